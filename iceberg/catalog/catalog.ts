@@ -1,0 +1,50 @@
+import type { TableRequirement, TableUpdate } from '../commit/updates.js';
+import type { FileIO } from '../io/file-io.js';
+import type { TableMetadata } from '../spec/metadata.js';
+import type { PartitionSpec } from '../spec/partition.js';
+import type { Schema } from '../spec/schema.js';
+import type { SortOrder } from '../spec/sort-order.js';
+
+export type Namespace = readonly string[];
+
+export interface TableIdentifier {
+  readonly namespace: Namespace;
+  readonly name: string;
+}
+
+/** A table as loaded from its catalog: one metadata file, and the FileIO to read its files. */
+export interface LoadedTable {
+  readonly identifier: TableIdentifier;
+  readonly metadataLocation: string;
+  readonly metadata: TableMetadata;
+  readonly io: FileIO;
+}
+
+export interface CreateTableRequest {
+  readonly schema: Schema;
+  readonly partitionSpec?: PartitionSpec;
+  readonly sortOrder?: SortOrder;
+  readonly properties?: Readonly<Record<string, string>>;
+  /** Defaults to the catalog's warehouse location for the identifier. */
+  readonly location?: string;
+  readonly formatVersion?: 2 | 3;
+}
+
+export interface Catalog {
+  readonly name: string;
+  listNamespaces(parent?: Namespace): Promise<Namespace[]>;
+  createNamespace(namespace: Namespace, properties?: Readonly<Record<string, string>>): Promise<void>;
+  namespaceExists(namespace: Namespace): Promise<boolean>;
+  dropNamespace(namespace: Namespace): Promise<void>;
+  listTables(namespace: Namespace): Promise<TableIdentifier[]>;
+  createTable(identifier: TableIdentifier, request: CreateTableRequest): Promise<LoadedTable>;
+  loadTable(identifier: TableIdentifier): Promise<LoadedTable>;
+  tableExists(identifier: TableIdentifier): Promise<boolean>;
+  dropTable(identifier: TableIdentifier, options?: { purge?: boolean }): Promise<void>;
+  /**
+   * One atomic commit: the updates apply only if every requirement holds against the table as the
+   * catalog has it now. Fails with kind `commit-conflict` when one does not.
+   */
+  commitTable(identifier: TableIdentifier, requirements: readonly TableRequirement[], updates: readonly TableUpdate[]): Promise<LoadedTable>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,62 @@
+/**
+ * The one error type of Floe's library. Every failure carries a kind (what went wrong), a context
+ * (which table, file, column or field), an optional cause, and whether trying again can help.
+ * Activities turn non-retryable errors into non-retryable Temporal failures, so a bad input fails
+ * a workflow at once while a commit conflict or a flaky store is retried.
+ */
+export type ErrorKind =
+  /** The caller asked for something impossible: a bad argument, schema or definition. */
+  | 'invalid-input'
+  /** A table, namespace, snapshot, file or column that does not exist. */
+  | 'not-found'
+  | 'already-exists'
+  /** Optimistic concurrency: someone else committed first. Reload and replay. */
+  | 'commit-conflict'
+  /** The commit may or may not have landed (a timeout after sending it). Check before retrying. */
+  | 'commit-state-unknown'
+  /** Bytes that do not parse as what they claim to be: metadata JSON, Avro, Parquet. */
+  | 'corrupt'
+  /** Valid by the spec but not implemented by Floe. */
+  | 'unsupported'
+  /** Storage or network trouble that may pass. */
+  | 'io'
+  /** A catalog server's error that is not one of the above (5xx, auth, unexpected replies). */
+  | 'catalog'
+  /** A bug in Floe. */
+  | 'internal';
+
+const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorKind> = new Set(['commit-conflict', 'commit-state-unknown', 'io']);
+
+export type ErrorContext = Readonly<Record<string, string | number | boolean | bigint | undefined>>;
+
+export interface FloeErrorOptions {
+  context?: ErrorContext;
+  cause?: unknown;
+  retryable?: boolean;
+}
+
+export class FloeError extends Error {
+  override readonly name = 'FloeError';
+  readonly kind: ErrorKind;
+  readonly context: ErrorContext;
+  readonly retryable: boolean;
+
+  constructor(kind: ErrorKind, message: string, options: FloeErrorOptions = {}) {
+    super(withContext(message, options.context), options.cause === undefined ? undefined : { cause: options.cause });
+    this.kind = kind;
+    this.context = options.context ?? {};
+    this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(kind);
+  }
+
+  static is(error: unknown, kind?: ErrorKind): error is FloeError {
+    return error instanceof FloeError && (kind === undefined || error.kind === kind);
+  }
+}
+
+function withContext(message: string, context: ErrorContext | undefined): string {
+  if (!context) return message;
+  const parts = Object.entries(context)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key}=${String(value)}`);
+  return parts.length === 0 ? message : `${message} (${parts.join(', ')})`;
+}

@@ -1,0 +1,71 @@
+import type { PartitionValues } from './partition.js';
+
+/** A manifest list entry (spec: "Manifest Lists"), with v1 defaults filled in. */
+export interface ManifestFile {
+  readonly manifestPath: string;
+  readonly manifestLength: number;
+  readonly partitionSpecId: number;
+  readonly content: 'data' | 'deletes';
+  readonly sequenceNumber: number;
+  readonly minSequenceNumber: number;
+  readonly addedSnapshotId: bigint;
+  readonly addedFilesCount: number;
+  readonly existingFilesCount: number;
+  readonly deletedFilesCount: number;
+  readonly addedRowsCount: number;
+  readonly existingRowsCount: number;
+  readonly deletedRowsCount: number;
+  readonly partitions: readonly FieldSummary[] | null;
+  readonly keyMetadata: Uint8Array | null;
+  readonly firstRowId?: bigint | null;
+}
+
+export interface FieldSummary {
+  readonly containsNull: boolean;
+  readonly containsNan: boolean | null;
+  readonly lowerBound: Uint8Array | null;
+  readonly upperBound: Uint8Array | null;
+}
+
+export type FileContent = 'data' | 'position-deletes' | 'equality-deletes';
+export type FileFormat = 'PARQUET' | 'AVRO' | 'ORC' | 'PUFFIN';
+
+/** A data or delete file as a manifest describes it. Stats maps are keyed by field id. */
+export interface DataFile {
+  readonly content: FileContent;
+  readonly filePath: string;
+  readonly fileFormat: FileFormat;
+  readonly partition: PartitionValues;
+  readonly recordCount: number;
+  readonly fileSizeInBytes: number;
+  readonly columnSizes?: ReadonlyMap<number, number>;
+  readonly valueCounts?: ReadonlyMap<number, number>;
+  readonly nullValueCounts?: ReadonlyMap<number, number>;
+  readonly nanValueCounts?: ReadonlyMap<number, number>;
+  /** Bounds in the spec's single-value binary serialization ("Appendix D"). */
+  readonly lowerBounds?: ReadonlyMap<number, Uint8Array>;
+  readonly upperBounds?: ReadonlyMap<number, Uint8Array>;
+  readonly keyMetadata?: Uint8Array | null;
+  readonly splitOffsets?: readonly number[] | null;
+  readonly equalityIds?: readonly number[] | null;
+  readonly sortOrderId?: number | null;
+  readonly firstRowId?: bigint | null;
+  readonly referencedDataFile?: string | null;
+  readonly contentOffset?: number | null;
+  readonly contentSizeInBytes?: number | null;
+}
+
+export type ManifestEntryStatus = 'existing' | 'added' | 'deleted';
+
+/**
+ * A manifest entry. When read from a table, snapshot id and sequence numbers are already inherited
+ * from the manifest list entry (spec: "Sequence Number Inheritance"); when null in a manifest being
+ * written, they are left for inheritance at commit.
+ */
+export interface ManifestEntry {
+  readonly status: ManifestEntryStatus;
+  readonly snapshotId: bigint | null;
+  readonly sequenceNumber: number | null;
+  readonly fileSequenceNumber: number | null;
+  readonly dataFile: DataFile;
+}

@@ -1,0 +1,65 @@
+/**
+ * Iceberg's data types (spec: "Schemas and Data Types"). Primitive types keep the spec's own
+ * spelling, so a type reads the same in metadata JSON, in errors and here; decimals and fixed
+ * types are normalized to `decimal(P, S)` and `fixed[L]`.
+ */
+export type PrimitiveType =
+  | 'boolean'
+  | 'int'
+  | 'long'
+  | 'float'
+  | 'double'
+  | 'date'
+  | 'time'
+  | 'timestamp'
+  | 'timestamptz'
+  | 'timestamp_ns'
+  | 'timestamptz_ns'
+  | 'string'
+  | 'uuid'
+  | 'binary'
+  | 'unknown'
+  | `decimal(${number}, ${number})`
+  | `fixed[${number}]`;
+
+export interface StructType {
+  readonly type: 'struct';
+  readonly fields: readonly NestedField[];
+}
+
+export interface ListType {
+  readonly type: 'list';
+  readonly elementId: number;
+  readonly element: IcebergType;
+  readonly elementRequired: boolean;
+}
+
+export interface MapType {
+  readonly type: 'map';
+  readonly keyId: number;
+  readonly key: IcebergType;
+  readonly valueId: number;
+  readonly value: IcebergType;
+  readonly valueRequired: boolean;
+}
+
+export type IcebergType = PrimitiveType | StructType | ListType | MapType;
+
+export interface NestedField {
+  readonly id: number;
+  readonly name: string;
+  readonly required: boolean;
+  readonly type: IcebergType;
+  readonly doc?: string;
+  /** v3 defaults, as the JSON single-value form of the field's type. */
+  readonly initialDefault?: unknown;
+  readonly writeDefault?: unknown;
+}
+
+/**
+ * A value of a primitive type as Floe holds it in memory:
+ * boolean → boolean; int, float, double, date (days) → number; long, time (µs), timestamp(tz) (µs),
+ * timestamp(tz)_ns (ns) → bigint; string, uuid (canonical text) → string; binary, fixed → Uint8Array;
+ * decimal → bigint unscaled value.
+ */
+export type PrimitiveValue = boolean | number | bigint | string | Uint8Array;
