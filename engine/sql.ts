@@ -1,0 +1,18 @@
+/**
+ * Quoting for DuckDB SQL. Every identifier and literal that reaches a query goes through here:
+ * column names come from users' tables and may hold quotes, semicolons or anything else.
+ */
+export function quoteIdentifier(name: string): string {
+  if (name.includes('\0')) throw new TypeError(`SQL identifier contains a NUL character: ${JSON.stringify(name)}`);
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export function quoteLiteral(value: string): string {
+  if (value.includes('\0')) throw new TypeError('SQL string literal contains a NUL character');
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** A list of string literals, for `read_parquet([...])` and `IN (...)`. */
+export function quoteLiteralList(values: readonly string[]): string {
+  return `[${values.map(quoteLiteral).join(', ')}]`;
+}

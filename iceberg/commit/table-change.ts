@@ -1,0 +1,30 @@
+import type { LoadedTable } from '../catalog/catalog.js';
+import type { TableRequirement, TableUpdate } from './updates.js';
+
+/**
+ * One logical change to a table (an append, a rewrite, a schema change), able to restate itself
+ * against whatever the table is when the commit is attempted. The commit loop calls `prepare` on
+ * the freshly loaded table before each attempt, so a change that lost a race is replayed on the
+ * new base; a change that can no longer apply (a rewrite whose input files are gone) throws a
+ * non-retryable FloeError from `prepare`.
+ */
+export interface TableChange {
+  /** Shown in errors and logs: "append 3 files", "rewrite partition id_bucket=7". */
+  readonly description: string;
+  /**
+   * Marks the change in the snapshot it creates (`floe.idempotency-key` in the summary). When a
+   * snapshot with this key is already an ancestor of the target branch, the commit returns it
+   * instead of committing again: this is what makes a retried activity safe.
+   */
+  readonly idempotencyKey?: string;
+  /** The branch the change commits to; `main` when absent. */
+  readonly branch?: string;
+  prepare(base: LoadedTable): Promise<PreparedChange>;
+}
+
+export interface PreparedChange {
+  readonly requirements: readonly TableRequirement[];
+  readonly updates: readonly TableUpdate[];
+}
+
+export const IDEMPOTENCY_KEY_PROPERTY = 'floe.idempotency-key';
