@@ -1,3 +1,5 @@
+import type { PrimitiveValue } from './types.js';
+
 /** A partition spec (spec: "Partitioning"). `transform` keeps the spec's text: `bucket[16]`, `day`, … */
 export interface PartitionField {
   readonly sourceId: number;
@@ -13,4 +15,4 @@ export interface PartitionSpec {
 }
 
 /** One data file's partition tuple, in the order of its spec's fields; null for a null value. */
-export type PartitionValues = readonly (import('./types.js').PrimitiveValue | null)[];
+export type PartitionValues = readonly (PrimitiveValue | null)[];
