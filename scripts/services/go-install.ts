@@ -1,12 +1,13 @@
 /**
  * Builds a Go binary with `go install module@version` into a versioned folder of the cache. The Go
- * module and build caches live in the Floe cache too, so one folder holds everything a run built
- * (a cold FLOE_CACHE_DIR really is cold) and `-modcacherw` keeps that folder deletable.
+ * module and build caches live in the Floe cache too while it builds, so a cold FLOE_CACHE_DIR
+ * really is cold, and `-modcacherw` keeps them deletable.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { cacheDir, logsDir } from './paths.js';
 import { runInstallStep } from './progress.js';
+import { withInstallLock } from './install-lock.js';
 
 export interface GoBinary {
   /** Display name, e.g. "Temporal CLI v1.5.1". */
@@ -26,7 +27,15 @@ export function cachedGoBinaryPath(binary: GoBinary): string {
 export async function ensureGoBinary(binary: GoBinary): Promise<string> {
   const target = cachedGoBinaryPath(binary);
   if (existsSync(target)) return target;
-  const gobin = join(cacheDir(), 'bin', binary.folder);
+  // One lock for every Go build: they share <cache>/go, which each removes when done.
+  return withInstallLock('go-builds', async () => (existsSync(target) ? target : build(binary, target)));
+}
+
+async function build(binary: GoBinary, target: string): Promise<string> {
+  // Built into a staging folder and moved into place, so an interrupted build never leaves a
+  // half-written binary where the next run would take it for a finished one.
+  const gobin = join(cacheDir(), 'bin', `${binary.folder}.partial`);
+  rmSync(gobin, { recursive: true, force: true });
   mkdirSync(gobin, { recursive: true });
   const goRoot = join(cacheDir(), 'go');
   await runInstallStep({
@@ -44,6 +53,13 @@ export async function ensureGoBinary(binary: GoBinary): Promise<string> {
     },
     log: join(logsDir, `build-${binary.folder}.log`),
   });
-  if (!existsSync(target)) throw new Error(`${binary.what}: go install succeeded but ${target} is missing`);
+  const built = join(gobin, binary.binaryName);
+  if (!existsSync(built)) throw new Error(`${binary.what}: go install succeeded but ${built} is missing`);
+  mkdirSync(dirname(target), { recursive: true });
+  renameSync(built, target);
+  rmSync(gobin, { recursive: true, force: true });
+  // The binary is all we keep: Go's module and build caches hold ~3 GB per build and would only
+  // help rebuild this same version.
+  rmSync(goRoot, { recursive: true, force: true });
   return target;
 }

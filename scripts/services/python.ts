@@ -5,9 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { cacheDir, logsDir, repoRoot } from './paths.js';
 import { runInstallStep } from './progress.js';
+import { withInstallLock } from './install-lock.js';
 import type { RunningService } from './service.js';
 
 export const REQUIREMENTS = join(repoRoot, 'scripts', 'python', 'requirements.txt');
@@ -30,6 +31,10 @@ export function pythonInstalled(): string | undefined {
 export async function installPython(): Promise<string> {
   const dir = venvDir();
   if (existsSync(join(dir, READY_MARKER))) return venvPython(dir);
+  return withInstallLock(basename(dir), async () => (existsSync(join(dir, READY_MARKER)) ? venvPython(dir) : createVenv(dir)));
+}
+
+async function createVenv(dir: string): Promise<string> {
   rmSync(dir, { recursive: true, force: true });
   const basePython = process.env.FLOE_PYTHON_BASE || 'python3';
   const log = join(logsDir, 'build-python-venv.log');

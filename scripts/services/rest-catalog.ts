@@ -10,6 +10,7 @@ import { cacheDir, logFile, logsDir, repoRoot } from './paths.js';
 import { freePort } from './ports.js';
 import { httpGetOk, startProcess, waitUntilHealthy } from './process.js';
 import { runInstallStep } from './progress.js';
+import { withInstallLock } from './install-lock.js';
 import type { RunningService } from './service.js';
 import { TEST_BUCKET } from './minio.js';
 
@@ -39,6 +40,10 @@ export async function installRestCatalog(): Promise<string> {
   const file = classpathFile();
   const ready = readClasspath(file);
   if (ready !== undefined) return ready;
+  return withInstallLock('rest-fixture', async () => readClasspath(file) ?? resolveClasspath(file));
+}
+
+async function resolveClasspath(file: string): Promise<string> {
   const partial = `${file}.partial`;
   const repoLocal = process.env.FLOE_MAVEN_REPO_LOCAL;
   await runInstallStep({

@@ -1,0 +1,77 @@
+/**
+ * The Go build step, with a stand-in `go` on PATH (the real builds take 10-20 minutes and are
+ * exercised by every cold `npm test`): the binary lands in its versioned folder only when the
+ * build succeeds, Go's caches are kept inside FLOE_CACHE_DIR and dropped afterwards, and a failed
+ * build names the command and shows its log.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { cachedGoBinaryPath, ensureGoBinary, type GoBinary } from '../../../scripts/services/go-install.js';
+
+const root = mkdtempSync(join(tmpdir(), 'floe-go-install-test-'));
+const fakeBin = join(root, 'fake-bin');
+const saved = { PATH: process.env.PATH, FLOE_CACHE_DIR: process.env.FLOE_CACHE_DIR, FAKE_GO_FAIL: process.env.FAKE_GO_FAIL };
+
+before(() => {
+  mkdirSync(fakeBin, { recursive: true });
+  // Records the environment it was given, creates the caches like go does, writes the binary.
+  writeFileSync(
+    join(fakeBin, 'go'),
+    [
+      '#!/bin/sh',
+      'if [ -n "$FAKE_GO_FAIL" ]; then echo "go: module lookup disabled by test"; exit 1; fi',
+      'mkdir -p "$GOMODCACHE" "$GOCACHE"',
+      'echo "$@ GOFLAGS=$GOFLAGS GOMODCACHE=$GOMODCACHE" > "$FLOE_CACHE_DIR/go-args.txt"',
+      'printf "#!/bin/sh\\necho fake tool\\n" > "$GOBIN/fake-tool"',
+      'chmod +x "$GOBIN/fake-tool"',
+    ].join('\n'),
+  );
+  chmodSync(join(fakeBin, 'go'), 0o755);
+  process.env.PATH = `${fakeBin}${delimiter}${saved.PATH ?? ''}`;
+});
+
+after(() => {
+  for (const [key, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  rmSync(root, { recursive: true, force: true });
+});
+
+const tool: GoBinary = { what: 'Fake tool', why: 'testing', installTarget: 'example.com/fake/cmd/fake-tool@v1.2.3', folder: 'fake-tool-v1.2.3', binaryName: 'fake-tool' };
+
+test('a successful build puts the binary in its versioned folder and drops the Go caches', async () => {
+  const cache = join(root, 'cache-ok');
+  process.env.FLOE_CACHE_DIR = cache;
+  delete process.env.FAKE_GO_FAIL;
+  const path = await ensureGoBinary(tool);
+  assert.equal(path, join(cache, 'bin', 'fake-tool-v1.2.3', 'fake-tool'));
+  assert.equal(path, cachedGoBinaryPath(tool));
+  assert.ok(existsSync(path));
+  const args = readFileSync(join(cache, 'go-args.txt'), 'utf8');
+  assert.match(args, /^install example\.com\/fake\/cmd\/fake-tool@v1\.2\.3 /);
+  assert.match(args, /-modcacherw/);
+  assert.ok(args.includes(`GOMODCACHE=${join(cache, 'go', 'mod')}`), args);
+  assert.equal(existsSync(join(cache, 'go')), false, 'Go caches removed after the build');
+  assert.equal(existsSync(join(cache, 'bin', 'fake-tool-v1.2.3.partial')), false, 'staging folder removed');
+  // Cached now: a second call does not build again.
+  rmSync(join(cache, 'go-args.txt'));
+  await ensureGoBinary(tool);
+  assert.equal(existsSync(join(cache, 'go-args.txt')), false);
+});
+
+test('a failed build leaves no binary behind and says what failed', async () => {
+  const cache = join(root, 'cache-fail');
+  process.env.FLOE_CACHE_DIR = cache;
+  process.env.FAKE_GO_FAIL = '1';
+  await assert.rejects(ensureGoBinary(tool), (error: Error) => {
+    assert.match(error.message, /Fake tool failed to build\/install: exited with code 1/);
+    assert.match(error.message, /command: go install example\.com\/fake\/cmd\/fake-tool@v1\.2\.3/);
+    assert.match(error.message, /\| go: module lookup disabled by test/);
+    return true;
+  });
+  assert.equal(existsSync(cachedGoBinaryPath(tool)), false);
+});
