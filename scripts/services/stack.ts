@@ -68,18 +68,18 @@ export async function startServices(names: readonly ServiceName[], options: Star
     await Promise.all(running.flatMap((service) => service.processes.map((managed) => managed.stop())));
     rmSync(runDir, { recursive: true, force: true });
   };
-  const track = async (start: Promise<RunningService>): Promise<RunningService> => {
-    const service = await start;
+  const track = async (start: () => Promise<RunningService>): Promise<RunningService> => {
+    const service = await retryOnPortClash(start);
     running.push(service);
     say(`${service.name} is up: ${service.summary.join('; ')}`);
     return service;
   };
   const started = Date.now();
   try {
-    const minio = wanted.has('minio') ? track(startMinio(runDir)) : undefined;
+    const minio = wanted.has('minio') ? track(() => startMinio(runDir)) : undefined;
     const rest = wanted.has('rest-catalog') && minio
       ? minio.then((service) =>
-          track(
+          track(() =>
             startRestCatalog(runDir, {
               endpoint: requireEnv(service, 'FLOE_TEST_S3_ENDPOINT'),
               region: requireEnv(service, 'FLOE_TEST_S3_REGION'),
@@ -90,10 +90,10 @@ export async function startServices(names: readonly ServiceName[], options: Star
         )
       : undefined;
     const results = await Promise.allSettled([
-      wanted.has('temporal') ? track(startTemporal(runDir)) : undefined,
+      wanted.has('temporal') ? track(() => startTemporal(runDir)) : undefined,
       minio,
       rest,
-      wanted.has('python') ? track(startPython()) : undefined,
+      wanted.has('python') ? track(() => startPython()) : undefined,
     ]);
     const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failures.length > 0) throw aggregate('starting services failed', failures.map((failure) => failure.reason));
@@ -146,6 +146,21 @@ function writeState(runDir: string, running: readonly RunningService[]): void {
   };
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(servicesStateFile, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/**
+ * A port the OS handed out can be taken by someone else before the service binds it; when the
+ * failure says so, start once more on fresh ports.
+ */
+async function retryOnPortClash(start: () => Promise<RunningService>): Promise<RunningService> {
+  try {
+    return await start();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!/address already in use|EADDRINUSE|BindException/i.test(message)) throw error;
+    say(`a port was taken before the service bound it; starting again on new ports:\n${message.split('\n')[0] ?? ''}`);
+    return start();
+  }
 }
 
 async function settle(work: Promise<unknown>): Promise<unknown> {
