@@ -152,7 +152,7 @@ async function main(): Promise<number> {
     process.stdout.write(`No test files in suite ${options.suite}.\n0 passed, 1 failed\n`);
     return 1;
   }
-  const needsServices = files.some((file) => file.startsWith(`test${'/'}integration${'/'}`));
+  const needsServices = files.some((file) => file.startsWith('test/integration/'));
   const runsChecks = options.suite === 'all' && options.selectors.length === 0;
   say(`suite ${options.suite}: ${files.length} test file(s)${needsServices ? ', with services' : ', no services'}${runsChecks ? ', plus tsc and eslint' : ''}`);
 
