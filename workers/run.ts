@@ -1,0 +1,18 @@
+import type { Project } from '../features/project.js';
+import { createRuntime } from './runtime.js';
+import { connectWorker, createWorker } from './worker.js';
+
+/** Runs a worker for the project until SIGINT or SIGTERM, then drains it and releases everything. */
+export async function runWorker(project: Project): Promise<void> {
+  const { temporal } = project.config;
+  const runtime = await createRuntime(project);
+  const connection = await connectWorker(temporal.address);
+  try {
+    const worker = await createWorker(runtime, { connection });
+    console.log(`Floe worker: project ${project.config.project}, task queue ${temporal.taskQueue} on ${temporal.address} (namespace ${temporal.namespace}); Ctrl-C stops it`);
+    await worker.run();
+  } finally {
+    await connection.close();
+    await runtime.close();
+  }
+}
