@@ -82,7 +82,7 @@ describe('JSON single-value serialization (spec examples)', () => {
     ['float', 1, 1],
     ['double', 1, 1],
     ['decimal(9, 2)', 1420n, '14.20'],
-    ['decimal(9, -19)', 20n, '2E+20'],
+    ['decimal(9, -20)', 2n, '2E+20'],
     ['decimal(9, 4)', -5n, '-0.0005'],
     ['date', 17486, '2017-11-16'],
     ['time', 81068123456n, '22:31:08.123456'],
