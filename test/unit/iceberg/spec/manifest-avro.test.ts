@@ -138,6 +138,19 @@ describe('manifests: write → read', () => {
     assert.throws(() => readManifest(flipped, readOptions), (e: unknown) => FloeError.is(e, 'corrupt'));
   });
 
+  it('reads partitions whose source column was dropped from every schema, from the Avro types', () => {
+    const evolvedSpec: PartitionSpec = { specId: 5, fields: [{ sourceId: 3, fieldId: 1000, name: 'name_void', transform: 'void' }, { sourceId: 1, fieldId: 1001, name: 'id_bucket', transform: 'bucket[4]' }] };
+    const entry: ManifestEntry = { status: 'added', snapshotId: null, sequenceNumber: null, fileSequenceNumber: null, dataFile: dataFile('s3://b/t/data/v.parquet', [null, 2]) };
+    const bytes = writeManifest([entry], { formatVersion: 2, spec: evolvedSpec, schema, content: 'data', snapshotId: null }).bytes;
+    const withoutColumns: Schema = { schemaId: 9, identifierFieldIds: [], fields: [schema.fields[1]!] };
+    const read = readManifest(bytes, { location: 'mem://m.avro', specs: [evolvedSpec], schemas: [withoutColumns] });
+    assert.deepEqual(read.entries[0]!.dataFile.partition, [null, 2]);
+  });
+
+  it('names the manifest list location when its bytes are bad', () => {
+    assert.throws(() => readManifestList(Uint8Array.of(0x4f, 0x62, 0x6a, 0x01, 0xff), { location: 'mem://snap-1.avro', formatVersion: 2 }), (e: unknown) => FloeError.is(e, 'corrupt') && e.message.includes('mem://snap-1.avro'));
+  });
+
   it('writes the same bytes for the same entries (retries produce identical files)', () => {
     const a = writeManifest(entries(2), { formatVersion: 2, spec, schema, content: 'data', snapshotId: null }).bytes;
     const b = writeManifest(entries(2), { formatVersion: 2, spec, schema, content: 'data', snapshotId: null }).bytes;

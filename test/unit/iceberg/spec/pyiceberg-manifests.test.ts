@@ -15,7 +15,7 @@ import { readManifestList } from '../../../../iceberg/spec/manifest-list-avro.js
 import type { FormatVersion } from '../../../../iceberg/spec/metadata.js';
 import type { PartitionSpec } from '../../../../iceberg/spec/partition.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
-import { bindPartitionField } from '../../../../iceberg/spec/transforms.js';
+import { bindPartitionField, partitionPath } from '../../../../iceberg/spec/transforms.js';
 import type { PrimitiveType } from '../../../../iceberg/spec/types.js';
 import { fromBinary } from '../../../../iceberg/spec/values.js';
 import { basename, expectedValue, normalizeEntry, normalizeManifestFile } from '../../../support/pyiceberg-json.js';
@@ -119,6 +119,13 @@ describe('reading manifests written by pyiceberg', () => {
       it('inspect.files(): the live files', () => {
         const live = currentEntries.filter((e) => e.status !== 'deleted').map((e) => e.dataFile.filePath).sort();
         assert.deepEqual(live, expected.inspect.files.map((f) => f.file_path as string).sort());
+      });
+
+      it('partition paths: the folder pyiceberg wrote each data file in is the one Floe computes', () => {
+        for (const entry of currentEntries) {
+          const path = partitionPath(spec, schema, entry.dataFile.partition);
+          assert.ok(entry.dataFile.filePath.includes(`/data/${path}/`), `${path} in ${entry.dataFile.filePath}`);
+        }
       });
 
       it('inspect.manifests(): counts and partition summaries', () => {
