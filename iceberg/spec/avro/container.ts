@@ -4,7 +4,7 @@
  * lists are small, and pure functions of bytes are easier to test and to retry than streams.
  */
 import { createHash } from 'node:crypto';
-import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import avro from 'avsc';
 import snappy from 'snappyjs';
 import { FloeError } from '../../errors.js';
@@ -97,11 +97,13 @@ function decompress(codec: string, block: Buffer, location: string): Buffer {
       case 'null':
         return block;
       case 'deflate':
-        return inflateRawSync(block);
+        return zlib.inflateRawSync(block);
       case 'snappy': {
         // Avro's snappy blocks end with the big-endian CRC-32 of the uncompressed bytes.
         const data = Buffer.from(snappy.uncompress(block.subarray(0, block.length - 4)));
-        if (crc32(data) !== block.readUInt32BE(block.length - 4)) throw corrupt(location, 'A snappy block with a wrong checksum');
+        // zlib.crc32 arrived in Node 20.15; without it the checksum goes unchecked.
+        const crc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+        if (crc32 && crc32(data) !== block.readUInt32BE(block.length - 4)) throw corrupt(location, 'A snappy block with a wrong checksum');
         return data;
       }
       default:
@@ -138,7 +140,7 @@ export function writeAvroFile(options: AvroWriteOptions): Uint8Array {
     }
   });
   const raw = Buffer.concat(encoded);
-  const block = options.codec === 'deflate' ? deflateRawSync(raw) : raw;
+  const block = options.codec === 'deflate' ? zlib.deflateRawSync(raw) : raw;
   const meta: Record<string, Buffer> = { 'avro.schema': Buffer.from(schemaText, 'utf8'), 'avro.codec': Buffer.from(options.codec, 'utf8') };
   for (const [key, value] of options.metadata) meta[key] = Buffer.from(value, 'utf8');
   const sync = createHash('sha256').update(schemaText).update(raw).digest().subarray(0, SYNC_SIZE);
