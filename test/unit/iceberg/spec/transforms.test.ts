@@ -160,6 +160,14 @@ describe('partitionPath: human-readable, escaped like Java', () => {
     );
   });
 
+  it('prints floating point values as Java Float.toString and Double.toString do', () => {
+    const numbers: Schema = { schemaId: 0, identifierFieldIds: [], fields: [{ id: 1, name: 'f', required: false, type: 'float' }, { id: 2, name: 'd', required: false, type: 'double' }] };
+    const identities: PartitionSpec = { specId: 0, fields: [{ sourceId: 1, fieldId: 1000, name: 'f', transform: 'identity' }, { sourceId: 2, fieldId: 1001, name: 'd', transform: 'identity' }] };
+    assert.equal(partitionPath(identities, numbers, [Math.fround(0.1), 1]), 'f=0.1/d=1.0');
+    assert.equal(partitionPath(identities, numbers, [-2.5, 1e10]), 'f=-2.5/d=1.0E10');
+    assert.equal(partitionPath(identities, numbers, [1.5e-5, 123.25]), 'f=1.5E-5/d=123.25');
+  });
+
   it('prints null as null', () => {
     assert.equal(partitionPath({ specId: 1, fields: [spec.fields[1]!] }, schema, [null]), 'ts_day=null');
   });
