@@ -103,6 +103,6 @@ function windowOf(input: WindowInput): Window {
 /** A file-name-safe name, unique to this attempt of this step in this workflow run. */
 function attemptName(step: string, input: object): string {
   const { workflowExecution, activityType, attempt } = Context.current().info;
-  const digest = createHash('sha256').update(JSON.stringify([workflowExecution.workflowId, workflowExecution.runId, activityType, input])).digest('hex');
+  const digest = createHash('sha256').update(JSON.stringify([workflowExecution?.workflowId, workflowExecution?.runId, activityType, input])).digest('hex');
   return `${step}-${digest.slice(0, 20)}-a${attempt}`;
 }
