@@ -1,0 +1,118 @@
+/**
+ * Apache Iceberg's own REST catalog fixture (org.apache.iceberg.rest.RESTCatalogServer), backed
+ * by its JdbcCatalog on a SQLite file in the run's temp dir, storing tables in MinIO through
+ * S3FileIO. The Java classpath is resolved once by Maven from scripts/rest-fixture/pom.xml.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheDir, logFile, logsDir, repoRoot } from './paths.js';
+import { freePort } from './ports.js';
+import { httpGetOk, startProcess, waitUntilHealthy } from './process.js';
+import { runInstallStep } from './progress.js';
+import type { RunningService } from './service.js';
+import { TEST_BUCKET } from './minio.js';
+
+export const REST_FIXTURE_POM = join(repoRoot, 'scripts', 'rest-fixture', 'pom.xml');
+export const REST_WAREHOUSE = `s3://${TEST_BUCKET}/rest-warehouse`;
+const MAIN_CLASS = 'org.apache.iceberg.rest.RESTCatalogServer';
+
+/** One classpath file per version of the POM, so editing the POM resolves again. */
+function classpathFile(): string {
+  const hash = createHash('sha256').update(readFileSync(REST_FIXTURE_POM)).digest('hex').slice(0, 12);
+  return join(cacheDir(), `rest-fixture-${hash}.classpath`);
+}
+
+function readClasspath(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  const classpath = readFileSync(file, 'utf8').trim();
+  // A wiped ~/.m2 leaves a classpath naming jars that are gone: resolve again then.
+  const complete = classpath !== '' && classpath.split(':').every((jar) => existsSync(jar));
+  return complete ? classpath : undefined;
+}
+
+export function restCatalogInstalled(): string | undefined {
+  return readClasspath(classpathFile()) === undefined ? undefined : classpathFile();
+}
+
+export async function installRestCatalog(): Promise<string> {
+  const file = classpathFile();
+  const ready = readClasspath(file);
+  if (ready !== undefined) return ready;
+  const partial = `${file}.partial`;
+  const repoLocal = process.env.FLOE_MAVEN_REPO_LOCAL;
+  await runInstallStep({
+    what: 'Iceberg REST fixture classpath',
+    why: 'catalog tests need Iceberg\'s own REST catalog server (Maven downloads its jars once into ~/.m2)',
+    command: 'mvn',
+    args: [
+      '-B', '-q',
+      '-f', REST_FIXTURE_POM,
+      ...(repoLocal ? [`-Dmaven.repo.local=${repoLocal}`] : []),
+      'dependency:build-classpath',
+      `-Dmdep.outputFile=${partial}`,
+    ],
+    log: join(logsDir, 'build-rest-fixture.log'),
+  });
+  renameSync(partial, file);
+  const classpath = readClasspath(file);
+  if (classpath === undefined) throw new Error(`Iceberg REST fixture: Maven wrote ${file} but it names jars that do not exist`);
+  return classpath;
+}
+
+function javaBinary(): string {
+  const javaHome = process.env.JAVA_HOME;
+  return javaHome ? join(javaHome, 'bin', 'java') : 'java';
+}
+
+export interface RestCatalogStorage {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export async function startRestCatalog(runDir: string, storage: RestCatalogStorage): Promise<RunningService> {
+  const classpath = await installRestCatalog();
+  const port = await freePort();
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CATALOG_')));
+  const env: NodeJS.ProcessEnv = {
+    ...inherited,
+    // CATALOG_* become catalog properties (RCKUtils.environmentCatalogConfig: `__` → `-`, `_` → `.`).
+    CATALOG_REST_PORT: String(port),
+    CATALOG_CATALOG__IMPL: 'org.apache.iceberg.jdbc.JdbcCatalog',
+    CATALOG_URI: `jdbc:sqlite:${join(runDir, 'rest-catalog.db')}`,
+    CATALOG_JDBC_SCHEMA__VERSION: 'V1',
+    CATALOG_WAREHOUSE: REST_WAREHOUSE,
+    CATALOG_IO__IMPL: 'org.apache.iceberg.aws.s3.S3FileIO',
+    CATALOG_S3_ENDPOINT: storage.endpoint,
+    CATALOG_S3_PATH__STYLE__ACCESS: 'true',
+    CATALOG_CLIENT_REGION: storage.region,
+    AWS_REGION: storage.region,
+    // Credentials go through the AWS SDK's environment provider, not CATALOG_*: the fixture logs
+    // every catalog property at start, and secrets never appear in logs.
+    AWS_ACCESS_KEY_ID: storage.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: storage.secretAccessKey,
+  };
+  const managed = startProcess({
+    name: 'rest-catalog',
+    command: javaBinary(),
+    args: ['-Xmx1g', '-cp', classpath, MAIN_CLASS],
+    env,
+    cwd: runDir,
+    log: logFile('rest-catalog'),
+  });
+  const uri = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilHealthy(managed, `GET ${uri}/v1/config`, async () => void (await httpGetOk(`${uri}/v1/config`)), 120_000);
+  } catch (error) {
+    await managed.stop();
+    throw error;
+  }
+  return {
+    name: 'rest-catalog',
+    processes: [managed],
+    env: { FLOE_TEST_REST_URI: uri, FLOE_TEST_REST_WAREHOUSE: REST_WAREHOUSE },
+    summary: [`Iceberg REST   ${uri} (warehouse ${REST_WAREHOUSE}, JdbcCatalog on SQLite, S3FileIO on MinIO)`],
+  };
+}

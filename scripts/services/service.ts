@@ -1,0 +1,18 @@
+/** What a started service hands back: its processes (to stop), its env for tests, lines to print. */
+import type { ManagedProcess } from './process.js';
+
+export const SERVICE_NAMES = ['temporal', 'minio', 'rest-catalog', 'python'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export function isServiceName(name: string): name is ServiceName {
+  return (SERVICE_NAMES as readonly string[]).includes(name);
+}
+
+export interface RunningService {
+  name: ServiceName;
+  processes: ManagedProcess[];
+  /** FLOE_TEST_* variables describing the service to tests. */
+  env: Record<string, string>;
+  /** Human-readable addresses, printed by `npm run services -- start`. */
+  summary: string[];
+}

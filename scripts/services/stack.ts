@@ -1,0 +1,138 @@
+/**
+ * Installs and starts a set of services together: builds first (the two Go builds one after the
+ * other, since each wants both cores; Maven and pip beside them), then starts what does not depend
+ * on anything in parallel, then the REST catalog once MinIO has its bucket.
+ */
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeEnvFile } from './env-file.js';
+import { installMinio, startMinio } from './minio.js';
+import { addShutdownHook } from './process.js';
+import { servicesEnvFile, servicesStateFile, stateDir } from './paths.js';
+import { say, formatDuration } from './progress.js';
+import { installPython, startPython } from './python.js';
+import { installRestCatalog, startRestCatalog } from './rest-catalog.js';
+import { SERVICE_NAMES, type RunningService, type ServiceName } from './service.js';
+import { installTemporal, startTemporal } from './temporal.js';
+
+/** The names asked for plus what they need (the REST catalog stores its tables in MinIO). */
+export function withDependencies(names: readonly ServiceName[]): ServiceName[] {
+  const wanted = new Set<ServiceName>(names.length === 0 ? SERVICE_NAMES : names);
+  if (wanted.has('rest-catalog')) wanted.add('minio');
+  return SERVICE_NAMES.filter((name) => wanted.has(name));
+}
+
+export async function installServices(names: readonly ServiceName[]): Promise<void> {
+  const wanted = new Set(withDependencies(names));
+  const started = Date.now();
+  const goLane = async (): Promise<void> => {
+    if (wanted.has('temporal')) await installTemporal();
+    if (wanted.has('minio')) await installMinio();
+  };
+  const results = await Promise.allSettled([
+    goLane(),
+    wanted.has('rest-catalog') ? installRestCatalog() : Promise.resolve(),
+    wanted.has('python') ? installPython() : Promise.resolve(),
+  ]);
+  const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failures.length > 0) throw aggregate('installing services failed', failures.map((failure) => failure.reason));
+  say(`installed ${[...wanted].join(', ')} (${formatDuration(Date.now() - started)})`);
+}
+
+export interface RunningStack {
+  services: RunningService[];
+  env: Record<string, string>;
+  runDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startServices(names: readonly ServiceName[]): Promise<RunningStack> {
+  const wanted = new Set(withDependencies(names));
+  await installServices([...wanted]);
+  const runDir = mkdtempSync(join(tmpdir(), 'floe-services-'));
+  const running: RunningService[] = [];
+  const stopStarted = async (): Promise<void> => {
+    await Promise.all(running.flatMap((service) => service.processes.map((managed) => managed.stop())));
+    rmSync(runDir, { recursive: true, force: true });
+  };
+  const track = async (start: Promise<RunningService>): Promise<RunningService> => {
+    const service = await start;
+    running.push(service);
+    say(`${service.name} is up: ${service.summary.join('; ')}`);
+    return service;
+  };
+  const started = Date.now();
+  try {
+    const minio = wanted.has('minio') ? track(startMinio(runDir)) : undefined;
+    const rest = wanted.has('rest-catalog') && minio
+      ? minio.then((service) =>
+          track(
+            startRestCatalog(runDir, {
+              endpoint: requireEnv(service, 'FLOE_TEST_S3_ENDPOINT'),
+              region: requireEnv(service, 'FLOE_TEST_S3_REGION'),
+              accessKeyId: requireEnv(service, 'FLOE_TEST_S3_ACCESS_KEY_ID'),
+              secretAccessKey: requireEnv(service, 'FLOE_TEST_S3_SECRET_ACCESS_KEY'),
+            }),
+          ),
+        )
+      : undefined;
+    const results = await Promise.allSettled([
+      wanted.has('temporal') ? track(startTemporal(runDir)) : undefined,
+      minio,
+      rest,
+      wanted.has('python') ? track(startPython()) : undefined,
+    ]);
+    const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failures.length > 0) throw aggregate('starting services failed', failures.map((failure) => failure.reason));
+  } catch (error) {
+    await stopStarted();
+    throw error;
+  }
+  say(`all services up in ${formatDuration(Date.now() - started)}`);
+  const env = Object.assign({}, ...running.map((service) => service.env)) as Record<string, string>;
+  writeEnvFile(servicesEnvFile, env);
+  writeState(runDir, running);
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      rmSync(servicesEnvFile, { force: true });
+      rmSync(servicesStateFile, { force: true });
+      await stopStarted();
+    })());
+  addShutdownHook(stop);
+  return { services: running, env, runDir, stop };
+}
+
+function requireEnv(service: RunningService, key: string): string {
+  const value = service.env[key];
+  if (value === undefined) throw new Error(`${service.name} did not report ${key}`);
+  return value;
+}
+
+/** What `npm run services -- status|stop` reads to find services another process started. */
+export interface StackState {
+  runDir: string;
+  ownerPid: number;
+  services: { name: ServiceName; pids: number[]; commands: string[]; summary: string[] }[];
+}
+
+function writeState(runDir: string, running: readonly RunningService[]): void {
+  const state: StackState = {
+    runDir,
+    ownerPid: process.pid,
+    services: running.map((service) => ({
+      name: service.name,
+      pids: service.processes.map((managed) => managed.pid),
+      commands: service.processes.map((managed) => managed.spec.command),
+      summary: service.summary,
+    })),
+  };
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(servicesStateFile, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+function aggregate(message: string, reasons: unknown[]): Error {
+  const details = reasons.map((reason) => (reason instanceof Error ? reason.message : String(reason)));
+  return new Error(`${message}:\n\n${details.join('\n\n')}`, { cause: reasons[0] });
+}
