@@ -46,6 +46,8 @@ export interface S3Config {
   /** Localized downloads above this size are fetched as parallel ranged GETs. */
   readonly rangedReadThresholdBytes?: number;
   readonly concurrency?: number;
+  /** Keys per ListObjectsV2 page (S3's maximum is 1000). */
+  readonly listPageSize?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -56,6 +58,7 @@ const DEFAULTS = {
   partSizeBytes: 16 * MiB,
   rangedReadThresholdBytes: 32 * MiB,
   concurrency: 4,
+  listPageSize: 1000,
 };
 /** Files worth keeping in memory: immutable and read again on every plan. */
 const MEMORY_CACHED = /(\.metadata\.json|\.avro)$/;
@@ -74,6 +77,7 @@ export class S3FileIO implements FileIO {
       partSizeBytes: Math.max(5 * MiB, config.partSizeBytes ?? DEFAULTS.partSizeBytes), // S3's minimum part size
       rangedReadThresholdBytes: config.rangedReadThresholdBytes ?? DEFAULTS.rangedReadThresholdBytes,
       concurrency: Math.max(1, config.concurrency ?? DEFAULTS.concurrency),
+      listPageSize: config.listPageSize ?? DEFAULTS.listPageSize,
     };
     this.client = new S3Client({
       region: config.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
@@ -149,7 +153,7 @@ export class S3FileIO implements FileIO {
   async *list(prefix: string): AsyncIterable<FileInfo> {
     const { bucket, key } = parseS3Location(prefix);
     const scheme = prefix.slice(0, prefix.indexOf(':') + 1);
-    const pages = paginateListObjectsV2({ client: this.client }, { Bucket: bucket, Prefix: key });
+    const pages = paginateListObjectsV2({ client: this.client, pageSize: this.settings.listPageSize }, { Bucket: bucket, Prefix: key });
     try {
       for await (const page of pages) {
         for (const object of page.Contents ?? []) {
