@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import { RestCatalog } from '../../../iceberg/catalog/rest-catalog.js';
 import type { RestCatalogOptions } from '../../../iceberg/catalog/rest-catalog.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
@@ -36,11 +37,24 @@ catalogContract('REST catalog (Iceberg Java fixture)', {
 });
 
 describe('REST catalog specifics', () => {
-  it('reads the server config and keeps client properties between its defaults and overrides', async () => {
-    const catalog = await open();
+  it('loadCatalog opens it from plain config; client properties sit between the server’s defaults and overrides', async () => {
+    const service = restCatalogService();
+    const catalog = await loadCatalog({
+      type: 'rest',
+      name: 'from-config',
+      uri: service.uri,
+      warehouse: service.warehouse,
+      s3: { endpoint: service.s3.endpoint, region: service.s3.region, pathStyle: true, accessKeyId: service.s3.accessKeyId, secretAccessKey: service.s3.secretAccessKey },
+    });
     try {
-      assert.equal(catalog.properties['s3.endpoint'], restCatalogService().s3.endpoint);
-      assert.equal(catalog.properties['warehouse'], restCatalogService().warehouse);
+      assert.ok(catalog instanceof RestCatalog);
+      assert.equal(catalog.properties['s3.endpoint'], service.s3.endpoint);
+      assert.equal(catalog.properties['s3.path-style-access'], 'true');
+      assert.equal(catalog.properties['warehouse'], service.warehouse);
+      const namespace = freshNamespace();
+      await catalog.createNamespace(namespace);
+      const table = await catalog.createTable({ namespace, name: 't' }, { schema: EVENTS_SCHEMA });
+      assert.ok(await table.io.exists(table.metadataLocation), 'the table FileIO reaches MinIO with the configured settings');
     } finally {
       await catalog.close();
     }
