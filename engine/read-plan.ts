@@ -39,6 +39,11 @@ export interface ReadPlanOptions {
  * whose equality columns are null-safe equal to a delete row, when its data sequence number is
  * strictly greater. Which delete applies to which data file is taken from the tasks (they already
  * encode partition scoping) and checked against those rules.
+ *
+ * Limits: DuckDB matches top-level columns by field id but fields inside a struct by name, so a
+ * struct field renamed after a file was written reads as NULL from that file (or fails the cast
+ * when no field of the struct still matches). Equality deletes on struct fields are refused.
+ * Data and delete files must be Parquet (no Avro/ORC, no v3 deletion vectors).
  */
 export function readPlanSql(plan: ScanPlan, options: ReadPlanOptions): string {
   const outputs = plan.schema.fields.map((field) => ({ field, internal: internalName(field.id) }));
