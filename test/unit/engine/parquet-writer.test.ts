@@ -159,6 +159,12 @@ describe('writeParquet', () => {
         writeParquet(connection, { query: `SELECT 1 AS id`, schema: schema({ id: 1, name: 'id', required: true, type: 'fixed[4]' }), directory: dir }),
         (error: unknown) => FloeError.is(error, 'unsupported'),
       );
+      await assert.rejects(writeParquet(connection, { query: `SELECT 1 AS id`, schema: oneColumn, directory: dir, orderBy: ['id'], targetFileSizeBytes: 1000 }), (error: unknown) => FloeError.is(error, 'unsupported'));
+      await assert.rejects(
+        writeParquet(connection, { query: `SELECT 1 AS id, 1 AS p`, schema: oneColumn, directory: dir, partitionColumns: [{ name: 'p', type: 'int' }], targetFileSizeBytes: 1000 }),
+        (error: unknown) => FloeError.is(error, 'unsupported'),
+      );
+      await assert.rejects(writeParquet(connection, { query: `SELECT 1 AS id`, schema: oneColumn, directory: dir, compression: 'lz4; DROP' as 'zstd' }), /compression must be one of/);
     });
   });
 
