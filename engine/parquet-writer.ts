@@ -231,11 +231,12 @@ async function partitionValues(connection: DuckDBConnection, keys: DuckDBValue, 
   const casts = partitionColumns.map((column) => {
     if (!byName.has(column.name)) throw new FloeError('internal', `DuckDB reported no value for partition column ${JSON.stringify(column.name)}`, { context: { file } });
     const text = byName.get(column.name) ?? null;
-    return text === null ? 'NULL' : `CAST(${quoteLiteral(text)} AS ${duckdbType(column.type)})`;
+    // A string partition value is its own text (and may hold a NUL no SQL literal can).
+    return text === null || column.type === 'string' ? 'NULL' : `CAST(${quoteLiteral(text)} AS ${duckdbType(column.type)})`;
   });
   const reader = await connection.runAndReadAll(`SELECT ${casts.join(', ')}`);
   const row = reader.getRows()[0] ?? [];
-  return partitionColumns.map((column, index) => toPrimitiveValue(row[index] ?? null, column.type));
+  return partitionColumns.map((column, index) => (column.type === 'string' ? (byName.get(column.name) ?? null) : toPrimitiveValue(row[index] ?? null, column.type)));
 }
 
 async function runCopy(connection: DuckDBConnection, sql: string, target: string) {
