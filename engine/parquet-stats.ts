@@ -163,20 +163,25 @@ async function convertBounds(connection: DuckDBConnection, pending: { leaf: Leaf
     }
   }
   for (const [type, group] of byType) {
+    if (group.primitive === 'string') {
+      // A VARCHAR's statistics text is the string itself (which may hold a NUL no SQL literal can).
+      group.texts.forEach((text, index) => keepExtreme(group.targets[index], text));
+      continue;
+    }
     const reader = await connection.runAndReadAll(`SELECT [CAST(v AS ${type}) FOR v IN ${quoteLiteralList(group.texts)}]`);
     const list = reader.getRows()[0]?.[0];
     if (!(list instanceof DuckDBListValue) || list.items.length !== group.texts.length) {
       throw new FloeError('internal', `DuckDB did not parse Parquet statistics back into ${type}`);
     }
-    list.items.forEach((item, index) => {
-      const target = group.targets[index];
-      const value = toPrimitiveValue(item, group.primitive);
-      if (!target || value === null) return;
-      const current = target.stats[target.side];
-      if (current === undefined || (target.side === 'min' ? compare(value, current) < 0 : compare(value, current) > 0)) {
-        target.stats[target.side] = value;
-      }
-    });
+    list.items.forEach((item, index) => keepExtreme(group.targets[index], toPrimitiveValue(item, group.primitive)));
+  }
+}
+
+function keepExtreme(target: { stats: MutableStats; side: 'min' | 'max' } | undefined, value: PrimitiveValue | null): void {
+  if (!target || value === null) return;
+  const current = target.stats[target.side];
+  if (current === undefined || (target.side === 'min' ? compare(value, current) < 0 : compare(value, current) > 0)) {
+    target.stats[target.side] = value;
   }
 }
 

@@ -14,6 +14,8 @@ import { quoteIdentifier as q, quoteLiteral } from './sql.js';
 import { duckdbType } from './types.js';
 import { toPrimitiveValue } from './values.js';
 
+const COMPRESSIONS: ReadonlySet<string> = new Set(['zstd', 'snappy', 'gzip', 'uncompressed']);
+
 /** Iceberg's default `write.target-file-size-bytes`. */
 export const DEFAULT_TARGET_FILE_SIZE_BYTES = 512 * 1024 * 1024;
 
@@ -63,10 +65,16 @@ export interface WrittenParquetFile {
  */
 export async function writeParquet(connection: DuckDBConnection, request: WriteParquetRequest): Promise<WrittenParquetFile[]> {
   const partitionColumns = request.partitionColumns ?? [];
+  const compression = request.compression ?? 'zstd';
+  if (!COMPRESSIONS.has(compression)) throw new FloeError('invalid-input', `Parquet compression must be one of ${[...COMPRESSIONS].join(', ')}, not ${JSON.stringify(compression)}`);
+  const sorted = request.orderBy !== undefined && request.orderBy.length > 0;
+  if (sorted && request.targetFileSizeBytes !== undefined) {
+    throw new FloeError('unsupported', 'DuckDB keeps an ORDER BY only when it writes one file at a time: pass targetFileSizeBytes or orderBy, not both');
+  }
   const written = await checkAndProject(connection, request);
   const common = [
     'FORMAT parquet',
-    `COMPRESSION ${request.compression ?? 'zstd'}`,
+    `COMPRESSION ${compression}`,
     `FIELD_IDS ${fieldIdsLiteral(written)}`,
     ...(request.rowGroupSize === undefined ? [] : [`ROW_GROUP_SIZE ${positiveInteger(request.rowGroupSize, 'rowGroupSize')}`]),
   ];
@@ -76,7 +84,7 @@ export async function writeParquet(connection: DuckDBConnection, request: WriteP
   const source = `SELECT ${projection.join(', ')} FROM (${request.query}) AS ${q('__floe_src')}`;
 
   let files: { path: string; partition: (PrimitiveValue | null)[] }[];
-  if (request.orderBy && request.orderBy.length > 0) {
+  if (sorted) {
     files = await writeSorted(connection, request, source, common, prefix, written);
   } else {
     const options = [...common, `FILENAME_PATTERN ${quoteLiteral(`${prefix}-{uuid}`)}`, 'OVERWRITE_OR_IGNORE true', 'RETURN_STATS true'];
@@ -223,11 +231,12 @@ async function partitionValues(connection: DuckDBConnection, keys: DuckDBValue, 
   const casts = partitionColumns.map((column) => {
     if (!byName.has(column.name)) throw new FloeError('internal', `DuckDB reported no value for partition column ${JSON.stringify(column.name)}`, { context: { file } });
     const text = byName.get(column.name) ?? null;
-    return text === null ? 'NULL' : `CAST(${quoteLiteral(text)} AS ${duckdbType(column.type)})`;
+    // A string partition value is its own text (and may hold a NUL no SQL literal can).
+    return text === null || column.type === 'string' ? 'NULL' : `CAST(${quoteLiteral(text)} AS ${duckdbType(column.type)})`;
   });
   const reader = await connection.runAndReadAll(`SELECT ${casts.join(', ')}`);
   const row = reader.getRows()[0] ?? [];
-  return partitionColumns.map((column, index) => toPrimitiveValue(row[index] ?? null, column.type));
+  return partitionColumns.map((column, index) => (column.type === 'string' ? (byName.get(column.name) ?? null) : toPrimitiveValue(row[index] ?? null, column.type)));
 }
 
 async function runCopy(connection: DuckDBConnection, sql: string, target: string) {

@@ -39,6 +39,11 @@ export interface ReadPlanOptions {
  * whose equality columns are null-safe equal to a delete row, when its data sequence number is
  * strictly greater. Which delete applies to which data file is taken from the tasks (they already
  * encode partition scoping) and checked against those rules.
+ *
+ * Limits: DuckDB matches top-level columns by field id but fields inside a struct by name, so a
+ * struct field renamed after a file was written reads as NULL from that file (or fails the cast
+ * when no field of the struct still matches). Equality deletes on struct fields are refused.
+ * Data and delete files must be Parquet (no Avro/ORC, no v3 deletion vectors).
  */
 export function readPlanSql(plan: ScanPlan, options: ReadPlanOptions): string {
   const outputs = plan.schema.fields.map((field) => ({ field, internal: internalName(field.id) }));
@@ -91,19 +96,19 @@ function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, projection: st
       if (!dataColumns.has(field.id)) dataColumns.set(field.id, fieldIdColumn(field, internalName(field.id)));
     }
   }
+  // Each row knows its file by `file_index`, its position in the list handed to read_parquet:
+  // no per-row join on file names, and a file's sequence number is a list lookup.
   const ctes: string[] = [];
-  const dataFileRows = tasks.map((task, index) => `(${quoteLiteral(dataPaths[index] as string)}, ${bigintLiteral(task.dataSequenceNumber)}, ${index})`);
-  ctes.push(`${q('__floe_data_files')}(${q('__floe_file')}, ${q('__floe_seq')}, ${q('__floe_data')}) AS (VALUES ${dataFileRows.join(', ')})`);
+  const dataSequences = sequenceList(tasks.map((task) => task.dataSequenceNumber));
   ctes.push(
-    `${q('__floe_rows')} AS (SELECT * FROM read_parquet(${quoteLiteralList(dataPaths)}, ${parquetSchemaArgument([...dataColumns.values()])}, ` +
-      `filename = '__floe_file', file_row_number = true) JOIN ${q('__floe_data_files')} USING (${q('__floe_file')}))`,
+    `${q('__floe_rows')} AS (SELECT *, CAST(file_index AS BIGINT) AS ${q('__floe_data')} ` +
+      `FROM read_parquet(${quoteLiteralList(dataPaths)}, ${parquetSchemaArgument([...dataColumns.values()])}, file_row_number = true))`,
   );
   const antiJoins: string[] = [];
 
   if (positionDeletes.size > 0) {
     const files = [...positionDeletes.values()];
     for (const entry of files) requireParquet(entry.file, 'position delete');
-    const fileRows = files.map((entry, index) => `(${quoteLiteral(entry.localPath)}, ${index})`);
     const applies: string[] = [];
     files.forEach((entry, index) => {
       for (const dataIndex of entry.appliesTo) {
@@ -115,15 +120,13 @@ function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, projection: st
       { fieldId: POSITION_DELETE_FILE_PATH_ID, name: '__floe_path', type: 'VARCHAR' },
       { fieldId: POSITION_DELETE_POS_ID, name: '__floe_pos', type: 'BIGINT' },
     ];
-    ctes.push(`${q('__floe_pos_files')}(${q('__floe_file')}, ${q('__floe_delete')}) AS (VALUES ${fileRows.join(', ')})`);
     ctes.push(`${q('__floe_pos_applies')}(${q('__floe_delete')}, ${q('__floe_path')}, ${q('__floe_data')}) AS (VALUES ${applies.join(', ')})`);
     // A position delete names its data file by the location in the manifest; keep only the rows
     // whose delete file applies to that data file, keyed by the data file's index.
     ctes.push(
       `${q('__floe_pos_deleted')} AS (SELECT a.${q('__floe_data')}, p.${q('__floe_pos')} ` +
-        `FROM read_parquet(${quoteLiteralList(files.map((entry) => entry.localPath))}, ${parquetSchemaArgument(columns)}, filename = '__floe_file') AS p ` +
-        `JOIN ${q('__floe_pos_files')} AS f USING (${q('__floe_file')}) ` +
-        `JOIN ${q('__floe_pos_applies')} AS a ON a.${q('__floe_delete')} = f.${q('__floe_delete')} AND a.${q('__floe_path')} = p.${q('__floe_path')})`,
+        `FROM read_parquet(${quoteLiteralList(files.map((entry) => entry.localPath))}, ${parquetSchemaArgument(columns)}) AS p ` +
+        `JOIN ${q('__floe_pos_applies')} AS a ON a.${q('__floe_delete')} = CAST(p.file_index AS BIGINT) AND a.${q('__floe_path')} = p.${q('__floe_path')})`,
     );
     antiJoins.push(
       `ANTI JOIN ${q('__floe_pos_deleted')} AS pd ON d.${q('__floe_data')} = pd.${q('__floe_data')} AND d.${q('file_row_number')} = pd.${q('__floe_pos')}`,
@@ -141,35 +144,35 @@ function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, projection: st
     const global: DeleteFileEntry[] = [];
     const scoped: DeleteFileEntry[] = [];
     for (const entry of group.files) (appliesToAllOlder(entry, tasks) ? global : scoped).push(entry);
-    const readDeletes = (files: DeleteFileEntry[], name: string): string => {
-      const fileRows = files.map((entry, index) => `(${quoteLiteral(entry.localPath)}, ${bigintLiteral(entry.sequenceNumber)}, ${index})`);
-      ctes.push(`${q(`${name}_files`)}(${q('__floe_file')}, ${q('__floe_delete_seq')}, ${q('__floe_delete')}) AS (VALUES ${fileRows.join(', ')})`);
-      ctes.push(
-        `${q(`${name}_rows`)} AS (SELECT ${keyList}, f.${q('__floe_delete_seq')}, f.${q('__floe_delete')} ` +
-          `FROM read_parquet(${quoteLiteralList(files.map((entry) => entry.localPath))}, ${parquetSchemaArgument(keyColumns)}, filename = '__floe_file') AS r ` +
-          `JOIN ${q(`${name}_files`)} AS f USING (${q('__floe_file')}))`,
-      );
-      return q(`${name}_rows`);
-    };
+    const readDeletes = (files: DeleteFileEntry[]): string =>
+      `SELECT ${keyList}, CAST(r.file_index AS BIGINT) AS ${q('__floe_delete')} ` +
+      `FROM read_parquet(${quoteLiteralList(files.map((entry) => entry.localPath))}, ${parquetSchemaArgument(keyColumns)}) AS r`;
     if (global.length > 0) {
-      const rows = readDeletes(global, `__floe_eq${groupIndex}_all`);
-      antiJoins.push(`ANTI JOIN ${rows} AS e ON ${keyMatch} AND d.${q('__floe_seq')} < e.${q('__floe_delete_seq')}`);
+      const name = q(`__floe_eq${groupIndex}_all`);
+      const deleteSequence = `${sequenceList(global.map((entry) => entry.sequenceNumber))}[${q('__floe_delete')} + 1]`;
+      ctes.push(`${name} AS (SELECT *, ${deleteSequence} AS ${q('__floe_delete_seq')} FROM (${readDeletes(global)}))`);
+      antiJoins.push(`ANTI JOIN ${name} AS e ON ${keyMatch} AND ${dataSequences}[d.${q('__floe_data')} + 1] < e.${q('__floe_delete_seq')}`);
     }
     if (scoped.length > 0) {
-      const rows = readDeletes(scoped, `__floe_eq${groupIndex}_scoped`);
       const pairs: string[] = [];
       scoped.forEach((entry, index) => {
         for (const dataIndex of entry.appliesTo) pairs.push(`(${index}, ${dataIndex})`);
       });
       const pairsName = q(`__floe_eq${groupIndex}_pairs`);
+      const name = q(`__floe_eq${groupIndex}_scoped`);
       ctes.push(`${pairsName}(${q('__floe_delete')}, ${q('__floe_data')}) AS (VALUES ${pairs.join(', ')})`);
-      const targeted = `(SELECT r.*, p.${q('__floe_data')} FROM ${rows} AS r JOIN ${pairsName} AS p USING (${q('__floe_delete')}))`;
-      antiJoins.push(`ANTI JOIN ${targeted} AS e ON ${keyMatch} AND d.${q('__floe_data')} = e.${q('__floe_data')}`);
+      ctes.push(`${name} AS (SELECT r.*, p.${q('__floe_data')} FROM (${readDeletes(scoped)}) AS r JOIN ${pairsName} AS p USING (${q('__floe_delete')}))`);
+      antiJoins.push(`ANTI JOIN ${name} AS e ON ${keyMatch} AND d.${q('__floe_data')} = e.${q('__floe_data')}`);
     }
   });
 
   // Anti-joins chain: each removes the rows its deletes name; DuckDB pushes the row filter below them.
   return `WITH ${ctes.join(',\n')}\nSELECT ${projection} FROM ${q('__floe_rows')} AS d\n${antiJoins.join('\n')}`;
+}
+
+/** Sequence numbers as a DuckDB BIGINT list literal, indexed by file position (1-based in SQL). */
+function sequenceList(values: readonly number[]): string {
+  return `[${values.map(bigintLiteral).join(', ')}]`;
 }
 
 /** Equality delete files grouped by their equality field ids, with those fields' current types. */

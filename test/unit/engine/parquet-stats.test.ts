@@ -54,7 +54,8 @@ const cases: TypeCase[] = [
   { type: 'timestamp', arbitrary: fc.bigInt(MICROS_RANGE), literal: (value) => `make_timestamp((${String(value)})::BIGINT)` },
   { type: 'timestamptz', arbitrary: fc.bigInt(MICROS_RANGE), literal: (value) => `make_timestamp((${String(value)})::BIGINT)::TIMESTAMPTZ` },
   { type: 'timestamp_ns', arbitrary: fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n }), literal: (value) => `make_timestamp_ns((${String(value)})::BIGINT)` },
-  { type: 'string', arbitrary: fc.string({ unit: 'binary', maxLength: 40 }), literal: (value) => quoteLiteral(value as string) },
+  // Full Unicode, NUL included (spelled chr(0): no SQL literal may hold it).
+  { type: 'string', arbitrary: fc.string({ unit: 'binary', maxLength: 40 }), literal: (value) => `(${(value as string).split('\0').map(quoteLiteral).join(' || chr(0) || ')})` },
   { type: 'uuid', arbitrary: fc.uuid(), literal: (value) => `${quoteLiteral(value as string)}::UUID` },
   {
     type: 'binary',
@@ -113,6 +114,14 @@ describe('Parquet stats by field id', () => {
       });
     });
   }
+
+  it('keeps strings holding NUL characters exact in min and max', async () => {
+    await withConnection(async (connection, dir) => {
+      const files = await writeValues(connection, dir, 'string', [`chr(0)`, `'a' || chr(0) || 'b'`, `'a'`, `'b' || chr(0)`]);
+      const stats = files[0]!.columnStats[0]!;
+      assert.deepEqual([stats.min, stats.max], ['\0', 'b\0']);
+    });
+  });
 
   it('aggregates min and max over row groups', async () => {
     await withConnection(async (connection, dir) => {

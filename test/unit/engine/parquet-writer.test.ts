@@ -159,6 +159,12 @@ describe('writeParquet', () => {
         writeParquet(connection, { query: `SELECT 1 AS id`, schema: schema({ id: 1, name: 'id', required: true, type: 'fixed[4]' }), directory: dir }),
         (error: unknown) => FloeError.is(error, 'unsupported'),
       );
+      await assert.rejects(writeParquet(connection, { query: `SELECT 1 AS id`, schema: oneColumn, directory: dir, orderBy: ['id'], targetFileSizeBytes: 1000 }), (error: unknown) => FloeError.is(error, 'unsupported'));
+      await assert.rejects(
+        writeParquet(connection, { query: `SELECT 1 AS id, 1 AS p`, schema: oneColumn, directory: dir, partitionColumns: [{ name: 'p', type: 'int' }], targetFileSizeBytes: 1000 }),
+        (error: unknown) => FloeError.is(error, 'unsupported'),
+      );
+      await assert.rejects(writeParquet(connection, { query: `SELECT 1 AS id`, schema: oneColumn, directory: dir, compression: 'lz4; DROP' as 'zstd' }), /compression must be one of/);
     });
   });
 
@@ -168,9 +174,15 @@ describe('writeParquet', () => {
       const hostile = schema(
         { id: 11, name: names[0]!, required: false, type: 'int' },
         { id: 12, name: names[1]!, required: false, type: 'string' },
-        { id: 13, name: names[2]!, required: false, type: { type: 'struct', fields: [{ id: 15, name: names[3]!, required: false, type: 'long' }] } },
+        {
+          id: 13,
+          name: names[2]!,
+          required: false,
+          type: { type: 'struct', fields: [{ id: 15, name: names[3]!, required: false, type: 'long' }, { id: 16, name: names[1]!, required: false, type: 'double' }] },
+        },
       );
-      const query = `SELECT i::INTEGER AS ${quoteIdentifier(names[0]!)}, 'v' || i AS ${quoteIdentifier(names[1]!)}, {${quoteLiteral(names[3]!)}: i} AS ${quoteIdentifier(names[2]!)}, i % 2 AS ${quoteIdentifier(names[3]!)} FROM range(4) t(i)`;
+      // The NaN makes the stats reader count NaNs by reading the nested field back by its hostile path.
+      const query = `SELECT i::INTEGER AS ${quoteIdentifier(names[0]!)}, 'v' || i AS ${quoteIdentifier(names[1]!)}, {${quoteLiteral(names[3]!)}: i, ${quoteLiteral(names[1]!)}: CASE WHEN i = 3 THEN 'NaN'::DOUBLE ELSE i END} AS ${quoteIdentifier(names[2]!)}, i % 2 AS ${quoteIdentifier(names[3]!)} FROM range(4) t(i)`;
       const files = await writeParquet(connection, { query, schema: hostile, directory: dir, partitionColumns: [{ name: names[3]!, type: 'long' }] });
       assert.equal(files.length, 2);
       const ids = await tuples(connection, `SELECT DISTINCT name, field_id FROM parquet_schema(${quoteLiteralList(files.map((written) => written.localPath))}) WHERE field_id IS NOT NULL ORDER BY field_id`);
@@ -179,7 +191,13 @@ describe('writeParquet', () => {
         [names[1], 12n],
         [names[2], 13n],
         [names[3], 15n],
+        [names[1], 16n],
       ]);
+      const nans = files.map((written) => [written.partition[0], written.columnStats.find((column) => column.fieldId === 16)?.nanCount]);
+      assert.deepEqual(sortedCanonical(nans), sortedCanonical([
+        [0n, 0],
+        [1n, 1],
+      ]));
       const stats = files.flatMap((written) => written.columnStats.filter((column) => column.fieldId === 15).map((column) => [written.partition[0], column.min, column.max]));
       assert.deepEqual(sortedCanonical(stats), sortedCanonical([
         [0n, 0n, 2n],

@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { POSITION_DELETE_FILE_PATH_ID, POSITION_DELETE_POS_ID, readPlanSql } from '../../../engine/read-plan.js';
-import { quoteLiteral } from '../../../engine/sql.js';
+import { quoteIdentifier, quoteLiteral } from '../../../engine/sql.js';
 import type { DeleteFileRef, ScanTask } from '../../../iceberg/scan/plan.js';
 import { sortedCanonical, tuples, withConnection } from './helpers.js';
 import { file, plan, schema, task } from './plans.js';
@@ -225,6 +225,21 @@ describe('readPlanSql: merge-on-read', () => {
       const projected = { ...scanPlan, schema: schema({ id: 3, name: 'v', required: false, type: 'int' }) };
       assert.throws(() => readPlanSql(projected, { localPath }), /field id 2 is not in the plan's schema/);
       assert.deepEqual(await tuples(connection, readPlanSql(projected, { localPath, tableSchema })), [[2]]);
+    });
+  });
+
+  it('takes hostile column names through the delete anti-joins and the row filter', async () => {
+    await withConnection(async (connection, dir) => {
+      const scenario: Scenario = {
+        data: [{ seq: 1, partition: 0, rows: [{ k: 'a', v: 1 }, { k: 'b', v: 2 }, { k: 'c', v: 0 }] }],
+        positionDeletes: [{ seq: 1, partition: null, rows: [{ file: 0, pos: 2 }] }],
+        equalityDeletes: [{ seq: 2, partition: null, equalityIds: [2], rows: [{ k: 'a', v: null }] }],
+      };
+      const { scanPlan, localPath } = await materialize(connection, dir, scenario);
+      const names = ['file_row_number', `k"; DROP TABLE x; --`, 'ünïcødé 🚀'];
+      const hostile = { ...scanPlan, schema: schema(...scanPlan.schema.fields.map((field, index) => ({ ...field, name: names[index]! }))) };
+      const rowFilter = `${quoteIdentifier(names[2]!)} >= 0 AND ${quoteIdentifier(names[1]!)} <> ${quoteLiteral("'")}`;
+      assert.deepEqual(await tuples(connection, readPlanSql(hostile, { localPath, rowFilter })), [[1n, 'b', 2]]);
     });
   });
 
