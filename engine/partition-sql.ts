@@ -45,8 +45,11 @@ export function partitionColumnsSql(spec: PartitionSpec, schema: Schema): Partit
         if (!fn) throw new FloeError('unsupported', `Writing truncate partitions of ${sourceType} columns is not supported yet`, { context: { field: field.name } });
         return { name, type: resultType, sql: `${fn}(${transform.parameter}, ${column})` };
       }
-      default:
-        return { name, type: resultType, sql: `iceberg_transform_int(${quoteLiteral(transform.name)}, ${column})` };
+      default: {
+        const days = `iceberg_transform_int(${quoteLiteral(transform.name)}, ${column})`;
+        // Java and pyiceberg type day partitions as dates (days since the epoch, like the int they are).
+        return { name, type: resultType, sql: resultType === 'date' ? `(DATE '1970-01-01' + ${days})` : days };
+      }
     }
   });
 }
