@@ -119,6 +119,8 @@ class Binder {
 
   private set(op: SetOp, column: ResolvedColumn, literals: readonly FilterLiteral[]): BoundExpression {
     const { reference } = column;
+    // As SQL's disjunction of eqs (and conjunction of notEqs): empty, they hold for no row (every row).
+    if (literals.length === 0) return op === 'in' ? FALSE : TRUE;
     const values: PrimitiveValue[] = [];
     for (const literal of literals) {
       const converted = convertLiteral(literal, { column: reference.column, type: reference.type, table: this.table });
@@ -126,6 +128,7 @@ class Binder {
       if (!('value' in converted)) continue;
       if (!values.some((kept) => compareValues(reference.type, kept, converted.value) === 0)) values.push(converted.value);
     }
+    // Only values beyond the column's range: no value equals one, every non-null value differs from all.
     if (values.length === 0) return op === 'in' ? FALSE : this.unary('notNull', column);
     if (values.length === 1) return { op: op === 'in' ? 'eq' : 'notEq', term: reference, value: values[0]! };
     return { op, term: reference, values };

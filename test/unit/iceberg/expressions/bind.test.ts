@@ -269,12 +269,13 @@ suite('bind: not is pushed down and constants fold', () => {
     assert.deepEqual(bind(or(), schema), { op: 'false' });
   });
 
-  it('in: duplicates removed, a single value is eq, an empty list is false (notIn: not null)', () => {
+  it('in: duplicates removed, a single value is eq, an empty list is false (notIn: true, even for null)', () => {
     assert.deepEqual(bind(isIn('count', [1, 2, 1]), schema), { op: 'in', term: ref(2), values: [1, 2] });
     assert.deepEqual(bind(isIn('count', [4, 4n]), schema), { op: 'eq', term: ref(2), value: 4 });
     assert.deepEqual(bind(notIn('count', [4]), schema), { op: 'notEq', term: ref(2), value: 4 });
     assert.deepEqual(bind(isIn('count', []), schema), { op: 'false' });
-    assert.deepEqual(bind(notIn('count', []), schema), { op: 'notNull', term: ref(2) });
+    assert.deepEqual(bind(notIn('count', []), schema), { op: 'true' });
+    assert.deepEqual(bind(not(isIn('count', [])), schema), { op: 'true' });
   });
 
   it('describes bound filters', () => {
