@@ -8,7 +8,7 @@
 import type { PartitionSpec } from '../spec/partition.js';
 import { parseTransform } from '../spec/transforms.js';
 import type { BoundTransform } from '../spec/transforms.js';
-import type { PrimitiveType } from '../spec/types.js';
+import type { PrimitiveType, PrimitiveValue } from '../spec/types.js';
 import type { ValuePredicate } from '../spec/value-predicate.js';
 import { isPredicate, toValuePredicate } from './bound.js';
 import type { BoundExpression, BoundPredicate } from './bound.js';
@@ -61,9 +61,38 @@ function projectPredicate(predicate: BoundPredicate, spec: PartitionSpec): Parti
       // A literal at the edge of the type's range (`< INT_MIN`) cannot step past it: do not narrow.
       result = null;
     }
-    if (result) projected.push({ op: 'partition', position, type: transform.resultType, predicate: result });
+    if (result) projected.push({ op: 'partition', position, type: transform.resultType, predicate: widenForTruncatingWriters(transform, result) });
   });
   return projected;
+}
+
+/**
+ * Writers of the past (Java before 0.11, iceberg-rust 0.10 for some instants) truncated temporal
+ * transforms toward zero, filing an instant of a period k < 0 under k + 1. Java's reader keeps
+ * such files (ProjectionUtil.fixInclusiveTimeProjection), and so do we: a projected period below
+ * zero also admits the one after it. day of a date is the date itself and cannot be wrong.
+ */
+function widenForTruncatingWriters(transform: BoundTransform, predicate: ValuePredicate): ValuePredicate {
+  const kind = transform.transform.kind;
+  const temporal = kind === 'year' || kind === 'month' || kind === 'hour' || (kind === 'day' && transform.sourceType !== 'date');
+  if (!temporal) return predicate;
+  const negative = (value: PrimitiveValue): value is number => typeof value === 'number' && value < 0;
+  switch (predicate.op) {
+    case 'lte':
+      return negative(predicate.value) ? { op: 'lte', value: predicate.value + 1 } : predicate;
+    case 'lt':
+      return negative(predicate.value) ? { op: 'lt', value: predicate.value + 1 } : predicate;
+    case 'eq':
+      return negative(predicate.value) ? { op: 'in', values: [predicate.value, predicate.value + 1] } : predicate;
+    case 'in': {
+      if (!predicate.values.some(negative)) return predicate;
+      const values = new Set<number>(predicate.values as number[]);
+      for (const value of predicate.values) if (negative(value)) values.add(value + 1);
+      return { op: 'in', values: [...values] };
+    }
+    default:
+      return predicate;
+  }
 }
 
 /** The field's transform for the column's current type; undefined when it cannot be (then it narrows nothing). */

@@ -252,7 +252,9 @@ suite('manifestEvaluator: temporal transforms', () => {
     const byMonth = spec(9, [4, 'month']);
     const months = manifestOf(byMonth, [[-2], [1]]); // 1969-11 … 1970-02
     assert.equal(mayMatch(eq('ts', '1969-11-15T00:00:00Z'), months, [byMonth]), true);
-    assert.equal(mayMatch(eq('ts', '1969-10-31T23:59:59Z'), months, [byMonth]), false);
+    // Month -3 (October 1969) is also looked for under -2, where truncating writers filed it (see below).
+    assert.equal(mayMatch(eq('ts', '1969-10-31T23:59:59Z'), months, [byMonth]), true);
+    assert.equal(mayMatch(eq('ts', '1969-09-30T23:59:59Z'), months, [byMonth]), false);
     assert.equal(mayMatch(gtEq('ts', '1970-03-01T00:00:00Z'), months, [byMonth]), false);
     assert.equal(mayMatch(gt('ts', '1970-02-28T23:59:59.999999Z'), months, [byMonth]), false);
     assert.equal(mayMatch(gt('ts', '1970-02-28T23:59:59.999998Z'), months, [byMonth]), true);
@@ -263,6 +265,27 @@ suite('manifestEvaluator: temporal transforms', () => {
     assert.equal(mayMatch(eq('day', '2025-01-01'), years, [byYear]), false);
     assert.equal(mayMatch(lt('day', '2024-01-01'), years, [byYear]), false);
     assert.equal(mayMatch(lt('day', '2024-01-02'), years, [byYear]), true);
+  });
+});
+
+suite('manifestEvaluator: files of writers that truncated pre-epoch periods toward zero', () => {
+  // Java before 0.11 filed 1969-12-31T12:00 under day 0, not -1; Java's reader still finds it.
+  const byDay = spec(11, [4, 'day']);
+  const legacy = manifestOf(byDay, [[0], [1]]);
+  it('a period below zero also admits the one after it', () => {
+    assert.equal(mayMatch(eq('ts', '1969-12-31T12:00:00Z'), legacy, [byDay]), true);
+    assert.equal(mayMatch(isIn('ts', [ts('1969-12-31T12:00:00Z'), ts('1969-12-01T00:00:00Z')]), legacy, [byDay]), true);
+    assert.equal(mayMatch(lt('ts', '1970-01-01T00:00:00Z'), legacy, [byDay]), true);
+    assert.equal(mayMatch(ltEq('ts', '1969-12-31T23:59:59Z'), legacy, [byDay]), true);
+  });
+  it('periods at or after zero, and earlier ones, still prune', () => {
+    assert.equal(mayMatch(eq('ts', '1969-12-30T12:00:00Z'), legacy, [byDay]), false); // day -2 → -2 or -1
+    assert.equal(mayMatch(lt('ts', '1969-12-31T00:00:00Z'), legacy, [byDay]), false);
+    assert.equal(mayMatch(eq('ts', '1970-01-03T00:00:00Z'), legacy, [byDay]), false);
+  });
+  it('day of a date is the date itself: nothing to widen', () => {
+    const byDate = spec(12, [7, 'day']);
+    assert.equal(mayMatch(eq('day', '1969-12-31'), manifestOf(byDate, [[0]]), [byDate]), false);
   });
 });
 

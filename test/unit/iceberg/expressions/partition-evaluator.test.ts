@@ -149,8 +149,11 @@ suite('partitionEvaluator: transforms', () => {
     assert.equal(mayMatch(eq('ts', '2024-02-01T00:00:00Z'), specs.day.specId, [day('2024-01-31')]), false);
     assert.equal(mayMatch(gtEq('ts', '2024-02-01T00:00:00Z'), specs.day.specId, [day('2024-01-31')]), false);
     assert.equal(mayMatch(gt('ts', '2024-01-31T23:59:59.999998Z'), specs.day.specId, [day('2024-01-31')]), true);
-    assert.equal(mayMatch(lt('ts', '1969-12-31T00:00:00Z'), specs.day.specId, [-1]), false);
+    assert.equal(mayMatch(lt('ts', '1969-12-30T00:00:00Z'), specs.day.specId, [-1]), false);
+    assert.equal(mayMatch(lt('ts', '1969-12-31T00:00:00Z'), specs.day.specId, [-1]), true); // day -2 may be filed under -1 by old writers
     assert.equal(mayMatch(lt('ts', '1969-12-31T00:00:00.000001Z'), specs.day.specId, [-1]), true);
+    assert.equal(mayMatch(eq('ts', '1969-12-31T12:00:00Z'), specs.day.specId, [0]), true); // and day -1 under 0
+    assert.equal(mayMatch(eq('ts', '1969-12-31T12:00:00Z'), specs.day.specId, [1]), false);
 
     const hour = Date.parse('2024-01-31T10:00:00Z') / 3_600_000;
     assert.equal(mayMatch(eq('ts', '2024-01-31T10:30:00Z'), specs.hour.specId, [hour]), true);
