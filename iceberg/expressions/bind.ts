@@ -57,6 +57,9 @@ class Binder {
   ) {}
 
   bind(expression: Expression, negate: boolean): BoundExpression {
+    if (typeof expression !== 'object' || expression === null) {
+      throw new FloeError('invalid-input', `Malformed filter ${String(expression)}: expected an expression object`, { context: { table: this.table } });
+    }
     const node = expression as { op?: unknown; args?: unknown; arg?: unknown };
     switch (node.op) {
       case 'true':

@@ -222,6 +222,8 @@ suite('bind: literals are converted to the column type', () => {
     assert.match(bindError({ op: 'eq', column: 'name' } as unknown as Expression).message, /"eq" needs a value/);
     assert.match(bindError({ op: 'in', column: 'name', values: 'x' } as unknown as Expression).message, /"in" needs an array "values"/);
     assert.match(bindError(eq('name', null as unknown as string)).message, /use isNull \/ notNull/);
+    assert.match(bindError(and(null as unknown as Expression)).message, /Malformed filter null: expected an expression object/);
+    assert.match(bindError({ op: 'not' } as unknown as Expression).message, /"not" needs an expression "arg"/);
   });
 });
 
