@@ -243,4 +243,31 @@ describe('SQL catalog ↔ pyiceberg', () => {
       await reopened.close();
     }
   });
+
+  it('a v1 table written by pyiceberg stays v1 when Floe commits to it, and pyiceberg reads Floe’s v1 file', async () => {
+    await mkdir(join(root, 'v1'), { recursive: true });
+    await runPyiceberg<TableStateReply>('create_table', {
+      catalog: oracle('v1'),
+      identifier: 'old.events',
+      format_version: 1,
+      schema: { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'id', type: 'long', required: true }, { id: 2, name: 'kind', type: 'string', required: false }] },
+      partition_spec: { 'spec-id': 0, fields: [{ 'source-id': 2, 'field-id': 1000, transform: 'identity', name: 'kind' }] },
+    });
+    await runPyiceberg('append', { catalog: oracle('v1'), identifier: 'old.events', columns: { id: 'long', kind: 'string' }, rows: [{ id: '1', kind: 'a' }] });
+    const catalog = await open('v1');
+    const identifier = { namespace: ['old'], name: 'events' };
+    try {
+      const committed = await catalog.commitTable(identifier, [], [{ action: 'set-properties', updates: { 'floe.touched': 'yes' } }]);
+      assert.equal(committed.metadata.formatVersion, 1);
+    } finally {
+      await catalog.close();
+    }
+    const seen = await runPyiceberg<MetadataReply>('load_metadata', { catalog: oracle('v1'), identifier: 'old.events' });
+    const written = seen.metadata as Record<string, unknown>;
+    assert.equal(written['format-version'], 1);
+    assert.deepEqual(written['partition-spec'], [{ name: 'kind', transform: 'identity', 'source-id': 2, 'field-id': 1000 }]);
+    assert.equal((written['properties'] as Record<string, string>)['floe.touched'], 'yes');
+    const read = await runPyiceberg<RowsReply>('read', { catalog: oracle('v1'), identifier: 'old.events' });
+    assert.deepEqual(read.rows, [{ id: '1', kind: 'a' }]);
+  });
 });
