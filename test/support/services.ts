@@ -1,0 +1,79 @@
+/**
+ * The real services a test talks to, as `npm test` (or `npm run services -- start`) started them.
+ * Each accessor reads the FLOE_TEST_* environment, falling back to .floe/services.env, and THROWS
+ * when its service is absent: a test that needs a service fails without it, it never skips.
+ */
+import { readEnvFile } from '../../scripts/services/env-file.js';
+import { servicesEnvFile } from '../../scripts/services/paths.js';
+
+export interface TemporalService {
+  /** host:port of the frontend gRPC service. */
+  address: string;
+  namespace: string;
+  uiUrl: string;
+  /** Path of the `temporal` CLI binary that runs the server. */
+  cli: string;
+}
+
+export interface S3Service {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** MinIO only serves path-style addressing here. */
+  forcePathStyle: true;
+}
+
+export interface RestCatalogService {
+  uri: string;
+  warehouse: string;
+  /** The S3 server where the catalog's tables live. */
+  s3: S3Service;
+}
+
+export interface PythonOracle {
+  /** The venv's python, with pyiceberg and feast installed. */
+  python: string;
+}
+
+const HOW_TO_START = 'Run the tests through `npm test` (it starts every service), or start them with `npm run services -- start` in another terminal';
+
+function lookup(name: string): (key: string) => string {
+  let fileEnv: Record<string, string> | undefined;
+  return (key) => {
+    const fromProcess = process.env[key];
+    if (fromProcess !== undefined && fromProcess !== '') return fromProcess;
+    fileEnv ??= readEnvFile(servicesEnvFile) ?? {};
+    const fromFile = fileEnv[key];
+    if (fromFile !== undefined && fromFile !== '') return fromFile;
+    throw new Error(`${name} is not running for this test: ${key} is not set in the environment nor in ${servicesEnvFile}. ${HOW_TO_START}.`);
+  };
+}
+
+export function temporalService(): TemporalService {
+  const get = lookup('The Temporal dev server');
+  return { address: get('FLOE_TEST_TEMPORAL_ADDRESS'), namespace: 'default', uiUrl: get('FLOE_TEST_TEMPORAL_UI_URL'), cli: get('FLOE_TEST_TEMPORAL_CLI') };
+}
+
+export function s3Service(): S3Service {
+  const get = lookup('The S3 server (MinIO)');
+  return {
+    endpoint: get('FLOE_TEST_S3_ENDPOINT'),
+    region: get('FLOE_TEST_S3_REGION'),
+    bucket: get('FLOE_TEST_S3_BUCKET'),
+    accessKeyId: get('FLOE_TEST_S3_ACCESS_KEY_ID'),
+    secretAccessKey: get('FLOE_TEST_S3_SECRET_ACCESS_KEY'),
+    forcePathStyle: true,
+  };
+}
+
+export function restCatalogService(): RestCatalogService {
+  const get = lookup('The Iceberg REST catalog fixture');
+  return { uri: get('FLOE_TEST_REST_URI'), warehouse: get('FLOE_TEST_REST_WAREHOUSE'), s3: s3Service() };
+}
+
+export function pythonOracle(): PythonOracle {
+  const get = lookup('The Python oracle venv');
+  return { python: get('FLOE_TEST_PYTHON') };
+}
