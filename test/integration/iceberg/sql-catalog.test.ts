@@ -73,6 +73,30 @@ describe('SQL catalog specifics', () => {
     }
   });
 
+  it('works on an older catalog schema without iceberg_type, without migrating it', async () => {
+    const { db: dbPath } = paths('v0');
+    await mkdir(join(root, 'v0'), { recursive: true });
+    const db = new Database(dbPath);
+    db.exec(`CREATE TABLE iceberg_tables (catalog_name VARCHAR(255) NOT NULL, table_namespace VARCHAR(255) NOT NULL, table_name VARCHAR(255) NOT NULL,
+      metadata_location VARCHAR(1000), previous_metadata_location VARCHAR(1000), PRIMARY KEY (catalog_name, table_namespace, table_name))`);
+    db.close();
+    const catalog = await open('v0');
+    try {
+      await catalog.createNamespace(['db']);
+      await catalog.createTable({ namespace: ['db'], name: 't' }, { schema: EVENTS_SCHEMA });
+      assert.deepEqual(await catalog.listTables(['db']), [{ namespace: ['db'], name: 't' }]);
+      await commitChange(catalog, { namespace: ['db'], name: 't' }, emptySnapshotChange('v0'));
+    } finally {
+      await catalog.close();
+    }
+    const check = new Database(dbPath, { readonly: true });
+    try {
+      assert.ok(!(check.prepare('PRAGMA table_info(iceberg_tables)').all() as { name: string }[]).some((column) => column.name === 'iceberg_type'));
+    } finally {
+      check.close();
+    }
+  });
+
   it('a commit records the previous metadata location and never overwrites a metadata file', async () => {
     const catalog = await open('pointer');
     const identifier = { namespace: ['db'], name: 't' };
