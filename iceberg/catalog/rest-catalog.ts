@@ -111,8 +111,7 @@ export class RestCatalog implements Catalog {
   }
 
   async namespaceExists(namespace: Namespace): Promise<boolean> {
-    const response = await this.http.send({ method: 'HEAD', path: this.namespacePath(namespace), what: `check namespace ${formatNamespace(namespace)}`, context: { namespace: formatNamespace(namespace) } });
-    return response.status !== 404;
+    return this.exists(this.namespacePath(namespace), `check namespace ${formatNamespace(namespace)}`, { namespace: formatNamespace(namespace) });
   }
 
   async dropNamespace(namespace: Namespace): Promise<void> {
@@ -151,8 +150,24 @@ export class RestCatalog implements Catalog {
   }
 
   async tableExists(identifier: TableIdentifier): Promise<boolean> {
-    const response = await this.http.send({ method: 'HEAD', path: this.tablePath(identifier), what: `check table ${formatIdentifier(identifier)}`, context: { table: formatIdentifier(identifier) } });
-    return response.status !== 404;
+    return this.exists(this.tablePath(identifier), `check table ${formatIdentifier(identifier)}`, { table: formatIdentifier(identifier) });
+  }
+
+  /** HEAD, as the spec defines for existence; servers that predate those routes get a GET instead. */
+  private async exists(path: string, what: string, context: Record<string, string>): Promise<boolean> {
+    try {
+      return (await this.http.send({ method: 'HEAD', path, what, context })).status !== 404;
+    } catch (error) {
+      const status = FloeError.is(error) ? error.context['status'] : undefined;
+      if (status !== 405 && status !== 501) throw error;
+      try {
+        await this.http.send({ method: 'GET', path, what, context });
+        return true;
+      } catch (fallbackError) {
+        if (FloeError.is(fallbackError, 'not-found')) return false;
+        throw fallbackError;
+      }
+    }
   }
 
   async dropTable(identifier: TableIdentifier, options: { purge?: boolean } = {}): Promise<void> {

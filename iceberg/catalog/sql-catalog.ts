@@ -159,7 +159,7 @@ export class SqlCatalog extends PointerCatalog {
     const name = namespaceKey(namespace);
     if (!(await this.namespaceExists(namespace))) throw namespaceNotFound(namespace);
     const rows = await this.run(() =>
-      this.db.query(`SELECT table_name FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ?${this.typeFilter()} ORDER BY table_name`, [this.name, name]),
+      this.db.query(`SELECT table_name FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ?${this.typeFilter()} ORDER BY table_name`, [this.name, name, ...this.typeParams()]),
     );
     return rows.map((row) => ({ namespace: [...namespace], name: String(row['table_name']) }));
   }
@@ -170,6 +170,7 @@ export class SqlCatalog extends PointerCatalog {
         this.name,
         namespaceKey(identifier.namespace),
         identifier.name,
+        ...this.typeParams(),
       ]),
     );
     const location = rows[0]?.['metadata_location'];
@@ -215,14 +216,19 @@ export class SqlCatalog extends PointerCatalog {
         this.name,
         namespaceKey(identifier.namespace),
         identifier.name,
+        ...this.typeParams(),
       ]),
     );
     return changed > 0;
   }
 
+  /** Rows written by Java or iceberg-rust may be views; NULL is a table written before the column existed. */
   private typeFilter(): string {
-    // Rows written by Java or iceberg-rust may be views; NULL is a table written before the column existed.
-    return this.hasTypeColumn ? ` AND (iceberg_type = '${TABLE_TYPE}' OR iceberg_type IS NULL)` : '';
+    return this.hasTypeColumn ? ' AND (iceberg_type = ? OR iceberg_type IS NULL)' : '';
+  }
+
+  private typeParams(): SqlValue[] {
+    return this.hasTypeColumn ? [TABLE_TYPE] : [];
   }
 
   private async run<T>(statement: () => Promise<T>): Promise<T> {

@@ -68,6 +68,7 @@ export class S3FileIO implements FileIO {
   private readonly settings: typeof DEFAULTS;
   private readonly cache: LocalFileCache;
   private readonly memory: ByteLru;
+  private conditionalWritesUnsupported = false;
 
   constructor(config: S3Config = {}) {
     this.settings = {
@@ -246,13 +247,19 @@ export class S3FileIO implements FileIO {
    * a fresh uuid and the catalog's pointer swap is what decides a commit.
    */
   private async conditionalPut(location: string, options: WriteOptions, send: (ifNoneMatch: boolean) => Promise<unknown>): Promise<void> {
+    if (options.ifAbsent && this.conditionalWritesUnsupported) return this.checkThenPut(location, send);
     try {
       await this.call('write', location, () => send(options.ifAbsent === true));
     } catch (error) {
       if (!(options.ifAbsent && isNotImplemented(error))) throw error;
-      if (await this.exists(location)) throw alreadyExists(location);
-      await this.call('write', location, () => send(false));
+      this.conditionalWritesUnsupported = true; // the store will not learn it: stop asking
+      await this.checkThenPut(location, send);
     }
+  }
+
+  private async checkThenPut(location: string, send: (ifNoneMatch: boolean) => Promise<unknown>): Promise<void> {
+    if (await this.exists(location)) throw alreadyExists(location);
+    await this.call('write', location, () => send(false));
   }
 
   private async call<T>(verb: string, location: string, run: () => Promise<T>): Promise<T> {

@@ -47,7 +47,16 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
-export async function startServices(names: readonly ServiceName[]): Promise<RunningStack> {
+export interface StartOptions {
+  /**
+   * Write .floe/services.env and .floe/services.json for other processes (`npm run services --
+   * start`). The test runner hands the env to its child directly and leaves those files alone, so
+   * it does not clobber a developer's separately started services.
+   */
+  persist: boolean;
+}
+
+export async function startServices(names: readonly ServiceName[], options: StartOptions): Promise<RunningStack> {
   const wanted = new Set(withDependencies(names));
   await installServices([...wanted]);
   const runDir = mkdtempSync(join(tmpdir(), 'floe-services-'));
@@ -91,13 +100,17 @@ export async function startServices(names: readonly ServiceName[]): Promise<Runn
   }
   say(`all services up in ${formatDuration(Date.now() - started)}`);
   const env = Object.assign({}, ...running.map((service) => service.env)) as Record<string, string>;
-  writeEnvFile(servicesEnvFile, env);
-  writeState(runDir, running);
+  if (options.persist) {
+    writeEnvFile(servicesEnvFile, env);
+    writeState(runDir, running);
+  }
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
-      rmSync(servicesEnvFile, { force: true });
-      rmSync(servicesStateFile, { force: true });
+      if (options.persist) {
+        rmSync(servicesEnvFile, { force: true });
+        rmSync(servicesStateFile, { force: true });
+      }
       await stopStarted();
     })());
   addShutdownHook(stop);

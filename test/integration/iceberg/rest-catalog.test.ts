@@ -194,6 +194,24 @@ describe('REST catalog auth and lost commit replies (through a proxy)', () => {
     }
   });
 
+  it('existence checks fall back to GET on a server that refuses HEAD', async () => {
+    const catalog = await open({ uri: proxy.uri, credential: `${proxy.clientId}:${proxy.clientSecret}` });
+    proxy.refuseHead(true);
+    try {
+      const namespace = freshNamespace();
+      assert.equal(await catalog.namespaceExists(namespace), false);
+      await catalog.createNamespace(namespace);
+      assert.equal(await catalog.namespaceExists(namespace), true);
+      await catalog.createTable({ namespace, name: 't' }, { schema: EVENTS_SCHEMA });
+      assert.equal(await catalog.tableExists({ namespace, name: 't' }), true);
+      assert.equal(await catalog.tableExists({ namespace, name: 'missing' }), false);
+      assert.ok(proxy.requests.includes(`GET /v1/namespaces/${namespace[0]}`), 'a GET replaced the refused HEAD');
+    } finally {
+      proxy.refuseHead(false);
+      await catalog.close();
+    }
+  });
+
   it('a commit whose reply is lost (502: state unknown) is found by its idempotency key and not applied twice', async () => {
     const catalog = await open({ uri: proxy.uri, credential: `${proxy.clientId}:${proxy.clientSecret}` });
     try {

@@ -9,6 +9,7 @@ import { fileIOFor } from '../../../iceberg/io/file-io-for.js';
 import { S3FileIO } from '../../../iceberg/io/s3-file-io.js';
 import type { S3Config } from '../../../iceberg/io/s3-file-io.js';
 import { s3Service } from '../../support/services.js';
+import { startConditionalWriteRefusingProxy } from './helpers/s3-proxy.js';
 
 const MiB = 1024 * 1024;
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -122,6 +123,20 @@ describe('S3FileIO on MinIO', () => {
     });
     await io.write(`${prefix}/props/x`, bytes('ok'));
     assert.equal(new TextDecoder().decode(await io.read(`${prefix}/props/x`)), 'ok');
+  });
+
+  it('on a store without conditional writes (501), ifAbsent falls back to check-then-put', async () => {
+    const front = await startConditionalWriteRefusingProxy(new URL(s3Service().endpoint));
+    try {
+      const io = s3({ endpoint: front.endpoint });
+      const location = `${prefix}/fallback/00000-a.metadata.json`;
+      await io.write(location, bytes('first'), { ifAbsent: true });
+      await assert.rejects(io.write(location, bytes('second'), { ifAbsent: true }), (error: unknown) => FloeError.is(error, 'already-exists'));
+      assert.equal(new TextDecoder().decode(await s3().read(location)), 'first');
+      assert.equal(front.refused, 1, 'the conditional PUT was refused once, then the fallback ran');
+    } finally {
+      await front.close();
+    }
   });
 
   it('bad credentials fail as a non-retryable io error that does not show the secret', async () => {

@@ -73,6 +73,30 @@ describe('SQL catalog specifics', () => {
     }
   });
 
+  it('works on an older catalog schema without iceberg_type, without migrating it', async () => {
+    const { db: dbPath } = paths('v0');
+    await mkdir(join(root, 'v0'), { recursive: true });
+    const db = new Database(dbPath);
+    db.exec(`CREATE TABLE iceberg_tables (catalog_name VARCHAR(255) NOT NULL, table_namespace VARCHAR(255) NOT NULL, table_name VARCHAR(255) NOT NULL,
+      metadata_location VARCHAR(1000), previous_metadata_location VARCHAR(1000), PRIMARY KEY (catalog_name, table_namespace, table_name))`);
+    db.close();
+    const catalog = await open('v0');
+    try {
+      await catalog.createNamespace(['db']);
+      await catalog.createTable({ namespace: ['db'], name: 't' }, { schema: EVENTS_SCHEMA });
+      assert.deepEqual(await catalog.listTables(['db']), [{ namespace: ['db'], name: 't' }]);
+      await commitChange(catalog, { namespace: ['db'], name: 't' }, emptySnapshotChange('v0'));
+    } finally {
+      await catalog.close();
+    }
+    const check = new Database(dbPath, { readonly: true });
+    try {
+      assert.ok(!(check.prepare('PRAGMA table_info(iceberg_tables)').all() as { name: string }[]).some((column) => column.name === 'iceberg_type'));
+    } finally {
+      check.close();
+    }
+  });
+
   it('a commit records the previous metadata location and never overwrites a metadata file', async () => {
     const catalog = await open('pointer');
     const identifier = { namespace: ['db'], name: 't' };
@@ -242,5 +266,32 @@ describe('SQL catalog ↔ pyiceberg', () => {
     } finally {
       await reopened.close();
     }
+  });
+
+  it('a v1 table written by pyiceberg stays v1 when Floe commits to it, and pyiceberg reads Floe’s v1 file', async () => {
+    await mkdir(join(root, 'v1'), { recursive: true });
+    await runPyiceberg<TableStateReply>('create_table', {
+      catalog: oracle('v1'),
+      identifier: 'old.events',
+      format_version: 1,
+      schema: { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'id', type: 'long', required: true }, { id: 2, name: 'kind', type: 'string', required: false }] },
+      partition_spec: { 'spec-id': 0, fields: [{ 'source-id': 2, 'field-id': 1000, transform: 'identity', name: 'kind' }] },
+    });
+    await runPyiceberg('append', { catalog: oracle('v1'), identifier: 'old.events', columns: { id: 'long', kind: 'string' }, rows: [{ id: '1', kind: 'a' }] });
+    const catalog = await open('v1');
+    const identifier = { namespace: ['old'], name: 'events' };
+    try {
+      const committed = await catalog.commitTable(identifier, [], [{ action: 'set-properties', updates: { 'floe.touched': 'yes' } }]);
+      assert.equal(committed.metadata.formatVersion, 1);
+    } finally {
+      await catalog.close();
+    }
+    const seen = await runPyiceberg<MetadataReply>('load_metadata', { catalog: oracle('v1'), identifier: 'old.events' });
+    const written = seen.metadata as Record<string, unknown>;
+    assert.equal(written['format-version'], 1);
+    assert.deepEqual(written['partition-spec'], [{ name: 'kind', transform: 'identity', 'source-id': 2, 'field-id': 1000 }]);
+    assert.equal((written['properties'] as Record<string, string>)['floe.touched'], 'yes');
+    const read = await runPyiceberg<RowsReply>('read', { catalog: oracle('v1'), identifier: 'old.events' });
+    assert.deepEqual(read.rows, [{ id: '1', kind: 'a' }]);
   });
 });

@@ -20,6 +20,8 @@ export interface RestProxy {
   revokeAll(): void;
   /** The next `count` table commits are forwarded, but their reply is replaced by a 502. */
   loseCommitReplies(count: number): void;
+  /** Answer HEAD with 405, as servers that predate the spec's existence routes do. */
+  refuseHead(refuse: boolean): void;
   close(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
   const issued: string[] = [];
   const requests: string[] = [];
   let lostCommits = 0;
+  let headRefused = false;
 
   const server: Server = createServer((request, response) => {
     void handle(request, response).catch((error: unknown) => {
@@ -56,6 +59,11 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
     if (token === undefined || !valid.has(token)) {
       return json(response, 401, { error: { message: 'Not authorized', type: 'NotAuthorizedException', code: 401 } });
     }
+    if (headRefused && request.method === 'HEAD') {
+      response.writeHead(405);
+      response.end();
+      return;
+    }
     const upstreamResponse = await fetch(`${upstream}${path}`, {
       method: request.method ?? 'GET',
       headers: { 'Content-Type': request.headers['content-type'] ?? 'application/json', Accept: 'application/json' },
@@ -81,6 +89,7 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
     requests,
     revokeAll: () => valid.clear(),
     loseCommitReplies: (count) => void (lostCommits = count),
+    refuseHead: (refuse) => void (headRefused = refuse),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
