@@ -214,7 +214,7 @@ async function withViewContext<T>(view: FeatureViewDefinition, table: string, bo
     return await body();
   } catch (error) {
     if (FloeError.is(error) && !error.retryable) {
-      throw new FloeError(error.kind, `Feature view ${view.name}, source table ${table}: ${error.message}`, { context: { ...error.context, featureView: view.name }, cause: error, retryable: false });
+      throw new FloeError(error.kind, `Feature view ${view.name}, source table ${table}: ${error.detail}`, { context: { ...error.context, featureView: view.name }, cause: error, retryable: false });
     }
     throw error;
   }

@@ -32,6 +32,8 @@ before(async () => {
     FLOE_TEMPORAL_ADDRESS: temporalService().address,
     FLOE_TASK_QUEUE: `cli-${randomUUID()}`,
     FLOE_CATALOG_URI: catalogFile,
+    // The pyiceberg oracle's catalog name: SQL catalogs keep tables per catalog name.
+    FLOE_CATALOG_NAME: 'floe_oracle',
     FLOE_WAREHOUSE: path.join(directory, 'warehouse'),
     FLOE_WORK_DIRECTORY: path.join(directory, 'work'),
   };
