@@ -27,8 +27,11 @@ export async function installServices(names: readonly ServiceName[]): Promise<vo
   const wanted = new Set(withDependencies(names));
   const started = Date.now();
   const goLane = async (): Promise<void> => {
-    if (wanted.has('temporal')) await installTemporal();
-    if (wanted.has('minio')) await installMinio();
+    // One after the other, but a failed Temporal build does not keep MinIO from being built.
+    const temporal = wanted.has('temporal') ? await settle(installTemporal()) : undefined;
+    const minio = wanted.has('minio') ? await settle(installMinio()) : undefined;
+    const errors = [temporal, minio].filter((error) => error !== undefined);
+    if (errors.length > 0) throw aggregate('building with Go failed', errors);
   };
   const results = await Promise.allSettled([
     goLane(),
@@ -143,6 +146,15 @@ function writeState(runDir: string, running: readonly RunningService[]): void {
   };
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(servicesStateFile, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+async function settle(work: Promise<unknown>): Promise<unknown> {
+  try {
+    await work;
+    return undefined;
+  } catch (error) {
+    return error ?? new Error('unknown failure');
+  }
 }
 
 function aggregate(message: string, reasons: unknown[]): Error {
