@@ -9,12 +9,15 @@ import type { Catalog } from './catalog.js';
 import { RestCatalog } from './rest-catalog.js';
 import { SqlCatalog } from './sql-catalog.js';
 
+/** A boolean that may also arrive as the text `true` / `false` (configuration interpolated from the environment). */
+const flag = z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean());
+
 const s3Settings = z
   .object({
     endpoint: z.string().min(1).optional(),
     region: z.string().min(1).optional(),
     /** R2 and MinIO need path-style (or their own endpoint); AWS does not. */
-    pathStyle: z.boolean().optional(),
+    pathStyle: flag.optional(),
     accessKeyId: z.string().min(1).optional(),
     secretAccessKey: z.string().min(1).optional(),
     sessionToken: z.string().min(1).optional(),
