@@ -2,6 +2,7 @@ import { DuckDBListValue } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { FloeError } from '../iceberg/errors.js';
 import { indexFieldsById } from '../iceberg/spec/schema.js';
+import type { ColumnStats } from '../iceberg/spec/metrics.js';
 import type { Schema } from '../iceberg/spec/schema.js';
 import type { NestedField, PrimitiveType, PrimitiveValue } from '../iceberg/spec/types.js';
 import { quoteIdentifier as q, quoteLiteral, quoteLiteralList } from './sql.js';
@@ -16,18 +17,7 @@ import { toPrimitiveValue } from './values.js';
  * exact as Parquet recorded them: truncating them (metrics mode `truncate(16)`) is the table
  * writer's call.
  */
-export interface ColumnStats {
-  readonly fieldId: number;
-  /** Values including nulls (Parquet's num_values). */
-  readonly valueCount: number;
-  readonly nullCount: number;
-  /** float/double only: NaN values, which Parquet keeps out of min/max. */
-  readonly nanCount?: number;
-  readonly min?: PrimitiveValue;
-  readonly max?: PrimitiveValue;
-  /** Compressed bytes of the column's chunks. */
-  readonly sizeBytes?: number;
-}
+export type { ColumnStats };
 
 export interface ParquetFileStats {
   readonly recordCount: number;

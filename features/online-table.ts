@@ -3,7 +3,7 @@ import { FloeError } from '../iceberg/errors.js';
 import type { PartitionSpec } from '../iceberg/spec/partition.js';
 import type { Schema } from '../iceberg/spec/schema.js';
 import type { NestedField, PrimitiveType } from '../iceberg/spec/types.js';
-import type { FeatureViewDefinition, ValueType } from './definitions.js';
+import type { FeatureViewDefinition } from './definitions.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from './definitions.js';
 import type { Registry } from './registry.js';
 import { formatTableIdentifier } from './registry.js';
@@ -33,8 +33,8 @@ export function onlineTableLayout(registry: Registry, view: FeatureViewDefinitio
   const keys = registry.joinKeysOf(view);
   let nextId = 1;
   const field = (name: string, type: PrimitiveType, required: boolean): NestedField => ({ id: nextId++, name, type, required });
-  const keyFields = keys.map((key) => field(key.name, icebergType(key.type), true));
-  const featureFields = view.features.map((feature) => field(feature.name, icebergType(feature.type), false));
+  const keyFields = keys.map((key) => field(key.name, key.type, true));
+  const featureFields = view.features.map((feature) => field(feature.name, feature.type, false));
   const clash = featureFields.find((feature) => keyFields.some((key) => key.name === feature.name));
   if (clash) {
     throw new FloeError('invalid-input', `Feature view ${view.name}: feature ${JSON.stringify(clash.name)} has the name of a join key`, { context: { object: view.name, field: `features.${clash.name}` } });
@@ -86,8 +86,4 @@ function checkLayout(table: LoadedTable, layout: OnlineTableLayout): LoadedTable
     }
   }
   return table;
-}
-
-export function icebergType(type: ValueType): PrimitiveType {
-  return type;
 }

@@ -12,7 +12,8 @@ import { avroCompatibleName, fromAvroValue, icebergTypeOfAvro, toAvroValue } fro
 import type { DataFile, FieldSummary, FileContent, FileFormat, ManifestEntry, ManifestEntryStatus, ManifestFile } from './manifest.js';
 import { manifestEntrySchema } from './manifest-avro-schema.js';
 import type { PartitionFieldType } from './manifest-avro-schema.js';
-import { partitionFieldsToJson, schemaToJson } from './manifest-header.js';
+import { partitionFieldsToJson } from './partition-json.js';
+import { schemaToJson } from './schema-json.js';
 import type { FormatVersion } from './metadata.js';
 import type { PartitionSpec, PartitionValues } from './partition.js';
 import { summarizePartitions } from './partition-summary.js';
@@ -290,7 +291,7 @@ export function writeManifest(entries: readonly ManifestEntry[], options: WriteM
   const metadata = new Map<string, string>([
     ['schema', stringify(schemaToJson(schema)) ?? '{}'],
     ['schema-id', String(schema.schemaId)],
-    ['partition-spec', stringify(partitionFieldsToJson(spec)) ?? '[]'],
+    ['partition-spec', stringify(partitionFieldsToJson(spec.fields)) ?? '[]'],
     ['partition-spec-id', String(spec.specId)],
     ['format-version', String(formatVersion)],
   ]);

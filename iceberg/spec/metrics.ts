@@ -10,13 +10,17 @@ import { truncateCodePoints } from './transforms.js';
 import type { IcebergType, PrimitiveType, PrimitiveValue } from './types.js';
 import { toBinary } from './values.js';
 
+/** One column's statistics in one data file, keyed by field id, as a Parquet writer reports them. */
 export interface ColumnStats {
   readonly fieldId: number;
+  /** Values including nulls (Parquet's num_values). */
   readonly valueCount: number;
   readonly nullCount: number;
+  /** float/double only: NaN values, which Parquet keeps out of min/max. */
   readonly nanCount?: number;
   readonly min?: PrimitiveValue;
   readonly max?: PrimitiveValue;
+  /** Compressed bytes of the column's chunks. */
   readonly sizeBytes?: number;
 }
 
