@@ -21,6 +21,7 @@ import org.apache.iceberg.catalog.Catalog;
  *                                                 on failure a message + stack trace on stderr, exit 1
  *   java -cp CP floe.oracle.JavaOracle --serve    one request per stdin line, one reply per stdout line:
  *                                                 {"ok": true, "reply": ...} or {"ok": false, "error": ...}
+ *   java -cp CP floe.oracle.JavaOracle --self-check DIR   a round trip in DIR (see SelfCheck)
  * </pre>
  *
  * A request is {"command": ..., "catalog": {...}, ...arguments}; see Catalogs for the catalog and
@@ -64,8 +65,12 @@ public final class JavaOracle {
       serve(input, replies);
       return;
     }
+    if (args.length == 2 && args[0].equals("--self-check")) {
+      SelfCheck.run(java.nio.file.Path.of(args[1]), JavaOracle::handle);
+      System.exit(0);
+    }
     if (args.length != 0) {
-      System.err.println("usage: JavaOracle [--serve] < request.json");
+      System.err.println("usage: JavaOracle [--serve | --self-check DIR] < request.json");
       System.exit(2);
     }
     StringBuilder text = new StringBuilder();
