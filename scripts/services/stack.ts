@@ -1,12 +1,14 @@
 /**
  * Installs and starts a set of services together: builds first (the two Go builds one after the
- * other, since each wants both cores; Maven and pip beside them), then starts what does not depend
- * on anything in parallel, then the REST catalog once MinIO has its bucket.
+ * other, since each wants both cores; the two Maven builds one after the other, since Maven 3 does
+ * not lock ~/.m2 against a second Maven; pip beside them), then starts what does not depend on
+ * anything in parallel, then the REST catalog once MinIO has its bucket.
  */
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeEnvFile } from './env-file.js';
+import { installJavaOracle, startJavaOracle } from './java-oracle.js';
 import { installMinio, startMinio } from './minio.js';
 import { addShutdownHook } from './process.js';
 import { servicesEnvFile, servicesStateFile, stateDir } from './paths.js';
@@ -30,9 +32,13 @@ export async function installServices(names: readonly ServiceName[]): Promise<vo
     if (wanted.has('temporal')) await installTemporal();
     if (wanted.has('minio')) await installMinio();
   };
+  const mavenLane = async (): Promise<void> => {
+    if (wanted.has('rest-catalog')) await installRestCatalog();
+    if (wanted.has('java-oracle')) await installJavaOracle();
+  };
   const results = await Promise.allSettled([
     goLane(),
-    wanted.has('rest-catalog') ? installRestCatalog() : Promise.resolve(),
+    mavenLane(),
     wanted.has('python') ? installPython() : Promise.resolve(),
   ]);
   const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
@@ -82,6 +88,7 @@ export async function startServices(names: readonly ServiceName[]): Promise<Runn
       minio,
       rest,
       wanted.has('python') ? track(startPython()) : undefined,
+      wanted.has('java-oracle') ? track(startJavaOracle()) : undefined,
     ]);
     const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failures.length > 0) throw aggregate('starting services failed', failures.map((failure) => failure.reason));
