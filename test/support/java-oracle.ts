@@ -51,7 +51,8 @@ export function asPyicebergCatalog(catalog: JavaCatalog): OracleCatalog {
 export interface JavaFile {
   content: 0 | 1 | 2;
   file_path: string;
-  file_format: 'PARQUET' | 'AVRO' | 'ORC';
+  /** PUFFIN for a deletion vector (format v3). */
+  file_format: 'PARQUET' | 'AVRO' | 'ORC' | 'PUFFIN';
   spec_id: number;
   /** Partition values in Iceberg's internal form (days, µs, bucket numbers); longs as strings. */
   partition: Record<string, unknown>;
@@ -64,6 +65,9 @@ export interface JavaFile {
   file_sequence_number: number | null;
   equality_field_ids: number[];
   referenced_data_file: string | null;
+  /** A deletion vector's blob offset and length in its Puffin file; null for other files. */
+  content_offset: number | null;
+  content_size_in_bytes: number | null;
   /** On files `append` / `row_delta` wrote: the indexes of the request's rows, in file order. */
   rows?: number[];
 }
@@ -76,7 +80,10 @@ export interface JavaTableState {
 
 export interface JavaWriteReply extends JavaTableState {
   data_files: JavaFile[];
+  /** Row deltas: the delete files the commit added ... */
   delete_files?: JavaFile[];
+  /** ... and those it removed: a v3 data file's older deletion vector, merged into its new one. */
+  removed_delete_files?: JavaFile[];
 }
 
 export interface JavaRowsReply {

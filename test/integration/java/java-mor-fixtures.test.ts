@@ -2,8 +2,9 @@
  * The merge-on-read fixtures Java writes (test/fixtures/java-mor/generate.ts) hold what their names
  * say: the rows Java reads at every snapshot are the ones the spec's rules leave (worked out by
  * hand below, not taken from Java), the delete files carry the sequence numbers and partitions the
- * cases are about, and pyiceberg, a second reader, agrees wherever it can read them. pyiceberg
- * 0.12 refuses equality deletes; a test records that behaviour so a newer pyiceberg shows up.
+ * cases are about, and pyiceberg, a second reader, agrees wherever it can read them (position
+ * deletes, v3 deletion vectors). pyiceberg 0.12 refuses equality deletes; a test records that
+ * behaviour so a newer pyiceberg shows up.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,6 +36,7 @@ const EXPECTED_IDS: Record<JavaMorCase, number[][]> = {
   'sequence-numbers-interleaved': [[1, 2, 3, 4], [2, 3, 4], [1, 3, 4, 5], [1, 2, 4, 5, 7]],
   'equality-delete-null-key': [[1, 2, 3, 4], [1, 3]],
   'schema-evolution-then-deletes': [[1, 2, 3], [1, 2, 3, 4, 5], [1, 3, 4, 5], [1, 3, 5]],
+  'deletion-vectors-v3': [[1, 2, 3, 4, 5, 6], [1, 3, 4, 5, 6], [1, 3, 4, 6], [1, 3, 4, 6, 8, 9]],
 };
 
 describe('Java merge-on-read fixtures', () => {
@@ -50,6 +52,7 @@ describe('Java merge-on-read fixtures', () => {
       assert.deepEqual(ids(fixture.rows), EXPECTED_IDS[name].at(-1), `${name}: current rows`);
       assert.deepEqual(fixture.snapshots.map((snapshot) => snapshot.sequence_number), EXPECTED_IDS[name].map((_, index) => index + 1), `${name}: one sequence number per commit`);
       assert.equal(fixture.inspect.properties['write.delete.mode'], 'merge-on-read');
+      assert.equal(fixture.inspect.format_version, name === 'deletion-vectors-v3' ? 3 : 2, `${name}: format version`);
     }
   });
 
@@ -133,6 +136,23 @@ describe('Java merge-on-read fixtures', () => {
       { id: '5', label: 'five', score: 5.5 },
     ]);
   });
+
+  test('deletion-vectors-v3: one deletion vector per data file, the merged one replacing the first', () => {
+    const fixture = fixtures['deletion-vectors-v3'];
+    const [a, b] = [...dataFiles(fixture)].sort((x, y) => (x.data_sequence_number ?? 0) - (y.data_sequence_number ?? 0));
+    assert.ok(a && b);
+    const vectors = deleteFiles(fixture, 1);
+    assert.ok(vectors.every((file) => file.file_format === 'PUFFIN' && file.content_offset !== null && file.content_size_in_bytes !== null));
+    const of = (data: JavaFile): [number, number | null] | undefined => {
+      const vector = vectors.find((file) => file.referenced_data_file === data.file_path);
+      return vector && [vector.record_count, vector.data_sequence_number];
+    };
+    assert.equal(vectors.length, 2, 'the first vector of A is gone, merged into its second');
+    assert.deepEqual(of(a), [2, 3]);
+    assert.deepEqual(of(b), [1, 4]);
+    assert.deepEqual(fixture.snapshots.map((s) => s.operation), ['append', 'delete', 'delete', 'overwrite']);
+    assert.deepEqual(fixture.rows[0], { id: '1', at: '2024-07-01T00:00:00.123456789Z' });
+  });
 });
 
 describe('pyiceberg reads the Java fixtures', () => {
@@ -145,9 +165,11 @@ describe('pyiceberg reads the Java fixtures', () => {
     return [...reply.rows].sort((a, b) => Number(a.id) - Number(b.id));
   };
 
-  test('position deletes: the same rows as Java at every snapshot', async () => {
-    const fixture = fixtures['position-deletes-unpartitioned'];
-    for (const snapshot of fixture.snapshots) assert.deepEqual(await pyRead(fixture, snapshot.snapshot_id), snapshot.rows, `snapshot seq ${snapshot.sequence_number}`);
+  test('position deletes and v3 deletion vectors: the same rows as Java at every snapshot', async () => {
+    for (const name of ['position-deletes-unpartitioned', 'deletion-vectors-v3'] as const) {
+      const fixture = fixtures[name];
+      for (const snapshot of fixture.snapshots) assert.deepEqual(await pyRead(fixture, snapshot.snapshot_id), snapshot.rows, `${name} at seq ${snapshot.sequence_number}`);
+    }
   });
 
   test('snapshots without equality deletes: the same rows as Java', async () => {
@@ -169,7 +191,7 @@ describe('pyiceberg reads the Java fixtures', () => {
   test('known limitation: pyiceberg 0.12 refuses to read a snapshot with equality deletes', async () => {
     // pyiceberg's plan_files raises rather than return rows without the deletes applied. When a
     // newer pyiceberg reads them, this test fails: then compare its rows with Java's instead.
-    for (const name of JAVA_MOR_CASES.filter((c) => c !== 'position-deletes-unpartitioned')) {
+    for (const name of JAVA_MOR_CASES.filter((c) => c !== 'position-deletes-unpartitioned' && c !== 'deletion-vectors-v3')) {
       await assert.rejects(pyRead(fixtures[name]), /PyIceberg does not yet support equality deletes/, name);
     }
   });

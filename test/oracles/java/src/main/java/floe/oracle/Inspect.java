@@ -181,8 +181,11 @@ final class Inspect {
     ArrayNode equalityIds = Json.array();
     if (file.equalityFieldIds() != null) file.equalityFieldIds().forEach(equalityIds::add);
     json.set("equality_field_ids", equalityIds);
-    String referenced = file instanceof DeleteFile ? ((DeleteFile) file).referencedDataFile() : null;
-    json.put("referenced_data_file", referenced);
+    DeleteFile delete = file instanceof DeleteFile ? (DeleteFile) file : null;
+    json.put("referenced_data_file", delete == null ? null : delete.referencedDataFile());
+    // Deletion vectors (v3): where the blob sits in its Puffin file.
+    json.put("content_offset", delete == null ? null : delete.contentOffset());
+    json.put("content_size_in_bytes", delete == null ? null : delete.contentSizeInBytes());
     return json;
   }
 

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
@@ -30,11 +31,14 @@ import org.apache.iceberg.SnapshotUpdate;
 import org.apache.iceberg.StructLike;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.data.BaseDeleteLoader;
 import org.apache.iceberg.data.GenericAppenderFactory;
 import org.apache.iceberg.data.InternalRecordWrapper;
 import org.apache.iceberg.data.Record;
+import org.apache.iceberg.deletes.BaseDVFileWriter;
 import org.apache.iceberg.deletes.EqualityDeleteWriter;
 import org.apache.iceberg.deletes.PositionDelete;
+import org.apache.iceberg.deletes.PositionDeleteIndex;
 import org.apache.iceberg.deletes.PositionDeleteWriter;
 import org.apache.iceberg.encryption.EncryptedOutputFile;
 import org.apache.iceberg.io.DataWriter;
@@ -96,7 +100,8 @@ final class Writes {
    *   appended_positions: [i, ...]    rows (indexes into append.rows) written by this same commit
    *   equality_fields: [names] + rows: [{column: value}]   an equality delete file per partition
    * A position delete in the same commit as its data file has an equal sequence number (it
-   * applies); an equality delete in the same commit as a data file does not apply to it.
+   * applies); an equality delete in the same commit as a data file does not apply to it. On a
+   * format v3 table position deletes are written as deletion vectors (see writeDeletionVectors).
    */
   static JsonNode rowDelta(Catalog catalog, JsonNode request, String command) throws IOException {
     boolean wantsPositions = Json.has(request, "file_path") || Json.has(request, "deletes") || Json.has(request, "appended_positions");
@@ -111,13 +116,20 @@ final class Writes {
 
     List<Written> appended = Json.has(request, "append") ? writeData(table, Json.requiredObject(request, "append"), "append") : List.of();
     List<Position> positions = wantsPositions ? positions(table, request, appended) : List.of();
-    List<DeleteFile> deletes = new ArrayList<>(writePositionDeletes(table, positions, format));
+    List<DeleteFile> deletes = new ArrayList<>();
+    List<DeleteFile> replaced = new ArrayList<>();
+    if (Tables.metadata(table).formatVersion() >= 3) {
+      writeDeletionVectors(table, positions, deletes, replaced);
+    } else {
+      deletes.addAll(writePositionDeletes(table, positions, format));
+    }
     if (wantsEquality) deletes.addAll(writeEqualityDeletes(table, request, format));
 
     RowDelta delta = table.newRowDelta();
     if (start != null) delta.validateFromSnapshot(start.snapshotId());
     appended.forEach(data -> delta.addRows(data.file));
     deletes.forEach(delta::addDeletes);
+    replaced.forEach(delta::removeDeletes);
     Set<String> existing = new LinkedHashSet<>();
     Set<String> appendedPaths = new LinkedHashSet<>();
     appended.forEach(data -> appendedPaths.add(data.file.location()));
@@ -132,6 +144,9 @@ final class Writes {
     ArrayNode deleteJson = Json.array();
     deletes.forEach(file -> deleteJson.add(Inspect.fileJson(table, file)));
     reply.set("delete_files", deleteJson);
+    ArrayNode replacedJson = Json.array();
+    replaced.forEach(file -> replacedJson.add(Inspect.fileJson(table, file)));
+    reply.set("removed_delete_files", replacedJson);
     return reply;
   }
 
@@ -300,6 +315,41 @@ final class Writes {
       }
     }
     return deletes;
+  }
+
+  /**
+   * Format v3 takes position deletes as deletion vectors (Puffin blobs, one per data file). A data
+   * file that already has one gets a new vector holding the old positions too, and the commit
+   * removes the old one, as Java's own writers do.
+   */
+  private static void writeDeletionVectors(Table table, List<Position> positions, List<DeleteFile> added, List<DeleteFile> replaced) throws IOException {
+    if (positions.isEmpty()) return;
+    Map<String, DeleteFile> existing = new HashMap<>();
+    Snapshot current = table.currentSnapshot();
+    if (current != null) {
+      for (ManifestFile manifest : current.deleteManifests(table.io())) {
+        try (ManifestReader<DeleteFile> reader = ManifestFiles.readDeleteManifest(manifest, table.io(), table.specs())) {
+          for (DeleteFile file : reader) {
+            if (file.format() == FileFormat.PUFFIN && file.referencedDataFile() != null) existing.put(file.referencedDataFile(), file.copy());
+          }
+        }
+      }
+    }
+    BaseDeleteLoader loader = new BaseDeleteLoader(file -> table.io().newInputFile(file.location()));
+    Function<String, PositionDeleteIndex> previous = path -> {
+      DeleteFile old = existing.get(path);
+      return old == null ? null : loader.loadPositionDeletes(List.of(old), path);
+    };
+    BaseDVFileWriter writer = new BaseDVFileWriter(outputFiles(table, FileFormat.PUFFIN), previous);
+    try {
+      for (Position position : positions) {
+        writer.delete(position.path, position.position, table.specs().get(position.file.specId()), position.file.partition());
+      }
+    } finally {
+      writer.close();
+    }
+    added.addAll(writer.result().deleteFiles());
+    replaced.addAll(writer.result().rewrittenDeleteFiles());
   }
 
   // ------------------------------------------------------------------ equality deletes
