@@ -276,4 +276,23 @@ describe('Java oracle through the REST fixture, storing in MinIO', () => {
     const python = await runPyiceberg<RowsReply>('read', { catalog: asPyicebergCatalog(catalog), identifier, snapshot_id: snapshots[2], columns: ['id'] });
     assert.deepEqual(ids(python.rows), ['2', '4', '5', '6']);
   });
+
+  test('Java loads and reads back a table another writer committed through the REST fixture', async () => {
+    // What a check of Floe's REST commits does: the other writer here is pyiceberg.
+    const rest = restCatalogService();
+    const catalog: JavaCatalog = { type: 'rest', uri: rest.uri, s3: rest.s3 };
+    const identifier = `python_${randomUUID().replaceAll('-', '')}.events`;
+    await runPyiceberg('create_table', { catalog: asPyicebergCatalog(catalog), identifier, schema: EVENTS_SCHEMA, format_version: 2 });
+    const appended = await runPyiceberg<{ snapshot_id: string; metadata_location: string }>('append', {
+      catalog: asPyicebergCatalog(catalog),
+      identifier,
+      columns: { id: 'long', name: 'string', ts: 'timestamptz' },
+      rows: [{ id: '9007199254740993', name: 'past 2^53', ts: '2024-06-01T00:00:00Z' }],
+    });
+    const read = await java.run('read', { catalog, identifier });
+    assert.deepEqual(read.rows, [{ id: '9007199254740993', name: 'past 2^53', ts: '2024-06-01T00:00:00.000000Z' }]);
+    const inspect = await java.run('inspect', { catalog, identifier });
+    assert.equal(inspect.metadata_location, appended.metadata_location);
+    assert.equal(inspect.current_snapshot_id, appended.snapshot_id);
+  });
 });
