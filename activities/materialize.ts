@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import type { MaterializationContext, Window } from '../features/materialization.js';
+import type { MaterializationContext, ScanSummary, Window } from '../features/materialization.js';
+
+export type { ScanSummary };
 import { commitOnlineWindow, computeLatestRows, planSourceScan, writeOnlinePartitions } from '../features/materialization.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
 
@@ -10,22 +12,14 @@ export interface WindowInput {
   readonly end: string;
 }
 
-export interface ScanSummary {
-  readonly mode: 'copy-on-write' | 'merge-on-read';
-  readonly dataFiles: number;
-  readonly positionDeleteFiles: number;
-  readonly equalityDeleteFiles: number;
-  readonly dataRecords: number;
-}
-
 export interface PlanSourceResult {
   readonly sourceSnapshotId: string | null;
   readonly scan: ScanSummary;
 }
 
 export interface ComputeLatestResult {
-  /** The window's latest rows, staged as Parquet in the online table's storage. */
-  readonly staging: string;
+  /** The window's latest rows, staged as Parquet in the online table's storage; null when there are none. */
+  readonly staging: string | null;
   readonly rows: number;
 }
 
@@ -69,7 +63,7 @@ export function createMaterializeActivities(context: MaterializationContext) {
       );
     },
 
-    async writeOnline(input: { readonly featureView: string; readonly staging: string; readonly rows: number }): Promise<WriteOnlineResult> {
+    async writeOnline(input: { readonly featureView: string; readonly staging: string | null; readonly rows: number }): Promise<WriteOnlineResult> {
       return asActivityFailure(() =>
         withHeartbeats('writing online partitions', (signal) =>
           writeOnlinePartitions({ ...context, signal }, input.featureView, {
@@ -82,13 +76,14 @@ export function createMaterializeActivities(context: MaterializationContext) {
       );
     },
 
-    async commitOnline(input: WindowInput & { readonly manifest: string | null; readonly sourceSnapshotId: string | null; readonly idempotencyKey: string }): Promise<CommitOnlineResult> {
+    async commitOnline(input: WindowInput & { readonly manifest: string | null; readonly sourceSnapshotId: string | null; readonly idempotencyKey: string; readonly staging?: string | null }): Promise<CommitOnlineResult> {
       return asActivityFailure(async () => {
         const committed = await commitOnlineWindow(context, input.featureView, {
           window: windowOf(input),
           manifest: input.manifest,
           idempotencyKey: input.idempotencyKey,
           sourceSnapshotId: input.sourceSnapshotId,
+          staging: input.staging ?? null,
         });
         return { snapshotId: committed.snapshotId?.toString() ?? null, alreadyCommitted: committed.alreadyCommitted, attempts: committed.attempts };
       });

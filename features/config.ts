@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { catalogConfigSchema } from '../iceberg/catalog/load-catalog.js';
 import { FloeError } from '../iceberg/errors.js';
 
 /**
@@ -9,41 +10,6 @@ import { FloeError } from '../iceberg/errors.js';
  * replaced from the environment before validation, which is the only way secrets get in: the
  * file itself should never hold one.
  */
-const catalogConfig = z.discriminatedUnion('type', [
-  z
-    .object({
-      type: z.literal('sql'),
-      name: z.string().default('floe'),
-      /** `sqlite:///abs/path/catalog.db`, a path to a SQLite file, or `postgresql://…`. */
-      uri: z.string().min(1),
-      warehouse: z.string().min(1),
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal('rest'),
-      name: z.string().default('floe'),
-      uri: z.string().url(),
-      warehouse: z.string().optional(),
-      token: z.string().optional(),
-      credential: z.string().optional(),
-      scope: z.string().optional(),
-      oauth2ServerUri: z.string().url().optional(),
-    })
-    .strict(),
-]);
-
-const s3Config = z
-  .object({
-    endpoint: z.string().url().optional(),
-    region: z.string().default('us-east-1'),
-    pathStyle: z.boolean().default(false),
-    accessKeyId: z.string().optional(),
-    secretAccessKey: z.string().optional(),
-    sessionToken: z.string().optional(),
-  })
-  .strict();
-
 const temporalConfig = z
   .object({
     address: z.string().default('127.0.0.1:7233'),
@@ -63,8 +29,8 @@ const engineConfig = z
 export const projectConfigSchema = z
   .object({
     project: z.string().regex(/^[A-Za-z0-9_-]+$/),
-    catalog: catalogConfig,
-    s3: s3Config.optional(),
+    /** The catalog of the source and online tables; its `s3` settings reach every table's FileIO. */
+    catalog: catalogConfigSchema,
     temporal: temporalConfig.default({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'floe' }),
     engine: engineConfig.default({}),
     online: z.object({ namespace: z.string().default('floe_online') }).strict().default({ namespace: 'floe_online' }),
@@ -76,8 +42,6 @@ export const projectConfigSchema = z
   .strict();
 
 export type ProjectConfig = z.infer<typeof projectConfigSchema>;
-export type CatalogConfig = ProjectConfig['catalog'];
-export type S3Config = NonNullable<ProjectConfig['s3']>;
 
 export async function readProjectConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<ProjectConfig> {
   let text: string;
@@ -103,14 +67,16 @@ export async function readProjectConfig(file: string, env: NodeJS.ProcessEnv = p
 /** Relative local paths in the file are relative to the file, not to wherever the command runs. */
 function resolvePaths(config: ProjectConfig, directory: string): ProjectConfig {
   const local = (value: string): string => (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) || path.isAbsolute(value) ? value : path.resolve(directory, value));
-  const catalog = config.catalog.type === 'sql' ? { ...config.catalog, warehouse: local(config.catalog.warehouse), uri: resolveSqlUri(config.catalog.uri, local) } : config.catalog;
+  const { catalog: declared } = config;
+  // A REST catalog's warehouse is a name the server knows, not a path.
+  const catalog = declared.type === 'sql' ? { ...declared, uri: resolveSqlUri(declared.uri, local), ...(declared.warehouse === undefined ? {} : { warehouse: local(declared.warehouse) }) } : declared;
   return { ...config, catalog, definitions: local(config.definitions), workDirectory: local(config.workDirectory) };
 }
 
+/** A SQLite file named by a bare path is resolved like any local path; URIs are left as given. */
 function resolveSqlUri(uri: string, local: (value: string) => string): string {
-  if (uri.startsWith('sqlite:///')) return uri;
-  if (/^[a-z]+:\/\//i.test(uri)) return uri;
-  return `sqlite:///${local(uri).replace(/^\//, '')}`;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(uri) || uri === ':memory:') return uri;
+  return local(uri);
 }
 
 const reference = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;

@@ -158,7 +158,7 @@ async function main(): Promise<number> {
   const [checks] = await Promise.all([
     runsChecks ? runChecks() : Promise.resolve([]),
     needsServices
-      ? startServices([]).then(
+      ? startServices([], { persist: false }).then(
           (running) => void (stack = running),
           (error: unknown) => void (serviceError = error),
         )

@@ -1,11 +1,10 @@
 import path from 'node:path';
 import { createActivities } from '../activities/index.js';
 import { Engine } from '../engine/duckdb.js';
-import { registerIcebergFunctions } from '../engine/scalar-functions.js';
+import { registerIcebergFunctions } from '../engine/partition-functions.js';
 import type { Project } from '../features/project.js';
 import type { Catalog } from '../iceberg/catalog/catalog.js';
-import { loadCatalog } from '../iceberg/catalog/index.js';
-import { catalogSettings } from '../features/catalog-settings.js';
+import { loadCatalog } from '../iceberg/catalog/load-catalog.js';
 
 /** What one Floe process holds for its whole life: the catalog, the DuckDB engine, the activities. */
 export interface Runtime {
@@ -18,7 +17,7 @@ export interface Runtime {
 
 export async function createRuntime(project: Project): Promise<Runtime> {
   const { config } = project;
-  const catalog = await loadCatalog(catalogSettings(config));
+  const catalog = await loadCatalog(config.catalog);
   const engine = await Engine.create({
     memoryLimit: config.engine.memoryLimit,
     threads: config.engine.threads,

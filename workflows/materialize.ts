@@ -55,6 +55,7 @@ export async function materialize(input: MaterializeInput): Promise<MaterializeR
   const committed = await committing.commitOnline({
     ...window,
     manifest: written.manifest,
+    staging: computed.staging,
     sourceSnapshotId: plan.sourceSnapshotId,
     idempotencyKey: `${workflowInfo().workflowId}/${input.start}/${input.end}`,
   });

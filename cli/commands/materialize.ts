@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadProject } from '../../features/project.js';
 import { FloeError } from '../../iceberg/errors.js';
+import { materializeWorkflowId } from '../../workflows/ids.js';
 import type { MaterializeInput, MaterializeResult } from '../../workflows/materialize.js';
 import { printResult } from '../output.js';
 import { connectClient } from '../temporal-client.js';
@@ -24,7 +25,7 @@ export function materializeCommand(program: Command): void {
       try {
         const handle = await client.workflow.start('materialize', {
           taskQueue: project.config.temporal.taskQueue,
-          workflowId: options.workflowId ?? `materialize/${featureView}/${input.start}/${input.end}`,
+          workflowId: options.workflowId ?? materializeWorkflowId(featureView, input.start, input.end),
           args: [input],
         });
         if (!options.wait) {

@@ -1,10 +1,20 @@
 import type { LoadedTable } from '../catalog/catalog.js';
 import { FloeError } from '../errors.js';
+import { bind } from '../expressions/bind.js';
+import type { BoundExpression } from '../expressions/bound.js';
+import type { Expression } from '../expressions/expression.js';
+import { manifestEvaluator } from '../expressions/manifest-evaluator.js';
+import type { ManifestEvaluator } from '../expressions/manifest-evaluator.js';
+import { metricsEvaluator } from '../expressions/metrics-evaluator.js';
+import type { MetricsEvaluator } from '../expressions/metrics-evaluator.js';
+import { partitionEvaluator } from '../expressions/partition-evaluator.js';
+import type { PartitionEvaluator } from '../expressions/partition-evaluator.js';
 import { inheritFromManifestFile, readManifest } from '../spec/manifest-avro.js';
 import type { DataFile, ManifestEntry, ManifestFile } from '../spec/manifest.js';
 import { readManifestList } from '../spec/manifest-list-avro.js';
 import { currentSchema, schemaById, snapshotAsOf, snapshotById, snapshotForRef } from '../spec/metadata.js';
 import type { TableMetadata } from '../spec/metadata.js';
+import type { PartitionSpec } from '../spec/partition.js';
 import type { Schema } from '../spec/schema.js';
 import type { Snapshot } from '../spec/snapshot.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
@@ -19,6 +29,11 @@ export interface ScanOptions {
   readonly asOfTimestampMs?: number;
   /** Top-level columns to read, by name; all when absent. */
   readonly columns?: readonly string[];
+  /**
+   * Rows to read. Manifests and data files that cannot hold a matching row are skipped; the plan
+   * keeps the bound filter, which the reader still applies to every row of the files kept.
+   */
+  readonly filter?: Expression;
   /** Manifests read at once. */
   readonly concurrency?: number;
 }
@@ -33,10 +48,14 @@ const DELETE_FILE_PATH_FIELD_ID = 2147483546;
 export async function planScan(table: LoadedTable, options: ScanOptions = {}): Promise<ScanPlan> {
   const { metadata } = table;
   const snapshot = selectSnapshot(metadata, options, table.metadataLocation);
-  const schema = project(readSchema(metadata, snapshot, options), options.columns, table.metadataLocation);
-  if (!snapshot) return emptyPlan(schema);
+  const readAs = readSchema(metadata, snapshot, options);
+  const schema = project(readAs, options.columns, table.metadataLocation);
+  const filter = options.filter === undefined ? undefined : bind(options.filter, readAs, { table: tableName(table) });
+  if (!snapshot) return emptyPlan(schema, filter);
 
-  const manifests = await readSnapshotManifests(table, snapshot);
+  const pruning = filter === undefined ? undefined : new Pruning(filter, metadata.partitionSpecs);
+  const listed = await readSnapshotManifests(table, snapshot);
+  const manifests = pruning ? listed.filter((manifest) => pruning.manifestMayMatch(manifest)) : listed;
   const perManifest = await mapWithConcurrency(manifests, options.concurrency ?? 8, async (manifest) => {
     const bytes = await table.io.read(manifest.manifestPath);
     const read = readManifest(bytes, { location: manifest.manifestPath, specs: metadata.partitionSpecs, schemas: metadata.schemas });
@@ -45,9 +64,14 @@ export async function planScan(table: LoadedTable, options: ScanOptions = {}): P
 
   const dataEntries: { entry: ManifestEntry; specId: number }[] = [];
   const deletes = new DeleteIndex(metadata);
+  let dataFilesSkipped = 0;
   for (const { entry, specId } of perManifest.flat()) {
-    if (entry.dataFile.content === 'data') dataEntries.push({ entry, specId });
-    else deletes.add(entry, specId, table.metadataLocation);
+    if (entry.dataFile.content === 'data') {
+      if (!pruning || pruning.dataFileMayMatch(entry.dataFile, specId)) dataEntries.push({ entry, specId });
+      else dataFilesSkipped += 1;
+    } else if (!pruning || pruning.deleteFileMayApply(entry.dataFile, specId)) {
+      deletes.add(entry, specId, table.metadataLocation);
+    }
   }
 
   const tasks: ScanTask[] = dataEntries.map(({ entry, specId }) => {
@@ -68,16 +92,52 @@ export async function planScan(table: LoadedTable, options: ScanOptions = {}): P
     schema,
     mode: applied.size === 0 ? 'copy-on-write' : 'merge-on-read',
     tasks,
+    ...(filter === undefined ? {} : { filter }),
     summary: {
       dataFiles: tasks.length,
       positionDeleteFiles: appliedOfContent('position-deletes'),
       equalityDeleteFiles: appliedOfContent('equality-deletes'),
       dataRecords: tasks.reduce((sum, task) => sum + task.dataFile.recordCount, 0),
       manifestsRead: manifests.length,
-      manifestsSkipped: 0,
-      dataFilesSkipped: 0,
+      manifestsSkipped: listed.length - manifests.length,
+      dataFilesSkipped,
     },
   };
+}
+
+/**
+ * What a filter rules out. Data files go by partition and column metrics. Delete files go by
+ * partition only (their column metrics describe the deleted rows, not the rows they delete): a
+ * delete applies only to data files of its own spec and partition (an unpartitioned one, to all,
+ * and the projection onto an unpartitioned spec is always true), and those are ruled out by the
+ * same partition test, so no kept data file ever loses a delete that applies to it.
+ */
+class Pruning {
+  private readonly manifests: ManifestEvaluator;
+  private readonly partitions: PartitionEvaluator;
+  private readonly metrics: MetricsEvaluator;
+
+  constructor(filter: BoundExpression, specs: readonly PartitionSpec[]) {
+    this.manifests = manifestEvaluator(filter, specs);
+    this.partitions = partitionEvaluator(filter, specs);
+    this.metrics = metricsEvaluator(filter);
+  }
+
+  manifestMayMatch(manifest: ManifestFile): boolean {
+    return this.manifests(manifest);
+  }
+
+  dataFileMayMatch(file: DataFile, specId: number): boolean {
+    return this.partitions(specId, file.partition) && this.metrics(file);
+  }
+
+  deleteFileMayApply(file: DataFile, specId: number): boolean {
+    return this.partitions(specId, file.partition);
+  }
+}
+
+function tableName(table: LoadedTable): string {
+  return [...table.identifier.namespace, table.identifier.name].join('.');
 }
 
 export function selectSnapshot(metadata: TableMetadata, options: ScanOptions, location: string): Snapshot | null {
@@ -198,12 +258,13 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
-function emptyPlan(schema: Schema): ScanPlan {
+function emptyPlan(schema: Schema, filter: BoundExpression | undefined): ScanPlan {
   return {
     snapshotId: null,
     schema,
     mode: 'copy-on-write',
     tasks: [],
+    ...(filter === undefined ? {} : { filter }),
     summary: { dataFiles: 0, positionDeleteFiles: 0, equalityDeleteFiles: 0, dataRecords: 0, manifestsRead: 0, manifestsSkipped: 0, dataFilesSkipped: 0 },
   };
 }

@@ -12,7 +12,7 @@ import { newSnapshotId } from './snapshot-id.js';
 import { buildSummary } from './snapshot-summary.js';
 
 /** A manifest of added data files, written before the commit and reused by every attempt of it. */
-export interface WrittenManifest {
+export interface ManifestToAppend {
   readonly location: string;
   readonly length: number;
   readonly specId: number;
@@ -36,7 +36,7 @@ export interface FastAppendOptions {
  * id and sequence number. An append never conflicts with anything but a moved branch head, so on
  * conflict it simply replays onto the new head.
  */
-export function fastAppend(manifests: readonly WrittenManifest[], options: FastAppendOptions = {}): TableChange {
+export function fastAppend(manifests: readonly ManifestToAppend[], options: FastAppendOptions = {}): TableChange {
   const branch = options.branch ?? MAIN_BRANCH;
   const files = manifests.reduce((sum, manifest) => sum + manifest.addedFilesCount, 0);
   let attempt = 0;

@@ -28,7 +28,7 @@ function parseNames(args: readonly string[]): ServiceName[] {
 }
 
 async function start(names: ServiceName[]): Promise<void> {
-  const stack = await startServices(names);
+  const stack = await startServices(names, { persist: true });
   const lines = [
     '',
     'Services are running:',

@@ -29,8 +29,11 @@ export async function installServices(names: readonly ServiceName[]): Promise<vo
   const wanted = new Set(withDependencies(names));
   const started = Date.now();
   const goLane = async (): Promise<void> => {
-    if (wanted.has('temporal')) await installTemporal();
-    if (wanted.has('minio')) await installMinio();
+    // One after the other, but a failed Temporal build does not keep MinIO from being built.
+    const temporal = wanted.has('temporal') ? await settle(installTemporal()) : undefined;
+    const minio = wanted.has('minio') ? await settle(installMinio()) : undefined;
+    const errors = [temporal, minio].filter((error) => error !== undefined);
+    if (errors.length > 0) throw aggregate('building with Go failed', errors);
   };
   const mavenLane = async (): Promise<void> => {
     if (wanted.has('rest-catalog')) await installRestCatalog();
@@ -53,7 +56,16 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
-export async function startServices(names: readonly ServiceName[]): Promise<RunningStack> {
+export interface StartOptions {
+  /**
+   * Write .floe/services.env and .floe/services.json for other processes (`npm run services --
+   * start`). The test runner hands the env to its child directly and leaves those files alone, so
+   * it does not clobber a developer's separately started services.
+   */
+  persist: boolean;
+}
+
+export async function startServices(names: readonly ServiceName[], options: StartOptions): Promise<RunningStack> {
   const wanted = new Set(withDependencies(names));
   await installServices([...wanted]);
   const runDir = mkdtempSync(join(tmpdir(), 'floe-services-'));
@@ -98,13 +110,17 @@ export async function startServices(names: readonly ServiceName[]): Promise<Runn
   }
   say(`all services up in ${formatDuration(Date.now() - started)}`);
   const env = Object.assign({}, ...running.map((service) => service.env)) as Record<string, string>;
-  writeEnvFile(servicesEnvFile, env);
-  writeState(runDir, running);
+  if (options.persist) {
+    writeEnvFile(servicesEnvFile, env);
+    writeState(runDir, running);
+  }
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
-      rmSync(servicesEnvFile, { force: true });
-      rmSync(servicesStateFile, { force: true });
+      if (options.persist) {
+        rmSync(servicesEnvFile, { force: true });
+        rmSync(servicesStateFile, { force: true });
+      }
       await stopStarted();
     })());
   addShutdownHook(stop);
@@ -137,6 +153,15 @@ function writeState(runDir: string, running: readonly RunningService[]): void {
   };
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(servicesStateFile, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+async function settle(work: Promise<unknown>): Promise<unknown> {
+  try {
+    await work;
+    return undefined;
+  } catch (error) {
+    return error ?? new Error('unknown failure');
+  }
 }
 
 function aggregate(message: string, reasons: unknown[]): Error {

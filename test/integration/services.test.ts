@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { runPyiceberg, sqliteCatalog, type OracleCatalog, type RowsReply, type TableStateReply, type MetadataReply } from '../support/pyiceberg.js';
+import { runPyiceberg, runPyicebergBatch, sqliteCatalog, type OracleCatalog, type RowsReply, type TableStateReply, type MetadataReply } from '../support/pyiceberg.js';
 import { restCatalogService, s3Service, temporalService, type S3Service } from '../support/services.js';
 
 function s3Client(s3: S3Service): S3Client {
@@ -182,33 +182,39 @@ describe('pyiceberg oracle', () => {
     }
   });
 
-  test('deletes rows, evolves the schema, time-travels and inspects metadata tables', async () => {
+  test('deletes rows, evolves the schema, time-travels and inspects metadata tables (in one batch)', async () => {
     const catalog = sqliteCatalog(scratchDir());
     const identifier = 'oracle.evolving';
-    await runPyiceberg('create_table', { catalog, identifier, schema, format_version: 2 });
-    const first = await runPyiceberg<TableStateReply>('append', { catalog, identifier, columns, rows });
-    const deleted = await runPyiceberg<TableStateReply>('delete', { catalog, identifier, filter: 'id = 3' });
+    const [, first, deleted] = (await runPyicebergBatch([
+      { command: 'create_table', args: { catalog, identifier, schema, format_version: 2 } },
+      { command: 'append', args: { catalog, identifier, columns, rows } },
+      { command: 'delete', args: { catalog, identifier, filter: 'id = 3' } },
+      { command: 'rename_column', args: { catalog, identifier, from: 'name', to: 'label' } },
+      { command: 'add_column', args: { catalog, identifier, name: 'score', type: 'double' } },
+      { command: 'append', args: { catalog, identifier, columns: { id: 'long', label: 'string', score: 'double' }, rows: [{ id: 5, label: 'five', score: 0.5 }] } },
+    ])) as TableStateReply[];
+    assert.ok(first && deleted);
     assert.notEqual(deleted.snapshot_id, first.snapshot_id);
-    await runPyiceberg('rename_column', { catalog, identifier, from: 'name', to: 'label' });
-    await runPyiceberg('add_column', { catalog, identifier, name: 'score', type: 'double' });
-    await runPyiceberg('append', { catalog, identifier, columns: { id: 'long', label: 'string', score: 'double' }, rows: [{ id: 5, label: 'five', score: 0.5 }] });
 
-    const now = await runPyiceberg<RowsReply>('read', { catalog, identifier, columns: ['id', 'label', 'score'] });
+    const [now, filtered, past, snapshots, files] = (await runPyicebergBatch([
+      { command: 'read', args: { catalog, identifier, columns: ['id', 'label', 'score'] } },
+      { command: 'read', args: { catalog, identifier, row_filter: 'id > 2', columns: ['id'] } },
+      { command: 'read', args: { catalog, identifier, snapshot_id: first.snapshot_id, columns: ['id'] } },
+      { command: 'inspect', args: { catalog, identifier, what: 'snapshots' } },
+      { command: 'inspect', args: { catalog, identifier, what: 'files' } },
+    ])) as RowsReply[];
+    assert.ok(now && filtered && past && snapshots && files);
     assert.deepEqual([...now.rows].sort(byId), [
       { id: '2', label: null, score: null },
       { id: '5', label: 'five', score: 0.5 },
       { id: '4611686018427387905', label: 'big', score: null },
     ]);
-    const filtered = await runPyiceberg<RowsReply>('read', { catalog, identifier, row_filter: 'id > 2', columns: ['id'] });
     assert.deepEqual(filtered.rows.map((row) => row.id).sort(), ['4611686018427387905', '5']);
-    const past = await runPyiceberg<RowsReply>('read', { catalog, identifier, snapshot_id: first.snapshot_id, columns: ['id'] });
     assert.deepEqual(past.rows.map((row) => row.id).sort(), ['2', '3', '4611686018427387905']);
 
-    const snapshots = await runPyiceberg<RowsReply>('inspect', { catalog, identifier, what: 'snapshots' });
     const ids = snapshots.rows.map((row) => row.snapshot_id);
     assert.ok(ids.includes(first.snapshot_id) && ids.includes(deleted.snapshot_id), `snapshots table lacks ${String(first.snapshot_id)} or ${String(deleted.snapshot_id)}: ${ids.join(', ')}`);
     assert.ok(ids.every((id) => typeof id === 'string'), 'snapshot ids must come back as strings');
-    const files = await runPyiceberg<RowsReply>('inspect', { catalog, identifier, what: 'files' });
     const liveRecords = files.rows.filter((row) => row.content === 0).reduce((sum, row) => sum + Number(row.record_count), 0);
     assert.equal(liveRecords, 3);
   });

@@ -1,7 +1,8 @@
 """pyiceberg as an independent oracle for Floe's tests.
 
 One JSON request on stdin, one JSON reply on stdout; on failure a traceback on stderr and exit 1.
-Request: {"command": ..., "catalog": {...}, ...arguments}. Catalog is either
+Request: {"command": ..., "catalog": {...}, ...arguments}, or {"batch": [request, ...]} answered by
+{"results": [reply, ...]} (one process for several steps). Catalog is either
   {"type": "sql", "uri": "sqlite:////abs/catalog.db", "warehouse": "file:///abs/wh"} or
   {"type": "rest", "uri": ..., "warehouse"?: ..., "s3": {endpoint, accessKeyId, secretAccessKey, region}}.
 
@@ -334,14 +335,32 @@ COMMANDS: dict[str, Callable[[Catalog, dict[str, Any]], dict[str, Any]]] = {
 }
 
 
-def main() -> int:
-    request = json.load(sys.stdin)
+def run_one(request: dict[str, Any], catalogs: dict[str, Catalog]) -> dict[str, Any]:
     command = request.get("command")
     handler = COMMANDS.get(command)
     if handler is None:
         raise ValueError(f"unknown command {command!r}; expected one of {', '.join(COMMANDS)}")
-    result = handler(open_catalog(request.get("catalog") or {}), request)
-    json.dump(result, sys.stdout)
+    key = json.dumps(request.get("catalog") or {}, sort_keys=True)
+    if key not in catalogs:
+        catalogs[key] = open_catalog(request.get("catalog") or {})
+    return handler(catalogs[key], request)
+
+
+def main() -> int:
+    request = json.load(sys.stdin)
+    catalogs: dict[str, Catalog] = {}
+    if "batch" in request:
+        # Several commands in one process: importing pyarrow and pyiceberg costs ~1.5 s a start.
+        results = []
+        for index, step in enumerate(request["batch"]):
+            try:
+                results.append(run_one(step, catalogs))
+            except Exception:
+                sys.stderr.write(f"batch step {index} ({step.get('command')!r}) failed:\n")
+                raise
+        json.dump({"results": results}, sys.stdout)
+    else:
+        json.dump(run_one(request, catalogs), sys.stdout)
     sys.stdout.write("\n")
     return 0
 

@@ -36,9 +36,24 @@ export interface MetadataReply {
   metadata: Record<string, unknown>;
 }
 
-export async function runPyiceberg<T = Record<string, unknown>>(command: PyicebergCommand, args: { catalog: OracleCatalog } & Record<string, unknown>): Promise<T> {
+export interface PyicebergStep {
+  command: PyicebergCommand;
+  args: { catalog: OracleCatalog } & Record<string, unknown>;
+}
+
+/** One command in its own Python process. */
+export async function runPyiceberg<T = Record<string, unknown>>(command: PyicebergCommand, args: PyicebergStep['args']): Promise<T> {
+  return (await runTool(JSON.stringify({ command, ...args }), command)) as T;
+}
+
+/** Several commands in one Python process, in order (each start costs ~1.5 s of imports). */
+export async function runPyicebergBatch(steps: readonly PyicebergStep[]): Promise<unknown[]> {
+  const reply = (await runTool(JSON.stringify({ batch: steps.map((step) => ({ command: step.command, ...step.args })) }), `batch of ${steps.map((step) => step.command).join(', ')}`)) as { results: unknown[] };
+  return reply.results;
+}
+
+async function runTool(request: string, what: string): Promise<unknown> {
   const { python } = pythonOracle();
-  const request = JSON.stringify({ command, ...args });
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolvePromise, reject) => {
     const child = spawn(python, [TOOL], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
@@ -50,12 +65,12 @@ export async function runPyiceberg<T = Record<string, unknown>>(command: Pyicebe
     child.stdin.end(request);
   });
   if (code !== 0) {
-    throw new Error(`pyiceberg oracle command "${command}" failed (exit ${String(code)}).\nrequest: ${redact(request)}\nstderr:\n${stderr}`);
+    throw new Error(`pyiceberg oracle (${what}) failed (exit ${String(code)}).\nrequest: ${redact(request)}\nstderr:\n${stderr}`);
   }
   try {
-    return JSON.parse(stdout) as T;
+    return JSON.parse(stdout) as unknown;
   } catch (error) {
-    throw new Error(`pyiceberg oracle command "${command}" printed something that is not JSON:\n${stdout}\nstderr:\n${stderr}`, { cause: error });
+    throw new Error(`pyiceberg oracle (${what}) printed something that is not JSON:\n${stdout}\nstderr:\n${stderr}`, { cause: error });
   }
 }
 
