@@ -36,8 +36,11 @@ export async function installServices(names: readonly ServiceName[]): Promise<vo
     if (errors.length > 0) throw aggregate('building with Go failed', errors);
   };
   const mavenLane = async (): Promise<void> => {
-    if (wanted.has('rest-catalog')) await installRestCatalog();
-    if (wanted.has('java-oracle')) await installJavaOracle();
+    // One after the other (Maven 3 does not lock ~/.m2), but one failing does not stop the other.
+    const rest = wanted.has('rest-catalog') ? await settle(installRestCatalog()) : undefined;
+    const oracle = wanted.has('java-oracle') ? await settle(installJavaOracle()) : undefined;
+    const errors = [rest, oracle].filter((error) => error !== undefined);
+    if (errors.length > 0) throw aggregate('building with Maven failed', errors);
   };
   const results = await Promise.allSettled([
     goLane(),
