@@ -38,12 +38,15 @@ export interface FloeErrorOptions {
 export class FloeError extends Error {
   override readonly name = 'FloeError';
   readonly kind: ErrorKind;
+  /** The message without the context suffix, for errors that restate this one with more context. */
+  readonly detail: string;
   readonly context: ErrorContext;
   readonly retryable: boolean;
 
   constructor(kind: ErrorKind, message: string, options: FloeErrorOptions = {}) {
     super(withContext(message, options.context), options.cause === undefined ? undefined : { cause: options.cause });
     this.kind = kind;
+    this.detail = message;
     this.context = options.context ?? {};
     this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(kind);
   }

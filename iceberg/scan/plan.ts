@@ -1,3 +1,4 @@
+import type { BoundExpression } from '../expressions/bound.js';
 import type { DataFile } from '../spec/manifest.js';
 import type { Schema } from '../spec/schema.js';
 
@@ -27,6 +28,13 @@ export interface ScanPlan {
   readonly schema: Schema;
   readonly mode: 'copy-on-write' | 'merge-on-read';
   readonly tasks: readonly ScanTask[];
+  /**
+   * The row filter the scan was asked for, bound to the schema read with, before the projection
+   * to the requested columns (so it may name columns `schema` leaves out). Pruning only skipped files that cannot hold a matching row:
+   * the kept files still hold rows that do not match, so the reader must apply this filter to
+   * every row. Absent when the scan has no filter.
+   */
+  readonly filter?: BoundExpression;
   readonly summary: ScanPlanSummary;
 }
 
@@ -36,7 +44,9 @@ export interface ScanPlanSummary {
   readonly equalityDeleteFiles: number;
   /** Rows in the data files, before deletes. */
   readonly dataRecords: number;
+  /** Manifests read, and manifests the filter ruled out by their partition summaries (not read). */
   readonly manifestsRead: number;
   readonly manifestsSkipped: number;
+  /** Live data files of the manifests read that the filter ruled out by partition or column metrics. */
   readonly dataFilesSkipped: number;
 }

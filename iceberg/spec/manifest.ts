@@ -9,12 +9,13 @@ export interface ManifestFile {
   readonly sequenceNumber: number;
   readonly minSequenceNumber: number;
   readonly addedSnapshotId: bigint;
-  readonly addedFilesCount: number;
-  readonly existingFilesCount: number;
-  readonly deletedFilesCount: number;
-  readonly addedRowsCount: number;
-  readonly existingRowsCount: number;
-  readonly deletedRowsCount: number;
+  /** Entry and row counts by status; null only in v1 manifest lists, where null means "not zero". */
+  readonly addedFilesCount: number | null;
+  readonly existingFilesCount: number | null;
+  readonly deletedFilesCount: number | null;
+  readonly addedRowsCount: number | null;
+  readonly existingRowsCount: number | null;
+  readonly deletedRowsCount: number | null;
   readonly partitions: readonly FieldSummary[] | null;
   readonly keyMetadata: Uint8Array | null;
   readonly firstRowId?: bigint | null;

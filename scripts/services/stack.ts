@@ -1,12 +1,14 @@
 /**
  * Installs and starts a set of services together: builds first (the two Go builds one after the
- * other, since each wants both cores; Maven and pip beside them), then starts what does not depend
- * on anything in parallel, then the REST catalog once MinIO has its bucket.
+ * other, since each wants both cores; the two Maven builds one after the other, since Maven 3 does
+ * not lock ~/.m2 against a second Maven; pip beside them), then starts what does not depend on
+ * anything in parallel, then the REST catalog once MinIO has its bucket.
  */
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeEnvFile } from './env-file.js';
+import { installJavaOracle, startJavaOracle } from './java-oracle.js';
 import { installMinio, startMinio } from './minio.js';
 import { addShutdownHook } from './process.js';
 import { servicesEnvFile, servicesStateFile, stateDir } from './paths.js';
@@ -33,9 +35,16 @@ export async function installServices(names: readonly ServiceName[]): Promise<vo
     const errors = [temporal, minio].filter((error) => error !== undefined);
     if (errors.length > 0) throw aggregate('building with Go failed', errors);
   };
+  const mavenLane = async (): Promise<void> => {
+    // One after the other (Maven 3 does not lock ~/.m2), but one failing does not stop the other.
+    const rest = wanted.has('rest-catalog') ? await settle(installRestCatalog()) : undefined;
+    const oracle = wanted.has('java-oracle') ? await settle(installJavaOracle()) : undefined;
+    const errors = [rest, oracle].filter((error) => error !== undefined);
+    if (errors.length > 0) throw aggregate('building with Maven failed', errors);
+  };
   const results = await Promise.allSettled([
     goLane(),
-    wanted.has('rest-catalog') ? installRestCatalog() : Promise.resolve(),
+    mavenLane(),
     wanted.has('python') ? installPython() : Promise.resolve(),
   ]);
   const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
@@ -94,6 +103,7 @@ export async function startServices(names: readonly ServiceName[], options: Star
       minio,
       rest,
       wanted.has('python') ? track(() => startPython()) : undefined,
+      wanted.has('java-oracle') ? track(() => startJavaOracle()) : undefined,
     ]);
     const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failures.length > 0) throw aggregate('starting services failed', failures.map((failure) => failure.reason));

@@ -37,6 +37,15 @@ export interface PythonOracle {
   python: string;
 }
 
+export interface JavaOracleService {
+  /** The `java` binary the oracle was built and checked with. */
+  java: string;
+  /** Classpath of test/oracles/java (its jar first), as Maven resolved it into FLOE_CACHE_DIR. */
+  classpath: string;
+  /** The JVM class-data archive the install's self-check wrote (speeds up each JVM start). */
+  archive: string;
+}
+
 const HOW_TO_START = 'Run the tests through `npm test` (it starts every service), or start them with `npm run services -- start` in another terminal';
 
 function lookup(name: string): (key: string) => string {
@@ -76,4 +85,9 @@ export function restCatalogService(): RestCatalogService {
 export function pythonOracle(): PythonOracle {
   const get = lookup('The Python oracle venv');
   return { python: get('FLOE_TEST_PYTHON') };
+}
+
+export function javaOracleService(): JavaOracleService {
+  const get = lookup('The Java Iceberg oracle');
+  return { java: get('FLOE_TEST_JAVA'), classpath: get('FLOE_TEST_JAVA_ORACLE_CLASSPATH'), archive: get('FLOE_TEST_JAVA_ORACLE_ARCHIVE') };
 }

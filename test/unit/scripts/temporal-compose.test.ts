@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { repoRoot } from '../../../scripts/services/paths.js';
 import { FLOE_SEARCH_ATTRIBUTES } from '../../../scripts/services/temporal.js';
+import { readProjectConfig } from '../../../features/config.js';
 
 interface ComposeService {
   image?: string;
@@ -90,5 +91,22 @@ describe('temporal-compose.yml', () => {
     for (const [name, definition] of Object.entries(compose.services)) {
       for (const port of definition.ports ?? []) assert.match(port, /^127\.0\.0\.1:/, `${name} publishes ${port} beyond loopback`);
     }
+  });
+
+  test("the worker's project reads the compose environment into a REST catalog on MinIO", async () => {
+    const worker = env('floe-worker');
+    assert.equal(worker.FLOE_PROJECT, '/app/examples/compose');
+    const config = await readProjectConfig(join(repoRoot, 'examples', 'compose', 'floe.yaml'), worker);
+    assert.equal(config.catalog.type, 'rest');
+    assert.equal(config.catalog.uri, worker.FLOE_CATALOG_URI);
+    assert.deepEqual(config.catalog.s3, {
+      endpoint: worker.FLOE_S3_ENDPOINT,
+      region: worker.FLOE_S3_REGION,
+      pathStyle: true,
+      accessKeyId: worker.AWS_ACCESS_KEY_ID,
+      secretAccessKey: worker.AWS_SECRET_ACCESS_KEY,
+    });
+    assert.equal(config.temporal.address, worker.FLOE_TEMPORAL_ADDRESS);
+    assert.equal(config.temporal.taskQueue, worker.FLOE_TASK_QUEUE);
   });
 });

@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import type { MaterializationContext, ScanSummary, Window } from '../features/materialization.js';
+
+export type { ScanSummary };
+import { commitOnlineWindow, computeLatestRows, planSourceScan, writeOnlinePartitions } from '../features/materialization.js';
+import { asActivityFailure, withHeartbeats } from './activity-support.js';
+
+export interface WindowInput {
+  readonly featureView: string;
+  readonly start: string;
+  readonly end: string;
+}
+
+export interface PlanSourceResult {
+  readonly sourceSnapshotId: string | null;
+  readonly scan: ScanSummary;
+}
+
+export interface ComputeLatestResult {
+  /** The window's latest rows, staged as Parquet in the online table's storage; null when there are none. */
+  readonly staging: string | null;
+  readonly rows: number;
+}
+
+export interface WriteOnlineResult {
+  /** The manifest of the written data files, or null when the window had no rows. */
+  readonly manifest: string | null;
+  readonly dataFiles: number;
+}
+
+export interface CommitOnlineResult {
+  readonly snapshotId: string | null;
+  readonly alreadyCommitted: boolean;
+  readonly attempts: number;
+}
+
+export type MaterializeActivities = ReturnType<typeof createMaterializeActivities>;
+
+/**
+ * The materialize workflow's steps. Payloads stay small and JSON-only (ids as strings, data as
+ * file locations). Files are never overwritten: each attempt of a step writes under its own name
+ * and returns what it wrote, so a slow attempt that outlives its timeout cannot touch the files a
+ * later attempt handed on; what an abandoned attempt wrote is an orphan for compaction to remove.
+ */
+export function createMaterializeActivities(context: MaterializationContext) {
+  return {
+    async planSource(input: WindowInput): Promise<PlanSourceResult> {
+      return asActivityFailure(async () => {
+        const plan = await planSourceScan(context, input.featureView, windowOf(input));
+        return { sourceSnapshotId: plan.sourceSnapshotId?.toString() ?? null, scan: plan.scan };
+      });
+    },
+
+    async computeLatest(input: WindowInput & { readonly sourceSnapshotId: string | null }): Promise<ComputeLatestResult> {
+      return asActivityFailure(() =>
+        withHeartbeats('computing the latest row per entity', (signal) =>
+          computeLatestRows({ ...context, signal }, input.featureView, windowOf(input), {
+            sourceSnapshotId: input.sourceSnapshotId === null ? null : BigInt(input.sourceSnapshotId),
+            stagingName: attemptName('latest', input),
+          }),
+        ),
+      );
+    },
+
+    async writeOnline(input: { readonly featureView: string; readonly staging: string | null; readonly rows: number }): Promise<WriteOnlineResult> {
+      return asActivityFailure(() =>
+        withHeartbeats('writing online partitions', (signal) =>
+          writeOnlinePartitions({ ...context, signal }, input.featureView, {
+            staging: input.staging,
+            rows: input.rows,
+            filePrefix: attemptName('online', input),
+            materializedAt: new Date(),
+          }),
+        ),
+      );
+    },
+
+    async commitOnline(input: WindowInput & { readonly manifest: string | null; readonly sourceSnapshotId: string | null; readonly idempotencyKey: string; readonly staging?: string | null }): Promise<CommitOnlineResult> {
+      return asActivityFailure(async () => {
+        const committed = await commitOnlineWindow(context, input.featureView, {
+          window: windowOf(input),
+          manifest: input.manifest,
+          idempotencyKey: input.idempotencyKey,
+          sourceSnapshotId: input.sourceSnapshotId,
+          staging: input.staging ?? null,
+        });
+        return { snapshotId: committed.snapshotId?.toString() ?? null, alreadyCommitted: committed.alreadyCommitted, attempts: committed.attempts };
+      });
+    },
+  };
+}
+
+function windowOf(input: WindowInput): Window {
+  return { start: new Date(input.start), end: new Date(input.end) };
+}
+
+/** A file-name-safe name, unique to this attempt of this step in this workflow run. */
+function attemptName(step: string, input: object): string {
+  const { workflowExecution, activityType, attempt } = Context.current().info;
+  const digest = createHash('sha256').update(JSON.stringify([workflowExecution?.workflowId, workflowExecution?.runId, activityType, input])).digest('hex');
+  return `${step}-${digest.slice(0, 20)}-a${attempt}`;
+}

@@ -1,0 +1,30 @@
+// `npm run bench -- NAME [--quick]`: runs bench/NAME.ts. Each benchmark measures Floe and a peer in
+// the same run, prints what it does as it goes, and ends with ONE line: a JSON object with its
+// figures, ratios `vs_<peer>` = Floe's time / the peer's (below 1: Floe is faster), and the
+// machine's core count. Absolute times on a shared machine are noise; the ratios are the result.
+import { readdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export interface BenchmarkOptions {
+  /** A smaller data set that finishes in under a minute. */
+  readonly quick: boolean;
+  readonly args: readonly string[];
+}
+
+/** What a bench/NAME.ts exports as `run`. */
+export type Benchmark = (options: BenchmarkOptions) => Promise<Record<string, unknown>>;
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const [name, ...rest] = process.argv.slice(2);
+const available = (await readdir(here)).filter((file) => file.endsWith('.ts') && !['run.ts'].includes(file) && !file.startsWith('_')).map((file) => file.slice(0, -3));
+
+if (!name || !available.includes(name)) {
+  console.error(`usage: npm run bench -- NAME [--quick]\nbenchmarks: ${available.sort().join(', ') || '(none yet)'}`);
+  process.exit(2);
+}
+
+const module = (await import(pathToFileURL(path.join(here, `${name}.ts`)).href)) as { run: Benchmark };
+const figures = await module.run({ quick: rest.includes('--quick'), args: rest.filter((arg) => arg !== '--quick') });
+console.log(JSON.stringify({ benchmark: name, quick: rest.includes('--quick'), cores: os.availableParallelism(), ...figures }));

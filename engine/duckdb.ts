@@ -1,0 +1,127 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FloeError } from '../iceberg/errors.js';
+import { quoteLiteral } from './sql.js';
+
+export interface EngineOptions {
+  /** DuckDB's `memory_limit`, e.g. `'4GB'`. Past it, joins and sorts spill to `tempDirectory`. */
+  readonly memoryLimit?: string;
+  /** Where big joins and sorts spill. Defaults to a folder for this process under the OS temp dir. */
+  readonly tempDirectory?: string;
+  /** Cap on spilled bytes, e.g. `'50GB'`. DuckDB's default is 90% of the free disk. */
+  readonly maxTempDirectorySize?: string;
+  readonly threads?: number;
+  /**
+   * The default for every connection. Off unless asked: every Floe query that needs an order
+   * says so with ORDER BY (or a row ordinal), which lets DuckDB write and join in parallel.
+   */
+  readonly preserveInsertionOrder?: boolean;
+  /** Runs once on a first connection: scalar functions registered there are visible to every connection. */
+  readonly setup?: (connection: DuckDBConnection) => Promise<void> | void;
+}
+
+export interface ConnectionOptions {
+  /**
+   * Cancels the running query (DuckDB's interrupt) when aborted, e.g. a heartbeating activity's
+   * cancellation signal. The call then rejects with the signal's reason, even when DuckDB reports
+   * success: an interrupted streaming result ends early as if it were complete.
+   */
+  readonly signal?: AbortSignal;
+  /** Overrides the engine's default for this connection only (the setting is per session). */
+  readonly preserveInsertionOrder?: boolean;
+}
+
+/**
+ * One DuckDB database per worker process, in memory. Work happens on short-lived connections:
+ * temp views and settings made on one are that caller's alone, and each is closed in `finally`.
+ *
+ * Beware `connection.stream()`: this binding (node-api 1.5.6) ends a streaming result that fails
+ * midway (out of memory, interrupt) exactly like a complete one, without an error. Results that
+ * must be whole go to Parquet through COPY (errors surface) or are read with `runAndReadAll`.
+ */
+export class Engine {
+  private closed = false;
+
+  private constructor(private readonly instance: DuckDBInstance) {}
+
+  static async create(options: EngineOptions = {}): Promise<Engine> {
+    const config: Record<string, string> = {
+      // Every file DuckDB touches is local; no extension may be fetched at run time.
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+      preserve_insertion_order: String(options.preserveInsertionOrder ?? false),
+      temp_directory: options.tempDirectory ?? join(tmpdir(), `floe-duckdb-${process.pid}`),
+    };
+    if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
+    if (options.maxTempDirectorySize !== undefined) config.max_temp_directory_size = options.maxTempDirectorySize;
+    if (options.threads !== undefined) {
+      if (!Number.isInteger(options.threads) || options.threads < 1) {
+        throw new FloeError('invalid-input', `DuckDB threads must be a positive integer, got ${options.threads}`);
+      }
+      config.threads = String(options.threads);
+    }
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(':memory:', config);
+    } catch (error) {
+      const settings = Object.entries(config).map(([key, value]) => `${key}=${value}`).join(', ');
+      throw new FloeError('invalid-input', `DuckDB refused its configuration (${settings}): ${(error as Error).message}`, { cause: error });
+    }
+    const engine = new Engine(instance);
+    try {
+      await engine.withConnection(async (connection) => {
+        // Timestamps print and convert in UTC whatever the host's zone (an ICU setting, so not
+        // settable when the database opens).
+        await connection.run(`SET GLOBAL TimeZone = 'UTC'`);
+        await options.setup?.(connection);
+      });
+    } catch (error) {
+      engine.close();
+      throw error;
+    }
+    return engine;
+  }
+
+  /** Runs `fn` on a fresh connection and closes it afterwards, whatever happens. */
+  async withConnection<T>(fn: (connection: DuckDBConnection) => Promise<T>, options: ConnectionOptions = {}): Promise<T> {
+    if (this.closed) throw new FloeError('internal', 'The DuckDB engine is closed');
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const connection = await this.instance.connect();
+    const interrupt = (): void => connection.interrupt();
+    signal?.addEventListener('abort', interrupt, { once: true });
+    try {
+      if (options.preserveInsertionOrder !== undefined) {
+        await connection.run(`SET SESSION preserve_insertion_order = ${options.preserveInsertionOrder ? 'true' : 'false'}`);
+      }
+      let result: T;
+      try {
+        result = await fn(connection);
+      } catch (error) {
+        signal?.throwIfAborted();
+        throw error;
+      }
+      signal?.throwIfAborted();
+      return result;
+    } finally {
+      signal?.removeEventListener('abort', interrupt);
+      connection.closeSync();
+    }
+  }
+
+  /** The current value of a DuckDB setting, as DuckDB prints it. */
+  async setting(name: string): Promise<string> {
+    return this.withConnection(async (connection) => {
+      const reader = await connection.runAndReadAll(`SELECT current_setting(${quoteLiteral(name)})::VARCHAR`);
+      return String(reader.getRows()[0]?.[0] ?? '');
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.instance.closeSync();
+  }
+}

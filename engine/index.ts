@@ -1,0 +1,21 @@
+/** The engine's public surface: DuckDB reading Iceberg scan plans, joining features, writing Parquet. */
+export { Engine } from './duckdb.js';
+export type { ConnectionOptions, EngineOptions } from './duckdb.js';
+export { describeRelation } from './describe.js';
+export { latestPerEntitySql } from './latest-per-entity.js';
+export type { LatestPerEntityRequest } from './latest-per-entity.js';
+export { readParquetStats } from './parquet-stats.js';
+export type { ColumnStats, ParquetFileStats } from './parquet-stats.js';
+export { DEFAULT_TARGET_FILE_SIZE_BYTES, POSITION_DELETE_SCHEMA, writeParquet, writePositionDeletes } from './parquet-writer.js';
+export type { PartitionColumn, WriteParquetRequest, WrittenParquetFile } from './parquet-writer.js';
+export { pointInTimeJoinSql } from './point-in-time.js';
+export type { EntityRows, FeatureViewSource, PointInTimeRequest } from './point-in-time.js';
+export { POSITION_DELETE_FILE_PATH_ID, POSITION_DELETE_POS_ID, readPlanSql } from './read-plan.js';
+export type { ReadPlanOptions } from './read-plan.js';
+export { bucketOf, registerIcebergBucket } from './scalar-functions.js';
+export type { BucketHash } from './scalar-functions.js';
+export { quoteIdentifier, quoteLiteral, quoteLiteralList } from './sql.js';
+export { utcMicrosSql } from './timestamps.js';
+export { duckdbType, schemaFromColumns } from './types.js';
+export type { ColumnShape, SchemaFromColumnsOptions } from './types.js';
+export { toPrimitiveValue } from './values.js';

@@ -1,0 +1,57 @@
+import { FloeError } from '../iceberg/errors.js';
+import type { NestedField } from '../iceberg/spec/types.js';
+import { quoteLiteral } from './sql.js';
+import { duckdbType } from './types.js';
+
+/** One column DuckDB should find in Parquet files by Iceberg field id, under an internal name. */
+export interface FieldIdColumn {
+  readonly fieldId: number;
+  /** The name the column gets in DuckDB's output. */
+  readonly name: string;
+  /** DuckDB type text: file values are cast to it (int → long, float → double, decimal widening). */
+  readonly type: string;
+  /** SQL for the value when a file has no column with this id (a column added later); NULL by default. */
+  readonly defaultValue?: string;
+}
+
+/**
+ * The `schema = MAP {…}` argument of `read_parquet`, which matches file columns by the field id
+ * written in the Parquet schema rather than by name: a renamed column still reads, an added one
+ * reads as its default, a dropped one is simply not asked for. DuckDB matches only top-level
+ * columns by id; fields inside a struct are matched by name.
+ */
+export function parquetSchemaArgument(columns: readonly FieldIdColumn[]): string {
+  if (columns.length === 0) throw new FloeError('internal', 'read_parquet needs at least one column to read');
+  const entries = columns.map(
+    (column) => `${column.fieldId}: {name: ${quoteLiteral(column.name)}, type: ${quoteLiteral(column.type)}, default_value: ${column.defaultValue ?? 'NULL::VARCHAR'}}`,
+  );
+  return `schema = MAP {${entries.join(', ')}}`;
+}
+
+/** The field's column as read from data files: its v3 initial default fills files written before it existed. */
+export function fieldIdColumn(field: NestedField, name: string): FieldIdColumn {
+  const column: FieldIdColumn = { fieldId: field.id, name, type: duckdbType(field.type) };
+  return field.initialDefault === undefined || field.initialDefault === null ? column : { ...column, defaultValue: initialDefaultSql(field) };
+}
+
+/**
+ * A field's initial default (JSON single-value form, spec "JSON single-value serialization") as a
+ * VARCHAR literal that DuckDB casts to the column's type. Only primitive defaults whose JSON text
+ * DuckDB parses as-is are supported.
+ */
+function initialDefaultSql(field: NestedField): string {
+  const value = field.initialDefault;
+  const type = field.type;
+  const unsupported = (): never => {
+    throw new FloeError('unsupported', `Column ${JSON.stringify(field.name)} has an initial default of type ${typeof type === 'string' ? type : type.type} that Floe cannot read yet`, {
+      context: { fieldId: field.id },
+    });
+  };
+  if (typeof type !== 'string' || type === 'binary' || type.startsWith('fixed[')) return unsupported();
+  if (typeof value === 'boolean' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string') {
+    return `${quoteLiteral(String(value))}::VARCHAR`;
+  }
+  // lossless-json numbers (LosslessNumber) keep their text in `value` and print it with toString.
+  if (typeof value === 'object' && value !== null && 'isLosslessNumber' in value) return `${quoteLiteral(String(value))}::VARCHAR`;
+  return unsupported();
+}

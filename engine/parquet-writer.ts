@@ -1,0 +1,273 @@
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { DuckDBMapValue } from '@duckdb/node-api';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FloeError } from '../iceberg/errors.js';
+import type { Schema } from '../iceberg/spec/schema.js';
+import type { IcebergType, NestedField, PrimitiveType, PrimitiveValue } from '../iceberg/spec/types.js';
+import { describeRelation, requireColumns } from './describe.js';
+import { readParquetStats } from './parquet-stats.js';
+import type { ColumnStats } from './parquet-stats.js';
+import { POSITION_DELETE_FILE_PATH_ID, POSITION_DELETE_POS_ID } from './read-plan.js';
+import { quoteIdentifier as q, quoteLiteral } from './sql.js';
+import { duckdbType } from './types.js';
+import { toPrimitiveValue } from './values.js';
+
+const COMPRESSIONS: ReadonlySet<string> = new Set(['zstd', 'snappy', 'gzip', 'uncompressed']);
+
+/** Iceberg's default `write.target-file-size-bytes`. */
+export const DEFAULT_TARGET_FILE_SIZE_BYTES = 512 * 1024 * 1024;
+
+/** A column the query computes only to split files by (a bucket number, an hour): never written into them. */
+export interface PartitionColumn {
+  readonly name: string;
+  /** The type of the partition value as Iceberg records it (e.g. `int` for bucket and hour). */
+  readonly type: PrimitiveType;
+}
+
+export interface WriteParquetRequest {
+  /** SQL whose result is written; its columns are the schema's top-level columns by name, plus partition columns. */
+  readonly query: string;
+  /** The Iceberg schema of the files: names, types (values are cast to them) and field ids. */
+  readonly schema: Schema;
+  /** A local folder for the files (created if missing; existing files are left alone). */
+  readonly directory: string;
+  readonly partitionColumns?: readonly PartitionColumn[];
+  /**
+   * Rows sorted by these columns inside each file. DuckDB keeps an ORDER BY only when it writes
+   * one file at a time, so sorted output is one file per partition and ignores the target size.
+   */
+  readonly orderBy?: readonly string[];
+  /** Rotate to a new file past this size (not with partition columns: DuckDB cannot do both). */
+  readonly targetFileSizeBytes?: number;
+  /** Rows per row group; DuckDB's default (122,880) otherwise. */
+  readonly rowGroupSize?: number;
+  readonly compression?: 'zstd' | 'snappy' | 'gzip' | 'uncompressed';
+  /** File names are `<prefix>-<uuid>.parquet`: unique, so a retried write never replaces a file. */
+  readonly fileNamePrefix?: string;
+}
+
+export interface WrittenParquetFile {
+  readonly localPath: string;
+  readonly sizeBytes: number;
+  readonly recordCount: number;
+  readonly columnStats: readonly ColumnStats[];
+  /** The file's partition values, in the order of `partitionColumns` (empty when unpartitioned). */
+  readonly partition: readonly (PrimitiveValue | null)[];
+}
+
+/**
+ * Writes a query's rows as Parquet files carrying Iceberg field ids (`FIELD_IDS`, nested ones
+ * included), zstd-compressed, and reads back each file's record count and per-field-id metrics.
+ * Files holding no rows are removed. A required top-level column holding a null fails the write
+ * (and removes its files), naming the column.
+ */
+export async function writeParquet(connection: DuckDBConnection, request: WriteParquetRequest): Promise<WrittenParquetFile[]> {
+  const partitionColumns = request.partitionColumns ?? [];
+  const compression = request.compression ?? 'zstd';
+  if (!COMPRESSIONS.has(compression)) throw new FloeError('invalid-input', `Parquet compression must be one of ${[...COMPRESSIONS].join(', ')}, not ${JSON.stringify(compression)}`);
+  const sorted = request.orderBy !== undefined && request.orderBy.length > 0;
+  if (sorted && request.targetFileSizeBytes !== undefined) {
+    throw new FloeError('unsupported', 'DuckDB keeps an ORDER BY only when it writes one file at a time: pass targetFileSizeBytes or orderBy, not both');
+  }
+  const written = await checkAndProject(connection, request);
+  const common = [
+    'FORMAT parquet',
+    `COMPRESSION ${compression}`,
+    `FIELD_IDS ${fieldIdsLiteral(written)}`,
+    ...(request.rowGroupSize === undefined ? [] : [`ROW_GROUP_SIZE ${positiveInteger(request.rowGroupSize, 'rowGroupSize')}`]),
+  ];
+  const prefix = request.fileNamePrefix ?? 'data';
+  if (/[/\\{}]/.test(prefix)) throw new FloeError('invalid-input', `File name prefix ${JSON.stringify(prefix)} may not hold slashes or braces`);
+  const projection = [...written.map((field) => `CAST(${q('__floe_src')}.${q(field.name)} AS ${duckdbType(field.type)}) AS ${q(field.name)}`), ...partitionColumns.map((column) => `CAST(${q('__floe_src')}.${q(column.name)} AS ${duckdbType(column.type)}) AS ${q(column.name)}`)];
+  const source = `SELECT ${projection.join(', ')} FROM (${request.query}) AS ${q('__floe_src')}`;
+
+  let files: { path: string; partition: (PrimitiveValue | null)[] }[];
+  if (sorted) {
+    files = await writeSorted(connection, request, source, common, prefix, written);
+  } else {
+    const options = [...common, `FILENAME_PATTERN ${quoteLiteral(`${prefix}-{uuid}`)}`, 'OVERWRITE_OR_IGNORE true', 'RETURN_STATS true'];
+    if (partitionColumns.length > 0) {
+      if (request.targetFileSizeBytes !== undefined) {
+        throw new FloeError('unsupported', 'DuckDB cannot rotate files by size while splitting them by partition: pass targetFileSizeBytes or partitionColumns, not both');
+      }
+      options.push(`PARTITION_BY (${partitionColumns.map((column) => q(column.name)).join(', ')})`);
+    } else {
+      options.push(`FILE_SIZE_BYTES ${positiveInteger(request.targetFileSizeBytes ?? DEFAULT_TARGET_FILE_SIZE_BYTES, 'targetFileSizeBytes')}`);
+    }
+    const reader = await runCopy(connection, `COPY (${source}) TO ${quoteLiteral(request.directory)} (${options.join(', ')})`, request.directory);
+    const names = reader.columnNames();
+    const fileIndex = names.indexOf('filename');
+    const keysIndex = names.indexOf('partition_keys');
+    files = [];
+    for (const row of reader.getRows()) {
+      const path = String(row[fileIndex]);
+      files.push({ path, partition: await partitionValues(connection, row[keysIndex] ?? null, partitionColumns, path) });
+    }
+  }
+  return finishFiles(connection, request.schema, files);
+}
+
+/** Position delete rows (`file_path`, `pos`) as delete files with the reserved field ids, sorted as the spec requires. */
+export async function writePositionDeletes(
+  connection: DuckDBConnection,
+  request: Omit<WriteParquetRequest, 'schema' | 'orderBy' | 'targetFileSizeBytes'>,
+): Promise<WrittenParquetFile[]> {
+  return writeParquet(connection, { ...request, schema: POSITION_DELETE_SCHEMA, orderBy: ['file_path', 'pos'], fileNamePrefix: request.fileNamePrefix ?? 'delete' });
+}
+
+export const POSITION_DELETE_SCHEMA: Schema = {
+  schemaId: 0,
+  identifierFieldIds: [],
+  fields: [
+    { id: POSITION_DELETE_FILE_PATH_ID, name: 'file_path', required: true, type: 'string' },
+    { id: POSITION_DELETE_POS_ID, name: 'pos', required: true, type: 'long' },
+  ],
+};
+
+/** Checks the query against the schema and returns the fields that go into the files. */
+async function checkAndProject(connection: DuckDBConnection, request: WriteParquetRequest): Promise<NestedField[]> {
+  const partitionColumns = request.partitionColumns ?? [];
+  const columns = await describeRelation(connection, request.query, 'query to write');
+  const written: NestedField[] = [];
+  for (const field of request.schema.fields) {
+    // `unknown` columns are always null and never stored in data files (spec, v3).
+    if (field.type === 'unknown') continue;
+    assertWritable(field.type, field.name);
+    written.push(field);
+  }
+  requireColumns(columns, [...written.map((field) => field.name), ...partitionColumns.map((column) => column.name), ...(request.orderBy ?? [])], 'query to write');
+  const known = new Set([...request.schema.fields.map((field) => field.name), ...partitionColumns.map((column) => column.name)]);
+  const extra = columns.filter((column) => !known.has(column.name)).map((column) => JSON.stringify(column.name));
+  if (extra.length > 0) throw new FloeError('invalid-input', `The query to write has columns that are neither in the schema nor partition columns: ${extra.join(', ')}`);
+  for (const column of partitionColumns) {
+    if (request.schema.fields.some((field) => field.name === column.name)) {
+      throw new FloeError('invalid-input', `Partition column ${JSON.stringify(column.name)} has the name of a schema column; partition columns are computed and not written`, { context: { column: column.name } });
+    }
+  }
+  return written;
+}
+
+/** Types whose DuckDB Parquet form is what the Iceberg spec asks for. */
+function assertWritable(type: IcebergType, name: string): void {
+  if (typeof type === 'string') {
+    if (type === 'timestamptz_ns' || type.startsWith('fixed[') || type === 'unknown') {
+      throw new FloeError('unsupported', `Column ${JSON.stringify(name)} has type ${type}, which DuckDB cannot write as the Iceberg spec stores it`, { context: { column: name } });
+    }
+    return;
+  }
+  if (type.type === 'struct') for (const field of type.fields) assertWritable(field.type, `${name}.${field.name}`);
+  else if (type.type === 'list') assertWritable(type.element, `${name}.element`);
+  else {
+    assertWritable(type.key, `${name}.key`);
+    assertWritable(type.value, `${name}.value`);
+  }
+}
+
+/** `FIELD_IDS {name: id, struct: {__duckdb_field_id: id, child: id}, list: {…, element: …}, map: {…, key: …, value: …}}`. */
+export function fieldIdsLiteral(fields: readonly NestedField[]): string {
+  return `{${fields.map((field) => `${quoteLiteral(field.name)}: ${fieldIdsFor(field.id, field.type)}`).join(', ')}}`;
+}
+
+function fieldIdsFor(id: number, type: IcebergType): string {
+  if (typeof type === 'string') return String(id);
+  const own = `__duckdb_field_id: ${id}`;
+  switch (type.type) {
+    case 'struct':
+      return `{${[own, ...type.fields.map((field) => `${quoteLiteral(field.name)}: ${fieldIdsFor(field.id, field.type)}`)].join(', ')}}`;
+    case 'list':
+      return `{${own}, element: ${fieldIdsFor(type.elementId, type.element)}}`;
+    case 'map':
+      return `{${own}, key: ${fieldIdsFor(type.keyId, type.key)}, value: ${fieldIdsFor(type.valueId, type.value)}}`;
+  }
+}
+
+/**
+ * Sorted output: one COPY per file so DuckDB keeps the ORDER BY. With partition columns the
+ * rows are staged in a temp table first, then each partition is written on its own.
+ */
+async function writeSorted(
+  connection: DuckDBConnection,
+  request: WriteParquetRequest,
+  source: string,
+  common: readonly string[],
+  prefix: string,
+  written: readonly NestedField[],
+): Promise<{ path: string; partition: (PrimitiveValue | null)[] }[]> {
+  const partitionColumns = request.partitionColumns ?? [];
+  const orderBy = (request.orderBy ?? []).map((name) => q(name)).join(', ');
+  const columns = written.map((field) => q(field.name)).join(', ');
+  const options = common.join(', ');
+  await mkdir(request.directory, { recursive: true });
+  if (partitionColumns.length === 0) {
+    const path = join(request.directory, `${prefix}-${randomUUID()}.parquet`);
+    await runCopy(connection, `COPY (SELECT ${columns} FROM (${source}) ORDER BY ${orderBy}) TO ${quoteLiteral(path)} (${options})`, path);
+    return [{ path, partition: [] }];
+  }
+  const staging = q(`__floe_staging_${randomUUID().replaceAll('-', '')}`);
+  const partitionList = partitionColumns.map((column) => q(column.name)).join(', ');
+  // Each partition gets an ordinal, so a partition is selected without writing its values back as SQL.
+  await connection.run(`CREATE TEMP TABLE ${staging} AS SELECT *, dense_rank() OVER (ORDER BY ${partitionList}) AS ${q('__floe_partition')} FROM (${source})`);
+  try {
+    const reader = await connection.runAndReadAll(`SELECT DISTINCT ${q('__floe_partition')}, ${partitionList} FROM ${staging}`);
+    const files: { path: string; partition: (PrimitiveValue | null)[] }[] = [];
+    for (const [ordinal, ...values] of reader.getRows()) {
+      const path = join(request.directory, `${prefix}-${randomUUID()}.parquet`);
+      await runCopy(connection, `COPY (SELECT ${columns} FROM ${staging} WHERE ${q('__floe_partition')} = ${String(ordinal)} ORDER BY ${orderBy}) TO ${quoteLiteral(path)} (${options})`, path);
+      files.push({ path, partition: partitionColumns.map((column, index) => toPrimitiveValue(values[index] ?? null, column.type)) });
+    }
+    return files;
+  } finally {
+    await connection.run(`DROP TABLE IF EXISTS ${staging}`);
+  }
+}
+
+/** Partition values from COPY's RETURN_STATS (DuckDB's text for each value), cast back by DuckDB into their types. */
+async function partitionValues(connection: DuckDBConnection, keys: DuckDBValue, partitionColumns: readonly PartitionColumn[], file: string): Promise<(PrimitiveValue | null)[]> {
+  if (partitionColumns.length === 0) return [];
+  if (!(keys instanceof DuckDBMapValue)) throw new FloeError('internal', 'DuckDB reported no partition values for a partitioned file', { context: { file } });
+  const byName = new Map(keys.entries.map((entry) => [String(entry.key), entry.value === null ? null : String(entry.value)]));
+  const casts = partitionColumns.map((column) => {
+    if (!byName.has(column.name)) throw new FloeError('internal', `DuckDB reported no value for partition column ${JSON.stringify(column.name)}`, { context: { file } });
+    const text = byName.get(column.name) ?? null;
+    // A string partition value is its own text (and may hold a NUL no SQL literal can).
+    return text === null || column.type === 'string' ? 'NULL' : `CAST(${quoteLiteral(text)} AS ${duckdbType(column.type)})`;
+  });
+  const reader = await connection.runAndReadAll(`SELECT ${casts.join(', ')}`);
+  const row = reader.getRows()[0] ?? [];
+  return partitionColumns.map((column, index) => (column.type === 'string' ? (byName.get(column.name) ?? null) : toPrimitiveValue(row[index] ?? null, column.type)));
+}
+
+async function runCopy(connection: DuckDBConnection, sql: string, target: string) {
+  try {
+    return await connection.runAndReadAll(sql);
+  } catch (error) {
+    throw new FloeError('io', `DuckDB could not write Parquet to ${target}: ${(error as Error).message}`, { cause: error, context: { path: target }, retryable: false });
+  }
+}
+
+async function finishFiles(connection: DuckDBConnection, schema: Schema, files: { path: string; partition: (PrimitiveValue | null)[] }[]): Promise<WrittenParquetFile[]> {
+  const stats = await readParquetStats(connection, schema, files.map((file) => file.path));
+  const result: WrittenParquetFile[] = [];
+  for (const file of files) {
+    const fileStats = stats.get(file.path);
+    if (!fileStats) throw new FloeError('internal', 'DuckDB wrote a file it cannot read back', { context: { file: file.path } });
+    if (fileStats.recordCount === 0) {
+      await rm(file.path, { force: true });
+      continue;
+    }
+    result.push({ localPath: file.path, sizeBytes: (await stat(file.path)).size, recordCount: fileStats.recordCount, columnStats: fileStats.columns, partition: file.partition });
+  }
+  const nullInRequired = schema.fields.find((field) => field.required && result.some((file) => (file.columnStats.find((column) => column.fieldId === field.id)?.nullCount ?? 0) > 0));
+  if (nullInRequired) {
+    await Promise.all(files.map((file) => rm(file.path, { force: true })));
+    throw new FloeError('invalid-input', `Column ${JSON.stringify(nullInRequired.name)} is required but the query gives it null values`, { context: { column: nullInRequired.name, fieldId: nullInRequired.id } });
+  }
+  return result;
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new FloeError('invalid-input', `${name} must be a positive integer, got ${value}`);
+  return value;
+}

@@ -1,0 +1,61 @@
+import { FloeError } from '../iceberg/errors.js';
+import type { PartitionSpec } from '../iceberg/spec/partition.js';
+import { findField } from '../iceberg/spec/schema.js';
+import type { Schema } from '../iceberg/spec/schema.js';
+import { parseTransform } from '../iceberg/spec/transforms.js';
+import type { PrimitiveType } from '../iceberg/spec/types.js';
+import type { PartitionColumn } from './parquet-writer.js';
+import { quoteIdentifier as q, quoteLiteral } from './sql.js';
+import { duckdbType } from './types.js';
+
+export interface PartitionColumnSql extends PartitionColumn {
+  /** The expression computing the partition value from the row's columns. */
+  readonly sql: string;
+}
+
+const TRUNCATE_FUNCTION: Partial<Record<string, string>> = { int: 'iceberg_truncate_int', long: 'iceberg_truncate_long', string: 'iceberg_truncate_string', binary: 'iceberg_truncate_binary' };
+
+const ROWS = q('__floe_rows');
+
+/**
+ * One computed column per partition field of `spec`, named `__floe_partition_<i>`, for the
+ * Parquet writer to split files by; add them to a query with `withPartitionColumns`. Uses the
+ * functions of partition-functions.ts.
+ */
+export function partitionColumnsSql(spec: PartitionSpec, schema: Schema): PartitionColumnSql[] {
+  return spec.fields.map((field, index) => {
+    const source = findField(schema, field.sourceId);
+    if (!source || typeof source.type !== 'string') {
+      throw new FloeError('invalid-input', `Partition field ${field.name} refers to source field id ${field.sourceId}, which is not a primitive column of the schema`, {
+        context: { field: field.name },
+      });
+    }
+    const sourceType = source.type;
+    const transform = parseTransform(field.transform);
+    const resultType = transform.resultType(sourceType) as PrimitiveType;
+    const column = `${ROWS}.${q(source.name)}`;
+    const name = `__floe_partition_${index}`;
+    switch (transform.kind) {
+      case 'identity':
+        return { name, type: resultType, sql: column };
+      case 'void':
+        return { name, type: resultType, sql: `CAST(NULL AS ${duckdbType(resultType)})` };
+      case 'truncate': {
+        const fn = TRUNCATE_FUNCTION[sourceType];
+        if (!fn) throw new FloeError('unsupported', `Writing truncate partitions of ${sourceType} columns is not supported yet`, { context: { field: field.name } });
+        return { name, type: resultType, sql: `${fn}(${transform.parameter}, ${column})` };
+      }
+      default: {
+        const days = `iceberg_transform_int(${quoteLiteral(transform.name)}, ${column})`;
+        // Java and pyiceberg type day partitions as dates (days since the epoch, like the int they are).
+        return { name, type: resultType, sql: resultType === 'date' ? `(DATE '1970-01-01' + ${days})` : days };
+      }
+    }
+  });
+}
+
+/** The query with its partition columns appended. */
+export function withPartitionColumns(query: string, columns: readonly PartitionColumnSql[]): string {
+  if (columns.length === 0) return query;
+  return `SELECT ${ROWS}.*, ${columns.map((column) => `${column.sql} AS ${q(column.name)}`).join(', ')} FROM (${query}) AS ${ROWS}`;
+}

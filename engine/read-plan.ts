@@ -1,0 +1,275 @@
+import { FloeError } from '../iceberg/errors.js';
+import type { ScanPlan, ScanTask } from '../iceberg/scan/plan.js';
+import type { DataFile } from '../iceberg/spec/manifest.js';
+import { findField } from '../iceberg/spec/schema.js';
+import type { Schema } from '../iceberg/spec/schema.js';
+import type { NestedField } from '../iceberg/spec/types.js';
+import { fieldIdColumn, parquetSchemaArgument } from './parquet-schema-map.js';
+import type { FieldIdColumn } from './parquet-schema-map.js';
+import { quoteIdentifier as q, quoteLiteral, quoteLiteralList } from './sql.js';
+import { duckdbType } from './types.js';
+
+/** Reserved field ids of a position delete file's columns (spec: "Position Delete Files"). */
+export const POSITION_DELETE_FILE_PATH_ID = 2147483546;
+export const POSITION_DELETE_POS_ID = 2147483545;
+
+export interface ReadPlanOptions {
+  /** The local path holding a file's bytes, by the location the manifest records (FileIO's `localize`). */
+  readonly localPath: (location: string) => string;
+  /**
+   * A row filter in SQL over the plan's column names, already quoted by the caller through
+   * `quoteIdentifier` / `quoteLiteral`. DuckDB pushes it down into the Parquet scans.
+   */
+  readonly rowFilter?: string;
+  /**
+   * The snapshot's full schema, for the types of equality-delete columns that the plan's
+   * (projected) schema leaves out. Without it those columns must be in the plan's schema.
+   */
+  readonly tableSchema?: Schema;
+}
+
+/**
+ * SQL for the rows of a scan plan, with the plan's schema (column names and types), usable as
+ * `FROM (<sql>)` or in `CREATE TEMP VIEW … AS <sql>`. Nothing is read until DuckDB runs it, and
+ * rows stream through DuckDB: deletes are anti-joins inside the query, never JS-side.
+ *
+ * Merge-on-read follows the spec's "Scan Planning" rules, as the plan's tasks record them:
+ * a position delete removes row `pos` of the data file whose ORIGINAL location is `file_path`,
+ * when the delete's data sequence number is ≥ the data file's; an equality delete removes rows
+ * whose equality columns are null-safe equal to a delete row, when its data sequence number is
+ * strictly greater. Which delete applies to which data file is taken from the tasks (they already
+ * encode partition scoping) and checked against those rules.
+ *
+ * Limits: DuckDB matches top-level columns by field id but fields inside a struct by name, so a
+ * struct field renamed after a file was written reads as NULL from that file (or fails the cast
+ * when no field of the struct still matches). Equality deletes on struct fields are refused.
+ * Data and delete files must be Parquet (no Avro/ORC, no v3 deletion vectors).
+ */
+export function readPlanSql(plan: ScanPlan, options: ReadPlanOptions): string {
+  const outputs = plan.schema.fields.map((field) => ({ field, internal: internalName(field.id) }));
+  if (outputs.length === 0) {
+    throw new FloeError('invalid-input', 'The scan plan projects no columns; ask for at least one column', { context: { snapshotId: plan.snapshotId ?? undefined } });
+  }
+  const projection = (alias: string): string => outputs.map(({ field, internal }) => `${alias}${q(internal)} AS ${q(field.name)}`).join(', ');
+  let body: string;
+  if (plan.tasks.length === 0) {
+    const nulls = plan.schema.fields.map((field) => `CAST(NULL AS ${duckdbType(field.type)}) AS ${q(field.name)}`).join(', ');
+    body = `SELECT ${nulls} WHERE false`;
+  } else {
+    for (const task of plan.tasks) requireParquet(task.dataFile, 'data');
+    const hasDeletes = plan.tasks.some((task) => task.positionDeletes.length > 0 || task.equalityDeletes.length > 0);
+    body = hasDeletes ? mergeOnReadSql(plan, options, projection('d.')) : copyOnWriteSql(plan, options, projection(''));
+  }
+  if (options.rowFilter === undefined) return body;
+  return `SELECT * FROM (${body}) AS ${q('__floe_scan')} WHERE (${options.rowFilter})`;
+}
+
+/** No delete applies: one Parquet scan over every data file. */
+function copyOnWriteSql(plan: ScanPlan, options: ReadPlanOptions, projection: string): string {
+  const paths = plan.tasks.map((task) => options.localPath(task.dataFile.filePath));
+  const columns = plan.schema.fields.map((field) => fieldIdColumn(field, internalName(field.id)));
+  return `SELECT ${projection} FROM read_parquet(${quoteLiteralList(paths)}, ${parquetSchemaArgument(columns)})`;
+}
+
+interface DeleteFileEntry {
+  readonly file: DataFile;
+  readonly sequenceNumber: number;
+  readonly localPath: string;
+  /** Indexes of the data files (tasks) it applies to. */
+  readonly appliesTo: Set<number>;
+}
+
+function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, projection: string): string {
+  const tasks = plan.tasks;
+  const dataPaths = tasks.map((task) => options.localPath(task.dataFile.filePath));
+  assertUnique(tasks.map((task) => task.dataFile.filePath), 'data file');
+  assertUnique(dataPaths, 'local copy of a data file');
+  const positionDeletes = collectDeletes(tasks, 'positionDeletes', options);
+  const equalityDeletes = collectDeletes(tasks, 'equalityDeletes', options);
+
+  // Every column the anti-joins compare must be read from the data files too.
+  const dataColumns = new Map<number, FieldIdColumn>();
+  for (const field of plan.schema.fields) dataColumns.set(field.id, fieldIdColumn(field, internalName(field.id)));
+  const equalityGroups = groupByEqualityIds([...equalityDeletes.values()], plan.schema, options.tableSchema);
+  for (const group of equalityGroups) {
+    for (const field of group.fields) {
+      if (!dataColumns.has(field.id)) dataColumns.set(field.id, fieldIdColumn(field, internalName(field.id)));
+    }
+  }
+  // Each row knows its file by `file_index`, its position in the list handed to read_parquet:
+  // no per-row join on file names, and a file's sequence number is a list lookup.
+  const ctes: string[] = [];
+  const dataSequences = sequenceList(tasks.map((task) => task.dataSequenceNumber));
+  ctes.push(
+    `${q('__floe_rows')} AS (SELECT *, CAST(file_index AS BIGINT) AS ${q('__floe_data')} ` +
+      `FROM read_parquet(${quoteLiteralList(dataPaths)}, ${parquetSchemaArgument([...dataColumns.values()])}, file_row_number = true))`,
+  );
+  const antiJoins: string[] = [];
+
+  if (positionDeletes.size > 0) {
+    const files = [...positionDeletes.values()];
+    for (const entry of files) requireParquet(entry.file, 'position delete');
+    const applies: string[] = [];
+    files.forEach((entry, index) => {
+      for (const dataIndex of entry.appliesTo) {
+        const task = tasks[dataIndex] as ScanTask;
+        applies.push(`(${index}, ${quoteLiteral(task.dataFile.filePath)}, ${dataIndex})`);
+      }
+    });
+    const columns: FieldIdColumn[] = [
+      { fieldId: POSITION_DELETE_FILE_PATH_ID, name: '__floe_path', type: 'VARCHAR' },
+      { fieldId: POSITION_DELETE_POS_ID, name: '__floe_pos', type: 'BIGINT' },
+    ];
+    ctes.push(`${q('__floe_pos_applies')}(${q('__floe_delete')}, ${q('__floe_path')}, ${q('__floe_data')}) AS (VALUES ${applies.join(', ')})`);
+    // A position delete names its data file by the location in the manifest; keep only the rows
+    // whose delete file applies to that data file, keyed by the data file's index.
+    ctes.push(
+      `${q('__floe_pos_deleted')} AS (SELECT a.${q('__floe_data')}, p.${q('__floe_pos')} ` +
+        `FROM read_parquet(${quoteLiteralList(files.map((entry) => entry.localPath))}, ${parquetSchemaArgument(columns)}) AS p ` +
+        `JOIN ${q('__floe_pos_applies')} AS a ON a.${q('__floe_delete')} = CAST(p.file_index AS BIGINT) AND a.${q('__floe_path')} = p.${q('__floe_path')})`,
+    );
+    antiJoins.push(
+      `ANTI JOIN ${q('__floe_pos_deleted')} AS pd ON d.${q('__floe_data')} = pd.${q('__floe_data')} AND d.${q('file_row_number')} = pd.${q('__floe_pos')}`,
+    );
+  }
+
+  equalityGroups.forEach((group, groupIndex) => {
+    for (const entry of group.files) requireParquet(entry.file, 'equality delete');
+    const keyColumns = group.fields.map((field) => ({ fieldId: field.id, name: internalName(field.id), type: duckdbType(field.type) }));
+    const keyMatch = keyColumns.map((column) => `d.${q(column.name)} IS NOT DISTINCT FROM e.${q(column.name)}`).join(' AND ');
+    const keyList = keyColumns.map((column) => `r.${q(column.name)}`).join(', ');
+    // Most equality deletes apply to every older data file (an unpartitioned delete): one
+    // sequence-number comparison says so, and the anti-join stays a hash join on the keys.
+    // The rest (partition-scoped) are joined to the explicit data files they apply to.
+    const global: DeleteFileEntry[] = [];
+    const scoped: DeleteFileEntry[] = [];
+    for (const entry of group.files) (appliesToAllOlder(entry, tasks) ? global : scoped).push(entry);
+    const readDeletes = (files: DeleteFileEntry[]): string =>
+      `SELECT ${keyList}, CAST(r.file_index AS BIGINT) AS ${q('__floe_delete')} ` +
+      `FROM read_parquet(${quoteLiteralList(files.map((entry) => entry.localPath))}, ${parquetSchemaArgument(keyColumns)}) AS r`;
+    if (global.length > 0) {
+      const name = q(`__floe_eq${groupIndex}_all`);
+      const deleteSequence = `${sequenceList(global.map((entry) => entry.sequenceNumber))}[${q('__floe_delete')} + 1]`;
+      ctes.push(`${name} AS (SELECT *, ${deleteSequence} AS ${q('__floe_delete_seq')} FROM (${readDeletes(global)}))`);
+      antiJoins.push(`ANTI JOIN ${name} AS e ON ${keyMatch} AND ${dataSequences}[d.${q('__floe_data')} + 1] < e.${q('__floe_delete_seq')}`);
+    }
+    if (scoped.length > 0) {
+      const pairs: string[] = [];
+      scoped.forEach((entry, index) => {
+        for (const dataIndex of entry.appliesTo) pairs.push(`(${index}, ${dataIndex})`);
+      });
+      const pairsName = q(`__floe_eq${groupIndex}_pairs`);
+      const name = q(`__floe_eq${groupIndex}_scoped`);
+      ctes.push(`${pairsName}(${q('__floe_delete')}, ${q('__floe_data')}) AS (VALUES ${pairs.join(', ')})`);
+      ctes.push(`${name} AS (SELECT r.*, p.${q('__floe_data')} FROM (${readDeletes(scoped)}) AS r JOIN ${pairsName} AS p USING (${q('__floe_delete')}))`);
+      antiJoins.push(`ANTI JOIN ${name} AS e ON ${keyMatch} AND d.${q('__floe_data')} = e.${q('__floe_data')}`);
+    }
+  });
+
+  // Anti-joins chain: each removes the rows its deletes name; DuckDB pushes the row filter below them.
+  return `WITH ${ctes.join(',\n')}\nSELECT ${projection} FROM ${q('__floe_rows')} AS d\n${antiJoins.join('\n')}`;
+}
+
+/** Sequence numbers as a DuckDB BIGINT list literal, indexed by file position (1-based in SQL). */
+function sequenceList(values: readonly number[]): string {
+  return `[${values.map(bigintLiteral).join(', ')}]`;
+}
+
+/** Equality delete files grouped by their equality field ids, with those fields' current types. */
+function groupByEqualityIds(entries: readonly DeleteFileEntry[], schema: Schema, tableSchema: Schema | undefined): EqualityGroup[] {
+  const groups = new Map<string, EqualityGroup>();
+  for (const entry of entries) {
+    const ids = [...(entry.file.equalityIds ?? [])].sort((a, b) => a - b);
+    if (ids.length === 0) {
+      throw new FloeError('corrupt', 'An equality delete file lists no equality field ids', { context: { file: entry.file.filePath } });
+    }
+    const key = ids.join(',');
+    let group = groups.get(key);
+    if (!group) {
+      group = { fields: ids.map((id) => equalityField(id, schema, tableSchema, entry.file.filePath)), files: [] };
+      groups.set(key, group);
+    }
+    group.files.push(entry);
+  }
+  return [...groups.values()];
+}
+
+interface EqualityGroup {
+  readonly fields: readonly NestedField[];
+  readonly files: DeleteFileEntry[];
+}
+
+/** Every distinct delete file of one kind, with the data files the tasks apply it to. */
+function collectDeletes(tasks: readonly ScanTask[], kind: 'positionDeletes' | 'equalityDeletes', options: ReadPlanOptions): Map<string, DeleteFileEntry> {
+  const entries = new Map<string, DeleteFileEntry>();
+  tasks.forEach((task, dataIndex) => {
+    for (const ref of task[kind]) {
+      const expected = kind === 'positionDeletes' ? 'position-deletes' : 'equality-deletes';
+      if (ref.file.content !== expected) {
+        throw new FloeError('invalid-input', `A ${ref.file.content} file is listed among a task's ${kind}`, { context: { file: ref.file.filePath, dataFile: task.dataFile.filePath } });
+      }
+      const applies = kind === 'positionDeletes' ? ref.dataSequenceNumber >= task.dataSequenceNumber : ref.dataSequenceNumber > task.dataSequenceNumber;
+      if (!applies) {
+        throw new FloeError(
+          'invalid-input',
+          `The plan applies a ${expected} file with data sequence number ${ref.dataSequenceNumber} to a data file with data sequence number ${task.dataSequenceNumber}, which the spec forbids (position deletes need ≥, equality deletes >)`,
+          { context: { file: ref.file.filePath, dataFile: task.dataFile.filePath } },
+        );
+      }
+      let entry = entries.get(ref.file.filePath);
+      if (!entry) {
+        entry = { file: ref.file, sequenceNumber: ref.dataSequenceNumber, localPath: options.localPath(ref.file.filePath), appliesTo: new Set() };
+        entries.set(ref.file.filePath, entry);
+      } else if (entry.sequenceNumber !== ref.dataSequenceNumber) {
+        throw new FloeError('invalid-input', `Delete file appears with data sequence numbers ${entry.sequenceNumber} and ${ref.dataSequenceNumber}`, { context: { file: ref.file.filePath } });
+      }
+      entry.appliesTo.add(dataIndex);
+    }
+  });
+  return entries;
+}
+
+/** Whether an equality delete applies to exactly the data files with a smaller sequence number. */
+function appliesToAllOlder(entry: DeleteFileEntry, tasks: readonly ScanTask[]): boolean {
+  let older = 0;
+  for (const task of tasks) if (task.dataSequenceNumber < entry.sequenceNumber) older++;
+  return older === entry.appliesTo.size;
+}
+
+function equalityField(fieldId: number, schema: Schema, tableSchema: Schema | undefined, file: string): NestedField {
+  const topLevel = schema.fields.find((field) => field.id === fieldId) ?? tableSchema?.fields.find((field) => field.id === fieldId);
+  if (topLevel) return topLevel;
+  const nested = findField(schema, fieldId) ?? (tableSchema ? findField(tableSchema, fieldId) : undefined);
+  if (nested) {
+    throw new FloeError('unsupported', `Equality delete on nested field ${JSON.stringify(nested.name)} (id ${fieldId}): Floe matches equality deletes on top-level columns only`, {
+      context: { file, fieldId },
+    });
+  }
+  throw new FloeError('invalid-input', `Equality delete field id ${fieldId} is not in the plan's schema; pass the table schema to read deletes on columns the scan does not project`, {
+    context: { file, fieldId },
+  });
+}
+
+function requireParquet(file: DataFile, what: string): void {
+  if (file.fileFormat !== 'PARQUET') {
+    throw new FloeError('unsupported', `Floe reads ${what} files in Parquet only, not ${file.fileFormat}`, { context: { file: file.filePath } });
+  }
+}
+
+function assertUnique(values: readonly string[], what: string): void {
+  const seen = new Set<string>();
+  for (const value of values) {
+    if (seen.has(value)) throw new FloeError('invalid-input', `The scan plan lists the same ${what} twice`, { context: { file: value } });
+    seen.add(value);
+  }
+}
+
+function bigintLiteral(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new FloeError('invalid-input', `Sequence number ${value} is not an integer`);
+  return `${value}::BIGINT`;
+}
+
+/** Columns travel under internal names inside the query, so users' names can never collide with ours. */
+function internalName(fieldId: number): string {
+  return `__floe_c${fieldId}`;
+}

@@ -1,0 +1,51 @@
+import type { LoadedTable } from '../iceberg/catalog/catalog.js';
+import type { FileIO } from '../iceberg/io/file-io.js';
+import type { ScanPlan } from '../iceberg/scan/plan.js';
+import { planScan } from '../iceberg/scan/planner.js';
+import type { ScanOptions } from '../iceberg/scan/planner.js';
+import { currentSchema } from '../iceberg/spec/metadata.js';
+import { mapWithConcurrency } from '../iceberg/util/concurrency.js';
+import { readPlanSql } from './read-plan.js';
+
+export interface TableScan {
+  readonly plan: ScanPlan;
+  /** SQL for the snapshot's rows, over local copies of its files. */
+  readonly sql: string;
+}
+
+export interface TableScanOptions extends ScanOptions {
+  /** SQL over the table's column names, quoted by the caller; pushed into the Parquet scans. */
+  readonly rowFilter?: string;
+  /** Files fetched at once from object storage. */
+  readonly downloadConcurrency?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Plans a read of one snapshot and makes every file it needs local (object-store files land in
+ * FileIO's content-addressed cache), returning SQL that DuckDB runs over them.
+ */
+export async function scanTable(table: LoadedTable, options: TableScanOptions = {}): Promise<TableScan> {
+  const plan = await planScan(table, options);
+  const localPath = await localizePlan(table.io, plan, options);
+  return { plan, sql: readPlanSql(plan, { localPath, tableSchema: currentSchema(table.metadata), ...(options.rowFilter === undefined ? {} : { rowFilter: options.rowFilter }) }) };
+}
+
+/** Localizes every data and delete file of a plan; returns the lookup readPlanSql needs. */
+export async function localizePlan(io: FileIO, plan: ScanPlan, options: { downloadConcurrency?: number; signal?: AbortSignal } = {}): Promise<(location: string) => string> {
+  const locations = new Set<string>();
+  for (const task of plan.tasks) {
+    locations.add(task.dataFile.filePath);
+    for (const ref of [...task.positionDeletes, ...task.equalityDeletes]) locations.add(ref.file.filePath);
+  }
+  const local = new Map<string, string>();
+  await mapWithConcurrency([...locations], options.downloadConcurrency ?? 8, async (location) => {
+    options.signal?.throwIfAborted();
+    local.set(location, await io.localize(location));
+  });
+  return (location) => {
+    const path = local.get(location);
+    if (path === undefined) throw new Error(`File ${location} is not part of the plan that was localized`);
+    return path;
+  };
+}

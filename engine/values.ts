@@ -1,0 +1,88 @@
+import {
+  DuckDBBlobValue,
+  DuckDBDateValue,
+  DuckDBDecimalValue,
+  DuckDBTimestampMillisecondsValue,
+  DuckDBTimestampNanosecondsValue,
+  DuckDBTimestampSecondsValue,
+  DuckDBTimestampTZValue,
+  DuckDBTimestampValue,
+  DuckDBTimeValue,
+  DuckDBUUIDValue,
+} from '@duckdb/node-api';
+import type { DuckDBValue } from '@duckdb/node-api';
+import { FloeError } from '../iceberg/errors.js';
+import type { PrimitiveType, PrimitiveValue } from '../iceberg/spec/types.js';
+import { decimalParts } from './types.js';
+
+/**
+ * A DuckDB value as Floe holds a value of the Iceberg primitive type (see `PrimitiveValue`):
+ * long and time/timestamps as bigint (µs; ns for the _ns types), dates as days, decimals as the
+ * unscaled bigint at the type's scale, uuids as canonical text, binary as bytes.
+ */
+export function toPrimitiveValue(value: DuckDBValue, type: PrimitiveType): PrimitiveValue | null {
+  if (value === null) return null;
+  const wrong = (): never => {
+    throw new FloeError('internal', `DuckDB returned ${describe(value)} where an Iceberg ${type} value was expected`);
+  };
+  switch (type) {
+    case 'boolean':
+      return typeof value === 'boolean' ? value : wrong();
+    case 'int':
+      return typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : wrong();
+    case 'long':
+      return typeof value === 'bigint' ? value : typeof value === 'number' ? BigInt(value) : wrong();
+    case 'float':
+    case 'double':
+      return typeof value === 'number' ? value : wrong();
+    case 'date':
+      return value instanceof DuckDBDateValue ? value.days : wrong();
+    case 'time':
+      return value instanceof DuckDBTimeValue ? value.micros : wrong();
+    case 'timestamp':
+    case 'timestamptz':
+      return timestampMicros(value) ?? wrong();
+    case 'timestamp_ns':
+    case 'timestamptz_ns':
+      return value instanceof DuckDBTimestampNanosecondsValue ? value.nanos : (timestampMicros(value) ?? wrong()) * 1000n;
+    case 'string':
+      return typeof value === 'string' ? value : wrong();
+    case 'uuid':
+      return value instanceof DuckDBUUIDValue ? value.toString() : wrong();
+    case 'binary':
+      return value instanceof DuckDBBlobValue ? plainBytes(value.bytes) : wrong();
+    case 'unknown':
+      return wrong();
+  }
+  if (type.startsWith('fixed[')) return value instanceof DuckDBBlobValue ? plainBytes(value.bytes) : wrong();
+  const decimal = decimalParts(type);
+  if (decimal && value instanceof DuckDBDecimalValue) return rescale(value.value, value.scale, decimal.scale);
+  return wrong();
+}
+
+/** A copy as a plain Uint8Array: the binding hands out Node Buffers that may share a larger allocation. */
+function plainBytes(bytes: Uint8Array): Uint8Array {
+  return Uint8Array.from(bytes);
+}
+
+/** Microseconds since the epoch for any of DuckDB's µs/ms/s timestamp values. */
+function timestampMicros(value: DuckDBValue): bigint | undefined {
+  if (value instanceof DuckDBTimestampValue || value instanceof DuckDBTimestampTZValue) return value.micros;
+  if (value instanceof DuckDBTimestampMillisecondsValue) return value.millis * 1000n;
+  if (value instanceof DuckDBTimestampSecondsValue) return value.seconds * 1_000_000n;
+  return undefined;
+}
+
+function rescale(unscaled: bigint, fromScale: number, toScale: number): bigint {
+  if (fromScale === toScale) return unscaled;
+  if (toScale > fromScale) return unscaled * 10n ** BigInt(toScale - fromScale);
+  const divisor = 10n ** BigInt(fromScale - toScale);
+  if (unscaled % divisor !== 0n) throw new FloeError('internal', `Decimal ${unscaled}e-${fromScale} does not fit scale ${toScale}`);
+  return unscaled / divisor;
+}
+
+function describe(value: DuckDBValue): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'object') return `a ${value.constructor.name} (${String(value)})`;
+  return `a ${typeof value} (${String(value)})`;
+}

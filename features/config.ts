@@ -1,0 +1,96 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { catalogConfigSchema } from '../iceberg/catalog/load-catalog.js';
+import { FloeError } from '../iceberg/errors.js';
+
+/**
+ * floe.yaml: where the catalog, warehouse and Temporal are. `${VAR}` and `${VAR:-default}` are
+ * replaced from the environment before validation, which is the only way secrets get in: the
+ * file itself should never hold one.
+ */
+const temporalConfig = z
+  .object({
+    address: z.string().default('127.0.0.1:7233'),
+    namespace: z.string().default('default'),
+    taskQueue: z.string().default('floe'),
+  })
+  .strict();
+
+const engineConfig = z
+  .object({
+    memoryLimit: z.string().optional(),
+    threads: z.number().int().positive().optional(),
+    tempDirectory: z.string().optional(),
+  })
+  .strict();
+
+export const projectConfigSchema = z
+  .object({
+    project: z.string().regex(/^[A-Za-z0-9_-]+$/),
+    /** The catalog of the source and online tables; its `s3` settings reach every table's FileIO. */
+    catalog: catalogConfigSchema,
+    temporal: temporalConfig.default({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'floe' }),
+    engine: engineConfig.default({}),
+    online: z.object({ namespace: z.string().default('floe_online') }).strict().default({ namespace: 'floe_online' }),
+    /** The TypeScript module that exports the definitions, relative to floe.yaml. */
+    definitions: z.string().default('features.ts'),
+    /** Where workers keep scratch files and the object-store cache. */
+    workDirectory: z.string().default('.floe/work'),
+  })
+  .strict();
+
+export type ProjectConfig = z.infer<typeof projectConfigSchema>;
+
+export async function readProjectConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<ProjectConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new FloeError('not-found', `Cannot read the project file ${file}; run \`floe init\` to create one`, { context: { file }, cause: error });
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new FloeError('invalid-input', `${file} is not valid YAML: ${(error as Error).message}`, { context: { file }, cause: error });
+  }
+  const result = projectConfigSchema.safeParse(interpolate(raw, env, file));
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+    throw new FloeError('invalid-input', `${file} is invalid: ${problems}`, { context: { file, field: result.error.issues[0]?.path.join('.') } });
+  }
+  return resolvePaths(result.data, path.dirname(path.resolve(file)));
+}
+
+/** Relative local paths in the file are relative to the file, not to wherever the command runs. */
+function resolvePaths(config: ProjectConfig, directory: string): ProjectConfig {
+  const local = (value: string): string => (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) || path.isAbsolute(value) ? value : path.resolve(directory, value));
+  const { catalog: declared } = config;
+  // A REST catalog's warehouse is a name the server knows, not a path.
+  const catalog = declared.type === 'sql' ? { ...declared, uri: resolveSqlUri(declared.uri, local), ...(declared.warehouse === undefined ? {} : { warehouse: local(declared.warehouse) }) } : declared;
+  return { ...config, catalog, definitions: local(config.definitions), workDirectory: local(config.workDirectory) };
+}
+
+/** A SQLite file named by a bare path is resolved like any local path; URIs are left as given. */
+function resolveSqlUri(uri: string, local: (value: string) => string): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(uri) || uri === ':memory:') return uri;
+  return local(uri);
+}
+
+const reference = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+function interpolate(value: unknown, env: NodeJS.ProcessEnv, file: string): unknown {
+  if (typeof value === 'string') {
+    return value.replace(reference, (_match, variable: string, fallback: string | undefined) => {
+      const found = env[variable];
+      if (found !== undefined && found !== '') return found;
+      if (fallback !== undefined) return fallback;
+      throw new FloeError('invalid-input', `${file} refers to the environment variable ${variable}, which is not set`, { context: { file, variable } });
+    });
+  }
+  if (Array.isArray(value)) return value.map((item) => interpolate(item, env, file));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolate(item, env, file)]));
+  return value;
+}

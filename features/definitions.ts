@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { FloeError } from '../iceberg/errors.js';
+
+/**
+ * What users define: entities, Iceberg sources and feature views, in the spirit of Feast's objects.
+ * `define*` functions validate eagerly so a mistake is reported where it is made, naming the
+ * object and the field.
+ */
+
+const identifierPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const name = z.string().regex(identifierPattern, 'must be a letter or underscore followed by letters, digits or underscores');
+
+const valueType = z.enum(['boolean', 'int', 'long', 'float', 'double', 'date', 'timestamp', 'timestamptz', 'string', 'binary', 'uuid']);
+export type ValueType = z.infer<typeof valueType>;
+
+const duration = z
+  .object({ days: z.number().nonnegative().optional(), hours: z.number().nonnegative().optional(), minutes: z.number().nonnegative().optional(), seconds: z.number().nonnegative().optional() })
+  .strict();
+export type Duration = z.infer<typeof duration>;
+
+const entitySchema = z
+  .object({
+    name,
+    joinKeys: z.array(z.object({ name, type: valueType }).strict()).min(1),
+    description: z.string().optional(),
+  })
+  .strict();
+
+const tableIdentifier = z.string().regex(/^[^.\s]+(\.[^.\s]+)+$/, 'must be "namespace.table"');
+
+const sourceSchema = z
+  .object({
+    name,
+    table: tableIdentifier,
+    timestampField: z.string().min(1),
+    createdTimestampField: z.string().min(1).optional(),
+    /** Source column name → feature or key name, for sources whose columns are named differently. */
+    fieldMapping: z.record(z.string(), z.string()).optional(),
+    description: z.string().optional(),
+  })
+  .strict();
+
+const onlineSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** The online table; `<online namespace>.<view name>` when absent. */
+    table: tableIdentifier.optional(),
+    buckets: z.number().int().min(1).max(1_000_000).default(256),
+    /** Also partition by hour(event_ts), for views with many updates per entity. */
+    hourly: z.boolean().default(false),
+  })
+  .strict();
+
+const featureViewSchema = z
+  .object({
+    name,
+    entities: z.array(name).min(1),
+    source: name,
+    features: z.array(z.object({ name, type: valueType, description: z.string().optional() }).strict()).min(1),
+    ttl: duration.optional(),
+    online: onlineSchema.default({ enabled: true, buckets: 256, hourly: false }),
+    tags: z.record(z.string(), z.string()).default({}),
+    description: z.string().optional(),
+  })
+  .strict();
+
+export type EntityDefinition = z.infer<typeof entitySchema> & { readonly kind: 'entity' };
+export type IcebergSourceDefinition = z.infer<typeof sourceSchema> & { readonly kind: 'source' };
+export type FeatureViewDefinition = z.infer<typeof featureViewSchema> & { readonly kind: 'featureView' };
+export type FeatureViewInput = z.input<typeof featureViewSchema>;
+
+/** Columns every online table has besides keys and features. */
+export const ONLINE_EVENT_TS = 'event_ts';
+export const ONLINE_CREATED_TS = 'created_ts';
+export const ONLINE_MATERIALIZED_AT = 'materialized_at';
+const RESERVED_COLUMNS = new Set([ONLINE_EVENT_TS, ONLINE_CREATED_TS, ONLINE_MATERIALIZED_AT]);
+
+export function defineEntity(input: z.input<typeof entitySchema>): EntityDefinition {
+  return { kind: 'entity', ...parse(entitySchema, input, 'entity') };
+}
+
+export function defineIcebergSource(input: z.input<typeof sourceSchema>): IcebergSourceDefinition {
+  return { kind: 'source', ...parse(sourceSchema, input, 'source') };
+}
+
+export function defineFeatureView(input: FeatureViewInput): FeatureViewDefinition {
+  const view = parse(featureViewSchema, input, 'feature view');
+  const seen = new Set<string>();
+  for (const feature of view.features) {
+    if (RESERVED_COLUMNS.has(feature.name)) {
+      throw invalid(`feature view ${view.name}: feature name ${JSON.stringify(feature.name)} is reserved for the online table's own column`, view.name, `features.${feature.name}`);
+    }
+    if (seen.has(feature.name)) throw invalid(`feature view ${view.name}: feature ${JSON.stringify(feature.name)} is defined twice`, view.name, `features.${feature.name}`);
+    seen.add(feature.name);
+  }
+  return { kind: 'featureView', ...view };
+}
+
+export function durationSeconds(value: Duration | undefined): number | null {
+  if (!value) return null;
+  const seconds = (value.days ?? 0) * 86_400 + (value.hours ?? 0) * 3_600 + (value.minutes ?? 0) * 60 + (value.seconds ?? 0);
+  return seconds > 0 ? seconds : null;
+}
+
+function parse<T extends z.ZodType>(schema: T, input: unknown, what: string): z.output<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const objectName = typeof input === 'object' && input !== null && 'name' in input ? String((input as { name: unknown }).name) : '(unnamed)';
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+  throw invalid(`Invalid ${what} ${objectName}: ${problems}`, objectName, result.error.issues[0]?.path.join('.') ?? '');
+}
+
+function invalid(message: string, object: string, field: string): FloeError {
+  return new FloeError('invalid-input', message, { context: { object, field } });
+}

@@ -1,0 +1,89 @@
+import type { Catalog, LoadedTable, TableIdentifier } from '../iceberg/catalog/catalog.js';
+import { FloeError } from '../iceberg/errors.js';
+import type { PartitionSpec } from '../iceberg/spec/partition.js';
+import type { Schema } from '../iceberg/spec/schema.js';
+import type { NestedField, PrimitiveType } from '../iceberg/spec/types.js';
+import type { FeatureViewDefinition } from './definitions.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from './definitions.js';
+import type { Registry } from './registry.js';
+import { formatTableIdentifier } from './registry.js';
+
+/**
+ * The online table of a feature view: key columns, features, then event_ts, created_ts and
+ * materialized_at; partitioned by Iceberg's own bucket(N, first key) so any engine prunes a key
+ * lookup to one bucket, and optionally by hour(event_ts).
+ */
+export interface OnlineTableLayout {
+  readonly identifier: TableIdentifier;
+  readonly schema: Schema;
+  readonly spec: PartitionSpec;
+  readonly keyColumns: readonly string[];
+  readonly featureColumns: readonly string[];
+  readonly bucketColumn: string;
+  readonly buckets: number;
+}
+
+export const ONLINE_TABLE_PROPERTIES: Readonly<Record<string, string>> = {
+  'format-version': '2',
+  'write.parquet.compression-codec': 'zstd',
+  'floe.online-table': 'true',
+};
+
+export function onlineTableLayout(registry: Registry, view: FeatureViewDefinition): OnlineTableLayout {
+  const keys = registry.joinKeysOf(view);
+  let nextId = 1;
+  const field = (name: string, type: PrimitiveType, required: boolean): NestedField => ({ id: nextId++, name, type, required });
+  const keyFields = keys.map((key) => field(key.name, key.type, true));
+  const featureFields = view.features.map((feature) => field(feature.name, feature.type, false));
+  const clash = featureFields.find((feature) => keyFields.some((key) => key.name === feature.name));
+  if (clash) {
+    throw new FloeError('invalid-input', `Feature view ${view.name}: feature ${JSON.stringify(clash.name)} has the name of a join key`, { context: { object: view.name, field: `features.${clash.name}` } });
+  }
+  const fields = [...keyFields, ...featureFields, field(ONLINE_EVENT_TS, 'timestamptz', true), field(ONLINE_CREATED_TS, 'timestamptz', false), field(ONLINE_MATERIALIZED_AT, 'timestamptz', true)];
+  const bucketSource = keyFields[0]!;
+  const eventTs = fields.find((candidate) => candidate.name === ONLINE_EVENT_TS)!;
+  const partitionFields = [{ sourceId: bucketSource.id, fieldId: 1000, name: `${bucketSource.name}_bucket`, transform: `bucket[${view.online.buckets}]` }];
+  if (view.online.hourly) partitionFields.push({ sourceId: eventTs.id, fieldId: 1001, name: `${ONLINE_EVENT_TS}_hour`, transform: 'hour' });
+  return {
+    identifier: registry.onlineTableOf(view),
+    schema: { schemaId: 0, identifierFieldIds: [], fields },
+    spec: { specId: 0, fields: partitionFields },
+    keyColumns: keyFields.map((key) => key.name),
+    featureColumns: featureFields.map((feature) => feature.name),
+    bucketColumn: bucketSource.name,
+    buckets: view.online.buckets,
+  };
+}
+
+/** Loads the online table, creating it (and its namespace) the first time; safe when two workers race. */
+export async function ensureOnlineTable(catalog: Catalog, layout: OnlineTableLayout): Promise<LoadedTable> {
+  const { identifier } = layout;
+  if (await catalog.tableExists(identifier)) return checkLayout(await catalog.loadTable(identifier), layout);
+  if (!(await catalog.namespaceExists(identifier.namespace))) {
+    await catalog.createNamespace(identifier.namespace).catch((error: unknown) => {
+      if (!FloeError.is(error, 'already-exists')) throw error;
+    });
+  }
+  try {
+    return await catalog.createTable(identifier, { schema: layout.schema, partitionSpec: layout.spec, properties: ONLINE_TABLE_PROPERTIES });
+  } catch (error) {
+    if (FloeError.is(error, 'already-exists')) return checkLayout(await catalog.loadTable(identifier), layout);
+    throw error;
+  }
+}
+
+/** An existing online table must still hold every column the view writes, with the same types. */
+function checkLayout(table: LoadedTable, layout: OnlineTableLayout): LoadedTable {
+  const schema = table.metadata.schemas.find((candidate) => candidate.schemaId === table.metadata.currentSchemaId);
+  for (const wanted of layout.schema.fields) {
+    const found = schema?.fields.find((candidate) => candidate.name === wanted.name);
+    if (!found || found.type !== wanted.type) {
+      throw new FloeError(
+        'invalid-input',
+        `Online table ${formatTableIdentifier(layout.identifier)} has no column ${wanted.name} of type ${String(wanted.type)}${found ? ` (it is ${JSON.stringify(found.type)})` : ''}; apply the feature view's definition to evolve it`,
+        { context: { table: formatTableIdentifier(layout.identifier), column: wanted.name } },
+      );
+    }
+  }
+  return table;
+}

@@ -1,0 +1,92 @@
+/**
+ * One catalog from plain configuration (floe.yaml, env), validated with zod so a mistake names
+ * the field: `{ type: 'sql' | 'rest', uri, warehouse, credentials, s3 settings }`.
+ */
+import { z } from 'zod';
+import { FloeError } from '../errors.js';
+import { IO_PROPERTY } from '../io/file-io-for.js';
+import type { Catalog } from './catalog.js';
+import { RestCatalog } from './rest-catalog.js';
+import { SqlCatalog } from './sql-catalog.js';
+
+/** A boolean that may also arrive as the text `true` / `false` (configuration interpolated from the environment). */
+const flag = z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean());
+
+const s3Settings = z
+  .object({
+    endpoint: z.string().min(1).optional(),
+    region: z.string().min(1).optional(),
+    /** R2 and MinIO need path-style (or their own endpoint); AWS does not. */
+    pathStyle: flag.optional(),
+    accessKeyId: z.string().min(1).optional(),
+    secretAccessKey: z.string().min(1).optional(),
+    sessionToken: z.string().min(1).optional(),
+  })
+  .strict();
+
+const common = {
+  name: z.string().min(1).default('default'),
+  warehouse: z.string().min(1).optional(),
+  s3: s3Settings.optional(),
+  /** Extra catalog / FileIO properties by their Iceberg names (`s3.*`, `client.region`, …). */
+  properties: z.record(z.string(), z.string()).optional(),
+};
+
+export const catalogConfigSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('sql'), uri: z.string().min(1), ...common }).strict(),
+  z
+    .object({
+      type: z.literal('rest'),
+      uri: z.url(),
+      token: z.string().min(1).optional(),
+      credential: z.string().min(1).optional(),
+      oauth2ServerUri: z.url().optional(),
+      scope: z.string().min(1).optional(),
+      headers: z.record(z.string(), z.string()).optional(),
+      ...common,
+    })
+    .strict()
+    .refine((config) => config.token === undefined || config.credential === undefined, { message: 'give either token or credential, not both', path: ['credential'] }),
+]);
+
+export type CatalogConfig = z.input<typeof catalogConfigSchema>;
+
+export function parseCatalogConfig(input: unknown): z.output<typeof catalogConfigSchema> {
+  const result = catalogConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  // Issue paths and messages only: never the values, which may be secrets.
+  const problems = result.error.issues.map((issue) => `${issue.path.length === 0 ? 'catalog' : `catalog.${issue.path.join('.')}`}: ${issue.message}`);
+  throw new FloeError('invalid-input', `Invalid catalog configuration: ${problems.join('; ')}`, { context: { field: result.error.issues[0]?.path.join('.') } });
+}
+
+export async function loadCatalog(input: CatalogConfig | unknown): Promise<Catalog> {
+  const config = parseCatalogConfig(input);
+  const properties = { ...s3Properties(config.s3), ...config.properties };
+  if (config.type === 'sql') {
+    return SqlCatalog.open({ name: config.name, uri: config.uri, ...(config.warehouse === undefined ? {} : { warehouse: config.warehouse }), properties });
+  }
+  return RestCatalog.open({
+    name: config.name,
+    uri: config.uri,
+    ...(config.warehouse === undefined ? {} : { warehouse: config.warehouse }),
+    ...(config.token === undefined ? {} : { token: config.token }),
+    ...(config.credential === undefined ? {} : { credential: config.credential }),
+    ...(config.oauth2ServerUri === undefined ? {} : { oauth2ServerUri: config.oauth2ServerUri }),
+    ...(config.scope === undefined ? {} : { scope: config.scope }),
+    ...(config.headers === undefined ? {} : { headers: config.headers }),
+    properties,
+  });
+}
+
+function s3Properties(s3: z.output<typeof s3Settings> | undefined): Record<string, string> {
+  if (s3 === undefined) return {};
+  const entries: [string, string | undefined][] = [
+    [IO_PROPERTY.endpoint, s3.endpoint],
+    [IO_PROPERTY.region, s3.region],
+    [IO_PROPERTY.pathStyle, s3.pathStyle === undefined ? undefined : String(s3.pathStyle)],
+    [IO_PROPERTY.accessKeyId, s3.accessKeyId],
+    [IO_PROPERTY.secretAccessKey, s3.secretAccessKey],
+    [IO_PROPERTY.sessionToken, s3.sessionToken],
+  ];
+  return Object.fromEntries(entries.filter((entry): entry is [string, string] => entry[1] !== undefined));
+}

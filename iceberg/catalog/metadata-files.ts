@@ -1,0 +1,41 @@
+/**
+ * Where metadata files go and how they are read and written. A commit always writes a NEW file,
+ * `<metadata dir>/<5-digit version>-<uuid>.metadata.json`, never replacing one (spec: "Metastore
+ * Tables"); the version is one more than the file it replaces, as Java and pyiceberg count.
+ */
+import { randomUUID } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import type { FileIO } from '../io/file-io.js';
+import { parseTableMetadata, serializeTableMetadata } from '../spec/metadata-json.js';
+import type { TableMetadata } from '../spec/metadata.js';
+
+/** Table property that moves metadata files out of `<location>/metadata`. */
+export const METADATA_PATH_PROPERTY = 'write.metadata.path';
+const FILE_NAME = /^(\d+)-([0-9a-f-]{36})(?:\.gz)?\.metadata\.json$/i;
+
+export function metadataDirectory(metadata: TableMetadata): string {
+  return (metadata.properties[METADATA_PATH_PROPERTY] ?? `${metadata.location}/metadata`).replace(/\/+$/, '');
+}
+
+/** The version a metadata file name carries, or -1 when it does not follow the convention. */
+export function metadataVersion(location: string): number {
+  const match = FILE_NAME.exec(location.slice(location.lastIndexOf('/') + 1));
+  return match ? Number(match[1]) : -1;
+}
+
+export function newMetadataLocation(metadata: TableMetadata, previousLocation?: string): string {
+  const version = previousLocation === undefined ? 0 : metadataVersion(previousLocation) + 1;
+  return `${metadataDirectory(metadata)}/${String(version).padStart(5, '0')}-${randomUUID()}.metadata.json`;
+}
+
+export async function readMetadataFile(io: FileIO, location: string): Promise<TableMetadata> {
+  const bytes = await io.read(location);
+  // Writers may gzip metadata (write.metadata.compression-codec); the magic bytes say so.
+  const text = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+  return parseTableMetadata(new TextDecoder().decode(text), location);
+}
+
+/** Writes a metadata file; fails with `already-exists` rather than replace one. */
+export async function writeMetadataFile(io: FileIO, location: string, metadata: TableMetadata): Promise<void> {
+  await io.write(location, new TextEncoder().encode(serializeTableMetadata(metadata)), { ifAbsent: true });
+}

@@ -1,0 +1,164 @@
+/**
+ * The shared base of catalogs that keep only a pointer to each table's current metadata file
+ * (SQL now; Glue, Hive or DynamoDB could follow), as pyiceberg's MetastoreCatalog is. The base does
+ * the Iceberg work — new-table metadata, requirements, updates, writing a NEW metadata file — and a
+ * subclass stores namespaces and swaps pointers atomically (compare-and-swap on the old location).
+ */
+import { applyUpdates } from '../commit/apply-updates.js';
+import { validateRequirements } from '../commit/requirements.js';
+import type { TableRequirement, TableUpdate } from '../commit/updates.js';
+import { FloeError } from '../errors.js';
+import type { FileIO } from '../io/file-io.js';
+import { FileIOCache, mergeIoProperties } from '../io/file-io-for.js';
+import { newTableMetadata } from '../spec/new-table-metadata.js';
+import type { Catalog, CreateTableRequest, LoadedTable, Namespace, TableIdentifier } from './catalog.js';
+import { checkIdentifier, formatIdentifier, formatNamespace } from './identifier.js';
+import { newMetadataLocation, readMetadataFile, writeMetadataFile } from './metadata-files.js';
+
+export interface PointerCatalogOptions {
+  readonly name: string;
+  /** Where new tables go: `<warehouse>/<namespace>/<table>`, as pyiceberg lays them out. */
+  readonly warehouse?: string;
+  /** FileIO settings (`s3.endpoint`, …) for every table of this catalog. */
+  readonly properties?: Readonly<Record<string, string>>;
+  /** The commit clock; tests may pin it. */
+  readonly now?: () => number;
+}
+
+/** Namespace property that gives a namespace its own location for new tables. */
+export const NAMESPACE_LOCATION_PROPERTY = 'location';
+
+export abstract class PointerCatalog implements Catalog {
+  readonly name: string;
+  protected readonly warehouse: string | undefined;
+  protected readonly properties: Readonly<Record<string, string>>;
+  private readonly now: () => number;
+  private readonly ios = new FileIOCache();
+
+  constructor(options: PointerCatalogOptions) {
+    this.name = options.name;
+    this.warehouse = options.warehouse?.replace(/\/+$/, '');
+    this.properties = options.properties ?? {};
+    this.now = options.now ?? Date.now;
+  }
+
+  // What a subclass stores.
+  abstract listNamespaces(parent?: Namespace): Promise<Namespace[]>;
+  abstract createNamespace(namespace: Namespace, properties?: Readonly<Record<string, string>>): Promise<void>;
+  abstract namespaceExists(namespace: Namespace): Promise<boolean>;
+  abstract dropNamespace(namespace: Namespace): Promise<void>;
+  abstract loadNamespaceProperties(namespace: Namespace): Promise<Record<string, string>>;
+  abstract listTables(namespace: Namespace): Promise<TableIdentifier[]>;
+  abstract close(): Promise<void>;
+  /** The current metadata location, or undefined when the catalog has no such table. */
+  protected abstract getPointer(identifier: TableIdentifier): Promise<string | undefined>;
+  /** Registers a new table; `already-exists` when the name is taken. */
+  protected abstract insertPointer(identifier: TableIdentifier, metadataLocation: string): Promise<void>;
+  /**
+   * Points the table at `next` only if it still points at `expected`; false when it does not.
+   * Must throw `commit-state-unknown` when it cannot tell whether the swap happened.
+   */
+  protected abstract swapPointer(identifier: TableIdentifier, expected: string, next: string): Promise<boolean>;
+  /** False when there was no such table. */
+  protected abstract deletePointer(identifier: TableIdentifier): Promise<boolean>;
+
+  async createTable(identifier: TableIdentifier, request: CreateTableRequest): Promise<LoadedTable> {
+    checkIdentifier(identifier);
+    if (!(await this.namespaceExists(identifier.namespace))) throw namespaceNotFound(identifier.namespace);
+    if ((await this.getPointer(identifier)) !== undefined) throw tableExists(identifier);
+    const location = request.location ?? (await this.defaultTableLocation(identifier));
+    const metadata = newTableMetadata({
+      location,
+      schema: request.schema,
+      ...(request.partitionSpec === undefined ? {} : { partitionSpec: request.partitionSpec }),
+      ...(request.sortOrder === undefined ? {} : { sortOrder: request.sortOrder }),
+      ...(request.properties === undefined ? {} : { properties: request.properties }),
+      ...(request.formatVersion === undefined ? {} : { formatVersion: request.formatVersion }),
+      nowMs: this.now(),
+    });
+    const metadataLocation = newMetadataLocation(metadata);
+    const io = this.ioFor(metadataLocation, metadata.properties);
+    await writeMetadataFile(io, metadataLocation, metadata);
+    try {
+      await this.insertPointer(identifier, metadataLocation);
+    } catch (error) {
+      await io.delete(metadataLocation).catch(() => undefined); // nobody points at it
+      throw error;
+    }
+    return { identifier, metadataLocation, metadata, io };
+  }
+
+  async loadTable(identifier: TableIdentifier): Promise<LoadedTable> {
+    checkIdentifier(identifier);
+    const metadataLocation = await this.getPointer(identifier);
+    if (metadataLocation === undefined) throw tableNotFound(identifier);
+    const metadata = await readMetadataFile(this.ioFor(metadataLocation), metadataLocation);
+    return { identifier, metadataLocation, metadata, io: this.ioFor(metadataLocation, metadata.properties) };
+  }
+
+  async tableExists(identifier: TableIdentifier): Promise<boolean> {
+    checkIdentifier(identifier);
+    return (await this.getPointer(identifier)) !== undefined;
+  }
+
+  /**
+   * Purging deletes what the table's own folders hold (`data/`, `metadata/`) and every metadata file
+   * it recorded, not what it merely references elsewhere: reading manifests to find those is the
+   * job of a maintenance action, not of drop.
+   */
+  async dropTable(identifier: TableIdentifier, options: { purge?: boolean } = {}): Promise<void> {
+    const table = options.purge ? await this.loadTable(identifier) : undefined;
+    if (!(await this.deletePointer(identifier))) throw tableNotFound(identifier);
+    if (table === undefined) return;
+    const files = new Set([table.metadataLocation, ...table.metadata.metadataLog.map((entry) => entry.metadataFile)]);
+    for (const folder of ['data', 'metadata']) {
+      for await (const file of table.io.list(`${table.metadata.location}/${folder}/`)) files.add(file.location);
+    }
+    for (const file of files) await table.io.delete(file).catch(() => undefined);
+  }
+
+  async commitTable(identifier: TableIdentifier, requirements: readonly TableRequirement[], updates: readonly TableUpdate[]): Promise<LoadedTable> {
+    const current = await this.loadTable(identifier);
+    validateRequirements(current.metadata, requirements, formatIdentifier(identifier));
+    const metadata = applyUpdates(current.metadata, updates, { nowMs: this.now(), baseMetadataLocation: current.metadataLocation });
+    if (metadata === current.metadata) return current;
+    const metadataLocation = newMetadataLocation(metadata, current.metadataLocation);
+    const io = this.ioFor(metadataLocation, metadata.properties);
+    await writeMetadataFile(io, metadataLocation, metadata);
+    if (!(await this.swapPointer(identifier, current.metadataLocation, metadataLocation))) {
+      await io.delete(metadataLocation).catch(() => undefined); // lost the race: the file is nobody's
+      throw new FloeError('commit-conflict', `Table ${formatIdentifier(identifier)} was changed by another commit since ${current.metadataLocation} was read`, {
+        context: { table: formatIdentifier(identifier), catalog: this.name },
+      });
+    }
+    return { identifier, metadataLocation, metadata, io };
+  }
+
+  /** `<namespace location>/<table>` when the namespace has one, else `<warehouse>/<a.b>/<table>` (pyiceberg's layout). */
+  protected async defaultTableLocation(identifier: TableIdentifier): Promise<string> {
+    const namespaceLocation = (await this.loadNamespaceProperties(identifier.namespace))[NAMESPACE_LOCATION_PROPERTY];
+    if (namespaceLocation !== undefined) return `${namespaceLocation.replace(/\/+$/, '')}/${identifier.name}`;
+    if (this.warehouse === undefined) {
+      throw new FloeError('invalid-input', `Catalog ${this.name} has no warehouse: give table ${formatIdentifier(identifier)} a location, or configure the catalog's warehouse`, {
+        context: { table: formatIdentifier(identifier), catalog: this.name },
+      });
+    }
+    return `${this.warehouse}/${formatNamespace(identifier.namespace)}/${identifier.name}`;
+  }
+
+  protected ioFor(location: string, tableProperties?: Readonly<Record<string, string>>): FileIO {
+    return this.ios.get(location, mergeIoProperties(this.properties, tableProperties));
+  }
+}
+
+export function tableNotFound(identifier: TableIdentifier): FloeError {
+  return new FloeError('not-found', `Table ${formatIdentifier(identifier)} does not exist`, { context: { table: formatIdentifier(identifier) } });
+}
+
+export function tableExists(identifier: TableIdentifier): FloeError {
+  return new FloeError('already-exists', `Table ${formatIdentifier(identifier)} already exists`, { context: { table: formatIdentifier(identifier) } });
+}
+
+export function namespaceNotFound(namespace: Namespace): FloeError {
+  return new FloeError('not-found', `Namespace ${formatNamespace(namespace)} does not exist`, { context: { namespace: formatNamespace(namespace) } });
+}

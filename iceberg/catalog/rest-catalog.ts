@@ -1,0 +1,261 @@
+/**
+ * The Iceberg REST catalog client (open-api/rest-catalog-open-api.yaml). The server owns the
+ * metadata: it checks requirements and applies updates on commit, so this client only speaks the
+ * protocol — config negotiation, namespace and table routes, commits, auth — and builds each
+ * table's FileIO from the catalog config plus the table's own `config` / storage credentials.
+ */
+import type { TableRequirement, TableUpdate } from '../commit/updates.js';
+import { requirementToJson, updateToJson } from '../commit/updates-json.js';
+import { FloeError } from '../errors.js';
+import type { FileIO } from '../io/file-io.js';
+import { FileIOCache, mergeIoProperties } from '../io/file-io-for.js';
+import type { JsonAt } from '../spec/json.js';
+import { arrayOf, asObject, asString, asStringMap, jsonRoot, optional, required } from '../spec/json.js';
+import { tableMetadataFromJson } from '../spec/metadata-json.js';
+import { partitionSpecToJson } from '../spec/partition-json.js';
+import { schemaToJson } from '../spec/schema-json.js';
+import { sortOrderToJson } from '../spec/sort-order-json.js';
+import type { Catalog, CreateTableRequest, LoadedTable, Namespace, TableIdentifier } from './catalog.js';
+import { checkIdentifier, checkNamespace, formatIdentifier, formatNamespace } from './identifier.js';
+import type { RestAuth } from './rest-auth.js';
+import { bearerAuth, NO_AUTH, oauth2ClientCredentials } from './rest-auth.js';
+import { RestHttp } from './rest-http.js';
+import type { RestResponse } from './rest-http.js';
+
+export interface RestCatalogOptions {
+  readonly name: string;
+  readonly uri: string;
+  /** Sent to GET /v1/config as `warehouse`; the server may map it to a prefix. */
+  readonly warehouse?: string;
+  /** A bearer token used as is. */
+  readonly token?: string;
+  /** OAuth2 client credentials, `client_id:client_secret`. */
+  readonly credential?: string;
+  /** Token endpoint; defaults to `<uri>/v1/oauth/tokens`. */
+  readonly oauth2ServerUri?: string;
+  readonly scope?: string;
+  /** Client-side catalog properties (`s3.endpoint`, …), between the server's defaults and overrides. */
+  readonly properties?: Readonly<Record<string, string>>;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly timeoutMs?: number;
+  readonly fetch?: typeof fetch;
+}
+
+/** The spec's default namespace separator, `0x1F`, url-encoded as %1F. */
+const NAMESPACE_SEPARATOR = '\x1f';
+
+interface TableConfig {
+  readonly config: Record<string, string>;
+  readonly credentials: readonly { prefix: string; config: Record<string, string> }[];
+}
+
+export class RestCatalog implements Catalog {
+  readonly name: string;
+  private readonly ios = new FileIOCache();
+  private readonly tableConfigs = new Map<string, TableConfig>();
+
+  private constructor(
+    options: RestCatalogOptions,
+    private readonly http: RestHttp,
+    /** The catalog's properties after the server's defaults and overrides. */
+    readonly properties: Readonly<Record<string, string>>,
+  ) {
+    this.name = options.name;
+  }
+
+  static async open(options: RestCatalogOptions): Promise<RestCatalog> {
+    const auth = authFor(options);
+    const connect = (uri: string): RestHttp =>
+      new RestHttp({ baseUri: uri, auth, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), ...(options.headers === undefined ? {} : { headers: options.headers }), ...(options.fetch === undefined ? {} : { fetch: options.fetch }) });
+    const bootstrap = connect(options.uri);
+    const response = await bootstrap.send({ method: 'GET', path: '/v1/config', query: { warehouse: options.warehouse }, what: `read the configuration of REST catalog ${options.uri}` });
+    const at = jsonRoot(response.source);
+    const body = asObject(response.json ?? {}, at);
+    const defaults = optional(body, 'defaults', at, asStringMap) ?? {};
+    const overrides = optional(body, 'overrides', at, asStringMap) ?? {};
+    const client = mergeIoProperties(options.properties, options.warehouse === undefined ? {} : { warehouse: options.warehouse });
+    const properties = mergeIoProperties(defaults, client, overrides);
+    const uri = overrides['uri'] ?? options.uri;
+    return new RestCatalog(options, uri === options.uri ? bootstrap : connect(uri), properties);
+  }
+
+  private get prefixPath(): string {
+    const prefix = this.properties['prefix'];
+    return prefix === undefined || prefix === '' ? '/v1' : `/v1/${prefix.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  private namespacePath(namespace: Namespace): string {
+    checkNamespace(namespace);
+    return `${this.prefixPath}/namespaces/${encodeURIComponent(namespace.join(NAMESPACE_SEPARATOR))}`;
+  }
+
+  private tablePath(identifier: TableIdentifier): string {
+    checkIdentifier(identifier);
+    return `${this.namespacePath(identifier.namespace)}/tables/${encodeURIComponent(identifier.name)}`;
+  }
+
+  async listNamespaces(parent?: Namespace): Promise<Namespace[]> {
+    const query: Record<string, string> = parent === undefined || parent.length === 0 ? {} : { parent: parent.join(NAMESPACE_SEPARATOR) };
+    return this.paged(`${this.prefixPath}/namespaces`, query, 'namespaces', `list namespaces${parent ? ` under ${formatNamespace(parent)}` : ''}`, arrayOf(asString));
+  }
+
+  async createNamespace(namespace: Namespace, properties: Readonly<Record<string, string>> = {}): Promise<void> {
+    checkNamespace(namespace);
+    await this.http.send({
+      method: 'POST',
+      path: `${this.prefixPath}/namespaces`,
+      body: { namespace: [...namespace], properties: { ...properties } },
+      what: `create namespace ${formatNamespace(namespace)}`,
+      context: { namespace: formatNamespace(namespace) },
+    });
+  }
+
+  async namespaceExists(namespace: Namespace): Promise<boolean> {
+    return this.exists(this.namespacePath(namespace), `check namespace ${formatNamespace(namespace)}`, { namespace: formatNamespace(namespace) });
+  }
+
+  async dropNamespace(namespace: Namespace): Promise<void> {
+    // 409 here is the spec's NamespaceNotEmptyException.
+    await this.http.send({ method: 'DELETE', path: this.namespacePath(namespace), what: `drop namespace ${formatNamespace(namespace)}`, context: { namespace: formatNamespace(namespace) }, onConflict: 'invalid-input' });
+  }
+
+  async listTables(namespace: Namespace): Promise<TableIdentifier[]> {
+    return this.paged(`${this.namespacePath(namespace)}/tables`, {}, 'identifiers', `list tables in ${formatNamespace(namespace)}`, parseIdentifier);
+  }
+
+  async createTable(identifier: TableIdentifier, request: CreateTableRequest): Promise<LoadedTable> {
+    checkIdentifier(identifier);
+    const properties = { ...request.properties, ...(request.formatVersion === undefined ? {} : { 'format-version': String(request.formatVersion) }) };
+    const response = await this.http.send({
+      method: 'POST',
+      path: `${this.namespacePath(identifier.namespace)}/tables`,
+      body: {
+        name: identifier.name,
+        ...(request.location === undefined ? {} : { location: request.location }),
+        schema: schemaToJson(request.schema),
+        ...(request.partitionSpec === undefined ? {} : { 'partition-spec': partitionSpecToJson(request.partitionSpec) }),
+        ...(request.sortOrder === undefined ? {} : { 'write-order': sortOrderToJson(request.sortOrder) }),
+        'stage-create': false,
+        properties,
+      },
+      what: `create table ${formatIdentifier(identifier)}`,
+      context: { table: formatIdentifier(identifier) },
+    });
+    return this.loadResult(identifier, response);
+  }
+
+  async loadTable(identifier: TableIdentifier): Promise<LoadedTable> {
+    const response = await this.http.send({ method: 'GET', path: this.tablePath(identifier), what: `load table ${formatIdentifier(identifier)}`, context: { table: formatIdentifier(identifier) } });
+    return this.loadResult(identifier, response);
+  }
+
+  async tableExists(identifier: TableIdentifier): Promise<boolean> {
+    return this.exists(this.tablePath(identifier), `check table ${formatIdentifier(identifier)}`, { table: formatIdentifier(identifier) });
+  }
+
+  /** HEAD, as the spec defines for existence; servers that predate those routes get a GET instead. */
+  private async exists(path: string, what: string, context: Record<string, string>): Promise<boolean> {
+    try {
+      return (await this.http.send({ method: 'HEAD', path, what, context })).status !== 404;
+    } catch (error) {
+      const status = FloeError.is(error) ? error.context['status'] : undefined;
+      if (status !== 405 && status !== 501) throw error;
+      try {
+        await this.http.send({ method: 'GET', path, what, context });
+        return true;
+      } catch (fallbackError) {
+        if (FloeError.is(fallbackError, 'not-found')) return false;
+        throw fallbackError;
+      }
+    }
+  }
+
+  async dropTable(identifier: TableIdentifier, options: { purge?: boolean } = {}): Promise<void> {
+    await this.http.send({
+      method: 'DELETE',
+      path: this.tablePath(identifier),
+      query: { purgeRequested: String(options.purge ?? false) },
+      what: `drop table ${formatIdentifier(identifier)}`,
+      context: { table: formatIdentifier(identifier) },
+    });
+    this.tableConfigs.delete(formatIdentifier(identifier));
+  }
+
+  async commitTable(identifier: TableIdentifier, requirements: readonly TableRequirement[], updates: readonly TableUpdate[]): Promise<LoadedTable> {
+    const response = await this.http.send({
+      method: 'POST',
+      path: this.tablePath(identifier),
+      body: {
+        identifier: { namespace: [...identifier.namespace], name: identifier.name },
+        requirements: requirements.map(requirementToJson),
+        updates: updates.map(updateToJson),
+      },
+      what: `commit to table ${formatIdentifier(identifier)}`,
+      context: { table: formatIdentifier(identifier) },
+      commit: true,
+    });
+    return this.loadResult(identifier, response);
+  }
+
+  async close(): Promise<void> {
+    this.tableConfigs.clear();
+  }
+
+  /** LoadTableResult / CommitTableResponse → LoadedTable. A commit response has no config: the last one seen is kept. */
+  private loadResult(identifier: TableIdentifier, response: RestResponse): LoadedTable {
+    const at = jsonRoot(`REST response to ${response.source}`);
+    const body = asObject(response.json, at);
+    const metadataLocation = required(body, 'metadata-location', at, asString);
+    const metadata = tableMetadataFromJson(body['metadata'], `${at.source} (metadata of ${formatIdentifier(identifier)})`);
+    const key = formatIdentifier(identifier);
+    const config = optional(body, 'config', at, asStringMap);
+    const credentials = optional(body, 'storage-credentials', at, arrayOf(parseStorageCredential));
+    if (config !== undefined || credentials !== undefined) this.tableConfigs.set(key, { config: config ?? {}, credentials: credentials ?? [] });
+    return { identifier, metadataLocation, metadata, io: this.ioFor(metadata.location, this.tableConfigs.get(key)) };
+  }
+
+  private ioFor(location: string, table: TableConfig | undefined): FileIO {
+    // Spec: storage credentials take precedence over config; the longest matching prefix wins.
+    const credential = [...(table?.credentials ?? [])].filter((entry) => location.startsWith(entry.prefix)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
+    return this.ios.get(location, mergeIoProperties(this.properties, table?.config, credential?.config));
+  }
+
+  private async paged<T>(path: string, query: Record<string, string>, field: string, what: string, read: (value: unknown, at: JsonAt) => T): Promise<T[]> {
+    const results: T[] = [];
+    let pageToken: string | undefined;
+    do {
+      const response = await this.http.send({ method: 'GET', path, query: { ...query, pageToken }, what });
+      const at = jsonRoot(`REST response to ${response.source}`);
+      const body = asObject(response.json, at);
+      results.push(...required(body, field, at, arrayOf(read)));
+      pageToken = optional(body, 'next-page-token', at, asString);
+    } while (pageToken !== undefined && pageToken !== '');
+    return results;
+  }
+}
+
+function parseIdentifier(value: unknown, at: JsonAt): TableIdentifier {
+  const object = asObject(value, at);
+  return { namespace: required(object, 'namespace', at, arrayOf(asString)), name: required(object, 'name', at, asString) };
+}
+
+function parseStorageCredential(value: unknown, at: JsonAt): { prefix: string; config: Record<string, string> } {
+  const object = asObject(value, at);
+  return { prefix: required(object, 'prefix', at, asString), config: required(object, 'config', at, asStringMap) };
+}
+
+function authFor(options: RestCatalogOptions): RestAuth {
+  if (options.token !== undefined && options.credential !== undefined) {
+    throw new FloeError('invalid-input', `REST catalog ${options.name}: give either a token or a credential, not both`, { context: { catalog: options.name } });
+  }
+  if (options.token !== undefined) return bearerAuth(options.token);
+  if (options.credential !== undefined) {
+    return oauth2ClientCredentials({
+      credential: options.credential,
+      tokenUri: options.oauth2ServerUri ?? `${options.uri.replace(/\/+$/, '')}/v1/oauth/tokens`,
+      ...(options.scope === undefined ? {} : { scope: options.scope }),
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    });
+  }
+  return NO_AUTH;
+}

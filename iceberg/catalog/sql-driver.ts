@@ -1,0 +1,31 @@
+/**
+ * The seam between the SQL catalog and a database. Statements use `?` placeholders and only
+ * portable SQL (the same text runs on SQLite and Postgres; a Postgres driver numbers the
+ * placeholders `$1, $2, …`). Every method is async so a networked driver fits the same shape.
+ */
+export type SqlValue = string | number | null;
+export type SqlRow = Readonly<Record<string, SqlValue>>;
+
+export interface SqlStatement {
+  readonly sql: string;
+  readonly params?: readonly SqlValue[];
+}
+
+export interface SqlDriver {
+  query(sql: string, params?: readonly SqlValue[]): Promise<SqlRow[]>;
+  /** Runs one statement; resolves to the number of rows it changed. */
+  execute(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /** Runs statements in one transaction, all or none; resolves to each one's changed-row count. */
+  batch(statements: readonly SqlStatement[]): Promise<number[]>;
+  /** What a failed statement means for the catalog (see SqlFailure). */
+  classify(error: unknown): SqlFailure;
+  close(): Promise<void>;
+}
+
+/**
+ * - `unique-violation`: the row exists (a table or property already there).
+ * - `busy`: the database refused the statement for contention; nothing happened.
+ * - `missing-table` / `missing-column`: the catalog's tables are not (yet) there, or are an older schema.
+ * - `unknown`: anything else; for a commit that means its outcome is unknown.
+ */
+export type SqlFailure = 'unique-violation' | 'busy' | 'missing-table' | 'missing-column' | 'unknown';

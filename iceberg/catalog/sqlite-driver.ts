@@ -1,0 +1,54 @@
+/** SqlDriver on SQLite via better-sqlite3: WAL so readers do not block the writer, and a busy timeout for writers. */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { FloeError } from '../errors.js';
+import type { SqlDriver, SqlFailure, SqlRow, SqlStatement, SqlValue } from './sql-driver.js';
+
+export interface SqliteOptions {
+  /** How long a writer waits for another process's lock before failing. */
+  readonly busyTimeoutMs?: number;
+}
+
+export class SqliteDriver implements SqlDriver {
+  private readonly db: Database.Database;
+
+  constructor(path: string, options: SqliteOptions = {}) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    try {
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 10_000))}`);
+    } catch (cause) {
+      throw new FloeError('catalog', `Cannot open SQLite catalog database ${path}: ${(cause as Error).message}`, { context: { database: path }, cause });
+    }
+  }
+
+  async query(sql: string, params: readonly SqlValue[] = []): Promise<SqlRow[]> {
+    return this.db.prepare(sql).all(...params) as SqlRow[];
+  }
+
+  async execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    return this.db.prepare(sql).run(...params).changes;
+  }
+
+  async batch(statements: readonly SqlStatement[]): Promise<number[]> {
+    // IMMEDIATE takes the write lock up front, so the batch cannot deadlock halfway.
+    const run = this.db.transaction(() => statements.map((statement) => this.db.prepare(statement.sql).run(...(statement.params ?? [])).changes));
+    return run.immediate();
+  }
+
+  classify(error: unknown): SqlFailure {
+    const code = (error as { code?: unknown } | null)?.code;
+    const message = (error as Error | null)?.message ?? '';
+    if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') return 'unique-violation';
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY'))) return 'busy';
+    if (message.startsWith('no such table')) return 'missing-table';
+    if (message.startsWith('no such column')) return 'missing-column';
+    return 'unknown';
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,44 @@
+/** How long the commit loop keeps retrying, from the table's `commit.retry.*` properties (Java's names and defaults). */
+import { FloeError } from '../errors.js';
+
+export interface RetryPolicy {
+  readonly numRetries: number;
+  readonly minWaitMs: number;
+  readonly maxWaitMs: number;
+  readonly totalTimeoutMs: number;
+}
+
+export const RETRY_PROPERTIES = {
+  numRetries: 'commit.retry.num-retries',
+  minWaitMs: 'commit.retry.min-wait-ms',
+  maxWaitMs: 'commit.retry.max-wait-ms',
+  totalTimeoutMs: 'commit.retry.total-timeout-ms',
+} as const;
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { numRetries: 4, minWaitMs: 100, maxWaitMs: 60_000, totalTimeoutMs: 1_800_000 };
+
+export function retryPolicyFrom(properties: Readonly<Record<string, string>>, overrides: Partial<RetryPolicy> = {}): RetryPolicy {
+  const read = (key: keyof RetryPolicy): number => {
+    const override = overrides[key];
+    if (override !== undefined) return override;
+    const text = properties[RETRY_PROPERTIES[key]];
+    if (text === undefined) return DEFAULT_RETRY_POLICY[key];
+    const value = Number(text);
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new FloeError('invalid-input', `Table property ${RETRY_PROPERTIES[key]} must be a non-negative integer, got ${JSON.stringify(text)}`, {
+        context: { property: RETRY_PROPERTIES[key] },
+      });
+    }
+    return value;
+  };
+  return { numRetries: read('numRetries'), minWaitMs: read('minWaitMs'), maxWaitMs: read('maxWaitMs'), totalTimeoutMs: read('totalTimeoutMs') };
+}
+
+/**
+ * The wait before retry number `retry` (1-based): exponential from min-wait, capped at max-wait,
+ * with "equal jitter" (half fixed, half random) so writers that collided do not collide again.
+ */
+export function backoffMs(retry: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const exponential = Math.min(policy.maxWaitMs, policy.minWaitMs * 2 ** Math.max(0, retry - 1));
+  return Math.round(exponential / 2 + random() * (exponential / 2));
+}

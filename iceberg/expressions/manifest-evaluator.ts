@@ -1,0 +1,55 @@
+/**
+ * May a manifest hold rows that match a filter? Decided from the manifest list's partition
+ * summaries (contains_null, contains_nan, lower and upper bound per partition field) with the
+ * filter's inclusive projection onto the manifest's own partition spec: a table can have several
+ * specs over time and each manifest belongs to exactly one.
+ */
+import type { FieldSummary, ManifestFile } from '../spec/manifest.js';
+import type { PartitionSpec } from '../spec/partition.js';
+import type { PrimitiveType } from '../spec/types.js';
+import type { BoundExpression } from './bound.js';
+import { evaluateProjected, projectInclusive } from './projection.js';
+import type { ProjectedExpression } from './projection.js';
+import { decodeBound, isFloating, rangeMightMatch } from './value-range.js';
+import type { ValueRange } from './value-range.js';
+
+export type ManifestEvaluator = (manifest: ManifestFile) => boolean;
+
+/** An evaluator for the manifests of a table with these specs; projections are made once per spec. */
+export function manifestEvaluator(filter: BoundExpression, specs: readonly PartitionSpec[]): ManifestEvaluator {
+  const projections = new Map<number, ProjectedExpression>();
+  const projectionFor = (specId: number): ProjectedExpression | undefined => {
+    let projection = projections.get(specId);
+    if (projection === undefined) {
+      const spec = specs.find((candidate) => candidate.specId === specId);
+      if (!spec) return undefined;
+      projection = projectInclusive(filter, spec);
+      projections.set(specId, projection);
+    }
+    return projection;
+  };
+  return (manifest) => {
+    const projection = projectionFor(manifest.partitionSpecId);
+    // A spec the metadata does not know: reading the manifest will say so; do not hide it here.
+    if (!projection) return true;
+    return evaluateProjected(projection, ({ position, type, predicate }) => {
+      const summary = manifest.partitions?.[position];
+      if (!summary) return true; // v1 manifest lists may have no summaries
+      return rangeMightMatch(type, predicate, summaryRange(type, summary));
+    });
+  };
+}
+
+/**
+ * The spec: a summary's bounds cover the values that are neither null nor NaN, and are null when
+ * there are none. contains_nan may be null (v1 writers): unknown.
+ */
+export function summaryRange(type: PrimitiveType, summary: FieldSummary): ValueRange {
+  return {
+    hasNull: summary.containsNull,
+    hasNaN: isFloating(type) ? (summary.containsNan ?? undefined) : false,
+    hasValue: summary.lowerBound !== null || summary.upperBound !== null,
+    lower: decodeBound(type, summary.lowerBound),
+    upper: decodeBound(type, summary.upperBound),
+  };
+}

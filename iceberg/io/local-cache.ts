@@ -1,0 +1,88 @@
+/**
+ * A bounded local cache of remote files, so DuckDB can read them as local paths. Entries are named
+ * by a hash of (location, size, etag): a file changed in place (never done by Iceberg, but possible)
+ * gets a new entry rather than stale bytes. Safe for concurrent callers: in this process one
+ * download per entry is shared; across processes each downloads to its own temporary file and
+ * renames it into place, so a reader only ever sees a complete file. Least recently used entries
+ * are evicted once the total passes `maxBytes`.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+
+export interface CacheKey {
+  readonly location: string;
+  readonly size: number;
+  readonly etag: string;
+}
+
+/** Entries used this recently are never evicted: a caller may not have opened its path yet. */
+const RECENT_USE_GRACE_MS = 60_000;
+
+export class LocalFileCache {
+  private readonly inFlight = new Map<string, Promise<string>>();
+  private readonly lastUsed = new Map<string, number>();
+
+  constructor(
+    readonly directory: string,
+    readonly maxBytes: number,
+  ) {}
+
+  /** The cached path for `key`, calling `download(tempPath)` to fill it when absent. */
+  async get(key: CacheKey, download: (tempPath: string) => Promise<void>): Promise<string> {
+    const path = this.pathFor(key);
+    this.lastUsed.set(path, Date.now());
+    const pending = this.inFlight.get(path);
+    if (pending) return pending;
+    const work = this.fill(path, key, download).finally(() => this.inFlight.delete(path));
+    this.inFlight.set(path, work);
+    return work;
+  }
+
+  pathFor(key: CacheKey): string {
+    const digest = createHash('sha256').update(`${key.location}\0${key.size}\0${key.etag}`).digest('hex');
+    // Keep the extension: DuckDB picks a reader by it.
+    return join(this.directory, `${digest}${extname(new URL(key.location, 'file:///').pathname).slice(0, 16)}`);
+  }
+
+  private async fill(path: string, key: CacheKey, download: (tempPath: string) => Promise<void>): Promise<string> {
+    const existing = await stat(path).catch(() => undefined);
+    if (existing?.size === key.size) {
+      const now = new Date();
+      await utimes(path, now, now).catch(() => undefined); // LRU order is by mtime
+      return path;
+    }
+    await mkdir(this.directory, { recursive: true });
+    const temp = `${path}.${randomUUID()}.part`;
+    try {
+      await download(temp);
+      await rename(temp, path);
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+    await this.evict(path);
+    return path;
+  }
+
+  private async evict(keep: string): Promise<void> {
+    const entries = [];
+    let total = 0;
+    for (const name of await readdir(this.directory).catch(() => [] as string[])) {
+      if (name.endsWith('.part')) continue;
+      const path = join(this.directory, name);
+      const info = await stat(path).catch(() => undefined);
+      if (!info?.isFile()) continue;
+      total += info.size;
+      entries.push({ path, size: info.size, mtimeMs: info.mtimeMs });
+    }
+    if (total <= this.maxBytes) return;
+    const now = Date.now();
+    for (const entry of entries.sort((a, b) => a.mtimeMs - b.mtimeMs)) {
+      if (total <= this.maxBytes) break;
+      if (entry.path === keep || now - (this.lastUsed.get(entry.path) ?? 0) < RECENT_USE_GRACE_MS) continue;
+      await unlink(entry.path).catch(() => undefined);
+      this.lastUsed.delete(entry.path);
+      total -= entry.size;
+    }
+  }
+}

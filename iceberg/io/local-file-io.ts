@@ -1,0 +1,131 @@
+/**
+ * FileIO on the local file system, for `/abs/path` and `file:` locations. A write never shows a
+ * reader a partial file: bytes go to a temporary file in the same directory first, which is then
+ * renamed over the target, or, for `ifAbsent`, hard-linked to it (link fails if the name exists,
+ * which makes "create only if absent" atomic even between processes).
+ */
+import { randomUUID } from 'node:crypto';
+import { copyFile, link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { FloeError } from '../errors.js';
+import type { FileInfo, FileIO, WriteOptions } from './file-io.js';
+
+export class LocalFileIO implements FileIO {
+  async read(location: string): Promise<Uint8Array> {
+    try {
+      return new Uint8Array(await readFile(localPath(location)));
+    } catch (error) {
+      throw ioError(error, 'read', location);
+    }
+  }
+
+  async write(location: string, data: Uint8Array, options: WriteOptions = {}): Promise<void> {
+    await this.place(location, options, (temp) => writeFile(temp, data, { flag: 'wx' }));
+  }
+
+  async upload(source: string, location: string, options: WriteOptions = {}): Promise<void> {
+    await this.place(location, options, (temp) => copyFile(source, temp));
+  }
+
+  async exists(location: string): Promise<boolean> {
+    try {
+      await stat(localPath(location));
+      return true;
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return false;
+      throw ioError(error, 'check', location);
+    }
+  }
+
+  async stat(location: string): Promise<FileInfo> {
+    try {
+      const info = await stat(localPath(location));
+      return { location, size: info.size, lastModifiedMs: Math.trunc(info.mtimeMs) };
+    } catch (error) {
+      throw ioError(error, 'stat', location);
+    }
+  }
+
+  /** Deleting a file that is already gone succeeds: cleanup may run twice. */
+  async delete(location: string): Promise<void> {
+    try {
+      await unlink(localPath(location));
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw ioError(error, 'delete', location);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<FileInfo> {
+    const root = localPath(prefix);
+    const asUri = prefix.startsWith('file:');
+    const isDirectory = await stat(root).then((info) => info.isDirectory(), () => false);
+    // Like an object store: a prefix that is not a directory matches the names that start with it.
+    const directory = isDirectory ? root : dirname(root);
+    for await (const path of walk(directory)) {
+      if (!isDirectory && !path.startsWith(root)) continue;
+      const info = await stat(path).catch(() => undefined);
+      if (info === undefined) continue; // deleted while listing
+      yield { location: asUri ? pathToFileURL(path).href : path, size: info.size, lastModifiedMs: Math.trunc(info.mtimeMs) };
+    }
+  }
+
+  async localize(location: string): Promise<string> {
+    const path = localPath(location);
+    if (!(await this.exists(location))) throw new FloeError('not-found', `File ${location} does not exist`, { context: { location } });
+    return path;
+  }
+
+  private async place(location: string, options: WriteOptions, fill: (temp: string) => Promise<void>): Promise<void> {
+    const target = localPath(location);
+    const temp = join(dirname(target), `.${basename(target)}.${randomUUID()}.tmp`);
+    try {
+      await mkdir(dirname(target), { recursive: true });
+      await fill(temp);
+      if (options.ifAbsent) await link(temp, target);
+      else await rename(temp, target);
+    } catch (error) {
+      if (errorCode(error) === 'EEXIST') {
+        throw new FloeError('already-exists', `File ${location} already exists`, { context: { location }, cause: error });
+      }
+      throw ioError(error, 'write', location);
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+  }
+}
+
+/** The file system path of a `file:` URI (`file:///a`, or Hadoop's `file:/a`) or plain path. */
+export function localPath(location: string): string {
+  if (location.startsWith('file://')) return fileURLToPath(location);
+  if (location.startsWith('file:')) return resolve(location.slice('file:'.length));
+  return resolve(location);
+}
+
+async function* walk(directory: string): AsyncGenerator<string> {
+  let entries;
+  try {
+    entries = await readdir(directory, { withFileTypes: true });
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return;
+    throw ioError(error, 'list', directory);
+  }
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) yield* walk(path);
+    else if (entry.isFile()) yield path;
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | null)?.code;
+}
+
+function ioError(error: unknown, verb: string, location: string): FloeError {
+  if (FloeError.is(error)) return error;
+  const code = errorCode(error);
+  if (code === 'ENOENT') return new FloeError('not-found', `Cannot ${verb} ${location}: no such file`, { context: { location }, cause: error });
+  // Permissions and a full disk will not pass by retrying; anything else might.
+  const retryable = code !== 'EACCES' && code !== 'EPERM' && code !== 'ENOSPC' && code !== 'EISDIR' && code !== 'ENOTDIR';
+  return new FloeError('io', `Cannot ${verb} ${location}: ${(error as Error).message}`, { context: { location }, cause: error, retryable });
+}

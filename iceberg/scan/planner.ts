@@ -1,0 +1,274 @@
+import type { LoadedTable } from '../catalog/catalog.js';
+import { FloeError } from '../errors.js';
+import { bind } from '../expressions/bind.js';
+import type { BoundExpression } from '../expressions/bound.js';
+import type { Expression } from '../expressions/expression.js';
+import { manifestEvaluator } from '../expressions/manifest-evaluator.js';
+import type { ManifestEvaluator } from '../expressions/manifest-evaluator.js';
+import { metricsEvaluator } from '../expressions/metrics-evaluator.js';
+import type { MetricsEvaluator } from '../expressions/metrics-evaluator.js';
+import { partitionEvaluator } from '../expressions/partition-evaluator.js';
+import type { PartitionEvaluator } from '../expressions/partition-evaluator.js';
+import { inheritFromManifestFile, readManifest } from '../spec/manifest-avro.js';
+import type { DataFile, ManifestEntry, ManifestFile } from '../spec/manifest.js';
+import { readManifestList } from '../spec/manifest-list-avro.js';
+import { currentSchema, schemaById, snapshotAsOf, snapshotById, snapshotForRef } from '../spec/metadata.js';
+import type { TableMetadata } from '../spec/metadata.js';
+import type { PartitionSpec } from '../spec/partition.js';
+import type { Schema } from '../spec/schema.js';
+import type { Snapshot } from '../spec/snapshot.js';
+import { mapWithConcurrency } from '../util/concurrency.js';
+import { partitionKey } from './partition-key.js';
+import type { DeleteFileRef, ScanPlan, ScanTask } from './plan.js';
+
+export interface ScanOptions {
+  /** Read this snapshot; the others select one too, and at most one may be given. */
+  readonly snapshotId?: bigint;
+  readonly ref?: string;
+  /** The snapshot that was current at this time (milliseconds since the epoch). */
+  readonly asOfTimestampMs?: number;
+  /** Top-level columns to read, by name; all when absent. */
+  readonly columns?: readonly string[];
+  /**
+   * Rows to read. Manifests and data files that cannot hold a matching row are skipped; the plan
+   * keeps the bound filter, which the reader still applies to every row of the files kept.
+   */
+  readonly filter?: Expression;
+  /** Manifests read at once. */
+  readonly concurrency?: number;
+}
+
+/** The reserved field id of `file_path` in position delete files (spec: "Position Delete Files"). */
+const DELETE_FILE_PATH_FIELD_ID = 2147483546;
+
+/**
+ * Plans a read of one snapshot from its manifest list and manifests — never by listing a folder —
+ * and attaches to every data file the delete files the spec says apply to it.
+ */
+export async function planScan(table: LoadedTable, options: ScanOptions = {}): Promise<ScanPlan> {
+  const { metadata } = table;
+  const snapshot = selectSnapshot(metadata, options, table.metadataLocation);
+  const readAs = readSchema(metadata, snapshot, options);
+  const schema = project(readAs, options.columns, table.metadataLocation);
+  const filter = options.filter === undefined ? undefined : bind(options.filter, readAs, { table: tableName(table) });
+  if (!snapshot) return emptyPlan(schema, filter);
+
+  const pruning = filter === undefined ? undefined : new Pruning(filter, metadata.partitionSpecs);
+  const listed = await readSnapshotManifests(table, snapshot);
+  const manifests = pruning ? listed.filter((manifest) => pruning.manifestMayMatch(manifest)) : listed;
+  const perManifest = await mapWithConcurrency(manifests, options.concurrency ?? 8, async (manifest) => {
+    const bytes = await table.io.read(manifest.manifestPath);
+    const read = readManifest(bytes, { location: manifest.manifestPath, specs: metadata.partitionSpecs, schemas: metadata.schemas });
+    return read.entries.filter((entry) => entry.status !== 'deleted').map((entry) => ({ entry: inheritFromManifestFile(entry, manifest), specId: read.specId }));
+  });
+
+  const dataEntries: { entry: ManifestEntry; specId: number }[] = [];
+  const deletes = new DeleteIndex(metadata);
+  let dataFilesSkipped = 0;
+  for (const { entry, specId } of perManifest.flat()) {
+    if (entry.dataFile.content === 'data') {
+      if (!pruning || pruning.dataFileMayMatch(entry.dataFile, specId)) dataEntries.push({ entry, specId });
+      else dataFilesSkipped += 1;
+    } else if (!pruning || pruning.deleteFileMayApply(entry.dataFile, specId)) {
+      deletes.add(entry, specId, table.metadataLocation);
+    }
+  }
+
+  const tasks: ScanTask[] = dataEntries.map(({ entry, specId }) => {
+    const dataSequenceNumber = sequenceNumberOf(entry);
+    return {
+      dataFile: entry.dataFile,
+      dataSequenceNumber,
+      specId,
+      positionDeletes: deletes.positionDeletesFor(entry.dataFile, specId, dataSequenceNumber),
+      equalityDeletes: deletes.equalityDeletesFor(entry.dataFile, specId, dataSequenceNumber),
+    };
+  });
+
+  const applied = new Set(tasks.flatMap((task) => [...task.positionDeletes, ...task.equalityDeletes]).map((ref) => ref.file.filePath));
+  const appliedOfContent = (content: DataFile['content']): number => deletes.all.filter((ref) => ref.file.content === content && applied.has(ref.file.filePath)).length;
+  return {
+    snapshotId: snapshot.snapshotId,
+    schema,
+    mode: applied.size === 0 ? 'copy-on-write' : 'merge-on-read',
+    tasks,
+    ...(filter === undefined ? {} : { filter }),
+    summary: {
+      dataFiles: tasks.length,
+      positionDeleteFiles: appliedOfContent('position-deletes'),
+      equalityDeleteFiles: appliedOfContent('equality-deletes'),
+      dataRecords: tasks.reduce((sum, task) => sum + task.dataFile.recordCount, 0),
+      manifestsRead: manifests.length,
+      manifestsSkipped: listed.length - manifests.length,
+      dataFilesSkipped,
+    },
+  };
+}
+
+/**
+ * What a filter rules out. Data files go by partition and column metrics. Delete files go by
+ * partition only (their column metrics describe the deleted rows, not the rows they delete): a
+ * delete applies only to data files of its own spec and partition (an unpartitioned one, to all,
+ * and the projection onto an unpartitioned spec is always true), and those are ruled out by the
+ * same partition test, so no kept data file ever loses a delete that applies to it.
+ */
+class Pruning {
+  private readonly manifests: ManifestEvaluator;
+  private readonly partitions: PartitionEvaluator;
+  private readonly metrics: MetricsEvaluator;
+
+  constructor(filter: BoundExpression, specs: readonly PartitionSpec[]) {
+    this.manifests = manifestEvaluator(filter, specs);
+    this.partitions = partitionEvaluator(filter, specs);
+    this.metrics = metricsEvaluator(filter);
+  }
+
+  manifestMayMatch(manifest: ManifestFile): boolean {
+    return this.manifests(manifest);
+  }
+
+  dataFileMayMatch(file: DataFile, specId: number): boolean {
+    return this.partitions(specId, file.partition) && this.metrics(file);
+  }
+
+  deleteFileMayApply(file: DataFile, specId: number): boolean {
+    return this.partitions(specId, file.partition);
+  }
+}
+
+function tableName(table: LoadedTable): string {
+  return [...table.identifier.namespace, table.identifier.name].join('.');
+}
+
+export function selectSnapshot(metadata: TableMetadata, options: ScanOptions, location: string): Snapshot | null {
+  const selectors = [options.snapshotId, options.ref, options.asOfTimestampMs].filter((value) => value !== undefined);
+  if (selectors.length > 1) throw new FloeError('invalid-input', 'Choose a snapshot by at most one of snapshot id, ref or timestamp', { context: { table: location } });
+  if (options.snapshotId !== undefined) return snapshotById(metadata, options.snapshotId) ?? notFound(`snapshot ${options.snapshotId}`, location);
+  if (options.ref !== undefined) return snapshotForRef(metadata, options.ref) ?? notFound(`ref ${JSON.stringify(options.ref)}`, location);
+  if (options.asOfTimestampMs !== undefined) {
+    return snapshotAsOf(metadata, options.asOfTimestampMs) ?? notFound(`snapshot as of ${new Date(options.asOfTimestampMs).toISOString()}`, location);
+  }
+  return metadata.currentSnapshotId === null ? null : (snapshotById(metadata, metadata.currentSnapshotId) ?? null);
+}
+
+/** Time travel reads with the schema the snapshot was written with; a current read with the current schema. */
+function readSchema(metadata: TableMetadata, snapshot: Snapshot | null, options: ScanOptions): Schema {
+  const timeTravel = options.snapshotId !== undefined || options.ref !== undefined || options.asOfTimestampMs !== undefined;
+  if (timeTravel && snapshot?.schemaId != null) return schemaById(metadata, snapshot.schemaId) ?? currentSchema(metadata);
+  return currentSchema(metadata);
+}
+
+function project(schema: Schema, columns: readonly string[] | undefined, location: string): Schema {
+  if (!columns) return schema;
+  const fields = columns.map((name) => {
+    const field = schema.fields.find((candidate) => candidate.name === name);
+    if (!field) {
+      throw new FloeError('invalid-input', `Column ${JSON.stringify(name)} does not exist; the table's columns are ${schema.fields.map((f) => f.name).join(', ')}`, {
+        context: { table: location, column: name },
+      });
+    }
+    return field;
+  });
+  return { ...schema, fields, identifierFieldIds: schema.identifierFieldIds.filter((id) => fields.some((field) => field.id === id)) };
+}
+
+async function readSnapshotManifests(table: LoadedTable, snapshot: Snapshot): Promise<ManifestFile[]> {
+  if (snapshot.manifestList === null) {
+    throw new FloeError('unsupported', 'Snapshots that list manifests inline (format v1 without a manifest list) are not supported', {
+      context: { table: table.metadataLocation, snapshot: snapshot.snapshotId },
+    });
+  }
+  const bytes = await table.io.read(snapshot.manifestList);
+  return readManifestList(bytes, { location: snapshot.manifestList, formatVersion: table.metadata.formatVersion });
+}
+
+function sequenceNumberOf(entry: ManifestEntry): number {
+  // After inheritance every live entry has one; v1 tables have 0 throughout.
+  return entry.sequenceNumber ?? 0;
+}
+
+/** Delete files grouped by the partition they apply to (spec: "Scan Planning"). */
+class DeleteIndex {
+  readonly all: DeleteFileRef[] = [];
+  private readonly positionByPartition = new Map<string, DeleteFileRef[]>();
+  private readonly equalityByPartition = new Map<string, DeleteFileRef[]>();
+  private readonly globalEquality: DeleteFileRef[] = [];
+
+  constructor(private readonly metadata: TableMetadata) {}
+
+  add(entry: ManifestEntry, specId: number, location: string): void {
+    const file = entry.dataFile;
+    if (file.fileFormat === 'PUFFIN') {
+      throw new FloeError('unsupported', 'Deletion vectors (v3 Puffin delete files) are not supported yet', { context: { table: location, file: file.filePath } });
+    }
+    const ref: DeleteFileRef = { file, dataSequenceNumber: sequenceNumberOf(entry) };
+    this.all.push(ref);
+    const key = partitionKey(specId, file.partition);
+    if (file.content === 'position-deletes') {
+      push(this.positionByPartition, key, ref);
+    } else if (this.isUnpartitioned(specId)) {
+      this.globalEquality.push(ref);
+    } else {
+      push(this.equalityByPartition, key, ref);
+    }
+  }
+
+  positionDeletesFor(dataFile: DataFile, specId: number, dataSequenceNumber: number): DeleteFileRef[] {
+    const candidates = this.positionByPartition.get(partitionKey(specId, dataFile.partition)) ?? [];
+    return candidates.filter(
+      (ref) =>
+        ref.dataSequenceNumber >= dataSequenceNumber &&
+        (ref.file.referencedDataFile == null || ref.file.referencedDataFile === dataFile.filePath) &&
+        mayReferencePath(ref.file, dataFile.filePath),
+    );
+  }
+
+  equalityDeletesFor(dataFile: DataFile, specId: number, dataSequenceNumber: number): DeleteFileRef[] {
+    const partitioned = this.equalityByPartition.get(partitionKey(specId, dataFile.partition)) ?? [];
+    return [...partitioned, ...this.globalEquality].filter((ref) => ref.dataSequenceNumber > dataSequenceNumber);
+  }
+
+  private isUnpartitioned(specId: number): boolean {
+    const spec = this.metadata.partitionSpecs.find((candidate) => candidate.specId === specId);
+    return !spec || spec.fields.every((field) => field.transform === 'void');
+  }
+}
+
+/** A position delete file's file_path bounds rule out data files outside them. */
+function mayReferencePath(deleteFile: DataFile, dataPath: string): boolean {
+  const lower = deleteFile.lowerBounds?.get(DELETE_FILE_PATH_FIELD_ID);
+  const upper = deleteFile.upperBounds?.get(DELETE_FILE_PATH_FIELD_ID);
+  if (!lower || !upper) return true;
+  const path = new TextEncoder().encode(dataPath);
+  return compareBytes(lower, path) <= 0 && compareBytes(path, upper) <= 0;
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const difference = a[i]! - b[i]!;
+    if (difference !== 0) return difference;
+  }
+  return a.length - b.length;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function emptyPlan(schema: Schema, filter: BoundExpression | undefined): ScanPlan {
+  return {
+    snapshotId: null,
+    schema,
+    mode: 'copy-on-write',
+    tasks: [],
+    ...(filter === undefined ? {} : { filter }),
+    summary: { dataFiles: 0, positionDeleteFiles: 0, equalityDeleteFiles: 0, dataRecords: 0, manifestsRead: 0, manifestsSkipped: 0, dataFilesSkipped: 0 },
+  };
+}
+
+function notFound(what: string, location: string): never {
+  throw new FloeError('not-found', `No ${what} in table`, { context: { table: location } });
+}

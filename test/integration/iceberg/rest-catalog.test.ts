@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
+import { RestCatalog } from '../../../iceberg/catalog/rest-catalog.js';
+import type { RestCatalogOptions } from '../../../iceberg/catalog/rest-catalog.js';
+import { commitChange } from '../../../iceberg/commit/commit.js';
+import { FloeError } from '../../../iceberg/errors.js';
+import { fileIOFor } from '../../../iceberg/io/file-io-for.js';
+import { parseTableMetadata, serializeTableMetadata } from '../../../iceberg/spec/metadata-json.js';
+import { runPyiceberg } from '../../support/pyiceberg.js';
+import type { MetadataReply, TableStateReply } from '../../support/pyiceberg.js';
+import { restCatalogService } from '../../support/services.js';
+import { addColumnChange, emptySnapshotChange } from './helpers/changes.js';
+import { catalogContract, EVENTS_SCHEMA } from './helpers/catalog-contract.js';
+import { startRestProxy } from './helpers/rest-proxy.js';
+import type { RestProxy } from './helpers/rest-proxy.js';
+
+function s3Properties(): Record<string, string> {
+  const { s3 } = restCatalogService();
+  return { 's3.endpoint': s3.endpoint, 's3.region': s3.region, 's3.access-key-id': s3.accessKeyId, 's3.secret-access-key': s3.secretAccessKey, 's3.path-style-access': 'true' };
+}
+
+function open(overrides: Partial<RestCatalogOptions> = {}): Promise<RestCatalog> {
+  const service = restCatalogService();
+  return RestCatalog.open({ name: 'rest', uri: service.uri, warehouse: service.warehouse, properties: s3Properties(), ...overrides });
+}
+
+const freshNamespace = (): string[] => [`floe_${randomUUID().replaceAll('-', '').slice(0, 12)}`];
+
+catalogContract('REST catalog (Iceberg Java fixture)', {
+  open: () => open(),
+  get expectedLocationPrefix() {
+    return restCatalogService().warehouse;
+  },
+  retry: { minWaitMs: 1, maxWaitMs: 20, numRetries: 30 },
+});
+
+describe('REST catalog specifics', () => {
+  it('loadCatalog opens it from plain config; client properties sit between the server’s defaults and overrides', async () => {
+    const service = restCatalogService();
+    const catalog = await loadCatalog({
+      type: 'rest',
+      name: 'from-config',
+      uri: service.uri,
+      warehouse: service.warehouse,
+      s3: { endpoint: service.s3.endpoint, region: service.s3.region, pathStyle: true, accessKeyId: service.s3.accessKeyId, secretAccessKey: service.s3.secretAccessKey },
+    });
+    try {
+      assert.ok(catalog instanceof RestCatalog);
+      assert.equal(catalog.properties['s3.endpoint'], service.s3.endpoint);
+      assert.equal(catalog.properties['s3.path-style-access'], 'true');
+      assert.equal(catalog.properties['warehouse'], service.warehouse);
+      const namespace = freshNamespace();
+      await catalog.createNamespace(namespace);
+      const table = await catalog.createTable({ namespace, name: 't' }, { schema: EVENTS_SCHEMA });
+      assert.ok(await table.io.exists(table.metadataLocation), 'the table FileIO reaches MinIO with the configured settings');
+    } finally {
+      await catalog.close();
+    }
+  });
+
+  it('a table created through Floe lands its metadata in MinIO, byte-for-byte what the server returned', async () => {
+    const catalog = await open();
+    try {
+      const namespace = freshNamespace();
+      await catalog.createNamespace(namespace);
+      const table = await catalog.createTable({ namespace, name: 'landing' }, { schema: EVENTS_SCHEMA, partitionSpec: { specId: 0, fields: [{ sourceId: 1, fieldId: 1000, name: 'user_id_bucket', transform: 'bucket[16]' }] } });
+      assert.ok(table.metadataLocation.startsWith(`${restCatalogService().warehouse}/`));
+      const text = new TextDecoder().decode(await fileIOFor(table.metadataLocation, s3Properties()).read(table.metadataLocation));
+      const fromStorage = parseTableMetadata(text, table.metadataLocation);
+      assert.deepEqual(fromStorage, table.metadata);
+      // Java wrote it; Floe writes it back and reads the same thing.
+      assert.deepEqual(parseTableMetadata(serializeTableMetadata(fromStorage), 'rewritten'), fromStorage);
+      assert.deepEqual(fromStorage.partitionSpecs[0]?.fields, [{ sourceId: 1, fieldId: 1000, name: 'user_id_bucket', transform: 'bucket[16]' }]);
+    } finally {
+      await catalog.close();
+    }
+  });
+
+  it('creates a v3 table that Java writes with row lineage fields Floe reads', async () => {
+    const catalog = await open();
+    try {
+      const namespace = freshNamespace();
+      await catalog.createNamespace(namespace);
+      const identifier = { namespace, name: 'v3' };
+      const created = await catalog.createTable(identifier, { schema: EVENTS_SCHEMA, formatVersion: 3 });
+      assert.equal(created.metadata.formatVersion, 3);
+      assert.equal(created.metadata.nextRowId, 0n);
+      const change = emptySnapshotChange('v3-first');
+      const v3Change = {
+        ...change,
+        async prepare(base: typeof created) {
+          const prepared = await change.prepare(base);
+          return {
+            ...prepared,
+            updates: prepared.updates.map((update) => (update.action === 'add-snapshot' ? { ...update, snapshot: { ...update.snapshot, firstRowId: base.metadata.nextRowId ?? 0n, addedRows: 5n } } : update)),
+          };
+        },
+      };
+      const result = await commitChange(catalog, identifier, v3Change);
+      assert.equal(result.table.metadata.nextRowId, 5n);
+      assert.equal(result.table.metadata.snapshots[0]?.firstRowId, 0n);
+    } finally {
+      await catalog.close();
+    }
+  });
+
+  it('maps the spec’s errors: a missing table is not-found, a duplicate namespace already-exists', async () => {
+    const catalog = await open();
+    try {
+      const namespace = freshNamespace();
+      await assert.rejects(catalog.loadTable({ namespace, name: 'nope' }), (error: unknown) => FloeError.is(error, 'not-found') && /HTTP 404/.test(error.message));
+      // (Creating a table in a missing namespace is not checked here: the fixture's JdbcCatalog allows it.)
+      await catalog.createNamespace(namespace);
+      await assert.rejects(catalog.createNamespace(namespace), (error: unknown) => FloeError.is(error, 'already-exists'));
+      assert.equal(await catalog.tableExists({ namespace, name: 'nope' }), false);
+      assert.deepEqual(await catalog.listTables(namespace), []);
+    } finally {
+      await catalog.close();
+    }
+  });
+});
+
+describe('REST catalog ↔ pyiceberg', () => {
+  const oracle = () => {
+    const service = restCatalogService();
+    return { type: 'rest' as const, uri: service.uri, warehouse: service.warehouse, s3: { endpoint: service.s3.endpoint, accessKeyId: service.s3.accessKeyId, secretAccessKey: service.s3.secretAccessKey, region: service.s3.region } };
+  };
+
+  it('pyiceberg appends through the server; Floe sees the snapshot; Floe’s change is what pyiceberg then loads', async () => {
+    const namespace = freshNamespace();
+    const name = `${namespace[0]}.orders`;
+    await runPyiceberg<TableStateReply>('create_table', {
+      catalog: oracle(),
+      identifier: name,
+      schema: { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'id', type: 'long', required: true }, { id: 2, name: 'amount', type: 'double', required: false }] },
+    });
+    const appended = await runPyiceberg<TableStateReply>('append', { catalog: oracle(), identifier: name, columns: { id: 'long', amount: 'double' }, rows: [{ id: '1', amount: 1.5 }] });
+    const catalog = await open();
+    try {
+      const identifier = { namespace, name: 'orders' };
+      const table = await catalog.loadTable(identifier);
+      assert.equal(table.metadata.currentSnapshotId?.toString(), appended.snapshot_id);
+      assert.equal(table.metadataLocation, appended.metadata_location);
+      await commitChange(catalog, identifier, addColumnChange('note'));
+      const seen = await runPyiceberg<MetadataReply>('load_metadata', { catalog: oracle(), identifier: name });
+      assert.deepEqual(parseTableMetadata(seen.metadata_json, seen.metadata_location), (await catalog.loadTable(identifier)).metadata);
+    } finally {
+      await catalog.close();
+    }
+  });
+});
+
+describe('REST catalog auth and lost commit replies (through a proxy)', () => {
+  let proxy: RestProxy;
+  before(async () => {
+    proxy = await startRestProxy(restCatalogService().uri);
+  });
+  after(async () => {
+    await proxy.close();
+  });
+
+  it('OAuth2 client credentials: a token is fetched once, used, and refreshed after a 401', async () => {
+    const catalog = await open({ uri: proxy.uri, credential: `${proxy.clientId}:${proxy.clientSecret}` });
+    try {
+      const namespace = freshNamespace();
+      await catalog.createNamespace(namespace);
+      assert.equal(await catalog.namespaceExists(namespace), true);
+      assert.equal(proxy.issued.length, 1);
+      proxy.revokeAll();
+      assert.equal(await catalog.namespaceExists(namespace), true, 'the request succeeds with a new token');
+      assert.equal(proxy.issued.length, 2);
+    } finally {
+      await catalog.close();
+    }
+  });
+
+  it('a fixed bearer token is sent as is; without valid auth the error names the problem but not the secret', async () => {
+    await assert.rejects(open({ uri: proxy.uri, token: 'not-a-valid-token' }), (error: unknown) => FloeError.is(error, 'catalog') && /HTTP 401/.test(error.message) && !error.message.includes('not-a-valid-token'));
+    const wrongSecret = `wrong-${randomUUID()}`;
+    await assert.rejects(open({ uri: proxy.uri, credential: `${proxy.clientId}:${wrongSecret}` }), (error: unknown) => {
+      assert.ok(FloeError.is(error, 'catalog'), String(error));
+      assert.match(error.message, /invalid_client/);
+      assert.ok(!error.message.includes(wrongSecret));
+      return true;
+    });
+    const token = proxy.issued.at(-1) as string;
+    const catalog = await open({ uri: proxy.uri, token });
+    try {
+      assert.ok(Array.isArray(await catalog.listNamespaces()));
+    } finally {
+      await catalog.close();
+    }
+  });
+
+  it('existence checks fall back to GET on a server that refuses HEAD', async () => {
+    const catalog = await open({ uri: proxy.uri, credential: `${proxy.clientId}:${proxy.clientSecret}` });
+    proxy.refuseHead(true);
+    try {
+      const namespace = freshNamespace();
+      assert.equal(await catalog.namespaceExists(namespace), false);
+      await catalog.createNamespace(namespace);
+      assert.equal(await catalog.namespaceExists(namespace), true);
+      await catalog.createTable({ namespace, name: 't' }, { schema: EVENTS_SCHEMA });
+      assert.equal(await catalog.tableExists({ namespace, name: 't' }), true);
+      assert.equal(await catalog.tableExists({ namespace, name: 'missing' }), false);
+      assert.ok(proxy.requests.includes(`GET /v1/namespaces/${namespace[0]}`), 'a GET replaced the refused HEAD');
+    } finally {
+      proxy.refuseHead(false);
+      await catalog.close();
+    }
+  });
+
+  it('a commit whose reply is lost (502: state unknown) is found by its idempotency key and not applied twice', async () => {
+    const catalog = await open({ uri: proxy.uri, credential: `${proxy.clientId}:${proxy.clientSecret}` });
+    try {
+      const namespace = freshNamespace();
+      await catalog.createNamespace(namespace);
+      const identifier = { namespace, name: 'lossy' };
+      await catalog.createTable(identifier, { schema: EVENTS_SCHEMA });
+      proxy.loseCommitReplies(1);
+      const result = await commitChange(catalog, identifier, emptySnapshotChange('exactly-once'), { sleep: async () => undefined });
+      assert.equal(result.alreadyCommitted, true);
+      assert.equal(result.attempts, 1);
+      const table = await catalog.loadTable(identifier);
+      assert.equal(table.metadata.snapshots.length, 1);
+      assert.equal(table.metadata.currentSnapshotId, result.snapshotId);
+    } finally {
+      await catalog.close();
+    }
+  });
+});

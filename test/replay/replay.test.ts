@@ -1,0 +1,46 @@
+// Every recorded workflow history must replay against today's workflow code. A failure here means
+// a workflow change is not backward compatible: guard it with patched() (see the README).
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../../workers/worker.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const historiesDirectory = path.join(here, 'histories');
+
+async function loadHistories() {
+  const files = (await readdir(historiesDirectory)).filter((file) => file.endsWith('.json')).sort();
+  return Promise.all(
+    files.map(async (file) => ({ file, workflowId: path.basename(file, '.json'), history: historyFromJSON(JSON.parse(await readFile(path.join(historiesDirectory, file), 'utf8'))) })),
+  );
+}
+
+async function replayAll(workflowsPath: string) {
+  const histories = await loadHistories();
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  const results = [];
+  for await (const result of Worker.runReplayHistories({ workflowBundle }, histories)) results.push(result);
+  return { histories, results };
+}
+
+test('every recorded history replays against the current workflows', async () => {
+  const { histories, results } = await replayAll(WORKFLOWS_PATH);
+  assert.ok(histories.length > 0, `no histories in ${historiesDirectory}`);
+  for (const result of results) assert.equal(result.error, undefined, `${result.workflowId}: ${String(result.error)}`);
+  assert.equal(results.length, histories.length);
+});
+
+test('a workflow changed incompatibly fails replay with a determinism violation', async () => {
+  // The same workflow types, with the materialize steps in another order: what an unguarded edit does.
+  const { results } = await replayAll(path.join(here, 'changed-workflows', 'index.ts'));
+  const materializeRuns = results.filter((result) => result.workflowId.startsWith('materialize'));
+  assert.ok(materializeRuns.length > 0, 'no recorded materialize history to check against');
+  for (const result of materializeRuns) assert.ok(result.error instanceof DeterminismViolationError, `${result.workflowId} replayed without a determinism violation`);
+});
+
+const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };

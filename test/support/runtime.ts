@@ -1,0 +1,21 @@
+import path from 'node:path';
+import { projectConfigSchema } from '../../features/config.js';
+import type { Project } from '../../features/project.js';
+import type { Definition } from '../../features/registry.js';
+import { Registry } from '../../features/registry.js';
+import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
+import { createRuntime } from '../../workers/runtime.js';
+import type { Runtime } from '../../workers/runtime.js';
+
+/** A Floe runtime for a test: an in-memory project over the given catalog and definitions. */
+export async function testRuntime(options: { directory: string; catalog: CatalogConfig; definitions: readonly Definition[]; onlineNamespace?: string }): Promise<Runtime> {
+  const config = projectConfigSchema.parse({
+    project: 'test',
+    catalog: options.catalog,
+    engine: { memoryLimit: '2GB', threads: 2 },
+    workDirectory: path.join(options.directory, 'work'),
+    ...(options.onlineNamespace === undefined ? {} : { online: { namespace: options.onlineNamespace } }),
+  });
+  const project: Project = { directory: options.directory, config, registry: new Registry(options.definitions, { onlineNamespace: config.online.namespace }) };
+  return createRuntime(project);
+}

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { FloeError } from '../../../iceberg/errors.js';
+import { ByteLru } from '../../../iceberg/io/byte-lru.js';
+import { FileIOCache, fileIOFor, mergeIoProperties, s3ConfigFrom } from '../../../iceberg/io/file-io-for.js';
+import { LocalFileCache } from '../../../iceberg/io/local-cache.js';
+import { LocalFileIO } from '../../../iceberg/io/local-file-io.js';
+import { S3FileIO } from '../../../iceberg/io/s3-file-io.js';
+import { parseS3Location } from '../../../iceberg/io/s3-location.js';
+
+describe('fileIOFor', () => {
+  it('picks the implementation from the scheme', () => {
+    assert.ok(fileIOFor('s3://bucket/t') instanceof S3FileIO);
+    assert.ok(fileIOFor('s3a://bucket/t') instanceof S3FileIO);
+    assert.ok(fileIOFor('file:///tmp/t') instanceof LocalFileIO);
+    assert.ok(fileIOFor('/tmp/t') instanceof LocalFileIO);
+    assert.throws(() => fileIOFor('gs://bucket/t'), (error: unknown) => FloeError.is(error, 'unsupported') && /scheme gs:/.test(error.message));
+  });
+
+  it('reads pyiceberg/Java property names; later sources win; custom endpoints default to path-style', () => {
+    const merged = mergeIoProperties(
+      { 's3.endpoint': 'http://catalog-default:9000', 's3.access-key-id': 'A', 's3.secret-access-key': 'S' },
+      { 's3.endpoint': 'http://127.0.0.1:9000', 'client.region': 'eu-west-1' },
+      { 's3.session-token': undefined },
+    );
+    assert.deepEqual(s3ConfigFrom(merged), { endpoint: 'http://127.0.0.1:9000', region: 'eu-west-1', pathStyle: true, accessKeyId: 'A', secretAccessKey: 'S' });
+    assert.equal(s3ConfigFrom({}).pathStyle, false);
+    assert.equal(s3ConfigFrom({ 's3.endpoint': 'https://acct.r2.cloudflarestorage.com', 's3.force-virtual-addressing': 'true' }).pathStyle, false);
+    assert.equal(s3ConfigFrom({ 's3.path-style-access': 'true' }).pathStyle, true);
+    assert.throws(() => s3ConfigFrom({ 's3.path-style-access': 'yes' }), (error: unknown) => FloeError.is(error, 'invalid-input') && /s3.path-style-access/.test(error.message));
+  });
+
+  it('a bad secret is never echoed in errors', () => {
+    const secret = 'super-secret-value';
+    try {
+      s3ConfigFrom({ 's3.secret-access-key': secret, 'floe.io.cache-max-bytes': 'lots' });
+      assert.fail('expected an error');
+    } catch (error) {
+      assert.ok(FloeError.is(error, 'invalid-input'));
+      assert.ok(!error.message.includes(secret));
+    }
+  });
+
+  it('FileIOCache shares one FileIO per configuration', () => {
+    const cache = new FileIOCache();
+    const a = cache.get('s3://b/t1', { 's3.endpoint': 'http://x' });
+    assert.equal(cache.get('s3://b/t2', { 's3.endpoint': 'http://x', unrelated: '1' }), a);
+    assert.notEqual(cache.get('s3://b/t2', { 's3.endpoint': 'http://y' }), a);
+  });
+
+  it('parses S3 locations', () => {
+    assert.deepEqual(parseS3Location('s3://bucket/a/b.parquet'), { bucket: 'bucket', key: 'a/b.parquet' });
+    assert.deepEqual(parseS3Location('s3a://bucket'), { bucket: 'bucket', key: '' });
+    assert.throws(() => parseS3Location('http://bucket/a'), (error: unknown) => FloeError.is(error, 'invalid-input'));
+  });
+});
+
+describe('ByteLru', () => {
+  it('evicts the least recently used entries past its byte bound', () => {
+    const lru = new ByteLru(10);
+    lru.set('a', new Uint8Array(4));
+    lru.set('b', new Uint8Array(4));
+    lru.get('a');
+    lru.set('c', new Uint8Array(4));
+    assert.ok(lru.get('a'));
+    assert.equal(lru.get('b'), undefined);
+    assert.ok(lru.get('c'));
+    lru.set('huge', new Uint8Array(11));
+    assert.equal(lru.get('huge'), undefined);
+  });
+});
+
+describe('LocalFileCache', () => {
+  it('downloads once for concurrent callers, keys by location+size+etag and keeps the extension', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'floe-cache-'));
+    try {
+      const cache = new LocalFileCache(directory, 1024 * 1024);
+      let downloads = 0;
+      const download = async (temp: string): Promise<void> => {
+        downloads++;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        await writeFile(temp, 'abc');
+      };
+      const key = { location: 's3://b/t/data/f.parquet', size: 3, etag: '"e1"' };
+      const paths = await Promise.all(Array.from({ length: 5 }, () => cache.get(key, download)));
+      assert.equal(new Set(paths).size, 1);
+      assert.equal(downloads, 1);
+      assert.match(paths[0] as string, /\.parquet$/);
+      assert.equal(await readFile(paths[0] as string, 'utf8'), 'abc');
+      // A second cache over the same directory (another process) reuses the file.
+      await new LocalFileCache(directory, 1024 * 1024).get(key, download);
+      assert.equal(downloads, 1);
+      // A different etag is a different entry.
+      const other = await cache.get({ ...key, etag: '"e2"' }, download);
+      assert.notEqual(other, paths[0]);
+      assert.equal(downloads, 2);
+      assert.ok((await readdir(directory)).every((name) => !name.endsWith('.part')));
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('evicts the least recently used entries once over its byte bound', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'floe-cache-'));
+    try {
+      // Older entries were written by "another process": this cache has no recent use of them.
+      const writer = new LocalFileCache(directory, 1_000_000);
+      const fill = (size: number) => async (temp: string) => writeFile(temp, Buffer.alloc(size));
+      const oldest = await writer.get({ location: 's3://b/1.parquet', size: 400, etag: 'x' }, fill(400));
+      const older = await writer.get({ location: 's3://b/2.parquet', size: 400, etag: 'x' }, fill(400));
+      await utimes(oldest, new Date(1_000_000), new Date(1_000_000));
+      await utimes(older, new Date(2_000_000), new Date(2_000_000));
+      const cache = new LocalFileCache(directory, 1000);
+      const newest = await cache.get({ location: 's3://b/3.parquet', size: 400, etag: 'x' }, fill(400));
+      const left = await readdir(directory);
+      assert.equal(left.length, 2);
+      assert.ok(!left.some((name) => oldest.endsWith(name)), 'the least recently used entry is evicted');
+      assert.ok(left.some((name) => newest.endsWith(name)));
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});

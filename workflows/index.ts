@@ -1,0 +1,2 @@
+// Every workflow type the Floe worker registers. Workflow code is replayed: see eslint.config.js.
+export { materialize } from './materialize.js';
