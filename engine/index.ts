@@ -2,6 +2,7 @@
 export { Engine } from './duckdb.js';
 export type { ConnectionOptions, EngineOptions } from './duckdb.js';
 export { describeRelation } from './describe.js';
+export { filterSql, literalSql } from './filter-sql.js';
 export { latestPerEntitySql } from './latest-per-entity.js';
 export type { LatestPerEntityRequest } from './latest-per-entity.js';
 export { readParquetStats } from './parquet-stats.js';
@@ -10,7 +11,7 @@ export { DEFAULT_TARGET_FILE_SIZE_BYTES, POSITION_DELETE_SCHEMA, writeParquet, w
 export type { PartitionColumn, WriteParquetRequest, WrittenParquetFile } from './parquet-writer.js';
 export { pointInTimeJoinSql } from './point-in-time.js';
 export type { EntityRows, FeatureViewSource, PointInTimeRequest } from './point-in-time.js';
-export { POSITION_DELETE_FILE_PATH_ID, POSITION_DELETE_POS_ID, readPlanSql } from './read-plan.js';
+export { POSITION_DELETE_FILE_PATH_ID, POSITION_DELETE_POS_ID, readPlanSql, ROW_FILE_PATH_COLUMN, ROW_POSITION_COLUMN } from './read-plan.js';
 export type { ReadPlanOptions } from './read-plan.js';
 export { bucketOf, registerIcebergBucket } from './scalar-functions.js';
 export type { BucketHash } from './scalar-functions.js';
