@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendQuery } from '../../../../engine/append-query.js';
 import { Engine } from '../../../../engine/duckdb.js';
+import { registerIcebergFunctions } from '../../../../engine/partition-functions.js';
 import { scanTable } from '../../../../engine/table-reader.js';
 import type { TableScanOptions } from '../../../../engine/table-reader.js';
 import type { Catalog, CreateTableRequest, LoadedTable, TableIdentifier } from '../../../../iceberg/catalog/catalog.js';
@@ -57,7 +58,7 @@ export async function restContext(label: string): Promise<OpsContext> {
 }
 
 async function withEngine(kind: 'sql' | 'rest', catalog: Catalog, oracle: OracleCatalog, dir: string, namespace: string): Promise<OpsContext> {
-  const engine = await Engine.create({ threads: 2, memoryLimit: '1GB', tempDirectory: join(dir, 'spill') });
+  const engine = await Engine.create({ threads: 2, memoryLimit: '1GB', tempDirectory: join(dir, 'spill'), setup: registerIcebergFunctions });
   await mkdir(join(dir, 'work'), { recursive: true });
   return {
     kind,
