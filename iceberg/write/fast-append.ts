@@ -53,7 +53,7 @@ export function fastAppend(manifests: readonly ManifestToAppend[], options: Fast
     branch,
     async prepare(base: LoadedTable): Promise<PreparedChange> {
       attempt += 1;
-      return produceSnapshot(base, { branch, attempt, idempotencyKey: options.idempotencyKey, summary: options.summary, what: 'append of pre-written manifests' }, async (context) => ({
+      return produceSnapshot(base, { branch, attempt, idempotencyKey: options.idempotencyKey, summary: options.summary, what: 'an append of pre-written manifests' }, async (context) => ({
         operation: 'append',
         manifests: [...manifests.map((manifest) => manifestFileOf(manifest, context.snapshotId, context.sequenceNumber)), ...(await context.parentManifests())],
         delta: appendedDelta(manifests),

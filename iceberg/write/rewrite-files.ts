@@ -35,8 +35,8 @@ export interface RewriteFilesOptions {
   readonly idempotencyKey?: string;
   readonly branch?: string;
   readonly summary?: Readonly<Record<string, string>>;
-  /** `replace` (the default) when the table's rows stay the same; `overwrite` when they change. */
-  readonly operation?: Extract<SnapshotOperation, 'replace' | 'overwrite'>;
+  /** `replace` (the default) when the table's rows stay the same; `overwrite` when they change; `delete` when files only go. */
+  readonly operation?: Extract<SnapshotOperation, 'replace' | 'overwrite' | 'delete'>;
   /**
    * The snapshot the removed files were read from. Delete files committed after it are checked
    * against the removed data files. Defaults to the branch head at the first attempt.
@@ -65,7 +65,7 @@ export function rewriteFiles(toDelete: readonly DataFile[], toAdd: ManifestToApp
       if (startingSnapshotId === undefined) startingSnapshotId = head;
       const starting = startingSnapshotId;
       const addedManifests = await added.manifests(base);
-      return produceSnapshot(base, { branch, attempt, idempotencyKey: options.idempotencyKey, summary: options.summary, what: 'rewrite' }, async (context) => {
+      return produceSnapshot(base, { branch, attempt, idempotencyKey: options.idempotencyKey, summary: options.summary, what: 'a rewrite' }, async (context) => {
         const parentContents = await readAllManifestEntries(base, await context.parentManifests());
         const rewrite = await rewriteManifests(context, parentContents, removed, attempt);
         if (options.validateNoNewDeletes ?? true) await validateNoNewDeletes(context, starting, rewrite.removedEntries);

@@ -70,7 +70,7 @@ export function rowDelta(files: RowDeltaFiles, options: RowDeltaOptions = {}): T
           });
         }
       }
-      return produceSnapshot(base, { branch, attempt, idempotencyKey: options.idempotencyKey, summary: options.summary, what: 'row delta' }, async (context) => ({
+      return produceSnapshot(base, { branch, attempt, idempotencyKey: options.idempotencyKey, summary: options.summary, what: 'a row delta' }, async (context) => ({
         operation: data.length === 0 ? 'delete' : 'overwrite',
         manifests: [...manifests.map((manifest) => manifestFileOf(manifest, context.snapshotId, context.sequenceNumber)), ...(await context.parentManifests())],
         delta: appendedDelta(manifests),

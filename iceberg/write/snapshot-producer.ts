@@ -42,14 +42,14 @@ export interface ProduceOptions {
   readonly attempt: number;
   readonly idempotencyKey?: string | undefined;
   readonly summary?: Readonly<Record<string, string>> | undefined;
-  /** Names the operation in errors ("rewrite", "row delta"). */
+  /** Names the operation in errors ("a rewrite", "a row delta"). */
   readonly what: string;
 }
 
 export async function produceSnapshot(base: LoadedTable, options: ProduceOptions, build: (context: NewSnapshotContext) => Promise<SnapshotContents>): Promise<PreparedChange> {
   const { metadata } = base;
   if (metadata.formatVersion < 2) {
-    throw new FloeError('unsupported', `A ${options.what} needs format version 2 or later (v1 manifests cannot inherit snapshot ids)`, {
+    throw new FloeError('unsupported', `Cannot commit ${options.what}: it needs format version 2 or later (v1 manifests cannot inherit snapshot ids)`, {
       context: { table: base.metadataLocation, formatVersion: metadata.formatVersion },
     });
   }
