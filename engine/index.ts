@@ -2,6 +2,9 @@
 export { Engine } from './duckdb.js';
 export type { ConnectionOptions, EngineOptions } from './duckdb.js';
 export { describeRelation } from './describe.js';
+export { appendEqualityDeletes } from './equality-deletes.js';
+export type { EqualityDeletes, EqualityDeletesRequest } from './equality-deletes.js';
+export { filterSql, literalSql } from './filter-sql.js';
 export { latestPerEntitySql } from './latest-per-entity.js';
 export type { LatestPerEntityRequest } from './latest-per-entity.js';
 export { readParquetStats } from './parquet-stats.js';
@@ -10,8 +13,10 @@ export { DEFAULT_TARGET_FILE_SIZE_BYTES, POSITION_DELETE_SCHEMA, writeParquet, w
 export type { PartitionColumn, WriteParquetRequest, WrittenParquetFile } from './parquet-writer.js';
 export { pointInTimeJoinSql } from './point-in-time.js';
 export type { EntityRows, FeatureViewSource, PointInTimeRequest } from './point-in-time.js';
-export { POSITION_DELETE_FILE_PATH_ID, POSITION_DELETE_POS_ID, readPlanSql } from './read-plan.js';
+export { POSITION_DELETE_FILE_PATH_ID, POSITION_DELETE_POS_ID, readPlanSql, ROW_FILE_PATH_COLUMN, ROW_POSITION_COLUMN } from './read-plan.js';
 export type { ReadPlanOptions } from './read-plan.js';
+export { deleteRows } from './row-delete.js';
+export type { DeleteRowsRequest, RowDeletes } from './row-delete.js';
 export { bucketOf, registerIcebergBucket } from './scalar-functions.js';
 export type { BucketHash } from './scalar-functions.js';
 export { quoteIdentifier, quoteLiteral, quoteLiteralList } from './sql.js';

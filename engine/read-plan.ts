@@ -1,9 +1,11 @@
 import { FloeError } from '../iceberg/errors.js';
+import type { BoundExpression, BoundReference } from '../iceberg/expressions/bound.js';
 import type { ScanPlan, ScanTask } from '../iceberg/scan/plan.js';
 import type { DataFile } from '../iceberg/spec/manifest.js';
 import { findField } from '../iceberg/spec/schema.js';
 import type { Schema } from '../iceberg/spec/schema.js';
-import type { NestedField } from '../iceberg/spec/types.js';
+import type { IcebergType, NestedField } from '../iceberg/spec/types.js';
+import { filterSql } from './filter-sql.js';
 import { fieldIdColumn, parquetSchemaArgument } from './parquet-schema-map.js';
 import type { FieldIdColumn } from './parquet-schema-map.js';
 import { quoteIdentifier as q, quoteLiteral, quoteLiteralList } from './sql.js';
@@ -12,6 +14,10 @@ import { duckdbType } from './types.js';
 /** Reserved field ids of a position delete file's columns (spec: "Position Delete Files"). */
 export const POSITION_DELETE_FILE_PATH_ID = 2147483546;
 export const POSITION_DELETE_POS_ID = 2147483545;
+
+/** With `rowPositions`: each row's data file (its location in the manifest) and position in it. */
+export const ROW_FILE_PATH_COLUMN = '__floe_file_path';
+export const ROW_POSITION_COLUMN = '__floe_pos';
 
 export interface ReadPlanOptions {
   /** The local path holding a file's bytes, by the location the manifest records (FileIO's `localize`). */
@@ -26,6 +32,11 @@ export interface ReadPlanOptions {
    * (projected) schema leaves out. Without it those columns must be in the plan's schema.
    */
   readonly tableSchema?: Schema;
+  /**
+   * Also output ROW_FILE_PATH_COLUMN and ROW_POSITION_COLUMN (BIGINT, 0-based): what a position
+   * delete of the row records.
+   */
+  readonly rowPositions?: boolean;
 }
 
 /**
@@ -40,6 +51,9 @@ export interface ReadPlanOptions {
  * strictly greater. Which delete applies to which data file is taken from the tasks (they already
  * encode partition scoping) and checked against those rules.
  *
+ * The plan's bound filter (ScanPlan.filter) is applied to every row, before the projection, so
+ * its columns are read even when the plan does not project them (filter-sql.ts gives its meaning).
+ *
  * Limits: DuckDB matches top-level columns by field id but fields inside a struct by name, so a
  * struct field renamed after a file was written reads as NULL from that file (or fails the cast
  * when no field of the struct still matches). Equality deletes on struct fields are refused.
@@ -47,28 +61,102 @@ export interface ReadPlanOptions {
  */
 export function readPlanSql(plan: ScanPlan, options: ReadPlanOptions): string {
   const outputs = plan.schema.fields.map((field) => ({ field, internal: internalName(field.id) }));
-  if (outputs.length === 0) {
+  if (outputs.length === 0 && !options.rowPositions) {
     throw new FloeError('invalid-input', 'The scan plan projects no columns; ask for at least one column', { context: { snapshotId: plan.snapshotId ?? undefined } });
   }
-  const projection = (alias: string): string => outputs.map(({ field, internal }) => `${alias}${q(internal)} AS ${q(field.name)}`).join(', ');
+  const filter = plan.filter !== undefined && plan.filter.op !== 'true' ? plan.filter : undefined;
+  const read: ReadShape = { fields: [...plan.schema.fields], filter };
+  if (filter) read.fields.push(...filterOnlyFields(filter, plan.schema, options.tableSchema));
+  const paths = quoteLiteralList(plan.tasks.map((task) => task.dataFile.filePath));
+  const projection = (alias: string, dataIndex: string): string =>
+    [
+      ...outputs.map(({ field, internal }) => `${alias}${q(internal)} AS ${q(field.name)}`),
+      ...(options.rowPositions ? [`${paths}[${dataIndex} + 1] AS ${q(ROW_FILE_PATH_COLUMN)}`, `CAST(${alias}${q('file_row_number')} AS BIGINT) AS ${q(ROW_POSITION_COLUMN)}`] : []),
+    ].join(', ');
   let body: string;
   if (plan.tasks.length === 0) {
-    const nulls = plan.schema.fields.map((field) => `CAST(NULL AS ${duckdbType(field.type)}) AS ${q(field.name)}`).join(', ');
+    const nulls = [
+      ...plan.schema.fields.map((field) => `CAST(NULL AS ${duckdbType(field.type)}) AS ${q(field.name)}`),
+      ...(options.rowPositions ? [`CAST(NULL AS VARCHAR) AS ${q(ROW_FILE_PATH_COLUMN)}`, `CAST(NULL AS BIGINT) AS ${q(ROW_POSITION_COLUMN)}`] : []),
+    ].join(', ');
     body = `SELECT ${nulls} WHERE false`;
   } else {
     for (const task of plan.tasks) requireParquet(task.dataFile, 'data');
     const hasDeletes = plan.tasks.some((task) => task.positionDeletes.length > 0 || task.equalityDeletes.length > 0);
-    body = hasDeletes ? mergeOnReadSql(plan, options, projection('d.')) : copyOnWriteSql(plan, options, projection(''));
+    body = hasDeletes
+      ? mergeOnReadSql(plan, options, read, projection('d.', `d.${q('__floe_data')}`))
+      : copyOnWriteSql(plan, options, read, projection('', 'CAST(file_index AS BIGINT)'));
   }
   if (options.rowFilter === undefined) return body;
   return `SELECT * FROM (${body}) AS ${q('__floe_scan')} WHERE (${options.rowFilter})`;
 }
 
+/** What the data files are read for: the projected columns plus those only the filter needs, and the filter. */
+interface ReadShape {
+  readonly fields: NestedField[];
+  readonly filter: BoundExpression | undefined;
+}
+
+/** ` WHERE <filter>` over the columns as read (under internal names), or nothing. */
+function whereClause(read: ReadShape, alias: string): string {
+  if (!read.filter) return '';
+  return ` WHERE ${filterSql(read.filter, (reference) => columnSql(reference, read.fields, alias))}`;
+}
+
+/** SQL reading a filter's field: a top-level column by its internal name, a struct field by name below it. */
+function columnSql(reference: BoundReference, fields: readonly NestedField[], alias: string): string {
+  for (const field of fields) {
+    const names = namesTo(field, reference.fieldId);
+    if (names) return [`${alias}${q(internalName(field.id))}`, ...names.map((name) => q(name))].join('.');
+  }
+  throw new FloeError('internal', `The filter's column ${reference.column} (field id ${reference.fieldId}) is not among the columns read`, { context: { fieldId: reference.fieldId } });
+}
+
+/** The struct field names from a top-level field down to `fieldId` ([] for the field itself); undefined when not inside it. */
+function namesTo(field: NestedField, fieldId: number): string[] | undefined {
+  if (field.id === fieldId) return [];
+  const type: IcebergType = field.type;
+  if (typeof type === 'string' || type.type !== 'struct') return undefined;
+  for (const child of type.fields) {
+    const below = namesTo(child, fieldId);
+    if (below) return [child.name, ...below];
+  }
+  return undefined;
+}
+
+/** Top-level columns the filter reads that the plan does not project: read too, never output. */
+function filterOnlyFields(filter: BoundExpression, schema: Schema, tableSchema: Schema | undefined): NestedField[] {
+  const extra = new Map<number, NestedField>();
+  const visit = (expression: BoundExpression): void => {
+    if (expression.op === 'true' || expression.op === 'false') return;
+    if (expression.op === 'and' || expression.op === 'or') {
+      expression.args.forEach(visit);
+      return;
+    }
+    const reference = expression.term;
+    const inSchema = (fields: readonly NestedField[]): NestedField | undefined => fields.find((field) => namesTo(field, reference.fieldId) !== undefined);
+    if (inSchema(schema.fields) || inSchema([...extra.values()])) return;
+    const top = tableSchema ? inSchema(tableSchema.fields) : undefined;
+    if (top) extra.set(top.id, top);
+    else if (reference.path.length === 1) extra.set(reference.fieldId, { id: reference.fieldId, name: reference.column, required: false, type: reference.type });
+    else {
+      throw new FloeError('invalid-input', `The filter reads nested field ${reference.column} (id ${reference.fieldId}), whose column is neither projected nor in the table schema given to the reader`, {
+        context: { fieldId: reference.fieldId },
+      });
+    }
+  };
+  visit(filter);
+  return [...extra.values()];
+}
+
 /** No delete applies: one Parquet scan over every data file. */
-function copyOnWriteSql(plan: ScanPlan, options: ReadPlanOptions, projection: string): string {
+function copyOnWriteSql(plan: ScanPlan, options: ReadPlanOptions, read: ReadShape, projection: string): string {
   const paths = plan.tasks.map((task) => options.localPath(task.dataFile.filePath));
-  const columns = plan.schema.fields.map((field) => fieldIdColumn(field, internalName(field.id)));
-  return `SELECT ${projection} FROM read_parquet(${quoteLiteralList(paths)}, ${parquetSchemaArgument(columns)})`;
+  const columns = read.fields.map((field) => fieldIdColumn(field, internalName(field.id)));
+  // Positions need file_row_number; a plan that reads no column at all still needs one to scan.
+  const rowNumbers = options.rowPositions ? ', file_row_number = true' : '';
+  const schemaArgument = columns.length === 0 ? '' : `, ${parquetSchemaArgument(columns)}`;
+  return `SELECT ${projection} FROM read_parquet(${quoteLiteralList(paths)}${schemaArgument}${rowNumbers})${whereClause(read, '')}`;
 }
 
 interface DeleteFileEntry {
@@ -79,7 +167,7 @@ interface DeleteFileEntry {
   readonly appliesTo: Set<number>;
 }
 
-function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, projection: string): string {
+function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, read: ReadShape, projection: string): string {
   const tasks = plan.tasks;
   const dataPaths = tasks.map((task) => options.localPath(task.dataFile.filePath));
   assertUnique(tasks.map((task) => task.dataFile.filePath), 'data file');
@@ -89,7 +177,7 @@ function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, projection: st
 
   // Every column the anti-joins compare must be read from the data files too.
   const dataColumns = new Map<number, FieldIdColumn>();
-  for (const field of plan.schema.fields) dataColumns.set(field.id, fieldIdColumn(field, internalName(field.id)));
+  for (const field of read.fields) dataColumns.set(field.id, fieldIdColumn(field, internalName(field.id)));
   const equalityGroups = groupByEqualityIds([...equalityDeletes.values()], plan.schema, options.tableSchema);
   for (const group of equalityGroups) {
     for (const field of group.fields) {
@@ -102,7 +190,7 @@ function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, projection: st
   const dataSequences = sequenceList(tasks.map((task) => task.dataSequenceNumber));
   ctes.push(
     `${q('__floe_rows')} AS (SELECT *, CAST(file_index AS BIGINT) AS ${q('__floe_data')} ` +
-      `FROM read_parquet(${quoteLiteralList(dataPaths)}, ${parquetSchemaArgument([...dataColumns.values()])}, file_row_number = true))`,
+      `FROM read_parquet(${quoteLiteralList(dataPaths)}${dataColumns.size === 0 ? '' : `, ${parquetSchemaArgument([...dataColumns.values()])}`}, file_row_number = true))`,
   );
   const antiJoins: string[] = [];
 
@@ -167,7 +255,7 @@ function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, projection: st
   });
 
   // Anti-joins chain: each removes the rows its deletes name; DuckDB pushes the row filter below them.
-  return `WITH ${ctes.join(',\n')}\nSELECT ${projection} FROM ${q('__floe_rows')} AS d\n${antiJoins.join('\n')}`;
+  return `WITH ${ctes.join(',\n')}\nSELECT ${projection} FROM ${q('__floe_rows')} AS d\n${antiJoins.join('\n')}${whereClause(read, 'd.')}`;
 }
 
 /** Sequence numbers as a DuckDB BIGINT list literal, indexed by file position (1-based in SQL). */

@@ -23,7 +23,9 @@ export interface TableScanOptions extends ScanOptions {
 
 /**
  * Plans a read of one snapshot and makes every file it needs local (object-store files land in
- * FileIO's content-addressed cache), returning SQL that DuckDB runs over them.
+ * FileIO's content-addressed cache), returning SQL that DuckDB runs over them. A `filter` both
+ * prunes files while planning and filters the rows of the files kept (its columns are read even
+ * when not projected); a `rowFilter` is SQL applied on top.
  */
 export async function scanTable(table: LoadedTable, options: TableScanOptions = {}): Promise<TableScan> {
   const plan = await planScan(table, options);

@@ -7,7 +7,7 @@ import { dataFileMetrics } from '../iceberg/spec/metrics.js';
 import { partitionPath } from '../iceberg/spec/transforms.js';
 import { mapWithConcurrency } from '../iceberg/util/concurrency.js';
 import { defaultSpec } from '../iceberg/write/added-manifest.js';
-import { dataDirectory } from '../iceberg/write/fast-append.js';
+import { dataDirectory } from '../iceberg/write/table-locations.js';
 import { writeParquet } from './parquet-writer.js';
 import { partitionColumnsSql, withPartitionColumns } from './partition-sql.js';
 

@@ -2,24 +2,34 @@ import type { LoadedTable } from '../catalog/catalog.js';
 import { FloeError } from '../errors.js';
 import type { DataFile, ManifestEntry } from '../spec/manifest.js';
 import { readManifest, writeManifest } from '../spec/manifest-avro.js';
-import { currentSchema, specById } from '../spec/metadata.js';
+import { specById } from '../spec/metadata.js';
 import type { PartitionSpec } from '../spec/partition.js';
 import { partitionKey } from '../scan/partition-key.js';
 import { summarizePartitions } from '../spec/partition-summary.js';
-import type { ManifestToAppend } from './fast-append.js';
-import { metadataDirectory } from './fast-append.js';
+import type { DeleteCounts, ManifestToAppend } from './fast-append.js';
+import { metadataDirectory } from './table-locations.js';
+import { schemaForSpec } from './table-manifests.js';
+
+export interface AddedManifestOptions {
+  /** The spec the files were written with; the table's default spec when absent. */
+  readonly specId?: number;
+  /** `data` when absent; `deletes` for position and equality delete files. */
+  readonly content?: 'data' | 'deletes';
+}
 
 /**
  * Writes a manifest of newly added data files, before any commit: its entries carry no snapshot
  * id or sequence number, so whichever snapshot finally commits it hands them down (inheritance).
  * Every commit attempt reuses it, and so does a retried commit activity.
  */
-export async function writeAddedManifest(table: LoadedTable, dataFiles: readonly DataFile[], name: string): Promise<ManifestToAppend> {
+export async function writeAddedManifest(table: LoadedTable, dataFiles: readonly DataFile[], name: string, options: AddedManifestOptions = {}): Promise<ManifestToAppend> {
   const { metadata } = table;
-  const spec = defaultSpec(table);
+  const spec = options.specId === undefined ? defaultSpec(table) : requireSpec(table, options.specId);
+  const content = options.content ?? 'data';
   const entries: ManifestEntry[] = dataFiles.map((dataFile) => ({ status: 'added', snapshotId: null, sequenceNumber: null, fileSequenceNumber: null, dataFile }));
-  const written = writeManifest(entries, { formatVersion: metadata.formatVersion, spec, schema: currentSchema(metadata), content: 'data', snapshotId: null });
-  const location = `${metadataDirectory(table)}/${name}-m0.avro`;
+  const written = writeManifest(entries, { formatVersion: metadata.formatVersion, spec, schema: schemaForSpec(metadata, spec), content, snapshotId: null });
+  // `<name>-m<spec id>.avro` for data, `<name>-md<spec id>.avro` for deletes: one name per manifest a change may write.
+  const location = `${metadataDirectory(table)}/${name}-m${content === 'deletes' ? 'd' : ''}${spec.specId}.avro`;
   await table.io.write(location, written.bytes, { ifAbsent: true });
   return {
     location,
@@ -30,6 +40,7 @@ export async function writeAddedManifest(table: LoadedTable, dataFiles: readonly
     addedFilesSize: dataFiles.reduce((sum, file) => sum + file.fileSizeInBytes, 0),
     partitions: written.partitions,
     changedPartitionCount: new Set(dataFiles.map((file) => partitionKey(spec.specId, file.partition))).size,
+    ...(content === 'deletes' ? { content, deletes: deleteCounts(dataFiles) } : {}),
   };
 }
 
@@ -37,8 +48,8 @@ export async function writeAddedManifest(table: LoadedTable, dataFiles: readonly
 export async function describeAddedManifest(table: LoadedTable, location: string): Promise<ManifestToAppend> {
   const bytes = await table.io.read(location);
   const read = readManifest(bytes, { location, specs: table.metadata.partitionSpecs, schemas: table.metadata.schemas });
-  if (read.content !== 'data' || read.entries.some((entry) => entry.status !== 'added')) {
-    throw new FloeError('invalid-input', 'Only a manifest of added data files can be appended', { context: { manifest: location } });
+  if (read.entries.some((entry) => entry.status !== 'added')) {
+    throw new FloeError('invalid-input', 'Only a manifest of added files can be appended', { context: { manifest: location } });
   }
   const spec = specById(table.metadata, read.specId);
   if (!spec) throw new FloeError('corrupt', `The manifest's partition spec ${read.specId} is not in the table`, { context: { manifest: location, table: table.metadataLocation } });
@@ -50,13 +61,32 @@ export async function describeAddedManifest(table: LoadedTable, location: string
     addedFilesCount: files.length,
     addedRowsCount: files.reduce((sum, file) => sum + file.recordCount, 0),
     addedFilesSize: files.reduce((sum, file) => sum + file.fileSizeInBytes, 0),
-    partitions: summarizePartitions(spec, currentSchema(table.metadata), files.map((file) => file.partition)),
+    partitions: summarizePartitions(spec, schemaForSpec(table.metadata, spec), files.map((file) => file.partition)),
     changedPartitionCount: new Set(files.map((file) => partitionKey(spec.specId, file.partition))).size,
+    ...(read.content === 'deletes' ? { content: 'deletes' as const, deletes: deleteCounts(files) } : {}),
+  };
+}
+
+function deleteCounts(files: readonly DataFile[]): DeleteCounts {
+  const of = (content: DataFile['content']): DataFile[] => files.filter((file) => file.content === content);
+  const position = of('position-deletes');
+  const equality = of('equality-deletes');
+  return {
+    positionDeleteFiles: position.length,
+    positionDeletes: position.reduce((sum, file) => sum + file.recordCount, 0),
+    equalityDeleteFiles: equality.length,
+    equalityDeletes: equality.reduce((sum, file) => sum + file.recordCount, 0),
   };
 }
 
 export function defaultSpec(table: LoadedTable): PartitionSpec {
   const spec = specById(table.metadata, table.metadata.defaultSpecId);
   if (!spec) throw new FloeError('corrupt', `The table's default partition spec ${table.metadata.defaultSpecId} does not exist`, { context: { table: table.metadataLocation } });
+  return spec;
+}
+
+function requireSpec(table: LoadedTable, specId: number): PartitionSpec {
+  const spec = specById(table.metadata, specId);
+  if (!spec) throw new FloeError('invalid-input', `The table has no partition spec ${specId}`, { context: { table: table.metadataLocation, specId } });
   return spec;
 }

@@ -1,17 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import type { LoadedTable } from '../catalog/catalog.js';
 import type { PreparedChange, TableChange } from '../commit/table-change.js';
-import { IDEMPOTENCY_KEY_PROPERTY } from '../commit/table-change.js';
-import { FloeError } from '../errors.js';
-import type { FieldSummary, ManifestFile } from '../spec/manifest.js';
-import { readManifestList, writeManifestList } from '../spec/manifest-list-avro.js';
-import { snapshotForRef } from '../spec/metadata.js';
-import type { Snapshot } from '../spec/snapshot.js';
+import type { FieldSummary } from '../spec/manifest.js';
 import { MAIN_BRANCH } from '../spec/snapshot.js';
-import { newSnapshotId } from './snapshot-id.js';
-import { buildSummary } from './snapshot-summary.js';
+import { inheritingManifestFile, produceSnapshot } from './snapshot-producer.js';
+import type { SummaryDelta } from './snapshot-summary.js';
 
-/** A manifest of added data files, written before the commit and reused by every attempt of it. */
+export { dataDirectory, metadataDirectory } from './table-locations.js';
+
+/** A manifest of added files, written before the commit and reused by every attempt of it. */
 export interface ManifestToAppend {
   readonly location: string;
   readonly length: number;
@@ -21,6 +17,17 @@ export interface ManifestToAppend {
   readonly addedFilesSize: number;
   readonly partitions: readonly FieldSummary[];
   readonly changedPartitionCount: number;
+  /** `data` when absent. */
+  readonly content?: 'data' | 'deletes';
+  /** For a delete manifest: its added files and rows by kind. */
+  readonly deletes?: DeleteCounts;
+}
+
+export interface DeleteCounts {
+  readonly positionDeleteFiles: number;
+  readonly positionDeletes: number;
+  readonly equalityDeleteFiles: number;
+  readonly equalityDeletes: number;
 }
 
 export interface FastAppendOptions {
@@ -46,91 +53,46 @@ export function fastAppend(manifests: readonly ManifestToAppend[], options: Fast
     branch,
     async prepare(base: LoadedTable): Promise<PreparedChange> {
       attempt += 1;
-      const { metadata } = base;
-      if (metadata.formatVersion < 2) {
-        throw new FloeError('unsupported', 'Appending pre-written manifests needs format version 2 or later (v1 manifests cannot inherit snapshot ids)', {
-          context: { table: base.metadataLocation, formatVersion: metadata.formatVersion },
-        });
-      }
-      const parent = snapshotForRef(metadata, branch) ?? null;
-      const snapshotId = newSnapshotId(metadata);
-      const sequenceNumber = metadata.lastSequenceNumber + 1;
-      const added: ManifestFile[] = manifests.map((manifest) => ({
-        manifestPath: manifest.location,
-        manifestLength: manifest.length,
-        partitionSpecId: manifest.specId,
-        content: 'data',
-        sequenceNumber,
-        minSequenceNumber: sequenceNumber,
-        addedSnapshotId: snapshotId,
-        addedFilesCount: manifest.addedFilesCount,
-        existingFilesCount: 0,
-        deletedFilesCount: 0,
-        addedRowsCount: manifest.addedRowsCount,
-        existingRowsCount: 0,
-        deletedRowsCount: 0,
-        partitions: manifest.partitions,
-        keyMetadata: null,
+      return produceSnapshot(base, { branch, attempt, idempotencyKey: options.idempotencyKey, summary: options.summary, what: 'an append of pre-written manifests' }, async (context) => ({
+        operation: 'append',
+        manifests: [...manifests.map((manifest) => manifestFileOf(manifest, context.snapshotId, context.sequenceNumber)), ...(await context.parentManifests())],
+        delta: appendedDelta(manifests),
       }));
-      const inherited = parent ? await manifestsOf(base, parent) : [];
-      const manifestListLocation = `${metadataDirectory(base)}/snap-${snapshotId}-${attempt}-${randomUUID()}.avro`;
-      const listBytes = writeManifestList([...added, ...inherited], {
-        formatVersion: metadata.formatVersion,
-        snapshotId,
-        parentSnapshotId: parent?.snapshotId ?? null,
-        sequenceNumber,
-      });
-      await base.io.write(manifestListLocation, listBytes, { ifAbsent: true });
-
-      const extra: Record<string, string> = { ...options.summary };
-      if (options.idempotencyKey !== undefined) extra[IDEMPOTENCY_KEY_PROPERTY] = options.idempotencyKey;
-      const summary = buildSummary(
-        'append',
-        {
-          addedDataFiles: files,
-          addedRecords: manifests.reduce((sum, manifest) => sum + manifest.addedRowsCount, 0),
-          addedFilesSize: manifests.reduce((sum, manifest) => sum + manifest.addedFilesSize, 0),
-          changedPartitionCount: manifests.reduce((sum, manifest) => sum + manifest.changedPartitionCount, 0),
-        },
-        parent,
-        extra,
-      );
-      const snapshot: Snapshot = {
-        snapshotId,
-        parentSnapshotId: parent?.snapshotId ?? null,
-        sequenceNumber,
-        timestampMs: Date.now(),
-        manifestList: manifestListLocation,
-        summary,
-        schemaId: metadata.currentSchemaId,
-      };
-      return {
-        requirements: [
-          { type: 'assert-table-uuid', uuid: metadata.tableUuid },
-          { type: 'assert-ref-snapshot-id', ref: branch, snapshotId: parent?.snapshotId ?? null },
-        ],
-        updates: [
-          { action: 'add-snapshot', snapshot },
-          { action: 'set-snapshot-ref', refName: branch, type: 'branch', snapshotId },
-        ],
-      };
     },
   };
 }
 
-async function manifestsOf(table: LoadedTable, snapshot: Snapshot): Promise<ManifestFile[]> {
-  if (snapshot.manifestList === null) {
-    throw new FloeError('unsupported', 'The branch head lists its manifests inline (format v1 without a manifest list)', { context: { table: table.metadataLocation } });
+/** The manifest list entry of a pre-written manifest in the snapshot that commits it. */
+export function manifestFileOf(manifest: ManifestToAppend, snapshotId: bigint, sequenceNumber: number): ReturnType<typeof inheritingManifestFile> {
+  return inheritingManifestFile({ ...manifest, content: manifest.content ?? 'data' }, snapshotId, sequenceNumber);
+}
+
+/** What appending these manifests adds, in summary terms. */
+export function appendedDelta(manifests: readonly ManifestToAppend[]): SummaryDelta {
+  const delta = {
+    addedDataFiles: 0,
+    addedRecords: 0,
+    addedFilesSize: 0,
+    addedDeleteFiles: 0,
+    addedPositionDeleteFiles: 0,
+    addedEqualityDeleteFiles: 0,
+    addedPositionDeletes: 0,
+    addedEqualityDeletes: 0,
+    changedPartitionCount: 0,
+  };
+  for (const manifest of manifests) {
+    delta.addedFilesSize += manifest.addedFilesSize;
+    delta.changedPartitionCount += manifest.changedPartitionCount;
+    if ((manifest.content ?? 'data') === 'data') {
+      delta.addedDataFiles += manifest.addedFilesCount;
+      delta.addedRecords += manifest.addedRowsCount;
+    } else {
+      delta.addedDeleteFiles += manifest.addedFilesCount;
+      delta.addedPositionDeleteFiles += manifest.deletes?.positionDeleteFiles ?? 0;
+      delta.addedEqualityDeleteFiles += manifest.deletes?.equalityDeleteFiles ?? 0;
+      delta.addedPositionDeletes += manifest.deletes?.positionDeletes ?? 0;
+      delta.addedEqualityDeletes += manifest.deletes?.equalityDeletes ?? 0;
+    }
   }
-  const bytes = await table.io.read(snapshot.manifestList);
-  return readManifestList(bytes, { location: snapshot.manifestList, formatVersion: table.metadata.formatVersion });
-}
-
-export function metadataDirectory(table: LoadedTable): string {
-  return `${table.metadata.location.replace(/\/+$/, '')}/metadata`;
-}
-
-export function dataDirectory(table: LoadedTable): string {
-  const configured = table.metadata.properties['write.data.path'];
-  return configured ? configured.replace(/\/+$/, '') : `${table.metadata.location.replace(/\/+$/, '')}/data`;
+  return delta;
 }

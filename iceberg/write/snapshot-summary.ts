@@ -10,6 +10,10 @@ export interface SummaryDelta {
   readonly removedFilesSize?: number;
   readonly addedDeleteFiles?: number;
   readonly removedDeleteFiles?: number;
+  readonly addedPositionDeleteFiles?: number;
+  readonly removedPositionDeleteFiles?: number;
+  readonly addedEqualityDeleteFiles?: number;
+  readonly removedEqualityDeleteFiles?: number;
   readonly addedPositionDeletes?: number;
   readonly removedPositionDeletes?: number;
   readonly addedEqualityDeletes?: number;
@@ -35,6 +39,10 @@ const PROPERTY_OF: Readonly<Record<keyof SummaryDelta, string>> = {
   removedFilesSize: 'removed-files-size',
   addedDeleteFiles: 'added-delete-files',
   removedDeleteFiles: 'removed-delete-files',
+  addedPositionDeleteFiles: 'added-position-delete-files',
+  removedPositionDeleteFiles: 'removed-position-delete-files',
+  addedEqualityDeleteFiles: 'added-equality-delete-files',
+  removedEqualityDeleteFiles: 'removed-equality-delete-files',
   addedPositionDeletes: 'added-position-deletes',
   removedPositionDeletes: 'removed-position-deletes',
   addedEqualityDeletes: 'added-equality-deletes',

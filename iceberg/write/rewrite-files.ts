@@ -1,0 +1,208 @@
+/**
+ * Rewrite (replace) a set of files by others in one snapshot, as compaction does (Java's
+ * RewriteFiles / OverwriteFiles). Manifests that hold a removed file are rewritten with that file
+ * DELETED (status 2, this snapshot's id) and their other live files EXISTING; every other manifest
+ * is carried over untouched, so files appended concurrently are kept.
+ *
+ * On every attempt, against the branch head it commits on: each removed file must still be live
+ * there, else the rewrite fails with a non-retryable `commit-conflict` naming the file; and, unless
+ * told not to, no delete file committed after the starting snapshot may apply to a removed data
+ * file (its rows would come back: Java's validateNoNewDeletesForDataFiles).
+ */
+import { randomUUID } from 'node:crypto';
+import type { LoadedTable } from '../catalog/catalog.js';
+import type { PreparedChange, TableChange } from '../commit/table-change.js';
+import { FloeError } from '../errors.js';
+import { partitionKey } from '../scan/partition-key.js';
+import { readManifest, writeManifest } from '../spec/manifest-avro.js';
+import type { DataFile, ManifestEntry, ManifestFile } from '../spec/manifest.js';
+import { specById } from '../spec/metadata.js';
+import type { SnapshotOperation } from '../spec/snapshot.js';
+import { MAIN_BRANCH } from '../spec/snapshot.js';
+import { writeAddedManifest } from './added-manifest.js';
+import { appendedDelta, manifestFileOf } from './fast-append.js';
+import type { ManifestToAppend } from './fast-append.js';
+import { produceSnapshot } from './snapshot-producer.js';
+import type { NewSnapshotContext } from './snapshot-producer.js';
+import type { SummaryDelta } from './snapshot-summary.js';
+import { metadataDirectory } from './table-locations.js';
+import { readAllManifestEntries, schemaForSpec } from './table-manifests.js';
+import type { ManifestContents } from './table-manifests.js';
+import { deleteApplies, deleteFilesAddedBy, snapshotsSince, unpartitionedSpecIds, unresolvableConflict } from './validation.js';
+import type { PlacedFile } from './validation.js';
+
+export interface RewriteFilesOptions {
+  readonly idempotencyKey?: string;
+  readonly branch?: string;
+  readonly summary?: Readonly<Record<string, string>>;
+  /** `replace` (the default) when the table's rows stay the same; `overwrite` when they change; `delete` when files only go. */
+  readonly operation?: Extract<SnapshotOperation, 'replace' | 'overwrite' | 'delete'>;
+  /**
+   * The snapshot the removed files were read from. Delete files committed after it are checked
+   * against the removed data files. Defaults to the branch head at the first attempt.
+   */
+  readonly startingSnapshotId?: bigint;
+  /** Check that no delete file added since the starting snapshot applies to a removed data file. Default true. */
+  readonly validateNoNewDeletes?: boolean;
+  /** For added files given as DataFiles: the spec they were written with (the default spec when absent). */
+  readonly specId?: number;
+}
+
+export function rewriteFiles(toDelete: readonly DataFile[], toAdd: ManifestToAppend | readonly ManifestToAppend[] | readonly DataFile[], options: RewriteFilesOptions = {}): TableChange {
+  const branch = options.branch ?? MAIN_BRANCH;
+  const removed = new Map(toDelete.map((file) => [file.filePath, file]));
+  const added = addedFilesSource(toAdd, options.specId);
+  if (removed.size === 0 && added.count === 0) throw new FloeError('invalid-input', 'A rewrite needs files to remove or files to add');
+  let attempt = 0;
+  let startingSnapshotId: bigint | null | undefined = options.startingSnapshotId;
+  return {
+    description: `rewrite ${removed.size} file(s) into ${added.count} file(s)`,
+    idempotencyKey: options.idempotencyKey,
+    branch,
+    async prepare(base: LoadedTable): Promise<PreparedChange> {
+      attempt += 1;
+      const head = base.metadata.refs[branch]?.snapshotId ?? (branch === MAIN_BRANCH ? base.metadata.currentSnapshotId : null);
+      if (startingSnapshotId === undefined) startingSnapshotId = head;
+      const starting = startingSnapshotId;
+      const addedManifests = await added.manifests(base);
+      return produceSnapshot(base, { branch, attempt, idempotencyKey: options.idempotencyKey, summary: options.summary, what: 'a rewrite' }, async (context) => {
+        const parentContents = await readAllManifestEntries(base, await context.parentManifests());
+        const rewrite = await rewriteManifests(context, parentContents, removed, attempt);
+        if (options.validateNoNewDeletes ?? true) await validateNoNewDeletes(context, starting, rewrite.removedEntries);
+        const addedFiles = await added.placedFiles(base);
+        return {
+          operation: options.operation ?? 'replace',
+          manifests: [...addedManifests.map((manifest) => manifestFileOf(manifest, context.snapshotId, context.sequenceNumber)), ...rewrite.manifests],
+          delta: rewriteDelta(rewrite.removedEntries, addedManifests, addedFiles),
+        };
+      });
+    },
+  };
+}
+
+interface Rewritten {
+  readonly manifests: ManifestFile[];
+  readonly removedEntries: PlacedFile[];
+}
+
+/** The parent's manifests with the removed files marked DELETED; fails when one is not live. */
+async function rewriteManifests(context: NewSnapshotContext, contents: readonly ManifestContents[], removed: ReadonlyMap<string, DataFile>, attempt: number): Promise<Rewritten> {
+  const { base } = context;
+  const found = new Set<string>();
+  const removedEntries: PlacedFile[] = [];
+  const manifests: ManifestFile[] = [];
+  const prefix = `${metadataDirectory(base)}/rewrite-${randomUUID()}-${attempt}`;
+  for (const [index, { manifest, specId, entries }] of contents.entries()) {
+    const live = entries.filter((entry) => entry.status !== 'deleted');
+    if (!live.some((entry) => removed.has(entry.dataFile.filePath))) {
+      manifests.push(manifest);
+      continue;
+    }
+    const rewritten: ManifestEntry[] = live.map((entry) => {
+      if (!removed.has(entry.dataFile.filePath)) return { ...entry, status: 'existing' };
+      found.add(entry.dataFile.filePath);
+      removedEntries.push({ file: entry.dataFile, specId, sequenceNumber: entry.sequenceNumber ?? 0 });
+      return { ...entry, status: 'deleted', snapshotId: context.snapshotId };
+    });
+    const spec = specById(base.metadata, specId);
+    if (!spec) throw new FloeError('corrupt', `Manifest ${manifest.manifestPath} has partition spec ${specId}, which the table does not`, { context: { table: base.metadataLocation, manifest: manifest.manifestPath } });
+    const written = writeManifest(rewritten, { formatVersion: base.metadata.formatVersion, spec, schema: schemaForSpec(base.metadata, spec), content: manifest.content, snapshotId: context.snapshotId });
+    const location = `${prefix}-m${index}.avro`;
+    await base.io.write(location, written.bytes, { ifAbsent: true });
+    manifests.push({
+      manifestPath: location,
+      manifestLength: written.bytes.length,
+      partitionSpecId: specId,
+      content: manifest.content,
+      sequenceNumber: context.sequenceNumber,
+      minSequenceNumber: written.minSequenceNumber ?? context.sequenceNumber,
+      addedSnapshotId: context.snapshotId,
+      addedFilesCount: written.addedFilesCount,
+      existingFilesCount: written.existingFilesCount,
+      deletedFilesCount: written.deletedFilesCount,
+      addedRowsCount: written.addedRowsCount,
+      existingRowsCount: written.existingRowsCount,
+      deletedRowsCount: written.deletedRowsCount,
+      partitions: written.partitions,
+      // v3: no first_row_id, so the manifest list writer assigns one; the entries keep their row ids
+      // because inheritance wrote each existing entry's first_row_id explicitly.
+      keyMetadata: null,
+    });
+  }
+  const missing = [...removed.keys()].filter((path) => !found.has(path));
+  if (missing.length > 0) {
+    const head = context.parent?.snapshotId;
+    throw unresolvableConflict(
+      `Cannot rewrite: file ${missing[0]} is no longer in the table at snapshot ${head ?? '(none)'}${missing.length > 1 ? ` (nor are ${missing.length - 1} other file(s) to remove)` : ''}; another commit removed or rewrote it`,
+      { table: base.metadataLocation, file: missing[0], snapshotId: head },
+    );
+  }
+  return { manifests, removedEntries };
+}
+
+async function validateNoNewDeletes(context: NewSnapshotContext, startingSnapshotId: bigint | null, removedEntries: readonly PlacedFile[]): Promise<void> {
+  const dataFiles = removedEntries.filter((entry) => entry.file.content === 'data');
+  if (dataFiles.length === 0 || context.parent?.snapshotId === startingSnapshotId) return;
+  const since = snapshotsSince(context.base, context.parent, startingSnapshotId, 'check for delete files added during the rewrite');
+  const deletes = await deleteFilesAddedBy(context.base, since);
+  const unpartitioned = unpartitionedSpecIds(context.base);
+  for (const deleteFile of deletes) {
+    const hit = dataFiles.find((dataFile) => deleteApplies(deleteFile, dataFile, unpartitioned));
+    if (hit) {
+      throw unresolvableConflict(
+        `Cannot rewrite: ${deleteFile.file.content} file ${deleteFile.file.filePath}, committed after snapshot ${startingSnapshotId}, applies to data file ${hit.file.filePath} that the rewrite removes; its deletes would be lost`,
+        { table: context.base.metadataLocation, file: hit.file.filePath, deleteFile: deleteFile.file.filePath },
+      );
+    }
+  }
+}
+
+function rewriteDelta(removedEntries: readonly PlacedFile[], addedManifests: readonly ManifestToAppend[], addedFiles: readonly PlacedFile[]): SummaryDelta {
+  const removedOf = (content: DataFile['content']): DataFile[] => removedEntries.filter((entry) => entry.file.content === content).map((entry) => entry.file);
+  const sum = (files: readonly DataFile[]): number => files.reduce((total, file) => total + file.recordCount, 0);
+  const [data, positions, equalities] = [removedOf('data'), removedOf('position-deletes'), removedOf('equality-deletes')];
+  const partitions = new Set([...removedEntries, ...addedFiles].map((entry) => partitionKey(entry.specId, entry.file.partition)));
+  return {
+    ...appendedDelta(addedManifests),
+    deletedDataFiles: data.length,
+    deletedRecords: sum(data),
+    removedFilesSize: removedEntries.reduce((total, entry) => total + entry.file.fileSizeInBytes, 0),
+    removedDeleteFiles: positions.length + equalities.length,
+    removedPositionDeleteFiles: positions.length,
+    removedPositionDeletes: sum(positions),
+    removedEqualityDeleteFiles: equalities.length,
+    removedEqualityDeletes: sum(equalities),
+    changedPartitionCount: partitions.size,
+  };
+}
+
+interface AddedFilesSource {
+  readonly count: number;
+  /** The manifests to add, written on first use when the caller gave files. */
+  manifests(base: LoadedTable): Promise<readonly ManifestToAppend[]>;
+  /** The added files with their spec, for the changed-partition count. */
+  placedFiles(base: LoadedTable): Promise<readonly PlacedFile[]>;
+}
+
+function addedFilesSource(toAdd: ManifestToAppend | readonly ManifestToAppend[] | readonly DataFile[], specId: number | undefined): AddedFilesSource {
+  const list: readonly (ManifestToAppend | DataFile)[] = Array.isArray(toAdd) ? toAdd : [toAdd as ManifestToAppend];
+  const givenFiles = list.length > 0 && 'filePath' in list[0]! ? (list as readonly DataFile[]) : undefined;
+  const givenManifests = givenFiles === undefined ? (list as readonly ManifestToAppend[]) : undefined;
+  let written: Promise<readonly ManifestToAppend[]> | undefined;
+  let placed: Promise<readonly PlacedFile[]> | undefined;
+  const manifests = (base: LoadedTable): Promise<readonly ManifestToAppend[]> =>
+    (written ??= givenManifests !== undefined ? Promise.resolve(givenManifests) : writeAddedManifest(base, givenFiles ?? [], `rewrite-${randomUUID()}`, specId === undefined ? {} : { specId }).then((manifest) => [manifest]));
+  return {
+    count: givenFiles?.length ?? (givenManifests ?? []).reduce((sum, manifest) => sum + manifest.addedFilesCount, 0),
+    manifests,
+    placedFiles: (base) =>
+      (placed ??= manifests(base).then(async (all) => {
+        const out: PlacedFile[] = [];
+        for (const manifest of all) {
+          const read = readManifest(await base.io.read(manifest.location), { location: manifest.location, specs: base.metadata.partitionSpecs, schemas: base.metadata.schemas });
+          for (const entry of read.entries) out.push({ file: entry.dataFile, specId: read.specId, sequenceNumber: 0 });
+        }
+        return out;
+      })),
+  };
+}
