@@ -4,6 +4,9 @@
  * negative decimals, non-ASCII and quote-holding strings, nulls in partition source columns.
  */
 import { quoteIdentifier, quoteLiteral } from '../../../../engine/sql.js';
+import { duckdbType } from '../../../../engine/types.js';
+import { jsonRoot } from '../../../../iceberg/spec/json.js';
+import { parsePrimitiveType } from '../../../../iceberg/spec/schema-json.js';
 
 export const WIDE_COLUMNS = {
   id: 'long',
@@ -81,28 +84,12 @@ export function wideRowsAsRead(rows: readonly Record<string, unknown>[]): Record
   }));
 }
 
-const DUCKDB_TYPES: Record<string, string> = {
-  long: 'BIGINT',
-  int: 'INTEGER',
-  string: 'VARCHAR',
-  'decimal(12, 3)': 'DECIMAL(12, 3)',
-  date: 'DATE',
-  timestamp: 'TIMESTAMP',
-  timestamptz: 'TIMESTAMPTZ',
-  binary: 'BLOB',
-  uuid: 'UUID',
-  float: 'FLOAT',
-  double: 'DOUBLE',
-  boolean: 'BOOLEAN',
-};
-
 /** A DuckDB query producing `rows` (wideRows' JSON cells) with the columns' Iceberg types. */
 export function rowsQuery(rows: readonly Record<string, unknown>[], columns: Readonly<Record<string, string>> = WIDE_COLUMNS): string {
   const names = Object.keys(columns);
   const cell = (name: string, value: unknown): string => {
     const icebergType = columns[name]!;
-    const duckType = DUCKDB_TYPES[icebergType];
-    if (duckType === undefined) throw new Error(`rowsQuery: no DuckDB type for ${icebergType}`);
+    const duckType = duckdbType(parsePrimitiveType(icebergType, jsonRoot('rowsQuery')));
     if (value === null || value === undefined) return `CAST(NULL AS ${duckType})`;
     if (icebergType === 'binary') return `from_base64(${quoteLiteral(String(value))})`;
     if (icebergType === 'boolean') return value === true ? 'true' : 'false';
