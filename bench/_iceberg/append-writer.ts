@@ -6,7 +6,7 @@
  *   tsx bench/_iceberg/append-writer.ts '<json WriterRequest>'
  *
  * Prints one JSON line per append ({"append": i, "snapshotId", "attempts", "alreadyCommitted",
- * "ms"}) and a last line {"done": true, ...}. Rows of append i of writer w: ids
+ * "ms", "startedAt", "endedAt"} — epoch ms) and a last line {"done": true, ...}. Rows of append i of writer w: ids
  * w * 1_000_000 + i * rowsPerAppend + k for k < rowsPerAppend, so every row is distinct.
  *
  * Test hook (FLOE_TEST_COMMIT_PAUSE=before-commit|after-commit with FLOE_TEST_COMMIT_PAUSE_KEY=<key>):
@@ -79,6 +79,7 @@ async function main(): Promise<void> {
   try {
     for (let append = request.first; append < request.first + request.count; append++) {
       const started = performance.now();
+      const startedAt = Date.now();
       const result = await appendQuery({
         catalog,
         engine,
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
       });
       attempts += result.attempts;
       process.stdout.write(
-        `${JSON.stringify({ append, snapshotId: String(result.snapshotId), attempts: result.attempts, alreadyCommitted: result.alreadyCommitted, ms: performance.now() - started })}\n`,
+        `${JSON.stringify({ append, snapshotId: String(result.snapshotId), attempts: result.attempts, alreadyCommitted: result.alreadyCommitted, ms: performance.now() - started, startedAt, endedAt: Date.now() })}\n`,
       );
     }
     process.stdout.write(`${JSON.stringify({ done: true, writer: request.writer, attempts })}\n`);
