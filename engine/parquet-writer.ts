@@ -243,7 +243,13 @@ async function runCopy(connection: DuckDBConnection, sql: string, target: string
   try {
     return await connection.runAndReadAll(sql);
   } catch (error) {
-    throw new FloeError('io', `DuckDB could not write Parquet to ${target}: ${(error as Error).message}`, { cause: error, context: { path: target }, retryable: false });
+    const message = (error as Error).message;
+    // A value the column's type cannot hold is the rows' fault, not the disk's: say so, so that a
+    // caller (an activity) reports bad input instead of a storage failure.
+    if (/^(Conversion|Constraint|Out of Range|Invalid Input) Error/.test(message)) {
+      throw new FloeError('invalid-input', `The rows to write do not fit the table's column types: ${message}`, { cause: error, context: { path: target } });
+    }
+    throw new FloeError('io', `DuckDB could not write Parquet to ${target}: ${message}`, { cause: error, context: { path: target }, retryable: false });
   }
 }
 

@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto';
 import { copyFile, link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FloeError } from '../errors.js';
 import type { FileInfo, FileIO, WriteOptions } from './file-io.js';
 
@@ -66,7 +65,7 @@ export class LocalFileIO implements FileIO {
       if (!isDirectory && !path.startsWith(root)) continue;
       const info = await stat(path).catch(() => undefined);
       if (info === undefined) continue; // deleted while listing
-      yield { location: asUri ? pathToFileURL(path).href : path, size: info.size, lastModifiedMs: Math.trunc(info.mtimeMs) };
+      yield { location: asUri ? `file://${path}` : path, size: info.size, lastModifiedMs: Math.trunc(info.mtimeMs) };
     }
   }
 
@@ -95,9 +94,21 @@ export class LocalFileIO implements FileIO {
   }
 }
 
-/** The file system path of a `file:` URI (`file:///a`, or Hadoop's `file:/a`) or plain path. */
+/**
+ * The file system path of a `file:` URI (`file:///a`, `file://localhost/a`, or Hadoop's `file:/a`)
+ * or plain path. The text after the scheme is the path as it is, never percent-decoded: pyiceberg
+ * and Java name files by the location string itself, and partition folders hold URL-encoded values
+ * (`name=o%27x`) that are literally part of the file's name on disk.
+ */
 export function localPath(location: string): string {
-  if (location.startsWith('file://')) return fileURLToPath(location);
+  if (location.startsWith('file://')) {
+    const rest = location.slice('file://'.length);
+    const path = rest.startsWith('/') ? rest : rest.startsWith('localhost/') ? rest.slice('localhost'.length) : undefined;
+    if (path === undefined) {
+      throw new FloeError('invalid-input', `${location} names a file on another host; a file: location must be file:///absolute/path`, { context: { location } });
+    }
+    return resolve(path);
+  }
   if (location.startsWith('file:')) return resolve(location.slice('file:'.length));
   return resolve(location);
 }

@@ -27,7 +27,14 @@ async function collect(prefix: string): Promise<string[]> {
 describe('LocalFileIO', () => {
   it('maps plain paths, file:/// URIs and Hadoop file:/ URIs to the same path', () => {
     assert.equal(localPath('/a/b c/d'), '/a/b c/d');
-    assert.equal(localPath('file:///a/b%20c/d'), '/a/b c/d');
+    assert.equal(localPath('file:///a/b c/d'), '/a/b c/d');
+    assert.equal(localPath('file://localhost/a/b'), '/a/b');
+  });
+
+  it('takes a file: URI literally, as pyiceberg and Java do: a partition folder name=o%27x is a folder of that name', () => {
+    assert.equal(localPath('file:///w/data/name=o%27quote%3B+x/f.parquet'), '/w/data/name=o%27quote%3B+x/f.parquet');
+    assert.equal(localPath('file:/w/data/name=%C3%BC/f.parquet'), '/w/data/name=%C3%BC/f.parquet');
+    assert.throws(() => localPath('file://otherhost/a'), /another host/);
     assert.equal(localPath('file:/a/b'), '/a/b');
   });
 
