@@ -15,6 +15,8 @@ export interface EntityRows {
    * (`row_number() OVER ()`), which is the file or VALUES order for a plain scan.
    */
   readonly ordinalColumn?: string;
+  /** The ordinal is the caller's bookkeeping, not data: leave it out of the result. */
+  readonly dropOrdinal?: boolean;
 }
 
 export interface FeatureViewSource {
@@ -157,7 +159,8 @@ async function pointInTimeParts(connection: DuckDBConnection, request: PointInTi
   }
 
   const select = (viewRelation: (index: number) => string, entityRelation: string): string => {
-    const outputs = [...entityColumns.map((column) => `e.${q(column.name)}`), ...features.map((feature) => `v${feature.view}.${q(feature.internal)} AS ${q(feature.output)}`)];
+    const kept = entity.dropOrdinal && entity.ordinalColumn !== undefined ? entityColumns.filter((column) => column.name !== entity.ordinalColumn) : entityColumns;
+    const outputs = [...kept.map((column) => `e.${q(column.name)}`), ...features.map((feature) => `v${feature.view}.${q(feature.internal)} AS ${q(feature.output)}`)];
     const joins = request.views.map((_, index) => `LEFT JOIN ${viewRelation(index)} AS v${index} ON v${index}.${q(ROW)} = e.${q(ROW)}`);
     return `SELECT ${outputs.join(', ')} FROM ${entityRelation} AS e ${joins.join(' ')} ORDER BY e.${q(ROW)}`;
   };
