@@ -132,6 +132,30 @@ describe('getHistoricalFeatures inputs and outputs', () => {
     });
   });
 
+  it('prunes data files by the entity keys when there are few of them', async () => {
+    await withWorkspace(async (workspace) => {
+      await createTable(
+        workspace,
+        'rides.driver_stats',
+        [
+          { name: 'driver', type: 'long' },
+          { name: 'event_ts', type: 'timestamptz' },
+          { name: 'conv_rate', type: 'double' },
+          { name: 'trips', type: 'int' },
+          { name: 'country', type: 'string' },
+        ],
+        [[[1n, at(0), 0.5, 1, 'NL'], [2n, at(0), 0.6, 2, 'NL']], [[100n, at(0), 0.7, 3, 'NL'], [200n, at(0), 0.8, 4, 'NL']]],
+      );
+      const entities = new arrow.Table({ driver_id: arrow.vectorFromArray([2n, 2n], new arrow.Int64()), event_timestamp: arrow.vectorFromArray([new Date(Number((T0 + H) / 1000n)), new Date(Number((T0 + H) / 1000n))], new arrow.TimestampMillisecond()) });
+      const job = getHistoricalFeatures(workspace.context(definitions()), { entities, features: ['stats:conv_rate'] });
+      assert.deepEqual(rows(await job.toArrow()).map((row) => row.conv_rate), [0.6, 0.6]);
+      assert.deepEqual([job.lastSummary!.views[0]!.prunedByKeys, job.lastSummary!.views[0]!.dataFiles, job.lastSummary!.views[0]!.dataFilesSkipped], [true, 1, 1], 'the file of drivers 100..200 is skipped by its key bounds');
+      const unpruned = getHistoricalFeatures(workspace.context(definitions()), { entities, features: ['stats:conv_rate'], keyPruningLimit: 0 });
+      assert.deepEqual(rows(await unpruned.toArrow()).map((row) => row.conv_rate), [0.6, 0.6]);
+      assert.deepEqual([unpruned.lastSummary!.views[0]!.prunedByKeys, unpruned.lastSummary!.views[0]!.dataFiles], [false, 2]);
+    });
+  });
+
   it('writes Parquet and a new Iceberg table without holding the result in JS', async () => {
     await withWorkspace(async (workspace) => {
       await driverStats(workspace);
