@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
+import { applyCommand } from './commands/apply.js';
 import { materializeCommand } from './commands/materialize.js';
+import { planCommand } from './commands/plan.js';
 import { workerCommand } from './commands/worker.js';
 import { EXIT_BAD_INPUT, reportError } from './output.js';
 
@@ -9,6 +11,8 @@ const program = new Command('floe')
   .exitOverride();
 
 materializeCommand(program);
+planCommand(program);
+applyCommand(program);
 workerCommand(program);
 
 try {

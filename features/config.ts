@@ -20,9 +20,23 @@ const temporalConfig = z
 
 const engineConfig = z
   .object({
+    /** DuckDB's memory_limit (e.g. `4GB`): past it, big joins and sorts spill to tempDirectory. */
     memoryLimit: z.string().optional(),
     threads: z.number().int().positive().optional(),
     tempDirectory: z.string().optional(),
+    /** Cap on spilled bytes (e.g. `50GB`). */
+    maxTempDirectorySize: z.string().optional(),
+  })
+  .strict();
+
+const registryConfig = z
+  .object({
+    /**
+     * Where `floe apply` keeps the versioned registry documents (`v00001.json`, …): a folder or
+     * s3:// prefix. Defaults to `<warehouse>/_floe_registry/<project>` for a SQL catalog; a REST
+     * catalog's warehouse is a name, not a location, so there it must be given.
+     */
+    location: z.string().min(1).optional(),
   })
   .strict();
 
@@ -34,6 +48,7 @@ export const projectConfigSchema = z
     temporal: temporalConfig.default({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'floe' }),
     engine: engineConfig.default({}),
     online: z.object({ namespace: z.string().default('floe_online') }).strict().default({ namespace: 'floe_online' }),
+    registry: registryConfig.default({}),
     /** The TypeScript module that exports the definitions, relative to floe.yaml. */
     definitions: z.string().default('features.ts'),
     /** Where workers keep scratch files and the object-store cache. */
@@ -70,7 +85,9 @@ function resolvePaths(config: ProjectConfig, directory: string): ProjectConfig {
   const { catalog: declared } = config;
   // A REST catalog's warehouse is a name the server knows, not a path.
   const catalog = declared.type === 'sql' ? { ...declared, uri: resolveSqlUri(declared.uri, local), ...(declared.warehouse === undefined ? {} : { warehouse: local(declared.warehouse) }) } : declared;
-  return { ...config, catalog, definitions: local(config.definitions), workDirectory: local(config.workDirectory) };
+  const registry = config.registry.location === undefined ? config.registry : { ...config.registry, location: local(config.registry.location) };
+  const engine = config.engine.tempDirectory === undefined ? config.engine : { ...config.engine, tempDirectory: local(config.engine.tempDirectory) };
+  return { ...config, catalog, engine, registry, definitions: local(config.definitions), workDirectory: local(config.workDirectory) };
 }
 
 /** A SQLite file named by a bare path is resolved like any local path; URIs are left as given. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Expression } from '../iceberg/expressions/expression.js';
 import { FloeError } from '../iceberg/errors.js';
 
 /**
@@ -18,13 +19,41 @@ const duration = z
   .strict();
 export type Duration = z.infer<typeof duration>;
 
+const tags = z.record(z.string(), z.string());
+
 const entitySchema = z
   .object({
     name,
     joinKeys: z.array(z.object({ name, type: valueType }).strict()).min(1),
     description: z.string().optional(),
+    tags: tags.optional(),
   })
   .strict();
+
+/**
+ * A filter literal as a definition holds it: JSON's own values, so a definition round-trips through
+ * the registry document unchanged. A Date becomes its ISO text and a bigint a number (when exact),
+ * both of which iceberg/expressions' `bind` accepts for timestamp and long columns.
+ */
+const filterLiteral = z.union([
+  z.string(),
+  z.number().refine((value) => Number.isFinite(value), 'must be a finite number'),
+  z.boolean(),
+  z.date().transform((value) => value.toISOString()),
+  z.bigint().refine((value) => Number.isSafeInteger(Number(value)), 'a bigint filter value must be within ±2^53').transform((value) => Number(value)),
+]);
+const columnName = z.string().min(1);
+/** iceberg/expressions' unbound Expression, checked in shape here and against the table when planned. */
+const filterSchema: z.ZodType<Expression> = z.lazy(() =>
+  z.union([
+    z.object({ op: z.enum(['true', 'false']) }).strict(),
+    z.object({ op: z.enum(['and', 'or']), args: z.array(filterSchema) }).strict(),
+    z.object({ op: z.literal('not'), arg: filterSchema }).strict(),
+    z.object({ op: z.enum(['isNull', 'notNull', 'isNaN', 'notNaN']), column: columnName }).strict(),
+    z.object({ op: z.enum(['eq', 'notEq', 'lt', 'ltEq', 'gt', 'gtEq', 'startsWith', 'notStartsWith']), column: columnName, value: filterLiteral }).strict(),
+    z.object({ op: z.enum(['in', 'notIn']), column: columnName, values: z.array(filterLiteral) }).strict(),
+  ]),
+) as z.ZodType<Expression>;
 
 const tableIdentifier = z.string().regex(/^[^.\s]+(\.[^.\s]+)+$/, 'must be "namespace.table"');
 
@@ -36,7 +65,13 @@ const sourceSchema = z
     createdTimestampField: z.string().min(1).optional(),
     /** Source column name → feature or key name, for sources whose columns are named differently. */
     fieldMapping: z.record(z.string(), z.string()).optional(),
+    /**
+     * Only rows matching this filter belong to the source (over the table's own column names). It
+     * prunes files too, as any Iceberg scan filter does.
+     */
+    filter: filterSchema.optional(),
     description: z.string().optional(),
+    tags: tags.optional(),
   })
   .strict();
 
@@ -45,11 +80,14 @@ const onlineSchema = z
     enabled: z.boolean().default(true),
     /** The online table; `<online namespace>.<view name>` when absent. */
     table: tableIdentifier.optional(),
+    /** Partition by bucket(buckets, first join key); off only for an hour-partitioned table. */
+    bucketed: z.boolean().default(true),
     buckets: z.number().int().min(1).max(1_000_000).default(256),
-    /** Also partition by hour(event_ts), for views with many updates per entity. */
+    /** Also (or, with `bucketed: false`, only) partition by hour(event_ts), for views with many updates per entity. */
     hourly: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .refine((online) => online.bucketed || online.hourly, { message: 'an online table is partitioned by bucket, by hour or both: set bucketed or hourly', path: ['bucketed'] });
 
 const featureViewSchema = z
   .object({
@@ -58,9 +96,26 @@ const featureViewSchema = z
     source: name,
     features: z.array(z.object({ name, type: valueType, description: z.string().optional() }).strict()).min(1),
     ttl: duration.optional(),
-    online: onlineSchema.default({ enabled: true, buckets: 256, hourly: false }),
-    tags: z.record(z.string(), z.string()).default({}),
+    online: onlineSchema.default({ enabled: true, bucketed: true, buckets: 256, hourly: false }),
+    tags: tags.default({}),
     description: z.string().optional(),
+    owner: z.string().optional(),
+  })
+  .strict();
+
+/** `view` (all its features), `view:feature`, or `{ featureView, features? }`. */
+const featureReference = z.union([
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(:[A-Za-z_][A-Za-z0-9_]*)?$/, 'must be "view" or "view:feature"'),
+  z.object({ featureView: name, features: z.array(name).min(1).optional() }).strict(),
+]);
+
+const featureServiceSchema = z
+  .object({
+    name,
+    features: z.array(featureReference).min(1),
+    description: z.string().optional(),
+    tags: tags.default({}),
+    owner: z.string().optional(),
   })
   .strict();
 
@@ -68,6 +123,17 @@ export type EntityDefinition = z.infer<typeof entitySchema> & { readonly kind: '
 export type IcebergSourceDefinition = z.infer<typeof sourceSchema> & { readonly kind: 'source' };
 export type FeatureViewDefinition = z.infer<typeof featureViewSchema> & { readonly kind: 'featureView' };
 export type FeatureViewInput = z.input<typeof featureViewSchema>;
+/** A named group of features, as in Feast: what a model is trained on and served with. */
+export type FeatureServiceDefinition = { readonly kind: 'featureService'; readonly name: string; readonly features: readonly FeatureViewProjection[] } & Omit<z.infer<typeof featureServiceSchema>, 'features' | 'name'>;
+/** Some features of one view; all of them when `features` is absent. */
+export interface FeatureViewProjection {
+  readonly featureView: string;
+  readonly features?: readonly string[];
+}
+export type FeatureServiceInput = Omit<z.input<typeof featureServiceSchema>, 'features'> & {
+  readonly features: readonly (z.input<typeof featureReference> | FeatureViewDefinition)[];
+};
+export type FilterExpression = Expression;
 
 /** Columns every online table has besides keys and features. */
 export const ONLINE_EVENT_TS = 'event_ts';
@@ -94,6 +160,33 @@ export function defineFeatureView(input: FeatureViewInput): FeatureViewDefinitio
     seen.add(feature.name);
   }
   return { kind: 'featureView', ...view };
+}
+
+/**
+ * A feature service: the features of a model, by view. `features` takes view definitions (all
+ * their features), `"view"`, `"view:feature"` or `{ featureView, features }`; references to the
+ * same view merge in order. Whether the views and features exist is checked by the Registry.
+ */
+export function defineFeatureService(input: FeatureServiceInput): FeatureServiceDefinition {
+  const plain = { ...input, features: input.features.map((item) => (typeof item === 'object' && 'kind' in item && item.kind === 'featureView' ? item.name : item)) };
+  const service = parse(featureServiceSchema, plain, 'feature service');
+  const byView = new Map<string, string[] | undefined>();
+  for (const reference of service.features) {
+    const { featureView, features } = typeof reference === 'string' ? splitReference(reference) : reference;
+    if (!byView.has(featureView)) byView.set(featureView, features === undefined ? undefined : [...features]);
+    else {
+      const known = byView.get(featureView);
+      // `view` means every feature: it wins over any listed subset.
+      byView.set(featureView, known === undefined || features === undefined ? undefined : [...new Set([...known, ...features])]);
+    }
+  }
+  const features: FeatureViewProjection[] = [...byView].map(([featureView, names]) => (names === undefined ? { featureView } : { featureView, features: names }));
+  return { kind: 'featureService', ...service, features };
+}
+
+function splitReference(reference: string): FeatureViewProjection {
+  const [featureView, feature] = reference.split(':') as [string, string | undefined];
+  return feature === undefined ? { featureView } : { featureView, features: [feature] };
 }
 
 export function durationSeconds(value: Duration | undefined): number | null {

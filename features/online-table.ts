@@ -42,8 +42,9 @@ export function onlineTableLayout(registry: Registry, view: FeatureViewDefinitio
   const fields = [...keyFields, ...featureFields, field(ONLINE_EVENT_TS, 'timestamptz', true), field(ONLINE_CREATED_TS, 'timestamptz', false), field(ONLINE_MATERIALIZED_AT, 'timestamptz', true)];
   const bucketSource = keyFields[0]!;
   const eventTs = fields.find((candidate) => candidate.name === ONLINE_EVENT_TS)!;
-  const partitionFields = [{ sourceId: bucketSource.id, fieldId: 1000, name: `${bucketSource.name}_bucket`, transform: `bucket[${view.online.buckets}]` }];
-  if (view.online.hourly) partitionFields.push({ sourceId: eventTs.id, fieldId: 1001, name: `${ONLINE_EVENT_TS}_hour`, transform: 'hour' });
+  const partitionFields: { sourceId: number; fieldId: number; name: string; transform: string }[] = [];
+  if (view.online.bucketed) partitionFields.push({ sourceId: bucketSource.id, fieldId: 1000, name: `${bucketSource.name}_bucket`, transform: `bucket[${view.online.buckets}]` });
+  if (view.online.hourly) partitionFields.push({ sourceId: eventTs.id, fieldId: 1000 + partitionFields.length, name: `${ONLINE_EVENT_TS}_hour`, transform: 'hour' });
   return {
     identifier: registry.onlineTableOf(view),
     schema: { schemaId: 0, identifierFieldIds: [], fields },
@@ -80,7 +81,7 @@ function checkLayout(table: LoadedTable, layout: OnlineTableLayout): LoadedTable
     if (!found || found.type !== wanted.type) {
       throw new FloeError(
         'invalid-input',
-        `Online table ${formatTableIdentifier(layout.identifier)} has no column ${wanted.name} of type ${String(wanted.type)}${found ? ` (it is ${JSON.stringify(found.type)})` : ''}; apply the feature view's definition to evolve it`,
+        `Online table ${formatTableIdentifier(layout.identifier)} has no column ${wanted.name} of type ${String(wanted.type)}${found ? ` (it is ${JSON.stringify(found.type)})` : ''}; run \`floe apply\` to evolve it to the feature view's definition`,
         { context: { table: formatTableIdentifier(layout.identifier), column: wanted.name } },
       );
     }

@@ -19,7 +19,13 @@ export async function loadProject(directory: string, env: NodeJS.ProcessEnv = pr
   const root = path.resolve(directory);
   const config = await readProjectConfig(path.join(root, PROJECT_FILE), env);
   const definitions = await importDefinitions(config.definitions);
-  return { directory: root, config, registry: new Registry(definitions, { onlineNamespace: config.online.namespace }) };
+  try {
+    return { directory: root, config, registry: new Registry(definitions, { onlineNamespace: config.online.namespace }) };
+  } catch (error) {
+    // Cross-references are checked once every definition is known: name the file they came from.
+    if (FloeError.is(error)) throw new FloeError(error.kind, `${config.definitions}: ${error.detail}`, { context: { ...error.context, file: config.definitions }, cause: error });
+    throw error;
+  }
 }
 
 async function importDefinitions(file: string): Promise<Definition[]> {
@@ -31,7 +37,7 @@ async function importDefinitions(file: string): Promise<Definition[]> {
   }
   const found = Object.values(module).flatMap((value) => (Array.isArray(value) ? value : [value])).filter(isDefinition);
   if (found.length === 0) {
-    throw new FloeError('invalid-input', `${file} exports no definitions; export the results of defineEntity, defineIcebergSource and defineFeatureView`, { context: { file } });
+    throw new FloeError('invalid-input', `${file} exports no definitions; export the results of defineEntity, defineIcebergSource, defineFeatureView and defineFeatureService`, { context: { file } });
   }
   return [...new Set(found)];
 }
@@ -39,5 +45,5 @@ async function importDefinitions(file: string): Promise<Definition[]> {
 function isDefinition(value: unknown): value is Definition {
   if (!value || typeof value !== 'object' || !('kind' in value)) return false;
   const kind = (value as { kind: unknown }).kind;
-  return kind === 'entity' || kind === 'source' || kind === 'featureView';
+  return kind === 'entity' || kind === 'source' || kind === 'featureView' || kind === 'featureService';
 }

@@ -1,0 +1,151 @@
+// Point-in-time correct training sets: 1M entity rows against 3 feature views of 10M rows each
+// over 30 days, 5 features each (--quick: a tenth). Floe (getHistoricalFeatures over Iceberg
+// tables, written to Parquet), Feast's offline store on the same Parquet data files (its DuckDB
+// store when it installs, else its file store) and a hand-written DuckDB ASOF query on the same
+// files (the floor). Each runs in its own process, so peak memory (max RSS) is its own. The
+// results are compared row for row, so a fast wrong answer cannot pass as a win.
+import { spawn } from 'node:child_process';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Engine } from '../engine/duckdb.js';
+import { quoteLiteral } from '../engine/sql.js';
+import { repoRoot } from '../scripts/services/paths.js';
+import { pythonOracle } from '../test/support/services.js';
+import type { BenchmarkOptions } from './run.js';
+import { benchData, featureName, FEATURES, SCALES, TTL_DAYS, VIEWS } from './_pit/data.js';
+import type { BenchData } from './_pit/data.js';
+import { feastEnvironment } from './_pit/feast-env.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const MEMORY_LIMIT = '8GB';
+const log = (line: string): void => console.error(`[pit] ${line}`);
+
+interface Measured {
+  readonly seconds: number;
+  readonly rows: number;
+  readonly maxRssKb: number;
+}
+
+export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
+  const scale = options.quick ? SCALES.quick : SCALES.full;
+  const root = path.join(repoRoot, '.floe', 'bench');
+  const data = await benchData(root, scale, log);
+  const out = path.join(data.directory, 'out');
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  const floeOut = path.join(out, 'floe.parquet');
+  const floorOut = path.join(out, 'floor.parquet');
+  const feastOut = path.join(out, 'feast.parquet');
+
+  // Floe and the floor alternate, twice each, and keep their best time: the machine is shared.
+  const floeRuns: Measured[] = [];
+  const floorRuns: Measured[] = [];
+  for (let round = 0; round < 2; round++) {
+    log(`round ${round + 1}: Floe`);
+    floeRuns.push(await node('floe-run.ts', { data, output: floeOut, memoryLimit: MEMORY_LIMIT }));
+    log(`round ${round + 1}: floor (hand-written DuckDB ASOF)`);
+    floorRuns.push(await node('floor-run.ts', { data, output: floorOut, memoryLimit: MEMORY_LIMIT }));
+  }
+  const floe = best(floeRuns);
+  const floor = best(floorRuns);
+
+  const python = pythonOracle().python;
+  const feastEnv = feastEnvironment(python, log);
+  log(`Feast (${feastEnv.store} offline store)`);
+  const feast = await runFeast(python, feastEnv, data, feastOut);
+
+  const agreement = await compare(floeOut, floorOut, feastOut);
+  const figures: Record<string, unknown> = {
+    entity_rows: scale.entityRows,
+    feature_rows_per_view: scale.featureRows,
+    views: VIEWS.length,
+    features_per_view: FEATURES.length,
+    floe_s: round3(floe.seconds),
+    floor_s: round3(floor.seconds),
+    feast_s: round3(feast.seconds),
+    feast_store: feastEnv.store,
+    floe_runs_s: floeRuns.map((one) => round3(one.seconds)),
+    floor_runs_s: floorRuns.map((one) => round3(one.seconds)),
+    floe_peak_mb: Math.round(floe.maxRssKb / 1024),
+    floor_peak_mb: Math.round(floor.maxRssKb / 1024),
+    feast_peak_mb: Math.round(feast.maxRssKb / 1024),
+    duckdb_memory_limit: MEMORY_LIMIT,
+    floe_rows: floe.rows,
+    feast_rows: feast.rows,
+    rows_differing_from_floor: agreement.floor,
+    feast_rows_differing_from_floe: agreement.feast,
+    vs_feast: round3(floe.seconds / feast.seconds),
+    vs_floor: round3(floe.seconds / floor.seconds),
+  };
+  return figures;
+}
+
+function best(runs: readonly Measured[]): Measured {
+  return runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+async function node(script: string, input: unknown): Promise<Measured> {
+  const { stdout } = await child(process.execPath, ['--import', 'tsx', path.join(here, '_pit', script), JSON.stringify(input)], process.env);
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Measured;
+}
+
+async function runFeast(python: string, feastEnv: { store: string; env: NodeJS.ProcessEnv }, data: BenchData, output: string): Promise<Measured> {
+  const request = {
+    entities: [{ name: 'driver', join_keys: [{ name: 'driver_id', type: 'long' }] }],
+    feature_views: VIEWS.map((view) => ({
+      name: view,
+      entities: ['driver'],
+      path: feastEnv.store === 'duckdb' ? `${data.folders[view]}/*.parquet` : data.folders[view],
+      timestamp_field: 'event_timestamp',
+      created_timestamp_field: 'created',
+      ttl_seconds: TTL_DAYS * 86_400,
+      features: FEATURES.map((index) => ({ name: featureName(view, index), type: 'double' })),
+    })),
+    entity_parquet: data.entities,
+    features: VIEWS.flatMap((view) => FEATURES.map((index) => `${view}:${featureName(view, index)}`)),
+    full_feature_names: false,
+    offline_store: feastEnv.store,
+    output_parquet: output,
+  };
+  const { stdout } = await child(python, [path.join(repoRoot, 'test', 'oracles', 'feast_historical.py')], feastEnv.env, JSON.stringify(request));
+  const reply = JSON.parse(stdout) as { seconds: number; rows_written: number; max_rss_kb: number };
+  return { seconds: reply.seconds, rows: reply.rows_written, maxRssKb: reply.max_rss_kb };
+}
+
+/** Rows (by request id) whose features differ from Floe's, counting a missing row as differing. */
+async function compare(floeOut: string, floorOut: string, feastOut: string): Promise<{ floor: number; feast: number }> {
+  const engine = await Engine.create({ threads: 2, memoryLimit: '4GB' });
+  try {
+    return await engine.withConnection(async (connection) => {
+      const columns = ['request_id', ...VIEWS.flatMap((view) => FEATURES.map((index) => featureName(view, index)))].join(', ');
+      const differing = async (other: string) => {
+        const sql = `SELECT count(*) FROM (SELECT ${columns} FROM read_parquet(${quoteLiteral(other)}) EXCEPT ALL SELECT ${columns} FROM read_parquet(${quoteLiteral(floeOut)}))`;
+        return Number((await connection.runAndReadAll(sql)).getRows()[0]?.[0] ?? 0);
+      };
+      const missingFromFloor = Number(
+        (await connection.runAndReadAll(`SELECT count(*) FROM (SELECT ${columns} FROM read_parquet(${quoteLiteral(floeOut)}) EXCEPT ALL SELECT ${columns} FROM read_parquet(${quoteLiteral(floorOut)}))`)).getRows()[0]?.[0] ?? 0,
+      );
+      return { floor: (await differing(floorOut)) + missingFromFloor, feast: await differing(feastOut) };
+    });
+  } finally {
+    engine.close();
+  }
+}
+
+function child(command: string, args: readonly string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<{ stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const process_ = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    process_.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    process_.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    process_.once('error', reject);
+    process_.once('exit', (code) => (code === 0 ? resolve({ stdout }) : reject(new Error(`${path.basename(args[args.length - 1]?.startsWith('{') ? (args[args.length - 2] ?? command) : (args[0] ?? command))} failed (exit ${String(code)}):\n${stderr.slice(-4000)}`))));
+    process_.stdin.end(stdin ?? '');
+  });
+}

@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { loadProject } from '../../features/project.js';
+import { applyDefinitions } from '../../features/registry-store/apply.js';
+import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
+import { printResult } from '../output.js';
+import { describePlan } from './plan.js';
+
+export function applyCommand(program: Command): void {
+  program
+    .command('apply')
+    .description('Store the definitions as the next registry version and create or evolve the online tables')
+    .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
+    .option('--json', 'print the result as JSON')
+    .action(async (options: { project: string; json?: boolean }) => {
+      const project = await loadProject(options.project);
+      const catalog = await loadCatalog(project.config.catalog);
+      try {
+        const result = await applyDefinitions({ config: project.config, registry: project.registry, catalog });
+        printResult(result, options, () => describePlan(result) + (result.written ? `\nWrote ${result.written}` : '\nNothing to apply'));
+      } finally {
+        await catalog.close();
+      }
+    });
+}

@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import { loadProject } from '../../features/project.js';
+import type { ApplyPlan, ApplyResult } from '../../features/registry-store/apply.js';
+import { planApply } from '../../features/registry-store/apply.js';
+import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
+import { printResult } from '../output.js';
+
+export function planCommand(program: Command): void {
+  program
+    .command('plan')
+    .description('Show what `floe apply` would change: definitions against the stored registry, and the online tables')
+    .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
+    .option('--json', 'print the plan as JSON')
+    .action(async (options: { project: string; json?: boolean }) => {
+      const project = await loadProject(options.project);
+      const catalog = await loadCatalog(project.config.catalog);
+      try {
+        const plan = await planApply({ config: project.config, registry: project.registry, catalog });
+        printResult(plan, options, () => describePlan(plan));
+        // Problems are reported, and make the exit code say the definitions cannot be applied.
+        if (plan.problems.length > 0) process.exitCode = 2;
+      } finally {
+        await catalog.close();
+      }
+    });
+}
+
+/** The plan as a person reads it: `+` add or create, `~` change, `-` remove. */
+export function describePlan(plan: ApplyPlan | ApplyResult): string {
+  const lines: string[] = [];
+  const applied = 'version' in plan;
+  const target = applied ? plan.version : plan.fromVersion + 1;
+  const nothing = plan.changes.length === 0 && plan.onlineTables.every((table) => table.action === 'unchanged');
+  lines.push(`Registry ${plan.registryLocation}: ${plan.fromVersion === 0 ? 'nothing applied yet' : `v${plan.fromVersion}`}${nothing && plan.fromVersion > 0 ? ', up to date' : ` → v${target}${applied ? ' (written)' : ''}`}`);
+  const kinds = { entity: 'entity', source: 'source', featureView: 'feature view', featureService: 'feature service' } as const;
+  for (const change of plan.changes) {
+    const mark = change.change === 'add' ? '+' : change.change === 'remove' ? '-' : '~';
+    const details: string[] = [];
+    if (change.featuresAdded?.length) details.push(`features added: ${change.featuresAdded.join(', ')}`);
+    if (change.featuresRemoved?.length) details.push(`features removed: ${change.featuresRemoved.join(', ')}`);
+    if (change.fields && details.length === 0) details.push(`changed: ${change.fields.join(', ')}`);
+    lines.push(`  ${mark} ${kinds[change.kind]} ${change.name}${details.length > 0 ? ` (${details.join('; ')})` : ''}`);
+  }
+  if (plan.onlineTables.length > 0) lines.push('Online tables:');
+  for (const table of plan.onlineTables) {
+    if (table.action === 'create') lines.push(`  + ${table.table}: create (${table.columns.join(', ')})`);
+    else if (table.action === 'unchanged') lines.push(`    ${table.table}: unchanged`);
+    else {
+      const parts = [
+        ...table.add.map((column) => `add column ${column.name} ${column.type}`),
+        ...table.promote.map((column) => `promote ${column.name} ${column.from} → ${column.type}`),
+        ...table.drop.map((column) => `drop column ${column}`),
+      ];
+      lines.push(`  ~ ${table.table}: ${parts.join(', ')}`);
+    }
+  }
+  if (plan.problems.length > 0) lines.push('Problems (nothing can be applied until they are fixed):', ...plan.problems.map((problem) => `  ! ${problem}`));
+  return lines.join('\n');
+}

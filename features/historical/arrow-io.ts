@@ -1,0 +1,185 @@
+import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
+import { DuckDBBlobValue, DuckDBDateValue, DuckDBTimestampNanosecondsValue, DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBTypeId } from '@duckdb/node-api';
+import * as arrow from 'apache-arrow';
+import { quoteIdentifier as q } from '../../engine/sql.js';
+import { FloeError } from '../../iceberg/errors.js';
+
+/**
+ * Arrow tables in and out of DuckDB without an Arrow extension (none is bundled, and nothing may be
+ * downloaded): entity rows are appended row by row into a temporary table; results are read back
+ * column by column into Arrow vectors. Timestamps travel as their raw integers, never through JS
+ * numbers of milliseconds, so microseconds survive both ways.
+ */
+
+type ColumnKind = 'boolean' | 'int' | 'bigint' | 'float' | 'double' | 'string' | 'date' | 'timestamp' | 'timestamptz' | 'binary';
+
+interface ColumnPlan {
+  readonly name: string;
+  readonly kind: ColumnKind;
+  readonly sqlType: string;
+  /** For timestamps: the Arrow column's unit. */
+  readonly unitScale: 'second' | 'milli' | 'micro' | 'nano';
+}
+
+/** Copies an Arrow table into a new temporary DuckDB table, with `ordinalColumn` numbering the rows 0..n-1 in order. */
+export async function loadArrowTable(connection: DuckDBConnection, table: arrow.Table, name: string, ordinalColumn: string): Promise<void> {
+  const plans = table.schema.fields.map((field) => columnPlan(field));
+  const columns = [...plans.map((plan) => `${q(plan.name)} ${plan.sqlType}`), `${q(ordinalColumn)} BIGINT`];
+  await connection.run(`CREATE OR REPLACE TEMP TABLE ${q(name)} (${columns.join(', ')})`);
+  const appender = await connection.createAppender(name, 'main', 'temp');
+  try {
+    const vectors = plans.map((plan) => table.getChild(plan.name) as arrow.Vector);
+    const readers = plans.map((plan, index) => valueReader(plan, vectors[index]!));
+    for (let row = 0; row < table.numRows; row++) {
+      for (let column = 0; column < plans.length; column++) readers[column]!(row, appender);
+      appender.appendBigInt(BigInt(row));
+      appender.endRow();
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+}
+
+type Appender = Awaited<ReturnType<DuckDBConnection['createAppender']>>;
+
+function columnPlan(field: arrow.Field): ColumnPlan {
+  const type = field.type as arrow.DataType;
+  const plan = (kind: ColumnKind, sqlType: string, unitScale: ColumnPlan['unitScale'] = 'micro'): ColumnPlan => ({ name: field.name, kind, sqlType, unitScale });
+  if (arrow.DataType.isBool(type)) return plan('boolean', 'BOOLEAN');
+  if (arrow.DataType.isInt(type)) return type.bitWidth === 64 || (!type.isSigned && type.bitWidth === 32) ? plan('bigint', type.isSigned ? 'BIGINT' : 'UBIGINT') : plan('int', 'BIGINT');
+  if (arrow.DataType.isFloat(type)) return type.precision === arrow.Precision.DOUBLE ? plan('double', 'DOUBLE') : plan('float', 'FLOAT');
+  if (arrow.DataType.isUtf8(type) || arrow.DataType.isLargeUtf8(type)) return plan('string', 'VARCHAR');
+  if (arrow.DataType.isDictionary(type) && (arrow.DataType.isUtf8(type.dictionary) || arrow.DataType.isLargeUtf8(type.dictionary))) return plan('string', 'VARCHAR');
+  if (arrow.DataType.isBinary(type) || arrow.DataType.isLargeBinary(type)) return plan('binary', 'BLOB');
+  if (arrow.DataType.isDate(type)) return plan('date', 'DATE');
+  if (arrow.DataType.isTimestamp(type)) {
+    const scale = ({ [arrow.TimeUnit.SECOND]: 'second', [arrow.TimeUnit.MILLISECOND]: 'milli', [arrow.TimeUnit.MICROSECOND]: 'micro', [arrow.TimeUnit.NANOSECOND]: 'nano' } as const)[type.unit];
+    // Nanoseconds keep their precision here; the join floors them to µs like every other input.
+    const sqlType = type.unit === arrow.TimeUnit.NANOSECOND ? 'TIMESTAMP_NS' : type.timezone ? 'TIMESTAMPTZ' : 'TIMESTAMP';
+    return plan(type.timezone ? 'timestamptz' : 'timestamp', sqlType, scale);
+  }
+  throw new FloeError('invalid-input', `Entity column ${JSON.stringify(field.name)} has Arrow type ${String(type)}, which Floe does not read; cast it to a number, string, boolean, date or timestamp`, {
+    context: { column: field.name },
+  });
+}
+
+function valueReader(plan: ColumnPlan, vector: arrow.Vector): (row: number, appender: Appender) => void {
+  const isNull = (row: number): boolean => !vector.isValid(row);
+  switch (plan.kind) {
+    case 'boolean':
+      return (row, a) => (isNull(row) ? a.appendNull() : a.appendBoolean(Boolean(vector.get(row))));
+    case 'int':
+      return (row, a) => (isNull(row) ? a.appendNull() : a.appendBigInt(BigInt(vector.get(row) as number)));
+    case 'bigint':
+      return plan.sqlType === 'UBIGINT'
+        ? (row, a) => (isNull(row) ? a.appendNull() : a.appendUBigInt(BigInt(vector.get(row) as number | bigint)))
+        : (row, a) => (isNull(row) ? a.appendNull() : a.appendBigInt(BigInt(vector.get(row) as number | bigint)));
+    case 'float':
+      return (row, a) => (isNull(row) ? a.appendNull() : a.appendFloat(vector.get(row) as number));
+    case 'double':
+      return (row, a) => (isNull(row) ? a.appendNull() : a.appendDouble(vector.get(row) as number));
+    case 'string':
+      return (row, a) => (isNull(row) ? a.appendNull() : a.appendVarchar(String(vector.get(row))));
+    case 'binary':
+      return (row, a) => (isNull(row) ? a.appendNull() : a.appendBlob(vector.get(row) as Uint8Array));
+    case 'date':
+      // Arrow JS gives dates as milliseconds since the epoch (a whole number of days).
+      return (row, a) => (isNull(row) ? a.appendNull() : a.appendDate(new DuckDBDateValue(Math.floor((vector.get(row) as number) / 86_400_000))));
+    case 'timestamp':
+    case 'timestamptz': {
+      const raw = rawInt64(vector);
+      if (plan.unitScale === 'nano') return (row, a) => (isNull(row) ? a.appendNull() : a.appendTimestampNanoseconds(new DuckDBTimestampNanosecondsValue(raw(row))));
+      const toMicros = plan.unitScale === 'second' ? (value: bigint) => value * 1_000_000n : plan.unitScale === 'milli' ? (value: bigint) => value * 1_000n : (value: bigint) => value;
+      return plan.kind === 'timestamptz'
+        ? (row, a) => (isNull(row) ? a.appendNull() : a.appendTimestampTZ(new DuckDBTimestampTZValue(toMicros(raw(row)))))
+        : (row, a) => (isNull(row) ? a.appendNull() : a.appendTimestamp(new DuckDBTimestampValue(toMicros(raw(row)))));
+    }
+  }
+}
+
+/** A 64-bit column's raw integers by row, across the vector's chunks (sliced chunks' values start at their offset already). */
+function rawInt64(vector: arrow.Vector): (row: number) => bigint {
+  const starts: number[] = [];
+  let start = 0;
+  for (const data of vector.data) {
+    starts.push(start);
+    start += data.length;
+  }
+  let chunk = 0;
+  return (row) => {
+    if (row < starts[chunk]! || row >= starts[chunk]! + vector.data[chunk]!.length) chunk = starts.findLastIndex((value) => value <= row);
+    const values = vector.data[chunk]!.values as unknown as BigInt64Array | Int32Array;
+    const value = values[row - starts[chunk]!]!;
+    return typeof value === 'bigint' ? value : BigInt(value);
+  };
+}
+
+/** Runs a query and returns its result as an Arrow table (the whole result is in memory: it is what was asked for). */
+export async function queryToArrow(connection: DuckDBConnection, sql: string): Promise<arrow.Table> {
+  const reader = await connection.runAndReadAll(sql);
+  const names = reader.columnNames();
+  const types = reader.columnTypes();
+  const columns = reader.getColumns();
+  const vectors: Record<string, arrow.Vector> = {};
+  names.forEach((name, index) => {
+    vectors[name] = toArrowVector(columns[index] ?? [], types[index]!);
+  });
+  return new arrow.Table(vectors);
+}
+
+function toArrowVector(values: readonly unknown[], type: DuckDBType): arrow.Vector {
+  const length = values.length;
+  const fixed64 = (arrowType: arrow.DataType, toBigint: (value: unknown) => bigint): arrow.Vector => {
+    const data = new BigInt64Array(length);
+    const validity = new Uint8Array(Math.ceil(length / 8));
+    let nullCount = 0;
+    values.forEach((value, index) => {
+      if (value === null || value === undefined) nullCount++;
+      else {
+        data[index] = toBigint(value);
+        validity[index >> 3]! |= 1 << (index & 7);
+      }
+    });
+    return arrow.makeVector(arrow.makeData({ type: arrowType as arrow.Int64, length, nullCount, nullBitmap: nullCount > 0 ? validity : null, data } as never));
+  };
+  switch (type.typeId) {
+    case DuckDBTypeId.BOOLEAN:
+      return arrow.vectorFromArray(values as (boolean | null)[], new arrow.Bool());
+    case DuckDBTypeId.TINYINT:
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.UTINYINT:
+    case DuckDBTypeId.USMALLINT:
+      return arrow.vectorFromArray(values as (number | null)[], new arrow.Int32());
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UINTEGER:
+      return fixed64(new arrow.Int64(), (value) => BigInt(value as bigint | number));
+    case DuckDBTypeId.FLOAT:
+      return arrow.vectorFromArray(values as (number | null)[], new arrow.Float32());
+    case DuckDBTypeId.DOUBLE:
+      return arrow.vectorFromArray(values as (number | null)[], new arrow.Float64());
+    case DuckDBTypeId.VARCHAR:
+      return arrow.vectorFromArray(values as (string | null)[], new arrow.Utf8());
+    case DuckDBTypeId.BLOB:
+      return arrow.vectorFromArray(
+        values.map((value) => (value instanceof DuckDBBlobValue ? value.bytes : null)),
+        new arrow.Binary(),
+      );
+    case DuckDBTypeId.DATE:
+      return arrow.vectorFromArray(
+        values.map((value) => (value instanceof DuckDBDateValue ? new Date(value.days * 86_400_000) : null)),
+        new arrow.DateDay(),
+      );
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return fixed64(new arrow.TimestampMicrosecond('UTC'), (value) => (value as DuckDBTimestampTZValue).micros);
+    case DuckDBTypeId.TIMESTAMP:
+      return fixed64(new arrow.TimestampMicrosecond(), (value) => (value as DuckDBTimestampValue).micros);
+    default:
+      // Anything else (decimals, UUIDs, nested values) as DuckDB prints it: lossless, if not typed.
+      return arrow.vectorFromArray(
+        values.map((value) => (value === null || value === undefined ? null : String(value))),
+        new arrow.Utf8(),
+      );
+  }
+}

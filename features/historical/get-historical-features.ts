@@ -1,0 +1,275 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Table as ArrowTable } from 'apache-arrow';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { describeRelation } from '../../engine/describe.js';
+import type { Engine } from '../../engine/duckdb.js';
+import { pointInTimeJoinSteps } from '../../engine/point-in-time.js';
+import type { FeatureViewSource } from '../../engine/point-in-time.js';
+import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
+import { scanTable } from '../../engine/table-reader.js';
+import { writeTableFiles } from '../../engine/table-writer.js';
+import { schemaFromColumns } from '../../engine/types.js';
+import type { Catalog, TableIdentifier } from '../../iceberg/catalog/catalog.js';
+import { commitChange } from '../../iceberg/commit/commit.js';
+import { FloeError } from '../../iceberg/errors.js';
+import type { FilterLiteral } from '../../iceberg/expressions/expression.js';
+import { writeAddedManifest } from '../../iceberg/write/added-manifest.js';
+import { fastAppend } from '../../iceberg/write/fast-append.js';
+import type { FeatureViewDefinition } from '../definitions.js';
+import { durationSeconds } from '../definitions.js';
+import type { Registry, ResolvedProjection } from '../registry.js';
+import { formatTableIdentifier, parseTableIdentifier } from '../registry.js';
+import { queryToArrow } from './arrow-io.js';
+import type { EntityKeyRequirement, EntitySource } from './entity-rows.js';
+import { ENTITY_ORDINAL, prepareEntityRows } from './entity-rows.js';
+import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
+
+/** What historical retrieval needs: the definitions, the catalog of the sources, and DuckDB. */
+export interface HistoricalContext {
+  readonly registry: Registry;
+  readonly catalog: Catalog;
+  readonly engine: Engine;
+  /** Local scratch space (Iceberg output on its way to the table's storage). */
+  readonly workDirectory: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface HistoricalFeaturesRequest {
+  readonly entities: EntitySource;
+  /** `view:feature` or `view` references; give these or a feature service. */
+  readonly features?: readonly string[];
+  readonly featureService?: string;
+  /** Name feature columns `view__feature` (Feast's full names) instead of `feature`. */
+  readonly fullFeatureNames?: boolean;
+  /** The entity rows' timestamp column; `event_timestamp` (Feast's name) when absent. */
+  readonly timestampColumn?: string;
+  /** Below this many distinct keys, a single-key view's scan is also pruned by an `in` filter on the key. Default 1000; 0 turns it off. */
+  readonly keyPruningLimit?: number;
+}
+
+export const DEFAULT_ENTITY_TIMESTAMP = 'event_timestamp';
+
+export interface ViewRetrievalSummary {
+  readonly featureView: string;
+  readonly table: string;
+  readonly snapshotId: bigint | null;
+  readonly mode: 'copy-on-write' | 'merge-on-read';
+  readonly dataFiles: number;
+  readonly dataFilesSkipped: number;
+  readonly manifestsSkipped: number;
+  /** Whether the scan was also pruned by the entities' keys. */
+  readonly prunedByKeys: boolean;
+}
+
+export interface RetrievalSummary {
+  readonly entityRows: number;
+  readonly views: readonly ViewRetrievalSummary[];
+}
+
+/**
+ * Point-in-time correct training data, as Feast's `get_historical_features`: per entity row and
+ * feature view, the view's latest row at or before the entity's timestamp (ties to the latest
+ * created timestamp), NULL when none or older than the TTL. Nothing runs until an output is asked
+ * of the job; feature references are checked now.
+ */
+export function getHistoricalFeatures(context: HistoricalContext, request: HistoricalFeaturesRequest): HistoricalRetrievalJob {
+  if ((request.features === undefined) === (request.featureService === undefined)) {
+    throw new FloeError('invalid-input', 'Ask for features or a featureService (exactly one of them)', { context: { field: request.features === undefined ? 'features' : 'featureService' } });
+  }
+  const projections = request.featureService !== undefined ? context.registry.featureServiceProjections(request.featureService) : context.registry.resolveFeatureReferences(request.features ?? []);
+  return new HistoricalRetrievalJob(context, request, projections);
+}
+
+export class HistoricalRetrievalJob {
+  /** Filled by each run: what the scans read and skipped. */
+  lastSummary: RetrievalSummary | undefined;
+
+  constructor(
+    private readonly context: HistoricalContext,
+    private readonly request: HistoricalFeaturesRequest,
+    readonly projections: readonly ResolvedProjection[],
+  ) {}
+
+  /** The result in memory, as an Arrow table (timestamps as µs, UTC). */
+  async toArrow(): Promise<ArrowTable> {
+    return this.run((connection, query) => queryToArrow(connection, query));
+  }
+
+  /** Streams the result into a Parquet file (DuckDB writes it; nothing passes through JS). */
+  async toParquet(file: string): Promise<{ file: string; rows: number }> {
+    await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+    return this.run(async (connection, query) => {
+      const reader = await connection.runAndReadAll(`COPY (${query}) TO ${quoteLiteral(path.resolve(file))} (FORMAT parquet, COMPRESSION zstd)`);
+      return { file: path.resolve(file), rows: Number(reader.getRows()[0]?.[0] ?? 0) };
+    });
+  }
+
+  /**
+   * Writes the result as a new Iceberg table (a saved dataset) in the catalog, or appends to an
+   * existing one with `ifExists: 'append'`. Rows go from DuckDB to Parquet data files to one commit.
+   */
+  async toIcebergTable(identifier: string | TableIdentifier, options: { readonly ifExists?: 'fail' | 'append'; readonly properties?: Readonly<Record<string, string>> } = {}): Promise<{ table: string; snapshotId: bigint | null; dataFiles: number }> {
+    const id = typeof identifier === 'string' ? parseTableIdentifier(identifier) : identifier;
+    const { catalog } = this.context;
+    const name = formatTableIdentifier(id);
+    return this.run(async (connection, query) => {
+      const columns = await describeRelation(connection, query, 'historical features');
+      let table;
+      if (await catalog.tableExists(id)) {
+        if (options.ifExists !== 'append') throw new FloeError('already-exists', `Table ${name} exists; pass ifExists: 'append' to add to it`, { context: { table: name } });
+        table = await catalog.loadTable(id);
+      } else {
+        if (!(await catalog.namespaceExists(id.namespace))) {
+          await catalog.createNamespace(id.namespace).catch((error: unknown) => {
+            if (!FloeError.is(error, 'already-exists')) throw error;
+          });
+        }
+        table = await catalog.createTable(id, { schema: schemaFromColumns(columns, { source: 'historical features' }), properties: { 'format-version': '2', 'write.parquet.compression-codec': 'zstd', ...options.properties } });
+      }
+      const prefix = `dataset-${randomUUID()}`;
+      const localDirectory = path.join(this.context.workDirectory, 'scratch', prefix);
+      await mkdir(localDirectory, { recursive: true });
+      try {
+        const dataFiles = await writeTableFiles(connection, table, { query, fileNamePrefix: prefix, localDirectory, ...this.signal() });
+        const manifest = await writeAddedManifest(table, dataFiles, prefix);
+        const features = this.projections.flatMap((projection) => projection.features.map((feature) => `${projection.view.name}:${feature}`)).join(',');
+        const result = await commitChange(catalog, id, fastAppend([manifest], { summary: { 'floe.saved-dataset.features': features } }));
+        return { table: name, snapshotId: result.snapshotId ?? null, dataFiles: dataFiles.length };
+      } finally {
+        await rm(localDirectory, { recursive: true, force: true });
+      }
+    });
+  }
+
+  /**
+   * Runs the retrieval on one DuckDB connection and hands `output` the result query (in entity
+   * order), valid until `output` returns. The views are joined one at a time into temporary tables.
+   */
+  async run<T>(output: (connection: DuckDBConnection, query: string) => Promise<T>): Promise<T> {
+    const { context, request } = this;
+    const prefix = `floe_hist_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+    const keys = keyRequirements(context.registry, this.projections);
+    return context.engine.withConnection(async (connection) => {
+      const tables: string[] = [];
+      const views: string[] = [];
+      try {
+        const entity = await prepareEntityRows(connection, request.entities, {
+          timestampColumn: request.timestampColumn ?? DEFAULT_ENTITY_TIMESTAMP,
+          keys,
+          tablePrefix: prefix,
+          sourceRelation: async (relation) => {
+            if (relation.kind === 'table') {
+              const table = await context.catalog.loadTable(parseTableIdentifier(relation.table));
+              return (await scanTable(table, { ...(relation.snapshotId === undefined ? {} : { snapshotId: relation.snapshotId }), ...this.signal() })).sql;
+            }
+            views.push(...(await this.createSourceViews(connection, relation.sql)));
+            return relation.sql;
+          },
+        });
+        tables.push(...entity.tables);
+        const keyValues = await this.fewKeyValues(connection, entity.relation, keys);
+        const summaries: ViewRetrievalSummary[] = [];
+        const sources: FeatureViewSource[] = [];
+        for (const projection of this.projections) {
+          const { view } = projection;
+          const ttlSeconds = durationSeconds(view.ttl);
+          const ttlMicros = ttlSeconds === null ? undefined : BigInt(Math.round(ttlSeconds * 1_000_000));
+          const viewKeys = context.registry.joinKeysOf(view).map((key) => key.name);
+          const values = viewKeys.length === 1 ? keyValues.get(viewKeys[0]!) : undefined;
+          // Rows older than the oldest entity row's TTL window, or newer than the newest entity row, never join.
+          const range: { fromMicros?: bigint; toMicros?: bigint } = {};
+          if (entity.minMicros !== null && ttlMicros !== undefined) range.fromMicros = entity.minMicros - ttlMicros;
+          if (entity.maxMicros !== null) range.toMicros = entity.maxMicros;
+          const scan = await scanViewSource(context, { view, features: projection.features, ...range, ...(values === undefined ? {} : { keyValues: values }), ...this.signal() });
+          summaries.push({
+            featureView: view.name,
+            table: scan.table,
+            snapshotId: scan.plan.snapshotId,
+            mode: scan.plan.mode,
+            dataFiles: scan.plan.summary.dataFiles,
+            dataFilesSkipped: scan.plan.summary.dataFilesSkipped,
+            manifestsSkipped: scan.plan.summary.manifestsSkipped,
+            prunedByKeys: values !== undefined,
+          });
+          sources.push({
+            name: view.name,
+            relation: scan.relation,
+            keyColumns: viewKeys,
+            entityKeyColumns: viewKeys,
+            eventTimestampColumn: VIEW_EVENT_COLUMN,
+            ...(scan.hasCreated ? { createdTimestampColumn: VIEW_CREATED_COLUMN } : {}),
+            featureColumns: projection.features,
+            ...(ttlMicros === undefined ? {} : { ttlMicros }),
+          });
+        }
+        this.lastSummary = { entityRows: entity.rows, views: summaries };
+        const steps = await pointInTimeJoinSteps(
+          connection,
+          {
+            entity: { relation: entity.relation, keyColumns: keys.map((key) => key.name), eventTimestampColumn: entity.timestampColumn, ordinalColumn: ENTITY_ORDINAL, dropOrdinal: true },
+            views: sources,
+            fullFeatureNames: request.fullFeatureNames ?? false,
+          },
+          { prefix },
+        );
+        tables.push(...steps.tables);
+        for (const statement of steps.statements) await connection.run(statement);
+        return await output(connection, steps.query);
+      } finally {
+        // Temporary tables and views die with the connection too; dropping them frees memory now.
+        for (const table of tables.reverse()) await connection.run(`DROP TABLE IF EXISTS temp.${q(table)}`).catch(() => undefined);
+        for (const view of views) await connection.run(`DROP VIEW IF EXISTS temp.${q(view)}`).catch(() => undefined);
+      }
+    }, this.signal());
+  }
+
+  private signal(): { signal?: AbortSignal } {
+    return this.context.signal === undefined ? {} : { signal: this.context.signal };
+  }
+
+  /** Each source named in the entity query becomes a temporary view of its table's current snapshot. */
+  private async createSourceViews(connection: DuckDBConnection, sql: string): Promise<string[]> {
+    const created: string[] = [];
+    for (const source of this.context.registry.sources.values()) {
+      if (!new RegExp(`(^|[^A-Za-z0-9_])${source.name}([^A-Za-z0-9_]|$)`).test(sql)) continue;
+      const table = await this.context.catalog.loadTable(parseTableIdentifier(source.table));
+      const scan = await scanTable(table, this.signal());
+      await connection.run(`CREATE OR REPLACE TEMP VIEW ${q(source.name)} AS ${scan.sql}`);
+      created.push(source.name);
+    }
+    return created;
+  }
+
+  /** Per join key, its distinct values when there are few of them (for pruning by key), else nothing. */
+  private async fewKeyValues(connection: DuckDBConnection, relation: string, keys: readonly EntityKeyRequirement[]): Promise<Map<string, FilterLiteral[]>> {
+    const limit = this.request.keyPruningLimit ?? 1000;
+    const found = new Map<string, FilterLiteral[]>();
+    if (limit <= 0) return found;
+    for (const key of keys) {
+      const reader = await connection.runAndReadAll(`SELECT DISTINCT ${q(key.name)} FROM (${relation}) WHERE ${q(key.name)} IS NOT NULL LIMIT ${limit + 1}`);
+      const values = reader.getRowsJS().map((row) => row[0]);
+      if (values.length <= limit && values.every((value) => typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')) {
+        found.set(key.name, values as FilterLiteral[]);
+      }
+    }
+    return found;
+  }
+}
+
+/** Every join key the views need, once, with its declared type; two entities typing one key differently is an error. */
+function keyRequirements(registry: Registry, projections: readonly ResolvedProjection[]): EntityKeyRequirement[] {
+  const keys = new Map<string, { type: EntityKeyRequirement['type']; views: string[] }>();
+  const note = (view: FeatureViewDefinition): void => {
+    for (const key of registry.joinKeysOf(view)) {
+      const known = keys.get(key.name);
+      if (!known) keys.set(key.name, { type: key.type, views: [view.name] });
+      else if (known.type !== key.type) {
+        throw new FloeError('invalid-input', `Join key ${key.name} is a ${known.type} in ${known.views.join(', ')} but a ${key.type} in ${view.name}`, { context: { column: key.name, featureView: view.name } });
+      } else known.views.push(view.name);
+    }
+  };
+  for (const projection of projections) note(projection.view);
+  return [...keys].map(([name, key]) => ({ name, type: key.type, views: key.views }));
+}

@@ -1,0 +1,144 @@
+import { quoteIdentifier as q } from '../../engine/sql.js';
+import { scanTable } from '../../engine/table-reader.js';
+import type { Catalog, LoadedTable } from '../../iceberg/catalog/catalog.js';
+import { FloeError } from '../../iceberg/errors.js';
+import { bind } from '../../iceberg/expressions/bind.js';
+import { and, gtEq, isIn, ltEq } from '../../iceberg/expressions/expression.js';
+import type { Expression, FilterLiteral } from '../../iceberg/expressions/expression.js';
+import type { ScanPlan } from '../../iceberg/scan/plan.js';
+import { currentSchema } from '../../iceberg/spec/metadata.js';
+import type { PrimitiveType } from '../../iceberg/spec/types.js';
+import type { FeatureViewDefinition, IcebergSourceDefinition } from '../definitions.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS } from '../definitions.js';
+import type { Registry } from '../registry.js';
+import { formatTableIdentifier, parseTableIdentifier } from '../registry.js';
+import { boundFilterSql } from './filter-sql.js';
+
+/** The columns a view's rows have in the join: its keys and features by their own names, and these two. */
+export const VIEW_EVENT_COLUMN = ONLINE_EVENT_TS;
+export const VIEW_CREATED_COLUMN = ONLINE_CREATED_TS;
+
+export interface ViewScan {
+  /** SQL for the view's rows: join keys and the asked features by name, `event_ts`, and `created_ts` when the source has one. */
+  readonly relation: string;
+  readonly hasCreated: boolean;
+  readonly plan: ScanPlan;
+  readonly table: string;
+}
+
+export interface ViewScanRequest {
+  readonly view: FeatureViewDefinition;
+  readonly features: readonly string[];
+  /** Rows the join can use: event times within [from, to] (µs, inclusive), and when few, these keys. */
+  readonly fromMicros?: bigint;
+  readonly toMicros?: bigint;
+  readonly keyValues?: readonly FilterLiteral[];
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Reads one feature view's source through Floe's scan (copy-on-write or merge-on-read, columns by
+ * field id) at the table's current snapshot. The source's own filter applies to rows and prunes
+ * files; the entity time range (and few keys) only prune, since the join ignores other rows anyway.
+ */
+export async function scanViewSource(context: { readonly registry: Registry; readonly catalog: Catalog }, request: ViewScanRequest): Promise<ViewScan> {
+  const { view } = request;
+  const source = context.registry.sourceOf(view);
+  const table = await loadSourceTable(context.catalog, view, source);
+  const tableName = formatTableIdentifier(table.identifier);
+  const schema = currentSchema(table.metadata);
+  const columnOf = sourceColumns(source);
+  const keys = context.registry.joinKeysOf(view).map((key) => key.name);
+  const typeOf = (column: string, role: string): PrimitiveType => {
+    const field = schema.fields.find((candidate) => candidate.name === column);
+    if (!field) {
+      const known = schema.fields.map((candidate) => candidate.name).join(', ');
+      throw new FloeError('invalid-input', `Feature view ${view.name}: source ${source.name} (table ${tableName}) has no column ${JSON.stringify(column)} (${role}); its columns are ${known}`, {
+        context: { featureView: view.name, source: source.name, table: tableName, column },
+      });
+    }
+    if (typeof field.type !== 'string') throw new FloeError('invalid-input', `Feature view ${view.name}: column ${JSON.stringify(column)} of ${tableName} (${role}) is nested; features and keys are primitive columns`, { context: { featureView: view.name, table: tableName, column } });
+    return field.type;
+  };
+  const projection: string[] = [];
+  const columns: string[] = [];
+  const take = (column: string, as: string, role: string): void => {
+    typeOf(column, role);
+    columns.push(column);
+    projection.push(`s.${q(column)} AS ${q(as)}`);
+  };
+  for (const key of keys) take(columnOf(key), key, `join key ${key}`);
+  for (const feature of request.features) take(columnOf(feature), feature, `feature ${feature}`);
+  take(source.timestampField, VIEW_EVENT_COLUMN, 'timestamp field');
+  if (source.createdTimestampField !== undefined) take(source.createdTimestampField, VIEW_CREATED_COLUMN, 'created timestamp field');
+
+  const pruning: Expression[] = [];
+  const tsType = typeOf(source.timestampField, 'timestamp field');
+  if (request.fromMicros !== undefined) pruning.push(gtEq(source.timestampField, timeLiteral(request.fromMicros, tsType, 'from')));
+  if (request.toMicros !== undefined) pruning.push(ltEq(source.timestampField, timeLiteral(request.toMicros, tsType, 'to')));
+  if (request.keyValues !== undefined && keys.length === 1) pruning.push(isIn(columnOf(keys[0]!), request.keyValues));
+  const applicable = isTimeType(tsType) ? pruning : pruning.filter((item) => item.op === 'in');
+  const filter = source.filter;
+  const combined = [...(filter === undefined ? [] : [filter]), ...applicable];
+  const scanFilter = combined.length === 0 ? undefined : combined.length === 1 ? combined[0] : and(...combined);
+
+  // The source filter may name columns the view does not read: scan them too, then drop them.
+  const filterColumns = filter === undefined ? [] : [...referencedColumns(filter)].filter((column) => !columns.includes(column.split('.')[0]!)).map((column) => column.split('.')[0]!);
+  const scan = await withSource(view, source, tableName, async () => {
+    const sourceOnly = filter === undefined ? undefined : bind(filter, schema, { table: tableName });
+    return scanTable(table, {
+      columns: [...new Set([...columns, ...filterColumns])],
+      ...(scanFilter === undefined ? {} : { filter: scanFilter }),
+      ...(sourceOnly === undefined ? {} : { rowFilter: boundFilterSql(sourceOnly) }),
+      ...(request.signal === undefined ? {} : { signal: request.signal }),
+    });
+  });
+  return { relation: `SELECT ${projection.join(', ')} FROM (${scan.sql}) AS s`, hasCreated: source.createdTimestampField !== undefined, plan: scan.plan, table: tableName };
+}
+
+/** The source column holding a key or feature, through the source's field mapping (source name → feature name). */
+export function sourceColumns(source: IcebergSourceDefinition): (name: string) => string {
+  const sourceNameOf = new Map(Object.entries(source.fieldMapping ?? {}).map(([sourceName, name]) => [name, sourceName]));
+  return (name) => sourceNameOf.get(name) ?? name;
+}
+
+export async function loadSourceTable(catalog: Catalog, view: FeatureViewDefinition, source: IcebergSourceDefinition): Promise<LoadedTable> {
+  return withSource(view, source, source.table, () => catalog.loadTable(parseTableIdentifier(source.table)));
+}
+
+function isTimeType(type: PrimitiveType): boolean {
+  return type === 'timestamp' || type === 'timestamptz' || type === 'timestamp_ns' || type === 'timestamptz_ns' || type === 'date';
+}
+
+/** An instant in µs as the filter literal for a column of the timestamp field's type (rounded outward for coarser types). */
+function timeLiteral(micros: bigint, type: PrimitiveType, bound: 'from' | 'to'): FilterLiteral {
+  if (type === 'timestamp_ns' || type === 'timestamptz_ns') return micros * 1000n + (bound === 'to' ? 999n : 0n);
+  if (type === 'date') {
+    const day = 86_400_000_000n;
+    const days = micros >= 0n ? micros / day : -((-micros + day - 1n) / day);
+    return Number(days);
+  }
+  return micros;
+}
+
+function referencedColumns(expression: Expression): Set<string> {
+  const found = new Set<string>();
+  const visit = (node: Expression): void => {
+    if (node.op === 'and' || node.op === 'or') node.args.forEach(visit);
+    else if (node.op === 'not') visit(node.arg);
+    else if ('column' in node) found.add(node.column);
+  };
+  visit(expression);
+  return found;
+}
+
+async function withSource<T>(view: FeatureViewDefinition, source: IcebergSourceDefinition, table: string, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (FloeError.is(error) && !error.retryable && !error.detail.startsWith(`Feature view ${view.name}`)) {
+      throw new FloeError(error.kind, `Feature view ${view.name}, source ${source.name} (table ${table}): ${error.detail}`, { context: { ...error.context, featureView: view.name }, cause: error });
+    }
+    throw error;
+  }
+}

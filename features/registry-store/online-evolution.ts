@@ -1,0 +1,115 @@
+import type { Catalog, LoadedTable } from '../../iceberg/catalog/catalog.js';
+import { LAST_ADDED } from '../../iceberg/commit/apply-updates.js';
+import type { TableChange } from '../../iceberg/commit/table-change.js';
+import { FloeError } from '../../iceberg/errors.js';
+import { currentSchema } from '../../iceberg/spec/metadata.js';
+import type { Schema } from '../../iceberg/spec/schema.js';
+import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
+import type { OnlineTableLayout } from '../online-table.js';
+import { formatTableIdentifier } from '../registry.js';
+
+/**
+ * What `floe apply` does to a feature view's online table: create it, or evolve its schema in
+ * place — a new feature is a new optional column, a removed feature's column is dropped, int→long
+ * and float→double are promoted — as one `add-schema` + `set-current-schema` commit. Data files
+ * are never rewritten; anything that would need a rewrite (other type changes, different keys or
+ * partitioning) is reported as a problem and nothing is changed.
+ */
+export type OnlineTablePlan =
+  | { readonly action: 'create'; readonly table: string; readonly columns: readonly string[] }
+  | { readonly action: 'evolve'; readonly table: string; readonly add: readonly ColumnChange[]; readonly drop: readonly string[]; readonly promote: readonly ColumnChange[] }
+  | { readonly action: 'unchanged'; readonly table: string };
+
+export interface ColumnChange {
+  readonly name: string;
+  readonly type: PrimitiveType;
+  readonly from?: PrimitiveType;
+}
+
+/** Columns Floe manages besides features: never dropped, and a missing one means the keys changed. */
+const FIXED_COLUMNS = new Set([ONLINE_EVENT_TS, ONLINE_CREATED_TS, ONLINE_MATERIALIZED_AT]);
+const PROMOTIONS: Readonly<Record<string, PrimitiveType>> = { int: 'long', float: 'double' };
+
+export async function planOnlineTable(catalog: Catalog, layout: OnlineTableLayout): Promise<{ plan: OnlineTablePlan; problems: string[] }> {
+  const table = formatTableIdentifier(layout.identifier);
+  if (!(await catalog.tableExists(layout.identifier))) {
+    return { plan: { action: 'create', table, columns: layout.schema.fields.map((field) => field.name) }, problems: [] };
+  }
+  const loaded = await catalog.loadTable(layout.identifier);
+  const { changes, problems } = compareSchemas(currentSchema(loaded.metadata), layout);
+  problems.push(...comparePartitioning(loaded, layout));
+  const unchanged = changes.add.length === 0 && changes.drop.length === 0 && changes.promote.length === 0;
+  return { plan: unchanged ? { action: 'unchanged', table } : { action: 'evolve', table, ...changes }, problems };
+}
+
+function compareSchemas(schema: Schema, layout: OnlineTableLayout): { changes: { add: ColumnChange[]; drop: string[]; promote: ColumnChange[] }; problems: string[] } {
+  const table = formatTableIdentifier(layout.identifier);
+  const add: ColumnChange[] = [];
+  const drop: string[] = [];
+  const promote: ColumnChange[] = [];
+  const problems: string[] = [];
+  const keys = new Set(layout.keyColumns);
+  for (const wanted of layout.schema.fields) {
+    const found = schema.fields.find((field) => field.name === wanted.name);
+    const type = wanted.type as PrimitiveType;
+    if (!found) {
+      if (keys.has(wanted.name) || FIXED_COLUMNS.has(wanted.name)) problems.push(`${table} has no column ${wanted.name}: changing a view's join keys needs a new online table (drop it, or name another with online.table)`);
+      else add.push({ name: wanted.name, type });
+    } else if (found.type !== type) {
+      if (typeof found.type === 'string' && PROMOTIONS[found.type] === type && !keys.has(wanted.name)) promote.push({ name: wanted.name, type, from: found.type });
+      else problems.push(`${table}: column ${wanted.name} is ${JSON.stringify(found.type)} and cannot become ${type} without rewriting the table; give the feature a new name instead`);
+    }
+  }
+  for (const field of schema.fields) {
+    if (layout.schema.fields.some((wanted) => wanted.name === field.name)) continue;
+    if (FIXED_COLUMNS.has(field.name)) continue;
+    if (keys.size > 0 && field.required) problems.push(`${table} has a join key ${field.name} the view no longer has: changing a view's join keys needs a new online table`);
+    else drop.push(field.name);
+  }
+  return { changes: { add, drop, promote }, problems };
+}
+
+function comparePartitioning(table: LoadedTable, layout: OnlineTableLayout): string[] {
+  const schema = currentSchema(table.metadata);
+  const spec = table.metadata.partitionSpecs.find((candidate) => candidate.specId === table.metadata.defaultSpecId);
+  const describe = (fields: readonly { sourceId: number; transform: string }[], fieldsOf: Schema) => fields.map((field) => `${field.transform}(${fieldsOf.fields.find((candidate) => candidate.id === field.sourceId)?.name ?? '?'})`).join(', ');
+  const have = describe(spec?.fields ?? [], schema);
+  const want = describe(layout.spec.fields, layout.schema);
+  return have === want ? [] : [`${formatTableIdentifier(layout.identifier)} is partitioned by [${have}] but the view asks for [${want}]: changing online partitioning is not done by apply (it would need a rewrite)`];
+}
+
+/**
+ * The schema change as a TableChange, restated against whatever the table is at each attempt:
+ * new columns get ids above the table's last column id, existing ones keep theirs.
+ */
+export function onlineSchemaChange(layout: OnlineTableLayout): TableChange {
+  return {
+    description: `evolve the schema of online table ${formatTableIdentifier(layout.identifier)}`,
+    async prepare(base) {
+      const schema = currentSchema(base.metadata);
+      const { changes, problems } = compareSchemas(schema, layout);
+      if (problems.length > 0) throw new FloeError('invalid-input', problems.join('; '), { context: { table: formatTableIdentifier(layout.identifier) } });
+      let lastColumnId = base.metadata.lastColumnId;
+      const kept: NestedField[] = schema.fields
+        .filter((field) => !changes.drop.includes(field.name))
+        .map((field) => {
+          const promoted = changes.promote.find((change) => change.name === field.name);
+          return promoted ? { ...field, type: promoted.type } : field;
+        });
+      const added: NestedField[] = changes.add.map((change) => ({ id: ++lastColumnId, name: change.name, type: change.type, required: false }));
+      const nextSchemaId = Math.max(...base.metadata.schemas.map((candidate) => candidate.schemaId)) + 1;
+      const evolved: Schema = { schemaId: nextSchemaId, identifierFieldIds: schema.identifierFieldIds, fields: [...kept, ...added] };
+      return {
+        requirements: [
+          { type: 'assert-current-schema-id', currentSchemaId: schema.schemaId },
+          { type: 'assert-last-assigned-field-id', lastAssignedFieldId: base.metadata.lastColumnId },
+        ],
+        updates: [
+          { action: 'add-schema', schema: evolved, lastColumnId },
+          { action: 'set-current-schema', schemaId: LAST_ADDED },
+        ],
+      };
+    },
+  };
+}

@@ -1,0 +1,110 @@
+// The registry store (versioned documents written ifAbsent), the definitions diff, and the online
+// schema evolution as a TableChange replayed against a SQL catalog (SQLite).
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { projectConfigSchema } from '../../../features/config.js';
+import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
+import { ensureOnlineTable, onlineTableLayout } from '../../../features/online-table.js';
+import { Registry } from '../../../features/registry.js';
+import { applyDefinitions, planApply } from '../../../features/registry-store/apply.js';
+import { diffDefinitions } from '../../../features/registry-store/diff.js';
+import { registryDocument } from '../../../features/registry-store/document.js';
+import { onlineSchemaChange } from '../../../features/registry-store/online-evolution.js';
+import { registryLocation, RegistryStore } from '../../../features/registry-store/store.js';
+import { commitChange } from '../../../iceberg/commit/commit.js';
+import { FloeError } from '../../../iceberg/errors.js';
+import { LocalFileIO } from '../../../iceberg/io/local-file-io.js';
+import { currentSchema } from '../../../iceberg/spec/metadata.js';
+import { createTable, withWorkspace } from './support/tables.js';
+
+const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
+const source = defineIcebergSource({ name: 'stats', table: 'rides.stats', timestampField: 'ts' });
+const viewWith = (features: { name: string; type: 'double' | 'long' | 'int' | 'string' }[]) => defineFeatureView({ name: 'hourly', entities: ['driver'], source: 'stats', online: { buckets: 4 }, features });
+
+describe('registry store', () => {
+  it('writes each version once, reads the highest, and refuses a version another apply took', async () => {
+    await withWorkspace(async (workspace) => {
+      const store = new RegistryStore(path.join(workspace.directory, 'registry'), new LocalFileIO());
+      assert.equal(await store.latest(), null);
+      const registry = new Registry([driver, source, viewWith([{ name: 'a', type: 'double' }])]);
+      await store.write(registryDocument(registry, { project: 'p', version: 1, appliedAt: new Date(0) }));
+      await store.write(registryDocument(registry, { project: 'p', version: 2, appliedAt: new Date(1) }));
+      assert.equal((await store.latest())?.version, 2);
+      assert.deepEqual((await store.read(1)).featureViews[0]!.features, [{ name: 'a', type: 'double' }]);
+      await assert.rejects(store.write(registryDocument(registry, { project: 'p', version: 2, appliedAt: new Date(2) })), (error: unknown) => FloeError.is(error, 'already-exists'));
+    });
+  });
+
+  it('defaults under a SQL catalog warehouse and must be given for a REST catalog', () => {
+    const sql = projectConfigSchema.parse({ project: 'demo', catalog: { type: 'sql', uri: '/tmp/c.db', warehouse: 's3://bucket/wh/' } });
+    assert.equal(registryLocation(sql), 's3://bucket/wh/_floe_registry/demo');
+    const rest = projectConfigSchema.parse({ project: 'demo', catalog: { type: 'rest', uri: 'http://localhost:8181', warehouse: 'wh' } });
+    assert.throws(() => registryLocation(rest), (error: unknown) => FloeError.is(error, 'invalid-input') && /set registry\.location/.test(error.message) && error.context.field === 'registry.location');
+    assert.equal(registryLocation({ ...rest, registry: { location: 's3://bucket/registry/' } }), 's3://bucket/registry');
+  });
+
+  it('diffs definitions by kind and name, with the features a view gained or lost', () => {
+    const before = [driver, source, viewWith([{ name: 'a', type: 'double' }, { name: 'b', type: 'long' }])];
+    const after = [driver, { ...source, description: 'now described' }, viewWith([{ name: 'a', type: 'double' }, { name: 'c', type: 'string' }])];
+    assert.deepEqual(diffDefinitions(before, after), [
+      { change: 'update', kind: 'source', name: 'stats', fields: ['description'] },
+      { change: 'update', kind: 'featureView', name: 'hourly', fields: ['features'], featuresAdded: ['c'], featuresRemoved: ['b'] },
+    ]);
+    assert.deepEqual(diffDefinitions(after, after), []);
+  });
+});
+
+describe('online schema evolution', () => {
+  it('adds, drops and promotes columns in one commit, replayed on top of a concurrent change, never rewriting data', async () => {
+    await withWorkspace(async (workspace) => {
+      const v1 = new Registry([driver, source, defineFeatureView({ name: 'hourly', entities: ['driver'], source: 'stats', online: { buckets: 4 }, features: [{ name: 'a', type: 'float' }, { name: 'b', type: 'long' }] })]);
+      const layout1 = onlineTableLayout(v1, v1.featureView('hourly'));
+      await ensureOnlineTable(workspace.catalog, layout1);
+      const v2 = new Registry([driver, source, viewWith([{ name: 'a', type: 'double' }, { name: 'c', type: 'string' }])]);
+      const change = onlineSchemaChange(onlineTableLayout(v2, v2.featureView('hourly')));
+      // Someone else evolves the table between our load and our commit: the change restates itself.
+      const table = await workspace.catalog.loadTable(layout1.identifier);
+      const stale = await change.prepare(table);
+      await commitChange(workspace.catalog, layout1.identifier, {
+        description: 'concurrent: add column d',
+        prepare: async (base) => {
+          const schema = currentSchema(base.metadata);
+          return {
+            requirements: [{ type: 'assert-current-schema-id', currentSchemaId: schema.schemaId }],
+            updates: [{ action: 'add-schema', schema: { ...schema, schemaId: 1, fields: [...schema.fields, { id: base.metadata.lastColumnId + 1, name: 'd', type: 'int', required: false }] }, lastColumnId: base.metadata.lastColumnId + 1 }, { action: 'set-current-schema', schemaId: -1 }],
+          };
+        },
+      });
+      await assert.rejects(workspace.catalog.commitTable(layout1.identifier, stale.requirements, stale.updates), (error: unknown) => FloeError.is(error, 'commit-conflict'));
+      const result = await commitChange(workspace.catalog, layout1.identifier, change);
+      const schema = currentSchema(result.table.metadata);
+      const byName = Object.fromEntries(schema.fields.map((field) => [field.name, field]));
+      assert.equal(byName.a?.type, 'double', 'float promoted to double, same field id');
+      assert.equal(byName.a?.id, layout1.schema.fields.find((field) => field.name === 'a')!.id);
+      assert.equal(byName.b, undefined, 'a removed feature is dropped');
+      assert.equal(byName.c?.type, 'string');
+      assert.equal(byName.c?.id, 8, 'a new column gets an id above every id ever assigned, including the concurrent column (7)');
+      assert.equal(byName.d, undefined, 'restated on the new base, the change makes the table match the view: the stray column goes too');
+      assert.equal(result.table.metadata.schemas.length, 3);
+    });
+  });
+
+  it('planApply reports a missing source table, a type change it cannot make, and changed partitioning; applyDefinitions then changes nothing', async () => {
+    await withWorkspace(async (workspace) => {
+      const config = projectConfigSchema.parse({ project: 'p', catalog: { type: 'sql', uri: path.join(workspace.directory, 'catalog.db'), warehouse: path.join(workspace.directory, 'warehouse') } });
+      const missing = await planApply({ config, registry: new Registry([driver, source, viewWith([{ name: 'a', type: 'double' }])]), catalog: workspace.catalog });
+      assert.match(missing.problems.join('\n'), /Feature view hourly, source stats \(table rides\.stats\): .*rides\.stats/);
+
+      await createTable(workspace, 'rides.stats', [{ name: 'driver_id', type: 'long' }, { name: 'ts', type: 'timestamptz' }, { name: 'a', type: 'double' }, { name: 'b', type: 'string' }], []);
+      const v1 = new Registry([driver, source, viewWith([{ name: 'a', type: 'double' }])]);
+      const applied = await applyDefinitions({ config, registry: v1, catalog: workspace.catalog });
+      assert.equal(applied.version, 1);
+      const changedType = await planApply({ config, registry: new Registry([driver, source, viewWith([{ name: 'a', type: 'string' }])]), catalog: workspace.catalog });
+      assert.match(changedType.problems.join('\n'), /column a is "double" and cannot become string/);
+      const repartitioned = new Registry([driver, source, defineFeatureView({ name: 'hourly', entities: ['driver'], source: 'stats', online: { buckets: 8 }, features: [{ name: 'a', type: 'double' }] })]);
+      await assert.rejects(applyDefinitions({ config, registry: repartitioned, catalog: workspace.catalog }), /partitioned by \[bucket\[4\]\(driver_id\)\] but the view asks for \[bucket\[8\]\(driver_id\)\]/);
+      assert.equal(await RegistryStore.forProject(config).latestVersion(), 1);
+    });
+  });
+});
