@@ -7,7 +7,6 @@ import { utcMicrosSql } from '../../engine/timestamps.js';
 import { duckdbType, type ColumnShape } from '../../engine/types.js';
 import { FloeError } from '../../iceberg/errors.js';
 import type { ValueType } from '../definitions.js';
-import { icebergType } from '../online-table.js';
 import { loadArrowTable } from './arrow-io.js';
 
 /**
@@ -77,7 +76,7 @@ export async function prepareEntityRows(
         context: { column: key.name, featureView: key.views.join(',') },
       });
     }
-    const target = duckdbType(icebergType(key.type));
+    const target = duckdbType(key.type);
     if (sameType(column.type, target)) continue;
     const value = q(column.name);
     const cast = `TRY_CAST(${value} AS ${target})`;
