@@ -40,7 +40,7 @@ export function entityKeys(rows: readonly Readonly<Record<string, unknown>>[], c
 /** The lookup string of a key: equal exactly when the typed values are equal. */
 export function keyLookup(values: readonly (PrimitiveValue | null)[]): string {
   if (values.length === 1) return part(values[0] ?? null);
-  return values.map(part).join('\u0001');
+  return JSON.stringify(values.map(part));
 }
 
 function part(value: PrimitiveValue | null): string {
