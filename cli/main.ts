@@ -1,5 +1,10 @@
 import { Command, CommanderError } from 'commander';
+import { devCommand } from './commands/dev.js';
+import { getOnlineCommand } from './commands/get-online.js';
+import { initCommand } from './commands/init.js';
 import { materializeCommand } from './commands/materialize.js';
+import { serveCommand } from './commands/serve.js';
+import { tableCommand } from './commands/table.js';
 import { workerCommand } from './commands/worker.js';
 import { EXIT_BAD_INPUT, reportError } from './output.js';
 
@@ -8,8 +13,13 @@ const program = new Command('floe')
   .showHelpAfterError()
   .exitOverride();
 
+initCommand(program);
 materializeCommand(program);
 workerCommand(program);
+devCommand(program);
+getOnlineCommand(program);
+serveCommand(program);
+tableCommand(program);
 
 try {
   await program.parseAsync(process.argv);
