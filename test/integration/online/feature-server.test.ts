@@ -110,6 +110,7 @@ describe('POST /get-online-features', () => {
     ['a key of the wrong type', JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: ['x'] } }), 400, /join key driver_id of feature view driver_stats_view must be an integer, got "x"/],
     ['a missing join key column', JSON.stringify({ features: [`${VIEW}:trips`], entities: { rider_id: [1] } }), 400, /must be present/],
     ['uneven entity columns', JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: [1, 2], other: [1] } }), 400, /same length/],
+    ['a feature service (none can be defined yet)', JSON.stringify({ feature_service: 'driver_model', entities: { driver_id: [1] } }), 400, /no feature services yet; ask for features as "view:feature"/],
     ['an unknown field', JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: [1] }, extra: 1 }), 400, /Unrecognized key/],
   ];
   for (const [what, body, code, message] of bad) {

@@ -123,6 +123,12 @@ async function runCase(testCase: CatalogCase): Promise<void> {
     const fresh = await lazy.getOnlineFeatures({ features: [VIEW], entityRows });
     assert.notEqual(fresh.reads[0]!.snapshotId, before.reads[0]!.snapshotId);
     checkAgainstSource(fresh, drivers, latestInWindows(rows, WINDOWS));
+
+    // A view whose online table was never written: every key is missing, nothing fails.
+    const never = new Registry(definitions(sourceTable, { buckets: BUCKETS, onlineTable: `${onlineNamespace}.never_materialized` }), { onlineNamespace });
+    const empty = await new OnlineStore({ registry: never, catalog, engine, refreshIntervalMs: 0 }).getOnlineFeatures({ features: [`${VIEW}:trips`], entityRows: [{ driver_id: 1001 }] });
+    assert.deepEqual(empty.features[0]!.statuses, ['NOT_FOUND']);
+    assert.equal(empty.reads[0]!.snapshotId, null);
   } finally {
     await runtime.close();
   }
