@@ -96,6 +96,18 @@ export class OnlineTableReader {
 
   async lookup(keys: ReadonlyMap<string, readonly PrimitiveValue[]>): Promise<LookupResult> {
     const state = await this.state();
+    try {
+      return await this.lookupIn(state, keys);
+    } catch (error) {
+      // The snapshot held may be gone (a compaction, then snapshot expiry removed its files):
+      // read again from the current one, once.
+      const current = await this.refresh();
+      if (current.snapshotId === state.snapshotId && current.schemaKey === state.schemaKey) throw error;
+      return this.lookupIn(current, keys);
+    }
+  }
+
+  private async lookupIn(state: TableState, keys: ReadonlyMap<string, readonly PrimitiveValue[]>): Promise<LookupResult> {
     if (!state.index || !state.table || !state.schema) return { state, rows: new Map(), filesRead: [] };
     const selection = state.index.select(keys);
     const table = state.table;

@@ -108,6 +108,16 @@ async function runCase(testCase: CatalogCase): Promise<void> {
     const single = await compactedStore.getOnlineFeatures({ features: [`${VIEW}:trips`], entityRows: [{ driver_id: 1007 }] });
     assert.equal(single.reads[0]!.filesRead.length, 1);
 
+    // A store holding a snapshot whose files are gone (the table dropped with purge and rebuilt)
+    // reads again from the current snapshot instead of failing.
+    const holder = new OnlineStore({ registry: compacted, catalog, engine, refreshIntervalMs: 3_600_000, clock: () => clock });
+    const held = await holder.getOnlineFeatures({ features: [VIEW], entityRows: [] });
+    await catalog.dropTable(compacted.onlineTableOf(compacted.featureView(VIEW)), { purge: true });
+    await compactedCopy(runtime, registry, onlineNamespace);
+    const reread = await holder.getOnlineFeatures({ features: [`${VIEW}:conv_rate`, `${VIEW}:trips`], entityRows });
+    assert.notEqual(reread.reads[0]!.snapshotId, held.reads[0]!.snapshotId);
+    assert.deepEqual(reread.features, many.features);
+
     // A store that checks the catalog rarely keeps its snapshot until it refreshes; the refresh
     // reads the new manifest list and the one manifest the append added, nothing else.
     const lazy = new OnlineStore({ registry, catalog, engine, refreshIntervalMs: 3_600_000, clock: () => clock });
