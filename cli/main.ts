@@ -1,7 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { applyCommand } from './commands/apply.js';
+import { devCommand } from './commands/dev.js';
+import { getOnlineCommand } from './commands/get-online.js';
+import { initCommand } from './commands/init.js';
 import { materializeCommand } from './commands/materialize.js';
 import { planCommand } from './commands/plan.js';
+import { serveCommand } from './commands/serve.js';
+import { tableCommand } from './commands/table.js';
 import { workerCommand } from './commands/worker.js';
 import { EXIT_BAD_INPUT, reportError } from './output.js';
 
@@ -10,10 +15,15 @@ const program = new Command('floe')
   .showHelpAfterError()
   .exitOverride();
 
+initCommand(program);
 materializeCommand(program);
 planCommand(program);
 applyCommand(program);
 workerCommand(program);
+devCommand(program);
+getOnlineCommand(program);
+serveCommand(program);
+tableCommand(program);
 
 try {
   await program.parseAsync(process.argv);

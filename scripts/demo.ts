@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime } from '@temporalio/worker';
 import { appendQuery } from '../engine/append-query.js';
-import { latestOnlineRows } from '../features/online-rows.js';
+import { OnlineStore, responseRows } from '../features/online/index.js';
 import { loadProject } from '../features/project.js';
 import { parseTableIdentifier } from '../features/registry.js';
 import { materializeWorkflowId } from '../workflows/ids.js';
@@ -108,8 +108,11 @@ try {
   console.log(`  latest row of ${result.rows} drivers → ${result.dataFiles} files in bucket partitions of ${registry.onlineTableOf(view).namespace.join('.')}.${view.name}`);
   console.log(`  committed online snapshot ${result.onlineSnapshotId}`);
 
-  step('Online rows (latest per driver, first 5)');
-  console.table(await latestOnlineRows({ registry, catalog, engine }, view.name, { limit: 5 }));
+  step('Online features of drivers 1001–1005 (getOnlineFeatures: their bucket files only, TTL applied)');
+  const store = new OnlineStore({ registry, catalog, engine });
+  const online = await store.getOnlineFeatures({ features: [view.name], entityRows: [1001, 1002, 1003, 1004, 1005].map((driver_id) => ({ driver_id })) });
+  console.table(responseRows(online).map((row) => Object.fromEntries(Object.entries(row).map(([name, value]) => [name, typeof value === 'bigint' ? Number(value) : value]))));
+  console.log(`  read ${online.reads[0]!.filesRead.length} of ${online.reads[0]!.dataFiles} data files; serve them over HTTP with \`floe serve --project examples/quickstart\``);
 
   step('Where to look');
   console.log(`  Temporal Web UI: ${uiUrl}/namespaces/${project.config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`);

@@ -1,0 +1,154 @@
+// `npm run bench -- online [--quick]`: online read latency and throughput for 1 and 100 keys, on a
+// compacted online table (one append) and on one with many appended snapshots, on a local
+// warehouse (SQL catalog) and on the S3 server (REST catalog on MinIO); through the library, and
+// through HTTP under concurrent load from a second process. The peer is a plain DuckDB query of
+// the same Parquet files; vs_duckdb = Floe's p50 / DuckDB's p50 (below 1: Floe is faster).
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Engine } from '../engine/duckdb.js';
+import { registerIcebergFunctions } from '../engine/partition-functions.js';
+import { OnlineStore } from '../features/online/index.js';
+import type { Registry } from '../features/registry.js';
+import type { Catalog } from '../iceberg/catalog/catalog.js';
+import { loadCatalog } from '../iceberg/catalog/load-catalog.js';
+import type { CatalogConfig } from '../iceberg/catalog/load-catalog.js';
+import { createFeatureServer } from '../server/feature-server.js';
+import { restCatalogService } from '../test/support/services.js';
+import type { BenchmarkOptions } from './run.js';
+import { buildTables, VIEW } from './_online/dataset.js';
+import { localDataFiles, peerQuery } from './_online/duckdb-peer.js';
+import { keysFor, round, sequential } from './_online/measure.js';
+import type { LatencyFigures } from './_online/measure.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const KEY_COUNTS = [1, 100] as const;
+
+interface Settings {
+  readonly entities: number;
+  readonly snapshots: number;
+  readonly buckets: number;
+  readonly libraryMs: number;
+  readonly libraryRequests: number;
+  readonly peerMs: number;
+  readonly httpSeconds: number;
+  readonly connections: number;
+}
+
+export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
+  const settings: Settings = options.quick
+    ? { entities: 2_000, snapshots: 20, buckets: 16, libraryMs: 2_000, libraryRequests: 2_000, peerMs: 2_000, httpSeconds: 2, connections: 8 }
+    : { entities: 20_000, snapshots: 100, buckets: 16, libraryMs: 8_000, libraryRequests: 5_000, peerMs: 8_000, httpSeconds: 6, connections: 8 };
+  const scratch = await mkdtemp(path.join(tmpdir(), 'floe-bench-online-'));
+  const engine = await Engine.create({ threads: 2, memoryLimit: '4GB', setup: registerIcebergFunctions });
+  const results: Record<string, unknown> = {};
+  const ratios: Record<string, number> = {};
+  try {
+    const rest = restCatalogService();
+    const storages: [string, CatalogConfig][] = [
+      ['local', { type: 'sql', uri: `sqlite:///${path.join(scratch, 'catalog.db')}`, warehouse: `file://${path.join(scratch, 'warehouse')}` }],
+      [
+        's3',
+        {
+          type: 'rest',
+          uri: rest.uri,
+          warehouse: rest.warehouse,
+          s3: { endpoint: rest.s3.endpoint, region: rest.s3.region, pathStyle: true, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey },
+        },
+      ],
+    ];
+    for (const [storage, config] of storages) {
+      const catalog = await loadCatalog(config);
+      try {
+        const namespace = `bench_online_${Date.now().toString(36)}`;
+        log(`${storage}: writing ${settings.snapshots} snapshots of ${settings.entities} entities (${settings.buckets} buckets) and a compacted copy`);
+        const tables = await buildTables({ catalog, engine, workDirectory: path.join(scratch, 'work') }, { namespace, entities: settings.entities, snapshots: settings.snapshots, buckets: settings.buckets, log });
+        const byStorage: Record<string, unknown> = {};
+        for (const [shape, registry] of [['compacted', tables.compacted], [`appended_${settings.snapshots}`, tables.appended]] as const) {
+          const figures = await measureTable(catalog, engine, registry, settings, `${storage}/${shape}`);
+          byStorage[shape] = figures;
+          for (const keys of KEY_COUNTS) ratios[`${storage}_${shape.replace(/_\d+$/, '')}_${keys}key`] = round(figures.library[keys]!.p50_ms / figures.duckdb[keys]!.p50_ms);
+        }
+        results[storage] = byStorage;
+      } finally {
+        await catalog.close();
+      }
+    }
+  } finally {
+    engine.close();
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return { entities: settings.entities, snapshots: settings.snapshots, buckets: settings.buckets, http_connections: settings.connections, ...results, vs_duckdb: ratios };
+}
+
+interface TableFigures {
+  data_files: number;
+  cold_first_read_ms: number;
+  library: Record<number, LatencyFigures>;
+  http: Record<number, LatencyFigures & { errors: number }>;
+  duckdb: Record<number, LatencyFigures>;
+}
+
+async function measureTable(catalog: Catalog, engine: Engine, registry: Registry, settings: Settings, label: string): Promise<TableFigures> {
+  const store = new OnlineStore({ registry, catalog, engine });
+  const ask = (keys: readonly number[]) => store.getOnlineFeatures({ features: [VIEW], entityRows: keys.map((driver_id) => ({ driver_id })) });
+  const coldStart = performance.now();
+  const first = await ask(keysFor(0, 1, settings.entities));
+  const cold = round(performance.now() - coldStart);
+  const dataFiles = first.reads[0]!.dataFiles;
+  // Warm every file once, as a long-running server would have.
+  for (let start = 1; start <= settings.entities; start += 1_000) await ask(Array.from({ length: Math.min(1_000, settings.entities - start + 1) }, (_, index) => start + index));
+
+  const library: Record<number, LatencyFigures> = {};
+  const duckdb: Record<number, LatencyFigures> = {};
+  const http: Record<number, LatencyFigures & { errors: number }> = {};
+  for (const keys of KEY_COUNTS) {
+    library[keys] = await sequential((index) => ask(keysFor(index, keys, settings.entities)), { maxRequests: keys === 1 ? settings.libraryRequests : settings.libraryRequests / 10, maxMs: settings.libraryMs });
+    log(`  ${label} library ${keys} key(s): p50 ${library[keys]!.p50_ms} ms, p99 ${library[keys]!.p99_ms} ms, ${library[keys]!.rps} req/s`);
+  }
+  const table = await catalog.loadTable(registry.onlineTableOf(registry.featureView(VIEW)));
+  const files = await localDataFiles(table);
+  await engine.withConnection(async (connection) => {
+    await connection.run('SET parquet_metadata_cache = true');
+    const query = peerQuery(connection, files);
+    await query(keysFor(0, 1, settings.entities));
+    for (const keys of KEY_COUNTS) {
+      duckdb[keys] = await sequential((index) => query(keysFor(index, keys, settings.entities)), { maxRequests: settings.libraryRequests / (keys === 1 ? 1 : 10), maxMs: settings.peerMs });
+      log(`  ${label} plain DuckDB ${keys} key(s): p50 ${duckdb[keys]!.p50_ms} ms, p99 ${duckdb[keys]!.p99_ms} ms`);
+    }
+  });
+  const server = createFeatureServer({ store });
+  const url = await server.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    for (const keys of KEY_COUNTS) {
+      http[keys] = await loadFromSecondProcess(url, keys, settings);
+      log(`  ${label} HTTP ${keys} key(s), ${settings.connections} connections: p50 ${http[keys]!.p50_ms} ms, p99 ${http[keys]!.p99_ms} ms, ${http[keys]!.rps} req/s, ${http[keys]!.errors} errors`);
+    }
+  } finally {
+    await server.close();
+  }
+  return { data_files: dataFiles, cold_first_read_ms: cold, library, http, duckdb };
+}
+
+function loadFromSecondProcess(url: string, keys: number, settings: Settings): Promise<LatencyFigures & { errors: number }> {
+  const script = path.join(root, 'bench', '_online', 'load-generator.ts');
+  const args = ['--import', 'tsx', script, url, String(keys), String(settings.entities), String(settings.httpSeconds), String(settings.connections), VIEW];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      if (code !== 0) reject(new Error(`the load generator failed (exit ${String(code)}):\n${err}`));
+      else resolve(JSON.parse(out.trim().split('\n').pop()!) as LatencyFigures & { errors: number });
+    });
+  });
+}
+
+function log(line: string): void {
+  console.log(line);
+}

@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import { OnlineStore } from '../../features/online/index.js';
+import type { OnlineFeaturesResponse } from '../../features/online/index.js';
+import { loadProject } from '../../features/project.js';
+import { FloeError } from '../../iceberg/errors.js';
+import { createRuntime } from '../../workers/runtime.js';
+import { printResult } from '../output.js';
+
+export function getOnlineCommand(program: Command): void {
+  program
+    .command('get-online')
+    .description("Print the online features of entity keys: the latest value per key from each view's online table")
+    .argument('[features...]', 'features as view:feature, or view for all of its features')
+    .option('--entity <key=values>', 'a join key and its values, e.g. driver_id=1001,1002 (repeat for composite keys)', collect, [])
+    .option('--feature-service <name>', 'the features of a feature service instead of a list')
+    .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
+    .option('--json', 'print the response as JSON')
+    .action(async (features: string[], options: { entity: string[]; featureService?: string; project: string; json?: boolean }) => {
+      if ((features.length === 0) === (options.featureService === undefined)) {
+        throw new FloeError('invalid-input', 'Name the features (view:feature …) or --feature-service, one of the two', { context: { field: 'features' } });
+      }
+      const entityRows = parseEntities(options.entity);
+      const project = await loadProject(options.project);
+      const runtime = await createRuntime(project);
+      try {
+        const store = new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine, refreshIntervalMs: 0 });
+        const selection = options.featureService !== undefined ? { featureService: options.featureService } : { features };
+        const response = await store.getOnlineFeatures({ ...selection, entityRows });
+        printResult(response, options, () => table(response));
+      } finally {
+        await runtime.close();
+      }
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `--entity driver_id=1001,1002 --entity city=ams,rtm` → one entity row per position. */
+export function parseEntities(specs: readonly string[]): Record<string, string>[] {
+  if (specs.length === 0) throw new FloeError('invalid-input', 'Give the entity keys to read, e.g. --entity driver_id=1001,1002', { context: { field: '--entity' } });
+  const columns = specs.map((spec) => {
+    const match = /^([^=]+)=(.*)$/.exec(spec);
+    if (!match || match[2] === '') throw new FloeError('invalid-input', `--entity ${JSON.stringify(spec)} must look like key=value[,value…]`, { context: { field: '--entity' } });
+    return { name: match[1]!.trim(), values: match[2]!.split(',').map((value) => value.trim()) };
+  });
+  const length = columns[0]!.values.length;
+  const uneven = columns.find((column) => column.values.length !== length);
+  if (uneven) throw new FloeError('invalid-input', `Every --entity needs as many values: ${columns[0]!.name} has ${length}, ${uneven.name} has ${uneven.values.length}`, { context: { field: '--entity' } });
+  return Array.from({ length }, (_, index) => Object.fromEntries(columns.map((column) => [column.name, column.values[index]!])));
+}
+
+/** Keys, then one column per feature; a value that is not there says why. */
+function table(response: OnlineFeaturesResponse): string {
+  const header = [...response.entities.map((entity) => entity.name), ...response.features.map((feature) => feature.ref)];
+  const count = response.entities[0]?.values.length ?? 0;
+  const rows = Array.from({ length: count }, (_, index) => [
+    ...response.entities.map((entity) => String(entity.values[index])),
+    ...response.features.map((feature) => {
+      const status = feature.statuses[index];
+      if (status === 'NOT_FOUND') return '(not found)';
+      if (status === 'OUTSIDE_MAX_AGE') return `(expired: ${feature.eventTimestamps[index]})`;
+      const value = feature.values[index];
+      return value === null || value === undefined ? 'null' : String(value);
+    }),
+  ]);
+  const widths = header.map((name, column) => Math.max(name.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: readonly string[]): string => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { DEFAULT_REFRESH_INTERVAL_MS, OnlineStore } from '../../features/online/index.js';
+import { loadProject } from '../../features/project.js';
+import { FloeError } from '../../iceberg/errors.js';
+import { createFeatureServer } from '../../server/feature-server.js';
+import { createRuntime } from '../../workers/runtime.js';
+import { printResult } from '../output.js';
+
+export function serveCommand(program: Command): void {
+  program
+    .command('serve')
+    .description("Serve online features over HTTP, shaped like Feast's feature server (POST /get-online-features, GET /health, GET /metrics)")
+    .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
+    .option('--host <host>', 'the address to listen on', '127.0.0.1')
+    .option('--port <port>', 'the port to listen on (0: any free port)', '6566')
+    .option('--refresh-interval-ms <ms>', 'how often to check the catalog for new snapshots of the online tables', String(DEFAULT_REFRESH_INTERVAL_MS))
+    .option('--json', 'print the address as JSON once listening')
+    .action(async (options: { project: string; host: string; port: string; refreshIntervalMs: string; json?: boolean }) => {
+      const port = integer(options.port, '--port', 0, 65_535);
+      const refreshIntervalMs = integer(options.refreshIntervalMs, '--refresh-interval-ms', 0, 86_400_000);
+      const project = await loadProject(options.project);
+      const runtime = await createRuntime(project);
+      const server = createFeatureServer({ store: new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine, refreshIntervalMs }) });
+      try {
+        const url = await server.listen({ host: options.host, port });
+        printResult({ url, project: project.config.project }, options, () => `Floe feature server for project ${project.config.project} on ${url} (POST /get-online-features, GET /health, GET /metrics); Ctrl-C stops it`);
+        await untilInterrupted();
+      } finally {
+        await server.close();
+        await runtime.close();
+      }
+    });
+}
+
+export function integer(text: string, option: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) throw new FloeError('invalid-input', `${option} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`, { context: { field: option } });
+  return value;
+}
+
+export function untilInterrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}

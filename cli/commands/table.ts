@@ -1,0 +1,88 @@
+import type { Command } from 'commander';
+import { loadProject } from '../../features/project.js';
+import { parseTableIdentifier } from '../../features/registry.js';
+import { FloeError } from '../../iceberg/errors.js';
+import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
+import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
+import { inspectTable, tableHistory } from '../inspect-table.js';
+import type { TableInspection } from '../inspect-table.js';
+import { printResult } from '../output.js';
+
+export function tableCommand(program: Command): void {
+  const table = program.command('table').description("Look at a table of the project's catalog");
+  table
+    .command('inspect')
+    .description('Snapshots, data and delete files, partitions and sizes of a table (what pyiceberg\'s table.inspect shows)')
+    .argument('<table>', 'namespace.table')
+    .option('--snapshot <id>', 'list the files of this snapshot instead of the current one')
+    .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
+    .option('--json', 'print everything as JSON')
+    .action(async (name: string, options: { snapshot?: string; project: string; json?: boolean }) => {
+      const snapshotId = options.snapshot === undefined ? undefined : snapshotArgument(options.snapshot);
+      const inspection = await withTable(options.project, name, (loaded) => inspectTable(loaded, snapshotId === undefined ? {} : { snapshotId }));
+      printResult(inspection, options, () => describeInspection(inspection));
+    });
+  table
+    .command('history')
+    .description('When each snapshot of a table became current, and whether it is an ancestor of the current one')
+    .argument('<table>', 'namespace.table')
+    .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
+    .option('--json', 'print the history as JSON')
+    .action(async (name: string, options: { project: string; json?: boolean }) => {
+      const history = await withTable(options.project, name, async (loaded) => tableHistory(loaded));
+      printResult(history, options, () =>
+        history.length === 0
+          ? `${name} has no snapshots yet`
+          : history.map((entry) => `${entry.madeCurrentAt}  ${entry.snapshotId.padEnd(20)}  ${(entry.operation ?? '?').padEnd(9)}  parent ${entry.parentId ?? '-'}${entry.isCurrentAncestor ? '' : '  (not an ancestor of the current snapshot)'}`).join('\n'),
+      );
+    });
+}
+
+async function withTable<T>(projectDirectory: string, name: string, fn: (table: LoadedTable) => Promise<T>): Promise<T> {
+  const identifier = parseTableIdentifier(name);
+  const project = await loadProject(projectDirectory);
+  const catalog = await loadCatalog(project.config.catalog);
+  try {
+    let loaded: LoadedTable;
+    try {
+      loaded = await catalog.loadTable(identifier);
+    } catch (error) {
+      if (FloeError.is(error, 'not-found')) {
+        const tables = await catalog.listTables(identifier.namespace).catch(() => []);
+        const known = tables.map((table) => [...table.namespace, table.name].join('.')).join(', ') || 'none';
+        throw new FloeError('not-found', `No table ${name} in catalog ${catalog.name}; tables in ${identifier.namespace.join('.')}: ${known}`, { context: { table: name }, cause: error });
+      }
+      throw error;
+    }
+    return await fn(loaded);
+  } finally {
+    await catalog.close();
+  }
+}
+
+function snapshotArgument(text: string): bigint {
+  if (!/^-?\d+$/.test(text)) throw new FloeError('invalid-input', `--snapshot must be a snapshot id (an integer), got ${JSON.stringify(text)}`, { context: { field: '--snapshot' } });
+  return BigInt(text);
+}
+
+function describeInspection(inspection: TableInspection): string {
+  const size = (bytes: number): string => (bytes < 1024 ? `${bytes} B` : bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`);
+  const lines = [
+    `${inspection.table}  (format v${inspection.formatVersion}, ${inspection.location})`,
+    `  schema: ${inspection.schema.map((field) => `${field.name} ${field.type}${field.required ? ' not null' : ''}`).join(', ')}`,
+    `  partitioned by: ${inspection.partitionSpec.map((field) => `${field.transform}(${field.source})`).join(', ') || 'nothing'}`,
+    `  current snapshot: ${inspection.currentSnapshotId ?? '(none)'}; ${inspection.snapshots.length} snapshot(s)`,
+    `  files of snapshot ${inspection.snapshotId ?? '(none)'}: ${inspection.totals.dataFiles} data, ${inspection.totals.deleteFiles} delete, ${inspection.totals.records} rows, ${size(inspection.totals.bytes)} in ${inspection.manifests} manifest(s)`,
+    '',
+    'Partitions:',
+    ...inspection.partitions.map(
+      (partition) =>
+        `  ${JSON.stringify(partition.partition)}  ${partition.dataFiles} file(s), ${partition.records} rows, ${size(partition.bytes)}` +
+        (partition.positionDeleteFiles + partition.equalityDeleteFiles > 0 ? `, ${partition.positionDeleteFiles} position / ${partition.equalityDeleteFiles} equality delete file(s)` : ''),
+    ),
+    '',
+    'Snapshots:',
+    ...inspection.snapshots.map((snapshot) => `  ${snapshot.committedAt}  ${snapshot.snapshotId}  ${snapshot.operation}  +${snapshot.summary['added-data-files'] ?? 0} files, +${snapshot.summary['added-records'] ?? 0} rows`),
+  ];
+  return lines.join('\n');
+}

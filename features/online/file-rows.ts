@@ -1,0 +1,97 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { readPlanSql } from '../../engine/read-plan.js';
+import { quoteIdentifier as q } from '../../engine/sql.js';
+import { toPrimitiveValue } from '../../engine/values.js';
+import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
+import type { Schema } from '../../iceberg/spec/schema.js';
+import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
+import { keyLookup } from './entity-keys.js';
+
+/** The online table's columns a read needs, as the table's current schema has them. */
+export interface OnlineColumns {
+  readonly keys: readonly string[];
+  readonly features: readonly string[];
+  readonly eventTs: string;
+  readonly createdTs: string;
+  readonly materializedAt: string;
+}
+
+/** The latest row of one key within one data file. */
+export interface OnlineRow {
+  /** Feature values in the order of `OnlineColumns.features`. */
+  readonly values: readonly (PrimitiveValue | null)[];
+  /** µs since the epoch. */
+  readonly eventTs: bigint;
+  readonly createdTs: bigint | null;
+  readonly materializedAt: bigint | null;
+  /** The data sequence number of the file it came from: a later commit wins a full tie. */
+  readonly sequence: number;
+  readonly file: string;
+}
+
+/**
+ * Reads one data file (with the delete files that apply to it) and keeps, per key, its latest row
+ * by (event_ts, created_ts, materialized_at). Files are immutable, so the result can be cached
+ * under the file's location for as long as the schema read with is the same.
+ */
+export async function readFileRows(connection: DuckDBConnection, task: ScanTask, schema: Schema, columns: OnlineColumns, localPath: (location: string) => string): Promise<Map<string, OnlineRow>> {
+  const plan: ScanPlan = {
+    snapshotId: null,
+    schema,
+    mode: task.positionDeletes.length + task.equalityDeletes.length > 0 ? 'merge-on-read' : 'copy-on-write',
+    tasks: [task],
+    summary: { dataFiles: 1, positionDeleteFiles: 0, equalityDeleteFiles: 0, dataRecords: task.dataFile.recordCount, manifestsRead: 0, manifestsSkipped: 0, dataFilesSkipped: 0 },
+  };
+  const names = [...columns.keys, ...columns.features, columns.eventTs, columns.createdTs, columns.materializedAt];
+  const types = names.map((name) => primitiveType(schema, name));
+  const keyList = columns.keys.map((key) => `r.${q(key)}`).join(', ');
+  const order = [
+    `r.${q(columns.eventTs)} DESC`,
+    `r.${q(columns.createdTs)} DESC NULLS LAST`,
+    `r.${q(columns.materializedAt)} DESC NULLS LAST`,
+    ...columns.features.map((name) => `r.${q(name)} DESC NULLS LAST`),
+  ];
+  const sql =
+    `SELECT ${names.map((name) => `r.${q(name)}`).join(', ')} FROM (${readPlanSql(plan, { localPath, tableSchema: schema })}) AS r ` +
+    `WHERE ${[...columns.keys, columns.eventTs].map((name) => `r.${q(name)} IS NOT NULL`).join(' AND ')} ` +
+    `QUALIFY row_number() OVER (PARTITION BY ${keyList} ORDER BY ${order.join(', ')}) = 1`;
+  const reader = await connection.runAndReadAll(sql);
+  const rows = new Map<string, OnlineRow>();
+  const keyCount = columns.keys.length;
+  const featureCount = columns.features.length;
+  for (const raw of reader.getRows()) {
+    const typed = raw.map((value, index) => toPrimitiveValue(value, types[index]!));
+    rows.set(keyLookup(typed.slice(0, keyCount)), {
+      values: typed.slice(keyCount, keyCount + featureCount),
+      eventTs: typed[keyCount + featureCount] as bigint,
+      createdTs: (typed[keyCount + featureCount + 1] ?? null) as bigint | null,
+      materializedAt: (typed[keyCount + featureCount + 2] ?? null) as bigint | null,
+      sequence: task.dataSequenceNumber,
+      file: task.dataFile.filePath,
+    });
+  }
+  return rows;
+}
+
+/** Whether `a` is a later row of the same key than `b`. */
+export function isLater(a: OnlineRow, b: OnlineRow): boolean {
+  if (a.eventTs !== b.eventTs) return a.eventTs > b.eventTs;
+  const created = compareNullable(a.createdTs, b.createdTs);
+  if (created !== 0) return created > 0;
+  const materialized = compareNullable(a.materializedAt, b.materializedAt);
+  if (materialized !== 0) return materialized > 0;
+  if (a.sequence !== b.sequence) return a.sequence > b.sequence;
+  return a.file > b.file;
+}
+
+function compareNullable(a: bigint | null, b: bigint | null): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  return a > b ? 1 : -1;
+}
+
+function primitiveType(schema: Schema, name: string): PrimitiveType {
+  const field = schema.fields.find((candidate) => candidate.name === name)!;
+  return field.type as PrimitiveType;
+}

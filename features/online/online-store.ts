@@ -1,0 +1,126 @@
+import type { Engine } from '../../engine/duckdb.js';
+import type { Catalog } from '../../iceberg/catalog/catalog.js';
+import { FloeError } from '../../iceberg/errors.js';
+import type { PrimitiveType } from '../../iceberg/spec/types.js';
+import type { FeatureViewDefinition } from '../definitions.js';
+import { durationSeconds, ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
+import type { Registry } from '../registry.js';
+import { entityKeys } from './entity-keys.js';
+import type { KeyColumn } from './entity-keys.js';
+import { resolveSelection } from './feature-refs.js';
+import type { FeatureSelection } from './feature-refs.js';
+import { OnlineTableReader } from './online-table-reader.js';
+import type { ReaderCounters } from './online-table-reader.js';
+import { isoMicros, presentValue } from './response.js';
+import type { FeatureStatus, FeatureVector, OnlineFeaturesResponse, OnlineValue, ViewRead } from './response.js';
+import { RowCache } from './row-cache.js';
+
+export interface OnlineStoreOptions {
+  readonly registry: Registry;
+  readonly catalog: Catalog;
+  readonly engine: Engine;
+  /**
+   * How often a read may ask the catalog whether an online table has a new snapshot (a reload of
+   * its metadata pointer). Reads in between use the snapshot held; 0 checks before every read.
+   */
+  readonly refreshIntervalMs?: number;
+  /** Rows of data files kept in memory, least recently used dropped first. */
+  readonly maxCachedRows?: number;
+  /** The clock TTLs are measured against (ms since the epoch); tests pin it. */
+  readonly clock?: () => number;
+}
+
+/** Entity rows as objects of join key values (Feast's `entity_rows`). */
+export type OnlineFeaturesRequest = FeatureSelection & { readonly entityRows: readonly Readonly<Record<string, unknown>>[] };
+
+export const DEFAULT_REFRESH_INTERVAL_MS = 1_000;
+export const DEFAULT_MAX_CACHED_ROWS = 2_000_000;
+
+/**
+ * Online reads: per requested view, the latest row of each entity key in the view's online table
+ * (by event_ts, then created_ts), TTL applied against the clock, each value with Feast's status.
+ * One store per process: it holds each table's indexed snapshot and the rows of hot files.
+ */
+export class OnlineStore {
+  private readonly readers = new Map<string, OnlineTableReader>();
+  private readonly rowCache: RowCache;
+  private readonly clock: () => number;
+
+  constructor(private readonly options: OnlineStoreOptions) {
+    this.rowCache = new RowCache(options.maxCachedRows ?? DEFAULT_MAX_CACHED_ROWS);
+    this.clock = options.clock ?? Date.now;
+  }
+
+  get registry(): Registry {
+    return this.options.registry;
+  }
+
+  async getOnlineFeatures(request: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
+    const projections = resolveSelection(this.options.registry, request);
+    const rows = request.entityRows;
+    if (!Array.isArray(rows)) throw new FloeError('invalid-input', 'entityRows must be a list of objects of join key values', { context: { field: 'entityRows' } });
+    const now = BigInt(this.clock()) * 1000n;
+
+    const entities = new Map<string, OnlineValue[]>();
+    const features: FeatureVector[] = [];
+    const reads: ViewRead[] = [];
+    const lookups = projections.map(async ({ view, features: names }) => {
+      const reader = this.readerFor(view);
+      const keys = entityKeys(rows, reader.keys, view.name);
+      const result = await reader.lookup(keys.distinct);
+      return { view, names, reader, keys, result };
+    });
+    for (const { view, names, reader, keys, result } of await Promise.all(lookups)) {
+      reader.keys.forEach((column, index) => {
+        if (!entities.has(column.name)) entities.set(column.name, keys.values.map((values) => presentValue(column.type, values[index]!)));
+      });
+      const ttlSeconds = durationSeconds(view.ttl);
+      const oldest = ttlSeconds === null ? null : now - BigInt(Math.round(ttlSeconds * 1_000_000));
+      const found = keys.lookups.map((lookup) => result.rows.get(lookup));
+      const statuses: FeatureStatus[] = found.map((row) => (row === undefined ? 'NOT_FOUND' : oldest !== null && row.eventTs < oldest ? 'OUTSIDE_MAX_AGE' : 'PRESENT'));
+      const eventTimestamps = found.map((row) => (row === undefined ? null : isoMicros(row.eventTs)));
+      for (const name of names) {
+        const position = reader.columns.features.indexOf(name);
+        const type = view.features.find((feature) => feature.name === name)!.type as PrimitiveType;
+        features.push({
+          ref: `${view.name}:${name}`,
+          featureView: view.name,
+          feature: name,
+          values: found.map((row, index) => (row === undefined || statuses[index] !== 'PRESENT' ? null : presentValue(type, row.values[position] ?? null))),
+          statuses,
+          eventTimestamps,
+        });
+      }
+      reads.push({ featureView: view.name, table: reader.name, snapshotId: result.state.snapshotId, dataFiles: result.state.index?.dataFiles ?? 0, filesRead: result.filesRead });
+    }
+    return { entities: [...entities].map(([name, values]) => ({ name, values })), features, reads };
+  }
+
+  /** Asks the catalog about every table read so far, now, and indexes new snapshots. */
+  async refresh(): Promise<void> {
+    await Promise.all([...this.readers.values()].map((reader) => reader.refresh()));
+  }
+
+  stats(): { tables: Record<string, ReaderCounters & { snapshotId: string | null }>; rowCache: { files: number; rows: number; hits: number; loads: number } } {
+    const tables: Record<string, ReaderCounters & { snapshotId: string | null }> = {};
+    for (const reader of this.readers.values()) tables[reader.name] = { ...reader.counters, snapshotId: reader.snapshotId?.toString() ?? null };
+    return { tables, rowCache: { ...this.rowCache.size, hits: this.rowCache.hits, loads: this.rowCache.loads } };
+  }
+
+  private readerFor(view: FeatureViewDefinition): OnlineTableReader {
+    const identifier = this.options.registry.onlineTableOf(view);
+    const key = `${view.name}|${[...identifier.namespace, identifier.name].join('.')}`;
+    let reader = this.readers.get(key);
+    if (!reader) {
+      const keys: KeyColumn[] = this.options.registry.joinKeysOf(view).map((key) => ({ name: key.name, type: key.type as PrimitiveType }));
+      reader = new OnlineTableReader(
+        identifier,
+        keys,
+        { keys: keys.map((column) => column.name), features: view.features.map((feature) => feature.name), eventTs: ONLINE_EVENT_TS, createdTs: ONLINE_CREATED_TS, materializedAt: ONLINE_MATERIALIZED_AT },
+        { catalog: this.options.catalog, engine: this.options.engine, rowCache: this.rowCache, refreshIntervalMs: this.options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS, clock: this.clock },
+      );
+      this.readers.set(key, reader);
+    }
+    return reader;
+  }
+}

@@ -1,0 +1,221 @@
+import type { Engine } from '../../engine/duckdb.js';
+import { localizePlan } from '../../engine/table-reader.js';
+import type { Catalog, LoadedTable, TableIdentifier } from '../../iceberg/catalog/catalog.js';
+import { FloeError } from '../../iceberg/errors.js';
+import type { FileIO } from '../../iceberg/io/file-io.js';
+import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
+import { planScan } from '../../iceberg/scan/planner.js';
+import { currentSchema } from '../../iceberg/spec/metadata.js';
+import type { Schema } from '../../iceberg/spec/schema.js';
+import type { PrimitiveValue } from '../../iceberg/spec/types.js';
+import { formatTableIdentifier } from '../registry.js';
+import type { KeyColumn } from './entity-keys.js';
+import { isLater, readFileRows } from './file-rows.js';
+import type { OnlineColumns, OnlineRow } from './file-rows.js';
+import { FileIndex } from './file-index.js';
+import type { RowCache } from './row-cache.js';
+
+/** One snapshot of an online table, ready to answer key lookups. */
+export interface TableState {
+  /** Null while the table does not exist: every key is then not found. */
+  readonly table: LoadedTable | null;
+  readonly snapshotId: bigint | null;
+  readonly index: FileIndex | null;
+  /** The current schema, projected to the read's columns; part of the row cache's key. */
+  readonly schema: Schema | null;
+  readonly schemaKey: string;
+  /** When the catalog was last asked about the table (ms since the epoch). */
+  readonly checkedAt: number;
+}
+
+export interface ReaderCounters {
+  catalogChecks: number;
+  /** Snapshots indexed: each reads the snapshot's manifest list and the manifests not read before. */
+  snapshotLoads: number;
+  manifestReads: number;
+}
+
+export interface LookupResult {
+  readonly state: TableState;
+  readonly rows: ReadonlyMap<string, OnlineRow>;
+  readonly filesRead: readonly string[];
+}
+
+export interface ReaderContext {
+  readonly catalog: Catalog;
+  readonly engine: Engine;
+  readonly rowCache: RowCache;
+  /** 0: ask the catalog before every read; otherwise at most this often, in the background. */
+  readonly refreshIntervalMs: number;
+  readonly clock: () => number;
+}
+
+/**
+ * Reads keys from one online table. It keeps the table's current snapshot indexed (data files by
+ * bucket) and asks the catalog whether the table moved at most every `refreshIntervalMs`; reads
+ * meanwhile use the snapshot they have. Manifests are cached by location (they are immutable), so
+ * indexing a new snapshot reads its manifest list and only the manifests it added.
+ */
+export class OnlineTableReader {
+  readonly name: string;
+  readonly counters: ReaderCounters = { catalogChecks: 0, snapshotLoads: 0, manifestReads: 0 };
+  private current: TableState | undefined;
+  private checking: Promise<TableState> | undefined;
+  private manifests = new Map<string, Uint8Array>();
+
+  /** The snapshot read now; null before the first read or while the table is missing or empty. */
+  get snapshotId(): bigint | null {
+    return this.current?.snapshotId ?? null;
+  }
+
+  constructor(
+    readonly identifier: TableIdentifier,
+    readonly keys: readonly KeyColumn[],
+    readonly columns: OnlineColumns,
+    private readonly context: ReaderContext,
+  ) {
+    this.name = formatTableIdentifier(identifier);
+  }
+
+  /** The snapshot to read now: the one held, unless it is due for a check (then a check runs, awaited only when nothing is held or the interval is 0). */
+  async state(): Promise<TableState> {
+    const held = this.current;
+    if (held === undefined || this.context.refreshIntervalMs <= 0) return this.refresh();
+    if (this.context.clock() - held.checkedAt >= this.context.refreshIntervalMs) {
+      // Serve what is held; a failed background check is retried at the next read.
+      this.refresh().catch(() => undefined);
+    }
+    return held;
+  }
+
+  /** Asks the catalog now and indexes a new snapshot if there is one. Concurrent calls share one check. */
+  refresh(): Promise<TableState> {
+    this.checking ??= this.check().finally(() => (this.checking = undefined));
+    return this.checking;
+  }
+
+  async lookup(keys: ReadonlyMap<string, readonly PrimitiveValue[]>): Promise<LookupResult> {
+    const state = await this.state();
+    try {
+      return await this.lookupIn(state, keys);
+    } catch (error) {
+      // The snapshot held may be gone (a compaction, then snapshot expiry removed its files):
+      // read again from the current one, once.
+      const current = await this.refresh();
+      if (current.snapshotId === state.snapshotId && current.schemaKey === state.schemaKey) throw error;
+      return this.lookupIn(current, keys);
+    }
+  }
+
+  private async lookupIn(state: TableState, keys: ReadonlyMap<string, readonly PrimitiveValue[]>): Promise<LookupResult> {
+    if (!state.index || !state.table || !state.schema) return { state, rows: new Map(), filesRead: [] };
+    const selection = state.index.select(keys);
+    const table = state.table;
+    const schema = state.schema;
+    const fileRows = await Promise.all(selection.map(({ task }) => this.context.rowCache.get(this.cacheKey(state, task), () => this.loadFile(table, schema, task))));
+    const best = new Map<string, OnlineRow>();
+    selection.forEach(({ lookups }, index) => {
+      const rows = fileRows[index]!;
+      for (const lookup of lookups) {
+        const row = rows.get(lookup);
+        if (row === undefined) continue;
+        const held = best.get(lookup);
+        if (held === undefined || isLater(row, held)) best.set(lookup, row);
+      }
+    });
+    return { state, rows: best, filesRead: selection.map(({ task }) => task.dataFile.filePath) };
+  }
+
+  private async check(): Promise<TableState> {
+    this.counters.catalogChecks++;
+    const checkedAt = this.context.clock();
+    let table: LoadedTable;
+    try {
+      table = await this.context.catalog.loadTable(this.identifier);
+    } catch (error) {
+      if (!FloeError.is(error, 'not-found')) throw error;
+      this.current = { table: null, snapshotId: null, index: null, schema: null, schemaKey: '', checkedAt };
+      return this.current;
+    }
+    const held = this.current;
+    if (held?.table && held.table.metadataLocation === table.metadataLocation) {
+      this.current = { ...held, checkedAt };
+      return this.current;
+    }
+    const schema = this.projectSchema(table);
+    const schemaKey = schema.fields.map((field) => `${field.id}:${String(field.type)}`).join(',');
+    if (held?.table && held.snapshotId === (table.metadata.currentSnapshotId ?? null) && held.schemaKey === schemaKey) {
+      // New metadata (properties, say) but the same snapshot and columns: the index still holds.
+      this.current = { ...held, table, checkedAt };
+      return this.current;
+    }
+    const plan = await this.plan(table);
+    this.counters.snapshotLoads++;
+    const index = new FileIndex(plan, currentSchema(table.metadata), table.metadata.partitionSpecs, this.keys);
+    this.current = { table, snapshotId: plan.snapshotId, index, schema, schemaKey, checkedAt };
+    return this.current;
+  }
+
+  /** Plans the whole current snapshot with manifests read through a cache by location. */
+  private async plan(table: LoadedTable): Promise<ScanPlan> {
+    const previous = this.manifests;
+    const used = new Map<string, Uint8Array>();
+    const io = table.io;
+    const counters = this.counters;
+    const cachingIo: FileIO = {
+      read: async (location) => {
+        const cached = previous.get(location) ?? used.get(location);
+        if (cached) {
+          used.set(location, cached);
+          return cached;
+        }
+        counters.manifestReads++;
+        const bytes = await io.read(location);
+        used.set(location, bytes);
+        return bytes;
+      },
+      write: (location, data, options) => io.write(location, data, options),
+      upload: (localPath, location, options) => io.upload(localPath, location, options),
+      exists: (location) => io.exists(location),
+      stat: (location) => io.stat(location),
+      delete: (location) => io.delete(location),
+      list: (prefix) => io.list(prefix),
+      localize: (location) => io.localize(location),
+    };
+    const plan = await planScan({ ...table, io: cachingIo }, { columns: this.schemaColumns() });
+    // Keep only what this snapshot uses: older manifests are gone from it for good or still listed.
+    this.manifests = used;
+    return plan;
+  }
+
+  private async loadFile(table: LoadedTable, schema: Schema, task: ScanTask): Promise<Map<string, OnlineRow>> {
+    const single: ScanPlan = { snapshotId: null, schema, mode: 'copy-on-write', tasks: [task], summary: { dataFiles: 1, positionDeleteFiles: 0, equalityDeleteFiles: 0, dataRecords: 0, manifestsRead: 0, manifestsSkipped: 0, dataFilesSkipped: 0 } };
+    const localPath = await localizePlan(table.io, single);
+    return this.context.engine.withConnection((connection) => readFileRows(connection, task, schema, this.columns, localPath));
+  }
+
+  private cacheKey(state: TableState, task: ScanTask): string {
+    const deletes = [...task.positionDeletes, ...task.equalityDeletes].map((ref) => ref.file.filePath).sort();
+    return `${this.name}|${state.schemaKey}|${task.dataFile.filePath}${deletes.length === 0 ? '' : `|${deletes.join('|')}`}`;
+  }
+
+  private schemaColumns(): string[] {
+    const { keys, features, eventTs, createdTs, materializedAt } = this.columns;
+    return [...keys, ...features, eventTs, createdTs, materializedAt];
+  }
+
+  /** The current schema's fields for the read's columns; a missing one says how to fix it. */
+  private projectSchema(table: LoadedTable): Schema {
+    const schema = currentSchema(table.metadata);
+    const fields = this.schemaColumns().map((name) => {
+      const field = schema.fields.find((candidate) => candidate.name === name);
+      if (!field || typeof field.type !== 'string') {
+        throw new FloeError('invalid-input', `Online table ${this.name} has no ${field ? 'primitive ' : ''}column ${JSON.stringify(name)}; materialize the feature view again after changing its definition`, {
+          context: { table: this.name, column: name },
+        });
+      }
+      return field;
+    });
+    return { ...schema, fields, identifierFieldIds: [] };
+  }
+}

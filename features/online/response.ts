@@ -1,0 +1,75 @@
+import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
+
+/** Feast's field statuses, as far as an online read of a materialized table can tell them apart. */
+export type FeatureStatus = 'PRESENT' | 'NOT_FOUND' | 'OUTSIDE_MAX_AGE';
+
+/**
+ * A value as an online read returns it: long as bigint (exact), int/float/double as number,
+ * timestamps as ISO-8601 UTC text with microseconds, dates as `YYYY-MM-DD`, binary as base64,
+ * strings and uuids as text. `null` for a missing, expired or null value (the status tells which).
+ */
+export type OnlineValue = string | number | boolean | bigint | null;
+
+/** One requested feature, over every entity row, in request order. */
+export interface FeatureVector {
+  /** `view:feature`. */
+  readonly ref: string;
+  readonly featureView: string;
+  readonly feature: string;
+  readonly values: readonly OnlineValue[];
+  readonly statuses: readonly FeatureStatus[];
+  /** The event time of the row the value came from (also for an expired one); null when not found. */
+  readonly eventTimestamps: readonly (string | null)[];
+}
+
+/** What one view's read touched: evidence for tests and `--json`, and for tuning compaction. */
+export interface ViewRead {
+  readonly featureView: string;
+  readonly table: string;
+  /** The online table's snapshot read; null when the table does not exist or is empty. */
+  readonly snapshotId: bigint | null;
+  /** Live data files in that snapshot. */
+  readonly dataFiles: number;
+  /** The data files this read looked into, after pruning by partition and column statistics. */
+  readonly filesRead: readonly string[];
+}
+
+export interface OnlineFeaturesResponse {
+  /** The join key columns of the requested views, echoing each entity row's key. */
+  readonly entities: readonly { readonly name: string; readonly values: readonly OnlineValue[] }[];
+  readonly features: readonly FeatureVector[];
+  readonly reads: readonly ViewRead[];
+}
+
+/** The response as one object per entity row: keys, then `view:feature` values. */
+export function responseRows(response: OnlineFeaturesResponse): Record<string, OnlineValue>[] {
+  const count = response.entities[0]?.values.length ?? response.features[0]?.values.length ?? 0;
+  return Array.from({ length: count }, (_, index) => {
+    const row: Record<string, OnlineValue> = {};
+    for (const entity of response.entities) row[entity.name] = entity.values[index] ?? null;
+    for (const feature of response.features) row[feature.ref] = feature.values[index] ?? null;
+    return row;
+  });
+}
+
+export function presentValue(type: PrimitiveType, value: PrimitiveValue | null): OnlineValue {
+  if (value === null) return null;
+  switch (type) {
+    case 'timestamp':
+    case 'timestamptz':
+      return isoMicros(value as bigint);
+    case 'date':
+      return new Date((value as number) * 86_400_000).toISOString().slice(0, 10);
+    case 'binary':
+      return Buffer.from(value as Uint8Array).toString('base64');
+    default:
+      return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
+  }
+}
+
+/** `2024-05-02T10:00:00.123456Z` for microseconds since the epoch. */
+export function isoMicros(micros: bigint): string {
+  const millis = micros >= 0n ? micros / 1000n : -((-micros + 999n) / 1000n);
+  const extra = Number(micros - millis * 1000n);
+  return `${new Date(Number(millis)).toISOString().slice(0, -1)}${String(extra).padStart(3, '0')}Z`;
+}

@@ -1,0 +1,38 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { OnlineFeaturesResponse } from '../features/online/index.js';
+
+/** The feature server's Prometheus metrics, on a registry of its own (several servers may share a process). */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  private readonly duration = new Histogram({
+    name: 'floe_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status code',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  private readonly entityRows = new Counter({ name: 'floe_online_entity_rows_total', help: 'Entity rows asked for', registers: [this.registry] });
+  private readonly values = new Counter({
+    name: 'floe_online_feature_values_total',
+    help: 'Feature values served, by feature view and status',
+    labelNames: ['feature_view', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'floe_' });
+  }
+
+  observeRequest(route: string, method: string, status: number, seconds: number): void {
+    this.duration.observe({ route, method, status: String(status) }, seconds);
+  }
+
+  observeResponse(response: OnlineFeaturesResponse): void {
+    this.entityRows.inc(response.entities[0]?.values.length ?? 0);
+    for (const feature of response.features) {
+      const counts = new Map<string, number>();
+      for (const status of feature.statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
+      for (const [status, count] of counts) this.values.inc({ feature_view: feature.featureView, status }, count);
+    }
+  }
+}
