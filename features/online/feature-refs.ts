@@ -33,16 +33,9 @@ export function resolveFeatureRefs(registry: Registry, references: readonly stri
   return [...byView].map(([viewName, entry]) => project(registry, viewName, entry.all ? undefined : entry.names));
 }
 
-/**
- * The projections of a feature service. Feature services are defined by the `pit` branch's
- * Registry (`featureServiceProjections(name)`); until that lands, asking for one fails clearly.
- */
+/** The projections of a feature service defined in the registry; an unknown service is not-found. */
 export function resolveFeatureService(registry: Registry, name: string): ViewProjection[] {
-  const withServices = registry as Registry & { featureServiceProjections?: (service: string) => { view: FeatureViewDefinition; features: readonly string[] }[] };
-  if (typeof withServices.featureServiceProjections !== 'function') {
-    throw new FloeError('unsupported', `Feature service ${JSON.stringify(name)}: this version of Floe has no feature services yet; ask for features as "view:feature"`, { context: { featureService: name } });
-  }
-  return withServices.featureServiceProjections(name).map((projection) => ({ view: projection.view, features: [...projection.features] }));
+  return registry.featureServiceProjections(name).map((projection) => ({ view: projection.view, features: [...projection.features] }));
 }
 
 export function resolveSelection(registry: Registry, selection: FeatureSelection): ViewProjection[] {

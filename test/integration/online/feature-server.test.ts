@@ -94,6 +94,14 @@ describe('POST /get-online-features', () => {
     assert.deepEqual((json as { metadata: unknown }).metadata, { feature_names: ['driver_id', `${VIEW}__conv_rate`, `${VIEW}__trips`] });
   });
 
+  test('a feature service answers with its features', async () => {
+    const { status, json } = await post(JSON.stringify({ feature_service: 'driver_trips_model', entities: { driver_id: [1001, 4242] } }));
+    assert.equal(status, 200);
+    const body = json as { metadata: unknown; results: { values: unknown[]; statuses: string[] }[] };
+    assert.deepEqual(body.metadata, { feature_names: ['driver_id', 'trips'] });
+    assert.deepEqual(body.results[1], { values: [7, null], statuses: ['PRESENT', 'NOT_FOUND'], event_timestamps: ['2024-05-01T23:00:00.123Z', '1970-01-01T00:00:00Z'] });
+  });
+
   test('a 64-bit key beyond 2^53 is echoed exactly', async () => {
     const { status, text } = await post(`{"features": ["${VIEW}:trips"], "entities": {"driver_id": [9223372036854775807]}}`);
     assert.equal(status, 200);
@@ -110,7 +118,7 @@ describe('POST /get-online-features', () => {
     ['a key of the wrong type', JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: ['x'] } }), 400, /join key driver_id of feature view driver_stats_view must be an integer, got "x"/],
     ['a missing join key column', JSON.stringify({ features: [`${VIEW}:trips`], entities: { rider_id: [1] } }), 400, /must be present/],
     ['uneven entity columns', JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: [1, 2], other: [1] } }), 400, /same length/],
-    ['a feature service (none can be defined yet)', JSON.stringify({ feature_service: 'driver_model', entities: { driver_id: [1] } }), 400, /no feature services yet; ask for features as "view:feature"/],
+    ['an unknown feature service', JSON.stringify({ feature_service: 'driver_model', entities: { driver_id: [1] } }), 404, /No feature service named "driver_model"; defined: driver_trips_model/],
     ['an unknown field', JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: [1] }, extra: 1 }), 400, /Unrecognized key/],
   ];
   for (const [what, body, code, message] of bad) {

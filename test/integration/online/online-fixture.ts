@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { appendQuery } from '../../../engine/append-query.js';
 import { quoteLiteral } from '../../../engine/sql.js';
-import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
+import { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import type { Duration } from '../../../features/definitions.js';
 import type { Definition } from '../../../features/registry.js';
 import { parseTableIdentifier } from '../../../features/registry.js';
@@ -42,6 +42,7 @@ export function definitions(sourceTable: string, options: { buckets: number; ttl
       ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
       online: { buckets: options.buckets, ...(options.onlineTable === undefined ? {} : { table: options.onlineTable }) },
     }),
+    defineFeatureService({ name: 'driver_trips_model', features: [`${VIEW}:trips`] }),
   ];
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
+import { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { entityKeys, keyLookup } from '../../../features/online/entity-keys.js';
 import { resolveFeatureRefs, resolveSelection } from '../../../features/online/feature-refs.js';
 import { isoMicros, presentValue, responseRows } from '../../../features/online/response.js';
@@ -19,6 +19,7 @@ const registry = new Registry([
       { name: 'acc_rate', type: 'double' },
     ],
   }),
+  defineFeatureService({ name: 'model_v1', features: ['driver_hourly_stats:acc_rate'] }),
 ]);
 
 describe('feature references', () => {
@@ -35,8 +36,9 @@ describe('feature references', () => {
     assert.throws(() => resolveFeatureRefs(registry, []), (error: unknown) => FloeError.is(error, 'invalid-input'));
   });
 
-  test('a feature service needs a registry that defines feature services', () => {
-    assert.throws(() => resolveSelection(registry, { featureService: 'model_v1' }), (error: unknown) => FloeError.is(error, 'unsupported') && /feature service/i.test(error.message));
+  test('a feature service resolves to its projections; an unknown one is not-found and lists the defined ones', () => {
+    assert.deepEqual(resolveSelection(registry, { featureService: 'model_v1' }).map((projection) => [projection.view.name, projection.features]), [['driver_hourly_stats', ['acc_rate']]]);
+    assert.throws(() => resolveSelection(registry, { featureService: 'model_v2' }), (error: unknown) => FloeError.is(error, 'not-found') && /No feature service named "model_v2"; defined: model_v1/.test(error.message));
   });
 });
 
