@@ -1,5 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { backfillCommand } from './commands/backfill.js';
 import { materializeCommand } from './commands/materialize.js';
+import { materializeIncrementalCommand } from './commands/materialize-incremental.js';
+import { scheduleCommand } from './commands/schedule.js';
 import { workerCommand } from './commands/worker.js';
 import { EXIT_BAD_INPUT, reportError } from './output.js';
 
@@ -9,6 +12,9 @@ const program = new Command('floe')
   .exitOverride();
 
 materializeCommand(program);
+materializeIncrementalCommand(program);
+backfillCommand(program);
+scheduleCommand(program);
 workerCommand(program);
 
 try {
