@@ -44,6 +44,8 @@ export type MaterializeActivities = ReturnType<typeof createMaterializeActivitie
 export interface MaterializeHooks {
   /** Runs inside the compute step, under its heartbeats and cancellation signal, before it computes. */
   readonly beforeCompute?: (info: { readonly featureView: string; readonly signal: AbortSignal }) => Promise<void>;
+  /** Runs inside the write step between uploading its data files and writing their manifest. */
+  readonly afterDataFiles?: (info: { readonly featureView: string; readonly signal: AbortSignal }) => Promise<void>;
   /** Runs inside the write step after its data files and manifest are uploaded, before it returns. */
   readonly afterWrite?: (info: { readonly featureView: string; readonly manifest: string | null; readonly signal: AbortSignal }) => Promise<void>;
 }
@@ -88,6 +90,7 @@ export function createMaterializeActivities(context: MaterializationContext, hoo
             rows: input.rows,
             filePrefix: attemptName('online', input),
             materializedAt: new Date(),
+            ...(hooks.afterDataFiles ? { afterDataFiles: () => hooks.afterDataFiles!({ featureView: input.featureView, signal }) } : {}),
           });
           await hooks.afterWrite?.({ featureView: input.featureView, manifest: written.manifest, signal });
           return written;

@@ -126,7 +126,7 @@ export async function computeLatestRows(
 export async function writeOnlinePartitions(
   context: MaterializationContext,
   viewName: string,
-  options: { staging: string | null; rows: number; filePrefix: string; materializedAt: Date },
+  options: { staging: string | null; rows: number; filePrefix: string; materializedAt: Date; afterDataFiles?: () => Promise<void> },
 ): Promise<{ manifest: string | null; dataFiles: number }> {
   const view = context.registry.featureView(viewName);
   const layout = onlineTableLayout(context.registry, view);
@@ -141,6 +141,7 @@ export async function writeOnlinePartitions(
       (connection) => writeTableFiles(connection, table, { query, fileNamePrefix: options.filePrefix, localDirectory, ...signalOf(context) }),
       signalOf(context),
     );
+    await options.afterDataFiles?.();
     const manifest = await writeAddedManifest(table, dataFiles, options.filePrefix);
     return { manifest: manifest.location, dataFiles: dataFiles.length };
   } finally {
