@@ -109,14 +109,14 @@ describe('materialize under failure', () => {
     let reachedCompute!: () => void;
     const computing = new Promise<void>((resolve) => (reachedCompute = resolve));
     let interrupted: unknown;
-    let worker: Awaited<ReturnType<typeof startPipelineWorker>> | undefined;
-    worker = await startPipelineWorker(source, {
+    const engine: { current?: Awaited<ReturnType<typeof startPipelineWorker>>['runtime']['engine'] } = {};
+    const worker = await startPipelineWorker(source, {
       hooks: {
         // Stands in for a long computation: a query that only DuckDB's interrupt ends.
         beforeCompute: async ({ signal }) => {
           reachedCompute();
-          await worker!.runtime.engine
-            .withConnection((connection) => connection.runAndReadAll('SELECT count(*) FROM range(1000000000000) a, range(1000) b'), { signal })
+          await engine
+            .current!.withConnection((connection) => connection.runAndReadAll('SELECT count(*) FROM range(1000000000000) a, range(1000) b'), { signal })
             .catch((error: unknown) => {
               interrupted = error;
               throw error;
@@ -124,6 +124,7 @@ describe('materialize under failure', () => {
         },
       },
     });
+    engine.current = worker.runtime.engine;
     try {
       const workflowId = `materialize-cancel-${randomUUID()}`;
       const handle = await worker.client.workflow.start<typeof materialize>('materialize', { taskQueue: worker.taskQueue, workflowId, args: [{ featureView: VIEW, ...DAY2 }] });
