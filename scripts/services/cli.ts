@@ -4,10 +4,11 @@
  *   start    start in the foreground, write .floe/services.env, stop everything on Ctrl-C
  *   stop     stop services a `start` in another terminal left running
  *   status   what is installed and what is running
- * Names: temporal, minio, rest-catalog, python (default: all).
+ * Names: temporal, minio, rest-catalog, python, chromium (default: all).
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { chromiumInstalled } from './chromium.js';
 import { minioInstalled } from './minio.js';
 import { servicesEnvFile, servicesStateFile } from './paths.js';
 import { stopGroup } from './process.js';
@@ -82,6 +83,7 @@ function status(): void {
     minio: minioInstalled(),
     'rest-catalog': restCatalogInstalled(),
     python: pythonInstalled(),
+    chromium: chromiumInstalled(),
   };
   const state = readState();
   for (const name of SERVICE_NAMES) {

@@ -11,6 +11,7 @@ import { installMinio, startMinio } from './minio.js';
 import { addShutdownHook } from './process.js';
 import { servicesEnvFile, servicesStateFile, stateDir } from './paths.js';
 import { say, formatDuration } from './progress.js';
+import { installChromium, startChromium } from './chromium.js';
 import { installPython, startPython } from './python.js';
 import { installRestCatalog, startRestCatalog } from './rest-catalog.js';
 import { SERVICE_NAMES, type RunningService, type ServiceName } from './service.js';
@@ -37,6 +38,7 @@ export async function installServices(names: readonly ServiceName[]): Promise<vo
     goLane(),
     wanted.has('rest-catalog') ? installRestCatalog() : Promise.resolve(),
     wanted.has('python') ? installPython() : Promise.resolve(),
+    wanted.has('chromium') ? installChromium() : Promise.resolve(),
   ]);
   const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failures.length > 0) throw aggregate('installing services failed', failures.map((failure) => failure.reason));
@@ -94,6 +96,7 @@ export async function startServices(names: readonly ServiceName[], options: Star
       minio,
       rest,
       wanted.has('python') ? track(startPython()) : undefined,
+      wanted.has('chromium') ? track(startChromium()) : undefined,
     ]);
     const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failures.length > 0) throw aggregate('starting services failed', failures.map((failure) => failure.reason));

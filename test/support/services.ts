@@ -77,3 +77,8 @@ export function pythonOracle(): PythonOracle {
   const get = lookup('The Python oracle venv');
   return { python: get('FLOE_TEST_PYTHON') };
 }
+
+/** Debian's Chromium for the browser tests (test/e2e), launched through playwright-core. */
+export function chromiumExecutable(): string {
+  return lookup('Chromium (the chromium service)')('FLOE_TEST_CHROMIUM');
+}
