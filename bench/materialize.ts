@@ -19,43 +19,54 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
   console.error(`writing ${rows} source rows for ${entities} entities`);
   const bench = await benchCatalog({ rowsQuery: generatedRows(rows, entities, WINDOW.start, 1) });
   try {
-    // The peer first: the four steps in this process, no Temporal.
-    const library = await bench.runtime('online_library');
-    const libraryStarted = performance.now();
-    const direct = await materializeWindow(
-      { registry: library.project.registry, catalog: library.catalog, engine: library.engine, workDirectory: library.project.config.workDirectory },
-      VIEW,
-      { start: new Date(WINDOW.start), end: new Date(WINDOW.end) },
-      `bench-library-${randomUUID()}`,
-    );
-    const libraryMs = performance.now() - libraryStarted;
-    console.error(`library: ${direct.rows} entity rows in ${Math.round(libraryMs)} ms`);
+    // Alternating rounds, each into a fresh online table; the best of each side is reported, since
+    // other work on a shared machine only ever adds time.
+    const rounds = 2;
+    const library: number[] = [];
+    const workflow: { ms: number; activitiesMs: number }[] = [];
+    let onlineRows = 0;
+    for (let round = 1; round <= rounds; round++) {
+      const peer = await bench.runtime(`online_library_${round}`);
+      const libraryStarted = performance.now();
+      const direct = await materializeWindow(
+        { registry: peer.project.registry, catalog: peer.catalog, engine: peer.engine, workDirectory: peer.project.config.workDirectory },
+        VIEW,
+        { start: new Date(WINDOW.start), end: new Date(WINDOW.end) },
+        `bench-library-${randomUUID()}`,
+      );
+      library.push(performance.now() - libraryStarted);
+      console.error(`round ${round} library: ${direct.rows} entity rows in ${Math.round(library.at(-1)!)} ms`);
 
-    const runtime = await bench.runtime('online_workflow');
-    const worker = await startTestWorker(runtime);
-    try {
-      const started = performance.now();
-      const handle = await worker.client.workflow.start<typeof materialize>('materialize', { taskQueue: worker.taskQueue, workflowId: `bench-materialize-${randomUUID()}`, args: [{ featureView: VIEW, ...WINDOW }] });
-      const result = await handle.result();
-      const workflowMs = performance.now() - started;
-      const activitiesMs = activityMillis(await handle.fetchHistory());
-      console.error(`workflow: ${result.rows} entity rows in ${Math.round(workflowMs)} ms, activities ${Math.round(activitiesMs)} ms`);
-      if (result.rows !== direct.rows) throw new Error(`the workflow materialized ${result.rows} rows, the library ${direct.rows}`);
-      return {
-        source_rows: rows,
-        entities,
-        online_rows: result.rows,
-        workflow_ms: Math.round(workflowMs),
-        library_ms: Math.round(libraryMs),
-        source_rows_per_s: Math.round(rows / (workflowMs / 1000)),
-        library_source_rows_per_s: Math.round(rows / (libraryMs / 1000)),
-        activities_ms: Math.round(activitiesMs),
-        orchestration_overhead_ms_per_window: Math.round(workflowMs - activitiesMs),
-        vs_library: Number((workflowMs / libraryMs).toFixed(3)),
-      };
-    } finally {
-      await worker.close();
+      const runtime = await bench.runtime(`online_workflow_${round}`);
+      const worker = await startTestWorker(runtime);
+      try {
+        const started = performance.now();
+        const handle = await worker.client.workflow.start<typeof materialize>('materialize', { taskQueue: worker.taskQueue, workflowId: `bench-materialize-${randomUUID()}`, args: [{ featureView: VIEW, ...WINDOW }] });
+        const result = await handle.result();
+        const ms = performance.now() - started;
+        workflow.push({ ms, activitiesMs: activityMillis(await handle.fetchHistory()) });
+        console.error(`round ${round} workflow: ${result.rows} entity rows in ${Math.round(ms)} ms, activities ${Math.round(workflow.at(-1)!.activitiesMs)} ms`);
+        if (result.rows !== direct.rows) throw new Error(`the workflow materialized ${result.rows} rows, the library ${direct.rows}`);
+        onlineRows = result.rows;
+      } finally {
+        await worker.close();
+      }
     }
+    const libraryMs = Math.min(...library);
+    const best = workflow.reduce((a, b) => (b.ms < a.ms ? b : a));
+    return {
+      source_rows: rows,
+      entities,
+      online_rows: onlineRows,
+      rounds,
+      workflow_ms: Math.round(best.ms),
+      library_ms: Math.round(libraryMs),
+      source_rows_per_s: Math.round(rows / (best.ms / 1000)),
+      library_source_rows_per_s: Math.round(rows / (libraryMs / 1000)),
+      activities_ms: Math.round(best.activitiesMs),
+      orchestration_overhead_ms_per_window: Math.round(Math.min(...workflow.map((one) => one.ms - one.activitiesMs))),
+      vs_library: Number((best.ms / libraryMs).toFixed(3)),
+    };
   } finally {
     await bench.close();
     await temporal.stop();
