@@ -71,7 +71,7 @@ export async function setSchedulePaused(client: Client, featureView: string, pau
 
 function describeSchedule(scheduleId: string, description: ScheduleDescription): ScheduleStatus {
   const { spec } = description;
-  const every = spec.intervals?.map((interval) => `every ${String(interval.every)}`) ?? [];
+  const every = spec.intervals?.map((interval) => `every ${humanDuration(Number(interval.every))}`) ?? [];
   const cron = spec.calendars?.length ? [`${spec.calendars.length} calendar spec(s)`] : [];
   const cronStrings = (spec as { cronExpressions?: string[] }).cronExpressions ?? [];
   return {
@@ -83,4 +83,17 @@ function describeSchedule(scheduleId: string, description: ScheduleDescription):
     nextRuns: description.info.nextActionTimes.slice(0, 3).map((time) => time.toISOString()),
     recentRuns: description.info.recentActions.slice(-3).map((action) => ({ scheduledAt: action.scheduledAt.toISOString(), workflowId: action.action.workflow.workflowId })),
   };
+}
+
+/** 43_200_000 → `12h`, 5_400_000 → `1h30m`. */
+function humanDuration(ms: number): string {
+  const units: [string, number][] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]];
+  let rest = ms;
+  let text = '';
+  for (const [unit, size] of units) {
+    const count = Math.floor(rest / size);
+    if (count > 0) text += `${count}${unit}`;
+    rest -= count * size;
+  }
+  return text || `${ms}ms`;
 }
