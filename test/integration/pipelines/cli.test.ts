@@ -27,6 +27,8 @@ before(async () => {
   directory = await mkdtemp(path.join(tmpdir(), 'floe-pipelines-cli-'));
   source = await createSource(path.join(directory, 'source'));
   const definitions = path.join(root, 'features', 'definitions.ts');
+  // An ES module project, like the repository, so features.ts imports the definitions as ESM.
+  await writeFile(path.join(directory, 'package.json'), '{"type": "module"}\n');
   await writeFile(
     path.join(directory, 'features.ts'),
     `import { defineEntity, defineFeatureView, defineIcebergSource } from ${JSON.stringify(definitions)};
