@@ -24,7 +24,9 @@ export async function asActivityFailure<T>(body: () => Promise<T>): Promise<T> {
   }
 }
 
-const HEARTBEAT_INTERVAL_MS = 10_000;
+// Cheap: the SDK sends at most one heartbeat per throttle interval; a short one only makes a
+// cancellation (which arrives with a heartbeat's reply) noticed sooner where throttling is short.
+const HEARTBEAT_INTERVAL_MS = 2_000;
 
 export interface Progress {
   readonly phase: string;

@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import type { MaterializationContext, ScanSummary, Window } from '../features/materialization.js';
 
 export type { ScanSummary };
-import { commitOnlineWindow, computeLatestRows, planSourceScan, writeOnlinePartitions } from '../features/materialization.js';
+import { commitOnlineWindow, computeLatestRows, planSourceScan, readWatermark, writeOnlinePartitions } from '../features/materialization.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
 
 export interface WindowInput {
@@ -38,13 +38,31 @@ export interface CommitOnlineResult {
 export type MaterializeActivities = ReturnType<typeof createMaterializeActivities>;
 
 /**
+ * Test-only seams, so tests can hold a step at a known point (to cancel it, or to kill the worker
+ * process there). Production workers pass none.
+ */
+export interface MaterializeHooks {
+  /** Runs inside the compute step, under its heartbeats and cancellation signal, before it computes. */
+  readonly beforeCompute?: (info: { readonly featureView: string; readonly signal: AbortSignal }) => Promise<void>;
+  /** Runs inside the write step between uploading its data files and writing their manifest. */
+  readonly afterDataFiles?: (info: { readonly featureView: string; readonly signal: AbortSignal }) => Promise<void>;
+  /** Runs inside the write step after its data files and manifest are uploaded, before it returns. */
+  readonly afterWrite?: (info: { readonly featureView: string; readonly manifest: string | null; readonly signal: AbortSignal }) => Promise<void>;
+}
+
+/**
  * The materialize workflow's steps. Payloads stay small and JSON-only (ids as strings, data as
  * file locations). Files are never overwritten: each attempt of a step writes under its own name
  * and returns what it wrote, so a slow attempt that outlives its timeout cannot touch the files a
  * later attempt handed on; what an abandoned attempt wrote is an orphan for compaction to remove.
  */
-export function createMaterializeActivities(context: MaterializationContext) {
+export function createMaterializeActivities(context: MaterializationContext, hooks: MaterializeHooks = {}) {
   return {
+    /** The view's watermark (see readWatermark), as an ISO instant, or null before its first commit. */
+    async readWatermark(input: { readonly featureView: string }): Promise<string | null> {
+      return asActivityFailure(async () => (await readWatermark(context, input.featureView))?.toISOString() ?? null);
+    },
+
     async planSource(input: WindowInput): Promise<PlanSourceResult> {
       return asActivityFailure(async () => {
         const plan = await planSourceScan(context, input.featureView, windowOf(input));
@@ -54,25 +72,29 @@ export function createMaterializeActivities(context: MaterializationContext) {
 
     async computeLatest(input: WindowInput & { readonly sourceSnapshotId: string | null }): Promise<ComputeLatestResult> {
       return asActivityFailure(() =>
-        withHeartbeats('computing the latest row per entity', (signal) =>
-          computeLatestRows({ ...context, signal }, input.featureView, windowOf(input), {
+        withHeartbeats('computing the latest row per entity', async (signal) => {
+          await hooks.beforeCompute?.({ featureView: input.featureView, signal });
+          return computeLatestRows({ ...context, signal }, input.featureView, windowOf(input), {
             sourceSnapshotId: input.sourceSnapshotId === null ? null : BigInt(input.sourceSnapshotId),
             stagingName: attemptName('latest', input),
-          }),
-        ),
+          });
+        }),
       );
     },
 
     async writeOnline(input: { readonly featureView: string; readonly staging: string | null; readonly rows: number }): Promise<WriteOnlineResult> {
       return asActivityFailure(() =>
-        withHeartbeats('writing online partitions', (signal) =>
-          writeOnlinePartitions({ ...context, signal }, input.featureView, {
+        withHeartbeats('writing online partitions', async (signal) => {
+          const written = await writeOnlinePartitions({ ...context, signal }, input.featureView, {
             staging: input.staging,
             rows: input.rows,
             filePrefix: attemptName('online', input),
             materializedAt: new Date(),
-          }),
-        ),
+            ...(hooks.afterDataFiles ? { afterDataFiles: () => hooks.afterDataFiles!({ featureView: input.featureView, signal }) } : {}),
+          });
+          await hooks.afterWrite?.({ featureView: input.featureView, manifest: written.manifest, signal });
+          return written;
+        }),
       );
     },
 

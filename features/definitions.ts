@@ -89,6 +89,38 @@ const onlineSchema = z
   .strict()
   .refine((online) => online.bucketed || online.hourly, { message: 'an online table is partitioned by bucket, by hour or both: set bucketed or hourly', path: ['bucketed'] });
 
+/**
+ * When a view is materialized by a Temporal Schedule (`floe schedule apply`). Each run covers
+ * [the view's watermark, the scheduled time); a run with no watermark to start from (the first one,
+ * or a backfill of a time already covered) covers `[scheduled time − window, scheduled time)`,
+ * where `window` is `initialWindow`, or `every` when that is not given.
+ */
+const overlapPolicies = ['skip', 'bufferOne', 'bufferAll', 'cancelOther', 'terminateOther'] as const;
+const scheduleSchema = z
+  .object({
+    /** Run every this long, at multiples of it since the Unix epoch (shifted by `offset`). */
+    every: duration.optional(),
+    offset: duration.optional(),
+    /** Or: cron expressions (UTC), e.g. `0 * * * *`. Needs `initialWindow`. */
+    cron: z.array(z.string().min(1)).min(1).optional(),
+    initialWindow: duration.optional(),
+    /** How far back missed runs are still taken after an outage (Temporal's catch-up window). */
+    catchupWindow: duration.default({ days: 1 }),
+    /**
+     * What a run does when the previous one is still going. `allowAll` is not offered: two runs
+     * at once would read the same watermark and materialize overlapping windows.
+     */
+    overlap: z.enum(overlapPolicies).default('bufferAll'),
+    /** Only when the schedule is created; afterwards use `floe schedule pause|resume`. */
+    paused: z.boolean().default(false),
+  })
+  .strict()
+  .refine((schedule) => (schedule.every === undefined) !== (schedule.cron === undefined), { message: 'give exactly one of every and cron' })
+  .refine((schedule) => durationSeconds(schedule.every) !== null || schedule.every === undefined, { message: 'every must be longer than zero', path: ['every'] })
+  .refine((schedule) => schedule.cron === undefined || durationSeconds(schedule.initialWindow) !== null, { message: 'a cron schedule needs initialWindow (how far back its first run reaches)', path: ['initialWindow'] });
+export type ScheduleDefinition = z.infer<typeof scheduleSchema>;
+export type OverlapPolicyName = (typeof overlapPolicies)[number];
+
 const featureViewSchema = z
   .object({
     name,
@@ -97,6 +129,7 @@ const featureViewSchema = z
     features: z.array(z.object({ name, type: valueType, description: z.string().optional() }).strict()).min(1),
     ttl: duration.optional(),
     online: onlineSchema.default({ enabled: true, bucketed: true, buckets: 256, hourly: false }),
+    schedule: scheduleSchema.optional(),
     tags: tags.default({}),
     description: z.string().optional(),
     owner: z.string().optional(),
@@ -158,6 +191,9 @@ export function defineFeatureView(input: FeatureViewInput): FeatureViewDefinitio
     }
     if (seen.has(feature.name)) throw invalid(`feature view ${view.name}: feature ${JSON.stringify(feature.name)} is defined twice`, view.name, `features.${feature.name}`);
     seen.add(feature.name);
+  }
+  if (view.schedule !== undefined && !view.online.enabled) {
+    throw invalid(`feature view ${view.name}: a schedule materializes into the online table, but online.enabled is false`, view.name, 'schedule');
   }
   return { kind: 'featureView', ...view };
 }

@@ -7,9 +7,13 @@ import { scanTable } from '../engine/table-reader.js';
 import { writeTableFiles } from '../engine/table-writer.js';
 import type { Catalog, LoadedTable } from '../iceberg/catalog/catalog.js';
 import { commitChange } from '../iceberg/commit/commit.js';
+import type { TableChange } from '../iceberg/commit/table-change.js';
 import { FloeError } from '../iceberg/errors.js';
 import { planScan } from '../iceberg/scan/planner.js';
 import type { ScanPlan } from '../iceberg/scan/plan.js';
+import { ancestorsOf, snapshotForRef } from '../iceberg/spec/metadata.js';
+import type { TableMetadata } from '../iceberg/spec/metadata.js';
+import { MAIN_BRANCH } from '../iceberg/spec/snapshot.js';
 import { describeAddedManifest, writeAddedManifest } from '../iceberg/write/added-manifest.js';
 import { fastAppend } from '../iceberg/write/fast-append.js';
 import type { FeatureViewDefinition } from './definitions.js';
@@ -48,6 +52,12 @@ export const WINDOW_START_PROPERTY = 'floe.window-start';
 export const WINDOW_END_PROPERTY = 'floe.window-end';
 export const FEATURE_VIEW_PROPERTY = 'floe.feature-view';
 export const SOURCE_SNAPSHOT_PROPERTY = 'floe.source-snapshot-id';
+/**
+ * The view's watermark as of this snapshot: the greatest window end of it and its ancestors.
+ * Carried forward by every materialization commit, so the watermark survives the expiry of the
+ * snapshot whose window ended last.
+ */
+export const WATERMARK_PROPERTY = 'floe.watermark';
 
 /**
  * Step 1: which snapshot of the source to read and what reading it involves. Also makes sure the
@@ -116,7 +126,7 @@ export async function computeLatestRows(
 export async function writeOnlinePartitions(
   context: MaterializationContext,
   viewName: string,
-  options: { staging: string | null; rows: number; filePrefix: string; materializedAt: Date },
+  options: { staging: string | null; rows: number; filePrefix: string; materializedAt: Date; afterDataFiles?: () => Promise<void> },
 ): Promise<{ manifest: string | null; dataFiles: number }> {
   const view = context.registry.featureView(viewName);
   const layout = onlineTableLayout(context.registry, view);
@@ -131,6 +141,7 @@ export async function writeOnlinePartitions(
       (connection) => writeTableFiles(connection, table, { query, fileNamePrefix: options.filePrefix, localDirectory, ...signalOf(context) }),
       signalOf(context),
     );
+    await options.afterDataFiles?.();
     const manifest = await writeAddedManifest(table, dataFiles, options.filePrefix);
     return { manifest: manifest.location, dataFiles: dataFiles.length };
   } finally {
@@ -157,10 +168,59 @@ export async function commitOnlineWindow(
     [WINDOW_END_PROPERTY]: options.window.end.toISOString(),
   };
   if (options.sourceSnapshotId !== null) summary[SOURCE_SNAPSHOT_PROPERTY] = options.sourceSnapshotId;
-  const result = await commitChange(context.catalog, identifier, fastAppend(manifests, { idempotencyKey: options.idempotencyKey, summary }));
-    // The staged rows are in the committed files now; a failed delete only leaves an orphan.
+  const result = await commitChange(context.catalog, identifier, appendAdvancingWatermark(manifests, options.window.end, { idempotencyKey: options.idempotencyKey, summary }));
+  // The staged rows are in the committed files now; a failed delete only leaves an orphan.
   if (options.staging) await table.io.delete(options.staging).catch(() => undefined);
   return { snapshotId: result.snapshotId ?? null, alreadyCommitted: result.alreadyCommitted, attempts: result.attempts };
+}
+
+/**
+ * The view's watermark: the greatest `floe.window-end` among the online table's committed
+ * snapshots (the main branch and its ancestors), or null when nothing was materialized yet. It is
+ * written by the commit that lands the window's rows, so it advances atomically with the data.
+ */
+export async function readWatermark(context: Pick<MaterializationContext, 'registry' | 'catalog'>, viewName: string): Promise<Date | null> {
+  const view = context.registry.featureView(viewName);
+  const identifier = context.registry.onlineTableOf(view);
+  if (!(await context.catalog.tableExists(identifier))) return null;
+  const table = await context.catalog.loadTable(identifier);
+  const millis = watermarkOf(table.metadata);
+  return millis === null ? null : new Date(millis);
+}
+
+/** The watermark (epoch ms) of a table's main branch, from its snapshots' summaries. */
+export function watermarkOf(metadata: TableMetadata): number | null {
+  const head = snapshotForRef(metadata, MAIN_BRANCH);
+  if (head === null) return null;
+  let greatest: number | null = null;
+  const consider = (text: string | undefined): void => {
+    if (text === undefined) return;
+    const millis = Date.parse(text);
+    if (!Number.isNaN(millis) && (greatest === null || millis > greatest)) greatest = millis;
+  };
+  for (const snapshot of ancestorsOf(metadata, head.snapshotId)) {
+    consider(snapshot.summary[WINDOW_END_PROPERTY]);
+    const carried = snapshot.summary[WATERMARK_PROPERTY];
+    consider(carried);
+    // A carried watermark already accounts for every older snapshot.
+    if (carried !== undefined) break;
+  }
+  return greatest;
+}
+
+/** A fast append whose summary also carries the watermark: the greater of the base's and `windowEnd`. */
+function appendAdvancingWatermark(manifests: Parameters<typeof fastAppend>[0], windowEnd: Date, options: { idempotencyKey: string; summary: Record<string, string> }): TableChange {
+  const description = fastAppend(manifests, options).description;
+  return {
+    description,
+    idempotencyKey: options.idempotencyKey,
+    async prepare(base) {
+      const previous = watermarkOf(base.metadata);
+      const watermark = new Date(Math.max(previous ?? windowEnd.getTime(), windowEnd.getTime())).toISOString();
+      // Restated on every attempt: a conflicting commit may have moved the base's watermark.
+      return fastAppend(manifests, { ...options, summary: { ...options.summary, [WATERMARK_PROPERTY]: watermark } }).prepare(base);
+    },
+  };
 }
 
 /** All four steps in one process: materialization as a library call, without Temporal. */

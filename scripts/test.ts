@@ -2,14 +2,14 @@
  * `npm test`: type-check, lint, start the real services, run every test file with Node's test
  * runner, stop the services, and end with the plain line `N passed, N failed` that CI reads.
  *
- *   npm test                                  suite `all`: tsc, eslint, unit + integration + replay
- *   npm test -- --suite unit|integration|replay [paths or filters…]
+ *   npm test                                  suite `all`: tsc, eslint, unit + integration + replay + e2e
+ *   npm test -- --suite unit|integration|replay|e2e [paths or filters…]
  *   npm test -- test/integration/services.test.ts
  *   npm test -- --test-name-pattern="REST"    passed through to node --test
  *
  * A path argument selects that file (or every test file under that folder); any other argument
  * keeps the files whose path contains it. Unit and replay suites start no services; a run that
- * selects any integration test installs and starts them all first.
+ * selects any integration or e2e (browser) test installs and starts them all first.
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { formatDuration, say } from './services/progress.js';
 import { startServices, type RunningStack } from './services/stack.js';
 import { parseTapSummary, summaryLine } from './test-summary.js';
 
-const SUITES = { unit: ['test/unit'], integration: ['test/integration'], replay: ['test/replay'] } as const;
+const SUITES = { unit: ['test/unit'], integration: ['test/integration'], replay: ['test/replay'], e2e: ['test/e2e'] } as const;
 type Suite = keyof typeof SUITES | 'all';
 
 interface Options {
@@ -40,7 +40,7 @@ function parseArgs(argv: readonly string[]): Options {
     };
     if (arg === '--suite' || arg.startsWith('--suite=')) {
       const suite = value();
-      if (suite !== 'all' && !(suite in SUITES)) throw new Error(`--suite must be all, unit, integration or replay, not "${suite}"`);
+      if (suite !== 'all' && !(suite in SUITES)) throw new Error(`--suite must be all, unit, integration, replay or e2e, not "${suite}"`);
       options.suite = suite as Suite;
     } else if (arg === '--concurrency' || arg.startsWith('--concurrency=')) {
       options.concurrency = Number(value());
@@ -152,7 +152,7 @@ async function main(): Promise<number> {
     process.stdout.write(`No test files in suite ${options.suite}.\n0 passed, 1 failed\n`);
     return 1;
   }
-  const needsServices = files.some((file) => file.startsWith('test/integration/'));
+  const needsServices = files.some((file) => file.startsWith('test/integration/') || file.startsWith('test/e2e/'));
   const runsChecks = options.suite === 'all' && options.selectors.length === 0;
   say(`suite ${options.suite}: ${files.length} test file(s)${needsServices ? ', with services' : ', no services'}${runsChecks ? ', plus tsc and eslint' : ''}`);
 

@@ -12,3 +12,23 @@ export function compactInstant(iso: string): string {
 export function materializeWorkflowId(featureView: string, start: string, end: string): string {
   return `materialize-${featureView}-${compactInstant(start)}-${compactInstant(end)}`;
 }
+
+/** A backfill chunk's child workflow: derived from the backfill's own id, so a rerun finds it. */
+export function backfillChildWorkflowId(backfillWorkflowId: string, featureView: string, start: string, end: string): string {
+  return `${backfillWorkflowId}-${featureView}-${compactInstant(start)}-${compactInstant(end)}`;
+}
+
+/** A backfill started by the CLI: one id per views, range and chunk, so running it again resumes it. */
+export function backfillWorkflowId(featureViews: readonly string[], start: string, end: string, chunk: string): string {
+  return `backfill-${featureViews.join('+')}-${compactInstant(start)}-${compactInstant(end)}-${chunk.replace(/[^A-Za-z0-9]/g, '')}`;
+}
+
+/** The Temporal Schedule (and the prefix of its runs' workflow ids) that materializes a view. */
+export function materializeScheduleId(featureView: string): string {
+  return `floe-materialize-${featureView}`;
+}
+
+/** The workflow id of an incremental run ending at `end` (its start is the watermark). */
+export function incrementalWorkflowId(featureView: string, end: string): string {
+  return `materialize-${featureView}-incremental-${compactInstant(end)}`;
+}

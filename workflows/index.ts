@@ -1,2 +1,3 @@
 // Every workflow type the Floe worker registers. Workflow code is replayed: see eslint.config.js.
 export { materialize } from './materialize.js';
+export { backfill } from './backfill.js';

@@ -1,11 +1,23 @@
-import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { MaterializeActivities, ScanSummary } from '../activities/materialize.js';
+import { scheduledStartTime, windowFor } from './windows.js';
 
-/** A feature view and a window `[start, end)` of event time, as ISO-8601 instants. */
+/**
+ * A feature view and a window `[start, end)` of event time, as ISO-8601 instants.
+ *
+ * `start` and `end` may be left out (a Temporal Schedule starts materialize that way):
+ * - `end` defaults to the time the schedule scheduled the run for (`TemporalScheduledStartTime`),
+ *   so a late run still ends where it was meant to;
+ * - `start` defaults to the view's watermark, so skipped or late runs catch up without gaps or
+ *   overlaps; when there is no watermark yet, or it is already at or past `end` (a backfill of
+ *   times already covered), the window is `[end − lookbackSeconds, end)`.
+ */
 export interface MaterializeInput {
   readonly featureView: string;
-  readonly start: string;
-  readonly end: string;
+  readonly start?: string;
+  readonly end?: string;
+  /** The window's length when it cannot start at the watermark: the schedule's interval. */
+  readonly lookbackSeconds?: number;
 }
 
 export interface MaterializeResult {
@@ -28,9 +40,12 @@ const planning = proxyActivities<MaterializeActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: nonRetryable },
 });
 
+// The heartbeat timeout is how long a dead worker's step waits before another worker retries it.
+// On cancellation the workflow waits for the step to stop (DuckDB interrupted, scratch removed).
 const dataWork = proxyActivities<MaterializeActivities>({
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes', nonRetryableErrorTypes: nonRetryable },
 });
 
@@ -42,23 +57,27 @@ const committing = proxyActivities<MaterializeActivities>({
 /**
  * Materializes one window of a feature view into its online table: plan the source scan, compute
  * the latest row per entity, write the online partitions, commit. The commit carries the key
- * `workflowId/start/end`, so however often a step is retried the window lands exactly once.
+ * `workflowId/start/end`, so however often a step is retried the window lands exactly once, and it
+ * advances the view's watermark in the same atomic commit.
  */
 export async function materialize(input: MaterializeInput): Promise<MaterializeResult> {
-  if (!(Date.parse(input.start) < Date.parse(input.end))) {
-    throw ApplicationFailure.nonRetryable(`Window start ${input.start} must be an instant before end ${input.end}`, 'FloeError:invalid-input');
+  const window = input.start !== undefined && input.end !== undefined ? { featureView: input.featureView, start: input.start, end: input.end } : await openWindow(input);
+  if (!(Date.parse(window.start) < Date.parse(window.end))) {
+    throw ApplicationFailure.nonRetryable(`Window start ${window.start} must be an instant before end ${window.end}`, 'FloeError:invalid-input');
   }
-  const window = { featureView: input.featureView, start: input.start, end: input.end };
   const plan = await planning.planSource(window);
   const computed = await dataWork.computeLatest({ ...window, sourceSnapshotId: plan.sourceSnapshotId });
   const written = await dataWork.writeOnline({ featureView: input.featureView, staging: computed.staging, rows: computed.rows });
-  const committed = await committing.commitOnline({
-    ...window,
-    manifest: written.manifest,
-    staging: computed.staging,
-    sourceSnapshotId: plan.sourceSnapshotId,
-    idempotencyKey: `${workflowInfo().workflowId}/${input.start}/${input.end}`,
-  });
+  // A commit once asked for is seen through: cancelling then would leave the outcome unknown.
+  const committed = await CancellationScope.nonCancellable(() =>
+    committing.commitOnline({
+      ...window,
+      manifest: written.manifest,
+      staging: computed.staging,
+      sourceSnapshotId: plan.sourceSnapshotId,
+      idempotencyKey: `${workflowInfo().workflowId}/${window.start}/${window.end}`,
+    }),
+  );
   return {
     ...window,
     sourceSnapshotId: plan.sourceSnapshotId,
@@ -68,4 +87,20 @@ export async function materialize(input: MaterializeInput): Promise<MaterializeR
     onlineSnapshotId: committed.snapshotId,
     alreadyCommitted: committed.alreadyCommitted,
   };
+}
+
+/** The window of a run given no explicit start (and maybe no end): see MaterializeInput. */
+async function openWindow(input: MaterializeInput): Promise<{ featureView: string; start: string; end: string }> {
+  const end = input.end ?? scheduledStartTime(workflowInfo())?.toISOString();
+  if (end === undefined) {
+    throw ApplicationFailure.nonRetryable(
+      `materialize of ${input.featureView} got no end: give start and end, or end alone (the window then starts at the watermark), or start it from a Temporal Schedule`,
+      'FloeError:invalid-input',
+    );
+  }
+  if (input.start !== undefined) return { featureView: input.featureView, start: input.start, end };
+  const watermark = await planning.readWatermark({ featureView: input.featureView });
+  const window = windowFor({ end, watermark, lookbackSeconds: input.lookbackSeconds });
+  if ('problem' in window) throw ApplicationFailure.nonRetryable(`Feature view ${input.featureView}: ${window.problem}`, 'FloeError:invalid-input');
+  return { featureView: input.featureView, ...window };
 }

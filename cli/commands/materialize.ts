@@ -20,12 +20,13 @@ export function materializeCommand(program: Command): void {
     .action(async (featureView: string, options: { start: string; end: string; project: string; workflowId?: string; wait: boolean; json?: boolean }) => {
       const project = await loadProject(options.project);
       project.registry.featureView(featureView);
-      const input: MaterializeInput = { featureView, start: instant(options.start, '--start'), end: instant(options.end, '--end') };
+      const window = { start: instant(options.start, '--start'), end: instant(options.end, '--end') };
+      const input: MaterializeInput = { featureView, ...window };
       const client = await connectClient(project.config);
       try {
         const handle = await client.workflow.start('materialize', {
           taskQueue: project.config.temporal.taskQueue,
-          workflowId: options.workflowId ?? materializeWorkflowId(featureView, input.start, input.end),
+          workflowId: options.workflowId ?? materializeWorkflowId(featureView, window.start, window.end),
           args: [input],
         });
         if (!options.wait) {
@@ -40,7 +41,7 @@ export function materializeCommand(program: Command): void {
     });
 }
 
-function instant(text: string, option: string): string {
+export function instant(text: string, option: string): string {
   const parsed = Date.parse(text);
   if (Number.isNaN(parsed)) throw new FloeError('invalid-input', `${option} ${JSON.stringify(text)} is not an ISO-8601 instant (for example 2024-01-01T00:00:00Z)`, { context: { field: option } });
   return new Date(parsed).toISOString();

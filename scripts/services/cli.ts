@@ -4,10 +4,11 @@
  *   start    start in the foreground, write .floe/services.env, stop everything on Ctrl-C
  *   stop     stop services a `start` in another terminal left running
  *   status   what is installed and what is running
- * Names: temporal, minio, rest-catalog, python, java-oracle (default: all).
+ * Names: temporal, minio, rest-catalog, python, java-oracle, chromium (default: all).
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { chromiumInstalled } from './chromium.js';
 import { javaOracleInstalled } from './java-oracle.js';
 import { minioInstalled } from './minio.js';
 import { servicesEnvFile, servicesStateFile } from './paths.js';
@@ -84,6 +85,7 @@ function status(): void {
     'rest-catalog': restCatalogInstalled(),
     python: pythonInstalled(),
     'java-oracle': javaOracleInstalled(),
+    chromium: chromiumInstalled(),
   };
   const state = readState();
   for (const name of SERVICE_NAMES) {

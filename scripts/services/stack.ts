@@ -13,6 +13,7 @@ import { installMinio, startMinio } from './minio.js';
 import { addShutdownHook } from './process.js';
 import { servicesEnvFile, servicesStateFile, stateDir } from './paths.js';
 import { say, formatDuration } from './progress.js';
+import { installChromium, startChromium } from './chromium.js';
 import { installPython, startPython } from './python.js';
 import { installRestCatalog, startRestCatalog } from './rest-catalog.js';
 import { SERVICE_NAMES, type RunningService, type ServiceName } from './service.js';
@@ -46,6 +47,7 @@ export async function installServices(names: readonly ServiceName[]): Promise<vo
     goLane(),
     mavenLane(),
     wanted.has('python') ? installPython() : Promise.resolve(),
+    wanted.has('chromium') ? installChromium() : Promise.resolve(),
   ]);
   const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failures.length > 0) throw aggregate('installing services failed', failures.map((failure) => failure.reason));
@@ -104,6 +106,7 @@ export async function startServices(names: readonly ServiceName[], options: Star
       rest,
       wanted.has('python') ? track(() => startPython()) : undefined,
       wanted.has('java-oracle') ? track(() => startJavaOracle()) : undefined,
+      wanted.has('chromium') ? track(() => startChromium()) : undefined,
     ]);
     const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failures.length > 0) throw aggregate('starting services failed', failures.map((failure) => failure.reason));

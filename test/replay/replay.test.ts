@@ -16,7 +16,12 @@ const historiesDirectory = path.join(here, 'histories');
 async function loadHistories() {
   const files = (await readdir(historiesDirectory)).filter((file) => file.endsWith('.json')).sort();
   return Promise.all(
-    files.map(async (file) => ({ file, workflowId: path.basename(file, '.json'), history: historyFromJSON(JSON.parse(await readFile(path.join(historiesDirectory, file), 'utf8'))) })),
+    files.map(async (file) => {
+      const history = historyFromJSON(JSON.parse(await readFile(path.join(historiesDirectory, file), 'utf8')));
+      // The recorded run's own id: workflows derive ids from it (a backfill's children), so a replay under another id diverges.
+      const workflowId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowId || path.basename(file, '.json');
+      return { file, workflowId, history };
+    }),
   );
 }
 
@@ -36,11 +41,14 @@ test('every recorded history replays against the current workflows', async () =>
 });
 
 test('a workflow changed incompatibly fails replay with a determinism violation', async () => {
-  // The same workflow types, with the materialize steps in another order: what an unguarded edit does.
-  const { results } = await replayAll(path.join(here, 'changed-workflows', 'index.ts'));
-  const materializeRuns = results.filter((result) => result.workflowId.startsWith('materialize'));
-  assert.ok(materializeRuns.length > 0, 'no recorded materialize history to check against');
-  for (const result of materializeRuns) assert.ok(result.error instanceof DeterminismViolationError, `${result.workflowId} replayed without a determinism violation`);
+  // The same workflow types, each with a step first that its recorded runs never took: what an
+  // unguarded edit does. Every history, of every workflow type, must catch it.
+  const { histories, results } = await replayAll(path.join(here, 'changed-workflows', 'index.ts'));
+  for (const type of ['materialize', 'backfill']) {
+    assert.ok(histories.some((history) => history.file.startsWith(type)), `no recorded ${type} history to check against`);
+  }
+  assert.equal(results.length, histories.length);
+  for (const result of results) assert.ok(result.error instanceof DeterminismViolationError, `${result.workflowId} replayed without a determinism violation`);
 });
 
 const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };

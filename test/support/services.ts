@@ -91,3 +91,8 @@ export function javaOracleService(): JavaOracleService {
   const get = lookup('The Java Iceberg oracle');
   return { java: get('FLOE_TEST_JAVA'), classpath: get('FLOE_TEST_JAVA_ORACLE_CLASSPATH'), archive: get('FLOE_TEST_JAVA_ORACLE_ARCHIVE') };
 }
+
+/** Debian's Chromium for the browser tests (test/e2e), launched through playwright-core. */
+export function chromiumExecutable(): string {
+  return lookup('Chromium (the chromium service)')('FLOE_TEST_CHROMIUM');
+}

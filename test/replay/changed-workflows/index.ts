@@ -1,15 +1,22 @@
-// A deliberately incompatible edit of the workflows, for the replay test to catch: materialize
+// A deliberately incompatible edit of the workflows, for the replay test to catch: each workflow
 // schedules a step the recorded histories never saw before its first real one.
 import { proxyActivities } from '@temporalio/workflow';
 import type { MaterializeActivities } from '../../../activities/materialize.js';
+import type { BackfillInput, BackfillResult } from '../../../workflows/backfill.js';
+import { backfill as recordedBackfill } from '../../../workflows/backfill.js';
 import type { MaterializeInput, MaterializeResult } from '../../../workflows/materialize.js';
 import { materialize as recordedMaterialize } from '../../../workflows/materialize.js';
 
 export * from '../../../workflows/index.js';
 
-const { commitOnline } = proxyActivities<MaterializeActivities>({ startToCloseTimeout: '1 minute' });
+const { commitOnline, readWatermark } = proxyActivities<MaterializeActivities>({ startToCloseTimeout: '1 minute' });
 
 export async function materialize(input: MaterializeInput): Promise<MaterializeResult> {
-  await commitOnline({ ...input, manifest: null, sourceSnapshotId: null, idempotencyKey: 'changed' });
+  await commitOnline({ featureView: input.featureView, start: input.start ?? '', end: input.end ?? '', manifest: null, sourceSnapshotId: null, idempotencyKey: 'changed' });
   return recordedMaterialize(input);
+}
+
+export async function backfill(input: BackfillInput): Promise<BackfillResult> {
+  await readWatermark({ featureView: input.featureViews[0] ?? '' });
+  return recordedBackfill(input);
 }

@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import { loadProject } from '../../features/project.js';
+import { schedulePlans } from '../../features/schedules/schedule-plan.js';
+import { applySchedules, listSchedules, setSchedulePaused } from '../../features/schedules/schedules.js';
+import { FloeError } from '../../iceberg/errors.js';
+import { printResult } from '../output.js';
+import { connectClient } from '../temporal-client.js';
+
+interface CommonOptions {
+  project: string;
+  json?: boolean;
+}
+
+export function scheduleCommand(program: Command): void {
+  const schedule = program.command('schedule').description('Temporal Schedules that materialize feature views (one per view with a `schedule` section, id floe-materialize-<view>)');
+
+  schedule
+    .command('apply')
+    .description("Create or update the schedule of every feature view that defines one; a schedule's paused state is kept")
+    .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
+    .option('--json', 'print the result as JSON')
+    .action(async (options: CommonOptions) => {
+      const project = await loadProject(options.project);
+      const plans = schedulePlans(project.registry, { taskQueue: project.config.temporal.taskQueue });
+      if (plans.length === 0) throw new FloeError('invalid-input', 'No feature view in this project defines a schedule; add `schedule: { every: { hours: 1 } }` to one', { context: { project: project.config.project } });
+      await withClient(options.project, async (client) => {
+        const applied = await applySchedules(client, plans);
+        printResult(applied, options, () => applied.map((one) => `${one.outcome} ${one.scheduleId}`).join('\n'));
+      });
+    });
+
+  schedule
+    .command('list')
+    .description('List Floe materialize schedules with their state, next and recent runs')
+    .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
+    .option('--json', 'print the result as JSON')
+    .action(async (options: CommonOptions) => {
+      await withClient(options.project, async (client) => {
+        const schedules = await listSchedules(client);
+        printResult(schedules, options, () =>
+          schedules.length === 0
+            ? 'No Floe schedules; run `floe schedule apply`'
+            : schedules
+                .map((one) => [`${one.scheduleId}  ${one.paused ? 'PAUSED' : 'active'}  ${one.spec}`, `  next: ${one.nextRuns.join(', ') || '(none)'}`, ...(one.note ? [`  note: ${one.note}`] : [])].join('\n'))
+                .join('\n'),
+        );
+      });
+    });
+
+  for (const [name, paused] of [['pause', true], ['resume', false]] as const) {
+    schedule
+      .command(name)
+      .description(paused ? 'Pause the schedule of a feature view: no run starts until it is resumed' : "Resume a paused schedule: the next run starts at the view's watermark, so nothing is skipped")
+      .argument('<feature-view>', 'the feature view')
+      .option('--note <text>', 'why, shown in the Temporal UI')
+      .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
+      .option('--json', 'print the result as JSON')
+      .action(async (featureView: string, options: CommonOptions & { note?: string }) => {
+        const project = await loadProject(options.project);
+        project.registry.featureView(featureView);
+        await withClient(options.project, async (client) => {
+          await setSchedulePaused(client, featureView, paused, options.note);
+          printResult({ featureView, paused }, options, () => `${paused ? 'Paused' : 'Resumed'} the schedule of ${featureView}`);
+        });
+      });
+  }
+}
+
+async function withClient(projectDirectory: string, body: (client: Awaited<ReturnType<typeof connectClient>>) => Promise<void>): Promise<void> {
+  const project = await loadProject(projectDirectory);
+  const client = await connectClient(project.config);
+  try {
+    await body(client);
+  } finally {
+    await client.connection.close();
+  }
+}

@@ -1,0 +1,67 @@
+import type { ScheduleOptions, ScheduleOverlapPolicy, ScheduleSpec } from '@temporalio/client';
+import { materializeScheduleId } from '../../workflows/ids.js';
+import type { MaterializeInput } from '../../workflows/materialize.js';
+import { FLOE_FEATURE_VIEW } from '../../workflows/search-attributes.js';
+import type { Duration, FeatureViewDefinition, OverlapPolicyName, ScheduleDefinition } from '../definitions.js';
+import { durationSeconds } from '../definitions.js';
+import type { Registry } from '../registry.js';
+
+/**
+ * The Temporal Schedule of a feature view, from its `schedule` definition: it starts `materialize`
+ * with only the view and a lookback, so each run ends at its scheduled time and starts at the
+ * view's watermark (see workflows/materialize.ts). A Backfill from the schedule's page in the
+ * Temporal UI therefore replays exactly the windows the schedule would have run.
+ */
+export function schedulePlan(view: FeatureViewDefinition, options: { taskQueue: string }): ScheduleOptions | undefined {
+  const schedule = view.schedule;
+  if (schedule === undefined) return undefined;
+  const input: MaterializeInput = { featureView: view.name, lookbackSeconds: lookbackSeconds(schedule) };
+  const scheduleId = materializeScheduleId(view.name);
+  return {
+    scheduleId,
+    spec: scheduleSpec(schedule),
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'materialize',
+      // Temporal appends the scheduled time, so each run's id (and commit key) is that time's.
+      workflowId: scheduleId,
+      taskQueue: options.taskQueue,
+      args: [input],
+      typedSearchAttributes: [{ key: FLOE_FEATURE_VIEW, value: view.name }],
+    },
+    policies: { overlap: OVERLAP[schedule.overlap], catchupWindow: `${durationSeconds(schedule.catchupWindow) ?? 86_400}s`, pauseOnFailure: false },
+    memo: { floeFeatureView: view.name },
+    state: { paused: schedule.paused, note: schedule.paused ? 'created paused by floe schedule apply' : 'created by floe schedule apply' },
+  };
+}
+
+/** Every view with a schedule, in name order. */
+export function schedulePlans(registry: Registry, options: { taskQueue: string }): ScheduleOptions[] {
+  return [...registry.featureViews.values()]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((view) => schedulePlan(view, options) ?? []);
+}
+
+/** How far back a run reaches when it cannot start at the watermark: initialWindow, else the interval. */
+export function lookbackSeconds(schedule: ScheduleDefinition): number {
+  const seconds = durationSeconds(schedule.initialWindow) ?? durationSeconds(schedule.every);
+  // The definition's validation guarantees one of them for interval and cron schedules alike.
+  return seconds ?? 3_600;
+}
+
+function scheduleSpec(schedule: ScheduleDefinition): ScheduleSpec {
+  if (schedule.cron !== undefined) return { cronExpressions: [...schedule.cron], timezone: 'UTC' };
+  return { intervals: [{ every: seconds(schedule.every), ...(schedule.offset === undefined ? {} : { offset: seconds(schedule.offset) }) }] };
+}
+
+function seconds(value: Duration | undefined): `${number}s` {
+  return `${durationSeconds(value) ?? 0}s`;
+}
+
+const OVERLAP: Readonly<Record<OverlapPolicyName, ScheduleOverlapPolicy>> = {
+  skip: 'SKIP',
+  bufferOne: 'BUFFER_ONE',
+  bufferAll: 'BUFFER_ALL',
+  cancelOther: 'CANCEL_OTHER',
+  terminateOther: 'TERMINATE_OTHER',
+};

@@ -1,0 +1,99 @@
+import type { Client, ScheduleDescription, ScheduleOptions } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
+import { FloeError } from '../../iceberg/errors.js';
+import { materializeScheduleId } from '../../workflows/ids.js';
+
+export const SCHEDULE_ID_PREFIX = materializeScheduleId('');
+
+export interface AppliedSchedule {
+  readonly scheduleId: string;
+  readonly featureView: string;
+  readonly outcome: 'created' | 'updated';
+}
+
+/**
+ * Creates each planned schedule, or updates the one that exists to match the definition (its spec,
+ * action and policies). An existing schedule keeps its paused state: pausing is an operator's
+ * decision (`floe schedule pause`, or the UI), not the definition's.
+ */
+export async function applySchedules(client: Client, plans: readonly ScheduleOptions[]): Promise<AppliedSchedule[]> {
+  const applied: AppliedSchedule[] = [];
+  for (const plan of plans) {
+    const featureView = plan.scheduleId.slice(SCHEDULE_ID_PREFIX.length);
+    try {
+      await client.schedule.create(plan);
+      applied.push({ scheduleId: plan.scheduleId, featureView, outcome: 'created' });
+    } catch (error) {
+      if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+      await client.schedule.getHandle(plan.scheduleId).update((previous) => ({
+        ...previous,
+        spec: plan.spec,
+        action: plan.action,
+        policies: { ...previous.policies, ...plan.policies },
+        state: { ...previous.state, note: previous.state.paused ? previous.state.note : 'updated by floe schedule apply' },
+      }));
+      applied.push({ scheduleId: plan.scheduleId, featureView, outcome: 'updated' });
+    }
+  }
+  return applied;
+}
+
+export interface ScheduleStatus {
+  readonly scheduleId: string;
+  readonly featureView: string;
+  readonly paused: boolean;
+  readonly note: string | undefined;
+  readonly spec: string;
+  readonly nextRuns: readonly string[];
+  readonly recentRuns: readonly { readonly scheduledAt: string; readonly workflowId: string }[];
+}
+
+/** Every Floe materialize schedule on the server (by id prefix), with its state and next runs. */
+export async function listSchedules(client: Client): Promise<ScheduleStatus[]> {
+  const ids: string[] = [];
+  for await (const summary of client.schedule.list()) if (summary.scheduleId.startsWith(SCHEDULE_ID_PREFIX)) ids.push(summary.scheduleId);
+  ids.sort();
+  return Promise.all(ids.map(async (scheduleId) => describeSchedule(scheduleId, await client.schedule.getHandle(scheduleId).describe())));
+}
+
+export async function setSchedulePaused(client: Client, featureView: string, paused: boolean, note?: string): Promise<void> {
+  const handle = client.schedule.getHandle(materializeScheduleId(featureView));
+  try {
+    if (paused) await handle.pause(note ?? 'paused by floe schedule pause');
+    else await handle.unpause(note ?? 'resumed by floe schedule resume');
+  } catch (error) {
+    if (error instanceof ScheduleNotFoundError) {
+      throw new FloeError('not-found', `No schedule ${handle.scheduleId} for feature view ${featureView}; run \`floe schedule apply\` first`, { context: { featureView }, cause: error });
+    }
+    throw error;
+  }
+}
+
+function describeSchedule(scheduleId: string, description: ScheduleDescription): ScheduleStatus {
+  const { spec } = description;
+  const every = spec.intervals?.map((interval) => `every ${humanDuration(Number(interval.every))}`) ?? [];
+  const cron = spec.calendars?.length ? [`${spec.calendars.length} calendar spec(s)`] : [];
+  const cronStrings = (spec as { cronExpressions?: string[] }).cronExpressions ?? [];
+  return {
+    scheduleId,
+    featureView: scheduleId.slice(SCHEDULE_ID_PREFIX.length),
+    paused: description.state.paused,
+    note: description.state.note,
+    spec: [...every, ...cronStrings.map((expression) => `cron ${expression}`), ...cron].join('; ') || '(none)',
+    nextRuns: description.info.nextActionTimes.slice(0, 3).map((time) => time.toISOString()),
+    recentRuns: description.info.recentActions.slice(-3).map((action) => ({ scheduledAt: action.scheduledAt.toISOString(), workflowId: action.action.workflow.workflowId })),
+  };
+}
+
+/** 43_200_000 → `12h`, 5_400_000 → `1h30m`. */
+function humanDuration(ms: number): string {
+  const units: [string, number][] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]];
+  let rest = ms;
+  let text = '';
+  for (const [unit, size] of units) {
+    const count = Math.floor(rest / size);
+    if (count > 0) text += `${count}${unit}`;
+    rest -= count * size;
+  }
+  return text || `${ms}ms`;
+}

@@ -1,0 +1,134 @@
+// The pipeline commands as a user runs them, against a `floe worker` process on the dev server:
+// floe backfill, floe materialize-incremental, floe schedule apply|list|pause|resume.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { temporalService } from '../../support/services.js';
+import type { SourceTable } from './support/pipeline.js';
+import { createSource, expectedRows, onlineRows } from './support/pipeline.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const floe = path.join(root, 'bin', 'floe.js');
+const view = `cli_${randomUUID().slice(0, 8)}`;
+
+let directory: string;
+let source: SourceTable;
+let env: NodeJS.ProcessEnv;
+let worker: ChildProcess | undefined;
+
+before(async () => {
+  directory = await mkdtemp(path.join(tmpdir(), 'floe-pipelines-cli-'));
+  source = await createSource(path.join(directory, 'source'));
+  const definitions = path.join(root, 'features', 'definitions.ts');
+  // An ES module project, like the repository, so features.ts imports the definitions as ESM.
+  await writeFile(path.join(directory, 'package.json'), '{"type": "module"}\n');
+  await writeFile(
+    path.join(directory, 'features.ts'),
+    `import { defineEntity, defineFeatureView, defineIcebergSource } from ${JSON.stringify(definitions)};
+export const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
+export const stats = defineIcebergSource({ name: 'driver_stats', table: ${JSON.stringify(source.table)}, timestampField: 'event_timestamp', createdTimestampField: 'created' });
+export const view = defineFeatureView({
+  name: ${JSON.stringify(view)},
+  entities: ['driver'],
+  source: 'driver_stats',
+  features: [{ name: 'conv_rate', type: 'double' }, { name: 'acc_rate', type: 'double' }, { name: 'avg_daily_trips', type: 'long' }],
+  online: { buckets: 4 },
+  schedule: { every: { hours: 12 }, paused: true },
+});
+`,
+  );
+  await writeFile(
+    path.join(directory, 'floe.yaml'),
+    `project: pipelines-cli
+catalog:
+  type: sql
+  name: floe_oracle
+  uri: ${JSON.stringify(source.oracle.uri.replace(/^sqlite:\/\//, ''))}
+  warehouse: ${JSON.stringify(source.oracle.warehouse.replace(/^file:\/\//, ''))}
+temporal:
+  address: ${JSON.stringify(temporalService().address)}
+  taskQueue: cli-pipelines-${randomUUID()}
+workDirectory: work
+`,
+  );
+  env = { ...process.env };
+  worker = spawn(process.execPath, [floe, 'worker', '--project', directory], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+});
+
+after(async () => {
+  if (worker && worker.exitCode === null) {
+    worker.kill('SIGINT');
+    await new Promise((resolve) => worker!.once('exit', resolve));
+  }
+  const connection = await Connection.connect({ address: temporalService().address });
+  await new Client({ connection }).schedule
+    .getHandle(`floe-materialize-${view}`)
+    .delete()
+    .catch(() => undefined);
+  await connection.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+describe('floe pipeline commands', () => {
+  test('floe backfill, then floe materialize-incremental from the watermark', async () => {
+    const backfill = await floeCommand(['backfill', view, '--start', '2024-05-01T00:00:00Z', '--end', '2024-05-03T00:00:00Z', '--chunk', '1d', '--project', directory, '--json']);
+    assert.equal(backfill.code, 0, backfill.stderr);
+    const result = JSON.parse(backfill.stdout) as { chunks: number; rows: number };
+    const days = [
+      { start: '2024-05-01T00:00:00.000Z', end: '2024-05-02T00:00:00.000Z' },
+      { start: '2024-05-02T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' },
+    ];
+    assert.equal(result.chunks, 2);
+    assert.equal(result.rows, expectedRows(source.rows, days).length);
+
+    const incremental = await floeCommand(['materialize-incremental', view, '--end', '2024-05-03T12:00:00Z', '--project', directory, '--json']);
+    assert.equal(incremental.code, 0, incremental.stderr);
+    const window = JSON.parse(incremental.stdout) as { start: string; end: string };
+    assert.deepEqual({ start: window.start, end: window.end }, { start: '2024-05-03T00:00:00.000Z', end: '2024-05-03T12:00:00.000Z' });
+    const all = [...days, { start: '2024-05-03T00:00:00.000Z', end: '2024-05-03T12:00:00.000Z' }];
+    assert.deepEqual(await onlineRows(source, 'floe_online', view), expectedRows(source.rows, all));
+
+    const bad = await floeCommand(['backfill', view, '--start', '2024-05-01T00:00:00Z', '--end', '2024-05-03T00:00:00Z', '--chunk', 'daily', '--project', directory]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--chunk "daily" is not a duration/);
+  });
+
+  test('floe schedule apply, list, pause and resume', async () => {
+    const applied = await floeCommand(['schedule', 'apply', '--project', directory, '--json']);
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.deepEqual(JSON.parse(applied.stdout), [{ scheduleId: `floe-materialize-${view}`, featureView: view, outcome: 'created' }]);
+    const listed = await floeCommand(['schedule', 'list', '--project', directory, '--json']);
+    const mine = (JSON.parse(listed.stdout) as { scheduleId: string; paused: boolean; spec: string }[]).find((one) => one.scheduleId === `floe-materialize-${view}`);
+    assert.equal(mine?.paused, true);
+    assert.equal(mine?.spec, 'every 12h');
+    const resumed = await floeCommand(['schedule', 'resume', view, '--project', directory]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, new RegExp(`Resumed the schedule of ${view}`));
+    const paused = await floeCommand(['schedule', 'pause', view, '--note', 'cli test', '--project', directory, '--json']);
+    assert.deepEqual(JSON.parse(paused.stdout), { featureView: view, paused: true });
+    const human = await floeCommand(['schedule', 'list', '--project', directory]);
+    assert.match(human.stdout, new RegExp(`floe-materialize-${view}  PAUSED`));
+    const missing = await floeCommand(['schedule', 'pause', 'no_such_view', '--project', directory]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /No feature view named "no_such_view"/);
+  });
+});
+
+function floeCommand(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [floe, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -1,0 +1,164 @@
+/**
+ * What the pipelines tests share: a source table of driver stats written by pyiceberg on a SQL
+ * catalog in a temp folder, a Floe runtime over it (optionally with a wrapped catalog and test
+ * hooks), a worker on the real Temporal dev server with its own task queue, and pyiceberg reads
+ * of the online table to compare with the brute-force expectation.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { NativeConnection, Runtime as TemporalRuntime, Worker } from '@temporalio/worker';
+import type { MaterializeHooks } from '../../../../activities/materialize.js';
+import { createActivities } from '../../../../activities/index.js';
+import type { FeatureViewInput } from '../../../../features/definitions.js';
+import type { Catalog } from '../../../../iceberg/catalog/catalog.js';
+import type { CatalogConfig } from '../../../../iceberg/catalog/load-catalog.js';
+import type { Runtime } from '../../../../workers/runtime.js';
+import { driverStatsRows, driverStatsSchema, latestPerDriver } from '../../../fixtures/driver-stats.js';
+import type { DriverStatsRow } from '../../../fixtures/driver-stats.js';
+import { HISTORIES_DIRECTORY } from '../../../support/histories.js';
+import type { OracleCatalog } from '../../../support/pyiceberg.js';
+import { runPyiceberg, sqliteCatalog } from '../../../support/pyiceberg.js';
+import { testRuntime } from '../../../support/runtime.js';
+import { temporalService } from '../../../support/services.js';
+import { workflowBundle } from '../../../support/temporal.js';
+import { driverDefinitions, VIEW } from './definitions.js';
+
+export { VIEW };
+
+export const SOURCE_COLUMN_TYPES = { driver_id: 'long', conv_rate: 'double', acc_rate: 'double', avg_daily_trips: 'long', event_timestamp: 'timestamptz', created: 'timestamptz' };
+
+export interface SourceTable {
+  readonly directory: string;
+  readonly oracle: OracleCatalog & { type: 'sql' };
+  readonly floeCatalog: CatalogConfig;
+  readonly table: string;
+  readonly rows: DriverStatsRow[];
+}
+
+/** A SQL catalog in `directory` with `rides.driver_stats` holding `rows` (two appends, two files). */
+export async function createSource(directory: string, rows: DriverStatsRow[] = driverStatsRows()): Promise<SourceTable> {
+  await mkdir(directory, { recursive: true });
+  const oracle = sqliteCatalog(directory) as OracleCatalog & { type: 'sql' };
+  const table = 'rides.driver_stats';
+  await runPyiceberg('create_table', { catalog: oracle, identifier: table, schema: driverStatsSchema, format_version: 2 });
+  const half = Math.floor(rows.length / 2);
+  for (const part of [rows.slice(0, half), rows.slice(half)]) await runPyiceberg('append', { catalog: oracle, identifier: table, rows: part, columns: SOURCE_COLUMN_TYPES });
+  return { directory, oracle, floeCatalog: { type: 'sql', name: 'floe_oracle', uri: oracle.uri, warehouse: oracle.warehouse }, table, rows };
+}
+
+let runtimeInstalled = false;
+
+export interface PipelineWorker {
+  readonly client: Client;
+  readonly taskQueue: string;
+  readonly runtime: Runtime;
+  readonly onlineNamespace: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A runtime over the source's catalog and a worker for it. Heartbeats are throttled to one a
+ * second, so a cancellation reaches a running step within about a second.
+ */
+export async function startPipelineWorker(
+  source: SourceTable,
+  options: { onlineNamespace?: string; schedule?: FeatureViewInput['schedule']; viewName?: string; wrapCatalog?: (catalog: Catalog) => Catalog; hooks?: MaterializeHooks; taskQueue?: string } = {},
+): Promise<PipelineWorker> {
+  const { address, namespace } = temporalService();
+  if (!runtimeInstalled) {
+    TemporalRuntime.install({ logger: quietLogger });
+    runtimeInstalled = true;
+  }
+  const onlineNamespace = options.onlineNamespace ?? `online_${randomUUID().slice(0, 8)}`;
+  const runtime = await testRuntime({ directory: path.join(source.directory, onlineNamespace), catalog: source.floeCatalog, definitions: driverDefinitions(source.table, options.schedule, options.viewName), onlineNamespace });
+  const catalog = options.wrapCatalog ? options.wrapCatalog(runtime.catalog) : runtime.catalog;
+  const activities = createActivities({ registry: runtime.project.registry, catalog, engine: runtime.engine, workDirectory: runtime.project.config.workDirectory }, { hooks: options.hooks ?? {} });
+  const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
+  const nativeConnection = await NativeConnection.connect({ address });
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    namespace,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities,
+    maxConcurrentActivityTaskExecutions: 4,
+    maxHeartbeatThrottleInterval: '1 second',
+    defaultHeartbeatThrottleInterval: '1 second',
+  });
+  const running = worker.run();
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace });
+  return {
+    client,
+    taskQueue,
+    runtime,
+    onlineNamespace,
+    async close() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await nativeConnection.close();
+      await runtime.close();
+    },
+  };
+}
+
+/** The online table's rows as pyiceberg reads them, without materialized_at, in a stable order. */
+export async function onlineRows(source: SourceTable, onlineNamespace: string, view: string = VIEW): Promise<Record<string, unknown>[]> {
+  const read = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', { catalog: source.oracle, identifier: `${onlineNamespace}.${view}` });
+  return sortRows(read.rows.map(({ materialized_at: _ignored, ...rest }) => rest));
+}
+
+/** The brute-force online rows for these windows: each window's latest row per driver. */
+export function expectedRows(rows: readonly DriverStatsRow[], windows: readonly { start: string; end: string }[]): Record<string, unknown>[] {
+  return sortRows(windows.flatMap((window) => latestPerDriver(rows, window)));
+}
+
+export interface CommittedSnapshot {
+  readonly snapshotId: string;
+  readonly summary: Record<string, string>;
+}
+
+/** The online table's snapshots, oldest first, with their summaries (pyiceberg's inspect). */
+export async function onlineSnapshots(source: SourceTable, onlineNamespace: string, view: string = VIEW): Promise<CommittedSnapshot[]> {
+  const inspected = await runPyiceberg<{ rows: { snapshot_id: string; committed_at: string; summary: unknown }[] }>('inspect', { catalog: source.oracle, identifier: `${onlineNamespace}.${view}`, what: 'snapshots' });
+  return inspected.rows
+    .sort((a, b) => a.committed_at.localeCompare(b.committed_at))
+    .map((row) => ({ snapshotId: String(row.snapshot_id), summary: summaryObject(row.summary) }));
+}
+
+/** The windows the online table's snapshots committed, oldest first. */
+export function committedWindows(snapshots: readonly CommittedSnapshot[]): { start: string; end: string }[] {
+  return snapshots.map((snapshot) => ({ start: snapshot.summary['floe.window-start'] ?? '?', end: snapshot.summary['floe.window-end'] ?? '?' }));
+}
+
+/** Saves a run's history for the replay suite when FLOE_RECORD_HISTORIES is set (any run of a chain, by run id). */
+export async function recordRun(client: Client, workflowId: string, runId: string | undefined, name: string): Promise<void> {
+  if (!process.env.FLOE_RECORD_HISTORIES) return;
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  await writeFile(path.join(HISTORIES_DIRECTORY, `${name}.json`), historyToJSON(history));
+}
+
+export function sortRows(rows: Record<string, unknown>[]): Record<string, unknown>[] {
+  return [...rows].sort((a, b) => Number(a.driver_id) - Number(b.driver_id) || String(a.event_ts).localeCompare(String(b.event_ts)) || String(a.created_ts).localeCompare(String(b.created_ts)));
+}
+
+function summaryObject(summary: unknown): Record<string, string> {
+  // pyiceberg's inspect gives the summary as a list of [key, value] pairs (an Arrow map).
+  if (Array.isArray(summary)) return Object.fromEntries(summary.map((entry) => (Array.isArray(entry) ? [String(entry[0]), String(entry[1])] : [String((entry as { key: unknown }).key), String((entry as { value: unknown }).value)])));
+  return Object.fromEntries(Object.entries(summary as Record<string, unknown>).map(([key, value]) => [key, String(value)]));
+}
+
+export const quietLogger = {
+  log() {},
+  trace() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error(message: string, meta?: unknown) {
+    console.error(message, meta ?? '');
+  },
+};

@@ -1,0 +1,58 @@
+/**
+ * A Floe worker in its own process, for tests that kill it: `node --import tsx worker-process.ts`
+ * with FLOE_TEST_WORKER set to a WorkerProcessConfig (JSON). It prints `ready` once polling. With
+ * `hold`, the `call`-th run of that hook point writes `marker` and then waits until the process is
+ * killed (its step keeps heartbeating meanwhile, like a slow step that is alive).
+ */
+import { writeFile } from 'node:fs/promises';
+import { NativeConnection, Runtime as TemporalRuntime, Worker } from '@temporalio/worker';
+import { createActivities } from '../../../../activities/index.js';
+import type { MaterializeHooks } from '../../../../activities/materialize.js';
+import type { CatalogConfig } from '../../../../iceberg/catalog/load-catalog.js';
+import { testRuntime } from '../../../support/runtime.js';
+import { workflowBundle } from '../../../support/temporal.js';
+import { driverDefinitions } from './definitions.js';
+import { quietLogger } from './pipeline.js';
+
+export interface WorkerProcessConfig {
+  readonly address: string;
+  readonly namespace: string;
+  readonly taskQueue: string;
+  readonly catalog: CatalogConfig;
+  readonly sourceTable: string;
+  readonly onlineNamespace: string;
+  readonly directory: string;
+  readonly hold?: { readonly point: 'afterDataFiles' | 'afterWrite'; readonly call: number; readonly marker: string };
+}
+
+const config = JSON.parse(process.env.FLOE_TEST_WORKER ?? 'null') as WorkerProcessConfig | null;
+if (config === null) throw new Error('FLOE_TEST_WORKER is not set');
+
+TemporalRuntime.install({ logger: quietLogger });
+const runtime = await testRuntime({ directory: config.directory, catalog: config.catalog, definitions: driverDefinitions(config.sourceTable), onlineNamespace: config.onlineNamespace });
+let calls = 0;
+const holdForever = async (): Promise<void> => {
+  calls += 1;
+  if (config.hold === undefined || calls !== config.hold.call) return;
+  await writeFile(config.hold.marker, `${process.pid}\n`);
+  await new Promise<never>(() => undefined);
+};
+const hooks: MaterializeHooks = config.hold === undefined ? {} : { [config.hold.point]: holdForever };
+const activities = createActivities({ registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine, workDirectory: runtime.project.config.workDirectory }, { hooks });
+const connection = await NativeConnection.connect({ address: config.address });
+const worker = await Worker.create({
+  connection,
+  namespace: config.namespace,
+  taskQueue: config.taskQueue,
+  workflowBundle: await workflowBundle(),
+  activities,
+  maxHeartbeatThrottleInterval: '1 second',
+  defaultHeartbeatThrottleInterval: '1 second',
+  // The task queue outlives this process: the next worker must get the workflow tasks soon.
+  stickyQueueScheduleToStartTimeout: '1 second',
+});
+const running = worker.run();
+console.log('ready');
+await running;
+await connection.close();
+await runtime.close();

@@ -1,0 +1,210 @@
+import {
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  executeChild,
+  isCancellation,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { FLOE_FEATURE_VIEW, FLOE_PROGRESS } from './search-attributes.js';
+import { backfillChildWorkflowId } from './ids.js';
+import { materialize } from './materialize.js';
+import { chunkWindows, parseDurationSeconds } from './windows.js';
+
+/**
+ * A backfill: every feature view in `featureViews`, over `[start, end)`, cut into chunks of
+ * `chunk`, each chunk one child `materialize` workflow. This is also the JSON the Temporal UI's
+ * Start Workflow form takes (workflow type `backfill`), for example
+ * `{"featureViews":["driver_hourly_stats"],"start":"2024-05-01T00:00:00Z","end":"2024-05-31T00:00:00Z","chunk":"1d","parallelism":2}`.
+ */
+export interface BackfillInput {
+  readonly featureViews: readonly string[];
+  readonly start: string;
+  readonly end: string;
+  /** Chunk length: `1d`, `6h`, `1h30m`, `PT6H`… Default `1d`. */
+  readonly chunk?: string;
+  /** How many chunks are materialized at once. Default 2. */
+  readonly parallelism?: number;
+  /** Chunks one run of the workflow starts before it continues as new, keeping its history small. Default 100. */
+  readonly chunksPerRun?: number;
+  /** Where an earlier run stopped; set by the workflow itself when it continues as new. */
+  readonly carried?: BackfillCarried;
+}
+
+export interface BackfillCarried {
+  /** Every chunk before this index is done. */
+  readonly nextChunk: number;
+  readonly rows: number;
+  /** Runs before this one (continue-as-new count). */
+  readonly runs: number;
+}
+
+export interface ChunkRef {
+  readonly featureView: string;
+  readonly start: string;
+  readonly end: string;
+}
+
+export type BackfillState = 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
+
+/** The answer to the `progress` query. */
+export interface BackfillProgress {
+  readonly state: BackfillState;
+  readonly featureViews: readonly string[];
+  readonly start: string;
+  readonly end: string;
+  readonly chunksTotal: number;
+  readonly chunksDone: number;
+  /** Entity rows materialized so far, over every chunk. */
+  readonly rows: number;
+  /** The chunks being materialized right now. */
+  readonly current: readonly ChunkRef[];
+  readonly paused: boolean;
+  /** 1 for the first run, 2 after one continue-as-new, … */
+  readonly run: number;
+}
+
+export interface BackfillResult {
+  readonly featureViews: readonly string[];
+  readonly start: string;
+  readonly end: string;
+  readonly chunks: number;
+  readonly rows: number;
+  readonly runs: number;
+}
+
+export const progressQuery = defineQuery<BackfillProgress>('progress');
+/** Finish the chunks under way, start no new one until `resume`. */
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+
+const DEFAULT_CHUNK = '1d';
+const DEFAULT_PARALLELISM = 2;
+const DEFAULT_CHUNKS_PER_RUN = 100;
+
+/**
+ * Materializes a range as child workflows with ids derived from this workflow's id and the chunk,
+ * so a backfill started again under the same id finds its committed chunks instead of appending
+ * them twice. At most `parallelism` children run at once; `pause`/`resume` signals hold and release
+ * new chunks; cancelling it cancels the running children, whose windows then land whole or not at
+ * all. Progress is answered by the `progress` query and shown in the `FloeProgress` search
+ * attribute, which the Temporal UI's workflow list can display.
+ */
+export async function backfill(input: BackfillInput): Promise<BackfillResult> {
+  const plan = planBackfill(input);
+  const carried = input.carried ?? { nextChunk: 0, rows: 0, runs: 0 };
+  const chunksPerRun = input.chunksPerRun ?? DEFAULT_CHUNKS_PER_RUN;
+  const parentId = workflowInfo().workflowId;
+
+  let next = carried.nextChunk;
+  let done = carried.nextChunk;
+  let rows = carried.rows;
+  let paused = false;
+  let failure: unknown;
+  let state: BackfillState = 'running';
+  const running = new Map<number, ChunkRef>();
+  const stopAt = Math.min(plan.chunks.length, carried.nextChunk + Math.max(1, chunksPerRun));
+
+  const progress = (): BackfillProgress => ({
+    state,
+    featureViews: input.featureViews,
+    start: input.start,
+    end: input.end,
+    chunksTotal: plan.chunks.length,
+    chunksDone: done,
+    rows,
+    current: [...running.entries()].sort(([a], [b]) => a - b).map(([, chunk]) => chunk),
+    paused,
+    run: carried.runs + 1,
+  });
+  const publish = (): void => {
+    upsertSearchAttributes([
+      { key: FLOE_FEATURE_VIEW, value: input.featureViews.join(',') },
+      { key: FLOE_PROGRESS, value: describeProgress(progress()) },
+    ]);
+  };
+  setHandler(progressQuery, progress);
+  setHandler(pauseSignal, () => {
+    paused = true;
+    if (state === 'running') state = 'paused';
+  });
+  setHandler(resumeSignal, () => {
+    paused = false;
+    if (state === 'paused') state = 'running';
+  });
+  publish();
+
+  const lane = async (): Promise<void> => {
+    try {
+      for (;;) {
+        await condition(() => !paused || failure !== undefined);
+        if (failure !== undefined || next >= stopAt || workflowInfo().continueAsNewSuggested) return;
+        const index = next++;
+        const chunk = plan.chunks[index]!;
+        running.set(index, chunk);
+        try {
+          const result = await executeChild(materialize, {
+            workflowId: backfillChildWorkflowId(parentId, chunk.featureView, chunk.start, chunk.end),
+            args: [{ featureView: chunk.featureView, start: chunk.start, end: chunk.end }],
+            typedSearchAttributes: [{ key: FLOE_FEATURE_VIEW, value: chunk.featureView }],
+          });
+          done += 1;
+          rows += result.rows;
+        } finally {
+          running.delete(index);
+        }
+        publish();
+      }
+    } catch (error) {
+      failure ??= error;
+    }
+  };
+  await Promise.all(Array.from({ length: plan.parallelism }, lane));
+
+  if (failure !== undefined) {
+    state = isCancellation(failure) ? 'cancelled' : 'failed';
+    publish();
+    if (isCancellation(failure)) throw failure;
+    throw ApplicationFailure.create({
+      type: 'BackfillChunkFailed',
+      message: `Backfill stopped after ${done} of ${plan.chunks.length} chunks: a chunk failed (${failure instanceof Error ? failure.message : String(failure)})`,
+      nonRetryable: true,
+      cause: failure instanceof Error ? failure : undefined,
+    });
+  }
+  if (next < plan.chunks.length) {
+    // Every chunk before `next` is done: the lanes finished the ones they started.
+    return continueAsNew<typeof backfill>({ ...input, carried: { nextChunk: next, rows, runs: carried.runs + 1 } });
+  }
+  state = 'completed';
+  publish();
+  return { featureViews: input.featureViews, start: input.start, end: input.end, chunks: plan.chunks.length, rows, runs: carried.runs + 1 };
+}
+
+/** `12/30 chunks, 4800 rows, running` — what the UI's list shows in the FloeProgress column. */
+export function describeProgress(progress: BackfillProgress): string {
+  return `${progress.chunksDone}/${progress.chunksTotal} chunks, ${progress.rows} rows, ${progress.state}`;
+}
+
+/** The chunks of a backfill, in order (by window, then view), or a non-retryable failure naming the bad field. */
+export function planBackfill(input: BackfillInput): { chunks: ChunkRef[]; parallelism: number } {
+  const invalid = (field: string, message: string): ApplicationFailure => ApplicationFailure.nonRetryable(`Backfill input ${field}: ${message}`, 'FloeError:invalid-input');
+  if (!Array.isArray(input.featureViews) || input.featureViews.length === 0 || input.featureViews.some((view) => typeof view !== 'string' || view === '')) {
+    throw invalid('featureViews', 'must be a non-empty list of feature view names, e.g. ["driver_hourly_stats"]');
+  }
+  for (const field of ['start', 'end'] as const) {
+    if (typeof input[field] !== 'string' || Number.isNaN(Date.parse(input[field]))) throw invalid(field, `must be an ISO-8601 instant such as "2024-05-01T00:00:00Z", got ${JSON.stringify(input[field])}`);
+  }
+  if (!(Date.parse(input.start) < Date.parse(input.end))) throw invalid('start', `${input.start} must be before end ${input.end}`);
+  const chunkSeconds = parseDurationSeconds(input.chunk ?? DEFAULT_CHUNK);
+  if (chunkSeconds === undefined) throw invalid('chunk', `must be a duration such as "1d", "6h" or "PT6H", got ${JSON.stringify(input.chunk)}`);
+  const parallelism = input.parallelism ?? DEFAULT_PARALLELISM;
+  if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > 64) throw invalid('parallelism', `must be an integer from 1 to 64, got ${JSON.stringify(input.parallelism)}`);
+  if (input.chunksPerRun !== undefined && (!Number.isInteger(input.chunksPerRun) || input.chunksPerRun < 1)) throw invalid('chunksPerRun', `must be a positive integer, got ${JSON.stringify(input.chunksPerRun)}`);
+  const windows = chunkWindows(input.start, input.end, chunkSeconds);
+  return { chunks: windows.flatMap((window) => input.featureViews.map((featureView) => ({ featureView, ...window }))), parallelism };
+}
