@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { applyCommand } from './commands/apply.js';
 import { backfillCommand } from './commands/backfill.js';
+import { compactCommand } from './commands/compact.js';
 import { devCommand } from './commands/dev.js';
 import { getOnlineCommand } from './commands/get-online.js';
 import { initCommand } from './commands/init.js';
@@ -23,6 +24,7 @@ materializeCommand(program);
 planCommand(program);
 applyCommand(program);
 materializeIncrementalCommand(program);
+compactCommand(program);
 backfillCommand(program);
 scheduleCommand(program);
 workerCommand(program);

@@ -32,3 +32,12 @@ export function materializeScheduleId(featureView: string): string {
 export function incrementalWorkflowId(featureView: string, end: string): string {
   return `materialize-${featureView}-incremental-${compactInstant(end)}`;
 }
+
+/**
+ * One compaction per feature view or table at a time: starting it again while it runs finds the
+ * running one. Its commit's idempotency key adds the planned snapshot, so a later run, on a later
+ * snapshot, commits anew.
+ */
+export function compactWorkflowId(target: { readonly featureView: string } | { readonly table: string }): string {
+  return 'featureView' in target ? `compact-${target.featureView}` : `compact-table-${target.table}`;
+}

@@ -1,0 +1,110 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Command } from 'commander';
+import { loadProject } from '../../features/project.js';
+import { parseTableIdentifier } from '../../features/registry.js';
+import { FloeError } from '../../iceberg/errors.js';
+import type { CompactOptions, CompactResult, CompactTarget } from '../../workflows/compact.js';
+import { compactWorkflowId } from '../../workflows/ids.js';
+import { parseDurationSeconds } from '../../workflows/windows.js';
+import { printResult } from '../output.js';
+import { connectClient } from '../temporal-client.js';
+
+interface CompactCommandOptions {
+  table?: string;
+  minFiles?: string;
+  retention?: string;
+  retainLast?: string;
+  skipCleanup?: boolean;
+  project: string;
+  workflowId?: string;
+  wait: boolean;
+  json?: boolean;
+}
+
+export function compactCommand(program: Command): void {
+  program
+    .command('compact')
+    .description("Compact a feature view's online table (or, with --table, any table's merge-on-read deletes), expire old snapshots and remove orphan files, as a Temporal workflow")
+    .argument('[feature-view]', 'the feature view whose online table to compact')
+    .option('--table <namespace.table>', 'compact this table instead (a source table: its deletes are folded into its data files)')
+    .option('--min-files <n>', 'online tables: rewrite partitions with more than this many data files (default 8)')
+    .option('--retention <duration>', 'keep snapshots and unreferenced files younger than this, e.g. 72h or 3d (default 3 days)')
+    .option('--retain-last <n>', "keep at least this many snapshots (default the table's history.expire.min-snapshots-to-keep)")
+    .option('--skip-cleanup', 'rewrite only: no snapshot expiry, no orphan removal')
+    .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
+    .option('--workflow-id <id>', 'run under this workflow id (default: one per view or table, so a second start joins the running compaction)')
+    .option('--no-wait', 'start the workflow and return its id without waiting for the result')
+    .option('--json', 'print the result as JSON')
+    .action(async (featureView: string | undefined, options: CompactCommandOptions) => {
+      const project = await loadProject(options.project);
+      const target = targetOf(featureView, options.table);
+      if ('featureView' in target) project.registry.featureView(target.featureView);
+      const compactOptions = optionsOf(options);
+      const workflowId = options.workflowId ?? compactWorkflowId(target);
+      const client = await connectClient(project.config);
+      try {
+        let handle;
+        try {
+          handle = await client.workflow.start('compact', { taskQueue: project.config.temporal.taskQueue, workflowId, args: [target, compactOptions] });
+        } catch (error) {
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+          handle = client.workflow.getHandle(workflowId);
+          if (!options.json) console.error(`A compaction ${workflowId} is already running; waiting for it`);
+        }
+        if (!options.wait) {
+          printResult({ workflowId: handle.workflowId }, options, () => `Started workflow ${handle.workflowId}`);
+          return;
+        }
+        const result = (await handle.result()) as CompactResult;
+        printResult(result, options, () => describe(result));
+      } finally {
+        await client.connection.close();
+      }
+    });
+}
+
+function targetOf(featureView: string | undefined, table: string | undefined): CompactTarget {
+  if ((featureView === undefined) === (table === undefined)) {
+    throw new FloeError('invalid-input', 'floe compact needs either a feature view or --table <namespace.table>, not both', { context: { field: 'feature-view' } });
+  }
+  if (table !== undefined) {
+    parseTableIdentifier(table);
+    return { table };
+  }
+  return { featureView: featureView! };
+}
+
+function optionsOf(options: CompactCommandOptions): CompactOptions {
+  const count = (text: string | undefined, name: string, least: number): number | undefined => {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!Number.isSafeInteger(value) || value < least) throw new FloeError('invalid-input', `${name} ${JSON.stringify(text)} must be an integer of at least ${least}`, { context: { field: name } });
+    return value;
+  };
+  const minFiles = count(options.minFiles, '--min-files', 0);
+  const retainLast = count(options.retainLast, '--retain-last', 1);
+  const retentionSeconds = options.retention === undefined ? undefined : retention(options.retention);
+  return {
+    ...(minFiles === undefined ? {} : { minFiles }),
+    ...(retainLast === undefined ? {} : { retainLast }),
+    ...(retentionSeconds === undefined ? {} : { retentionSeconds }),
+    ...(options.skipCleanup ? { skipCleanup: true } : {}),
+  };
+}
+
+function retention(text: string): number {
+  if (/^0+[a-z]*$/i.test(text.trim())) return 0;
+  const seconds = parseDurationSeconds(text);
+  if (seconds === undefined) throw new FloeError('invalid-input', `--retention ${JSON.stringify(text)} is not a duration (for example 72h, 3d or PT1H; 0 keeps nothing)`, { context: { field: '--retention' } });
+  return seconds;
+}
+
+function describe(result: CompactResult): string {
+  const what = result.featureView === null ? `table ${result.table}` : `${result.featureView} (${result.table})`;
+  const rewrite =
+    result.snapshotId === null
+      ? '  nothing to rewrite'
+      : `  ${result.partitionsRewritten} ${result.kind === 'online' ? 'partition(s)' : 'data file(s) with deletes'} rewritten: ${result.rowsBefore} row(s) → ${result.rowsAfter}; data files ${result.dataFilesBefore} → ${result.dataFilesAfter}, ${result.deleteFilesRemoved} delete file(s) dropped` +
+        (result.alreadyCommitted ? `; already committed as snapshot ${result.snapshotId}` : `; committed snapshot ${result.snapshotId}`);
+  return [`Compacted ${what}`, rewrite, `  ${result.snapshotsExpired} snapshot(s) expired (${result.expiredFilesDeleted} file(s) deleted), ${result.orphansRemoved} orphan file(s) removed`].join('\n');
+}

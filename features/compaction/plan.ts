@@ -1,0 +1,87 @@
+import { partitionKey } from '../../iceberg/scan/partition-key.js';
+import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
+import { planScan } from '../../iceberg/scan/planner.js';
+import type { MaterializationContext } from '../materialization.js';
+import { parseTableIdentifier } from '../registry.js';
+import type { CompactionTarget } from './target.js';
+
+/** An online partition is rewritten when it has more data files than this (or any delete file). */
+export const DEFAULT_MIN_FILES = 8;
+
+export interface CompactionPlanOptions {
+  /** Online tables: rewrite a partition holding more than this many data files. Default 8. */
+  readonly minFiles?: number;
+}
+
+export interface PlannedGroup {
+  /** The partition's key (spec id and values), or for a source table the data file's path. */
+  readonly key: string;
+  readonly dataFiles: number;
+  readonly deleteFiles: number;
+  readonly rows: number;
+}
+
+/** What the rewrite will do, as of one snapshot. JSON-only: it travels between workflow steps. */
+export interface CompactionPlan {
+  readonly target: CompactionTarget;
+  /** The planned snapshot; the rewrite reads it and commits against it. Null for an empty table. */
+  readonly snapshotId: string | null;
+  readonly dataFiles: number;
+  readonly deleteFiles: number;
+  readonly rows: number;
+  /** The groups to rewrite into one file each (online partitions; source data files with deletes). */
+  readonly groups: readonly PlannedGroup[];
+  /** Partitions written with an older partition spec, left alone (a rewrite would move their rows). */
+  readonly skippedOtherSpec: number;
+}
+
+/** Plans the current snapshot of the target and picks what to rewrite. Reads metadata only. */
+export async function planCompaction(context: Pick<MaterializationContext, 'catalog'>, target: CompactionTarget, options: CompactionPlanOptions = {}): Promise<CompactionPlan> {
+  const table = await context.catalog.loadTable(parseTableIdentifier(target.table));
+  const plan = await planScan(table);
+  const minFiles = options.minFiles ?? DEFAULT_MIN_FILES;
+  const deleteFiles = new Set(plan.tasks.flatMap((task) => [...task.positionDeletes, ...task.equalityDeletes].map((ref) => ref.file.filePath)));
+  const base = {
+    target,
+    snapshotId: plan.snapshotId?.toString() ?? null,
+    dataFiles: plan.tasks.length,
+    deleteFiles: deleteFiles.size,
+    rows: plan.tasks.reduce((sum, task) => sum + task.dataFile.recordCount, 0),
+  };
+  const defaultSpecId = table.metadata.defaultSpecId;
+  let skippedOtherSpec = 0;
+  const groups: PlannedGroup[] = [];
+  for (const [key, tasks] of groupTasks(target, plan)) {
+    const withDeletes = tasks.some(hasDeletes);
+    const wanted = target.kind === 'online' ? tasks.length > minFiles || withDeletes : withDeletes;
+    if (!wanted) continue;
+    if (tasks[0]!.specId !== defaultSpecId) {
+      skippedOtherSpec += 1;
+      continue;
+    }
+    groups.push({ key, dataFiles: tasks.length, deleteFiles: deleteFilesOf(tasks).size, rows: tasks.reduce((sum, task) => sum + task.dataFile.recordCount, 0) });
+  }
+  return { ...base, groups, skippedOtherSpec };
+}
+
+/** Online tables group by partition; source tables rewrite each data file with deletes on its own. */
+export function groupTasks(target: CompactionTarget, plan: ScanPlan): Map<string, ScanTask[]> {
+  const groups = new Map<string, ScanTask[]>();
+  for (const task of plan.tasks) {
+    const key = target.kind === 'online' ? partitionKey(task.specId, task.dataFile.partition) : task.dataFile.filePath;
+    const group = groups.get(key);
+    if (group) group.push(task);
+    else groups.set(key, [task]);
+  }
+  return groups;
+}
+
+export function hasDeletes(task: ScanTask): boolean {
+  return task.positionDeletes.length + task.equalityDeletes.length > 0;
+}
+
+export function deleteFilesOf(tasks: readonly ScanTask[]): Map<string, ScanTask['positionDeletes'][number]['file']> {
+  const files = new Map<string, ScanTask['positionDeletes'][number]['file']>();
+  for (const task of tasks) for (const ref of [...task.positionDeletes, ...task.equalityDeletes]) files.set(ref.file.filePath, ref.file);
+  return files;
+}

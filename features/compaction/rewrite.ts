@@ -1,0 +1,189 @@
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { readPlanSql } from '../../engine/read-plan.js';
+import { quoteIdentifier as q } from '../../engine/sql.js';
+import { localizePlan } from '../../engine/table-reader.js';
+import { writeTableFiles } from '../../engine/table-writer.js';
+import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
+import { commitChange, findCommitted } from '../../iceberg/commit/commit.js';
+import type { TableChange } from '../../iceberg/commit/table-change.js';
+import { FloeError } from '../../iceberg/errors.js';
+import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
+import { planScan } from '../../iceberg/scan/planner.js';
+import type { DataFile } from '../../iceberg/spec/manifest.js';
+import { currentSchema } from '../../iceberg/spec/metadata.js';
+import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
+import { writeAddedManifest } from '../../iceberg/write/added-manifest.js';
+import type { ManifestToAppend } from '../../iceberg/write/fast-append.js';
+import { rewriteFiles } from '../../iceberg/write/rewrite-files.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
+import type { MaterializationContext } from '../materialization.js';
+import { WATERMARK_PROPERTY, watermarkOf } from '../materialization.js';
+import { parseTableIdentifier } from '../registry.js';
+import type { CompactionPlan } from './plan.js';
+import { deleteFilesOf, groupTasks } from './plan.js';
+import type { CompactionTarget } from './target.js';
+
+/** Summary properties of a compaction commit. */
+export const COMPACTION_PROPERTY = 'floe.compaction';
+
+export interface RewriteProgress {
+  readonly phase: string;
+  readonly groupsDone: number;
+  readonly groupsTotal: number;
+  readonly rowsWritten: number;
+}
+
+export interface RewriteOptions {
+  /** The commit's idempotency key: a retried step that finds it committed writes nothing again. */
+  readonly idempotencyKey: string;
+  /** Names the new files; unique per attempt so a retry never replaces a file another attempt wrote. */
+  readonly filePrefix: string;
+  readonly report?: (progress: RewriteProgress) => void;
+  /** Test-only seam: runs after every file is written, just before the commit. */
+  readonly beforeCommit?: () => Promise<void>;
+}
+
+export interface RewriteResult {
+  /** The compaction's snapshot (or the earlier one carrying its key); null when nothing was rewritten. */
+  readonly snapshotId: string | null;
+  readonly alreadyCommitted: boolean;
+  readonly attempts: number;
+  readonly groupsRewritten: number;
+  readonly dataFilesRemoved: number;
+  readonly dataFilesAdded: number;
+  readonly deleteFilesRemoved: number;
+  /** Rows in the removed data files (before deletes) and in the files written instead. */
+  readonly rowsBefore: number;
+  readonly rowsAfter: number;
+}
+
+/**
+ * Rewrites each planned group into new files — an online partition into one file holding only the
+ * latest row per entity (event_ts, then created_ts, then materialized_at), a source data file into
+ * one without its deleted rows — and commits ONE replace validated against the planned snapshot:
+ * files appended since stay, and a commit that removed one of ours fails the rewrite clearly.
+ * Delete files are dropped when every data file they apply to is rewritten.
+ */
+export async function rewriteAndCommit(context: MaterializationContext, plan: CompactionPlan, options: RewriteOptions): Promise<RewriteResult> {
+  const nothing: RewriteResult = { snapshotId: null, alreadyCommitted: false, attempts: 0, groupsRewritten: 0, dataFilesRemoved: 0, dataFilesAdded: 0, deleteFilesRemoved: 0, rowsBefore: 0, rowsAfter: 0 };
+  if (plan.snapshotId === null || plan.groups.length === 0) return nothing;
+  const identifier = parseTableIdentifier(plan.target.table);
+  const table = await context.catalog.loadTable(identifier);
+  const landed = findCommitted(table.metadata, MAIN_BRANCH, options.idempotencyKey);
+  if (landed) return { ...fromSummary(landed.summary), snapshotId: landed.snapshotId.toString(), alreadyCommitted: true, attempts: 0 };
+
+  const startingSnapshotId = BigInt(plan.snapshotId);
+  const scan = await planScan(table, { snapshotId: startingSnapshotId });
+  const byKey = groupTasks(plan.target, scan);
+  const chosen = plan.groups.map((group) => {
+    const tasks = byKey.get(group.key);
+    if (!tasks) throw new FloeError('internal', `Compaction of ${plan.target.table}: planned group ${group.key} is not in snapshot ${plan.snapshotId}`, { context: { table: plan.target.table } });
+    return tasks;
+  });
+  const rewritten = chosen.flat();
+  const rewrittenPaths = new Set(rewritten.map((task) => task.dataFile.filePath));
+  const kept = scan.tasks.filter((task) => !rewrittenPaths.has(task.dataFile.filePath));
+  const stillNeeded = deleteFilesOf(kept);
+  const droppedDeletes = [...deleteFilesOf(rewritten).values()].filter((file) => !stillNeeded.has(file.filePath));
+
+  const localDirectory = path.join(context.workDirectory, 'scratch', options.filePrefix);
+  await mkdir(localDirectory, { recursive: true });
+  const added: DataFile[] = [];
+  let rowsAfter = 0;
+  try {
+    for (const [index, tasks] of chosen.entries()) {
+      options.report?.({ phase: 'rewriting', groupsDone: index, groupsTotal: chosen.length, rowsWritten: rowsAfter });
+      const files = await rewriteGroup(context, table, scan, plan.target, tasks, { filePrefix: `${options.filePrefix}-g${index}`, localDirectory: path.join(localDirectory, `g${index}`) });
+      added.push(...files);
+      rowsAfter += files.reduce((sum, file) => sum + file.recordCount, 0);
+    }
+    options.report?.({ phase: 'committing', groupsDone: chosen.length, groupsTotal: chosen.length, rowsWritten: rowsAfter });
+  } finally {
+    await rm(localDirectory, { recursive: true, force: true });
+  }
+  const manifests = added.length === 0 ? [] : [await writeAddedManifest(table, added, options.filePrefix)];
+  const counts = {
+    groupsRewritten: chosen.length,
+    dataFilesRemoved: rewritten.length,
+    dataFilesAdded: added.length,
+    deleteFilesRemoved: droppedDeletes.length,
+    rowsBefore: rewritten.reduce((sum, task) => sum + task.dataFile.recordCount, 0),
+    rowsAfter,
+  };
+  await options.beforeCommit?.();
+  const toDelete = [...rewritten.map((task) => task.dataFile), ...droppedDeletes];
+  const summary = { [COMPACTION_PROPERTY]: JSON.stringify({ kind: plan.target.kind, groups: counts.groupsRewritten, rowsBefore: counts.rowsBefore, rowsAfter }) };
+  const committed = await commitChange(context.catalog, identifier, compactionChange(toDelete, manifests, { startingSnapshotId, idempotencyKey: options.idempotencyKey, summary }));
+  return { ...counts, snapshotId: committed.snapshotId?.toString() ?? null, alreadyCommitted: committed.alreadyCommitted, attempts: committed.attempts };
+}
+
+/** One group's rows, as they should be, written as new data files of the table's default spec. */
+async function rewriteGroup(
+  context: MaterializationContext,
+  table: LoadedTable,
+  scan: ScanPlan,
+  target: CompactionTarget,
+  tasks: readonly ScanTask[],
+  options: { filePrefix: string; localDirectory: string },
+): Promise<DataFile[]> {
+  const signal = context.signal === undefined ? {} : { signal: context.signal };
+  const deletes = tasks.some((task) => task.positionDeletes.length + task.equalityDeletes.length > 0);
+  const subPlan: ScanPlan = {
+    ...scan,
+    mode: deletes ? 'merge-on-read' : 'copy-on-write',
+    tasks,
+    summary: { ...scan.summary, dataFiles: tasks.length, dataRecords: tasks.reduce((sum, task) => sum + task.dataFile.recordCount, 0) },
+  };
+  const localPath = await localizePlan(table.io, subPlan, signal);
+  const rows = readPlanSql(subPlan, { localPath, tableSchema: currentSchema(table.metadata) });
+  const query = target.kind === 'online' ? latestOnlineRowsSql(rows, scan, target.keyColumns) : rows;
+  await mkdir(options.localDirectory, { recursive: true });
+  return context.engine.withConnection((connection) => writeTableFiles(connection, table, { query, fileNamePrefix: options.filePrefix, localDirectory: options.localDirectory, ...signal }), signal);
+}
+
+/** Per entity, the row an online read answers with: the same ordering as the online store's. */
+function latestOnlineRowsSql(rows: string, scan: ScanPlan, keyColumns: readonly string[]): string {
+  const names = scan.schema.fields.map((field) => field.name);
+  const order = [`r.${q(ONLINE_EVENT_TS)} DESC`, `r.${q(ONLINE_CREATED_TS)} DESC NULLS LAST`, `r.${q(ONLINE_MATERIALIZED_AT)} DESC NULLS LAST`, ...names.map((name) => `r.${q(name)} DESC NULLS LAST`)];
+  return (
+    `SELECT ${names.map((name) => `r.${q(name)}`).join(', ')} FROM (${rows}) AS r ` +
+    `QUALIFY row_number() OVER (PARTITION BY ${keyColumns.map((key) => `r.${q(key)}`).join(', ')} ORDER BY ${order.join(', ')}) = 1`
+  );
+}
+
+/**
+ * The replace, restated on every attempt so it carries the view's watermark as of the base it
+ * commits on: once older snapshots are expired, the compaction's snapshot may be the one that
+ * holds it.
+ */
+function compactionChange(toDelete: readonly DataFile[], manifests: readonly ManifestToAppend[], options: { startingSnapshotId: bigint; idempotencyKey: string; summary: Record<string, string> }): TableChange {
+  const described = rewriteFiles(toDelete, manifests, { startingSnapshotId: options.startingSnapshotId });
+  return {
+    description: `compaction: ${described.description}`,
+    idempotencyKey: options.idempotencyKey,
+    async prepare(base) {
+      const watermark = watermarkOf(base.metadata);
+      const summary = watermark === null ? options.summary : { ...options.summary, [WATERMARK_PROPERTY]: new Date(watermark).toISOString() };
+      return rewriteFiles(toDelete, manifests, { startingSnapshotId: options.startingSnapshotId, idempotencyKey: options.idempotencyKey, summary, operation: 'replace' }).prepare(base);
+    },
+  };
+}
+
+function fromSummary(summary: Readonly<Record<string, string>>): Omit<RewriteResult, 'snapshotId' | 'alreadyCommitted' | 'attempts'> {
+  const number = (name: string): number => Number(summary[name] ?? 0);
+  let recorded: { groups?: number; rowsBefore?: number; rowsAfter?: number } = {};
+  try {
+    recorded = JSON.parse(summary[COMPACTION_PROPERTY] ?? '{}') as typeof recorded;
+  } catch {
+    recorded = {};
+  }
+  return {
+    groupsRewritten: recorded.groups ?? 0,
+    dataFilesRemoved: number('deleted-data-files'),
+    dataFilesAdded: number('added-data-files'),
+    deleteFilesRemoved: number('removed-delete-files'),
+    rowsBefore: recorded.rowsBefore ?? number('deleted-records'),
+    rowsAfter: recorded.rowsAfter ?? number('added-records'),
+  };
+}

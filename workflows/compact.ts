@@ -1,0 +1,106 @@
+import { ActivityCancellationType, CancellationScope, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { CompactActivities, CompactionPlan, RewriteResult } from '../activities/compact.js';
+
+/** What to compact: a feature view's online table, or a table by name (`namespace.table`). */
+export type CompactTarget = { readonly featureView: string } | { readonly table: string };
+
+export interface CompactOptions {
+  /** Online tables: rewrite a partition with more than this many data files (or any delete file). Default 8. */
+  readonly minFiles?: number;
+  /** Snapshots and unreferenced files younger than this stay. Default 3 days. */
+  readonly retentionSeconds?: number;
+  /** Keep at least this many snapshots; default the table's `history.expire.min-snapshots-to-keep`. */
+  readonly retainLast?: number;
+  /** Skip expiry and orphan removal. */
+  readonly skipCleanup?: boolean;
+}
+
+export interface CompactResult {
+  readonly table: string;
+  readonly kind: CompactionPlan['target']['kind'];
+  readonly featureView: string | null;
+  readonly plannedSnapshotId: string | null;
+  readonly snapshotId: string | null;
+  readonly alreadyCommitted: boolean;
+  readonly partitionsRewritten: number;
+  readonly dataFilesBefore: number;
+  readonly dataFilesAfter: number;
+  readonly deleteFilesBefore: number;
+  readonly deleteFilesRemoved: number;
+  readonly rowsBefore: number;
+  readonly rowsAfter: number;
+  readonly snapshotsExpired: number;
+  readonly expiredFilesDeleted: number;
+  readonly orphansRemoved: number;
+}
+
+export interface CompactProgress {
+  readonly phase: 'planning' | 'rewriting' | 'expiring' | 'removing-orphans' | 'done';
+  readonly table: string | null;
+  readonly groupsPlanned: number;
+  readonly rewrite: RewriteResult | null;
+}
+
+export const compactProgressQuery = defineQuery<CompactProgress>('progress');
+
+const nonRetryable = ['FloeError:invalid-input', 'FloeError:not-found', 'FloeError:unsupported', 'FloeError:corrupt', 'FloeError:internal'];
+
+const planning = proxyActivities<CompactActivities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: nonRetryable },
+});
+
+const dataWork = proxyActivities<CompactActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '30 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes', nonRetryableErrorTypes: nonRetryable },
+});
+
+/**
+ * Compacts a feature view's online table (or a source table): plan the current snapshot; rewrite
+ * the partitions that need it and commit one replace validated against that snapshot, with the key
+ * `workflowId/snapshotId` so a retried step commits once; expire old snapshots; remove orphan files.
+ */
+export async function compact(target: CompactTarget, options: CompactOptions = {}): Promise<CompactResult> {
+  let progress: CompactProgress = { phase: 'planning', table: null, groupsPlanned: 0, rewrite: null };
+  setHandler(compactProgressQuery, () => progress);
+  const plan = await planning.planCompaction({ request: target, options: options.minFiles === undefined ? {} : { minFiles: options.minFiles } });
+  const table = plan.target.table;
+  progress = { ...progress, phase: 'rewriting', table, groupsPlanned: plan.groups.length };
+  const idempotencyKey = `${workflowInfo().workflowId}/${plan.snapshotId ?? 'empty'}`;
+  // The rewrite commits at its end: once started it is seen through, so its outcome is known.
+  const rewrite = await CancellationScope.nonCancellable(() => dataWork.rewriteCompaction({ plan, idempotencyKey }));
+  progress = { ...progress, rewrite };
+  const cleanup = {
+    ...(options.retentionSeconds === undefined ? {} : { retentionMs: options.retentionSeconds * 1000 }),
+    ...(options.retainLast === undefined ? {} : { retainLast: options.retainLast }),
+  };
+  let expired = { snapshotsExpired: 0, filesDeleted: 0 };
+  let orphans = { orphansRemoved: 0, tooYoung: 0 };
+  if (!options.skipCleanup) {
+    progress = { ...progress, phase: 'expiring' };
+    expired = await dataWork.expireSnapshots({ table, options: cleanup });
+    progress = { ...progress, phase: 'removing-orphans' };
+    orphans = await dataWork.removeOrphans({ table, options: cleanup });
+  }
+  progress = { ...progress, phase: 'done' };
+  return {
+    table,
+    kind: plan.target.kind,
+    featureView: plan.target.kind === 'online' ? plan.target.featureView : null,
+    plannedSnapshotId: plan.snapshotId,
+    snapshotId: rewrite.snapshotId,
+    alreadyCommitted: rewrite.alreadyCommitted,
+    partitionsRewritten: rewrite.groupsRewritten,
+    dataFilesBefore: plan.dataFiles,
+    dataFilesAfter: plan.dataFiles - rewrite.dataFilesRemoved + rewrite.dataFilesAdded,
+    deleteFilesBefore: plan.deleteFiles,
+    deleteFilesRemoved: rewrite.deleteFilesRemoved,
+    rowsBefore: rewrite.rowsBefore,
+    rowsAfter: rewrite.rowsAfter,
+    snapshotsExpired: expired.snapshotsExpired,
+    expiredFilesDeleted: expired.filesDeleted,
+    orphansRemoved: orphans.orphansRemoved,
+  };
+}
