@@ -1,7 +1,10 @@
 // A deliberately incompatible edit of the workflows, for the replay test to catch: each workflow
 // schedules a step the recorded histories never saw before its first real one.
 import { proxyActivities } from '@temporalio/workflow';
+import type { CompactActivities } from '../../../activities/compact.js';
 import type { MaterializeActivities } from '../../../activities/materialize.js';
+import type { CompactOptions, CompactResult, CompactTarget } from '../../../workflows/compact.js';
+import { compact as recordedCompact } from '../../../workflows/compact.js';
 import type { BackfillInput, BackfillResult } from '../../../workflows/backfill.js';
 import { backfill as recordedBackfill } from '../../../workflows/backfill.js';
 import type { MaterializeInput, MaterializeResult } from '../../../workflows/materialize.js';
@@ -19,4 +22,11 @@ export async function materialize(input: MaterializeInput): Promise<MaterializeR
 export async function backfill(input: BackfillInput): Promise<BackfillResult> {
   await readWatermark({ featureView: input.featureViews[0] ?? '' });
   return recordedBackfill(input);
+}
+
+const { removeOrphans } = proxyActivities<CompactActivities>({ startToCloseTimeout: '1 minute' });
+
+export async function compact(target: CompactTarget, options: CompactOptions = {}): Promise<CompactResult> {
+  await removeOrphans({ table: 'changed.changed', options: {} });
+  return recordedCompact(target, options);
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { NativeConnection, Runtime as TemporalRuntime, Worker } from '@temporalio/worker';
+import type { CompactHooks } from '../../../../activities/compact.js';
 import type { MaterializeHooks } from '../../../../activities/materialize.js';
 import { createActivities } from '../../../../activities/index.js';
 import type { FeatureViewInput } from '../../../../features/definitions.js';
@@ -65,7 +66,7 @@ export interface PipelineWorker {
  */
 export async function startPipelineWorker(
   source: SourceTable,
-  options: { onlineNamespace?: string; schedule?: FeatureViewInput['schedule']; viewName?: string; wrapCatalog?: (catalog: Catalog) => Catalog; hooks?: MaterializeHooks; taskQueue?: string } = {},
+  options: { onlineNamespace?: string; schedule?: FeatureViewInput['schedule']; viewName?: string; wrapCatalog?: (catalog: Catalog) => Catalog; hooks?: MaterializeHooks & CompactHooks; taskQueue?: string } = {},
 ): Promise<PipelineWorker> {
   const { address, namespace } = temporalService();
   if (!runtimeInstalled) {
