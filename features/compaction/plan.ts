@@ -1,5 +1,6 @@
 import { partitionKey } from '../../iceberg/scan/partition-key.js';
 import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
+import type { DataFile } from '../../iceberg/spec/manifest.js';
 import { planScan } from '../../iceberg/scan/planner.js';
 import type { MaterializationContext } from '../materialization.js';
 import { parseTableIdentifier } from '../registry.js';
@@ -48,20 +49,34 @@ export async function planCompaction(context: Pick<MaterializationContext, 'cata
     deleteFiles: deleteFiles.size,
     rows: plan.tasks.reduce((sum, task) => sum + task.dataFile.recordCount, 0),
   };
-  const defaultSpecId = table.metadata.defaultSpecId;
+  const { groups, skippedOtherSpec } = selectGroups(target, plan, { minFiles, defaultSpecId: table.metadata.defaultSpecId });
+  return { ...base, groups, skippedOtherSpec };
+}
+
+/**
+ * The groups to rewrite: online partitions with more than `minFiles` data files or any delete
+ * file; source data files with deletes. Groups of an older partition spec are skipped (counted).
+ */
+export function selectGroups(target: CompactionTarget, plan: ScanPlan, options: { minFiles: number; defaultSpecId: number }): { groups: PlannedGroup[]; skippedOtherSpec: number } {
   let skippedOtherSpec = 0;
   const groups: PlannedGroup[] = [];
   for (const [key, tasks] of groupTasks(target, plan)) {
     const withDeletes = tasks.some(hasDeletes);
-    const wanted = target.kind === 'online' ? tasks.length > minFiles || withDeletes : withDeletes;
+    const wanted = target.kind === 'online' ? tasks.length > options.minFiles || withDeletes : withDeletes;
     if (!wanted) continue;
-    if (tasks[0]!.specId !== defaultSpecId) {
+    if (tasks[0]!.specId !== options.defaultSpecId) {
       skippedOtherSpec += 1;
       continue;
     }
     groups.push({ key, dataFiles: tasks.length, deleteFiles: deleteFilesOf(tasks).size, rows: tasks.reduce((sum, task) => sum + task.dataFile.recordCount, 0) });
   }
-  return { ...base, groups, skippedOtherSpec };
+  return { groups, skippedOtherSpec };
+}
+
+/** Delete files the rewrite can drop: those of rewritten data files that apply to no kept data file. */
+export function droppableDeleteFiles(rewritten: readonly ScanTask[], kept: readonly ScanTask[]): DataFile[] {
+  const stillNeeded = deleteFilesOf(kept);
+  return [...deleteFilesOf(rewritten).values()].filter((file) => !stillNeeded.has(file.filePath));
 }
 
 /** Online tables group by partition; source tables rewrite each data file with deletes on its own. */
@@ -80,8 +95,8 @@ export function hasDeletes(task: ScanTask): boolean {
   return task.positionDeletes.length + task.equalityDeletes.length > 0;
 }
 
-export function deleteFilesOf(tasks: readonly ScanTask[]): Map<string, ScanTask['positionDeletes'][number]['file']> {
-  const files = new Map<string, ScanTask['positionDeletes'][number]['file']>();
+export function deleteFilesOf(tasks: readonly ScanTask[]): Map<string, DataFile> {
+  const files = new Map<string, DataFile>();
   for (const task of tasks) for (const ref of [...task.positionDeletes, ...task.equalityDeletes]) files.set(ref.file.filePath, ref.file);
   return files;
 }

@@ -21,7 +21,7 @@ import type { MaterializationContext } from '../materialization.js';
 import { WATERMARK_PROPERTY, watermarkOf } from '../materialization.js';
 import { parseTableIdentifier } from '../registry.js';
 import type { CompactionPlan } from './plan.js';
-import { deleteFilesOf, groupTasks } from './plan.js';
+import { droppableDeleteFiles, groupTasks } from './plan.js';
 import type { CompactionTarget } from './target.js';
 
 /** Summary properties of a compaction commit. */
@@ -84,8 +84,7 @@ export async function rewriteAndCommit(context: MaterializationContext, plan: Co
   const rewritten = chosen.flat();
   const rewrittenPaths = new Set(rewritten.map((task) => task.dataFile.filePath));
   const kept = scan.tasks.filter((task) => !rewrittenPaths.has(task.dataFile.filePath));
-  const stillNeeded = deleteFilesOf(kept);
-  const droppedDeletes = [...deleteFilesOf(rewritten).values()].filter((file) => !stillNeeded.has(file.filePath));
+  const droppedDeletes = droppableDeleteFiles(rewritten, kept);
 
   const localDirectory = path.join(context.workDirectory, 'scratch', options.filePrefix);
   await mkdir(localDirectory, { recursive: true });

@@ -1,0 +1,83 @@
+// Which groups a compaction rewrites and which delete files it may drop, on hand-built scan plans.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { droppableDeleteFiles, selectGroups } from '../../../features/compaction/plan.js';
+import type { CompactionTarget } from '../../../features/compaction/target.js';
+import type { ScanPlan, ScanTask } from '../../../iceberg/scan/plan.js';
+import type { DataFile } from '../../../iceberg/spec/manifest.js';
+import { compactWorkflowId } from '../../../workflows/ids.js';
+
+const online: CompactionTarget = { kind: 'online', table: 'floe_online.view', featureView: 'view', keyColumns: ['driver_id'] };
+const source: CompactionTarget = { kind: 'source', table: 'rides.stats' };
+
+function file(path: string, bucket: number, content: DataFile['content'] = 'data', rows = 10): DataFile {
+  return { content, filePath: path, fileFormat: 'PARQUET', partition: [bucket], recordCount: rows, fileSizeInBytes: 100 };
+}
+
+function task(path: string, bucket: number, options: { specId?: number; positionDeletes?: DataFile[] } = {}): ScanTask {
+  return { dataFile: file(path, bucket), dataSequenceNumber: 1, specId: options.specId ?? 0, positionDeletes: (options.positionDeletes ?? []).map((deleteFile) => ({ file: deleteFile, dataSequenceNumber: 2 })), equalityDeletes: [] };
+}
+
+function plan(tasks: ScanTask[]): ScanPlan {
+  return {
+    snapshotId: 1n,
+    schema: { schemaId: 0, identifierFieldIds: [], fields: [] },
+    mode: 'copy-on-write',
+    tasks,
+    summary: { dataFiles: tasks.length, positionDeleteFiles: 0, equalityDeleteFiles: 0, dataRecords: 0, manifestsRead: 0, manifestsSkipped: 0, dataFilesSkipped: 0 },
+  };
+}
+
+describe('compaction planning', () => {
+  test('online: a partition with more than minFiles files, or with a delete file, is rewritten; others stay', () => {
+    const deletes = file('d1', 2, 'position-deletes', 1);
+    const tasks = [task('a1', 0), task('a2', 0), task('a3', 0), task('b1', 1), task('b2', 1), task('c1', 2, { positionDeletes: [deletes] })];
+    const { groups, skippedOtherSpec } = selectGroups(online, plan(tasks), { minFiles: 2, defaultSpecId: 0 });
+    assert.equal(skippedOtherSpec, 0);
+    assert.deepEqual(
+      groups.map((group) => [group.dataFiles, group.deleteFiles, group.rows]),
+      [
+        [3, 0, 30],
+        [1, 1, 10],
+      ],
+    );
+    assert.notEqual(groups[0]!.key, groups[1]!.key);
+  });
+
+  test('online: a partition written with an older spec is skipped and counted', () => {
+    const tasks = [task('a1', 0, { specId: 1 }), task('a2', 0, { specId: 1 }), task('a3', 0, { specId: 1 })];
+    const { groups, skippedOtherSpec } = selectGroups(online, plan(tasks), { minFiles: 2, defaultSpecId: 2 });
+    assert.deepEqual(groups, []);
+    assert.equal(skippedOtherSpec, 1);
+  });
+
+  test('source: each data file with deletes is its own group, however many files a partition has', () => {
+    const deletes = file('d1', 0, 'position-deletes', 2);
+    const tasks = [task('a1', 0, { positionDeletes: [deletes] }), task('a2', 0), task('a3', 0, { positionDeletes: [deletes] })];
+    const { groups } = selectGroups(source, plan(tasks), { minFiles: 0, defaultSpecId: 0 });
+    assert.deepEqual(
+      groups.map((group) => group.key),
+      ['a1', 'a3'],
+    );
+  });
+
+  test('a delete file is dropped only when no kept data file still needs it', () => {
+    const shared = file('shared', 0, 'position-deletes', 2);
+    const own = file('own', 0, 'position-deletes', 1);
+    const rewritten = [task('a1', 0, { positionDeletes: [shared, own] })];
+    const kept = [task('a2', 0, { positionDeletes: [shared] })];
+    assert.deepEqual(
+      droppableDeleteFiles(rewritten, kept).map((deleteFile) => deleteFile.filePath),
+      ['own'],
+    );
+    assert.deepEqual(
+      droppableDeleteFiles([...rewritten, ...kept], []).map((deleteFile) => deleteFile.filePath).sort(),
+      ['own', 'shared'],
+    );
+  });
+
+  test('workflow ids: one per feature view or table', () => {
+    assert.equal(compactWorkflowId({ featureView: 'driver_stats' }), 'compact-driver_stats');
+    assert.equal(compactWorkflowId({ table: 'rides.driver_stats' }), 'compact-table-rides.driver_stats');
+  });
+});
