@@ -121,6 +121,25 @@ const scheduleSchema = z
 export type ScheduleDefinition = z.infer<typeof scheduleSchema>;
 export type OverlapPolicyName = (typeof overlapPolicies)[number];
 
+/**
+ * When the view's online table is compacted by a Temporal Schedule (`floe schedule apply`, id
+ * `floe-compact-<view>`): the compact workflow with these settings. Overlapping runs are skipped.
+ */
+const compactionScheduleSchema = z
+  .object({
+    every: duration,
+    offset: duration.optional(),
+    /** Rewrite a partition with more than this many data files (or any delete file). */
+    minFiles: z.number().int().nonnegative().optional(),
+    /** Keep snapshots and unreferenced files younger than this (default 3 days). */
+    retention: duration.optional(),
+    retainLast: z.number().int().positive().optional(),
+    paused: z.boolean().default(false),
+  })
+  .strict()
+  .refine((schedule) => durationSeconds(schedule.every) !== null, { message: 'every must be longer than zero', path: ['every'] });
+export type CompactionScheduleDefinition = z.infer<typeof compactionScheduleSchema>;
+
 const featureViewSchema = z
   .object({
     name,
@@ -130,6 +149,7 @@ const featureViewSchema = z
     ttl: duration.optional(),
     online: onlineSchema.default({ enabled: true, bucketed: true, buckets: 256, hourly: false }),
     schedule: scheduleSchema.optional(),
+    compaction: compactionScheduleSchema.optional(),
     tags: tags.default({}),
     description: z.string().optional(),
     owner: z.string().optional(),
@@ -191,6 +211,9 @@ export function defineFeatureView(input: FeatureViewInput): FeatureViewDefinitio
     }
     if (seen.has(feature.name)) throw invalid(`feature view ${view.name}: feature ${JSON.stringify(feature.name)} is defined twice`, view.name, `features.${feature.name}`);
     seen.add(feature.name);
+  }
+  if (view.compaction !== undefined && !view.online.enabled) {
+    throw invalid(`feature view ${view.name}: a compaction schedule compacts the online table, but online.enabled is false`, view.name, 'compaction');
   }
   if (view.schedule !== undefined && !view.online.enabled) {
     throw invalid(`feature view ${view.name}: a schedule materializes into the online table, but online.enabled is false`, view.name, 'schedule');

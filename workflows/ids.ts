@@ -41,3 +41,8 @@ export function incrementalWorkflowId(featureView: string, end: string): string 
 export function compactWorkflowId(target: { readonly featureView: string } | { readonly table: string }): string {
   return 'featureView' in target ? `compact-${target.featureView}` : `compact-table-${target.table}`;
 }
+
+/** The Temporal Schedule that compacts a view's online table. */
+export function compactScheduleId(featureView: string): string {
+  return `floe-compact-${featureView}`;
+}

@@ -1,5 +1,6 @@
 import type { ScheduleOptions, ScheduleOverlapPolicy, ScheduleSpec } from '@temporalio/client';
-import { materializeScheduleId } from '../../workflows/ids.js';
+import type { CompactOptions, CompactTarget } from '../../workflows/compact.js';
+import { compactScheduleId, materializeScheduleId } from '../../workflows/ids.js';
 import type { MaterializeInput } from '../../workflows/materialize.js';
 import { FLOE_FEATURE_VIEW } from '../../workflows/search-attributes.js';
 import type { Duration, FeatureViewDefinition, OverlapPolicyName, ScheduleDefinition } from '../definitions.js';
@@ -35,11 +36,35 @@ export function schedulePlan(view: FeatureViewDefinition, options: { taskQueue: 
   };
 }
 
-/** Every view with a schedule, in name order. */
+/**
+ * The Temporal Schedule that compacts a view's online table, from its `compaction` definition:
+ * the compact workflow every interval; a run still going when the next is due makes it skip.
+ */
+export function compactionSchedulePlan(view: FeatureViewDefinition, options: { taskQueue: string }): ScheduleOptions | undefined {
+  const compaction = view.compaction;
+  if (compaction === undefined) return undefined;
+  const target: CompactTarget = { featureView: view.name };
+  const retention = durationSeconds(compaction.retention);
+  const compactOptions: CompactOptions = {
+    ...(compaction.minFiles === undefined ? {} : { minFiles: compaction.minFiles }),
+    ...(retention === null ? {} : { retentionSeconds: retention }),
+    ...(compaction.retainLast === undefined ? {} : { retainLast: compaction.retainLast }),
+  };
+  const scheduleId = compactScheduleId(view.name);
+  return {
+    scheduleId,
+    spec: { intervals: [{ every: seconds(compaction.every), ...(compaction.offset === undefined ? {} : { offset: seconds(compaction.offset) }) }] },
+    action: { type: 'startWorkflow', workflowType: 'compact', workflowId: scheduleId, taskQueue: options.taskQueue, args: [target, compactOptions], typedSearchAttributes: [{ key: FLOE_FEATURE_VIEW, value: view.name }] },
+    policies: { overlap: 'SKIP', catchupWindow: '3600s', pauseOnFailure: false },
+    memo: { floeFeatureView: view.name },
+    state: { paused: compaction.paused, note: compaction.paused ? 'created paused by floe schedule apply' : 'created by floe schedule apply' },
+  };
+}
+
+/** Every view's materialize schedule, then every view's compaction schedule, each in name order. */
 export function schedulePlans(registry: Registry, options: { taskQueue: string }): ScheduleOptions[] {
-  return [...registry.featureViews.values()]
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .flatMap((view) => schedulePlan(view, options) ?? []);
+  const views = [...registry.featureViews.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return [...views.flatMap((view) => schedulePlan(view, options) ?? []), ...views.flatMap((view) => compactionSchedulePlan(view, options) ?? [])];
 }
 
 /** How far back a run reaches when it cannot start at the watermark: initialWindow, else the interval. */

@@ -1,9 +1,15 @@
 import type { Client, ScheduleDescription, ScheduleOptions } from '@temporalio/client';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
 import { FloeError } from '../../iceberg/errors.js';
-import { materializeScheduleId } from '../../workflows/ids.js';
+import { compactScheduleId, materializeScheduleId } from '../../workflows/ids.js';
 
 export const SCHEDULE_ID_PREFIX = materializeScheduleId('');
+export const COMPACT_SCHEDULE_ID_PREFIX = compactScheduleId('');
+
+/** The feature view a Floe schedule id names (materialize or compact). */
+function featureViewOf(scheduleId: string): string {
+  return scheduleId.startsWith(COMPACT_SCHEDULE_ID_PREFIX) ? scheduleId.slice(COMPACT_SCHEDULE_ID_PREFIX.length) : scheduleId.slice(SCHEDULE_ID_PREFIX.length);
+}
 
 export interface AppliedSchedule {
   readonly scheduleId: string;
@@ -19,7 +25,7 @@ export interface AppliedSchedule {
 export async function applySchedules(client: Client, plans: readonly ScheduleOptions[]): Promise<AppliedSchedule[]> {
   const applied: AppliedSchedule[] = [];
   for (const plan of plans) {
-    const featureView = plan.scheduleId.slice(SCHEDULE_ID_PREFIX.length);
+    const featureView = featureViewOf(plan.scheduleId);
     try {
       await client.schedule.create(plan);
       applied.push({ scheduleId: plan.scheduleId, featureView, outcome: 'created' });
@@ -48,10 +54,10 @@ export interface ScheduleStatus {
   readonly recentRuns: readonly { readonly scheduledAt: string; readonly workflowId: string }[];
 }
 
-/** Every Floe materialize schedule on the server (by id prefix), with its state and next runs. */
+/** Every Floe schedule on the server (materialize and compact, by id prefix), with its state and next runs. */
 export async function listSchedules(client: Client): Promise<ScheduleStatus[]> {
   const ids: string[] = [];
-  for await (const summary of client.schedule.list()) if (summary.scheduleId.startsWith(SCHEDULE_ID_PREFIX)) ids.push(summary.scheduleId);
+  for await (const summary of client.schedule.list()) if (summary.scheduleId.startsWith(SCHEDULE_ID_PREFIX) || summary.scheduleId.startsWith(COMPACT_SCHEDULE_ID_PREFIX)) ids.push(summary.scheduleId);
   ids.sort();
   return Promise.all(ids.map(async (scheduleId) => describeSchedule(scheduleId, await client.schedule.getHandle(scheduleId).describe())));
 }
@@ -76,7 +82,7 @@ function describeSchedule(scheduleId: string, description: ScheduleDescription):
   const cronStrings = (spec as { cronExpressions?: string[] }).cronExpressions ?? [];
   return {
     scheduleId,
-    featureView: scheduleId.slice(SCHEDULE_ID_PREFIX.length),
+    featureView: featureViewOf(scheduleId),
     paused: description.state.paused,
     note: description.state.note,
     spec: [...every, ...cronStrings.map((expression) => `cron ${expression}`), ...cron].join('; ') || '(none)',

@@ -2,6 +2,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { droppableDeleteFiles, selectGroups } from '../../../features/compaction/plan.js';
+import type { FeatureViewInput } from '../../../features/definitions.js';
+import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
+import { Registry } from '../../../features/registry.js';
+import { compactionSchedulePlan, schedulePlans } from '../../../features/schedules/schedule-plan.js';
 import type { CompactionTarget } from '../../../features/compaction/target.js';
 import type { ScanPlan, ScanTask } from '../../../iceberg/scan/plan.js';
 import type { DataFile } from '../../../iceberg/spec/manifest.js';
@@ -79,5 +83,30 @@ describe('compaction planning', () => {
   test('workflow ids: one per feature view or table', () => {
     assert.equal(compactWorkflowId({ featureView: 'driver_stats' }), 'compact-driver_stats');
     assert.equal(compactWorkflowId({ table: 'rides.driver_stats' }), 'compact-table-rides.driver_stats');
+  });
+});
+
+describe('compaction schedules', () => {
+  const entity = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
+  const source = defineIcebergSource({ name: 'stats', table: 'rides.stats', timestampField: 'ts' });
+  const view = (name: string, compaction?: FeatureViewInput['compaction']) =>
+    defineFeatureView({ name, entities: ['driver'], source: 'stats', features: [{ name: 'trips', type: 'long' }], ...(compaction === undefined ? {} : { compaction }) });
+
+  test('a view with a compaction section gets a floe-compact schedule running compact with its settings', () => {
+    const registry = new Registry([entity, source, view('hourly', { every: { hours: 6 }, minFiles: 4, retention: { days: 1 }, retainLast: 2 }), view('manual')]);
+    const plans = schedulePlans(registry, { taskQueue: 'floe' });
+    assert.deepEqual(plans.map((plan) => plan.scheduleId), ['floe-compact-hourly']);
+    const [plan] = plans;
+    assert.equal(plan!.action.workflowType, 'compact');
+    assert.equal(plan!.action.workflowId, 'floe-compact-hourly');
+    assert.deepEqual(plan!.action.args, [{ featureView: 'hourly' }, { minFiles: 4, retentionSeconds: 86_400, retainLast: 2 }]);
+    assert.deepEqual(plan!.spec, { intervals: [{ every: '21600s' }] });
+    assert.equal(plan!.policies?.overlap, 'SKIP');
+    assert.deepEqual(compactionSchedulePlan(registry.featureView('manual'), { taskQueue: 'floe' }), undefined);
+  });
+
+  test('a compaction schedule needs a positive interval', () => {
+    assert.throws(() => view('zero', { every: { hours: 0 } }), /every must be longer than zero/);
+    assert.throws(() => view('unknown', { every: { hours: 1 }, when: 'nightly' } as unknown as FeatureViewInput['compaction']), /when/);
   });
 });
