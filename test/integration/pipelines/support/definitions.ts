@@ -6,7 +6,7 @@ import type { Definition } from '../../../../features/registry.js';
 export const VIEW = 'driver_hourly_stats';
 export const BUCKETS = 4;
 
-export function driverDefinitions(sourceTable: string, schedule?: FeatureViewInput['schedule'], viewName: string = VIEW): Definition[] {
+export function driverDefinitions(sourceTable: string, schedule?: FeatureViewInput['schedule'], viewName: string = VIEW, compaction?: FeatureViewInput['compaction']): Definition[] {
   return [
     defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
     defineIcebergSource({ name: 'driver_stats', table: sourceTable, timestampField: 'event_timestamp', createdTimestampField: 'created' }),
@@ -21,6 +21,7 @@ export function driverDefinitions(sourceTable: string, schedule?: FeatureViewInp
       ],
       online: { buckets: BUCKETS },
       ...(schedule === undefined ? {} : { schedule }),
+      ...(compaction === undefined ? {} : { compaction }),
     }),
   ];
 }

@@ -66,7 +66,7 @@ export interface PipelineWorker {
  */
 export async function startPipelineWorker(
   source: SourceTable,
-  options: { onlineNamespace?: string; schedule?: FeatureViewInput['schedule']; viewName?: string; wrapCatalog?: (catalog: Catalog) => Catalog; hooks?: MaterializeHooks & CompactHooks; taskQueue?: string } = {},
+  options: { onlineNamespace?: string; schedule?: FeatureViewInput['schedule']; compaction?: FeatureViewInput['compaction']; viewName?: string; wrapCatalog?: (catalog: Catalog) => Catalog; hooks?: MaterializeHooks & CompactHooks; taskQueue?: string } = {},
 ): Promise<PipelineWorker> {
   const { address, namespace } = temporalService();
   if (!runtimeInstalled) {
@@ -74,7 +74,7 @@ export async function startPipelineWorker(
     runtimeInstalled = true;
   }
   const onlineNamespace = options.onlineNamespace ?? `online_${randomUUID().slice(0, 8)}`;
-  const runtime = await testRuntime({ directory: path.join(source.directory, onlineNamespace), catalog: source.floeCatalog, definitions: driverDefinitions(source.table, options.schedule, options.viewName), onlineNamespace });
+  const runtime = await testRuntime({ directory: path.join(source.directory, onlineNamespace), catalog: source.floeCatalog, definitions: driverDefinitions(source.table, options.schedule, options.viewName, options.compaction), onlineNamespace });
   const catalog = options.wrapCatalog ? options.wrapCatalog(runtime.catalog) : runtime.catalog;
   const activities = createActivities({ registry: runtime.project.registry, catalog, engine: runtime.engine, workDirectory: runtime.project.config.workDirectory }, { hooks: options.hooks ?? {} });
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;

@@ -1,0 +1,78 @@
+// A feature view's compaction section as a Temporal Schedule: applied by the same code as
+// `floe schedule apply`, listed beside the materialize schedules, and a triggered run compacts.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, test } from 'node:test';
+import { ScheduleNotFoundError } from '@temporalio/client';
+import { schedulePlans } from '../../../features/schedules/schedule-plan.js';
+import { applySchedules, listSchedules } from '../../../features/schedules/schedules.js';
+import type { CompactResult } from '../../../workflows/compact.js';
+import { compactScheduleId } from '../../../workflows/ids.js';
+import { runPyiceberg } from '../../support/pyiceberg.js';
+import { BUCKETS } from '../pipelines/support/definitions.js';
+import { createSource, onlineRows, startPipelineWorker } from '../pipelines/support/pipeline.js';
+
+let scratch: string;
+before(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), 'floe-compaction-schedule-'));
+});
+after(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+test('a triggered compaction schedule compacts the online table with the definition’s settings', async () => {
+  const source = await createSource(path.join(scratch, 'scheduled'));
+  const view = `compacted_${randomUUID().slice(0, 8)}`;
+  const worker = await startPipelineWorker(source, { viewName: view, compaction: { every: { hours: 6 }, minFiles: 2, paused: true } });
+  const scheduleId = compactScheduleId(view);
+  try {
+    for (const [start, end] of [
+      ['2024-05-01T00:00:00.000Z', '2024-05-01T06:00:00.000Z'],
+      ['2024-05-01T06:00:00.000Z', '2024-05-01T12:00:00.000Z'],
+      ['2024-05-01T12:00:00.000Z', '2024-05-01T18:00:00.000Z'],
+    ] as const) {
+      await worker.client.workflow.execute('materialize', { taskQueue: worker.taskQueue, workflowId: `materialize-${randomUUID()}`, args: [{ featureView: view, start, end }] });
+    }
+    const before = await onlineRows(source, worker.onlineNamespace, view);
+
+    const plans = schedulePlans(worker.runtime.project.registry, { taskQueue: worker.taskQueue });
+    assert.deepEqual(plans.map((plan) => plan.scheduleId), [scheduleId]);
+    assert.deepEqual(await applySchedules(worker.client, plans), [{ scheduleId, featureView: view, outcome: 'created' }]);
+    const listed = (await listSchedules(worker.client)).find((schedule) => schedule.scheduleId === scheduleId);
+    assert.deepEqual({ featureView: listed?.featureView, paused: listed?.paused, spec: listed?.spec }, { featureView: view, paused: true, spec: 'every 6h' });
+
+    const handle = worker.client.schedule.getHandle(scheduleId);
+    await handle.trigger();
+    const result = await firstRunResult(worker.client, scheduleId);
+    assert.equal(result.featureView, view);
+    assert.equal(result.partitionsRewritten, BUCKETS);
+    assert.equal(result.dataFilesBefore, 3 * BUCKETS);
+    assert.equal(result.dataFilesAfter, BUCKETS);
+    const files = await runPyiceberg<{ rows: unknown[] }>('inspect', { catalog: source.oracle, identifier: `${worker.onlineNamespace}.${view}`, what: 'data_files' });
+    assert.equal(files.rows.length, BUCKETS);
+    const after = await onlineRows(source, worker.onlineNamespace, view);
+    assert.equal(after.length, result.rowsAfter);
+    assert.equal(result.rowsBefore, before.length);
+  } finally {
+    await worker.client.schedule
+      .getHandle(scheduleId)
+      .delete()
+      .catch((error: unknown) => {
+        if (!(error instanceof ScheduleNotFoundError)) throw error;
+      });
+    await worker.close();
+  }
+});
+
+async function firstRunResult(client: Parameters<typeof listSchedules>[0], scheduleId: string): Promise<CompactResult> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    const action = (await client.schedule.getHandle(scheduleId).describe()).info.recentActions[0];
+    if (action) return (await client.workflow.getHandle(action.action.workflow.workflowId, action.action.workflow.firstExecutionRunId).result()) as CompactResult;
+    await sleep(200);
+  }
+  throw new Error(`schedule ${scheduleId} did not start a run`);
+}
