@@ -1,4 +1,4 @@
-import { ActivityCancellationType, CancellationScope, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { CompactActivities, CompactionPlan, RewriteResult } from '../activities/compact.js';
 
 /** What to compact: a feature view's online table, or a table by name (`namespace.table`). */
@@ -69,8 +69,9 @@ export async function compact(target: CompactTarget, options: CompactOptions = {
   const table = plan.target.table;
   progress = { ...progress, phase: 'rewriting', table, groupsPlanned: plan.groups.length };
   const idempotencyKey = `${workflowInfo().workflowId}/${plan.snapshotId ?? 'empty'}`;
-  // The rewrite commits at its end: once started it is seen through, so its outcome is known.
-  const rewrite = await CancellationScope.nonCancellable(() => dataWork.rewriteCompaction({ plan, idempotencyKey }));
+  // Cancellable: a cancelled rewrite stops before its commit and what it wrote is left for orphan
+  // removal; one cancelled while committing still commits or not as a whole (one atomic replace).
+  const rewrite = await dataWork.rewriteCompaction({ plan, idempotencyKey });
   progress = { ...progress, rewrite };
   const cleanup = {
     ...(options.retentionSeconds === undefined ? {} : { retentionMs: options.retentionSeconds * 1000 }),

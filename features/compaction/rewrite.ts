@@ -111,6 +111,8 @@ export async function rewriteAndCommit(context: MaterializationContext, plan: Co
     rowsAfter,
   };
   await options.beforeCommit?.();
+  // Last point at which a cancellation stops the rewrite: after it the commit is seen through.
+  context.signal?.throwIfAborted();
   const toDelete = [...rewritten.map((task) => task.dataFile), ...droppedDeletes];
   const summary = { [COMPACTION_PROPERTY]: JSON.stringify({ kind: plan.target.kind, groups: counts.groupsRewritten, rowsBefore: counts.rowsBefore, rowsAfter }) };
   const committed = await commitChange(context.catalog, identifier, compactionChange(toDelete, manifests, { startingSnapshotId, idempotencyKey: options.idempotencyKey, summary }));
