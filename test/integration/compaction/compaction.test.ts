@@ -20,6 +20,7 @@ import { FloeError } from '../../../iceberg/errors.js';
 import type { CompactResult } from '../../../workflows/compact.js';
 import type { MaterializeResult } from '../../../workflows/materialize.js';
 import { recordHistory } from '../../support/histories.js';
+import { normalizeLocation, referencedByPyiceberg } from './support/referenced.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { workflowBundle } from '../../support/temporal.js';
 import { BUCKETS } from '../pipelines/support/definitions.js';
@@ -105,9 +106,9 @@ describe('compact workflow', () => {
       assert.equal(cleaned.snapshotsExpired, WINDOWS.length);
       assert.ok(cleaned.orphansRemoved >= 1);
       const listed = [];
-      for await (const file of table.io.list(`${table.metadata.location}/`)) listed.push(normalize(file.location));
-      assert.ok(!listed.includes(normalize(stray)));
-      assert.deepEqual(listed.filter((file) => !file.endsWith('version-hint.text')).sort(), await referencedByPyiceberg(source, worker.onlineNamespace));
+      for await (const file of table.io.list(`${table.metadata.location}/`)) listed.push(normalizeLocation(file.location));
+      assert.ok(!listed.includes(normalizeLocation(stray)));
+      assert.deepEqual(listed.filter((file) => !file.endsWith('version-hint.text')).sort(), await referencedByPyiceberg(source.oracle, `${worker.onlineNamespace}.${VIEW}`));
       assert.deepEqual(await onlineRows(source, worker.onlineNamespace), afterRows);
       const answerCleaned = await onlineStore(worker).getOnlineFeatures({ features: [VIEW], entityRows: DRIVERS });
       assert.deepEqual(answerCleaned.features, answerBefore.features);
@@ -248,21 +249,4 @@ function latestPerEntity(rows: readonly Record<string, unknown>[]): Record<strin
 async function sourceRows(source: SourceTable): Promise<Record<string, unknown>[]> {
   const read = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', { catalog: source.oracle, identifier: source.table });
   return read.rows.map((row) => JSON.stringify(row)).sort().map((text) => JSON.parse(text) as Record<string, unknown>);
-}
-
-/** Every file pyiceberg says the online table refers to: metadata files, manifest lists, manifests, data files. */
-async function referencedByPyiceberg(source: SourceTable, namespace: string): Promise<string[]> {
-  const identifier = `${namespace}.${VIEW}`;
-  const inspect = async (what: string) => (await runPyiceberg<{ rows: Record<string, unknown>[] }>('inspect', { catalog: source.oracle, identifier, what })).rows;
-  const metadata = await runPyiceberg<{ metadata_location: string }>('load_metadata', { catalog: source.oracle, identifier });
-  const files = new Set<string>([metadata.metadata_location]);
-  for (const row of await inspect('metadata_log_entries')) files.add(String(row.file));
-  for (const row of await inspect('snapshots')) files.add(String(row.manifest_list));
-  for (const row of await inspect('all_manifests')) files.add(String(row.path));
-  for (const row of await inspect('files')) files.add(String(row.file_path));
-  return [...files].map(normalize).sort();
-}
-
-function normalize(location: string): string {
-  return location.replace(/^file:\/\//, '').replace(/^file:/, '');
 }
