@@ -32,3 +32,8 @@ export function materializeScheduleId(featureView: string): string {
 export function incrementalWorkflowId(featureView: string, end: string): string {
   return `materialize-${featureView}-incremental-${compactInstant(end)}`;
 }
+
+/** A training set started by the CLI: one id per output table, so running the same command again returns its commit. */
+export function trainingSetWorkflowId(outputTable: string): string {
+  return `training-set-${outputTable}`;
+}

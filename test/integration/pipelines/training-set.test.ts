@@ -183,11 +183,15 @@ describe('trainingSet workflow', () => {
 
   test('bad input fails at once, naming what is wrong, and creates nothing', async () => {
     const attempt = async (input: TrainingSetInput): Promise<WorkflowFailedError> => {
-      const failure = await run(input).then(
+      const workflowId = `training-set-bad-${randomUUID()}`;
+      const failure = await run(input, workflowId).then(
         () => undefined,
         (error: unknown) => error,
       );
       assert.ok(failure instanceof WorkflowFailedError, `the workflow failed (got ${String(failure)})`);
+      const history = await worker.client.workflow.getHandle(workflowId).fetchHistory();
+      const attempts = (history.events ?? []).flatMap((event) => (event.activityTaskStartedEventAttributes ? [event.activityTaskStartedEventAttributes.attempt ?? 1] : []));
+      assert.ok(attempts.every((value) => value === 1), `no step was retried (attempts: ${attempts.join(', ')})`);
       return failure;
     };
     const messages = (error: unknown): string => (error instanceof Error ? `${error.message} | ${messages((error as { cause?: unknown }).cause)}` : '');
