@@ -8,6 +8,9 @@ import { quoteIdentifier as q, quoteLiteral, quoteLiteralList } from '../engine/
 import { writeTableFiles } from '../engine/table-writer.js';
 import { schemaFromColumns } from '../engine/types.js';
 import type { LoadedTable, TableIdentifier } from '../iceberg/catalog/catalog.js';
+import { fileIOFor } from '../iceberg/io/file-io-for.js';
+import type { IoProperties } from '../iceberg/io/file-io-for.js';
+import { isS3Location } from '../iceberg/io/s3-location.js';
 import { commitChange, findCommitted } from '../iceberg/commit/commit.js';
 import { FloeError } from '../iceberg/errors.js';
 import type { ScanPlan } from '../iceberg/scan/plan.js';
@@ -29,6 +32,11 @@ import { formatTableIdentifier, parseTableIdentifier } from './registry.js';
  * chunk (a retry first removes what an earlier attempt of the chunk left there); one fast append
  * carrying the key as its idempotency key commits every chunk's files at once.
  */
+
+/** Historical retrieval's context, plus the FileIO properties for entity files in object storage (the catalog's). */
+export interface TrainingSetContext extends HistoricalContext {
+  readonly ioProperties?: IoProperties;
+}
 
 /** Entity rows: an Iceberg table (read at one snapshot) or Parquet files (read in the order given). */
 export type TrainingSetEntities = { readonly table: string; readonly snapshotId?: string } | { readonly parquet: readonly string[] };
@@ -91,7 +99,7 @@ export const DEFAULT_CHUNK_ROWS = 100_000;
  * (its data files must be written with the table's field ids, into its storage). A key already
  * committed to the output table short-cuts everything.
  */
-export async function planTrainingSet(context: HistoricalContext, request: TrainingSetRequest, options: { readonly key: string; readonly chunkRows: number }): Promise<TrainingSetPlan> {
+export async function planTrainingSet(context: TrainingSetContext, request: TrainingSetRequest, options: { readonly key: string; readonly chunkRows: number }): Promise<TrainingSetPlan> {
   const outputId = parseTableIdentifier(request.output.table);
   getHistoricalFeatures(context, historicalRequest(request, { parquet: [] })); // unknown features fail here
   if (await context.catalog.tableExists(outputId)) {
@@ -114,7 +122,7 @@ export async function planTrainingSet(context: HistoricalContext, request: Train
  * chunk left there is removed first, so the chunk's files exist once.
  */
 export async function writeTrainingSetChunk(
-  context: HistoricalContext,
+  context: TrainingSetContext,
   request: TrainingSetRequest,
   input: { readonly key: string; readonly chunk: TrainingSetChunk; readonly entitySnapshotId: string | null; readonly attempt: number; readonly afterDataFiles?: () => Promise<void> },
 ): Promise<ChunkResult> {
@@ -237,17 +245,18 @@ interface EntityFile {
 }
 
 /** The entity files in order with their row counts (for a table: its data files at one snapshot, before deletes). */
-async function entityFiles(context: HistoricalContext, entities: TrainingSetEntities): Promise<{ files: EntityFile[]; snapshotId: string | null }> {
+async function entityFiles(context: TrainingSetContext, entities: TrainingSetEntities): Promise<{ files: EntityFile[]; snapshotId: string | null }> {
   if ('table' in entities) {
     const plan = await entityPlan(context, entities.table, entities.snapshotId ?? null);
     return { files: plan.plan.tasks.map((task) => ({ file: task.dataFile.filePath, rows: Number(task.dataFile.recordCount) })), snapshotId: plan.plan.snapshotId?.toString() ?? null };
   }
   if (!Array.isArray(entities.parquet) || entities.parquet.length === 0) throw new FloeError('invalid-input', 'entities.parquet names no file', { context: { field: 'entities.parquet' } });
+  const local = await localEntityFiles(context, entities.parquet);
   return context.engine.withConnection(async (connection) => {
     const files: EntityFile[] = [];
-    for (const file of entities.parquet) {
+    for (const [index, file] of entities.parquet.entries()) {
       try {
-        const reader = await connection.runAndReadAll(`SELECT count(*)::BIGINT FROM read_parquet(${quoteLiteral(file)})`);
+        const reader = await connection.runAndReadAll(`SELECT count(*)::BIGINT FROM read_parquet(${quoteLiteral(local[index]!)})`);
         files.push({ file, rows: Number(reader.getRows()[0]?.[0] ?? 0) });
       } catch (error) {
         throw new FloeError('invalid-input', `Cannot read the entity Parquet file ${file}: ${error instanceof Error ? error.message : String(error)}`, { context: { file } });
@@ -265,6 +274,21 @@ async function entityPlan(context: HistoricalContext, name: string, snapshotId: 
   const table = await context.catalog.loadTable(id);
   const plan = await planScan(table, snapshotId === null ? {} : { snapshotId: BigInt(snapshotId) });
   return { table, plan };
+}
+
+/** Local paths of the entity Parquet files: object-store files through the catalog's FileIO (cached by content). */
+async function localEntityFiles(context: TrainingSetContext, files: readonly string[]): Promise<string[]> {
+  return Promise.all(
+    files.map(async (file) => {
+      if (!isS3Location(file)) return file.replace(/^file:\/\//, '');
+      try {
+        return await fileIOFor(file, context.ioProperties ?? {}).localize(file);
+      } catch (error) {
+        if (FloeError.is(error, 'not-found')) throw new FloeError('invalid-input', `The entity Parquet file ${file} does not exist`, { context: { file }, cause: error });
+        throw error;
+      }
+    }),
+  );
 }
 
 /** Consecutive rows, at most `chunkRows` per chunk, in file order: chunk i holds rows [i·n, (i+1)·n) of the input. */
@@ -292,7 +316,7 @@ export function cutIntoChunks(files: readonly EntityFile[], chunkRows: number): 
 }
 
 /** Writes the entity rows of these segments, in input order, to a local Parquet file; returns how many. */
-async function writeChunkEntities(context: HistoricalContext, entities: TrainingSetEntities, segments: readonly EntitySegment[], snapshotId: string | null, file: string): Promise<number> {
+async function writeChunkEntities(context: TrainingSetContext, entities: TrainingSetEntities, segments: readonly EntitySegment[], snapshotId: string | null, file: string): Promise<number> {
   const source = await chunkEntitySql(context, entities, segments, snapshotId);
   return context.engine.withConnection(async (connection) => {
     const reader = await connection.runAndReadAll(`COPY (${source}) TO ${quoteLiteral(file)} (FORMAT parquet)`);
@@ -301,13 +325,14 @@ async function writeChunkEntities(context: HistoricalContext, entities: Training
 }
 
 /** SQL for the segments' rows, user columns only, ordered by file and row. No segments: no rows, same columns. */
-async function chunkEntitySql(context: HistoricalContext, entities: TrainingSetEntities, segments: readonly EntitySegment[], snapshotId: string | null): Promise<string> {
+async function chunkEntitySql(context: TrainingSetContext, entities: TrainingSetEntities, segments: readonly EntitySegment[], snapshotId: string | null): Promise<string> {
   const files = [...new Set(segments.map((segment) => segment.file))];
   if ('parquet' in entities) {
     const all = [...entities.parquet];
+    const local = await localEntityFiles(context, all);
     const where = segments.length === 0 ? 'false' : segments.map((segment) => `(file_index = ${all.indexOf(segment.file)} AND file_row_number >= ${segment.from} AND file_row_number < ${segment.to})`).join(' OR ');
     // Read with every file listed, so the columns line up exactly as a read of the whole input does.
-    return `SELECT * EXCLUDE (file_row_number) FROM read_parquet(${quoteLiteralList(all)}, file_row_number = true) WHERE ${where} ORDER BY file_index, file_row_number`;
+    return `SELECT * EXCLUDE (file_row_number) FROM read_parquet(${quoteLiteralList(local)}, file_row_number = true) WHERE ${where} ORDER BY file_index, file_row_number`;
   }
   const { table, plan } = await entityPlan(context, entities.table, snapshotId ?? entities.snapshotId ?? null);
   const order = new Map(files.map((name, index) => [name, index]));
@@ -320,7 +345,7 @@ async function chunkEntitySql(context: HistoricalContext, entities: TrainingSetE
 }
 
 /** Creates the output table shaped like the join's result, found by joining no entity rows. */
-async function createOutputTable(context: HistoricalContext, request: TrainingSetRequest, id: TableIdentifier, key: string, snapshotId: string | null): Promise<LoadedTable> {
+async function createOutputTable(context: TrainingSetContext, request: TrainingSetRequest, id: TableIdentifier, key: string, snapshotId: string | null): Promise<LoadedTable> {
   const scratch = path.join(context.workDirectory, 'scratch', `${chunkManifestName(key, null)}shape`);
   await mkdir(scratch, { recursive: true });
   try {

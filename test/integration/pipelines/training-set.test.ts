@@ -16,7 +16,9 @@ import { parseTableIdentifier } from '../../../features/registry.js';
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
 import type { EntitySource } from '../../../features/historical/entity-rows.js';
 import type { trainingSet, TrainingSetInput, TrainingSetProgress, TrainingSetResult } from '../../../workflows/training-set.js';
+import { S3FileIO } from '../../../iceberg/io/s3-file-io.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
+import { s3Service } from '../../support/services.js';
 import type { PipelineWorker, SourceTable } from './support/pipeline.js';
 import { createSource, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from './support/pipeline.js';
 
@@ -47,7 +49,9 @@ const ENTITY_SELECT = (rows: [string, number, string, number][]) =>
 before(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), 'floe-training-set-'));
   source = await createSource(path.join(scratch, 'source'));
+  const s3 = s3Service();
   worker = await startPipelineWorker(source, {
+    ioProperties: { 's3.endpoint': s3.endpoint, 's3.region': s3.region, 's3.access-key-id': s3.accessKeyId, 's3.secret-access-key': s3.secretAccessKey, 's3.path-style-access': 'true' },
     trainingSetHooks: {
       // Chunk 1 of a run whose output is named `*_flaky` fails once, after its files are uploaded.
       afterChunkFiles: async ({ chunk, attempt, signal }) => {
@@ -161,6 +165,20 @@ describe('trainingSet workflow', () => {
     assert.equal(rerun.result.rows, result.rows);
     assert.equal((await onlineSnapshots(source, 'datasets', 'from_parquet')).length, 1);
     assert.deepEqual(await outputFiles(output), files);
+  });
+
+  test('entity Parquet files in S3 (MinIO): the same rows as from local copies', async () => {
+    const s3 = s3Service();
+    const io = new S3FileIO({ endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, pathStyle: true });
+    const prefix = `s3://${s3.bucket}/training-set-${randomUUID()}`;
+    const remote = parquetFiles.map((file) => `${prefix}/${path.basename(file)}`);
+    for (const [index, file] of parquetFiles.entries()) await io.upload(file, remote[index]!);
+    const output = 'datasets.from_s3';
+    const { result } = await run({ entities: { parquet: remote }, features: [`${VIEW}:acc_rate`], output: { table: output }, chunkRows: 100 });
+    const want = await expected({ parquet: parquetFiles }, { features: [`${VIEW}:acc_rate`] });
+    assert.equal(result.rows, want.length);
+    assert.equal(result.chunks, 3);
+    assert.deepEqual(await outputRows(output), want);
   });
 
   test('an Iceberg entity table, with a chunk that fails once after writing its files: each row lands exactly once', async () => {

@@ -66,7 +66,7 @@ export interface PipelineWorker {
  */
 export async function startPipelineWorker(
   source: SourceTable,
-  options: { onlineNamespace?: string; schedule?: FeatureViewInput['schedule']; viewName?: string; wrapCatalog?: (catalog: Catalog) => Catalog; hooks?: MaterializeHooks; trainingSetHooks?: TrainingSetHooks; taskQueue?: string } = {},
+  options: { onlineNamespace?: string; schedule?: FeatureViewInput['schedule']; viewName?: string; wrapCatalog?: (catalog: Catalog) => Catalog; hooks?: MaterializeHooks; trainingSetHooks?: TrainingSetHooks; ioProperties?: Record<string, string>; taskQueue?: string } = {},
 ): Promise<PipelineWorker> {
   const { address, namespace } = temporalService();
   if (!runtimeInstalled) {
@@ -76,7 +76,7 @@ export async function startPipelineWorker(
   const onlineNamespace = options.onlineNamespace ?? `online_${randomUUID().slice(0, 8)}`;
   const runtime = await testRuntime({ directory: path.join(source.directory, onlineNamespace), catalog: source.floeCatalog, definitions: driverDefinitions(source.table, options.schedule, options.viewName), onlineNamespace });
   const catalog = options.wrapCatalog ? options.wrapCatalog(runtime.catalog) : runtime.catalog;
-  const activities = createActivities({ registry: runtime.project.registry, catalog, engine: runtime.engine, workDirectory: runtime.project.config.workDirectory }, { hooks: options.hooks ?? {}, trainingSetHooks: options.trainingSetHooks ?? {} });
+  const activities = createActivities({ registry: runtime.project.registry, catalog, engine: runtime.engine, workDirectory: runtime.project.config.workDirectory, ...(options.ioProperties === undefined ? {} : { ioProperties: options.ioProperties }) }, { hooks: options.hooks ?? {}, trainingSetHooks: options.trainingSetHooks ?? {} });
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const nativeConnection = await NativeConnection.connect({ address });
   const worker = await Worker.create({
