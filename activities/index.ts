@@ -3,11 +3,17 @@ import { createCompactActivities } from './compact.js';
 import type { CompactHooks } from './compact.js';
 import { createMaterializeActivities } from './materialize.js';
 import type { MaterializeHooks } from './materialize.js';
+import { createTrainingSetActivities } from './training-set.js';
+import type { TrainingSetHooks } from './training-set.js';
+import type { IoProperties } from '../iceberg/io/file-io-for.js';
 
 /**
  * Every activity the Floe worker registers, built from the process's shared dependencies. `hooks`
- * are test-only seams (see MaterializeHooks, CompactHooks).
+ * and `trainingSetHooks` are test-only seams (see MaterializeHooks, CompactHooks, TrainingSetHooks).
  */
-export function createActivities(context: MaterializationContext, options: { readonly hooks?: MaterializeHooks & CompactHooks } = {}) {
-  return { ...createMaterializeActivities(context, options.hooks), ...createCompactActivities(context, options.hooks) };
+export function createActivities(
+  context: MaterializationContext & { readonly ioProperties?: IoProperties },
+  options: { readonly hooks?: MaterializeHooks & CompactHooks; readonly trainingSetHooks?: TrainingSetHooks } = {},
+) {
+  return { ...createMaterializeActivities(context, options.hooks), ...createCompactActivities(context, options.hooks), ...createTrainingSetActivities(context, options.trainingSetHooks) };
 }

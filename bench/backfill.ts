@@ -7,9 +7,13 @@ import type { BenchmarkOptions } from './run.js';
 import { startTestWorker } from '../test/support/temporal.js';
 import type { backfill } from '../workflows/backfill.js';
 import { benchCatalog, generatedRows, temporalAddress, VIEW } from './_pipelines.js';
+import type { ServiceName } from '../scripts/services/service.js';
 
 const START = '2024-05-01T00:00:00.000Z';
 const DAYS = 30;
+
+/** Started by bench/run.ts. */
+export const services: readonly ServiceName[] = ['temporal'];
 
 export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
   const rows = options.quick ? 300_000 : 3_000_000;

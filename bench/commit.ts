@@ -23,6 +23,7 @@ import type { OracleCatalog } from '../test/support/pyiceberg.js';
 import { pythonOracle, restCatalogService } from '../test/support/services.js';
 import type { WriterRequest } from './_iceberg/append-writer.js';
 import type { BenchmarkOptions } from './run.js';
+import type { ServiceName } from '../scripts/services/service.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const WRITER = join(here, '_iceberg', 'append-writer.ts');
@@ -112,6 +113,9 @@ function catalogCases(dir: string): CatalogCase[] {
     },
   ];
 }
+
+/** Started by bench/run.ts. */
+export const services: readonly ServiceName[] = ['python', 'rest-catalog'];
 
 export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
   /** Appends per writer-count level, split across its writers. */

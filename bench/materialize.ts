@@ -9,8 +9,12 @@ import { materializeWindow } from '../features/materialization.js';
 import { startTestWorker } from '../test/support/temporal.js';
 import type { materialize } from '../workflows/materialize.js';
 import { activityMillis, benchCatalog, generatedRows, temporalAddress, VIEW } from './_pipelines.js';
+import type { ServiceName } from '../scripts/services/service.js';
 
 const WINDOW = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-02T00:00:00.000Z' };
+
+/** Started by bench/run.ts. */
+export const services: readonly ServiceName[] = ['temporal'];
 
 export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
   const rows = options.quick ? 1_000_000 : 10_000_000;

@@ -22,6 +22,7 @@ import { buildTables, VIEW } from './_online/dataset.js';
 import { localDataFiles, peerQuery } from './_online/duckdb-peer.js';
 import { keysFor, round, sequential } from './_online/measure.js';
 import type { LatencyFigures } from './_online/measure.js';
+import type { ServiceName } from '../scripts/services/service.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KEY_COUNTS = [1, 100] as const;
@@ -36,6 +37,9 @@ interface Settings {
   readonly httpSeconds: number;
   readonly connections: number;
 }
+
+/** Started by bench/run.ts. */
+export const services: readonly ServiceName[] = ['rest-catalog'];
 
 export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
   const settings: Settings = options.quick

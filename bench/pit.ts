@@ -16,6 +16,7 @@ import type { BenchmarkOptions } from './run.js';
 import { benchData, featureName, FEATURES, SCALES, TTL_DAYS, VIEWS } from './_pit/data.js';
 import type { BenchData } from './_pit/data.js';
 import { feastEnvironment } from './_pit/feast-env.js';
+import type { ServiceName } from '../scripts/services/service.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MEMORY_LIMIT = '8GB';
@@ -26,6 +27,9 @@ interface Measured {
   readonly rows: number;
   readonly maxRssKb: number;
 }
+
+/** Started by bench/run.ts. */
+export const services: readonly ServiceName[] = ['python'];
 
 export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
   const scale = options.quick ? SCALES.quick : SCALES.full;

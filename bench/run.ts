@@ -6,6 +6,8 @@ import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ServiceName } from '../scripts/services/service.js';
+import { startServices } from '../scripts/services/stack.js';
 
 export interface BenchmarkOptions {
   /** A smaller data set that finishes in under a minute. */
@@ -13,7 +15,11 @@ export interface BenchmarkOptions {
   readonly args: readonly string[];
 }
 
-/** What a bench/NAME.ts exports as `run`. */
+/**
+ * What a bench/NAME.ts exports as `run`, and as `services` the services it needs: the runner starts
+ * them (installing what is missing, as `npm test` does) and hands their addresses to the benchmark
+ * and its child processes through the environment.
+ */
 export type Benchmark = (options: BenchmarkOptions) => Promise<Record<string, unknown>>;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -25,6 +31,13 @@ if (!name || !available.includes(name)) {
   process.exit(2);
 }
 
-const module = (await import(pathToFileURL(path.join(here, `${name}.ts`)).href)) as { run: Benchmark };
-const figures = await module.run({ quick: rest.includes('--quick'), args: rest.filter((arg) => arg !== '--quick') });
+const module = (await import(pathToFileURL(path.join(here, `${name}.ts`)).href)) as { run: Benchmark; services?: readonly ServiceName[] };
+const stack = module.services?.length ? await startServices(module.services, { persist: false }) : undefined;
+let figures: Record<string, unknown>;
+try {
+  if (stack) Object.assign(process.env, stack.env);
+  figures = await module.run({ quick: rest.includes('--quick'), args: rest.filter((arg) => arg !== '--quick') });
+} finally {
+  await stack?.stop();
+}
 console.log(JSON.stringify({ benchmark: name, quick: rest.includes('--quick'), cores: os.availableParallelism(), ...figures }));

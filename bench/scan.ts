@@ -34,6 +34,7 @@ import { planScan } from '../iceberg/scan/planner.js';
 import { pythonOracle } from '../test/support/services.js';
 import { openJavaOracle } from '../test/support/java-oracle.js';
 import type { BenchmarkOptions } from './run.js';
+import type { ServiceName } from '../scripts/services/service.js';
 
 const REPEATS = 3;
 const DELETE_EVERY = 10;
@@ -58,6 +59,9 @@ async function timed(what: string, run: () => Promise<Answer>): Promise<{ ms: nu
   log(`${what}: ${times.map((ms) => ms.toFixed(0)).join(' / ')} ms → median ${median(times).toFixed(0)} ms (count ${answer.count}, sum ${answer.sum})`);
   return { ms: median(times), answer };
 }
+
+/** Started by bench/run.ts. */
+export const services: readonly ServiceName[] = ['python', 'java-oracle'];
 
 export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
   const rows = options.quick ? 1_000_000 : 10_000_000;

@@ -11,6 +11,7 @@ import { planCommand } from './commands/plan.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { serveCommand } from './commands/serve.js';
 import { tableCommand } from './commands/table.js';
+import { trainingSetCommand } from './commands/training-set.js';
 import { workerCommand } from './commands/worker.js';
 import { EXIT_BAD_INPUT, reportError } from './output.js';
 
@@ -32,6 +33,7 @@ devCommand(program);
 getOnlineCommand(program);
 serveCommand(program);
 tableCommand(program);
+trainingSetCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -20,6 +20,8 @@ export interface WriteTableFilesRequest {
   readonly localDirectory: string;
   readonly uploadConcurrency?: number;
   readonly signal?: AbortSignal;
+  /** Where the files go instead of the table's data folder (a staging folder inside the table's storage). */
+  readonly dataDirectory?: string;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function writeTableFiles(connection: DuckDBConnection, table: Loade
     fileNamePrefix: request.fileNamePrefix,
     ...(partitionColumns.length === 0 && Number.isSafeInteger(targetSize) && targetSize > 0 ? { targetFileSizeBytes: targetSize } : {}),
   });
-  const dataDir = dataDirectory(table);
+  const dataDir = request.dataDirectory?.replace(/\/+$/, '') ?? dataDirectory(table);
   return mapWithConcurrency(written, request.uploadConcurrency ?? 4, async (file) => {
     request.signal?.throwIfAborted();
     const folder = spec.fields.length === 0 ? dataDir : `${dataDir}/${partitionPath(spec, schema, file.partition)}`;

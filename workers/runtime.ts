@@ -4,7 +4,7 @@ import { Engine } from '../engine/duckdb.js';
 import { registerIcebergFunctions } from '../engine/partition-functions.js';
 import type { Project } from '../features/project.js';
 import type { Catalog } from '../iceberg/catalog/catalog.js';
-import { loadCatalog } from '../iceberg/catalog/load-catalog.js';
+import { catalogIoProperties, loadCatalog } from '../iceberg/catalog/load-catalog.js';
 
 /** What one Floe process holds for its whole life: the catalog, the DuckDB engine, the activities. */
 export interface Runtime {
@@ -24,7 +24,7 @@ export async function createRuntime(project: Project): Promise<Runtime> {
     tempDirectory: config.engine.tempDirectory ?? path.join(config.workDirectory, 'duckdb-spill'),
     setup: registerIcebergFunctions,
   });
-  const activities = createActivities({ registry: project.registry, catalog, engine, workDirectory: config.workDirectory });
+  const activities = createActivities({ registry: project.registry, catalog, engine, workDirectory: config.workDirectory, ioProperties: catalogIoProperties(config.catalog) });
   return {
     project,
     catalog,

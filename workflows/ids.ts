@@ -33,6 +33,11 @@ export function incrementalWorkflowId(featureView: string, end: string): string 
   return `materialize-${featureView}-incremental-${compactInstant(end)}`;
 }
 
+/** A training set started by the CLI: one id per output table, so running the same command again returns its commit. */
+export function trainingSetWorkflowId(outputTable: string): string {
+  return `training-set-${outputTable}`;
+}
+
 /**
  * One compaction per feature view or table at a time: starting it again while it runs finds the
  * running one. Its commit's idempotency key adds the planned snapshot, so a later run, on a later

@@ -78,6 +78,12 @@ export async function loadCatalog(input: CatalogConfig | unknown): Promise<Catal
   });
 }
 
+/** The FileIO properties a catalog configuration gives its tables: for other files in the same storage (e.g. s3:// entity rows). */
+export function catalogIoProperties(input: CatalogConfig | unknown): Record<string, string> {
+  const config = parseCatalogConfig(input);
+  return { ...s3Properties(config.s3), ...config.properties };
+}
+
 function s3Properties(s3: z.output<typeof s3Settings> | undefined): Record<string, string> {
   if (s3 === undefined) return {};
   const entries: [string, string | undefined][] = [

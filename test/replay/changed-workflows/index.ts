@@ -9,6 +9,8 @@ import type { BackfillInput, BackfillResult } from '../../../workflows/backfill.
 import { backfill as recordedBackfill } from '../../../workflows/backfill.js';
 import type { MaterializeInput, MaterializeResult } from '../../../workflows/materialize.js';
 import { materialize as recordedMaterialize } from '../../../workflows/materialize.js';
+import type { TrainingSetInput, TrainingSetResult } from '../../../workflows/training-set.js';
+import { trainingSet as recordedTrainingSet } from '../../../workflows/training-set.js';
 
 export * from '../../../workflows/index.js';
 
@@ -22,6 +24,11 @@ export async function materialize(input: MaterializeInput): Promise<MaterializeR
 export async function backfill(input: BackfillInput): Promise<BackfillResult> {
   await readWatermark({ featureView: input.featureViews[0] ?? '' });
   return recordedBackfill(input);
+}
+
+export async function trainingSet(input: TrainingSetInput): Promise<TrainingSetResult> {
+  await readWatermark({ featureView: 'changed' });
+  return recordedTrainingSet(input);
 }
 
 const { removeOrphans } = proxyActivities<CompactActivities>({ startToCloseTimeout: '1 minute' });

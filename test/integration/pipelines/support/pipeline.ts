@@ -12,6 +12,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { NativeConnection, Runtime as TemporalRuntime, Worker } from '@temporalio/worker';
 import type { CompactHooks } from '../../../../activities/compact.js';
 import type { MaterializeHooks } from '../../../../activities/materialize.js';
+import type { TrainingSetHooks } from '../../../../activities/training-set.js';
 import { createActivities } from '../../../../activities/index.js';
 import type { FeatureViewInput } from '../../../../features/definitions.js';
 import type { Catalog } from '../../../../iceberg/catalog/catalog.js';
@@ -66,7 +67,17 @@ export interface PipelineWorker {
  */
 export async function startPipelineWorker(
   source: SourceTable,
-  options: { onlineNamespace?: string; schedule?: FeatureViewInput['schedule']; compaction?: FeatureViewInput['compaction']; viewName?: string; wrapCatalog?: (catalog: Catalog) => Catalog; hooks?: MaterializeHooks & CompactHooks; taskQueue?: string } = {},
+  options: {
+    onlineNamespace?: string;
+    schedule?: FeatureViewInput['schedule'];
+    compaction?: FeatureViewInput['compaction'];
+    viewName?: string;
+    wrapCatalog?: (catalog: Catalog) => Catalog;
+    hooks?: MaterializeHooks & CompactHooks;
+    trainingSetHooks?: TrainingSetHooks;
+    ioProperties?: Record<string, string>;
+    taskQueue?: string;
+  } = {},
 ): Promise<PipelineWorker> {
   const { address, namespace } = temporalService();
   if (!runtimeInstalled) {
@@ -76,7 +87,7 @@ export async function startPipelineWorker(
   const onlineNamespace = options.onlineNamespace ?? `online_${randomUUID().slice(0, 8)}`;
   const runtime = await testRuntime({ directory: path.join(source.directory, onlineNamespace), catalog: source.floeCatalog, definitions: driverDefinitions(source.table, options.schedule, options.viewName, options.compaction), onlineNamespace });
   const catalog = options.wrapCatalog ? options.wrapCatalog(runtime.catalog) : runtime.catalog;
-  const activities = createActivities({ registry: runtime.project.registry, catalog, engine: runtime.engine, workDirectory: runtime.project.config.workDirectory }, { hooks: options.hooks ?? {} });
+  const activities = createActivities({ registry: runtime.project.registry, catalog, engine: runtime.engine, workDirectory: runtime.project.config.workDirectory, ...(options.ioProperties === undefined ? {} : { ioProperties: options.ioProperties }) }, { hooks: options.hooks ?? {}, trainingSetHooks: options.trainingSetHooks ?? {} });
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const nativeConnection = await NativeConnection.connect({ address });
   const worker = await Worker.create({

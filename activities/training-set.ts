@@ -1,0 +1,49 @@
+import { Context } from '@temporalio/activity';
+import type { ChunkResult, TrainingSetChunk, TrainingSetCommit, TrainingSetContext, TrainingSetPlan, TrainingSetRequest } from '../features/training-set.js';
+import { cleanUpTrainingSet, commitTrainingSet, planTrainingSet, writeTrainingSetChunk } from '../features/training-set.js';
+import { asActivityFailure, withHeartbeats } from './activity-support.js';
+
+export type { ChunkResult, TrainingSetChunk, TrainingSetCommit, TrainingSetPlan, TrainingSetRequest };
+
+export type TrainingSetActivities = ReturnType<typeof createTrainingSetActivities>;
+
+/** Test-only seams; production workers pass none. */
+export interface TrainingSetHooks {
+  /** Runs inside the chunk step after its data files are uploaded, before their manifest is written. */
+  readonly afterChunkFiles?: (info: { readonly chunk: number; readonly attempt: number; readonly signal: AbortSignal }) => Promise<void>;
+}
+
+/**
+ * The trainingSet workflow's steps (see features/training-set.ts). `key` is the workflow id: it
+ * names the staging folder and is the commit's idempotency key.
+ */
+export function createTrainingSetActivities(context: TrainingSetContext, hooks: TrainingSetHooks = {}) {
+  return {
+    async planTrainingSet(input: { readonly request: TrainingSetRequest; readonly key: string; readonly chunkRows: number }): Promise<TrainingSetPlan> {
+      return asActivityFailure(() => withHeartbeats('planning the training set', (signal) => planTrainingSet({ ...context, signal }, input.request, { key: input.key, chunkRows: input.chunkRows })));
+    },
+
+    async writeTrainingSetChunk(input: { readonly request: TrainingSetRequest; readonly key: string; readonly chunk: TrainingSetChunk; readonly entitySnapshotId: string | null }): Promise<ChunkResult> {
+      const { attempt } = Context.current().info;
+      return asActivityFailure(() =>
+        withHeartbeats(`joining training set chunk ${input.chunk.index}`, (signal) =>
+          writeTrainingSetChunk({ ...context, signal }, input.request, {
+            key: input.key,
+            chunk: input.chunk,
+            entitySnapshotId: input.entitySnapshotId,
+            attempt,
+            ...(hooks.afterChunkFiles ? { afterDataFiles: () => hooks.afterChunkFiles!({ chunk: input.chunk.index, attempt, signal }) } : {}),
+          }),
+        ),
+      );
+    },
+
+    async commitTrainingSet(input: { readonly request: TrainingSetRequest; readonly key: string; readonly chunks: readonly ChunkResult[] }): Promise<TrainingSetCommit> {
+      return asActivityFailure(() => commitTrainingSet(context, input.request, { key: input.key, chunks: input.chunks }));
+    },
+
+    async cleanUpTrainingSet(input: { readonly request: TrainingSetRequest; readonly key: string }): Promise<{ removedFiles: number; droppedTable: boolean }> {
+      return asActivityFailure(() => cleanUpTrainingSet(context, input.request, { key: input.key }));
+    },
+  };
+}

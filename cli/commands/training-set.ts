@@ -1,0 +1,122 @@
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { loadProject } from '../../features/project.js';
+import { FloeError } from '../../iceberg/errors.js';
+import { trainingSetWorkflowId } from '../../workflows/ids.js';
+import type { trainingSet, TrainingSetInput, TrainingSetProgress, TrainingSetResult } from '../../workflows/training-set.js';
+import { printResult } from '../output.js';
+import { connectClient } from '../temporal-client.js';
+
+interface TrainingSetOptions {
+  entitiesTable?: string;
+  entitiesParquet?: string[];
+  features?: string[];
+  featureService?: string;
+  output: string;
+  fullFeatureNames?: boolean;
+  timestampColumn?: string;
+  chunkRows: string;
+  parallelism: string;
+  project: string;
+  workflowId?: string;
+  wait: boolean;
+  json?: boolean;
+}
+
+export function trainingSetCommand(program: Command): void {
+  program
+    .command('training-set')
+    .description('Build a training set (point-in-time correct features for entity rows) as a durable Temporal workflow, saved as an Iceberg table')
+    .option('--entities-table <table>', 'entity rows from this Iceberg table (namespace.table)')
+    .option('--entities-parquet <files...>', 'entity rows from these Parquet files, in order')
+    .option('--features <refs...>', 'features as view:feature, or a whole view')
+    .option('--feature-service <name>', 'the features of this feature service')
+    .requiredOption('--output <table>', 'the Iceberg table to save the training set as (namespace.table)')
+    .option('--full-feature-names', 'name feature columns view__feature')
+    .option('--timestamp-column <name>', "the entity rows' timestamp column (default event_timestamp)")
+    .option('--chunk-rows <n>', 'entity rows per chunk', '100000')
+    .option('--parallelism <n>', 'chunks joined at once', '2')
+    .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
+    .option('--workflow-id <id>', 'run under this workflow id (default: training-set-<output>, so running the same command again returns its commit)')
+    .option('--no-wait', 'start the workflow and return its id')
+    .option('--json', 'print the result as JSON (and no progress bar)')
+    .action(async (options: TrainingSetOptions) => {
+      const project = await loadProject(options.project);
+      const input = trainingSetInput(options);
+      if (input.features !== undefined) project.registry.resolveFeatureReferences(input.features);
+      else project.registry.featureServiceProjections(input.featureService ?? '');
+      const workflowId = options.workflowId ?? trainingSetWorkflowId(options.output);
+      const client = await connectClient(project.config);
+      try {
+        let handle: WorkflowHandle<typeof trainingSet>;
+        try {
+          handle = await client.workflow.start<typeof trainingSet>('trainingSet', { taskQueue: project.config.temporal.taskQueue, workflowId, args: [input] });
+        } catch (error) {
+          // Already running under this id: follow that run instead of starting another.
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+          handle = client.workflow.getHandle<typeof trainingSet>(workflowId);
+        }
+        if (!options.wait) {
+          printResult({ workflowId }, options, () => `Started training set ${workflowId}`);
+          return;
+        }
+        const result = await followWithProgress(handle, !options.json && process.stderr.isTTY === true);
+        printResult({ workflowId, ...result }, options, () =>
+          result.alreadyCommitted
+            ? `Training set ${result.table} was already committed by workflow ${workflowId} (snapshot ${result.snapshotId}, ${result.rows} rows); nothing written`
+            : `Saved training set ${result.table}: ${result.rows} row(s) in ${result.dataFiles} file(s) from ${result.chunks} chunk(s), snapshot ${result.snapshotId} (workflow ${workflowId})`,
+        );
+      } finally {
+        await client.connection.close();
+      }
+    });
+}
+
+function trainingSetInput(options: TrainingSetOptions): TrainingSetInput {
+  const bad = (field: string, message: string) => new FloeError('invalid-input', message, { context: { field } });
+  if ((options.entitiesTable === undefined) === (options.entitiesParquet === undefined)) throw bad('--entities-table', 'Give the entity rows with --entities-table <namespace.table> or --entities-parquet <files...> (one of them)');
+  if ((options.features === undefined) === (options.featureService === undefined)) throw bad('--features', 'Give --features <view:feature...> or --feature-service <name> (one of them)');
+  const positive = (value: string, field: string): number => {
+    const number = Number(value);
+    if (!Number.isSafeInteger(number) || number < 1) throw bad(field, `${field} must be a positive integer, got ${value}`);
+    return number;
+  };
+  return {
+    // Parquet paths are resolved here: the worker may run in another folder.
+    entities: options.entitiesTable !== undefined ? { table: options.entitiesTable } : { parquet: (options.entitiesParquet ?? []).map((file) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(file) ? file : path.resolve(file))) },
+    ...(options.features === undefined ? {} : { features: options.features }),
+    ...(options.featureService === undefined ? {} : { featureService: options.featureService }),
+    ...(options.fullFeatureNames ? { fullFeatureNames: true } : {}),
+    ...(options.timestampColumn === undefined ? {} : { timestampColumn: options.timestampColumn }),
+    output: { table: options.output },
+    chunkRows: positive(options.chunkRows, '--chunk-rows'),
+    parallelism: positive(options.parallelism, '--parallelism'),
+  };
+}
+
+/** Waits for the result while a progress bar (on a terminal) shows what the `progress` query says. */
+async function followWithProgress(handle: WorkflowHandle<typeof trainingSet>, showBar: boolean): Promise<TrainingSetResult> {
+  const result = handle.result();
+  if (!showBar) return result;
+  const bar = new cliProgress.SingleBar({ format: 'training set |{bar}| {value}/{total} chunks | {rows} rows | {state}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+  let finished = false;
+  void result.finally(() => (finished = true)).catch(() => undefined);
+  bar.start(1, 0, { rows: 0, state: 'starting' });
+  try {
+    while (!finished) {
+      const progress = await handle.query<TrainingSetProgress>('progress').catch(() => undefined);
+      if (progress) {
+        bar.setTotal(Math.max(1, progress.chunksTotal));
+        bar.update(progress.chunksDone, { rows: progress.rows, state: progress.state });
+      }
+      await Promise.race([sleep(1_000), result.catch(() => undefined)]);
+    }
+    return await result;
+  } finally {
+    bar.stop();
+  }
+}

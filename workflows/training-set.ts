@@ -1,0 +1,178 @@
+import { ActivityCancellationType, ApplicationFailure, CancellationScope, defineQuery, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { ChunkResult, TrainingSetActivities, TrainingSetRequest } from '../activities/training-set.js';
+
+/**
+ * A training set too big for one query, built durably. This is also the JSON the Temporal UI's
+ * Start Workflow form takes (workflow type `trainingSet`), for example
+ * `{"entities":{"table":"rides.requests"},"features":["driver_hourly_stats:conv_rate"],"output":{"table":"datasets.ranking_2024_05"},"chunkRows":100000}`.
+ */
+export interface TrainingSetInput {
+  /** Entity rows: an Iceberg table (read at its current snapshot, or `snapshotId`) or Parquet files (absolute paths, in order). */
+  readonly entities: { readonly table: string; readonly snapshotId?: string } | { readonly parquet: readonly string[] };
+  /** `view:feature` or `view` references; give these or `featureService`. */
+  readonly features?: readonly string[];
+  readonly featureService?: string;
+  /** Feature columns named `view__feature` instead of `feature`. */
+  readonly fullFeatureNames?: boolean;
+  /** The entity rows' timestamp column; `event_timestamp` when absent. */
+  readonly timestampColumn?: string;
+  /** The Iceberg table the training set is saved as (created; a table this run did not create is refused). */
+  readonly output: { readonly table: string };
+  /** Entity rows per chunk. Default 100000. */
+  readonly chunkRows?: number;
+  /** How many chunks are joined at once. Default 2. */
+  readonly parallelism?: number;
+}
+
+export type TrainingSetState = 'planning' | 'running' | 'committing' | 'completed' | 'failed' | 'cancelled';
+
+/** The answer to the `progress` query. */
+export interface TrainingSetProgress {
+  readonly state: TrainingSetState;
+  readonly output: string;
+  readonly chunksTotal: number;
+  readonly chunksDone: number;
+  /** Entity rows in the input (before an Iceberg table's deletes), once planned. */
+  readonly entityRows: number;
+  /** Training rows written so far, over the chunks done. */
+  readonly rows: number;
+  /** The chunks being joined right now. */
+  readonly current: readonly number[];
+}
+
+export interface TrainingSetResult {
+  readonly table: string;
+  readonly snapshotId: string | null;
+  readonly rows: number;
+  readonly chunks: number;
+  readonly dataFiles: number;
+  /** True when a run with this workflow id had already committed the training set: nothing was written. */
+  readonly alreadyCommitted: boolean;
+}
+
+export const trainingSetProgressQuery = defineQuery<TrainingSetProgress>('progress');
+
+const DEFAULT_CHUNK_ROWS = 100_000;
+const DEFAULT_PARALLELISM = 2;
+const nonRetryable = ['FloeError:invalid-input', 'FloeError:not-found', 'FloeError:already-exists', 'FloeError:unsupported', 'FloeError:corrupt', 'FloeError:internal'];
+
+const planning = proxyActivities<TrainingSetActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: nonRetryable },
+});
+
+// A dead worker's chunk is retried after the heartbeat timeout; on cancellation the workflow waits
+// for the chunk to stop (DuckDB interrupted) before it cleans the staging folder.
+const chunkWork = proxyActivities<TrainingSetActivities>({
+  startToCloseTimeout: '4 hours',
+  heartbeatTimeout: '30 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes', nonRetryableErrorTypes: nonRetryable },
+});
+
+const committing = proxyActivities<TrainingSetActivities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: nonRetryable },
+});
+
+/**
+ * Historical retrieval as a durable workflow: plan chunks of the entity rows (by file and row
+ * position, recorded in history so every retry joins the same rows), join and write each chunk
+ * (at most `parallelism` at once) into a staging folder named by this workflow's id and the chunk,
+ * then commit every chunk's files in one append whose idempotency key is the workflow id. A rerun
+ * under the same id finds that commit and writes nothing; a cancelled or failed run removes its
+ * staged files (and the output table, when it created it and nothing was committed).
+ */
+export async function trainingSet(input: TrainingSetInput): Promise<TrainingSetResult> {
+  const { request, chunkRows, parallelism } = checkInput(input);
+  const key = workflowInfo().workflowId;
+  let state: TrainingSetState = 'planning';
+  let chunksTotal = 0;
+  let chunksDone = 0;
+  let entityRows = 0;
+  let rows = 0;
+  const running = new Set<number>();
+  setHandler(trainingSetProgressQuery, () => ({ state, output: input.output.table, chunksTotal, chunksDone, entityRows, rows, current: [...running].sort((a, b) => a - b) }));
+
+  const plan = await planning.planTrainingSet({ request, key, chunkRows });
+  if (plan.alreadyCommitted) {
+    state = 'completed';
+    rows = plan.alreadyCommitted.rows;
+    return { table: input.output.table, snapshotId: plan.alreadyCommitted.snapshotId, rows, chunks: 0, dataFiles: 0, alreadyCommitted: true };
+  }
+  chunksTotal = plan.chunks.length;
+  entityRows = plan.entityRows;
+  state = 'running';
+
+  const results: ChunkResult[] = [];
+  let next = 0;
+  let failure: unknown;
+  const lane = async (): Promise<void> => {
+    try {
+      while (failure === undefined && next < plan.chunks.length) {
+        const chunk = plan.chunks[next++]!;
+        running.add(chunk.index);
+        try {
+          const result = await chunkWork.writeTrainingSetChunk({ request, key, chunk, entitySnapshotId: plan.entitySnapshotId });
+          results.push(result);
+          chunksDone += 1;
+          rows += result.rows;
+        } finally {
+          running.delete(chunk.index);
+        }
+      }
+    } catch (error) {
+      failure ??= error;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallelism, Math.max(1, plan.chunks.length)) }, lane));
+
+  if (failure === undefined) {
+    state = 'committing';
+    // A commit once asked for is seen through: cancelling then would leave the outcome unknown.
+    const committed = await CancellationScope.nonCancellable(() => committing.commitTrainingSet({ request, key, chunks: [...results].sort((a, b) => a.index - b.index) }));
+    state = 'completed';
+    return { table: committed.table, snapshotId: committed.snapshotId, rows: committed.rows, chunks: chunksTotal, dataFiles: committed.dataFiles, alreadyCommitted: committed.alreadyCommitted };
+  }
+  state = isCancellation(failure) ? 'cancelled' : 'failed';
+  await CancellationScope.nonCancellable(() => committing.cleanUpTrainingSet({ request, key }));
+  if (isCancellation(failure)) throw failure;
+  throw ApplicationFailure.create({
+    type: 'TrainingSetChunkFailed',
+    message: `Training set ${input.output.table} stopped after ${chunksDone} of ${chunksTotal} chunks: a chunk failed (${failure instanceof Error ? failure.message : String(failure)})`,
+    nonRetryable: true,
+    cause: failure instanceof Error ? failure : undefined,
+  });
+}
+
+/** The request the activities get, or a non-retryable failure naming the bad field. */
+export function checkInput(input: TrainingSetInput): { request: TrainingSetRequest; chunkRows: number; parallelism: number } {
+  const invalid = (field: string, message: string): ApplicationFailure => ApplicationFailure.nonRetryable(`trainingSet input ${field}: ${message}`, 'FloeError:invalid-input');
+  if (typeof input !== 'object' || input === null) throw invalid('', 'must be an object such as {"entities":{"table":"ns.requests"},"features":["view:feature"],"output":{"table":"ns.training"}}');
+  const entities = input.entities as unknown;
+  const isTable = typeof entities === 'object' && entities !== null && 'table' in entities && typeof entities.table === 'string' && entities.table.includes('.');
+  const isParquet = typeof entities === 'object' && entities !== null && 'parquet' in entities && Array.isArray(entities.parquet) && entities.parquet.length > 0 && entities.parquet.every((file: unknown) => typeof file === 'string' && file !== '');
+  if (!isTable && !isParquet) throw invalid('entities', `must be {"table":"namespace.table"} or {"parquet":["/path/a.parquet", …]}, got ${JSON.stringify(entities)}`);
+  if ((input.features === undefined) === (input.featureService === undefined)) throw invalid('features', 'give features (a list of "view:feature" or "view") or featureService, exactly one of them');
+  if (input.features !== undefined && (!Array.isArray(input.features) || input.features.length === 0 || input.features.some((feature) => typeof feature !== 'string' || feature === ''))) {
+    throw invalid('features', `must be a non-empty list of "view:feature" or "view" references, got ${JSON.stringify(input.features)}`);
+  }
+  if (input.featureService !== undefined && (typeof input.featureService !== 'string' || input.featureService === '')) throw invalid('featureService', `must be a feature service name, got ${JSON.stringify(input.featureService)}`);
+  if (typeof input.output !== 'object' || input.output === null || typeof input.output.table !== 'string' || !input.output.table.includes('.')) {
+    throw invalid('output', `must be {"table":"namespace.table"}, got ${JSON.stringify(input.output)}`);
+  }
+  const chunkRows = input.chunkRows ?? DEFAULT_CHUNK_ROWS;
+  if (!Number.isSafeInteger(chunkRows) || chunkRows < 1) throw invalid('chunkRows', `must be a positive integer, got ${JSON.stringify(input.chunkRows)}`);
+  const parallelism = input.parallelism ?? DEFAULT_PARALLELISM;
+  if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > 64) throw invalid('parallelism', `must be an integer from 1 to 64, got ${JSON.stringify(input.parallelism)}`);
+  const request: TrainingSetRequest = {
+    entities: isTable ? (input.entities as TrainingSetRequest['entities']) : { parquet: [...(input.entities as { parquet: readonly string[] }).parquet] },
+    ...(input.features === undefined ? {} : { features: input.features }),
+    ...(input.featureService === undefined ? {} : { featureService: input.featureService }),
+    ...(input.fullFeatureNames === undefined ? {} : { fullFeatureNames: input.fullFeatureNames }),
+    ...(input.timestampColumn === undefined ? {} : { timestampColumn: input.timestampColumn }),
+    output: { table: input.output.table },
+  };
+  return { request, chunkRows, parallelism };
+}
