@@ -1,6 +1,8 @@
 /**
  * One catalog from plain configuration (floe.yaml, env), validated with zod so a mistake names
  * the field: `{ type: 'sql' | 'rest', uri, warehouse, credentials, s3 settings }`.
+ * `type: sql` is SQLite or Postgres by the URI: `postgresql://…` (or `postgres://`, `postgresql+psycopg2://`,
+ * `jdbc:postgresql://`) opens the Postgres driver, anything else a SQLite file (see SqlCatalog).
  */
 import { z } from 'zod';
 import { FloeError } from '../errors.js';

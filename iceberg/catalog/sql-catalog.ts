@@ -12,6 +12,7 @@ import type { Namespace, TableIdentifier } from './catalog.js';
 import { checkNamespace, formatIdentifier, formatNamespace } from './identifier.js';
 import { namespaceNotFound, PointerCatalog, tableExists } from './pointer-catalog.js';
 import type { PointerCatalogOptions } from './pointer-catalog.js';
+import { isPostgresUri, PostgresDriver } from './postgres-driver.js';
 import type { SqlDriver, SqlValue } from './sql-driver.js';
 import { SqliteDriver } from './sqlite-driver.js';
 
@@ -37,9 +38,12 @@ const TABLE_TYPE = 'TABLE';
 const MINIMAL_NAMESPACE_PROPERTIES = { exists: 'true' };
 
 export interface SqlCatalogOptions extends PointerCatalogOptions {
-  /** `sqlite:////abs/catalog.db` (SQLAlchemy), `jdbc:sqlite:/abs/catalog.db` (Java), a path, or `:memory:`. */
+  /**
+   * SQLite: `sqlite:////abs/catalog.db` (SQLAlchemy), `jdbc:sqlite:/abs/catalog.db` (Java), a path, or `:memory:`.
+   * Postgres: `postgresql://user:password@host:port/database` (also `postgresql+psycopg2://…`, `jdbc:postgresql://…`).
+   */
   readonly uri: string;
-  /** A ready driver instead of one opened from `uri` (how a Postgres driver plugs in). */
+  /** A ready driver instead of one opened from `uri` (tests wrap one to interpose on statements). */
   readonly driver?: SqlDriver;
 }
 
@@ -69,8 +73,16 @@ export class SqlCatalog extends PointerCatalog {
   }
 
   private async initialize(): Promise<void> {
-    await this.db.execute(CREATE_TABLES);
-    await this.db.execute(CREATE_NAMESPACE_PROPERTIES);
+    for (const ddl of [CREATE_TABLES, CREATE_NAMESPACE_PROPERTIES]) {
+      try {
+        await this.db.execute(ddl);
+      } catch (error) {
+        // Postgres: two first openers racing on CREATE TABLE IF NOT EXISTS — the loser sees the
+        // winner's catalog row as a unique violation; the table is there now.
+        if (this.db.classify(error) !== 'unique-violation') throw this.failure(error, 'create the catalog tables');
+        await this.run(() => this.db.execute(ddl));
+      }
+    }
     try {
       await this.db.query('SELECT iceberg_type FROM iceberg_tables WHERE 1 = 0');
     } catch (error) {
@@ -274,7 +286,7 @@ export function sqlitePathFromUri(uri: string): string {
   if (uri.startsWith('jdbc:sqlite:')) return uri.slice('jdbc:sqlite:'.length).replace(/^file:/, '');
   if (uri.startsWith('file:')) return new URL(uri).pathname;
   if (/^[a-z][a-z0-9+.-]*:/i.test(uri)) {
-    throw new FloeError('unsupported', `SQL catalog URI scheme ${uri.slice(0, uri.indexOf(':'))} is not supported yet; use SQLite (sqlite:///path/catalog.db)`, {
+    throw new FloeError('unsupported', `SQL catalog URI scheme ${uri.slice(0, uri.indexOf(':'))} is not supported; use SQLite (sqlite:///path/catalog.db) or Postgres (postgresql://user@host:port/database)`, {
       context: { uri: uri.slice(0, uri.indexOf(':')) },
     });
   }
@@ -282,5 +294,5 @@ export function sqlitePathFromUri(uri: string): string {
 }
 
 function openDriver(uri: string): SqlDriver {
-  return new SqliteDriver(sqlitePathFromUri(uri));
+  return isPostgresUri(uri) ? new PostgresDriver(uri) : new SqliteDriver(sqlitePathFromUri(uri));
 }

@@ -14,6 +14,7 @@ import { addShutdownHook } from './process.js';
 import { servicesEnvFile, servicesStateFile, stateDir } from './paths.js';
 import { say, formatDuration } from './progress.js';
 import { installChromium, startChromium } from './chromium.js';
+import { installPostgres, startPostgres } from './postgres.js';
 import { installPython, startPython } from './python.js';
 import { installRestCatalog, startRestCatalog } from './rest-catalog.js';
 import { SERVICE_NAMES, type RunningService, type ServiceName } from './service.js';
@@ -47,7 +48,11 @@ export async function installServices(names: readonly ServiceName[]): Promise<vo
     goLane(),
     mavenLane(),
     wanted.has('python') ? installPython() : Promise.resolve(),
-    wanted.has('chromium') ? installChromium() : Promise.resolve(),
+    // apt: Chromium and Postgres one after the other, since dpkg takes one install at a time.
+    (async () => {
+      if (wanted.has('chromium')) await installChromium();
+      if (wanted.has('postgres')) await installPostgres();
+    })(),
   ]);
   const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failures.length > 0) throw aggregate('installing services failed', failures.map((failure) => failure.reason));
@@ -107,6 +112,7 @@ export async function startServices(names: readonly ServiceName[], options: Star
       wanted.has('python') ? track(() => startPython()) : undefined,
       wanted.has('java-oracle') ? track(() => startJavaOracle()) : undefined,
       wanted.has('chromium') ? track(() => startChromium()) : undefined,
+      wanted.has('postgres') ? track(() => startPostgres(runDir)) : undefined,
     ]);
     const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failures.length > 0) throw aggregate('starting services failed', failures.map((failure) => failure.reason));

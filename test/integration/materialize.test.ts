@@ -6,12 +6,14 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../features/definitions.js';
 import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
 import type { MaterializeResult } from '../../workflows/materialize.js';
 import type { OracleCatalog } from '../support/pyiceberg.js';
 import { runPyiceberg, sqliteCatalog } from '../support/pyiceberg.js';
+import { freshPostgresDatabase } from '../support/postgres.js';
 import { testRuntime } from '../support/runtime.js';
 import { restCatalogService } from '../support/services.js';
 import { recordHistory } from '../support/histories.js';
@@ -27,6 +29,8 @@ interface Case {
   readonly oracleCatalog: OracleCatalog;
   readonly sourceNamespace: string;
   readonly onlineNamespace: string;
+  /** A secret in the catalog config that must not reach the workflow's history. */
+  readonly secret?: string;
 }
 
 let scratch: string;
@@ -49,6 +53,20 @@ describe('materialize workflow on the Temporal dev server', () => {
       oracleCatalog,
       sourceNamespace: 'rides',
       onlineNamespace: 'floe_online',
+    });
+  });
+
+  test('SQL catalog (Postgres) on a local warehouse', async () => {
+    const url = await freshPostgresDatabase('materialize');
+    const warehouse = pathToFileURL(path.join(scratch, 'postgres', 'warehouse')).href;
+    await runCase({
+      name: 'postgres',
+      floeCatalog: { type: 'sql', name: 'floe_oracle', uri: url, warehouse },
+      // SQLAlchemy 2.1 takes a bare postgresql:// as psycopg 3; pyiceberg's sql-postgres extra installs psycopg2.
+      oracleCatalog: { type: 'sql', uri: url.replace(/^postgresql:/, 'postgresql+psycopg2:'), warehouse },
+      sourceNamespace: 'rides',
+      onlineNamespace: 'floe_online',
+      secret: decodeURIComponent(new URL(url).password),
     });
   });
 
@@ -139,6 +157,8 @@ async function runCase(testCase: Case): Promise<void> {
 
     // The run's history replays against today's workflow code; record it as a fixture on request.
     const history = await handle.fetchHistory();
+    assert.ok(historyText(history).includes('driver_hourly_stats'), 'the history search sees payloads (the input names the view)');
+    if (testCase.secret !== undefined) assert.ok(!historyText(history).includes(testCase.secret), 'the catalog password is not in the workflow history');
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId);
     await recordHistory(workflowId, `materialize-${testCase.name}`);
   } finally {
@@ -156,4 +176,12 @@ function withoutMaterializedAt(row: Record<string, unknown>): Record<string, unk
 
 function sortByDriver<T extends Record<string, unknown>>(rows: T[]): T[] {
   return [...rows].sort((a, b) => Number(a.driver_id) - Number(b.driver_id));
+}
+
+/** Every string and byte payload (JSON payloads are bytes) in a history, as text to search. */
+function historyText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+  if (value === null || typeof value !== 'object') return '';
+  return Object.values(value).map(historyText).join('\n');
 }

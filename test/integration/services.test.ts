@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { runPyiceberg, runPyicebergBatch, sqliteCatalog, type OracleCatalog, type RowsReply, type TableStateReply, type MetadataReply } from '../support/pyiceberg.js';
-import { restCatalogService, s3Service, temporalService, type S3Service } from '../support/services.js';
+import { withPostgres } from '../support/postgres.js';
+import { postgresService, restCatalogService, s3Service, temporalService, type S3Service } from '../support/services.js';
 
 function s3Client(s3: S3Service): S3Client {
   return new S3Client({
@@ -223,5 +224,17 @@ describe('pyiceberg oracle', () => {
     const rest = restCatalogService();
     const catalog: OracleCatalog = { type: 'rest', uri: rest.uri, s3: rest.s3 };
     await roundTrip(catalog, `oracle_${randomUUID().replaceAll('-', '')}.people`);
+  });
+});
+
+describe('Postgres', () => {
+  test('answers on loopback only, as a server that demands the password', async () => {
+    const { url } = postgresService();
+    const settings = await withPostgres(url, async (client) => (await client.query("SELECT current_setting('listen_addresses') AS listen, current_setting('server_version_num')::int AS version, current_database() AS db")).rows[0] as { listen: string; version: number; db: string });
+    assert.deepEqual({ listen: settings.listen, db: settings.db }, { listen: '127.0.0.1', db: 'floe_test' });
+    assert.ok(settings.version >= 130000, `Postgres ${settings.version} is 13 or newer`);
+    const wrong = new URL(url);
+    wrong.password = 'not-the-password';
+    await assert.rejects(withPostgres(wrong.href, async () => undefined), /password authentication failed/);
   });
 });

@@ -75,5 +75,5 @@ async function runTool(request: string, what: string): Promise<unknown> {
 }
 
 function redact(request: string): string {
-  return request.replace(/"secretAccessKey":"[^"]*"/g, '"secretAccessKey":"***"');
+  return request.replace(/"secretAccessKey":"[^"]*"/g, '"secretAccessKey":"***"').replace(/("uri":"[^":]+:\/\/[^:@"]*:)[^"]*@/g, '$1***@');
 }

@@ -92,6 +92,16 @@ export function javaOracleService(): JavaOracleService {
   return { java: get('FLOE_TEST_JAVA'), classpath: get('FLOE_TEST_JAVA_ORACLE_CLASSPATH'), archive: get('FLOE_TEST_JAVA_ORACLE_ARCHIVE') };
 }
 
+export interface PostgresService {
+  /** `postgresql://user:password@127.0.0.1:port/floe_test` of a fresh cluster (test-only credentials). */
+  url: string;
+}
+
+/** A throwaway Postgres cluster for the SQL catalog's Postgres tests (scripts/services/postgres.ts). */
+export function postgresService(): PostgresService {
+  return { url: lookup('Postgres (the postgres service)')('FLOE_TEST_POSTGRES_URL') };
+}
+
 /** Debian's Chromium for the browser tests (test/e2e), launched through playwright-core. */
 export function chromiumExecutable(): string {
   return lookup('Chromium (the chromium service)')('FLOE_TEST_CHROMIUM');

@@ -1,5 +1,5 @@
 /**
- * Concurrency, through each catalog (SQL on SQLite, the REST fixture): 8 writer PROCESSES, each
+ * Concurrency, through each catalog (SQL on SQLite and on Postgres, the REST fixture): 8 writer PROCESSES, each
  * with its own catalog and DuckDB, append 50 times to one table. Every append lands exactly once
  * (pyiceberg counts the rows and distinct ids, the table has 400 snapshots, one per idempotency
  * key), and no commit is lost. Then a writer is SIGKILLed mid-commit — once after its manifest list
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Catalog, TableIdentifier } from '../../../iceberg/catalog/catalog.js';
 import { loadCatalog, type CatalogConfig } from '../../../iceberg/catalog/load-catalog.js';
 import { IDEMPOTENCY_KEY_PROPERTY } from '../../../iceberg/commit/table-change.js';
@@ -22,6 +22,7 @@ import { jsonRoot } from '../../../iceberg/spec/json.js';
 import { parseSchema } from '../../../iceberg/spec/schema-json.js';
 import { appendKey, type WriterRequest } from '../../../bench/_iceberg/append-writer.js';
 import { sqliteCatalog, type OracleCatalog } from '../../support/pyiceberg.js';
+import { freshPostgresDatabase } from '../../support/postgres.js';
 import { restCatalogService } from '../../support/services.js';
 import { py } from './helpers/pyiceberg.js';
 
@@ -107,6 +108,18 @@ function sqlCase(): Case {
   return { floe: { type: 'sql', name: 'floe_oracle', uri: join(dir, 'catalog.db'), warehouse: oracle.warehouse }, oracle, namespace: 'concurrency' };
 }
 
+/** Each writer process opens its own pool on the shared database, as workers on several hosts would. */
+async function postgresCase(): Promise<Case> {
+  const url = await freshPostgresDatabase('concurrency');
+  const warehouse = pathToFileURL(join(dir, 'postgres-warehouse')).href;
+  return {
+    floe: { type: 'sql', name: 'floe_oracle', uri: url, warehouse },
+    // SQLAlchemy 2.1 takes a bare postgresql:// as psycopg 3; pyiceberg's sql-postgres extra installs psycopg2.
+    oracle: { type: 'sql', uri: url.replace(/^postgresql:/, 'postgresql+psycopg2:'), warehouse },
+    namespace: 'concurrency',
+  };
+}
+
 function restCase(): Case {
   const rest = restCatalogService();
   return {
@@ -122,8 +135,8 @@ function restCase(): Case {
   };
 }
 
-async function runCase(make: () => Case): Promise<void> {
-  const { floe, oracle, namespace } = make();
+async function runCase(make: () => Case | Promise<Case>): Promise<void> {
+  const { floe, oracle, namespace } = await make();
   const identifier: TableIdentifier = { namespace: [namespace], name: 'appends' };
   const name = `${namespace}.appends`;
   const catalog: Catalog = await loadCatalog(floe);
@@ -174,6 +187,10 @@ async function runCase(make: () => Case): Promise<void> {
 describe('8 concurrent writer processes × 50 appends, and a killed commit re-run', () => {
   test('SQL catalog (SQLite)', async () => {
     await runCase(sqlCase);
+  });
+
+  test('SQL catalog (Postgres)', async () => {
+    await runCase(postgresCase);
   });
 
   test('REST catalog fixture', async () => {
