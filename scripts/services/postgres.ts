@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { withInstallLock } from './install-lock.js';
+import { aptInstall } from './apt.js';
 import { logFile, logsDir } from './paths.js';
 import { freePorts } from './ports.js';
 import { startProcess, waitUntilHealthy } from './process.js';
@@ -40,23 +40,8 @@ export function postgresInstalled(): string | undefined {
   return versions[0] === undefined ? undefined : join(POSTGRES_ROOT, versions[0], 'bin');
 }
 
-export async function installPostgres(): Promise<string> {
-  const found = postgresInstalled();
-  if (found !== undefined) return found;
-  if (process.getuid?.() !== 0) {
-    throw new Error(`Postgres is not installed under ${POSTGRES_ROOT} and installing it needs root: run \`apt-get update && apt-get install -y postgresql\` as root (the SQL catalog's Postgres tests need it)`);
-  }
-  // dpkg takes one install at a time: a second worktree's run waits here, then finds it installed.
-  return withInstallLock('apt-postgresql', async () => {
-    const again = postgresInstalled();
-    if (again !== undefined) return again;
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    await runInstallStep({ what: 'apt package lists', why: 'the SQL catalog tests need Debian’s postgresql package', command: 'apt-get', args: ['update'], env, log: join(logsDir, 'build-postgres-apt-update.log') });
-    await runInstallStep({ what: 'Postgres', why: 'the SQL catalog tests run against a real Postgres server', command: 'apt-get', args: ['install', '-y', '--no-install-recommends', 'postgresql'], env, log: join(logsDir, 'build-postgres.log') });
-    const installed = postgresInstalled();
-    if (installed === undefined) throw new Error(`apt-get installed postgresql but no server binaries are under ${POSTGRES_ROOT}/<version>/bin`);
-    return installed;
-  });
+export function installPostgres(): Promise<string> {
+  return aptInstall({ name: 'postgresql', why: 'the SQL catalog tests run against a real Postgres server', installed: postgresInstalled });
 }
 
 /** As root: the command run as the server user (initdb and postgres refuse root). */
