@@ -1,3 +1,4 @@
+import { filterSql } from '../../engine/filter-sql.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
 import { scanTable } from '../../engine/table-reader.js';
 import type { Catalog, LoadedTable } from '../../iceberg/catalog/catalog.js';
@@ -12,7 +13,6 @@ import type { FeatureViewDefinition, IcebergSourceDefinition } from '../definiti
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS } from '../definitions.js';
 import type { Registry } from '../registry.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../registry.js';
-import { boundFilterSql } from './filter-sql.js';
 
 /** The columns a view's rows have in the join: its keys and features by their own names, and these two. */
 export const VIEW_EVENT_COLUMN = ONLINE_EVENT_TS;
@@ -89,7 +89,7 @@ export async function scanViewSource(context: { readonly registry: Registry; rea
     return scanTable(table, {
       columns: [...new Set([...columns, ...filterColumns])],
       ...(scanFilter === undefined ? {} : { filter: scanFilter }),
-      ...(sourceOnly === undefined ? {} : { rowFilter: boundFilterSql(sourceOnly) }),
+      ...(sourceOnly === undefined ? {} : { rowFilter: filterSql(sourceOnly, (reference) => reference.path.map((part) => q(part)).join('.')) }),
       ...(request.signal === undefined ? {} : { signal: request.signal }),
     });
   });
