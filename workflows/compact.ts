@@ -1,5 +1,6 @@
 import { ActivityCancellationType, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { CompactActivities, CompactionPlan, RewriteResult } from '../activities/compact.js';
+import type { CompactActivities, RewriteResult } from '../activities/compact.js';
+import type { CompactionSummary } from '../features/compaction/index.js';
 
 /** What to compact: a feature view's online table, or a table by name (`namespace.table`). */
 export type CompactTarget = { readonly featureView: string } | { readonly table: string };
@@ -15,24 +16,8 @@ export interface CompactOptions {
   readonly skipCleanup?: boolean;
 }
 
-export interface CompactResult {
-  readonly table: string;
-  readonly kind: CompactionPlan['target']['kind'];
-  readonly featureView: string | null;
-  readonly plannedSnapshotId: string | null;
-  readonly snapshotId: string | null;
-  readonly alreadyCommitted: boolean;
-  readonly partitionsRewritten: number;
-  readonly dataFilesBefore: number;
-  readonly dataFilesAfter: number;
-  readonly deleteFilesBefore: number;
-  readonly deleteFilesRemoved: number;
-  readonly rowsBefore: number;
-  readonly rowsAfter: number;
-  readonly snapshotsExpired: number;
-  readonly expiredFilesDeleted: number;
-  readonly orphansRemoved: number;
-}
+/** The library call's summary, as the workflow's result. */
+export type CompactResult = CompactionSummary;
 
 export interface CompactProgress {
   readonly phase: 'planning' | 'rewriting' | 'expiring' | 'removing-orphans' | 'done';
