@@ -1,42 +1,9 @@
-import { Command, CommanderError } from 'commander';
-import { applyCommand } from './commands/apply.js';
-import { backfillCommand } from './commands/backfill.js';
-import { compactCommand } from './commands/compact.js';
-import { devCommand } from './commands/dev.js';
-import { getOnlineCommand } from './commands/get-online.js';
-import { initCommand } from './commands/init.js';
-import { materializeCommand } from './commands/materialize.js';
-import { materializeIncrementalCommand } from './commands/materialize-incremental.js';
-import { planCommand } from './commands/plan.js';
-import { scheduleCommand } from './commands/schedule.js';
-import { serveCommand } from './commands/serve.js';
-import { tableCommand } from './commands/table.js';
-import { trainingSetCommand } from './commands/training-set.js';
-import { workerCommand } from './commands/worker.js';
+import { CommanderError } from 'commander';
 import { EXIT_BAD_INPUT, reportError } from './output.js';
-
-const program = new Command('floe')
-  .description('Durable ML features from Apache Iceberg tables')
-  .showHelpAfterError()
-  .exitOverride();
-
-initCommand(program);
-materializeCommand(program);
-planCommand(program);
-applyCommand(program);
-materializeIncrementalCommand(program);
-compactCommand(program);
-backfillCommand(program);
-scheduleCommand(program);
-workerCommand(program);
-devCommand(program);
-getOnlineCommand(program);
-serveCommand(program);
-tableCommand(program);
-trainingSetCommand(program);
+import { createProgram } from './program.js';
 
 try {
-  await program.parseAsync(process.argv);
+  await createProgram().parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exitCode = error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
   else process.exitCode = reportError(error);

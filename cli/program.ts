@@ -1,0 +1,38 @@
+import { Command } from 'commander';
+import { applyCommand } from './commands/apply.js';
+import { backfillCommand } from './commands/backfill.js';
+import { compactCommand } from './commands/compact.js';
+import { devCommand } from './commands/dev.js';
+import { getOnlineCommand } from './commands/get-online.js';
+import { initCommand } from './commands/init.js';
+import { materializeCommand } from './commands/materialize.js';
+import { materializeIncrementalCommand } from './commands/materialize-incremental.js';
+import { planCommand } from './commands/plan.js';
+import { scheduleCommand } from './commands/schedule.js';
+import { serveCommand } from './commands/serve.js';
+import { tableCommand } from './commands/table.js';
+import { trainingSetCommand } from './commands/training-set.js';
+import { workerCommand } from './commands/worker.js';
+
+/** The `floe` command with every subcommand registered; `cli/main.ts` runs it. */
+export function createProgram(): Command {
+  const program = new Command('floe')
+    .description('Durable ML features from Apache Iceberg tables')
+    .showHelpAfterError()
+    .exitOverride();
+  initCommand(program);
+  materializeCommand(program);
+  planCommand(program);
+  applyCommand(program);
+  materializeIncrementalCommand(program);
+  compactCommand(program);
+  backfillCommand(program);
+  scheduleCommand(program);
+  workerCommand(program);
+  devCommand(program);
+  getOnlineCommand(program);
+  serveCommand(program);
+  tableCommand(program);
+  trainingSetCommand(program);
+  return program;
+}
