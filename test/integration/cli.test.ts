@@ -1,7 +1,6 @@
 // The `floe` command as a user runs it: a worker process and `floe materialize` against the
 // Temporal dev server, on the quickstart project with its catalog in a temporary folder.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,9 +12,9 @@ import { driverStatsRows, driverStatsSchema, latestPerDriver } from '../fixtures
 import { runPyiceberg } from '../support/pyiceberg.js';
 import type { OracleCatalog } from '../support/pyiceberg.js';
 import { temporalService } from '../support/services.js';
+import { floeCommand, startWorker, stopWorker } from './support/cli-project.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const floe = path.join(root, 'bin', 'floe.js');
 const project = path.join(root, 'examples', 'quickstart');
 const WINDOW = { start: '2024-05-02T00:00:00Z', end: '2024-05-03T00:00:00Z' };
 
@@ -48,21 +47,16 @@ before(async () => {
 });
 
 after(async () => {
-  if (worker && worker.exitCode === null) {
-    worker.kill('SIGINT');
-    await new Promise((resolve) => worker!.once('exit', resolve));
-  }
+  await stopWorker(worker);
   await rm(directory, { recursive: true, force: true });
 });
 
 describe('floe CLI', () => {
   test('floe worker + floe materialize --json materialize a window', async () => {
-    worker = spawn(process.execPath, [floe, 'worker', '--project', project], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let workerOutput = '';
-    worker.stdout!.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
-    worker.stderr!.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
+    worker = startWorker(project, { env, output: (text) => (workerOutput += text) });
 
-    const run = await floeCommand(['materialize', 'driver_hourly_stats', '--start', WINDOW.start, '--end', WINDOW.end, '--project', project, '--json']);
+    const run = await floeCommand(['materialize', 'driver_hourly_stats', '--start', WINDOW.start, '--end', WINDOW.end, '--project', project, '--json'], { env });
     assert.equal(run.code, 0, `floe materialize failed:\n${run.stderr}\nworker:\n${workerOutput}`);
     const result = JSON.parse(run.stdout) as { rows: number; alreadyCommitted: boolean; onlineSnapshotId: string };
     const expected = latestPerDriver(driverStatsRows(), { start: '2024-05-02T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' });
@@ -73,30 +67,18 @@ describe('floe CLI', () => {
     assert.equal(online.rows.length, expected.length);
 
     // Again: the same window is found committed, in the human-readable output too.
-    const again = await floeCommand(['materialize', 'driver_hourly_stats', '--start', WINDOW.start, '--end', WINDOW.end, '--project', project]);
+    const again = await floeCommand(['materialize', 'driver_hourly_stats', '--start', WINDOW.start, '--end', WINDOW.end, '--project', project], { env });
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, new RegExp(`already committed as snapshot ${result.onlineSnapshotId}`));
   });
 
   test('bad input exits with code 2 and one line naming the problem', async () => {
-    const unknownView = await floeCommand(['materialize', 'no_such_view', '--start', WINDOW.start, '--end', WINDOW.end, '--project', project]);
+    const unknownView = await floeCommand(['materialize', 'no_such_view', '--start', WINDOW.start, '--end', WINDOW.end, '--project', project], { env });
     assert.equal(unknownView.code, 2);
     assert.match(unknownView.stderr, /No feature view named "no_such_view"; defined: driver_hourly_stats/);
 
-    const badInstant = await floeCommand(['materialize', 'driver_hourly_stats', '--start', 'yesterday', '--end', WINDOW.end, '--project', project]);
+    const badInstant = await floeCommand(['materialize', 'driver_hourly_stats', '--start', 'yesterday', '--end', WINDOW.end, '--project', project], { env });
     assert.equal(badInstant.code, 2);
     assert.match(badInstant.stderr, /--start "yesterday" is not an ISO-8601 instant/);
   });
 });
-
-function floeCommand(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [floe, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}

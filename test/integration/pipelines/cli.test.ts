@@ -1,72 +1,33 @@
 // The pipeline commands as a user runs them, against a `floe worker` process on the dev server:
 // floe backfill, floe materialize-incremental, floe schedule apply|list|pause|resume.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { temporalService } from '../../support/services.js';
+import { floeCommand, startWorker, stopWorker, writeCliProject } from '../support/cli-project.js';
 import type { SourceTable } from './support/pipeline.js';
 import { createSource, expectedRows, onlineRows } from './support/pipeline.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const floe = path.join(root, 'bin', 'floe.js');
 const view = `cli_${randomUUID().slice(0, 8)}`;
 
 let directory: string;
 let source: SourceTable;
-let env: NodeJS.ProcessEnv;
 let worker: ChildProcess | undefined;
 
 before(async () => {
   directory = await mkdtemp(path.join(tmpdir(), 'floe-pipelines-cli-'));
   source = await createSource(path.join(directory, 'source'));
-  const definitions = path.join(root, 'features', 'definitions.ts');
-  // An ES module project, like the repository, so features.ts imports the definitions as ESM.
-  await writeFile(path.join(directory, 'package.json'), '{"type": "module"}\n');
-  await writeFile(
-    path.join(directory, 'features.ts'),
-    `import { defineEntity, defineFeatureView, defineIcebergSource } from ${JSON.stringify(definitions)};
-export const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
-export const stats = defineIcebergSource({ name: 'driver_stats', table: ${JSON.stringify(source.table)}, timestampField: 'event_timestamp', createdTimestampField: 'created' });
-export const view = defineFeatureView({
-  name: ${JSON.stringify(view)},
-  entities: ['driver'],
-  source: 'driver_stats',
-  features: [{ name: 'conv_rate', type: 'double' }, { name: 'acc_rate', type: 'double' }, { name: 'avg_daily_trips', type: 'long' }],
-  online: { buckets: 4 },
-  schedule: { every: { hours: 12 }, paused: true },
-});
-`,
-  );
-  await writeFile(
-    path.join(directory, 'floe.yaml'),
-    `project: pipelines-cli
-catalog:
-  type: sql
-  name: floe_oracle
-  uri: ${JSON.stringify(source.oracle.uri.replace(/^sqlite:\/\//, ''))}
-  warehouse: ${JSON.stringify(source.oracle.warehouse.replace(/^file:\/\//, ''))}
-temporal:
-  address: ${JSON.stringify(temporalService().address)}
-  taskQueue: cli-pipelines-${randomUUID()}
-workDirectory: work
-`,
-  );
-  env = { ...process.env };
-  worker = spawn(process.execPath, [floe, 'worker', '--project', directory], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  await writeCliProject(directory, { project: 'pipelines-cli', source, view, viewFields: ['online: { buckets: 4 }', 'schedule: { every: { hours: 12 }, paused: true }'] });
+  worker = startWorker(directory);
 });
 
 after(async () => {
-  if (worker && worker.exitCode === null) {
-    worker.kill('SIGINT');
-    await new Promise((resolve) => worker!.once('exit', resolve));
-  }
+  await stopWorker(worker);
   const connection = await Connection.connect({ address: temporalService().address });
   await new Client({ connection }).schedule
     .getHandle(`floe-materialize-${view}`)
@@ -120,15 +81,3 @@ describe('floe pipeline commands', () => {
     assert.match(missing.stderr, /No feature view named "no_such_view"/);
   });
 });
-
-function floeCommand(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [floe, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}

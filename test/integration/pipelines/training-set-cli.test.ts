@@ -2,60 +2,28 @@
 // saved table holds one row per entity row (pyiceberg reads it), running the same command again
 // returns the committed snapshot, and a bad feature exits 2 with a one-line message.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { quoteLiteral } from '../../../engine/sql.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import { temporalService } from '../../support/services.js';
+import { floeCommand, startWorker, stopWorker, writeCliProject } from '../support/cli-project.js';
 import type { SourceTable } from './support/pipeline.js';
 import { createSource } from './support/pipeline.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const floe = path.join(root, 'bin', 'floe.js');
 const view = 'driver_hourly_stats';
 
 let directory: string;
 let source: SourceTable;
-let env: NodeJS.ProcessEnv;
 let worker: ChildProcess | undefined;
 
 before(async () => {
   directory = await mkdtemp(path.join(tmpdir(), 'floe-training-set-cli-'));
   source = await createSource(path.join(directory, 'source'));
-  const definitions = path.join(root, 'features', 'definitions.ts');
-  await writeFile(path.join(directory, 'package.json'), '{"type": "module"}\n');
-  await writeFile(
-    path.join(directory, 'features.ts'),
-    `import { defineEntity, defineFeatureView, defineIcebergSource } from ${JSON.stringify(definitions)};
-export const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
-export const stats = defineIcebergSource({ name: 'driver_stats', table: ${JSON.stringify(source.table)}, timestampField: 'event_timestamp', createdTimestampField: 'created' });
-export const view = defineFeatureView({
-  name: ${JSON.stringify(view)}, entities: ['driver'], source: 'driver_stats', ttl: { hours: 2 },
-  features: [{ name: 'conv_rate', type: 'double' }, { name: 'acc_rate', type: 'double' }, { name: 'avg_daily_trips', type: 'long' }],
-});
-`,
-  );
-  await writeFile(
-    path.join(directory, 'floe.yaml'),
-    `project: training-set-cli
-catalog:
-  type: sql
-  name: floe_oracle
-  uri: ${JSON.stringify(source.oracle.uri.replace(/^sqlite:\/\//, ''))}
-  warehouse: ${JSON.stringify(source.oracle.warehouse.replace(/^file:\/\//, ''))}
-temporal:
-  address: ${JSON.stringify(temporalService().address)}
-  taskQueue: cli-training-set-${randomUUID()}
-workDirectory: work
-`,
-  );
+  await writeCliProject(directory, { project: 'training-set-cli', source, view, viewFields: ['ttl: { hours: 2 }'] });
   // 75 entity rows over drivers 1001..1045 (1041 and up have no feature rows) at five times.
   const instance = await DuckDBInstance.create();
   const connection = await instance.connect();
@@ -67,22 +35,18 @@ workDirectory: work
     connection.closeSync();
     instance.closeSync();
   }
-  env = { ...process.env };
-  worker = spawn(process.execPath, [floe, 'worker', '--project', directory], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  worker = startWorker(directory);
 });
 
 after(async () => {
-  if (worker && worker.exitCode === null) {
-    worker.kill('SIGINT');
-    await new Promise((resolve) => worker!.once('exit', resolve));
-  }
+  await stopWorker(worker);
   await rm(directory, { recursive: true, force: true });
 });
 
 describe('floe training-set', () => {
   test('saves the training set, returns the same commit when run again, and refuses an unknown feature', async () => {
     const args = ['training-set', '--entities-parquet', 'requests.parquet', '--features', `${view}:conv_rate`, `${view}:avg_daily_trips`, '--output', 'datasets.cli_training', '--chunk-rows', '20', '--project', directory, '--json'];
-    const first = await floeCommand(args, directory);
+    const first = await floeCommand(args, { cwd: directory });
     assert.equal(first.code, 0, first.stderr);
     const result = JSON.parse(first.stdout) as { workflowId: string; table: string; rows: number; chunks: number; snapshotId: string; alreadyCommitted: boolean };
     assert.equal(result.workflowId, 'training-set-datasets.cli_training');
@@ -92,29 +56,17 @@ describe('floe training-set', () => {
     assert.deepEqual(new Set(read.rows.map((row) => row.request_id)).size, 75);
     assert.ok(read.rows.some((row) => row.conv_rate === null) && read.rows.some((row) => typeof row.conv_rate === 'number'), 'unknown drivers get nulls, known ones features');
 
-    const again = await floeCommand(args, directory);
+    const again = await floeCommand(args, { cwd: directory });
     assert.equal(again.code, 0, again.stderr);
     const second = JSON.parse(again.stdout) as { snapshotId: string; alreadyCommitted: boolean };
     assert.deepEqual(second, { ...second, snapshotId: result.snapshotId, alreadyCommitted: true });
 
-    const human = await floeCommand(args.filter((arg) => arg !== '--json'), directory);
+    const human = await floeCommand(args.filter((arg) => arg !== '--json'), { cwd: directory });
     assert.match(human.stdout, /Training set datasets\.cli_training was already committed/);
 
-    const bad = await floeCommand(['training-set', '--entities-parquet', 'requests.parquet', '--features', `${view}:no_such_feature`, '--output', 'datasets.cli_bad', '--project', directory], directory);
+    const bad = await floeCommand(['training-set', '--entities-parquet', 'requests.parquet', '--features', `${view}:no_such_feature`, '--output', 'datasets.cli_bad', '--project', directory], { cwd: directory });
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /no_such_feature/);
     assert.ok(bad.stderr.trim().split('\n').length <= 2, bad.stderr);
   });
 });
-
-function floeCommand(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [floe, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
