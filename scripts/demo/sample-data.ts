@@ -1,0 +1,70 @@
+// The demo's sample data: a source table of driver statistics and a small Parquet file of entity
+// rows to build a training set for. Values vary by driver and hour, reproducibly.
+import path from 'node:path';
+import type { Catalog, TableIdentifier } from '../../iceberg/catalog/catalog.js';
+import { appendQuery } from '../../engine/append-query.js';
+import type { Engine } from '../../engine/duckdb.js';
+import { quoteLiteral } from '../../engine/sql.js';
+import { scanTable } from '../../engine/table-reader.js';
+
+export const DEMO_DRIVERS = { first: 1001, count: 50 } as const;
+const HOUR = 3_600_000;
+
+/** Creates the source table and appends one row per driver and hour over [start, until). */
+export async function createDriverStats(request: { catalog: Catalog; engine: Engine; identifier: TableIdentifier; workDirectory: string; start: number; until: number }): Promise<{ rows: number; dataFiles: number; snapshotId: bigint | undefined }> {
+  const { catalog, identifier, start } = request;
+  await catalog.createNamespace(identifier.namespace);
+  await catalog.createTable(identifier, {
+    schema: {
+      schemaId: 0,
+      identifierFieldIds: [],
+      fields: [
+        { id: 1, name: 'driver_id', type: 'long', required: true },
+        { id: 2, name: 'conv_rate', type: 'double', required: false },
+        { id: 3, name: 'acc_rate', type: 'double', required: false },
+        { id: 4, name: 'avg_daily_trips', type: 'long', required: false },
+        { id: 5, name: 'event_timestamp', type: 'timestamptz', required: true },
+        { id: 6, name: 'created', type: 'timestamptz', required: false },
+      ],
+    },
+    partitionSpec: { specId: 0, fields: [{ sourceId: 5, fieldId: 1000, name: 'event_timestamp_day', transform: 'day' }] },
+  });
+  const hours = Math.floor((request.until - start) / HOUR);
+  const result = await appendQuery({
+    catalog,
+    engine: request.engine,
+    identifier,
+    workDirectory: request.workDirectory,
+    query: `
+      SELECT driver_id,
+             (hash(driver_id, hour, 'conv') % 1000) / 1000.0 AS conv_rate,
+             (hash(driver_id, hour, 'acc') % 1000) / 1000.0 AS acc_rate,
+             (hash(driver_id, hour, 'trips') % 200)::BIGINT AS avg_daily_trips,
+             to_timestamp(${start / 1000} + hour * 3600) AS event_timestamp,
+             to_timestamp(${start / 1000} + hour * 3600 + 300) AS created
+      FROM range(${DEMO_DRIVERS.first}, ${DEMO_DRIVERS.first + DEMO_DRIVERS.count}) AS drivers(driver_id), range(0, ${hours}) AS hours(hour)`,
+  });
+  return { rows: hours * DEMO_DRIVERS.count, dataFiles: result.dataFiles, snapshotId: result.snapshotId };
+}
+
+/** Writes entity rows (driver_id, event_timestamp) for drivers 1001–1005 at the given instants. */
+export async function writeEntityRows(engine: Engine, directory: string, instants: readonly number[]): Promise<{ file: string; rows: number }> {
+  const file = path.join(directory, 'driver_entities.parquet');
+  const times = instants.map((instant) => `(to_timestamp(${instant / 1000}))`).join(', ');
+  await engine.withConnection((connection) =>
+    connection.run(`
+      COPY (SELECT driver_id, event_timestamp FROM range(1001, 1006) AS drivers(driver_id), (VALUES ${times}) AS times(event_timestamp) ORDER BY event_timestamp, driver_id)
+      TO ${quoteLiteral(file)} (FORMAT parquet)`),
+  );
+  return { file, rows: 5 * instants.length };
+}
+
+/** The first rows of a table's current snapshot, JSON-friendly, for printing. */
+export async function firstRows(catalog: Catalog, engine: Engine, identifier: TableIdentifier, orderBy: string, limit: number): Promise<Record<string, unknown>[]> {
+  const { sql } = await scanTable(await catalog.loadTable(identifier));
+  return engine.withConnection(async (connection) => {
+    const reader = await connection.runAndReadAll(`SELECT * FROM (${sql}) ORDER BY ${orderBy} LIMIT ${limit}`);
+    // bigint as a number and timestamps as text, so console.table shows them plainly.
+    return reader.getRowObjects().map((row) => Object.fromEntries(Object.entries(row).map(([name, value]) => [name, typeof value === 'bigint' ? Number(value) : typeof value === 'number' || value === null ? value : String(value)])));
+  });
+}
