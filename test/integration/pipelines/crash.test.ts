@@ -2,7 +2,8 @@
 // write step is uploading (data files up, manifest not yet written), once between write and
 // commit — and a third worker finishes it. The online table then holds every expected row exactly
 // once (pyiceberg read vs the brute-force answer). Files the killed attempts left are orphans,
-// counted and reported (their cleanup belongs to the orphan-files operation).
+// counted; then the compact workflow's cleanup (retention 0) removes them: every file left under
+// the online table is one pyiceberg says the table references, and the rows are unchanged.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
@@ -16,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import type { backfill } from '../../../workflows/backfill.js';
+import type { CompactResult } from '../../../workflows/compact.js';
+import { normalizeLocation, referencedByPyiceberg } from '../compaction/support/referenced.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { temporalService } from '../../support/services.js';
 import type { SourceTable } from './support/pipeline.js';
@@ -61,7 +64,6 @@ test('a backfill survives its worker process being killed mid-write and between 
 
     const third = await startWorker({ ...base, directory: path.join(scratch, 'w3') });
     const result = await handle.result();
-    kill(third);
 
     const halfDays = ['2024-05-01T00:00:00.000Z', '2024-05-01T12:00:00.000Z', '2024-05-02T00:00:00.000Z', '2024-05-02T12:00:00.000Z', '2024-05-03T00:00:00.000Z', '2024-05-03T12:00:00.000Z'];
     const windows = halfDays.slice(0, -1).map((start, index) => ({ start, end: halfDays[index + 1]! }));
@@ -73,6 +75,16 @@ test('a backfill survives its worker process being killed mid-write and between 
     const orphans = await countOrphans(onlineNamespace);
     t.diagnostic(`orphan files left by the killed attempts: ${orphans.dataFiles} data file(s), ${orphans.manifests} manifest(s)`);
     assert.ok(orphans.dataFiles > 0, 'the killed write attempts did leave files behind (what orphan cleanup is for)');
+
+    // Compaction's cleanup on the surviving worker, keeping nothing for retention's sake.
+    const compacted: CompactResult = await client.workflow.execute('compact', { taskQueue, workflowId: `compact-crash-${randomUUID()}`, args: [{ featureView: VIEW }, { retentionSeconds: 0 }] });
+    kill(third);
+    assert.equal(compacted.snapshotId, null, 'five windows are too few files per partition to rewrite');
+    assert.ok(compacted.orphansRemoved >= orphans.dataFiles + orphans.manifests, `removed ${compacted.orphansRemoved} orphan(s)`);
+    const identifier = `${onlineNamespace}.${VIEW}`;
+    assert.deepEqual(await filesUnderTable(identifier), await referencedByPyiceberg(source.oracle, identifier), 'no orphan file left under the online table');
+    assert.deepEqual(await countOrphans(onlineNamespace), { dataFiles: 0, manifests: 0 });
+    assert.deepEqual(await onlineRows(source, onlineNamespace), expected, 'the cleanup removed no row');
   } finally {
     await connection.close();
   }
@@ -105,6 +117,17 @@ async function waitForFile(file: string): Promise<void> {
     await sleep(100);
   }
   throw new Error(`${file} never appeared: the worker did not reach its hold point`);
+}
+
+/** Every file under the table's location (its local folder), as pyiceberg's referenced paths are normalized. */
+async function filesUnderTable(identifier: string): Promise<string[]> {
+  const { metadata_location: metadataLocation } = await runPyiceberg<{ metadata_location: string }>('load_metadata', { catalog: source.oracle, identifier });
+  const tableDirectory = path.dirname(path.dirname(normalizeLocation(metadataLocation)));
+  const entries = await readdir(tableDirectory, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile() && entry.name !== 'version-hint.text')
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
 }
 
 /** Data files and manifests in the online table's folders that no snapshot refers to. */
