@@ -122,7 +122,7 @@ try {
   const trainingHandle = await client.workflow.start<typeof trainingSet>('trainingSet', { taskQueue, workflowId: trainingId, args: [trainingInput] });
   const training = await trainingHandle.result();
   console.log(`  training set rows: ${training.rows} in ${training.dataFiles} file(s) from ${training.chunks} chunk(s), snapshot ${training.snapshotId}; its first rows:`);
-  const sample = await firstRows(catalog, engine, parseTableIdentifier(trainingOutput), 'event_timestamp, driver_id', 3);
+  const sample = await firstRows(catalog, engine, parseTableIdentifier(trainingOutput), ['event_timestamp', 'driver_id'], 3);
   console.table(sample);
   links.push(['training set', trainingId]);
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Catalog, TableIdentifier } from '../../iceberg/catalog/catalog.js';
 import { appendQuery } from '../../engine/append-query.js';
 import type { Engine } from '../../engine/duckdb.js';
-import { quoteLiteral } from '../../engine/sql.js';
+import { quoteIdentifier, quoteLiteral } from '../../engine/sql.js';
 import { scanTable } from '../../engine/table-reader.js';
 
 export const DEMO_DRIVERS = { first: 1001, count: 50 } as const;
@@ -60,10 +60,10 @@ export async function writeEntityRows(engine: Engine, directory: string, instant
 }
 
 /** The first rows of a table's current snapshot, JSON-friendly, for printing. */
-export async function firstRows(catalog: Catalog, engine: Engine, identifier: TableIdentifier, orderBy: string, limit: number): Promise<Record<string, unknown>[]> {
+export async function firstRows(catalog: Catalog, engine: Engine, identifier: TableIdentifier, orderBy: readonly string[], limit: number): Promise<Record<string, unknown>[]> {
   const { sql } = await scanTable(await catalog.loadTable(identifier));
   return engine.withConnection(async (connection) => {
-    const reader = await connection.runAndReadAll(`SELECT * FROM (${sql}) ORDER BY ${orderBy} LIMIT ${limit}`);
+    const reader = await connection.runAndReadAll(`SELECT * FROM (${sql}) ORDER BY ${orderBy.map(quoteIdentifier).join(', ')} LIMIT ${limit}`);
     // bigint as a number and timestamps as text, so console.table shows them plainly.
     return reader.getRowObjects().map((row) => Object.fromEntries(Object.entries(row).map(([name, value]) => [name, typeof value === 'bigint' ? Number(value) : typeof value === 'number' || value === null ? value : String(value)])));
   });
