@@ -1,6 +1,7 @@
 import { ActivityCancellationType, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { CompactActivities, RewriteResult } from '../activities/compact.js';
 import type { CompactionSummary } from '../features/compaction/index.js';
+import { dataStepRetry, quickStepRetry } from './activity-retry.js';
 
 /** What to compact: a feature view's online table, or a table by name (`namespace.table`). */
 export type CompactTarget = { readonly featureView: string } | { readonly table: string };
@@ -28,18 +29,17 @@ export interface CompactProgress {
 
 export const compactProgressQuery = defineQuery<CompactProgress>('progress');
 
-const nonRetryable = ['FloeError:invalid-input', 'FloeError:not-found', 'FloeError:unsupported', 'FloeError:corrupt', 'FloeError:internal'];
 
 const planning = proxyActivities<CompactActivities>({
   startToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: nonRetryable },
+  retry: quickStepRetry(),
 });
 
 const dataWork = proxyActivities<CompactActivities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '30 seconds',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes', nonRetryableErrorTypes: nonRetryable },
+  retry: dataStepRetry(),
 });
 
 /**

@@ -1,6 +1,7 @@
 import { ActivityCancellationType, ApplicationFailure, CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { MaterializeActivities, ScanSummary } from '../activities/materialize.js';
 import { scheduledStartTime, windowFor } from './windows.js';
+import { dataStepRetry, quickStepRetry } from './activity-retry.js';
 
 /**
  * A feature view and a window `[start, end)` of event time, as ISO-8601 instants.
@@ -33,11 +34,10 @@ export interface MaterializeResult {
   readonly alreadyCommitted: boolean;
 }
 
-const nonRetryable = ['FloeError:invalid-input', 'FloeError:not-found', 'FloeError:unsupported', 'FloeError:corrupt', 'FloeError:internal'];
 
 const planning = proxyActivities<MaterializeActivities>({
   startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: nonRetryable },
+  retry: quickStepRetry(),
 });
 
 // The heartbeat timeout is how long a dead worker's step waits before another worker retries it.
@@ -46,12 +46,12 @@ const dataWork = proxyActivities<MaterializeActivities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '30 seconds',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes', nonRetryableErrorTypes: nonRetryable },
+  retry: dataStepRetry(),
 });
 
 const committing = proxyActivities<MaterializeActivities>({
   startToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: nonRetryable },
+  retry: quickStepRetry(),
 });
 
 /**

@@ -1,5 +1,6 @@
 import { ActivityCancellationType, ApplicationFailure, CancellationScope, defineQuery, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ChunkResult, TrainingSetActivities, TrainingSetRequest } from '../activities/training-set.js';
+import { dataStepRetry, NON_RETRYABLE_FLOE_ERRORS, quickStepRetry } from './activity-retry.js';
 
 /**
  * A training set too big for one query, built durably. This is also the JSON the Temporal UI's
@@ -54,12 +55,12 @@ export const trainingSetProgressQuery = defineQuery<TrainingSetProgress>('progre
 
 const DEFAULT_CHUNK_ROWS = 100_000;
 const DEFAULT_PARALLELISM = 2;
-const nonRetryable = ['FloeError:invalid-input', 'FloeError:not-found', 'FloeError:already-exists', 'FloeError:unsupported', 'FloeError:corrupt', 'FloeError:internal'];
+const nonRetryable = [...NON_RETRYABLE_FLOE_ERRORS, 'FloeError:already-exists'];
 
 const planning = proxyActivities<TrainingSetActivities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: nonRetryable },
+  retry: quickStepRetry(nonRetryable),
 });
 
 // A dead worker's chunk is retried after the heartbeat timeout; on cancellation the workflow waits
@@ -68,12 +69,12 @@ const chunkWork = proxyActivities<TrainingSetActivities>({
   startToCloseTimeout: '4 hours',
   heartbeatTimeout: '30 seconds',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes', nonRetryableErrorTypes: nonRetryable },
+  retry: dataStepRetry(nonRetryable),
 });
 
 const committing = proxyActivities<TrainingSetActivities>({
   startToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: nonRetryable },
+  retry: quickStepRetry(nonRetryable),
 });
 
 /**
