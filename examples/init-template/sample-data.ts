@@ -2,12 +2,30 @@
 // last days, appended to the project's source table (created the first time).
 import { fileURLToPath } from 'node:url';
 import { appendQuery } from '../../engine/append-query.js';
+import type { CreateTableRequest } from '../../iceberg/catalog/catalog.js';
 import { loadProject } from '../../features/project.js';
 import { parseTableIdentifier } from '../../features/registry.js';
 import { FloeError } from '../../iceberg/errors.js';
 import { createRuntime } from '../../workers/runtime.js';
 
 const DAY = 86_400_000;
+
+/** The sample source table: hourly driver statistics, partitioned by day of the event. */
+export const DRIVER_STATS_TABLE: CreateTableRequest = {
+  schema: {
+    schemaId: 0,
+    identifierFieldIds: [],
+    fields: [
+      { id: 1, name: 'driver_id', type: 'long', required: true },
+      { id: 2, name: 'conv_rate', type: 'double', required: false },
+      { id: 3, name: 'acc_rate', type: 'double', required: false },
+      { id: 4, name: 'avg_daily_trips', type: 'long', required: false },
+      { id: 5, name: 'event_timestamp', type: 'timestamptz', required: true },
+      { id: 6, name: 'created', type: 'timestamptz', required: false },
+    ],
+  },
+  partitionSpec: { specId: 0, fields: [{ sourceId: 5, fieldId: 1000, name: 'event_timestamp_day', transform: 'day' }] },
+};
 
 export interface SampleDataOptions {
   readonly days: number;
@@ -26,21 +44,7 @@ export async function generateSampleData(projectDirectory: URL | string, args: r
     const identifier = parseTableIdentifier(project.registry.sourceOf(view).table);
     if (!(await catalog.namespaceExists(identifier.namespace))) await catalog.createNamespace(identifier.namespace);
     if (!(await catalog.tableExists(identifier))) {
-      await catalog.createTable(identifier, {
-        schema: {
-          schemaId: 0,
-          identifierFieldIds: [],
-          fields: [
-            { id: 1, name: 'driver_id', type: 'long', required: true },
-            { id: 2, name: 'conv_rate', type: 'double', required: false },
-            { id: 3, name: 'acc_rate', type: 'double', required: false },
-            { id: 4, name: 'avg_daily_trips', type: 'long', required: false },
-            { id: 5, name: 'event_timestamp', type: 'timestamptz', required: true },
-            { id: 6, name: 'created', type: 'timestamptz', required: false },
-          ],
-        },
-        partitionSpec: { specId: 0, fields: [{ sourceId: 5, fieldId: 1000, name: 'event_timestamp_day', transform: 'day' }] },
-      });
+      await catalog.createTable(identifier, DRIVER_STATS_TABLE);
     }
     const end = Math.floor(options.endMs / DAY) * DAY;
     const start = end - options.days * DAY;

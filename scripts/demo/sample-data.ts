@@ -6,6 +6,7 @@ import { appendQuery } from '../../engine/append-query.js';
 import type { Engine } from '../../engine/duckdb.js';
 import { quoteIdentifier, quoteLiteral } from '../../engine/sql.js';
 import { scanTable } from '../../engine/table-reader.js';
+import { DRIVER_STATS_TABLE } from '../../examples/init-template/sample-data.js';
 
 export const DEMO_DRIVERS = { first: 1001, count: 50 } as const;
 const HOUR = 3_600_000;
@@ -14,21 +15,7 @@ const HOUR = 3_600_000;
 export async function createDriverStats(request: { catalog: Catalog; engine: Engine; identifier: TableIdentifier; workDirectory: string; start: number; until: number }): Promise<{ rows: number; dataFiles: number; snapshotId: bigint | undefined }> {
   const { catalog, identifier, start } = request;
   await catalog.createNamespace(identifier.namespace);
-  await catalog.createTable(identifier, {
-    schema: {
-      schemaId: 0,
-      identifierFieldIds: [],
-      fields: [
-        { id: 1, name: 'driver_id', type: 'long', required: true },
-        { id: 2, name: 'conv_rate', type: 'double', required: false },
-        { id: 3, name: 'acc_rate', type: 'double', required: false },
-        { id: 4, name: 'avg_daily_trips', type: 'long', required: false },
-        { id: 5, name: 'event_timestamp', type: 'timestamptz', required: true },
-        { id: 6, name: 'created', type: 'timestamptz', required: false },
-      ],
-    },
-    partitionSpec: { specId: 0, fields: [{ sourceId: 5, fieldId: 1000, name: 'event_timestamp_day', transform: 'day' }] },
-  });
+  await catalog.createTable(identifier, DRIVER_STATS_TABLE);
   const hours = Math.floor((request.until - start) / HOUR);
   const result = await appendQuery({
     catalog,
