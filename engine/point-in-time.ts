@@ -46,10 +46,10 @@ export interface PointInTimeRequest {
 }
 
 /**
- * SQL for the point-in-time join of entity rows with feature views: for each entity row and view,
- * the view's row with the same keys and the greatest event_ts ≤ the entity's event_ts, ties
- * broken by the greatest created_ts (then deterministically by the feature values, see
- * `tieBreak`); its features read as NULL when that row is older than the view's TTL
+ * The point-in-time join of entity rows with feature views: for each entity row and view, the
+ * view's row with the same keys and the greatest event_ts ≤ the entity's event_ts, ties broken by
+ * the greatest created_ts (then deterministically by the feature values, greatest first, NULLs
+ * last); its features read as NULL when that row is older than the view's TTL
  * (event_ts < entity_ts − ttl; exactly ttl old is still fresh).
  *
  * Entity rows keep all their columns, their multiplicity and their order (a carried row ordinal);
@@ -57,55 +57,71 @@ export interface PointInTimeRequest {
  * their type (TIMESTAMP is read as UTC, TIMESTAMP_NS floored to µs). Entity rows with a NULL key
  * or timestamp get NULL features.
  *
- * How, per view (see `viewJoinSql`): an ASOF join of the entity rows with the view's (keys,
- * event time) only finds each row's matching event time; ties on it are then settled among just
- * the feature rows at the matched (keys, event time) pairs. Settling ties over every feature row
- * first (a window over the whole view) would cost as much as the join itself.
+ * It runs as statements on `connection`, each building one temporary table: the numbered entity
+ * rows, then for each view those rows with that view's features added (see `joinView`). DuckDB
+ * so works on one view at a time, spilling each finished table under its memory limit, instead
+ * of holding every view's join state at once. Returns the query for the result, in entity order,
+ * valid until the tables are dropped (or the connection closes).
  */
-export async function pointInTimeJoinSql(connection: DuckDBConnection, request: PointInTimeRequest): Promise<string> {
+export async function pointInTimeJoin(connection: DuckDBConnection, request: PointInTimeRequest, options: { readonly prefix: string }): Promise<PointInTimeJoin> {
   const parts = await pointInTimeParts(connection, request);
-  const ctes = [`${q(ENTITY)} AS MATERIALIZED (${parts.entity})`, ...parts.views.map((view, index) => `${q(viewTable(index))} AS (${view})`)];
-  return `WITH ${ctes.join(',\n')}\n${parts.select((index) => q(viewTable(index)), q(ENTITY))}`;
+  let current = `${options.prefix}_entity`;
+  const tables = [current];
+  try {
+    await connection.run(`CREATE OR REPLACE TEMP TABLE ${q(current)} AS ${parts.entity}`);
+    for (const [index, view] of parts.views.entries()) {
+      const next = `${options.prefix}_join${index}`;
+      tables.push(next);
+      await joinView(connection, view, q(current), next);
+      await dropTemporaryTables(connection, [current]);
+      tables.shift();
+      current = next;
+    }
+  } catch (error) {
+    await dropTemporaryTables(connection, tables);
+    throw error;
+  }
+  return { query: parts.select(q(current)), tables };
 }
 
-/**
- * The same join as statements that each build one temporary table (the numbered entity rows,
- * then one table per view with that view's features by entity row), and a final query over them.
- * DuckDB then works on one view at a time, spilling each finished table under its memory limit,
- * instead of holding every view's join state at once.
- */
-export interface PointInTimeSteps {
-  /** CREATE TEMP TABLE statements, to run in order on one connection. */
-  readonly statements: readonly string[];
+export interface PointInTimeJoin {
   /** The result, in entity order. */
   readonly query: string;
-  /** The temporary tables the statements create, to drop afterwards. */
+  /** The temporary tables the join created, for `dropTemporaryTables` once the result is read. */
   readonly tables: readonly string[];
 }
 
-export async function pointInTimeJoinSteps(connection: DuckDBConnection, request: PointInTimeRequest, options: { readonly prefix: string }): Promise<PointInTimeSteps> {
-  const parts = await pointInTimeParts(connection, request);
-  const entityTable = `${options.prefix}_entity`;
-  const viewTables = parts.views.map((_, index) => `${options.prefix}_view${index}`);
-  const statements = [
-    `CREATE OR REPLACE TEMP TABLE ${q(entityTable)} AS ${parts.entity}`,
-    ...parts.views.map((view, index) => `CREATE OR REPLACE TEMP TABLE ${q(viewTables[index]!)} AS ${view.replaceAll(q(ENTITY), q(entityTable))}`),
-  ];
-  return { statements, query: parts.select((index) => q(viewTables[index]!), q(entityTable)), tables: [entityTable, ...viewTables] };
+export async function dropTemporaryTables(connection: DuckDBConnection, tables: readonly string[]): Promise<void> {
+  for (const table of [...tables].reverse()) await connection.run(`DROP TABLE IF EXISTS temp.${q(table)}`).catch(() => undefined);
 }
 
-const ENTITY = '__floe_entity';
 const ROW = '__floe_row';
 const ENTITY_US = '__floe_entity_us';
 const EVENT_US = '__floe_event_us';
-const viewTable = (index: number): string => `__floe_view${index}`;
+const CREATED_US = '__floe_created_us';
 
 interface PointInTimeParts {
   /** The entity rows with a row ordinal and their event time in µs. */
   readonly entity: string;
-  /** Per view: `(__floe_row, features…)` for the entity rows that found a fresh feature row, over `__floe_entity`. */
-  readonly views: readonly string[];
-  readonly select: (viewRelation: (index: number) => string, entityRelation: string) => string;
+  readonly views: readonly ViewJoin[];
+  /** The result from the last table of the join, in entity order. */
+  readonly select: (joined: string) => string;
+}
+
+/** One view's part of the join: SQL over its rows (`f`) and the names its columns take inside the join. */
+interface ViewJoin {
+  readonly relation: string;
+  /** The column of the joined table holding the matched row's event time (µs), NULL when none or stale. */
+  readonly eventName: string;
+  readonly viewKeys: readonly string[];
+  readonly entityKeys: readonly string[];
+  /** µs since the epoch, UTC, of the event and created timestamps. */
+  readonly event: string;
+  readonly created: string | undefined;
+  readonly featureColumns: readonly string[];
+  readonly featureNames: readonly string[];
+  /** A µs literal, or undefined for no TTL. */
+  readonly ttl: string | undefined;
 }
 
 async function pointInTimeParts(connection: DuckDBConnection, request: PointInTimeRequest): Promise<PointInTimeParts> {
@@ -119,8 +135,8 @@ async function pointInTimeParts(connection: DuckDBConnection, request: PointInTi
   const entitySql = `SELECT e.*, ${ordinal} AS ${q(ROW)}, ${entityMicros} AS ${q(ENTITY_US)} FROM (${entity.relation}) AS e`;
 
   const outputNames = new Set(entityColumns.map((column) => column.name));
-  const features: { view: number; internal: string; output: string }[] = [];
-  const views: string[] = [];
+  const features: { internal: string; output: string }[] = [];
+  const views: ViewJoin[] = [];
   for (const [viewIndex, view] of request.views.entries()) {
     const what = `feature view ${JSON.stringify(view.name)}`;
     const entityKeys = view.entityKeyColumns ?? entity.keyColumns;
@@ -144,7 +160,7 @@ async function pointInTimeParts(connection: DuckDBConnection, request: PointInTi
         : utcMicrosSql(`f.${q(view.createdTimestampColumn)}`, typeOf(view.createdTimestampColumn), `Created timestamp column ${JSON.stringify(view.createdTimestampColumn)} of the ${what}`);
     const featureNames = view.featureColumns.map((_, index) => `__floe_v${viewIndex}_f${index}`);
     const ttl = view.ttlMicros === undefined || view.ttlMicros === 0n ? undefined : microsLiteral(view.ttlMicros, `TTL of the ${what}`);
-    views.push(viewJoinSql({ relation: view.relation, viewKeys, entityKeys, event, created, featureColumns: view.featureColumns, featureNames, ttl }));
+    views.push({ relation: view.relation, eventName: `__floe_v${viewIndex}_event_us`, viewKeys, entityKeys, event, created, featureColumns: view.featureColumns, featureNames, ttl });
 
     view.featureColumns.forEach((feature, index) => {
       const output = request.fullFeatureNames ? `${view.name}__${feature}` : feature;
@@ -154,63 +170,88 @@ async function pointInTimeParts(connection: DuckDBConnection, request: PointInTi
         });
       }
       outputNames.add(output);
-      features.push({ view: viewIndex, internal: featureNames[index]!, output });
+      features.push({ internal: featureNames[index]!, output });
     });
   }
 
-  const select = (viewRelation: (index: number) => string, entityRelation: string): string => {
+  const select = (joined: string): string => {
     const kept = entity.dropOrdinal && entity.ordinalColumn !== undefined ? entityColumns.filter((column) => column.name !== entity.ordinalColumn) : entityColumns;
-    const outputs = [...kept.map((column) => `e.${q(column.name)}`), ...features.map((feature) => `v${feature.view}.${q(feature.internal)} AS ${q(feature.output)}`)];
-    const joins = request.views.map((_, index) => `LEFT JOIN ${viewRelation(index)} AS v${index} ON v${index}.${q(ROW)} = e.${q(ROW)}`);
-    return `SELECT ${outputs.join(', ')} FROM ${entityRelation} AS e ${joins.join(' ')} ORDER BY e.${q(ROW)}`;
+    const outputs = [...kept.map((column) => q(column.name)), ...features.map((feature) => `${q(feature.internal)} AS ${q(feature.output)}`)];
+    return `SELECT ${outputs.join(', ')} FROM ${joined} ORDER BY ${q(ROW)}`;
   };
   return { entity: entitySql, views, select };
 }
 
 /**
- * One view's features by entity row, over the numbered entity rows (`__floe_entity`):
- * 1. `rows`: the view's rows with a key and an event time, under internal names (read twice, never held);
- * 2. `matched`: per entity row, the greatest event time ≤ the entity's among the rows of its keys
- *    (an ASOF join on keys and event time only), kept when fresh under the TTL;
- * 3. `best`: among the feature rows at a matched (keys, event time), the one with the greatest
- *    created time, then the greatest feature values (a window over those few rows only);
- * 4. the entity rows' features: `matched` joined with `best` on (keys, event time).
+ * The rows of `from` with one view's features (and its matched event time) added, into `into`:
+ * 1. the view's rows that can matter are kept in a temporary table: those of keys the entity rows
+ *    have, with event times from the earliest entity time of that key less the TTL up to its
+ *    latest entity time (an older row is stale for every entity row of its key, a newer one in
+ *    the future of all of them);
+ * 2. an ASOF join with those rows on the keys and event time finds, per entity row, a row at the
+ *    greatest event time ≤ the entity's; its features are kept when fresh under the TTL;
+ * 3. several rows at one (keys, event time) are a tie the ASOF join settles arbitrarily, so the
+ *    kept rows are counted at the matched pairs: one row per pair (the usual case) means done;
+ * 4. otherwise the tied pairs' features are replaced by their best row: the greatest created
+ *    time, then the greatest feature values (a window over the rows at matched pairs only).
  */
-function viewJoinSql(view: {
-  relation: string;
-  viewKeys: readonly string[];
-  entityKeys: readonly string[];
-  event: string;
-  created: string | undefined;
-  featureColumns: readonly string[];
-  featureNames: readonly string[];
-  ttl: string | undefined;
-}): string {
-  const keyNames = view.viewKeys.map((_, index) => `__floe_k${index}`);
-  const createdName = '__floe_created_us';
-  const rows = [
-    ...view.viewKeys.map((key, index) => `f.${q(key)} AS ${q(keyNames[index]!)}`),
-    `${view.event} AS ${q(EVENT_US)}`,
-    ...(view.created === undefined ? [] : [`${view.created} AS ${q(createdName)}`]),
-    ...view.featureColumns.map((feature, index) => `f.${q(feature)} AS ${q(view.featureNames[index]!)}`),
-  ];
-  const notNull = [...view.viewKeys.map((key) => `f.${q(key)} IS NOT NULL`), `${view.event} IS NOT NULL`].join(' AND ');
-  const keysAndEvent = [...keyNames, EVENT_US].map((name) => q(name));
-  const matchOn = [...view.entityKeys.map((key, index) => `e.${q(key)} = r.${q(keyNames[index]!)}`), `e.${q(ENTITY_US)} >= r.${q(EVENT_US)}`];
-  const fresh = view.ttl === undefined ? '' : ` WHERE r.${q(EVENT_US)} >= e.${q(ENTITY_US)} - ${view.ttl}`;
-  const pairOn = keysAndEvent.map((name) => `b.${name} = m.${name}`).join(' AND ');
-  const order = [
-    ...(view.created === undefined ? [] : [`${q(createdName)} DESC NULLS LAST`]),
-    ...view.featureNames.map((name) => `${q(name)} DESC NULLS LAST`),
-  ];
-  const best =
-    `SELECT b.* FROM ${q('__floe_rows')} AS b SEMI JOIN (SELECT DISTINCT ${keysAndEvent.join(', ')} FROM ${q('__floe_matched')}) AS m ON ${pairOn}` +
-    (order.length > 0 ? ` QUALIFY row_number() OVER (PARTITION BY ${keysAndEvent.map((name) => `b.${name}`).join(', ')} ORDER BY ${order.map((item) => `b.${item}`).join(', ')}) = 1` : ` QUALIFY row_number() OVER (PARTITION BY ${keysAndEvent.map((name) => `b.${name}`).join(', ')}) = 1`);
-  return (
-    `WITH ${q('__floe_rows')} AS NOT MATERIALIZED (SELECT ${rows.join(', ')} FROM (${view.relation}) AS f WHERE ${notNull}),\n` +
-    `${q('__floe_matched')} AS MATERIALIZED (SELECT e.${q(ROW)}, ${keysAndEvent.map((name) => `r.${name}`).join(', ')} ` +
-    `FROM ${q(ENTITY)} AS e ASOF JOIN (SELECT ${keysAndEvent.join(', ')} FROM ${q('__floe_rows')}) AS r ON ${matchOn.join(' AND ')}${fresh}),\n` +
-    `${q('__floe_best')} AS (${best})\n` +
-    `SELECT m.${q(ROW)}${view.featureNames.map((name) => `, b.${q(name)}`).join('')} FROM ${q('__floe_matched')} AS m JOIN ${q('__floe_best')} AS b ON ${pairOn}`
-  );
+async function joinView(connection: DuckDBConnection, view: ViewJoin, from: string, into: string): Promise<void> {
+  const table = q(into);
+  const bounds = q(`${into}_bounds`);
+  const kept = q(`${into}_rows`);
+  const pairs = q(`${into}_pairs`);
+  const keyNames = view.viewKeys.map((_, index) => q(`__floe_k${index}`));
+  const [event, created] = [q(EVENT_US), q(CREATED_US)];
+  try {
+    const entityKeys = view.entityKeys.map((key, index) => `${q(key)} AS ${keyNames[index]!}`);
+    const entityKeysPresent = [...view.entityKeys, ENTITY_US].map((name) => `${q(name)} IS NOT NULL`).join(' AND ');
+    await connection.run(
+      `CREATE OR REPLACE TEMP TABLE ${bounds} AS SELECT ${entityKeys.join(', ')}, min(${q(ENTITY_US)}) AS ${q('__floe_from')}, max(${q(ENTITY_US)}) AS ${q('__floe_to')} ` +
+        `FROM ${from} WHERE ${entityKeysPresent} GROUP BY ALL`,
+    );
+    const rowColumns = [
+      ...view.viewKeys.map((key, index) => `f.${q(key)} AS ${keyNames[index]!}`),
+      `${view.event} AS ${event}`,
+      ...(view.created === undefined ? [] : [`${view.created} AS ${created}`]),
+      ...view.featureColumns.map((feature, index) => `f.${q(feature)} AS ${q(view.featureNames[index]!)}`),
+    ];
+    const rows = `SELECT ${rowColumns.join(', ')} FROM (${view.relation}) AS f`;
+    const keysMatch = keyNames.map((name) => `r.${name} = b.${name}`).join(' AND ');
+    const notAfter = `r.${event} <= b.${q('__floe_to')}`;
+    // A CASE rather than two comparisons: DuckDB would make those part of the join condition,
+    // which costs it the fast integer-key hash join and reads every column of every row.
+    const within = view.ttl === undefined ? notAfter : `CASE WHEN r.${event} >= b.${q('__floe_from')} - ${view.ttl} THEN ${notAfter} ELSE false END`;
+    // Written so that the hash table is built on the bounds (a row per key): DuckDB would build it
+    // on the view's rows, whose number it cannot estimate when they are read by field id.
+    await connection.run(`SET disabled_optimizers = 'build_side_probe_side'`);
+    try {
+      await connection.run(`CREATE OR REPLACE TEMP TABLE ${kept} AS SELECT r.* FROM (${rows}) AS r JOIN ${bounds} AS b ON ${keysMatch} WHERE ${within}`);
+    } finally {
+      await connection.run(`RESET disabled_optimizers`);
+    }
+
+    const matchOn = [...view.entityKeys.map((key, index) => `l.${q(key)} = r.${keyNames[index]!}`), `l.${q(ENTITY_US)} >= r.${event}`].join(' AND ');
+    const fresh = (value: string): string => (view.ttl === undefined ? value : `CASE WHEN r.${event} >= l.${q(ENTITY_US)} - ${view.ttl} THEN ${value} END`);
+    const added = [`${fresh(`r.${event}`)} AS ${q(view.eventName)}`, ...view.featureNames.map((name) => `${fresh(`r.${q(name)}`)} AS ${q(name)}`)];
+    await connection.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT l.*, ${added.join(', ')} FROM ${from} AS l ASOF LEFT JOIN ${kept} AS r ON ${matchOn}`);
+    if (view.featureNames.length === 0) return;
+
+    const pair = [...keyNames, event];
+    const pairOn = pair.map((name) => `r.${name} = m.${name}`).join(' AND ');
+    const matched = [...view.entityKeys.map((key, index) => `${q(key)} AS ${keyNames[index]!}`), `${q(view.eventName)} AS ${event}`];
+    await connection.run(`CREATE OR REPLACE TEMP TABLE ${pairs} AS SELECT DISTINCT ${matched.join(', ')} FROM ${table} WHERE ${q(view.eventName)} IS NOT NULL`);
+    const counted = await connection.runAndReadAll(`SELECT (SELECT count(*) FROM ${kept} AS r JOIN ${pairs} AS m ON ${pairOn}) - (SELECT count(*) FROM ${pairs})`);
+    if (Number(counted.getRows()[0]?.[0] ?? 0) === 0) return;
+
+    const order = [...(view.created === undefined ? [] : [created]), ...view.featureNames.map((name) => q(name))].map((name) => `r.${name} DESC NULLS LAST`);
+    const partition = pair.map((name) => `r.${name}`).join(', ');
+    const best =
+      `SELECT r.* FROM ${kept} AS r SEMI JOIN ${pairs} AS m ON ${pairOn} ` +
+      `QUALIFY count(*) OVER (PARTITION BY ${partition}) > 1 AND row_number() OVER (PARTITION BY ${partition} ORDER BY ${order.join(', ')}) = 1`;
+    const assignments = view.featureNames.map((name) => `${q(name)} = b.${q(name)}`);
+    const tiedRow = [...view.entityKeys.map((key, index) => `t.${q(key)} = b.${keyNames[index]!}`), `t.${q(view.eventName)} = b.${event}`];
+    await connection.run(`UPDATE ${table} AS t SET ${assignments.join(', ')} FROM (${best}) AS b WHERE ${tiedRow.join(' AND ')}`);
+  } finally {
+    for (const temporary of [pairs, kept, bounds]) await connection.run(`DROP TABLE IF EXISTS temp.${temporary}`);
+  }
 }

@@ -5,7 +5,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describeRelation } from '../../engine/describe.js';
 import type { Engine } from '../../engine/duckdb.js';
-import { pointInTimeJoinSteps } from '../../engine/point-in-time.js';
+import { dropTemporaryTables, pointInTimeJoin } from '../../engine/point-in-time.js';
 import type { FeatureViewSource } from '../../engine/point-in-time.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { scanTable } from '../../engine/table-reader.js';
@@ -205,7 +205,7 @@ export class HistoricalRetrievalJob {
           });
         }
         this.lastSummary = { entityRows: entity.rows, views: summaries };
-        const steps = await pointInTimeJoinSteps(
+        const joined = await pointInTimeJoin(
           connection,
           {
             entity: { relation: entity.relation, keyColumns: keys.map((key) => key.name), eventTimestampColumn: entity.timestampColumn, ordinalColumn: ENTITY_ORDINAL, dropOrdinal: true },
@@ -214,12 +214,11 @@ export class HistoricalRetrievalJob {
           },
           { prefix },
         );
-        tables.push(...steps.tables);
-        for (const statement of steps.statements) await connection.run(statement);
-        return await output(connection, steps.query);
+        tables.push(...joined.tables);
+        return await output(connection, joined.query);
       } finally {
         // Temporary tables and views die with the connection too; dropping them frees memory now.
-        for (const table of tables.reverse()) await connection.run(`DROP TABLE IF EXISTS temp.${q(table)}`).catch(() => undefined);
+        await dropTemporaryTables(connection, tables);
         for (const view of views) await connection.run(`DROP VIEW IF EXISTS temp.${q(view)}`).catch(() => undefined);
       }
     }, this.signal());

@@ -1,10 +1,18 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pointInTimeJoinSql } from '../../../engine/point-in-time.js';
+import { pointInTimeJoin } from '../../../engine/point-in-time.js';
+import type { PointInTimeRequest } from '../../../engine/point-in-time.js';
 import { quoteIdentifier, quoteLiteral } from '../../../engine/sql.js';
 import { FloeError } from '../../../iceberg/errors.js';
 import { tuples, withConnection } from './helpers.js';
+
+let joins = 0;
+/** Runs the join on the connection; its result query reads temporary tables that live as long as the connection. */
+async function pointInTimeJoinSql(connection: DuckDBConnection, request: PointInTimeRequest): Promise<string> {
+  return (await pointInTimeJoin(connection, request, { prefix: `pit_test_${joins++}` })).query;
+}
 
 interface EntityRow {
   readonly k: number | null;
@@ -76,7 +84,7 @@ function reference(entities: readonly EntityRow[], features: readonly FeatureRow
   });
 }
 
-describe('pointInTimeJoinSql', () => {
+describe('pointInTimeJoin', () => {
   it('equals a brute-force reference with TTLs, ties, duplicates and missing entities, in entity order (property)', async () => {
     await withConnection(async (connection) => {
       await fc.assert(
