@@ -58,8 +58,17 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
   const feastEnv = feastEnvironment(python, log);
   log(`Feast (${feastEnv.store} offline store)`);
   const feast = await runFeast(python, feastEnv, data, feastOut);
+  // The issue's peer is Feast's DuckDB store when it installs; its default file (dask) store, what
+  // a Feast user gets without extras, is measured too so both ratios are on record.
+  const feastFileOut = path.join(out, 'feast-file.parquet');
+  let feastFile: Measured | undefined;
+  if (feastEnv.store === 'duckdb') {
+    log('Feast (file offline store)');
+    feastFile = await runFeast(python, { store: 'file', env: process.env }, data, feastFileOut);
+  }
 
   const agreement = await compare(floeOut, floorOut, feastOut);
+  const fileAgreement = feastFile === undefined ? undefined : await compare(floeOut, floorOut, feastFileOut);
   const figures: Record<string, unknown> = {
     entity_rows: scale.entityRows,
     feature_rows_per_view: scale.featureRows,
@@ -82,6 +91,14 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     vs_feast: round3(floe.seconds / feast.seconds),
     vs_floor: round3(floe.seconds / floor.seconds),
   };
+  if (feastFile !== undefined && fileAgreement !== undefined) {
+    Object.assign(figures, {
+      feast_file_s: round3(feastFile.seconds),
+      feast_file_peak_mb: Math.round(feastFile.maxRssKb / 1024),
+      feast_file_rows_differing_from_floe: fileAgreement.feast,
+      vs_feast_file: round3(floe.seconds / feastFile.seconds),
+    });
+  }
   return figures;
 }
 
