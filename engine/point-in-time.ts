@@ -67,12 +67,20 @@ export async function pointInTimeJoin(connection: DuckDBConnection, request: Poi
   const parts = await pointInTimeParts(connection, request);
   let current = `${options.prefix}_entity`;
   const tables = [current];
+  const boundsByKeys = new Map<string, string>();
   try {
     await connection.run(`CREATE OR REPLACE TEMP TABLE ${q(current)} AS ${parts.entity}`);
+    for (const view of parts.views) {
+      const keys = JSON.stringify(view.entityKeys);
+      if (boundsByKeys.has(keys)) continue;
+      const bounds = `${options.prefix}_bounds${boundsByKeys.size}`;
+      boundsByKeys.set(keys, bounds);
+      await createKeyBounds(connection, q(current), view.entityKeys, bounds);
+    }
     for (const [index, view] of parts.views.entries()) {
       const next = `${options.prefix}_join${index}`;
       tables.push(next);
-      await joinView(connection, view, q(current), next);
+      await joinView(connection, view, { from: q(current), into: next, bounds: q(boundsByKeys.get(JSON.stringify(view.entityKeys))!) });
       await dropTemporaryTables(connection, [current]);
       tables.shift();
       current = next;
@@ -80,6 +88,8 @@ export async function pointInTimeJoin(connection: DuckDBConnection, request: Poi
   } catch (error) {
     await dropTemporaryTables(connection, tables);
     throw error;
+  } finally {
+    await dropTemporaryTables(connection, [...boundsByKeys.values()]);
   }
   return { query: parts.select(q(current)), tables };
 }
@@ -183,6 +193,20 @@ async function pointInTimeParts(connection: DuckDBConnection, request: PointInTi
 }
 
 /**
+ * Per key of the entity rows, their earliest and latest event time (µs), as `(__floe_k…,
+ * __floe_from, __floe_to)`: a view's rows outside [from − TTL, to] can match no entity row.
+ */
+async function createKeyBounds(connection: DuckDBConnection, entityTable: string, entityKeys: readonly string[], table: string): Promise<void> {
+  const keys = entityKeys.map((key, index) => `${q(key)} AS ${keyName(index)}`);
+  const present = [...entityKeys, ENTITY_US].map((name) => `${q(name)} IS NOT NULL`).join(' AND ');
+  await connection.run(`CREATE OR REPLACE TEMP TABLE ${q(table)} AS SELECT ${keys.join(', ')}, min(${q(ENTITY_US)}) AS ${FROM_US}, max(${q(ENTITY_US)}) AS ${TO_US} FROM ${entityTable} WHERE ${present} GROUP BY ALL`);
+}
+
+const keyName = (index: number): string => q(`__floe_k${index}`);
+const FROM_US = q('__floe_from_us');
+const TO_US = q('__floe_to_us');
+
+/**
  * The rows of `from` with one view's features (and its matched event time) added, into `into`:
  * 1. the view's rows that can matter are kept in a temporary table: those of keys the entity rows
  *    have, with event times from the earliest entity time of that key less the TTL up to its
@@ -195,45 +219,19 @@ async function pointInTimeParts(connection: DuckDBConnection, request: PointInTi
  * 4. otherwise the tied pairs' features are replaced by their best row: the greatest created
  *    time, then the greatest feature values (a window over the rows at matched pairs only).
  */
-async function joinView(connection: DuckDBConnection, view: ViewJoin, from: string, into: string): Promise<void> {
-  const table = q(into);
-  const bounds = q(`${into}_bounds`);
-  const kept = q(`${into}_rows`);
-  const pairs = q(`${into}_pairs`);
-  const keyNames = view.viewKeys.map((_, index) => q(`__floe_k${index}`));
-  const [event, created] = [q(EVENT_US), q(CREATED_US)];
+async function joinView(connection: DuckDBConnection, view: ViewJoin, tables: { readonly from: string; readonly into: string; readonly bounds: string }): Promise<void> {
+  const table = q(tables.into);
+  const kept = q(`${tables.into}_rows`);
+  const pairs = q(`${tables.into}_pairs`);
+  const keyNames = view.viewKeys.map((_, index) => keyName(index));
+  const event = q(EVENT_US);
   try {
-    const entityKeys = view.entityKeys.map((key, index) => `${q(key)} AS ${keyNames[index]!}`);
-    const entityKeysPresent = [...view.entityKeys, ENTITY_US].map((name) => `${q(name)} IS NOT NULL`).join(' AND ');
-    await connection.run(
-      `CREATE OR REPLACE TEMP TABLE ${bounds} AS SELECT ${entityKeys.join(', ')}, min(${q(ENTITY_US)}) AS ${q('__floe_from')}, max(${q(ENTITY_US)}) AS ${q('__floe_to')} ` +
-        `FROM ${from} WHERE ${entityKeysPresent} GROUP BY ALL`,
-    );
-    const rowColumns = [
-      ...view.viewKeys.map((key, index) => `f.${q(key)} AS ${keyNames[index]!}`),
-      `${view.event} AS ${event}`,
-      ...(view.created === undefined ? [] : [`${view.created} AS ${created}`]),
-      ...view.featureColumns.map((feature, index) => `f.${q(feature)} AS ${q(view.featureNames[index]!)}`),
-    ];
-    const rows = `SELECT ${rowColumns.join(', ')} FROM (${view.relation}) AS f`;
-    const keysMatch = keyNames.map((name) => `r.${name} = b.${name}`).join(' AND ');
-    const notAfter = `r.${event} <= b.${q('__floe_to')}`;
-    // A CASE rather than two comparisons: DuckDB would make those part of the join condition,
-    // which costs it the fast integer-key hash join and reads every column of every row.
-    const within = view.ttl === undefined ? notAfter : `CASE WHEN r.${event} >= b.${q('__floe_from')} - ${view.ttl} THEN ${notAfter} ELSE false END`;
-    // Written so that the hash table is built on the bounds (a row per key): DuckDB would build it
-    // on the view's rows, whose number it cannot estimate when they are read by field id.
-    await connection.run(`SET disabled_optimizers = 'build_side_probe_side'`);
-    try {
-      await connection.run(`CREATE OR REPLACE TEMP TABLE ${kept} AS SELECT r.* FROM (${rows}) AS r JOIN ${bounds} AS b ON ${keysMatch} WHERE ${within}`);
-    } finally {
-      await connection.run(`RESET disabled_optimizers`);
-    }
-
+    // The created time only orders ties: it is read again in the rare case there are some.
+    await keepRows(connection, view, tables.bounds, kept, { withCreated: false });
     const matchOn = [...view.entityKeys.map((key, index) => `l.${q(key)} = r.${keyNames[index]!}`), `l.${q(ENTITY_US)} >= r.${event}`].join(' AND ');
     const fresh = (value: string): string => (view.ttl === undefined ? value : `CASE WHEN r.${event} >= l.${q(ENTITY_US)} - ${view.ttl} THEN ${value} END`);
     const added = [`${fresh(`r.${event}`)} AS ${q(view.eventName)}`, ...view.featureNames.map((name) => `${fresh(`r.${q(name)}`)} AS ${q(name)}`)];
-    await connection.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT l.*, ${added.join(', ')} FROM ${from} AS l ASOF LEFT JOIN ${kept} AS r ON ${matchOn}`);
+    await connection.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT l.*, ${added.join(', ')} FROM ${tables.from} AS l ASOF LEFT JOIN ${kept} AS r ON ${matchOn}`);
     if (view.featureNames.length === 0) return;
 
     const pair = [...keyNames, event];
@@ -243,7 +241,8 @@ async function joinView(connection: DuckDBConnection, view: ViewJoin, from: stri
     const counted = await connection.runAndReadAll(`SELECT (SELECT count(*) FROM ${kept} AS r JOIN ${pairs} AS m ON ${pairOn}) - (SELECT count(*) FROM ${pairs})`);
     if (Number(counted.getRows()[0]?.[0] ?? 0) === 0) return;
 
-    const order = [...(view.created === undefined ? [] : [created]), ...view.featureNames.map((name) => q(name))].map((name) => `r.${name} DESC NULLS LAST`);
+    if (view.created !== undefined) await keepRows(connection, view, tables.bounds, kept, { withCreated: true });
+    const order = [...(view.created === undefined ? [] : [CREATED_US]), ...view.featureNames].map((name) => `r.${q(name)} DESC NULLS LAST`);
     const partition = pair.map((name) => `r.${name}`).join(', ');
     const best =
       `SELECT r.* FROM ${kept} AS r SEMI JOIN ${pairs} AS m ON ${pairOn} ` +
@@ -252,6 +251,30 @@ async function joinView(connection: DuckDBConnection, view: ViewJoin, from: stri
     const tiedRow = [...view.entityKeys.map((key, index) => `t.${q(key)} = b.${keyNames[index]!}`), `t.${q(view.eventName)} = b.${event}`];
     await connection.run(`UPDATE ${table} AS t SET ${assignments.join(', ')} FROM (${best}) AS b WHERE ${tiedRow.join(' AND ')}`);
   } finally {
-    for (const temporary of [pairs, kept, bounds]) await connection.run(`DROP TABLE IF EXISTS temp.${temporary}`);
+    for (const temporary of [pairs, kept]) await connection.run(`DROP TABLE IF EXISTS temp.${temporary}`);
+  }
+}
+
+/** The view's rows within their key's bounds, as `(__floe_k…, __floe_event_us[, __floe_created_us], features…)`, into `table`. */
+async function keepRows(connection: DuckDBConnection, view: ViewJoin, bounds: string, table: string, options: { readonly withCreated: boolean }): Promise<void> {
+  const event = q(EVENT_US);
+  const columns = [
+    ...view.viewKeys.map((key, index) => `f.${q(key)} AS ${keyName(index)}`),
+    `${view.event} AS ${event}`,
+    ...(options.withCreated && view.created !== undefined ? [`${view.created} AS ${q(CREATED_US)}`] : []),
+    ...view.featureColumns.map((feature, index) => `f.${q(feature)} AS ${q(view.featureNames[index]!)}`),
+  ];
+  const keysMatch = view.viewKeys.map((_, index) => `r.${keyName(index)} = b.${keyName(index)}`).join(' AND ');
+  const notAfter = `r.${event} <= b.${TO_US}`;
+  // A CASE rather than two comparisons: DuckDB would make those part of the join condition,
+  // which costs it its fast hash join on the keys alone.
+  const within = view.ttl === undefined ? notAfter : `CASE WHEN r.${event} >= b.${FROM_US} - ${view.ttl} THEN ${notAfter} ELSE false END`;
+  // Written so that the hash table is built on the bounds (a row per key): DuckDB would build it
+  // on the view's rows, whose number it cannot estimate when they are read by field id.
+  await connection.run(`SET disabled_optimizers = 'build_side_probe_side'`);
+  try {
+    await connection.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT r.* FROM (SELECT ${columns.join(', ')} FROM (${view.relation}) AS f) AS r JOIN ${bounds} AS b ON ${keysMatch} WHERE ${within}`);
+  } finally {
+    await connection.run(`RESET disabled_optimizers`);
   }
 }
