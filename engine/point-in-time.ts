@@ -269,12 +269,5 @@ async function keepRows(connection: DuckDBConnection, view: ViewJoin, bounds: st
   // A CASE rather than two comparisons: DuckDB would make those part of the join condition,
   // which costs it its fast hash join on the keys alone.
   const within = view.ttl === undefined ? notAfter : `CASE WHEN r.${event} >= b.${FROM_US} - ${view.ttl} THEN ${notAfter} ELSE false END`;
-  // Written so that the hash table is built on the bounds (a row per key): DuckDB would build it
-  // on the view's rows, whose number it cannot estimate when they are read by field id.
-  await connection.run(`SET disabled_optimizers = 'build_side_probe_side'`);
-  try {
-    await connection.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT r.* FROM (SELECT ${columns.join(', ')} FROM (${view.relation}) AS f) AS r JOIN ${bounds} AS b ON ${keysMatch} WHERE ${within}`);
-  } finally {
-    await connection.run(`RESET disabled_optimizers`);
-  }
+  await connection.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT r.* FROM (SELECT ${columns.join(', ')} FROM (${view.relation}) AS f) AS r JOIN ${bounds} AS b ON ${keysMatch} WHERE ${within}`);
 }

@@ -156,7 +156,17 @@ function copyOnWriteSql(plan: ScanPlan, options: ReadPlanOptions, read: ReadShap
   // Positions need file_row_number; a plan that reads no column at all still needs one to scan.
   const rowNumbers = options.rowPositions ? ', file_row_number = true' : '';
   const schemaArgument = columns.length === 0 ? '' : `, ${parquetSchemaArgument(columns)}`;
-  return `SELECT ${projection} FROM read_parquet(${quoteLiteralList(paths)}${schemaArgument}${rowNumbers})${whereClause(read, '')}`;
+  return `SELECT ${projection} FROM read_parquet(${quoteLiteralList(paths)}${schemaArgument}${rowNumbers}${cardinalityArgument(plan.tasks.map((task) => task.dataFile))})${whereClause(read, '')}`;
+}
+
+/**
+ * The files' row count from the manifests, for DuckDB's optimizer: reading by field id
+ * (`schema = MAP`) leaves it without an estimate (it sees a handful of rows), so it would build
+ * joins' hash tables on the largest side, such as a table's data files against its deletes.
+ */
+function cardinalityArgument(files: readonly DataFile[]): string {
+  const rows = files.reduce((sum, file) => sum + file.recordCount, 0);
+  return rows > 0 ? `, explicit_cardinality = ${rows}` : '';
 }
 
 interface DeleteFileEntry {
@@ -190,7 +200,7 @@ function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, read: ReadShap
   const dataSequences = sequenceList(tasks.map((task) => task.dataSequenceNumber));
   ctes.push(
     `${q('__floe_rows')} AS (SELECT *, CAST(file_index AS BIGINT) AS ${q('__floe_data')} ` +
-      `FROM read_parquet(${quoteLiteralList(dataPaths)}${dataColumns.size === 0 ? '' : `, ${parquetSchemaArgument([...dataColumns.values()])}`}, file_row_number = true))`,
+      `FROM read_parquet(${quoteLiteralList(dataPaths)}${dataColumns.size === 0 ? '' : `, ${parquetSchemaArgument([...dataColumns.values()])}`}, file_row_number = true${cardinalityArgument(tasks.map((task) => task.dataFile))}))`,
   );
   const antiJoins: string[] = [];
 
@@ -213,7 +223,7 @@ function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, read: ReadShap
     // whose delete file applies to that data file, keyed by the data file's index.
     ctes.push(
       `${q('__floe_pos_deleted')} AS (SELECT a.${q('__floe_data')}, p.${q('__floe_pos')} ` +
-        `FROM read_parquet(${quoteLiteralList(files.map((entry) => entry.localPath))}, ${parquetSchemaArgument(columns)}) AS p ` +
+        `FROM read_parquet(${quoteLiteralList(files.map((entry) => entry.localPath))}, ${parquetSchemaArgument(columns)}${cardinalityArgument(files.map((entry) => entry.file))}) AS p ` +
         `JOIN ${q('__floe_pos_applies')} AS a ON a.${q('__floe_delete')} = CAST(p.file_index AS BIGINT) AND a.${q('__floe_path')} = p.${q('__floe_path')})`,
     );
     antiJoins.push(
@@ -234,7 +244,7 @@ function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, read: ReadShap
     for (const entry of group.files) (appliesToAllOlder(entry, tasks) ? global : scoped).push(entry);
     const readDeletes = (files: DeleteFileEntry[]): string =>
       `SELECT ${keyList}, CAST(r.file_index AS BIGINT) AS ${q('__floe_delete')} ` +
-      `FROM read_parquet(${quoteLiteralList(files.map((entry) => entry.localPath))}, ${parquetSchemaArgument(keyColumns)}) AS r`;
+      `FROM read_parquet(${quoteLiteralList(files.map((entry) => entry.localPath))}, ${parquetSchemaArgument(keyColumns)}${cardinalityArgument(files.map((entry) => entry.file))}) AS r`;
     if (global.length > 0) {
       const name = q(`__floe_eq${groupIndex}_all`);
       const deleteSequence = `${sequenceList(global.map((entry) => entry.sequenceNumber))}[${q('__floe_delete')} + 1]`;
