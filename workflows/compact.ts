@@ -1,6 +1,7 @@
 import { ActivityCancellationType, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { CompactActivities, RewriteResult } from '../activities/compact.js';
-import type { CompactionSummary } from '../features/compaction/index.js';
+import type { CompactionSummary } from './compaction-summary.js';
+import { summarizeCompaction } from './compaction-summary.js';
 import { dataStepRetry, quickStepRetry } from './activity-retry.js';
 
 /** What to compact: a feature view's online table, or a table by name (`namespace.table`). */
@@ -71,22 +72,5 @@ export async function compact(target: CompactTarget, options: CompactOptions = {
     orphans = await dataWork.removeOrphans({ table, options: cleanup });
   }
   progress = { ...progress, phase: 'done' };
-  return {
-    table,
-    kind: plan.target.kind,
-    featureView: plan.target.kind === 'online' ? plan.target.featureView : null,
-    plannedSnapshotId: plan.snapshotId,
-    snapshotId: rewrite.snapshotId,
-    alreadyCommitted: rewrite.alreadyCommitted,
-    partitionsRewritten: rewrite.groupsRewritten,
-    dataFilesBefore: plan.dataFiles,
-    dataFilesAfter: plan.dataFiles - rewrite.dataFilesRemoved + rewrite.dataFilesAdded,
-    deleteFilesBefore: plan.deleteFiles,
-    deleteFilesRemoved: rewrite.deleteFilesRemoved,
-    rowsBefore: rewrite.rowsBefore,
-    rowsAfter: rewrite.rowsAfter,
-    snapshotsExpired: expired.snapshotsExpired,
-    expiredFilesDeleted: expired.filesDeleted,
-    orphansRemoved: orphans.orphansRemoved,
-  };
+  return summarizeCompaction(plan, rewrite, expired, orphans);
 }

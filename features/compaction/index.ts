@@ -10,14 +10,16 @@ import type { CleanupOptions } from './cleanup.js';
 import { expireOldSnapshots, removeOldOrphans } from './cleanup.js';
 import type { CompactionPlanOptions } from './plan.js';
 import { planCompaction } from './plan.js';
-import type { RewriteResult } from './rewrite.js';
 import { rewriteAndCommit } from './rewrite.js';
 import type { CompactionRequest, CompactionTarget } from './target.js';
 import { resolveCompactionTarget } from './target.js';
+import type { CompactionSummary } from '../../workflows/compaction-summary.js';
+import { summarizeCompaction } from '../../workflows/compaction-summary.js';
 
 export * from './cleanup.js';
 export * from './plan.js';
 export * from './rewrite.js';
+export type { CompactionSummary } from '../../workflows/compaction-summary.js';
 export * from './target.js';
 
 export interface CompactionOptions extends CompactionPlanOptions, CleanupOptions {
@@ -25,28 +27,6 @@ export interface CompactionOptions extends CompactionPlanOptions, CleanupOptions
   readonly idempotencyKey?: string;
   /** Skip expiry and orphan removal. */
   readonly skipCleanup?: boolean;
-}
-
-/** What a compaction did: JSON-friendly. */
-export interface CompactionSummary {
-  readonly table: string;
-  readonly kind: CompactionTarget['kind'];
-  readonly featureView: string | null;
-  readonly plannedSnapshotId: string | null;
-  readonly snapshotId: string | null;
-  readonly alreadyCommitted: boolean;
-  readonly partitionsRewritten: number;
-  /** Live data files of the table before and after the rewrite (files appended meanwhile not counted). */
-  readonly dataFilesBefore: number;
-  readonly dataFilesAfter: number;
-  readonly deleteFilesBefore: number;
-  readonly deleteFilesRemoved: number;
-  /** Rows in the rewritten files before, and in the files written instead. */
-  readonly rowsBefore: number;
-  readonly rowsAfter: number;
-  readonly snapshotsExpired: number;
-  readonly expiredFilesDeleted: number;
-  readonly orphansRemoved: number;
 }
 
 export async function compactTable(context: MaterializationContext, request: CompactionRequest | CompactionTarget, options: CompactionOptions = {}): Promise<CompactionSummary> {
@@ -57,32 +37,5 @@ export async function compactTable(context: MaterializationContext, request: Com
   const rewrite = await rewriteAndCommit(context, plan, { idempotencyKey, filePrefix: `compact-${name}-${Date.now()}` });
   const expired = options.skipCleanup ? { snapshotsExpired: 0, filesDeleted: 0 } : await expireOldSnapshots(context, target.table, options);
   const orphans = options.skipCleanup ? { orphansRemoved: 0, tooYoung: 0 } : await removeOldOrphans(context, target.table, options);
-  return summarize(target, plan, rewrite, expired, orphans);
-}
-
-export function summarize(
-  target: CompactionTarget,
-  plan: Awaited<ReturnType<typeof planCompaction>>,
-  rewrite: RewriteResult,
-  expired: { snapshotsExpired: number; filesDeleted: number },
-  orphans: { orphansRemoved: number },
-): CompactionSummary {
-  return {
-    table: target.table,
-    kind: target.kind,
-    featureView: target.kind === 'online' ? target.featureView : null,
-    plannedSnapshotId: plan.snapshotId,
-    snapshotId: rewrite.snapshotId,
-    alreadyCommitted: rewrite.alreadyCommitted,
-    partitionsRewritten: rewrite.groupsRewritten,
-    dataFilesBefore: plan.dataFiles,
-    dataFilesAfter: plan.dataFiles - rewrite.dataFilesRemoved + rewrite.dataFilesAdded,
-    deleteFilesBefore: plan.deleteFiles,
-    deleteFilesRemoved: rewrite.deleteFilesRemoved,
-    rowsBefore: rewrite.rowsBefore,
-    rowsAfter: rewrite.rowsAfter,
-    snapshotsExpired: expired.snapshotsExpired,
-    expiredFilesDeleted: expired.filesDeleted,
-    orphansRemoved: orphans.orphansRemoved,
-  };
+  return summarizeCompaction(plan, rewrite, expired, orphans);
 }
