@@ -27,6 +27,19 @@ export const DRIVER_STATS_TABLE: CreateTableRequest = {
   partitionSpec: { specId: 0, fields: [{ sourceId: 5, fieldId: 1000, name: 'event_timestamp_day', transform: 'day' }] },
 };
 
+/** One row per driver and hour from `startMs`, values varying by driver and hour, reproducibly. */
+export function driverStatsQuery(rows: { readonly startMs: number; readonly firstDriver: number; readonly drivers: number; readonly hours: number }): string {
+  const start = rows.startMs / 1000;
+  return `
+    SELECT driver_id,
+           (hash(driver_id, hour, 'conv') % 1000) / 1000.0 AS conv_rate,
+           (hash(driver_id, hour, 'acc') % 1000) / 1000.0 AS acc_rate,
+           (hash(driver_id, hour, 'trips') % 200)::BIGINT AS avg_daily_trips,
+           to_timestamp(${start} + hour * 3600) AS event_timestamp,
+           to_timestamp(${start} + hour * 3600 + 300) AS created
+    FROM range(${rows.firstDriver}, ${rows.firstDriver + rows.drivers}) AS drivers(driver_id), range(0, ${rows.hours}) AS hours(hour)`;
+}
+
 export interface SampleDataOptions {
   readonly days: number;
   readonly drivers: number;
@@ -53,14 +66,7 @@ export async function generateSampleData(projectDirectory: URL | string, args: r
       engine,
       identifier,
       workDirectory: project.config.workDirectory,
-      query: `
-        SELECT driver_id,
-               (hash(driver_id, hour, 'conv') % 1000) / 1000.0 AS conv_rate,
-               (hash(driver_id, hour, 'acc') % 1000) / 1000.0 AS acc_rate,
-               (hash(driver_id, hour, 'trips') % 200)::BIGINT AS avg_daily_trips,
-               to_timestamp(${start / 1000} + hour * 3600) AS event_timestamp,
-               to_timestamp(${start / 1000} + hour * 3600 + 300) AS created
-        FROM range(1001, ${1001 + options.drivers}) AS drivers(driver_id), range(0, ${options.days * 24}) AS hours(hour)`,
+      query: driverStatsQuery({ startMs: start, firstDriver: 1001, drivers: options.drivers, hours: options.days * 24 }),
     });
     const rows = options.drivers * options.days * 24;
     const summary = { rows, snapshotId: result.snapshotId ?? null, start: new Date(start).toISOString(), end: new Date(end).toISOString() };

@@ -6,7 +6,7 @@ import { appendQuery } from '../../engine/append-query.js';
 import type { Engine } from '../../engine/duckdb.js';
 import { quoteIdentifier, quoteLiteral } from '../../engine/sql.js';
 import { scanTable } from '../../engine/table-reader.js';
-import { DRIVER_STATS_TABLE } from '../../examples/init-template/sample-data.js';
+import { DRIVER_STATS_TABLE, driverStatsQuery } from '../../examples/init-template/sample-data.js';
 
 export const DEMO_DRIVERS = { first: 1001, count: 50 } as const;
 const HOUR = 3_600_000;
@@ -22,14 +22,7 @@ export async function createDriverStats(request: { catalog: Catalog; engine: Eng
     engine: request.engine,
     identifier,
     workDirectory: request.workDirectory,
-    query: `
-      SELECT driver_id,
-             (hash(driver_id, hour, 'conv') % 1000) / 1000.0 AS conv_rate,
-             (hash(driver_id, hour, 'acc') % 1000) / 1000.0 AS acc_rate,
-             (hash(driver_id, hour, 'trips') % 200)::BIGINT AS avg_daily_trips,
-             to_timestamp(${start / 1000} + hour * 3600) AS event_timestamp,
-             to_timestamp(${start / 1000} + hour * 3600 + 300) AS created
-      FROM range(${DEMO_DRIVERS.first}, ${DEMO_DRIVERS.first + DEMO_DRIVERS.count}) AS drivers(driver_id), range(0, ${hours}) AS hours(hour)`,
+    query: driverStatsQuery({ startMs: start, firstDriver: DEMO_DRIVERS.first, drivers: DEMO_DRIVERS.count, hours }),
   });
   return { rows: hours * DEMO_DRIVERS.count, dataFiles: result.dataFiles, snapshotId: result.snapshotId };
 }
