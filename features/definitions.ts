@@ -147,6 +147,16 @@ const featureViewSchema = z
     source: name,
     features: z.array(z.object({ name, type: valueType, description: z.string().optional() }).strict()).min(1),
     ttl: duration.optional(),
+    /**
+     * How long after its event time a row is expected to be in the source. No window of this view
+     * ends after now − delay, so its watermark never passes the present (default 0).
+     */
+    delay: duration.optional(),
+    /**
+     * How late rows may still arrive, for sources whose snapshot history is out of reach (expired):
+     * each scheduled or incremental run also restates [watermark − lateness, watermark).
+     */
+    lateness: duration.optional(),
     online: onlineSchema.default({ enabled: true, bucketed: true, buckets: 256, hourly: false }),
     schedule: scheduleSchema.optional(),
     compaction: compactionScheduleSchema.optional(),
