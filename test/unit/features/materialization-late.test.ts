@@ -159,7 +159,7 @@ describe('lowerBoundMicros: a file event-time lower bound in µs', () => {
     content: 'data',
     filePath: 'f.parquet',
     fileFormat: 'PARQUET',
-    partition: {},
+    partition: [],
     recordCount: 1,
     fileSizeInBytes: 1,
     ...(bound === undefined ? {} : { lowerBounds: new Map([[fieldId, bound]]) }),
