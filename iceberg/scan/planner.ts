@@ -54,9 +54,9 @@ const DELETE_FILE_PATH_FIELD_ID = 2147483546;
  */
 export async function planScan(table: LoadedTable, options: ScanOptions = {}): Promise<ScanPlan> {
   const { metadata } = table;
-  const snapshot = selectSnapshot(metadata, options, table.metadataLocation);
+  const snapshot = selectSnapshot(metadata, options, tableName(table));
   const readAs = readSchema(metadata, snapshot, options);
-  const schema = project(readAs, options.columns, table.metadataLocation);
+  const schema = project(readAs, options.columns, tableName(table));
   const filter = options.filter === undefined ? undefined : bind(options.filter, readAs, { table: tableName(table) });
   if (!snapshot) return emptyPlan(schema, filter);
 
@@ -80,7 +80,7 @@ export async function planScan(table: LoadedTable, options: ScanOptions = {}): P
       if (!pruning || pruning.dataFileMayMatch(entry.dataFile, specId)) dataEntries.push({ entry, specId });
       else dataFilesSkipped += 1;
     } else if (!pruning || pruning.deleteFileMayApply(entry.dataFile, specId)) {
-      deletes.add(entry, specId, table.metadataLocation);
+      deletes.add(entry, specId, tableName(table));
     }
   }
 
@@ -215,7 +215,7 @@ function project(schema: Schema, columns: readonly string[] | undefined, locatio
 async function readSnapshotManifests(table: LoadedTable, snapshot: Snapshot): Promise<ManifestFile[]> {
   if (snapshot.manifestList === null) {
     throw new FloeError('unsupported', 'Snapshots that list manifests inline (format v1 without a manifest list) are not supported', {
-      context: { table: table.metadataLocation, snapshot: snapshot.snapshotId },
+      context: { table: tableName(table), snapshot: snapshot.snapshotId },
     });
   }
   const bytes = await table.io.read(snapshot.manifestList);
