@@ -6,6 +6,7 @@ import { incrementalWorkflowId } from '../../workflows/ids.js';
 import type { MaterializeInput, MaterializeResult } from '../../workflows/materialize.js';
 import { parseDurationSeconds } from '../../workflows/windows.js';
 import { checkWindowEnded, instant } from '../arguments.js';
+import { describeMaterializeResult } from '../materialize-result.js';
 import { printResult } from '../output.js';
 import { connectClient } from '../temporal-client.js';
 
@@ -36,7 +37,7 @@ export function materializeIncrementalCommand(program: Command): void {
           workflowId: incrementalWorkflowId(featureView, end),
           args: [input],
         });
-        printResult(result, options, () => `Materialized ${result.featureView} for [${result.start}, ${result.end}): ${result.rows} entity row(s)${result.alreadyCommitted ? ', already committed' : ''}`);
+        printResult(result, options, () => describeMaterializeResult(result));
       } finally {
         await client.connection.close();
       }

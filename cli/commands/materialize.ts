@@ -3,6 +3,7 @@ import { loadProject } from '../../features/project.js';
 import { materializeWorkflowId } from '../../workflows/ids.js';
 import type { MaterializeInput, MaterializeResult } from '../../workflows/materialize.js';
 import { checkWindowEnded, checkWindowOrder, instant } from '../arguments.js';
+import { describeMaterializeResult } from '../materialize-result.js';
 import { printResult } from '../output.js';
 import { connectClient } from '../temporal-client.js';
 
@@ -36,19 +37,9 @@ export function materializeCommand(program: Command): void {
           return;
         }
         const result: MaterializeResult = await handle.result();
-        printResult(result, options, () => describe(result));
+        printResult(result, options, () => describeMaterializeResult(result));
       } finally {
         await client.connection.close();
       }
     });
-}
-
-function describe(result: MaterializeResult): string {
-  const scan = result.scan;
-  return [
-    `Materialized ${result.featureView} for [${result.start}, ${result.end})`,
-    `  source snapshot ${result.sourceSnapshotId ?? '(empty table)'}: ${scan.mode}, ${scan.dataFiles} data file(s), ${scan.positionDeleteFiles} position-delete and ${scan.equalityDeleteFiles} equality-delete file(s)`,
-    `  ${result.rows} entity row(s) in ${result.dataFiles} file(s)` +
-      (result.alreadyCommitted ? `; already committed as snapshot ${result.onlineSnapshotId}` : `; committed snapshot ${result.onlineSnapshotId ?? '(none)'}`),
-  ].join('\n');
 }
