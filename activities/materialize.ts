@@ -99,16 +99,18 @@ export function createMaterializeActivities(context: MaterializationContext, hoo
     },
 
     async commitOnline(input: WindowInput & { readonly manifest: string | null; readonly sourceSnapshotId: string | null; readonly idempotencyKey: string; readonly staging?: string | null }): Promise<CommitOnlineResult> {
-      return asActivityFailure(async () => {
-        const committed = await commitOnlineWindow(context, input.featureView, {
-          window: windowOf(input),
-          manifest: input.manifest,
-          idempotencyKey: input.idempotencyKey,
-          sourceSnapshotId: input.sourceSnapshotId,
-          staging: input.staging ?? null,
-        });
-        return { snapshotId: committed.snapshotId?.toString() ?? null, alreadyCommitted: committed.alreadyCommitted, attempts: committed.attempts };
-      });
+      return asActivityFailure(() =>
+        withHeartbeats('committing the window', async () => {
+          const committed = await commitOnlineWindow(context, input.featureView, {
+            window: windowOf(input),
+            manifest: input.manifest,
+            idempotencyKey: input.idempotencyKey,
+            sourceSnapshotId: input.sourceSnapshotId,
+            staging: input.staging ?? null,
+          });
+          return { snapshotId: committed.snapshotId?.toString() ?? null, alreadyCommitted: committed.alreadyCommitted, attempts: committed.attempts };
+        }),
+      );
     },
   };
 }

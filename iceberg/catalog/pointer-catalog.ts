@@ -125,7 +125,15 @@ export abstract class PointerCatalog implements Catalog {
     const metadataLocation = newMetadataLocation(metadata, current.metadataLocation);
     const io = this.ioFor(metadataLocation, metadata.properties);
     await writeMetadataFile(io, metadataLocation, metadata);
-    if (!(await this.swapPointer(identifier, current.metadataLocation, metadataLocation))) {
+    let swapped: boolean;
+    try {
+      swapped = await this.swapPointer(identifier, current.metadataLocation, metadataLocation);
+    } catch (error) {
+      // Only when the swap may have happened is the new file possibly the table's.
+      if (!FloeError.is(error, 'commit-state-unknown')) await io.delete(metadataLocation).catch(() => undefined);
+      throw error;
+    }
+    if (!swapped) {
       await io.delete(metadataLocation).catch(() => undefined); // lost the race: the file is nobody's
       throw new FloeError('commit-conflict', `Table ${formatIdentifier(identifier)} was changed by another commit since ${current.metadataLocation} was read`, {
         context: { table: formatIdentifier(identifier), catalog: this.name },
