@@ -33,10 +33,16 @@ export function reportError(error: unknown): number {
 
 function rootCause(error: unknown): unknown {
   let current = error;
-  while (current instanceof TemporalFailure || (current instanceof Error && current.name === 'WorkflowFailedError')) {
+  // A FloeError's own cause (a JSON parser's message, ENOENT, "fetch failed") names no table or
+  // file: the FloeError is the root cause worth reporting.
+  while ((current instanceof TemporalFailure || (current instanceof Error && current.name === 'WorkflowFailedError')) && !isFloeFailure(current)) {
     const next = (current as Error).cause;
     if (next === undefined || next === null) break;
     current = next;
   }
   return current;
+}
+
+function isFloeFailure(error: unknown): boolean {
+  return error instanceof ApplicationFailure && error.type?.startsWith('FloeError:') === true;
 }

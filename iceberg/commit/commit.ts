@@ -93,7 +93,7 @@ export async function commitChange(catalog: Catalog, identifier: TableIdentifier
     }
     await discard(table, settle(unresolved, table.metadata, branch, undefined));
 
-    const prepared = await change.prepare(table);
+    const prepared = await prepareNamingTable(change, table, identifier);
     try {
       const result = await catalog.commitTable(identifier, prepared.requirements, prepared.updates);
       // The branch is at this attempt's snapshot now: no earlier attempt's requirement can hold.
@@ -133,6 +133,17 @@ export async function commitChange(catalog: Catalog, identifier: TableIdentifier
       await sleep(waitMs);
       table = await reload();
     }
+  }
+}
+
+/** `prepare` reads the table's manifests: a corrupt or missing one is reported with the table's name. */
+async function prepareNamingTable(change: TableChange, table: LoadedTable, identifier: TableIdentifier): Promise<PreparedChange> {
+  try {
+    return await change.prepare(table);
+  } catch (error) {
+    if (!FloeError.is(error) || error.retryable || (error.kind !== 'corrupt' && error.kind !== 'not-found') || error.context['table'] !== undefined) throw error;
+    const name = formatIdentifier(identifier);
+    throw new FloeError(error.kind, `Commit of ${change.description} to table ${name}: ${error.detail}`, { context: { ...error.context, table: name }, cause: error, retryable: false });
   }
 }
 
