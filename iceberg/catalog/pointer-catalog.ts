@@ -135,8 +135,8 @@ export abstract class PointerCatalog implements Catalog {
     try {
       swapped = await this.swapPointer(identifier, current.metadataLocation, metadataLocation);
     } catch (error) {
-      // Only when the swap may have happened is the new file possibly the table's.
-      if (!FloeError.is(error, 'commit-state-unknown')) await io.delete(metadataLocation).catch(() => undefined);
+      // A non-retryable failure means the pointer did not move; after any other the file may be the table's.
+      if (FloeError.is(error) && !error.retryable) await io.delete(metadataLocation).catch(() => undefined);
       throw error;
     }
     if (!swapped) {

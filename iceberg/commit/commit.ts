@@ -12,7 +12,7 @@
  * unknown outcome is thrown at once. Errors from `prepare` and every other error propagate at once.
  *
  * An attempt's own files (its manifest list, rewritten manifests) are deleted as soon as the
- * attempt can no longer land: at once when the catalog refused it, and for an unknown outcome once
+ * attempt can no longer land: at once on a conflict or a non-retryable refusal, and for an unknown outcome once
  * a reload shows the branch has moved past the parent the attempt required (its requirement can
  * never hold again) without its snapshot.
  */
@@ -122,8 +122,10 @@ export async function commitChange(catalog: Catalog, identifier: TableIdentifier
         table = await reload();
         continue;
       }
-      // The catalog refused the attempt (or never received it): nothing will ever point at its files.
-      await discard(table, prepared.writtenFiles ?? []);
+      // A conflict or a non-retryable refusal means the catalog did not apply the attempt: nothing
+      // will ever point at its files. After a transient error (io, 5xx) it might have, so its files
+      // stay (orphans at worst, for remove-orphan-files).
+      if (FloeError.is(error) && (error.kind === 'commit-conflict' || !error.retryable)) await discard(table, prepared.writtenFiles ?? []);
       if (!FloeError.is(error, 'commit-conflict')) throw error;
       conflicts += 1;
       const waitMs = backoffMs(conflicts, policy, options.random);
