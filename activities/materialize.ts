@@ -113,17 +113,19 @@ export function createMaterializeActivities(context: MaterializationContext, hoo
     async commitOnline(
       input: WindowInput & { readonly manifest: string | null; readonly sourceSnapshotId: string | null; readonly idempotencyKey: string; readonly staging?: string | null; readonly incremental?: boolean },
     ): Promise<CommitOnlineResult> {
-      return asActivityFailure(async () => {
-        const committed = await commitOnlineWindow(context, input.featureView, {
-          window: windowOf(input),
-          manifest: input.manifest,
-          idempotencyKey: input.idempotencyKey,
-          sourceSnapshotId: input.sourceSnapshotId,
-          staging: input.staging ?? null,
-          incremental: input.incremental ?? false,
-        });
-        return { snapshotId: committed.snapshotId?.toString() ?? null, alreadyCommitted: committed.alreadyCommitted, attempts: committed.attempts };
-      });
+      return asActivityFailure(() =>
+        withHeartbeats('committing the window', async () => {
+          const committed = await commitOnlineWindow(context, input.featureView, {
+            window: windowOf(input),
+            manifest: input.manifest,
+            idempotencyKey: input.idempotencyKey,
+            sourceSnapshotId: input.sourceSnapshotId,
+            staging: input.staging ?? null,
+            incremental: input.incremental ?? false,
+          });
+          return { snapshotId: committed.snapshotId?.toString() ?? null, alreadyCommitted: committed.alreadyCommitted, attempts: committed.attempts };
+        }),
+      );
     },
   };
 }

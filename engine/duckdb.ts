@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FloeError } from '../iceberg/errors.js';
 import { quoteLiteral } from './sql.js';
+import { corruptParquetError } from './read-plan.js';
 
 export interface EngineOptions {
   /** DuckDB's `memory_limit`, e.g. `'4GB'`. Past it, joins and sorts spill to `tempDirectory`. */
@@ -101,7 +102,7 @@ export class Engine {
         result = await fn(connection);
       } catch (error) {
         signal?.throwIfAborted();
-        throw error;
+        throw (await corruptParquetError(error, (path) => readsCleanly(connection, path))) ?? error;
       }
       signal?.throwIfAborted();
       return result;
@@ -123,5 +124,15 @@ export class Engine {
     if (this.closed) return;
     this.closed = true;
     this.instance.closeSync();
+  }
+}
+
+/** Reads every column of every row of a Parquet file; false when DuckDB cannot. */
+async function readsCleanly(connection: DuckDBConnection, localPath: string): Promise<boolean> {
+  try {
+    await connection.run(`SELECT bit_xor(hash(COLUMNS(*))) FROM read_parquet(${quoteLiteral(localPath)})`);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -37,6 +37,8 @@ export interface ReadPlanOptions {
    * delete of the row records.
    */
   readonly rowPositions?: boolean;
+  /** The table read (`namespace.table`), named when one of its files turns out to be corrupt. */
+  readonly table?: string;
 }
 
 /**
@@ -59,7 +61,15 @@ export interface ReadPlanOptions {
  * when no field of the struct still matches). Equality deletes on struct fields are refused.
  * Data and delete files must be Parquet (no Avro/ORC, no v3 deletion vectors).
  */
-export function readPlanSql(plan: ScanPlan, options: ReadPlanOptions): string {
+export function readPlanSql(plan: ScanPlan, givenOptions: ReadPlanOptions): string {
+  const options: ReadPlanOptions = {
+    ...givenOptions,
+    localPath: (location) => {
+      const path = givenOptions.localPath(location);
+      rememberReadFile(path, { location, table: givenOptions.table });
+      return path;
+    },
+  };
   const outputs = plan.schema.fields.map((field) => ({ field, internal: internalName(field.id) }));
   if (outputs.length === 0 && !options.rowPositions) {
     throw new FloeError('invalid-input', 'The scan plan projects no columns; ask for at least one column', { context: { snapshotId: plan.snapshotId ?? undefined } });
@@ -370,4 +380,68 @@ function bigintLiteral(value: number): string {
 /** Columns travel under internal names inside the query, so users' names can never collide with ours. */
 function internalName(fieldId: number): string {
   return `__floe_c${fieldId}`;
+}
+
+/** A table file whose local copy a plan's SQL reads. */
+interface ReadFile {
+  readonly location: string;
+  readonly table: string | undefined;
+}
+
+/**
+ * The local paths the latest plans read, newest last: DuckDB's errors name local copies (or no
+ * file at all), and a corrupt file must be reported by its location and table.
+ */
+const readFiles = new Map<string, ReadFile>();
+const READ_FILES_REMEMBERED = 1024;
+
+function rememberReadFile(path: string, file: ReadFile): void {
+  readFiles.delete(path);
+  readFiles.set(path, file);
+  if (readFiles.size > READ_FILES_REMEMBERED) readFiles.delete(readFiles.keys().next().value!);
+}
+
+/** What DuckDB says when a Parquet file's footer, page headers or pages do not decode. */
+const CORRUPT_PARQUET = /No magic bytes found|too small to be a Parquet file|not a Parquet file|TProtocolException|Invalid Parquet|Corrupt|Invalid data|(snappy|zstd|gzip|lz4|brotli).*(decompress|fail)|decompress/i;
+
+/** How many remembered files a failed query's corrupt file is looked for among. */
+const PROBED_FILES = 256;
+
+/**
+ * A DuckDB error that says a Parquet file is unreadable, as a non-retryable `corrupt` FloeError
+ * naming the file's location and table; undefined for any other error. When DuckDB's message names
+ * no file (a page header that does not decode), the files the latest plans read are each read in
+ * full with `readsCleanly` until the broken one is found.
+ */
+export async function corruptParquetError(error: unknown, readsCleanly: (localPath: string) => Promise<boolean>): Promise<FloeError | undefined> {
+  if (!(error instanceof Error) || FloeError.is(error) || !CORRUPT_PARQUET.test(error.message)) return undefined;
+  const reason = (error.message.split('\n')[0] ?? '').trim();
+  const candidates = [...readFiles.entries()].reverse().slice(0, PROBED_FILES);
+  let found = candidates.find(([path]) => error.message.includes(path));
+  if (found === undefined) {
+    for (const candidate of candidates) {
+      if (!(await readsCleanly(candidate[0]))) {
+        found = candidate;
+        break;
+      }
+    }
+  }
+  const expected = 'expected a Parquet file with the PAR1 magic, a readable footer and decodable pages; it is corrupt or truncated, and reading it again will not help';
+  if (found === undefined) {
+    return new FloeError('corrupt', `A Parquet file read by the query is unreadable (${stripPaths(reason)}): ${expected}`, { cause: error, retryable: false });
+  }
+  const [path, file] = found;
+  const owner = file.table === undefined ? '' : ` of table ${file.table}`;
+  return new FloeError('corrupt', `Data file ${file.location}${owner} is not a readable Parquet file (${stripPaths(reason).split(path).join(file.location)}): ${expected}`, {
+    context: { table: file.table, file: file.location },
+    cause: error,
+    retryable: false,
+  });
+}
+
+/** DuckDB's reason without its "LINE 1: <sql>" part or the local cache paths of other files. */
+function stripPaths(reason: string): string {
+  let text = reason;
+  for (const [path, file] of readFiles) text = text.split(path).join(file.location);
+  return text;
 }

@@ -1,4 +1,5 @@
 import type { LoadedTable } from '../iceberg/catalog/catalog.js';
+import { formatIdentifier } from '../iceberg/catalog/identifier.js';
 import type { FileIO } from '../iceberg/io/file-io.js';
 import type { ScanPlan } from '../iceberg/scan/plan.js';
 import { planScan } from '../iceberg/scan/planner.js';
@@ -30,7 +31,10 @@ export interface TableScanOptions extends ScanOptions {
 export async function scanTable(table: LoadedTable, options: TableScanOptions = {}): Promise<TableScan> {
   const plan = await planScan(table, options);
   const localPath = await localizePlan(table.io, plan, options);
-  return { plan, sql: readPlanSql(plan, { localPath, tableSchema: currentSchema(table.metadata), ...(options.rowFilter === undefined ? {} : { rowFilter: options.rowFilter }) }) };
+  return {
+    plan,
+    sql: readPlanSql(plan, { localPath, tableSchema: currentSchema(table.metadata), table: formatIdentifier(table.identifier), ...(options.rowFilter === undefined ? {} : { rowFilter: options.rowFilter }) }),
+  };
 }
 
 /** Localizes every data and delete file of a plan; returns the lookup readPlanSql needs. */

@@ -7,12 +7,15 @@ import type { RetryPolicy } from '@temporalio/workflow';
  */
 export const NON_RETRYABLE_FLOE_ERRORS: readonly string[] = ['FloeError:invalid-input', 'FloeError:not-found', 'FloeError:unsupported', 'FloeError:corrupt', 'FloeError:internal'];
 
-/** Short catalog and planning steps: retried quickly. */
+/**
+ * Short catalog, planning and commit steps: retried after 1 s, doubling, capped at 5 s, so once a
+ * restarted catalog or store answers again the step runs within seconds.
+ */
 export function quickStepRetry(nonRetryable: readonly string[] = NON_RETRYABLE_FLOE_ERRORS): RetryPolicy {
-  return { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [...nonRetryable] };
+  return { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 seconds', nonRetryableErrorTypes: [...nonRetryable] };
 }
 
-/** Long DuckDB and storage steps: retried with more room for a struggling store to recover. */
+/** Long DuckDB and storage steps: a little more room between attempts, still capped at 10 s. */
 export function dataStepRetry(nonRetryable: readonly string[] = NON_RETRYABLE_FLOE_ERRORS): RetryPolicy {
-  return { initialInterval: '5 seconds', maximumInterval: '5 minutes', nonRetryableErrorTypes: [...nonRetryable] };
+  return { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 seconds', nonRetryableErrorTypes: [...nonRetryable] };
 }

@@ -47,8 +47,10 @@ export interface MaterializeResult {
 }
 
 
+// Planning reads the watermark and the source's manifests: seconds, so a dead worker's step is
+// retried after at most 2 minutes.
 const planning = proxyActivities<MaterializeActivities>({
-  startToCloseTimeout: '5 minutes',
+  startToCloseTimeout: '2 minutes',
   retry: quickStepRetry(),
 });
 
@@ -61,8 +63,12 @@ const dataWork = proxyActivities<MaterializeActivities>({
   retry: dataStepRetry(),
 });
 
+// The commit heartbeats: a dead worker's commit is retried elsewhere about 10 s after it died. Its
+// loop gives up within about a minute (conflicts, or an outcome it could not resolve), well inside
+// the start-to-close timeout; the activity's retries then start it again with a reload.
 const committing = proxyActivities<MaterializeActivities>({
-  startToCloseTimeout: '10 minutes',
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
   retry: quickStepRetry(),
 });
 

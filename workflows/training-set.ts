@@ -72,8 +72,10 @@ const chunkWork = proxyActivities<TrainingSetActivities>({
   retry: dataStepRetry(nonRetryable),
 });
 
+// One append of every chunk's files (or the cleanup): seconds of work, so a dead worker's step is
+// retried after at most 2 minutes; the commit loop itself gives up well within that.
 const committing = proxyActivities<TrainingSetActivities>({
-  startToCloseTimeout: '10 minutes',
+  startToCloseTimeout: '2 minutes',
   retry: quickStepRetry(nonRetryable),
 });
 

@@ -10,6 +10,7 @@ import type { TableRequirement, TableUpdate } from '../commit/updates.js';
 import { FloeError } from '../errors.js';
 import type { FileIO } from '../io/file-io.js';
 import { FileIOCache, mergeIoProperties } from '../io/file-io-for.js';
+import type { TableMetadata } from '../spec/metadata.js';
 import { newTableMetadata } from '../spec/new-table-metadata.js';
 import type { Catalog, CreateTableRequest, LoadedTable, Namespace, TableIdentifier } from './catalog.js';
 import { checkIdentifier, formatIdentifier, formatNamespace } from './identifier.js';
@@ -92,7 +93,12 @@ export abstract class PointerCatalog implements Catalog {
     checkIdentifier(identifier);
     const metadataLocation = await this.getPointer(identifier);
     if (metadataLocation === undefined) throw tableNotFound(identifier);
-    const metadata = await readMetadataFile(this.ioFor(metadataLocation), metadataLocation);
+    let metadata: TableMetadata;
+    try {
+      metadata = await readMetadataFile(this.ioFor(metadataLocation), metadataLocation);
+    } catch (error) {
+      throw unreadableMetadata(error, identifier, metadataLocation);
+    }
     return { identifier, metadataLocation, metadata, io: this.ioFor(metadataLocation, metadata.properties) };
   }
 
@@ -125,7 +131,15 @@ export abstract class PointerCatalog implements Catalog {
     const metadataLocation = newMetadataLocation(metadata, current.metadataLocation);
     const io = this.ioFor(metadataLocation, metadata.properties);
     await writeMetadataFile(io, metadataLocation, metadata);
-    if (!(await this.swapPointer(identifier, current.metadataLocation, metadataLocation))) {
+    let swapped: boolean;
+    try {
+      swapped = await this.swapPointer(identifier, current.metadataLocation, metadataLocation);
+    } catch (error) {
+      // A non-retryable failure means the pointer did not move; after any other the file may be the table's.
+      if (FloeError.is(error) && !error.retryable) await io.delete(metadataLocation).catch(() => undefined);
+      throw error;
+    }
+    if (!swapped) {
       await io.delete(metadataLocation).catch(() => undefined); // lost the race: the file is nobody's
       throw new FloeError('commit-conflict', `Table ${formatIdentifier(identifier)} was changed by another commit since ${current.metadataLocation} was read`, {
         context: { table: formatIdentifier(identifier), catalog: this.name },
@@ -149,6 +163,19 @@ export abstract class PointerCatalog implements Catalog {
   protected ioFor(location: string, tableProperties?: Readonly<Record<string, string>>): FileIO {
     return this.ios.get(location, mergeIoProperties(this.properties, tableProperties));
   }
+}
+
+/** A current metadata file that is gone or does not parse: named with its table, and not retried. */
+function unreadableMetadata(error: unknown, identifier: TableIdentifier, location: string): unknown {
+  const table = formatIdentifier(identifier);
+  const context = { table, file: location };
+  if (FloeError.is(error, 'not-found')) {
+    return new FloeError('not-found', `Table ${table}: the catalog points at metadata file ${location}, which does not exist (expected the table's current metadata JSON there)`, { context, cause: error, retryable: false });
+  }
+  if (FloeError.is(error, 'corrupt') || FloeError.is(error, 'unsupported')) {
+    return new FloeError(error.kind, `Table ${table}: ${error.detail} (expected Iceberg table metadata JSON in ${location})`, { context: { ...error.context, ...context }, cause: error, retryable: false });
+  }
+  return error;
 }
 
 export function tableNotFound(identifier: TableIdentifier): FloeError {

@@ -4,6 +4,7 @@
  * they expire or when the server answers 401. Tokens and secrets never appear in errors.
  */
 import { FloeError } from '../errors.js';
+import { transportFailure } from './rest-http.js';
 
 export interface RestAuth {
   /** Headers to add to a request (may fetch or refresh a token). */
@@ -27,6 +28,8 @@ export interface ClientCredentials {
   readonly now?: () => number;
 }
 
+const TOKEN_TIMEOUT_MS = 15_000;
+
 /** Refresh when this share of a token's lifetime has passed. */
 const REFRESH_AT = 0.9;
 
@@ -45,9 +48,14 @@ export function oauth2ClientCredentials(options: ClientCredentials): RestAuth {
     const started = now();
     let response: Response;
     try {
-      response = await doFetch(options.tokenUri, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' }, body });
+      response = await doFetch(options.tokenUri, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+        body,
+        signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS),
+      });
     } catch (cause) {
-      throw new FloeError('io', `Cannot reach the OAuth2 token endpoint ${options.tokenUri}: ${(cause as Error).message}`, { context: { uri: options.tokenUri }, cause });
+      throw new FloeError('io', `Cannot reach the OAuth2 token endpoint ${options.tokenUri}: ${transportFailure(cause)}`, { context: { uri: options.tokenUri }, cause });
     }
     const text = await response.text();
     if (!response.ok) {

@@ -1,11 +1,18 @@
 /**
  * HTTP for the REST catalog over Node's fetch: JSON bodies written and read losslessly (64-bit ids),
  * auth headers, one retry after a 401 with a fresh token, and the spec's error responses turned
- * into FloeErrors. A commit is special: a 5xx or a lost response means its state is unknown.
+ * into FloeErrors. A commit is special: a 5xx or a lost response means its state is unknown, but a
+ * refused connection means the server never saw it.
+ *
+ * Every request has a timeout. Reads (GET, HEAD) that fail on something transient — no
+ * connection, a timeout, a 5xx, 429 — are retried with jittered waits of at most 2 s for up to
+ * `retryBudgetMs`, so a catalog that restarts costs a short stall rather than a failed step.
+ * Redirects are not followed: a catalog URI that redirects is a configuration error, named as one.
  */
 import type { ErrorKind } from '../errors.js';
 import { FloeError } from '../errors.js';
 import { parseJson, stringifyJson } from '../spec/json.js';
+import { backoffMs } from '../commit/retry-policy.js';
 import type { RestAuth } from './rest-auth.js';
 
 export interface RestRequest {
@@ -33,10 +40,18 @@ export interface RestResponse {
 export interface RestHttpOptions {
   readonly baseUri: string;
   readonly auth: RestAuth;
+  /** Per request (default 30 s). */
   readonly timeoutMs?: number;
+  /** How long a read keeps retrying transient failures (default 10 s; 0 turns retries off). */
+  readonly retryBudgetMs?: number;
   readonly headers?: Readonly<Record<string, string>>;
   readonly fetch?: typeof fetch;
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_RETRY_BUDGET_MS = 10_000;
+const READ_RETRY = { numRetries: Number.MAX_SAFE_INTEGER, minWaitMs: 200, maxWaitMs: 2_000, totalTimeoutMs: DEFAULT_RETRY_BUDGET_MS };
 
 export class RestHttp {
   private readonly baseUri: string;
@@ -56,10 +71,26 @@ export class RestHttp {
 
   /** Sends the request; a 404 on HEAD resolves with status 404, every other non-2xx throws. */
   async send(request: RestRequest): Promise<RestResponse> {
+    const idempotent = request.method === 'GET' || request.method === 'HEAD';
+    const budgetMs = this.options.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS;
+    const started = Date.now();
+    for (let retry = 1; ; retry++) {
+      try {
+        return await this.sendOnce(request);
+      } catch (error) {
+        const waitMs = backoffMs(retry, READ_RETRY);
+        if (!idempotent || !FloeError.is(error) || !error.retryable || Date.now() - started + waitMs > budgetMs) throw error;
+        await (this.options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(waitMs);
+      }
+    }
+  }
+
+  private async sendOnce(request: RestRequest): Promise<RestResponse> {
     let response = await this.once(request);
     if (response.status === 401 && this.options.auth.invalidate()) response = await this.once(request);
     const source = `${request.method} ${request.path}`;
-    const text = request.method === 'HEAD' ? '' : await response.text();
+    if (response.status >= 300 && response.status < 400) throw redirected(response, request, this.url(request.path, request.query));
+    const text = request.method === 'HEAD' ? '' : await readBody(response, request);
     if (response.ok || (request.method === 'HEAD' && response.status === 404)) {
       return { status: response.status, json: text.trim() === '' ? undefined : parseJson(text, `REST response to ${source}`), source };
     }
@@ -74,16 +105,64 @@ export class RestHttp {
         method: request.method,
         headers,
         ...(request.body === undefined ? {} : { body: stringifyJson(request.body) }),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 120_000),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
       });
     } catch (cause) {
-      const reason = (cause as Error).name === 'TimeoutError' ? 'timed out' : `failed: ${(cause as Error).message}`;
+      const timedOut = (cause as Error).name === 'TimeoutError';
+      const reason = timedOut ? `timed out after ${this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms` : `failed: ${transportFailure(cause)}`;
+      if (request.commit && !timedOut && neverSent(cause)) {
+        throw new FloeError('io', `Could not ${request.what}: the REST catalog refused the connection, so the commit was not sent`, { context: { ...request.context }, cause });
+      }
       if (request.commit) {
         // The request may have reached the server and been applied: only a reload can tell.
         throw new FloeError('commit-state-unknown', `Could not ${request.what}: the request ${reason}`, { context: { ...request.context }, cause });
       }
       throw new FloeError('io', `Could not ${request.what}: the request to the REST catalog ${reason}`, { context: { ...request.context }, cause });
     }
+  }
+}
+
+/** Connection-level failures before any byte of the request reached the server. */
+const NOT_SENT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+function neverSent(cause: unknown): boolean {
+  const code = causeCode(cause);
+  return code !== undefined && NOT_SENT_CODES.has(code);
+}
+
+function causeCode(cause: unknown): string | undefined {
+  for (let error = cause as { code?: unknown; cause?: unknown } | undefined, depth = 0; error && depth < 4; error = error.cause as typeof error, depth++) {
+    if (typeof error.code === 'string') return error.code;
+  }
+  return undefined;
+}
+
+/** Why fetch failed: Node's "fetch failed" hides the reason (ECONNREFUSED, a reset, a TLS error) in its cause. */
+export function transportFailure(cause: unknown): string {
+  const error = cause as Error & { cause?: Error & { code?: string } };
+  const inner = error.cause;
+  if (inner === undefined) return error.message;
+  const detail = inner.code !== undefined && !inner.message.includes(inner.code) ? `${inner.code} ${inner.message}` : inner.message;
+  return `${error.message} (${detail})`;
+}
+
+function redirected(response: Response, request: RestRequest, url: string): FloeError {
+  const target = response.headers.get('location');
+  return new FloeError(
+    'invalid-input',
+    `Could not ${request.what}: the REST catalog at ${url} answered HTTP ${response.status}, a redirect${target === null ? '' : ` to ${target}`}; Floe does not follow catalog redirects: set the catalog's uri to the address that answers`,
+    { context: { ...request.context, status: response.status } },
+  );
+}
+
+/** The body; a connection lost while reading it is the same failure as one lost before the answer. */
+async function readBody(response: Response, request: RestRequest): Promise<string> {
+  try {
+    return await response.text();
+  } catch (cause) {
+    if (request.commit) throw new FloeError('commit-state-unknown', `Could not ${request.what}: the answer was lost (${transportFailure(cause)})`, { context: { ...request.context }, cause });
+    throw new FloeError('io', `Could not ${request.what}: the answer from the REST catalog was lost (${transportFailure(cause)})`, { context: { ...request.context }, cause });
   }
 }
 

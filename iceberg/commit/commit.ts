@@ -4,11 +4,17 @@
  *   load → already committed (idempotency key on the branch)? return that snapshot
  *        → prepare on the loaded table → commit → conflict: back off, reload, repeat
  *
- * A `commit-state-unknown` answer (the request may have landed) is handled like a conflict when
- * the change has an idempotency key: the reload before the next attempt looks for the key, so a
- * commit that did land is found and returned instead of applied twice. Without a key it is thrown. Errors from `prepare` and every other error
- * propagate at once; after the last attempt the loop throws a retryable error so that an outer
- * retry (a Temporal activity) can try again later.
+ * Conflicts are retried up to the table's `commit.retry.*` policy. A `commit-state-unknown` answer
+ * (the request may have landed) is resolved here, not by an outer retry: with an idempotency key
+ * the loop reloads the table within a second or two and looks for the key, and keeps doing so
+ * (short jittered waits) for up to `unknownOutcomeBudgetMs`, then throws a retryable error. A
+ * reload that fails on a transient error during that time is tried again too. Without a key an
+ * unknown outcome is thrown at once. Errors from `prepare` and every other error propagate at once.
+ *
+ * An attempt's own files (its manifest list, rewritten manifests) are deleted as soon as the
+ * attempt can no longer land: at once on a conflict or a non-retryable refusal, and for an unknown outcome once
+ * a reload shows the branch has moved past the parent the attempt required (its requirement can
+ * never hold again) without its snapshot.
  */
 import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.js';
 import { formatIdentifier } from '../catalog/identifier.js';
@@ -17,15 +23,17 @@ import { ancestorsOf, snapshotForRef } from '../spec/metadata.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import { MAIN_BRANCH } from '../spec/snapshot.js';
 import type { Snapshot } from '../spec/snapshot.js';
-import { backoffMs, retryPolicyFrom } from './retry-policy.js';
+import { backoffMs, retryPolicyFrom, UNKNOWN_OUTCOME_RETRY } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { IDEMPOTENCY_KEY_PROPERTY } from './table-change.js';
-import type { TableChange } from './table-change.js';
+import type { PreparedChange, TableChange } from './table-change.js';
 import type { TableUpdate } from './updates.js';
 
 export interface CommitOptions {
   /** Overrides the table's `commit.retry.*` properties. */
   readonly retry?: Partial<RetryPolicy>;
+  /** How long an unknown outcome is chased by reloading before the loop gives up (default 30 s). */
+  readonly unknownOutcomeBudgetMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
   readonly now?: () => number;
@@ -42,44 +50,139 @@ export interface CommitResult {
   readonly alreadyCommitted: boolean;
 }
 
+/** An attempt whose outcome is unknown: its files stay until it is known that it cannot land. */
+interface UnresolvedAttempt {
+  readonly snapshotId: bigint | undefined;
+  /** The branch head the attempt required (`assert-ref-snapshot-id`); undefined when it required none. */
+  readonly requiredHead: bigint | null | undefined;
+  readonly files: readonly string[];
+}
+
 export async function commitChange(catalog: Catalog, identifier: TableIdentifier, change: TableChange, options: CommitOptions = {}): Promise<CommitResult> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const now = options.now ?? Date.now;
   const started = now();
   const branch = change.branch ?? MAIN_BRANCH;
+  const unknownBudgetMs = options.unknownOutcomeBudgetMs ?? UNKNOWN_OUTCOME_RETRY.totalTimeoutMs;
   let table = await catalog.loadTable(identifier);
   const policy = retryPolicyFrom(table.metadata.properties, options.retry);
+  const unresolved: UnresolvedAttempt[] = [];
+  let conflicts = 0;
+  let unknowns = 0;
+  let unknownSince: number | undefined;
+
+  /** Reloads; while an unknown outcome is being chased, a transient failure is retried within its budget. */
+  const reload = async (): Promise<LoadedTable> => {
+    for (let retry = 1; ; retry++) {
+      try {
+        return await catalog.loadTable(identifier);
+      } catch (error) {
+        const waitMs = backoffMs(retry, UNKNOWN_OUTCOME_RETRY, options.random);
+        if (!FloeError.is(error) || !error.retryable || unknownSince === undefined || now() - unknownSince + waitMs > unknownBudgetMs) throw error;
+        options.onRetry?.({ attempt: retry, waitMs, error });
+        await sleep(waitMs);
+      }
+    }
+  };
 
   for (let attempt = 1; ; attempt++) {
     const committed = findCommitted(table.metadata, branch, change.idempotencyKey);
-    if (committed !== undefined) return { table, snapshotId: committed.snapshotId, attempts: attempt - 1, alreadyCommitted: true };
+    if (committed !== undefined) {
+      await discard(table, settle(unresolved, table.metadata, branch, committed.snapshotId));
+      return { table, snapshotId: committed.snapshotId, attempts: attempt - 1, alreadyCommitted: true };
+    }
+    await discard(table, settle(unresolved, table.metadata, branch, undefined));
 
-    const prepared = await change.prepare(table);
+    const prepared = await prepareNamingTable(change, table, identifier);
     try {
       const result = await catalog.commitTable(identifier, prepared.requirements, prepared.updates);
+      // The branch is at this attempt's snapshot now: no earlier attempt's requirement can hold.
+      await discard(result, unresolved.splice(0).flatMap((earlier) => earlier.files));
       const snapshotId = addedSnapshotId(prepared.updates);
       return { table: result, ...(snapshotId === undefined ? {} : { snapshotId }), attempts: attempt, alreadyCommitted: false };
     } catch (error) {
-      if (!FloeError.is(error, 'commit-conflict') && !FloeError.is(error, 'commit-state-unknown')) throw error;
-      // Without an idempotency key there is no way to tell whether an unknown commit landed, and
-      // replaying it could apply the change twice: leave the decision to the caller.
-      if (error.kind === 'commit-state-unknown' && change.idempotencyKey === undefined) throw error;
-      const waitMs = backoffMs(attempt, policy, options.random);
-      const outOfTime = now() - started + waitMs > policy.totalTimeoutMs;
-      if (attempt > policy.numRetries || outOfTime) {
-        // One last look: a commit whose outcome was unknown may have landed after all.
-        if (FloeError.is(error, 'commit-state-unknown')) {
-          table = await catalog.loadTable(identifier);
+      if (FloeError.is(error, 'commit-state-unknown')) {
+        // Without an idempotency key there is no way to tell whether an unknown commit landed, and
+        // replaying it could apply the change twice: leave the decision to the caller.
+        if (change.idempotencyKey === undefined) throw error;
+        unresolved.push(unresolvedAttempt(prepared, branch));
+        unknownSince ??= now();
+        unknowns += 1;
+        const waitMs = backoffMs(unknowns, UNKNOWN_OUTCOME_RETRY, options.random);
+        if (now() - unknownSince + waitMs > unknownBudgetMs) {
+          // One last look: a commit whose outcome was unknown may have landed after all.
+          table = await reload();
           const landed = findCommitted(table.metadata, branch, change.idempotencyKey);
+          await discard(table, settle(unresolved, table.metadata, branch, landed?.snapshotId));
           if (landed !== undefined) return { table, snapshotId: landed.snapshotId, attempts: attempt, alreadyCommitted: true };
+          throw giveUpUnknown(error, identifier, change, attempt, unknownBudgetMs);
         }
-        throw giveUp(error, identifier, change, attempt, policy, outOfTime);
+        options.onRetry?.({ attempt, waitMs, error });
+        await sleep(waitMs);
+        table = await reload();
+        continue;
       }
+      // A conflict or a non-retryable refusal means the catalog did not apply the attempt: nothing
+      // will ever point at its files. After a transient error (io, 5xx) it might have, so its files
+      // stay (orphans at worst, for remove-orphan-files).
+      if (FloeError.is(error) && (error.kind === 'commit-conflict' || !error.retryable)) await discard(table, prepared.writtenFiles ?? []);
+      if (!FloeError.is(error, 'commit-conflict')) throw error;
+      conflicts += 1;
+      const waitMs = backoffMs(conflicts, policy, options.random);
+      const outOfTime = now() - started + waitMs > policy.totalTimeoutMs;
+      if (conflicts > policy.numRetries || outOfTime) throw giveUpConflict(error, identifier, change, attempt, policy, outOfTime);
       options.onRetry?.({ attempt, waitMs, error });
       await sleep(waitMs);
-      table = await catalog.loadTable(identifier);
+      table = await reload();
     }
   }
+}
+
+/** `prepare` reads the table's manifests: a corrupt or missing one is reported with the table's name. */
+async function prepareNamingTable(change: TableChange, table: LoadedTable, identifier: TableIdentifier): Promise<PreparedChange> {
+  try {
+    return await change.prepare(table);
+  } catch (error) {
+    if (!FloeError.is(error) || error.retryable || (error.kind !== 'corrupt' && error.kind !== 'not-found') || error.context['table'] !== undefined) throw error;
+    const name = formatIdentifier(identifier);
+    throw new FloeError(error.kind, `Commit of ${change.description} to table ${name}: ${error.detail}`, { context: { ...error.context, table: name }, cause: error, retryable: false });
+  }
+}
+
+function unresolvedAttempt(prepared: PreparedChange, branch: string): UnresolvedAttempt {
+  const required = prepared.requirements.find((requirement) => requirement.type === 'assert-ref-snapshot-id' && requirement.ref === branch);
+  return {
+    snapshotId: addedSnapshotId(prepared.updates),
+    requiredHead: required?.type === 'assert-ref-snapshot-id' ? required.snapshotId : undefined,
+    files: prepared.writtenFiles ?? [],
+  };
+}
+
+/**
+ * Removes from `unresolved` the attempts that can no longer land on the table as loaded and
+ * returns their files: those whose required head is not the branch head any more, unless their
+ * snapshot is in the table (or is `landed`, whose files are live).
+ */
+function settle(unresolved: UnresolvedAttempt[], metadata: TableMetadata, branch: string, landed: bigint | undefined): string[] {
+  const head = snapshotForRef(metadata, branch)?.snapshotId ?? null;
+  const inTable = new Set(metadata.snapshots.map((snapshot) => snapshot.snapshotId));
+  const files: string[] = [];
+  for (let index = unresolved.length - 1; index >= 0; index--) {
+    const attempt = unresolved[index]!;
+    if (attempt.snapshotId !== undefined && (attempt.snapshotId === landed || inTable.has(attempt.snapshotId))) {
+      unresolved.splice(index, 1);
+      continue;
+    }
+    if (attempt.requiredHead === undefined || attempt.requiredHead === head) continue;
+    unresolved.splice(index, 1);
+    files.push(...attempt.files);
+  }
+  return files;
+}
+
+/** Deleting is cleanup: a file that cannot be deleted now is an orphan for remove-orphan-files. */
+async function discard(table: LoadedTable, files: readonly string[]): Promise<void> {
+  await Promise.all(files.map((file) => table.io.delete(file).catch(() => undefined)));
 }
 
 /** The snapshot on `branch` (its head or an ancestor) whose summary carries `key`. */
@@ -99,12 +202,15 @@ function addedSnapshotId(updates: readonly TableUpdate[]): bigint | undefined {
   return id;
 }
 
-function giveUp(error: FloeError, identifier: TableIdentifier, change: TableChange, attempts: number, policy: RetryPolicy, outOfTime: boolean): FloeError {
+function giveUpConflict(error: FloeError, identifier: TableIdentifier, change: TableChange, attempts: number, policy: RetryPolicy, outOfTime: boolean): FloeError {
   const table = formatIdentifier(identifier);
   const limit = outOfTime ? `the ${policy.totalTimeoutMs} ms budget (commit.retry.total-timeout-ms)` : `${policy.numRetries} retries (commit.retry.num-retries)`;
-  const message =
-    error.kind === 'commit-state-unknown'
-      ? `Commit of ${change.description} to ${table}: outcome unknown after ${attempts} attempts and ${limit}; its idempotency key was not found`
-      : `Commit of ${change.description} to ${table} kept conflicting with other commits: gave up after ${attempts} attempts and ${limit}`;
+  const message = `Commit of ${change.description} to ${table} kept conflicting with other commits: gave up after ${attempts} attempts and ${limit}`;
+  return new FloeError(error.kind, message, { context: { table, attempts }, cause: error, retryable: true });
+}
+
+function giveUpUnknown(error: FloeError, identifier: TableIdentifier, change: TableChange, attempts: number, budgetMs: number): FloeError {
+  const table = formatIdentifier(identifier);
+  const message = `Commit of ${change.description} to ${table}: outcome unknown after ${attempts} attempts over ${Math.round(budgetMs / 1000)} s, and its idempotency key was not found (${error.detail})`;
   return new FloeError(error.kind, message, { context: { table, attempts }, cause: error, retryable: true });
 }

@@ -1,4 +1,4 @@
-/** How long the commit loop keeps retrying, from the table's `commit.retry.*` properties (Java's names and defaults). */
+/** How long the commit loop keeps retrying, from the table's `commit.retry.*` properties. */
 import { FloeError } from '../errors.js';
 
 export interface RetryPolicy {
@@ -15,7 +15,15 @@ export const RETRY_PROPERTIES = {
   totalTimeoutMs: 'commit.retry.total-timeout-ms',
 } as const;
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { numRetries: 4, minWaitMs: 100, maxWaitMs: 60_000, totalTimeoutMs: 1_800_000 };
+/**
+ * Java's names, Floe's defaults: Java waits up to 60 s between attempts and 30 min in all; Floe caps
+ * a wait at 2 s and the loop at 60 s, so a commit fits well inside its Temporal activity's timeout
+ * and a longer contention is left to the activity's own retries (the loop starts with a reload).
+ */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { numRetries: 4, minWaitMs: 100, maxWaitMs: 2_000, totalTimeoutMs: 60_000 };
+
+/** Chasing an unknown commit outcome: reload within a second or two, for up to 30 s. */
+export const UNKNOWN_OUTCOME_RETRY: RetryPolicy = { numRetries: Number.MAX_SAFE_INTEGER, minWaitMs: 250, maxWaitMs: 2_000, totalTimeoutMs: 30_000 };
 
 export function retryPolicyFrom(properties: Readonly<Record<string, string>>, overrides: Partial<RetryPolicy> = {}): RetryPolicy {
   const read = (key: keyof RetryPolicy): number => {

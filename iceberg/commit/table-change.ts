@@ -25,6 +25,12 @@ export interface TableChange {
 export interface PreparedChange {
   readonly requirements: readonly TableRequirement[];
   readonly updates: readonly TableUpdate[];
+  /**
+   * Files `prepare` wrote for this attempt alone (its manifest list, rewritten manifests). The
+   * commit loop deletes them once it knows the attempt can never land; files written before the
+   * commit and shared by every attempt (the added data files' manifest) are not listed here.
+   */
+  readonly writtenFiles?: readonly string[];
 }
 
 export const IDEMPOTENCY_KEY_PROPERTY = 'floe.idempotency-key';

@@ -60,6 +60,9 @@ const DEFAULTS = {
   concurrency: 4,
   listPageSize: 1000,
 };
+const CONNECT_TIMEOUT_MS = 5_000;
+/** No byte in either direction for this long fails the request (a whole large download may take longer). */
+const IDLE_TIMEOUT_MS = 30_000;
 /** Files worth keeping in memory: immutable and read again on every plan. */
 const MEMORY_CACHED = /(\.metadata\.json|\.avro)$/;
 
@@ -87,6 +90,12 @@ export class S3FileIO implements FileIO {
       ...(config.accessKeyId === undefined || config.secretAccessKey === undefined
         ? {}
         : { credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey, ...(config.sessionToken === undefined ? {} : { sessionToken: config.sessionToken }) } }),
+      // Bounded waits: a store that does not accept the connection, or stops sending mid-request,
+      // fails the request within seconds; the SDK's standard retry (jittered, sub-second waits at
+      // these attempt counts) retries it, and what still fails is a retryable FloeError.
+      requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: IDLE_TIMEOUT_MS },
+      maxAttempts: 4,
+      retryMode: 'standard',
       // S3-compatible stores do not all accept the SDK's default request checksums.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',

@@ -74,6 +74,7 @@ export function rewriteFiles(toDelete: readonly DataFile[], toAdd: ManifestToApp
           operation: options.operation ?? 'replace',
           manifests: [...addedManifests.map((manifest) => manifestFileOf(manifest, context.snapshotId, context.sequenceNumber)), ...rewrite.manifests],
           delta: rewriteDelta(rewrite.removedEntries, addedManifests, addedFiles),
+          writtenFiles: rewrite.written,
         };
       });
     },
@@ -83,6 +84,8 @@ export function rewriteFiles(toDelete: readonly DataFile[], toAdd: ManifestToApp
 interface Rewritten {
   readonly manifests: ManifestFile[];
   readonly removedEntries: PlacedFile[];
+  /** The manifests this attempt wrote. */
+  readonly written: string[];
 }
 
 /** The parent's manifests with the removed files marked DELETED; fails when one is not live. */
@@ -91,6 +94,7 @@ async function rewriteManifests(context: NewSnapshotContext, contents: readonly 
   const found = new Set<string>();
   const removedEntries: PlacedFile[] = [];
   const manifests: ManifestFile[] = [];
+  const writtenLocations: string[] = [];
   const prefix = `${metadataDirectory(base)}/rewrite-${randomUUID()}-${attempt}`;
   for (const [index, { manifest, specId, entries }] of contents.entries()) {
     const live = entries.filter((entry) => entry.status !== 'deleted');
@@ -109,6 +113,7 @@ async function rewriteManifests(context: NewSnapshotContext, contents: readonly 
     const written = writeManifest(rewritten, { formatVersion: base.metadata.formatVersion, spec, schema: schemaForSpec(base.metadata, spec), content: manifest.content, snapshotId: context.snapshotId });
     const location = `${prefix}-m${index}.avro`;
     await base.io.write(location, written.bytes, { ifAbsent: true });
+    writtenLocations.push(location);
     manifests.push({
       manifestPath: location,
       manifestLength: written.bytes.length,
@@ -137,7 +142,7 @@ async function rewriteManifests(context: NewSnapshotContext, contents: readonly 
       { table: base.metadataLocation, file: missing[0], snapshotId: head },
     );
   }
-  return { manifests, removedEntries };
+  return { manifests, removedEntries, written: writtenLocations };
 }
 
 async function validateNoNewDeletes(context: NewSnapshotContext, startingSnapshotId: bigint | null, removedEntries: readonly PlacedFile[]): Promise<void> {

@@ -34,6 +34,8 @@ export interface SnapshotContents {
   /** Every manifest of the new snapshot, new and carried over. */
   readonly manifests: readonly ManifestFile[];
   readonly delta: SummaryDelta;
+  /** Manifests `build` wrote for this attempt alone, deleted by the commit loop if the attempt cannot land. */
+  readonly writtenFiles?: readonly string[];
 }
 
 export interface ProduceOptions {
@@ -97,6 +99,7 @@ export async function produceSnapshot(base: LoadedTable, options: ProduceOptions
       { action: 'add-snapshot', snapshot },
       { action: 'set-snapshot-ref', refName: options.branch, type: 'branch', snapshotId },
     ],
+    writtenFiles: [manifestListLocation, ...(contents.writtenFiles ?? [])],
   };
 }
 

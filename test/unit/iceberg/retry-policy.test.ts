@@ -4,8 +4,8 @@ import { backoffMs, DEFAULT_RETRY_POLICY, retryPolicyFrom } from '../../../icebe
 import { FloeError } from '../../../iceberg/errors.js';
 
 describe('commit retry policy', () => {
-  it('defaults to Java’s commit.retry.* defaults', () => {
-    assert.deepEqual(retryPolicyFrom({}), { numRetries: 4, minWaitMs: 100, maxWaitMs: 60_000, totalTimeoutMs: 1_800_000 });
+  it('defaults to waits capped at 2 s and 60 s in all, so a commit fits in its activity timeout', () => {
+    assert.deepEqual(retryPolicyFrom({}), { numRetries: 4, minWaitMs: 100, maxWaitMs: 2_000, totalTimeoutMs: 60_000 });
   });
 
   it('reads the table properties, and explicit overrides win over them', () => {

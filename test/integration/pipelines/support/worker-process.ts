@@ -2,12 +2,14 @@
  * A Floe worker in its own process, for tests that kill it: `node --import tsx worker-process.ts`
  * with FLOE_TEST_WORKER set to a WorkerProcessConfig (JSON). It prints `ready` once polling. With
  * `hold`, the `call`-th run of that hook point writes `marker` and then waits until the process is
- * killed (its step keeps heartbeating meanwhile, like a slow step that is alive).
+ * killed (its step keeps heartbeating meanwhile, like a slow step that is alive). The `commit`
+ * point is the catalog's commitTable: the commit step is held just before it asks the catalog.
  */
 import { writeFile } from 'node:fs/promises';
 import { NativeConnection, Runtime as TemporalRuntime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../../../activities/index.js';
 import type { MaterializeHooks } from '../../../../activities/materialize.js';
+import type { Catalog } from '../../../../iceberg/catalog/catalog.js';
 import type { CatalogConfig } from '../../../../iceberg/catalog/load-catalog.js';
 import { testRuntime } from '../../../support/runtime.js';
 import { workflowBundle } from '../../../support/temporal.js';
@@ -22,7 +24,7 @@ export interface WorkerProcessConfig {
   readonly sourceTable: string;
   readonly onlineNamespace: string;
   readonly directory: string;
-  readonly hold?: { readonly point: 'afterDataFiles' | 'afterWrite'; readonly call: number; readonly marker: string };
+  readonly hold?: { readonly point: 'afterDataFiles' | 'afterWrite' | 'commit'; readonly call: number; readonly marker: string };
 }
 
 const config = JSON.parse(process.env.FLOE_TEST_WORKER ?? 'null') as WorkerProcessConfig | null;
@@ -37,8 +39,14 @@ const holdForever = async (): Promise<void> => {
   await writeFile(config.hold.marker, `${process.pid}\n`);
   await new Promise<never>(() => undefined);
 };
-const hooks: MaterializeHooks = config.hold === undefined ? {} : { [config.hold.point]: holdForever };
-const activities = createActivities({ registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine, workDirectory: runtime.project.config.workDirectory }, { hooks });
+const hooks: MaterializeHooks = config.hold === undefined || config.hold.point === 'commit' ? {} : { [config.hold.point]: holdForever };
+const catalog: Catalog = config.hold?.point !== 'commit' ? runtime.catalog : Object.assign(Object.create(runtime.catalog) as Catalog, {
+  commitTable: async (...args: Parameters<Catalog['commitTable']>) => {
+    await holdForever();
+    return runtime.catalog.commitTable(...args);
+  },
+});
+const activities = createActivities({ registry: runtime.project.registry, catalog, engine: runtime.engine, workDirectory: runtime.project.config.workDirectory }, { hooks });
 const connection = await NativeConnection.connect({ address: config.address });
 const worker = await Worker.create({
   connection,

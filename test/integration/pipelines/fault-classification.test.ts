@@ -1,0 +1,148 @@
+// Corrupt or missing files under `materialize`, on the Temporal dev server: a source data file with
+// zeroed bytes or a truncated footer, a truncated metadata JSON, a missing metadata file and an
+// overwritten manifest list each fail the workflow at once with a non-retryable FloeError whose
+// message (as the CLI reports it) names the table, the file and what was expected. Nothing is
+// retried, so each case ends in seconds instead of running until it is killed.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { copyFile, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { reportError } from '../../../cli/output.js';
+import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
+import { localPath } from '../../../iceberg/io/local-file-io.js';
+import { planScan } from '../../../iceberg/scan/planner.js';
+import { currentSnapshot } from '../../../iceberg/spec/metadata.js';
+import type { materialize } from '../../../workflows/materialize.js';
+import type { PipelineWorker, SourceTable } from './support/pipeline.js';
+import { createSource, startPipelineWorker, VIEW } from './support/pipeline.js';
+
+const DAY2 = { start: '2024-05-02T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' };
+/** Non-retryable failures end a run in seconds; a retried one would run for minutes. */
+const AT_ONCE_MS = 30_000;
+
+let scratch: string;
+let source: SourceTable;
+let worker: PipelineWorker;
+let files: { metadata: string; manifestList: string; dataFile: string };
+
+before(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), 'floe-fault-classes-'));
+  source = await createSource(path.join(scratch, 'source'));
+  const catalog = await loadCatalog(source.floeCatalog);
+  try {
+    const table = await catalog.loadTable({ namespace: ['rides'], name: 'driver_stats' });
+    const plan = await planScan(table);
+    files = { metadata: table.metadataLocation, manifestList: currentSnapshot(table.metadata)!.manifestList!, dataFile: plan.tasks[0]!.dataFile.filePath };
+  } finally {
+    await catalog.close();
+  }
+  worker = await startPipelineWorker(source);
+});
+after(async () => {
+  await worker?.close();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+/** Runs `damage` on a file for one materialize run, then puts the original back. */
+async function withDamagedFile(location: string, damage: (bytes: Buffer, file: string) => Promise<void>, run: () => Promise<void>): Promise<void> {
+  const file = localPath(location);
+  const original = await readFile(file);
+  try {
+    await damage(original, file);
+    await run();
+  } finally {
+    await writeFile(file, original);
+  }
+}
+
+/** Materializes DAY2 and expects it to fail at once with `FloeError:<kind>`; returns what the CLI prints. */
+async function failsAtOnce(kind: string): Promise<string> {
+  const started = Date.now();
+  const handle = await worker.client.workflow.start<typeof materialize>('materialize', { taskQueue: worker.taskQueue, workflowId: `materialize-fault-${randomUUID()}`, args: [{ featureView: VIEW, ...DAY2 }] });
+  const error = await handle.result().then(
+    () => assert.fail('the run succeeded'),
+    (failure: unknown) => failure,
+  );
+  const elapsed = Date.now() - started;
+  assert.ok(error instanceof WorkflowFailedError, String(error));
+  let failure: unknown = error;
+  while (failure instanceof Error && !(failure instanceof ApplicationFailure)) failure = failure.cause;
+  assert.ok(failure instanceof ApplicationFailure, `an ApplicationFailure under ${String(error)}`);
+  assert.equal(failure.type, `FloeError:${kind}`, failure.message);
+  assert.equal(failure.nonRetryable, true);
+  assert.ok(elapsed < AT_ONCE_MS, `failed after ${elapsed} ms`);
+  const history = await handle.fetchHistory();
+  const retried = (history.events ?? []).filter((event) => (event.activityTaskStartedEventAttributes?.attempt ?? 1) > 1).length;
+  assert.equal(retried, 0, 'no step was retried');
+  return printedByCli(error);
+}
+
+function printedByCli(error: unknown): string {
+  const lines: string[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
+  try {
+    reportError(error);
+  } finally {
+    console.error = original;
+  }
+  return lines.join('\n');
+}
+
+function assertNames(printed: string, ...parts: (string | RegExp)[]): void {
+  for (const part of parts) {
+    if (typeof part === 'string') assert.ok(printed.includes(part), `"${printed}" does not name ${part}`);
+    else assert.match(printed, part);
+  }
+}
+
+describe('corrupt and missing files under materialize', () => {
+  test('a data file with zeroed bytes: FloeError:corrupt at once, naming the file and the table', async () => {
+    await withDamagedFile(files.dataFile, async (bytes, file) => {
+      const zeroed = Buffer.from(bytes);
+      zeroed.fill(0, 4, Math.floor(bytes.length / 2));
+      await writeFile(file, zeroed);
+    }, async () => {
+      const printed = await failsAtOnce('corrupt');
+      assertNames(printed, files.dataFile, 'rides.driver_stats', /expected a Parquet file/);
+      assert.doesNotMatch(printed, /LINE 1|SELECT|read_parquet/, 'no DuckDB SQL in the message');
+    });
+  });
+
+  test('a data file with a truncated footer: FloeError:corrupt at once, naming the file and the table', async () => {
+    await withDamagedFile(files.dataFile, async (bytes, file) => writeFile(file, bytes.subarray(0, bytes.length - 20)), async () => {
+      const printed = await failsAtOnce('corrupt');
+      assertNames(printed, files.dataFile, 'rides.driver_stats', /expected a Parquet file/);
+    });
+  });
+
+  test('a truncated metadata JSON: FloeError:corrupt naming the table, the file and what was expected', async () => {
+    await withDamagedFile(files.metadata, async (bytes, file) => writeFile(file, bytes.subarray(0, 300)), async () => {
+      const printed = await failsAtOnce('corrupt');
+      assertNames(printed, 'rides.driver_stats', files.metadata, /expected Iceberg table metadata JSON/);
+    });
+  });
+
+  test('a catalog pointing at a missing metadata file: FloeError:not-found naming the table, the file and what was expected', async () => {
+    const file = localPath(files.metadata);
+    await rename(file, `${file}.moved`);
+    try {
+      const printed = await failsAtOnce('not-found');
+      assertNames(printed, 'rides.driver_stats', files.metadata, /does not exist \(expected the table's current metadata JSON there\)/);
+      assert.doesNotMatch(printed, /ENOENT/);
+    } finally {
+      await rename(`${file}.moved`, file);
+    }
+  });
+
+  test('an overwritten manifest list: FloeError:corrupt naming the table and the file', async () => {
+    await withDamagedFile(files.manifestList, async (_bytes, file) => copyFile(localPath(files.metadata), file), async () => {
+      const printed = await failsAtOnce('corrupt');
+      assertNames(printed, 'rides.driver_stats', files.manifestList, /Avro/);
+    });
+  });
+});

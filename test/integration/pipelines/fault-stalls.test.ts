@@ -1,0 +1,218 @@
+// How long a fault stalls a backfill, on real services. Two faults, each printed with its stall:
+//  - the worker process SIGKILLed while its commit step is about to ask the catalog, a new worker
+//    started at once: the commit heartbeats, so the dead step is retried elsewhere within seconds
+//    (bound 45 s from the kill to the window landing);
+//  - a private Iceberg REST catalog fixture (JdbcCatalog on SQLite, its own process, never the
+//    shared one) SIGKILLed mid-backfill and restarted on the same SQLite file: bounded waits and
+//    capped retries bring the backfill back within 30 s of the catalog answering again.
+// After each, pyiceberg reads the online table: one commit per window, every brute-force row once.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
+import { REST_WAREHOUSE, startRestCatalog } from '../../../scripts/services/rest-catalog.js';
+import type { RunningService } from '../../../scripts/services/service.js';
+import type { backfill, BackfillProgress } from '../../../workflows/backfill.js';
+import { driverStatsRows, driverStatsSchema } from '../../fixtures/driver-stats.js';
+import type { OracleCatalog } from '../../support/pyiceberg.js';
+import { runPyiceberg } from '../../support/pyiceberg.js';
+import { s3Service, temporalService } from '../../support/services.js';
+import type { SourceTable } from './support/pipeline.js';
+import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, SOURCE_COLUMN_TYPES, startPipelineWorker, VIEW } from './support/pipeline.js';
+import type { WorkerProcessConfig } from './support/worker-process.js';
+
+const WORKER_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support', 'worker-process.ts');
+const RANGE = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-03T12:00:00.000Z' };
+const HALF_DAYS = ['2024-05-01T00:00:00.000Z', '2024-05-01T12:00:00.000Z', '2024-05-02T00:00:00.000Z', '2024-05-02T12:00:00.000Z', '2024-05-03T00:00:00.000Z', '2024-05-03T12:00:00.000Z'];
+const WINDOWS = HALF_DAYS.slice(0, -1).map((start, index) => ({ start, end: HALF_DAYS[index + 1]! }));
+const WORKER_KILL_BOUND_MS = 45_000;
+const CATALOG_RESTART_BOUND_MS = 30_000;
+
+let scratch: string;
+const children: ChildProcess[] = [];
+const services: RunningService[] = [];
+before(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), 'floe-fault-stalls-'));
+});
+after(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const service of services) for (const managed of service.processes) await managed.stop();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+test('a worker SIGKILLed during a commit: the window lands exactly once, retried elsewhere within the bound', async (t) => {
+  const source = await createSource(path.join(scratch, 'kill-source'));
+  const { address, namespace } = temporalService();
+  const onlineNamespace = `online_stall_${randomUUID().slice(0, 8)}`;
+  const taskQueue = `test-stall-${randomUUID()}`;
+  const base = { address, namespace, taskQueue, catalog: source.floeCatalog, sourceTable: source.table, onlineNamespace };
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace });
+  try {
+    const marker = path.join(scratch, 'in-commit');
+    const first = await startWorker({ ...base, directory: path.join(scratch, 'k1'), hold: { point: 'commit', call: 2, marker } });
+    const handle = await client.workflow.start<typeof backfill>('backfill', { taskQueue, workflowId: `backfill-stall-kill-${randomUUID()}`, args: [{ featureViews: [VIEW], ...RANGE, chunk: '12h', parallelism: 1 }] });
+    await waitForFile(marker);
+    first.kill('SIGKILL');
+    const killedAt = Date.now();
+    await startWorker({ ...base, directory: path.join(scratch, 'k2') });
+    const landedAt = await whenChunksDone(handle, 2);
+    const stallMs = landedAt - killedAt;
+    t.diagnostic(`worker SIGKILLed during a commit: the window landed ${(stallMs / 1000).toFixed(1)} s after the kill (bound ${WORKER_KILL_BOUND_MS / 1000} s)`);
+    console.log(`[stall] worker SIGKILLed during a commit: ${(stallMs / 1000).toFixed(1)} s`);
+    const result = await handle.result();
+    assert.equal(result.chunks, WINDOWS.length);
+    assert.deepEqual(committedWindows(await onlineSnapshots(source, onlineNamespace)), WINDOWS, 'one commit per window, in order');
+    assert.deepEqual(await onlineRows(source, onlineNamespace), expectedRows(source.rows, WINDOWS), 'every expected row exactly once');
+    assert.ok(stallMs < WORKER_KILL_BOUND_MS, `stall ${stallMs} ms`);
+  } finally {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await connection.close();
+  }
+});
+
+test('a REST catalog SIGKILLed mid-backfill and restarted: every window exactly once, back within the bound', async (t) => {
+  const s3 = s3Service();
+  const storage = { endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
+  const runDir = path.join(scratch, 'rest');
+  await mkdir(runDir, { recursive: true });
+  let fixture = await startPrivateRestCatalog(runDir, storage);
+  const proxy = await stableAddress(fixture.port);
+  try {
+    const oracle: OracleCatalog = { type: 'rest', uri: proxy.uri, warehouse: REST_WAREHOUSE, s3: storage };
+    const sourceNamespace = `stall_src_${randomUUID().slice(0, 8)}`;
+    const table = `${sourceNamespace}.driver_stats`;
+    const rows = driverStatsRows();
+    await runPyiceberg('create_table', { catalog: oracle, identifier: table, schema: driverStatsSchema, format_version: 2 });
+    const half = Math.floor(rows.length / 2);
+    for (const part of [rows.slice(0, half), rows.slice(half)]) await runPyiceberg('append', { catalog: oracle, identifier: table, rows: part, columns: SOURCE_COLUMN_TYPES });
+    const source = {
+      directory: path.join(scratch, 'rest-source'),
+      oracle,
+      floeCatalog: { type: 'rest', name: 'rest', uri: proxy.uri, warehouse: REST_WAREHOUSE, s3: { ...storage, pathStyle: true } },
+      table,
+      rows,
+    } as unknown as SourceTable;
+    const worker = await startPipelineWorker(source);
+    try {
+      const handle = await worker.client.workflow.start<typeof backfill>('backfill', { taskQueue: worker.taskQueue, workflowId: `backfill-stall-rest-${randomUUID()}`, args: [{ featureViews: [VIEW], ...RANGE, chunk: '12h', parallelism: 1 }] });
+      await whenChunksDone(handle, 1);
+      const done = (await handle.query<BackfillProgress>('progress')).chunksDone;
+      process.kill(-fixture.service.processes[0]!.pid, 'SIGKILL');
+      proxy.cut();
+      await sleep(3_000);
+      fixture = await startPrivateRestCatalog(runDir, storage);
+      proxy.pointAt(fixture.port);
+      const backAt = Date.now();
+      const nextAt = await whenChunksDone(handle, done + 1);
+      const stallMs = nextAt - backAt;
+      t.diagnostic(`REST catalog killed and restarted: the next window landed ${(stallMs / 1000).toFixed(1)} s after the catalog was back (bound ${CATALOG_RESTART_BOUND_MS / 1000} s)`);
+      console.log(`[stall] REST catalog killed and restarted: ${(stallMs / 1000).toFixed(1)} s after it was back`);
+      const result = await handle.result();
+      assert.equal(result.chunks, WINDOWS.length);
+      assert.deepEqual(committedWindows(await onlineSnapshots(source, worker.onlineNamespace)), WINDOWS, 'one commit per window, in order');
+      assert.deepEqual(await onlineRows(source, worker.onlineNamespace), expectedRows(rows, WINDOWS), 'every expected row exactly once');
+      assert.ok(stallMs < CATALOG_RESTART_BOUND_MS, `stall ${stallMs} ms`);
+    } finally {
+      await worker.close();
+    }
+  } finally {
+    await proxy.close();
+  }
+});
+
+/** The private fixture and its port; registered so the suite stops it whatever happens. */
+async function startPrivateRestCatalog(runDir: string, storage: Parameters<typeof startRestCatalog>[1]): Promise<{ service: RunningService; port: number }> {
+  const service = await startRestCatalog(runDir, storage);
+  services.push(service);
+  return { service, port: Number(new URL(service.env['FLOE_TEST_REST_URI']!).port) };
+}
+
+/**
+ * A local TCP address that forwards to the fixture's current port: the restarted fixture listens
+ * on a new port, while Floe keeps the catalog URI it was configured with. `cut` drops every open
+ * connection (as the killed process did) and refuses new ones until `pointAt`.
+ */
+async function stableAddress(initialPort: number): Promise<{ uri: string; pointAt(port: number): void; cut(): void; close(): Promise<void> }> {
+  let target: number | undefined = initialPort;
+  const open = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    if (target === undefined) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(target, '127.0.0.1');
+    open.add(client).add(upstream);
+    const drop = (): void => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+      open.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const cut = (): void => {
+    target = undefined;
+    for (const socket of open) socket.destroy();
+    open.clear();
+  };
+  return {
+    uri: `http://127.0.0.1:${port}`,
+    pointAt: (next) => void (target = next),
+    cut,
+    close: () => {
+      cut();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** When the backfill's progress first shows `count` chunks done (polled every 250 ms). */
+async function whenChunksDone(handle: WorkflowHandle, count: number): Promise<number> {
+  for (let polls = 0; polls < 2_400; polls++) {
+    try {
+      if ((await handle.query<BackfillProgress>('progress')).chunksDone >= count) return Date.now();
+    } catch {
+      // No worker to answer the query yet.
+    }
+    await sleep(250);
+  }
+  throw new Error(`the backfill never reached ${count} chunk(s) done`);
+}
+
+async function startWorker(config: WorkerProcessConfig): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT], { env: { ...process.env, FLOE_TEST_WORKER: JSON.stringify(config) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+      if (output.includes('ready')) resolve();
+    });
+    child.once('exit', (code, signal) => reject(new Error(`the worker process exited (${String(code ?? signal)}) before it was ready`)));
+  });
+  return child;
+}
+
+async function waitForFile(file: string): Promise<void> {
+  for (let attempt = 0; attempt < 3_000; attempt++) {
+    if (existsSync(file)) return;
+    await sleep(100);
+  }
+  throw new Error(`${file} never appeared: the worker did not reach its hold point`);
+}
