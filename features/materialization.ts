@@ -77,7 +77,7 @@ const EMPTY_SOURCE_CURSOR = 'none';
 export interface LatePlan {
   /** The source snapshot the view last processed; null when there is none (or the source was empty then). */
   readonly sinceSnapshotId: string | null;
-  /** Data files added to the source since, read whole for their rows before the window's start. */
+  /** Data files added to the source since whose stats allow rows before the window's start, read for those rows. */
   readonly files: number;
   readonly rows: number;
   /** Why the run restates an event-time range instead (a rewrite in the source, or a lost cursor). */

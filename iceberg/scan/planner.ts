@@ -175,7 +175,7 @@ function appendSnapshotsAfter(metadata: TableMetadata, head: Snapshot, afterSnap
       break;
     }
     if (snapshot.summary.operation !== 'append') {
-      throw new FloeError('invalid-input', `An incremental append scan reads only appends, but snapshot ${snapshot.snapshotId} is a ${snapshot.summary.operation}`, {
+      throw new FloeError('invalid-input', `An incremental append scan reads only appends, but snapshot ${snapshot.snapshotId} is not one (its operation is ${snapshot.summary.operation})`, {
         context: { table: location, snapshot: snapshot.snapshotId },
       });
     }

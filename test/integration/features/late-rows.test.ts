@@ -20,7 +20,8 @@ import { materializeWindow, readWatermark } from '../../../features/materializat
 import type { MaterializationContext } from '../../../features/materialization.js';
 import { parseTableIdentifier } from '../../../features/registry.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
-import { eq } from '../../../iceberg/expressions/expression.js';
+import { eq, gtEq } from '../../../iceberg/expressions/expression.js';
+import type { Expression } from '../../../iceberg/expressions/expression.js';
 import { planScan } from '../../../iceberg/scan/planner.js';
 import { rewriteFiles } from '../../../iceberg/write/rewrite-files.js';
 import type { PyicebergStep } from '../../support/pyiceberg.js';
@@ -47,13 +48,14 @@ after(async () => {
 
 let tables = 0;
 /** A fresh source table and view over it (with the given delay and lateness) on a SQLite catalog shared with pyiceberg. */
-async function fixture(options: { delay?: Duration; lateness?: Duration } = {}): Promise<{ runtime: Runtime; context: MaterializationContext; sourceTable: string; onlineTable: string; directory: string }> {
+async function fixture(options: { delay?: Duration; lateness?: Duration; filter?: Expression } = {}): Promise<{ runtime: Runtime; context: MaterializationContext; sourceTable: string; onlineTable: string; directory: string }> {
   const name = `t${++tables}`;
   const directory = path.join(scratch, name);
   const sourceTable = `${name}.driver_stats`;
+  const { filter, ...timing } = options;
   const definitions = [
     defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
-    defineIcebergSource({ name: 'driver_source', table: sourceTable, timestampField: 'event_timestamp', createdTimestampField: 'created' }),
+    defineIcebergSource({ name: 'driver_source', table: sourceTable, timestampField: 'event_timestamp', createdTimestampField: 'created', ...(filter === undefined ? {} : { filter }) }),
     defineFeatureView({
       name: VIEW,
       entities: ['driver'],
@@ -62,7 +64,7 @@ async function fixture(options: { delay?: Duration; lateness?: Duration } = {}):
         { name: 'conv_rate', type: 'double' },
         { name: 'trips', type: 'long' },
       ],
-      ...options,
+      ...timing,
       online: { buckets: 2 },
     }),
   ];
@@ -269,6 +271,24 @@ describe('late rows (issue 13)', () => {
       // The online table only ever adds rows: the deleted row of driver 3 stays (a restated row never goes backwards).
       assert.deepEqual(sorted(afterDelete!), sorted(bruteForceLatest([...replacement, ...lateAppend, ...secondLate], T0 + 18 * HOUR)));
       assert.equal(afterAppend!.get('6')?.trips, '60');
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  test("the source's own filter applies to the window's rows and to late rows", async () => {
+    const { runtime, context, sourceTable, onlineTable, directory } = await fixture({ filter: gtEq('trips', 10) });
+    try {
+      const row = (driver_id: number, hour: number, trips: number): SourceRow => ({ driver_id, conv_rate: 0.5, trips, event: T0 + hour * HOUR, created: T0 + hour * HOUR });
+      await appendSource(context, sourceTable, [row(1, 1, 10), row(1, 2, 5), row(2, 3, 20)]);
+      const first = await materializeWindow(context, VIEW, { start: new Date(T0), end: new Date(T0 + 6 * HOUR) }, 'run-1', { incremental: true, now: new Date(T0 + 6 * HOUR) });
+      // Late rows: driver 1's newer row is filtered out, driver 2's counts.
+      await appendSource(context, sourceTable, [row(1, 4, 1), row(2, 4, 30)]);
+      const second = await materializeWindow(context, VIEW, { start: new Date(T0 + 6 * HOUR), end: new Date(T0 + 12 * HOUR) }, 'run-2', { incremental: true, now: new Date(T0 + 12 * HOUR) });
+      assert.equal(second.late?.files, 1);
+      const [afterFirst, afterSecond] = await onlineLatest(directory, onlineTable, [first.snapshotId!, second.snapshotId!]);
+      assert.deepEqual(sorted(afterFirst!), sorted(bruteForceLatest([row(1, 1, 10), row(2, 3, 20)], T0 + 6 * HOUR)));
+      assert.deepEqual(sorted(afterSecond!), sorted(bruteForceLatest([row(1, 1, 10), row(2, 3, 20), row(2, 4, 30)], T0 + 12 * HOUR)));
     } finally {
       await runtime.close();
     }
