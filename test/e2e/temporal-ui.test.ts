@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { ScheduleNotFoundError } from '@temporalio/client';
+import type { Locator, Page } from 'playwright-core';
 import { schedulePlans } from '../../features/schedules/schedule-plan.js';
 import { applySchedules } from '../../features/schedules/schedules.js';
 import type { DriverStatsRow } from '../fixtures/driver-stats.js';
@@ -32,9 +33,9 @@ after(async () => {
 
 describe('Temporal Web UI', () => {
   test("a schedule's Backfill action lands exactly the expected rows", async () => {
-    const today = Date.parse(new Date().toISOString().slice(0, 10));
-    // Rows from yesterday to the day after tomorrow, so whichever day the UI offers has data.
-    const source = await createSource(path.join(scratch, 'schedule'), rowsAround(today));
+    // A fixed past day, both ends set in the form: the dialog's own default (now onward) plays no part.
+    const day = Date.parse('2024-05-01T00:00:00Z');
+    const source = await createSource(path.join(scratch, 'schedule'), rowsAround(day));
     const view = `ui_${randomUUID().slice(0, 8)}`;
     const worker = await startPipelineWorker(source, { viewName: view, schedule: { every: { hours: 6 }, paused: true } });
     const scheduleId = materializeScheduleId(view);
@@ -42,22 +43,14 @@ describe('Temporal Web UI', () => {
     try {
       await applySchedules(worker.client, schedulePlans(worker.runtime.project.registry, { taskQueue: worker.taskQueue }));
       const { page } = browser;
-      await page.goto(`${temporalService().uiUrl}/namespaces/default/schedules/${scheduleId}`);
-      await page.getByRole('heading', { name: scheduleId }).waitFor();
-      await page.locator('#schedule-actions-menu-button').click();
-      await page.locator('[role=menuitem]:visible', { hasText: 'Backfill' }).click();
-      const modal = page.locator('#backfill-schedule-modal');
-      await modal.getByText('Schedule Backfill').waitFor();
-
-      // The form offers today's date (UTC) for both ends; the test sets the times of day.
-      const shown = await modal.locator('input[name=datepicker]').first().inputValue();
-      const day = parseShownDate(shown);
-      const times = modal.locator('input[name=hour], input[name=minute], input[name=second]');
-      assert.equal(await times.count(), 6);
-      for (const [index, value] of ['0', '0', '1', '23', '59', '59'].entries()) await times.nth(index).fill(value);
+      // The browser's clock at 09:10 UTC, the hour when the dialog's default end jumps to tomorrow
+      // (it compares the hours as strings, "10" < "9"): the range set below must win at any hour.
+      await page.clock.install({ time: new Date('2026-11-22T09:10:00Z') });
+      const modal = await openBackfillDialog(page, scheduleId);
+      const range = { start: new Date(day + 1_000), end: new Date(day + DAY - 1_000) };
+      await setBackfillRange(modal, range);
       await browser.screenshot('schedule-backfill-form');
-      await modal.locator('[data-testid=confirm-modal-button]').click();
-      await modal.waitFor({ state: 'hidden' });
+      assert.deepEqual(await submitBackfill(page, modal, () => modal.locator('[data-testid=confirm-modal-button]').click()), range);
 
       // Runs at 06:00, 12:00 and 18:00 of that day; the first reaches back one interval.
       await waitForScheduleIdle(worker.client, scheduleId, 3);
@@ -76,12 +69,7 @@ describe('Temporal Web UI', () => {
       assert.deepEqual(await onlineRows(source, worker.onlineNamespace, view), expected);
     } finally {
       await browser.close();
-      await worker.client.schedule
-        .getHandle(scheduleId)
-        .delete()
-        .catch((error: unknown) => {
-          if (!(error instanceof ScheduleNotFoundError)) throw error;
-        });
+      await deleteSchedule(worker.client, scheduleId);
       await worker.close();
     }
   });
@@ -131,13 +119,71 @@ describe('Temporal Web UI', () => {
   });
 });
 
-/** `Sun Nov 22 2026` (the date picker's text) → that day's 00:00 UTC in epoch ms. */
-function parseShownDate(shown: string): number {
-  const match = /([A-Z][a-z]{2}) (\d{1,2}) (\d{4})/.exec(shown);
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const month = match ? months.indexOf(match[1]!) : -1;
-  if (!match || month < 0) throw new Error(`cannot read the date the backfill form shows: ${JSON.stringify(shown)}`);
-  return Date.UTC(Number(match[3]), month, Number(match[2]));
+/** The schedule's page, its actions menu → Backfill: the dialog, open. */
+async function openBackfillDialog(page: Page, scheduleId: string): Promise<Locator> {
+  await page.goto(`${temporalService().uiUrl}/namespaces/default/schedules/${scheduleId}`);
+  await page.getByRole('heading', { name: scheduleId }).waitFor();
+  await page.locator('#schedule-actions-menu-button').click();
+  await page.locator('[role=menuitem]:visible', { hasText: 'Backfill' }).click();
+  const modal = page.locator('#backfill-schedule-modal');
+  await modal.getByText('Schedule Backfill').waitFor();
+  return modal;
+}
+
+/**
+ * Types both ends of the range into the dialog as a person would: each date as MM/DD/YY into its
+ * date picker, then hour, minute and second. The dialog reads them in UTC. Checks the dates it shows.
+ */
+async function setBackfillRange(modal: Locator, range: { start: Date; end: Date }): Promise<void> {
+  const dates = modal.locator('input[name=datepicker]');
+  const times = modal.locator('input[name=hour], input[name=minute], input[name=second]');
+  assert.equal(await dates.count(), 2, 'the Backfill dialog has a start and an end date');
+  assert.equal(await times.count(), 6, 'the Backfill dialog has hour, minute and second for each end');
+  for (const [end, instant] of [range.start, range.end].entries()) {
+    const date = dates.nth(end);
+    await date.click();
+    await date.fill(typedDate(instant));
+    // Clicking outside the date picker closes its calendar (Escape would close the whole dialog).
+    await modal.getByText('Schedule Backfill').click();
+    assert.equal(await date.inputValue(), shownDate(instant), `the Backfill dialog took the ${end === 0 ? 'start' : 'end'} date`);
+    for (const [unit, value] of [instant.getUTCHours(), instant.getUTCMinutes(), instant.getUTCSeconds()].entries()) await times.nth(end * 3 + unit).fill(String(value));
+  }
+}
+
+/**
+ * Submits the dialog with `submit` and returns the range the UI asked the server to backfill (the
+ * schedule patch request it sends), once the dialog has closed.
+ */
+async function submitBackfill(page: Page, modal: Locator, submit: () => Promise<void>): Promise<{ start: Date; end: Date }> {
+  const request = page.waitForRequest((sent) => sent.method() === 'POST' && /\/schedules\/[^/]+\/patch/.test(sent.url()));
+  await submit();
+  const body = (await request).postDataJSON() as { patch?: { backfillRequest?: { startTime: string; endTime: string }[] } };
+  await modal.waitFor({ state: 'hidden' });
+  const backfills = body.patch?.backfillRequest ?? [];
+  assert.equal(backfills.length, 1, `the Backfill dialog sent one backfill request: ${JSON.stringify(body)}`);
+  return { start: new Date(backfills[0]!.startTime), end: new Date(backfills[0]!.endTime) };
+}
+
+/** 2024-05-01T… → `05/01/24`, what the date picker accepts typed (read in the browser's zone, UTC). */
+function typedDate(instant: Date): string {
+  const two = (value: number): string => String(value).padStart(2, '0');
+  return `${two(instant.getUTCMonth() + 1)}/${two(instant.getUTCDate())}/${two(instant.getUTCFullYear() % 100)}`;
+}
+
+/** 2024-05-01T… → `Wed May 01 2024`, what the date picker shows for that day. */
+function shownDate(instant: Date): string {
+  const day = new Date(Date.UTC(instant.getUTCFullYear(), instant.getUTCMonth(), instant.getUTCDate()));
+  const [weekday, date, month, year] = day.toUTCString().replace(',', '').split(' ');
+  return `${weekday} ${month} ${date} ${year}`;
+}
+
+async function deleteSchedule(client: Client, scheduleId: string): Promise<void> {
+  await client.schedule
+    .getHandle(scheduleId)
+    .delete()
+    .catch((error: unknown) => {
+      if (!(error instanceof ScheduleNotFoundError)) throw error;
+    });
 }
 
 /** 8 drivers every 20 minutes from the day before `day` to the end of the day after it. */
