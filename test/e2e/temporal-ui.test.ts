@@ -16,11 +16,15 @@ import { schedulePlans } from '../../features/schedules/schedule-plan.js';
 import { applySchedules } from '../../features/schedules/schedules.js';
 import type { DriverStatsRow } from '../fixtures/driver-stats.js';
 import { materializeScheduleId } from '../../workflows/ids.js';
+import type { materialize } from '../../workflows/materialize.js';
 import { temporalService } from '../support/services.js';
-import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, startPipelineWorker, VIEW } from '../integration/pipelines/support/pipeline.js';
+import type { PipelineWorker, SourceTable } from '../integration/pipelines/support/pipeline.js';
+import { appendSourceRows, committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, onlineWatermark, startPipelineWorker, VIEW } from '../integration/pipelines/support/pipeline.js';
+import type { Browser } from './support/browser.js';
 import { openBrowser } from './support/browser.js';
 
-const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 let scratch: string;
@@ -35,7 +39,7 @@ describe('Temporal Web UI', () => {
   test("a schedule's Backfill action lands exactly the expected rows", async () => {
     // A fixed past day, both ends set in the form: the dialog's own default (now onward) plays no part.
     const day = Date.parse('2024-05-01T00:00:00Z');
-    const source = await createSource(path.join(scratch, 'schedule'), rowsAround(day));
+    const source = await createSource(path.join(scratch, 'schedule'), driverReports(day - DAY, day + 2 * DAY));
     const view = `ui_${randomUUID().slice(0, 8)}`;
     const worker = await startPipelineWorker(source, { viewName: view, schedule: { every: { hours: 6 }, paused: true } });
     const scheduleId = materializeScheduleId(view);
@@ -83,20 +87,7 @@ describe('Temporal Web UI', () => {
       const workflowId = `ui-backfill-${randomUUID()}`;
       // The README's example, as typed into the form.
       const input = `{"featureViews": ["${VIEW}"], "start": "2024-05-01T00:00:00Z", "end": "2024-05-03T00:00:00Z", "chunk": "1d", "parallelism": 2}`;
-      await page.goto(`${temporalService().uiUrl}/namespaces/default/workflows/start-workflow`);
-      await page.locator('input#workflowId').fill(workflowId);
-      await page.locator('input#taskQueue').fill(worker.taskQueue);
-      await page.locator('input#workflowType').fill('backfill');
-      const editor = page.locator('.cm-content').first();
-      await editor.click();
-      await page.keyboard.insertText(input);
-      await browser.screenshot('start-workflow-form');
-      // Leaving the editor reformats the JSON (and moves the button), as it does for a person.
-      await page.getByRole('heading', { name: 'Start a Workflow' }).click();
-      await page.locator('.cm-content').getByText('"parallelism"').waitFor();
-      await page.locator('[data-testid=start-workflow-button]').click();
-      await waitForWorkflow(worker.client, workflowId);
-      await browser.screenshot('start-workflow-started');
+      await startBackfillFromForm(browser, worker, workflowId, input, 'start-workflow');
 
       const result = await worker.client.workflow.getHandle(workflowId).result();
       assert.deepEqual({ chunks: result.chunks, runs: result.runs }, { chunks: 2, runs: 1 });
@@ -117,7 +108,130 @@ describe('Temporal Web UI', () => {
       await worker.close();
     }
   });
+
+  test("the Backfill dialog's default range, from now on, materializes nothing past now; rows arriving later land with the next run", async () => {
+    const now = Date.now();
+    const source = await createSource(path.join(scratch, 'default-range'), driverReports(now - DAY, now));
+    const view = `ui_now_${randomUUID().slice(0, 8)}`;
+    // Every 6 hours, the next time 30 minutes from now: the dialog's default range (now → now + 1
+    // hour, or → tomorrow at now + 1 hour between 09:00 and 09:59 UTC) holds one or five scheduled
+    // times, all of them in the future.
+    const every = 6 * HOUR;
+    const offset = Math.ceil((now + 30 * MINUTE) / MINUTE) * MINUTE % every;
+    const worker = await startPipelineWorker(source, { viewName: view, schedule: { every: { hours: 6 }, ...(offset > 0 ? { offset: { seconds: offset / 1000 } } : {}), paused: true } });
+    const scheduleId = materializeScheduleId(view);
+    const browser = await openBrowser();
+    try {
+      await applySchedules(worker.client, schedulePlans(worker.runtime.project.registry, { taskQueue: worker.taskQueue }));
+      // The view's history up to two hours ago: the old watermark.
+      const history = { start: new Date(floorTo(now - 8 * HOUR, MINUTE)).toISOString(), end: new Date(floorTo(now - 2 * HOUR, MINUTE)).toISOString() };
+      await worker.client.workflow.execute<typeof materialize>('materialize', { taskQueue: worker.taskQueue, workflowId: `history-${view}`, args: [{ featureView: view, ...history }] });
+
+      const { page } = browser;
+      const modal = await openBackfillDialog(page, scheduleId);
+      await browser.screenshot('schedule-backfill-default-range');
+      // Enter in one of the dialog's fields submits it (its Schedule button is the form's submit).
+      const range = await submitBackfill(page, modal, () => modal.locator('input[name=second]').last().press('Enter'));
+      assert.ok(range.start.getTime() <= Date.now() && range.end.getTime() > Date.now(), `the dialog's default range reaches into the future: ${range.start.toISOString()} → ${range.end.toISOString()}`);
+      const times = intervalTimes(every, offset, range);
+      assert.ok(times.length >= 1, 'the default range holds a scheduled time');
+
+      await waitForScheduleIdle(worker.client, scheduleId, times.length);
+      const runs = await scheduleRuns(worker.client, scheduleId);
+      assert.deepEqual(runs.map((run) => run.scheduledAt), times.map((time) => time.toISOString()));
+      for (const run of runs) {
+        assert.ok(Date.parse(run.scheduledAt) > Date.parse(run.takenAt), `run ${run.workflowId} was started before its scheduled time`);
+        assert.equal(typeof run.result.skipped, 'string', `the run for ${run.scheduledAt}, in the future, is a no-op that says why: ${JSON.stringify(run.result)}`);
+      }
+      const snapshots = await onlineSnapshots(source, worker.onlineNamespace, view);
+      assert.deepEqual(committedWindows(snapshots), [history], 'nothing past now is committed');
+      assert.equal(onlineWatermark(snapshots), history.end);
+
+      await rowsArrivingLaterLandWithTheNextRun({ source, worker, view, scheduleId, watermark: history.end, runsBefore: runs.length });
+    } finally {
+      await browser.close();
+      await deleteSchedule(worker.client, scheduleId);
+      await worker.close();
+    }
+  });
 });
+
+/**
+ * Rows arriving after the runs, with event times between the view's watermark and a moment ago,
+ * land with the schedule's next run (triggered now): it starts at that watermark, ends at or before
+ * now, and the online table then equals the brute-force answer over every row the source holds.
+ */
+async function rowsArrivingLaterLandWithTheNextRun(options: { source: SourceTable; worker: PipelineWorker; view: string; scheduleId: string; watermark: string; runsBefore: number }): Promise<void> {
+  const { worker, view, scheduleId, watermark } = options;
+  // A few seconds between the watermark and now, for the arriving rows' event times.
+  await sleep(Math.max(0, Date.parse(watermark) + 5_000 - Date.now()));
+  const arrived = arrivingRows(Date.parse(watermark), Date.now() - 1_000);
+  const source = await appendSourceRows(options.source, arrived);
+  await worker.client.schedule.getHandle(scheduleId).trigger();
+  await waitForScheduleIdle(worker.client, scheduleId, options.runsBefore + 1);
+  const next = (await scheduleRuns(worker.client, scheduleId)).at(-1)!;
+  const checkedAt = Date.now();
+  assert.equal(next.result.skipped, undefined, `the triggered run materialized: ${JSON.stringify(next.result)}`);
+  assert.equal(next.result.start, watermark, 'the next run starts at the watermark');
+  assert.ok(Date.parse(String(next.result.end)) <= checkedAt, `the next run ends at or before now: ${String(next.result.end)}`);
+
+  const snapshots = await onlineSnapshots(source, worker.onlineNamespace, view);
+  const windows = committedWindows(snapshots);
+  for (const window of windows) assert.ok(Date.parse(window.end) <= checkedAt, `window ${window.start} → ${window.end} ends after now`);
+  assert.ok(Date.parse(onlineWatermark(snapshots)!) <= checkedAt, 'the watermark stays at or before now');
+  const expected = expectedRows(source.rows, windows);
+  const latecomers = new Set(arrived.map((row) => String(row.driver_id)));
+  assert.equal(new Set(expected.map((row) => String(row.driver_id)).filter((driver) => latecomers.has(driver))).size, latecomers.size, 'every driver whose rows arrived later has a row in the expected answer');
+  assert.deepEqual(await onlineRows(source, worker.onlineNamespace, view), expected);
+}
+
+/** The schedule's runs (its recent actions, oldest first), each with its finished workflow's result. */
+async function scheduleRuns(client: Client, scheduleId: string): Promise<{ workflowId: string; scheduledAt: string; takenAt: string; result: Record<string, unknown> }[]> {
+  const { info } = await client.schedule.getHandle(scheduleId).describe();
+  return Promise.all(
+    info.recentActions.map(async (action) => ({
+      workflowId: action.action.workflow.workflowId,
+      scheduledAt: action.scheduledAt.toISOString(),
+      takenAt: action.takenAt.toISOString(),
+      result: (await client.workflow.getHandle(action.action.workflow.workflowId, action.action.workflow.firstExecutionRunId).result()) as Record<string, unknown>,
+    })),
+  );
+}
+
+/** The times of an interval schedule (`every`, `offset`, since the Unix epoch, in ms) strictly inside `range`. */
+function intervalTimes(every: number, offset: number, range: { start: Date; end: Date }): Date[] {
+  const times: Date[] = [];
+  for (let time = Math.floor((range.start.getTime() - offset) / every) * every + offset; time < range.end.getTime(); time += every) {
+    if (time > range.start.getTime()) times.push(new Date(time));
+  }
+  return times;
+}
+
+function floorTo(time: number, unit: number): number {
+  return Math.floor(time / unit) * unit;
+}
+
+/**
+ * Fills the Start Workflow form (id, task queue, type `backfill`, the JSON typed into its editor),
+ * submits it and waits for the workflow to exist. Screenshots are named after `shots`.
+ */
+async function startBackfillFromForm(browser: Browser, worker: PipelineWorker, workflowId: string, input: string, shots: string): Promise<void> {
+  const { page } = browser;
+  await page.goto(`${temporalService().uiUrl}/namespaces/default/workflows/start-workflow`);
+  await page.locator('input#workflowId').fill(workflowId);
+  await page.locator('input#taskQueue').fill(worker.taskQueue);
+  await page.locator('input#workflowType').fill('backfill');
+  const editor = page.locator('.cm-content').first();
+  await editor.click();
+  await page.keyboard.insertText(input);
+  await browser.screenshot(`${shots}-form`);
+  // Leaving the editor reformats the JSON (and moves the button), as it does for a person.
+  await page.getByRole('heading', { name: 'Start a Workflow' }).click();
+  await page.locator('.cm-content').getByText('"parallelism"').waitFor();
+  await page.locator('[data-testid=start-workflow-button]').click();
+  await waitForWorkflow(worker.client, workflowId);
+  await browser.screenshot(`${shots}-started`);
+}
 
 /** The schedule's page, its actions menu → Backfill: the dialog, open. */
 async function openBackfillDialog(page: Page, scheduleId: string): Promise<Locator> {
@@ -186,22 +300,33 @@ async function deleteSchedule(client: Client, scheduleId: string): Promise<void>
     });
 }
 
-/** 8 drivers every 20 minutes from the day before `day` to the end of the day after it. */
-function rowsAround(day: number): DriverStatsRow[] {
+/** 8 drivers (3001–3008) reporting every 20 minutes from `from` until before `to` (epoch ms). */
+function driverReports(from: number, to: number): DriverStatsRow[] {
   const rows: DriverStatsRow[] = [];
   for (let driver = 3001; driver <= 3008; driver++) {
-    for (let time = day - DAY + driver * 7_000, report = 0; time < day + 2 * DAY; time += 20 * 60_000, report++) {
-      rows.push({
-        driver_id: driver,
-        conv_rate: ((driver * 11 + report * 5) % 100) / 100,
-        acc_rate: ((driver * 19 + report * 3) % 100) / 100,
-        avg_daily_trips: driver + report,
-        event_timestamp: new Date(time).toISOString(),
-        created: new Date(time + 1_000).toISOString(),
-      });
-    }
+    for (let time = from + driver * 7_000, report = 0; time < to; time += 20 * 60_000, report++) rows.push(driverReport(driver, report, time));
   }
   return rows;
+}
+
+/** Rows that arrive late: 4 drivers the source has not seen (3901–3904), 3 reports each strictly inside (`from`, `to`). */
+function arrivingRows(from: number, to: number): DriverStatsRow[] {
+  const rows: DriverStatsRow[] = [];
+  for (let driver = 3901; driver <= 3904; driver++) {
+    for (let report = 0; report < 3; report++) rows.push(driverReport(driver, report, Math.floor(from + ((to - from) * (report + 1)) / 4) + (driver - 3900)));
+  }
+  return rows;
+}
+
+function driverReport(driver: number, report: number, time: number): DriverStatsRow {
+  return {
+    driver_id: driver,
+    conv_rate: ((driver * 11 + report * 5) % 100) / 100,
+    acc_rate: ((driver * 19 + report * 3) % 100) / 100,
+    avg_daily_trips: driver + report,
+    event_timestamp: new Date(time).toISOString(),
+    created: new Date(time + 1_000).toISOString(),
+  };
 }
 
 async function waitForWorkflow(client: Client, workflowId: string): Promise<void> {
