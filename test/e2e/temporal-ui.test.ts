@@ -10,13 +10,14 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { ScheduleNotFoundError } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Locator, Page } from 'playwright-core';
 import { schedulePlans } from '../../features/schedules/schedule-plan.js';
 import { applySchedules } from '../../features/schedules/schedules.js';
 import type { DriverStatsRow } from '../fixtures/driver-stats.js';
-import { materializeScheduleId } from '../../workflows/ids.js';
+import { backfillChildWorkflowId, materializeScheduleId } from '../../workflows/ids.js';
 import type { materialize } from '../../workflows/materialize.js';
+import { chunkWindows } from '../../workflows/windows.js';
 import { temporalService } from '../support/services.js';
 import type { PipelineWorker, SourceTable } from '../integration/pipelines/support/pipeline.js';
 import { appendSourceRows, committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, onlineWatermark, startPipelineWorker, VIEW } from '../integration/pipelines/support/pipeline.js';
@@ -148,6 +149,50 @@ describe('Temporal Web UI', () => {
       assert.equal(onlineWatermark(snapshots), history.end);
 
       await rowsArrivingLaterLandWithTheNextRun({ source, worker, view, scheduleId, watermark: history.end, runsBefore: runs.length });
+    } finally {
+      await browser.close();
+      await deleteSchedule(worker.client, scheduleId);
+      await worker.close();
+    }
+  });
+
+  test('the Start Workflow form with a backfill ending a day from now materializes nothing past now; rows arriving later land with the next run', async () => {
+    const now = Date.now();
+    const source = await createSource(path.join(scratch, 'start-future'), driverReports(now - DAY, now));
+    const view = `ui_until_${randomUUID().slice(0, 8)}`;
+    const worker = await startPipelineWorker(source, { viewName: view, schedule: { every: { hours: 6 }, paused: true } });
+    const scheduleId = materializeScheduleId(view);
+    const browser = await openBrowser();
+    try {
+      await applySchedules(worker.client, schedulePlans(worker.runtime.project.registry, { taskQueue: worker.taskQueue }));
+      const workflowId = `ui-backfill-until-${randomUUID()}`;
+      const backfillRange = { start: new Date(floorTo(now - 10 * HOUR, MINUTE)).toISOString(), end: new Date(now + DAY).toISOString() };
+      const input = `{"featureViews": ["${view}"], "start": "${backfillRange.start}", "end": "${backfillRange.end}", "chunk": "6h", "parallelism": 2}`;
+      await startBackfillFromForm(browser, worker, workflowId, input, 'start-workflow-until-tomorrow');
+      await worker.client.workflow.getHandle(workflowId).result();
+      const finishedAt = Date.now();
+
+      const snapshots = await onlineSnapshots(source, worker.onlineNamespace, view);
+      const windows = committedWindows(snapshots);
+      assert.ok(windows.length > 0, 'the chunks before now landed');
+      for (const window of windows) assert.ok(Date.parse(window.end) <= finishedAt, `window ${window.start} → ${window.end} ends after now`);
+      const watermark = onlineWatermark(snapshots);
+      assert.ok(watermark !== null && Date.parse(watermark) <= finishedAt, `the watermark ${watermark} stays at or before now`);
+      assert.deepEqual(await onlineRows(source, worker.onlineNamespace, view), expectedRows(source.rows, windows));
+      // The chunks that start after now: either never started, or started and finished as no-ops.
+      for (const chunk of chunkWindows(backfillRange.start, backfillRange.end, 6 * 3_600).filter((window) => Date.parse(window.start) > finishedAt)) {
+        const child = worker.client.workflow.getHandle(backfillChildWorkflowId(workflowId, view, chunk.start, chunk.end));
+        const ran = await child.describe().then(
+          () => true,
+          (error: unknown) => {
+            if (error instanceof WorkflowNotFoundError) return false;
+            throw error;
+          },
+        );
+        if (ran) assert.equal(typeof ((await child.result()) as Record<string, unknown>).skipped, 'string', `the chunk ${chunk.start} → ${chunk.end}, in the future, is a no-op`);
+      }
+
+      await rowsArrivingLaterLandWithTheNextRun({ source, worker, view, scheduleId, watermark, runsBefore: 0 });
     } finally {
       await browser.close();
       await deleteSchedule(worker.client, scheduleId);
