@@ -1,7 +1,10 @@
 // A person's path through the Temporal Web UI (the one embedded in Temporal CLI v1.5.1), in Debian's
 // Chromium: the Backfill action on a feature view's schedule page, and the Start Workflow form with
 // the backfill JSON the README documents. Each time the online table is then read by pyiceberg
-// and compared with the brute-force answer.
+// and compared with the brute-force answer. Past ranges set every input (dates included), so no
+// test depends on the time of day; ranges reaching into the future (the dialog's default, a day
+// ahead from the dialog and from the form) must leave the watermark at or before now, and rows
+// arriving afterwards must land with the next scheduled run.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -111,49 +114,17 @@ describe('Temporal Web UI', () => {
   });
 
   test("the Backfill dialog's default range, from now on, materializes nothing past now; rows arriving later land with the next run", async () => {
-    const now = Date.now();
-    const source = await createSource(path.join(scratch, 'default-range'), driverReports(now - DAY, now));
-    const view = `ui_now_${randomUUID().slice(0, 8)}`;
-    // Every 6 hours, the next time 30 minutes from now: the dialog's default range (now → now + 1
-    // hour, or → tomorrow at now + 1 hour between 09:00 and 09:59 UTC) holds one or five scheduled
-    // times, all of them in the future.
-    const every = 6 * HOUR;
-    const offset = Math.ceil((now + 30 * MINUTE) / MINUTE) * MINUTE % every;
-    const worker = await startPipelineWorker(source, { viewName: view, schedule: { every: { hours: 6 }, ...(offset > 0 ? { offset: { seconds: offset / 1000 } } : {}), paused: true } });
-    const scheduleId = materializeScheduleId(view);
-    const browser = await openBrowser();
-    try {
-      await applySchedules(worker.client, schedulePlans(worker.runtime.project.registry, { taskQueue: worker.taskQueue }));
-      // The view's history up to two hours ago: the old watermark.
-      const history = { start: new Date(floorTo(now - 8 * HOUR, MINUTE)).toISOString(), end: new Date(floorTo(now - 2 * HOUR, MINUTE)).toISOString() };
-      await worker.client.workflow.execute<typeof materialize>('materialize', { taskQueue: worker.taskQueue, workflowId: `history-${view}`, args: [{ featureView: view, ...history }] });
+    await backfillFromTheDialogIntoTheFuture({ name: 'default-range' });
+  });
 
-      const { page } = browser;
-      const modal = await openBackfillDialog(page, scheduleId);
-      await browser.screenshot('schedule-backfill-default-range');
-      // Enter in one of the dialog's fields submits it (its Schedule button is the form's submit).
-      const range = await submitBackfill(page, modal, () => modal.locator('input[name=second]').last().press('Enter'));
-      assert.ok(range.start.getTime() <= Date.now() && range.end.getTime() > Date.now(), `the dialog's default range reaches into the future: ${range.start.toISOString()} → ${range.end.toISOString()}`);
-      const times = intervalTimes(every, offset, range);
-      assert.ok(times.length >= 1, 'the default range holds a scheduled time');
-
-      await waitForScheduleIdle(worker.client, scheduleId, times.length);
-      const runs = await scheduleRuns(worker.client, scheduleId);
-      assert.deepEqual(runs.map((run) => run.scheduledAt), times.map((time) => time.toISOString()));
-      for (const run of runs) {
-        assert.ok(Date.parse(run.scheduledAt) > Date.parse(run.takenAt), `run ${run.workflowId} was started before its scheduled time`);
-        assert.equal(typeof run.result.skipped, 'string', `the run for ${run.scheduledAt}, in the future, is a no-op that says why: ${JSON.stringify(run.result)}`);
-      }
-      const snapshots = await onlineSnapshots(source, worker.onlineNamespace, view);
-      assert.deepEqual(committedWindows(snapshots), [history], 'nothing past now is committed');
-      assert.equal(onlineWatermark(snapshots), history.end);
-
-      await rowsArrivingLaterLandWithTheNextRun({ source, worker, view, scheduleId, watermark: history.end, runsBefore: runs.length });
-    } finally {
-      await browser.close();
-      await deleteSchedule(worker.client, scheduleId);
-      await worker.close();
-    }
+  test('a Backfill range typed to end a day from now materializes nothing past now; rows arriving later land with the next run', async () => {
+    await backfillFromTheDialogIntoTheFuture({
+      name: 'day-ahead',
+      setRange: async (modal) => {
+        const now = floorTo(Date.now(), 1_000);
+        await setBackfillRange(modal, { start: new Date(now), end: new Date(now + DAY) });
+      },
+    });
   });
 
   test('the Start Workflow form with a backfill ending a day from now materializes nothing past now; rows arriving later land with the next run', async () => {
@@ -200,6 +171,58 @@ describe('Temporal Web UI', () => {
     }
   });
 });
+
+/**
+ * A Backfill from the schedule's page over a range that reaches into the future: the dialog's
+ * default, or the one `setRange` types; submitted with Enter in one of its fields, as a person
+ * would (the Schedule button is the form's submit). The runs for future times must be no-ops, the
+ * watermark must stay put, and rows arriving afterwards must land with the next run.
+ */
+async function backfillFromTheDialogIntoTheFuture(options: { name: string; setRange?: (modal: Locator) => Promise<void> }): Promise<void> {
+  const now = Date.now();
+  const source = await createSource(path.join(scratch, options.name), driverReports(now - DAY, now));
+  const view = `ui_now_${randomUUID().slice(0, 8)}`;
+  // Every 6 hours, the next time 30 minutes from now: the dialog's default range (now → now + 1
+  // hour, or → tomorrow at now + 1 hour between 09:00 and 09:59 UTC) holds one or five scheduled
+  // times, a day from now holds four, all of them in the future.
+  const every = 6 * HOUR;
+  const offset = Math.ceil((now + 30 * MINUTE) / MINUTE) * MINUTE % every;
+  const worker = await startPipelineWorker(source, { viewName: view, schedule: { every: { hours: 6 }, ...(offset > 0 ? { offset: { seconds: offset / 1000 } } : {}), paused: true } });
+  const scheduleId = materializeScheduleId(view);
+  const browser = await openBrowser();
+  try {
+    await applySchedules(worker.client, schedulePlans(worker.runtime.project.registry, { taskQueue: worker.taskQueue }));
+    // The view's history up to two hours ago: the old watermark.
+    const history = { start: new Date(floorTo(now - 8 * HOUR, MINUTE)).toISOString(), end: new Date(floorTo(now - 2 * HOUR, MINUTE)).toISOString() };
+    await worker.client.workflow.execute<typeof materialize>('materialize', { taskQueue: worker.taskQueue, workflowId: `history-${view}`, args: [{ featureView: view, ...history }] });
+
+    const { page } = browser;
+    const modal = await openBackfillDialog(page, scheduleId);
+    await options.setRange?.(modal);
+    await browser.screenshot(`schedule-backfill-${options.name}`);
+    const range = await submitBackfill(page, modal, () => modal.locator('input[name=second]').last().press('Enter'));
+    assert.ok(range.start.getTime() <= Date.now() && range.end.getTime() > Date.now(), `the backfilled range reaches into the future: ${range.start.toISOString()} → ${range.end.toISOString()}`);
+    const times = intervalTimes(every, offset, range);
+    assert.ok(times.length >= 1, 'the range holds a scheduled time');
+
+    await waitForScheduleIdle(worker.client, scheduleId, times.length);
+    const runs = await scheduleRuns(worker.client, scheduleId);
+    assert.deepEqual(runs.map((run) => run.scheduledAt), times.map((time) => time.toISOString()));
+    for (const run of runs) {
+      assert.ok(Date.parse(run.scheduledAt) > Date.parse(run.takenAt), `run ${run.workflowId} was started before its scheduled time`);
+      assert.equal(typeof run.result.skipped, 'string', `the run for ${run.scheduledAt}, in the future, is a no-op that says why: ${JSON.stringify(run.result)}`);
+    }
+    const snapshots = await onlineSnapshots(source, worker.onlineNamespace, view);
+    assert.deepEqual(committedWindows(snapshots), [history], 'nothing past now is committed');
+    assert.equal(onlineWatermark(snapshots), history.end);
+
+    await rowsArrivingLaterLandWithTheNextRun({ source, worker, view, scheduleId, watermark: history.end, runsBefore: runs.length });
+  } finally {
+    await browser.close();
+    await deleteSchedule(worker.client, scheduleId);
+    await worker.close();
+  }
+}
 
 /**
  * Rows arriving after the runs, with event times between the view's watermark and a moment ago,
@@ -300,10 +323,13 @@ async function setBackfillRange(modal: Locator, range: { start: Date; end: Date 
   assert.equal(await times.count(), 6, 'the Backfill dialog has hour, minute and second for each end');
   for (const [end, instant] of [range.start, range.end].entries()) {
     const date = dates.nth(end);
-    await date.click();
-    await date.fill(typedDate(instant));
-    // Clicking outside the date picker closes its calendar (Escape would close the whole dialog).
-    await modal.getByText('Schedule Backfill').click();
+    // Retyping the date already chosen leaves the typed text showing, so only another day is typed.
+    if ((await date.inputValue()) !== shownDate(instant)) {
+      await date.click();
+      await date.fill(typedDate(instant));
+      // Clicking outside the date picker closes its calendar (Escape would close the whole dialog).
+      await modal.getByText('Schedule Backfill').click();
+    }
     assert.equal(await date.inputValue(), shownDate(instant), `the Backfill dialog took the ${end === 0 ? 'start' : 'end'} date`);
     for (const [unit, value] of [instant.getUTCHours(), instant.getUTCMinutes(), instant.getUTCSeconds()].entries()) await times.nth(end * 3 + unit).fill(String(value));
   }
