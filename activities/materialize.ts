@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import type { MaterializationContext, ScanSummary, Window } from '../features/materialization.js';
+import type { LatePlan, MaterializationContext, ScanSummary, Window } from '../features/materialization.js';
 
-export type { ScanSummary };
+export type { LatePlan, ScanSummary };
 import { commitOnlineWindow, computeLatestRows, planSourceScan, readWatermark, writeOnlinePartitions } from '../features/materialization.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
 
@@ -15,6 +15,11 @@ export interface WindowInput {
 export interface PlanSourceResult {
   readonly sourceSnapshotId: string | null;
   readonly scan: ScanSummary;
+  /** The window to materialize (see planSourceScan): end clamped to now − delay, start moved back for late rows. */
+  readonly window: { readonly start: string; readonly end: string };
+  /** Why nothing was planned: the whole window lies after now − delay. */
+  readonly skipped?: string;
+  readonly late?: LatePlan;
 }
 
 export interface ComputeLatestResult {
@@ -63,20 +68,27 @@ export function createMaterializeActivities(context: MaterializationContext, hoo
       return asActivityFailure(async () => (await readWatermark(context, input.featureView))?.toISOString() ?? null);
     },
 
-    async planSource(input: WindowInput): Promise<PlanSourceResult> {
+    async planSource(input: WindowInput & { readonly incremental?: boolean }): Promise<PlanSourceResult> {
       return asActivityFailure(async () => {
-        const plan = await planSourceScan(context, input.featureView, windowOf(input));
-        return { sourceSnapshotId: plan.sourceSnapshotId?.toString() ?? null, scan: plan.scan };
+        const plan = await planSourceScan(context, input.featureView, windowOf(input), { incremental: input.incremental ?? false });
+        return {
+          sourceSnapshotId: plan.sourceSnapshotId?.toString() ?? null,
+          scan: plan.scan,
+          window: { start: plan.window.start.toISOString(), end: plan.window.end.toISOString() },
+          ...(plan.skipped === undefined ? {} : { skipped: plan.skipped }),
+          ...(plan.late === undefined ? {} : { late: plan.late }),
+        };
       });
     },
 
-    async computeLatest(input: WindowInput & { readonly sourceSnapshotId: string | null }): Promise<ComputeLatestResult> {
+    async computeLatest(input: WindowInput & { readonly sourceSnapshotId: string | null; readonly late?: LatePlan }): Promise<ComputeLatestResult> {
       return asActivityFailure(() =>
         withHeartbeats('computing the latest row per entity', async (signal) => {
           await hooks.beforeCompute?.({ featureView: input.featureView, signal });
           return computeLatestRows({ ...context, signal }, input.featureView, windowOf(input), {
             sourceSnapshotId: input.sourceSnapshotId === null ? null : BigInt(input.sourceSnapshotId),
             stagingName: attemptName('latest', input),
+            ...(input.late === undefined ? {} : { late: input.late }),
           });
         }),
       );
@@ -98,7 +110,9 @@ export function createMaterializeActivities(context: MaterializationContext, hoo
       );
     },
 
-    async commitOnline(input: WindowInput & { readonly manifest: string | null; readonly sourceSnapshotId: string | null; readonly idempotencyKey: string; readonly staging?: string | null }): Promise<CommitOnlineResult> {
+    async commitOnline(
+      input: WindowInput & { readonly manifest: string | null; readonly sourceSnapshotId: string | null; readonly idempotencyKey: string; readonly staging?: string | null; readonly incremental?: boolean },
+    ): Promise<CommitOnlineResult> {
       return asActivityFailure(async () => {
         const committed = await commitOnlineWindow(context, input.featureView, {
           window: windowOf(input),
@@ -106,6 +120,7 @@ export function createMaterializeActivities(context: MaterializationContext, hoo
           idempotencyKey: input.idempotencyKey,
           sourceSnapshotId: input.sourceSnapshotId,
           staging: input.staging ?? null,
+          incremental: input.incremental ?? false,
         });
         return { snapshotId: committed.snapshotId?.toString() ?? null, alreadyCommitted: committed.alreadyCommitted, attempts: committed.attempts };
       });

@@ -20,23 +20,36 @@ export function printResult(result: unknown, options: OutputOptions, human: () =
 
 /**
  * One or two lines on stderr that say what went wrong, and the exit code. A failed workflow is
- * reported by its root cause (the activity's FloeError), not by Temporal's wrappers around it.
+ * reported by the activity's FloeError, not by Temporal's wrappers around it.
  */
 export function reportError(error: unknown): number {
-  const root = rootCause(error);
-  const kind = FloeError.is(root) ? root.kind : root instanceof ApplicationFailure && root.type?.startsWith('FloeError:') ? root.type.slice('FloeError:'.length) : undefined;
-  const message = root instanceof Error ? root.message : String(root);
+  const reported = reportedCause(error);
+  const kind = FloeError.is(reported) ? reported.kind : reported instanceof ApplicationFailure ? floeErrorKind(reported) : undefined;
+  const message = reported instanceof Error ? reported.message : String(reported);
   console.error(`floe: ${message}`);
   if (process.env.FLOE_DEBUG && error instanceof Error && error.stack) console.error(error.stack);
   return kind !== undefined && BAD_INPUT_KINDS.has(kind) ? EXIT_BAD_INPUT : EXIT_FAILURE;
 }
 
-function rootCause(error: unknown): unknown {
+/** `FloeError:not-found` → `not-found`: the type activities give a FloeError (activities/activity-support.ts). */
+function floeErrorKind(failure: ApplicationFailure): string | undefined {
+  return failure.type?.startsWith('FloeError:') ? failure.type.slice('FloeError:'.length) : undefined;
+}
+
+/**
+ * The error to report: the outermost FloeError (or the failure an activity made of one) along the
+ * cause chain, else the innermost cause. Outermost, because a FloeError's own cause (a lower-level
+ * FloeError, a DuckDB error) reaches the client as a failure of type `FloeError` or `Error`,
+ * which has lost the kind and says less than the error that wrapped it.
+ */
+function reportedCause(error: unknown): unknown {
   let current = error;
-  while (current instanceof TemporalFailure || (current instanceof Error && current.name === 'WorkflowFailedError')) {
+  for (;;) {
+    if (FloeError.is(current)) return current;
+    if (current instanceof ApplicationFailure && floeErrorKind(current) !== undefined) return current;
+    if (!(current instanceof TemporalFailure || (current instanceof Error && current.name === 'WorkflowFailedError'))) return current;
     const next = (current as Error).cause;
-    if (next === undefined || next === null) break;
+    if (next === undefined || next === null) return current;
     current = next;
   }
-  return current;
 }

@@ -9,19 +9,25 @@ import type { Catalog, LoadedTable } from '../iceberg/catalog/catalog.js';
 import { commitChange } from '../iceberg/commit/commit.js';
 import type { TableChange } from '../iceberg/commit/table-change.js';
 import { FloeError } from '../iceberg/errors.js';
+import { and, gtEq, ltEq } from '../iceberg/expressions/expression.js';
+import type { Expression } from '../iceberg/expressions/expression.js';
 import { planScan } from '../iceberg/scan/planner.js';
 import type { ScanPlan } from '../iceberg/scan/plan.js';
-import { ancestorsOf, snapshotForRef } from '../iceberg/spec/metadata.js';
+import { ancestorsOf, currentSchema, snapshotForRef } from '../iceberg/spec/metadata.js';
 import type { TableMetadata } from '../iceberg/spec/metadata.js';
 import { MAIN_BRANCH } from '../iceberg/spec/snapshot.js';
+import type { PrimitiveType } from '../iceberg/spec/types.js';
 import { describeAddedManifest, writeAddedManifest } from '../iceberg/write/added-manifest.js';
 import { fastAppend } from '../iceberg/write/fast-append.js';
 import type { FeatureViewDefinition } from './definitions.js';
-import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from './definitions.js';
+import { durationSeconds, ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from './definitions.js';
+import { isTimeType, timeLiteral } from './historical/source-scan.js';
 import { ensureOnlineTable, onlineTableLayout } from './online-table.js';
 import type { OnlineTableLayout } from './online-table.js';
 import type { Registry } from './registry.js';
 import { formatTableIdentifier, parseTableIdentifier } from './registry.js';
+import { classifySourceChanges, earliestEventMicros, earliestTouchedMicros, oldestAncestor } from './source-changes.js';
+import { latestWindowEnd } from './time-bounds.js';
 
 /** What materialization needs from the process it runs in. */
 export interface MaterializationContext {
@@ -60,32 +66,178 @@ export const SOURCE_SNAPSHOT_PROPERTY = 'floe.source-snapshot-id';
 export const WATERMARK_PROPERTY = 'floe.watermark';
 
 /**
- * Step 1: which snapshot of the source to read and what reading it involves. Also makes sure the
- * online table exists, so later steps can stage files in its storage. Fails (for good) when the
- * source table or one of the view's columns does not exist.
+ * The view's source cursor as of this snapshot: the source snapshot the last incremental run read
+ * (`none` when the source was empty then). Rows committed to the source after it are what the next
+ * incremental run reads whatever their event time. Carried forward like the watermark.
  */
-export async function planSourceScan(context: MaterializationContext, viewName: string, window: Window): Promise<{ sourceSnapshotId: bigint | null; scan: ScanSummary }> {
+export const SOURCE_CURSOR_PROPERTY = 'floe.source-cursor';
+const EMPTY_SOURCE_CURSOR = 'none';
+
+/** How an incremental run catches rows committed late (JSON-safe: it travels in workflow payloads). */
+export interface LatePlan {
+  /** The source snapshot the view last processed; null when there is none (or the source was empty then). */
+  readonly sinceSnapshotId: string | null;
+  /** Data files added to the source since, read whole for their rows before the window's start. */
+  readonly files: number;
+  readonly rows: number;
+  /** Why the run restates an event-time range instead (a rewrite in the source, or a lost cursor). */
+  readonly fallback?: string;
+}
+
+export interface SourcePlan {
+  readonly sourceSnapshotId: bigint | null;
+  readonly scan: ScanSummary;
+  /** The window to materialize: the asked one, its end clamped to now − delay, and for incremental runs its start moved back (lateness, restatement). */
+  readonly window: Window;
+  /** Set when the whole window lies after now − delay: nothing was planned. */
+  readonly skipped?: string;
+  readonly late?: LatePlan;
+}
+
+export interface PlanOptions {
+  /** A scheduled or incremental run: also reads what was committed to the source since the view's cursor. */
+  readonly incremental?: boolean;
+  /** The present, for clamping the window (default: the clock). */
+  readonly now?: Date;
+}
+
+/**
+ * Step 1: which snapshot of the source to read, over which window, and what reading it involves.
+ * Also makes sure the online table exists, so later steps can stage files in its storage. Fails
+ * (for good) when the source table or one of the view's columns does not exist.
+ */
+export async function planSourceScan(context: MaterializationContext, viewName: string, window: Window, options: PlanOptions = {}): Promise<SourcePlan> {
   const view = context.registry.featureView(viewName);
   checkWindow(window, view);
+  const clamped = clampWindow(view, window, options.now ?? new Date());
+  if ('skipped' in clamped) return { sourceSnapshotId: null, scan: EMPTY_SCAN, window, skipped: clamped.skipped };
   const source = await loadSource(context, view);
-  const plan = await withViewContext(view, source.identifier, () => planScan(source.table, { columns: source.columns }));
-  await ensureOnlineTable(context.catalog, onlineTableLayout(context.registry, view));
+  const online = await ensureOnlineTable(context.catalog, onlineTableLayout(context.registry, view));
+  const headSnapshotId = source.table.metadata.currentSnapshotId;
+  let effective = clamped.window;
+  let late: LatePlan | undefined;
+  if (options.incremental) {
+    const lateness = durationSeconds(view.lateness);
+    if (lateness !== null) effective = { start: new Date(effective.start.getTime() - lateness * 1000), end: effective.end };
+    const planned = await withViewContext(view, source.identifier, () => planLateRows(view, source, online.metadata, headSnapshotId, effective));
+    effective = planned.window;
+    late = planned.late;
+  }
+  const finalWindow = effective;
+  const plan = await withViewContext(view, source.identifier, () =>
+    planScan(source.table, { columns: source.columns, ...filterOption(eventTimeFilter(source, finalWindow)) }),
+  );
   return {
     sourceSnapshotId: plan.snapshotId,
     scan: { mode: plan.mode, ...pick(plan.summary, ['dataFiles', 'positionDeleteFiles', 'equalityDeleteFiles', 'dataRecords']) },
+    window: finalWindow,
+    ...(late === undefined ? {} : { late }),
   };
+}
+
+/** The window with its end clamped to now − delay, or why nothing of it can be materialized yet. */
+export function clampWindow(view: Pick<FeatureViewDefinition, 'name' | 'delay'>, window: Window, now: Date): { window: Window } | { skipped: string } {
+  const latest = latestWindowEnd(view, now);
+  if (window.end.getTime() <= latest.getTime()) return { window };
+  if (latest.getTime() <= window.start.getTime()) {
+    return { skipped: `${view.name} window [${window.start.toISOString()}, ${window.end.toISOString()}) ends after now − delay (${latest.toISOString()}): nothing to materialize yet` };
+  }
+  return { window: { start: window.start, end: latest } };
+}
+
+/**
+ * The late-row part of an incremental run: the appends since the view's cursor when that is all
+ * that happened to the source, else the event-time range to restate (the window's start moves back
+ * to it).
+ */
+async function planLateRows(view: FeatureViewDefinition, source: ResolvedSource, online: TableMetadata, headSnapshotId: bigint | null, window: Window): Promise<{ window: Window; late: LatePlan }> {
+  const recorded = sourceCursorOf(online);
+  if (recorded.kind === 'none') return { window, late: { sinceSnapshotId: null, files: 0, rows: 0 } };
+  const metadata = source.table.metadata;
+  const cursor = recorded.kind === 'cursor' ? recorded.snapshotId : oldestAncestor(metadata, headSnapshotId, recorded.snapshotIds);
+  const cursorText = recorded.kind === 'cursor' ? recorded.snapshotId : (cursor ?? recorded.snapshotIds[recorded.snapshotIds.length - 1]!);
+  const since = cursorText === null ? null : cursorText.toString();
+  const lost = recorded.kind === 'windows' && cursor === null;
+  const changes = lost ? ({ kind: 'cursor-lost' } as const) : classifySourceChanges(metadata, headSnapshotId, cursor);
+  if (changes.kind === 'unchanged' || headSnapshotId === null) return { window, late: { sinceSnapshotId: since, files: 0, rows: 0 } };
+  if (changes.kind === 'appends') {
+    const plan = await planScan(source.table, { columns: source.columns, snapshotId: headSnapshotId, appendedAfter: { snapshotId: cursor }, ...filterOption(eventTimeFilter(source, { end: window.start })) });
+    return { window, late: { sinceSnapshotId: since, files: plan.summary.dataFiles, rows: plan.summary.dataRecords } };
+  }
+  const end = window.end.toISOString();
+  let restateFrom: bigint | null;
+  let why: string;
+  if (changes.kind === 'rewritten') {
+    restateFrom = source.eventTime === undefined ? null : await earliestTouchedMicros(source.table, changes.snapshots, source.eventTime);
+    why = `source snapshot ${changes.first.snapshotId} is ${article(changes.first.summary.operation)} ${changes.first.summary.operation}, not an append`;
+    if (restateFrom === null) why += ' and the event times it touched are unknown';
+  } else {
+    const watermark = watermarkOf(online);
+    const lateness = durationSeconds(view.lateness);
+    restateFrom = watermark !== null && lateness !== null ? BigInt(watermark - lateness * 1000) * 1000n : null;
+    why = `the view's source cursor ${since ?? '(before the first snapshot)'} is no longer in the source's history (expired or rolled back)`;
+    why += lateness === null ? ' and the view sets no lateness' : watermark === null ? ' and there is no watermark yet' : ', so the view\'s lateness applies';
+  }
+  if (restateFrom === null) {
+    restateFrom = (source.eventTime === undefined ? null : await earliestEventMicros(source.table, headSnapshotId, source.eventTime)) ?? micros(EARLIEST_EVENT_TIME);
+  }
+  const start = new Date(Math.min(window.start.getTime(), Number(restateFrom / 1000n)));
+  return { window: { start, end: window.end }, late: { sinceSnapshotId: since, files: 0, rows: 0, fallback: `${why}: restating [${start.toISOString()}, ${end})` } };
+}
+
+/** Where a restatement whose range cannot be known starts: before any event time a source holds. */
+const EARLIEST_EVENT_TIME = new Date('0001-01-01T00:00:00.000Z');
+
+/** What the online table's main branch records about the view's source cursor. */
+export type RecordedCursor =
+  | { readonly kind: 'cursor'; readonly snapshotId: bigint | null }
+  /** No cursor yet, but committed windows, each read at one of these source snapshots (newest commit first). */
+  | { readonly kind: 'windows'; readonly snapshotIds: readonly bigint[] }
+  | { readonly kind: 'none' };
+
+/**
+ * The cursor carried by the newest snapshot that has one. Without one (only explicit windows were
+ * committed so far) the conservative cursor is the oldest source snapshot a committed window read:
+ * the caller picks it from these; a window of an empty source means "from the first snapshot".
+ */
+export function sourceCursorOf(metadata: TableMetadata): RecordedCursor {
+  const head = snapshotForRef(metadata, MAIN_BRANCH);
+  if (head === null) return { kind: 'none' };
+  const read: bigint[] = [];
+  let sawEmptySource = false;
+  for (const snapshot of ancestorsOf(metadata, head.snapshotId)) {
+    const cursor = snapshot.summary[SOURCE_CURSOR_PROPERTY];
+    if (cursor !== undefined) return { kind: 'cursor', snapshotId: parseCursor(cursor) };
+    if (snapshot.summary[WINDOW_END_PROPERTY] === undefined) continue;
+    const sourceSnapshot = snapshot.summary[SOURCE_SNAPSHOT_PROPERTY];
+    if (sourceSnapshot === undefined) sawEmptySource = true;
+    else read.push(BigInt(sourceSnapshot));
+  }
+  if (sawEmptySource) return { kind: 'cursor', snapshotId: null };
+  return read.length === 0 ? { kind: 'none' } : { kind: 'windows', snapshotIds: read };
+}
+
+function parseCursor(text: string): bigint | null {
+  return text === EMPTY_SOURCE_CURSOR ? null : BigInt(text);
+}
+
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? 'an' : 'a';
 }
 
 /**
  * Step 2: the latest row per entity among source rows with start ≤ event_ts < end, as of the
  * planned snapshot, renamed to the online table's columns and staged as one Parquet file in the
- * online table's storage (`<location>/staging/<name>.parquet`).
+ * online table's storage (`<location>/staging/<name>.parquet`). The window's scan is filtered by
+ * event time, so files outside it are pruned by their stats. With `late` (an incremental run) it
+ * also reads the rows before the window's start of the data files added to the source since the
+ * view's cursor, and takes the latest per entity over both.
  */
 export async function computeLatestRows(
   context: MaterializationContext,
   viewName: string,
   window: Window,
-  options: { sourceSnapshotId: bigint | null; stagingName: string },
+  options: { sourceSnapshotId: bigint | null; stagingName: string; late?: LatePlan },
 ): Promise<{ staging: string | null; rows: number }> {
   // The source had no snapshot when planned: whatever arrived since belongs to a later run.
   if (options.sourceSnapshotId === null) return { staging: null, rows: 0 };
@@ -93,18 +245,25 @@ export async function computeLatestRows(
   const layout = onlineTableLayout(context.registry, view);
   const source = await loadSource(context, view);
   const online = await context.catalog.loadTable(layout.identifier);
-  const scan = await scanTable(source.table, { columns: source.columns, snapshotId: options.sourceSnapshotId, ...signalOf(context) });
+  const read = { columns: source.columns, snapshotId: options.sourceSnapshotId, ...signalOf(context) };
+  const scan = await scanTable(source.table, { ...read, ...filterOption(eventTimeFilter(source, window)) });
+  const late = options.late;
+  const readsLate = late !== undefined && late.fallback === undefined && late.files > 0;
+  const lateScan = readsLate
+    ? await scanTable(source.table, { ...read, appendedAfter: { snapshotId: late.sinceSnapshotId === null ? null : BigInt(late.sinceSnapshotId) }, ...filterOption(eventTimeFilter(source, { end: window.start })) })
+    : undefined;
   const localDirectory = await scratchDirectory(context, options.stagingName);
   const localFile = path.join(localDirectory, 'latest.parquet');
   try {
     const rows = await context.engine.withConnection(async (connection) => {
       const renamed = renameToOnline(scan.sql, source, layout);
       const latest = await latestPerEntitySql(connection, {
-        relation: renamed,
+        relation: lateScan === undefined ? renamed : `${renamed} UNION ALL ${renameToOnline(lateScan.sql, source, layout)}`,
         keyColumns: layout.keyColumns,
         eventTimestampColumn: ONLINE_EVENT_TS,
         ...(source.createdColumn === undefined ? {} : { createdTimestampColumn: ONLINE_CREATED_TS }),
-        start: micros(window.start),
+        // Late rows lie before the start; the window's own scan has only rows from it on.
+        ...(lateScan === undefined ? { start: micros(window.start) } : {}),
         end: micros(window.end),
         name: view.name,
       });
@@ -156,7 +315,7 @@ export async function writeOnlinePartitions(
 export async function commitOnlineWindow(
   context: MaterializationContext,
   viewName: string,
-  options: { window: Window; manifest: string | null; idempotencyKey: string; sourceSnapshotId: string | null; staging?: string | null },
+  options: { window: Window; manifest: string | null; idempotencyKey: string; sourceSnapshotId: string | null; staging?: string | null; incremental?: boolean },
 ): Promise<{ snapshotId: bigint | null; alreadyCommitted: boolean; attempts: number }> {
   const view = context.registry.featureView(viewName);
   const identifier = context.registry.onlineTableOf(view);
@@ -168,7 +327,10 @@ export async function commitOnlineWindow(
     [WINDOW_END_PROPERTY]: options.window.end.toISOString(),
   };
   if (options.sourceSnapshotId !== null) summary[SOURCE_SNAPSHOT_PROPERTY] = options.sourceSnapshotId;
-  const result = await commitChange(context.catalog, identifier, appendAdvancingWatermark(manifests, options.window.end, { idempotencyKey: options.idempotencyKey, summary }));
+  // An incremental run moves the cursor to the snapshot it read; an explicit window leaves it be.
+  const sourceCursor = options.incremental ? (options.sourceSnapshotId ?? EMPTY_SOURCE_CURSOR) : undefined;
+  const change = appendCarryingForward(manifests, { windowEnd: options.window.end, ...(sourceCursor === undefined ? {} : { sourceCursor }) }, { idempotencyKey: options.idempotencyKey, summary });
+  const result = await commitChange(context.catalog, identifier, change);
   // The staged rows are in the committed files now; a failed delete only leaves an orphan.
   if (options.staging) await table.io.delete(options.staging).catch(() => undefined);
   return { snapshotId: result.snapshotId ?? null, alreadyCommitted: result.alreadyCommitted, attempts: result.attempts };
@@ -208,28 +370,59 @@ export function watermarkOf(metadata: TableMetadata): number | null {
   return greatest;
 }
 
-/** A fast append whose summary also carries the watermark: the greater of the base's and `windowEnd`. */
-function appendAdvancingWatermark(manifests: Parameters<typeof fastAppend>[0], windowEnd: Date, options: { idempotencyKey: string; summary: Record<string, string> }): TableChange {
+/**
+ * The summary properties every commit to an online table carries forward from the base it commits
+ * on, so they survive the expiry of the snapshots that set them: the watermark (advanced to
+ * `windowEnd`, when given) and the source cursor (replaced by `sourceCursor`, when given).
+ */
+export function carriedSummary(base: TableMetadata, advance: { windowEnd?: Date; sourceCursor?: string } = {}): Record<string, string> {
+  const carried: Record<string, string> = {};
+  const previous = watermarkOf(base);
+  const candidates = [previous, advance.windowEnd?.getTime()].filter((value): value is number => value !== undefined && value !== null);
+  if (candidates.length > 0) carried[WATERMARK_PROPERTY] = new Date(Math.max(...candidates)).toISOString();
+  if (advance.sourceCursor !== undefined) carried[SOURCE_CURSOR_PROPERTY] = advance.sourceCursor;
+  else {
+    const recorded = sourceCursorOf(base);
+    if (recorded.kind === 'cursor') carried[SOURCE_CURSOR_PROPERTY] = recorded.snapshotId?.toString() ?? EMPTY_SOURCE_CURSOR;
+  }
+  return carried;
+}
+
+/** A fast append whose summary also carries the watermark and source cursor forward (see carriedSummary). */
+function appendCarryingForward(manifests: Parameters<typeof fastAppend>[0], advance: { windowEnd: Date; sourceCursor?: string }, options: { idempotencyKey: string; summary: Record<string, string> }): TableChange {
   const description = fastAppend(manifests, options).description;
   return {
     description,
     idempotencyKey: options.idempotencyKey,
     async prepare(base) {
-      const previous = watermarkOf(base.metadata);
-      const watermark = new Date(Math.max(previous ?? windowEnd.getTime(), windowEnd.getTime())).toISOString();
       // Restated on every attempt: a conflicting commit may have moved the base's watermark.
-      return fastAppend(manifests, { ...options, summary: { ...options.summary, [WATERMARK_PROPERTY]: watermark } }).prepare(base);
+      return fastAppend(manifests, { ...options, summary: { ...options.summary, ...carriedSummary(base.metadata, advance) } }).prepare(base);
     },
   };
 }
 
-/** All four steps in one process: materialization as a library call, without Temporal. */
-export async function materializeWindow(context: MaterializationContext, viewName: string, window: Window, idempotencyKey: string) {
-  const plan = await planSourceScan(context, viewName, window);
+/**
+ * All four steps in one process: materialization as a library call, without Temporal. A window
+ * wholly after now − delay is skipped: nothing is committed.
+ */
+export async function materializeWindow(context: MaterializationContext, viewName: string, window: Window, idempotencyKey: string, options: PlanOptions = {}) {
+  const plan = await planSourceScan(context, viewName, window, options);
+  if (plan.skipped !== undefined) return { ...plan, rows: 0, dataFiles: 0, snapshotId: null, alreadyCommitted: false, attempts: 0 };
   const name = idempotencyKey.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
-  const computed = await computeLatestRows(context, viewName, window, { sourceSnapshotId: plan.sourceSnapshotId, stagingName: `latest-${name}-${Date.now()}` });
+  const computed = await computeLatestRows(context, viewName, plan.window, {
+    sourceSnapshotId: plan.sourceSnapshotId,
+    stagingName: `latest-${name}-${Date.now()}`,
+    ...(plan.late === undefined ? {} : { late: plan.late }),
+  });
   const written = await writeOnlinePartitions(context, viewName, { staging: computed.staging, rows: computed.rows, filePrefix: `online-${name}-${Date.now()}`, materializedAt: new Date() });
-  const committed = await commitOnlineWindow(context, viewName, { window, manifest: written.manifest, idempotencyKey, sourceSnapshotId: plan.sourceSnapshotId?.toString() ?? null, staging: computed.staging });
+  const committed = await commitOnlineWindow(context, viewName, {
+    window: plan.window,
+    manifest: written.manifest,
+    idempotencyKey,
+    sourceSnapshotId: plan.sourceSnapshotId?.toString() ?? null,
+    staging: computed.staging,
+    incremental: options.incremental ?? false,
+  });
   return { ...plan, rows: computed.rows, dataFiles: written.dataFiles, ...committed };
 }
 
@@ -241,6 +434,10 @@ interface ResolvedSource {
   /** The source column holding an online column's values. */
   readonly columnFor: (onlineName: string) => string;
   readonly createdColumn: string | undefined;
+  /** The source's own row filter, if it has one. */
+  readonly filter: Expression | undefined;
+  /** The timestamp field's id and type in the current schema (undefined when it has none: planning reports that). */
+  readonly eventTime: { readonly column: string; readonly fieldId: number; readonly type: PrimitiveType } | undefined;
 }
 
 async function loadSource(context: MaterializationContext, view: FeatureViewDefinition): Promise<ResolvedSource> {
@@ -251,14 +448,39 @@ async function loadSource(context: MaterializationContext, view: FeatureViewDefi
   const columnFor = (name: string): string => sourceNameOf.get(name) ?? name;
   const wanted = [...context.registry.joinKeysOf(view).map((key) => columnFor(key.name)), ...view.features.map((feature) => columnFor(feature.name)), source.timestampField];
   if (source.createdTimestampField !== undefined) wanted.push(source.createdTimestampField);
+  const timestampField = currentSchema(table.metadata).fields.find((field) => field.name === source.timestampField);
   return {
     table,
     identifier: formatTableIdentifier(identifier),
     columns: [...new Set(wanted)],
     columnFor: (name) => (name === ONLINE_EVENT_TS ? source.timestampField : columnFor(name)),
     createdColumn: source.createdTimestampField,
+    filter: source.filter,
+    eventTime: timestampField === undefined || typeof timestampField.type !== 'string' ? undefined : { column: timestampField.name, fieldId: timestampField.id, type: timestampField.type },
   };
 }
+
+/**
+ * The source's rows with start ≤ event time < end, as an Iceberg filter (with the source's own
+ * filter): files outside the range are pruned by their stats and the reader drops the other rows.
+ * For a date column the range is rounded outward to whole days; the latest-per-entity step applies
+ * the exact bounds.
+ */
+function eventTimeFilter(source: ResolvedSource, range: { start?: Date; end: Date }): Expression | undefined {
+  const parts: Expression[] = source.filter === undefined ? [] : [source.filter];
+  const eventTime = source.eventTime;
+  if (eventTime !== undefined && isTimeType(eventTime.type)) {
+    if (range.start !== undefined) parts.push(gtEq(eventTime.column, timeLiteral(micros(range.start), eventTime.type, 'from')));
+    parts.push(ltEq(eventTime.column, timeLiteral(micros(range.end) - 1n, eventTime.type, 'to')));
+  }
+  return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : and(...parts);
+}
+
+function filterOption(filter: Expression | undefined): { filter?: Expression } {
+  return filter === undefined ? {} : { filter };
+}
+
+const EMPTY_SCAN: ScanSummary = { mode: 'copy-on-write', dataFiles: 0, positionDeleteFiles: 0, equalityDeleteFiles: 0, dataRecords: 0 };
 
 /** The source rows with the online table's column names (keys, features, event_ts, created_ts). */
 function renameToOnline(sourceSql: string, source: ResolvedSource, layout: OnlineTableLayout): string {

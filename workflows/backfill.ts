@@ -6,12 +6,14 @@ import {
   defineSignal,
   executeChild,
   isCancellation,
+  patched,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { FLOE_FEATURE_VIEW, FLOE_PROGRESS } from './search-attributes.js';
-import { backfillChildWorkflowId } from './ids.js';
+import { backfillChildWorkflowId, backfillChunkWorkflowId } from './ids.js';
 import { materialize } from './materialize.js';
 import { chunkWindows, parseDurationSeconds } from './windows.js';
 
@@ -41,6 +43,8 @@ export interface BackfillCarried {
   readonly rows: number;
   /** Runs before this one (continue-as-new count). */
   readonly runs: number;
+  /** Where the first run cut the range because the rest lay in the future; kept so every run plans the same chunks. */
+  readonly until?: string;
 }
 
 export interface ChunkRef {
@@ -72,6 +76,8 @@ export interface BackfillResult {
   readonly featureViews: readonly string[];
   readonly start: string;
   readonly end: string;
+  /** Set when the range reached past the time the backfill started: what was left out, and why. */
+  readonly skipped?: string;
   readonly chunks: number;
   readonly rows: number;
   readonly runs: number;
@@ -95,8 +101,10 @@ const DEFAULT_CHUNKS_PER_RUN = 100;
  * attribute, which the Temporal UI's workflow list can display.
  */
 export async function backfill(input: BackfillInput): Promise<BackfillResult> {
-  const plan = planBackfill(input);
   const carried = input.carried ?? { nextChunk: 0, rows: 0, runs: 0 };
+  const until = patched('backfill-stops-at-present') ? (carried.until ?? workflowInfo().runStartTime.toISOString()) : undefined;
+  const plan = planBackfill(input, until);
+  const shortChildIds = patched('backfill-short-child-ids');
   const chunksPerRun = input.chunksPerRun ?? DEFAULT_CHUNKS_PER_RUN;
   const parentId = workflowInfo().workflowId;
 
@@ -122,10 +130,12 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
     run: carried.runs + 1,
   });
   const publish = (): void => {
+    const now = progress();
     upsertSearchAttributes([
       { key: FLOE_FEATURE_VIEW, value: input.featureViews.join(',') },
-      { key: FLOE_PROGRESS, value: describeProgress(progress()) },
+      { key: FLOE_PROGRESS, value: describeProgress(now) },
     ]);
+    setCurrentDetails(progressDetails(now, plan.skipped));
   };
   setHandler(progressQuery, progress);
   setHandler(pauseSignal, () => {
@@ -148,9 +158,10 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
         running.set(index, chunk);
         try {
           const result = await executeChild(materialize, {
-            workflowId: backfillChildWorkflowId(parentId, chunk.featureView, chunk.start, chunk.end),
+            workflowId: (shortChildIds ? backfillChunkWorkflowId : backfillChildWorkflowId)(parentId, chunk.featureView, chunk.start, chunk.end),
             args: [{ featureView: chunk.featureView, start: chunk.start, end: chunk.end }],
             typedSearchAttributes: [{ key: FLOE_FEATURE_VIEW, value: chunk.featureView }],
+            ...(shortChildIds ? { staticSummary: `${chunk.featureView} [${chunk.start}, ${chunk.end}) of ${parentId}` } : {}),
           });
           done += 1;
           rows += result.rows;
@@ -178,11 +189,19 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
   }
   if (next < plan.chunks.length) {
     // Every chunk before `next` is done: the lanes finished the ones they started.
-    return continueAsNew<typeof backfill>({ ...input, carried: { nextChunk: next, rows, runs: carried.runs + 1 } });
+    return continueAsNew<typeof backfill>({ ...input, carried: { nextChunk: next, rows, runs: carried.runs + 1, ...(until === undefined ? {} : { until }) } });
   }
   state = 'completed';
   publish();
-  return { featureViews: input.featureViews, start: input.start, end: input.end, chunks: plan.chunks.length, rows, runs: carried.runs + 1 };
+  return {
+    featureViews: input.featureViews,
+    start: input.start,
+    end: input.end,
+    ...(plan.skipped === undefined ? {} : { skipped: plan.skipped }),
+    chunks: plan.chunks.length,
+    rows,
+    runs: carried.runs + 1,
+  };
 }
 
 /** `12/30 chunks, 4800 rows, running` — what the UI's list shows in the FloeProgress column. */
@@ -190,8 +209,19 @@ export function describeProgress(progress: BackfillProgress): string {
   return `${progress.chunksDone}/${progress.chunksTotal} chunks, ${progress.rows} rows, ${progress.state}`;
 }
 
-/** The chunks of a backfill, in order (by window, then view), or a non-retryable failure naming the bad field. */
-export function planBackfill(input: BackfillInput): { chunks: ChunkRef[]; parallelism: number } {
+/** What the workflow's page shows while it runs (Temporal's current details, Markdown). */
+function progressDetails(progress: BackfillProgress, skipped: string | undefined): string {
+  const lines = [`**${describeProgress(progress)}**`, ...progress.current.map((chunk) => `- ${chunk.featureView} [${chunk.start}, ${chunk.end})`)];
+  if (skipped !== undefined) lines.push('', skipped);
+  return lines.join('\n');
+}
+
+/**
+ * The chunks of a backfill, in order (by window, then view), or a non-retryable failure naming the
+ * bad field. With `until`, the range is cut there: no chunk ends after it, and `skipped` says what
+ * was left out.
+ */
+export function planBackfill(input: BackfillInput, until?: string): { chunks: ChunkRef[]; parallelism: number; skipped?: string } {
   const invalid = (field: string, message: string): ApplicationFailure => ApplicationFailure.nonRetryable(`Backfill input ${field}: ${message}`, 'FloeError:invalid-input');
   if (!Array.isArray(input.featureViews) || input.featureViews.length === 0 || input.featureViews.some((view) => typeof view !== 'string' || view === '')) {
     throw invalid('featureViews', 'must be a non-empty list of feature view names, e.g. ["driver_hourly_stats"]');
@@ -205,6 +235,9 @@ export function planBackfill(input: BackfillInput): { chunks: ChunkRef[]; parall
   const parallelism = input.parallelism ?? DEFAULT_PARALLELISM;
   if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > 64) throw invalid('parallelism', `must be an integer from 1 to 64, got ${JSON.stringify(input.parallelism)}`);
   if (input.chunksPerRun !== undefined && (!Number.isInteger(input.chunksPerRun) || input.chunksPerRun < 1)) throw invalid('chunksPerRun', `must be a positive integer, got ${JSON.stringify(input.chunksPerRun)}`);
-  const windows = chunkWindows(input.start, input.end, chunkSeconds);
-  return { chunks: windows.flatMap((window) => input.featureViews.map((featureView) => ({ featureView, ...window }))), parallelism };
+  const cut = until !== undefined && Date.parse(until) < Date.parse(input.end) ? until : undefined;
+  const windows = Date.parse(cut ?? input.end) > Date.parse(input.start) ? chunkWindows(input.start, cut ?? input.end, chunkSeconds) : [];
+  const chunks = windows.flatMap((window) => input.featureViews.map((featureView) => ({ featureView, ...window })));
+  if (cut === undefined) return { chunks, parallelism };
+  return { chunks, parallelism, skipped: `[${new Date(Math.max(Date.parse(cut), Date.parse(input.start))).toISOString()}, ${input.end}) was not materialized: it lies after ${cut}, when the backfill started` };
 }

@@ -1,4 +1,4 @@
-import { ActivityCancellationType, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, defineQuery, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { CompactActivities, RewriteResult } from '../activities/compact.js';
 import type { CompactionSummary } from './compaction-summary.js';
 import { summarizeCompaction } from './compaction-summary.js';
@@ -51,14 +51,20 @@ const dataWork = proxyActivities<CompactActivities>({
 export async function compact(target: CompactTarget, options: CompactOptions = {}): Promise<CompactResult> {
   let progress: CompactProgress = { phase: 'planning', table: null, groupsPlanned: 0, rewrite: null };
   setHandler(compactProgressQuery, () => progress);
+  // The workflow's page in the Temporal UI shows the phase as the run's current details.
+  const enter = (next: Partial<CompactProgress>): void => {
+    progress = { ...progress, ...next };
+    setCurrentDetails(`**${progress.phase}** ${progress.table ?? ''}: ${progress.groupsPlanned} partition group(s) to rewrite`);
+  };
+  enter({});
   const plan = await planning.planCompaction({ request: target, options: options.minFiles === undefined ? {} : { minFiles: options.minFiles } });
   const table = plan.target.table;
-  progress = { ...progress, phase: 'rewriting', table, groupsPlanned: plan.groups.length };
+  enter({ phase: 'rewriting', table, groupsPlanned: plan.groups.length });
   const idempotencyKey = `${workflowInfo().workflowId}/${plan.snapshotId ?? 'empty'}`;
   // Cancellable: a cancelled rewrite stops before its commit and what it wrote is left for orphan
   // removal; one cancelled while committing still commits or not as a whole (one atomic replace).
   const rewrite = await dataWork.rewriteCompaction({ plan, idempotencyKey });
-  progress = { ...progress, rewrite };
+  enter({ rewrite });
   const cleanup = {
     ...(options.retentionSeconds === undefined ? {} : { retentionMs: options.retentionSeconds * 1000 }),
     ...(options.retainLast === undefined ? {} : { retainLast: options.retainLast }),
@@ -66,11 +72,11 @@ export async function compact(target: CompactTarget, options: CompactOptions = {
   let expired = { snapshotsExpired: 0, filesDeleted: 0 };
   let orphans = { orphansRemoved: 0, tooYoung: 0 };
   if (!options.skipCleanup) {
-    progress = { ...progress, phase: 'expiring' };
+    enter({ phase: 'expiring' });
     expired = await dataWork.expireSnapshots({ table, options: cleanup });
-    progress = { ...progress, phase: 'removing-orphans' };
+    enter({ phase: 'removing-orphans' });
     orphans = await dataWork.removeOrphans({ table, options: cleanup });
   }
-  progress = { ...progress, phase: 'done' };
+  enter({ phase: 'done' });
   return summarizeCompaction(plan, rewrite, expired, orphans);
 }

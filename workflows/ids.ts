@@ -1,4 +1,5 @@
 // Workflow ids Floe derives, shared by every client (CLI, demo, schedules). Pure functions only.
+import murmur3 from 'murmurhash3js-revisited';
 
 /** `2024-05-02T00:00:00.000Z` → `20240502T000000Z`: readable, sortable, safe in URLs. */
 export function compactInstant(iso: string): string {
@@ -13,9 +14,19 @@ export function materializeWorkflowId(featureView: string, start: string, end: s
   return `materialize-${featureView}-${compactInstant(start)}-${compactInstant(end)}`;
 }
 
-/** A backfill chunk's child workflow: derived from the backfill's own id, so a rerun finds it. */
+/** A backfill chunk's child workflow as first named: the backfill's whole id, the view and the window. */
 export function backfillChildWorkflowId(backfillWorkflowId: string, featureView: string, start: string, end: string): string {
   return `${backfillWorkflowId}-${featureView}-${compactInstant(start)}-${compactInstant(end)}`;
+}
+
+/**
+ * A backfill chunk's child workflow: the view, the chunk's start and a short digest of the backfill's
+ * id and the chunk's end, so a rerun of the backfill finds it, and the UI's workflow list keeps its
+ * Type and Start columns in view.
+ */
+export function backfillChunkWorkflowId(backfillWorkflowId: string, featureView: string, start: string, end: string): string {
+  const digest = (murmur3.x86.hash32(new TextEncoder().encode(`${backfillWorkflowId}/${end}`), 0) >>> 0).toString(16).padStart(8, '0');
+  return `${featureView}-${compactInstant(start)}-${digest}`;
 }
 
 /** A backfill started by the CLI: one id per views, range and chunk, so running it again resumes it. */

@@ -1,5 +1,5 @@
-import { ActivityCancellationType, ApplicationFailure, CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { MaterializeActivities, ScanSummary } from '../activities/materialize.js';
+import { ActivityCancellationType, ApplicationFailure, CancellationScope, patched, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import type { LatePlan, MaterializeActivities, ScanSummary } from '../activities/materialize.js';
 import { scheduledStartTime, windowFor } from './windows.js';
 import { dataStepRetry, quickStepRetry } from './activity-retry.js';
 
@@ -11,7 +11,12 @@ import { dataStepRetry, quickStepRetry } from './activity-retry.js';
  *   so a late run still ends where it was meant to;
  * - `start` defaults to the view's watermark, so skipped or late runs catch up without gaps or
  *   overlaps; when there is no watermark yet, or it is already at or past `end` (a backfill of
- *   times already covered), the window is `[end − lookbackSeconds, end)`.
+ *   times already covered), the window is `[end − lookbackSeconds, end)`. Such a run is
+ *   incremental: it also takes the rows committed to the source since the last source snapshot an
+ *   incremental run processed, whatever their event time (late rows).
+ *
+ * No window ends after now − the view's `delay`: a later end is cut there, and a window wholly after
+ * it (a schedule's run for a future time) finishes as a no-op whose result says why.
  */
 export interface MaterializeInput {
   readonly featureView: string;
@@ -23,8 +28,15 @@ export interface MaterializeInput {
 
 export interface MaterializeResult {
   readonly featureView: string;
+  /** The window materialized: the one asked for, with its end cut at now − delay and, for incremental runs, its start moved back by the view's lateness. */
   readonly start: string;
   readonly end: string;
+  /** Why nothing was materialized, when the window lies wholly in the future; the other figures are then zero. */
+  readonly skipped?: string;
+  /** The window asked for, when it differs from the one materialized. */
+  readonly requested?: { readonly start: string; readonly end: string };
+  /** Incremental runs: rows committed to the source since the last processed snapshot (see LatePlan). */
+  readonly late?: LatePlan;
   readonly sourceSnapshotId: string | null;
   readonly scan: ScanSummary;
   readonly rows: number;
@@ -61,12 +73,20 @@ const committing = proxyActivities<MaterializeActivities>({
  * advances the view's watermark in the same atomic commit.
  */
 export async function materialize(input: MaterializeInput): Promise<MaterializeResult> {
-  const window = input.start !== undefined && input.end !== undefined ? { featureView: input.featureView, start: input.start, end: input.end } : await openWindow(input);
-  if (!(Date.parse(window.start) < Date.parse(window.end))) {
-    throw ApplicationFailure.nonRetryable(`Window start ${window.start} must be an instant before end ${window.end}`, 'FloeError:invalid-input');
+  const future = futureScheduledTime(input);
+  if (future !== undefined && patched('materialize-skips-future-scheduled-times')) {
+    return skippedRun({ featureView: input.featureView, start: future, end: future }, `the scheduled time ${future} is in the future: nothing to materialize until then`);
   }
-  const plan = await planning.planSource(window);
-  const computed = await dataWork.computeLatest({ ...window, sourceSnapshotId: plan.sourceSnapshotId });
+  const incremental = input.start === undefined;
+  const requested = input.start !== undefined && input.end !== undefined ? { featureView: input.featureView, start: input.start, end: input.end } : await openWindow(input);
+  if (!(Date.parse(requested.start) < Date.parse(requested.end))) {
+    throw ApplicationFailure.nonRetryable(`Window start ${requested.start} must be an instant before end ${requested.end}`, 'FloeError:invalid-input');
+  }
+  const plan = await planning.planSource({ ...requested, incremental });
+  if (plan.skipped !== undefined) return skippedRun(requested, plan.skipped);
+  // Histories recorded before windows were cut at the present have no plan.window.
+  const window = plan.window === undefined ? requested : { featureView: input.featureView, ...plan.window };
+  const computed = await dataWork.computeLatest({ ...window, sourceSnapshotId: plan.sourceSnapshotId, ...(plan.late === undefined ? {} : { late: plan.late }) });
   const written = await dataWork.writeOnline({ featureView: input.featureView, staging: computed.staging, rows: computed.rows });
   // A commit once asked for is seen through: cancelling then would leave the outcome unknown.
   const committed = await CancellationScope.nonCancellable(() =>
@@ -75,11 +95,15 @@ export async function materialize(input: MaterializeInput): Promise<MaterializeR
       manifest: written.manifest,
       staging: computed.staging,
       sourceSnapshotId: plan.sourceSnapshotId,
+      incremental,
       idempotencyKey: `${workflowInfo().workflowId}/${window.start}/${window.end}`,
     }),
   );
+  const sameWindow = window.start === requested.start && window.end === requested.end;
   return {
     ...window,
+    ...(sameWindow ? {} : { requested: { start: requested.start, end: requested.end } }),
+    ...(plan.late === undefined ? {} : { late: plan.late }),
     sourceSnapshotId: plan.sourceSnapshotId,
     scan: plan.scan,
     rows: computed.rows,
@@ -87,6 +111,21 @@ export async function materialize(input: MaterializeInput): Promise<MaterializeR
     onlineSnapshotId: committed.snapshotId,
     alreadyCommitted: committed.alreadyCommitted,
   };
+}
+
+/** A schedule's run whose scheduled time is after the run started: a Backfill over future times. */
+function futureScheduledTime(input: MaterializeInput): string | undefined {
+  if (input.start !== undefined || input.end !== undefined) return undefined;
+  const info = workflowInfo();
+  const scheduled = scheduledStartTime(info);
+  return scheduled !== undefined && scheduled.getTime() > info.runStartTime.getTime() ? scheduled.toISOString() : undefined;
+}
+
+/** The result of a run that had nothing to do, its reason also shown on the workflow's page. */
+function skippedRun(window: { featureView: string; start: string; end: string }, reason: string): MaterializeResult {
+  setCurrentDetails(`Skipped: ${reason}`);
+  const scan: ScanSummary = { mode: 'copy-on-write', dataFiles: 0, positionDeleteFiles: 0, equalityDeleteFiles: 0, dataRecords: 0 };
+  return { ...window, skipped: reason, sourceSnapshotId: null, scan, rows: 0, dataFiles: 0, onlineSnapshotId: null, alreadyCommitted: false };
 }
 
 /** The window of a run given no explicit start (and maybe no end): see MaterializeInput. */

@@ -1,4 +1,4 @@
-import { ActivityCancellationType, ApplicationFailure, CancellationScope, defineQuery, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, CancellationScope, defineQuery, isCancellation, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ChunkResult, TrainingSetActivities, TrainingSetRequest } from '../activities/training-set.js';
 import { dataStepRetry, NON_RETRYABLE_FLOE_ERRORS, quickStepRetry } from './activity-retry.js';
 
@@ -95,6 +95,9 @@ export async function trainingSet(input: TrainingSetInput): Promise<TrainingSetR
   let rows = 0;
   const running = new Set<number>();
   setHandler(trainingSetProgressQuery, () => ({ state, output: input.output.table, chunksTotal, chunksDone, entityRows, rows, current: [...running].sort((a, b) => a - b) }));
+  // The workflow's page in the Temporal UI shows this line as the run's current details.
+  const show = (): void => setCurrentDetails(`**${chunksDone}/${chunksTotal} chunks**, ${rows} rows of ${entityRows} entity rows into ${input.output.table}: ${state}`);
+  show();
 
   const plan = await planning.planTrainingSet({ request, key, chunkRows });
   if (plan.alreadyCommitted) {
@@ -105,6 +108,7 @@ export async function trainingSet(input: TrainingSetInput): Promise<TrainingSetR
   chunksTotal = plan.chunks.length;
   entityRows = plan.entityRows;
   state = 'running';
+  show();
 
   const results: ChunkResult[] = [];
   let next = 0;
@@ -119,6 +123,7 @@ export async function trainingSet(input: TrainingSetInput): Promise<TrainingSetR
           results.push(result);
           chunksDone += 1;
           rows += result.rows;
+          show();
         } finally {
           running.delete(chunk.index);
         }
@@ -131,12 +136,15 @@ export async function trainingSet(input: TrainingSetInput): Promise<TrainingSetR
 
   if (failure === undefined) {
     state = 'committing';
+    show();
     // A commit once asked for is seen through: cancelling then would leave the outcome unknown.
     const committed = await CancellationScope.nonCancellable(() => committing.commitTrainingSet({ request, key, chunks: [...results].sort((a, b) => a.index - b.index) }));
     state = 'completed';
+    show();
     return { table: committed.table, snapshotId: committed.snapshotId, rows: committed.rows, chunks: chunksTotal, dataFiles: committed.dataFiles, alreadyCommitted: committed.alreadyCommitted };
   }
   state = isCancellation(failure) ? 'cancelled' : 'failed';
+  show();
   await CancellationScope.nonCancellable(() => committing.cleanUpTrainingSet({ request, key }));
   if (isCancellation(failure)) throw failure;
   throw ApplicationFailure.create({

@@ -1,22 +1,21 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { loadProject } from '../../features/project.js';
-import { FloeError } from '../../iceberg/errors.js';
 import type { backfill, BackfillInput, BackfillProgress, BackfillResult } from '../../workflows/backfill.js';
 import { backfillWorkflowId } from '../../workflows/ids.js';
-import { parseDurationSeconds } from '../../workflows/windows.js';
+import { EXIT_INTERRUPTED, followWorkflow } from '../follow.js';
+import type { ProgressView } from '../follow.js';
 import { printResult } from '../output.js';
 import { connectClient } from '../temporal-client.js';
-import { instant } from './materialize.js';
+import { checkChunkCount, checkWindowEnded, checkWindowOrder, DEFAULT_MAX_CHUNKS, instant, positiveInteger } from '../arguments.js';
 
 interface BackfillOptions {
   start: string;
   end: string;
   chunk: string;
   parallelism: string;
+  maxChunks: string;
   project: string;
   workflowId?: string;
   wait: boolean;
@@ -29,20 +28,24 @@ export function backfillCommand(program: Command): void {
     .description('Materialize feature views over a past range, chunk by chunk, as a durable Temporal workflow with a progress bar')
     .argument('<feature-views...>', 'the feature views to backfill')
     .requiredOption('--start <instant>', 'range start, ISO-8601 (inclusive)')
-    .requiredOption('--end <instant>', 'range end, ISO-8601 (exclusive)')
+    .requiredOption('--end <instant>', "range end, ISO-8601 (exclusive); at most now − each view's delay")
     .option('--chunk <duration>', 'chunk length: 1d, 6h, PT30M…', '1d')
     .option('--parallelism <n>', 'chunks materialized at once', '2')
+    .option('--max-chunks <n>', 'refuse a backfill of more chunks than this (views × chunk windows)', String(DEFAULT_MAX_CHUNKS))
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--workflow-id <id>', 'run under this workflow id (default: derived from views, range and chunk, so running the same backfill again resumes it)')
     .option('--no-wait', 'start the backfill and return its workflow id')
     .option('--json', 'print the result as JSON (and no progress bar)')
     .action(async (featureViews: string[], options: BackfillOptions) => {
       const project = await loadProject(options.project);
-      for (const view of featureViews) project.registry.featureView(view);
-      if (parseDurationSeconds(options.chunk) === undefined) throw new FloeError('invalid-input', `--chunk ${JSON.stringify(options.chunk)} is not a duration such as 1d, 6h or PT30M`, { context: { field: '--chunk' } });
-      const parallelism = Number(options.parallelism);
-      if (!Number.isInteger(parallelism) || parallelism < 1) throw new FloeError('invalid-input', `--parallelism must be a positive integer, got ${options.parallelism}`, { context: { field: '--parallelism' } });
-      const input: BackfillInput = { featureViews, start: instant(options.start, '--start'), end: instant(options.end, '--end'), chunk: options.chunk, parallelism };
+      const views = featureViews.map((view) => project.registry.featureView(view));
+      const window = { start: instant(options.start, '--start'), end: instant(options.end, '--end') };
+      checkWindowOrder(window.start, window.end);
+      const parallelism = positiveInteger(options.parallelism, '--parallelism');
+      checkChunkCount(window, options.chunk, featureViews.length, positiveInteger(options.maxChunks, '--max-chunks'));
+      const now = new Date();
+      for (const view of views) checkWindowEnded(view, window.end, now);
+      const input: BackfillInput = { featureViews, ...window, chunk: options.chunk, parallelism };
       const workflowId = options.workflowId ?? backfillWorkflowId(featureViews, input.start, input.end, options.chunk);
       const client = await connectClient(project.config);
       try {
@@ -58,7 +61,18 @@ export function backfillCommand(program: Command): void {
           printResult({ workflowId }, options, () => `Started backfill ${workflowId}`);
           return;
         }
-        const result = await followWithProgress(handle, !options.json && process.stderr.isTTY === true);
+        const followed = await followWorkflow<BackfillResult, BackfillProgress>(handle, {
+          what: 'backfill',
+          showProgress: !options.json,
+          barFormat: 'backfill |{bar}| {value}/{total} chunks | {rows} rows | {detail}',
+          initialFields: { rows: 0, detail: 'starting' },
+          view: progressView,
+        });
+        if (followed.detached) {
+          process.exitCode = EXIT_INTERRUPTED;
+          return;
+        }
+        const result = followed.result;
         printResult(result, options, () => `Backfilled ${result.featureViews.join(', ')} over [${result.start}, ${result.end}): ${result.chunks} chunk(s), ${result.rows} entity row(s), ${result.runs} run(s) of workflow ${workflowId}`);
       } finally {
         await client.connection.close();
@@ -66,30 +80,14 @@ export function backfillCommand(program: Command): void {
     });
 }
 
-/** Waits for the result while a progress bar (on a terminal) shows what the `progress` query says. */
-async function followWithProgress(handle: WorkflowHandle<typeof backfill>, showBar: boolean): Promise<BackfillResult> {
-  const result = handle.result();
-  if (!showBar) return result;
-  const bar = new cliProgress.SingleBar(
-    { format: 'backfill |{bar}| {value}/{total} chunks | {rows} rows | {detail}', hideCursor: true, stream: process.stderr },
-    cliProgress.Presets.shades_classic,
-  );
-  let finished = false;
-  void result.finally(() => (finished = true)).catch(() => undefined);
-  bar.start(1, 0, { rows: 0, detail: 'starting' });
-  try {
-    while (!finished) {
-      const progress = await handle.query<BackfillProgress>('progress').catch(() => undefined);
-      if (progress) {
-        bar.setTotal(progress.chunksTotal);
-        bar.update(progress.chunksDone, { rows: progress.rows, detail: detail(progress) });
-      }
-      await Promise.race([sleep(1_000), result.catch(() => undefined)]);
-    }
-    return await result;
-  } finally {
-    bar.stop();
-  }
+function progressView(progress: BackfillProgress): ProgressView {
+  const shown = detail(progress);
+  return {
+    total: progress.chunksTotal,
+    done: progress.chunksDone,
+    fields: { rows: progress.rows, detail: shown },
+    line: `${progress.chunksDone}/${progress.chunksTotal} chunks, ${progress.rows} rows, ${shown}`,
+  };
 }
 
 function detail(progress: BackfillProgress): string {

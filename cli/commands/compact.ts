@@ -1,6 +1,10 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Command } from 'commander';
+import { describeKeptGroups, keptGroups, resolveCompactionTarget } from '../../features/compaction/index.js';
+import type { KeptGroups } from '../../features/compaction/index.js';
 import { loadProject } from '../../features/project.js';
+import type { Project } from '../../features/project.js';
+import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
 import { parseTableIdentifier } from '../../features/registry.js';
 import { FloeError } from '../../iceberg/errors.js';
 import type { CompactOptions, CompactResult, CompactTarget } from '../../workflows/compact.js';
@@ -56,7 +60,8 @@ export function compactCommand(program: Command): void {
           return;
         }
         const result = (await handle.result()) as CompactResult;
-        printResult(result, options, () => describe(result));
+        const kept = result.snapshotId === null ? await whyNothingRewritten(project, result, compactOptions) : undefined;
+        printResult(kept === undefined ? result : { ...result, nothingRewritten: { ...kept, reason: describeKeptGroups(kept) } }, options, () => describe(result, kept));
       } finally {
         await client.connection.close();
       }
@@ -99,11 +104,27 @@ function retention(text: string): number {
   return seconds;
 }
 
-function describe(result: CompactResult): string {
+/**
+ * What the rule kept, counted again from the snapshot the workflow planned (metadata only), so the
+ * summary can say why nothing was rewritten. Undefined when that cannot be read any more.
+ */
+async function whyNothingRewritten(project: Project, result: CompactResult, options: CompactOptions): Promise<KeptGroups | undefined> {
+  const catalog = await loadCatalog(project.config.catalog);
+  try {
+    const target = await resolveCompactionTarget({ registry: project.registry, catalog }, result.featureView === null ? { table: result.table } : { featureView: result.featureView });
+    return await keptGroups({ catalog }, target, { snapshotId: result.plannedSnapshotId, ...(options.minFiles === undefined ? {} : { minFiles: options.minFiles }) });
+  } catch {
+    return undefined;
+  } finally {
+    await catalog.close();
+  }
+}
+
+function describe(result: CompactResult, kept: KeptGroups | undefined): string {
   const what = result.featureView === null ? `table ${result.table}` : `${result.featureView} (${result.table})`;
   const rewrite =
     result.snapshotId === null
-      ? '  nothing to rewrite'
+      ? `  nothing to rewrite${kept === undefined ? '' : `: ${describeKeptGroups(kept)}`}`
       : `  ${result.partitionsRewritten} ${result.kind === 'online' ? 'partition(s)' : 'data file(s) with deletes'} rewritten: ${result.rowsBefore} row(s) → ${result.rowsAfter}; data files ${result.dataFilesBefore} → ${result.dataFilesAfter}, ${result.deleteFilesRemoved} delete file(s) dropped` +
         (result.alreadyCommitted ? `; already committed as snapshot ${result.snapshotId}` : `; committed snapshot ${result.snapshotId}`);
   return [`Compacted ${what}`, rewrite, `  ${result.snapshotsExpired} snapshot(s) expired (${result.expiredFilesDeleted} file(s) deleted), ${result.orphansRemoved} orphan file(s) removed`].join('\n');

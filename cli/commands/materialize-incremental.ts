@@ -1,26 +1,29 @@
 import type { Command } from 'commander';
 import { loadProject } from '../../features/project.js';
+import { latestWindowEnd } from '../../features/time-bounds.js';
 import { FloeError } from '../../iceberg/errors.js';
 import { incrementalWorkflowId } from '../../workflows/ids.js';
 import type { MaterializeInput, MaterializeResult } from '../../workflows/materialize.js';
 import { parseDurationSeconds } from '../../workflows/windows.js';
+import { checkWindowEnded, instant } from '../arguments.js';
 import { printResult } from '../output.js';
 import { connectClient } from '../temporal-client.js';
-import { instant } from './materialize.js';
 
 export function materializeIncrementalCommand(program: Command): void {
   program
     .command('materialize-incremental')
     .description("Materialize a feature view from its watermark (where the last committed window ended) up to --end, as a Temporal workflow")
     .argument('<feature-view>', 'the feature view to materialize')
-    .option('--end <instant>', 'window end, ISO-8601 (exclusive); default: now')
+    .option('--end <instant>', "window end, ISO-8601 (exclusive); default and at most: now − the view's delay")
     .option('--lookback <duration>', 'window length when the view has no watermark yet, e.g. 1d or 6h')
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--json', 'print the result as JSON')
     .action(async (featureView: string, options: { end?: string; lookback?: string; project: string; json?: boolean }) => {
       const project = await loadProject(options.project);
-      project.registry.featureView(featureView);
-      const end = options.end === undefined ? new Date().toISOString() : instant(options.end, '--end');
+      const view = project.registry.featureView(featureView);
+      const now = new Date();
+      const end = options.end === undefined ? latestWindowEnd(view, now).toISOString() : instant(options.end, '--end');
+      checkWindowEnded(view, end, now);
       const lookbackSeconds = options.lookback === undefined ? undefined : parseDurationSeconds(options.lookback);
       if (options.lookback !== undefined && lookbackSeconds === undefined) {
         throw new FloeError('invalid-input', `--lookback ${JSON.stringify(options.lookback)} is not a duration such as 1d, 6h or PT30M`, { context: { field: '--lookback' } });

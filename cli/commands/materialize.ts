@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { loadProject } from '../../features/project.js';
-import { FloeError } from '../../iceberg/errors.js';
 import { materializeWorkflowId } from '../../workflows/ids.js';
 import type { MaterializeInput, MaterializeResult } from '../../workflows/materialize.js';
+import { checkWindowEnded, checkWindowOrder, instant } from '../arguments.js';
 import { printResult } from '../output.js';
 import { connectClient } from '../temporal-client.js';
 
@@ -12,15 +12,17 @@ export function materializeCommand(program: Command): void {
     .description('Materialize a window [start, end) of a feature view into its online table, as a Temporal workflow')
     .argument('<feature-view>', 'the feature view to materialize')
     .requiredOption('--start <instant>', 'window start, ISO-8601 (inclusive)')
-    .requiredOption('--end <instant>', 'window end, ISO-8601 (exclusive)')
+    .requiredOption('--end <instant>', "window end, ISO-8601 (exclusive); at most now − the view's delay")
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--workflow-id <id>', 'run under this workflow id (default: derived from view and window, so a rerun of the same window commits nothing twice)')
     .option('--no-wait', 'start the workflow and return its id without waiting for the result')
     .option('--json', 'print the result as JSON')
     .action(async (featureView: string, options: { start: string; end: string; project: string; workflowId?: string; wait: boolean; json?: boolean }) => {
       const project = await loadProject(options.project);
-      project.registry.featureView(featureView);
+      const view = project.registry.featureView(featureView);
       const window = { start: instant(options.start, '--start'), end: instant(options.end, '--end') };
+      checkWindowOrder(window.start, window.end);
+      checkWindowEnded(view, window.end, new Date());
       const input: MaterializeInput = { featureView, ...window };
       const client = await connectClient(project.config);
       try {
@@ -39,12 +41,6 @@ export function materializeCommand(program: Command): void {
         await client.connection.close();
       }
     });
-}
-
-export function instant(text: string, option: string): string {
-  const parsed = Date.parse(text);
-  if (Number.isNaN(parsed)) throw new FloeError('invalid-input', `${option} ${JSON.stringify(text)} is not an ISO-8601 instant (for example 2024-01-01T00:00:00Z)`, { context: { field: option } });
-  return new Date(parsed).toISOString();
 }
 
 function describe(result: MaterializeResult): string {

@@ -41,7 +41,15 @@ export function scheduleCommand(program: Command): void {
           schedules.length === 0
             ? 'No Floe schedules; run `floe schedule apply`'
             : schedules
-                .map((one) => [`${one.scheduleId}  ${one.paused ? 'PAUSED' : 'active'}  ${one.spec}`, `  next: ${one.nextRuns.join(', ') || '(none)'}`, ...(one.note ? [`  note: ${one.note}`] : [])].join('\n'))
+                .map((one) =>
+                  [
+                    `${one.scheduleId}  ${one.paused ? 'PAUSED' : 'active'}  ${one.spec}`,
+                    `  next: ${one.nextRuns.join(', ') || '(none)'}`,
+                    one.recentRuns.length === 0 ? '  recent runs: (none yet)' : '  recent runs:',
+                    ...one.recentRuns.map((run) => `    ${run.scheduledAt}  ${run.status.padEnd(10)}  ${run.workflowId}`),
+                    ...(one.note ? [`  note: ${one.note}`] : []),
+                  ].join('\n'),
+                )
                 .join('\n'),
         );
       });

@@ -1,13 +1,15 @@
+import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { loadProject } from '../../features/project.js';
 import { FloeError } from '../../iceberg/errors.js';
 import { trainingSetWorkflowId } from '../../workflows/ids.js';
 import type { trainingSet, TrainingSetInput, TrainingSetProgress, TrainingSetResult } from '../../workflows/training-set.js';
+import { positiveInteger } from '../arguments.js';
+import { EXIT_INTERRUPTED, followWorkflow } from '../follow.js';
+import type { ProgressView } from '../follow.js';
 import { printResult } from '../output.js';
 import { connectClient } from '../temporal-client.js';
 
@@ -47,6 +49,7 @@ export function trainingSetCommand(program: Command): void {
     .action(async (options: TrainingSetOptions) => {
       const project = await loadProject(options.project);
       const input = trainingSetInput(options);
+      if ('parquet' in input.entities) await requireLocalFiles(input.entities.parquet);
       if (input.features !== undefined) project.registry.resolveFeatureReferences(input.features);
       else project.registry.featureServiceProjections(input.featureService ?? '');
       const workflowId = options.workflowId ?? trainingSetWorkflowId(options.output);
@@ -64,7 +67,18 @@ export function trainingSetCommand(program: Command): void {
           printResult({ workflowId }, options, () => `Started training set ${workflowId}`);
           return;
         }
-        const result = await followWithProgress(handle, !options.json && process.stderr.isTTY === true);
+        const followed = await followWorkflow<TrainingSetResult, TrainingSetProgress>(handle, {
+          what: 'training set',
+          showProgress: !options.json,
+          barFormat: 'training set |{bar}| {value}/{total} chunks | {rows} rows | {state}',
+          initialFields: { rows: 0, state: 'starting' },
+          view: progressView,
+        });
+        if (followed.detached) {
+          process.exitCode = EXIT_INTERRUPTED;
+          return;
+        }
+        const result = followed.result;
         printResult({ workflowId, ...result }, options, () =>
           result.alreadyCommitted
             ? `Training set ${result.table} was already committed by workflow ${workflowId} (snapshot ${result.snapshotId}, ${result.rows} rows); nothing written`
@@ -76,47 +90,44 @@ export function trainingSetCommand(program: Command): void {
     });
 }
 
+/** A missing local entity file is refused before a workflow starts (object-store files are the worker's to read). */
+async function requireLocalFiles(files: readonly string[]): Promise<void> {
+  for (const file of files) {
+    if (isUrl(file)) continue;
+    try {
+      await access(file, constants.R_OK);
+    } catch {
+      throw new FloeError('not-found', `The entity Parquet file ${file} does not exist or cannot be read`, { context: { file, field: '--entities-parquet' } });
+    }
+  }
+}
+
+function isUrl(file: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(file);
+}
+
 function trainingSetInput(options: TrainingSetOptions): TrainingSetInput {
   const bad = (field: string, message: string) => new FloeError('invalid-input', message, { context: { field } });
   if ((options.entitiesTable === undefined) === (options.entitiesParquet === undefined)) throw bad('--entities-table', 'Give the entity rows with --entities-table <namespace.table> or --entities-parquet <files...> (one of them)');
   if ((options.features === undefined) === (options.featureService === undefined)) throw bad('--features', 'Give --features <view:feature...> or --feature-service <name> (one of them)');
-  const positive = (value: string, field: string): number => {
-    const number = Number(value);
-    if (!Number.isSafeInteger(number) || number < 1) throw bad(field, `${field} must be a positive integer, got ${value}`);
-    return number;
-  };
   return {
     // Parquet paths are resolved here: the worker may run in another folder.
-    entities: options.entitiesTable !== undefined ? { table: options.entitiesTable } : { parquet: (options.entitiesParquet ?? []).map((file) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(file) ? file : path.resolve(file))) },
+    entities: options.entitiesTable !== undefined ? { table: options.entitiesTable } : { parquet: (options.entitiesParquet ?? []).map((file) => (isUrl(file) ? file : path.resolve(file))) },
     ...(options.features === undefined ? {} : { features: options.features }),
     ...(options.featureService === undefined ? {} : { featureService: options.featureService }),
     ...(options.fullFeatureNames ? { fullFeatureNames: true } : {}),
     ...(options.timestampColumn === undefined ? {} : { timestampColumn: options.timestampColumn }),
     output: { table: options.output },
-    chunkRows: positive(options.chunkRows, '--chunk-rows'),
-    parallelism: positive(options.parallelism, '--parallelism'),
+    chunkRows: positiveInteger(options.chunkRows, '--chunk-rows'),
+    parallelism: positiveInteger(options.parallelism, '--parallelism'),
   };
 }
 
-/** Waits for the result while a progress bar (on a terminal) shows what the `progress` query says. */
-async function followWithProgress(handle: WorkflowHandle<typeof trainingSet>, showBar: boolean): Promise<TrainingSetResult> {
-  const result = handle.result();
-  if (!showBar) return result;
-  const bar = new cliProgress.SingleBar({ format: 'training set |{bar}| {value}/{total} chunks | {rows} rows | {state}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
-  let finished = false;
-  void result.finally(() => (finished = true)).catch(() => undefined);
-  bar.start(1, 0, { rows: 0, state: 'starting' });
-  try {
-    while (!finished) {
-      const progress = await handle.query<TrainingSetProgress>('progress').catch(() => undefined);
-      if (progress) {
-        bar.setTotal(Math.max(1, progress.chunksTotal));
-        bar.update(progress.chunksDone, { rows: progress.rows, state: progress.state });
-      }
-      await Promise.race([sleep(1_000), result.catch(() => undefined)]);
-    }
-    return await result;
-  } finally {
-    bar.stop();
-  }
+function progressView(progress: TrainingSetProgress): ProgressView {
+  return {
+    total: progress.chunksTotal,
+    done: progress.chunksDone,
+    fields: { rows: progress.rows, state: progress.state },
+    line: `${progress.chunksDone}/${progress.chunksTotal} chunks, ${progress.rows} rows, ${progress.state}`,
+  };
 }

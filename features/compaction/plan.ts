@@ -73,6 +73,49 @@ export function selectGroups(target: CompactionTarget, plan: ScanPlan, options: 
   return { groups, skippedOtherSpec };
 }
 
+/**
+ * Why a plan rewrites nothing, by the rule `selectGroups` applies: online partitions that have at
+ * most `minFiles` data files and no delete file, source data files without deletes, and groups of
+ * an older partition spec. JSON-only.
+ */
+export interface KeptGroups {
+  readonly kind: CompactionTarget['kind'];
+  /** The planned snapshot; null for a table without one. */
+  readonly snapshotId: string | null;
+  readonly minFiles: number;
+  /** Online partitions, or source data files, that the rule keeps as they are. */
+  readonly belowThreshold: number;
+  readonly skippedOtherSpec: number;
+}
+
+/**
+ * Plans one snapshot of the target and counts what the rewrite keeps: `snapshotId` as a plan names
+ * it (null: the table had none), or the current one when absent. Reads metadata only.
+ */
+export async function keptGroups(context: Pick<MaterializationContext, 'catalog'>, target: CompactionTarget, options: CompactionPlanOptions & { readonly snapshotId?: string | null } = {}): Promise<KeptGroups> {
+  const minFiles = options.minFiles ?? DEFAULT_MIN_FILES;
+  if (options.snapshotId === null) return { kind: target.kind, snapshotId: null, minFiles, belowThreshold: 0, skippedOtherSpec: 0 };
+  const table = await context.catalog.loadTable(parseTableIdentifier(target.table));
+  const plan = await planScan(table, options.snapshotId === undefined ? {} : { snapshotId: BigInt(options.snapshotId) });
+  const groups = groupTasks(target, plan);
+  const { groups: wanted, skippedOtherSpec } = selectGroups(target, plan, { minFiles, defaultSpecId: table.metadata.defaultSpecId });
+  return { kind: target.kind, snapshotId: plan.snapshotId?.toString() ?? null, minFiles, belowThreshold: groups.size - wanted.length - skippedOtherSpec, skippedOtherSpec };
+}
+
+/** `12 partitions have ≤ 8 data files and no delete files (minFiles 8)`: why nothing was rewritten. */
+export function describeKeptGroups(kept: KeptGroups): string {
+  if (kept.snapshotId === null) return 'the table has no snapshot yet';
+  const parts: string[] = [];
+  if (kept.kind === 'online') {
+    const plural = kept.belowThreshold === 1 ? 'partition has' : 'partitions have';
+    parts.push(`${kept.belowThreshold} ${plural} ≤ ${kept.minFiles} data files and no delete files (minFiles ${kept.minFiles})`);
+  } else {
+    parts.push(`${kept.belowThreshold} data file${kept.belowThreshold === 1 ? '' : 's'} without delete files (a source table is rewritten only where deletes apply)`);
+  }
+  if (kept.skippedOtherSpec > 0) parts.push(`${kept.skippedOtherSpec} written with an older partition spec, left as they are`);
+  return parts.join('; ');
+}
+
 /** Delete files the rewrite can drop: those of rewritten data files that apply to no kept data file. */
 export function droppableDeleteFiles(rewritten: readonly ScanTask[], kept: readonly ScanTask[]): DataFile[] {
   const stillNeeded = deleteFilesOf(kept);

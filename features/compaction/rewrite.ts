@@ -18,7 +18,7 @@ import type { ManifestToAppend } from '../../iceberg/write/fast-append.js';
 import { rewriteFiles } from '../../iceberg/write/rewrite-files.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
 import type { MaterializationContext } from '../materialization.js';
-import { WATERMARK_PROPERTY, watermarkOf } from '../materialization.js';
+import { carriedSummary } from '../materialization.js';
 import { parseTableIdentifier } from '../registry.js';
 import type { CompactionPlan } from './plan.js';
 import { droppableDeleteFiles, groupTasks } from './plan.js';
@@ -154,9 +154,9 @@ function latestOnlineRowsSql(rows: string, scan: ScanPlan, keyColumns: readonly 
 }
 
 /**
- * The replace, restated on every attempt so it carries the view's watermark as of the base it
- * commits on: once older snapshots are expired, the compaction's snapshot may be the one that
- * holds it.
+ * The replace, restated on every attempt so it carries the view's watermark and source cursor as
+ * of the base it commits on: once older snapshots are expired, the compaction's snapshot may be
+ * the one that holds them.
  */
 function compactionChange(toDelete: readonly DataFile[], manifests: readonly ManifestToAppend[], options: { startingSnapshotId: bigint; idempotencyKey: string; summary: Record<string, string> }): TableChange {
   const described = rewriteFiles(toDelete, manifests, { startingSnapshotId: options.startingSnapshotId });
@@ -164,8 +164,7 @@ function compactionChange(toDelete: readonly DataFile[], manifests: readonly Man
     description: `compaction: ${described.description}`,
     idempotencyKey: options.idempotencyKey,
     async prepare(base) {
-      const watermark = watermarkOf(base.metadata);
-      const summary = watermark === null ? options.summary : { ...options.summary, [WATERMARK_PROPERTY]: new Date(watermark).toISOString() };
+      const summary = { ...options.summary, ...carriedSummary(base.metadata) };
       return rewriteFiles(toDelete, manifests, { startingSnapshotId: options.startingSnapshotId, idempotencyKey: options.idempotencyKey, summary, operation: 'replace' }).prepare(base);
     },
   };

@@ -1,3 +1,4 @@
+import { access, constants } from 'node:fs/promises';
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { DuckDBTypeId } from '@duckdb/node-api';
 import { Table as ArrowTable } from 'apache-arrow';
@@ -141,6 +142,7 @@ async function loadEntityRelation(
   if ('parquet' in source) {
     const files = typeof source.parquet === 'string' ? [source.parquet] : [...source.parquet];
     if (files.length === 0) throw new FloeError('invalid-input', 'entities.parquet names no file');
+    await requireLocalFiles(files);
     // The file's own row numbers give the order, whatever DuckDB's parallelism does.
     const read = `read_parquet(${quoteLiteralList(files)}, file_row_number = true)`;
     const relation = `SELECT * EXCLUDE (file_row_number), (CAST(file_index AS BIGINT) << 40) + file_row_number AS ${q(ENTITY_ORDINAL)} FROM ${read}`;
@@ -174,6 +176,20 @@ async function loadEntityRelation(
   return { relation: `SELECT * FROM ${q(table)}`, userColumns, tables: [table] };
 }
 
+/** Local entity files must exist: named here rather than by DuckDB's error about the query reading them. */
+async function requireLocalFiles(files: readonly string[]): Promise<void> {
+  for (const file of files) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file) && !file.startsWith('file://')) continue;
+    const local = file.replace(/^file:\/\//, '');
+    if (/[*?[]/.test(local)) continue; // a glob: DuckDB expands it
+    try {
+      await access(local, constants.R_OK);
+    } catch {
+      throw new FloeError('not-found', `The entity Parquet file ${file} does not exist or cannot be read`, { context: { file } });
+    }
+  }
+}
+
 function refuseOrdinalColumn(columns: readonly string[]): void {
   if (columns.includes(ENTITY_ORDINAL)) throw new FloeError('invalid-input', `Entity rows may not have a column named ${ENTITY_ORDINAL}: Floe numbers the rows with it`, { context: { column: ENTITY_ORDINAL } });
 }
@@ -182,7 +198,8 @@ async function describeEntityInput(connection: DuckDBConnection, relation: strin
   try {
     return (await describeRelation(connection, relation, what)).map((column) => column.name);
   } catch (error) {
-    if (FloeError.is(error)) throw new FloeError('invalid-input', `Cannot read ${what}: ${error.detail}`, { cause: error });
+    // DuckDB's first line says what is wrong; the rest quotes Floe's SQL, which means nothing to the caller.
+    if (FloeError.is(error)) throw new FloeError('invalid-input', `Cannot read ${what}: ${error.detail.split('\n')[0]!.replace(/^DuckDB cannot plan the .*?: /, '')}`, { cause: error });
     throw error;
   }
 }

@@ -106,12 +106,12 @@ export async function loadSourceTable(catalog: Catalog, view: FeatureViewDefinit
   return withSource(view, source, source.table, () => catalog.loadTable(parseTableIdentifier(source.table)));
 }
 
-function isTimeType(type: PrimitiveType): boolean {
+export function isTimeType(type: PrimitiveType): boolean {
   return type === 'timestamp' || type === 'timestamptz' || type === 'timestamp_ns' || type === 'timestamptz_ns' || type === 'date';
 }
 
 /** An instant in µs as the filter literal for a column of the timestamp field's type (rounded outward for coarser types). */
-function timeLiteral(micros: bigint, type: PrimitiveType, bound: 'from' | 'to'): FilterLiteral {
+export function timeLiteral(micros: bigint, type: PrimitiveType, bound: 'from' | 'to'): FilterLiteral {
   if (type === 'timestamp_ns' || type === 'timestamptz_ns') return micros * 1000n + (bound === 'to' ? 999n : 0n);
   if (type === 'date') {
     const day = 86_400_000_000n;

@@ -51,15 +51,45 @@ export interface ScheduleStatus {
   readonly note: string | undefined;
   readonly spec: string;
   readonly nextRuns: readonly string[];
-  readonly recentRuns: readonly { readonly scheduledAt: string; readonly workflowId: string }[];
+  /** The last runs the schedule started, oldest first. */
+  readonly recentRuns: readonly RecentRun[];
 }
+
+export interface RecentRun {
+  readonly scheduledAt: string;
+  readonly workflowId: string;
+  /** Temporal's status of that run, lower case: running, completed, failed, cancelled, terminated, timed_out…; `unknown` once the server has forgotten it. */
+  readonly status: string;
+}
+
+/** How many of a schedule's last runs `listSchedules` reports. */
+const RECENT_RUNS = 3;
 
 /** Every Floe schedule on the server (materialize and compact, by id prefix), with its state and next runs. */
 export async function listSchedules(client: Client): Promise<ScheduleStatus[]> {
   const ids: string[] = [];
   for await (const summary of client.schedule.list()) if (summary.scheduleId.startsWith(SCHEDULE_ID_PREFIX) || summary.scheduleId.startsWith(COMPACT_SCHEDULE_ID_PREFIX)) ids.push(summary.scheduleId);
   ids.sort();
-  return Promise.all(ids.map(async (scheduleId) => describeSchedule(scheduleId, await client.schedule.getHandle(scheduleId).describe())));
+  return Promise.all(
+    ids.map(async (scheduleId) => {
+      const description = await client.schedule.getHandle(scheduleId).describe();
+      return { ...describeSchedule(scheduleId, description), recentRuns: await recentRuns(client, description) };
+    }),
+  );
+}
+
+/** The schedule's last runs with each one's status, as the server knows it now. */
+async function recentRuns(client: Client, description: ScheduleDescription): Promise<RecentRun[]> {
+  return Promise.all(
+    description.info.recentActions.slice(-RECENT_RUNS).map(async ({ scheduledAt, action }) => {
+      const status = await client.workflow
+        .getHandle(action.workflow.workflowId, action.workflow.firstExecutionRunId)
+        .describe()
+        .then((run) => run.status.name.toLowerCase())
+        .catch(() => 'unknown');
+      return { scheduledAt: scheduledAt.toISOString(), workflowId: action.workflow.workflowId, status };
+    }),
+  );
 }
 
 export async function setSchedulePaused(client: Client, featureView: string, paused: boolean, note?: string): Promise<void> {
@@ -75,7 +105,7 @@ export async function setSchedulePaused(client: Client, featureView: string, pau
   }
 }
 
-function describeSchedule(scheduleId: string, description: ScheduleDescription): ScheduleStatus {
+function describeSchedule(scheduleId: string, description: ScheduleDescription): Omit<ScheduleStatus, 'recentRuns'> {
   const { spec } = description;
   const every = spec.intervals?.map((interval) => `every ${humanDuration(Number(interval.every))}`) ?? [];
   const cron = spec.calendars?.length ? [`${spec.calendars.length} calendar spec(s)`] : [];
@@ -87,7 +117,6 @@ function describeSchedule(scheduleId: string, description: ScheduleDescription):
     note: description.state.note,
     spec: [...every, ...cronStrings.map((expression) => `cron ${expression}`), ...cron].join('; ') || '(none)',
     nextRuns: description.info.nextActionTimes.slice(0, 3).map((time) => time.toISOString()),
-    recentRuns: description.info.recentActions.slice(-3).map((action) => ({ scheduledAt: action.scheduledAt.toISOString(), workflowId: action.action.workflow.workflowId })),
   };
 }
 

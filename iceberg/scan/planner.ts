@@ -12,7 +12,7 @@ import type { PartitionEvaluator } from '../expressions/partition-evaluator.js';
 import { inheritFromManifestFile, readManifest } from '../spec/manifest-avro.js';
 import type { DataFile, ManifestEntry, ManifestFile } from '../spec/manifest.js';
 import { readManifestList } from '../spec/manifest-list-avro.js';
-import { currentSchema, schemaById, snapshotAsOf, snapshotById, snapshotForRef } from '../spec/metadata.js';
+import { ancestorsOf, currentSchema, schemaById, snapshotAsOf, snapshotById, snapshotForRef } from '../spec/metadata.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import type { PartitionSpec } from '../spec/partition.js';
 import type { Schema } from '../spec/schema.js';
@@ -36,6 +36,13 @@ export interface ScanOptions {
   readonly filter?: Expression;
   /** Manifests read at once. */
   readonly concurrency?: number;
+  /**
+   * An incremental append scan (Java's IncrementalAppendScan): only the data files added by the
+   * snapshots after `snapshotId` (exclusive; null: from the first snapshot) up to the one read.
+   * Every snapshot in between must be an `append`, so no delete file can apply to those files;
+   * only the manifests those snapshots added are opened.
+   */
+  readonly appendedAfter?: { readonly snapshotId: bigint | null };
 }
 
 /** The reserved field id of `file_path` in position delete files (spec: "Position Delete Files"). */
@@ -47,19 +54,22 @@ const DELETE_FILE_PATH_FIELD_ID = 2147483546;
  */
 export async function planScan(table: LoadedTable, options: ScanOptions = {}): Promise<ScanPlan> {
   const { metadata } = table;
-  const snapshot = selectSnapshot(metadata, options, table.metadataLocation);
+  const snapshot = selectSnapshot(metadata, options, tableName(table));
   const readAs = readSchema(metadata, snapshot, options);
-  const schema = project(readAs, options.columns, table.metadataLocation);
+  const schema = project(readAs, options.columns, tableName(table));
   const filter = options.filter === undefined ? undefined : bind(options.filter, readAs, { table: tableName(table) });
   if (!snapshot) return emptyPlan(schema, filter);
 
   const pruning = filter === undefined ? undefined : new Pruning(filter, metadata.partitionSpecs);
-  const listed = await readSnapshotManifests(table, snapshot);
+  const appended = options.appendedAfter === undefined ? undefined : appendSnapshotsAfter(metadata, snapshot, options.appendedAfter.snapshotId, table.metadataLocation);
+  const listed = (await readSnapshotManifests(table, snapshot)).filter((manifest) => appended === undefined || (manifest.content === 'data' && appended.has(manifest.addedSnapshotId)));
   const manifests = pruning ? listed.filter((manifest) => pruning.manifestMayMatch(manifest)) : listed;
   const perManifest = await mapWithConcurrency(manifests, options.concurrency ?? 8, async (manifest) => {
     const bytes = await table.io.read(manifest.manifestPath);
     const read = readManifest(bytes, { location: manifest.manifestPath, specs: metadata.partitionSpecs, schemas: metadata.schemas });
-    return read.entries.filter((entry) => entry.status !== 'deleted').map((entry) => ({ entry: inheritFromManifestFile(entry, manifest), specId: read.specId }));
+    const live = read.entries.filter((entry) => entry.status !== 'deleted').map((entry) => ({ entry: inheritFromManifestFile(entry, manifest), specId: read.specId }));
+    // A merged manifest also lists older files as EXISTING: only files added in the range count.
+    return appended === undefined ? live : live.filter(({ entry }) => entry.status === 'added' && entry.snapshotId !== null && appended.has(entry.snapshotId));
   });
 
   const dataEntries: { entry: ManifestEntry; specId: number }[] = [];
@@ -70,7 +80,7 @@ export async function planScan(table: LoadedTable, options: ScanOptions = {}): P
       if (!pruning || pruning.dataFileMayMatch(entry.dataFile, specId)) dataEntries.push({ entry, specId });
       else dataFilesSkipped += 1;
     } else if (!pruning || pruning.deleteFileMayApply(entry.dataFile, specId)) {
-      deletes.add(entry, specId, table.metadataLocation);
+      deletes.add(entry, specId, tableName(table));
     }
   }
 
@@ -151,6 +161,36 @@ export function selectSnapshot(metadata: TableMetadata, options: ScanOptions, lo
   return metadata.currentSnapshotId === null ? null : (snapshotById(metadata, metadata.currentSnapshotId) ?? null);
 }
 
+/**
+ * The ids of the snapshots after `afterSnapshotId` up to and including `head`, which must all be
+ * appends. Fails when `afterSnapshotId` is not an ancestor of `head` (expired, or the branch was
+ * reset), or, given null, when the ancestry does not reach back to the table's first snapshot.
+ */
+function appendSnapshotsAfter(metadata: TableMetadata, head: Snapshot, afterSnapshotId: bigint | null, location: string): Set<bigint> {
+  const ids = new Set<bigint>();
+  let reachedStart = false;
+  for (const snapshot of ancestorsOf(metadata, head.snapshotId)) {
+    if (snapshot.snapshotId === afterSnapshotId) {
+      reachedStart = true;
+      break;
+    }
+    if (snapshot.summary.operation !== 'append') {
+      throw new FloeError('invalid-input', `An incremental append scan reads only appends, but snapshot ${snapshot.snapshotId} is a ${snapshot.summary.operation}`, {
+        context: { table: location, snapshot: snapshot.snapshotId },
+      });
+    }
+    ids.add(snapshot.snapshotId);
+    if (snapshot.parentSnapshotId === null) reachedStart = afterSnapshotId === null;
+  }
+  if (!reachedStart) {
+    const from = afterSnapshotId === null ? 'the first snapshot' : `snapshot ${afterSnapshotId}`;
+    throw new FloeError('not-found', `Cannot scan the appends since ${from}: it is not an ancestor of snapshot ${head.snapshotId} (expired, or the branch was reset)`, {
+      context: { table: location, snapshot: head.snapshotId },
+    });
+  }
+  return ids;
+}
+
 /** Time travel reads with the schema the snapshot was written with; a current read with the current schema. */
 function readSchema(metadata: TableMetadata, snapshot: Snapshot | null, options: ScanOptions): Schema {
   const timeTravel = options.snapshotId !== undefined || options.ref !== undefined || options.asOfTimestampMs !== undefined;
@@ -175,7 +215,7 @@ function project(schema: Schema, columns: readonly string[] | undefined, locatio
 async function readSnapshotManifests(table: LoadedTable, snapshot: Snapshot): Promise<ManifestFile[]> {
   if (snapshot.manifestList === null) {
     throw new FloeError('unsupported', 'Snapshots that list manifests inline (format v1 without a manifest list) are not supported', {
-      context: { table: table.metadataLocation, snapshot: snapshot.snapshotId },
+      context: { table: tableName(table), snapshot: snapshot.snapshotId },
     });
   }
   const bytes = await table.io.read(snapshot.manifestList);

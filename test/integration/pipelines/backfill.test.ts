@@ -13,7 +13,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { readWatermark } from '../../../features/materialization.js';
 import type { backfill, BackfillInput, BackfillProgress } from '../../../workflows/backfill.js';
-import { backfillChildWorkflowId } from '../../../workflows/ids.js';
+import { backfillChunkWorkflowId } from '../../../workflows/ids.js';
 import { FLOE_PROGRESS } from '../../../workflows/search-attributes.js';
 import type { SourceTable } from './support/pipeline.js';
 import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from './support/pipeline.js';
@@ -57,7 +57,7 @@ describe('backfill workflow', () => {
       const keys = snapshots.map((snapshot) => snapshot.summary['floe.idempotency-key']);
       assert.deepEqual(
         [...keys].sort(),
-        HALF_DAYS.map((window) => `${backfillChildWorkflowId(workflowId, VIEW, window.start, window.end)}/${window.start}/${window.end}`).sort(),
+        HALF_DAYS.map((window) => `${backfillChunkWorkflowId(workflowId, VIEW, window.start, window.end)}/${window.start}/${window.end}`).sort(),
         'each chunk committed by its own deterministic child',
       );
       const watermark = await readWatermark({ registry: worker.runtime.project.registry, catalog: worker.runtime.catalog }, VIEW);
@@ -76,7 +76,7 @@ describe('backfill workflow', () => {
       assert.deepEqual(await onlineRows(source, worker.onlineNamespace), expected);
 
       await recordRun(worker.client, workflowId, handle.firstExecutionRunId, 'backfill-continue-as-new');
-      await recordRun(worker.client, backfillChildWorkflowId(workflowId, VIEW, HALF_DAYS[0]!.start, HALF_DAYS[0]!.end), undefined, 'materialize-backfill-child');
+      await recordRun(worker.client, backfillChunkWorkflowId(workflowId, VIEW, HALF_DAYS[0]!.start, HALF_DAYS[0]!.end), undefined, 'materialize-backfill-child');
     } finally {
       await worker.close();
     }
@@ -152,7 +152,7 @@ describe('backfill workflow', () => {
       );
       assert.ok(failure instanceof WorkflowFailedError && failure.cause instanceof CancelledFailure, `the backfill ends cancelled, got ${String(failure)}`);
 
-      const secondChild = worker.client.workflow.getHandle(backfillChildWorkflowId(workflowId, VIEW, '2024-05-02T00:00:00.000Z', '2024-05-03T00:00:00.000Z'));
+      const secondChild = worker.client.workflow.getHandle(backfillChunkWorkflowId(workflowId, VIEW, '2024-05-02T00:00:00.000Z', '2024-05-03T00:00:00.000Z'));
       assert.equal((await secondChild.describe()).status.name, 'CANCELLED');
       const snapshots = await onlineSnapshots(source, worker.onlineNamespace);
       assert.deepEqual(committedWindows(snapshots), [{ start: '2024-05-01T00:00:00.000Z', end: '2024-05-02T00:00:00.000Z' }]);

@@ -7,18 +7,15 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import type { Client } from '@temporalio/client';
-import { ScheduleNotFoundError } from '@temporalio/client';
 import type { FeatureViewInput } from '../../../features/definitions.js';
 import { schedulePlans } from '../../../features/schedules/schedule-plan.js';
 import { applySchedules, listSchedules, setSchedulePaused } from '../../../features/schedules/schedules.js';
-import type { DriverStatsRow } from '../../fixtures/driver-stats.js';
 import type { backfill } from '../../../workflows/backfill.js';
 import { materializeScheduleId } from '../../../workflows/ids.js';
 import type { PipelineWorker } from './support/pipeline.js';
 import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, recordRun, startPipelineWorker } from './support/pipeline.js';
+import { deleteSchedule, nextRunResult, recentRows, waitForScheduleIdle } from './support/schedule-runs.js';
 
 let scratch: string;
 before(async () => {
@@ -137,64 +134,3 @@ describe('scheduled materialization', () => {
     }
   });
 });
-
-/** Rows for 12 drivers every 10 minutes over the last 3 hours (and a few in the next hour). */
-function recentRows(now: number): DriverStatsRow[] {
-  const rows: DriverStatsRow[] = [];
-  const start = Math.floor((now - 3 * HOUR) / 60_000) * 60_000;
-  for (let driver = 2001; driver <= 2012; driver++) {
-    for (let time = start + driver * 1000, report = 0; time < now + HOUR; time += 10 * 60_000, report++) {
-      rows.push({
-        driver_id: driver,
-        conv_rate: ((driver * 13 + report * 7) % 100) / 100,
-        acc_rate: ((driver * 17 + report * 3) % 100) / 100,
-        avg_daily_trips: driver + report,
-        event_timestamp: new Date(time).toISOString(),
-        created: new Date(time + 5_000).toISOString(),
-      });
-    }
-  }
-  return rows;
-}
-
-/** The result of the schedule's `count`-th run (by its recent actions), once it has finished. */
-async function nextRunResult(client: Client, scheduleId: string, count: number): Promise<{ workflowId: string; start: string; end: string }> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    const description = await client.schedule.getHandle(scheduleId).describe();
-    const action = description.info.recentActions[count - 1];
-    if (action) {
-      const workflowId = action.action.workflow.workflowId;
-      const result = await client.workflow.getHandle(workflowId, action.action.workflow.firstExecutionRunId).result();
-      return { workflowId, start: result.start, end: result.end };
-    }
-    await sleep(200);
-  }
-  throw new Error(`schedule ${scheduleId} did not start run ${count}`);
-}
-
-/** Waits until the schedule has taken `actions` actions in all and none is running. */
-async function waitForScheduleIdle(client: Client, scheduleId: string, actions: number): Promise<void> {
-  for (let attempt = 0; attempt < 1_500; attempt++) {
-    const { info } = await client.schedule.getHandle(scheduleId).describe();
-    if (info.numActionsTaken >= actions && info.runningActions.length === 0) {
-      const last = info.recentActions.at(-1);
-      if (last) {
-        const result = await client.workflow.getHandle(last.action.workflow.workflowId, last.action.workflow.firstExecutionRunId).describe();
-        if (result.status.name === 'COMPLETED') return;
-        if (result.status.name !== 'RUNNING') throw new Error(`schedule run ${last.action.workflow.workflowId} ended ${result.status.name}`);
-      }
-    }
-    await sleep(200);
-  }
-  throw new Error(`schedule ${scheduleId} did not finish ${actions} actions`);
-}
-
-async function deleteSchedule(client: Client, scheduleId: string): Promise<void> {
-  await client.schedule
-    .getHandle(scheduleId)
-    .delete()
-    .catch((error: unknown) => {
-      if (!(error instanceof ScheduleNotFoundError)) throw error;
-    });
-}
-

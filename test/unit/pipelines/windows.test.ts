@@ -8,6 +8,7 @@ import { Registry } from '../../../features/registry.js';
 import { schedulePlans } from '../../../features/schedules/schedule-plan.js';
 import type { TableMetadata } from '../../../iceberg/spec/metadata.js';
 import { planBackfill } from '../../../workflows/backfill.js';
+import { backfillChunkWorkflowId } from '../../../workflows/ids.js';
 import { chunkWindows, parseDurationSeconds, windowFor } from '../../../workflows/windows.js';
 
 describe('windows', () => {
@@ -44,6 +45,25 @@ describe('windows', () => {
     assert.throws(() => planBackfill({ featureViews: ['a'], start: 'yesterday', end: '2024-05-02T00:00:00Z' }), /start: must be an ISO-8601 instant/);
     assert.throws(() => planBackfill({ featureViews: ['a'], start: '2024-05-02T00:00:00Z', end: '2024-05-01T00:00:00Z' }), /must be before end/);
     assert.throws(() => planBackfill({ featureViews: ['a'], start: '2024-05-01T00:00:00Z', end: '2024-05-02T00:00:00Z', parallelism: 0 }), /parallelism: must be an integer from 1 to 64/);
+  });
+
+  test('a backfill reaching past the time it started is cut there, and says what it left out', () => {
+    const input = { featureViews: ['a'], start: '2024-05-01T00:00:00Z', end: '2024-05-03T00:00:00Z' };
+    const cut = planBackfill(input, '2024-05-02T06:00:00.000Z');
+    assert.deepEqual(cut.chunks.map(({ start, end }) => [start, end]), [
+      ['2024-05-01T00:00:00.000Z', '2024-05-02T00:00:00.000Z'],
+      ['2024-05-02T00:00:00.000Z', '2024-05-02T06:00:00.000Z'],
+    ]);
+    assert.equal(cut.skipped, '[2024-05-02T06:00:00.000Z, 2024-05-03T00:00:00Z) was not materialized: it lies after 2024-05-02T06:00:00.000Z, when the backfill started');
+    assert.deepEqual(planBackfill(input, '2024-04-30T00:00:00.000Z').chunks, [], 'a range wholly in the future runs nothing');
+    assert.equal(planBackfill(input, '2024-05-04T00:00:00.000Z').skipped, undefined, 'a range in the past is whole');
+  });
+
+  test("a backfill chunk's workflow id is short, stable, and differs between backfills", () => {
+    const id = backfillChunkWorkflowId('backfill-driver_hourly_stats-20240501T000000Z-20240601T000000Z-1d', 'driver_hourly_stats', '2024-05-02T00:00:00.000Z', '2024-05-03T00:00:00.000Z');
+    assert.match(id, /^driver_hourly_stats-20240502T000000Z-[0-9a-f]{8}$/);
+    assert.equal(backfillChunkWorkflowId('backfill-driver_hourly_stats-20240501T000000Z-20240601T000000Z-1d', 'driver_hourly_stats', '2024-05-02T00:00:00.000Z', '2024-05-03T00:00:00.000Z'), id);
+    assert.notEqual(backfillChunkWorkflowId('another-backfill', 'driver_hourly_stats', '2024-05-02T00:00:00.000Z', '2024-05-03T00:00:00.000Z'), id);
   });
 });
 

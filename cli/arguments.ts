@@ -1,0 +1,73 @@
+/**
+ * The checks a window given on the command line passes before any workflow starts, so a bad one
+ * is refused with exit 2 instead of leaving a failed run behind.
+ */
+import type { FeatureViewDefinition } from '../features/definitions.js';
+import { latestWindowEnd } from '../features/time-bounds.js';
+import { FloeError } from '../iceberg/errors.js';
+import { parseDurationSeconds } from '../workflows/windows.js';
+
+/** Instants Iceberg timestamps, DuckDB and the workflow ids all handle alike. */
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST_EXCLUSIVE = Date.UTC(10_000, 0, 1);
+
+/** At most this many chunks per backfill unless `--max-chunks` says otherwise. */
+export const DEFAULT_MAX_CHUNKS = 100_000;
+
+/** An option's ISO-8601 instant, normalized, within the years 1970–9999. */
+export function instant(text: string, option: string): string {
+  const parsed = Date.parse(text);
+  if (Number.isNaN(parsed)) throw new FloeError('invalid-input', `${option} ${JSON.stringify(text)} is not an ISO-8601 instant (for example 2024-01-01T00:00:00Z)`, { context: { field: option } });
+  if (parsed < EARLIEST || parsed >= LATEST_EXCLUSIVE) {
+    throw new FloeError('invalid-input', `${option} ${JSON.stringify(text)} is outside the years 1970–9999`, { context: { field: option } });
+  }
+  return new Date(parsed).toISOString();
+}
+
+/** `[start, end)` must hold at least one instant. */
+export function checkWindowOrder(start: string, end: string): void {
+  if (!(Date.parse(start) < Date.parse(end))) throw new FloeError('invalid-input', `--end ${end} must be after --start ${start}`, { context: { field: '--end' } });
+}
+
+/**
+ * A manual window may not end after now − the view's `delay`: rows up to then may still be
+ * arriving, and a watermark past them would skip them for good.
+ */
+export function checkWindowEnded(view: Pick<FeatureViewDefinition, 'name' | 'delay'>, end: string, now: Date): void {
+  const limit = latestWindowEnd(view, now);
+  if (Date.parse(end) > limit.getTime()) {
+    const delay = view.delay === undefined ? '' : ` (now − its delay)`;
+    throw new FloeError('invalid-input', `Feature view ${view.name}: --end ${end} is after ${limit.toISOString()}${delay}; a window may not end in the future`, {
+      context: { featureView: view.name, field: '--end' },
+    });
+  }
+}
+
+/** The chunk length in seconds, or exit 2 naming the option. */
+export function chunkSeconds(text: string): number {
+  const seconds = parseDurationSeconds(text);
+  if (seconds === undefined) throw new FloeError('invalid-input', `--chunk ${JSON.stringify(text)} is not a duration such as 1d, 6h or PT30M`, { context: { field: '--chunk' } });
+  return seconds;
+}
+
+/**
+ * How many chunks a backfill of `views` feature views over `[start, end)` runs (one per view and
+ * chunk window); refused beyond `maxChunks`, naming the count.
+ */
+export function checkChunkCount(window: { readonly start: string; readonly end: string }, chunk: string, views: number, maxChunks: number): number {
+  const windows = Math.ceil((Date.parse(window.end) - Date.parse(window.start)) / (chunkSeconds(chunk) * 1000));
+  const count = windows * views;
+  if (count > maxChunks) {
+    throw new FloeError('invalid-input', `A backfill of [${window.start}, ${window.end}) in chunks of ${chunk} is ${count} chunks, more than --max-chunks ${maxChunks}; use a longer --chunk or raise --max-chunks`, {
+      context: { field: '--chunk' },
+    });
+  }
+  return count;
+}
+
+/** A positive integer option, or exit 2 naming it. */
+export function positiveInteger(text: string, option: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) throw new FloeError('invalid-input', `${option} must be a positive integer, got ${text}`, { context: { field: option } });
+  return value;
+}

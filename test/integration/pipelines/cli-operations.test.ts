@@ -1,0 +1,135 @@
+// What the long-running commands tell an operator, against a `floe worker` process on the dev
+// server: Ctrl-C on `floe backfill` leaves the workflow running and prints the command that
+// reattaches; `floe schedule list` shows recent runs with their status; `floe compact` says why
+// it rewrote nothing.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { chunkWindows } from '../../../workflows/windows.js';
+import { materializeScheduleId } from '../../../workflows/ids.js';
+import { runPyiceberg } from '../../support/pyiceberg.js';
+import { temporalService } from '../../support/services.js';
+import { floeCommand, startWorker, stopWorker, writeCliProject } from '../support/cli-project.js';
+import type { SourceTable } from './support/pipeline.js';
+import { createSource, expectedRows, onlineRows } from './support/pipeline.js';
+
+const floe = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'floe.js');
+const view = `ops_${randomUUID().slice(0, 8)}`;
+const RANGE = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' };
+
+let directory: string;
+let source: SourceTable;
+let worker: ChildProcess | undefined;
+let client: Client;
+
+before(async () => {
+  directory = await mkdtemp(path.join(tmpdir(), 'floe-cli-operations-'));
+  source = await createSource(path.join(directory, 'source'));
+  await writeCliProject(directory, { project: 'cli-operations', source, view, viewFields: ['online: { buckets: 4 }', 'schedule: { every: { hours: 12 }, paused: true }'] });
+  worker = startWorker(directory);
+  client = new Client({ connection: await Connection.connect({ address: temporalService().address }), namespace: temporalService().namespace });
+});
+
+after(async () => {
+  await client.schedule
+    .getHandle(materializeScheduleId(view))
+    .delete()
+    .catch(() => undefined);
+  await client.connection.close();
+  await stopWorker(worker);
+  await rm(directory, { recursive: true, force: true });
+});
+
+/** Runs `floe <args>` and sends it SIGINT once `ready` matches its stderr. */
+function interruptWhen(args: readonly string[], ready: RegExp): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [floe, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (!sent && ready.test(stderr)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('floe operations', () => {
+  test('Ctrl-C on floe backfill leaves the workflow running; the printed command reattaches and completes it', async () => {
+    // 48 chunks one at a time: long enough to interrupt after the first one is done.
+    const args = ['backfill', view, '--start', RANGE.start, '--end', RANGE.end, '--chunk', '1h', '--parallelism', '1', '--project', directory];
+    const interrupted = await interruptWhen(args, /: [1-9]\d*\/48 chunks/);
+    assert.equal(interrupted.code, 130, interrupted.stderr);
+    const said = /The backfill goes on as workflow (\S+); `(floe backfill [^`]+)` reattaches/.exec(interrupted.stderr);
+    assert.ok(said, `no reattach line in:\n${interrupted.stderr}`);
+    const [, workflowId, command] = said;
+    assert.equal(workflowId, `backfill-${view}-20240501T000000Z-20240503T000000Z-1h`);
+    assert.equal(command, `floe ${args.join(' ')}`);
+    assert.doesNotMatch(interrupted.stderr, /\n\s+at /);
+    const description = await client.workflow.getHandle(workflowId!).describe();
+    assert.equal(description.status.name, 'RUNNING', `the backfill did not outlive the CLI:\n${interrupted.stderr}`);
+
+    const reattached = await floeCommand(command!.split(' ').slice(1));
+    assert.equal(reattached.code, 0, reattached.stderr);
+    assert.match(reattached.stdout, new RegExp(`Backfilled ${view} over \\[${RANGE.start}, ${RANGE.end}\\): 48 chunk\\(s\\), \\d+ entity row\\(s\\), 1 run\\(s\\) of workflow ${workflowId}`));
+    assert.equal((await client.workflow.getHandle(workflowId!).describe()).status.name, 'COMPLETED');
+    // One workflow run did it all, and every chunk landed once.
+    const windows = chunkWindows(RANGE.start, RANGE.end, 3600);
+    assert.deepEqual(await onlineRows(source, 'floe_online', view), expectedRows(source.rows, windows));
+  });
+
+  test('floe compact with nothing to rewrite says which partitions were below which threshold', async () => {
+    // The oracle: pyiceberg's data files of the online table, per partition.
+    const files = await runPyiceberg<{ rows: { content: number; partition: unknown }[] }>('inspect', { catalog: source.oracle, identifier: `floe_online.${view}`, what: 'files' });
+    const perPartition = new Map<string, number>();
+    for (const file of files.rows) {
+      assert.equal(file.content, 0, 'the online table has a delete file');
+      const key = JSON.stringify(file.partition);
+      perPartition.set(key, (perPartition.get(key) ?? 0) + 1);
+    }
+    const most = Math.max(...perPartition.values());
+    const run = await floeCommand(['compact', view, '--min-files', String(most), '--skip-cleanup', '--project', directory]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`nothing to rewrite: ${perPartition.size} partitions have ≤ ${most} data files and no delete files \\(minFiles ${most}\\)`));
+    const json = await floeCommand(['compact', view, '--min-files', String(most), '--skip-cleanup', '--project', directory, '--json']);
+    const result = JSON.parse(json.stdout) as { snapshotId: string | null; nothingRewritten: { belowThreshold: number; minFiles: number; reason: string } };
+    assert.equal(result.snapshotId, null);
+    assert.deepEqual({ belowThreshold: result.nothingRewritten.belowThreshold, minFiles: result.nothingRewritten.minFiles }, { belowThreshold: perPartition.size, minFiles: most });
+  });
+
+  test('floe schedule list shows the last runs with their status', async () => {
+    const applied = await floeCommand(['schedule', 'apply', '--project', directory]);
+    assert.equal(applied.code, 0, applied.stderr);
+    const before = await floeCommand(['schedule', 'list', '--project', directory]);
+    assert.match(before.stdout, new RegExp(`floe-materialize-${view}  PAUSED[^\\n]*\\n  next: [^\\n]*\\n  recent runs: \\(none yet\\)`));
+
+    await client.schedule.getHandle(materializeScheduleId(view)).trigger();
+    let run: { scheduledAt: string; workflowId: string; status: string } | undefined;
+    for (let attempt = 0; attempt < 120 && run?.status !== 'completed'; attempt++) {
+      const listed = await floeCommand(['schedule', 'list', '--project', directory, '--json']);
+      assert.equal(listed.code, 0, listed.stderr);
+      const mine = (JSON.parse(listed.stdout) as { scheduleId: string; recentRuns: (typeof run)[] }[]).find((one) => one.scheduleId === materializeScheduleId(view));
+      run = mine?.recentRuns.at(-1);
+      if (run?.status === 'failed') break;
+      if (run?.status !== 'completed') await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    assert.equal(run?.status, 'completed', `the triggered run: ${JSON.stringify(run)}`);
+    const described = await client.workflow.getHandle(run.workflowId).describe();
+    assert.equal(described.status.name, 'COMPLETED');
+    const human = await floeCommand(['schedule', 'list', '--project', directory]);
+    assert.match(human.stdout, new RegExp(`recent runs:\\n    ${run.scheduledAt.replace(/\./g, '\\.')}  completed\\s+${run.workflowId}`));
+  });
+});
