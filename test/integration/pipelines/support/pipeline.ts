@@ -51,6 +51,12 @@ export async function createSource(directory: string, rows: DriverStatsRow[] = d
   return { directory, oracle, floeCatalog: { type: 'sql', name: 'floe_oracle', uri: oracle.uri, warehouse: oracle.warehouse }, table, rows };
 }
 
+/** Appends `rows` to the source table (one more pyiceberg append); the source with every row it now holds. */
+export async function appendSourceRows(source: SourceTable, rows: DriverStatsRow[]): Promise<SourceTable> {
+  await runPyiceberg('append', { catalog: source.oracle, identifier: source.table, rows, columns: SOURCE_COLUMN_TYPES });
+  return { ...source, rows: [...source.rows, ...rows] };
+}
+
 let runtimeInstalled = false;
 
 export interface PipelineWorker {
@@ -145,6 +151,16 @@ export async function onlineSnapshots(source: SourceTable, onlineNamespace: stri
 /** The windows the online table's snapshots committed, oldest first. */
 export function committedWindows(snapshots: readonly CommittedSnapshot[]): { start: string; end: string }[] {
   return snapshots.map((snapshot) => ({ start: snapshot.summary['floe.window-start'] ?? '?', end: snapshot.summary['floe.window-end'] ?? '?' }));
+}
+
+/**
+ * The view's watermark as its online table's snapshots record it: the greatest window end, or the
+ * watermark a commit carried forward (`floe.watermark`), whichever is later; null before any commit.
+ */
+export function onlineWatermark(snapshots: readonly CommittedSnapshot[]): string | null {
+  const ends = snapshots.flatMap((snapshot) => [snapshot.summary['floe.window-end'], snapshot.summary['floe.watermark']]).filter((end): end is string => end !== undefined);
+  if (ends.length === 0) return null;
+  return new Date(Math.max(...ends.map((end) => Date.parse(end)))).toISOString();
 }
 
 /** Saves a run's history for the replay suite when FLOE_RECORD_HISTORIES is set (any run of a chain, by run id). */
