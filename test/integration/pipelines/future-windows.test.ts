@@ -14,9 +14,8 @@ import type { backfill } from '../../../workflows/backfill.js';
 import { materializeScheduleId } from '../../../workflows/ids.js';
 import type { materialize } from '../../../workflows/materialize.js';
 import type { DriverStatsRow } from '../../fixtures/driver-stats.js';
-import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { PipelineWorker, SourceTable } from './support/pipeline.js';
-import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, recordRun, SOURCE_COLUMN_TYPES, startPipelineWorker } from './support/pipeline.js';
+import { appendSourceRows, committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, recordRun, startPipelineWorker } from './support/pipeline.js';
 import { deleteSchedule, nextRunResult, recentRows, waitForScheduleIdle } from './support/schedule-runs.js';
 
 const HOUR = 3_600_000;
@@ -32,7 +31,7 @@ after(async () => {
 
 describe('windows never run ahead of the present', () => {
   test("a schedule's backfill over the next day runs as no-ops; rows arriving later land with the next run", async () => {
-    const source = await createSource(path.join(scratch, 'schedule'), recentRows(Date.now()));
+    let source = await createSource(path.join(scratch, 'schedule'), recentRows(Date.now()));
     const view = `future_${randomUUID().slice(0, 8)}`;
     const worker = await startPipelineWorker(source, { viewName: view, schedule: { every: { hours: 6 }, paused: true } });
     const scheduleId = materializeScheduleId(view);
@@ -54,7 +53,8 @@ describe('windows never run ahead of the present', () => {
       await assertNothingAfter(source, worker, view, Date.now());
       await recordRun(worker.client, future[0]!.workflowId, undefined, 'materialize-future-scheduled-time');
 
-      const arrived = await appendRows(source, lateRows(Date.parse(first.end), Date.now()));
+      const arrived = lateRows(Date.parse(first.end), Date.now());
+      source = await appendSourceRows(source, arrived);
       await handle.trigger();
       const next = await nextRunResult(worker.client, scheduleId, 6);
       assert.equal(next.start, first.end, 'the next run starts where the watermark stayed');
@@ -88,7 +88,7 @@ describe('windows never run ahead of the present', () => {
   });
 
   test('a backfill reaching a day into the future stops where it started, and says so', async () => {
-    const source = await createSource(path.join(scratch, 'backfill'), recentRows(Date.now()));
+    let source = await createSource(path.join(scratch, 'backfill'), recentRows(Date.now()));
     const view = `backfill_${randomUUID().slice(0, 8)}`;
     const worker = await startPipelineWorker(source, { viewName: view, schedule: { every: { hours: 1 }, paused: true } });
     try {
@@ -110,7 +110,7 @@ describe('windows never run ahead of the present', () => {
       await recordRun(worker.client, workflowId, undefined, 'backfill-stops-at-present');
 
       // Rows arriving afterwards, with event times in the backfilled range, land with the next incremental run.
-      await appendRows(source, lateRows(cut - 30 * 60_000, Date.now()));
+      source = await appendSourceRows(source, lateRows(cut - 30 * 60_000, Date.now()));
       const incrementalId = `future-incremental-${randomUUID()}`;
       const next = await worker.client.workflow.execute<typeof materialize>('materialize', {
         taskQueue: worker.taskQueue,
@@ -166,11 +166,5 @@ function lateRows(from: number, to: number): DriverStatsRow[] {
       rows.push({ driver_id: driver, conv_rate: report / 100, acc_rate: driver / 10_000, avg_daily_trips: report, event_timestamp: new Date(time).toISOString(), created: new Date(time + 1).toISOString() });
     }
   }
-  return rows;
-}
-
-async function appendRows(source: SourceTable, rows: DriverStatsRow[]): Promise<DriverStatsRow[]> {
-  await runPyiceberg('append', { catalog: source.oracle, identifier: source.table, rows, columns: SOURCE_COLUMN_TYPES });
-  source.rows.push(...rows);
   return rows;
 }
