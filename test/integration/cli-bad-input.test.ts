@@ -198,7 +198,7 @@ describe('failures found by the workflow keep the README’s exit codes', () => 
     assertNoStackTrace(run.stderr);
   });
 
-  test('an unreachable Temporal: exit 1 within 5 s, naming the address and the setting, for every command that needs it', async () => {
+  test('an unreachable Temporal: exit 1 after the 2 s connect timeout, naming the address and the setting, for every command that needs it', async () => {
     const commands = [
       ['materialize', view, '--start', START, '--end', '2024-05-02T00:00:00Z'],
       ['materialize-incremental', view, '--end', '2024-05-02T00:00:00Z'],
@@ -214,9 +214,11 @@ describe('failures found by the workflow keep the README’s exit codes', () => 
       assert.equal(startup.run.code, 2, startup.run.stderr);
       const { run, seconds } = await timed([...args, '--project', unreachable]);
       assert.equal(run.code, 1, `floe ${args[0]}: exit code ${run.code}:\n${run.stderr}`);
+      // The wait is bounded by the connect timeout the message names; the wall clock only guards
+      // against a hang (the SDK's own default waited 15 s and more), with room for a loaded machine.
       const waited = seconds - startup.seconds;
-      assert.ok(waited < 3, `floe ${args[0]} waited ${waited.toFixed(1)} s for Temporal (${seconds.toFixed(1)} s in all, ${startup.seconds.toFixed(1)} s to start)`);
-      assert.match(run.stderr, new RegExp(`Temporal server at ${unreachableAddress.replace(/\./g, '\\.')}`));
+      assert.ok(waited < 10, `floe ${args[0]} waited ${waited.toFixed(1)} s for Temporal (${seconds.toFixed(1)} s in all, ${startup.seconds.toFixed(1)} s to start)`);
+      assert.match(run.stderr, new RegExp(`Temporal server at ${unreachableAddress.replace(/\./g, '\\.')} within 2 s`));
       assert.match(run.stderr, /temporal\.address in floe\.yaml/);
       assert.match(run.stderr, /FLOE_TEMPORAL_ADDRESS/);
       assertNoStackTrace(run.stderr);
