@@ -1,5 +1,6 @@
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { FloeError } from '../iceberg/errors.js';
+import { redact } from '../iceberg/util/redaction.js';
 
 /** Exit codes: scripts can tell a mistake in what they asked from a failure to do it. */
 export const EXIT_OK = 0;
@@ -26,8 +27,8 @@ export function reportError(error: unknown): number {
   const root = rootCause(error);
   const kind = FloeError.is(root) ? root.kind : root instanceof ApplicationFailure && root.type?.startsWith('FloeError:') ? root.type.slice('FloeError:'.length) : undefined;
   const message = root instanceof Error ? root.message : String(root);
-  console.error(`floe: ${message}`);
-  if (process.env.FLOE_DEBUG && error instanceof Error && error.stack) console.error(error.stack);
+  console.error(`floe: ${redact(message)}`);
+  if (process.env.FLOE_DEBUG && error instanceof Error && error.stack) console.error(redact(error.stack));
   return kind !== undefined && BAD_INPUT_KINDS.has(kind) ? EXIT_BAD_INPUT : EXIT_FAILURE;
 }
 

@@ -4,6 +4,7 @@
  * they expire or when the server answers 401. Tokens and secrets never appear in errors.
  */
 import { FloeError } from '../errors.js';
+import { redact, serverErrorText } from '../util/redaction.js';
 
 export interface RestAuth {
   /** Headers to add to a request (may fetch or refresh a token). */
@@ -47,7 +48,7 @@ export function oauth2ClientCredentials(options: ClientCredentials): RestAuth {
     try {
       response = await doFetch(options.tokenUri, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' }, body });
     } catch (cause) {
-      throw new FloeError('io', `Cannot reach the OAuth2 token endpoint ${options.tokenUri}: ${(cause as Error).message}`, { context: { uri: options.tokenUri }, cause });
+      throw new FloeError('io', `Cannot reach the OAuth2 token endpoint ${options.tokenUri}: ${redact((cause as Error).message)}`, { context: { uri: options.tokenUri }, cause });
     }
     const text = await response.text();
     if (!response.ok) {
@@ -93,5 +94,5 @@ function safeParse(text: string): unknown {
 function describeOAuthError(text: string): string {
   const parsed = safeParse(text) as { error?: unknown; error_description?: unknown } | undefined;
   if (typeof parsed?.error !== 'string') return '';
-  return `: ${parsed.error}${typeof parsed.error_description === 'string' ? ` (${parsed.error_description})` : ''}`;
+  return `: ${serverErrorText(`${parsed.error}${typeof parsed.error_description === 'string' ? ` (${parsed.error_description})` : ''}`)}`;
 }

@@ -66,7 +66,7 @@ export class RestCatalog implements Catalog {
   static async open(options: RestCatalogOptions): Promise<RestCatalog> {
     const auth = authFor(options);
     const connect = (uri: string): RestHttp =>
-      new RestHttp({ baseUri: uri, auth, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), ...(options.headers === undefined ? {} : { headers: options.headers }), ...(options.fetch === undefined ? {} : { fetch: options.fetch }) });
+      new RestHttp({ baseUri: uri, auth, catalog: options.name, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), ...(options.headers === undefined ? {} : { headers: options.headers }), ...(options.fetch === undefined ? {} : { fetch: options.fetch }) });
     const bootstrap = connect(options.uri);
     const response = await bootstrap.send({ method: 'GET', path: '/v1/config', query: { warehouse: options.warehouse }, what: `read the configuration of REST catalog ${options.uri}` });
     const at = jsonRoot(response.source);

@@ -6,6 +6,7 @@
 import type { ErrorKind } from '../errors.js';
 import { FloeError } from '../errors.js';
 import { parseJson, stringifyJson } from '../spec/json.js';
+import { redact, serverErrorText } from '../util/redaction.js';
 import type { RestAuth } from './rest-auth.js';
 
 export interface RestRequest {
@@ -36,6 +37,8 @@ export interface RestHttpOptions {
   readonly timeoutMs?: number;
   readonly headers?: Readonly<Record<string, string>>;
   readonly fetch?: typeof fetch;
+  /** The catalog's name, for error context. */
+  readonly catalog?: string;
 }
 
 export class RestHttp {
@@ -63,7 +66,7 @@ export class RestHttp {
     if (response.ok || (request.method === 'HEAD' && response.status === 404)) {
       return { status: response.status, json: text.trim() === '' ? undefined : parseJson(text, `REST response to ${source}`), source };
     }
-    throw errorFor(response.status, text, request);
+    throw errorFor(response.status, text, this.withCatalog(request));
   }
 
   private async once(request: RestRequest): Promise<Response> {
@@ -77,13 +80,18 @@ export class RestHttp {
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 120_000),
       });
     } catch (cause) {
-      const reason = (cause as Error).name === 'TimeoutError' ? 'timed out' : `failed: ${(cause as Error).message}`;
+      const reason = (cause as Error).name === 'TimeoutError' ? 'timed out' : `failed: ${redact((cause as Error).message)}`;
+      const { context } = this.withCatalog(request);
       if (request.commit) {
         // The request may have reached the server and been applied: only a reload can tell.
-        throw new FloeError('commit-state-unknown', `Could not ${request.what}: the request ${reason}`, { context: { ...request.context }, cause });
+        throw new FloeError('commit-state-unknown', `Could not ${request.what}: the request ${reason}`, { context: { ...context }, cause });
       }
-      throw new FloeError('io', `Could not ${request.what}: the request to the REST catalog ${reason}`, { context: { ...request.context }, cause });
+      throw new FloeError('io', `Could not ${request.what}: the request to the REST catalog ${reason}`, { context: { ...context }, cause });
     }
+  }
+
+  private withCatalog(request: RestRequest): RestRequest {
+    return this.options.catalog === undefined ? request : { ...request, context: { catalog: this.options.catalog, ...request.context } };
   }
 }
 
@@ -115,13 +123,20 @@ export function errorFor(status: number, body: string, request: RestRequest): Fl
   }
 }
 
+/**
+ * The spec's `type: message`, or the first line of whatever else the server sent (an HTML page's
+ * title): never the rest of a page, a stack trace (the error model's `stack` is ignored) or a secret
+ * the server echoed.
+ */
 function errorDetail(body: string): string {
+  let parsed: { error?: { message?: unknown; type?: unknown } } | undefined;
   try {
-    const parsed = JSON.parse(body) as { error?: { message?: unknown; type?: unknown } };
-    const type = typeof parsed.error?.type === 'string' ? parsed.error.type : undefined;
-    const text = typeof parsed.error?.message === 'string' ? parsed.error.message : undefined;
-    return [type, text].filter((part) => part !== undefined).join(': ');
+    parsed = JSON.parse(body) as typeof parsed;
   } catch {
-    return body.length > 200 ? `${body.slice(0, 200)}…` : body;
+    return serverErrorText(body);
   }
+  const type = typeof parsed?.error?.type === 'string' ? parsed.error.type : undefined;
+  const text = typeof parsed?.error?.message === 'string' ? parsed.error.message : undefined;
+  if (type === undefined && text === undefined) return serverErrorText(body);
+  return serverErrorText([type, text].filter((part) => part !== undefined).join(': '));
 }
