@@ -35,7 +35,7 @@ export function devCommand(program: Command): void {
       const project: Project = { ...loaded, config: { ...loaded.config, temporal: { ...loaded.config.temporal, address } } };
       const runtime = await createRuntime(project);
       const connection = await connectWorker(address);
-      const server = options.serve ? createFeatureServer({ store: new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine }) }) : undefined;
+      const server = options.serve ? createFeatureServer({ maxEntityRows: project.config.server.maxEntityRows, store: new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine }) }) : undefined;
       let running: Promise<void> | undefined;
       let worker: Awaited<ReturnType<typeof createWorker>> | undefined;
       try {
