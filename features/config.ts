@@ -104,7 +104,8 @@ export async function readProjectConfig(file: string, env: NodeJS.ProcessEnv = p
  */
 export function registerConfigSecrets(config: ProjectConfig, env: NodeJS.ProcessEnv = process.env): void {
   const { catalog } = config;
-  const secrets: (string | undefined)[] = [catalog.s3?.accessKeyId, catalog.s3?.secretAccessKey, catalog.s3?.sessionToken, env.PGPASSWORD, env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN];
+  // An S3 access key id names a key, like a user name (and often matches a bucket's name): it is not one.
+  const secrets: (string | undefined)[] = [catalog.s3?.secretAccessKey, catalog.s3?.sessionToken, env.PGPASSWORD, env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN];
   for (const [name, value] of Object.entries(catalog.properties ?? {})) if (SECRET_PROPERTY.test(name)) secrets.push(value);
   if (catalog.type === 'rest') {
     secrets.push(catalog.token, catalog.credential, catalog.credential?.slice(catalog.credential.indexOf(':') + 1));
@@ -115,7 +116,7 @@ export function registerConfigSecrets(config: ProjectConfig, env: NodeJS.Process
   registerSecrets(secrets);
 }
 
-const SECRET_PROPERTY = /secret|token|password|credential|access-key/i;
+const SECRET_PROPERTY = /secret|token|password|credential/i;
 const SECRET_HEADER = /authorization|token|secret|api-key|cookie/i;
 
 /** The password of a `postgresql://user:password@host/db` URI, in the user-info or a `password` parameter, as written and decoded. */

@@ -121,14 +121,15 @@ describe('REST catalog errors', () => {
 });
 
 describe('floe.yaml secrets', () => {
-  test("the catalog's token, S3 keys, header values and Postgres passwords are registered when the file is read", async () => {
+  test("the catalog's token, S3 secret key, header values and Postgres passwords are registered when the file is read", async () => {
     const directory = await mkdtemp(path.join(tmpdir(), 'floe-redaction-'));
     try {
       const file = path.join(directory, 'floe.yaml');
       await writeFile(file, ['project: p', 'catalog:', '  type: rest', '  uri: http://127.0.0.1:1/', '  token: ${CATALOG_TOKEN}', '  headers:', '    X-Api-Key: ${API_KEY}', '  s3:', '    accessKeyId: AKIAEXAMPLEKEY', '    secretAccessKey: ${S3_SECRET}'].join('\n'));
       const config = await readProjectConfig(file, { CATALOG_TOKEN: TOKEN, API_KEY: 'key-8c1d2e', S3_SECRET: 'wJalrXUtnFEMI/K7MDENG' });
       assert.equal(config.server.maxEntityRows, 10_000);
-      assert.equal(redact(`${TOKEN} key-8c1d2e AKIAEXAMPLEKEY ${encodeURIComponent('wJalrXUtnFEMI/K7MDENG')}`), '[redacted] [redacted] [redacted] [redacted]');
+      assert.equal(redact(`${TOKEN} key-8c1d2e ${encodeURIComponent('wJalrXUtnFEMI/K7MDENG')}`), '[redacted] [redacted] [redacted]');
+      assert.equal(redact('AKIAEXAMPLEKEY'), 'AKIAEXAMPLEKEY', 'an access key id names a key; it is not a secret');
 
       await writeFile(file, ['project: p', 'catalog:', '  type: sql', `  uri: postgresql://floe:${encodeURIComponent(PASSWORD)}@db.internal:5432/iceberg`, 'server:', '  maxEntityRows: ${ROWS}'].join('\n'));
       const postgres = await readProjectConfig(file, { ROWS: '500' });
