@@ -60,7 +60,9 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
 
   const readBodyWithinBudget = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const declared = Number(request.headers['content-length']);
-    releaseOnClose(reply, await bodyBytes.take(Number.isFinite(declared) ? declared : bodyLimit));
+    // Unknown (chunked): as much as may come. Over the limit: refused unread, so nothing to hold.
+    const weight = !Number.isFinite(declared) ? bodyLimit : declared > bodyLimit ? 0 : declared;
+    releaseOnClose(reply, await bodyBytes.take(weight));
   };
 
   app.post('/get-online-features', { onRequest: readBodyWithinBudget }, async (request, reply) => {
