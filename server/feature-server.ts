@@ -37,11 +37,11 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   const metrics = new ServerMetrics();
   const app = Fastify({ logger: options.logger ?? false, bodyLimit });
   // Memory stays bounded however many requests arrive at once: bodies are read while their
-  // declared bytes fit in twice the body limit (the rest wait with their bodies unread), and
-  // lookups run while their entity rows fit in twice the row limit. Answering is single-threaded
-  // work anyway, so more at once would only hold more memory, and a small request slips past
-  // large ones that do not fit.
-  const bodyBytes = new Budget(2 * bodyLimit);
+  // declared bytes fit in the body limit (the rest wait with their bodies unread), and lookups run
+  // while their entity rows fit in twice the row limit. Answering is single-threaded work anyway,
+  // so more at once would only hold more memory; a small request slips past large ones that do
+  // not fit. (Measured: test/integration/online/feature-server-limits.test.ts.)
+  const bodyBytes = new Budget(bodyLimit);
   const entityRows = new Budget(2 * limits.maxEntityRows);
 
   // Entity keys may be 64-bit: parse big integers exactly (as bigint) instead of rounding them.
