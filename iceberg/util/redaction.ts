@@ -65,25 +65,9 @@ export function redact(text: string): string {
   return result;
 }
 
-/**
- * An error's message and those of its causes, redacted, as one line per error: what a person
- * reading a failure needs, and nothing a stack trace would add (file paths, code).
- */
+/** An error's own message (or a thrown value as text), redacted: never its stack. */
 export function redactedMessage(error: unknown): string {
   return redact(messageOf(error));
-}
-
-/** Each message of the error's cause chain, outermost first, redacted (at most 10, cycles cut). */
-export function redactedCauses(error: unknown): string[] {
-  const messages: string[] = [];
-  const seen = new Set<unknown>();
-  let current: unknown = error;
-  while (current !== undefined && current !== null && !seen.has(current) && messages.length < 10) {
-    seen.add(current);
-    messages.push(redactedMessage(current));
-    current = current instanceof Error ? current.cause : undefined;
-  }
-  return messages;
 }
 
 function messageOf(error: unknown): string {

@@ -12,7 +12,7 @@ import { toActivityFailure } from '../../../activities/activity-support.js';
 import { readProjectConfig } from '../../../features/config.js';
 import { errorFor } from '../../../iceberg/catalog/rest-http.js';
 import { FloeError } from '../../../iceberg/errors.js';
-import { clearSecrets, redact, redactedCauses, redactedMessage, redactValue, registerSecrets, serverErrorText } from '../../../iceberg/util/redaction.js';
+import { clearSecrets, redact, redactedMessage, redactValue, registerSecrets, serverErrorText } from '../../../iceberg/util/redaction.js';
 import { RedactingLogger } from '../../../workers/logger.js';
 
 const TOKEN = 'tok-3f9a1c7e-secret';
@@ -62,13 +62,21 @@ describe('redact', () => {
 });
 
 describe('errors and values', () => {
-  test('the messages of nested causes are redacted, outermost first', () => {
+  test('the messages of nested causes are redacted, at every depth', () => {
     registerSecrets([TOKEN]);
     const inner = new Error(`server said: invalid token ${TOKEN}`);
     const middle = new FloeError('catalog', 'Could not load table rides.t', { cause: inner });
     const outer = new Error(`wrapped (${encodeURIComponent(TOKEN)})`, { cause: middle });
-    assert.deepEqual(redactedCauses(outer), ['wrapped ([redacted])', 'Could not load table rides.t', 'server said: invalid token [redacted]']);
+    assert.deepEqual(redactValue(outer), {
+      name: 'Error',
+      message: 'wrapped ([redacted])',
+      cause: { name: 'FloeError', message: 'Could not load table rides.t', cause: { name: 'Error', message: 'server said: invalid token [redacted]' } },
+    });
     assert.equal(redactedMessage(inner), 'server said: invalid token [redacted]');
+    const failure = toActivityFailure(outer) as ApplicationFailure;
+    const messages: string[] = [];
+    for (let current: unknown = failure; current instanceof Error; current = current.cause) messages.push(current.message);
+    assert.deepEqual(messages, ['wrapped ([redacted])', 'Could not load table rides.t', 'server said: invalid token [redacted]']);
   });
 
   test('values for logs: strings redacted at any depth, errors reduced to name and message without their stack', () => {
