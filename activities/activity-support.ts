@@ -1,27 +1,58 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FloeError } from '../iceberg/errors.js';
+import { redact, redactedMessage, redactValue } from '../iceberg/util/redaction.js';
 
 /**
- * Runs an activity body and turns a FloeError into an ApplicationFailure of type
- * `FloeError:<kind>`, non-retryable unless the error says trying again can help. Workflows list
- * those types as non-retryable too, so a bad input fails at once however the activity is called.
+ * Runs an activity body and turns what it throws into an ApplicationFailure fit for the workflow's
+ * history: a FloeError becomes type `FloeError:<kind>`, non-retryable unless the error says trying
+ * again can help (workflows list those types as non-retryable too, so a bad input fails at once
+ * however the activity is called); anything else keeps its name as the type and stays retryable.
+ * Messages, causes and details pass through the redaction step, and no stack is recorded: the
+ * history holds what went wrong, not the worker's file paths or a secret a server echoed.
  */
 export async function asActivityFailure<T>(body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } catch (error) {
-    if (error instanceof FloeError) {
-      throw ApplicationFailure.create({
-        message: error.message,
+    throw toActivityFailure(error);
+  }
+}
+
+export function toActivityFailure(error: unknown): unknown {
+  if (error instanceof CancelledFailure) return error;
+  if (error instanceof FloeError) {
+    return withoutStack(
+      ApplicationFailure.create({
+        message: redact(error.message),
         type: `FloeError:${error.kind}`,
         nonRetryable: !error.retryable,
         details: [{ kind: error.kind, context: stringContext(error.context) }],
-        cause: error.cause instanceof Error ? error.cause : undefined,
-      });
-    }
-    throw error;
+        cause: redactedCause(error.cause),
+      }),
+    );
   }
+  if (error instanceof ApplicationFailure) {
+    return withoutStack(
+      ApplicationFailure.create({ message: redact(error.message), type: error.type ?? undefined, nonRetryable: error.nonRetryable ?? undefined, details: error.details?.map((detail) => redactValue(detail)), cause: redactedCause(error.cause) }),
+    );
+  }
+  if (error instanceof Error) {
+    return withoutStack(ApplicationFailure.create({ message: redact(error.message), type: error.name, nonRetryable: false, cause: redactedCause(error.cause) }));
+  }
+  return withoutStack(ApplicationFailure.create({ message: redact(String(error)), nonRetryable: false }));
+}
+
+/** A cause chain as failures with redacted messages and no stacks (at most a few deep). */
+function redactedCause(cause: unknown, depth = 0): ApplicationFailure | undefined {
+  if (cause === undefined || cause === null || depth >= 4) return undefined;
+  const name = cause instanceof Error ? cause.name : typeof cause;
+  return withoutStack(ApplicationFailure.create({ message: redactedMessage(cause), type: name, cause: cause instanceof Error ? redactedCause(cause.cause, depth + 1) : undefined }));
+}
+
+function withoutStack<E extends Error>(error: E): E {
+  error.stack = '';
+  return error;
 }
 
 // Cheap: the SDK sends at most one heartbeat per throttle interval; a short one only makes a
@@ -56,5 +87,5 @@ export async function withHeartbeats<T>(phase: string, work: (signal: AbortSigna
 }
 
 function stringContext(context: FloeError['context']): Record<string, string> {
-  return Object.fromEntries(Object.entries(context).filter(([, value]) => value !== undefined).map(([key, value]) => [key, String(value)]));
+  return Object.fromEntries(Object.entries(context).filter(([, value]) => value !== undefined).map(([key, value]) => [key, redact(String(value))]));
 }

@@ -1,5 +1,6 @@
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { FloeError } from '../iceberg/errors.js';
+import { redact } from '../iceberg/util/redaction.js';
 
 /** Exit codes: scripts can tell a mistake in what they asked from a failure to do it. */
 export const EXIT_OK = 0;
@@ -12,10 +13,10 @@ export interface OutputOptions {
   readonly json?: boolean;
 }
 
-/** Prints a command's result: JSON for scripts with --json, readable lines otherwise. */
+/** Prints a command's result: JSON for scripts with --json, readable lines otherwise; never a configured secret. */
 export function printResult(result: unknown, options: OutputOptions, human: () => string): void {
-  if (options.json) console.log(JSON.stringify(result, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2));
-  else console.log(human());
+  if (options.json) console.log(redact(JSON.stringify(result, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2)));
+  else console.log(redact(human()));
 }
 
 /**
@@ -26,8 +27,8 @@ export function reportError(error: unknown): number {
   const reported = reportedCause(error);
   const kind = FloeError.is(reported) ? reported.kind : reported instanceof ApplicationFailure ? floeErrorKind(reported) : undefined;
   const message = reported instanceof Error ? reported.message : String(reported);
-  console.error(`floe: ${message}`);
-  if (process.env.FLOE_DEBUG && error instanceof Error && error.stack) console.error(error.stack);
+  console.error(`floe: ${redact(message)}`);
+  if (process.env.FLOE_DEBUG && error instanceof Error && error.stack) console.error(redact(error.stack));
   return kind !== undefined && BAD_INPUT_KINDS.has(kind) ? EXIT_BAD_INPUT : EXIT_FAILURE;
 }
 

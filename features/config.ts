@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { catalogConfigSchema } from '../iceberg/catalog/load-catalog.js';
 import { FloeError } from '../iceberg/errors.js';
+import { registerSecrets } from '../iceberg/util/redaction.js';
 
 /**
  * floe.yaml: where the catalog, warehouse and Temporal are. `${VAR}` and `${VAR:-default}` are
@@ -40,6 +41,21 @@ const registryConfig = z
   })
   .strict();
 
+/** A whole number that may also arrive as text (configuration interpolated from the environment). */
+const count = z.preprocess((value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value), z.number().int().positive());
+
+export const DEFAULT_MAX_ENTITY_ROWS = 10_000;
+
+const serverConfig = z
+  .object({
+    /**
+     * Entity rows one `POST /get-online-features` may ask for; more is a 413. Feast clients batch
+     * about a thousand; the cap keeps one request from holding the server's memory and event loop.
+     */
+    maxEntityRows: count.default(DEFAULT_MAX_ENTITY_ROWS),
+  })
+  .strict();
+
 export const projectConfigSchema = z
   .object({
     project: z.string().regex(/^[A-Za-z0-9_-]+$/),
@@ -49,6 +65,8 @@ export const projectConfigSchema = z
     engine: engineConfig.default({}),
     online: z.object({ namespace: z.string().default('floe_online') }).strict().default({ namespace: 'floe_online' }),
     registry: registryConfig.default({}),
+    /** The feature server (`floe serve`, `floe dev`). */
+    server: serverConfig.default({ maxEntityRows: DEFAULT_MAX_ENTITY_ROWS }),
     /** The TypeScript module that exports the definitions, relative to floe.yaml. */
     definitions: z.string().default('features.ts'),
     /** Where workers keep scratch files and the object-store cache. */
@@ -76,7 +94,45 @@ export async function readProjectConfig(file: string, env: NodeJS.ProcessEnv = p
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
     throw new FloeError('invalid-input', `${file} is invalid: ${problems}`, { context: { file, field: result.error.issues[0]?.path.join('.') } });
   }
+  registerConfigSecrets(result.data, env);
   return resolvePaths(result.data, path.dirname(path.resolve(file)));
+}
+
+/**
+ * Tells the redaction step (iceberg/util/redaction.ts) every secret the configuration holds, so
+ * no error, log line, output or workflow failure repeats one, whatever a server echoes back.
+ */
+export function registerConfigSecrets(config: ProjectConfig, env: NodeJS.ProcessEnv = process.env): void {
+  const { catalog } = config;
+  // An S3 access key id names a key, like a user name (and often matches a bucket's name): it is not one.
+  const secrets: (string | undefined)[] = [catalog.s3?.secretAccessKey, catalog.s3?.sessionToken, env.PGPASSWORD, env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN];
+  for (const [name, value] of Object.entries(catalog.properties ?? {})) if (SECRET_PROPERTY.test(name)) secrets.push(value);
+  if (catalog.type === 'rest') {
+    secrets.push(catalog.token, catalog.credential, catalog.credential?.slice(catalog.credential.indexOf(':') + 1));
+    for (const [name, value] of Object.entries(catalog.headers ?? {})) if (SECRET_HEADER.test(name)) secrets.push(value, value.replace(/^\S+\s+/, ''));
+  } else {
+    secrets.push(...uriPasswords(catalog.uri));
+  }
+  registerSecrets(secrets);
+}
+
+const SECRET_PROPERTY = /secret|token|password|credential/i;
+const SECRET_HEADER = /authorization|token|secret|api-key|cookie/i;
+
+/** The password of a `postgresql://user:password@host/db` URI, in the user-info or a `password` parameter, as written and decoded. */
+function uriPasswords(uri: string): string[] {
+  const found: string[] = [];
+  const userInfo = /^[a-z][a-z0-9+.:-]*:\/\/[^:/@]*:(.*)@[^@]*$/i.exec(uri);
+  if (userInfo) found.push(userInfo[1]!);
+  const parameter = /[?&]password=([^&#]*)/i.exec(uri);
+  if (parameter) found.push(parameter[1]!);
+  return found.flatMap((value) => {
+    try {
+      return [value, decodeURIComponent(value)];
+    } catch {
+      return [value];
+    }
+  });
 }
 
 /** Relative local paths in the file are relative to the file, not to wherever the command runs. */

@@ -20,7 +20,38 @@ export interface FeastRequest {
   readonly fullFeatureNames: boolean;
 }
 
-export function parseFeastRequest(body: unknown): FeastRequest {
+/** Names that reach an object's prototype when used as a key: refused wherever a request names a column, view or feature. */
+export const REFUSED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** More entity rows than `server.maxEntityRows`: the server answers 413. */
+export class EntityRowLimitError extends FloeError {
+  constructor(
+    readonly rows: number,
+    readonly limit: number,
+  ) {
+    super('invalid-input', `The request asks for ${rows} entity rows; the feature server answers at most ${limit} per request (server.maxEntityRows in floe.yaml). Send the rows in batches of at most ${limit}`, {
+      context: { field: 'entities', limit },
+    });
+  }
+}
+
+export interface FeastRequestLimits {
+  readonly maxEntityRows: number;
+}
+
+/**
+ * The checks that come before reading the body's values: no refused name anywhere, no more entity
+ * rows than the limit. Returns the number of entity rows asked for (the longest column). Before the
+ * schema, which would read 1.6M values only for the count to be refused, and which drops a
+ * `__proto__` key silently instead of refusing it.
+ */
+export function screenFeastRequest(body: unknown, limits: FeastRequestLimits): number {
+  checkNames(body);
+  return checkEntityRows(body, limits.maxEntityRows);
+}
+
+export function parseFeastRequest(body: unknown, limits: FeastRequestLimits): FeastRequest {
+  screenFeastRequest(body, limits);
   const result = bodySchema.safeParse(body);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
@@ -37,7 +68,49 @@ export function parseFeastRequest(body: unknown): FeastRequest {
   if (uneven) {
     throw new FloeError('invalid-input', `Every entities column must have the same length: ${columns[0]![0]} has ${length} values, ${uneven[0]} has ${uneven[1].length}`, { context: { field: `entities.${uneven[0]}` } });
   }
-  const entityRows = Array.from({ length }, (_, index) => Object.fromEntries(columns.map(([name, values]) => [name, values[index]])));
+  // Rows without a prototype: a key that is not a column reads as missing, never as Object's members.
+  const entityRows = Array.from({ length }, (_, index) => {
+    const row = Object.create(null) as Record<string, unknown>;
+    for (const [name, values] of columns) row[name] = values[index];
+    return row;
+  });
   const request: OnlineFeaturesRequest = featureService !== undefined ? { featureService, entityRows } : { features: features!, entityRows };
   return { request, fullFeatureNames };
+}
+
+function checkNames(body: unknown): void {
+  if (!isObject(body)) return;
+  const refuse = (field: string, name: string): never => {
+    throw new FloeError('invalid-input', `Invalid request body: ${field}: ${JSON.stringify(name)} cannot be a name (${[...REFUSED_NAMES].join(', ')} are refused)`, { context: { field } });
+  };
+  for (const key of Object.keys(body)) if (REFUSED_NAMES.has(key)) refuse(key, key);
+  const entities = ownValue(body, 'entities');
+  const features = ownValue(body, 'features');
+  const featureService = ownValue(body, 'feature_service');
+  if (isObject(entities)) for (const name of Object.keys(entities)) if (REFUSED_NAMES.has(name)) refuse(`entities.${name}`, name);
+  if (Array.isArray(features)) {
+    features.forEach((reference: unknown, index) => {
+      if (typeof reference !== 'string') return;
+      const refused = reference.split(':').find((part) => REFUSED_NAMES.has(part));
+      if (refused !== undefined) refuse(`features.${index}`, refused);
+    });
+  }
+  if (typeof featureService === 'string' && REFUSED_NAMES.has(featureService)) refuse('feature_service', featureService);
+}
+
+function checkEntityRows(body: unknown, limit: number): number {
+  const entities = isObject(body) ? ownValue(body, 'entities') : undefined;
+  if (!isObject(entities)) return 0;
+  let rows = 0;
+  for (const values of Object.values(entities)) if (Array.isArray(values)) rows = Math.max(rows, values.length);
+  if (rows > limit) throw new EntityRowLimitError(rows, limit);
+  return rows;
+}
+
+function isObject(value: unknown): value is object {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function ownValue(object: object, key: string): unknown {
+  return Object.hasOwn(object, key) ? (object as Record<string, unknown>)[key] : undefined;
 }

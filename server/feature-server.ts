@@ -1,19 +1,26 @@
 import Fastify from 'fastify';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseLossless, parseNumberAndBigInt, stringify as stringifyLossless } from 'lossless-json';
+import { DEFAULT_MAX_ENTITY_ROWS } from '../features/config.js';
 import type { OnlineStore } from '../features/online/index.js';
 import { FloeError } from '../iceberg/errors.js';
-import { parseFeastRequest } from './feast-request.js';
+import { redact, redactValue } from '../iceberg/util/redaction.js';
+import { Budget } from './budget.js';
+import { EntityRowLimitError, parseFeastRequest, screenFeastRequest } from './feast-request.js';
 import { toFeastResponse } from './feast-response.js';
 import { ServerMetrics } from './metrics.js';
 
 export interface FeatureServerOptions {
   readonly store: OnlineStore;
-  /** Largest request body accepted, in bytes. */
+  /** Largest request body accepted, in bytes; by default 256 bytes per entity row allowed (at least 1 MiB). */
   readonly bodyLimit?: number;
+  /** Entity rows one request may ask for (`server.maxEntityRows`); more is a 413. */
+  readonly maxEntityRows?: number;
   /** Fastify's request log; off by default (a log line per request costs more than a read). */
   readonly logger?: boolean;
 }
+
+const BODY_BYTES_PER_ENTITY_ROW = 256;
 
 /**
  * The HTTP feature server, shaped like Feast's: `POST /get-online-features`, `GET /health`,
@@ -23,8 +30,19 @@ export interface FeatureServerOptions {
  */
 export function createFeatureServer(options: FeatureServerOptions): FastifyInstance {
   const { store } = options;
+  const limits = { maxEntityRows: options.maxEntityRows ?? DEFAULT_MAX_ENTITY_ROWS };
+  // A body larger than the rows allowed can need is refused before it is read or parsed: parsing
+  // 8 MB of JSON alone holds ~150 MB and the event loop for ~0.4 s.
+  const bodyLimit = options.bodyLimit ?? Math.max(1024 * 1024, limits.maxEntityRows * BODY_BYTES_PER_ENTITY_ROW);
   const metrics = new ServerMetrics();
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024 });
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit });
+  // Memory stays bounded however many requests arrive at once: bodies are read while their
+  // declared bytes fit in the body limit (the rest wait with their bodies unread), and lookups run
+  // while their entity rows fit in twice the row limit. Answering is single-threaded work anyway,
+  // so more at once would only hold more memory; a small request slips past large ones that do
+  // not fit. (Measured: test/integration/online/feature-server-limits.test.ts.)
+  const bodyBytes = new Budget(bodyLimit);
+  const entityRows = new Budget(2 * limits.maxEntityRows);
 
   // Entity keys may be 64-bit: parse big integers exactly (as bigint) instead of rounding them.
   app.removeContentTypeParser('application/json');
@@ -40,9 +58,19 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
     metrics.observeRequest(request.routeOptions.url ?? 'unknown', request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
 
-  app.post('/get-online-features', async (request, reply) => {
-    const { request: online, fullFeatureNames } = parseFeastRequest(request.body);
+  const readBodyWithinBudget = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const declared = Number(request.headers['content-length']);
+    // Unknown (chunked): as much as may come. Over the limit: refused unread, so nothing to hold.
+    const weight = !Number.isFinite(declared) ? bodyLimit : declared > bodyLimit ? 0 : declared;
+    releaseOnClose(reply, await bodyBytes.take(weight));
+  };
+
+  app.post('/get-online-features', { onRequest: readBodyWithinBudget }, async (request, reply) => {
+    releaseOnClose(reply, await entityRows.take(screenFeastRequest(request.body, limits)));
+    const { request: online, fullFeatureNames } = parseFeastRequest(request.body, limits);
     const response = await store.getOnlineFeatures(online);
+    // Let requests that arrived meanwhile in before serializing a large answer.
+    await new Promise((resolve) => setImmediate(resolve));
     metrics.observeResponse(response);
     return reply.type('application/json').send(stringifyLossless(toFeastResponse(response, { fullFeatureNames })));
   });
@@ -56,15 +84,35 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   );
 
   app.setErrorHandler(async (error: FastifyError | FloeError | Error, request, reply) => {
-    const { status, body } = describeError(error);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const { status, body } = describeError(error, { ...limits, bodyLimit });
+    if (status >= 500) request.log.error({ error: redactValue(error) }, 'request failed');
     return reply.code(status).send(body);
   });
 
   return app;
 }
 
-function describeError(error: unknown): { status: number; body: { error: string; message: string } } {
+/** Gives a budget back once the response is sent or the connection is gone, whichever comes first. */
+function releaseOnClose(reply: FastifyReply, release: () => void): void {
+  if (reply.raw.closed) release();
+  else reply.raw.once('close', release);
+}
+
+interface Limits {
+  readonly maxEntityRows: number;
+  readonly bodyLimit: number;
+}
+
+function describeError(error: unknown, limits: Limits): { status: number; body: { error: string; message: string } } {
+  const { status, body } = describeUnredacted(error, limits);
+  return { status, body: { error: body.error, message: redact(body.message) } };
+}
+
+function describeUnredacted(error: unknown, limits: Limits): { status: number; body: { error: string; message: string } } {
+  if (error instanceof EntityRowLimitError) return { status: 413, body: { error: 'too-many-entity-rows', message: error.message } };
+  if ((error as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return { status: 413, body: { error: 'body-too-large', message: `The request body is larger than the feature server accepts (${limits.bodyLimit} bytes, sized for server.maxEntityRows = ${limits.maxEntityRows} entity rows). Send the rows in smaller batches` } };
+  }
   if (FloeError.is(error)) {
     if (error.kind === 'not-found') return { status: 404, body: { error: error.kind, message: error.message } };
     if (error.kind === 'invalid-input' || error.kind === 'unsupported') return { status: 400, body: { error: error.kind, message: error.message } };

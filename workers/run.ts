@@ -1,14 +1,12 @@
-import { DefaultLogger, Runtime as TemporalRuntime } from '@temporalio/worker';
-import type { LogLevel } from '@temporalio/worker';
 import type { Project } from '../features/project.js';
+import { installWorkerLogger } from './logger.js';
 import { createRuntime } from './runtime.js';
 import { connectWorker, createWorker } from './worker.js';
 
 /** Runs a worker for the project until SIGINT or SIGTERM, then drains it and releases everything. */
 export async function runWorker(project: Project): Promise<void> {
   const { temporal } = project.config;
-  // INFO includes webpack's report of the workflow bundle; set FLOE_LOG_LEVEL=INFO to see it.
-  TemporalRuntime.install({ logger: new DefaultLogger((process.env.FLOE_LOG_LEVEL?.toUpperCase() ?? 'WARN') as LogLevel) });
+  installWorkerLogger();
   const runtime = await createRuntime(project);
   const connection = await connectWorker(temporal.address);
   try {

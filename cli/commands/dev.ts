@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { DefaultLogger, Runtime as TemporalRuntime } from '@temporalio/worker';
-import type { LogLevel } from '@temporalio/worker';
 import { OnlineStore } from '../../features/online/index.js';
 import { loadProject } from '../../features/project.js';
 import type { Project } from '../../features/project.js';
 import { startTemporal } from '../../scripts/services/temporal.js';
 import { createFeatureServer } from '../../server/feature-server.js';
+import { installWorkerLogger } from '../../workers/logger.js';
 import { createRuntime } from '../../workers/runtime.js';
 import { connectWorker, createWorker } from '../../workers/worker.js';
 import { printResult } from '../output.js';
@@ -26,7 +25,7 @@ export function devCommand(program: Command): void {
       const loaded = await loadProject(options.project);
       const runDirectory = path.join(loaded.directory, '.floe', 'dev');
       await mkdir(runDirectory, { recursive: true });
-      TemporalRuntime.install({ logger: new DefaultLogger((process.env.FLOE_LOG_LEVEL?.toUpperCase() ?? 'WARN') as LogLevel) });
+      installWorkerLogger();
       if (!options.json) console.log('Starting a Temporal dev server (a first run may build the Temporal CLI, which takes minutes)…');
       const temporal = await startTemporal(runDirectory);
       const address = temporal.env.FLOE_TEST_TEMPORAL_ADDRESS!;
@@ -35,7 +34,7 @@ export function devCommand(program: Command): void {
       const project: Project = { ...loaded, config: { ...loaded.config, temporal: { ...loaded.config.temporal, address } } };
       const runtime = await createRuntime(project);
       const connection = await connectWorker(address);
-      const server = options.serve ? createFeatureServer({ store: new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine }) }) : undefined;
+      const server = options.serve ? createFeatureServer({ maxEntityRows: project.config.server.maxEntityRows, store: new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine }) }) : undefined;
       let running: Promise<void> | undefined;
       let worker: Awaited<ReturnType<typeof createWorker>> | undefined;
       try {

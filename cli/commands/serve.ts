@@ -20,7 +20,7 @@ export function serveCommand(program: Command): void {
       const refreshIntervalMs = integer(options.refreshIntervalMs, '--refresh-interval-ms', 0, 86_400_000);
       const project = await loadProject(options.project);
       const runtime = await createRuntime(project);
-      const server = createFeatureServer({ store: new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine, refreshIntervalMs }) });
+      const server = createFeatureServer({ maxEntityRows: project.config.server.maxEntityRows, store: new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine, refreshIntervalMs }) });
       try {
         const url = await server.listen({ host: options.host, port });
         printResult({ url, project: project.config.project }, options, () => `Floe feature server for project ${project.config.project} on ${url} (POST /get-online-features, GET /health, GET /metrics); Ctrl-C stops it`);

@@ -28,7 +28,8 @@ export function entityKeys(rows: readonly Readonly<Record<string, unknown>>[], c
   const distinct = new Map<string, readonly PrimitiveValue[]>();
   rows.forEach((row, index) => {
     if (row === null || typeof row !== 'object') throw new FloeError('invalid-input', `Entity row ${index} must be an object of join key values`, { context: { row: index } });
-    const typed = columns.map((column) => keyValue(row[column.name], column, index, viewName));
+    // Own properties only: a row without the column has no key, whatever Object.prototype holds.
+    const typed = columns.map((column) => keyValue(Object.hasOwn(row, column.name) ? row[column.name] : undefined, column, index, viewName));
     const lookup = keyLookup(typed);
     values.push(typed);
     lookups.push(lookup);

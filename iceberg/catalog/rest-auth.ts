@@ -4,6 +4,7 @@
  * they expire or when the server answers 401. Tokens and secrets never appear in errors.
  */
 import { FloeError } from '../errors.js';
+import { redact, serverErrorText } from '../util/redaction.js';
 import { transportFailure } from './rest-http.js';
 
 export interface RestAuth {
@@ -101,5 +102,5 @@ function safeParse(text: string): unknown {
 function describeOAuthError(text: string): string {
   const parsed = safeParse(text) as { error?: unknown; error_description?: unknown } | undefined;
   if (typeof parsed?.error !== 'string') return '';
-  return `: ${parsed.error}${typeof parsed.error_description === 'string' ? ` (${parsed.error_description})` : ''}`;
+  return `: ${serverErrorText(`${parsed.error}${typeof parsed.error_description === 'string' ? ` (${parsed.error_description})` : ''}`)}`;
 }

@@ -12,6 +12,7 @@ import { FileIOCache, mergeIoProperties } from '../io/file-io-for.js';
 import type { JsonAt } from '../spec/json.js';
 import { arrayOf, asObject, asString, asStringMap, jsonRoot, optional, required } from '../spec/json.js';
 import { tableMetadataFromJson } from '../spec/metadata-json.js';
+import { registerSecrets } from '../util/redaction.js';
 import { partitionSpecToJson } from '../spec/partition-json.js';
 import { schemaToJson } from '../spec/schema-json.js';
 import { sortOrderToJson } from '../spec/sort-order-json.js';
@@ -41,6 +42,9 @@ export interface RestCatalogOptions {
   readonly fetch?: typeof fetch;
 }
 
+/** Table config keys that hold credentials (`s3.secret-access-key`, `s3.session-token`, `token`, `gcs.oauth2.token`, …); an access key id is not one. */
+const VENDED_SECRET = /secret|token|password|credential|sas\./i;
+
 /** The spec's default namespace separator, `0x1F`, url-encoded as %1F. */
 const NAMESPACE_SEPARATOR = '\x1f';
 
@@ -66,7 +70,7 @@ export class RestCatalog implements Catalog {
   static async open(options: RestCatalogOptions): Promise<RestCatalog> {
     const auth = authFor(options);
     const connect = (uri: string): RestHttp =>
-      new RestHttp({ baseUri: uri, auth, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), ...(options.headers === undefined ? {} : { headers: options.headers }), ...(options.fetch === undefined ? {} : { fetch: options.fetch }) });
+      new RestHttp({ baseUri: uri, auth, catalog: options.name, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), ...(options.headers === undefined ? {} : { headers: options.headers }), ...(options.fetch === undefined ? {} : { fetch: options.fetch }) });
     const bootstrap = connect(options.uri);
     const response = await bootstrap.send({ method: 'GET', path: '/v1/config', query: { warehouse: options.warehouse }, what: `read the configuration of REST catalog ${options.uri}` });
     const at = jsonRoot(response.source);
@@ -211,6 +215,8 @@ export class RestCatalog implements Catalog {
     const config = optional(body, 'config', at, asStringMap);
     const credentials = optional(body, 'storage-credentials', at, arrayOf(parseStorageCredential));
     if (config !== undefined || credentials !== undefined) this.tableConfigs.set(key, { config: config ?? {}, credentials: credentials ?? [] });
+    // Vended credentials are secrets learned at run time: no message may repeat them either.
+    for (const properties of [config ?? {}, ...(credentials ?? []).map((credential) => credential.config)]) registerSecrets(Object.entries(properties).filter(([name]) => VENDED_SECRET.test(name)).map(([, value]) => value));
     return { identifier, metadataLocation, metadata, io: this.ioFor(metadata.location, this.tableConfigs.get(key)) };
   }
 

@@ -13,6 +13,7 @@ import type { ErrorKind } from '../errors.js';
 import { FloeError } from '../errors.js';
 import { parseJson, stringifyJson } from '../spec/json.js';
 import { backoffMs } from '../commit/retry-policy.js';
+import { redact, serverErrorText } from '../util/redaction.js';
 import type { RestAuth } from './rest-auth.js';
 
 export interface RestRequest {
@@ -47,6 +48,8 @@ export interface RestHttpOptions {
   readonly headers?: Readonly<Record<string, string>>;
   readonly fetch?: typeof fetch;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The catalog's name, for error context. */
+  readonly catalog?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -94,7 +97,7 @@ export class RestHttp {
     if (response.ok || (request.method === 'HEAD' && response.status === 404)) {
       return { status: response.status, json: text.trim() === '' ? undefined : parseJson(text, `REST response to ${source}`), source };
     }
-    throw errorFor(response.status, text, request);
+    throw errorFor(response.status, text, this.withCatalog(request));
   }
 
   private async once(request: RestRequest): Promise<Response> {
@@ -111,15 +114,20 @@ export class RestHttp {
     } catch (cause) {
       const timedOut = (cause as Error).name === 'TimeoutError';
       const reason = timedOut ? `timed out after ${this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms` : `failed: ${transportFailure(cause)}`;
+      const { context } = this.withCatalog(request);
       if (request.commit && !timedOut && neverSent(cause)) {
-        throw new FloeError('io', `Could not ${request.what}: the REST catalog refused the connection, so the commit was not sent`, { context: { ...request.context }, cause });
+        throw new FloeError('io', `Could not ${request.what}: the REST catalog refused the connection, so the commit was not sent`, { context: { ...context }, cause });
       }
       if (request.commit) {
         // The request may have reached the server and been applied: only a reload can tell.
-        throw new FloeError('commit-state-unknown', `Could not ${request.what}: the request ${reason}`, { context: { ...request.context }, cause });
+        throw new FloeError('commit-state-unknown', `Could not ${request.what}: the request ${reason}`, { context: { ...context }, cause });
       }
-      throw new FloeError('io', `Could not ${request.what}: the request to the REST catalog ${reason}`, { context: { ...request.context }, cause });
+      throw new FloeError('io', `Could not ${request.what}: the request to the REST catalog ${reason}`, { context: { ...context }, cause });
     }
+  }
+
+  private withCatalog(request: RestRequest): RestRequest {
+    return this.options.catalog === undefined ? request : { ...request, context: { catalog: this.options.catalog, ...request.context } };
   }
 }
 
@@ -142,9 +150,9 @@ function causeCode(cause: unknown): string | undefined {
 export function transportFailure(cause: unknown): string {
   const error = cause as Error & { cause?: Error & { code?: string } };
   const inner = error.cause;
-  if (inner === undefined) return error.message;
+  if (inner === undefined) return redact(error.message);
   const detail = inner.code !== undefined && !inner.message.includes(inner.code) ? `${inner.code} ${inner.message}` : inner.message;
-  return `${error.message} (${detail})`;
+  return redact(`${error.message} (${detail})`);
 }
 
 function redirected(response: Response, request: RestRequest, url: string): FloeError {
@@ -194,13 +202,20 @@ export function errorFor(status: number, body: string, request: RestRequest): Fl
   }
 }
 
+/**
+ * The spec's `type: message`, or the first line of whatever else the server sent (an HTML page's
+ * title): never the rest of a page, a stack trace (the error model's `stack` is ignored) or a secret
+ * the server echoed.
+ */
 function errorDetail(body: string): string {
+  let parsed: { error?: { message?: unknown; type?: unknown } } | undefined;
   try {
-    const parsed = JSON.parse(body) as { error?: { message?: unknown; type?: unknown } };
-    const type = typeof parsed.error?.type === 'string' ? parsed.error.type : undefined;
-    const text = typeof parsed.error?.message === 'string' ? parsed.error.message : undefined;
-    return [type, text].filter((part) => part !== undefined).join(': ');
+    parsed = JSON.parse(body) as typeof parsed;
   } catch {
-    return body.length > 200 ? `${body.slice(0, 200)}…` : body;
+    return serverErrorText(body);
   }
+  const type = typeof parsed?.error?.type === 'string' ? parsed.error.type : undefined;
+  const text = typeof parsed?.error?.message === 'string' ? parsed.error.message : undefined;
+  if (type === undefined && text === undefined) return serverErrorText(body);
+  return serverErrorText([type, text].filter((part) => part !== undefined).join(': '));
 }
