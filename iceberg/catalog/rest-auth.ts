@@ -4,7 +4,7 @@
  * they expire or when the server answers 401. Tokens and secrets never appear in errors.
  */
 import { FloeError } from '../errors.js';
-import { redact, serverErrorText } from '../util/redaction.js';
+import { serverErrorText } from '../util/redaction.js';
 import { transportFailure } from './rest-http.js';
 
 export interface RestAuth {
