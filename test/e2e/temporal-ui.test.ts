@@ -19,6 +19,7 @@ import { schedulePlans } from '../../features/schedules/schedule-plan.js';
 import { applySchedules } from '../../features/schedules/schedules.js';
 import type { DriverStatsRow } from '../fixtures/driver-stats.js';
 import type { backfill } from '../../workflows/backfill.js';
+import { pauseSignal, progressQuery, resumeSignal } from '../../workflows/backfill.js';
 import { backfillChunkWorkflowId, materializeScheduleId } from '../../workflows/ids.js';
 import type { materialize, MaterializeResult } from '../../workflows/materialize.js';
 import { chunkWindows } from '../../workflows/windows.js';
@@ -109,6 +110,45 @@ describe('Temporal Web UI', () => {
       await page.goto(`${temporalService().uiUrl}/namespaces/default/workflows/${workflowId}`);
       await page.getByText('backfill').first().waitFor();
       await browser.screenshot('backfill-workflow-page');
+    } finally {
+      await browser.close();
+      await worker.close();
+    }
+  });
+
+  test("a running backfill shows its progress on its own page, and the list shows its chunks' short ids", async () => {
+    const source = await createSource(path.join(scratch, 'progress'));
+    const worker = await startPipelineWorker(source);
+    const browser = await openBrowser();
+    try {
+      const { page } = browser;
+      const workflowId = `ui-progress-${randomUUID()}`;
+      const handle = await worker.client.workflow.start<typeof backfill>('backfill', {
+        taskQueue: worker.taskQueue,
+        workflowId,
+        args: [{ featureViews: [VIEW], start: '2024-05-01T00:00:00Z', end: '2024-05-03T00:00:00Z', chunk: '1d', parallelism: 1 }],
+      });
+      // Paused after its first chunk, the backfill stays running with progress to show.
+      await handle.signal(pauseSignal);
+      for (let attempt = 0; ; attempt++) {
+        const progress = await handle.query(progressQuery);
+        if (progress.state === 'paused' && progress.current.length === 0) break;
+        assert.ok(attempt < 300, `the backfill did not settle paused: ${JSON.stringify(progress)}`);
+        await sleep(200);
+      }
+      const { chunksDone } = await handle.query(progressQuery);
+      await page.goto(`${temporalService().uiUrl}/namespaces/default/workflows/${workflowId}`);
+      await page.getByText(`${chunksDone}/2 chunks`).first().waitFor();
+      await browser.screenshot('backfill-progress-page');
+
+      await handle.signal(resumeSignal);
+      const result = await handle.result();
+      assert.equal(result.chunks, 2);
+      const childId = backfillChunkWorkflowId(workflowId, VIEW, '2024-05-01T00:00:00.000Z', '2024-05-02T00:00:00.000Z');
+      await page.goto(`${temporalService().uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(`WorkflowId="${childId}"`)}`);
+      await page.getByText(childId).first().waitFor();
+      await page.getByText('materialize', { exact: true }).first().waitFor();
+      await browser.screenshot('backfill-child-in-list');
     } finally {
       await browser.close();
       await worker.close();
