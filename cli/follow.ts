@@ -56,8 +56,8 @@ export async function followWorkflow<R, P>(handle: WorkflowHandle, options: Foll
     if (options.showProgress) console.error(`Following ${options.what} ${handle.workflowId} (Ctrl-C stops following; the workflow goes on)`);
     bar?.start(1, 0, options.initialFields);
     while (!finished && !detached) {
-      const progress = await handle.query<P>('progress').catch(() => undefined);
-      if (progress !== undefined && options.showProgress && !detached) {
+      const progress = options.showProgress ? await handle.query<P>('progress').catch(() => undefined) : undefined;
+      if (progress !== undefined && !detached) {
         const view = options.view(progress);
         if (bar) {
           bar.setTotal(Math.max(1, view.total));

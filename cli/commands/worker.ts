@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadProject } from '../../features/project.js';
 import { runWorker } from '../../workers/run.js';
+import { connectClient } from '../temporal-client.js';
 
 export function workerCommand(program: Command): void {
   program
@@ -8,6 +9,10 @@ export function workerCommand(program: Command): void {
     .description("Run a Temporal worker for the project's workflows and activities until interrupted")
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .action(async (options: { project: string }) => {
-      await runWorker(await loadProject(options.project));
+      const project = await loadProject(options.project);
+      // Reach the server first: an unreachable one is reported, with its address, within seconds.
+      const client = await connectClient(project.config);
+      await client.connection.close();
+      await runWorker(project);
     });
 }

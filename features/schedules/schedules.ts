@@ -1,5 +1,5 @@
 import type { Client, ScheduleDescription, ScheduleOptions } from '@temporalio/client';
-import { ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import { FloeError } from '../../iceberg/errors.js';
 import { compactScheduleId, materializeScheduleId } from '../../workflows/ids.js';
 
@@ -86,7 +86,10 @@ async function recentRuns(client: Client, description: ScheduleDescription): Pro
         .getHandle(action.workflow.workflowId, action.workflow.firstExecutionRunId)
         .describe()
         .then((run) => run.status.name.toLowerCase())
-        .catch(() => 'unknown');
+        .catch((error: unknown) => {
+          if (error instanceof WorkflowNotFoundError) return 'unknown';
+          throw error;
+        });
       return { scheduledAt: scheduledAt.toISOString(), workflowId: action.workflow.workflowId, status };
     }),
   );

@@ -91,6 +91,27 @@ describe('floe operations', () => {
     assert.deepEqual(await onlineRows(source, 'floe_online', view), expectedRows(source.rows, windows));
   });
 
+  test('Ctrl-C on floe training-set leaves the workflow running; the printed command reattaches and completes it', async () => {
+    // About 190 chunks of 8 entity rows one at a time: seconds of work left after the first ones.
+    const output = `datasets.ops_${view}`;
+    const args = ['training-set', '--entities-table', source.table, '--features', `${view}:conv_rate`, '--full-feature-names', '--output', output, '--chunk-rows', '8', '--parallelism', '1', '--project', directory];
+    const interrupted = await interruptWhen(args, /training set \S+: [1-9]\d*\/\d+ chunks/);
+    assert.equal(interrupted.code, 130, interrupted.stderr);
+    const said = /The training set goes on as workflow (\S+); `(floe training-set [^`]+)` reattaches/.exec(interrupted.stderr);
+    assert.ok(said, `no reattach line in:\n${interrupted.stderr}`);
+    const [, workflowId, command] = said;
+    assert.equal(workflowId, `training-set-${output}`);
+    assert.equal(command, `floe ${args.join(' ')}`);
+    assert.equal((await client.workflow.getHandle(workflowId!).describe()).status.name, 'RUNNING', `the training set did not outlive the CLI:\n${interrupted.stderr}`);
+
+    const reattached = await floeCommand([...command!.split(' ').slice(1), '--json']);
+    assert.equal(reattached.code, 0, reattached.stderr);
+    const result = JSON.parse(reattached.stdout) as { rows: number; alreadyCommitted: boolean };
+    assert.deepEqual({ rows: result.rows, alreadyCommitted: result.alreadyCommitted }, { rows: source.rows.length, alreadyCommitted: false });
+    const read = await runPyiceberg<{ rows: unknown[] }>('read', { catalog: source.oracle, identifier: output });
+    assert.equal(read.rows.length, source.rows.length);
+  });
+
   test('floe compact with nothing to rewrite says which partitions were below which threshold', async () => {
     // The oracle: pyiceberg's data files of the online table, per partition.
     const files = await runPyiceberg<{ rows: { content: number; partition: unknown }[] }>('inspect', { catalog: source.oracle, identifier: `floe_online.${view}`, what: 'files' });

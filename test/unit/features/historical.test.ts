@@ -224,4 +224,25 @@ describe('getHistoricalFeatures bad input', () => {
       );
     });
   });
+
+  it('names a missing or unreadable entity Parquet file, without quoting the SQL that read it', async () => {
+    await withWorkspace(async (workspace) => {
+      await driverStats(workspace);
+      const context = workspace.context(definitions());
+      const missing = path.join(workspace.directory, 'no-such-entities.parquet');
+      await assert.rejects(getHistoricalFeatures(context, { entities: { parquet: missing }, features: ['stats:trips'] }).toArrow(), (error: unknown) => {
+        assert.ok(FloeError.is(error, 'not-found'), `expected a not-found FloeError, got ${String(error)}`);
+        assert.equal(error.message, `The entity Parquet file ${missing} does not exist or cannot be read (file=${missing})`);
+        return true;
+      });
+      const notParquet = path.join(workspace.directory, 'not-parquet.parquet');
+      await writeFile(notParquet, 'driver_id,event_timestamp\n1,2024-05-01T00:00:00Z\n');
+      await assert.rejects(getHistoricalFeatures(context, { entities: { parquet: notParquet }, features: ['stats:trips'] }).toArrow(), (error: unknown) => {
+        assert.ok(FloeError.is(error, 'invalid-input'), `expected an invalid-input FloeError, got ${String(error)}`);
+        assert.match(error.message, new RegExp(`^Cannot read the entity Parquet file ${notParquet.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+        assert.doesNotMatch(error.message, /LINE \d|SELECT|\n/);
+        return true;
+      });
+    });
+  });
 });
