@@ -89,7 +89,9 @@ export async function kill(service: RunningService): Promise<void> {
  * Resolves once `healthy` passes; the new process joins `service.processes` so the suite stops it.
  */
 export async function restart(service: RunningService, what: string, healthy: () => Promise<void>): Promise<void> {
-  const managed = startProcess(processOf(service).spec);
+  // Its own log, so the dead process's log stays to be read.
+  const { spec } = processOf(service);
+  const managed = startProcess({ ...spec, log: spec.log.replace(/(-restarted)?\.log$/, '-restarted.log') });
   service.processes.push(managed);
   // A port the dead process held can take a moment to be free again (the start then exits at once).
   await waitUntilHealthy(managed, what, healthy, 60_000);
