@@ -93,6 +93,5 @@ export async function restart(service: RunningService, what: string, healthy: ()
   const { spec } = processOf(service);
   const managed = startProcess({ ...spec, log: spec.log.replace(/(-restarted)?\.log$/, '-restarted.log') });
   service.processes.push(managed);
-  // A port the dead process held can take a moment to be free again (the start then exits at once).
   await waitUntilHealthy(managed, what, healthy, 60_000);
 }
