@@ -6,9 +6,10 @@
 //    shared one) SIGKILLed mid-backfill and restarted on the same SQLite file: bounded waits and
 //    capped retries bring the backfill back within 30 s of the catalog answering again.
 // After each, pyiceberg reads the online table: one commit per window, every brute-force row once.
+// The other faults: fault-stalls-storage.test.ts (MinIO paused and killed, the REST catalog paused)
+// and fault-stalls-restarts.test.ts (Postgres and the Temporal dev server restarted).
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -17,22 +18,18 @@ import type { AddressInfo, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import type { WorkflowHandle } from '@temporalio/client';
 import { REST_WAREHOUSE, startRestCatalog } from '../../../scripts/services/rest-catalog.js';
 import type { RunningService } from '../../../scripts/services/service.js';
 import type { backfill, BackfillProgress } from '../../../workflows/backfill.js';
-import { driverStatsRows, driverStatsSchema } from '../../fixtures/driver-stats.js';
+import { driverStatsRows } from '../../fixtures/driver-stats.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
-import { runPyiceberg } from '../../support/pyiceberg.js';
 import { s3Service, temporalService } from '../../support/services.js';
 import type { SourceTable } from './support/pipeline.js';
-import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, SOURCE_COLUMN_TYPES, startPipelineWorker, VIEW } from './support/pipeline.js';
-import type { WorkerProcessConfig } from './support/worker-process.js';
+import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, startPipelineWorker, VIEW, writeSourceTable } from './support/pipeline.js';
+import { startWorkerProcess, whenChunksDone } from './support/faults.js';
 
-const WORKER_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support', 'worker-process.ts');
 const RANGE = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-03T12:00:00.000Z' };
 const HALF_DAYS = ['2024-05-01T00:00:00.000Z', '2024-05-01T12:00:00.000Z', '2024-05-02T00:00:00.000Z', '2024-05-02T12:00:00.000Z', '2024-05-03T00:00:00.000Z', '2024-05-03T12:00:00.000Z'];
 const WINDOWS = HALF_DAYS.slice(0, -1).map((start, index) => ({ start, end: HALF_DAYS[index + 1]! }));
@@ -61,12 +58,12 @@ test('a worker SIGKILLed during a commit: the window lands exactly once, retried
   const client = new Client({ connection, namespace });
   try {
     const marker = path.join(scratch, 'in-commit');
-    const first = await startWorker({ ...base, directory: path.join(scratch, 'k1'), hold: { point: 'commit', call: 2, marker } });
+    const first = await startWorkerProcess({ ...base, directory: path.join(scratch, 'k1'), hold: { point: 'commit', call: 2, marker } }, children);
     const handle = await client.workflow.start<typeof backfill>('backfill', { taskQueue, workflowId: `backfill-stall-kill-${randomUUID()}`, args: [{ featureViews: [VIEW], ...RANGE, chunk: '12h', parallelism: 1 }] });
     await waitForFile(marker);
     first.kill('SIGKILL');
     const killedAt = Date.now();
-    await startWorker({ ...base, directory: path.join(scratch, 'k2') });
+    await startWorkerProcess({ ...base, directory: path.join(scratch, 'k2') }, children);
     const landedAt = await whenChunksDone(handle, 2);
     const stallMs = landedAt - killedAt;
     t.diagnostic(`worker SIGKILLed during a commit: the window landed ${(stallMs / 1000).toFixed(1)} s after the kill (bound ${WORKER_KILL_BOUND_MS / 1000} s)`);
@@ -94,9 +91,7 @@ test('a REST catalog SIGKILLed mid-backfill and restarted: every window exactly 
     const sourceNamespace = `stall_src_${randomUUID().slice(0, 8)}`;
     const table = `${sourceNamespace}.driver_stats`;
     const rows = driverStatsRows();
-    await runPyiceberg('create_table', { catalog: oracle, identifier: table, schema: driverStatsSchema, format_version: 2 });
-    const half = Math.floor(rows.length / 2);
-    for (const part of [rows.slice(0, half), rows.slice(half)]) await runPyiceberg('append', { catalog: oracle, identifier: table, rows: part, columns: SOURCE_COLUMN_TYPES });
+    await writeSourceTable(oracle, table, rows);
     const source = {
       directory: path.join(scratch, 'rest-source'),
       oracle,
@@ -180,33 +175,6 @@ async function stableAddress(initialPort: number): Promise<{ uri: string; pointA
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-/** When the backfill's progress first shows `count` chunks done (polled every 250 ms). */
-async function whenChunksDone(handle: WorkflowHandle, count: number): Promise<number> {
-  for (let polls = 0; polls < 2_400; polls++) {
-    try {
-      if ((await handle.query<BackfillProgress>('progress')).chunksDone >= count) return Date.now();
-    } catch {
-      // No worker to answer the query yet.
-    }
-    await sleep(250);
-  }
-  throw new Error(`the backfill never reached ${count} chunk(s) done`);
-}
-
-async function startWorker(config: WorkerProcessConfig): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT], { env: { ...process.env, FLOE_TEST_WORKER: JSON.stringify(config) }, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk;
-      if (output.includes('ready')) resolve();
-    });
-    child.once('exit', (code, signal) => reject(new Error(`the worker process exited (${String(code ?? signal)}) before it was ready`)));
-  });
-  return child;
 }
 
 async function waitForFile(file: string): Promise<void> {

@@ -45,10 +45,15 @@ export async function createSource(directory: string, rows: DriverStatsRow[] = d
   await mkdir(directory, { recursive: true });
   const oracle = sqliteCatalog(directory) as OracleCatalog & { type: 'sql' };
   const table = 'rides.driver_stats';
+  await writeSourceTable(oracle, table, rows);
+  return { directory, oracle, floeCatalog: { type: 'sql', name: 'floe_oracle', uri: oracle.uri, warehouse: oracle.warehouse }, table, rows };
+}
+
+/** Creates `table` in any catalog pyiceberg can open and appends `rows` to it in two appends (two files). */
+export async function writeSourceTable(oracle: OracleCatalog, table: string, rows: readonly DriverStatsRow[]): Promise<void> {
   await runPyiceberg('create_table', { catalog: oracle, identifier: table, schema: driverStatsSchema, format_version: 2 });
   const half = Math.floor(rows.length / 2);
   for (const part of [rows.slice(0, half), rows.slice(half)]) await runPyiceberg('append', { catalog: oracle, identifier: table, rows: part, columns: SOURCE_COLUMN_TYPES });
-  return { directory, oracle, floeCatalog: { type: 'sql', name: 'floe_oracle', uri: oracle.uri, warehouse: oracle.warehouse }, table, rows };
 }
 
 /** Appends `rows` to the source table (one more pyiceberg append); the source with every row it now holds. */
