@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { FloeError } from '../iceberg/errors.js';
+import { duckdbErrorReason } from './sql.js';
 import type { ColumnShape } from './types.js';
 
 /** The columns (names and DuckDB types) a query returns, without running it. */
@@ -8,7 +9,7 @@ export async function describeRelation(connection: DuckDBConnection, sql: string
   try {
     prepared = await connection.prepare(`SELECT * FROM (${sql}) AS "__floe_described"`);
   } catch (error) {
-    throw new FloeError('invalid-input', `DuckDB cannot plan the ${what}: ${(error as Error).message}`, { cause: error });
+    throw new FloeError('invalid-input', `DuckDB cannot plan the ${what}: ${duckdbErrorReason(error)}`, { cause: error });
   }
   try {
     const columns: ColumnShape[] = [];

@@ -8,7 +8,7 @@ import type { IcebergType, NestedField } from '../iceberg/spec/types.js';
 import { filterSql } from './filter-sql.js';
 import { fieldIdColumn, parquetSchemaArgument } from './parquet-schema-map.js';
 import type { FieldIdColumn } from './parquet-schema-map.js';
-import { quoteIdentifier as q, quoteLiteral, quoteLiteralList } from './sql.js';
+import { duckdbErrorReason, quoteIdentifier as q, quoteLiteral, quoteLiteralList } from './sql.js';
 import { duckdbType } from './types.js';
 
 /** Reserved field ids of a position delete file's columns (spec: "Position Delete Files"). */
@@ -415,7 +415,7 @@ const PROBED_FILES = 256;
  */
 export async function corruptParquetError(error: unknown, readsCleanly: (localPath: string) => Promise<boolean>): Promise<FloeError | undefined> {
   if (!(error instanceof Error) || FloeError.is(error) || !CORRUPT_PARQUET.test(error.message)) return undefined;
-  const reason = (error.message.split('\n')[0] ?? '').trim();
+  const reason = duckdbErrorReason(error);
   const candidates = [...readFiles.entries()].reverse().slice(0, PROBED_FILES);
   let found = candidates.find(([path]) => error.message.includes(path));
   if (found === undefined) {

@@ -16,3 +16,12 @@ export function quoteLiteral(value: string): string {
 export function quoteLiteralList(values: readonly string[]): string {
   return `[${values.map(quoteLiteral).join(', ')}]`;
 }
+
+/**
+ * What a DuckDB error says went wrong: its first line. The lines after it quote Floe's own SQL
+ * (`LINE 1: SELECT …`), which means nothing to the person who gave the file or table.
+ */
+export function duckdbErrorReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split('\n')[0] ?? '').trim();
+}

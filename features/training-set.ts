@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describeRelation } from '../engine/describe.js';
 import { localizePlan } from '../engine/table-reader.js';
 import { readPlanSql, ROW_FILE_PATH_COLUMN, ROW_POSITION_COLUMN } from '../engine/read-plan.js';
-import { quoteIdentifier as q, quoteLiteral, quoteLiteralList } from '../engine/sql.js';
+import { duckdbErrorReason, quoteIdentifier as q, quoteLiteral, quoteLiteralList } from '../engine/sql.js';
 import { writeTableFiles } from '../engine/table-writer.js';
 import { schemaFromColumns } from '../engine/types.js';
 import type { LoadedTable, TableIdentifier } from '../iceberg/catalog/catalog.js';
@@ -259,7 +259,7 @@ async function entityFiles(context: TrainingSetContext, entities: TrainingSetEnt
         const reader = await connection.runAndReadAll(`SELECT count(*)::BIGINT FROM read_parquet(${quoteLiteral(local[index]!)})`);
         files.push({ file, rows: Number(reader.getRows()[0]?.[0] ?? 0) });
       } catch (error) {
-        throw new FloeError('invalid-input', `Cannot read the entity Parquet file ${file}: ${error instanceof Error ? error.message : String(error)}`, { context: { file } });
+        throw new FloeError('invalid-input', `Cannot read the entity Parquet file ${file}: ${duckdbErrorReason(error)}`, { context: { file } });
       }
     }
     return { files, snapshotId: null };

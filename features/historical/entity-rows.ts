@@ -198,8 +198,7 @@ async function describeEntityInput(connection: DuckDBConnection, relation: strin
   try {
     return (await describeRelation(connection, relation, what)).map((column) => column.name);
   } catch (error) {
-    // DuckDB's first line says what is wrong; the rest quotes Floe's SQL, which means nothing to the caller.
-    if (FloeError.is(error)) throw new FloeError('invalid-input', `Cannot read ${what}: ${error.detail.split('\n')[0]!.replace(/^DuckDB cannot plan the .*?: /, '')}`, { cause: error });
+    if (FloeError.is(error)) throw new FloeError('invalid-input', `Cannot read ${what}: ${error.detail.replace(/^DuckDB cannot plan the .*?: /, '')}`, { cause: error });
     throw error;
   }
 }
