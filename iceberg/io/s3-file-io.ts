@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FloeError } from '../errors.js';
+import { mapWithConcurrency } from '../util/concurrency.js';
 import { ByteLru } from './byte-lru.js';
 import type { FileInfo, FileIO, WriteOptions } from './file-io.js';
 import { LocalFileCache } from './local-cache.js';
@@ -201,7 +202,7 @@ export class S3FileIO implements FileIO {
     try {
       const rangeSize = this.settings.partSizeBytes;
       const starts = Array.from({ length: Math.ceil(head.size / rangeSize) }, (_, index) => index * rangeSize);
-      await forEachLimited(starts, this.settings.concurrency, async (start) => {
+      await mapWithConcurrency(starts, this.settings.concurrency, async (start) => {
         const end = Math.min(start + rangeSize, head.size) - 1;
         const bytes = await this.call('download', location, async () => {
           const response = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}`, ...ifMatch }));
@@ -226,7 +227,7 @@ export class S3FileIO implements FileIO {
       const partSize = this.settings.partSizeBytes;
       const numbers = Array.from({ length: Math.ceil(size / partSize) }, (_, index) => index + 1);
       const parts: CompletedPart[] = [];
-      await forEachLimited(numbers, this.settings.concurrency, async (partNumber) => {
+      await mapWithConcurrency(numbers, this.settings.concurrency, async (partNumber) => {
         const start = (partNumber - 1) * partSize;
         const length = Math.min(partSize, size - start);
         const buffer = new Uint8Array(length);
@@ -308,22 +309,15 @@ function s3Error(error: unknown, verb: string, location: string): FloeError {
     return new FloeError('not-found', `Cannot ${verb} ${location}: no such object`, { context: { location }, cause: error });
   }
   if (name === 'NoSuchBucket') return new FloeError('not-found', `Cannot ${verb} ${location}: the bucket does not exist`, { context: { location }, cause: error });
-  if (status === 412 || name === 'PreconditionFailed') return alreadyExists(location, error);
+  if (status === 412 || name === 'PreconditionFailed') {
+    // A read sends If-Match with the ETag it planned on: there 412 means the object changed under it.
+    if (verb === 'download') return new FloeError('io', `Cannot ${verb} ${location}: the object changed while it was being read`, { context: { location }, cause: error, retryable: true });
+    return alreadyExists(location, error);
+  }
   if (status === 501 || name === 'NotImplemented') {
     return new FloeError('unsupported', `Cannot ${verb} ${location}: the store does not implement this request`, { context: { location }, cause: error, retryable: false });
   }
   // 4xx other than throttling will not pass by retrying (bad credentials, access denied, bad request).
   const retryable = status === undefined || status >= 500 || status === 429 || status === 409 || status === 408;
   return new FloeError('io', `Cannot ${verb} ${location}: ${name}${status === undefined ? '' : ` (HTTP ${status})`}`, { context: { location }, cause: error, retryable });
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await run(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

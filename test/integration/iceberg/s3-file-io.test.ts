@@ -149,4 +149,19 @@ describe('S3FileIO on MinIO', () => {
       return true;
     });
   });
+
+  it('a read whose object changed after it was planned (If-Match answered 412) is a retryable change, not already-exists', async () => {
+    const io = s3();
+    const location = `${prefix}/changed/data.bin`;
+    await io.write(location, bytes('version two'));
+    // The read planned on version one's ETag; MinIO answers the GET's If-Match with 412.
+    (io as unknown as { head: (location: string) => Promise<{ size: number; etag: string; lastModifiedMs: number }> }).head = async () => ({ size: 11, etag: '"0123456789abcdef0123456789abcdef"', lastModifiedMs: 0 });
+    await assert.rejects(io.localize(location), (error: unknown) => {
+      assert.ok(FloeError.is(error, 'io'), `expected an io error, got ${String(error)}`);
+      assert.equal(error.retryable, true);
+      assert.match(error.message, /changed while it was being read/);
+      assert.ok(error.message.includes(location));
+      return true;
+    });
+  });
 });
