@@ -27,7 +27,8 @@ const s3Settings = z
   .strict();
 
 const common = {
-  name: z.string().min(1).default('default'),
+  /** The SQL catalog keeps it in a VARCHAR(255) `catalog_name` column. */
+  name: z.string().min(1).max(255, 'must be at most 255 characters').default('default'),
   warehouse: z.string().min(1).optional(),
   s3: s3Settings.optional(),
   /** Extra catalog / FileIO properties by their Iceberg names (`s3.*`, `client.region`, …). */
