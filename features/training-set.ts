@@ -259,7 +259,9 @@ async function entityFiles(context: TrainingSetContext, entities: TrainingSetEnt
         const reader = await connection.runAndReadAll(`SELECT count(*)::BIGINT FROM read_parquet(${quoteLiteral(local[index]!)})`);
         files.push({ file, rows: Number(reader.getRows()[0]?.[0] ?? 0) });
       } catch (error) {
-        throw new FloeError('invalid-input', `Cannot read the entity Parquet file ${file}: ${error instanceof Error ? error.message : String(error)}`, { context: { file } });
+        // DuckDB's first line says what is wrong; the rest is its SQL, which is no business of the user's.
+        const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim().split(local[index]!).join(file);
+        throw new FloeError('invalid-input', `Cannot read the entity Parquet file ${file} (${reason}): expected a Parquet file of entity rows`, { context: { file } });
       }
     }
     return { files, snapshotId: null };

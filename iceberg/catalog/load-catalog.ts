@@ -68,7 +68,21 @@ export async function loadCatalog(input: CatalogConfig | unknown): Promise<Catal
   if (config.type === 'sql') {
     return SqlCatalog.open({ name: config.name, uri: config.uri, ...(config.warehouse === undefined ? {} : { warehouse: config.warehouse }), properties });
   }
-  return RestCatalog.open({
+  return openRestCatalog(config, properties);
+}
+
+/** A REST catalog that cannot be reached is reported with the setting that names its address. */
+async function openRestCatalog(config: Extract<z.output<typeof catalogConfigSchema>, { type: 'rest' }>, properties: Record<string, string>): Promise<Catalog> {
+  try {
+    return await RestCatalog.open(restOptions(config, properties));
+  } catch (error) {
+    if (!FloeError.is(error, 'io')) throw error;
+    throw new FloeError('io', `${error.detail}; is a catalog running there? The address is catalog.uri in floe.yaml`, { context: error.context, cause: error, retryable: error.retryable });
+  }
+}
+
+function restOptions(config: Extract<z.output<typeof catalogConfigSchema>, { type: 'rest' }>, properties: Record<string, string>): Parameters<typeof RestCatalog.open>[0] {
+  return {
     name: config.name,
     uri: config.uri,
     ...(config.warehouse === undefined ? {} : { warehouse: config.warehouse }),
@@ -78,7 +92,7 @@ export async function loadCatalog(input: CatalogConfig | unknown): Promise<Catal
     ...(config.scope === undefined ? {} : { scope: config.scope }),
     ...(config.headers === undefined ? {} : { headers: config.headers }),
     properties,
-  });
+  };
 }
 
 /** The FileIO properties a catalog configuration gives its tables: for other files in the same storage (e.g. s3:// entity rows). */
