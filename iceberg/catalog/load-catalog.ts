@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { FloeError } from '../errors.js';
 import { IO_PROPERTY } from '../io/file-io-for.js';
 import type { Catalog } from './catalog.js';
+import { isPostgresUri } from './postgres-driver.js';
 import { RestCatalog } from './rest-catalog.js';
 import { SqlCatalog } from './sql-catalog.js';
 
@@ -65,19 +66,17 @@ export function parseCatalogConfig(input: unknown): z.output<typeof catalogConfi
 export async function loadCatalog(input: CatalogConfig | unknown): Promise<Catalog> {
   const config = parseCatalogConfig(input);
   const properties = { ...s3Properties(config.s3), ...config.properties };
-  if (config.type === 'sql') {
-    return SqlCatalog.open({ name: config.name, uri: config.uri, ...(config.warehouse === undefined ? {} : { warehouse: config.warehouse }), properties });
-  }
-  return openRestCatalog(config, properties);
-}
-
-/** A REST catalog that cannot be reached is reported with the setting that names its address. */
-async function openRestCatalog(config: Extract<z.output<typeof catalogConfigSchema>, { type: 'rest' }>, properties: Record<string, string>): Promise<Catalog> {
   try {
+    if (config.type === 'sql') {
+      return await SqlCatalog.open({ name: config.name, uri: config.uri, ...(config.warehouse === undefined ? {} : { warehouse: config.warehouse }), properties });
+    }
     return await RestCatalog.open(restOptions(config, properties));
   } catch (error) {
-    if (!FloeError.is(error, 'io')) throw error;
-    throw new FloeError('io', `${error.detail}; is a catalog running there? The address is catalog.uri in floe.yaml`, { context: error.context, cause: error, retryable: error.retryable });
+    // A catalog server that cannot be reached is reported with the setting that holds its address
+    // (not the address itself when it is a Postgres URI, which may hold a password).
+    const server = config.type === 'rest' || isPostgresUri(config.uri);
+    if (!server || !FloeError.is(error, 'io')) throw error;
+    throw new FloeError('io', `${error.detail}; is the catalog server running? Its address is catalog.uri in floe.yaml`, { context: error.context, cause: error, retryable: error.retryable });
   }
 }
 

@@ -220,7 +220,7 @@ const catalogRows: Row[] = [
     yaml: (base) => base.replace(/^ {2}uri: .*$/m, `  uri: postgresql://floe:\${FLOE_BAD_INPUT_SECRET}@${closedAddress}/floe`),
     args: () => ['plan'],
     code: 1,
-    names: () => new RegExp(escape(closedAddress)),
+    names: () => new RegExp(`cannot connect to Postgres: .*${escape(closedAddress)}[\\s\\S]*catalog\\.uri in floe\\.yaml`),
   },
 ];
 
