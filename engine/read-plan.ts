@@ -430,9 +430,9 @@ export async function corruptParquetError(error: unknown, readsCleanly: (localPa
   if (found === undefined) {
     return new FloeError('corrupt', `A Parquet file read by the query is unreadable (${stripPaths(reason)}): ${expected}`, { cause: error, retryable: false });
   }
-  const [path, file] = found;
+  const [, file] = found;
   const owner = file.table === undefined ? '' : ` of table ${file.table}`;
-  return new FloeError('corrupt', `Data file ${file.location}${owner} is not a readable Parquet file (${stripPaths(reason).split(path).join(file.location)}): ${expected}`, {
+  return new FloeError('corrupt', `Data file ${file.location}${owner} is not a readable Parquet file (${stripPaths(reason)}): ${expected}`, {
     context: { table: file.table, file: file.location },
     cause: error,
     retryable: false,

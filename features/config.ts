@@ -5,17 +5,26 @@ import { z } from 'zod';
 import { catalogConfigSchema } from '../iceberg/catalog/load-catalog.js';
 import { FloeError } from '../iceberg/errors.js';
 import { registerSecrets } from '../iceberg/util/redaction.js';
+import { MAX_NAME_LENGTH, namespaceSchema } from './names.js';
 
 /**
  * floe.yaml: where the catalog, warehouse and Temporal are. `${VAR}` and `${VAR:-default}` are
  * replaced from the environment before validation, which is the only way secrets get in: the
  * file itself should never hold one.
  */
+/** Temporal's default `limit.maxIDLength`, which bounds namespace and task queue names too. */
+const TEMPORAL_MAX_NAME_LENGTH = 1000;
+const temporalName = z
+  .string()
+  .min(1)
+  .max(TEMPORAL_MAX_NAME_LENGTH, `must be at most ${TEMPORAL_MAX_NAME_LENGTH} characters`)
+  .regex(/^[^\s\p{Cc}]+$/u, 'must not contain spaces or control characters');
+
 const temporalConfig = z
   .object({
-    address: z.string().default('127.0.0.1:7233'),
-    namespace: z.string().default('default'),
-    taskQueue: z.string().default('floe'),
+    address: z.string().min(1).default('127.0.0.1:7233'),
+    namespace: temporalName.default('default'),
+    taskQueue: temporalName.default('floe'),
   })
   .strict();
 
@@ -58,12 +67,15 @@ const serverConfig = z
 
 export const projectConfigSchema = z
   .object({
-    project: z.string().regex(/^[A-Za-z0-9_-]+$/),
+    project: z
+      .string()
+      .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
+      .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, underscores or hyphens'),
     /** The catalog of the source and online tables; its `s3` settings reach every table's FileIO. */
     catalog: catalogConfigSchema,
     temporal: temporalConfig.default({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'floe' }),
     engine: engineConfig.default({}),
-    online: z.object({ namespace: z.string().default('floe_online') }).strict().default({ namespace: 'floe_online' }),
+    online: z.object({ namespace: namespaceSchema.default('floe_online') }).strict().default({ namespace: 'floe_online' }),
     registry: registryConfig.default({}),
     /** The feature server (`floe serve`, `floe dev`). */
     server: serverConfig.default({ maxEntityRows: DEFAULT_MAX_ENTITY_ROWS }),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Expression } from '../iceberg/expressions/expression.js';
 import { FloeError } from '../iceberg/errors.js';
+import { identifierSchema, MAX_NAME_LENGTH, quotedName, tableIdentifierSchema } from './names.js';
 
 /**
  * What users define: entities, Iceberg sources and feature views, in the spirit of Feast's objects.
@@ -8,8 +9,7 @@ import { FloeError } from '../iceberg/errors.js';
  * object and the field.
  */
 
-const identifierPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const name = z.string().regex(identifierPattern, 'must be a letter or underscore followed by letters, digits or underscores');
+const name = identifierSchema;
 
 const valueType = z.enum(['boolean', 'int', 'long', 'float', 'double', 'date', 'timestamp', 'timestamptz', 'string', 'binary', 'uuid']);
 export type ValueType = z.infer<typeof valueType>;
@@ -55,7 +55,7 @@ const filterSchema: z.ZodType<Expression> = z.lazy(() =>
   ]),
 ) as z.ZodType<Expression>;
 
-const tableIdentifier = z.string().regex(/^[^.\s]+(\.[^.\s]+)+$/, 'must be "namespace.table"');
+const tableIdentifier = tableIdentifierSchema;
 
 const sourceSchema = z
   .object({
@@ -168,7 +168,10 @@ const featureViewSchema = z
 
 /** `view` (all its features), `view:feature`, or `{ featureView, features? }`. */
 const featureReference = z.union([
-  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(:[A-Za-z_][A-Za-z0-9_]*)?$/, 'must be "view" or "view:feature"'),
+  z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*(:[A-Za-z_][A-Za-z0-9_]*)?$/, 'must be "view" or "view:feature"')
+    .refine((reference) => reference.split(':').every((part) => part.length <= MAX_NAME_LENGTH), `view and feature names must each be at most ${MAX_NAME_LENGTH} characters`),
   z.object({ featureView: name, features: z.array(name).min(1).optional() }).strict(),
 ]);
 
@@ -267,7 +270,7 @@ export function durationSeconds(value: Duration | undefined): number | null {
 function parse<T extends z.ZodType>(schema: T, input: unknown, what: string): z.output<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const objectName = typeof input === 'object' && input !== null && 'name' in input ? String((input as { name: unknown }).name) : '(unnamed)';
+  const objectName = typeof input === 'object' && input !== null && 'name' in input ? quotedName(String((input as { name: unknown }).name)) : '(unnamed)';
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
   throw invalid(`Invalid ${what} ${objectName}: ${problems}`, objectName, result.error.issues[0]?.path.join('.') ?? '');
 }

@@ -259,7 +259,9 @@ async function entityFiles(context: TrainingSetContext, entities: TrainingSetEnt
         const reader = await connection.runAndReadAll(`SELECT count(*)::BIGINT FROM read_parquet(${quoteLiteral(local[index]!)})`);
         files.push({ file, rows: Number(reader.getRows()[0]?.[0] ?? 0) });
       } catch (error) {
-        throw new FloeError('invalid-input', `Cannot read the entity Parquet file ${file}: ${duckdbErrorReason(error)}`, { context: { file } });
+        // The local copy's path means nothing to the user: name the file they gave.
+        const reason = duckdbErrorReason(error).split(local[index]!).join(file);
+        throw new FloeError('invalid-input', `Cannot read the entity Parquet file ${file} (${reason}): expected a Parquet file of entity rows`, { context: { file } });
       }
     }
     return { files, snapshotId: null };

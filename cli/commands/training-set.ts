@@ -4,6 +4,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { loadProject } from '../../features/project.js';
+import { parseTableIdentifier } from '../../features/registry.js';
 import { FloeError } from '../../iceberg/errors.js';
 import { trainingSetWorkflowId } from '../../workflows/ids.js';
 import type { trainingSet, TrainingSetInput, TrainingSetProgress, TrainingSetResult } from '../../workflows/training-set.js';
@@ -49,6 +50,9 @@ export function trainingSetCommand(program: Command): void {
     .action(async (options: TrainingSetOptions) => {
       const project = await loadProject(options.project);
       const input = trainingSetInput(options);
+      // Table names are checked here, not by the worker: a bad one is refused before a workflow starts.
+      parseTableIdentifier(options.output);
+      if ('table' in input.entities) parseTableIdentifier(input.entities.table);
       if ('parquet' in input.entities) await requireLocalFiles(input.entities.parquet);
       if (input.features !== undefined) project.registry.resolveFeatureReferences(input.features);
       else project.registry.featureServiceProjections(input.featureService ?? '');

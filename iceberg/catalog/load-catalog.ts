@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { FloeError } from '../errors.js';
 import { IO_PROPERTY } from '../io/file-io-for.js';
 import type { Catalog } from './catalog.js';
+import { isPostgresUri } from './postgres-driver.js';
 import { RestCatalog } from './rest-catalog.js';
 import { SqlCatalog } from './sql-catalog.js';
 
@@ -27,7 +28,8 @@ const s3Settings = z
   .strict();
 
 const common = {
-  name: z.string().min(1).default('default'),
+  /** The SQL catalog keeps it in a VARCHAR(255) `catalog_name` column. */
+  name: z.string().min(1).max(255, 'must be at most 255 characters').default('default'),
   warehouse: z.string().min(1).optional(),
   s3: s3Settings.optional(),
   /** Extra catalog / FileIO properties by their Iceberg names (`s3.*`, `client.region`, …). */
@@ -64,10 +66,22 @@ export function parseCatalogConfig(input: unknown): z.output<typeof catalogConfi
 export async function loadCatalog(input: CatalogConfig | unknown): Promise<Catalog> {
   const config = parseCatalogConfig(input);
   const properties = { ...s3Properties(config.s3), ...config.properties };
-  if (config.type === 'sql') {
-    return SqlCatalog.open({ name: config.name, uri: config.uri, ...(config.warehouse === undefined ? {} : { warehouse: config.warehouse }), properties });
+  try {
+    if (config.type === 'sql') {
+      return await SqlCatalog.open({ name: config.name, uri: config.uri, ...(config.warehouse === undefined ? {} : { warehouse: config.warehouse }), properties });
+    }
+    return await RestCatalog.open(restOptions(config, properties));
+  } catch (error) {
+    // A catalog server that cannot be reached is reported with the setting that holds its address
+    // (not the address itself when it is a Postgres URI, which may hold a password).
+    const server = config.type === 'rest' || isPostgresUri(config.uri);
+    if (!server || !FloeError.is(error, 'io')) throw error;
+    throw new FloeError('io', `${error.detail}; is the catalog server running? Its address is catalog.uri in floe.yaml`, { context: error.context, cause: error, retryable: error.retryable });
   }
-  return RestCatalog.open({
+}
+
+function restOptions(config: Extract<z.output<typeof catalogConfigSchema>, { type: 'rest' }>, properties: Record<string, string>): Parameters<typeof RestCatalog.open>[0] {
+  return {
     name: config.name,
     uri: config.uri,
     ...(config.warehouse === undefined ? {} : { warehouse: config.warehouse }),
@@ -77,7 +91,7 @@ export async function loadCatalog(input: CatalogConfig | unknown): Promise<Catal
     ...(config.scope === undefined ? {} : { scope: config.scope }),
     ...(config.headers === undefined ? {} : { headers: config.headers }),
     properties,
-  });
+  };
 }
 
 /** The FileIO properties a catalog configuration gives its tables: for other files in the same storage (e.g. s3:// entity rows). */

@@ -5,18 +5,17 @@
 // retried, so each case ends in seconds instead of running until it is killed.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { reportError } from '../../../cli/output.js';
-import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import { localPath } from '../../../iceberg/io/local-file-io.js';
-import { planScan } from '../../../iceberg/scan/planner.js';
-import { currentSnapshot } from '../../../iceberg/spec/metadata.js';
 import type { materialize } from '../../../workflows/materialize.js';
+import type { TableFiles } from './support/damaged-files.js';
+import { tableFiles, truncate, withDamagedFile, zeroMiddle } from './support/damaged-files.js';
 import type { PipelineWorker, SourceTable } from './support/pipeline.js';
 import { createSource, startPipelineWorker, VIEW } from './support/pipeline.js';
 
@@ -27,37 +26,18 @@ const AT_ONCE_MS = 30_000;
 let scratch: string;
 let source: SourceTable;
 let worker: PipelineWorker;
-let files: { metadata: string; manifestList: string; dataFile: string };
+let files: TableFiles;
 
 before(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), 'floe-fault-classes-'));
   source = await createSource(path.join(scratch, 'source'));
-  const catalog = await loadCatalog(source.floeCatalog);
-  try {
-    const table = await catalog.loadTable({ namespace: ['rides'], name: 'driver_stats' });
-    const plan = await planScan(table);
-    files = { metadata: table.metadataLocation, manifestList: currentSnapshot(table.metadata)!.manifestList!, dataFile: plan.tasks[0]!.dataFile.filePath };
-  } finally {
-    await catalog.close();
-  }
+  files = await tableFiles(source.floeCatalog, { namespace: ['rides'], name: 'driver_stats' });
   worker = await startPipelineWorker(source);
 });
 after(async () => {
   await worker?.close();
   await rm(scratch, { recursive: true, force: true });
 });
-
-/** Runs `damage` on a file for one materialize run, then puts the original back. */
-async function withDamagedFile(location: string, damage: (bytes: Buffer, file: string) => Promise<void>, run: () => Promise<void>): Promise<void> {
-  const file = localPath(location);
-  const original = await readFile(file);
-  try {
-    await damage(original, file);
-    await run();
-  } finally {
-    await writeFile(file, original);
-  }
-}
 
 /** Materializes DAY2 and expects it to fail at once with `FloeError:<kind>`; returns what the CLI prints. */
 async function failsAtOnce(kind: string): Promise<string> {
@@ -102,11 +82,7 @@ function assertNames(printed: string, ...parts: (string | RegExp)[]): void {
 
 describe('corrupt and missing files under materialize', () => {
   test('a data file with zeroed bytes: FloeError:corrupt at once, naming the file and the table', async () => {
-    await withDamagedFile(files.dataFile, async (bytes, file) => {
-      const zeroed = Buffer.from(bytes);
-      zeroed.fill(0, 4, Math.floor(bytes.length / 2));
-      await writeFile(file, zeroed);
-    }, async () => {
+    await withDamagedFile(files.dataFile, zeroMiddle, async () => {
       const printed = await failsAtOnce('corrupt');
       assertNames(printed, files.dataFile, 'rides.driver_stats', /expected a Parquet file/);
       assert.doesNotMatch(printed, /LINE 1|SELECT|read_parquet/, 'no DuckDB SQL in the message');
@@ -114,14 +90,14 @@ describe('corrupt and missing files under materialize', () => {
   });
 
   test('a data file with a truncated footer: FloeError:corrupt at once, naming the file and the table', async () => {
-    await withDamagedFile(files.dataFile, async (bytes, file) => writeFile(file, bytes.subarray(0, bytes.length - 20)), async () => {
+    await withDamagedFile(files.dataFile, truncate(20), async () => {
       const printed = await failsAtOnce('corrupt');
       assertNames(printed, files.dataFile, 'rides.driver_stats', /expected a Parquet file/);
     });
   });
 
   test('a truncated metadata JSON: FloeError:corrupt naming the table, the file and what was expected', async () => {
-    await withDamagedFile(files.metadata, async (bytes, file) => writeFile(file, bytes.subarray(0, 300)), async () => {
+    await withDamagedFile(files.metadata, truncate(-300), async () => {
       const printed = await failsAtOnce('corrupt');
       assertNames(printed, 'rides.driver_stats', files.metadata, /expected Iceberg table metadata JSON/);
     });

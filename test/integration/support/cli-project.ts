@@ -55,6 +55,22 @@ export async function stopWorker(worker: ChildProcess | undefined): Promise<void
   }
 }
 
+/** Starts `floe serve --port 0 --json` on a project and resolves with its URL once it listens; stop it with stopWorker. */
+export function startServer(project: string, options: { env?: NodeJS.ProcessEnv } = {}): Promise<{ url: string; server: ChildProcess }> {
+  const server = spawn(process.execPath, [floe, 'serve', '--project', project, '--port', '0', '--json'], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    server.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    server.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const ready = /^\{[\s\S]*?^\}/m.exec(stdout);
+      if (ready) resolve({ url: (JSON.parse(ready[0]) as { url: string }).url, server });
+    });
+    server.once('exit', (code) => reject(new Error(`floe serve exited with ${code} before listening:\n${stderr}`)));
+  });
+}
+
 export interface CliProjectOptions {
   /** The project's name in floe.yaml; its task queue is this name and a random suffix. */
   readonly project: string;
