@@ -122,7 +122,7 @@ export class RestHttp {
         // The request may have reached the server and been applied: only a reload can tell.
         throw new FloeError('commit-state-unknown', `Could not ${request.what}: the request ${reason}`, { context: { ...context }, cause });
       }
-      throw new FloeError('io', `Could not ${request.what}: the request to the REST catalog at ${this.baseUri} ${reason}; is it running? Its address is the catalog's uri setting (catalog.uri in floe.yaml)`, { context: { ...context }, cause });
+      throw new FloeError('io', `Could not ${request.what}: the request to the REST catalog at ${this.baseUri} ${reason}`, { context: { ...context }, cause });
     }
   }
 
