@@ -6,14 +6,12 @@
 // the online table is one pyiceberg says the table references, and the rows are unchanged.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import type { backfill } from '../../../workflows/backfill.js';
@@ -23,9 +21,8 @@ import { runPyiceberg } from '../../support/pyiceberg.js';
 import { temporalService } from '../../support/services.js';
 import type { SourceTable } from './support/pipeline.js';
 import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, VIEW } from './support/pipeline.js';
-import type { WorkerProcessConfig } from './support/worker-process.js';
+import { startWorkerProcess } from './support/faults.js';
 
-const WORKER_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support', 'worker-process.ts');
 const RANGE = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-03T12:00:00.000Z' };
 
 let scratch: string;
@@ -50,7 +47,7 @@ test('a backfill survives its worker process being killed mid-write and between 
   try {
     // Worker 1 holds the second chunk's write step with its data files uploaded but no manifest yet.
     const midWrite = path.join(scratch, 'mid-write');
-    const first = await startWorker({ ...base, directory: path.join(scratch, 'w1'), hold: { point: 'afterDataFiles', call: 2, marker: midWrite } });
+    const first = await startWorkerProcess({ ...base, directory: path.join(scratch, 'w1'), hold: { point: 'afterDataFiles', call: 2, marker: midWrite } }, children);
     const workflowId = `backfill-crash-${randomUUID()}`;
     const handle = await client.workflow.start<typeof backfill>('backfill', { taskQueue, workflowId, args: [{ featureViews: [VIEW], ...RANGE, chunk: '12h', parallelism: 1 }] });
     await waitForFile(midWrite);
@@ -58,11 +55,11 @@ test('a backfill survives its worker process being killed mid-write and between 
 
     // Worker 2 holds the (retried) write step after its manifest is written, before the commit.
     const beforeCommit = path.join(scratch, 'before-commit');
-    const second = await startWorker({ ...base, directory: path.join(scratch, 'w2'), hold: { point: 'afterWrite', call: 1, marker: beforeCommit } });
+    const second = await startWorkerProcess({ ...base, directory: path.join(scratch, 'w2'), hold: { point: 'afterWrite', call: 1, marker: beforeCommit } }, children);
     await waitForFile(beforeCommit);
     kill(second);
 
-    const third = await startWorker({ ...base, directory: path.join(scratch, 'w3') });
+    const third = await startWorkerProcess({ ...base, directory: path.join(scratch, 'w3') }, children);
     const result = await handle.result();
 
     const halfDays = ['2024-05-01T00:00:00.000Z', '2024-05-01T12:00:00.000Z', '2024-05-02T00:00:00.000Z', '2024-05-02T12:00:00.000Z', '2024-05-03T00:00:00.000Z', '2024-05-03T12:00:00.000Z'];
@@ -89,23 +86,6 @@ test('a backfill survives its worker process being killed mid-write and between 
     await connection.close();
   }
 });
-
-async function startWorker(config: WorkerProcessConfig): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT], {
-    env: { ...process.env, FLOE_TEST_WORKER: JSON.stringify(config) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk;
-      if (output.includes('ready')) resolve();
-    });
-    child.once('exit', (code, signal) => reject(new Error(`the worker process exited (${String(code ?? signal)}) before it was ready`)));
-  });
-  return child;
-}
 
 function kill(child: ChildProcess): void {
   child.kill('SIGKILL');
