@@ -5,7 +5,7 @@
  */
 import { FloeError } from '../errors.js';
 import { serverErrorText } from '../util/redaction.js';
-import { transportFailure } from './rest-http.js';
+import { transportFailure } from './transport-failure.js';
 
 export interface RestAuth {
   /** Headers to add to a request (may fetch or refresh a token). */

@@ -13,8 +13,9 @@ import type { ErrorKind } from '../errors.js';
 import { FloeError } from '../errors.js';
 import { parseJson, stringifyJson } from '../spec/json.js';
 import { backoffMs } from '../commit/retry-policy.js';
-import { redact, serverErrorText } from '../util/redaction.js';
+import { serverErrorText } from '../util/redaction.js';
 import type { RestAuth } from './rest-auth.js';
+import { neverSent, transportFailure } from './transport-failure.js';
 
 export interface RestRequest {
   readonly method: 'GET' | 'POST' | 'HEAD' | 'DELETE';
@@ -129,30 +130,6 @@ export class RestHttp {
   private withCatalog(request: RestRequest): RestRequest {
     return this.options.catalog === undefined ? request : { ...request, context: { catalog: this.options.catalog, ...request.context } };
   }
-}
-
-/** Connection-level failures before any byte of the request reached the server. */
-const NOT_SENT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-
-function neverSent(cause: unknown): boolean {
-  const code = causeCode(cause);
-  return code !== undefined && NOT_SENT_CODES.has(code);
-}
-
-function causeCode(cause: unknown): string | undefined {
-  for (let error = cause as { code?: unknown; cause?: unknown } | undefined, depth = 0; error && depth < 4; error = error.cause as typeof error, depth++) {
-    if (typeof error.code === 'string') return error.code;
-  }
-  return undefined;
-}
-
-/** Why fetch failed: Node's "fetch failed" hides the reason (ECONNREFUSED, a reset, a TLS error) in its cause. */
-export function transportFailure(cause: unknown): string {
-  const error = cause as Error & { cause?: Error & { code?: string } };
-  const inner = error.cause;
-  if (inner === undefined) return redact(error.message);
-  const detail = inner.code !== undefined && !inner.message.includes(inner.code) ? `${inner.code} ${inner.message}` : inner.message;
-  return redact(`${error.message} (${detail})`);
 }
 
 function redirected(response: Response, request: RestRequest, url: string): FloeError {
