@@ -138,7 +138,13 @@ describe('Temporal Web UI', () => {
       }
       const { chunksDone } = await handle.query(progressQuery);
       await page.goto(`${temporalService().uiUrl}/namespaces/default/workflows/${workflowId}`);
-      await page.getByText(`${chunksDone}/2 chunks`).first().waitFor();
+      // The page's User Metadata tab shows the run's current details: Markdown the UI renders in a
+      // frame whose address carries it.
+      await page.getByText('User Metadata').first().click();
+      const details = page.locator('iframe[title=output]');
+      await details.waitFor();
+      const rendered = new URL(String(await details.getAttribute('src')), temporalService().uiUrl).searchParams.get('content');
+      assert.match(rendered ?? '', new RegExp(`^\\*\\*${chunksDone}/2 chunks, \\d+ rows, paused\\*\\*`));
       await browser.screenshot('backfill-progress-page');
 
       await handle.signal(resumeSignal);
@@ -147,7 +153,9 @@ describe('Temporal Web UI', () => {
       const childId = backfillChunkWorkflowId(workflowId, VIEW, '2024-05-01T00:00:00.000Z', '2024-05-02T00:00:00.000Z');
       await page.goto(`${temporalService().uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(`WorkflowId="${childId}"`)}`);
       await page.getByText(childId).first().waitFor();
-      await page.getByText('materialize', { exact: true }).first().waitFor();
+      // With the chunk's short id the row's Type column starts on screen (a full id pushed it off).
+      const type = await page.getByText('materialize', { exact: true }).first().boundingBox();
+      assert.ok(type !== null && type.x < (page.viewportSize()?.width ?? 0), `the Type column starts at x=${type?.x}, off screen`);
       await browser.screenshot('backfill-child-in-list');
     } finally {
       await browser.close();
