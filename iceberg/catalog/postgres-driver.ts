@@ -62,7 +62,15 @@ const FAILURES: Readonly<Record<string, SqlFailure>> = {
   '55P03': 'busy', // lock_not_available (lock_timeout)
   '57P03': 'busy', // cannot_connect_now (starting up or shutting down)
   '53300': 'busy', // too_many_connections
+  '57P01': 'connection-lost', // admin_shutdown: the server is stopping
+  '57P02': 'connection-lost', // crash_shutdown: another backend crashed, or the postmaster died
+  '08000': 'connection-lost', // connection_exception
+  '08003': 'connection-lost', // connection_does_not_exist
+  '08006': 'connection-lost', // connection_failure
 };
+
+/** What node-postgres and Node's sockets say when a connection breaks under a statement. */
+const BROKEN_CONNECTION = /Connection terminated|connection error|ECONNRESET|EPIPE|socket hang up/i;
 
 /** A connection that could not be made: nothing was sent, so nothing happened. */
 class NotConnected extends Error {
@@ -127,7 +135,9 @@ export class PostgresDriver implements SqlDriver {
     if (code !== undefined) return FAILURES[code] ?? 'unknown';
     // No connection (refused, reset, timed out before one was made): nothing was sent, and it may pass.
     // A server that refused us for a reason (a wrong password is 28P01) has a code and is not retried.
-    return error instanceof NotConnected ? 'busy' : 'unknown';
+    if (error instanceof NotConnected) return 'busy';
+    const found = error as { code?: unknown; message?: unknown } | null | undefined;
+    return BROKEN_CONNECTION.test(`${String(found?.code ?? '')} ${String(found?.message ?? '')}`) ? 'connection-lost' : 'unknown';
   }
 
   async close(): Promise<void> {
@@ -148,7 +158,7 @@ export class PostgresDriver implements SqlDriver {
       return await use(client);
     } catch (error) {
       // A connection-level failure (not a statement's SQL error) must not go back to the pool.
-      if (sqlState(error) === undefined) broken = error as Error;
+      if (sqlState(error) === undefined || this.classify(error) === 'connection-lost') broken = error as Error;
       throw error;
     } finally {
       client.release(broken);

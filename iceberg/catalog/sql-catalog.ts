@@ -253,11 +253,12 @@ export class SqlCatalog extends PointerCatalog {
 
   private failure(error: unknown, what: string): FloeError {
     if (FloeError.is(error)) return error;
-    const busy = this.db.classify(error) === 'busy';
-    return new FloeError(busy ? 'io' : 'catalog', `SQL catalog ${this.name} could not ${what}: ${(error as Error).message}`, {
+    const failure = this.db.classify(error);
+    const passing = failure === 'busy' || failure === 'connection-lost';
+    return new FloeError(passing ? 'io' : 'catalog', `SQL catalog ${this.name} could not ${what}: ${(error as Error).message}`, {
       context: { catalog: this.name },
       cause: error,
-      retryable: busy,
+      retryable: passing,
     });
   }
 }

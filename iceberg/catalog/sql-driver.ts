@@ -26,6 +26,8 @@ export interface SqlDriver {
  * - `unique-violation`: the row exists (a table or property already there).
  * - `busy`: the database refused the statement for contention; nothing happened.
  * - `missing-table` / `missing-column`: the catalog's tables are not (yet) there, or are an older schema.
+ * - `connection-lost`: the connection broke under the statement (the server restarted, a reset): a
+ *   read may be tried again; for a commit the outcome is unknown.
  * - `unknown`: anything else; for a commit that means its outcome is unknown.
  */
-export type SqlFailure = 'unique-violation' | 'busy' | 'missing-table' | 'missing-column' | 'unknown';
+export type SqlFailure = 'unique-violation' | 'busy' | 'missing-table' | 'missing-column' | 'connection-lost' | 'unknown';

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { FeatureViewInput } from '../../../features/definitions.js';
 import { schedulePlans } from '../../../features/schedules/schedule-plan.js';
@@ -42,6 +43,9 @@ describe('scheduled materialization', () => {
 
       await handle.trigger();
       const first = await nextRunResult(worker.client, scheduleId, 1);
+      // A trigger's scheduled time is whole seconds: a second trigger in the same second would end
+      // where the first did (a window already covered, restated from the lookback).
+      await sleep(Math.max(0, Date.parse(first.end) + 1_000 - Date.now()));
       await handle.trigger();
       const second = await nextRunResult(worker.client, scheduleId, 2);
 
