@@ -154,6 +154,11 @@ export class PostgresDriver implements SqlDriver {
       throw new NotConnected(`cannot connect to Postgres: ${(error as Error).message}`, { cause: error });
     }
     let broken: Error | undefined;
+    // A connection that dies under a statement also emits 'error' on its client, which the pool
+    // only listens for while the client is idle: unheard, it would end the process. The statement's
+    // own promise rejects with the same failure, which is what we act on.
+    const ignore = (): void => undefined;
+    client.on('error', ignore);
     try {
       return await use(client);
     } catch (error) {
@@ -161,6 +166,7 @@ export class PostgresDriver implements SqlDriver {
       if (sqlState(error) === undefined || this.classify(error) === 'connection-lost') broken = error as Error;
       throw error;
     } finally {
+      client.removeListener('error', ignore);
       client.release(broken);
     }
   }
