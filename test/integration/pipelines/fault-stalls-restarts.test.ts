@@ -73,8 +73,8 @@ test('Postgres (the SQL catalog) restarted mid-backfill: every window exactly on
     await sleep(DOWN_MS);
     await restart(postgres, 'a Postgres connection', () => withPostgres(url, async (client) => void (await client.query('SELECT 1'))));
     const backAt = Date.now();
-    // Every window loads and commits its table through the catalog, so none lands while Postgres is down.
-    assert.equal((await handle.query<BackfillProgress>('progress')).chunksDone, done, 'a window landed while Postgres was down');
+    // No check that nothing landed while Postgres was down: a window whose commit finished just
+    // before the kill can reach the workflow's progress after it, which such a check would misread.
     const nextAt = await whenChunksDone(handle, done + 1);
     const result = await handle.result();
     assert.equal(result.chunks, WINDOWS.length);
