@@ -120,10 +120,12 @@ async function withBackfill(
     await whenChunksDone(handle, 1);
     const done = (await handle.query<BackfillProgress>('progress')).chunksDone;
     const backAt = await fault();
-    // Every window reads and writes through the service, so none lands while it is down: the fault
-    // held the backfill, and the stall runs from the service answering again to the next window.
-    assert.equal((await handle.query<BackfillProgress>('progress')).chunksDone, done, `${label}: a window landed while the service was down`);
-    const nextAt = await whenChunksDone(handle, done + 1);
+    // Every window reads and writes through the service, so the fault held the backfill: at most the
+    // window whose commit finished as the fault began reaches the progress after it (an unhindered
+    // backfill lands several in the time). The stall runs from the service answering to the next window.
+    const held = (await handle.query<BackfillProgress>('progress')).chunksDone;
+    assert.ok(held <= done + 1, `${label}: ${held - done} windows landed while the service was down`);
+    const nextAt = await whenChunksDone(handle, held + 1);
     const result = await handle.result();
     assert.equal(result.chunks, WINDOWS.length);
     assert.deepEqual(committedWindows(await onlineSnapshots(source, worker.onlineNamespace)), WINDOWS, 'one commit per window, in order');
