@@ -2,7 +2,7 @@
  * What a compaction did, from its steps' results: one function for the compact workflow and the
  * library call (`compactTable`). Deterministic and free of I/O, so it lives with the workflows.
  */
-import type { CompactionPlan, CompactionTarget, RewriteResult } from '../features/compaction/index.js';
+import type { CompactionPlan, CompactionTarget, KeptGroups, RewriteResult } from '../features/compaction/index.js';
 
 /** What a compaction did: JSON-friendly. */
 export interface CompactionSummary {
@@ -24,6 +24,8 @@ export interface CompactionSummary {
   readonly snapshotsExpired: number;
   readonly expiredFilesDeleted: number;
   readonly orphansRemoved: number;
+  /** What the plan left as it was, and by which rule (absent for plans recorded by older workers). */
+  readonly kept?: KeptGroups;
 }
 
 export function summarizeCompaction(
@@ -50,5 +52,8 @@ export function summarizeCompaction(
     snapshotsExpired: expired.snapshotsExpired,
     expiredFilesDeleted: expired.filesDeleted,
     orphansRemoved: orphans.orphansRemoved,
+    ...(plan.minFiles === undefined || plan.belowThreshold === undefined
+      ? {}
+      : { kept: { kind: target.kind, snapshotId: plan.snapshotId, minFiles: plan.minFiles, belowThreshold: plan.belowThreshold, skippedOtherSpec: plan.skippedOtherSpec } }),
   };
 }

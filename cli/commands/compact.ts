@@ -1,10 +1,8 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { describeKeptGroups, keptGroups, resolveCompactionTarget } from '../../features/compaction/index.js';
+import { describeKeptGroups } from '../../features/compaction/index.js';
 import type { KeptGroups } from '../../features/compaction/index.js';
 import { loadProject } from '../../features/project.js';
-import type { Project } from '../../features/project.js';
-import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
 import { parseTableIdentifier } from '../../features/registry.js';
 import { FloeError } from '../../iceberg/errors.js';
 import type { CompactOptions, CompactResult, CompactTarget } from '../../workflows/compact.js';
@@ -60,8 +58,9 @@ export function compactCommand(program: Command): void {
           return;
         }
         const result = (await handle.result()) as CompactResult;
-        const kept = result.snapshotId === null ? await whyNothingRewritten(project, result, compactOptions) : undefined;
-        printResult(kept === undefined ? result : { ...result, nothingRewritten: { ...kept, reason: describeKeptGroups(kept) } }, options, () => describe(result, kept));
+        const { kept: planned, ...summary } = result;
+        const kept = result.snapshotId === null ? planned : undefined;
+        printResult(kept === undefined ? summary : { ...summary, nothingRewritten: { ...kept, reason: describeKeptGroups(kept) } }, options, () => describe(result, kept));
       } finally {
         await client.connection.close();
       }
@@ -102,22 +101,6 @@ function retention(text: string): number {
   const seconds = parseDurationSeconds(text);
   if (seconds === undefined) throw new FloeError('invalid-input', `--retention ${JSON.stringify(text)} is not a duration (for example 72h, 3d or PT1H; 0 keeps nothing)`, { context: { field: '--retention' } });
   return seconds;
-}
-
-/**
- * What the rule kept, counted again from the snapshot the workflow planned (metadata only), so the
- * summary can say why nothing was rewritten. Undefined when that cannot be read any more.
- */
-async function whyNothingRewritten(project: Project, result: CompactResult, options: CompactOptions): Promise<KeptGroups | undefined> {
-  const catalog = await loadCatalog(project.config.catalog);
-  try {
-    const target = await resolveCompactionTarget({ registry: project.registry, catalog }, result.featureView === null ? { table: result.table } : { featureView: result.featureView });
-    return await keptGroups({ catalog }, target, { snapshotId: result.plannedSnapshotId, ...(options.minFiles === undefined ? {} : { minFiles: options.minFiles }) });
-  } catch {
-    return undefined;
-  } finally {
-    await catalog.close();
-  }
 }
 
 function describe(result: CompactResult, kept: KeptGroups | undefined): string {

@@ -34,6 +34,9 @@ export interface CompactionPlan {
   readonly groups: readonly PlannedGroup[];
   /** Partitions written with an older partition spec, left alone (a rewrite would move their rows). */
   readonly skippedOtherSpec: number;
+  /** The rule's threshold, and the groups it keeps as they are (see KeptGroups). Absent in plans recorded by older workers. */
+  readonly minFiles?: number;
+  readonly belowThreshold?: number;
 }
 
 /** Plans the current snapshot of the target and picks what to rewrite. Reads metadata only. */
@@ -49,28 +52,36 @@ export async function planCompaction(context: Pick<MaterializationContext, 'cata
     deleteFiles: deleteFiles.size,
     rows: plan.tasks.reduce((sum, task) => sum + task.dataFile.recordCount, 0),
   };
-  const { groups, skippedOtherSpec } = selectGroups(target, plan, { minFiles, defaultSpecId: table.metadata.defaultSpecId });
-  return { ...base, groups, skippedOtherSpec };
+  const { groups, skippedOtherSpec, belowThreshold } = selectGroups(target, plan, { minFiles, defaultSpecId: table.metadata.defaultSpecId });
+  return { ...base, groups, skippedOtherSpec, minFiles, belowThreshold };
 }
 
 /**
  * The groups to rewrite: online partitions with more than `minFiles` data files or any delete
  * file; source data files with deletes. Groups of an older partition spec are skipped (counted).
  */
-export function selectGroups(target: CompactionTarget, plan: ScanPlan, options: { minFiles: number; defaultSpecId: number }): { groups: PlannedGroup[]; skippedOtherSpec: number } {
+export function selectGroups(
+  target: CompactionTarget,
+  plan: ScanPlan,
+  options: { minFiles: number; defaultSpecId: number },
+): { groups: PlannedGroup[]; skippedOtherSpec: number; belowThreshold: number } {
   let skippedOtherSpec = 0;
+  let belowThreshold = 0;
   const groups: PlannedGroup[] = [];
   for (const [key, tasks] of groupTasks(target, plan)) {
     const withDeletes = tasks.some(hasDeletes);
     const wanted = target.kind === 'online' ? tasks.length > options.minFiles || withDeletes : withDeletes;
-    if (!wanted) continue;
+    if (!wanted) {
+      belowThreshold += 1;
+      continue;
+    }
     if (tasks[0]!.specId !== options.defaultSpecId) {
       skippedOtherSpec += 1;
       continue;
     }
     groups.push({ key, dataFiles: tasks.length, deleteFiles: deleteFilesOf(tasks).size, rows: tasks.reduce((sum, task) => sum + task.dataFile.recordCount, 0) });
   }
-  return { groups, skippedOtherSpec };
+  return { groups, skippedOtherSpec, belowThreshold };
 }
 
 /**
@@ -86,20 +97,6 @@ export interface KeptGroups {
   /** Online partitions, or source data files, that the rule keeps as they are. */
   readonly belowThreshold: number;
   readonly skippedOtherSpec: number;
-}
-
-/**
- * Plans one snapshot of the target and counts what the rewrite keeps: `snapshotId` as a plan names
- * it (null: the table had none), or the current one when absent. Reads metadata only.
- */
-export async function keptGroups(context: Pick<MaterializationContext, 'catalog'>, target: CompactionTarget, options: CompactionPlanOptions & { readonly snapshotId?: string | null } = {}): Promise<KeptGroups> {
-  const minFiles = options.minFiles ?? DEFAULT_MIN_FILES;
-  if (options.snapshotId === null) return { kind: target.kind, snapshotId: null, minFiles, belowThreshold: 0, skippedOtherSpec: 0 };
-  const table = await context.catalog.loadTable(parseTableIdentifier(target.table));
-  const plan = await planScan(table, options.snapshotId === undefined ? {} : { snapshotId: BigInt(options.snapshotId) });
-  const groups = groupTasks(target, plan);
-  const { groups: wanted, skippedOtherSpec } = selectGroups(target, plan, { minFiles, defaultSpecId: table.metadata.defaultSpecId });
-  return { kind: target.kind, snapshotId: plan.snapshotId?.toString() ?? null, minFiles, belowThreshold: groups.size - wanted.length - skippedOtherSpec, skippedOtherSpec };
 }
 
 /** `12 partitions have ≤ 8 data files and no delete files (minFiles 8)`: why nothing was rewritten. */
