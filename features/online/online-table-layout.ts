@@ -9,6 +9,9 @@ import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../d
 import type { Registry } from '../registry.js';
 import { formatTableIdentifier } from '../registry.js';
 
+// The Iceberg table a feature view is materialized into for online reads: its layout (below), and
+// loading it or creating it the first time (`ensureOnlineTable`). Reads are in online-table-reader.ts.
+
 /**
  * The online table of a feature view: key columns, features, then event_ts, created_ts and
  * materialized_at; partitioned by Iceberg's own bucket(N, first key) so any engine prunes a key
