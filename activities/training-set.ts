@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
-import type { ChunkResult, TrainingSetChunk, TrainingSetCommit, TrainingSetContext, TrainingSetPlan, TrainingSetRequest } from '../features/training-set.js';
-import { cleanUpTrainingSet, commitTrainingSet, planTrainingSet, writeTrainingSetChunk } from '../features/training-set.js';
+import type { ChunkResult, TrainingSetChunk, TrainingSetCommit, TrainingSetContext, TrainingSetPlan, TrainingSetRequest } from '../features/training-set/index.js';
+import { cleanUpTrainingSet, commitTrainingSet, planTrainingSet, writeTrainingSetChunk } from '../features/training-set/index.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
 
 export type { ChunkResult, TrainingSetChunk, TrainingSetCommit, TrainingSetPlan, TrainingSetRequest };
@@ -14,7 +14,7 @@ export interface TrainingSetHooks {
 }
 
 /**
- * The trainingSet workflow's steps (see features/training-set.ts). `key` is the workflow id: it
+ * The trainingSet workflow's steps (see features/training-set/). `key` is the workflow id: it
  * names the staging folder and is the commit's idempotency key.
  */
 export function createTrainingSetActivities(context: TrainingSetContext, hooks: TrainingSetHooks = {}) {

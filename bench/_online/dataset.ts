@@ -8,7 +8,7 @@ import type { Engine } from '../../engine/duckdb.js';
 import { latestPerEntitySql } from '../../engine/latest-per-entity.js';
 import { scanTable } from '../../engine/table-reader.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../features/definitions.js';
-import { ensureOnlineTable, onlineTableLayout } from '../../features/online-table.js';
+import { ensureOnlineTable, onlineTableLayout } from '../../features/online/online-table-layout.js';
 import { Registry } from '../../features/registry.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 

@@ -1,6 +1,6 @@
 import { FloeError } from '../../iceberg/errors.js';
 import type { MaterializationContext } from '../materialization.js';
-import { onlineTableLayout } from '../online-table.js';
+import { onlineTableLayout } from '../online/online-table-layout.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../registry.js';
 
 /** What to compact: a feature view's online table, or a table by name. */

@@ -1,22 +1,16 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Table as ArrowTable } from 'apache-arrow';
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { describeRelation } from '../../engine/describe.js';
 import type { Engine } from '../../engine/duckdb.js';
 import { dropTemporaryTables, pointInTimeJoin } from '../../engine/point-in-time.js';
 import type { FeatureViewSource } from '../../engine/point-in-time.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { scanTable } from '../../engine/table-reader.js';
-import { writeTableFiles } from '../../engine/table-writer.js';
-import { schemaFromColumns } from '../../engine/types.js';
 import type { Catalog, TableIdentifier } from '../../iceberg/catalog/catalog.js';
-import { commitChange } from '../../iceberg/commit/commit.js';
 import { FloeError } from '../../iceberg/errors.js';
 import type { FilterLiteral } from '../../iceberg/expressions/expression.js';
-import { writeAddedManifest } from '../../iceberg/write/added-manifest.js';
-import { fastAppend } from '../../iceberg/write/fast-append.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds } from '../definitions.js';
 import type { Registry, ResolvedProjection } from '../registry.js';
@@ -24,6 +18,7 @@ import { formatTableIdentifier, parseTableIdentifier } from '../registry.js';
 import { queryToArrow } from './arrow-io.js';
 import type { EntityKeyRequirement, EntitySource } from './entity-rows.js';
 import { ENTITY_ORDINAL, prepareEntityRows } from './entity-rows.js';
+import { commitOutputFiles, createOutputTable, featureList, withScratchDirectory, writeOutputFiles } from './output-table.js';
 import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
 
 /** What historical retrieval needs: the definitions, the catalog of the sources, and DuckDB. */
@@ -115,31 +110,19 @@ export class HistoricalRetrievalJob {
     const { catalog } = this.context;
     const name = formatTableIdentifier(id);
     return this.run(async (connection, query) => {
-      const columns = await describeRelation(connection, query, 'historical features');
       let table;
       if (await catalog.tableExists(id)) {
         if (options.ifExists !== 'append') throw new FloeError('already-exists', `Table ${name} exists; pass ifExists: 'append' to add to it`, { context: { table: name } });
         table = await catalog.loadTable(id);
       } else {
-        if (!(await catalog.namespaceExists(id.namespace))) {
-          await catalog.createNamespace(id.namespace).catch((error: unknown) => {
-            if (!FloeError.is(error, 'already-exists')) throw error;
-          });
-        }
-        table = await catalog.createTable(id, { schema: schemaFromColumns(columns, { source: 'historical features' }), properties: { 'format-version': '2', 'write.parquet.compression-codec': 'zstd', ...options.properties } });
+        table = await createOutputTable(catalog, id, connection, query, { what: 'historical features', ...(options.properties === undefined ? {} : { properties: options.properties }) });
       }
       const prefix = `dataset-${randomUUID()}`;
-      const localDirectory = path.join(this.context.workDirectory, 'scratch', prefix);
-      await mkdir(localDirectory, { recursive: true });
-      try {
-        const dataFiles = await writeTableFiles(connection, table, { query, fileNamePrefix: prefix, localDirectory, ...this.signal() });
-        const manifest = await writeAddedManifest(table, dataFiles, prefix);
-        const features = this.projections.flatMap((projection) => projection.features.map((feature) => `${projection.view.name}:${feature}`)).join(',');
-        const result = await commitChange(catalog, id, fastAppend([manifest], { summary: { 'floe.saved-dataset.features': features } }));
+      return withScratchDirectory(this.context.workDirectory, prefix, async (localDirectory) => {
+        const { dataFiles, manifest } = await writeOutputFiles(connection, table, { query, fileNamePrefix: prefix, manifestName: prefix, localDirectory, ...this.signal() });
+        const result = await commitOutputFiles(catalog, id, manifest === null ? [] : [manifest], { summary: { 'floe.saved-dataset.features': featureList(this.projections) } });
         return { table: name, snapshotId: result.snapshotId ?? null, dataFiles: dataFiles.length };
-      } finally {
-        await rm(localDirectory, { recursive: true, force: true });
-      }
+      });
     });
   }
 

@@ -5,7 +5,7 @@ import { bind } from '../../iceberg/expressions/bind.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { ProjectConfig } from '../config.js';
 import { loadSourceTable, sourceColumns } from '../historical/source-scan.js';
-import { ensureOnlineTable, onlineTableLayout } from '../online-table.js';
+import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
 import type { Registry } from '../registry.js';
 import { formatTableIdentifier } from '../registry.js';
 import type { DefinitionChange } from './diff.js';

@@ -6,7 +6,7 @@ import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
-import type { OnlineTableLayout } from '../online-table.js';
+import type { OnlineTableLayout } from '../online/online-table-layout.js';
 import { formatTableIdentifier } from '../registry.js';
 
 /**

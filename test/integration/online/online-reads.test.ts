@@ -12,7 +12,7 @@ import { scanTable } from '../../../engine/table-reader.js';
 import { materializeWindow } from '../../../features/materialization.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import type { OnlineFeaturesResponse } from '../../../features/online/index.js';
-import { ensureOnlineTable, onlineTableLayout } from '../../../features/online-table.js';
+import { ensureOnlineTable, onlineTableLayout } from '../../../features/online/online-table-layout.js';
 import { Registry } from '../../../features/registry.js';
 import { eq } from '../../../iceberg/expressions/index.js';
 import { planScan } from '../../../iceberg/scan/planner.js';

@@ -9,6 +9,7 @@ import { scanTable } from '../../../engine/table-reader.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
 import { FloeError } from '../../../iceberg/errors.js';
+import { currentSchema } from '../../../iceberg/spec/metadata.js';
 import { eq } from '../../../iceberg/expressions/expression.js';
 import type { Workspace } from './support/tables.js';
 import { createTable, withWorkspace } from './support/tables.js';
@@ -182,6 +183,23 @@ describe('getHistoricalFeatures inputs and outputs', () => {
       assert.deepEqual(back, fromFile);
       await assert.rejects(job.toIcebergTable('datasets.training'), (error: unknown) => FloeError.is(error, 'already-exists'));
       await job.toIcebergTable('datasets.training', { ifExists: 'append' });
+    });
+  });
+
+  it('saves a result with no rows as a table of its columns (namespace created) and a snapshot adding nothing', async () => {
+    await withWorkspace(async (workspace) => {
+      await driverStats(workspace);
+      const context = workspace.context(definitions());
+      const entities = new arrow.Table({ driver_id: arrow.vectorFromArray([], new arrow.Int64()), event_timestamp: arrow.vectorFromArray([], new arrow.TimestampMillisecond()) });
+      const saved = await getHistoricalFeatures(context, { entities, features: ['stats:conv_rate'] }).toIcebergTable('empty_results.none');
+      assert.equal(saved.dataFiles, 0);
+      assert.ok(saved.snapshotId !== null);
+      const table = await workspace.catalog.loadTable({ namespace: ['empty_results'], name: 'none' });
+      assert.deepEqual(currentSchema(table.metadata).fields.map((field) => field.name), ['driver_id', 'event_timestamp', 'conv_rate']);
+      assert.equal(table.metadata.snapshots.at(-1)?.summary['added-data-files'] ?? '0', '0');
+      const scan = await scanTable(table);
+      const count = await workspace.engine.withConnection(async (connection) => (await connection.runAndReadAll(`SELECT count(*)::INTEGER FROM (${scan.sql})`)).getRowsJS());
+      assert.deepEqual(count, [[0]]);
     });
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { projectConfigSchema } from '../../../features/config.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
-import { ensureOnlineTable, onlineTableLayout } from '../../../features/online-table.js';
+import { ensureOnlineTable, onlineTableLayout } from '../../../features/online/online-table-layout.js';
 import { Registry } from '../../../features/registry.js';
 import { applyDefinitions, planApply } from '../../../features/registry-store/apply.js';
 import { diffDefinitions } from '../../../features/registry-store/diff.js';

@@ -2,7 +2,7 @@
 // `chunkRows` each, crossing file boundaries, every row in exactly one chunk, the same every time.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cutIntoChunks } from '../../../features/training-set.js';
+import { cutIntoChunks } from '../../../features/training-set/index.js';
 
 test('chunks cover every row once, in order, crossing files', () => {
   const files = [

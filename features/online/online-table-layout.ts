@@ -1,12 +1,16 @@
-import type { Catalog, LoadedTable, TableIdentifier } from '../iceberg/catalog/catalog.js';
-import { FloeError } from '../iceberg/errors.js';
-import type { PartitionSpec } from '../iceberg/spec/partition.js';
-import type { Schema } from '../iceberg/spec/schema.js';
-import type { NestedField, PrimitiveType } from '../iceberg/spec/types.js';
-import type { FeatureViewDefinition } from './definitions.js';
-import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from './definitions.js';
-import type { Registry } from './registry.js';
-import { formatTableIdentifier } from './registry.js';
+import type { Catalog, LoadedTable, TableIdentifier } from '../../iceberg/catalog/catalog.js';
+import { createTableEnsuringNamespace } from '../../iceberg/catalog/create-table.js';
+import { FloeError } from '../../iceberg/errors.js';
+import type { PartitionSpec } from '../../iceberg/spec/partition.js';
+import type { Schema } from '../../iceberg/spec/schema.js';
+import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
+import type { FeatureViewDefinition } from '../definitions.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
+import type { Registry } from '../registry.js';
+import { formatTableIdentifier } from '../registry.js';
+
+// The Iceberg table a feature view is materialized into for online reads: its layout (below), and
+// loading it or creating it the first time (`ensureOnlineTable`). Reads are in online-table-reader.ts.
 
 /**
  * The online table of a feature view: key columns, features, then event_ts, created_ts and
@@ -60,13 +64,8 @@ export function onlineTableLayout(registry: Registry, view: FeatureViewDefinitio
 export async function ensureOnlineTable(catalog: Catalog, layout: OnlineTableLayout): Promise<LoadedTable> {
   const { identifier } = layout;
   if (await catalog.tableExists(identifier)) return checkLayout(await catalog.loadTable(identifier), layout);
-  if (!(await catalog.namespaceExists(identifier.namespace))) {
-    await catalog.createNamespace(identifier.namespace).catch((error: unknown) => {
-      if (!FloeError.is(error, 'already-exists')) throw error;
-    });
-  }
   try {
-    return await catalog.createTable(identifier, { schema: layout.schema, partitionSpec: layout.spec, properties: ONLINE_TABLE_PROPERTIES });
+    return await createTableEnsuringNamespace(catalog, identifier, { schema: layout.schema, partitionSpec: layout.spec, properties: ONLINE_TABLE_PROPERTIES });
   } catch (error) {
     if (FloeError.is(error, 'already-exists')) return checkLayout(await catalog.loadTable(identifier), layout);
     throw error;

@@ -1,0 +1,20 @@
+/**
+ * A training set built in chunks, each step safe to retry: the library half of the `trainingSet`
+ * workflow (usable without Temporal). Entity rows are cut into chunks by file and row position,
+ * so a chunk names the same rows however often it runs; each chunk's point-in-time join is written
+ * as Parquet data files of the output table into a staging folder named by the run's key and the
+ * chunk (a retry first removes what an earlier attempt of the chunk left there); one fast append
+ * carrying the key as its idempotency key commits every chunk's files at once.
+ */
+export { cutIntoChunks } from './chunks.js';
+export type { EntitySegment, TrainingSetChunk } from './chunks.js';
+export { cleanUpTrainingSet } from './cleanup.js';
+export { commitTrainingSet } from './commit.js';
+export type { TrainingSetCommit } from './commit.js';
+export { planTrainingSet } from './plan.js';
+export type { TrainingSetPlan } from './plan.js';
+export { DEFAULT_CHUNK_ROWS, TRAINING_SET_KEY_PROPERTY } from './request.js';
+export type { TrainingSetContext, TrainingSetEntities, TrainingSetRequest } from './request.js';
+export { stagingRoot } from './staging.js';
+export { writeTrainingSetChunk } from './write-chunk.js';
+export type { ChunkResult } from './write-chunk.js';

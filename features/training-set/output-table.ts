@@ -1,0 +1,22 @@
+import path from 'node:path';
+import type { LoadedTable, TableIdentifier } from '../../iceberg/catalog/catalog.js';
+import { getHistoricalFeatures } from '../historical/get-historical-features.js';
+import { createOutputTable, withScratchDirectory } from '../historical/output-table.js';
+import { formatTableIdentifier } from '../registry.js';
+import { writeChunkEntities } from './entity-sql.js';
+import type { TrainingSetContext, TrainingSetRequest } from './request.js';
+import { historicalRequest, TRAINING_SET_KEY_PROPERTY } from './request.js';
+import { chunkManifestName } from './staging.js';
+
+/**
+ * Creates the output table shaped like the join's result, found by joining no entity rows, and
+ * marked as created by the run `key` (its data files must be written with the table's field ids).
+ */
+export async function createTrainingSetTable(context: TrainingSetContext, request: TrainingSetRequest, id: TableIdentifier, key: string, entitySnapshotId: string | null): Promise<LoadedTable> {
+  return withScratchDirectory(context.workDirectory, `${chunkManifestName(key, null)}shape`, async (scratch) => {
+    const entityFile = path.join(scratch, 'entities.parquet');
+    await writeChunkEntities(context, request.entities, [], entitySnapshotId, entityFile);
+    const job = getHistoricalFeatures(context, historicalRequest(request, { parquet: [entityFile] }));
+    return job.run((connection, query) => createOutputTable(context.catalog, id, connection, query, { what: `training set ${formatTableIdentifier(id)}`, properties: { [TRAINING_SET_KEY_PROPERTY]: key } }));
+  });
+}

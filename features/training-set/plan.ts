@@ -1,0 +1,31 @@
+import { parseTableIdentifier } from '../registry.js';
+import type { TrainingSetChunk } from './chunks.js';
+import { cutIntoChunks } from './chunks.js';
+import { entityFiles } from './entities.js';
+import { createTrainingSetTable } from './output-table.js';
+import type { TrainingSetContext, TrainingSetRequest } from './request.js';
+import { checkTrainingSetRequest } from './validation.js';
+
+export interface TrainingSetPlan {
+  /** Set when a run with this key already committed: nothing else is to be done. */
+  readonly alreadyCommitted: { readonly snapshotId: string; readonly rows: number } | null;
+  /** The entity table's snapshot every chunk reads, for the table form. */
+  readonly entitySnapshotId: string | null;
+  readonly entityRows: number;
+  readonly chunks: readonly TrainingSetChunk[];
+}
+
+/**
+ * Checks the request (features, entity rows, output table), cuts the entity rows into chunks of
+ * at most `chunkRows`, and creates the output table when absent. A key already committed to the
+ * output table short-cuts everything.
+ */
+export async function planTrainingSet(context: TrainingSetContext, request: TrainingSetRequest, options: { readonly key: string; readonly chunkRows: number }): Promise<TrainingSetPlan> {
+  const alreadyCommitted = await checkTrainingSetRequest(context, request, options.key);
+  if (alreadyCommitted) return { alreadyCommitted, entitySnapshotId: null, entityRows: 0, chunks: [] };
+  const entities = await entityFiles(context, request.entities);
+  const outputId = parseTableIdentifier(request.output.table);
+  if (!(await context.catalog.tableExists(outputId))) await createTrainingSetTable(context, request, outputId, options.key, entities.snapshotId);
+  const chunks = cutIntoChunks(entities.files, options.chunkRows);
+  return { alreadyCommitted: null, entitySnapshotId: entities.snapshotId, entityRows: entities.files.reduce((sum, file) => sum + file.rows, 0), chunks };
+}

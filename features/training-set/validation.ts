@@ -1,0 +1,25 @@
+import { FloeError } from '../../iceberg/errors.js';
+import { findCommitted } from '../../iceberg/commit/commit.js';
+import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
+import { getHistoricalFeatures } from '../historical/get-historical-features.js';
+import { parseTableIdentifier } from '../registry.js';
+import type { TrainingSetContext, TrainingSetRequest } from './request.js';
+import { historicalRequest, TRAINING_SET_KEY_PROPERTY } from './request.js';
+
+/**
+ * Checks the request before any entity row is read: the output table's name, the features, and
+ * that the output table is absent or this run's own (created under `key`). Returns the snapshot
+ * when `key` already committed to it, else null.
+ */
+export async function checkTrainingSetRequest(context: TrainingSetContext, request: TrainingSetRequest, key: string): Promise<{ readonly snapshotId: string; readonly rows: number } | null> {
+  const outputId = parseTableIdentifier(request.output.table);
+  getHistoricalFeatures(context, historicalRequest(request, { parquet: [] })); // unknown features fail here
+  if (!(await context.catalog.tableExists(outputId))) return null;
+  const table = await context.catalog.loadTable(outputId);
+  const committed = findCommitted(table.metadata, MAIN_BRANCH, key);
+  if (committed) return { snapshotId: committed.snapshotId.toString(), rows: Number(committed.summary['added-records'] ?? 0) };
+  if (table.metadata.properties[TRAINING_SET_KEY_PROPERTY] !== key) {
+    throw new FloeError('already-exists', `Output table ${request.output.table} exists and was not created by this training set; name a new table`, { context: { table: request.output.table } });
+  }
+  return null;
+}

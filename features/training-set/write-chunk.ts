@@ -1,0 +1,58 @@
+import path from 'node:path';
+import { FloeError } from '../../iceberg/errors.js';
+import { getHistoricalFeatures } from '../historical/get-historical-features.js';
+import { withScratchDirectory, writeOutputFiles } from '../historical/output-table.js';
+import { parseTableIdentifier } from '../registry.js';
+import type { TrainingSetChunk } from './chunks.js';
+import { writeChunkEntities } from './entity-sql.js';
+import type { TrainingSetContext, TrainingSetRequest } from './request.js';
+import { historicalRequest, signalOf } from './request.js';
+import { chunkFolder, chunkManifestName, removeStagedChunk } from './staging.js';
+
+export interface ChunkResult {
+  readonly index: number;
+  /** The manifest of the chunk's data files, or null when the chunk has no rows. */
+  readonly manifest: string | null;
+  readonly dataFiles: number;
+  readonly rows: number;
+}
+
+/**
+ * Runs one chunk: its entity rows' point-in-time join, written as data files of the output table
+ * under the chunk's staging folder, and a manifest of them. Whatever an earlier attempt of the
+ * chunk left there is removed first, so the chunk's files exist once.
+ */
+export async function writeTrainingSetChunk(
+  context: TrainingSetContext,
+  request: TrainingSetRequest,
+  input: { readonly key: string; readonly chunk: TrainingSetChunk; readonly entitySnapshotId: string | null; readonly attempt: number; readonly afterDataFiles?: () => Promise<void> },
+): Promise<ChunkResult> {
+  const table = await context.catalog.loadTable(parseTableIdentifier(request.output.table));
+  const { index } = input.chunk;
+  const manifestName = `${chunkManifestName(input.key, index)}-a${input.attempt}`;
+  await removeStagedChunk(table, input.key, index);
+  return withScratchDirectory(context.workDirectory, manifestName, async (scratch) => {
+    const entityFile = path.join(scratch, 'entities.parquet');
+    const entityRows = await writeChunkEntities(context, request.entities, input.chunk.segments, input.entitySnapshotId, entityFile);
+    const job = getHistoricalFeatures(context, historicalRequest(request, { parquet: [entityFile] }));
+    let rows = 0;
+    const { dataFiles, manifest } = await job.run((connection, query) =>
+      writeOutputFiles(connection, table, {
+        query,
+        fileNamePrefix: `a${input.attempt}`,
+        manifestName,
+        localDirectory: path.join(scratch, 'out'),
+        dataDirectory: chunkFolder(table, input.key, index),
+        ...signalOf(context),
+        afterDataFiles: async (written) => {
+          rows = written.reduce((sum, file) => sum + file.recordCount, 0);
+          if (rows !== entityRows) {
+            throw new FloeError('internal', `Chunk ${index} of training set ${request.output.table} joined ${entityRows} entity rows into ${rows} rows`, { context: { table: request.output.table } });
+          }
+          await input.afterDataFiles?.();
+        },
+      }),
+    );
+    return { index, manifest: manifest?.location ?? null, dataFiles: dataFiles.length, rows };
+  });
+}
