@@ -1,9 +1,36 @@
-// Lint for the whole tree, plus the rules that keep workflow code deterministic.
+// Lint for the whole tree, the rules on which folder may import which, and the rules that keep
+// workflow code deterministic.
 import js from '@eslint/js';
 import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = builtinModules.flatMap((name) => [name, `node:${name}`]);
+
+// Which folder may import which (README, "How the code is laid out"). Imports between Floe's
+// folders are relative, so a folder is matched as a relative path that climbs out and into it.
+const intoFolders = (folders) => `^(\\.\\./)+(${folders.join('|')})(/|$)`;
+const TEMPORAL_SIDE = ['workflows', 'activities', 'workers', 'client', 'cli'];
+const IO_PACKAGES = ['@duckdb/*', '@aws-sdk/*', 'better-sqlite3', 'pg'];
+
+// Code that workflows run is replayed, so it must be deterministic.
+const deterministicRules = {
+  'no-restricted-globals': [
+    'error',
+    { name: 'process', message: 'Workflows are replayed: no process state.' },
+    { name: 'Buffer', message: 'Workflows are replayed: no Node built-ins.' },
+    { name: 'fetch', message: 'Workflows do no I/O: call an activity.' },
+    { name: 'setInterval', message: 'Use sleep() or condition() from @temporalio/workflow.' },
+  ],
+  'no-restricted-properties': [
+    'error',
+    { object: 'Date', property: 'now', message: 'No clocks in workflows: use workflowInfo() times or pass time in.' },
+    { object: 'Math', property: 'random', message: 'No randomness in workflows: use uuid4() from @temporalio/workflow.' },
+  ],
+  'no-restricted-syntax': [
+    'error',
+    { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'No clocks in workflows: new Date() needs an explicit time.' },
+  ],
+};
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.floe/**', 'tmp/**', 'test/replay/histories/**'] },
@@ -20,10 +47,45 @@ export default tseslint.config(
     },
   },
   {
+    // The library (and the feature server on it) knows nothing of Temporal: the Temporal side
+    // (workflows, activities, workers, client, cli) imports it, never the reverse.
+    files: ['iceberg/**/*.ts', 'engine/**/*.ts', 'features/**/*.ts', 'server/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@temporalio/*'], message: 'The library does not use Temporal: Temporal code lives in activities/, workflows/, client/ and workers/.' },
+            { regex: intoFolders(TEMPORAL_SIDE), message: 'The library may not import the Temporal side (workflows, activities, workers, client, cli); shared pure code lives in contracts/.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // contracts/ is shared by workflows (replayed), activities, the library and the CLI: pure code
+    // that imports nothing of Floe outside contracts/ and no Node built-in or Temporal value.
+    files: ['contracts/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({ name, allowTypeImports: true, message: 'contracts/ is pure: no Node built-ins (types only).' })),
+          patterns: [
+            { regex: '^\\.\\./', message: 'contracts/ imports nothing of Floe outside contracts/: move the type or function into contracts/.' },
+            { group: ['@temporalio/*'], allowTypeImports: true, message: 'contracts/ may only `import type` from Temporal.' },
+            { group: IO_PACKAGES, message: 'contracts/ is pure: no I/O.' },
+          ],
+        },
+      ],
+      ...deterministicRules,
+    },
+  },
+  {
     // Workflow code is replayed: it may only be deterministic. Temporal's sandbox makes Date and
     // Math.random replay-safe, but we ban them anyway so intent is explicit (use workflow time and
-    // uuid4 from @temporalio/workflow), and ban every Node built-in and any value import of
-    // activities (they must be called through proxyActivities).
+    // uuid4 from @temporalio/workflow), ban every Node built-in, any Floe code but contracts/, and
+    // any value import of activities (they must be called through proxyActivities).
     files: ['workflows/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
@@ -32,27 +94,13 @@ export default tseslint.config(
           paths: nodeBuiltins.map((name) => ({ name, message: 'Workflows are replayed: no Node built-ins.' })),
           patterns: [
             { group: ['../activities/*', '../activities', '../activities/**'], allowTypeImports: true, message: 'Workflows may only `import type` activities and call them through proxyActivities.' },
-            { group: ['../iceberg/**', '../engine/**', '../features/**', '../workers/**', '../cli/**', '@duckdb/*', '@aws-sdk/*', 'better-sqlite3', 'pg'], allowTypeImports: true, message: 'Workflows do no I/O: call an activity.' },
+            { regex: '^(\\.\\./)+(?!contracts/|activities/)', message: 'Workflows import only contracts/ (and `import type` from activities/): call an activity for I/O.' },
+            { group: IO_PACKAGES, message: 'Workflows do no I/O: call an activity.' },
             { group: ['@temporalio/*', '!@temporalio/workflow', '!@temporalio/common'], message: 'Workflows use @temporalio/workflow only.' },
           ],
         },
       ],
-      'no-restricted-globals': [
-        'error',
-        { name: 'process', message: 'Workflows are replayed: no process state.' },
-        { name: 'Buffer', message: 'Workflows are replayed: no Node built-ins.' },
-        { name: 'fetch', message: 'Workflows do no I/O: call an activity.' },
-        { name: 'setInterval', message: 'Use sleep() or condition() from @temporalio/workflow.' },
-      ],
-      'no-restricted-properties': [
-        'error',
-        { object: 'Date', property: 'now', message: 'No clocks in workflows: use workflowInfo() times or pass time in.' },
-        { object: 'Math', property: 'random', message: 'No randomness in workflows: use uuid4() from @temporalio/workflow.' },
-      ],
-      'no-restricted-syntax': [
-        'error',
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'No clocks in workflows: new Date() needs an explicit time.' },
-      ],
+      ...deterministicRules,
     },
   },
 );

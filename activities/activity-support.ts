@@ -1,5 +1,6 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { floeFailureType } from '../contracts/error-kinds.js';
 import { FloeError } from '../iceberg/errors.js';
 import { redact, redactedMessage, redactValue } from '../iceberg/util/redaction.js';
 
@@ -25,7 +26,7 @@ export function toActivityFailure(error: unknown): unknown {
     return withoutStack(
       ApplicationFailure.create({
         message: redact(error.message),
-        type: `FloeError:${error.kind}`,
+        type: floeFailureType(error.kind),
         nonRetryable: !error.retryable,
         details: [{ kind: error.kind, context: stringContext(error.context) }],
         cause: redactedCause(error.cause),

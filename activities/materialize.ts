@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import type { LatePlan, MaterializationContext, ScanSummary, Window } from '../features/materialization.js';
+import type { LatePlan, ScanSummary } from '../contracts/materialize.js';
+import type { MaterializationContext, Window } from '../features/materialization.js';
 
 export type { LatePlan, ScanSummary };
 import { commitOnlineWindow, computeLatestRows, planSourceScan, readWatermark, writeOnlinePartitions } from '../features/materialization.js';

@@ -5,7 +5,7 @@
 import type { FeatureViewDefinition } from '../features/definitions.js';
 import { latestWindowEnd } from '../features/time-bounds.js';
 import { FloeError } from '../iceberg/errors.js';
-import { parseDurationSeconds } from '../workflows/windows.js';
+import { parseDurationSeconds } from '../contracts/windows.js';
 
 /** Instants Iceberg timestamps, DuckDB and the workflow ids all handle alike. */
 const EARLIEST = Date.UTC(1970, 0, 1);

@@ -1,4 +1,4 @@
-import type { MaterializeResult } from '../workflows/materialize.js';
+import type { MaterializeResult } from '../contracts/materialize.js';
 
 /** What a materialize run did, in the lines `floe materialize` and `materialize-incremental` print. */
 export function describeMaterializeResult(result: MaterializeResult): string {

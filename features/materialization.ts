@@ -5,6 +5,7 @@ import { latestPerEntitySql } from '../engine/latest-per-entity.js';
 import { quoteIdentifier as q, quoteLiteral } from '../engine/sql.js';
 import { scanTable } from '../engine/table-reader.js';
 import { writeTableFiles } from '../engine/table-writer.js';
+import type { LatePlan, ScanSummary } from '../contracts/materialize.js';
 import type { Catalog, LoadedTable } from '../iceberg/catalog/catalog.js';
 import { commitChange } from '../iceberg/commit/commit.js';
 import type { TableChange } from '../iceberg/commit/table-change.js';
@@ -12,7 +13,6 @@ import { FloeError } from '../iceberg/errors.js';
 import { and, gtEq, ltEq } from '../iceberg/expressions/expression.js';
 import type { Expression } from '../iceberg/expressions/expression.js';
 import { planScan } from '../iceberg/scan/planner.js';
-import type { ScanPlan } from '../iceberg/scan/plan.js';
 import { ancestorsOf, currentSchema, snapshotForRef } from '../iceberg/spec/metadata.js';
 import type { TableMetadata } from '../iceberg/spec/metadata.js';
 import { MAIN_BRANCH } from '../iceberg/spec/snapshot.js';
@@ -45,14 +45,6 @@ export interface Window {
   readonly end: Date;
 }
 
-export interface ScanSummary {
-  readonly mode: ScanPlan['mode'];
-  readonly dataFiles: number;
-  readonly positionDeleteFiles: number;
-  readonly equalityDeleteFiles: number;
-  readonly dataRecords: number;
-}
-
 /** Summary properties a materialization commit writes into the online table's snapshot. */
 export const WINDOW_START_PROPERTY = 'floe.window-start';
 export const WINDOW_END_PROPERTY = 'floe.window-end';
@@ -72,17 +64,6 @@ export const WATERMARK_PROPERTY = 'floe.watermark';
  */
 export const SOURCE_CURSOR_PROPERTY = 'floe.source-cursor';
 const EMPTY_SOURCE_CURSOR = 'none';
-
-/** How an incremental run catches rows committed late (JSON-safe: it travels in workflow payloads). */
-export interface LatePlan {
-  /** The source snapshot the view last processed; null when there is none (or the source was empty then). */
-  readonly sinceSnapshotId: string | null;
-  /** Data files added to the source since whose stats allow rows before the window's start, read for those rows. */
-  readonly files: number;
-  readonly rows: number;
-  /** Why the run restates an event-time range instead (a rewrite in the source, or a lost cursor). */
-  readonly fallback?: string;
-}
 
 export interface SourcePlan {
   readonly sourceSnapshotId: bigint | null;

@@ -4,26 +4,10 @@
  * Activities turn non-retryable errors into non-retryable Temporal failures, so a bad input fails
  * a workflow at once while a commit conflict or a flaky store is retried.
  */
-export type ErrorKind =
-  /** The caller asked for something impossible: a bad argument, schema or definition. */
-  | 'invalid-input'
-  /** A table, namespace, snapshot, file or column that does not exist. */
-  | 'not-found'
-  | 'already-exists'
-  /** Optimistic concurrency: someone else committed first. Reload and replay. */
-  | 'commit-conflict'
-  /** The commit may or may not have landed (a timeout after sending it). Check before retrying. */
-  | 'commit-state-unknown'
-  /** Bytes that do not parse as what they claim to be: metadata JSON, Avro, Parquet. */
-  | 'corrupt'
-  /** Valid by the spec but not implemented by Floe. */
-  | 'unsupported'
-  /** Storage or network trouble that may pass. */
-  | 'io'
-  /** A catalog server's error that is not one of the above (5xx, auth, unexpected replies). */
-  | 'catalog'
-  /** A bug in Floe. */
-  | 'internal';
+import type { FloeErrorKind } from '../contracts/error-kinds.js';
+
+/** What went wrong: see contracts/error-kinds.ts. */
+export type ErrorKind = FloeErrorKind;
 
 const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorKind> = new Set(['commit-conflict', 'commit-state-unknown', 'io']);
 

@@ -1,11 +1,5 @@
 import type { RetryPolicy } from '@temporalio/workflow';
-
-/**
- * Activity failures that retrying cannot fix (bad input, a missing table, corrupt metadata). The
- * activities already mark these non-retryable (activities/activity-support.ts); the retry policies
- * say so too, so a failure raised outside that mapping is not retried either.
- */
-export const NON_RETRYABLE_FLOE_ERRORS: readonly string[] = ['FloeError:invalid-input', 'FloeError:not-found', 'FloeError:unsupported', 'FloeError:corrupt', 'FloeError:internal'];
+import { NON_RETRYABLE_FLOE_ERRORS } from '../contracts/error-kinds.js';
 
 /**
  * Short catalog, planning and commit steps: retried after 1 s, doubling, capped at 5 s, so once a

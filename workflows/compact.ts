@@ -1,35 +1,10 @@
 import { ActivityCancellationType, defineQuery, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { CompactActivities, RewriteResult } from '../activities/compact.js';
-import type { CompactionSummary } from './compaction-summary.js';
-import { summarizeCompaction } from './compaction-summary.js';
+import type { CompactActivities } from '../activities/compact.js';
+import type { CompactOptions, CompactProgress, CompactResult, CompactTarget } from '../contracts/compact.js';
+import { summarizeCompaction } from '../contracts/compaction-summary.js';
 import { dataStepRetry, quickStepRetry } from './activity-retry.js';
 
-/** What to compact: a feature view's online table, or a table by name (`namespace.table`). */
-export type CompactTarget = { readonly featureView: string } | { readonly table: string };
-
-export interface CompactOptions {
-  /** Online tables: rewrite a partition with more than this many data files (or any delete file). Default 8. */
-  readonly minFiles?: number;
-  /** Snapshots and unreferenced files younger than this stay. Default 3 days. */
-  readonly retentionSeconds?: number;
-  /** Keep at least this many snapshots; default the table's `history.expire.min-snapshots-to-keep`. */
-  readonly retainLast?: number;
-  /** Skip expiry and orphan removal. */
-  readonly skipCleanup?: boolean;
-}
-
-/** The library call's summary, as the workflow's result. */
-export type CompactResult = CompactionSummary;
-
-export interface CompactProgress {
-  readonly phase: 'planning' | 'rewriting' | 'expiring' | 'removing-orphans' | 'done';
-  readonly table: string | null;
-  readonly groupsPlanned: number;
-  readonly rewrite: RewriteResult | null;
-}
-
 export const compactProgressQuery = defineQuery<CompactProgress>('progress');
-
 
 const planning = proxyActivities<CompactActivities>({
   startToCloseTimeout: '10 minutes',

@@ -1,51 +1,8 @@
 import { ActivityCancellationType, ApplicationFailure, CancellationScope, patched, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
-import type { LatePlan, MaterializeActivities, ScanSummary } from '../activities/materialize.js';
-import { scheduledStartTime, windowFor } from './windows.js';
+import type { MaterializeActivities } from '../activities/materialize.js';
+import type { MaterializeInput, MaterializeResult, ScanSummary } from '../contracts/materialize.js';
+import { scheduledStartTime, windowFor } from '../contracts/windows.js';
 import { dataStepRetry, quickStepRetry } from './activity-retry.js';
-
-/**
- * A feature view and a window `[start, end)` of event time, as ISO-8601 instants.
- *
- * `start` and `end` may be left out (a Temporal Schedule starts materialize that way):
- * - `end` defaults to the time the schedule scheduled the run for (`TemporalScheduledStartTime`),
- *   so a late run still ends where it was meant to;
- * - `start` defaults to the view's watermark, so skipped or late runs catch up without gaps or
- *   overlaps; when there is no watermark yet, or it is already at or past `end` (a backfill of
- *   times already covered), the window is `[end − lookbackSeconds, end)`. Such a run is
- *   incremental: it also takes the rows committed to the source since the last source snapshot an
- *   incremental run processed, whatever their event time (late rows).
- *
- * No window ends after now − the view's `delay`: a later end is cut there, and a window wholly after
- * it (a schedule's run for a future time) finishes as a no-op whose result says why.
- */
-export interface MaterializeInput {
-  readonly featureView: string;
-  readonly start?: string;
-  readonly end?: string;
-  /** The window's length when it cannot start at the watermark: the schedule's interval. */
-  readonly lookbackSeconds?: number;
-}
-
-export interface MaterializeResult {
-  readonly featureView: string;
-  /** The window materialized: the one asked for, with its end cut at now − delay and, for incremental runs, its start moved back by the view's lateness. */
-  readonly start: string;
-  readonly end: string;
-  /** Why nothing was materialized, when the window lies wholly in the future; the other figures are then zero. */
-  readonly skipped?: string;
-  /** The window asked for, when it differs from the one materialized. */
-  readonly requested?: { readonly start: string; readonly end: string };
-  /** Incremental runs: rows committed to the source since the last processed snapshot (see LatePlan). */
-  readonly late?: LatePlan;
-  readonly sourceSnapshotId: string | null;
-  readonly scan: ScanSummary;
-  readonly rows: number;
-  readonly dataFiles: number;
-  readonly onlineSnapshotId: string | null;
-  /** True when an earlier attempt had already committed this window and nothing was appended. */
-  readonly alreadyCommitted: boolean;
-}
-
 
 // Planning reads the watermark and the source's manifests: seconds, so a dead worker's step is
 // retried after at most 2 minutes.

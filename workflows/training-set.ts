@@ -1,61 +1,14 @@
 import { ActivityCancellationType, ApplicationFailure, CancellationScope, defineQuery, isCancellation, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ChunkResult, TrainingSetActivities, TrainingSetRequest } from '../activities/training-set.js';
-import { dataStepRetry, NON_RETRYABLE_FLOE_ERRORS, quickStepRetry } from './activity-retry.js';
-
-/**
- * A training set too big for one query, built durably. This is also the JSON the Temporal UI's
- * Start Workflow form takes (workflow type `trainingSet`), for example
- * `{"entities":{"table":"rides.requests"},"features":["driver_hourly_stats:conv_rate"],"output":{"table":"datasets.ranking_2024_05"},"chunkRows":100000}`.
- */
-export interface TrainingSetInput {
-  /** Entity rows: an Iceberg table (read at its current snapshot, or `snapshotId`) or Parquet files (absolute paths, in order). */
-  readonly entities: { readonly table: string; readonly snapshotId?: string } | { readonly parquet: readonly string[] };
-  /** `view:feature` or `view` references; give these or `featureService`. */
-  readonly features?: readonly string[];
-  readonly featureService?: string;
-  /** Feature columns named `view__feature` instead of `feature`. */
-  readonly fullFeatureNames?: boolean;
-  /** The entity rows' timestamp column; `event_timestamp` when absent. */
-  readonly timestampColumn?: string;
-  /** The Iceberg table the training set is saved as (created; a table this run did not create is refused). */
-  readonly output: { readonly table: string };
-  /** Entity rows per chunk. Default 100000. */
-  readonly chunkRows?: number;
-  /** How many chunks are joined at once. Default 2. */
-  readonly parallelism?: number;
-}
-
-export type TrainingSetState = 'planning' | 'running' | 'committing' | 'completed' | 'failed' | 'cancelled';
-
-/** The answer to the `progress` query. */
-export interface TrainingSetProgress {
-  readonly state: TrainingSetState;
-  readonly output: string;
-  readonly chunksTotal: number;
-  readonly chunksDone: number;
-  /** Entity rows in the input (before an Iceberg table's deletes), once planned. */
-  readonly entityRows: number;
-  /** Training rows written so far, over the chunks done. */
-  readonly rows: number;
-  /** The chunks being joined right now. */
-  readonly current: readonly number[];
-}
-
-export interface TrainingSetResult {
-  readonly table: string;
-  readonly snapshotId: string | null;
-  readonly rows: number;
-  readonly chunks: number;
-  readonly dataFiles: number;
-  /** True when a run with this workflow id had already committed the training set: nothing was written. */
-  readonly alreadyCommitted: boolean;
-}
+import { floeFailureType, NON_RETRYABLE_FLOE_ERRORS } from '../contracts/error-kinds.js';
+import type { TrainingSetInput, TrainingSetProgress, TrainingSetResult, TrainingSetState } from '../contracts/training-set.js';
+import { dataStepRetry, quickStepRetry } from './activity-retry.js';
 
 export const trainingSetProgressQuery = defineQuery<TrainingSetProgress>('progress');
 
 const DEFAULT_CHUNK_ROWS = 100_000;
 const DEFAULT_PARALLELISM = 2;
-const nonRetryable = [...NON_RETRYABLE_FLOE_ERRORS, 'FloeError:already-exists'];
+const nonRetryable = [...NON_RETRYABLE_FLOE_ERRORS, floeFailureType('already-exists')];
 
 const planning = proxyActivities<TrainingSetActivities>({
   startToCloseTimeout: '30 minutes',

@@ -5,9 +5,10 @@ import type { KeptGroups } from '../../features/compaction/index.js';
 import { loadProject } from '../../features/project.js';
 import { parseTableIdentifier } from '../../features/registry.js';
 import { FloeError } from '../../iceberg/errors.js';
-import type { CompactOptions, CompactResult, CompactTarget } from '../../workflows/compact.js';
-import { compactWorkflowId } from '../../workflows/ids.js';
-import { parseDurationSeconds } from '../../workflows/windows.js';
+import type { CompactOptions, CompactResult, CompactTarget } from '../../contracts/compact.js';
+import { compactWorkflowId } from '../../contracts/ids.js';
+import type { compact } from '../../workflows/compact.js';
+import { parseDurationSeconds } from '../../contracts/windows.js';
 import { printResult } from '../output.js';
 import { connectClient } from '../temporal-client.js';
 
@@ -47,7 +48,7 @@ export function compactCommand(program: Command): void {
       try {
         let handle;
         try {
-          handle = await client.workflow.start('compact', { taskQueue: project.config.temporal.taskQueue, workflowId, args: [target, compactOptions] });
+          handle = await client.workflow.start<typeof compact>('compact', { taskQueue: project.config.temporal.taskQueue, workflowId, args: [target, compactOptions] });
         } catch (error) {
           if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
           handle = client.workflow.getHandle(workflowId);

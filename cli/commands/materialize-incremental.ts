@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { loadProject } from '../../features/project.js';
 import { latestWindowEnd } from '../../features/time-bounds.js';
 import { FloeError } from '../../iceberg/errors.js';
-import { incrementalWorkflowId } from '../../workflows/ids.js';
-import type { MaterializeInput, MaterializeResult } from '../../workflows/materialize.js';
-import { parseDurationSeconds } from '../../workflows/windows.js';
+import { incrementalWorkflowId } from '../../contracts/ids.js';
+import type { MaterializeInput, MaterializeResult } from '../../contracts/materialize.js';
+import type { materialize } from '../../workflows/materialize.js';
+import { parseDurationSeconds } from '../../contracts/windows.js';
 import { checkWindowEnded, instant } from '../arguments.js';
 import { describeMaterializeResult } from '../materialize-result.js';
 import { printResult } from '../output.js';
@@ -32,7 +33,7 @@ export function materializeIncrementalCommand(program: Command): void {
       const input: MaterializeInput = { featureView, end, ...(lookbackSeconds === undefined ? {} : { lookbackSeconds }) };
       const client = await connectClient(project.config);
       try {
-        const result: MaterializeResult = await client.workflow.execute('materialize', {
+        const result: MaterializeResult = await client.workflow.execute<typeof materialize>('materialize', {
           taskQueue: project.config.temporal.taskQueue,
           workflowId: incrementalWorkflowId(featureView, end),
           args: [input],

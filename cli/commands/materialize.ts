@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { loadProject } from '../../features/project.js';
-import { materializeWorkflowId } from '../../workflows/ids.js';
-import type { MaterializeInput, MaterializeResult } from '../../workflows/materialize.js';
+import { materializeWorkflowId } from '../../contracts/ids.js';
+import type { MaterializeInput, MaterializeResult } from '../../contracts/materialize.js';
+import type { materialize } from '../../workflows/materialize.js';
 import { checkWindowEnded, checkWindowOrder, instant } from '../arguments.js';
 import { describeMaterializeResult } from '../materialize-result.js';
 import { printResult } from '../output.js';
@@ -27,7 +28,7 @@ export function materializeCommand(program: Command): void {
       const input: MaterializeInput = { featureView, ...window };
       const client = await connectClient(project.config);
       try {
-        const handle = await client.workflow.start('materialize', {
+        const handle = await client.workflow.start<typeof materialize>('materialize', {
           taskQueue: project.config.temporal.taskQueue,
           workflowId: options.workflowId ?? materializeWorkflowId(featureView, window.start, window.end),
           args: [input],

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadProject } from '../../features/project.js';
-import { schedulePlans } from '../../features/schedules/schedule-plan.js';
-import { applySchedules, listSchedules, setSchedulePaused } from '../../features/schedules/schedules.js';
+import { schedulePlans } from '../../client/schedule-plan.js';
+import { applySchedules, listSchedules, setSchedulePaused } from '../../client/schedules.js';
 import { FloeError } from '../../iceberg/errors.js';
 import { printResult } from '../output.js';
 import { connectClient } from '../temporal-client.js';

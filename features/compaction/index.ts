@@ -13,13 +13,13 @@ import { planCompaction } from './plan.js';
 import { rewriteAndCommit } from './rewrite.js';
 import type { CompactionRequest, CompactionTarget } from './target.js';
 import { resolveCompactionTarget } from './target.js';
-import type { CompactionSummary } from '../../workflows/compaction-summary.js';
-import { summarizeCompaction } from '../../workflows/compaction-summary.js';
+import type { CompactionSummary } from '../../contracts/compaction-summary.js';
+import { summarizeCompaction } from '../../contracts/compaction-summary.js';
 
 export * from './cleanup.js';
 export * from './plan.js';
 export * from './rewrite.js';
-export type { CompactionSummary } from '../../workflows/compaction-summary.js';
+export type { CompactionSummary } from '../../contracts/compaction-summary.js';
 export * from './target.js';
 
 export interface CompactionOptions extends CompactionPlanOptions, CleanupOptions {

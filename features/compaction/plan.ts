@@ -4,7 +4,10 @@ import type { DataFile } from '../../iceberg/spec/manifest.js';
 import { planScan } from '../../iceberg/scan/planner.js';
 import type { MaterializationContext } from '../materialization.js';
 import { parseTableIdentifier } from '../registry.js';
+import type { KeptGroups } from '../../contracts/compaction-summary.js';
 import type { CompactionTarget } from './target.js';
+
+export type { KeptGroups };
 
 /** An online partition is rewritten when it has more data files than this (or any delete file). */
 export const DEFAULT_MIN_FILES = 8;
@@ -82,21 +85,6 @@ export function selectGroups(
     groups.push({ key, dataFiles: tasks.length, deleteFiles: deleteFilesOf(tasks).size, rows: tasks.reduce((sum, task) => sum + task.dataFile.recordCount, 0) });
   }
   return { groups, skippedOtherSpec, belowThreshold };
-}
-
-/**
- * Why a plan rewrites nothing, by the rule `selectGroups` applies: online partitions that have at
- * most `minFiles` data files and no delete file, source data files without deletes, and groups of
- * an older partition spec. JSON-only.
- */
-export interface KeptGroups {
-  readonly kind: CompactionTarget['kind'];
-  /** The planned snapshot; null for a table without one. */
-  readonly snapshotId: string | null;
-  readonly minFiles: number;
-  /** Online partitions, or source data files, that the rule keeps as they are. */
-  readonly belowThreshold: number;
-  readonly skippedOtherSpec: number;
 }
 
 /** `12 partitions have ≤ 8 data files and no delete files (minFiles 8)`: why nothing was rewritten. */

@@ -23,6 +23,9 @@ import { parseTableIdentifier } from '../registry.js';
 import type { CompactionPlan } from './plan.js';
 import { droppableDeleteFiles, groupTasks } from './plan.js';
 import type { CompactionTarget } from './target.js';
+import type { RewriteResult } from '../../contracts/compaction-summary.js';
+
+export type { RewriteResult };
 
 /** Summary properties of a compaction commit. */
 export const COMPACTION_PROPERTY = 'floe.compaction';
@@ -42,20 +45,6 @@ export interface RewriteOptions {
   readonly report?: (progress: RewriteProgress) => void;
   /** Test-only seam: runs after every file is written, just before the commit. */
   readonly beforeCommit?: () => Promise<void>;
-}
-
-export interface RewriteResult {
-  /** The compaction's snapshot (or the earlier one carrying its key); null when nothing was rewritten. */
-  readonly snapshotId: string | null;
-  readonly alreadyCommitted: boolean;
-  readonly attempts: number;
-  readonly groupsRewritten: number;
-  readonly dataFilesRemoved: number;
-  readonly dataFilesAdded: number;
-  readonly deleteFilesRemoved: number;
-  /** Rows in the removed data files (before deletes) and in the files written instead. */
-  readonly rowsBefore: number;
-  readonly rowsAfter: number;
 }
 
 /**

@@ -15,7 +15,7 @@ import { connectClient } from '../../cli/temporal-client.js';
 import { loadProject } from '../../features/project.js';
 import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
 import { FloeError } from '../../iceberg/errors.js';
-import { backfillWorkflowId, incrementalWorkflowId, materializeWorkflowId, trainingSetWorkflowId } from '../../workflows/ids.js';
+import { backfillWorkflowId, incrementalWorkflowId, materializeWorkflowId, trainingSetWorkflowId } from '../../contracts/ids.js';
 import { temporalService } from '../support/services.js';
 import type { SourceTable } from './pipelines/support/pipeline.js';
 import { createSource } from './pipelines/support/pipeline.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseTableIdentifier } from '../../../features/registry.js';
-import type { CompactResult } from '../../../workflows/compact.js';
+import type { CompactResult } from '../../../contracts/compact.js';
 import { driverStatsRows, driverStatsSchema } from '../../fixtures/driver-stats.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';

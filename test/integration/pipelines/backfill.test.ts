@@ -12,9 +12,10 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { readWatermark } from '../../../features/materialization.js';
-import type { backfill, BackfillInput, BackfillProgress } from '../../../workflows/backfill.js';
-import { backfillChunkWorkflowId } from '../../../workflows/ids.js';
-import { FLOE_PROGRESS } from '../../../workflows/search-attributes.js';
+import type { backfill } from '../../../workflows/backfill.js';
+import type { BackfillInput, BackfillProgress } from '../../../contracts/backfill.js';
+import { backfillChunkWorkflowId } from '../../../contracts/ids.js';
+import { FLOE_PROGRESS } from '../../../contracts/search-attributes.js';
 import type { SourceTable } from './support/pipeline.js';
 import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from './support/pipeline.js';
 

@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import type { backfill } from '../../../workflows/backfill.js';
-import type { CompactResult } from '../../../workflows/compact.js';
+import type { CompactResult } from '../../../contracts/compact.js';
 import { normalizeLocation, referencedByPyiceberg } from '../compaction/support/referenced.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { temporalService } from '../../support/services.js';

@@ -14,7 +14,8 @@ import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import { FloeError } from '../../../iceberg/errors.js';
 import { fastAppend } from '../../../iceberg/write/fast-append.js';
-import type { materialize, MaterializeResult } from '../../../workflows/materialize.js';
+import type { materialize } from '../../../workflows/materialize.js';
+import type { MaterializeResult } from '../../../contracts/materialize.js';
 import type { SourceTable } from './support/pipeline.js';
 import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from './support/pipeline.js';
 

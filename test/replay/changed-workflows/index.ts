@@ -3,13 +3,13 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { CompactActivities } from '../../../activities/compact.js';
 import type { MaterializeActivities } from '../../../activities/materialize.js';
-import type { CompactOptions, CompactResult, CompactTarget } from '../../../workflows/compact.js';
+import type { CompactOptions, CompactResult, CompactTarget } from '../../../contracts/compact.js';
 import { compact as recordedCompact } from '../../../workflows/compact.js';
-import type { BackfillInput, BackfillResult } from '../../../workflows/backfill.js';
+import type { BackfillInput, BackfillResult } from '../../../contracts/backfill.js';
 import { backfill as recordedBackfill } from '../../../workflows/backfill.js';
-import type { MaterializeInput, MaterializeResult } from '../../../workflows/materialize.js';
+import type { MaterializeInput, MaterializeResult } from '../../../contracts/materialize.js';
 import { materialize as recordedMaterialize } from '../../../workflows/materialize.js';
-import type { TrainingSetInput, TrainingSetResult } from '../../../workflows/training-set.js';
+import type { TrainingSetInput, TrainingSetResult } from '../../../contracts/training-set.js';
 import { trainingSet as recordedTrainingSet } from '../../../workflows/training-set.js';
 
 export * from '../../../workflows/index.js';

@@ -5,11 +5,11 @@ import { droppableDeleteFiles, selectGroups } from '../../../features/compaction
 import type { FeatureViewInput } from '../../../features/definitions.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { Registry } from '../../../features/registry.js';
-import { compactionSchedulePlan, schedulePlans } from '../../../features/schedules/schedule-plan.js';
+import { compactionSchedulePlan, schedulePlans } from '../../../client/schedule-plan.js';
 import type { CompactionTarget } from '../../../features/compaction/target.js';
 import type { ScanPlan, ScanTask } from '../../../iceberg/scan/plan.js';
 import type { DataFile } from '../../../iceberg/spec/manifest.js';
-import { compactWorkflowId } from '../../../workflows/ids.js';
+import { compactWorkflowId } from '../../../contracts/ids.js';
 
 const online: CompactionTarget = { kind: 'online', table: 'floe_online.view', featureView: 'view', keyColumns: ['driver_id'] };
 const source: CompactionTarget = { kind: 'source', table: 'rides.stats' };

@@ -5,11 +5,11 @@ import { describe, test } from 'node:test';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { watermarkOf } from '../../../features/materialization.js';
 import { Registry } from '../../../features/registry.js';
-import { schedulePlans } from '../../../features/schedules/schedule-plan.js';
+import { schedulePlans } from '../../../client/schedule-plan.js';
 import type { TableMetadata } from '../../../iceberg/spec/metadata.js';
 import { planBackfill } from '../../../workflows/backfill.js';
-import { backfillChunkWorkflowId } from '../../../workflows/ids.js';
-import { chunkWindows, parseDurationSeconds, windowFor } from '../../../workflows/windows.js';
+import { backfillChunkWorkflowId } from '../../../contracts/ids.js';
+import { chunkWindows, parseDurationSeconds, windowFor } from '../../../contracts/windows.js';
 
 describe('windows', () => {
   test('a window starts at the watermark when it is before the end, else reaches back the lookback', () => {

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { ScheduleNotFoundError } from '@temporalio/client';
-import type { MaterializeResult } from '../../../../workflows/materialize.js';
+import type { MaterializeResult } from '../../../../contracts/materialize.js';
 import type { DriverStatsRow } from '../../../fixtures/driver-stats.js';
 
 const HOUR = 3_600_000;

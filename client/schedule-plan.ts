@@ -1,11 +1,11 @@
 import type { ScheduleOptions, ScheduleOverlapPolicy, ScheduleSpec } from '@temporalio/client';
-import type { CompactOptions, CompactTarget } from '../../workflows/compact.js';
-import { compactScheduleId, materializeScheduleId } from '../../workflows/ids.js';
-import type { MaterializeInput } from '../../workflows/materialize.js';
-import { FLOE_FEATURE_VIEW } from '../../workflows/search-attributes.js';
-import type { Duration, FeatureViewDefinition, OverlapPolicyName, ScheduleDefinition } from '../definitions.js';
-import { durationSeconds } from '../definitions.js';
-import type { Registry } from '../registry.js';
+import type { CompactOptions, CompactTarget } from '../contracts/compact.js';
+import { compactScheduleId, materializeScheduleId } from '../contracts/ids.js';
+import type { MaterializeInput } from '../contracts/materialize.js';
+import { FLOE_FEATURE_VIEW } from '../contracts/search-attributes.js';
+import type { Duration, FeatureViewDefinition, OverlapPolicyName, ScheduleDefinition } from '../features/definitions.js';
+import { durationSeconds } from '../features/definitions.js';
+import type { Registry } from '../features/registry.js';
 
 /**
  * The Temporal Schedule of a feature view, from its `schedule` definition: it starts `materialize`

@@ -1,10 +1,7 @@
 // Window arithmetic shared by the workflows and their clients. Pure functions only: workflow code
 // imports them, so they must stay deterministic.
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { TypedSearchAttributes } from '@temporalio/common';
-
-/** Set by Temporal on every run a Schedule starts: the time the run was scheduled for. */
-export const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+import { SCHEDULED_START_TIME } from './search-attributes.js';
 
 /** The scheduled time of a schedule-started run, or undefined for a run started otherwise. */
 export function scheduledStartTime(info: { readonly typedSearchAttributes: TypedSearchAttributes }): Date | undefined {

@@ -1,7 +1,7 @@
 import type { Client, ScheduleDescription, ScheduleOptions } from '@temporalio/client';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
-import { FloeError } from '../../iceberg/errors.js';
-import { compactScheduleId, materializeScheduleId } from '../../workflows/ids.js';
+import { compactScheduleId, materializeScheduleId } from '../contracts/ids.js';
+import { FloeError } from '../iceberg/errors.js';
 
 export const SCHEDULE_ID_PREFIX = materializeScheduleId('');
 export const COMPACT_SCHEDULE_ID_PREFIX = compactScheduleId('');

@@ -1,13 +1,55 @@
 /**
  * What a compaction did, from its steps' results: one function for the compact workflow and the
- * library call (`compactTable`). Deterministic and free of I/O, so it lives with the workflows.
+ * library call (`compactTable`). Deterministic and free of I/O, so workflows may run it.
  */
-import type { CompactionPlan, CompactionTarget, KeptGroups, RewriteResult } from '../features/compaction/index.js';
+
+/** An online table (rewritten to the latest row per entity) or a source table (deletes applied). */
+export type CompactionTargetKind = 'online' | 'source';
+
+/** What the summary reads of a compaction plan (features/compaction/plan.ts). */
+export interface PlannedCompaction {
+  readonly target: { readonly kind: 'online'; readonly table: string; readonly featureView: string } | { readonly kind: 'source'; readonly table: string };
+  readonly snapshotId: string | null;
+  readonly dataFiles: number;
+  readonly deleteFiles: number;
+  readonly skippedOtherSpec: number;
+  readonly minFiles?: number;
+  readonly belowThreshold?: number;
+}
+
+export interface RewriteResult {
+  /** The compaction's snapshot (or the earlier one carrying its key); null when nothing was rewritten. */
+  readonly snapshotId: string | null;
+  readonly alreadyCommitted: boolean;
+  readonly attempts: number;
+  readonly groupsRewritten: number;
+  readonly dataFilesRemoved: number;
+  readonly dataFilesAdded: number;
+  readonly deleteFilesRemoved: number;
+  /** Rows in the removed data files (before deletes) and in the files written instead. */
+  readonly rowsBefore: number;
+  readonly rowsAfter: number;
+}
+
+/**
+ * Why a plan rewrites nothing, by the rule `selectGroups` applies: online partitions that have at
+ * most `minFiles` data files and no delete file, source data files without deletes, and groups of
+ * an older partition spec. JSON-only.
+ */
+export interface KeptGroups {
+  readonly kind: CompactionTargetKind;
+  /** The planned snapshot; null for a table without one. */
+  readonly snapshotId: string | null;
+  readonly minFiles: number;
+  /** Online partitions, or source data files, that the rule keeps as they are. */
+  readonly belowThreshold: number;
+  readonly skippedOtherSpec: number;
+}
 
 /** What a compaction did: JSON-friendly. */
 export interface CompactionSummary {
   readonly table: string;
-  readonly kind: CompactionTarget['kind'];
+  readonly kind: CompactionTargetKind;
   readonly featureView: string | null;
   readonly plannedSnapshotId: string | null;
   readonly snapshotId: string | null;
@@ -29,7 +71,7 @@ export interface CompactionSummary {
 }
 
 export function summarizeCompaction(
-  plan: CompactionPlan,
+  plan: PlannedCompaction,
   rewrite: RewriteResult,
   expired: { readonly snapshotsExpired: number; readonly filesDeleted: number },
   orphans: { readonly orphansRemoved: number },
