@@ -7,14 +7,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
+import type { Client } from '@temporalio/client';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { schedulePlans } from '../../../client/schedule-plan.js';
-import { applySchedules, listSchedules } from '../../../client/schedules.js';
+import { applySchedules } from '../../../client/schedules.js';
 import type { CompactResult } from '../../../contracts/compact.js';
 import { compactScheduleId } from '../../../contracts/ids.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { BUCKETS } from '../pipelines/support/definitions.js';
 import { createSource, onlineRows, startPipelineWorker } from '../pipelines/support/pipeline.js';
+import { listedSchedule } from '../pipelines/support/schedule-runs.js';
 
 let scratch: string;
 before(async () => {
@@ -42,8 +44,8 @@ test('a triggered compaction schedule compacts the online table with the definit
     const plans = schedulePlans(worker.runtime.project.registry, { taskQueue: worker.taskQueue });
     assert.deepEqual(plans.map((plan) => plan.scheduleId), [scheduleId]);
     assert.deepEqual(await applySchedules(worker.client, plans), [{ scheduleId, featureView: view, outcome: 'created' }]);
-    const listed = (await listSchedules(worker.client)).find((schedule) => schedule.scheduleId === scheduleId);
-    assert.deepEqual({ featureView: listed?.featureView, paused: listed?.paused, spec: listed?.spec }, { featureView: view, paused: true, spec: 'every 6h' });
+    const listed = await listedSchedule(worker.client, scheduleId);
+    assert.deepEqual({ featureView: listed.featureView, paused: listed.paused, spec: listed.spec }, { featureView: view, paused: true, spec: 'every 6h' });
 
     const handle = worker.client.schedule.getHandle(scheduleId);
     await handle.trigger();
@@ -68,7 +70,7 @@ test('a triggered compaction schedule compacts the online table with the definit
   }
 });
 
-async function firstRunResult(client: Parameters<typeof listSchedules>[0], scheduleId: string): Promise<CompactResult> {
+async function firstRunResult(client: Client, scheduleId: string): Promise<CompactResult> {
   for (let attempt = 0; attempt < 600; attempt++) {
     const action = (await client.schedule.getHandle(scheduleId).describe()).info.recentActions[0];
     if (action) return (await client.workflow.getHandle(action.action.workflow.workflowId, action.action.workflow.firstExecutionRunId).result()) as CompactResult;

@@ -11,12 +11,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { FeatureViewInput } from '../../../features/definitions.js';
 import { schedulePlans } from '../../../client/schedule-plan.js';
-import { applySchedules, listSchedules, setSchedulePaused } from '../../../client/schedules.js';
+import { applySchedules, setSchedulePaused } from '../../../client/schedules.js';
 import type { backfill } from '../../../workflows/backfill.js';
 import { materializeScheduleId } from '../../../contracts/ids.js';
 import type { PipelineWorker } from './support/pipeline.js';
 import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, recordRun, startPipelineWorker } from './support/pipeline.js';
-import { deleteSchedule, nextRunResult, recentRows, waitForScheduleIdle } from './support/schedule-runs.js';
+import { deleteSchedule, listedSchedule, nextRunResult, recentRows, waitForScheduleIdle } from './support/schedule-runs.js';
 
 let scratch: string;
 before(async () => {
@@ -126,9 +126,9 @@ describe('scheduled materialization', () => {
       assert.equal(described.spec.intervals?.[0]?.every, 30 * 60_000);
       assert.deepEqual(described.action.type === 'startWorkflow' ? described.action.args : undefined, [{ featureView: view, lookbackSeconds: 1800 }]);
 
-      const listed = (await listSchedules(first.client)).find((schedule) => schedule.scheduleId === scheduleId);
-      assert.equal(listed?.paused, true);
-      assert.equal(listed?.note, 'maintenance');
+      const listed = await listedSchedule(first.client, scheduleId);
+      assert.equal(listed.paused, true);
+      assert.equal(listed.note, 'maintenance');
       await setSchedulePaused(first.client, view, false);
       assert.equal((await first.client.schedule.getHandle(scheduleId).describe()).state.paused, false);
       await assert.rejects(setSchedulePaused(first.client, 'no_such_view', true), /No schedule floe-materialize-no_such_view/);

@@ -3,6 +3,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { ScheduleNotFoundError } from '@temporalio/client';
+import type { ScheduleStatus } from '../../../../client/schedules.js';
+import { listSchedules } from '../../../../client/schedules.js';
 import type { MaterializeResult } from '../../../../contracts/materialize.js';
 import type { DriverStatsRow } from '../../../fixtures/driver-stats.js';
 
@@ -68,3 +70,16 @@ export async function deleteSchedule(client: Client, scheduleId: string): Promis
     });
 }
 
+
+/**
+ * The schedule as `listSchedules` reports it, once the server's list shows it: the list reads
+ * Temporal's visibility store, which can lag a moment behind the create (seen under load).
+ */
+export async function listedSchedule(client: Client, scheduleId: string): Promise<ScheduleStatus> {
+  for (let attempt = 0; attempt < 150; attempt++) {
+    const listed = (await listSchedules(client)).find((schedule) => schedule.scheduleId === scheduleId);
+    if (listed) return listed;
+    await sleep(100);
+  }
+  throw new Error(`schedule ${scheduleId} is not listed`);
+}
