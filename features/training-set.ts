@@ -9,7 +9,6 @@ import { writeTableFiles } from '../engine/table-writer.js';
 import { schemaFromColumns } from '../engine/types.js';
 import type { LoadedTable, TableIdentifier } from '../iceberg/catalog/catalog.js';
 import { fileIOFor } from '../iceberg/io/file-io-for.js';
-import type { IoProperties } from '../iceberg/io/file-io-for.js';
 import { isS3Location } from '../iceberg/io/s3-location.js';
 import { commitChange, findCommitted } from '../iceberg/commit/commit.js';
 import { FloeError } from '../iceberg/errors.js';
@@ -20,7 +19,7 @@ import { MAIN_BRANCH } from '../iceberg/spec/snapshot.js';
 import { describeAddedManifest, writeAddedManifest } from '../iceberg/write/added-manifest.js';
 import { fastAppend } from '../iceberg/write/fast-append.js';
 import { metadataDirectory } from '../iceberg/write/table-locations.js';
-import type { HistoricalContext } from './historical/get-historical-features.js';
+import type { FeatureContext } from './context.js';
 import { getHistoricalFeatures } from './historical/get-historical-features.js';
 import { formatTableIdentifier, parseTableIdentifier } from './registry.js';
 
@@ -32,11 +31,6 @@ import { formatTableIdentifier, parseTableIdentifier } from './registry.js';
  * chunk (a retry first removes what an earlier attempt of the chunk left there); one fast append
  * carrying the key as its idempotency key commits every chunk's files at once.
  */
-
-/** Historical retrieval's context, plus the FileIO properties for entity files in object storage (the catalog's). */
-export interface TrainingSetContext extends HistoricalContext {
-  readonly ioProperties?: IoProperties;
-}
 
 /** Entity rows: an Iceberg table (read at one snapshot) or Parquet files (read in the order given). */
 export type TrainingSetEntities = { readonly table: string; readonly snapshotId?: string } | { readonly parquet: readonly string[] };
@@ -99,7 +93,7 @@ export const DEFAULT_CHUNK_ROWS = 100_000;
  * (its data files must be written with the table's field ids, into its storage). A key already
  * committed to the output table short-cuts everything.
  */
-export async function planTrainingSet(context: TrainingSetContext, request: TrainingSetRequest, options: { readonly key: string; readonly chunkRows: number }): Promise<TrainingSetPlan> {
+export async function planTrainingSet(context: FeatureContext, request: TrainingSetRequest, options: { readonly key: string; readonly chunkRows: number }): Promise<TrainingSetPlan> {
   const outputId = parseTableIdentifier(request.output.table);
   getHistoricalFeatures(context, historicalRequest(request, { parquet: [] })); // unknown features fail here
   if (await context.catalog.tableExists(outputId)) {
@@ -122,7 +116,7 @@ export async function planTrainingSet(context: TrainingSetContext, request: Trai
  * chunk left there is removed first, so the chunk's files exist once.
  */
 export async function writeTrainingSetChunk(
-  context: TrainingSetContext,
+  context: FeatureContext,
   request: TrainingSetRequest,
   input: { readonly key: string; readonly chunk: TrainingSetChunk; readonly entitySnapshotId: string | null; readonly attempt: number; readonly afterDataFiles?: () => Promise<void> },
 ): Promise<ChunkResult> {
@@ -155,7 +149,7 @@ export async function writeTrainingSetChunk(
 
 /** Commits every chunk's files in one fast append keyed by `key`; a key already committed returns its snapshot. */
 export async function commitTrainingSet(
-  context: HistoricalContext,
+  context: FeatureContext,
   request: TrainingSetRequest,
   input: { readonly key: string; readonly chunks: readonly ChunkResult[] },
 ): Promise<TrainingSetCommit> {
@@ -178,7 +172,7 @@ export async function commitTrainingSet(
  * After a cancelled or failed run: removes its staged files and manifests, and the output table
  * too when this run created it and nothing was committed to it. A committed run is left alone.
  */
-export async function cleanUpTrainingSet(context: HistoricalContext, request: TrainingSetRequest, input: { readonly key: string }): Promise<{ removedFiles: number; droppedTable: boolean }> {
+export async function cleanUpTrainingSet(context: FeatureContext, request: TrainingSetRequest, input: { readonly key: string }): Promise<{ removedFiles: number; droppedTable: boolean }> {
   const id = parseTableIdentifier(request.output.table);
   if (!(await context.catalog.tableExists(id))) return { removedFiles: 0, droppedTable: false };
   const table = await context.catalog.loadTable(id);
@@ -230,12 +224,12 @@ function historicalRequest(request: TrainingSetRequest, entities: { parquet: rea
   };
 }
 
-function featureList(context: HistoricalContext, request: TrainingSetRequest): string {
+function featureList(context: FeatureContext, request: TrainingSetRequest): string {
   const job = getHistoricalFeatures(context, historicalRequest(request, { parquet: [] }));
   return job.projections.flatMap((projection) => projection.features.map((feature) => `${projection.view.name}:${feature}`)).join(',');
 }
 
-function signalOf(context: HistoricalContext): { signal?: AbortSignal } {
+function signalOf(context: FeatureContext): { signal?: AbortSignal } {
   return context.signal === undefined ? {} : { signal: context.signal };
 }
 
@@ -245,7 +239,7 @@ interface EntityFile {
 }
 
 /** The entity files in order with their row counts (for a table: its data files at one snapshot, before deletes). */
-async function entityFiles(context: TrainingSetContext, entities: TrainingSetEntities): Promise<{ files: EntityFile[]; snapshotId: string | null }> {
+async function entityFiles(context: FeatureContext, entities: TrainingSetEntities): Promise<{ files: EntityFile[]; snapshotId: string | null }> {
   if ('table' in entities) {
     const plan = await entityPlan(context, entities.table, entities.snapshotId ?? null);
     return { files: plan.plan.tasks.map((task) => ({ file: task.dataFile.filePath, rows: Number(task.dataFile.recordCount) })), snapshotId: plan.plan.snapshotId?.toString() ?? null };
@@ -268,7 +262,7 @@ async function entityFiles(context: TrainingSetContext, entities: TrainingSetEnt
   }, signalOf(context));
 }
 
-async function entityPlan(context: HistoricalContext, name: string, snapshotId: string | null): Promise<{ table: LoadedTable; plan: ScanPlan }> {
+async function entityPlan(context: FeatureContext, name: string, snapshotId: string | null): Promise<{ table: LoadedTable; plan: ScanPlan }> {
   const id = parseTableIdentifier(name);
   if (!(await context.catalog.tableExists(id))) {
     throw new FloeError('not-found', `The entity table ${name} does not exist in catalog ${context.catalog.name}`, { context: { table: name } });
@@ -279,7 +273,7 @@ async function entityPlan(context: HistoricalContext, name: string, snapshotId: 
 }
 
 /** Local paths of the entity Parquet files: object-store files through the catalog's FileIO (cached by content). */
-async function localEntityFiles(context: TrainingSetContext, files: readonly string[]): Promise<string[]> {
+async function localEntityFiles(context: FeatureContext, files: readonly string[]): Promise<string[]> {
   return Promise.all(
     files.map(async (file) => {
       if (!isS3Location(file)) return file.replace(/^file:\/\//, '');
@@ -318,7 +312,7 @@ export function cutIntoChunks(files: readonly EntityFile[], chunkRows: number): 
 }
 
 /** Writes the entity rows of these segments, in input order, to a local Parquet file; returns how many. */
-async function writeChunkEntities(context: TrainingSetContext, entities: TrainingSetEntities, segments: readonly EntitySegment[], snapshotId: string | null, file: string): Promise<number> {
+async function writeChunkEntities(context: FeatureContext, entities: TrainingSetEntities, segments: readonly EntitySegment[], snapshotId: string | null, file: string): Promise<number> {
   const source = await chunkEntitySql(context, entities, segments, snapshotId);
   return context.engine.withConnection(async (connection) => {
     const reader = await connection.runAndReadAll(`COPY (${source}) TO ${quoteLiteral(file)} (FORMAT parquet)`);
@@ -327,7 +321,7 @@ async function writeChunkEntities(context: TrainingSetContext, entities: Trainin
 }
 
 /** SQL for the segments' rows, user columns only, ordered by file and row. No segments: no rows, same columns. */
-async function chunkEntitySql(context: TrainingSetContext, entities: TrainingSetEntities, segments: readonly EntitySegment[], snapshotId: string | null): Promise<string> {
+async function chunkEntitySql(context: FeatureContext, entities: TrainingSetEntities, segments: readonly EntitySegment[], snapshotId: string | null): Promise<string> {
   const files = [...new Set(segments.map((segment) => segment.file))];
   if ('parquet' in entities) {
     const all = [...entities.parquet];
@@ -347,7 +341,7 @@ async function chunkEntitySql(context: TrainingSetContext, entities: TrainingSet
 }
 
 /** Creates the output table shaped like the join's result, found by joining no entity rows. */
-async function createOutputTable(context: TrainingSetContext, request: TrainingSetRequest, id: TableIdentifier, key: string, snapshotId: string | null): Promise<LoadedTable> {
+async function createOutputTable(context: FeatureContext, request: TrainingSetRequest, id: TableIdentifier, key: string, snapshotId: string | null): Promise<LoadedTable> {
   const scratch = path.join(context.workDirectory, 'scratch', `${chunkManifestName(key, null)}shape`);
   await mkdir(scratch, { recursive: true });
   try {

@@ -4,14 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describeRelation } from '../../engine/describe.js';
-import type { Engine } from '../../engine/duckdb.js';
 import { dropTemporaryTables, pointInTimeJoin } from '../../engine/point-in-time.js';
 import type { FeatureViewSource } from '../../engine/point-in-time.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { scanTable } from '../../engine/table-reader.js';
 import { writeTableFiles } from '../../engine/table-writer.js';
 import { schemaFromColumns } from '../../engine/types.js';
-import type { Catalog, TableIdentifier } from '../../iceberg/catalog/catalog.js';
+import type { TableIdentifier } from '../../iceberg/catalog/catalog.js';
 import { commitChange } from '../../iceberg/commit/commit.js';
 import { FloeError } from '../../iceberg/errors.js';
 import type { FilterLiteral } from '../../iceberg/expressions/expression.js';
@@ -19,22 +18,13 @@ import { writeAddedManifest } from '../../iceberg/write/added-manifest.js';
 import { fastAppend } from '../../iceberg/write/fast-append.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds } from '../definitions.js';
+import type { FeatureContext } from '../context.js';
 import type { Registry, ResolvedProjection } from '../registry.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../registry.js';
 import { queryToArrow } from './arrow-io.js';
 import type { EntityKeyRequirement, EntitySource } from './entity-rows.js';
 import { ENTITY_ORDINAL, prepareEntityRows } from './entity-rows.js';
 import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
-
-/** What historical retrieval needs: the definitions, the catalog of the sources, and DuckDB. */
-export interface HistoricalContext {
-  readonly registry: Registry;
-  readonly catalog: Catalog;
-  readonly engine: Engine;
-  /** Local scratch space (Iceberg output on its way to the table's storage). */
-  readonly workDirectory: string;
-  readonly signal?: AbortSignal;
-}
 
 export interface HistoricalFeaturesRequest {
   readonly entities: EntitySource;
@@ -74,7 +64,7 @@ export interface RetrievalSummary {
  * created timestamp), NULL when none or older than the TTL. Nothing runs until an output is asked
  * of the job; feature references are checked now.
  */
-export function getHistoricalFeatures(context: HistoricalContext, request: HistoricalFeaturesRequest): HistoricalRetrievalJob {
+export function getHistoricalFeatures(context: FeatureContext, request: HistoricalFeaturesRequest): HistoricalRetrievalJob {
   if ((request.features === undefined) === (request.featureService === undefined)) {
     throw new FloeError('invalid-input', 'Ask for features or a featureService (exactly one of them)', { context: { field: request.features === undefined ? 'features' : 'featureService' } });
   }
@@ -87,7 +77,7 @@ export class HistoricalRetrievalJob {
   lastSummary: RetrievalSummary | undefined;
 
   constructor(
-    private readonly context: HistoricalContext,
+    private readonly context: FeatureContext,
     private readonly request: HistoricalFeaturesRequest,
     readonly projections: readonly ResolvedProjection[],
   ) {}
