@@ -22,7 +22,7 @@ import type { CompactResult } from '../workflows/compact.js';
 import { backfillWorkflowId, compactWorkflowId, trainingSetWorkflowId } from '../workflows/ids.js';
 import type { MaterializeResult } from '../workflows/materialize.js';
 import type { trainingSet, TrainingSetInput } from '../workflows/training-set.js';
-import { createRuntime } from '../workers/runtime.js';
+import { openRuntime } from '../features/runtime.js';
 import { createWorker } from '../workers/worker.js';
 import { createDriverStats, firstRows, writeEntityRows } from './demo/sample-data.js';
 import { runScheduleOnce } from './demo/schedule-run.js';
@@ -57,7 +57,7 @@ Object.assign(process.env, {
   FLOE_WORK_DIRECTORY: path.join(demoDirectory, 'work'),
 });
 const project = await loadProject(projectDirectory);
-const runtime = await createRuntime(project);
+const runtime = await openRuntime(project);
 const workerConnection = await NativeConnection.connect({ address });
 const clientConnection = await Connection.connect({ address });
 let worker: Awaited<ReturnType<typeof createWorker>> | undefined;

@@ -1,13 +1,13 @@
 import type { Project } from '../features/project.js';
+import { openRuntime } from '../features/runtime.js';
 import { installWorkerLogger } from './logger.js';
-import { createRuntime } from './runtime.js';
 import { connectWorker, createWorker } from './worker.js';
 
 /** Runs a worker for the project until SIGINT or SIGTERM, then drains it and releases everything. */
 export async function runWorker(project: Project): Promise<void> {
   const { temporal } = project.config;
   installWorkerLogger();
-  const runtime = await createRuntime(project);
+  const runtime = await openRuntime(project);
   const connection = await connectWorker(temporal.address);
   try {
     const worker = await createWorker(runtime, { connection });

@@ -3,11 +3,11 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { OnlineStore } from '../../features/online/index.js';
 import { loadProject } from '../../features/project.js';
+import { openRuntime } from '../../features/runtime.js';
 import type { Project } from '../../features/project.js';
 import { startTemporal } from '../../scripts/services/temporal.js';
 import { createFeatureServer } from '../../server/feature-server.js';
 import { installWorkerLogger } from '../../workers/logger.js';
-import { createRuntime } from '../../workers/runtime.js';
 import { connectWorker, createWorker } from '../../workers/worker.js';
 import { printResult } from '../output.js';
 import { integer, untilInterrupted } from './serve.js';
@@ -32,7 +32,7 @@ export function devCommand(program: Command): void {
       const uiUrl = temporal.env.FLOE_TEST_TEMPORAL_UI_URL!;
       // The worker and the commands the user runs next talk to this server, not floe.yaml's.
       const project: Project = { ...loaded, config: { ...loaded.config, temporal: { ...loaded.config.temporal, address } } };
-      const runtime = await createRuntime(project);
+      const runtime = await openRuntime(project);
       const connection = await connectWorker(address);
       const server = options.serve ? createFeatureServer({ maxEntityRows: project.config.server.maxEntityRows, store: new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine }) }) : undefined;
       let running: Promise<void> | undefined;

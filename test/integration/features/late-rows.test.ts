@@ -26,7 +26,7 @@ import { planScan } from '../../../iceberg/scan/planner.js';
 import { rewriteFiles } from '../../../iceberg/write/rewrite-files.js';
 import type { PyicebergStep } from '../../support/pyiceberg.js';
 import { runPyicebergBatch, sqliteCatalog } from '../../support/pyiceberg.js';
-import type { Runtime } from '../../../workers/runtime.js';
+import type { Runtime } from '../../../features/runtime.js';
 import { testRuntime } from '../../support/runtime.js';
 import { appendSource, createSource } from '../online/online-fixture.js';
 import type { SourceRow } from '../online/online-fixture.js';
