@@ -8,13 +8,16 @@ export async function runWorker(project: Project): Promise<void> {
   const { temporal } = project.config;
   installWorkerLogger();
   const runtime = await openRuntime(project);
-  const connection = await connectWorker(temporal.address);
   try {
-    const worker = await createWorker(runtime, { connection });
-    console.log(`Floe worker: project ${project.config.project}, task queue ${temporal.taskQueue} on ${temporal.address} (namespace ${temporal.namespace}); Ctrl-C stops it`);
-    await worker.run();
+    const connection = await connectWorker(temporal.address);
+    try {
+      const worker = await createWorker(runtime, { connection });
+      console.log(`Floe worker: project ${project.config.project}, task queue ${temporal.taskQueue} on ${temporal.address} (namespace ${temporal.namespace}); Ctrl-C stops it`);
+      await worker.run();
+    } finally {
+      await connection.close();
+    }
   } finally {
-    await connection.close();
     await runtime.close();
   }
 }
