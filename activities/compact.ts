@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { CleanupOptions, CompactionPlan, CompactionPlanOptions, CompactionRequest, CompactionTarget, ExpireResult, OrphanResult, RewriteResult } from '../features/compaction/index.js';
 import { expireOldSnapshots, planCompaction, removeOldOrphans, resolveCompactionTarget, rewriteAndCommit } from '../features/compaction/index.js';
-import type { MaterializationContext } from '../features/materialization.js';
+import type { FeatureContext } from '../features/context.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
 
 export type { CompactionPlan, CompactionTarget, ExpireResult, OrphanResult, RewriteResult };
@@ -19,7 +19,7 @@ export interface CompactHooks {
  * The compact workflow's steps. Payloads are JSON-only: the plan names groups by key and the
  * snapshot by a decimal id; the rewrite step re-plans that snapshot itself.
  */
-export function createCompactActivities(context: MaterializationContext, hooks: CompactHooks = {}) {
+export function createCompactActivities(context: FeatureContext, hooks: CompactHooks = {}) {
   return {
     async planCompaction(input: { readonly request: CompactionRequest; readonly options: CompactionPlanOptions }): Promise<CompactionPlan> {
       return asActivityFailure(async () => planCompaction(context, await resolveCompactionTarget(context, input.request), input.options));

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { LatePlan, ScanSummary } from '../contracts/materialize.js';
-import type { MaterializationContext, Window } from '../features/materialization.js';
+import type { FeatureContext } from '../features/context.js';
+import type { Window } from '../features/materialization.js';
 
 export type { LatePlan, ScanSummary };
 import { commitOnlineWindow, computeLatestRows, planSourceScan, readWatermark, writeOnlinePartitions } from '../features/materialization.js';
@@ -62,7 +63,7 @@ export interface MaterializeHooks {
  * and returns what it wrote, so a slow attempt that outlives its timeout cannot touch the files a
  * later attempt handed on; what an abandoned attempt wrote is an orphan for compaction to remove.
  */
-export function createMaterializeActivities(context: MaterializationContext, hooks: MaterializeHooks = {}) {
+export function createMaterializeActivities(context: FeatureContext, hooks: MaterializeHooks = {}) {
   return {
     /** The view's watermark (see readWatermark), as an ISO instant, or null before its first commit. */
     async readWatermark(input: { readonly featureView: string }): Promise<string | null> {

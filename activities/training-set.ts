@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
-import type { ChunkResult, TrainingSetChunk, TrainingSetCommit, TrainingSetContext, TrainingSetPlan, TrainingSetRequest } from '../features/training-set/index.js';
+import type { FeatureContext } from '../features/context.js';
+import type { ChunkResult, TrainingSetChunk, TrainingSetCommit, TrainingSetPlan, TrainingSetRequest } from '../features/training-set/index.js';
 import { cleanUpTrainingSet, commitTrainingSet, planTrainingSet, writeTrainingSetChunk } from '../features/training-set/index.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
 
@@ -17,7 +18,7 @@ export interface TrainingSetHooks {
  * The trainingSet workflow's steps (see features/training-set/). `key` is the workflow id: it
  * names the staging folder and is the commit's idempotency key.
  */
-export function createTrainingSetActivities(context: TrainingSetContext, hooks: TrainingSetHooks = {}) {
+export function createTrainingSetActivities(context: FeatureContext, hooks: TrainingSetHooks = {}) {
   return {
     async planTrainingSet(input: { readonly request: TrainingSetRequest; readonly key: string; readonly chunkRows: number }): Promise<TrainingSetPlan> {
       return asActivityFailure(() => withHeartbeats('planning the training set', (signal) => planTrainingSet({ ...context, signal }, input.request, { key: input.key, chunkRows: input.chunkRows })));

@@ -15,7 +15,7 @@ import { readEnvFile } from '../scripts/services/env-file.js';
 import { servicesEnvFile } from '../scripts/services/paths.js';
 import { startServices } from '../scripts/services/stack.js';
 import { testRuntime } from '../test/support/runtime.js';
-import type { Runtime } from '../workers/runtime.js';
+import type { Runtime } from '../features/runtime.js';
 
 export const VIEW = 'driver_stats_view';
 export const SOURCE = 'bench.driver_stats';

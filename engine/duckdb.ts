@@ -3,7 +3,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FloeError } from '../iceberg/errors.js';
-import { quoteLiteral } from './sql.js';
+import { duckdbErrorReason, quoteIdentifier, quoteLiteral } from './sql.js';
 import { corruptParquetError } from './read-plan.js';
 
 export interface EngineOptions {
@@ -67,8 +67,7 @@ export class Engine {
     try {
       instance = await DuckDBInstance.create(':memory:', config);
     } catch (error) {
-      const settings = Object.entries(config).map(([key, value]) => `${key}=${value}`).join(', ');
-      throw new FloeError('invalid-input', `DuckDB refused its configuration (${settings}): ${(error as Error).message}`, { cause: error });
+      throw await refusedConfiguration(options, error);
     }
     const engine = new Engine(instance);
     try {
@@ -125,6 +124,40 @@ export class Engine {
     this.closed = true;
     this.instance.closeSync();
   }
+}
+
+/** The DuckDB setting behind each caller's option whose value DuckDB may refuse. */
+const DUCKDB_SETTING = { memoryLimit: 'memory_limit', maxTempDirectorySize: 'max_temp_directory_size', tempDirectory: 'temp_directory' } as const satisfies Partial<Record<keyof EngineOptions, string>>;
+
+/**
+ * Opening a database with a setting it refuses says only "Failed to set config": setting each of
+ * the caller's options on a bare database finds the one refused and DuckDB's reason. The error
+ * names the option (context `setting`), so a caller can point at where its value came from.
+ */
+async function refusedConfiguration(options: EngineOptions, error: unknown): Promise<FloeError> {
+  let probe: DuckDBInstance | undefined;
+  try {
+    probe = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+    const connection = await probe.connect();
+    try {
+      for (const [option, setting] of Object.entries(DUCKDB_SETTING) as [keyof typeof DUCKDB_SETTING, string][]) {
+        const value = options[option];
+        if (value === undefined) continue;
+        try {
+          await connection.run(`SET GLOBAL ${quoteIdentifier(setting)} = ${quoteLiteral(value)}`);
+        } catch (refusal) {
+          return new FloeError('invalid-input', `DuckDB refused ${option} ${JSON.stringify(value)}: ${duckdbErrorReason(refusal).replace(/^[A-Za-z ]+ Error: /, '')}`, { context: { setting: option }, cause: error });
+        }
+      }
+    } finally {
+      connection.closeSync();
+    }
+  } catch {
+    // The probe itself failed: fall through to DuckDB's own words.
+  } finally {
+    probe?.closeSync();
+  }
+  return new FloeError('invalid-input', `DuckDB refused its configuration: ${duckdbErrorReason(error)}`, { cause: error });
 }
 
 /** Reads every column of every row of a Parquet file; false when DuckDB cannot. */

@@ -1,14 +1,13 @@
-import path from 'node:path';
-import { Engine } from '../engine/duckdb.js';
-import { registerIcebergFunctions } from '../engine/partition-functions.js';
+import type { Engine } from '../engine/duckdb.js';
 import type { Catalog } from '../iceberg/catalog/catalog.js';
-import { loadCatalog } from '../iceberg/catalog/load-catalog.js';
 import type { HistoricalFeaturesRequest, HistoricalRetrievalJob } from './historical/get-historical-features.js';
 import { getHistoricalFeatures } from './historical/get-historical-features.js';
 import type { Project } from './project.js';
 import { loadProject } from './project.js';
 import type { ApplyPlan, ApplyResult } from './registry-store/apply.js';
 import { applyDefinitions, planApply } from './registry-store/apply.js';
+import { openRuntime } from './runtime.js';
+import type { Runtime } from './runtime.js';
 
 /**
  * A Floe project opened for a data scientist, as Feast's `FeatureStore(repo_path)`: the
@@ -17,33 +16,26 @@ import { applyDefinitions, planApply } from './registry-store/apply.js';
  * than fail). Close it when done.
  */
 export class FeatureStore {
-  private constructor(
-    readonly project: Project,
-    readonly catalog: Catalog,
-    readonly engine: Engine,
-  ) {}
+  private constructor(readonly runtime: Runtime) {}
 
   static async open(directory: string, env: NodeJS.ProcessEnv = process.env): Promise<FeatureStore> {
-    const project = await loadProject(directory, env);
-    const { config } = project;
-    const catalog = await loadCatalog(config.catalog);
-    try {
-      const engine = await Engine.create({
-        ...(config.engine.memoryLimit === undefined ? {} : { memoryLimit: config.engine.memoryLimit }),
-        ...(config.engine.threads === undefined ? {} : { threads: config.engine.threads }),
-        ...(config.engine.maxTempDirectorySize === undefined ? {} : { maxTempDirectorySize: config.engine.maxTempDirectorySize }),
-        tempDirectory: config.engine.tempDirectory ?? path.join(config.workDirectory, 'duckdb-spill'),
-        setup: registerIcebergFunctions,
-      });
-      return new FeatureStore(project, catalog, engine);
-    } catch (error) {
-      await catalog.close();
-      throw error;
-    }
+    return new FeatureStore(await openRuntime(await loadProject(directory, env)));
+  }
+
+  get project(): Project {
+    return this.runtime.project;
+  }
+
+  get catalog(): Catalog {
+    return this.runtime.catalog;
+  }
+
+  get engine(): Engine {
+    return this.runtime.engine;
   }
 
   getHistoricalFeatures(request: HistoricalFeaturesRequest): HistoricalRetrievalJob {
-    return getHistoricalFeatures({ registry: this.project.registry, catalog: this.catalog, engine: this.engine, workDirectory: this.project.config.workDirectory }, request);
+    return getHistoricalFeatures(this.runtime, request);
   }
 
   plan(): Promise<ApplyPlan> {
@@ -54,8 +46,7 @@ export class FeatureStore {
     return applyDefinitions({ config: this.project.config, registry: this.project.registry, catalog: this.catalog });
   }
 
-  async close(): Promise<void> {
-    this.engine.close();
-    await this.catalog.close();
+  close(): Promise<void> {
+    return this.runtime.close();
   }
 }

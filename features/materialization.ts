@@ -1,12 +1,11 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Engine } from '../engine/duckdb.js';
 import { latestPerEntitySql } from '../engine/latest-per-entity.js';
 import { quoteIdentifier as q, quoteLiteral } from '../engine/sql.js';
 import { scanTable } from '../engine/table-reader.js';
 import { writeTableFiles } from '../engine/table-writer.js';
 import type { LatePlan, ScanSummary } from '../contracts/materialize.js';
-import type { Catalog, LoadedTable } from '../iceberg/catalog/catalog.js';
+import type { LoadedTable } from '../iceberg/catalog/catalog.js';
 import { commitChange } from '../iceberg/commit/commit.js';
 import type { TableChange } from '../iceberg/commit/table-change.js';
 import { FloeError } from '../iceberg/errors.js';
@@ -22,22 +21,12 @@ import { fastAppend } from '../iceberg/write/fast-append.js';
 import type { FeatureViewDefinition } from './definitions.js';
 import { durationSeconds, ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from './definitions.js';
 import { isTimeType, timeLiteral } from './historical/source-scan.js';
+import type { FeatureContext } from './context.js';
 import { ensureOnlineTable, onlineTableLayout } from './online/online-table-layout.js';
 import type { OnlineTableLayout } from './online/online-table-layout.js';
-import type { Registry } from './registry.js';
 import { formatTableIdentifier, parseTableIdentifier } from './registry.js';
 import { classifySourceChanges, earliestEventMicros, earliestTouchedMicros, oldestAncestor } from './source-changes.js';
 import { latestWindowEnd } from './time-bounds.js';
-
-/** What materialization needs from the process it runs in. */
-export interface MaterializationContext {
-  readonly registry: Registry;
-  readonly catalog: Catalog;
-  readonly engine: Engine;
-  /** Local scratch space for DuckDB output on its way to the table's storage. */
-  readonly workDirectory: string;
-  readonly signal?: AbortSignal;
-}
 
 /** Event time `[start, end)`. */
 export interface Window {
@@ -87,7 +76,7 @@ export interface PlanOptions {
  * Also makes sure the online table exists, so later steps can stage files in its storage. Fails
  * (for good) when the source table or one of the view's columns does not exist.
  */
-export async function planSourceScan(context: MaterializationContext, viewName: string, window: Window, options: PlanOptions = {}): Promise<SourcePlan> {
+export async function planSourceScan(context: FeatureContext, viewName: string, window: Window, options: PlanOptions = {}): Promise<SourcePlan> {
   const view = context.registry.featureView(viewName);
   checkWindow(window, view);
   const clamped = clampWindow(view, window, options.now ?? new Date());
@@ -215,7 +204,7 @@ function article(word: string): string {
  * view's cursor, and takes the latest per entity over both.
  */
 export async function computeLatestRows(
-  context: MaterializationContext,
+  context: FeatureContext,
   viewName: string,
   window: Window,
   options: { sourceSnapshotId: bigint | null; stagingName: string; late?: LatePlan },
@@ -264,7 +253,7 @@ export async function computeLatestRows(
  * of them, written but not committed.
  */
 export async function writeOnlinePartitions(
-  context: MaterializationContext,
+  context: FeatureContext,
   viewName: string,
   options: { staging: string | null; rows: number; filePrefix: string; materializedAt: Date; afterDataFiles?: () => Promise<void> },
 ): Promise<{ manifest: string | null; dataFiles: number }> {
@@ -294,7 +283,7 @@ export async function writeOnlinePartitions(
  * snapshot still records that the window was done), retried on conflicts, exactly once per key.
  */
 export async function commitOnlineWindow(
-  context: MaterializationContext,
+  context: FeatureContext,
   viewName: string,
   options: { window: Window; manifest: string | null; idempotencyKey: string; sourceSnapshotId: string | null; staging?: string | null; incremental?: boolean },
 ): Promise<{ snapshotId: bigint | null; alreadyCommitted: boolean; attempts: number }> {
@@ -322,7 +311,7 @@ export async function commitOnlineWindow(
  * snapshots (the main branch and its ancestors), or null when nothing was materialized yet. It is
  * written by the commit that lands the window's rows, so it advances atomically with the data.
  */
-export async function readWatermark(context: Pick<MaterializationContext, 'registry' | 'catalog'>, viewName: string): Promise<Date | null> {
+export async function readWatermark(context: Pick<FeatureContext, 'registry' | 'catalog'>, viewName: string): Promise<Date | null> {
   const view = context.registry.featureView(viewName);
   const identifier = context.registry.onlineTableOf(view);
   if (!(await context.catalog.tableExists(identifier))) return null;
@@ -386,7 +375,7 @@ function appendCarryingForward(manifests: Parameters<typeof fastAppend>[0], adva
  * All four steps in one process: materialization as a library call, without Temporal. A window
  * wholly after now − delay is skipped: nothing is committed.
  */
-export async function materializeWindow(context: MaterializationContext, viewName: string, window: Window, idempotencyKey: string, options: PlanOptions = {}) {
+export async function materializeWindow(context: FeatureContext, viewName: string, window: Window, idempotencyKey: string, options: PlanOptions = {}) {
   const plan = await planSourceScan(context, viewName, window, options);
   if (plan.skipped !== undefined) return { ...plan, rows: 0, dataFiles: 0, snapshotId: null, alreadyCommitted: false, attempts: 0 };
   const name = idempotencyKey.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
@@ -421,7 +410,7 @@ interface ResolvedSource {
   readonly eventTime: { readonly column: string; readonly fieldId: number; readonly type: PrimitiveType } | undefined;
 }
 
-async function loadSource(context: MaterializationContext, view: FeatureViewDefinition): Promise<ResolvedSource> {
+async function loadSource(context: FeatureContext, view: FeatureViewDefinition): Promise<ResolvedSource> {
   const source = context.registry.sourceOf(view);
   const identifier = parseTableIdentifier(source.table);
   const table = await withViewContext(view, source.table, () => context.catalog.loadTable(identifier));
@@ -489,7 +478,7 @@ function checkWindow(window: Window, view: FeatureViewDefinition): void {
   }
 }
 
-async function scratchDirectory(context: MaterializationContext, name: string): Promise<string> {
+async function scratchDirectory(context: FeatureContext, name: string): Promise<string> {
   const directory = path.join(context.workDirectory, 'scratch', name);
   await mkdir(directory, { recursive: true });
   return directory;
@@ -499,7 +488,7 @@ function micros(date: Date): bigint {
   return BigInt(date.getTime()) * 1000n;
 }
 
-function signalOf(context: MaterializationContext): { signal?: AbortSignal } {
+function signalOf(context: FeatureContext): { signal?: AbortSignal } {
   return context.signal === undefined ? {} : { signal: context.signal };
 }
 

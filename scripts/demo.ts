@@ -25,7 +25,7 @@ import { backfillWorkflowId, compactWorkflowId, trainingSetWorkflowId } from '..
 import type { MaterializeResult } from '../contracts/materialize.js';
 import type { trainingSet } from '../workflows/training-set.js';
 import type { TrainingSetInput } from '../contracts/training-set.js';
-import { createRuntime } from '../workers/runtime.js';
+import { openRuntime } from '../features/runtime.js';
 import { createWorker } from '../workers/worker.js';
 import { createDriverStats, firstRows, writeEntityRows } from './demo/sample-data.js';
 import { runScheduleOnce } from './demo/schedule-run.js';
@@ -60,7 +60,7 @@ Object.assign(process.env, {
   FLOE_WORK_DIRECTORY: path.join(demoDirectory, 'work'),
 });
 const project = await loadProject(projectDirectory);
-const runtime = await createRuntime(project);
+const runtime = await openRuntime(project);
 const workerConnection = await NativeConnection.connect({ address });
 const clientConnection = await Connection.connect({ address });
 let worker: Awaited<ReturnType<typeof createWorker>> | undefined;

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import type { Runtime } from './runtime.js';
+import { createActivities } from '../activities/index.js';
+import type { Runtime } from '../features/runtime.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -20,7 +21,7 @@ export async function createWorker(runtime: Runtime, options: WorkerOptions): Pr
     namespace: options.namespace ?? temporal.namespace,
     taskQueue: options.taskQueue ?? temporal.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: runtime.activities,
+    activities: createActivities(runtime),
     // DuckDB already uses every core for one query; a few at once keep memory predictable.
     maxConcurrentActivityTaskExecutions: 4,
   });

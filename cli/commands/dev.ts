@@ -3,11 +3,12 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { OnlineStore } from '../../features/online/index.js';
 import { loadProject } from '../../features/project.js';
+import { openRuntime } from '../../features/runtime.js';
+import type { Runtime } from '../../features/runtime.js';
 import type { Project } from '../../features/project.js';
 import { startTemporal } from '../../scripts/services/temporal.js';
 import { createFeatureServer } from '../../server/feature-server.js';
 import { installWorkerLogger } from '../../workers/logger.js';
-import { createRuntime } from '../../workers/runtime.js';
 import { connectWorker, createWorker } from '../../workers/worker.js';
 import { printResult } from '../output.js';
 import { integer, untilInterrupted } from './serve.js';
@@ -32,12 +33,16 @@ export function devCommand(program: Command): void {
       const uiUrl = temporal.env.FLOE_TEST_TEMPORAL_UI_URL!;
       // The worker and the commands the user runs next talk to this server, not floe.yaml's.
       const project: Project = { ...loaded, config: { ...loaded.config, temporal: { ...loaded.config.temporal, address } } };
-      const runtime = await createRuntime(project);
-      const connection = await connectWorker(address);
-      const server = options.serve ? createFeatureServer({ maxEntityRows: project.config.server.maxEntityRows, store: new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine }) }) : undefined;
+      // Whatever fails below, the finally releases what was started, the detached Temporal server included.
+      let runtime: Runtime | undefined;
+      let connection: Awaited<ReturnType<typeof connectWorker>> | undefined;
+      let server: ReturnType<typeof createFeatureServer> | undefined;
       let running: Promise<void> | undefined;
       let worker: Awaited<ReturnType<typeof createWorker>> | undefined;
       try {
+        runtime = await openRuntime(project);
+        connection = await connectWorker(address);
+        if (options.serve) server = createFeatureServer({ maxEntityRows: project.config.server.maxEntityRows, store: new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine }) });
         worker = await createWorker(runtime, { connection });
         running = worker.run();
         const featureServer = server ? await server.listen({ host: '127.0.0.1', port }) : null;
@@ -59,8 +64,8 @@ export function devCommand(program: Command): void {
         worker?.shutdown();
         await running?.catch(() => undefined);
         await server?.close();
-        await connection.close();
-        await runtime.close();
+        await connection?.close();
+        await runtime?.close();
         for (const managed of temporal.processes) await managed.stop();
       }
     });

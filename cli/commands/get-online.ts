@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { OnlineStore } from '../../features/online/index.js';
 import type { OnlineFeaturesResponse } from '../../features/online/index.js';
 import { loadProject } from '../../features/project.js';
+import { openRuntime } from '../../features/runtime.js';
 import { FloeError } from '../../iceberg/errors.js';
-import { createRuntime } from '../../workers/runtime.js';
 import { printResult } from '../output.js';
 
 export function getOnlineCommand(program: Command): void {
@@ -21,7 +21,7 @@ export function getOnlineCommand(program: Command): void {
       }
       const entityRows = parseEntities(options.entity);
       const project = await loadProject(options.project);
-      const runtime = await createRuntime(project);
+      const runtime = await openRuntime(project);
       try {
         const store = new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine, refreshIntervalMs: 0 });
         const selection = options.featureService !== undefined ? { featureService: options.featureService } : { features };

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { DEFAULT_REFRESH_INTERVAL_MS, OnlineStore } from '../../features/online/index.js';
 import { loadProject } from '../../features/project.js';
+import { openRuntime } from '../../features/runtime.js';
 import { FloeError } from '../../iceberg/errors.js';
 import { createFeatureServer } from '../../server/feature-server.js';
-import { createRuntime } from '../../workers/runtime.js';
 import { printResult } from '../output.js';
 
 export function serveCommand(program: Command): void {
@@ -19,7 +19,7 @@ export function serveCommand(program: Command): void {
       const port = integer(options.port, '--port', 0, 65_535);
       const refreshIntervalMs = integer(options.refreshIntervalMs, '--refresh-interval-ms', 0, 86_400_000);
       const project = await loadProject(options.project);
-      const runtime = await createRuntime(project);
+      const runtime = await openRuntime(project);
       const server = createFeatureServer({ maxEntityRows: project.config.server.maxEntityRows, store: new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine, refreshIntervalMs }) });
       try {
         const url = await server.listen({ host: options.host, port });

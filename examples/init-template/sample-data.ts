@@ -6,7 +6,7 @@ import type { CreateTableRequest } from '../../iceberg/catalog/catalog.js';
 import { loadProject } from '../../features/project.js';
 import { parseTableIdentifier } from '../../features/registry.js';
 import { FloeError } from '../../iceberg/errors.js';
-import { createRuntime } from '../../workers/runtime.js';
+import { openRuntime } from '../../features/runtime.js';
 
 const DAY = 86_400_000;
 
@@ -50,7 +50,7 @@ export interface SampleDataOptions {
 export async function generateSampleData(projectDirectory: URL | string, args: readonly string[] = []): Promise<{ rows: number; snapshotId: bigint | null; start: string; end: string }> {
   const options = parseArgs(args);
   const project = await loadProject(typeof projectDirectory === 'string' ? projectDirectory : fileURLToPath(projectDirectory));
-  const runtime = await createRuntime(project);
+  const runtime = await openRuntime(project);
   try {
     const { catalog, engine } = runtime;
     const view = project.registry.featureView('driver_hourly_stats');

@@ -1,6 +1,6 @@
 import { expireSnapshots } from '../../iceberg/maintenance/expire-snapshots.js';
 import { removeOrphanFiles } from '../../iceberg/maintenance/remove-orphan-files.js';
-import type { MaterializationContext } from '../materialization.js';
+import type { FeatureContext } from '../context.js';
 import { parseTableIdentifier } from '../registry.js';
 
 /** How long compaction keeps old snapshots and unreferenced files by default: 3 days, as Java's orphan removal. */
@@ -20,7 +20,7 @@ export interface ExpireResult {
 }
 
 /** Expires snapshots older than the retention (keeping the last `retainLast`) and deletes the files only they read. */
-export async function expireOldSnapshots(context: Pick<MaterializationContext, 'catalog'>, table: string, options: CleanupOptions = {}): Promise<ExpireResult> {
+export async function expireOldSnapshots(context: Pick<FeatureContext, 'catalog'>, table: string, options: CleanupOptions = {}): Promise<ExpireResult> {
   const nowMs = options.nowMs ?? Date.now();
   const result = await expireSnapshots(context.catalog, parseTableIdentifier(table), {
     nowMs,
@@ -38,7 +38,7 @@ export interface OrphanResult {
 }
 
 /** Deletes files under the table's location that no metadata refers to and that are older than the retention. */
-export async function removeOldOrphans(context: Pick<MaterializationContext, 'catalog'>, table: string, options: CleanupOptions = {}): Promise<OrphanResult> {
+export async function removeOldOrphans(context: Pick<FeatureContext, 'catalog'>, table: string, options: CleanupOptions = {}): Promise<OrphanResult> {
   const nowMs = options.nowMs ?? Date.now();
   const loaded = await context.catalog.loadTable(parseTableIdentifier(table));
   const result = await removeOrphanFiles(loaded, { nowMs, olderThanMs: nowMs - (options.retentionMs ?? DEFAULT_RETENTION_MS) });

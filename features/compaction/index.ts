@@ -5,7 +5,7 @@
  * old snapshots and remove orphan files. `compactTable` runs the steps in one process; the compact
  * workflow runs them as activities.
  */
-import type { MaterializationContext } from '../materialization.js';
+import type { FeatureContext } from '../context.js';
 import type { CleanupOptions } from './cleanup.js';
 import { expireOldSnapshots, removeOldOrphans } from './cleanup.js';
 import type { CompactionPlanOptions } from './plan.js';
@@ -29,7 +29,7 @@ export interface CompactionOptions extends CompactionPlanOptions, CleanupOptions
   readonly skipCleanup?: boolean;
 }
 
-export async function compactTable(context: MaterializationContext, request: CompactionRequest | CompactionTarget, options: CompactionOptions = {}): Promise<CompactionSummary> {
+export async function compactTable(context: FeatureContext, request: CompactionRequest | CompactionTarget, options: CompactionOptions = {}): Promise<CompactionSummary> {
   const target = 'kind' in request ? request : await resolveCompactionTarget(context, request);
   const plan = await planCompaction(context, target, options);
   const idempotencyKey = options.idempotencyKey ?? `compact/${target.table}/${plan.snapshotId ?? 'empty'}`;

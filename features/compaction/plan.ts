@@ -2,7 +2,7 @@ import { partitionKey } from '../../iceberg/scan/partition-key.js';
 import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
 import type { DataFile } from '../../iceberg/spec/manifest.js';
 import { planScan } from '../../iceberg/scan/planner.js';
-import type { MaterializationContext } from '../materialization.js';
+import type { FeatureContext } from '../context.js';
 import { parseTableIdentifier } from '../registry.js';
 import type { KeptGroups } from '../../contracts/compaction-summary.js';
 import type { CompactionTarget } from './target.js';
@@ -43,7 +43,7 @@ export interface CompactionPlan {
 }
 
 /** Plans the current snapshot of the target and picks what to rewrite. Reads metadata only. */
-export async function planCompaction(context: Pick<MaterializationContext, 'catalog'>, target: CompactionTarget, options: CompactionPlanOptions = {}): Promise<CompactionPlan> {
+export async function planCompaction(context: Pick<FeatureContext, 'catalog'>, target: CompactionTarget, options: CompactionPlanOptions = {}): Promise<CompactionPlan> {
   const table = await context.catalog.loadTable(parseTableIdentifier(target.table));
   const plan = await planScan(table);
   const minFiles = options.minFiles ?? DEFAULT_MIN_FILES;

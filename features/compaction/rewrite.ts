@@ -17,7 +17,7 @@ import { writeAddedManifest } from '../../iceberg/write/added-manifest.js';
 import type { ManifestToAppend } from '../../iceberg/write/fast-append.js';
 import { rewriteFiles } from '../../iceberg/write/rewrite-files.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
-import type { MaterializationContext } from '../materialization.js';
+import type { FeatureContext } from '../context.js';
 import { carriedSummary } from '../materialization.js';
 import { parseTableIdentifier } from '../registry.js';
 import type { CompactionPlan } from './plan.js';
@@ -54,7 +54,7 @@ export interface RewriteOptions {
  * files appended since stay, and a commit that removed one of ours fails the rewrite clearly.
  * Delete files are dropped when every data file they apply to is rewritten.
  */
-export async function rewriteAndCommit(context: MaterializationContext, plan: CompactionPlan, options: RewriteOptions): Promise<RewriteResult> {
+export async function rewriteAndCommit(context: FeatureContext, plan: CompactionPlan, options: RewriteOptions): Promise<RewriteResult> {
   const nothing: RewriteResult = { snapshotId: null, alreadyCommitted: false, attempts: 0, groupsRewritten: 0, dataFilesRemoved: 0, dataFilesAdded: 0, deleteFilesRemoved: 0, rowsBefore: 0, rowsAfter: 0 };
   if (plan.snapshotId === null || plan.groups.length === 0) return nothing;
   const identifier = parseTableIdentifier(plan.target.table);
@@ -110,7 +110,7 @@ export async function rewriteAndCommit(context: MaterializationContext, plan: Co
 
 /** One group's rows, as they should be, written as new data files of the table's default spec. */
 async function rewriteGroup(
-  context: MaterializationContext,
+  context: FeatureContext,
   table: LoadedTable,
   scan: ScanPlan,
   target: CompactionTarget,

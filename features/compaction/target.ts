@@ -1,5 +1,5 @@
 import { FloeError } from '../../iceberg/errors.js';
-import type { MaterializationContext } from '../materialization.js';
+import type { FeatureContext } from '../context.js';
 import { onlineTableLayout } from '../online/online-table-layout.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../registry.js';
 
@@ -18,7 +18,7 @@ export type CompactionTarget =
 export const ONLINE_TABLE_PROPERTY = 'floe.online-table';
 
 /** Resolves a request against the project: a table that is a view's online table compacts as one. */
-export async function resolveCompactionTarget(context: Pick<MaterializationContext, 'registry' | 'catalog'>, request: CompactionRequest): Promise<CompactionTarget> {
+export async function resolveCompactionTarget(context: Pick<FeatureContext, 'registry' | 'catalog'>, request: CompactionRequest): Promise<CompactionTarget> {
   if ('featureView' in request) {
     const view = context.registry.featureView(request.featureView);
     const layout = onlineTableLayout(context.registry, view);

@@ -3,16 +3,16 @@ import type { Table as ArrowTable } from 'apache-arrow';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Engine } from '../../engine/duckdb.js';
 import { dropTemporaryTables, pointInTimeJoin } from '../../engine/point-in-time.js';
 import type { FeatureViewSource } from '../../engine/point-in-time.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { scanTable } from '../../engine/table-reader.js';
-import type { Catalog, TableIdentifier } from '../../iceberg/catalog/catalog.js';
+import type { TableIdentifier } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../iceberg/errors.js';
 import type { FilterLiteral } from '../../iceberg/expressions/expression.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds } from '../definitions.js';
+import type { FeatureContext } from '../context.js';
 import type { Registry, ResolvedProjection } from '../registry.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../registry.js';
 import { queryToArrow } from './arrow-io.js';
@@ -20,16 +20,6 @@ import type { EntityKeyRequirement, EntitySource } from './entity-rows.js';
 import { ENTITY_ORDINAL, prepareEntityRows } from './entity-rows.js';
 import { commitOutputFiles, createOutputTable, featureList, withScratchDirectory, writeOutputFiles } from './output-table.js';
 import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
-
-/** What historical retrieval needs: the definitions, the catalog of the sources, and DuckDB. */
-export interface HistoricalContext {
-  readonly registry: Registry;
-  readonly catalog: Catalog;
-  readonly engine: Engine;
-  /** Local scratch space (Iceberg output on its way to the table's storage). */
-  readonly workDirectory: string;
-  readonly signal?: AbortSignal;
-}
 
 export interface HistoricalFeaturesRequest {
   readonly entities: EntitySource;
@@ -69,7 +59,7 @@ export interface RetrievalSummary {
  * created timestamp), NULL when none or older than the TTL. Nothing runs until an output is asked
  * of the job; feature references are checked now.
  */
-export function getHistoricalFeatures(context: HistoricalContext, request: HistoricalFeaturesRequest): HistoricalRetrievalJob {
+export function getHistoricalFeatures(context: FeatureContext, request: HistoricalFeaturesRequest): HistoricalRetrievalJob {
   if ((request.features === undefined) === (request.featureService === undefined)) {
     throw new FloeError('invalid-input', 'Ask for features or a featureService (exactly one of them)', { context: { field: request.features === undefined ? 'features' : 'featureService' } });
   }
@@ -82,7 +72,7 @@ export class HistoricalRetrievalJob {
   lastSummary: RetrievalSummary | undefined;
 
   constructor(
-    private readonly context: HistoricalContext,
+    private readonly context: FeatureContext,
     private readonly request: HistoricalFeaturesRequest,
     readonly projections: readonly ResolvedProjection[],
   ) {}

@@ -1,6 +1,6 @@
 import { findCommitted } from '../../iceberg/commit/commit.js';
 import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
-import type { HistoricalContext } from '../historical/get-historical-features.js';
+import type { FeatureContext } from '../context.js';
 import { parseTableIdentifier } from '../registry.js';
 import type { TrainingSetRequest } from './request.js';
 import { TRAINING_SET_KEY_PROPERTY } from './request.js';
@@ -10,7 +10,7 @@ import { removeStagedRun } from './staging.js';
  * After a cancelled or failed run: removes its staged files and manifests, and the output table
  * too when this run created it and nothing was committed to it. A committed run is left alone.
  */
-export async function cleanUpTrainingSet(context: HistoricalContext, request: TrainingSetRequest, input: { readonly key: string }): Promise<{ removedFiles: number; droppedTable: boolean }> {
+export async function cleanUpTrainingSet(context: FeatureContext, request: TrainingSetRequest, input: { readonly key: string }): Promise<{ removedFiles: number; droppedTable: boolean }> {
   const id = parseTableIdentifier(request.output.table);
   if (!(await context.catalog.tableExists(id))) return { removedFiles: 0, droppedTable: false };
   const table = await context.catalog.loadTable(id);

@@ -1,7 +1,7 @@
 import { findCommitted } from '../../iceberg/commit/commit.js';
 import { describeAddedManifest } from '../../iceberg/write/added-manifest.js';
 import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
-import type { HistoricalContext } from '../historical/get-historical-features.js';
+import type { FeatureContext } from '../context.js';
 import { getHistoricalFeatures } from '../historical/get-historical-features.js';
 import { commitOutputFiles, featureList } from '../historical/output-table.js';
 import { parseTableIdentifier } from '../registry.js';
@@ -18,7 +18,7 @@ export interface TrainingSetCommit {
 }
 
 /** Commits every chunk's files in one fast append keyed by `key`; a key already committed returns its snapshot. */
-export async function commitTrainingSet(context: HistoricalContext, request: TrainingSetRequest, input: { readonly key: string; readonly chunks: readonly ChunkResult[] }): Promise<TrainingSetCommit> {
+export async function commitTrainingSet(context: FeatureContext, request: TrainingSetRequest, input: { readonly key: string; readonly chunks: readonly ChunkResult[] }): Promise<TrainingSetCommit> {
   const id = parseTableIdentifier(request.output.table);
   const table = await context.catalog.loadTable(id);
   const rows = input.chunks.reduce((sum, chunk) => sum + chunk.rows, 0);

@@ -5,10 +5,10 @@ import { fileIOFor } from '../../iceberg/io/file-io-for.js';
 import { isS3Location } from '../../iceberg/io/s3-location.js';
 import type { ScanPlan } from '../../iceberg/scan/plan.js';
 import { planScan } from '../../iceberg/scan/planner.js';
-import type { HistoricalContext } from '../historical/get-historical-features.js';
+import type { FeatureContext } from '../context.js';
 import { parseTableIdentifier } from '../registry.js';
 import type { EntityFile } from './chunks.js';
-import type { TrainingSetContext, TrainingSetEntities } from './request.js';
+import type { TrainingSetEntities } from './request.js';
 import { signalOf } from './request.js';
 
 /**
@@ -16,7 +16,7 @@ import { signalOf } from './request.js';
  * before deletes). An entity table that does not exist, or a file that is missing or not Parquet,
  * fails with a message naming it.
  */
-export async function entityFiles(context: TrainingSetContext, entities: TrainingSetEntities): Promise<{ files: EntityFile[]; snapshotId: string | null }> {
+export async function entityFiles(context: FeatureContext, entities: TrainingSetEntities): Promise<{ files: EntityFile[]; snapshotId: string | null }> {
   if ('table' in entities) {
     const plan = await entityPlan(context, entities.table, entities.snapshotId ?? null);
     return { files: plan.plan.tasks.map((task) => ({ file: task.dataFile.filePath, rows: Number(task.dataFile.recordCount) })), snapshotId: plan.plan.snapshotId?.toString() ?? null };
@@ -40,7 +40,7 @@ export async function entityFiles(context: TrainingSetContext, entities: Trainin
 }
 
 /** The entity table's scan at one snapshot (its current one when null). */
-export async function entityPlan(context: HistoricalContext, name: string, snapshotId: string | null): Promise<{ table: LoadedTable; plan: ScanPlan }> {
+export async function entityPlan(context: FeatureContext, name: string, snapshotId: string | null): Promise<{ table: LoadedTable; plan: ScanPlan }> {
   const id = parseTableIdentifier(name);
   if (!(await context.catalog.tableExists(id))) {
     throw new FloeError('not-found', `The entity table ${name} does not exist in catalog ${context.catalog.name}`, { context: { table: name } });
@@ -51,7 +51,7 @@ export async function entityPlan(context: HistoricalContext, name: string, snaps
 }
 
 /** Local paths of the entity Parquet files: object-store files through the catalog's FileIO (cached by content). */
-export async function localEntityFiles(context: TrainingSetContext, files: readonly string[]): Promise<string[]> {
+export async function localEntityFiles(context: FeatureContext, files: readonly string[]): Promise<string[]> {
   return Promise.all(
     files.map(async (file) => {
       if (!isS3Location(file)) return file.replace(/^file:\/\//, '');

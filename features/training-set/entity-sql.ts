@@ -5,11 +5,12 @@ import type { ScanPlan } from '../../iceberg/scan/plan.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { EntitySegment } from './chunks.js';
 import { entityPlan, localEntityFiles } from './entities.js';
-import type { TrainingSetContext, TrainingSetEntities } from './request.js';
+import type { FeatureContext } from '../context.js';
+import type { TrainingSetEntities } from './request.js';
 import { signalOf } from './request.js';
 
 /** Writes the entity rows of these segments, in input order, to a local Parquet file; returns how many. */
-export async function writeChunkEntities(context: TrainingSetContext, entities: TrainingSetEntities, segments: readonly EntitySegment[], snapshotId: string | null, file: string): Promise<number> {
+export async function writeChunkEntities(context: FeatureContext, entities: TrainingSetEntities, segments: readonly EntitySegment[], snapshotId: string | null, file: string): Promise<number> {
   const source = await chunkEntitySql(context, entities, segments, snapshotId);
   return context.engine.withConnection(async (connection) => {
     const reader = await connection.runAndReadAll(`COPY (${source}) TO ${quoteLiteral(file)} (FORMAT parquet)`);
@@ -18,7 +19,7 @@ export async function writeChunkEntities(context: TrainingSetContext, entities: 
 }
 
 /** SQL for the segments' rows, user columns only, ordered by file and row. No segments: no rows, same columns. */
-async function chunkEntitySql(context: TrainingSetContext, entities: TrainingSetEntities, segments: readonly EntitySegment[], snapshotId: string | null): Promise<string> {
+async function chunkEntitySql(context: FeatureContext, entities: TrainingSetEntities, segments: readonly EntitySegment[], snapshotId: string | null): Promise<string> {
   const files = [...new Set(segments.map((segment) => segment.file))];
   if ('parquet' in entities) {
     const all = [...entities.parquet];

@@ -14,7 +14,7 @@ export type { TrainingSetCommit } from './commit.js';
 export { planTrainingSet } from './plan.js';
 export type { TrainingSetPlan } from './plan.js';
 export { DEFAULT_CHUNK_ROWS, TRAINING_SET_KEY_PROPERTY } from './request.js';
-export type { TrainingSetContext, TrainingSetEntities, TrainingSetRequest } from './request.js';
+export type { TrainingSetEntities, TrainingSetRequest } from './request.js';
 export { stagingRoot } from './staging.js';
 export { writeTrainingSetChunk } from './write-chunk.js';
 export type { ChunkResult } from './write-chunk.js';

@@ -4,7 +4,8 @@ import { getHistoricalFeatures } from '../historical/get-historical-features.js'
 import { createOutputTable, withScratchDirectory } from '../historical/output-table.js';
 import { formatTableIdentifier } from '../registry.js';
 import { writeChunkEntities } from './entity-sql.js';
-import type { TrainingSetContext, TrainingSetRequest } from './request.js';
+import type { FeatureContext } from '../context.js';
+import type { TrainingSetRequest } from './request.js';
 import { historicalRequest, TRAINING_SET_KEY_PROPERTY } from './request.js';
 import { chunkManifestName } from './staging.js';
 
@@ -12,7 +13,7 @@ import { chunkManifestName } from './staging.js';
  * Creates the output table shaped like the join's result, found by joining no entity rows, and
  * marked as created by the run `key` (its data files must be written with the table's field ids).
  */
-export async function createTrainingSetTable(context: TrainingSetContext, request: TrainingSetRequest, id: TableIdentifier, key: string, entitySnapshotId: string | null): Promise<LoadedTable> {
+export async function createTrainingSetTable(context: FeatureContext, request: TrainingSetRequest, id: TableIdentifier, key: string, entitySnapshotId: string | null): Promise<LoadedTable> {
   return withScratchDirectory(context.workDirectory, `${chunkManifestName(key, null)}shape`, async (scratch) => {
     const entityFile = path.join(scratch, 'entities.parquet');
     await writeChunkEntities(context, request.entities, [], entitySnapshotId, entityFile);

@@ -3,7 +3,8 @@ import type { TrainingSetChunk } from './chunks.js';
 import { cutIntoChunks } from './chunks.js';
 import { entityFiles } from './entities.js';
 import { createTrainingSetTable } from './output-table.js';
-import type { TrainingSetContext, TrainingSetRequest } from './request.js';
+import type { FeatureContext } from '../context.js';
+import type { TrainingSetRequest } from './request.js';
 import { checkTrainingSetRequest } from './validation.js';
 
 export interface TrainingSetPlan {
@@ -20,7 +21,7 @@ export interface TrainingSetPlan {
  * at most `chunkRows`, and creates the output table when absent. A key already committed to the
  * output table short-cuts everything.
  */
-export async function planTrainingSet(context: TrainingSetContext, request: TrainingSetRequest, options: { readonly key: string; readonly chunkRows: number }): Promise<TrainingSetPlan> {
+export async function planTrainingSet(context: FeatureContext, request: TrainingSetRequest, options: { readonly key: string; readonly chunkRows: number }): Promise<TrainingSetPlan> {
   const alreadyCommitted = await checkTrainingSetRequest(context, request, options.key);
   if (alreadyCommitted) return { alreadyCommitted, entitySnapshotId: null, entityRows: 0, chunks: [] };
   const entities = await entityFiles(context, request.entities);

@@ -1,10 +1,5 @@
-import type { IoProperties } from '../../iceberg/io/file-io-for.js';
-import type { HistoricalContext, HistoricalFeaturesRequest } from '../historical/get-historical-features.js';
-
-/** Historical retrieval's context, plus the FileIO properties for entity files in object storage (the catalog's). */
-export interface TrainingSetContext extends HistoricalContext {
-  readonly ioProperties?: IoProperties;
-}
+import type { FeatureContext } from '../context.js';
+import type { HistoricalFeaturesRequest } from '../historical/get-historical-features.js';
 
 /** Entity rows: an Iceberg table (read at one snapshot) or Parquet files (read in the order given). */
 export type TrainingSetEntities = { readonly table: string; readonly snapshotId?: string } | { readonly parquet: readonly string[] };
@@ -33,6 +28,6 @@ export function historicalRequest(request: TrainingSetRequest, entities: { parqu
   };
 }
 
-export function signalOf(context: HistoricalContext): { signal?: AbortSignal } {
+export function signalOf(context: FeatureContext): { signal?: AbortSignal } {
   return context.signal === undefined ? {} : { signal: context.signal };
 }

@@ -3,7 +3,8 @@ import { findCommitted } from '../../iceberg/commit/commit.js';
 import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
 import { getHistoricalFeatures } from '../historical/get-historical-features.js';
 import { parseTableIdentifier } from '../registry.js';
-import type { TrainingSetContext, TrainingSetRequest } from './request.js';
+import type { FeatureContext } from '../context.js';
+import type { TrainingSetRequest } from './request.js';
 import { historicalRequest, TRAINING_SET_KEY_PROPERTY } from './request.js';
 
 /**
@@ -11,7 +12,7 @@ import { historicalRequest, TRAINING_SET_KEY_PROPERTY } from './request.js';
  * that the output table is absent or this run's own (created under `key`). Returns the snapshot
  * when `key` already committed to it, else null.
  */
-export async function checkTrainingSetRequest(context: TrainingSetContext, request: TrainingSetRequest, key: string): Promise<{ readonly snapshotId: string; readonly rows: number } | null> {
+export async function checkTrainingSetRequest(context: FeatureContext, request: TrainingSetRequest, key: string): Promise<{ readonly snapshotId: string; readonly rows: number } | null> {
   const outputId = parseTableIdentifier(request.output.table);
   getHistoricalFeatures(context, historicalRequest(request, { parquet: [] })); // unknown features fail here
   if (!(await context.catalog.tableExists(outputId))) return null;

@@ -5,7 +5,8 @@ import { withScratchDirectory, writeOutputFiles } from '../historical/output-tab
 import { parseTableIdentifier } from '../registry.js';
 import type { TrainingSetChunk } from './chunks.js';
 import { writeChunkEntities } from './entity-sql.js';
-import type { TrainingSetContext, TrainingSetRequest } from './request.js';
+import type { FeatureContext } from '../context.js';
+import type { TrainingSetRequest } from './request.js';
 import { historicalRequest, signalOf } from './request.js';
 import { chunkFolder, chunkManifestName, removeStagedChunk } from './staging.js';
 
@@ -23,7 +24,7 @@ export interface ChunkResult {
  * chunk left there is removed first, so the chunk's files exist once.
  */
 export async function writeTrainingSetChunk(
-  context: TrainingSetContext,
+  context: FeatureContext,
   request: TrainingSetRequest,
   input: { readonly key: string; readonly chunk: TrainingSetChunk; readonly entitySnapshotId: string | null; readonly attempt: number; readonly afterDataFiles?: () => Promise<void> },
 ): Promise<ChunkResult> {

@@ -4,8 +4,8 @@ import type { Project } from '../../features/project.js';
 import type { Definition } from '../../features/registry.js';
 import { Registry } from '../../features/registry.js';
 import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
-import { createRuntime } from '../../workers/runtime.js';
-import type { Runtime } from '../../workers/runtime.js';
+import { openRuntime } from '../../features/runtime.js';
+import type { Runtime } from '../../features/runtime.js';
 
 /** A Floe runtime for a test: an in-memory project over the given catalog and definitions. */
 export async function testRuntime(options: { directory: string; catalog: CatalogConfig; definitions: readonly Definition[]; onlineNamespace?: string }): Promise<Runtime> {
@@ -17,5 +17,5 @@ export async function testRuntime(options: { directory: string; catalog: Catalog
     ...(options.onlineNamespace === undefined ? {} : { online: { namespace: options.onlineNamespace } }),
   });
   const project: Project = { directory: options.directory, config, registry: new Registry(options.definitions, { onlineNamespace: config.online.namespace }) };
-  return createRuntime(project);
+  return openRuntime(project);
 }

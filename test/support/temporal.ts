@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime as TemporalRuntime } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
-import type { Runtime } from '../../workers/runtime.js';
+import type { Runtime } from '../../features/runtime.js';
 import { createWorker, WORKFLOWS_PATH } from '../../workers/worker.js';
 import { temporalService } from './services.js';
 

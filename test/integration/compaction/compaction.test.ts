@@ -12,7 +12,7 @@ import { Worker } from '@temporalio/worker';
 import { quoteIdentifier as q } from '../../../engine/sql.js';
 import { deleteRows } from '../../../engine/row-delete.js';
 import { compactTable, planCompaction, resolveCompactionTarget, rewriteAndCommit } from '../../../features/compaction/index.js';
-import type { MaterializationContext } from '../../../features/materialization.js';
+import type { FeatureContext } from '../../../features/context.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { parseTableIdentifier } from '../../../features/registry.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
@@ -155,7 +155,7 @@ describe('compact workflow', () => {
       assert.equal(files.length, BUCKETS + appended.dataFiles, 'the appended files are still there beside the compacted ones');
 
       // Planned, then another compaction rewrites the same files: the first rewrite cannot commit.
-      const context: MaterializationContext = { registry: worker.runtime.project.registry, catalog: worker.runtime.catalog, engine: worker.runtime.engine, workDirectory: worker.runtime.project.config.workDirectory };
+      const context: FeatureContext = { registry: worker.runtime.project.registry, catalog: worker.runtime.catalog, engine: worker.runtime.engine, workDirectory: worker.runtime.project.config.workDirectory };
       const target = await resolveCompactionTarget(context, { featureView: VIEW });
       const stale = await planCompaction(context, target, { minFiles: 1 });
       assert.equal(stale.groups.length, BUCKETS);

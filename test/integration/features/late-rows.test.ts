@@ -17,7 +17,7 @@ import { writeTableFiles } from '../../../engine/table-writer.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import type { Duration } from '../../../features/definitions.js';
 import { materializeWindow, readWatermark } from '../../../features/materialization.js';
-import type { MaterializationContext } from '../../../features/materialization.js';
+import type { FeatureContext } from '../../../features/context.js';
 import { parseTableIdentifier } from '../../../features/registry.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import { eq, gtEq } from '../../../iceberg/expressions/expression.js';
@@ -26,7 +26,7 @@ import { planScan } from '../../../iceberg/scan/planner.js';
 import { rewriteFiles } from '../../../iceberg/write/rewrite-files.js';
 import type { PyicebergStep } from '../../support/pyiceberg.js';
 import { runPyicebergBatch, sqliteCatalog } from '../../support/pyiceberg.js';
-import type { Runtime } from '../../../workers/runtime.js';
+import type { Runtime } from '../../../features/runtime.js';
 import { testRuntime } from '../../support/runtime.js';
 import { appendSource, createSource } from '../online/online-fixture.js';
 import type { SourceRow } from '../online/online-fixture.js';
@@ -48,7 +48,7 @@ after(async () => {
 
 let tables = 0;
 /** A fresh source table and view over it (with the given delay and lateness) on a SQLite catalog shared with pyiceberg. */
-async function fixture(options: { delay?: Duration; lateness?: Duration; filter?: Expression } = {}): Promise<{ runtime: Runtime; context: MaterializationContext; sourceTable: string; onlineTable: string; directory: string }> {
+async function fixture(options: { delay?: Duration; lateness?: Duration; filter?: Expression } = {}): Promise<{ runtime: Runtime; context: FeatureContext; sourceTable: string; onlineTable: string; directory: string }> {
   const name = `t${++tables}`;
   const directory = path.join(scratch, name);
   const sourceTable = `${name}.driver_stats`;
@@ -118,7 +118,7 @@ function sorted(map: Map<string, OnlineRow>): [string, OnlineRow][] {
 }
 
 /** The source's data files, one per append here: how many the head snapshot's last commit added. */
-async function addedDataFiles(context: MaterializationContext, sourceTable: string): Promise<number> {
+async function addedDataFiles(context: FeatureContext, sourceTable: string): Promise<number> {
   const table = await context.catalog.loadTable(parseTableIdentifier(sourceTable));
   const head = table.metadata.snapshots.find((snapshot) => snapshot.snapshotId === table.metadata.currentSnapshotId);
   return Number(head?.summary['added-data-files'] ?? 0);

@@ -14,7 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import { materializeWindow } from '../../../features/materialization.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
-import type { Runtime } from '../../../workers/runtime.js';
+import type { Runtime } from '../../../features/runtime.js';
 import { testRuntime } from '../../support/runtime.js';
 import { appendSource, createSource, definitions, latestInWindows, VIEW } from './online-fixture.js';
 import type { SourceRow } from './online-fixture.js';

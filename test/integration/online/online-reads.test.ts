@@ -18,7 +18,7 @@ import { eq } from '../../../iceberg/expressions/index.js';
 import { planScan } from '../../../iceberg/scan/planner.js';
 import { parseTransform } from '../../../iceberg/spec/transforms.js';
 import { testRuntime } from '../../support/runtime.js';
-import type { Runtime } from '../../../workers/runtime.js';
+import type { Runtime } from '../../../features/runtime.js';
 import { appendSource, createSource, definitions, latestInWindows, restCase, sqlCase, VIEW } from './online-fixture.js';
 import type { CatalogCase, SourceRow } from './online-fixture.js';
 

@@ -149,5 +149,12 @@ describe('Engine', () => {
   it('refuses bad settings with a FloeError', async () => {
     await assert.rejects(Engine.create({ threads: 0 }), (error: unknown) => FloeError.is(error, 'invalid-input'));
     await assert.rejects(Engine.create({ memoryLimit: 'lots' }), (error: unknown) => FloeError.is(error, 'invalid-input') && /memory/i.test((error as Error).message));
+    // DuckDB says only "Failed to set config" when it opens; the error names the option it refused, and why.
+    await assert.rejects(Engine.create({ memoryLimit: '1GB', maxTempDirectorySize: 'huge' }), (error: unknown) => {
+      assert.ok(FloeError.is(error, 'invalid-input'));
+      assert.equal(error.context.setting, 'maxTempDirectorySize');
+      assert.equal(error.detail, 'DuckDB refused maxTempDirectorySize "huge": Memory must have a number (e.g. 1GB)');
+      return true;
+    });
   });
 });

@@ -17,7 +17,7 @@ import { createActivities } from '../../../../activities/index.js';
 import type { FeatureViewInput } from '../../../../features/definitions.js';
 import type { Catalog } from '../../../../iceberg/catalog/catalog.js';
 import type { CatalogConfig } from '../../../../iceberg/catalog/load-catalog.js';
-import type { Runtime } from '../../../../workers/runtime.js';
+import type { Runtime } from '../../../../features/runtime.js';
 import { driverStatsRows, driverStatsSchema, latestPerDriver } from '../../../fixtures/driver-stats.js';
 import type { DriverStatsRow } from '../../../fixtures/driver-stats.js';
 import { HISTORIES_DIRECTORY } from '../../../support/histories.js';

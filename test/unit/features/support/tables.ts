@@ -9,14 +9,14 @@ import { loadCatalog } from '../../../../iceberg/catalog/load-catalog.js';
 import type { NestedField, PrimitiveType } from '../../../../iceberg/spec/types.js';
 import type { Definition } from '../../../../features/registry.js';
 import { Registry } from '../../../../features/registry.js';
-import type { HistoricalContext } from '../../../../features/historical/get-historical-features.js';
+import type { FeatureContext } from '../../../../features/context.js';
 
 /** A SQL catalog (SQLite) and DuckDB engine in a scratch folder, removed afterwards. */
 export interface Workspace {
   readonly directory: string;
   readonly catalog: Catalog;
   readonly engine: Engine;
-  context(definitions: readonly Definition[]): HistoricalContext;
+  context(definitions: readonly Definition[]): FeatureContext;
 }
 
 export async function withWorkspace<T>(fn: (workspace: Workspace) => Promise<T>): Promise<T> {

@@ -1,0 +1,84 @@
+import path from 'node:path';
+import { Engine } from '../engine/duckdb.js';
+import type { EngineOptions } from '../engine/duckdb.js';
+import { registerIcebergFunctions } from '../engine/partition-functions.js';
+import { catalogIoProperties, loadCatalog } from '../iceberg/catalog/load-catalog.js';
+import { FloeError } from '../iceberg/errors.js';
+import type { ProjectConfig } from './config.js';
+import type { FeatureContext } from './context.js';
+import type { Project } from './project.js';
+import { PROJECT_FILE } from './project.js';
+
+/**
+ * A project opened for work: its catalog and a DuckDB engine configured from floe.yaml, built the
+ * same way for FeatureStore, the worker, the feature server and the CLI. It is the context every
+ * library operation takes. `close()` releases both (engine first, then catalog); calling it again
+ * waits for the first call.
+ */
+export interface Runtime extends FeatureContext {
+  readonly project: Project;
+  close(): Promise<void>;
+}
+
+type EngineConfig = ProjectConfig['engine'];
+
+/**
+ * floe.yaml's `engine` settings by the engine option each sets. Typed over every key of the
+ * section, so a setting added there does not compile until it reaches DuckDB here.
+ */
+const ENGINE_OPTION: { readonly [Setting in keyof EngineConfig]-?: keyof EngineOptions } = {
+  memoryLimit: 'memoryLimit',
+  threads: 'threads',
+  tempDirectory: 'tempDirectory',
+  maxTempDirectorySize: 'maxTempDirectorySize',
+};
+
+/**
+ * Opens the project's catalog, then its engine. A step that fails closes what the steps before it
+ * opened, and an engine setting DuckDB refuses is reported as the floe.yaml field that holds it.
+ */
+export async function openRuntime(project: Project): Promise<Runtime> {
+  const { config } = project;
+  const catalog = await loadCatalog(config.catalog);
+  let engine: Engine;
+  try {
+    engine = await Engine.create(engineOptions(config));
+  } catch (error) {
+    await catalog.close().catch(() => undefined);
+    throw engineSettingError(error, project);
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    project,
+    registry: project.registry,
+    catalog,
+    engine,
+    workDirectory: config.workDirectory,
+    ioProperties: catalogIoProperties(config.catalog),
+    close() {
+      closing ??= (async () => {
+        engine.close();
+        await catalog.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The engine options floe.yaml asks for: its `engine` section, spilling under the work directory unless it names a folder. */
+export function engineOptions(config: ProjectConfig): EngineOptions {
+  const options: Record<string, unknown> = { tempDirectory: path.join(config.workDirectory, 'duckdb-spill'), setup: registerIcebergFunctions };
+  for (const [setting, option] of Object.entries(ENGINE_OPTION) as [keyof EngineConfig, keyof EngineOptions][]) {
+    const value = config.engine[setting];
+    if (value !== undefined) options[option] = value;
+  }
+  return options as EngineOptions;
+}
+
+function engineSettingError(error: unknown, project: Project): unknown {
+  if (!FloeError.is(error, 'invalid-input')) return error;
+  const setting = Object.entries(ENGINE_OPTION).find(([, option]) => option === error.context.setting)?.[0];
+  if (setting === undefined) return error;
+  const file = path.join(project.directory, PROJECT_FILE);
+  return new FloeError('invalid-input', `${file} is invalid: engine.${setting}: ${error.detail}`, { context: { file, field: `engine.${setting}` }, cause: error });
+}
