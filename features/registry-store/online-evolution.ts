@@ -1,5 +1,5 @@
 import type { Catalog, LoadedTable } from '../../iceberg/catalog/catalog.js';
-import { LAST_ADDED } from '../../iceberg/commit/apply-updates.js';
+import { LAST_ADDED } from '../../iceberg/table-updates/apply-updates.js';
 import type { TableChange } from '../../iceberg/commit/table-change.js';
 import { FloeError } from '../../iceberg/errors.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';

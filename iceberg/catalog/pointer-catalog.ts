@@ -4,9 +4,9 @@
  * the Iceberg work — new-table metadata, requirements, updates, writing a NEW metadata file — and a
  * subclass stores namespaces and swaps pointers atomically (compare-and-swap on the old location).
  */
-import { applyUpdates } from '../commit/apply-updates.js';
-import { validateRequirements } from '../commit/requirements.js';
-import type { TableRequirement, TableUpdate } from '../commit/updates.js';
+import { applyUpdates } from '../table-updates/apply-updates.js';
+import { validateRequirements } from '../table-updates/requirements.js';
+import type { TableRequirement, TableUpdate } from '../table-updates/updates.js';
 import { FloeError } from '../errors.js';
 import type { FileIO } from '../io/file-io.js';
 import { FileIOCache, mergeIoProperties } from '../io/file-io-for.js';

@@ -4,8 +4,8 @@
  * protocol — config negotiation, namespace and table routes, commits, auth — and builds each
  * table's FileIO from the catalog config plus the table's own `config` / storage credentials.
  */
-import type { TableRequirement, TableUpdate } from '../commit/updates.js';
-import { requirementToJson, updateToJson } from '../commit/updates-json.js';
+import type { TableRequirement, TableUpdate } from '../table-updates/updates.js';
+import { requirementToJson, updateToJson } from '../table-updates/updates-json.js';
 import { FloeError } from '../errors.js';
 import type { FileIO } from '../io/file-io.js';
 import { FileIOCache, mergeIoProperties } from '../io/file-io-for.js';

@@ -23,11 +23,12 @@ import { ancestorsOf, snapshotForRef } from '../spec/metadata.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import { MAIN_BRANCH } from '../spec/snapshot.js';
 import type { Snapshot } from '../spec/snapshot.js';
-import { backoffMs, retryPolicyFrom, UNKNOWN_OUTCOME_RETRY } from './retry-policy.js';
+import type { TableUpdate } from '../table-updates/updates.js';
+import { backoffMs } from '../util/backoff.js';
+import { retryPolicyFrom, UNKNOWN_OUTCOME_RETRY } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { IDEMPOTENCY_KEY_PROPERTY } from './table-change.js';
 import type { PreparedChange, TableChange } from './table-change.js';
-import type { TableUpdate } from './updates.js';
 
 export interface CommitOptions {
   /** Overrides the table's `commit.retry.*` properties. */

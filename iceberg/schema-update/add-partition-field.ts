@@ -6,7 +6,7 @@
  */
 import type { LoadedTable } from '../catalog/catalog.js';
 import { formatIdentifier } from '../catalog/identifier.js';
-import { LAST_ADDED } from '../commit/apply-updates.js';
+import { LAST_ADDED } from '../table-updates/apply-updates.js';
 import type { PreparedChange, TableChange } from '../commit/table-change.js';
 import { FloeError } from '../errors.js';
 import { currentSchema, defaultSpec } from '../spec/metadata.js';

@@ -7,7 +7,7 @@
 import type { LoadedTable } from '../catalog/catalog.js';
 import { formatIdentifier } from '../catalog/identifier.js';
 import type { PreparedChange, TableChange } from '../commit/table-change.js';
-import { LAST_ADDED } from '../commit/apply-updates.js';
+import { LAST_ADDED } from '../table-updates/apply-updates.js';
 import { FloeError } from '../errors.js';
 import { currentSchema } from '../spec/metadata.js';
 import type { TableMetadata } from '../spec/metadata.js';
