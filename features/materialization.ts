@@ -25,7 +25,7 @@ import { isTimeType, timeLiteral } from './historical/source-scan.js';
 import { ensureOnlineTable, onlineTableLayout } from './online-table.js';
 import type { OnlineTableLayout } from './online-table.js';
 import type { Registry } from './registry.js';
-import { formatTableIdentifier, parseTableIdentifier } from './registry.js';
+import { formatTableIdentifier, parseTableIdentifier } from '../iceberg/catalog/identifier.js';
 import { classifySourceChanges, earliestEventMicros, earliestTouchedMicros, oldestAncestor } from './source-changes.js';
 import { latestWindowEnd } from './time-bounds.js';
 

@@ -6,7 +6,7 @@ import type { NestedField, PrimitiveType } from '../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from './definitions.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from './definitions.js';
 import type { Registry } from './registry.js';
-import { formatTableIdentifier } from './registry.js';
+import { formatTableIdentifier } from '../iceberg/catalog/identifier.js';
 
 /**
  * The online table of a feature view: key columns, features, then event_ts, created_ts and

@@ -22,7 +22,7 @@ import { fastAppend } from '../iceberg/write/fast-append.js';
 import { metadataDirectory } from '../iceberg/write/table-locations.js';
 import type { HistoricalContext } from './historical/get-historical-features.js';
 import { getHistoricalFeatures } from './historical/get-historical-features.js';
-import { formatTableIdentifier, parseTableIdentifier } from './registry.js';
+import { formatTableIdentifier, parseTableIdentifier } from '../iceberg/catalog/identifier.js';
 
 /**
  * A training set built in chunks, each step safe to retry: the library half of the `trainingSet`

@@ -20,7 +20,7 @@ import { fastAppend } from '../../iceberg/write/fast-append.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds } from '../definitions.js';
 import type { Registry, ResolvedProjection } from '../registry.js';
-import { formatTableIdentifier, parseTableIdentifier } from '../registry.js';
+import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { queryToArrow } from './arrow-io.js';
 import type { EntityKeyRequirement, EntitySource } from './entity-rows.js';
 import { ENTITY_ORDINAL, prepareEntityRows } from './entity-rows.js';

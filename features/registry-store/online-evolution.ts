@@ -7,7 +7,7 @@ import type { Schema } from '../../iceberg/spec/schema.js';
 import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
 import type { OnlineTableLayout } from '../online-table.js';
-import { formatTableIdentifier } from '../registry.js';
+import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 
 /**
  * What `floe apply` does to a feature view's online table: create it, or evolve its schema in
