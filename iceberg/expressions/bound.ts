@@ -7,7 +7,7 @@ import type { ValuePredicate } from '../spec/value-predicate.js';
 import type { PrimitiveType, PrimitiveValue } from '../spec/types.js';
 import type { ComparisonOp, SetOp, UnaryOp } from './expression.js';
 import { describePredicate } from './expression.js';
-import { combine, visit } from './visitor.js';
+import { visit } from './visitor.js';
 import type { LogicalExpression } from './visitor.js';
 
 export interface BoundReference {
@@ -49,15 +49,6 @@ export function toValuePredicate(predicate: BoundPredicate): ValuePredicate {
     default:
       return { op: predicate.op, value: predicate.value };
   }
-}
-
-/** Folds constants and flattens nested and/or: `and()` is true, `or()` is false. */
-export function andAll(args: readonly BoundExpression[]): BoundExpression {
-  return combine('and', args);
-}
-
-export function orAll(args: readonly BoundExpression[]): BoundExpression {
-  return combine('or', args);
 }
 
 /** A bound filter for errors and logs, with literals as held in memory (µs, days, unscaled). */
