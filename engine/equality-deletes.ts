@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { LoadedTable } from '../iceberg/catalog/catalog.js';
-import { formatIdentifier } from '../iceberg/catalog/identifier.js';
+import { formatTableIdentifier } from '../iceberg/catalog/identifier.js';
 import type { TableChange } from '../iceberg/commit/table-change.js';
 import { FloeError } from '../iceberg/errors.js';
 import type { DataFile } from '../iceberg/spec/manifest.js';
@@ -49,7 +49,7 @@ export interface EqualityDeletes {
 }
 
 export async function appendEqualityDeletes(table: LoadedTable, request: EqualityDeletesRequest): Promise<EqualityDeletes> {
-  const name = formatIdentifier(table.identifier);
+  const name = formatTableIdentifier(table.identifier);
   if (table.metadata.formatVersion < 2) throw new FloeError('unsupported', `Table ${name} is format v1, which has no delete files`, { context: { table: name } });
   if (request.columns.length === 0) throw new FloeError('invalid-input', `Equality deletes on table ${name} need at least one equality column`, { context: { table: name } });
   const schema = currentSchema(table.metadata);

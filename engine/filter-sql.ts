@@ -6,6 +6,7 @@
  * bound with), and every string goes through the quoting helpers.
  */
 import type { BoundExpression, BoundPredicate, BoundReference } from '../iceberg/expressions/bound.js';
+import { visit } from '../iceberg/expressions/visitor.js';
 import { FloeError } from '../iceberg/errors.js';
 import { decimalParams } from '../iceberg/spec/type-params.js';
 import type { PrimitiveType, PrimitiveValue } from '../iceberg/spec/types.js';
@@ -14,17 +15,13 @@ import { quoteLiteral } from './sql.js';
 
 /** `column(reference)` gives the SQL that reads the referenced field in the query the filter applies to. */
 export function filterSql(expression: BoundExpression, column: (reference: BoundReference) => string): string {
-  switch (expression.op) {
-    case 'true':
-      return 'TRUE';
-    case 'false':
-      return 'FALSE';
-    case 'and':
-    case 'or':
-      return `(${expression.args.map((arg) => filterSql(arg, column)).join(expression.op === 'and' ? ' AND ' : ' OR ')})`;
-    default:
-      return predicateSql(expression, column(expression.term));
-  }
+  return visit<BoundPredicate, string>(expression, {
+    alwaysTrue: () => 'TRUE',
+    alwaysFalse: () => 'FALSE',
+    and: (args) => `(${args.join(' AND ')})`,
+    or: (args) => `(${args.join(' OR ')})`,
+    leaf: (predicate) => predicateSql(predicate, column(predicate.term)),
+  });
 }
 
 function predicateSql(predicate: BoundPredicate, column: string): string {

@@ -4,7 +4,7 @@
  * files they refer to, so readers find them by partition — and state the commit as a row delta that
  * fails clearly if one of those data files is removed before it lands. Nothing is committed here.
  */
-import { formatIdentifier } from '../iceberg/catalog/identifier.js';
+import { formatTableIdentifier } from '../iceberg/catalog/identifier.js';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -61,7 +61,7 @@ const POSITION_DELETE_METRICS = { 'write.metadata.metrics.default': 'full' };
 export async function deleteRows(table: LoadedTable, request: DeleteRowsRequest): Promise<RowDeletes> {
   if (request.filter === undefined && request.rowFilter === undefined) {
     throw new FloeError('invalid-input', 'Say which rows to delete: give a filter or a rowFilter (to delete every row, use a filter that is always true)', {
-      context: { table: formatIdentifier(table.identifier) },
+      context: { table: formatTableIdentifier(table.identifier) },
     });
   }
   const branch = request.branch ?? MAIN_BRANCH;
@@ -103,7 +103,7 @@ export async function deleteRows(table: LoadedTable, request: DeleteRowsRequest)
     for (const file of written) {
       const { specId, partition, tasks } = file.group;
       const spec = specById(table.metadata, specId);
-      if (!spec) throw new FloeError('corrupt', `Data files of partition spec ${specId}, which the table does not have`, { context: { table: formatIdentifier(table.identifier), specId } });
+      if (!spec) throw new FloeError('corrupt', `Data files of partition spec ${specId}, which the table does not have`, { context: { table: formatTableIdentifier(table.identifier), specId } });
       const folder = spec.fields.length === 0 ? dataDirectory(table) : `${dataDirectory(table)}/${partitionPath(spec, schemaForSpec(table.metadata, spec), partition)}`;
       const location = `${folder}/${basename(file.localPath)}`;
       await table.io.upload(file.localPath, location, { ifAbsent: true });

@@ -1,5 +1,5 @@
 import type { LoadedTable } from '../iceberg/catalog/catalog.js';
-import { formatIdentifier } from '../iceberg/catalog/identifier.js';
+import { formatTableIdentifier } from '../iceberg/catalog/identifier.js';
 import type { FileIO } from '../iceberg/io/file-io.js';
 import type { ScanPlan } from '../iceberg/scan/plan.js';
 import { planScan } from '../iceberg/scan/planner.js';
@@ -33,7 +33,7 @@ export async function scanTable(table: LoadedTable, options: TableScanOptions = 
   const localPath = await localizePlan(table.io, plan, options);
   return {
     plan,
-    sql: readPlanSql(plan, { localPath, tableSchema: currentSchema(table.metadata), table: formatIdentifier(table.identifier), ...(options.rowFilter === undefined ? {} : { rowFilter: options.rowFilter }) }),
+    sql: readPlanSql(plan, { localPath, tableSchema: currentSchema(table.metadata), table: formatTableIdentifier(table.identifier), ...(options.rowFilter === undefined ? {} : { rowFilter: options.rowFilter }) }),
   };
 }
 

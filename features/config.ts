@@ -2,10 +2,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { MAX_NAME_LENGTH } from '../iceberg/catalog/identifier.js';
 import { catalogConfigSchema } from '../iceberg/catalog/load-catalog.js';
 import { FloeError } from '../iceberg/errors.js';
 import { registerSecrets } from '../iceberg/util/redaction.js';
-import { MAX_NAME_LENGTH, namespaceSchema } from './names.js';
+import { namespaceSchema } from './names.js';
 
 /**
  * floe.yaml: where the catalog, warehouse and Temporal are. `${VAR}` and `${VAR:-default}` are

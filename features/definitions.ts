@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { MAX_NAME_LENGTH, quotedName } from '../iceberg/catalog/identifier.js';
 import type { Expression } from '../iceberg/expressions/expression.js';
 import { FloeError } from '../iceberg/errors.js';
-import { identifierSchema, MAX_NAME_LENGTH, quotedName, tableIdentifierSchema } from './names.js';
+import { identifierSchema, tableIdentifierSchema } from './names.js';
 
 /**
  * What users define: entities, Iceberg sources and feature views, in the spirit of Feast's objects.

@@ -24,7 +24,7 @@ import { isTimeType, timeLiteral } from './historical/source-scan.js';
 import type { FeatureContext } from './context.js';
 import { ensureOnlineTable, onlineTableLayout } from './online/online-table-layout.js';
 import type { OnlineTableLayout } from './online/online-table-layout.js';
-import { formatTableIdentifier, parseTableIdentifier } from './registry.js';
+import { formatTableIdentifier, parseTableIdentifier } from '../iceberg/catalog/identifier.js';
 import { classifySourceChanges, earliestEventMicros, earliestTouchedMicros, oldestAncestor } from './source-changes.js';
 import { latestWindowEnd } from './time-bounds.js';
 

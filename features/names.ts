@@ -1,21 +1,5 @@
 import { z } from 'zod';
-
-/**
- * The longest name Floe accepts for anything a user names: entities, sources, feature views,
- * features, feature services, join keys, namespaces, table names, the project. 128 characters,
- * because every catalog Floe supports and every place a name ends up takes that much:
- * - the Iceberg SQL catalog (Java's JdbcCatalog, pyiceberg's SqlCatalog, Floe's own) keeps
- *   `table_namespace` and `table_name` in VARCHAR(255) columns, and a namespace of several levels
- *   joined by dots must still fit;
- * - a REST catalog puts namespace and table in URL path segments;
- * - an online table is the folder `<warehouse>/<namespace>/<view>/` and the project the folder
- *   `_floe_registry/<project>`: a file name is at most 255 bytes on the file systems Floe runs on
- *   (names here are ASCII, so characters are bytes);
- * - Temporal workflow and schedule ids embed view names next to two instants, well within its
- *   1,000-character id limit.
- * A longer name used to pass `floe plan` and fail at `floe apply` on a file write.
- */
-export const MAX_NAME_LENGTH = 128;
+import { MAX_NAME_LENGTH } from '../iceberg/catalog/identifier.js';
 
 export const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -43,8 +27,3 @@ export const tableIdentifierSchema = z
   .refine((text) => text.slice(0, text.lastIndexOf('.')).length <= MAX_NAME_LENGTH && text.length - text.lastIndexOf('.') - 1 <= MAX_NAME_LENGTH, {
     message: `its namespace and its table name must each be at most ${MAX_NAME_LENGTH} characters`,
   });
-
-/** A name shortened for a message: a 5,000-character name is named by its start and its length. */
-export function quotedName(name: string): string {
-  return name.length <= MAX_NAME_LENGTH ? name : `${name.slice(0, 40)}… (${name.length} characters)`;
-}

@@ -1,6 +1,6 @@
 import type { TableIdentifier } from '../iceberg/catalog/catalog.js';
+import { parseTableIdentifier } from '../iceberg/catalog/identifier.js';
 import { FloeError } from '../iceberg/errors.js';
-import { MAX_NAME_LENGTH, quotedName } from './names.js';
 import type { EntityDefinition, FeatureServiceDefinition, FeatureViewDefinition, FeatureViewProjection, IcebergSourceDefinition } from './definitions.js';
 
 export type Definition = EntityDefinition | IcebergSourceDefinition | FeatureViewDefinition | FeatureServiceDefinition;
@@ -121,23 +121,6 @@ export class Registry {
   onlineTableOf(view: FeatureViewDefinition): TableIdentifier {
     return parseTableIdentifier(view.online.table ?? `${this.onlineNamespace}.${view.name}`);
   }
-}
-
-/** `ns.table` or `ns1.ns2.table`: the last part is the table, the rest the namespace. */
-export function parseTableIdentifier(text: string): TableIdentifier {
-  const parts = text.split('.');
-  const name = parts.pop();
-  if (!name || parts.length === 0 || parts.some((part) => part.length === 0)) {
-    throw new FloeError('invalid-input', `Table identifier ${JSON.stringify(quotedName(text))} must be "namespace.table"`, { context: { table: quotedName(text) } });
-  }
-  if (name.length > MAX_NAME_LENGTH || parts.join('.').length > MAX_NAME_LENGTH) {
-    throw new FloeError('invalid-input', `Table identifier ${JSON.stringify(quotedName(text))}: its namespace and its table name must each be at most ${MAX_NAME_LENGTH} characters`, { context: { table: quotedName(text) } });
-  }
-  return { namespace: parts, name };
-}
-
-export function formatTableIdentifier(identifier: TableIdentifier): string {
-  return [...identifier.namespace, identifier.name].join('.');
 }
 
 function indexByName<T extends { name: string }>(items: readonly T[], kind: string): ReadonlyMap<string, T> {

@@ -14,7 +14,7 @@ import type { FeatureViewDefinition } from '../features/definitions.js';
 import { OnlineStore, responseRows } from '../features/online/index.js';
 import { loadProject } from '../features/project.js';
 import { applyDefinitions } from '../features/registry-store/apply.js';
-import { parseTableIdentifier } from '../features/registry.js';
+import { parseTableIdentifier } from '../iceberg/catalog/identifier.js';
 import { schedulePlan } from '../client/schedule-plan.js';
 import { applySchedules } from '../client/schedules.js';
 import type { backfill } from '../workflows/backfill.js';

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { describeKeptGroups } from '../../features/compaction/index.js';
 import type { KeptGroups } from '../../features/compaction/index.js';
 import { loadProject } from '../../features/project.js';
-import { parseTableIdentifier } from '../../features/registry.js';
+import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { FloeError } from '../../iceberg/errors.js';
 import type { CompactOptions, CompactResult, CompactTarget } from '../../contracts/compact.js';
 import { compactWorkflowId } from '../../contracts/ids.js';

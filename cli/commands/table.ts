@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadProject } from '../../features/project.js';
-import { parseTableIdentifier } from '../../features/registry.js';
+import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { FloeError } from '../../iceberg/errors.js';
 import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';

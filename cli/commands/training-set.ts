@@ -4,7 +4,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { loadProject } from '../../features/project.js';
-import { parseTableIdentifier } from '../../features/registry.js';
+import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { FloeError } from '../../iceberg/errors.js';
 import { trainingSetWorkflowId } from '../../contracts/ids.js';
 import type { trainingSet } from '../../workflows/training-set.js';

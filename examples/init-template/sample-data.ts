@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { appendQuery } from '../../engine/append-query.js';
 import type { CreateTableRequest } from '../../iceberg/catalog/catalog.js';
 import { loadProject } from '../../features/project.js';
-import { parseTableIdentifier } from '../../features/registry.js';
+import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { FloeError } from '../../iceberg/errors.js';
 import { openRuntime } from '../../features/runtime.js';
 

@@ -3,7 +3,7 @@ import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
 import type { DataFile } from '../../iceberg/spec/manifest.js';
 import { planScan } from '../../iceberg/scan/planner.js';
 import type { FeatureContext } from '../context.js';
-import { parseTableIdentifier } from '../registry.js';
+import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { KeptGroups } from '../../contracts/compaction-summary.js';
 import type { CompactionTarget } from './target.js';
 

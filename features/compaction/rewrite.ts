@@ -19,7 +19,7 @@ import { rewriteFiles } from '../../iceberg/write/rewrite-files.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
 import type { FeatureContext } from '../context.js';
 import { carriedSummary } from '../materialization.js';
-import { parseTableIdentifier } from '../registry.js';
+import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { CompactionPlan } from './plan.js';
 import { droppableDeleteFiles, groupTasks } from './plan.js';
 import type { CompactionTarget } from './target.js';

@@ -1,7 +1,7 @@
 import { FloeError } from '../../iceberg/errors.js';
 import type { FeatureContext } from '../context.js';
 import { onlineTableLayout } from '../online/online-table-layout.js';
-import { formatTableIdentifier, parseTableIdentifier } from '../registry.js';
+import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 
 /** What to compact: a feature view's online table, or a table by name. */
 export type CompactionRequest = { readonly featureView: string } | { readonly table: string };

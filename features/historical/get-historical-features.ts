@@ -14,7 +14,7 @@ import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds } from '../definitions.js';
 import type { FeatureContext } from '../context.js';
 import type { Registry, ResolvedProjection } from '../registry.js';
-import { formatTableIdentifier, parseTableIdentifier } from '../registry.js';
+import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { queryToArrow } from './arrow-io.js';
 import type { EntityKeyRequirement, EntitySource } from './entity-rows.js';
 import { ENTITY_ORDINAL, prepareEntityRows } from './entity-rows.js';

@@ -12,7 +12,7 @@ import type { PrimitiveType } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition, IcebergSourceDefinition } from '../definitions.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS } from '../definitions.js';
 import type { Registry } from '../registry.js';
-import { formatTableIdentifier, parseTableIdentifier } from '../registry.js';
+import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 
 /** The columns a view's rows have in the join: its keys and features by their own names, and these two. */
 export const VIEW_EVENT_COLUMN = ONLINE_EVENT_TS;

@@ -7,7 +7,7 @@ import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
 import type { Registry } from '../registry.js';
-import { formatTableIdentifier } from '../registry.js';
+import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 
 // The Iceberg table a feature view is materialized into for online reads: its layout (below), and
 // loading it or creating it the first time (`ensureOnlineTable`). Reads are in online-table-reader.ts.

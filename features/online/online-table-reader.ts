@@ -8,7 +8,7 @@ import { planScan } from '../../iceberg/scan/planner.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { PrimitiveValue } from '../../iceberg/spec/types.js';
-import { formatTableIdentifier } from '../registry.js';
+import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { KeyColumn } from './entity-keys.js';
 import { isLater, readFileRows } from './file-rows.js';
 import type { OnlineColumns, OnlineRow } from './file-rows.js';

@@ -7,7 +7,7 @@ import type { ProjectConfig } from '../config.js';
 import { loadSourceTable, sourceColumns } from '../historical/source-scan.js';
 import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
 import type { Registry } from '../registry.js';
-import { formatTableIdentifier } from '../registry.js';
+import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { DefinitionChange } from './diff.js';
 import { diffDefinitions } from './diff.js';
 import { documentDefinitions, registryDocument } from './document.js';

@@ -1,5 +1,5 @@
 import type { Catalog, LoadedTable } from '../../iceberg/catalog/catalog.js';
-import { LAST_ADDED } from '../../iceberg/commit/apply-updates.js';
+import { LAST_ADDED } from '../../iceberg/table-updates/apply-updates.js';
 import type { TableChange } from '../../iceberg/commit/table-change.js';
 import { FloeError } from '../../iceberg/errors.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
@@ -7,7 +7,7 @@ import type { Schema } from '../../iceberg/spec/schema.js';
 import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
 import type { OnlineTableLayout } from '../online/online-table-layout.js';
-import { formatTableIdentifier } from '../registry.js';
+import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 
 /**
  * What `floe apply` does to a feature view's online table: create it, or evolve its schema in

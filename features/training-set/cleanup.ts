@@ -1,7 +1,7 @@
 import { findCommitted } from '../../iceberg/commit/commit.js';
 import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
 import type { FeatureContext } from '../context.js';
-import { parseTableIdentifier } from '../registry.js';
+import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { TrainingSetRequest } from './request.js';
 import { TRAINING_SET_KEY_PROPERTY } from './request.js';
 import { removeStagedRun } from './staging.js';

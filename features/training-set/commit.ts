@@ -4,7 +4,7 @@ import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
 import type { FeatureContext } from '../context.js';
 import { getHistoricalFeatures } from '../historical/get-historical-features.js';
 import { commitOutputFiles, featureList } from '../historical/output-table.js';
-import { parseTableIdentifier } from '../registry.js';
+import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { TrainingSetRequest } from './request.js';
 import { historicalRequest } from './request.js';
 import type { ChunkResult } from './write-chunk.js';

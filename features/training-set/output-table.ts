@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { LoadedTable, TableIdentifier } from '../../iceberg/catalog/catalog.js';
 import { getHistoricalFeatures } from '../historical/get-historical-features.js';
 import { createOutputTable, withScratchDirectory } from '../historical/output-table.js';
-import { formatTableIdentifier } from '../registry.js';
+import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { writeChunkEntities } from './entity-sql.js';
 import type { FeatureContext } from '../context.js';
 import type { TrainingSetRequest } from './request.js';

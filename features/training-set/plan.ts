@@ -1,4 +1,4 @@
-import { parseTableIdentifier } from '../registry.js';
+import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { TrainingSetChunk } from './chunks.js';
 import { cutIntoChunks } from './chunks.js';
 import { entityFiles } from './entities.js';

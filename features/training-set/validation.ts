@@ -2,7 +2,7 @@ import { FloeError } from '../../iceberg/errors.js';
 import { findCommitted } from '../../iceberg/commit/commit.js';
 import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
 import { getHistoricalFeatures } from '../historical/get-historical-features.js';
-import { parseTableIdentifier } from '../registry.js';
+import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { FeatureContext } from '../context.js';
 import type { TrainingSetRequest } from './request.js';
 import { historicalRequest, TRAINING_SET_KEY_PROPERTY } from './request.js';

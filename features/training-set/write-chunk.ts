@@ -2,7 +2,7 @@ import path from 'node:path';
 import { FloeError } from '../../iceberg/errors.js';
 import { getHistoricalFeatures } from '../historical/get-historical-features.js';
 import { withScratchDirectory, writeOutputFiles } from '../historical/output-table.js';
-import { parseTableIdentifier } from '../registry.js';
+import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { TrainingSetChunk } from './chunks.js';
 import { writeChunkEntities } from './entity-sql.js';
 import type { FeatureContext } from '../context.js';

@@ -1,4 +1,4 @@
-import type { TableRequirement, TableUpdate } from '../commit/updates.js';
+import type { TableRequirement, TableUpdate } from '../table-updates/updates.js';
 import type { FileIO } from '../io/file-io.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import type { PartitionSpec } from '../spec/partition.js';

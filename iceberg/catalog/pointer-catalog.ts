@@ -4,16 +4,16 @@
  * the Iceberg work — new-table metadata, requirements, updates, writing a NEW metadata file — and a
  * subclass stores namespaces and swaps pointers atomically (compare-and-swap on the old location).
  */
-import { applyUpdates } from '../commit/apply-updates.js';
-import { validateRequirements } from '../commit/requirements.js';
-import type { TableRequirement, TableUpdate } from '../commit/updates.js';
+import { applyUpdates } from '../table-updates/apply-updates.js';
+import { validateRequirements } from '../table-updates/requirements.js';
+import type { TableRequirement, TableUpdate } from '../table-updates/updates.js';
 import { FloeError } from '../errors.js';
 import type { FileIO } from '../io/file-io.js';
 import { FileIOCache, mergeIoProperties } from '../io/file-io-for.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import { newTableMetadata } from '../spec/new-table-metadata.js';
 import type { Catalog, CreateTableRequest, LoadedTable, Namespace, TableIdentifier } from './catalog.js';
-import { checkIdentifier, formatIdentifier, formatNamespace } from './identifier.js';
+import { checkIdentifier, formatTableIdentifier, formatNamespace } from './identifier.js';
 import { newMetadataLocation, readMetadataFile, writeMetadataFile } from './metadata-files.js';
 
 export interface PointerCatalogOptions {
@@ -125,7 +125,7 @@ export abstract class PointerCatalog implements Catalog {
 
   async commitTable(identifier: TableIdentifier, requirements: readonly TableRequirement[], updates: readonly TableUpdate[]): Promise<LoadedTable> {
     const current = await this.loadTable(identifier);
-    validateRequirements(current.metadata, requirements, formatIdentifier(identifier));
+    validateRequirements(current.metadata, requirements, formatTableIdentifier(identifier));
     const metadata = applyUpdates(current.metadata, updates, { nowMs: this.now(), baseMetadataLocation: current.metadataLocation });
     if (metadata === current.metadata) return current;
     const metadataLocation = newMetadataLocation(metadata, current.metadataLocation);
@@ -141,8 +141,8 @@ export abstract class PointerCatalog implements Catalog {
     }
     if (!swapped) {
       await io.delete(metadataLocation).catch(() => undefined); // lost the race: the file is nobody's
-      throw new FloeError('commit-conflict', `Table ${formatIdentifier(identifier)} was changed by another commit since ${current.metadataLocation} was read`, {
-        context: { table: formatIdentifier(identifier), catalog: this.name },
+      throw new FloeError('commit-conflict', `Table ${formatTableIdentifier(identifier)} was changed by another commit since ${current.metadataLocation} was read`, {
+        context: { table: formatTableIdentifier(identifier), catalog: this.name },
       });
     }
     return { identifier, metadataLocation, metadata, io };
@@ -153,8 +153,8 @@ export abstract class PointerCatalog implements Catalog {
     const namespaceLocation = (await this.loadNamespaceProperties(identifier.namespace))[NAMESPACE_LOCATION_PROPERTY];
     if (namespaceLocation !== undefined) return `${namespaceLocation.replace(/\/+$/, '')}/${identifier.name}`;
     if (this.warehouse === undefined) {
-      throw new FloeError('invalid-input', `Catalog ${this.name} has no warehouse: give table ${formatIdentifier(identifier)} a location, or configure the catalog's warehouse`, {
-        context: { table: formatIdentifier(identifier), catalog: this.name },
+      throw new FloeError('invalid-input', `Catalog ${this.name} has no warehouse: give table ${formatTableIdentifier(identifier)} a location, or configure the catalog's warehouse`, {
+        context: { table: formatTableIdentifier(identifier), catalog: this.name },
       });
     }
     return `${this.warehouse}/${formatNamespace(identifier.namespace)}/${identifier.name}`;
@@ -167,7 +167,7 @@ export abstract class PointerCatalog implements Catalog {
 
 /** A current metadata file that is gone or does not parse: named with its table, and not retried. */
 function unreadableMetadata(error: unknown, identifier: TableIdentifier, location: string): unknown {
-  const table = formatIdentifier(identifier);
+  const table = formatTableIdentifier(identifier);
   const context = { table, file: location };
   if (FloeError.is(error, 'not-found')) {
     return new FloeError('not-found', `Table ${table}: the catalog points at metadata file ${location}, which does not exist (expected the table's current metadata JSON there)`, { context, cause: error, retryable: false });
@@ -179,11 +179,11 @@ function unreadableMetadata(error: unknown, identifier: TableIdentifier, locatio
 }
 
 export function tableNotFound(identifier: TableIdentifier): FloeError {
-  return new FloeError('not-found', `Table ${formatIdentifier(identifier)} does not exist`, { context: { table: formatIdentifier(identifier) } });
+  return new FloeError('not-found', `Table ${formatTableIdentifier(identifier)} does not exist`, { context: { table: formatTableIdentifier(identifier) } });
 }
 
 export function tableExists(identifier: TableIdentifier): FloeError {
-  return new FloeError('already-exists', `Table ${formatIdentifier(identifier)} already exists`, { context: { table: formatIdentifier(identifier) } });
+  return new FloeError('already-exists', `Table ${formatTableIdentifier(identifier)} already exists`, { context: { table: formatTableIdentifier(identifier) } });
 }
 
 export function namespaceNotFound(namespace: Namespace): FloeError {

@@ -4,8 +4,8 @@
  * protocol — config negotiation, namespace and table routes, commits, auth — and builds each
  * table's FileIO from the catalog config plus the table's own `config` / storage credentials.
  */
-import type { TableRequirement, TableUpdate } from '../commit/updates.js';
-import { requirementToJson, updateToJson } from '../commit/updates-json.js';
+import type { TableRequirement, TableUpdate } from '../table-updates/updates.js';
+import { requirementToJson, updateToJson } from '../table-updates/updates-json.js';
 import { FloeError } from '../errors.js';
 import type { FileIO } from '../io/file-io.js';
 import { FileIOCache, mergeIoProperties } from '../io/file-io-for.js';
@@ -17,7 +17,7 @@ import { partitionSpecToJson } from '../spec/partition-json.js';
 import { schemaToJson } from '../spec/schema-json.js';
 import { sortOrderToJson } from '../spec/sort-order-json.js';
 import type { Catalog, CreateTableRequest, LoadedTable, Namespace, TableIdentifier } from './catalog.js';
-import { checkIdentifier, checkNamespace, formatIdentifier, formatNamespace } from './identifier.js';
+import { checkIdentifier, checkNamespace, formatTableIdentifier, formatNamespace } from './identifier.js';
 import type { RestAuth } from './rest-auth.js';
 import { bearerAuth, NO_AUTH, oauth2ClientCredentials } from './rest-auth.js';
 import { RestHttp } from './rest-http.js';
@@ -142,19 +142,19 @@ export class RestCatalog implements Catalog {
         'stage-create': false,
         properties,
       },
-      what: `create table ${formatIdentifier(identifier)}`,
-      context: { table: formatIdentifier(identifier) },
+      what: `create table ${formatTableIdentifier(identifier)}`,
+      context: { table: formatTableIdentifier(identifier) },
     });
     return this.loadResult(identifier, response);
   }
 
   async loadTable(identifier: TableIdentifier): Promise<LoadedTable> {
-    const response = await this.http.send({ method: 'GET', path: this.tablePath(identifier), what: `load table ${formatIdentifier(identifier)}`, context: { table: formatIdentifier(identifier) } });
+    const response = await this.http.send({ method: 'GET', path: this.tablePath(identifier), what: `load table ${formatTableIdentifier(identifier)}`, context: { table: formatTableIdentifier(identifier) } });
     return this.loadResult(identifier, response);
   }
 
   async tableExists(identifier: TableIdentifier): Promise<boolean> {
-    return this.exists(this.tablePath(identifier), `check table ${formatIdentifier(identifier)}`, { table: formatIdentifier(identifier) });
+    return this.exists(this.tablePath(identifier), `check table ${formatTableIdentifier(identifier)}`, { table: formatTableIdentifier(identifier) });
   }
 
   /** HEAD, as the spec defines for existence; servers that predate those routes get a GET instead. */
@@ -179,10 +179,10 @@ export class RestCatalog implements Catalog {
       method: 'DELETE',
       path: this.tablePath(identifier),
       query: { purgeRequested: String(options.purge ?? false) },
-      what: `drop table ${formatIdentifier(identifier)}`,
-      context: { table: formatIdentifier(identifier) },
+      what: `drop table ${formatTableIdentifier(identifier)}`,
+      context: { table: formatTableIdentifier(identifier) },
     });
-    this.tableConfigs.delete(formatIdentifier(identifier));
+    this.tableConfigs.delete(formatTableIdentifier(identifier));
   }
 
   async commitTable(identifier: TableIdentifier, requirements: readonly TableRequirement[], updates: readonly TableUpdate[]): Promise<LoadedTable> {
@@ -194,8 +194,8 @@ export class RestCatalog implements Catalog {
         requirements: requirements.map(requirementToJson),
         updates: updates.map(updateToJson),
       },
-      what: `commit to table ${formatIdentifier(identifier)}`,
-      context: { table: formatIdentifier(identifier) },
+      what: `commit to table ${formatTableIdentifier(identifier)}`,
+      context: { table: formatTableIdentifier(identifier) },
       commit: true,
     });
     return this.loadResult(identifier, response);
@@ -210,8 +210,8 @@ export class RestCatalog implements Catalog {
     const at = jsonRoot(`REST response to ${response.source}`);
     const body = asObject(response.json, at);
     const metadataLocation = required(body, 'metadata-location', at, asString);
-    const metadata = tableMetadataFromJson(body['metadata'], `${at.source} (metadata of ${formatIdentifier(identifier)})`);
-    const key = formatIdentifier(identifier);
+    const metadata = tableMetadataFromJson(body['metadata'], `${at.source} (metadata of ${formatTableIdentifier(identifier)})`);
+    const key = formatTableIdentifier(identifier);
     const config = optional(body, 'config', at, asStringMap);
     const credentials = optional(body, 'storage-credentials', at, arrayOf(parseStorageCredential));
     if (config !== undefined || credentials !== undefined) this.tableConfigs.set(key, { config: config ?? {}, credentials: credentials ?? [] });

@@ -12,7 +12,7 @@
 import type { ErrorKind } from '../errors.js';
 import { FloeError } from '../errors.js';
 import { parseJson, stringifyJson } from '../spec/json.js';
-import { backoffMs } from '../commit/retry-policy.js';
+import { backoffMs } from '../util/backoff.js';
 import { serverErrorText } from '../util/redaction.js';
 import type { RestAuth } from './rest-auth.js';
 import { neverSent, transportFailure } from './transport-failure.js';

@@ -9,7 +9,7 @@
  */
 import { FloeError } from '../errors.js';
 import type { Namespace, TableIdentifier } from './catalog.js';
-import { checkNamespace, formatIdentifier, formatNamespace } from './identifier.js';
+import { checkNamespace, formatTableIdentifier, formatNamespace } from './identifier.js';
 import { namespaceNotFound, PointerCatalog, tableExists } from './pointer-catalog.js';
 import type { PointerCatalogOptions } from './pointer-catalog.js';
 import { isPostgresUri, PostgresDriver } from './postgres-driver.js';
@@ -132,7 +132,7 @@ export class SqlCatalog extends PointerCatalog {
     if (!(await this.namespaceExists(namespace))) throw namespaceNotFound(namespace);
     const tables = await this.listTables(namespace);
     if (tables.length > 0) {
-      throw new FloeError('invalid-input', `Namespace ${name} is not empty: it holds ${tables.length} table(s), e.g. ${formatIdentifier(tables[0] as TableIdentifier)}`, {
+      throw new FloeError('invalid-input', `Namespace ${name} is not empty: it holds ${tables.length} table(s), e.g. ${formatTableIdentifier(tables[0] as TableIdentifier)}`, {
         context: { namespace: name },
       });
     }
@@ -200,7 +200,7 @@ export class SqlCatalog extends PointerCatalog {
       await this.db.execute(`INSERT INTO iceberg_tables (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, values);
     } catch (error) {
       if (this.db.classify(error) === 'unique-violation') throw tableExists(identifier);
-      throw this.failure(error, `register table ${formatIdentifier(identifier)}`);
+      throw this.failure(error, `register table ${formatTableIdentifier(identifier)}`);
     }
   }
 
@@ -215,8 +215,8 @@ export class SqlCatalog extends PointerCatalog {
     } catch (error) {
       // A lock timeout means the UPDATE did not run: a conflict to retry, not an unknown outcome.
       if (this.db.classify(error) === 'busy') return false;
-      throw new FloeError('commit-state-unknown', `Commit to ${formatIdentifier(identifier)} may or may not have been applied: ${(error as Error).message}`, {
-        context: { table: formatIdentifier(identifier), catalog: this.name },
+      throw new FloeError('commit-state-unknown', `Commit to ${formatTableIdentifier(identifier)} may or may not have been applied: ${(error as Error).message}`, {
+        context: { table: formatTableIdentifier(identifier), catalog: this.name },
         cause: error,
       });
     }

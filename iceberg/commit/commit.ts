@@ -17,17 +17,18 @@
  * never hold again) without its snapshot.
  */
 import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.js';
-import { formatIdentifier } from '../catalog/identifier.js';
+import { formatTableIdentifier } from '../catalog/identifier.js';
 import { FloeError } from '../errors.js';
 import { ancestorsOf, snapshotForRef } from '../spec/metadata.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import { MAIN_BRANCH } from '../spec/snapshot.js';
 import type { Snapshot } from '../spec/snapshot.js';
-import { backoffMs, retryPolicyFrom, UNKNOWN_OUTCOME_RETRY } from './retry-policy.js';
+import type { TableUpdate } from '../table-updates/updates.js';
+import { backoffMs } from '../util/backoff.js';
+import { retryPolicyFrom, UNKNOWN_OUTCOME_RETRY } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { IDEMPOTENCY_KEY_PROPERTY } from './table-change.js';
 import type { PreparedChange, TableChange } from './table-change.js';
-import type { TableUpdate } from './updates.js';
 
 export interface CommitOptions {
   /** Overrides the table's `commit.retry.*` properties. */
@@ -144,7 +145,7 @@ async function prepareNamingTable(change: TableChange, table: LoadedTable, ident
     return await change.prepare(table);
   } catch (error) {
     if (!FloeError.is(error) || error.retryable || (error.kind !== 'corrupt' && error.kind !== 'not-found') || error.context['table'] !== undefined) throw error;
-    const name = formatIdentifier(identifier);
+    const name = formatTableIdentifier(identifier);
     throw new FloeError(error.kind, `Commit of ${change.description} to table ${name}: ${error.detail}`, { context: { ...error.context, table: name }, cause: error, retryable: false });
   }
 }
@@ -203,14 +204,14 @@ function addedSnapshotId(updates: readonly TableUpdate[]): bigint | undefined {
 }
 
 function giveUpConflict(error: FloeError, identifier: TableIdentifier, change: TableChange, attempts: number, policy: RetryPolicy, outOfTime: boolean): FloeError {
-  const table = formatIdentifier(identifier);
+  const table = formatTableIdentifier(identifier);
   const limit = outOfTime ? `the ${policy.totalTimeoutMs} ms budget (commit.retry.total-timeout-ms)` : `${policy.numRetries} retries (commit.retry.num-retries)`;
   const message = `Commit of ${change.description} to ${table} kept conflicting with other commits: gave up after ${attempts} attempts and ${limit}`;
   return new FloeError(error.kind, message, { context: { table, attempts }, cause: error, retryable: true });
 }
 
 function giveUpUnknown(error: FloeError, identifier: TableIdentifier, change: TableChange, attempts: number, budgetMs: number): FloeError {
-  const table = formatIdentifier(identifier);
+  const table = formatTableIdentifier(identifier);
   const message = `Commit of ${change.description} to ${table}: outcome unknown after ${attempts} attempts over ${Math.round(budgetMs / 1000)} s, and its idempotency key was not found (${error.detail})`;
   return new FloeError(error.kind, message, { context: { table, attempts }, cause: error, retryable: true });
 }

@@ -1,10 +1,9 @@
 /** How long the commit loop keeps retrying, from the table's `commit.retry.*` properties. */
 import { FloeError } from '../errors.js';
+import type { BackoffWindow } from '../util/backoff.js';
 
-export interface RetryPolicy {
+export interface RetryPolicy extends BackoffWindow {
   readonly numRetries: number;
-  readonly minWaitMs: number;
-  readonly maxWaitMs: number;
   readonly totalTimeoutMs: number;
 }
 
@@ -40,13 +39,4 @@ export function retryPolicyFrom(properties: Readonly<Record<string, string>>, ov
     return value;
   };
   return { numRetries: read('numRetries'), minWaitMs: read('minWaitMs'), maxWaitMs: read('maxWaitMs'), totalTimeoutMs: read('totalTimeoutMs') };
-}
-
-/**
- * The wait before retry number `retry` (1-based): exponential from min-wait, capped at max-wait,
- * with "equal jitter" (half fixed, half random) so writers that collided do not collide again.
- */
-export function backoffMs(retry: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const exponential = Math.min(policy.maxWaitMs, policy.minWaitMs * 2 ** Math.max(0, retry - 1));
-  return Math.round(exponential / 2 + random() * (exponential / 2));
 }

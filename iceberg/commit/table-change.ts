@@ -1,5 +1,5 @@
 import type { LoadedTable } from '../catalog/catalog.js';
-import type { TableRequirement, TableUpdate } from './updates.js';
+import type { TableRequirement, TableUpdate } from '../table-updates/updates.js';
 
 /**
  * One logical change to a table (an append, a rewrite, a schema change), able to restate itself

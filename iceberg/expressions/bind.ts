@@ -8,11 +8,12 @@ import { FloeError } from '../errors.js';
 import type { Schema } from '../spec/schema.js';
 import type { NestedField, PrimitiveValue } from '../spec/types.js';
 import { compareValues } from '../spec/values.js';
-import { andAll, FALSE, orAll, TRUE } from './bound.js';
+import { FALSE, TRUE } from './bound.js';
 import type { BoundExpression, BoundReference } from './bound.js';
 import type { ComparisonOp, Expression, FilterLiteral, PredicateOp, SetOp, UnaryOp } from './expression.js';
 import { describe } from './expression.js';
 import { convertLiteral } from './literals.js';
+import { combine } from './visitor.js';
 
 export interface BindOptions {
   /** The table's name, for errors. */
@@ -70,7 +71,7 @@ class Binder {
       case 'or': {
         if (!Array.isArray(node.args)) throw this.malformed(expression, `"${node.op}" needs an array "args"`);
         const args = (node.args as Expression[]).map((arg) => this.bind(arg, negate));
-        return (node.op === 'and') !== negate ? andAll(args) : orAll(args);
+        return combine((node.op === 'and') !== negate ? 'and' : 'or', args);
       }
       case 'not':
         if (typeof node.arg !== 'object' || node.arg === null) throw this.malformed(expression, '"not" needs an expression "arg"');

@@ -6,7 +6,9 @@
 import type { ValuePredicate } from '../spec/value-predicate.js';
 import type { PrimitiveType, PrimitiveValue } from '../spec/types.js';
 import type { ComparisonOp, SetOp, UnaryOp } from './expression.js';
-import { describeLiteral } from './expression.js';
+import { describePredicate } from './expression.js';
+import { visit } from './visitor.js';
+import type { LogicalExpression } from './visitor.js';
 
 export interface BoundReference {
   readonly fieldId: number;
@@ -22,19 +24,10 @@ export type BoundPredicate =
   | { readonly op: ComparisonOp; readonly term: BoundReference; readonly value: PrimitiveValue }
   | { readonly op: SetOp; readonly term: BoundReference; readonly values: readonly PrimitiveValue[] };
 
-export type BoundExpression =
-  | { readonly op: 'true' }
-  | { readonly op: 'false' }
-  | { readonly op: 'and'; readonly args: readonly BoundExpression[] }
-  | { readonly op: 'or'; readonly args: readonly BoundExpression[] }
-  | BoundPredicate;
+export type BoundExpression = LogicalExpression<BoundPredicate>;
 
 export const TRUE: BoundExpression = { op: 'true' };
 export const FALSE: BoundExpression = { op: 'false' };
-
-export function isPredicate(expression: BoundExpression): expression is BoundPredicate {
-  return 'term' in expression;
-}
 
 /** The same predicate as the transforms' ValuePredicate, whose op names differ (lte, isNan, …). */
 export function toValuePredicate(predicate: BoundPredicate): ValuePredicate {
@@ -58,62 +51,17 @@ export function toValuePredicate(predicate: BoundPredicate): ValuePredicate {
   }
 }
 
-/** Folds constants and flattens nested and/or: `and()` is true, `or()` is false. */
-export function andAll(args: readonly BoundExpression[]): BoundExpression {
-  return combine('and', args);
-}
-
-export function orAll(args: readonly BoundExpression[]): BoundExpression {
-  return combine('or', args);
-}
-
-function combine(op: 'and' | 'or', args: readonly BoundExpression[]): BoundExpression {
-  const identity = op === 'and' ? 'true' : 'false';
-  const absorbing = op === 'and' ? 'false' : 'true';
-  const kept: BoundExpression[] = [];
-  for (const arg of args) {
-    if (arg.op === absorbing) return arg;
-    if (arg.op === identity) continue;
-    if (arg.op === op) kept.push(...arg.args);
-    else kept.push(arg);
-  }
-  if (kept.length === 0) return op === 'and' ? TRUE : FALSE;
-  if (kept.length === 1) return kept[0]!;
-  return { op, args: kept };
-}
-
-const SYMBOLS: Readonly<Record<string, string>> = {
-  eq: '=',
-  notEq: '!=',
-  lt: '<',
-  ltEq: '<=',
-  gt: '>',
-  gtEq: '>=',
-  startsWith: 'STARTS WITH',
-  notStartsWith: 'NOT STARTS WITH',
-  isNull: 'IS NULL',
-  notNull: 'IS NOT NULL',
-  isNaN: 'IS NAN',
-  notNaN: 'IS NOT NAN',
-  in: 'IN',
-  notIn: 'NOT IN',
-};
-
 /** A bound filter for errors and logs, with literals as held in memory (µs, days, unscaled). */
 export function describeBound(expression: BoundExpression): string {
-  switch (expression.op) {
-    case 'true':
-      return 'TRUE';
-    case 'false':
-      return 'FALSE';
-    case 'and':
-    case 'or':
-      return expression.args.map((arg) => (arg.op === 'and' || arg.op === 'or' ? `(${describeBound(arg)})` : describeBound(arg))).join(expression.op === 'and' ? ' AND ' : ' OR ');
-    default: {
-      const head = `${expression.term.column} ${SYMBOLS[expression.op]}`;
-      if ('values' in expression) return `${head} (${expression.values.map(describeLiteral).join(', ')})`;
-      if ('value' in expression) return `${head} ${describeLiteral(expression.value)}`;
-      return head;
-    }
-  }
+  const joined = (args: readonly { text: string; connective: boolean }[], separator: string) => ({
+    text: args.map((arg) => (arg.connective ? `(${arg.text})` : arg.text)).join(separator),
+    connective: true,
+  });
+  return visit<BoundPredicate, { text: string; connective: boolean }>(expression, {
+    alwaysTrue: () => ({ text: 'TRUE', connective: false }),
+    alwaysFalse: () => ({ text: 'FALSE', connective: false }),
+    and: (args) => joined(args, ' AND '),
+    or: (args) => joined(args, ' OR '),
+    leaf: (predicate) => ({ text: describePredicate(predicate.term.column, predicate), connective: false }),
+  }).text;
 }

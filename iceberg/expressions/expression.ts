@@ -106,7 +106,7 @@ export function describe(expression: Expression): string {
     case 'not':
       return `NOT ${grouped(expression.arg)}`;
     default:
-      return describePredicate(expression);
+      return describePredicate(expression.column, expression);
   }
 }
 
@@ -115,10 +115,14 @@ function grouped(expression: Expression): string {
   return (expression.op === 'and' || expression.op === 'or') && expression.args.length > 1 ? `(${text})` : text;
 }
 
-function describePredicate(predicate: Predicate): string {
-  if ('values' in predicate) return `${predicate.column} ${predicate.op === 'in' ? 'IN' : 'NOT IN'} (${predicate.values.map(describeLiteral).join(', ')})`;
-  if ('value' in predicate) return `${predicate.column} ${SYMBOLS[predicate.op]} ${describeLiteral(predicate.value)}`;
-  return `${predicate.column} ${UNARY_TEXT[predicate.op]}`;
+/** A predicate, bound or not, on the column named `column`: `id = 5`, `name IS NULL`, `count IN (1, 2)`. */
+export function describePredicate(
+  column: string,
+  predicate: { readonly op: UnaryOp } | { readonly op: ComparisonOp; readonly value: unknown } | { readonly op: SetOp; readonly values: readonly unknown[] },
+): string {
+  if ('values' in predicate) return `${column} ${predicate.op === 'in' ? 'IN' : 'NOT IN'} (${predicate.values.map(describeLiteral).join(', ')})`;
+  if ('value' in predicate) return `${column} ${SYMBOLS[predicate.op]} ${describeLiteral(predicate.value)}`;
+  return `${column} ${UNARY_TEXT[predicate.op]}`;
 }
 
 export function describeLiteral(value: unknown): string {

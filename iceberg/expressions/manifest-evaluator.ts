@@ -8,8 +8,7 @@ import type { FieldSummary, ManifestFile } from '../spec/manifest.js';
 import type { PartitionSpec } from '../spec/partition.js';
 import type { PrimitiveType } from '../spec/types.js';
 import type { BoundExpression } from './bound.js';
-import { evaluateProjected, projectInclusive } from './projection.js';
-import type { ProjectedExpression } from './projection.js';
+import { projectionEvaluators } from './projection.js';
 import { decodeBound, isFloating, rangeMightMatch } from './value-range.js';
 import type { ValueRange } from './value-range.js';
 
@@ -17,26 +16,15 @@ export type ManifestEvaluator = (manifest: ManifestFile) => boolean;
 
 /** An evaluator for the manifests of a table with these specs; projections are made once per spec. */
 export function manifestEvaluator(filter: BoundExpression, specs: readonly PartitionSpec[]): ManifestEvaluator {
-  const projections = new Map<number, ProjectedExpression>();
-  const projectionFor = (specId: number): ProjectedExpression | undefined => {
-    let projection = projections.get(specId);
-    if (projection === undefined) {
-      const spec = specs.find((candidate) => candidate.specId === specId);
-      if (!spec) return undefined;
-      projection = projectInclusive(filter, spec);
-      projections.set(specId, projection);
-    }
-    return projection;
-  };
+  const evaluatorFor = projectionEvaluators<ManifestFile>(filter, specs, ({ position, type, predicate }) => (manifest) => {
+    const summary = manifest.partitions?.[position];
+    if (!summary) return true; // v1 manifest lists may have no summaries
+    return rangeMightMatch(type, predicate, summaryRange(type, summary));
+  });
   return (manifest) => {
-    const projection = projectionFor(manifest.partitionSpecId);
+    const matches = evaluatorFor(manifest.partitionSpecId);
     // A spec the metadata does not know: reading the manifest will say so; do not hide it here.
-    if (!projection) return true;
-    return evaluateProjected(projection, ({ position, type, predicate }) => {
-      const summary = manifest.partitions?.[position];
-      if (!summary) return true; // v1 manifest lists may have no summaries
-      return rangeMightMatch(type, predicate, summaryRange(type, summary));
-    });
+    return matches ? matches(manifest) : true;
   };
 }
 

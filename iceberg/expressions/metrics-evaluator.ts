@@ -11,31 +11,21 @@ import type { BoundExpression, BoundPredicate } from './bound.js';
 import { toValuePredicate } from './bound.js';
 import { decodeBound, isFloating, rangeMightMatch } from './value-range.js';
 import type { ValueRange } from './value-range.js';
+import { evaluator } from './visitor.js';
 
 export type MetricsEvaluator = (file: DataFile) => boolean;
 
 export function metricsEvaluator(filter: BoundExpression): MetricsEvaluator {
+  const matches = evaluator<BoundPredicate, DataFile>(filter, (predicate) => {
+    const valuePredicate = toValuePredicate(predicate);
+    return (file) => rangeMightMatch(predicate.term.type, valuePredicate, metricsRange(predicate, file));
+  });
   return (file) => {
     if (file.recordCount === 0) return false;
     // Some old writers recorded -1 for an unknown count.
     if (file.recordCount < 0) return true;
-    return evaluate(filter, file);
+    return matches(file);
   };
-}
-
-function evaluate(expression: BoundExpression, file: DataFile): boolean {
-  switch (expression.op) {
-    case 'true':
-      return true;
-    case 'false':
-      return false;
-    case 'and':
-      return expression.args.every((arg) => evaluate(arg, file));
-    case 'or':
-      return expression.args.some((arg) => evaluate(arg, file));
-    default:
-      return rangeMightMatch(expression.term.type, toValuePredicate(expression), metricsRange(expression, file));
-  }
 }
 
 /** What a file's metrics say of one column; counts include nulls and NaN (spec: value_counts). */

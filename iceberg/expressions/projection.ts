@@ -10,8 +10,10 @@ import { parseTransform } from '../spec/transforms.js';
 import type { BoundTransform } from '../spec/transforms.js';
 import type { PrimitiveType, PrimitiveValue } from '../spec/types.js';
 import type { ValuePredicate } from '../spec/value-predicate.js';
-import { isPredicate, toValuePredicate } from './bound.js';
+import { toValuePredicate } from './bound.js';
 import type { BoundExpression, BoundPredicate } from './bound.js';
+import { combine, evaluator, visit } from './visitor.js';
+import type { LogicalExpression } from './visitor.js';
 
 export interface PartitionPredicate {
   readonly op: 'partition';
@@ -22,29 +24,19 @@ export interface PartitionPredicate {
   readonly predicate: ValuePredicate;
 }
 
-export type ProjectedExpression =
-  | { readonly op: 'true' }
-  | { readonly op: 'false' }
-  | { readonly op: 'and'; readonly args: readonly ProjectedExpression[] }
-  | { readonly op: 'or'; readonly args: readonly ProjectedExpression[] }
-  | PartitionPredicate;
+export type ProjectedExpression = LogicalExpression<PartitionPredicate>;
 
 const TRUE: ProjectedExpression = { op: 'true' };
 const FALSE: ProjectedExpression = { op: 'false' };
 
 export function projectInclusive(filter: BoundExpression, spec: PartitionSpec): ProjectedExpression {
-  switch (filter.op) {
-    case 'true':
-      return TRUE;
-    case 'false':
-      return FALSE;
-    case 'and':
-    case 'or':
-      return combine(filter.op, filter.args.map((arg) => projectInclusive(arg, spec)));
-    default:
-      if (!isPredicate(filter)) return TRUE;
-      return combine('and', projectPredicate(filter, spec));
-  }
+  return visit<BoundPredicate, ProjectedExpression>(filter, {
+    alwaysTrue: () => TRUE,
+    alwaysFalse: () => FALSE,
+    and: (args) => combine('and', args),
+    or: (args) => combine('or', args),
+    leaf: (predicate) => combine('and', projectPredicate(predicate, spec)),
+  });
 }
 
 function projectPredicate(predicate: BoundPredicate, spec: PartitionSpec): PartitionPredicate[] {
@@ -105,33 +97,22 @@ function bindOrUndefined(text: string, type: PrimitiveType): BoundTransform | un
   }
 }
 
-function combine(op: 'and' | 'or', args: readonly ProjectedExpression[]): ProjectedExpression {
-  const identity = op === 'and' ? 'true' : 'false';
-  const absorbing = op === 'and' ? 'false' : 'true';
-  const kept: ProjectedExpression[] = [];
-  for (const arg of args) {
-    if (arg.op === absorbing) return arg;
-    if (arg.op === identity) continue;
-    if (arg.op === op) kept.push(...arg.args);
-    else kept.push(arg);
-  }
-  if (kept.length === 0) return op === 'and' ? TRUE : FALSE;
-  if (kept.length === 1) return kept[0]!;
-  return { op, args: kept };
-}
-
-/** Evaluates a projected filter with one answer per partition predicate. */
-export function evaluateProjected(expression: ProjectedExpression, leaf: (predicate: PartitionPredicate) => boolean): boolean {
-  switch (expression.op) {
-    case 'true':
-      return true;
-    case 'false':
-      return false;
-    case 'and':
-      return expression.args.every((arg) => evaluateProjected(arg, leaf));
-    case 'or':
-      return expression.args.some((arg) => evaluateProjected(arg, leaf));
-    default:
-      return leaf(expression);
-  }
+/**
+ * For a spec id, the filter's inclusive projection onto that spec as a test of an input (a
+ * manifest, a partition tuple) with `leaf` judging each partition predicate; made the first time
+ * the spec is asked for, and undefined for a spec not in `specs`.
+ */
+export function projectionEvaluators<Input>(
+  filter: BoundExpression,
+  specs: readonly PartitionSpec[],
+  leaf: (predicate: PartitionPredicate) => (input: Input) => boolean,
+): (specId: number) => ((input: Input) => boolean) | undefined {
+  const made = new Map<number, ((input: Input) => boolean) | undefined>();
+  return (specId) => {
+    if (!made.has(specId)) {
+      const spec = specs.find((candidate) => candidate.specId === specId);
+      made.set(specId, spec && evaluator(projectInclusive(filter, spec), leaf));
+    }
+    return made.get(specId);
+  };
 }

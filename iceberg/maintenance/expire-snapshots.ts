@@ -10,7 +10,7 @@ import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.j
 import { commitChange } from '../commit/commit.js';
 import type { CommitOptions } from '../commit/commit.js';
 import type { PreparedChange, TableChange } from '../commit/table-change.js';
-import type { TableRequirement, TableUpdate } from '../commit/updates.js';
+import type { TableRequirement, TableUpdate } from '../table-updates/updates.js';
 import type { Snapshot } from '../spec/snapshot.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 import { selectExpired } from './expire-selection.js';

@@ -6,7 +6,7 @@
  * than the threshold go (3 days by default): a writer may be about to commit a younger one.
  * Everything referenced is known before anything is deleted; an unreadable manifest fails the run.
  */
-import { formatIdentifier } from '../catalog/identifier.js';
+import { formatTableIdentifier } from '../catalog/identifier.js';
 import type { LoadedTable } from '../catalog/catalog.js';
 import { FloeError } from '../errors.js';
 import { localPath } from '../io/local-file-io.js';
@@ -45,7 +45,7 @@ export async function removeOrphanFiles(table: LoadedTable, options: RemoveOrpha
   const nowMs = options.nowMs ?? Date.now();
   const olderThanMs = options.olderThanMs ?? nowMs - DEFAULT_ORPHAN_AGE_MS;
   const location = (options.location ?? table.metadata.location).replace(/\/+$/, '');
-  if (location.length === 0) throw new FloeError('invalid-input', 'Orphan removal needs a location to look in', { context: { table: formatIdentifier(table.identifier) } });
+  if (location.length === 0) throw new FloeError('invalid-input', 'Orphan removal needs a location to look in', { context: { table: formatTableIdentifier(table.identifier) } });
 
   const referenced = await referencedFiles(table, options.concurrency);
   const orphans: OrphanFile[] = [];

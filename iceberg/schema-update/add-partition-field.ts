@@ -5,8 +5,8 @@
  * recomputed from the table's default spec on every attempt.
  */
 import type { LoadedTable } from '../catalog/catalog.js';
-import { formatIdentifier } from '../catalog/identifier.js';
-import { LAST_ADDED } from '../commit/apply-updates.js';
+import { formatTableIdentifier } from '../catalog/identifier.js';
+import { LAST_ADDED } from '../table-updates/apply-updates.js';
 import type { PreparedChange, TableChange } from '../commit/table-change.js';
 import { FloeError } from '../errors.js';
 import { currentSchema, defaultSpec } from '../spec/metadata.js';
@@ -26,7 +26,7 @@ export function addPartitionField(column: string, transformText: string, options
     description: `partition by ${transform.name}(${column})`,
     async prepare(base: LoadedTable): Promise<PreparedChange> {
       const { metadata } = base;
-      const table = formatIdentifier(base.identifier);
+      const table = formatTableIdentifier(base.identifier);
       const schema = currentSchema(metadata);
       const source = findColumn(schema.fields, column);
       const context = { table, column };

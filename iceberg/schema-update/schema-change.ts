@@ -5,9 +5,9 @@
  * `assert-last-assigned-field-id`, so two schema changes never interleave.
  */
 import type { LoadedTable } from '../catalog/catalog.js';
-import { formatIdentifier } from '../catalog/identifier.js';
+import { formatTableIdentifier } from '../catalog/identifier.js';
 import type { PreparedChange, TableChange } from '../commit/table-change.js';
-import { LAST_ADDED } from '../commit/apply-updates.js';
+import { LAST_ADDED } from '../table-updates/apply-updates.js';
 import { FloeError } from '../errors.js';
 import { currentSchema } from '../spec/metadata.js';
 import type { TableMetadata } from '../spec/metadata.js';
@@ -27,7 +27,7 @@ export function schemaChange(description: string, edit: (schema: Schema, metadat
     async prepare(base: LoadedTable): Promise<PreparedChange> {
       const { metadata } = base;
       const schema = currentSchema(metadata);
-      const result = edit(schema, metadata, formatIdentifier(base.identifier));
+      const result = edit(schema, metadata, formatTableIdentifier(base.identifier));
       const next: Schema = {
         schemaId: Math.max(...metadata.schemas.map((candidate) => candidate.schemaId)) + 1,
         identifierFieldIds: schema.identifierFieldIds,

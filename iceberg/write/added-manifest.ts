@@ -1,4 +1,4 @@
-import { formatIdentifier } from '../catalog/identifier.js';
+import { formatTableIdentifier } from '../catalog/identifier.js';
 import type { LoadedTable } from '../catalog/catalog.js';
 import { FloeError } from '../errors.js';
 import type { DataFile, ManifestEntry } from '../spec/manifest.js';
@@ -53,7 +53,7 @@ export async function describeAddedManifest(table: LoadedTable, location: string
     throw new FloeError('invalid-input', 'Only a manifest of added files can be appended', { context: { manifest: location } });
   }
   const spec = specById(table.metadata, read.specId);
-  if (!spec) throw new FloeError('corrupt', `The manifest's partition spec ${read.specId} is not in the table`, { context: { manifest: location, table: formatIdentifier(table.identifier) } });
+  if (!spec) throw new FloeError('corrupt', `The manifest's partition spec ${read.specId} is not in the table`, { context: { manifest: location, table: formatTableIdentifier(table.identifier) } });
   const files = read.entries.map((entry) => entry.dataFile);
   return {
     location,
@@ -82,12 +82,12 @@ function deleteCounts(files: readonly DataFile[]): DeleteCounts {
 
 export function defaultSpec(table: LoadedTable): PartitionSpec {
   const spec = specById(table.metadata, table.metadata.defaultSpecId);
-  if (!spec) throw new FloeError('corrupt', `The table's default partition spec ${table.metadata.defaultSpecId} does not exist`, { context: { table: formatIdentifier(table.identifier) } });
+  if (!spec) throw new FloeError('corrupt', `The table's default partition spec ${table.metadata.defaultSpecId} does not exist`, { context: { table: formatTableIdentifier(table.identifier) } });
   return spec;
 }
 
 function requireSpec(table: LoadedTable, specId: number): PartitionSpec {
   const spec = specById(table.metadata, specId);
-  if (!spec) throw new FloeError('invalid-input', `The table has no partition spec ${specId}`, { context: { table: formatIdentifier(table.identifier), specId } });
+  if (!spec) throw new FloeError('invalid-input', `The table has no partition spec ${specId}`, { context: { table: formatTableIdentifier(table.identifier), specId } });
   return spec;
 }

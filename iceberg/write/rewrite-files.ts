@@ -9,7 +9,7 @@
  * told not to, no delete file committed after the starting snapshot may apply to a removed data
  * file (its rows would come back: Java's validateNoNewDeletesForDataFiles).
  */
-import { formatIdentifier } from '../catalog/identifier.js';
+import { formatTableIdentifier } from '../catalog/identifier.js';
 import { randomUUID } from 'node:crypto';
 import type { LoadedTable } from '../catalog/catalog.js';
 import type { PreparedChange, TableChange } from '../commit/table-change.js';
@@ -110,7 +110,7 @@ async function rewriteManifests(context: NewSnapshotContext, contents: readonly 
       return { ...entry, status: 'deleted', snapshotId: context.snapshotId };
     });
     const spec = specById(base.metadata, specId);
-    if (!spec) throw new FloeError('corrupt', `Manifest ${manifest.manifestPath} has partition spec ${specId}, which the table does not`, { context: { table: formatIdentifier(base.identifier), manifest: manifest.manifestPath } });
+    if (!spec) throw new FloeError('corrupt', `Manifest ${manifest.manifestPath} has partition spec ${specId}, which the table does not`, { context: { table: formatTableIdentifier(base.identifier), manifest: manifest.manifestPath } });
     const written = writeManifest(rewritten, { formatVersion: base.metadata.formatVersion, spec, schema: schemaForSpec(base.metadata, spec), content: manifest.content, snapshotId: context.snapshotId });
     const location = `${prefix}-m${index}.avro`;
     await base.io.write(location, written.bytes, { ifAbsent: true });
@@ -140,7 +140,7 @@ async function rewriteManifests(context: NewSnapshotContext, contents: readonly 
     const head = context.parent?.snapshotId;
     throw unresolvableConflict(
       `Cannot rewrite: file ${missing[0]} is no longer in the table at snapshot ${head ?? '(none)'}${missing.length > 1 ? ` (nor are ${missing.length - 1} other file(s) to remove)` : ''}; another commit removed or rewrote it`,
-      { table: formatIdentifier(base.identifier), file: missing[0], snapshotId: head },
+      { table: formatTableIdentifier(base.identifier), file: missing[0], snapshotId: head },
     );
   }
   return { manifests, removedEntries, written: writtenLocations };
@@ -157,7 +157,7 @@ async function validateNoNewDeletes(context: NewSnapshotContext, startingSnapsho
     if (hit) {
       throw unresolvableConflict(
         `Cannot rewrite: ${deleteFile.file.content} file ${deleteFile.file.filePath}, committed after snapshot ${startingSnapshotId}, applies to data file ${hit.file.filePath} that the rewrite removes; its deletes would be lost`,
-        { table: formatIdentifier(context.base.identifier), file: hit.file.filePath, deleteFile: deleteFile.file.filePath },
+        { table: formatTableIdentifier(context.base.identifier), file: hit.file.filePath, deleteFile: deleteFile.file.filePath },
       );
     }
   }

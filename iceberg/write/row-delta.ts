@@ -9,7 +9,7 @@
  * would live on in the new file, so the change fails with a non-retryable `commit-conflict`.
  * Anything else that happened meanwhile (appends, deletes of other rows) is simply replayed onto.
  */
-import { formatIdentifier } from '../catalog/identifier.js';
+import { formatTableIdentifier } from '../catalog/identifier.js';
 import type { LoadedTable } from '../catalog/catalog.js';
 import type { PreparedChange, TableChange } from '../commit/table-change.js';
 import { FloeError } from '../errors.js';
@@ -65,7 +65,7 @@ export function rowDelta(files: RowDeltaFiles, options: RowDeltaOptions = {}): T
         const gone = [...referenced].find((path) => removed.has(path));
         if (gone !== undefined) {
           throw unresolvableConflict(`Cannot commit row deletes: data file ${gone} they refer to was removed by snapshot ${removed.get(gone)} after the rows were read at snapshot ${startingSnapshotId}`, {
-            table: formatIdentifier(base.identifier),
+            table: formatTableIdentifier(base.identifier),
             file: gone,
             snapshotId: removed.get(gone),
           });

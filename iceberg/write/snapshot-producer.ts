@@ -4,7 +4,7 @@
  * summary, and state the commit as "add this snapshot and move the branch, only if the branch is
  * still where we read it". The change itself decides the manifests, on the base it is replayed on.
  */
-import { formatIdentifier } from '../catalog/identifier.js';
+import { formatTableIdentifier } from '../catalog/identifier.js';
 import { randomUUID } from 'node:crypto';
 import type { LoadedTable } from '../catalog/catalog.js';
 import type { PreparedChange } from '../commit/table-change.js';
@@ -53,7 +53,7 @@ export async function produceSnapshot(base: LoadedTable, options: ProduceOptions
   const { metadata } = base;
   if (metadata.formatVersion < 2) {
     throw new FloeError('unsupported', `Cannot commit ${options.what}: it needs format version 2 or later (v1 manifests cannot inherit snapshot ids)`, {
-      context: { table: formatIdentifier(base.identifier), formatVersion: metadata.formatVersion },
+      context: { table: formatTableIdentifier(base.identifier), formatVersion: metadata.formatVersion },
     });
   }
   const parent = snapshotForRef(metadata, options.branch);

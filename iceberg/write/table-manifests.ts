@@ -3,7 +3,7 @@
  * its manifest list, and each manifest's entries with inherited snapshot ids, sequence numbers and
  * (v3) first row ids filled in, so they can be written back as EXISTING or DELETED entries.
  */
-import { formatIdentifier } from '../catalog/identifier.js';
+import { formatTableIdentifier } from '../catalog/identifier.js';
 import type { LoadedTable } from '../catalog/catalog.js';
 import { FloeError } from '../errors.js';
 import { inheritManifestEntries, readManifest } from '../spec/manifest-avro.js';
@@ -19,7 +19,7 @@ import { mapWithConcurrency } from '../util/concurrency.js';
 export async function snapshotManifests(table: LoadedTable, snapshot: Snapshot): Promise<ManifestFile[]> {
   if (snapshot.manifestList === null) {
     throw new FloeError('unsupported', 'Snapshots that list their manifests inline (format v1 without a manifest list) are not supported', {
-      context: { table: formatIdentifier(table.identifier), snapshot: snapshot.snapshotId },
+      context: { table: formatTableIdentifier(table.identifier), snapshot: snapshot.snapshotId },
     });
   }
   const bytes = await table.io.read(snapshot.manifestList);

@@ -3,7 +3,7 @@
  * the branch head it is about to commit on top of (Java's MergingSnapshotProducer validations).
  * A failed check cannot be cured by replaying: it is a `commit-conflict` that is NOT retryable.
  */
-import { formatIdentifier } from '../catalog/identifier.js';
+import { formatTableIdentifier } from '../catalog/identifier.js';
 import type { LoadedTable } from '../catalog/catalog.js';
 import { FloeError } from '../errors.js';
 import type { ErrorContext } from '../errors.js';
@@ -34,7 +34,7 @@ export interface PlacedFile {
 export function snapshotsSince(table: LoadedTable, head: Snapshot | null, startingSnapshotId: bigint | null, what: string): Snapshot[] {
   if (head === null) {
     if (startingSnapshotId === null) return [];
-    throw unresolvableConflict(`Cannot ${what}: the branch no longer has snapshot ${startingSnapshotId} (it is empty now)`, { table: formatIdentifier(table.identifier), startingSnapshotId });
+    throw unresolvableConflict(`Cannot ${what}: the branch no longer has snapshot ${startingSnapshotId} (it is empty now)`, { table: formatTableIdentifier(table.identifier), startingSnapshotId });
   }
   const since: Snapshot[] = [];
   for (const snapshot of ancestorsOf(table.metadata, head.snapshotId)) {
@@ -43,7 +43,7 @@ export function snapshotsSince(table: LoadedTable, head: Snapshot | null, starti
   }
   if (startingSnapshotId === null) return since.reverse();
   throw unresolvableConflict(`Cannot ${what}: starting snapshot ${startingSnapshotId} is no longer an ancestor of the branch head ${head.snapshotId}, so what changed since cannot be known`, {
-    table: formatIdentifier(table.identifier),
+    table: formatTableIdentifier(table.identifier),
     startingSnapshotId,
   });
 }

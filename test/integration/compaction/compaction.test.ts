@@ -14,7 +14,7 @@ import { deleteRows } from '../../../engine/row-delete.js';
 import { compactTable, planCompaction, resolveCompactionTarget, rewriteAndCommit } from '../../../features/compaction/index.js';
 import type { FeatureContext } from '../../../features/context.js';
 import { OnlineStore } from '../../../features/online/index.js';
-import { parseTableIdentifier } from '../../../features/registry.js';
+import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import { FloeError } from '../../../iceberg/errors.js';
 import type { CompactResult } from '../../../contracts/compact.js';

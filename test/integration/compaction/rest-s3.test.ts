@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { parseTableIdentifier } from '../../../features/registry.js';
+import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import type { CompactResult } from '../../../contracts/compact.js';
 import { driverStatsRows, driverStatsSchema } from '../../fixtures/driver-stats.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';

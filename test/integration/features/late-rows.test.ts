@@ -18,7 +18,7 @@ import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../f
 import type { Duration } from '../../../features/definitions.js';
 import { materializeWindow, readWatermark } from '../../../features/materialization.js';
 import type { FeatureContext } from '../../../features/context.js';
-import { parseTableIdentifier } from '../../../features/registry.js';
+import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import { eq, gtEq } from '../../../iceberg/expressions/expression.js';
 import type { Expression } from '../../../iceberg/expressions/expression.js';

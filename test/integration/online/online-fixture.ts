@@ -10,7 +10,7 @@ import { quoteLiteral } from '../../../engine/sql.js';
 import { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import type { Duration } from '../../../features/definitions.js';
 import type { Definition } from '../../../features/registry.js';
-import { parseTableIdentifier } from '../../../features/registry.js';
+import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import type { CatalogConfig } from '../../../iceberg/catalog/load-catalog.js';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import type { Engine } from '../../../engine/duckdb.js';

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import * as arrow from 'apache-arrow';
 import { quoteLiteral } from '../../../engine/sql.js';
-import { parseTableIdentifier } from '../../../features/registry.js';
+import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
 import type { EntitySource } from '../../../features/historical/entity-rows.js';
 import type { trainingSet } from '../../../workflows/training-set.js';

@@ -1,4 +1,4 @@
-// The length every user-given name is held to (features/names.ts): at the bound a name is taken,
+// The length every user-given name is held to (MAX_NAME_LENGTH in iceberg/catalog/identifier.ts): at the bound a name is taken,
 // one past it every kind of definition and every identifier in floe.yaml is refused, naming the
 // field and the limit, and a long name is never echoed in full.
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readProjectConfig } from '../../../features/config.js';
 import { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
-import { MAX_NAME_LENGTH } from '../../../features/names.js';
+import { MAX_NAME_LENGTH } from '../../../iceberg/catalog/identifier.js';
 import { FloeError } from '../../../iceberg/errors.js';
 
 const atBound = 'n'.repeat(MAX_NAME_LENGTH);

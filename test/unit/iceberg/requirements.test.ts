@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyUpdates } from '../../../iceberg/commit/apply-updates.js';
-import { validateRequirements } from '../../../iceberg/commit/requirements.js';
-import type { TableRequirement } from '../../../iceberg/commit/updates.js';
+import { applyUpdates } from '../../../iceberg/table-updates/apply-updates.js';
+import { validateRequirements } from '../../../iceberg/table-updates/requirements.js';
+import type { TableRequirement } from '../../../iceberg/table-updates/updates.js';
 import { FloeError } from '../../../iceberg/errors.js';
 import { newTableMetadata } from '../../../iceberg/spec/new-table-metadata.js';
 

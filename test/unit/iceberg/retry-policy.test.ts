@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffMs, DEFAULT_RETRY_POLICY, retryPolicyFrom } from '../../../iceberg/commit/retry-policy.js';
+import { DEFAULT_RETRY_POLICY, retryPolicyFrom } from '../../../iceberg/commit/retry-policy.js';
+import { backoffMs } from '../../../iceberg/util/backoff.js';
 import { FloeError } from '../../../iceberg/errors.js';
 
 describe('commit retry policy', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { requirementFromJson, requirementToJson, updateFromJson, updateToJson } from '../../../iceberg/commit/updates-json.js';
-import type { TableRequirement, TableUpdate } from '../../../iceberg/commit/updates.js';
+import { requirementFromJson, requirementToJson, updateFromJson, updateToJson } from '../../../iceberg/table-updates/updates-json.js';
+import type { TableRequirement, TableUpdate } from '../../../iceberg/table-updates/updates.js';
 import { FloeError } from '../../../iceberg/errors.js';
 import { jsonRoot, parseJson, stringifyJson } from '../../../iceberg/spec/json.js';
 

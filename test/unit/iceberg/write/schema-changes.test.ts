@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LoadedTable } from '../../../../iceberg/catalog/catalog.js';
-import { applyUpdates } from '../../../../iceberg/commit/apply-updates.js';
-import { validateRequirements } from '../../../../iceberg/commit/requirements.js';
+import { applyUpdates } from '../../../../iceberg/table-updates/apply-updates.js';
+import { validateRequirements } from '../../../../iceberg/table-updates/requirements.js';
 import type { TableChange } from '../../../../iceberg/commit/table-change.js';
 import { FloeError } from '../../../../iceberg/errors.js';
 import { LocalFileIO } from '../../../../iceberg/io/local-file-io.js';
