@@ -11,6 +11,10 @@ const nodeBuiltins = builtinModules.flatMap((name) => [name, `node:${name}`]);
 const intoFolders = (folders) => `^(\\.\\./)+(${folders.join('|')})(/|$)`;
 const TEMPORAL_SIDE = ['workflows', 'activities', 'workers', 'client', 'cli'];
 const IO_PACKAGES = ['@duckdb/*', '@aws-sdk/*', 'better-sqlite3', 'pg'];
+const LIBRARY_PATTERNS = [
+  { group: ['@temporalio/*'], message: 'The library does not use Temporal: Temporal code lives in activities/, workflows/, client/ and workers/.' },
+  { regex: intoFolders(TEMPORAL_SIDE), message: 'The library may not import the Temporal side (workflows, activities, workers, client, cli); shared pure code lives in contracts/.' },
+];
 
 // Code that workflows run is replayed, so it must be deterministic.
 const deterministicRules = {
@@ -54,9 +58,36 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
+          patterns: LIBRARY_PATTERNS,
+        },
+      ],
+    },
+  },
+  {
+    // Inside iceberg/, the catalogs sit on the update vocabulary (table-updates/) and the commit
+    // loop sits on both: no arrow runs back up.
+    files: ['iceberg/catalog/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
           patterns: [
-            { group: ['@temporalio/*'], message: 'The library does not use Temporal: Temporal code lives in activities/, workflows/, client/ and workers/.' },
-            { regex: intoFolders(TEMPORAL_SIDE), message: 'The library may not import the Temporal side (workflows, activities, workers, client, cli); shared pure code lives in contracts/.' },
+            ...LIBRARY_PATTERNS,
+            { regex: '^\\.\\./commit/', message: 'The catalogs and the update vocabulary sit below the commit loop (iceberg/commit/), which imports them.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['iceberg/table-updates/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...LIBRARY_PATTERNS,
+            { regex: '^\\.\\./(commit|catalog)/', message: 'The update vocabulary (table-updates/) sits below the catalogs and the commit loop, which import it.' },
           ],
         },
       ],
