@@ -29,26 +29,32 @@ export function toActivityFailure(error: unknown): unknown {
         type: floeFailureType(error.kind),
         nonRetryable: !error.retryable,
         details: [{ kind: error.kind, context: stringContext(error.context) }],
-        cause: redactedCause(error.cause),
+        ...redactedCause(error.cause),
       }),
     );
   }
   if (error instanceof ApplicationFailure) {
     return withoutStack(
-      ApplicationFailure.create({ message: redact(error.message), type: error.type ?? undefined, nonRetryable: error.nonRetryable ?? undefined, details: error.details?.map((detail) => redactValue(detail)), cause: redactedCause(error.cause) }),
+      ApplicationFailure.create({
+        message: redact(error.message),
+        ...(error.type == null ? {} : { type: error.type }),
+        ...(error.nonRetryable == null ? {} : { nonRetryable: error.nonRetryable }),
+        ...(error.details == null ? {} : { details: error.details.map((detail) => redactValue(detail)) }),
+        ...redactedCause(error.cause),
+      }),
     );
   }
   if (error instanceof Error) {
-    return withoutStack(ApplicationFailure.create({ message: redact(error.message), type: error.name, nonRetryable: false, cause: redactedCause(error.cause) }));
+    return withoutStack(ApplicationFailure.create({ message: redact(error.message), type: error.name, nonRetryable: false, ...redactedCause(error.cause) }));
   }
   return withoutStack(ApplicationFailure.create({ message: redact(String(error)), nonRetryable: false }));
 }
 
-/** A cause chain as failures with redacted messages and no stacks (at most a few deep). */
-function redactedCause(cause: unknown, depth = 0): ApplicationFailure | undefined {
-  if (cause === undefined || cause === null || depth >= 4) return undefined;
+/** A failure's `cause` option: the cause chain with redacted messages and no stacks (at most a few deep), or none. */
+function redactedCause(cause: unknown, depth = 0): { cause?: ApplicationFailure } {
+  if (cause === undefined || cause === null || depth >= 4) return {};
   const name = cause instanceof Error ? cause.name : typeof cause;
-  return withoutStack(ApplicationFailure.create({ message: redactedMessage(cause), type: name, cause: cause instanceof Error ? redactedCause(cause.cause, depth + 1) : undefined }));
+  return { cause: withoutStack(ApplicationFailure.create({ message: redactedMessage(cause), type: name, ...(cause instanceof Error ? redactedCause(cause.cause, depth + 1) : {}) })) };
 }
 
 function withoutStack<E extends Error>(error: E): E {

@@ -101,8 +101,8 @@ interface MutableStats {
   min?: PrimitiveValue;
   max?: PrimitiveValue;
   sizeBytes: number;
-  minText?: string[];
-  maxText?: string[];
+  minText?: string[] | undefined;
+  maxText?: string[] | undefined;
   /** Some chunk with non-null values has no bounds: bounds unknown, NaNs possible. */
   boundsMissing: boolean;
 }

@@ -119,7 +119,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
       type: 'BackfillChunkFailed',
       message: `Backfill stopped after ${done} of ${plan.chunks.length} chunks: a chunk failed (${failure instanceof Error ? failure.message : String(failure)})`,
       nonRetryable: true,
-      cause: failure instanceof Error ? failure : undefined,
+      ...(failure instanceof Error ? { cause: failure } : {}),
     });
   }
   if (next < plan.chunks.length) {

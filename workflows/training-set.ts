@@ -106,7 +106,7 @@ export async function trainingSet(input: TrainingSetInput): Promise<TrainingSetR
     type: 'TrainingSetChunkFailed',
     message: `Training set ${input.output.table} stopped after ${chunksDone} of ${chunksTotal} chunks: a chunk failed (${failure instanceof Error ? failure.message : String(failure)})`,
     nonRetryable: true,
-    cause: failure instanceof Error ? failure : undefined,
+    ...(failure instanceof Error ? { cause: failure } : {}),
   });
 }
 

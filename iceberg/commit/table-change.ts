@@ -16,7 +16,7 @@ export interface TableChange {
    * snapshot with this key is already an ancestor of the target branch, the commit returns it
    * instead of committing again: this is what makes a retried activity safe.
    */
-  readonly idempotencyKey?: string;
+  readonly idempotencyKey?: string | undefined;
   /** The branch the change commits to; `main` when absent. */
   readonly branch?: string;
   prepare(base: LoadedTable): Promise<PreparedChange>;

@@ -24,7 +24,7 @@ export interface LiteralTarget {
   readonly column: string;
   readonly type: PrimitiveType;
   /** The table, for the error's context. */
-  readonly table?: string;
+  readonly table?: string | undefined;
 }
 
 export function convertLiteral(literal: FilterLiteral, target: LiteralTarget): ConvertedLiteral {
