@@ -1,14 +1,10 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { loadProject } from '../../features/project.js';
 import type { backfill, BackfillInput, BackfillProgress, BackfillResult } from '../../workflows/backfill.js';
-import { backfillWorkflowId } from '../../workflows/ids.js';
-import { EXIT_INTERRUPTED, followWorkflow } from '../follow.js';
 import type { ProgressView } from '../follow.js';
-import { printResult } from '../output.js';
-import { connectClient } from '../temporal-client.js';
-import { checkChunkCount, checkWindowEnded, checkWindowOrder, DEFAULT_MAX_CHUNKS, instant, positiveInteger } from '../arguments.js';
+
+/** At most this many chunks per backfill unless `--max-chunks` says otherwise. */
+export const DEFAULT_MAX_CHUNKS = 100_000;
 
 interface BackfillOptions {
   start: string;
@@ -37,6 +33,13 @@ export function backfillCommand(program: Command): void {
     .option('--no-wait', 'start the backfill and return its workflow id')
     .option('--json', 'print the result as JSON (and no progress bar)')
     .action(async (featureViews: string[], options: BackfillOptions) => {
+      const { WorkflowExecutionAlreadyStartedError } = await import('@temporalio/client');
+      const { loadProject } = await import('../../features/project.js');
+      const { backfillWorkflowId } = await import('../../workflows/ids.js');
+      const { EXIT_INTERRUPTED, followWorkflow } = await import('../follow.js');
+      const { printResult } = await import('../output.js');
+      const { connectClient } = await import('../temporal-client.js');
+      const { checkChunkCount, checkWindowEnded, checkWindowOrder, instant, positiveInteger } = await import('../arguments.js');
       const project = await loadProject(options.project);
       const views = featureViews.map((view) => project.registry.featureView(view));
       const window = { start: instant(options.start, '--start'), end: instant(options.end, '--end') };

@@ -1,15 +1,7 @@
 import type { Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { OnlineStore } from '../../features/online/index.js';
-import { loadProject } from '../../features/project.js';
 import type { Project } from '../../features/project.js';
-import { startTemporal } from '../../scripts/services/temporal.js';
-import { createFeatureServer } from '../../server/feature-server.js';
-import { installWorkerLogger } from '../../workers/logger.js';
-import { createRuntime } from '../../workers/runtime.js';
-import { connectWorker, createWorker } from '../../workers/worker.js';
-import { printResult } from '../output.js';
 import { integer, untilInterrupted } from './serve.js';
 
 export function devCommand(program: Command): void {
@@ -22,6 +14,14 @@ export function devCommand(program: Command): void {
     .option('--json', 'print the addresses as JSON once ready')
     .action(async (options: { project: string; port: string; serve: boolean; json?: boolean }) => {
       const port = integer(options.port, '--port', 0, 65_535);
+      const { OnlineStore } = await import('../../features/online/index.js');
+      const { loadProject } = await import('../../features/project.js');
+      const { startTemporal } = await import('../../scripts/services/temporal.js');
+      const { createFeatureServer } = await import('../../server/feature-server.js');
+      const { installWorkerLogger } = await import('../../workers/logger.js');
+      const { createRuntime } = await import('../../workers/runtime.js');
+      const { connectWorker, createWorker } = await import('../../workers/worker.js');
+      const { printResult } = await import('../output.js');
       const loaded = await loadProject(options.project);
       const runDirectory = path.join(loaded.directory, '.floe', 'dev');
       await mkdir(runDirectory, { recursive: true });

@@ -1,14 +1,6 @@
 import type { Command } from 'commander';
-import { loadProject } from '../../features/project.js';
-import { latestWindowEnd } from '../../features/time-bounds.js';
 import { FloeError } from '../../iceberg/errors.js';
-import { incrementalWorkflowId } from '../../workflows/ids.js';
 import type { MaterializeInput, MaterializeResult } from '../../workflows/materialize.js';
-import { parseDurationSeconds } from '../../workflows/windows.js';
-import { checkWindowEnded, instant } from '../arguments.js';
-import { describeMaterializeResult } from '../materialize-result.js';
-import { printResult } from '../output.js';
-import { connectClient } from '../temporal-client.js';
 
 export function materializeIncrementalCommand(program: Command): void {
   program
@@ -20,6 +12,14 @@ export function materializeIncrementalCommand(program: Command): void {
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--json', 'print the result as JSON')
     .action(async (featureView: string, options: { end?: string; lookback?: string; project: string; json?: boolean }) => {
+      const { loadProject } = await import('../../features/project.js');
+      const { latestWindowEnd } = await import('../../features/time-bounds.js');
+      const { incrementalWorkflowId } = await import('../../workflows/ids.js');
+      const { parseDurationSeconds } = await import('../../workflows/windows.js');
+      const { checkWindowEnded, instant } = await import('../arguments.js');
+      const { describeMaterializeResult } = await import('../materialize-result.js');
+      const { printResult } = await import('../output.js');
+      const { connectClient } = await import('../temporal-client.js');
       const project = await loadProject(options.project);
       const view = project.registry.featureView(featureView);
       const now = new Date();

@@ -1,11 +1,5 @@
 import type { Command } from 'commander';
-import { loadProject } from '../../features/project.js';
-import { materializeWorkflowId } from '../../workflows/ids.js';
 import type { MaterializeInput, MaterializeResult } from '../../workflows/materialize.js';
-import { checkWindowEnded, checkWindowOrder, instant } from '../arguments.js';
-import { describeMaterializeResult } from '../materialize-result.js';
-import { printResult } from '../output.js';
-import { connectClient } from '../temporal-client.js';
 
 export function materializeCommand(program: Command): void {
   program
@@ -19,6 +13,12 @@ export function materializeCommand(program: Command): void {
     .option('--no-wait', 'start the workflow and return its id without waiting for the result')
     .option('--json', 'print the result as JSON')
     .action(async (featureView: string, options: { start: string; end: string; project: string; workflowId?: string; wait: boolean; json?: boolean }) => {
+      const { loadProject } = await import('../../features/project.js');
+      const { materializeWorkflowId } = await import('../../workflows/ids.js');
+      const { checkWindowEnded, checkWindowOrder, instant } = await import('../arguments.js');
+      const { describeMaterializeResult } = await import('../materialize-result.js');
+      const { printResult } = await import('../output.js');
+      const { connectClient } = await import('../temporal-client.js');
       const project = await loadProject(options.project);
       const view = project.registry.featureView(featureView);
       const window = { start: instant(options.start, '--start'), end: instant(options.end, '--end') };

@@ -1,18 +1,10 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { loadProject } from '../../features/project.js';
-import { parseTableIdentifier } from '../../features/registry.js';
 import { FloeError } from '../../iceberg/errors.js';
-import { trainingSetWorkflowId } from '../../workflows/ids.js';
 import type { trainingSet, TrainingSetInput, TrainingSetProgress, TrainingSetResult } from '../../workflows/training-set.js';
-import { positiveInteger } from '../arguments.js';
-import { EXIT_INTERRUPTED, followWorkflow } from '../follow.js';
 import type { ProgressView } from '../follow.js';
-import { printResult } from '../output.js';
-import { connectClient } from '../temporal-client.js';
 
 interface TrainingSetOptions {
   entitiesTable?: string;
@@ -48,8 +40,15 @@ export function trainingSetCommand(program: Command): void {
     .option('--no-wait', 'start the workflow and return its id')
     .option('--json', 'print the result as JSON (and no progress bar)')
     .action(async (options: TrainingSetOptions) => {
+      const { WorkflowExecutionAlreadyStartedError } = await import('@temporalio/client');
+      const { loadProject } = await import('../../features/project.js');
+      const { parseTableIdentifier } = await import('../../features/registry.js');
+      const { trainingSetWorkflowId } = await import('../../workflows/ids.js');
+      const { EXIT_INTERRUPTED, followWorkflow } = await import('../follow.js');
+      const { printResult } = await import('../output.js');
+      const { connectClient } = await import('../temporal-client.js');
       const project = await loadProject(options.project);
-      const input = trainingSetInput(options);
+      const input = await trainingSetInput(options);
       // Table names are checked here, not by the worker: a bad one is refused before a workflow starts.
       parseTableIdentifier(options.output);
       if ('table' in input.entities) parseTableIdentifier(input.entities.table);
@@ -110,7 +109,8 @@ function isUrl(file: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(file);
 }
 
-function trainingSetInput(options: TrainingSetOptions): TrainingSetInput {
+async function trainingSetInput(options: TrainingSetOptions): Promise<TrainingSetInput> {
+  const { positiveInteger } = await import('../arguments.js');
   const bad = (field: string, message: string) => new FloeError('invalid-input', message, { context: { field } });
   if ((options.entitiesTable === undefined) === (options.entitiesParquet === undefined)) throw bad('--entities-table', 'Give the entity rows with --entities-table <namespace.table> or --entities-parquet <files...> (one of them)');
   if ((options.features === undefined) === (options.featureService === undefined)) throw bad('--features', 'Give --features <view:feature...> or --feature-service <name> (one of them)');
