@@ -46,7 +46,7 @@ after(async () => {
 });
 
 /** A POST through node:http, which (unlike fetch) sends exactly the headers given: none by default. */
-function post(body: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+function post(body: string, headers: { 'content-type'?: string }): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const outgoing = request({ host: base.hostname, port: base.port, path: '/get-online-features', method: 'POST', headers: { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (response) => {
       let text = '';
