@@ -48,8 +48,8 @@ after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-/** Starts `floe dev --json` and resolves with its ready document. */
-function startDev(): Promise<{ child: ChildProcess; ready: Ready }> {
+/** Starts `floe dev --json` and resolves with its ready document and what its pane (stderr) shows so far. */
+function startDev(): Promise<{ child: ChildProcess; ready: Ready; pane: () => string }> {
   const child = spawn(process.execPath, [floe, 'dev', '--project', project, '--no-serve', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   return new Promise((resolve, reject) => {
@@ -59,7 +59,7 @@ function startDev(): Promise<{ child: ChildProcess; ready: Ready }> {
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       try {
-        resolve({ child, ready: JSON.parse(out) as Ready });
+        resolve({ child, ready: JSON.parse(out) as Ready, pane: () => err });
       } catch {
         // not complete yet
       }
@@ -108,6 +108,11 @@ describe('floe dev', () => {
     const started = await floeCommand(['materialize', 'driver_hourly_stats', '--start', '2024-05-01T00:00:00Z', '--end', '2024-05-02T00:00:00Z', '--no-wait', '--json', '--project', project], { env });
     assert.equal(started.code, 0, started.stderr);
     const { workflowId, runId } = JSON.parse(started.stdout) as { workflowId: string; runId: string };
+    // The project has no source data yet: the run fails on a user error, which the pane shows as one line.
+    await assert.rejects(withWorkflowClient((client) => client.getHandle(workflowId).result()));
+    const failures = first.pane().split('\n').filter((line) => line.includes('failed'));
+    assert.ok(failures.some((line) => /\[WARN\] Activity failed \(.*\): .*rides\.driver_stats does not exist/.test(line)), first.pane());
+    assert.doesNotMatch(first.pane(), /taskToken|\n\s+at |^\s*\w+: /m, 'no SDK metadata or stack trace');
     assert.equal(await stop(first.child), 130);
 
     const second = await startDev();
