@@ -1,4 +1,3 @@
-import type { WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { backfill, BackfillInput, BackfillProgress, BackfillResult } from '../../workflows/backfill.js';
 import type { ProgressView } from '../follow.js';
@@ -33,12 +32,11 @@ export function backfillCommand(program: Command): void {
     .option('--no-wait', 'start the backfill and return its workflow id')
     .option('--json', 'print the result as JSON (and no progress bar)')
     .action(async (featureViews: string[], options: BackfillOptions) => {
-      const { WorkflowExecutionAlreadyStartedError } = await import('@temporalio/client');
       const { loadProject } = await import('../../features/project.js');
       const { backfillWorkflowId } = await import('../../workflows/ids.js');
       const { EXIT_INTERRUPTED, followWorkflow } = await import('../follow.js');
       const { printResult } = await import('../output.js');
-      const { connectClient } = await import('../temporal-client.js');
+      const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const { checkChunkCount, checkWindowEnded, checkWindowOrder, instant, positiveInteger } = await import('../arguments.js');
       const project = await loadProject(options.project);
       const views = featureViews.map((view) => project.registry.featureView(view));
@@ -52,14 +50,7 @@ export function backfillCommand(program: Command): void {
       const workflowId = options.workflowId ?? backfillWorkflowId(featureViews, input.start, input.end, options.chunk);
       const client = await connectClient(project.config);
       try {
-        let handle: WorkflowHandle<typeof backfill>;
-        try {
-          handle = await client.workflow.start<typeof backfill>('backfill', { taskQueue: project.config.temporal.taskQueue, workflowId, args: [input] });
-        } catch (error) {
-          // Already running under this id: follow that run instead of starting another.
-          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-          handle = client.workflow.getHandle<typeof backfill>(workflowId);
-        }
+        const { handle } = await startOrFollow<typeof backfill>(client, 'backfill', { taskQueue: project.config.temporal.taskQueue, workflowId, args: [input] });
         if (!options.wait) {
           printResult({ workflowId }, options, () => `Started backfill ${workflowId}`);
           return;

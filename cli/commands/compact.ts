@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { FloeError } from '../../iceberg/errors.js';
-import type { CompactOptions, CompactResult, CompactTarget } from '../../workflows/compact.js';
+import type { compact, CompactOptions, CompactResult, CompactTarget } from '../../workflows/compact.js';
 
 interface CompactCommandOptions {
   table?: string;
@@ -29,13 +29,12 @@ export function compactCommand(program: Command): void {
     .option('--no-wait', 'start the workflow and return its id without waiting for the result')
     .option('--json', 'print the result as JSON')
     .action(async (featureView: string | undefined, options: CompactCommandOptions) => {
-      const { WorkflowExecutionAlreadyStartedError } = await import('@temporalio/client');
       const { describeKeptGroups } = await import('../../features/compaction/index.js');
       const { loadProject } = await import('../../features/project.js');
       const { parseTableIdentifier } = await import('../../features/registry.js');
       const { compactWorkflowId } = await import('../../workflows/ids.js');
       const { printResult } = await import('../output.js');
-      const { connectClient } = await import('../temporal-client.js');
+      const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const project = await loadProject(options.project);
       const target = targetOf(featureView, options.table);
       if ('featureView' in target) project.registry.featureView(target.featureView);
@@ -44,14 +43,8 @@ export function compactCommand(program: Command): void {
       const workflowId = options.workflowId ?? compactWorkflowId(target);
       const client = await connectClient(project.config);
       try {
-        let handle;
-        try {
-          handle = await client.workflow.start('compact', { taskQueue: project.config.temporal.taskQueue, workflowId, args: [target, compactOptions] });
-        } catch (error) {
-          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-          handle = client.workflow.getHandle(workflowId);
-          if (!options.json) console.error(`A compaction ${workflowId} is already running; waiting for it`);
-        }
+        const { handle, alreadyRunning } = await startOrFollow<typeof compact>(client, 'compact', { taskQueue: project.config.temporal.taskQueue, workflowId, args: [target, compactOptions] });
+        if (alreadyRunning && !options.json) console.error(`A compaction ${workflowId} is already running; waiting for it`);
         if (!options.wait) {
           printResult({ workflowId: handle.workflowId }, options, () => `Started workflow ${handle.workflowId}`);
           return;

@@ -1,6 +1,5 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import { FloeError } from '../../iceberg/errors.js';
 import type { trainingSet, TrainingSetInput, TrainingSetProgress, TrainingSetResult } from '../../workflows/training-set.js';
@@ -40,13 +39,12 @@ export function trainingSetCommand(program: Command): void {
     .option('--no-wait', 'start the workflow and return its id')
     .option('--json', 'print the result as JSON (and no progress bar)')
     .action(async (options: TrainingSetOptions) => {
-      const { WorkflowExecutionAlreadyStartedError } = await import('@temporalio/client');
       const { loadProject } = await import('../../features/project.js');
       const { parseTableIdentifier } = await import('../../features/registry.js');
       const { trainingSetWorkflowId } = await import('../../workflows/ids.js');
       const { EXIT_INTERRUPTED, followWorkflow } = await import('../follow.js');
       const { printResult } = await import('../output.js');
-      const { connectClient } = await import('../temporal-client.js');
+      const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const project = await loadProject(options.project);
       const input = await trainingSetInput(options);
       // Table names are checked here, not by the worker: a bad one is refused before a workflow starts.
@@ -58,14 +56,7 @@ export function trainingSetCommand(program: Command): void {
       const workflowId = options.workflowId ?? trainingSetWorkflowId(options.output);
       const client = await connectClient(project.config);
       try {
-        let handle: WorkflowHandle<typeof trainingSet>;
-        try {
-          handle = await client.workflow.start<typeof trainingSet>('trainingSet', { taskQueue: project.config.temporal.taskQueue, workflowId, args: [input] });
-        } catch (error) {
-          // Already running under this id: follow that run instead of starting another.
-          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-          handle = client.workflow.getHandle<typeof trainingSet>(workflowId);
-        }
+        const { handle } = await startOrFollow<typeof trainingSet>(client, 'trainingSet', { taskQueue: project.config.temporal.taskQueue, workflowId, args: [input] });
         if (!options.wait) {
           printResult({ workflowId }, options, () => `Started training set ${workflowId}`);
           return;
