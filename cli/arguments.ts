@@ -11,9 +11,6 @@ import { parseDurationSeconds } from '../contracts/windows.js';
 const EARLIEST = Date.UTC(1970, 0, 1);
 const LATEST_EXCLUSIVE = Date.UTC(10_000, 0, 1);
 
-/** At most this many chunks per backfill unless `--max-chunks` says otherwise. */
-export const DEFAULT_MAX_CHUNKS = 100_000;
-
 /** An option's ISO-8601 instant, normalized, within the years 1970–9999. */
 export function instant(text: string, option: string): string {
   const parsed = Date.parse(text);

@@ -1,10 +1,14 @@
 import { CommanderError } from 'commander';
-import { EXIT_BAD_INPUT, reportError } from './output.js';
 import { createProgram } from './program.js';
 
 try {
   await createProgram().parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof CommanderError) process.exitCode = error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
-  else process.exitCode = reportError(error);
+  // --help and --version end here too, as a CommanderError with exit code 0.
+  if (error instanceof CommanderError && error.exitCode === 0) process.exitCode = 0;
+  else {
+    // Loaded only on failure: reporting knows Temporal's failure types, which a start-up need not load.
+    const { EXIT_BAD_INPUT, reportError } = await import('./output.js');
+    process.exitCode = error instanceof CommanderError ? EXIT_BAD_INPUT : reportError(error);
+  }
 }

@@ -13,11 +13,16 @@ import { serveCommand } from './commands/serve.js';
 import { tableCommand } from './commands/table.js';
 import { trainingSetCommand } from './commands/training-set.js';
 import { workerCommand } from './commands/worker.js';
+import { floeVersion } from './version.js';
 
-/** The `floe` command with every subcommand registered; `cli/main.ts` runs it. */
+/**
+ * The `floe` command with every subcommand registered; `cli/main.ts` runs it. Command modules load
+ * their implementations inside their actions, so `--help` and `--version` load none of them.
+ */
 export function createProgram(): Command {
   const program = new Command('floe')
     .description('Durable ML features from Apache Iceberg tables')
+    .version(floeVersion(), '-V, --version', "print Floe's version")
     .showHelpAfterError()
     .exitOverride();
   initCommand(program);

@@ -1,4 +1,6 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { WorkflowHandle, WorkflowStartOptions } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
 import type { ProjectConfig } from '../features/config.js';
 import { FloeError } from '../iceberg/errors.js';
 
@@ -22,4 +24,17 @@ export async function connectClient(config: ProjectConfig): Promise<Client> {
     );
   }
   return new Client({ connection, namespace: config.temporal.namespace });
+}
+
+/**
+ * Starts a workflow, or, when a run is already going under its id, returns that run
+ * (`alreadyRunning`): the same command line run again follows the run instead of failing.
+ */
+export async function startOrFollow<T extends Workflow>(client: Client, workflowType: string, options: WorkflowStartOptions<T>): Promise<{ handle: WorkflowHandle<T>; alreadyRunning: boolean }> {
+  try {
+    return { handle: await client.workflow.start<T>(workflowType, options), alreadyRunning: false };
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    return { handle: client.workflow.getHandle<T>(options.workflowId), alreadyRunning: true };
+  }
 }

@@ -56,6 +56,16 @@ const count = z.preprocess((value) => (typeof value === 'string' && /^\d+$/.test
 
 export const DEFAULT_MAX_ENTITY_ROWS = 10_000;
 
+/** The Temporal CLI's default Web UI port, which `floe dev` keeps so UI bookmarks go on working. */
+export const DEFAULT_DEV_UI_PORT = 8233;
+
+const devConfig = z
+  .object({
+    /** The port of `floe dev`'s Temporal Web UI (its gRPC address is temporal.address). */
+    uiPort: z.preprocess((value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value), z.number().int().min(1).max(65_535)).default(DEFAULT_DEV_UI_PORT),
+  })
+  .strict();
+
 const serverConfig = z
   .object({
     /**
@@ -80,6 +90,8 @@ export const projectConfigSchema = z
     registry: registryConfig.default({}),
     /** The feature server (`floe serve`, `floe dev`). */
     server: serverConfig.default({ maxEntityRows: DEFAULT_MAX_ENTITY_ROWS }),
+    /** `floe dev`, the local development server. */
+    dev: devConfig.default({ uiPort: DEFAULT_DEV_UI_PORT }),
     /** The TypeScript module that exports the definitions, relative to floe.yaml. */
     definitions: z.string().default('features.ts'),
     /** Where workers keep scratch files and the object-store cache. */

@@ -23,6 +23,13 @@ export interface FeatureServerOptions {
 const BODY_BYTES_PER_ENTITY_ROW = 256;
 
 /**
+ * Bodies read as JSON besides `application/json`: Feast's documented `curl -X POST … -d '{…}'`
+ * sends `application/x-www-form-urlencoded`, and other clients send `text/plain` (or no
+ * Content-Type at all, accepted too).
+ */
+const JSON_BODY_TYPES = ['application/json', 'text/plain', 'application/x-www-form-urlencoded'] as const;
+
+/**
  * The HTTP feature server, shaped like Feast's: `POST /get-online-features`, `GET /health`,
  * `GET /metrics` (Prometheus). Errors are JSON `{error, message}` with a 4xx for anything the
  * caller can fix (malformed body, unknown view or feature, bad key) and a bare 500 otherwise;
@@ -45,13 +52,20 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   const entityRows = new Budget(2 * limits.maxEntityRows);
 
   // Entity keys may be 64-bit: parse big integers exactly (as bigint) instead of rounding them.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  const parseJsonBody = (body: string): unknown => {
     try {
-      done(null, body.length === 0 ? undefined : parseLossless(body as string, null, parseNumberAndBigInt));
+      return body.length === 0 ? undefined : parseLossless(body, null, parseNumberAndBigInt);
     } catch (error) {
-      done(new FloeError('invalid-input', `The request body is not valid JSON: ${(error as Error).message}`), undefined);
+      throw new FloeError('invalid-input', `The request body is not valid JSON: ${(error as Error).message}`);
     }
+  };
+  app.removeAllContentTypeParsers();
+  for (const type of JSON_BODY_TYPES) app.addContentTypeParser(type, { parseAs: 'string' }, async (_request: FastifyRequest, body: string | Buffer) => parseJsonBody(body as string));
+  // `*` is also the parser Fastify uses for a body without a Content-Type, read as JSON too; a named type none of the above is refused.
+  app.addContentTypeParser('*', { parseAs: 'string' }, async (request: FastifyRequest, body: string | Buffer) => {
+    const type = request.headers['content-type'];
+    if (type === undefined) return parseJsonBody(body as string);
+    throw Object.assign(new Error(`The request body's Content-Type ${type} is not one the feature server reads; send JSON as ${JSON_BODY_TYPES[0]}`), { statusCode: 415 });
   });
 
   app.addHook('onResponse', async (request, reply) => {

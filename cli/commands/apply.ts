@@ -1,8 +1,4 @@
 import type { Command } from 'commander';
-import { loadProject } from '../../features/project.js';
-import { applyDefinitions } from '../../features/registry-store/apply.js';
-import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
-import { printResult } from '../output.js';
 import { describePlan } from './plan.js';
 
 export function applyCommand(program: Command): void {
@@ -12,6 +8,10 @@ export function applyCommand(program: Command): void {
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--json', 'print the result as JSON')
     .action(async (options: { project: string; json?: boolean }) => {
+      const { loadProject } = await import('../../features/project.js');
+      const { applyDefinitions } = await import('../../features/registry-store/apply.js');
+      const { loadCatalog } = await import('../../iceberg/catalog/load-catalog.js');
+      const { printResult } = await import('../output.js');
       const project = await loadProject(options.project);
       const catalog = await loadCatalog(project.config.catalog);
       try {

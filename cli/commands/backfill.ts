@@ -1,15 +1,10 @@
-import type { WorkflowHandle } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { loadProject } from '../../features/project.js';
-import type { backfill } from '../../workflows/backfill.js';
 import type { BackfillInput, BackfillProgress, BackfillResult } from '../../contracts/backfill.js';
-import { backfillWorkflowId } from '../../contracts/ids.js';
-import { EXIT_INTERRUPTED, followWorkflow } from '../follow.js';
+import type { backfill } from '../../workflows/backfill.js';
 import type { ProgressView } from '../follow.js';
-import { printResult } from '../output.js';
-import { connectClient } from '../temporal-client.js';
-import { checkChunkCount, checkWindowEnded, checkWindowOrder, DEFAULT_MAX_CHUNKS, instant, positiveInteger } from '../arguments.js';
+
+/** At most this many chunks per backfill unless `--max-chunks` says otherwise. */
+export const DEFAULT_MAX_CHUNKS = 100_000;
 
 interface BackfillOptions {
   start: string;
@@ -38,6 +33,12 @@ export function backfillCommand(program: Command): void {
     .option('--no-wait', 'start the backfill and return its workflow id')
     .option('--json', 'print the result as JSON (and no progress bar)')
     .action(async (featureViews: string[], options: BackfillOptions) => {
+      const { loadProject } = await import('../../features/project.js');
+      const { backfillWorkflowId } = await import('../../contracts/ids.js');
+      const { EXIT_INTERRUPTED, followWorkflow } = await import('../follow.js');
+      const { printResult } = await import('../output.js');
+      const { connectClient, startOrFollow } = await import('../temporal-client.js');
+      const { checkChunkCount, checkWindowEnded, checkWindowOrder, instant, positiveInteger } = await import('../arguments.js');
       const project = await loadProject(options.project);
       const views = featureViews.map((view) => project.registry.featureView(view));
       const window = { start: instant(options.start, '--start'), end: instant(options.end, '--end') };
@@ -50,14 +51,7 @@ export function backfillCommand(program: Command): void {
       const workflowId = options.workflowId ?? backfillWorkflowId(featureViews, input.start, input.end, options.chunk);
       const client = await connectClient(project.config);
       try {
-        let handle: WorkflowHandle<typeof backfill>;
-        try {
-          handle = await client.workflow.start<typeof backfill>('backfill', { taskQueue: project.config.temporal.taskQueue, workflowId, args: [input] });
-        } catch (error) {
-          // Already running under this id: follow that run instead of starting another.
-          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-          handle = client.workflow.getHandle<typeof backfill>(workflowId);
-        }
+        const { handle } = await startOrFollow<typeof backfill>(client, 'backfill', { taskQueue: project.config.temporal.taskQueue, workflowId, args: [input] });
         if (!options.wait) {
           printResult({ workflowId }, options, () => `Started backfill ${workflowId}`);
           return;

@@ -1,16 +1,7 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { describeKeptGroups } from '../../features/compaction/index.js';
-import type { KeptGroups } from '../../features/compaction/index.js';
-import { loadProject } from '../../features/project.js';
-import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { FloeError } from '../../iceberg/errors.js';
 import type { CompactOptions, CompactResult, CompactTarget } from '../../contracts/compact.js';
-import { compactWorkflowId } from '../../contracts/ids.js';
 import type { compact } from '../../workflows/compact.js';
-import { parseDurationSeconds } from '../../contracts/windows.js';
-import { printResult } from '../output.js';
-import { connectClient } from '../temporal-client.js';
 
 interface CompactCommandOptions {
   table?: string;
@@ -39,21 +30,22 @@ export function compactCommand(program: Command): void {
     .option('--no-wait', 'start the workflow and return its id without waiting for the result')
     .option('--json', 'print the result as JSON')
     .action(async (featureView: string | undefined, options: CompactCommandOptions) => {
+      const { describeKeptGroups } = await import('../../features/compaction/index.js');
+      const { loadProject } = await import('../../features/project.js');
+      const { parseTableIdentifier } = await import('../../iceberg/catalog/identifier.js');
+      const { compactWorkflowId } = await import('../../contracts/ids.js');
+      const { printResult } = await import('../output.js');
+      const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const project = await loadProject(options.project);
       const target = targetOf(featureView, options.table);
       if ('featureView' in target) project.registry.featureView(target.featureView);
-      const compactOptions = optionsOf(options);
+      else parseTableIdentifier(target.table);
+      const compactOptions = await optionsOf(options);
       const workflowId = options.workflowId ?? compactWorkflowId(target);
       const client = await connectClient(project.config);
       try {
-        let handle;
-        try {
-          handle = await client.workflow.start<typeof compact>('compact', { taskQueue: project.config.temporal.taskQueue, workflowId, args: [target, compactOptions] });
-        } catch (error) {
-          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-          handle = client.workflow.getHandle(workflowId);
-          if (!options.json) console.error(`A compaction ${workflowId} is already running; waiting for it`);
-        }
+        const { handle, alreadyRunning } = await startOrFollow<typeof compact>(client, 'compact', { taskQueue: project.config.temporal.taskQueue, workflowId, args: [target, compactOptions] });
+        if (alreadyRunning && !options.json) console.error(`A compaction ${workflowId} is already running; waiting for it`);
         if (!options.wait) {
           printResult({ workflowId: handle.workflowId }, options, () => `Started workflow ${handle.workflowId}`);
           return;
@@ -61,7 +53,8 @@ export function compactCommand(program: Command): void {
         const result = (await handle.result()) as CompactResult;
         const { kept: planned, ...summary } = result;
         const kept = result.snapshotId === null ? planned : undefined;
-        printResult(kept === undefined ? summary : { ...summary, nothingRewritten: { ...kept, reason: describeKeptGroups(kept) } }, options, () => describe(result, kept));
+        const reason = kept === undefined ? undefined : describeKeptGroups(kept);
+        printResult(kept === undefined ? summary : { ...summary, nothingRewritten: { ...kept, reason } }, options, () => describe(result, reason));
       } finally {
         await client.connection.close();
       }
@@ -72,14 +65,11 @@ function targetOf(featureView: string | undefined, table: string | undefined): C
   if ((featureView === undefined) === (table === undefined)) {
     throw new FloeError('invalid-input', 'floe compact needs either a feature view or --table <namespace.table>, not both', { context: { field: 'feature-view' } });
   }
-  if (table !== undefined) {
-    parseTableIdentifier(table);
-    return { table };
-  }
+  if (table !== undefined) return { table };
   return { featureView: featureView! };
 }
 
-function optionsOf(options: CompactCommandOptions): CompactOptions {
+async function optionsOf(options: CompactCommandOptions): Promise<CompactOptions> {
   const count = (text: string | undefined, name: string, least: number): number | undefined => {
     if (text === undefined) return undefined;
     const value = Number(text);
@@ -88,7 +78,7 @@ function optionsOf(options: CompactCommandOptions): CompactOptions {
   };
   const minFiles = count(options.minFiles, '--min-files', 0);
   const retainLast = count(options.retainLast, '--retain-last', 1);
-  const retentionSeconds = options.retention === undefined ? undefined : retention(options.retention);
+  const retentionSeconds = options.retention === undefined ? undefined : await retention(options.retention);
   return {
     ...(minFiles === undefined ? {} : { minFiles }),
     ...(retainLast === undefined ? {} : { retainLast }),
@@ -97,18 +87,20 @@ function optionsOf(options: CompactCommandOptions): CompactOptions {
   };
 }
 
-function retention(text: string): number {
+async function retention(text: string): Promise<number> {
   if (/^0+[a-z]*$/i.test(text.trim())) return 0;
+  const { parseDurationSeconds } = await import('../../contracts/windows.js');
   const seconds = parseDurationSeconds(text);
   if (seconds === undefined) throw new FloeError('invalid-input', `--retention ${JSON.stringify(text)} is not a duration (for example 72h, 3d or PT1H; 0 keeps nothing)`, { context: { field: '--retention' } });
   return seconds;
 }
 
-function describe(result: CompactResult, kept: KeptGroups | undefined): string {
+/** `keptReason`: why nothing was rewritten, when nothing was (describeKeptGroups). */
+function describe(result: CompactResult, keptReason: string | undefined): string {
   const what = result.featureView === null ? `table ${result.table}` : `${result.featureView} (${result.table})`;
   const rewrite =
     result.snapshotId === null
-      ? `  nothing to rewrite${kept === undefined ? '' : `: ${describeKeptGroups(kept)}`}`
+      ? `  nothing to rewrite${keptReason === undefined ? '' : `: ${keptReason}`}`
       : `  ${result.partitionsRewritten} ${result.kind === 'online' ? 'partition(s)' : 'data file(s) with deletes'} rewritten: ${result.rowsBefore} row(s) → ${result.rowsAfter}; data files ${result.dataFilesBefore} → ${result.dataFilesAfter}, ${result.deleteFilesRemoved} delete file(s) dropped` +
         (result.alreadyCommitted ? `; already committed as snapshot ${result.snapshotId}` : `; committed snapshot ${result.snapshotId}`);
   return [`Compacted ${what}`, rewrite, `  ${result.snapshotsExpired} snapshot(s) expired (${result.expiredFilesDeleted} file(s) deleted), ${result.orphansRemoved} orphan file(s) removed`].join('\n');

@@ -1,10 +1,6 @@
 import type { Command } from 'commander';
-import { OnlineStore } from '../../features/online/index.js';
 import type { OnlineFeaturesResponse } from '../../features/online/index.js';
-import { loadProject } from '../../features/project.js';
-import { openRuntime } from '../../features/runtime.js';
 import { FloeError } from '../../iceberg/errors.js';
-import { printResult } from '../output.js';
 
 export function getOnlineCommand(program: Command): void {
   program
@@ -20,6 +16,10 @@ export function getOnlineCommand(program: Command): void {
         throw new FloeError('invalid-input', 'Name the features (view:feature …) or --feature-service, one of the two', { context: { field: 'features' } });
       }
       const entityRows = parseEntities(options.entity);
+      const { OnlineStore } = await import('../../features/online/index.js');
+      const { loadProject } = await import('../../features/project.js');
+      const { openRuntime } = await import('../../features/runtime.js');
+      const { printResult } = await import('../output.js');
       const project = await loadProject(options.project);
       const runtime = await openRuntime(project);
       try {

@@ -4,7 +4,6 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FloeError } from '../../iceberg/errors.js';
-import { printResult } from '../output.js';
 
 const FLOE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TEMPLATE = path.join(FLOE_ROOT, 'examples', 'init-template');
@@ -26,6 +25,7 @@ export function initCommand(program: Command): void {
     .option('--json', 'print what was created as JSON')
     .action(async (dir: string, options: { json?: boolean }) => {
       const result = await initProject(dir);
+      const { printResult } = await import('../output.js');
       printResult(result, options, () =>
         [
           `Created Floe project ${result.project} in ${result.directory}:`,

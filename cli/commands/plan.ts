@@ -1,9 +1,5 @@
 import type { Command } from 'commander';
-import { loadProject } from '../../features/project.js';
 import type { ApplyPlan, ApplyResult } from '../../features/registry-store/apply.js';
-import { planApply } from '../../features/registry-store/apply.js';
-import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
-import { printResult } from '../output.js';
 
 export function planCommand(program: Command): void {
   program
@@ -12,6 +8,10 @@ export function planCommand(program: Command): void {
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--json', 'print the plan as JSON')
     .action(async (options: { project: string; json?: boolean }) => {
+      const { loadProject } = await import('../../features/project.js');
+      const { planApply } = await import('../../features/registry-store/apply.js');
+      const { loadCatalog } = await import('../../iceberg/catalog/load-catalog.js');
+      const { printResult } = await import('../output.js');
       const project = await loadProject(options.project);
       const catalog = await loadCatalog(project.config.catalog);
       try {

@@ -1,10 +1,6 @@
+import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { loadProject } from '../../features/project.js';
-import { schedulePlans } from '../../client/schedule-plan.js';
-import { applySchedules, listSchedules, setSchedulePaused } from '../../client/schedules.js';
 import { FloeError } from '../../iceberg/errors.js';
-import { printResult } from '../output.js';
-import { connectClient } from '../temporal-client.js';
 
 interface CommonOptions {
   project: string;
@@ -20,6 +16,10 @@ export function scheduleCommand(program: Command): void {
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--json', 'print the result as JSON')
     .action(async (options: CommonOptions) => {
+      const { loadProject } = await import('../../features/project.js');
+      const { schedulePlans } = await import('../../client/schedule-plan.js');
+      const { applySchedules } = await import('../../client/schedules.js');
+      const { printResult } = await import('../output.js');
       const project = await loadProject(options.project);
       const plans = schedulePlans(project.registry, { taskQueue: project.config.temporal.taskQueue });
       if (plans.length === 0) throw new FloeError('invalid-input', 'No feature view in this project defines a schedule; add `schedule: { every: { hours: 1 } }` to one', { context: { project: project.config.project } });
@@ -35,6 +35,8 @@ export function scheduleCommand(program: Command): void {
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--json', 'print the result as JSON')
     .action(async (options: CommonOptions) => {
+      const { listSchedules } = await import('../../client/schedules.js');
+      const { printResult } = await import('../output.js');
       await withClient(options.project, async (client) => {
         const schedules = await listSchedules(client);
         printResult(schedules, options, () =>
@@ -64,6 +66,9 @@ export function scheduleCommand(program: Command): void {
       .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
       .option('--json', 'print the result as JSON')
       .action(async (featureView: string, options: CommonOptions & { note?: string }) => {
+        const { loadProject } = await import('../../features/project.js');
+        const { setSchedulePaused } = await import('../../client/schedules.js');
+        const { printResult } = await import('../output.js');
         const project = await loadProject(options.project);
         project.registry.featureView(featureView);
         await withClient(options.project, async (client) => {
@@ -74,7 +79,9 @@ export function scheduleCommand(program: Command): void {
   }
 }
 
-async function withClient(projectDirectory: string, body: (client: Awaited<ReturnType<typeof connectClient>>) => Promise<void>): Promise<void> {
+async function withClient(projectDirectory: string, body: (client: Client) => Promise<void>): Promise<void> {
+  const { loadProject } = await import('../../features/project.js');
+  const { connectClient } = await import('../temporal-client.js');
   const project = await loadProject(projectDirectory);
   const client = await connectClient(project.config);
   try {

@@ -1,10 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_REFRESH_INTERVAL_MS, OnlineStore } from '../../features/online/index.js';
-import { loadProject } from '../../features/project.js';
-import { openRuntime } from '../../features/runtime.js';
 import { FloeError } from '../../iceberg/errors.js';
-import { createFeatureServer } from '../../server/feature-server.js';
-import { printResult } from '../output.js';
 
 export function serveCommand(program: Command): void {
   program
@@ -13,14 +8,19 @@ export function serveCommand(program: Command): void {
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--host <host>', 'the address to listen on', '127.0.0.1')
     .option('--port <port>', 'the port to listen on (0: any free port)', '6566')
-    .option('--refresh-interval-ms <ms>', 'how often to check the catalog for new snapshots of the online tables', String(DEFAULT_REFRESH_INTERVAL_MS))
+    .option('--refresh-interval-ms <ms>', "how often to check the catalog for new snapshots of the online tables (default: the online store's, every second)")
     .option('--json', 'print the address as JSON once listening')
-    .action(async (options: { project: string; host: string; port: string; refreshIntervalMs: string; json?: boolean }) => {
+    .action(async (options: { project: string; host: string; port: string; refreshIntervalMs?: string; json?: boolean }) => {
       const port = integer(options.port, '--port', 0, 65_535);
-      const refreshIntervalMs = integer(options.refreshIntervalMs, '--refresh-interval-ms', 0, 86_400_000);
+      const refreshIntervalMs = options.refreshIntervalMs === undefined ? undefined : integer(options.refreshIntervalMs, '--refresh-interval-ms', 0, 86_400_000);
+      const { OnlineStore } = await import('../../features/online/index.js');
+      const { loadProject } = await import('../../features/project.js');
+      const { createFeatureServer } = await import('../../server/feature-server.js');
+      const { openRuntime } = await import('../../features/runtime.js');
+      const { printResult } = await import('../output.js');
       const project = await loadProject(options.project);
       const runtime = await openRuntime(project);
-      const server = createFeatureServer({ maxEntityRows: project.config.server.maxEntityRows, store: new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine, refreshIntervalMs }) });
+      const server = createFeatureServer({ maxEntityRows: project.config.server.maxEntityRows, store: new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine, ...(refreshIntervalMs === undefined ? {} : { refreshIntervalMs }) }) });
       try {
         const url = await server.listen({ host: options.host, port });
         printResult({ url, project: project.config.project }, options, () => `Floe feature server for project ${project.config.project} on ${url} (POST /get-online-features, GET /health, GET /metrics); Ctrl-C stops it`);

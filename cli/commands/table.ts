@@ -1,12 +1,7 @@
 import type { Command } from 'commander';
-import { loadProject } from '../../features/project.js';
-import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { FloeError } from '../../iceberg/errors.js';
-import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
-import { inspectTable, tableHistory } from '../inspect-table.js';
 import type { TableInspection } from '../inspect-table.js';
-import { printResult } from '../output.js';
 
 export function tableCommand(program: Command): void {
   const table = program.command('table').description("Look at a table of the project's catalog");
@@ -19,6 +14,8 @@ export function tableCommand(program: Command): void {
     .option('--json', 'print everything as JSON')
     .action(async (name: string, options: { snapshot?: string; project: string; json?: boolean }) => {
       const snapshotId = options.snapshot === undefined ? undefined : snapshotArgument(options.snapshot);
+      const { inspectTable } = await import('../inspect-table.js');
+      const { printResult } = await import('../output.js');
       const inspection = await withTable(options.project, name, (loaded) => inspectTable(loaded, snapshotId === undefined ? {} : { snapshotId }));
       printResult(inspection, options, () => describeInspection(inspection));
     });
@@ -29,6 +26,8 @@ export function tableCommand(program: Command): void {
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--json', 'print the history as JSON')
     .action(async (name: string, options: { project: string; json?: boolean }) => {
+      const { tableHistory } = await import('../inspect-table.js');
+      const { printResult } = await import('../output.js');
       const history = await withTable(options.project, name, async (loaded) => tableHistory(loaded));
       printResult(history, options, () =>
         history.length === 0
@@ -39,6 +38,9 @@ export function tableCommand(program: Command): void {
 }
 
 async function withTable<T>(projectDirectory: string, name: string, fn: (table: LoadedTable) => Promise<T>): Promise<T> {
+  const { loadProject } = await import('../../features/project.js');
+  const { parseTableIdentifier } = await import('../../iceberg/catalog/identifier.js');
+  const { loadCatalog } = await import('../../iceberg/catalog/load-catalog.js');
   const identifier = parseTableIdentifier(name);
   const project = await loadProject(projectDirectory);
   const catalog = await loadCatalog(project.config.catalog);

@@ -1,19 +1,10 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { loadProject } from '../../features/project.js';
-import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { FloeError } from '../../iceberg/errors.js';
-import { trainingSetWorkflowId } from '../../contracts/ids.js';
-import type { trainingSet } from '../../workflows/training-set.js';
 import type { TrainingSetInput, TrainingSetProgress, TrainingSetResult } from '../../contracts/training-set.js';
-import { positiveInteger } from '../arguments.js';
-import { EXIT_INTERRUPTED, followWorkflow } from '../follow.js';
+import type { trainingSet } from '../../workflows/training-set.js';
 import type { ProgressView } from '../follow.js';
-import { printResult } from '../output.js';
-import { connectClient } from '../temporal-client.js';
 
 interface TrainingSetOptions {
   entitiesTable?: string;
@@ -49,8 +40,14 @@ export function trainingSetCommand(program: Command): void {
     .option('--no-wait', 'start the workflow and return its id')
     .option('--json', 'print the result as JSON (and no progress bar)')
     .action(async (options: TrainingSetOptions) => {
+      const { loadProject } = await import('../../features/project.js');
+      const { parseTableIdentifier } = await import('../../iceberg/catalog/identifier.js');
+      const { trainingSetWorkflowId } = await import('../../contracts/ids.js');
+      const { EXIT_INTERRUPTED, followWorkflow } = await import('../follow.js');
+      const { printResult } = await import('../output.js');
+      const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const project = await loadProject(options.project);
-      const input = trainingSetInput(options);
+      const input = await trainingSetInput(options);
       // Table names are checked here, not by the worker: a bad one is refused before a workflow starts.
       parseTableIdentifier(options.output);
       if ('table' in input.entities) parseTableIdentifier(input.entities.table);
@@ -60,14 +57,7 @@ export function trainingSetCommand(program: Command): void {
       const workflowId = options.workflowId ?? trainingSetWorkflowId(options.output);
       const client = await connectClient(project.config);
       try {
-        let handle: WorkflowHandle<typeof trainingSet>;
-        try {
-          handle = await client.workflow.start<typeof trainingSet>('trainingSet', { taskQueue: project.config.temporal.taskQueue, workflowId, args: [input] });
-        } catch (error) {
-          // Already running under this id: follow that run instead of starting another.
-          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-          handle = client.workflow.getHandle<typeof trainingSet>(workflowId);
-        }
+        const { handle } = await startOrFollow<typeof trainingSet>(client, 'trainingSet', { taskQueue: project.config.temporal.taskQueue, workflowId, args: [input] });
         if (!options.wait) {
           printResult({ workflowId }, options, () => `Started training set ${workflowId}`);
           return;
@@ -111,7 +101,8 @@ function isUrl(file: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(file);
 }
 
-function trainingSetInput(options: TrainingSetOptions): TrainingSetInput {
+async function trainingSetInput(options: TrainingSetOptions): Promise<TrainingSetInput> {
+  const { positiveInteger } = await import('../arguments.js');
   const bad = (field: string, message: string) => new FloeError('invalid-input', message, { context: { field } });
   if ((options.entitiesTable === undefined) === (options.entitiesParquet === undefined)) throw bad('--entities-table', 'Give the entity rows with --entities-table <namespace.table> or --entities-parquet <files...> (one of them)');
   if ((options.features === undefined) === (options.featureService === undefined)) throw bad('--features', 'Give --features <view:feature...> or --feature-service <name> (one of them)');

@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { loadProject } from '../../features/project.js';
-import { runWorker } from '../../workers/run.js';
-import { connectClient } from '../temporal-client.js';
 
 export function workerCommand(program: Command): void {
   program
@@ -9,6 +6,9 @@ export function workerCommand(program: Command): void {
     .description("Run a Temporal worker for the project's workflows and activities until interrupted")
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .action(async (options: { project: string }) => {
+      const { loadProject } = await import('../../features/project.js');
+      const { runWorker } = await import('../../workers/run.js');
+      const { connectClient } = await import('../temporal-client.js');
       const project = await loadProject(options.project);
       // Reach the server first: an unreachable one is reported, with its address, within seconds.
       const client = await connectClient(project.config);

@@ -49,23 +49,35 @@ export async function installTemporal(): Promise<string> {
   return preinstalledTemporal() ?? (await ensureGoBinary(temporalCli));
 }
 
-export async function startTemporal(runDir: string): Promise<RunningService> {
+/** Fixed ports and files for a dev server a user comes back to (`floe dev`); by default free ports and `<runDir>/temporal.db`. */
+export interface TemporalOptions {
+  readonly ip?: string;
+  readonly port?: number;
+  readonly uiPort?: number;
+  readonly dbFilename?: string;
+  readonly log?: string;
+}
+
+export async function startTemporal(runDir: string, options: TemporalOptions = {}): Promise<RunningService> {
   const binary = await installTemporal();
-  const [port, uiPort, httpPort, metricsPort] = (await freePorts(4)) as [number, number, number, number];
+  const [freeGrpcPort, freeUiPort, httpPort, metricsPort] = (await freePorts(4)) as [number, number, number, number];
+  const ip = options.ip ?? '127.0.0.1';
+  const port = options.port ?? freeGrpcPort;
+  const uiPort = options.uiPort ?? freeUiPort;
   const args = [
     'server', 'start-dev',
-    '--ip', '127.0.0.1',
+    '--ip', ip,
     '--port', String(port),
     '--ui-port', String(uiPort),
     '--http-port', String(httpPort),
     '--metrics-port', String(metricsPort),
-    '--db-filename', join(runDir, 'temporal.db'),
+    '--db-filename', options.dbFilename ?? join(runDir, 'temporal.db'),
     '--log-level', 'warn',
     ...Object.entries(FLOE_SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];
-  const managed = startProcess({ name: 'temporal', command: binary, args, env: process.env, log: logFile('temporal') });
-  const address = `127.0.0.1:${port}`;
-  const uiUrl = `http://127.0.0.1:${uiPort}`;
+  const managed = startProcess({ name: 'temporal', command: binary, args, env: process.env, log: options.log ?? logFile('temporal') });
+  const address = `${ip}:${port}`;
+  const uiUrl = `http://${ip}:${uiPort}`;
   try {
     await waitUntilHealthy(managed, `gRPC GetSystemInfo on ${address}`, () => grpcHealthy(address), 120_000);
     await waitUntilHealthy(managed, `the Web UI at ${uiUrl}`, async () => void (await httpGetOk(uiUrl)), 60_000);

@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
+import { freePorts } from '../../../scripts/services/ports.js';
 import { temporalService } from '../../support/services.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -160,10 +161,15 @@ describe('the newcomer path', () => {
 
   test('floe dev runs Temporal, a worker and the feature server in one command', async () => {
     const devQueue = `dev-${randomUUID()}`;
-    const dev = spawn(process.execPath, [floe, 'dev', '--project', project, '--port', '0', '--json'], { env: { ...env, FLOE_TASK_QUEUE: devQueue }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // dev binds temporal.address and dev.uiPort (7233 and 8233 unless set): free ports here, never those.
+    const [devPort, uiPort] = await freePorts(2);
+    const devAddress = `127.0.0.1:${devPort}`;
+    const dev = spawn(process.execPath, [floe, 'dev', '--project', project, '--port', '0', '--json'], { env: { ...env, FLOE_TASK_QUEUE: devQueue, FLOE_TEMPORAL_ADDRESS: devAddress, FLOE_DEV_UI_PORT: String(uiPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(dev);
     const ready = (await firstJson(dev)) as { temporalAddress: string; temporalUi: string; featureServer: string };
     assert.notEqual(ready.temporalAddress, temporalService().address, 'dev starts a Temporal server of its own');
+    assert.equal(ready.temporalAddress, devAddress, 'at temporal.address');
+    assert.match(ready.temporalUi, new RegExp(`^http://127\\.0\\.0\\.1:${uiPort}/`));
     assert.equal((await fetch(ready.temporalUi)).status, 200);
     const window = { start: new Date(today - 2 * DAY).toISOString(), end: new Date(today - DAY).toISOString() };
     const materialize = await run(floe, ['materialize', 'driver_hourly_stats', '--start', window.start, '--end', window.end, '--project', project, '--json'], { ...env, FLOE_TEMPORAL_ADDRESS: ready.temporalAddress, FLOE_TASK_QUEUE: devQueue });

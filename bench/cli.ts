@@ -1,0 +1,51 @@
+// `npm run bench -- cli [--quick]`: how long `floe --help`, `floe --version` and `floe materialize
+// --help` take to start and exit, against `node -e ''` (the floor any Node CLI pays) measured in the
+// same run, interleaved, as medians of 15 runs each (--quick: 5). `tsx_ms` is what loading tsx
+// alone costs, the part that goes once the CLI is compiled.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import type { BenchmarkOptions } from './run.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const floe = path.join(root, 'bin', 'floe.js');
+
+const COMMANDS: Readonly<Record<string, readonly string[]>> = {
+  node: ['-e', ''],
+  tsx: ['--input-type=module', '-e', "const { register } = await import('tsx/esm/api'); register();"],
+  help: [floe, '--help'],
+  version: [floe, '--version'],
+  materialize_help: [floe, 'materialize', '--help'],
+};
+
+export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
+  const rounds = options.quick ? 5 : 15;
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(COMMANDS).map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, args] of Object.entries(COMMANDS)) times[name]!.push(timed(name, args));
+  }
+  const figures: Record<string, unknown> = { rounds };
+  for (const [name, samples] of Object.entries(times)) figures[`${name}_ms`] = Math.round(median(samples));
+  const nodeMs = median(times.node!);
+  for (const name of ['help', 'version', 'materialize_help']) {
+    figures[`${name}_vs_node`] = Number((median(times[name]!) / nodeMs).toFixed(2));
+    console.error(`floe ${name.replace('_', ' --')}: ${figures[`${name}_ms`]} ms (node -e '': ${Math.round(nodeMs)} ms)`);
+  }
+  figures.vs_node = Math.max(figures.help_vs_node as number, figures.version_vs_node as number);
+  return figures;
+}
+
+function timed(name: string, args: readonly string[]): number {
+  const started = performance.now();
+  const result = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const ms = performance.now() - started;
+  if (result.status !== 0) throw new Error(`${name} (node ${args.join(' ')}) exited with ${String(result.status)}: ${result.stderr.toString()}`);
+  return ms;
+}
+
+function median(samples: readonly number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
