@@ -17,13 +17,45 @@ export type {
   ValueType,
 } from '../features/definitions.js';
 // A source's `filter`: rows that belong to it (and the files it may skip).
-export { alwaysFalse, alwaysTrue, and, eq, gt, gtEq, isIn, isNaN, isNull, lt, ltEq, not, notEq, notIn, notNaN, notNull, notStartsWith, or, startsWith } from '../iceberg/expressions/expression.js';
+export {
+  alwaysFalse,
+  alwaysTrue,
+  and,
+  eq,
+  gt,
+  gtEq,
+  isIn,
+  isNaN,
+  isNull,
+  lt,
+  ltEq,
+  not,
+  notEq,
+  notIn,
+  notNaN,
+  notNull,
+  notStartsWith,
+  or,
+  startsWith,
+} from '../iceberg/expressions/expression.js';
 export type { Expression, FilterLiteral } from '../iceberg/expressions/expression.js';
 export { FeatureStore } from '../features/feature-store.js';
-export type { HistoricalFeaturesRequest, HistoricalRetrievalJob, RetrievalSummary, ViewRetrievalSummary } from '../features/historical/get-historical-features.js';
+export type {
+  HistoricalFeaturesRequest,
+  HistoricalRetrievalJob,
+  RetrievalSummary,
+  ViewRetrievalSummary,
+} from '../features/historical/get-historical-features.js';
 export type { ApplyPlan, ApplyResult } from '../features/registry-store/apply.js';
 export { OnlineStore } from '../features/online/index.js';
-export type { FeatureStatus, FeatureVector, OnlineFeaturesRequest, OnlineFeaturesResponse, OnlineStoreOptions, OnlineValue } from '../features/online/index.js';
+export type {
+  FeatureStatus,
+  FeatureVector,
+  OnlineFeaturesRequest,
+  OnlineFeaturesResponse,
+  OnlineStoreOptions,
+  OnlineValue,
+} from '../features/online/index.js';
 export { loadProject } from '../features/project.js';
 export type { Project } from '../features/project.js';
 export type { ProjectConfig } from '../features/config.js';

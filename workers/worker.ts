@@ -29,8 +29,12 @@ export async function createWorker(runtime: Runtime, options: WorkerOptions): Pr
   const { temporal } = runtime.project.config;
   const floeActivities = createActivities(runtime);
   const taken = Object.keys(options.activities ?? {}).filter((name) => name in floeActivities);
-  if (taken.length > 0) throw new FloeError('invalid-input', `Activity names ${taken.join(', ')} are Floe's own; give your activities other names`, { context: { field: 'activities' } });
-  const workflowBundle = options.workflowBundle ?? (existsSync(PACKAGED_WORKFLOW_BUNDLE) ? { codePath: PACKAGED_WORKFLOW_BUNDLE } : undefined);
+  if (taken.length > 0)
+    throw new FloeError('invalid-input', `Activity names ${taken.join(', ')} are Floe's own; give your activities other names`, {
+      context: { field: 'activities' },
+    });
+  const workflowBundle =
+    options.workflowBundle ?? (existsSync(PACKAGED_WORKFLOW_BUNDLE) ? { codePath: PACKAGED_WORKFLOW_BUNDLE } : undefined);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? temporal.namespace,

@@ -20,7 +20,10 @@ export function initCommand(program: Command): void {
     .command('init')
     .description('Create a Floe project: floe.yaml, example definitions and a sample data generator')
     .argument('<dir>', 'the folder to create (it may exist, but must be empty)')
-    .option('--floe-dependency <spec>', "the floe dependency the project's package.json names (default: ^ this Floe's version; e.g. file:floe-0.1.0.tgz)")
+    .option(
+      '--floe-dependency <spec>',
+      "the floe dependency the project's package.json names (default: ^ this Floe's version; e.g. file:floe-0.1.0.tgz)",
+    )
     .option('--json', 'print what was created as JSON')
     .action(async (dir: string, options: { floeDependency?: string; json?: boolean }) => {
       const result = await initProject(dir, options.floeDependency === undefined ? {} : { floeDependency: options.floeDependency });
@@ -42,18 +45,29 @@ export function initCommand(program: Command): void {
     });
 }
 
-export async function initProject(dir: string, options: { floeDependency?: string } = {}): Promise<{ directory: string; project: string; files: string[] }> {
+export async function initProject(
+  dir: string,
+  options: { floeDependency?: string } = {},
+): Promise<{ directory: string; project: string; files: string[] }> {
   const directory = path.resolve(dir);
   if (existsSync(directory) && (await readdir(directory)).length > 0) {
-    throw new FloeError('invalid-input', `${directory} is not empty; give floe init a new or empty folder`, { context: { file: directory } });
+    throw new FloeError('invalid-input', `${directory} is not empty; give floe init a new or empty folder`, {
+      context: { file: directory },
+    });
   }
-  const project = path.basename(directory).toLowerCase().replace(/[^a-z0-9_-]/g, '_') || 'floe_project';
+  const project =
+    path
+      .basename(directory)
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]/g, '_') || 'floe_project';
   const floe = floePackageRoot();
   const template = path.join(floe.directory, 'examples', 'init-template');
   const floeDependency = options.floeDependency ?? `^${floe.version}`;
   await mkdir(directory, { recursive: true });
   for (const [file, target] of Object.entries(FILES)) {
-    const text = (await readFile(path.join(template, file), 'utf8')).replaceAll('__FLOE_DEPENDENCY__', floeDependency).replaceAll('__PROJECT__', project);
+    const text = (await readFile(path.join(template, file), 'utf8'))
+      .replaceAll('__FLOE_DEPENDENCY__', floeDependency)
+      .replaceAll('__PROJECT__', project);
     await writeFile(path.join(directory, target), text, { mode: target.endsWith('.mjs') ? 0o755 : 0o644 });
   }
   await writeFile(path.join(directory, '.gitignore'), '.floe/\nnode_modules/\n');

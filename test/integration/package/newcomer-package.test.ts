@@ -52,7 +52,11 @@ before(async () => {
     FLOE_TASK_QUEUE: `package-${randomUUID()}`,
     FLOE_CATALOG_NAME: 'floe_oracle',
   };
-  oracle = { type: 'sql', uri: `sqlite:///${path.join(project, '.floe', 'catalog.db')}`, warehouse: `file://${path.join(project, '.floe', 'warehouse')}` };
+  oracle = {
+    type: 'sql',
+    uri: `sqlite:///${path.join(project, '.floe', 'catalog.db')}`,
+    warehouse: `file://${path.join(project, '.floe', 'warehouse')}`,
+  };
 });
 
 after(async () => {
@@ -74,7 +78,17 @@ describe('the newcomer path through the npm package', () => {
     const [packed] = JSON.parse(pack.stdout.slice(pack.stdout.search(/^\[/m))) as { filename: string; files: { path: string }[] }[];
     tarball = path.join(scratch, packed!.filename);
     const shipped = packed!.files.map((file) => file.path);
-    for (const file of ['LICENSE', 'bin/floe.js', 'dist/cli/main.js', 'dist/public/index.js', 'dist/public/index.d.ts', 'dist/public/worker.d.ts', 'dist/public/server.d.ts', 'dist/workflows.bundle.js', 'examples/init-template/features.ts.template']) {
+    for (const file of [
+      'LICENSE',
+      'bin/floe.js',
+      'dist/cli/main.js',
+      'dist/public/index.js',
+      'dist/public/index.d.ts',
+      'dist/public/worker.d.ts',
+      'dist/public/server.d.ts',
+      'dist/workflows.bundle.js',
+      'examples/init-template/features.ts.template',
+    ]) {
       assert.ok(shipped.includes(file), `the tarball ships ${file}`);
     }
     assert.deepEqual(
@@ -82,7 +96,10 @@ describe('the newcomer path through the npm package', () => {
       [],
       'no TypeScript sources ship',
     );
-    assert.deepEqual(shipped.filter((file) => file.startsWith('test/') || file.startsWith('bench/')), []);
+    assert.deepEqual(
+      shipped.filter((file) => file.startsWith('test/') || file.startsWith('bench/')),
+      [],
+    );
 
     await writeInstallableApp(app, tarball);
     const install = await run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], app, withoutNodeOptions(process.env));
@@ -93,14 +110,27 @@ describe('the newcomer path through the npm package', () => {
   test('npx floe init makes a project that depends on floe and imports it by name', async () => {
     const init = await run('npx', ['floe', 'init', 'my_features', '--floe-dependency', `file:${tarball}`, '--json'], app);
     assert.equal(init.code, 0, init.stderr);
-    assert.deepEqual((await readdir(project)).sort(), ['.gitignore', 'README.md', 'features.ts', 'floe.yaml', 'generate_data.mjs', 'package.json']);
-    const manifest = JSON.parse(await readFile(path.join(project, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; scripts: Record<string, string> };
+    assert.deepEqual((await readdir(project)).sort(), [
+      '.gitignore',
+      'README.md',
+      'features.ts',
+      'floe.yaml',
+      'generate_data.mjs',
+      'package.json',
+    ]);
+    const manifest = JSON.parse(await readFile(path.join(project, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      scripts: Record<string, string>;
+    };
     assert.deepEqual(manifest.dependencies, { floe: `file:${tarball}` });
     assert.equal(manifest.scripts.apply, 'floe apply');
     assert.match(await readFile(path.join(project, 'features.ts'), 'utf8'), /from 'floe';/);
     for (const file of await readdir(project)) {
       const text = await readFile(path.join(project, file), 'utf8');
-      assert.ok(!CHECKOUT_PATHS.some((checkout) => text.includes(checkout)) && !text.includes('../'), `${file} points nowhere outside the project`);
+      assert.ok(
+        !CHECKOUT_PATHS.some((checkout) => text.includes(checkout)) && !text.includes('../'),
+        `${file} points nowhere outside the project`,
+      );
     }
   });
 
@@ -115,28 +145,47 @@ describe('the newcomer path through the npm package', () => {
     // Long-running commands run the installed bin directly, so Ctrl-C (SIGINT) reaches them and not an npx between.
     const worker = spawn(process.execPath, [installedBin(), 'worker'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(worker);
-    const materialize = await run('npx', ['floe', 'materialize', 'driver_hourly_stats', '--start', WINDOW.start, '--end', WINDOW.end, '--json'], project);
+    const materialize = await run(
+      'npx',
+      ['floe', 'materialize', 'driver_hourly_stats', '--start', WINDOW.start, '--end', WINDOW.end, '--json'],
+      project,
+    );
     assert.equal(materialize.code, 0, materialize.stderr);
     assert.equal((JSON.parse(materialize.stdout) as { rows: number }).rows, 20);
   });
 
   test('floe get-online and floe serve (Feast curl, no Content-Type) return the values pyiceberg reads from the source', async () => {
     const last = new Date(today - 3_600_000).toISOString().replace('.000Z', '.000000+00:00');
-    const source = await runPyiceberg<{ rows: { conv_rate: number }[] }>('read', { catalog: oracle, identifier: 'rides.driver_stats', row_filter: `driver_id == 1001 and event_timestamp == '${last}'` });
+    const source = await runPyiceberg<{ rows: { conv_rate: number }[] }>('read', {
+      catalog: oracle,
+      identifier: 'rides.driver_stats',
+      row_filter: `driver_id == 1001 and event_timestamp == '${last}'`,
+    });
     assert.equal(source.rows.length, 1);
     const expected = source.rows[0]!.conv_rate;
 
-    const getOnline = await run('npx', ['floe', 'get-online', 'driver_hourly_stats:conv_rate', '--entity', 'driver_id=1001,5000', '--json'], project);
+    const getOnline = await run(
+      'npx',
+      ['floe', 'get-online', 'driver_hourly_stats:conv_rate', '--entity', 'driver_id=1001,5000', '--json'],
+      project,
+    );
     assert.equal(getOnline.code, 0, getOnline.stderr);
     const online = JSON.parse(getOnline.stdout) as { features: { values: unknown[]; statuses: string[] }[] };
     assert.deepEqual(online.features[0]!.statuses, ['PRESENT', 'NOT_FOUND']);
     assert.equal(online.features[0]!.values[0], expected);
 
-    const server = spawn(process.execPath, [installedBin(), 'serve', '--port', '0', '--json'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = spawn(process.execPath, [installedBin(), 'serve', '--port', '0', '--json'], {
+      cwd: project,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(server);
     const { url } = (await firstJson(server)) as { url: string };
     // What Feast's documented `curl -X POST -d '{…}'` sends, minus even curl's form Content-Type.
-    const response = await fetch(`${url}/get-online-features`, { method: 'POST', body: new Blob([JSON.stringify({ features: ['driver_hourly_stats:conv_rate'], entities: { driver_id: [1001, 5000] } })]) });
+    const response = await fetch(`${url}/get-online-features`, {
+      method: 'POST',
+      body: new Blob([JSON.stringify({ features: ['driver_hourly_stats:conv_rate'], entities: { driver_id: [1001, 5000] } })]),
+    });
     assert.equal(response.status, 200, await response.clone().text());
     const body = (await response.json()) as { results: { values: unknown[]; statuses: string[] }[] };
     assert.deepEqual(body.results[1]!.statuses, ['PRESENT', 'NOT_FOUND']);
@@ -155,7 +204,13 @@ describe('the newcomer path through the npm package', () => {
     }
     const loaded = [...new Set((await readFile(moduleLog, 'utf8')).split('\n').filter(Boolean))];
     const installed = path.join(app, 'node_modules', 'floe', 'dist') + path.sep;
-    for (const module of ['cli/main.js', 'workers/worker.js', 'server/feature-server.js', 'features/project.js', 'examples/init-template/sample-data.js']) {
+    for (const module of [
+      'cli/main.js',
+      'workers/worker.js',
+      'server/feature-server.js',
+      'features/project.js',
+      'examples/init-template/sample-data.js',
+    ]) {
       assert.ok(loaded.includes(installed + module), `${module} was loaded from the installed package`);
     }
     assert.ok(loaded.includes(path.join(project, 'features.ts')), 'the definitions were loaded');
@@ -183,19 +238,43 @@ describe('the newcomer path through the npm package', () => {
  * but not the registry's version lists, so only a locked install can run offline.
  */
 async function writeInstallableApp(directory: string, tarballPath: string): Promise<void> {
-  const floe = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { name: string; version: string; license: string; dependencies: Record<string, string>; bin: Record<string, string>; engines: Record<string, string> };
-  const checkoutLock = JSON.parse(await readFile(path.join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+  const floe = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
+    name: string;
+    version: string;
+    license: string;
+    dependencies: Record<string, string>;
+    bin: Record<string, string>;
+    engines: Record<string, string>;
+  };
+  const checkoutLock = JSON.parse(await readFile(path.join(root, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { dev?: boolean }>;
+  };
   const dependencies = { floe: `file:${tarballPath}` };
   const integrity = `sha512-${createHash('sha512')
     .update(await readFile(tarballPath))
     .digest('base64')}`;
   const packages: Record<string, unknown> = {
     '': { name: 'floe-newcomer', dependencies },
-    'node_modules/floe': { version: floe.version, resolved: `file:${tarballPath}`, integrity, license: floe.license, dependencies: floe.dependencies, bin: floe.bin, engines: floe.engines },
+    'node_modules/floe': {
+      version: floe.version,
+      resolved: `file:${tarballPath}`,
+      integrity,
+      license: floe.license,
+      dependencies: floe.dependencies,
+      bin: floe.bin,
+      engines: floe.engines,
+    },
   };
-  for (const [key, entry] of Object.entries(checkoutLock.packages)) if (key.startsWith('node_modules/') && !entry.dev) packages[key] = entry;
-  await writeFile(path.join(directory, 'package.json'), JSON.stringify({ name: 'floe-newcomer', private: true, type: 'module', dependencies }, null, 2));
-  await writeFile(path.join(directory, 'package-lock.json'), JSON.stringify({ name: 'floe-newcomer', lockfileVersion: 3, requires: true, packages }, null, 2));
+  for (const [key, entry] of Object.entries(checkoutLock.packages))
+    if (key.startsWith('node_modules/') && !entry.dev) packages[key] = entry;
+  await writeFile(
+    path.join(directory, 'package.json'),
+    JSON.stringify({ name: 'floe-newcomer', private: true, type: 'module', dependencies }, null, 2),
+  );
+  await writeFile(
+    path.join(directory, 'package-lock.json'),
+    JSON.stringify({ name: 'floe-newcomer', lockfileVersion: 3, requires: true, packages }, null, 2),
+  );
 }
 
 /**
@@ -239,7 +318,12 @@ function withoutNodeOptions(environment: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return copy;
 }
 
-function run(command: string, args: string[], cwd: string, runEnv: NodeJS.ProcessEnv = env): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  cwd: string,
+  runEnv: NodeJS.ProcessEnv = env,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

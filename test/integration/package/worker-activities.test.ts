@@ -19,7 +19,11 @@ let runtime: Runtime;
 
 before(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), 'floe-worker-activities-'));
-  runtime = await testRuntime({ directory: scratch, catalog: { type: 'sql', name: 'floe', uri: path.join(scratch, 'catalog.db'), warehouse: path.join(scratch, 'warehouse') }, definitions: [] });
+  runtime = await testRuntime({
+    directory: scratch,
+    catalog: { type: 'sql', name: 'floe', uri: path.join(scratch, 'catalog.db'), warehouse: path.join(scratch, 'warehouse') },
+    definitions: [],
+  });
 });
 
 after(async () => {
@@ -32,13 +36,29 @@ test("a user's activity registered on the Floe worker runs for the user's own wo
   const floeQueue = `floe-${randomUUID()}`;
   const userQueue = `user-${randomUUID()}`;
   const connection = await connectWorker(address);
-  const floeWorker = await createWorker(runtime, { connection, namespace, taskQueue: floeQueue, activities: { greet: async (name: string) => `hello ${name} from ${floeQueue}` } });
+  const floeWorker = await createWorker(runtime, {
+    connection,
+    namespace,
+    taskQueue: floeQueue,
+    activities: { greet: async (name: string) => `hello ${name} from ${floeQueue}` },
+  });
   const userConnection = await NativeConnection.connect({ address });
-  const userWorker = await Worker.create({ connection: userConnection, namespace, taskQueue: userQueue, workflowsPath: fileURLToPath(new URL('user-workflows/index.ts', import.meta.url)) });
+  const userWorker = await Worker.create({
+    connection: userConnection,
+    namespace,
+    taskQueue: userQueue,
+    workflowsPath: fileURLToPath(new URL('user-workflows/index.ts', import.meta.url)),
+  });
   const client = new Client({ connection: await Connection.connect({ address }), namespace });
   try {
     const result = await floeWorker.runUntil(
-      userWorker.runUntil(client.workflow.execute('greetThroughFloe', { taskQueue: userQueue, workflowId: `greet-${randomUUID()}`, args: [floeQueue, 'ada'] })),
+      userWorker.runUntil(
+        client.workflow.execute('greetThroughFloe', {
+          taskQueue: userQueue,
+          workflowId: `greet-${randomUUID()}`,
+          args: [floeQueue, 'ada'],
+        }),
+      ),
     );
     assert.equal(result, `hello ada from ${floeQueue}`);
   } finally {
@@ -52,7 +72,11 @@ test("an activity named like one of Floe's is refused, naming it", async () => {
   const connection = await connectWorker(temporalService().address);
   try {
     await assert.rejects(
-      createWorker(runtime, { connection, taskQueue: `floe-${randomUUID()}`, activities: { readWatermark: async () => undefined, mine: async () => undefined } }),
+      createWorker(runtime, {
+        connection,
+        taskQueue: `floe-${randomUUID()}`,
+        activities: { readWatermark: async () => undefined, mine: async () => undefined },
+      }),
       /Activity names readWatermark are Floe's own; give your activities other names/,
     );
   } finally {

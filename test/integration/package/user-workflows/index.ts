@@ -3,6 +3,9 @@
 import { proxyActivities } from '@temporalio/workflow';
 
 export async function greetThroughFloe(floeTaskQueue: string, name: string): Promise<string> {
-  const { greet } = proxyActivities<{ greet(name: string): Promise<string> }>({ taskQueue: floeTaskQueue, startToCloseTimeout: '30 seconds' });
+  const { greet } = proxyActivities<{ greet(name: string): Promise<string> }>({
+    taskQueue: floeTaskQueue,
+    startToCloseTimeout: '30 seconds',
+  });
   return greet(name);
 }
