@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { loadRecordedHistories } from '../../support/histories.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
@@ -221,6 +221,20 @@ describe('the newcomer path through the npm package', () => {
     );
   });
 
+  test('the module record catches a module loaded from the checkout', async () => {
+    // The check above is only as good as the record: a process that does load a checkout module must show in it.
+    const plantedLog = path.join(scratch, 'planted.log');
+    const checkoutModule = path.join(realpathSync(path.join(root, 'node_modules')), 'yaml', 'dist', 'index.js');
+    const planted = await run(
+      process.execPath,
+      ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(checkoutModule).href)});`],
+      app,
+      { ...env, FLOE_MODULE_LOG: plantedLog },
+    );
+    assert.equal(planted.code, 0, planted.stderr);
+    assert.ok((await readFile(plantedLog, 'utf8')).split('\n').includes(checkoutModule));
+  });
+
   test('the recorded workflow histories replay against the workflow bundle the package ships', async () => {
     const histories = await loadRecordedHistories();
     assert.ok(histories.length > 0);
@@ -287,7 +301,7 @@ async function writeModuleRecorder(directory: string): Promise<string> {
   await writeFile(
     hooks,
     `import { appendFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 export async function resolve(specifier, context, nextResolve) {
   const resolved = await nextResolve(specifier, context);
   if (resolved.url.startsWith('file:')) appendFileSync(process.env.FLOE_MODULE_LOG, fileURLToPath(resolved.url) + '\\n');
