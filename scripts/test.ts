@@ -12,11 +12,12 @@
  * selects any integration or e2e (browser) test installs and starts them all first.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { logsDir, repoRoot, stateDir } from './services/paths.js';
 import { formatDuration, say } from './services/progress.js';
 import { startServices, type RunningStack } from './services/stack.js';
+import { formatSlowestFiles, readFileTimes } from './test-file-times.js';
 import { parseTapSummary, summaryLine } from './test-summary.js';
 
 const SUITES = { unit: ['test/unit'], integration: ['test/integration'], replay: ['test/replay'], e2e: ['test/e2e'] } as const;
@@ -109,8 +110,10 @@ async function runChecks(): Promise<StepResult[]> {
  * Runs Node's test runner: the spec reporter to our stdout, and the TAP reporter to its stderr,
  * which we capture into `tapFile`. (A file destination loses its tail when --test-force-exit ends
  * the process; stdout and stderr pipes are written synchronously on Linux, so nothing is lost.)
+ * The per-file times go to `timesFile`: each line is written when its file ends, long before the
+ * run does, and a lost tail would only shorten the slowest-files list.
  */
-async function runNodeTests(files: readonly string[], options: Options, env: NodeJS.ProcessEnv, tapFile: string): Promise<{ code: number | null; tap: string }> {
+async function runNodeTests(files: readonly string[], options: Options, env: NodeJS.ProcessEnv, tapFile: string, timesFile: string): Promise<{ code: number | null; tap: string }> {
   const args = [
     '--import', 'tsx',
     // The AWS SDK warns in every process that imports it that its 2027 releases will need Node 22;
@@ -124,6 +127,7 @@ async function runNodeTests(files: readonly string[], options: Options, env: Nod
     '--test-force-exit',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', '--test-reporter-destination=stderr',
+    `--test-reporter=${join(repoRoot, 'scripts', 'test-file-times-reporter.mjs')}`, `--test-reporter-destination=${timesFile}`,
     ...options.nodeTestArgs,
     ...files,
   ];
@@ -178,10 +182,12 @@ async function main(): Promise<number> {
 
   mkdirSync(join(stateDir, 'test-results'), { recursive: true });
   const tapFile = join(stateDir, 'test-results', 'last-run.tap');
+  const timesFile = join(stateDir, 'test-results', 'last-run-file-times.jsonl');
+  rmSync(timesFile, { force: true });
   let run: { code: number | null; tap: string };
   const testsStarted = Date.now();
   try {
-    run = await runNodeTests(files, options, { ...process.env, ...(stack?.env ?? {}) }, tapFile);
+    run = await runNodeTests(files, options, { ...process.env, ...(stack?.env ?? {}) }, tapFile, timesFile);
   } finally {
     if (stack) {
       say('stopping services');
@@ -189,6 +195,8 @@ async function main(): Promise<number> {
     }
   }
   say(`tests ran in ${formatDuration(Date.now() - testsStarted)}; whole run ${formatDuration(Date.now() - started)}; service logs in ${relative(repoRoot, logsDir)}/`);
+
+  if (existsSync(timesFile)) process.stdout.write(formatSlowestFiles(readFileTimes(readFileSync(timesFile, 'utf8')), 10, repoRoot));
 
   const exitCode = run.code;
   const counts = parseTapSummary(run.tap);

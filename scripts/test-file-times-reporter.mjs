@@ -1,0 +1,14 @@
+// A reporter for Node's test runner: one JSON line per test file, `{"file", "ms"}`, written as the
+// file finishes, with its wall time as the runner measured it (the file's subprocess from start to
+// end, set-up and `before` hooks included). Node 20 reports a finished file as a `test:complete`
+// event named by the file's own path. Plain JavaScript: the runner's parent process loads
+// reporters without tsx (`--import` reaches only the test files' processes). Read by
+// scripts/test-file-times.ts.
+export default async function* fileTimes(source) {
+  for await (const event of source) {
+    if (event.type !== 'test:complete') continue;
+    const { file, name, details } = event.data;
+    if (file === undefined || name !== file) continue;
+    yield `${JSON.stringify({ file, ms: Math.round(details.duration_ms) })}\n`;
+  }
+}
