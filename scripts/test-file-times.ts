@@ -1,6 +1,7 @@
 /**
  * Each test file's wall time, as `scripts/test-file-times-reporter.mjs` wrote it during the run
- * (one JSON line per file), and the list of the slowest files `npm test` prints at the end.
+ * (one JSON line per file): the list of the slowest files `npm test` prints at the end, and the
+ * order it starts the files in next time (slowest first).
  */
 import { isAbsolute, relative } from 'node:path';
 import { formatDuration } from './services/progress.js';
@@ -40,4 +41,26 @@ export function formatSlowestFiles(times: readonly FileTime[], count: number, ro
   const width = Math.max(...shown.map((line) => line.duration.length));
   const lines = shown.map((line) => `  ${line.duration.padStart(width)}  ${line.file}`);
   return `Slowest ${slowest.length} of ${times.length} test files (each file's own wall time; files run side by side):\n${lines.join('\n')}\n`;
+}
+
+/** Each file's latest time, by path relative to `root` (a later line replaces an earlier one). */
+export function latestTimes(times: readonly FileTime[], root: string): Map<string, number> {
+  return new Map(times.map((time) => [isAbsolute(time.file) ? relative(root, time.file) : time.file, time.ms]));
+}
+
+/** What a file is guessed to take when no run has timed it yet, by its folder. */
+const UNTIMED_GUESS_MS: readonly [prefix: string, ms: number][] = [
+  ['test/e2e/', 120_000],
+  ['test/integration/', 30_000],
+  ['test/replay/', 10_000],
+];
+
+/**
+ * The files in the order to start them: slowest first, by their last times (or a guess by
+ * folder), so the long files overlap each other and the short ones fill in at the end, instead of
+ * a long file starting last and running alone.
+ */
+export function slowestFirst(files: readonly string[], known: ReadonlyMap<string, number>): string[] {
+  const estimate = (file: string): number => known.get(file) ?? UNTIMED_GUESS_MS.find(([prefix]) => file.startsWith(prefix))?.[1] ?? 1_000;
+  return [...files].sort((a, b) => estimate(b) - estimate(a) || a.localeCompare(b));
 }

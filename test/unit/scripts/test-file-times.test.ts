@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { repoRoot } from '../../../scripts/services/paths.js';
-import { formatSlowestFiles, readFileTimes, slowestFiles, type FileTime } from '../../../scripts/test-file-times.js';
+import { formatSlowestFiles, latestTimes, readFileTimes, slowestFiles, slowestFirst, type FileTime } from '../../../scripts/test-file-times.js';
 
 const reporter = join(repoRoot, 'scripts', 'test-file-times-reporter.mjs');
 
@@ -96,5 +96,43 @@ describe('the slowest-files list', () => {
 
   test('prints nothing when no file was timed', () => {
     assert.equal(formatSlowestFiles([], 10, '/repo'), '');
+  });
+});
+
+describe('the order files start in', () => {
+  test('a later time for a file replaces an earlier one, and paths become relative to the repository', () => {
+    const times = latestTimes(
+      [
+        { file: '/repo/test/unit/a.test.ts', ms: 5_000 },
+        { file: 'test/unit/b.test.ts', ms: 7_000 },
+        { file: 'test/unit/a.test.ts', ms: 2_000 },
+      ],
+      '/repo',
+    );
+    assert.deepEqual([...times], [
+      ['test/unit/a.test.ts', 2_000],
+      ['test/unit/b.test.ts', 7_000],
+    ]);
+  });
+
+  test('slowest first by the last times; untimed files by a guess from their folder (e2e, integration, replay, unit)', () => {
+    const files = ['test/e2e/ui.test.ts', 'test/integration/a.test.ts', 'test/integration/b.test.ts', 'test/integration/new.test.ts', 'test/replay/replay.test.ts', 'test/unit/slow.test.ts', 'test/unit/x.test.ts', 'test/unit/y.test.ts'];
+    const known = new Map([
+      ['test/integration/a.test.ts', 200_000],
+      ['test/integration/b.test.ts', 4_000],
+      ['test/unit/slow.test.ts', 45_000],
+      ['test/unit/gone.test.ts', 900_000],
+    ]);
+    assert.deepEqual(slowestFirst(files, known), [
+      'test/integration/a.test.ts',
+      'test/e2e/ui.test.ts',
+      'test/unit/slow.test.ts',
+      'test/integration/new.test.ts',
+      'test/replay/replay.test.ts',
+      'test/integration/b.test.ts',
+      'test/unit/x.test.ts',
+      'test/unit/y.test.ts',
+    ]);
+    assert.deepEqual(slowestFirst(files, new Map()).slice(0, 2), ['test/e2e/ui.test.ts', 'test/integration/a.test.ts']);
   });
 });
