@@ -2,8 +2,8 @@
  * Python oracle tools (test/oracles/pyiceberg_tool.py and the tools built on it) kept running in
  * `--serve` mode: one JSON request a line in, one reply a line out. Starting Python and importing
  * pyarrow and pyiceberg costs ~1.5 s of CPU a process, and the suite sends hundreds of requests; a
- * test process keeps its idle servers and starts another only when all are busy, so requests sent
- * at the same time still run side by side. Idle servers do not keep the test process alive.
+ * test process keeps a few idle servers and starts another only when all are busy, so requests
+ * sent at the same time still run side by side. Idle servers do not keep the test process alive.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Socket } from 'node:net';
@@ -22,6 +22,8 @@ interface Server {
 }
 
 const STDERR_TAIL_CHARS = 6_000;
+/** Each server holds ~100 MB; more requests than this at once get servers that end afterwards. */
+const MAX_IDLE_SERVERS = 3;
 const idleServers = new Map<string, Server[]>();
 
 /** Sends one request (a JSON object on one line) to a server of `tool` and waits for its answer. */
@@ -34,8 +36,13 @@ export async function askPythonTool(tool: string, request: string): Promise<Tool
   });
   server.waiting = undefined;
   if (line instanceof Error) throw line;
-  setKeepsProcessAlive(server, false);
-  idleServers.set(tool, [...(idleServers.get(tool) ?? []), server]);
+  const idle = idleServers.get(tool) ?? [];
+  if (idle.length < MAX_IDLE_SERVERS) {
+    setKeepsProcessAlive(server, false);
+    idleServers.set(tool, [...idle, server]);
+  } else {
+    server.child.stdin.end();
+  }
   try {
     return JSON.parse(line) as ToolAnswer;
   } catch (error) {
