@@ -4,6 +4,12 @@
 // event named by the file's own path. Plain JavaScript: the runner's parent process loads
 // reporters without tsx (`--import` reaches only the test files' processes). Read by
 // scripts/test-file-times.ts.
+import { EventEmitter } from 'node:events';
+
+// A third reporter puts 11 'end' listeners on the runner's event stream, one past Node's warning
+// threshold for a leak; this module loads only in the runner's parent process (no test runs there).
+EventEmitter.defaultMaxListeners = Math.max(EventEmitter.defaultMaxListeners, 20);
+
 export default async function* fileTimes(source) {
   for await (const event of source) {
     if (event.type !== 'test:complete') continue;
