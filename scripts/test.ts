@@ -3,7 +3,7 @@
  * runner (slowest first, by earlier runs' times), stop the services, print the 10 slowest files,
  * and end with the plain line `N passed, N failed` that CI reads.
  *
- *   npm test                                  suite `all`: tsc, eslint, unit + integration + replay + e2e
+ *   npm test                                  suite `all`: tsc, eslint, prettier, unit + integration + replay + e2e
  *   npm test -- --suite unit|integration|replay|e2e [paths or filters…]
  *   npm test -- test/integration/services.test.ts
  *   npm test -- --test-name-pattern="REST"    passed through to node --test
@@ -101,10 +101,11 @@ async function runCheck(name: string, command: string, args: readonly string[]):
 
 async function runChecks(): Promise<StepResult[]> {
   const bin = (name: string): string => join(repoRoot, 'node_modules', '.bin', name);
-  // One after the other: both want the CPU, and the service builds may be running beside them.
+  // One after the other: they all want the CPU, and the service builds may be running beside them.
   const typecheck = await runCheck('typecheck (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', join(repoRoot, 'tsconfig.json')]);
   const lint = await runCheck('lint (eslint)', bin('eslint'), ['--max-warnings', '0', '.']);
-  return [typecheck, lint];
+  const format = await runCheck('format (prettier --check)', bin('prettier'), ['--check', '--log-level', 'warn', '.']);
+  return [typecheck, lint, format];
 }
 
 /**
@@ -159,7 +160,7 @@ async function main(): Promise<number> {
   }
   const needsServices = files.some((file) => file.startsWith('test/integration/') || file.startsWith('test/e2e/'));
   const runsChecks = options.suite === 'all' && options.selectors.length === 0;
-  say(`suite ${options.suite}: ${files.length} test file(s)${needsServices ? ', with services' : ', no services'}${runsChecks ? ', plus tsc and eslint' : ''}`);
+  say(`suite ${options.suite}: ${files.length} test file(s)${needsServices ? ', with services' : ', no services'}${runsChecks ? ', plus tsc, eslint and prettier' : ''}`);
 
   let stack: RunningStack | undefined;
   let serviceError: unknown;
@@ -216,7 +217,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${summaryLine({ passed: passedChecks, failed: failedChecks + serviceFailures + 1 })}\n`);
     return 1;
   }
-  // tsc and eslint count as one test each, and a failed service start as one failure.
+  // tsc, eslint and prettier count as one test each, and a failed service start as one failure.
   const total = { ...counts, passed: counts.passed + passedChecks, failed: counts.failed + failedChecks + serviceFailures };
   const namePatternGiven = options.nodeTestArgs.some((arg) => arg.startsWith('--test-name-pattern') || arg.startsWith('--test-skip-pattern') || arg.startsWith('--test-only'));
   const skippedFails = counts.skipped + counts.todo > 0 && !namePatternGiven;
