@@ -1,8 +1,9 @@
 /**
  * `npm test`: type-check, lint, start the real services, run every test file with Node's test
- * runner, stop the services, and end with the plain line `N passed, N failed` that CI reads.
+ * runner (slowest first, by earlier runs' times), stop the services, print the 10 slowest files,
+ * and end with the plain line `N passed, N failed` that CI reads.
  *
- *   npm test                                  suite `all`: tsc, eslint, unit + integration + replay + e2e
+ *   npm test                                  suite `all`: tsc, eslint, prettier, unit + integration + replay + e2e
  *   npm test -- --suite unit|integration|replay|e2e [paths or filters…]
  *   npm test -- test/integration/services.test.ts
  *   npm test -- --test-name-pattern="REST"    passed through to node --test
@@ -12,11 +13,12 @@
  * selects any integration or e2e (browser) test installs and starts them all first.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { logsDir, repoRoot, stateDir } from './services/paths.js';
 import { formatDuration, say } from './services/progress.js';
 import { startServices, type RunningStack } from './services/stack.js';
+import { formatSlowestFiles, latestTimes, readFileTimes, slowestFirst, type FileTime } from './test-file-times.js';
 import { parseTapSummary, summaryLine } from './test-summary.js';
 
 const SUITES = { unit: ['test/unit'], integration: ['test/integration'], replay: ['test/replay'], e2e: ['test/e2e'] } as const;
@@ -99,18 +101,21 @@ async function runCheck(name: string, command: string, args: readonly string[]):
 
 async function runChecks(): Promise<StepResult[]> {
   const bin = (name: string): string => join(repoRoot, 'node_modules', '.bin', name);
-  // One after the other: both want the CPU, and the service builds may be running beside them.
+  // One after the other: they all want the CPU, and the service builds may be running beside them.
   const typecheck = await runCheck('typecheck (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', join(repoRoot, 'tsconfig.json')]);
   const lint = await runCheck('lint (eslint)', bin('eslint'), ['--max-warnings', '0', '.']);
-  return [typecheck, lint];
+  const format = await runCheck('format (prettier --check)', bin('prettier'), ['--check', '--log-level', 'warn', '.']);
+  return [typecheck, lint, format];
 }
 
 /**
  * Runs Node's test runner: the spec reporter to our stdout, and the TAP reporter to its stderr,
  * which we capture into `tapFile`. (A file destination loses its tail when --test-force-exit ends
  * the process; stdout and stderr pipes are written synchronously on Linux, so nothing is lost.)
+ * The per-file times go to `timesFile`: each line is written when its file ends, long before the
+ * run does, and a lost tail would only shorten the slowest-files list.
  */
-async function runNodeTests(files: readonly string[], options: Options, env: NodeJS.ProcessEnv, tapFile: string): Promise<{ code: number | null; tap: string }> {
+async function runNodeTests(files: readonly string[], options: Options, env: NodeJS.ProcessEnv, tapFile: string, timesFile: string): Promise<{ code: number | null; tap: string }> {
   const args = [
     '--import', 'tsx',
     // The AWS SDK warns in every process that imports it that its 2027 releases will need Node 22;
@@ -124,6 +129,7 @@ async function runNodeTests(files: readonly string[], options: Options, env: Nod
     '--test-force-exit',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', '--test-reporter-destination=stderr',
+    `--test-reporter=${join(repoRoot, 'scripts', 'test-file-times-reporter.mjs')}`, `--test-reporter-destination=${timesFile}`,
     ...options.nodeTestArgs,
     ...files,
   ];
@@ -154,7 +160,7 @@ async function main(): Promise<number> {
   }
   const needsServices = files.some((file) => file.startsWith('test/integration/') || file.startsWith('test/e2e/'));
   const runsChecks = options.suite === 'all' && options.selectors.length === 0;
-  say(`suite ${options.suite}: ${files.length} test file(s)${needsServices ? ', with services' : ', no services'}${runsChecks ? ', plus tsc and eslint' : ''}`);
+  say(`suite ${options.suite}: ${files.length} test file(s)${needsServices ? ', with services' : ', no services'}${runsChecks ? ', plus tsc, eslint and prettier' : ''}`);
 
   let stack: RunningStack | undefined;
   let serviceError: unknown;
@@ -178,10 +184,16 @@ async function main(): Promise<number> {
 
   mkdirSync(join(stateDir, 'test-results'), { recursive: true });
   const tapFile = join(stateDir, 'test-results', 'last-run.tap');
+  const timesFile = join(stateDir, 'test-results', 'last-run-file-times.jsonl');
+  // Every file's latest time from earlier runs: the order to start them in.
+  const historyFile = join(stateDir, 'test-results', 'file-times.jsonl');
+  const history = existsSync(historyFile) ? readFileTimes(readFileSync(historyFile, 'utf8')) : [];
+  const ordered = slowestFirst(files, latestTimes(history, repoRoot));
+  rmSync(timesFile, { force: true });
   let run: { code: number | null; tap: string };
   const testsStarted = Date.now();
   try {
-    run = await runNodeTests(files, options, { ...process.env, ...(stack?.env ?? {}) }, tapFile);
+    run = await runNodeTests(ordered, options, { ...process.env, ...(stack?.env ?? {}) }, tapFile, timesFile);
   } finally {
     if (stack) {
       say('stopping services');
@@ -189,6 +201,10 @@ async function main(): Promise<number> {
     }
   }
   say(`tests ran in ${formatDuration(Date.now() - testsStarted)}; whole run ${formatDuration(Date.now() - started)}; service logs in ${relative(repoRoot, logsDir)}/`);
+
+  const times = existsSync(timesFile) ? readFileTimes(readFileSync(timesFile, 'utf8')) : [];
+  writeFileSync(historyFile, [...latestTimes([...history, ...times], repoRoot)].map(([file, ms]) => `${JSON.stringify({ file, ms } satisfies FileTime)}\n`).join(''));
+  process.stdout.write(formatSlowestFiles(times, 10, repoRoot));
 
   const exitCode = run.code;
   const counts = parseTapSummary(run.tap);
@@ -201,7 +217,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${summaryLine({ passed: passedChecks, failed: failedChecks + serviceFailures + 1 })}\n`);
     return 1;
   }
-  // tsc and eslint count as one test each, and a failed service start as one failure.
+  // tsc, eslint and prettier count as one test each, and a failed service start as one failure.
   const total = { ...counts, passed: counts.passed + passedChecks, failed: counts.failed + failedChecks + serviceFailures };
   const namePatternGiven = options.nodeTestArgs.some((arg) => arg.startsWith('--test-name-pattern') || arg.startsWith('--test-skip-pattern') || arg.startsWith('--test-only'));
   const skippedFails = counts.skipped + counts.todo > 0 && !namePatternGiven;

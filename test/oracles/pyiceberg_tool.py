@@ -2,7 +2,8 @@
 
 One JSON request on stdin, one JSON reply on stdout; on failure a traceback on stderr and exit 1.
 Request: {"command": ..., "catalog": {...}, ...arguments}, or {"batch": [request, ...]} answered by
-{"results": [reply, ...]} (one process for several steps). Catalog is either
+{"results": [reply, ...]} (one process for several steps). With `--serve`, requests and replies
+one a line until stdin closes (see `serve`). Catalog is either
   {"type": "sql", "uri": "sqlite:////abs/catalog.db", "warehouse": "file:///abs/wh"} or
   {"type": "rest", "uri": ..., "warehouse"?: ..., "s3": {endpoint, accessKeyId, secretAccessKey, region}}.
 
@@ -19,6 +20,7 @@ import decimal
 import json
 import math
 import sys
+import traceback
 import uuid
 from typing import Any, Callable
 
@@ -346,21 +348,47 @@ def run_one(request: dict[str, Any], catalogs: dict[str, Catalog]) -> dict[str, 
     return handler(catalogs[key], request)
 
 
-def main() -> int:
-    request = json.load(sys.stdin)
+def answer(request: dict[str, Any]) -> dict[str, Any]:
+    """The reply to one request: a command, or a batch of them run in order."""
     catalogs: dict[str, Catalog] = {}
-    if "batch" in request:
-        # Several commands in one process: importing pyarrow and pyiceberg costs ~1.5 s a start.
-        results = []
-        for index, step in enumerate(request["batch"]):
-            try:
-                results.append(run_one(step, catalogs))
-            except Exception:
-                sys.stderr.write(f"batch step {index} ({step.get('command')!r}) failed:\n")
-                raise
-        json.dump({"results": results}, sys.stdout)
-    else:
-        json.dump(run_one(request, catalogs), sys.stdout)
+    if "batch" not in request:
+        return run_one(request, catalogs)
+    results = []
+    for index, step in enumerate(request["batch"]):
+        try:
+            results.append(run_one(step, catalogs))
+        except Exception as error:
+            error.add_note(f"batch step {index} ({step.get('command')!r}) failed")
+            raise
+    return {"results": results}
+
+
+def serve() -> int:
+    """`--serve`: one request per line on stdin, one reply per line on stdout, {"reply": ...} or
+    {"error": traceback}, until stdin closes. Importing pyarrow and pyiceberg costs ~1.5 s a start;
+    a test process keeps a few of these servers instead of starting Python for every request.
+    Each request opens its catalogs afresh, as a process of its own would. Anything else printed
+    while answering goes to stderr, so it cannot break the reply protocol."""
+    replies = sys.stdout
+    sys.stdout = sys.stderr
+    while True:
+        line = sys.stdin.readline()
+        if line == "":
+            return 0
+        if line.strip() == "":
+            continue
+        try:
+            reply: dict[str, Any] = {"reply": answer(json.loads(line))}
+        except Exception:
+            reply = {"error": traceback.format_exc()}
+        replies.write(json.dumps(reply) + "\n")
+        replies.flush()
+
+
+def main() -> int:
+    if sys.argv[1:] == ["--serve"]:
+        return serve()
+    json.dump(answer(json.load(sys.stdin)), sys.stdout)
     sys.stdout.write("\n")
     return 0
 

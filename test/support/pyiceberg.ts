@@ -1,12 +1,12 @@
 /**
- * Runs test/oracles/pyiceberg_tool.py in the oracle venv: one JSON request on stdin, one JSON reply
- * on stdout. pyiceberg is an independent implementation, so a Floe result that agrees with it is
- * evidence, not a tautology. 64-bit integers come back as strings (see the tool's docstring).
+ * Asks test/oracles/pyiceberg_tool.py in the oracle venv (a server kept running, see
+ * python-tools.ts): one JSON request, one JSON reply. pyiceberg is an independent implementation,
+ * so a Floe result that agrees with it is evidence, not a tautology. 64-bit integers come back as
+ * strings (see the tool's docstring).
  */
-import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pythonOracle } from './services.js';
+import { askPythonTool } from './python-tools.js';
 
 const TOOL = join(dirname(fileURLToPath(import.meta.url)), '..', 'oracles', 'pyiceberg_tool.py');
 
@@ -41,37 +41,21 @@ export interface PyicebergStep {
   args: { catalog: OracleCatalog } & Record<string, unknown>;
 }
 
-/** One command in its own Python process. */
+/** One command. */
 export async function runPyiceberg<T = Record<string, unknown>>(command: PyicebergCommand, args: PyicebergStep['args']): Promise<T> {
   return (await runTool(JSON.stringify({ command, ...args }), command)) as T;
 }
 
-/** Several commands in one Python process, in order (each start costs ~1.5 s of imports). */
+/** Several commands in one request, in order. */
 export async function runPyicebergBatch(steps: readonly PyicebergStep[]): Promise<unknown[]> {
   const reply = (await runTool(JSON.stringify({ batch: steps.map((step) => ({ command: step.command, ...step.args })) }), `batch of ${steps.map((step) => step.command).join(', ')}`)) as { results: unknown[] };
   return reply.results;
 }
 
 async function runTool(request: string, what: string): Promise<unknown> {
-  const { python } = pythonOracle();
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolvePromise, reject) => {
-    const child = spawn(python, [TOOL], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    child.once('error', reject);
-    child.once('close', (exitCode) => resolvePromise({ code: exitCode, stdout: out, stderr: err }));
-    child.stdin.end(request);
-  });
-  if (code !== 0) {
-    throw new Error(`pyiceberg oracle (${what}) failed (exit ${String(code)}).\nrequest: ${redact(request)}\nstderr:\n${stderr}`);
-  }
-  try {
-    return JSON.parse(stdout) as unknown;
-  } catch (error) {
-    throw new Error(`pyiceberg oracle (${what}) printed something that is not JSON:\n${stdout}\nstderr:\n${stderr}`, { cause: error });
-  }
+  const answer = await askPythonTool(TOOL, request);
+  if ('error' in answer) throw new Error(`pyiceberg oracle (${what}) failed.\nrequest: ${redact(request)}\n${answer.error}`);
+  return answer.reply;
 }
 
 function redact(request: string): string {

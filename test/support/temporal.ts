@@ -1,22 +1,19 @@
 /**
  * A Floe worker on the real Temporal dev server for one test file: its own task queue, the
- * workflow bundle built once per process, the runtime's activities. `close()` drains the worker.
+ * workflow bundle (see workflow-bundle.ts), the runtime's activities. `close()` drains the worker.
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime as TemporalRuntime } from '@temporalio/worker';
+import { NativeConnection, Runtime as TemporalRuntime } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
 import type { Runtime } from '../../features/runtime.js';
-import { createWorker, WORKFLOWS_PATH } from '../../workers/worker.js';
+import { createWorker } from '../../workers/worker.js';
 import { temporalService } from './services.js';
+import { workflowBundle } from './workflow-bundle.js';
 
-let bundle: Promise<{ code: string }> | undefined;
+export { workflowBundle };
+
 let runtimeInstalled = false;
-
-export function workflowBundle(): Promise<{ code: string }> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
-  return bundle;
-}
 
 export interface TestWorker {
   readonly client: Client;

@@ -1,13 +1,12 @@
 /**
  * The interop tests' pyiceberg: test/oracles/pyiceberg_tool.py's commands plus those
  * pyiceberg_interop.py adds (schema and spec evolution, tags, time travel by ref or timestamp,
- * counts). Several steps go to one Python process: each start costs ~1.5 s of imports.
+ * counts), asked through a server kept running (see test/support/python-tools.ts).
  */
-import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OracleCatalog } from '../../../support/pyiceberg.js';
-import { pythonOracle } from '../../../support/services.js';
+import { askPythonTool } from '../../../support/python-tools.js';
 
 const TOOL = join(dirname(fileURLToPath(import.meta.url)), '..', 'pyiceberg_interop.py');
 
@@ -35,21 +34,7 @@ export async function pyBatch(steps: readonly PyStep[]): Promise<unknown[]> {
 }
 
 async function run(request: string, what: string): Promise<unknown> {
-  const { python } = pythonOracle();
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolvePromise, reject) => {
-    const child = spawn(python, [TOOL], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    child.once('error', reject);
-    child.once('close', (exitCode) => resolvePromise({ code: exitCode, stdout: out, stderr: err }));
-    child.stdin.end(request);
-  });
-  if (code !== 0) throw new Error(`pyiceberg (${what}) failed (exit ${String(code)}):\n${stderr.slice(-6000)}`);
-  try {
-    return JSON.parse(stdout) as unknown;
-  } catch (error) {
-    throw new Error(`pyiceberg (${what}) printed something that is not JSON:\n${stdout.slice(0, 2000)}\nstderr:\n${stderr.slice(-2000)}`, { cause: error });
-  }
+  const answer = await askPythonTool(TOOL, request);
+  if ('error' in answer) throw new Error(`pyiceberg (${what}) failed:\n${answer.error.slice(-6000)}`);
+  return answer.reply;
 }

@@ -1,0 +1,87 @@
+/**
+ * Python oracle tools (test/oracles/pyiceberg_tool.py and the tools built on it) kept running in
+ * `--serve` mode: one JSON request a line in, one reply a line out. Starting Python and importing
+ * pyarrow and pyiceberg costs ~1.5 s of CPU a process, and the suite sends hundreds of requests; a
+ * test process keeps a few idle servers and starts another only when all are busy, so requests
+ * sent at the same time still run side by side. Idle servers do not keep the test process alive.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { pythonOracle } from './services.js';
+
+/** What the tool answered: its reply, or the Python traceback of the request that failed. */
+export type ToolAnswer = { reply: unknown } | { error: string };
+
+interface Server {
+  readonly child: ChildProcessWithoutNullStreams;
+  /** The last lines the server wrote to stderr, for when it dies. */
+  stderrTail: string;
+  exited: boolean;
+  /** The request in flight: called with each reply line, or with the reason the server stopped. */
+  waiting?: ((line: string | Error) => void) | undefined;
+}
+
+const STDERR_TAIL_CHARS = 6_000;
+/** Each server holds ~100 MB; more requests than this at once get servers that end afterwards. */
+const MAX_IDLE_SERVERS = 3;
+const idleServers = new Map<string, Server[]>();
+
+/** Sends one request (a JSON object on one line) to a server of `tool` and waits for its answer. */
+export async function askPythonTool(tool: string, request: string): Promise<ToolAnswer> {
+  const server = idleServers.get(tool)?.pop() ?? startServer(tool);
+  setKeepsProcessAlive(server, true);
+  const line = await new Promise<string | Error>((resolve) => {
+    server.waiting = resolve;
+    server.child.stdin.write(`${request}\n`);
+  });
+  server.waiting = undefined;
+  if (line instanceof Error) throw line;
+  const idle = idleServers.get(tool) ?? [];
+  if (idle.length < MAX_IDLE_SERVERS) {
+    setKeepsProcessAlive(server, false);
+    idleServers.set(tool, [...idle, server]);
+  } else {
+    server.child.stdin.end();
+  }
+  try {
+    return JSON.parse(line) as ToolAnswer;
+  } catch (error) {
+    throw new Error(`${tool} --serve answered with a line that is not JSON:\n${line.slice(0, 2_000)}`, { cause: error });
+  }
+}
+
+function startServer(tool: string): Server {
+  const child = spawn(pythonOracle().python, [tool, '--serve'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const server: Server = { child, stderrTail: '', exited: false };
+  let pending = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    pending += chunk;
+    for (let end = pending.indexOf('\n'); end !== -1; end = pending.indexOf('\n')) {
+      const line = pending.slice(0, end);
+      pending = pending.slice(end + 1);
+      server.waiting?.(line);
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (server.stderrTail = (server.stderrTail + chunk).slice(-STDERR_TAIL_CHARS)));
+  const stopped = (reason: string): void => {
+    if (server.exited) return;
+    server.exited = true;
+    const idle = idleServers.get(tool);
+    if (idle?.includes(server)) idleServers.set(tool, idle.filter((other) => other !== server));
+    server.waiting?.(new Error(`${tool} --serve ${reason}.\nstderr:\n${server.stderrTail}`));
+  };
+  child.once('error', (error) => stopped(`could not run: ${error.message}`));
+  child.once('close', (code, signal) => stopped(`exited (${signal ?? `code ${String(code)}`}) before answering`));
+  child.stdin.on('error', () => {}); // A write to a server that just died: 'close' reports it.
+  return server;
+}
+
+/** While a request is in flight its server keeps Node running; idle, it lets the process end. */
+function setKeepsProcessAlive(server: Server, keep: boolean): void {
+  const { child } = server;
+  // The pipes are net.Sockets at run time (typed as plain streams): each holds the event loop.
+  for (const handle of [child, ...([child.stdin, child.stdout, child.stderr] as unknown[] as Socket[])]) {
+    if (keep) handle.ref();
+    else handle.unref();
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The slowest-files list `npm test` prints. The reporter's times are checked against Node itself:
+ * scratch test files that sleep known amounts run under `node --test` with the reporter, and each
+ * file must be reported once, no faster than it slept. The list is checked on fixed times.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { repoRoot } from '../../../scripts/services/paths.js';
+import { formatSlowestFiles, latestTimes, readFileTimes, slowestFiles, slowestFirst, type FileTime } from '../../../scripts/test-file-times.js';
+
+const reporter = join(repoRoot, 'scripts', 'test-file-times-reporter.mjs');
+
+/** Runs the files under `node --test` with the reporter; returns its output and the files' paths. */
+function runWithReporter(files: Record<string, string>): { output: string; paths: Record<string, string> } {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-file-times-test-'));
+  try {
+    for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, name), body);
+    const env = { ...process.env };
+    // Set by the outer runner for its children; a nested `node --test` must not inherit it.
+    delete env.NODE_TEST_CONTEXT;
+    const timesFile = join(dir, 'times.jsonl');
+    const result = spawnSync(
+      process.execPath,
+      // The reporters scripts/test.ts passes.
+      ['--test', '--test-concurrency=2', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', '--test-reporter-destination=stderr', `--test-reporter=${reporter}`, `--test-reporter-destination=${timesFile}`, ...Object.keys(files)],
+      { cwd: dir, env, encoding: 'utf8' },
+    );
+    assert.equal(result.status, 1, `one scratch file fails on purpose; stderr: ${result.stderr}`);
+    // A third reporter is one listener too many for Node's leak warning, which would land in the TAP output.
+    assert.doesNotMatch(result.stderr, /MaxListenersExceededWarning/);
+    const paths = Object.fromEntries(Object.keys(files).map((name) => [name, join(dir, name)]));
+    return { output: readFileSync(timesFile, 'utf8'), paths };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('the file-times reporter', () => {
+  test('writes each file once with at least the time its tests slept, failing files included', () => {
+    const sleep = (ms: number): string => `await new Promise((resolve) => setTimeout(resolve, ${ms}));`;
+    const { output, paths } = runWithReporter({
+      'slow.test.mjs': `
+        import { before, describe, test } from 'node:test';
+        before(async () => { ${sleep(400)} });
+        test('one', async () => { ${sleep(300)} });
+        describe('group', () => { test('nested', async () => { ${sleep(300)} }); });
+      `,
+      'fast.test.mjs': `import { test } from 'node:test'; test('quick', () => {});`,
+      'failing.test.mjs': `
+        import { test } from 'node:test';
+        test('fails', async () => { ${sleep(200)} throw new Error('boom'); });
+      `,
+    });
+    const times = readFileTimes(output);
+    assert.deepEqual(times.map((time) => time.file).sort(), Object.values(paths).sort());
+    const byName = (name: string): number => times.find((time) => time.file === paths[name])?.ms ?? Number.NaN;
+    assert.ok(byName('slow.test.mjs') >= 1_000, `slow file: ${byName('slow.test.mjs')} ms, slept 1000`);
+    assert.ok(byName('failing.test.mjs') >= 200, `failing file: ${byName('failing.test.mjs')} ms, slept 200`);
+    assert.ok(byName('fast.test.mjs') < byName('slow.test.mjs'));
+    assert.equal(slowestFiles(times, 1)[0]?.file, paths['slow.test.mjs']);
+  });
+});
+
+describe('readFileTimes', () => {
+  test('skips blank lines, a line cut short and lines without a file and a number', () => {
+    const text = ['{"file":"/r/a.test.ts","ms":1200}', '', '{"file":"/r/b.test.ts"}', '{"ms":5}', '{"file":"/r/c.test.ts","ms":"9"}', '{"file":"/r/d.test.ts","ms":30', 'null', '{"file":"/r/e.test.ts","ms":7}'].join('\n');
+    assert.deepEqual(readFileTimes(text), [
+      { file: '/r/a.test.ts', ms: 1200 },
+      { file: '/r/e.test.ts', ms: 7 },
+    ]);
+  });
+});
+
+describe('the slowest-files list', () => {
+  const times: FileTime[] = Array.from({ length: 12 }, (_, i) => ({ file: `/repo/test/f${String(i).padStart(2, '0')}.test.ts`, ms: (i + 1) * 10_000 }));
+
+  test('keeps the slowest, slowest first, ties in path order', () => {
+    const tied = [...times, { file: '/repo/test/a-tie.test.ts', ms: 120_000 }];
+    assert.deepEqual(
+      slowestFiles(tied, 3).map((time) => time.file),
+      ['/repo/test/a-tie.test.ts', '/repo/test/f11.test.ts', '/repo/test/f10.test.ts'],
+    );
+    assert.deepEqual(slowestFiles(times.slice(0, 2), 10).map((time) => time.ms), [20_000, 10_000]);
+  });
+
+  test('prints ten lines under a header, paths relative to the repository, times aligned', () => {
+    const text = formatSlowestFiles(times, 10, '/repo');
+    const lines = text.trimEnd().split('\n');
+    assert.equal(lines[0], "Slowest 10 of 12 test files (each file's own wall time; files run side by side):");
+    assert.equal(lines.length, 11);
+    assert.equal(lines[1], '  2m00s  test/f11.test.ts');
+    assert.equal(lines[10], '    30s  test/f02.test.ts');
+    assert.ok(text.endsWith('\n'));
+  });
+
+  test('prints nothing when no file was timed', () => {
+    assert.equal(formatSlowestFiles([], 10, '/repo'), '');
+  });
+});
+
+describe('the order files start in', () => {
+  test('a later time for a file replaces an earlier one, and paths become relative to the repository', () => {
+    const times = latestTimes(
+      [
+        { file: '/repo/test/unit/a.test.ts', ms: 5_000 },
+        { file: 'test/unit/b.test.ts', ms: 7_000 },
+        { file: 'test/unit/a.test.ts', ms: 2_000 },
+      ],
+      '/repo',
+    );
+    assert.deepEqual([...times], [
+      ['test/unit/a.test.ts', 2_000],
+      ['test/unit/b.test.ts', 7_000],
+    ]);
+  });
+
+  test('slowest first by the last times; untimed files by a guess from their folder (e2e, integration, replay, unit)', () => {
+    const files = ['test/e2e/ui.test.ts', 'test/integration/a.test.ts', 'test/integration/b.test.ts', 'test/integration/new.test.ts', 'test/replay/replay.test.ts', 'test/unit/slow.test.ts', 'test/unit/x.test.ts', 'test/unit/y.test.ts'];
+    const known = new Map([
+      ['test/integration/a.test.ts', 200_000],
+      ['test/integration/b.test.ts', 4_000],
+      ['test/unit/slow.test.ts', 45_000],
+      ['test/unit/gone.test.ts', 900_000],
+    ]);
+    assert.deepEqual(slowestFirst(files, known), [
+      'test/integration/a.test.ts',
+      'test/e2e/ui.test.ts',
+      'test/unit/slow.test.ts',
+      'test/integration/new.test.ts',
+      'test/replay/replay.test.ts',
+      'test/integration/b.test.ts',
+      'test/unit/x.test.ts',
+      'test/unit/y.test.ts',
+    ]);
+    assert.deepEqual(slowestFirst(files, new Map()).slice(0, 2), ['test/e2e/ui.test.ts', 'test/integration/a.test.ts']);
+  });
+});
