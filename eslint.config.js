@@ -12,8 +12,15 @@ const intoFolders = (folders) => `^(\\.\\./)+(${folders.join('|')})(/|$)`;
 const TEMPORAL_SIDE = ['workflows', 'activities', 'workers', 'client', 'cli'];
 const IO_PACKAGES = ['@duckdb/*', '@aws-sdk/*', 'better-sqlite3', 'pg'];
 const LIBRARY_PATTERNS = [
-  { group: ['@temporalio/*'], message: 'The library does not use Temporal: Temporal code lives in activities/, workflows/, client/ and workers/.' },
-  { regex: intoFolders(TEMPORAL_SIDE), message: 'The library may not import the Temporal side (workflows, activities, workers, client, cli); shared pure code lives in contracts/.' },
+  {
+    group: ['@temporalio/*'],
+    message: 'The library does not use Temporal: Temporal code lives in activities/, workflows/, client/ and workers/.',
+  },
+  {
+    regex: intoFolders(TEMPORAL_SIDE),
+    message:
+      'The library may not import the Temporal side (workflows, activities, workers, client, cli); shared pure code lives in contracts/.',
+  },
 ];
 
 // Code that workflows run is replayed, so it must be deterministic.
@@ -32,7 +39,10 @@ const deterministicRules = {
   ],
   'no-restricted-syntax': [
     'error',
-    { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'No clocks in workflows: new Date() needs an explicit time.' },
+    {
+      selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+      message: 'No clocks in workflows: new Date() needs an explicit time.',
+    },
   ],
 };
 
@@ -42,7 +52,23 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', fetch: 'readonly', structuredClone: 'readonly', performance: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        URL: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
+        fetch: 'readonly',
+        structuredClone: 'readonly',
+        performance: 'readonly',
+      },
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -73,7 +99,10 @@ export default tseslint.config(
         {
           patterns: [
             ...LIBRARY_PATTERNS,
-            { regex: '^\\.\\./commit/', message: 'The catalogs and the update vocabulary sit below the commit loop (iceberg/commit/), which imports them.' },
+            {
+              regex: '^\\.\\./commit/',
+              message: 'The catalogs and the update vocabulary sit below the commit loop (iceberg/commit/), which imports them.',
+            },
           ],
         },
       ],
@@ -87,7 +116,10 @@ export default tseslint.config(
         {
           patterns: [
             ...LIBRARY_PATTERNS,
-            { regex: '^\\.\\./(commit|catalog)/', message: 'The update vocabulary (table-updates/) sits below the catalogs and the commit loop, which import it.' },
+            {
+              regex: '^\\.\\./(commit|catalog)/',
+              message: 'The update vocabulary (table-updates/) sits below the catalogs and the commit loop, which import it.',
+            },
           ],
         },
       ],
@@ -101,9 +133,16 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, allowTypeImports: true, message: 'contracts/ is pure: no Node built-ins (types only).' })),
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            allowTypeImports: true,
+            message: 'contracts/ is pure: no Node built-ins (types only).',
+          })),
           patterns: [
-            { regex: '^\\.\\./', message: 'contracts/ imports nothing of Floe outside contracts/: move the type or function into contracts/.' },
+            {
+              regex: '^\\.\\./',
+              message: 'contracts/ imports nothing of Floe outside contracts/: move the type or function into contracts/.',
+            },
             { group: ['@temporalio/*'], allowTypeImports: true, message: 'contracts/ may only `import type` from Temporal.' },
             { group: IO_PACKAGES, message: 'contracts/ is pure: no I/O.' },
           ],
@@ -124,10 +163,20 @@ export default tseslint.config(
         {
           paths: nodeBuiltins.map((name) => ({ name, message: 'Workflows are replayed: no Node built-ins.' })),
           patterns: [
-            { group: ['../activities/*', '../activities', '../activities/**'], allowTypeImports: true, message: 'Workflows may only `import type` activities and call them through proxyActivities.' },
-            { regex: '^(\\.\\./)+(?!contracts/|activities/)', message: 'Workflows import only contracts/ (and `import type` from activities/): call an activity for I/O.' },
+            {
+              group: ['../activities/*', '../activities', '../activities/**'],
+              allowTypeImports: true,
+              message: 'Workflows may only `import type` activities and call them through proxyActivities.',
+            },
+            {
+              regex: '^(\\.\\./)+(?!contracts/|activities/)',
+              message: 'Workflows import only contracts/ (and `import type` from activities/): call an activity for I/O.',
+            },
             { group: IO_PACKAGES, message: 'Workflows do no I/O: call an activity.' },
-            { group: ['@temporalio/*', '!@temporalio/workflow', '!@temporalio/common'], message: 'Workflows use @temporalio/workflow only.' },
+            {
+              group: ['@temporalio/*', '!@temporalio/workflow', '!@temporalio/common'],
+              message: 'Workflows use @temporalio/workflow only.',
+            },
           ],
         },
       ],

@@ -23,7 +23,11 @@ export async function loadProject(directory: string, env: NodeJS.ProcessEnv = pr
     return { directory: root, config, registry: new Registry(definitions, { onlineNamespace: config.online.namespace }) };
   } catch (error) {
     // Cross-references are checked once every definition is known: name the file they came from.
-    if (FloeError.is(error)) throw new FloeError(error.kind, `${config.definitions}: ${error.detail}`, { context: { ...error.context, file: config.definitions }, cause: error });
+    if (FloeError.is(error))
+      throw new FloeError(error.kind, `${config.definitions}: ${error.detail}`, {
+        context: { ...error.context, file: config.definitions },
+        cause: error,
+      });
     throw error;
   }
 }
@@ -33,11 +37,20 @@ async function importDefinitions(file: string): Promise<Definition[]> {
   try {
     module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new FloeError('invalid-input', `Cannot load the definitions module ${file}: ${(error as Error).message}`, { context: { file }, cause: error });
+    throw new FloeError('invalid-input', `Cannot load the definitions module ${file}: ${(error as Error).message}`, {
+      context: { file },
+      cause: error,
+    });
   }
-  const found = Object.values(module).flatMap((value) => (Array.isArray(value) ? value : [value])).filter(isDefinition);
+  const found = Object.values(module)
+    .flatMap((value) => (Array.isArray(value) ? value : [value]))
+    .filter(isDefinition);
   if (found.length === 0) {
-    throw new FloeError('invalid-input', `${file} exports no definitions; export the results of defineEntity, defineIcebergSource, defineFeatureView and defineFeatureService`, { context: { file } });
+    throw new FloeError(
+      'invalid-input',
+      `${file} exports no definitions; export the results of defineEntity, defineIcebergSource, defineFeatureView and defineFeatureService`,
+      { context: { file } },
+    );
   }
   return [...new Set(found)];
 }

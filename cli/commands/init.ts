@@ -45,9 +45,15 @@ export function initCommand(program: Command): void {
 export async function initProject(dir: string): Promise<{ directory: string; project: string; files: string[] }> {
   const directory = path.resolve(dir);
   if (existsSync(directory) && (await readdir(directory)).length > 0) {
-    throw new FloeError('invalid-input', `${directory} is not empty; give floe init a new or empty folder`, { context: { file: directory } });
+    throw new FloeError('invalid-input', `${directory} is not empty; give floe init a new or empty folder`, {
+      context: { file: directory },
+    });
   }
-  const project = path.basename(directory).toLowerCase().replace(/[^a-z0-9_-]/g, '_') || 'floe_project';
+  const project =
+    path
+      .basename(directory)
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]/g, '_') || 'floe_project';
   // Imports of Floe's modules are relative to the project, so project and Floe can move together.
   let floe = path.relative(directory, FLOE_ROOT).split(path.sep).join('/');
   if (!floe.startsWith('.')) floe = floe === '' ? '.' : `./${floe}`;

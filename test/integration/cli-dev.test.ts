@@ -50,7 +50,10 @@ after(async () => {
 
 /** Starts `floe dev --json` and resolves with its ready document and what its pane (stderr) shows so far. */
 function startDev(): Promise<{ child: ChildProcess; ready: Ready; pane: () => string }> {
-  const child = spawn(process.execPath, [floe, 'dev', '--project', project, '--no-serve', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [floe, 'dev', '--project', project, '--no-serve', '--json'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   return new Promise((resolve, reject) => {
     let out = '';
@@ -105,13 +108,33 @@ describe('floe dev', () => {
     assert.equal(new URL(first.ready.temporalUi).port, String(uiPort));
     assert.equal((await fetch(first.ready.temporalUi)).status, 200);
     // A run started from another terminal, which finds dev through the same floe.yaml.
-    const started = await floeCommand(['materialize', 'driver_hourly_stats', '--start', '2024-05-01T00:00:00Z', '--end', '2024-05-02T00:00:00Z', '--no-wait', '--json', '--project', project], { env });
+    const started = await floeCommand(
+      [
+        'materialize',
+        'driver_hourly_stats',
+        '--start',
+        '2024-05-01T00:00:00Z',
+        '--end',
+        '2024-05-02T00:00:00Z',
+        '--no-wait',
+        '--json',
+        '--project',
+        project,
+      ],
+      { env },
+    );
     assert.equal(started.code, 0, started.stderr);
     const { workflowId, runId } = JSON.parse(started.stdout) as { workflowId: string; runId: string };
     // The project has no source data yet: the run fails on a user error, which the pane shows as one line.
     await assert.rejects(withWorkflowClient((client) => client.getHandle(workflowId).result()));
-    const failures = first.pane().split('\n').filter((line) => line.includes('failed'));
-    assert.ok(failures.some((line) => /\[WARN\] Activity failed \(.*\): .*rides\.driver_stats does not exist/.test(line)), first.pane());
+    const failures = first
+      .pane()
+      .split('\n')
+      .filter((line) => line.includes('failed'));
+    assert.ok(
+      failures.some((line) => /\[WARN\] Activity failed \(.*\): .*rides\.driver_stats does not exist/.test(line)),
+      first.pane(),
+    );
     assert.doesNotMatch(first.pane(), /taskToken|\n\s+at |^\s*\w+: /m, 'no SDK metadata or stack trace');
     assert.equal(await stop(first.child), 130);
 
@@ -129,7 +152,10 @@ describe('floe dev', () => {
     // While dev holds its ports, a second dev is refused before it starts anything.
     const again = await floeCommand(['dev', '--project', project, '--no-serve'], { env });
     assert.equal(again.code, 2, again.stderr);
-    assert.match(again.stderr, new RegExp(`Port ${address.split(':')[1]} on 127\\.0\\.0\\.1 is taken by another program.*temporal\\.address in floe\\.yaml`));
+    assert.match(
+      again.stderr,
+      new RegExp(`Port ${address.split(':')[1]} on 127\\.0\\.0\\.1 is taken by another program.*temporal\\.address in floe\\.yaml`),
+    );
     oneLineNoStack(again.stderr);
     assert.equal(await stop(second.child), 130);
   });
@@ -138,14 +164,26 @@ describe('floe dev', () => {
     const [taken] = (await freePorts(1)) as [number];
     const holder = await holdPort(taken);
     try {
-      const grpc = await floeCommand(['dev', '--project', project, '--no-serve'], { env: { ...env, FLOE_TEMPORAL_ADDRESS: `127.0.0.1:${taken}` } });
+      const grpc = await floeCommand(['dev', '--project', project, '--no-serve'], {
+        env: { ...env, FLOE_TEMPORAL_ADDRESS: `127.0.0.1:${taken}` },
+      });
       assert.equal(grpc.code, 2, grpc.stderr);
-      assert.match(grpc.stderr, new RegExp(`^floe: Port ${taken} on 127\\.0\\.0\\.1 is taken by another program, and floe dev needs it for Temporal's gRPC: stop that program, or choose another port with temporal\\.address in floe\\.yaml`));
+      assert.match(
+        grpc.stderr,
+        new RegExp(
+          `^floe: Port ${taken} on 127\\.0\\.0\\.1 is taken by another program, and floe dev needs it for Temporal's gRPC: stop that program, or choose another port with temporal\\.address in floe\\.yaml`,
+        ),
+      );
       oneLineNoStack(grpc.stderr);
 
       const ui = await floeCommand(['dev', '--project', project, '--no-serve'], { env: { ...env, FLOE_DEV_UI_PORT: String(taken) } });
       assert.equal(ui.code, 2, ui.stderr);
-      assert.match(ui.stderr, new RegExp(`Port ${taken} on 127\\.0\\.0\\.1 is taken by another program, and floe dev needs it for Temporal's Web UI: .*dev\\.uiPort in floe\\.yaml`));
+      assert.match(
+        ui.stderr,
+        new RegExp(
+          `Port ${taken} on 127\\.0\\.0\\.1 is taken by another program, and floe dev needs it for Temporal's Web UI: .*dev\\.uiPort in floe\\.yaml`,
+        ),
+      );
       oneLineNoStack(ui.stderr);
     } finally {
       await new Promise((resolve) => holder.close(resolve));
@@ -153,7 +191,9 @@ describe('floe dev', () => {
   });
 
   test('a temporal.address that is not local is refused with exit 2', async () => {
-    const run = await floeCommand(['dev', '--project', project, '--no-serve'], { env: { ...env, FLOE_TEMPORAL_ADDRESS: 'temporal.example.com:7233' } });
+    const run = await floeCommand(['dev', '--project', project, '--no-serve'], {
+      env: { ...env, FLOE_TEMPORAL_ADDRESS: 'temporal.example.com:7233' },
+    });
     assert.equal(run.code, 2, run.stderr);
     assert.match(run.stderr, /must be a local IPv4 address and port such as 127\.0\.0\.1:7233; got "temporal\.example\.com:7233"/);
   });

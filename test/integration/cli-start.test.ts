@@ -55,12 +55,19 @@ describe('floe start-up', () => {
     }
   });
 
-  test('--help, --version and a command\'s --help load no command implementation', async () => {
+  test("--help, --version and a command's --help load no command implementation", async () => {
     for (const args of [['--help'], ['--version'], ['materialize', '--help'], ['dev', '--help']]) {
       const run = await loadedBy(args);
       assert.equal(run.code, 0, args.join(' '));
-      assert.ok(run.modules.some((url) => url.endsWith('/cli/program.ts')), `the hook saw the program load: ${run.modules.join(', ')}`);
-      assert.deepEqual(run.modules.filter((url) => HEAVY.test(url)), [], `floe ${args.join(' ')} loaded these`);
+      assert.ok(
+        run.modules.some((url) => url.endsWith('/cli/program.ts')),
+        `the hook saw the program load: ${run.modules.join(', ')}`,
+      );
+      assert.deepEqual(
+        run.modules.filter((url) => HEAVY.test(url)),
+        [],
+        `floe ${args.join(' ')} loaded these`,
+      );
     }
     const help = await loadedBy(['--help']);
     assert.match(help.stdout, /-V, --version/);
@@ -74,12 +81,20 @@ describe('floe start-up', () => {
     // A port nothing listens on: asked of the OS, then released.
     const address = `127.0.0.1:${await freePort()}`;
     const started = performance.now();
-    const run = await floeCommand(['materialize', 'driver_hourly_stats', '--start', '2024-05-01T00:00:00Z', '--end', '2024-05-02T00:00:00Z', '--project', project], {
-      env: { ...process.env, FLOE_TEMPORAL_ADDRESS: address },
-    });
+    const run = await floeCommand(
+      ['materialize', 'driver_hourly_stats', '--start', '2024-05-01T00:00:00Z', '--end', '2024-05-02T00:00:00Z', '--project', project],
+      {
+        env: { ...process.env, FLOE_TEMPORAL_ADDRESS: address },
+      },
+    );
     const seconds = (performance.now() - started) / 1000;
     assert.equal(run.code, 1, run.stderr);
-    assert.match(run.stderr, new RegExp(`^floe: Cannot reach the Temporal server at ${address.replace(/\./g, '\\.')} within 2 s: is it running\\? The address is temporal\\.address in floe\\.yaml \\(the init template reads it from FLOE_TEMPORAL_ADDRESS\\)`));
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `^floe: Cannot reach the Temporal server at ${address.replace(/\./g, '\\.')} within 2 s: is it running\\? The address is temporal\\.address in floe\\.yaml \\(the init template reads it from FLOE_TEMPORAL_ADDRESS\\)`,
+      ),
+    );
     assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
     // Loose on purpose (the connect deadline is 2 s; start-up on a loaded machine adds to it): not a timing test.
     assert.ok(seconds < 10, `took ${seconds.toFixed(1)} s`);

@@ -45,10 +45,14 @@ test('a workflow changed incompatibly fails replay with a determinism violation'
   // unguarded edit does. Every history, of every workflow type, must catch it.
   const { histories, results } = await replayAll(path.join(here, 'changed-workflows', 'index.ts'));
   for (const type of ['materialize', 'backfill', 'training-set', 'compact']) {
-    assert.ok(histories.some((history) => history.file.startsWith(type)), `no recorded ${type} history to check against`);
+    assert.ok(
+      histories.some((history) => history.file.startsWith(type)),
+      `no recorded ${type} history to check against`,
+    );
   }
   assert.equal(results.length, histories.length);
-  for (const result of results) assert.ok(result.error instanceof DeterminismViolationError, `${result.workflowId} replayed without a determinism violation`);
+  for (const result of results)
+    assert.ok(result.error instanceof DeterminismViolationError, `${result.workflowId} replayed without a determinism violation`);
 });
 
 const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };

@@ -15,8 +15,12 @@ export const HISTORIES_DIRECTORY = path.join(path.dirname(fileURLToPath(import.m
 export async function recordHistory(workflowId: string, name: string): Promise<void> {
   if (!process.env.FLOE_RECORD_HISTORIES) return;
   const { cli, address, namespace } = temporalService();
-  const { stdout } = await promisify(execFile)(cli, ['workflow', 'show', '--workflow-id', workflowId, '--address', address, '--namespace', namespace, '--output', 'json'], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const { stdout } = await promisify(execFile)(
+    cli,
+    ['workflow', 'show', '--workflow-id', workflowId, '--address', address, '--namespace', namespace, '--output', 'json'],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   await writeFile(path.join(HISTORIES_DIRECTORY, `${name}.json`), stdout);
 }

@@ -57,7 +57,10 @@ export async function stopWorker(worker: ChildProcess | undefined): Promise<void
 
 /** Starts `floe serve --port 0 --json` on a project and resolves with its URL once it listens; stop it with stopWorker. */
 export function startServer(project: string, options: { env?: NodeJS.ProcessEnv } = {}): Promise<{ url: string; server: ChildProcess }> {
-  const server = spawn(process.execPath, [floe, 'serve', '--project', project, '--port', '0', '--json'], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(process.execPath, [floe, 'serve', '--project', project, '--port', '0', '--json'], {
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let stdout = '';
     let stderr = '';
