@@ -45,7 +45,9 @@ export function toActivityFailure(error: unknown): unknown {
     );
   }
   if (error instanceof Error) {
-    return withoutStack(ApplicationFailure.create({ message: redact(error.message), type: error.name, nonRetryable: false, ...redactedCause(error.cause) }));
+    return withoutStack(
+      ApplicationFailure.create({ message: redact(error.message), type: error.name, nonRetryable: false, ...redactedCause(error.cause) }),
+    );
   }
   return withoutStack(ApplicationFailure.create({ message: redact(String(error)), nonRetryable: false }));
 }
@@ -54,7 +56,15 @@ export function toActivityFailure(error: unknown): unknown {
 function redactedCause(cause: unknown, depth = 0): { cause?: ApplicationFailure } {
   if (cause === undefined || cause === null || depth >= 4) return {};
   const name = cause instanceof Error ? cause.name : typeof cause;
-  return { cause: withoutStack(ApplicationFailure.create({ message: redactedMessage(cause), type: name, ...(cause instanceof Error ? redactedCause(cause.cause, depth + 1) : {}) })) };
+  return {
+    cause: withoutStack(
+      ApplicationFailure.create({
+        message: redactedMessage(cause),
+        type: name,
+        ...(cause instanceof Error ? redactedCause(cause.cause, depth + 1) : {}),
+      }),
+    ),
+  };
 }
 
 function withoutStack<E extends Error>(error: E): E {
@@ -76,7 +86,10 @@ export interface Progress {
  * passes the activity's cancellation on as an AbortSignal the work must honour. `report` replaces
  * what the next heartbeat says.
  */
-export async function withHeartbeats<T>(phase: string, work: (signal: AbortSignal, report: (progress: Progress) => void) => Promise<T>): Promise<T> {
+export async function withHeartbeats<T>(
+  phase: string,
+  work: (signal: AbortSignal, report: (progress: Progress) => void) => Promise<T>,
+): Promise<T> {
   const context = Context.current();
   let latest: Progress = { phase };
   context.heartbeat(latest);
@@ -86,7 +99,8 @@ export async function withHeartbeats<T>(phase: string, work: (signal: AbortSigna
       latest = progress;
     });
   } catch (error) {
-    if (context.cancellationSignal.aborted) throw new CancelledFailure(`Cancelled while ${phase}`, [], error instanceof Error ? error : undefined);
+    if (context.cancellationSignal.aborted)
+      throw new CancelledFailure(`Cancelled while ${phase}`, [], error instanceof Error ? error : undefined);
     throw error;
   } finally {
     clearInterval(timer);
@@ -94,5 +108,9 @@ export async function withHeartbeats<T>(phase: string, work: (signal: AbortSigna
 }
 
 function stringContext(context: FloeError['context']): Record<string, string> {
-  return Object.fromEntries(Object.entries(context).filter(([, value]) => value !== undefined).map(([key, value]) => [key, redact(String(value))]));
+  return Object.fromEntries(
+    Object.entries(context)
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value]) => [key, redact(String(value))]),
+  );
 }

@@ -1,7 +1,22 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import type { CleanupOptions, CompactionPlan, CompactionPlanOptions, CompactionRequest, CompactionTarget, ExpireResult, OrphanResult, RewriteResult } from '../features/compaction/index.js';
-import { expireOldSnapshots, planCompaction, removeOldOrphans, resolveCompactionTarget, rewriteAndCommit } from '../features/compaction/index.js';
+import type {
+  CleanupOptions,
+  CompactionPlan,
+  CompactionPlanOptions,
+  CompactionRequest,
+  CompactionTarget,
+  ExpireResult,
+  OrphanResult,
+  RewriteResult,
+} from '../features/compaction/index.js';
+import {
+  expireOldSnapshots,
+  planCompaction,
+  removeOldOrphans,
+  resolveCompactionTarget,
+  rewriteAndCommit,
+} from '../features/compaction/index.js';
 import type { FeatureContext } from '../features/context.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
 
@@ -33,7 +48,9 @@ export function createCompactActivities(context: FeatureContext, hooks: CompactH
             idempotencyKey: input.idempotencyKey,
             filePrefix: attemptName('compact', input.idempotencyKey),
             report: (progress) => report({ ...progress }),
-            ...(hooks.beforeCompactionCommit ? { beforeCommit: () => hooks.beforeCompactionCommit!({ table: input.plan.target.table, signal }) } : {}),
+            ...(hooks.beforeCompactionCommit
+              ? { beforeCommit: () => hooks.beforeCompactionCommit!({ table: input.plan.target.table, signal }) }
+              : {}),
           }),
         ),
       );
@@ -49,10 +66,11 @@ export function createCompactActivities(context: FeatureContext, hooks: CompactH
   };
 }
 
-
 /** A file-name-safe name, unique to this attempt of this step in this workflow run. */
 function attemptName(step: string, key: string): string {
   const { workflowExecution, activityType, attempt } = Context.current().info;
-  const digest = createHash('sha256').update(JSON.stringify([workflowExecution?.workflowId, workflowExecution?.runId, activityType, key])).digest('hex');
+  const digest = createHash('sha256')
+    .update(JSON.stringify([workflowExecution?.workflowId, workflowExecution?.runId, activityType, key]))
+    .digest('hex');
   return `${step}-${digest.slice(0, 20)}-a${attempt}`;
 }

@@ -14,5 +14,9 @@ export function createActivities(
   context: FeatureContext,
   options: { readonly hooks?: MaterializeHooks & CompactHooks; readonly trainingSetHooks?: TrainingSetHooks } = {},
 ) {
-  return { ...createMaterializeActivities(context, options.hooks), ...createCompactActivities(context, options.hooks), ...createTrainingSetActivities(context, options.trainingSetHooks) };
+  return {
+    ...createMaterializeActivities(context, options.hooks),
+    ...createCompactActivities(context, options.hooks),
+    ...createTrainingSetActivities(context, options.trainingSetHooks),
+  };
 }

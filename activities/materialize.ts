@@ -5,7 +5,13 @@ import type { FeatureContext } from '../features/context.js';
 import type { Window } from '../features/materialization.js';
 
 export type { LatePlan, ScanSummary };
-import { commitOnlineWindow, computeLatestRows, planSourceScan, readWatermark, writeOnlinePartitions } from '../features/materialization.js';
+import {
+  commitOnlineWindow,
+  computeLatestRows,
+  planSourceScan,
+  readWatermark,
+  writeOnlinePartitions,
+} from '../features/materialization.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
 
 export interface WindowInput {
@@ -54,7 +60,11 @@ export interface MaterializeHooks {
   /** Runs inside the write step between uploading its data files and writing their manifest. */
   readonly afterDataFiles?: (info: { readonly featureView: string; readonly signal: AbortSignal }) => Promise<void>;
   /** Runs inside the write step after its data files and manifest are uploaded, before it returns. */
-  readonly afterWrite?: (info: { readonly featureView: string; readonly manifest: string | null; readonly signal: AbortSignal }) => Promise<void>;
+  readonly afterWrite?: (info: {
+    readonly featureView: string;
+    readonly manifest: string | null;
+    readonly signal: AbortSignal;
+  }) => Promise<void>;
 }
 
 /**
@@ -83,7 +93,9 @@ export function createMaterializeActivities(context: FeatureContext, hooks: Mate
       });
     },
 
-    async computeLatest(input: WindowInput & { readonly sourceSnapshotId: string | null; readonly late?: LatePlan }): Promise<ComputeLatestResult> {
+    async computeLatest(
+      input: WindowInput & { readonly sourceSnapshotId: string | null; readonly late?: LatePlan },
+    ): Promise<ComputeLatestResult> {
       return asActivityFailure(() =>
         withHeartbeats('computing the latest row per entity', async (signal) => {
           await hooks.beforeCompute?.({ featureView: input.featureView, signal });
@@ -96,7 +108,11 @@ export function createMaterializeActivities(context: FeatureContext, hooks: Mate
       );
     },
 
-    async writeOnline(input: { readonly featureView: string; readonly staging: string | null; readonly rows: number }): Promise<WriteOnlineResult> {
+    async writeOnline(input: {
+      readonly featureView: string;
+      readonly staging: string | null;
+      readonly rows: number;
+    }): Promise<WriteOnlineResult> {
       return asActivityFailure(() =>
         withHeartbeats('writing online partitions', async (signal) => {
           const written = await writeOnlinePartitions({ ...context, signal }, input.featureView, {
@@ -113,7 +129,13 @@ export function createMaterializeActivities(context: FeatureContext, hooks: Mate
     },
 
     async commitOnline(
-      input: WindowInput & { readonly manifest: string | null; readonly sourceSnapshotId: string | null; readonly idempotencyKey: string; readonly staging?: string | null; readonly incremental?: boolean },
+      input: WindowInput & {
+        readonly manifest: string | null;
+        readonly sourceSnapshotId: string | null;
+        readonly idempotencyKey: string;
+        readonly staging?: string | null;
+        readonly incremental?: boolean;
+      },
     ): Promise<CommitOnlineResult> {
       return asActivityFailure(() =>
         withHeartbeats('committing the window', async () => {
@@ -125,7 +147,11 @@ export function createMaterializeActivities(context: FeatureContext, hooks: Mate
             staging: input.staging ?? null,
             incremental: input.incremental ?? false,
           });
-          return { snapshotId: committed.snapshotId?.toString() ?? null, alreadyCommitted: committed.alreadyCommitted, attempts: committed.attempts };
+          return {
+            snapshotId: committed.snapshotId?.toString() ?? null,
+            alreadyCommitted: committed.alreadyCommitted,
+            attempts: committed.attempts,
+          };
         }),
       );
     },
@@ -139,6 +165,8 @@ function windowOf(input: WindowInput): Window {
 /** A file-name-safe name, unique to this attempt of this step in this workflow run. */
 function attemptName(step: string, input: object): string {
   const { workflowExecution, activityType, attempt } = Context.current().info;
-  const digest = createHash('sha256').update(JSON.stringify([workflowExecution?.workflowId, workflowExecution?.runId, activityType, input])).digest('hex');
+  const digest = createHash('sha256')
+    .update(JSON.stringify([workflowExecution?.workflowId, workflowExecution?.runId, activityType, input]))
+    .digest('hex');
   return `${step}-${digest.slice(0, 20)}-a${attempt}`;
 }

@@ -1,6 +1,12 @@
 import { Context } from '@temporalio/activity';
 import type { FeatureContext } from '../features/context.js';
-import type { ChunkResult, TrainingSetChunk, TrainingSetCommit, TrainingSetPlan, TrainingSetRequest } from '../features/training-set/index.js';
+import type {
+  ChunkResult,
+  TrainingSetChunk,
+  TrainingSetCommit,
+  TrainingSetPlan,
+  TrainingSetRequest,
+} from '../features/training-set/index.js';
 import { cleanUpTrainingSet, commitTrainingSet, planTrainingSet, writeTrainingSetChunk } from '../features/training-set/index.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
 
@@ -20,11 +26,24 @@ export interface TrainingSetHooks {
  */
 export function createTrainingSetActivities(context: FeatureContext, hooks: TrainingSetHooks = {}) {
   return {
-    async planTrainingSet(input: { readonly request: TrainingSetRequest; readonly key: string; readonly chunkRows: number }): Promise<TrainingSetPlan> {
-      return asActivityFailure(() => withHeartbeats('planning the training set', (signal) => planTrainingSet({ ...context, signal }, input.request, { key: input.key, chunkRows: input.chunkRows })));
+    async planTrainingSet(input: {
+      readonly request: TrainingSetRequest;
+      readonly key: string;
+      readonly chunkRows: number;
+    }): Promise<TrainingSetPlan> {
+      return asActivityFailure(() =>
+        withHeartbeats('planning the training set', (signal) =>
+          planTrainingSet({ ...context, signal }, input.request, { key: input.key, chunkRows: input.chunkRows }),
+        ),
+      );
     },
 
-    async writeTrainingSetChunk(input: { readonly request: TrainingSetRequest; readonly key: string; readonly chunk: TrainingSetChunk; readonly entitySnapshotId: string | null }): Promise<ChunkResult> {
+    async writeTrainingSetChunk(input: {
+      readonly request: TrainingSetRequest;
+      readonly key: string;
+      readonly chunk: TrainingSetChunk;
+      readonly entitySnapshotId: string | null;
+    }): Promise<ChunkResult> {
       const { attempt } = Context.current().info;
       return asActivityFailure(() =>
         withHeartbeats(`joining training set chunk ${input.chunk.index}`, (signal) =>
@@ -33,17 +52,26 @@ export function createTrainingSetActivities(context: FeatureContext, hooks: Trai
             chunk: input.chunk,
             entitySnapshotId: input.entitySnapshotId,
             attempt,
-            ...(hooks.afterChunkFiles ? { afterDataFiles: () => hooks.afterChunkFiles!({ chunk: input.chunk.index, attempt, signal }) } : {}),
+            ...(hooks.afterChunkFiles
+              ? { afterDataFiles: () => hooks.afterChunkFiles!({ chunk: input.chunk.index, attempt, signal }) }
+              : {}),
           }),
         ),
       );
     },
 
-    async commitTrainingSet(input: { readonly request: TrainingSetRequest; readonly key: string; readonly chunks: readonly ChunkResult[] }): Promise<TrainingSetCommit> {
+    async commitTrainingSet(input: {
+      readonly request: TrainingSetRequest;
+      readonly key: string;
+      readonly chunks: readonly ChunkResult[];
+    }): Promise<TrainingSetCommit> {
       return asActivityFailure(() => commitTrainingSet(context, input.request, { key: input.key, chunks: input.chunks }));
     },
 
-    async cleanUpTrainingSet(input: { readonly request: TrainingSetRequest; readonly key: string }): Promise<{ removedFiles: number; droppedTable: boolean }> {
+    async cleanUpTrainingSet(input: {
+      readonly request: TrainingSetRequest;
+      readonly key: string;
+    }): Promise<{ removedFiles: number; droppedTable: boolean }> {
       return asActivityFailure(() => cleanUpTrainingSet(context, input.request, { key: input.key }));
     },
   };

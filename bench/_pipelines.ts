@@ -75,17 +75,36 @@ export interface BenchCatalog {
 /** A SQL catalog in a temp folder whose source table holds `rows` rows from `query` (DuckDB SQL). */
 export async function benchCatalog(options: { rowsQuery: string }): Promise<BenchCatalog> {
   const directory = await mkdtemp(path.join(tmpdir(), 'floe-bench-'));
-  const catalog: CatalogConfig = { type: 'sql', name: 'bench', uri: path.join(directory, 'catalog.db'), warehouse: path.join(directory, 'warehouse') };
+  const catalog: CatalogConfig = {
+    type: 'sql',
+    name: 'bench',
+    uri: path.join(directory, 'catalog.db'),
+    warehouse: path.join(directory, 'warehouse'),
+  };
   const runtimes: Runtime[] = [];
   const runtime = async (onlineNamespace: string): Promise<Runtime> => {
-    const created = await testRuntime({ directory: path.join(directory, onlineNamespace), catalog, definitions: definitions(), onlineNamespace });
+    const created = await testRuntime({
+      directory: path.join(directory, onlineNamespace),
+      catalog,
+      definitions: definitions(),
+      onlineNamespace,
+    });
     runtimes.push(created);
     return created;
   };
   const writer = await runtime('writer');
   await writer.catalog.createNamespace(['bench']);
-  await writer.catalog.createTable({ namespace: ['bench'], name: 'driver_stats' }, { schema: sourceSchema, properties: { 'format-version': '2' } });
-  await appendQuery({ catalog: writer.catalog, engine: writer.engine, identifier: { namespace: ['bench'], name: 'driver_stats' }, query: options.rowsQuery, workDirectory: path.join(directory, 'writer') });
+  await writer.catalog.createTable(
+    { namespace: ['bench'], name: 'driver_stats' },
+    { schema: sourceSchema, properties: { 'format-version': '2' } },
+  );
+  await appendQuery({
+    catalog: writer.catalog,
+    engine: writer.engine,
+    identifier: { namespace: ['bench'], name: 'driver_stats' },
+    query: options.rowsQuery,
+    workDirectory: path.join(directory, 'writer'),
+  });
   return {
     directory,
     catalog,
@@ -110,7 +129,16 @@ export function generatedRows(rows: number, entities: number, start: string, day
 }
 
 /** Sum of the activities' own run time (started → completed/failed) in a workflow history, in ms. */
-export function activityMillis(history: { events?: { eventId?: unknown; eventTime?: { seconds?: unknown; nanos?: number | null } | null; activityTaskStartedEventAttributes?: { scheduledEventId?: unknown } | null; activityTaskCompletedEventAttributes?: { startedEventId?: unknown } | null }[] | null }): number {
+export function activityMillis(history: {
+  events?:
+    | {
+        eventId?: unknown;
+        eventTime?: { seconds?: unknown; nanos?: number | null } | null;
+        activityTaskStartedEventAttributes?: { scheduledEventId?: unknown } | null;
+        activityTaskCompletedEventAttributes?: { startedEventId?: unknown } | null;
+      }[]
+    | null;
+}): number {
   const started = new Map<string, number>();
   let total = 0;
   for (const event of history.events ?? []) {

@@ -40,7 +40,8 @@ function timed(name: string, args: readonly string[]): number {
   const started = performance.now();
   const result = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const ms = performance.now() - started;
-  if (result.status !== 0) throw new Error(`${name} (node ${args.join(' ')}) exited with ${String(result.status)}: ${result.stderr.toString()}`);
+  if (result.status !== 0)
+    throw new Error(`${name} (node ${args.join(' ')}) exited with ${String(result.status)}: ${result.stderr.toString()}`);
   return ms;
 }
 

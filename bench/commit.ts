@@ -44,7 +44,12 @@ const SCHEMA = {
     { id: 4, name: 'payload', type: 'string', required: false },
   ],
 };
-const TABLE_PROPERTIES = { 'commit.retry.num-retries': '200', 'commit.retry.min-wait-ms': '5', 'commit.retry.max-wait-ms': '500', 'commit.retry.total-timeout-ms': '600000' };
+const TABLE_PROPERTIES = {
+  'commit.retry.num-retries': '200',
+  'commit.retry.min-wait-ms': '5',
+  'commit.retry.max-wait-ms': '500',
+  'commit.retry.total-timeout-ms': '600000',
+};
 
 interface AppendLine {
   append?: number;
@@ -63,7 +68,11 @@ function runWriter(request: WriterRequest): Promise<AppendLine[]> {
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
     createInterface({ input: child.stdout }).on('line', (line) => lines.push(JSON.parse(line) as AppendLine));
     child.once('error', reject);
-    child.once('close', (code) => (code === 0 && lines.at(-1)?.done ? resolve(lines.filter((line) => line.append !== undefined)) : reject(new Error(`writer ${request.writer} failed (exit ${String(code)}):\n${stderr}`))));
+    child.once('close', (code) =>
+      code === 0 && lines.at(-1)?.done
+        ? resolve(lines.filter((line) => line.append !== undefined))
+        : reject(new Error(`writer ${request.writer} failed (exit ${String(code)}):\n${stderr}`)),
+    );
   });
 }
 
@@ -77,7 +86,9 @@ async function pyicebergAppends(dir: string, catalog: OracleCatalog, identifier:
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
     child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`pyiceberg appends failed (exit ${String(code)}):\n${err}`))));
+    child.once('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`pyiceberg appends failed (exit ${String(code)}):\n${err}`)),
+    );
   });
   return (JSON.parse(output) as { times: number[] }).times;
 }
@@ -106,9 +117,25 @@ function catalogCases(dir: string): CatalogCase[] {
         name: 'rest',
         uri: rest.uri,
         warehouse: rest.warehouse,
-        s3: { endpoint: rest.s3.endpoint, region: rest.s3.region, pathStyle: true, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey },
+        s3: {
+          endpoint: rest.s3.endpoint,
+          region: rest.s3.region,
+          pathStyle: true,
+          accessKeyId: rest.s3.accessKeyId,
+          secretAccessKey: rest.s3.secretAccessKey,
+        },
       },
-      oracle: { type: 'rest', uri: rest.uri, warehouse: rest.warehouse, s3: { endpoint: rest.s3.endpoint, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey, region: rest.s3.region } },
+      oracle: {
+        type: 'rest',
+        uri: rest.uri,
+        warehouse: rest.warehouse,
+        s3: {
+          endpoint: rest.s3.endpoint,
+          accessKeyId: rest.s3.accessKeyId,
+          secretAccessKey: rest.s3.secretAccessKey,
+          region: rest.s3.region,
+        },
+      },
       namespace: `bench_commit_${suffix}`,
     },
   ];
@@ -135,7 +162,9 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
           const perWriter = appendsPerLevel / writers;
           const keyPrefix = randomUUID().slice(0, 8);
           const results = await Promise.all(
-            Array.from({ length: writers }, (_, writer) => runWriter({ catalog: testCase.floe, identifier, writer, first: 0, count: perWriter, rowsPerAppend: 2, keyPrefix })),
+            Array.from({ length: writers }, (_, writer) =>
+              runWriter({ catalog: testCase.floe, identifier, writer, first: 0, count: perWriter, rowsPerAppend: 2, keyPrefix }),
+            ),
           );
           const lines = results.flat();
           const span = Math.max(...lines.map((line) => line.endedAt!)) - Math.min(...lines.map((line) => line.startedAt!));
@@ -144,7 +173,9 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
           // The first append of each writer pays for its DuckDB and catalog warm-up: leave it out of the median.
           const perAppend = median(results.flatMap((writerLines) => writerLines.slice(1).map((line) => line.ms!)));
           if (writers === 1) floeSingleMs = perAppend;
-          log(`${testCase.name}, ${writers} writer(s): ${lines.length} appends in ${span} ms → ${perSecond.toFixed(2)} appends/s; median ${perAppend.toFixed(0)} ms per append; ${retried} conflicts retried`);
+          log(
+            `${testCase.name}, ${writers} writer(s): ${lines.length} appends in ${span} ms → ${perSecond.toFixed(2)} appends/s; median ${perAppend.toFixed(0)} ms per append; ${retried} conflicts retried`,
+          );
           figures[`${testCase.name}_w${writers}_appends_per_s`] = round(perSecond, 2);
           figures[`${testCase.name}_w${writers}_conflicts_retried`] = retried;
         }

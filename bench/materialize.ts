@@ -45,11 +45,17 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       const worker = await startTestWorker(runtime);
       try {
         const started = performance.now();
-        const handle = await worker.client.workflow.start<typeof materialize>('materialize', { taskQueue: worker.taskQueue, workflowId: `bench-materialize-${randomUUID()}`, args: [{ featureView: VIEW, ...WINDOW }] });
+        const handle = await worker.client.workflow.start<typeof materialize>('materialize', {
+          taskQueue: worker.taskQueue,
+          workflowId: `bench-materialize-${randomUUID()}`,
+          args: [{ featureView: VIEW, ...WINDOW }],
+        });
         const result = await handle.result();
         const ms = performance.now() - started;
         workflow.push({ ms, activitiesMs: activityMillis(await handle.fetchHistory()) });
-        console.error(`round ${round} workflow: ${result.rows} entity rows in ${Math.round(ms)} ms, activities ${Math.round(workflow.at(-1)!.activitiesMs)} ms`);
+        console.error(
+          `round ${round} workflow: ${result.rows} entity rows in ${Math.round(ms)} ms, activities ${Math.round(workflow.at(-1)!.activitiesMs)} ms`,
+        );
         if (result.rows !== direct.rows) throw new Error(`the workflow materialized ${result.rows} rows, the library ${direct.rows}`);
         onlineRows = result.rows;
       } finally {

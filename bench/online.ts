@@ -43,8 +43,26 @@ export const services: readonly ServiceName[] = ['rest-catalog'];
 
 export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
   const settings: Settings = options.quick
-    ? { entities: 2_000, snapshots: 20, buckets: 16, libraryMs: 2_000, libraryRequests: 2_000, peerMs: 2_000, httpSeconds: 2, connections: 8 }
-    : { entities: 20_000, snapshots: 100, buckets: 16, libraryMs: 8_000, libraryRequests: 5_000, peerMs: 8_000, httpSeconds: 6, connections: 8 };
+    ? {
+        entities: 2_000,
+        snapshots: 20,
+        buckets: 16,
+        libraryMs: 2_000,
+        libraryRequests: 2_000,
+        peerMs: 2_000,
+        httpSeconds: 2,
+        connections: 8,
+      }
+    : {
+        entities: 20_000,
+        snapshots: 100,
+        buckets: 16,
+        libraryMs: 8_000,
+        libraryRequests: 5_000,
+        peerMs: 8_000,
+        httpSeconds: 6,
+        connections: 8,
+      };
   const scratch = await mkdtemp(path.join(tmpdir(), 'floe-bench-online-'));
   const engine = await Engine.create({ threads: 2, memoryLimit: '4GB', setup: registerIcebergFunctions });
   const results: Record<string, unknown> = {};
@@ -52,14 +70,23 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
   try {
     const rest = restCatalogService();
     const storages: [string, CatalogConfig][] = [
-      ['local', { type: 'sql', uri: `sqlite:///${path.join(scratch, 'catalog.db')}`, warehouse: `file://${path.join(scratch, 'warehouse')}` }],
+      [
+        'local',
+        { type: 'sql', uri: `sqlite:///${path.join(scratch, 'catalog.db')}`, warehouse: `file://${path.join(scratch, 'warehouse')}` },
+      ],
       [
         's3',
         {
           type: 'rest',
           uri: rest.uri,
           warehouse: rest.warehouse,
-          s3: { endpoint: rest.s3.endpoint, region: rest.s3.region, pathStyle: true, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey },
+          s3: {
+            endpoint: rest.s3.endpoint,
+            region: rest.s3.region,
+            pathStyle: true,
+            accessKeyId: rest.s3.accessKeyId,
+            secretAccessKey: rest.s3.secretAccessKey,
+          },
         },
       ],
     ];
@@ -67,13 +94,24 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       const catalog = await loadCatalog(config);
       try {
         const namespace = `bench_online_${Date.now().toString(36)}`;
-        log(`${storage}: writing ${settings.snapshots} snapshots of ${settings.entities} entities (${settings.buckets} buckets) and a compacted copy`);
-        const tables = await buildTables({ catalog, engine, workDirectory: path.join(scratch, 'work') }, { namespace, entities: settings.entities, snapshots: settings.snapshots, buckets: settings.buckets, log });
+        log(
+          `${storage}: writing ${settings.snapshots} snapshots of ${settings.entities} entities (${settings.buckets} buckets) and a compacted copy`,
+        );
+        const tables = await buildTables(
+          { catalog, engine, workDirectory: path.join(scratch, 'work') },
+          { namespace, entities: settings.entities, snapshots: settings.snapshots, buckets: settings.buckets, log },
+        );
         const byStorage: Record<string, unknown> = {};
-        for (const [shape, registry] of [['compacted', tables.compacted], [`appended_${settings.snapshots}`, tables.appended]] as const) {
+        for (const [shape, registry] of [
+          ['compacted', tables.compacted],
+          [`appended_${settings.snapshots}`, tables.appended],
+        ] as const) {
           const figures = await measureTable(catalog, engine, registry, settings, `${storage}/${shape}`);
           byStorage[shape] = figures;
-          for (const keys of KEY_COUNTS) ratios[`${storage}_${shape.replace(/_\d+$/, '')}_${keys}key`] = round(figures.library[keys]!.p50_ms / figures.duckdb[keys]!.p50_ms);
+          for (const keys of KEY_COUNTS)
+            ratios[`${storage}_${shape.replace(/_\d+$/, '')}_${keys}key`] = round(
+              figures.library[keys]!.p50_ms / figures.duckdb[keys]!.p50_ms,
+            );
         }
         results[storage] = byStorage;
       } finally {
@@ -84,7 +122,14 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     engine.close();
     await rm(scratch, { recursive: true, force: true });
   }
-  return { entities: settings.entities, snapshots: settings.snapshots, buckets: settings.buckets, http_connections: settings.connections, ...results, vs_duckdb: ratios };
+  return {
+    entities: settings.entities,
+    snapshots: settings.snapshots,
+    buckets: settings.buckets,
+    http_connections: settings.connections,
+    ...results,
+    vs_duckdb: ratios,
+  };
 }
 
 interface TableFigures {
@@ -95,21 +140,32 @@ interface TableFigures {
   duckdb: Record<number, LatencyFigures>;
 }
 
-async function measureTable(catalog: Catalog, engine: Engine, registry: Registry, settings: Settings, label: string): Promise<TableFigures> {
+async function measureTable(
+  catalog: Catalog,
+  engine: Engine,
+  registry: Registry,
+  settings: Settings,
+  label: string,
+): Promise<TableFigures> {
   const store = new OnlineStore({ registry, catalog, engine });
-  const ask = (keys: readonly number[]) => store.getOnlineFeatures({ features: [VIEW], entityRows: keys.map((driver_id) => ({ driver_id })) });
+  const ask = (keys: readonly number[]) =>
+    store.getOnlineFeatures({ features: [VIEW], entityRows: keys.map((driver_id) => ({ driver_id })) });
   const coldStart = performance.now();
   const first = await ask(keysFor(0, 1, settings.entities));
   const cold = round(performance.now() - coldStart);
   const dataFiles = first.reads[0]!.dataFiles;
   // Warm every file once, as a long-running server would have.
-  for (let start = 1; start <= settings.entities; start += 1_000) await ask(Array.from({ length: Math.min(1_000, settings.entities - start + 1) }, (_, index) => start + index));
+  for (let start = 1; start <= settings.entities; start += 1_000)
+    await ask(Array.from({ length: Math.min(1_000, settings.entities - start + 1) }, (_, index) => start + index));
 
   const library: Record<number, LatencyFigures> = {};
   const duckdb: Record<number, LatencyFigures> = {};
   const http: Record<number, LatencyFigures & { errors: number }> = {};
   for (const keys of KEY_COUNTS) {
-    library[keys] = await sequential((index) => ask(keysFor(index, keys, settings.entities)), { maxRequests: keys === 1 ? settings.libraryRequests : settings.libraryRequests / 10, maxMs: settings.libraryMs });
+    library[keys] = await sequential((index) => ask(keysFor(index, keys, settings.entities)), {
+      maxRequests: keys === 1 ? settings.libraryRequests : settings.libraryRequests / 10,
+      maxMs: settings.libraryMs,
+    });
     log(`  ${label} library ${keys} key(s): p50 ${library[keys]!.p50_ms} ms, p99 ${library[keys]!.p99_ms} ms, ${library[keys]!.rps} req/s`);
   }
   const table = await catalog.loadTable(registry.onlineTableOf(registry.featureView(VIEW)));
@@ -119,7 +175,10 @@ async function measureTable(catalog: Catalog, engine: Engine, registry: Registry
     const query = peerQuery(connection, files);
     await query(keysFor(0, 1, settings.entities));
     for (const keys of KEY_COUNTS) {
-      duckdb[keys] = await sequential((index) => query(keysFor(index, keys, settings.entities)), { maxRequests: settings.libraryRequests / (keys === 1 ? 1 : 10), maxMs: settings.peerMs });
+      duckdb[keys] = await sequential((index) => query(keysFor(index, keys, settings.entities)), {
+        maxRequests: settings.libraryRequests / (keys === 1 ? 1 : 10),
+        maxMs: settings.peerMs,
+      });
       log(`  ${label} plain DuckDB ${keys} key(s): p50 ${duckdb[keys]!.p50_ms} ms, p99 ${duckdb[keys]!.p99_ms} ms`);
     }
   });
@@ -128,7 +187,9 @@ async function measureTable(catalog: Catalog, engine: Engine, registry: Registry
   try {
     for (const keys of KEY_COUNTS) {
       http[keys] = await loadFromSecondProcess(url, keys, settings);
-      log(`  ${label} HTTP ${keys} key(s), ${settings.connections} connections: p50 ${http[keys]!.p50_ms} ms, p99 ${http[keys]!.p99_ms} ms, ${http[keys]!.rps} req/s, ${http[keys]!.errors} errors`);
+      log(
+        `  ${label} HTTP ${keys} key(s), ${settings.connections} connections: p50 ${http[keys]!.p50_ms} ms, p99 ${http[keys]!.p99_ms} ms, ${http[keys]!.rps} req/s, ${http[keys]!.errors} errors`,
+      );
     }
   } finally {
     await server.close();
@@ -138,7 +199,17 @@ async function measureTable(catalog: Catalog, engine: Engine, registry: Registry
 
 function loadFromSecondProcess(url: string, keys: number, settings: Settings): Promise<LatencyFigures & { errors: number }> {
   const script = path.join(root, 'bench', '_online', 'load-generator.ts');
-  const args = ['--import', 'tsx', script, url, String(keys), String(settings.entities), String(settings.httpSeconds), String(settings.connections), VIEW];
+  const args = [
+    '--import',
+    'tsx',
+    script,
+    url,
+    String(keys),
+    String(settings.entities),
+    String(settings.httpSeconds),
+    String(settings.connections),
+    VIEW,
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -111,11 +111,20 @@ function round3(value: number): number {
 }
 
 async function node(script: string, input: unknown): Promise<Measured> {
-  const { stdout } = await child(process.execPath, ['--import', 'tsx', path.join(here, '_pit', script), JSON.stringify(input)], process.env);
+  const { stdout } = await child(
+    process.execPath,
+    ['--import', 'tsx', path.join(here, '_pit', script), JSON.stringify(input)],
+    process.env,
+  );
   return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Measured;
 }
 
-async function runFeast(python: string, feastEnv: { store: string; env: NodeJS.ProcessEnv }, data: BenchData, output: string): Promise<Measured> {
+async function runFeast(
+  python: string,
+  feastEnv: { store: string; env: NodeJS.ProcessEnv },
+  data: BenchData,
+  output: string,
+): Promise<Measured> {
   const request = {
     entities: [{ name: 'driver', join_keys: [{ name: 'driver_id', type: 'long' }] }],
     feature_views: VIEWS.map((view) => ({
@@ -133,7 +142,12 @@ async function runFeast(python: string, feastEnv: { store: string; env: NodeJS.P
     offline_store: feastEnv.store,
     output_parquet: output,
   };
-  const { stdout } = await child(python, [path.join(repoRoot, 'test', 'oracles', 'feast_historical.py')], feastEnv.env, JSON.stringify(request));
+  const { stdout } = await child(
+    python,
+    [path.join(repoRoot, 'test', 'oracles', 'feast_historical.py')],
+    feastEnv.env,
+    JSON.stringify(request),
+  );
   const reply = JSON.parse(stdout) as { seconds: number; rows_written: number; max_rss_kb: number };
   return { seconds: reply.seconds, rows: reply.rows_written, maxRssKb: reply.max_rss_kb };
 }
@@ -149,7 +163,11 @@ async function compare(floeOut: string, floorOut: string, feastOut: string): Pro
         return Number((await connection.runAndReadAll(sql)).getRows()[0]?.[0] ?? 0);
       };
       const missingFromFloor = Number(
-        (await connection.runAndReadAll(`SELECT count(*) FROM (SELECT ${columns} FROM read_parquet(${quoteLiteral(floeOut)}) EXCEPT ALL SELECT ${columns} FROM read_parquet(${quoteLiteral(floorOut)}))`)).getRows()[0]?.[0] ?? 0,
+        (
+          await connection.runAndReadAll(
+            `SELECT count(*) FROM (SELECT ${columns} FROM read_parquet(${quoteLiteral(floeOut)}) EXCEPT ALL SELECT ${columns} FROM read_parquet(${quoteLiteral(floorOut)}))`,
+          )
+        ).getRows()[0]?.[0] ?? 0,
       );
       return { floor: (await differing(floorOut)) + missingFromFloor, feast: await differing(feastOut) };
     });
@@ -166,7 +184,15 @@ function child(command: string, args: readonly string[], env: NodeJS.ProcessEnv,
     process_.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     process_.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     process_.once('error', reject);
-    process_.once('exit', (code) => (code === 0 ? resolve({ stdout }) : reject(new Error(`${path.basename(args[args.length - 1]?.startsWith('{') ? (args[args.length - 2] ?? command) : (args[0] ?? command))} failed (exit ${String(code)}):\n${stderr.slice(-4000)}`))));
+    process_.once('exit', (code) =>
+      code === 0
+        ? resolve({ stdout })
+        : reject(
+            new Error(
+              `${path.basename(args[args.length - 1]?.startsWith('{') ? (args[args.length - 2] ?? command) : (args[0] ?? command))} failed (exit ${String(code)}):\n${stderr.slice(-4000)}`,
+            ),
+          ),
+    );
     process_.stdin.end(stdin ?? '');
   });
 }

@@ -24,7 +24,9 @@ export type Benchmark = (options: BenchmarkOptions) => Promise<Record<string, un
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const [name, ...rest] = process.argv.slice(2);
-const available = (await readdir(here)).filter((file) => file.endsWith('.ts') && !['run.ts'].includes(file) && !file.startsWith('_')).map((file) => file.slice(0, -3));
+const available = (await readdir(here))
+  .filter((file) => file.endsWith('.ts') && !['run.ts'].includes(file) && !file.startsWith('_'))
+  .map((file) => file.slice(0, -3));
 
 if (!name || !available.includes(name)) {
   console.error(`usage: npm run bench -- NAME [--quick]\nbenchmarks: ${available.sort().join(', ') || '(none yet)'}`);

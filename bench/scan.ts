@@ -56,7 +56,9 @@ async function timed(what: string, run: () => Promise<Answer>): Promise<{ ms: nu
     answer = await run();
     times.push(performance.now() - started);
   }
-  log(`${what}: ${times.map((ms) => ms.toFixed(0)).join(' / ')} ms → median ${median(times).toFixed(0)} ms (count ${answer.count}, sum ${answer.sum})`);
+  log(
+    `${what}: ${times.map((ms) => ms.toFixed(0)).join(' / ')} ms → median ${median(times).toFixed(0)} ms (count ${answer.count}, sum ${answer.sum})`,
+  );
   return { ms: median(times), answer };
 }
 
@@ -88,7 +90,10 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
         },
         jsonRoot('bench schema'),
       ),
-      properties: { 'write.target-file-size-bytes': String(options.quick ? 4 * 1024 * 1024 : 32 * 1024 * 1024), 'write.delete.mode': 'merge-on-read' },
+      properties: {
+        'write.target-file-size-bytes': String(options.quick ? 4 * 1024 * 1024 : 32 * 1024 * 1024),
+        'write.delete.mode': 'merge-on-read',
+      },
     });
     await appendQuery({
       catalog,
@@ -107,7 +112,9 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     const table = await catalog.loadTable(identifier);
     const plan = await planScan(table);
     const deleted = plan.tasks.reduce((sum, task) => sum + Math.ceil(task.dataFile.recordCount / DELETE_EVERY), 0);
-    log(`plan: ${plan.mode}, ${plan.summary.dataFiles} data files, ${plan.summary.positionDeleteFiles} position delete files, ${deleted.toLocaleString('en')} rows deleted`);
+    log(
+      `plan: ${plan.mode}, ${plan.summary.dataFiles} data files, ${plan.summary.positionDeleteFiles} position delete files, ${deleted.toLocaleString('en')} rows deleted`,
+    );
 
     // ---- Floe: plan + localize + DuckDB over the plan's SQL, every time
     const planTimes: number[] = [];
@@ -115,25 +122,45 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       const started = performance.now();
       const scan = await scanTable(await catalog.loadTable(identifier), { columns: ['value'] });
       planTimes.push(performance.now() - started);
-      return engine.withConnection(async (connection) => answerOf(await connection.runAndReadAll(`SELECT count(*), sum("value") FROM (${scan.sql})`)));
+      return engine.withConnection(async (connection) =>
+        answerOf(await connection.runAndReadAll(`SELECT count(*), sum("value") FROM (${scan.sql})`)),
+      );
     });
-    log(`floe: load + plan + localize took ${planTimes.slice(1).map((ms) => ms.toFixed(0)).join(' / ')} ms of that`);
+    log(
+      `floe: load + plan + localize took ${planTimes
+        .slice(1)
+        .map((ms) => ms.toFixed(0))
+        .join(' / ')} ms of that`,
+    );
 
     // ---- the floor: the same files, anti-joined by hand
     const dataPaths = plan.tasks.map((task) => localPath(task.dataFile.filePath));
     const deletePaths = [...new Set(plan.tasks.flatMap((task) => task.positionDeletes.map((ref) => localPath(ref.file.filePath))))];
     const floorSql = `SELECT count(*), sum(d."value") FROM read_parquet(${quoteLiteralList(dataPaths)}, filename = true, file_row_number = true) AS d
       ANTI JOIN read_parquet(${quoteLiteralList(deletePaths)}) AS p ON p.file_path = 'file://' || d.filename AND p.pos = d.file_row_number`;
-    const floor = await timed('floor (hand-written DuckDB anti-join)', () => engine.withConnection(async (connection) => answerOf(await connection.runAndReadAll(floorSql))));
+    const floor = await timed('floor (hand-written DuckDB anti-join)', () =>
+      engine.withConnection(async (connection) => answerOf(await connection.runAndReadAll(floorSql))),
+    );
 
     // ---- pyiceberg, timed in Python
     const py = await pyicebergScan(dir, join(dir, 'catalog.db'), warehouse);
-    log(`pyiceberg (scan.to_arrow + count + sum): ${py.times.map((ms) => ms.toFixed(0)).join(' / ')} ms → median ${median(py.times).toFixed(0)} ms (count ${py.count}, sum ${py.sum})`);
+    log(
+      `pyiceberg (scan.to_arrow + count + sum): ${py.times.map((ms) => ms.toFixed(0)).join(' / ')} ms → median ${median(py.times).toFixed(0)} ms (count ${py.count}, sum ${py.sum})`,
+    );
 
-    const expected: Answer = { count: BigInt(rows - deleted), sum: await engine.withConnection(async (connection) => answerOf(await connection.runAndReadAll(floorSql))).then((a) => a.sum) };
-    for (const [name, answer] of [['floe', floe.answer], ['floor', floor.answer], ['pyiceberg', { count: BigInt(py.count), sum: py.sum }]] as const) {
+    const expected: Answer = {
+      count: BigInt(rows - deleted),
+      sum: await engine.withConnection(async (connection) => answerOf(await connection.runAndReadAll(floorSql))).then((a) => a.sum),
+    };
+    for (const [name, answer] of [
+      ['floe', floe.answer],
+      ['floor', floor.answer],
+      ['pyiceberg', { count: BigInt(py.count), sum: py.sum }],
+    ] as const) {
       if (answer.count !== expected.count || Math.abs(answer.sum - expected.sum) > 1e-6 * Math.abs(expected.sum)) {
-        throw new Error(`${name} read ${answer.count} rows summing to ${answer.sum}; expected ${expected.count} rows summing to ${expected.sum}`);
+        throw new Error(
+          `${name} read ${answer.count} rows summing to ${answer.sum}; expected ${expected.count} rows summing to ${expected.sum}`,
+        );
       }
     }
     const pyMs = median(py.times);

@@ -14,16 +14,24 @@ const LATEST_EXCLUSIVE = Date.UTC(10_000, 0, 1);
 /** An option's ISO-8601 instant, normalized, within the years 1970–9999. */
 export function instant(text: string, option: string): string {
   const parsed = Date.parse(text);
-  if (Number.isNaN(parsed)) throw new FloeError('invalid-input', `${option} ${JSON.stringify(text)} is not an ISO-8601 instant (for example 2024-01-01T00:00:00Z)`, { context: { field: option } });
+  if (Number.isNaN(parsed))
+    throw new FloeError(
+      'invalid-input',
+      `${option} ${JSON.stringify(text)} is not an ISO-8601 instant (for example 2024-01-01T00:00:00Z)`,
+      { context: { field: option } },
+    );
   if (parsed < EARLIEST || parsed >= LATEST_EXCLUSIVE) {
-    throw new FloeError('invalid-input', `${option} ${JSON.stringify(text)} is outside the years 1970–9999`, { context: { field: option } });
+    throw new FloeError('invalid-input', `${option} ${JSON.stringify(text)} is outside the years 1970–9999`, {
+      context: { field: option },
+    });
   }
   return new Date(parsed).toISOString();
 }
 
 /** `[start, end)` must hold at least one instant. */
 export function checkWindowOrder(start: string, end: string): void {
-  if (!(Date.parse(start) < Date.parse(end))) throw new FloeError('invalid-input', `--end ${end} must be after --start ${start}`, { context: { field: '--end' } });
+  if (!(Date.parse(start) < Date.parse(end)))
+    throw new FloeError('invalid-input', `--end ${end} must be after --start ${start}`, { context: { field: '--end' } });
 }
 
 /**
@@ -34,16 +42,23 @@ export function checkWindowEnded(view: Pick<FeatureViewDefinition, 'name' | 'del
   const limit = latestWindowEnd(view, now);
   if (Date.parse(end) > limit.getTime()) {
     const delay = view.delay === undefined ? '' : ` (now − its delay)`;
-    throw new FloeError('invalid-input', `Feature view ${view.name}: --end ${end} is after ${limit.toISOString()}${delay}; a window may not end in the future`, {
-      context: { featureView: view.name, field: '--end' },
-    });
+    throw new FloeError(
+      'invalid-input',
+      `Feature view ${view.name}: --end ${end} is after ${limit.toISOString()}${delay}; a window may not end in the future`,
+      {
+        context: { featureView: view.name, field: '--end' },
+      },
+    );
   }
 }
 
 /** The chunk length in seconds, or exit 2 naming the option. */
 export function chunkSeconds(text: string): number {
   const seconds = parseDurationSeconds(text);
-  if (seconds === undefined) throw new FloeError('invalid-input', `--chunk ${JSON.stringify(text)} is not a duration such as 1d, 6h or PT30M`, { context: { field: '--chunk' } });
+  if (seconds === undefined)
+    throw new FloeError('invalid-input', `--chunk ${JSON.stringify(text)} is not a duration such as 1d, 6h or PT30M`, {
+      context: { field: '--chunk' },
+    });
   return seconds;
 }
 
@@ -51,13 +66,22 @@ export function chunkSeconds(text: string): number {
  * How many chunks a backfill of `views` feature views over `[start, end)` runs (one per view and
  * chunk window); refused beyond `maxChunks`, naming the count.
  */
-export function checkChunkCount(window: { readonly start: string; readonly end: string }, chunk: string, views: number, maxChunks: number): number {
+export function checkChunkCount(
+  window: { readonly start: string; readonly end: string },
+  chunk: string,
+  views: number,
+  maxChunks: number,
+): number {
   const windows = Math.ceil((Date.parse(window.end) - Date.parse(window.start)) / (chunkSeconds(chunk) * 1000));
   const count = windows * views;
   if (count > maxChunks) {
-    throw new FloeError('invalid-input', `A backfill of [${window.start}, ${window.end}) in chunks of ${chunk} is ${count} chunks, more than --max-chunks ${maxChunks}; use a longer --chunk or raise --max-chunks`, {
-      context: { field: '--chunk' },
-    });
+    throw new FloeError(
+      'invalid-input',
+      `A backfill of [${window.start}, ${window.end}) in chunks of ${chunk} is ${count} chunks, more than --max-chunks ${maxChunks}; use a longer --chunk or raise --max-chunks`,
+      {
+        context: { field: '--chunk' },
+      },
+    );
   }
   return count;
 }
@@ -65,6 +89,7 @@ export function checkChunkCount(window: { readonly start: string; readonly end: 
 /** A positive integer option, or exit 2 naming it. */
 export function positiveInteger(text: string, option: string): number {
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1) throw new FloeError('invalid-input', `${option} must be a positive integer, got ${text}`, { context: { field: option } });
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new FloeError('invalid-input', `${option} must be a positive integer, got ${text}`, { context: { field: option } });
   return value;
 }

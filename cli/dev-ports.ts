@@ -21,9 +21,13 @@ export function devPorts(config: Pick<ProjectConfig, 'temporal' | 'dev'>): DevPo
   const match = /^(localhost|\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(address);
   const port = match ? Number(match[2]) : NaN;
   if (!match || port < 1 || port > 65_535) {
-    throw new FloeError('invalid-input', `floe dev runs Temporal on this machine at ${TEMPORAL_ADDRESS_SETTING}, which must be a local IPv4 address and port such as 127.0.0.1:7233; got ${JSON.stringify(address)}`, {
-      context: { field: 'temporal.address' },
-    });
+    throw new FloeError(
+      'invalid-input',
+      `floe dev runs Temporal on this machine at ${TEMPORAL_ADDRESS_SETTING}, which must be a local IPv4 address and port such as 127.0.0.1:7233; got ${JSON.stringify(address)}`,
+      {
+        context: { field: 'temporal.address' },
+      },
+    );
   }
   return { ip: match[1] === 'localhost' ? '127.0.0.1' : match[1]!, port, uiPort: config.dev.uiPort };
 }
@@ -31,16 +35,24 @@ export function devPorts(config: Pick<ProjectConfig, 'temporal' | 'dev'>): DevPo
 /** Refuses to start when either port is taken, naming the port and the setting that moves it. */
 export async function requireFreePorts(ports: DevPorts): Promise<void> {
   if (ports.port === ports.uiPort) {
-    throw new FloeError('invalid-input', `floe dev needs two ports, but ${TEMPORAL_ADDRESS_SETTING} and ${UI_PORT_SETTING} are both ${ports.port}`, { context: { field: 'dev.uiPort' } });
+    throw new FloeError(
+      'invalid-input',
+      `floe dev needs two ports, but ${TEMPORAL_ADDRESS_SETTING} and ${UI_PORT_SETTING} are both ${ports.port}`,
+      { context: { field: 'dev.uiPort' } },
+    );
   }
   for (const [port, setting, what] of [
     [ports.port, TEMPORAL_ADDRESS_SETTING, "Temporal's gRPC"],
     [ports.uiPort, UI_PORT_SETTING, "Temporal's Web UI"],
   ] as const) {
     if (!(await portFree(ports.ip, port))) {
-      throw new FloeError('invalid-input', `Port ${port} on ${ports.ip} is taken by another program, and floe dev needs it for ${what}: stop that program, or choose another port with ${setting}`, {
-        context: { field: setting.split(' ')[0]! },
-      });
+      throw new FloeError(
+        'invalid-input',
+        `Port ${port} on ${ports.ip} is taken by another program, and floe dev needs it for ${what}: stop that program, or choose another port with ${setting}`,
+        {
+          context: { field: setting.split(' ')[0]! },
+        },
+      );
     }
   }
 }

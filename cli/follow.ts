@@ -50,10 +50,17 @@ export async function followWorkflow<R, P>(handle: WorkflowHandle, options: Foll
     interrupted();
   };
   process.once('SIGINT', onInterrupt);
-  const bar = options.showProgress && process.stderr.isTTY === true ? new cliProgress.SingleBar({ format: options.barFormat, hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+  const bar =
+    options.showProgress && process.stderr.isTTY === true
+      ? new cliProgress.SingleBar(
+          { format: options.barFormat, hideCursor: true, stream: process.stderr },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
   let lastLine = '';
   try {
-    if (options.showProgress) console.error(`Following ${options.what} ${handle.workflowId} (Ctrl-C stops following; the workflow goes on)`);
+    if (options.showProgress)
+      console.error(`Following ${options.what} ${handle.workflowId} (Ctrl-C stops following; the workflow goes on)`);
     bar?.start(1, 0, options.initialFields);
     while (!finished && !detached) {
       const progress = options.showProgress ? await handle.query<P>('progress').catch(() => undefined) : undefined;

@@ -47,7 +47,14 @@ export interface TableInspection {
   readonly schema: readonly { id: number; name: string; type: string; required: boolean }[];
   readonly partitionSpec: readonly { name: string; transform: string; source: string }[];
   readonly properties: Readonly<Record<string, string>>;
-  readonly snapshots: readonly { snapshotId: string; parentId: string | null; sequenceNumber: number; committedAt: string; operation: string; summary: Record<string, string> }[];
+  readonly snapshots: readonly {
+    snapshotId: string;
+    parentId: string | null;
+    sequenceNumber: number;
+    committedAt: string;
+    operation: string;
+    summary: Record<string, string>;
+  }[];
   readonly manifests: number;
   readonly files: readonly InspectedFile[];
   readonly partitions: readonly InspectedPartition[];
@@ -67,15 +74,23 @@ export async function inspectTable(table: LoadedTable, options: { snapshotId?: b
   const name = [...table.identifier.namespace, table.identifier.name].join('.');
   const snapshotId = options.snapshotId ?? metadata.currentSnapshotId;
   const snapshot = snapshotId === null ? null : snapshotById(metadata, snapshotId);
-  if (snapshotId !== null && !snapshot) throw new FloeError('not-found', `Table ${name} has no snapshot ${snapshotId}`, { context: { table: name } });
+  if (snapshotId !== null && !snapshot)
+    throw new FloeError('not-found', `Table ${name} has no snapshot ${snapshotId}`, { context: { table: name } });
   const schema = currentSchema(metadata);
   const files: InspectedFile[] = [];
   let manifests = 0;
   if (snapshot?.manifestList) {
-    const list = readManifestList(await table.io.read(snapshot.manifestList), { location: snapshot.manifestList, formatVersion: metadata.formatVersion });
+    const list = readManifestList(await table.io.read(snapshot.manifestList), {
+      location: snapshot.manifestList,
+      formatVersion: metadata.formatVersion,
+    });
     manifests = list.length;
     const perManifest = await mapWithConcurrency(list, 8, async (manifest) => {
-      const read = readManifest(await table.io.read(manifest.manifestPath), { location: manifest.manifestPath, specs: metadata.partitionSpecs, schemas: metadata.schemas });
+      const read = readManifest(await table.io.read(manifest.manifestPath), {
+        location: manifest.manifestPath,
+        specs: metadata.partitionSpecs,
+        schemas: metadata.schemas,
+      });
       return read.entries
         .filter((entry) => entry.status !== 'deleted')
         .map((entry) => {
@@ -95,10 +110,21 @@ export async function inspectTable(table: LoadedTable, options: { snapshotId?: b
     });
     files.push(...perManifest.flat());
   }
-  const partitions = new Map<string, InspectedPartition & { dataFiles: number; records: number; bytes: number; positionDeleteFiles: number; equalityDeleteFiles: number }>();
+  const partitions = new Map<
+    string,
+    InspectedPartition & { dataFiles: number; records: number; bytes: number; positionDeleteFiles: number; equalityDeleteFiles: number }
+  >();
   for (const file of files) {
     const key = `${file.specId}:${JSON.stringify(file.partition)}`;
-    const held = partitions.get(key) ?? { specId: file.specId, partition: file.partition, dataFiles: 0, records: 0, bytes: 0, positionDeleteFiles: 0, equalityDeleteFiles: 0 };
+    const held = partitions.get(key) ?? {
+      specId: file.specId,
+      partition: file.partition,
+      dataFiles: 0,
+      records: 0,
+      bytes: 0,
+      positionDeleteFiles: 0,
+      equalityDeleteFiles: 0,
+    };
     if (file.content === 'data') {
       held.dataFiles++;
       held.records += file.records;
@@ -116,8 +142,17 @@ export async function inspectTable(table: LoadedTable, options: { snapshotId?: b
     formatVersion: metadata.formatVersion,
     currentSnapshotId: metadata.currentSnapshotId?.toString() ?? null,
     snapshotId: snapshotId?.toString() ?? null,
-    schema: schema.fields.map((field) => ({ id: field.id, name: field.name, type: typeof field.type === 'string' ? field.type : field.type.type, required: field.required })),
-    partitionSpec: (spec?.fields ?? []).map((field) => ({ name: field.name, transform: field.transform, source: findField(schema, field.sourceId)?.name ?? `field ${field.sourceId}` })),
+    schema: schema.fields.map((field) => ({
+      id: field.id,
+      name: field.name,
+      type: typeof field.type === 'string' ? field.type : field.type.type,
+      required: field.required,
+    })),
+    partitionSpec: (spec?.fields ?? []).map((field) => ({
+      name: field.name,
+      transform: field.transform,
+      source: findField(schema, field.sourceId)?.name ?? `field ${field.sourceId}`,
+    })),
     properties: metadata.properties,
     snapshots: metadata.snapshots.map((candidate) => ({
       snapshotId: candidate.snapshotId.toString(),
@@ -130,14 +165,23 @@ export async function inspectTable(table: LoadedTable, options: { snapshotId?: b
     manifests,
     files,
     partitions: [...partitions.values()],
-    totals: { dataFiles: data.length, deleteFiles: files.length - data.length, records: data.reduce((sum, file) => sum + file.records, 0), bytes: files.reduce((sum, file) => sum + file.bytes, 0) },
+    totals: {
+      dataFiles: data.length,
+      deleteFiles: files.length - data.length,
+      records: data.reduce((sum, file) => sum + file.records, 0),
+      bytes: files.reduce((sum, file) => sum + file.bytes, 0),
+    },
   };
 }
 
 /** The snapshot log, oldest first, with whether each snapshot is an ancestor of the current one. */
 export function tableHistory(table: LoadedTable): HistoryEntry[] {
   const { metadata } = table;
-  const ancestors = new Set(metadata.currentSnapshotId === null ? [] : [...ancestorsOf(metadata, metadata.currentSnapshotId)].map((snapshot) => snapshot.snapshotId));
+  const ancestors = new Set(
+    metadata.currentSnapshotId === null
+      ? []
+      : [...ancestorsOf(metadata, metadata.currentSnapshotId)].map((snapshot) => snapshot.snapshotId),
+  );
   return metadata.snapshotLog.map((entry) => {
     const snapshot = snapshotById(metadata, entry.snapshotId);
     return {

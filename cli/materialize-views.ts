@@ -11,7 +11,11 @@ export function viewsToMaterialize(registry: Registry, featureView: string | und
   const online = [...registry.featureViews.values()].filter((view) => view.online.enabled).sort((a, b) => a.name.localeCompare(b.name));
   if (online.length === 0) {
     const defined = [...registry.featureViews.keys()].sort().join(', ') || 'none';
-    throw new FloeError('invalid-input', `No feature view of this project has its online table enabled (online.enabled), so there is nothing to materialize; name a view (defined: ${defined})`, { context: { field: 'feature-view' } });
+    throw new FloeError(
+      'invalid-input',
+      `No feature view of this project has its online table enabled (online.enabled), so there is nothing to materialize; name a view (defined: ${defined})`,
+      { context: { field: 'feature-view' } },
+    );
   }
   return online;
 }
@@ -20,7 +24,12 @@ export function viewsToMaterialize(registry: Registry, featureView: string | und
  * Waits for every view's run; prints the results (one for a named view, a list for all of them),
  * then throws the first failure, so one failed view does not hide what the others did.
  */
-export async function printAllResults<T>(runs: readonly Promise<T>[], named: boolean, print: (shown: T | T[], human: () => string) => void, describe: (result: T) => string): Promise<void> {
+export async function printAllResults<T>(
+  runs: readonly Promise<T>[],
+  named: boolean,
+  print: (shown: T | T[], human: () => string) => void,
+  describe: (result: T) => string,
+): Promise<void> {
   const settled = await Promise.allSettled(runs);
   const results = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
   if (results.length > 0) print(named ? results[0]! : results, () => results.map(describe).join('\n'));

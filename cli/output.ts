@@ -15,7 +15,8 @@ export interface OutputOptions {
 
 /** Prints a command's result: JSON for scripts with --json, readable lines otherwise; never a configured secret. */
 export function printResult(result: unknown, options: OutputOptions, human: () => string): void {
-  if (options.json) console.log(redact(JSON.stringify(result, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2)));
+  if (options.json)
+    console.log(redact(JSON.stringify(result, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2)));
   else console.log(redact(human()));
 }
 

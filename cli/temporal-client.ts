@@ -30,7 +30,11 @@ export async function connectClient(config: ProjectConfig): Promise<Client> {
  * Starts a workflow, or, when a run is already going under its id, returns that run
  * (`alreadyRunning`): the same command line run again follows the run instead of failing.
  */
-export async function startOrFollow<T extends Workflow>(client: Client, workflowType: string, options: WorkflowStartOptions<T>): Promise<{ handle: WorkflowHandle<T>; alreadyRunning: boolean }> {
+export async function startOrFollow<T extends Workflow>(
+  client: Client,
+  workflowType: string,
+  options: WorkflowStartOptions<T>,
+): Promise<{ handle: WorkflowHandle<T>; alreadyRunning: boolean }> {
   try {
     return { handle: await client.workflow.start<T>(workflowType, options), alreadyRunning: false };
   } catch (error) {

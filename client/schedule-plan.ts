@@ -30,7 +30,11 @@ export function schedulePlan(view: FeatureViewDefinition, options: { taskQueue: 
       args: [input],
       typedSearchAttributes: [{ key: FLOE_FEATURE_VIEW, value: view.name }],
     },
-    policies: { overlap: OVERLAP[schedule.overlap], catchupWindow: `${durationSeconds(schedule.catchupWindow) ?? 86_400}s`, pauseOnFailure: false },
+    policies: {
+      overlap: OVERLAP[schedule.overlap],
+      catchupWindow: `${durationSeconds(schedule.catchupWindow) ?? 86_400}s`,
+      pauseOnFailure: false,
+    },
     memo: { floeFeatureView: view.name },
     state: { paused: schedule.paused, note: schedule.paused ? 'created paused by floe schedule apply' : 'created by floe schedule apply' },
   };
@@ -53,18 +57,33 @@ export function compactionSchedulePlan(view: FeatureViewDefinition, options: { t
   const scheduleId = compactScheduleId(view.name);
   return {
     scheduleId,
-    spec: { intervals: [{ every: seconds(compaction.every), ...(compaction.offset === undefined ? {} : { offset: seconds(compaction.offset) }) }] },
-    action: { type: 'startWorkflow', workflowType: 'compact', workflowId: scheduleId, taskQueue: options.taskQueue, args: [target, compactOptions], typedSearchAttributes: [{ key: FLOE_FEATURE_VIEW, value: view.name }] },
+    spec: {
+      intervals: [{ every: seconds(compaction.every), ...(compaction.offset === undefined ? {} : { offset: seconds(compaction.offset) }) }],
+    },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'compact',
+      workflowId: scheduleId,
+      taskQueue: options.taskQueue,
+      args: [target, compactOptions],
+      typedSearchAttributes: [{ key: FLOE_FEATURE_VIEW, value: view.name }],
+    },
     policies: { overlap: 'SKIP', catchupWindow: '3600s', pauseOnFailure: false },
     memo: { floeFeatureView: view.name },
-    state: { paused: compaction.paused, note: compaction.paused ? 'created paused by floe schedule apply' : 'created by floe schedule apply' },
+    state: {
+      paused: compaction.paused,
+      note: compaction.paused ? 'created paused by floe schedule apply' : 'created by floe schedule apply',
+    },
   };
 }
 
 /** Every view's materialize schedule, then every view's compaction schedule, each in name order. */
 export function schedulePlans(registry: Registry, options: { taskQueue: string }): ScheduleOptions[] {
   const views = [...registry.featureViews.values()].sort((a, b) => a.name.localeCompare(b.name));
-  return [...views.flatMap((view) => schedulePlan(view, options) ?? []), ...views.flatMap((view) => compactionSchedulePlan(view, options) ?? [])];
+  return [
+    ...views.flatMap((view) => schedulePlan(view, options) ?? []),
+    ...views.flatMap((view) => compactionSchedulePlan(view, options) ?? []),
+  ];
 }
 
 /** How far back a run reaches when it cannot start at the watermark: initialWindow, else the interval. */
@@ -76,7 +95,9 @@ export function lookbackSeconds(schedule: ScheduleDefinition): number {
 
 function scheduleSpec(schedule: ScheduleDefinition): ScheduleSpec {
   if (schedule.cron !== undefined) return { cronExpressions: [...schedule.cron], timezone: 'UTC' };
-  return { intervals: [{ every: seconds(schedule.every), ...(schedule.offset === undefined ? {} : { offset: seconds(schedule.offset) }) }] };
+  return {
+    intervals: [{ every: seconds(schedule.every), ...(schedule.offset === undefined ? {} : { offset: seconds(schedule.offset) }) }],
+  };
 }
 
 function seconds(value: Duration | undefined): `${number}s` {

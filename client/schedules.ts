@@ -8,7 +8,9 @@ export const COMPACT_SCHEDULE_ID_PREFIX = compactScheduleId('');
 
 /** The feature view a Floe schedule id names (materialize or compact). */
 function featureViewOf(scheduleId: string): string {
-  return scheduleId.startsWith(COMPACT_SCHEDULE_ID_PREFIX) ? scheduleId.slice(COMPACT_SCHEDULE_ID_PREFIX.length) : scheduleId.slice(SCHEDULE_ID_PREFIX.length);
+  return scheduleId.startsWith(COMPACT_SCHEDULE_ID_PREFIX)
+    ? scheduleId.slice(COMPACT_SCHEDULE_ID_PREFIX.length)
+    : scheduleId.slice(SCHEDULE_ID_PREFIX.length);
 }
 
 export interface AppliedSchedule {
@@ -68,7 +70,9 @@ const RECENT_RUNS = 3;
 /** Every Floe schedule on the server (materialize and compact, by id prefix), with its state and next runs. */
 export async function listSchedules(client: Client): Promise<ScheduleStatus[]> {
   const ids: string[] = [];
-  for await (const summary of client.schedule.list()) if (summary.scheduleId.startsWith(SCHEDULE_ID_PREFIX) || summary.scheduleId.startsWith(COMPACT_SCHEDULE_ID_PREFIX)) ids.push(summary.scheduleId);
+  for await (const summary of client.schedule.list())
+    if (summary.scheduleId.startsWith(SCHEDULE_ID_PREFIX) || summary.scheduleId.startsWith(COMPACT_SCHEDULE_ID_PREFIX))
+      ids.push(summary.scheduleId);
   ids.sort();
   return Promise.all(
     ids.map(async (scheduleId) => {
@@ -102,7 +106,11 @@ export async function setSchedulePaused(client: Client, featureView: string, pau
     else await handle.unpause(note ?? 'resumed by floe schedule resume');
   } catch (error) {
     if (error instanceof ScheduleNotFoundError) {
-      throw new FloeError('not-found', `No schedule ${handle.scheduleId} for feature view ${featureView}; run \`floe schedule apply\` first`, { context: { featureView }, cause: error });
+      throw new FloeError(
+        'not-found',
+        `No schedule ${handle.scheduleId} for feature view ${featureView}; run \`floe schedule apply\` first`,
+        { context: { featureView }, cause: error },
+      );
     }
     throw error;
   }
@@ -125,7 +133,12 @@ function describeSchedule(scheduleId: string, description: ScheduleDescription):
 
 /** 43_200_000 → `12h`, 5_400_000 → `1h30m`. */
 function humanDuration(ms: number): string {
-  const units: [string, number][] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]];
+  const units: [string, number][] = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ];
   let rest = ms;
   let text = '';
   for (const [unit, size] of units) {

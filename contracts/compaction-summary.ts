@@ -8,7 +8,8 @@ export type CompactionTargetKind = 'online' | 'source';
 
 /** What the summary reads of a compaction plan (features/compaction/plan.ts). */
 export interface PlannedCompaction {
-  readonly target: { readonly kind: 'online'; readonly table: string; readonly featureView: string } | { readonly kind: 'source'; readonly table: string };
+  readonly target:
+    { readonly kind: 'online'; readonly table: string; readonly featureView: string } | { readonly kind: 'source'; readonly table: string };
   readonly snapshotId: string | null;
   readonly dataFiles: number;
   readonly deleteFiles: number;
@@ -96,6 +97,14 @@ export function summarizeCompaction(
     orphansRemoved: orphans.orphansRemoved,
     ...(plan.minFiles === undefined || plan.belowThreshold === undefined
       ? {}
-      : { kept: { kind: target.kind, snapshotId: plan.snapshotId, minFiles: plan.minFiles, belowThreshold: plan.belowThreshold, skippedOtherSpec: plan.skippedOtherSpec } }),
+      : {
+          kept: {
+            kind: target.kind,
+            snapshotId: plan.snapshotId,
+            minFiles: plan.minFiles,
+            belowThreshold: plan.belowThreshold,
+            skippedOtherSpec: plan.skippedOtherSpec,
+          },
+        }),
   };
 }

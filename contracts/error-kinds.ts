@@ -38,11 +38,19 @@ export function floeFailureType(kind: FloeErrorKind): `FloeError:${FloeErrorKind
  * storage and catalog trouble, and a table another run created meanwhile (the training-set
  * workflow, whose output must be its own, adds it back to its non-retryable list).
  */
-const RETRIED_BY_WORKFLOWS: ReadonlySet<FloeErrorKind> = new Set(['already-exists', 'commit-conflict', 'commit-state-unknown', 'io', 'catalog']);
+const RETRIED_BY_WORKFLOWS: ReadonlySet<FloeErrorKind> = new Set([
+  'already-exists',
+  'commit-conflict',
+  'commit-state-unknown',
+  'io',
+  'catalog',
+]);
 
 /**
  * Activity failures that retrying cannot fix (bad input, a missing table, corrupt metadata): every
  * other kind. The activities already mark these non-retryable; the retry policies say so too, so a
  * failure raised outside that mapping is not retried either.
  */
-export const NON_RETRYABLE_FLOE_ERRORS: readonly string[] = FLOE_ERROR_KINDS.filter((kind) => !RETRIED_BY_WORKFLOWS.has(kind)).map(floeFailureType);
+export const NON_RETRYABLE_FLOE_ERRORS: readonly string[] = FLOE_ERROR_KINDS.filter((kind) => !RETRIED_BY_WORKFLOWS.has(kind)).map(
+  floeFailureType,
+);

@@ -14,10 +14,15 @@ export function scheduledStartTime(info: { readonly typedSearchAttributes: Typed
  * - otherwise `end − lookback`: there is no watermark yet (the first run), or `end` is already
  *   covered (a backfill replaying past scheduled times restates that interval).
  */
-export function windowFor(options: { end: string; watermark: string | null; lookbackSeconds: number | undefined }): { start: string; end: string } | { problem: string } {
+export function windowFor(options: {
+  end: string;
+  watermark: string | null;
+  lookbackSeconds: number | undefined;
+}): { start: string; end: string } | { problem: string } {
   const end = Date.parse(options.end);
   if (Number.isNaN(end)) return { problem: `window end ${JSON.stringify(options.end)} is not an ISO-8601 instant` };
-  if (options.watermark !== null && Date.parse(options.watermark) < end) return { start: new Date(Date.parse(options.watermark)).toISOString(), end: new Date(end).toISOString() };
+  if (options.watermark !== null && Date.parse(options.watermark) < end)
+    return { start: new Date(Date.parse(options.watermark)).toISOString(), end: new Date(end).toISOString() };
   const lookback = options.lookbackSeconds;
   if (lookback === undefined || !(lookback > 0)) {
     return {
@@ -62,6 +67,7 @@ export function chunkWindows(start: string, end: string, chunkSeconds: number): 
   const to = Date.parse(end);
   const step = chunkSeconds * 1000;
   const chunks: ChunkWindow[] = [];
-  for (let at = from; at < to; at += step) chunks.push({ start: new Date(at).toISOString(), end: new Date(Math.min(at + step, to)).toISOString() });
+  for (let at = from; at < to; at += step)
+    chunks.push({ start: new Date(at).toISOString(), end: new Date(Math.min(at + step, to)).toISOString() });
   return chunks;
 }

@@ -30,7 +30,10 @@ export async function appendQuery(request: AppendQueryRequest): Promise<CommitRe
   await mkdir(localDirectory, { recursive: true });
   try {
     const signal = request.signal === undefined ? {} : { signal: request.signal };
-    const dataFiles = await request.engine.withConnection((connection) => writeTableFiles(connection, table, { query: request.query, fileNamePrefix: name, localDirectory, ...signal }), signal);
+    const dataFiles = await request.engine.withConnection(
+      (connection) => writeTableFiles(connection, table, { query: request.query, fileNamePrefix: name, localDirectory, ...signal }),
+      signal,
+    );
     const manifest = await writeAddedManifest(table, dataFiles, name);
     const change = fastAppend([manifest], {
       ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),

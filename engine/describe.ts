@@ -13,7 +13,8 @@ export async function describeRelation(connection: DuckDBConnection, sql: string
   }
   try {
     const columns: ColumnShape[] = [];
-    for (let index = 0; index < prepared.columnCount; index++) columns.push({ name: prepared.columnName(index), type: prepared.columnType(index) });
+    for (let index = 0; index < prepared.columnCount; index++)
+      columns.push({ name: prepared.columnName(index), type: prepared.columnType(index) });
     return columns;
   } finally {
     prepared.destroySync();
@@ -25,9 +26,13 @@ export function requireColumns(columns: readonly ColumnShape[], names: readonly 
   const present = new Set(columns.map((column) => column.name));
   for (const name of names) {
     if (!present.has(name)) {
-      throw new FloeError('invalid-input', `Column ${JSON.stringify(name)} is not in the ${what}; its columns are ${columns.map((column) => JSON.stringify(column.name)).join(', ')}`, {
-        context: { column: name },
-      });
+      throw new FloeError(
+        'invalid-input',
+        `Column ${JSON.stringify(name)} is not in the ${what}; its columns are ${columns.map((column) => JSON.stringify(column.name)).join(', ')}`,
+        {
+          context: { column: name },
+        },
+      );
     }
   }
 }

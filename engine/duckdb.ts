@@ -127,7 +127,11 @@ export class Engine {
 }
 
 /** The DuckDB setting behind each caller's option whose value DuckDB may refuse. */
-const DUCKDB_SETTING = { memoryLimit: 'memory_limit', maxTempDirectorySize: 'max_temp_directory_size', tempDirectory: 'temp_directory' } as const satisfies Partial<Record<keyof EngineOptions, string>>;
+const DUCKDB_SETTING = {
+  memoryLimit: 'memory_limit',
+  maxTempDirectorySize: 'max_temp_directory_size',
+  tempDirectory: 'temp_directory',
+} as const satisfies Partial<Record<keyof EngineOptions, string>>;
 
 /**
  * Opening a database with a setting it refuses says only "Failed to set config": setting each of
@@ -146,7 +150,11 @@ async function refusedConfiguration(options: EngineOptions, error: unknown): Pro
         try {
           await connection.run(`SET GLOBAL ${quoteIdentifier(setting)} = ${quoteLiteral(value)}`);
         } catch (refusal) {
-          return new FloeError('invalid-input', `DuckDB refused ${option} ${JSON.stringify(value)}: ${duckdbErrorReason(refusal).replace(/^[A-Za-z ]+ Error: /, '')}`, { context: { setting: option }, cause: error });
+          return new FloeError(
+            'invalid-input',
+            `DuckDB refused ${option} ${JSON.stringify(value)}: ${duckdbErrorReason(refusal).replace(/^[A-Za-z ]+ Error: /, '')}`,
+            { context: { setting: option }, cause: error },
+          );
         }
       }
     } finally {

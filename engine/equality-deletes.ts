@@ -50,15 +50,24 @@ export interface EqualityDeletes {
 
 export async function appendEqualityDeletes(table: LoadedTable, request: EqualityDeletesRequest): Promise<EqualityDeletes> {
   const name = formatTableIdentifier(table.identifier);
-  if (table.metadata.formatVersion < 2) throw new FloeError('unsupported', `Table ${name} is format v1, which has no delete files`, { context: { table: name } });
-  if (request.columns.length === 0) throw new FloeError('invalid-input', `Equality deletes on table ${name} need at least one equality column`, { context: { table: name } });
+  if (table.metadata.formatVersion < 2)
+    throw new FloeError('unsupported', `Table ${name} is format v1, which has no delete files`, { context: { table: name } });
+  if (request.columns.length === 0)
+    throw new FloeError('invalid-input', `Equality deletes on table ${name} need at least one equality column`, {
+      context: { table: name },
+    });
   const schema = currentSchema(table.metadata);
   const spec = defaultSpec(table);
   const equalityFields = request.columns.map((column) => primitiveColumn(schema, column, name, 'an equality column'));
   const written: NestedField[] = [...equalityFields];
   for (const field of spec.fields) {
     const source = schema.fields.find((candidate) => candidate.id === field.sourceId);
-    if (!source) throw new FloeError('unsupported', `Partition field ${field.name} of table ${name} has a nested source column: equality deletes cannot be placed in its partitions yet`, { context: { table: name } });
+    if (!source)
+      throw new FloeError(
+        'unsupported',
+        `Partition field ${field.name} of table ${name} has a nested source column: equality deletes cannot be placed in its partitions yet`,
+        { context: { table: name } },
+      );
     if (!written.some((candidate) => candidate.id === source.id)) written.push(source);
   }
   const writeSchema: Schema = { schemaId: schema.schemaId, identifierFieldIds: [], fields: written };
@@ -70,13 +79,21 @@ export async function appendEqualityDeletes(table: LoadedTable, request: Equalit
   await mkdir(scratch, { recursive: true });
   try {
     const files = await request.engine.withConnection(
-      (connection) => writeParquet(connection, { query: withPartitionColumns(projected, partitionColumns), schema: writeSchema, directory: scratch, partitionColumns, fileNamePrefix: prefix }),
+      (connection) =>
+        writeParquet(connection, {
+          query: withPartitionColumns(projected, partitionColumns),
+          schema: writeSchema,
+          directory: scratch,
+          partitionColumns,
+          fileNamePrefix: prefix,
+        }),
       request.signal === undefined ? {} : { signal: request.signal },
     );
     if (files.length === 0) return { change: null, deleteFiles: [] };
     const deleteFiles: DataFile[] = [];
     for (const file of files) {
-      const folder = spec.fields.length === 0 ? dataDirectory(table) : `${dataDirectory(table)}/${partitionPath(spec, schema, file.partition)}`;
+      const folder =
+        spec.fields.length === 0 ? dataDirectory(table) : `${dataDirectory(table)}/${partitionPath(spec, schema, file.partition)}`;
       const location = `${folder}/${basename(file.localPath)}`;
       await table.io.upload(file.localPath, location, { ifAbsent: true });
       deleteFiles.push({
@@ -91,7 +108,13 @@ export async function appendEqualityDeletes(table: LoadedTable, request: Equalit
       });
     }
     const manifest = await writeAddedManifest(table, deleteFiles, prefix, { specId: spec.specId, content: 'deletes' });
-    const change = rowDelta({ deletes: [manifest] }, { branch: request.branch ?? MAIN_BRANCH, ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }) });
+    const change = rowDelta(
+      { deletes: [manifest] },
+      {
+        branch: request.branch ?? MAIN_BRANCH,
+        ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
+      },
+    );
     return { change, deleteFiles };
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -101,12 +124,20 @@ export async function appendEqualityDeletes(table: LoadedTable, request: Equalit
 function primitiveColumn(schema: Schema, column: string, table: string, role: string): NestedField {
   const field = requireColumn(schema, column, table);
   if (typeof field.type !== 'string') {
-    throw new FloeError('invalid-input', `Column ${JSON.stringify(column)} of table ${table} is a ${field.type.type}; ${role} must be of a primitive type`, { context: { table, column } });
+    throw new FloeError(
+      'invalid-input',
+      `Column ${JSON.stringify(column)} of table ${table} is a ${field.type.type}; ${role} must be of a primitive type`,
+      { context: { table, column } },
+    );
   }
   if (field.type === 'float' || field.type === 'double') {
-    throw new FloeError('invalid-input', `Column ${JSON.stringify(column)} of table ${table} is ${field.type}; ${role} cannot be a floating-point column (NaN and -0.0 make equality ambiguous)`, {
-      context: { table, column },
-    });
+    throw new FloeError(
+      'invalid-input',
+      `Column ${JSON.stringify(column)} of table ${table} is ${field.type}; ${role} cannot be a floating-point column (NaN and -0.0 make equality ambiguous)`,
+      {
+        context: { table, column },
+      },
+    );
   }
   return field;
 }

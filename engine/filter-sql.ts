@@ -88,7 +88,8 @@ export function literalSql(type: PrimitiveType, value: PrimitiveValue): string {
   }
   if (type.startsWith('fixed[')) return value instanceof Uint8Array ? blobLiteral(value) : wrong();
   const decimal = decimalParams(type);
-  if (decimal && typeof value === 'bigint') return `CAST(${quoteLiteral(formatDecimal(value, decimal.scale))} AS DECIMAL(${decimal.precision}, ${decimal.scale}))`;
+  if (decimal && typeof value === 'bigint')
+    return `CAST(${quoteLiteral(formatDecimal(value, decimal.scale))} AS DECIMAL(${decimal.precision}, ${decimal.scale}))`;
   return wrong();
 }
 
@@ -101,7 +102,10 @@ function doubleLiteral(value: number): string {
 /** A string literal; NUL characters, which no SQL string literal may hold, are spliced in with chr(0). */
 function stringLiteral(value: string): string {
   if (!value.includes('\0')) return quoteLiteral(value);
-  return `(${value.split('\0').map((part) => quoteLiteral(part)).join(' || chr(0) || ')})`;
+  return `(${value
+    .split('\0')
+    .map((part) => quoteLiteral(part))
+    .join(' || chr(0) || ')})`;
 }
 
 function blobLiteral(value: Uint8Array): string {

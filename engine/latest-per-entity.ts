@@ -36,18 +36,33 @@ export async function latestPerEntitySql(connection: DuckDBConnection, request: 
   const columns = await describeRelation(connection, request.relation, what);
   checkColumns(columns, request.keyColumns, request.eventTimestampColumn, request.createdTimestampColumn, what);
   const typeOf = (name: string) => columns.find((column) => column.name === name)?.type;
-  const event = utcMicrosSql(`r.${q(request.eventTimestampColumn)}`, typeOf(request.eventTimestampColumn)!, `Event timestamp column ${JSON.stringify(request.eventTimestampColumn)} of the ${what}`);
+  const event = utcMicrosSql(
+    `r.${q(request.eventTimestampColumn)}`,
+    typeOf(request.eventTimestampColumn)!,
+    `Event timestamp column ${JSON.stringify(request.eventTimestampColumn)} of the ${what}`,
+  );
   const created =
     request.createdTimestampColumn === undefined
       ? undefined
-      : utcMicrosSql(`r.${q(request.createdTimestampColumn)}`, typeOf(request.createdTimestampColumn)!, `Created timestamp column ${JSON.stringify(request.createdTimestampColumn)} of the ${what}`);
+      : utcMicrosSql(
+          `r.${q(request.createdTimestampColumn)}`,
+          typeOf(request.createdTimestampColumn)!,
+          `Created timestamp column ${JSON.stringify(request.createdTimestampColumn)} of the ${what}`,
+        );
   if (request.start !== undefined && request.end !== undefined && request.start >= request.end) {
     throw new FloeError('invalid-input', `The window [${request.start}, ${request.end}) of the ${what} is empty: start must be before end`);
   }
   const conditions = [...request.keyColumns.map((key) => `r.${q(key)} IS NOT NULL`), `${event} IS NOT NULL`];
   if (request.start !== undefined) conditions.push(`${event} >= ${microsLiteral(request.start, 'start')}`);
   if (request.end !== undefined) conditions.push(`${event} < ${microsLiteral(request.end, 'end')}`);
-  const order = [`${event} DESC`, ...(created === undefined ? [] : [`${created} DESC NULLS LAST`]), tieBreak(columns.map((column) => column.name), 'r.')];
+  const order = [
+    `${event} DESC`,
+    ...(created === undefined ? [] : [`${created} DESC NULLS LAST`]),
+    tieBreak(
+      columns.map((column) => column.name),
+      'r.',
+    ),
+  ];
   return (
     `SELECT ${columns.map((column) => `r.${q(column.name)}`).join(', ')} FROM (${request.relation}) AS r ` +
     `WHERE ${conditions.join(' AND ')} ` +
@@ -60,9 +75,20 @@ export function tieBreak(columns: readonly string[], alias = ''): string {
   return columns.map((name) => `${alias}${q(name)} DESC NULLS LAST`).join(', ');
 }
 
-export function checkColumns(columns: readonly ColumnShape[], keys: readonly string[], event: string, created: string | undefined, what: string): void {
+export function checkColumns(
+  columns: readonly ColumnShape[],
+  keys: readonly string[],
+  event: string,
+  created: string | undefined,
+  what: string,
+): void {
   if (keys.length === 0) throw new FloeError('invalid-input', `The ${what} needs at least one key column`);
   requireColumns(columns, [...keys, event, ...(created === undefined ? [] : [created])], what);
   const reserved = columns.find((column) => column.name.startsWith('__floe_'));
-  if (reserved) throw new FloeError('invalid-input', `Column ${JSON.stringify(reserved.name)} of the ${what} uses the prefix __floe_, which Floe reserves for its own columns`, { context: { column: reserved.name } });
+  if (reserved)
+    throw new FloeError(
+      'invalid-input',
+      `Column ${JSON.stringify(reserved.name)} of the ${what} uses the prefix __floe_, which Floe reserves for its own columns`,
+      { context: { column: reserved.name } },
+    );
 }

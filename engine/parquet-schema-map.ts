@@ -23,7 +23,8 @@ export interface FieldIdColumn {
 export function parquetSchemaArgument(columns: readonly FieldIdColumn[]): string {
   if (columns.length === 0) throw new FloeError('internal', 'read_parquet needs at least one column to read');
   const entries = columns.map(
-    (column) => `${column.fieldId}: {name: ${quoteLiteral(column.name)}, type: ${quoteLiteral(column.type)}, default_value: ${column.defaultValue ?? 'NULL::VARCHAR'}}`,
+    (column) =>
+      `${column.fieldId}: {name: ${quoteLiteral(column.name)}, type: ${quoteLiteral(column.type)}, default_value: ${column.defaultValue ?? 'NULL::VARCHAR'}}`,
   );
   return `schema = MAP {${entries.join(', ')}}`;
 }
@@ -31,7 +32,9 @@ export function parquetSchemaArgument(columns: readonly FieldIdColumn[]): string
 /** The field's column as read from data files: its v3 initial default fills files written before it existed. */
 export function fieldIdColumn(field: NestedField, name: string): FieldIdColumn {
   const column: FieldIdColumn = { fieldId: field.id, name, type: duckdbType(field.type) };
-  return field.initialDefault === undefined || field.initialDefault === null ? column : { ...column, defaultValue: initialDefaultSql(field) };
+  return field.initialDefault === undefined || field.initialDefault === null
+    ? column
+    : { ...column, defaultValue: initialDefaultSql(field) };
 }
 
 /**
@@ -43,9 +46,13 @@ function initialDefaultSql(field: NestedField): string {
   const value = field.initialDefault;
   const type = field.type;
   const unsupported = (): never => {
-    throw new FloeError('unsupported', `Column ${JSON.stringify(field.name)} has an initial default of type ${typeof type === 'string' ? type : type.type} that Floe cannot read yet`, {
-      context: { fieldId: field.id },
-    });
+    throw new FloeError(
+      'unsupported',
+      `Column ${JSON.stringify(field.name)} has an initial default of type ${typeof type === 'string' ? type : type.type} that Floe cannot read yet`,
+      {
+        context: { fieldId: field.id },
+      },
+    );
   };
   if (typeof type !== 'string' || type === 'binary' || type.startsWith('fixed[')) return unsupported();
   if (typeof value === 'boolean' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string') {

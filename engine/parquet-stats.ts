@@ -58,7 +58,11 @@ interface ChunkRow {
  * chunks all carry bounds has no NaN; otherwise its NaNs are counted by reading the column back
  * (top-level and struct fields; inside lists and maps the count is left out).
  */
-export async function readParquetStats(connection: DuckDBConnection, schema: Schema, paths: readonly string[]): Promise<Map<string, ParquetFileStats>> {
+export async function readParquetStats(
+  connection: DuckDBConnection,
+  schema: Schema,
+  paths: readonly string[],
+): Promise<Map<string, ParquetFileStats>> {
   const result = new Map<string, ParquetFileStats>();
   if (paths.length === 0) return result;
   const fields = indexFieldsById(schema);
@@ -113,7 +117,15 @@ function finish(stats: MutableStats): ColumnStats {
 }
 
 function aggregate(leaf: Leaf, chunks: readonly ChunkRow[]): MutableStats {
-  const stats: MutableStats = { fieldId: leaf.field.id, valueCount: 0, nullCount: 0, sizeBytes: 0, boundsMissing: false, minText: [], maxText: [] };
+  const stats: MutableStats = {
+    fieldId: leaf.field.id,
+    valueCount: 0,
+    nullCount: 0,
+    sizeBytes: 0,
+    boundsMissing: false,
+    minText: [],
+    maxText: [],
+  };
   for (const chunk of chunks) {
     stats.valueCount += chunk.numValues;
     stats.nullCount += chunk.nullCount ?? 0;
@@ -192,12 +204,19 @@ async function countNaNs(connection: DuckDBConnection, pending: { file: string; 
   }
   for (const [file, entries] of toScan) {
     const columns = new Map<number, FieldIdColumn>();
-    for (const { leaf } of entries) columns.set(leaf.topLevelFieldId, { fieldId: leaf.topLevelFieldId, name: `__floe_c${leaf.topLevelFieldId}`, type: leaf.topLevelType });
+    for (const { leaf } of entries)
+      columns.set(leaf.topLevelFieldId, {
+        fieldId: leaf.topLevelFieldId,
+        name: `__floe_c${leaf.topLevelFieldId}`,
+        type: leaf.topLevelType,
+      });
     const counts = entries.map(({ leaf }) => {
       const column = [`__floe_c${leaf.topLevelFieldId}`, ...leaf.path.slice(1)].map(q).join('.');
       return `count_if(isnan(${column}))`;
     });
-    const reader = await connection.runAndReadAll(`SELECT ${counts.join(', ')} FROM read_parquet(${quoteLiteral(file)}, ${parquetSchemaArgument([...columns.values()])})`);
+    const reader = await connection.runAndReadAll(
+      `SELECT ${counts.join(', ')} FROM read_parquet(${quoteLiteral(file)}, ${parquetSchemaArgument([...columns.values()])})`,
+    );
     const row = reader.getRows()[0] ?? [];
     entries.forEach(({ stats }, index) => {
       stats.nanCount = Number(row[index] ?? 0);
@@ -206,14 +225,24 @@ async function countNaNs(connection: DuckDBConnection, pending: { file: string; 
 }
 
 /** Walks each file's Parquet schema: its leaves in column-chunk order, each with its Iceberg field. */
-async function readLeaves(connection: DuckDBConnection, paths: readonly string[], schema: Schema, fields: ReadonlyMap<number, NestedField>): Promise<Map<string, (Leaf | undefined)[]>> {
+async function readLeaves(
+  connection: DuckDBConnection,
+  paths: readonly string[],
+  schema: Schema,
+  fields: ReadonlyMap<number, NestedField>,
+): Promise<Map<string, (Leaf | undefined)[]>> {
   const reader = await connection.runAndReadAll(
     `SELECT file_name, name, num_children, field_id, repetition_type FROM parquet_schema(${quoteLiteralList(paths)}) ORDER BY file_name, column_id`,
   );
   const rowsByFile = new Map<string, { name: string; children: number; fieldId: number | null; repeated: boolean }[]>();
   for (const [file, name, children, fieldId, repetition] of reader.getRows()) {
     const list = rowsByFile.get(String(file)) ?? [];
-    list.push({ name: String(name), children: Number(children ?? 0), fieldId: fieldId === null ? null : Number(fieldId), repeated: repetition === 'REPEATED' });
+    list.push({
+      name: String(name),
+      children: Number(children ?? 0),
+      fieldId: fieldId === null ? null : Number(fieldId),
+      repeated: repetition === 'REPEATED',
+    });
     rowsByFile.set(String(file), list);
   }
   const topLevelIds = new Set(schema.fields.map((field) => field.id));
@@ -231,7 +260,14 @@ async function readLeaves(connection: DuckDBConnection, paths: readonly string[]
       if (element.children === 0) {
         if (field && typeof field.type === 'string' && top !== null) {
           const topField = fields.get(top) ?? field;
-          leaves.push({ field, primitive: field.type, repeated, path: here, topLevelFieldId: top, topLevelType: duckdbType(topField.type) });
+          leaves.push({
+            field,
+            primitive: field.type,
+            repeated,
+            path: here,
+            topLevelFieldId: top,
+            topLevelType: duckdbType(topField.type),
+          });
         } else {
           leaves.push(undefined);
         }
@@ -282,7 +318,8 @@ export function compare(a: PrimitiveValue, b: PrimitiveValue): number {
   }
   if (typeof a === 'string' && typeof b === 'string') return compareUtf8(a, b);
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
-  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) return a < b ? -1 : a > b ? 1 : 0;
+  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint'))
+    return a < b ? -1 : a > b ? 1 : 0;
   throw new FloeError('internal', `Cannot compare ${typeof a} with ${typeof b}`);
 }
 

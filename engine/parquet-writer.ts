@@ -66,10 +66,17 @@ export interface WrittenParquetFile {
 export async function writeParquet(connection: DuckDBConnection, request: WriteParquetRequest): Promise<WrittenParquetFile[]> {
   const partitionColumns = request.partitionColumns ?? [];
   const compression = request.compression ?? 'zstd';
-  if (!COMPRESSIONS.has(compression)) throw new FloeError('invalid-input', `Parquet compression must be one of ${[...COMPRESSIONS].join(', ')}, not ${JSON.stringify(compression)}`);
+  if (!COMPRESSIONS.has(compression))
+    throw new FloeError(
+      'invalid-input',
+      `Parquet compression must be one of ${[...COMPRESSIONS].join(', ')}, not ${JSON.stringify(compression)}`,
+    );
   const sorted = request.orderBy !== undefined && request.orderBy.length > 0;
   if (sorted && request.targetFileSizeBytes !== undefined) {
-    throw new FloeError('unsupported', 'DuckDB keeps an ORDER BY only when it writes one file at a time: pass targetFileSizeBytes or orderBy, not both');
+    throw new FloeError(
+      'unsupported',
+      'DuckDB keeps an ORDER BY only when it writes one file at a time: pass targetFileSizeBytes or orderBy, not both',
+    );
   }
   const written = await checkAndProject(connection, request);
   const common = [
@@ -79,8 +86,12 @@ export async function writeParquet(connection: DuckDBConnection, request: WriteP
     ...(request.rowGroupSize === undefined ? [] : [`ROW_GROUP_SIZE ${positiveInteger(request.rowGroupSize, 'rowGroupSize')}`]),
   ];
   const prefix = request.fileNamePrefix ?? 'data';
-  if (/[/\\{}]/.test(prefix)) throw new FloeError('invalid-input', `File name prefix ${JSON.stringify(prefix)} may not hold slashes or braces`);
-  const projection = [...written.map((field) => `CAST(${q('__floe_src')}.${q(field.name)} AS ${duckdbType(field.type)}) AS ${q(field.name)}`), ...partitionColumns.map((column) => `CAST(${q('__floe_src')}.${q(column.name)} AS ${duckdbType(column.type)}) AS ${q(column.name)}`)];
+  if (/[/\\{}]/.test(prefix))
+    throw new FloeError('invalid-input', `File name prefix ${JSON.stringify(prefix)} may not hold slashes or braces`);
+  const projection = [
+    ...written.map((field) => `CAST(${q('__floe_src')}.${q(field.name)} AS ${duckdbType(field.type)}) AS ${q(field.name)}`),
+    ...partitionColumns.map((column) => `CAST(${q('__floe_src')}.${q(column.name)} AS ${duckdbType(column.type)}) AS ${q(column.name)}`),
+  ];
   const source = `SELECT ${projection.join(', ')} FROM (${request.query}) AS ${q('__floe_src')}`;
 
   let files: { path: string; partition: (PrimitiveValue | null)[] }[];
@@ -90,13 +101,22 @@ export async function writeParquet(connection: DuckDBConnection, request: WriteP
     const options = [...common, `FILENAME_PATTERN ${quoteLiteral(`${prefix}-{uuid}`)}`, 'OVERWRITE_OR_IGNORE true', 'RETURN_STATS true'];
     if (partitionColumns.length > 0) {
       if (request.targetFileSizeBytes !== undefined) {
-        throw new FloeError('unsupported', 'DuckDB cannot rotate files by size while splitting them by partition: pass targetFileSizeBytes or partitionColumns, not both');
+        throw new FloeError(
+          'unsupported',
+          'DuckDB cannot rotate files by size while splitting them by partition: pass targetFileSizeBytes or partitionColumns, not both',
+        );
       }
       options.push(`PARTITION_BY (${partitionColumns.map((column) => q(column.name)).join(', ')})`);
     } else {
-      options.push(`FILE_SIZE_BYTES ${positiveInteger(request.targetFileSizeBytes ?? DEFAULT_TARGET_FILE_SIZE_BYTES, 'targetFileSizeBytes')}`);
+      options.push(
+        `FILE_SIZE_BYTES ${positiveInteger(request.targetFileSizeBytes ?? DEFAULT_TARGET_FILE_SIZE_BYTES, 'targetFileSizeBytes')}`,
+      );
     }
-    const reader = await runCopy(connection, `COPY (${source}) TO ${quoteLiteral(request.directory)} (${options.join(', ')})`, request.directory);
+    const reader = await runCopy(
+      connection,
+      `COPY (${source}) TO ${quoteLiteral(request.directory)} (${options.join(', ')})`,
+      request.directory,
+    );
     const names = reader.columnNames();
     const fileIndex = names.indexOf('filename');
     const keysIndex = names.indexOf('partition_keys');
@@ -114,7 +134,12 @@ export async function writePositionDeletes(
   connection: DuckDBConnection,
   request: Omit<WriteParquetRequest, 'schema' | 'orderBy' | 'targetFileSizeBytes'>,
 ): Promise<WrittenParquetFile[]> {
-  return writeParquet(connection, { ...request, schema: POSITION_DELETE_SCHEMA, orderBy: ['file_path', 'pos'], fileNamePrefix: request.fileNamePrefix ?? 'delete' });
+  return writeParquet(connection, {
+    ...request,
+    schema: POSITION_DELETE_SCHEMA,
+    orderBy: ['file_path', 'pos'],
+    fileNamePrefix: request.fileNamePrefix ?? 'delete',
+  });
 }
 
 export const POSITION_DELETE_SCHEMA: Schema = {
@@ -137,13 +162,25 @@ async function checkAndProject(connection: DuckDBConnection, request: WriteParqu
     assertWritable(field.type, field.name);
     written.push(field);
   }
-  requireColumns(columns, [...written.map((field) => field.name), ...partitionColumns.map((column) => column.name), ...(request.orderBy ?? [])], 'query to write');
+  requireColumns(
+    columns,
+    [...written.map((field) => field.name), ...partitionColumns.map((column) => column.name), ...(request.orderBy ?? [])],
+    'query to write',
+  );
   const known = new Set([...request.schema.fields.map((field) => field.name), ...partitionColumns.map((column) => column.name)]);
   const extra = columns.filter((column) => !known.has(column.name)).map((column) => JSON.stringify(column.name));
-  if (extra.length > 0) throw new FloeError('invalid-input', `The query to write has columns that are neither in the schema nor partition columns: ${extra.join(', ')}`);
+  if (extra.length > 0)
+    throw new FloeError(
+      'invalid-input',
+      `The query to write has columns that are neither in the schema nor partition columns: ${extra.join(', ')}`,
+    );
   for (const column of partitionColumns) {
     if (request.schema.fields.some((field) => field.name === column.name)) {
-      throw new FloeError('invalid-input', `Partition column ${JSON.stringify(column.name)} has the name of a schema column; partition columns are computed and not written`, { context: { column: column.name } });
+      throw new FloeError(
+        'invalid-input',
+        `Partition column ${JSON.stringify(column.name)} has the name of a schema column; partition columns are computed and not written`,
+        { context: { column: column.name } },
+      );
     }
   }
   return written;
@@ -153,7 +190,11 @@ async function checkAndProject(connection: DuckDBConnection, request: WriteParqu
 function assertWritable(type: IcebergType, name: string): void {
   if (typeof type === 'string') {
     if (type === 'timestamptz_ns' || type.startsWith('fixed[') || type === 'unknown') {
-      throw new FloeError('unsupported', `Column ${JSON.stringify(name)} has type ${type}, which DuckDB cannot write as the Iceberg spec stores it`, { context: { column: name } });
+      throw new FloeError(
+        'unsupported',
+        `Column ${JSON.stringify(name)} has type ${type}, which DuckDB cannot write as the Iceberg spec stores it`,
+        { context: { column: name } },
+      );
     }
     return;
   }
@@ -208,13 +249,19 @@ async function writeSorted(
   const staging = q(`__floe_staging_${randomUUID().replaceAll('-', '')}`);
   const partitionList = partitionColumns.map((column) => q(column.name)).join(', ');
   // Each partition gets an ordinal, so a partition is selected without writing its values back as SQL.
-  await connection.run(`CREATE TEMP TABLE ${staging} AS SELECT *, dense_rank() OVER (ORDER BY ${partitionList}) AS ${q('__floe_partition')} FROM (${source})`);
+  await connection.run(
+    `CREATE TEMP TABLE ${staging} AS SELECT *, dense_rank() OVER (ORDER BY ${partitionList}) AS ${q('__floe_partition')} FROM (${source})`,
+  );
   try {
     const reader = await connection.runAndReadAll(`SELECT DISTINCT ${q('__floe_partition')}, ${partitionList} FROM ${staging}`);
     const files: { path: string; partition: (PrimitiveValue | null)[] }[] = [];
     for (const [ordinal, ...values] of reader.getRows()) {
       const path = join(request.directory, `${prefix}-${randomUUID()}.parquet`);
-      await runCopy(connection, `COPY (SELECT ${columns} FROM ${staging} WHERE ${q('__floe_partition')} = ${String(ordinal)} ORDER BY ${orderBy}) TO ${quoteLiteral(path)} (${options})`, path);
+      await runCopy(
+        connection,
+        `COPY (SELECT ${columns} FROM ${staging} WHERE ${q('__floe_partition')} = ${String(ordinal)} ORDER BY ${orderBy}) TO ${quoteLiteral(path)} (${options})`,
+        path,
+      );
       files.push({ path, partition: partitionColumns.map((column, index) => toPrimitiveValue(values[index] ?? null, column.type)) });
     }
     return files;
@@ -224,19 +271,30 @@ async function writeSorted(
 }
 
 /** Partition values from COPY's RETURN_STATS (DuckDB's text for each value), cast back by DuckDB into their types. */
-async function partitionValues(connection: DuckDBConnection, keys: DuckDBValue, partitionColumns: readonly PartitionColumn[], file: string): Promise<(PrimitiveValue | null)[]> {
+async function partitionValues(
+  connection: DuckDBConnection,
+  keys: DuckDBValue,
+  partitionColumns: readonly PartitionColumn[],
+  file: string,
+): Promise<(PrimitiveValue | null)[]> {
   if (partitionColumns.length === 0) return [];
-  if (!(keys instanceof DuckDBMapValue)) throw new FloeError('internal', 'DuckDB reported no partition values for a partitioned file', { context: { file } });
+  if (!(keys instanceof DuckDBMapValue))
+    throw new FloeError('internal', 'DuckDB reported no partition values for a partitioned file', { context: { file } });
   const byName = new Map(keys.entries.map((entry) => [String(entry.key), entry.value === null ? null : String(entry.value)]));
   const casts = partitionColumns.map((column) => {
-    if (!byName.has(column.name)) throw new FloeError('internal', `DuckDB reported no value for partition column ${JSON.stringify(column.name)}`, { context: { file } });
+    if (!byName.has(column.name))
+      throw new FloeError('internal', `DuckDB reported no value for partition column ${JSON.stringify(column.name)}`, {
+        context: { file },
+      });
     const text = byName.get(column.name) ?? null;
     // A string partition value is its own text (and may hold a NUL no SQL literal can).
     return text === null || column.type === 'string' ? 'NULL' : `CAST(${quoteLiteral(text)} AS ${duckdbType(column.type)})`;
   });
   const reader = await connection.runAndReadAll(`SELECT ${casts.join(', ')}`);
   const row = reader.getRows()[0] ?? [];
-  return partitionColumns.map((column, index) => (column.type === 'string' ? (byName.get(column.name) ?? null) : toPrimitiveValue(row[index] ?? null, column.type)));
+  return partitionColumns.map((column, index) =>
+    column.type === 'string' ? (byName.get(column.name) ?? null) : toPrimitiveValue(row[index] ?? null, column.type),
+  );
 }
 
 async function runCopy(connection: DuckDBConnection, sql: string, target: string) {
@@ -247,14 +305,29 @@ async function runCopy(connection: DuckDBConnection, sql: string, target: string
     // A value the column's type cannot hold is the rows' fault, not the disk's: say so, so that a
     // caller (an activity) reports bad input instead of a storage failure.
     if (/^(Conversion|Constraint|Out of Range|Invalid Input) Error/.test(message)) {
-      throw new FloeError('invalid-input', `The rows to write do not fit the table's column types: ${message}`, { cause: error, context: { path: target } });
+      throw new FloeError('invalid-input', `The rows to write do not fit the table's column types: ${message}`, {
+        cause: error,
+        context: { path: target },
+      });
     }
-    throw new FloeError('io', `DuckDB could not write Parquet to ${target}: ${message}`, { cause: error, context: { path: target }, retryable: false });
+    throw new FloeError('io', `DuckDB could not write Parquet to ${target}: ${message}`, {
+      cause: error,
+      context: { path: target },
+      retryable: false,
+    });
   }
 }
 
-async function finishFiles(connection: DuckDBConnection, schema: Schema, files: { path: string; partition: (PrimitiveValue | null)[] }[]): Promise<WrittenParquetFile[]> {
-  const stats = await readParquetStats(connection, schema, files.map((file) => file.path));
+async function finishFiles(
+  connection: DuckDBConnection,
+  schema: Schema,
+  files: { path: string; partition: (PrimitiveValue | null)[] }[],
+): Promise<WrittenParquetFile[]> {
+  const stats = await readParquetStats(
+    connection,
+    schema,
+    files.map((file) => file.path),
+  );
   const result: WrittenParquetFile[] = [];
   for (const file of files) {
     const fileStats = stats.get(file.path);
@@ -263,12 +336,23 @@ async function finishFiles(connection: DuckDBConnection, schema: Schema, files: 
       await rm(file.path, { force: true });
       continue;
     }
-    result.push({ localPath: file.path, sizeBytes: (await stat(file.path)).size, recordCount: fileStats.recordCount, columnStats: fileStats.columns, partition: file.partition });
+    result.push({
+      localPath: file.path,
+      sizeBytes: (await stat(file.path)).size,
+      recordCount: fileStats.recordCount,
+      columnStats: fileStats.columns,
+      partition: file.partition,
+    });
   }
-  const nullInRequired = schema.fields.find((field) => field.required && result.some((file) => (file.columnStats.find((column) => column.fieldId === field.id)?.nullCount ?? 0) > 0));
+  const nullInRequired = schema.fields.find(
+    (field) =>
+      field.required && result.some((file) => (file.columnStats.find((column) => column.fieldId === field.id)?.nullCount ?? 0) > 0),
+  );
   if (nullInRequired) {
     await Promise.all(files.map((file) => rm(file.path, { force: true })));
-    throw new FloeError('invalid-input', `Column ${JSON.stringify(nullInRequired.name)} is required but the query gives it null values`, { context: { column: nullInRequired.name, fieldId: nullInRequired.id } });
+    throw new FloeError('invalid-input', `Column ${JSON.stringify(nullInRequired.name)} is required but the query gives it null values`, {
+      context: { column: nullInRequired.name, fieldId: nullInRequired.id },
+    });
   }
   return result;
 }

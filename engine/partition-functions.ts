@@ -28,7 +28,13 @@ export function registerIcebergFunctions(connection: DuckDBConnection): void {
   registerTransform(connection, 'iceberg_truncate_binary', INTEGER, BLOB, truncate);
 }
 
-function registerTransform(connection: DuckDBConnection, name: string, parameterType: DuckDBType, returnType: DuckDBType, transformText: (parameter: DuckDBValue) => string): void {
+function registerTransform(
+  connection: DuckDBConnection,
+  name: string,
+  parameterType: DuckDBType,
+  returnType: DuckDBType,
+  transformText: (parameter: DuckDBValue) => string,
+): void {
   const bound = new Map<string, BoundTransform>();
   connection.registerScalarFunction(
     DuckDBScalarFunction.create({

@@ -13,7 +13,12 @@ export interface PartitionColumnSql extends PartitionColumn {
   readonly sql: string;
 }
 
-const TRUNCATE_FUNCTION: Partial<Record<string, string>> = { int: 'iceberg_truncate_int', long: 'iceberg_truncate_long', string: 'iceberg_truncate_string', binary: 'iceberg_truncate_binary' };
+const TRUNCATE_FUNCTION: Partial<Record<string, string>> = {
+  int: 'iceberg_truncate_int',
+  long: 'iceberg_truncate_long',
+  string: 'iceberg_truncate_string',
+  binary: 'iceberg_truncate_binary',
+};
 
 const ROWS = q('__floe_rows');
 
@@ -26,9 +31,13 @@ export function partitionColumnsSql(spec: PartitionSpec, schema: Schema): Partit
   return spec.fields.map((field, index) => {
     const source = findField(schema, field.sourceId);
     if (!source || typeof source.type !== 'string') {
-      throw new FloeError('invalid-input', `Partition field ${field.name} refers to source field id ${field.sourceId}, which is not a primitive column of the schema`, {
-        context: { field: field.name },
-      });
+      throw new FloeError(
+        'invalid-input',
+        `Partition field ${field.name} refers to source field id ${field.sourceId}, which is not a primitive column of the schema`,
+        {
+          context: { field: field.name },
+        },
+      );
     }
     const sourceType = source.type;
     const transform = parseTransform(field.transform);
@@ -42,7 +51,10 @@ export function partitionColumnsSql(spec: PartitionSpec, schema: Schema): Partit
         return { name, type: resultType, sql: `CAST(NULL AS ${duckdbType(resultType)})` };
       case 'truncate': {
         const fn = TRUNCATE_FUNCTION[sourceType];
-        if (!fn) throw new FloeError('unsupported', `Writing truncate partitions of ${sourceType} columns is not supported yet`, { context: { field: field.name } });
+        if (!fn)
+          throw new FloeError('unsupported', `Writing truncate partitions of ${sourceType} columns is not supported yet`, {
+            context: { field: field.name },
+          });
         return { name, type: resultType, sql: `${fn}(${transform.parameter}, ${column})` };
       }
       default: {

@@ -63,7 +63,11 @@ export interface PointInTimeRequest {
  * of holding every view's join state at once. Returns the query for the result, in entity order,
  * valid until the tables are dropped (or the connection closes).
  */
-export async function pointInTimeJoin(connection: DuckDBConnection, request: PointInTimeRequest, options: { readonly prefix: string }): Promise<PointInTimeJoin> {
+export async function pointInTimeJoin(
+  connection: DuckDBConnection,
+  request: PointInTimeRequest,
+  options: { readonly prefix: string },
+): Promise<PointInTimeJoin> {
   const parts = await pointInTimeParts(connection, request);
   let current = `${options.prefix}_entity`;
   const tables = [current];
@@ -140,7 +144,11 @@ async function pointInTimeParts(connection: DuckDBConnection, request: PointInTi
   checkColumns(entityColumns, entity.keyColumns, entity.eventTimestampColumn, undefined, 'entity rows');
   if (entity.ordinalColumn !== undefined) requireColumns(entityColumns, [entity.ordinalColumn], 'entity rows');
   const entityType = entityColumns.find((column) => column.name === entity.eventTimestampColumn)!.type;
-  const entityMicros = utcMicrosSql(`e.${q(entity.eventTimestampColumn)}`, entityType, `Event timestamp column ${JSON.stringify(entity.eventTimestampColumn)} of the entity rows`);
+  const entityMicros = utcMicrosSql(
+    `e.${q(entity.eventTimestampColumn)}`,
+    entityType,
+    `Event timestamp column ${JSON.stringify(entity.eventTimestampColumn)} of the entity rows`,
+  );
   const ordinal = entity.ordinalColumn === undefined ? 'row_number() OVER ()' : `e.${q(entity.ordinalColumn)}`;
   const entitySql = `SELECT e.*, ${ordinal} AS ${q(ROW)}, ${entityMicros} AS ${q(ENTITY_US)} FROM (${entity.relation}) AS e`;
 
@@ -151,33 +159,59 @@ async function pointInTimeParts(connection: DuckDBConnection, request: PointInTi
     const what = `feature view ${JSON.stringify(view.name)}`;
     const entityKeys = view.entityKeyColumns ?? entity.keyColumns;
     if (view.entityKeyColumns !== undefined) {
-      if (entityKeys.length === 0) throw new FloeError('invalid-input', `The ${what} joins on no entity key columns`, { context: { featureView: view.name } });
+      if (entityKeys.length === 0)
+        throw new FloeError('invalid-input', `The ${what} joins on no entity key columns`, { context: { featureView: view.name } });
       requireColumns(entityColumns, entityKeys, 'entity rows');
     }
     const viewKeys = view.keyColumns ?? entityKeys;
     if (viewKeys.length !== entityKeys.length) {
-      throw new FloeError('invalid-input', `The ${what} has ${viewKeys.length} key columns but the entity rows have ${entityKeys.length}`, { context: { featureView: view.name } });
+      throw new FloeError('invalid-input', `The ${what} has ${viewKeys.length} key columns but the entity rows have ${entityKeys.length}`, {
+        context: { featureView: view.name },
+      });
     }
-    if (view.ttlMicros !== undefined && view.ttlMicros < 0n) throw new FloeError('invalid-input', `The TTL of the ${what} is negative`, { context: { featureView: view.name } });
+    if (view.ttlMicros !== undefined && view.ttlMicros < 0n)
+      throw new FloeError('invalid-input', `The TTL of the ${what} is negative`, { context: { featureView: view.name } });
     const columns = await describeRelation(connection, view.relation, what);
     checkColumns(columns, viewKeys, view.eventTimestampColumn, view.createdTimestampColumn, what);
     requireColumns(columns, view.featureColumns, what);
     const typeOf = (name: string) => columns.find((column) => column.name === name)!.type;
-    const event = utcMicrosSql(`f.${q(view.eventTimestampColumn)}`, typeOf(view.eventTimestampColumn), `Event timestamp column ${JSON.stringify(view.eventTimestampColumn)} of the ${what}`);
+    const event = utcMicrosSql(
+      `f.${q(view.eventTimestampColumn)}`,
+      typeOf(view.eventTimestampColumn),
+      `Event timestamp column ${JSON.stringify(view.eventTimestampColumn)} of the ${what}`,
+    );
     const created =
       view.createdTimestampColumn === undefined
         ? undefined
-        : utcMicrosSql(`f.${q(view.createdTimestampColumn)}`, typeOf(view.createdTimestampColumn), `Created timestamp column ${JSON.stringify(view.createdTimestampColumn)} of the ${what}`);
+        : utcMicrosSql(
+            `f.${q(view.createdTimestampColumn)}`,
+            typeOf(view.createdTimestampColumn),
+            `Created timestamp column ${JSON.stringify(view.createdTimestampColumn)} of the ${what}`,
+          );
     const featureNames = view.featureColumns.map((_, index) => `__floe_v${viewIndex}_f${index}`);
     const ttl = view.ttlMicros === undefined || view.ttlMicros === 0n ? undefined : microsLiteral(view.ttlMicros, `TTL of the ${what}`);
-    views.push({ relation: view.relation, eventName: `__floe_v${viewIndex}_event_us`, viewKeys, entityKeys, event, created, featureColumns: view.featureColumns, featureNames, ttl });
+    views.push({
+      relation: view.relation,
+      eventName: `__floe_v${viewIndex}_event_us`,
+      viewKeys,
+      entityKeys,
+      event,
+      created,
+      featureColumns: view.featureColumns,
+      featureNames,
+      ttl,
+    });
 
     view.featureColumns.forEach((feature, index) => {
       const output = request.fullFeatureNames ? `${view.name}__${feature}` : feature;
       if (outputNames.has(output)) {
-        throw new FloeError('invalid-input', `Feature column ${JSON.stringify(output)} of the ${what} collides with another output column; use full feature names or rename it`, {
-          context: { featureView: view.name, column: output },
-        });
+        throw new FloeError(
+          'invalid-input',
+          `Feature column ${JSON.stringify(output)} of the ${what} collides with another output column; use full feature names or rename it`,
+          {
+            context: { featureView: view.name, column: output },
+          },
+        );
       }
       outputNames.add(output);
       features.push({ internal: featureNames[index]!, output });
@@ -185,8 +219,14 @@ async function pointInTimeParts(connection: DuckDBConnection, request: PointInTi
   }
 
   const select = (joined: string): string => {
-    const kept = entity.dropOrdinal && entity.ordinalColumn !== undefined ? entityColumns.filter((column) => column.name !== entity.ordinalColumn) : entityColumns;
-    const outputs = [...kept.map((column) => q(column.name)), ...features.map((feature) => `${q(feature.internal)} AS ${q(feature.output)}`)];
+    const kept =
+      entity.dropOrdinal && entity.ordinalColumn !== undefined
+        ? entityColumns.filter((column) => column.name !== entity.ordinalColumn)
+        : entityColumns;
+    const outputs = [
+      ...kept.map((column) => q(column.name)),
+      ...features.map((feature) => `${q(feature.internal)} AS ${q(feature.output)}`),
+    ];
     return `SELECT ${outputs.join(', ')} FROM ${joined} ORDER BY ${q(ROW)}`;
   };
   return { entity: entitySql, views, select };
@@ -196,10 +236,17 @@ async function pointInTimeParts(connection: DuckDBConnection, request: PointInTi
  * Per key of the entity rows, their earliest and latest event time (µs), as `(__floe_k…,
  * __floe_from_us, __floe_to_us)`: a view's rows outside [from − TTL, to] can match no entity row.
  */
-async function createKeyBounds(connection: DuckDBConnection, entityTable: string, entityKeys: readonly string[], table: string): Promise<void> {
+async function createKeyBounds(
+  connection: DuckDBConnection,
+  entityTable: string,
+  entityKeys: readonly string[],
+  table: string,
+): Promise<void> {
   const keys = entityKeys.map((key, index) => `${q(key)} AS ${keyName(index)}`);
   const present = [...entityKeys, ENTITY_US].map((name) => `${q(name)} IS NOT NULL`).join(' AND ');
-  await connection.run(`CREATE OR REPLACE TEMP TABLE ${q(table)} AS SELECT ${keys.join(', ')}, min(${q(ENTITY_US)}) AS ${FROM_US}, max(${q(ENTITY_US)}) AS ${TO_US} FROM ${entityTable} WHERE ${present} GROUP BY ALL`);
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE ${q(table)} AS SELECT ${keys.join(', ')}, min(${q(ENTITY_US)}) AS ${FROM_US}, max(${q(ENTITY_US)}) AS ${TO_US} FROM ${entityTable} WHERE ${present} GROUP BY ALL`,
+  );
 }
 
 const keyName = (index: number): string => q(`__floe_k${index}`);
@@ -219,7 +266,11 @@ const TO_US = q('__floe_to_us');
  * 4. otherwise the tied pairs' features are replaced by their best row: the greatest created
  *    time, then the greatest feature values (a window over the rows at matched pairs only).
  */
-async function joinView(connection: DuckDBConnection, view: ViewJoin, tables: { readonly from: string; readonly into: string; readonly bounds: string }): Promise<void> {
+async function joinView(
+  connection: DuckDBConnection,
+  view: ViewJoin,
+  tables: { readonly from: string; readonly into: string; readonly bounds: string },
+): Promise<void> {
   const table = q(tables.into);
   const kept = q(`${tables.into}_rows`);
   const pairs = q(`${tables.into}_pairs`);
@@ -228,17 +279,29 @@ async function joinView(connection: DuckDBConnection, view: ViewJoin, tables: { 
   try {
     // The created time only orders ties: it is read again in the rare case there are some.
     await keepRows(connection, view, tables.bounds, kept, { withCreated: false });
-    const matchOn = [...view.entityKeys.map((key, index) => `l.${q(key)} = r.${keyNames[index]!}`), `l.${q(ENTITY_US)} >= r.${event}`].join(' AND ');
-    const fresh = (value: string): string => (view.ttl === undefined ? value : `CASE WHEN r.${event} >= l.${q(ENTITY_US)} - ${view.ttl} THEN ${value} END`);
-    const added = [`${fresh(`r.${event}`)} AS ${q(view.eventName)}`, ...view.featureNames.map((name) => `${fresh(`r.${q(name)}`)} AS ${q(name)}`)];
-    await connection.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT l.*, ${added.join(', ')} FROM ${tables.from} AS l ASOF LEFT JOIN ${kept} AS r ON ${matchOn}`);
+    const matchOn = [...view.entityKeys.map((key, index) => `l.${q(key)} = r.${keyNames[index]!}`), `l.${q(ENTITY_US)} >= r.${event}`].join(
+      ' AND ',
+    );
+    const fresh = (value: string): string =>
+      view.ttl === undefined ? value : `CASE WHEN r.${event} >= l.${q(ENTITY_US)} - ${view.ttl} THEN ${value} END`;
+    const added = [
+      `${fresh(`r.${event}`)} AS ${q(view.eventName)}`,
+      ...view.featureNames.map((name) => `${fresh(`r.${q(name)}`)} AS ${q(name)}`),
+    ];
+    await connection.run(
+      `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT l.*, ${added.join(', ')} FROM ${tables.from} AS l ASOF LEFT JOIN ${kept} AS r ON ${matchOn}`,
+    );
     if (view.featureNames.length === 0) return;
 
     const pair = [...keyNames, event];
     const pairOn = pair.map((name) => `r.${name} = m.${name}`).join(' AND ');
     const matched = [...view.entityKeys.map((key, index) => `${q(key)} AS ${keyNames[index]!}`), `${q(view.eventName)} AS ${event}`];
-    await connection.run(`CREATE OR REPLACE TEMP TABLE ${pairs} AS SELECT DISTINCT ${matched.join(', ')} FROM ${table} WHERE ${q(view.eventName)} IS NOT NULL`);
-    const counted = await connection.runAndReadAll(`SELECT (SELECT count(*) FROM ${kept} AS r JOIN ${pairs} AS m ON ${pairOn}) - (SELECT count(*) FROM ${pairs})`);
+    await connection.run(
+      `CREATE OR REPLACE TEMP TABLE ${pairs} AS SELECT DISTINCT ${matched.join(', ')} FROM ${table} WHERE ${q(view.eventName)} IS NOT NULL`,
+    );
+    const counted = await connection.runAndReadAll(
+      `SELECT (SELECT count(*) FROM ${kept} AS r JOIN ${pairs} AS m ON ${pairOn}) - (SELECT count(*) FROM ${pairs})`,
+    );
     if (Number(counted.getRows()[0]?.[0] ?? 0) === 0) return;
 
     if (view.created !== undefined) await keepRows(connection, view, tables.bounds, kept, { withCreated: true });
@@ -256,7 +319,13 @@ async function joinView(connection: DuckDBConnection, view: ViewJoin, tables: { 
 }
 
 /** The view's rows within their key's bounds, as `(__floe_k…, __floe_event_us[, __floe_created_us], features…)`, into `table`. */
-async function keepRows(connection: DuckDBConnection, view: ViewJoin, bounds: string, table: string, options: { readonly withCreated: boolean }): Promise<void> {
+async function keepRows(
+  connection: DuckDBConnection,
+  view: ViewJoin,
+  bounds: string,
+  table: string,
+  options: { readonly withCreated: boolean },
+): Promise<void> {
   const event = q(EVENT_US);
   const columns = [
     ...view.viewKeys.map((key, index) => `f.${q(key)} AS ${keyName(index)}`),
@@ -268,6 +337,11 @@ async function keepRows(connection: DuckDBConnection, view: ViewJoin, bounds: st
   const notAfter = `r.${event} <= b.${TO_US}`;
   // CASE rather than plain comparisons: DuckDB would make those part of the join condition, which
   // costs it its fast hash join on the keys alone (twice the time on bench pit's data).
-  const within = view.ttl === undefined ? `CASE WHEN ${notAfter} THEN true ELSE false END` : `CASE WHEN r.${event} >= b.${FROM_US} - ${view.ttl} THEN ${notAfter} ELSE false END`;
-  await connection.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT r.* FROM (SELECT ${columns.join(', ')} FROM (${view.relation}) AS f) AS r JOIN ${bounds} AS b ON ${keysMatch} WHERE ${within}`);
+  const within =
+    view.ttl === undefined
+      ? `CASE WHEN ${notAfter} THEN true ELSE false END`
+      : `CASE WHEN r.${event} >= b.${FROM_US} - ${view.ttl} THEN ${notAfter} ELSE false END`;
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT r.* FROM (SELECT ${columns.join(', ')} FROM (${view.relation}) AS f) AS r JOIN ${bounds} AS b ON ${keysMatch} WHERE ${within}`,
+  );
 }

@@ -72,7 +72,9 @@ export function readPlanSql(plan: ScanPlan, givenOptions: ReadPlanOptions): stri
   };
   const outputs = plan.schema.fields.map((field) => ({ field, internal: internalName(field.id) }));
   if (outputs.length === 0 && !options.rowPositions) {
-    throw new FloeError('invalid-input', 'The scan plan projects no columns; ask for at least one column', { context: { snapshotId: plan.snapshotId ?? undefined } });
+    throw new FloeError('invalid-input', 'The scan plan projects no columns; ask for at least one column', {
+      context: { snapshotId: plan.snapshotId ?? undefined },
+    });
   }
   const filter = plan.filter !== undefined && plan.filter.op !== 'true' ? plan.filter : undefined;
   const read: ReadShape = { fields: [...plan.schema.fields], filter };
@@ -81,13 +83,20 @@ export function readPlanSql(plan: ScanPlan, givenOptions: ReadPlanOptions): stri
   const projection = (alias: string, dataIndex: string): string =>
     [
       ...outputs.map(({ field, internal }) => `${alias}${q(internal)} AS ${q(field.name)}`),
-      ...(options.rowPositions ? [`${paths}[${dataIndex} + 1] AS ${q(ROW_FILE_PATH_COLUMN)}`, `CAST(${alias}${q('file_row_number')} AS BIGINT) AS ${q(ROW_POSITION_COLUMN)}`] : []),
+      ...(options.rowPositions
+        ? [
+            `${paths}[${dataIndex} + 1] AS ${q(ROW_FILE_PATH_COLUMN)}`,
+            `CAST(${alias}${q('file_row_number')} AS BIGINT) AS ${q(ROW_POSITION_COLUMN)}`,
+          ]
+        : []),
     ].join(', ');
   let body: string;
   if (plan.tasks.length === 0) {
     const nulls = [
       ...plan.schema.fields.map((field) => `CAST(NULL AS ${duckdbType(field.type)}) AS ${q(field.name)}`),
-      ...(options.rowPositions ? [`CAST(NULL AS VARCHAR) AS ${q(ROW_FILE_PATH_COLUMN)}`, `CAST(NULL AS BIGINT) AS ${q(ROW_POSITION_COLUMN)}`] : []),
+      ...(options.rowPositions
+        ? [`CAST(NULL AS VARCHAR) AS ${q(ROW_FILE_PATH_COLUMN)}`, `CAST(NULL AS BIGINT) AS ${q(ROW_POSITION_COLUMN)}`]
+        : []),
     ].join(', ');
     body = `SELECT ${nulls} WHERE false`;
   } else {
@@ -119,7 +128,9 @@ function columnSql(reference: BoundReference, fields: readonly NestedField[], al
     const names = namesTo(field, reference.fieldId);
     if (names) return [`${alias}${q(internalName(field.id))}`, ...names.map((name) => q(name))].join('.');
   }
-  throw new FloeError('internal', `The filter's column ${reference.column} (field id ${reference.fieldId}) is not among the columns read`, { context: { fieldId: reference.fieldId } });
+  throw new FloeError('internal', `The filter's column ${reference.column} (field id ${reference.fieldId}) is not among the columns read`, {
+    context: { fieldId: reference.fieldId },
+  });
 }
 
 /** The struct field names from a top-level field down to `fieldId` ([] for the field itself); undefined when not inside it. */
@@ -144,15 +155,21 @@ function filterOnlyFields(filter: BoundExpression, schema: Schema, tableSchema: 
       return;
     }
     const reference = expression.term;
-    const inSchema = (fields: readonly NestedField[]): NestedField | undefined => fields.find((field) => namesTo(field, reference.fieldId) !== undefined);
+    const inSchema = (fields: readonly NestedField[]): NestedField | undefined =>
+      fields.find((field) => namesTo(field, reference.fieldId) !== undefined);
     if (inSchema(schema.fields) || inSchema([...extra.values()])) return;
     const top = tableSchema ? inSchema(tableSchema.fields) : undefined;
     if (top) extra.set(top.id, top);
-    else if (reference.path.length === 1) extra.set(reference.fieldId, { id: reference.fieldId, name: reference.column, required: false, type: reference.type });
+    else if (reference.path.length === 1)
+      extra.set(reference.fieldId, { id: reference.fieldId, name: reference.column, required: false, type: reference.type });
     else {
-      throw new FloeError('invalid-input', `The filter reads nested field ${reference.column} (id ${reference.fieldId}), whose column is neither projected nor in the table schema given to the reader`, {
-        context: { fieldId: reference.fieldId },
-      });
+      throw new FloeError(
+        'invalid-input',
+        `The filter reads nested field ${reference.column} (id ${reference.fieldId}), whose column is neither projected nor in the table schema given to the reader`,
+        {
+          context: { fieldId: reference.fieldId },
+        },
+      );
     }
   };
   visit(filter);
@@ -190,7 +207,10 @@ interface DeleteFileEntry {
 function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, read: ReadShape, projection: string): string {
   const tasks = plan.tasks;
   const dataPaths = tasks.map((task) => options.localPath(task.dataFile.filePath));
-  assertUnique(tasks.map((task) => task.dataFile.filePath), 'data file');
+  assertUnique(
+    tasks.map((task) => task.dataFile.filePath),
+    'data file',
+  );
   assertUnique(dataPaths, 'local copy of a data file');
   const positionDeletes = collectDeletes(tasks, 'positionDeletes', options);
   const equalityDeletes = collectDeletes(tasks, 'equalityDeletes', options);
@@ -228,7 +248,9 @@ function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, read: ReadShap
       { fieldId: POSITION_DELETE_FILE_PATH_ID, name: '__floe_path', type: 'VARCHAR' },
       { fieldId: POSITION_DELETE_POS_ID, name: '__floe_pos', type: 'BIGINT' },
     ];
-    ctes.push(`${q('__floe_pos_applies')}(${q('__floe_delete')}, ${q('__floe_path')}, ${q('__floe_data')}) AS (VALUES ${applies.join(', ')})`);
+    ctes.push(
+      `${q('__floe_pos_applies')}(${q('__floe_delete')}, ${q('__floe_path')}, ${q('__floe_data')}) AS (VALUES ${applies.join(', ')})`,
+    );
     // A position delete names its data file by the location in the manifest; keep only the rows
     // whose delete file applies to that data file, keyed by the data file's index.
     ctes.push(
@@ -269,7 +291,9 @@ function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, read: ReadShap
       const pairsName = q(`__floe_eq${groupIndex}_pairs`);
       const name = q(`__floe_eq${groupIndex}_scoped`);
       ctes.push(`${pairsName}(${q('__floe_delete')}, ${q('__floe_data')}) AS (VALUES ${pairs.join(', ')})`);
-      ctes.push(`${name} AS (SELECT r.*, p.${q('__floe_data')} FROM (${readDeletes(scoped)}) AS r JOIN ${pairsName} AS p USING (${q('__floe_delete')}))`);
+      ctes.push(
+        `${name} AS (SELECT r.*, p.${q('__floe_data')} FROM (${readDeletes(scoped)}) AS r JOIN ${pairsName} AS p USING (${q('__floe_delete')}))`,
+      );
       antiJoins.push(`ANTI JOIN ${name} AS e ON ${keyMatch} AND d.${q('__floe_data')} = e.${q('__floe_data')}`);
     }
   });
@@ -308,15 +332,22 @@ interface EqualityGroup {
 }
 
 /** Every distinct delete file of one kind, with the data files the tasks apply it to. */
-function collectDeletes(tasks: readonly ScanTask[], kind: 'positionDeletes' | 'equalityDeletes', options: ReadPlanOptions): Map<string, DeleteFileEntry> {
+function collectDeletes(
+  tasks: readonly ScanTask[],
+  kind: 'positionDeletes' | 'equalityDeletes',
+  options: ReadPlanOptions,
+): Map<string, DeleteFileEntry> {
   const entries = new Map<string, DeleteFileEntry>();
   tasks.forEach((task, dataIndex) => {
     for (const ref of task[kind]) {
       const expected = kind === 'positionDeletes' ? 'position-deletes' : 'equality-deletes';
       if (ref.file.content !== expected) {
-        throw new FloeError('invalid-input', `A ${ref.file.content} file is listed among a task's ${kind}`, { context: { file: ref.file.filePath, dataFile: task.dataFile.filePath } });
+        throw new FloeError('invalid-input', `A ${ref.file.content} file is listed among a task's ${kind}`, {
+          context: { file: ref.file.filePath, dataFile: task.dataFile.filePath },
+        });
       }
-      const applies = kind === 'positionDeletes' ? ref.dataSequenceNumber >= task.dataSequenceNumber : ref.dataSequenceNumber > task.dataSequenceNumber;
+      const applies =
+        kind === 'positionDeletes' ? ref.dataSequenceNumber >= task.dataSequenceNumber : ref.dataSequenceNumber > task.dataSequenceNumber;
       if (!applies) {
         throw new FloeError(
           'invalid-input',
@@ -326,10 +357,19 @@ function collectDeletes(tasks: readonly ScanTask[], kind: 'positionDeletes' | 'e
       }
       let entry = entries.get(ref.file.filePath);
       if (!entry) {
-        entry = { file: ref.file, sequenceNumber: ref.dataSequenceNumber, localPath: options.localPath(ref.file.filePath), appliesTo: new Set() };
+        entry = {
+          file: ref.file,
+          sequenceNumber: ref.dataSequenceNumber,
+          localPath: options.localPath(ref.file.filePath),
+          appliesTo: new Set(),
+        };
         entries.set(ref.file.filePath, entry);
       } else if (entry.sequenceNumber !== ref.dataSequenceNumber) {
-        throw new FloeError('invalid-input', `Delete file appears with data sequence numbers ${entry.sequenceNumber} and ${ref.dataSequenceNumber}`, { context: { file: ref.file.filePath } });
+        throw new FloeError(
+          'invalid-input',
+          `Delete file appears with data sequence numbers ${entry.sequenceNumber} and ${ref.dataSequenceNumber}`,
+          { context: { file: ref.file.filePath } },
+        );
       }
       entry.appliesTo.add(dataIndex);
     }
@@ -349,18 +389,28 @@ function equalityField(fieldId: number, schema: Schema, tableSchema: Schema | un
   if (topLevel) return topLevel;
   const nested = findField(schema, fieldId) ?? (tableSchema ? findField(tableSchema, fieldId) : undefined);
   if (nested) {
-    throw new FloeError('unsupported', `Equality delete on nested field ${JSON.stringify(nested.name)} (id ${fieldId}): Floe matches equality deletes on top-level columns only`, {
-      context: { file, fieldId },
-    });
+    throw new FloeError(
+      'unsupported',
+      `Equality delete on nested field ${JSON.stringify(nested.name)} (id ${fieldId}): Floe matches equality deletes on top-level columns only`,
+      {
+        context: { file, fieldId },
+      },
+    );
   }
-  throw new FloeError('invalid-input', `Equality delete field id ${fieldId} is not in the plan's schema; pass the table schema to read deletes on columns the scan does not project`, {
-    context: { file, fieldId },
-  });
+  throw new FloeError(
+    'invalid-input',
+    `Equality delete field id ${fieldId} is not in the plan's schema; pass the table schema to read deletes on columns the scan does not project`,
+    {
+      context: { file, fieldId },
+    },
+  );
 }
 
 function requireParquet(file: DataFile, what: string): void {
   if (file.fileFormat !== 'PARQUET') {
-    throw new FloeError('unsupported', `Floe reads ${what} files in Parquet only, not ${file.fileFormat}`, { context: { file: file.filePath } });
+    throw new FloeError('unsupported', `Floe reads ${what} files in Parquet only, not ${file.fileFormat}`, {
+      context: { file: file.filePath },
+    });
   }
 }
 
@@ -402,7 +452,8 @@ function rememberReadFile(path: string, file: ReadFile): void {
 }
 
 /** What DuckDB says when a Parquet file's footer, page headers or pages do not decode. */
-const CORRUPT_PARQUET = /No magic bytes found|too small to be a Parquet file|not a Parquet file|TProtocolException|Invalid Parquet|Corrupt|Invalid data|(snappy|zstd|gzip|lz4|brotli).*(decompress|fail)|decompress/i;
+const CORRUPT_PARQUET =
+  /No magic bytes found|too small to be a Parquet file|not a Parquet file|TProtocolException|Invalid Parquet|Corrupt|Invalid data|(snappy|zstd|gzip|lz4|brotli).*(decompress|fail)|decompress/i;
 
 /** How many remembered files a failed query's corrupt file is looked for among. */
 const PROBED_FILES = 256;
@@ -413,7 +464,10 @@ const PROBED_FILES = 256;
  * no file (a page header that does not decode), the files the latest plans read are each read in
  * full with `readsCleanly` until the broken one is found.
  */
-export async function corruptParquetError(error: unknown, readsCleanly: (localPath: string) => Promise<boolean>): Promise<FloeError | undefined> {
+export async function corruptParquetError(
+  error: unknown,
+  readsCleanly: (localPath: string) => Promise<boolean>,
+): Promise<FloeError | undefined> {
   if (!(error instanceof Error) || FloeError.is(error) || !CORRUPT_PARQUET.test(error.message)) return undefined;
   const reason = duckdbErrorReason(error);
   const candidates = [...readFiles.entries()].reverse().slice(0, PROBED_FILES);
@@ -426,17 +480,25 @@ export async function corruptParquetError(error: unknown, readsCleanly: (localPa
       }
     }
   }
-  const expected = 'expected a Parquet file with the PAR1 magic, a readable footer and decodable pages; it is corrupt or truncated, and reading it again will not help';
+  const expected =
+    'expected a Parquet file with the PAR1 magic, a readable footer and decodable pages; it is corrupt or truncated, and reading it again will not help';
   if (found === undefined) {
-    return new FloeError('corrupt', `A Parquet file read by the query is unreadable (${stripPaths(reason)}): ${expected}`, { cause: error, retryable: false });
+    return new FloeError('corrupt', `A Parquet file read by the query is unreadable (${stripPaths(reason)}): ${expected}`, {
+      cause: error,
+      retryable: false,
+    });
   }
   const [, file] = found;
   const owner = file.table === undefined ? '' : ` of table ${file.table}`;
-  return new FloeError('corrupt', `Data file ${file.location}${owner} is not a readable Parquet file (${stripPaths(reason)}): ${expected}`, {
-    context: { table: file.table, file: file.location },
-    cause: error,
-    retryable: false,
-  });
+  return new FloeError(
+    'corrupt',
+    `Data file ${file.location}${owner} is not a readable Parquet file (${stripPaths(reason)}): ${expected}`,
+    {
+      context: { table: file.table, file: file.location },
+      cause: error,
+      retryable: false,
+    },
+  );
 }
 
 /** DuckDB's reason without its "LINE 1: <sql>" part or the local cache paths of other files. */

@@ -60,16 +60,28 @@ const POSITION_DELETE_METRICS = { 'write.metadata.metrics.default': 'full' };
 
 export async function deleteRows(table: LoadedTable, request: DeleteRowsRequest): Promise<RowDeletes> {
   if (request.filter === undefined && request.rowFilter === undefined) {
-    throw new FloeError('invalid-input', 'Say which rows to delete: give a filter or a rowFilter (to delete every row, use a filter that is always true)', {
-      context: { table: formatTableIdentifier(table.identifier) },
-    });
+    throw new FloeError(
+      'invalid-input',
+      'Say which rows to delete: give a filter or a rowFilter (to delete every row, use a filter that is always true)',
+      {
+        context: { table: formatTableIdentifier(table.identifier) },
+      },
+    );
   }
   const branch = request.branch ?? MAIN_BRANCH;
-  const plan = await planScan(table, { ...(branch === MAIN_BRANCH ? {} : { ref: branch }), ...(request.filter === undefined ? {} : { filter: request.filter }) });
+  const plan = await planScan(table, {
+    ...(branch === MAIN_BRANCH ? {} : { ref: branch }),
+    ...(request.filter === undefined ? {} : { filter: request.filter }),
+  });
   const none: RowDeletes = { change: null, deletedRows: 0, deleteFiles: [], snapshotId: plan.snapshotId };
   if (plan.tasks.length === 0) return none;
   const localPath = await localizePlan(table.io, plan, request.signal === undefined ? {} : { signal: request.signal });
-  const rowsSql = readPlanSql(plan, { localPath, tableSchema: currentSchema(table.metadata), rowPositions: true, ...(request.rowFilter === undefined ? {} : { rowFilter: request.rowFilter }) });
+  const rowsSql = readPlanSql(plan, {
+    localPath,
+    tableSchema: currentSchema(table.metadata),
+    rowPositions: true,
+    ...(request.rowFilter === undefined ? {} : { rowFilter: request.rowFilter }),
+  });
 
   const name = `delete-${randomUUID()}`;
   const scratch = join(request.workDirectory, 'scratch', name);
@@ -78,17 +90,36 @@ export async function deleteRows(table: LoadedTable, request: DeleteRowsRequest)
     const written = await request.engine.withConnection(
       async (connection) => {
         const staged = q(`__floe_deleted_${randomUUID().replaceAll('-', '')}`);
-        await connection.run(`CREATE TEMP TABLE ${staged} AS SELECT ${q(ROW_FILE_PATH_COLUMN)} AS file_path, ${q(ROW_POSITION_COLUMN)} AS pos FROM (${rowsSql})`);
+        await connection.run(
+          `CREATE TEMP TABLE ${staged} AS SELECT ${q(ROW_FILE_PATH_COLUMN)} AS file_path, ${q(ROW_POSITION_COLUMN)} AS pos FROM (${rowsSql})`,
+        );
         try {
           const counts = await connection.runAndReadAll(`SELECT file_path, count(*) FROM ${staged} GROUP BY file_path`);
           const touched = new Set(counts.getRows().map((row) => String(row[0])));
           const groups = groupByPartition(plan.tasks.filter((task) => touched.has(task.dataFile.filePath)));
-          const files: { group: PartitionGroup; localPath: string; recordCount: number; sizeBytes: number; stats: Parameters<typeof dataFileMetrics>[1] }[] = [];
+          const files: {
+            group: PartitionGroup;
+            localPath: string;
+            recordCount: number;
+            sizeBytes: number;
+            stats: Parameters<typeof dataFileMetrics>[1];
+          }[] = [];
           for (const [index, group] of groups.entries()) {
             request.signal?.throwIfAborted();
             const paths = group.tasks.map((task) => quoteLiteral(task.dataFile.filePath)).join(', ');
-            const out = await writePositionDeletes(connection, { query: `SELECT file_path, pos FROM ${staged} WHERE file_path IN (${paths})`, directory: join(scratch, String(index)), fileNamePrefix: `${name}-${index}` });
-            for (const file of out) files.push({ group, localPath: file.localPath, recordCount: file.recordCount, sizeBytes: file.sizeBytes, stats: file.columnStats });
+            const out = await writePositionDeletes(connection, {
+              query: `SELECT file_path, pos FROM ${staged} WHERE file_path IN (${paths})`,
+              directory: join(scratch, String(index)),
+              fileNamePrefix: `${name}-${index}`,
+            });
+            for (const file of out)
+              files.push({
+                group,
+                localPath: file.localPath,
+                recordCount: file.recordCount,
+                sizeBytes: file.sizeBytes,
+                stats: file.columnStats,
+              });
           }
           return files;
         } finally {
@@ -103,8 +134,14 @@ export async function deleteRows(table: LoadedTable, request: DeleteRowsRequest)
     for (const file of written) {
       const { specId, partition, tasks } = file.group;
       const spec = specById(table.metadata, specId);
-      if (!spec) throw new FloeError('corrupt', `Data files of partition spec ${specId}, which the table does not have`, { context: { table: formatTableIdentifier(table.identifier), specId } });
-      const folder = spec.fields.length === 0 ? dataDirectory(table) : `${dataDirectory(table)}/${partitionPath(spec, schemaForSpec(table.metadata, spec), partition)}`;
+      if (!spec)
+        throw new FloeError('corrupt', `Data files of partition spec ${specId}, which the table does not have`, {
+          context: { table: formatTableIdentifier(table.identifier), specId },
+        });
+      const folder =
+        spec.fields.length === 0
+          ? dataDirectory(table)
+          : `${dataDirectory(table)}/${partitionPath(spec, schemaForSpec(table.metadata, spec), partition)}`;
       const location = `${folder}/${basename(file.localPath)}`;
       await table.io.upload(file.localPath, location, { ifAbsent: true });
       deleteFiles.push({
@@ -138,7 +175,12 @@ export async function deleteRows(table: LoadedTable, request: DeleteRowsRequest)
         ...(request.summary === undefined ? {} : { summary: request.summary }),
       },
     );
-    return { change, deletedRows: written.reduce((sum, file) => sum + file.recordCount, 0), deleteFiles: deleteFiles.map((entry) => entry.file), snapshotId: plan.snapshotId };
+    return {
+      change,
+      deletedRows: written.reduce((sum, file) => sum + file.recordCount, 0),
+      deleteFiles: deleteFiles.map((entry) => entry.file),
+      snapshotId: plan.snapshotId,
+    };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

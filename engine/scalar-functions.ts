@@ -37,7 +37,9 @@ export function registerIcebergBucket(connection: DuckDBConnection, bucketHash: 
           const values = input.getColumnVector(1);
           const type = primitiveTypeOf(values.type);
           if (type === undefined || !BUCKETABLE.test(type)) {
-            throw new Error(`iceberg_bucket cannot bucket values of type ${values.type.toString()}: Iceberg buckets int, long, decimal, date, time, timestamps, string, uuid and binary`);
+            throw new Error(
+              `iceberg_bucket cannot bucket values of type ${values.type.toString()}: Iceberg buckets int, long, decimal, date, time, timestamps, string, uuid and binary`,
+            );
           }
           for (let row = 0; row < input.rowCount; row++) {
             const count = counts.getItem(row);
@@ -46,7 +48,8 @@ export function registerIcebergBucket(connection: DuckDBConnection, bucketHash: 
               output.setItem(row, null);
               continue;
             }
-            if (typeof count !== 'number' || !Number.isInteger(count) || count <= 0) throw new Error(`iceberg_bucket needs a positive bucket count, got ${String(count)}`);
+            if (typeof count !== 'number' || !Number.isInteger(count) || count <= 0)
+              throw new Error(`iceberg_bucket needs a positive bucket count, got ${String(count)}`);
             output.setItem(row, bucketOf(bucketHash(value, type), count));
           }
           output.flush();

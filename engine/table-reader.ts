@@ -33,12 +33,21 @@ export async function scanTable(table: LoadedTable, options: TableScanOptions = 
   const localPath = await localizePlan(table.io, plan, options);
   return {
     plan,
-    sql: readPlanSql(plan, { localPath, tableSchema: currentSchema(table.metadata), table: formatTableIdentifier(table.identifier), ...(options.rowFilter === undefined ? {} : { rowFilter: options.rowFilter }) }),
+    sql: readPlanSql(plan, {
+      localPath,
+      tableSchema: currentSchema(table.metadata),
+      table: formatTableIdentifier(table.identifier),
+      ...(options.rowFilter === undefined ? {} : { rowFilter: options.rowFilter }),
+    }),
   };
 }
 
 /** Localizes every data and delete file of a plan; returns the lookup readPlanSql needs. */
-export async function localizePlan(io: FileIO, plan: ScanPlan, options: { downloadConcurrency?: number; signal?: AbortSignal } = {}): Promise<(location: string) => string> {
+export async function localizePlan(
+  io: FileIO,
+  plan: ScanPlan,
+  options: { downloadConcurrency?: number; signal?: AbortSignal } = {},
+): Promise<(location: string) => string> {
   const locations = new Set<string>();
   for (const task of plan.tasks) {
     locations.add(task.dataFile.filePath);

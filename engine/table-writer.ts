@@ -29,7 +29,11 @@ export interface WriteTableFilesRequest {
  * table's target file size and metrics modes) and uploads them under the table's data folder.
  * Returns the files, ready for a manifest; nothing is committed.
  */
-export async function writeTableFiles(connection: DuckDBConnection, table: LoadedTable, request: WriteTableFilesRequest): Promise<DataFile[]> {
+export async function writeTableFiles(
+  connection: DuckDBConnection,
+  table: LoadedTable,
+  request: WriteTableFilesRequest,
+): Promise<DataFile[]> {
   const { metadata } = table;
   const schema = currentSchema(metadata);
   const spec = defaultSpec(table);

@@ -97,14 +97,20 @@ export function schemaFromColumns(columns: readonly ColumnShape[], options: Sche
   const names = new Set<string>();
   for (const column of columns) {
     if (names.has(column.name)) {
-      throw new FloeError('invalid-input', `Column ${JSON.stringify(column.name)} appears twice in ${source}; Iceberg column names must be unique`, { context: { column: column.name } });
+      throw new FloeError(
+        'invalid-input',
+        `Column ${JSON.stringify(column.name)} appears twice in ${source}; Iceberg column names must be unique`,
+        { context: { column: column.name } },
+      );
     }
     names.add(column.name);
   }
   const required = new Set([...(options.requiredColumns ?? []), ...(options.identifierColumns ?? [])]);
   for (const name of required) {
     if (!names.has(name)) {
-      throw new FloeError('invalid-input', `Column ${JSON.stringify(name)} is not in ${source}; its columns are ${[...names].join(', ')}`, { context: { column: name } });
+      throw new FloeError('invalid-input', `Column ${JSON.stringify(name)} is not in ${source}; its columns are ${[...names].join(', ')}`, {
+        context: { column: name },
+      });
     }
   }
   let nextId = 1;
@@ -155,7 +161,10 @@ function icebergType(type: DuckDBType, takeId: () => number, where: string): Ice
     default: {
       const primitive = primitiveTypeOf(type);
       if (primitive) return primitive;
-      throw new FloeError('unsupported', `${where} has DuckDB type ${type.toString()}, which no Iceberg type holds exactly; cast it in the query (e.g. to BIGINT, DOUBLE, DECIMAL(38, s) or VARCHAR)`);
+      throw new FloeError(
+        'unsupported',
+        `${where} has DuckDB type ${type.toString()}, which no Iceberg type holds exactly; cast it in the query (e.g. to BIGINT, DOUBLE, DECIMAL(38, s) or VARCHAR)`,
+      );
     }
   }
 }

@@ -52,7 +52,10 @@ const registryConfig = z
   .strict();
 
 /** A whole number that may also arrive as text (configuration interpolated from the environment). */
-const count = z.preprocess((value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value), z.number().int().positive());
+const count = z.preprocess(
+  (value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value),
+  z.number().int().positive(),
+);
 
 export const DEFAULT_MAX_ENTITY_ROWS = 10_000;
 
@@ -62,7 +65,12 @@ export const DEFAULT_DEV_UI_PORT = 8233;
 const devConfig = z
   .object({
     /** The port of `floe dev`'s Temporal Web UI (its gRPC address is temporal.address). */
-    uiPort: z.preprocess((value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value), z.number().int().min(1).max(65_535)).default(DEFAULT_DEV_UI_PORT),
+    uiPort: z
+      .preprocess(
+        (value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value),
+        z.number().int().min(1).max(65_535),
+      )
+      .default(DEFAULT_DEV_UI_PORT),
   })
   .strict();
 
@@ -86,7 +94,10 @@ export const projectConfigSchema = z
     catalog: catalogConfigSchema,
     temporal: temporalConfig.default({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'floe' }),
     engine: engineConfig.default({}),
-    online: z.object({ namespace: namespaceSchema.default('floe_online') }).strict().default({ namespace: 'floe_online' }),
+    online: z
+      .object({ namespace: namespaceSchema.default('floe_online') })
+      .strict()
+      .default({ namespace: 'floe_online' }),
     registry: registryConfig.default({}),
     /** The feature server (`floe serve`, `floe dev`). */
     server: serverConfig.default({ maxEntityRows: DEFAULT_MAX_ENTITY_ROWS }),
@@ -106,7 +117,10 @@ export async function readProjectConfig(file: string, env: NodeJS.ProcessEnv = p
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new FloeError('not-found', `Cannot read the project file ${file}; run \`floe init\` to create one`, { context: { file }, cause: error });
+    throw new FloeError('not-found', `Cannot read the project file ${file}; run \`floe init\` to create one`, {
+      context: { file },
+      cause: error,
+    });
   }
   let raw: unknown;
   try {
@@ -117,7 +131,9 @@ export async function readProjectConfig(file: string, env: NodeJS.ProcessEnv = p
   const result = projectConfigSchema.safeParse(interpolate(raw, env, file));
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-    throw new FloeError('invalid-input', `${file} is invalid: ${problems}`, { context: { file, field: result.error.issues[0]?.path.join('.') } });
+    throw new FloeError('invalid-input', `${file} is invalid: ${problems}`, {
+      context: { file, field: result.error.issues[0]?.path.join('.') },
+    });
   }
   registerConfigSecrets(result.data, env);
   return resolvePaths(result.data, path.dirname(path.resolve(file)));
@@ -130,11 +146,18 @@ export async function readProjectConfig(file: string, env: NodeJS.ProcessEnv = p
 export function registerConfigSecrets(config: ProjectConfig, env: NodeJS.ProcessEnv = process.env): void {
   const { catalog } = config;
   // An S3 access key id names a key, like a user name (and often matches a bucket's name): it is not one.
-  const secrets: (string | undefined)[] = [catalog.s3?.secretAccessKey, catalog.s3?.sessionToken, env.PGPASSWORD, env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN];
+  const secrets: (string | undefined)[] = [
+    catalog.s3?.secretAccessKey,
+    catalog.s3?.sessionToken,
+    env.PGPASSWORD,
+    env.AWS_SECRET_ACCESS_KEY,
+    env.AWS_SESSION_TOKEN,
+  ];
   for (const [name, value] of Object.entries(catalog.properties ?? {})) if (SECRET_PROPERTY.test(name)) secrets.push(value);
   if (catalog.type === 'rest') {
     secrets.push(catalog.token, catalog.credential, catalog.credential?.slice(catalog.credential.indexOf(':') + 1));
-    for (const [name, value] of Object.entries(catalog.headers ?? {})) if (SECRET_HEADER.test(name)) secrets.push(value, value.replace(/^\S+\s+/, ''));
+    for (const [name, value] of Object.entries(catalog.headers ?? {}))
+      if (SECRET_HEADER.test(name)) secrets.push(value, value.replace(/^\S+\s+/, ''));
   } else {
     secrets.push(...uriPasswords(catalog.uri));
   }
@@ -162,12 +185,22 @@ function uriPasswords(uri: string): string[] {
 
 /** Relative local paths in the file are relative to the file, not to wherever the command runs. */
 function resolvePaths(config: ProjectConfig, directory: string): ProjectConfig {
-  const local = (value: string): string => (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) || path.isAbsolute(value) ? value : path.resolve(directory, value));
+  const local = (value: string): string =>
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(value) || path.isAbsolute(value) ? value : path.resolve(directory, value);
   const { catalog: declared } = config;
   // A REST catalog's warehouse is a name the server knows, not a path.
-  const catalog = declared.type === 'sql' ? { ...declared, uri: resolveSqlUri(declared.uri, local), ...(declared.warehouse === undefined ? {} : { warehouse: local(declared.warehouse) }) } : declared;
-  const registry = config.registry.location === undefined ? config.registry : { ...config.registry, location: local(config.registry.location) };
-  const engine = config.engine.tempDirectory === undefined ? config.engine : { ...config.engine, tempDirectory: local(config.engine.tempDirectory) };
+  const catalog =
+    declared.type === 'sql'
+      ? {
+          ...declared,
+          uri: resolveSqlUri(declared.uri, local),
+          ...(declared.warehouse === undefined ? {} : { warehouse: local(declared.warehouse) }),
+        }
+      : declared;
+  const registry =
+    config.registry.location === undefined ? config.registry : { ...config.registry, location: local(config.registry.location) };
+  const engine =
+    config.engine.tempDirectory === undefined ? config.engine : { ...config.engine, tempDirectory: local(config.engine.tempDirectory) };
   return { ...config, catalog, engine, registry, definitions: local(config.definitions), workDirectory: local(config.workDirectory) };
 }
 
@@ -185,10 +218,13 @@ function interpolate(value: unknown, env: NodeJS.ProcessEnv, file: string): unkn
       const found = env[variable];
       if (found !== undefined && found !== '') return found;
       if (fallback !== undefined) return fallback;
-      throw new FloeError('invalid-input', `${file} refers to the environment variable ${variable}, which is not set`, { context: { file, variable } });
+      throw new FloeError('invalid-input', `${file} refers to the environment variable ${variable}, which is not set`, {
+        context: { file, variable },
+      });
     });
   }
   if (Array.isArray(value)) return value.map((item) => interpolate(item, env, file));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolate(item, env, file)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolate(item, env, file)]));
   return value;
 }

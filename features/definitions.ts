@@ -16,7 +16,12 @@ const valueType = z.enum(['boolean', 'int', 'long', 'float', 'double', 'date', '
 export type ValueType = z.infer<typeof valueType>;
 
 const duration = z
-  .object({ days: z.number().nonnegative().optional(), hours: z.number().nonnegative().optional(), minutes: z.number().nonnegative().optional(), seconds: z.number().nonnegative().optional() })
+  .object({
+    days: z.number().nonnegative().optional(),
+    hours: z.number().nonnegative().optional(),
+    minutes: z.number().nonnegative().optional(),
+    seconds: z.number().nonnegative().optional(),
+  })
   .strict();
 export type Duration = z.infer<typeof duration>;
 
@@ -41,7 +46,10 @@ const filterLiteral = z.union([
   z.number().refine((value) => Number.isFinite(value), 'must be a finite number'),
   z.boolean(),
   z.date().transform((value) => value.toISOString()),
-  z.bigint().refine((value) => Number.isSafeInteger(Number(value)), 'a bigint filter value must be within ±2^53').transform((value) => Number(value)),
+  z
+    .bigint()
+    .refine((value) => Number.isSafeInteger(Number(value)), 'a bigint filter value must be within ±2^53')
+    .transform((value) => Number(value)),
 ]);
 const columnName = z.string().min(1);
 /** iceberg/expressions' unbound Expression, checked in shape here and against the table when planned. */
@@ -51,7 +59,13 @@ const filterSchema: z.ZodType<Expression> = z.lazy(() =>
     z.object({ op: z.enum(['and', 'or']), args: z.array(filterSchema) }).strict(),
     z.object({ op: z.literal('not'), arg: filterSchema }).strict(),
     z.object({ op: z.enum(['isNull', 'notNull', 'isNaN', 'notNaN']), column: columnName }).strict(),
-    z.object({ op: z.enum(['eq', 'notEq', 'lt', 'ltEq', 'gt', 'gtEq', 'startsWith', 'notStartsWith']), column: columnName, value: filterLiteral }).strict(),
+    z
+      .object({
+        op: z.enum(['eq', 'notEq', 'lt', 'ltEq', 'gt', 'gtEq', 'startsWith', 'notStartsWith']),
+        column: columnName,
+        value: filterLiteral,
+      })
+      .strict(),
     z.object({ op: z.enum(['in', 'notIn']), column: columnName, values: z.array(filterLiteral) }).strict(),
   ]),
 ) as z.ZodType<Expression>;
@@ -88,7 +102,10 @@ const onlineSchema = z
     hourly: z.boolean().default(false),
   })
   .strict()
-  .refine((online) => online.bucketed || online.hourly, { message: 'an online table is partitioned by bucket, by hour or both: set bucketed or hourly', path: ['bucketed'] });
+  .refine((online) => online.bucketed || online.hourly, {
+    message: 'an online table is partitioned by bucket, by hour or both: set bucketed or hourly',
+    path: ['bucketed'],
+  });
 
 /**
  * When a view is materialized by a Temporal Schedule (`floe schedule apply`). Each run covers
@@ -117,8 +134,14 @@ const scheduleSchema = z
   })
   .strict()
   .refine((schedule) => (schedule.every === undefined) !== (schedule.cron === undefined), { message: 'give exactly one of every and cron' })
-  .refine((schedule) => durationSeconds(schedule.every) !== null || schedule.every === undefined, { message: 'every must be longer than zero', path: ['every'] })
-  .refine((schedule) => schedule.cron === undefined || durationSeconds(schedule.initialWindow) !== null, { message: 'a cron schedule needs initialWindow (how far back its first run reaches)', path: ['initialWindow'] });
+  .refine((schedule) => durationSeconds(schedule.every) !== null || schedule.every === undefined, {
+    message: 'every must be longer than zero',
+    path: ['every'],
+  })
+  .refine((schedule) => schedule.cron === undefined || durationSeconds(schedule.initialWindow) !== null, {
+    message: 'a cron schedule needs initialWindow (how far back its first run reaches)',
+    path: ['initialWindow'],
+  });
 export type ScheduleDefinition = z.infer<typeof scheduleSchema>;
 export type OverlapPolicyName = (typeof overlapPolicies)[number];
 
@@ -172,7 +195,10 @@ const featureReference = z.union([
   z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*(:[A-Za-z_][A-Za-z0-9_]*)?$/, 'must be "view" or "view:feature"')
-    .refine((reference) => reference.split(':').every((part) => part.length <= MAX_NAME_LENGTH), `view and feature names must each be at most ${MAX_NAME_LENGTH} characters`),
+    .refine(
+      (reference) => reference.split(':').every((part) => part.length <= MAX_NAME_LENGTH),
+      `view and feature names must each be at most ${MAX_NAME_LENGTH} characters`,
+    ),
   z.object({ featureView: name, features: z.array(name).min(1).optional() }).strict(),
 ]);
 
@@ -191,7 +217,11 @@ export type IcebergSourceDefinition = z.infer<typeof sourceSchema> & { readonly 
 export type FeatureViewDefinition = z.infer<typeof featureViewSchema> & { readonly kind: 'featureView' };
 export type FeatureViewInput = z.input<typeof featureViewSchema>;
 /** A named group of features, as in Feast: what a model is trained on and served with. */
-export type FeatureServiceDefinition = { readonly kind: 'featureService'; readonly name: string; readonly features: readonly FeatureViewProjection[] } & Omit<z.infer<typeof featureServiceSchema>, 'features' | 'name'>;
+export type FeatureServiceDefinition = {
+  readonly kind: 'featureService';
+  readonly name: string;
+  readonly features: readonly FeatureViewProjection[];
+} & Omit<z.infer<typeof featureServiceSchema>, 'features' | 'name'>;
 /** Some features of one view; all of them when `features` is absent. */
 export interface FeatureViewProjection {
   readonly featureView: string;
@@ -221,16 +251,33 @@ export function defineFeatureView(input: FeatureViewInput): FeatureViewDefinitio
   const seen = new Set<string>();
   for (const feature of view.features) {
     if (RESERVED_COLUMNS.has(feature.name)) {
-      throw invalid(`feature view ${view.name}: feature name ${JSON.stringify(feature.name)} is reserved for the online table's own column`, view.name, `features.${feature.name}`);
+      throw invalid(
+        `feature view ${view.name}: feature name ${JSON.stringify(feature.name)} is reserved for the online table's own column`,
+        view.name,
+        `features.${feature.name}`,
+      );
     }
-    if (seen.has(feature.name)) throw invalid(`feature view ${view.name}: feature ${JSON.stringify(feature.name)} is defined twice`, view.name, `features.${feature.name}`);
+    if (seen.has(feature.name))
+      throw invalid(
+        `feature view ${view.name}: feature ${JSON.stringify(feature.name)} is defined twice`,
+        view.name,
+        `features.${feature.name}`,
+      );
     seen.add(feature.name);
   }
   if (view.compaction !== undefined && !view.online.enabled) {
-    throw invalid(`feature view ${view.name}: a compaction schedule compacts the online table, but online.enabled is false`, view.name, 'compaction');
+    throw invalid(
+      `feature view ${view.name}: a compaction schedule compacts the online table, but online.enabled is false`,
+      view.name,
+      'compaction',
+    );
   }
   if (view.schedule !== undefined && !view.online.enabled) {
-    throw invalid(`feature view ${view.name}: a schedule materializes into the online table, but online.enabled is false`, view.name, 'schedule');
+    throw invalid(
+      `feature view ${view.name}: a schedule materializes into the online table, but online.enabled is false`,
+      view.name,
+      'schedule',
+    );
   }
   return { kind: 'featureView', ...view };
 }
@@ -241,7 +288,10 @@ export function defineFeatureView(input: FeatureViewInput): FeatureViewDefinitio
  * same view merge in order. Whether the views and features exist is checked by the Registry.
  */
 export function defineFeatureService(input: FeatureServiceInput): FeatureServiceDefinition {
-  const plain = { ...input, features: input.features.map((item) => (typeof item === 'object' && 'kind' in item && item.kind === 'featureView' ? item.name : item)) };
+  const plain = {
+    ...input,
+    features: input.features.map((item) => (typeof item === 'object' && 'kind' in item && item.kind === 'featureView' ? item.name : item)),
+  };
   const service = parse(featureServiceSchema, plain, 'feature service');
   const byView = new Map<string, string[] | undefined>();
   for (const reference of service.features) {
@@ -253,7 +303,9 @@ export function defineFeatureService(input: FeatureServiceInput): FeatureService
       byView.set(featureView, known === undefined || features === undefined ? undefined : [...new Set([...known, ...features])]);
     }
   }
-  const features: FeatureViewProjection[] = [...byView].map(([featureView, names]) => (names === undefined ? { featureView } : { featureView, features: names }));
+  const features: FeatureViewProjection[] = [...byView].map(([featureView, names]) =>
+    names === undefined ? { featureView } : { featureView, features: names },
+  );
   return { kind: 'featureService', ...service, features };
 }
 
@@ -271,7 +323,8 @@ export function durationSeconds(value: Duration | undefined): number | null {
 function parse<T extends z.ZodType>(schema: T, input: unknown, what: string): z.output<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const objectName = typeof input === 'object' && input !== null && 'name' in input ? quotedName(String((input as { name: unknown }).name)) : '(unnamed)';
+  const objectName =
+    typeof input === 'object' && input !== null && 'name' in input ? quotedName(String((input as { name: unknown }).name)) : '(unnamed)';
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
   throw invalid(`Invalid ${what} ${objectName}: ${problems}`, objectName, result.error.issues[0]?.path.join('.') ?? '');
 }

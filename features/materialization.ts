@@ -76,7 +76,12 @@ export interface PlanOptions {
  * Also makes sure the online table exists, so later steps can stage files in its storage. Fails
  * (for good) when the source table or one of the view's columns does not exist.
  */
-export async function planSourceScan(context: FeatureContext, viewName: string, window: Window, options: PlanOptions = {}): Promise<SourcePlan> {
+export async function planSourceScan(
+  context: FeatureContext,
+  viewName: string,
+  window: Window,
+  options: PlanOptions = {},
+): Promise<SourcePlan> {
   const view = context.registry.featureView(viewName);
   checkWindow(window, view);
   const clamped = clampWindow(view, window, options.now ?? new Date());
@@ -89,7 +94,9 @@ export async function planSourceScan(context: FeatureContext, viewName: string, 
   if (options.incremental) {
     const lateness = durationSeconds(view.lateness);
     if (lateness !== null) effective = { start: new Date(effective.start.getTime() - lateness * 1000), end: effective.end };
-    const planned = await withViewContext(view, source.identifier, () => planLateRows(view, source, online.metadata, headSnapshotId, effective));
+    const planned = await withViewContext(view, source.identifier, () =>
+      planLateRows(view, source, online.metadata, headSnapshotId, effective),
+    );
     effective = planned.window;
     late = planned.late;
   }
@@ -106,11 +113,17 @@ export async function planSourceScan(context: FeatureContext, viewName: string, 
 }
 
 /** The window with its end clamped to now − delay, or why nothing of it can be materialized yet. */
-export function clampWindow(view: Pick<FeatureViewDefinition, 'name' | 'delay'>, window: Window, now: Date): { window: Window } | { skipped: string } {
+export function clampWindow(
+  view: Pick<FeatureViewDefinition, 'name' | 'delay'>,
+  window: Window,
+  now: Date,
+): { window: Window } | { skipped: string } {
   const latest = latestWindowEnd(view, now);
   if (window.end.getTime() <= latest.getTime()) return { window };
   if (latest.getTime() <= window.start.getTime()) {
-    return { skipped: `${view.name} window [${window.start.toISOString()}, ${window.end.toISOString()}) ends after now − delay (${latest.toISOString()}): nothing to materialize yet` };
+    return {
+      skipped: `${view.name} window [${window.start.toISOString()}, ${window.end.toISOString()}) ends after now − delay (${latest.toISOString()}): nothing to materialize yet`,
+    };
   }
   return { window: { start: window.start, end: latest } };
 }
@@ -120,7 +133,13 @@ export function clampWindow(view: Pick<FeatureViewDefinition, 'name' | 'delay'>,
  * that happened to the source, else the event-time range to restate (the window's start moves back
  * to it).
  */
-async function planLateRows(view: FeatureViewDefinition, source: ResolvedSource, online: TableMetadata, headSnapshotId: bigint | null, window: Window): Promise<{ window: Window; late: LatePlan }> {
+async function planLateRows(
+  view: FeatureViewDefinition,
+  source: ResolvedSource,
+  online: TableMetadata,
+  headSnapshotId: bigint | null,
+  window: Window,
+): Promise<{ window: Window; late: LatePlan }> {
   const recorded = sourceCursorOf(online);
   if (recorded.kind === 'none') return { window, late: { sinceSnapshotId: null, files: 0, rows: 0 } };
   const metadata = source.table.metadata;
@@ -131,7 +150,12 @@ async function planLateRows(view: FeatureViewDefinition, source: ResolvedSource,
   const changes = lost ? ({ kind: 'cursor-lost' } as const) : classifySourceChanges(metadata, headSnapshotId, cursor);
   if (changes.kind === 'unchanged' || headSnapshotId === null) return { window, late: { sinceSnapshotId: since, files: 0, rows: 0 } };
   if (changes.kind === 'appends') {
-    const plan = await planScan(source.table, { columns: source.columns, snapshotId: headSnapshotId, appendedAfter: { snapshotId: cursor }, ...filterOption(eventTimeFilter(source, { end: window.start })) });
+    const plan = await planScan(source.table, {
+      columns: source.columns,
+      snapshotId: headSnapshotId,
+      appendedAfter: { snapshotId: cursor },
+      ...filterOption(eventTimeFilter(source, { end: window.start })),
+    });
     return { window, late: { sinceSnapshotId: since, files: plan.summary.dataFiles, rows: plan.summary.dataRecords } };
   }
   const end = window.end.toISOString();
@@ -146,13 +170,23 @@ async function planLateRows(view: FeatureViewDefinition, source: ResolvedSource,
     const lateness = durationSeconds(view.lateness);
     restateFrom = watermark !== null && lateness !== null ? BigInt(watermark - lateness * 1000) * 1000n : null;
     why = `the view's source cursor ${since ?? '(before the first snapshot)'} is no longer in the source's history (expired or rolled back)`;
-    why += lateness === null ? ' and the view sets no lateness' : watermark === null ? ' and there is no watermark yet' : ', so the view\'s lateness applies';
+    why +=
+      lateness === null
+        ? ' and the view sets no lateness'
+        : watermark === null
+          ? ' and there is no watermark yet'
+          : ", so the view's lateness applies";
   }
   if (restateFrom === null) {
-    restateFrom = (source.eventTime === undefined ? null : await earliestEventMicros(source.table, headSnapshotId, source.eventTime)) ?? micros(EARLIEST_EVENT_TIME);
+    restateFrom =
+      (source.eventTime === undefined ? null : await earliestEventMicros(source.table, headSnapshotId, source.eventTime)) ??
+      micros(EARLIEST_EVENT_TIME);
   }
   const start = new Date(Math.min(window.start.getTime(), Number(restateFrom / 1000n)));
-  return { window: { start, end: window.end }, late: { sinceSnapshotId: since, files: 0, rows: 0, fallback: `${why}: restating [${start.toISOString()}, ${end})` } };
+  return {
+    window: { start, end: window.end },
+    late: { sinceSnapshotId: since, files: 0, rows: 0, fallback: `${why}: restating [${start.toISOString()}, ${end})` },
+  };
 }
 
 /** Where a restatement whose range cannot be known starts: before any event time a source holds. */
@@ -220,7 +254,11 @@ export async function computeLatestRows(
   const late = options.late;
   const readsLate = late !== undefined && late.fallback === undefined && late.files > 0;
   const lateScan = readsLate
-    ? await scanTable(source.table, { ...read, appendedAfter: { snapshotId: late.sinceSnapshotId === null ? null : BigInt(late.sinceSnapshotId) }, ...filterOption(eventTimeFilter(source, { end: window.start })) })
+    ? await scanTable(source.table, {
+        ...read,
+        appendedAfter: { snapshotId: late.sinceSnapshotId === null ? null : BigInt(late.sinceSnapshotId) },
+        ...filterOption(eventTimeFilter(source, { end: window.start })),
+      })
     : undefined;
   const localDirectory = await scratchDirectory(context, options.stagingName);
   const localFile = path.join(localDirectory, 'latest.parquet');
@@ -237,7 +275,9 @@ export async function computeLatestRows(
         end: micros(window.end),
         name: view.name,
       });
-      const result = await connection.runAndReadAll(`COPY (${latest}) TO ${quoteLiteral(localFile)} (FORMAT parquet, COMPRESSION zstd, RETURN_STATS)`);
+      const result = await connection.runAndReadAll(
+        `COPY (${latest}) TO ${quoteLiteral(localFile)} (FORMAT parquet, COMPRESSION zstd, RETURN_STATS)`,
+      );
       return Number(result.getRowObjects()[0]?.['count'] ?? 0);
     }, signalOf(context));
     const staging = `${online.metadata.location.replace(/\/+$/, '')}/staging/${options.stagingName}.parquet`;
@@ -267,7 +307,8 @@ export async function writeOnlinePartitions(
     const columns = [...layout.keyColumns, ...layout.featureColumns, ONLINE_EVENT_TS, ONLINE_CREATED_TS].map((name) => q(name));
     const query = `SELECT ${columns.join(', ')}, CAST(${quoteLiteral(options.materializedAt.toISOString())} AS TIMESTAMPTZ) AS ${q(ONLINE_MATERIALIZED_AT)} FROM read_parquet(${quoteLiteral(staged)})`;
     const dataFiles = await context.engine.withConnection(
-      (connection) => writeTableFiles(connection, table, { query, fileNamePrefix: options.filePrefix, localDirectory, ...signalOf(context) }),
+      (connection) =>
+        writeTableFiles(connection, table, { query, fileNamePrefix: options.filePrefix, localDirectory, ...signalOf(context) }),
       signalOf(context),
     );
     await options.afterDataFiles?.();
@@ -285,7 +326,14 @@ export async function writeOnlinePartitions(
 export async function commitOnlineWindow(
   context: FeatureContext,
   viewName: string,
-  options: { window: Window; manifest: string | null; idempotencyKey: string; sourceSnapshotId: string | null; staging?: string | null; incremental?: boolean },
+  options: {
+    window: Window;
+    manifest: string | null;
+    idempotencyKey: string;
+    sourceSnapshotId: string | null;
+    staging?: string | null;
+    incremental?: boolean;
+  },
 ): Promise<{ snapshotId: bigint | null; alreadyCommitted: boolean; attempts: number }> {
   const view = context.registry.featureView(viewName);
   const identifier = context.registry.onlineTableOf(view);
@@ -299,7 +347,11 @@ export async function commitOnlineWindow(
   if (options.sourceSnapshotId !== null) summary[SOURCE_SNAPSHOT_PROPERTY] = options.sourceSnapshotId;
   // An incremental run moves the cursor to the snapshot it read; an explicit window leaves it be.
   const sourceCursor = options.incremental ? (options.sourceSnapshotId ?? EMPTY_SOURCE_CURSOR) : undefined;
-  const change = appendCarryingForward(manifests, { windowEnd: options.window.end, ...(sourceCursor === undefined ? {} : { sourceCursor }) }, { idempotencyKey: options.idempotencyKey, summary });
+  const change = appendCarryingForward(
+    manifests,
+    { windowEnd: options.window.end, ...(sourceCursor === undefined ? {} : { sourceCursor }) },
+    { idempotencyKey: options.idempotencyKey, summary },
+  );
   const result = await commitChange(context.catalog, identifier, change);
   // The staged rows are in the committed files now; a failed delete only leaves an orphan.
   if (options.staging) await table.io.delete(options.staging).catch(() => undefined);
@@ -359,14 +411,20 @@ export function carriedSummary(base: TableMetadata, advance: { windowEnd?: Date;
 }
 
 /** A fast append whose summary also carries the watermark and source cursor forward (see carriedSummary). */
-function appendCarryingForward(manifests: Parameters<typeof fastAppend>[0], advance: { windowEnd: Date; sourceCursor?: string }, options: { idempotencyKey: string; summary: Record<string, string> }): TableChange {
+function appendCarryingForward(
+  manifests: Parameters<typeof fastAppend>[0],
+  advance: { windowEnd: Date; sourceCursor?: string },
+  options: { idempotencyKey: string; summary: Record<string, string> },
+): TableChange {
   const description = fastAppend(manifests, options).description;
   return {
     description,
     idempotencyKey: options.idempotencyKey,
     async prepare(base) {
       // Restated on every attempt: a conflicting commit may have moved the base's watermark.
-      return fastAppend(manifests, { ...options, summary: { ...options.summary, ...carriedSummary(base.metadata, advance) } }).prepare(base);
+      return fastAppend(manifests, { ...options, summary: { ...options.summary, ...carriedSummary(base.metadata, advance) } }).prepare(
+        base,
+      );
     },
   };
 }
@@ -375,7 +433,13 @@ function appendCarryingForward(manifests: Parameters<typeof fastAppend>[0], adva
  * All four steps in one process: materialization as a library call, without Temporal. A window
  * wholly after now − delay is skipped: nothing is committed.
  */
-export async function materializeWindow(context: FeatureContext, viewName: string, window: Window, idempotencyKey: string, options: PlanOptions = {}) {
+export async function materializeWindow(
+  context: FeatureContext,
+  viewName: string,
+  window: Window,
+  idempotencyKey: string,
+  options: PlanOptions = {},
+) {
   const plan = await planSourceScan(context, viewName, window, options);
   if (plan.skipped !== undefined) return { ...plan, rows: 0, dataFiles: 0, snapshotId: null, alreadyCommitted: false, attempts: 0 };
   const name = idempotencyKey.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
@@ -384,7 +448,12 @@ export async function materializeWindow(context: FeatureContext, viewName: strin
     stagingName: `latest-${name}-${Date.now()}`,
     ...(plan.late === undefined ? {} : { late: plan.late }),
   });
-  const written = await writeOnlinePartitions(context, viewName, { staging: computed.staging, rows: computed.rows, filePrefix: `online-${name}-${Date.now()}`, materializedAt: new Date() });
+  const written = await writeOnlinePartitions(context, viewName, {
+    staging: computed.staging,
+    rows: computed.rows,
+    filePrefix: `online-${name}-${Date.now()}`,
+    materializedAt: new Date(),
+  });
   const committed = await commitOnlineWindow(context, viewName, {
     window: plan.window,
     manifest: written.manifest,
@@ -416,7 +485,11 @@ async function loadSource(context: FeatureContext, view: FeatureViewDefinition):
   const table = await withViewContext(view, source.table, () => context.catalog.loadTable(identifier));
   const sourceNameOf = new Map(Object.entries(source.fieldMapping ?? {}).map(([sourceName, name]) => [name, sourceName]));
   const columnFor = (name: string): string => sourceNameOf.get(name) ?? name;
-  const wanted = [...context.registry.joinKeysOf(view).map((key) => columnFor(key.name)), ...view.features.map((feature) => columnFor(feature.name)), source.timestampField];
+  const wanted = [
+    ...context.registry.joinKeysOf(view).map((key) => columnFor(key.name)),
+    ...view.features.map((feature) => columnFor(feature.name)),
+    source.timestampField,
+  ];
   if (source.createdTimestampField !== undefined) wanted.push(source.createdTimestampField);
   const timestampField = currentSchema(table.metadata).fields.find((field) => field.name === source.timestampField);
   return {
@@ -426,7 +499,10 @@ async function loadSource(context: FeatureContext, view: FeatureViewDefinition):
     columnFor: (name) => (name === ONLINE_EVENT_TS ? source.timestampField : columnFor(name)),
     createdColumn: source.createdTimestampField,
     filter: source.filter,
-    eventTime: timestampField === undefined || typeof timestampField.type !== 'string' ? undefined : { column: timestampField.name, fieldId: timestampField.id, type: timestampField.type },
+    eventTime:
+      timestampField === undefined || typeof timestampField.type !== 'string'
+        ? undefined
+        : { column: timestampField.name, fieldId: timestampField.id, type: timestampField.type },
   };
 }
 
@@ -456,7 +532,11 @@ const EMPTY_SCAN: ScanSummary = { mode: 'copy-on-write', dataFiles: 0, positionD
 function renameToOnline(sourceSql: string, source: ResolvedSource, layout: OnlineTableLayout): string {
   const names = [...layout.keyColumns, ...layout.featureColumns, ONLINE_EVENT_TS];
   const projection = names.map((name) => `s.${q(source.columnFor(name))} AS ${q(name)}`);
-  projection.push(source.createdColumn === undefined ? `CAST(NULL AS TIMESTAMPTZ) AS ${q(ONLINE_CREATED_TS)}` : `s.${q(source.createdColumn)} AS ${q(ONLINE_CREATED_TS)}`);
+  projection.push(
+    source.createdColumn === undefined
+      ? `CAST(NULL AS TIMESTAMPTZ) AS ${q(ONLINE_CREATED_TS)}`
+      : `s.${q(source.createdColumn)} AS ${q(ONLINE_CREATED_TS)}`,
+  );
   return `SELECT ${projection.join(', ')} FROM (${sourceSql}) AS s`;
 }
 
@@ -466,7 +546,11 @@ async function withViewContext<T>(view: FeatureViewDefinition, table: string, bo
     return await body();
   } catch (error) {
     if (FloeError.is(error) && !error.retryable) {
-      throw new FloeError(error.kind, `Feature view ${view.name}, source table ${table}: ${error.detail}`, { context: { ...error.context, featureView: view.name }, cause: error, retryable: false });
+      throw new FloeError(error.kind, `Feature view ${view.name}, source table ${table}: ${error.detail}`, {
+        context: { ...error.context, featureView: view.name },
+        cause: error,
+        retryable: false,
+      });
     }
     throw error;
   }
@@ -474,7 +558,11 @@ async function withViewContext<T>(view: FeatureViewDefinition, table: string, bo
 
 function checkWindow(window: Window, view: FeatureViewDefinition): void {
   if (!(window.start.getTime() < window.end.getTime())) {
-    throw new FloeError('invalid-input', `Feature view ${view.name}: window start ${window.start.toISOString()} must be before its end ${window.end.toISOString()}`, { context: { featureView: view.name } });
+    throw new FloeError(
+      'invalid-input',
+      `Feature view ${view.name}: window start ${window.start.toISOString()} must be before its end ${window.end.toISOString()}`,
+      { context: { featureView: view.name } },
+    );
   }
 }
 

@@ -15,7 +15,10 @@ export const identifierSchema = z
 export const namespaceSchema = z
   .string()
   .max(MAX_NAME_LENGTH, tooLong)
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'must be letters, digits and underscores (not starting with a digit), with dots between levels');
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/,
+    'must be letters, digits and underscores (not starting with a digit), with dots between levels',
+  );
 
 /**
  * `namespace.table` of a table that may already exist (a source): any characters but dots and
@@ -24,6 +27,9 @@ export const namespaceSchema = z
 export const tableIdentifierSchema = z
   .string()
   .regex(/^[^.\s]+(\.[^.\s]+)+$/, 'must be "namespace.table"')
-  .refine((text) => text.slice(0, text.lastIndexOf('.')).length <= MAX_NAME_LENGTH && text.length - text.lastIndexOf('.') - 1 <= MAX_NAME_LENGTH, {
-    message: `its namespace and its table name must each be at most ${MAX_NAME_LENGTH} characters`,
-  });
+  .refine(
+    (text) => text.slice(0, text.lastIndexOf('.')).length <= MAX_NAME_LENGTH && text.length - text.lastIndexOf('.') - 1 <= MAX_NAME_LENGTH,
+    {
+      message: `its namespace and its table name must each be at most ${MAX_NAME_LENGTH} characters`,
+    },
+  );

@@ -1,7 +1,13 @@
 import type { TableIdentifier } from '../iceberg/catalog/catalog.js';
 import { parseTableIdentifier } from '../iceberg/catalog/identifier.js';
 import { FloeError } from '../iceberg/errors.js';
-import type { EntityDefinition, FeatureServiceDefinition, FeatureViewDefinition, FeatureViewProjection, IcebergSourceDefinition } from './definitions.js';
+import type {
+  EntityDefinition,
+  FeatureServiceDefinition,
+  FeatureViewDefinition,
+  FeatureViewProjection,
+  IcebergSourceDefinition,
+} from './definitions.js';
 
 export type Definition = EntityDefinition | IcebergSourceDefinition | FeatureViewDefinition | FeatureServiceDefinition;
 
@@ -25,10 +31,22 @@ export class Registry {
   readonly onlineNamespace: string;
 
   constructor(definitions: readonly Definition[], options: { onlineNamespace?: string } = {}) {
-    this.entities = indexByName(definitions.filter((d): d is EntityDefinition => d.kind === 'entity'), 'entity');
-    this.sources = indexByName(definitions.filter((d): d is IcebergSourceDefinition => d.kind === 'source'), 'source');
-    this.featureViews = indexByName(definitions.filter((d): d is FeatureViewDefinition => d.kind === 'featureView'), 'feature view');
-    this.featureServices = indexByName(definitions.filter((d): d is FeatureServiceDefinition => d.kind === 'featureService'), 'feature service');
+    this.entities = indexByName(
+      definitions.filter((d): d is EntityDefinition => d.kind === 'entity'),
+      'entity',
+    );
+    this.sources = indexByName(
+      definitions.filter((d): d is IcebergSourceDefinition => d.kind === 'source'),
+      'source',
+    );
+    this.featureViews = indexByName(
+      definitions.filter((d): d is FeatureViewDefinition => d.kind === 'featureView'),
+      'feature view',
+    );
+    this.featureServices = indexByName(
+      definitions.filter((d): d is FeatureServiceDefinition => d.kind === 'featureService'),
+      'feature service',
+    );
     this.onlineNamespace = options.onlineNamespace ?? DEFAULT_ONLINE_NAMESPACE;
     for (const view of this.featureViews.values()) {
       this.sourceOf(view);
@@ -36,11 +54,17 @@ export class Registry {
       const keys = new Set(this.joinKeysOf(view).map((key) => key.name));
       const clash = view.features.find((feature) => keys.has(feature.name));
       if (clash) {
-        throw new FloeError('invalid-input', `Feature view ${view.name}: feature ${JSON.stringify(clash.name)} has the name of a join key`, { context: { object: view.name, field: `features.${clash.name}` } });
+        throw new FloeError(
+          'invalid-input',
+          `Feature view ${view.name}: feature ${JSON.stringify(clash.name)} has the name of a join key`,
+          { context: { object: view.name, field: `features.${clash.name}` } },
+        );
       }
     }
     for (const service of this.featureServices.values()) {
-      service.features.forEach((projection, index) => this.resolveProjection(projection, `Feature service ${service.name}`, { object: service.name, field: `features.${index}` }));
+      service.features.forEach((projection, index) =>
+        this.resolveProjection(projection, `Feature service ${service.name}`, { object: service.name, field: `features.${index}` }),
+      );
     }
   }
 
@@ -53,11 +77,17 @@ export class Registry {
    * features), grouped by view in the order first named; the same feature twice is kept once.
    */
   resolveFeatureReferences(references: readonly string[]): ResolvedProjection[] {
-    if (references.length === 0) throw new FloeError('invalid-input', 'Ask for at least one feature (as "view:feature" or "view")', { context: { field: 'features' } });
+    if (references.length === 0)
+      throw new FloeError('invalid-input', 'Ask for at least one feature (as "view:feature" or "view")', {
+        context: { field: 'features' },
+      });
     const byView = new Map<string, { all: boolean; names: string[] }>();
     for (const reference of references) {
       const match = /^([^:]+)(?::(.+))?$/.exec(reference);
-      if (!match) throw new FloeError('invalid-input', `Feature reference ${JSON.stringify(reference)} must be "view:feature" or "view"`, { context: { field: 'features', reference } });
+      if (!match)
+        throw new FloeError('invalid-input', `Feature reference ${JSON.stringify(reference)} must be "view:feature" or "view"`, {
+          context: { field: 'features', reference },
+        });
       const [, viewName, feature] = match as unknown as [string, string, string | undefined];
       const entry = byView.get(viewName) ?? { all: false, names: [] };
       if (feature === undefined) entry.all = true;
@@ -65,29 +95,41 @@ export class Registry {
       byView.set(viewName, entry);
     }
     return [...byView].map(([featureView, entry]) =>
-      this.resolveProjection(entry.all ? { featureView } : { featureView, features: entry.names }, 'Feature reference', { field: 'features' }),
+      this.resolveProjection(entry.all ? { featureView } : { featureView, features: entry.names }, 'Feature reference', {
+        field: 'features',
+      }),
     );
   }
 
   /** The projections of a feature service, resolved. */
   featureServiceProjections(name: string): ResolvedProjection[] {
     const service = this.featureService(name);
-    return service.features.map((projection) => this.resolveProjection(projection, `Feature service ${service.name}`, { object: service.name }));
+    return service.features.map((projection) =>
+      this.resolveProjection(projection, `Feature service ${service.name}`, { object: service.name }),
+    );
   }
 
   private resolveProjection(projection: FeatureViewProjection, where: string, context: Record<string, string>): ResolvedProjection {
     const view = this.featureViews.get(projection.featureView);
     if (!view) {
       const known = [...this.featureViews.keys()].sort().join(', ') || 'none';
-      throw new FloeError('invalid-input', `${where} refers to feature view ${JSON.stringify(projection.featureView)}, which is not defined; defined: ${known}`, { context: { ...context, featureView: projection.featureView } });
+      throw new FloeError(
+        'invalid-input',
+        `${where} refers to feature view ${JSON.stringify(projection.featureView)}, which is not defined; defined: ${known}`,
+        { context: { ...context, featureView: projection.featureView } },
+      );
     }
     const names = projection.features ?? view.features.map((feature) => feature.name);
     for (const name of names) {
       if (!view.features.some((feature) => feature.name === name)) {
         const known = view.features.map((feature) => feature.name).join(', ');
-        throw new FloeError('invalid-input', `${where} refers to feature ${JSON.stringify(`${view.name}:${name}`)}, which does not exist; ${view.name} has: ${known}`, {
-          context: { ...context, featureView: view.name, feature: name },
-        });
+        throw new FloeError(
+          'invalid-input',
+          `${where} refers to feature ${JSON.stringify(`${view.name}:${name}`)}, which does not exist; ${view.name} has: ${known}`,
+          {
+            context: { ...context, featureView: view.name, feature: name },
+          },
+        );
       }
     }
     return { view, features: names };
@@ -126,7 +168,10 @@ export class Registry {
 function indexByName<T extends { name: string }>(items: readonly T[], kind: string): ReadonlyMap<string, T> {
   const index = new Map<string, T>();
   for (const item of items) {
-    if (index.has(item.name)) throw new FloeError('invalid-input', `Two ${kind} definitions are named ${JSON.stringify(item.name)}`, { context: { object: item.name } });
+    if (index.has(item.name))
+      throw new FloeError('invalid-input', `Two ${kind} definitions are named ${JSON.stringify(item.name)}`, {
+        context: { object: item.name },
+      });
     index.set(item.name, item);
   }
   return index;
@@ -136,12 +181,18 @@ function lookup<T>(index: ReadonlyMap<string, T>, name: string, kind: string): T
   const found = index.get(name);
   if (found) return found;
   const known = [...index.keys()].sort().join(', ') || 'none';
-  throw new FloeError('not-found', `No ${kind} named ${JSON.stringify(name)}; defined: ${known}`, { context: { [kind.replace(' ', '')]: name } });
+  throw new FloeError('not-found', `No ${kind} named ${JSON.stringify(name)}; defined: ${known}`, {
+    context: { [kind.replace(' ', '')]: name },
+  });
 }
 
 function missingReference(viewName: string, field: string, missing: string, index: ReadonlyMap<string, unknown>): FloeError {
   const known = [...index.keys()].sort().join(', ') || 'none';
-  return new FloeError('invalid-input', `Feature view ${viewName} refers to ${JSON.stringify(missing)} in ${field}, which is not defined; defined: ${known}`, {
-    context: { object: viewName, field },
-  });
+  return new FloeError(
+    'invalid-input',
+    `Feature view ${viewName} refers to ${JSON.stringify(missing)} in ${field}, which is not defined; defined: ${known}`,
+    {
+      context: { object: viewName, field },
+    },
+  );
 }

@@ -67,7 +67,10 @@ export async function openRuntime(project: Project): Promise<Runtime> {
 
 /** The engine options floe.yaml asks for: its `engine` section, spilling under the work directory unless it names a folder. */
 export function engineOptions(config: ProjectConfig): EngineOptions {
-  const options: Record<string, unknown> = { tempDirectory: path.join(config.workDirectory, 'duckdb-spill'), setup: registerIcebergFunctions };
+  const options: Record<string, unknown> = {
+    tempDirectory: path.join(config.workDirectory, 'duckdb-spill'),
+    setup: registerIcebergFunctions,
+  };
   for (const [setting, option] of Object.entries(ENGINE_OPTION) as [keyof EngineConfig, keyof EngineOptions][]) {
     const value = config.engine[setting];
     if (value !== undefined) options[option] = value;
@@ -80,5 +83,8 @@ function engineSettingError(error: unknown, project: Project): unknown {
   const setting = Object.entries(ENGINE_OPTION).find(([, option]) => option === error.context.setting)?.[0];
   if (setting === undefined) return error;
   const file = path.join(project.directory, PROJECT_FILE);
-  return new FloeError('invalid-input', `${file} is invalid: engine.${setting}: ${error.detail}`, { context: { file, field: `engine.${setting}` }, cause: error });
+  return new FloeError('invalid-input', `${file} is invalid: engine.${setting}: ${error.detail}`, {
+    context: { file, field: `engine.${setting}` },
+    cause: error,
+  });
 }

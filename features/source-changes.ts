@@ -67,7 +67,11 @@ export function oldestAncestor(metadata: TableMetadata, headSnapshotId: bigint |
  * they added or removed, and of the data files their delete files apply to. Null when a bound is
  * unknown (no column stats, or an event-time column of another type).
  */
-export async function earliestTouchedMicros(table: LoadedTable, snapshots: readonly Snapshot[], eventTime: { readonly fieldId: number; readonly type: PrimitiveType }): Promise<bigint | null> {
+export async function earliestTouchedMicros(
+  table: LoadedTable,
+  snapshots: readonly Snapshot[],
+  eventTime: { readonly fieldId: number; readonly type: PrimitiveType },
+): Promise<bigint | null> {
   let earliest: bigint | null = null;
   const consider = (file: DataFile): boolean => {
     const micros = lowerBoundMicros(file, eventTime);
@@ -101,7 +105,11 @@ export async function earliestTouchedMicros(table: LoadedTable, snapshots: reado
 }
 
 /** The earliest event time (µs) in a snapshot of the table, from its data files' stats; null when unknown or empty. */
-export async function earliestEventMicros(table: LoadedTable, snapshotId: bigint, eventTime: { readonly fieldId: number; readonly type: PrimitiveType }): Promise<bigint | null> {
+export async function earliestEventMicros(
+  table: LoadedTable,
+  snapshotId: bigint,
+  eventTime: { readonly fieldId: number; readonly type: PrimitiveType },
+): Promise<bigint | null> {
   const plan = await planScan(table, { snapshotId });
   let earliest: bigint | null = null;
   for (const task of plan.tasks) {

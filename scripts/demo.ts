@@ -76,8 +76,17 @@ try {
   step(`Creating the source table ${source.table} (SQLite catalog ${process.env.FLOE_CATALOG_URI})`);
   // A week of hourly rows plus today's hours so far: the backfill takes the week, the schedule today.
   const now = Date.now();
-  const generated = await createDriverStats({ catalog, engine, identifier: sourceId, workDirectory: project.config.workDirectory, start, until: Math.floor(now / HOUR) * HOUR + HOUR });
-  console.log(`  ${generated.rows.toLocaleString('en-US')} rows of ${50} drivers in ${generated.dataFiles} data files partitioned by day(event_timestamp); snapshot ${generated.snapshotId}`);
+  const generated = await createDriverStats({
+    catalog,
+    engine,
+    identifier: sourceId,
+    workDirectory: project.config.workDirectory,
+    start,
+    until: Math.floor(now / HOUR) * HOUR + HOUR,
+  });
+  console.log(
+    `  ${generated.rows.toLocaleString('en-US')} rows of ${50} drivers in ${generated.dataFiles} data files partitioned by day(event_timestamp); snapshot ${generated.snapshotId}`,
+  );
 
   step('Applying the definitions (floe apply: registry version + online tables)');
   const applied = await applyDefinitions({ config: project.config, registry, catalog });
@@ -91,53 +100,112 @@ try {
   const taskQueue = project.config.temporal.taskQueue;
   const links: [string, string][] = [];
 
-  const backfillInput: BackfillInput = { featureViews: [view.name], start: new Date(start).toISOString(), end: new Date(end).toISOString(), chunk: '1d', parallelism: 2 };
+  const backfillInput: BackfillInput = {
+    featureViews: [view.name],
+    start: new Date(start).toISOString(),
+    end: new Date(end).toISOString(),
+    chunk: '1d',
+    parallelism: 2,
+  };
   const backfillId = backfillWorkflowId(backfillInput.featureViews, backfillInput.start, backfillInput.end, '1d');
-  step(`Backfilling ${view.name} over [${backfillInput.start}, ${backfillInput.end}) in 1-day chunks (floe backfill) as workflow ${backfillId}`);
-  const backfillHandle = await client.workflow.start<typeof backfill>('backfill', { taskQueue, workflowId: backfillId, args: [backfillInput] });
-  const backfilled = await followProgress(backfillHandle.result(), () => backfillHandle.query<BackfillProgress>('progress'), (progress) => `${progress.chunksDone}/${progress.chunksTotal}`);
-  console.log(`  backfill done: ${backfilled.chunks}/${backfilled.chunks} chunks, ${backfilled.rows} entity rows materialized, watermark now ${backfillInput.end}`);
+  step(
+    `Backfilling ${view.name} over [${backfillInput.start}, ${backfillInput.end}) in 1-day chunks (floe backfill) as workflow ${backfillId}`,
+  );
+  const backfillHandle = await client.workflow.start<typeof backfill>('backfill', {
+    taskQueue,
+    workflowId: backfillId,
+    args: [backfillInput],
+  });
+  const backfilled = await followProgress(
+    backfillHandle.result(),
+    () => backfillHandle.query<BackfillProgress>('progress'),
+    (progress) => `${progress.chunksDone}/${progress.chunksTotal}`,
+  );
+  console.log(
+    `  backfill done: ${backfilled.chunks}/${backfilled.chunks} chunks, ${backfilled.rows} entity rows materialized, watermark now ${backfillInput.end}`,
+  );
   links.push(['backfill', backfillId]);
 
   // The view's Temporal Schedule as `floe schedule apply` creates it, for an hourly schedule; the
   // run triggered now covers [watermark, now): today's hours, which the backfill left out.
-  const scheduled: FeatureViewDefinition = { ...view, schedule: { every: { hours: 1 }, catchupWindow: { days: 1 }, overlap: 'bufferAll', paused: false } };
+  const scheduled: FeatureViewDefinition = {
+    ...view,
+    schedule: { every: { hours: 1 }, catchupWindow: { days: 1 }, overlap: 'bufferAll', paused: false },
+  };
   const plan = schedulePlan(scheduled, { taskQueue })!;
   const [schedule] = await applySchedules(client, [plan]);
   step(`Scheduled window: ${schedule!.outcome} Temporal Schedule ${plan.scheduleId} (every hour), triggered once`);
   const run = await runScheduleOnce(client, plan.scheduleId);
   const windowResult = run.result as MaterializeResult;
-  console.log(`  run ${run.workflowId} materialized [${windowResult.start}, ${windowResult.end}): latest rows of ${windowResult.rows} drivers → online snapshot ${windowResult.onlineSnapshotId}`);
+  console.log(
+    `  run ${run.workflowId} materialized [${windowResult.start}, ${windowResult.end}): latest rows of ${windowResult.rows} drivers → online snapshot ${windowResult.onlineSnapshotId}`,
+  );
   links.push(['scheduled run', run.workflowId]);
 
   const compactTarget = { featureView: view.name };
   const compactId = compactWorkflowId(compactTarget);
   step(`Compacting the online table of ${view.name} (floe compact --min-files 1) as workflow ${compactId}`);
-  const compacted: CompactResult = await client.workflow.execute<typeof compact>('compact', { taskQueue, workflowId: compactId, args: [compactTarget, { minFiles: 1 }] });
-  console.log(`  ${compacted.partitionsRewritten} partitions rewritten: data files ${compacted.dataFilesBefore} → ${compacted.dataFilesAfter}, rows ${compacted.rowsBefore} → ${compacted.rowsAfter}; snapshot ${compacted.snapshotId}`);
+  const compacted: CompactResult = await client.workflow.execute<typeof compact>('compact', {
+    taskQueue,
+    workflowId: compactId,
+    args: [compactTarget, { minFiles: 1 }],
+  });
+  console.log(
+    `  ${compacted.partitionsRewritten} partitions rewritten: data files ${compacted.dataFilesBefore} → ${compacted.dataFilesAfter}, rows ${compacted.rowsBefore} → ${compacted.rowsAfter}; snapshot ${compacted.snapshotId}`,
+  );
   links.push(['compact', compactId]);
 
-  const entities = await writeEntityRows(engine, demoDirectory, [start + 2 * DAY + 12 * HOUR, start + 4 * DAY + 6 * HOUR, start + 6 * DAY + 18 * HOUR]);
+  const entities = await writeEntityRows(engine, demoDirectory, [
+    start + 2 * DAY + 12 * HOUR,
+    start + 4 * DAY + 6 * HOUR,
+    start + 6 * DAY + 18 * HOUR,
+  ]);
   const trainingOutput = 'datasets.driver_training_demo';
-  const trainingInput: TrainingSetInput = { entities: { parquet: [entities.file] }, features: [view.name], output: { table: trainingOutput } };
+  const trainingInput: TrainingSetInput = {
+    entities: { parquet: [entities.file] },
+    features: [view.name],
+    output: { table: trainingOutput },
+  };
   const trainingId = trainingSetWorkflowId(trainingOutput);
-  step(`Training set for ${entities.rows} entity rows of ${path.basename(entities.file)} (floe training-set) saved as ${trainingOutput}, workflow ${trainingId}`);
-  const trainingHandle = await client.workflow.start<typeof trainingSet>('trainingSet', { taskQueue, workflowId: trainingId, args: [trainingInput] });
+  step(
+    `Training set for ${entities.rows} entity rows of ${path.basename(entities.file)} (floe training-set) saved as ${trainingOutput}, workflow ${trainingId}`,
+  );
+  const trainingHandle = await client.workflow.start<typeof trainingSet>('trainingSet', {
+    taskQueue,
+    workflowId: trainingId,
+    args: [trainingInput],
+  });
   const training = await trainingHandle.result();
-  console.log(`  training set rows: ${training.rows} in ${training.dataFiles} file(s) from ${training.chunks} chunk(s), snapshot ${training.snapshotId}; its first rows:`);
+  console.log(
+    `  training set rows: ${training.rows} in ${training.dataFiles} file(s) from ${training.chunks} chunk(s), snapshot ${training.snapshotId}; its first rows:`,
+  );
   const sample = await firstRows(catalog, engine, parseTableIdentifier(trainingOutput), ['event_timestamp', 'driver_id'], 3);
   console.table(sample);
   links.push(['training set', trainingId]);
 
   step('Online features of drivers 1001–1005 (getOnlineFeatures: their bucket files only, TTL applied)');
   const store = new OnlineStore({ registry, catalog, engine });
-  const online = await store.getOnlineFeatures({ features: [view.name], entityRows: [1001, 1002, 1003, 1004, 1005].map((driver_id) => ({ driver_id })) });
-  console.table(responseRows(online).map((row) => Object.fromEntries(Object.entries(row).map(([name, value]) => [name, typeof value === 'bigint' ? Number(value) : value]))));
-  console.log(`  read ${online.reads[0]!.filesRead.length} of ${online.reads[0]!.dataFiles} data files; serve them over HTTP with \`floe serve --project examples/quickstart\``);
+  const online = await store.getOnlineFeatures({
+    features: [view.name],
+    entityRows: [1001, 1002, 1003, 1004, 1005].map((driver_id) => ({ driver_id })),
+  });
+  console.table(
+    responseRows(online).map((row) =>
+      Object.fromEntries(Object.entries(row).map(([name, value]) => [name, typeof value === 'bigint' ? Number(value) : value])),
+    ),
+  );
+  console.log(
+    `  read ${online.reads[0]!.filesRead.length} of ${online.reads[0]!.dataFiles} data files; serve them over HTTP with \`floe serve --project examples/quickstart\``,
+  );
 
   step('Where to look');
-  for (const [what, workflowId] of links) console.log(`  Temporal Web UI, ${what}: ${uiUrl}/namespaces/${project.config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`);
-  console.log(`  Temporal Web UI, schedule: ${uiUrl}/namespaces/${project.config.temporal.namespace}/schedules/${encodeURIComponent(plan.scheduleId)}`);
+  for (const [what, workflowId] of links)
+    console.log(
+      `  Temporal Web UI, ${what}: ${uiUrl}/namespaces/${project.config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`,
+    );
+  console.log(
+    `  Temporal Web UI, schedule: ${uiUrl}/namespaces/${project.config.temporal.namespace}/schedules/${encodeURIComponent(plan.scheduleId)}`,
+  );
   console.log(`  Warehouse: ${process.env.FLOE_WAREHOUSE}`);
   if (!exitWhenDone) {
     console.log('\nThe Temporal dev server keeps running so you can browse the UI; press Ctrl-C to stop.');

@@ -37,7 +37,10 @@ export function slowestFiles(times: readonly FileTime[], count: number): FileTim
 export function formatSlowestFiles(times: readonly FileTime[], count: number, root: string): string {
   const slowest = slowestFiles(times, count);
   if (slowest.length === 0) return '';
-  const shown = slowest.map((time) => ({ duration: formatDuration(time.ms), file: isAbsolute(time.file) ? relative(root, time.file) : time.file }));
+  const shown = slowest.map((time) => ({
+    duration: formatDuration(time.ms),
+    file: isAbsolute(time.file) ? relative(root, time.file) : time.file,
+  }));
   const width = Math.max(...shown.map((line) => line.duration.length));
   const lines = shown.map((line) => `  ${line.duration.padStart(width)}  ${line.file}`);
   return `Slowest ${slowest.length} of ${times.length} test files (each file's own wall time; files run side by side):\n${lines.join('\n')}\n`;

@@ -115,9 +115,16 @@ async function runChecks(): Promise<StepResult[]> {
  * The per-file times go to `timesFile`: each line is written when its file ends, long before the
  * run does, and a lost tail would only shorten the slowest-files list.
  */
-async function runNodeTests(files: readonly string[], options: Options, env: NodeJS.ProcessEnv, tapFile: string, timesFile: string): Promise<{ code: number | null; tap: string }> {
+async function runNodeTests(
+  files: readonly string[],
+  options: Options,
+  env: NodeJS.ProcessEnv,
+  tapFile: string,
+  timesFile: string,
+): Promise<{ code: number | null; tap: string }> {
   const args = [
-    '--import', 'tsx',
+    '--import',
+    'tsx',
     // The AWS SDK warns in every process that imports it that its 2027 releases will need Node 22;
     // the project is on Node 20 by design, and nine lines per test file bury the results.
     '--disable-warning=NodeVersionSupportWarning',
@@ -127,9 +134,12 @@ async function runNodeTests(files: readonly string[], options: Options, env: Nod
     // handle open (a connection, a worker) is not allowed to hang the run.
     '--test-timeout=600000',
     '--test-force-exit',
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', '--test-reporter-destination=stderr',
-    `--test-reporter=${join(repoRoot, 'scripts', 'test-file-times-reporter.mjs')}`, `--test-reporter-destination=${timesFile}`,
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    '--test-reporter-destination=stderr',
+    `--test-reporter=${join(repoRoot, 'scripts', 'test-file-times-reporter.mjs')}`,
+    `--test-reporter-destination=${timesFile}`,
     ...options.nodeTestArgs,
     ...files,
   ];
@@ -160,7 +170,9 @@ async function main(): Promise<number> {
   }
   const needsServices = files.some((file) => file.startsWith('test/integration/') || file.startsWith('test/e2e/'));
   const runsChecks = options.suite === 'all' && options.selectors.length === 0;
-  say(`suite ${options.suite}: ${files.length} test file(s)${needsServices ? ', with services' : ', no services'}${runsChecks ? ', plus tsc, eslint and prettier' : ''}`);
+  say(
+    `suite ${options.suite}: ${files.length} test file(s)${needsServices ? ', with services' : ', no services'}${runsChecks ? ', plus tsc, eslint and prettier' : ''}`,
+  );
 
   let stack: RunningStack | undefined;
   let serviceError: unknown;
@@ -200,10 +212,15 @@ async function main(): Promise<number> {
       await stack.stop();
     }
   }
-  say(`tests ran in ${formatDuration(Date.now() - testsStarted)}; whole run ${formatDuration(Date.now() - started)}; service logs in ${relative(repoRoot, logsDir)}/`);
+  say(
+    `tests ran in ${formatDuration(Date.now() - testsStarted)}; whole run ${formatDuration(Date.now() - started)}; service logs in ${relative(repoRoot, logsDir)}/`,
+  );
 
   const times = existsSync(timesFile) ? readFileTimes(readFileSync(timesFile, 'utf8')) : [];
-  writeFileSync(historyFile, [...latestTimes([...history, ...times], repoRoot)].map(([file, ms]) => `${JSON.stringify({ file, ms } satisfies FileTime)}\n`).join(''));
+  writeFileSync(
+    historyFile,
+    [...latestTimes([...history, ...times], repoRoot)].map(([file, ms]) => `${JSON.stringify({ file, ms } satisfies FileTime)}\n`).join(''),
+  );
   process.stdout.write(formatSlowestFiles(times, 10, repoRoot));
 
   const exitCode = run.code;
@@ -213,13 +230,17 @@ async function main(): Promise<number> {
   const serviceFailures = serviceError === undefined ? 0 : 1;
   if (counts === undefined) {
     const tail = run.tap.trimEnd().split('\n').slice(-30).join('\n');
-    process.stdout.write(`The test runner exited (${String(exitCode)}) without a summary. Last lines of its stderr (${relative(repoRoot, tapFile)}):\n${tail}\n`);
+    process.stdout.write(
+      `The test runner exited (${String(exitCode)}) without a summary. Last lines of its stderr (${relative(repoRoot, tapFile)}):\n${tail}\n`,
+    );
     process.stdout.write(`${summaryLine({ passed: passedChecks, failed: failedChecks + serviceFailures + 1 })}\n`);
     return 1;
   }
   // tsc, eslint and prettier count as one test each, and a failed service start as one failure.
   const total = { ...counts, passed: counts.passed + passedChecks, failed: counts.failed + failedChecks + serviceFailures };
-  const namePatternGiven = options.nodeTestArgs.some((arg) => arg.startsWith('--test-name-pattern') || arg.startsWith('--test-skip-pattern') || arg.startsWith('--test-only'));
+  const namePatternGiven = options.nodeTestArgs.some(
+    (arg) => arg.startsWith('--test-name-pattern') || arg.startsWith('--test-skip-pattern') || arg.startsWith('--test-only'),
+  );
   const skippedFails = counts.skipped + counts.todo > 0 && !namePatternGiven;
   if (skippedFails) process.stdout.write('Skipped or todo tests are not allowed: a test that needs something must fail without it.\n');
   if (counts.tests === 0) process.stdout.write('No test ran.\n');

@@ -26,7 +26,7 @@ export class Budget {
   }
 
   private admitWaiting(): void {
-    for (let index = 0; index < this.waiting.length; ) {
+    for (let index = 0; index < this.waiting.length;) {
       const waiter = this.waiting[index]!;
       if (this.used + waiter.weight > this.capacity) {
         index++;

@@ -29,9 +29,13 @@ export class EntityRowLimitError extends FloeError {
     readonly rows: number,
     readonly limit: number,
   ) {
-    super('invalid-input', `The request asks for ${rows} entity rows; the feature server answers at most ${limit} per request (server.maxEntityRows in floe.yaml). Send the rows in batches of at most ${limit}`, {
-      context: { field: 'entities', limit },
-    });
+    super(
+      'invalid-input',
+      `The request asks for ${rows} entity rows; the feature server answers at most ${limit} per request (server.maxEntityRows in floe.yaml). Send the rows in batches of at most ${limit}`,
+      {
+        context: { field: 'entities', limit },
+      },
+    );
   }
 }
 
@@ -55,18 +59,29 @@ export function parseFeastRequest(body: unknown, limits: FeastRequestLimits): Fe
   const result = bodySchema.safeParse(body);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
-    throw new FloeError('invalid-input', `Invalid request body: ${problems}. Expected {"features": ["view:feature"], "entities": {"key": [values]}}`, { context: { field: result.error.issues[0]?.path.join('.') } });
+    throw new FloeError(
+      'invalid-input',
+      `Invalid request body: ${problems}. Expected {"features": ["view:feature"], "entities": {"key": [values]}}`,
+      { context: { field: result.error.issues[0]?.path.join('.') } },
+    );
   }
   const { features, feature_service: featureService, entities, full_feature_names: fullFeatureNames } = result.data;
   if ((features === undefined || features.length === 0) === (featureService === undefined)) {
-    throw new FloeError('invalid-input', 'Give either "features" (a non-empty list of "view:feature") or "feature_service", not both', { context: { field: 'features' } });
+    throw new FloeError('invalid-input', 'Give either "features" (a non-empty list of "view:feature") or "feature_service", not both', {
+      context: { field: 'features' },
+    });
   }
   const columns = Object.entries(entities);
-  if (columns.length === 0) throw new FloeError('invalid-input', '"entities" must name at least one join key column', { context: { field: 'entities' } });
+  if (columns.length === 0)
+    throw new FloeError('invalid-input', '"entities" must name at least one join key column', { context: { field: 'entities' } });
   const length = columns[0]![1].length;
   const uneven = columns.find(([, values]) => values.length !== length);
   if (uneven) {
-    throw new FloeError('invalid-input', `Every entities column must have the same length: ${columns[0]![0]} has ${length} values, ${uneven[0]} has ${uneven[1].length}`, { context: { field: `entities.${uneven[0]}` } });
+    throw new FloeError(
+      'invalid-input',
+      `Every entities column must have the same length: ${columns[0]![0]} has ${length} values, ${uneven[0]} has ${uneven[1].length}`,
+      { context: { field: `entities.${uneven[0]}` } },
+    );
   }
   // Rows without a prototype: a key that is not a column reads as missing, never as Object's members.
   const entityRows = Array.from({ length }, (_, index) => {
@@ -74,14 +89,19 @@ export function parseFeastRequest(body: unknown, limits: FeastRequestLimits): Fe
     for (const [name, values] of columns) row[name] = values[index];
     return row;
   });
-  const request: OnlineFeaturesRequest = featureService !== undefined ? { featureService, entityRows } : { features: features!, entityRows };
+  const request: OnlineFeaturesRequest =
+    featureService !== undefined ? { featureService, entityRows } : { features: features!, entityRows };
   return { request, fullFeatureNames };
 }
 
 function checkNames(body: unknown): void {
   if (!isObject(body)) return;
   const refuse = (field: string, name: string): never => {
-    throw new FloeError('invalid-input', `Invalid request body: ${field}: ${JSON.stringify(name)} cannot be a name (${[...REFUSED_NAMES].join(', ')} are refused)`, { context: { field } });
+    throw new FloeError(
+      'invalid-input',
+      `Invalid request body: ${field}: ${JSON.stringify(name)} cannot be a name (${[...REFUSED_NAMES].join(', ')} are refused)`,
+      { context: { field } },
+    );
   };
   for (const key of Object.keys(body)) if (REFUSED_NAMES.has(key)) refuse(key, key);
   const entities = ownValue(body, 'entities');

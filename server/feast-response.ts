@@ -3,7 +3,11 @@ import type { FeatureStatus, OnlineFeaturesResponse, OnlineValue } from '../feat
 /** Feast's response layout: key columns first (PRESENT, epoch timestamps), then one vector per feature. */
 export interface FeastResponse {
   readonly metadata: { readonly feature_names: readonly string[] };
-  readonly results: readonly { readonly values: readonly OnlineValue[]; readonly statuses: readonly FeatureStatus[]; readonly event_timestamps: readonly string[] }[];
+  readonly results: readonly {
+    readonly values: readonly OnlineValue[];
+    readonly statuses: readonly FeatureStatus[];
+    readonly event_timestamps: readonly string[];
+  }[];
 }
 
 /** What Feast writes for a missing timestamp (a zero protobuf Timestamp). */
@@ -14,7 +18,11 @@ export function toFeastResponse(response: OnlineFeaturesResponse, options: { ful
   const results: FeastResponse['results'][number][] = [];
   for (const entity of response.entities) {
     names.push(entity.name);
-    results.push({ values: entity.values, statuses: entity.values.map(() => 'PRESENT'), event_timestamps: entity.values.map(() => FEAST_NULL_TIMESTAMP) });
+    results.push({
+      values: entity.values,
+      statuses: entity.values.map(() => 'PRESENT'),
+      event_timestamps: entity.values.map(() => FEAST_NULL_TIMESTAMP),
+    });
   }
   for (const feature of response.features) {
     names.push(options.fullFeatureNames ? `${feature.featureView}__${feature.feature}` : feature.feature);

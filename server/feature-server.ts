@@ -60,12 +60,18 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
     }
   };
   app.removeAllContentTypeParsers();
-  for (const type of JSON_BODY_TYPES) app.addContentTypeParser(type, { parseAs: 'string' }, async (_request: FastifyRequest, body: string | Buffer) => parseJsonBody(body as string));
+  for (const type of JSON_BODY_TYPES)
+    app.addContentTypeParser(type, { parseAs: 'string' }, async (_request: FastifyRequest, body: string | Buffer) =>
+      parseJsonBody(body as string),
+    );
   // `*` is also the parser Fastify uses for a body without a Content-Type, read as JSON too; a named type none of the above is refused.
   app.addContentTypeParser('*', { parseAs: 'string' }, async (request: FastifyRequest, body: string | Buffer) => {
     const type = request.headers['content-type'];
     if (type === undefined) return parseJsonBody(body as string);
-    throw Object.assign(new Error(`The request body's Content-Type ${type} is not one the feature server reads; send JSON as ${JSON_BODY_TYPES[0]}`), { statusCode: 415 });
+    throw Object.assign(
+      new Error(`The request body's Content-Type ${type} is not one the feature server reads; send JSON as ${JSON_BODY_TYPES[0]}`),
+      { statusCode: 415 },
+    );
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -94,7 +100,10 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   app.setNotFoundHandler(async (request, reply) =>
-    reply.code(404).send({ error: 'not-found', message: `No route ${request.method} ${request.url}; the feature server serves POST /get-online-features, GET /health and GET /metrics` }),
+    reply.code(404).send({
+      error: 'not-found',
+      message: `No route ${request.method} ${request.url}; the feature server serves POST /get-online-features, GET /health and GET /metrics`,
+    }),
   );
 
   app.setErrorHandler(async (error: FastifyError | FloeError | Error, request, reply) => {
@@ -125,11 +134,18 @@ function describeError(error: unknown, limits: Limits): { status: number; body: 
 function describeUnredacted(error: unknown, limits: Limits): { status: number; body: { error: string; message: string } } {
   if (error instanceof EntityRowLimitError) return { status: 413, body: { error: 'too-many-entity-rows', message: error.message } };
   if ((error as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return { status: 413, body: { error: 'body-too-large', message: `The request body is larger than the feature server accepts (${limits.bodyLimit} bytes, sized for server.maxEntityRows = ${limits.maxEntityRows} entity rows). Send the rows in smaller batches` } };
+    return {
+      status: 413,
+      body: {
+        error: 'body-too-large',
+        message: `The request body is larger than the feature server accepts (${limits.bodyLimit} bytes, sized for server.maxEntityRows = ${limits.maxEntityRows} entity rows). Send the rows in smaller batches`,
+      },
+    };
   }
   if (FloeError.is(error)) {
     if (error.kind === 'not-found') return { status: 404, body: { error: error.kind, message: error.message } };
-    if (error.kind === 'invalid-input' || error.kind === 'unsupported') return { status: 400, body: { error: error.kind, message: error.message } };
+    if (error.kind === 'invalid-input' || error.kind === 'unsupported')
+      return { status: 400, body: { error: error.kind, message: error.message } };
     return { status: 500, body: { error: error.kind, message: error.message } };
   }
   const status = (error as { statusCode?: unknown }).statusCode;

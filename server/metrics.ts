@@ -11,7 +11,11 @@ export class ServerMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
-  private readonly entityRows = new Counter({ name: 'floe_online_entity_rows_total', help: 'Entity rows asked for', registers: [this.registry] });
+  private readonly entityRows = new Counter({
+    name: 'floe_online_entity_rows_total',
+    help: 'Entity rows asked for',
+    registers: [this.registry],
+  });
   private readonly values = new Counter({
     name: 'floe_online_feature_values_total',
     help: 'Feature values served, by feature view and status',

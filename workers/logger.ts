@@ -14,7 +14,10 @@ export class RedactingLogger extends DefaultLogger {
       return;
     }
     const timestamp: unknown = meta[LogTimestamp];
-    super.log(level, redact(message), { ...(redactValue(meta) as LogMetadata), ...(timestamp === undefined ? {} : { [LogTimestamp]: timestamp }) });
+    super.log(level, redact(message), {
+      ...(redactValue(meta) as LogMetadata),
+      ...(timestamp === undefined ? {} : { [LogTimestamp]: timestamp }),
+    });
   }
 }
 
@@ -45,6 +48,13 @@ const WRAPPER_MESSAGE = /^(activity task failed|child workflow execution failed)
 /** The message of a redacted error (redactValue), past the SDK's wrappers. */
 function errorMessage(error: unknown): string | undefined {
   let current = error as { message?: unknown; cause?: unknown } | undefined;
-  while (current && typeof current.message === 'string' && WRAPPER_MESSAGE.test(current.message) && typeof current.cause === 'object' && current.cause !== null) current = current.cause as typeof current;
+  while (
+    current &&
+    typeof current.message === 'string' &&
+    WRAPPER_MESSAGE.test(current.message) &&
+    typeof current.cause === 'object' &&
+    current.cause !== null
+  )
+    current = current.cause as typeof current;
   return typeof current?.message === 'string' ? current.message : undefined;
 }

@@ -12,7 +12,9 @@ export async function runWorker(project: Project): Promise<void> {
     const connection = await connectWorker(temporal.address);
     try {
       const worker = await createWorker(runtime, { connection });
-      console.log(`Floe worker: project ${project.config.project}, task queue ${temporal.taskQueue} on ${temporal.address} (namespace ${temporal.namespace}); Ctrl-C stops it`);
+      console.log(
+        `Floe worker: project ${project.config.project}, task queue ${temporal.taskQueue} on ${temporal.address} (namespace ${temporal.namespace}); Ctrl-C stops it`,
+      );
       await worker.run();
     } finally {
       await connection.close();

@@ -93,7 +93,12 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
         running.set(index, chunk);
         try {
           const result = await executeChild(materialize, {
-            workflowId: (shortChildIds ? backfillChunkWorkflowId : backfillChildWorkflowId)(parentId, chunk.featureView, chunk.start, chunk.end),
+            workflowId: (shortChildIds ? backfillChunkWorkflowId : backfillChildWorkflowId)(
+              parentId,
+              chunk.featureView,
+              chunk.start,
+              chunk.end,
+            ),
             args: [{ featureView: chunk.featureView, start: chunk.start, end: chunk.end }],
             typedSearchAttributes: [{ key: FLOE_FEATURE_VIEW, value: chunk.featureView }],
             ...(shortChildIds ? { staticSummary: `${chunk.featureView} [${chunk.start}, ${chunk.end}) of ${parentId}` } : {}),
@@ -124,7 +129,10 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
   }
   if (next < plan.chunks.length) {
     // Every chunk before `next` is done: the lanes finished the ones they started.
-    return continueAsNew<typeof backfill>({ ...input, carried: { nextChunk: next, rows, runs: carried.runs + 1, ...(until === undefined ? {} : { until }) } });
+    return continueAsNew<typeof backfill>({
+      ...input,
+      carried: { nextChunk: next, rows, runs: carried.runs + 1, ...(until === undefined ? {} : { until }) },
+    });
   }
   state = 'completed';
   publish();
@@ -146,7 +154,10 @@ export function describeProgress(progress: BackfillProgress): string {
 
 /** What the workflow's page shows while it runs (Temporal's current details, Markdown). */
 function progressDetails(progress: BackfillProgress, skipped: string | undefined): string {
-  const lines = [`**${describeProgress(progress)}**`, ...progress.current.map((chunk) => `- ${chunk.featureView} [${chunk.start}, ${chunk.end})`)];
+  const lines = [
+    `**${describeProgress(progress)}**`,
+    ...progress.current.map((chunk) => `- ${chunk.featureView} [${chunk.start}, ${chunk.end})`),
+  ];
   if (skipped !== undefined) lines.push('', skipped);
   return lines.join('\n');
 }
@@ -157,22 +168,35 @@ function progressDetails(progress: BackfillProgress, skipped: string | undefined
  * was left out.
  */
 export function planBackfill(input: BackfillInput, until?: string): { chunks: ChunkRef[]; parallelism: number; skipped?: string } {
-  const invalid = (field: string, message: string): ApplicationFailure => ApplicationFailure.nonRetryable(`Backfill input ${field}: ${message}`, 'FloeError:invalid-input');
-  if (!Array.isArray(input.featureViews) || input.featureViews.length === 0 || input.featureViews.some((view) => typeof view !== 'string' || view === '')) {
+  const invalid = (field: string, message: string): ApplicationFailure =>
+    ApplicationFailure.nonRetryable(`Backfill input ${field}: ${message}`, 'FloeError:invalid-input');
+  if (
+    !Array.isArray(input.featureViews) ||
+    input.featureViews.length === 0 ||
+    input.featureViews.some((view) => typeof view !== 'string' || view === '')
+  ) {
     throw invalid('featureViews', 'must be a non-empty list of feature view names, e.g. ["driver_hourly_stats"]');
   }
   for (const field of ['start', 'end'] as const) {
-    if (typeof input[field] !== 'string' || Number.isNaN(Date.parse(input[field]))) throw invalid(field, `must be an ISO-8601 instant such as "2024-05-01T00:00:00Z", got ${JSON.stringify(input[field])}`);
+    if (typeof input[field] !== 'string' || Number.isNaN(Date.parse(input[field])))
+      throw invalid(field, `must be an ISO-8601 instant such as "2024-05-01T00:00:00Z", got ${JSON.stringify(input[field])}`);
   }
   if (!(Date.parse(input.start) < Date.parse(input.end))) throw invalid('start', `${input.start} must be before end ${input.end}`);
   const chunkSeconds = parseDurationSeconds(input.chunk ?? DEFAULT_CHUNK);
-  if (chunkSeconds === undefined) throw invalid('chunk', `must be a duration such as "1d", "6h" or "PT6H", got ${JSON.stringify(input.chunk)}`);
+  if (chunkSeconds === undefined)
+    throw invalid('chunk', `must be a duration such as "1d", "6h" or "PT6H", got ${JSON.stringify(input.chunk)}`);
   const parallelism = input.parallelism ?? DEFAULT_PARALLELISM;
-  if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > 64) throw invalid('parallelism', `must be an integer from 1 to 64, got ${JSON.stringify(input.parallelism)}`);
-  if (input.chunksPerRun !== undefined && (!Number.isInteger(input.chunksPerRun) || input.chunksPerRun < 1)) throw invalid('chunksPerRun', `must be a positive integer, got ${JSON.stringify(input.chunksPerRun)}`);
+  if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > 64)
+    throw invalid('parallelism', `must be an integer from 1 to 64, got ${JSON.stringify(input.parallelism)}`);
+  if (input.chunksPerRun !== undefined && (!Number.isInteger(input.chunksPerRun) || input.chunksPerRun < 1))
+    throw invalid('chunksPerRun', `must be a positive integer, got ${JSON.stringify(input.chunksPerRun)}`);
   const cut = until !== undefined && Date.parse(until) < Date.parse(input.end) ? until : undefined;
   const windows = Date.parse(cut ?? input.end) > Date.parse(input.start) ? chunkWindows(input.start, cut ?? input.end, chunkSeconds) : [];
   const chunks = windows.flatMap((window) => input.featureViews.map((featureView) => ({ featureView, ...window })));
   if (cut === undefined) return { chunks, parallelism };
-  return { chunks, parallelism, skipped: `[${new Date(Math.max(Date.parse(cut), Date.parse(input.start))).toISOString()}, ${input.end}) was not materialized: it lies after ${cut}, when the backfill started` };
+  return {
+    chunks,
+    parallelism,
+    skipped: `[${new Date(Math.max(Date.parse(cut), Date.parse(input.start))).toISOString()}, ${input.end}) was not materialized: it lies after ${cut}, when the backfill started`,
+  };
 }

@@ -32,7 +32,10 @@ export async function compact(target: CompactTarget, options: CompactOptions = {
     setCurrentDetails(`**${progress.phase}** ${progress.table ?? ''}: ${progress.groupsPlanned} partition group(s) to rewrite`);
   };
   enter({});
-  const plan = await planning.planCompaction({ request: target, options: options.minFiles === undefined ? {} : { minFiles: options.minFiles } });
+  const plan = await planning.planCompaction({
+    request: target,
+    options: options.minFiles === undefined ? {} : { minFiles: options.minFiles },
+  });
   const table = plan.target.table;
   enter({ phase: 'rewriting', table, groupsPlanned: plan.groups.length });
   const idempotencyKey = `${workflowInfo().workflowId}/${plan.snapshotId ?? 'empty'}`;

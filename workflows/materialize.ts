@@ -1,4 +1,12 @@
-import { ActivityCancellationType, ApplicationFailure, CancellationScope, patched, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  CancellationScope,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { MaterializeActivities } from '../activities/materialize.js';
 import type { MaterializeInput, MaterializeResult, ScanSummary } from '../contracts/materialize.js';
 import { scheduledStartTime, windowFor } from '../contracts/windows.js';
@@ -38,18 +46,31 @@ const committing = proxyActivities<MaterializeActivities>({
 export async function materialize(input: MaterializeInput): Promise<MaterializeResult> {
   const future = futureScheduledTime(input);
   if (future !== undefined && patched('materialize-skips-future-scheduled-times')) {
-    return skippedRun({ featureView: input.featureView, start: future, end: future }, `the scheduled time ${future} is in the future: nothing to materialize until then`);
+    return skippedRun(
+      { featureView: input.featureView, start: future, end: future },
+      `the scheduled time ${future} is in the future: nothing to materialize until then`,
+    );
   }
   const incremental = input.start === undefined;
-  const requested = input.start !== undefined && input.end !== undefined ? { featureView: input.featureView, start: input.start, end: input.end } : await openWindow(input);
+  const requested =
+    input.start !== undefined && input.end !== undefined
+      ? { featureView: input.featureView, start: input.start, end: input.end }
+      : await openWindow(input);
   if (!(Date.parse(requested.start) < Date.parse(requested.end))) {
-    throw ApplicationFailure.nonRetryable(`Window start ${requested.start} must be an instant before end ${requested.end}`, 'FloeError:invalid-input');
+    throw ApplicationFailure.nonRetryable(
+      `Window start ${requested.start} must be an instant before end ${requested.end}`,
+      'FloeError:invalid-input',
+    );
   }
   const plan = await planning.planSource({ ...requested, incremental });
   if (plan.skipped !== undefined) return skippedRun(requested, plan.skipped);
   // Histories recorded before windows were cut at the present have no plan.window.
   const window = plan.window === undefined ? requested : { featureView: input.featureView, ...plan.window };
-  const computed = await dataWork.computeLatest({ ...window, sourceSnapshotId: plan.sourceSnapshotId, ...(plan.late === undefined ? {} : { late: plan.late }) });
+  const computed = await dataWork.computeLatest({
+    ...window,
+    sourceSnapshotId: plan.sourceSnapshotId,
+    ...(plan.late === undefined ? {} : { late: plan.late }),
+  });
   const written = await dataWork.writeOnline({ featureView: input.featureView, staging: computed.staging, rows: computed.rows });
   // A commit once asked for is seen through: cancelling then would leave the outcome unknown.
   const committed = await CancellationScope.nonCancellable(() =>
@@ -88,7 +109,16 @@ function futureScheduledTime(input: MaterializeInput): string | undefined {
 function skippedRun(window: { featureView: string; start: string; end: string }, reason: string): MaterializeResult {
   setCurrentDetails(`Skipped: ${reason}`);
   const scan: ScanSummary = { mode: 'copy-on-write', dataFiles: 0, positionDeleteFiles: 0, equalityDeleteFiles: 0, dataRecords: 0 };
-  return { ...window, skipped: reason, sourceSnapshotId: null, scan, rows: 0, dataFiles: 0, onlineSnapshotId: null, alreadyCommitted: false };
+  return {
+    ...window,
+    skipped: reason,
+    sourceSnapshotId: null,
+    scan,
+    rows: 0,
+    dataFiles: 0,
+    onlineSnapshotId: null,
+    alreadyCommitted: false,
+  };
 }
 
 /** The window of a run given no explicit start (and maybe no end): see MaterializeInput. */
@@ -103,6 +133,7 @@ async function openWindow(input: MaterializeInput): Promise<{ featureView: strin
   if (input.start !== undefined) return { featureView: input.featureView, start: input.start, end };
   const watermark = await planning.readWatermark({ featureView: input.featureView });
   const window = windowFor({ end, watermark, lookbackSeconds: input.lookbackSeconds });
-  if ('problem' in window) throw ApplicationFailure.nonRetryable(`Feature view ${input.featureView}: ${window.problem}`, 'FloeError:invalid-input');
+  if ('problem' in window)
+    throw ApplicationFailure.nonRetryable(`Feature view ${input.featureView}: ${window.problem}`, 'FloeError:invalid-input');
   return { featureView: input.featureView, ...window };
 }

@@ -1,4 +1,14 @@
-import { ActivityCancellationType, ApplicationFailure, CancellationScope, defineQuery, isCancellation, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  CancellationScope,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ChunkResult, TrainingSetActivities, TrainingSetRequest } from '../activities/training-set.js';
 import { floeFailureType, NON_RETRYABLE_FLOE_ERRORS } from '../contracts/error-kinds.js';
 import type { TrainingSetInput, TrainingSetProgress, TrainingSetResult, TrainingSetState } from '../contracts/training-set.js';
@@ -49,16 +59,34 @@ export async function trainingSet(input: TrainingSetInput): Promise<TrainingSetR
   let entityRows = 0;
   let rows = 0;
   const running = new Set<number>();
-  setHandler(trainingSetProgressQuery, () => ({ state, output: input.output.table, chunksTotal, chunksDone, entityRows, rows, current: [...running].sort((a, b) => a - b) }));
+  setHandler(trainingSetProgressQuery, () => ({
+    state,
+    output: input.output.table,
+    chunksTotal,
+    chunksDone,
+    entityRows,
+    rows,
+    current: [...running].sort((a, b) => a - b),
+  }));
   // The workflow's page in the Temporal UI shows this line as the run's current details.
-  const show = (): void => setCurrentDetails(`**${chunksDone}/${chunksTotal} chunks**, ${rows} rows of ${entityRows} entity rows into ${input.output.table}: ${state}`);
+  const show = (): void =>
+    setCurrentDetails(
+      `**${chunksDone}/${chunksTotal} chunks**, ${rows} rows of ${entityRows} entity rows into ${input.output.table}: ${state}`,
+    );
   show();
 
   const plan = await planning.planTrainingSet({ request, key, chunkRows });
   if (plan.alreadyCommitted) {
     state = 'completed';
     rows = plan.alreadyCommitted.rows;
-    return { table: input.output.table, snapshotId: plan.alreadyCommitted.snapshotId, rows, chunks: 0, dataFiles: 0, alreadyCommitted: true };
+    return {
+      table: input.output.table,
+      snapshotId: plan.alreadyCommitted.snapshotId,
+      rows,
+      chunks: 0,
+      dataFiles: 0,
+      alreadyCommitted: true,
+    };
   }
   chunksTotal = plan.chunks.length;
   entityRows = plan.entityRows;
@@ -93,10 +121,19 @@ export async function trainingSet(input: TrainingSetInput): Promise<TrainingSetR
     state = 'committing';
     show();
     // A commit once asked for is seen through: cancelling then would leave the outcome unknown.
-    const committed = await CancellationScope.nonCancellable(() => committing.commitTrainingSet({ request, key, chunks: [...results].sort((a, b) => a.index - b.index) }));
+    const committed = await CancellationScope.nonCancellable(() =>
+      committing.commitTrainingSet({ request, key, chunks: [...results].sort((a, b) => a.index - b.index) }),
+    );
     state = 'completed';
     show();
-    return { table: committed.table, snapshotId: committed.snapshotId, rows: committed.rows, chunks: chunksTotal, dataFiles: committed.dataFiles, alreadyCommitted: committed.alreadyCommitted };
+    return {
+      table: committed.table,
+      snapshotId: committed.snapshotId,
+      rows: committed.rows,
+      chunks: chunksTotal,
+      dataFiles: committed.dataFiles,
+      alreadyCommitted: committed.alreadyCommitted,
+    };
   }
   state = isCancellation(failure) ? 'cancelled' : 'failed';
   show();
@@ -112,26 +149,59 @@ export async function trainingSet(input: TrainingSetInput): Promise<TrainingSetR
 
 /** The request the activities get, or a non-retryable failure naming the bad field. */
 export function checkInput(input: TrainingSetInput): { request: TrainingSetRequest; chunkRows: number; parallelism: number } {
-  const invalid = (field: string, message: string): ApplicationFailure => ApplicationFailure.nonRetryable(`trainingSet input ${field}: ${message}`, 'FloeError:invalid-input');
-  if (typeof input !== 'object' || input === null) throw invalid('', 'must be an object such as {"entities":{"table":"ns.requests"},"features":["view:feature"],"output":{"table":"ns.training"}}');
+  const invalid = (field: string, message: string): ApplicationFailure =>
+    ApplicationFailure.nonRetryable(`trainingSet input ${field}: ${message}`, 'FloeError:invalid-input');
+  if (typeof input !== 'object' || input === null)
+    throw invalid(
+      '',
+      'must be an object such as {"entities":{"table":"ns.requests"},"features":["view:feature"],"output":{"table":"ns.training"}}',
+    );
   const entities = input.entities as unknown;
-  const isTable = typeof entities === 'object' && entities !== null && 'table' in entities && typeof entities.table === 'string' && entities.table.includes('.');
-  const isParquet = typeof entities === 'object' && entities !== null && 'parquet' in entities && Array.isArray(entities.parquet) && entities.parquet.length > 0 && entities.parquet.every((file: unknown) => typeof file === 'string' && file !== '');
-  if (!isTable && !isParquet) throw invalid('entities', `must be {"table":"namespace.table"} or {"parquet":["/path/a.parquet", …]}, got ${JSON.stringify(entities)}`);
-  if ((input.features === undefined) === (input.featureService === undefined)) throw invalid('features', 'give features (a list of "view:feature" or "view") or featureService, exactly one of them');
-  if (input.features !== undefined && (!Array.isArray(input.features) || input.features.length === 0 || input.features.some((feature) => typeof feature !== 'string' || feature === ''))) {
+  const isTable =
+    typeof entities === 'object' &&
+    entities !== null &&
+    'table' in entities &&
+    typeof entities.table === 'string' &&
+    entities.table.includes('.');
+  const isParquet =
+    typeof entities === 'object' &&
+    entities !== null &&
+    'parquet' in entities &&
+    Array.isArray(entities.parquet) &&
+    entities.parquet.length > 0 &&
+    entities.parquet.every((file: unknown) => typeof file === 'string' && file !== '');
+  if (!isTable && !isParquet)
+    throw invalid('entities', `must be {"table":"namespace.table"} or {"parquet":["/path/a.parquet", …]}, got ${JSON.stringify(entities)}`);
+  if ((input.features === undefined) === (input.featureService === undefined))
+    throw invalid('features', 'give features (a list of "view:feature" or "view") or featureService, exactly one of them');
+  if (
+    input.features !== undefined &&
+    (!Array.isArray(input.features) ||
+      input.features.length === 0 ||
+      input.features.some((feature) => typeof feature !== 'string' || feature === ''))
+  ) {
     throw invalid('features', `must be a non-empty list of "view:feature" or "view" references, got ${JSON.stringify(input.features)}`);
   }
-  if (input.featureService !== undefined && (typeof input.featureService !== 'string' || input.featureService === '')) throw invalid('featureService', `must be a feature service name, got ${JSON.stringify(input.featureService)}`);
-  if (typeof input.output !== 'object' || input.output === null || typeof input.output.table !== 'string' || !input.output.table.includes('.')) {
+  if (input.featureService !== undefined && (typeof input.featureService !== 'string' || input.featureService === ''))
+    throw invalid('featureService', `must be a feature service name, got ${JSON.stringify(input.featureService)}`);
+  if (
+    typeof input.output !== 'object' ||
+    input.output === null ||
+    typeof input.output.table !== 'string' ||
+    !input.output.table.includes('.')
+  ) {
     throw invalid('output', `must be {"table":"namespace.table"}, got ${JSON.stringify(input.output)}`);
   }
   const chunkRows = input.chunkRows ?? DEFAULT_CHUNK_ROWS;
-  if (!Number.isSafeInteger(chunkRows) || chunkRows < 1) throw invalid('chunkRows', `must be a positive integer, got ${JSON.stringify(input.chunkRows)}`);
+  if (!Number.isSafeInteger(chunkRows) || chunkRows < 1)
+    throw invalid('chunkRows', `must be a positive integer, got ${JSON.stringify(input.chunkRows)}`);
   const parallelism = input.parallelism ?? DEFAULT_PARALLELISM;
-  if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > 64) throw invalid('parallelism', `must be an integer from 1 to 64, got ${JSON.stringify(input.parallelism)}`);
+  if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > 64)
+    throw invalid('parallelism', `must be an integer from 1 to 64, got ${JSON.stringify(input.parallelism)}`);
   const request: TrainingSetRequest = {
-    entities: isTable ? (input.entities as TrainingSetRequest['entities']) : { parquet: [...(input.entities as { parquet: readonly string[] }).parquet] },
+    entities: isTable
+      ? (input.entities as TrainingSetRequest['entities'])
+      : { parquet: [...(input.entities as { parquet: readonly string[] }).parquet] },
     ...(input.features === undefined ? {} : { features: input.features }),
     ...(input.featureService === undefined ? {} : { featureService: input.featureService }),
     ...(input.fullFeatureNames === undefined ? {} : { fullFeatureNames: input.fullFeatureNames }),

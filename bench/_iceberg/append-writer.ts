@@ -38,7 +38,8 @@ export interface WriterRequest {
   readonly keyPrefix: string;
 }
 
-export const appendKey = (request: Pick<WriterRequest, 'keyPrefix' | 'writer'>, append: number): string => `${request.keyPrefix}-w${request.writer}-a${append}`;
+export const appendKey = (request: Pick<WriterRequest, 'keyPrefix' | 'writer'>, append: number): string =>
+  `${request.keyPrefix}-w${request.writer}-a${append}`;
 
 /** SQL for the rows of one append (columns id BIGINT, writer INTEGER, append INTEGER, payload VARCHAR). */
 export function appendRowsSql(writer: number, append: number, rows: number): string {

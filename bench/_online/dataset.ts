@@ -18,7 +18,12 @@ export const FEATURES = ['conv_rate', 'acc_rate', 'avg_daily_trips'];
 export function benchRegistry(onlineTable: string, buckets: number): Registry {
   return new Registry([
     defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
-    defineIcebergSource({ name: 'driver_stats', table: 'bench_source.driver_stats', timestampField: 'event_timestamp', createdTimestampField: 'created' }),
+    defineIcebergSource({
+      name: 'driver_stats',
+      table: 'bench_source.driver_stats',
+      timestampField: 'event_timestamp',
+      createdTimestampField: 'created',
+    }),
     defineFeatureView({
       name: VIEW,
       entities: ['driver'],
@@ -69,7 +74,12 @@ export async function buildTables(
   }
   const scan = await scanTable(await context.catalog.loadTable(appendedLayout.identifier));
   const latest = await context.engine.withConnection((connection) =>
-    latestPerEntitySql(connection, { relation: scan.sql, keyColumns: ['driver_id'], eventTimestampColumn: 'event_ts', createdTimestampColumn: 'created_ts' }),
+    latestPerEntitySql(connection, {
+      relation: scan.sql,
+      keyColumns: ['driver_id'],
+      eventTimestampColumn: 'event_ts',
+      createdTimestampColumn: 'created_ts',
+    }),
   );
   await appendQuery({ ...context, identifier: compactedLayout.identifier, query: latest });
   return { appended, compacted };

@@ -14,7 +14,10 @@ export function figures(durations: readonly number[], elapsedMs: number): Latenc
 }
 
 /** Runs `request` one after another until `maxRequests` or `maxMs`, whichever comes first. */
-export async function sequential(request: (index: number) => Promise<unknown>, limits: { maxRequests: number; maxMs: number }): Promise<LatencyFigures> {
+export async function sequential(
+  request: (index: number) => Promise<unknown>,
+  limits: { maxRequests: number; maxMs: number },
+): Promise<LatencyFigures> {
   const durations: number[] = [];
   const started = performance.now();
   for (let index = 0; index < limits.maxRequests && performance.now() - started < limits.maxMs; index++) {

@@ -84,7 +84,10 @@ async function generate(directory: string, catalog: Catalog, scale: Scale, entit
         { id: 3, name: 'created', type: 'timestamptz', required: false },
         ...FEATURES.map((index): NestedField => ({ id: 3 + index, name: featureName(view, index), type: 'double', required: false })),
       ];
-      await catalog.createTable(identifier, { schema: { schemaId: 0, identifierFieldIds: [], fields }, properties: { 'format-version': '2', 'write.target-file-size-bytes': String(256 * 1024 * 1024) } });
+      await catalog.createTable(identifier, {
+        schema: { schemaId: 0, identifierFieldIds: [], fields },
+        properties: { 'format-version': '2', 'write.target-file-size-bytes': String(256 * 1024 * 1024) },
+      });
       const seed = quoteLiteral(view);
       const event = `(${START_US} + hash(i, ${seed}, 't') % ${SPAN_US})::BIGINT`;
       const query =

@@ -17,13 +17,20 @@ export function feastEnvironment(python: string, log: (line: string) => void): {
   const env = { ...process.env, PYTHONPATH: [target, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter) };
   if (!existsSync(ready)) {
     log(`installing Feast's DuckDB offline store dependencies (${PACKAGES.join(', ')}) into ${target}`);
-    const install = spawnSync(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', '-q', '--no-deps', '--target', target, ...PACKAGES], { encoding: 'utf8' });
+    const install = spawnSync(
+      python,
+      ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', '-q', '--no-deps', '--target', target, ...PACKAGES],
+      { encoding: 'utf8' },
+    );
     if (install.status !== 0) {
       log(`could not install them (${install.stderr.trim().split('\n').at(-1) ?? 'pip failed'}): measuring Feast's file offline store`);
       return { store: 'file', env: process.env };
     }
   }
-  const check = spawnSync(python, ['-c', 'import ibis, duckdb; from feast.infra.offline_stores.duckdb import DuckDBOfflineStore'], { encoding: 'utf8', env });
+  const check = spawnSync(python, ['-c', 'import ibis, duckdb; from feast.infra.offline_stores.duckdb import DuckDBOfflineStore'], {
+    encoding: 'utf8',
+    env,
+  });
   if (check.status !== 0) {
     log(`Feast's DuckDB offline store does not import (${check.stderr.trim().split('\n').at(-1) ?? ''}): measuring its file offline store`);
     return { store: 'file', env: process.env };

@@ -12,8 +12,19 @@ const { data, output, memoryLimit } = JSON.parse(process.argv[2] ?? '{}') as { d
 const definitions = [
   defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
   ...VIEWS.flatMap((view) => [
-    defineIcebergSource({ name: `${view}_source`, table: `bench.${view}`, timestampField: 'event_timestamp', createdTimestampField: 'created' }),
-    defineFeatureView({ name: view, entities: ['driver'], source: `${view}_source`, ttl: { days: TTL_DAYS }, features: FEATURES.map((index) => ({ name: featureName(view, index), type: 'double' as const })) }),
+    defineIcebergSource({
+      name: `${view}_source`,
+      table: `bench.${view}`,
+      timestampField: 'event_timestamp',
+      createdTimestampField: 'created',
+    }),
+    defineFeatureView({
+      name: view,
+      entities: ['driver'],
+      source: `${view}_source`,
+      ttl: { days: TTL_DAYS },
+      features: FEATURES.map((index) => ({ name: featureName(view, index), type: 'double' as const })),
+    }),
   ]),
 ];
 const catalog = await loadCatalog(data.catalogConfig);
@@ -22,11 +33,21 @@ try {
   const started = performance.now();
   const job = getHistoricalFeatures(
     { registry: new Registry(definitions), catalog, engine, workDirectory: path.join(data.directory, 'work') },
-    { entities: { parquet: data.entities }, features: VIEWS.flatMap((view) => FEATURES.map((index) => `${view}:${featureName(view, index)}`)) },
+    {
+      entities: { parquet: data.entities },
+      features: VIEWS.flatMap((view) => FEATURES.map((index) => `${view}:${featureName(view, index)}`)),
+    },
   );
   const written = await job.toParquet(output);
   const seconds = (performance.now() - started) / 1000;
-  console.log(JSON.stringify({ seconds, rows: written.rows, maxRssKb: process.resourceUsage().maxRSS, scans: job.lastSummary?.views.map((view) => ({ view: view.featureView, dataFiles: view.dataFiles, skipped: view.dataFilesSkipped })) }));
+  console.log(
+    JSON.stringify({
+      seconds,
+      rows: written.rows,
+      maxRssKb: process.resourceUsage().maxRSS,
+      scans: job.lastSummary?.views.map((view) => ({ view: view.featureView, dataFiles: view.dataFiles, skipped: view.dataFilesSkipped })),
+    }),
+  );
 } finally {
   engine.close();
   await catalog.close();

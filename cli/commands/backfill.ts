@@ -29,7 +29,10 @@ export function backfillCommand(program: Command): void {
     .option('--parallelism <n>', 'chunks materialized at once', '2')
     .option('--max-chunks <n>', 'refuse a backfill of more chunks than this (views × chunk windows)', String(DEFAULT_MAX_CHUNKS))
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
-    .option('--workflow-id <id>', 'run under this workflow id (default: derived from views, range and chunk, so running the same backfill again resumes it)')
+    .option(
+      '--workflow-id <id>',
+      'run under this workflow id (default: derived from views, range and chunk, so running the same backfill again resumes it)',
+    )
     .option('--no-wait', 'start the backfill and return its workflow id')
     .option('--json', 'print the result as JSON (and no progress bar)')
     .action(async (featureViews: string[], options: BackfillOptions) => {
@@ -51,7 +54,11 @@ export function backfillCommand(program: Command): void {
       const workflowId = options.workflowId ?? backfillWorkflowId(featureViews, input.start, input.end, options.chunk);
       const client = await connectClient(project.config);
       try {
-        const { handle } = await startOrFollow<typeof backfill>(client, 'backfill', { taskQueue: project.config.temporal.taskQueue, workflowId, args: [input] });
+        const { handle } = await startOrFollow<typeof backfill>(client, 'backfill', {
+          taskQueue: project.config.temporal.taskQueue,
+          workflowId,
+          args: [input],
+        });
         if (!options.wait) {
           printResult({ workflowId }, options, () => `Started backfill ${workflowId}`);
           return;
@@ -68,7 +75,12 @@ export function backfillCommand(program: Command): void {
           return;
         }
         const result = followed.result;
-        printResult(result, options, () => `Backfilled ${result.featureViews.join(', ')} over [${result.start}, ${result.end}): ${result.chunks} chunk(s), ${result.rows} entity row(s), ${result.runs} run(s) of workflow ${workflowId}`);
+        printResult(
+          result,
+          options,
+          () =>
+            `Backfilled ${result.featureViews.join(', ')} over [${result.start}, ${result.end}): ${result.chunks} chunk(s), ${result.rows} entity row(s), ${result.runs} run(s) of workflow ${workflowId}`,
+        );
       } finally {
         await client.connection.close();
       }
@@ -88,5 +100,7 @@ function progressView(progress: BackfillProgress): ProgressView {
 function detail(progress: BackfillProgress): string {
   if (progress.paused) return 'paused';
   const current = progress.current[0];
-  return current ? `${current.featureView} ${current.start.slice(0, 16)}…${progress.current.length > 1 ? ` (+${progress.current.length - 1})` : ''}` : progress.state;
+  return current
+    ? `${current.featureView} ${current.start.slice(0, 16)}…${progress.current.length > 1 ? ` (+${progress.current.length - 1})` : ''}`
+    : progress.state;
 }

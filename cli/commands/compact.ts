@@ -18,7 +18,9 @@ interface CompactCommandOptions {
 export function compactCommand(program: Command): void {
   program
     .command('compact')
-    .description("Compact a feature view's online table (or, with --table, any table's merge-on-read deletes), expire old snapshots and remove orphan files, as a Temporal workflow")
+    .description(
+      "Compact a feature view's online table (or, with --table, any table's merge-on-read deletes), expire old snapshots and remove orphan files, as a Temporal workflow",
+    )
     .argument('[feature-view]', 'the feature view whose online table to compact')
     .option('--table <namespace.table>', 'compact this table instead (a source table: its deletes are folded into its data files)')
     .option('--min-files <n>', 'online tables: rewrite partitions with more than this many data files (default 8)')
@@ -26,7 +28,10 @@ export function compactCommand(program: Command): void {
     .option('--retain-last <n>', "keep at least this many snapshots (default the table's history.expire.min-snapshots-to-keep)")
     .option('--skip-cleanup', 'rewrite only: no snapshot expiry, no orphan removal')
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
-    .option('--workflow-id <id>', 'run under this workflow id (default: one per view or table, so a second start joins the running compaction)')
+    .option(
+      '--workflow-id <id>',
+      'run under this workflow id (default: one per view or table, so a second start joins the running compaction)',
+    )
     .option('--no-wait', 'start the workflow and return its id without waiting for the result')
     .option('--json', 'print the result as JSON')
     .action(async (featureView: string | undefined, options: CompactCommandOptions) => {
@@ -44,7 +49,11 @@ export function compactCommand(program: Command): void {
       const workflowId = options.workflowId ?? compactWorkflowId(target);
       const client = await connectClient(project.config);
       try {
-        const { handle, alreadyRunning } = await startOrFollow<typeof compact>(client, 'compact', { taskQueue: project.config.temporal.taskQueue, workflowId, args: [target, compactOptions] });
+        const { handle, alreadyRunning } = await startOrFollow<typeof compact>(client, 'compact', {
+          taskQueue: project.config.temporal.taskQueue,
+          workflowId,
+          args: [target, compactOptions],
+        });
         if (alreadyRunning && !options.json) console.error(`A compaction ${workflowId} is already running; waiting for it`);
         if (!options.wait) {
           printResult({ workflowId: handle.workflowId }, options, () => `Started workflow ${handle.workflowId}`);
@@ -54,7 +63,9 @@ export function compactCommand(program: Command): void {
         const { kept: planned, ...summary } = result;
         const kept = result.snapshotId === null ? planned : undefined;
         const reason = kept === undefined ? undefined : describeKeptGroups(kept);
-        printResult(kept === undefined ? summary : { ...summary, nothingRewritten: { ...kept, reason } }, options, () => describe(result, reason));
+        printResult(kept === undefined ? summary : { ...summary, nothingRewritten: { ...kept, reason } }, options, () =>
+          describe(result, reason),
+        );
       } finally {
         await client.connection.close();
       }
@@ -63,7 +74,9 @@ export function compactCommand(program: Command): void {
 
 function targetOf(featureView: string | undefined, table: string | undefined): CompactTarget {
   if ((featureView === undefined) === (table === undefined)) {
-    throw new FloeError('invalid-input', 'floe compact needs either a feature view or --table <namespace.table>, not both', { context: { field: 'feature-view' } });
+    throw new FloeError('invalid-input', 'floe compact needs either a feature view or --table <namespace.table>, not both', {
+      context: { field: 'feature-view' },
+    });
   }
   if (table !== undefined) return { table };
   return { featureView: featureView! };
@@ -73,7 +86,10 @@ async function optionsOf(options: CompactCommandOptions): Promise<CompactOptions
   const count = (text: string | undefined, name: string, least: number): number | undefined => {
     if (text === undefined) return undefined;
     const value = Number(text);
-    if (!Number.isSafeInteger(value) || value < least) throw new FloeError('invalid-input', `${name} ${JSON.stringify(text)} must be an integer of at least ${least}`, { context: { field: name } });
+    if (!Number.isSafeInteger(value) || value < least)
+      throw new FloeError('invalid-input', `${name} ${JSON.stringify(text)} must be an integer of at least ${least}`, {
+        context: { field: name },
+      });
     return value;
   };
   const minFiles = count(options.minFiles, '--min-files', 0);
@@ -91,7 +107,12 @@ async function retention(text: string): Promise<number> {
   if (/^0+[a-z]*$/i.test(text.trim())) return 0;
   const { parseDurationSeconds } = await import('../../contracts/windows.js');
   const seconds = parseDurationSeconds(text);
-  if (seconds === undefined) throw new FloeError('invalid-input', `--retention ${JSON.stringify(text)} is not a duration (for example 72h, 3d or PT1H; 0 keeps nothing)`, { context: { field: '--retention' } });
+  if (seconds === undefined)
+    throw new FloeError(
+      'invalid-input',
+      `--retention ${JSON.stringify(text)} is not a duration (for example 72h, 3d or PT1H; 0 keeps nothing)`,
+      { context: { field: '--retention' } },
+    );
   return seconds;
 }
 
@@ -103,5 +124,9 @@ function describe(result: CompactResult, keptReason: string | undefined): string
       ? `  nothing to rewrite${keptReason === undefined ? '' : `: ${keptReason}`}`
       : `  ${result.partitionsRewritten} ${result.kind === 'online' ? 'partition(s)' : 'data file(s) with deletes'} rewritten: ${result.rowsBefore} row(s) → ${result.rowsAfter}; data files ${result.dataFilesBefore} → ${result.dataFilesAfter}, ${result.deleteFilesRemoved} delete file(s) dropped` +
         (result.alreadyCommitted ? `; already committed as snapshot ${result.snapshotId}` : `; committed snapshot ${result.snapshotId}`);
-  return [`Compacted ${what}`, rewrite, `  ${result.snapshotsExpired} snapshot(s) expired (${result.expiredFilesDeleted} file(s) deleted), ${result.orphansRemoved} orphan file(s) removed`].join('\n');
+  return [
+    `Compacted ${what}`,
+    rewrite,
+    `  ${result.snapshotsExpired} snapshot(s) expired (${result.expiredFilesDeleted} file(s) deleted), ${result.orphansRemoved} orphan file(s) removed`,
+  ].join('\n');
 }

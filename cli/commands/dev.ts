@@ -6,7 +6,9 @@ import { integer, untilInterrupted } from './serve.js';
 export function devCommand(program: Command): void {
   program
     .command('dev')
-    .description('Everything for local development in one process: a Temporal dev server with its Web UI (at temporal.address and dev.uiPort; history kept in .floe/temporal.db), a worker, and the feature server')
+    .description(
+      'Everything for local development in one process: a Temporal dev server with its Web UI (at temporal.address and dev.uiPort; history kept in .floe/temporal.db), a worker, and the feature server',
+    )
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--port <port>', 'the feature server port (0: any free port)', '6566')
     .option('--no-serve', 'do not start the feature server')
@@ -32,7 +34,11 @@ export function devCommand(program: Command): void {
       let temporal;
       try {
         // The history lives in .floe/temporal.db, so workflows run before a restart are still there after it.
-        temporal = await startTemporal(stateDirectory, { ...ports, dbFilename: path.join(stateDirectory, 'temporal.db'), log: path.join(stateDirectory, 'temporal.log') });
+        temporal = await startTemporal(stateDirectory, {
+          ...ports,
+          dbFilename: path.join(stateDirectory, 'temporal.db'),
+          log: path.join(stateDirectory, 'temporal.log'),
+        });
       } catch (error) {
         // Taken between the check and the server's bind: said the same way. Anything else: the log tail says why.
         await requireFreePorts(ports);
@@ -49,12 +55,22 @@ export function devCommand(program: Command): void {
       try {
         runtime = await openRuntime(project);
         connection = await connectWorker(address);
-        if (options.serve) server = createFeatureServer({ maxEntityRows: project.config.server.maxEntityRows, store: new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine }) });
+        if (options.serve)
+          server = createFeatureServer({
+            maxEntityRows: project.config.server.maxEntityRows,
+            store: new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine }),
+          });
         worker = await createWorker(runtime, { connection });
         running = worker.run();
         const featureServer = server ? await server.listen({ host: '127.0.0.1', port }) : null;
         const { namespace, taskQueue } = project.config.temporal;
-        const ready = { temporalAddress: address, temporalUi: `${uiUrl}/namespaces/${namespace}/workflows`, taskQueue, featureServer, project: project.config.project };
+        const ready = {
+          temporalAddress: address,
+          temporalUi: `${uiUrl}/namespaces/${namespace}/workflows`,
+          taskQueue,
+          featureServer,
+          project: project.config.project,
+        };
         printResult(ready, options, () =>
           [
             `Floe dev for project ${ready.project}:`,

@@ -13,7 +13,9 @@ export function getOnlineCommand(program: Command): void {
     .option('--json', 'print the response as JSON')
     .action(async (features: string[], options: { entity: string[]; featureService?: string; project: string; json?: boolean }) => {
       if ((features.length === 0) === (options.featureService === undefined)) {
-        throw new FloeError('invalid-input', 'Name the features (view:feature …) or --feature-service, one of the two', { context: { field: 'features' } });
+        throw new FloeError('invalid-input', 'Name the features (view:feature …) or --feature-service, one of the two', {
+          context: { field: 'features' },
+        });
       }
       const entityRows = parseEntities(options.entity);
       const { OnlineStore } = await import('../../features/online/index.js');
@@ -23,7 +25,12 @@ export function getOnlineCommand(program: Command): void {
       const project = await loadProject(options.project);
       const runtime = await openRuntime(project);
       try {
-        const store = new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine, refreshIntervalMs: 0 });
+        const store = new OnlineStore({
+          registry: project.registry,
+          catalog: runtime.catalog,
+          engine: runtime.engine,
+          refreshIntervalMs: 0,
+        });
         const selection = options.featureService !== undefined ? { featureService: options.featureService } : { features };
         const response = await store.getOnlineFeatures({ ...selection, entityRows });
         printResult(response, options, () => table(response));
@@ -39,15 +46,26 @@ function collect(value: string, previous: string[]): string[] {
 
 /** `--entity driver_id=1001,1002 --entity city=ams,rtm` → one entity row per position. */
 export function parseEntities(specs: readonly string[]): Record<string, string>[] {
-  if (specs.length === 0) throw new FloeError('invalid-input', 'Give the entity keys to read, e.g. --entity driver_id=1001,1002', { context: { field: '--entity' } });
+  if (specs.length === 0)
+    throw new FloeError('invalid-input', 'Give the entity keys to read, e.g. --entity driver_id=1001,1002', {
+      context: { field: '--entity' },
+    });
   const columns = specs.map((spec) => {
     const match = /^([^=]+)=(.*)$/.exec(spec);
-    if (!match || match[2] === '') throw new FloeError('invalid-input', `--entity ${JSON.stringify(spec)} must look like key=value[,value…]`, { context: { field: '--entity' } });
+    if (!match || match[2] === '')
+      throw new FloeError('invalid-input', `--entity ${JSON.stringify(spec)} must look like key=value[,value…]`, {
+        context: { field: '--entity' },
+      });
     return { name: match[1]!.trim(), values: match[2]!.split(',').map((value) => value.trim()) };
   });
   const length = columns[0]!.values.length;
   const uneven = columns.find((column) => column.values.length !== length);
-  if (uneven) throw new FloeError('invalid-input', `Every --entity needs as many values: ${columns[0]!.name} has ${length}, ${uneven.name} has ${uneven.values.length}`, { context: { field: '--entity' } });
+  if (uneven)
+    throw new FloeError(
+      'invalid-input',
+      `Every --entity needs as many values: ${columns[0]!.name} has ${length}, ${uneven.name} has ${uneven.values.length}`,
+      { context: { field: '--entity' } },
+    );
   return Array.from({ length }, (_, index) => Object.fromEntries(columns.map((column) => [column.name, column.values[index]!])));
 }
 
@@ -66,6 +84,10 @@ function table(response: OnlineFeaturesResponse): string {
     }),
   ]);
   const widths = header.map((name, column) => Math.max(name.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }

@@ -6,8 +6,13 @@ import type { materialize } from '../../workflows/materialize.js';
 export function materializeIncrementalCommand(program: Command): void {
   program
     .command('materialize-incremental')
-    .description("Materialize a feature view (or every view with an online table) from its watermark (where the last committed window ended) up to --end, as a Temporal workflow")
-    .argument('[feature-view]', 'the feature view to materialize (default: every view with online.enabled, as feast materialize-incremental does)')
+    .description(
+      'Materialize a feature view (or every view with an online table) from its watermark (where the last committed window ended) up to --end, as a Temporal workflow',
+    )
+    .argument(
+      '[feature-view]',
+      'the feature view to materialize (default: every view with online.enabled, as feast materialize-incremental does)',
+    )
     .option('--end <instant>', "window end, ISO-8601 (exclusive); default and at most: now − the view's delay")
     .option('--lookback <duration>', 'window length when the view has no watermark yet, e.g. 1d or 6h')
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
@@ -31,19 +36,30 @@ export function materializeIncrementalCommand(program: Command): void {
       views.forEach((view, index) => checkWindowEnded(view, ends[index]!, now));
       const lookbackSeconds = options.lookback === undefined ? undefined : parseDurationSeconds(options.lookback);
       if (options.lookback !== undefined && lookbackSeconds === undefined) {
-        throw new FloeError('invalid-input', `--lookback ${JSON.stringify(options.lookback)} is not a duration such as 1d, 6h or PT30M`, { context: { field: '--lookback' } });
+        throw new FloeError('invalid-input', `--lookback ${JSON.stringify(options.lookback)} is not a duration such as 1d, 6h or PT30M`, {
+          context: { field: '--lookback' },
+        });
       }
       const client = await connectClient(project.config);
       try {
         const runs = views.map((view, index) => {
-          const input: MaterializeInput = { featureView: view.name, end: ends[index]!, ...(lookbackSeconds === undefined ? {} : { lookbackSeconds }) };
+          const input: MaterializeInput = {
+            featureView: view.name,
+            end: ends[index]!,
+            ...(lookbackSeconds === undefined ? {} : { lookbackSeconds }),
+          };
           return client.workflow.execute<typeof materialize>('materialize', {
             taskQueue: project.config.temporal.taskQueue,
             workflowId: incrementalWorkflowId(view.name, input.end!),
             args: [input],
           }) as Promise<MaterializeResult>;
         });
-        await printAllResults(runs, featureView !== undefined, (shown, human) => printResult(shown, options, human), describeMaterializeResult);
+        await printAllResults(
+          runs,
+          featureView !== undefined,
+          (shown, human) => printResult(shown, options, human),
+          describeMaterializeResult,
+        );
       } finally {
         await client.connection.close();
       }

@@ -6,53 +6,72 @@ import type { materialize } from '../../workflows/materialize.js';
 export function materializeCommand(program: Command): void {
   program
     .command('materialize')
-    .description('Materialize a window [start, end) of a feature view (or of every view with an online table) into its online table, as a Temporal workflow')
+    .description(
+      'Materialize a window [start, end) of a feature view (or of every view with an online table) into its online table, as a Temporal workflow',
+    )
     .argument('[feature-view]', 'the feature view to materialize (default: every view with online.enabled, as feast materialize does)')
     .requiredOption('--start <instant>', 'window start, ISO-8601 (inclusive)')
     .requiredOption('--end <instant>', "window end, ISO-8601 (exclusive); at most now − the view's delay")
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
-    .option('--workflow-id <id>', 'run under this workflow id (default: derived from view and window, so a rerun of the same window commits nothing twice)')
+    .option(
+      '--workflow-id <id>',
+      'run under this workflow id (default: derived from view and window, so a rerun of the same window commits nothing twice)',
+    )
     .option('--no-wait', 'start the workflow and return its id without waiting for the result')
     .option('--json', 'print the result as JSON')
-    .action(async (featureView: string | undefined, options: { start: string; end: string; project: string; workflowId?: string; wait: boolean; json?: boolean }) => {
-      const { loadProject } = await import('../../features/project.js');
-      const { materializeWorkflowId } = await import('../../contracts/ids.js');
-      const { checkWindowEnded, checkWindowOrder, instant } = await import('../arguments.js');
-      const { describeMaterializeResult } = await import('../materialize-result.js');
-      const { printResult } = await import('../output.js');
-      const { connectClient } = await import('../temporal-client.js');
-      const { printAllResults, viewsToMaterialize } = await import('../materialize-views.js');
-      const project = await loadProject(options.project);
-      if (featureView === undefined && options.workflowId !== undefined) {
-        throw new FloeError('invalid-input', '--workflow-id names one run: give the feature view it materializes', { context: { field: '--workflow-id' } });
-      }
-      const views = viewsToMaterialize(project.registry, featureView);
-      const window = { start: instant(options.start, '--start'), end: instant(options.end, '--end') };
-      checkWindowOrder(window.start, window.end);
-      const now = new Date();
-      for (const view of views) checkWindowEnded(view, window.end, now);
-      const client = await connectClient(project.config);
-      try {
-        const handles = [];
-        for (const view of views) {
-          const input: MaterializeInput = { featureView: view.name, ...window };
-          handles.push(
-            await client.workflow.start<typeof materialize>('materialize', {
-              taskQueue: project.config.temporal.taskQueue,
-              workflowId: options.workflowId ?? materializeWorkflowId(view.name, window.start, window.end),
-              args: [input],
-            }),
+    .action(
+      async (
+        featureView: string | undefined,
+        options: { start: string; end: string; project: string; workflowId?: string; wait: boolean; json?: boolean },
+      ) => {
+        const { loadProject } = await import('../../features/project.js');
+        const { materializeWorkflowId } = await import('../../contracts/ids.js');
+        const { checkWindowEnded, checkWindowOrder, instant } = await import('../arguments.js');
+        const { describeMaterializeResult } = await import('../materialize-result.js');
+        const { printResult } = await import('../output.js');
+        const { connectClient } = await import('../temporal-client.js');
+        const { printAllResults, viewsToMaterialize } = await import('../materialize-views.js');
+        const project = await loadProject(options.project);
+        if (featureView === undefined && options.workflowId !== undefined) {
+          throw new FloeError('invalid-input', '--workflow-id names one run: give the feature view it materializes', {
+            context: { field: '--workflow-id' },
+          });
+        }
+        const views = viewsToMaterialize(project.registry, featureView);
+        const window = { start: instant(options.start, '--start'), end: instant(options.end, '--end') };
+        checkWindowOrder(window.start, window.end);
+        const now = new Date();
+        for (const view of views) checkWindowEnded(view, window.end, now);
+        const client = await connectClient(project.config);
+        try {
+          const handles = [];
+          for (const view of views) {
+            const input: MaterializeInput = { featureView: view.name, ...window };
+            handles.push(
+              await client.workflow.start<typeof materialize>('materialize', {
+                taskQueue: project.config.temporal.taskQueue,
+                workflowId: options.workflowId ?? materializeWorkflowId(view.name, window.start, window.end),
+                args: [input],
+              }),
+            );
+          }
+          if (!options.wait) {
+            const started = handles.map((handle) => ({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }));
+            printResult(featureView === undefined ? started : started[0], options, () =>
+              started.map((run) => `Started workflow ${run.workflowId}`).join('\n'),
+            );
+            return;
+          }
+          const runs = handles.map((handle) => handle.result() as Promise<MaterializeResult>);
+          await printAllResults(
+            runs,
+            featureView !== undefined,
+            (shown, human) => printResult(shown, options, human),
+            describeMaterializeResult,
           );
+        } finally {
+          await client.connection.close();
         }
-        if (!options.wait) {
-          const started = handles.map((handle) => ({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }));
-          printResult(featureView === undefined ? started : started[0], options, () => started.map((run) => `Started workflow ${run.workflowId}`).join('\n'));
-          return;
-        }
-        const runs = handles.map((handle) => handle.result() as Promise<MaterializeResult>);
-        await printAllResults(runs, featureView !== undefined, (shown, human) => printResult(shown, options, human), describeMaterializeResult);
-      } finally {
-        await client.connection.close();
-      }
-    });
+      },
+    );
 }

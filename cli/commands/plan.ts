@@ -31,7 +31,9 @@ export function describePlan(plan: ApplyPlan | ApplyResult): string {
   const applied = 'version' in plan;
   const target = applied ? plan.version : plan.fromVersion + 1;
   const nothing = plan.changes.length === 0 && plan.onlineTables.every((table) => table.action === 'unchanged');
-  lines.push(`Registry ${plan.registryLocation}: ${plan.fromVersion === 0 ? 'nothing applied yet' : `v${plan.fromVersion}`}${nothing && plan.fromVersion > 0 ? ', up to date' : ` → v${target}${applied ? ' (written)' : ''}`}`);
+  lines.push(
+    `Registry ${plan.registryLocation}: ${plan.fromVersion === 0 ? 'nothing applied yet' : `v${plan.fromVersion}`}${nothing && plan.fromVersion > 0 ? ', up to date' : ` → v${target}${applied ? ' (written)' : ''}`}`,
+  );
   const kinds = { entity: 'entity', source: 'source', featureView: 'feature view', featureService: 'feature service' } as const;
   for (const change of plan.changes) {
     const mark = change.change === 'add' ? '+' : change.change === 'remove' ? '-' : '~';
@@ -54,6 +56,7 @@ export function describePlan(plan: ApplyPlan | ApplyResult): string {
       lines.push(`  ~ ${table.table}: ${parts.join(', ')}`);
     }
   }
-  if (plan.problems.length > 0) lines.push('Problems (nothing can be applied until they are fixed):', ...plan.problems.map((problem) => `  ! ${problem}`));
+  if (plan.problems.length > 0)
+    lines.push('Problems (nothing can be applied until they are fixed):', ...plan.problems.map((problem) => `  ! ${problem}`));
   return lines.join('\n');
 }

@@ -8,7 +8,9 @@ interface CommonOptions {
 }
 
 export function scheduleCommand(program: Command): void {
-  const schedule = program.command('schedule').description('Temporal Schedules that materialize feature views (one per view with a `schedule` section, id floe-materialize-<view>)');
+  const schedule = program
+    .command('schedule')
+    .description('Temporal Schedules that materialize feature views (one per view with a `schedule` section, id floe-materialize-<view>)');
 
   schedule
     .command('apply')
@@ -22,7 +24,12 @@ export function scheduleCommand(program: Command): void {
       const { printResult } = await import('../output.js');
       const project = await loadProject(options.project);
       const plans = schedulePlans(project.registry, { taskQueue: project.config.temporal.taskQueue });
-      if (plans.length === 0) throw new FloeError('invalid-input', 'No feature view in this project defines a schedule; add `schedule: { every: { hours: 1 } }` to one', { context: { project: project.config.project } });
+      if (plans.length === 0)
+        throw new FloeError(
+          'invalid-input',
+          'No feature view in this project defines a schedule; add `schedule: { every: { hours: 1 } }` to one',
+          { context: { project: project.config.project } },
+        );
       await withClient(options.project, async (client) => {
         const applied = await applySchedules(client, plans);
         printResult(applied, options, () => applied.map((one) => `${one.outcome} ${one.scheduleId}`).join('\n'));
@@ -57,10 +64,17 @@ export function scheduleCommand(program: Command): void {
       });
     });
 
-  for (const [name, paused] of [['pause', true], ['resume', false]] as const) {
+  for (const [name, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
     schedule
       .command(name)
-      .description(paused ? 'Pause the schedule of a feature view: no run starts until it is resumed' : "Resume a paused schedule: the next run starts at the view's watermark, so nothing is skipped")
+      .description(
+        paused
+          ? 'Pause the schedule of a feature view: no run starts until it is resumed'
+          : "Resume a paused schedule: the next run starts at the view's watermark, so nothing is skipped",
+      )
       .argument('<feature-view>', 'the feature view')
       .option('--note <text>', 'why, shown in the Temporal UI')
       .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')

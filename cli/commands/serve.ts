@@ -4,15 +4,21 @@ import { FloeError } from '../../iceberg/errors.js';
 export function serveCommand(program: Command): void {
   program
     .command('serve')
-    .description("Serve online features over HTTP, shaped like Feast's feature server (POST /get-online-features, GET /health, GET /metrics)")
+    .description(
+      "Serve online features over HTTP, shaped like Feast's feature server (POST /get-online-features, GET /health, GET /metrics)",
+    )
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--host <host>', 'the address to listen on', '127.0.0.1')
     .option('--port <port>', 'the port to listen on (0: any free port)', '6566')
-    .option('--refresh-interval-ms <ms>', "how often to check the catalog for new snapshots of the online tables (default: the online store's, every second)")
+    .option(
+      '--refresh-interval-ms <ms>',
+      "how often to check the catalog for new snapshots of the online tables (default: the online store's, every second)",
+    )
     .option('--json', 'print the address as JSON once listening')
     .action(async (options: { project: string; host: string; port: string; refreshIntervalMs?: string; json?: boolean }) => {
       const port = integer(options.port, '--port', 0, 65_535);
-      const refreshIntervalMs = options.refreshIntervalMs === undefined ? undefined : integer(options.refreshIntervalMs, '--refresh-interval-ms', 0, 86_400_000);
+      const refreshIntervalMs =
+        options.refreshIntervalMs === undefined ? undefined : integer(options.refreshIntervalMs, '--refresh-interval-ms', 0, 86_400_000);
       const { OnlineStore } = await import('../../features/online/index.js');
       const { loadProject } = await import('../../features/project.js');
       const { createFeatureServer } = await import('../../server/feature-server.js');
@@ -20,10 +26,23 @@ export function serveCommand(program: Command): void {
       const { printResult } = await import('../output.js');
       const project = await loadProject(options.project);
       const runtime = await openRuntime(project);
-      const server = createFeatureServer({ maxEntityRows: project.config.server.maxEntityRows, store: new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine, ...(refreshIntervalMs === undefined ? {} : { refreshIntervalMs }) }) });
+      const server = createFeatureServer({
+        maxEntityRows: project.config.server.maxEntityRows,
+        store: new OnlineStore({
+          registry: project.registry,
+          catalog: runtime.catalog,
+          engine: runtime.engine,
+          ...(refreshIntervalMs === undefined ? {} : { refreshIntervalMs }),
+        }),
+      });
       try {
         const url = await server.listen({ host: options.host, port });
-        printResult({ url, project: project.config.project }, options, () => `Floe feature server for project ${project.config.project} on ${url} (POST /get-online-features, GET /health, GET /metrics); Ctrl-C stops it`);
+        printResult(
+          { url, project: project.config.project },
+          options,
+          () =>
+            `Floe feature server for project ${project.config.project} on ${url} (POST /get-online-features, GET /health, GET /metrics); Ctrl-C stops it`,
+        );
         await untilInterrupted();
       } finally {
         await server.close();
@@ -34,7 +53,10 @@ export function serveCommand(program: Command): void {
 
 export function integer(text: string, option: string, min: number, max: number): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw new FloeError('invalid-input', `${option} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`, { context: { field: option } });
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new FloeError('invalid-input', `${option} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`, {
+      context: { field: option },
+    });
   return value;
 }
 

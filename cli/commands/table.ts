@@ -7,7 +7,7 @@ export function tableCommand(program: Command): void {
   const table = program.command('table').description("Look at a table of the project's catalog");
   table
     .command('inspect')
-    .description('Snapshots, data and delete files, partitions and sizes of a table (what pyiceberg\'s table.inspect shows)')
+    .description("Snapshots, data and delete files, partitions and sizes of a table (what pyiceberg's table.inspect shows)")
     .argument('<table>', 'namespace.table')
     .option('--snapshot <id>', 'list the files of this snapshot instead of the current one')
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
@@ -16,7 +16,9 @@ export function tableCommand(program: Command): void {
       const snapshotId = options.snapshot === undefined ? undefined : snapshotArgument(options.snapshot);
       const { inspectTable } = await import('../inspect-table.js');
       const { printResult } = await import('../output.js');
-      const inspection = await withTable(options.project, name, (loaded) => inspectTable(loaded, snapshotId === undefined ? {} : { snapshotId }));
+      const inspection = await withTable(options.project, name, (loaded) =>
+        inspectTable(loaded, snapshotId === undefined ? {} : { snapshotId }),
+      );
       printResult(inspection, options, () => describeInspection(inspection));
     });
   table
@@ -32,7 +34,12 @@ export function tableCommand(program: Command): void {
       printResult(history, options, () =>
         history.length === 0
           ? `${name} has no snapshots yet`
-          : history.map((entry) => `${entry.madeCurrentAt}  ${entry.snapshotId.padEnd(20)}  ${(entry.operation ?? '?').padEnd(9)}  parent ${entry.parentId ?? '-'}${entry.isCurrentAncestor ? '' : '  (not an ancestor of the current snapshot)'}`).join('\n'),
+          : history
+              .map(
+                (entry) =>
+                  `${entry.madeCurrentAt}  ${entry.snapshotId.padEnd(20)}  ${(entry.operation ?? '?').padEnd(9)}  parent ${entry.parentId ?? '-'}${entry.isCurrentAncestor ? '' : '  (not an ancestor of the current snapshot)'}`,
+              )
+              .join('\n'),
       );
     });
 }
@@ -52,7 +59,11 @@ async function withTable<T>(projectDirectory: string, name: string, fn: (table: 
       if (FloeError.is(error, 'not-found')) {
         const tables = await catalog.listTables(identifier.namespace).catch(() => []);
         const known = tables.map((table) => [...table.namespace, table.name].join('.')).join(', ') || 'none';
-        throw new FloeError('not-found', `No table ${name} in catalog ${catalog.name}; tables in ${identifier.namespace.join('.')}: ${known}`, { context: { table: name }, cause: error });
+        throw new FloeError(
+          'not-found',
+          `No table ${name} in catalog ${catalog.name}; tables in ${identifier.namespace.join('.')}: ${known}`,
+          { context: { table: name }, cause: error },
+        );
       }
       throw error;
     }
@@ -63,12 +74,16 @@ async function withTable<T>(projectDirectory: string, name: string, fn: (table: 
 }
 
 function snapshotArgument(text: string): bigint {
-  if (!/^-?\d+$/.test(text)) throw new FloeError('invalid-input', `--snapshot must be a snapshot id (an integer), got ${JSON.stringify(text)}`, { context: { field: '--snapshot' } });
+  if (!/^-?\d+$/.test(text))
+    throw new FloeError('invalid-input', `--snapshot must be a snapshot id (an integer), got ${JSON.stringify(text)}`, {
+      context: { field: '--snapshot' },
+    });
   return BigInt(text);
 }
 
 function describeInspection(inspection: TableInspection): string {
-  const size = (bytes: number): string => (bytes < 1024 ? `${bytes} B` : bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`);
+  const size = (bytes: number): string =>
+    bytes < 1024 ? `${bytes} B` : bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
   const lines = [
     `${inspection.table}  (format v${inspection.formatVersion}, ${inspection.location})`,
     `  schema: ${inspection.schema.map((field) => `${field.name} ${field.type}${field.required ? ' not null' : ''}`).join(', ')}`,
@@ -80,11 +95,16 @@ function describeInspection(inspection: TableInspection): string {
     ...inspection.partitions.map(
       (partition) =>
         `  ${JSON.stringify(partition.partition)}  ${partition.dataFiles} file(s), ${partition.records} rows, ${size(partition.bytes)}` +
-        (partition.positionDeleteFiles + partition.equalityDeleteFiles > 0 ? `, ${partition.positionDeleteFiles} position / ${partition.equalityDeleteFiles} equality delete file(s)` : ''),
+        (partition.positionDeleteFiles + partition.equalityDeleteFiles > 0
+          ? `, ${partition.positionDeleteFiles} position / ${partition.equalityDeleteFiles} equality delete file(s)`
+          : ''),
     ),
     '',
     'Snapshots:',
-    ...inspection.snapshots.map((snapshot) => `  ${snapshot.committedAt}  ${snapshot.snapshotId}  ${snapshot.operation}  +${snapshot.summary['added-data-files'] ?? 0} files, +${snapshot.summary['added-records'] ?? 0} rows`),
+    ...inspection.snapshots.map(
+      (snapshot) =>
+        `  ${snapshot.committedAt}  ${snapshot.snapshotId}  ${snapshot.operation}  +${snapshot.summary['added-data-files'] ?? 0} files, +${snapshot.summary['added-records'] ?? 0} rows`,
+    ),
   ];
   return lines.join('\n');
 }

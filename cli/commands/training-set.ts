@@ -25,7 +25,9 @@ interface TrainingSetOptions {
 export function trainingSetCommand(program: Command): void {
   program
     .command('training-set')
-    .description('Build a training set (point-in-time correct features for entity rows) as a durable Temporal workflow, saved as an Iceberg table')
+    .description(
+      'Build a training set (point-in-time correct features for entity rows) as a durable Temporal workflow, saved as an Iceberg table',
+    )
     .option('--entities-table <table>', 'entity rows from this Iceberg table (namespace.table)')
     .option('--entities-parquet <files...>', 'entity rows from these Parquet files, in order')
     .option('--features <refs...>', 'features as view:feature, or a whole view')
@@ -36,7 +38,10 @@ export function trainingSetCommand(program: Command): void {
     .option('--chunk-rows <n>', 'entity rows per chunk', '100000')
     .option('--parallelism <n>', 'chunks joined at once', '2')
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
-    .option('--workflow-id <id>', 'run under this workflow id (default: training-set-<output>, so running the same command again returns its commit)')
+    .option(
+      '--workflow-id <id>',
+      'run under this workflow id (default: training-set-<output>, so running the same command again returns its commit)',
+    )
     .option('--no-wait', 'start the workflow and return its id')
     .option('--json', 'print the result as JSON (and no progress bar)')
     .action(async (options: TrainingSetOptions) => {
@@ -57,7 +62,11 @@ export function trainingSetCommand(program: Command): void {
       const workflowId = options.workflowId ?? trainingSetWorkflowId(options.output);
       const client = await connectClient(project.config);
       try {
-        const { handle } = await startOrFollow<typeof trainingSet>(client, 'trainingSet', { taskQueue: project.config.temporal.taskQueue, workflowId, args: [input] });
+        const { handle } = await startOrFollow<typeof trainingSet>(client, 'trainingSet', {
+          taskQueue: project.config.temporal.taskQueue,
+          workflowId,
+          args: [input],
+        });
         if (!options.wait) {
           printResult({ workflowId }, options, () => `Started training set ${workflowId}`);
           return;
@@ -92,7 +101,9 @@ async function requireLocalFiles(files: readonly string[]): Promise<void> {
     try {
       await access(file, constants.R_OK);
     } catch {
-      throw new FloeError('not-found', `The entity Parquet file ${file} does not exist or cannot be read`, { context: { file, field: '--entities-parquet' } });
+      throw new FloeError('not-found', `The entity Parquet file ${file} does not exist or cannot be read`, {
+        context: { file, field: '--entities-parquet' },
+      });
     }
   }
 }
@@ -104,11 +115,19 @@ function isUrl(file: string): boolean {
 async function trainingSetInput(options: TrainingSetOptions): Promise<TrainingSetInput> {
   const { positiveInteger } = await import('../arguments.js');
   const bad = (field: string, message: string) => new FloeError('invalid-input', message, { context: { field } });
-  if ((options.entitiesTable === undefined) === (options.entitiesParquet === undefined)) throw bad('--entities-table', 'Give the entity rows with --entities-table <namespace.table> or --entities-parquet <files...> (one of them)');
-  if ((options.features === undefined) === (options.featureService === undefined)) throw bad('--features', 'Give --features <view:feature...> or --feature-service <name> (one of them)');
+  if ((options.entitiesTable === undefined) === (options.entitiesParquet === undefined))
+    throw bad(
+      '--entities-table',
+      'Give the entity rows with --entities-table <namespace.table> or --entities-parquet <files...> (one of them)',
+    );
+  if ((options.features === undefined) === (options.featureService === undefined))
+    throw bad('--features', 'Give --features <view:feature...> or --feature-service <name> (one of them)');
   return {
     // Parquet paths are resolved here: the worker may run in another folder.
-    entities: options.entitiesTable !== undefined ? { table: options.entitiesTable } : { parquet: (options.entitiesParquet ?? []).map((file) => (isUrl(file) ? file : path.resolve(file))) },
+    entities:
+      options.entitiesTable !== undefined
+        ? { table: options.entitiesTable }
+        : { parquet: (options.entitiesParquet ?? []).map((file) => (isUrl(file) ? file : path.resolve(file))) },
     ...(options.features === undefined ? {} : { features: options.features }),
     ...(options.featureService === undefined ? {} : { featureService: options.featureService }),
     ...(options.fullFeatureNames ? { fullFeatureNames: true } : {}),

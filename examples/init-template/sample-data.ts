@@ -28,7 +28,12 @@ export const DRIVER_STATS_TABLE: CreateTableRequest = {
 };
 
 /** One row per driver and hour from `startMs`, values varying by driver and hour, reproducibly. */
-export function driverStatsQuery(rows: { readonly startMs: number; readonly firstDriver: number; readonly drivers: number; readonly hours: number }): string {
+export function driverStatsQuery(rows: {
+  readonly startMs: number;
+  readonly firstDriver: number;
+  readonly drivers: number;
+  readonly hours: number;
+}): string {
   const start = rows.startMs / 1000;
   return `
     SELECT driver_id,
@@ -47,7 +52,10 @@ export interface SampleDataOptions {
   readonly endMs: number;
 }
 
-export async function generateSampleData(projectDirectory: URL | string, args: readonly string[] = []): Promise<{ rows: number; snapshotId: bigint | null; start: string; end: string }> {
+export async function generateSampleData(
+  projectDirectory: URL | string,
+  args: readonly string[] = [],
+): Promise<{ rows: number; snapshotId: bigint | null; start: string; end: string }> {
   const options = parseArgs(args);
   const project = await loadProject(typeof projectDirectory === 'string' ? projectDirectory : fileURLToPath(projectDirectory));
   const runtime = await openRuntime(project);
@@ -70,7 +78,9 @@ export async function generateSampleData(projectDirectory: URL | string, args: r
     });
     const rows = options.drivers * options.days * 24;
     const summary = { rows, snapshotId: result.snapshotId ?? null, start: new Date(start).toISOString(), end: new Date(end).toISOString() };
-    console.log(`Wrote ${rows} rows of ${options.drivers} drivers for [${summary.start}, ${summary.end}) to ${project.registry.sourceOf(view).table} (snapshot ${String(summary.snapshotId)})`);
+    console.log(
+      `Wrote ${rows} rows of ${options.drivers} drivers for [${summary.start}, ${summary.end}) to ${project.registry.sourceOf(view).table} (snapshot ${String(summary.snapshotId)})`,
+    );
     console.log(`Next: floe materialize driver_hourly_stats --start ${new Date(end - DAY).toISOString()} --end ${summary.end}`);
     return summary;
   } finally {
@@ -84,14 +94,18 @@ function parseArgs(args: readonly string[]): SampleDataOptions {
     const [flag, value] = [args[index], args[index + 1]];
     const number = Number(value);
     if (flag === '--days' || flag === '--drivers') {
-      if (!Number.isInteger(number) || number < 1) throw new FloeError('invalid-input', `${flag} must be a positive integer, got ${JSON.stringify(value)}`);
+      if (!Number.isInteger(number) || number < 1)
+        throw new FloeError('invalid-input', `${flag} must be a positive integer, got ${JSON.stringify(value)}`);
       options[flag === '--days' ? 'days' : 'drivers'] = number;
     } else if (flag === '--end') {
       const parsed = Date.parse(value ?? '');
       if (Number.isNaN(parsed)) throw new FloeError('invalid-input', `--end must be an ISO-8601 instant, got ${JSON.stringify(value)}`);
       options.endMs = parsed;
     } else {
-      throw new FloeError('invalid-input', `Unknown option ${JSON.stringify(flag)}; generate_data.mjs takes --days N, --drivers N and --end <instant>`);
+      throw new FloeError(
+        'invalid-input',
+        `Unknown option ${JSON.stringify(flag)}; generate_data.mjs takes --days N, --drivers N and --end <instant>`,
+      );
     }
   }
   return options;

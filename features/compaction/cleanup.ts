@@ -20,7 +20,11 @@ export interface ExpireResult {
 }
 
 /** Expires snapshots older than the retention (keeping the last `retainLast`) and deletes the files only they read. */
-export async function expireOldSnapshots(context: Pick<FeatureContext, 'catalog'>, table: string, options: CleanupOptions = {}): Promise<ExpireResult> {
+export async function expireOldSnapshots(
+  context: Pick<FeatureContext, 'catalog'>,
+  table: string,
+  options: CleanupOptions = {},
+): Promise<ExpireResult> {
   const nowMs = options.nowMs ?? Date.now();
   const result = await expireSnapshots(context.catalog, parseTableIdentifier(table), {
     nowMs,
@@ -28,7 +32,10 @@ export async function expireOldSnapshots(context: Pick<FeatureContext, 'catalog'
     ...(options.retainLast === undefined ? {} : { retainLast: options.retainLast }),
   });
   const deleted = result.deleted;
-  return { snapshotsExpired: result.expiredSnapshotIds.length, filesDeleted: deleted.manifestLists + deleted.manifests + deleted.dataFiles + deleted.deleteFiles + deleted.statisticsFiles };
+  return {
+    snapshotsExpired: result.expiredSnapshotIds.length,
+    filesDeleted: deleted.manifestLists + deleted.manifests + deleted.dataFiles + deleted.deleteFiles + deleted.statisticsFiles,
+  };
 }
 
 export interface OrphanResult {
@@ -38,7 +45,11 @@ export interface OrphanResult {
 }
 
 /** Deletes files under the table's location that no metadata refers to and that are older than the retention. */
-export async function removeOldOrphans(context: Pick<FeatureContext, 'catalog'>, table: string, options: CleanupOptions = {}): Promise<OrphanResult> {
+export async function removeOldOrphans(
+  context: Pick<FeatureContext, 'catalog'>,
+  table: string,
+  options: CleanupOptions = {},
+): Promise<OrphanResult> {
   const nowMs = options.nowMs ?? Date.now();
   const loaded = await context.catalog.loadTable(parseTableIdentifier(table));
   const result = await removeOrphanFiles(loaded, { nowMs, olderThanMs: nowMs - (options.retentionMs ?? DEFAULT_RETENTION_MS) });

@@ -29,7 +29,11 @@ export interface CompactionOptions extends CompactionPlanOptions, CleanupOptions
   readonly skipCleanup?: boolean;
 }
 
-export async function compactTable(context: FeatureContext, request: CompactionRequest | CompactionTarget, options: CompactionOptions = {}): Promise<CompactionSummary> {
+export async function compactTable(
+  context: FeatureContext,
+  request: CompactionRequest | CompactionTarget,
+  options: CompactionOptions = {},
+): Promise<CompactionSummary> {
   const target = 'kind' in request ? request : await resolveCompactionTarget(context, request);
   const plan = await planCompaction(context, target, options);
   const idempotencyKey = options.idempotencyKey ?? `compact/${target.table}/${plan.snapshotId ?? 'empty'}`;

@@ -43,11 +43,17 @@ export interface CompactionPlan {
 }
 
 /** Plans the current snapshot of the target and picks what to rewrite. Reads metadata only. */
-export async function planCompaction(context: Pick<FeatureContext, 'catalog'>, target: CompactionTarget, options: CompactionPlanOptions = {}): Promise<CompactionPlan> {
+export async function planCompaction(
+  context: Pick<FeatureContext, 'catalog'>,
+  target: CompactionTarget,
+  options: CompactionPlanOptions = {},
+): Promise<CompactionPlan> {
   const table = await context.catalog.loadTable(parseTableIdentifier(target.table));
   const plan = await planScan(table);
   const minFiles = options.minFiles ?? DEFAULT_MIN_FILES;
-  const deleteFiles = new Set(plan.tasks.flatMap((task) => [...task.positionDeletes, ...task.equalityDeletes].map((ref) => ref.file.filePath)));
+  const deleteFiles = new Set(
+    plan.tasks.flatMap((task) => [...task.positionDeletes, ...task.equalityDeletes].map((ref) => ref.file.filePath)),
+  );
   const base = {
     target,
     snapshotId: plan.snapshotId?.toString() ?? null,
@@ -55,7 +61,10 @@ export async function planCompaction(context: Pick<FeatureContext, 'catalog'>, t
     deleteFiles: deleteFiles.size,
     rows: plan.tasks.reduce((sum, task) => sum + task.dataFile.recordCount, 0),
   };
-  const { groups, skippedOtherSpec, belowThreshold } = selectGroups(target, plan, { minFiles, defaultSpecId: table.metadata.defaultSpecId });
+  const { groups, skippedOtherSpec, belowThreshold } = selectGroups(target, plan, {
+    minFiles,
+    defaultSpecId: table.metadata.defaultSpecId,
+  });
   return { ...base, groups, skippedOtherSpec, minFiles, belowThreshold };
 }
 
@@ -82,7 +91,12 @@ export function selectGroups(
       skippedOtherSpec += 1;
       continue;
     }
-    groups.push({ key, dataFiles: tasks.length, deleteFiles: deleteFilesOf(tasks).size, rows: tasks.reduce((sum, task) => sum + task.dataFile.recordCount, 0) });
+    groups.push({
+      key,
+      dataFiles: tasks.length,
+      deleteFiles: deleteFilesOf(tasks).size,
+      rows: tasks.reduce((sum, task) => sum + task.dataFile.recordCount, 0),
+    });
   }
   return { groups, skippedOtherSpec, belowThreshold };
 }
@@ -95,7 +109,9 @@ export function describeKeptGroups(kept: KeptGroups): string {
     const plural = kept.belowThreshold === 1 ? 'partition has' : 'partitions have';
     parts.push(`${kept.belowThreshold} ${plural} ≤ ${kept.minFiles} data files and no delete files (minFiles ${kept.minFiles})`);
   } else {
-    parts.push(`${kept.belowThreshold} data file${kept.belowThreshold === 1 ? '' : 's'} without delete files (a source table is rewritten only where deletes apply)`);
+    parts.push(
+      `${kept.belowThreshold} data file${kept.belowThreshold === 1 ? '' : 's'} without delete files (a source table is rewritten only where deletes apply)`,
+    );
   }
   if (kept.skippedOtherSpec > 0) parts.push(`${kept.skippedOtherSpec} written with an older partition spec, left as they are`);
   return parts.join('; ');

@@ -55,7 +55,17 @@ export interface RewriteOptions {
  * Delete files are dropped when every data file they apply to is rewritten.
  */
 export async function rewriteAndCommit(context: FeatureContext, plan: CompactionPlan, options: RewriteOptions): Promise<RewriteResult> {
-  const nothing: RewriteResult = { snapshotId: null, alreadyCommitted: false, attempts: 0, groupsRewritten: 0, dataFilesRemoved: 0, dataFilesAdded: 0, deleteFilesRemoved: 0, rowsBefore: 0, rowsAfter: 0 };
+  const nothing: RewriteResult = {
+    snapshotId: null,
+    alreadyCommitted: false,
+    attempts: 0,
+    groupsRewritten: 0,
+    dataFilesRemoved: 0,
+    dataFilesAdded: 0,
+    deleteFilesRemoved: 0,
+    rowsBefore: 0,
+    rowsAfter: 0,
+  };
   if (plan.snapshotId === null || plan.groups.length === 0) return nothing;
   const identifier = parseTableIdentifier(plan.target.table);
   const table = await context.catalog.loadTable(identifier);
@@ -67,7 +77,12 @@ export async function rewriteAndCommit(context: FeatureContext, plan: Compaction
   const byKey = groupTasks(plan.target, scan);
   const chosen = plan.groups.map((group) => {
     const tasks = byKey.get(group.key);
-    if (!tasks) throw new FloeError('internal', `Compaction of ${plan.target.table}: planned group ${group.key} is not in snapshot ${plan.snapshotId}`, { context: { table: plan.target.table } });
+    if (!tasks)
+      throw new FloeError(
+        'internal',
+        `Compaction of ${plan.target.table}: planned group ${group.key} is not in snapshot ${plan.snapshotId}`,
+        { context: { table: plan.target.table } },
+      );
     return tasks;
   });
   const rewritten = chosen.flat();
@@ -82,7 +97,10 @@ export async function rewriteAndCommit(context: FeatureContext, plan: Compaction
   try {
     for (const [index, tasks] of chosen.entries()) {
       options.report?.({ phase: 'rewriting', groupsDone: index, groupsTotal: chosen.length, rowsWritten: rowsAfter });
-      const files = await rewriteGroup(context, table, scan, plan.target, tasks, { filePrefix: `${options.filePrefix}-g${index}`, localDirectory: path.join(localDirectory, `g${index}`) });
+      const files = await rewriteGroup(context, table, scan, plan.target, tasks, {
+        filePrefix: `${options.filePrefix}-g${index}`,
+        localDirectory: path.join(localDirectory, `g${index}`),
+      });
       added.push(...files);
       rowsAfter += files.reduce((sum, file) => sum + file.recordCount, 0);
     }
@@ -103,9 +121,25 @@ export async function rewriteAndCommit(context: FeatureContext, plan: Compaction
   // Last point at which a cancellation stops the rewrite: after it the commit is seen through.
   context.signal?.throwIfAborted();
   const toDelete = [...rewritten.map((task) => task.dataFile), ...droppedDeletes];
-  const summary = { [COMPACTION_PROPERTY]: JSON.stringify({ kind: plan.target.kind, groups: counts.groupsRewritten, rowsBefore: counts.rowsBefore, rowsAfter }) };
-  const committed = await commitChange(context.catalog, identifier, compactionChange(toDelete, manifests, { startingSnapshotId, idempotencyKey: options.idempotencyKey, summary }));
-  return { ...counts, snapshotId: committed.snapshotId?.toString() ?? null, alreadyCommitted: committed.alreadyCommitted, attempts: committed.attempts };
+  const summary = {
+    [COMPACTION_PROPERTY]: JSON.stringify({
+      kind: plan.target.kind,
+      groups: counts.groupsRewritten,
+      rowsBefore: counts.rowsBefore,
+      rowsAfter,
+    }),
+  };
+  const committed = await commitChange(
+    context.catalog,
+    identifier,
+    compactionChange(toDelete, manifests, { startingSnapshotId, idempotencyKey: options.idempotencyKey, summary }),
+  );
+  return {
+    ...counts,
+    snapshotId: committed.snapshotId?.toString() ?? null,
+    alreadyCommitted: committed.alreadyCommitted,
+    attempts: committed.attempts,
+  };
 }
 
 /** One group's rows, as they should be, written as new data files of the table's default spec. */
@@ -129,13 +163,22 @@ async function rewriteGroup(
   const rows = readPlanSql(subPlan, { localPath, tableSchema: currentSchema(table.metadata) });
   const query = target.kind === 'online' ? latestOnlineRowsSql(rows, scan, target.keyColumns) : rows;
   await mkdir(options.localDirectory, { recursive: true });
-  return context.engine.withConnection((connection) => writeTableFiles(connection, table, { query, fileNamePrefix: options.filePrefix, localDirectory: options.localDirectory, ...signal }), signal);
+  return context.engine.withConnection(
+    (connection) =>
+      writeTableFiles(connection, table, { query, fileNamePrefix: options.filePrefix, localDirectory: options.localDirectory, ...signal }),
+    signal,
+  );
 }
 
 /** Per entity, the row an online read answers with: the same ordering as the online store's. */
 function latestOnlineRowsSql(rows: string, scan: ScanPlan, keyColumns: readonly string[]): string {
   const names = scan.schema.fields.map((field) => field.name);
-  const order = [`r.${q(ONLINE_EVENT_TS)} DESC`, `r.${q(ONLINE_CREATED_TS)} DESC NULLS LAST`, `r.${q(ONLINE_MATERIALIZED_AT)} DESC NULLS LAST`, ...names.map((name) => `r.${q(name)} DESC NULLS LAST`)];
+  const order = [
+    `r.${q(ONLINE_EVENT_TS)} DESC`,
+    `r.${q(ONLINE_CREATED_TS)} DESC NULLS LAST`,
+    `r.${q(ONLINE_MATERIALIZED_AT)} DESC NULLS LAST`,
+    ...names.map((name) => `r.${q(name)} DESC NULLS LAST`),
+  ];
   return (
     `SELECT ${names.map((name) => `r.${q(name)}`).join(', ')} FROM (${rows}) AS r ` +
     `QUALIFY row_number() OVER (PARTITION BY ${keyColumns.map((key) => `r.${q(key)}`).join(', ')} ORDER BY ${order.join(', ')}) = 1`
@@ -147,14 +190,23 @@ function latestOnlineRowsSql(rows: string, scan: ScanPlan, keyColumns: readonly 
  * of the base it commits on: once older snapshots are expired, the compaction's snapshot may be
  * the one that holds them.
  */
-function compactionChange(toDelete: readonly DataFile[], manifests: readonly ManifestToAppend[], options: { startingSnapshotId: bigint; idempotencyKey: string; summary: Record<string, string> }): TableChange {
+function compactionChange(
+  toDelete: readonly DataFile[],
+  manifests: readonly ManifestToAppend[],
+  options: { startingSnapshotId: bigint; idempotencyKey: string; summary: Record<string, string> },
+): TableChange {
   const described = rewriteFiles(toDelete, manifests, { startingSnapshotId: options.startingSnapshotId });
   return {
     description: `compaction: ${described.description}`,
     idempotencyKey: options.idempotencyKey,
     async prepare(base) {
       const summary = { ...options.summary, ...carriedSummary(base.metadata) };
-      return rewriteFiles(toDelete, manifests, { startingSnapshotId: options.startingSnapshotId, idempotencyKey: options.idempotencyKey, summary, operation: 'replace' }).prepare(base);
+      return rewriteFiles(toDelete, manifests, {
+        startingSnapshotId: options.startingSnapshotId,
+        idempotencyKey: options.idempotencyKey,
+        summary,
+        operation: 'replace',
+      }).prepare(base);
     },
   };
 }

@@ -18,7 +18,10 @@ export type CompactionTarget =
 export const ONLINE_TABLE_PROPERTY = 'floe.online-table';
 
 /** Resolves a request against the project: a table that is a view's online table compacts as one. */
-export async function resolveCompactionTarget(context: Pick<FeatureContext, 'registry' | 'catalog'>, request: CompactionRequest): Promise<CompactionTarget> {
+export async function resolveCompactionTarget(
+  context: Pick<FeatureContext, 'registry' | 'catalog'>,
+  request: CompactionRequest,
+): Promise<CompactionTarget> {
   if ('featureView' in request) {
     const view = context.registry.featureView(request.featureView);
     const layout = onlineTableLayout(context.registry, view);
@@ -27,16 +30,21 @@ export async function resolveCompactionTarget(context: Pick<FeatureContext, 'reg
   const identifier = parseTableIdentifier(request.table);
   const name = formatTableIdentifier(identifier);
   for (const view of context.registry.featureViews.values()) {
-    if (formatTableIdentifier(context.registry.onlineTableOf(view)) === name) return resolveCompactionTarget(context, { featureView: view.name });
+    if (formatTableIdentifier(context.registry.onlineTableOf(view)) === name)
+      return resolveCompactionTarget(context, { featureView: view.name });
   }
   if (!(await context.catalog.tableExists(identifier))) {
     throw new FloeError('not-found', `Cannot compact table ${name}: it does not exist`, { context: { table: name } });
   }
   const table = await context.catalog.loadTable(identifier);
   if (table.metadata.properties[ONLINE_TABLE_PROPERTY] === 'true') {
-    throw new FloeError('invalid-input', `Table ${name} is an online table of no feature view of this project, so its entity keys are unknown; compact it by its feature view's name`, {
-      context: { table: name },
-    });
+    throw new FloeError(
+      'invalid-input',
+      `Table ${name} is an online table of no feature view of this project, so its entity keys are unknown; compact it by its feature view's name`,
+      {
+        context: { table: name },
+      },
+    );
   }
   return { kind: 'source', table: name };
 }

@@ -1,5 +1,12 @@
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
-import { DuckDBBlobValue, DuckDBDateValue, DuckDBTimestampNanosecondsValue, DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBTypeId } from '@duckdb/node-api';
+import {
+  DuckDBBlobValue,
+  DuckDBDateValue,
+  DuckDBTimestampNanosecondsValue,
+  DuckDBTimestampTZValue,
+  DuckDBTimestampValue,
+  DuckDBTypeId,
+} from '@duckdb/node-api';
 import * as arrow from 'apache-arrow';
 import { quoteIdentifier as q } from '../../engine/sql.js';
 import { FloeError } from '../../iceberg/errors.js';
@@ -45,23 +52,43 @@ type Appender = Awaited<ReturnType<DuckDBConnection['createAppender']>>;
 
 function columnPlan(field: arrow.Field): ColumnPlan {
   const type = field.type as arrow.DataType;
-  const plan = (kind: ColumnKind, sqlType: string, unitScale: ColumnPlan['unitScale'] = 'micro'): ColumnPlan => ({ name: field.name, kind, sqlType, unitScale });
+  const plan = (kind: ColumnKind, sqlType: string, unitScale: ColumnPlan['unitScale'] = 'micro'): ColumnPlan => ({
+    name: field.name,
+    kind,
+    sqlType,
+    unitScale,
+  });
   if (arrow.DataType.isBool(type)) return plan('boolean', 'BOOLEAN');
-  if (arrow.DataType.isInt(type)) return type.bitWidth === 64 || (!type.isSigned && type.bitWidth === 32) ? plan('bigint', type.isSigned ? 'BIGINT' : 'UBIGINT') : plan('int', 'BIGINT');
+  if (arrow.DataType.isInt(type))
+    return type.bitWidth === 64 || (!type.isSigned && type.bitWidth === 32)
+      ? plan('bigint', type.isSigned ? 'BIGINT' : 'UBIGINT')
+      : plan('int', 'BIGINT');
   if (arrow.DataType.isFloat(type)) return type.precision === arrow.Precision.DOUBLE ? plan('double', 'DOUBLE') : plan('float', 'FLOAT');
   if (arrow.DataType.isUtf8(type) || arrow.DataType.isLargeUtf8(type)) return plan('string', 'VARCHAR');
-  if (arrow.DataType.isDictionary(type) && (arrow.DataType.isUtf8(type.dictionary) || arrow.DataType.isLargeUtf8(type.dictionary))) return plan('string', 'VARCHAR');
+  if (arrow.DataType.isDictionary(type) && (arrow.DataType.isUtf8(type.dictionary) || arrow.DataType.isLargeUtf8(type.dictionary)))
+    return plan('string', 'VARCHAR');
   if (arrow.DataType.isBinary(type) || arrow.DataType.isLargeBinary(type)) return plan('binary', 'BLOB');
   if (arrow.DataType.isDate(type)) return plan('date', 'DATE');
   if (arrow.DataType.isTimestamp(type)) {
-    const scale = ({ [arrow.TimeUnit.SECOND]: 'second', [arrow.TimeUnit.MILLISECOND]: 'milli', [arrow.TimeUnit.MICROSECOND]: 'micro', [arrow.TimeUnit.NANOSECOND]: 'nano' } as const)[type.unit];
+    const scale = (
+      {
+        [arrow.TimeUnit.SECOND]: 'second',
+        [arrow.TimeUnit.MILLISECOND]: 'milli',
+        [arrow.TimeUnit.MICROSECOND]: 'micro',
+        [arrow.TimeUnit.NANOSECOND]: 'nano',
+      } as const
+    )[type.unit];
     // Nanoseconds keep their precision here; the join floors them to µs like every other input.
     const sqlType = type.unit === arrow.TimeUnit.NANOSECOND ? 'TIMESTAMP_NS' : type.timezone ? 'TIMESTAMPTZ' : 'TIMESTAMP';
     return plan(type.timezone ? 'timestamptz' : 'timestamp', sqlType, scale);
   }
-  throw new FloeError('invalid-input', `Entity column ${JSON.stringify(field.name)} has Arrow type ${String(type)}, which Floe does not read; cast it to a number, string, boolean, date or timestamp`, {
-    context: { column: field.name },
-  });
+  throw new FloeError(
+    'invalid-input',
+    `Entity column ${JSON.stringify(field.name)} has Arrow type ${String(type)}, which Floe does not read; cast it to a number, string, boolean, date or timestamp`,
+    {
+      context: { column: field.name },
+    },
+  );
 }
 
 function valueReader(plan: ColumnPlan, vector: arrow.Vector): (row: number, appender: Appender) => void {
@@ -85,12 +112,19 @@ function valueReader(plan: ColumnPlan, vector: arrow.Vector): (row: number, appe
       return (row, a) => (isNull(row) ? a.appendNull() : a.appendBlob(vector.get(row) as Uint8Array));
     case 'date':
       // Arrow JS gives dates as milliseconds since the epoch (a whole number of days).
-      return (row, a) => (isNull(row) ? a.appendNull() : a.appendDate(new DuckDBDateValue(Math.floor((vector.get(row) as number) / 86_400_000))));
+      return (row, a) =>
+        isNull(row) ? a.appendNull() : a.appendDate(new DuckDBDateValue(Math.floor((vector.get(row) as number) / 86_400_000)));
     case 'timestamp':
     case 'timestamptz': {
       const raw = rawInt64(vector);
-      if (plan.unitScale === 'nano') return (row, a) => (isNull(row) ? a.appendNull() : a.appendTimestampNanoseconds(new DuckDBTimestampNanosecondsValue(raw(row))));
-      const toMicros = plan.unitScale === 'second' ? (value: bigint) => value * 1_000_000n : plan.unitScale === 'milli' ? (value: bigint) => value * 1_000n : (value: bigint) => value;
+      if (plan.unitScale === 'nano')
+        return (row, a) => (isNull(row) ? a.appendNull() : a.appendTimestampNanoseconds(new DuckDBTimestampNanosecondsValue(raw(row))));
+      const toMicros =
+        plan.unitScale === 'second'
+          ? (value: bigint) => value * 1_000_000n
+          : plan.unitScale === 'milli'
+            ? (value: bigint) => value * 1_000n
+            : (value: bigint) => value;
       return plan.kind === 'timestamptz'
         ? (row, a) => (isNull(row) ? a.appendNull() : a.appendTimestampTZ(new DuckDBTimestampTZValue(toMicros(raw(row)))))
         : (row, a) => (isNull(row) ? a.appendNull() : a.appendTimestamp(new DuckDBTimestampValue(toMicros(raw(row)))));
@@ -141,7 +175,9 @@ function toArrowVector(values: readonly unknown[], type: DuckDBType): arrow.Vect
         validity[index >> 3]! |= 1 << (index & 7);
       }
     });
-    return arrow.makeVector(arrow.makeData({ type: arrowType as arrow.Int64, length, nullCount, nullBitmap: nullCount > 0 ? validity : null, data } as never));
+    return arrow.makeVector(
+      arrow.makeData({ type: arrowType as arrow.Int64, length, nullCount, nullBitmap: nullCount > 0 ? validity : null, data } as never),
+    );
   };
   switch (type.typeId) {
     case DuckDBTypeId.BOOLEAN:

@@ -52,17 +52,29 @@ export interface PreparedEntityRows {
 export async function prepareEntityRows(
   connection: DuckDBConnection,
   source: EntitySource,
-  options: { readonly timestampColumn: string; readonly keys: readonly EntityKeyRequirement[]; readonly tablePrefix: string; readonly sourceRelation: (relation: EntityRelationRequest) => Promise<string> },
+  options: {
+    readonly timestampColumn: string;
+    readonly keys: readonly EntityKeyRequirement[];
+    readonly tablePrefix: string;
+    readonly sourceRelation: (relation: EntityRelationRequest) => Promise<string>;
+  },
 ): Promise<PreparedEntityRows> {
   const loaded = await loadEntityRelation(connection, source, options.tablePrefix, options.sourceRelation);
   const columns = await describeRelation(connection, loaded.relation, 'entity rows');
   const names = columns.map((column) => column.name);
-  const shown = names.filter((name) => name !== ENTITY_ORDINAL).map((name) => JSON.stringify(name)).join(', ');
+  const shown = names
+    .filter((name) => name !== ENTITY_ORDINAL)
+    .map((name) => JSON.stringify(name))
+    .join(', ');
   const timestamp = columns.find((column) => column.name === options.timestampColumn);
   if (!timestamp) {
-    throw new FloeError('invalid-input', `The entity rows have no timestamp column ${JSON.stringify(options.timestampColumn)}; their columns are ${shown}. Name it with timestampColumn`, {
-      context: { column: options.timestampColumn },
-    });
+    throw new FloeError(
+      'invalid-input',
+      `The entity rows have no timestamp column ${JSON.stringify(options.timestampColumn)}; their columns are ${shown}. Name it with timestampColumn`,
+      {
+        context: { column: options.timestampColumn },
+      },
+    );
   }
   const replacements = new Map<string, string>();
   const checks: { what: string; failure: string; column: string; expected: string }[] = [];
@@ -73,9 +85,13 @@ export async function prepareEntityRows(
   for (const key of options.keys) {
     const column = columns.find((candidate) => candidate.name === key.name);
     if (!column) {
-      throw new FloeError('invalid-input', `The entity rows have no column ${JSON.stringify(key.name)}, the join key of feature view${key.views.length > 1 ? 's' : ''} ${key.views.join(', ')}; their columns are ${shown}`, {
-        context: { column: key.name, featureView: key.views.join(',') },
-      });
+      throw new FloeError(
+        'invalid-input',
+        `The entity rows have no column ${JSON.stringify(key.name)}, the join key of feature view${key.views.length > 1 ? 's' : ''} ${key.views.join(', ')}; their columns are ${shown}`,
+        {
+          context: { column: key.name, featureView: key.views.join(',') },
+        },
+      );
     }
     const target = duckdbType(key.type);
     if (sameType(column.type, target)) continue;
@@ -83,7 +99,12 @@ export async function prepareEntityRows(
     const cast = `TRY_CAST(${value} AS ${target})`;
     // A number that does not survive the round trip (1.5 → 2) is a wrong key, not a close one.
     const lossy = isNumeric(column.type) ? ` OR ${cast} <> ${value}` : '';
-    checks.push({ what: `key ${key.name}`, failure: `${value} IS NOT NULL AND (${cast} IS NULL${lossy})`, column: column.name, expected: `a ${key.type} (the type of join key ${key.name} of ${key.views.join(', ')})` });
+    checks.push({
+      what: `key ${key.name}`,
+      failure: `${value} IS NOT NULL AND (${cast} IS NULL${lossy})`,
+      column: column.name,
+      expected: `a ${key.type} (the type of join key ${key.name} of ${key.views.join(', ')})`,
+    });
     replacements.set(column.name, cast);
   }
 
@@ -91,16 +112,23 @@ export async function prepareEntityRows(
     'count(*)::BIGINT AS rows',
     `min(${micros})::BIGINT AS min_us`,
     `max(${micros})::BIGINT AS max_us`,
-    ...checks.flatMap((check, index) => [`count(*) FILTER (WHERE ${check.failure})::BIGINT AS bad${index}`, `CAST(any_value(${q(check.column)}) FILTER (WHERE ${check.failure}) AS VARCHAR) AS example${index}`]),
+    ...checks.flatMap((check, index) => [
+      `count(*) FILTER (WHERE ${check.failure})::BIGINT AS bad${index}`,
+      `CAST(any_value(${q(check.column)}) FILTER (WHERE ${check.failure}) AS VARCHAR) AS example${index}`,
+    ]),
   ];
   const reader = await connection.runAndReadAll(`SELECT ${stats.join(', ')} FROM (${loaded.relation})`);
   const row = reader.getRowObjects()[0] ?? {};
   checks.forEach((check, index) => {
     const bad = Number(row[`bad${index}`] ?? 0);
     if (bad > 0) {
-      throw new FloeError('invalid-input', `Entity column ${JSON.stringify(check.column)} holds ${JSON.stringify(String(row[`example${index}`]))}, which is not ${check.expected} (${bad} row${bad === 1 ? '' : 's'} like it)`, {
-        context: { column: check.column },
-      });
+      throw new FloeError(
+        'invalid-input',
+        `Entity column ${JSON.stringify(check.column)} holds ${JSON.stringify(String(row[`example${index}`]))}, which is not ${check.expected} (${bad} row${bad === 1 ? '' : 's'} like it)`,
+        {
+          context: { column: check.column },
+        },
+      );
     }
   });
   const projection = names.map((name) => (replacements.has(name) ? `${replacements.get(name)!} AS ${q(name)}` : q(name)));
@@ -115,7 +143,8 @@ export async function prepareEntityRows(
 }
 
 /** What the caller resolves for the table and SQL forms: SQL reading an Iceberg table, or a query over the sources. */
-export type EntityRelationRequest = { readonly kind: 'table'; readonly table: string; readonly snapshotId?: bigint } | { readonly kind: 'sql'; readonly sql: string };
+export type EntityRelationRequest =
+  { readonly kind: 'table'; readonly table: string; readonly snapshotId?: bigint } | { readonly kind: 'sql'; readonly sql: string };
 
 interface LoadedRelation {
   /** The user's columns plus ENTITY_ORDINAL. */
@@ -146,7 +175,11 @@ async function loadEntityRelation(
     // The file's own row numbers give the order, whatever DuckDB's parallelism does.
     const read = `read_parquet(${quoteLiteralList(files)}, file_row_number = true)`;
     const relation = `SELECT * EXCLUDE (file_row_number), (CAST(file_index AS BIGINT) << 40) + file_row_number AS ${q(ENTITY_ORDINAL)} FROM ${read}`;
-    const columns = await describeEntityInput(connection, relation, `the entity Parquet file${files.length > 1 ? 's' : ''} ${files.join(', ')}`);
+    const columns = await describeEntityInput(
+      connection,
+      relation,
+      `the entity Parquet file${files.length > 1 ? 's' : ''} ${files.join(', ')}`,
+    );
     refuseOrdinalColumn(columns.slice(0, -1));
     return { relation, userColumns: columns.slice(0, -1), tables: [] };
   }
@@ -156,7 +189,11 @@ async function loadEntityRelation(
     relation = `SELECT * FROM read_csv(${quoteLiteral(source.csv)}, header = true${source.delimiter === undefined ? '' : `, delim = ${quoteLiteral(source.delimiter)}`})`;
     what = `the entity CSV file ${source.csv}`;
   } else if ('table' in source) {
-    relation = await sourceRelation({ kind: 'table', table: source.table, ...(source.snapshotId === undefined ? {} : { snapshotId: source.snapshotId }) });
+    relation = await sourceRelation({
+      kind: 'table',
+      table: source.table,
+      ...(source.snapshotId === undefined ? {} : { snapshotId: source.snapshotId }),
+    });
     what = `the entity table ${source.table}`;
   } else if ('sql' in source) {
     relation = await sourceRelation({ kind: 'sql', sql: source.sql });
@@ -169,7 +206,9 @@ async function loadEntityRelation(
   // Materialized once, numbered in the order the rows arrive (insertion order kept for this statement).
   await connection.run('SET SESSION preserve_insertion_order = true');
   try {
-    await connection.run(`CREATE OR REPLACE TEMP TABLE ${q(table)} AS SELECT *, (row_number() OVER ()) - 1 AS ${q(ENTITY_ORDINAL)} FROM (${relation})`);
+    await connection.run(
+      `CREATE OR REPLACE TEMP TABLE ${q(table)} AS SELECT *, (row_number() OVER ()) - 1 AS ${q(ENTITY_ORDINAL)} FROM (${relation})`,
+    );
   } finally {
     await connection.run('RESET SESSION preserve_insertion_order');
   }
@@ -191,14 +230,20 @@ async function requireLocalFiles(files: readonly string[]): Promise<void> {
 }
 
 function refuseOrdinalColumn(columns: readonly string[]): void {
-  if (columns.includes(ENTITY_ORDINAL)) throw new FloeError('invalid-input', `Entity rows may not have a column named ${ENTITY_ORDINAL}: Floe numbers the rows with it`, { context: { column: ENTITY_ORDINAL } });
+  if (columns.includes(ENTITY_ORDINAL))
+    throw new FloeError('invalid-input', `Entity rows may not have a column named ${ENTITY_ORDINAL}: Floe numbers the rows with it`, {
+      context: { column: ENTITY_ORDINAL },
+    });
 }
 
 async function describeEntityInput(connection: DuckDBConnection, relation: string, what: string): Promise<string[]> {
   try {
     return (await describeRelation(connection, relation, what)).map((column) => column.name);
   } catch (error) {
-    if (FloeError.is(error)) throw new FloeError('invalid-input', `Cannot read ${what}: ${error.detail.replace(/^DuckDB cannot plan the .*?: /, '')}`, { cause: error });
+    if (FloeError.is(error))
+      throw new FloeError('invalid-input', `Cannot read ${what}: ${error.detail.replace(/^DuckDB cannot plan the .*?: /, '')}`, {
+        cause: error,
+      });
     throw error;
   }
 }
@@ -208,7 +253,12 @@ function timestampMicrosSql(column: ColumnShape, checks: { what: string; failure
   const value = q(column.name);
   if (column.type.typeId === DuckDBTypeId.VARCHAR) {
     // Text without an offset is UTC (the engine's session zone), as Iceberg's `timestamp` is.
-    checks.push({ what: 'timestamp', failure: `${value} IS NOT NULL AND TRY_CAST(${value} AS TIMESTAMPTZ) IS NULL`, column: column.name, expected: 'a timestamp (ISO-8601, e.g. 2024-05-01T12:00:00Z)' });
+    checks.push({
+      what: 'timestamp',
+      failure: `${value} IS NOT NULL AND TRY_CAST(${value} AS TIMESTAMPTZ) IS NULL`,
+      column: column.name,
+      expected: 'a timestamp (ISO-8601, e.g. 2024-05-01T12:00:00Z)',
+    });
     return `epoch_us(TRY_CAST(${value} AS TIMESTAMPTZ))`;
   }
   return utcMicrosSql(value, column.type, `Entity timestamp column ${JSON.stringify(column.name)}`);

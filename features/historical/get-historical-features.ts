@@ -61,9 +61,14 @@ export interface RetrievalSummary {
  */
 export function getHistoricalFeatures(context: FeatureContext, request: HistoricalFeaturesRequest): HistoricalRetrievalJob {
   if ((request.features === undefined) === (request.featureService === undefined)) {
-    throw new FloeError('invalid-input', 'Ask for features or a featureService (exactly one of them)', { context: { field: request.features === undefined ? 'features' : 'featureService' } });
+    throw new FloeError('invalid-input', 'Ask for features or a featureService (exactly one of them)', {
+      context: { field: request.features === undefined ? 'features' : 'featureService' },
+    });
   }
-  const projections = request.featureService !== undefined ? context.registry.featureServiceProjections(request.featureService) : context.registry.resolveFeatureReferences(request.features ?? []);
+  const projections =
+    request.featureService !== undefined
+      ? context.registry.featureServiceProjections(request.featureService)
+      : context.registry.resolveFeatureReferences(request.features ?? []);
   return new HistoricalRetrievalJob(context, request, projections);
 }
 
@@ -86,7 +91,9 @@ export class HistoricalRetrievalJob {
   async toParquet(file: string): Promise<{ file: string; rows: number }> {
     await mkdir(path.dirname(path.resolve(file)), { recursive: true });
     return this.run(async (connection, query) => {
-      const reader = await connection.runAndReadAll(`COPY (${query}) TO ${quoteLiteral(path.resolve(file))} (FORMAT parquet, COMPRESSION zstd)`);
+      const reader = await connection.runAndReadAll(
+        `COPY (${query}) TO ${quoteLiteral(path.resolve(file))} (FORMAT parquet, COMPRESSION zstd)`,
+      );
       return { file: path.resolve(file), rows: Number(reader.getRows()[0]?.[0] ?? 0) };
     });
   }
@@ -95,22 +102,37 @@ export class HistoricalRetrievalJob {
    * Writes the result as a new Iceberg table (a saved dataset) in the catalog, or appends to an
    * existing one with `ifExists: 'append'`. Rows go from DuckDB to Parquet data files to one commit.
    */
-  async toIcebergTable(identifier: string | TableIdentifier, options: { readonly ifExists?: 'fail' | 'append'; readonly properties?: Readonly<Record<string, string>> } = {}): Promise<{ table: string; snapshotId: bigint | null; dataFiles: number }> {
+  async toIcebergTable(
+    identifier: string | TableIdentifier,
+    options: { readonly ifExists?: 'fail' | 'append'; readonly properties?: Readonly<Record<string, string>> } = {},
+  ): Promise<{ table: string; snapshotId: bigint | null; dataFiles: number }> {
     const id = typeof identifier === 'string' ? parseTableIdentifier(identifier) : identifier;
     const { catalog } = this.context;
     const name = formatTableIdentifier(id);
     return this.run(async (connection, query) => {
       let table;
       if (await catalog.tableExists(id)) {
-        if (options.ifExists !== 'append') throw new FloeError('already-exists', `Table ${name} exists; pass ifExists: 'append' to add to it`, { context: { table: name } });
+        if (options.ifExists !== 'append')
+          throw new FloeError('already-exists', `Table ${name} exists; pass ifExists: 'append' to add to it`, { context: { table: name } });
         table = await catalog.loadTable(id);
       } else {
-        table = await createOutputTable(catalog, id, connection, query, { what: 'historical features', ...(options.properties === undefined ? {} : { properties: options.properties }) });
+        table = await createOutputTable(catalog, id, connection, query, {
+          what: 'historical features',
+          ...(options.properties === undefined ? {} : { properties: options.properties }),
+        });
       }
       const prefix = `dataset-${randomUUID()}`;
       return withScratchDirectory(this.context.workDirectory, prefix, async (localDirectory) => {
-        const { dataFiles, manifest } = await writeOutputFiles(connection, table, { query, fileNamePrefix: prefix, manifestName: prefix, localDirectory, ...this.signal() });
-        const result = await commitOutputFiles(catalog, id, manifest === null ? [] : [manifest], { summary: { 'floe.saved-dataset.features': featureList(this.projections) } });
+        const { dataFiles, manifest } = await writeOutputFiles(connection, table, {
+          query,
+          fileNamePrefix: prefix,
+          manifestName: prefix,
+          localDirectory,
+          ...this.signal(),
+        });
+        const result = await commitOutputFiles(catalog, id, manifest === null ? [] : [manifest], {
+          summary: { 'floe.saved-dataset.features': featureList(this.projections) },
+        });
         return { table: name, snapshotId: result.snapshotId ?? null, dataFiles: dataFiles.length };
       });
     });
@@ -135,7 +157,12 @@ export class HistoricalRetrievalJob {
           sourceRelation: async (relation) => {
             if (relation.kind === 'table') {
               const table = await context.catalog.loadTable(parseTableIdentifier(relation.table));
-              return (await scanTable(table, { ...(relation.snapshotId === undefined ? {} : { snapshotId: relation.snapshotId }), ...this.signal() })).sql;
+              return (
+                await scanTable(table, {
+                  ...(relation.snapshotId === undefined ? {} : { snapshotId: relation.snapshotId }),
+                  ...this.signal(),
+                })
+              ).sql;
             }
             views.push(...(await this.createSourceViews(connection, relation.sql)));
             return relation.sql;
@@ -155,7 +182,13 @@ export class HistoricalRetrievalJob {
           const range: { fromMicros?: bigint; toMicros?: bigint } = {};
           if (entity.minMicros !== null && ttlMicros !== undefined) range.fromMicros = entity.minMicros - ttlMicros;
           if (entity.maxMicros !== null) range.toMicros = entity.maxMicros;
-          const scan = await scanViewSource(context, { view, features: projection.features, ...range, ...(values === undefined ? {} : { keyValues: values }), ...this.signal() });
+          const scan = await scanViewSource(context, {
+            view,
+            features: projection.features,
+            ...range,
+            ...(values === undefined ? {} : { keyValues: values }),
+            ...this.signal(),
+          });
           summaries.push({
             featureView: view.name,
             table: scan.table,
@@ -181,7 +214,13 @@ export class HistoricalRetrievalJob {
         const joined = await pointInTimeJoin(
           connection,
           {
-            entity: { relation: entity.relation, keyColumns: keys.map((key) => key.name), eventTimestampColumn: entity.timestampColumn, ordinalColumn: ENTITY_ORDINAL, dropOrdinal: true },
+            entity: {
+              relation: entity.relation,
+              keyColumns: keys.map((key) => key.name),
+              eventTimestampColumn: entity.timestampColumn,
+              ordinalColumn: ENTITY_ORDINAL,
+              dropOrdinal: true,
+            },
             views: sources,
             fullFeatureNames: request.fullFeatureNames ?? false,
           },
@@ -215,14 +254,25 @@ export class HistoricalRetrievalJob {
   }
 
   /** Per join key, its distinct values when there are few of them (for pruning by key), else nothing. */
-  private async fewKeyValues(connection: DuckDBConnection, relation: string, keys: readonly EntityKeyRequirement[]): Promise<Map<string, FilterLiteral[]>> {
+  private async fewKeyValues(
+    connection: DuckDBConnection,
+    relation: string,
+    keys: readonly EntityKeyRequirement[],
+  ): Promise<Map<string, FilterLiteral[]>> {
     const limit = this.request.keyPruningLimit ?? 1000;
     const found = new Map<string, FilterLiteral[]>();
     if (limit <= 0) return found;
     for (const key of keys) {
-      const reader = await connection.runAndReadAll(`SELECT DISTINCT ${q(key.name)} FROM (${relation}) WHERE ${q(key.name)} IS NOT NULL LIMIT ${limit + 1}`);
+      const reader = await connection.runAndReadAll(
+        `SELECT DISTINCT ${q(key.name)} FROM (${relation}) WHERE ${q(key.name)} IS NOT NULL LIMIT ${limit + 1}`,
+      );
       const values = reader.getRowsJS().map((row) => row[0]);
-      if (values.length <= limit && values.every((value) => typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')) {
+      if (
+        values.length <= limit &&
+        values.every(
+          (value) => typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean',
+        )
+      ) {
         found.set(key.name, values as FilterLiteral[]);
       }
     }
@@ -238,7 +288,11 @@ function keyRequirements(registry: Registry, projections: readonly ResolvedProje
       const known = keys.get(key.name);
       if (!known) keys.set(key.name, { type: key.type, views: [view.name] });
       else if (known.type !== key.type) {
-        throw new FloeError('invalid-input', `Join key ${key.name} is a ${known.type} in ${known.views.join(', ')} but a ${key.type} in ${view.name}`, { context: { column: key.name, featureView: view.name } });
+        throw new FloeError(
+          'invalid-input',
+          `Join key ${key.name} is a ${known.type} in ${known.views.join(', ')} but a ${key.type} in ${view.name}`,
+          { context: { column: key.name, featureView: view.name } },
+        );
       } else known.views.push(view.name);
     }
   };

@@ -51,7 +51,11 @@ export interface OutputFilesRequest {
 }
 
 /** Writes the query's rows as data files of the table and a manifest of them (none when there are no rows); commits nothing. */
-export async function writeOutputFiles(connection: DuckDBConnection, table: LoadedTable, request: OutputFilesRequest): Promise<{ dataFiles: DataFile[]; manifest: ManifestToAppend | null }> {
+export async function writeOutputFiles(
+  connection: DuckDBConnection,
+  table: LoadedTable,
+  request: OutputFilesRequest,
+): Promise<{ dataFiles: DataFile[]; manifest: ManifestToAppend | null }> {
   const dataFiles = await writeTableFiles(connection, table, {
     query: request.query,
     fileNamePrefix: request.fileNamePrefix,
@@ -71,7 +75,14 @@ export async function commitOutputFiles(
   manifests: readonly ManifestToAppend[],
   options: { readonly idempotencyKey?: string; readonly summary: Readonly<Record<string, string>> },
 ): Promise<CommitResult> {
-  return commitChange(catalog, id, fastAppend(manifests, { ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }), summary: options.summary }));
+  return commitChange(
+    catalog,
+    id,
+    fastAppend(manifests, {
+      ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+      summary: options.summary,
+    }),
+  );
 }
 
 /** The result's features as `view:feature,…`, recorded in the committing snapshot's summary. */

@@ -41,7 +41,10 @@ export interface ViewScanRequest {
  * field id) at the table's current snapshot. The source's own filter applies to rows and prunes
  * files; the entity time range (and few keys) only prune, since the join ignores other rows anyway.
  */
-export async function scanViewSource(context: { readonly registry: Registry; readonly catalog: Catalog }, request: ViewScanRequest): Promise<ViewScan> {
+export async function scanViewSource(
+  context: { readonly registry: Registry; readonly catalog: Catalog },
+  request: ViewScanRequest,
+): Promise<ViewScan> {
   const { view } = request;
   const source = context.registry.sourceOf(view);
   const table = await loadSourceTable(context.catalog, view, source);
@@ -53,11 +56,20 @@ export async function scanViewSource(context: { readonly registry: Registry; rea
     const field = schema.fields.find((candidate) => candidate.name === column);
     if (!field) {
       const known = schema.fields.map((candidate) => candidate.name).join(', ');
-      throw new FloeError('invalid-input', `Feature view ${view.name}: source ${source.name} (table ${tableName}) has no column ${JSON.stringify(column)} (${role}); its columns are ${known}`, {
-        context: { featureView: view.name, source: source.name, table: tableName, column },
-      });
+      throw new FloeError(
+        'invalid-input',
+        `Feature view ${view.name}: source ${source.name} (table ${tableName}) has no column ${JSON.stringify(column)} (${role}); its columns are ${known}`,
+        {
+          context: { featureView: view.name, source: source.name, table: tableName, column },
+        },
+      );
     }
-    if (typeof field.type !== 'string') throw new FloeError('invalid-input', `Feature view ${view.name}: column ${JSON.stringify(column)} of ${tableName} (${role}) is nested; features and keys are primitive columns`, { context: { featureView: view.name, table: tableName, column } });
+    if (typeof field.type !== 'string')
+      throw new FloeError(
+        'invalid-input',
+        `Feature view ${view.name}: column ${JSON.stringify(column)} of ${tableName} (${role}) is nested; features and keys are primitive columns`,
+        { context: { featureView: view.name, table: tableName, column } },
+      );
     return field.type;
   };
   const projection: string[] = [];
@@ -83,17 +95,27 @@ export async function scanViewSource(context: { readonly registry: Registry; rea
   const scanFilter = combined.length === 0 ? undefined : combined.length === 1 ? combined[0] : and(...combined);
 
   // The source filter may name columns the view does not read: scan them too, then drop them.
-  const filterColumns = filter === undefined ? [] : [...referencedColumns(filter)].filter((column) => !columns.includes(column.split('.')[0]!)).map((column) => column.split('.')[0]!);
+  const filterColumns =
+    filter === undefined
+      ? []
+      : [...referencedColumns(filter)].filter((column) => !columns.includes(column.split('.')[0]!)).map((column) => column.split('.')[0]!);
   const scan = await withSource(view, source, tableName, async () => {
     const sourceOnly = filter === undefined ? undefined : bind(filter, schema, { table: tableName });
     return scanTable(table, {
       columns: [...new Set([...columns, ...filterColumns])],
       ...(scanFilter === undefined ? {} : { filter: scanFilter }),
-      ...(sourceOnly === undefined ? {} : { rowFilter: filterSql(sourceOnly, (reference) => reference.path.map((part) => q(part)).join('.')) }),
+      ...(sourceOnly === undefined
+        ? {}
+        : { rowFilter: filterSql(sourceOnly, (reference) => reference.path.map((part) => q(part)).join('.')) }),
       ...(request.signal === undefined ? {} : { signal: request.signal }),
     });
   });
-  return { relation: `SELECT ${projection.join(', ')} FROM (${scan.sql}) AS s`, hasCreated: source.createdTimestampField !== undefined, plan: scan.plan, table: tableName };
+  return {
+    relation: `SELECT ${projection.join(', ')} FROM (${scan.sql}) AS s`,
+    hasCreated: source.createdTimestampField !== undefined,
+    plan: scan.plan,
+    table: tableName,
+  };
 }
 
 /** The source column holding a key or feature, through the source's field mapping (source name → feature name). */
@@ -102,7 +124,11 @@ export function sourceColumns(source: IcebergSourceDefinition): (name: string) =
   return (name) => sourceNameOf.get(name) ?? name;
 }
 
-export async function loadSourceTable(catalog: Catalog, view: FeatureViewDefinition, source: IcebergSourceDefinition): Promise<LoadedTable> {
+export async function loadSourceTable(
+  catalog: Catalog,
+  view: FeatureViewDefinition,
+  source: IcebergSourceDefinition,
+): Promise<LoadedTable> {
   return withSource(view, source, source.table, () => catalog.loadTable(parseTableIdentifier(source.table)));
 }
 
@@ -132,12 +158,20 @@ function referencedColumns(expression: Expression): Set<string> {
   return found;
 }
 
-async function withSource<T>(view: FeatureViewDefinition, source: IcebergSourceDefinition, table: string, body: () => Promise<T>): Promise<T> {
+async function withSource<T>(
+  view: FeatureViewDefinition,
+  source: IcebergSourceDefinition,
+  table: string,
+  body: () => Promise<T>,
+): Promise<T> {
   try {
     return await body();
   } catch (error) {
     if (FloeError.is(error) && !error.retryable && !error.detail.startsWith(`Feature view ${view.name}`)) {
-      throw new FloeError(error.kind, `Feature view ${view.name}, source ${source.name} (table ${table}): ${error.detail}`, { context: { ...error.context, featureView: view.name }, cause: error });
+      throw new FloeError(error.kind, `Feature view ${view.name}, source ${source.name} (table ${table}): ${error.detail}`, {
+        context: { ...error.context, featureView: view.name },
+        cause: error,
+      });
     }
     throw error;
   }

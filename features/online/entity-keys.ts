@@ -22,14 +22,21 @@ export interface EntityKeys {
   readonly distinct: ReadonlyMap<string, readonly PrimitiveValue[]>;
 }
 
-export function entityKeys(rows: readonly Readonly<Record<string, unknown>>[], columns: readonly KeyColumn[], viewName: string): EntityKeys {
+export function entityKeys(
+  rows: readonly Readonly<Record<string, unknown>>[],
+  columns: readonly KeyColumn[],
+  viewName: string,
+): EntityKeys {
   const values: PrimitiveValue[][] = [];
   const lookups: string[] = [];
   const distinct = new Map<string, readonly PrimitiveValue[]>();
   rows.forEach((row, index) => {
-    if (row === null || typeof row !== 'object') throw new FloeError('invalid-input', `Entity row ${index} must be an object of join key values`, { context: { row: index } });
+    if (row === null || typeof row !== 'object')
+      throw new FloeError('invalid-input', `Entity row ${index} must be an object of join key values`, { context: { row: index } });
     // Own properties only: a row without the column has no key, whatever Object.prototype holds.
-    const typed = columns.map((column) => keyValue(Object.hasOwn(row, column.name) ? row[column.name] : undefined, column, index, viewName));
+    const typed = columns.map((column) =>
+      keyValue(Object.hasOwn(row, column.name) ? row[column.name] : undefined, column, index, viewName),
+    );
     const lookup = keyLookup(typed);
     values.push(typed);
     lookups.push(lookup);
@@ -53,22 +60,34 @@ function part(value: PrimitiveValue | null): string {
 /** A key value as callers send it (JSON numbers, numeric strings, bigints, strings) in the key's type. */
 export function keyValue(value: unknown, column: KeyColumn, row: number, viewName: string): PrimitiveValue {
   const bad = (expected: string): never => {
-    throw new FloeError('invalid-input', `Entity row ${row}: join key ${column.name} of feature view ${viewName} must be ${expected}, got ${describe(value)}`, {
-      context: { featureView: viewName, column: column.name, row },
-    });
+    throw new FloeError(
+      'invalid-input',
+      `Entity row ${row}: join key ${column.name} of feature view ${viewName} must be ${expected}, got ${describe(value)}`,
+      {
+        context: { featureView: viewName, column: column.name, row },
+      },
+    );
   };
   if (value === undefined || value === null) bad(`present (a ${column.type})`);
   switch (column.type) {
     case 'long':
       if (typeof value === 'bigint') return inRange(value, -(2n ** 63n), 2n ** 63n - 1n) ? value : bad('a 64-bit integer');
-      if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : bad('an integer (send integers beyond 2^53 as strings)');
+      if (typeof value === 'number')
+        return Number.isSafeInteger(value) ? BigInt(value) : bad('an integer (send integers beyond 2^53 as strings)');
       if (typeof value === 'string' && /^-?\d+$/.test(value)) {
         const parsed = BigInt(value);
         return inRange(parsed, -(2n ** 63n), 2n ** 63n - 1n) ? parsed : bad('a 64-bit integer');
       }
       return bad('an integer');
     case 'int': {
-      const parsed = typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : NaN;
+      const parsed =
+        typeof value === 'number'
+          ? value
+          : typeof value === 'bigint'
+            ? Number(value)
+            : typeof value === 'string' && /^-?\d+$/.test(value)
+              ? Number(value)
+              : NaN;
       return Number.isInteger(parsed) && parsed >= -(2 ** 31) && parsed < 2 ** 31 ? parsed : bad('a 32-bit integer');
     }
     case 'string':

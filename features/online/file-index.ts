@@ -58,7 +58,8 @@ export class FileIndex {
       const transform = parseTransform(spec.fields[index]!.transform);
       const modulus = transform.parameter!;
       bucketFieldOf.set(spec.specId, { index, modulus });
-      if (!this.bucketings.some((bucketing) => bucketing.modulus === modulus)) this.bucketings.push({ modulus, transform: transform.bind(keys[0]!.type) });
+      if (!this.bucketings.some((bucketing) => bucketing.modulus === modulus))
+        this.bucketings.push({ modulus, transform: transform.bind(keys[0]!.type) });
     }
     for (const task of plan.tasks) {
       const file: IndexedFile = { task, ranges: this.terms.map((term) => metricsRange(term, task.dataFile)) };

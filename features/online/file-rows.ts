@@ -34,13 +34,27 @@ export interface OnlineRow {
  * by (event_ts, created_ts, materialized_at). Files are immutable, so the result can be cached
  * under the file's location for as long as the schema read with is the same.
  */
-export async function readFileRows(connection: DuckDBConnection, task: ScanTask, schema: Schema, columns: OnlineColumns, localPath: (location: string) => string): Promise<Map<string, OnlineRow>> {
+export async function readFileRows(
+  connection: DuckDBConnection,
+  task: ScanTask,
+  schema: Schema,
+  columns: OnlineColumns,
+  localPath: (location: string) => string,
+): Promise<Map<string, OnlineRow>> {
   const plan: ScanPlan = {
     snapshotId: null,
     schema,
     mode: task.positionDeletes.length + task.equalityDeletes.length > 0 ? 'merge-on-read' : 'copy-on-write',
     tasks: [task],
-    summary: { dataFiles: 1, positionDeleteFiles: 0, equalityDeleteFiles: 0, dataRecords: task.dataFile.recordCount, manifestsRead: 0, manifestsSkipped: 0, dataFilesSkipped: 0 },
+    summary: {
+      dataFiles: 1,
+      positionDeleteFiles: 0,
+      equalityDeleteFiles: 0,
+      dataRecords: task.dataFile.recordCount,
+      manifestsRead: 0,
+      manifestsSkipped: 0,
+      dataFilesSkipped: 0,
+    },
   };
   const names = [...columns.keys, ...columns.features, columns.eventTs, columns.createdTs, columns.materializedAt];
   const types = names.map((name) => primitiveType(schema, name));

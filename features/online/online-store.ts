@@ -58,7 +58,8 @@ export class OnlineStore {
   async getOnlineFeatures(request: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
     const projections = resolveSelection(this.options.registry, request);
     const rows = request.entityRows;
-    if (!Array.isArray(rows)) throw new FloeError('invalid-input', 'entityRows must be a list of objects of join key values', { context: { field: 'entityRows' } });
+    if (!Array.isArray(rows))
+      throw new FloeError('invalid-input', 'entityRows must be a list of objects of join key values', { context: { field: 'entityRows' } });
     const now = BigInt(this.clock()) * 1000n;
 
     const entities = new Map<string, OnlineValue[]>();
@@ -72,12 +73,18 @@ export class OnlineStore {
     });
     for (const { view, names, reader, keys, result } of await Promise.all(lookups)) {
       reader.keys.forEach((column, index) => {
-        if (!entities.has(column.name)) entities.set(column.name, keys.values.map((values) => presentValue(column.type, values[index]!)));
+        if (!entities.has(column.name))
+          entities.set(
+            column.name,
+            keys.values.map((values) => presentValue(column.type, values[index]!)),
+          );
       });
       const ttlSeconds = durationSeconds(view.ttl);
       const oldest = ttlSeconds === null ? null : now - BigInt(Math.round(ttlSeconds * 1_000_000));
       const found = keys.lookups.map((lookup) => result.rows.get(lookup));
-      const statuses: FeatureStatus[] = found.map((row) => (row === undefined ? 'NOT_FOUND' : oldest !== null && row.eventTs < oldest ? 'OUTSIDE_MAX_AGE' : 'PRESENT'));
+      const statuses: FeatureStatus[] = found.map((row) =>
+        row === undefined ? 'NOT_FOUND' : oldest !== null && row.eventTs < oldest ? 'OUTSIDE_MAX_AGE' : 'PRESENT',
+      );
       const eventTimestamps = found.map((row) => (row === undefined ? null : isoMicros(row.eventTs)));
       for (const name of names) {
         const position = reader.columns.features.indexOf(name);
@@ -86,12 +93,20 @@ export class OnlineStore {
           ref: `${view.name}:${name}`,
           featureView: view.name,
           feature: name,
-          values: found.map((row, index) => (row === undefined || statuses[index] !== 'PRESENT' ? null : presentValue(type, row.values[position] ?? null))),
+          values: found.map((row, index) =>
+            row === undefined || statuses[index] !== 'PRESENT' ? null : presentValue(type, row.values[position] ?? null),
+          ),
           statuses,
           eventTimestamps,
         });
       }
-      reads.push({ featureView: view.name, table: reader.name, snapshotId: result.state.snapshotId, dataFiles: result.state.index?.dataFiles ?? 0, filesRead: result.filesRead });
+      reads.push({
+        featureView: view.name,
+        table: reader.name,
+        snapshotId: result.state.snapshotId,
+        dataFiles: result.state.index?.dataFiles ?? 0,
+        filesRead: result.filesRead,
+      });
     }
     return { entities: [...entities].map(([name, values]) => ({ name, values })), features, reads };
   }
@@ -101,9 +116,13 @@ export class OnlineStore {
     await Promise.all([...this.readers.values()].map((reader) => reader.refresh()));
   }
 
-  stats(): { tables: Record<string, ReaderCounters & { snapshotId: string | null }>; rowCache: { files: number; rows: number; hits: number; loads: number } } {
+  stats(): {
+    tables: Record<string, ReaderCounters & { snapshotId: string | null }>;
+    rowCache: { files: number; rows: number; hits: number; loads: number };
+  } {
     const tables: Record<string, ReaderCounters & { snapshotId: string | null }> = {};
-    for (const reader of this.readers.values()) tables[reader.name] = { ...reader.counters, snapshotId: reader.snapshotId?.toString() ?? null };
+    for (const reader of this.readers.values())
+      tables[reader.name] = { ...reader.counters, snapshotId: reader.snapshotId?.toString() ?? null };
     return { tables, rowCache: { ...this.rowCache.size, hits: this.rowCache.hits, loads: this.rowCache.loads } };
   }
 
@@ -116,8 +135,20 @@ export class OnlineStore {
       reader = new OnlineTableReader(
         identifier,
         keys,
-        { keys: keys.map((column) => column.name), features: view.features.map((feature) => feature.name), eventTs: ONLINE_EVENT_TS, createdTs: ONLINE_CREATED_TS, materializedAt: ONLINE_MATERIALIZED_AT },
-        { catalog: this.options.catalog, engine: this.options.engine, rowCache: this.rowCache, refreshIntervalMs: this.options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS, clock: this.clock },
+        {
+          keys: keys.map((column) => column.name),
+          features: view.features.map((feature) => feature.name),
+          eventTs: ONLINE_EVENT_TS,
+          createdTs: ONLINE_CREATED_TS,
+          materializedAt: ONLINE_MATERIALIZED_AT,
+        },
+        {
+          catalog: this.options.catalog,
+          engine: this.options.engine,
+          rowCache: this.rowCache,
+          refreshIntervalMs: this.options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS,
+          clock: this.clock,
+        },
       );
       this.readers.set(key, reader);
     }

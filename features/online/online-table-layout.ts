@@ -41,14 +41,34 @@ export function onlineTableLayout(registry: Registry, view: FeatureViewDefinitio
   const featureFields = view.features.map((feature) => field(feature.name, feature.type, false));
   const clash = featureFields.find((feature) => keyFields.some((key) => key.name === feature.name));
   if (clash) {
-    throw new FloeError('invalid-input', `Feature view ${view.name}: feature ${JSON.stringify(clash.name)} has the name of a join key`, { context: { object: view.name, field: `features.${clash.name}` } });
+    throw new FloeError('invalid-input', `Feature view ${view.name}: feature ${JSON.stringify(clash.name)} has the name of a join key`, {
+      context: { object: view.name, field: `features.${clash.name}` },
+    });
   }
-  const fields = [...keyFields, ...featureFields, field(ONLINE_EVENT_TS, 'timestamptz', true), field(ONLINE_CREATED_TS, 'timestamptz', false), field(ONLINE_MATERIALIZED_AT, 'timestamptz', true)];
+  const fields = [
+    ...keyFields,
+    ...featureFields,
+    field(ONLINE_EVENT_TS, 'timestamptz', true),
+    field(ONLINE_CREATED_TS, 'timestamptz', false),
+    field(ONLINE_MATERIALIZED_AT, 'timestamptz', true),
+  ];
   const bucketSource = keyFields[0]!;
   const eventTs = fields.find((candidate) => candidate.name === ONLINE_EVENT_TS)!;
   const partitionFields: { sourceId: number; fieldId: number; name: string; transform: string }[] = [];
-  if (view.online.bucketed) partitionFields.push({ sourceId: bucketSource.id, fieldId: 1000, name: `${bucketSource.name}_bucket`, transform: `bucket[${view.online.buckets}]` });
-  if (view.online.hourly) partitionFields.push({ sourceId: eventTs.id, fieldId: 1000 + partitionFields.length, name: `${ONLINE_EVENT_TS}_hour`, transform: 'hour' });
+  if (view.online.bucketed)
+    partitionFields.push({
+      sourceId: bucketSource.id,
+      fieldId: 1000,
+      name: `${bucketSource.name}_bucket`,
+      transform: `bucket[${view.online.buckets}]`,
+    });
+  if (view.online.hourly)
+    partitionFields.push({
+      sourceId: eventTs.id,
+      fieldId: 1000 + partitionFields.length,
+      name: `${ONLINE_EVENT_TS}_hour`,
+      transform: 'hour',
+    });
   return {
     identifier: registry.onlineTableOf(view),
     schema: { schemaId: 0, identifierFieldIds: [], fields },
@@ -65,7 +85,11 @@ export async function ensureOnlineTable(catalog: Catalog, layout: OnlineTableLay
   const { identifier } = layout;
   if (await catalog.tableExists(identifier)) return checkLayout(await catalog.loadTable(identifier), layout);
   try {
-    return await createTableEnsuringNamespace(catalog, identifier, { schema: layout.schema, partitionSpec: layout.spec, properties: ONLINE_TABLE_PROPERTIES });
+    return await createTableEnsuringNamespace(catalog, identifier, {
+      schema: layout.schema,
+      partitionSpec: layout.spec,
+      properties: ONLINE_TABLE_PROPERTIES,
+    });
   } catch (error) {
     if (FloeError.is(error, 'already-exists')) return checkLayout(await catalog.loadTable(identifier), layout);
     throw error;

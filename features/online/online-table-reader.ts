@@ -112,7 +112,9 @@ export class OnlineTableReader {
     const selection = state.index.select(keys);
     const table = state.table;
     const schema = state.schema;
-    const fileRows = await Promise.all(selection.map(({ task }) => this.context.rowCache.get(this.cacheKey(state, task), () => this.loadFile(table, schema, task))));
+    const fileRows = await Promise.all(
+      selection.map(({ task }) => this.context.rowCache.get(this.cacheKey(state, task), () => this.loadFile(table, schema, task))),
+    );
     const best = new Map<string, OnlineRow>();
     selection.forEach(({ lookups }, index) => {
       const rows = fileRows[index]!;
@@ -189,7 +191,21 @@ export class OnlineTableReader {
   }
 
   private async loadFile(table: LoadedTable, schema: Schema, task: ScanTask): Promise<Map<string, OnlineRow>> {
-    const single: ScanPlan = { snapshotId: null, schema, mode: 'copy-on-write', tasks: [task], summary: { dataFiles: 1, positionDeleteFiles: 0, equalityDeleteFiles: 0, dataRecords: 0, manifestsRead: 0, manifestsSkipped: 0, dataFilesSkipped: 0 } };
+    const single: ScanPlan = {
+      snapshotId: null,
+      schema,
+      mode: 'copy-on-write',
+      tasks: [task],
+      summary: {
+        dataFiles: 1,
+        positionDeleteFiles: 0,
+        equalityDeleteFiles: 0,
+        dataRecords: 0,
+        manifestsRead: 0,
+        manifestsSkipped: 0,
+        dataFilesSkipped: 0,
+      },
+    };
     const localPath = await localizePlan(table.io, single);
     return this.context.engine.withConnection((connection) => readFileRows(connection, task, schema, this.columns, localPath));
   }
@@ -210,9 +226,13 @@ export class OnlineTableReader {
     const fields = this.schemaColumns().map((name) => {
       const field = schema.fields.find((candidate) => candidate.name === name);
       if (!field || typeof field.type !== 'string') {
-        throw new FloeError('invalid-input', `Online table ${this.name} has no ${field ? 'primitive ' : ''}column ${JSON.stringify(name)}; materialize the feature view again after changing its definition`, {
-          context: { table: this.name, column: name },
-        });
+        throw new FloeError(
+          'invalid-input',
+          `Online table ${this.name} has no ${field ? 'primitive ' : ''}column ${JSON.stringify(name)}; materialize the feature view again after changing its definition`,
+          {
+            context: { table: this.name, column: name },
+          },
+        );
       }
       return field;
     });

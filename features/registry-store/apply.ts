@@ -46,7 +46,12 @@ export interface ApplyResult extends ApplyPlan {
 export async function planApply(context: ApplyContext): Promise<ApplyPlan> {
   const store = RegistryStore.forProject(context.config);
   const stored = await store.latest();
-  const current = [...context.registry.entities.values(), ...context.registry.sources.values(), ...context.registry.featureViews.values(), ...context.registry.featureServices.values()];
+  const current = [
+    ...context.registry.entities.values(),
+    ...context.registry.sources.values(),
+    ...context.registry.featureViews.values(),
+    ...context.registry.featureServices.values(),
+  ];
   const changes = diffDefinitions(stored === null ? [] : documentDefinitions(stored), current);
   const problems = await checkSources(context);
   const onlineTables: ApplyPlan['onlineTables'][number][] = [];
@@ -66,7 +71,9 @@ export async function planApply(context: ApplyContext): Promise<ApplyPlan> {
 export async function applyDefinitions(context: ApplyContext): Promise<ApplyResult> {
   const plan = await planApply(context);
   if (plan.problems.length > 0) {
-    throw new FloeError('invalid-input', `Cannot apply the definitions:\n- ${plan.problems.join('\n- ')}`, { context: { problems: plan.problems.length } });
+    throw new FloeError('invalid-input', `Cannot apply the definitions:\n- ${plan.problems.join('\n- ')}`, {
+      context: { problems: plan.problems.length },
+    });
   }
   for (const table of plan.onlineTables) {
     const view = context.registry.featureView(table.featureView);
@@ -78,16 +85,24 @@ export async function applyDefinitions(context: ApplyContext): Promise<ApplyResu
   if (plan.changes.length === 0 && !tablesChanged && plan.fromVersion > 0) return { ...plan, version: plan.fromVersion, written: null };
   const store = RegistryStore.forProject(context.config);
   const version = plan.fromVersion + 1;
-  const document = registryDocument(context.registry, { project: context.config.project, version, appliedAt: (context.now ?? (() => new Date()))() });
+  const document = registryDocument(context.registry, {
+    project: context.config.project,
+    version,
+    appliedAt: (context.now ?? (() => new Date()))(),
+  });
   try {
     return { ...plan, version, written: await store.write(document) };
   } catch (error) {
     if (FloeError.is(error, 'already-exists')) {
-      throw new FloeError('commit-conflict', `Another apply wrote registry version ${version} at ${store.fileOf(version)} first; run floe plan to see the registry now, then apply again`, {
-        context: { location: store.fileOf(version) },
-        cause: error,
-        retryable: false,
-      });
+      throw new FloeError(
+        'commit-conflict',
+        `Another apply wrote registry version ${version} at ${store.fileOf(version)} first; run floe plan to see the registry now, then apply again`,
+        {
+          context: { location: store.fileOf(version) },
+          cause: error,
+          retryable: false,
+        },
+      );
     }
     throw error;
   }
@@ -119,7 +134,9 @@ async function checkSources(context: ApplyContext): Promise<string[]> {
     ];
     for (const [column, role] of wanted) {
       if (!schema.fields.some((field) => field.name === column)) {
-        problems.push(`Feature view ${view.name}: source ${source.name} (table ${name}) has no column ${JSON.stringify(column)} (${role}); its columns are ${schema.fields.map((field) => field.name).join(', ')}`);
+        problems.push(
+          `Feature view ${view.name}: source ${source.name} (table ${name}) has no column ${JSON.stringify(column)} (${role}); its columns are ${schema.fields.map((field) => field.name).join(', ')}`,
+        );
       }
     }
     if (source.filter !== undefined) {

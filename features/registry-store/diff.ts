@@ -29,22 +29,38 @@ export function diffDefinitions(previous: readonly Definition[], next: readonly 
       if (definition.kind === 'featureView' && old.kind === 'featureView') {
         const oldNames = old.features.map((feature) => feature.name);
         const newNames = definition.features.map((feature) => feature.name);
-        changes.push({ ...update, featuresAdded: newNames.filter((name) => !oldNames.includes(name)), featuresRemoved: oldNames.filter((name) => !newNames.includes(name)) });
+        changes.push({
+          ...update,
+          featuresAdded: newNames.filter((name) => !oldNames.includes(name)),
+          featuresRemoved: oldNames.filter((name) => !newNames.includes(name)),
+        });
       } else changes.push(update);
     }
   }
-  for (const [id, definition] of before) if (!after.has(id)) changes.push({ change: 'remove', kind: definition.kind, name: definition.name });
-  return changes.sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const [id, definition] of before)
+    if (!after.has(id)) changes.push({ change: 'remove', kind: definition.kind, name: definition.name });
+  return changes.sort(
+    (a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
 }
 
 function changedFields(a: Definition, b: Definition): string[] {
   const fields = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...fields].filter((field) => canonical((a as unknown as Record<string, unknown>)[field]) !== canonical((b as unknown as Record<string, unknown>)[field])).sort();
+  return [...fields]
+    .filter(
+      (field) =>
+        canonical((a as unknown as Record<string, unknown>)[field]) !== canonical((b as unknown as Record<string, unknown>)[field]),
+    )
+    .sort();
 }
 
 /** JSON with sorted object keys, so key order never reads as a change. */
 function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) =>
-    item && typeof item === 'object' && !Array.isArray(item) ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : item,
-  ) ?? 'undefined';
+  return (
+    JSON.stringify(value, (_key, item: unknown) =>
+      item && typeof item === 'object' && !Array.isArray(item)
+        ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
+        : item,
+    ) ?? 'undefined'
+  );
 }

@@ -21,7 +21,8 @@ export interface RegistryDocument {
 export const REGISTRY_FORMAT = 'floe-registry';
 
 export function registryDocument(registry: Registry, options: { project: string; version: number; appliedAt: Date }): RegistryDocument {
-  const sorted = <T extends { name: string }>(items: Iterable<T>): T[] => [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sorted = <T extends { name: string }>(items: Iterable<T>): T[] =>
+    [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {
     format: REGISTRY_FORMAT,
     formatVersion: 1,
@@ -49,14 +50,18 @@ export function decodeRegistryDocument(bytes: Uint8Array, location: string): Reg
   try {
     parsed = JSON.parse(new TextDecoder().decode(bytes));
   } catch (error) {
-    throw new FloeError('corrupt', `Registry document ${location} is not JSON: ${(error as Error).message}`, { context: { location }, cause: error });
+    throw new FloeError('corrupt', `Registry document ${location} is not JSON: ${(error as Error).message}`, {
+      context: { location },
+      cause: error,
+    });
   }
   const document = parsed as Partial<RegistryDocument> | null;
   if (!document || document.format !== REGISTRY_FORMAT || document.formatVersion !== 1 || !Number.isSafeInteger(document.version)) {
     throw new FloeError('corrupt', `${location} is not a Floe registry document of format version 1`, { context: { location } });
   }
   for (const field of ['entities', 'sources', 'featureViews', 'featureServices'] as const) {
-    if (!Array.isArray(document[field])) throw new FloeError('corrupt', `Registry document ${location} has no ${field} list`, { context: { location, field } });
+    if (!Array.isArray(document[field]))
+      throw new FloeError('corrupt', `Registry document ${location} has no ${field} list`, { context: { location, field } });
   }
   return document as RegistryDocument;
 }

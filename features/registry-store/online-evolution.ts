@@ -18,7 +18,13 @@ import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
  */
 export type OnlineTablePlan =
   | { readonly action: 'create'; readonly table: string; readonly columns: readonly string[] }
-  | { readonly action: 'evolve'; readonly table: string; readonly add: readonly ColumnChange[]; readonly drop: readonly string[]; readonly promote: readonly ColumnChange[] }
+  | {
+      readonly action: 'evolve';
+      readonly table: string;
+      readonly add: readonly ColumnChange[];
+      readonly drop: readonly string[];
+      readonly promote: readonly ColumnChange[];
+    }
   | { readonly action: 'unchanged'; readonly table: string };
 
 export interface ColumnChange {
@@ -43,7 +49,10 @@ export async function planOnlineTable(catalog: Catalog, layout: OnlineTableLayou
   return { plan: unchanged ? { action: 'unchanged', table } : { action: 'evolve', table, ...changes }, problems };
 }
 
-function compareSchemas(schema: Schema, layout: OnlineTableLayout): { changes: { add: ColumnChange[]; drop: string[]; promote: ColumnChange[] }; problems: string[] } {
+function compareSchemas(
+  schema: Schema,
+  layout: OnlineTableLayout,
+): { changes: { add: ColumnChange[]; drop: string[]; promote: ColumnChange[] }; problems: string[] } {
   const table = formatTableIdentifier(layout.identifier);
   const add: ColumnChange[] = [];
   const drop: string[] = [];
@@ -54,17 +63,25 @@ function compareSchemas(schema: Schema, layout: OnlineTableLayout): { changes: {
     const found = schema.fields.find((field) => field.name === wanted.name);
     const type = wanted.type as PrimitiveType;
     if (!found) {
-      if (keys.has(wanted.name) || FIXED_COLUMNS.has(wanted.name)) problems.push(`${table} has no column ${wanted.name}: changing a view's join keys needs a new online table (drop it, or name another with online.table)`);
+      if (keys.has(wanted.name) || FIXED_COLUMNS.has(wanted.name))
+        problems.push(
+          `${table} has no column ${wanted.name}: changing a view's join keys needs a new online table (drop it, or name another with online.table)`,
+        );
       else add.push({ name: wanted.name, type });
     } else if (found.type !== type) {
-      if (typeof found.type === 'string' && PROMOTIONS[found.type] === type && !keys.has(wanted.name)) promote.push({ name: wanted.name, type, from: found.type });
-      else problems.push(`${table}: column ${wanted.name} is ${JSON.stringify(found.type)} and cannot become ${type} without rewriting the table; give the feature a new name instead`);
+      if (typeof found.type === 'string' && PROMOTIONS[found.type] === type && !keys.has(wanted.name))
+        promote.push({ name: wanted.name, type, from: found.type });
+      else
+        problems.push(
+          `${table}: column ${wanted.name} is ${JSON.stringify(found.type)} and cannot become ${type} without rewriting the table; give the feature a new name instead`,
+        );
     }
   }
   for (const field of schema.fields) {
     if (layout.schema.fields.some((wanted) => wanted.name === field.name)) continue;
     if (FIXED_COLUMNS.has(field.name)) continue;
-    if (keys.size > 0 && field.required) problems.push(`${table} has a join key ${field.name} the view no longer has: changing a view's join keys needs a new online table`);
+    if (keys.size > 0 && field.required)
+      problems.push(`${table} has a join key ${field.name} the view no longer has: changing a view's join keys needs a new online table`);
     else drop.push(field.name);
   }
   return { changes: { add, drop, promote }, problems };
@@ -73,10 +90,17 @@ function compareSchemas(schema: Schema, layout: OnlineTableLayout): { changes: {
 function comparePartitioning(table: LoadedTable, layout: OnlineTableLayout): string[] {
   const schema = currentSchema(table.metadata);
   const spec = table.metadata.partitionSpecs.find((candidate) => candidate.specId === table.metadata.defaultSpecId);
-  const describe = (fields: readonly { sourceId: number; transform: string }[], fieldsOf: Schema) => fields.map((field) => `${field.transform}(${fieldsOf.fields.find((candidate) => candidate.id === field.sourceId)?.name ?? '?'})`).join(', ');
+  const describe = (fields: readonly { sourceId: number; transform: string }[], fieldsOf: Schema) =>
+    fields
+      .map((field) => `${field.transform}(${fieldsOf.fields.find((candidate) => candidate.id === field.sourceId)?.name ?? '?'})`)
+      .join(', ');
   const have = describe(spec?.fields ?? [], schema);
   const want = describe(layout.spec.fields, layout.schema);
-  return have === want ? [] : [`${formatTableIdentifier(layout.identifier)} is partitioned by [${have}] but the view asks for [${want}]: changing online partitioning is not done by apply (it would need a rewrite)`];
+  return have === want
+    ? []
+    : [
+        `${formatTableIdentifier(layout.identifier)} is partitioned by [${have}] but the view asks for [${want}]: changing online partitioning is not done by apply (it would need a rewrite)`,
+      ];
 }
 
 /**
@@ -89,7 +113,8 @@ export function onlineSchemaChange(layout: OnlineTableLayout): TableChange {
     async prepare(base) {
       const schema = currentSchema(base.metadata);
       const { changes, problems } = compareSchemas(schema, layout);
-      if (problems.length > 0) throw new FloeError('invalid-input', problems.join('; '), { context: { table: formatTableIdentifier(layout.identifier) } });
+      if (problems.length > 0)
+        throw new FloeError('invalid-input', problems.join('; '), { context: { table: formatTableIdentifier(layout.identifier) } });
       let lastColumnId = base.metadata.lastColumnId;
       const kept: NestedField[] = schema.fields
         .filter((field) => !changes.drop.includes(field.name))
@@ -97,7 +122,12 @@ export function onlineSchemaChange(layout: OnlineTableLayout): TableChange {
           const promoted = changes.promote.find((change) => change.name === field.name);
           return promoted ? { ...field, type: promoted.type } : field;
         });
-      const added: NestedField[] = changes.add.map((change) => ({ id: ++lastColumnId, name: change.name, type: change.type, required: false }));
+      const added: NestedField[] = changes.add.map((change) => ({
+        id: ++lastColumnId,
+        name: change.name,
+        type: change.type,
+        required: false,
+      }));
       const nextSchemaId = Math.max(...base.metadata.schemas.map((candidate) => candidate.schemaId)) + 1;
       const evolved: Schema = { schemaId: nextSchemaId, identifierFieldIds: schema.identifierFieldIds, fields: [...kept, ...added] };
       return {

@@ -52,7 +52,8 @@ export class RegistryStore {
   async read(version: number): Promise<RegistryDocument> {
     const location = this.fileOf(version);
     const document = decodeRegistryDocument(await this.io.read(location), location);
-    if (document.version !== version) throw new FloeError('corrupt', `${location} says it is version ${document.version}`, { context: { location } });
+    if (document.version !== version)
+      throw new FloeError('corrupt', `${location} says it is version ${document.version}`, { context: { location } });
     return document;
   }
 
@@ -77,5 +78,7 @@ export function registryLocation(config: ProjectConfig): string {
     return `${config.catalog.warehouse.replace(/\/+$/, '')}/_floe_registry/${config.project}`;
   }
   const why = config.catalog.type === 'rest' ? "a REST catalog's warehouse is a name, not a location" : 'the SQL catalog has no warehouse';
-  throw new FloeError('invalid-input', `floe.yaml: set registry.location (a folder or s3:// prefix for the registry documents): ${why}`, { context: { field: 'registry.location' } });
+  throw new FloeError('invalid-input', `floe.yaml: set registry.location (a folder or s3:// prefix for the registry documents): ${why}`, {
+    context: { field: 'registry.location' },
+  });
 }

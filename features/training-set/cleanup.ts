@@ -10,7 +10,11 @@ import { removeStagedRun } from './staging.js';
  * After a cancelled or failed run: removes its staged files and manifests, and the output table
  * too when this run created it and nothing was committed to it. A committed run is left alone.
  */
-export async function cleanUpTrainingSet(context: FeatureContext, request: TrainingSetRequest, input: { readonly key: string }): Promise<{ removedFiles: number; droppedTable: boolean }> {
+export async function cleanUpTrainingSet(
+  context: FeatureContext,
+  request: TrainingSetRequest,
+  input: { readonly key: string },
+): Promise<{ removedFiles: number; droppedTable: boolean }> {
   const id = parseTableIdentifier(request.output.table);
   if (!(await context.catalog.tableExists(id))) return { removedFiles: 0, droppedTable: false };
   const table = await context.catalog.loadTable(id);

@@ -18,18 +18,30 @@ export interface TrainingSetCommit {
 }
 
 /** Commits every chunk's files in one fast append keyed by `key`; a key already committed returns its snapshot. */
-export async function commitTrainingSet(context: FeatureContext, request: TrainingSetRequest, input: { readonly key: string; readonly chunks: readonly ChunkResult[] }): Promise<TrainingSetCommit> {
+export async function commitTrainingSet(
+  context: FeatureContext,
+  request: TrainingSetRequest,
+  input: { readonly key: string; readonly chunks: readonly ChunkResult[] },
+): Promise<TrainingSetCommit> {
   const id = parseTableIdentifier(request.output.table);
   const table = await context.catalog.loadTable(id);
   const rows = input.chunks.reduce((sum, chunk) => sum + chunk.rows, 0);
   const dataFiles = input.chunks.reduce((sum, chunk) => sum + chunk.dataFiles, 0);
   const earlier = findCommitted(table.metadata, MAIN_BRANCH, input.key);
   if (earlier) return { table: request.output.table, snapshotId: earlier.snapshotId.toString(), rows, dataFiles, alreadyCommitted: true };
-  const manifests = await Promise.all(input.chunks.flatMap((chunk) => (chunk.manifest === null ? [] : [describeAddedManifest(table, chunk.manifest)])));
+  const manifests = await Promise.all(
+    input.chunks.flatMap((chunk) => (chunk.manifest === null ? [] : [describeAddedManifest(table, chunk.manifest)])),
+  );
   const { projections } = getHistoricalFeatures(context, historicalRequest(request, { parquet: [] }));
   const result = await commitOutputFiles(context.catalog, id, manifests, {
     idempotencyKey: input.key,
     summary: { 'floe.training-set.features': featureList(projections), 'floe.training-set.chunks': String(input.chunks.length) },
   });
-  return { table: request.output.table, snapshotId: result.snapshotId?.toString() ?? null, rows, dataFiles, alreadyCommitted: result.alreadyCommitted };
+  return {
+    table: request.output.table,
+    snapshotId: result.snapshotId?.toString() ?? null,
+    rows,
+    dataFiles,
+    alreadyCommitted: result.alreadyCommitted,
+  };
 }

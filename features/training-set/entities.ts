@@ -16,12 +16,19 @@ import { signalOf } from './request.js';
  * before deletes). An entity table that does not exist, or a file that is missing or not Parquet,
  * fails with a message naming it.
  */
-export async function entityFiles(context: FeatureContext, entities: TrainingSetEntities): Promise<{ files: EntityFile[]; snapshotId: string | null }> {
+export async function entityFiles(
+  context: FeatureContext,
+  entities: TrainingSetEntities,
+): Promise<{ files: EntityFile[]; snapshotId: string | null }> {
   if ('table' in entities) {
     const plan = await entityPlan(context, entities.table, entities.snapshotId ?? null);
-    return { files: plan.plan.tasks.map((task) => ({ file: task.dataFile.filePath, rows: Number(task.dataFile.recordCount) })), snapshotId: plan.plan.snapshotId?.toString() ?? null };
+    return {
+      files: plan.plan.tasks.map((task) => ({ file: task.dataFile.filePath, rows: Number(task.dataFile.recordCount) })),
+      snapshotId: plan.plan.snapshotId?.toString() ?? null,
+    };
   }
-  if (!Array.isArray(entities.parquet) || entities.parquet.length === 0) throw new FloeError('invalid-input', 'entities.parquet names no file', { context: { field: 'entities.parquet' } });
+  if (!Array.isArray(entities.parquet) || entities.parquet.length === 0)
+    throw new FloeError('invalid-input', 'entities.parquet names no file', { context: { field: 'entities.parquet' } });
   const local = await localEntityFiles(context, entities.parquet);
   return context.engine.withConnection(async (connection) => {
     const files: EntityFile[] = [];
@@ -32,7 +39,11 @@ export async function entityFiles(context: FeatureContext, entities: TrainingSet
       } catch (error) {
         // The local copy's path means nothing to the user: name the file they gave.
         const reason = duckdbErrorReason(error).split(local[index]!).join(file);
-        throw new FloeError('invalid-input', `Cannot read the entity Parquet file ${file} (${reason}): expected a Parquet file of entity rows`, { context: { file } });
+        throw new FloeError(
+          'invalid-input',
+          `Cannot read the entity Parquet file ${file} (${reason}): expected a Parquet file of entity rows`,
+          { context: { file } },
+        );
       }
     }
     return { files, snapshotId: null };
@@ -40,10 +51,16 @@ export async function entityFiles(context: FeatureContext, entities: TrainingSet
 }
 
 /** The entity table's scan at one snapshot (its current one when null). */
-export async function entityPlan(context: FeatureContext, name: string, snapshotId: string | null): Promise<{ table: LoadedTable; plan: ScanPlan }> {
+export async function entityPlan(
+  context: FeatureContext,
+  name: string,
+  snapshotId: string | null,
+): Promise<{ table: LoadedTable; plan: ScanPlan }> {
   const id = parseTableIdentifier(name);
   if (!(await context.catalog.tableExists(id))) {
-    throw new FloeError('not-found', `The entity table ${name} does not exist in catalog ${context.catalog.name}`, { context: { table: name } });
+    throw new FloeError('not-found', `The entity table ${name} does not exist in catalog ${context.catalog.name}`, {
+      context: { table: name },
+    });
   }
   const table = await context.catalog.loadTable(id);
   const plan = await planScan(table, snapshotId === null ? {} : { snapshotId: BigInt(snapshotId) });
@@ -58,7 +75,8 @@ export async function localEntityFiles(context: FeatureContext, files: readonly 
       try {
         return await fileIOFor(file, context.ioProperties ?? {}).localize(file);
       } catch (error) {
-        if (FloeError.is(error, 'not-found')) throw new FloeError('invalid-input', `The entity Parquet file ${file} does not exist`, { context: { file }, cause: error });
+        if (FloeError.is(error, 'not-found'))
+          throw new FloeError('invalid-input', `The entity Parquet file ${file} does not exist`, { context: { file }, cause: error });
         throw error;
       }
     }),

@@ -10,7 +10,13 @@ import type { TrainingSetEntities } from './request.js';
 import { signalOf } from './request.js';
 
 /** Writes the entity rows of these segments, in input order, to a local Parquet file; returns how many. */
-export async function writeChunkEntities(context: FeatureContext, entities: TrainingSetEntities, segments: readonly EntitySegment[], snapshotId: string | null, file: string): Promise<number> {
+export async function writeChunkEntities(
+  context: FeatureContext,
+  entities: TrainingSetEntities,
+  segments: readonly EntitySegment[],
+  snapshotId: string | null,
+  file: string,
+): Promise<number> {
   const source = await chunkEntitySql(context, entities, segments, snapshotId);
   return context.engine.withConnection(async (connection) => {
     const reader = await connection.runAndReadAll(`COPY (${source}) TO ${quoteLiteral(file)} (FORMAT parquet)`);
@@ -19,12 +25,25 @@ export async function writeChunkEntities(context: FeatureContext, entities: Trai
 }
 
 /** SQL for the segments' rows, user columns only, ordered by file and row. No segments: no rows, same columns. */
-async function chunkEntitySql(context: FeatureContext, entities: TrainingSetEntities, segments: readonly EntitySegment[], snapshotId: string | null): Promise<string> {
+async function chunkEntitySql(
+  context: FeatureContext,
+  entities: TrainingSetEntities,
+  segments: readonly EntitySegment[],
+  snapshotId: string | null,
+): Promise<string> {
   const files = [...new Set(segments.map((segment) => segment.file))];
   if ('parquet' in entities) {
     const all = [...entities.parquet];
     const local = await localEntityFiles(context, all);
-    const where = segments.length === 0 ? 'false' : segments.map((segment) => `(file_index = ${all.indexOf(segment.file)} AND file_row_number >= ${segment.from} AND file_row_number < ${segment.to})`).join(' OR ');
+    const where =
+      segments.length === 0
+        ? 'false'
+        : segments
+            .map(
+              (segment) =>
+                `(file_index = ${all.indexOf(segment.file)} AND file_row_number >= ${segment.from} AND file_row_number < ${segment.to})`,
+            )
+            .join(' OR ');
     // Read with every file listed, so the columns line up exactly as a read of the whole input does.
     return `SELECT * EXCLUDE (file_row_number) FROM read_parquet(${quoteLiteralList(local)}, file_row_number = true) WHERE ${where} ORDER BY file_index, file_row_number`;
   }
@@ -32,7 +51,15 @@ async function chunkEntitySql(context: FeatureContext, entities: TrainingSetEnti
   const order = new Map(files.map((name, index) => [name, index]));
   const chunkPlan: ScanPlan = { ...plan, tasks: plan.tasks.filter((task) => order.has(task.dataFile.filePath)) };
   const localPath = await localizePlan(table.io, chunkPlan, signalOf(context));
-  const rowFilter = segments.length === 0 ? 'false' : segments.map((segment) => `(${q(ROW_FILE_PATH_COLUMN)} = ${quoteLiteral(segment.file)} AND ${q(ROW_POSITION_COLUMN)} >= ${segment.from} AND ${q(ROW_POSITION_COLUMN)} < ${segment.to})`).join(' OR ');
+  const rowFilter =
+    segments.length === 0
+      ? 'false'
+      : segments
+          .map(
+            (segment) =>
+              `(${q(ROW_FILE_PATH_COLUMN)} = ${quoteLiteral(segment.file)} AND ${q(ROW_POSITION_COLUMN)} >= ${segment.from} AND ${q(ROW_POSITION_COLUMN)} < ${segment.to})`,
+          )
+          .join(' OR ');
   const sql = readPlanSql(chunkPlan, { localPath, tableSchema: currentSchema(table.metadata), rowPositions: true, rowFilter });
   const rank = `CASE ${q(ROW_FILE_PATH_COLUMN)} ${files.map((name, index) => `WHEN ${quoteLiteral(name)} THEN ${index}`).join(' ')} END`;
   return `SELECT * EXCLUDE (${q(ROW_FILE_PATH_COLUMN)}, ${q(ROW_POSITION_COLUMN)}) FROM (${sql}) ORDER BY ${segments.length === 0 ? '1' : rank}, ${q(ROW_POSITION_COLUMN)}`;

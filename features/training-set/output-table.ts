@@ -13,11 +13,22 @@ import { chunkManifestName } from './staging.js';
  * Creates the output table shaped like the join's result, found by joining no entity rows, and
  * marked as created by the run `key` (its data files must be written with the table's field ids).
  */
-export async function createTrainingSetTable(context: FeatureContext, request: TrainingSetRequest, id: TableIdentifier, key: string, entitySnapshotId: string | null): Promise<LoadedTable> {
+export async function createTrainingSetTable(
+  context: FeatureContext,
+  request: TrainingSetRequest,
+  id: TableIdentifier,
+  key: string,
+  entitySnapshotId: string | null,
+): Promise<LoadedTable> {
   return withScratchDirectory(context.workDirectory, `${chunkManifestName(key, null)}shape`, async (scratch) => {
     const entityFile = path.join(scratch, 'entities.parquet');
     await writeChunkEntities(context, request.entities, [], entitySnapshotId, entityFile);
     const job = getHistoricalFeatures(context, historicalRequest(request, { parquet: [entityFile] }));
-    return job.run((connection, query) => createOutputTable(context.catalog, id, connection, query, { what: `training set ${formatTableIdentifier(id)}`, properties: { [TRAINING_SET_KEY_PROPERTY]: key } }));
+    return job.run((connection, query) =>
+      createOutputTable(context.catalog, id, connection, query, {
+        what: `training set ${formatTableIdentifier(id)}`,
+        properties: { [TRAINING_SET_KEY_PROPERTY]: key },
+      }),
+    );
   });
 }

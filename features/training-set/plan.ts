@@ -21,12 +21,22 @@ export interface TrainingSetPlan {
  * at most `chunkRows`, and creates the output table when absent. A key already committed to the
  * output table short-cuts everything.
  */
-export async function planTrainingSet(context: FeatureContext, request: TrainingSetRequest, options: { readonly key: string; readonly chunkRows: number }): Promise<TrainingSetPlan> {
+export async function planTrainingSet(
+  context: FeatureContext,
+  request: TrainingSetRequest,
+  options: { readonly key: string; readonly chunkRows: number },
+): Promise<TrainingSetPlan> {
   const alreadyCommitted = await checkTrainingSetRequest(context, request, options.key);
   if (alreadyCommitted) return { alreadyCommitted, entitySnapshotId: null, entityRows: 0, chunks: [] };
   const entities = await entityFiles(context, request.entities);
   const outputId = parseTableIdentifier(request.output.table);
-  if (!(await context.catalog.tableExists(outputId))) await createTrainingSetTable(context, request, outputId, options.key, entities.snapshotId);
+  if (!(await context.catalog.tableExists(outputId)))
+    await createTrainingSetTable(context, request, outputId, options.key, entities.snapshotId);
   const chunks = cutIntoChunks(entities.files, options.chunkRows);
-  return { alreadyCommitted: null, entitySnapshotId: entities.snapshotId, entityRows: entities.files.reduce((sum, file) => sum + file.rows, 0), chunks };
+  return {
+    alreadyCommitted: null,
+    entitySnapshotId: entities.snapshotId,
+    entityRows: entities.files.reduce((sum, file) => sum + file.rows, 0),
+    chunks,
+  };
 }

@@ -12,7 +12,11 @@ import { historicalRequest, TRAINING_SET_KEY_PROPERTY } from './request.js';
  * that the output table is absent or this run's own (created under `key`). Returns the snapshot
  * when `key` already committed to it, else null.
  */
-export async function checkTrainingSetRequest(context: FeatureContext, request: TrainingSetRequest, key: string): Promise<{ readonly snapshotId: string; readonly rows: number } | null> {
+export async function checkTrainingSetRequest(
+  context: FeatureContext,
+  request: TrainingSetRequest,
+  key: string,
+): Promise<{ readonly snapshotId: string; readonly rows: number } | null> {
   const outputId = parseTableIdentifier(request.output.table);
   getHistoricalFeatures(context, historicalRequest(request, { parquet: [] })); // unknown features fail here
   if (!(await context.catalog.tableExists(outputId))) return null;
@@ -20,7 +24,11 @@ export async function checkTrainingSetRequest(context: FeatureContext, request: 
   const committed = findCommitted(table.metadata, MAIN_BRANCH, key);
   if (committed) return { snapshotId: committed.snapshotId.toString(), rows: Number(committed.summary['added-records'] ?? 0) };
   if (table.metadata.properties[TRAINING_SET_KEY_PROPERTY] !== key) {
-    throw new FloeError('already-exists', `Output table ${request.output.table} exists and was not created by this training set; name a new table`, { context: { table: request.output.table } });
+    throw new FloeError(
+      'already-exists',
+      `Output table ${request.output.table} exists and was not created by this training set; name a new table`,
+      { context: { table: request.output.table } },
+    );
   }
   return null;
 }

@@ -26,7 +26,13 @@ export interface ChunkResult {
 export async function writeTrainingSetChunk(
   context: FeatureContext,
   request: TrainingSetRequest,
-  input: { readonly key: string; readonly chunk: TrainingSetChunk; readonly entitySnapshotId: string | null; readonly attempt: number; readonly afterDataFiles?: () => Promise<void> },
+  input: {
+    readonly key: string;
+    readonly chunk: TrainingSetChunk;
+    readonly entitySnapshotId: string | null;
+    readonly attempt: number;
+    readonly afterDataFiles?: () => Promise<void>;
+  },
 ): Promise<ChunkResult> {
   const table = await context.catalog.loadTable(parseTableIdentifier(request.output.table));
   const { index } = input.chunk;
@@ -48,7 +54,11 @@ export async function writeTrainingSetChunk(
         afterDataFiles: async (written) => {
           rows = written.reduce((sum, file) => sum + file.recordCount, 0);
           if (rows !== entityRows) {
-            throw new FloeError('internal', `Chunk ${index} of training set ${request.output.table} joined ${entityRows} entity rows into ${rows} rows`, { context: { table: request.output.table } });
+            throw new FloeError(
+              'internal',
+              `Chunk ${index} of training set ${request.output.table} joined ${entityRows} entity rows into ${rows} rows`,
+              { context: { table: request.output.table } },
+            );
           }
           await input.afterDataFiles?.();
         },

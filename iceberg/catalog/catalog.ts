@@ -45,6 +45,10 @@ export interface Catalog {
    * One atomic commit: the updates apply only if every requirement holds against the table as the
    * catalog has it now. Fails with kind `commit-conflict` when one does not.
    */
-  commitTable(identifier: TableIdentifier, requirements: readonly TableRequirement[], updates: readonly TableUpdate[]): Promise<LoadedTable>;
+  commitTable(
+    identifier: TableIdentifier,
+    requirements: readonly TableRequirement[],
+    updates: readonly TableUpdate[],
+  ): Promise<LoadedTable>;
   close(): Promise<void>;
 }

@@ -37,10 +37,18 @@ export function parseTableIdentifier(text: string): TableIdentifier {
   const parts = text.split('.');
   const name = parts.pop();
   if (!name || parts.length === 0 || parts.some((part) => part.length === 0)) {
-    throw new FloeError('invalid-input', `Table identifier ${JSON.stringify(quotedName(text))} must be "namespace.table" (e.g. db.events)`, { context: { table: quotedName(text) } });
+    throw new FloeError(
+      'invalid-input',
+      `Table identifier ${JSON.stringify(quotedName(text))} must be "namespace.table" (e.g. db.events)`,
+      { context: { table: quotedName(text) } },
+    );
   }
   if (name.length > MAX_NAME_LENGTH || parts.join('.').length > MAX_NAME_LENGTH) {
-    throw new FloeError('invalid-input', `Table identifier ${JSON.stringify(quotedName(text))}: its namespace and its table name must each be at most ${MAX_NAME_LENGTH} characters`, { context: { table: quotedName(text) } });
+    throw new FloeError(
+      'invalid-input',
+      `Table identifier ${JSON.stringify(quotedName(text))}: its namespace and its table name must each be at most ${MAX_NAME_LENGTH} characters`,
+      { context: { table: quotedName(text) } },
+    );
   }
   return { namespace: parts, name };
 }
@@ -56,6 +64,8 @@ export function checkNamespace(namespace: Namespace): void {
 export function checkIdentifier(identifier: TableIdentifier): void {
   checkNamespace(identifier.namespace);
   if (identifier.name === '') {
-    throw new FloeError('invalid-input', `Table name in ${formatNamespace(identifier.namespace)} must not be empty`, { context: { namespace: formatNamespace(identifier.namespace) } });
+    throw new FloeError('invalid-input', `Table name in ${formatNamespace(identifier.namespace)} must not be empty`, {
+      context: { namespace: formatNamespace(identifier.namespace) },
+    });
   }
 }

@@ -50,7 +50,10 @@ export const catalogConfigSchema = z.discriminatedUnion('type', [
       ...common,
     })
     .strict()
-    .refine((config) => config.token === undefined || config.credential === undefined, { message: 'give either token or credential, not both', path: ['credential'] }),
+    .refine((config) => config.token === undefined || config.credential === undefined, {
+      message: 'give either token or credential, not both',
+      path: ['credential'],
+    }),
 ]);
 
 export type CatalogConfig = z.input<typeof catalogConfigSchema>;
@@ -59,8 +62,12 @@ export function parseCatalogConfig(input: unknown): z.output<typeof catalogConfi
   const result = catalogConfigSchema.safeParse(input);
   if (result.success) return result.data;
   // Issue paths and messages only: never the values, which may be secrets.
-  const problems = result.error.issues.map((issue) => `${issue.path.length === 0 ? 'catalog' : `catalog.${issue.path.join('.')}`}: ${issue.message}`);
-  throw new FloeError('invalid-input', `Invalid catalog configuration: ${problems.join('; ')}`, { context: { field: result.error.issues[0]?.path.join('.') } });
+  const problems = result.error.issues.map(
+    (issue) => `${issue.path.length === 0 ? 'catalog' : `catalog.${issue.path.join('.')}`}: ${issue.message}`,
+  );
+  throw new FloeError('invalid-input', `Invalid catalog configuration: ${problems.join('; ')}`, {
+    context: { field: result.error.issues[0]?.path.join('.') },
+  });
 }
 
 export async function loadCatalog(input: CatalogConfig | unknown): Promise<Catalog> {
@@ -68,7 +75,12 @@ export async function loadCatalog(input: CatalogConfig | unknown): Promise<Catal
   const properties = { ...s3Properties(config.s3), ...config.properties };
   try {
     if (config.type === 'sql') {
-      return await SqlCatalog.open({ name: config.name, uri: config.uri, ...(config.warehouse === undefined ? {} : { warehouse: config.warehouse }), properties });
+      return await SqlCatalog.open({
+        name: config.name,
+        uri: config.uri,
+        ...(config.warehouse === undefined ? {} : { warehouse: config.warehouse }),
+        properties,
+      });
     }
     return await RestCatalog.open(restOptions(config, properties));
   } catch (error) {
@@ -76,11 +88,18 @@ export async function loadCatalog(input: CatalogConfig | unknown): Promise<Catal
     // (not the address itself when it is a Postgres URI, which may hold a password).
     const server = config.type === 'rest' || isPostgresUri(config.uri);
     if (!server || !FloeError.is(error, 'io')) throw error;
-    throw new FloeError('io', `${error.detail}; is the catalog server running? Its address is catalog.uri in floe.yaml`, { context: error.context, cause: error, retryable: error.retryable });
+    throw new FloeError('io', `${error.detail}; is the catalog server running? Its address is catalog.uri in floe.yaml`, {
+      context: error.context,
+      cause: error,
+      retryable: error.retryable,
+    });
   }
 }
 
-function restOptions(config: Extract<z.output<typeof catalogConfigSchema>, { type: 'rest' }>, properties: Record<string, string>): Parameters<typeof RestCatalog.open>[0] {
+function restOptions(
+  config: Extract<z.output<typeof catalogConfigSchema>, { type: 'rest' }>,
+  properties: Record<string, string>,
+): Parameters<typeof RestCatalog.open>[0] {
   return {
     name: config.name,
     uri: config.uri,

@@ -123,7 +123,11 @@ export abstract class PointerCatalog implements Catalog {
     for (const file of files) await table.io.delete(file).catch(() => undefined);
   }
 
-  async commitTable(identifier: TableIdentifier, requirements: readonly TableRequirement[], updates: readonly TableUpdate[]): Promise<LoadedTable> {
+  async commitTable(
+    identifier: TableIdentifier,
+    requirements: readonly TableRequirement[],
+    updates: readonly TableUpdate[],
+  ): Promise<LoadedTable> {
     const current = await this.loadTable(identifier);
     validateRequirements(current.metadata, requirements, formatTableIdentifier(identifier));
     const metadata = applyUpdates(current.metadata, updates, { nowMs: this.now(), baseMetadataLocation: current.metadataLocation });
@@ -141,9 +145,13 @@ export abstract class PointerCatalog implements Catalog {
     }
     if (!swapped) {
       await io.delete(metadataLocation).catch(() => undefined); // lost the race: the file is nobody's
-      throw new FloeError('commit-conflict', `Table ${formatTableIdentifier(identifier)} was changed by another commit since ${current.metadataLocation} was read`, {
-        context: { table: formatTableIdentifier(identifier), catalog: this.name },
-      });
+      throw new FloeError(
+        'commit-conflict',
+        `Table ${formatTableIdentifier(identifier)} was changed by another commit since ${current.metadataLocation} was read`,
+        {
+          context: { table: formatTableIdentifier(identifier), catalog: this.name },
+        },
+      );
     }
     return { identifier, metadataLocation, metadata, io };
   }
@@ -153,9 +161,13 @@ export abstract class PointerCatalog implements Catalog {
     const namespaceLocation = (await this.loadNamespaceProperties(identifier.namespace))[NAMESPACE_LOCATION_PROPERTY];
     if (namespaceLocation !== undefined) return `${namespaceLocation.replace(/\/+$/, '')}/${identifier.name}`;
     if (this.warehouse === undefined) {
-      throw new FloeError('invalid-input', `Catalog ${this.name} has no warehouse: give table ${formatTableIdentifier(identifier)} a location, or configure the catalog's warehouse`, {
-        context: { table: formatTableIdentifier(identifier), catalog: this.name },
-      });
+      throw new FloeError(
+        'invalid-input',
+        `Catalog ${this.name} has no warehouse: give table ${formatTableIdentifier(identifier)} a location, or configure the catalog's warehouse`,
+        {
+          context: { table: formatTableIdentifier(identifier), catalog: this.name },
+        },
+      );
     }
     return `${this.warehouse}/${formatNamespace(identifier.namespace)}/${identifier.name}`;
   }
@@ -170,22 +182,36 @@ function unreadableMetadata(error: unknown, identifier: TableIdentifier, locatio
   const table = formatTableIdentifier(identifier);
   const context = { table, file: location };
   if (FloeError.is(error, 'not-found')) {
-    return new FloeError('not-found', `Table ${table}: the catalog points at metadata file ${location}, which does not exist (expected the table's current metadata JSON there)`, { context, cause: error, retryable: false });
+    return new FloeError(
+      'not-found',
+      `Table ${table}: the catalog points at metadata file ${location}, which does not exist (expected the table's current metadata JSON there)`,
+      { context, cause: error, retryable: false },
+    );
   }
   if (FloeError.is(error, 'corrupt') || FloeError.is(error, 'unsupported')) {
-    return new FloeError(error.kind, `Table ${table}: ${error.detail} (expected Iceberg table metadata JSON in ${location})`, { context: { ...error.context, ...context }, cause: error, retryable: false });
+    return new FloeError(error.kind, `Table ${table}: ${error.detail} (expected Iceberg table metadata JSON in ${location})`, {
+      context: { ...error.context, ...context },
+      cause: error,
+      retryable: false,
+    });
   }
   return error;
 }
 
 export function tableNotFound(identifier: TableIdentifier): FloeError {
-  return new FloeError('not-found', `Table ${formatTableIdentifier(identifier)} does not exist`, { context: { table: formatTableIdentifier(identifier) } });
+  return new FloeError('not-found', `Table ${formatTableIdentifier(identifier)} does not exist`, {
+    context: { table: formatTableIdentifier(identifier) },
+  });
 }
 
 export function tableExists(identifier: TableIdentifier): FloeError {
-  return new FloeError('already-exists', `Table ${formatTableIdentifier(identifier)} already exists`, { context: { table: formatTableIdentifier(identifier) } });
+  return new FloeError('already-exists', `Table ${formatTableIdentifier(identifier)} already exists`, {
+    context: { table: formatTableIdentifier(identifier) },
+  });
 }
 
 export function namespaceNotFound(namespace: Namespace): FloeError {
-  return new FloeError('not-found', `Namespace ${formatNamespace(namespace)} does not exist`, { context: { namespace: formatNamespace(namespace) } });
+  return new FloeError('not-found', `Namespace ${formatNamespace(namespace)} does not exist`, {
+    context: { namespace: formatNamespace(namespace) },
+  });
 }

@@ -81,17 +81,16 @@ export class PostgresDriver implements SqlDriver {
   private readonly pool: pg.Pool;
   private closed = false;
 
-  constructor(
-    uri: string,
-    options: PostgresOptions = {},
-  ) {
+  constructor(uri: string, options: PostgresOptions = {}) {
     const shown = redactPostgresUri(uri);
     const normalized = libpqUri(uri);
     try {
       new URL(normalized);
     } catch {
       // No cause: URL's error carries the input, password and all.
-      throw new FloeError('invalid-input', `SQL catalog URI ${shown} is not a valid postgresql://user:password@host:port/database URI`, { context: { uri: shown } });
+      throw new FloeError('invalid-input', `SQL catalog URI ${shown} is not a valid postgresql://user:password@host:port/database URI`, {
+        context: { uri: shown },
+      });
     }
     this.pool = new pg.Pool({
       connectionString: normalized,
@@ -120,7 +119,8 @@ export class PostgresDriver implements SqlDriver {
       await client.query('BEGIN');
       try {
         const changed: number[] = [];
-        for (const statement of statements) changed.push((await client.query(numberPlaceholders(statement.sql), [...(statement.params ?? [])])).rowCount ?? 0);
+        for (const statement of statements)
+          changed.push((await client.query(numberPlaceholders(statement.sql), [...(statement.params ?? [])])).rowCount ?? 0);
         await client.query('COMMIT');
         return changed;
       } catch (error) {

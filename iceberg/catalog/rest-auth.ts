@@ -56,18 +56,27 @@ export function oauth2ClientCredentials(options: ClientCredentials): RestAuth {
         signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS),
       });
     } catch (cause) {
-      throw new FloeError('io', `Cannot reach the OAuth2 token endpoint ${options.tokenUri}: ${transportFailure(cause)}`, { context: { uri: options.tokenUri }, cause });
+      throw new FloeError('io', `Cannot reach the OAuth2 token endpoint ${options.tokenUri}: ${transportFailure(cause)}`, {
+        context: { uri: options.tokenUri },
+        cause,
+      });
     }
     const text = await response.text();
     if (!response.ok) {
-      throw new FloeError('catalog', `OAuth2 token request to ${options.tokenUri} failed with HTTP ${response.status}${describeOAuthError(text)}`, {
-        context: { uri: options.tokenUri, status: response.status },
-        retryable: response.status >= 500,
-      });
+      throw new FloeError(
+        'catalog',
+        `OAuth2 token request to ${options.tokenUri} failed with HTTP ${response.status}${describeOAuthError(text)}`,
+        {
+          context: { uri: options.tokenUri, status: response.status },
+          retryable: response.status >= 500,
+        },
+      );
     }
     const parsed = safeParse(text) as { access_token?: unknown; expires_in?: unknown } | undefined;
     if (typeof parsed?.access_token !== 'string') {
-      throw new FloeError('catalog', `OAuth2 token endpoint ${options.tokenUri} returned no access_token`, { context: { uri: options.tokenUri } });
+      throw new FloeError('catalog', `OAuth2 token endpoint ${options.tokenUri} returned no access_token`, {
+        context: { uri: options.tokenUri },
+      });
     }
     const lifetimeMs = typeof parsed.expires_in === 'number' ? parsed.expires_in * 1000 : Number.POSITIVE_INFINITY;
     token = { value: parsed.access_token, refreshAtMs: started + lifetimeMs * REFRESH_AT };

@@ -70,9 +70,21 @@ export class RestCatalog implements Catalog {
   static async open(options: RestCatalogOptions): Promise<RestCatalog> {
     const auth = authFor(options);
     const connect = (uri: string): RestHttp =>
-      new RestHttp({ baseUri: uri, auth, catalog: options.name, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), ...(options.headers === undefined ? {} : { headers: options.headers }), ...(options.fetch === undefined ? {} : { fetch: options.fetch }) });
+      new RestHttp({
+        baseUri: uri,
+        auth,
+        catalog: options.name,
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        ...(options.headers === undefined ? {} : { headers: options.headers }),
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      });
     const bootstrap = connect(options.uri);
-    const response = await bootstrap.send({ method: 'GET', path: '/v1/config', query: { warehouse: options.warehouse }, what: `read the configuration of REST catalog ${options.uri}` });
+    const response = await bootstrap.send({
+      method: 'GET',
+      path: '/v1/config',
+      query: { warehouse: options.warehouse },
+      what: `read the configuration of REST catalog ${options.uri}`,
+    });
     const at = jsonRoot(response.source);
     const body = asObject(response.json ?? {}, at);
     const defaults = optional(body, 'defaults', at, asStringMap) ?? {};
@@ -100,7 +112,13 @@ export class RestCatalog implements Catalog {
 
   async listNamespaces(parent?: Namespace): Promise<Namespace[]> {
     const query: Record<string, string> = parent === undefined || parent.length === 0 ? {} : { parent: parent.join(NAMESPACE_SEPARATOR) };
-    return this.paged(`${this.prefixPath}/namespaces`, query, 'namespaces', `list namespaces${parent ? ` under ${formatNamespace(parent)}` : ''}`, arrayOf(asString));
+    return this.paged(
+      `${this.prefixPath}/namespaces`,
+      query,
+      'namespaces',
+      `list namespaces${parent ? ` under ${formatNamespace(parent)}` : ''}`,
+      arrayOf(asString),
+    );
   }
 
   async createNamespace(namespace: Namespace, properties: Readonly<Record<string, string>> = {}): Promise<void> {
@@ -115,21 +133,38 @@ export class RestCatalog implements Catalog {
   }
 
   async namespaceExists(namespace: Namespace): Promise<boolean> {
-    return this.exists(this.namespacePath(namespace), `check namespace ${formatNamespace(namespace)}`, { namespace: formatNamespace(namespace) });
+    return this.exists(this.namespacePath(namespace), `check namespace ${formatNamespace(namespace)}`, {
+      namespace: formatNamespace(namespace),
+    });
   }
 
   async dropNamespace(namespace: Namespace): Promise<void> {
     // 409 here is the spec's NamespaceNotEmptyException.
-    await this.http.send({ method: 'DELETE', path: this.namespacePath(namespace), what: `drop namespace ${formatNamespace(namespace)}`, context: { namespace: formatNamespace(namespace) }, onConflict: 'invalid-input' });
+    await this.http.send({
+      method: 'DELETE',
+      path: this.namespacePath(namespace),
+      what: `drop namespace ${formatNamespace(namespace)}`,
+      context: { namespace: formatNamespace(namespace) },
+      onConflict: 'invalid-input',
+    });
   }
 
   async listTables(namespace: Namespace): Promise<TableIdentifier[]> {
-    return this.paged(`${this.namespacePath(namespace)}/tables`, {}, 'identifiers', `list tables in ${formatNamespace(namespace)}`, parseIdentifier);
+    return this.paged(
+      `${this.namespacePath(namespace)}/tables`,
+      {},
+      'identifiers',
+      `list tables in ${formatNamespace(namespace)}`,
+      parseIdentifier,
+    );
   }
 
   async createTable(identifier: TableIdentifier, request: CreateTableRequest): Promise<LoadedTable> {
     checkIdentifier(identifier);
-    const properties = { ...request.properties, ...(request.formatVersion === undefined ? {} : { 'format-version': String(request.formatVersion) }) };
+    const properties = {
+      ...request.properties,
+      ...(request.formatVersion === undefined ? {} : { 'format-version': String(request.formatVersion) }),
+    };
     const response = await this.http.send({
       method: 'POST',
       path: `${this.namespacePath(identifier.namespace)}/tables`,
@@ -149,12 +184,19 @@ export class RestCatalog implements Catalog {
   }
 
   async loadTable(identifier: TableIdentifier): Promise<LoadedTable> {
-    const response = await this.http.send({ method: 'GET', path: this.tablePath(identifier), what: `load table ${formatTableIdentifier(identifier)}`, context: { table: formatTableIdentifier(identifier) } });
+    const response = await this.http.send({
+      method: 'GET',
+      path: this.tablePath(identifier),
+      what: `load table ${formatTableIdentifier(identifier)}`,
+      context: { table: formatTableIdentifier(identifier) },
+    });
     return this.loadResult(identifier, response);
   }
 
   async tableExists(identifier: TableIdentifier): Promise<boolean> {
-    return this.exists(this.tablePath(identifier), `check table ${formatTableIdentifier(identifier)}`, { table: formatTableIdentifier(identifier) });
+    return this.exists(this.tablePath(identifier), `check table ${formatTableIdentifier(identifier)}`, {
+      table: formatTableIdentifier(identifier),
+    });
   }
 
   /** HEAD, as the spec defines for existence; servers that predate those routes get a GET instead. */
@@ -185,7 +227,11 @@ export class RestCatalog implements Catalog {
     this.tableConfigs.delete(formatTableIdentifier(identifier));
   }
 
-  async commitTable(identifier: TableIdentifier, requirements: readonly TableRequirement[], updates: readonly TableUpdate[]): Promise<LoadedTable> {
+  async commitTable(
+    identifier: TableIdentifier,
+    requirements: readonly TableRequirement[],
+    updates: readonly TableUpdate[],
+  ): Promise<LoadedTable> {
     const response = await this.http.send({
       method: 'POST',
       path: this.tablePath(identifier),
@@ -214,19 +260,33 @@ export class RestCatalog implements Catalog {
     const key = formatTableIdentifier(identifier);
     const config = optional(body, 'config', at, asStringMap);
     const credentials = optional(body, 'storage-credentials', at, arrayOf(parseStorageCredential));
-    if (config !== undefined || credentials !== undefined) this.tableConfigs.set(key, { config: config ?? {}, credentials: credentials ?? [] });
+    if (config !== undefined || credentials !== undefined)
+      this.tableConfigs.set(key, { config: config ?? {}, credentials: credentials ?? [] });
     // Vended credentials are secrets learned at run time: no message may repeat them either.
-    for (const properties of [config ?? {}, ...(credentials ?? []).map((credential) => credential.config)]) registerSecrets(Object.entries(properties).filter(([name]) => VENDED_SECRET.test(name)).map(([, value]) => value));
+    for (const properties of [config ?? {}, ...(credentials ?? []).map((credential) => credential.config)])
+      registerSecrets(
+        Object.entries(properties)
+          .filter(([name]) => VENDED_SECRET.test(name))
+          .map(([, value]) => value),
+      );
     return { identifier, metadataLocation, metadata, io: this.ioFor(metadata.location, this.tableConfigs.get(key)) };
   }
 
   private ioFor(location: string, table: TableConfig | undefined): FileIO {
     // Spec: storage credentials take precedence over config; the longest matching prefix wins.
-    const credential = [...(table?.credentials ?? [])].filter((entry) => location.startsWith(entry.prefix)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
+    const credential = [...(table?.credentials ?? [])]
+      .filter((entry) => location.startsWith(entry.prefix))
+      .sort((a, b) => b.prefix.length - a.prefix.length)[0];
     return this.ios.get(location, mergeIoProperties(this.properties, table?.config, credential?.config));
   }
 
-  private async paged<T>(path: string, query: Record<string, string>, field: string, what: string, read: (value: unknown, at: JsonAt) => T): Promise<T[]> {
+  private async paged<T>(
+    path: string,
+    query: Record<string, string>,
+    field: string,
+    what: string,
+    read: (value: unknown, at: JsonAt) => T,
+  ): Promise<T[]> {
     const results: T[] = [];
     let pageToken: string | undefined;
     do {
@@ -252,7 +312,9 @@ function parseStorageCredential(value: unknown, at: JsonAt): { prefix: string; c
 
 function authFor(options: RestCatalogOptions): RestAuth {
   if (options.token !== undefined && options.credential !== undefined) {
-    throw new FloeError('invalid-input', `REST catalog ${options.name}: give either a token or a credential, not both`, { context: { catalog: options.name } });
+    throw new FloeError('invalid-input', `REST catalog ${options.name}: give either a token or a credential, not both`, {
+      context: { catalog: options.name },
+    });
   }
   if (options.token !== undefined) return bearerAuth(options.token);
   if (options.credential !== undefined) {

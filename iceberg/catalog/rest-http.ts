@@ -117,13 +117,19 @@ export class RestHttp {
       const reason = timedOut ? `timed out after ${this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms` : `failed: ${transportFailure(cause)}`;
       const { context } = this.withCatalog(request);
       if (request.commit && !timedOut && neverSent(cause)) {
-        throw new FloeError('io', `Could not ${request.what}: the REST catalog refused the connection, so the commit was not sent`, { context: { ...context }, cause });
+        throw new FloeError('io', `Could not ${request.what}: the REST catalog refused the connection, so the commit was not sent`, {
+          context: { ...context },
+          cause,
+        });
       }
       if (request.commit) {
         // The request may have reached the server and been applied: only a reload can tell.
         throw new FloeError('commit-state-unknown', `Could not ${request.what}: the request ${reason}`, { context: { ...context }, cause });
       }
-      throw new FloeError('io', `Could not ${request.what}: the request to the REST catalog at ${this.baseUri} ${reason}`, { context: { ...context }, cause });
+      throw new FloeError('io', `Could not ${request.what}: the request to the REST catalog at ${this.baseUri} ${reason}`, {
+        context: { ...context },
+        cause,
+      });
     }
   }
 
@@ -146,8 +152,15 @@ async function readBody(response: Response, request: RestRequest): Promise<strin
   try {
     return await response.text();
   } catch (cause) {
-    if (request.commit) throw new FloeError('commit-state-unknown', `Could not ${request.what}: the answer was lost (${transportFailure(cause)})`, { context: { ...request.context }, cause });
-    throw new FloeError('io', `Could not ${request.what}: the answer from the REST catalog was lost (${transportFailure(cause)})`, { context: { ...request.context }, cause });
+    if (request.commit)
+      throw new FloeError('commit-state-unknown', `Could not ${request.what}: the answer was lost (${transportFailure(cause)})`, {
+        context: { ...request.context },
+        cause,
+      });
+    throw new FloeError('io', `Could not ${request.what}: the answer from the REST catalog was lost (${transportFailure(cause)})`, {
+      context: { ...request.context },
+      cause,
+    });
   }
 }
 

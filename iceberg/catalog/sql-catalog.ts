@@ -132,17 +132,28 @@ export class SqlCatalog extends PointerCatalog {
     if (!(await this.namespaceExists(namespace))) throw namespaceNotFound(namespace);
     const tables = await this.listTables(namespace);
     if (tables.length > 0) {
-      throw new FloeError('invalid-input', `Namespace ${name} is not empty: it holds ${tables.length} table(s), e.g. ${formatTableIdentifier(tables[0] as TableIdentifier)}`, {
-        context: { namespace: name },
-      });
+      throw new FloeError(
+        'invalid-input',
+        `Namespace ${name} is not empty: it holds ${tables.length} table(s), e.g. ${formatTableIdentifier(tables[0] as TableIdentifier)}`,
+        {
+          context: { namespace: name },
+        },
+      );
     }
-    await this.run(() => this.db.execute('DELETE FROM iceberg_namespace_properties WHERE catalog_name = ? AND namespace = ?', [this.name, name]));
+    await this.run(() =>
+      this.db.execute('DELETE FROM iceberg_namespace_properties WHERE catalog_name = ? AND namespace = ?', [this.name, name]),
+    );
   }
 
   async loadNamespaceProperties(namespace: Namespace): Promise<Record<string, string>> {
     const name = namespaceKey(namespace);
     if (!(await this.namespaceExists(namespace))) throw namespaceNotFound(namespace);
-    const rows = await this.run(() => this.db.query('SELECT property_key, property_value FROM iceberg_namespace_properties WHERE catalog_name = ? AND namespace = ?', [this.name, name]));
+    const rows = await this.run(() =>
+      this.db.query('SELECT property_key, property_value FROM iceberg_namespace_properties WHERE catalog_name = ? AND namespace = ?', [
+        this.name,
+        name,
+      ]),
+    );
     return Object.fromEntries(rows.map((row) => [String(row['property_key']), String(row['property_value'])]));
   }
 
@@ -171,19 +182,20 @@ export class SqlCatalog extends PointerCatalog {
     const name = namespaceKey(namespace);
     if (!(await this.namespaceExists(namespace))) throw namespaceNotFound(namespace);
     const rows = await this.run(() =>
-      this.db.query(`SELECT table_name FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ?${this.typeFilter()} ORDER BY table_name`, [this.name, name, ...this.typeParams()]),
+      this.db.query(
+        `SELECT table_name FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ?${this.typeFilter()} ORDER BY table_name`,
+        [this.name, name, ...this.typeParams()],
+      ),
     );
     return rows.map((row) => ({ namespace: [...namespace], name: String(row['table_name']) }));
   }
 
   protected async getPointer(identifier: TableIdentifier): Promise<string | undefined> {
     const rows = await this.run(() =>
-      this.db.query(`SELECT metadata_location FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?${this.typeFilter()}`, [
-        this.name,
-        namespaceKey(identifier.namespace),
-        identifier.name,
-        ...this.typeParams(),
-      ]),
+      this.db.query(
+        `SELECT metadata_location FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?${this.typeFilter()}`,
+        [this.name, namespaceKey(identifier.namespace), identifier.name, ...this.typeParams()],
+      ),
     );
     const location = rows[0]?.['metadata_location'];
     return typeof location === 'string' && location !== '' ? location : undefined;
@@ -215,10 +227,14 @@ export class SqlCatalog extends PointerCatalog {
     } catch (error) {
       // A lock timeout means the UPDATE did not run: a conflict to retry, not an unknown outcome.
       if (this.db.classify(error) === 'busy') return false;
-      throw new FloeError('commit-state-unknown', `Commit to ${formatTableIdentifier(identifier)} may or may not have been applied: ${(error as Error).message}`, {
-        context: { table: formatTableIdentifier(identifier), catalog: this.name },
-        cause: error,
-      });
+      throw new FloeError(
+        'commit-state-unknown',
+        `Commit to ${formatTableIdentifier(identifier)} may or may not have been applied: ${(error as Error).message}`,
+        {
+          context: { table: formatTableIdentifier(identifier), catalog: this.name },
+          cause: error,
+        },
+      );
     }
   }
 
@@ -268,15 +284,21 @@ function namespaceKey(namespace: Namespace): string {
   checkNamespace(namespace);
   const dotted = namespace.find((level) => level.includes('.'));
   if (dotted !== undefined) {
-    throw new FloeError('invalid-input', `Namespace level ${JSON.stringify(dotted)} contains a dot, which the SQL catalog uses to separate levels`, {
-      context: { namespace: formatNamespace(namespace) },
-    });
+    throw new FloeError(
+      'invalid-input',
+      `Namespace level ${JSON.stringify(dotted)} contains a dot, which the SQL catalog uses to separate levels`,
+      {
+        context: { namespace: formatNamespace(namespace) },
+      },
+    );
   }
   return formatNamespace(namespace);
 }
 
 function namespaceExists(namespace: Namespace): FloeError {
-  return new FloeError('already-exists', `Namespace ${formatNamespace(namespace)} already exists`, { context: { namespace: formatNamespace(namespace) } });
+  return new FloeError('already-exists', `Namespace ${formatNamespace(namespace)} already exists`, {
+    context: { namespace: formatNamespace(namespace) },
+  });
 }
 
 /** The SQLite file a catalog URI names. */
@@ -287,9 +309,13 @@ export function sqlitePathFromUri(uri: string): string {
   if (uri.startsWith('jdbc:sqlite:')) return uri.slice('jdbc:sqlite:'.length).replace(/^file:/, '');
   if (uri.startsWith('file:')) return new URL(uri).pathname;
   if (/^[a-z][a-z0-9+.-]*:/i.test(uri)) {
-    throw new FloeError('unsupported', `SQL catalog URI scheme ${uri.slice(0, uri.indexOf(':'))} is not supported; use SQLite (sqlite:///path/catalog.db) or Postgres (postgresql://user@host:port/database)`, {
-      context: { uri: uri.slice(0, uri.indexOf(':')) },
-    });
+    throw new FloeError(
+      'unsupported',
+      `SQL catalog URI scheme ${uri.slice(0, uri.indexOf(':'))} is not supported; use SQLite (sqlite:///path/catalog.db) or Postgres (postgresql://user@host:port/database)`,
+      {
+        context: { uri: uri.slice(0, uri.indexOf(':')) },
+      },
+    );
   }
   return uri;
 }

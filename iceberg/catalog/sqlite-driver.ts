@@ -20,7 +20,10 @@ export class SqliteDriver implements SqlDriver {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 10_000))}`);
     } catch (cause) {
-      throw new FloeError('catalog', `Cannot open SQLite catalog database ${path}: ${(cause as Error).message}`, { context: { database: path }, cause });
+      throw new FloeError('catalog', `Cannot open SQLite catalog database ${path}: ${(cause as Error).message}`, {
+        context: { database: path },
+        cause,
+      });
     }
   }
 
@@ -34,7 +37,9 @@ export class SqliteDriver implements SqlDriver {
 
   async batch(statements: readonly SqlStatement[]): Promise<number[]> {
     // IMMEDIATE takes the write lock up front, so the batch cannot deadlock halfway.
-    const run = this.db.transaction(() => statements.map((statement) => this.db.prepare(statement.sql).run(...(statement.params ?? [])).changes));
+    const run = this.db.transaction(() =>
+      statements.map((statement) => this.db.prepare(statement.sql).run(...(statement.params ?? [])).changes),
+    );
     return run.immediate();
   }
 

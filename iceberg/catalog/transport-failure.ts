@@ -11,7 +11,11 @@ export function neverSent(cause: unknown): boolean {
 }
 
 function causeCode(cause: unknown): string | undefined {
-  for (let error = cause as { code?: unknown; cause?: unknown } | undefined, depth = 0; error && depth < 4; error = error.cause as typeof error, depth++) {
+  for (
+    let error = cause as { code?: unknown; cause?: unknown } | undefined, depth = 0;
+    error && depth < 4;
+    error = error.cause as typeof error, depth++
+  ) {
     if (typeof error.code === 'string') return error.code;
   }
   return undefined;

@@ -59,7 +59,12 @@ interface UnresolvedAttempt {
   readonly files: readonly string[];
 }
 
-export async function commitChange(catalog: Catalog, identifier: TableIdentifier, change: TableChange, options: CommitOptions = {}): Promise<CommitResult> {
+export async function commitChange(
+  catalog: Catalog,
+  identifier: TableIdentifier,
+  change: TableChange,
+  options: CommitOptions = {},
+): Promise<CommitResult> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const now = options.now ?? Date.now;
   const started = now();
@@ -79,7 +84,8 @@ export async function commitChange(catalog: Catalog, identifier: TableIdentifier
         return await catalog.loadTable(identifier);
       } catch (error) {
         const waitMs = backoffMs(retry, UNKNOWN_OUTCOME_RETRY, options.random);
-        if (!FloeError.is(error) || !error.retryable || unknownSince === undefined || now() - unknownSince + waitMs > unknownBudgetMs) throw error;
+        if (!FloeError.is(error) || !error.retryable || unknownSince === undefined || now() - unknownSince + waitMs > unknownBudgetMs)
+          throw error;
         options.onRetry?.({ attempt: retry, waitMs, error });
         await sleep(waitMs);
       }
@@ -98,7 +104,10 @@ export async function commitChange(catalog: Catalog, identifier: TableIdentifier
     try {
       const result = await catalog.commitTable(identifier, prepared.requirements, prepared.updates);
       // The branch is at this attempt's snapshot now: no earlier attempt's requirement can hold.
-      await discard(result, unresolved.splice(0).flatMap((earlier) => earlier.files));
+      await discard(
+        result,
+        unresolved.splice(0).flatMap((earlier) => earlier.files),
+      );
       const snapshotId = addedSnapshotId(prepared.updates);
       return { table: result, ...(snapshotId === undefined ? {} : { snapshotId }), attempts: attempt, alreadyCommitted: false };
     } catch (error) {
@@ -144,9 +153,19 @@ async function prepareNamingTable(change: TableChange, table: LoadedTable, ident
   try {
     return await change.prepare(table);
   } catch (error) {
-    if (!FloeError.is(error) || error.retryable || (error.kind !== 'corrupt' && error.kind !== 'not-found') || error.context['table'] !== undefined) throw error;
+    if (
+      !FloeError.is(error) ||
+      error.retryable ||
+      (error.kind !== 'corrupt' && error.kind !== 'not-found') ||
+      error.context['table'] !== undefined
+    )
+      throw error;
     const name = formatTableIdentifier(identifier);
-    throw new FloeError(error.kind, `Commit of ${change.description} to table ${name}: ${error.detail}`, { context: { ...error.context, table: name }, cause: error, retryable: false });
+    throw new FloeError(error.kind, `Commit of ${change.description} to table ${name}: ${error.detail}`, {
+      context: { ...error.context, table: name },
+      cause: error,
+      retryable: false,
+    });
   }
 }
 
@@ -203,9 +222,18 @@ function addedSnapshotId(updates: readonly TableUpdate[]): bigint | undefined {
   return id;
 }
 
-function giveUpConflict(error: FloeError, identifier: TableIdentifier, change: TableChange, attempts: number, policy: RetryPolicy, outOfTime: boolean): FloeError {
+function giveUpConflict(
+  error: FloeError,
+  identifier: TableIdentifier,
+  change: TableChange,
+  attempts: number,
+  policy: RetryPolicy,
+  outOfTime: boolean,
+): FloeError {
   const table = formatTableIdentifier(identifier);
-  const limit = outOfTime ? `the ${policy.totalTimeoutMs} ms budget (commit.retry.total-timeout-ms)` : `${policy.numRetries} retries (commit.retry.num-retries)`;
+  const limit = outOfTime
+    ? `the ${policy.totalTimeoutMs} ms budget (commit.retry.total-timeout-ms)`
+    : `${policy.numRetries} retries (commit.retry.num-retries)`;
   const message = `Commit of ${change.description} to ${table} kept conflicting with other commits: gave up after ${attempts} attempts and ${limit}`;
   return new FloeError(error.kind, message, { context: { table, attempts }, cause: error, retryable: true });
 }

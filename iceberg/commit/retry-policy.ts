@@ -22,7 +22,12 @@ export const RETRY_PROPERTIES = {
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { numRetries: 4, minWaitMs: 100, maxWaitMs: 2_000, totalTimeoutMs: 60_000 };
 
 /** Chasing an unknown commit outcome: reload within a second or two, for up to 30 s. */
-export const UNKNOWN_OUTCOME_RETRY: RetryPolicy = { numRetries: Number.MAX_SAFE_INTEGER, minWaitMs: 250, maxWaitMs: 2_000, totalTimeoutMs: 30_000 };
+export const UNKNOWN_OUTCOME_RETRY: RetryPolicy = {
+  numRetries: Number.MAX_SAFE_INTEGER,
+  minWaitMs: 250,
+  maxWaitMs: 2_000,
+  totalTimeoutMs: 30_000,
+};
 
 export function retryPolicyFrom(properties: Readonly<Record<string, string>>, overrides: Partial<RetryPolicy> = {}): RetryPolicy {
   const read = (key: keyof RetryPolicy): number => {
@@ -32,11 +37,20 @@ export function retryPolicyFrom(properties: Readonly<Record<string, string>>, ov
     if (text === undefined) return DEFAULT_RETRY_POLICY[key];
     const value = Number(text);
     if (!Number.isSafeInteger(value) || value < 0) {
-      throw new FloeError('invalid-input', `Table property ${RETRY_PROPERTIES[key]} must be a non-negative integer, got ${JSON.stringify(text)}`, {
-        context: { property: RETRY_PROPERTIES[key] },
-      });
+      throw new FloeError(
+        'invalid-input',
+        `Table property ${RETRY_PROPERTIES[key]} must be a non-negative integer, got ${JSON.stringify(text)}`,
+        {
+          context: { property: RETRY_PROPERTIES[key] },
+        },
+      );
     }
     return value;
   };
-  return { numRetries: read('numRetries'), minWaitMs: read('minWaitMs'), maxWaitMs: read('maxWaitMs'), totalTimeoutMs: read('totalTimeoutMs') };
+  return {
+    numRetries: read('numRetries'),
+    minWaitMs: read('minWaitMs'),
+    maxWaitMs: read('maxWaitMs'),
+    totalTimeoutMs: read('totalTimeoutMs'),
+  };
 }

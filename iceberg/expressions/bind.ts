@@ -38,7 +38,16 @@ const NEGATED: Readonly<Record<PredicateOp, PredicateOp>> = {
 };
 
 const UNARY_OPS: ReadonlySet<string> = new Set<UnaryOp>(['isNull', 'notNull', 'isNaN', 'notNaN']);
-const COMPARISON_OPS: ReadonlySet<string> = new Set<ComparisonOp>(['eq', 'notEq', 'lt', 'ltEq', 'gt', 'gtEq', 'startsWith', 'notStartsWith']);
+const COMPARISON_OPS: ReadonlySet<string> = new Set<ComparisonOp>([
+  'eq',
+  'notEq',
+  'lt',
+  'ltEq',
+  'gt',
+  'gtEq',
+  'startsWith',
+  'notStartsWith',
+]);
 const SET_OPS: ReadonlySet<string> = new Set<SetOp>(['in', 'notIn']);
 
 export function bind(expression: Expression, schema: Schema, options: BindOptions = {}): BoundExpression {
@@ -59,7 +68,9 @@ class Binder {
 
   bind(expression: Expression, negate: boolean): BoundExpression {
     if (typeof expression !== 'object' || expression === null) {
-      throw new FloeError('invalid-input', `Malformed filter ${String(expression)}: expected an expression object`, { context: { table: this.table } });
+      throw new FloeError('invalid-input', `Malformed filter ${String(expression)}: expected an expression object`, {
+        context: { table: this.table },
+      });
     }
     const node = expression as { op?: unknown; args?: unknown; arg?: unknown };
     switch (node.op) {
@@ -92,17 +103,22 @@ class Binder {
     const effective = negate ? NEGATED[op as PredicateOp] : (op as PredicateOp);
     if (UNARY_OPS.has(op)) return this.unary(effective as UnaryOp, column);
     if (COMPARISON_OPS.has(op)) {
-      if (!('value' in node) || node.value === undefined || node.value === null) throw this.malformed(expression, `"${op}" needs a value (use isNull / notNull for nulls)`);
+      if (!('value' in node) || node.value === undefined || node.value === null)
+        throw this.malformed(expression, `"${op}" needs a value (use isNull / notNull for nulls)`);
       return this.comparison(effective as ComparisonOp, column, node.value as FilterLiteral);
     }
     if (!Array.isArray(node.values)) throw this.malformed(expression, `"${op}" needs an array "values"`);
-    if (node.values.some((value) => value === null || value === undefined)) throw this.malformed(expression, `"${op}" values cannot be null`);
+    if (node.values.some((value) => value === null || value === undefined))
+      throw this.malformed(expression, `"${op}" values cannot be null`);
     return this.set(effective as SetOp, column, node.values as FilterLiteral[]);
   }
 
   private unary(op: UnaryOp, { reference, required }: ResolvedColumn): BoundExpression {
     if ((op === 'isNaN' || op === 'notNaN') && reference.type !== 'float' && reference.type !== 'double') {
-      throw this.invalid(`isNaN and notNaN apply to float and double columns; column ${JSON.stringify(reference.column)} is ${reference.type}`, reference);
+      throw this.invalid(
+        `isNaN and notNaN apply to float and double columns; column ${JSON.stringify(reference.column)} is ${reference.type}`,
+        reference,
+      );
     }
     if (required && op === 'isNull') return FALSE;
     if (required && op === 'notNull') return TRUE;
@@ -112,12 +128,16 @@ class Binder {
   private comparison(op: ComparisonOp, column: ResolvedColumn, literal: FilterLiteral): BoundExpression {
     const { reference } = column;
     if ((op === 'startsWith' || op === 'notStartsWith') && reference.type !== 'string') {
-      throw this.invalid(`startsWith and notStartsWith apply to string columns; column ${JSON.stringify(reference.column)} is ${reference.type}`, reference);
+      throw this.invalid(
+        `startsWith and notStartsWith apply to string columns; column ${JSON.stringify(reference.column)} is ${reference.type}`,
+        reference,
+      );
     }
     const converted = convertLiteral(literal, { column: reference.column, type: reference.type, table: this.table });
     if ('value' in converted) return { op, term: reference, value: converted.value };
     // Past the end of the column's range: the comparison is decided for every non-null value.
-    const holdsForEveryValue = converted.outOfRange === 'above' ? op === 'lt' || op === 'ltEq' || op === 'notEq' : op === 'gt' || op === 'gtEq' || op === 'notEq';
+    const holdsForEveryValue =
+      converted.outOfRange === 'above' ? op === 'lt' || op === 'ltEq' || op === 'notEq' : op === 'gt' || op === 'gtEq' || op === 'notEq';
     return holdsForEveryValue ? this.unary('notNull', column) : FALSE;
   }
 
@@ -142,13 +162,19 @@ class Binder {
   private resolve(name: string): ResolvedColumn {
     const found = findPath(this.schema.fields, name);
     if (!found) {
-      throw new FloeError('invalid-input', `Filter column ${JSON.stringify(name)} does not exist${this.table ? ` in table ${this.table}` : ''}; its columns are ${this.schema.fields.map((field) => field.name).join(', ')}`, {
-        context: { table: this.table, column: name },
-      });
+      throw new FloeError(
+        'invalid-input',
+        `Filter column ${JSON.stringify(name)} does not exist${this.table ? ` in table ${this.table}` : ''}; its columns are ${this.schema.fields.map((field) => field.name).join(', ')}`,
+        {
+          context: { table: this.table, column: name },
+        },
+      );
     }
     const field = found[found.length - 1]!;
     if (typeof field.type !== 'string') {
-      throw new FloeError('invalid-input', `Filters apply to primitive columns; column ${JSON.stringify(name)} is a ${field.type.type}`, { context: { table: this.table, column: name } });
+      throw new FloeError('invalid-input', `Filters apply to primitive columns; column ${JSON.stringify(name)} is a ${field.type.type}`, {
+        context: { table: this.table, column: name },
+      });
     }
     return {
       reference: { fieldId: field.id, column: name, path: found.map((f) => f.name), type: field.type },

@@ -118,9 +118,13 @@ function grouped(expression: Expression): string {
 /** A predicate, bound or not, on the column named `column`: `id = 5`, `name IS NULL`, `count IN (1, 2)`. */
 export function describePredicate(
   column: string,
-  predicate: { readonly op: UnaryOp } | { readonly op: ComparisonOp; readonly value: unknown } | { readonly op: SetOp; readonly values: readonly unknown[] },
+  predicate:
+    | { readonly op: UnaryOp }
+    | { readonly op: ComparisonOp; readonly value: unknown }
+    | { readonly op: SetOp; readonly values: readonly unknown[] },
 ): string {
-  if ('values' in predicate) return `${column} ${predicate.op === 'in' ? 'IN' : 'NOT IN'} (${predicate.values.map(describeLiteral).join(', ')})`;
+  if ('values' in predicate)
+    return `${column} ${predicate.op === 'in' ? 'IN' : 'NOT IN'} (${predicate.values.map(describeLiteral).join(', ')})`;
   if ('value' in predicate) return `${column} ${SYMBOLS[predicate.op]} ${describeLiteral(predicate.value)}`;
   return `${column} ${UNARY_TEXT[predicate.op]}`;
 }

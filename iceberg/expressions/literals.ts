@@ -30,9 +30,13 @@ export interface LiteralTarget {
 export function convertLiteral(literal: FilterLiteral, target: LiteralTarget): ConvertedLiteral {
   const { type } = target;
   const fail = (expected: string): never => {
-    throw new FloeError('invalid-input', `Filter on column ${JSON.stringify(target.column)} of type ${type} expects ${expected}, got ${shown(literal)}`, {
-      context: { table: target.table, column: target.column, type },
-    });
+    throw new FloeError(
+      'invalid-input',
+      `Filter on column ${JSON.stringify(target.column)} of type ${type} expects ${expected}, got ${shown(literal)}`,
+      {
+        context: { table: target.table, column: target.column, type },
+      },
+    );
   };
   if (typeof literal === 'number' && Number.isNaN(literal)) fail('a value other than NaN (use isNaN or notNaN to find NaN)');
 
@@ -60,7 +64,9 @@ export function convertLiteral(literal: FilterLiteral, target: LiteralTarget): C
     case 'string':
       return typeof literal === 'string' ? { value: literal } : fail('a string');
     case 'uuid':
-      return typeof literal === 'string' && UUID_PATTERN.test(literal) ? { value: literal.toLowerCase() } : fail('a UUID string like "f79c3e09-677c-4bbd-a479-3f349cb785e7"');
+      return typeof literal === 'string' && UUID_PATTERN.test(literal)
+        ? { value: literal.toLowerCase() }
+        : fail('a UUID string like "f79c3e09-677c-4bbd-a479-3f349cb785e7"');
     case 'binary':
       return literal instanceof Uint8Array ? { value: literal } : fail('a Uint8Array');
     case 'unknown':
@@ -74,15 +80,21 @@ function parameterizedLiteral(literal: FilterLiteral, type: PrimitiveType, fail:
   const decimal = decimalParams(type);
   if (decimal) {
     const unscaled = decimalLiteral(literal, decimal.scale);
-    return unscaled === undefined ? fail(`a decimal (string, number or bigint) with at most ${Math.max(decimal.scale, 0)} digits after the point`) : { value: unscaled };
+    return unscaled === undefined
+      ? fail(`a decimal (string, number or bigint) with at most ${Math.max(decimal.scale, 0)} digits after the point`)
+      : { value: unscaled };
   }
   const length = fixedLength(type);
-  if (length !== undefined) return literal instanceof Uint8Array && literal.length === length ? { value: literal } : fail(`a Uint8Array of exactly ${length} bytes`);
+  if (length !== undefined)
+    return literal instanceof Uint8Array && literal.length === length
+      ? { value: literal }
+      : fail(`a Uint8Array of exactly ${length} bytes`);
   throw new FloeError('unsupported', `Filters on columns of type ${type} are not supported`, { context: { type } });
 }
 
 function shown(literal: FilterLiteral): string {
-  if (literal instanceof Date || literal instanceof Uint8Array) return `${literal instanceof Date ? 'Date' : 'bytes'} ${describeLiteral(literal)}`;
+  if (literal instanceof Date || literal instanceof Uint8Array)
+    return `${literal instanceof Date ? 'Date' : 'bytes'} ${describeLiteral(literal)}`;
   return `${typeof literal} ${describeLiteral(literal)}`;
 }
 
@@ -92,7 +104,12 @@ function asExactInteger(literal: FilterLiteral): bigint | undefined {
   return undefined;
 }
 
-function integerInRange(literal: FilterLiteral, min: bigint, max: bigint, wrap: (n: bigint) => PrimitiveValue): ConvertedLiteral | undefined {
+function integerInRange(
+  literal: FilterLiteral,
+  min: bigint,
+  max: bigint,
+  wrap: (n: bigint) => PrimitiveValue,
+): ConvertedLiteral | undefined {
   if (literal === Infinity) return { outOfRange: 'above' };
   if (literal === -Infinity) return { outOfRange: 'below' };
   const n = asExactInteger(literal);

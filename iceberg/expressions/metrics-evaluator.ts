@@ -40,7 +40,13 @@ export function metricsRange(predicate: BoundPredicate, file: DataFile): ValueRa
 
   if (values !== undefined && (values === nulls || values === nans)) {
     // Only nulls, or only NaN.
-    return { hasNull: values === nulls && values > 0, hasNaN: values === nans && values > 0, hasValue: false, lower: undefined, upper: undefined };
+    return {
+      hasNull: values === nulls && values > 0,
+      hasNaN: values === nans && values > 0,
+      hasValue: false,
+      lower: undefined,
+      upper: undefined,
+    };
   }
   const rest = values !== undefined && nulls !== undefined && nans !== undefined ? values - nulls - nans : undefined;
   return {

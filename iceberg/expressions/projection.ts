@@ -53,7 +53,8 @@ function projectPredicate(predicate: BoundPredicate, spec: PartitionSpec): Parti
       // A literal at the edge of the type's range (`< INT_MIN`) cannot step past it: do not narrow.
       result = null;
     }
-    if (result) projected.push({ op: 'partition', position, type: transform.resultType, predicate: widenForTruncatingWriters(transform, result) });
+    if (result)
+      projected.push({ op: 'partition', position, type: transform.resultType, predicate: widenForTruncatingWriters(transform, result) });
   });
   return projected;
 }

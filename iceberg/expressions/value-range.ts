@@ -113,7 +113,12 @@ export function rangeMightMatch(type: PrimitiveType, predicate: ValuePredicate, 
   }
 }
 
-function within(value: PrimitiveValue, lower: PrimitiveValue | undefined, upper: PrimitiveValue | undefined, compare: (a: PrimitiveValue, b: PrimitiveValue) => number): boolean {
+function within(
+  value: PrimitiveValue,
+  lower: PrimitiveValue | undefined,
+  upper: PrimitiveValue | undefined,
+  compare: (a: PrimitiveValue, b: PrimitiveValue) => number,
+): boolean {
   return (lower === undefined || compare(lower, value) <= 0) && (upper === undefined || compare(value, upper) <= 0);
 }
 

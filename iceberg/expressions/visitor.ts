@@ -40,7 +40,10 @@ export function visit<Leaf extends { readonly op: string }, R>(expression: Logic
 }
 
 /** `and(…)` or `or(…)` with constants folded and nested and/or of the same kind flattened: `and()` is true, `or()` is false. */
-export function combine<Leaf extends { readonly op: string }>(op: 'and' | 'or', args: readonly LogicalExpression<Leaf>[]): LogicalExpression<Leaf> {
+export function combine<Leaf extends { readonly op: string }>(
+  op: 'and' | 'or',
+  args: readonly LogicalExpression<Leaf>[],
+): LogicalExpression<Leaf> {
   const identity = op === 'and' ? 'true' : 'false';
   const absorbing = op === 'and' ? 'false' : 'true';
   const kept: LogicalExpression<Leaf>[] = [];

@@ -27,7 +27,12 @@ export const IO_PROPERTY = {
 } as const;
 
 /** Properties whose values must never be logged, persisted or shown in an error. */
-export const SECRET_PROPERTIES: ReadonlySet<string> = new Set([IO_PROPERTY.secretAccessKey, IO_PROPERTY.sessionToken, 'token', 'credential']);
+export const SECRET_PROPERTIES: ReadonlySet<string> = new Set([
+  IO_PROPERTY.secretAccessKey,
+  IO_PROPERTY.sessionToken,
+  'token',
+  'credential',
+]);
 
 export function mergeIoProperties(...sources: readonly (IoProperties | undefined)[]): Record<string, string> {
   const merged: Record<string, string> = {};
@@ -60,9 +65,13 @@ export function fileIOFor(location: string, properties: IoProperties = {}): File
   if (isS3Location(location)) return new S3FileIO(s3ConfigFrom(properties));
   if (location.startsWith('file:') || location.startsWith('/')) return new LocalFileIO();
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(location)?.[1];
-  throw new FloeError('unsupported', `No FileIO for ${scheme === undefined ? 'relative location' : `scheme ${scheme}:`} in ${location}; Floe reads s3://, s3a://, file:// and absolute paths`, {
-    context: { location },
-  });
+  throw new FloeError(
+    'unsupported',
+    `No FileIO for ${scheme === undefined ? 'relative location' : `scheme ${scheme}:`} in ${location}; Floe reads s3://, s3a://, file:// and absolute paths`,
+    {
+      context: { location },
+    },
+  );
 }
 
 /** One FileIO per distinct configuration, so a catalog does not build an S3 client per table load. */
@@ -71,7 +80,11 @@ export class FileIOCache {
 
   get(location: string, properties: IoProperties = {}): FileIO {
     const kind = isS3Location(location) ? 's3' : 'other';
-    const key = `${kind}\0${JSON.stringify(Object.entries(properties).filter(([name]) => name.startsWith('s3.') || name.startsWith('client.') || name.startsWith('floe.io.')).sort())}`;
+    const key = `${kind}\0${JSON.stringify(
+      Object.entries(properties)
+        .filter(([name]) => name.startsWith('s3.') || name.startsWith('client.') || name.startsWith('floe.io.'))
+        .sort(),
+    )}`;
     let io = this.ios.get(key);
     if (io === undefined) {
       io = fileIOFor(location, properties);
@@ -86,11 +99,16 @@ function parseBoolean(value: string | undefined, name: string): boolean | undefi
   const lower = value.trim().toLowerCase();
   if (lower === 'true') return true;
   if (lower === 'false') return false;
-  throw new FloeError('invalid-input', `Property ${name} must be true or false, got ${JSON.stringify(value)}`, { context: { property: name } });
+  throw new FloeError('invalid-input', `Property ${name} must be true or false, got ${JSON.stringify(value)}`, {
+    context: { property: name },
+  });
 }
 
 function parsePositiveInt(value: string, name: string): number {
   const number = Number(value);
-  if (!Number.isSafeInteger(number) || number <= 0) throw new FloeError('invalid-input', `Property ${name} must be a positive integer, got ${JSON.stringify(value)}`, { context: { property: name } });
+  if (!Number.isSafeInteger(number) || number <= 0)
+    throw new FloeError('invalid-input', `Property ${name} must be a positive integer, got ${JSON.stringify(value)}`, {
+      context: { property: name },
+    });
   return number;
 }

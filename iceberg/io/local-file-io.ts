@@ -58,7 +58,10 @@ export class LocalFileIO implements FileIO {
   async *list(prefix: string): AsyncIterable<FileInfo> {
     const root = localPath(prefix);
     const asUri = prefix.startsWith('file:');
-    const isDirectory = await stat(root).then((info) => info.isDirectory(), () => false);
+    const isDirectory = await stat(root).then(
+      (info) => info.isDirectory(),
+      () => false,
+    );
     // Like an object store: a prefix that is not a directory matches the names that start with it.
     const directory = isDirectory ? root : dirname(root);
     for await (const path of walk(directory)) {
@@ -105,7 +108,9 @@ export function localPath(location: string): string {
     const rest = location.slice('file://'.length);
     const path = rest.startsWith('/') ? rest : rest.startsWith('localhost/') ? rest.slice('localhost'.length) : undefined;
     if (path === undefined) {
-      throw new FloeError('invalid-input', `${location} names a file on another host; a file: location must be file:///absolute/path`, { context: { location } });
+      throw new FloeError('invalid-input', `${location} names a file on another host; a file: location must be file:///absolute/path`, {
+        context: { location },
+      });
     }
     return resolve(path);
   }
@@ -135,7 +140,8 @@ function errorCode(error: unknown): string | undefined {
 function ioError(error: unknown, verb: string, location: string): FloeError {
   if (FloeError.is(error)) return error;
   const code = errorCode(error);
-  if (code === 'ENOENT') return new FloeError('not-found', `Cannot ${verb} ${location}: no such file`, { context: { location }, cause: error });
+  if (code === 'ENOENT')
+    return new FloeError('not-found', `Cannot ${verb} ${location}: no such file`, { context: { location }, cause: error });
   // Permissions and a full disk will not pass by retrying; anything else might.
   const retryable = code !== 'EACCES' && code !== 'EPERM' && code !== 'ENOSPC' && code !== 'EISDIR' && code !== 'ENOTDIR';
   return new FloeError('io', `Cannot ${verb} ${location}: ${(error as Error).message}`, { context: { location }, cause: error, retryable });

@@ -90,7 +90,13 @@ export class S3FileIO implements FileIO {
       forcePathStyle: config.pathStyle ?? false,
       ...(config.accessKeyId === undefined || config.secretAccessKey === undefined
         ? {}
-        : { credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey, ...(config.sessionToken === undefined ? {} : { sessionToken: config.sessionToken }) } }),
+        : {
+            credentials: {
+              accessKeyId: config.accessKeyId,
+              secretAccessKey: config.secretAccessKey,
+              ...(config.sessionToken === undefined ? {} : { sessionToken: config.sessionToken }),
+            },
+          }),
       // Bounded waits: a store that does not accept the connection, or stops sending mid-request,
       // fails the request within seconds; the SDK's standard retry (jittered, sub-second waits at
       // these attempt counts) retries it, and what still fails is a retryable FloeError.
@@ -121,7 +127,15 @@ export class S3FileIO implements FileIO {
   async write(location: string, data: Uint8Array, options: WriteOptions = {}): Promise<void> {
     const { bucket, key } = parseS3Location(location);
     await this.conditionalPut(location, options, (ifNoneMatch) =>
-      this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: data, ContentLength: data.byteLength, ...(ifNoneMatch ? { IfNoneMatch: '*' } : {}) })),
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: data,
+          ContentLength: data.byteLength,
+          ...(ifNoneMatch ? { IfNoneMatch: '*' } : {}),
+        }),
+      ),
     );
     this.memory.delete(location);
   }
@@ -169,7 +183,11 @@ export class S3FileIO implements FileIO {
       for await (const page of pages) {
         for (const object of page.Contents ?? []) {
           if (object.Key === undefined) continue;
-          yield { location: s3LocationOf(bucket, object.Key, scheme), size: object.Size ?? 0, lastModifiedMs: object.LastModified?.getTime() ?? 0 };
+          yield {
+            location: s3LocationOf(bucket, object.Key, scheme),
+            size: object.Size ?? 0,
+            lastModifiedMs: object.LastModified?.getTime() ?? 0,
+          };
         }
       }
     } catch (error) {
@@ -205,10 +223,13 @@ export class S3FileIO implements FileIO {
       await mapWithConcurrency(starts, this.settings.concurrency, async (start) => {
         const end = Math.min(start + rangeSize, head.size) - 1;
         const bytes = await this.call('download', location, async () => {
-          const response = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}`, ...ifMatch }));
+          const response = await this.client.send(
+            new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}`, ...ifMatch }),
+          );
           return response.Body?.transformToByteArray();
         });
-        if (bytes?.byteLength !== end - start + 1) throw new FloeError('io', `Short ranged read of ${location} at ${start}`, { context: { location } });
+        if (bytes?.byteLength !== end - start + 1)
+          throw new FloeError('io', `Short ranged read of ${location} at ${start}`, { context: { location } });
         await handle.write(bytes, 0, bytes.byteLength, start);
       });
     } finally {
@@ -219,7 +240,9 @@ export class S3FileIO implements FileIO {
   private async multipartUpload(localPath: string, size: number, location: string, options: WriteOptions): Promise<void> {
     const { bucket, key } = parseS3Location(location);
     if (options.ifAbsent && (await this.exists(location))) throw alreadyExists(location);
-    const created = await this.call('upload', location, () => this.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key })));
+    const created = await this.call('upload', location, () =>
+      this.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key })),
+    );
     const uploadId = created.UploadId;
     if (uploadId === undefined) throw new FloeError('io', `S3 did not start a multipart upload for ${location}`, { context: { location } });
     const handle = await open(localPath, 'r');
@@ -233,13 +256,30 @@ export class S3FileIO implements FileIO {
         const buffer = new Uint8Array(length);
         await handle.read(buffer, 0, length, start);
         const response = await this.call('upload', location, () =>
-          this.client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: buffer, ContentLength: length })),
+          this.client.send(
+            new UploadPartCommand({
+              Bucket: bucket,
+              Key: key,
+              UploadId: uploadId,
+              PartNumber: partNumber,
+              Body: buffer,
+              ContentLength: length,
+            }),
+          ),
         );
         parts.push({ PartNumber: partNumber, ETag: response.ETag });
       });
       parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
       await this.conditionalPut(location, options, (ifNoneMatch) =>
-        this.client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts }, ...(ifNoneMatch ? { IfNoneMatch: '*' } : {}) })),
+        this.client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: parts },
+            ...(ifNoneMatch ? { IfNoneMatch: '*' } : {}),
+          }),
+        ),
       );
     } catch (error) {
       await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
@@ -308,16 +348,30 @@ function s3Error(error: unknown, verb: string, location: string): FloeError {
   if (status === 404 || name === 'NoSuchKey' || name === 'NotFound') {
     return new FloeError('not-found', `Cannot ${verb} ${location}: no such object`, { context: { location }, cause: error });
   }
-  if (name === 'NoSuchBucket') return new FloeError('not-found', `Cannot ${verb} ${location}: the bucket does not exist`, { context: { location }, cause: error });
+  if (name === 'NoSuchBucket')
+    return new FloeError('not-found', `Cannot ${verb} ${location}: the bucket does not exist`, { context: { location }, cause: error });
   if (status === 412 || name === 'PreconditionFailed') {
     // A read sends If-Match with the ETag it planned on: there 412 means the object changed under it.
-    if (verb === 'download') return new FloeError('io', `Cannot ${verb} ${location}: the object changed while it was being read`, { context: { location }, cause: error, retryable: true });
+    if (verb === 'download')
+      return new FloeError('io', `Cannot ${verb} ${location}: the object changed while it was being read`, {
+        context: { location },
+        cause: error,
+        retryable: true,
+      });
     return alreadyExists(location, error);
   }
   if (status === 501 || name === 'NotImplemented') {
-    return new FloeError('unsupported', `Cannot ${verb} ${location}: the store does not implement this request`, { context: { location }, cause: error, retryable: false });
+    return new FloeError('unsupported', `Cannot ${verb} ${location}: the store does not implement this request`, {
+      context: { location },
+      cause: error,
+      retryable: false,
+    });
   }
   // 4xx other than throttling will not pass by retrying (bad credentials, access denied, bad request).
   const retryable = status === undefined || status >= 500 || status === 429 || status === 409 || status === 408;
-  return new FloeError('io', `Cannot ${verb} ${location}: ${name}${status === undefined ? '' : ` (HTTP ${status})`}`, { context: { location }, cause: error, retryable });
+  return new FloeError('io', `Cannot ${verb} ${location}: ${name}${status === undefined ? '' : ` (HTTP ${status})`}`, {
+    context: { location },
+    cause: error,
+    retryable,
+  });
 }

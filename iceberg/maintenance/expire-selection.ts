@@ -35,10 +35,15 @@ export interface ExpireSelection {
 
 export function selectExpired(metadata: TableMetadata, options: ExpireOptions, nowMs: number): ExpireSelection {
   const properties = metadata.properties;
-  const olderThanMs = options.olderThanMs ?? nowMs - integerProperty(properties, MAX_SNAPSHOT_AGE_MS_PROPERTY, DEFAULT_MAX_SNAPSHOT_AGE_MS, metadata.location);
-  const retainLast = options.retainLast ?? integerProperty(properties, MIN_SNAPSHOTS_TO_KEEP_PROPERTY, DEFAULT_MIN_SNAPSHOTS_TO_KEEP, metadata.location);
+  const olderThanMs =
+    options.olderThanMs ??
+    nowMs - integerProperty(properties, MAX_SNAPSHOT_AGE_MS_PROPERTY, DEFAULT_MAX_SNAPSHOT_AGE_MS, metadata.location);
+  const retainLast =
+    options.retainLast ?? integerProperty(properties, MIN_SNAPSHOTS_TO_KEEP_PROPERTY, DEFAULT_MIN_SNAPSHOTS_TO_KEEP, metadata.location);
   if (!Number.isSafeInteger(retainLast) || retainLast < 1) {
-    throw new FloeError('invalid-input', `Snapshots to retain must be an integer of at least 1, got ${retainLast}`, { context: { table: metadata.location } });
+    throw new FloeError('invalid-input', `Snapshots to retain must be an integer of at least 1, got ${retainLast}`, {
+      context: { table: metadata.location },
+    });
   }
   const maxRefAgeMs = integerProperty(properties, MAX_REF_AGE_MS_PROPERTY, Number.POSITIVE_INFINITY, metadata.location);
 
@@ -82,7 +87,9 @@ export function selectExpired(metadata: TableMetadata, options: ExpireOptions, n
   for (const id of explicit) {
     const holders = [...keptRefs].filter(([, ref]) => ref.snapshotId === id).map(([name]) => name);
     if (holders.length > 0) {
-      throw new FloeError('invalid-input', `Cannot expire snapshot ${id}: ref(s) ${holders.join(', ')} still point at it`, { context: { table: metadata.location, snapshotId: id } });
+      throw new FloeError('invalid-input', `Cannot expire snapshot ${id}: ref(s) ${holders.join(', ')} still point at it`, {
+        context: { table: metadata.location, snapshotId: id },
+      });
     }
   }
   const snapshotIds = metadata.snapshots.map((snapshot) => snapshot.snapshotId).filter((id) => explicit.has(id) || !retained.has(id));
@@ -94,7 +101,9 @@ function integerProperty(properties: Readonly<Record<string, string>>, key: stri
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new FloeError('invalid-input', `Table property ${key} must be a non-negative integer, got ${JSON.stringify(text)}`, { context: { table, property: key } });
+    throw new FloeError('invalid-input', `Table property ${key} must be a non-negative integer, got ${JSON.stringify(text)}`, {
+      context: { table, property: key },
+    });
   }
   return value;
 }

@@ -30,12 +30,20 @@ export interface ExpireSnapshotsResult {
   readonly expiredSnapshotIds: readonly bigint[];
   readonly removedRefs: readonly string[];
   /** Files deleted after the commit, by kind (all 0 when cleanExpiredFiles is false). */
-  readonly deleted: { readonly manifestLists: number; readonly manifests: number; readonly dataFiles: number; readonly deleteFiles: number; readonly statisticsFiles: number };
+  readonly deleted: {
+    readonly manifestLists: number;
+    readonly manifests: number;
+    readonly dataFiles: number;
+    readonly deleteFiles: number;
+    readonly statisticsFiles: number;
+  };
   readonly table: LoadedTable;
 }
 
 /** The metadata change alone: what `expireSnapshots` commits. `removed` tells what the last prepared attempt removes. */
-export function expireSnapshotsChange(options: ExpireSnapshotsOptions = {}): TableChange & { readonly removed: { snapshots: Snapshot[]; refs: string[] } } {
+export function expireSnapshotsChange(
+  options: ExpireSnapshotsOptions = {},
+): TableChange & { readonly removed: { snapshots: Snapshot[]; refs: string[] } } {
   const removed = { snapshots: [] as Snapshot[], refs: [] as string[] };
   return {
     description: 'expire snapshots',
@@ -50,7 +58,11 @@ export function expireSnapshotsChange(options: ExpireSnapshotsOptions = {}): Tab
       // The selection depends on where every ref points: if one moves meanwhile, recompute.
       const requirements: TableRequirement[] = [
         { type: 'assert-table-uuid', uuid: metadata.tableUuid },
-        ...Object.entries(metadata.refs).map(([ref, value]): TableRequirement => ({ type: 'assert-ref-snapshot-id', ref, snapshotId: value.snapshotId })),
+        ...Object.entries(metadata.refs).map(([ref, value]): TableRequirement => ({
+          type: 'assert-ref-snapshot-id',
+          ref,
+          snapshotId: value.snapshotId,
+        })),
       ];
       const updates: TableUpdate[] = [
         ...selection.refs.map((refName): TableUpdate => ({ action: 'remove-snapshot-ref', refName })),
@@ -61,7 +73,11 @@ export function expireSnapshotsChange(options: ExpireSnapshotsOptions = {}): Tab
   };
 }
 
-export async function expireSnapshots(catalog: Catalog, identifier: TableIdentifier, options: ExpireSnapshotsOptions = {}): Promise<ExpireSnapshotsResult> {
+export async function expireSnapshots(
+  catalog: Catalog,
+  identifier: TableIdentifier,
+  options: ExpireSnapshotsOptions = {},
+): Promise<ExpireSnapshotsResult> {
   const change = expireSnapshotsChange(options);
   const base = await catalog.loadTable(identifier);
   await commitChange(catalog, identifier, change, options.commit);

@@ -33,7 +33,9 @@ export async function reachableFrom(table: LoadedTable, snapshots: readonly Snap
   const manifests = new Map<string, ManifestFile>();
   const lists = await mapWithConcurrency([...snapshots], options.concurrency ?? 8, async (snapshot) => {
     if (snapshot.manifestList !== null) reachable.manifestLists.add(snapshot.manifestList);
-    return snapshot.manifestList === null ? (snapshot.manifests ?? []).map((path) => ({ manifestPath: path }) as ManifestFile) : snapshotManifests(table, snapshot);
+    return snapshot.manifestList === null
+      ? (snapshot.manifests ?? []).map((path) => ({ manifestPath: path }) as ManifestFile)
+      : snapshotManifests(table, snapshot);
   });
   for (const manifest of lists.flat()) {
     reachable.manifests.add(manifest.manifestPath);
@@ -60,7 +62,11 @@ export function statisticsFiles(metadata: TableMetadata, snapshotIds?: ReadonlyS
       const path = record?.['statistics-path'];
       const id = record?.['snapshot-id'];
       if (typeof path !== 'string') continue;
-      if (snapshotIds !== undefined && !((typeof id === 'number' || typeof id === 'bigint' || typeof id === 'string') && snapshotIds.has(BigInt(String(id))))) continue;
+      if (
+        snapshotIds !== undefined &&
+        !((typeof id === 'number' || typeof id === 'bigint' || typeof id === 'string') && snapshotIds.has(BigInt(String(id))))
+      )
+        continue;
       files.add(path);
     }
   }

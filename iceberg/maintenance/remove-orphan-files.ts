@@ -45,7 +45,10 @@ export async function removeOrphanFiles(table: LoadedTable, options: RemoveOrpha
   const nowMs = options.nowMs ?? Date.now();
   const olderThanMs = options.olderThanMs ?? nowMs - DEFAULT_ORPHAN_AGE_MS;
   const location = (options.location ?? table.metadata.location).replace(/\/+$/, '');
-  if (location.length === 0) throw new FloeError('invalid-input', 'Orphan removal needs a location to look in', { context: { table: formatTableIdentifier(table.identifier) } });
+  if (location.length === 0)
+    throw new FloeError('invalid-input', 'Orphan removal needs a location to look in', {
+      context: { table: formatTableIdentifier(table.identifier) },
+    });
 
   const referenced = await referencedFiles(table, options.concurrency);
   const orphans: OrphanFile[] = [];

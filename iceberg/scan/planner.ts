@@ -61,15 +61,24 @@ export async function planScan(table: LoadedTable, options: ScanOptions = {}): P
   if (!snapshot) return emptyPlan(schema, filter);
 
   const pruning = filter === undefined ? undefined : new Pruning(filter, metadata.partitionSpecs);
-  const appended = options.appendedAfter === undefined ? undefined : appendSnapshotsAfter(metadata, snapshot, options.appendedAfter.snapshotId, table.metadataLocation);
-  const listed = (await readSnapshotManifests(table, snapshot)).filter((manifest) => appended === undefined || (manifest.content === 'data' && appended.has(manifest.addedSnapshotId)));
+  const appended =
+    options.appendedAfter === undefined
+      ? undefined
+      : appendSnapshotsAfter(metadata, snapshot, options.appendedAfter.snapshotId, table.metadataLocation);
+  const listed = (await readSnapshotManifests(table, snapshot)).filter(
+    (manifest) => appended === undefined || (manifest.content === 'data' && appended.has(manifest.addedSnapshotId)),
+  );
   const manifests = pruning ? listed.filter((manifest) => pruning.manifestMayMatch(manifest)) : listed;
   const perManifest = await mapWithConcurrency(manifests, options.concurrency ?? 8, async (manifest) => {
     const bytes = await table.io.read(manifest.manifestPath);
     const read = readManifest(bytes, { location: manifest.manifestPath, specs: metadata.partitionSpecs, schemas: metadata.schemas });
-    const live = read.entries.filter((entry) => entry.status !== 'deleted').map((entry) => ({ entry: inheritFromManifestFile(entry, manifest), specId: read.specId }));
+    const live = read.entries
+      .filter((entry) => entry.status !== 'deleted')
+      .map((entry) => ({ entry: inheritFromManifestFile(entry, manifest), specId: read.specId }));
     // A merged manifest also lists older files as EXISTING: only files added in the range count.
-    return appended === undefined ? live : live.filter(({ entry }) => entry.status === 'added' && entry.snapshotId !== null && appended.has(entry.snapshotId));
+    return appended === undefined
+      ? live
+      : live.filter(({ entry }) => entry.status === 'added' && entry.snapshotId !== null && appended.has(entry.snapshotId));
   });
 
   const dataEntries: { entry: ManifestEntry; specId: number }[] = [];
@@ -96,7 +105,8 @@ export async function planScan(table: LoadedTable, options: ScanOptions = {}): P
   });
 
   const applied = new Set(tasks.flatMap((task) => [...task.positionDeletes, ...task.equalityDeletes]).map((ref) => ref.file.filePath));
-  const appliedOfContent = (content: DataFile['content']): number => deletes.all.filter((ref) => ref.file.content === content && applied.has(ref.file.filePath)).length;
+  const appliedOfContent = (content: DataFile['content']): number =>
+    deletes.all.filter((ref) => ref.file.content === content && applied.has(ref.file.filePath)).length;
   return {
     snapshotId: snapshot.snapshotId,
     schema,
@@ -152,11 +162,18 @@ function tableName(table: LoadedTable): string {
 
 export function selectSnapshot(metadata: TableMetadata, options: ScanOptions, location: string): Snapshot | null {
   const selectors = [options.snapshotId, options.ref, options.asOfTimestampMs].filter((value) => value !== undefined);
-  if (selectors.length > 1) throw new FloeError('invalid-input', 'Choose a snapshot by at most one of snapshot id, ref or timestamp', { context: { table: location } });
-  if (options.snapshotId !== undefined) return snapshotById(metadata, options.snapshotId) ?? notFound(`snapshot ${options.snapshotId}`, location);
+  if (selectors.length > 1)
+    throw new FloeError('invalid-input', 'Choose a snapshot by at most one of snapshot id, ref or timestamp', {
+      context: { table: location },
+    });
+  if (options.snapshotId !== undefined)
+    return snapshotById(metadata, options.snapshotId) ?? notFound(`snapshot ${options.snapshotId}`, location);
   if (options.ref !== undefined) return snapshotForRef(metadata, options.ref) ?? notFound(`ref ${JSON.stringify(options.ref)}`, location);
   if (options.asOfTimestampMs !== undefined) {
-    return snapshotAsOf(metadata, options.asOfTimestampMs) ?? notFound(`snapshot as of ${new Date(options.asOfTimestampMs).toISOString()}`, location);
+    return (
+      snapshotAsOf(metadata, options.asOfTimestampMs) ??
+      notFound(`snapshot as of ${new Date(options.asOfTimestampMs).toISOString()}`, location)
+    );
   }
   return metadata.currentSnapshotId === null ? null : (snapshotById(metadata, metadata.currentSnapshotId) ?? null);
 }
@@ -175,18 +192,26 @@ function appendSnapshotsAfter(metadata: TableMetadata, head: Snapshot, afterSnap
       break;
     }
     if (snapshot.summary.operation !== 'append') {
-      throw new FloeError('invalid-input', `An incremental append scan reads only appends, but snapshot ${snapshot.snapshotId} is not one (its operation is ${snapshot.summary.operation})`, {
-        context: { table: location, snapshot: snapshot.snapshotId },
-      });
+      throw new FloeError(
+        'invalid-input',
+        `An incremental append scan reads only appends, but snapshot ${snapshot.snapshotId} is not one (its operation is ${snapshot.summary.operation})`,
+        {
+          context: { table: location, snapshot: snapshot.snapshotId },
+        },
+      );
     }
     ids.add(snapshot.snapshotId);
     if (snapshot.parentSnapshotId === null) reachedStart = afterSnapshotId === null;
   }
   if (!reachedStart) {
     const from = afterSnapshotId === null ? 'the first snapshot' : `snapshot ${afterSnapshotId}`;
-    throw new FloeError('not-found', `Cannot scan the appends since ${from}: it is not an ancestor of snapshot ${head.snapshotId} (expired, or the branch was reset)`, {
-      context: { table: location, snapshot: head.snapshotId },
-    });
+    throw new FloeError(
+      'not-found',
+      `Cannot scan the appends since ${from}: it is not an ancestor of snapshot ${head.snapshotId} (expired, or the branch was reset)`,
+      {
+        context: { table: location, snapshot: head.snapshotId },
+      },
+    );
   }
   return ids;
 }
@@ -203,9 +228,13 @@ function project(schema: Schema, columns: readonly string[] | undefined, locatio
   const fields = columns.map((name) => {
     const field = schema.fields.find((candidate) => candidate.name === name);
     if (!field) {
-      throw new FloeError('invalid-input', `Column ${JSON.stringify(name)} does not exist; the table's columns are ${schema.fields.map((f) => f.name).join(', ')}`, {
-        context: { table: location, column: name },
-      });
+      throw new FloeError(
+        'invalid-input',
+        `Column ${JSON.stringify(name)} does not exist; the table's columns are ${schema.fields.map((f) => f.name).join(', ')}`,
+        {
+          context: { table: location, column: name },
+        },
+      );
     }
     return field;
   });
@@ -239,7 +268,9 @@ class DeleteIndex {
   add(entry: ManifestEntry, specId: number, location: string): void {
     const file = entry.dataFile;
     if (file.fileFormat === 'PUFFIN') {
-      throw new FloeError('unsupported', 'Deletion vectors (v3 Puffin delete files) are not supported yet', { context: { table: location, file: file.filePath } });
+      throw new FloeError('unsupported', 'Deletion vectors (v3 Puffin delete files) are not supported yet', {
+        context: { table: location, file: file.filePath },
+      });
     }
     const ref: DeleteFileRef = { file, dataSequenceNumber: sequenceNumberOf(entry) };
     this.all.push(ref);
@@ -305,7 +336,15 @@ function emptyPlan(schema: Schema, filter: BoundExpression | undefined): ScanPla
     mode: 'copy-on-write',
     tasks: [],
     ...(filter === undefined ? {} : { filter }),
-    summary: { dataFiles: 0, positionDeleteFiles: 0, equalityDeleteFiles: 0, dataRecords: 0, manifestsRead: 0, manifestsSkipped: 0, dataFilesSkipped: 0 },
+    summary: {
+      dataFiles: 0,
+      positionDeleteFiles: 0,
+      equalityDeleteFiles: 0,
+      dataRecords: 0,
+      manifestsRead: 0,
+      manifestsSkipped: 0,
+      dataFilesSkipped: 0,
+    },
   };
 }
 

@@ -26,9 +26,13 @@ export function addColumn(path: ColumnPath, type: IcebergType, options: AddColum
   const name = names[names.length - 1];
   if (name === undefined || name.length === 0) throw new FloeError('invalid-input', 'A new column needs a non-empty name');
   if (typeof path === 'string' && path.includes('.')) {
-    throw new FloeError('invalid-input', `Column name ${JSON.stringify(path)} holds a dot: give a nested column as a list of names (["parent", "child"]), or a top-level name without dots`, {
-      context: { column: path },
-    });
+    throw new FloeError(
+      'invalid-input',
+      `Column name ${JSON.stringify(path)} holds a dot: give a nested column as a list of names (["parent", "child"]), or a top-level name without dots`,
+      {
+        context: { column: path },
+      },
+    );
   }
   return schemaChange(`add column ${describePath(path)}`, (schema, metadata, table) => {
     const required = options.required ?? false;
@@ -40,7 +44,9 @@ export function addColumn(path: ColumnPath, type: IcebergType, options: AddColum
       );
     }
     if (metadata.formatVersion < 3 && (options.initialDefault !== undefined || options.writeDefault !== undefined)) {
-      throw new FloeError('invalid-input', `Column defaults need format version 3; table ${table} is v${metadata.formatVersion}`, { context: { table, column: describePath(path) } });
+      throw new FloeError('invalid-input', `Column defaults need format version 3; table ${table} is v${metadata.formatVersion}`, {
+        context: { table, column: describePath(path) },
+      });
     }
     let nextId = metadata.lastColumnId;
     const next = (): number => ++nextId;
@@ -56,14 +62,22 @@ export function addColumn(path: ColumnPath, type: IcebergType, options: AddColum
     };
     const fields = updateStructAt(schema.fields, names.slice(0, -1), table, (siblings, where) => {
       if (siblings.some((sibling) => sibling.name === name)) {
-        throw new FloeError('invalid-input', `Cannot add column ${describePath(path)}: ${where} already has a column named ${JSON.stringify(name)}`, { context: { table, column: describePath(path) } });
+        throw new FloeError(
+          'invalid-input',
+          `Cannot add column ${describePath(path)}: ${where} already has a column named ${JSON.stringify(name)}`,
+          { context: { table, column: describePath(path) } },
+        );
       }
       if (options.after === undefined) return [...siblings, field];
       const index = siblings.findIndex((sibling) => sibling.name === options.after);
       if (index < 0) {
-        throw new FloeError('invalid-input', `Cannot add column ${describePath(path)} after ${JSON.stringify(options.after)}: ${where} has no such column; its columns are ${siblings.map((s) => s.name).join(', ')}`, {
-          context: { table, column: describePath(path) },
-        });
+        throw new FloeError(
+          'invalid-input',
+          `Cannot add column ${describePath(path)} after ${JSON.stringify(options.after)}: ${where} has no such column; its columns are ${siblings.map((s) => s.name).join(', ')}`,
+          {
+            context: { table, column: describePath(path) },
+          },
+        );
       }
       return [...siblings.slice(0, index + 1), field, ...siblings.slice(index + 1)];
     });

@@ -30,10 +30,19 @@ export function addPartitionField(column: string, transformText: string, options
       const schema = currentSchema(metadata);
       const source = findColumn(schema.fields, column);
       const context = { table, column };
-      if (!source) throw new FloeError('invalid-input', `Cannot partition table ${table} by column ${JSON.stringify(column)}: no such column; its columns are ${schema.fields.map((f) => f.name).join(', ')}`, { context });
+      if (!source)
+        throw new FloeError(
+          'invalid-input',
+          `Cannot partition table ${table} by column ${JSON.stringify(column)}: no such column; its columns are ${schema.fields.map((f) => f.name).join(', ')}`,
+          { context },
+        );
       if (typeof source.field.type !== 'string' || !transform.canTransform(source.field.type)) {
         const type = typeof source.field.type === 'string' ? source.field.type : source.field.type.type;
-        throw new FloeError('invalid-input', `Cannot partition table ${table} by ${transform.name}(${column}): the transform does not apply to a ${type} column`, { context });
+        throw new FloeError(
+          'invalid-input',
+          `Cannot partition table ${table} by ${transform.name}(${column}): the transform does not apply to a ${type} column`,
+          { context },
+        );
       }
       const spec = defaultSpec(metadata);
       if (spec.fields.some((field) => field.sourceId === source.field.id && field.transform === transform.name)) {
@@ -41,12 +50,20 @@ export function addPartitionField(column: string, transformText: string, options
       }
       const name = options.name ?? defaultName(source.path, transform);
       if (spec.fields.some((field) => field.name === name)) {
-        throw new FloeError('invalid-input', `Table ${table}'s partition spec already has a field named ${JSON.stringify(name)}; choose another name`, { context });
+        throw new FloeError(
+          'invalid-input',
+          `Table ${table}'s partition spec already has a field named ${JSON.stringify(name)}; choose another name`,
+          { context },
+        );
       }
       // Like Java: a partition name may equal a column name only when it is that column's identity.
       const clash = schema.fields.find((field) => field.name === name);
       if (clash && !(transform.kind === 'identity' && clash.id === source.field.id)) {
-        throw new FloeError('invalid-input', `Partition field name ${JSON.stringify(name)} is the name of a column of table ${table}; choose another name`, { context });
+        throw new FloeError(
+          'invalid-input',
+          `Partition field name ${JSON.stringify(name)} is the name of a column of table ${table}; choose another name`,
+          { context },
+        );
       }
       const field: PartitionField = { sourceId: source.field.id, fieldId: metadata.lastPartitionId + 1, name, transform: transform.name };
       return {
@@ -55,7 +72,13 @@ export function addPartitionField(column: string, transformText: string, options
           { type: 'assert-last-assigned-partition-id', lastAssignedPartitionId: metadata.lastPartitionId },
         ],
         updates: [
-          { action: 'add-spec', spec: { specId: Math.max(...metadata.partitionSpecs.map((candidate) => candidate.specId)) + 1, fields: [...spec.fields, field] } },
+          {
+            action: 'add-spec',
+            spec: {
+              specId: Math.max(...metadata.partitionSpecs.map((candidate) => candidate.specId)) + 1,
+              fields: [...spec.fields, field],
+            },
+          },
           { action: 'set-default-spec', specId: LAST_ADDED },
         ],
       };

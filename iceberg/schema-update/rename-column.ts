@@ -9,14 +9,22 @@ import type { ColumnPath } from './schema-change.js';
  * Only the name changes: the field id stays, so data files written before read on under the new name.
  */
 export function renameColumn(path: ColumnPath, newName: string): TableChange {
-  if (typeof newName !== 'string' || newName.length === 0) throw new FloeError('invalid-input', `A column's new name must be a non-empty string (renaming ${describePath(path)})`);
+  if (typeof newName !== 'string' || newName.length === 0)
+    throw new FloeError('invalid-input', `A column's new name must be a non-empty string (renaming ${describePath(path)})`);
   return schemaChange(`rename column ${describePath(path)} to ${newName}`, (schema, metadata, table) => {
     const names = resolvePath(schema.fields, path, table);
     const oldName = names[names.length - 1]!;
     const fields = updateStructAt(schema.fields, names.slice(0, -1), table, (siblings, where) => {
-      if (oldName === newName) throw new FloeError('invalid-input', `Column ${describePath(path)} of table ${table} is already named ${JSON.stringify(newName)}`, { context: { table, column: describePath(path) } });
+      if (oldName === newName)
+        throw new FloeError('invalid-input', `Column ${describePath(path)} of table ${table} is already named ${JSON.stringify(newName)}`, {
+          context: { table, column: describePath(path) },
+        });
       if (siblings.some((sibling) => sibling.name === newName)) {
-        throw new FloeError('invalid-input', `Cannot rename ${describePath(path)} to ${JSON.stringify(newName)}: ${where} already has a column of that name`, { context: { table, column: describePath(path) } });
+        throw new FloeError(
+          'invalid-input',
+          `Cannot rename ${describePath(path)} to ${JSON.stringify(newName)}: ${where} already has a column of that name`,
+          { context: { table, column: describePath(path) } },
+        );
       }
       return siblings.map((sibling) => (sibling.name === oldName ? { ...sibling, name: newName } : sibling));
     });
@@ -34,7 +42,11 @@ function resolvePath(fields: readonly NestedField[], path: ColumnPath, table: st
   if (fields.some((field) => field.name === path)) return [path];
   const dotted = findDotted(fields, path);
   if (dotted) return dotted;
-  throw new FloeError('invalid-input', `Column ${JSON.stringify(path)} does not exist in table ${table}; its columns are ${fields.map((f) => f.name).join(', ')}`, { context: { table, column: path } });
+  throw new FloeError(
+    'invalid-input',
+    `Column ${JSON.stringify(path)} does not exist in table ${table}; its columns are ${fields.map((f) => f.name).join(', ')}`,
+    { context: { table, column: path } },
+  );
 }
 
 function findOrFail(fields: readonly NestedField[], names: readonly string[], path: readonly string[], table: string): void {
@@ -42,9 +54,13 @@ function findOrFail(fields: readonly NestedField[], names: readonly string[], pa
   names.forEach((name, index) => {
     const field = level.find((candidate) => candidate.name === name);
     if (!field) {
-      throw new FloeError('invalid-input', `Column ${describePath(path)} does not exist in table ${table}: no ${JSON.stringify(name)} among ${level.map((f) => f.name).join(', ') || '(none)'}`, {
-        context: { table, column: describePath(path) },
-      });
+      throw new FloeError(
+        'invalid-input',
+        `Column ${describePath(path)} does not exist in table ${table}: no ${JSON.stringify(name)} among ${level.map((f) => f.name).join(', ') || '(none)'}`,
+        {
+          context: { table, column: describePath(path) },
+        },
+      );
     }
     if (index < names.length - 1) level = typeof field.type !== 'string' && field.type.type === 'struct' ? field.type.fields : [];
   });

@@ -21,7 +21,10 @@ export interface SchemaEdit {
   readonly lastColumnId: number;
 }
 
-export function schemaChange(description: string, edit: (schema: Schema, metadata: TableMetadata, table: string) => SchemaEdit): TableChange {
+export function schemaChange(
+  description: string,
+  edit: (schema: Schema, metadata: TableMetadata, table: string) => SchemaEdit,
+): TableChange {
   return {
     description,
     async prepare(base: LoadedTable): Promise<PreparedChange> {
@@ -63,20 +66,33 @@ export function describePath(path: ColumnPath): string {
  * Replaces the fields of the struct at `parentPath` (the top level when empty) by `update(fields)`,
  * failing clearly when a name on the way is missing or not a struct.
  */
-export function updateStructAt(fields: readonly NestedField[], parentPath: readonly string[], table: string, update: (fields: readonly NestedField[], where: string) => NestedField[]): NestedField[] {
+export function updateStructAt(
+  fields: readonly NestedField[],
+  parentPath: readonly string[],
+  table: string,
+  update: (fields: readonly NestedField[], where: string) => NestedField[],
+): NestedField[] {
   if (parentPath.length === 0) return update(fields, `table ${table}`);
   const [head, ...rest] = parentPath as [string, ...string[]];
   const index = fields.findIndex((field) => field.name === head);
   const field = fields[index];
   if (field === undefined) {
-    throw new FloeError('invalid-input', `Column ${JSON.stringify(head)} does not exist in table ${table}; its columns at this level are ${fields.map((f) => f.name).join(', ') || '(none)'}`, {
-      context: { table, column: head },
-    });
+    throw new FloeError(
+      'invalid-input',
+      `Column ${JSON.stringify(head)} does not exist in table ${table}; its columns at this level are ${fields.map((f) => f.name).join(', ') || '(none)'}`,
+      {
+        context: { table, column: head },
+      },
+    );
   }
   if (typeof field.type === 'string' || field.type.type !== 'struct') {
-    throw new FloeError('invalid-input', `Column ${JSON.stringify(head)} of table ${table} is ${typeof field.type === 'string' ? field.type : `a ${field.type.type}`}, not a struct: it has no fields to change`, {
-      context: { table, column: head },
-    });
+    throw new FloeError(
+      'invalid-input',
+      `Column ${JSON.stringify(head)} of table ${table} is ${typeof field.type === 'string' ? field.type : `a ${field.type.type}`}, not a struct: it has no fields to change`,
+      {
+        context: { table, column: head },
+      },
+    );
   }
   const struct: StructType = field.type;
   const inner = updateStructAt(struct.fields, rest, table, update);
@@ -90,7 +106,10 @@ export function withFreshIds(type: IcebergType, next: () => number): IcebergType
   if (typeof type === 'string') return type;
   if (type.type === 'struct') {
     const ids = type.fields.map(() => next());
-    return { type: 'struct', fields: type.fields.map((field, index) => ({ ...field, id: ids[index]!, type: withFreshIds(field.type, next) })) };
+    return {
+      type: 'struct',
+      fields: type.fields.map((field, index) => ({ ...field, id: ids[index]!, type: withFreshIds(field.type, next) })),
+    };
   }
   if (type.type === 'list') {
     const elementId = next();

@@ -15,18 +15,29 @@ export interface PartitionFieldType {
 type Json = Record<string, unknown>;
 
 const required = (id: number, name: string, type: unknown, doc?: string): Json => ({ name, type, ...(doc ? { doc } : {}), 'field-id': id });
-const optional = (id: number, name: string, type: unknown, doc?: string): Json => ({ name, type: ['null', type], default: null, ...(doc ? { doc } : {}), 'field-id': id });
+const optional = (id: number, name: string, type: unknown, doc?: string): Json => ({
+  name,
+  type: ['null', type],
+  default: null,
+  ...(doc ? { doc } : {}),
+  'field-id': id,
+});
 
 function intLongMap(id: number, name: string, keyId: number, valueId: number, valueType: 'long' | 'bytes', doc: string): Json {
-  return optional(id, name, {
-    type: 'array',
-    logicalType: 'map',
-    items: {
-      type: 'record',
-      name: `k${keyId}_v${valueId}`,
-      fields: [required(keyId, 'key', 'int'), required(valueId, 'value', valueType)],
+  return optional(
+    id,
+    name,
+    {
+      type: 'array',
+      logicalType: 'map',
+      items: {
+        type: 'record',
+        name: `k${keyId}_v${valueId}`,
+        fields: [required(keyId, 'key', 'int'), required(valueId, 'value', valueType)],
+      },
     },
-  }, doc);
+    doc,
+  );
 }
 
 function list(id: number, name: string, elementId: number, elementType: 'int' | 'long', doc: string): Json {
@@ -68,7 +79,15 @@ export function dataFileSchema(formatVersion: FormatVersion, partition: readonly
   if (v2) fields.push(list(135, 'equality_ids', 136, 'int', 'Equality comparison field IDs'));
   fields.push(optional(140, 'sort_order_id', 'int', 'Sort order ID'));
   if (v3) fields.push(optional(142, 'first_row_id', 'long', 'The _row_id of the first row in the data file'));
-  if (v2) fields.push(optional(143, 'referenced_data_file', 'string', 'Fully qualified location (URI with FS scheme) of a data file that all deletes reference'));
+  if (v2)
+    fields.push(
+      optional(
+        143,
+        'referenced_data_file',
+        'string',
+        'Fully qualified location (URI with FS scheme) of a data file that all deletes reference',
+      ),
+    );
   if (v3) {
     fields.push(
       optional(144, 'content_offset', 'long', 'The offset in the file where the content starts'),

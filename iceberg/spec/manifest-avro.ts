@@ -56,7 +56,10 @@ export function readManifest(
   const entries = file.records.map((record) => {
     const statusCode = valueOf(record, entryFields, 0);
     const status = STATUS_BY_CODE[Number(statusCode)];
-    if (status === undefined) throw new FloeError('corrupt', `Manifest entry status ${String(statusCode)} is not 0, 1 or 2 in ${location}`, { context: { file: location } });
+    if (status === undefined)
+      throw new FloeError('corrupt', `Manifest entry status ${String(statusCode)} is not 0, 1 or 2 in ${location}`, {
+        context: { file: location },
+      });
     const snapshotId = valueOf(record, entryFields, 1);
     const sequenceNumber = valueOf(record, entryFields, 3);
     const fileSequenceNumber = valueOf(record, entryFields, 4);
@@ -77,7 +80,9 @@ function parseFormatVersion(text: string | undefined, location: string): FormatV
   if (text === undefined) return 1;
   const version = Number(text);
   if (version === 1 || version === 2 || version === 3) return version;
-  throw new FloeError('unsupported', `Manifest ${location} has format-version ${text}; Floe reads 1, 2 and 3`, { context: { file: location, formatVersion: text } });
+  throw new FloeError('unsupported', `Manifest ${location} has format-version ${text}; Floe reads 1, 2 and 3`, {
+    context: { file: location, formatVersion: text },
+  });
 }
 
 function findManifestSpec(metadata: ReadonlyMap<string, string>, specs: readonly PartitionSpec[], location: string): PartitionSpec {
@@ -85,9 +90,13 @@ function findManifestSpec(metadata: ReadonlyMap<string, string>, specs: readonly
   if (idText !== undefined) {
     const spec = specs.find((candidate) => candidate.specId === Number(idText));
     if (!spec) {
-      throw new FloeError('corrupt', `Manifest ${location} was written with partition spec ${idText}, which the table's metadata does not have`, {
-        context: { file: location, specId: idText },
-      });
+      throw new FloeError(
+        'corrupt',
+        `Manifest ${location} was written with partition spec ${idText}, which the table's metadata does not have`,
+        {
+          context: { file: location, specId: idText },
+        },
+      );
     }
     return spec;
   }
@@ -107,7 +116,8 @@ function findManifestSpec(metadata: ReadonlyMap<string, string>, specs: readonly
     }
   }
   const first = specs[0];
-  if (!first) throw new FloeError('invalid-input', `No partition specs given to read manifest ${location}`, { context: { file: location } });
+  if (!first)
+    throw new FloeError('invalid-input', `No partition specs given to read manifest ${location}`, { context: { file: location } });
   return specs.find((spec) => spec.specId === 0) ?? first;
 }
 
@@ -130,7 +140,8 @@ function readPartitionTypes(
       const source = findField(schema, field.sourceId);
       if (source && typeof source.type === 'string') {
         const transform = parseTransform(field.transform);
-        if (transform.canTransform(source.type)) return { fieldId: field.fieldId, type: bindPartitionField(spec, schema, index).resultType };
+        if (transform.canTransform(source.type))
+          return { fieldId: field.fieldId, type: bindPartitionField(spec, schema, index).resultType };
       }
     }
     const avroType = avroFields.get(field.fieldId);
@@ -149,16 +160,22 @@ function readDataFile(
   const get = (id: number): unknown => valueOf(record, fields, id);
   const contentCode = get(134);
   const content = contentCode == null ? 'data' : CONTENT_BY_CODE[Number(contentCode)];
-  if (content === undefined) throw new FloeError('corrupt', `Data file content ${String(contentCode)} is not 0, 1 or 2 in ${location}`, { context: { file: location } });
+  if (content === undefined)
+    throw new FloeError('corrupt', `Data file content ${String(contentCode)} is not 0, 1 or 2 in ${location}`, {
+      context: { file: location },
+    });
   const format = String(requiredValue(get(101), 'file_format', location)).toUpperCase();
-  if (!FILE_FORMATS.has(format)) throw new FloeError('corrupt', `Unknown file format ${format} in ${location}`, { context: { file: location, fileFormat: format } });
+  if (!FILE_FORMATS.has(format))
+    throw new FloeError('corrupt', `Unknown file format ${format} in ${location}`, { context: { file: location, fileFormat: format } });
   const partitionRecord = requiredValue(get(102), 'partition', location);
   const partition: PartitionValues = partitionTypes.map((slot) => {
     const value = valueOf(partitionRecord, partitionFields, slot.fieldId);
     return value == null ? null : fromAvroValue(slot.type, value, location);
   });
-  const countMap = (id: number, what: string): ReadonlyMap<number, number> | undefined => readMap(get(id), fields.get(id), named, (v) => longToNumber(v, what, location));
-  const bytesMap = (id: number): ReadonlyMap<number, Uint8Array> | undefined => readMap(get(id), fields.get(id), named, (v) => Uint8Array.from(v as Uint8Array));
+  const countMap = (id: number, what: string): ReadonlyMap<number, number> | undefined =>
+    readMap(get(id), fields.get(id), named, (v) => longToNumber(v, what, location));
+  const bytesMap = (id: number): ReadonlyMap<number, Uint8Array> | undefined =>
+    readMap(get(id), fields.get(id), named, (v) => Uint8Array.from(v as Uint8Array));
   const optionalNumber = (id: number, what: string): number | null => {
     const value = get(id);
     return value == null ? null : longToNumber(value, what, location);
@@ -199,7 +216,12 @@ function optionalEntry<K extends string, V>(key: K, value: V | undefined): { [P 
 }
 
 /** An Iceberg map stored as an Avro array of key/value records (keys are field ids). */
-function readMap<V>(value: unknown, field: AvroField | undefined, named: ReadonlyMap<string, unknown>, convert: (raw: unknown) => V): ReadonlyMap<number, V> | undefined {
+function readMap<V>(
+  value: unknown,
+  field: AvroField | undefined,
+  named: ReadonlyMap<string, unknown>,
+  convert: (raw: unknown) => V,
+): ReadonlyMap<number, V> | undefined {
   if (value == null || !field) return undefined;
   const item = arrayItems(field.schema, named) as { fields?: { name: string }[] };
   const keyName = item.fields?.[0]?.name ?? 'key';
@@ -233,7 +255,8 @@ export function inheritManifestEntries(entries: readonly ManifestEntry[], manife
   let nextRowId = manifest.firstRowId ?? null;
   return entries.map((stored) => {
     const entry = inheritFromManifestFile(stored, manifest);
-    if (nextRowId === null || entry.status === 'deleted' || entry.dataFile.content !== 'data' || entry.dataFile.firstRowId != null) return entry;
+    if (nextRowId === null || entry.status === 'deleted' || entry.dataFile.content !== 'data' || entry.dataFile.firstRowId != null)
+      return entry;
     const firstRowId = nextRowId;
     nextRowId += BigInt(entry.dataFile.recordCount);
     return { ...entry, dataFile: { ...entry.dataFile, firstRowId } };
@@ -268,7 +291,9 @@ export interface WrittenManifest {
 export function writeManifest(entries: readonly ManifestEntry[], options: WriteManifestOptions): WrittenManifest {
   const { formatVersion, spec, schema, content } = options;
   if (formatVersion === 1 && content === 'deletes') {
-    throw new FloeError('invalid-input', 'Format version 1 has no delete files: cannot write a delete manifest', { context: { formatVersion } });
+    throw new FloeError('invalid-input', 'Format version 1 has no delete files: cannot write a delete manifest', {
+      context: { formatVersion },
+    });
   }
   const partitionTypes: PartitionFieldType[] = spec.fields.map((field, index) => ({
     fieldId: field.fieldId,
@@ -283,7 +308,11 @@ export function writeManifest(entries: readonly ManifestEntry[], options: WriteM
     if (entry.status === 'added') [counts.added, counts.addedRows] = [counts.added + 1, counts.addedRows + rows];
     else if (entry.status === 'existing') [counts.existing, counts.existingRows] = [counts.existing + 1, counts.existingRows + rows];
     else [counts.deleted, counts.deletedRows] = [counts.deleted + 1, counts.deletedRows + rows];
-    if (entry.status !== 'deleted' && entry.sequenceNumber !== null && (minSequenceNumber === null || entry.sequenceNumber < minSequenceNumber)) {
+    if (
+      entry.status !== 'deleted' &&
+      entry.sequenceNumber !== null &&
+      (minSequenceNumber === null || entry.sequenceNumber < minSequenceNumber)
+    ) {
       minSequenceNumber = entry.sequenceNumber;
     }
     return entryRecord(entry, formatVersion, partitionTypes, options.snapshotId);
@@ -299,7 +328,11 @@ export function writeManifest(entries: readonly ManifestEntry[], options: WriteM
   const bytes = writeAvroFile({ schema: manifestEntrySchema(formatVersion, partitionTypes), metadata, codec: 'deflate', records });
   return {
     bytes,
-    partitions: summarizePartitions(spec, schema, entries.map((entry) => entry.dataFile.partition)),
+    partitions: summarizePartitions(
+      spec,
+      schema,
+      entries.map((entry) => entry.dataFile.partition),
+    ),
     addedFilesCount: counts.added,
     existingFilesCount: counts.existing,
     deletedFilesCount: counts.deleted,
@@ -314,23 +347,44 @@ function checkEntry(entry: ManifestEntry, index: number, options: WriteManifestO
   const context = { entry: index, file: entry.dataFile.filePath };
   const isData = entry.dataFile.content === 'data';
   if (isData !== (options.content === 'data')) {
-    throw new FloeError('invalid-input', `A ${options.content} manifest cannot hold ${entry.dataFile.content} file ${entry.dataFile.filePath}`, { context });
+    throw new FloeError(
+      'invalid-input',
+      `A ${options.content} manifest cannot hold ${entry.dataFile.content} file ${entry.dataFile.filePath}`,
+      { context },
+    );
   }
   if (entry.dataFile.partition.length !== options.spec.fields.length) {
-    throw new FloeError('invalid-input', `File ${entry.dataFile.filePath} has ${entry.dataFile.partition.length} partition values but spec ${options.spec.specId} has ${options.spec.fields.length} fields`, { context });
+    throw new FloeError(
+      'invalid-input',
+      `File ${entry.dataFile.filePath} has ${entry.dataFile.partition.length} partition values but spec ${options.spec.specId} has ${options.spec.fields.length} fields`,
+      { context },
+    );
   }
   if (options.formatVersion === 1 && entry.snapshotId === null && options.snapshotId === null) {
-    throw new FloeError('invalid-input', `A v1 manifest entry needs a snapshot id: file ${entry.dataFile.filePath} has none and none was given`, { context });
+    throw new FloeError(
+      'invalid-input',
+      `A v1 manifest entry needs a snapshot id: file ${entry.dataFile.filePath} has none and none was given`,
+      { context },
+    );
   }
   if (options.formatVersion >= 2 && entry.status !== 'added' && (entry.sequenceNumber === null || entry.fileSequenceNumber === null)) {
-    throw new FloeError('invalid-input', `An ${entry.status} entry must carry its sequence numbers (spec: "Sequence Number Inheritance"): file ${entry.dataFile.filePath}`, { context });
+    throw new FloeError(
+      'invalid-input',
+      `An ${entry.status} entry must carry its sequence numbers (spec: "Sequence Number Inheritance"): file ${entry.dataFile.filePath}`,
+      { context },
+    );
   }
 }
 
 const STATUS_CODE: Record<ManifestEntryStatus, number> = { existing: 0, added: 1, deleted: 2 };
 const CONTENT_CODE: Record<FileContent, number> = { data: 0, 'position-deletes': 1, 'equality-deletes': 2 };
 
-function entryRecord(entry: ManifestEntry, formatVersion: FormatVersion, partitionTypes: readonly PartitionFieldType[], defaultSnapshotId: bigint | null): Record<string, unknown> {
+function entryRecord(
+  entry: ManifestEntry,
+  formatVersion: FormatVersion,
+  partitionTypes: readonly PartitionFieldType[],
+  defaultSnapshotId: bigint | null,
+): Record<string, unknown> {
   const record: Record<string, unknown> = {
     status: STATUS_CODE[entry.status],
     snapshot_id: entry.snapshotId ?? (formatVersion === 1 ? defaultSnapshotId : null),
@@ -343,14 +397,20 @@ function entryRecord(entry: ManifestEntry, formatVersion: FormatVersion, partiti
   return record;
 }
 
-function dataFileRecord(file: DataFile, formatVersion: FormatVersion, partitionTypes: readonly PartitionFieldType[]): Record<string, unknown> {
+function dataFileRecord(
+  file: DataFile,
+  formatVersion: FormatVersion,
+  partitionTypes: readonly PartitionFieldType[],
+): Record<string, unknown> {
   const partition: Record<string, unknown> = {};
   partitionTypes.forEach((slot, index) => {
     const value: PrimitiveValue | null = file.partition[index] ?? null;
     partition[avroCompatibleName(slot.name)] = value === null ? null : toAvroValue(slot.type, value);
   });
-  const longs = (map: ReadonlyMap<number, number> | undefined): unknown => (map ? [...map].map(([key, value]) => ({ key, value: BigInt(value) })) : null);
-  const bytes = (map: ReadonlyMap<number, Uint8Array> | undefined): unknown => (map ? [...map].map(([key, value]) => ({ key, value: Buffer.from(value) })) : null);
+  const longs = (map: ReadonlyMap<number, number> | undefined): unknown =>
+    map ? [...map].map(([key, value]) => ({ key, value: BigInt(value) })) : null;
+  const bytes = (map: ReadonlyMap<number, Uint8Array> | undefined): unknown =>
+    map ? [...map].map(([key, value]) => ({ key, value: Buffer.from(value) })) : null;
   const optionalLong = (value: number | bigint | null | undefined): bigint | null => (value == null ? null : BigInt(value));
   const record: Record<string, unknown> = {
     content: CONTENT_CODE[file.content],

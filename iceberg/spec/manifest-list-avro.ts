@@ -29,7 +29,9 @@ export function readManifestList(bytes: Uint8Array, options: { location: string;
     };
     const contentCode = get(517);
     if (contentCode != null && contentCode !== 0 && contentCode !== 1) {
-      throw new FloeError('corrupt', `Manifest content ${String(contentCode)} is not 0 or 1 in manifest list ${location}`, { context: { file: location } });
+      throw new FloeError('corrupt', `Manifest content ${String(contentCode)} is not 0 or 1 in manifest list ${location}`, {
+        context: { file: location },
+      });
     }
     const partitions = get(507);
     const firstRowId = get(520);
@@ -63,7 +65,9 @@ export function readManifestList(bytes: Uint8Array, options: { location: string;
       firstRowId: firstRowId == null ? null : longToBigint(firstRowId, 'first_row_id', location),
     };
     if (manifest.content === 'deletes' && options.formatVersion === 1) {
-      throw new FloeError('corrupt', `A v1 table's manifest list ${location} lists delete manifest ${manifest.manifestPath}`, { context: { file: location } });
+      throw new FloeError('corrupt', `A v1 table's manifest list ${location} lists delete manifest ${manifest.manifestPath}`, {
+        context: { file: location },
+      });
     }
     return manifest;
   });
@@ -98,7 +102,10 @@ export function writeManifestList(manifests: readonly ManifestFile[], options: W
  * gets the next id, which then advances by its added and existing rows. `nextRowId` minus the
  * snapshot's first row id is the snapshot's `added-rows`.
  */
-export function assignFirstRowIds(manifests: readonly ManifestFile[], firstRowId: bigint): { manifests: ManifestFile[]; nextRowId: bigint } {
+export function assignFirstRowIds(
+  manifests: readonly ManifestFile[],
+  firstRowId: bigint,
+): { manifests: ManifestFile[]; nextRowId: bigint } {
   let nextRowId = firstRowId;
   const out = manifests.map((manifest) => {
     if (manifest.content !== 'data') return { ...manifest, firstRowId: null };
@@ -114,9 +121,13 @@ function manifestRecord(manifest: ManifestFile, options: WriteManifestListOption
   const v2 = options.formatVersion >= 2;
   const count = (value: number | null, name: string): number | bigint | null => {
     if (value === null && v2) {
-      throw new FloeError('invalid-input', `Manifest ${manifest.manifestPath} has no ${name}, which format version ${options.formatVersion} requires`, {
-        context: { file: manifest.manifestPath, field: name },
-      });
+      throw new FloeError(
+        'invalid-input',
+        `Manifest ${manifest.manifestPath} has no ${name}, which format version ${options.formatVersion} requires`,
+        {
+          context: { file: manifest.manifestPath, field: name },
+        },
+      );
     }
     return value;
   };
@@ -124,7 +135,9 @@ function manifestRecord(manifest: ManifestFile, options: WriteManifestListOption
   const sequenceNumber = manifest.sequenceNumber === UNASSIGNED_SEQUENCE_NUMBER ? options.sequenceNumber : manifest.sequenceNumber;
   const minSequenceNumber = manifest.minSequenceNumber === UNASSIGNED_SEQUENCE_NUMBER ? sequenceNumber : manifest.minSequenceNumber;
   if (options.formatVersion === 1 && manifest.content === 'deletes') {
-    throw new FloeError('invalid-input', `Format version 1 has no delete manifests: ${manifest.manifestPath}`, { context: { file: manifest.manifestPath } });
+    throw new FloeError('invalid-input', `Format version 1 has no delete manifests: ${manifest.manifestPath}`, {
+      context: { file: manifest.manifestPath },
+    });
   }
   return {
     manifest_path: manifest.manifestPath,

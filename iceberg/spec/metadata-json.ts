@@ -6,14 +6,42 @@
  */
 import { FloeError } from '../errors.js';
 import type { JsonAt, JsonObject } from './json.js';
-import { arrayOf, asInt, asLong, asObject, asString, asStringMap, jsonRoot, optional, parseJson, required, stringifyJson, toPlainJson } from './json.js';
+import {
+  arrayOf,
+  asInt,
+  asLong,
+  asObject,
+  asString,
+  asStringMap,
+  jsonRoot,
+  optional,
+  parseJson,
+  required,
+  stringifyJson,
+  toPlainJson,
+} from './json.js';
 import { metadataProblems } from './metadata-checks.js';
 import type { FormatVersion, TableMetadata } from './metadata.js';
 import { currentSchema, defaultSpec } from './metadata.js';
-import { PARTITION_DATA_ID_START, parsePartitionFields, parsePartitionSpec, partitionFieldsToJson, partitionSpecToJson } from './partition-json.js';
+import {
+  PARTITION_DATA_ID_START,
+  parsePartitionFields,
+  parsePartitionSpec,
+  partitionFieldsToJson,
+  partitionSpecToJson,
+} from './partition-json.js';
 import type { PartitionSpec } from './partition.js';
 import { parseSchema, schemaToJson } from './schema-json.js';
-import { metadataLogEntryToJson, parseMetadataLogEntry, parseRefs, parseSnapshot, parseSnapshotLogEntry, refToJson, snapshotLogEntryToJson, snapshotToJson } from './snapshot-json.js';
+import {
+  metadataLogEntryToJson,
+  parseMetadataLogEntry,
+  parseRefs,
+  parseSnapshot,
+  parseSnapshotLogEntry,
+  refToJson,
+  snapshotLogEntryToJson,
+  snapshotToJson,
+} from './snapshot-json.js';
 import { MAIN_BRANCH } from './snapshot.js';
 import type { SnapshotRef } from './snapshot.js';
 import { parseSortOrder, sortOrderToJson } from './sort-order-json.js';
@@ -23,10 +51,28 @@ export const SUPPORTED_FORMAT_VERSIONS: readonly FormatVersion[] = [1, 2, 3];
 
 /** Every top-level key this module reads; the rest of a document goes to `extra`. */
 const MODELLED_KEYS: ReadonlySet<string> = new Set([
-  'format-version', 'table-uuid', 'location', 'last-sequence-number', 'last-updated-ms', 'last-column-id',
-  'schema', 'schemas', 'current-schema-id', 'partition-spec', 'partition-specs', 'default-spec-id',
-  'last-partition-id', 'properties', 'current-snapshot-id', 'snapshots', 'snapshot-log', 'metadata-log',
-  'sort-orders', 'default-sort-order-id', 'refs', 'next-row-id',
+  'format-version',
+  'table-uuid',
+  'location',
+  'last-sequence-number',
+  'last-updated-ms',
+  'last-column-id',
+  'schema',
+  'schemas',
+  'current-schema-id',
+  'partition-spec',
+  'partition-specs',
+  'default-spec-id',
+  'last-partition-id',
+  'properties',
+  'current-snapshot-id',
+  'snapshots',
+  'snapshot-log',
+  'metadata-log',
+  'sort-orders',
+  'default-sort-order-id',
+  'refs',
+  'next-row-id',
 ]);
 
 const UNSORTED: SortOrder = { orderId: 0, fields: [] };
@@ -46,7 +92,10 @@ export function tableMetadataFromJson(value: unknown, source: string): TableMeta
   const { schemas, currentSchemaId } = parseSchemas(object, at, v1);
   const { partitionSpecs, defaultSpecId } = parseSpecs(object, at, v1);
   const sortOrders = v1 && object['sort-orders'] === undefined ? [UNSORTED] : required(object, 'sort-orders', at, arrayOf(parseSortOrder));
-  const defaultSortOrderId = v1 && object['default-sort-order-id'] === undefined ? (sortOrders[0]?.orderId ?? 0) : required(object, 'default-sort-order-id', at, asInt);
+  const defaultSortOrderId =
+    v1 && object['default-sort-order-id'] === undefined
+      ? (sortOrders[0]?.orderId ?? 0)
+      : required(object, 'default-sort-order-id', at, asInt);
 
   // -1 is how older writers said "no current snapshot".
   const rawCurrent = optional(object, 'current-snapshot-id', at, asLong);
@@ -66,7 +115,9 @@ export function tableMetadataFromJson(value: unknown, source: string): TableMeta
     currentSchemaId,
     partitionSpecs,
     defaultSpecId,
-    lastPartitionId: v1 ? (optional(object, 'last-partition-id', at, asInt) ?? highestPartitionFieldId(partitionSpecs)) : required(object, 'last-partition-id', at, asInt),
+    lastPartitionId: v1
+      ? (optional(object, 'last-partition-id', at, asInt) ?? highestPartitionFieldId(partitionSpecs))
+      : required(object, 'last-partition-id', at, asInt),
     properties: optional(object, 'properties', at, asStringMap) ?? {},
     currentSnapshotId,
     snapshots: optional(object, 'snapshots', at, (raw, snapshotsAt) => asArrayOfSnapshots(raw, snapshotsAt, formatVersion)) ?? [],
@@ -80,7 +131,9 @@ export function tableMetadataFromJson(value: unknown, source: string): TableMeta
   };
   const [problem] = metadataProblems(metadata);
   if (problem !== undefined) {
-    throw new FloeError('corrupt', `Invalid table metadata in ${source}: ${problem.message}`, { context: { location: source, field: problem.field } });
+    throw new FloeError('corrupt', `Invalid table metadata in ${source}: ${problem.message}`, {
+      context: { location: source, field: problem.field },
+    });
   }
   return metadata;
 }
@@ -97,7 +150,10 @@ function parseFormatVersion(object: JsonObject, at: JsonAt): FormatVersion {
 
 function parseSchemas(object: JsonObject, at: JsonAt, v1: boolean): { schemas: TableMetadata['schemas']; currentSchemaId: number } {
   if (object['schemas'] !== undefined || !v1) {
-    return { schemas: required(object, 'schemas', at, arrayOf(parseSchema)), currentSchemaId: required(object, 'current-schema-id', at, asInt) };
+    return {
+      schemas: required(object, 'schemas', at, arrayOf(parseSchema)),
+      currentSchemaId: required(object, 'current-schema-id', at, asInt),
+    };
   }
   const schema = required(object, 'schema', at, parseSchema);
   return { schemas: [schema], currentSchemaId: schema.schemaId };
@@ -105,7 +161,10 @@ function parseSchemas(object: JsonObject, at: JsonAt, v1: boolean): { schemas: T
 
 function parseSpecs(object: JsonObject, at: JsonAt, v1: boolean): { partitionSpecs: PartitionSpec[]; defaultSpecId: number } {
   if (object['partition-specs'] !== undefined || !v1) {
-    return { partitionSpecs: required(object, 'partition-specs', at, arrayOf(parsePartitionSpec)), defaultSpecId: required(object, 'default-spec-id', at, asInt) };
+    return {
+      partitionSpecs: required(object, 'partition-specs', at, arrayOf(parsePartitionSpec)),
+      defaultSpecId: required(object, 'default-spec-id', at, asInt),
+    };
   }
   // v1 before spec evolution: one spec, id 0, as a bare list of fields.
   return { partitionSpecs: [{ specId: 0, fields: required(object, 'partition-spec', at, parsePartitionFields) }], defaultSpecId: 0 };

@@ -108,6 +108,7 @@ export function* ancestorsOf(metadata: TableMetadata, snapshotId: bigint): Gener
 }
 
 function mustExist<T>(value: T | undefined, what: string, metadata: TableMetadata): T {
-  if (value === undefined) throw new FloeError('internal', `Table metadata of ${metadata.location} has no ${what}`, { context: { table: metadata.location } });
+  if (value === undefined)
+    throw new FloeError('internal', `Table metadata of ${metadata.location} has no ${what}`, { context: { table: metadata.location } });
   return value;
 }

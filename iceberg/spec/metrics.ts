@@ -24,7 +24,11 @@ export interface ColumnStats {
   readonly sizeBytes?: number;
 }
 
-export type MetricsMode = { readonly kind: 'none' } | { readonly kind: 'counts' } | { readonly kind: 'truncate'; readonly length: number } | { readonly kind: 'full' };
+export type MetricsMode =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'counts' }
+  | { readonly kind: 'truncate'; readonly length: number }
+  | { readonly kind: 'full' };
 
 export const DEFAULT_METRICS_MODE_PROPERTY = 'write.metadata.metrics.default';
 export const COLUMN_METRICS_MODE_PREFIX = 'write.metadata.metrics.column.';
@@ -35,14 +39,25 @@ export function parseMetricsMode(text: string, property: string): MetricsMode {
   if (trimmed === 'none' || trimmed === 'counts' || trimmed === 'full') return { kind: trimmed };
   const match = /^truncate\((\d+)\)$/.exec(trimmed);
   if (match && Number(match[1]) > 0) return { kind: 'truncate', length: Number(match[1]) };
-  throw new FloeError('invalid-input', `Table property ${property} is ${JSON.stringify(text)}; expected none, counts, truncate(N) with N > 0, or full`, {
-    context: { property },
-  });
+  throw new FloeError(
+    'invalid-input',
+    `Table property ${property} is ${JSON.stringify(text)}; expected none, counts, truncate(N) with N > 0, or full`,
+    {
+      context: { property },
+    },
+  );
 }
 
-export type DataFileMetrics = Pick<DataFile, 'columnSizes' | 'valueCounts' | 'nullValueCounts' | 'nanValueCounts' | 'lowerBounds' | 'upperBounds'>;
+export type DataFileMetrics = Pick<
+  DataFile,
+  'columnSizes' | 'valueCounts' | 'nullValueCounts' | 'nanValueCounts' | 'lowerBounds' | 'upperBounds'
+>;
 
-export function dataFileMetrics(schema: Schema, stats: readonly ColumnStats[], properties: Readonly<Record<string, string>>): DataFileMetrics {
+export function dataFileMetrics(
+  schema: Schema,
+  stats: readonly ColumnStats[],
+  properties: Readonly<Record<string, string>>,
+): DataFileMetrics {
   const defaultText = properties[DEFAULT_METRICS_MODE_PROPERTY];
   const defaultMode = defaultText === undefined ? DEFAULT_MODE : parseMetricsMode(defaultText, DEFAULT_METRICS_MODE_PROPERTY);
   const columns = columnsById(schema);
@@ -56,9 +71,13 @@ export function dataFileMetrics(schema: Schema, stats: readonly ColumnStats[], p
   for (const stat of stats) {
     const column = columns.get(stat.fieldId);
     if (!column) {
-      throw new FloeError('invalid-input', `Column statistics for field id ${stat.fieldId}, which schema ${schema.schemaId} does not have`, {
-        context: { fieldId: stat.fieldId, schemaId: schema.schemaId },
-      });
+      throw new FloeError(
+        'invalid-input',
+        `Column statistics for field id ${stat.fieldId}, which schema ${schema.schemaId} does not have`,
+        {
+          context: { fieldId: stat.fieldId, schemaId: schema.schemaId },
+        },
+      );
     }
     const property = `${COLUMN_METRICS_MODE_PREFIX}${column.name}`;
     const modeText = properties[property];

@@ -107,7 +107,10 @@ function freshPartitionSpec(spec: PartitionSpec | undefined, newIds: ReadonlyMap
 }
 
 function freshSortOrder(order: SortOrder | undefined, newIds: ReadonlyMap<number, number>, location: string): SortOrder {
-  const fields = (order?.fields ?? []).map((field) => ({ ...field, sourceId: mapId(newIds, field.sourceId, `sort field on ${field.sourceId}`, location) }));
+  const fields = (order?.fields ?? []).map((field) => ({
+    ...field,
+    sourceId: mapId(newIds, field.sourceId, `sort field on ${field.sourceId}`, location),
+  }));
   // Spec: order id 0 is reserved for the unsorted order.
   return { orderId: fields.length === 0 ? 0 : 1, fields };
 }
@@ -115,7 +118,9 @@ function freshSortOrder(order: SortOrder | undefined, newIds: ReadonlyMap<number
 function mapId(newIds: ReadonlyMap<number, number>, oldId: number, what: string, table: string): number {
   const id = newIds.get(oldId);
   if (id === undefined) {
-    throw new FloeError('invalid-input', `The ${what} refers to column id ${oldId}, which is not in the table's schema`, { context: { table, fieldId: oldId } });
+    throw new FloeError('invalid-input', `The ${what} refers to column id ${oldId}, which is not in the table's schema`, {
+      context: { table, fieldId: oldId },
+    });
   }
   return id;
 }

@@ -40,9 +40,13 @@ export function findField(schema: Schema, fieldId: number): NestedField | undefi
 export function requireColumn(schema: Schema, name: string, tableName: string): NestedField {
   const field = schema.fields.find((candidate) => candidate.name === name);
   if (!field) {
-    throw new FloeError('invalid-input', `Column ${JSON.stringify(name)} does not exist in table ${tableName}; its columns are ${schema.fields.map((f) => f.name).join(', ')}`, {
-      context: { table: tableName, column: name },
-    });
+    throw new FloeError(
+      'invalid-input',
+      `Column ${JSON.stringify(name)} does not exist in table ${tableName}; its columns are ${schema.fields.map((f) => f.name).join(', ')}`,
+      {
+        context: { table: tableName, column: name },
+      },
+    );
   }
   return field;
 }

@@ -30,7 +30,10 @@ export function parseSnapshot(value: unknown, at: JsonAt, formatVersion: FormatV
   if (manifestList === null && manifests === undefined) throw corrupt(childAt(at, 'manifest-list'), 'a manifest list location', undefined);
   // v1 writers could leave out the summary; such snapshots are old appends, and the operation is
   // informational (planning never reads it). v2 and later require it.
-  const summary = formatVersion === 1 && object['summary'] === undefined ? { operation: 'append' as const } : required(object, 'summary', at, parseSummary);
+  const summary =
+    formatVersion === 1 && object['summary'] === undefined
+      ? { operation: 'append' as const }
+      : required(object, 'summary', at, parseSummary);
   const firstRowId = optional(object, 'first-row-id', at, asLong);
   const addedRows = optional(object, 'added-rows', at, asLong);
   return {

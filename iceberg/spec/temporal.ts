@@ -17,7 +17,7 @@ export const NANOS_PER_MICRO = 1_000n;
 /** Floor division for bigints (rounds toward −∞, unlike `/`). */
 export function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
-  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
 export function floorMod(a: bigint, b: bigint): bigint {

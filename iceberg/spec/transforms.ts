@@ -48,7 +48,19 @@ export interface BoundTransform {
 }
 
 const TEMPORAL_SOURCES: ReadonlySet<string> = new Set(['date', 'timestamp', 'timestamptz', 'timestamp_ns', 'timestamptz_ns']);
-const BUCKET_SOURCES: ReadonlySet<string> = new Set(['int', 'long', 'date', 'time', 'timestamp', 'timestamptz', 'timestamp_ns', 'timestamptz_ns', 'string', 'uuid', 'binary']);
+const BUCKET_SOURCES: ReadonlySet<string> = new Set([
+  'int',
+  'long',
+  'date',
+  'time',
+  'timestamp',
+  'timestamptz',
+  'timestamp_ns',
+  'timestamptz_ns',
+  'string',
+  'uuid',
+  'binary',
+]);
 
 export function parseTransform(text: string): Transform {
   const trimmed = text.trim();
@@ -67,13 +79,21 @@ export function parseTransform(text: string): Transform {
   if (match) {
     const parameter = Number(match[2]);
     if (!Number.isSafeInteger(parameter) || parameter <= 0 || parameter > 2 ** 31 - 1) {
-      throw new FloeError('invalid-input', `Transform ${JSON.stringify(text)} needs a positive 32-bit ${match[1] === 'bucket' ? 'number of buckets' : 'width'}`, { context: { transform: text } });
+      throw new FloeError(
+        'invalid-input',
+        `Transform ${JSON.stringify(text)} needs a positive 32-bit ${match[1] === 'bucket' ? 'number of buckets' : 'width'}`,
+        { context: { transform: text } },
+      );
     }
     return makeTransform(match[1] as 'bucket' | 'truncate', parameter);
   }
-  throw new FloeError('unsupported', `Unsupported partition transform ${JSON.stringify(text)}; Floe supports identity, bucket[N], truncate[W], year, month, day, hour and void`, {
-    context: { transform: text },
-  });
+  throw new FloeError(
+    'unsupported',
+    `Unsupported partition transform ${JSON.stringify(text)}; Floe supports identity, bucket[N], truncate[W], year, month, day, hour and void`,
+    {
+      context: { transform: text },
+    },
+  );
 }
 
 function makeTransform(kind: TransformKind, parameter?: number): Transform {
@@ -128,7 +148,9 @@ function resultType(kind: TransformKind, source: PrimitiveType): PrimitiveType {
 
 function cannotTransform(name: string, source: IcebergType): FloeError {
   const shown = typeof source === 'string' ? source : source.type;
-  return new FloeError('invalid-input', `Transform ${name} cannot be applied to a column of type ${shown}`, { context: { transform: name, type: shown } });
+  return new FloeError('invalid-input', `Transform ${name} cannot be applied to a column of type ${shown}`, {
+    context: { transform: name, type: shown },
+  });
 }
 
 function bindTransform(transform: Transform, sourceType: PrimitiveType): BoundTransform {
@@ -193,7 +215,8 @@ function truncateFunction(source: PrimitiveType, width: number): (value: Primiti
   if (source === 'string') return (value) => truncateCodePoints(String(value), width);
   if (source === 'binary') {
     return (value) => {
-      if (!(value instanceof Uint8Array)) throw new FloeError('invalid-input', 'A binary value must be a Uint8Array', { context: { type: source } });
+      if (!(value instanceof Uint8Array))
+        throw new FloeError('invalid-input', 'A binary value must be a Uint8Array', { context: { type: source } });
       return value.length <= width ? value : value.slice(0, width);
     };
   }
@@ -280,7 +303,11 @@ function projectInclusive(
  * For transforms that map ordered integers to ordered integers (integer truncation and the
  * temporal transforms): `x < v` ⇒ `t(x) ≤ t(v − 1)`, `x > v` ⇒ `t(x) ≥ t(v + 1)`.
  */
-function projectOrdered(source: PrimitiveType, apply: (value: PrimitiveValue) => PrimitiveValue | null, predicate: ValuePredicate): ValuePredicate | null {
+function projectOrdered(
+  source: PrimitiveType,
+  apply: (value: PrimitiveValue) => PrimitiveValue | null,
+  predicate: ValuePredicate,
+): ValuePredicate | null {
   const step = (value: PrimitiveValue, delta: -1 | 1): PrimitiveValue =>
     typeof value === 'bigint' ? value + BigInt(delta) : Number(value) + delta;
   switch (predicate.op) {
@@ -386,9 +413,13 @@ export function escapePathSegment(text: string): string {
 /** `id_bucket=3/ts_day=2024-01-01`: the partition's folder, as Java's PartitionSpec.partitionToPath. */
 export function partitionPath(spec: PartitionSpec, schema: Schema, values: PartitionValues): string {
   if (values.length !== spec.fields.length) {
-    throw new FloeError('invalid-input', `Partition spec ${spec.specId} has ${spec.fields.length} fields but the partition tuple has ${values.length} values`, {
-      context: { specId: spec.specId },
-    });
+    throw new FloeError(
+      'invalid-input',
+      `Partition spec ${spec.specId} has ${spec.fields.length} fields but the partition tuple has ${values.length} values`,
+      {
+        context: { specId: spec.specId },
+      },
+    );
   }
   return spec.fields
     .map((field, index) => {
@@ -401,19 +432,28 @@ export function partitionPath(spec: PartitionSpec, schema: Schema, values: Parti
 /** The transform of a spec's field bound to its source column's type in `schema`. */
 export function bindPartitionField(spec: PartitionSpec, schema: Schema, index: number): BoundTransform {
   const field = spec.fields[index];
-  if (!field) throw new FloeError('invalid-input', `Partition spec ${spec.specId} has no field ${index}`, { context: { specId: spec.specId } });
+  if (!field)
+    throw new FloeError('invalid-input', `Partition spec ${spec.specId} has no field ${index}`, { context: { specId: spec.specId } });
   const source = findField(schema, field.sourceId);
   if (!source) {
-    throw new FloeError('invalid-input', `Partition field ${field.name} of spec ${spec.specId} has source column id ${field.sourceId}, which schema ${schema.schemaId} does not have`, {
-      context: { specId: spec.specId, partitionField: field.name, sourceId: field.sourceId, schemaId: schema.schemaId },
-    });
+    throw new FloeError(
+      'invalid-input',
+      `Partition field ${field.name} of spec ${spec.specId} has source column id ${field.sourceId}, which schema ${schema.schemaId} does not have`,
+      {
+        context: { specId: spec.specId, partitionField: field.name, sourceId: field.sourceId, schemaId: schema.schemaId },
+      },
+    );
   }
   const transform = parseTransform(field.transform);
   if (!transform.canTransform(source.type)) {
     const shown = typeof source.type === 'string' ? source.type : source.type.type;
-    throw new FloeError('invalid-input', `Partition field ${field.name} applies ${transform.name} to column ${source.name} of type ${shown}, which it cannot transform`, {
-      context: { specId: spec.specId, partitionField: field.name, column: source.name, type: shown },
-    });
+    throw new FloeError(
+      'invalid-input',
+      `Partition field ${field.name} applies ${transform.name} to column ${source.name} of type ${shown}, which it cannot transform`,
+      {
+        context: { specId: spec.specId, partitionField: field.name, column: source.name, type: shown },
+      },
+    );
   }
   return transform.bind(source.type);
 }

@@ -44,7 +44,8 @@ export function asBigint(type: PrimitiveType, value: PrimitiveValue): bigint {
 
 export function asInteger(type: PrimitiveType, value: PrimitiveValue, min: number, max: number): number {
   const n = typeof value === 'bigint' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) throw invalidValue(type, value, `an integer in [${min}, ${max}]`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max)
+    throw invalidValue(type, value, `an integer in [${min}, ${max}]`);
   return n;
 }
 
@@ -85,7 +86,8 @@ export function uuidToBytes(text: string): Uint8Array {
 }
 
 export function uuidFromBytes(bytes: Uint8Array): string {
-  if (bytes.length !== 16) throw new FloeError('corrupt', `A uuid value must be 16 bytes, got ${bytes.length}`, { context: { type: 'uuid' } });
+  if (bytes.length !== 16)
+    throw new FloeError('corrupt', `A uuid value must be 16 bytes, got ${bytes.length}`, { context: { type: 'uuid' } });
   const hex = bytesToHex(bytes);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
@@ -397,7 +399,7 @@ export function parseDecimal(text: string): { unscaled: bigint; scale: number } 
 function invalidJson(type: PrimitiveType, json: unknown, expected: string): FloeError {
   let shown: string;
   try {
-    shown = typeof json === 'bigint' ? `${json}` : isLosslessNumber(json) ? json.value : JSON.stringify(json) ?? String(json);
+    shown = typeof json === 'bigint' ? `${json}` : isLosslessNumber(json) ? json.value : (JSON.stringify(json) ?? String(json));
   } catch {
     shown = String(json);
   }
@@ -487,7 +489,9 @@ function parseTimestampJson(type: 'timestamp' | 'timestamptz' | 'timestamp_ns' |
   const withZone = type === 'timestamptz' || type === 'timestamptz_ns';
   const example = type.endsWith('_ns') ? '2017-11-16T22:31:08.123456789' : '2017-11-16T22:31:08.123456';
   const parsed = typeof json === 'string' ? parseDateTime(json) : undefined;
-  const expected = withZone ? `a timestamp with a zone offset like "${example}+00:00"` : `a timestamp without a zone offset like "${example}"`;
+  const expected = withZone
+    ? `a timestamp with a zone offset like "${example}+00:00"`
+    : `a timestamp without a zone offset like "${example}"`;
   if (!parsed || (parsed.offsetMinutes !== undefined) !== withZone) throw invalidJson(type, json, expected);
   const nanosPerDay = MICROS_PER_DAY * NANOS_PER_MICRO;
   const offsetNanos = BigInt(parsed.offsetMinutes ?? 0) * 60_000_000_000n;

@@ -68,7 +68,10 @@ export function applyUpdates(base: TableMetadata, updates: readonly TableUpdate[
 
   metadata.snapshotLog = cleanSnapshotLog(metadata, progress);
   if (options.baseMetadataLocation !== undefined) {
-    metadata.metadataLog = trimmedMetadataLog(metadata, [...base.metadataLog, { timestampMs: base.lastUpdatedMs, metadataFile: options.baseMetadataLocation }]);
+    metadata.metadataLog = trimmedMetadataLog(metadata, [
+      ...base.metadataLog,
+      { timestampMs: base.lastUpdatedMs, metadataFile: options.baseMetadataLocation },
+    ]);
   }
   metadata.lastUpdatedMs = progress.lastUpdatedMs ?? options.nowMs;
   const [problem] = metadataProblems(metadata);
@@ -84,7 +87,8 @@ function applyOne(metadata: Mutable<TableMetadata>, update: TableUpdate, progres
       break;
     case 'upgrade-format-version':
       if (update.formatVersion === metadata.formatVersion) return;
-      if (update.formatVersion < metadata.formatVersion) fail(`cannot downgrade a v${metadata.formatVersion} table to v${update.formatVersion}`, { action: update.action });
+      if (update.formatVersion < metadata.formatVersion)
+        fail(`cannot downgrade a v${metadata.formatVersion} table to v${update.formatVersion}`, { action: update.action });
       metadata.formatVersion = update.formatVersion;
       if (update.formatVersion >= 3 && metadata.nextRowId === undefined) metadata.nextRowId = 0n;
       break;
@@ -94,7 +98,8 @@ function applyOne(metadata: Mutable<TableMetadata>, update: TableUpdate, progres
     case 'set-current-schema': {
       const schemaId = resolveLastAdded(update.schemaId, progress.lastAddedSchemaId, 'schema');
       if (schemaId === metadata.currentSchemaId) return;
-      if (!metadata.schemas.some((schema) => schema.schemaId === schemaId)) fail(`schema ${schemaId} does not exist`, { action: update.action });
+      if (!metadata.schemas.some((schema) => schema.schemaId === schemaId))
+        fail(`schema ${schemaId} does not exist`, { action: update.action });
       metadata.currentSchemaId = schemaId;
       break;
     }
@@ -104,7 +109,8 @@ function applyOne(metadata: Mutable<TableMetadata>, update: TableUpdate, progres
     case 'set-default-spec': {
       const specId = resolveLastAdded(update.specId, progress.lastAddedSpecId, 'partition spec');
       if (specId === metadata.defaultSpecId) return;
-      if (!metadata.partitionSpecs.some((spec) => spec.specId === specId)) fail(`partition spec ${specId} does not exist`, { action: update.action });
+      if (!metadata.partitionSpecs.some((spec) => spec.specId === specId))
+        fail(`partition spec ${specId} does not exist`, { action: update.action });
       metadata.defaultSpecId = specId;
       break;
     }
@@ -114,7 +120,8 @@ function applyOne(metadata: Mutable<TableMetadata>, update: TableUpdate, progres
     case 'set-default-sort-order': {
       const orderId = resolveLastAdded(update.sortOrderId, progress.lastAddedSortOrderId, 'sort order');
       if (orderId === metadata.defaultSortOrderId) return;
-      if (!metadata.sortOrders.some((order) => order.orderId === orderId)) fail(`sort order ${orderId} does not exist`, { action: update.action });
+      if (!metadata.sortOrders.some((order) => order.orderId === orderId))
+        fail(`sort order ${orderId} does not exist`, { action: update.action });
       metadata.defaultSortOrderId = orderId;
       break;
     }
@@ -162,7 +169,8 @@ function addSchema(metadata: Mutable<TableMetadata>, schema: Schema, lastColumnI
   if (lastColumnId !== undefined && lastColumnId < metadata.lastColumnId) {
     fail(`last-column-id ${lastColumnId} is lower than the table's ${metadata.lastColumnId}`, { action: 'add-schema' });
   }
-  if (lastColumnId !== undefined && lastColumnId < highest) fail(`last-column-id ${lastColumnId} is lower than the schema's highest field id ${highest}`, { action: 'add-schema' });
+  if (lastColumnId !== undefined && lastColumnId < highest)
+    fail(`last-column-id ${lastColumnId} is lower than the schema's highest field id ${highest}`, { action: 'add-schema' });
   // Like Java: an identical schema is reused, and a new one gets the next id whatever id it came with.
   const key = schemaKey(schema);
   const existing = metadata.schemas.find((candidate) => schemaKey(candidate) === key);
@@ -171,7 +179,10 @@ function addSchema(metadata: Mutable<TableMetadata>, schema: Schema, lastColumnI
     progress.lastAddedSchemaId = existing.schemaId;
     if (newLastColumnId === metadata.lastColumnId) return;
   } else {
-    const schemaId = nextId(metadata.schemas.map((candidate) => candidate.schemaId), 0);
+    const schemaId = nextId(
+      metadata.schemas.map((candidate) => candidate.schemaId),
+      0,
+    );
     metadata.schemas = [...metadata.schemas, { ...schema, schemaId }];
     progress.lastAddedSchemaId = schemaId;
   }
@@ -186,7 +197,10 @@ function addSpec(metadata: Mutable<TableMetadata>, spec: PartitionSpec, progress
     progress.lastAddedSpecId = existing.specId;
     return;
   }
-  const specId = nextId(metadata.partitionSpecs.map((candidate) => candidate.specId), 0);
+  const specId = nextId(
+    metadata.partitionSpecs.map((candidate) => candidate.specId),
+    0,
+  );
   metadata.partitionSpecs = [...metadata.partitionSpecs, { specId, fields: spec.fields }];
   metadata.lastPartitionId = Math.max(metadata.lastPartitionId, ...spec.fields.map((field) => field.fieldId));
   progress.lastAddedSpecId = specId;
@@ -201,7 +215,13 @@ function addSortOrder(metadata: Mutable<TableMetadata>, order: SortOrder, progre
     return;
   }
   // Spec: order id 0 is the unsorted order; sorted orders count from 1.
-  const orderId = order.fields.length === 0 ? 0 : nextId(metadata.sortOrders.map((candidate) => candidate.orderId), 1);
+  const orderId =
+    order.fields.length === 0
+      ? 0
+      : nextId(
+          metadata.sortOrders.map((candidate) => candidate.orderId),
+          1,
+        );
   metadata.sortOrders = [...metadata.sortOrders, { orderId, fields: order.fields }];
   progress.lastAddedSortOrderId = orderId;
   progress.changed = true;
@@ -209,13 +229,19 @@ function addSortOrder(metadata: Mutable<TableMetadata>, order: SortOrder, progre
 
 function addSnapshot(metadata: Mutable<TableMetadata>, snapshot: Snapshot, progress: Progress): void {
   const context = { action: 'add-snapshot', snapshotId: snapshot.snapshotId };
-  if (metadata.snapshots.some((existing) => existing.snapshotId === snapshot.snapshotId)) fail(`snapshot ${snapshot.snapshotId} already exists`, context);
+  if (metadata.snapshots.some((existing) => existing.snapshotId === snapshot.snapshotId))
+    fail(`snapshot ${snapshot.snapshotId} already exists`, context);
   if (metadata.formatVersion >= 2 && snapshot.parentSnapshotId !== null && snapshot.sequenceNumber <= metadata.lastSequenceNumber) {
-    fail(`snapshot sequence number ${snapshot.sequenceNumber} is not above the table's last sequence number ${metadata.lastSequenceNumber}`, context);
+    fail(
+      `snapshot sequence number ${snapshot.sequenceNumber} is not above the table's last sequence number ${metadata.lastSequenceNumber}`,
+      context,
+    );
   }
   if (metadata.formatVersion >= 3) {
-    if (snapshot.firstRowId === undefined || snapshot.addedRows === undefined) fail('a v3 snapshot needs first-row-id and added-rows', context);
-    if (snapshot.firstRowId < (metadata.nextRowId ?? 0n)) fail(`first-row-id ${snapshot.firstRowId} is below the table's next-row-id ${metadata.nextRowId}`, context);
+    if (snapshot.firstRowId === undefined || snapshot.addedRows === undefined)
+      fail('a v3 snapshot needs first-row-id and added-rows', context);
+    if (snapshot.firstRowId < (metadata.nextRowId ?? 0n))
+      fail(`first-row-id ${snapshot.firstRowId} is below the table's next-row-id ${metadata.nextRowId}`, context);
     metadata.nextRowId = snapshot.firstRowId + snapshot.addedRows;
   }
   metadata.snapshots = [...metadata.snapshots, snapshot];

@@ -29,7 +29,8 @@ function check(current: TableMetadata | null, requirement: TableRequirement): st
     case 'assert-ref-snapshot-id': {
       const ref = current.refs[requirement.ref];
       const actual = ref?.snapshotId ?? (requirement.ref === MAIN_BRANCH ? current.currentSnapshotId : null);
-      if (requirement.snapshotId === null) return actual === null ? undefined : `expected ref ${requirement.ref} not to exist, but it points at snapshot ${actual}`;
+      if (requirement.snapshotId === null)
+        return actual === null ? undefined : `expected ref ${requirement.ref} not to exist, but it points at snapshot ${actual}`;
       if (actual === null) return `expected ref ${requirement.ref} at snapshot ${requirement.snapshotId}, but the ref does not exist`;
       return differs(`ref ${requirement.ref} snapshot id`, requirement.snapshotId, actual);
     }

@@ -17,7 +17,11 @@ export function updateToJson(update: TableUpdate): Record<string, unknown> {
     case 'upgrade-format-version':
       return { action, 'format-version': update.formatVersion };
     case 'add-schema':
-      return { action, schema: schemaToJson(update.schema), ...(update.lastColumnId === undefined ? {} : { 'last-column-id': update.lastColumnId }) };
+      return {
+        action,
+        schema: schemaToJson(update.schema),
+        ...(update.lastColumnId === undefined ? {} : { 'last-column-id': update.lastColumnId }),
+      };
     case 'set-current-schema':
       return { action, 'schema-id': update.schemaId };
     case 'add-spec':
@@ -54,7 +58,9 @@ export function updateFromJson(value: unknown, at: JsonAt): TableUpdate {
     case 'upgrade-format-version': {
       const formatVersion = required(object, 'format-version', at, asInt);
       if (formatVersion < 1 || formatVersion > 3) {
-        throw new FloeError('unsupported', `Format version ${formatVersion} is not supported (${at.path} in ${at.source})`, { context: { location: at.source, field: at.path } });
+        throw new FloeError('unsupported', `Format version ${formatVersion} is not supported (${at.path} in ${at.source})`, {
+          context: { location: at.source, field: at.path },
+        });
       }
       return { action, formatVersion: formatVersion as FormatVersion };
     }
@@ -93,9 +99,13 @@ export function updateFromJson(value: unknown, at: JsonAt): TableUpdate {
     case 'remove-properties':
       return { action, removals: required(object, 'removals', at, arrayOf(asString)) };
     default:
-      throw new FloeError('unsupported', `Table update action ${JSON.stringify(action)} is not supported by Floe (${childAt(at, 'action').path} in ${at.source})`, {
-        context: { location: at.source, field: childAt(at, 'action').path },
-      });
+      throw new FloeError(
+        'unsupported',
+        `Table update action ${JSON.stringify(action)} is not supported by Floe (${childAt(at, 'action').path} in ${at.source})`,
+        {
+          context: { location: at.source, field: childAt(at, 'action').path },
+        },
+      );
   }
 }
 
@@ -142,8 +152,12 @@ export function requirementFromJson(value: unknown, at: JsonAt): TableRequiremen
     case 'assert-default-sort-order-id':
       return { type, defaultSortOrderId: required(object, 'default-sort-order-id', at, asInt) };
     default:
-      throw new FloeError('unsupported', `Table requirement ${JSON.stringify(type)} is not supported by Floe (${childAt(at, 'type').path} in ${at.source})`, {
-        context: { location: at.source, field: childAt(at, 'type').path },
-      });
+      throw new FloeError(
+        'unsupported',
+        `Table requirement ${JSON.stringify(type)} is not supported by Floe (${childAt(at, 'type').path} in ${at.source})`,
+        {
+          context: { location: at.source, field: childAt(at, 'type').path },
+        },
+      );
   }
 }

@@ -27,7 +27,10 @@ export function registerSecrets(values: Iterable<string | undefined | null>): vo
     knownSecrets.add(value);
     added = true;
   }
-  if (added) forms = [...new Set([...knownSecrets].flatMap(secretForms))].filter((form) => form.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  if (added)
+    forms = [...new Set([...knownSecrets].flatMap(secretForms))]
+      .filter((form) => form.length >= MIN_SECRET_LENGTH)
+      .sort((a, b) => b.length - a.length);
 }
 
 /** Forgets every registered secret (tests). */
@@ -49,7 +52,8 @@ function secretForms(secret: string): string[] {
 }
 
 /** `Authorization: Bearer …` / `Basic …`, `scheme://user:password@host`, `password=…` and `"client_secret": "…"`. */
-const SECRET_NAMES = 'access_?token|refresh_?token|id_?token|client_?secret|password|passwd|secret_?access_?key|session_?token|x-amz-signature|x-amz-security-token|x-amz-credential';
+const SECRET_NAMES =
+  'access_?token|refresh_?token|id_?token|client_?secret|password|passwd|secret_?access_?key|session_?token|x-amz-signature|x-amz-security-token|x-amz-credential';
 const PATTERNS: readonly [RegExp, string][] = [
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{4,}/gi, `$1 ${REDACTED}`],
   [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]+@/gi, `$1:${REDACTED}@`],
@@ -86,7 +90,12 @@ function messageOf(error: unknown): string {
  */
 export function redactValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redact(value);
-  if (value instanceof Error) return { name: value.name, message: redactedMessage(value), ...(value.cause === undefined ? {} : { cause: depth < 4 ? redactValue(value.cause, depth + 1) : '…' }) };
+  if (value instanceof Error)
+    return {
+      name: value.name,
+      message: redactedMessage(value),
+      ...(value.cause === undefined ? {} : { cause: depth < 4 ? redactValue(value.cause, depth + 1) : '…' }),
+    };
   if (value === null || typeof value !== 'object') return value;
   if (depth >= 5) return '…';
   if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
@@ -115,7 +124,10 @@ function htmlSummary(body: string): string {
 }
 
 function firstLine(text: string): string {
-  const line = text.split(/\r?\n/).map((candidate) => candidate.trim()).find((candidate) => candidate !== '' && !isStackFrame(candidate));
+  const line = text
+    .split(/\r?\n/)
+    .map((candidate) => candidate.trim())
+    .find((candidate) => candidate !== '' && !isStackFrame(candidate));
   return (line ?? '').replace(/\s+/g, ' ');
 }
 
@@ -125,5 +137,8 @@ function isStackFrame(line: string): boolean {
 }
 
 function decodeEntities(text: string): string {
-  return text.replace(/&(lt|gt|amp|quot|#39|nbsp);/g, (_entity, name: string) => ({ lt: '<', gt: '>', amp: '&', quot: '"', '#39': "'", nbsp: ' ' })[name] ?? '');
+  return text.replace(
+    /&(lt|gt|amp|quot|#39|nbsp);/g,
+    (_entity, name: string) => ({ lt: '<', gt: '>', amp: '&', quot: '"', '#39': "'", nbsp: ' ' })[name] ?? '',
+  );
 }

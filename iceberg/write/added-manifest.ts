@@ -23,12 +23,29 @@ export interface AddedManifestOptions {
  * id or sequence number, so whichever snapshot finally commits it hands them down (inheritance).
  * Every commit attempt reuses it, and so does a retried commit activity.
  */
-export async function writeAddedManifest(table: LoadedTable, dataFiles: readonly DataFile[], name: string, options: AddedManifestOptions = {}): Promise<ManifestToAppend> {
+export async function writeAddedManifest(
+  table: LoadedTable,
+  dataFiles: readonly DataFile[],
+  name: string,
+  options: AddedManifestOptions = {},
+): Promise<ManifestToAppend> {
   const { metadata } = table;
   const spec = options.specId === undefined ? defaultSpec(table) : requireSpec(table, options.specId);
   const content = options.content ?? 'data';
-  const entries: ManifestEntry[] = dataFiles.map((dataFile) => ({ status: 'added', snapshotId: null, sequenceNumber: null, fileSequenceNumber: null, dataFile }));
-  const written = writeManifest(entries, { formatVersion: metadata.formatVersion, spec, schema: schemaForSpec(metadata, spec), content, snapshotId: null });
+  const entries: ManifestEntry[] = dataFiles.map((dataFile) => ({
+    status: 'added',
+    snapshotId: null,
+    sequenceNumber: null,
+    fileSequenceNumber: null,
+    dataFile,
+  }));
+  const written = writeManifest(entries, {
+    formatVersion: metadata.formatVersion,
+    spec,
+    schema: schemaForSpec(metadata, spec),
+    content,
+    snapshotId: null,
+  });
   // `<name>-m<spec id>.avro` for data, `<name>-md<spec id>.avro` for deletes: one name per manifest a change may write.
   const location = `${metadataDirectory(table)}/${name}-m${content === 'deletes' ? 'd' : ''}${spec.specId}.avro`;
   await table.io.write(location, written.bytes, { ifAbsent: true });
@@ -53,7 +70,10 @@ export async function describeAddedManifest(table: LoadedTable, location: string
     throw new FloeError('invalid-input', 'Only a manifest of added files can be appended', { context: { manifest: location } });
   }
   const spec = specById(table.metadata, read.specId);
-  if (!spec) throw new FloeError('corrupt', `The manifest's partition spec ${read.specId} is not in the table`, { context: { manifest: location, table: formatTableIdentifier(table.identifier) } });
+  if (!spec)
+    throw new FloeError('corrupt', `The manifest's partition spec ${read.specId} is not in the table`, {
+      context: { manifest: location, table: formatTableIdentifier(table.identifier) },
+    });
   const files = read.entries.map((entry) => entry.dataFile);
   return {
     location,
@@ -62,7 +82,11 @@ export async function describeAddedManifest(table: LoadedTable, location: string
     addedFilesCount: files.length,
     addedRowsCount: files.reduce((sum, file) => sum + file.recordCount, 0),
     addedFilesSize: files.reduce((sum, file) => sum + file.fileSizeInBytes, 0),
-    partitions: summarizePartitions(spec, schemaForSpec(table.metadata, spec), files.map((file) => file.partition)),
+    partitions: summarizePartitions(
+      spec,
+      schemaForSpec(table.metadata, spec),
+      files.map((file) => file.partition),
+    ),
     changedPartitionCount: new Set(files.map((file) => partitionKey(spec.specId, file.partition))).size,
     ...(read.content === 'deletes' ? { content: 'deletes' as const, deletes: deleteCounts(files) } : {}),
   };
@@ -82,12 +106,18 @@ function deleteCounts(files: readonly DataFile[]): DeleteCounts {
 
 export function defaultSpec(table: LoadedTable): PartitionSpec {
   const spec = specById(table.metadata, table.metadata.defaultSpecId);
-  if (!spec) throw new FloeError('corrupt', `The table's default partition spec ${table.metadata.defaultSpecId} does not exist`, { context: { table: formatTableIdentifier(table.identifier) } });
+  if (!spec)
+    throw new FloeError('corrupt', `The table's default partition spec ${table.metadata.defaultSpecId} does not exist`, {
+      context: { table: formatTableIdentifier(table.identifier) },
+    });
   return spec;
 }
 
 function requireSpec(table: LoadedTable, specId: number): PartitionSpec {
   const spec = specById(table.metadata, specId);
-  if (!spec) throw new FloeError('invalid-input', `The table has no partition spec ${specId}`, { context: { table: formatTableIdentifier(table.identifier), specId } });
+  if (!spec)
+    throw new FloeError('invalid-input', `The table has no partition spec ${specId}`, {
+      context: { table: formatTableIdentifier(table.identifier), specId },
+    });
   return spec;
 }

@@ -53,17 +53,28 @@ export function fastAppend(manifests: readonly ManifestToAppend[], options: Fast
     branch,
     async prepare(base: LoadedTable): Promise<PreparedChange> {
       attempt += 1;
-      return produceSnapshot(base, { branch, attempt, idempotencyKey: options.idempotencyKey, summary: options.summary, what: 'an append of pre-written manifests' }, async (context) => ({
-        operation: 'append',
-        manifests: [...manifests.map((manifest) => manifestFileOf(manifest, context.snapshotId, context.sequenceNumber)), ...(await context.parentManifests())],
-        delta: appendedDelta(manifests),
-      }));
+      return produceSnapshot(
+        base,
+        { branch, attempt, idempotencyKey: options.idempotencyKey, summary: options.summary, what: 'an append of pre-written manifests' },
+        async (context) => ({
+          operation: 'append',
+          manifests: [
+            ...manifests.map((manifest) => manifestFileOf(manifest, context.snapshotId, context.sequenceNumber)),
+            ...(await context.parentManifests()),
+          ],
+          delta: appendedDelta(manifests),
+        }),
+      );
     },
   };
 }
 
 /** The manifest list entry of a pre-written manifest in the snapshot that commits it. */
-export function manifestFileOf(manifest: ManifestToAppend, snapshotId: bigint, sequenceNumber: number): ReturnType<typeof inheritingManifestFile> {
+export function manifestFileOf(
+  manifest: ManifestToAppend,
+  snapshotId: bigint,
+  sequenceNumber: number,
+): ReturnType<typeof inheritingManifestFile> {
   return inheritingManifestFile({ ...manifest, content: manifest.content ?? 'data' }, snapshotId, sequenceNumber);
 }
 

@@ -7,14 +7,26 @@ import { FloeError } from '../errors.js';
 import { FORMAT_VERSION_PROPERTY } from '../spec/new-table-metadata.js';
 
 /** Properties that describe the metadata itself rather than configure the table (Java refuses them too). */
-const RESERVED = new Set([FORMAT_VERSION_PROPERTY, 'uuid', 'snapshot-count', 'current-snapshot-id', 'current-snapshot-summary', 'current-snapshot-timestamp-ms', 'current-schema', 'default-partition-spec', 'default-sort-order']);
+const RESERVED = new Set([
+  FORMAT_VERSION_PROPERTY,
+  'uuid',
+  'snapshot-count',
+  'current-snapshot-id',
+  'current-snapshot-summary',
+  'current-snapshot-timestamp-ms',
+  'current-schema',
+  'default-partition-spec',
+  'default-sort-order',
+]);
 
 export function setProperties(updates: Readonly<Record<string, string>>): TableChange {
   const entries = Object.entries(updates);
   for (const [key, value] of entries) {
     checkKey(key);
     if (typeof value !== 'string') {
-      throw new FloeError('invalid-input', `Table property ${JSON.stringify(key)} must be set to a string, got ${typeof value}`, { context: { property: key } });
+      throw new FloeError('invalid-input', `Table property ${JSON.stringify(key)} must be set to a string, got ${typeof value}`, {
+        context: { property: key },
+      });
     }
   }
   return {
@@ -40,8 +52,12 @@ export function removeProperties(keys: readonly string[]): TableChange {
 function checkKey(key: string): void {
   if (typeof key !== 'string' || key.length === 0) throw new FloeError('invalid-input', 'A table property needs a non-empty name');
   if (RESERVED.has(key)) {
-    throw new FloeError('invalid-input', `Table property ${JSON.stringify(key)} is reserved: it describes the metadata and cannot be set${key === FORMAT_VERSION_PROPERTY ? ' (upgrade the format version instead)' : ''}`, {
-      context: { property: key },
-    });
+    throw new FloeError(
+      'invalid-input',
+      `Table property ${JSON.stringify(key)} is reserved: it describes the metadata and cannot be set${key === FORMAT_VERSION_PROPERTY ? ' (upgrade the format version instead)' : ''}`,
+      {
+        context: { property: key },
+      },
+    );
   }
 }

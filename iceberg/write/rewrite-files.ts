@@ -49,7 +49,11 @@ export interface RewriteFilesOptions {
   readonly specId?: number;
 }
 
-export function rewriteFiles(toDelete: readonly DataFile[], toAdd: ManifestToAppend | readonly ManifestToAppend[] | readonly DataFile[], options: RewriteFilesOptions = {}): TableChange {
+export function rewriteFiles(
+  toDelete: readonly DataFile[],
+  toAdd: ManifestToAppend | readonly ManifestToAppend[] | readonly DataFile[],
+  options: RewriteFilesOptions = {},
+): TableChange {
   const branch = options.branch ?? MAIN_BRANCH;
   const removed = new Map(toDelete.map((file) => [file.filePath, file]));
   const added = addedFilesSource(toAdd, options.specId);
@@ -66,18 +70,25 @@ export function rewriteFiles(toDelete: readonly DataFile[], toAdd: ManifestToApp
       if (startingSnapshotId === undefined) startingSnapshotId = head;
       const starting = startingSnapshotId;
       const addedManifests = await added.manifests(base);
-      return produceSnapshot(base, { branch, attempt, idempotencyKey: options.idempotencyKey, summary: options.summary, what: 'a rewrite' }, async (context) => {
-        const parentContents = await readAllManifestEntries(base, await context.parentManifests());
-        const rewrite = await rewriteManifests(context, parentContents, removed, attempt);
-        if (options.validateNoNewDeletes ?? true) await validateNoNewDeletes(context, starting, rewrite.removedEntries);
-        const addedFiles = await added.placedFiles(base);
-        return {
-          operation: options.operation ?? 'replace',
-          manifests: [...addedManifests.map((manifest) => manifestFileOf(manifest, context.snapshotId, context.sequenceNumber)), ...rewrite.manifests],
-          delta: rewriteDelta(rewrite.removedEntries, addedManifests, addedFiles),
-          writtenFiles: rewrite.written,
-        };
-      });
+      return produceSnapshot(
+        base,
+        { branch, attempt, idempotencyKey: options.idempotencyKey, summary: options.summary, what: 'a rewrite' },
+        async (context) => {
+          const parentContents = await readAllManifestEntries(base, await context.parentManifests());
+          const rewrite = await rewriteManifests(context, parentContents, removed, attempt);
+          if (options.validateNoNewDeletes ?? true) await validateNoNewDeletes(context, starting, rewrite.removedEntries);
+          const addedFiles = await added.placedFiles(base);
+          return {
+            operation: options.operation ?? 'replace',
+            manifests: [
+              ...addedManifests.map((manifest) => manifestFileOf(manifest, context.snapshotId, context.sequenceNumber)),
+              ...rewrite.manifests,
+            ],
+            delta: rewriteDelta(rewrite.removedEntries, addedManifests, addedFiles),
+            writtenFiles: rewrite.written,
+          };
+        },
+      );
     },
   };
 }
@@ -90,7 +101,12 @@ interface Rewritten {
 }
 
 /** The parent's manifests with the removed files marked DELETED; fails when one is not live. */
-async function rewriteManifests(context: NewSnapshotContext, contents: readonly ManifestContents[], removed: ReadonlyMap<string, DataFile>, attempt: number): Promise<Rewritten> {
+async function rewriteManifests(
+  context: NewSnapshotContext,
+  contents: readonly ManifestContents[],
+  removed: ReadonlyMap<string, DataFile>,
+  attempt: number,
+): Promise<Rewritten> {
   const { base } = context;
   const found = new Set<string>();
   const removedEntries: PlacedFile[] = [];
@@ -110,8 +126,17 @@ async function rewriteManifests(context: NewSnapshotContext, contents: readonly 
       return { ...entry, status: 'deleted', snapshotId: context.snapshotId };
     });
     const spec = specById(base.metadata, specId);
-    if (!spec) throw new FloeError('corrupt', `Manifest ${manifest.manifestPath} has partition spec ${specId}, which the table does not`, { context: { table: formatTableIdentifier(base.identifier), manifest: manifest.manifestPath } });
-    const written = writeManifest(rewritten, { formatVersion: base.metadata.formatVersion, spec, schema: schemaForSpec(base.metadata, spec), content: manifest.content, snapshotId: context.snapshotId });
+    if (!spec)
+      throw new FloeError('corrupt', `Manifest ${manifest.manifestPath} has partition spec ${specId}, which the table does not`, {
+        context: { table: formatTableIdentifier(base.identifier), manifest: manifest.manifestPath },
+      });
+    const written = writeManifest(rewritten, {
+      formatVersion: base.metadata.formatVersion,
+      spec,
+      schema: schemaForSpec(base.metadata, spec),
+      content: manifest.content,
+      snapshotId: context.snapshotId,
+    });
     const location = `${prefix}-m${index}.avro`;
     await base.io.write(location, written.bytes, { ifAbsent: true });
     writtenLocations.push(location);
@@ -146,7 +171,11 @@ async function rewriteManifests(context: NewSnapshotContext, contents: readonly 
   return { manifests, removedEntries, written: writtenLocations };
 }
 
-async function validateNoNewDeletes(context: NewSnapshotContext, startingSnapshotId: bigint | null, removedEntries: readonly PlacedFile[]): Promise<void> {
+async function validateNoNewDeletes(
+  context: NewSnapshotContext,
+  startingSnapshotId: bigint | null,
+  removedEntries: readonly PlacedFile[],
+): Promise<void> {
   const dataFiles = removedEntries.filter((entry) => entry.file.content === 'data');
   if (dataFiles.length === 0 || context.parent?.snapshotId === startingSnapshotId) return;
   const since = snapshotsSince(context.base, context.parent, startingSnapshotId, 'check for delete files added during the rewrite');
@@ -163,8 +192,13 @@ async function validateNoNewDeletes(context: NewSnapshotContext, startingSnapsho
   }
 }
 
-function rewriteDelta(removedEntries: readonly PlacedFile[], addedManifests: readonly ManifestToAppend[], addedFiles: readonly PlacedFile[]): SummaryDelta {
-  const removedOf = (content: DataFile['content']): DataFile[] => removedEntries.filter((entry) => entry.file.content === content).map((entry) => entry.file);
+function rewriteDelta(
+  removedEntries: readonly PlacedFile[],
+  addedManifests: readonly ManifestToAppend[],
+  addedFiles: readonly PlacedFile[],
+): SummaryDelta {
+  const removedOf = (content: DataFile['content']): DataFile[] =>
+    removedEntries.filter((entry) => entry.file.content === content).map((entry) => entry.file);
   const sum = (files: readonly DataFile[]): number => files.reduce((total, file) => total + file.recordCount, 0);
   const [data, positions, equalities] = [removedOf('data'), removedOf('position-deletes'), removedOf('equality-deletes')];
   const partitions = new Set([...removedEntries, ...addedFiles].map((entry) => partitionKey(entry.specId, entry.file.partition)));
@@ -190,14 +224,22 @@ interface AddedFilesSource {
   placedFiles(base: LoadedTable): Promise<readonly PlacedFile[]>;
 }
 
-function addedFilesSource(toAdd: ManifestToAppend | readonly ManifestToAppend[] | readonly DataFile[], specId: number | undefined): AddedFilesSource {
+function addedFilesSource(
+  toAdd: ManifestToAppend | readonly ManifestToAppend[] | readonly DataFile[],
+  specId: number | undefined,
+): AddedFilesSource {
   const list: readonly (ManifestToAppend | DataFile)[] = Array.isArray(toAdd) ? toAdd : [toAdd as ManifestToAppend];
   const givenFiles = list.length > 0 && 'filePath' in list[0]! ? (list as readonly DataFile[]) : undefined;
   const givenManifests = givenFiles === undefined ? (list as readonly ManifestToAppend[]) : undefined;
   let written: Promise<readonly ManifestToAppend[]> | undefined;
   let placed: Promise<readonly PlacedFile[]> | undefined;
   const manifests = (base: LoadedTable): Promise<readonly ManifestToAppend[]> =>
-    (written ??= givenManifests !== undefined ? Promise.resolve(givenManifests) : writeAddedManifest(base, givenFiles ?? [], `rewrite-${randomUUID()}`, specId === undefined ? {} : { specId }).then((manifest) => [manifest]));
+    (written ??=
+      givenManifests !== undefined
+        ? Promise.resolve(givenManifests)
+        : writeAddedManifest(base, givenFiles ?? [], `rewrite-${randomUUID()}`, specId === undefined ? {} : { specId }).then((manifest) => [
+            manifest,
+          ]));
   return {
     count: givenFiles?.length ?? (givenManifests ?? []).reduce((sum, manifest) => sum + manifest.addedFilesCount, 0),
     manifests,
@@ -205,7 +247,11 @@ function addedFilesSource(toAdd: ManifestToAppend | readonly ManifestToAppend[] 
       (placed ??= manifests(base).then(async (all) => {
         const out: PlacedFile[] = [];
         for (const manifest of all) {
-          const read = readManifest(await base.io.read(manifest.location), { location: manifest.location, specs: base.metadata.partitionSpecs, schemas: base.metadata.schemas });
+          const read = readManifest(await base.io.read(manifest.location), {
+            location: manifest.location,
+            specs: base.metadata.partitionSpecs,
+            schemas: base.metadata.schemas,
+          });
           for (const entry of read.entries) out.push({ file: entry.dataFile, specId: read.specId, sequenceNumber: 0 });
         }
         return out;

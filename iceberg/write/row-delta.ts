@@ -41,10 +41,16 @@ export function rowDelta(files: RowDeltaFiles, options: RowDeltaOptions = {}): T
   const branch = options.branch ?? MAIN_BRANCH;
   const data = files.data ?? [];
   for (const manifest of files.deletes) {
-    if (manifest.content !== 'deletes') throw new FloeError('invalid-input', `Manifest ${manifest.location} is not a delete manifest`, { context: { manifest: manifest.location } });
+    if (manifest.content !== 'deletes')
+      throw new FloeError('invalid-input', `Manifest ${manifest.location} is not a delete manifest`, {
+        context: { manifest: manifest.location },
+      });
   }
   for (const manifest of data) {
-    if ((manifest.content ?? 'data') !== 'data') throw new FloeError('invalid-input', `Manifest ${manifest.location} is not a data manifest`, { context: { manifest: manifest.location } });
+    if ((manifest.content ?? 'data') !== 'data')
+      throw new FloeError('invalid-input', `Manifest ${manifest.location} is not a data manifest`, {
+        context: { manifest: manifest.location },
+      });
   }
   const manifests = [...files.deletes, ...data];
   if (manifests.length === 0) throw new FloeError('invalid-input', 'A row delta needs at least one manifest of delete or data files');
@@ -61,21 +67,34 @@ export function rowDelta(files: RowDeltaFiles, options: RowDeltaOptions = {}): T
       const head = snapshotForRef(base.metadata, branch);
       if (startingSnapshotId === undefined) startingSnapshotId = head?.snapshotId ?? null;
       if (referenced.size > 0 && (head?.snapshotId ?? null) !== startingSnapshotId) {
-        const removed = await filesRemovedBy(base, snapshotsSince(base, head, startingSnapshotId, 'check the data files the deletes refer to'));
+        const removed = await filesRemovedBy(
+          base,
+          snapshotsSince(base, head, startingSnapshotId, 'check the data files the deletes refer to'),
+        );
         const gone = [...referenced].find((path) => removed.has(path));
         if (gone !== undefined) {
-          throw unresolvableConflict(`Cannot commit row deletes: data file ${gone} they refer to was removed by snapshot ${removed.get(gone)} after the rows were read at snapshot ${startingSnapshotId}`, {
-            table: formatTableIdentifier(base.identifier),
-            file: gone,
-            snapshotId: removed.get(gone),
-          });
+          throw unresolvableConflict(
+            `Cannot commit row deletes: data file ${gone} they refer to was removed by snapshot ${removed.get(gone)} after the rows were read at snapshot ${startingSnapshotId}`,
+            {
+              table: formatTableIdentifier(base.identifier),
+              file: gone,
+              snapshotId: removed.get(gone),
+            },
+          );
         }
       }
-      return produceSnapshot(base, { branch, attempt, idempotencyKey: options.idempotencyKey, summary: options.summary, what: 'a row delta' }, async (context) => ({
-        operation: data.length === 0 ? 'delete' : 'overwrite',
-        manifests: [...manifests.map((manifest) => manifestFileOf(manifest, context.snapshotId, context.sequenceNumber)), ...(await context.parentManifests())],
-        delta: appendedDelta(manifests),
-      }));
+      return produceSnapshot(
+        base,
+        { branch, attempt, idempotencyKey: options.idempotencyKey, summary: options.summary, what: 'a row delta' },
+        async (context) => ({
+          operation: data.length === 0 ? 'delete' : 'overwrite',
+          manifests: [
+            ...manifests.map((manifest) => manifestFileOf(manifest, context.snapshotId, context.sequenceNumber)),
+            ...(await context.parentManifests()),
+          ],
+          delta: appendedDelta(manifests),
+        }),
+      );
     },
   };
 }

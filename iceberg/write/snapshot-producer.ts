@@ -49,12 +49,20 @@ export interface ProduceOptions {
   readonly what: string;
 }
 
-export async function produceSnapshot(base: LoadedTable, options: ProduceOptions, build: (context: NewSnapshotContext) => Promise<SnapshotContents>): Promise<PreparedChange> {
+export async function produceSnapshot(
+  base: LoadedTable,
+  options: ProduceOptions,
+  build: (context: NewSnapshotContext) => Promise<SnapshotContents>,
+): Promise<PreparedChange> {
   const { metadata } = base;
   if (metadata.formatVersion < 2) {
-    throw new FloeError('unsupported', `Cannot commit ${options.what}: it needs format version 2 or later (v1 manifests cannot inherit snapshot ids)`, {
-      context: { table: formatTableIdentifier(base.identifier), formatVersion: metadata.formatVersion },
-    });
+    throw new FloeError(
+      'unsupported',
+      `Cannot commit ${options.what}: it needs format version 2 or later (v1 manifests cannot inherit snapshot ids)`,
+      {
+        context: { table: formatTableIdentifier(base.identifier), formatVersion: metadata.formatVersion },
+      },
+    );
   }
   const parent = snapshotForRef(metadata, options.branch);
   const snapshotId = newSnapshotId(metadata);
@@ -89,7 +97,9 @@ export async function produceSnapshot(base: LoadedTable, options: ProduceOptions
     manifestList: manifestListLocation,
     summary: buildSummary(contents.operation, contents.delta, parent, extra),
     schemaId: metadata.currentSchemaId,
-    ...(firstRowId === undefined ? {} : { firstRowId, addedRows: assignFirstRowIds(contents.manifests, firstRowId).nextRowId - firstRowId }),
+    ...(firstRowId === undefined
+      ? {}
+      : { firstRowId, addedRows: assignFirstRowIds(contents.manifests, firstRowId).nextRowId - firstRowId }),
   };
   return {
     requirements: [
@@ -109,7 +119,15 @@ export async function produceSnapshot(base: LoadedTable, options: ProduceOptions
  * snapshot's id and sequence number.
  */
 export function inheritingManifestFile(
-  manifest: { location: string; length: number; specId: number; content: 'data' | 'deletes'; addedFilesCount: number; addedRowsCount: number; partitions: ManifestFile['partitions'] },
+  manifest: {
+    location: string;
+    length: number;
+    specId: number;
+    content: 'data' | 'deletes';
+    addedFilesCount: number;
+    addedRowsCount: number;
+    partitions: ManifestFile['partitions'];
+  },
   snapshotId: bigint,
   sequenceNumber: number,
 ): ManifestFile {

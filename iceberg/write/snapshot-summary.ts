@@ -54,7 +54,12 @@ const PROPERTY_OF: Readonly<Record<keyof SummaryDelta, string>> = {
  * The summary of a new snapshot: its own changes, the running totals carried from the parent
  * (left out, as Java does, when the parent has none to carry), and any extra properties.
  */
-export function buildSummary(operation: SnapshotOperation, delta: SummaryDelta, parent: Snapshot | null, extra: Readonly<Record<string, string>> = {}): SnapshotSummary {
+export function buildSummary(
+  operation: SnapshotOperation,
+  delta: SummaryDelta,
+  parent: Snapshot | null,
+  extra: Readonly<Record<string, string>> = {},
+): SnapshotSummary {
   const summary: Record<string, string> = { ...extra, operation };
   for (const [key, property] of Object.entries(PROPERTY_OF) as [keyof SummaryDelta, string][]) {
     const value = delta[key];

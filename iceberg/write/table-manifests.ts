@@ -40,7 +40,11 @@ export async function readManifestEntries(table: LoadedTable, manifest: Manifest
   return { manifest, specId: read.specId, entries: inheritManifestEntries(read.entries, manifest) };
 }
 
-export async function readAllManifestEntries(table: LoadedTable, manifests: readonly ManifestFile[], concurrency = 8): Promise<ManifestContents[]> {
+export async function readAllManifestEntries(
+  table: LoadedTable,
+  manifests: readonly ManifestFile[],
+  concurrency = 8,
+): Promise<ManifestContents[]> {
   return mapWithConcurrency(manifests, concurrency, (manifest) => readManifestEntries(table, manifest));
 }
 

@@ -34,7 +34,10 @@ export interface PlacedFile {
 export function snapshotsSince(table: LoadedTable, head: Snapshot | null, startingSnapshotId: bigint | null, what: string): Snapshot[] {
   if (head === null) {
     if (startingSnapshotId === null) return [];
-    throw unresolvableConflict(`Cannot ${what}: the branch no longer has snapshot ${startingSnapshotId} (it is empty now)`, { table: formatTableIdentifier(table.identifier), startingSnapshotId });
+    throw unresolvableConflict(`Cannot ${what}: the branch no longer has snapshot ${startingSnapshotId} (it is empty now)`, {
+      table: formatTableIdentifier(table.identifier),
+      startingSnapshotId,
+    });
   }
   const since: Snapshot[] = [];
   for (const snapshot of ancestorsOf(table.metadata, head.snapshotId)) {
@@ -42,20 +45,26 @@ export function snapshotsSince(table: LoadedTable, head: Snapshot | null, starti
     since.push(snapshot);
   }
   if (startingSnapshotId === null) return since.reverse();
-  throw unresolvableConflict(`Cannot ${what}: starting snapshot ${startingSnapshotId} is no longer an ancestor of the branch head ${head.snapshotId}, so what changed since cannot be known`, {
-    table: formatTableIdentifier(table.identifier),
-    startingSnapshotId,
-  });
+  throw unresolvableConflict(
+    `Cannot ${what}: starting snapshot ${startingSnapshotId} is no longer an ancestor of the branch head ${head.snapshotId}, so what changed since cannot be known`,
+    {
+      table: formatTableIdentifier(table.identifier),
+      startingSnapshotId,
+    },
+  );
 }
 
 /** Delete files added by these snapshots, from the delete manifests each of them wrote. */
 export async function deleteFilesAddedBy(table: LoadedTable, snapshots: readonly Snapshot[]): Promise<PlacedFile[]> {
   const found: PlacedFile[] = [];
   for (const snapshot of snapshots) {
-    const manifests = (await snapshotManifests(table, snapshot)).filter((manifest) => manifest.content === 'deletes' && manifest.addedSnapshotId === snapshot.snapshotId);
+    const manifests = (await snapshotManifests(table, snapshot)).filter(
+      (manifest) => manifest.content === 'deletes' && manifest.addedSnapshotId === snapshot.snapshotId,
+    );
     for (const { specId, entries } of await readAllManifestEntries(table, manifests)) {
       for (const entry of entries) {
-        if (entry.status === 'added') found.push({ file: entry.dataFile, specId, sequenceNumber: entry.sequenceNumber ?? snapshot.sequenceNumber });
+        if (entry.status === 'added')
+          found.push({ file: entry.dataFile, specId, sequenceNumber: entry.sequenceNumber ?? snapshot.sequenceNumber });
       }
     }
   }
@@ -89,16 +98,22 @@ function pathWithinBounds(deleteFile: DataFile, path: string): boolean {
 }
 
 export function unpartitionedSpecIds(table: LoadedTable): Set<number> {
-  return new Set(table.metadata.partitionSpecs.filter((spec) => spec.fields.every((field) => field.transform === 'void')).map((spec) => spec.specId));
+  return new Set(
+    table.metadata.partitionSpecs.filter((spec) => spec.fields.every((field) => field.transform === 'void')).map((spec) => spec.specId),
+  );
 }
 
 /** Files these snapshots removed (DELETED entries in the manifests each wrote), by path, with the snapshot that removed them. */
 export async function filesRemovedBy(table: LoadedTable, snapshots: readonly Snapshot[]): Promise<Map<string, bigint>> {
   const removed = new Map<string, bigint>();
   for (const snapshot of snapshots) {
-    const manifests = (await snapshotManifests(table, snapshot)).filter((manifest) => manifest.addedSnapshotId === snapshot.snapshotId && (manifest.deletedFilesCount ?? 1) > 0);
+    const manifests = (await snapshotManifests(table, snapshot)).filter(
+      (manifest) => manifest.addedSnapshotId === snapshot.snapshotId && (manifest.deletedFilesCount ?? 1) > 0,
+    );
     for (const { entries } of await readAllManifestEntries(table, manifests)) {
-      for (const entry of entries) if (entry.status === 'deleted' && entry.snapshotId === snapshot.snapshotId) removed.set(entry.dataFile.filePath, snapshot.snapshotId);
+      for (const entry of entries)
+        if (entry.status === 'deleted' && entry.snapshotId === snapshot.snapshotId)
+          removed.set(entry.dataFile.filePath, snapshot.snapshotId);
     }
   }
   return removed;

@@ -12,7 +12,14 @@ export const DEMO_DRIVERS = { first: 1001, count: 50 } as const;
 const HOUR = 3_600_000;
 
 /** Creates the source table and appends one row per driver and hour over [start, until). */
-export async function createDriverStats(request: { catalog: Catalog; engine: Engine; identifier: TableIdentifier; workDirectory: string; start: number; until: number }): Promise<{ rows: number; dataFiles: number; snapshotId: bigint | undefined }> {
+export async function createDriverStats(request: {
+  catalog: Catalog;
+  engine: Engine;
+  identifier: TableIdentifier;
+  workDirectory: string;
+  start: number;
+  until: number;
+}): Promise<{ rows: number; dataFiles: number; snapshotId: bigint | undefined }> {
   const { catalog, identifier, start } = request;
   await catalog.createNamespace(identifier.namespace);
   await catalog.createTable(identifier, DRIVER_STATS_TABLE);
@@ -28,7 +35,11 @@ export async function createDriverStats(request: { catalog: Catalog; engine: Eng
 }
 
 /** Writes entity rows (driver_id, event_timestamp) for drivers 1001–1005 at the given instants. */
-export async function writeEntityRows(engine: Engine, directory: string, instants: readonly number[]): Promise<{ file: string; rows: number }> {
+export async function writeEntityRows(
+  engine: Engine,
+  directory: string,
+  instants: readonly number[],
+): Promise<{ file: string; rows: number }> {
   const file = path.join(directory, 'driver_entities.parquet');
   const times = instants.map((instant) => `(to_timestamp(${instant / 1000}))`).join(', ');
   await engine.withConnection((connection) =>
@@ -40,11 +51,28 @@ export async function writeEntityRows(engine: Engine, directory: string, instant
 }
 
 /** The first rows of a table's current snapshot, JSON-friendly, for printing. */
-export async function firstRows(catalog: Catalog, engine: Engine, identifier: TableIdentifier, orderBy: readonly string[], limit: number): Promise<Record<string, unknown>[]> {
+export async function firstRows(
+  catalog: Catalog,
+  engine: Engine,
+  identifier: TableIdentifier,
+  orderBy: readonly string[],
+  limit: number,
+): Promise<Record<string, unknown>[]> {
   const { sql } = await scanTable(await catalog.loadTable(identifier));
   return engine.withConnection(async (connection) => {
-    const reader = await connection.runAndReadAll(`SELECT * FROM (${sql}) ORDER BY ${orderBy.map(quoteIdentifier).join(', ')} LIMIT ${limit}`);
+    const reader = await connection.runAndReadAll(
+      `SELECT * FROM (${sql}) ORDER BY ${orderBy.map(quoteIdentifier).join(', ')} LIMIT ${limit}`,
+    );
     // bigint as a number and timestamps as text, so console.table shows them plainly.
-    return reader.getRowObjects().map((row) => Object.fromEntries(Object.entries(row).map(([name, value]) => [name, typeof value === 'bigint' ? Number(value) : typeof value === 'number' || value === null ? value : String(value)])));
+    return reader
+      .getRowObjects()
+      .map((row) =>
+        Object.fromEntries(
+          Object.entries(row).map(([name, value]) => [
+            name,
+            typeof value === 'bigint' ? Number(value) : typeof value === 'number' || value === null ? value : String(value),
+          ]),
+        ),
+      );
   });
 }

@@ -19,5 +19,10 @@ export function installChromium(): Promise<string> {
 
 export async function startChromium(): Promise<RunningService> {
   const executable = await installChromium();
-  return { name: 'chromium', processes: [], env: { FLOE_TEST_CHROMIUM: executable }, summary: [`Chromium       ${executable} (launched by the browser tests)`] };
+  return {
+    name: 'chromium',
+    processes: [],
+    env: { FLOE_TEST_CHROMIUM: executable },
+    summary: [`Chromium       ${executable} (launched by the browser tests)`],
+  };
 }

@@ -93,7 +93,8 @@ function status(): void {
   for (const name of SERVICE_NAMES) {
     const recorded = state?.services.find((service) => service.name === name);
     const running = recorded !== undefined && recorded.pids.every(processAlive);
-    const runningText = recorded === undefined ? 'not running' : running ? `running: ${recorded.summary.join('; ')}` : 'recorded but its process is gone';
+    const runningText =
+      recorded === undefined ? 'not running' : running ? `running: ${recorded.summary.join('; ')}` : 'recorded but its process is gone';
     process.stdout.write(`${name.padEnd(13)} installed: ${installed[name] ?? 'no'}\n${''.padEnd(13)} ${runningText}\n`);
   }
 }

@@ -90,8 +90,10 @@ export async function installJavaOracle(): Promise<JavaOracleBuild> {
     why: 'tests compare Floe with Java Iceberg 1.10 (Maven downloads its jars once into ~/.m2 and compiles test/oracles/java)',
     command: 'mvn',
     args: [
-      '-B', '-q',
-      '-f', join(JAVA_ORACLE_PROJECT, 'pom.xml'),
+      '-B',
+      '-q',
+      '-f',
+      join(JAVA_ORACLE_PROJECT, 'pom.xml'),
       ...(repoLocal ? [`-Dmaven.repo.local=${repoLocal}`] : []),
       `-Dfloe.oracle.build=${files.build}`,
       'package',
@@ -110,13 +112,23 @@ export async function installJavaOracle(): Promise<JavaOracleBuild> {
       what: 'Java Iceberg oracle check',
       why: 'a merge-on-read round trip must pass before any test relies on the oracle (its classes also seed the JVM class-data archive)',
       command: javaBinary(),
-      args: [...javaOracleJvmOptions(undefined), `-XX:ArchiveClassesAtExit=${files.archive}`, `@${files.argfile}`, JAVA_ORACLE_MAIN_CLASS, '--self-check', scratch],
+      args: [
+        ...javaOracleJvmOptions(undefined),
+        `-XX:ArchiveClassesAtExit=${files.archive}`,
+        `@${files.argfile}`,
+        JAVA_ORACLE_MAIN_CLASS,
+        '--self-check',
+        scratch,
+      ],
       log: join(logsDir, 'build-java-oracle-check.log'),
     });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  if (!existsSync(files.archive)) throw new Error(`Java Iceberg oracle: the self-check passed but wrote no class-data archive at ${files.archive} (see ${join(logsDir, 'build-java-oracle-check.log')})`);
+  if (!existsSync(files.archive))
+    throw new Error(
+      `Java Iceberg oracle: the self-check passed but wrote no class-data archive at ${files.archive} (see ${join(logsDir, 'build-java-oracle-check.log')})`,
+    );
   writeFileSync(files.classpath, `${classpath}\n`);
   const build = readBuild(dir);
   if (build === undefined) throw new Error(`Java Iceberg oracle: ${files.classpath} names jars that do not exist`);

@@ -67,7 +67,12 @@ export async function startMinio(runDir: string): Promise<RunningService> {
     log: logFile('minio'),
   });
   try {
-    await waitUntilHealthy(managed, `GET ${endpoint}/minio/health/live`, async () => void (await httpGetOk(`${endpoint}/minio/health/live`)), 60_000);
+    await waitUntilHealthy(
+      managed,
+      `GET ${endpoint}/minio/health/live`,
+      async () => void (await httpGetOk(`${endpoint}/minio/health/live`)),
+      60_000,
+    );
     await waitUntilHealthy(managed, `CreateBucket ${TEST_BUCKET}`, () => createBucket(endpoint, credentials), 30_000);
   } catch (error) {
     await managed.stop();

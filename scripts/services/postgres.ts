@@ -35,7 +35,12 @@ export function testPostgresCredentials(): PostgresCredentials {
 export function postgresInstalled(): string | undefined {
   if (!existsSync(POSTGRES_ROOT)) return undefined;
   const versions = readdirSync(POSTGRES_ROOT)
-    .filter((version) => /^\d+$/.test(version) && existsSync(join(POSTGRES_ROOT, version, 'bin', 'postgres')) && existsSync(join(POSTGRES_ROOT, version, 'bin', 'initdb')))
+    .filter(
+      (version) =>
+        /^\d+$/.test(version) &&
+        existsSync(join(POSTGRES_ROOT, version, 'bin', 'postgres')) &&
+        existsSync(join(POSTGRES_ROOT, version, 'bin', 'initdb')),
+    )
     .sort((a, b) => Number(b) - Number(a));
   return versions[0] === undefined ? undefined : join(POSTGRES_ROOT, versions[0], 'bin');
 }
@@ -46,7 +51,9 @@ export function installPostgres(): Promise<string> {
 
 /** As root: the command run as the server user (initdb and postgres refuse root). */
 function asServerUser(command: string, args: readonly string[]): { command: string; args: string[] } {
-  return process.getuid?.() === 0 ? { command: 'runuser', args: ['-u', SERVER_USER, '--', command, ...args] } : { command, args: [...args] };
+  return process.getuid?.() === 0
+    ? { command: 'runuser', args: ['-u', SERVER_USER, '--', command, ...args] }
+    : { command, args: [...args] };
 }
 
 export async function startPostgres(runDir: string): Promise<RunningService> {
@@ -72,34 +79,61 @@ export async function startPostgres(runDir: string): Promise<RunningService> {
   }
   try {
     const initdb = asServerUser(join(bin, 'initdb'), [
-      '--pgdata', dataDir,
-      '--username', credentials.user,
-      '--pwfile', passwordFile,
-      '--auth-local', 'trust',
-      '--auth-host', 'scram-sha-256',
-      '--encoding', 'UTF8',
-      '--locale', 'C',
+      '--pgdata',
+      dataDir,
+      '--username',
+      credentials.user,
+      '--pwfile',
+      passwordFile,
+      '--auth-local',
+      'trust',
+      '--auth-host',
+      'scram-sha-256',
+      '--encoding',
+      'UTF8',
+      '--locale',
+      'C',
       '--no-sync',
     ]);
-    await runInstallStep({ what: 'Postgres cluster', why: 'a fresh database cluster for this run', command: initdb.command, args: initdb.args, log: join(logsDir, 'postgres-initdb.log') });
+    await runInstallStep({
+      what: 'Postgres cluster',
+      why: 'a fresh database cluster for this run',
+      command: initdb.command,
+      args: initdb.args,
+      log: join(logsDir, 'postgres-initdb.log'),
+    });
   } finally {
     rmSync(passwordFile, { force: true });
   }
   const server = asServerUser(join(bin, 'postgres'), [
-    '-D', dataDir,
-    '-p', String(port),
-    '-h', '127.0.0.1',
-    '-k', socketDir,
+    '-D',
+    dataDir,
+    '-p',
+    String(port),
+    '-h',
+    '127.0.0.1',
+    '-k',
+    socketDir,
     // Eight writer processes, each with a small pool, plus the tests' own connections.
-    '-c', 'max_connections=200',
+    '-c',
+    'max_connections=200',
     // A throwaway cluster: durability across a machine crash is not what the tests are about, so no
     // fsync. Commits stay synchronous: the fault suites SIGKILL this server, and with asynchronous
     // commit a kill drops a transaction already acknowledged to the catalog (a window's commit vanished).
-    '-c', 'fsync=off',
-    '-c', 'full_page_writes=off',
+    '-c',
+    'fsync=off',
+    '-c',
+    'full_page_writes=off',
   ]);
-  const managed = startProcess({ name: 'postgres', command: server.command, args: server.args, env: process.env, log: logFile('postgres') });
-  const adminUrl = (database: string): string => `postgresql://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/${database}`;
+  const managed = startProcess({
+    name: 'postgres',
+    command: server.command,
+    args: server.args,
+    env: process.env,
+    log: logFile('postgres'),
+  });
+  const adminUrl = (database: string): string =>
+    `postgresql://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/${database}`;
   try {
     await waitUntilHealthy(managed, `a connection to 127.0.0.1:${port}`, () => runSql(adminUrl('postgres'), 'SELECT 1'), 60_000);
     await waitUntilHealthy(managed, `CREATE DATABASE ${TEST_DATABASE}`, () => createDatabase(adminUrl('postgres'), TEST_DATABASE), 30_000);
@@ -117,7 +151,8 @@ export async function startPostgres(runDir: string): Promise<RunningService> {
 
 function serverUserIds(): { uid: number; gid: number } {
   try {
-    const id = (flag: string): number => Number(execFileSync('id', [flag, SERVER_USER], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    const id = (flag: string): number =>
+      Number(execFileSync('id', [flag, SERVER_USER], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
     return { uid: id('-u'), gid: id('-g') };
   } catch (error) {
     throw new Error(`the ${SERVER_USER} user (created by Debian's postgresql package) does not exist`, { cause: error });

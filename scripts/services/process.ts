@@ -100,7 +100,9 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
   });
   const pid = child.pid;
   if (pid === undefined) {
-    throw new Error(describeFailure(`${spec.name} could not be started`, [spec.command, ...spec.args], spec.log, spawnError?.message ?? 'no pid'));
+    throw new Error(
+      describeFailure(`${spec.name} could not be started`, [spec.command, ...spec.args], spec.log, spawnError?.message ?? 'no pid'),
+    );
   }
   const managed: ManagedProcess = {
     spec,
@@ -135,7 +137,8 @@ export async function waitUntilHealthy(
   let lastError: unknown;
   for (;;) {
     const exited = managed.exited();
-    if (exited !== undefined) throw new Error(describeFailure(`${spec.name} failed to start`, command, spec.log, `the process ${exited} before ${what} answered`));
+    if (exited !== undefined)
+      throw new Error(describeFailure(`${spec.name} failed to start`, command, spec.log, `the process ${exited} before ${what} answered`));
     try {
       await check();
       return;
@@ -144,7 +147,14 @@ export async function waitUntilHealthy(
     }
     if (Date.now() > deadline) {
       const detail = lastError instanceof Error ? lastError.message : String(lastError);
-      throw new Error(describeFailure(`${spec.name} failed its health check`, command, spec.log, `${what} did not answer within ${Math.round(timeoutMs / 1000)} s (last error: ${detail})`));
+      throw new Error(
+        describeFailure(
+          `${spec.name} failed its health check`,
+          command,
+          spec.log,
+          `${what} did not answer within ${Math.round(timeoutMs / 1000)} s (last error: ${detail})`,
+        ),
+      );
     }
     await sleep(250);
   }

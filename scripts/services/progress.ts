@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { describeFailure, tailLines } from './log-tail.js';
 
 export interface InstallStep {
@@ -40,8 +41,7 @@ export async function runInstallStep(step: InstallStep): Promise<number> {
   mkdirSync(dirname(step.log), { recursive: true });
   const fd = openSync(step.log, 'w');
   const timer = setInterval(() => {
-    // eslint-disable-next-line no-control-regex -- strip terminal colour codes from tools' output
-    const lastLine = tailLines(step.log, 1).replace(/\x1b\[[0-9;]*m/g, '').trim().slice(0, 120);
+    const lastLine = stripVTControlCharacters(tailLines(step.log, 1)).trim().slice(0, 120);
     say(`${step.what}: still working, ${formatDuration(Date.now() - started)} elapsed${lastLine ? ` — ${lastLine}` : ''}`);
   }, PROGRESS_EVERY_MS);
   try {

@@ -48,11 +48,13 @@ async function resolveClasspath(file: string): Promise<string> {
   const repoLocal = process.env.FLOE_MAVEN_REPO_LOCAL;
   await runInstallStep({
     what: 'Iceberg REST fixture classpath',
-    why: 'catalog tests need Iceberg\'s own REST catalog server (Maven downloads its jars once into ~/.m2)',
+    why: "catalog tests need Iceberg's own REST catalog server (Maven downloads its jars once into ~/.m2)",
     command: 'mvn',
     args: [
-      '-B', '-q',
-      '-f', REST_FIXTURE_POM,
+      '-B',
+      '-q',
+      '-f',
+      REST_FIXTURE_POM,
       ...(repoLocal ? [`-Dmaven.repo.local=${repoLocal}`] : []),
       'dependency:build-classpath',
       `-Dmdep.outputFile=${partial}`,

@@ -55,7 +55,11 @@ export async function installServices(names: readonly ServiceName[]): Promise<vo
     })(),
   ]);
   const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
-  if (failures.length > 0) throw aggregate('installing services failed', failures.map((failure) => failure.reason));
+  if (failures.length > 0)
+    throw aggregate(
+      'installing services failed',
+      failures.map((failure) => failure.reason),
+    );
   say(`installed ${[...wanted].join(', ')} (${formatDuration(Date.now() - started)})`);
 }
 
@@ -93,18 +97,19 @@ export async function startServices(names: readonly ServiceName[], options: Star
   const started = Date.now();
   try {
     const minio = wanted.has('minio') ? track(() => startMinio(runDir)) : undefined;
-    const rest = wanted.has('rest-catalog') && minio
-      ? minio.then((service) =>
-          track(() =>
-            startRestCatalog(runDir, {
-              endpoint: requireEnv(service, 'FLOE_TEST_S3_ENDPOINT'),
-              region: requireEnv(service, 'FLOE_TEST_S3_REGION'),
-              accessKeyId: requireEnv(service, 'FLOE_TEST_S3_ACCESS_KEY_ID'),
-              secretAccessKey: requireEnv(service, 'FLOE_TEST_S3_SECRET_ACCESS_KEY'),
-            }),
-          ),
-        )
-      : undefined;
+    const rest =
+      wanted.has('rest-catalog') && minio
+        ? minio.then((service) =>
+            track(() =>
+              startRestCatalog(runDir, {
+                endpoint: requireEnv(service, 'FLOE_TEST_S3_ENDPOINT'),
+                region: requireEnv(service, 'FLOE_TEST_S3_REGION'),
+                accessKeyId: requireEnv(service, 'FLOE_TEST_S3_ACCESS_KEY_ID'),
+                secretAccessKey: requireEnv(service, 'FLOE_TEST_S3_SECRET_ACCESS_KEY'),
+              }),
+            ),
+          )
+        : undefined;
     const results = await Promise.allSettled([
       wanted.has('temporal') ? track(() => startTemporal(runDir)) : undefined,
       minio,
@@ -115,7 +120,11 @@ export async function startServices(names: readonly ServiceName[], options: Star
       wanted.has('postgres') ? track(() => startPostgres(runDir)) : undefined,
     ]);
     const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (failures.length > 0) throw aggregate('starting services failed', failures.map((failure) => failure.reason));
+    if (failures.length > 0)
+      throw aggregate(
+        'starting services failed',
+        failures.map((failure) => failure.reason),
+      );
   } catch (error) {
     await stopStarted();
     throw error;

@@ -65,14 +65,22 @@ export async function startTemporal(runDir: string, options: TemporalOptions = {
   const port = options.port ?? freeGrpcPort;
   const uiPort = options.uiPort ?? freeUiPort;
   const args = [
-    'server', 'start-dev',
-    '--ip', ip,
-    '--port', String(port),
-    '--ui-port', String(uiPort),
-    '--http-port', String(httpPort),
-    '--metrics-port', String(metricsPort),
-    '--db-filename', options.dbFilename ?? join(runDir, 'temporal.db'),
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--http-port',
+    String(httpPort),
+    '--metrics-port',
+    String(metricsPort),
+    '--db-filename',
+    options.dbFilename ?? join(runDir, 'temporal.db'),
+    '--log-level',
+    'warn',
     ...Object.entries(FLOE_SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];
   const managed = startProcess({ name: 'temporal', command: binary, args, env: process.env, log: options.log ?? logFile('temporal') });

@@ -26,7 +26,17 @@ import type { MaterializeResult } from '../../contracts/materialize.js';
 import { chunkWindows } from '../../contracts/windows.js';
 import { temporalService } from '../support/services.js';
 import type { PipelineWorker, SourceTable } from '../integration/pipelines/support/pipeline.js';
-import { appendSourceRows, committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, onlineWatermark, startPipelineWorker, VIEW } from '../integration/pipelines/support/pipeline.js';
+import {
+  appendSourceRows,
+  committedWindows,
+  createSource,
+  expectedRows,
+  onlineRows,
+  onlineSnapshots,
+  onlineWatermark,
+  startPipelineWorker,
+  VIEW,
+} from '../integration/pipelines/support/pipeline.js';
 import { deleteSchedule, waitForScheduleIdle } from '../integration/pipelines/support/schedule-runs.js';
 import type { Browser } from './support/browser.js';
 import { openBrowser } from './support/browser.js';
@@ -198,7 +208,8 @@ describe('Temporal Web UI', () => {
       const snapshots = await onlineSnapshots(source, worker.onlineNamespace, view);
       const windows = committedWindows(snapshots);
       assert.ok(windows.length > 0, 'the chunks before now landed');
-      for (const window of windows) assert.ok(Date.parse(window.end) <= finishedAt, `window ${window.start} → ${window.end} ends after now`);
+      for (const window of windows)
+        assert.ok(Date.parse(window.end) <= finishedAt, `window ${window.start} → ${window.end} ends after now`);
       const watermark = onlineWatermark(snapshots);
       assert.ok(watermark !== null && Date.parse(watermark) <= finishedAt, `the watermark ${watermark} stays at or before now`);
       assert.deepEqual(await onlineRows(source, worker.onlineNamespace, view), expectedRows(source.rows, windows));
@@ -206,7 +217,8 @@ describe('Temporal Web UI', () => {
       for (const chunk of chunkWindows(backfillRange.start, backfillRange.end, 6 * 3_600)) {
         const started = await workflowExists(worker.client, backfillChunkWorkflowId(workflowId, view, chunk.start, chunk.end));
         if (Date.parse(chunk.end) <= now) assert.ok(started, `the chunk ${chunk.start} → ${chunk.end}, in the past, ran`);
-        if (Date.parse(chunk.start) >= finishedAt) assert.ok(!started, `the chunk ${chunk.start} → ${chunk.end}, in the future, did not run`);
+        if (Date.parse(chunk.start) >= finishedAt)
+          assert.ok(!started, `the chunk ${chunk.start} → ${chunk.end}, in the future, did not run`);
       }
 
       await rowsArrivingLaterLandWithTheNextRun({ source, worker, view, scheduleId, watermark, runsBefore: 0 });
@@ -232,31 +244,51 @@ async function backfillFromTheDialogIntoTheFuture(options: { name: string; setRa
   // hour, or → tomorrow at now + 1 hour between 09:00 and 09:59 UTC) holds one or five scheduled
   // times, a day from now holds four, all of them in the future.
   const every = 6 * HOUR;
-  const offset = Math.ceil((now + 30 * MINUTE) / MINUTE) * MINUTE % every;
-  const worker = await startPipelineWorker(source, { viewName: view, schedule: { every: { hours: 6 }, ...(offset > 0 ? { offset: { seconds: offset / 1000 } } : {}), paused: true } });
+  const offset = (Math.ceil((now + 30 * MINUTE) / MINUTE) * MINUTE) % every;
+  const worker = await startPipelineWorker(source, {
+    viewName: view,
+    schedule: { every: { hours: 6 }, ...(offset > 0 ? { offset: { seconds: offset / 1000 } } : {}), paused: true },
+  });
   const scheduleId = materializeScheduleId(view);
   const browser = await openBrowser();
   try {
     await applySchedules(worker.client, schedulePlans(worker.runtime.project.registry, { taskQueue: worker.taskQueue }));
     // The view's history up to two hours ago: the old watermark.
-    const history = { start: new Date(floorTo(now - 8 * HOUR, MINUTE)).toISOString(), end: new Date(floorTo(now - 2 * HOUR, MINUTE)).toISOString() };
-    await worker.client.workflow.execute<typeof materialize>('materialize', { taskQueue: worker.taskQueue, workflowId: `history-${view}`, args: [{ featureView: view, ...history }] });
+    const history = {
+      start: new Date(floorTo(now - 8 * HOUR, MINUTE)).toISOString(),
+      end: new Date(floorTo(now - 2 * HOUR, MINUTE)).toISOString(),
+    };
+    await worker.client.workflow.execute<typeof materialize>('materialize', {
+      taskQueue: worker.taskQueue,
+      workflowId: `history-${view}`,
+      args: [{ featureView: view, ...history }],
+    });
 
     const { page } = browser;
     const modal = await openBackfillDialog(page, scheduleId);
     await options.setRange?.(modal);
     await browser.screenshot(`schedule-backfill-${options.name}`);
     const range = await submitBackfill(page, modal, () => modal.locator('input[name=second]').last().press('Enter'));
-    assert.ok(range.start.getTime() <= Date.now() && range.end.getTime() > Date.now(), `the backfilled range reaches into the future: ${range.start.toISOString()} → ${range.end.toISOString()}`);
+    assert.ok(
+      range.start.getTime() <= Date.now() && range.end.getTime() > Date.now(),
+      `the backfilled range reaches into the future: ${range.start.toISOString()} → ${range.end.toISOString()}`,
+    );
     const times = intervalTimes(every, offset, range);
     assert.ok(times.length >= 1, 'the range holds a scheduled time');
 
     await waitForScheduleIdle(worker.client, scheduleId, times.length);
     const runs = await scheduleRuns(worker.client, scheduleId);
-    assert.deepEqual(runs.map((run) => run.scheduledAt), times.map((time) => time.toISOString()));
+    assert.deepEqual(
+      runs.map((run) => run.scheduledAt),
+      times.map((time) => time.toISOString()),
+    );
     for (const run of runs) {
       assert.ok(Date.parse(run.scheduledAt) > Date.parse(run.takenAt), `run ${run.workflowId} was started before its scheduled time`);
-      assert.equal(typeof run.result.skipped, 'string', `the run for ${run.scheduledAt}, in the future, is a no-op that says why: ${JSON.stringify(run.result)}`);
+      assert.equal(
+        typeof run.result.skipped,
+        'string',
+        `the run for ${run.scheduledAt}, in the future, is a no-op that says why: ${JSON.stringify(run.result)}`,
+      );
     }
     const snapshots = await onlineSnapshots(source, worker.onlineNamespace, view);
     assert.deepEqual(committedWindows(snapshots), [history], 'nothing past now is committed');
@@ -275,7 +307,14 @@ async function backfillFromTheDialogIntoTheFuture(options: { name: string; setRa
  * land with the schedule's next run (triggered now): it starts at that watermark, ends at or before
  * now, and the online table then equals the brute-force answer over every row the source holds.
  */
-async function rowsArrivingLaterLandWithTheNextRun(options: { source: SourceTable; worker: PipelineWorker; view: string; scheduleId: string; watermark: string; runsBefore: number }): Promise<void> {
+async function rowsArrivingLaterLandWithTheNextRun(options: {
+  source: SourceTable;
+  worker: PipelineWorker;
+  view: string;
+  scheduleId: string;
+  watermark: string;
+  runsBefore: number;
+}): Promise<void> {
   const { worker, view, scheduleId, watermark } = options;
   // A few seconds between the watermark and now, for the arriving rows' event times.
   await sleep(Math.max(0, Date.parse(watermark) + 5_000 - Date.now()));
@@ -295,19 +334,28 @@ async function rowsArrivingLaterLandWithTheNextRun(options: { source: SourceTabl
   assert.ok(Date.parse(onlineWatermark(snapshots)!) <= checkedAt, 'the watermark stays at or before now');
   const expected = expectedRows(source.rows, windows);
   const latecomers = new Set(arrived.map((row) => String(row.driver_id)));
-  assert.equal(new Set(expected.map((row) => String(row.driver_id)).filter((driver) => latecomers.has(driver))).size, latecomers.size, 'every driver whose rows arrived later has a row in the expected answer');
+  assert.equal(
+    new Set(expected.map((row) => String(row.driver_id)).filter((driver) => latecomers.has(driver))).size,
+    latecomers.size,
+    'every driver whose rows arrived later has a row in the expected answer',
+  );
   assert.deepEqual(await onlineRows(source, worker.onlineNamespace, view), expected);
 }
 
 /** The schedule's runs (its recent actions, oldest first), each with its finished workflow's result. */
-async function scheduleRuns(client: Client, scheduleId: string): Promise<{ workflowId: string; scheduledAt: string; takenAt: string; result: MaterializeResult }[]> {
+async function scheduleRuns(
+  client: Client,
+  scheduleId: string,
+): Promise<{ workflowId: string; scheduledAt: string; takenAt: string; result: MaterializeResult }[]> {
   const { info } = await client.schedule.getHandle(scheduleId).describe();
   return Promise.all(
     info.recentActions.map(async (action) => ({
       workflowId: action.action.workflow.workflowId,
       scheduledAt: action.scheduledAt.toISOString(),
       takenAt: action.takenAt.toISOString(),
-      result: (await client.workflow.getHandle(action.action.workflow.workflowId, action.action.workflow.firstExecutionRunId).result()) as MaterializeResult,
+      result: (await client.workflow
+        .getHandle(action.action.workflow.workflowId, action.action.workflow.firstExecutionRunId)
+        .result()) as MaterializeResult,
     })),
   );
 }
@@ -329,7 +377,13 @@ function floorTo(time: number, unit: number): number {
  * Fills the Start Workflow form (id, task queue, type `backfill`, the JSON typed into its editor),
  * submits it and waits for the workflow to exist. Screenshots are named after `shots`.
  */
-async function startBackfillFromForm(browser: Browser, worker: PipelineWorker, workflowId: string, input: string, shots: string): Promise<void> {
+async function startBackfillFromForm(
+  browser: Browser,
+  worker: PipelineWorker,
+  workflowId: string,
+  input: string,
+  shots: string,
+): Promise<void> {
   const { page } = browser;
   await page.goto(`${temporalService().uiUrl}/namespaces/default/workflows/start-workflow`);
   await page.locator('input#workflowId').fill(workflowId);
@@ -377,7 +431,8 @@ async function setBackfillRange(modal: Locator, range: { start: Date; end: Date 
       await modal.getByText('Schedule Backfill').click();
     }
     assert.equal(await date.inputValue(), shownDate(instant), `the Backfill dialog took the ${end === 0 ? 'start' : 'end'} date`);
-    for (const [unit, value] of [instant.getUTCHours(), instant.getUTCMinutes(), instant.getUTCSeconds()].entries()) await times.nth(end * 3 + unit).fill(String(value));
+    for (const [unit, value] of [instant.getUTCHours(), instant.getUTCMinutes(), instant.getUTCSeconds()].entries())
+      await times.nth(end * 3 + unit).fill(String(value));
   }
 }
 
@@ -412,7 +467,8 @@ function shownDate(instant: Date): string {
 function driverReports(from: number, to: number): DriverStatsRow[] {
   const rows: DriverStatsRow[] = [];
   for (let driver = 3001; driver <= 3008; driver++) {
-    for (let time = from + driver * 7_000, report = 0; time < to; time += 20 * 60_000, report++) rows.push(driverReport(driver, report, time));
+    for (let time = from + driver * 7_000, report = 0; time < to; time += 20 * 60_000, report++)
+      rows.push(driverReport(driver, report, time));
   }
   return rows;
 }
@@ -421,7 +477,8 @@ function driverReports(from: number, to: number): DriverStatsRow[] {
 function arrivingRows(from: number, to: number): DriverStatsRow[] {
   const rows: DriverStatsRow[] = [];
   for (let driver = 3901; driver <= 3904; driver++) {
-    for (let report = 0; report < 3; report++) rows.push(driverReport(driver, report, Math.floor(from + ((to - from) * (report + 1)) / 4) + (driver - 3900)));
+    for (let report = 0; report < 3; report++)
+      rows.push(driverReport(driver, report, Math.floor(from + ((to - from) * (report + 1)) / 4) + (driver - 3900)));
   }
   return rows;
 }

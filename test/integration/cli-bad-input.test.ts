@@ -58,9 +58,15 @@ before(async () => {
   for (const file of ['package.json', 'features.ts']) await copyFile(path.join(directory, file), path.join(unreachable, file));
   unreachableAddress = `127.0.0.1:${await closedPort()}`;
   const yaml = await readFile(path.join(directory, 'floe.yaml'), 'utf8');
-  await writeFile(path.join(unreachable, 'floe.yaml'), yaml.replace(/^ {2}address: .*$/m, `  address: ${JSON.stringify(unreachableAddress)}`));
+  await writeFile(
+    path.join(unreachable, 'floe.yaml'),
+    yaml.replace(/^ {2}address: .*$/m, `  address: ${JSON.stringify(unreachableAddress)}`),
+  );
   worker = startWorker(directory);
-  client = new Client({ connection: await Connection.connect({ address: temporalService().address }), namespace: temporalService().namespace });
+  client = new Client({
+    connection: await Connection.connect({ address: temporalService().address }),
+    namespace: temporalService().namespace,
+  });
 });
 
 after(async () => {
@@ -84,7 +90,10 @@ async function tableState(): Promise<{ sourceSnapshot: string | null; onlineExis
   const catalog = await loadCatalog(source.floeCatalog);
   try {
     const table = await catalog.loadTable({ namespace: ['rides'], name: 'driver_stats' });
-    return { sourceSnapshot: table.metadata.currentSnapshotId?.toString() ?? null, onlineExists: await catalog.tableExists({ namespace: ['floe_online'], name: view }) };
+    return {
+      sourceSnapshot: table.metadata.currentSnapshotId?.toString() ?? null,
+      onlineExists: await catalog.tableExists({ namespace: ['floe_online'], name: view }),
+    };
   } finally {
     await catalog.close();
   }
@@ -159,8 +168,20 @@ const refusals: Refusal[] = [
   },
   {
     name: 'floe training-set with a missing entity Parquet file',
-    args: () => ['training-set', '--entities-parquet', path.join(directory, 'no-such-requests.parquet'), '--features', `${view}:conv_rate`, '--output', `datasets.bad_${suffix}`],
-    names: () => [new RegExp(`The entity Parquet file ${path.join(directory, 'no-such-requests.parquet').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} does not exist`)],
+    args: () => [
+      'training-set',
+      '--entities-parquet',
+      path.join(directory, 'no-such-requests.parquet'),
+      '--features',
+      `${view}:conv_rate`,
+      '--output',
+      `datasets.bad_${suffix}`,
+    ],
+    names: () => [
+      new RegExp(
+        `The entity Parquet file ${path.join(directory, 'no-such-requests.parquet').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} does not exist`,
+      ),
+    ],
     workflowId: () => trainingSetWorkflowId(`datasets.bad_${suffix}`),
   },
 ];
@@ -212,7 +233,15 @@ describe('failures found by the workflow keep the README’s exit codes', () => 
       ['compact', view],
       ['schedule', 'list'],
       ['worker'],
-      ['training-set', '--entities-table', 'rides.driver_stats', '--features', `${view}:conv_rate`, '--output', `datasets.unreachable_${suffix}`],
+      [
+        'training-set',
+        '--entities-table',
+        'rides.driver_stats',
+        '--features',
+        `${view}:conv_rate`,
+        '--output',
+        `datasets.unreachable_${suffix}`,
+      ],
     ];
     for (const args of commands) {
       const run = await floeCommand([...args, '--project', unreachable]);

@@ -34,7 +34,14 @@ before(async () => {
     catalog: oracle,
     identifier: 'rides.driver_stats',
     rows: driverStatsRows(),
-    columns: { driver_id: 'long', conv_rate: 'double', acc_rate: 'double', avg_daily_trips: 'long', event_timestamp: 'timestamptz', created: 'timestamptz' },
+    columns: {
+      driver_id: 'long',
+      conv_rate: 'double',
+      acc_rate: 'double',
+      avg_daily_trips: 'long',
+      event_timestamp: 'timestamptz',
+      created: 'timestamptz',
+    },
   });
   const view = (name: string, features: string, online = '') =>
     `export const ${name} = defineFeatureView({ name: '${name}', entities: ['driver'], source: 'driver_stats', features: [${features}], online: { buckets: 2${online} } });`;
@@ -87,14 +94,20 @@ describe('floe materialize with no feature view', () => {
     const run = await floeCommand(['materialize', '--start', WINDOW.start, '--end', WINDOW.end, '--project', directory, '--json']);
     assert.equal(run.code, 0, `${run.stderr}\nworker:\n${workerOutput}`);
     const results = JSON.parse(run.stdout) as Result[];
-    assert.deepEqual(results.map((result) => result.featureView), ONLINE_VIEWS);
+    assert.deepEqual(
+      results.map((result) => result.featureView),
+      ONLINE_VIEWS,
+    );
     const expected = latestPerDriver(driverStatsRows(), WINDOW);
     for (const view of ONLINE_VIEWS) {
       assert.equal(results.find((result) => result.featureView === view)!.rows, expected.length);
       const online = await runPyiceberg<{ rows: unknown[] }>('read', { catalog: oracle, identifier: `floe_online.${view}` });
       assert.equal(online.rows.length, expected.length, view);
     }
-    await assert.rejects(runPyiceberg('read', { catalog: oracle, identifier: 'floe_online.offline_only' }), 'a view with online.enabled false gets no online table');
+    await assert.rejects(
+      runPyiceberg('read', { catalog: oracle, identifier: 'floe_online.offline_only' }),
+      'a view with online.enabled false gets no online table',
+    );
 
     const human = await floeCommand(['materialize', '--start', WINDOW.start, '--end', WINDOW.end, '--project', directory]);
     assert.equal(human.code, 0, human.stderr);
@@ -106,11 +119,24 @@ describe('floe materialize with no feature view', () => {
     const run = await floeCommand(['materialize-incremental', '--end', end, '--project', directory, '--json']);
     assert.equal(run.code, 0, `${run.stderr}\nworker:\n${workerOutput}`);
     const results = JSON.parse(run.stdout) as Result[];
-    assert.deepEqual(results.map((result) => [result.featureView, result.end]), ONLINE_VIEWS.map((view) => [view, end]));
+    assert.deepEqual(
+      results.map((result) => [result.featureView, result.end]),
+      ONLINE_VIEWS.map((view) => [view, end]),
+    );
   });
 
   test('--workflow-id without a view is refused with exit 2', async () => {
-    const run = await floeCommand(['materialize', '--start', WINDOW.start, '--end', WINDOW.end, '--workflow-id', 'mine', '--project', directory]);
+    const run = await floeCommand([
+      'materialize',
+      '--start',
+      WINDOW.start,
+      '--end',
+      WINDOW.end,
+      '--workflow-id',
+      'mine',
+      '--project',
+      directory,
+    ]);
     assert.equal(run.code, 2, run.stderr);
     assert.match(run.stderr, /--workflow-id names one run: give the feature view it materializes/);
   });

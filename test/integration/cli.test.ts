@@ -42,7 +42,14 @@ before(async () => {
     catalog: oracle,
     identifier: 'rides.driver_stats',
     rows: driverStatsRows(),
-    columns: { driver_id: 'long', conv_rate: 'double', acc_rate: 'double', avg_daily_trips: 'long', event_timestamp: 'timestamptz', created: 'timestamptz' },
+    columns: {
+      driver_id: 'long',
+      conv_rate: 'double',
+      acc_rate: 'double',
+      avg_daily_trips: 'long',
+      event_timestamp: 'timestamptz',
+      created: 'timestamptz',
+    },
   });
 });
 
@@ -56,7 +63,10 @@ describe('floe CLI', () => {
     let workerOutput = '';
     worker = startWorker(project, { env, output: (text) => (workerOutput += text) });
 
-    const run = await floeCommand(['materialize', 'driver_hourly_stats', '--start', WINDOW.start, '--end', WINDOW.end, '--project', project, '--json'], { env });
+    const run = await floeCommand(
+      ['materialize', 'driver_hourly_stats', '--start', WINDOW.start, '--end', WINDOW.end, '--project', project, '--json'],
+      { env },
+    );
     assert.equal(run.code, 0, `floe materialize failed:\n${run.stderr}\nworker:\n${workerOutput}`);
     const result = JSON.parse(run.stdout) as { rows: number; alreadyCommitted: boolean; onlineSnapshotId: string };
     const expected = latestPerDriver(driverStatsRows(), { start: '2024-05-02T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' });
@@ -67,17 +77,26 @@ describe('floe CLI', () => {
     assert.equal(online.rows.length, expected.length);
 
     // Again: the same window is found committed, in the human-readable output too.
-    const again = await floeCommand(['materialize', 'driver_hourly_stats', '--start', WINDOW.start, '--end', WINDOW.end, '--project', project], { env });
+    const again = await floeCommand(
+      ['materialize', 'driver_hourly_stats', '--start', WINDOW.start, '--end', WINDOW.end, '--project', project],
+      { env },
+    );
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, new RegExp(`already committed as snapshot ${result.onlineSnapshotId}`));
   });
 
   test('bad input exits with code 2 and one line naming the problem', async () => {
-    const unknownView = await floeCommand(['materialize', 'no_such_view', '--start', WINDOW.start, '--end', WINDOW.end, '--project', project], { env });
+    const unknownView = await floeCommand(
+      ['materialize', 'no_such_view', '--start', WINDOW.start, '--end', WINDOW.end, '--project', project],
+      { env },
+    );
     assert.equal(unknownView.code, 2);
     assert.match(unknownView.stderr, /No feature view named "no_such_view"; defined: driver_hourly_stats/);
 
-    const badInstant = await floeCommand(['materialize', 'driver_hourly_stats', '--start', 'yesterday', '--end', WINDOW.end, '--project', project], { env });
+    const badInstant = await floeCommand(
+      ['materialize', 'driver_hourly_stats', '--start', 'yesterday', '--end', WINDOW.end, '--project', project],
+      { env },
+    );
     assert.equal(badInstant.code, 2);
     assert.match(badInstant.stderr, /--start "yesterday" is not an ISO-8601 instant/);
   });

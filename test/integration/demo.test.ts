@@ -80,8 +80,12 @@ test("online features of drivers 1001–1005 are the sample data's values at the
   const hour = (Math.ceil(windowEnd / HOUR) * HOUR - HOUR - start) / HOUR;
   const printed = new Map<number, number[]>();
   for (const line of output.split('\n')) {
-    const cells = line.split('│').map((cell) => cell.trim()).filter((cell) => cell !== '');
-    if (cells.length === 5 && /^100[1-5]$/.test(cells[1]!) && !cells[2]!.includes(':')) printed.set(Number(cells[1]), cells.slice(2).map(Number));
+    const cells = line
+      .split('│')
+      .map((cell) => cell.trim())
+      .filter((cell) => cell !== '');
+    if (cells.length === 5 && /^100[1-5]$/.test(cells[1]!) && !cells[2]!.includes(':'))
+      printed.set(Number(cells[1]), cells.slice(2).map(Number));
   }
   assert.deepEqual([...printed.keys()].sort(), [1001, 1002, 1003, 1004, 1005], output);
   const instance = await DuckDBInstance.create();

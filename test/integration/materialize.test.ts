@@ -79,13 +79,24 @@ describe('materialize workflow on the Temporal dev server', () => {
         type: 'rest',
         uri: rest.uri,
         warehouse: rest.warehouse,
-        s3: { endpoint: rest.s3.endpoint, region: rest.s3.region, pathStyle: true, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey },
+        s3: {
+          endpoint: rest.s3.endpoint,
+          region: rest.s3.region,
+          pathStyle: true,
+          accessKeyId: rest.s3.accessKeyId,
+          secretAccessKey: rest.s3.secretAccessKey,
+        },
       },
       oracleCatalog: {
         type: 'rest',
         uri: rest.uri,
         warehouse: rest.warehouse,
-        s3: { endpoint: rest.s3.endpoint, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey, region: rest.s3.region },
+        s3: {
+          endpoint: rest.s3.endpoint,
+          accessKeyId: rest.s3.accessKeyId,
+          secretAccessKey: rest.s3.secretAccessKey,
+          region: rest.s3.region,
+        },
       },
       sourceNamespace: `rides_${suffix}`,
       onlineNamespace: `online_${suffix}`,
@@ -96,7 +107,12 @@ describe('materialize workflow on the Temporal dev server', () => {
 async function runCase(testCase: Case): Promise<void> {
   const sourceTable = `${testCase.sourceNamespace}.driver_stats`;
   const rows = driverStatsRows();
-  await runPyiceberg('create_table', { catalog: testCase.oracleCatalog, identifier: sourceTable, schema: driverStatsSchema, format_version: 2 });
+  await runPyiceberg('create_table', {
+    catalog: testCase.oracleCatalog,
+    identifier: sourceTable,
+    schema: driverStatsSchema,
+    format_version: 2,
+  });
   // Two appends, so the source has two data files and two snapshots.
   const half = Math.floor(rows.length / 2);
   for (const part of [rows.slice(0, half), rows.slice(half)]) {
@@ -118,7 +134,12 @@ async function runCase(testCase: Case): Promise<void> {
       online: { buckets: BUCKETS },
     }),
   ];
-  const runtime = await testRuntime({ directory: path.join(scratch, testCase.name), catalog: testCase.floeCatalog, definitions, onlineNamespace: testCase.onlineNamespace });
+  const runtime = await testRuntime({
+    directory: path.join(scratch, testCase.name),
+    catalog: testCase.floeCatalog,
+    definitions,
+    onlineNamespace: testCase.onlineNamespace,
+  });
   const worker = await startTestWorker(runtime);
   try {
     const workflowId = `materialize-${testCase.name}-${randomUUID()}`;
@@ -135,18 +156,33 @@ async function runCase(testCase: Case): Promise<void> {
     assert.ok(result.onlineSnapshotId !== null);
 
     const onlineTable = `${testCase.onlineNamespace}.driver_hourly_stats`;
-    const read = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', { catalog: testCase.oracleCatalog, identifier: onlineTable });
+    const read = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', {
+      catalog: testCase.oracleCatalog,
+      identifier: onlineTable,
+    });
     assert.deepEqual(sortByDriver(read.rows.map(withoutMaterializedAt)), sortByDriver(expected));
     for (const row of read.rows) assert.match(String(row.materialized_at), /^\d{4}-\d\d-\d\dT/);
 
     // pyiceberg prunes by its own bucket transform: a wrong bucket in Floe's partitions hides the row.
     for (const driver of expected.slice(0, 5)) {
-      const one = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', { catalog: testCase.oracleCatalog, identifier: onlineTable, row_filter: `driver_id == ${String(driver.driver_id)}` });
+      const one = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', {
+        catalog: testCase.oracleCatalog,
+        identifier: onlineTable,
+        row_filter: `driver_id == ${String(driver.driver_id)}`,
+      });
       assert.deepEqual(one.rows.map(withoutMaterializedAt), [driver]);
     }
-    const files = await runPyiceberg<{ rows: { partition: Record<string, unknown>; record_count: string | number }[] }>('inspect', { catalog: testCase.oracleCatalog, identifier: onlineTable, what: 'files' });
-    assert.equal(files.rows.reduce((sum, file) => sum + Number(file.record_count), 0), expected.length);
-    for (const file of files.rows) assert.ok(Number(file.partition.driver_id_bucket) >= 0 && Number(file.partition.driver_id_bucket) < BUCKETS);
+    const files = await runPyiceberg<{ rows: { partition: Record<string, unknown>; record_count: string | number }[] }>('inspect', {
+      catalog: testCase.oracleCatalog,
+      identifier: onlineTable,
+      what: 'files',
+    });
+    assert.equal(
+      files.rows.reduce((sum, file) => sum + Number(file.record_count), 0),
+      expected.length,
+    );
+    for (const file of files.rows)
+      assert.ok(Number(file.partition.driver_id_bucket) >= 0 && Number(file.partition.driver_id_bucket) < BUCKETS);
 
     // The same workflow id and window again: found committed, nothing appended twice.
     const again = await worker.client.workflow.execute('materialize', { taskQueue: worker.taskQueue, workflowId, args: [input] });
@@ -158,7 +194,8 @@ async function runCase(testCase: Case): Promise<void> {
     // The run's history replays against today's workflow code; record it as a fixture on request.
     const history = await handle.fetchHistory();
     assert.ok(historyText(history).includes('driver_hourly_stats'), 'the history search sees payloads (the input names the view)');
-    if (testCase.secret !== undefined) assert.ok(!historyText(history).includes(testCase.secret), 'the catalog password is not in the workflow history');
+    if (testCase.secret !== undefined)
+      assert.ok(!historyText(history).includes(testCase.secret), 'the catalog password is not in the workflow history');
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId);
     await recordHistory(workflowId, `materialize-${testCase.name}`);
   } finally {
@@ -167,7 +204,14 @@ async function runCase(testCase: Case): Promise<void> {
   }
 }
 
-const COLUMN_TYPES = { driver_id: 'long', conv_rate: 'double', acc_rate: 'double', avg_daily_trips: 'long', event_timestamp: 'timestamptz', created: 'timestamptz' };
+const COLUMN_TYPES = {
+  driver_id: 'long',
+  conv_rate: 'double',
+  acc_rate: 'double',
+  avg_daily_trips: 'long',
+  event_timestamp: 'timestamptz',
+  created: 'timestamptz',
+};
 
 function withoutMaterializedAt(row: Record<string, unknown>): Record<string, unknown> {
   const { materialized_at: _ignored, ...rest } = row;

@@ -31,7 +31,13 @@ after(async () => {
 });
 
 test('six tables written and read at once each come back with their own rows', async () => {
-  const tables = await Promise.all(Array.from({ length: 6 }, async (_, index) => ({ catalog: await catalogIn(`catalog-${index}`), identifier: `tools.t${index}`, ids: Array.from({ length: index + 1 }, (__, row) => String(index * 100 + row)) })));
+  const tables = await Promise.all(
+    Array.from({ length: 6 }, async (_, index) => ({
+      catalog: await catalogIn(`catalog-${index}`),
+      identifier: `tools.t${index}`,
+      ids: Array.from({ length: index + 1 }, (__, row) => String(index * 100 + row)),
+    })),
+  );
   const read = await Promise.all(
     tables.map(async ({ catalog, identifier, ids }) => {
       await runPyiceberg('create_table', { catalog, identifier, schema, format_version: 2 });
@@ -39,13 +45,22 @@ test('six tables written and read at once each come back with their own rows', a
       return runPyiceberg<RowsReply>('read', { catalog, identifier });
     }),
   );
-  for (const [index, reply] of read.entries()) assert.deepEqual(reply.rows.map((row) => row.id).sort(), tables[index]!.ids.sort(), `table ${index}`);
+  for (const [index, reply] of read.entries())
+    assert.deepEqual(reply.rows.map((row) => row.id).sort(), tables[index]!.ids.sort(), `table ${index}`);
 });
 
 test('a request that fails names its error, and the servers go on answering', async () => {
   const catalog = await catalogIn('failing');
-  await assert.rejects(runPyiceberg('read', { catalog, identifier: 'tools.no_such_table' }), /pyiceberg oracle \(read\) failed[\s\S]*NoSuchTableError/);
-  const created = await runPyiceberg<{ snapshot_id: string | null }>('create_table', { catalog, identifier: 'tools.after_failure', schema, format_version: 2 });
+  await assert.rejects(
+    runPyiceberg('read', { catalog, identifier: 'tools.no_such_table' }),
+    /pyiceberg oracle \(read\) failed[\s\S]*NoSuchTableError/,
+  );
+  const created = await runPyiceberg<{ snapshot_id: string | null }>('create_table', {
+    catalog,
+    identifier: 'tools.after_failure',
+    schema,
+    format_version: 2,
+  });
   assert.equal(created.snapshot_id, null);
 });
 

@@ -31,7 +31,14 @@ const authorizations: string[] = [];
 
 /** Every form the token could leak in. */
 function leaks(text: string): string[] {
-  const forms = [TOKEN, encodeURIComponent(TOKEN), new URLSearchParams({ t: TOKEN }).toString().slice(2), JSON.stringify(TOKEN).slice(1, -1), Buffer.from(TOKEN).toString('base64'), TOKEN.split('/')[1]!];
+  const forms = [
+    TOKEN,
+    encodeURIComponent(TOKEN),
+    new URLSearchParams({ t: TOKEN }).toString().slice(2),
+    JSON.stringify(TOKEN).slice(1, -1),
+    Buffer.from(TOKEN).toString('base64'),
+    TOKEN.split('/')[1]!,
+  ];
   return forms.filter((form) => text.includes(form));
 }
 
@@ -73,7 +80,9 @@ before(async () => {
       return;
     }
     if (url.pathname.endsWith(`/tables/${BROKEN_TABLE}`)) {
-      response.writeHead(500, { 'content-type': 'text/html;charset=iso-8859-1' }).end(request.method === 'HEAD' ? undefined : javaPage(authorization.replace(/^Bearer /, '')));
+      response
+        .writeHead(500, { 'content-type': 'text/html;charset=iso-8859-1' })
+        .end(request.method === 'HEAD' ? undefined : javaPage(authorization.replace(/^Bearer /, '')));
       return;
     }
     const echoed = authorization.replace(/^Bearer /, '');
@@ -82,7 +91,10 @@ before(async () => {
         message: `Malformed request: token ${echoed} (${encodeURIComponent(echoed)}) is not valid for ${url.pathname}\njava.lang.IllegalArgumentException: ${echoed}\n\tat org.apache.iceberg.rest.RESTCatalogServlet.execute(RESTCatalogServlet.java:101)`,
         type: 'BadRequestException',
         code: 400,
-        stack: [`java.lang.IllegalArgumentException: ${echoed}`, '\tat org.apache.iceberg.rest.RESTCatalogServlet.execute(RESTCatalogServlet.java:101)'],
+        stack: [
+          `java.lang.IllegalArgumentException: ${echoed}`,
+          '\tat org.apache.iceberg.rest.RESTCatalogServlet.execute(RESTCatalogServlet.java:101)',
+        ],
       },
     });
     response.writeHead(400, { 'content-type': 'application/json' }).end(request.method === 'HEAD' ? undefined : body);
@@ -135,7 +147,10 @@ describe('floe against a catalog that echoes its token', () => {
     assert.deepEqual(leaks(result.stdout + result.stderr), [], result.stderr);
     const lines = result.stderr.trim().split('\n');
     assert.equal(lines.length, 1, result.stderr);
-    assert.match(lines[0]!, /^floe: Could not load table rides\.driver_stats: HTTP 400 BadRequestException: Malformed request: token \[redacted\] .*\(catalog=lake, table=rides\.driver_stats, status=400\)$/);
+    assert.match(
+      lines[0]!,
+      /^floe: Could not load table rides\.driver_stats: HTTP 400 BadRequestException: Malformed request: token \[redacted\] .*\(catalog=lake, table=rides\.driver_stats, status=400\)$/,
+    );
     assert.doesNotMatch(result.stderr, /java\.|\tat |\.java:\d+/);
   });
 
@@ -143,10 +158,17 @@ describe('floe against a catalog that echoes its token', () => {
     const result = await floeCommand(['table', 'inspect', `rides.${BROKEN_TABLE}`, '--project', project], { env });
     assert.equal(result.code, 1, result.stderr);
     assert.deepEqual(leaks(result.stdout + result.stderr), []);
-    assert.equal(result.stderr.trim(), `floe: Could not load table rides.${BROKEN_TABLE}: HTTP 500 Error 500 Server Error (catalog=lake, table=rides.${BROKEN_TABLE}, status=500)`);
+    assert.equal(
+      result.stderr.trim(),
+      `floe: Could not load table rides.${BROKEN_TABLE}: HTTP 500 Error 500 Server Error (catalog=lake, table=rides.${BROKEN_TABLE}, status=500)`,
+    );
   });
 
-  for (const args of [['table', 'history', 'rides.driver_stats'], ['get-online', 'driver_hourly_stats:conv_rate', '--entity', 'driver_id=1001'], ['get-online', 'driver_hourly_stats:conv_rate', '--entity', 'driver_id=1001', '--json']]) {
+  for (const args of [
+    ['table', 'history', 'rides.driver_stats'],
+    ['get-online', 'driver_hourly_stats:conv_rate', '--entity', 'driver_id=1001'],
+    ['get-online', 'driver_hourly_stats:conv_rate', '--entity', 'driver_id=1001', '--json'],
+  ]) {
     test(`floe ${args.join(' ')}: the token appears nowhere in the output`, async () => {
       const result = await floeCommand([...args, '--project', project], { env });
       assert.notEqual(result.code, 0, 'the stub fails every table request');
@@ -169,7 +191,21 @@ describe('the worker path', () => {
   test('a materialize failing with the token in its message: redacted in the CLI, the worker log and the workflow history', async () => {
     worker = startWorker(project, { env, output: (text) => (workerOutput += text) });
     const workflowId = `secrets-materialize-${randomUUID()}`;
-    const result = await floeCommand(['materialize', 'driver_hourly_stats', '--start', '2024-05-02T00:00:00Z', '--end', '2024-05-03T00:00:00Z', '--workflow-id', workflowId, '--project', project], { env });
+    const result = await floeCommand(
+      [
+        'materialize',
+        'driver_hourly_stats',
+        '--start',
+        '2024-05-02T00:00:00Z',
+        '--end',
+        '2024-05-03T00:00:00Z',
+        '--workflow-id',
+        workflowId,
+        '--project',
+        project,
+      ],
+      { env },
+    );
     assert.notEqual(result.code, 0, `materialize should fail against the stub:\n${result.stdout}`);
     assert.deepEqual(leaks(result.stdout + result.stderr), [], result.stderr);
     assert.match(result.stderr, /HTTP 400 BadRequestException: Malformed request: token \[redacted\]/);
@@ -187,7 +223,11 @@ describe('the worker path', () => {
       for (const event of failed) {
         const failure = event.activityTaskFailedEventAttributes!.failure!;
         assert.equal(failure.stackTrace ?? '', '', "no worker stack in the activity's failure");
-        assert.doesNotMatch(JSON.stringify(failure), new RegExp(`${root.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}|\\.ts:\\d+`), "no worker file path in the activity's failure");
+        assert.doesNotMatch(
+          JSON.stringify(failure),
+          new RegExp(`${root.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}|\\.ts:\\d+`),
+          "no worker file path in the activity's failure",
+        );
       }
     } finally {
       await connection.close();

@@ -12,7 +12,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { runPyiceberg, runPyicebergBatch, sqliteCatalog, type OracleCatalog, type RowsReply, type TableStateReply, type MetadataReply } from '../support/pyiceberg.js';
+import {
+  runPyiceberg,
+  runPyicebergBatch,
+  sqliteCatalog,
+  type OracleCatalog,
+  type RowsReply,
+  type TableStateReply,
+  type MetadataReply,
+} from '../support/pyiceberg.js';
 import { withPostgres } from '../support/postgres.js';
 import { postgresService, restCatalogService, s3Service, temporalService, type S3Service } from '../support/services.js';
 
@@ -53,7 +61,7 @@ function scratchDir(): string {
 }
 
 describe('Temporal dev server', () => {
-  test('answers gRPC and has Floe\'s search attributes registered', async () => {
+  test("answers gRPC and has Floe's search attributes registered", async () => {
     const temporal = temporalService();
     const connection = await Connection.connect({ address: temporal.address });
     try {
@@ -109,7 +117,11 @@ describe('Iceberg REST catalog fixture', () => {
     const rest = restCatalogService();
     const namespace = `services_${randomUUID().replaceAll('-', '')}`;
     const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
-      const response = await fetch(`${rest.uri}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const response = await fetch(`${rest.uri}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       const text = await response.text();
       assert.equal(response.status, 200, `POST ${path} answered ${response.status}: ${text}`);
       return JSON.parse(text) as Record<string, unknown>;
@@ -121,7 +133,10 @@ describe('Iceberg REST catalog fixture', () => {
     });
     const location = created['metadata-location'];
     assert.equal(typeof location, 'string');
-    assert.ok((location as string).startsWith(`${rest.warehouse}/${namespace}/events/metadata/`), `unexpected metadata location ${String(location)}`);
+    assert.ok(
+      (location as string).startsWith(`${rest.warehouse}/${namespace}/events/metadata/`),
+      `unexpected metadata location ${String(location)}`,
+    );
     const { bucket, key } = parseS3Url(location as string);
     const stored = JSON.parse(await getObjectText(rest.s3, bucket, key)) as Record<string, unknown>;
     const metadata = created.metadata as Record<string, unknown>;
@@ -152,7 +167,8 @@ describe('pyiceberg oracle', () => {
     { id: '3', name: 'three', ts: null },
     { id: '4611686018427387905', name: 'big', ts: '2024-03-01T12:00:00.123456Z' },
   ];
-  const byId = (a: Record<string, unknown>, b: Record<string, unknown>): number => (BigInt(a.id as string) < BigInt(b.id as string) ? -1 : 1);
+  const byId = (a: Record<string, unknown>, b: Record<string, unknown>): number =>
+    BigInt(a.id as string) < BigInt(b.id as string) ? -1 : 1;
 
   async function roundTrip(catalog: OracleCatalog, identifier: string): Promise<void> {
     const created = await runPyiceberg<TableStateReply>('create_table', { catalog, identifier, schema, format_version: 2 });
@@ -165,7 +181,10 @@ describe('pyiceberg oracle', () => {
     assert.equal(metadata.metadata_location, appended.metadata_location);
     assert.equal(String(metadata.metadata['current-snapshot-id']), appended.snapshot_id);
     // The raw text carries the snapshot id digit for digit.
-    assert.ok(metadata.metadata_json.includes(`"current-snapshot-id":${appended.snapshot_id}`) || metadata.metadata_json.includes(`"current-snapshot-id" : ${appended.snapshot_id}`));
+    assert.ok(
+      metadata.metadata_json.includes(`"current-snapshot-id":${appended.snapshot_id}`) ||
+        metadata.metadata_json.includes(`"current-snapshot-id" : ${appended.snapshot_id}`),
+    );
   }
 
   test('creates, appends 3 rows to and reads back a table in a SQLite SqlCatalog', async () => {
@@ -175,9 +194,13 @@ describe('pyiceberg oracle', () => {
     // The standard SqlCatalog tables, which Java's JdbcCatalog and Floe's SQL catalog share.
     const db = new Database(join(dir, 'catalog.db'), { readonly: true });
     try {
-      const row = db.prepare('SELECT table_namespace, table_name, metadata_location FROM iceberg_tables').get() as Record<string, string> | undefined;
+      const row = db.prepare('SELECT table_namespace, table_name, metadata_location FROM iceberg_tables').get() as
+        Record<string, string> | undefined;
       assert.deepEqual({ ns: row?.table_namespace, name: row?.table_name }, { ns: 'oracle', name: 'people' });
-      assert.ok(row?.metadata_location?.startsWith(`file://${join(dir, 'warehouse')}`), `unexpected metadata location ${String(row?.metadata_location)}`);
+      assert.ok(
+        row?.metadata_location?.startsWith(`file://${join(dir, 'warehouse')}`),
+        `unexpected metadata location ${String(row?.metadata_location)}`,
+      );
     } finally {
       db.close();
     }
@@ -192,7 +215,15 @@ describe('pyiceberg oracle', () => {
       { command: 'delete', args: { catalog, identifier, filter: 'id = 3' } },
       { command: 'rename_column', args: { catalog, identifier, from: 'name', to: 'label' } },
       { command: 'add_column', args: { catalog, identifier, name: 'score', type: 'double' } },
-      { command: 'append', args: { catalog, identifier, columns: { id: 'long', label: 'string', score: 'double' }, rows: [{ id: 5, label: 'five', score: 0.5 }] } },
+      {
+        command: 'append',
+        args: {
+          catalog,
+          identifier,
+          columns: { id: 'long', label: 'string', score: 'double' },
+          rows: [{ id: 5, label: 'five', score: 0.5 }],
+        },
+      },
     ])) as TableStateReply[];
     assert.ok(first && deleted);
     assert.notEqual(deleted.snapshot_id, first.snapshot_id);
@@ -214,8 +245,14 @@ describe('pyiceberg oracle', () => {
     assert.deepEqual(past.rows.map((row) => row.id).sort(), ['2', '3', '4611686018427387905']);
 
     const ids = snapshots.rows.map((row) => row.snapshot_id);
-    assert.ok(ids.includes(first.snapshot_id) && ids.includes(deleted.snapshot_id), `snapshots table lacks ${String(first.snapshot_id)} or ${String(deleted.snapshot_id)}: ${ids.join(', ')}`);
-    assert.ok(ids.every((id) => typeof id === 'string'), 'snapshot ids must come back as strings');
+    assert.ok(
+      ids.includes(first.snapshot_id) && ids.includes(deleted.snapshot_id),
+      `snapshots table lacks ${String(first.snapshot_id)} or ${String(deleted.snapshot_id)}: ${ids.join(', ')}`,
+    );
+    assert.ok(
+      ids.every((id) => typeof id === 'string'),
+      'snapshot ids must come back as strings',
+    );
     const liveRecords = files.rows.filter((row) => row.content === 0).reduce((sum, row) => sum + Number(row.record_count), 0);
     assert.equal(liveRecords, 3);
   });
@@ -230,11 +267,22 @@ describe('pyiceberg oracle', () => {
 describe('Postgres', () => {
   test('answers on loopback only, as a server that demands the password', async () => {
     const { url } = postgresService();
-    const settings = await withPostgres(url, async (client) => (await client.query("SELECT current_setting('listen_addresses') AS listen, current_setting('server_version_num')::int AS version, current_database() AS db")).rows[0] as { listen: string; version: number; db: string });
+    const settings = await withPostgres(
+      url,
+      async (client) =>
+        (
+          await client.query(
+            "SELECT current_setting('listen_addresses') AS listen, current_setting('server_version_num')::int AS version, current_database() AS db",
+          )
+        ).rows[0] as { listen: string; version: number; db: string },
+    );
     assert.deepEqual({ listen: settings.listen, db: settings.db }, { listen: '127.0.0.1', db: 'floe_test' });
     assert.ok(settings.version >= 130000, `Postgres ${settings.version} is 13 or newer`);
     const wrong = new URL(url);
     wrong.password = 'not-the-password';
-    await assert.rejects(withPostgres(wrong.href, async () => undefined), /password authentication failed/);
+    await assert.rejects(
+      withPostgres(wrong.href, async () => undefined),
+      /password authentication failed/,
+    );
   });
 });

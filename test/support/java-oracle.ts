@@ -39,7 +39,8 @@ export function asPyicebergCatalog(catalog: JavaCatalog): OracleCatalog {
   if (catalog.name !== undefined && catalog.name !== 'floe_oracle') {
     throw new Error(`the pyiceberg oracle always opens its catalog as "floe_oracle", so it cannot see tables of catalog "${catalog.name}"`);
   }
-  if (catalog.type === 'rest') return { type: 'rest', uri: catalog.uri, ...(catalog.warehouse === undefined ? {} : { warehouse: catalog.warehouse }), s3: catalog.s3 };
+  if (catalog.type === 'rest')
+    return { type: 'rest', uri: catalog.uri, ...(catalog.warehouse === undefined ? {} : { warehouse: catalog.warehouse }), s3: catalog.s3 };
   const match = /^jdbc:sqlite:(\/.+)$/.exec(catalog.uri);
   if (!match?.[1]) throw new Error(`only an absolute jdbc:sqlite: URI maps to pyiceberg's SqlCatalog, got ${catalog.uri}`);
   return { type: 'sql', uri: `sqlite:///${match[1]}`, warehouse: catalog.warehouse };
@@ -159,7 +160,11 @@ function javaArgs(service: JavaOracleService, mode: readonly string[]): string[]
 }
 
 /** One request in its own JVM. */
-export async function runJavaOracle<C extends JavaCommand>(command: C, args: JavaRequest, service: JavaOracleService = javaOracleService()): Promise<JavaReplies[C]> {
+export async function runJavaOracle<C extends JavaCommand>(
+  command: C,
+  args: JavaRequest,
+  service: JavaOracleService = javaOracleService(),
+): Promise<JavaReplies[C]> {
   const request = JSON.stringify({ command, ...args });
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolvePromise, reject) => {
     const child = spawn(service.java, javaArgs(service, []), { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -167,15 +172,20 @@ export async function runJavaOracle<C extends JavaCommand>(command: C, args: Jav
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    child.once('error', (error) => reject(new Error(`the Java oracle could not be started with ${service.java}: ${error.message}`, { cause: error })));
+    child.once('error', (error) =>
+      reject(new Error(`the Java oracle could not be started with ${service.java}: ${error.message}`, { cause: error })),
+    );
     child.once('close', (exitCode) => resolvePromise({ code: exitCode, stdout: out, stderr: err }));
     child.stdin.end(request);
   });
-  if (code !== 0) throw new Error(`Java oracle command "${command}" failed (exit ${String(code)}).\nrequest: ${redact(request)}\nstderr:\n${stderr}`);
+  if (code !== 0)
+    throw new Error(`Java oracle command "${command}" failed (exit ${String(code)}).\nrequest: ${redact(request)}\nstderr:\n${stderr}`);
   try {
     return JSON.parse(stdout) as JavaReplies[C];
   } catch (error) {
-    throw new Error(`Java oracle command "${command}" printed something that is not JSON:\n${stdout}\nstderr:\n${stderr}`, { cause: error });
+    throw new Error(`Java oracle command "${command}" printed something that is not JSON:\n${stdout}\nstderr:\n${stderr}`, {
+      cause: error,
+    });
   }
 }
 
@@ -202,9 +212,14 @@ export function openJavaOracle(service: JavaOracleService = javaOracleService())
   child.stdin.on('error', () => undefined);
   const fail = (error: Error): void => {
     ended ??= error;
-    for (const waiting of pending.splice(0)) waiting.reject(new Error(`Java oracle command "${waiting.command}": ${error.message}\nrequest: ${redact(waiting.request)}`, { cause: error }));
+    for (const waiting of pending.splice(0))
+      waiting.reject(
+        new Error(`Java oracle command "${waiting.command}": ${error.message}\nrequest: ${redact(waiting.request)}`, { cause: error }),
+      );
   };
-  child.once('error', (error) => fail(new Error(`the Java oracle could not be started with ${service.java}: ${error.message}`, { cause: error })));
+  child.once('error', (error) =>
+    fail(new Error(`the Java oracle could not be started with ${service.java}: ${error.message}`, { cause: error })),
+  );
   child.once('close', (code) => fail(new Error(`the Java oracle session ended (exit ${String(code)}); stderr:\n${stderrTail}`)));
   createInterface({ input: child.stdout }).on('line', (line) => {
     const waiting = pending.shift();
@@ -213,11 +228,18 @@ export function openJavaOracle(service: JavaOracleService = javaOracleService())
     try {
       reply = JSON.parse(line) as ServeReply;
     } catch {
-      waiting.reject(new Error(`Java oracle command "${waiting.command}" printed something that is not JSON:\n${line}\nstderr:\n${stderrTail}`));
+      waiting.reject(
+        new Error(`Java oracle command "${waiting.command}" printed something that is not JSON:\n${line}\nstderr:\n${stderrTail}`),
+      );
       return;
     }
     if (reply.ok) waiting.resolve(reply.reply);
-    else waiting.reject(new Error(`Java oracle command "${waiting.command}" failed: ${reply.error ?? '(no message)'}\nrequest: ${redact(waiting.request)}\n${reply.trace ?? ''}`));
+    else
+      waiting.reject(
+        new Error(
+          `Java oracle command "${waiting.command}" failed: ${reply.error ?? '(no message)'}\nrequest: ${redact(waiting.request)}\n${reply.trace ?? ''}`,
+        ),
+      );
   });
   return {
     run: <C extends JavaCommand>(command: C, args: JavaRequest): Promise<JavaReplies[C]> => {

@@ -18,7 +18,11 @@ import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js'
 export type OracleRow = Record<string, unknown>;
 
 /** Reads one snapshot of `table` through scanTable and DuckDB; rows in the oracles' JSON form. */
-export async function readFloeRows(engine: Engine, table: LoadedTable, options: TableScanOptions = {}): Promise<{ rows: OracleRow[]; scan: TableScan }> {
+export async function readFloeRows(
+  engine: Engine,
+  table: LoadedTable,
+  options: TableScanOptions = {},
+): Promise<{ rows: OracleRow[]; scan: TableScan }> {
   const scan = await scanTable(table, options);
   const rows = await engine.withConnection(async (connection) => {
     const reader = await connection.runAndReadAll(scan.sql);

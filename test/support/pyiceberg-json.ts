@@ -34,7 +34,13 @@ export function normalizeManifestFile(m: ManifestFile): Record<string, unknown> 
     addedRowsCount: m.addedRowsCount,
     existingRowsCount: m.existingRowsCount,
     deletedRowsCount: m.deletedRowsCount,
-    partitions: m.partitions?.map((p) => ({ containsNull: p.containsNull, containsNan: p.containsNan, lowerBound: hex(p.lowerBound), upperBound: hex(p.upperBound) })) ?? null,
+    partitions:
+      m.partitions?.map((p) => ({
+        containsNull: p.containsNull,
+        containsNan: p.containsNan,
+        lowerBound: hex(p.lowerBound),
+        upperBound: hex(p.upperBound),
+      })) ?? null,
     keyMetadata: hex(m.keyMetadata),
   };
 }
@@ -64,4 +70,3 @@ export function normalizeEntry(e: ManifestEntry, rawPartition: readonly unknown[
     },
   };
 }
-

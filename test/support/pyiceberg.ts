@@ -12,7 +12,12 @@ const TOOL = join(dirname(fileURLToPath(import.meta.url)), '..', 'oracles', 'pyi
 
 export type OracleCatalog =
   | { type: 'sql'; uri: string; warehouse: string }
-  | { type: 'rest'; uri: string; warehouse?: string; s3: { endpoint: string; accessKeyId: string; secretAccessKey: string; region: string } };
+  | {
+      type: 'rest';
+      uri: string;
+      warehouse?: string;
+      s3: { endpoint: string; accessKeyId: string; secretAccessKey: string; region: string };
+    };
 
 export type PyicebergCommand = 'create_table' | 'append' | 'delete' | 'add_column' | 'rename_column' | 'read' | 'inspect' | 'load_metadata';
 
@@ -48,7 +53,10 @@ export async function runPyiceberg<T = Record<string, unknown>>(command: Pyicebe
 
 /** Several commands in one request, in order. */
 export async function runPyicebergBatch(steps: readonly PyicebergStep[]): Promise<unknown[]> {
-  const reply = (await runTool(JSON.stringify({ batch: steps.map((step) => ({ command: step.command, ...step.args })) }), `batch of ${steps.map((step) => step.command).join(', ')}`)) as { results: unknown[] };
+  const reply = (await runTool(
+    JSON.stringify({ batch: steps.map((step) => ({ command: step.command, ...step.args })) }),
+    `batch of ${steps.map((step) => step.command).join(', ')}`,
+  )) as { results: unknown[] };
   return reply.results;
 }
 

@@ -62,12 +62,18 @@ function startServer(tool: string): Server {
       server.waiting?.(line);
     }
   });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (server.stderrTail = (server.stderrTail + chunk).slice(-STDERR_TAIL_CHARS)));
+  child.stderr
+    .setEncoding('utf8')
+    .on('data', (chunk: string) => (server.stderrTail = (server.stderrTail + chunk).slice(-STDERR_TAIL_CHARS)));
   const stopped = (reason: string): void => {
     if (server.exited) return;
     server.exited = true;
     const idle = idleServers.get(tool);
-    if (idle?.includes(server)) idleServers.set(tool, idle.filter((other) => other !== server));
+    if (idle?.includes(server))
+      idleServers.set(
+        tool,
+        idle.filter((other) => other !== server),
+      );
     server.waiting?.(new Error(`${tool} --serve ${reason}.\nstderr:\n${server.stderrTail}`));
   };
   child.once('error', (error) => stopped(`could not run: ${error.message}`));

@@ -8,7 +8,12 @@ import { openRuntime } from '../../features/runtime.js';
 import type { Runtime } from '../../features/runtime.js';
 
 /** A Floe runtime for a test: an in-memory project over the given catalog and definitions. */
-export async function testRuntime(options: { directory: string; catalog: CatalogConfig; definitions: readonly Definition[]; onlineNamespace?: string }): Promise<Runtime> {
+export async function testRuntime(options: {
+  directory: string;
+  catalog: CatalogConfig;
+  definitions: readonly Definition[];
+  onlineNamespace?: string;
+}): Promise<Runtime> {
   const config = projectConfigSchema.parse({
     project: 'test',
     catalog: options.catalog,
@@ -16,6 +21,10 @@ export async function testRuntime(options: { directory: string; catalog: Catalog
     workDirectory: path.join(options.directory, 'work'),
     ...(options.onlineNamespace === undefined ? {} : { online: { namespace: options.onlineNamespace } }),
   });
-  const project: Project = { directory: options.directory, config, registry: new Registry(options.definitions, { onlineNamespace: config.online.namespace }) };
+  const project: Project = {
+    directory: options.directory,
+    config,
+    registry: new Registry(options.definitions, { onlineNamespace: config.online.namespace }),
+  };
   return openRuntime(project);
 }

@@ -46,7 +46,8 @@ export interface JavaOracleService {
   archive: string;
 }
 
-const HOW_TO_START = 'Run the tests through `npm test` (it starts every service), or start them with `npm run services -- start` in another terminal';
+const HOW_TO_START =
+  'Run the tests through `npm test` (it starts every service), or start them with `npm run services -- start` in another terminal';
 
 function lookup(name: string): (key: string) => string {
   let fileEnv: Record<string, string> | undefined;
@@ -56,13 +57,20 @@ function lookup(name: string): (key: string) => string {
     fileEnv ??= readEnvFile(servicesEnvFile) ?? {};
     const fromFile = fileEnv[key];
     if (fromFile !== undefined && fromFile !== '') return fromFile;
-    throw new Error(`${name} is not running for this test: ${key} is not set in the environment nor in ${servicesEnvFile}. ${HOW_TO_START}.`);
+    throw new Error(
+      `${name} is not running for this test: ${key} is not set in the environment nor in ${servicesEnvFile}. ${HOW_TO_START}.`,
+    );
   };
 }
 
 export function temporalService(): TemporalService {
   const get = lookup('The Temporal dev server');
-  return { address: get('FLOE_TEST_TEMPORAL_ADDRESS'), namespace: 'default', uiUrl: get('FLOE_TEST_TEMPORAL_UI_URL'), cli: get('FLOE_TEST_TEMPORAL_CLI') };
+  return {
+    address: get('FLOE_TEST_TEMPORAL_ADDRESS'),
+    namespace: 'default',
+    uiUrl: get('FLOE_TEST_TEMPORAL_UI_URL'),
+    cli: get('FLOE_TEST_TEMPORAL_CLI'),
+  };
 }
 
 export function s3Service(): S3Service {

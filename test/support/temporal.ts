@@ -31,7 +31,12 @@ export async function startTestWorker(runtime: Runtime): Promise<TestWorker> {
   }
   const taskQueue = `test-${randomUUID()}`;
   const nativeConnection = await NativeConnection.connect({ address });
-  const worker = await createWorker(runtime, { connection: nativeConnection, namespace, taskQueue, workflowBundle: await workflowBundle() });
+  const worker = await createWorker(runtime, {
+    connection: nativeConnection,
+    namespace,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+  });
   const running = worker.run();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace });

@@ -34,12 +34,16 @@ export interface AvroFile {
 }
 
 function corrupt(location: string, message: string, cause?: unknown): FloeError {
-  return new FloeError('corrupt', `${message} in Avro file ${location}`, { context: { file: location }, ...(cause === undefined ? {} : { cause }) });
+  return new FloeError('corrupt', `${message} in Avro file ${location}`, {
+    context: { file: location },
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 export function readAvroFile(bytes: Uint8Array, location: string): AvroFile {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buffer.length < MAGIC.length || !buffer.subarray(0, MAGIC.length).equals(MAGIC)) throw corrupt(location, 'Missing the Avro magic bytes');
+  if (buffer.length < MAGIC.length || !buffer.subarray(0, MAGIC.length).equals(MAGIC))
+    throw corrupt(location, 'Missing the Avro magic bytes');
   const header = decodeAt<{ meta: Record<string, Buffer>; sync: Buffer }>(headerType, buffer, 0, location, 'header');
   const meta = header.value.meta;
   const schemaText = meta['avro.schema']?.toString('utf8');
@@ -65,8 +69,10 @@ export function readAvroFile(bytes: Uint8Array, location: string): AvroFile {
     const size = decodeAt<number>(longType, buffer, count.offset, location, 'block size');
     const start = size.offset;
     const end = start + size.value;
-    if (count.value < 0 || size.value < 0 || end + SYNC_SIZE > buffer.length) throw corrupt(location, `A truncated data block at byte ${offset}`);
-    if (!buffer.subarray(end, end + SYNC_SIZE).equals(header.value.sync)) throw corrupt(location, `A wrong sync marker after the data block at byte ${offset}`);
+    if (count.value < 0 || size.value < 0 || end + SYNC_SIZE > buffer.length)
+      throw corrupt(location, `A truncated data block at byte ${offset}`);
+    if (!buffer.subarray(end, end + SYNC_SIZE).equals(header.value.sync))
+      throw corrupt(location, `A wrong sync marker after the data block at byte ${offset}`);
     const block = decompress(codec, buffer.subarray(start, end), location);
     let position = 0;
     for (let i = 0; i < count.value; i += 1) {
@@ -113,9 +119,13 @@ function decompress(codec: string, block: Buffer, location: string): Buffer {
     if (FloeError.is(cause)) throw cause;
     throw corrupt(location, `A data block that does not decompress with codec ${codec}`, cause);
   }
-  throw new FloeError('unsupported', `Avro codec ${codec} is not supported (Floe reads null, deflate and snappy) in Avro file ${location}`, {
-    context: { file: location, codec },
-  });
+  throw new FloeError(
+    'unsupported',
+    `Avro codec ${codec} is not supported (Floe reads null, deflate and snappy) in Avro file ${location}`,
+    {
+      context: { file: location, codec },
+    },
+  );
 }
 
 export interface AvroWriteOptions {
@@ -136,7 +146,11 @@ export function writeAvroFile(options: AvroWriteOptions): Uint8Array {
     try {
       return type.toBuffer(record);
     } catch (cause) {
-      throw new FloeError('internal', `Record ${index} does not fit the Avro schema: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      throw new FloeError(
+        'internal',
+        `Record ${index} does not fit the Avro schema: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { cause },
+      );
     }
   });
   const raw = Buffer.concat(encoded);

@@ -27,7 +27,12 @@ export function namedTypes(schema: unknown): ReadonlyMap<string, unknown> {
     const object = node as Json;
     let ns = namespace;
     if (typeof object.name === 'string' && (object.type === 'record' || object.type === 'fixed' || object.type === 'enum')) {
-      ns = typeof object.namespace === 'string' ? object.namespace : object.name.includes('.') ? object.name.slice(0, object.name.lastIndexOf('.')) : namespace;
+      ns =
+        typeof object.namespace === 'string'
+          ? object.namespace
+          : object.name.includes('.')
+            ? object.name.slice(0, object.name.lastIndexOf('.'))
+            : namespace;
       const short = object.name.includes('.') ? object.name.slice(object.name.lastIndexOf('.') + 1) : object.name;
       named.set(short, object);
       if (ns) named.set(`${ns}.${short}`, object);

@@ -41,11 +41,16 @@ export function avroSchemaFor(type: PrimitiveType, definedNames: Set<string>): u
     default: {
       const decimal = decimalParams(type);
       if (decimal) {
-        return namedFixed(`decimal_${decimal.precision}_${decimal.scale}`.replace('-', 'n'), decimalRequiredBytes(decimal.precision), {
-          logicalType: 'decimal',
-          precision: decimal.precision,
-          scale: decimal.scale,
-        }, definedNames);
+        return namedFixed(
+          `decimal_${decimal.precision}_${decimal.scale}`.replace('-', 'n'),
+          decimalRequiredBytes(decimal.precision),
+          {
+            logicalType: 'decimal',
+            precision: decimal.precision,
+            scale: decimal.scale,
+          },
+          definedNames,
+        );
       }
       const length = fixedLength(type);
       if (length !== undefined) return namedFixed(`fixed_${length}`, length, {}, definedNames);
@@ -133,7 +138,9 @@ export function toAvroValue(type: PrimitiveType, value: PrimitiveValue): unknown
 /** A value avsc read, as Floe's in-memory value of the Iceberg type (promotions included). */
 export function fromAvroValue(type: PrimitiveType, value: unknown, location: string): PrimitiveValue {
   const wrong = (): FloeError =>
-    new FloeError('corrupt', `A ${type} value in Avro file ${location} has an unexpected form (${typeof value})`, { context: { file: location, type } });
+    new FloeError('corrupt', `A ${type} value in Avro file ${location} has an unexpected form (${typeof value})`, {
+      context: { file: location, type },
+    });
   switch (type) {
     case 'boolean':
       if (typeof value !== 'boolean') throw wrong();

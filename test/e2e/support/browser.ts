@@ -28,7 +28,16 @@ export async function openBrowser(): Promise<Browser> {
       headless: true,
       viewport: { width: 1400, height: 1100 },
       timezoneId: 'UTC',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   } catch (error) {
     await rm(profile, { recursive: true, force: true });

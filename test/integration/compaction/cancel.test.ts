@@ -38,19 +38,41 @@ test('a compaction cancelled during its rewrite commits nothing', async () => {
       ['2024-05-01T00:00:00.000Z', '2024-05-01T12:00:00.000Z'],
       ['2024-05-01T12:00:00.000Z', '2024-05-02T00:00:00.000Z'],
     ] as const) {
-      await worker.client.workflow.execute('materialize', { taskQueue: worker.taskQueue, workflowId: `materialize-${randomUUID()}`, args: [{ featureView: VIEW, start, end }] });
+      await worker.client.workflow.execute('materialize', {
+        taskQueue: worker.taskQueue,
+        workflowId: `materialize-${randomUUID()}`,
+        args: [{ featureView: VIEW, start, end }],
+      });
     }
     const before = await onlineRows(source, worker.onlineNamespace);
-    const handle = await worker.client.workflow.start('compact', { taskQueue: worker.taskQueue, workflowId: `compact-${VIEW}-${randomUUID()}`, args: [{ featureView: VIEW }, { minFiles: 1 }] });
+    const handle = await worker.client.workflow.start('compact', {
+      taskQueue: worker.taskQueue,
+      workflowId: `compact-${VIEW}-${randomUUID()}`,
+      args: [{ featureView: VIEW }, { minFiles: 1 }],
+    });
     await held;
     await handle.cancel();
-    await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure);
+    await assert.rejects(
+      handle.result(),
+      (error: unknown) => error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure,
+    );
     const progress = await handle.query<{ phase: string }>('progress');
     assert.equal(progress.phase, 'rewriting');
 
-    const snapshots = await runPyiceberg<{ rows: { operation: string }[] }>('inspect', { catalog: source.oracle, identifier: `${worker.onlineNamespace}.${VIEW}`, what: 'snapshots' });
-    assert.deepEqual(snapshots.rows.map((row) => row.operation), ['append', 'append']);
-    const files = await runPyiceberg<{ rows: unknown[] }>('inspect', { catalog: source.oracle, identifier: `${worker.onlineNamespace}.${VIEW}`, what: 'data_files' });
+    const snapshots = await runPyiceberg<{ rows: { operation: string }[] }>('inspect', {
+      catalog: source.oracle,
+      identifier: `${worker.onlineNamespace}.${VIEW}`,
+      what: 'snapshots',
+    });
+    assert.deepEqual(
+      snapshots.rows.map((row) => row.operation),
+      ['append', 'append'],
+    );
+    const files = await runPyiceberg<{ rows: unknown[] }>('inspect', {
+      catalog: source.oracle,
+      identifier: `${worker.onlineNamespace}.${VIEW}`,
+      what: 'data_files',
+    });
     assert.equal(files.rows.length, 2 * BUCKETS);
     assert.deepEqual(await onlineRows(source, worker.onlineNamespace), before);
   } finally {

@@ -41,7 +41,15 @@ describe('floe compact', () => {
 
     const compacted = await floeCommand(['compact', view, '--min-files', '2', '--skip-cleanup', '--project', directory, '--json']);
     assert.equal(compacted.code, 0, compacted.stderr);
-    const result = JSON.parse(compacted.stdout) as { kind: string; featureView: string; partitionsRewritten: number; dataFilesBefore: number; dataFilesAfter: number; rowsBefore: number; rowsAfter: number };
+    const result = JSON.parse(compacted.stdout) as {
+      kind: string;
+      featureView: string;
+      partitionsRewritten: number;
+      dataFilesBefore: number;
+      dataFilesAfter: number;
+      rowsBefore: number;
+      rowsAfter: number;
+    };
     assert.equal(result.kind, 'online');
     assert.equal(result.featureView, view);
     assert.equal(result.partitionsRewritten, 4);
@@ -58,7 +66,12 @@ describe('floe compact', () => {
 
     const table = await floeCommand(['compact', '--table', source.table, '--project', directory, '--json']);
     assert.equal(table.code, 0, table.stderr);
-    assert.deepEqual(pick(JSON.parse(table.stdout) as Record<string, unknown>, ['kind', 'table', 'snapshotId', 'deleteFilesBefore']), { kind: 'source', table: source.table, snapshotId: null, deleteFilesBefore: 0 });
+    assert.deepEqual(pick(JSON.parse(table.stdout) as Record<string, unknown>, ['kind', 'table', 'snapshotId', 'deleteFilesBefore']), {
+      kind: 'source',
+      table: source.table,
+      snapshotId: null,
+      deleteFilesBefore: 0,
+    });
 
     for (const [args, message] of [
       [['compact'], /needs either a feature view or --table/],

@@ -58,7 +58,11 @@ describe('compact workflow', () => {
       const answerBefore = await store.getOnlineFeatures({ features: [VIEW], entityRows: DRIVERS });
 
       const workflowId = `compact-${VIEW}-${randomUUID()}`;
-      const handle = await worker.client.workflow.start('compact', { taskQueue: worker.taskQueue, workflowId, args: [{ featureView: VIEW }, { minFiles: 4, skipCleanup: true }] });
+      const handle = await worker.client.workflow.start('compact', {
+        taskQueue: worker.taskQueue,
+        workflowId,
+        args: [{ featureView: VIEW }, { minFiles: 4, skipCleanup: true }],
+      });
       const result: CompactResult = await handle.result();
       assert.equal(result.kind, 'online');
       assert.equal(result.partitionsRewritten, BUCKETS);
@@ -108,7 +112,10 @@ describe('compact workflow', () => {
       const listed = [];
       for await (const file of table.io.list(`${table.metadata.location}/`)) listed.push(normalizeLocation(file.location));
       assert.ok(!listed.includes(normalizeLocation(stray)));
-      assert.deepEqual(listed.filter((file) => !file.endsWith('version-hint.text')).sort(), await referencedByPyiceberg(source.oracle, `${worker.onlineNamespace}.${VIEW}`));
+      assert.deepEqual(
+        listed.filter((file) => !file.endsWith('version-hint.text')).sort(),
+        await referencedByPyiceberg(source.oracle, `${worker.onlineNamespace}.${VIEW}`),
+      );
       assert.deepEqual(await onlineRows(source, worker.onlineNamespace), afterRows);
       const answerCleaned = await onlineStore(worker).getOnlineFeatures({ features: [VIEW], entityRows: DRIVERS });
       assert.deepEqual(answerCleaned.features, answerBefore.features);
@@ -134,7 +141,11 @@ describe('compact workflow', () => {
     try {
       for (const window of WINDOWS.slice(0, 3)) await materialize(worker, window);
       const before = await onlineRows(source, worker.onlineNamespace);
-      const handle = await worker.client.workflow.start('compact', { taskQueue: worker.taskQueue, workflowId: `compact-${VIEW}-${randomUUID()}`, args: [{ featureView: VIEW }, { minFiles: 2, skipCleanup: true }] });
+      const handle = await worker.client.workflow.start('compact', {
+        taskQueue: worker.taskQueue,
+        workflowId: `compact-${VIEW}-${randomUUID()}`,
+        args: [{ featureView: VIEW }, { minFiles: 2, skipCleanup: true }],
+      });
       await held;
       const appended = await materialize(worker, LATE_WINDOW);
       assert.ok(appended.rows > 0);
@@ -155,20 +166,31 @@ describe('compact workflow', () => {
       assert.equal(files.length, BUCKETS + appended.dataFiles, 'the appended files are still there beside the compacted ones');
 
       // Planned, then another compaction rewrites the same files: the first rewrite cannot commit.
-      const context: FeatureContext = { registry: worker.runtime.project.registry, catalog: worker.runtime.catalog, engine: worker.runtime.engine, workDirectory: worker.runtime.project.config.workDirectory };
+      const context: FeatureContext = {
+        registry: worker.runtime.project.registry,
+        catalog: worker.runtime.catalog,
+        engine: worker.runtime.engine,
+        workDirectory: worker.runtime.project.config.workDirectory,
+      };
       const target = await resolveCompactionTarget(context, { featureView: VIEW });
       const stale = await planCompaction(context, target, { minFiles: 1 });
       assert.equal(stale.groups.length, BUCKETS);
       const first = await compactTable(context, target, { minFiles: 1, skipCleanup: true });
       assert.equal(first.dataFilesAfter, BUCKETS);
-      await assert.rejects(rewriteAndCommit(context, stale, { idempotencyKey: `stale-${randomUUID()}`, filePrefix: `stale-${randomUUID()}` }), (error: unknown) => {
-        assert.ok(FloeError.is(error, 'commit-conflict'), String(error));
-        assert.match(error.message, /is no longer in the table/);
-        return true;
-      });
+      await assert.rejects(
+        rewriteAndCommit(context, stale, { idempotencyKey: `stale-${randomUUID()}`, filePrefix: `stale-${randomUUID()}` }),
+        (error: unknown) => {
+          assert.ok(FloeError.is(error, 'commit-conflict'), String(error));
+          assert.match(error.message, /is no longer in the table/);
+          return true;
+        },
+      );
       // A retried rewrite of the plan that committed (same snapshot, same key) finds its commit and writes nothing.
       assert.equal(first.plannedSnapshotId, stale.snapshotId);
-      const retried = await rewriteAndCommit(context, stale, { idempotencyKey: `compact/${target.table}/${stale.snapshotId}`, filePrefix: `retry-${randomUUID()}` });
+      const retried = await rewriteAndCommit(context, stale, {
+        idempotencyKey: `compact/${target.table}/${stale.snapshotId}`,
+        filePrefix: `retry-${randomUUID()}`,
+      });
       assert.equal(retried.alreadyCommitted, true);
       assert.equal(retried.snapshotId, first.snapshotId);
       assert.equal(retried.rowsAfter, first.rowsAfter);
@@ -186,16 +208,28 @@ describe('compact workflow', () => {
       const identifier = parseTableIdentifier(source.table);
       const table = await worker.runtime.catalog.loadTable(identifier);
       // Every correction row (trips ≥ 1000) deleted by position: delete files over both data files.
-      const deletes = await deleteRows(table, { engine: worker.runtime.engine, rowFilter: `${q('avg_daily_trips')} >= 1000`, workDirectory: path.join(source.directory, 'deletes') });
+      const deletes = await deleteRows(table, {
+        engine: worker.runtime.engine,
+        rowFilter: `${q('avg_daily_trips')} >= 1000`,
+        workDirectory: path.join(source.directory, 'deletes'),
+      });
       assert.ok(deletes.change !== null && deletes.deletedRows > 0);
       await commitChange(worker.runtime.catalog, identifier, deletes.change);
       const before = await sourceRows(source);
       assert.equal(before.length, source.rows.length - deletes.deletedRows);
-      const deleteFilesBefore = await runPyiceberg<{ rows: unknown[] }>('inspect', { catalog: source.oracle, identifier: source.table, what: 'delete_files' });
+      const deleteFilesBefore = await runPyiceberg<{ rows: unknown[] }>('inspect', {
+        catalog: source.oracle,
+        identifier: source.table,
+        what: 'delete_files',
+      });
       assert.ok(deleteFilesBefore.rows.length > 0);
 
       const workflowId = `compact-table-${randomUUID()}`;
-      const handle = await worker.client.workflow.start('compact', { taskQueue: worker.taskQueue, workflowId, args: [{ table: source.table }, {}] });
+      const handle = await worker.client.workflow.start('compact', {
+        taskQueue: worker.taskQueue,
+        workflowId,
+        args: [{ table: source.table }, {}],
+      });
       const result: CompactResult = await handle.result();
       assert.equal(result.kind, 'source');
       assert.equal(result.featureView, null);
@@ -203,7 +237,11 @@ describe('compact workflow', () => {
       assert.equal(result.rowsBefore - result.rowsAfter, deletes.deletedRows);
       assert.equal(result.dataFilesAfter, result.dataFilesBefore);
 
-      const deleteFilesAfter = await runPyiceberg<{ rows: unknown[] }>('inspect', { catalog: source.oracle, identifier: source.table, what: 'delete_files' });
+      const deleteFilesAfter = await runPyiceberg<{ rows: unknown[] }>('inspect', {
+        catalog: source.oracle,
+        identifier: source.table,
+        what: 'delete_files',
+      });
       assert.equal(deleteFilesAfter.rows.length, 0);
       assert.deepEqual(await sourceRows(source), before);
 
@@ -217,20 +255,42 @@ describe('compact workflow', () => {
 });
 
 async function materialize(worker: PipelineWorker, window: { start: string; end: string }): Promise<MaterializeResult> {
-  return worker.client.workflow.execute('materialize', { taskQueue: worker.taskQueue, workflowId: `materialize-${randomUUID()}`, args: [{ featureView: VIEW, ...window }] });
+  return worker.client.workflow.execute('materialize', {
+    taskQueue: worker.taskQueue,
+    workflowId: `materialize-${randomUUID()}`,
+    args: [{ featureView: VIEW, ...window }],
+  });
 }
 
 function onlineStore(worker: PipelineWorker): OnlineStore {
-  return new OnlineStore({ registry: worker.runtime.project.registry, catalog: worker.runtime.catalog, engine: worker.runtime.engine, refreshIntervalMs: 0, clock: () => CLOCK });
+  return new OnlineStore({
+    registry: worker.runtime.project.registry,
+    catalog: worker.runtime.catalog,
+    engine: worker.runtime.engine,
+    refreshIntervalMs: 0,
+    clock: () => CLOCK,
+  });
 }
 
 async function onlineFiles(source: SourceTable, namespace: string): Promise<{ file_path: string; partition: Record<string, unknown> }[]> {
-  return (await runPyiceberg<{ rows: { file_path: string; partition: Record<string, unknown> }[] }>('inspect', { catalog: source.oracle, identifier: `${namespace}.${VIEW}`, what: 'data_files' })).rows;
+  return (
+    await runPyiceberg<{ rows: { file_path: string; partition: Record<string, unknown> }[] }>('inspect', {
+      catalog: source.oracle,
+      identifier: `${namespace}.${VIEW}`,
+      what: 'data_files',
+    })
+  ).rows;
 }
 
 /** The online table's snapshot operations, oldest first (pyiceberg's inspect). */
 async function operations(source: SourceTable, namespace: string): Promise<string[]> {
-  const rows = (await runPyiceberg<{ rows: { committed_at: string; operation: string }[] }>('inspect', { catalog: source.oracle, identifier: `${namespace}.${VIEW}`, what: 'snapshots' })).rows;
+  const rows = (
+    await runPyiceberg<{ rows: { committed_at: string; operation: string }[] }>('inspect', {
+      catalog: source.oracle,
+      identifier: `${namespace}.${VIEW}`,
+      what: 'snapshots',
+    })
+  ).rows;
   return rows.sort((a, b) => a.committed_at.localeCompare(b.committed_at)).map((row) => row.operation);
 }
 
@@ -248,5 +308,8 @@ function latestPerEntity(rows: readonly Record<string, unknown>[]): Record<strin
 
 async function sourceRows(source: SourceTable): Promise<Record<string, unknown>[]> {
   const read = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', { catalog: source.oracle, identifier: source.table });
-  return read.rows.map((row) => JSON.stringify(row)).sort().map((text) => JSON.parse(text) as Record<string, unknown>);
+  return read.rows
+    .map((row) => JSON.stringify(row))
+    .sort()
+    .map((text) => JSON.parse(text) as Record<string, unknown>);
 }

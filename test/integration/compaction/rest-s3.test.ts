@@ -29,7 +29,12 @@ after(async () => {
 test('REST catalog on S3: compaction, expiry and orphan removal', async () => {
   const rest = restCatalogService();
   const suffix = randomUUID().slice(0, 8);
-  const oracle: OracleCatalog = { type: 'rest', uri: rest.uri, warehouse: rest.warehouse, s3: { endpoint: rest.s3.endpoint, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey, region: rest.s3.region } };
+  const oracle: OracleCatalog = {
+    type: 'rest',
+    uri: rest.uri,
+    warehouse: rest.warehouse,
+    s3: { endpoint: rest.s3.endpoint, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey, region: rest.s3.region },
+  };
   const sourceTable = `rides_${suffix}.driver_stats`;
   const onlineNamespace = `online_${suffix}`;
   const online = `${onlineNamespace}.${VIEW}`;
@@ -38,7 +43,18 @@ test('REST catalog on S3: compaction, expiry and orphan removal', async () => {
   await runPyiceberg('append', { catalog: oracle, identifier: sourceTable, rows, columns: SOURCE_COLUMN_TYPES });
   const runtime = await testRuntime({
     directory: scratch,
-    catalog: { type: 'rest', uri: rest.uri, warehouse: rest.warehouse, s3: { endpoint: rest.s3.endpoint, region: rest.s3.region, pathStyle: true, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey } },
+    catalog: {
+      type: 'rest',
+      uri: rest.uri,
+      warehouse: rest.warehouse,
+      s3: {
+        endpoint: rest.s3.endpoint,
+        region: rest.s3.region,
+        pathStyle: true,
+        accessKeyId: rest.s3.accessKeyId,
+        secretAccessKey: rest.s3.secretAccessKey,
+      },
+    },
     definitions: driverDefinitions(sourceTable),
     onlineNamespace,
   });
@@ -49,9 +65,18 @@ test('REST catalog on S3: compaction, expiry and orphan removal', async () => {
       ['2024-05-01T08:00:00.000Z', '2024-05-01T16:00:00.000Z'],
       ['2024-05-01T16:00:00.000Z', '2024-05-02T00:00:00.000Z'],
     ] as const) {
-      await worker.client.workflow.execute('materialize', { taskQueue: worker.taskQueue, workflowId: `materialize-${randomUUID()}`, args: [{ featureView: VIEW, start, end }] });
+      await worker.client.workflow.execute('materialize', {
+        taskQueue: worker.taskQueue,
+        workflowId: `materialize-${randomUUID()}`,
+        args: [{ featureView: VIEW, start, end }],
+      });
     }
-    const read = async () => sortRows((await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', { catalog: oracle, identifier: online })).rows.map(({ materialized_at: _ignored, ...rest }) => rest));
+    const read = async () =>
+      sortRows(
+        (await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', { catalog: oracle, identifier: online })).rows.map(
+          ({ materialized_at: _ignored, ...rest }) => rest,
+        ),
+      );
     const before = await read();
     const table = await runtime.catalog.loadTable(parseTableIdentifier(online));
     const stray = `${table.metadata.location}/data/stray-${randomUUID()}.parquet`;
@@ -71,7 +96,8 @@ test('REST catalog on S3: compaction, expiry and orphan removal', async () => {
     const latest = new Map<string, Record<string, unknown>>();
     for (const row of before) {
       const current = latest.get(String(row.driver_id));
-      if (!current || `${String(row.event_ts)}|${String(row.created_ts)}` > `${String(current.event_ts)}|${String(current.created_ts)}`) latest.set(String(row.driver_id), row);
+      if (!current || `${String(row.event_ts)}|${String(row.created_ts)}` > `${String(current.event_ts)}|${String(current.created_ts)}`)
+        latest.set(String(row.driver_id), row);
     }
     assert.deepEqual(after, sortRows([...latest.values()]));
     const files = await runPyiceberg<{ rows: unknown[] }>('inspect', { catalog: oracle, identifier: online, what: 'data_files' });

@@ -37,15 +37,25 @@ test('a triggered compaction schedule compacts the online table with the definit
       ['2024-05-01T06:00:00.000Z', '2024-05-01T12:00:00.000Z'],
       ['2024-05-01T12:00:00.000Z', '2024-05-01T18:00:00.000Z'],
     ] as const) {
-      await worker.client.workflow.execute('materialize', { taskQueue: worker.taskQueue, workflowId: `materialize-${randomUUID()}`, args: [{ featureView: view, start, end }] });
+      await worker.client.workflow.execute('materialize', {
+        taskQueue: worker.taskQueue,
+        workflowId: `materialize-${randomUUID()}`,
+        args: [{ featureView: view, start, end }],
+      });
     }
     const before = await onlineRows(source, worker.onlineNamespace, view);
 
     const plans = schedulePlans(worker.runtime.project.registry, { taskQueue: worker.taskQueue });
-    assert.deepEqual(plans.map((plan) => plan.scheduleId), [scheduleId]);
+    assert.deepEqual(
+      plans.map((plan) => plan.scheduleId),
+      [scheduleId],
+    );
     assert.deepEqual(await applySchedules(worker.client, plans), [{ scheduleId, featureView: view, outcome: 'created' }]);
     const listed = await listedSchedule(worker.client, scheduleId);
-    assert.deepEqual({ featureView: listed.featureView, paused: listed.paused, spec: listed.spec }, { featureView: view, paused: true, spec: 'every 6h' });
+    assert.deepEqual(
+      { featureView: listed.featureView, paused: listed.paused, spec: listed.spec },
+      { featureView: view, paused: true, spec: 'every 6h' },
+    );
 
     const handle = worker.client.schedule.getHandle(scheduleId);
     await handle.trigger();
@@ -54,7 +64,11 @@ test('a triggered compaction schedule compacts the online table with the definit
     assert.equal(result.partitionsRewritten, BUCKETS);
     assert.equal(result.dataFilesBefore, 3 * BUCKETS);
     assert.equal(result.dataFilesAfter, BUCKETS);
-    const files = await runPyiceberg<{ rows: unknown[] }>('inspect', { catalog: source.oracle, identifier: `${worker.onlineNamespace}.${view}`, what: 'data_files' });
+    const files = await runPyiceberg<{ rows: unknown[] }>('inspect', {
+      catalog: source.oracle,
+      identifier: `${worker.onlineNamespace}.${view}`,
+      what: 'data_files',
+    });
     assert.equal(files.rows.length, BUCKETS);
     const after = await onlineRows(source, worker.onlineNamespace, view);
     assert.equal(after.length, result.rowsAfter);
@@ -73,7 +87,10 @@ test('a triggered compaction schedule compacts the online table with the definit
 async function firstRunResult(client: Client, scheduleId: string): Promise<CompactResult> {
   for (let attempt = 0; attempt < 600; attempt++) {
     const action = (await client.schedule.getHandle(scheduleId).describe()).info.recentActions[0];
-    if (action) return (await client.workflow.getHandle(action.action.workflow.workflowId, action.action.workflow.firstExecutionRunId).result()) as CompactResult;
+    if (action)
+      return (await client.workflow
+        .getHandle(action.action.workflow.workflowId, action.action.workflow.firstExecutionRunId)
+        .result()) as CompactResult;
     await sleep(200);
   }
   throw new Error(`schedule ${scheduleId} did not start a run`);

@@ -17,7 +17,10 @@ import { withConnection } from '../../unit/engine/helpers.js';
 
 function python(): string {
   const interpreter = process.env.FLOE_TEST_PYTHON;
-  if (!interpreter) throw new Error('FLOE_TEST_PYTHON is not set: point it at a Python with pyarrow and pyiceberg (the probe venv: /root/.cache/floe-probe/venv/bin/python)');
+  if (!interpreter)
+    throw new Error(
+      'FLOE_TEST_PYTHON is not set: point it at a Python with pyarrow and pyiceberg (the probe venv: /root/.cache/floe-probe/venv/bin/python)',
+    );
   return interpreter;
 }
 
@@ -114,11 +117,27 @@ async function oracle(schema: Schema | null, files: string[]): Promise<Record<st
 function icebergSchemaJson(schema: Schema): unknown {
   const typeJson = (type: IcebergType): unknown => {
     if (typeof type === 'string') return type.replace(/^decimal\((\d+), (\d+)\)$/, 'decimal($1, $2)');
-    if (type.type === 'struct') return { type: 'struct', fields: type.fields.map((field) => ({ id: field.id, name: field.name, required: field.required, type: typeJson(field.type) })) };
-    if (type.type === 'list') return { type: 'list', 'element-id': type.elementId, element: typeJson(type.element), 'element-required': type.elementRequired };
-    return { type: 'map', 'key-id': type.keyId, key: typeJson(type.key), 'value-id': type.valueId, value: typeJson(type.value), 'value-required': type.valueRequired };
+    if (type.type === 'struct')
+      return {
+        type: 'struct',
+        fields: type.fields.map((field) => ({ id: field.id, name: field.name, required: field.required, type: typeJson(field.type) })),
+      };
+    if (type.type === 'list')
+      return { type: 'list', 'element-id': type.elementId, element: typeJson(type.element), 'element-required': type.elementRequired };
+    return {
+      type: 'map',
+      'key-id': type.keyId,
+      key: typeJson(type.key),
+      'value-id': type.valueId,
+      value: typeJson(type.value),
+      'value-required': type.valueRequired,
+    };
   };
-  return { type: 'struct', 'schema-id': schema.schemaId, fields: schema.fields.map((field) => ({ id: field.id, name: field.name, required: field.required, type: typeJson(field.type) })) };
+  return {
+    type: 'struct',
+    'schema-id': schema.schemaId,
+    fields: schema.fields.map((field) => ({ id: field.id, name: field.name, required: field.required, type: typeJson(field.type) })),
+  };
 }
 
 function canonical(value: PrimitiveValue): string {
@@ -161,10 +180,21 @@ const everyType: Schema = {
       id: 15,
       name: 'st',
       required: false,
-      type: { type: 'struct', fields: [{ id: 18, name: 'x', required: false, type: 'long' }, { id: 19, name: 'y', required: false, type: 'string' }] },
+      type: {
+        type: 'struct',
+        fields: [
+          { id: 18, name: 'x', required: false, type: 'long' },
+          { id: 19, name: 'y', required: false, type: 'string' },
+        ],
+      },
     },
     { id: 16, name: 'tags', required: false, type: { type: 'list', elementId: 20, element: 'string', elementRequired: false } },
-    { id: 17, name: 'm', required: false, type: { type: 'map', keyId: 21, key: 'string', valueId: 22, value: 'double', valueRequired: false } },
+    {
+      id: 17,
+      name: 'm',
+      required: false,
+      type: { type: 'map', keyId: 21, key: 'string', valueId: 22, value: 'double', valueRequired: false },
+    },
   ],
 };
 
@@ -185,11 +215,34 @@ describe('Parquet files Floe writes, read by pyarrow and pyiceberg', () => {
     python();
     await withConnection(async (connection, dir) => {
       const files = await writeParquet(connection, { query: everyTypeQuery, schema: everyType, directory: dir });
-      const deletes = await writePositionDeletes(connection, { query: `SELECT 's3://b/t/x.parquet' AS file_path, i AS pos FROM range(3) t(i)`, directory: dir });
+      const deletes = await writePositionDeletes(connection, {
+        query: `SELECT 's3://b/t/x.parquet' AS file_path, i AS pos FROM range(3) t(i)`,
+        directory: dir,
+      });
       const result = await oracle(null, [files[0]!.localPath, deletes[0]!.localPath]);
       assert.deepEqual(result[files[0]!.localPath]!.fieldIds, [
-        ['b', 1], ['i', 2], ['l', 3], ['f', 4], ['d', 5], ['dt', 6], ['t', 7], ['ts', 8], ['tstz', 9], ['s', 10], ['u', 11], ['bin', 12], ['d9', 13], ['d38', 14],
-        ['st', 15], ['st.x', 18], ['st.y', 19], ['tags', 16], ['tags.element', 20], ['m', 17], ['m.key', 21], ['m.value', 22],
+        ['b', 1],
+        ['i', 2],
+        ['l', 3],
+        ['f', 4],
+        ['d', 5],
+        ['dt', 6],
+        ['t', 7],
+        ['ts', 8],
+        ['tstz', 9],
+        ['s', 10],
+        ['u', 11],
+        ['bin', 12],
+        ['d9', 13],
+        ['d38', 14],
+        ['st', 15],
+        ['st.x', 18],
+        ['st.y', 19],
+        ['tags', 16],
+        ['tags.element', 20],
+        ['m', 17],
+        ['m.key', 21],
+        ['m.value', 22],
       ]);
       assert.deepEqual(result[deletes[0]!.localPath]!.fieldIds, [
         ['file_path', 2147483546],
@@ -219,7 +272,10 @@ describe('Parquet files Floe writes, read by pyarrow and pyiceberg', () => {
         assert.equal(ours.get(Number(id))?.valueCount, count, `value count of field ${id}`);
         assert.equal(ours.get(Number(id))?.nullCount, expected.nullCounts[id], `null count of field ${id}`);
       }
-      for (const [side, bounds] of [['min', expected.lower], ['max', expected.upper]] as const) {
+      for (const [side, bounds] of [
+        ['min', expected.lower],
+        ['max', expected.upper],
+      ] as const) {
         for (const [id, value] of Object.entries(bounds)) {
           const mine = ours.get(Number(id))?.[side];
           assert.notEqual(mine, undefined, `${side} of field ${id}`);
@@ -229,7 +285,9 @@ describe('Parquet files Floe writes, read by pyarrow and pyiceberg', () => {
       // Where they differ, it is by design and recorded here: pyiceberg keeps only counts for any
       // nested column, struct fields included; Floe, like Java's writer (ParquetMetrics), keeps
       // bounds for struct fields and drops them only inside lists and maps. The spec allows both.
-      const extraBounds = written!.columnStats.filter((stats) => stats.min !== undefined && !(String(stats.fieldId) in expected.lower)).map((stats) => stats.fieldId);
+      const extraBounds = written!.columnStats
+        .filter((stats) => stats.min !== undefined && !(String(stats.fieldId) in expected.lower))
+        .map((stats) => stats.fieldId);
       assert.deepEqual(extraBounds, [18, 19]);
       assert.ok(expected.valueCounts['20'] !== undefined && ours.get(20)?.min === undefined, 'list elements: counts, no bounds, in both');
     });

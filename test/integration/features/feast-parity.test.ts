@@ -87,10 +87,32 @@ async function fixtures(workspace: Workspace): Promise<{ hourlyPath: string; pro
 
 const definitions = [
   defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
-  defineIcebergSource({ name: 'hourly_source', table: 'rides.driver_hourly', timestampField: 'event_timestamp', createdTimestampField: 'created' }),
+  defineIcebergSource({
+    name: 'hourly_source',
+    table: 'rides.driver_hourly',
+    timestampField: 'event_timestamp',
+    createdTimestampField: 'created',
+  }),
   defineIcebergSource({ name: 'profile_source', table: 'rides.driver_profile', timestampField: 'ts' }),
-  defineFeatureView({ name: 'driver_hourly', entities: ['driver'], source: 'hourly_source', ttl: { hours: 2 }, features: [{ name: 'conv_rate', type: 'double' }, { name: 'trips', type: 'long' }] }),
-  defineFeatureView({ name: 'driver_profile', entities: ['driver'], source: 'profile_source', features: [{ name: 'rating', type: 'double' }, { name: 'trips', type: 'long' }] }),
+  defineFeatureView({
+    name: 'driver_hourly',
+    entities: ['driver'],
+    source: 'hourly_source',
+    ttl: { hours: 2 },
+    features: [
+      { name: 'conv_rate', type: 'double' },
+      { name: 'trips', type: 'long' },
+    ],
+  }),
+  defineFeatureView({
+    name: 'driver_profile',
+    entities: ['driver'],
+    source: 'profile_source',
+    features: [
+      { name: 'rating', type: 'double' },
+      { name: 'trips', type: 'long' },
+    ],
+  }),
 ];
 
 async function runFeast(request: Record<string, unknown>): Promise<Record<string, unknown>[]> {
@@ -120,31 +142,82 @@ function floeRows(table: arrow.Table): Record<string, unknown>[] {
   });
 }
 
-
 describe('historical features: parity with Feast (file offline store)', () => {
   test('the same training rows on TTL edges, created-time ties, duplicates and missing entities, with and without full names', async () => {
     await withWorkspace(async (workspace) => {
       const { hourlyPath, profilePath } = await fixtures(workspace);
-      const entityRows = ENTITY_ROWS.map(([request, driver, hours, extra]) => ({ request_id: request, driver_id: driver, event_timestamp: iso(hours, extra) }));
+      const entityRows = ENTITY_ROWS.map(([request, driver, hours, extra]) => ({
+        request_id: request,
+        driver_id: driver,
+        event_timestamp: iso(hours, extra),
+      }));
       const entities = new arrow.Table({
-        request_id: arrow.vectorFromArray(entityRows.map((row) => row.request_id), new arrow.Utf8()),
-        driver_id: arrow.vectorFromArray(entityRows.map((row) => BigInt(row.driver_id)), new arrow.Int64()),
-        event_timestamp: arrow.makeVector(arrow.makeData({ type: new arrow.TimestampMicrosecond('UTC'), length: entityRows.length, nullCount: 0, data: new BigInt64Array(ENTITY_ROWS.map(([, , hours, extra]) => at(hours, extra).micros)) })),
+        request_id: arrow.vectorFromArray(
+          entityRows.map((row) => row.request_id),
+          new arrow.Utf8(),
+        ),
+        driver_id: arrow.vectorFromArray(
+          entityRows.map((row) => BigInt(row.driver_id)),
+          new arrow.Int64(),
+        ),
+        event_timestamp: arrow.makeVector(
+          arrow.makeData({
+            type: new arrow.TimestampMicrosecond('UTC'),
+            length: entityRows.length,
+            nullCount: 0,
+            data: new BigInt64Array(ENTITY_ROWS.map(([, , hours, extra]) => at(hours, extra).micros)),
+          }),
+        ),
       });
       const feastViews = [
-        { name: 'driver_hourly', entities: ['driver'], path: hourlyPath, timestamp_field: 'event_timestamp', created_timestamp_field: 'created', ttl_seconds: 7200, features: [{ name: 'conv_rate', type: 'double' }, { name: 'trips', type: 'long' }] },
-        { name: 'driver_profile', entities: ['driver'], path: profilePath, timestamp_field: 'ts', created_timestamp_field: null, ttl_seconds: null, features: [{ name: 'rating', type: 'double' }, { name: 'trips', type: 'long' }] },
+        {
+          name: 'driver_hourly',
+          entities: ['driver'],
+          path: hourlyPath,
+          timestamp_field: 'event_timestamp',
+          created_timestamp_field: 'created',
+          ttl_seconds: 7200,
+          features: [
+            { name: 'conv_rate', type: 'double' },
+            { name: 'trips', type: 'long' },
+          ],
+        },
+        {
+          name: 'driver_profile',
+          entities: ['driver'],
+          path: profilePath,
+          timestamp_field: 'ts',
+          created_timestamp_field: null,
+          ttl_seconds: null,
+          features: [
+            { name: 'rating', type: 'double' },
+            { name: 'trips', type: 'long' },
+          ],
+        },
       ];
       const cases = [
         { features: ['driver_hourly:conv_rate', 'driver_hourly:trips', 'driver_profile:rating', 'driver_profile:trips'], full: true },
         { features: ['driver_hourly:conv_rate', 'driver_hourly:trips', 'driver_profile:rating'], full: false },
       ];
       for (const { features, full } of cases) {
-        const feast = await runFeast({ entities: [{ name: 'driver', join_keys: [{ name: 'driver_id', type: 'long' }] }], feature_views: feastViews, entity_rows: entityRows, features, full_feature_names: full });
-        const floe = floeRows(await getHistoricalFeatures(workspace.context(definitions), { entities, features, fullFeatureNames: full }).toArrow());
+        const feast = await runFeast({
+          entities: [{ name: 'driver', join_keys: [{ name: 'driver_id', type: 'long' }] }],
+          feature_views: feastViews,
+          entity_rows: entityRows,
+          features,
+          full_feature_names: full,
+        });
+        const floe = floeRows(
+          await getHistoricalFeatures(workspace.context(definitions), { entities, features, fullFeatureNames: full }).toArrow(),
+        );
         // Every row Feast returns is Floe's row for the same request, value for value.
         const floeByRequest = new Map(floe.map((row) => [row.request_id, row]));
-        for (const row of feast) assert.deepEqual(floeByRequest.get(row.request_id), { ...row, driver_id: Number(row.driver_id) }, `request ${String(row.request_id)}: features ${features.join(', ')} (full names: ${String(full)})`);
+        for (const row of feast)
+          assert.deepEqual(
+            floeByRequest.get(row.request_id),
+            { ...row, driver_id: Number(row.driver_id) },
+            `request ${String(row.request_id)}: features ${features.join(', ')} (full names: ${String(full)})`,
+          );
         // Recorded disagreement: Feast's file (dask) offline store loses entity rows, against its
         // own documentation that every entity row gets features. `_filter_ttl` drops an entity row
         // whose key has rows but none fresh at its time (r3: before any row; r5, r6: past the TTL)
@@ -153,10 +226,18 @@ describe('historical features: parity with Feast (file offline store)', () => {
         const feastIds = feast.map((row) => String(row.request_id)).sort();
         const lost = ENTITY_ROWS.map(([id]) => id).filter((id) => !feastIds.includes(id));
         assert.ok(lost.includes('r3') && lost.includes('r5') && lost.includes('r6'), `Feast lost ${lost.join(', ')}`);
-        assert.equal(lost.filter((id) => id === 'r1' || id === 'r8').length, 1, `Feast keeps one of the duplicate entity rows r1, r8; lost ${lost.join(', ')}`);
+        assert.equal(
+          lost.filter((id) => id === 'r1' || id === 'r8').length,
+          1,
+          `Feast keeps one of the duplicate entity rows r1, r8; lost ${lost.join(', ')}`,
+        );
         assert.equal(lost.length, 4);
         assert.equal(floe.length, ENTITY_ROWS.length);
-        assert.deepEqual(floe.map((row) => row.request_id), ENTITY_ROWS.map(([id]) => id), 'Floe keeps every entity row, in order');
+        assert.deepEqual(
+          floe.map((row) => row.request_id),
+          ENTITY_ROWS.map(([id]) => id),
+          'Floe keeps every entity row, in order',
+        );
         // And the cases mean what they say (so agreement is not two engines failing alike).
         const r = Object.fromEntries(floe.map((row) => [row.request_id, row]));
         const conv = full ? 'driver_hourly__conv_rate' : 'conv_rate';

@@ -48,14 +48,22 @@ after(async () => {
 
 let tables = 0;
 /** A fresh source table and view over it (with the given delay and lateness) on a SQLite catalog shared with pyiceberg. */
-async function fixture(options: { delay?: Duration; lateness?: Duration; filter?: Expression } = {}): Promise<{ runtime: Runtime; context: FeatureContext; sourceTable: string; onlineTable: string; directory: string }> {
+async function fixture(
+  options: { delay?: Duration; lateness?: Duration; filter?: Expression } = {},
+): Promise<{ runtime: Runtime; context: FeatureContext; sourceTable: string; onlineTable: string; directory: string }> {
   const name = `t${++tables}`;
   const directory = path.join(scratch, name);
   const sourceTable = `${name}.driver_stats`;
   const { filter, ...timing } = options;
   const definitions = [
     defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
-    defineIcebergSource({ name: 'driver_source', table: sourceTable, timestampField: 'event_timestamp', createdTimestampField: 'created', ...(filter === undefined ? {} : { filter }) }),
+    defineIcebergSource({
+      name: 'driver_source',
+      table: sourceTable,
+      timestampField: 'event_timestamp',
+      createdTimestampField: 'created',
+      ...(filter === undefined ? {} : { filter }),
+    }),
     defineFeatureView({
       name: VIEW,
       entities: ['driver'],
@@ -70,9 +78,19 @@ async function fixture(options: { delay?: Duration; lateness?: Duration; filter?
   ];
   const catalog = sqliteCatalog(directory);
   assert.equal(catalog.type, 'sql');
-  const runtime = await testRuntime({ directory, catalog: { type: 'sql', name: 'floe_oracle', uri: catalog.uri, warehouse: catalog.warehouse }, definitions, onlineNamespace: `${name}_online` });
+  const runtime = await testRuntime({
+    directory,
+    catalog: { type: 'sql', name: 'floe_oracle', uri: catalog.uri, warehouse: catalog.warehouse },
+    definitions,
+    onlineNamespace: `${name}_online`,
+  });
   await createSource(runtime.catalog, sourceTable);
-  const context = { registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine, workDirectory: runtime.project.config.workDirectory };
+  const context = {
+    registry: runtime.project.registry,
+    catalog: runtime.catalog,
+    engine: runtime.engine,
+    workDirectory: runtime.project.config.workDirectory,
+  };
   return { runtime, context, sourceTable, onlineTable: `${name}_online.${VIEW}`, directory };
 }
 
@@ -90,22 +108,42 @@ function bruteForceLatest(rows: readonly SourceRow[], end: number): Map<string, 
     const held = latest.get(row.driver_id);
     if (!held || row.event > held.event || (row.event === held.event && row.created > held.created)) latest.set(row.driver_id, row);
   }
-  return new Map([...latest].map(([driver, row]) => [String(driver), { conv_rate: row.conv_rate, trips: String(row.trips), event_ts: isoMicros(row.event) }]));
+  return new Map(
+    [...latest].map(([driver, row]) => [
+      String(driver),
+      { conv_rate: row.conv_rate, trips: String(row.trips), event_ts: isoMicros(row.event) },
+    ]),
+  );
 }
 
 /** pyiceberg's rows of the online table (one snapshot each), reduced the way online reads reduce them. */
-async function onlineLatest(catalogDirectory: string, onlineTable: string, snapshotIds: readonly bigint[]): Promise<Map<string, OnlineRow>[]> {
+async function onlineLatest(
+  catalogDirectory: string,
+  onlineTable: string,
+  snapshotIds: readonly bigint[],
+): Promise<Map<string, OnlineRow>[]> {
   const catalog = sqliteCatalog(catalogDirectory);
-  const steps: PyicebergStep[] = snapshotIds.map((snapshotId) => ({ command: 'read', args: { catalog, identifier: onlineTable, snapshot_id: snapshotId.toString() } }));
+  const steps: PyicebergStep[] = snapshotIds.map((snapshotId) => ({
+    command: 'read',
+    args: { catalog, identifier: onlineTable, snapshot_id: snapshotId.toString() },
+  }));
   const replies = (await runPyicebergBatch(steps)) as { rows: Record<string, string | number | null>[] }[];
   return replies.map((reply) => {
     const latest = new Map<string, Record<string, string | number | null>>();
     for (const row of reply.rows) {
       const held = latest.get(String(row.driver_id));
-      const newer = !held || String(row.event_ts) > String(held.event_ts) || (row.event_ts === held.event_ts && String(row.created_ts ?? '') > String(held.created_ts ?? ''));
+      const newer =
+        !held ||
+        String(row.event_ts) > String(held.event_ts) ||
+        (row.event_ts === held.event_ts && String(row.created_ts ?? '') > String(held.created_ts ?? ''));
       if (newer) latest.set(String(row.driver_id), row);
     }
-    return new Map([...latest].map(([driver, row]) => [driver, { conv_rate: Number(row.conv_rate), trips: String(row.trips), event_ts: String(row.event_ts) }]));
+    return new Map(
+      [...latest].map(([driver, row]) => [
+        driver,
+        { conv_rate: Number(row.conv_rate), trips: String(row.trips), event_ts: String(row.event_ts) },
+      ]),
+    );
   });
 }
 
@@ -185,7 +223,10 @@ describe('late rows (issue 13)', () => {
             const scheduledEnd = T0 + (index + 1) * 6 * HOUR;
             const now = new Date(scheduledEnd + run.clockMinutes * MINUTE);
             const start: number = watermark ?? FIRST_START;
-            const result = await materializeWindow(context, VIEW, { start: new Date(start), end: new Date(scheduledEnd) }, `run-${index}`, { incremental: true, now });
+            const result = await materializeWindow(context, VIEW, { start: new Date(start), end: new Date(scheduledEnd) }, `run-${index}`, {
+              incremental: true,
+              now,
+            });
             assert.equal(result.skipped, undefined);
 
             const end = Math.min(scheduledEnd, now.getTime() - input.delayMinutes * MINUTE);
@@ -200,7 +241,11 @@ describe('late rows (issue 13)', () => {
             const lateFiles = index === 0 ? 0 : files.filter((file) => file.run === index && file.min < windowStart).length;
             assert.equal(result.scan.dataFiles, overlapping, 'the window scan reads only files overlapping the window');
             assert.equal(result.late?.files, lateFiles, 'the late scan reads only files added since the last run');
-            assert.equal(result.late?.sinceSnapshotId === null, index === 0, 'the first run has no cursor; later runs read from the one before');
+            assert.equal(
+              result.late?.sinceSnapshotId === null,
+              index === 0,
+              'the first run has no cursor; later runs read from the one before',
+            );
             lateFilesRead += lateFiles;
 
             assert.ok(result.snapshotId !== null);
@@ -210,7 +255,11 @@ describe('late rows (issue 13)', () => {
             assert.equal(stored?.getTime(), end);
             assert.ok(stored!.getTime() <= now.getTime(), 'the watermark never passes the present');
           }
-          const reads = await onlineLatest(directory, onlineTable, checks.map((check) => check.snapshotId));
+          const reads = await onlineLatest(
+            directory,
+            onlineTable,
+            checks.map((check) => check.snapshotId),
+          );
           checks.forEach((check, index) => assert.deepEqual(sorted(reads[index]!), sorted(check.expected), `after run ${index}`));
         } finally {
           await runtime.close();
@@ -225,10 +274,19 @@ describe('late rows (issue 13)', () => {
   test('an overwrite and a row-level delete in the source fall back to restating the range, and say so', async () => {
     const { runtime, context, sourceTable, onlineTable, directory } = await fixture();
     try {
-      const row = (driver_id: number, hour: number, trips: number, createdMinutes = 0): SourceRow => ({ driver_id, conv_rate: 0.5, trips, event: T0 + hour * HOUR, created: T0 + hour * HOUR + createdMinutes * MINUTE });
+      const row = (driver_id: number, hour: number, trips: number, createdMinutes = 0): SourceRow => ({
+        driver_id,
+        conv_rate: 0.5,
+        trips,
+        event: T0 + hour * HOUR,
+        created: T0 + hour * HOUR + createdMinutes * MINUTE,
+      });
       const first = [row(1, 1, 10), row(2, 2, 20), row(3, 3, 30)];
       await appendSource(context, sourceTable, first);
-      const run1 = await materializeWindow(context, VIEW, { start: new Date(T0), end: new Date(T0 + 6 * HOUR) }, 'run-1', { incremental: true, now: new Date(T0 + 6 * HOUR) });
+      const run1 = await materializeWindow(context, VIEW, { start: new Date(T0), end: new Date(T0 + 6 * HOUR) }, 'run-1', {
+        incremental: true,
+        now: new Date(T0 + 6 * HOUR),
+      });
       assert.equal(run1.rows, 3);
 
       // An overwrite replaces the first file: driver 2 gets a newer version of its row (before the
@@ -237,34 +295,73 @@ describe('late rows (issue 13)', () => {
       const plan = await planScan(source);
       const replacement = [row(1, 1, 10), row(2, 2, 21, 5), row(3, 3, 30)];
       const added = await context.engine.withConnection((connection) =>
-        writeTableFiles(connection, source, { query: valuesQuery(replacement), fileNamePrefix: 'overwrite', localDirectory: path.join(directory, 'overwrite') }),
+        writeTableFiles(connection, source, {
+          query: valuesQuery(replacement),
+          fileNamePrefix: 'overwrite',
+          localDirectory: path.join(directory, 'overwrite'),
+        }),
       );
-      await commitChange(context.catalog, parseTableIdentifier(sourceTable), rewriteFiles(plan.tasks.map((task) => task.dataFile), added, { operation: 'overwrite' }));
+      await commitChange(
+        context.catalog,
+        parseTableIdentifier(sourceTable),
+        rewriteFiles(
+          plan.tasks.map((task) => task.dataFile),
+          added,
+          { operation: 'overwrite' },
+        ),
+      );
       const lateAppend = [row(4, 4, 40)];
       await appendSource(context, sourceTable, lateAppend);
-      const run2 = await materializeWindow(context, VIEW, { start: new Date(T0 + 6 * HOUR), end: new Date(T0 + 12 * HOUR) }, 'run-2', { incremental: true, now: new Date(T0 + 12 * HOUR) });
-      assert.match(run2.late?.fallback ?? '', /^source snapshot \d+ is an overwrite, not an append: restating \[2024-06-01T01:00:00\.000Z, 2024-06-01T12:00:00\.000Z\)$/);
-      assert.equal(run2.window.start.toISOString(), '2024-06-01T01:00:00.000Z', 'the window reaches back to the earliest event time the changes touched');
+      const run2 = await materializeWindow(context, VIEW, { start: new Date(T0 + 6 * HOUR), end: new Date(T0 + 12 * HOUR) }, 'run-2', {
+        incremental: true,
+        now: new Date(T0 + 12 * HOUR),
+      });
+      assert.match(
+        run2.late?.fallback ?? '',
+        /^source snapshot \d+ is an overwrite, not an append: restating \[2024-06-01T01:00:00\.000Z, 2024-06-01T12:00:00\.000Z\)$/,
+      );
+      assert.equal(
+        run2.window.start.toISOString(),
+        '2024-06-01T01:00:00.000Z',
+        'the window reaches back to the earliest event time the changes touched',
+      );
       assert.equal(run2.late?.files, 0);
 
       // A row-level delete (position deletes) of driver 3's row, and another late append.
-      const deletes = await deleteRows(await context.catalog.loadTable(parseTableIdentifier(sourceTable)), { engine: context.engine, filter: eq('driver_id', 3), workDirectory: path.join(directory, 'delete') });
+      const deletes = await deleteRows(await context.catalog.loadTable(parseTableIdentifier(sourceTable)), {
+        engine: context.engine,
+        filter: eq('driver_id', 3),
+        workDirectory: path.join(directory, 'delete'),
+      });
       assert.ok(deletes.change);
       await commitChange(context.catalog, parseTableIdentifier(sourceTable), deletes.change);
       const secondLate = [row(5, 5, 50)];
       await appendSource(context, sourceTable, secondLate);
-      const run3 = await materializeWindow(context, VIEW, { start: new Date(T0 + 12 * HOUR), end: new Date(T0 + 18 * HOUR) }, 'run-3', { incremental: true, now: new Date(T0 + 18 * HOUR) });
-      assert.match(run3.late?.fallback ?? '', /^source snapshot \d+ is a delete, not an append: restating \[2024-06-01T01:00:00\.000Z, 2024-06-01T18:00:00\.000Z\)$/);
+      const run3 = await materializeWindow(context, VIEW, { start: new Date(T0 + 12 * HOUR), end: new Date(T0 + 18 * HOUR) }, 'run-3', {
+        incremental: true,
+        now: new Date(T0 + 18 * HOUR),
+      });
+      assert.match(
+        run3.late?.fallback ?? '',
+        /^source snapshot \d+ is a delete, not an append: restating \[2024-06-01T01:00:00\.000Z, 2024-06-01T18:00:00\.000Z\)$/,
+      );
       assert.equal(run3.scan.positionDeleteFiles, 1, 'the restated range is read merge-on-read');
 
       // Back to appends only: the next run reads incrementally again.
       await appendSource(context, sourceTable, [row(6, 6, 60)]);
-      const run4 = await materializeWindow(context, VIEW, { start: new Date(T0 + 18 * HOUR), end: new Date(T0 + 24 * HOUR) }, 'run-4', { incremental: true, now: new Date(T0 + 24 * HOUR) });
+      const run4 = await materializeWindow(context, VIEW, { start: new Date(T0 + 18 * HOUR), end: new Date(T0 + 24 * HOUR) }, 'run-4', {
+        incremental: true,
+        now: new Date(T0 + 24 * HOUR),
+      });
       assert.equal(run4.late?.fallback, undefined);
       assert.equal(run4.late?.files, 1);
       assert.equal(run4.scan.dataFiles, 0, 'no source file overlaps the window: none is read for it');
 
-      const [afterOverwrite, afterDelete, afterAppend] = await onlineLatest(directory, onlineTable, [run2.snapshotId!, run3.snapshotId!, run4.snapshotId!]);
+      const [afterOverwrite, afterDelete, afterAppend] = await onlineLatest(directory, onlineTable, [
+        run2.snapshotId!,
+        run3.snapshotId!,
+        run4.snapshotId!,
+      ]);
       const expectedAfterOverwrite = bruteForceLatest([...replacement, ...lateAppend], T0 + 12 * HOUR);
       assert.deepEqual(sorted(afterOverwrite!), sorted(expectedAfterOverwrite), 'the overwrite added driver 2 its newer row');
       assert.equal(afterOverwrite!.get('2')?.trips, '21');
@@ -279,12 +376,24 @@ describe('late rows (issue 13)', () => {
   test("the source's own filter applies to the window's rows and to late rows", async () => {
     const { runtime, context, sourceTable, onlineTable, directory } = await fixture({ filter: gtEq('trips', 10) });
     try {
-      const row = (driver_id: number, hour: number, trips: number): SourceRow => ({ driver_id, conv_rate: 0.5, trips, event: T0 + hour * HOUR, created: T0 + hour * HOUR });
+      const row = (driver_id: number, hour: number, trips: number): SourceRow => ({
+        driver_id,
+        conv_rate: 0.5,
+        trips,
+        event: T0 + hour * HOUR,
+        created: T0 + hour * HOUR,
+      });
       await appendSource(context, sourceTable, [row(1, 1, 10), row(1, 2, 5), row(2, 3, 20)]);
-      const first = await materializeWindow(context, VIEW, { start: new Date(T0), end: new Date(T0 + 6 * HOUR) }, 'run-1', { incremental: true, now: new Date(T0 + 6 * HOUR) });
+      const first = await materializeWindow(context, VIEW, { start: new Date(T0), end: new Date(T0 + 6 * HOUR) }, 'run-1', {
+        incremental: true,
+        now: new Date(T0 + 6 * HOUR),
+      });
       // Late rows: driver 1's newer row is filtered out, driver 2's counts.
       await appendSource(context, sourceTable, [row(1, 4, 1), row(2, 4, 30)]);
-      const second = await materializeWindow(context, VIEW, { start: new Date(T0 + 6 * HOUR), end: new Date(T0 + 12 * HOUR) }, 'run-2', { incremental: true, now: new Date(T0 + 12 * HOUR) });
+      const second = await materializeWindow(context, VIEW, { start: new Date(T0 + 6 * HOUR), end: new Date(T0 + 12 * HOUR) }, 'run-2', {
+        incremental: true,
+        now: new Date(T0 + 12 * HOUR),
+      });
       assert.equal(second.late?.files, 1);
       const [afterFirst, afterSecond] = await onlineLatest(directory, onlineTable, [first.snapshotId!, second.snapshotId!]);
       assert.deepEqual(sorted(afterFirst!), sorted(bruteForceLatest([row(1, 1, 10), row(2, 3, 20)], T0 + 6 * HOUR)));
@@ -308,8 +417,17 @@ describe('late rows (issue 13)', () => {
       assert.equal((await readWatermark(context, VIEW))?.toISOString(), '2024-06-01T01:30:00.000Z');
 
       const online = await context.catalog.loadTable(parseTableIdentifier(onlineTable));
-      const skipped = await materializeWindow(context, VIEW, { start: new Date(T0 + 90 * MINUTE), end: new Date(T0 + 3 * HOUR) }, 'future', { incremental: true, now });
-      assert.equal(skipped.skipped, `${VIEW} window [2024-06-01T01:30:00.000Z, 2024-06-01T03:00:00.000Z) ends after now − delay (2024-06-01T01:30:00.000Z): nothing to materialize yet`);
+      const skipped = await materializeWindow(
+        context,
+        VIEW,
+        { start: new Date(T0 + 90 * MINUTE), end: new Date(T0 + 3 * HOUR) },
+        'future',
+        { incremental: true, now },
+      );
+      assert.equal(
+        skipped.skipped,
+        `${VIEW} window [2024-06-01T01:30:00.000Z, 2024-06-01T03:00:00.000Z) ends after now − delay (2024-06-01T01:30:00.000Z): nothing to materialize yet`,
+      );
       assert.equal(skipped.snapshotId, null);
       const unchanged = await context.catalog.loadTable(parseTableIdentifier(onlineTable));
       assert.equal(unchanged.metadata.currentSnapshotId, online.metadata.currentSnapshotId, 'nothing was committed');
@@ -322,6 +440,9 @@ describe('late rows (issue 13)', () => {
 
 function valuesQuery(rows: readonly SourceRow[]): string {
   const timestamp = (ms: number): string => `CAST(${quoteLiteral(new Date(ms).toISOString())} AS TIMESTAMPTZ)`;
-  const values = rows.map((row) => `(${row.driver_id}::BIGINT, ${row.conv_rate}::DOUBLE, ${row.trips}::BIGINT, ${timestamp(row.event)}, ${timestamp(row.created)})`);
+  const values = rows.map(
+    (row) =>
+      `(${row.driver_id}::BIGINT, ${row.conv_rate}::DOUBLE, ${row.trips}::BIGINT, ${timestamp(row.event)}, ${timestamp(row.created)})`,
+  );
   return `SELECT * FROM (VALUES ${values.join(', ')}) AS v(driver_id, conv_rate, trips, event_timestamp, created)`;
 }

@@ -75,27 +75,44 @@ const registryFolder = () => path.join(directory, 'warehouse', '_floe_registry',
 
 describe('floe plan / floe apply on a SQL catalog', () => {
   test('apply creates the online table and v1; a new feature becomes a column and v2; plan shows each diff', async () => {
-    await writeFile(path.join(directory, 'features.ts'), features([`{ name: 'conv_rate', type: 'double' }`, `{ name: 'acc_rate', type: 'double' }`]));
+    await writeFile(
+      path.join(directory, 'features.ts'),
+      features([`{ name: 'conv_rate', type: 'double' }`, `{ name: 'acc_rate', type: 'double' }`]),
+    );
 
     const firstPlan = await floeCommand(['plan']);
     assert.equal(firstPlan.code, 0, firstPlan.stderr);
     assert.match(firstPlan.stdout, /nothing applied yet → v1/);
     assert.match(firstPlan.stdout, /\+ feature view driver_hourly_stats/);
     assert.match(firstPlan.stdout, /\+ feature service ranking/);
-    assert.match(firstPlan.stdout, /\+ floe_online\.driver_hourly_stats: create \(driver_id, conv_rate, acc_rate, event_ts, created_ts, materialized_at\)/);
+    assert.match(
+      firstPlan.stdout,
+      /\+ floe_online\.driver_hourly_stats: create \(driver_id, conv_rate, acc_rate, event_ts, created_ts, materialized_at\)/,
+    );
 
     const first = await floeCommand(['apply', '--json']);
     assert.equal(first.code, 0, first.stderr);
     assert.equal((JSON.parse(first.stdout) as { version: number }).version, 1);
     assert.deepEqual(await readdir(registryFolder()), ['v00001.json']);
-    const v1 = JSON.parse(await readFile(path.join(registryFolder(), 'v00001.json'), 'utf8')) as { version: number; featureViews: { features: { name: string }[] }[] };
+    const v1 = JSON.parse(await readFile(path.join(registryFolder(), 'v00001.json'), 'utf8')) as {
+      version: number;
+      featureViews: { features: { name: string }[] }[];
+    };
     assert.equal(v1.version, 1);
-    assert.deepEqual(v1.featureViews[0]!.features.map((feature) => feature.name), ['conv_rate', 'acc_rate']);
+    assert.deepEqual(
+      v1.featureViews[0]!.features.map((feature) => feature.name),
+      ['conv_rate', 'acc_rate'],
+    );
     const created = await runPyiceberg<{ columns: string[] }>('read', { catalog: oracle, identifier: 'floe_online.driver_hourly_stats' });
     assert.deepEqual(created.columns, ['driver_id', 'conv_rate', 'acc_rate', 'event_ts', 'created_ts', 'materialized_at']);
 
     // A row in the online table before it evolves, written by Floe's own writer (bucket partitions and all).
-    const catalog = await loadCatalog({ type: 'sql', name: 'floe_oracle', uri: path.join(directory, 'catalog.db'), warehouse: path.join(directory, 'warehouse') });
+    const catalog = await loadCatalog({
+      type: 'sql',
+      name: 'floe_oracle',
+      uri: path.join(directory, 'catalog.db'),
+      warehouse: path.join(directory, 'warehouse'),
+    });
     const engine = await Engine.create({ threads: 1, setup: registerIcebergFunctions });
     try {
       await appendQuery({
@@ -114,7 +131,14 @@ describe('floe plan / floe apply on a SQL catalog', () => {
     assert.equal(unchanged.code, 0, unchanged.stderr);
     assert.match(unchanged.stdout, /v1, up to date/);
 
-    await writeFile(path.join(directory, 'features.ts'), features([`{ name: 'conv_rate', type: 'double' }`, `{ name: 'acc_rate', type: 'double' }`, `{ name: 'avg_daily_trips', type: 'long' }`]));
+    await writeFile(
+      path.join(directory, 'features.ts'),
+      features([
+        `{ name: 'conv_rate', type: 'double' }`,
+        `{ name: 'acc_rate', type: 'double' }`,
+        `{ name: 'avg_daily_trips', type: 'long' }`,
+      ]),
+    );
     const secondPlan = await floeCommand(['plan']);
     assert.equal(secondPlan.code, 0, secondPlan.stderr);
     assert.match(secondPlan.stdout, /v1 → v2/);
@@ -125,12 +149,26 @@ describe('floe plan / floe apply on a SQL catalog', () => {
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /Wrote .*v00002\.json/);
     assert.deepEqual((await readdir(registryFolder())).sort(), ['v00001.json', 'v00002.json']);
-    const evolved = await runPyiceberg<{ columns: string[]; rows: Record<string, unknown>[] }>('read', { catalog: oracle, identifier: 'floe_online.driver_hourly_stats' });
-    assert.deepEqual(evolved.columns, ['driver_id', 'conv_rate', 'acc_rate', 'event_ts', 'created_ts', 'materialized_at', 'avg_daily_trips']);
+    const evolved = await runPyiceberg<{ columns: string[]; rows: Record<string, unknown>[] }>('read', {
+      catalog: oracle,
+      identifier: 'floe_online.driver_hourly_stats',
+    });
+    assert.deepEqual(evolved.columns, [
+      'driver_id',
+      'conv_rate',
+      'acc_rate',
+      'event_ts',
+      'created_ts',
+      'materialized_at',
+      'avg_daily_trips',
+    ]);
     assert.equal(evolved.rows.length, 1, 'no data file was rewritten or lost');
     assert.equal(evolved.rows[0]!.avg_daily_trips, null, 'a column added later reads as null');
     assert.equal(evolved.rows[0]!.conv_rate, 0.5);
-    const metadata = await runPyiceberg<{ metadata: { schemas: unknown[]; 'current-schema-id': number; 'last-column-id': number } }>('load_metadata', { catalog: oracle, identifier: 'floe_online.driver_hourly_stats' });
+    const metadata = await runPyiceberg<{ metadata: { schemas: unknown[]; 'current-schema-id': number; 'last-column-id': number } }>(
+      'load_metadata',
+      { catalog: oracle, identifier: 'floe_online.driver_hourly_stats' },
+    );
     assert.equal(metadata.metadata.schemas.length, 2);
     assert.equal(metadata.metadata['current-schema-id'], 1);
     assert.equal(metadata.metadata['last-column-id'], 7);
@@ -141,10 +179,20 @@ describe('floe plan / floe apply on a SQL catalog', () => {
     assert.equal((await readdir(registryFolder())).length, 2);
 
     // Changing a feature's type in a way Iceberg cannot promote is refused, naming view, table and column; nothing changes.
-    await writeFile(path.join(directory, 'features.ts'), features([`{ name: 'conv_rate', type: 'string' }`, `{ name: 'acc_rate', type: 'double' }`, `{ name: 'avg_daily_trips', type: 'long' }`]));
+    await writeFile(
+      path.join(directory, 'features.ts'),
+      features([
+        `{ name: 'conv_rate', type: 'string' }`,
+        `{ name: 'acc_rate', type: 'double' }`,
+        `{ name: 'avg_daily_trips', type: 'long' }`,
+      ]),
+    );
     const refused = await floeCommand(['apply']);
     assert.equal(refused.code, 2);
-    assert.match(refused.stderr, /Feature view driver_hourly_stats: floe_online\.driver_hourly_stats: column conv_rate is "double" and cannot become string/);
+    assert.match(
+      refused.stderr,
+      /Feature view driver_hourly_stats: floe_online\.driver_hourly_stats: column conv_rate is "double" and cannot become string/,
+    );
     assert.equal((await readdir(registryFolder())).length, 2);
   });
 
@@ -155,16 +203,30 @@ describe('floe plan / floe apply on a SQL catalog', () => {
     assert.match(badType.stderr, /features\.ts/);
     assert.match(badType.stderr, /Invalid feature view driver_hourly_stats: features\.0\.type/);
 
-    await writeFile(path.join(directory, 'features.ts'), features([`{ name: 'conv_rate', type: 'double' }`], `export const broken = defineFeatureService({ name: 'broken', features: ['driver_hourly_stats:nope'] });`));
+    await writeFile(
+      path.join(directory, 'features.ts'),
+      features(
+        [`{ name: 'conv_rate', type: 'double' }`],
+        `export const broken = defineFeatureService({ name: 'broken', features: ['driver_hourly_stats:nope'] });`,
+      ),
+    );
     const badReference = await floeCommand(['plan']);
     assert.equal(badReference.code, 2);
-    assert.match(badReference.stderr, /features\.ts: Feature service broken refers to feature "driver_hourly_stats:nope", which does not exist/);
+    assert.match(
+      badReference.stderr,
+      /features\.ts: Feature service broken refers to feature "driver_hourly_stats:nope", which does not exist/,
+    );
     assert.match(badReference.stderr, /object=broken, field=features\.0/);
 
-    await writeFile(path.join(directory, 'features.ts'), features([`{ name: 'conv_rate', type: 'double' }`, `{ name: 'speed', type: 'double' }`]));
+    await writeFile(
+      path.join(directory, 'features.ts'),
+      features([`{ name: 'conv_rate', type: 'double' }`, `{ name: 'speed', type: 'double' }`]),
+    );
     const missingColumn = await floeCommand(['plan']);
     assert.equal(missingColumn.code, 2);
-    assert.match(missingColumn.stdout, /! Feature view driver_hourly_stats: source driver_stats \(table rides\.driver_stats\) has no column "speed" \(feature speed\)/);
+    assert.match(
+      missingColumn.stdout,
+      /! Feature view driver_hourly_stats: source driver_stats \(table rides\.driver_stats\) has no column "speed" \(feature speed\)/,
+    );
   });
 });
-

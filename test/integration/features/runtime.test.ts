@@ -31,7 +31,10 @@ async function projectFolder(name: string, catalog: readonly string[], engine: r
   const directory = path.join(scratch, name);
   await mkdir(directory, { recursive: true });
   await writeFile(path.join(directory, 'package.json'), '{ "type": "module", "private": true }\n');
-  await writeFile(path.join(directory, 'floe.yaml'), [`project: ${name}`, 'catalog:', ...catalog.map((line) => `  ${line}`), 'engine:', ...engine.map((line) => `  ${line}`), ''].join('\n'));
+  await writeFile(
+    path.join(directory, 'floe.yaml'),
+    [`project: ${name}`, 'catalog:', ...catalog.map((line) => `  ${line}`), 'engine:', ...engine.map((line) => `  ${line}`), ''].join('\n'),
+  );
   await writeFile(
     path.join(directory, 'features.ts'),
     [
@@ -46,7 +49,11 @@ async function projectFolder(name: string, catalog: readonly string[], engine: r
 
 describe('openRuntime', () => {
   it('gives DuckDB every engine setting of floe.yaml; close() may be called again', async () => {
-    const directory = await projectFolder('settings', ['type: sql', 'uri: catalog.db', 'warehouse: warehouse'], ['memoryLimit: 300MB', 'threads: 1', 'maxTempDirectorySize: 3GB', 'tempDirectory: spill']);
+    const directory = await projectFolder(
+      'settings',
+      ['type: sql', 'uri: catalog.db', 'warehouse: warehouse'],
+      ['memoryLimit: 300MB', 'threads: 1', 'maxTempDirectorySize: 3GB', 'tempDirectory: spill'],
+    );
     const runtime = await openRuntime(await loadProject(directory, {}));
     try {
       const { engine } = runtime;
@@ -80,7 +87,11 @@ describe('openRuntime', () => {
     it(`an engine.${setting} DuckDB refuses closes the Postgres catalog it opened and names the field`, async () => {
       const url = await freshPostgresDatabase('floe_runtime');
       const database = new URL(url).pathname.slice(1);
-      const directory = await projectFolder(`refused_${setting}`, ['type: sql', 'uri: ${CATALOG_URI}', 'warehouse: warehouse'], [`${setting}: ${value}`]);
+      const directory = await projectFolder(
+        `refused_${setting}`,
+        ['type: sql', 'uri: ${CATALOG_URI}', 'warehouse: warehouse'],
+        [`${setting}: ${value}`],
+      );
       const project = await loadProject(directory, { CATALOG_URI: url });
       await assert.rejects(openRuntime(project), (error: unknown) => {
         assert.ok(FloeError.is(error, 'invalid-input'), String(error));
@@ -103,7 +114,10 @@ async function floeConnectionsAfterSettling(database: string): Promise<number> {
   const deadline = Date.now() + 5_000;
   for (;;) {
     const count = await withPostgres(postgresService().url, async (client) => {
-      const result = await client.query<{ count: number }>(`SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = $1 AND application_name = 'floe'`, [database]);
+      const result = await client.query<{ count: number }>(
+        `SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = $1 AND application_name = 'floe'`,
+        [database],
+      );
       return result.rows[0]!.count;
     });
     if (count === 0 || Date.now() > deadline) return count;

@@ -23,7 +23,11 @@ let counter = 0;
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'floe-commit-faults-'));
-  catalog = await SqlCatalog.open({ name: 'faults', uri: join(root, 'catalog.db'), warehouse: pathToFileURL(join(root, 'warehouse')).href });
+  catalog = await SqlCatalog.open({
+    name: 'faults',
+    uri: join(root, 'catalog.db'),
+    warehouse: pathToFileURL(join(root, 'warehouse')).href,
+  });
   await catalog.createNamespace(['db']);
 });
 after(async () => {
@@ -45,13 +49,15 @@ function faulty(
   const wrapper = Object.create(catalog) as Catalog & { commits: number; loads: number };
   wrapper.commits = 0;
   wrapper.loads = 0;
-  wrapper.commitTable = (identifier, requirements, updates) => commit(++wrapper.commits, () => catalog.commitTable(identifier, requirements, updates));
+  wrapper.commitTable = (identifier, requirements, updates) =>
+    commit(++wrapper.commits, () => catalog.commitTable(identifier, requirements, updates));
   wrapper.loadTable = (identifier) => load(++wrapper.loads, () => catalog.loadTable(identifier));
   return wrapper;
 }
 
 /** What a REST catalog answers when its database is busy: HTTP 500 on a commit. */
-const serverError = (): FloeError => new FloeError('commit-state-unknown', 'Could not commit: HTTP 500 SQLITE_BUSY', { context: { status: 500 } });
+const serverError = (): FloeError =>
+  new FloeError('commit-state-unknown', 'Could not commit: HTTP 500 SQLITE_BUSY', { context: { status: 500 } });
 
 async function metadataFiles(identifier: TableIdentifier): Promise<string[]> {
   const table = await catalog.loadTable(identifier);
@@ -85,7 +91,10 @@ describe('commit loop under catalog faults', () => {
     // Left: the new metadata file and the landed snapshot's manifest list — not the three failed attempts' lists.
     const added = (await metadataFiles(identifier)).filter((file) => !before.includes(file));
     assert.equal(added.filter((file) => file.endsWith('.metadata.json')).length, 1, added.join(', '));
-    assert.deepEqual(added.filter((file) => file.startsWith('snap-')), [table.metadata.snapshots[0]!.manifestList!.split('/').pop()]);
+    assert.deepEqual(
+      added.filter((file) => file.startsWith('snap-')),
+      [table.metadata.snapshots[0]!.manifestList!.split('/').pop()],
+    );
   });
 
   it('a reload that fails while an unknown outcome is chased is retried, not thrown to the activity', async () => {
@@ -97,7 +106,8 @@ describe('commit loop under catalog faults', () => {
       },
       // Loads 2 and 3 (the reloads after the unknown outcome) find the catalog down.
       async (call, real) => {
-        if (call === 2 || call === 3) throw new FloeError('io', 'Could not load table db.t: the request to the REST catalog failed: connect ECONNREFUSED');
+        if (call === 2 || call === 3)
+          throw new FloeError('io', 'Could not load table db.t: the request to the REST catalog failed: connect ECONNREFUSED');
         return real();
       },
     );
@@ -115,7 +125,11 @@ describe('commit loop under catalog faults', () => {
     });
     let clock = 0;
     await assert.rejects(
-      commitChange(wrapper, identifier, fastAppend([], { idempotencyKey: 'window-3' }), { now: () => clock, sleep: async (ms) => void (clock += ms), unknownOutcomeBudgetMs: 5_000 }),
+      commitChange(wrapper, identifier, fastAppend([], { idempotencyKey: 'window-3' }), {
+        now: () => clock,
+        sleep: async (ms) => void (clock += ms),
+        unknownOutcomeBudgetMs: 5_000,
+      }),
       (error: unknown) => {
         assert.ok(FloeError.is(error, 'commit-state-unknown'), String(error));
         assert.equal(error.retryable, true);
@@ -133,7 +147,9 @@ describe('commit loop under catalog faults', () => {
     const refused = faulty(async () => {
       throw new FloeError('commit-conflict', 'someone else committed first');
     });
-    await assert.rejects(commitChange(refused, identifier, fastAppend([], { idempotencyKey: 'refused' })), (error: unknown) => FloeError.is(error, 'commit-conflict'));
+    await assert.rejects(commitChange(refused, identifier, fastAppend([], { idempotencyKey: 'refused' })), (error: unknown) =>
+      FloeError.is(error, 'commit-conflict'),
+    );
     assert.equal(refused.commits, 3);
     assert.deepEqual(await metadataFiles(identifier), before, 'three refused attempts, no manifest list left');
 
@@ -147,7 +163,11 @@ describe('commit loop under catalog faults', () => {
     const table = await catalog.loadTable(identifier);
     const added = (await metadataFiles(identifier)).filter((file) => !before.includes(file));
     const lists = table.metadata.snapshots.map((snapshot) => snapshot.manifestList!.split('/').pop()!);
-    assert.deepEqual(added.filter((file) => file.startsWith('snap-')).sort(), lists.sort(), 'only the two landed snapshots’ manifest lists');
+    assert.deepEqual(
+      added.filter((file) => file.startsWith('snap-')).sort(),
+      lists.sort(),
+      'only the two landed snapshots’ manifest lists',
+    );
     assert.equal(added.filter((file) => file.endsWith('.metadata.json')).length, 2, 'one metadata file per landed commit');
   });
 });

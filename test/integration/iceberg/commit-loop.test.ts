@@ -34,10 +34,13 @@ async function newTable(properties: Record<string, string> = {}): Promise<TableI
 }
 
 /** The real catalog, with `commitTable` wrapped: `fault(call, commit)` decides what each call does. */
-function faulty(fault: (call: number, commit: () => ReturnType<Catalog['commitTable']>) => ReturnType<Catalog['commitTable']>): Catalog & { calls: number } {
+function faulty(
+  fault: (call: number, commit: () => ReturnType<Catalog['commitTable']>) => ReturnType<Catalog['commitTable']>,
+): Catalog & { calls: number } {
   const wrapper = Object.create(catalog) as Catalog & { calls: number };
   wrapper.calls = 0;
-  wrapper.commitTable = (identifier, requirements, updates) => fault(++wrapper.calls, () => catalog.commitTable(identifier, requirements, updates));
+  wrapper.commitTable = (identifier, requirements, updates) =>
+    fault(++wrapper.calls, () => catalog.commitTable(identifier, requirements, updates));
   return wrapper;
 }
 
@@ -80,12 +83,18 @@ describe('commitChange failure handling', () => {
     const wrapper = faulty(async () => {
       throw unknown();
     });
-    await assert.rejects(commitChange(wrapper, identifier, emptySnapshotChange(), recordSleeps()), (error: unknown) => FloeError.is(error, 'commit-state-unknown'));
+    await assert.rejects(commitChange(wrapper, identifier, emptySnapshotChange(), recordSleeps()), (error: unknown) =>
+      FloeError.is(error, 'commit-state-unknown'),
+    );
     assert.equal(wrapper.calls, 1);
   });
 
   it('gives up after commit.retry.num-retries with a retryable commit-conflict, backing off between attempts', async () => {
-    const identifier = await newTable({ 'commit.retry.num-retries': '3', 'commit.retry.min-wait-ms': '10', 'commit.retry.max-wait-ms': '25' });
+    const identifier = await newTable({
+      'commit.retry.num-retries': '3',
+      'commit.retry.min-wait-ms': '10',
+      'commit.retry.max-wait-ms': '25',
+    });
     // Always stale: it asserts main is at a snapshot that never exists.
     const stale: TableChange = {
       description: 'always stale',
@@ -97,28 +106,40 @@ describe('commitChange failure handling', () => {
     const { sleeps, sleep } = recordSleeps();
     const retries: number[] = [];
     const wrapper = faulty((_, commit) => commit());
-    await assert.rejects(commitChange(wrapper, identifier, stale, { sleep, onRetry: ({ attempt }) => retries.push(attempt) }), (error: unknown) => {
-      assert.ok(FloeError.is(error, 'commit-conflict'), String(error));
-      assert.equal(error.retryable, true);
-      assert.match(error.message, /gave up after 4 attempts and 3 retries \(commit.retry.num-retries\)/);
-      return true;
-    });
+    await assert.rejects(
+      commitChange(wrapper, identifier, stale, { sleep, onRetry: ({ attempt }) => retries.push(attempt) }),
+      (error: unknown) => {
+        assert.ok(FloeError.is(error, 'commit-conflict'), String(error));
+        assert.equal(error.retryable, true);
+        assert.match(error.message, /gave up after 4 attempts and 3 retries \(commit.retry.num-retries\)/);
+        return true;
+      },
+    );
     assert.equal(wrapper.calls, 4);
     assert.deepEqual(retries, [1, 2, 3]);
     assert.equal(sleeps.length, 3);
     // min 10 ms doubling, capped at 25, each between half and all of its step.
-    [10, 20, 25].forEach((step, index) => assert.ok((sleeps[index] as number) >= step / 2 && (sleeps[index] as number) <= step, `sleep ${index}: ${sleeps[index]}`));
+    [10, 20, 25].forEach((step, index) =>
+      assert.ok((sleeps[index] as number) >= step / 2 && (sleeps[index] as number) <= step, `sleep ${index}: ${sleeps[index]}`),
+    );
     assert.equal((await catalog.loadTable(identifier)).metadata.snapshots.length, 0);
   });
 
   it('stops when the next wait would pass commit.retry.total-timeout-ms', async () => {
-    const identifier = await newTable({ 'commit.retry.total-timeout-ms': '1000', 'commit.retry.min-wait-ms': '400', 'commit.retry.num-retries': '100' });
+    const identifier = await newTable({
+      'commit.retry.total-timeout-ms': '1000',
+      'commit.retry.min-wait-ms': '400',
+      'commit.retry.num-retries': '100',
+    });
     let clock = 0;
     const { sleep } = { sleep: async (ms: number) => void (clock += ms) };
     const wrapper = faulty(async () => {
       throw new FloeError('commit-conflict', 'someone else won');
     });
-    await assert.rejects(commitChange(wrapper, identifier, emptySnapshotChange('t'), { sleep, now: () => clock, random: () => 1 }), (error: unknown) => FloeError.is(error, 'commit-conflict') && /total-timeout-ms/.test(error.message));
+    await assert.rejects(
+      commitChange(wrapper, identifier, emptySnapshotChange('t'), { sleep, now: () => clock, random: () => 1 }),
+      (error: unknown) => FloeError.is(error, 'commit-conflict') && /total-timeout-ms/.test(error.message),
+    );
     assert.equal(wrapper.calls, 2, 'waits of 400 then 800 ms: the second would pass 1000 ms');
   });
 
@@ -139,7 +160,9 @@ describe('commitChange failure handling', () => {
         return { requirements: [], updates: [{ action: 'set-current-schema', schemaId: 99 }] };
       },
     };
-    await assert.rejects(commitChange(wrapper, identifier, invalid, recordSleeps()), (error: unknown) => FloeError.is(error, 'invalid-input'));
+    await assert.rejects(commitChange(wrapper, identifier, invalid, recordSleeps()), (error: unknown) =>
+      FloeError.is(error, 'invalid-input'),
+    );
     assert.equal(wrapper.calls, 1);
   });
 });

@@ -18,7 +18,13 @@ import type { RestProxy } from './helpers/rest-proxy.js';
 
 function s3Properties(): Record<string, string> {
   const { s3 } = restCatalogService();
-  return { 's3.endpoint': s3.endpoint, 's3.region': s3.region, 's3.access-key-id': s3.accessKeyId, 's3.secret-access-key': s3.secretAccessKey, 's3.path-style-access': 'true' };
+  return {
+    's3.endpoint': s3.endpoint,
+    's3.region': s3.region,
+    's3.access-key-id': s3.accessKeyId,
+    's3.secret-access-key': s3.secretAccessKey,
+    's3.path-style-access': 'true',
+  };
 }
 
 function open(overrides: Partial<RestCatalogOptions> = {}): Promise<RestCatalog> {
@@ -44,7 +50,13 @@ describe('REST catalog specifics', () => {
       name: 'from-config',
       uri: service.uri,
       warehouse: service.warehouse,
-      s3: { endpoint: service.s3.endpoint, region: service.s3.region, pathStyle: true, accessKeyId: service.s3.accessKeyId, secretAccessKey: service.s3.secretAccessKey },
+      s3: {
+        endpoint: service.s3.endpoint,
+        region: service.s3.region,
+        pathStyle: true,
+        accessKeyId: service.s3.accessKeyId,
+        secretAccessKey: service.s3.secretAccessKey,
+      },
     });
     try {
       assert.ok(catalog instanceof RestCatalog);
@@ -65,14 +77,22 @@ describe('REST catalog specifics', () => {
     try {
       const namespace = freshNamespace();
       await catalog.createNamespace(namespace);
-      const table = await catalog.createTable({ namespace, name: 'landing' }, { schema: EVENTS_SCHEMA, partitionSpec: { specId: 0, fields: [{ sourceId: 1, fieldId: 1000, name: 'user_id_bucket', transform: 'bucket[16]' }] } });
+      const table = await catalog.createTable(
+        { namespace, name: 'landing' },
+        {
+          schema: EVENTS_SCHEMA,
+          partitionSpec: { specId: 0, fields: [{ sourceId: 1, fieldId: 1000, name: 'user_id_bucket', transform: 'bucket[16]' }] },
+        },
+      );
       assert.ok(table.metadataLocation.startsWith(`${restCatalogService().warehouse}/`));
       const text = new TextDecoder().decode(await fileIOFor(table.metadataLocation, s3Properties()).read(table.metadataLocation));
       const fromStorage = parseTableMetadata(text, table.metadataLocation);
       assert.deepEqual(fromStorage, table.metadata);
       // Java wrote it; Floe writes it back and reads the same thing.
       assert.deepEqual(parseTableMetadata(serializeTableMetadata(fromStorage), 'rewritten'), fromStorage);
-      assert.deepEqual(fromStorage.partitionSpecs[0]?.fields, [{ sourceId: 1, fieldId: 1000, name: 'user_id_bucket', transform: 'bucket[16]' }]);
+      assert.deepEqual(fromStorage.partitionSpecs[0]?.fields, [
+        { sourceId: 1, fieldId: 1000, name: 'user_id_bucket', transform: 'bucket[16]' },
+      ]);
     } finally {
       await catalog.close();
     }
@@ -94,7 +114,11 @@ describe('REST catalog specifics', () => {
           const prepared = await change.prepare(base);
           return {
             ...prepared,
-            updates: prepared.updates.map((update) => (update.action === 'add-snapshot' ? { ...update, snapshot: { ...update.snapshot, firstRowId: base.metadata.nextRowId ?? 0n, addedRows: 5n } } : update)),
+            updates: prepared.updates.map((update) =>
+              update.action === 'add-snapshot'
+                ? { ...update, snapshot: { ...update.snapshot, firstRowId: base.metadata.nextRowId ?? 0n, addedRows: 5n } }
+                : update,
+            ),
           };
         },
       };
@@ -110,7 +134,10 @@ describe('REST catalog specifics', () => {
     const catalog = await open();
     try {
       const namespace = freshNamespace();
-      await assert.rejects(catalog.loadTable({ namespace, name: 'nope' }), (error: unknown) => FloeError.is(error, 'not-found') && /HTTP 404/.test(error.message));
+      await assert.rejects(
+        catalog.loadTable({ namespace, name: 'nope' }),
+        (error: unknown) => FloeError.is(error, 'not-found') && /HTTP 404/.test(error.message),
+      );
       // (Creating a table in a missing namespace is not checked here: the fixture's JdbcCatalog allows it.)
       await catalog.createNamespace(namespace);
       await assert.rejects(catalog.createNamespace(namespace), (error: unknown) => FloeError.is(error, 'already-exists'));
@@ -125,7 +152,17 @@ describe('REST catalog specifics', () => {
 describe('REST catalog ↔ pyiceberg', () => {
   const oracle = () => {
     const service = restCatalogService();
-    return { type: 'rest' as const, uri: service.uri, warehouse: service.warehouse, s3: { endpoint: service.s3.endpoint, accessKeyId: service.s3.accessKeyId, secretAccessKey: service.s3.secretAccessKey, region: service.s3.region } };
+    return {
+      type: 'rest' as const,
+      uri: service.uri,
+      warehouse: service.warehouse,
+      s3: {
+        endpoint: service.s3.endpoint,
+        accessKeyId: service.s3.accessKeyId,
+        secretAccessKey: service.s3.secretAccessKey,
+        region: service.s3.region,
+      },
+    };
   };
 
   it('pyiceberg appends through the server; Floe sees the snapshot; Floe’s change is what pyiceberg then loads', async () => {
@@ -134,9 +171,21 @@ describe('REST catalog ↔ pyiceberg', () => {
     await runPyiceberg<TableStateReply>('create_table', {
       catalog: oracle(),
       identifier: name,
-      schema: { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'id', type: 'long', required: true }, { id: 2, name: 'amount', type: 'double', required: false }] },
+      schema: {
+        type: 'struct',
+        'schema-id': 0,
+        fields: [
+          { id: 1, name: 'id', type: 'long', required: true },
+          { id: 2, name: 'amount', type: 'double', required: false },
+        ],
+      },
     });
-    const appended = await runPyiceberg<TableStateReply>('append', { catalog: oracle(), identifier: name, columns: { id: 'long', amount: 'double' }, rows: [{ id: '1', amount: 1.5 }] });
+    const appended = await runPyiceberg<TableStateReply>('append', {
+      catalog: oracle(),
+      identifier: name,
+      columns: { id: 'long', amount: 'double' },
+      rows: [{ id: '1', amount: 1.5 }],
+    });
     const catalog = await open();
     try {
       const identifier = { namespace, name: 'orders' };
@@ -177,7 +226,10 @@ describe('REST catalog auth and lost commit replies (through a proxy)', () => {
   });
 
   it('a fixed bearer token is sent as is; without valid auth the error names the problem but not the secret', async () => {
-    await assert.rejects(open({ uri: proxy.uri, token: 'not-a-valid-token' }), (error: unknown) => FloeError.is(error, 'catalog') && /HTTP 401/.test(error.message) && !error.message.includes('not-a-valid-token'));
+    await assert.rejects(
+      open({ uri: proxy.uri, token: 'not-a-valid-token' }),
+      (error: unknown) => FloeError.is(error, 'catalog') && /HTTP 401/.test(error.message) && !error.message.includes('not-a-valid-token'),
+    );
     const wrongSecret = `wrong-${randomUUID()}`;
     await assert.rejects(open({ uri: proxy.uri, credential: `${proxy.clientId}:${wrongSecret}` }), (error: unknown) => {
       assert.ok(FloeError.is(error, 'catalog'), String(error));

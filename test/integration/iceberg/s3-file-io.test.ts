@@ -62,26 +62,37 @@ describe('S3FileIO on MinIO', () => {
     const io = s3();
     const location = `${prefix}/once/00001-x.metadata.json`;
     await io.write(location, bytes('first'), { ifAbsent: true });
-    await assert.rejects(io.write(location, bytes('second'), { ifAbsent: true }), (error: unknown) => FloeError.is(error, 'already-exists'));
+    await assert.rejects(io.write(location, bytes('second'), { ifAbsent: true }), (error: unknown) =>
+      FloeError.is(error, 'already-exists'),
+    );
     assert.equal(new TextDecoder().decode(await s3().read(location)), 'first');
   });
 
   it('of concurrent ifAbsent writers exactly one wins', async () => {
     const location = `${prefix}/race/pointer.json`;
-    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, index) => s3().write(location, bytes(`writer-${index}`), { ifAbsent: true })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, index) => s3().write(location, bytes(`writer-${index}`), { ifAbsent: true })),
+    );
     assert.equal(results.filter((result) => result.status === 'fulfilled').length, 1);
-    for (const result of results) if (result.status === 'rejected') assert.ok(FloeError.is(result.reason, 'already-exists'), String(result.reason));
+    for (const result of results)
+      if (result.status === 'rejected') assert.ok(FloeError.is(result.reason, 'already-exists'), String(result.reason));
   });
 
   it('lists every object under a prefix across pages', async () => {
     const io = s3({ listPageSize: 2 });
     const names = ['a/1.parquet', 'a/2.parquet', 'b/c/3.parquet', 'd.avro', 'e.avro'];
     await Promise.all(names.map((name) => io.write(`${prefix}/list/${name}`, bytes(name))));
-    assert.deepEqual(await collect(io, `${prefix}/list/`), names.map((name) => `${prefix}/list/${name}`));
+    assert.deepEqual(
+      await collect(io, `${prefix}/list/`),
+      names.map((name) => `${prefix}/list/${name}`),
+    );
     assert.deepEqual(await collect(io, `${prefix}/list/a/`), [`${prefix}/list/a/1.parquet`, `${prefix}/list/a/2.parquet`]);
     const infos = [];
     for await (const info of io.list(`${prefix}/list/d`)) infos.push(info);
-    assert.deepEqual(infos.map((info) => [info.location, info.size]), [[`${prefix}/list/d.avro`, 6]]);
+    assert.deepEqual(
+      infos.map((info) => [info.location, info.size]),
+      [[`${prefix}/list/d.avro`, 6]],
+    );
   });
 
   it('uploads a large file in parts, byte-exact, and refuses to replace it with ifAbsent', async () => {
@@ -131,7 +142,9 @@ describe('S3FileIO on MinIO', () => {
       const io = s3({ endpoint: front.endpoint });
       const location = `${prefix}/fallback/00000-a.metadata.json`;
       await io.write(location, bytes('first'), { ifAbsent: true });
-      await assert.rejects(io.write(location, bytes('second'), { ifAbsent: true }), (error: unknown) => FloeError.is(error, 'already-exists'));
+      await assert.rejects(io.write(location, bytes('second'), { ifAbsent: true }), (error: unknown) =>
+        FloeError.is(error, 'already-exists'),
+      );
       assert.equal(new TextDecoder().decode(await s3().read(location)), 'first');
       assert.equal(front.refused, 1, 'the conditional PUT was refused once, then the fallback ran');
     } finally {
@@ -155,7 +168,11 @@ describe('S3FileIO on MinIO', () => {
     const location = `${prefix}/changed/data.bin`;
     await io.write(location, bytes('version two'));
     // The read planned on version one's ETag; MinIO answers the GET's If-Match with 412.
-    (io as unknown as { head: (location: string) => Promise<{ size: number; etag: string; lastModifiedMs: number }> }).head = async () => ({ size: 11, etag: '"0123456789abcdef0123456789abcdef"', lastModifiedMs: 0 });
+    (io as unknown as { head: (location: string) => Promise<{ size: number; etag: string; lastModifiedMs: number }> }).head = async () => ({
+      size: 11,
+      etag: '"0123456789abcdef0123456789abcdef"',
+      lastModifiedMs: 0,
+    });
     await assert.rejects(io.localize(location), (error: unknown) => {
       assert.ok(FloeError.is(error, 'io'), `expected an io error, got ${String(error)}`);
       assert.equal(error.retryable, true);

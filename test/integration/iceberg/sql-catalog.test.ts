@@ -99,7 +99,10 @@ const postgres: Backend = {
     return postgresRows(await this.uri(name), sql);
   },
   async columns(name, table) {
-    const rows = await this.rows(name, `SELECT column_name FROM information_schema.columns WHERE table_name = '${table}' ORDER BY ordinal_position`);
+    const rows = await this.rows(
+      name,
+      `SELECT column_name FROM information_schema.columns WHERE table_name = '${table}' ORDER BY ordinal_position`,
+    );
     return rows.map((row) => String(row['column_name']));
   },
   async driver(name) {
@@ -114,7 +117,12 @@ function describeSqlCatalog(backend: Backend): void {
   const warehouse = (name: string): string => pathToFileURL(join(folder(name), 'warehouse')).href;
 
   async function open(name: string, driver?: SqlDriver): Promise<SqlCatalog> {
-    return SqlCatalog.open({ name: CATALOG_NAME, uri: await backend.uri(name), warehouse: warehouse(name), ...(driver === undefined ? {} : { driver }) });
+    return SqlCatalog.open({
+      name: CATALOG_NAME,
+      uri: await backend.uri(name),
+      warehouse: warehouse(name),
+      ...(driver === undefined ? {} : { driver }),
+    });
   }
 
   catalogContract(`SQL catalog (${backend.label})`, {
@@ -133,11 +141,24 @@ function describeSqlCatalog(backend: Backend): void {
       } finally {
         await catalog.close();
       }
-      assert.deepEqual(await backend.columns('schema', 'iceberg_tables'), ['catalog_name', 'table_namespace', 'table_name', 'metadata_location', 'previous_metadata_location', 'iceberg_type']);
-      assert.deepEqual(await backend.columns('schema', 'iceberg_namespace_properties'), ['catalog_name', 'namespace', 'property_key', 'property_value']);
-      assert.deepEqual(await backend.rows('schema', 'SELECT catalog_name, namespace, property_key, property_value FROM iceberg_namespace_properties'), [
-        { catalog_name: CATALOG_NAME, namespace: 'db', property_key: 'exists', property_value: 'true' },
+      assert.deepEqual(await backend.columns('schema', 'iceberg_tables'), [
+        'catalog_name',
+        'table_namespace',
+        'table_name',
+        'metadata_location',
+        'previous_metadata_location',
+        'iceberg_type',
       ]);
+      assert.deepEqual(await backend.columns('schema', 'iceberg_namespace_properties'), [
+        'catalog_name',
+        'namespace',
+        'property_key',
+        'property_value',
+      ]);
+      assert.deepEqual(
+        await backend.rows('schema', 'SELECT catalog_name, namespace, property_key, property_value FROM iceberg_namespace_properties'),
+        [{ catalog_name: CATALOG_NAME, namespace: 'db', property_key: 'exists', property_value: 'true' }],
+      );
       const [row, ...more] = await backend.rows('schema', 'SELECT * FROM iceberg_tables');
       assert.equal(more.length, 0);
       assert.equal(row?.['table_namespace'], 'db');
@@ -146,8 +167,11 @@ function describeSqlCatalog(backend: Backend): void {
     });
 
     it('works on an older catalog schema without iceberg_type, without migrating it', async () => {
-      await backend.rows('v0', `CREATE TABLE iceberg_tables (catalog_name VARCHAR(255) NOT NULL, table_namespace VARCHAR(255) NOT NULL, table_name VARCHAR(255) NOT NULL,
-        metadata_location VARCHAR(1000), previous_metadata_location VARCHAR(1000), PRIMARY KEY (catalog_name, table_namespace, table_name))`);
+      await backend.rows(
+        'v0',
+        `CREATE TABLE iceberg_tables (catalog_name VARCHAR(255) NOT NULL, table_namespace VARCHAR(255) NOT NULL, table_name VARCHAR(255) NOT NULL,
+        metadata_location VARCHAR(1000), previous_metadata_location VARCHAR(1000), PRIMARY KEY (catalog_name, table_namespace, table_name))`,
+      );
       const catalog = await open('v0');
       try {
         await catalog.createNamespace(['db']);
@@ -192,7 +216,8 @@ function describeSqlCatalog(backend: Backend): void {
         classify: (error) => inner.classify(error),
         close: () => inner.close(),
         async execute(sql, params) {
-          if (sql.trimStart().startsWith('UPDATE iceberg_tables')) await inner.execute("UPDATE iceberg_tables SET metadata_location = metadata_location || '#other'");
+          if (sql.trimStart().startsWith('UPDATE iceberg_tables'))
+            await inner.execute("UPDATE iceberg_tables SET metadata_location = metadata_location || '#other'");
           return inner.execute(sql, params);
         },
       };
@@ -202,7 +227,11 @@ function describeSqlCatalog(backend: Backend): void {
           catalog.commitTable(identifier, [], [{ action: 'set-properties', updates: { a: '1' } }]),
           (error: unknown) => FloeError.is(error, 'commit-conflict') && error.retryable && /changed by another commit/.test(error.message),
         );
-        assert.deepEqual(await readdir(join(folder('cas'), 'warehouse', 'db', 't', 'metadata')).then((files) => files.length), 1, 'the losing metadata file was deleted');
+        assert.deepEqual(
+          await readdir(join(folder('cas'), 'warehouse', 'db', 't', 'metadata')).then((files) => files.length),
+          1,
+          'the losing metadata file was deleted',
+        );
       } finally {
         await catalog.close();
       }
@@ -225,13 +254,20 @@ function describeSqlCatalog(backend: Backend): void {
     it('names a namespace level with a dot as invalid input (the separator)', async () => {
       const catalog = await open('dots');
       try {
-        await assert.rejects(catalog.createNamespace(['a.b']), (error: unknown) => FloeError.is(error, 'invalid-input') && /contains a dot/.test(error.message));
+        await assert.rejects(
+          catalog.createNamespace(['a.b']),
+          (error: unknown) => FloeError.is(error, 'invalid-input') && /contains a dot/.test(error.message),
+        );
         await catalog.createNamespace(['a', 'b']);
         await catalog.createNamespace(['ax', 'y']);
         assert.deepEqual(await catalog.listNamespaces(), [['a'], ['ax']]);
         assert.deepEqual(await catalog.listNamespaces(['a']), [['a', 'b']]);
         assert.equal(await catalog.namespaceExists(['a']), true, 'a parent of an existing namespace exists');
-        assert.equal(await catalog.namespaceExists(['a_']), false, 'a LIKE wildcard in a name matches only itself (else a_ would be the parent of ax.y)');
+        assert.equal(
+          await catalog.namespaceExists(['a_']),
+          false,
+          'a LIKE wildcard in a name matches only itself (else a_ would be the parent of ax.y)',
+        );
       } finally {
         await catalog.close();
       }
@@ -239,7 +275,11 @@ function describeSqlCatalog(backend: Backend): void {
   });
 
   describe(`SQL catalog (${backend.label}) ↔ pyiceberg`, () => {
-    const oracle = async (name: string): Promise<OracleCatalog> => ({ type: 'sql', uri: await backend.oracleUri(name), warehouse: warehouse(name) });
+    const oracle = async (name: string): Promise<OracleCatalog> => ({
+      type: 'sql',
+      uri: await backend.oracleUri(name),
+      warehouse: warehouse(name),
+    });
 
     it('pyiceberg creates and appends; Floe loads exactly the metadata pyiceberg wrote', async () => {
       await mkdir(folder('from-py'), { recursive: true });
@@ -247,16 +287,29 @@ function describeSqlCatalog(backend: Backend): void {
       await runPyiceberg<TableStateReply>('create_table', {
         catalog: await oracle('from-py'),
         identifier: 'shop.orders',
-        schema: { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'id', type: 'long', required: true }, { id: 2, name: 'amount', type: 'double', required: false }] },
+        schema: {
+          type: 'struct',
+          'schema-id': 0,
+          fields: [
+            { id: 1, name: 'id', type: 'long', required: true },
+            { id: 2, name: 'amount', type: 'double', required: false },
+          ],
+        },
         partition_spec: { 'spec-id': 0, fields: [] },
       });
       const appended = await runPyiceberg<TableStateReply>('append', {
         catalog: await oracle('from-py'),
         identifier: 'shop.orders',
         columns: { id: 'long', amount: 'double' },
-        rows: [{ id: '1', amount: 9.5 }, { id: '2', amount: null }],
+        rows: [
+          { id: '1', amount: 9.5 },
+          { id: '2', amount: null },
+        ],
       });
-      const pyMetadata = await runPyiceberg<MetadataReply>('load_metadata', { catalog: await oracle('from-py'), identifier: 'shop.orders' });
+      const pyMetadata = await runPyiceberg<MetadataReply>('load_metadata', {
+        catalog: await oracle('from-py'),
+        identifier: 'shop.orders',
+      });
       const catalog = await open('from-py');
       try {
         assert.deepEqual(await catalog.listNamespaces(), [['shop']]);
@@ -291,19 +344,36 @@ function describeSqlCatalog(backend: Backend): void {
           properties: { 'write.format.default': 'parquet' },
         });
         await commitChange(catalog, identifier, addColumnChange('country'));
-        const committed = await catalog.commitTable(identifier, [], [{ action: 'set-properties', updates: { 'floe.feature-view': 'clicks' } }]);
+        const committed = await catalog.commitTable(
+          identifier,
+          [],
+          [{ action: 'set-properties', updates: { 'floe.feature-view': 'clicks' } }],
+        );
         floeLocation = committed.metadataLocation;
       } finally {
         await catalog.close();
       }
-      const seen = await runPyiceberg<MetadataReply>('load_metadata', { catalog: await oracle('from-floe'), identifier: 'features.clicks' });
+      const seen = await runPyiceberg<MetadataReply>('load_metadata', {
+        catalog: await oracle('from-floe'),
+        identifier: 'features.clicks',
+      });
       assert.equal(seen.metadata_location, floeLocation);
-      const metadata = seen.metadata as { 'current-schema-id': number; schemas: { 'schema-id': number; fields: { name: string }[] }[]; properties: Record<string, string>; 'partition-specs': unknown[] };
+      const metadata = seen.metadata as {
+        'current-schema-id': number;
+        schemas: { 'schema-id': number; fields: { name: string }[] }[];
+        properties: Record<string, string>;
+        'partition-specs': unknown[];
+      };
       const current = metadata.schemas.find((schema) => schema['schema-id'] === metadata['current-schema-id']);
-      assert.deepEqual(current?.fields.map((field) => field.name), ['user_id', 'event_ts', 'clicks', 'country']);
+      assert.deepEqual(
+        current?.fields.map((field) => field.name),
+        ['user_id', 'event_ts', 'clicks', 'country'],
+      );
       assert.equal(metadata.properties['floe.feature-view'], 'clicks');
       assert.equal(metadata.properties['write.format.default'], 'parquet');
-      assert.deepEqual(metadata['partition-specs'], [{ 'spec-id': 0, fields: [{ 'source-id': 1, 'field-id': 1000, transform: 'identity', name: 'user_id' }] }]);
+      assert.deepEqual(metadata['partition-specs'], [
+        { 'spec-id': 0, fields: [{ 'source-id': 1, 'field-id': 1000, transform: 'identity', name: 'user_id' }] },
+      ]);
 
       // pyiceberg appends to the Floe-made table (after Floe's schema change), and Floe sees the snapshot.
       const appended = await runPyiceberg<TableStateReply>('append', {
@@ -328,10 +398,22 @@ function describeSqlCatalog(backend: Backend): void {
         catalog: await oracle('v1'),
         identifier: 'old.events',
         format_version: 1,
-        schema: { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'id', type: 'long', required: true }, { id: 2, name: 'kind', type: 'string', required: false }] },
+        schema: {
+          type: 'struct',
+          'schema-id': 0,
+          fields: [
+            { id: 1, name: 'id', type: 'long', required: true },
+            { id: 2, name: 'kind', type: 'string', required: false },
+          ],
+        },
         partition_spec: { 'spec-id': 0, fields: [{ 'source-id': 2, 'field-id': 1000, transform: 'identity', name: 'kind' }] },
       });
-      await runPyiceberg('append', { catalog: await oracle('v1'), identifier: 'old.events', columns: { id: 'long', kind: 'string' }, rows: [{ id: '1', kind: 'a' }] });
+      await runPyiceberg('append', {
+        catalog: await oracle('v1'),
+        identifier: 'old.events',
+        columns: { id: 'long', kind: 'string' },
+        rows: [{ id: '1', kind: 'a' }],
+      });
       const catalog = await open('v1');
       const identifier = { namespace: ['old'], name: 'events' };
       try {
@@ -356,13 +438,17 @@ describe('SQL catalog URIs', () => {
     assert.equal(sqlitePathFromUri('sqlite:////abs/c.db'), '/abs/c.db');
     assert.equal(sqlitePathFromUri('jdbc:sqlite:file:/abs/c.db'), '/abs/c.db');
     assert.equal(sqlitePathFromUri('/abs/c.db'), '/abs/c.db');
-    assert.throws(() => sqlitePathFromUri('mysql://u:secret@h/db'), (error: unknown) => FloeError.is(error, 'unsupported') && !error.message.includes('secret'));
+    assert.throws(
+      () => sqlitePathFromUri('mysql://u:secret@h/db'),
+      (error: unknown) => FloeError.is(error, 'unsupported') && !error.message.includes('secret'),
+    );
   });
 });
 
 describe('SQL catalog on Postgres: the password in the URI stays secret', () => {
   const SECRET = 'floe-test-secret';
-  const shows = (value: unknown): string => `${String(value)}\n${inspect(value, { depth: 20, showHidden: true })}\n${JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? String(item) : item))}`;
+  const shows = (value: unknown): string =>
+    `${String(value)}\n${inspect(value, { depth: 20, showHidden: true })}\n${JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? String(item) : item))}`;
 
   it('the test server really takes a password, so a wrong one is refused (non-retryable, not named)', async () => {
     assert.ok((await postgres.uri('secret')).includes(`:${SECRET}@`), 'the test URL carries the password these tests look for');
@@ -396,7 +482,12 @@ describe('SQL catalog on Postgres: the password in the URI stays secret', () => 
   });
 
   it('nothing the catalog persists (its rows, metadata files) holds the password', async () => {
-    const catalog = await loadCatalog({ type: 'sql', name: CATALOG_NAME, uri: await postgres.uri('persisted'), warehouse: pathToFileURL(join(root, 'persisted')).href });
+    const catalog = await loadCatalog({
+      type: 'sql',
+      name: CATALOG_NAME,
+      uri: await postgres.uri('persisted'),
+      warehouse: pathToFileURL(join(root, 'persisted')).href,
+    });
     try {
       await catalog.createNamespace(['db'], { owner: 'ml' });
       await catalog.createTable({ namespace: ['db'], name: 't' }, { schema: EVENTS_SCHEMA });
@@ -404,7 +495,10 @@ describe('SQL catalog on Postgres: the password in the URI stays secret', () => 
     } finally {
       await catalog.close();
     }
-    const rows = [...(await postgres.rows('persisted', 'SELECT * FROM iceberg_tables')), ...(await postgres.rows('persisted', 'SELECT * FROM iceberg_namespace_properties'))];
+    const rows = [
+      ...(await postgres.rows('persisted', 'SELECT * FROM iceberg_tables')),
+      ...(await postgres.rows('persisted', 'SELECT * FROM iceberg_namespace_properties')),
+    ];
     assert.equal(rows.length, 2);
     assert.ok(!JSON.stringify(rows).includes(SECRET));
     const files = await readdir(join(root, 'persisted'), { recursive: true, withFileTypes: true });

@@ -99,7 +99,10 @@ describe('bad input, end to end', () => {
     const text = readFileSync(localPath(table.metadataLocation), 'utf8');
     await withFileReplaced(table.metadataLocation, text.slice(0, Math.floor(text.length / 2)), async () => {
       await assert.rejects(catalog.loadTable(identifier), floeError('corrupt', table.metadataLocation));
-      await assert.rejects(appendQuery({ catalog, engine, identifier, query: rows(100, 101), workDirectory: dir }), floeError('corrupt', table.metadataLocation));
+      await assert.rejects(
+        appendQuery({ catalog, engine, identifier, query: rows(100, 101), workDirectory: dir }),
+        floeError('corrupt', table.metadataLocation),
+      );
     });
     assert.equal((await current()).snapshotId, snapshotId);
   });
@@ -135,7 +138,10 @@ describe('bad input, end to end', () => {
     const listBytes = readFileSync(localPath(snapshot.manifestList!));
     await withFileReplaced(snapshot.manifestList!, listBytes.subarray(0, Math.floor(listBytes.length * 0.6)), async () => {
       await assert.rejects(readFloeRows(engine, table), floeError('corrupt', snapshot.manifestList!));
-      await assert.rejects(appendQuery({ catalog, engine, identifier, query: rows(100, 101), workDirectory: dir }), floeError('corrupt', snapshot.manifestList!));
+      await assert.rejects(
+        appendQuery({ catalog, engine, identifier, query: rows(100, 101), workDirectory: dir }),
+        floeError('corrupt', snapshot.manifestList!),
+      );
     });
     const manifestPath = await manifestOf(table);
     const manifestBytes = readFileSync(localPath(manifestPath));
@@ -166,7 +172,10 @@ describe('bad input, end to end', () => {
       { query: `SELECT 'not a number' AS id, 'x' AS name, TIMESTAMPTZ '2024-05-01 00:00:00+00' AS at`, names: /\bid\b/ },
       { query: `SELECT CAST(1 AS BIGINT) AS id, 'x' AS name`, names: /\bat\b/ },
       { query: `SELECT CAST(NULL AS BIGINT) AS id, 'x' AS name, TIMESTAMPTZ '2024-05-01 00:00:00+00' AS at`, names: /\bid\b/ },
-      { query: `SELECT CAST(1 AS BIGINT) AS id, 'x' AS name, TIMESTAMPTZ '2024-05-01 00:00:00+00' AS at, 42 AS surprise`, names: /surprise/ },
+      {
+        query: `SELECT CAST(1 AS BIGINT) AS id, 'x' AS name, TIMESTAMPTZ '2024-05-01 00:00:00+00' AS at, 42 AS surprise`,
+        names: /surprise/,
+      },
     ];
     for (const { query, names } of cases) {
       await assert.rejects(appendQuery({ catalog, engine, identifier, query, workDirectory: dir }), (error: unknown) => {
@@ -186,15 +195,27 @@ describe('bad input, end to end', () => {
     const names = [`a"b`, `it's; DROP TABLE x; --`, 'with space', 'ünï'];
     await catalog.createTable(hostile, {
       schema: parseSchema(
-        { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'id', type: 'long', required: true }, ...names.map((name, index) => ({ id: index + 2, name, type: 'string', required: false }))] },
+        {
+          type: 'struct',
+          'schema-id': 0,
+          fields: [
+            { id: 1, name: 'id', type: 'long', required: true },
+            ...names.map((name, index) => ({ id: index + 2, name, type: 'string', required: false })),
+          ],
+        },
         jsonRoot('hostile schema'),
       ),
     });
     const select = `SELECT CAST(i AS BIGINT) AS id, ${names.map((name) => `${quoteLiteral(name)} || i AS ${q(name)}`).join(', ')} FROM range(3) AS t(i)`;
     await appendQuery({ catalog, engine, identifier: hostile, query: select, workDirectory: dir });
     const expected = [0, 1, 2].map((i) => ({ id: String(i), ...Object.fromEntries(names.map((name) => [name, `${name}${i}`])) }));
-    const floe = await readFloeRows(engine, await catalog.loadTable(hostile), { rowFilter: `${q(names[1]!)} <> ${quoteLiteral(`${names[1]!}1`)}` });
-    assert.deepEqual(sortRows(floe.rows, ['id']), expected.filter((row) => row.id !== '1'));
+    const floe = await readFloeRows(engine, await catalog.loadTable(hostile), {
+      rowFilter: `${q(names[1]!)} <> ${quoteLiteral(`${names[1]!}1`)}`,
+    });
+    assert.deepEqual(
+      sortRows(floe.rows, ['id']),
+      expected.filter((row) => row.id !== '1'),
+    );
     const pyRead = await py<PyRows>({ command: 'read', catalog: oracle, identifier: 'bad.hostile' });
     assert.deepEqual(sortRows(pyRead.rows, ['id']), expected);
   });
@@ -202,6 +223,9 @@ describe('bad input, end to end', () => {
 
 async function manifestOf(table: LoadedTable): Promise<string> {
   const snapshot = currentSnapshot(table.metadata)!;
-  const manifests = readManifestList(await table.io.read(snapshot.manifestList!), { location: snapshot.manifestList!, formatVersion: table.metadata.formatVersion });
+  const manifests = readManifestList(await table.io.read(snapshot.manifestList!), {
+    location: snapshot.manifestList!,
+    formatVersion: table.metadata.formatVersion,
+  });
   return manifests[0]!.manifestPath;
 }

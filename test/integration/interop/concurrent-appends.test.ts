@@ -68,7 +68,10 @@ interface Writer {
 }
 
 function startWriter(request: WriterRequest, env: Record<string, string> = {}): Writer {
-  const child = spawn(process.execPath, ['--import', 'tsx', WRITER_SCRIPT, JSON.stringify(request)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, ['--import', 'tsx', WRITER_SCRIPT, JSON.stringify(request)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const lines: WriterLine[] = [];
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-8000)));
@@ -79,7 +82,9 @@ function startWriter(request: WriterRequest, env: Record<string, string> = {}): 
     lines.push(parsed);
     if (parsed.paused !== undefined) onPaused();
   });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stderr })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal, stderr })),
+  );
   return { child, lines, paused, exit };
 }
 
@@ -105,7 +110,11 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function sqlCase(): Case {
   const oracle = sqliteCatalog(dir);
   if (oracle.type !== 'sql') throw new Error('expected a SQL catalog');
-  return { floe: { type: 'sql', name: 'floe_oracle', uri: join(dir, 'catalog.db'), warehouse: oracle.warehouse }, oracle, namespace: 'concurrency' };
+  return {
+    floe: { type: 'sql', name: 'floe_oracle', uri: join(dir, 'catalog.db'), warehouse: oracle.warehouse },
+    oracle,
+    namespace: 'concurrency',
+  };
 }
 
 /** Each writer process opens its own pool on the shared database, as workers on several hosts would. */
@@ -128,9 +137,25 @@ function restCase(): Case {
       name: 'rest',
       uri: rest.uri,
       warehouse: rest.warehouse,
-      s3: { endpoint: rest.s3.endpoint, region: rest.s3.region, pathStyle: true, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey },
+      s3: {
+        endpoint: rest.s3.endpoint,
+        region: rest.s3.region,
+        pathStyle: true,
+        accessKeyId: rest.s3.accessKeyId,
+        secretAccessKey: rest.s3.secretAccessKey,
+      },
     },
-    oracle: { type: 'rest', uri: rest.uri, warehouse: rest.warehouse, s3: { endpoint: rest.s3.endpoint, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey, region: rest.s3.region } },
+    oracle: {
+      type: 'rest',
+      uri: rest.uri,
+      warehouse: rest.warehouse,
+      s3: {
+        endpoint: rest.s3.endpoint,
+        accessKeyId: rest.s3.accessKeyId,
+        secretAccessKey: rest.s3.secretAccessKey,
+        region: rest.s3.region,
+      },
+    },
     namespace: `concurrency_${randomUUID().slice(0, 8)}`,
   };
 }
@@ -144,40 +169,70 @@ async function runCase(make: () => Case | Promise<Case>): Promise<void> {
     await catalog.createNamespace([namespace]);
     await catalog.createTable(identifier, { schema: parseSchema(SCHEMA, jsonRoot('appends schema')), properties: TABLE_PROPERTIES });
     const keyPrefix = randomUUID().slice(0, 8);
-    const request = (writer: number, first: number, count: number): WriterRequest => ({ catalog: floe, identifier, writer, first, count, rowsPerAppend: ROWS_PER_APPEND, keyPrefix });
+    const request = (writer: number, first: number, count: number): WriterRequest => ({
+      catalog: floe,
+      identifier,
+      writer,
+      first,
+      count,
+      rowsPerAppend: ROWS_PER_APPEND,
+      keyPrefix,
+    });
 
     // 8 processes × 50 appends at once.
     const writers = Array.from({ length: WRITERS }, (_, writer) => startWriter(request(writer, 0, APPENDS)));
     const results = await Promise.all(writers.map((writer, index) => finished(writer, `writer ${index}`)));
     for (const lines of results) {
       assert.equal(lines.length, APPENDS);
-      assert.ok(lines.every((line) => line.alreadyCommitted === false), 'no append finds its key before it committed');
+      assert.ok(
+        lines.every((line) => line.alreadyCommitted === false),
+        'no append finds its key before it committed',
+      );
     }
     const retried = results.flat().reduce((sum, line) => sum + (line.attempts ?? 1) - 1, 0);
     assert.ok(retried > 0, 'the writers really did race (some commits were retried after a conflict)');
 
     const total = WRITERS * APPENDS;
-    const counted = await py<{ rows: number; distinct: number; snapshots: number }>({ command: 'count', catalog: oracle, identifier: name });
+    const counted = await py<{ rows: number; distinct: number; snapshots: number }>({
+      command: 'count',
+      catalog: oracle,
+      identifier: name,
+    });
     assert.deepEqual(counted, { rows: total * ROWS_PER_APPEND, distinct: total * ROWS_PER_APPEND, snapshots: total });
     const table = await catalog.loadTable(identifier);
     const keys = table.metadata.snapshots.map((snapshot) => snapshot.summary[IDEMPOTENCY_KEY_PROPERTY]);
     assert.equal(new Set(keys).size, total, 'one snapshot per idempotency key');
     const reported = new Set(results.flat().map((line) => line.snapshotId));
-    assert.deepEqual([...reported].sort(), table.metadata.snapshots.map((snapshot) => String(snapshot.snapshotId)).sort(), 'every snapshot a writer reported is in the table, and no other');
+    assert.deepEqual(
+      [...reported].sort(),
+      table.metadata.snapshots.map((snapshot) => String(snapshot.snapshotId)).sort(),
+      'every snapshot a writer reported is in the table, and no other',
+    );
 
     // Killed mid-commit, then re-run with the same key.
     for (const [offset, when] of (['before-commit', 'after-commit'] as const).entries()) {
       const writer = WRITERS + offset;
       const key = appendKey({ keyPrefix, writer }, 0);
       const doomed = startWriter(request(writer, 0, 1), { FLOE_TEST_COMMIT_PAUSE: when, FLOE_TEST_COMMIT_PAUSE_KEY: key });
-      await Promise.race([doomed.paused, doomed.exit.then(({ stderr }) => assert.fail(`writer ${writer} exited before pausing:\n${stderr}`))]);
+      await Promise.race([
+        doomed.paused,
+        doomed.exit.then(({ stderr }) => assert.fail(`writer ${writer} exited before pausing:\n${stderr}`)),
+      ]);
       doomed.child.kill('SIGKILL');
       const killed = await doomed.exit;
       assert.equal(killed.signal, 'SIGKILL');
       const [retry] = await finished(startWriter(request(writer, 0, 1)), `re-run of writer ${writer}`);
-      assert.equal(retry!.alreadyCommitted, when === 'after-commit', `${when}: the re-run ${when === 'after-commit' ? 'finds the landed commit' : 'commits it'}`);
+      assert.equal(
+        retry!.alreadyCommitted,
+        when === 'after-commit',
+        `${when}: the re-run ${when === 'after-commit' ? 'finds the landed commit' : 'commits it'}`,
+      );
     }
-    const afterKills = await py<{ rows: number; distinct: number; snapshots: number }>({ command: 'count', catalog: oracle, identifier: name });
+    const afterKills = await py<{ rows: number; distinct: number; snapshots: number }>({
+      command: 'count',
+      catalog: oracle,
+      identifier: name,
+    });
     assert.deepEqual(afterKills, { rows: (total + 2) * ROWS_PER_APPEND, distinct: (total + 2) * ROWS_PER_APPEND, snapshots: total + 2 });
   } finally {
     await catalog.close();

@@ -62,7 +62,14 @@ before(async () => {
       properties: { 'write.metadata.metrics.default': 'full' },
     });
     for (const [index, [from, to]] of APPENDS.entries()) {
-      await appendQuery({ catalog, engine, identifier: identifierOf(transform), query: rowsQuery(wideRows(from, to)), workDirectory: join(dir, 'work'), idempotencyKey: `${transform}-${index}` });
+      await appendQuery({
+        catalog,
+        engine,
+        identifier: identifierOf(transform),
+        query: rowsQuery(wideRows(from, to)),
+        workDirectory: join(dir, 'work'),
+        idempotencyKey: `${transform}-${index}`,
+      });
     }
   }
   // Everything pyiceberg says about the tables, in one Python process (each start costs seconds).
@@ -72,7 +79,12 @@ before(async () => {
     const table = await catalog.loadTable(identifierOf(transform));
     steps.push(
       { command: 'read', catalog: oracle, identifier },
-      ...table.metadata.snapshots.map((snapshot): PyStep => ({ command: 'read', catalog: oracle, identifier, snapshot_id: String(snapshot.snapshotId) })),
+      ...table.metadata.snapshots.map((snapshot): PyStep => ({
+        command: 'read',
+        catalog: oracle,
+        identifier,
+        snapshot_id: String(snapshot.snapshotId),
+      })),
       { command: 'inspect', catalog: oracle, identifier, what: 'snapshots' },
       { command: 'inspect', catalog: oracle, identifier, what: 'manifests' },
       { command: 'manifest_entries', catalog: oracle, identifier },
@@ -107,13 +119,21 @@ after(async () => {
 
 async function manifestsOf(table: LoadedTable): Promise<ManifestFile[]> {
   const snapshot = currentSnapshot(table.metadata)!;
-  return readManifestList(await table.io.read(snapshot.manifestList!), { location: snapshot.manifestList!, formatVersion: table.metadata.formatVersion });
+  return readManifestList(await table.io.read(snapshot.manifestList!), {
+    location: snapshot.manifestList!,
+    formatVersion: table.metadata.formatVersion,
+  });
 }
 
 /** pyiceberg prints maps as [{key, value}]: as a plain object keyed by the key's text. */
 const mapOf = (entries: unknown): Record<string, unknown> | null =>
-  entries === null ? null : Object.fromEntries((entries as { key: unknown; value: unknown }[]).map(({ key, value }) => [String(key), value]));
-const floeMap = <V>(map: ReadonlyMap<number, V> | undefined, f: (value: V) => unknown = (value) => value): Record<string, unknown> | null =>
+  entries === null
+    ? null
+    : Object.fromEntries((entries as { key: unknown; value: unknown }[]).map(({ key, value }) => [String(key), value]));
+const floeMap = <V>(
+  map: ReadonlyMap<number, V> | undefined,
+  f: (value: V) => unknown = (value) => value,
+): Record<string, unknown> | null =>
   map === undefined ? null : Object.fromEntries([...map].map(([key, value]) => [String(key), f(value)]));
 const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 
@@ -128,7 +148,11 @@ describe('Floe writes, pyiceberg and Java read', () => {
       for (const [index, snapshot] of table.metadata.snapshots.entries()) {
         const upTo = APPENDS[index]![1];
         assert.deepEqual(byId(reads[index + 1]!.rows), byId(wideRowsAsRead(wideRows(0, upTo))), `pyiceberg at snapshot ${index}`);
-        const javaRead = await java.run('read', { catalog: javaCatalog, identifier: nameOf(transform), snapshot_id: String(snapshot.snapshotId) });
+        const javaRead = await java.run('read', {
+          catalog: javaCatalog,
+          identifier: nameOf(transform),
+          snapshot_id: String(snapshot.snapshotId),
+        });
         assert.deepEqual(byId(javaRead.rows), byId(wideRowsAsRead(wideRows(0, upTo))), `Java at snapshot ${index}`);
       }
       const floe = await readFloeRows(engine, table);
@@ -141,10 +165,22 @@ describe('Floe writes, pyiceberg and Java read', () => {
 
       // Snapshots: ids, parents, operations and every summary property (totals included).
       assert.deepEqual(
-        snapshots.rows.map((row) => ({ id: row.snapshot_id, parent: row.parent_id, operation: row.operation, manifestList: row.manifest_list, summary: mapOf(row.summary) })),
+        snapshots.rows.map((row) => ({
+          id: row.snapshot_id,
+          parent: row.parent_id,
+          operation: row.operation,
+          manifestList: row.manifest_list,
+          summary: mapOf(row.summary),
+        })),
         table.metadata.snapshots.map((snapshot) => {
           const { operation, ...rest } = snapshot.summary;
-          return { id: String(snapshot.snapshotId), parent: snapshot.parentSnapshotId === null ? null : String(snapshot.parentSnapshotId), operation, manifestList: snapshot.manifestList, summary: rest };
+          return {
+            id: String(snapshot.snapshotId),
+            parent: snapshot.parentSnapshotId === null ? null : String(snapshot.parentSnapshotId),
+            operation,
+            manifestList: snapshot.manifestList,
+            summary: rest,
+          };
         }),
       );
       const last = table.metadata.snapshots.at(-1)!.summary;
@@ -154,7 +190,9 @@ describe('Floe writes, pyiceberg and Java read', () => {
       // Manifests with partition summaries (pyiceberg prints bounds as the transform's human string).
       const spec = table.metadata.partitionSpecs[0]!;
       const schema = schemaById(table.metadata, 0)!;
-      const bound = spec.fields.map((field) => parseTransform(field.transform).bind(schema.fields.find((f) => f.id === field.sourceId)!.type));
+      const bound = spec.fields.map((field) =>
+        parseTransform(field.transform).bind(schema.fields.find((f) => f.id === field.sourceId)!.type),
+      );
       const floeManifests = await manifestsOf(table);
       assert.deepEqual(
         manifests.rows.map((row) => ({
@@ -164,7 +202,12 @@ describe('Floe writes, pyiceberg and Java read', () => {
           snapshot: row.added_snapshot_id,
           added: row.added_data_files_count,
           existing: row.existing_data_files_count,
-          partitions: (row.partition_summaries as Record<string, unknown>[]).map((summary) => [summary.contains_null, summary.contains_nan, summary.lower_bound, summary.upper_bound]),
+          partitions: (row.partition_summaries as Record<string, unknown>[]).map((summary) => [
+            summary.contains_null,
+            summary.contains_nan,
+            summary.lower_bound,
+            summary.upper_bound,
+          ]),
         })),
         floeManifests.map((manifest) => ({
           path: manifest.manifestPath,
@@ -175,7 +218,8 @@ describe('Floe writes, pyiceberg and Java read', () => {
           existing: manifest.existingFilesCount,
           partitions: (manifest.partitions ?? []).map((summary, index) => {
             const transformOf = bound[index]!;
-            const human = (bytes: Uint8Array | null | undefined): string | null => (bytes == null ? null : transformOf.toHumanString(fromBinary(transformOf.resultType, bytes)));
+            const human = (bytes: Uint8Array | null | undefined): string | null =>
+              bytes == null ? null : transformOf.toHumanString(fromBinary(transformOf.resultType, bytes));
             return [summary.containsNull, summary.containsNan ?? null, human(summary.lowerBound), human(summary.upperBound)];
           }),
         })),
@@ -202,11 +246,19 @@ async function entriesOf(table: LoadedTable): Promise<Record<string, unknown>[]>
   const schema = schemaById(table.metadata, currentSnapshot(table.metadata)!.schemaId ?? table.metadata.currentSchemaId)!;
   const typeOf = (id: number): PrimitiveType => schema.fields.find((field) => field.id === id)!.type as PrimitiveType;
   const decoded = (bounds: ReadonlyMap<number, Uint8Array> | undefined): Record<string, unknown> | null =>
-    floeMap(bounds === undefined ? undefined : new Map([...bounds].map(([id, bytes]) => [id, plainJson(typeOf(id), fromBinary(typeOf(id), bytes))])));
+    floeMap(
+      bounds === undefined
+        ? undefined
+        : new Map([...bounds].map(([id, bytes]) => [id, plainJson(typeOf(id), fromBinary(typeOf(id), bytes))])),
+    );
   for (const manifest of await manifestsOf(table)) {
     const spec = table.metadata.partitionSpecs.find((candidate) => candidate.specId === manifest.partitionSpecId)!;
     const bound = spec.fields.map((field) => parseTransform(field.transform).bind(typeOf(field.sourceId)));
-    const read = readManifest(await table.io.read(manifest.manifestPath), { location: manifest.manifestPath, specs: table.metadata.partitionSpecs, schemas: table.metadata.schemas });
+    const read = readManifest(await table.io.read(manifest.manifestPath), {
+      location: manifest.manifestPath,
+      specs: table.metadata.partitionSpecs,
+      schemas: table.metadata.schemas,
+    });
     for (const raw of read.entries) {
       const entry = inheritFromManifestFile(raw, manifest);
       const file = entry.dataFile;
@@ -219,7 +271,12 @@ async function entriesOf(table: LoadedTable): Promise<Record<string, unknown>[]>
         content: file.content === 'data' ? 0 : file.content === 'position-deletes' ? 1 : 2,
         file_path: file.filePath,
         file_format: file.fileFormat,
-        partition: Object.fromEntries(spec.fields.map((field, index) => [field.name, file.partition[index] == null ? null : plainJson(bound[index]!.resultType, file.partition[index]!)])),
+        partition: Object.fromEntries(
+          spec.fields.map((field, index) => [
+            field.name,
+            file.partition[index] == null ? null : plainJson(bound[index]!.resultType, file.partition[index]!),
+          ]),
+        ),
         record_count: file.recordCount,
         file_size_in_bytes: file.fileSizeInBytes,
         column_sizes: floeMap(file.columnSizes),

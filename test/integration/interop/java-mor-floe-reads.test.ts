@@ -45,14 +45,27 @@ async function load(fixture: JavaMorFixture): Promise<LoadedTable> {
 const MOR_CASES = JAVA_MOR_CASES.filter((name) => name !== 'deletion-vectors-v3');
 
 /** The spec's "Scan Planning" rules over Java's listing of the snapshot's files. */
-function specDeletes(files: readonly JavaFile[], data: JavaFile, unpartitionedSpecs: ReadonlySet<number>): { position: string[]; equality: string[] } {
-  const samePartition = (file: JavaFile): boolean => file.spec_id === data.spec_id && JSON.stringify(file.partition) === JSON.stringify(data.partition);
+function specDeletes(
+  files: readonly JavaFile[],
+  data: JavaFile,
+  unpartitionedSpecs: ReadonlySet<number>,
+): { position: string[]; equality: string[] } {
+  const samePartition = (file: JavaFile): boolean =>
+    file.spec_id === data.spec_id && JSON.stringify(file.partition) === JSON.stringify(data.partition);
   const dataSeq = data.data_sequence_number!;
   const position = files
-    .filter((file) => file.content === 1 && samePartition(file) && file.data_sequence_number! >= dataSeq && (file.referenced_data_file === null || file.referenced_data_file === data.file_path))
+    .filter(
+      (file) =>
+        file.content === 1 &&
+        samePartition(file) &&
+        file.data_sequence_number! >= dataSeq &&
+        (file.referenced_data_file === null || file.referenced_data_file === data.file_path),
+    )
     .map((file) => file.file_path);
   const equality = files
-    .filter((file) => file.content === 2 && (samePartition(file) || unpartitionedSpecs.has(file.spec_id)) && file.data_sequence_number! > dataSeq)
+    .filter(
+      (file) => file.content === 2 && (samePartition(file) || unpartitionedSpecs.has(file.spec_id)) && file.data_sequence_number! > dataSeq,
+    )
     .map((file) => file.file_path);
   return { position: position.sort(), equality: equality.sort() };
 }
@@ -63,7 +76,10 @@ describe('Java writes merge-on-read tables, Floe reads them', () => {
       const fixture = fixtures[name];
       const table = await load(fixture);
       const current = await readFloeRows(engine, table);
-      assert.deepEqual(current.scan.plan.schema.fields.map((field) => field.name), fixture.columns);
+      assert.deepEqual(
+        current.scan.plan.schema.fields.map((field) => field.name),
+        fixture.columns,
+      );
       assert.deepEqual(sortRows(current.rows, ['id']), fixture.rows, `${name}: current`);
       for (const snapshot of fixture.snapshots) {
         const floe = await readFloeRows(engine, table, { snapshotId: BigInt(snapshot.snapshot_id) });
@@ -76,9 +92,15 @@ describe('Java writes merge-on-read tables, Floe reads them', () => {
       const fixture = fixtures[name];
       const table = await load(fixture);
       const plan = await planScan(table);
-      const unpartitioned = new Set(table.metadata.partitionSpecs.filter((spec) => spec.fields.every((field) => field.transform === 'void')).map((spec) => spec.specId));
+      const unpartitioned = new Set(
+        table.metadata.partitionSpecs.filter((spec) => spec.fields.every((field) => field.transform === 'void')).map((spec) => spec.specId),
+      );
       const javaData = fixture.inspect.files.filter((file) => file.content === 0);
-      assert.deepEqual(plan.tasks.map((task) => task.dataFile.filePath).sort(), javaData.map((file) => file.file_path).sort(), 'the same data files');
+      assert.deepEqual(
+        plan.tasks.map((task) => task.dataFile.filePath).sort(),
+        javaData.map((file) => file.file_path).sort(),
+        'the same data files',
+      );
       for (const task of plan.tasks) {
         const data = javaData.find((file) => file.file_path === task.dataFile.filePath)!;
         assert.equal(task.dataSequenceNumber, data.data_sequence_number, `${name}: data sequence number of ${data.file_path}`);
@@ -86,10 +108,12 @@ describe('Java writes merge-on-read tables, Floe reads them', () => {
         const floePosition = task.positionDeletes.map((ref) => ref.file.filePath).sort();
         const floeEquality = task.equalityDeletes.map((ref) => ref.file.filePath).sort();
         // Floe may narrow position deletes by their file_path bounds (as Java does); equality deletes it keeps all.
-        for (const path of floePosition) assert.ok(expected.position.includes(path), `${name}: ${path} does not apply to ${data.file_path} by the spec`);
+        for (const path of floePosition)
+          assert.ok(expected.position.includes(path), `${name}: ${path} does not apply to ${data.file_path} by the spec`);
         assert.deepEqual(floeEquality, expected.equality, `${name}: equality deletes of ${data.file_path}`);
         const javaTask = fixture.inspect.scan_tasks.find((candidate) => candidate.data_file === data.file_path)!;
-        for (const path of javaTask.delete_files) assert.ok([...floePosition, ...floeEquality].includes(path), `${name}: Java applies ${path} to ${data.file_path}, Floe does not`);
+        for (const path of javaTask.delete_files)
+          assert.ok([...floePosition, ...floeEquality].includes(path), `${name}: Java applies ${path} to ${data.file_path}, Floe does not`);
       }
     });
   }
@@ -100,12 +124,19 @@ describe('Java writes merge-on-read tables, Floe reads them', () => {
     // Snapshots before the first vector read fine.
     const first = fixture.snapshots[0]!;
     const before = await readFloeRows(engine, table, { snapshotId: BigInt(first.snapshot_id) });
-    assert.deepEqual(sortRows(before.rows, ['id']).map((row) => row.id), first.rows.map((row) => row.id));
+    assert.deepEqual(
+      sortRows(before.rows, ['id']).map((row) => row.id),
+      first.rows.map((row) => row.id),
+    );
     await assert.rejects(readFloeRows(engine, table), (error: unknown) => {
       assert.ok(FloeError.is(error, 'unsupported'), String(error));
       assert.match(error.message, /Deletion vectors/);
       assert.match(String(error.context.file), /\.puffin$/);
-      assert.equal(error.context.table, [...table.identifier.namespace, table.identifier.name].join('.'), 'the table by its identifier, not its metadata file');
+      assert.equal(
+        error.context.table,
+        [...table.identifier.namespace, table.identifier.name].join('.'),
+        'the table by its identifier, not its metadata file',
+      );
       return true;
     });
   });

@@ -58,7 +58,14 @@ describe('pyiceberg writes, Floe reads', () => {
     for (const [transform, fields] of Object.entries(TRANSFORM_CASES)) {
       const identifier = `py.t_${transform}`;
       steps.push(
-        { command: 'create_table', catalog: oracle, identifier, schema: wideSchemaJson(), partition_spec: partitionSpecJson(fields), format_version: 2 },
+        {
+          command: 'create_table',
+          catalog: oracle,
+          identifier,
+          schema: wideSchemaJson(),
+          partition_spec: partitionSpecJson(fields),
+          format_version: 2,
+        },
         { command: 'append', catalog: oracle, identifier, columns: WIDE_COLUMNS, rows: wideRows(0, 12) },
         { command: 'append', catalog: oracle, identifier, columns: WIDE_COLUMNS, rows: wideRows(12, 30) },
         { command: 'snapshots', catalog: oracle, identifier },
@@ -102,7 +109,9 @@ describe('pyiceberg writes, Floe reads', () => {
       let checked = 0;
       for (const task of scan.plan.tasks) {
         const fileRows = await engine.withConnection(async (connection) => {
-          const reader = await connection.runAndReadAll(`SELECT CAST(${q('id')} AS VARCHAR) AS id FROM read_parquet(${quoteLiteral(task.dataFile.filePath.replace(/^file:\/\//, ''))})`);
+          const reader = await connection.runAndReadAll(
+            `SELECT CAST(${q('id')} AS VARCHAR) AS id FROM read_parquet(${quoteLiteral(task.dataFile.filePath.replace(/^file:\/\//, ''))})`,
+          );
           return reader.getRows().map((row) => String(row[0]));
         });
         assert.ok(fileRows.length > 0);
@@ -112,7 +121,11 @@ describe('pyiceberg writes, Floe reads', () => {
           for (const id of fileRows) {
             const raw = rowsById.get(id)![column];
             const expected = raw === null || raw === undefined ? null : bound.apply(sourceValue(column, raw));
-            assert.deepEqual(task.dataFile.partition[index] ?? null, expected, `${transform}: row ${id} in ${task.dataFile.filePath}, field ${field.name}`);
+            assert.deepEqual(
+              task.dataFile.partition[index] ?? null,
+              expected,
+              `${transform}: row ${id} in ${task.dataFile.filePath}, field ${field.name}`,
+            );
             checked += 1;
           }
         }
@@ -165,17 +178,47 @@ describe('pyiceberg evolves a table, Floe reads every version of it', () => {
     };
     const at = (n: number): string => `2024-0${1 + (n % 3)}-1${n % 10}T0${n % 10}:00:00.000001Z`;
     const results = await pyBatch([
-      { command: 'create_table', catalog: oracle, identifier, schema, partition_spec: { 'spec-id': 0, fields: [{ 'source-id': 3, 'field-id': 1000, transform: 'identity', name: 'label' }] } },
-      { command: 'append', catalog: oracle, identifier, columns: { id: 'long', count: 'int', label: 'string', gone: 'double', at: 'timestamptz' }, rows: [1, 2, 3, 4].map((n) => ({ id: n, count: n * 10, label: `l${n % 2}`, gone: n / 2, at: at(n) })) },
+      {
+        command: 'create_table',
+        catalog: oracle,
+        identifier,
+        schema,
+        partition_spec: { 'spec-id': 0, fields: [{ 'source-id': 3, 'field-id': 1000, transform: 'identity', name: 'label' }] },
+      },
+      {
+        command: 'append',
+        catalog: oracle,
+        identifier,
+        columns: { id: 'long', count: 'int', label: 'string', gone: 'double', at: 'timestamptz' },
+        rows: [1, 2, 3, 4].map((n) => ({ id: n, count: n * 10, label: `l${n % 2}`, gone: n / 2, at: at(n) })),
+      },
       { command: 'rename_column', catalog: oracle, identifier, from: 'label', to: 'tag' },
       { command: 'add_column', catalog: oracle, identifier, name: 'extra', type: 'string' },
       { command: 'drop_column', catalog: oracle, identifier, name: 'gone' },
       { command: 'update_column', catalog: oracle, identifier, name: 'count', type: 'long' },
-      { command: 'append', catalog: oracle, identifier, columns: { id: 'long', count: 'long', tag: 'string', at: 'timestamptz', extra: 'string' }, rows: [5, 6, 7].map((n) => ({ id: n, count: String(2n ** 40n + BigInt(n)), tag: `l${n % 2}`, at: at(n), extra: `x${n}` })) },
+      {
+        command: 'append',
+        catalog: oracle,
+        identifier,
+        columns: { id: 'long', count: 'long', tag: 'string', at: 'timestamptz', extra: 'string' },
+        rows: [5, 6, 7].map((n) => ({ id: n, count: String(2n ** 40n + BigInt(n)), tag: `l${n % 2}`, at: at(n), extra: `x${n}` })),
+      },
       { command: 'add_partition_field', catalog: oracle, identifier, source: 'at', transform: 'day', name: 'at_day' },
-      { command: 'append', catalog: oracle, identifier, columns: { id: 'long', count: 'long', tag: 'string', at: 'timestamptz', extra: 'string' }, rows: [8, 9].map((n) => ({ id: n, count: n, tag: 'l2', at: at(n), extra: null })) },
+      {
+        command: 'append',
+        catalog: oracle,
+        identifier,
+        columns: { id: 'long', count: 'long', tag: 'string', at: 'timestamptz', extra: 'string' },
+        rows: [8, 9].map((n) => ({ id: n, count: n, tag: 'l2', at: at(n), extra: null })),
+      },
       { command: 'remove_partition_field', catalog: oracle, identifier, name: 'label' },
-      { command: 'append', catalog: oracle, identifier, columns: { id: 'long', count: 'long', tag: 'string', at: 'timestamptz', extra: 'string' }, rows: [{ id: 10, count: null, tag: null, at: null, extra: 'last' }] },
+      {
+        command: 'append',
+        catalog: oracle,
+        identifier,
+        columns: { id: 'long', count: 'long', tag: 'string', at: 'timestamptz', extra: 'string' },
+        rows: [{ id: 10, count: null, tag: null, at: null, extra: 'last' }],
+      },
       { command: 'snapshots', catalog: oracle, identifier },
     ]);
     history = results.at(-1) as PySnapshots;
@@ -210,13 +253,20 @@ describe('pyiceberg evolves a table, Floe reads every version of it', () => {
       ...history.snapshots.map((snapshot): PyStep => ({ command: 'read', catalog: oracle, identifier, snapshot_id: snapshot.snapshot_id })),
     ])) as PyRows[];
     const current = await readFloeRows(engine, table);
-    assert.deepEqual(current.scan.plan.schema.fields.map((field) => field.name), reads[0]!.columns);
+    assert.deepEqual(
+      current.scan.plan.schema.fields.map((field) => field.name),
+      reads[0]!.columns,
+    );
     assert.deepEqual(byId(current.rows), byId(reads[0]!.rows));
     // The promoted column reads as long from files written as int; the dropped one is gone.
     assert.deepEqual(byId(current.rows)[0], { id: '1', count: '10', tag: 'l1', at: '2024-02-11T01:00:00.000001Z', extra: null });
     for (const [index, snapshot] of history.snapshots.entries()) {
       const floe = await readFloeRows(engine, table, { snapshotId: BigInt(snapshot.snapshot_id) });
-      assert.deepEqual(floe.scan.plan.schema.fields.map((field) => field.name), reads[index + 1]!.columns, `columns at snapshot ${index}`);
+      assert.deepEqual(
+        floe.scan.plan.schema.fields.map((field) => field.name),
+        reads[index + 1]!.columns,
+        `columns at snapshot ${index}`,
+      );
       assert.deepEqual(byId(floe.rows), byId(reads[index + 1]!.rows), `rows at snapshot ${index}`);
     }
   });
@@ -232,7 +282,9 @@ describe('pyiceberg evolves a table, Floe reads every version of it', () => {
         { floe: { asOfTimestampMs: snapshot.timestamp_ms + 1 }, py: { as_of_ms: snapshot.timestamp_ms + 1 } },
       ]),
     ];
-    const reads = (await pyBatch(requests.map((request): PyStep => ({ command: 'read_at', catalog: oracle, identifier, ...request.py })))) as PyRows[];
+    const reads = (await pyBatch(
+      requests.map((request): PyStep => ({ command: 'read_at', catalog: oracle, identifier, ...request.py })),
+    )) as PyRows[];
     for (const [index, request] of requests.entries()) {
       const floe = await readFloeRows(engine, table, request.floe);
       assert.equal(String(floe.scan.plan.snapshotId), reads[index]!.snapshot_id, `snapshot for ${JSON.stringify(request.floe)}`);
@@ -243,7 +295,10 @@ describe('pyiceberg evolves a table, Floe reads every version of it', () => {
   test('a time before the first snapshot is a clear not-found error', async () => {
     const table = await loadFloe(identifier);
     const first = history.snapshots[0]!;
-    await assert.rejects(readFloeRows(engine, table, { asOfTimestampMs: first.timestamp_ms - 1 }), (error: unknown) => FloeError.is(error, 'not-found') && /no snapshot as of/.test(error.message));
+    await assert.rejects(
+      readFloeRows(engine, table, { asOfTimestampMs: first.timestamp_ms - 1 }),
+      (error: unknown) => FloeError.is(error, 'not-found') && /no snapshot as of/.test(error.message),
+    );
   });
 });
 

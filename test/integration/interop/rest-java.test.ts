@@ -39,9 +39,20 @@ before(async () => {
     name: 'rest',
     uri: rest.uri,
     warehouse: rest.warehouse,
-    s3: { endpoint: rest.s3.endpoint, region: rest.s3.region, pathStyle: true, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey },
+    s3: {
+      endpoint: rest.s3.endpoint,
+      region: rest.s3.region,
+      pathStyle: true,
+      accessKeyId: rest.s3.accessKeyId,
+      secretAccessKey: rest.s3.secretAccessKey,
+    },
   });
-  javaCatalog = { type: 'rest', uri: rest.uri, warehouse: rest.warehouse, s3: { endpoint: rest.s3.endpoint, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey, region: rest.s3.region } };
+  javaCatalog = {
+    type: 'rest',
+    uri: rest.uri,
+    warehouse: rest.warehouse,
+    s3: { endpoint: rest.s3.endpoint, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey, region: rest.s3.region },
+  };
   engine = await Engine.create({ threads: 2, setup: registerIcebergFunctions });
   java = openJavaOracle();
   await catalog.createNamespace([namespace]);
@@ -59,10 +70,19 @@ const V2_COLUMNS = { id: 'long', label: 'string', at: 'timestamptz', amount: 'de
 const v1Rows = (from: number, to: number): OracleRow[] =>
   Array.from({ length: to - from }, (_, k) => {
     const n = from + k;
-    return { id: String(n), name: `n${n}`, at: `2024-0${1 + (n % 3)}-0${1 + (n % 7)}T0${n % 10}:30:00.000001Z`, amount: `${n}.${String(n % 100).padStart(2, '0')}` };
+    return {
+      id: String(n),
+      name: `n${n}`,
+      at: `2024-0${1 + (n % 3)}-0${1 + (n % 7)}T0${n % 10}:30:00.000001Z`,
+      amount: `${n}.${String(n % 100).padStart(2, '0')}`,
+    };
   });
 const v2Rows = (from: number, to: number): OracleRow[] =>
-  v1Rows(from, to).map(({ name, ...row }) => ({ ...row, label: name === undefined ? null : `${String(name)}!`, score: Number(row.id) / 8 }));
+  v1Rows(from, to).map(({ name, ...row }) => ({
+    ...row,
+    label: name === undefined ? null : `${String(name)}!`,
+    score: Number(row.id) / 8,
+  }));
 
 describe('Floe commits through the REST fixture, Java reads', () => {
   const identifier: TableIdentifier = { namespace: [namespace], name: 'events' };
@@ -94,7 +114,14 @@ describe('Floe commits through the REST fixture, Java reads', () => {
         jsonRoot('events spec'),
       ),
     });
-    const first = await appendQuery({ catalog, engine, identifier, query: rowsQuery(v1Rows(0, 12), V1_COLUMNS), workDirectory: dir, idempotencyKey: `${namespace}-first` });
+    const first = await appendQuery({
+      catalog,
+      engine,
+      identifier,
+      query: rowsQuery(v1Rows(0, 12), V1_COLUMNS),
+      workDirectory: dir,
+      idempotencyKey: `${namespace}-first`,
+    });
 
     // Schema evolution as the REST spec's updates, under the requirements that make it safe.
     const table = await catalog.loadTable(identifier);
@@ -108,13 +135,27 @@ describe('Floe commits through the REST fixture, Java reads', () => {
       [
         {
           action: 'add-schema',
-          schema: { ...schema, schemaId: schema.schemaId + 1, fields: [...schema.fields.map((field) => (field.id === 2 ? { ...field, name: 'label' } : field)), { id: 5, name: 'score', type: 'double', required: false }] },
+          schema: {
+            ...schema,
+            schemaId: schema.schemaId + 1,
+            fields: [
+              ...schema.fields.map((field) => (field.id === 2 ? { ...field, name: 'label' } : field)),
+              { id: 5, name: 'score', type: 'double', required: false },
+            ],
+          },
           lastColumnId: 5,
         },
         { action: 'set-current-schema', schemaId: -1 },
       ],
     );
-    const second = await appendQuery({ catalog, engine, identifier, query: rowsQuery(v2Rows(12, 20), V2_COLUMNS), workDirectory: dir, idempotencyKey: `${namespace}-second` });
+    const second = await appendQuery({
+      catalog,
+      engine,
+      identifier,
+      query: rowsQuery(v2Rows(12, 20), V2_COLUMNS),
+      workDirectory: dir,
+      idempotencyKey: `${namespace}-second`,
+    });
 
     const expectedNow = [...v1Rows(0, 12).map(({ name, ...row }) => ({ ...row, label: name, score: null })), ...v2Rows(12, 20)];
     const javaNow = await java.run('read', { catalog: javaCatalog, identifier: javaName });
@@ -125,8 +166,14 @@ describe('Floe commits through the REST fixture, Java reads', () => {
     assert.deepEqual(byId(javaFirst.rows), byId(v1Rows(0, 12)));
 
     const inspect = await java.run('inspect', { catalog: javaCatalog, identifier: javaName });
-    assert.deepEqual(inspect.snapshots.map((snapshot) => snapshot.snapshot_id), [String(first.snapshotId), String(second.snapshotId)]);
-    assert.deepEqual(inspect.snapshots.map((snapshot) => snapshot.operation), ['append', 'append']);
+    assert.deepEqual(
+      inspect.snapshots.map((snapshot) => snapshot.snapshot_id),
+      [String(first.snapshotId), String(second.snapshotId)],
+    );
+    assert.deepEqual(
+      inspect.snapshots.map((snapshot) => snapshot.operation),
+      ['append', 'append'],
+    );
     assert.equal(inspect.snapshots[1]!.summary['total-records'], '20');
     assert.equal(inspect.snapshots[1]!.schema_id, 1);
     // Java's partition of each file is what Floe wrote (bucket and day computed by Floe).
@@ -141,22 +188,33 @@ describe('Floe commits through the REST fixture, Java reads', () => {
     }
   });
 
-  test('a table Java created and wrote through REST: Floe appends, Java reads both writers\' rows', async () => {
+  test("a table Java created and wrote through REST: Floe appends, Java reads both writers' rows", async () => {
     const javaTable = `${namespace}.from_java`;
     await java.run('create_table', {
       catalog: javaCatalog,
       identifier: javaTable,
-      schema: { type: 'struct', 'schema-id': 0, fields: [
-        { id: 1, name: 'id', type: 'long', required: true },
-        { id: 2, name: 'name', type: 'string', required: false },
-        { id: 3, name: 'at', type: 'timestamptz', required: false },
-        { id: 4, name: 'amount', type: 'decimal(10, 2)', required: false },
-      ] },
+      schema: {
+        type: 'struct',
+        'schema-id': 0,
+        fields: [
+          { id: 1, name: 'id', type: 'long', required: true },
+          { id: 2, name: 'name', type: 'string', required: false },
+          { id: 3, name: 'at', type: 'timestamptz', required: false },
+          { id: 4, name: 'amount', type: 'decimal(10, 2)', required: false },
+        ],
+      },
       partition_spec: { 'spec-id': 0, fields: [{ name: 'name_trunc', transform: 'truncate[2]', 'source-id': 2, 'field-id': 1000 }] },
       properties: { 'format-version': '2' },
     });
     await java.run('append', { catalog: javaCatalog, identifier: javaTable, rows: v1Rows(0, 6) });
-    const result = await appendQuery({ catalog, engine, identifier: { namespace: [namespace], name: 'from_java' }, query: rowsQuery(v1Rows(6, 15), V1_COLUMNS), workDirectory: dir, idempotencyKey: `${namespace}-floe-on-java` });
+    const result = await appendQuery({
+      catalog,
+      engine,
+      identifier: { namespace: [namespace], name: 'from_java' },
+      query: rowsQuery(v1Rows(6, 15), V1_COLUMNS),
+      workDirectory: dir,
+      idempotencyKey: `${namespace}-floe-on-java`,
+    });
     assert.equal(result.alreadyCommitted, false);
     const read = await java.run('read', { catalog: javaCatalog, identifier: javaTable });
     assert.deepEqual(byId(read.rows), byId(v1Rows(0, 15)));

@@ -25,18 +25,47 @@ before(async () => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const ids = (rows: readonly Record<string, unknown>[]): number[] => rows.map((row) => Number(row.id));
-const deleteFiles = (fixture: JavaMorFixture, content: 1 | 2): JavaFile[] => fixture.inspect.files.filter((file) => file.content === content);
+const deleteFiles = (fixture: JavaMorFixture, content: 1 | 2): JavaFile[] =>
+  fixture.inspect.files.filter((file) => file.content === content);
 const dataFiles = (fixture: JavaMorFixture): JavaFile[] => fixture.inspect.files.filter((file) => file.content === 0);
 
 /** Row ids left after each snapshot, oldest first, from each case's description and the spec. */
 const EXPECTED_IDS: Record<JavaMorCase, number[][]> = {
-  'position-deletes-unpartitioned': [[1, 2, 3, 4, 5], [1, 2, 3, 4, 5, 6, 7, 8], [1, 3, 5, 7, 8]],
-  'equality-deletes-bucket': [[1, 2, 3, 4, 5, 6, 7, 8], [1, 3, 4, 6, 8]],
-  'equality-deletes-identity': [[1, 2, 3, 4, 5, 6], [1, 3, 4, 5, 6]],
-  'sequence-numbers-interleaved': [[1, 2, 3, 4], [2, 3, 4], [1, 3, 4, 5], [1, 2, 4, 5, 7]],
-  'equality-delete-null-key': [[1, 2, 3, 4], [1, 3]],
-  'schema-evolution-then-deletes': [[1, 2, 3], [1, 2, 3, 4, 5], [1, 3, 4, 5], [1, 3, 5]],
-  'deletion-vectors-v3': [[1, 2, 3, 4, 5, 6], [1, 3, 4, 5, 6], [1, 3, 4, 6], [1, 3, 4, 6, 8, 9]],
+  'position-deletes-unpartitioned': [
+    [1, 2, 3, 4, 5],
+    [1, 2, 3, 4, 5, 6, 7, 8],
+    [1, 3, 5, 7, 8],
+  ],
+  'equality-deletes-bucket': [
+    [1, 2, 3, 4, 5, 6, 7, 8],
+    [1, 3, 4, 6, 8],
+  ],
+  'equality-deletes-identity': [
+    [1, 2, 3, 4, 5, 6],
+    [1, 3, 4, 5, 6],
+  ],
+  'sequence-numbers-interleaved': [
+    [1, 2, 3, 4],
+    [2, 3, 4],
+    [1, 3, 4, 5],
+    [1, 2, 4, 5, 7],
+  ],
+  'equality-delete-null-key': [
+    [1, 2, 3, 4],
+    [1, 3],
+  ],
+  'schema-evolution-then-deletes': [
+    [1, 2, 3],
+    [1, 2, 3, 4, 5],
+    [1, 3, 4, 5],
+    [1, 3, 5],
+  ],
+  'deletion-vectors-v3': [
+    [1, 2, 3, 4, 5, 6],
+    [1, 3, 4, 5, 6],
+    [1, 3, 4, 6],
+    [1, 3, 4, 6, 8, 9],
+  ],
 };
 
 describe('Java merge-on-read fixtures', () => {
@@ -50,7 +79,11 @@ describe('Java merge-on-read fixtures', () => {
         `${name}: rows per snapshot`,
       );
       assert.deepEqual(ids(fixture.rows), EXPECTED_IDS[name].at(-1), `${name}: current rows`);
-      assert.deepEqual(fixture.snapshots.map((snapshot) => snapshot.sequence_number), EXPECTED_IDS[name].map((_, index) => index + 1), `${name}: one sequence number per commit`);
+      assert.deepEqual(
+        fixture.snapshots.map((snapshot) => snapshot.sequence_number),
+        EXPECTED_IDS[name].map((_, index) => index + 1),
+        `${name}: one sequence number per commit`,
+      );
       assert.equal(fixture.inspect.properties['write.delete.mode'], 'merge-on-read');
       assert.equal(fixture.inspect.format_version, name === 'deletion-vectors-v3' ? 3 : 2, `${name}: format version`);
     }
@@ -63,7 +96,13 @@ describe('Java merge-on-read fixtures', () => {
     assert.equal(deletes.record_count, 3);
     assert.equal(deletes.data_sequence_number, 3);
     const data = dataFiles(fixture).map((file) => [file.data_sequence_number, file.record_count]);
-    assert.deepEqual(data.sort((x, y) => Number(x[0]) - Number(y[0])), [[1, 5], [2, 3]]);
+    assert.deepEqual(
+      data.sort((x, y) => Number(x[0]) - Number(y[0])),
+      [
+        [1, 5],
+        [2, 3],
+      ],
+    );
     for (const task of fixture.inspect.scan_tasks) assert.deepEqual(task.delete_files, [deletes.file_path]);
     assert.deepEqual(fixture.rows[0], { id: '1', name: 'row 1', ts: '2024-05-01T10:00:00.000001Z' });
   });
@@ -74,14 +113,19 @@ describe('Java merge-on-read fixtures', () => {
     const expectedBuckets = [...new Set([2n, 5n, 7n].map((id) => bucket.apply(id)))].sort();
     const deletes = deleteFiles(fixture, 2);
     assert.deepEqual(deletes.map((file) => file.partition.id_bucket).sort(), expectedBuckets);
-    assert.equal(deletes.reduce((sum, file) => sum + file.record_count, 0), 3);
+    assert.equal(
+      deletes.reduce((sum, file) => sum + file.record_count, 0),
+      3,
+    );
     for (const file of deletes) {
       assert.deepEqual(file.equality_field_ids, [1]);
       assert.equal(file.data_sequence_number, 2);
     }
     // Data files too: Java's bucket of each id is Floe's.
     for (const file of dataFiles(fixture)) assert.equal(file.partition_path, `id_bucket=${String(file.partition.id_bucket)}`);
-    const dataBuckets = dataFiles(fixture).map((file) => file.partition.id_bucket).sort();
+    const dataBuckets = dataFiles(fixture)
+      .map((file) => file.partition.id_bucket)
+      .sort();
     assert.deepEqual(dataBuckets, [...new Set([1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n].map((id) => bucket.apply(id)))].sort());
   });
 
@@ -91,7 +135,10 @@ describe('Java merge-on-read fixtures', () => {
     assert.deepEqual(deletes.map((file) => file.partition_path).sort(), ['category=a', 'category=b']);
     // id 3 lives in a; the delete row (3, b) sits in b's delete file, so id 3 stays.
     assert.ok(ids(fixture.rows).includes(3));
-    assert.deepEqual(fixture.rows.find((row) => row.id === '3'), { id: '3', category: 'a', amount: '3.25' });
+    assert.deepEqual(
+      fixture.rows.find((row) => row.id === '3'),
+      { id: '3', category: 'a', amount: '3.25' },
+    );
   });
 
   test('sequence-numbers-interleaved: equal sequence numbers apply for position deletes only', () => {
@@ -100,7 +147,10 @@ describe('Java merge-on-read fixtures', () => {
     assert.deepEqual(bySeq(dataFiles(fixture)), [1, 3, 4]);
     assert.deepEqual(bySeq(deleteFiles(fixture, 1)), [3, 4]);
     assert.deepEqual(bySeq(deleteFiles(fixture, 2)), [2, 3]);
-    assert.deepEqual(fixture.snapshots.map((snapshot) => snapshot.operation), ['append', 'delete', 'overwrite', 'overwrite']);
+    assert.deepEqual(
+      fixture.snapshots.map((snapshot) => snapshot.operation),
+      ['append', 'delete', 'overwrite', 'overwrite'],
+    );
 
     const file = (content: 0 | 1 | 2, seq: number): string => {
       const found = fixture.inspect.files.find((f) => f.content === content && f.data_sequence_number === seq);
@@ -114,7 +164,10 @@ describe('Java merge-on-read fixtures', () => {
     assert.deepEqual(plan[file(0, 3)], [file(1, 3)]);
     // C (seq 4): nothing older may reach it.
     assert.deepEqual(plan[file(0, 4)], []);
-    assert.deepEqual(fixture.rows.map((row) => row.v), ['b1', 'c2', 'a4', 'b5', 'c7']);
+    assert.deepEqual(
+      fixture.rows.map((row) => row.v),
+      ['b1', 'c2', 'a4', 'b5', 'c7'],
+    );
   });
 
   test('equality-delete-null-key: the delete row holds a null key', () => {
@@ -122,7 +175,10 @@ describe('Java merge-on-read fixtures', () => {
     const [deletes] = deleteFiles(fixture, 2);
     assert.ok(deletes);
     assert.deepEqual([deletes.record_count, deletes.equality_field_ids], [1, [2]]);
-    assert.deepEqual(fixture.rows, [{ id: '1', k: 'a' }, { id: '3', k: 'b' }]);
+    assert.deepEqual(fixture.rows, [
+      { id: '1', k: 'a' },
+      { id: '3', k: 'b' },
+    ]);
   });
 
   test('schema-evolution-then-deletes: the equality delete on a renamed column reaches older files', () => {
@@ -142,7 +198,9 @@ describe('Java merge-on-read fixtures', () => {
     const [a, b] = [...dataFiles(fixture)].sort((x, y) => (x.data_sequence_number ?? 0) - (y.data_sequence_number ?? 0));
     assert.ok(a && b);
     const vectors = deleteFiles(fixture, 1);
-    assert.ok(vectors.every((file) => file.file_format === 'PUFFIN' && file.content_offset !== null && file.content_size_in_bytes !== null));
+    assert.ok(
+      vectors.every((file) => file.file_format === 'PUFFIN' && file.content_offset !== null && file.content_size_in_bytes !== null),
+    );
     const of = (data: JavaFile): [number, number | null] | undefined => {
       const vector = vectors.find((file) => file.referenced_data_file === data.file_path);
       return vector && [vector.record_count, vector.data_sequence_number];
@@ -150,7 +208,10 @@ describe('Java merge-on-read fixtures', () => {
     assert.equal(vectors.length, 2, 'the first vector of A is gone, merged into its second');
     assert.deepEqual(of(a), [2, 3]);
     assert.deepEqual(of(b), [1, 4]);
-    assert.deepEqual(fixture.snapshots.map((s) => s.operation), ['append', 'delete', 'delete', 'overwrite']);
+    assert.deepEqual(
+      fixture.snapshots.map((s) => s.operation),
+      ['append', 'delete', 'delete', 'overwrite'],
+    );
     assert.deepEqual(fixture.rows[0], { id: '1', at: '2024-07-01T00:00:00.123456789Z' });
   });
 });
@@ -168,7 +229,8 @@ describe('pyiceberg reads the Java fixtures', () => {
   test('position deletes and v3 deletion vectors: the same rows as Java at every snapshot', async () => {
     for (const name of ['position-deletes-unpartitioned', 'deletion-vectors-v3'] as const) {
       const fixture = fixtures[name];
-      for (const snapshot of fixture.snapshots) assert.deepEqual(await pyRead(fixture, snapshot.snapshot_id), snapshot.rows, `${name} at seq ${snapshot.sequence_number}`);
+      for (const snapshot of fixture.snapshots)
+        assert.deepEqual(await pyRead(fixture, snapshot.snapshot_id), snapshot.rows, `${name} at seq ${snapshot.sequence_number}`);
     }
   });
 

@@ -86,7 +86,10 @@ async function morRoundTrip(catalog: JavaCatalog, identifier: string): Promise<{
   const equality = await java.run('delete_equality', { catalog, identifier, equality_fields: ['id'], rows: [{ id: '5' }] });
   assert.equal(equality.sequence_number, 4);
   const equalityFile = onlyFile(equality.delete_files);
-  assert.deepEqual({ content: equalityFile.content, records: equalityFile.record_count, ids: equalityFile.equality_field_ids }, { content: 2, records: 1, ids: [1] });
+  assert.deepEqual(
+    { content: equalityFile.content, records: equalityFile.record_count, ids: equalityFile.equality_field_ids },
+    { content: 2, records: 1, ids: [1] },
+  );
 
   const now = await java.run('read', { catalog, identifier });
   assert.deepEqual(now.columns, ['id', 'name', 'ts']);
@@ -109,7 +112,13 @@ async function morRoundTrip(catalog: JavaCatalog, identifier: string): Promise<{
   assert.equal(inspect.current_snapshot_id, equality.snapshot_id);
   assert.equal(inspect.last_sequence_number, 4);
   assert.deepEqual(
-    inspect.snapshots.map((s) => [s.sequence_number, s.operation, s.summary['added-records'] ?? null, s.summary['added-position-deletes'] ?? null, s.summary['added-equality-deletes'] ?? null]),
+    inspect.snapshots.map((s) => [
+      s.sequence_number,
+      s.operation,
+      s.summary['added-records'] ?? null,
+      s.summary['added-position-deletes'] ?? null,
+      s.summary['added-equality-deletes'] ?? null,
+    ]),
     [
       [1, 'append', '4', null, null],
       [2, 'append', '2', null, null],
@@ -157,10 +166,18 @@ describe('Java oracle on a SQLite JdbcCatalog', () => {
     // JdbcCatalog's V1 tables, keyed by the catalog name the pyiceberg oracle uses.
     const db = new Database(join(dir, 'catalog.db'), { readonly: true });
     try {
-      const row = db.prepare('SELECT catalog_name, table_namespace, table_name, metadata_location, iceberg_type FROM iceberg_tables').get() as Record<string, string>;
-      assert.deepEqual([row.catalog_name, row.table_namespace, row.table_name, row.iceberg_type], ['floe_oracle', 'oracle', 'events', 'TABLE']);
+      const row = db
+        .prepare('SELECT catalog_name, table_namespace, table_name, metadata_location, iceberg_type FROM iceberg_tables')
+        .get() as Record<string, string>;
+      assert.deepEqual(
+        [row.catalog_name, row.table_namespace, row.table_name, row.iceberg_type],
+        ['floe_oracle', 'oracle', 'events', 'TABLE'],
+      );
       // Hadoop's file system writes local paths as file:/abs (one slash), not file:///abs.
-      assert.ok(row.metadata_location?.startsWith(`file:${join(dir, 'warehouse', 'oracle', 'events', 'metadata')}/`), row.metadata_location);
+      assert.ok(
+        row.metadata_location?.startsWith(`file:${join(dir, 'warehouse', 'oracle', 'events', 'metadata')}/`),
+        row.metadata_location,
+      );
     } finally {
       db.close();
     }
@@ -238,15 +255,27 @@ describe('Java oracle on a SQLite JdbcCatalog', () => {
     const catalog = javaSqliteCatalog(scratchDir());
     const identifier = 'oracle.strict';
     await java.run('create_table', { catalog, identifier, schema: EVENTS_SCHEMA, properties: MOR });
-    await assert.rejects(java.run('append', { catalog, identifier, rows: [{ id: 1, nope: 'x' }] }), /column 'nope', which the table schema does not have/);
+    await assert.rejects(
+      java.run('append', { catalog, identifier, rows: [{ id: 1, nope: 'x' }] }),
+      /column 'nope', which the table schema does not have/,
+    );
     await assert.rejects(java.run('append', { catalog, identifier, rows: [{ name: 'no id' }] }), /rows\[0\]\.id is a required long column/);
-    await assert.rejects(java.run('append', { catalog, identifier, columns: { id: 'int' }, rows: [] }), /declares 'id' as int but table .*strict has it as long/);
+    await assert.rejects(
+      java.run('append', { catalog, identifier, columns: { id: 'int' }, rows: [] }),
+      /declares 'id' as int but table .*strict has it as long/,
+    );
     await assert.rejects(
       java.run('delete_positions', { catalog, identifier, file_path: 'file:/nowhere.parquet', positions: [0] }),
       /file_path file:\/nowhere\.parquet is not a live data file of table/,
     );
-    await assert.rejects(java.run('delete_equality', { catalog, identifier, equality_fields: ['missing'], rows: [] }), /equality field 'missing' is not a column/);
-    await assert.rejects(java.run('read', { catalog: { type: 'sql', uri: 'sqlite:///x.db', warehouse: '/tmp' }, identifier }), /must be a JDBC URL/);
+    await assert.rejects(
+      java.run('delete_equality', { catalog, identifier, equality_fields: ['missing'], rows: [] }),
+      /equality field 'missing' is not a column/,
+    );
+    await assert.rejects(
+      java.run('read', { catalog: { type: 'sql', uri: 'sqlite:///x.db', warehouse: '/tmp' }, identifier }),
+      /must be a JDBC URL/,
+    );
     // The session survives failed requests.
     const read = await java.run('read', { catalog, identifier });
     assert.deepEqual(read.rows, []);
@@ -255,8 +284,14 @@ describe('Java oracle on a SQLite JdbcCatalog', () => {
   test('fails, naming the cause, when Java or the compiled oracle is missing', async () => {
     const service = javaOracleService();
     const catalog = javaSqliteCatalog(scratchDir());
-    await assert.rejects(runJavaOracle('read', { catalog, identifier: 'a.b' }, { ...service, classpath: join(scratchDir(), 'missing.jar') }), /ClassNotFoundException: floe\.oracle\.JavaOracle|Could not find or load main class/);
-    await assert.rejects(runJavaOracle('read', { catalog, identifier: 'a.b' }, { ...service, java: join(scratchDir(), 'no-java') }), /could not be started/);
+    await assert.rejects(
+      runJavaOracle('read', { catalog, identifier: 'a.b' }, { ...service, classpath: join(scratchDir(), 'missing.jar') }),
+      /ClassNotFoundException: floe\.oracle\.JavaOracle|Could not find or load main class/,
+    );
+    await assert.rejects(
+      runJavaOracle('read', { catalog, identifier: 'a.b' }, { ...service, java: join(scratchDir(), 'no-java') }),
+      /could not be started/,
+    );
   });
 });
 
@@ -268,12 +303,20 @@ describe('Java oracle through the REST fixture, storing in MinIO', () => {
     const { snapshots } = await morRoundTrip(catalog, identifier);
 
     const metadata = await java.run('load_metadata', { catalog, identifier });
-    assert.ok(metadata.metadata_location.startsWith(`${rest.warehouse}/${identifier.replace('.', '/')}/metadata/`), metadata.metadata_location);
+    assert.ok(
+      metadata.metadata_location.startsWith(`${rest.warehouse}/${identifier.replace('.', '/')}/metadata/`),
+      metadata.metadata_location,
+    );
     assert.equal(metadata.metadata['current-snapshot-id'], snapshots[3]);
     assert.ok(metadata.metadata_json.includes(String(snapshots[3])), 'the raw metadata text carries the snapshot id digit for digit');
 
     // pyiceberg applies position deletes: at the third snapshot both oracles leave 2, 4, 5, 6.
-    const python = await runPyiceberg<RowsReply>('read', { catalog: asPyicebergCatalog(catalog), identifier, snapshot_id: snapshots[2], columns: ['id'] });
+    const python = await runPyiceberg<RowsReply>('read', {
+      catalog: asPyicebergCatalog(catalog),
+      identifier,
+      snapshot_id: snapshots[2],
+      columns: ['id'],
+    });
     assert.deepEqual(ids(python.rows), ['2', '4', '5', '6']);
   });
 

@@ -27,15 +27,31 @@ let base: URL;
 
 before(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), 'floe-content-type-'));
-  runtime = await testRuntime({ directory: scratch, catalog: sqlCase(scratch).config, definitions: definitions('rides.driver_stats', { buckets: 2 }) });
-  const context = { registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine, workDirectory: runtime.project.config.workDirectory };
+  runtime = await testRuntime({
+    directory: scratch,
+    catalog: sqlCase(scratch).config,
+    definitions: definitions('rides.driver_stats', { buckets: 2 }),
+  });
+  const context = {
+    registry: runtime.project.registry,
+    catalog: runtime.catalog,
+    engine: runtime.engine,
+    workDirectory: runtime.project.config.workDirectory,
+  };
   await createSource(runtime.catalog, 'rides.driver_stats');
   await appendSource(context, 'rides.driver_stats', [
     { driver_id: 1001, conv_rate: 0.25, trips: 7, event: START + HOUR, created: START + HOUR },
     { driver_id: 1002, conv_rate: 0.75, trips: 9, event: START + 2 * HOUR, created: START + 2 * HOUR },
   ]);
   await materializeWindow(context, VIEW, { start: new Date(WINDOW.start), end: new Date(WINDOW.end) }, 'content-type-test');
-  server = createFeatureServer({ store: new OnlineStore({ registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine, clock: () => WINDOW.end }) });
+  server = createFeatureServer({
+    store: new OnlineStore({
+      registry: runtime.project.registry,
+      catalog: runtime.catalog,
+      engine: runtime.engine,
+      clock: () => WINDOW.end,
+    }),
+  });
   base = new URL(await server.listen({ host: '127.0.0.1', port: 0 }));
 });
 
@@ -48,12 +64,21 @@ after(async () => {
 /** A POST through node:http, which (unlike fetch) sends exactly the headers given: none by default. */
 function post(body: string, headers: { 'content-type'?: string }): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const outgoing = request({ host: base.hostname, port: base.port, path: '/get-online-features', method: 'POST', headers: { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
-    });
+    const outgoing = request(
+      {
+        host: base.hostname,
+        port: base.port,
+        path: '/get-online-features',
+        method: 'POST',
+        headers: { 'content-length': String(Buffer.byteLength(body)), ...headers },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+      },
+    );
     outgoing.once('error', reject);
     outgoing.end(body);
   });
@@ -64,7 +89,12 @@ describe('POST /get-online-features without a JSON Content-Type', () => {
     const expected = await post(BODY, { 'content-type': 'application/json' });
     assert.equal(expected.status, 200, expected.text);
     assert.deepEqual((JSON.parse(expected.text) as { results: { values: unknown[] }[] }).results[1]!.values, [0.25, 0.75, null]);
-    for (const headers of [{}, { 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }, { 'content-type': 'text/plain; charset=utf-8' }]) {
+    for (const headers of [
+      {},
+      { 'content-type': 'text/plain' },
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      { 'content-type': 'text/plain; charset=utf-8' },
+    ]) {
       const answer = await post(BODY, headers);
       assert.equal(answer.status, 200, `${JSON.stringify(headers)}: ${answer.text}`);
       assert.equal(answer.text, expected.text, JSON.stringify(headers));

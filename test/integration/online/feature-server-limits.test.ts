@@ -46,13 +46,32 @@ before(async () => {
   const warehouse = path.join(scratch, 'warehouse');
   const catalog = { type: 'sql' as const, uri: `sqlite:///${catalogFile}`, warehouse: `file://${warehouse}` };
   runtime = await testRuntime({ directory: scratch, catalog, definitions: definitions('rides.driver_stats', { buckets: 16 }) });
-  const context = { registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine, workDirectory: runtime.project.config.workDirectory };
+  const context = {
+    registry: runtime.project.registry,
+    catalog: runtime.catalog,
+    engine: runtime.engine,
+    workDirectory: runtime.project.config.workDirectory,
+  };
   await createSource(runtime.catalog, 'rides.driver_stats');
-  rows = Array.from({ length: DRIVERS }, (_, index) => ({ driver_id: 1000 + index, conv_rate: (index % 97) / 97, trips: index % 13, event: START + (index % 24) * HOUR, created: START + (index % 24) * HOUR }));
+  rows = Array.from({ length: DRIVERS }, (_, index) => ({
+    driver_id: 1000 + index,
+    conv_rate: (index % 97) / 97,
+    trips: index % 13,
+    event: START + (index % 24) * HOUR,
+    created: START + (index % 24) * HOUR,
+  }));
   await appendSource(context, 'rides.driver_stats', rows);
   await materializeWindow(context, VIEW, { start: new Date(WINDOW.start), end: new Date(WINDOW.end) }, 'limits-test');
 
-  inProcess = createFeatureServer({ store: new OnlineStore({ registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine, clock: () => WINDOW.end }), maxEntityRows: 5 });
+  inProcess = createFeatureServer({
+    store: new OnlineStore({
+      registry: runtime.project.registry,
+      catalog: runtime.catalog,
+      engine: runtime.engine,
+      clock: () => WINDOW.end,
+    }),
+    maxEntityRows: 5,
+  });
   inProcessBase = await inProcess.listen({ host: '127.0.0.1', port: 0 });
 
   // The same definitions as a project `floe serve` loads; server.maxEntityRows left at its default.
@@ -64,8 +83,13 @@ before(async () => {
     path.join(project, 'features.ts'),
     `import { definitions } from ${JSON.stringify(path.join(root, 'test', 'integration', 'online', 'online-fixture.ts'))};\nexport const all = definitions('rides.driver_stats', { buckets: 16 });\n`,
   );
-  await writeFile(path.join(project, 'floe.yaml'), `project: limits\ncatalog:\n  type: sql\n  uri: ${JSON.stringify(catalogFile)}\n  warehouse: ${JSON.stringify(warehouse)}\nworkDirectory: work\n`);
-  serve = spawn(process.execPath, [path.join(root, 'bin', 'floe.js'), 'serve', '--project', project, '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await writeFile(
+    path.join(project, 'floe.yaml'),
+    `project: limits\ncatalog:\n  type: sql\n  uri: ${JSON.stringify(catalogFile)}\n  warehouse: ${JSON.stringify(warehouse)}\nworkDirectory: work\n`,
+  );
+  serve = spawn(process.execPath, [path.join(root, 'bin', 'floe.js'), 'serve', '--project', project, '--port', '0', '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   serveBase = await new Promise<string>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
@@ -89,7 +113,10 @@ after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-async function post(base: string, body: string): Promise<{ status: number; text: string; json: { error?: string; message?: string } | undefined }> {
+async function post(
+  base: string,
+  body: string,
+): Promise<{ status: number; text: string; json: { error?: string; message?: string } | undefined }> {
   const response = await fetch(`${base}/get-online-features`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   const text = await response.text();
   let json: { error?: string; message?: string } | undefined;
@@ -105,8 +132,16 @@ describe('names that reach the prototype', () => {
   const refused: [string, string, string][] = [];
   for (const name of ['__proto__', 'constructor', 'prototype']) {
     refused.push(
-      [`${name} as an entity column`, `{"features": ["${VIEW}:trips"], "entities": {"${name}": [1001], "driver_id": [1001]}}`, `entities.${name}`],
-      [`${name} as the only entity column`, `{"features": ["${VIEW}:trips"], "entities": {"${name}": {"driver_id": [1001]}}}`, `entities.${name}`],
+      [
+        `${name} as an entity column`,
+        `{"features": ["${VIEW}:trips"], "entities": {"${name}": [1001], "driver_id": [1001]}}`,
+        `entities.${name}`,
+      ],
+      [
+        `${name} as the only entity column`,
+        `{"features": ["${VIEW}:trips"], "entities": {"${name}": {"driver_id": [1001]}}}`,
+        `entities.${name}`,
+      ],
       [`${name} as a feature view`, `{"features": ["${name}:trips"], "entities": {"driver_id": [1001]}}`, 'features.0'],
       [`${name} as a feature`, `{"features": ["${VIEW}:trips", "${VIEW}:${name}"], "entities": {"driver_id": [1001]}}`, 'features.1'],
       [`${name} as a feature service`, `{"feature_service": "${name}", "entities": {"driver_id": [1001]}}`, 'feature_service'],
@@ -117,7 +152,10 @@ describe('names that reach the prototype', () => {
       const response = await post(inProcessBase, body);
       assert.equal(response.status, 400, response.text);
       assert.equal(response.json?.error, 'invalid-input');
-      assert.match(response.json?.message ?? '', new RegExp(`${field.replace(/\./g, '\\.')}: "(__proto__|constructor|prototype)" cannot be a name`));
+      assert.match(
+        response.json?.message ?? '',
+        new RegExp(`${field.replace(/\./g, '\\.')}: "(__proto__|constructor|prototype)" cannot be a name`),
+      );
       assert.doesNotMatch(response.text, /1970-01-01/);
     });
   }
@@ -136,33 +174,55 @@ describe('server.maxEntityRows', () => {
     assert.equal(response.status, 200, response.text);
     const expected = latestInWindows(rows, [WINDOW]);
     const trips = (JSON.parse(response.text) as { results: { values: unknown[] }[] }).results[1]!.values;
-    assert.deepEqual(trips, ids.map((id) => (expected.has(id) ? Number(expected.get(id)!.trips) : null)));
+    assert.deepEqual(
+      trips,
+      ids.map((id) => (expected.has(id) ? Number(expected.get(id)!.trips) : null)),
+    );
   });
 
   test('one row over is a 413 naming the limit and the setting', async () => {
-    const response = await post(inProcessBase, JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: [1, 2, 3, 4, 5, 6] } }));
+    const response = await post(
+      inProcessBase,
+      JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: [1, 2, 3, 4, 5, 6] } }),
+    );
     assert.equal(response.status, 413, response.text);
     assert.equal(response.json?.error, 'too-many-entity-rows');
-    assert.match(response.json?.message ?? '', /asks for 6 entity rows; the feature server answers at most 5 per request \(server\.maxEntityRows in floe\.yaml\)/);
+    assert.match(
+      response.json?.message ?? '',
+      /asks for 6 entity rows; the feature server answers at most 5 per request \(server\.maxEntityRows in floe\.yaml\)/,
+    );
   });
 
   test('floe serve applies the default of 10000', async () => {
     const ids = Array.from({ length: LIMIT + 1 }, (_, index) => 1000 + index);
     const response = await post(serveBase, JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: ids } }));
     assert.equal(response.status, 413, response.text);
-    assert.match(response.json?.message ?? '', /asks for 10001 entity rows; the feature server answers at most 10000 per request \(server\.maxEntityRows/);
+    assert.match(
+      response.json?.message ?? '',
+      /asks for 10001 entity rows; the feature server answers at most 10000 per request \(server\.maxEntityRows/,
+    );
   });
 
   test('a body too large for the rows allowed (1.6M rows, 8 MB) is a 413 naming the setting, refused before it is parsed', async () => {
     // Through inject: over a socket the server answers and closes while the client is still sending.
-    const server = createFeatureServer({ store: new OnlineStore({ registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine }) });
+    const server = createFeatureServer({
+      store: new OnlineStore({ registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine }),
+    });
     try {
       const ids = Array.from({ length: 1_600_000 }, (_, index) => 1000 + (index % DRIVERS));
-      const response = await server.inject({ method: 'POST', url: '/get-online-features', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: ids } }) });
+      const response = await server.inject({
+        method: 'POST',
+        url: '/get-online-features',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: ids } }),
+      });
       assert.equal(response.statusCode, 413, response.body);
       const json = response.json<{ error: string; message: string }>();
       assert.equal(json.error, 'body-too-large');
-      assert.match(json.message, /larger than the feature server accepts \(2560000 bytes, sized for server\.maxEntityRows = 10000 entity rows\)/);
+      assert.match(
+        json.message,
+        /larger than the feature server accepts \(2560000 bytes, sized for server\.maxEntityRows = 10000 entity rows\)/,
+      );
     } finally {
       await server.close();
     }
@@ -176,10 +236,19 @@ describe('floe serve under load', () => {
       const status = await readFile(`/proc/${pid}/status`, 'utf8');
       return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) / 1024;
     };
-    const largeBody = JSON.stringify({ features: [`${VIEW}:conv_rate`, `${VIEW}:trips`], entities: { driver_id: Array.from({ length: LIMIT - 1 }, (_, index) => 1000 + index) } });
-    const overLimitBody = JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: Array.from({ length: LIMIT + 1 }, (_, index) => 1000 + index) } });
+    const largeBody = JSON.stringify({
+      features: [`${VIEW}:conv_rate`, `${VIEW}:trips`],
+      entities: { driver_id: Array.from({ length: LIMIT - 1 }, (_, index) => 1000 + index) },
+    });
+    const overLimitBody = JSON.stringify({
+      features: [`${VIEW}:trips`],
+      entities: { driver_id: Array.from({ length: LIMIT + 1 }, (_, index) => 1000 + index) },
+    });
     // Just under both limits: 9,999 rows whose keys are zero-padded to 240 digits (still longs), ~2.4 MB.
-    const paddedBody = JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: Array.from({ length: LIMIT - 1 }, (_, index) => String(1000 + index).padStart(240, '0')) } });
+    const paddedBody = JSON.stringify({
+      features: [`${VIEW}:trips`],
+      entities: { driver_id: Array.from({ length: LIMIT - 1 }, (_, index) => String(1000 + index).padStart(240, '0')) },
+    });
     assert.ok(paddedBody.length > 2_400_000 && paddedBody.length < 2_560_000);
     const smallBody = JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: [1001] } });
     const expectedTrips = Number(latestInWindows(rows, [WINDOW]).get(1001)!.trips);

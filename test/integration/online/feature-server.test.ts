@@ -27,8 +27,17 @@ let rows: SourceRow[];
 
 before(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), 'floe-feature-server-'));
-  runtime = await testRuntime({ directory: scratch, catalog: sqlCase(scratch).config, definitions: definitions('rides.driver_stats', { buckets: 4, ttl: { hours: 6 } }) });
-  const context = { registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine, workDirectory: runtime.project.config.workDirectory };
+  runtime = await testRuntime({
+    directory: scratch,
+    catalog: sqlCase(scratch).config,
+    definitions: definitions('rides.driver_stats', { buckets: 4, ttl: { hours: 6 } }),
+  });
+  const context = {
+    registry: runtime.project.registry,
+    catalog: runtime.catalog,
+    engine: runtime.engine,
+    workDirectory: runtime.project.config.workDirectory,
+  };
   await createSource(runtime.catalog, 'rides.driver_stats');
   // Driver 1001 reported an hour before the clock, 1002 twelve hours before it (expired at 6 h TTL),
   // 1003 at a whole second with a later correction.
@@ -41,7 +50,12 @@ before(async () => {
   ];
   await appendSource(context, 'rides.driver_stats', rows);
   await materializeWindow(context, VIEW, { start: new Date(WINDOW.start), end: new Date(WINDOW.end) }, 'server-test');
-  const store = new OnlineStore({ registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine, clock: () => CLOCK });
+  const store = new OnlineStore({
+    registry: runtime.project.registry,
+    catalog: runtime.catalog,
+    engine: runtime.engine,
+    clock: () => CLOCK,
+  });
   server = createFeatureServer({ store });
   base = await server.listen({ host: '127.0.0.1', port: 0 });
 });
@@ -66,14 +80,20 @@ async function post(body: string): Promise<{ status: number; text: string; json:
 
 describe('POST /get-online-features', () => {
   test("answers in Feast's layout: keys first, then each feature's values, statuses and event timestamps", async () => {
-    const { status, json } = await post(JSON.stringify({ features: [`${VIEW}:conv_rate`, `${VIEW}:trips`], entities: { driver_id: [1001, 1002, 1003, 4242] } }));
+    const { status, json } = await post(
+      JSON.stringify({ features: [`${VIEW}:conv_rate`, `${VIEW}:trips`], entities: { driver_id: [1001, 1002, 1003, 4242] } }),
+    );
     assert.equal(status, 200);
     const expected = latestInWindows(rows, [WINDOW]);
     assert.equal(expected.get(1003)!.conv_rate, 0.375, 'the correction wins in the oracle too');
     assert.deepEqual(json, {
       metadata: { feature_names: ['driver_id', 'conv_rate', 'trips'] },
       results: [
-        { values: [1001, 1002, 1003, 4242], statuses: ['PRESENT', 'PRESENT', 'PRESENT', 'PRESENT'], event_timestamps: Array(4).fill('1970-01-01T00:00:00Z') },
+        {
+          values: [1001, 1002, 1003, 4242],
+          statuses: ['PRESENT', 'PRESENT', 'PRESENT', 'PRESENT'],
+          event_timestamps: Array(4).fill('1970-01-01T00:00:00Z'),
+        },
         {
           values: [0.25, null, 0.375, null],
           statuses: ['PRESENT', 'OUTSIDE_MAX_AGE', 'PRESENT', 'NOT_FOUND'],
@@ -99,7 +119,11 @@ describe('POST /get-online-features', () => {
     assert.equal(status, 200);
     const body = json as { metadata: unknown; results: { values: unknown[]; statuses: string[] }[] };
     assert.deepEqual(body.metadata, { feature_names: ['driver_id', 'trips'] });
-    assert.deepEqual(body.results[1], { values: [7, null], statuses: ['PRESENT', 'NOT_FOUND'], event_timestamps: ['2024-05-01T23:00:00.123Z', '1970-01-01T00:00:00Z'] });
+    assert.deepEqual(body.results[1], {
+      values: [7, null],
+      statuses: ['PRESENT', 'NOT_FOUND'],
+      event_timestamps: ['2024-05-01T23:00:00.123Z', '1970-01-01T00:00:00Z'],
+    });
   });
 
   test('a 64-bit key beyond 2^53 is echoed exactly', async () => {
@@ -110,15 +134,45 @@ describe('POST /get-online-features', () => {
   });
 
   const bad: [string, string, number, RegExp][] = [
-    ['an unknown feature view', JSON.stringify({ features: ['nope:conv_rate'], entities: { driver_id: [1] } }), 404, /No feature view named "nope"; defined: driver_stats_view/],
-    ['an unknown feature', JSON.stringify({ features: [`${VIEW}:speed`], entities: { driver_id: [1] } }), 404, /has no feature "speed"; it has: conv_rate, trips/],
+    [
+      'an unknown feature view',
+      JSON.stringify({ features: ['nope:conv_rate'], entities: { driver_id: [1] } }),
+      404,
+      /No feature view named "nope"; defined: driver_stats_view/,
+    ],
+    [
+      'an unknown feature',
+      JSON.stringify({ features: [`${VIEW}:speed`], entities: { driver_id: [1] } }),
+      404,
+      /has no feature "speed"; it has: conv_rate, trips/,
+    ],
     ['malformed JSON', '{"features": [', 400, /not valid JSON/],
     ['no entities', JSON.stringify({ features: [`${VIEW}:trips`] }), 400, /entities/],
-    ['both features and a feature service', JSON.stringify({ features: [`${VIEW}:trips`], feature_service: 'svc', entities: { driver_id: [1] } }), 400, /either "features".*or "feature_service"/],
-    ['a key of the wrong type', JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: ['x'] } }), 400, /join key driver_id of feature view driver_stats_view must be an integer, got "x"/],
+    [
+      'both features and a feature service',
+      JSON.stringify({ features: [`${VIEW}:trips`], feature_service: 'svc', entities: { driver_id: [1] } }),
+      400,
+      /either "features".*or "feature_service"/,
+    ],
+    [
+      'a key of the wrong type',
+      JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: ['x'] } }),
+      400,
+      /join key driver_id of feature view driver_stats_view must be an integer, got "x"/,
+    ],
     ['a missing join key column', JSON.stringify({ features: [`${VIEW}:trips`], entities: { rider_id: [1] } }), 400, /must be present/],
-    ['uneven entity columns', JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: [1, 2], other: [1] } }), 400, /same length/],
-    ['an unknown feature service', JSON.stringify({ feature_service: 'driver_model', entities: { driver_id: [1] } }), 404, /No feature service named "driver_model"; defined: driver_trips_model/],
+    [
+      'uneven entity columns',
+      JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: [1, 2], other: [1] } }),
+      400,
+      /same length/,
+    ],
+    [
+      'an unknown feature service',
+      JSON.stringify({ feature_service: 'driver_model', entities: { driver_id: [1] } }),
+      404,
+      /No feature service named "driver_model"; defined: driver_trips_model/,
+    ],
     ['an unknown field', JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: [1] }, extra: 1 }), 400, /Unrecognized key/],
   ];
   for (const [what, body, code, message] of bad) {

@@ -64,7 +64,11 @@ export async function createSource(catalog: Catalog, table: string): Promise<voi
   });
 }
 
-export async function appendSource(context: { catalog: Catalog; engine: Engine; workDirectory: string }, table: string, rows: readonly SourceRow[]): Promise<void> {
+export async function appendSource(
+  context: { catalog: Catalog; engine: Engine; workDirectory: string },
+  table: string,
+  rows: readonly SourceRow[],
+): Promise<void> {
   const values = rows.map(
     (row) =>
       `(${row.driver_id}::BIGINT, ${row.conv_rate}::DOUBLE, ${row.trips}::BIGINT, ${timestamp(row.event)}, ${timestamp(row.created)})`,
@@ -104,7 +108,15 @@ export interface CatalogCase {
 }
 
 export function sqlCase(directory: string): CatalogCase {
-  return { name: 'sql', config: { type: 'sql', uri: `sqlite:///${path.join(directory, 'catalog.db')}`, warehouse: `file://${path.join(directory, 'warehouse')}` }, namespace: 'rides' };
+  return {
+    name: 'sql',
+    config: {
+      type: 'sql',
+      uri: `sqlite:///${path.join(directory, 'catalog.db')}`,
+      warehouse: `file://${path.join(directory, 'warehouse')}`,
+    },
+    namespace: 'rides',
+  };
 }
 
 export function restCase(): CatalogCase {
@@ -115,7 +127,13 @@ export function restCase(): CatalogCase {
       type: 'rest',
       uri: rest.uri,
       warehouse: rest.warehouse,
-      s3: { endpoint: rest.s3.endpoint, region: rest.s3.region, pathStyle: true, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey },
+      s3: {
+        endpoint: rest.s3.endpoint,
+        region: rest.s3.region,
+        pathStyle: true,
+        accessKeyId: rest.s3.accessKeyId,
+        secretAccessKey: rest.s3.secretAccessKey,
+      },
     },
     namespace: `online_${randomUUID().slice(0, 8)}`,
   };

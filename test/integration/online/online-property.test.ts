@@ -31,7 +31,9 @@ const row = fc.record({
   minute: fc.integer({ min: 0, max: 48 * 60 - 1 }),
   createdDelay: fc.integer({ min: 0, max: 120 }),
 });
-const window = fc.tuple(fc.integer({ min: 0, max: 47 }), fc.integer({ min: 1, max: 24 })).map(([start, length]) => ({ start: START + start * HOUR, end: START + Math.min(48, start + length) * HOUR }));
+const window = fc
+  .tuple(fc.integer({ min: 0, max: 47 }), fc.integer({ min: 1, max: 24 }))
+  .map(([start, length]) => ({ start: START + start * HOUR, end: START + Math.min(48, start + length) * HOUR }));
 
 const scenario = fc.record({
   rows: fc.array(row, { minLength: 20, maxLength: 120 }),
@@ -66,23 +68,46 @@ test('online reads equal the latest rows computed from the source by brute force
       const runtime = await testRuntime({
         directory,
         catalog: sqlCase(directory).config,
-        definitions: definitions(sourceTable, { buckets: input.buckets, ...(input.ttlHours === undefined ? {} : { ttl: { hours: input.ttlHours } }) }),
+        definitions: definitions(sourceTable, {
+          buckets: input.buckets,
+          ...(input.ttlHours === undefined ? {} : { ttl: { hours: input.ttlHours } }),
+        }),
         onlineNamespace: `${namespace}_online`,
       });
       try {
-        const context = { registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine, workDirectory: runtime.project.config.workDirectory };
+        const context = {
+          registry: runtime.project.registry,
+          catalog: runtime.catalog,
+          engine: runtime.engine,
+          workDirectory: runtime.project.config.workDirectory,
+        };
         await createSource(runtime.catalog, sourceTable);
         await appendSource(context, sourceTable, rows);
         for (const [index, materialized] of input.windows.entries()) {
-          await materializeWindow(context, VIEW, { start: new Date(materialized.start), end: new Date(materialized.end) }, `run-${run}-${index}`);
+          await materializeWindow(
+            context,
+            VIEW,
+            { start: new Date(materialized.start), end: new Date(materialized.end) },
+            `run-${run}-${index}`,
+          );
         }
         const clock = START + input.clockHours * HOUR;
-        const store = new OnlineStore({ registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine, refreshIntervalMs: 0, clock: () => clock });
+        const store = new OnlineStore({
+          registry: runtime.project.registry,
+          catalog: runtime.catalog,
+          engine: runtime.engine,
+          refreshIntervalMs: 0,
+          clock: () => clock,
+        });
         const response = await store.getOnlineFeatures({ features: [VIEW], entityRows: input.keys.map((driver_id) => ({ driver_id })) });
 
         const expected = latestInWindows(rows, input.windows);
         for (const driver of new Set(input.keys)) {
-          const windows = input.windows.filter((materialized) => rows.some((candidate) => candidate.driver_id === driver && candidate.event >= materialized.start && candidate.event < materialized.end));
+          const windows = input.windows.filter((materialized) =>
+            rows.some(
+              (candidate) => candidate.driver_id === driver && candidate.event >= materialized.start && candidate.event < materialized.end,
+            ),
+          );
           if (windows.length > 1) keysInSeveralWindows++;
         }
         const oldest = input.ttlHours === undefined ? -Infinity : clock - input.ttlHours * HOUR;

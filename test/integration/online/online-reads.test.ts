@@ -47,9 +47,22 @@ function sourceRows(): SourceRow[] {
   for (let driver = 1001; driver <= 1030; driver++) {
     const stop = driver >= 1029 ? START + 24 * HOUR : START + 72 * HOUR;
     for (let time = START + Math.floor(random() * HOUR); time < stop; time += 50 * 60_000 + Math.floor(random() * 80 * 60_000)) {
-      rows.push({ driver_id: driver, conv_rate: Math.round(random() * 1000) / 1000, trips: Math.floor(random() * 500), event: time, created: time + 60_000 });
+      rows.push({
+        driver_id: driver,
+        conv_rate: Math.round(random() * 1000) / 1000,
+        trips: Math.floor(random() * 500),
+        event: time,
+        created: time + 60_000,
+      });
       // Now and then a correction: the same event time, created later.
-      if (random() < 0.2) rows.push({ driver_id: driver, conv_rate: Math.round(random() * 1000) / 1000, trips: 1000 + Math.floor(random() * 500), event: time, created: time + 30 * 60_000 });
+      if (random() < 0.2)
+        rows.push({
+          driver_id: driver,
+          conv_rate: Math.round(random() * 1000) / 1000,
+          trips: 1000 + Math.floor(random() * 500),
+          event: time,
+          created: time + 30 * 60_000,
+        });
     }
   }
   return rows;
@@ -72,7 +85,12 @@ async function runCase(testCase: CatalogCase): Promise<void> {
   const sourceTable = `${testCase.namespace}.driver_stats`;
   const onlineNamespace = `${testCase.namespace}_online`;
   const directory = path.join(scratch, testCase.name);
-  const runtime = await testRuntime({ directory, catalog: testCase.config, definitions: definitions(sourceTable, { buckets: BUCKETS, ttl: { hours: TTL_HOURS } }), onlineNamespace });
+  const runtime = await testRuntime({
+    directory,
+    catalog: testCase.config,
+    definitions: definitions(sourceTable, { buckets: BUCKETS, ttl: { hours: TTL_HOURS } }),
+    onlineNamespace,
+  });
   try {
     const { catalog, engine } = runtime;
     const registry = runtime.project.registry;
@@ -81,10 +99,23 @@ async function runCase(testCase: CatalogCase): Promise<void> {
     clock = WINDOWS[4]!.end + HOUR;
     await createSource(catalog, sourceTable);
     // Two appends, so windows read a source of more than one file.
-    await appendSource(context, sourceTable, rows.filter((_, index) => index % 2 === 0));
-    await appendSource(context, sourceTable, rows.filter((_, index) => index % 2 === 1));
+    await appendSource(
+      context,
+      sourceTable,
+      rows.filter((_, index) => index % 2 === 0),
+    );
+    await appendSource(
+      context,
+      sourceTable,
+      rows.filter((_, index) => index % 2 === 1),
+    );
     for (const window of WINDOWS.slice(0, 5)) {
-      await materializeWindow(context, VIEW, { start: new Date(window.start), end: new Date(window.end) }, `${testCase.name}-${window.start}`);
+      await materializeWindow(
+        context,
+        VIEW,
+        { start: new Date(window.start), end: new Date(window.end) },
+        `${testCase.name}-${window.start}`,
+      );
     }
 
     const drivers = [...Array.from({ length: 30 }, (_, index) => 1001 + index), ...MISSING];
@@ -135,8 +166,13 @@ async function runCase(testCase: CatalogCase): Promise<void> {
     checkAgainstSource(fresh, drivers, latestInWindows(rows, WINDOWS));
 
     // A view whose online table was never written: every key is missing, nothing fails.
-    const never = new Registry(definitions(sourceTable, { buckets: BUCKETS, onlineTable: `${onlineNamespace}.never_materialized` }), { onlineNamespace });
-    const empty = await new OnlineStore({ registry: never, catalog, engine, refreshIntervalMs: 0 }).getOnlineFeatures({ features: [`${VIEW}:trips`], entityRows: [{ driver_id: 1001 }] });
+    const never = new Registry(definitions(sourceTable, { buckets: BUCKETS, onlineTable: `${onlineNamespace}.never_materialized` }), {
+      onlineNamespace,
+    });
+    const empty = await new OnlineStore({ registry: never, catalog, engine, refreshIntervalMs: 0 }).getOnlineFeatures({
+      features: [`${VIEW}:trips`],
+      entityRows: [{ driver_id: 1001 }],
+    });
     assert.deepEqual(empty.features[0]!.statuses, ['NOT_FOUND']);
     assert.equal(empty.reads[0]!.snapshotId, null);
   } finally {
@@ -144,7 +180,11 @@ async function runCase(testCase: CatalogCase): Promise<void> {
   }
 }
 
-function checkAgainstSource(response: OnlineFeaturesResponse, drivers: readonly number[], expected: Map<number, { conv_rate: number; trips: bigint; event: number }>): void {
+function checkAgainstSource(
+  response: OnlineFeaturesResponse,
+  drivers: readonly number[],
+  expected: Map<number, { conv_rate: number; trips: bigint; event: number }>,
+): void {
   assert.deepEqual(response.entities, [{ name: 'driver_id', values: drivers.map(BigInt) }]);
   const conv = response.features.find((feature) => feature.feature === 'conv_rate')!;
   const trips = response.features.find((feature) => feature.feature === 'trips')!;
@@ -193,13 +233,27 @@ async function checkOneKeyPruning(runtime: Runtime, store: OnlineStore, registry
 async function compactedCopy(runtime: Runtime, registry: Registry, onlineNamespace: string): Promise<Registry> {
   const view = registry.featureView(VIEW);
   const sourceTable = registry.sourceOf(view).table;
-  const copy = new Registry(definitions(sourceTable, { buckets: BUCKETS, ttl: { hours: TTL_HOURS }, onlineTable: `${onlineNamespace}.compacted` }), { onlineNamespace });
+  const copy = new Registry(
+    definitions(sourceTable, { buckets: BUCKETS, ttl: { hours: TTL_HOURS }, onlineTable: `${onlineNamespace}.compacted` }),
+    { onlineNamespace },
+  );
   const layout = onlineTableLayout(copy, copy.featureView(VIEW));
   await ensureOnlineTable(runtime.catalog, layout);
   const scan = await scanTable(await runtime.catalog.loadTable(registry.onlineTableOf(view)));
   const latest = await runtime.engine.withConnection((connection) =>
-    latestPerEntitySql(connection, { relation: scan.sql, keyColumns: ['driver_id'], eventTimestampColumn: 'event_ts', createdTimestampColumn: 'created_ts' }),
+    latestPerEntitySql(connection, {
+      relation: scan.sql,
+      keyColumns: ['driver_id'],
+      eventTimestampColumn: 'event_ts',
+      createdTimestampColumn: 'created_ts',
+    }),
   );
-  await appendQuery({ catalog: runtime.catalog, engine: runtime.engine, identifier: layout.identifier, query: latest, workDirectory: runtime.project.config.workDirectory });
+  await appendQuery({
+    catalog: runtime.catalog,
+    engine: runtime.engine,
+    identifier: layout.identifier,
+    query: latest,
+    workDirectory: runtime.project.config.workDirectory,
+  });
   return copy;
 }

@@ -17,7 +17,16 @@ import type { BackfillInput, BackfillProgress } from '../../../contracts/backfil
 import { backfillChunkWorkflowId } from '../../../contracts/ids.js';
 import { FLOE_PROGRESS } from '../../../contracts/search-attributes.js';
 import type { SourceTable } from './support/pipeline.js';
-import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from './support/pipeline.js';
+import {
+  committedWindows,
+  createSource,
+  expectedRows,
+  onlineRows,
+  onlineSnapshots,
+  recordRun,
+  startPipelineWorker,
+  VIEW,
+} from './support/pipeline.js';
 
 let scratch: string;
 let source: SourceTable;
@@ -44,7 +53,11 @@ describe('backfill workflow', () => {
     try {
       const workflowId = `backfill-test-${randomUUID()}`;
       const input: BackfillInput = { featureViews: [VIEW], ...RANGE, chunk: '12h', parallelism: 2, chunksPerRun: 2 };
-      const handle = await worker.client.workflow.start<typeof backfill>('backfill', { taskQueue: worker.taskQueue, workflowId, args: [input] });
+      const handle = await worker.client.workflow.start<typeof backfill>('backfill', {
+        taskQueue: worker.taskQueue,
+        workflowId,
+        args: [input],
+      });
       const result = await handle.result();
 
       const expected = expectedRows(source.rows, HALF_DAYS);
@@ -54,11 +67,16 @@ describe('backfill workflow', () => {
       assert.deepEqual(await onlineRows(source, worker.onlineNamespace), expected);
 
       const snapshots = await onlineSnapshots(source, worker.onlineNamespace);
-      assert.deepEqual(committedWindows(snapshots).sort((a, b) => a.start.localeCompare(b.start)), HALF_DAYS);
+      assert.deepEqual(
+        committedWindows(snapshots).sort((a, b) => a.start.localeCompare(b.start)),
+        HALF_DAYS,
+      );
       const keys = snapshots.map((snapshot) => snapshot.summary['floe.idempotency-key']);
       assert.deepEqual(
         [...keys].sort(),
-        HALF_DAYS.map((window) => `${backfillChunkWorkflowId(workflowId, VIEW, window.start, window.end)}/${window.start}/${window.end}`).sort(),
+        HALF_DAYS.map(
+          (window) => `${backfillChunkWorkflowId(workflowId, VIEW, window.start, window.end)}/${window.start}/${window.end}`,
+        ).sort(),
         'each chunk committed by its own deterministic child',
       );
       const watermark = await readWatermark({ registry: worker.runtime.project.registry, catalog: worker.runtime.catalog }, VIEW);
@@ -66,18 +84,30 @@ describe('backfill workflow', () => {
 
       // The last run answers the query, and the list's search attribute shows the same.
       const progress = await handle.query<BackfillProgress>('progress');
-      assert.deepEqual({ state: progress.state, done: progress.chunksDone, total: progress.chunksTotal, rows: progress.rows, run: progress.run }, { state: 'completed', done: 5, total: 5, rows: expected.length, run: 3 });
+      assert.deepEqual(
+        { state: progress.state, done: progress.chunksDone, total: progress.chunksTotal, rows: progress.rows, run: progress.run },
+        { state: 'completed', done: 5, total: 5, rows: expected.length, run: 3 },
+      );
       const description = await handle.describe();
       assert.equal(description.typedSearchAttributes.get(FLOE_PROGRESS), `5/5 chunks, ${expected.length} rows, completed`);
 
       // The whole backfill again under the same id: every child finds its commit.
-      const again = await worker.client.workflow.execute<typeof backfill>('backfill', { taskQueue: worker.taskQueue, workflowId, args: [input] });
+      const again = await worker.client.workflow.execute<typeof backfill>('backfill', {
+        taskQueue: worker.taskQueue,
+        workflowId,
+        args: [input],
+      });
       assert.equal(again.rows, expected.length);
       assert.equal((await onlineSnapshots(source, worker.onlineNamespace)).length, 5);
       assert.deepEqual(await onlineRows(source, worker.onlineNamespace), expected);
 
       await recordRun(worker.client, workflowId, handle.firstExecutionRunId, 'backfill-continue-as-new');
-      await recordRun(worker.client, backfillChunkWorkflowId(workflowId, VIEW, HALF_DAYS[0]!.start, HALF_DAYS[0]!.end), undefined, 'materialize-backfill-child');
+      await recordRun(
+        worker.client,
+        backfillChunkWorkflowId(workflowId, VIEW, HALF_DAYS[0]!.start, HALF_DAYS[0]!.end),
+        undefined,
+        'materialize-backfill-child',
+      );
     } finally {
       await worker.close();
     }
@@ -102,7 +132,11 @@ describe('backfill workflow', () => {
     });
     try {
       const workflowId = `backfill-pause-${randomUUID()}`;
-      const handle = await worker.client.workflow.start<typeof backfill>('backfill', { taskQueue: worker.taskQueue, workflowId, args: [{ featureViews: [VIEW], ...RANGE, chunk: '1d', parallelism: 1 }] });
+      const handle = await worker.client.workflow.start<typeof backfill>('backfill', {
+        taskQueue: worker.taskQueue,
+        workflowId,
+        args: [{ featureViews: [VIEW], ...RANGE, chunk: '1d', parallelism: 1 }],
+      });
       await holding;
       await handle.signal('pause');
       release();
@@ -138,22 +172,33 @@ describe('backfill workflow', () => {
           calls += 1;
           if (calls !== 2) return;
           reachedHold();
-          await new Promise<void>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+          await new Promise<void>((_resolve, reject) =>
+            signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
+          );
         },
       },
     });
     try {
       const workflowId = `backfill-cancel-${randomUUID()}`;
-      const handle = await worker.client.workflow.start<typeof backfill>('backfill', { taskQueue: worker.taskQueue, workflowId, args: [{ featureViews: [VIEW], ...RANGE, chunk: '1d', parallelism: 1 }] });
+      const handle = await worker.client.workflow.start<typeof backfill>('backfill', {
+        taskQueue: worker.taskQueue,
+        workflowId,
+        args: [{ featureViews: [VIEW], ...RANGE, chunk: '1d', parallelism: 1 }],
+      });
       await holding;
       await handle.cancel();
       const failure = await handle.result().then(
         () => undefined,
         (error: unknown) => error,
       );
-      assert.ok(failure instanceof WorkflowFailedError && failure.cause instanceof CancelledFailure, `the backfill ends cancelled, got ${String(failure)}`);
+      assert.ok(
+        failure instanceof WorkflowFailedError && failure.cause instanceof CancelledFailure,
+        `the backfill ends cancelled, got ${String(failure)}`,
+      );
 
-      const secondChild = worker.client.workflow.getHandle(backfillChunkWorkflowId(workflowId, VIEW, '2024-05-02T00:00:00.000Z', '2024-05-03T00:00:00.000Z'));
+      const secondChild = worker.client.workflow.getHandle(
+        backfillChunkWorkflowId(workflowId, VIEW, '2024-05-02T00:00:00.000Z', '2024-05-03T00:00:00.000Z'),
+      );
       assert.equal((await secondChild.describe()).status.name, 'CANCELLED');
       const snapshots = await onlineSnapshots(source, worker.onlineNamespace);
       assert.deepEqual(committedWindows(snapshots), [{ start: '2024-05-01T00:00:00.000Z', end: '2024-05-02T00:00:00.000Z' }]);
@@ -170,14 +215,28 @@ describe('backfill workflow', () => {
     const worker = await startPipelineWorker(source);
     try {
       const badChunk = await worker.client.workflow
-        .execute('backfill', { taskQueue: worker.taskQueue, workflowId: `backfill-bad-${randomUUID()}`, args: [{ featureViews: [VIEW], ...RANGE, chunk: 'daily' }] })
-        .then(() => undefined, (error: unknown) => error);
+        .execute('backfill', {
+          taskQueue: worker.taskQueue,
+          workflowId: `backfill-bad-${randomUUID()}`,
+          args: [{ featureViews: [VIEW], ...RANGE, chunk: 'daily' }],
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
       assert.ok(badChunk instanceof WorkflowFailedError);
       assert.match(String(badChunk.cause?.message), /chunk: must be a duration/);
 
       const unknownView = await worker.client.workflow
-        .execute('backfill', { taskQueue: worker.taskQueue, workflowId: `backfill-unknown-${randomUUID()}`, args: [{ featureViews: ['no_such_view'], ...RANGE }] })
-        .then(() => undefined, (error: unknown) => error);
+        .execute('backfill', {
+          taskQueue: worker.taskQueue,
+          workflowId: `backfill-unknown-${randomUUID()}`,
+          args: [{ featureViews: ['no_such_view'], ...RANGE }],
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
       assert.ok(unknownView instanceof WorkflowFailedError);
       assert.match(String(unknownView.cause?.message), /Backfill stopped after 0 of 3 chunks/);
       assert.match(causeChain(unknownView), /No feature view named "no_such_view"/);
@@ -194,7 +253,10 @@ function causeChain(error: unknown): string {
   return messages.join(' <- ');
 }
 
-async function waitFor(handle: { query<T>(name: string): Promise<T> }, done: (progress: BackfillProgress) => boolean): Promise<BackfillProgress> {
+async function waitFor(
+  handle: { query<T>(name: string): Promise<T> },
+  done: (progress: BackfillProgress) => boolean,
+): Promise<BackfillProgress> {
   for (let attempt = 0; attempt < 600; attempt++) {
     const progress = await handle.query<BackfillProgress>('progress');
     if (done(progress)) return progress;

@@ -32,9 +32,17 @@ let client: Client;
 before(async () => {
   directory = await mkdtemp(path.join(tmpdir(), 'floe-cli-operations-'));
   source = await createSource(path.join(directory, 'source'));
-  await writeCliProject(directory, { project: 'cli-operations', source, view, viewFields: ['online: { buckets: 4 }', 'schedule: { every: { hours: 12 }, paused: true }'] });
+  await writeCliProject(directory, {
+    project: 'cli-operations',
+    source,
+    view,
+    viewFields: ['online: { buckets: 4 }', 'schedule: { every: { hours: 12 }, paused: true }'],
+  });
   worker = startWorker(directory);
-  client = new Client({ connection: await Connection.connect({ address: temporalService().address }), namespace: temporalService().namespace });
+  client = new Client({
+    connection: await Connection.connect({ address: temporalService().address }),
+    namespace: temporalService().namespace,
+  });
 });
 
 after(async () => {
@@ -70,7 +78,20 @@ function interruptWhen(args: readonly string[], ready: RegExp): Promise<{ code: 
 describe('floe operations', () => {
   test('Ctrl-C on floe backfill leaves the workflow running; the printed command reattaches and completes it', async () => {
     // 48 chunks one at a time: long enough to interrupt after the first one is done.
-    const args = ['backfill', view, '--start', RANGE.start, '--end', RANGE.end, '--chunk', '1h', '--parallelism', '1', '--project', directory];
+    const args = [
+      'backfill',
+      view,
+      '--start',
+      RANGE.start,
+      '--end',
+      RANGE.end,
+      '--chunk',
+      '1h',
+      '--parallelism',
+      '1',
+      '--project',
+      directory,
+    ];
     const interrupted = await interruptWhen(args, /: [1-9]\d*\/48 chunks/);
     assert.equal(interrupted.code, 130, interrupted.stderr);
     const said = /The backfill goes on as workflow (\S+); `(floe backfill [^`]+)` reattaches/.exec(interrupted.stderr);
@@ -84,7 +105,12 @@ describe('floe operations', () => {
 
     const reattached = await floeCommand(command!.split(' ').slice(1));
     assert.equal(reattached.code, 0, reattached.stderr);
-    assert.match(reattached.stdout, new RegExp(`Backfilled ${view} over \\[${RANGE.start}, ${RANGE.end}\\): 48 chunk\\(s\\), \\d+ entity row\\(s\\), 1 run\\(s\\) of workflow ${workflowId}`));
+    assert.match(
+      reattached.stdout,
+      new RegExp(
+        `Backfilled ${view} over \\[${RANGE.start}, ${RANGE.end}\\): 48 chunk\\(s\\), \\d+ entity row\\(s\\), 1 run\\(s\\) of workflow ${workflowId}`,
+      ),
+    );
     assert.equal((await client.workflow.getHandle(workflowId!).describe()).status.name, 'COMPLETED');
     // One workflow run did it all, and every chunk landed once.
     const windows = chunkWindows(RANGE.start, RANGE.end, 3600);
@@ -94,7 +120,22 @@ describe('floe operations', () => {
   test('Ctrl-C on floe training-set leaves the workflow running; the printed command reattaches and completes it', async () => {
     // About 190 chunks of 8 entity rows one at a time: seconds of work left after the first ones.
     const output = `datasets.ops_${view}`;
-    const args = ['training-set', '--entities-table', source.table, '--features', `${view}:conv_rate`, '--full-feature-names', '--output', output, '--chunk-rows', '8', '--parallelism', '1', '--project', directory];
+    const args = [
+      'training-set',
+      '--entities-table',
+      source.table,
+      '--features',
+      `${view}:conv_rate`,
+      '--full-feature-names',
+      '--output',
+      output,
+      '--chunk-rows',
+      '8',
+      '--parallelism',
+      '1',
+      '--project',
+      directory,
+    ];
     const interrupted = await interruptWhen(args, /training set \S+: [1-9]\d*\/\d+ chunks/);
     assert.equal(interrupted.code, 130, interrupted.stderr);
     const said = /The training set goes on as workflow (\S+); `(floe training-set [^`]+)` reattaches/.exec(interrupted.stderr);
@@ -102,19 +143,30 @@ describe('floe operations', () => {
     const [, workflowId, command] = said;
     assert.equal(workflowId, `training-set-${output}`);
     assert.equal(command, `floe ${args.join(' ')}`);
-    assert.equal((await client.workflow.getHandle(workflowId!).describe()).status.name, 'RUNNING', `the training set did not outlive the CLI:\n${interrupted.stderr}`);
+    assert.equal(
+      (await client.workflow.getHandle(workflowId!).describe()).status.name,
+      'RUNNING',
+      `the training set did not outlive the CLI:\n${interrupted.stderr}`,
+    );
 
     const reattached = await floeCommand([...command!.split(' ').slice(1), '--json']);
     assert.equal(reattached.code, 0, reattached.stderr);
     const result = JSON.parse(reattached.stdout) as { rows: number; alreadyCommitted: boolean };
-    assert.deepEqual({ rows: result.rows, alreadyCommitted: result.alreadyCommitted }, { rows: source.rows.length, alreadyCommitted: false });
+    assert.deepEqual(
+      { rows: result.rows, alreadyCommitted: result.alreadyCommitted },
+      { rows: source.rows.length, alreadyCommitted: false },
+    );
     const read = await runPyiceberg<{ rows: unknown[] }>('read', { catalog: source.oracle, identifier: output });
     assert.equal(read.rows.length, source.rows.length);
   });
 
   test('floe compact with nothing to rewrite says which partitions were below which threshold', async () => {
     // The oracle: pyiceberg's data files of the online table, per partition.
-    const files = await runPyiceberg<{ rows: { content: number; partition: unknown }[] }>('inspect', { catalog: source.oracle, identifier: `floe_online.${view}`, what: 'files' });
+    const files = await runPyiceberg<{ rows: { content: number; partition: unknown }[] }>('inspect', {
+      catalog: source.oracle,
+      identifier: `floe_online.${view}`,
+      what: 'files',
+    });
     const perPartition = new Map<string, number>();
     for (const file of files.rows) {
       assert.equal(file.content, 0, 'the online table has a delete file');
@@ -124,11 +176,22 @@ describe('floe operations', () => {
     const most = Math.max(...perPartition.values());
     const run = await floeCommand(['compact', view, '--min-files', String(most), '--skip-cleanup', '--project', directory]);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, new RegExp(`nothing to rewrite: ${perPartition.size} partitions have ≤ ${most} data files and no delete files \\(minFiles ${most}\\)`));
+    assert.match(
+      run.stdout,
+      new RegExp(
+        `nothing to rewrite: ${perPartition.size} partitions have ≤ ${most} data files and no delete files \\(minFiles ${most}\\)`,
+      ),
+    );
     const json = await floeCommand(['compact', view, '--min-files', String(most), '--skip-cleanup', '--project', directory, '--json']);
-    const result = JSON.parse(json.stdout) as { snapshotId: string | null; nothingRewritten: { belowThreshold: number; minFiles: number; reason: string } };
+    const result = JSON.parse(json.stdout) as {
+      snapshotId: string | null;
+      nothingRewritten: { belowThreshold: number; minFiles: number; reason: string };
+    };
     assert.equal(result.snapshotId, null);
-    assert.deepEqual({ belowThreshold: result.nothingRewritten.belowThreshold, minFiles: result.nothingRewritten.minFiles }, { belowThreshold: perPartition.size, minFiles: most });
+    assert.deepEqual(
+      { belowThreshold: result.nothingRewritten.belowThreshold, minFiles: result.nothingRewritten.minFiles },
+      { belowThreshold: perPartition.size, minFiles: most },
+    );
   });
 
   test('floe schedule list shows the last runs with their status', async () => {
@@ -142,7 +205,9 @@ describe('floe operations', () => {
     for (let attempt = 0; attempt < 120 && run?.status !== 'completed'; attempt++) {
       const listed = await floeCommand(['schedule', 'list', '--project', directory, '--json']);
       assert.equal(listed.code, 0, listed.stderr);
-      const mine = (JSON.parse(listed.stdout) as { scheduleId: string; recentRuns: (typeof run)[] }[]).find((one) => one.scheduleId === materializeScheduleId(view));
+      const mine = (JSON.parse(listed.stdout) as { scheduleId: string; recentRuns: (typeof run)[] }[]).find(
+        (one) => one.scheduleId === materializeScheduleId(view),
+      );
       run = mine?.recentRuns.at(-1);
       if (run?.status === 'failed') break;
       if (run?.status !== 'completed') await new Promise((resolve) => setTimeout(resolve, 500));

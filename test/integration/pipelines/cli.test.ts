@@ -22,7 +22,12 @@ let worker: ChildProcess | undefined;
 before(async () => {
   directory = await mkdtemp(path.join(tmpdir(), 'floe-pipelines-cli-'));
   source = await createSource(path.join(directory, 'source'));
-  await writeCliProject(directory, { project: 'pipelines-cli', source, view, viewFields: ['online: { buckets: 4 }', 'schedule: { every: { hours: 12 }, paused: true }'] });
+  await writeCliProject(directory, {
+    project: 'pipelines-cli',
+    source,
+    view,
+    viewFields: ['online: { buckets: 4 }', 'schedule: { every: { hours: 12 }, paused: true }'],
+  });
   worker = startWorker(directory);
 });
 
@@ -39,7 +44,19 @@ after(async () => {
 
 describe('floe pipeline commands', () => {
   test('floe backfill, then floe materialize-incremental from the watermark', async () => {
-    const backfill = await floeCommand(['backfill', view, '--start', '2024-05-01T00:00:00Z', '--end', '2024-05-03T00:00:00Z', '--chunk', '1d', '--project', directory, '--json']);
+    const backfill = await floeCommand([
+      'backfill',
+      view,
+      '--start',
+      '2024-05-01T00:00:00Z',
+      '--end',
+      '2024-05-03T00:00:00Z',
+      '--chunk',
+      '1d',
+      '--project',
+      directory,
+      '--json',
+    ]);
     assert.equal(backfill.code, 0, backfill.stderr);
     const result = JSON.parse(backfill.stdout) as { chunks: number; rows: number };
     const days = [
@@ -49,14 +66,33 @@ describe('floe pipeline commands', () => {
     assert.equal(result.chunks, 2);
     assert.equal(result.rows, expectedRows(source.rows, days).length);
 
-    const incremental = await floeCommand(['materialize-incremental', view, '--end', '2024-05-03T12:00:00Z', '--project', directory, '--json']);
+    const incremental = await floeCommand([
+      'materialize-incremental',
+      view,
+      '--end',
+      '2024-05-03T12:00:00Z',
+      '--project',
+      directory,
+      '--json',
+    ]);
     assert.equal(incremental.code, 0, incremental.stderr);
     const window = JSON.parse(incremental.stdout) as { start: string; end: string };
     assert.deepEqual({ start: window.start, end: window.end }, { start: '2024-05-03T00:00:00.000Z', end: '2024-05-03T12:00:00.000Z' });
     const all = [...days, { start: '2024-05-03T00:00:00.000Z', end: '2024-05-03T12:00:00.000Z' }];
     assert.deepEqual(await onlineRows(source, 'floe_online', view), expectedRows(source.rows, all));
 
-    const bad = await floeCommand(['backfill', view, '--start', '2024-05-01T00:00:00Z', '--end', '2024-05-03T00:00:00Z', '--chunk', 'daily', '--project', directory]);
+    const bad = await floeCommand([
+      'backfill',
+      view,
+      '--start',
+      '2024-05-01T00:00:00Z',
+      '--end',
+      '2024-05-03T00:00:00Z',
+      '--chunk',
+      'daily',
+      '--project',
+      directory,
+    ]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--chunk "daily" is not a duration/);
   });
@@ -66,7 +102,9 @@ describe('floe pipeline commands', () => {
     assert.equal(applied.code, 0, applied.stderr);
     assert.deepEqual(JSON.parse(applied.stdout), [{ scheduleId: `floe-materialize-${view}`, featureView: view, outcome: 'created' }]);
     const listed = await floeCommand(['schedule', 'list', '--project', directory, '--json']);
-    const mine = (JSON.parse(listed.stdout) as { scheduleId: string; paused: boolean; spec: string }[]).find((one) => one.scheduleId === `floe-materialize-${view}`);
+    const mine = (JSON.parse(listed.stdout) as { scheduleId: string; paused: boolean; spec: string }[]).find(
+      (one) => one.scheduleId === `floe-materialize-${view}`,
+    );
     assert.equal(mine?.paused, true);
     assert.equal(mine?.spec, 'every 12h');
     const resumed = await floeCommand(['schedule', 'resume', view, '--project', directory]);

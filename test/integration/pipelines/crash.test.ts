@@ -47,22 +47,39 @@ test('a backfill survives its worker process being killed mid-write and between 
   try {
     // Worker 1 holds the second chunk's write step with its data files uploaded but no manifest yet.
     const midWrite = path.join(scratch, 'mid-write');
-    const first = await startWorkerProcess({ ...base, directory: path.join(scratch, 'w1'), hold: { point: 'afterDataFiles', call: 2, marker: midWrite } }, children);
+    const first = await startWorkerProcess(
+      { ...base, directory: path.join(scratch, 'w1'), hold: { point: 'afterDataFiles', call: 2, marker: midWrite } },
+      children,
+    );
     const workflowId = `backfill-crash-${randomUUID()}`;
-    const handle = await client.workflow.start<typeof backfill>('backfill', { taskQueue, workflowId, args: [{ featureViews: [VIEW], ...RANGE, chunk: '12h', parallelism: 1 }] });
+    const handle = await client.workflow.start<typeof backfill>('backfill', {
+      taskQueue,
+      workflowId,
+      args: [{ featureViews: [VIEW], ...RANGE, chunk: '12h', parallelism: 1 }],
+    });
     await waitForFile(midWrite);
     kill(first);
 
     // Worker 2 holds the (retried) write step after its manifest is written, before the commit.
     const beforeCommit = path.join(scratch, 'before-commit');
-    const second = await startWorkerProcess({ ...base, directory: path.join(scratch, 'w2'), hold: { point: 'afterWrite', call: 1, marker: beforeCommit } }, children);
+    const second = await startWorkerProcess(
+      { ...base, directory: path.join(scratch, 'w2'), hold: { point: 'afterWrite', call: 1, marker: beforeCommit } },
+      children,
+    );
     await waitForFile(beforeCommit);
     kill(second);
 
     const third = await startWorkerProcess({ ...base, directory: path.join(scratch, 'w3') }, children);
     const result = await handle.result();
 
-    const halfDays = ['2024-05-01T00:00:00.000Z', '2024-05-01T12:00:00.000Z', '2024-05-02T00:00:00.000Z', '2024-05-02T12:00:00.000Z', '2024-05-03T00:00:00.000Z', '2024-05-03T12:00:00.000Z'];
+    const halfDays = [
+      '2024-05-01T00:00:00.000Z',
+      '2024-05-01T12:00:00.000Z',
+      '2024-05-02T00:00:00.000Z',
+      '2024-05-02T12:00:00.000Z',
+      '2024-05-03T00:00:00.000Z',
+      '2024-05-03T12:00:00.000Z',
+    ];
     const windows = halfDays.slice(0, -1).map((start, index) => ({ start, end: halfDays[index + 1]! }));
     const expected = expectedRows(source.rows, windows);
     assert.equal(result.chunks, 5);
@@ -74,12 +91,20 @@ test('a backfill survives its worker process being killed mid-write and between 
     assert.ok(orphans.dataFiles > 0, 'the killed write attempts did leave files behind (what orphan cleanup is for)');
 
     // Compaction's cleanup on the surviving worker, keeping nothing for retention's sake.
-    const compacted: CompactResult = await client.workflow.execute('compact', { taskQueue, workflowId: `compact-crash-${randomUUID()}`, args: [{ featureView: VIEW }, { retentionSeconds: 0 }] });
+    const compacted: CompactResult = await client.workflow.execute('compact', {
+      taskQueue,
+      workflowId: `compact-crash-${randomUUID()}`,
+      args: [{ featureView: VIEW }, { retentionSeconds: 0 }],
+    });
     kill(third);
     assert.equal(compacted.snapshotId, null, 'five windows are too few files per partition to rewrite');
     assert.ok(compacted.orphansRemoved >= orphans.dataFiles + orphans.manifests, `removed ${compacted.orphansRemoved} orphan(s)`);
     const identifier = `${onlineNamespace}.${VIEW}`;
-    assert.deepEqual(await filesUnderTable(identifier), await referencedByPyiceberg(source.oracle, identifier), 'no orphan file left under the online table');
+    assert.deepEqual(
+      await filesUnderTable(identifier),
+      await referencedByPyiceberg(source.oracle, identifier),
+      'no orphan file left under the online table',
+    );
     assert.deepEqual(await countOrphans(onlineNamespace), { dataFiles: 0, manifests: 0 });
     assert.deepEqual(await onlineRows(source, onlineNamespace), expected, 'the cleanup removed no row');
   } finally {
@@ -101,7 +126,10 @@ async function waitForFile(file: string): Promise<void> {
 
 /** Every file under the table's location (its local folder), as pyiceberg's referenced paths are normalized. */
 async function filesUnderTable(identifier: string): Promise<string[]> {
-  const { metadata_location: metadataLocation } = await runPyiceberg<{ metadata_location: string }>('load_metadata', { catalog: source.oracle, identifier });
+  const { metadata_location: metadataLocation } = await runPyiceberg<{ metadata_location: string }>('load_metadata', {
+    catalog: source.oracle,
+    identifier,
+  });
   const tableDirectory = path.dirname(path.dirname(normalizeLocation(metadataLocation)));
   const entries = await readdir(tableDirectory, { recursive: true, withFileTypes: true });
   return entries
@@ -114,14 +142,26 @@ async function filesUnderTable(identifier: string): Promise<string[]> {
 async function countOrphans(onlineNamespace: string): Promise<{ dataFiles: number; manifests: number }> {
   const identifier = `${onlineNamespace}.${VIEW}`;
   const files = await runPyiceberg<{ rows: { file_path: string }[] }>('inspect', { catalog: source.oracle, identifier, what: 'files' });
-  const manifests = await runPyiceberg<{ rows: { path: string }[] }>('inspect', { catalog: source.oracle, identifier, what: 'all_manifests' });
+  const manifests = await runPyiceberg<{ rows: { path: string }[] }>('inspect', {
+    catalog: source.oracle,
+    identifier,
+    what: 'all_manifests',
+  });
   const tableDirectory = path.dirname(path.dirname(new URL(files.rows[0]!.file_path).pathname.replace(/\/data\/.*$/, '/data/x')));
   const referencedData = new Set(files.rows.map((row) => new URL(row.file_path).pathname));
   const referencedManifests = new Set(manifests.rows.map((row) => new URL(row.path).pathname));
   const all = await readdir(tableDirectory, { recursive: true });
   const present = all.map((name) => path.join(tableDirectory, name));
   return {
-    dataFiles: present.filter((file) => file.includes(`${path.sep}data${path.sep}`) && file.endsWith('.parquet') && !referencedData.has(file)).length,
-    manifests: present.filter((file) => file.includes(`${path.sep}metadata${path.sep}`) && /-m\d+\.avro$|\.avro$/.test(path.basename(file)) && !path.basename(file).startsWith('snap-') && !referencedManifests.has(file)).length,
+    dataFiles: present.filter(
+      (file) => file.includes(`${path.sep}data${path.sep}`) && file.endsWith('.parquet') && !referencedData.has(file),
+    ).length,
+    manifests: present.filter(
+      (file) =>
+        file.includes(`${path.sep}metadata${path.sep}`) &&
+        /-m\d+\.avro$|\.avro$/.test(path.basename(file)) &&
+        !path.basename(file).startsWith('snap-') &&
+        !referencedManifests.has(file),
+    ).length,
   };
 }

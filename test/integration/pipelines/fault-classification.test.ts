@@ -42,7 +42,11 @@ after(async () => {
 /** Materializes DAY2 and expects it to fail at once with `FloeError:<kind>`; returns what the CLI prints. */
 async function failsAtOnce(kind: string): Promise<string> {
   const started = Date.now();
-  const handle = await worker.client.workflow.start<typeof materialize>('materialize', { taskQueue: worker.taskQueue, workflowId: `materialize-fault-${randomUUID()}`, args: [{ featureView: VIEW, ...DAY2 }] });
+  const handle = await worker.client.workflow.start<typeof materialize>('materialize', {
+    taskQueue: worker.taskQueue,
+    workflowId: `materialize-fault-${randomUUID()}`,
+    args: [{ featureView: VIEW, ...DAY2 }],
+  });
   const error = await handle.result().then(
     () => assert.fail('the run succeeded'),
     (failure: unknown) => failure,
@@ -116,9 +120,13 @@ describe('corrupt and missing files under materialize', () => {
   });
 
   test('an overwritten manifest list: FloeError:corrupt naming the table and the file', async () => {
-    await withDamagedFile(files.manifestList, async (_bytes, file) => copyFile(localPath(files.metadata), file), async () => {
-      const printed = await failsAtOnce('corrupt');
-      assertNames(printed, 'rides.driver_stats', files.manifestList, /Avro/);
-    });
+    await withDamagedFile(
+      files.manifestList,
+      async (_bytes, file) => copyFile(localPath(files.metadata), file),
+      async () => {
+        const printed = await failsAtOnce('corrupt');
+        assertNames(printed, 'rides.driver_stats', files.manifestList, /Avro/);
+      },
+    );
   });
 });

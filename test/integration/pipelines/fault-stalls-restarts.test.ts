@@ -27,10 +27,26 @@ import { driverStatsRows } from '../../fixtures/driver-stats.js';
 import { withPostgres } from '../../support/postgres.js';
 import { kill, reportStall, restart, startWorkerProcess, whenChunksDone } from './support/faults.js';
 import type { SourceTable } from './support/pipeline.js';
-import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, startPipelineWorker, VIEW, writeSourceTable } from './support/pipeline.js';
+import {
+  committedWindows,
+  createSource,
+  expectedRows,
+  onlineRows,
+  onlineSnapshots,
+  startPipelineWorker,
+  VIEW,
+  writeSourceTable,
+} from './support/pipeline.js';
 
 const RANGE = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-03T12:00:00.000Z' };
-const HALF_DAYS = ['2024-05-01T00:00:00.000Z', '2024-05-01T12:00:00.000Z', '2024-05-02T00:00:00.000Z', '2024-05-02T12:00:00.000Z', '2024-05-03T00:00:00.000Z', '2024-05-03T12:00:00.000Z'];
+const HALF_DAYS = [
+  '2024-05-01T00:00:00.000Z',
+  '2024-05-01T12:00:00.000Z',
+  '2024-05-02T00:00:00.000Z',
+  '2024-05-02T12:00:00.000Z',
+  '2024-05-03T00:00:00.000Z',
+  '2024-05-03T12:00:00.000Z',
+];
 const WINDOWS = HALF_DAYS.slice(0, -1).map((start, index) => ({ start, end: HALF_DAYS[index + 1]! }));
 const DOWN_MS = 3_000;
 const POSTGRES_RESTART_BOUND_MS = 30_000;
@@ -67,7 +83,11 @@ test('Postgres (the SQL catalog) restarted mid-backfill: every window exactly on
   await writeSourceTable(source.oracle, source.table, rows);
   const worker = await startPipelineWorker(source);
   try {
-    const handle = await worker.client.workflow.start<typeof backfill>('backfill', { taskQueue: worker.taskQueue, workflowId: `backfill-stall-postgres-${randomUUID()}`, args: [{ featureViews: [VIEW], ...RANGE, chunk: '12h', parallelism: 1 }] });
+    const handle = await worker.client.workflow.start<typeof backfill>('backfill', {
+      taskQueue: worker.taskQueue,
+      workflowId: `backfill-stall-postgres-${randomUUID()}`,
+      args: [{ featureViews: [VIEW], ...RANGE, chunk: '12h', parallelism: 1 }],
+    });
     await whenChunksDone(handle, 1);
     const done = (await handle.query<BackfillProgress>('progress')).chunksDone;
     await kill(postgres);
@@ -98,11 +118,26 @@ test('the Temporal dev server restarted on its database file mid-backfill: every
   const source = await createSource(path.join(scratch, 'temporal-source'));
   const onlineNamespace = `online_stall_${randomUUID().slice(0, 8)}`;
   const taskQueue = `test-stall-temporal-${randomUUID()}`;
-  await startWorkerProcess({ address, namespace: 'default', taskQueue, catalog: source.floeCatalog, sourceTable: source.table, onlineNamespace, directory: path.join(scratch, 'temporal-worker') }, children);
+  await startWorkerProcess(
+    {
+      address,
+      namespace: 'default',
+      taskQueue,
+      catalog: source.floeCatalog,
+      sourceTable: source.table,
+      onlineNamespace,
+      directory: path.join(scratch, 'temporal-worker'),
+    },
+    children,
+  );
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
   try {
-    const handle = await client.workflow.start<typeof backfill>('backfill', { taskQueue, workflowId: `backfill-stall-temporal-${randomUUID()}`, args: [{ featureViews: [VIEW], ...RANGE, chunk: '12h', parallelism: 1 }] });
+    const handle = await client.workflow.start<typeof backfill>('backfill', {
+      taskQueue,
+      workflowId: `backfill-stall-temporal-${randomUUID()}`,
+      args: [{ featureViews: [VIEW], ...RANGE, chunk: '12h', parallelism: 1 }],
+    });
     await whenChunksDone(handle, 1);
     // Windows land only through the server, so none can land while it is down.
     const done = (await handle.query<BackfillProgress>('progress')).chunksDone;

@@ -24,10 +24,25 @@ import { driverStatsRows } from '../../fixtures/driver-stats.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { kill, pause, reportStall, restart, whenChunksDone } from './support/faults.js';
 import type { PipelineWorker, SourceTable } from './support/pipeline.js';
-import { committedWindows, expectedRows, onlineRows, onlineSnapshots, startPipelineWorker, VIEW, writeSourceTable } from './support/pipeline.js';
+import {
+  committedWindows,
+  expectedRows,
+  onlineRows,
+  onlineSnapshots,
+  startPipelineWorker,
+  VIEW,
+  writeSourceTable,
+} from './support/pipeline.js';
 
 const RANGE = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-03T12:00:00.000Z' };
-const HALF_DAYS = ['2024-05-01T00:00:00.000Z', '2024-05-01T12:00:00.000Z', '2024-05-02T00:00:00.000Z', '2024-05-02T12:00:00.000Z', '2024-05-03T00:00:00.000Z', '2024-05-03T12:00:00.000Z'];
+const HALF_DAYS = [
+  '2024-05-01T00:00:00.000Z',
+  '2024-05-01T12:00:00.000Z',
+  '2024-05-02T00:00:00.000Z',
+  '2024-05-02T12:00:00.000Z',
+  '2024-05-03T00:00:00.000Z',
+  '2024-05-03T12:00:00.000Z',
+];
 const WINDOWS = HALF_DAYS.slice(0, -1).map((start, index) => ({ start, end: HALF_DAYS[index + 1]! }));
 const PAUSE_MS = 10_000;
 const MINIO_DOWN_MS = 3_000;
@@ -51,46 +66,68 @@ before(async () => {
 });
 after(async () => {
   // A test that failed between a pause and its resume must not leave a stopped group behind.
-  for (const service of services) for (const managed of service.processes) {
-    try {
-      process.kill(-managed.pid, 'SIGCONT');
-    } catch {
-      // Already gone.
+  for (const service of services)
+    for (const managed of service.processes) {
+      try {
+        process.kill(-managed.pid, 'SIGCONT');
+      } catch {
+        // Already gone.
+      }
+      await managed.stop();
     }
-    await managed.stop();
-  }
   await rm(scratch, { recursive: true, force: true });
 });
 
 test('MinIO paused mid-backfill: every window exactly once, back within the bound', async (t) => {
-  await withBackfill('minio-pause', async () => {
-    const paused = pause(minio);
-    await sleep(PAUSE_MS);
-    paused.resume();
-    return Date.now();
-  }, (stallMs) => reportStall(t, 'MinIO paused 10 s', stallMs, MINIO_PAUSE_BOUND_MS, 'SIGCONT'));
+  await withBackfill(
+    'minio-pause',
+    async () => {
+      const paused = pause(minio);
+      await sleep(PAUSE_MS);
+      paused.resume();
+      return Date.now();
+    },
+    (stallMs) => reportStall(t, 'MinIO paused 10 s', stallMs, MINIO_PAUSE_BOUND_MS, 'SIGCONT'),
+  );
 });
 
 test('MinIO SIGKILLed mid-backfill and restarted on its data directory: every window exactly once, back within the bound', async (t) => {
-  await withBackfill('minio-kill', async () => {
-    await kill(minio);
-    await sleep(MINIO_DOWN_MS);
-    await restart(minio, `GET ${minioEndpoint}/minio/health/live`, async () => void (await httpGetOk(`${minioEndpoint}/minio/health/live`)));
-    return Date.now();
-  }, (stallMs) => reportStall(t, 'MinIO killed and restarted', stallMs, MINIO_RESTART_BOUND_MS, 'it answered again'));
+  await withBackfill(
+    'minio-kill',
+    async () => {
+      await kill(minio);
+      await sleep(MINIO_DOWN_MS);
+      await restart(
+        minio,
+        `GET ${minioEndpoint}/minio/health/live`,
+        async () => void (await httpGetOk(`${minioEndpoint}/minio/health/live`)),
+      );
+      return Date.now();
+    },
+    (stallMs) => reportStall(t, 'MinIO killed and restarted', stallMs, MINIO_RESTART_BOUND_MS, 'it answered again'),
+  );
 });
 
 test('the REST catalog paused mid-backfill: every window exactly once, back within the bound', async (t) => {
-  await withBackfill('rest-pause', async () => {
-    const paused = pause(rest);
-    await sleep(PAUSE_MS);
-    paused.resume();
-    return Date.now();
-  }, (stallMs) => reportStall(t, 'REST catalog paused 10 s', stallMs, REST_PAUSE_BOUND_MS, 'SIGCONT'));
+  await withBackfill(
+    'rest-pause',
+    async () => {
+      const paused = pause(rest);
+      await sleep(PAUSE_MS);
+      paused.resume();
+      return Date.now();
+    },
+    (stallMs) => reportStall(t, 'REST catalog paused 10 s', stallMs, REST_PAUSE_BOUND_MS, 'SIGCONT'),
+  );
 });
 
 function storage(): Parameters<typeof startRestCatalog>[1] {
-  return { endpoint: minioEndpoint, region: minio.env['FLOE_TEST_S3_REGION']!, accessKeyId: minio.env['FLOE_TEST_S3_ACCESS_KEY_ID']!, secretAccessKey: minio.env['FLOE_TEST_S3_SECRET_ACCESS_KEY']! };
+  return {
+    endpoint: minioEndpoint,
+    region: minio.env['FLOE_TEST_S3_REGION']!,
+    accessKeyId: minio.env['FLOE_TEST_S3_ACCESS_KEY_ID']!,
+    secretAccessKey: minio.env['FLOE_TEST_S3_SECRET_ACCESS_KEY']!,
+  };
 }
 
 /**
@@ -98,11 +135,7 @@ function storage(): Parameters<typeof startRestCatalog>[1] {
  * the first window has landed, `fault` runs and says when the service answered again. The stall is
  * from then to the next window landing; then the whole backfill is checked against pyiceberg.
  */
-async function withBackfill(
-  label: string,
-  fault: () => Promise<number>,
-  check: (stallMs: number) => void,
-): Promise<void> {
+async function withBackfill(label: string, fault: () => Promise<number>, check: (stallMs: number) => void): Promise<void> {
   const restUri = rest.env['FLOE_TEST_REST_URI']!;
   const oracle: OracleCatalog = { type: 'rest', uri: restUri, warehouse: REST_WAREHOUSE, s3: storage() };
   const table = `src_${label.replace(/-/g, '_')}_${randomUUID().slice(0, 8)}.driver_stats`;
@@ -117,7 +150,11 @@ async function withBackfill(
   } as unknown as SourceTable;
   const worker: PipelineWorker = await startPipelineWorker(source);
   try {
-    const handle = await worker.client.workflow.start<typeof backfill>('backfill', { taskQueue: worker.taskQueue, workflowId: `backfill-stall-${label}-${randomUUID()}`, args: [{ featureViews: [VIEW], ...RANGE, chunk: '12h', parallelism: 1 }] });
+    const handle = await worker.client.workflow.start<typeof backfill>('backfill', {
+      taskQueue: worker.taskQueue,
+      workflowId: `backfill-stall-${label}-${randomUUID()}`,
+      args: [{ featureViews: [VIEW], ...RANGE, chunk: '12h', parallelism: 1 }],
+    });
     await whenChunksDone(handle, 1);
     const done = (await handle.query<BackfillProgress>('progress')).chunksDone;
     const backAt = await fault();

@@ -28,11 +28,27 @@ import { driverStatsRows } from '../../fixtures/driver-stats.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { s3Service, temporalService } from '../../support/services.js';
 import type { SourceTable } from './support/pipeline.js';
-import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, startPipelineWorker, VIEW, writeSourceTable } from './support/pipeline.js';
+import {
+  committedWindows,
+  createSource,
+  expectedRows,
+  onlineRows,
+  onlineSnapshots,
+  startPipelineWorker,
+  VIEW,
+  writeSourceTable,
+} from './support/pipeline.js';
 import { startWorkerProcess, whenChunksDone } from './support/faults.js';
 
 const RANGE = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-03T12:00:00.000Z' };
-const HALF_DAYS = ['2024-05-01T00:00:00.000Z', '2024-05-01T12:00:00.000Z', '2024-05-02T00:00:00.000Z', '2024-05-02T12:00:00.000Z', '2024-05-03T00:00:00.000Z', '2024-05-03T12:00:00.000Z'];
+const HALF_DAYS = [
+  '2024-05-01T00:00:00.000Z',
+  '2024-05-01T12:00:00.000Z',
+  '2024-05-02T00:00:00.000Z',
+  '2024-05-02T12:00:00.000Z',
+  '2024-05-03T00:00:00.000Z',
+  '2024-05-03T12:00:00.000Z',
+];
 const WINDOWS = HALF_DAYS.slice(0, -1).map((start, index) => ({ start, end: HALF_DAYS[index + 1]! }));
 const WORKER_KILL_BOUND_MS = 45_000;
 const CATALOG_RESTART_BOUND_MS = 30_000;
@@ -59,15 +75,24 @@ test('a worker SIGKILLed during a commit: the window lands exactly once, retried
   const client = new Client({ connection, namespace });
   try {
     const marker = path.join(scratch, 'in-commit');
-    const first = await startWorkerProcess({ ...base, directory: path.join(scratch, 'k1'), hold: { point: 'commit', call: 2, marker } }, children);
-    const handle = await client.workflow.start<typeof backfill>('backfill', { taskQueue, workflowId: `backfill-stall-kill-${randomUUID()}`, args: [{ featureViews: [VIEW], ...RANGE, chunk: '12h', parallelism: 1 }] });
+    const first = await startWorkerProcess(
+      { ...base, directory: path.join(scratch, 'k1'), hold: { point: 'commit', call: 2, marker } },
+      children,
+    );
+    const handle = await client.workflow.start<typeof backfill>('backfill', {
+      taskQueue,
+      workflowId: `backfill-stall-kill-${randomUUID()}`,
+      args: [{ featureViews: [VIEW], ...RANGE, chunk: '12h', parallelism: 1 }],
+    });
     await waitForFile(marker);
     first.kill('SIGKILL');
     const killedAt = Date.now();
     await startWorkerProcess({ ...base, directory: path.join(scratch, 'k2') }, children);
     const landedAt = await whenChunksDone(handle, 2);
     const stallMs = landedAt - killedAt;
-    t.diagnostic(`worker SIGKILLed during a commit: the window landed ${(stallMs / 1000).toFixed(1)} s after the kill (bound ${WORKER_KILL_BOUND_MS / 1000} s)`);
+    t.diagnostic(
+      `worker SIGKILLed during a commit: the window landed ${(stallMs / 1000).toFixed(1)} s after the kill (bound ${WORKER_KILL_BOUND_MS / 1000} s)`,
+    );
     console.log(`[stall] worker SIGKILLed during a commit: ${(stallMs / 1000).toFixed(1)} s`);
     const result = await handle.result();
     assert.equal(result.chunks, WINDOWS.length);
@@ -102,7 +127,11 @@ test('a REST catalog SIGKILLed mid-backfill and restarted: every window exactly 
     } as unknown as SourceTable;
     const worker = await startPipelineWorker(source);
     try {
-      const handle = await worker.client.workflow.start<typeof backfill>('backfill', { taskQueue: worker.taskQueue, workflowId: `backfill-stall-rest-${randomUUID()}`, args: [{ featureViews: [VIEW], ...RANGE, chunk: '12h', parallelism: 1 }] });
+      const handle = await worker.client.workflow.start<typeof backfill>('backfill', {
+        taskQueue: worker.taskQueue,
+        workflowId: `backfill-stall-rest-${randomUUID()}`,
+        args: [{ featureViews: [VIEW], ...RANGE, chunk: '12h', parallelism: 1 }],
+      });
       await whenChunksDone(handle, 1);
       const done = (await handle.query<BackfillProgress>('progress')).chunksDone;
       process.kill(-fixture.service.processes[0]!.pid, 'SIGKILL');
@@ -113,7 +142,9 @@ test('a REST catalog SIGKILLed mid-backfill and restarted: every window exactly 
       const backAt = Date.now();
       const nextAt = await whenChunksDone(handle, done + 1);
       const stallMs = nextAt - backAt;
-      t.diagnostic(`REST catalog killed and restarted: the next window landed ${(stallMs / 1000).toFixed(1)} s after the catalog was back (bound ${CATALOG_RESTART_BOUND_MS / 1000} s)`);
+      t.diagnostic(
+        `REST catalog killed and restarted: the next window landed ${(stallMs / 1000).toFixed(1)} s after the catalog was back (bound ${CATALOG_RESTART_BOUND_MS / 1000} s)`,
+      );
       console.log(`[stall] REST catalog killed and restarted: ${(stallMs / 1000).toFixed(1)} s after it was back`);
       const result = await handle.result();
       assert.equal(result.chunks, WINDOWS.length);
@@ -129,7 +160,10 @@ test('a REST catalog SIGKILLed mid-backfill and restarted: every window exactly 
 });
 
 /** The private fixture and its port; registered so the suite stops it whatever happens. */
-async function startPrivateRestCatalog(runDir: string, storage: Parameters<typeof startRestCatalog>[1]): Promise<{ service: RunningService; port: number }> {
+async function startPrivateRestCatalog(
+  runDir: string,
+  storage: Parameters<typeof startRestCatalog>[1],
+): Promise<{ service: RunningService; port: number }> {
   const service = await startRestCatalog(runDir, storage);
   services.push(service);
   return { service, port: Number(new URL(service.env['FLOE_TEST_REST_URI']!).port) };
@@ -140,7 +174,9 @@ async function startPrivateRestCatalog(runDir: string, storage: Parameters<typeo
  * on a new port, while Floe keeps the catalog URI it was configured with. `cut` drops every open
  * connection (as the killed process did) and refuses new ones until `pointAt`.
  */
-async function stableAddress(initialPort: number): Promise<{ uri: string; pointAt(port: number): void; cut(): void; close(): Promise<void> }> {
+async function stableAddress(
+  initialPort: number,
+): Promise<{ uri: string; pointAt(port: number): void; cut(): void; close(): Promise<void> }> {
   let target: number | undefined = initialPort;
   const open = new Set<Socket>();
   const server: Server = createServer((client) => {

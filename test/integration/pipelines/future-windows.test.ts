@@ -15,7 +15,16 @@ import { materializeScheduleId } from '../../../contracts/ids.js';
 import type { materialize } from '../../../workflows/materialize.js';
 import type { DriverStatsRow } from '../../fixtures/driver-stats.js';
 import type { PipelineWorker, SourceTable } from './support/pipeline.js';
-import { appendSourceRows, committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, recordRun, startPipelineWorker } from './support/pipeline.js';
+import {
+  appendSourceRows,
+  committedWindows,
+  createSource,
+  expectedRows,
+  onlineRows,
+  onlineSnapshots,
+  recordRun,
+  startPipelineWorker,
+} from './support/pipeline.js';
 import { deleteSchedule, nextRunResult, recentRows, waitForScheduleIdle } from './support/schedule-runs.js';
 
 const HOUR = 3_600_000;
@@ -79,7 +88,10 @@ describe('windows never run ahead of the present', () => {
       });
       assert.deepEqual(result.requested, asked);
       assert.equal(result.start, asked.start);
-      assert.ok(Date.parse(result.end) <= Date.now() && Date.parse(result.end) > Date.parse(asked.start), `the window was cut at the present: ${result.end}`);
+      assert.ok(
+        Date.parse(result.end) <= Date.now() && Date.parse(result.end) > Date.parse(asked.start),
+        `the window was cut at the present: ${result.end}`,
+      );
       await assertNothingAfter(source, worker, view, Date.now());
       await assertOnlineMatches(source, worker, view);
     } finally {
@@ -153,7 +165,8 @@ function latestPerKey(rows: Record<string, unknown>[]): Record<string, unknown>[
   for (const row of rows) {
     const key = String(row.driver_id);
     const known = latest.get(key);
-    if (!known || `${String(row.event_ts)}|${String(row.created_ts)}` > `${String(known.event_ts)}|${String(known.created_ts)}`) latest.set(key, row);
+    if (!known || `${String(row.event_ts)}|${String(row.created_ts)}` > `${String(known.event_ts)}|${String(known.created_ts)}`)
+      latest.set(key, row);
   }
   return [...latest.values()].sort((a, b) => Number(a.driver_id) - Number(b.driver_id));
 }
@@ -163,7 +176,14 @@ function lateRows(from: number, to: number): DriverStatsRow[] {
   const rows: DriverStatsRow[] = [];
   for (let driver = 9001; driver <= 9004; driver++) {
     for (let time = from + driver, report = 0; time < to - 1_000; time += 5 * 60_000, report++) {
-      rows.push({ driver_id: driver, conv_rate: report / 100, acc_rate: driver / 10_000, avg_daily_trips: report, event_timestamp: new Date(time).toISOString(), created: new Date(time + 1).toISOString() });
+      rows.push({
+        driver_id: driver,
+        conv_rate: report / 100,
+        acc_rate: driver / 10_000,
+        avg_daily_trips: report,
+        event_timestamp: new Date(time).toISOString(),
+        created: new Date(time + 1).toISOString(),
+      });
     }
   }
   return rows;

@@ -17,7 +17,16 @@ import { fastAppend } from '../../../iceberg/write/fast-append.js';
 import type { materialize } from '../../../workflows/materialize.js';
 import type { MaterializeResult } from '../../../contracts/materialize.js';
 import type { SourceTable } from './support/pipeline.js';
-import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from './support/pipeline.js';
+import {
+  committedWindows,
+  createSource,
+  expectedRows,
+  onlineRows,
+  onlineSnapshots,
+  recordRun,
+  startPipelineWorker,
+  VIEW,
+} from './support/pipeline.js';
 
 let scratch: string;
 let source: SourceTable;
@@ -32,7 +41,10 @@ after(async () => {
 const DAY2 = { start: '2024-05-02T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' };
 
 /** A catalog whose commits go through `intercept` first; everything else is the real catalog's. */
-function interceptCommits(catalog: Catalog, intercept: (commit: () => ReturnType<Catalog['commitTable']>, call: number) => ReturnType<Catalog['commitTable']>): Catalog {
+function interceptCommits(
+  catalog: Catalog,
+  intercept: (commit: () => ReturnType<Catalog['commitTable']>, call: number) => ReturnType<Catalog['commitTable']>,
+): Catalog {
   let calls = 0;
   return new Proxy(catalog, {
     get(target, property, receiver) {
@@ -59,7 +71,11 @@ describe('materialize under failure', () => {
     });
     try {
       const workflowId = `materialize-transient-${randomUUID()}`;
-      const handle = await worker.client.workflow.start<typeof materialize>('materialize', { taskQueue: worker.taskQueue, workflowId, args: [{ featureView: VIEW, ...DAY2 }] });
+      const handle = await worker.client.workflow.start<typeof materialize>('materialize', {
+        taskQueue: worker.taskQueue,
+        workflowId,
+        args: [{ featureView: VIEW, ...DAY2 }],
+      });
       const result: MaterializeResult = await handle.result();
       assert.equal(result.alreadyCommitted, true, 'the third attempt found the second attempt’s commit by its idempotency key');
       const snapshots = await onlineSnapshots(source, worker.onlineNamespace);
@@ -68,7 +84,9 @@ describe('materialize under failure', () => {
       assert.deepEqual(await onlineRows(source, worker.onlineNamespace), expectedRows(source.rows, [DAY2]));
 
       const history = await handle.fetchHistory();
-      const commitAttempts = (history.events ?? []).filter((event) => event.activityTaskStartedEventAttributes).map((event) => event.activityTaskStartedEventAttributes?.attempt);
+      const commitAttempts = (history.events ?? [])
+        .filter((event) => event.activityTaskStartedEventAttributes)
+        .map((event) => event.activityTaskStartedEventAttributes?.attempt);
       assert.ok(commitAttempts.includes(3), `the commit step ran three attempts (started attempts: ${commitAttempts.join(', ')})`);
       await recordRun(worker.client, workflowId, undefined, 'materialize-transient-commit-failure');
     } finally {
@@ -85,7 +103,11 @@ describe('materialize under failure', () => {
           if (call === 1) {
             // Another writer appends (nothing) first, so this commit's base is stale.
             const identifier = { namespace: [worker.onlineNamespace], name: VIEW };
-            await commitChange(competitor!, identifier, fastAppend([], { idempotencyKey: 'competing-writer', summary: { 'floe.window-end': '2024-05-01T00:00:00.000Z' } }));
+            await commitChange(
+              competitor!,
+              identifier,
+              fastAppend([], { idempotencyKey: 'competing-writer', summary: { 'floe.window-end': '2024-05-01T00:00:00.000Z' } }),
+            );
           }
           return commit();
         });
@@ -94,10 +116,17 @@ describe('materialize under failure', () => {
     });
     try {
       const workflowId = `materialize-conflict-${randomUUID()}`;
-      const result = await worker.client.workflow.execute<typeof materialize>('materialize', { taskQueue: worker.taskQueue, workflowId, args: [{ featureView: VIEW, ...DAY2 }] });
+      const result = await worker.client.workflow.execute<typeof materialize>('materialize', {
+        taskQueue: worker.taskQueue,
+        workflowId,
+        args: [{ featureView: VIEW, ...DAY2 }],
+      });
       assert.equal(result.alreadyCommitted, false);
       const snapshots = await onlineSnapshots(source, worker.onlineNamespace);
-      assert.deepEqual(snapshots.map((snapshot) => snapshot.summary['floe.idempotency-key']), ['competing-writer', `${workflowId}/${DAY2.start}/${DAY2.end}`]);
+      assert.deepEqual(
+        snapshots.map((snapshot) => snapshot.summary['floe.idempotency-key']),
+        ['competing-writer', `${workflowId}/${DAY2.start}/${DAY2.end}`],
+      );
       assert.equal(snapshots[1]!.summary['floe.watermark'], DAY2.end, 'the watermark is restated on the new head');
       assert.deepEqual(await onlineRows(source, worker.onlineNamespace), expectedRows(source.rows, [DAY2]));
       await recordRun(worker.client, workflowId, undefined, 'materialize-retried-conflict');
@@ -117,7 +146,10 @@ describe('materialize under failure', () => {
         beforeCompute: async ({ signal }) => {
           reachedCompute();
           await engine
-            .current!.withConnection((connection) => connection.runAndReadAll('SELECT count(*) FROM range(1000000000000) a, range(1000) b'), { signal })
+            .current!.withConnection(
+              (connection) => connection.runAndReadAll('SELECT count(*) FROM range(1000000000000) a, range(1000) b'),
+              { signal },
+            )
             .catch((error: unknown) => {
               interrupted = error;
               throw error;
@@ -128,18 +160,31 @@ describe('materialize under failure', () => {
     engine.current = worker.runtime.engine;
     try {
       const workflowId = `materialize-cancel-${randomUUID()}`;
-      const handle = await worker.client.workflow.start<typeof materialize>('materialize', { taskQueue: worker.taskQueue, workflowId, args: [{ featureView: VIEW, ...DAY2 }] });
+      const handle = await worker.client.workflow.start<typeof materialize>('materialize', {
+        taskQueue: worker.taskQueue,
+        workflowId,
+        args: [{ featureView: VIEW, ...DAY2 }],
+      });
       await computing;
       await handle.cancel();
       const failure = await handle.result().then(
         () => undefined,
         (error: unknown) => error,
       );
-      assert.ok(failure instanceof WorkflowFailedError && failure.cause instanceof CancelledFailure, `materialize ends cancelled, got ${String(failure)}`);
+      assert.ok(
+        failure instanceof WorkflowFailedError && failure.cause instanceof CancelledFailure,
+        `materialize ends cancelled, got ${String(failure)}`,
+      );
       assert.ok(interrupted !== undefined, 'the running DuckDB query was interrupted');
       const events = (await handle.fetchHistory()).events ?? [];
-      assert.ok(events.some((event) => event.activityTaskCanceledEventAttributes), 'the compute step reported its cancellation (the workflow waited for it)');
-      assert.ok(!events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'commitOnline'), 'no commit was attempted');
+      assert.ok(
+        events.some((event) => event.activityTaskCanceledEventAttributes),
+        'the compute step reported its cancellation (the workflow waited for it)',
+      );
+      assert.ok(
+        !events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'commitOnline'),
+        'no commit was attempted',
+      );
       assert.deepEqual(await onlineSnapshots(source, worker.onlineNamespace), []);
     } finally {
       await worker.close();
@@ -154,16 +199,31 @@ describe('materialize under failure', () => {
         workflowId: `materialize-first-${randomUUID()}`,
         args: [{ featureView: VIEW, end: '2024-05-01T12:00:00.000Z', lookbackSeconds: 12 * 3600 }],
       });
-      assert.deepEqual({ start: first.start, end: first.end }, { start: '2024-05-01T00:00:00.000Z', end: '2024-05-01T12:00:00.000Z' }, 'no watermark: end minus the lookback');
+      assert.deepEqual(
+        { start: first.start, end: first.end },
+        { start: '2024-05-01T00:00:00.000Z', end: '2024-05-01T12:00:00.000Z' },
+        'no watermark: end minus the lookback',
+      );
       const second = await worker.client.workflow.execute<typeof materialize>('materialize', {
         taskQueue: worker.taskQueue,
         workflowId: `materialize-second-${randomUUID()}`,
         args: [{ featureView: VIEW, end: '2024-05-02T18:00:00.000Z', lookbackSeconds: 12 * 3600 }],
       });
-      assert.deepEqual({ start: second.start, end: second.end }, { start: '2024-05-01T12:00:00.000Z', end: '2024-05-02T18:00:00.000Z' }, 'catches up from the watermark');
+      assert.deepEqual(
+        { start: second.start, end: second.end },
+        { start: '2024-05-01T12:00:00.000Z', end: '2024-05-02T18:00:00.000Z' },
+        'catches up from the watermark',
+      );
       const nothingNew = await worker.client.workflow
-        .execute<typeof materialize>('materialize', { taskQueue: worker.taskQueue, workflowId: `materialize-third-${randomUUID()}`, args: [{ featureView: VIEW, end: '2024-05-02T00:00:00.000Z' }] })
-        .then(() => undefined, (error: unknown) => error);
+        .execute<typeof materialize>('materialize', {
+          taskQueue: worker.taskQueue,
+          workflowId: `materialize-third-${randomUUID()}`,
+          args: [{ featureView: VIEW, end: '2024-05-02T00:00:00.000Z' }],
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
       assert.ok(nothingNew instanceof WorkflowFailedError);
       assert.match(String(nothingNew.cause?.message), /already materialized up to 2024-05-02T18:00:00.000Z/);
       const windows = committedWindows(await onlineSnapshots(source, worker.onlineNamespace));

@@ -15,7 +15,15 @@ import { applySchedules, setSchedulePaused } from '../../../client/schedules.js'
 import type { backfill } from '../../../workflows/backfill.js';
 import { materializeScheduleId } from '../../../contracts/ids.js';
 import type { PipelineWorker } from './support/pipeline.js';
-import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, recordRun, startPipelineWorker } from './support/pipeline.js';
+import {
+  committedWindows,
+  createSource,
+  expectedRows,
+  onlineRows,
+  onlineSnapshots,
+  recordRun,
+  startPipelineWorker,
+} from './support/pipeline.js';
 import { deleteSchedule, listedSchedule, nextRunResult, recentRows, waitForScheduleIdle } from './support/schedule-runs.js';
 
 let scratch: string;
@@ -37,7 +45,10 @@ describe('scheduled materialization', () => {
     const scheduleId = materializeScheduleId(view);
     try {
       const plans = schedulePlans(worker.runtime.project.registry, { taskQueue: worker.taskQueue });
-      assert.deepEqual(plans.map((plan) => plan.scheduleId), [scheduleId]);
+      assert.deepEqual(
+        plans.map((plan) => plan.scheduleId),
+        [scheduleId],
+      );
       assert.deepEqual(await applySchedules(worker.client, plans), [{ scheduleId, featureView: view, outcome: 'created' }]);
       const handle = worker.client.schedule.getHandle(scheduleId);
 
@@ -53,7 +64,10 @@ describe('scheduled materialization', () => {
       assert.equal(second.start, first.end, 'the second run starts at the watermark the first one left');
       assert.ok(Date.parse(second.end) > Date.parse(second.start));
       const windows = committedWindows(await onlineSnapshots(source, worker.onlineNamespace, view));
-      assert.deepEqual(windows, [first, second].map(({ start, end }) => ({ start, end })));
+      assert.deepEqual(
+        windows,
+        [first, second].map(({ start, end }) => ({ start, end })),
+      );
       const expected = expectedRows(source.rows, windows);
       assert.ok(expected.length > 0, 'the triggered windows hold rows');
       assert.deepEqual(await onlineRows(source, worker.onlineNamespace, view), expected);
@@ -80,8 +94,18 @@ describe('scheduled materialization', () => {
       await waitForScheduleIdle(scheduled.client, scheduleId, 4);
 
       const windows = committedWindows(await onlineSnapshots(source, scheduled.onlineNamespace, view));
-      const halfDays = ['2024-05-01T00:00:00.000Z', '2024-05-01T12:00:00.000Z', '2024-05-02T00:00:00.000Z', '2024-05-02T12:00:00.000Z', '2024-05-03T00:00:00.000Z'];
-      assert.deepEqual(windows, halfDays.slice(0, -1).map((start, index) => ({ start, end: halfDays[index + 1]! })), 'consecutive 12-hour windows, the first one reaching back one interval');
+      const halfDays = [
+        '2024-05-01T00:00:00.000Z',
+        '2024-05-01T12:00:00.000Z',
+        '2024-05-02T00:00:00.000Z',
+        '2024-05-02T12:00:00.000Z',
+        '2024-05-03T00:00:00.000Z',
+      ];
+      assert.deepEqual(
+        windows,
+        halfDays.slice(0, -1).map((start, index) => ({ start, end: halfDays[index + 1]! })),
+        'consecutive 12-hour windows, the first one reaching back one interval',
+      );
 
       // The same range by hand: a backfill workflow with one chunk per interval, into another online table.
       await manual.client.workflow.execute<typeof backfill>('backfill', {
@@ -113,9 +137,16 @@ describe('scheduled materialization', () => {
     try {
       await applySchedules(first.client, schedulePlans(first.runtime.project.registry, { taskQueue: first.taskQueue }));
       await setSchedulePaused(first.client, view, true, 'maintenance');
-      const changed = await startPipelineWorker(source, { viewName: view, schedule: { every: { minutes: 30 }, overlap: 'skip' }, taskQueue: first.taskQueue });
+      const changed = await startPipelineWorker(source, {
+        viewName: view,
+        schedule: { every: { minutes: 30 }, overlap: 'skip' },
+        taskQueue: first.taskQueue,
+      });
       try {
-        const applied = await applySchedules(changed.client, schedulePlans(changed.runtime.project.registry, { taskQueue: changed.taskQueue }));
+        const applied = await applySchedules(
+          changed.client,
+          schedulePlans(changed.runtime.project.registry, { taskQueue: changed.taskQueue }),
+        );
         assert.deepEqual(applied, [{ scheduleId, featureView: view, outcome: 'updated' }]);
       } finally {
         await changed.close();
@@ -124,7 +155,9 @@ describe('scheduled materialization', () => {
       assert.equal(described.state.paused, true, 'apply keeps an operator’s pause');
       assert.equal(described.policies.overlap, 'SKIP');
       assert.equal(described.spec.intervals?.[0]?.every, 30 * 60_000);
-      assert.deepEqual(described.action.type === 'startWorkflow' ? described.action.args : undefined, [{ featureView: view, lookbackSeconds: 1800 }]);
+      assert.deepEqual(described.action.type === 'startWorkflow' ? described.action.args : undefined, [
+        { featureView: view, lookbackSeconds: 1800 },
+      ]);
 
       const listed = await listedSchedule(first.client, scheduleId);
       assert.equal(listed.paused, true);

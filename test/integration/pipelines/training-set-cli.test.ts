@@ -45,26 +45,72 @@ after(async () => {
 
 describe('floe training-set', () => {
   test('saves the training set, returns the same commit when run again, and refuses an unknown feature', async () => {
-    const args = ['training-set', '--entities-parquet', 'requests.parquet', '--features', `${view}:conv_rate`, `${view}:avg_daily_trips`, '--output', 'datasets.cli_training', '--chunk-rows', '20', '--project', directory, '--json'];
+    const args = [
+      'training-set',
+      '--entities-parquet',
+      'requests.parquet',
+      '--features',
+      `${view}:conv_rate`,
+      `${view}:avg_daily_trips`,
+      '--output',
+      'datasets.cli_training',
+      '--chunk-rows',
+      '20',
+      '--project',
+      directory,
+      '--json',
+    ];
     const first = await floeCommand(args, { cwd: directory });
     assert.equal(first.code, 0, first.stderr);
-    const result = JSON.parse(first.stdout) as { workflowId: string; table: string; rows: number; chunks: number; snapshotId: string; alreadyCommitted: boolean };
+    const result = JSON.parse(first.stdout) as {
+      workflowId: string;
+      table: string;
+      rows: number;
+      chunks: number;
+      snapshotId: string;
+      alreadyCommitted: boolean;
+    };
     assert.equal(result.workflowId, 'training-set-datasets.cli_training');
-    assert.deepEqual({ rows: result.rows, chunks: result.chunks, alreadyCommitted: result.alreadyCommitted }, { rows: 75, chunks: 4, alreadyCommitted: false });
-    const read = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', { catalog: source.oracle, identifier: 'datasets.cli_training' });
+    assert.deepEqual(
+      { rows: result.rows, chunks: result.chunks, alreadyCommitted: result.alreadyCommitted },
+      { rows: 75, chunks: 4, alreadyCommitted: false },
+    );
+    const read = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', {
+      catalog: source.oracle,
+      identifier: 'datasets.cli_training',
+    });
     assert.equal(read.rows.length, 75);
     assert.deepEqual(new Set(read.rows.map((row) => row.request_id)).size, 75);
-    assert.ok(read.rows.some((row) => row.conv_rate === null) && read.rows.some((row) => typeof row.conv_rate === 'number'), 'unknown drivers get nulls, known ones features');
+    assert.ok(
+      read.rows.some((row) => row.conv_rate === null) && read.rows.some((row) => typeof row.conv_rate === 'number'),
+      'unknown drivers get nulls, known ones features',
+    );
 
     const again = await floeCommand(args, { cwd: directory });
     assert.equal(again.code, 0, again.stderr);
     const second = JSON.parse(again.stdout) as { snapshotId: string; alreadyCommitted: boolean };
     assert.deepEqual(second, { ...second, snapshotId: result.snapshotId, alreadyCommitted: true });
 
-    const human = await floeCommand(args.filter((arg) => arg !== '--json'), { cwd: directory });
+    const human = await floeCommand(
+      args.filter((arg) => arg !== '--json'),
+      { cwd: directory },
+    );
     assert.match(human.stdout, /Training set datasets\.cli_training was already committed/);
 
-    const bad = await floeCommand(['training-set', '--entities-parquet', 'requests.parquet', '--features', `${view}:no_such_feature`, '--output', 'datasets.cli_bad', '--project', directory], { cwd: directory });
+    const bad = await floeCommand(
+      [
+        'training-set',
+        '--entities-parquet',
+        'requests.parquet',
+        '--features',
+        `${view}:no_such_feature`,
+        '--output',
+        'datasets.cli_bad',
+        '--project',
+        directory,
+      ],
+      { cwd: directory },
+    );
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /no_such_feature/);
     assert.ok(bad.stderr.trim().split('\n').length <= 2, bad.stderr);

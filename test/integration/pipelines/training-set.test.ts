@@ -52,11 +52,18 @@ before(async () => {
   source = await createSource(path.join(scratch, 'source'));
   const s3 = s3Service();
   worker = await startPipelineWorker(source, {
-    ioProperties: { 's3.endpoint': s3.endpoint, 's3.region': s3.region, 's3.access-key-id': s3.accessKeyId, 's3.secret-access-key': s3.secretAccessKey, 's3.path-style-access': 'true' },
+    ioProperties: {
+      's3.endpoint': s3.endpoint,
+      's3.region': s3.region,
+      's3.access-key-id': s3.accessKeyId,
+      's3.secret-access-key': s3.secretAccessKey,
+      's3.path-style-access': 'true',
+    },
     trainingSetHooks: {
       // Chunk 1 of a run whose output is named `*_flaky` fails once, after its files are uploaded.
       afterChunkFiles: async ({ chunk, attempt, signal }) => {
-        if (currentOutput.endsWith('_flaky') && chunk === 1 && attempt === 1) throw new Error('injected: the worker lost its connection after uploading the chunk');
+        if (currentOutput.endsWith('_flaky') && chunk === 1 && attempt === 1)
+          throw new Error('injected: the worker lost its connection after uploading the chunk');
         if (currentOutput.endsWith('_held') && chunk === 0) {
           held = true;
           await new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
@@ -88,7 +95,12 @@ before(async () => {
   });
   const columns = { request_id: 'string', driver_id: 'long', event_timestamp: 'timestamptz', label: 'int' };
   for (const part of [rows.slice(0, half), rows.slice(half)]) {
-    await runPyiceberg('append', { catalog: source.oracle, identifier: ENTITY_TABLE, columns, rows: part.map(([request_id, driver_id, event_timestamp, label]) => ({ request_id, driver_id, event_timestamp, label })) });
+    await runPyiceberg('append', {
+      catalog: source.oracle,
+      identifier: ENTITY_TABLE,
+      columns,
+      rows: part.map(([request_id, driver_id, event_timestamp, label]) => ({ request_id, driver_id, event_timestamp, label })),
+    });
   }
 });
 after(async () => {
@@ -99,18 +111,37 @@ after(async () => {
 let currentOutput = '';
 let held = false;
 
-async function run(input: TrainingSetInput, workflowId = `training-set-${randomUUID()}`): Promise<{ result: TrainingSetResult; workflowId: string }> {
+async function run(
+  input: TrainingSetInput,
+  workflowId = `training-set-${randomUUID()}`,
+): Promise<{ result: TrainingSetResult; workflowId: string }> {
   currentOutput = input.output.table;
-  const handle = await worker.client.workflow.start<typeof trainingSet>('trainingSet', { taskQueue: worker.taskQueue, workflowId, args: [input] });
+  const handle = await worker.client.workflow.start<typeof trainingSet>('trainingSet', {
+    taskQueue: worker.taskQueue,
+    workflowId,
+    args: [input],
+  });
   return { result: await handle.result(), workflowId };
 }
 
 /** What toArrow() gives for the same input, in pyiceberg's JSON form (longs as strings, µs ISO times), sorted. */
-async function expected(entities: EntitySource, options: { features: string[]; fullFeatureNames?: boolean }): Promise<Record<string, unknown>[]> {
+async function expected(
+  entities: EntitySource,
+  options: { features: string[]; fullFeatureNames?: boolean },
+): Promise<Record<string, unknown>[]> {
   const { runtime } = worker;
   const job = getHistoricalFeatures(
-    { registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine, workDirectory: runtime.project.config.workDirectory },
-    { entities, features: options.features, ...(options.fullFeatureNames === undefined ? {} : { fullFeatureNames: options.fullFeatureNames }) },
+    {
+      registry: runtime.project.registry,
+      catalog: runtime.catalog,
+      engine: runtime.engine,
+      workDirectory: runtime.project.config.workDirectory,
+    },
+    {
+      entities,
+      features: options.features,
+      ...(options.fullFeatureNames === undefined ? {} : { fullFeatureNames: options.fullFeatureNames }),
+    },
   );
   return sorted(arrowRows(await job.toArrow()));
 }
@@ -121,7 +152,11 @@ async function outputRows(table: string): Promise<Record<string, unknown>[]> {
 }
 
 async function outputFiles(table: string): Promise<string[]> {
-  const files = await runPyiceberg<{ rows: { file_path: string }[] }>('inspect', { catalog: source.oracle, identifier: table, what: 'files' });
+  const files = await runPyiceberg<{ rows: { file_path: string }[] }>('inspect', {
+    catalog: source.oracle,
+    identifier: table,
+    what: 'files',
+  });
   return files.rows.map((row) => row.file_path).sort();
 }
 
@@ -133,13 +168,22 @@ async function tableLocation(table: string): Promise<string> {
 async function stagedFiles(location: string): Promise<string[]> {
   const root = path.join(location, 'data', 'training-set');
   const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name)).sort();
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
 }
 
 describe('trainingSet workflow', () => {
   test('Parquet entity rows in chunks across files: the output equals toArrow() row for row; a rerun writes nothing', async () => {
     const output = 'datasets.from_parquet';
-    const input: TrainingSetInput = { entities: { parquet: parquetFiles }, features: [`${VIEW}:conv_rate`, `${VIEW}:avg_daily_trips`], output: { table: output }, chunkRows: 50, parallelism: 2 };
+    const input: TrainingSetInput = {
+      entities: { parquet: parquetFiles },
+      features: [`${VIEW}:conv_rate`, `${VIEW}:avg_daily_trips`],
+      output: { table: output },
+      chunkRows: 50,
+      parallelism: 2,
+    };
     const { result, workflowId } = await run(input);
     const want = await expected({ parquet: parquetFiles }, { features: input.features as string[] });
     assert.equal(want.length, entityRows().length);
@@ -148,7 +192,10 @@ describe('trainingSet workflow', () => {
     assert.equal(result.alreadyCommitted, false);
     const got = await outputRows(output);
     assert.deepEqual(got, want);
-    assert.ok(got.some((row) => row.conv_rate === null) && got.some((row) => row.conv_rate !== null), 'some entity rows join a feature row and some do not');
+    assert.ok(
+      got.some((row) => row.conv_rate === null) && got.some((row) => row.conv_rate !== null),
+      'some entity rows join a feature row and some do not',
+    );
     assert.deepEqual(Object.keys(got[0]!).sort(), ['avg_daily_trips', 'conv_rate', 'driver_id', 'event_timestamp', 'label', 'request_id']);
 
     const snapshots = await onlineSnapshots(source, 'datasets', 'from_parquet');
@@ -156,7 +203,11 @@ describe('trainingSet workflow', () => {
     assert.equal(snapshots[0]!.snapshotId, result.snapshotId);
     assert.equal(snapshots[0]!.summary['floe.idempotency-key'], workflowId);
     const files = await outputFiles(output);
-    assert.deepEqual(files.map((file) => file.replace(/^file:\/\//, '')), await stagedFiles(await tableLocation(output)), 'the staging folders hold exactly the committed files');
+    assert.deepEqual(
+      files.map((file) => file.replace(/^file:\/\//, '')),
+      await stagedFiles(await tableLocation(output)),
+      'the staging folders hold exactly the committed files',
+    );
     await recordRun(worker.client, workflowId, undefined, 'training-set-parquet');
 
     // The same workflow id again: the committed snapshot comes back and nothing is written.
@@ -170,12 +221,23 @@ describe('trainingSet workflow', () => {
 
   test('entity Parquet files in S3 (MinIO): the same rows as from local copies', async () => {
     const s3 = s3Service();
-    const io = new S3FileIO({ endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, pathStyle: true });
+    const io = new S3FileIO({
+      endpoint: s3.endpoint,
+      region: s3.region,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+      pathStyle: true,
+    });
     const prefix = `s3://${s3.bucket}/training-set-${randomUUID()}`;
     const remote = parquetFiles.map((file) => `${prefix}/${path.basename(file)}`);
     for (const [index, file] of parquetFiles.entries()) await io.upload(file, remote[index]!);
     const output = 'datasets.from_s3';
-    const { result } = await run({ entities: { parquet: remote }, features: [`${VIEW}:acc_rate`], output: { table: output }, chunkRows: 100 });
+    const { result } = await run({
+      entities: { parquet: remote },
+      features: [`${VIEW}:acc_rate`],
+      output: { table: output },
+      chunkRows: 100,
+    });
     const want = await expected({ parquet: parquetFiles }, { features: [`${VIEW}:acc_rate`] });
     assert.equal(result.rows, want.length);
     assert.equal(result.chunks, 3);
@@ -184,7 +246,14 @@ describe('trainingSet workflow', () => {
 
   test('an Iceberg entity table, with a chunk that fails once after writing its files: each row lands exactly once', async () => {
     const output = 'datasets.from_table_flaky';
-    const input: TrainingSetInput = { entities: { table: ENTITY_TABLE }, features: [VIEW], fullFeatureNames: true, output: { table: output }, chunkRows: 40, parallelism: 2 };
+    const input: TrainingSetInput = {
+      entities: { table: ENTITY_TABLE },
+      features: [VIEW],
+      fullFeatureNames: true,
+      output: { table: output },
+      chunkRows: 40,
+      parallelism: 2,
+    };
     const { result, workflowId } = await run(input);
     const want = await expected({ table: ENTITY_TABLE }, { features: [VIEW], fullFeatureNames: true });
     assert.equal(result.rows, want.length);
@@ -192,10 +261,16 @@ describe('trainingSet workflow', () => {
     assert.ok(Object.keys(want[0]!).includes(`${VIEW}__acc_rate`));
 
     const history = await worker.client.workflow.getHandle(workflowId).fetchHistory();
-    const attempts = (history.events ?? []).flatMap((event) => (event.activityTaskStartedEventAttributes ? [event.activityTaskStartedEventAttributes.attempt ?? 1] : []));
+    const attempts = (history.events ?? []).flatMap((event) =>
+      event.activityTaskStartedEventAttributes ? [event.activityTaskStartedEventAttributes.attempt ?? 1] : [],
+    );
     assert.ok(attempts.includes(2), `the failed chunk was retried (attempts seen: ${attempts.join(', ')})`);
     const files = await outputFiles(output);
-    assert.deepEqual(files.map((file) => file.replace(/^file:\/\//, '')), await stagedFiles(await tableLocation(output)), 'the failed attempt left no second copy behind');
+    assert.deepEqual(
+      files.map((file) => file.replace(/^file:\/\//, '')),
+      await stagedFiles(await tableLocation(output)),
+      'the failed attempt left no second copy behind',
+    );
     assert.ok(!files.some((file) => file.includes('/chunk-00001/a1-')), 'chunk 1 committed its second attempt’s files');
     await recordRun(worker.client, workflowId, undefined, 'training-set-retried-chunk');
   });
@@ -209,23 +284,45 @@ describe('trainingSet workflow', () => {
       );
       assert.ok(failure instanceof WorkflowFailedError, `the workflow failed (got ${String(failure)})`);
       const history = await worker.client.workflow.getHandle(workflowId).fetchHistory();
-      const attempts = (history.events ?? []).flatMap((event) => (event.activityTaskStartedEventAttributes ? [event.activityTaskStartedEventAttributes.attempt ?? 1] : []));
-      assert.ok(attempts.every((value) => value === 1), `no step was retried (attempts: ${attempts.join(', ')})`);
+      const attempts = (history.events ?? []).flatMap((event) =>
+        event.activityTaskStartedEventAttributes ? [event.activityTaskStartedEventAttributes.attempt ?? 1] : [],
+      );
+      assert.ok(
+        attempts.every((value) => value === 1),
+        `no step was retried (attempts: ${attempts.join(', ')})`,
+      );
       return failure;
     };
-    const messages = (error: unknown): string => (error instanceof Error ? `${error.message} | ${messages((error as { cause?: unknown }).cause)}` : '');
+    const messages = (error: unknown): string =>
+      error instanceof Error ? `${error.message} | ${messages((error as { cause?: unknown }).cause)}` : '';
 
-    const unknownFeature = await attempt({ entities: { parquet: parquetFiles }, features: [`${VIEW}:no_such_feature`], output: { table: 'datasets.bad_feature' } });
+    const unknownFeature = await attempt({
+      entities: { parquet: parquetFiles },
+      features: [`${VIEW}:no_such_feature`],
+      output: { table: 'datasets.bad_feature' },
+    });
     assert.match(messages(unknownFeature), /no_such_feature/);
-    const missingTable = await attempt({ entities: { table: 'requests.no_such_table' }, features: [VIEW], output: { table: 'datasets.bad_entities' } });
+    const missingTable = await attempt({
+      entities: { table: 'requests.no_such_table' },
+      features: [VIEW],
+      output: { table: 'datasets.bad_entities' },
+    });
     assert.match(messages(missingTable), /requests\.no_such_table does not exist/);
     const badShape = await attempt({ entities: { parquet: [] }, features: [VIEW], output: { table: 'datasets.bad_shape' } });
     assert.match(messages(badShape), /trainingSet input entities/);
 
-    const tables = await runPyiceberg<{ rows: unknown[] }>('inspect', { catalog: source.oracle, identifier: 'datasets.from_parquet', what: 'snapshots' });
+    const tables = await runPyiceberg<{ rows: unknown[] }>('inspect', {
+      catalog: source.oracle,
+      identifier: 'datasets.from_parquet',
+      what: 'snapshots',
+    });
     assert.equal(tables.rows.length, 1);
     for (const table of ['datasets.bad_feature', 'datasets.bad_entities']) {
-      await assert.rejects(runPyiceberg('read', { catalog: source.oracle, identifier: table }), /NoSuchTable|does not exist/i, `${table} was not created`);
+      await assert.rejects(
+        runPyiceberg('read', { catalog: source.oracle, identifier: table }),
+        /NoSuchTable|does not exist/i,
+        `${table} was not created`,
+      );
     }
   });
 
@@ -233,8 +330,18 @@ describe('trainingSet workflow', () => {
     const output = 'datasets.cancelled_held';
     currentOutput = output;
     held = false;
-    const input: TrainingSetInput = { entities: { parquet: parquetFiles }, features: [VIEW], output: { table: output }, chunkRows: 100, parallelism: 2 };
-    const handle = await worker.client.workflow.start<typeof trainingSet>('trainingSet', { taskQueue: worker.taskQueue, workflowId: `training-set-${randomUUID()}`, args: [input] });
+    const input: TrainingSetInput = {
+      entities: { parquet: parquetFiles },
+      features: [VIEW],
+      output: { table: output },
+      chunkRows: 100,
+      parallelism: 2,
+    };
+    const handle = await worker.client.workflow.start<typeof trainingSet>('trainingSet', {
+      taskQueue: worker.taskQueue,
+      workflowId: `training-set-${randomUUID()}`,
+      args: [input],
+    });
     while (!held) await new Promise((resolve) => setTimeout(resolve, 200));
     const progress: TrainingSetProgress = await handle.query<TrainingSetProgress>('progress');
     assert.equal(progress.state, 'running');
@@ -250,7 +357,12 @@ describe('trainingSet workflow', () => {
 });
 
 function sorted(rows: Record<string, unknown>[]): Record<string, unknown>[] {
-  const key = (row: Record<string, unknown>) => JSON.stringify(Object.keys(row).sort().map((name) => row[name]));
+  const key = (row: Record<string, unknown>) =>
+    JSON.stringify(
+      Object.keys(row)
+        .sort()
+        .map((name) => row[name]),
+    );
   return [...rows].sort((a, b) => key(a).localeCompare(key(b)));
 }
 
@@ -263,7 +375,10 @@ function arrowRows(table: arrow.Table): Record<string, unknown>[] {
     let offset = 0;
     for (const data of vector.data) {
       for (let row = 0; row < data.length; row++) {
-        const valid = data.nullBitmap === undefined || data.nullBitmap.length === 0 || ((data.nullBitmap[(data.offset + row) >> 3]! >> ((data.offset + row) & 7)) & 1) === 1;
+        const valid =
+          data.nullBitmap === undefined ||
+          data.nullBitmap.length === 0 ||
+          ((data.nullBitmap[(data.offset + row) >> 3]! >> ((data.offset + row) & 7)) & 1) === 1;
         if (!valid) values.push(null);
         else if (arrow.DataType.isTimestamp(type)) values.push(isoMicros((data.values as unknown as BigInt64Array)[row]!));
         else if (arrow.DataType.isInt(type) && type.bitWidth === 64) values.push(String((data.values as unknown as BigInt64Array)[row]));
@@ -273,7 +388,9 @@ function arrowRows(table: arrow.Table): Record<string, unknown>[] {
     }
     return values;
   });
-  return Array.from({ length: table.numRows }, (_, row) => Object.fromEntries(table.schema.fields.map((field, index) => [field.name, columns[index]![row]])));
+  return Array.from({ length: table.numRows }, (_, row) =>
+    Object.fromEntries(table.schema.fields.map((field, index) => [field.name, columns[index]![row]])),
+  );
 }
 
 function isoMicros(micros: bigint): string {

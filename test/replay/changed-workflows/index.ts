@@ -17,7 +17,14 @@ export * from '../../../workflows/index.js';
 const { commitOnline, readWatermark } = proxyActivities<MaterializeActivities>({ startToCloseTimeout: '1 minute' });
 
 export async function materialize(input: MaterializeInput): Promise<MaterializeResult> {
-  await commitOnline({ featureView: input.featureView, start: input.start ?? '', end: input.end ?? '', manifest: null, sourceSnapshotId: null, idempotencyKey: 'changed' });
+  await commitOnline({
+    featureView: input.featureView,
+    start: input.start ?? '',
+    end: input.end ?? '',
+    manifest: null,
+    sourceSnapshotId: null,
+    idempotencyKey: 'changed',
+  });
   return recordedMaterialize(input);
 }
 

@@ -23,16 +23,25 @@ describe('command-line windows', () => {
 
   test('the end must come after the start', () => {
     checkWindowOrder('2024-05-01T00:00:00.000Z', '2024-05-01T00:00:00.001Z');
-    refusal(() => checkWindowOrder('2024-05-02T00:00:00.000Z', '2024-05-01T00:00:00.000Z'), /--end 2024-05-01T00:00:00.000Z must be after --start 2024-05-02T00:00:00.000Z/);
+    refusal(
+      () => checkWindowOrder('2024-05-02T00:00:00.000Z', '2024-05-01T00:00:00.000Z'),
+      /--end 2024-05-01T00:00:00.000Z must be after --start 2024-05-02T00:00:00.000Z/,
+    );
     refusal(() => checkWindowOrder('2024-05-01T00:00:00.000Z', '2024-05-01T00:00:00.000Z'), /must be after/);
   });
 
   test("a window may end at now − the view's delay, not after", () => {
     const view = { name: 'driver_hourly_stats', delay: { hours: 2 } };
     checkWindowEnded(view, '2024-06-01T10:00:00.000Z', NOW);
-    refusal(() => checkWindowEnded(view, '2024-06-01T10:00:00.001Z', NOW), /Feature view driver_hourly_stats: --end 2024-06-01T10:00:00.001Z is after 2024-06-01T10:00:00.000Z \(now − its delay\)/);
+    refusal(
+      () => checkWindowEnded(view, '2024-06-01T10:00:00.001Z', NOW),
+      /Feature view driver_hourly_stats: --end 2024-06-01T10:00:00.001Z is after 2024-06-01T10:00:00.000Z \(now − its delay\)/,
+    );
     checkWindowEnded({ name: 'no_delay', delay: undefined }, NOW.toISOString(), NOW);
-    refusal(() => checkWindowEnded({ name: 'no_delay', delay: undefined }, '2024-06-02T00:00:00.000Z', NOW), /Feature view no_delay: --end 2024-06-02T00:00:00.000Z is after 2024-06-01T12:00:00.000Z;/);
+    refusal(
+      () => checkWindowEnded({ name: 'no_delay', delay: undefined }, '2024-06-02T00:00:00.000Z', NOW),
+      /Feature view no_delay: --end 2024-06-02T00:00:00.000Z is after 2024-06-01T12:00:00.000Z;/,
+    );
   });
 
   test('a backfill has at most --max-chunks chunks, views times windows, the last one partial', () => {
@@ -40,12 +49,16 @@ describe('command-line windows', () => {
     assert.equal(checkChunkCount(window, '1d', 1, 11), 11);
     assert.equal(checkChunkCount(window, '1d', 2, 22), 22);
     refusal(() => checkChunkCount(window, '1d', 2, 21), /is 22 chunks, more than --max-chunks 21/);
-    refusal(() => checkChunkCount({ start: '1970-01-01T00:00:00.000Z', end: '9999-01-01T00:00:00.000Z' }, '1h', 1, 100_000), /is 70380768 chunks, more than --max-chunks 100000/);
+    refusal(
+      () => checkChunkCount({ start: '1970-01-01T00:00:00.000Z', end: '9999-01-01T00:00:00.000Z' }, '1h', 1, 100_000),
+      /is 70380768 chunks, more than --max-chunks 100000/,
+    );
     refusal(() => checkChunkCount(window, 'daily', 1, 10), /--chunk "daily" is not a duration/);
   });
 
   test('counts are positive integers', () => {
     assert.equal(positiveInteger('3', '--parallelism'), 3);
-    for (const text of ['0', '-1', '1.5', 'x', '']) refusal(() => positiveInteger(text, '--max-chunks'), /--max-chunks must be a positive integer/);
+    for (const text of ['0', '-1', '1.5', 'x', ''])
+      refusal(() => positiveInteger(text, '--max-chunks'), /--max-chunks must be a positive integer/);
   });
 });

@@ -16,7 +16,10 @@ function readmeCommands(): string[][] {
   const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
   const lines = readme.split('\n').filter((line) => line.startsWith('npx floe '));
   return lines.flatMap((line) => {
-    const text = line.replace(/\s+#.*$/, '').slice('npx floe '.length).trim();
+    const text = line
+      .replace(/\s+#.*$/, '')
+      .slice('npx floe '.length)
+      .trim();
     const [first, ...alternatives] = text.split(' | ');
     const command = first!.split(' ')[0]!;
     const variants = [first!, ...alternatives.map((alternative) => `${command} ${alternative}`)];
@@ -54,7 +57,11 @@ describe('the README’s floe commands', () => {
   test('the README shows every floe command', () => {
     const shown = new Set(commands.map((argv) => argv[0]));
     const defined = createProgram().commands.map((command) => command.name());
-    assert.deepEqual(defined.filter((name) => !shown.has(name)), [], 'commands the README does not show');
+    assert.deepEqual(
+      defined.filter((name) => !shown.has(name)),
+      [],
+      'commands the README does not show',
+    );
   });
 
   for (const argv of commands) {

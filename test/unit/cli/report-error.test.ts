@@ -20,14 +20,27 @@ afterEach(() => {
 
 /** A workflow failure as the client sees it: workflow ← activity ← the activity's failure ← its cause. */
 function failedWorkflow(failure: ApplicationFailure): WorkflowFailedError {
-  const activity = new ActivityFailure('Activity task failed', 'materializeWindow', '1', RetryState.NON_RETRYABLE_FAILURE, 'worker', failure);
+  const activity = new ActivityFailure(
+    'Activity task failed',
+    'materializeWindow',
+    '1',
+    RetryState.NON_RETRYABLE_FAILURE,
+    'worker',
+    failure,
+  );
   return new WorkflowFailedError('Workflow execution failed', activity, RetryState.NON_RETRYABLE_FAILURE);
 }
 
 describe('reportError', () => {
   test('a FloeError an activity raised keeps its kind when it wraps a cause (the cause arrives kind-less)', () => {
     const cause = new ApplicationFailure('Column "x" does not exist (table=rides.driver_stats, column=x)', 'FloeError');
-    const outer = new ApplicationFailure('Feature view v, source table rides.driver_stats: Column "x" does not exist (table=rides.driver_stats, column=x, featureView=v)', 'FloeError:invalid-input', true, [], cause);
+    const outer = new ApplicationFailure(
+      'Feature view v, source table rides.driver_stats: Column "x" does not exist (table=rides.driver_stats, column=x, featureView=v)',
+      'FloeError:invalid-input',
+      true,
+      [],
+      cause,
+    );
     assert.equal(reportError(failedWorkflow(outer)), EXIT_BAD_INPUT);
     assert.deepEqual(printed, [`floe: ${outer.message}`]);
   });

@@ -19,7 +19,13 @@ function file(path: string, bucket: number, content: DataFile['content'] = 'data
 }
 
 function task(path: string, bucket: number, options: { specId?: number; positionDeletes?: DataFile[] } = {}): ScanTask {
-  return { dataFile: file(path, bucket), dataSequenceNumber: 1, specId: options.specId ?? 0, positionDeletes: (options.positionDeletes ?? []).map((deleteFile) => ({ file: deleteFile, dataSequenceNumber: 2 })), equalityDeletes: [] };
+  return {
+    dataFile: file(path, bucket),
+    dataSequenceNumber: 1,
+    specId: options.specId ?? 0,
+    positionDeletes: (options.positionDeletes ?? []).map((deleteFile) => ({ file: deleteFile, dataSequenceNumber: 2 })),
+    equalityDeletes: [],
+  };
 }
 
 function plan(tasks: ScanTask[]): ScanPlan {
@@ -28,14 +34,29 @@ function plan(tasks: ScanTask[]): ScanPlan {
     schema: { schemaId: 0, identifierFieldIds: [], fields: [] },
     mode: 'copy-on-write',
     tasks,
-    summary: { dataFiles: tasks.length, positionDeleteFiles: 0, equalityDeleteFiles: 0, dataRecords: 0, manifestsRead: 0, manifestsSkipped: 0, dataFilesSkipped: 0 },
+    summary: {
+      dataFiles: tasks.length,
+      positionDeleteFiles: 0,
+      equalityDeleteFiles: 0,
+      dataRecords: 0,
+      manifestsRead: 0,
+      manifestsSkipped: 0,
+      dataFilesSkipped: 0,
+    },
   };
 }
 
 describe('compaction planning', () => {
   test('online: a partition with more than minFiles files, or with a delete file, is rewritten; others stay', () => {
     const deletes = file('d1', 2, 'position-deletes', 1);
-    const tasks = [task('a1', 0), task('a2', 0), task('a3', 0), task('b1', 1), task('b2', 1), task('c1', 2, { positionDeletes: [deletes] })];
+    const tasks = [
+      task('a1', 0),
+      task('a2', 0),
+      task('a3', 0),
+      task('b1', 1),
+      task('b2', 1),
+      task('c1', 2, { positionDeletes: [deletes] }),
+    ];
     const { groups, skippedOtherSpec } = selectGroups(online, plan(tasks), { minFiles: 2, defaultSpecId: 0 });
     assert.equal(skippedOtherSpec, 0);
     assert.deepEqual(
@@ -75,7 +96,9 @@ describe('compaction planning', () => {
       ['own'],
     );
     assert.deepEqual(
-      droppableDeleteFiles([...rewritten, ...kept], []).map((deleteFile) => deleteFile.filePath).sort(),
+      droppableDeleteFiles([...rewritten, ...kept], [])
+        .map((deleteFile) => deleteFile.filePath)
+        .sort(),
       ['own', 'shared'],
     );
   });
@@ -90,12 +113,26 @@ describe('compaction schedules', () => {
   const entity = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
   const source = defineIcebergSource({ name: 'stats', table: 'rides.stats', timestampField: 'ts' });
   const view = (name: string, compaction?: FeatureViewInput['compaction']) =>
-    defineFeatureView({ name, entities: ['driver'], source: 'stats', features: [{ name: 'trips', type: 'long' }], ...(compaction === undefined ? {} : { compaction }) });
+    defineFeatureView({
+      name,
+      entities: ['driver'],
+      source: 'stats',
+      features: [{ name: 'trips', type: 'long' }],
+      ...(compaction === undefined ? {} : { compaction }),
+    });
 
   test('a view with a compaction section gets a floe-compact schedule running compact with its settings', () => {
-    const registry = new Registry([entity, source, view('hourly', { every: { hours: 6 }, minFiles: 4, retention: { days: 1 }, retainLast: 2 }), view('manual')]);
+    const registry = new Registry([
+      entity,
+      source,
+      view('hourly', { every: { hours: 6 }, minFiles: 4, retention: { days: 1 }, retainLast: 2 }),
+      view('manual'),
+    ]);
     const plans = schedulePlans(registry, { taskQueue: 'floe' });
-    assert.deepEqual(plans.map((plan) => plan.scheduleId), ['floe-compact-hourly']);
+    assert.deepEqual(
+      plans.map((plan) => plan.scheduleId),
+      ['floe-compact-hourly'],
+    );
     const [plan] = plans;
     assert.equal(plan!.action.workflowType, 'compact');
     assert.equal(plan!.action.workflowId, 'floe-compact-hourly');

@@ -85,7 +85,9 @@ describe('Engine', () => {
       const reason = new Error('activity cancelled');
       setTimeout(() => controller.abort(reason), 200);
       await assert.rejects(
-        engine.withConnection((connection) => connection.runAndReadAll('SELECT count(*) FROM range(100000000000) a'), { signal: controller.signal }),
+        engine.withConnection((connection) => connection.runAndReadAll('SELECT count(*) FROM range(100000000000) a'), {
+          signal: controller.signal,
+        }),
         (error: unknown) => error === reason,
       );
       // The engine stays usable.
@@ -148,7 +150,10 @@ describe('Engine', () => {
 
   it('refuses bad settings with a FloeError', async () => {
     await assert.rejects(Engine.create({ threads: 0 }), (error: unknown) => FloeError.is(error, 'invalid-input'));
-    await assert.rejects(Engine.create({ memoryLimit: 'lots' }), (error: unknown) => FloeError.is(error, 'invalid-input') && /memory/i.test((error as Error).message));
+    await assert.rejects(
+      Engine.create({ memoryLimit: 'lots' }),
+      (error: unknown) => FloeError.is(error, 'invalid-input') && /memory/i.test((error as Error).message),
+    );
     // DuckDB says only "Failed to set config" when it opens; the error names the option it refused, and why.
     await assert.rejects(Engine.create({ memoryLimit: '1GB', maxTempDirectorySize: 'huge' }), (error: unknown) => {
       assert.ok(FloeError.is(error, 'invalid-input'));

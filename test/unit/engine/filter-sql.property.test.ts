@@ -46,18 +46,59 @@ const DAY_US = 86_400_000_000n;
 const CASES: readonly TypeCase[] = [
   { type: 'int', values: [0, 1, -1, 7, 2 ** 31 - 1, -(2 ** 31)], extraLiterals: [3, -100], ops: ORDERED },
   { type: 'long', values: [0n, 1n, -1n, 2n ** 63n - 1n, -(2n ** 63n), 9_007_199_254_740_993n], extraLiterals: [5n], ops: ORDERED },
-  { type: 'float', values: [0, -0, 1.5, -2.25, Math.fround(0.1), Infinity, -Infinity, Number.NaN], extraLiterals: [0.1, 1e-40, 3.4e38], ops: [...ORDERED, 'isNaN', 'notNaN'] },
-  { type: 'double', values: [0, -0, 0.1, -1e300, Number.MIN_VALUE, Infinity, -Infinity, Number.NaN, 2.5], extraLiterals: [0.2, 1e300], ops: [...ORDERED, 'isNaN', 'notNaN'] },
-  { type: 'string', values: ['', 'a', 'ab', 'b', "it's", 'é', '😀', '\uffff', 'a\0b', 'a\0'], extraLiterals: ['a\0', 'aa', '"'], ops: [...ORDERED, 'startsWith', 'notStartsWith'] },
+  {
+    type: 'float',
+    values: [0, -0, 1.5, -2.25, Math.fround(0.1), Infinity, -Infinity, Number.NaN],
+    extraLiterals: [0.1, 1e-40, 3.4e38],
+    ops: [...ORDERED, 'isNaN', 'notNaN'],
+  },
+  {
+    type: 'double',
+    values: [0, -0, 0.1, -1e300, Number.MIN_VALUE, Infinity, -Infinity, Number.NaN, 2.5],
+    extraLiterals: [0.2, 1e300],
+    ops: [...ORDERED, 'isNaN', 'notNaN'],
+  },
+  {
+    type: 'string',
+    values: ['', 'a', 'ab', 'b', "it's", 'é', '😀', '\uffff', 'a\0b', 'a\0'],
+    extraLiterals: ['a\0', 'aa', '"'],
+    ops: [...ORDERED, 'startsWith', 'notStartsWith'],
+  },
   { type: 'boolean', values: [true, false], extraLiterals: [], ops: ORDERED },
   { type: 'date', values: [0, -1, 19_000, -719_162, 2_932_896], extraLiterals: [1, 18_999], ops: ORDERED },
   { type: 'time', values: [0n, 1n, 43_200_000_000n, DAY_US - 1n], extraLiterals: [2n], ops: ORDERED },
-  { type: 'timestamp', values: [0n, -1n, 1n, 1_706_700_000_000_001n, -62_135_596_800_000_000n], extraLiterals: [1_706_700_000_000_000n], ops: ORDERED },
-  { type: 'timestamptz', values: [0n, -1n, 1n, 1_706_700_000_000_001n, -86_400_000_000n], extraLiterals: [1_706_700_000_000_000n], ops: ORDERED },
+  {
+    type: 'timestamp',
+    values: [0n, -1n, 1n, 1_706_700_000_000_001n, -62_135_596_800_000_000n],
+    extraLiterals: [1_706_700_000_000_000n],
+    ops: ORDERED,
+  },
+  {
+    type: 'timestamptz',
+    values: [0n, -1n, 1n, 1_706_700_000_000_001n, -86_400_000_000n],
+    extraLiterals: [1_706_700_000_000_000n],
+    ops: ORDERED,
+  },
   { type: 'timestamp_ns', values: [0n, -1n, 1n, 1_706_700_000_000_000_001n], extraLiterals: [1_706_700_000_000_000_000n], ops: ORDERED },
-  { type: 'decimal(9, 2)', values: [0n, 1n, -1n, 12_345n, 999_999_999n, -999_999_999n], extraLiterals: [100n], ops: ORDERED, toLiteral: (value) => formatDecimal(value as bigint, 2) },
-  { type: 'uuid', values: ['00000000-0000-0000-0000-000000000000', 'f79c3e09-677c-4b0b-8d9c-1b2f9e1c2b3a', 'ffffffff-ffff-ffff-ffff-ffffffffffff'], extraLiterals: ['12345678-1234-1234-1234-123456789abc'], ops: EQUALITY },
-  { type: 'binary', values: [new Uint8Array([]), new Uint8Array([0]), new Uint8Array([0, 255]), new Uint8Array([1])], extraLiterals: [new Uint8Array([255])], ops: ORDERED },
+  {
+    type: 'decimal(9, 2)',
+    values: [0n, 1n, -1n, 12_345n, 999_999_999n, -999_999_999n],
+    extraLiterals: [100n],
+    ops: ORDERED,
+    toLiteral: (value) => formatDecimal(value as bigint, 2),
+  },
+  {
+    type: 'uuid',
+    values: ['00000000-0000-0000-0000-000000000000', 'f79c3e09-677c-4b0b-8d9c-1b2f9e1c2b3a', 'ffffffff-ffff-ffff-ffff-ffffffffffff'],
+    extraLiterals: ['12345678-1234-1234-1234-123456789abc'],
+    ops: EQUALITY,
+  },
+  {
+    type: 'binary',
+    values: [new Uint8Array([]), new Uint8Array([0]), new Uint8Array([0, 255]), new Uint8Array([1])],
+    extraLiterals: [new Uint8Array([255])],
+    ops: ORDERED,
+  },
 ];
 
 /** Each row: the value at index i % values.length, null on every fifth row. */
@@ -72,9 +113,16 @@ function valueSql(type: PrimitiveType, value: PrimitiveValue | null): string {
 }
 
 function filterArbitrary(typeCase: TypeCase): fc.Arbitrary<OracleFilter> {
-  const literal = fc.constantFrom(...[...typeCase.values, ...typeCase.extraLiterals].filter((value) => !(typeof value === 'number' && Number.isNaN(value))));
+  const literal = fc.constantFrom(
+    ...[...typeCase.values, ...typeCase.extraLiterals].filter((value) => !(typeof value === 'number' && Number.isNaN(value))),
+  );
   const leaf: fc.Arbitrary<OracleFilter> = fc
-    .record({ op: fc.constantFrom(...typeCase.ops), value: literal, values: fc.array(literal, { maxLength: 3 }), column: fc.constantFrom('c', 'c', 's.x') })
+    .record({
+      op: fc.constantFrom(...typeCase.ops),
+      value: literal,
+      values: fc.array(literal, { maxLength: 3 }),
+      column: fc.constantFrom('c', 'c', 's.x'),
+    })
     .map(({ op, value, values, column }) => {
       if (column === 's.x') return op === 'isNull' || op === 'notNull' ? { op, column } : { op: 'gtEq' as const, column, value: 2 };
       if (op === 'in' || op === 'notIn') return { op, column, values };
@@ -92,7 +140,16 @@ function filterArbitrary(typeCase: TypeCase): fc.Arbitrary<OracleFilter> {
   })).node;
 }
 
-const show = (value: unknown): string => JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? `0x${Buffer.from(v).toString('hex')}` : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+const show = (value: unknown): string =>
+  JSON.stringify(value, (_, v: unknown) =>
+    typeof v === 'bigint'
+      ? `${v}n`
+      : v instanceof Uint8Array
+        ? `0x${Buffer.from(v).toString('hex')}`
+        : typeof v === 'number' && !Number.isFinite(v)
+          ? String(v)
+          : v,
+  );
 
 let engine: Engine;
 let dir: string;
@@ -116,8 +173,10 @@ function toExpression(filter: OracleFilter, toLiteral: (column: string, value: P
     case 'not':
       return { op: 'not', arg: toExpression(filter.arg, toLiteral) };
     default:
-      if (filter.values) return { op: filter.op as 'in', column: filter.column, values: filter.values.map((v) => toLiteral(filter.column, v)) };
-      if (filter.value !== undefined) return { op: filter.op as 'eq', column: filter.column, value: toLiteral(filter.column, filter.value) };
+      if (filter.values)
+        return { op: filter.op as 'in', column: filter.column, values: filter.values.map((v) => toLiteral(filter.column, v)) };
+      if (filter.value !== undefined)
+        return { op: filter.op as 'eq', column: filter.column, value: toLiteral(filter.column, filter.value) };
       return { op: filter.op as 'isNull', column: filter.column };
   }
 }
@@ -139,8 +198,14 @@ describe('plan filters in SQL agree with the row oracle (property)', () => {
       const sx = (i: number): number | null => (i % 7 === 6 ? null : i % 4);
       const directory = join(dir, typeCase.type.replace(/[^a-z0-9]/g, '_'));
       await engine.withConnection(async (connection) => {
-        const rowsSql = values.map((value, i) => `(${i}, ${valueSql(typeCase.type, value)}, ${sx(i) === null ? 'NULL' : `{'x': ${sx(i)}}`})`).join(', ');
-        const [written] = await writeParquet(connection, { query: `SELECT * FROM (VALUES ${rowsSql}) AS t(rid, c, s)`, schema: tableSchema, directory });
+        const rowsSql = values
+          .map((value, i) => `(${i}, ${valueSql(typeCase.type, value)}, ${sx(i) === null ? 'NULL' : `{'x': ${sx(i)}}`})`)
+          .join(', ');
+        const [written] = await writeParquet(connection, {
+          query: `SELECT * FROM (VALUES ${rowsSql}) AS t(rid, c, s)`,
+          schema: tableSchema,
+          directory,
+        });
         assert.ok(written);
         // What was written is what the oracle is told, read back by independent conversion code.
         const back = await connection.runAndReadAll(`SELECT c FROM read_parquet(${quoteLiteral(written.localPath)}) ORDER BY rid`);
@@ -158,9 +223,12 @@ describe('plan filters in SQL agree with the row oracle (property)', () => {
         const localPath = (location: string): string => (location === dataPath ? written.localPath : deletes.localPath);
         const dataFile = file(dataPath);
         const cow = plan(tableSchema, [task(dataFile, 1)]);
-        const mor = plan(schemaOf(tableSchema.fields[0]!), [task(dataFile, 1, { position: [{ file: file('file:///table/data/d.parquet', 'position-deletes'), dataSequenceNumber: 1 }] })]);
+        const mor = plan(schemaOf(tableSchema.fields[0]!), [
+          task(dataFile, 1, { position: [{ file: file('file:///table/data/d.parquet', 'position-deletes'), dataSequenceNumber: 1 }] }),
+        ]);
 
-        const toLiteral = (column: string, value: PrimitiveValue): FilterLiteral => (column === 'c' && typeCase.toLiteral ? typeCase.toLiteral(value) : (value as FilterLiteral));
+        const toLiteral = (column: string, value: PrimitiveValue): FilterLiteral =>
+          column === 'c' && typeCase.toLiteral ? typeCase.toLiteral(value) : (value as FilterLiteral);
         let matchedSome = 0;
         await fc.assert(
           fc.asyncProperty(filterArbitrary(typeCase), async (filter) => {
@@ -169,8 +237,16 @@ describe('plan filters in SQL agree with the row oracle (property)', () => {
             if (expected.length > 0) matchedSome++;
             const withFilter = (scan: ScanPlan): ScanPlan => ({ ...scan, filter: bound });
             const context = `filter ${describeBound(bound)}`;
-            assert.deepEqual(await ids(connection, readPlanSql(withFilter(cow), { localPath, tableSchema })), expected, `copy-on-write, ${context}`);
-            assert.deepEqual(await ids(connection, readPlanSql(withFilter(mor), { localPath, tableSchema })), expected.filter((i) => !deleted.has(i)), `merge-on-read, ${context}`);
+            assert.deepEqual(
+              await ids(connection, readPlanSql(withFilter(cow), { localPath, tableSchema })),
+              expected,
+              `copy-on-write, ${context}`,
+            );
+            assert.deepEqual(
+              await ids(connection, readPlanSql(withFilter(mor), { localPath, tableSchema })),
+              expected.filter((i) => !deleted.has(i)),
+              `merge-on-read, ${context}`,
+            );
           }),
           { numRuns: 120 },
         );

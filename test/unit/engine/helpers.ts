@@ -18,7 +18,10 @@ export async function withEngine<T>(fn: (engine: Engine, dir: string) => Promise
 }
 
 /** Same, with one connection. */
-export async function withConnection<T>(fn: (connection: DuckDBConnection, dir: string, engine: Engine) => Promise<T>, options: EngineOptions = {}): Promise<T> {
+export async function withConnection<T>(
+  fn: (connection: DuckDBConnection, dir: string, engine: Engine) => Promise<T>,
+  options: EngineOptions = {},
+): Promise<T> {
   return withEngine((engine, dir) => engine.withConnection((connection) => fn(connection, dir, engine)), options);
 }
 

@@ -31,10 +31,15 @@ const s = (value: string | null) => (value === null ? 'NULL' : quoteLiteral(valu
 /** The source as SQL: event time as TIMESTAMP, created time as TIMESTAMPTZ (mixed on purpose). */
 function relation(rows: readonly SourceRow[]): string {
   const body = rows
-    .map((row) => `(${n(row.k1)}, ${s(row.k2)}, ${row.ev === null ? 'NULL' : `make_timestamp(${row.ev}::BIGINT)`}, ${row.cr === null ? 'NULL' : `make_timestamp(${row.cr}::BIGINT)::TIMESTAMPTZ`}, ${n(row.val)}, ${s(row.label)})`)
+    .map(
+      (row) =>
+        `(${n(row.k1)}, ${s(row.k2)}, ${row.ev === null ? 'NULL' : `make_timestamp(${row.ev}::BIGINT)`}, ${row.cr === null ? 'NULL' : `make_timestamp(${row.cr}::BIGINT)::TIMESTAMPTZ`}, ${n(row.val)}, ${s(row.label)})`,
+    )
     .join(', ');
   const typed = `SELECT k1::INTEGER AS k1, k2::VARCHAR AS k2, ev::TIMESTAMP AS ev, cr::TIMESTAMPTZ AS cr, val::INTEGER AS val, label::VARCHAR AS label`;
-  return rows.length === 0 ? `${typed} FROM (SELECT NULL AS k1, NULL AS k2, NULL AS ev, NULL AS cr, NULL AS val, NULL AS label) WHERE false` : `${typed} FROM (VALUES ${body}) t(k1, k2, ev, cr, val, label)`;
+  return rows.length === 0
+    ? `${typed} FROM (SELECT NULL AS k1, NULL AS k2, NULL AS ev, NULL AS cr, NULL AS val, NULL AS label) WHERE false`
+    : `${typed} FROM (VALUES ${body}) t(k1, k2, ev, cr, val, label)`;
 }
 
 /** Greatest first, NULL lowest: the documented ordering, one column at a time. */
@@ -46,7 +51,14 @@ function descNullsLast(a: number | string | null, b: number | string | null): nu
 }
 
 function reference(rows: readonly SourceRow[], start?: number, end?: number): SourceRow[] {
-  const eligible = rows.filter((row) => row.k1 !== null && row.k2 !== null && row.ev !== null && (start === undefined || row.ev >= start) && (end === undefined || row.ev < end));
+  const eligible = rows.filter(
+    (row) =>
+      row.k1 !== null &&
+      row.k2 !== null &&
+      row.ev !== null &&
+      (start === undefined || row.ev >= start) &&
+      (end === undefined || row.ev < end),
+  );
   const groups = new Map<string, SourceRow[]>();
   for (const row of eligible) {
     const key = JSON.stringify([row.k1, row.k2]);
@@ -87,18 +99,30 @@ describe('latestPerEntitySql', () => {
               ...(start === undefined ? {} : { start: BigInt(start) }),
               ...(end === undefined ? {} : { end: BigInt(end) }),
             });
-            const actual = (await tuples(connection, `SELECT k1, k2, epoch_us(ev), epoch_us(cr), val, label FROM (${sql})`)).map(([k1, k2, ev, cr, val, label]) => ({
-              k1,
-              k2,
-              ev: Number(ev),
-              cr: cr === null ? null : Number(cr),
-              val,
-              label,
-            }));
+            const actual = (await tuples(connection, `SELECT k1, k2, epoch_us(ev), epoch_us(cr), val, label FROM (${sql})`)).map(
+              ([k1, k2, ev, cr, val, label]) => ({
+                k1,
+                k2,
+                ev: Number(ev),
+                cr: cr === null ? null : Number(cr),
+                val,
+                label,
+              }),
+            );
             assert.deepEqual(sortedCanonical(actual), sortedCanonical(reference(rows, start, end)));
             // Same rows in another order: same answer (no dependence on file order).
-            const reversed = await latestPerEntitySql(connection, { relation: relation([...rows].reverse()), keyColumns: ['k1', 'k2'], eventTimestampColumn: 'ev', createdTimestampColumn: 'cr' });
-            const again = await latestPerEntitySql(connection, { relation: relation(rows), keyColumns: ['k1', 'k2'], eventTimestampColumn: 'ev', createdTimestampColumn: 'cr' });
+            const reversed = await latestPerEntitySql(connection, {
+              relation: relation([...rows].reverse()),
+              keyColumns: ['k1', 'k2'],
+              eventTimestampColumn: 'ev',
+              createdTimestampColumn: 'cr',
+            });
+            const again = await latestPerEntitySql(connection, {
+              relation: relation(rows),
+              keyColumns: ['k1', 'k2'],
+              eventTimestampColumn: 'ev',
+              createdTimestampColumn: 'cr',
+            });
             assert.deepEqual(sortedCanonical(await tuples(connection, reversed)), sortedCanonical(await tuples(connection, again)));
           },
         ),
@@ -114,11 +138,14 @@ describe('latestPerEntitySql', () => {
         keyColumns: ['k'],
         eventTimestampColumn: 'ts',
       });
-      assert.deepEqual((await tuples(connection, `SELECT * FROM (${sql}) ORDER BY k`)).map((row) => row.slice(0, 2)), [
-        ['z', 1],
-        ['z', 2],
-        ['w', 3],
-      ]);
+      assert.deepEqual(
+        (await tuples(connection, `SELECT * FROM (${sql}) ORDER BY k`)).map((row) => row.slice(0, 2)),
+        [
+          ['z', 1],
+          ['z', 2],
+          ['w', 3],
+        ],
+      );
     });
   });
 
@@ -161,11 +188,30 @@ describe('latestPerEntitySql', () => {
   it('refuses bad requests, naming the column', async () => {
     await withConnection(async (connection) => {
       const relationSql = `SELECT 1 AS k, 'x' AS ts, TIMESTAMP '2024-01-01' AS ok`;
-      await assert.rejects(latestPerEntitySql(connection, { relation: relationSql, keyColumns: ['nope'], eventTimestampColumn: 'ok', name: 'driver_stats' }), /"nope" is not in the source of driver_stats/);
-      await assert.rejects(latestPerEntitySql(connection, { relation: relationSql, keyColumns: ['k'], eventTimestampColumn: 'ts' }), (error: unknown) => FloeError.is(error, 'invalid-input') && /"ts".*timestamp or date, not VARCHAR/.test(error.message));
-      await assert.rejects(latestPerEntitySql(connection, { relation: relationSql, keyColumns: [], eventTimestampColumn: 'ok' }), /at least one key column/);
-      await assert.rejects(latestPerEntitySql(connection, { relation: relationSql, keyColumns: ['k'], eventTimestampColumn: 'ok', start: 5n, end: 5n }), /empty/);
-      await assert.rejects(latestPerEntitySql(connection, { relation: `SELECT 1 AS k, TIMESTAMP '2024-01-01' AS ts, 1 AS __floe_x`, keyColumns: ['k'], eventTimestampColumn: 'ts' }), /reserves/);
+      await assert.rejects(
+        latestPerEntitySql(connection, { relation: relationSql, keyColumns: ['nope'], eventTimestampColumn: 'ok', name: 'driver_stats' }),
+        /"nope" is not in the source of driver_stats/,
+      );
+      await assert.rejects(
+        latestPerEntitySql(connection, { relation: relationSql, keyColumns: ['k'], eventTimestampColumn: 'ts' }),
+        (error: unknown) => FloeError.is(error, 'invalid-input') && /"ts".*timestamp or date, not VARCHAR/.test(error.message),
+      );
+      await assert.rejects(
+        latestPerEntitySql(connection, { relation: relationSql, keyColumns: [], eventTimestampColumn: 'ok' }),
+        /at least one key column/,
+      );
+      await assert.rejects(
+        latestPerEntitySql(connection, { relation: relationSql, keyColumns: ['k'], eventTimestampColumn: 'ok', start: 5n, end: 5n }),
+        /empty/,
+      );
+      await assert.rejects(
+        latestPerEntitySql(connection, {
+          relation: `SELECT 1 AS k, TIMESTAMP '2024-01-01' AS ts, 1 AS __floe_x`,
+          keyColumns: ['k'],
+          eventTimestampColumn: 'ts',
+        }),
+        /reserves/,
+      );
     });
   });
 });

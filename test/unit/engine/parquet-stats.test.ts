@@ -50,12 +50,28 @@ const cases: TypeCase[] = [
   { type: 'float', arbitrary: finiteFloat, literal: (value) => `'${String(value)}'::FLOAT` },
   { type: 'double', arbitrary: finiteDouble, literal: (value) => `'${String(value)}'::DOUBLE` },
   { type: 'date', arbitrary: fc.integer({ min: -25567, max: 47482 }), literal: (value) => `(DATE '1970-01-01' + (${String(value)}))` },
-  { type: 'time', arbitrary: fc.bigInt({ min: 0n, max: 86_399_999_999n }), literal: (value) => `(TIME '00:00:00' + to_microseconds((${String(value)})::BIGINT))` },
+  {
+    type: 'time',
+    arbitrary: fc.bigInt({ min: 0n, max: 86_399_999_999n }),
+    literal: (value) => `(TIME '00:00:00' + to_microseconds((${String(value)})::BIGINT))`,
+  },
   { type: 'timestamp', arbitrary: fc.bigInt(MICROS_RANGE), literal: (value) => `make_timestamp((${String(value)})::BIGINT)` },
-  { type: 'timestamptz', arbitrary: fc.bigInt(MICROS_RANGE), literal: (value) => `make_timestamp((${String(value)})::BIGINT)::TIMESTAMPTZ` },
-  { type: 'timestamp_ns', arbitrary: fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n }), literal: (value) => `make_timestamp_ns((${String(value)})::BIGINT)` },
+  {
+    type: 'timestamptz',
+    arbitrary: fc.bigInt(MICROS_RANGE),
+    literal: (value) => `make_timestamp((${String(value)})::BIGINT)::TIMESTAMPTZ`,
+  },
+  {
+    type: 'timestamp_ns',
+    arbitrary: fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n }),
+    literal: (value) => `make_timestamp_ns((${String(value)})::BIGINT)`,
+  },
   // Full Unicode, NUL included (spelled chr(0): no SQL literal may hold it).
-  { type: 'string', arbitrary: fc.string({ unit: 'binary', maxLength: 40 }), literal: (value) => `(${(value as string).split('\0').map(quoteLiteral).join(' || chr(0) || ')})` },
+  {
+    type: 'string',
+    arbitrary: fc.string({ unit: 'binary', maxLength: 40 }),
+    literal: (value) => `(${(value as string).split('\0').map(quoteLiteral).join(' || chr(0) || ')})`,
+  },
   { type: 'uuid', arbitrary: fc.uuid(), literal: (value) => `${quoteLiteral(value as string)}::UUID` },
   {
     type: 'binary',
@@ -84,7 +100,10 @@ function withoutSize(stats: ColumnStats | undefined): Omit<ColumnStats, 'sizeByt
 }
 
 async function writeValues(connection: DuckDBConnection, dir: string, type: PrimitiveType, literals: string[], rowGroupSize?: number) {
-  const rows = literals.length === 0 ? `SELECT NULL AS c WHERE false` : `SELECT * FROM (VALUES ${literals.map((literal) => `(${literal})`).join(', ')}) t(c)`;
+  const rows =
+    literals.length === 0
+      ? `SELECT NULL AS c WHERE false`
+      : `SELECT * FROM (VALUES ${literals.map((literal) => `(${literal})`).join(', ')}) t(c)`;
   return writeParquet(connection, {
     query: rows,
     schema: schema({ id: 7, name: 'c', required: false, type }),
@@ -99,16 +118,19 @@ describe('Parquet stats by field id', () => {
       await withConnection(async (connection, dir) => {
         let run = 0;
         await fc.assert(
-          fc.asyncProperty(fc.array(fc.option(testCase.arbitrary, { nil: null, freq: 5 }), { minLength: 1, maxLength: 30 }), async (values) => {
-            const literals = values.map((value) => (value === null ? 'NULL' : testCase.literal(value)));
-            const files = await writeValues(connection, join(dir, `run-${run++}`), testCase.type, literals);
-            assert.equal(files.length, 1);
-            const [written] = files;
-            assert.equal(written!.recordCount, values.length);
-            const column = written!.columnStats.find((stats) => stats.fieldId === 7);
-            assert.deepEqual(withoutSize(column), expectedStats(values, 7));
-            assert.ok((column?.sizeBytes ?? 0) > 0);
-          }),
+          fc.asyncProperty(
+            fc.array(fc.option(testCase.arbitrary, { nil: null, freq: 5 }), { minLength: 1, maxLength: 30 }),
+            async (values) => {
+              const literals = values.map((value) => (value === null ? 'NULL' : testCase.literal(value)));
+              const files = await writeValues(connection, join(dir, `run-${run++}`), testCase.type, literals);
+              assert.equal(files.length, 1);
+              const [written] = files;
+              assert.equal(written!.recordCount, values.length);
+              const column = written!.columnStats.find((stats) => stats.fieldId === 7);
+              assert.deepEqual(withoutSize(column), expectedStats(values, 7));
+              assert.ok((column?.sizeBytes ?? 0) > 0);
+            },
+          ),
           { numRuns: 25 },
         );
       });
@@ -133,8 +155,14 @@ describe('Parquet stats by field id', () => {
       });
       const values = Array.from({ length: 10000 }, (_, i) => BigInt(((i * 7919) % 100003) - 50000));
       const stats = files[0]!.columnStats[0]!;
-      assert.equal(stats.min, values.reduce((a, b) => (a < b ? a : b)));
-      assert.equal(stats.max, values.reduce((a, b) => (a > b ? a : b)));
+      assert.equal(
+        stats.min,
+        values.reduce((a, b) => (a < b ? a : b)),
+      );
+      assert.equal(
+        stats.max,
+        values.reduce((a, b) => (a > b ? a : b)),
+      );
       assert.equal(stats.valueCount, 10000);
     });
   });
@@ -143,7 +171,11 @@ describe('Parquet stats by field id', () => {
     await withConnection(async (connection, dir) => {
       const files = await writeParquet(connection, {
         query: `SELECT * FROM (VALUES ('NaN'::FLOAT, 1.5::DOUBLE, 'NaN'::DOUBLE), (2.5, 'NaN', NULL), (NULL, 'NaN', NULL), (-1, 0.5, NULL)) t(f, d, n)`,
-        schema: schema({ id: 1, name: 'f', required: false, type: 'float' }, { id: 2, name: 'd', required: false, type: 'double' }, { id: 3, name: 'n', required: false, type: 'double' }),
+        schema: schema(
+          { id: 1, name: 'f', required: false, type: 'float' },
+          { id: 2, name: 'd', required: false, type: 'double' },
+          { id: 3, name: 'n', required: false, type: 'double' },
+        ),
         directory: dir,
       });
       const byId = new Map(files[0]!.columnStats.map((stats) => [stats.fieldId, stats]));
@@ -176,7 +208,12 @@ describe('Parquet stats by field id', () => {
           },
         },
         { id: 2, name: 'tags', required: false, type: { type: 'list', elementId: 6, element: 'string', elementRequired: false } },
-        { id: 3, name: 'm', required: false, type: { type: 'map', keyId: 7, key: 'string', valueId: 8, value: 'long', valueRequired: false } },
+        {
+          id: 3,
+          name: 'm',
+          required: false,
+          type: { type: 'map', keyId: 7, key: 'string', valueId: 8, value: 'long', valueRequired: false },
+        },
         { id: 9, name: 'nothing', required: false, type: 'string' },
       );
       const files = await writeParquet(connection, {
@@ -188,7 +225,10 @@ describe('Parquet stats by field id', () => {
         directory: dir,
       });
       const byId = new Map(files[0]!.columnStats.map((stats) => [stats.fieldId, withoutSize(stats)]));
-      assert.deepEqual([...byId.keys()].sort((a, b) => a - b), [4, 5, 6, 7, 8, 9]);
+      assert.deepEqual(
+        [...byId.keys()].sort((a, b) => a - b),
+        [4, 5, 6, 7, 8, 9],
+      );
       assert.deepEqual(byId.get(4), { fieldId: 4, valueCount: 3, nullCount: 1, min: -1, max: 3 });
       assert.equal(files[0]!.columnStats.find((stats) => stats.fieldId === 5)?.nanCount, 1);
       // Inside lists and maps Iceberg keeps no bounds (Java's writer neither).

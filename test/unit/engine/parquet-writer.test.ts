@@ -25,7 +25,12 @@ const people = schema(
       ],
     },
   },
-  { id: 4, name: 'scores', required: false, type: { type: 'map', keyId: 8, key: 'string', valueId: 9, value: 'double', valueRequired: false } },
+  {
+    id: 4,
+    name: 'scores',
+    required: false,
+    type: { type: 'map', keyId: 8, key: 'string', valueId: 9, value: 'double', valueRequired: false },
+  },
 );
 
 const peopleQuery = `SELECT i AS id, 'p' || i AS name, {'city': 'c' || (i % 3), 'zips': [i::INTEGER, (i + 1)::INTEGER]} AS address, MAP {'s': i / 2} AS scores FROM range(100) t(i)`;
@@ -34,7 +39,10 @@ describe('writeParquet', () => {
   it('writes Iceberg field ids at every level, as parquet_schema() shows', async () => {
     await withConnection(async (connection, dir) => {
       const [written] = await writeParquet(connection, { query: peopleQuery, schema: people, directory: dir });
-      const fields = await tuples(connection, `SELECT name, field_id FROM parquet_schema(${quoteLiteral(written!.localPath)}) WHERE field_id IS NOT NULL ORDER BY field_id`);
+      const fields = await tuples(
+        connection,
+        `SELECT name, field_id FROM parquet_schema(${quoteLiteral(written!.localPath)}) WHERE field_id IS NOT NULL ORDER BY field_id`,
+      );
       assert.deepEqual(fields, [
         ['id', 1n],
         ['name', 2n],
@@ -59,13 +67,22 @@ describe('writeParquet', () => {
         schema: schema({ id: 1, name: 'small', required: true, type: 'long' }, { id: 2, name: 'at', required: false, type: 'timestamp' }),
         directory: dir,
       });
-      const physical = await tuples(connection, `SELECT name, type, logical_type FROM parquet_schema(${quoteLiteral(files[0]!.localPath)}) WHERE field_id IS NOT NULL ORDER BY field_id`);
-      assert.deepEqual(physical.map((row) => row.slice(0, 2)), [
-        ['small', 'INT64'],
-        ['at', 'INT64'],
-      ]);
+      const physical = await tuples(
+        connection,
+        `SELECT name, type, logical_type FROM parquet_schema(${quoteLiteral(files[0]!.localPath)}) WHERE field_id IS NOT NULL ORDER BY field_id`,
+      );
+      assert.deepEqual(
+        physical.map((row) => row.slice(0, 2)),
+        [
+          ['small', 'INT64'],
+          ['at', 'INT64'],
+        ],
+      );
       assert.match(String(physical[1]![2]), /MICROS=MicroSeconds/);
-      const renamed = schema({ id: 2, name: 'when', required: false, type: 'timestamp' }, { id: 1, name: 'n', required: true, type: 'long' });
+      const renamed = schema(
+        { id: 2, name: 'when', required: false, type: 'timestamp' },
+        { id: 1, name: 'n', required: true, type: 'long' },
+      );
       const sql = readPlanSql(plan(renamed, [task(file(files[0]!.localPath), 1)]), { localPath: (path) => path });
       assert.deepEqual(await tuples(connection, `SELECT epoch_us("when"), n FROM (${sql}) ORDER BY n`), [
         [0n, 0n],
@@ -95,7 +112,10 @@ describe('writeParquet', () => {
       for (const written of files) {
         const [bucket, part] = written.partition as [number, string | null];
         assert.equal(typeof bucket, 'number');
-        const columns = await tuples(connection, `SELECT name FROM parquet_schema(${quoteLiteral(written.localPath)}) WHERE field_id IS NOT NULL AND field_id < 5 ORDER BY field_id`);
+        const columns = await tuples(
+          connection,
+          `SELECT name FROM parquet_schema(${quoteLiteral(written.localPath)}) WHERE field_id IS NOT NULL AND field_id < 5 ORDER BY field_id`,
+        );
         assert.deepEqual(columns.flat(), ['id', 'name', 'address', 'scores'], 'partition columns are not written');
         const ids = (await tuples(connection, `SELECT id FROM read_parquet(${quoteLiteral(written.localPath)})`)).map(([id]) => Number(id));
         assert.ok(ids.length > 0);
@@ -120,12 +140,21 @@ describe('writeParquet', () => {
         rowGroupSize: 20_000,
       });
       assert.ok(files.length > 2, `${files.length} files`);
-      assert.equal(files.reduce((sum, written) => sum + written.recordCount, 0), 200000);
-      const [[count, distinct]] = (await tuples(connection, `SELECT count(*), count(DISTINCT id) FROM read_parquet(${quoteLiteralList(files.map((written) => written.localPath))})`)) as [[bigint, bigint]];
+      assert.equal(
+        files.reduce((sum, written) => sum + written.recordCount, 0),
+        200000,
+      );
+      const [[count, distinct]] = (await tuples(
+        connection,
+        `SELECT count(*), count(DISTINCT id) FROM read_parquet(${quoteLiteralList(files.map((written) => written.localPath))})`,
+      )) as [[bigint, bigint]];
       assert.deepEqual([count, distinct], [200000n, 200000n]);
       for (const written of files) {
         const stats = written.columnStats.find((column) => column.fieldId === 1)!;
-        const [[min, max]] = (await tuples(connection, `SELECT min(id), max(id) FROM read_parquet(${quoteLiteral(written.localPath)})`)) as [[bigint, bigint]];
+        const [[min, max]] = (await tuples(
+          connection,
+          `SELECT min(id), max(id) FROM read_parquet(${quoteLiteral(written.localPath)})`,
+        )) as [[bigint, bigint]];
         assert.deepEqual([stats.min, stats.max], [min, max]);
       }
     });
@@ -133,7 +162,11 @@ describe('writeParquet', () => {
 
   it('writes nothing for an empty result', async () => {
     await withConnection(async (connection, dir) => {
-      const files = await writeParquet(connection, { query: `SELECT 1::BIGINT AS id WHERE false`, schema: schema({ id: 1, name: 'id', required: true, type: 'long' }), directory: dir });
+      const files = await writeParquet(connection, {
+        query: `SELECT 1::BIGINT AS id WHERE false`,
+        schema: schema({ id: 1, name: 'id', required: true, type: 'long' }),
+        directory: dir,
+      });
       assert.deepEqual(files, []);
       assert.deepEqual(await readdir(dir).then((names) => names.filter((name) => name.endsWith('.parquet'))), []);
     });
@@ -143,7 +176,11 @@ describe('writeParquet', () => {
     await withConnection(async (connection, dir) => {
       const out = join(dir, 'out');
       await assert.rejects(
-        writeParquet(connection, { query: `SELECT * FROM (VALUES (1), (NULL)) t("entity id")`, schema: schema({ id: 1, name: 'entity id', required: true, type: 'long' }), directory: out }),
+        writeParquet(connection, {
+          query: `SELECT * FROM (VALUES (1), (NULL)) t("entity id")`,
+          schema: schema({ id: 1, name: 'entity id', required: true, type: 'long' }),
+          directory: out,
+        }),
         (error: unknown) => FloeError.is(error, 'invalid-input') && error.message.includes('"entity id"'),
       );
       assert.deepEqual(await readdir(out), []);
@@ -153,18 +190,43 @@ describe('writeParquet', () => {
   it('checks the query’s columns against the schema, naming what is wrong', async () => {
     await withConnection(async (connection, dir) => {
       const oneColumn = schema({ id: 1, name: 'id', required: true, type: 'long' });
-      await assert.rejects(writeParquet(connection, { query: `SELECT 1 AS other`, schema: oneColumn, directory: dir }), /Column "id" is not in the query to write/);
+      await assert.rejects(
+        writeParquet(connection, { query: `SELECT 1 AS other`, schema: oneColumn, directory: dir }),
+        /Column "id" is not in the query to write/,
+      );
       await assert.rejects(writeParquet(connection, { query: `SELECT 1 AS id, 2 AS extra`, schema: oneColumn, directory: dir }), /"extra"/);
       await assert.rejects(
-        writeParquet(connection, { query: `SELECT 1 AS id`, schema: schema({ id: 1, name: 'id', required: true, type: 'fixed[4]' }), directory: dir }),
+        writeParquet(connection, {
+          query: `SELECT 1 AS id`,
+          schema: schema({ id: 1, name: 'id', required: true, type: 'fixed[4]' }),
+          directory: dir,
+        }),
         (error: unknown) => FloeError.is(error, 'unsupported'),
       );
-      await assert.rejects(writeParquet(connection, { query: `SELECT 1 AS id`, schema: oneColumn, directory: dir, orderBy: ['id'], targetFileSizeBytes: 1000 }), (error: unknown) => FloeError.is(error, 'unsupported'));
       await assert.rejects(
-        writeParquet(connection, { query: `SELECT 1 AS id, 1 AS p`, schema: oneColumn, directory: dir, partitionColumns: [{ name: 'p', type: 'int' }], targetFileSizeBytes: 1000 }),
+        writeParquet(connection, {
+          query: `SELECT 1 AS id`,
+          schema: oneColumn,
+          directory: dir,
+          orderBy: ['id'],
+          targetFileSizeBytes: 1000,
+        }),
         (error: unknown) => FloeError.is(error, 'unsupported'),
       );
-      await assert.rejects(writeParquet(connection, { query: `SELECT 1 AS id`, schema: oneColumn, directory: dir, compression: 'lz4; DROP' as 'zstd' }), /compression must be one of/);
+      await assert.rejects(
+        writeParquet(connection, {
+          query: `SELECT 1 AS id, 1 AS p`,
+          schema: oneColumn,
+          directory: dir,
+          partitionColumns: [{ name: 'p', type: 'int' }],
+          targetFileSizeBytes: 1000,
+        }),
+        (error: unknown) => FloeError.is(error, 'unsupported'),
+      );
+      await assert.rejects(
+        writeParquet(connection, { query: `SELECT 1 AS id`, schema: oneColumn, directory: dir, compression: 'lz4; DROP' as 'zstd' }),
+        /compression must be one of/,
+      );
     });
   });
 
@@ -178,14 +240,28 @@ describe('writeParquet', () => {
           id: 13,
           name: names[2]!,
           required: false,
-          type: { type: 'struct', fields: [{ id: 15, name: names[3]!, required: false, type: 'long' }, { id: 16, name: names[1]!, required: false, type: 'double' }] },
+          type: {
+            type: 'struct',
+            fields: [
+              { id: 15, name: names[3]!, required: false, type: 'long' },
+              { id: 16, name: names[1]!, required: false, type: 'double' },
+            ],
+          },
         },
       );
       // The NaN makes the stats reader count NaNs by reading the nested field back by its hostile path.
       const query = `SELECT i::INTEGER AS ${quoteIdentifier(names[0]!)}, 'v' || i AS ${quoteIdentifier(names[1]!)}, {${quoteLiteral(names[3]!)}: i, ${quoteLiteral(names[1]!)}: CASE WHEN i = 3 THEN 'NaN'::DOUBLE ELSE i END} AS ${quoteIdentifier(names[2]!)}, i % 2 AS ${quoteIdentifier(names[3]!)} FROM range(4) t(i)`;
-      const files = await writeParquet(connection, { query, schema: hostile, directory: dir, partitionColumns: [{ name: names[3]!, type: 'long' }] });
+      const files = await writeParquet(connection, {
+        query,
+        schema: hostile,
+        directory: dir,
+        partitionColumns: [{ name: names[3]!, type: 'long' }],
+      });
       assert.equal(files.length, 2);
-      const ids = await tuples(connection, `SELECT DISTINCT name, field_id FROM parquet_schema(${quoteLiteralList(files.map((written) => written.localPath))}) WHERE field_id IS NOT NULL ORDER BY field_id`);
+      const ids = await tuples(
+        connection,
+        `SELECT DISTINCT name, field_id FROM parquet_schema(${quoteLiteralList(files.map((written) => written.localPath))}) WHERE field_id IS NOT NULL ORDER BY field_id`,
+      );
       assert.deepEqual(ids, [
         [names[0], 11n],
         [names[1], 12n],
@@ -194,15 +270,23 @@ describe('writeParquet', () => {
         [names[1], 16n],
       ]);
       const nans = files.map((written) => [written.partition[0], written.columnStats.find((column) => column.fieldId === 16)?.nanCount]);
-      assert.deepEqual(sortedCanonical(nans), sortedCanonical([
-        [0n, 0],
-        [1n, 1],
-      ]));
-      const stats = files.flatMap((written) => written.columnStats.filter((column) => column.fieldId === 15).map((column) => [written.partition[0], column.min, column.max]));
-      assert.deepEqual(sortedCanonical(stats), sortedCanonical([
-        [0n, 0n, 2n],
-        [1n, 1n, 3n],
-      ]));
+      assert.deepEqual(
+        sortedCanonical(nans),
+        sortedCanonical([
+          [0n, 0],
+          [1n, 1],
+        ]),
+      );
+      const stats = files.flatMap((written) =>
+        written.columnStats.filter((column) => column.fieldId === 15).map((column) => [written.partition[0], column.min, column.max]),
+      );
+      assert.deepEqual(
+        sortedCanonical(stats),
+        sortedCanonical([
+          [0n, 0n, 2n],
+          [1n, 1n, 3n],
+        ]),
+      );
     });
   });
 });
@@ -218,7 +302,10 @@ describe('writePositionDeletes', () => {
       });
       assert.equal(files.length, 2);
       for (const written of files) {
-        const ids = await tuples(connection, `SELECT name, field_id FROM parquet_schema(${quoteLiteral(written.localPath)}) WHERE field_id IS NOT NULL ORDER BY field_id DESC`);
+        const ids = await tuples(
+          connection,
+          `SELECT name, field_id FROM parquet_schema(${quoteLiteral(written.localPath)}) WHERE field_id IS NOT NULL ORDER BY field_id DESC`,
+        );
         assert.deepEqual(ids, [
           ['file_path', BigInt(POSITION_DELETE_FILE_PATH_ID)],
           ['pos', BigInt(POSITION_DELETE_POS_ID)],
@@ -233,7 +320,12 @@ describe('writePositionDeletes', () => {
         assert.equal(inversions, 0n, 'rows are sorted by file_path, then pos');
         assert.equal(Number(rows) + 1, written.recordCount);
         const paths = written.columnStats.find((column) => column.fieldId === POSITION_DELETE_FILE_PATH_ID)!;
-        assert.deepEqual([paths.min, paths.max], written.partition[0] === 1 ? ['s3://b/t/data/f0.parquet', 's3://b/t/data/f1.parquet'] : ['s3://b/t/data/f2.parquet', 's3://b/t/data/f4.parquet']);
+        assert.deepEqual(
+          [paths.min, paths.max],
+          written.partition[0] === 1
+            ? ['s3://b/t/data/f0.parquet', 's3://b/t/data/f1.parquet']
+            : ['s3://b/t/data/f2.parquet', 's3://b/t/data/f4.parquet'],
+        );
         assert.match(basename(written.localPath), /^delete-/);
       }
     });

@@ -8,7 +8,11 @@ export function file(filePath: string, content: FileContent = 'data', equalityId
   return { content, filePath, fileFormat: 'PARQUET', partition: [], recordCount: 0, fileSizeInBytes: 0, equalityIds: equalityIds ?? null };
 }
 
-export function task(dataFile: DataFile, dataSequenceNumber: number, deletes: { position?: DeleteFileRef[]; equality?: DeleteFileRef[] } = {}): ScanTask {
+export function task(
+  dataFile: DataFile,
+  dataSequenceNumber: number,
+  deletes: { position?: DeleteFileRef[]; equality?: DeleteFileRef[] } = {},
+): ScanTask {
   return { dataFile, dataSequenceNumber, specId: 0, positionDeletes: deletes.position ?? [], equalityDeletes: deletes.equality ?? [] };
 }
 

@@ -50,7 +50,12 @@ const str = (value: string | null) => (value === null ? 'NULL' : quoteLiteral(va
 function entitySql(rows: readonly EntityRow[]): string {
   const typed = `SELECT k::INTEGER AS k, ts::TIMESTAMP_NS AS ts, extra::VARCHAR AS extra`;
   if (rows.length === 0) return `${typed} FROM (SELECT NULL AS k, NULL AS ts, NULL AS extra) WHERE false`;
-  const body = rows.map((row) => `(${num(row.k)}, ${row.ts === null ? 'NULL' : `make_timestamp_ns(${BigInt(row.ts) * 1000n + BigInt(row.ns)}::BIGINT)`}, ${str(row.extra)})`).join(', ');
+  const body = rows
+    .map(
+      (row) =>
+        `(${num(row.k)}, ${row.ts === null ? 'NULL' : `make_timestamp_ns(${BigInt(row.ts) * 1000n + BigInt(row.ns)}::BIGINT)`}, ${str(row.extra)})`,
+    )
+    .join(', ');
   return `${typed} FROM (VALUES ${body}) t(k, ts, extra)`;
 }
 
@@ -98,8 +103,22 @@ describe('pointInTimeJoin', () => {
             const sql = await pointInTimeJoinSql(connection, {
               entity: { relation: entitySql(entities), keyColumns: ['k'], eventTimestampColumn: 'ts' },
               views: [
-                { name: 'va', relation: featureSql(features), eventTimestampColumn: 'ev', createdTimestampColumn: 'cr', featureColumns: ['f1', 'f2'], ttlMicros: BigInt(ttlA) },
-                { name: 'vb', relation: featureSql(others), eventTimestampColumn: 'ev', createdTimestampColumn: 'cr', featureColumns: ['f1', 'f2'], ttlMicros: BigInt(ttlB) },
+                {
+                  name: 'va',
+                  relation: featureSql(features),
+                  eventTimestampColumn: 'ev',
+                  createdTimestampColumn: 'cr',
+                  featureColumns: ['f1', 'f2'],
+                  ttlMicros: BigInt(ttlA),
+                },
+                {
+                  name: 'vb',
+                  relation: featureSql(others),
+                  eventTimestampColumn: 'ev',
+                  createdTimestampColumn: 'cr',
+                  featureColumns: ['f1', 'f2'],
+                  ttlMicros: BigInt(ttlB),
+                },
               ],
               fullFeatureNames: true,
             });
@@ -145,22 +164,35 @@ describe('pointInTimeJoin', () => {
       const entity = `SELECT * FROM (VALUES (3, 'c', TIMESTAMP '2024-01-03', 2), (1, 'a', TIMESTAMP '2024-01-02', 0), (1, 'a', TIMESTAMP '2024-01-02', 1), (9, 'z', TIMESTAMP '2024-01-09', 3)) t(k, label, ts, pos)`;
       const features = `SELECT * FROM (VALUES (1, TIMESTAMP '2024-01-01', 10), (3, TIMESTAMP '2024-01-03', 30), (3, TIMESTAMP '2024-01-04', 31)) t(k, ev, f)`;
       const view = { name: 'v', relation: features, eventTimestampColumn: 'ev', featureColumns: ['f'] };
-      const sql = await pointInTimeJoinSql(connection, { entity: { relation: entity, keyColumns: ['k'], eventTimestampColumn: 'ts' }, views: [view] });
+      const sql = await pointInTimeJoinSql(connection, {
+        entity: { relation: entity, keyColumns: ['k'], eventTimestampColumn: 'ts' },
+        views: [view],
+      });
       assert.deepEqual(await tuples(connection, `SELECT k, label, pos, f FROM (${sql})`), [
         [3, 'c', 2, 30],
         [1, 'a', 0, 10],
         [1, 'a', 1, 10],
         [9, 'z', 3, null],
       ]);
-      const byPos = await pointInTimeJoinSql(connection, { entity: { relation: entity, keyColumns: ['k'], eventTimestampColumn: 'ts', ordinalColumn: 'pos' }, views: [view] });
-      assert.deepEqual((await tuples(connection, byPos)).map((row) => row[3]), [0, 1, 2, 3]);
+      const byPos = await pointInTimeJoinSql(connection, {
+        entity: { relation: entity, keyColumns: ['k'], eventTimestampColumn: 'ts', ordinalColumn: 'pos' },
+        views: [view],
+      });
+      assert.deepEqual(
+        (await tuples(connection, byPos)).map((row) => row[3]),
+        [0, 1, 2, 3],
+      );
     });
   });
 
   it('joins on composite keys named differently in the view, and compares TIMESTAMP with TIMESTAMPTZ in UTC', async () => {
     await withConnection(async (connection) => {
       const sql = await pointInTimeJoinSql(connection, {
-        entity: { relation: `SELECT 'u1' AS user_id, 7 AS shop, TIMESTAMPTZ '2024-01-01 12:00:00+02:00' AS at`, keyColumns: ['user_id', 'shop'], eventTimestampColumn: 'at' },
+        entity: {
+          relation: `SELECT 'u1' AS user_id, 7 AS shop, TIMESTAMPTZ '2024-01-01 12:00:00+02:00' AS at`,
+          keyColumns: ['user_id', 'shop'],
+          eventTimestampColumn: 'at',
+        },
         views: [
           {
             name: 'spend',
@@ -182,8 +214,19 @@ describe('pointInTimeJoin', () => {
       const ts = `when 'it' happened`;
       const feature = 'ünïcødé 🚀';
       const sql = await pointInTimeJoinSql(connection, {
-        entity: { relation: `SELECT 1 AS ${quoteIdentifier(key)}, TIMESTAMP '2024-01-02' AS ${quoteIdentifier(ts)}`, keyColumns: [key], eventTimestampColumn: ts },
-        views: [{ name: `view "x"`, relation: `SELECT 1 AS ${quoteIdentifier(key)}, TIMESTAMP '2024-01-01' AS ${quoteIdentifier(ts)}, 42 AS ${quoteIdentifier(feature)}`, eventTimestampColumn: ts, featureColumns: [feature] }],
+        entity: {
+          relation: `SELECT 1 AS ${quoteIdentifier(key)}, TIMESTAMP '2024-01-02' AS ${quoteIdentifier(ts)}`,
+          keyColumns: [key],
+          eventTimestampColumn: ts,
+        },
+        views: [
+          {
+            name: `view "x"`,
+            relation: `SELECT 1 AS ${quoteIdentifier(key)}, TIMESTAMP '2024-01-01' AS ${quoteIdentifier(ts)}, 42 AS ${quoteIdentifier(feature)}`,
+            eventTimestampColumn: ts,
+            featureColumns: [feature],
+          },
+        ],
         fullFeatureNames: true,
       });
       assert.deepEqual(await tuples(connection, `SELECT ${quoteIdentifier(`view "x"__${feature}`)} FROM (${sql})`), [[42]]);
@@ -193,11 +236,25 @@ describe('pointInTimeJoin', () => {
   it('refuses colliding output names and bad columns, naming the view', async () => {
     await withConnection(async (connection) => {
       const entity = { relation: `SELECT 1 AS k, TIMESTAMP '2024-01-01' AS ts, 'x' AS f`, keyColumns: ['k'], eventTimestampColumn: 'ts' };
-      const view = { name: 'v', relation: `SELECT 1 AS k, TIMESTAMP '2024-01-01' AS ts, 2 AS f`, eventTimestampColumn: 'ts', featureColumns: ['f'] };
-      await assert.rejects(pointInTimeJoinSql(connection, { entity, views: [view] }), (error: unknown) => FloeError.is(error, 'invalid-input') && /"f".*collides/.test(error.message));
+      const view = {
+        name: 'v',
+        relation: `SELECT 1 AS k, TIMESTAMP '2024-01-01' AS ts, 2 AS f`,
+        eventTimestampColumn: 'ts',
+        featureColumns: ['f'],
+      };
+      await assert.rejects(
+        pointInTimeJoinSql(connection, { entity, views: [view] }),
+        (error: unknown) => FloeError.is(error, 'invalid-input') && /"f".*collides/.test(error.message),
+      );
       assert.ok(await pointInTimeJoinSql(connection, { entity, views: [view], fullFeatureNames: true }));
-      await assert.rejects(pointInTimeJoinSql(connection, { entity, views: [{ ...view, featureColumns: ['missing'] }] }), /"missing" is not in the feature view "v"/);
-      await assert.rejects(pointInTimeJoinSql(connection, { entity, views: [{ ...view, keyColumns: ['k', 'ts'] }] }), /2 key columns but the entity rows have 1/);
+      await assert.rejects(
+        pointInTimeJoinSql(connection, { entity, views: [{ ...view, featureColumns: ['missing'] }] }),
+        /"missing" is not in the feature view "v"/,
+      );
+      await assert.rejects(
+        pointInTimeJoinSql(connection, { entity, views: [{ ...view, keyColumns: ['k', 'ts'] }] }),
+        /2 key columns but the entity rows have 1/,
+      );
       await assert.rejects(pointInTimeJoinSql(connection, { entity, views: [{ ...view, ttlMicros: -1n }] }), /negative/);
     });
   });

@@ -59,7 +59,10 @@ const valueArb = fc.option(fc.integer({ min: 0, max: 2 }), { nil: null });
 const rowArb = fc.record({ k: keyArb, v: valueArb });
 const seqArb = fc.integer({ min: 1, max: 4 });
 const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
-  data: fc.array(fc.record({ seq: seqArb, partition: fc.integer({ min: 0, max: 1 }), rows: fc.array(rowArb, { maxLength: 8 }) }), { minLength: 1, maxLength: 4 }),
+  data: fc.array(fc.record({ seq: seqArb, partition: fc.integer({ min: 0, max: 1 }), rows: fc.array(rowArb, { maxLength: 8 }) }), {
+    minLength: 1,
+    maxLength: 4,
+  }),
   positionDeletes: fc.array(
     fc.record({
       seq: seqArb,
@@ -91,7 +94,10 @@ function reference(scenario: Scenario, location: (index: number) => string): Row
     data.rows.forEach((row, pos) => {
       const full = { id: id++, ...row };
       const positionDeleted = scenario.positionDeletes.some(
-        (del) => del.seq >= data.seq && scopeMatches(data.partition, del.partition) && del.rows.some((target) => location(target.file) === location(fileIndex) && target.pos === pos),
+        (del) =>
+          del.seq >= data.seq &&
+          scopeMatches(data.partition, del.partition) &&
+          del.rows.some((target) => location(target.file) === location(fileIndex) && target.pos === pos),
       );
       const equalityDeleted = scenario.equalityDeletes.some(
         (del) =>
@@ -109,27 +115,51 @@ function sqlValue(value: string | number | null): string {
   return value === null ? 'NULL' : typeof value === 'string' ? quoteLiteral(value) : String(value);
 }
 
-async function copy(connection: DuckDBConnection, path: string, columns: string, rows: string[], types: string, fieldIds: string): Promise<void> {
+async function copy(
+  connection: DuckDBConnection,
+  path: string,
+  columns: string,
+  rows: string[],
+  types: string,
+  fieldIds: string,
+): Promise<void> {
   const body = rows.length === 0 ? `SELECT ${types} WHERE false` : `SELECT * FROM (VALUES ${rows.join(', ')}) t(${columns})`;
   // Cast through the declared types so empty files and all-null columns keep the right Parquet types.
-  await connection.run(`COPY (SELECT ${types.replace(/NULL::(\w+) AS (\w+)/g, 'CAST($2 AS $1) AS $2')} FROM (${body})) TO ${quoteLiteral(path)} (FORMAT parquet, FIELD_IDS ${fieldIds})`);
+  await connection.run(
+    `COPY (SELECT ${types.replace(/NULL::(\w+) AS (\w+)/g, 'CAST($2 AS $1) AS $2')} FROM (${body})) TO ${quoteLiteral(path)} (FORMAT parquet, FIELD_IDS ${fieldIds})`,
+  );
 }
 
 /** Writes the scenario's files and builds the plan a spec-following planner would produce. */
 async function materialize(connection: DuckDBConnection, dir: string, scenario: Scenario) {
   await mkdir(dir, { recursive: true });
   const location = (index: number) => `s3://bucket/t/data/file-${index}.parquet`;
-  const localPath = (fileLocation: string) => join(dir, fileLocation.replace('s3://bucket/t/data/', '').replace('s3://bucket/t/deletes/', 'del-'));
+  const localPath = (fileLocation: string) =>
+    join(dir, fileLocation.replace('s3://bucket/t/data/', '').replace('s3://bucket/t/deletes/', 'del-'));
   let id = 0;
   for (const [index, data] of scenario.data.entries()) {
     const rows = data.rows.map((row) => `(${id++}, ${sqlValue(row.k)}, ${sqlValue(row.v)})`);
-    await copy(connection, localPath(location(index)), 'id, k, v', rows, 'NULL::BIGINT AS id, NULL::VARCHAR AS k, NULL::INTEGER AS v', '{id: 1, k: 2, v: 3}');
+    await copy(
+      connection,
+      localPath(location(index)),
+      'id, k, v',
+      rows,
+      'NULL::BIGINT AS id, NULL::VARCHAR AS k, NULL::INTEGER AS v',
+      '{id: 1, k: 2, v: 3}',
+    );
   }
   const positionRefs: { ref: DeleteFileRef; partition: number | null }[] = [];
   for (const [index, del] of scenario.positionDeletes.entries()) {
     const deleteLocation = `s3://bucket/t/deletes/pos-${index}.parquet`;
     const rows = del.rows.map((row) => `(${quoteLiteral(location(row.file))}, ${row.pos})`);
-    await copy(connection, localPath(deleteLocation), 'file_path, pos', rows, 'NULL::VARCHAR AS file_path, NULL::BIGINT AS pos', `{file_path: ${POSITION_DELETE_FILE_PATH_ID}, pos: ${POSITION_DELETE_POS_ID}}`);
+    await copy(
+      connection,
+      localPath(deleteLocation),
+      'file_path, pos',
+      rows,
+      'NULL::VARCHAR AS file_path, NULL::BIGINT AS pos',
+      `{file_path: ${POSITION_DELETE_FILE_PATH_ID}, pos: ${POSITION_DELETE_POS_ID}}`,
+    );
     positionRefs.push({ ref: { file: file(deleteLocation, 'position-deletes'), dataSequenceNumber: del.seq }, partition: del.partition });
   }
   const equalityRefs: { ref: DeleteFileRef; partition: number | null }[] = [];
@@ -137,13 +167,27 @@ async function materialize(connection: DuckDBConnection, dir: string, scenario: 
     const deleteLocation = `s3://bucket/t/deletes/eq-${index}.parquet`;
     // Delete files carry all columns here; only the equality ids may count.
     const rows = del.rows.map((row) => `(${id++ + 1000}, ${sqlValue(row.k)}, ${sqlValue(row.v)})`);
-    await copy(connection, localPath(deleteLocation), 'id, k, v', rows, 'NULL::BIGINT AS id, NULL::VARCHAR AS k, NULL::INTEGER AS v', '{id: 1, k: 2, v: 3}');
-    equalityRefs.push({ ref: { file: file(deleteLocation, 'equality-deletes', del.equalityIds), dataSequenceNumber: del.seq }, partition: del.partition });
+    await copy(
+      connection,
+      localPath(deleteLocation),
+      'id, k, v',
+      rows,
+      'NULL::BIGINT AS id, NULL::VARCHAR AS k, NULL::INTEGER AS v',
+      '{id: 1, k: 2, v: 3}',
+    );
+    equalityRefs.push({
+      ref: { file: file(deleteLocation, 'equality-deletes', del.equalityIds), dataSequenceNumber: del.seq },
+      partition: del.partition,
+    });
   }
   const tasks: ScanTask[] = scenario.data.map((data, index) =>
     task(file(location(index)), data.seq, {
-      position: positionRefs.filter(({ ref, partition }) => ref.dataSequenceNumber >= data.seq && scopeMatches(data.partition, partition)).map(({ ref }) => ref),
-      equality: equalityRefs.filter(({ ref, partition }) => ref.dataSequenceNumber > data.seq && scopeMatches(data.partition, partition)).map(({ ref }) => ref),
+      position: positionRefs
+        .filter(({ ref, partition }) => ref.dataSequenceNumber >= data.seq && scopeMatches(data.partition, partition))
+        .map(({ ref }) => ref),
+      equality: equalityRefs
+        .filter(({ ref, partition }) => ref.dataSequenceNumber > data.seq && scopeMatches(data.partition, partition))
+        .map(({ ref }) => ref),
     }),
   );
   return { scanPlan: plan(tableSchema, tasks), localPath, location };
@@ -171,7 +215,17 @@ describe('readPlanSql: merge-on-read', () => {
   it('applies a position delete with an equal sequence number, not an equality delete with one', async () => {
     await withConnection(async (connection, dir) => {
       const scenario: Scenario = {
-        data: [{ seq: 3, partition: 0, rows: [{ k: 'a', v: 1 }, { k: 'b', v: 2 }, { k: 'c', v: 3 }] }],
+        data: [
+          {
+            seq: 3,
+            partition: 0,
+            rows: [
+              { k: 'a', v: 1 },
+              { k: 'b', v: 2 },
+              { k: 'c', v: 3 },
+            ],
+          },
+        ],
         positionDeletes: [{ seq: 3, partition: null, rows: [{ file: 0, pos: 0 }] }],
         equalityDeletes: [
           { seq: 3, partition: null, equalityIds: [2], rows: [{ k: 'b', v: null }] },
@@ -187,12 +241,30 @@ describe('readPlanSql: merge-on-read', () => {
     await withConnection(async (connection, dir) => {
       const scenario: Scenario = {
         data: [
-          { seq: 1, partition: 0, rows: [{ k: null, v: 1 }, { k: 'a', v: null }, { k: 'a', v: 2 }] },
+          {
+            seq: 1,
+            partition: 0,
+            rows: [
+              { k: null, v: 1 },
+              { k: 'a', v: null },
+              { k: 'a', v: 2 },
+            ],
+          },
           { seq: 1, partition: 0, rows: [{ k: 'z', v: 9 }] },
         ],
         // Position 0 of file 1 by location; the local path of file 0 never appears in a delete file.
         positionDeletes: [{ seq: 1, partition: null, rows: [{ file: 1, pos: 0 }] }],
-        equalityDeletes: [{ seq: 2, partition: null, equalityIds: [2, 3], rows: [{ k: null, v: 1 }, { k: 'a', v: null }] }],
+        equalityDeletes: [
+          {
+            seq: 2,
+            partition: null,
+            equalityIds: [2, 3],
+            rows: [
+              { k: null, v: 1 },
+              { k: 'a', v: null },
+            ],
+          },
+        ],
       };
       const { scanPlan, localPath } = await materialize(connection, dir, scenario);
       assert.deepEqual(await readRows(connection, readPlanSql(scanPlan, { localPath })), [{ id: 2, k: 'a', v: 2 }]);
@@ -217,7 +289,16 @@ describe('readPlanSql: merge-on-read', () => {
   it('reads equality-delete columns the projection leaves out, given the table schema', async () => {
     await withConnection(async (connection, dir) => {
       const scenario: Scenario = {
-        data: [{ seq: 1, partition: 0, rows: [{ k: 'a', v: 1 }, { k: 'b', v: 2 }] }],
+        data: [
+          {
+            seq: 1,
+            partition: 0,
+            rows: [
+              { k: 'a', v: 1 },
+              { k: 'b', v: 2 },
+            ],
+          },
+        ],
         positionDeletes: [],
         equalityDeletes: [{ seq: 2, partition: null, equalityIds: [2], rows: [{ k: 'a', v: null }] }],
       };
@@ -231,7 +312,17 @@ describe('readPlanSql: merge-on-read', () => {
   it('takes hostile column names through the delete anti-joins and the row filter', async () => {
     await withConnection(async (connection, dir) => {
       const scenario: Scenario = {
-        data: [{ seq: 1, partition: 0, rows: [{ k: 'a', v: 1 }, { k: 'b', v: 2 }, { k: 'c', v: 0 }] }],
+        data: [
+          {
+            seq: 1,
+            partition: 0,
+            rows: [
+              { k: 'a', v: 1 },
+              { k: 'b', v: 2 },
+              { k: 'c', v: 0 },
+            ],
+          },
+        ],
         positionDeletes: [{ seq: 1, partition: null, rows: [{ file: 0, pos: 2 }] }],
         equalityDeletes: [{ seq: 2, partition: null, equalityIds: [2], rows: [{ k: 'a', v: null }] }],
       };

@@ -39,7 +39,9 @@ describe('readPlanSql: columns by field id', () => {
       await writeWithIds(connection, localPath(location('old.parquet')), `SELECT 1 AS id, 'gone' AS dropped`, `{id: 1, dropped: 2}`);
       await writeWithIds(connection, localPath(location('new.parquet')), `SELECT 2 AS id, 3.5::DOUBLE AS added`, `{id: 1, added: 3}`);
       const current = schema({ id: 1, name: 'id', required: true, type: 'int' }, { id: 3, name: 'added', required: false, type: 'double' });
-      const sql = readPlanSql(plan(current, [task(file(location('old.parquet')), 1), task(file(location('new.parquet')), 2)]), { localPath });
+      const sql = readPlanSql(plan(current, [task(file(location('old.parquet')), 1), task(file(location('new.parquet')), 2)]), {
+        localPath,
+      });
       assert.deepEqual(await tuples(connection, `${sql} ORDER BY id`), [
         [1, null],
         [2, 3.5],
@@ -95,7 +97,9 @@ describe('readPlanSql: columns by field id', () => {
         { id: 5, name: 'label', required: false, type: 'string', initialDefault: "it's" },
       );
       const sql = readPlanSql(plan(withDefaults, [task(file(location('d.parquet')), 1)]), { localPath });
-      assert.deepEqual(await tuples(connection, `SELECT id, flag, day::VARCHAR, price::VARCHAR, label FROM (${sql})`), [[1, true, '2024-02-29', '14.20', "it's"]]);
+      assert.deepEqual(await tuples(connection, `SELECT id, flag, day::VARCHAR, price::VARCHAR, label FROM (${sql})`), [
+        [1, true, '2024-02-29', '14.20', "it's"],
+      ]);
     });
   });
 
@@ -129,7 +133,10 @@ describe('readPlanSql: columns by field id', () => {
 
   it('reads an empty plan as no rows with the schema’s columns', async () => {
     await withConnection(async (connection) => {
-      const empty = schema({ id: 1, name: 'id', required: true, type: 'long' }, { id: 2, name: 'ts', required: false, type: 'timestamptz' });
+      const empty = schema(
+        { id: 1, name: 'id', required: true, type: 'long' },
+        { id: 2, name: 'ts', required: false, type: 'timestamptz' },
+      );
       const sql = readPlanSql(plan(empty, []), { localPath: () => assert.fail('no file to localize') });
       assert.deepEqual(await tuples(connection, sql), []);
       assert.deepEqual(await columnTypes(connection, sql), ['id BIGINT', 'ts TIMESTAMP WITH TIME ZONE']);
@@ -139,12 +146,23 @@ describe('readPlanSql: columns by field id', () => {
   it('inside structs: promotes, adds and drops by name; a renamed struct field reads as null (DuckDB limit, recorded)', async () => {
     await withConnection(async (connection, dir) => {
       const { location, localPath } = locations(dir);
-      await writeWithIds(connection, localPath(location('s.parquet')), `SELECT {'a': 7::INTEGER, 'b': 'x'} AS st`, `{st: {__duckdb_field_id: 4, a: 5, b: 6}}`);
+      await writeWithIds(
+        connection,
+        localPath(location('s.parquet')),
+        `SELECT {'a': 7::INTEGER, 'b': 'x'} AS st`,
+        `{st: {__duckdb_field_id: 4, a: 5, b: 6}}`,
+      );
       const evolved = schema({
         id: 4,
         name: 'st',
         required: false,
-        type: { type: 'struct', fields: [{ id: 5, name: 'a', required: false, type: 'long' }, { id: 7, name: 'c', required: false, type: 'double' }] },
+        type: {
+          type: 'struct',
+          fields: [
+            { id: 5, name: 'a', required: false, type: 'long' },
+            { id: 7, name: 'c', required: false, type: 'double' },
+          ],
+        },
       });
       const sql = readPlanSql(plan(evolved, [task(file(location('s.parquet')), 1)]), { localPath });
       assert.deepEqual(await tuples(connection, `SELECT st.a + 1, st.c FROM (${sql})`), [[8n, null]]);
@@ -155,12 +173,26 @@ describe('readPlanSql: columns by field id', () => {
         id: 4,
         name: 'st',
         required: false,
-        type: { type: 'struct', fields: [{ id: 5, name: 'a2', required: false, type: 'int' }, { id: 6, name: 'b', required: false, type: 'string' }] },
+        type: {
+          type: 'struct',
+          fields: [
+            { id: 5, name: 'a2', required: false, type: 'int' },
+            { id: 6, name: 'b', required: false, type: 'string' },
+          ],
+        },
       });
       const renamedSql = readPlanSql(plan(renamed, [task(file(location('s.parquet')), 1)]), { localPath });
       assert.deepEqual(await tuples(connection, `SELECT st.a2, st.b FROM (${renamedSql})`), [[null, 'x']]);
-      const allRenamed = schema({ id: 4, name: 'st', required: false, type: { type: 'struct', fields: [{ id: 5, name: 'a2', required: false, type: 'int' }] } });
-      await assert.rejects(connection.run(readPlanSql(plan(allRenamed, [task(file(location('s.parquet')), 1)]), { localPath })), /at least one matching member/);
+      const allRenamed = schema({
+        id: 4,
+        name: 'st',
+        required: false,
+        type: { type: 'struct', fields: [{ id: 5, name: 'a2', required: false, type: 'int' }] },
+      });
+      await assert.rejects(
+        connection.run(readPlanSql(plan(allRenamed, [task(file(location('s.parquet')), 1)]), { localPath })),
+        /at least one matching member/,
+      );
     });
   });
 
@@ -171,8 +203,19 @@ describe('readPlanSql: columns by field id', () => {
       () => readPlanSql(plan(oneColumn, [task(avro, 1)]), { localPath: (path) => path }),
       (error: unknown) => FloeError.is(error, 'unsupported') && error.message.includes('s3://b/t/data/x.avro'),
     );
-    assert.throws(() => readPlanSql(plan(schema(), [task(file('s3://b/t/data/a.parquet'), 1)]), { localPath: (path) => path }), (error: unknown) => FloeError.is(error, 'invalid-input'));
-    const twice = [task(file('s3://b/t/data/a.parquet'), 1, { position: [{ file: file('s3://b/t/data/d.parquet', 'position-deletes'), dataSequenceNumber: 2 }] }), task(file('s3://b/t/data/a.parquet'), 1)];
-    assert.throws(() => readPlanSql(plan(oneColumn, twice), { localPath: (path) => path }), (error: unknown) => FloeError.is(error, 'invalid-input') && /twice/.test(error.message));
+    assert.throws(
+      () => readPlanSql(plan(schema(), [task(file('s3://b/t/data/a.parquet'), 1)]), { localPath: (path) => path }),
+      (error: unknown) => FloeError.is(error, 'invalid-input'),
+    );
+    const twice = [
+      task(file('s3://b/t/data/a.parquet'), 1, {
+        position: [{ file: file('s3://b/t/data/d.parquet', 'position-deletes'), dataSequenceNumber: 2 }],
+      }),
+      task(file('s3://b/t/data/a.parquet'), 1),
+    ];
+    assert.throws(
+      () => readPlanSql(plan(oneColumn, twice), { localPath: (path) => path }),
+      (error: unknown) => FloeError.is(error, 'invalid-input') && /twice/.test(error.message),
+    );
   });
 });

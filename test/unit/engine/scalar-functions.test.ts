@@ -97,7 +97,12 @@ describe('iceberg_bucket', () => {
           else assert.equal(bucket, expectedBucket(Number(BigInt.asIntN(32, i * 2654435761n)), 13));
         }
         assert.equal(seen.length, 4500);
-        assert.deepEqual(await engine.withConnection((connection) => tuples(connection, `SELECT iceberg_bucket(NULL, 5::BIGINT), iceberg_bucket(4, NULL::BIGINT)`)), [[null, null]]);
+        assert.deepEqual(
+          await engine.withConnection((connection) =>
+            tuples(connection, `SELECT iceberg_bucket(NULL, 5::BIGINT), iceberg_bucket(4, NULL::BIGINT)`),
+          ),
+          [[null, null]],
+        );
       },
       { setup: (connection) => registerIcebergBucket(connection, arithmetic) },
     );

@@ -29,7 +29,15 @@ before(async () => {
   engine = await Engine.create({ threads: 2, memoryLimit: '1GB', tempDirectory: join(root, 'spill'), setup: registerIcebergFunctions });
   await catalog.createNamespace(['db']);
   await catalog.createTable(identifier, {
-    schema: { schemaId: 0, identifierFieldIds: [], fields: [{ id: 1, name: 'id', required: true, type: 'long' }, { id: 2, name: 'kind', required: false, type: 'string' }, { id: 3, name: 'n', required: false, type: 'int' }] },
+    schema: {
+      schemaId: 0,
+      identifierFieldIds: [],
+      fields: [
+        { id: 1, name: 'id', required: true, type: 'long' },
+        { id: 2, name: 'kind', required: false, type: 'string' },
+        { id: 3, name: 'n', required: false, type: 'int' },
+      ],
+    },
     partitionSpec: { specId: 0, fields: [{ sourceId: 2, fieldId: 1000, name: 'kind', transform: 'identity' }] },
   });
   // kinds a, b, c: one file each; n = id % 4, null every 5th row.
@@ -43,7 +51,9 @@ after(async () => {
 });
 
 async function ids(sql: string): Promise<number[]> {
-  return engine.withConnection(async (connection) => (await connection.runAndReadAll(`SELECT id FROM (${sql}) ORDER BY id`)).getRows().map((row) => Number(row[0])));
+  return engine.withConnection(async (connection) =>
+    (await connection.runAndReadAll(`SELECT id FROM (${sql}) ORDER BY id`)).getRows().map((row) => Number(row[0])),
+  );
 }
 
 const all = Array.from({ length: 30 }, (_, id) => id);
@@ -55,12 +65,18 @@ describe('scanTable with a filter', () => {
     const scan = await scanTable(table, { columns: ['id'], filter: and(isIn('kind', ['a', 'b']), gt('n', 1)) });
     assert.equal(scan.plan.summary.dataFiles, 2);
     assert.equal(scan.plan.summary.dataFilesSkipped, 1);
-    assert.deepEqual(await ids(scan.sql), all.filter((id) => id % 3 !== 2 && (n(id) ?? -1) > 1));
+    assert.deepEqual(
+      await ids(scan.sql),
+      all.filter((id) => id % 3 !== 2 && (n(id) ?? -1) > 1),
+    );
   });
 
   it('a negated predicate skips nulls, as SQL does', async () => {
     const scan = await scanTable(await catalog.loadTable(identifier), { filter: notEq('n', 0) });
-    assert.deepEqual(await ids(scan.sql), all.filter((id) => n(id) !== null && n(id) !== 0));
+    assert.deepEqual(
+      await ids(scan.sql),
+      all.filter((id) => n(id) !== null && n(id) !== 0),
+    );
   });
 
   it('on a merge-on-read snapshot the filter and the deletes both apply', async () => {
@@ -70,6 +86,9 @@ describe('scanTable with a filter', () => {
     const scan = await scanTable(await catalog.loadTable(identifier), { columns: ['id'], filter: eq('kind', 'a') });
     assert.equal(scan.plan.mode, 'merge-on-read');
     assert.equal(scan.plan.summary.dataFiles, 1);
-    assert.deepEqual(await ids(scan.sql), all.filter((id) => id % 3 === 0 && id !== 3 && id !== 6));
+    assert.deepEqual(
+      await ids(scan.sql),
+      all.filter((id) => id % 3 === 0 && id !== 3 && id !== 6),
+    );
   });
 });

@@ -37,7 +37,12 @@ describe('Iceberg → DuckDB types', () => {
       type: 'struct',
       fields: [
         { id: 2, name: 'a "quoted"; name', required: false, type: { type: 'list', elementId: 3, element: 'long', elementRequired: false } },
-        { id: 4, name: 'm', required: true, type: { type: 'map', keyId: 5, key: 'string', valueId: 6, value: 'decimal(10, 3)', valueRequired: false } },
+        {
+          id: 4,
+          name: 'm',
+          required: true,
+          type: { type: 'map', keyId: 5, key: 'string', valueId: 6, value: 'decimal(10, 3)', valueRequired: false },
+        },
       ],
     };
     assert.equal(duckdbType(type), 'STRUCT("a ""quoted""; name" BIGINT[], "m" MAP(VARCHAR, DECIMAL(10, 3)))');
@@ -76,7 +81,12 @@ describe('Iceberg → DuckDB types', () => {
             },
           },
           { id: 16, name: 'lst', required: false, type: { type: 'list', elementId: 21, element: 'double', elementRequired: false } },
-          { id: 17, name: 'mp', required: false, type: { type: 'map', keyId: 22, key: 'string', valueId: 23, value: 'long', valueRequired: false } },
+          {
+            id: 17,
+            name: 'mp',
+            required: false,
+            type: { type: 'map', keyId: 22, key: 'string', valueId: 23, value: 'long', valueRequired: false },
+          },
         ],
       };
       const columns = schema.fields.map((field) => `CAST(NULL AS ${duckdbType(field.type)}) AS "${field.name}"`).join(', ');
@@ -88,7 +98,10 @@ describe('Iceberg → DuckDB types', () => {
 
   it('numbers fields like Iceberg: top level 1..n, then each struct level before its children', async () => {
     await withConnection(async (connection) => {
-      const shapes = await describeRelation(connection, `SELECT 1::INTEGER AS a, {'x': {'y': 1::BIGINT}, 'z': [1.5::DOUBLE]} AS s, 'q' AS c`);
+      const shapes = await describeRelation(
+        connection,
+        `SELECT 1::INTEGER AS a, {'x': {'y': 1::BIGINT}, 'z': [1.5::DOUBLE]} AS s, 'q' AS c`,
+      );
       const schema = schemaFromColumns(shapes, { identifierColumns: ['a'], requiredColumns: ['c'] });
       assert.deepEqual(schema, {
         schemaId: 0,
@@ -102,7 +115,12 @@ describe('Iceberg → DuckDB types', () => {
             type: {
               type: 'struct',
               fields: [
-                { id: 4, name: 'x', required: false, type: { type: 'struct', fields: [{ id: 6, name: 'y', required: false, type: 'long' }] } },
+                {
+                  id: 4,
+                  name: 'x',
+                  required: false,
+                  type: { type: 'struct', fields: [{ id: 6, name: 'y', required: false, type: 'long' }] },
+                },
                 { id: 5, name: 'z', required: false, type: { type: 'list', elementId: 7, element: 'double', elementRequired: false } },
               ],
             },
@@ -120,7 +138,17 @@ describe('Iceberg → DuckDB types', () => {
         `SELECT 1::TINYINT a, 1::SMALLINT b, 1::UTINYINT c, 1::USMALLINT d, 1::UINTEGER e, TIMESTAMP_S '2020-01-01' f, TIMESTAMP_MS '2020-01-01' g, 'x'::ENUM('x', 'y') h, [1, 2]::INTEGER[2] i`,
       );
       const types = schemaFromColumns(shapes).fields.map((field) => field.type);
-      assert.deepEqual(types, ['int', 'int', 'int', 'int', 'long', 'timestamp', 'timestamp', 'string', { type: 'list', elementId: 10, element: 'int', elementRequired: false }]);
+      assert.deepEqual(types, [
+        'int',
+        'int',
+        'int',
+        'int',
+        'long',
+        'timestamp',
+        'timestamp',
+        'string',
+        { type: 'list', elementId: 10, element: 'int', elementRequired: false },
+      ]);
     });
   });
 
@@ -137,7 +165,10 @@ describe('Iceberg → DuckDB types', () => {
         const shapes = await describeRelation(connection, `SELECT ${expression} AS "odd col"`);
         assert.throws(
           () => schemaFromColumns(shapes, { source: 'feature view "v"' }),
-          (error: unknown) => FloeError.is(error, 'unsupported') && error.message.includes('feature view "v" column "odd col"') && error.message.includes(type),
+          (error: unknown) =>
+            FloeError.is(error, 'unsupported') &&
+            error.message.includes('feature view "v" column "odd col"') &&
+            error.message.includes(type),
           expression,
         );
       }
@@ -147,8 +178,14 @@ describe('Iceberg → DuckDB types', () => {
   it('refuses duplicate names and unknown required columns', async () => {
     await withConnection(async (connection) => {
       const shapes = await describeRelation(connection, `SELECT 1 AS a, 2 AS b`);
-      assert.throws(() => schemaFromColumns([...shapes, ...shapes]), (error: unknown) => FloeError.is(error, 'invalid-input') && /"a" appears twice/.test(error.message));
-      assert.throws(() => schemaFromColumns(shapes, { identifierColumns: ['nope'] }), (error: unknown) => FloeError.is(error, 'invalid-input') && /"nope"/.test(error.message));
+      assert.throws(
+        () => schemaFromColumns([...shapes, ...shapes]),
+        (error: unknown) => FloeError.is(error, 'invalid-input') && /"a" appears twice/.test(error.message),
+      );
+      assert.throws(
+        () => schemaFromColumns(shapes, { identifierColumns: ['nope'] }),
+        (error: unknown) => FloeError.is(error, 'invalid-input') && /"nope"/.test(error.message),
+      );
     });
   });
 });

@@ -14,13 +14,33 @@ const definitionsModule = path.resolve(path.dirname(fileURLToPath(import.meta.ur
 describe('FeatureStore', () => {
   it('opens a project with its engine settings, applies it and retrieves training rows', async () => {
     await withWorkspace(async (workspace) => {
-      await createTable(workspace, 'rides.stats', [{ name: 'driver_id', type: 'long' }, { name: 'ts', type: 'timestamptz' }, { name: 'trips', type: 'long' }], [[[1n, { micros: 1_000_000n }, 5n]]]);
+      await createTable(
+        workspace,
+        'rides.stats',
+        [
+          { name: 'driver_id', type: 'long' },
+          { name: 'ts', type: 'timestamptz' },
+          { name: 'trips', type: 'long' },
+        ],
+        [[[1n, { micros: 1_000_000n }, 5n]]],
+      );
       const project = path.join(workspace.directory, 'project');
       await mkdir(project, { recursive: true });
       await writeFile(path.join(project, 'package.json'), '{ "type": "module" }\n');
       await writeFile(
         path.join(project, 'floe.yaml'),
-        [`project: store_test`, `catalog:`, `  type: sql`, `  uri: ${path.join(workspace.directory, 'catalog.db')}`, `  warehouse: ${path.join(workspace.directory, 'warehouse')}`, `engine:`, `  memoryLimit: 300MB`, `  threads: 1`, `  tempDirectory: spill`, ''].join('\n'),
+        [
+          `project: store_test`,
+          `catalog:`,
+          `  type: sql`,
+          `  uri: ${path.join(workspace.directory, 'catalog.db')}`,
+          `  warehouse: ${path.join(workspace.directory, 'warehouse')}`,
+          `engine:`,
+          `  memoryLimit: 300MB`,
+          `  threads: 1`,
+          `  tempDirectory: spill`,
+          '',
+        ].join('\n'),
       );
       await writeFile(
         path.join(project, 'features.ts'),
@@ -37,7 +57,10 @@ describe('FeatureStore', () => {
         assert.equal(await store.engine.setting('temp_directory'), path.join(project, 'spill'));
         assert.equal((await store.plan()).onlineTables[0]?.action, 'create');
         assert.equal((await store.apply()).version, 1);
-        const entities = new arrow.Table({ driver_id: arrow.vectorFromArray([1n], new arrow.Int64()), event_timestamp: arrow.vectorFromArray([new Date(5000)], new arrow.TimestampMillisecond()) });
+        const entities = new arrow.Table({
+          driver_id: arrow.vectorFromArray([1n], new arrow.Int64()),
+          event_timestamp: arrow.vectorFromArray([new Date(5000)], new arrow.TimestampMillisecond()),
+        });
         const result = await store.getHistoricalFeatures({ entities, features: ['v:trips'] }).toArrow();
         assert.equal(result.getChild('trips')?.get(0), 5n);
       } finally {

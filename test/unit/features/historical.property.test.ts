@@ -41,10 +41,33 @@ interface RowC {
 
 const time = fc.integer({ min: -4, max: 10 });
 const maybe = <T>(arb: fc.Arbitrary<T>, freq = 8) => fc.option(arb, { nil: null, freq });
-const entityArb: fc.Arbitrary<EntityRow> = fc.record({ driver: maybe(fc.integer({ min: 1, max: 4 })), customer: maybe(fc.constantFrom('c1', 'c2', 'c3')), t: time, label: fc.constantFrom('p', 'q', "it's") });
-const rowA: fc.Arbitrary<RowA> = fc.record({ driver: maybe(fc.integer({ min: 1, max: 3 })), t: maybe(time), created: maybe(fc.integer({ min: 0, max: 1 }), 3), x: maybe(fc.integer({ min: 0, max: 2 }).map((n) => n / 2), 4), y: maybe(fc.constantFrom('a', 'b'), 4) });
-const rowB: fc.Arbitrary<RowB> = fc.record({ driver: maybe(fc.integer({ min: 1, max: 3 })), t: maybe(time), x: maybe(fc.integer({ min: -1, max: 1 }), 4) });
-const rowC: fc.Arbitrary<RowC> = fc.record({ customer: maybe(fc.constantFrom('c1', 'c2')), t: maybe(time), created: maybe(fc.integer({ min: 0, max: 1 }), 3), y: maybe(fc.constantFrom('a', 'b'), 4) });
+const entityArb: fc.Arbitrary<EntityRow> = fc.record({
+  driver: maybe(fc.integer({ min: 1, max: 4 })),
+  customer: maybe(fc.constantFrom('c1', 'c2', 'c3')),
+  t: time,
+  label: fc.constantFrom('p', 'q', "it's"),
+});
+const rowA: fc.Arbitrary<RowA> = fc.record({
+  driver: maybe(fc.integer({ min: 1, max: 3 })),
+  t: maybe(time),
+  created: maybe(fc.integer({ min: 0, max: 1 }), 3),
+  x: maybe(
+    fc.integer({ min: 0, max: 2 }).map((n) => n / 2),
+    4,
+  ),
+  y: maybe(fc.constantFrom('a', 'b'), 4),
+});
+const rowB: fc.Arbitrary<RowB> = fc.record({
+  driver: maybe(fc.integer({ min: 1, max: 3 })),
+  t: maybe(time),
+  x: maybe(fc.integer({ min: -1, max: 1 }), 4),
+});
+const rowC: fc.Arbitrary<RowC> = fc.record({
+  customer: maybe(fc.constantFrom('c1', 'c2')),
+  t: maybe(time),
+  created: maybe(fc.integer({ min: 0, max: 1 }), 3),
+  y: maybe(fc.constantFrom('a', 'b'), 4),
+});
 
 type Value = number | string | null;
 function descNullsLast(a: Value, b: Value): number {
@@ -66,7 +89,12 @@ function reference<R extends { t: number | null; created?: number | null }>(
     if (key === null) return none;
     const candidates = rows
       .filter((row) => options.key(row) === key && row.t !== null && row.t <= entity.t)
-      .sort((a, b) => descNullsLast(a.t, b.t) || descNullsLast(a.created ?? null, b.created ?? null) || options.features.reduce((order, feature) => order || descNullsLast(feature(a), feature(b)), 0));
+      .sort(
+        (a, b) =>
+          descNullsLast(a.t, b.t) ||
+          descNullsLast(a.created ?? null, b.created ?? null) ||
+          options.features.reduce((order, feature) => order || descNullsLast(feature(a), feature(b)), 0),
+      );
     const best = candidates[0];
     if (!best) return none;
     if (options.ttl > 0 && best.t! < entity.t - options.ttl) return none;
@@ -77,17 +105,30 @@ function reference<R extends { t: number | null; created?: number | null }>(
 function entityTable(entities: readonly EntityRow[]): arrow.Table {
   const micros = new BigInt64Array(entities.map((entity) => at(entity.t)));
   return new arrow.Table({
-    driver_id: arrow.vectorFromArray(entities.map((entity) => (entity.driver === null ? null : BigInt(entity.driver))), new arrow.Int64()),
-    customer_id: arrow.vectorFromArray(entities.map((entity) => entity.customer), new arrow.Utf8()),
-    event_timestamp: arrow.makeVector(arrow.makeData({ type: new arrow.TimestampMicrosecond('UTC'), length: entities.length, nullCount: 0, data: micros })),
-    label: arrow.vectorFromArray(entities.map((entity) => entity.label), new arrow.Utf8()),
+    driver_id: arrow.vectorFromArray(
+      entities.map((entity) => (entity.driver === null ? null : BigInt(entity.driver))),
+      new arrow.Int64(),
+    ),
+    customer_id: arrow.vectorFromArray(
+      entities.map((entity) => entity.customer),
+      new arrow.Utf8(),
+    ),
+    event_timestamp: arrow.makeVector(
+      arrow.makeData({ type: new arrow.TimestampMicrosecond('UTC'), length: entities.length, nullCount: 0, data: micros }),
+    ),
+    label: arrow.vectorFromArray(
+      entities.map((entity) => entity.label),
+      new arrow.Utf8(),
+    ),
   });
 }
 
 function columnValues(table: arrow.Table, name: string): Value[] {
   const column = table.getChild(name);
   assert.ok(column, `the result has a column ${name}; it has ${table.schema.fields.map((field) => field.name).join(', ')}`);
-  return Array.from({ length: column.length }, (_, index) => column.get(index) as unknown).map((value) => (value === null || value === undefined ? null : typeof value === 'bigint' ? Number(value) : (value as number | string)));
+  return Array.from({ length: column.length }, (_, index) => column.get(index) as unknown).map((value) =>
+    value === null || value === undefined ? null : typeof value === 'bigint' ? Number(value) : (value as number | string),
+  );
 }
 
 let run = 0;
@@ -106,7 +147,10 @@ describe('getHistoricalFeatures (property)', () => {
           fc.integer({ min: 0, max: 4 }),
           async (entities, rowsA, rowsB, rowsC, ttlA, ttlB, ttlC) => {
             run += 1;
-            const split = <T>(rows: readonly T[]): T[][] => [rows.slice(0, Math.ceil(rows.length / 2)), rows.slice(Math.ceil(rows.length / 2))];
+            const split = <T>(rows: readonly T[]): T[][] => [
+              rows.slice(0, Math.ceil(rows.length / 2)),
+              rows.slice(Math.ceil(rows.length / 2)),
+            ];
             const ts = (t: number | null) => (t === null ? null : { micros: at(t) });
             await createTable(
               workspace,
@@ -120,7 +164,18 @@ describe('getHistoricalFeatures (property)', () => {
               ],
               split(rowsA.map((row) => [row.driver === null ? null : BigInt(row.driver), ts(row.t), ts(row.created), row.x, row.y])),
             );
-            await createTable(workspace, `src.b${run}`, [{ name: 'driver_id', type: 'long' }, { name: 'ts', type: 'timestamp' }, { name: 'x', type: 'long' }], split(rowsB.map((row) => [row.driver === null ? null : BigInt(row.driver), ts(row.t), row.x === null ? null : BigInt(row.x)])));
+            await createTable(
+              workspace,
+              `src.b${run}`,
+              [
+                { name: 'driver_id', type: 'long' },
+                { name: 'ts', type: 'timestamp' },
+                { name: 'x', type: 'long' },
+              ],
+              split(
+                rowsB.map((row) => [row.driver === null ? null : BigInt(row.driver), ts(row.t), row.x === null ? null : BigInt(row.x)]),
+              ),
+            );
             await createTable(
               workspace,
               `src.c${run}`,
@@ -136,44 +191,140 @@ describe('getHistoricalFeatures (property)', () => {
             const definitions = [
               defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
               defineEntity({ name: 'customer', joinKeys: [{ name: 'customer_id', type: 'string' }] }),
-              defineIcebergSource({ name: 'sa', table: `src.a${run}`, timestampField: 'ts', createdTimestampField: 'created', fieldMapping: { x_raw: 'x' } }),
+              defineIcebergSource({
+                name: 'sa',
+                table: `src.a${run}`,
+                timestampField: 'ts',
+                createdTimestampField: 'created',
+                fieldMapping: { x_raw: 'x' },
+              }),
               defineIcebergSource({ name: 'sb', table: `src.b${run}`, timestampField: 'ts' }),
-              defineIcebergSource({ name: 'sc', table: `src.c${run}`, timestampField: 'ts', createdTimestampField: 'created', fieldMapping: { customer: 'customer_id' } }),
-              defineFeatureView({ name: 'va', entities: ['driver'], source: 'sa', features: [{ name: 'x', type: 'double' }, { name: 'y', type: 'string' }], ...seconds(ttlA) }),
-              defineFeatureView({ name: 'vb', entities: ['driver'], source: 'sb', features: [{ name: 'x', type: 'long' }], ...seconds(ttlB) }),
-              defineFeatureView({ name: 'vc', entities: ['customer'], source: 'sc', features: [{ name: 'y', type: 'string' }], ...seconds(ttlC) }),
+              defineIcebergSource({
+                name: 'sc',
+                table: `src.c${run}`,
+                timestampField: 'ts',
+                createdTimestampField: 'created',
+                fieldMapping: { customer: 'customer_id' },
+              }),
+              defineFeatureView({
+                name: 'va',
+                entities: ['driver'],
+                source: 'sa',
+                features: [
+                  { name: 'x', type: 'double' },
+                  { name: 'y', type: 'string' },
+                ],
+                ...seconds(ttlA),
+              }),
+              defineFeatureView({
+                name: 'vb',
+                entities: ['driver'],
+                source: 'sb',
+                features: [{ name: 'x', type: 'long' }],
+                ...seconds(ttlB),
+              }),
+              defineFeatureView({
+                name: 'vc',
+                entities: ['customer'],
+                source: 'sc',
+                features: [{ name: 'y', type: 'string' }],
+                ...seconds(ttlC),
+              }),
               defineFeatureService({ name: 'everything', features: ['va', 'vb:x', { featureView: 'vc' }] }),
             ];
             const context = workspace.context(definitions);
             const table = entityTable(entities);
             const driver = (entity: EntityRow) => entity.driver;
-            const expectedA = reference(entities, rowsA, { key: (row) => row.driver, entityKey: driver, ttl: ttlA, features: [(row) => row.x, (row) => row.y] });
-            const expectedB = reference(entities, rowsB, { key: (row) => row.driver, entityKey: driver, ttl: ttlB, features: [(row) => row.x] });
-            const expectedC = reference(entities, rowsC, { key: (row) => row.customer, entityKey: (entity) => entity.customer, ttl: ttlC, features: [(row) => row.y] });
+            const expectedA = reference(entities, rowsA, {
+              key: (row) => row.driver,
+              entityKey: driver,
+              ttl: ttlA,
+              features: [(row) => row.x, (row) => row.y],
+            });
+            const expectedB = reference(entities, rowsB, {
+              key: (row) => row.driver,
+              entityKey: driver,
+              ttl: ttlB,
+              features: [(row) => row.x],
+            });
+            const expectedC = reference(entities, rowsC, {
+              key: (row) => row.customer,
+              entityKey: (entity) => entity.customer,
+              ttl: ttlC,
+              features: [(row) => row.y],
+            });
 
             // Full names: every view's x and y side by side, through a feature service.
-            const full = await getHistoricalFeatures(context, { entities: table, featureService: 'everything', fullFeatureNames: true }).toArrow();
-            assert.deepEqual(full.schema.fields.map((field) => field.name), ['driver_id', 'customer_id', 'event_timestamp', 'label', 'va__x', 'va__y', 'vb__x', 'vc__y']);
+            const full = await getHistoricalFeatures(context, {
+              entities: table,
+              featureService: 'everything',
+              fullFeatureNames: true,
+            }).toArrow();
+            assert.deepEqual(
+              full.schema.fields.map((field) => field.name),
+              ['driver_id', 'customer_id', 'event_timestamp', 'label', 'va__x', 'va__y', 'vb__x', 'vc__y'],
+            );
             assert.equal(full.numRows, entities.length);
-            assert.deepEqual(columnValues(full, 'label'), entities.map((entity) => entity.label));
-            assert.deepEqual(columnValues(full, 'driver_id'), entities.map((entity) => entity.driver));
-            assert.deepEqual(columnValues(full, 'event_timestamp'), entities.map((entity) => Number(at(entity.t) / 1000n)));
-            assert.deepEqual(columnValues(full, 'va__x'), expectedA.map((row) => row[0]));
-            assert.deepEqual(columnValues(full, 'va__y'), expectedA.map((row) => row[1]));
-            assert.deepEqual(columnValues(full, 'vb__x'), expectedB.map((row) => row[0]));
-            assert.deepEqual(columnValues(full, 'vc__y'), expectedC.map((row) => row[0]));
+            assert.deepEqual(
+              columnValues(full, 'label'),
+              entities.map((entity) => entity.label),
+            );
+            assert.deepEqual(
+              columnValues(full, 'driver_id'),
+              entities.map((entity) => entity.driver),
+            );
+            assert.deepEqual(
+              columnValues(full, 'event_timestamp'),
+              entities.map((entity) => Number(at(entity.t) / 1000n)),
+            );
+            assert.deepEqual(
+              columnValues(full, 'va__x'),
+              expectedA.map((row) => row[0]),
+            );
+            assert.deepEqual(
+              columnValues(full, 'va__y'),
+              expectedA.map((row) => row[1]),
+            );
+            assert.deepEqual(
+              columnValues(full, 'vb__x'),
+              expectedB.map((row) => row[0]),
+            );
+            assert.deepEqual(
+              columnValues(full, 'vc__y'),
+              expectedC.map((row) => row[0]),
+            );
 
             // Short names: fine when they do not collide, an error naming the column when they do.
             const short = await getHistoricalFeatures(context, { entities: table, features: ['vb:x', 'vc:y'] }).toArrow();
-            assert.deepEqual(short.schema.fields.map((field) => field.name), ['driver_id', 'customer_id', 'event_timestamp', 'label', 'x', 'y']);
-            assert.deepEqual(columnValues(short, 'x'), expectedB.map((row) => row[0]));
-            assert.deepEqual(columnValues(short, 'y'), expectedC.map((row) => row[0]));
-            await assert.rejects(getHistoricalFeatures(context, { entities: table, features: ['va:x', 'vb:x'] }).toArrow(), (error: unknown) => FloeError.is(error, 'invalid-input') && /"x".*collides/.test(error.message));
+            assert.deepEqual(
+              short.schema.fields.map((field) => field.name),
+              ['driver_id', 'customer_id', 'event_timestamp', 'label', 'x', 'y'],
+            );
+            assert.deepEqual(
+              columnValues(short, 'x'),
+              expectedB.map((row) => row[0]),
+            );
+            assert.deepEqual(
+              columnValues(short, 'y'),
+              expectedC.map((row) => row[0]),
+            );
+            await assert.rejects(
+              getHistoricalFeatures(context, { entities: table, features: ['va:x', 'vb:x'] }).toArrow(),
+              (error: unknown) => FloeError.is(error, 'invalid-input') && /"x".*collides/.test(error.message),
+            );
 
             // A projection ties on its own features only: asking va:y alone still picks by created time first.
             const onlyY = await getHistoricalFeatures(context, { entities: table, features: ['va:y'] }).toArrow();
-            const expectedY = reference(entities, rowsA, { key: (row) => row.driver, entityKey: driver, ttl: ttlA, features: [(row) => row.y] });
-            assert.deepEqual(columnValues(onlyY, 'y'), expectedY.map((row) => row[0]));
+            const expectedY = reference(entities, rowsA, {
+              key: (row) => row.driver,
+              entityKey: driver,
+              ttl: ttlA,
+              features: [(row) => row.y],
+            });
+            assert.deepEqual(
+              columnValues(onlyY, 'y'),
+              expectedY.map((row) => row[0]),
+            );
           },
         ),
         { numRuns: 25 },

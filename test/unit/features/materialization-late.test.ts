@@ -4,7 +4,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defineFeatureView } from '../../../features/definitions.js';
-import { carriedSummary, clampWindow, SOURCE_CURSOR_PROPERTY, SOURCE_SNAPSHOT_PROPERTY, sourceCursorOf, WATERMARK_PROPERTY, WINDOW_END_PROPERTY } from '../../../features/materialization.js';
+import {
+  carriedSummary,
+  clampWindow,
+  SOURCE_CURSOR_PROPERTY,
+  SOURCE_SNAPSHOT_PROPERTY,
+  sourceCursorOf,
+  WATERMARK_PROPERTY,
+  WINDOW_END_PROPERTY,
+} from '../../../features/materialization.js';
 import { classifySourceChanges, lowerBoundMicros, oldestAncestor } from '../../../features/source-changes.js';
 import type { DataFile } from '../../../iceberg/spec/manifest.js';
 import type { TableMetadata } from '../../../iceberg/spec/metadata.js';
@@ -12,11 +20,20 @@ import type { Snapshot, SnapshotOperation } from '../../../iceberg/spec/snapshot
 import { toBinary } from '../../../iceberg/spec/values.js';
 
 const view = (delay?: { minutes: number }) =>
-  defineFeatureView({ name: 'driver_stats', entities: ['driver'], source: 'rides', features: [{ name: 'trips', type: 'long' }], ...(delay === undefined ? {} : { delay }) });
+  defineFeatureView({
+    name: 'driver_stats',
+    entities: ['driver'],
+    source: 'rides',
+    features: [{ name: 'trips', type: 'long' }],
+    ...(delay === undefined ? {} : { delay }),
+  });
 const at = (iso: string): Date => new Date(iso);
 
 /** Metadata whose main branch is a chain of snapshots (oldest first), each with an operation and summary extras. */
-function chain(snapshots: readonly { id: bigint; operation?: SnapshotOperation; summary?: Record<string, string> }[], options: { firstParent?: bigint } = {}): TableMetadata {
+function chain(
+  snapshots: readonly { id: bigint; operation?: SnapshotOperation; summary?: Record<string, string> }[],
+  options: { firstParent?: bigint } = {},
+): TableMetadata {
   const built: Snapshot[] = snapshots.map((snapshot, index) => ({
     snapshotId: snapshot.id,
     parentSnapshotId: index === 0 ? (options.firstParent ?? null) : snapshots[index - 1]!.id,
@@ -66,14 +83,21 @@ describe('clampWindow: no window ends after now − delay', () => {
   });
 
   it('cuts a window that reaches past now − delay at that instant', () => {
-    assert.deepEqual(clampWindow(view(), window, at('2024-05-01T12:00:00Z')), { window: { start: window.start, end: at('2024-05-01T12:00:00Z') } });
-    assert.deepEqual(clampWindow(view({ minutes: 30 }), window, at('2024-05-01T12:00:00Z')), { window: { start: window.start, end: at('2024-05-01T11:30:00Z') } });
+    assert.deepEqual(clampWindow(view(), window, at('2024-05-01T12:00:00Z')), {
+      window: { start: window.start, end: at('2024-05-01T12:00:00Z') },
+    });
+    assert.deepEqual(clampWindow(view({ minutes: 30 }), window, at('2024-05-01T12:00:00Z')), {
+      window: { start: window.start, end: at('2024-05-01T11:30:00Z') },
+    });
   });
 
   it('skips a window wholly after now − delay, saying why in one line', () => {
     const result = clampWindow(view({ minutes: 30 }), window, at('2024-05-01T00:20:00Z'));
     assert.ok('skipped' in result);
-    assert.equal(result.skipped, 'driver_stats window [2024-05-01T00:00:00.000Z, 2024-05-02T00:00:00.000Z) ends after now − delay (2024-04-30T23:50:00.000Z): nothing to materialize yet');
+    assert.equal(
+      result.skipped,
+      'driver_stats window [2024-05-01T00:00:00.000Z, 2024-05-02T00:00:00.000Z) ends after now − delay (2024-04-30T23:50:00.000Z): nothing to materialize yet',
+    );
     assert.ok('skipped' in clampWindow(view(), window, window.start), 'a window starting exactly at now has nothing in the past');
   });
 });
@@ -86,12 +110,32 @@ describe('sourceCursorOf: where the next incremental run reads from', () => {
       { id: 3n, operation: 'replace', summary: { [SOURCE_CURSOR_PROPERTY]: '12' } },
     ]);
     assert.deepEqual(sourceCursorOf(metadata), { kind: 'cursor', snapshotId: 12n });
-    assert.deepEqual(sourceCursorOf(chain([{ id: 1n, summary: windowCommit(undefined, { [SOURCE_CURSOR_PROPERTY]: 'none' }) }])), { kind: 'cursor', snapshotId: null });
+    assert.deepEqual(sourceCursorOf(chain([{ id: 1n, summary: windowCommit(undefined, { [SOURCE_CURSOR_PROPERTY]: 'none' }) }])), {
+      kind: 'cursor',
+      snapshotId: null,
+    });
   });
 
   it('without a cursor, lists the source snapshots committed windows read; a window of an empty source reads from the start', () => {
-    assert.deepEqual(sourceCursorOf(chain([{ id: 1n, summary: windowCommit('10') }, { id: 2n, operation: 'replace' }, { id: 3n, summary: windowCommit('14') }])), { kind: 'windows', snapshotIds: [14n, 10n] });
-    assert.deepEqual(sourceCursorOf(chain([{ id: 1n, summary: windowCommit(undefined) }, { id: 2n, summary: windowCommit('14') }])), { kind: 'cursor', snapshotId: null });
+    assert.deepEqual(
+      sourceCursorOf(
+        chain([
+          { id: 1n, summary: windowCommit('10') },
+          { id: 2n, operation: 'replace' },
+          { id: 3n, summary: windowCommit('14') },
+        ]),
+      ),
+      { kind: 'windows', snapshotIds: [14n, 10n] },
+    );
+    assert.deepEqual(
+      sourceCursorOf(
+        chain([
+          { id: 1n, summary: windowCommit(undefined) },
+          { id: 2n, summary: windowCommit('14') },
+        ]),
+      ),
+      { kind: 'cursor', snapshotId: null },
+    );
     assert.deepEqual(sourceCursorOf(chain([])), { kind: 'none' });
     assert.deepEqual(sourceCursorOf(chain([{ id: 1n, operation: 'replace' }])), { kind: 'none' });
   });
@@ -106,11 +150,19 @@ describe('sourceCursorOf: where the next incremental run reads from', () => {
 });
 
 describe('carriedSummary: what every online commit carries forward', () => {
-  const base = chain([{ id: 1n, summary: windowCommit('10', { [SOURCE_CURSOR_PROPERTY]: '10', [WATERMARK_PROPERTY]: '2024-05-02T00:00:00.000Z' }) }]);
+  const base = chain([
+    { id: 1n, summary: windowCommit('10', { [SOURCE_CURSOR_PROPERTY]: '10', [WATERMARK_PROPERTY]: '2024-05-02T00:00:00.000Z' }) },
+  ]);
 
   it('advances the watermark, never back, and replaces the cursor only when told', () => {
-    assert.deepEqual(carriedSummary(base, { windowEnd: at('2024-05-03T00:00:00Z'), sourceCursor: '14' }), { [WATERMARK_PROPERTY]: '2024-05-03T00:00:00.000Z', [SOURCE_CURSOR_PROPERTY]: '14' });
-    assert.deepEqual(carriedSummary(base, { windowEnd: at('2024-05-01T00:00:00Z') }), { [WATERMARK_PROPERTY]: '2024-05-02T00:00:00.000Z', [SOURCE_CURSOR_PROPERTY]: '10' });
+    assert.deepEqual(carriedSummary(base, { windowEnd: at('2024-05-03T00:00:00Z'), sourceCursor: '14' }), {
+      [WATERMARK_PROPERTY]: '2024-05-03T00:00:00.000Z',
+      [SOURCE_CURSOR_PROPERTY]: '14',
+    });
+    assert.deepEqual(carriedSummary(base, { windowEnd: at('2024-05-01T00:00:00Z') }), {
+      [WATERMARK_PROPERTY]: '2024-05-02T00:00:00.000Z',
+      [SOURCE_CURSOR_PROPERTY]: '10',
+    });
     assert.deepEqual(carriedSummary(base), { [WATERMARK_PROPERTY]: '2024-05-02T00:00:00.000Z', [SOURCE_CURSOR_PROPERTY]: '10' });
   });
 
@@ -142,7 +194,10 @@ describe('classifySourceChanges: appends are read incrementally, anything else i
     assert.equal(changes.kind, 'rewritten');
     assert.ok(changes.kind === 'rewritten');
     assert.equal(changes.first.snapshotId, 14n);
-    assert.deepEqual(changes.snapshots.map((snapshot) => snapshot.snapshotId), [14n, 16n, 18n]);
+    assert.deepEqual(
+      changes.snapshots.map((snapshot) => snapshot.snapshotId),
+      [14n, 16n, 18n],
+    );
     assert.equal(classifySourceChanges(source, 18n, 16n).kind, 'rewritten');
   });
 
@@ -166,7 +221,10 @@ describe('lowerBoundMicros: a file event-time lower bound in µs', () => {
   });
 
   it('reads timestamp, nanosecond and date bounds, flooring to the microsecond', () => {
-    assert.equal(lowerBoundMicros(file(1, toBinary('timestamptz', 1_714_608_000_000_000n)), { fieldId: 1, type: 'timestamptz' }), 1_714_608_000_000_000n);
+    assert.equal(
+      lowerBoundMicros(file(1, toBinary('timestamptz', 1_714_608_000_000_000n)), { fieldId: 1, type: 'timestamptz' }),
+      1_714_608_000_000_000n,
+    );
     assert.equal(lowerBoundMicros(file(1, toBinary('timestamp_ns', -1_500n)), { fieldId: 1, type: 'timestamp_ns' }), -2n);
     assert.equal(lowerBoundMicros(file(1, toBinary('date', 1)), { fieldId: 1, type: 'date' }), 86_400_000_000n);
   });

@@ -26,7 +26,8 @@ function refused(run: () => unknown, field: RegExp): void {
 
 const entity = (name: string, key = 'driver_id') => defineEntity({ name, joinKeys: [{ name: key, type: 'long' }] });
 const source = (name: string, table = 'rides.stats') => defineIcebergSource({ name, table, timestampField: 'ts' });
-const view = (name: string, feature = 'a') => defineFeatureView({ name, entities: ['driver'], source: 'stats', features: [{ name: feature, type: 'double' }] });
+const view = (name: string, feature = 'a') =>
+  defineFeatureView({ name, entities: ['driver'], source: 'stats', features: [{ name: feature, type: 'double' }] });
 
 describe('name bounds in definitions', () => {
   it(`takes names of ${MAX_NAME_LENGTH} characters everywhere`, () => {
@@ -43,19 +44,41 @@ describe('name bounds in definitions', () => {
     refused(() => source('stats', `rides.${pastBound}`), /Invalid source stats: table:/);
     refused(() => source('stats', `${pastBound}.stats`), /Invalid source stats: table:/);
     refused(() => view('hourly', pastBound), /Invalid feature view hourly: features\.0\.name:/);
-    refused(() => defineFeatureView({ name: 'hourly', entities: [pastBound], source: 'stats', features: [{ name: 'a', type: 'double' }] }), /Invalid feature view hourly: entities\.0:/);
-    refused(() => defineFeatureView({ name: 'hourly', entities: ['driver'], source: 'stats', features: [{ name: 'a', type: 'double' }], online: { table: `floe_online.${pastBound}` } }), /Invalid feature view hourly: online\.table:/);
-    refused(() => defineFeatureService({ name: pastBound, features: ['hourly'] }), /Invalid feature service n{40}… \(129 characters\): name:/);
-    refused(() => defineFeatureService({ name: 'model', features: [`hourly:${pastBound}`] }), /Invalid feature service model: features\.0:/);
+    refused(
+      () => defineFeatureView({ name: 'hourly', entities: [pastBound], source: 'stats', features: [{ name: 'a', type: 'double' }] }),
+      /Invalid feature view hourly: entities\.0:/,
+    );
+    refused(
+      () =>
+        defineFeatureView({
+          name: 'hourly',
+          entities: ['driver'],
+          source: 'stats',
+          features: [{ name: 'a', type: 'double' }],
+          online: { table: `floe_online.${pastBound}` },
+        }),
+      /Invalid feature view hourly: online\.table:/,
+    );
+    refused(
+      () => defineFeatureService({ name: pastBound, features: ['hourly'] }),
+      /Invalid feature service n{40}… \(129 characters\): name:/,
+    );
+    refused(
+      () => defineFeatureService({ name: 'model', features: [`hourly:${pastBound}`] }),
+      /Invalid feature service model: features\.0:/,
+    );
   });
 
   it('names a 5,000-character view by its start and its length, not in full', () => {
-    assert.throws(() => view(huge), (error: unknown) => {
-      assert.ok(FloeError.is(error, 'invalid-input'));
-      assert.match(error.message, /Invalid feature view v{40}… \(5000 characters\): name: must be at most 128 characters/);
-      assert.ok(!error.message.includes('v'.repeat(200)), 'the whole name is echoed');
-      return true;
-    });
+    assert.throws(
+      () => view(huge),
+      (error: unknown) => {
+        assert.ok(FloeError.is(error, 'invalid-input'));
+        assert.match(error.message, /Invalid feature view v{40}… \(5000 characters\): name: must be at most 128 characters/);
+        assert.ok(!error.message.includes('v'.repeat(200)), 'the whole name is echoed');
+        return true;
+      },
+    );
   });
 });
 
@@ -82,9 +105,14 @@ describe('identifiers in floe.yaml', () => {
 
   it('online.namespace is checked like a view name: letters, digits, underscores and dots between levels, at most 128 characters', async () => {
     assert.deepEqual(((await config(`online:\n  namespace: ${atBound}\n`)) as { online: unknown }).online, { namespace: atBound });
-    assert.deepEqual(((await config('online:\n  namespace: features.online_v2\n')) as { online: unknown }).online, { namespace: 'features.online_v2' });
+    assert.deepEqual(((await config('online:\n  namespace: features.online_v2\n')) as { online: unknown }).online, {
+      namespace: 'features.online_v2',
+    });
     await refusedConfig(`online:\n  namespace: ${pastBound}\n`, /online\.namespace: must be at most 128 characters/);
-    await refusedConfig(`online:\n  namespace: "x'; DROP TABLE iceberg_tables; --"\n`, /online\.namespace: must be letters, digits and underscores/);
+    await refusedConfig(
+      `online:\n  namespace: "x'; DROP TABLE iceberg_tables; --"\n`,
+      /online\.namespace: must be letters, digits and underscores/,
+    );
     await refusedConfig('online:\n  namespace: ""\n', /online\.namespace: must be letters/);
     await refusedConfig('online:\n  namespace: "a..b"\n', /online\.namespace: must be letters/);
   });

@@ -20,7 +20,8 @@ import { createTable, withWorkspace } from './support/tables.js';
 
 const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
 const source = defineIcebergSource({ name: 'stats', table: 'rides.stats', timestampField: 'ts' });
-const viewWith = (features: { name: string; type: 'double' | 'long' | 'int' | 'string' }[]) => defineFeatureView({ name: 'hourly', entities: ['driver'], source: 'stats', online: { buckets: 4 }, features });
+const viewWith = (features: { name: string; type: 'double' | 'long' | 'int' | 'string' }[]) =>
+  defineFeatureView({ name: 'hourly', entities: ['driver'], source: 'stats', online: { buckets: 4 }, features });
 
 describe('registry store', () => {
   it('writes each version once, reads the highest, and refuses a version another apply took', async () => {
@@ -32,7 +33,10 @@ describe('registry store', () => {
       await store.write(registryDocument(registry, { project: 'p', version: 2, appliedAt: new Date(1) }));
       assert.equal((await store.latest())?.version, 2);
       assert.deepEqual((await store.read(1)).featureViews[0]!.features, [{ name: 'a', type: 'double' }]);
-      await assert.rejects(store.write(registryDocument(registry, { project: 'p', version: 2, appliedAt: new Date(2) })), (error: unknown) => FloeError.is(error, 'already-exists'));
+      await assert.rejects(
+        store.write(registryDocument(registry, { project: 'p', version: 2, appliedAt: new Date(2) })),
+        (error: unknown) => FloeError.is(error, 'already-exists'),
+      );
     });
   });
 
@@ -40,13 +44,31 @@ describe('registry store', () => {
     const sql = projectConfigSchema.parse({ project: 'demo', catalog: { type: 'sql', uri: '/tmp/c.db', warehouse: 's3://bucket/wh/' } });
     assert.equal(registryLocation(sql), 's3://bucket/wh/_floe_registry/demo');
     const rest = projectConfigSchema.parse({ project: 'demo', catalog: { type: 'rest', uri: 'http://localhost:8181', warehouse: 'wh' } });
-    assert.throws(() => registryLocation(rest), (error: unknown) => FloeError.is(error, 'invalid-input') && /set registry\.location/.test(error.message) && error.context.field === 'registry.location');
+    assert.throws(
+      () => registryLocation(rest),
+      (error: unknown) =>
+        FloeError.is(error, 'invalid-input') && /set registry\.location/.test(error.message) && error.context.field === 'registry.location',
+    );
     assert.equal(registryLocation({ ...rest, registry: { location: 's3://bucket/registry/' } }), 's3://bucket/registry');
   });
 
   it('diffs definitions by kind and name, with the features a view gained or lost', () => {
-    const before = [driver, source, viewWith([{ name: 'a', type: 'double' }, { name: 'b', type: 'long' }])];
-    const after = [driver, { ...source, description: 'now described' }, viewWith([{ name: 'a', type: 'double' }, { name: 'c', type: 'string' }])];
+    const before = [
+      driver,
+      source,
+      viewWith([
+        { name: 'a', type: 'double' },
+        { name: 'b', type: 'long' },
+      ]),
+    ];
+    const after = [
+      driver,
+      { ...source, description: 'now described' },
+      viewWith([
+        { name: 'a', type: 'double' },
+        { name: 'c', type: 'string' },
+      ]),
+    ];
     assert.deepEqual(diffDefinitions(before, after), [
       { change: 'update', kind: 'source', name: 'stats', fields: ['description'] },
       { change: 'update', kind: 'featureView', name: 'hourly', fields: ['features'], featuresAdded: ['c'], featuresRemoved: ['b'] },
@@ -58,10 +80,30 @@ describe('registry store', () => {
 describe('online schema evolution', () => {
   it('adds, drops and promotes columns in one commit, replayed on top of a concurrent change, never rewriting data', async () => {
     await withWorkspace(async (workspace) => {
-      const v1 = new Registry([driver, source, defineFeatureView({ name: 'hourly', entities: ['driver'], source: 'stats', online: { buckets: 4 }, features: [{ name: 'a', type: 'float' }, { name: 'b', type: 'long' }] })]);
+      const v1 = new Registry([
+        driver,
+        source,
+        defineFeatureView({
+          name: 'hourly',
+          entities: ['driver'],
+          source: 'stats',
+          online: { buckets: 4 },
+          features: [
+            { name: 'a', type: 'float' },
+            { name: 'b', type: 'long' },
+          ],
+        }),
+      ]);
       const layout1 = onlineTableLayout(v1, v1.featureView('hourly'));
       await ensureOnlineTable(workspace.catalog, layout1);
-      const v2 = new Registry([driver, source, viewWith([{ name: 'a', type: 'double' }, { name: 'c', type: 'string' }])]);
+      const v2 = new Registry([
+        driver,
+        source,
+        viewWith([
+          { name: 'a', type: 'double' },
+          { name: 'c', type: 'string' },
+        ]),
+      ]);
       const change = onlineSchemaChange(onlineTableLayout(v2, v2.featureView('hourly')));
       // Someone else evolves the table between our load and our commit: the change restates itself.
       const table = await workspace.catalog.loadTable(layout1.identifier);
@@ -72,11 +114,24 @@ describe('online schema evolution', () => {
           const schema = currentSchema(base.metadata);
           return {
             requirements: [{ type: 'assert-current-schema-id', currentSchemaId: schema.schemaId }],
-            updates: [{ action: 'add-schema', schema: { ...schema, schemaId: 1, fields: [...schema.fields, { id: base.metadata.lastColumnId + 1, name: 'd', type: 'int', required: false }] }, lastColumnId: base.metadata.lastColumnId + 1 }, { action: 'set-current-schema', schemaId: -1 }],
+            updates: [
+              {
+                action: 'add-schema',
+                schema: {
+                  ...schema,
+                  schemaId: 1,
+                  fields: [...schema.fields, { id: base.metadata.lastColumnId + 1, name: 'd', type: 'int', required: false }],
+                },
+                lastColumnId: base.metadata.lastColumnId + 1,
+              },
+              { action: 'set-current-schema', schemaId: -1 },
+            ],
           };
         },
       });
-      await assert.rejects(workspace.catalog.commitTable(layout1.identifier, stale.requirements, stale.updates), (error: unknown) => FloeError.is(error, 'commit-conflict'));
+      await assert.rejects(workspace.catalog.commitTable(layout1.identifier, stale.requirements, stale.updates), (error: unknown) =>
+        FloeError.is(error, 'commit-conflict'),
+      );
       const result = await commitChange(workspace.catalog, layout1.identifier, change);
       const schema = currentSchema(result.table.metadata);
       const byName = Object.fromEntries(schema.fields.map((field) => [field.name, field]));
@@ -92,18 +147,52 @@ describe('online schema evolution', () => {
 
   it('planApply reports a missing source table, a type change it cannot make, and changed partitioning; applyDefinitions then changes nothing', async () => {
     await withWorkspace(async (workspace) => {
-      const config = projectConfigSchema.parse({ project: 'p', catalog: { type: 'sql', uri: path.join(workspace.directory, 'catalog.db'), warehouse: path.join(workspace.directory, 'warehouse') } });
-      const missing = await planApply({ config, registry: new Registry([driver, source, viewWith([{ name: 'a', type: 'double' }])]), catalog: workspace.catalog });
+      const config = projectConfigSchema.parse({
+        project: 'p',
+        catalog: { type: 'sql', uri: path.join(workspace.directory, 'catalog.db'), warehouse: path.join(workspace.directory, 'warehouse') },
+      });
+      const missing = await planApply({
+        config,
+        registry: new Registry([driver, source, viewWith([{ name: 'a', type: 'double' }])]),
+        catalog: workspace.catalog,
+      });
       assert.match(missing.problems.join('\n'), /Feature view hourly, source stats \(table rides\.stats\): .*rides\.stats/);
 
-      await createTable(workspace, 'rides.stats', [{ name: 'driver_id', type: 'long' }, { name: 'ts', type: 'timestamptz' }, { name: 'a', type: 'double' }, { name: 'b', type: 'string' }], []);
+      await createTable(
+        workspace,
+        'rides.stats',
+        [
+          { name: 'driver_id', type: 'long' },
+          { name: 'ts', type: 'timestamptz' },
+          { name: 'a', type: 'double' },
+          { name: 'b', type: 'string' },
+        ],
+        [],
+      );
       const v1 = new Registry([driver, source, viewWith([{ name: 'a', type: 'double' }])]);
       const applied = await applyDefinitions({ config, registry: v1, catalog: workspace.catalog });
       assert.equal(applied.version, 1);
-      const changedType = await planApply({ config, registry: new Registry([driver, source, viewWith([{ name: 'a', type: 'string' }])]), catalog: workspace.catalog });
+      const changedType = await planApply({
+        config,
+        registry: new Registry([driver, source, viewWith([{ name: 'a', type: 'string' }])]),
+        catalog: workspace.catalog,
+      });
       assert.match(changedType.problems.join('\n'), /column a is "double" and cannot become string/);
-      const repartitioned = new Registry([driver, source, defineFeatureView({ name: 'hourly', entities: ['driver'], source: 'stats', online: { buckets: 8 }, features: [{ name: 'a', type: 'double' }] })]);
-      await assert.rejects(applyDefinitions({ config, registry: repartitioned, catalog: workspace.catalog }), /partitioned by \[bucket\[4\]\(driver_id\)\] but the view asks for \[bucket\[8\]\(driver_id\)\]/);
+      const repartitioned = new Registry([
+        driver,
+        source,
+        defineFeatureView({
+          name: 'hourly',
+          entities: ['driver'],
+          source: 'stats',
+          online: { buckets: 8 },
+          features: [{ name: 'a', type: 'double' }],
+        }),
+      ]);
+      await assert.rejects(
+        applyDefinitions({ config, registry: repartitioned, catalog: workspace.catalog }),
+        /partitioned by \[bucket\[4\]\(driver_id\)\] but the view asks for \[bucket\[8\]\(driver_id\)\]/,
+      );
       assert.equal(await RegistryStore.forProject(config).latestVersion(), 1);
     });
   });

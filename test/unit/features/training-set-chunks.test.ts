@@ -12,7 +12,11 @@ test('chunks cover every row once, in order, crossing files', () => {
   ];
   const chunks = cutIntoChunks(files, 50);
   assert.deepEqual(
-    chunks.map((chunk) => ({ index: chunk.index, rows: chunk.rows, segments: chunk.segments.map((segment) => `${segment.file}[${segment.from},${segment.to})`) })),
+    chunks.map((chunk) => ({
+      index: chunk.index,
+      rows: chunk.rows,
+      segments: chunk.segments.map((segment) => `${segment.file}[${segment.from},${segment.to})`),
+    })),
     [
       { index: 0, rows: 50, segments: ['a[0,50)'] },
       { index: 1, rows: 50, segments: ['a[50,100)'] },
@@ -25,9 +29,21 @@ test('chunks cover every row once, in order, crossing files', () => {
 });
 
 test('a last partial chunk, one-row chunks, and no rows at all', () => {
-  assert.deepEqual(cutIntoChunks([{ file: 'a', rows: 7 }], 5).map((chunk) => chunk.rows), [5, 2]);
-  const single = cutIntoChunks([{ file: 'a', rows: 2 }, { file: 'b', rows: 1 }], 1);
-  assert.deepEqual(single.map((chunk) => chunk.segments), [[{ file: 'a', from: 0, to: 1 }], [{ file: 'a', from: 1, to: 2 }], [{ file: 'b', from: 0, to: 1 }]]);
+  assert.deepEqual(
+    cutIntoChunks([{ file: 'a', rows: 7 }], 5).map((chunk) => chunk.rows),
+    [5, 2],
+  );
+  const single = cutIntoChunks(
+    [
+      { file: 'a', rows: 2 },
+      { file: 'b', rows: 1 },
+    ],
+    1,
+  );
+  assert.deepEqual(
+    single.map((chunk) => chunk.segments),
+    [[{ file: 'a', from: 0, to: 1 }], [{ file: 'a', from: 1, to: 2 }], [{ file: 'b', from: 0, to: 1 }]],
+  );
   assert.deepEqual(cutIntoChunks([{ file: 'a', rows: 0 }], 10), []);
   assert.deepEqual(cutIntoChunks([], 10), []);
 });

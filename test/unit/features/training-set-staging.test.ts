@@ -25,7 +25,11 @@ test('a chunk retry removes only that chunk; a run cleanup removes only that run
     const key = 'training-set-datasets.out/1';
     const other = 'training-set-other';
     const metadata = metadataDirectory(table);
-    const chunk0 = [`${chunkFolder(table, key, 0)}/a1-0.parquet`, `${chunkFolder(table, key, 0)}/a2-0.parquet`, `${metadata}/${chunkManifestName(key, 0)}-a1-m0.avro`];
+    const chunk0 = [
+      `${chunkFolder(table, key, 0)}/a1-0.parquet`,
+      `${chunkFolder(table, key, 0)}/a2-0.parquet`,
+      `${metadata}/${chunkManifestName(key, 0)}-a1-m0.avro`,
+    ];
     const chunk1 = [`${chunkFolder(table, key, 1)}/a1-0.parquet`, `${metadata}/${chunkManifestName(key, 1)}-a1-m0.avro`];
     const otherRun = [`${chunkFolder(table, other, 0)}/a1-0.parquet`, `${metadata}/${chunkManifestName(other, 0)}-a1-m0.avro`];
     const before = await filesOf(table);

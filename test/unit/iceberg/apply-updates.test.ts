@@ -20,7 +20,16 @@ function base(formatVersion: 2 | 3 = 2): TableMetadata {
 }
 
 function snapshot(id: bigint, parent: bigint | null, sequenceNumber: number, timestampMs: number, extra: Partial<Snapshot> = {}): Snapshot {
-  return { snapshotId: id, parentSnapshotId: parent, sequenceNumber, timestampMs, manifestList: `s3://bucket/db/t/metadata/snap-${id}.avro`, summary: { operation: 'append' }, schemaId: 0, ...extra };
+  return {
+    snapshotId: id,
+    parentSnapshotId: parent,
+    sequenceNumber,
+    timestampMs,
+    manifestList: `s3://bucket/db/t/metadata/snap-${id}.avro`,
+    summary: { operation: 'append' },
+    schemaId: 0,
+    ...extra,
+  };
 }
 
 const apply = (metadata: TableMetadata, updates: TableUpdate[], baseMetadataLocation?: string): TableMetadata =>
@@ -48,7 +57,14 @@ describe('applyUpdates', () => {
   it('returns the base itself when nothing changes', () => {
     const metadata = base();
     assert.equal(apply(metadata, []), metadata);
-    assert.equal(apply(metadata, [{ action: 'assign-uuid', uuid: metadata.tableUuid }, { action: 'set-properties', updates: {} }, { action: 'remove-snapshot-ref', refName: 'nope' }]), metadata);
+    assert.equal(
+      apply(metadata, [
+        { action: 'assign-uuid', uuid: metadata.tableUuid },
+        { action: 'set-properties', updates: {} },
+        { action: 'remove-snapshot-ref', refName: 'nope' },
+      ]),
+      metadata,
+    );
   });
 
   it('assign-uuid replaces the uuid and stamps last-updated-ms with the commit time', () => {
@@ -65,21 +81,47 @@ describe('applyUpdates', () => {
   });
 
   it('add-schema gives a new schema the next id whatever it came with; set-current-schema -1 picks it', () => {
-    const schema = { schemaId: 77, identifierFieldIds: [], fields: [{ id: 1, name: 'id', required: true, type: 'long' as const }, { id: 2, name: 'name', required: false, type: 'string' as const }] };
-    const updated = apply(base(), [{ action: 'add-schema', schema }, { action: 'set-current-schema', schemaId: -1 }]);
-    assert.deepEqual(updated.schemas.map((s) => s.schemaId), [0, 1]);
+    const schema = {
+      schemaId: 77,
+      identifierFieldIds: [],
+      fields: [
+        { id: 1, name: 'id', required: true, type: 'long' as const },
+        { id: 2, name: 'name', required: false, type: 'string' as const },
+      ],
+    };
+    const updated = apply(base(), [
+      { action: 'add-schema', schema },
+      { action: 'set-current-schema', schemaId: -1 },
+    ]);
+    assert.deepEqual(
+      updated.schemas.map((s) => s.schemaId),
+      [0, 1],
+    );
     assert.equal(updated.currentSchemaId, 1);
     assert.equal(updated.lastColumnId, 2);
   });
 
   it('add-schema reuses an identical schema instead of adding it again', () => {
     const metadata = base();
-    const again = apply(metadata, [{ action: 'add-schema', schema: { ...(metadata.schemas[0] as TableMetadata['schemas'][number]), schemaId: 5 } }, { action: 'set-current-schema', schemaId: -1 }]);
+    const again = apply(metadata, [
+      { action: 'add-schema', schema: { ...(metadata.schemas[0] as TableMetadata['schemas'][number]), schemaId: 5 } },
+      { action: 'set-current-schema', schemaId: -1 },
+    ]);
     assert.equal(again, metadata);
   });
 
   it('add-schema checks an explicit last-column-id; set-current-schema needs an existing schema', () => {
-    rejects(() => apply(base(), [{ action: 'add-schema', schema: { schemaId: 1, identifierFieldIds: [], fields: [{ id: 3, name: 'x', required: false, type: 'int' }] }, lastColumnId: 2 }]), /last-column-id 2 is lower than the schema's highest field id 3/);
+    rejects(
+      () =>
+        apply(base(), [
+          {
+            action: 'add-schema',
+            schema: { schemaId: 1, identifierFieldIds: [], fields: [{ id: 3, name: 'x', required: false, type: 'int' }] },
+            lastColumnId: 2,
+          },
+        ]),
+      /last-column-id 2 is lower than the schema's highest field id 3/,
+    );
     rejects(() => apply(base(), [{ action: 'set-current-schema', schemaId: -1 }]), /no schema was added in this commit/);
     rejects(() => apply(base(), [{ action: 'set-current-schema', schemaId: 4 }]), /schema 4 does not exist/);
   });
@@ -89,7 +131,10 @@ describe('applyUpdates', () => {
       { action: 'add-spec', spec: { specId: 0, fields: [{ sourceId: 1, fieldId: 1000, name: 'id_bucket', transform: 'bucket[16]' }] } },
       { action: 'set-default-spec', specId: -1 },
     ]);
-    assert.deepEqual(updated.partitionSpecs.map((spec) => spec.specId), [0, 1]);
+    assert.deepEqual(
+      updated.partitionSpecs.map((spec) => spec.specId),
+      [0, 1],
+    );
     assert.equal(updated.defaultSpecId, 1);
     assert.equal(updated.lastPartitionId, 1000);
     rejects(() => apply(base(), [{ action: 'set-default-spec', specId: 3 }]), /partition spec 3 does not exist/);
@@ -97,10 +142,16 @@ describe('applyUpdates', () => {
 
   it('add-sort-order numbers sorted orders from 1; set-default-sort-order -1 picks it', () => {
     const updated = apply(base(), [
-      { action: 'add-sort-order', sortOrder: { orderId: 0, fields: [{ sourceId: 1, transform: 'identity', direction: 'desc', nullOrder: 'nulls-last' }] } },
+      {
+        action: 'add-sort-order',
+        sortOrder: { orderId: 0, fields: [{ sourceId: 1, transform: 'identity', direction: 'desc', nullOrder: 'nulls-last' }] },
+      },
       { action: 'set-default-sort-order', sortOrderId: -1 },
     ]);
-    assert.deepEqual(updated.sortOrders.map((order) => order.orderId), [0, 1]);
+    assert.deepEqual(
+      updated.sortOrders.map((order) => order.orderId),
+      [0, 1],
+    );
     assert.equal(updated.defaultSortOrderId, 1);
     rejects(() => apply(base(), [{ action: 'set-default-sort-order', sortOrderId: 2 }]), /sort order 2 does not exist/);
   });
@@ -127,7 +178,10 @@ describe('applyUpdates', () => {
   it('add-snapshot refuses a duplicate id and a stale sequence number', () => {
     const metadata = withHistory();
     rejects(() => apply(metadata, [{ action: 'add-snapshot', snapshot: snapshot(2n, 1n, 4, NOW) }]), /snapshot 2 already exists/);
-    rejects(() => apply(metadata, [{ action: 'add-snapshot', snapshot: snapshot(4n, 3n, 3, NOW) }]), /sequence number 3 is not above the table's last sequence number 3/);
+    rejects(
+      () => apply(metadata, [{ action: 'add-snapshot', snapshot: snapshot(4n, 3n, 3, NOW) }]),
+      /sequence number 3 is not above the table's last sequence number 3/,
+    );
   });
 
   it('v3 add-snapshot requires row lineage and advances next-row-id', () => {
@@ -135,7 +189,10 @@ describe('applyUpdates', () => {
     const updated = apply(v3, [{ action: 'add-snapshot', snapshot: snapshot(1n, null, 1, NOW, { firstRowId: 0n, addedRows: 25n }) }]);
     assert.equal(updated.nextRowId, 25n);
     rejects(() => apply(v3, [{ action: 'add-snapshot', snapshot: snapshot(1n, null, 1, NOW) }]), /needs first-row-id and added-rows/);
-    rejects(() => apply(updated, [{ action: 'add-snapshot', snapshot: snapshot(2n, 1n, 2, NOW, { firstRowId: 10n, addedRows: 1n }) }]), /first-row-id 10 is below the table's next-row-id 25/);
+    rejects(
+      () => apply(updated, [{ action: 'add-snapshot', snapshot: snapshot(2n, 1n, 2, NOW, { firstRowId: 10n, addedRows: 1n }) }]),
+      /first-row-id 10 is below the table's next-row-id 25/,
+    );
   });
 
   it('set-snapshot-ref on another branch leaves main and the snapshot log alone', () => {
@@ -170,13 +227,24 @@ describe('applyUpdates', () => {
     const metadata = {
       ...withHistory(),
       refs: { ...withHistory().refs, old: { snapshotId: 2n, type: 'tag' as const } },
-      extra: { statistics: [{ 'snapshot-id': 2, 'statistics-path': 's3://x/2.puffin' }, { 'snapshot-id': 3, 'statistics-path': 's3://x/3.puffin' }] },
+      extra: {
+        statistics: [
+          { 'snapshot-id': 2, 'statistics-path': 's3://x/2.puffin' },
+          { 'snapshot-id': 3, 'statistics-path': 's3://x/3.puffin' },
+        ],
+      },
     };
     const updated = apply(metadata, [{ action: 'remove-snapshots', snapshotIds: [2n, 404n] }]);
-    assert.deepEqual(updated.snapshots.map((s) => s.snapshotId), [1n, 3n]);
+    assert.deepEqual(
+      updated.snapshots.map((s) => s.snapshotId),
+      [1n, 3n],
+    );
     assert.equal(updated.snapshots[1]?.parentSnapshotId, 2n, 'parents are kept, as Java does');
     assert.deepEqual(Object.keys(updated.refs), ['main']);
-    assert.deepEqual(updated.snapshotLog.map((entry) => entry.snapshotId), [3n]);
+    assert.deepEqual(
+      updated.snapshotLog.map((entry) => entry.snapshotId),
+      [3n],
+    );
     assert.deepEqual(updated.extra['statistics'], [{ 'snapshot-id': 3, 'statistics-path': 's3://x/3.puffin' }]);
   });
 
@@ -201,7 +269,10 @@ describe('applyUpdates', () => {
     let metadata = apply(base(), [{ action: 'set-properties', updates: { 'write.metadata.previous-versions-max': '2' } }], 'm0.json');
     assert.deepEqual(metadata.metadataLog, [{ timestampMs: NOW - 10_000, metadataFile: 'm0.json' }]);
     for (const [index, name] of ['m1.json', 'm2.json', 'm3.json'].entries()) {
-      metadata = applyUpdates(metadata, [{ action: 'set-properties', updates: { n: String(index) } }], { nowMs: NOW + index + 1, baseMetadataLocation: name });
+      metadata = applyUpdates(metadata, [{ action: 'set-properties', updates: { n: String(index) } }], {
+        nowMs: NOW + index + 1,
+        baseMetadataLocation: name,
+      });
     }
     assert.deepEqual(metadata.metadataLog, [
       { timestampMs: NOW + 1, metadataFile: 'm2.json' },

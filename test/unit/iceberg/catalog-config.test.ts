@@ -21,8 +21,19 @@ function invalid(input: unknown, field: RegExp, secret?: string): void {
 
 describe('catalog config', () => {
   it('accepts a SQL and a REST catalog, defaulting the name', () => {
-    assert.deepEqual(parseCatalogConfig({ type: 'sql', uri: 'sqlite:///tmp/c.db', warehouse: 'file:///tmp/wh' }), { type: 'sql', uri: 'sqlite:///tmp/c.db', warehouse: 'file:///tmp/wh', name: 'default' });
-    const rest = parseCatalogConfig({ type: 'rest', name: 'prod', uri: 'https://catalog.example.com/api', credential: 'id:secret', s3: { endpoint: 'https://acct.r2.cloudflarestorage.com', pathStyle: true } });
+    assert.deepEqual(parseCatalogConfig({ type: 'sql', uri: 'sqlite:///tmp/c.db', warehouse: 'file:///tmp/wh' }), {
+      type: 'sql',
+      uri: 'sqlite:///tmp/c.db',
+      warehouse: 'file:///tmp/wh',
+      name: 'default',
+    });
+    const rest = parseCatalogConfig({
+      type: 'rest',
+      name: 'prod',
+      uri: 'https://catalog.example.com/api',
+      credential: 'id:secret',
+      s3: { endpoint: 'https://acct.r2.cloudflarestorage.com', pathStyle: true },
+    });
     assert.equal(rest.type, 'rest');
     assert.equal(rest.name, 'prod');
   });
@@ -33,12 +44,22 @@ describe('catalog config', () => {
     invalid({ type: 'rest', uri: 'not a url' }, /catalog.uri/);
     invalid({ type: 'sql', uri: 'x', s3: { endpoint: 'http://x', pathStyle: 'yes' } }, /catalog.s3.pathStyle/);
     invalid({ type: 'sql', uri: 'x', s3: { secretAccessKey: 'hunter2-secret', typo: 1 } }, /catalog.s3/, 'hunter2-secret');
-    invalid({ type: 'rest', uri: 'http://x', token: 'tok-secret', credential: 'id:cred-secret' }, /catalog.credential: give either token or credential/, 'cred-secret');
+    invalid(
+      { type: 'rest', uri: 'http://x', token: 'tok-secret', credential: 'id:cred-secret' },
+      /catalog.credential: give either token or credential/,
+      'cred-secret',
+    );
   });
 
   it('loadCatalog opens a working SQL catalog with its S3 settings as FileIO properties', async () => {
     const root = await mkdtemp(join(tmpdir(), 'floe-load-catalog-'));
-    const catalog = await loadCatalog({ type: 'sql', name: 'features', uri: `sqlite:///${join(root, 'c.db')}`, warehouse: `file://${join(root, 'wh')}`, s3: { endpoint: 'http://127.0.0.1:9', pathStyle: true } });
+    const catalog = await loadCatalog({
+      type: 'sql',
+      name: 'features',
+      uri: `sqlite:///${join(root, 'c.db')}`,
+      warehouse: `file://${join(root, 'wh')}`,
+      s3: { endpoint: 'http://127.0.0.1:9', pathStyle: true },
+    });
     try {
       assert.ok(catalog instanceof SqlCatalog);
       assert.equal(catalog.name, 'features');

@@ -57,6 +57,8 @@ test('a namespace another writer creates between the check and the create is fin
 test('an existing table still fails with already-exists', async () => {
   await withCatalog(async (catalog) => {
     await createTableEnsuringNamespace(catalog, { namespace: ['datasets'], name: 't' }, { schema });
-    await assert.rejects(createTableEnsuringNamespace(catalog, { namespace: ['datasets'], name: 't' }, { schema }), (error: unknown) => FloeError.is(error, 'already-exists'));
+    await assert.rejects(createTableEnsuringNamespace(catalog, { namespace: ['datasets'], name: 't' }, { schema }), (error: unknown) =>
+      FloeError.is(error, 'already-exists'),
+    );
   });
 });

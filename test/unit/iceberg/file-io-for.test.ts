@@ -17,7 +17,10 @@ describe('fileIOFor', () => {
     assert.ok(fileIOFor('s3a://bucket/t') instanceof S3FileIO);
     assert.ok(fileIOFor('file:///tmp/t') instanceof LocalFileIO);
     assert.ok(fileIOFor('/tmp/t') instanceof LocalFileIO);
-    assert.throws(() => fileIOFor('gs://bucket/t'), (error: unknown) => FloeError.is(error, 'unsupported') && /scheme gs:/.test(error.message));
+    assert.throws(
+      () => fileIOFor('gs://bucket/t'),
+      (error: unknown) => FloeError.is(error, 'unsupported') && /scheme gs:/.test(error.message),
+    );
   });
 
   it('reads pyiceberg/Java property names; later sources win; custom endpoints default to path-style', () => {
@@ -26,11 +29,23 @@ describe('fileIOFor', () => {
       { 's3.endpoint': 'http://127.0.0.1:9000', 'client.region': 'eu-west-1' },
       { 's3.session-token': undefined },
     );
-    assert.deepEqual(s3ConfigFrom(merged), { endpoint: 'http://127.0.0.1:9000', region: 'eu-west-1', pathStyle: true, accessKeyId: 'A', secretAccessKey: 'S' });
+    assert.deepEqual(s3ConfigFrom(merged), {
+      endpoint: 'http://127.0.0.1:9000',
+      region: 'eu-west-1',
+      pathStyle: true,
+      accessKeyId: 'A',
+      secretAccessKey: 'S',
+    });
     assert.equal(s3ConfigFrom({}).pathStyle, false);
-    assert.equal(s3ConfigFrom({ 's3.endpoint': 'https://acct.r2.cloudflarestorage.com', 's3.force-virtual-addressing': 'true' }).pathStyle, false);
+    assert.equal(
+      s3ConfigFrom({ 's3.endpoint': 'https://acct.r2.cloudflarestorage.com', 's3.force-virtual-addressing': 'true' }).pathStyle,
+      false,
+    );
     assert.equal(s3ConfigFrom({ 's3.path-style-access': 'true' }).pathStyle, true);
-    assert.throws(() => s3ConfigFrom({ 's3.path-style-access': 'yes' }), (error: unknown) => FloeError.is(error, 'invalid-input') && /s3.path-style-access/.test(error.message));
+    assert.throws(
+      () => s3ConfigFrom({ 's3.path-style-access': 'yes' }),
+      (error: unknown) => FloeError.is(error, 'invalid-input') && /s3.path-style-access/.test(error.message),
+    );
   });
 
   it('a bad secret is never echoed in errors', () => {
@@ -54,7 +69,10 @@ describe('fileIOFor', () => {
   it('parses S3 locations', () => {
     assert.deepEqual(parseS3Location('s3://bucket/a/b.parquet'), { bucket: 'bucket', key: 'a/b.parquet' });
     assert.deepEqual(parseS3Location('s3a://bucket'), { bucket: 'bucket', key: '' });
-    assert.throws(() => parseS3Location('http://bucket/a'), (error: unknown) => FloeError.is(error, 'invalid-input'));
+    assert.throws(
+      () => parseS3Location('http://bucket/a'),
+      (error: unknown) => FloeError.is(error, 'invalid-input'),
+    );
   });
 });
 

@@ -18,12 +18,16 @@ describe('table identifiers', () => {
   });
 
   it('refuses a name without a namespace or with an empty part, quoting it and saying what is expected', () => {
-    for (const text of ['events', '', '.events', 'db.', 'a..t']) refused(text, new RegExp(`^Table identifier ${JSON.stringify(JSON.stringify(text)).slice(1, -1)} must be "namespace\\.table"`));
+    for (const text of ['events', '', '.events', 'db.', 'a..t'])
+      refused(text, new RegExp(`^Table identifier ${JSON.stringify(JSON.stringify(text)).slice(1, -1)} must be "namespace\\.table"`));
   });
 
   it(`refuses a namespace or table name past ${MAX_NAME_LENGTH} characters, without echoing it in full`, () => {
     assert.deepEqual(parseTableIdentifier(`db.${'t'.repeat(MAX_NAME_LENGTH)}`).name.length, MAX_NAME_LENGTH);
-    refused(`db.${'t'.repeat(MAX_NAME_LENGTH + 1)}`, /\(132 characters\)": its namespace and its table name must each be at most 128 characters/);
+    refused(
+      `db.${'t'.repeat(MAX_NAME_LENGTH + 1)}`,
+      /\(132 characters\)": its namespace and its table name must each be at most 128 characters/,
+    );
     refused(`${'n'.repeat(MAX_NAME_LENGTH + 1)}.t`, /must each be at most 128 characters/);
   });
 });

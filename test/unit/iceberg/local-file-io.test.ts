@@ -49,7 +49,10 @@ describe('LocalFileIO', () => {
   it('ifAbsent refuses to replace an existing file and leaves it untouched', async () => {
     const location = join(root, 'once', 'v1.metadata.json');
     await io.write(location, bytes('first'), { ifAbsent: true });
-    await assert.rejects(io.write(location, bytes('second'), { ifAbsent: true }), (error: unknown) => FloeError.is(error, 'already-exists') && error.context['location'] === location);
+    await assert.rejects(
+      io.write(location, bytes('second'), { ifAbsent: true }),
+      (error: unknown) => FloeError.is(error, 'already-exists') && error.context['location'] === location,
+    );
     assert.equal(await readFile(location, 'utf8'), 'first');
     // No temporary file is left behind by either attempt.
     assert.deepEqual(await readdir(join(root, 'once')), ['v1.metadata.json']);
@@ -57,7 +60,9 @@ describe('LocalFileIO', () => {
 
   it('of many concurrent ifAbsent writers exactly one wins', async () => {
     const location = join(root, 'race', 'pointer.json');
-    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, index) => io.write(location, bytes(`writer-${index}`), { ifAbsent: true })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, index) => io.write(location, bytes(`writer-${index}`), { ifAbsent: true })),
+    );
     const won = results.filter((result) => result.status === 'fulfilled');
     assert.equal(won.length, 1);
     for (const result of results) if (result.status === 'rejected') assert.ok(FloeError.is(result.reason, 'already-exists'));
@@ -91,8 +96,14 @@ describe('LocalFileIO', () => {
   it('lists recursively under a directory or a name prefix, in the caller’s scheme', async () => {
     const base = join(root, 'listing');
     for (const name of ['a/1.parquet', 'a/b/2.parquet', 'c.avro', 'cat.txt']) await io.write(join(base, name), bytes(name));
-    assert.deepEqual((await collect(base)).map((path) => path.slice(base.length)), ['/a/1.parquet', '/a/b/2.parquet', '/c.avro', '/cat.txt']);
-    assert.deepEqual((await collect(join(base, 'c'))).map((path) => path.slice(base.length)), ['/c.avro', '/cat.txt']);
+    assert.deepEqual(
+      (await collect(base)).map((path) => path.slice(base.length)),
+      ['/a/1.parquet', '/a/b/2.parquet', '/c.avro', '/cat.txt'],
+    );
+    assert.deepEqual(
+      (await collect(join(base, 'c'))).map((path) => path.slice(base.length)),
+      ['/c.avro', '/cat.txt'],
+    );
     const uris = await collect(pathToFileURL(join(base, 'a')).href);
     assert.deepEqual(uris, [pathToFileURL(join(base, 'a/1.parquet')).href, pathToFileURL(join(base, 'a/b/2.parquet')).href]);
     assert.deepEqual(await collect(join(root, 'no-such-dir')), []);

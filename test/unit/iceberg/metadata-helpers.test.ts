@@ -3,10 +3,23 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { FloeError } from '../../../iceberg/errors.js';
 import { parseTableMetadata } from '../../../iceberg/spec/metadata-json.js';
-import { ancestorsOf, currentSchema, currentSnapshot, defaultSpec, schemaById, snapshotAsOf, snapshotById, snapshotForRef, specById } from '../../../iceberg/spec/metadata.js';
+import {
+  ancestorsOf,
+  currentSchema,
+  currentSnapshot,
+  defaultSpec,
+  schemaById,
+  snapshotAsOf,
+  snapshotById,
+  snapshotForRef,
+  specById,
+} from '../../../iceberg/spec/metadata.js';
 
 const v3 = parseTableMetadata(readFileSync(new URL('../../fixtures/metadata/v3-row-lineage.metadata.json', import.meta.url), 'utf8'), 'v3');
-const empty = parseTableMetadata(readFileSync(new URL('../../fixtures/metadata/v2-empty.metadata.json', import.meta.url), 'utf8'), 'v2-empty');
+const empty = parseTableMetadata(
+  readFileSync(new URL('../../fixtures/metadata/v2-empty.metadata.json', import.meta.url), 'utf8'),
+  'v2-empty',
+);
 const FIRST = 6055464433224185121n;
 const SECOND = 8744736658442914487n;
 
@@ -30,7 +43,10 @@ describe('metadata helpers', () => {
   });
 
   it('walk ancestors newest first', () => {
-    assert.deepEqual([...ancestorsOf(v3, SECOND)].map((snapshot) => snapshot.snapshotId), [SECOND, FIRST]);
+    assert.deepEqual(
+      [...ancestorsOf(v3, SECOND)].map((snapshot) => snapshot.snapshotId),
+      [SECOND, FIRST],
+    );
     assert.deepEqual([...ancestorsOf(v3, 123n)], []);
   });
 
@@ -39,6 +55,9 @@ describe('metadata helpers', () => {
     assert.equal(snapshotAsOf(v3, 1733710954167).snapshotId, FIRST);
     assert.equal(snapshotAsOf(v3, 1733710954168).snapshotId, SECOND);
     assert.equal(snapshotAsOf(v3, Number.MAX_SAFE_INTEGER).snapshotId, SECOND);
-    assert.throws(() => snapshotAsOf(v3, 1733710953137), (error: unknown) => FloeError.is(error, 'not-found') && /no snapshot as of 2024-12-09T02:22:33.137Z/.test(error.message));
+    assert.throws(
+      () => snapshotAsOf(v3, 1733710953137),
+      (error: unknown) => FloeError.is(error, 'not-found') && /no snapshot as of 2024-12-09T02:22:33.137Z/.test(error.message),
+    );
   });
 });

@@ -53,7 +53,8 @@ describe('metadata JSON round trip', () => {
         ...metadata.snapshotLog.map((entry) => entry.snapshotId),
         ...Object.values(metadata.refs).map((ref) => ref.snapshotId),
       ]);
-      for (const id of expected.filter((id) => !isInStatistics(text, id))) assert.ok(parsedIds.has(id), `snapshot id ${id} lost in parsing`);
+      for (const id of expected.filter((id) => !isInStatistics(text, id)))
+        assert.ok(parsedIds.has(id), `snapshot id ${id} lost in parsing`);
       const written = serializeTableMetadata(metadata);
       for (const id of expected) assert.ok(written.includes(id.toString()), `snapshot id ${id} lost in writing`);
       const current = rawIntegers(text, 'current-snapshot-id')[0];
@@ -127,7 +128,14 @@ describe('metadata JSON: v2', () => {
     assert.equal(byName.get('hash')?.type, 'fixed[16]');
     // pyiceberg gives fresh ids breadth-first at create: top-level columns 1–8, then nested ones.
     assert.deepEqual(byName.get('tags')?.type, { type: 'list', elementId: 9, element: 'string', elementRequired: false });
-    assert.deepEqual(byName.get('attrs')?.type, { type: 'map', keyId: 10, key: 'string', valueId: 11, value: 'double', valueRequired: true });
+    assert.deepEqual(byName.get('attrs')?.type, {
+      type: 'map',
+      keyId: 10,
+      key: 'string',
+      valueId: 11,
+      value: 'double',
+      valueRequired: true,
+    });
     assert.deepEqual(byName.get('point')?.type, {
       type: 'struct',
       fields: [
@@ -139,7 +147,10 @@ describe('metadata JSON: v2', () => {
     assert.equal(metadata.lastColumnId, 14);
     assert.ok(byName.has('note'), 'the column added by the schema change');
     assert.equal(metadata.lastSequenceNumber, 2);
-    assert.deepEqual(metadata.snapshots.map((snapshot) => snapshot.sequenceNumber), [1, 2]);
+    assert.deepEqual(
+      metadata.snapshots.map((snapshot) => snapshot.sequenceNumber),
+      [1, 2],
+    );
   });
 
   it('reads a table without snapshots: no current snapshot, no refs', () => {
@@ -159,7 +170,13 @@ describe('metadata JSON: v3', () => {
   it('reads row lineage as exact bigints', () => {
     const metadata = load('v3-row-lineage');
     assert.equal(metadata.nextRowId, 150n);
-    assert.deepEqual(metadata.snapshots.map((snapshot) => [snapshot.firstRowId, snapshot.addedRows]), [[0n, 100n], [100n, 50n]]);
+    assert.deepEqual(
+      metadata.snapshots.map((snapshot) => [snapshot.firstRowId, snapshot.addedRows]),
+      [
+        [0n, 100n],
+        [100n, 50n],
+      ],
+    );
     const clicks = currentSchema(metadata).fields.find((field) => field.name === 'clicks');
     assert.equal(clicks?.initialDefault, 0);
     const big = currentSchema(metadata).fields.find((field) => field.name === 'big');
@@ -194,7 +211,13 @@ describe('metadata JSON: what Java writes', () => {
     const metadata = load('v3-java-rest');
     assert.equal(metadata.formatVersion, 3);
     assert.equal(metadata.nextRowId, 20n);
-    assert.deepEqual(metadata.snapshots.map((snapshot) => [snapshot.firstRowId, snapshot.addedRows]), [[0n, 10n], [10n, 10n]]);
+    assert.deepEqual(
+      metadata.snapshots.map((snapshot) => [snapshot.firstRowId, snapshot.addedRows]),
+      [
+        [0n, 10n],
+        [10n, 10n],
+      ],
+    );
     assert.equal(metadata.refs['first']?.type, 'tag');
     assert.equal(metadata.snapshots[1]?.summary['floe.idempotency-key'], 'materialize/b');
   });
@@ -202,11 +225,17 @@ describe('metadata JSON: what Java writes', () => {
 
 describe('metadata JSON: bad input', () => {
   const valid = (): Record<string, unknown> => JSON.parse(fixtureText('v2-empty')) as Record<string, unknown>;
-  const parseObject = (object: unknown): TableMetadata => parseTableMetadata(JSON.stringify(object), 's3://b/t/metadata/00001-x.metadata.json');
+  const parseObject = (object: unknown): TableMetadata =>
+    parseTableMetadata(JSON.stringify(object), 's3://b/t/metadata/00001-x.metadata.json');
 
   it('truncated JSON is corrupt and names the file', () => {
     const text = fixtureText('v2-evolved');
-    expectFloeError(() => parseTableMetadata(text.slice(0, text.length / 2), 'file:///wh/t/metadata/00003-a.metadata.json'), 'corrupt', { location: 'file:///wh/t/metadata/00003-a.metadata.json' }, /not valid JSON/);
+    expectFloeError(
+      () => parseTableMetadata(text.slice(0, text.length / 2), 'file:///wh/t/metadata/00003-a.metadata.json'),
+      'corrupt',
+      { location: 'file:///wh/t/metadata/00003-a.metadata.json' },
+      /not valid JSON/,
+    );
   });
 
   it('a document that is not an object is corrupt', () => {
@@ -214,7 +243,12 @@ describe('metadata JSON: bad input', () => {
   });
 
   it('a wrongly typed field is corrupt and names the field', () => {
-    expectFloeError(() => parseObject({ ...valid(), 'current-schema-id': '0' }), 'corrupt', { field: 'current-schema-id', location: 's3://b/t/metadata/00001-x.metadata.json' }, /should be an integer, found the string "0"/);
+    expectFloeError(
+      () => parseObject({ ...valid(), 'current-schema-id': '0' }),
+      'corrupt',
+      { field: 'current-schema-id', location: 's3://b/t/metadata/00001-x.metadata.json' },
+      /should be an integer, found the string "0"/,
+    );
     expectFloeError(() => parseObject({ ...valid(), properties: { a: 1 } }), 'corrupt', { field: 'properties.a' });
     expectFloeError(() => parseObject({ ...valid(), 'last-updated-ms': 1.5 }), 'corrupt', { field: 'last-updated-ms' });
   });
@@ -237,19 +271,39 @@ describe('metadata JSON: bad input', () => {
     const original = fixtureText('v2-evolved');
     const snapshots = original.indexOf('"snapshots"');
     const text = original.slice(0, snapshots) + original.slice(snapshots).replace(/"snapshot-id": (\d+)/, '"snapshot-id": "$1"');
-    expectFloeError(() => parseTableMetadata(text, 'm.json'), 'corrupt', { field: 'snapshots[0].snapshot-id' }, /64-bit integer, found the string/);
+    expectFloeError(
+      () => parseTableMetadata(text, 'm.json'),
+      'corrupt',
+      { field: 'snapshots[0].snapshot-id' },
+      /64-bit integer, found the string/,
+    );
     const tooBig = fixtureText('v1-legacy').replaceAll('9223372036854775807', '9223372036854775808');
     expectFloeError(() => parseTableMetadata(tooBig, 'm.json'), 'corrupt', { field: 'current-snapshot-id' }, /64-bit integer/);
   });
 
   it('an unknown format version is unsupported, with a clear message', () => {
-    expectFloeError(() => parseObject({ ...valid(), 'format-version': 4 }), 'unsupported', { field: 'format-version' }, /format-version 4; Floe reads format versions 1, 2 and 3/);
+    expectFloeError(
+      () => parseObject({ ...valid(), 'format-version': 4 }),
+      'unsupported',
+      { field: 'format-version' },
+      /format-version 4; Floe reads format versions 1, 2 and 3/,
+    );
   });
 
   it('inconsistent ids are corrupt and name the field', () => {
-    expectFloeError(() => parseObject({ ...valid(), 'current-schema-id': 7 }), 'corrupt', { field: 'current-schema-id' }, /7 is not among the schemas/);
+    expectFloeError(
+      () => parseObject({ ...valid(), 'current-schema-id': 7 }),
+      'corrupt',
+      { field: 'current-schema-id' },
+      /7 is not among the schemas/,
+    );
     expectFloeError(() => parseObject({ ...valid(), 'default-spec-id': 3 }), 'corrupt', { field: 'default-spec-id' });
-    expectFloeError(() => parseObject({ ...valid(), refs: { audit: { 'snapshot-id': 5, type: 'tag' } } }), 'corrupt', { field: 'refs.audit' }, /snapshot 5/);
+    expectFloeError(
+      () => parseObject({ ...valid(), refs: { audit: { 'snapshot-id': 5, type: 'tag' } } }),
+      'corrupt',
+      { field: 'refs.audit' },
+      /snapshot 5/,
+    );
     expectFloeError(() => parseObject({ ...valid(), 'current-snapshot-id': 42 }), 'corrupt', { field: 'current-snapshot-id' });
   });
 

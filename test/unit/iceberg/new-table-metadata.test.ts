@@ -15,7 +15,12 @@ const SCHEMA_WITH_ODD_IDS: Schema = {
     { id: 102, name: 'ts', required: false, type: 'timestamptz' },
     { id: 103, name: 'price', required: false, type: 'decimal(10, 2)', doc: 'price in EUR' },
     { id: 104, name: 'tags', required: false, type: { type: 'list', elementId: 150, element: 'string', elementRequired: false } },
-    { id: 105, name: 'attrs', required: false, type: { type: 'map', keyId: 160, key: 'string', valueId: 161, value: 'double', valueRequired: true } },
+    {
+      id: 105,
+      name: 'attrs',
+      required: false,
+      type: { type: 'map', keyId: 160, key: 'string', valueId: 161, value: 'double', valueRequired: true },
+    },
     {
       id: 106,
       name: 'point',
@@ -35,7 +40,10 @@ const SCHEMA_WITH_ODD_IDS: Schema = {
 
 describe('newTableMetadata', () => {
   it('assigns fresh ids exactly as pyiceberg did for the same schema (fixture v2-evolved)', () => {
-    const fixture = parseTableMetadata(readFileSync(new URL('../../fixtures/metadata/v2-evolved.metadata.json', import.meta.url), 'utf8'), 'v2-evolved');
+    const fixture = parseTableMetadata(
+      readFileSync(new URL('../../fixtures/metadata/v2-evolved.metadata.json', import.meta.url), 'utf8'),
+      'v2-evolved',
+    );
     const created = newTableMetadata({
       location: 'file:///warehouse/fx/v2_evolved',
       schema: SCHEMA_WITH_ODD_IDS,
@@ -70,16 +78,31 @@ describe('newTableMetadata', () => {
   });
 
   it('takes the format version from the format-version property without storing it', () => {
-    const created = newTableMetadata({ location: 's3://b/t', schema: SCHEMA_WITH_ODD_IDS, properties: { 'format-version': '3', a: 'b' }, nowMs: 1 });
+    const created = newTableMetadata({
+      location: 's3://b/t',
+      schema: SCHEMA_WITH_ODD_IDS,
+      properties: { 'format-version': '3', a: 'b' },
+      nowMs: 1,
+    });
     assert.equal(created.formatVersion, 3);
     assert.equal(created.nextRowId, 0n);
     assert.deepEqual(created.properties, { a: 'b' });
-    assert.equal(newTableMetadata({ location: 's3://b/t', schema: SCHEMA_WITH_ODD_IDS, properties: { 'format-version': '1' }, nowMs: 1 }).formatVersion, 1);
+    assert.equal(
+      newTableMetadata({ location: 's3://b/t', schema: SCHEMA_WITH_ODD_IDS, properties: { 'format-version': '1' }, nowMs: 1 })
+        .formatVersion,
+      1,
+    );
   });
 
   it('rejects a partition field on a column the schema does not have, naming the column id', () => {
     assert.throws(
-      () => newTableMetadata({ location: 's3://b/t', schema: SCHEMA_WITH_ODD_IDS, partitionSpec: { specId: 0, fields: [{ sourceId: 999, fieldId: 1000, name: 'x', transform: 'identity' }] }, nowMs: 1 }),
+      () =>
+        newTableMetadata({
+          location: 's3://b/t',
+          schema: SCHEMA_WITH_ODD_IDS,
+          partitionSpec: { specId: 0, fields: [{ sourceId: 999, fieldId: 1000, name: 'x', transform: 'identity' }] },
+          nowMs: 1,
+        }),
       (error: unknown) => FloeError.is(error, 'invalid-input') && /column id 999/.test(error.message),
     );
     assert.throws(

@@ -4,14 +4,19 @@ import { isPostgresUri, numberPlaceholders, PostgresDriver, redactPostgresUri } 
 
 describe('Postgres catalog URIs', () => {
   it('takes libpq, SQLAlchemy and JDBC spellings as Postgres, and nothing else', () => {
-    for (const uri of ['postgresql://h/db', 'postgres://h/db', 'postgresql+psycopg2://u:p@h/db', 'jdbc:postgresql://h:5432/db']) assert.equal(isPostgresUri(uri), true, uri);
-    for (const uri of ['sqlite:///x.db', 'jdbc:sqlite:/x.db', '/tmp/x.db', 'mysql://h/db', 'http://postgresql://h']) assert.equal(isPostgresUri(uri), false, uri);
+    for (const uri of ['postgresql://h/db', 'postgres://h/db', 'postgresql+psycopg2://u:p@h/db', 'jdbc:postgresql://h:5432/db'])
+      assert.equal(isPostgresUri(uri), true, uri);
+    for (const uri of ['sqlite:///x.db', 'jdbc:sqlite:/x.db', '/tmp/x.db', 'mysql://h/db', 'http://postgresql://h'])
+      assert.equal(isPostgresUri(uri), false, uri);
   });
 
   it('hides the password wherever a URI carries it, and keeps the rest readable', () => {
     assert.equal(redactPostgresUri('postgresql://floe:s3cret@db.internal:5432/catalog'), 'postgresql://floe:***@db.internal:5432/catalog');
     assert.equal(redactPostgresUri('jdbc:postgresql://floe:s3cret@h/db'), 'jdbc:postgresql://floe:***@h/db');
-    assert.equal(redactPostgresUri('postgresql://h/db?user=floe&password=s3cret&sslmode=require'), 'postgresql://h/db?user=floe&password=***&sslmode=require');
+    assert.equal(
+      redactPostgresUri('postgresql://h/db?user=floe&password=s3cret&sslmode=require'),
+      'postgresql://h/db?user=floe&password=***&sslmode=require',
+    );
     assert.equal(redactPostgresUri('postgresql://floe@h/db'), 'postgresql://floe@h/db', 'no password, nothing hidden');
     assert.equal(redactPostgresUri('postgresql://h/db'), 'postgresql://h/db');
     // Unencoded / and @ in a password: hide too much rather than leak a piece.
@@ -22,7 +27,10 @@ describe('Postgres catalog URIs', () => {
   });
 
   it('numbers ? placeholders as $1, $2, … outside quoted literals and identifiers', () => {
-    assert.equal(numberPlaceholders('SELECT a FROM t WHERE b = ? AND c LIKE ? ESCAPE \'!\' AND d = ?'), "SELECT a FROM t WHERE b = $1 AND c LIKE $2 ESCAPE '!' AND d = $3");
+    assert.equal(
+      numberPlaceholders("SELECT a FROM t WHERE b = ? AND c LIKE ? ESCAPE '!' AND d = ?"),
+      "SELECT a FROM t WHERE b = $1 AND c LIKE $2 ESCAPE '!' AND d = $3",
+    );
     assert.equal(numberPlaceholders(`SELECT '?' AS "what?", ? AS x`), `SELECT '?' AS "what?", $1 AS x`);
   });
 });

@@ -44,7 +44,10 @@ describe('redact', () => {
 
   test('removes bearer tokens, URL passwords and password parameters it was never told about', () => {
     assert.equal(redact('header Authorization: Bearer abc.def-ghi was refused'), 'header Authorization: Bearer [redacted] was refused');
-    assert.equal(redact('cannot reach postgresql://floe:hunter22@db.internal:5432/iceberg'), 'cannot reach postgresql://floe:[redacted]@db.internal:5432/iceberg');
+    assert.equal(
+      redact('cannot reach postgresql://floe:hunter22@db.internal:5432/iceberg'),
+      'cannot reach postgresql://floe:[redacted]@db.internal:5432/iceberg',
+    );
     assert.equal(redact('GET /x?client_secret=abcdef&scope=catalog'), 'GET /x?client_secret=[redacted]&scope=catalog');
     assert.equal(redact('{"access_token": "eyJhbGciOi", "expires_in": 3600}'), '{"access_token": "[redacted]", "expires_in": 3600}');
   });
@@ -70,7 +73,11 @@ describe('errors and values', () => {
     assert.deepEqual(redactValue(outer), {
       name: 'Error',
       message: 'wrapped ([redacted])',
-      cause: { name: 'FloeError', message: 'Could not load table rides.t', cause: { name: 'Error', message: 'server said: invalid token [redacted]' } },
+      cause: {
+        name: 'FloeError',
+        message: 'Could not load table rides.t',
+        cause: { name: 'Error', message: 'server said: invalid token [redacted]' },
+      },
     });
     assert.equal(redactedMessage(inner), 'server said: invalid token [redacted]');
     const failure = toActivityFailure(outer) as ApplicationFailure;
@@ -81,8 +88,16 @@ describe('errors and values', () => {
 
   test('values for logs: strings redacted at any depth, errors reduced to name and message without their stack', () => {
     registerSecrets([TOKEN]);
-    const value = redactValue({ attempt: 2, request: { headers: [`Bearer-less ${TOKEN}`] }, error: new Error(`echo ${TOKEN}`, { cause: new Error(TOKEN) }) });
-    assert.deepEqual(value, { attempt: 2, request: { headers: ['Bearer-less [redacted]'] }, error: { name: 'Error', message: 'echo [redacted]', cause: { name: 'Error', message: '[redacted]' } } });
+    const value = redactValue({
+      attempt: 2,
+      request: { headers: [`Bearer-less ${TOKEN}`] },
+      error: new Error(`echo ${TOKEN}`, { cause: new Error(TOKEN) }),
+    });
+    assert.deepEqual(value, {
+      attempt: 2,
+      request: { headers: ['Bearer-less [redacted]'] },
+      error: { name: 'Error', message: 'echo [redacted]', cause: { name: 'Error', message: '[redacted]' } },
+    });
     assert.doesNotMatch(JSON.stringify(value), /\.ts:\d+|at /);
   });
 });
@@ -101,7 +116,10 @@ describe('serverErrorText', () => {
   });
 
   test('plain text is its first line that is not a stack frame, cut to 200 characters', () => {
-    assert.equal(serverErrorText('\n\tat com.x.Y.z(Y.java:1)\njava.lang.RuntimeException: no\n\tat com.x.Y.z(Y.java:1)\nCaused by: x'), 'java.lang.RuntimeException: no');
+    assert.equal(
+      serverErrorText('\n\tat com.x.Y.z(Y.java:1)\njava.lang.RuntimeException: no\n\tat com.x.Y.z(Y.java:1)\nCaused by: x'),
+      'java.lang.RuntimeException: no',
+    );
     assert.equal(serverErrorText('x'.repeat(500)), `${'x'.repeat(200)}…`);
   });
 
@@ -112,18 +130,37 @@ describe('serverErrorText', () => {
 });
 
 describe('REST catalog errors', () => {
-  const request = { method: 'GET' as const, path: '/v1/namespaces/rides/tables/t', what: 'load table rides.t', context: { catalog: 'lake', table: 'rides.t' } };
+  const request = {
+    method: 'GET' as const,
+    path: '/v1/namespaces/rides/tables/t',
+    what: 'load table rides.t',
+    context: { catalog: 'lake', table: 'rides.t' },
+  };
 
   test("a 400 whose message echoes the token names the table and the server's type, not the token", () => {
     registerSecrets([TOKEN]);
-    const body = JSON.stringify({ error: { message: `Malformed request for token ${TOKEN}\nmore detail`, type: 'BadRequestException', code: 400, stack: ['at org.apache.Foo.bar(Foo.java:1)'] } });
+    const body = JSON.stringify({
+      error: {
+        message: `Malformed request for token ${TOKEN}\nmore detail`,
+        type: 'BadRequestException',
+        code: 400,
+        stack: ['at org.apache.Foo.bar(Foo.java:1)'],
+      },
+    });
     const error = errorFor(400, body, request);
-    assert.equal(error.message, 'Could not load table rides.t: HTTP 400 BadRequestException: Malformed request for token [redacted] (catalog=lake, table=rides.t, status=400)');
+    assert.equal(
+      error.message,
+      'Could not load table rides.t: HTTP 400 BadRequestException: Malformed request for token [redacted] (catalog=lake, table=rides.t, status=400)',
+    );
     assert.equal(error.kind, 'invalid-input');
   });
 
   test('an HTML 500 page is reduced to its title', () => {
-    const error = errorFor(500, '<html><head><title>Error 500 Server Error</title></head><body><pre>java.lang.NullPointerException\n\tat org.X.y(X.java:3)</pre></body></html>', request);
+    const error = errorFor(
+      500,
+      '<html><head><title>Error 500 Server Error</title></head><body><pre>java.lang.NullPointerException\n\tat org.X.y(X.java:3)</pre></body></html>',
+      request,
+    );
     assert.equal(error.message, 'Could not load table rides.t: HTTP 500 Error 500 Server Error (catalog=lake, table=rides.t, status=500)');
   });
 });
@@ -133,13 +170,37 @@ describe('floe.yaml secrets', () => {
     const directory = await mkdtemp(path.join(tmpdir(), 'floe-redaction-'));
     try {
       const file = path.join(directory, 'floe.yaml');
-      await writeFile(file, ['project: p', 'catalog:', '  type: rest', '  uri: http://127.0.0.1:1/', '  token: ${CATALOG_TOKEN}', '  headers:', '    X-Api-Key: ${API_KEY}', '  s3:', '    accessKeyId: AKIAEXAMPLEKEY', '    secretAccessKey: ${S3_SECRET}'].join('\n'));
+      await writeFile(
+        file,
+        [
+          'project: p',
+          'catalog:',
+          '  type: rest',
+          '  uri: http://127.0.0.1:1/',
+          '  token: ${CATALOG_TOKEN}',
+          '  headers:',
+          '    X-Api-Key: ${API_KEY}',
+          '  s3:',
+          '    accessKeyId: AKIAEXAMPLEKEY',
+          '    secretAccessKey: ${S3_SECRET}',
+        ].join('\n'),
+      );
       const config = await readProjectConfig(file, { CATALOG_TOKEN: TOKEN, API_KEY: 'key-8c1d2e', S3_SECRET: 'wJalrXUtnFEMI/K7MDENG' });
       assert.equal(config.server.maxEntityRows, 10_000);
       assert.equal(redact(`${TOKEN} key-8c1d2e ${encodeURIComponent('wJalrXUtnFEMI/K7MDENG')}`), '[redacted] [redacted] [redacted]');
       assert.equal(redact('AKIAEXAMPLEKEY'), 'AKIAEXAMPLEKEY', 'an access key id names a key; it is not a secret');
 
-      await writeFile(file, ['project: p', 'catalog:', '  type: sql', `  uri: postgresql://floe:${encodeURIComponent(PASSWORD)}@db.internal:5432/iceberg`, 'server:', '  maxEntityRows: ${ROWS}'].join('\n'));
+      await writeFile(
+        file,
+        [
+          'project: p',
+          'catalog:',
+          '  type: sql',
+          `  uri: postgresql://floe:${encodeURIComponent(PASSWORD)}@db.internal:5432/iceberg`,
+          'server:',
+          '  maxEntityRows: ${ROWS}',
+        ].join('\n'),
+      );
       const postgres = await readProjectConfig(file, { ROWS: '500' });
       assert.equal(postgres.server.maxEntityRows, 500);
       assert.equal(redact(`auth failed for ${PASSWORD}`), 'auth failed for [redacted]');
@@ -163,7 +224,10 @@ describe('floe.yaml secrets', () => {
 describe('activity failures', () => {
   test('a FloeError becomes a failure with a redacted message, redacted causes and no stack', () => {
     registerSecrets([TOKEN]);
-    const error = new FloeError('catalog', `Could not load table rides.t: HTTP 400 token ${TOKEN}`, { context: { table: 'rides.t', echoed: TOKEN }, cause: new Error(`inner ${TOKEN}`) });
+    const error = new FloeError('catalog', `Could not load table rides.t: HTTP 400 token ${TOKEN}`, {
+      context: { table: 'rides.t', echoed: TOKEN },
+      cause: new Error(`inner ${TOKEN}`),
+    });
     const failure = toActivityFailure(error) as ApplicationFailure;
     assert.ok(failure instanceof ApplicationFailure);
     assert.equal(failure.type, 'FloeError:catalog');
@@ -176,7 +240,10 @@ describe('activity failures', () => {
   test('any other error keeps its name as the type and stays retryable', () => {
     registerSecrets([TOKEN]);
     const failure = toActivityFailure(new TypeError(`fetch failed ${TOKEN}`)) as ApplicationFailure;
-    assert.deepEqual([failure.type, failure.nonRetryable, failure.message, failure.stack], ['TypeError', false, 'fetch failed [redacted]', '']);
+    assert.deepEqual(
+      [failure.type, failure.nonRetryable, failure.message, failure.stack],
+      ['TypeError', false, 'fetch failed [redacted]', ''],
+    );
   });
 });
 

@@ -15,7 +15,18 @@ const empty = newTableMetadata({
 const withSnapshot = applyUpdates(
   empty,
   [
-    { action: 'add-snapshot', snapshot: { snapshotId: 7n, parentSnapshotId: null, sequenceNumber: 1, timestampMs: 2, manifestList: 's3://m', summary: { operation: 'append' }, schemaId: 0 } },
+    {
+      action: 'add-snapshot',
+      snapshot: {
+        snapshotId: 7n,
+        parentSnapshotId: null,
+        sequenceNumber: 1,
+        timestampMs: 2,
+        manifestList: 's3://m',
+        summary: { operation: 'append' },
+        schemaId: 0,
+      },
+    },
     { action: 'set-snapshot-ref', refName: 'main', snapshotId: 7n, type: 'branch' },
   ],
   { nowMs: 3 },
@@ -52,13 +63,21 @@ describe('validateRequirements', () => {
 
   it('assert-ref-snapshot-id: null means the ref must not exist', () => {
     validateRequirements(empty, [{ type: 'assert-ref-snapshot-id', ref: 'main', snapshotId: null }]);
-    conflict(withSnapshot, { type: 'assert-ref-snapshot-id', ref: 'main', snapshotId: null }, /expected ref main not to exist, but it points at snapshot 7/);
+    conflict(
+      withSnapshot,
+      { type: 'assert-ref-snapshot-id', ref: 'main', snapshotId: null },
+      /expected ref main not to exist, but it points at snapshot 7/,
+    );
   });
 
   it('assert-ref-snapshot-id: an id means the ref must point exactly there', () => {
     validateRequirements(withSnapshot, [{ type: 'assert-ref-snapshot-id', ref: 'main', snapshotId: 7n }]);
     conflict(withSnapshot, { type: 'assert-ref-snapshot-id', ref: 'main', snapshotId: 6n }, /expected ref main snapshot id 6, found 7/);
-    conflict(withSnapshot, { type: 'assert-ref-snapshot-id', ref: 'audit', snapshotId: 7n }, /ref audit at snapshot 7, but the ref does not exist/);
+    conflict(
+      withSnapshot,
+      { type: 'assert-ref-snapshot-id', ref: 'audit', snapshotId: 7n },
+      /ref audit at snapshot 7, but the ref does not exist/,
+    );
   });
 
   it('assert-last-assigned-field-id', () => {
@@ -73,7 +92,11 @@ describe('validateRequirements', () => {
 
   it('assert-last-assigned-partition-id', () => {
     validateRequirements(empty, [{ type: 'assert-last-assigned-partition-id', lastAssignedPartitionId: 999 }]);
-    conflict(empty, { type: 'assert-last-assigned-partition-id', lastAssignedPartitionId: 1000 }, /expected last assigned partition id 1000, found 999/);
+    conflict(
+      empty,
+      { type: 'assert-last-assigned-partition-id', lastAssignedPartitionId: 1000 },
+      /expected last assigned partition id 1000, found 999/,
+    );
   });
 
   it('assert-default-spec-id', () => {
@@ -88,7 +111,12 @@ describe('validateRequirements', () => {
 
   it('stops at the first failing requirement of several', () => {
     assert.throws(
-      () => validateRequirements(empty, [{ type: 'assert-current-schema-id', currentSchemaId: 0 }, { type: 'assert-default-spec-id', defaultSpecId: 5 }, { type: 'assert-create' }]),
+      () =>
+        validateRequirements(empty, [
+          { type: 'assert-current-schema-id', currentSchemaId: 0 },
+          { type: 'assert-default-spec-id', defaultSpecId: 5 },
+          { type: 'assert-create' },
+        ]),
       (error: unknown) => FloeError.is(error, 'commit-conflict') && error.context['requirement'] === 'assert-default-spec-id',
     );
   });

@@ -13,7 +13,9 @@ import { NO_AUTH } from '../../../iceberg/catalog/rest-auth.js';
 import { RestHttp } from '../../../iceberg/catalog/rest-http.js';
 import { FloeError } from '../../../iceberg/errors.js';
 
-async function serve(handler: (request: IncomingMessage, response: ServerResponse) => void): Promise<{ uri: string; server: Server; close: () => Promise<void> }> {
+async function serve(
+  handler: (request: IncomingMessage, response: ServerResponse) => void,
+): Promise<{ uri: string; server: Server; close: () => Promise<void> }> {
   const server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -35,7 +37,9 @@ describe('REST client under faults', () => {
     const { uri, close } = await serve((_, response) => {
       calls += 1;
       if (calls <= 2) {
-        response.writeHead(500, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { message: 'SQLITE_BUSY', type: 'SQLException', code: 500 } }));
+        response
+          .writeHead(500, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ error: { message: 'SQLITE_BUSY', type: 'SQLException', code: 500 } }));
         return;
       }
       response.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
@@ -54,13 +58,16 @@ describe('REST client under faults', () => {
     const uri = await closedPort();
     const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, retryBudgetMs: 1_500 });
     const started = Date.now();
-    await assert.rejects(http.send({ method: 'GET', path: '/v1/namespaces/db/tables/t', what: 'load table db.t', context: { table: 'db.t' } }), (error: unknown) => {
-      assert.ok(FloeError.is(error, 'io'), String(error));
-      assert.equal(error.retryable, true);
-      assert.match(error.message, /Could not load table db\.t: .*ECONNREFUSED/);
-      assert.match(error.message, /table=db\.t/);
-      return true;
-    });
+    await assert.rejects(
+      http.send({ method: 'GET', path: '/v1/namespaces/db/tables/t', what: 'load table db.t', context: { table: 'db.t' } }),
+      (error: unknown) => {
+        assert.ok(FloeError.is(error, 'io'), String(error));
+        assert.equal(error.retryable, true);
+        assert.match(error.message, /Could not load table db\.t: .*ECONNREFUSED/);
+        assert.match(error.message, /table=db\.t/);
+        return true;
+      },
+    );
     const elapsed = Date.now() - started;
     assert.ok(elapsed >= 500 && elapsed < 4_000, `gave up after ${elapsed} ms`);
   });
@@ -69,9 +76,23 @@ describe('REST client under faults', () => {
     const { uri, server, close } = await serve(() => undefined); // never answers
     try {
       const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, timeoutMs: 300, retryBudgetMs: 0 });
-      await assert.rejects(http.send({ method: 'GET', path: '/v1/config', what: 'read the configuration' }), (error: unknown) => FloeError.is(error, 'io') && /timed out after 300 ms/.test(error.message));
-      const commit = http.send({ method: 'POST', path: '/v1/namespaces/db/tables/t', body: {}, what: 'commit to table db.t', context: { table: 'db.t' }, commit: true });
-      await assert.rejects(commit, (error: unknown) => FloeError.is(error, 'commit-state-unknown'), 'a commit that timed out may have landed');
+      await assert.rejects(
+        http.send({ method: 'GET', path: '/v1/config', what: 'read the configuration' }),
+        (error: unknown) => FloeError.is(error, 'io') && /timed out after 300 ms/.test(error.message),
+      );
+      const commit = http.send({
+        method: 'POST',
+        path: '/v1/namespaces/db/tables/t',
+        body: {},
+        what: 'commit to table db.t',
+        context: { table: 'db.t' },
+        commit: true,
+      });
+      await assert.rejects(
+        commit,
+        (error: unknown) => FloeError.is(error, 'commit-state-unknown'),
+        'a commit that timed out may have landed',
+      );
     } finally {
       server.closeAllConnections();
       await close();
@@ -81,11 +102,21 @@ describe('REST client under faults', () => {
   it('a commit to a catalog that refuses the connection was never sent: io, not an unknown outcome, and not retried here', async () => {
     const uri = await closedPort();
     const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, sleep: noWait });
-    await assert.rejects(http.send({ method: 'POST', path: '/v1/namespaces/db/tables/t', body: {}, what: 'commit to table db.t', context: { table: 'db.t' }, commit: true }), (error: unknown) => {
-      assert.ok(FloeError.is(error, 'io'), String(error));
-      assert.match(error.message, /refused the connection, so the commit was not sent/);
-      return true;
-    });
+    await assert.rejects(
+      http.send({
+        method: 'POST',
+        path: '/v1/namespaces/db/tables/t',
+        body: {},
+        what: 'commit to table db.t',
+        context: { table: 'db.t' },
+        commit: true,
+      }),
+      (error: unknown) => {
+        assert.ok(FloeError.is(error, 'io'), String(error));
+        assert.match(error.message, /refused the connection, so the commit was not sent/);
+        return true;
+      },
+    );
   });
 
   it('a redirect is a named configuration error, not "fetch failed", and not retried', async () => {
@@ -96,14 +127,17 @@ describe('REST client under faults', () => {
     });
     try {
       const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, sleep: noWait });
-      await assert.rejects(http.send({ method: 'GET', path: '/v1/namespaces/db/tables/t', what: 'load table db.t', context: { table: 'db.t' } }), (error: unknown) => {
-        assert.ok(FloeError.is(error, 'invalid-input'), String(error));
-        assert.equal(error.retryable, false);
-        assert.ok(error.message.includes(`${uri}/v1/namespaces/db/tables/t`), error.message);
-        assert.match(error.message, /HTTP 307, a redirect to https:\/\/catalog\.example\.com\/v1\/config/);
-        assert.match(error.message, /load table db\.t/);
-        return true;
-      });
+      await assert.rejects(
+        http.send({ method: 'GET', path: '/v1/namespaces/db/tables/t', what: 'load table db.t', context: { table: 'db.t' } }),
+        (error: unknown) => {
+          assert.ok(FloeError.is(error, 'invalid-input'), String(error));
+          assert.equal(error.retryable, false);
+          assert.ok(error.message.includes(`${uri}/v1/namespaces/db/tables/t`), error.message);
+          assert.match(error.message, /HTTP 307, a redirect to https:\/\/catalog\.example\.com\/v1\/config/);
+          assert.match(error.message, /load table db\.t/);
+          return true;
+        },
+      );
       assert.equal(calls, 1);
     } finally {
       await close();

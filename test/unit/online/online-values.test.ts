@@ -24,21 +24,47 @@ const registry = new Registry([
 
 describe('feature references', () => {
   test('view:feature and view resolve per view, in order, without repeats', () => {
-    const projections = resolveFeatureRefs(registry, ['driver_hourly_stats:acc_rate', 'driver_hourly_stats:acc_rate', 'driver_hourly_stats:conv_rate']);
-    assert.deepEqual(projections.map((projection) => [projection.view.name, projection.features]), [['driver_hourly_stats', ['acc_rate', 'conv_rate']]]);
+    const projections = resolveFeatureRefs(registry, [
+      'driver_hourly_stats:acc_rate',
+      'driver_hourly_stats:acc_rate',
+      'driver_hourly_stats:conv_rate',
+    ]);
+    assert.deepEqual(
+      projections.map((projection) => [projection.view.name, projection.features]),
+      [['driver_hourly_stats', ['acc_rate', 'conv_rate']]],
+    );
     assert.deepEqual(resolveFeatureRefs(registry, ['driver_hourly_stats'])[0]!.features, ['conv_rate', 'acc_rate']);
   });
 
   test('unknown views and features are not-found errors that list what exists', () => {
-    assert.throws(() => resolveFeatureRefs(registry, ['nope:conv_rate']), (error: unknown) => FloeError.is(error, 'not-found') && /No feature view named "nope"; defined: driver_hourly_stats/.test(error.message));
-    assert.throws(() => resolveFeatureRefs(registry, ['driver_hourly_stats:speed']), (error: unknown) => FloeError.is(error, 'not-found') && /has no feature "speed"; it has: conv_rate, acc_rate/.test(error.message));
-    assert.throws(() => resolveFeatureRefs(registry, ['a:b:c']), (error: unknown) => FloeError.is(error, 'invalid-input'));
-    assert.throws(() => resolveFeatureRefs(registry, []), (error: unknown) => FloeError.is(error, 'invalid-input'));
+    assert.throws(
+      () => resolveFeatureRefs(registry, ['nope:conv_rate']),
+      (error: unknown) =>
+        FloeError.is(error, 'not-found') && /No feature view named "nope"; defined: driver_hourly_stats/.test(error.message),
+    );
+    assert.throws(
+      () => resolveFeatureRefs(registry, ['driver_hourly_stats:speed']),
+      (error: unknown) => FloeError.is(error, 'not-found') && /has no feature "speed"; it has: conv_rate, acc_rate/.test(error.message),
+    );
+    assert.throws(
+      () => resolveFeatureRefs(registry, ['a:b:c']),
+      (error: unknown) => FloeError.is(error, 'invalid-input'),
+    );
+    assert.throws(
+      () => resolveFeatureRefs(registry, []),
+      (error: unknown) => FloeError.is(error, 'invalid-input'),
+    );
   });
 
   test('a feature service resolves to its projections; an unknown one is not-found and lists the defined ones', () => {
-    assert.deepEqual(resolveSelection(registry, { featureService: 'model_v1' }).map((projection) => [projection.view.name, projection.features]), [['driver_hourly_stats', ['acc_rate']]]);
-    assert.throws(() => resolveSelection(registry, { featureService: 'model_v2' }), (error: unknown) => FloeError.is(error, 'not-found') && /No feature service named "model_v2"; defined: model_v1/.test(error.message));
+    assert.deepEqual(
+      resolveSelection(registry, { featureService: 'model_v1' }).map((projection) => [projection.view.name, projection.features]),
+      [['driver_hourly_stats', ['acc_rate']]],
+    );
+    assert.throws(
+      () => resolveSelection(registry, { featureService: 'model_v2' }),
+      (error: unknown) => FloeError.is(error, 'not-found') && /No feature service named "model_v2"; defined: model_v1/.test(error.message),
+    );
   });
 });
 
@@ -46,14 +72,21 @@ describe('entity keys', () => {
   const columns = [{ name: 'driver_id', type: 'long' as const }];
 
   test('numbers, numeric strings and bigints name the same long key', () => {
-    const keys = entityKeys([{ driver_id: 1001 }, { driver_id: '1001' }, { driver_id: 1001n }, { driver_id: '9223372036854775807' }], columns, 'v');
+    const keys = entityKeys(
+      [{ driver_id: 1001 }, { driver_id: '1001' }, { driver_id: 1001n }, { driver_id: '9223372036854775807' }],
+      columns,
+      'v',
+    );
     assert.deepEqual(keys.values, [[1001n], [1001n], [1001n], [9223372036854775807n]]);
     assert.equal(keys.distinct.size, 2);
     assert.equal(keys.lookups[0], keyLookup([1001n]));
   });
 
   test('a missing or mistyped key names the row, the column and the view', () => {
-    assert.throws(() => entityKeys([{ driver_id: 1 }, { rider: 2 }], columns, 'driver_hourly_stats'), /Entity row 1: join key driver_id of feature view driver_hourly_stats must be present/);
+    assert.throws(
+      () => entityKeys([{ driver_id: 1 }, { rider: 2 }], columns, 'driver_hourly_stats'),
+      /Entity row 1: join key driver_id of feature view driver_hourly_stats must be present/,
+    );
     assert.throws(() => entityKeys([{ driver_id: 1.5 }], columns, 'v'), /must be an integer/);
     assert.throws(() => entityKeys([{ driver_id: '12a' }], columns, 'v'), /must be an integer/);
     assert.throws(() => entityKeys([{ driver_id: '99999999999999999999' }], columns, 'v'), /64-bit/);
@@ -82,7 +115,16 @@ describe('values', () => {
   test('responseRows turns vectors into one object per entity row', () => {
     const rows = responseRows({
       entities: [{ name: 'driver_id', values: [1n, 2n] }],
-      features: [{ ref: 'v:f', featureView: 'v', feature: 'f', values: [0.5, null], statuses: ['PRESENT', 'NOT_FOUND'], eventTimestamps: ['x', null] }],
+      features: [
+        {
+          ref: 'v:f',
+          featureView: 'v',
+          feature: 'f',
+          values: [0.5, null],
+          statuses: ['PRESENT', 'NOT_FOUND'],
+          eventTimestamps: ['x', null],
+        },
+      ],
       reads: [],
     });
     assert.deepEqual(rows, [

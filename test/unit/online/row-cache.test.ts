@@ -4,7 +4,15 @@ import type { OnlineRow } from '../../../features/online/file-rows.js';
 import { isLater } from '../../../features/online/file-rows.js';
 import { RowCache } from '../../../features/online/row-cache.js';
 
-const row = (overrides: Partial<OnlineRow>): OnlineRow => ({ values: [], eventTs: 10n, createdTs: null, materializedAt: null, sequence: 1, file: 'a', ...overrides });
+const row = (overrides: Partial<OnlineRow>): OnlineRow => ({
+  values: [],
+  eventTs: 10n,
+  createdTs: null,
+  materializedAt: null,
+  sequence: 1,
+  file: 'a',
+  ...overrides,
+});
 const rows = (count: number): Map<string, OnlineRow> => new Map(Array.from({ length: count }, (_, index) => [String(index), row({})]));
 
 test('the row cache loads a file once, shares a load in flight, and drops the least recently used past its limit', async () => {

@@ -41,7 +41,13 @@ after(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const tool: GoBinary = { what: 'Fake tool', why: 'testing', installTarget: 'example.com/fake/cmd/fake-tool@v1.2.3', folder: 'fake-tool-v1.2.3', binaryName: 'fake-tool' };
+const tool: GoBinary = {
+  what: 'Fake tool',
+  why: 'testing',
+  installTarget: 'example.com/fake/cmd/fake-tool@v1.2.3',
+  folder: 'fake-tool-v1.2.3',
+  binaryName: 'fake-tool',
+};
 
 test('a successful build puts the binary in its versioned folder and drops the Go caches', async () => {
   const cache = join(root, 'cache-ok');

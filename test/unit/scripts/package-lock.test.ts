@@ -35,5 +35,9 @@ test('package-lock.json has an entry for every dependency, optional ones for oth
       if (resolveFrom(lock.packages, path, name) === undefined) missing.push(`${name} (needed by ${path || 'the root package'})`);
     }
   }
-  assert.deepEqual(missing, [], `npm ci will fail: package-lock.json lacks\n  ${missing.join('\n  ')}\nAdd entries with version, os, cpu and "optional": true for them (see git log of package-lock.json).`);
+  assert.deepEqual(
+    missing,
+    [],
+    `npm ci will fail: package-lock.json lacks\n  ${missing.join('\n  ')}\nAdd entries with version, os, cpu and "optional": true for them (see git log of package-lock.json).`,
+  );
 });

@@ -74,7 +74,10 @@ test('a service that exits before it is healthy fails with its name, command and
 test('a service that never answers fails its health check at the timeout', async () => {
   const managed = startProcess({ name: 'sleeper', command: 'sleep', args: ['300'], env: process.env, log: join(dir, 'sleeper.log') });
   try {
-    await assert.rejects(waitUntilHealthy(managed, 'GET /health', () => Promise.reject(new Error('connection refused')), 500), /sleeper failed its health check: GET \/health did not answer within 1 s \(last error: connection refused\)/);
+    await assert.rejects(
+      waitUntilHealthy(managed, 'GET /health', () => Promise.reject(new Error('connection refused')), 500),
+      /sleeper failed its health check: GET \/health did not answer within 1 s \(last error: connection refused\)/,
+    );
   } finally {
     await managed.stop();
   }

@@ -57,7 +57,19 @@ describe('temporal-compose.yml', () => {
 
   test('the worker gets exactly the runtime variables Floe reads, pointing at the other services', () => {
     const worker = env('floe-worker');
-    const expected = ['FLOE_TEMPORAL_ADDRESS', 'FLOE_TEMPORAL_NAMESPACE', 'FLOE_TASK_QUEUE', 'FLOE_CATALOG_TYPE', 'FLOE_CATALOG_URI', 'FLOE_WAREHOUSE', 'FLOE_S3_ENDPOINT', 'FLOE_S3_REGION', 'FLOE_S3_PATH_STYLE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+    const expected = [
+      'FLOE_TEMPORAL_ADDRESS',
+      'FLOE_TEMPORAL_NAMESPACE',
+      'FLOE_TASK_QUEUE',
+      'FLOE_CATALOG_TYPE',
+      'FLOE_CATALOG_URI',
+      'FLOE_WAREHOUSE',
+      'FLOE_S3_ENDPOINT',
+      'FLOE_S3_REGION',
+      'FLOE_S3_PATH_STYLE',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+    ];
     for (const key of expected) assert.ok(worker[key], `floe-worker lacks ${key}`);
     assert.equal(worker.FLOE_TEMPORAL_ADDRESS, 'temporal:7233');
     assert.equal(worker.FLOE_CATALOG_TYPE, 'rest');

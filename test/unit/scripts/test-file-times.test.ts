@@ -10,7 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { repoRoot } from '../../../scripts/services/paths.js';
-import { formatSlowestFiles, latestTimes, readFileTimes, slowestFiles, slowestFirst, type FileTime } from '../../../scripts/test-file-times.js';
+import {
+  formatSlowestFiles,
+  latestTimes,
+  readFileTimes,
+  slowestFiles,
+  slowestFirst,
+  type FileTime,
+} from '../../../scripts/test-file-times.js';
 
 const reporter = join(repoRoot, 'scripts', 'test-file-times-reporter.mjs');
 
@@ -26,7 +33,17 @@ function runWithReporter(files: Record<string, string>): { output: string; paths
     const result = spawnSync(
       process.execPath,
       // The reporters scripts/test.ts passes.
-      ['--test', '--test-concurrency=2', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', '--test-reporter-destination=stderr', `--test-reporter=${reporter}`, `--test-reporter-destination=${timesFile}`, ...Object.keys(files)],
+      [
+        '--test',
+        '--test-concurrency=2',
+        '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        '--test-reporter=tap',
+        '--test-reporter-destination=stderr',
+        `--test-reporter=${reporter}`,
+        `--test-reporter-destination=${timesFile}`,
+        ...Object.keys(files),
+      ],
       { cwd: dir, env, encoding: 'utf8' },
     );
     assert.equal(result.status, 1, `one scratch file fails on purpose; stderr: ${result.stderr}`);
@@ -67,7 +84,16 @@ describe('the file-times reporter', () => {
 
 describe('readFileTimes', () => {
   test('skips blank lines, a line cut short and lines without a file and a number', () => {
-    const text = ['{"file":"/r/a.test.ts","ms":1200}', '', '{"file":"/r/b.test.ts"}', '{"ms":5}', '{"file":"/r/c.test.ts","ms":"9"}', '{"file":"/r/d.test.ts","ms":30', 'null', '{"file":"/r/e.test.ts","ms":7}'].join('\n');
+    const text = [
+      '{"file":"/r/a.test.ts","ms":1200}',
+      '',
+      '{"file":"/r/b.test.ts"}',
+      '{"ms":5}',
+      '{"file":"/r/c.test.ts","ms":"9"}',
+      '{"file":"/r/d.test.ts","ms":30',
+      'null',
+      '{"file":"/r/e.test.ts","ms":7}',
+    ].join('\n');
     assert.deepEqual(readFileTimes(text), [
       { file: '/r/a.test.ts', ms: 1200 },
       { file: '/r/e.test.ts', ms: 7 },
@@ -76,7 +102,10 @@ describe('readFileTimes', () => {
 });
 
 describe('the slowest-files list', () => {
-  const times: FileTime[] = Array.from({ length: 12 }, (_, i) => ({ file: `/repo/test/f${String(i).padStart(2, '0')}.test.ts`, ms: (i + 1) * 10_000 }));
+  const times: FileTime[] = Array.from({ length: 12 }, (_, i) => ({
+    file: `/repo/test/f${String(i).padStart(2, '0')}.test.ts`,
+    ms: (i + 1) * 10_000,
+  }));
 
   test('keeps the slowest, slowest first, ties in path order', () => {
     const tied = [...times, { file: '/repo/test/a-tie.test.ts', ms: 120_000 }];
@@ -84,7 +113,10 @@ describe('the slowest-files list', () => {
       slowestFiles(tied, 3).map((time) => time.file),
       ['/repo/test/a-tie.test.ts', '/repo/test/f11.test.ts', '/repo/test/f10.test.ts'],
     );
-    assert.deepEqual(slowestFiles(times.slice(0, 2), 10).map((time) => time.ms), [20_000, 10_000]);
+    assert.deepEqual(
+      slowestFiles(times.slice(0, 2), 10).map((time) => time.ms),
+      [20_000, 10_000],
+    );
   });
 
   test('prints ten lines under a header, paths relative to the repository, times aligned', () => {
@@ -112,14 +144,26 @@ describe('the order files start in', () => {
       ],
       '/repo',
     );
-    assert.deepEqual([...times], [
-      ['test/unit/a.test.ts', 2_000],
-      ['test/unit/b.test.ts', 7_000],
-    ]);
+    assert.deepEqual(
+      [...times],
+      [
+        ['test/unit/a.test.ts', 2_000],
+        ['test/unit/b.test.ts', 7_000],
+      ],
+    );
   });
 
   test('slowest first by the last times; untimed files by a guess from their folder (e2e, integration, replay, unit)', () => {
-    const files = ['test/e2e/ui.test.ts', 'test/integration/a.test.ts', 'test/integration/b.test.ts', 'test/integration/new.test.ts', 'test/replay/replay.test.ts', 'test/unit/slow.test.ts', 'test/unit/x.test.ts', 'test/unit/y.test.ts'];
+    const files = [
+      'test/e2e/ui.test.ts',
+      'test/integration/a.test.ts',
+      'test/integration/b.test.ts',
+      'test/integration/new.test.ts',
+      'test/replay/replay.test.ts',
+      'test/unit/slow.test.ts',
+      'test/unit/x.test.ts',
+      'test/unit/y.test.ts',
+    ];
     const known = new Map([
       ['test/integration/a.test.ts', 200_000],
       ['test/integration/b.test.ts', 4_000],

@@ -18,7 +18,11 @@ function runNodeTap(files: Record<string, string>): string {
     const env = { ...process.env };
     // Set by the outer runner for its children; a nested `node --test` must not inherit it.
     delete env.NODE_TEST_CONTEXT;
-    const result = spawnSync(process.execPath, ['--test', '--test-reporter=tap', ...Object.keys(files)], { cwd: dir, env, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, ['--test', '--test-reporter=tap', ...Object.keys(files)], {
+      cwd: dir,
+      env,
+      encoding: 'utf8',
+    });
     return result.stdout;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -61,7 +65,17 @@ describe('parseTapSummary', () => {
   });
 
   test('ignores indented subtest lines and takes the run totals', () => {
-    const tap = ['TAP version 13', '    # pass 99', '# tests 3', '# pass 2', '# fail 1', '# cancelled 0', '# skipped 0', '# todo 0', '# duration_ms 5.1'].join('\n');
+    const tap = [
+      'TAP version 13',
+      '    # pass 99',
+      '# tests 3',
+      '# pass 2',
+      '# fail 1',
+      '# cancelled 0',
+      '# skipped 0',
+      '# todo 0',
+      '# duration_ms 5.1',
+    ].join('\n');
     assert.deepEqual(parseTapSummary(tap), { tests: 3, passed: 2, failed: 1, cancelled: 0, skipped: 0, todo: 0 });
   });
 

@@ -7,14 +7,38 @@ import { fileURLToPath } from 'node:url';
 import { findImportCycles } from '../../support/import-cycles.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const PRODUCT_FOLDERS = ['bin', 'contracts', 'iceberg', 'engine', 'features', 'server', 'client', 'activities', 'workflows', 'workers', 'cli', 'scripts', 'bench'];
+const PRODUCT_FOLDERS = [
+  'bin',
+  'contracts',
+  'iceberg',
+  'engine',
+  'features',
+  'server',
+  'client',
+  'activities',
+  'workflows',
+  'workers',
+  'cli',
+  'scripts',
+  'bench',
+];
 
 test('the product code has no import cycle', async () => {
   const cycles = await findImportCycles(repoRoot, PRODUCT_FOLDERS);
-  assert.deepEqual(cycles.map((cycle) => cycle.join(' → ')), [], 'import cycles: break each by moving what both sides need into a module of its own (contracts/ for what workflows share)');
+  assert.deepEqual(
+    cycles.map((cycle) => cycle.join(' → ')),
+    [],
+    'import cycles: break each by moving what both sides need into a module of its own (contracts/ for what workflows share)',
+  );
 });
 
 test('a planted cycle is found and named, type-only imports included, and a file off it is not', async () => {
   const cycles = await findImportCycles(repoRoot, ['test/unit/structure/fixtures/cycle']);
-  assert.deepEqual(cycles, [['test/unit/structure/fixtures/cycle/index.ts', 'test/unit/structure/fixtures/cycle/summary.ts', 'test/unit/structure/fixtures/cycle/index.ts']]);
+  assert.deepEqual(cycles, [
+    [
+      'test/unit/structure/fixtures/cycle/index.ts',
+      'test/unit/structure/fixtures/cycle/summary.ts',
+      'test/unit/structure/fixtures/cycle/index.ts',
+    ],
+  ]);
 });

@@ -3,7 +3,8 @@ import { runPyiceberg } from '../../../support/pyiceberg.js';
 
 /** Every file pyiceberg says a table refers to: metadata files, manifest lists, manifests, data and delete files. */
 export async function referencedByPyiceberg(catalog: OracleCatalog, identifier: string): Promise<string[]> {
-  const inspect = async (what: string) => (await runPyiceberg<{ rows: Record<string, unknown>[] }>('inspect', { catalog, identifier, what })).rows;
+  const inspect = async (what: string) =>
+    (await runPyiceberg<{ rows: Record<string, unknown>[] }>('inspect', { catalog, identifier, what })).rows;
   const metadata = await runPyiceberg<{ metadata_location: string }>('load_metadata', { catalog, identifier });
   const files = new Set<string>([metadata.metadata_location]);
   for (const row of await inspect('metadata_log_entries')) files.add(String(row.file));

@@ -81,7 +81,10 @@ export function catalogContract(label: string, options: ContractOptions): void {
         const namespace = fresh();
         const identifier = await createTable(catalog, namespace);
         const loaded = await catalog.loadTable(identifier);
-        assert.ok(loaded.metadataLocation.startsWith(options.expectedLocationPrefix), `${loaded.metadataLocation} is under ${options.expectedLocationPrefix}`);
+        assert.ok(
+          loaded.metadataLocation.startsWith(options.expectedLocationPrefix),
+          `${loaded.metadataLocation} is under ${options.expectedLocationPrefix}`,
+        );
         assert.match(loaded.metadataLocation, /\/metadata\/00000-[0-9a-f-]{36}\.metadata\.json$/);
         assert.deepEqual(currentSchema(loaded.metadata).fields, EVENTS_SCHEMA.fields);
         assert.equal(loaded.metadata.formatVersion, 2);
@@ -90,7 +93,9 @@ export function catalogContract(label: string, options: ContractOptions): void {
         assert.ok(await loaded.io.exists(loaded.metadataLocation), 'the metadata file exists in storage');
         assert.equal(await catalog.tableExists(identifier), true);
         assert.deepEqual(await catalog.listTables(namespace), [identifier]);
-        await assert.rejects(catalog.createTable(identifier, { schema: EVENTS_SCHEMA }), (error: unknown) => FloeError.is(error, 'already-exists'));
+        await assert.rejects(catalog.createTable(identifier, { schema: EVENTS_SCHEMA }), (error: unknown) =>
+          FloeError.is(error, 'already-exists'),
+        );
         await catalog.dropTable(identifier);
         assert.equal(await catalog.tableExists(identifier), false);
         await assert.rejects(catalog.loadTable(identifier), (error: unknown) => FloeError.is(error, 'not-found'));
@@ -104,15 +109,24 @@ export function catalogContract(label: string, options: ContractOptions): void {
         const identifier = await createTable(writer, fresh());
         const before = await writer.loadTable(identifier);
         const prepared = await addColumnChange('country').prepare(before);
-        const after = await writer.commitTable(identifier, prepared.requirements, [...prepared.updates, { action: 'set-properties', updates: { a: '1' } }]);
+        const after = await writer.commitTable(identifier, prepared.requirements, [
+          ...prepared.updates,
+          { action: 'set-properties', updates: { a: '1' } },
+        ]);
         assert.notEqual(after.metadataLocation, before.metadataLocation);
         assert.match(after.metadataLocation, /\/metadata\/00001-[0-9a-f-]{36}\.metadata\.json$/);
         const reloaded = await reader.loadTable(identifier);
         assert.equal(reloaded.metadataLocation, after.metadataLocation);
-        assert.deepEqual(currentSchema(reloaded.metadata).fields.map((field) => field.name), ['user_id', 'event_ts', 'clicks', 'country']);
+        assert.deepEqual(
+          currentSchema(reloaded.metadata).fields.map((field) => field.name),
+          ['user_id', 'event_ts', 'clicks', 'country'],
+        );
         assert.equal(reloaded.metadata.currentSchemaId, 1);
         assert.equal(reloaded.metadata.properties['a'], '1');
-        assert.deepEqual(reloaded.metadata.metadataLog.map((entry) => entry.metadataFile), [before.metadataLocation]);
+        assert.deepEqual(
+          reloaded.metadata.metadataLog.map((entry) => entry.metadataFile),
+          [before.metadataLocation],
+        );
       });
     });
 
@@ -125,7 +139,10 @@ export function catalogContract(label: string, options: ContractOptions): void {
         const second = await emptySnapshotChange().prepare(base); // prepared on the same, soon stale, base
         await catalog.commitTable(identifier, first.requirements, first.updates);
         const committed = await catalog.loadTable(identifier);
-        await assert.rejects(catalog.commitTable(identifier, second.requirements, second.updates), (error: unknown) => FloeError.is(error, 'commit-conflict') && error.retryable);
+        await assert.rejects(
+          catalog.commitTable(identifier, second.requirements, second.updates),
+          (error: unknown) => FloeError.is(error, 'commit-conflict') && error.retryable,
+        );
         const after = await catalog.loadTable(identifier);
         assert.equal(after.metadataLocation, committed.metadataLocation);
         assert.equal(after.metadata.snapshots.length, 1);
@@ -139,19 +156,32 @@ export function catalogContract(label: string, options: ContractOptions): void {
         const identifier = await createTable(catalogs[0] as Catalog, fresh());
         // Every first attempt prepares on the same base, so all but one must conflict and retry.
         const arrive = barrier(writers * perWriter);
-        const changes = catalogs.flatMap((_, writer) => Array.from({ length: perWriter }, (__, index) => emptySnapshotChange(`w${writer}-${index}`, { onPrepare: arrive })));
+        const changes = catalogs.flatMap((_, writer) =>
+          Array.from({ length: perWriter }, (__, index) => emptySnapshotChange(`w${writer}-${index}`, { onPrepare: arrive })),
+        );
         const results = await Promise.all(
-          changes.map((change, index) => commitChange(catalogs[index % writers] as Catalog, identifier, change, { retry: fastRetry, sleep: noSleep })),
+          changes.map((change, index) =>
+            commitChange(catalogs[index % writers] as Catalog, identifier, change, { retry: fastRetry, sleep: noSleep }),
+          ),
         );
         const table = await (catalogs[0] as Catalog).loadTable(identifier);
         const history = [...ancestorsOf(table.metadata, table.metadata.currentSnapshotId as bigint)];
         assert.equal(history.length, changes.length, 'every change is one snapshot on main');
-        assert.deepEqual(new Set(history.map((snapshot) => snapshot.summary[IDEMPOTENCY_KEY_PROPERTY])), new Set(changes.map((change) => change.idempotencyKey)));
+        assert.deepEqual(
+          new Set(history.map((snapshot) => snapshot.summary[IDEMPOTENCY_KEY_PROPERTY])),
+          new Set(changes.map((change) => change.idempotencyKey)),
+        );
         assert.deepEqual(new Set(results.map((result) => result.snapshotId)), new Set(history.map((snapshot) => snapshot.snapshotId)));
         assert.equal(table.metadata.lastSequenceNumber, changes.length);
         assert.ok(results.every((result) => !result.alreadyCommitted));
-        assert.ok(results.some((result) => result.attempts > 1), 'some commits conflicted and were retried');
-        assert.equal(results.reduce((sum, result) => sum + result.attempts, 0), changes.reduce((sum, change) => sum + change.prepared, 0));
+        assert.ok(
+          results.some((result) => result.attempts > 1),
+          'some commits conflicted and were retried',
+        );
+        assert.equal(
+          results.reduce((sum, result) => sum + result.attempts, 0),
+          changes.reduce((sum, change) => sum + change.prepared, 0),
+        );
       });
     });
 
@@ -162,7 +192,12 @@ export function catalogContract(label: string, options: ContractOptions): void {
         const arrive = barrier(writers * 2);
         const results = await Promise.all(
           Array.from({ length: writers * 2 }, (_, index) =>
-            commitChange(catalogs[index % writers] as Catalog, identifier, propertyChange(`p${index}`, String(index), { onPrepare: arrive }), { retry: fastRetry, sleep: noSleep }),
+            commitChange(
+              catalogs[index % writers] as Catalog,
+              identifier,
+              propertyChange(`p${index}`, String(index), { onPrepare: arrive }),
+              { retry: fastRetry, sleep: noSleep },
+            ),
           ),
         );
         const table = await (catalogs[0] as Catalog).loadTable(identifier);
@@ -175,7 +210,9 @@ export function catalogContract(label: string, options: ContractOptions): void {
       await withCatalogs(2, async ([first, second]) => {
         assert.ok(first && second);
         const identifier = await createTable(first, fresh());
-        const original: CommitResult = await commitChange(first, identifier, emptySnapshotChange('materialize/2024-01-01'), { sleep: noSleep });
+        const original: CommitResult = await commitChange(first, identifier, emptySnapshotChange('materialize/2024-01-01'), {
+          sleep: noSleep,
+        });
         assert.equal(original.alreadyCommitted, false);
         assert.equal(original.attempts, 1);
         await commitChange(first, identifier, emptySnapshotChange('materialize/2024-01-02'), { sleep: noSleep });

@@ -18,7 +18,10 @@ export function randomSnapshotId(): bigint {
  * concurrent commit is a conflict), carrying `key` as its idempotency key. It points at a manifest
  * list that is never written: catalogs do not read it, and these tests never scan.
  */
-export function emptySnapshotChange(key?: string, hooks: { onPrepare?: (base: LoadedTable) => Promise<void> } = {}): TableChange & { prepared: number } {
+export function emptySnapshotChange(
+  key?: string,
+  hooks: { onPrepare?: (base: LoadedTable) => Promise<void> } = {},
+): TableChange & { prepared: number } {
   const change = {
     description: `empty snapshot ${key ?? ''}`.trim(),
     ...(key === undefined ? {} : { idempotencyKey: key }),

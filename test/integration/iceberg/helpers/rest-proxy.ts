@@ -47,13 +47,22 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
     requests.push(`${request.method} ${path.split('?')[0]}`);
     if (path === '/v1/oauth/tokens' && request.method === 'POST') {
       const form = new URLSearchParams(body.toString('utf8'));
-      if (form.get('grant_type') !== 'client_credentials' || form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret) {
+      if (
+        form.get('grant_type') !== 'client_credentials' ||
+        form.get('client_id') !== clientId ||
+        form.get('client_secret') !== clientSecret
+      ) {
         return json(response, 401, { error: 'invalid_client', error_description: 'unknown client or wrong secret' });
       }
       const token = `token-${randomUUID()}`;
       valid.add(token);
       issued.push(token);
-      return json(response, 200, { access_token: token, token_type: 'bearer', expires_in: 3600, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token' });
+      return json(response, 200, {
+        access_token: token,
+        token_type: 'bearer',
+        expires_in: 3600,
+        issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      });
     }
     const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
     if (token === undefined || !valid.has(token)) {
@@ -73,7 +82,9 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
     const isCommit = request.method === 'POST' && /\/namespaces\/[^/]+\/tables\/[^/]+$/.test(path.split('?')[0] ?? '');
     if (isCommit && lostCommits > 0 && upstreamResponse.ok) {
       lostCommits--;
-      return json(response, 502, { error: { message: 'Invalid response from the upstream server', type: 'CommitStateUnknownException', code: 502 } });
+      return json(response, 502, {
+        error: { message: 'Invalid response from the upstream server', type: 'CommitStateUnknownException', code: 502 },
+      });
     }
     response.writeHead(upstreamResponse.status, { 'Content-Type': upstreamResponse.headers.get('content-type') ?? 'application/json' });
     response.end(text);

@@ -20,7 +20,9 @@ export async function startConditionalWriteRefusingProxy(upstream: URL): Promise
       refused++;
       incoming.resume();
       outgoing.writeHead(501, { 'Content-Type': 'application/xml' });
-      outgoing.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>Conditional writes are not implemented</Message></Error>');
+      outgoing.end(
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>Conditional writes are not implemented</Message></Error>',
+      );
       return;
     }
     const forwarded = httpRequest(

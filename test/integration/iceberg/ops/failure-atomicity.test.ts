@@ -47,14 +47,23 @@ describe('failed commits leave the table as it was, and their files are orphans'
   });
 
   it('an append whose commit keeps conflicting until retries run out', async () => {
-    const identifier = await createTable(context, 'conflicted', { schema: SCHEMA, properties: { 'commit.retry.num-retries': '2', 'commit.retry.min-wait-ms': '1' } });
+    const identifier = await createTable(context, 'conflicted', {
+      schema: SCHEMA,
+      properties: { 'commit.retry.num-retries': '2', 'commit.retry.min-wait-ms': '1' },
+    });
     await appendValues(context, identifier, ['id'], ['(1)', '(2)']);
     const before = await load(context, identifier);
     const filesBefore = await listed(context, identifier.name);
 
     const catalog = failing(context.catalog, () => new FloeError('commit-conflict', 'someone else always wins'));
     await assert.rejects(
-      appendQuery({ catalog, engine: context.engine, identifier, query: 'SELECT 3 AS id UNION ALL SELECT 4', workDirectory: join(context.dir, 'work') }),
+      appendQuery({
+        catalog,
+        engine: context.engine,
+        identifier,
+        query: 'SELECT 3 AS id UNION ALL SELECT 4',
+        workDirectory: join(context.dir, 'work'),
+      }),
       (error: unknown) => FloeError.is(error, 'commit-conflict') && /gave up after 3 attempts/.test(error.message),
     );
     assert.equal(catalog.calls, 3);
@@ -93,7 +102,10 @@ describe('failed commits leave the table as it was, and their files are orphans'
 
     const removed = await removeOrphanFiles(await load(context, identifier), { olderThanMs: Date.now() + 60_000 });
     const orphaned = removed.orphans.map((file) => normalizeLocation(file.location));
-    assert.ok(orphaned.includes(normalizeLocation(deletes.deleteFiles[0]!.filePath)), 'the delete file written for the failed commit is an orphan');
+    assert.ok(
+      orphaned.includes(normalizeLocation(deletes.deleteFiles[0]!.filePath)),
+      'the delete file written for the failed commit is an orphan',
+    );
     assert.deepEqual(await listed(context, identifier.name), filesBefore);
     assert.deepEqual(ids(await pyRows(context, identifier, 'id')), [1, 2, 3]);
   });

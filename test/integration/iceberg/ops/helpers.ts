@@ -49,16 +49,38 @@ export async function sqlContext(label: string): Promise<OpsContext> {
 export async function restContext(label: string): Promise<OpsContext> {
   const dir = await mkdtemp(join(tmpdir(), `floe-ops-${label}-`));
   const rest = restCatalogService();
-  const properties = { 's3.endpoint': rest.s3.endpoint, 's3.region': rest.s3.region, 's3.access-key-id': rest.s3.accessKeyId, 's3.secret-access-key': rest.s3.secretAccessKey, 's3.path-style-access': 'true' };
+  const properties = {
+    's3.endpoint': rest.s3.endpoint,
+    's3.region': rest.s3.region,
+    's3.access-key-id': rest.s3.accessKeyId,
+    's3.secret-access-key': rest.s3.secretAccessKey,
+    's3.path-style-access': 'true',
+  };
   const catalog = await RestCatalog.open({ name: 'rest', uri: rest.uri, warehouse: rest.warehouse, properties });
   const namespace = `ops_${label.replace(/[^a-z0-9]/gi, '_')}_${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
   await catalog.createNamespace([namespace]);
-  const oracle: OracleCatalog = { type: 'rest', uri: rest.uri, warehouse: rest.warehouse, s3: { endpoint: rest.s3.endpoint, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey, region: rest.s3.region } };
+  const oracle: OracleCatalog = {
+    type: 'rest',
+    uri: rest.uri,
+    warehouse: rest.warehouse,
+    s3: { endpoint: rest.s3.endpoint, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey, region: rest.s3.region },
+  };
   return withEngine('rest', catalog, oracle, dir, namespace);
 }
 
-async function withEngine(kind: 'sql' | 'rest', catalog: Catalog, oracle: OracleCatalog, dir: string, namespace: string): Promise<OpsContext> {
-  const engine = await Engine.create({ threads: 2, memoryLimit: '1GB', tempDirectory: join(dir, 'spill'), setup: registerIcebergFunctions });
+async function withEngine(
+  kind: 'sql' | 'rest',
+  catalog: Catalog,
+  oracle: OracleCatalog,
+  dir: string,
+  namespace: string,
+): Promise<OpsContext> {
+  const engine = await Engine.create({
+    threads: 2,
+    memoryLimit: '1GB',
+    tempDirectory: join(dir, 'spill'),
+    setup: registerIcebergFunctions,
+  });
   await mkdir(join(dir, 'work'), { recursive: true });
   return {
     kind,
@@ -84,7 +106,12 @@ export async function createTable(context: OpsContext, name: string, request: Cr
 export const dotted = (identifier: TableIdentifier): string => [...identifier.namespace, identifier.name].join('.');
 
 /** Appends rows given as SQL VALUES tuples, e.g. `(1, 'a')`, under the given column names. */
-export async function appendValues(context: OpsContext, identifier: TableIdentifier, columns: readonly string[], tuples: readonly string[]): Promise<CommitResult> {
+export async function appendValues(
+  context: OpsContext,
+  identifier: TableIdentifier,
+  columns: readonly string[],
+  tuples: readonly string[],
+): Promise<CommitResult> {
   return appendQuery({
     catalog: context.catalog,
     engine: context.engine,
@@ -103,7 +130,12 @@ export async function load(context: OpsContext, identifier: TableIdentifier): Pr
 }
 
 /** pyiceberg's rows of the table (at a snapshot, when given), sorted by `key`. */
-export async function pyRows(context: OpsContext, identifier: TableIdentifier, key: string, options: { snapshotId?: bigint; rowFilter?: string } = {}): Promise<Row[]> {
+export async function pyRows(
+  context: OpsContext,
+  identifier: TableIdentifier,
+  key: string,
+  options: { snapshotId?: bigint; rowFilter?: string } = {},
+): Promise<Row[]> {
   const reply = await runPyiceberg<{ rows: Row[] }>('read', {
     catalog: context.oracle,
     identifier: dotted(identifier),
@@ -114,16 +146,33 @@ export async function pyRows(context: OpsContext, identifier: TableIdentifier, k
 }
 
 export async function pyInspect(context: OpsContext, identifier: TableIdentifier, what: string, snapshotId?: bigint): Promise<Row[]> {
-  const reply = await runPyiceberg<{ rows: Row[] }>('inspect', { catalog: context.oracle, identifier: dotted(identifier), what, ...(snapshotId === undefined ? {} : { snapshot_id: snapshotId.toString() }) });
+  const reply = await runPyiceberg<{ rows: Row[] }>('inspect', {
+    catalog: context.oracle,
+    identifier: dotted(identifier),
+    what,
+    ...(snapshotId === undefined ? {} : { snapshot_id: snapshotId.toString() }),
+  });
   return reply.rows;
 }
 
 /** Floe's own read of the table, rows as JSON-friendly values (bigint → string), sorted by `key`. */
-export async function floeRows(context: OpsContext, identifier: TableIdentifier, key: string, options: TableScanOptions = {}): Promise<Row[]> {
+export async function floeRows(
+  context: OpsContext,
+  identifier: TableIdentifier,
+  key: string,
+  options: TableScanOptions = {},
+): Promise<Row[]> {
   const table = await load(context, identifier);
   const scan = await scanTable(table, options);
-  const rows = await context.engine.withConnection(async (connection) => (await connection.runAndReadAll(scan.sql)).getRowObjectsJS() as Row[]);
-  return sortBy(rows.map((row) => Object.fromEntries(Object.entries(row).map(([column, value]) => [column, typeof value === 'bigint' ? value.toString() : value]))), key);
+  const rows = await context.engine.withConnection(
+    async (connection) => (await connection.runAndReadAll(scan.sql)).getRowObjectsJS() as Row[],
+  );
+  return sortBy(
+    rows.map((row) =>
+      Object.fromEntries(Object.entries(row).map(([column, value]) => [column, typeof value === 'bigint' ? value.toString() : value])),
+    ),
+    key,
+  );
 }
 
 export function sortBy(rows: readonly Row[], key: string): Row[] {

@@ -33,20 +33,29 @@ const SCHEMA: Schema = {
   ],
 };
 const BY_CATEGORY = { specId: 0, fields: [{ sourceId: 2, fieldId: 1000, name: 'category', transform: 'identity' }] };
-const rows = (category: string, from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `(${from + i}, '${category}')`);
+const rows = (category: string, from: number, to: number): string[] =>
+  Array.from({ length: to - from }, (_, i) => `(${from + i}, '${category}')`);
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
 const noSleep = { sleep: async () => undefined };
 
 async function liveFiles(table: LoadedTable): Promise<DataFile[]> {
   const head = table.metadata.snapshots.find((snapshot) => snapshot.snapshotId === table.metadata.currentSnapshotId)!;
   const contents = await readAllManifestEntries(table, await snapshotManifests(table, head));
-  return contents.flatMap(({ entries }) => entries.filter((entry) => entry.status !== 'deleted' && entry.dataFile.content === 'data').map((entry) => entry.dataFile));
+  return contents.flatMap(({ entries }) =>
+    entries.filter((entry) => entry.status !== 'deleted' && entry.dataFile.content === 'data').map((entry) => entry.dataFile),
+  );
 }
 
 /** The rows of `filter` written again as new files: what a compaction of those files writes. */
 async function rewritten(context: OpsContext, table: LoadedTable, filter: Expression, name: string): Promise<DataFile[]> {
   const scan = await scanTable(table, { filter });
-  return context.engine.withConnection((connection) => writeTableFiles(connection, table, { query: scan.sql, fileNamePrefix: `${name}-${Date.now()}`, localDirectory: join(context.dir, 'work', name) }));
+  return context.engine.withConnection((connection) =>
+    writeTableFiles(connection, table, {
+      query: scan.sql,
+      fileNamePrefix: `${name}-${Date.now()}`,
+      localDirectory: join(context.dir, 'work', name),
+    }),
+  );
 }
 
 /** The catalog, with `beforeFirstCommit` run once just before the first commit call reaches it: a race, made certain. */
@@ -75,13 +84,23 @@ describe('rewriteFiles on the SQL catalog, read by pyiceberg', () => {
     const s2 = await appendValues(context, identifier, ['id', 'category'], rows('c', 10, 15)); // m2: c2
     await appendValues(context, identifier, ['id', 'category'], rows('a', 15, 20)); // m3: a3
     const base = await load(context, identifier);
-    const m2 = (await snapshotManifests(s2.table, s2.table.metadata.snapshots.find((s) => s.snapshotId === s2.snapshotId)!))[0]!.manifestPath;
+    const m2 = (
+      await snapshotManifests(
+        s2.table,
+        s2.table.metadata.snapshots.find((s) => s.snapshotId === s2.snapshotId)!,
+      )
+    )[0]!.manifestPath;
     const partitionA = (await liveFiles(base)).filter((file) => file.partition[0] === 'a');
     assert.equal(partitionA.length, 2);
     const added = await rewritten(context, base, eq('category', 'a'), 'compact-a');
     assert.equal(added.length, 1);
 
-    const result = await commitChange(context.catalog, identifier, rewriteFiles(partitionA, added, { startingSnapshotId: base.metadata.currentSnapshotId! }), noSleep);
+    const result = await commitChange(
+      context.catalog,
+      identifier,
+      rewriteFiles(partitionA, added, { startingSnapshotId: base.metadata.currentSnapshotId! }),
+      noSleep,
+    );
     const snapshotId = result.snapshotId!.toString();
 
     assert.deepEqual(ids(await pyRows(context, identifier, 'id')), range(0, 20));
@@ -100,8 +119,19 @@ describe('rewriteFiles on the SQL catalog, read by pyiceberg', () => {
 
     const manifests = await pyInspect(context, identifier, 'manifests');
     assert.equal(manifests.length, 4, 'the added manifest, m1 and m3 rewritten, m2 carried over');
-    assert.ok(manifests.some((manifest) => manifest.path === m2 && String(manifest.added_snapshot_id) === s2.snapshotId!.toString()), 'm2 is the very same manifest');
-    const counts = manifests.map((manifest) => [Number(manifest.added_data_files_count), Number(manifest.existing_data_files_count), Number(manifest.deleted_data_files_count)].join('/')).sort();
+    assert.ok(
+      manifests.some((manifest) => manifest.path === m2 && String(manifest.added_snapshot_id) === s2.snapshotId!.toString()),
+      'm2 is the very same manifest',
+    );
+    const counts = manifests
+      .map((manifest) =>
+        [
+          Number(manifest.added_data_files_count),
+          Number(manifest.existing_data_files_count),
+          Number(manifest.deleted_data_files_count),
+        ].join('/'),
+      )
+      .sort();
     assert.deepEqual(counts, ['0/0/1', '0/1/1', '1/0/0', '1/0/0'].sort());
 
     const entries = await pyInspect(context, identifier, 'entries');
@@ -115,7 +145,10 @@ describe('rewriteFiles on the SQL catalog, read by pyiceberg', () => {
     const b1 = (await liveFiles(base)).find((file) => file.partition[0] === 'b')!;
     assert.equal(byPath.get(b1.filePath)?.status, 0, 'the other file of a rewritten manifest is EXISTING');
     const files = await pyInspect(context, identifier, 'files');
-    assert.deepEqual(files.map((file) => file.file_path).sort(), [...(await liveFiles(await load(context, identifier))).map((file) => file.filePath)].sort());
+    assert.deepEqual(
+      files.map((file) => file.file_path).sort(),
+      [...(await liveFiles(await load(context, identifier))).map((file) => file.filePath)].sort(),
+    );
     assert.equal(files.length, 3);
   });
 
@@ -146,7 +179,10 @@ describe('rewriteFiles on the SQL catalog, read by pyiceberg', () => {
   });
 });
 
-for (const [label, open] of [['SQL catalog', sqlContext], ['REST catalog', restContext]] as const) {
+for (const [label, open] of [
+  ['SQL catalog', sqlContext],
+  ['REST catalog', restContext],
+] as const) {
   describe(`rewrite races on the ${label}`, () => {
     let context: OpsContext;
     before(async () => {
@@ -166,7 +202,12 @@ for (const [label, open] of [['SQL catalog', sqlContext], ['REST catalog', restC
       const catalog = racing(context.catalog, async () => {
         appended = (await appendValues(context, identifier, ['id', 'category'], rows('b', 10, 15))).snapshotId;
       });
-      const result = await commitChange(catalog, identifier, rewriteFiles([file!], added, { startingSnapshotId: base.metadata.currentSnapshotId! }), noSleep);
+      const result = await commitChange(
+        catalog,
+        identifier,
+        rewriteFiles([file!], added, { startingSnapshotId: base.metadata.currentSnapshotId! }),
+        noSleep,
+      );
       assert.equal(result.attempts, 2, 'the first attempt lost to the append and was replayed');
       const table = await load(context, identifier);
       assert.equal(table.metadata.snapshots.find((snapshot) => snapshot.snapshotId === result.snapshotId)?.parentSnapshotId, appended);
@@ -198,7 +239,10 @@ for (const [label, open] of [['SQL catalog', sqlContext], ['REST catalog', restC
       assert.equal(catalog.calls, 1, 'not retried after the file was found gone');
       const table = await load(context, identifier);
       assert.equal(table.metadata.currentSnapshotId, firstSnapshot);
-      assert.deepEqual((await liveFiles(table)).map((entry) => entry.filePath), [first[0]!.filePath]);
+      assert.deepEqual(
+        (await liveFiles(table)).map((entry) => entry.filePath),
+        [first[0]!.filePath],
+      );
       assert.deepEqual(ids(await pyRows(context, identifier, 'id')), range(0, 10));
     });
   });

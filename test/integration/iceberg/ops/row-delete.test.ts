@@ -40,7 +40,10 @@ after(async () => {
 
 describe('deleteRows writes position deletes that pyiceberg applies', () => {
   it('partitioned table: one delete file per touched partition, rows gone for pyiceberg and Floe, inspect agrees', async () => {
-    const identifier = await createTable(context, 'events', { schema: SCHEMA, partitionSpec: { specId: 0, fields: [{ sourceId: 2, fieldId: 1000, name: 'category', transform: 'identity' }] } });
+    const identifier = await createTable(context, 'events', {
+      schema: SCHEMA,
+      partitionSpec: { specId: 0, fields: [{ sourceId: 2, fieldId: 1000, name: 'category', transform: 'identity' }] },
+    });
     await appendValues(context, identifier, COLUMNS, range(0, 30).map(tuple));
     await appendValues(context, identifier, COLUMNS, range(30, 60).map(tuple));
     const before = await load(context, identifier);
@@ -64,7 +67,10 @@ describe('deleteRows writes position deletes that pyiceberg applies', () => {
     assert.equal(deleteFiles.length, 3, 'one position delete file per partition touched (a, b, c)');
     assert.deepEqual(deleteFiles.map((file) => (file.partition as Row).category).sort(), ['a', 'b', 'c']);
     for (const file of deleteFiles) assert.equal(file.content, 1);
-    assert.equal(deleteFiles.reduce((sum, file) => sum + Number(file.record_count), 0), expectedDeleted.length);
+    assert.equal(
+      deleteFiles.reduce((sum, file) => sum + Number(file.record_count), 0),
+      expectedDeleted.length,
+    );
     assert.deepEqual(new Set(deleteFiles.map((file) => file.file_path)), new Set(deletes.deleteFiles.map((file) => file.filePath)));
 
     const snapshots = await pyInspect(context, identifier, 'snapshots');
@@ -89,7 +95,11 @@ describe('deleteRows writes position deletes that pyiceberg applies', () => {
     }
 
     // A second delete on top of the first: merge-on-read keeps working, pyiceberg applies both.
-    const second = await deleteRows(await load(context, identifier), { engine: context.engine, rowFilter: '"amount" BETWEEN 30 AND 45', workDirectory: join(context.dir, 'work') });
+    const second = await deleteRows(await load(context, identifier), {
+      engine: context.engine,
+      rowFilter: '"amount" BETWEEN 30 AND 45',
+      workDirectory: join(context.dir, 'work'),
+    });
     assert.equal(second.deletedRows, range(20, 31).length);
     await commit(context, identifier, second.change!);
     const remainingAfter = remaining.filter((id) => !(id * 1.5 >= 30 && id * 1.5 <= 45));
@@ -100,7 +110,11 @@ describe('deleteRows writes position deletes that pyiceberg applies', () => {
   it('unpartitioned table: a delete file that covers one data file names it (referenced_data_file)', async () => {
     const identifier = await createTable(context, 'flat', { schema: SCHEMA });
     await appendValues(context, identifier, COLUMNS, range(0, 20).map(tuple));
-    const deletes = await deleteRows(await load(context, identifier), { engine: context.engine, filter: eq('category', 'c'), workDirectory: join(context.dir, 'work') });
+    const deletes = await deleteRows(await load(context, identifier), {
+      engine: context.engine,
+      filter: eq('category', 'c'),
+      workDirectory: join(context.dir, 'work'),
+    });
     assert.equal(deletes.deletedRows, 6);
     assert.equal(deletes.deleteFiles.length, 1);
     const [deleteFile] = deletes.deleteFiles;
@@ -109,22 +123,35 @@ describe('deleteRows writes position deletes that pyiceberg applies', () => {
     const dataFile = manifests[0]!.entries[0]!.dataFile;
     assert.equal(deleteFile?.referencedDataFile, dataFile.filePath);
     await commit(context, identifier, deletes.change!);
-    assert.deepEqual(ids(await pyRows(context, identifier, 'id')), range(0, 20).filter((id) => id % 3 !== 2));
+    assert.deepEqual(
+      ids(await pyRows(context, identifier, 'id')),
+      range(0, 20).filter((id) => id % 3 !== 2),
+    );
     // pyiceberg's inspect does not show referenced_data_file: read the committed delete manifest back.
     const committed = await load(context, identifier);
     const current = await readAllManifestEntries(committed, await snapshotManifests(committed, committed.metadata.snapshots[1]!));
     const committedDeletes = current.filter(({ manifest }) => manifest.content === 'deletes').flatMap(({ entries }) => entries);
-    assert.deepEqual(committedDeletes.map((entry) => entry.dataFile.referencedDataFile), [dataFile.filePath]);
+    assert.deepEqual(
+      committedDeletes.map((entry) => entry.dataFile.referencedDataFile),
+      [dataFile.filePath],
+    );
     assert.equal((await pyInspect(context, identifier, 'delete_files')).length, 1);
   });
 
   it('deleting rows that match nothing gives no change', async () => {
     const identifier = await createTable(context, 'nothing', { schema: SCHEMA });
     await appendValues(context, identifier, COLUMNS, range(0, 5).map(tuple));
-    const deletes = await deleteRows(await load(context, identifier), { engine: context.engine, filter: gtEq('id', 100), workDirectory: join(context.dir, 'work') });
+    const deletes = await deleteRows(await load(context, identifier), {
+      engine: context.engine,
+      filter: gtEq('id', 100),
+      workDirectory: join(context.dir, 'work'),
+    });
     assert.equal(deletes.change, null);
     assert.equal(deletes.deletedRows, 0);
-    await assert.rejects(deleteRows(await load(context, identifier), { engine: context.engine, workDirectory: join(context.dir, 'work') }), (error: unknown) => FloeError.is(error, 'invalid-input'));
+    await assert.rejects(
+      deleteRows(await load(context, identifier), { engine: context.engine, workDirectory: join(context.dir, 'work') }),
+      (error: unknown) => FloeError.is(error, 'invalid-input'),
+    );
   });
 
   it('a delete whose data file was rewritten meanwhile fails clearly and leaves the table at the rewrite', async () => {
@@ -141,7 +168,12 @@ describe('deleteRows writes position deletes that pyiceberg applies', () => {
     await assert.rejects(commit(context, identifier, deletes.change!), (error: unknown) => {
       assert.ok(FloeError.is(error, 'commit-conflict'), String(error));
       assert.equal(error.retryable, false);
-      assert.match(error.message, new RegExp(`data file ${oldFile.filePath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} they refer to was removed by snapshot ${rewrite.snapshotId}`));
+      assert.match(
+        error.message,
+        new RegExp(
+          `data file ${oldFile.filePath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} they refer to was removed by snapshot ${rewrite.snapshotId}`,
+        ),
+      );
       return true;
     });
     const now = await load(context, identifier);
@@ -152,7 +184,10 @@ describe('deleteRows writes position deletes that pyiceberg applies', () => {
 
 describe('appendEqualityDeletes', () => {
   it('deletes every older row with equal values, newer rows stay; Floe reads it and pyiceberg inspects it', async () => {
-    const identifier = await createTable(context, 'eq', { schema: SCHEMA, partitionSpec: { specId: 0, fields: [{ sourceId: 2, fieldId: 1000, name: 'category', transform: 'identity' }] } });
+    const identifier = await createTable(context, 'eq', {
+      schema: SCHEMA,
+      partitionSpec: { specId: 0, fields: [{ sourceId: 2, fieldId: 1000, name: 'category', transform: 'identity' }] },
+    });
     await appendValues(context, identifier, COLUMNS, range(0, 12).map(tuple));
     const deletes = await appendEqualityDeletes(await load(context, identifier), {
       engine: context.engine,
@@ -164,7 +199,7 @@ describe('appendEqualityDeletes', () => {
     for (const file of deletes.deleteFiles) assert.deepEqual(file.equalityIds, [1]);
     await commit(context, identifier, deletes.change!);
     // A row appended after the delete, with a deleted id, is not deleted (its sequence number is not older).
-    await appendValues(context, identifier, COLUMNS, ['(3, \'a\', 99.0)']);
+    await appendValues(context, identifier, COLUMNS, ["(3, 'a', 99.0)"]);
     const rows = await floeRows(context, identifier, 'id');
     assert.deepEqual(ids(rows), [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11]);
     assert.equal(rows.find((row: Row) => Number(row.id) === 3)?.amount, 99);

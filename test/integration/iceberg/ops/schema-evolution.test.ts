@@ -28,7 +28,12 @@ const SCHEMA: Schema = {
   fields: [
     { id: 1, name: 'id', required: true, type: 'long' },
     { id: 2, name: 'name', required: false, type: 'string' },
-    { id: 3, name: 'address', required: false, type: { type: 'struct', fields: [{ id: 4, name: 'city', required: false, type: 'string' }] } },
+    {
+      id: 3,
+      name: 'address',
+      required: false,
+      type: { type: 'struct', fields: [{ id: 4, name: 'city', required: false, type: 'string' }] },
+    },
   ],
 };
 const noSleep = { sleep: async () => undefined };
@@ -65,17 +70,35 @@ describe('schema evolution on the SQL catalog, read by pyiceberg', () => {
     await commit(context, identifier, addColumn(['address', 'zip'], 'string'));
     await commit(context, identifier, addColumn('middle', 'string', { after: 'id' }));
     await commit(context, identifier, renameColumn('address.city', 'town'));
-    await appendValues(context, identifier, ['id', 'middle', 'label', 'address', 'score'], [`(3, 'm', 'cy', {'town': 'Rome', 'zip': '00100'}, 2.5)`]);
+    await appendValues(
+      context,
+      identifier,
+      ['id', 'middle', 'label', 'address', 'score'],
+      [`(3, 'm', 'cy', {'town': 'Rome', 'zip': '00100'}, 2.5)`],
+    );
 
     const table = await load(context, identifier);
     const schema = currentSchema(table.metadata);
-    assert.deepEqual(schema.fields.map((field) => `${field.id}:${field.name}`), ['1:id', '7:middle', '2:label', '3:address', '5:score']);
+    assert.deepEqual(
+      schema.fields.map((field) => `${field.id}:${field.name}`),
+      ['1:id', '7:middle', '2:label', '3:address', '5:score'],
+    );
     assert.equal(table.metadata.lastColumnId, 7);
-    const metadata = await runPyiceberg<{ metadata: { schemas: { 'schema-id': number; fields: Row[] }[]; 'current-schema-id': number; 'last-column-id': number } }>('load_metadata', { catalog: context.oracle, identifier: dotted(identifier) });
+    const metadata = await runPyiceberg<{
+      metadata: { schemas: { 'schema-id': number; fields: Row[] }[]; 'current-schema-id': number; 'last-column-id': number };
+    }>('load_metadata', { catalog: context.oracle, identifier: dotted(identifier) });
     const pySchema = metadata.metadata.schemas.find((entry) => entry['schema-id'] === metadata.metadata['current-schema-id'])!;
-    assert.deepEqual(pySchema.fields.map((field) => field.name), ['id', 'middle', 'label', 'address', 'score']);
+    assert.deepEqual(
+      pySchema.fields.map((field) => field.name),
+      ['id', 'middle', 'label', 'address', 'score'],
+    );
     assert.equal(pySchema.fields.find((field) => field.name === 'score')?.doc, 'how good');
-    assert.deepEqual(((pySchema.fields.find((field) => field.name === 'address')!.type as { fields: Row[] }).fields).map((field) => `${field.id}:${field.name}`), ['4:town', '6:zip']);
+    assert.deepEqual(
+      (pySchema.fields.find((field) => field.name === 'address')!.type as { fields: Row[] }).fields.map(
+        (field) => `${field.id}:${field.name}`,
+      ),
+      ['4:town', '6:zip'],
+    );
 
     const expected = [
       { id: '1', middle: null, label: 'ann', address: { town: 'Oslo', zip: null }, score: null },
@@ -85,20 +108,32 @@ describe('schema evolution on the SQL catalog, read by pyiceberg', () => {
     assert.deepEqual(await pyRows(context, identifier, 'id'), expected);
     // Floe reads the old file by field id too (the struct's renamed field is matched by name: see readPlanSql's limits).
     const floe = await floeRows(context, identifier, 'id', { columns: ['id', 'middle', 'label', 'score'] });
-    assert.deepEqual(floe, expected.map(({ address: _address, ...rest }) => rest));
+    assert.deepEqual(
+      floe,
+      expected.map(({ address: _address, ...rest }) => rest),
+    );
   });
 
   it('bad requests fail clearly, naming the table and column', async () => {
     const identifier = await createTable(context, 'strict', { schema: SCHEMA });
-    await assert.rejects(commit(context, identifier, addColumn('must', 'int', { required: true })), rejectsWith(/Cannot add required column must .* rows written before it have no value/));
+    await assert.rejects(
+      commit(context, identifier, addColumn('must', 'int', { required: true })),
+      rejectsWith(/Cannot add required column must .* rows written before it have no value/),
+    );
     await assert.rejects(commit(context, identifier, addColumn('name', 'int')), rejectsWith(/already has a column named "name"/));
-    await assert.rejects(commit(context, identifier, addColumn(['nowhere', 'x'], 'int')), rejectsWith(/Column "nowhere" does not exist in table ops\.strict_\d+/));
+    await assert.rejects(
+      commit(context, identifier, addColumn(['nowhere', 'x'], 'int')),
+      rejectsWith(/Column "nowhere" does not exist in table ops\.strict_\d+/),
+    );
     await assert.rejects(commit(context, identifier, addColumn(['name', 'x'], 'int')), rejectsWith(/"name" .* is string, not a struct/));
     await assert.rejects(commit(context, identifier, addColumn('x', 'int', { after: 'ghost' })), rejectsWith(/after "ghost"/));
     assert.throws(() => addColumn('a.b', 'int'), rejectsWith(/holds a dot/));
     await assert.rejects(commit(context, identifier, renameColumn('id', 'name')), rejectsWith(/already has a column of that name/));
     await assert.rejects(commit(context, identifier, renameColumn('ghost', 'x')), rejectsWith(/Column "ghost" does not exist/));
-    await assert.rejects(commit(context, identifier, addPartitionField('name', 'year')), rejectsWith(/year\(name\): the transform does not apply to a string column/));
+    await assert.rejects(
+      commit(context, identifier, addPartitionField('name', 'year')),
+      rejectsWith(/year\(name\): the transform does not apply to a string column/),
+    );
     assert.equal((await load(context, identifier)).metadata.schemas.length, 1, 'nothing was committed');
   });
 
@@ -106,24 +141,40 @@ describe('schema evolution on the SQL catalog, read by pyiceberg', () => {
     const identifier = await createTable(context, 'evolving', { schema: SCHEMA });
     await appendValues(context, identifier, ['id', 'name', 'address'], [`(1, 'a', NULL)`, `(2, 'b', NULL)`]);
     await commit(context, identifier, addPartitionField('id', 'bucket[4]'));
-    await assert.rejects(commit(context, identifier, addPartitionField('id', 'bucket[4]')), rejectsWith(/already partitioned by bucket\[4\]\(id\)/));
+    await assert.rejects(
+      commit(context, identifier, addPartitionField('id', 'bucket[4]')),
+      rejectsWith(/already partitioned by bucket\[4\]\(id\)/),
+    );
     await appendValues(context, identifier, ['id', 'name', 'address'], [`(3, 'c', NULL)`, `(4, 'd', NULL)`, `(5, 'e', NULL)`]);
     const table = await load(context, identifier);
     assert.equal(table.metadata.defaultSpecId, 1);
-    assert.deepEqual(table.metadata.partitionSpecs[1]?.fields, [{ sourceId: 1, fieldId: 1000, name: 'id_bucket_4', transform: 'bucket[4]' }]);
+    assert.deepEqual(table.metadata.partitionSpecs[1]?.fields, [
+      { sourceId: 1, fieldId: 1000, name: 'id_bucket_4', transform: 'bucket[4]' },
+    ]);
     const files = await pyInspect(context, identifier, 'files');
     assert.deepEqual(files.map((file) => Number(file.spec_id)).sort(), [0, ...new Array(files.length - 1).fill(1)]);
 
-    const deletes = await deleteRows(table, { engine: context.engine, filter: isIn('id', [2, 4]), workDirectory: join(context.dir, 'work') });
+    const deletes = await deleteRows(table, {
+      engine: context.engine,
+      filter: isIn('id', [2, 4]),
+      workDirectory: join(context.dir, 'work'),
+    });
     await commit(context, identifier, deletes.change!);
     const deleteFiles = await pyInspect(context, identifier, 'delete_files');
-    assert.deepEqual(deleteFiles.map((file) => Number(file.spec_id)).sort(), [0, 1], 'a delete file in each spec, like the data files it refers to');
+    assert.deepEqual(
+      deleteFiles.map((file) => Number(file.spec_id)).sort(),
+      [0, 1],
+      'a delete file in each spec, like the data files it refers to',
+    );
     assert.deepEqual(ids(await pyRows(context, identifier, 'id')), [1, 3, 5]);
     assert.deepEqual(ids(await floeRows(context, identifier, 'id')), [1, 3, 5]);
   });
 });
 
-for (const [label, open] of [['SQL catalog', sqlContext], ['REST catalog', restContext]] as const) {
+for (const [label, open] of [
+  ['SQL catalog', sqlContext],
+  ['REST catalog', restContext],
+] as const) {
   describe(`schema changes racing on the ${label}`, () => {
     let context: OpsContext;
     before(async () => {
@@ -139,7 +190,13 @@ for (const [label, open] of [['SQL catalog', sqlContext], ['REST catalog', restC
         await commitChange(context.catalog, identifier, addColumn('extra', 'int'), noSleep);
         await appendValues(context, identifier, ['id', 'name', 'address', 'extra'], [`(2, 'y', NULL, 7)`]);
       });
-      const result = await appendQuery({ catalog, engine: context.engine, identifier, query: `SELECT 1 AS id, 'x' AS name, NULL AS address`, workDirectory: join(context.dir, 'work') });
+      const result = await appendQuery({
+        catalog,
+        engine: context.engine,
+        identifier,
+        query: `SELECT 1 AS id, 'x' AS name, NULL AS address`,
+        workDirectory: join(context.dir, 'work'),
+      });
       assert.equal(result.attempts, 2, 'the first attempt lost to the other append and was replayed');
       const table = await load(context, identifier);
       assert.ok(currentSchema(table.metadata).fields.some((field) => field.name === 'extra'));
@@ -155,7 +212,10 @@ for (const [label, open] of [['SQL catalog', sqlContext], ['REST catalog', restC
       const result = await commitChange(catalog, identifier, addColumn('second', 'string'), noSleep);
       assert.equal(result.attempts, 2);
       const fields = currentSchema((await load(context, identifier)).metadata).fields;
-      assert.deepEqual(fields.slice(-2).map((field) => `${field.id}:${field.name}`), ['5:first', '6:second']);
+      assert.deepEqual(
+        fields.slice(-2).map((field) => `${field.id}:${field.name}`),
+        ['5:first', '6:second'],
+      );
     });
   });
 }

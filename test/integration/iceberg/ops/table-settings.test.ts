@@ -29,7 +29,10 @@ interface PyMetadata {
   };
 }
 
-for (const [label, open] of [['SQL catalog', sqlContext], ['REST catalog', restContext]] as const) {
+for (const [label, open] of [
+  ['SQL catalog', sqlContext],
+  ['REST catalog', restContext],
+] as const) {
   describe(`table settings on the ${label}`, () => {
     let context: OpsContext;
     before(async () => {
@@ -42,11 +45,19 @@ for (const [label, open] of [['SQL catalog', sqlContext], ['REST catalog', restC
     it('a sort order and properties given at creation are written; set and remove properties change only what they name', async () => {
       const identifier = await createTable(context, 'sorted', {
         schema: SCHEMA,
-        sortOrder: { orderId: 1, fields: [{ sourceId: 20, transform: 'day', direction: 'desc', nullOrder: 'nulls-last' }, { sourceId: 10, transform: 'identity', direction: 'asc', nullOrder: 'nulls-first' }] },
+        sortOrder: {
+          orderId: 1,
+          fields: [
+            { sourceId: 20, transform: 'day', direction: 'desc', nullOrder: 'nulls-last' },
+            { sourceId: 10, transform: 'identity', direction: 'asc', nullOrder: 'nulls-first' },
+          ],
+        },
         properties: { 'write.delete.mode': 'merge-on-read', owner: 'floe' },
       });
       const created = await runPyiceberg<PyMetadata>('load_metadata', { catalog: context.oracle, identifier: dotted(identifier) });
-      const order = created.metadata['sort-orders'].find((candidate) => candidate['order-id'] === created.metadata['default-sort-order-id']);
+      const order = created.metadata['sort-orders'].find(
+        (candidate) => candidate['order-id'] === created.metadata['default-sort-order-id'],
+      );
       // Column ids are assigned afresh at creation (ts is 2, id is 1); the order follows them.
       assert.deepEqual(order?.fields, [
         { 'source-id': 2, transform: 'day', direction: 'desc', 'null-order': 'nulls-last' },
@@ -72,8 +83,17 @@ for (const [label, open] of [['SQL catalog', sqlContext], ['REST catalog', restC
 
 describe('reserved properties', () => {
   it('are refused with a clear error', () => {
-    assert.throws(() => setProperties({ 'format-version': '3' }), (error: unknown) => FloeError.is(error, 'invalid-input') && /reserved.*upgrade the format version/.test(error.message));
-    assert.throws(() => removeProperties(['current-snapshot-id']), (error: unknown) => FloeError.is(error, 'invalid-input') && /reserved/.test(error.message));
-    assert.throws(() => setProperties({ '': 'x' }), (error: unknown) => FloeError.is(error, 'invalid-input'));
+    assert.throws(
+      () => setProperties({ 'format-version': '3' }),
+      (error: unknown) => FloeError.is(error, 'invalid-input') && /reserved.*upgrade the format version/.test(error.message),
+    );
+    assert.throws(
+      () => removeProperties(['current-snapshot-id']),
+      (error: unknown) => FloeError.is(error, 'invalid-input') && /reserved/.test(error.message),
+    );
+    assert.throws(
+      () => setProperties({ '': 'x' }),
+      (error: unknown) => FloeError.is(error, 'invalid-input'),
+    );
   });
 });

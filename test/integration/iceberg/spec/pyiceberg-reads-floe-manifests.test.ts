@@ -58,11 +58,23 @@ const file = (path: string, partition: DataFile['partition'], content: DataFile[
   recordCount: 42,
   fileSizeInBytes: 4096,
   columnSizes: new Map([[1, 300]]),
-  valueCounts: new Map([[1, 42], [3, 42]]),
-  nullValueCounts: new Map([[1, 0], [3, 5]]),
+  valueCounts: new Map([
+    [1, 42],
+    [3, 42],
+  ]),
+  nullValueCounts: new Map([
+    [1, 0],
+    [3, 5],
+  ]),
   nanValueCounts: new Map(),
-  lowerBounds: new Map([[1, toBinary('long', -(2n ** 62n))], [3, toBinary('string', 'ab')]]),
-  upperBounds: new Map([[1, toBinary('long', 2n ** 62n)], [3, toBinary('string', 'zz')]]),
+  lowerBounds: new Map([
+    [1, toBinary('long', -(2n ** 62n))],
+    [3, toBinary('string', 'ab')],
+  ]),
+  upperBounds: new Map([
+    [1, toBinary('long', 2n ** 62n)],
+    [3, toBinary('string', 'zz')],
+  ]),
   splitOffsets: [4, 1000],
   sortOrderId: content === 'position-deletes' ? null : 0,
   ...(content === 'equality-deletes' ? { equalityIds: [1] } : {}),
@@ -73,18 +85,50 @@ const nulls = [null, null, null, null, null, null, null] as const;
 
 function roundTrip(version: FormatVersion): void {
   const dataEntries: ManifestEntry[] = [
-    { status: 'added', snapshotId: version === 1 ? SNAPSHOT : null, sequenceNumber: null, fileSequenceNumber: null, dataFile: file('a.parquet', [...partition]) },
-    { status: 'existing', snapshotId: PARENT, sequenceNumber: version === 1 ? null : 3, fileSequenceNumber: version === 1 ? null : 3, dataFile: file('b.parquet', [...nulls]) },
-    { status: 'deleted', snapshotId: SNAPSHOT, sequenceNumber: version === 1 ? null : 2, fileSequenceNumber: version === 1 ? null : 3, dataFile: file('c.parquet', [...partition]) },
+    {
+      status: 'added',
+      snapshotId: version === 1 ? SNAPSHOT : null,
+      sequenceNumber: null,
+      fileSequenceNumber: null,
+      dataFile: file('a.parquet', [...partition]),
+    },
+    {
+      status: 'existing',
+      snapshotId: PARENT,
+      sequenceNumber: version === 1 ? null : 3,
+      fileSequenceNumber: version === 1 ? null : 3,
+      dataFile: file('b.parquet', [...nulls]),
+    },
+    {
+      status: 'deleted',
+      snapshotId: SNAPSHOT,
+      sequenceNumber: version === 1 ? null : 2,
+      fileSequenceNumber: version === 1 ? null : 3,
+      dataFile: file('c.parquet', [...partition]),
+    },
   ];
-  const written: { name: string; content: 'data' | 'deletes'; entries: ManifestEntry[] }[] = [{ name: `v${version}-m0.avro`, content: 'data', entries: dataEntries }];
+  const written: { name: string; content: 'data' | 'deletes'; entries: ManifestEntry[] }[] = [
+    { name: `v${version}-m0.avro`, content: 'data', entries: dataEntries },
+  ];
   if (version >= 2) {
     written.push({
       name: `v${version}-m1.avro`,
       content: 'deletes',
       entries: [
-        { status: 'added', snapshotId: null, sequenceNumber: null, fileSequenceNumber: null, dataFile: file('pos.parquet', [...partition], 'position-deletes') },
-        { status: 'added', snapshotId: null, sequenceNumber: null, fileSequenceNumber: null, dataFile: file('eq.parquet', [...nulls], 'equality-deletes') },
+        {
+          status: 'added',
+          snapshotId: null,
+          sequenceNumber: null,
+          fileSequenceNumber: null,
+          dataFile: file('pos.parquet', [...partition], 'position-deletes'),
+        },
+        {
+          status: 'added',
+          snapshotId: null,
+          sequenceNumber: null,
+          fileSequenceNumber: null,
+          dataFile: file('eq.parquet', [...nulls], 'equality-deletes'),
+        },
       ],
     });
   }
@@ -111,13 +155,22 @@ function roundTrip(version: FormatVersion): void {
     };
   });
   const listPath = join(dir, `v${version}-snap.avro`);
-  writeFileSync(listPath, writeManifestList(manifests, { formatVersion: version, snapshotId: SNAPSHOT, parentSnapshotId: PARENT, sequenceNumber: 7 }));
+  writeFileSync(
+    listPath,
+    writeManifestList(manifests, { formatVersion: version, snapshotId: SNAPSHOT, parentSnapshotId: PARENT, sequenceNumber: 7 }),
+  );
 
   assert.ok(python, 'FLOE_TEST_PYTHON must name a Python with pyiceberg installed (e.g. the probe venv)');
   const output = execFileSync(python, [script, listPath], { encoding: 'utf8' });
   const read = JSON.parse(output) as {
     listMeta: Record<string, string>;
-    manifests: { file: Record<string, unknown>; meta: Record<string, string>; schemaFieldIds: number[]; partitionFields: unknown[]; entries: Record<string, unknown>[] }[];
+    manifests: {
+      file: Record<string, unknown>;
+      meta: Record<string, string>;
+      schemaFieldIds: number[];
+      partitionFields: unknown[];
+      entries: Record<string, unknown>[];
+    }[];
   };
 
   assert.deepEqual(read.listMeta, {
@@ -139,14 +192,21 @@ function roundTrip(version: FormatVersion): void {
       ...(version >= 2 ? { content: ours.content } : {}),
     });
     assert.deepEqual(theirs.schemaFieldIds, [1, 2, 3, 4, 5, 6]);
-    assert.deepEqual(theirs.partitionFields, spec.fields.map((f) => [f.sourceId, f.fieldId, f.name, f.transform]));
+    assert.deepEqual(
+      theirs.partitionFields,
+      spec.fields.map((f) => [f.sourceId, f.fieldId, f.name, f.transform]),
+    );
     const entries = inheritManifestEntries(written[i]!.entries, ours);
     assert.equal(theirs.entries.length, entries.length);
     theirs.entries.forEach((entry, j) => {
       const raw = (entry.dataFile as { partition: unknown[] }).partition;
       const expected = entries[j]!;
       expected.dataFile.partition.forEach((value, k) => {
-        assert.deepEqual(expectedValue(bindPartitionField(spec, schema, k).resultType, raw[k] ?? null), value, `partition field ${k} of entry ${j}`);
+        assert.deepEqual(
+          expectedValue(bindPartitionField(spec, schema, k).resultType, raw[k] ?? null),
+          value,
+          `partition field ${k} of entry ${j}`,
+        );
       });
       assert.deepEqual(entry, normalizeEntry(expected, raw));
     });

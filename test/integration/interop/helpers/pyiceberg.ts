@@ -19,7 +19,14 @@ export interface PyRows {
 }
 
 export interface PySnapshots {
-  snapshots: { snapshot_id: string; parent_snapshot_id: string | null; sequence_number: number; timestamp_ms: number; schema_id: number | null; summary: Record<string, string> }[];
+  snapshots: {
+    snapshot_id: string;
+    parent_snapshot_id: string | null;
+    sequence_number: number;
+    timestamp_ms: number;
+    schema_id: number | null;
+    summary: Record<string, string>;
+  }[];
   refs: Record<string, { snapshot_id: string; type: string }>;
   snapshot_log: { snapshot_id: string; timestamp_ms: number }[];
 }

@@ -65,7 +65,7 @@ export function wideRows(from: number, to: number): Record<string, unknown>[] {
       d: DATES[k] ?? null,
       ts: time,
       tstz: time === null ? null : `${time}Z`,
-      payload: n % 4 === 3 ? null : Buffer.from([n, 0, 255, n * 3 % 256]).toString('base64'),
+      payload: n % 4 === 3 ? null : Buffer.from([n, 0, 255, (n * 3) % 256]).toString('base64'),
       u: n % 7 === 6 ? null : `${String(n).padStart(8, '0')}-0000-4000-8000-${String(n * 11).padStart(12, '0')}`,
       f: n % 9 === 8 ? null : n / 4,
       dbl: n % 9 === 7 ? null : n * 1.5 - 10,

@@ -22,14 +22,22 @@ export async function tableFiles(catalogConfig: CatalogConfig, identifier: Table
   try {
     const table = await catalog.loadTable(identifier);
     const plan = await planScan(table);
-    return { metadata: table.metadataLocation, manifestList: currentSnapshot(table.metadata)!.manifestList!, dataFile: plan.tasks[0]!.dataFile.filePath };
+    return {
+      metadata: table.metadataLocation,
+      manifestList: currentSnapshot(table.metadata)!.manifestList!,
+      dataFile: plan.tasks[0]!.dataFile.filePath,
+    };
   } finally {
     await catalog.close();
   }
 }
 
 /** Runs `damage` on a file for one step, then puts the original back. */
-export async function withDamagedFile<T>(location: string, damage: (bytes: Buffer, file: string) => Promise<void>, run: () => Promise<T>): Promise<T> {
+export async function withDamagedFile<T>(
+  location: string,
+  damage: (bytes: Buffer, file: string) => Promise<void>,
+  run: () => Promise<T>,
+): Promise<T> {
   const file = localPath(location);
   const original = await readFile(file);
   try {

@@ -6,7 +6,12 @@ import type { Definition } from '../../../../features/registry.js';
 export const VIEW = 'driver_hourly_stats';
 export const BUCKETS = 4;
 
-export function driverDefinitions(sourceTable: string, schedule?: FeatureViewInput['schedule'], viewName: string = VIEW, compaction?: FeatureViewInput['compaction']): Definition[] {
+export function driverDefinitions(
+  sourceTable: string,
+  schedule?: FeatureViewInput['schedule'],
+  viewName: string = VIEW,
+  compaction?: FeatureViewInput['compaction'],
+): Definition[] {
   return [
     defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
     defineIcebergSource({ name: 'driver_stats', table: sourceTable, timestampField: 'event_timestamp', createdTimestampField: 'created' }),

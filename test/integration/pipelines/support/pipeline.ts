@@ -30,7 +30,14 @@ import { driverDefinitions, VIEW } from './definitions.js';
 
 export { VIEW };
 
-export const SOURCE_COLUMN_TYPES = { driver_id: 'long', conv_rate: 'double', acc_rate: 'double', avg_daily_trips: 'long', event_timestamp: 'timestamptz', created: 'timestamptz' };
+export const SOURCE_COLUMN_TYPES = {
+  driver_id: 'long',
+  conv_rate: 'double',
+  acc_rate: 'double',
+  avg_daily_trips: 'long',
+  event_timestamp: 'timestamptz',
+  created: 'timestamptz',
+};
 
 export interface SourceTable {
   readonly directory: string;
@@ -46,14 +53,21 @@ export async function createSource(directory: string, rows: DriverStatsRow[] = d
   const oracle = sqliteCatalog(directory) as OracleCatalog & { type: 'sql' };
   const table = 'rides.driver_stats';
   await writeSourceTable(oracle, table, rows);
-  return { directory, oracle, floeCatalog: { type: 'sql', name: 'floe_oracle', uri: oracle.uri, warehouse: oracle.warehouse }, table, rows };
+  return {
+    directory,
+    oracle,
+    floeCatalog: { type: 'sql', name: 'floe_oracle', uri: oracle.uri, warehouse: oracle.warehouse },
+    table,
+    rows,
+  };
 }
 
 /** Creates `table` in any catalog pyiceberg can open and appends `rows` to it in two appends (two files). */
 export async function writeSourceTable(oracle: OracleCatalog, table: string, rows: readonly DriverStatsRow[]): Promise<void> {
   await runPyiceberg('create_table', { catalog: oracle, identifier: table, schema: driverStatsSchema, format_version: 2 });
   const half = Math.floor(rows.length / 2);
-  for (const part of [rows.slice(0, half), rows.slice(half)]) await runPyiceberg('append', { catalog: oracle, identifier: table, rows: part, columns: SOURCE_COLUMN_TYPES });
+  for (const part of [rows.slice(0, half), rows.slice(half)])
+    await runPyiceberg('append', { catalog: oracle, identifier: table, rows: part, columns: SOURCE_COLUMN_TYPES });
 }
 
 /** Appends `rows` to the source table (one more pyiceberg append); the source with every row it now holds. */
@@ -96,9 +110,23 @@ export async function startPipelineWorker(
     runtimeInstalled = true;
   }
   const onlineNamespace = options.onlineNamespace ?? `online_${randomUUID().slice(0, 8)}`;
-  const runtime = await testRuntime({ directory: path.join(source.directory, onlineNamespace), catalog: source.floeCatalog, definitions: driverDefinitions(source.table, options.schedule, options.viewName, options.compaction), onlineNamespace });
+  const runtime = await testRuntime({
+    directory: path.join(source.directory, onlineNamespace),
+    catalog: source.floeCatalog,
+    definitions: driverDefinitions(source.table, options.schedule, options.viewName, options.compaction),
+    onlineNamespace,
+  });
   const catalog = options.wrapCatalog ? options.wrapCatalog(runtime.catalog) : runtime.catalog;
-  const activities = createActivities({ registry: runtime.project.registry, catalog, engine: runtime.engine, workDirectory: runtime.project.config.workDirectory, ...(options.ioProperties === undefined ? {} : { ioProperties: options.ioProperties }) }, { hooks: options.hooks ?? {}, trainingSetHooks: options.trainingSetHooks ?? {} });
+  const activities = createActivities(
+    {
+      registry: runtime.project.registry,
+      catalog,
+      engine: runtime.engine,
+      workDirectory: runtime.project.config.workDirectory,
+      ...(options.ioProperties === undefined ? {} : { ioProperties: options.ioProperties }),
+    },
+    { hooks: options.hooks ?? {}, trainingSetHooks: options.trainingSetHooks ?? {} },
+  );
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const nativeConnection = await NativeConnection.connect({ address });
   const worker = await Worker.create({
@@ -131,12 +159,18 @@ export async function startPipelineWorker(
 
 /** The online table's rows as pyiceberg reads them, without materialized_at, in a stable order. */
 export async function onlineRows(source: SourceTable, onlineNamespace: string, view: string = VIEW): Promise<Record<string, unknown>[]> {
-  const read = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', { catalog: source.oracle, identifier: `${onlineNamespace}.${view}` });
+  const read = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', {
+    catalog: source.oracle,
+    identifier: `${onlineNamespace}.${view}`,
+  });
   return sortRows(read.rows.map(({ materialized_at: _ignored, ...rest }) => rest));
 }
 
 /** The brute-force online rows for these windows: each window's latest row per driver. */
-export function expectedRows(rows: readonly DriverStatsRow[], windows: readonly { start: string; end: string }[]): Record<string, unknown>[] {
+export function expectedRows(
+  rows: readonly DriverStatsRow[],
+  windows: readonly { start: string; end: string }[],
+): Record<string, unknown>[] {
   return sortRows(windows.flatMap((window) => latestPerDriver(rows, window)));
 }
 
@@ -147,7 +181,11 @@ export interface CommittedSnapshot {
 
 /** The online table's snapshots, oldest first, with their summaries (pyiceberg's inspect). */
 export async function onlineSnapshots(source: SourceTable, onlineNamespace: string, view: string = VIEW): Promise<CommittedSnapshot[]> {
-  const inspected = await runPyiceberg<{ rows: { snapshot_id: string; committed_at: string; summary: unknown }[] }>('inspect', { catalog: source.oracle, identifier: `${onlineNamespace}.${view}`, what: 'snapshots' });
+  const inspected = await runPyiceberg<{ rows: { snapshot_id: string; committed_at: string; summary: unknown }[] }>('inspect', {
+    catalog: source.oracle,
+    identifier: `${onlineNamespace}.${view}`,
+    what: 'snapshots',
+  });
   return inspected.rows
     .sort((a, b) => a.committed_at.localeCompare(b.committed_at))
     .map((row) => ({ snapshotId: String(row.snapshot_id), summary: summaryObject(row.summary) }));
@@ -155,7 +193,10 @@ export async function onlineSnapshots(source: SourceTable, onlineNamespace: stri
 
 /** The windows the online table's snapshots committed, oldest first. */
 export function committedWindows(snapshots: readonly CommittedSnapshot[]): { start: string; end: string }[] {
-  return snapshots.map((snapshot) => ({ start: snapshot.summary['floe.window-start'] ?? '?', end: snapshot.summary['floe.window-end'] ?? '?' }));
+  return snapshots.map((snapshot) => ({
+    start: snapshot.summary['floe.window-start'] ?? '?',
+    end: snapshot.summary['floe.window-end'] ?? '?',
+  }));
 }
 
 /**
@@ -163,7 +204,9 @@ export function committedWindows(snapshots: readonly CommittedSnapshot[]): { sta
  * watermark a commit carried forward (`floe.watermark`), whichever is later; null before any commit.
  */
 export function onlineWatermark(snapshots: readonly CommittedSnapshot[]): string | null {
-  const ends = snapshots.flatMap((snapshot) => [snapshot.summary['floe.window-end'], snapshot.summary['floe.watermark']]).filter((end): end is string => end !== undefined);
+  const ends = snapshots
+    .flatMap((snapshot) => [snapshot.summary['floe.window-end'], snapshot.summary['floe.watermark']])
+    .filter((end): end is string => end !== undefined);
   if (ends.length === 0) return null;
   return new Date(Math.max(...ends.map((end) => Date.parse(end)))).toISOString();
 }
@@ -176,12 +219,24 @@ export async function recordRun(client: Client, workflowId: string, runId: strin
 }
 
 export function sortRows(rows: Record<string, unknown>[]): Record<string, unknown>[] {
-  return [...rows].sort((a, b) => Number(a.driver_id) - Number(b.driver_id) || String(a.event_ts).localeCompare(String(b.event_ts)) || String(a.created_ts).localeCompare(String(b.created_ts)));
+  return [...rows].sort(
+    (a, b) =>
+      Number(a.driver_id) - Number(b.driver_id) ||
+      String(a.event_ts).localeCompare(String(b.event_ts)) ||
+      String(a.created_ts).localeCompare(String(b.created_ts)),
+  );
 }
 
 function summaryObject(summary: unknown): Record<string, string> {
   // pyiceberg's inspect gives the summary as a list of [key, value] pairs (an Arrow map).
-  if (Array.isArray(summary)) return Object.fromEntries(summary.map((entry) => (Array.isArray(entry) ? [String(entry[0]), String(entry[1])] : [String((entry as { key: unknown }).key), String((entry as { value: unknown }).value)])));
+  if (Array.isArray(summary))
+    return Object.fromEntries(
+      summary.map((entry) =>
+        Array.isArray(entry)
+          ? [String(entry[0]), String(entry[1])]
+          : [String((entry as { key: unknown }).key), String((entry as { value: unknown }).value)],
+      ),
+    );
   return Object.fromEntries(Object.entries(summary as Record<string, unknown>).map(([key, value]) => [key, String(value)]));
 }
 

@@ -30,7 +30,11 @@ export function recentRows(now: number): DriverStatsRow[] {
 }
 
 /** The result of the schedule's `count`-th run (by its recent actions), once it has finished. */
-export async function nextRunResult(client: Client, scheduleId: string, count: number): Promise<MaterializeResult & { workflowId: string }> {
+export async function nextRunResult(
+  client: Client,
+  scheduleId: string,
+  count: number,
+): Promise<MaterializeResult & { workflowId: string }> {
   for (let attempt = 0; attempt < 600; attempt++) {
     const description = await client.schedule.getHandle(scheduleId).describe();
     const action = description.info.recentActions[count - 1];
@@ -51,9 +55,12 @@ export async function waitForScheduleIdle(client: Client, scheduleId: string, ac
     if (info.numActionsTaken >= actions && info.runningActions.length === 0) {
       const last = info.recentActions.at(-1);
       if (last) {
-        const result = await client.workflow.getHandle(last.action.workflow.workflowId, last.action.workflow.firstExecutionRunId).describe();
+        const result = await client.workflow
+          .getHandle(last.action.workflow.workflowId, last.action.workflow.firstExecutionRunId)
+          .describe();
         if (result.status.name === 'COMPLETED') return;
-        if (result.status.name !== 'RUNNING') throw new Error(`schedule run ${last.action.workflow.workflowId} ended ${result.status.name}`);
+        if (result.status.name !== 'RUNNING')
+          throw new Error(`schedule run ${last.action.workflow.workflowId} ended ${result.status.name}`);
       }
     }
     await sleep(200);
@@ -69,7 +76,6 @@ export async function deleteSchedule(client: Client, scheduleId: string): Promis
       if (!(error instanceof ScheduleNotFoundError)) throw error;
     });
 }
-
 
 /**
  * The schedule as `listSchedules` reports it, once the server's list shows it: the list reads

@@ -31,7 +31,12 @@ const config = JSON.parse(process.env.FLOE_TEST_WORKER ?? 'null') as WorkerProce
 if (config === null) throw new Error('FLOE_TEST_WORKER is not set');
 
 TemporalRuntime.install({ logger: quietLogger });
-const runtime = await testRuntime({ directory: config.directory, catalog: config.catalog, definitions: driverDefinitions(config.sourceTable), onlineNamespace: config.onlineNamespace });
+const runtime = await testRuntime({
+  directory: config.directory,
+  catalog: config.catalog,
+  definitions: driverDefinitions(config.sourceTable),
+  onlineNamespace: config.onlineNamespace,
+});
 let calls = 0;
 const holdForever = async (): Promise<void> => {
   calls += 1;
@@ -40,13 +45,19 @@ const holdForever = async (): Promise<void> => {
   await new Promise<never>(() => undefined);
 };
 const hooks: MaterializeHooks = config.hold === undefined || config.hold.point === 'commit' ? {} : { [config.hold.point]: holdForever };
-const catalog: Catalog = config.hold?.point !== 'commit' ? runtime.catalog : Object.assign(Object.create(runtime.catalog) as Catalog, {
-  commitTable: async (...args: Parameters<Catalog['commitTable']>) => {
-    await holdForever();
-    return runtime.catalog.commitTable(...args);
-  },
-});
-const activities = createActivities({ registry: runtime.project.registry, catalog, engine: runtime.engine, workDirectory: runtime.project.config.workDirectory }, { hooks });
+const catalog: Catalog =
+  config.hold?.point !== 'commit'
+    ? runtime.catalog
+    : Object.assign(Object.create(runtime.catalog) as Catalog, {
+        commitTable: async (...args: Parameters<Catalog['commitTable']>) => {
+          await holdForever();
+          return runtime.catalog.commitTable(...args);
+        },
+      });
+const activities = createActivities(
+  { registry: runtime.project.registry, catalog, engine: runtime.engine, workDirectory: runtime.project.config.workDirectory },
+  { hooks },
+);
 const connection = await NativeConnection.connect({ address: config.address });
 const worker = await Worker.create({
   connection,

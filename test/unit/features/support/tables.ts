@@ -51,24 +51,51 @@ export async function createTable(
 ): Promise<void> {
   const [namespace, name] = identifier.split('.') as [string, string];
   if (!(await workspace.catalog.namespaceExists([namespace]))) await workspace.catalog.createNamespace([namespace]);
-  const fields: NestedField[] = columns.map((column, index) => ({ id: index + 1, name: column.name, type: column.type, required: column.required ?? false }));
-  await workspace.catalog.createTable({ namespace: [namespace], name }, { schema: { schemaId: 0, identifierFieldIds: [], fields }, properties: { 'format-version': '2' } });
+  const fields: NestedField[] = columns.map((column, index) => ({
+    id: index + 1,
+    name: column.name,
+    type: column.type,
+    required: column.required ?? false,
+  }));
+  await workspace.catalog.createTable(
+    { namespace: [namespace], name },
+    { schema: { schemaId: 0, identifierFieldIds: [], fields }, properties: { 'format-version': '2' } },
+  );
   for (const rows of batches) {
     if (rows.length === 0) continue;
     const values = rows.map((row) => `(${row.map((cell, index) => cellSql(cell, columns[index]!.type)).join(', ')})`).join(', ');
     const query = `SELECT * FROM (VALUES ${values}) AS t(${columns.map((column) => q(column.name)).join(', ')})`;
-    await appendQuery({ catalog: workspace.catalog, engine: workspace.engine, identifier: { namespace: [namespace], name }, query, workDirectory: path.join(workspace.directory, 'work') });
+    await appendQuery({
+      catalog: workspace.catalog,
+      engine: workspace.engine,
+      identifier: { namespace: [namespace], name },
+      query,
+      workDirectory: path.join(workspace.directory, 'work'),
+    });
   }
 }
 
 function cellSql(cell: Cell, type: PrimitiveType): string {
   if (cell === null) return `CAST(NULL AS ${sqlType(type)})`;
-  if (typeof cell === 'object') return type === 'timestamptz' ? `(TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_microseconds(${cell.micros}::BIGINT))` : `make_timestamp(${cell.micros}::BIGINT)`;
+  if (typeof cell === 'object')
+    return type === 'timestamptz'
+      ? `(TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_microseconds(${cell.micros}::BIGINT))`
+      : `make_timestamp(${cell.micros}::BIGINT)`;
   if (typeof cell === 'string') return `CAST(${quoteLiteral(cell)} AS ${sqlType(type)})`;
   return `CAST(${String(cell)} AS ${sqlType(type)})`;
 }
 
 function sqlType(type: PrimitiveType): string {
-  const types: Partial<Record<string, string>> = { long: 'BIGINT', int: 'INTEGER', double: 'DOUBLE', float: 'FLOAT', string: 'VARCHAR', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP', timestamptz: 'TIMESTAMPTZ', date: 'DATE' };
+  const types: Partial<Record<string, string>> = {
+    long: 'BIGINT',
+    int: 'INTEGER',
+    double: 'DOUBLE',
+    float: 'FLOAT',
+    string: 'VARCHAR',
+    boolean: 'BOOLEAN',
+    timestamp: 'TIMESTAMP',
+    timestamptz: 'TIMESTAMPTZ',
+    date: 'DATE',
+  };
   return types[type] ?? 'VARCHAR';
 }

@@ -81,8 +81,16 @@ function bindError(expression: Expression): FloeError {
 
 suite('describe', () => {
   it('renders nested filters readably, grouping and/or inside others', () => {
-    const filter = and(eq('id', 5n), or(isNull('name'), gtEq('ts', '2024-01-01T00:00:00Z')), not(isIn('count', [1, 2])), startsWith('name', 'ab'));
-    assert.equal(describe(filter), 'id = 5 AND (name IS NULL OR ts >= "2024-01-01T00:00:00Z") AND NOT count IN (1, 2) AND name STARTS WITH "ab"');
+    const filter = and(
+      eq('id', 5n),
+      or(isNull('name'), gtEq('ts', '2024-01-01T00:00:00Z')),
+      not(isIn('count', [1, 2])),
+      startsWith('name', 'ab'),
+    );
+    assert.equal(
+      describe(filter),
+      'id = 5 AND (name IS NULL OR ts >= "2024-01-01T00:00:00Z") AND NOT count IN (1, 2) AND name STARTS WITH "ab"',
+    );
     assert.equal(describe(and()), 'TRUE');
     assert.equal(describe(or()), 'FALSE');
     assert.equal(describe(eq('blob', Uint8Array.of(1, 255))), 'blob = 0x01ff');
@@ -136,7 +144,10 @@ suite('bind: literals are converted to the column type', () => {
     assert.equal(bound(eq('count', 7n)), 7);
     assert.equal(bound(eq('id', 7)), 7n);
     assert.equal(bound(eq('id', 2n ** 60n)), 2n ** 60n);
-    assert.match(bindError(eq('id', 2 ** 60)).message, /column "id" of type long expects an integer \(a bigint for values beyond ±2\^53\), got number/);
+    assert.match(
+      bindError(eq('id', 2 ** 60)).message,
+      /column "id" of type long expects an integer \(a bigint for values beyond ±2\^53\), got number/,
+    );
     assert.match(bindError(eq('count', 2.5)).message, /column "count" of type int expects an integer, got number 2\.5/);
     assert.match(bindError(eq('count', '3')).message, /expects an integer, got string "3"/);
   });
@@ -165,7 +176,10 @@ suite('bind: literals are converted to the column type', () => {
     assert.equal(bound(eq('day', '2024-01-31')), 19753);
     assert.equal(bound(eq('day', new Date(Date.UTC(2024, 0, 31)))), 19753);
     assert.equal(bound(eq('day', 19753)), 19753);
-    assert.match(bindError(eq('day', new Date(Date.UTC(2024, 0, 31, 12)))).message, /column "day" of type date expects an ISO date like "2024-01-31", a Date at UTC midnight/);
+    assert.match(
+      bindError(eq('day', new Date(Date.UTC(2024, 0, 31, 12)))).message,
+      /column "day" of type date expects an ISO date like "2024-01-31", a Date at UTC midnight/,
+    );
     assert.match(bindError(eq('day', '2024-02-30')).message, /type date expects/);
   });
 
@@ -203,22 +217,34 @@ suite('bind: literals are converted to the column type', () => {
     assert.equal(bound(eq('price', 14.25)), 1425n);
     assert.equal(bound(eq('price', 14n)), 1400n);
     assert.equal(bound(eq('price', '14.200')), 1420n);
-    assert.match(bindError(lt('price', '14.205')).message, /column "price" of type decimal\(9, 2\) expects a decimal \(string, number or bigint\) with at most 2 digits after the point/);
+    assert.match(
+      bindError(lt('price', '14.205')).message,
+      /column "price" of type decimal\(9, 2\) expects a decimal \(string, number or bigint\) with at most 2 digits after the point/,
+    );
   });
 
   it('uuid, binary, fixed, boolean, string', () => {
     assert.equal(bound(eq('key', 'F79C3E09-677C-4BBD-A479-3F349CB785E7')), 'f79c3e09-677c-4bbd-a479-3f349cb785e7');
     assert.match(bindError(eq('key', 'not-a-uuid')).message, /type uuid expects a UUID string/);
     assert.deepEqual(bound(eq('blob', Uint8Array.of(1))), Uint8Array.of(1));
-    assert.match(bindError(eq('hash', Uint8Array.of(1))).message, /type fixed\[4\] expects a Uint8Array of exactly 4 bytes, got bytes 0x01/);
+    assert.match(
+      bindError(eq('hash', Uint8Array.of(1))).message,
+      /type fixed\[4\] expects a Uint8Array of exactly 4 bytes, got bytes 0x01/,
+    );
     assert.match(bindError(eq('flag', 1)).message, /type boolean expects true or false/);
     assert.match(bindError(eq('name', 5)).message, /type string expects a string, got number 5/);
   });
 
   it('operations that do not apply to the column type are refused', () => {
     assert.match(bindError(isNaN('count')).message, /isNaN and notNaN apply to float and double columns; column "count" is int/);
-    assert.match(bindError(startsWith('count', '1')).message, /startsWith and notStartsWith apply to string columns; column "count" is int/);
-    assert.match(bindError({ op: 'like', column: 'name', value: 'x' } as unknown as Expression).message, /Malformed filter.*unknown operation "like"/);
+    assert.match(
+      bindError(startsWith('count', '1')).message,
+      /startsWith and notStartsWith apply to string columns; column "count" is int/,
+    );
+    assert.match(
+      bindError({ op: 'like', column: 'name', value: 'x' } as unknown as Expression).message,
+      /Malformed filter.*unknown operation "like"/,
+    );
     assert.match(bindError({ op: 'eq', column: 'name' } as unknown as Expression).message, /"eq" needs a value/);
     assert.match(bindError({ op: 'in', column: 'name', values: 'x' } as unknown as Expression).message, /"in" needs an array "values"/);
     assert.match(bindError(eq('name', null as unknown as string)).message, /use isNull \/ notNull/);
@@ -255,7 +281,8 @@ suite('bind: not is pushed down and constants fold', () => {
   }
 
   it('leaves no not in a bound filter', () => {
-    const hasNot = (e: BoundExpression): boolean => (e.op as string) === 'not' || ((e.op === 'and' || e.op === 'or') && e.args.some(hasNot));
+    const hasNot = (e: BoundExpression): boolean =>
+      (e.op as string) === 'not' || ((e.op === 'and' || e.op === 'or') && e.args.some(hasNot));
     assert.equal(hasNot(bind(not(and(or(eq('count', 1), not(isNull('name'))), not(lt('id', 3)))), schema)), false);
   });
 
@@ -281,6 +308,9 @@ suite('bind: not is pushed down and constants fold', () => {
   });
 
   it('describes bound filters', () => {
-    assert.equal(describeBound(bind(and(eq('id', 5), or(isNull('name'), isIn('count', [1, 2]))), schema)), 'id = 5 AND (name IS NULL OR count IN (1, 2))');
+    assert.equal(
+      describeBound(bind(and(eq('id', 5), or(isNull('name'), isIn('count', [1, 2]))), schema)),
+      'id = 5 AND (name IS NULL OR count IN (1, 2))',
+    );
   });
 });

@@ -55,13 +55,21 @@ const CASES: readonly TypeCase[] = [
     // Not INT_MIN: truncate[W] of it leaves the int range (a transforms.ts issue, Java wraps around).
     value: fc.oneof(smallInt, fc.constant(2 ** 31 - 1)),
     literal: fc.oneof(smallInt, fc.constantFrom(-(2 ** 31), 2 ** 31 - 1)),
-    transforms: fc.oneof(fc.constant('identity'), fc.integer({ min: 1, max: 5 }).map((n) => `bucket[${n}]`), fc.integer({ min: 1, max: 20 }).map((n) => `truncate[${n}]`)),
+    transforms: fc.oneof(
+      fc.constant('identity'),
+      fc.integer({ min: 1, max: 5 }).map((n) => `bucket[${n}]`),
+      fc.integer({ min: 1, max: 20 }).map((n) => `truncate[${n}]`),
+    ),
   },
   {
     type: 'long',
     value: fc.oneof(fc.bigInt({ min: -40n, max: 40n }), fc.constant(2n ** 63n - 1n)),
     literal: fc.oneof(fc.bigInt({ min: -40n, max: 40n }), fc.constantFrom(-(2n ** 63n), 2n ** 63n - 1n)),
-    transforms: fc.oneof(fc.constant('identity'), fc.integer({ min: 1, max: 5 }).map((n) => `bucket[${n}]`), fc.integer({ min: 1, max: 20 }).map((n) => `truncate[${n}]`)),
+    transforms: fc.oneof(
+      fc.constant('identity'),
+      fc.integer({ min: 1, max: 5 }).map((n) => `bucket[${n}]`),
+      fc.integer({ min: 1, max: 20 }).map((n) => `truncate[${n}]`),
+    ),
   },
   {
     type: 'double',
@@ -73,26 +81,40 @@ const CASES: readonly TypeCase[] = [
     type: 'string',
     value: text,
     literal: text,
-    transforms: fc.oneof(fc.constant('identity'), fc.integer({ min: 1, max: 5 }).map((n) => `bucket[${n}]`), fc.integer({ min: 1, max: 3 }).map((n) => `truncate[${n}]`)),
+    transforms: fc.oneof(
+      fc.constant('identity'),
+      fc.integer({ min: 1, max: 5 }).map((n) => `bucket[${n}]`),
+      fc.integer({ min: 1, max: 3 }).map((n) => `truncate[${n}]`),
+    ),
   },
   {
     type: 'timestamptz',
     value: timestamps,
     literal: timestamps,
-    transforms: fc.oneof(fc.constantFrom('identity', 'year', 'month', 'day', 'hour'), fc.integer({ min: 1, max: 5 }).map((n) => `bucket[${n}]`)),
+    transforms: fc.oneof(
+      fc.constantFrom('identity', 'year', 'month', 'day', 'hour'),
+      fc.integer({ min: 1, max: 5 }).map((n) => `bucket[${n}]`),
+    ),
     toLiteral: (value) => (typeof value === 'bigint' && value % 1000n === 0n ? new Date(Number(value / 1000n)) : value),
   },
   {
     type: 'date',
     value: fc.integer({ min: -800, max: 800 }),
     literal: fc.integer({ min: -800, max: 800 }),
-    transforms: fc.oneof(fc.constantFrom('identity', 'year', 'month', 'day'), fc.integer({ min: 1, max: 5 }).map((n) => `bucket[${n}]`)),
+    transforms: fc.oneof(
+      fc.constantFrom('identity', 'year', 'month', 'day'),
+      fc.integer({ min: 1, max: 5 }).map((n) => `bucket[${n}]`),
+    ),
   },
   {
     type: 'decimal(9, 2)',
     value: fc.bigInt({ min: -3000n, max: 3000n }),
     literal: fc.bigInt({ min: -3000n, max: 3000n }),
-    transforms: fc.oneof(fc.constant('identity'), fc.integer({ min: 1, max: 5 }).map((n) => `bucket[${n}]`), fc.integer({ min: 1, max: 1000 }).map((n) => `truncate[${n}]`)),
+    transforms: fc.oneof(
+      fc.constant('identity'),
+      fc.integer({ min: 1, max: 5 }).map((n) => `bucket[${n}]`),
+      fc.integer({ min: 1, max: 1000 }).map((n) => `truncate[${n}]`),
+    ),
     toLiteral: (value) => formatDecimal(value as bigint, 2),
   },
 ];
@@ -140,13 +162,20 @@ export function toExpression(filter: OracleFilter, toLiteral: (column: string, v
     case 'not':
       return { op: 'not', arg: toExpression(filter.arg, toLiteral) };
     default:
-      if (filter.values) return { op: filter.op as 'in', column: filter.column, values: filter.values.map((v) => toLiteral(filter.column, v)) };
-      if (filter.value !== undefined) return { op: filter.op as 'eq', column: filter.column, value: toLiteral(filter.column, filter.value) };
+      if (filter.values)
+        return { op: filter.op as 'in', column: filter.column, values: filter.values.map((v) => toLiteral(filter.column, v)) };
+      if (filter.value !== undefined)
+        return { op: filter.op as 'eq', column: filter.column, value: toLiteral(filter.column, filter.value) };
       return { op: filter.op as 'isNull', column: filter.column };
   }
 }
 
-function fileOf(schema: Schema, type: PrimitiveType, values: readonly (PrimitiveValue | null)[], properties: Record<string, string>): DataFile {
+function fileOf(
+  schema: Schema,
+  type: PrimitiveType,
+  values: readonly (PrimitiveValue | null)[],
+  properties: Record<string, string>,
+): DataFile {
   const present = values.filter((v): v is PrimitiveValue => v !== null);
   const ordered = present.filter((v) => !(typeof v === 'number' && Number.isNaN(v))).sort((a, b) => compareValues(type, a, b));
   const stats = {
@@ -156,7 +185,15 @@ function fileOf(schema: Schema, type: PrimitiveType, values: readonly (Primitive
     nanCount: present.length - ordered.length,
     ...(ordered.length > 0 ? { min: ordered[0]!, max: ordered[ordered.length - 1]! } : {}),
   };
-  return { content: 'data', filePath: 'mem://f', fileFormat: 'PARQUET', partition: [], recordCount: values.length, fileSizeInBytes: 1, ...dataFileMetrics(schema, [stats], properties) };
+  return {
+    content: 'data',
+    filePath: 'mem://f',
+    fileFormat: 'PARQUET',
+    partition: [],
+    recordCount: values.length,
+    fileSizeInBytes: 1,
+    ...dataFileMetrics(schema, [stats], properties),
+  };
 }
 
 function manifestWith(spec: PartitionSpec, partitions: ManifestFile['partitions']): ManifestFile {
@@ -179,7 +216,10 @@ function manifestWith(spec: PartitionSpec, partitions: ManifestFile['partitions'
   };
 }
 
-const show = (value: unknown): string => JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+const show = (value: unknown): string =>
+  JSON.stringify(value, (_, v: unknown) =>
+    typeof v === 'bigint' ? `${v}n` : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
+  );
 
 suite('evaluators never rule out a matching value (property)', () => {
   for (const typeCase of CASES) {

@@ -1,7 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe as suite, it } from 'node:test';
 import { bind } from '../../../../iceberg/expressions/bind.js';
-import { and, eq, gt, gtEq, isIn, isNaN, isNull, lt, ltEq, notEq, notIn, notNaN, notNull, notStartsWith, or, startsWith } from '../../../../iceberg/expressions/expression.js';
+import {
+  and,
+  eq,
+  gt,
+  gtEq,
+  isIn,
+  isNaN,
+  isNull,
+  lt,
+  ltEq,
+  notEq,
+  notIn,
+  notNaN,
+  notNull,
+  notStartsWith,
+  or,
+  startsWith,
+} from '../../../../iceberg/expressions/expression.js';
 import type { Expression } from '../../../../iceberg/expressions/expression.js';
 import { manifestEvaluator } from '../../../../iceberg/expressions/manifest-evaluator.js';
 import type { FieldSummary, ManifestFile } from '../../../../iceberg/spec/manifest.js';
@@ -131,7 +148,9 @@ suite('manifestEvaluator: floating point partitions (identity)', () => {
   });
 
   it('contains_nan unknown (null, as v1 writers leave it) never prunes on NaN', () => {
-    const unknown = manifest(2, [{ containsNull: false, containsNan: null, lowerBound: toBinary('double', 1), upperBound: toBinary('double', 2) }]);
+    const unknown = manifest(2, [
+      { containsNull: false, containsNan: null, lowerBound: toBinary('double', 1), upperBound: toBinary('double', 2) },
+    ]);
     assert.equal(mayMatch(isNaN('score'), unknown, [byScore]), true);
     assert.equal(mayMatch(gt('score', 10), unknown, [byScore]), true);
     assert.equal(mayMatch(lt('score', 0), unknown, [byScore]), false);
@@ -308,7 +327,10 @@ suite('manifestEvaluator: specs, evolution and missing summaries', () => {
   });
 
   it('two partition fields of one spec', () => {
-    const m = manifestOf(both, [['a', 1], ['b', 2]]);
+    const m = manifestOf(both, [
+      ['a', 1],
+      ['b', 2],
+    ]);
     assert.equal(mayMatch(and(eq('name', 'a'), eq('count', 2)), m, [both]), true); // summaries are per field
     assert.equal(mayMatch(and(eq('name', 'a'), eq('count', 3)), m, [both]), false);
   });

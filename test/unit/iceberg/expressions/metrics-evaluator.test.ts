@@ -1,7 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe as suite, it } from 'node:test';
 import { bind } from '../../../../iceberg/expressions/bind.js';
-import { and, eq, gt, gtEq, isIn, isNaN, isNull, lt, ltEq, notEq, notIn, notNaN, notNull, notStartsWith, or, startsWith } from '../../../../iceberg/expressions/expression.js';
+import {
+  and,
+  eq,
+  gt,
+  gtEq,
+  isIn,
+  isNaN,
+  isNull,
+  lt,
+  ltEq,
+  notEq,
+  notIn,
+  notNaN,
+  notNull,
+  notStartsWith,
+  or,
+  startsWith,
+} from '../../../../iceberg/expressions/expression.js';
 import type { Expression } from '../../../../iceberg/expressions/expression.js';
 import { metricsEvaluator } from '../../../../iceberg/expressions/metrics-evaluator.js';
 import type { DataFile } from '../../../../iceberg/spec/manifest.js';
@@ -41,7 +58,15 @@ function fileOf(columns: Readonly<Record<string, readonly (PrimitiveValue | null
     };
   });
   const recordCount = Math.max(0, ...Object.values(columns).map((values) => values.length));
-  return { content: 'data', filePath: 'mem://f.parquet', fileFormat: 'PARQUET', partition: [], recordCount, fileSizeInBytes: 1, ...dataFileMetrics(schema, stats, properties) };
+  return {
+    content: 'data',
+    filePath: 'mem://f.parquet',
+    fileFormat: 'PARQUET',
+    partition: [],
+    recordCount,
+    fileSizeInBytes: 1,
+    ...dataFileMetrics(schema, stats, properties),
+  };
 }
 
 const mayMatch = (filter: Expression, file: DataFile): boolean => metricsEvaluator(bind(filter, schema))(file);
@@ -137,7 +162,10 @@ suite('metricsEvaluator: truncated string bounds', () => {
     assert.equal(mayMatch(notStartsWith('name', 'ab'), full), false);
     assert.equal(mayMatch(notStartsWith('name', 'ab'), truncated), true); // upper bound 'ac' says nothing
     assert.equal(mayMatch(notStartsWith('name', 'abc'), full), true);
-    assert.equal(mayMatch(notStartsWith('name', 'ab'), fileOf({ name: ['abc', 'abd', null] }, { 'write.metadata.metrics.column.name': 'full' })), true);
+    assert.equal(
+      mayMatch(notStartsWith('name', 'ab'), fileOf({ name: ['abc', 'abd', null] }, { 'write.metadata.metrics.column.name': 'full' })),
+      true,
+    );
   });
 
   it('an upper bound that cannot be truncated is left out, and then nothing above is ruled out', () => {
@@ -208,10 +236,26 @@ suite('metricsEvaluator: NaN and signed zero', () => {
 });
 
 suite('metricsEvaluator: missing and odd metrics', () => {
-  const bare: DataFile = { content: 'data', filePath: 'mem://bare.parquet', fileFormat: 'PARQUET', partition: [], recordCount: 5, fileSizeInBytes: 1 };
+  const bare: DataFile = {
+    content: 'data',
+    filePath: 'mem://bare.parquet',
+    fileFormat: 'PARQUET',
+    partition: [],
+    recordCount: 5,
+    fileSizeInBytes: 1,
+  };
 
   it('no metrics: everything might match', () => {
-    for (const filter of [eq('id', 1n), isNull('name'), notNull('name'), lt('score', 0), gt('score', 0), isNaN('score'), startsWith('name', 'x'), notStartsWith('name', 'x')]) {
+    for (const filter of [
+      eq('id', 1n),
+      isNull('name'),
+      notNull('name'),
+      lt('score', 0),
+      gt('score', 0),
+      isNaN('score'),
+      startsWith('name', 'x'),
+      notStartsWith('name', 'x'),
+    ]) {
       assert.equal(mayMatch(filter, bare), true);
     }
   });
@@ -237,7 +281,17 @@ suite('metricsEvaluator: missing and odd metrics', () => {
 
   it('bounds written when the column was an int or a float are read after promotion to long or double', () => {
     const promoted: Schema = { ...schema, fields: schema.fields.map((f) => (f.id === 5 ? { ...f, type: 'long' } : f)) };
-    const file: DataFile = { ...bare, lowerBounds: new Map([[5, toBinary('int', 10)], [3, toBinary('float', 1.5)]]), upperBounds: new Map([[5, toBinary('int', 20)], [3, toBinary('float', 2.5)]]) };
+    const file: DataFile = {
+      ...bare,
+      lowerBounds: new Map([
+        [5, toBinary('int', 10)],
+        [3, toBinary('float', 1.5)],
+      ]),
+      upperBounds: new Map([
+        [5, toBinary('int', 20)],
+        [3, toBinary('float', 2.5)],
+      ]),
+    };
     const evaluate = (filter: Expression): boolean => metricsEvaluator(bind(filter, promoted))(file);
     assert.equal(evaluate(eq('count', 15n)), true);
     assert.equal(evaluate(eq('count', 21n)), false);

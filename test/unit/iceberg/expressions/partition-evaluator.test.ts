@@ -1,7 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe as suite, it } from 'node:test';
 import { bind } from '../../../../iceberg/expressions/bind.js';
-import { and, eq, gt, gtEq, isIn, isNaN, isNull, lt, ltEq, notEq, notIn, notNaN, notNull, notStartsWith, or, startsWith } from '../../../../iceberg/expressions/expression.js';
+import {
+  and,
+  eq,
+  gt,
+  gtEq,
+  isIn,
+  isNaN,
+  isNull,
+  lt,
+  ltEq,
+  notEq,
+  notIn,
+  notNaN,
+  notNull,
+  notStartsWith,
+  or,
+  startsWith,
+} from '../../../../iceberg/expressions/expression.js';
 import type { Expression } from '../../../../iceberg/expressions/expression.js';
 import { partitionEvaluator } from '../../../../iceberg/expressions/partition-evaluator.js';
 import type { PartitionSpec, PartitionValues } from '../../../../iceberg/spec/partition.js';

@@ -45,12 +45,17 @@ function meaning(expression: Tree, assignment: readonly boolean[], asked: (index
   }
 }
 
-const assignments = Array.from({ length: 2 ** VARIABLES }, (_, bits) => Array.from({ length: VARIABLES }, (_, index) => ((bits >> index) & 1) === 1));
+const assignments = Array.from({ length: 2 ** VARIABLES }, (_, bits) =>
+  Array.from({ length: VARIABLES }, (_, index) => ((bits >> index) & 1) === 1),
+);
 
 /** No constant below the root, and no and/or directly inside one of its own kind. */
 function folded(expression: Tree, parent?: 'and' | 'or'): boolean {
   if (expression.op === 'true' || expression.op === 'false') return parent === undefined;
-  if (expression.op === 'and' || expression.op === 'or') return expression.op !== parent && expression.args.length > 1 && expression.args.every((arg) => folded(arg, expression.op as 'and' | 'or'));
+  if (expression.op === 'and' || expression.op === 'or')
+    return (
+      expression.op !== parent && expression.args.length > 1 && expression.args.every((arg) => folded(arg, expression.op as 'and' | 'or'))
+    );
   return true;
 }
 

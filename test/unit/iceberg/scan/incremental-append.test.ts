@@ -43,13 +43,33 @@ before(async () => {
   for (const [index, [from, to]] of hours.entries()) {
     const id = BigInt(index + 1);
     const file = fileWithValues(schema, `${root}/data/f${id}.parquet`, [], { 1: [id, id + 10n], 2: [hour(from!), hour(to!)] });
-    manifests.push(await writeManifestFile(io, { path: `${root}/metadata/m${id}.avro`, content: 'data', spec: unpartitioned, schema, files: [file], snapshotId: id, sequenceNumber: index + 1 }));
-    snapshots.push(await writeSnapshot(io, { snapshotId: id, parentSnapshotId: index === 0 ? null : BigInt(index), sequenceNumber: index + 1, schemaId: 0, manifests: [...manifests].reverse(), manifestListPath: `${root}/metadata/snap-${id}.avro` }));
+    manifests.push(
+      await writeManifestFile(io, {
+        path: `${root}/metadata/m${id}.avro`,
+        content: 'data',
+        spec: unpartitioned,
+        schema,
+        files: [file],
+        snapshotId: id,
+        sequenceNumber: index + 1,
+      }),
+    );
+    snapshots.push(
+      await writeSnapshot(io, {
+        snapshotId: id,
+        parentSnapshotId: index === 0 ? null : BigInt(index),
+        sequenceNumber: index + 1,
+        schemaId: 0,
+        manifests: [...manifests].reverse(),
+        manifestListPath: `${root}/metadata/snap-${id}.avro`,
+      }),
+    );
   }
   table = loadedTable(io, { location: root, schemas: [schema], currentSchemaId: 0, specs: [unpartitioned], snapshots });
 });
 
-const paths = (plan: Awaited<ReturnType<typeof planScan>>): string[] => plan.tasks.map((task) => task.dataFile.filePath.replace(`${root}/data/`, '')).sort();
+const paths = (plan: Awaited<ReturnType<typeof planScan>>): string[] =>
+  plan.tasks.map((task) => task.dataFile.filePath.replace(`${root}/data/`, '')).sort();
 
 describe('incremental append scan', () => {
   it('reads only the files appended after the given snapshot, opening only their manifests', async () => {
@@ -73,10 +93,32 @@ describe('incremental append scan', () => {
   });
 
   it('refuses a range with a snapshot that is not an append, and a start that is not an ancestor', async () => {
-    const rewritten = loadedTable(io, { location: root, schemas: [schema], currentSchemaId: 0, specs: [unpartitioned], snapshots: [snapshots[0]!, { ...snapshots[1]!, summary: { operation: 'overwrite' } }, snapshots[2]!] });
-    await assert.rejects(planScan(rewritten, { appendedAfter: { snapshotId: 1n } }), (error: unknown) => FloeError.is(error, 'invalid-input') && /snapshot 2 is not one \(its operation is overwrite\)/.test(error.message));
-    await assert.rejects(planScan(table, { appendedAfter: { snapshotId: 99n } }), (error: unknown) => FloeError.is(error, 'not-found') && /snapshot 99: it is not an ancestor of snapshot 3/.test(error.message));
-    const expired = loadedTable(io, { location: root, schemas: [schema], currentSchemaId: 0, specs: [unpartitioned], snapshots: snapshots.slice(1) });
-    await assert.rejects(planScan(expired, { appendedAfter: { snapshotId: null } }), (error: unknown) => FloeError.is(error, 'not-found') && /the first snapshot/.test(error.message));
+    const rewritten = loadedTable(io, {
+      location: root,
+      schemas: [schema],
+      currentSchemaId: 0,
+      specs: [unpartitioned],
+      snapshots: [snapshots[0]!, { ...snapshots[1]!, summary: { operation: 'overwrite' } }, snapshots[2]!],
+    });
+    await assert.rejects(
+      planScan(rewritten, { appendedAfter: { snapshotId: 1n } }),
+      (error: unknown) =>
+        FloeError.is(error, 'invalid-input') && /snapshot 2 is not one \(its operation is overwrite\)/.test(error.message),
+    );
+    await assert.rejects(
+      planScan(table, { appendedAfter: { snapshotId: 99n } }),
+      (error: unknown) => FloeError.is(error, 'not-found') && /snapshot 99: it is not an ancestor of snapshot 3/.test(error.message),
+    );
+    const expired = loadedTable(io, {
+      location: root,
+      schemas: [schema],
+      currentSchemaId: 0,
+      specs: [unpartitioned],
+      snapshots: snapshots.slice(1),
+    });
+    await assert.rejects(
+      planScan(expired, { appendedAfter: { snapshotId: null } }),
+      (error: unknown) => FloeError.is(error, 'not-found') && /the first snapshot/.test(error.message),
+    );
   });
 });

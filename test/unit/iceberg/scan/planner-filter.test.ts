@@ -76,30 +76,119 @@ before(async () => {
   const path = (name: string): string => join(root, name);
 
   // Snapshot 1, unpartitioned: A and B, both in January.
-  const A = fileWithValues(schemaV0, path('data/a.parquet'), [], { 1: range(1, 10), 2: ['a', 'b'], 3: [us('2024-01-05T00:00:00Z'), us('2024-01-06T00:00:00Z')] });
+  const A = fileWithValues(schemaV0, path('data/a.parquet'), [], {
+    1: range(1, 10),
+    2: ['a', 'b'],
+    3: [us('2024-01-05T00:00:00Z'), us('2024-01-06T00:00:00Z')],
+  });
   const B = fileWithValues(schemaV0, path('data/b.parquet'), [], { 1: range(11, 20), 2: ['c', 'd'], 3: [us('2024-01-07T00:00:00Z')] });
-  const m0 = await writeManifestFile(io, { path: path('metadata/m0.avro'), content: 'data', spec: unpartitioned, schema: schemaV0, files: [A, B], snapshotId: S1, sequenceNumber: 1 });
-  const snapshot1 = await writeSnapshot(io, { snapshotId: S1, parentSnapshotId: null, sequenceNumber: 1, schemaId: 0, manifests: [m0], manifestListPath: path('metadata/snap-1.avro') });
+  const m0 = await writeManifestFile(io, {
+    path: path('metadata/m0.avro'),
+    content: 'data',
+    spec: unpartitioned,
+    schema: schemaV0,
+    files: [A, B],
+    snapshotId: S1,
+    sequenceNumber: 1,
+  });
+  const snapshot1 = await writeSnapshot(io, {
+    snapshotId: S1,
+    parentSnapshotId: null,
+    sequenceNumber: 1,
+    schemaId: 0,
+    manifests: [m0],
+    manifestListPath: path('metadata/snap-1.avro'),
+  });
 
   // Snapshot 2, by category: C (x) and D (y), and a position delete in partition x.
-  const C = fileWithValues(schemaV0, path('data/category=x/c.parquet'), ['x'], { 1: range(21, 25), 2: ['x'], 3: [us('2024-01-10T00:00:00Z')] });
-  const D = fileWithValues(schemaV0, path('data/category=y/d.parquet'), ['y'], { 1: range(26, 30), 2: ['y'], 3: [us('2024-01-11T00:00:00Z')] });
+  const C = fileWithValues(schemaV0, path('data/category=x/c.parquet'), ['x'], {
+    1: range(21, 25),
+    2: ['x'],
+    3: [us('2024-01-10T00:00:00Z')],
+  });
+  const D = fileWithValues(schemaV0, path('data/category=y/d.parquet'), ['y'], {
+    1: range(26, 30),
+    2: ['y'],
+    3: [us('2024-01-11T00:00:00Z')],
+  });
   const PD = fileWithValues(schemaV0, path('data/category=x/pd.parquet'), ['x'], {}, { content: 'position-deletes', recordCount: 1 });
-  const m1 = await writeManifestFile(io, { path: path('metadata/m1.avro'), content: 'data', spec: byCategory, schema: schemaV0, files: [C, D], snapshotId: S2, sequenceNumber: 2 });
-  const d1 = await writeManifestFile(io, { path: path('metadata/d1.avro'), content: 'deletes', spec: byCategory, schema: schemaV0, files: [PD], snapshotId: S2, sequenceNumber: 2 });
-  const snapshot2 = await writeSnapshot(io, { snapshotId: S2, parentSnapshotId: S1, sequenceNumber: 2, schemaId: 0, manifests: [m0, m1, d1], manifestListPath: path('metadata/snap-2.avro') });
+  const m1 = await writeManifestFile(io, {
+    path: path('metadata/m1.avro'),
+    content: 'data',
+    spec: byCategory,
+    schema: schemaV0,
+    files: [C, D],
+    snapshotId: S2,
+    sequenceNumber: 2,
+  });
+  const d1 = await writeManifestFile(io, {
+    path: path('metadata/d1.avro'),
+    content: 'deletes',
+    spec: byCategory,
+    schema: schemaV0,
+    files: [PD],
+    snapshotId: S2,
+    sequenceNumber: 2,
+  });
+  const snapshot2 = await writeSnapshot(io, {
+    snapshotId: S2,
+    parentSnapshotId: S1,
+    sequenceNumber: 2,
+    schemaId: 0,
+    manifests: [m0, m1, d1],
+    manifestListPath: path('metadata/snap-2.avro'),
+  });
 
   // Snapshot 3, by day and bucket, with schema 1: E (Feb 1) and F (Feb 3), and a global equality delete.
   const eIds = range(31, 35);
   const fIds = range(36, 40).filter((id) => bucket.apply(id) === bucket.apply(36n));
-  const E = fileWithValues(schemaV1, path('data/e.parquet'), [day('2024-02-01'), bucket.apply(eIds[0]!)], { 1: [eIds[0]!], 2: ['x', 'z'], 3: [us('2024-02-01T12:00:00Z')], 4: ['north', null] });
-  const F = fileWithValues(schemaV1, path('data/f.parquet'), [day('2024-02-03'), bucket.apply(36n)], { 1: fIds, 2: [null, null], 3: [us('2024-02-03T08:00:00Z')], 4: [null, null] });
+  const E = fileWithValues(schemaV1, path('data/e.parquet'), [day('2024-02-01'), bucket.apply(eIds[0]!)], {
+    1: [eIds[0]!],
+    2: ['x', 'z'],
+    3: [us('2024-02-01T12:00:00Z')],
+    4: ['north', null],
+  });
+  const F = fileWithValues(schemaV1, path('data/f.parquet'), [day('2024-02-03'), bucket.apply(36n)], {
+    1: fIds,
+    2: [null, null],
+    3: [us('2024-02-03T08:00:00Z')],
+    4: [null, null],
+  });
   const ED = fileWithValues(schemaV1, path('data/ed.parquet'), [], { 1: [3n] }, { content: 'equality-deletes' });
-  const m2 = await writeManifestFile(io, { path: path('metadata/m2.avro'), content: 'data', spec: byDayAndBucket, schema: schemaV1, files: [E, F], snapshotId: S3, sequenceNumber: 3 });
-  const d2 = await writeManifestFile(io, { path: path('metadata/d2.avro'), content: 'deletes', spec: unpartitioned, schema: schemaV1, files: [ED], snapshotId: S3, sequenceNumber: 3 });
-  const snapshot3 = await writeSnapshot(io, { snapshotId: S3, parentSnapshotId: S2, sequenceNumber: 3, schemaId: 1, manifests: [m0, m1, d1, m2, d2], manifestListPath: path('metadata/snap-3.avro') });
+  const m2 = await writeManifestFile(io, {
+    path: path('metadata/m2.avro'),
+    content: 'data',
+    spec: byDayAndBucket,
+    schema: schemaV1,
+    files: [E, F],
+    snapshotId: S3,
+    sequenceNumber: 3,
+  });
+  const d2 = await writeManifestFile(io, {
+    path: path('metadata/d2.avro'),
+    content: 'deletes',
+    spec: unpartitioned,
+    schema: schemaV1,
+    files: [ED],
+    snapshotId: S3,
+    sequenceNumber: 3,
+  });
+  const snapshot3 = await writeSnapshot(io, {
+    snapshotId: S3,
+    parentSnapshotId: S2,
+    sequenceNumber: 3,
+    schemaId: 1,
+    manifests: [m0, m1, d1, m2, d2],
+    manifestListPath: path('metadata/snap-3.avro'),
+  });
 
-  table = loadedTable(io, { location: root, schemas: [schemaV0, schemaV1], currentSchemaId: 1, specs: [unpartitioned, byCategory, byDayAndBucket], snapshots: [snapshot1, snapshot2, snapshot3] });
+  table = loadedTable(io, {
+    location: root,
+    schemas: [schemaV0, schemaV1],
+    currentSchemaId: 1,
+    specs: [unpartitioned, byCategory, byDayAndBucket],
+    snapshots: [snapshot1, snapshot2, snapshot3],
+  });
 });
 
 after(async () => {
@@ -109,14 +198,30 @@ after(async () => {
 const name = (location: string): string => location.slice(location.lastIndexOf('/') + 1);
 /** Each kept data file with the delete files applied to it, by file name. */
 function tasksOf(plan: ScanPlan): Record<string, string[]> {
-  return Object.fromEntries(plan.tasks.map((task) => [name(task.dataFile.filePath), [...task.positionDeletes, ...task.equalityDeletes].map((ref) => name(ref.file.filePath)).sort()]));
+  return Object.fromEntries(
+    plan.tasks.map((task) => [
+      name(task.dataFile.filePath),
+      [...task.positionDeletes, ...task.equalityDeletes].map((ref) => name(ref.file.filePath)).sort(),
+    ]),
+  );
 }
-const counts = (plan: ScanPlan) => ({ manifestsRead: plan.summary.manifestsRead, manifestsSkipped: plan.summary.manifestsSkipped, dataFilesSkipped: plan.summary.dataFilesSkipped });
+const counts = (plan: ScanPlan) => ({
+  manifestsRead: plan.summary.manifestsRead,
+  manifestsSkipped: plan.summary.manifestsSkipped,
+  dataFilesSkipped: plan.summary.dataFilesSkipped,
+});
 
 describe('planScan with a filter, across partition specs', () => {
   it('without a filter reads everything, with every delete where it applies', async () => {
     const plan = await planScan(table);
-    assert.deepEqual(tasksOf(plan), { 'a.parquet': ['ed.parquet'], 'b.parquet': ['ed.parquet'], 'c.parquet': ['ed.parquet', 'pd.parquet'], 'd.parquet': ['ed.parquet'], 'e.parquet': [], 'f.parquet': [] });
+    assert.deepEqual(tasksOf(plan), {
+      'a.parquet': ['ed.parquet'],
+      'b.parquet': ['ed.parquet'],
+      'c.parquet': ['ed.parquet', 'pd.parquet'],
+      'd.parquet': ['ed.parquet'],
+      'e.parquet': [],
+      'f.parquet': [],
+    });
     assert.deepEqual(counts(plan), { manifestsRead: 5, manifestsSkipped: 0, dataFilesSkipped: 0 });
     assert.equal(plan.filter, undefined);
   });
@@ -136,7 +241,12 @@ describe('planScan with a filter, across partition specs', () => {
   it('delete files are judged by partition only: their column metrics describe the deleted rows', async () => {
     // The equality delete removes id 3; its id bounds [3, 3] say nothing about the rows it applies to.
     const plan = await planScan(table, { filter: gtEq('id', 21n) });
-    assert.deepEqual(tasksOf(plan), { 'c.parquet': ['ed.parquet', 'pd.parquet'], 'd.parquet': ['ed.parquet'], 'e.parquet': [], 'f.parquet': [] });
+    assert.deepEqual(tasksOf(plan), {
+      'c.parquet': ['ed.parquet', 'pd.parquet'],
+      'd.parquet': ['ed.parquet'],
+      'e.parquet': [],
+      'f.parquet': [],
+    });
     assert.deepEqual(counts(plan), { manifestsRead: 5, manifestsSkipped: 0, dataFilesSkipped: 2 });
   });
 
@@ -198,12 +308,18 @@ describe('planScan with a filter, across partition specs', () => {
   it('the filter may name columns the scan does not select; the plan keeps it bound to the full schema', async () => {
     const filter: Expression = eq('kind', 'x');
     const plan = await planScan(table, { columns: ['id'], filter });
-    assert.deepEqual(plan.schema.fields.map((field) => field.name), ['id']);
+    assert.deepEqual(
+      plan.schema.fields.map((field) => field.name),
+      ['id'],
+    );
     assert.deepEqual(plan.filter, bind(filter, schemaV1));
     assert.deepEqual(Object.keys(tasksOf(plan)), ['c.parquet', 'e.parquet']);
   });
 
   it('a bad literal fails with the column and expected type, before any file is read', async () => {
-    await assert.rejects(planScan(table, { filter: gtEq('ts', 'yesterday') }), /column "ts" of type timestamptz expects an ISO timestamp with a zone offset/);
+    await assert.rejects(
+      planScan(table, { filter: gtEq('ts', 'yesterday') }),
+      /column "ts" of type timestamptz expects an ISO timestamp with a zone offset/,
+    );
   });
 });

@@ -50,15 +50,27 @@ const BASE_TS = 1_706_659_200_000_000n; // 2024-01-31T00:00:00Z
 const values: Readonly<Record<Column, fc.Arbitrary<PrimitiveValue>>> = {
   id: fc.bigInt({ min: -20n, max: 60n }),
   name: fc.string({ unit: fc.constantFrom('a', 'b', 'é', '😀'), maxLength: 3 }),
-  score: fc.oneof(fc.integer({ min: -4, max: 4 }).map((n) => n / 2), fc.constantFrom(-0, Number.NaN, Infinity)),
-  ts: fc.oneof(fc.bigInt({ min: -60n, max: 60n }).map((h) => BASE_TS + h * HOUR_US + 17n), fc.bigInt({ min: -30n, max: 30n }).map((h) => h * HOUR_US * 24n - 1n)),
+  score: fc.oneof(
+    fc.integer({ min: -4, max: 4 }).map((n) => n / 2),
+    fc.constantFrom(-0, Number.NaN, Infinity),
+  ),
+  ts: fc.oneof(
+    fc.bigInt({ min: -60n, max: 60n }).map((h) => BASE_TS + h * HOUR_US + 17n),
+    fc.bigInt({ min: -30n, max: 30n }).map((h) => h * HOUR_US * 24n - 1n),
+  ),
   qty: fc.integer({ min: -12, max: 12 }),
   price: fc.bigInt({ min: -500n, max: 500n }),
 };
 const literals: Readonly<Record<Column, fc.Arbitrary<PrimitiveValue>>> = {
   ...values,
-  score: fc.oneof(fc.integer({ min: -4, max: 4 }).map((n) => n / 2), fc.constantFrom(-0, Infinity, -Infinity)),
-  ts: fc.oneof(values.ts, fc.bigInt({ min: -60n, max: 60n }).map((h) => BASE_TS + h * HOUR_US)),
+  score: fc.oneof(
+    fc.integer({ min: -4, max: 4 }).map((n) => n / 2),
+    fc.constantFrom(-0, Infinity, -Infinity),
+  ),
+  ts: fc.oneof(
+    values.ts,
+    fc.bigInt({ min: -60n, max: 60n }).map((h) => BASE_TS + h * HOUR_US),
+  ),
 };
 
 const SPEC_POOL: readonly (readonly [Column, string][])[] = [
@@ -66,8 +78,14 @@ const SPEC_POOL: readonly (readonly [Column, string][])[] = [
   [['name', 'identity']],
   [['id', 'bucket[3]']],
   [['ts', 'day']],
-  [['name', 'truncate[1]'], ['qty', 'bucket[2]']],
-  [['ts', 'month'], ['qty', 'identity']],
+  [
+    ['name', 'truncate[1]'],
+    ['qty', 'bucket[2]'],
+  ],
+  [
+    ['ts', 'month'],
+    ['qty', 'identity'],
+  ],
   [['ts', 'year']],
   [['ts', 'hour']],
   [['qty', 'truncate[5]']],
@@ -75,7 +93,10 @@ const SPEC_POOL: readonly (readonly [Column, string][])[] = [
   [['name', 'void']],
   [['price', 'truncate[100]']],
   [['ts', 'bucket[3]']],
-  [['id', 'identity'], ['ts', 'day']],
+  [
+    ['id', 'identity'],
+    ['ts', 'day'],
+  ],
 ];
 
 const METRICS_MODES: readonly Record<string, string>[] = [
@@ -112,10 +133,16 @@ const tableCase: fc.Arbitrary<TableCase> = fc
   .chain((specIndexes) =>
     fc.record({
       specIndexes: fc.constant(specIndexes),
-      rows: fc.array(fc.record({ row: rowArbitrary, spec: fc.integer({ min: 0, max: specIndexes.length - 1 }), split: fc.integer({ min: 0, max: 2 }) }), { minLength: 1, maxLength: 30 }),
+      rows: fc.array(
+        fc.record({ row: rowArbitrary, spec: fc.integer({ min: 0, max: specIndexes.length - 1 }), split: fc.integer({ min: 0, max: 2 }) }),
+        { minLength: 1, maxLength: 30 },
+      ),
       metricsMode: fc.integer({ min: 0, max: METRICS_MODES.length - 1 }),
       manifestPerPartition: fc.boolean(),
-      deletes: fc.array(fc.record({ position: fc.boolean(), equality: fc.boolean(), rows: fc.array(rowArbitrary, { minLength: 1, maxLength: 2 }) }), { maxLength: 8 }),
+      deletes: fc.array(
+        fc.record({ position: fc.boolean(), equality: fc.boolean(), rows: fc.array(rowArbitrary, { minLength: 1, maxLength: 2 }) }),
+        { maxLength: 8 },
+      ),
       globalDelete: fc.boolean(),
     }),
   );
@@ -131,16 +158,26 @@ interface BuiltTable {
 const columnsOf = (rows: readonly TableRow[]): Record<number, (PrimitiveValue | null)[]> =>
   Object.fromEntries(COLUMNS.map((column) => [FIELD_ID[column], rows.map((row) => row[column] ?? null)]));
 
-const keyOf = (specId: number, tuple: PartitionValues): string => `${specId}:${JSON.stringify(tuple, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : typeof v === 'number' && !Number.isFinite(v) ? String(v) : Object.is(v, -0) ? '-0' : v))}`;
+const keyOf = (specId: number, tuple: PartitionValues): string =>
+  `${specId}:${JSON.stringify(tuple, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : typeof v === 'number' && !Number.isFinite(v) ? String(v) : Object.is(v, -0) ? '-0' : v))}`;
 
 async function buildTable(input: TableCase): Promise<BuiltTable> {
   const io = new MemoryFileIO();
   const specs: PartitionSpec[] = input.specIndexes.map((poolIndex, specId) => ({
     specId,
-    fields: SPEC_POOL[poolIndex]!.map(([column, transform], i) => ({ sourceId: FIELD_ID[column], fieldId: 1000 + i, name: `${column}_${i}`, transform })),
+    fields: SPEC_POOL[poolIndex]!.map(([column, transform], i) => ({
+      sourceId: FIELD_ID[column],
+      fieldId: 1000 + i,
+      name: `${column}_${i}`,
+      transform,
+    })),
   }));
   const partitionOf = (spec: PartitionSpec, row: TableRow): PartitionValues =>
-    spec.fields.map((field) => parseTransform(field.transform).bind(schema.fields.find((f) => f.id === field.sourceId)!.type).apply(row[COLUMNS[field.sourceId - 1]!] ?? null));
+    spec.fields.map((field) =>
+      parseTransform(field.transform)
+        .bind(schema.fields.find((f) => f.id === field.sourceId)!.type)
+        .apply(row[COLUMNS[field.sourceId - 1]!] ?? null),
+    );
   const properties = METRICS_MODES[input.metricsMode]!;
 
   // Rows → files: by spec, partition tuple and split seed.
@@ -168,12 +205,29 @@ async function buildTable(input: TableCase): Promise<BuiltTable> {
   input.deletes.forEach((spec, n) => {
     const target = partitions[n % Math.max(1, partitions.length)];
     if (!target) return;
-    if (spec.position) deleteFiles.push({ spec: target.spec, file: fileWithValues(schema, `mem://t/data/pd-${n}.parquet`, target.file.partition, columnsOf(spec.rows), { content: 'position-deletes' }) });
-    if (spec.equality) deleteFiles.push({ spec: target.spec, file: fileWithValues(schema, `mem://t/data/ed-${n}.parquet`, target.file.partition, columnsOf(spec.rows), { content: 'equality-deletes' }) });
+    if (spec.position)
+      deleteFiles.push({
+        spec: target.spec,
+        file: fileWithValues(schema, `mem://t/data/pd-${n}.parquet`, target.file.partition, columnsOf(spec.rows), {
+          content: 'position-deletes',
+        }),
+      });
+    if (spec.equality)
+      deleteFiles.push({
+        spec: target.spec,
+        file: fileWithValues(schema, `mem://t/data/ed-${n}.parquet`, target.file.partition, columnsOf(spec.rows), {
+          content: 'equality-deletes',
+        }),
+      });
   });
   const unpartitioned = specs.find((spec) => spec.fields.length === 0);
   if (input.globalDelete && unpartitioned) {
-    deleteFiles.push({ spec: unpartitioned, file: fileWithValues(schema, 'mem://t/data/global.parquet', [], columnsOf(input.deletes[0]?.rows ?? [input.rows[0]!.row]), { content: 'equality-deletes' }) });
+    deleteFiles.push({
+      spec: unpartitioned,
+      file: fileWithValues(schema, 'mem://t/data/global.parquet', [], columnsOf(input.deletes[0]?.rows ?? [input.rows[0]!.row]), {
+        content: 'equality-deletes',
+      }),
+    });
   }
 
   // Manifests: per spec (and per partition when asked); data at sequence number 1, deletes at 2.
@@ -185,16 +239,48 @@ async function buildTable(input: TableCase): Promise<BuiltTable> {
     for (const d of ofSpec) byPartition.set(d.partitionKey, [...(byPartition.get(d.partitionKey) ?? []), d]);
     const batches = input.manifestPerPartition ? [...byPartition.values()] : [ofSpec];
     for (const batch of batches.filter((b) => b.length > 0)) {
-      manifests.push(await writeManifestFile(io, { path: `mem://t/metadata/m${count++}.avro`, content: 'data', spec, schema, files: batch.map((d) => d.file), snapshotId: 1n, sequenceNumber: 1 }));
+      manifests.push(
+        await writeManifestFile(io, {
+          path: `mem://t/metadata/m${count++}.avro`,
+          content: 'data',
+          spec,
+          schema,
+          files: batch.map((d) => d.file),
+          snapshotId: 1n,
+          sequenceNumber: 1,
+        }),
+      );
     }
     const deletes = deleteFiles.filter((d) => d.spec === spec).map((d) => d.file);
     if (deletes.length > 0) {
-      manifests.push(await writeManifestFile(io, { path: `mem://t/metadata/d${count++}.avro`, content: 'deletes', spec, schema, files: deletes, snapshotId: 2n, sequenceNumber: 2 }));
+      manifests.push(
+        await writeManifestFile(io, {
+          path: `mem://t/metadata/d${count++}.avro`,
+          content: 'deletes',
+          spec,
+          schema,
+          files: deletes,
+          snapshotId: 2n,
+          sequenceNumber: 2,
+        }),
+      );
     }
   }
-  const snapshot = await writeSnapshot(io, { snapshotId: 2n, parentSnapshotId: null, sequenceNumber: 2, schemaId: 0, manifests, manifestListPath: 'mem://t/metadata/snap.avro' });
+  const snapshot = await writeSnapshot(io, {
+    snapshotId: 2n,
+    parentSnapshotId: null,
+    sequenceNumber: 2,
+    schemaId: 0,
+    manifests,
+    manifestListPath: 'mem://t/metadata/snap.avro',
+  });
   const table = loadedTable(io, { location: 'mem://t', schemas: [schema], currentSchemaId: 0, specs, snapshots: [snapshot] });
-  return { plan: (filter) => planScan(table, filter ? { filter } : {}), fileOfRow, dataFiles: dataFiles.map((d) => d.file), manifests: manifests.length };
+  return {
+    plan: (filter) => planScan(table, filter ? { filter } : {}),
+    fileOfRow,
+    dataFiles: dataFiles.map((d) => d.file),
+    manifests: manifests.length,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -210,11 +296,17 @@ const OPS_BY_COLUMN: Readonly<Record<Column, readonly PredicateOp[]>> = {
 };
 
 const leafArbitrary: fc.Arbitrary<OracleFilter> = fc.constantFrom(...COLUMNS).chain((column) =>
-  fc.record({ op: fc.constantFrom(...OPS_BY_COLUMN[column]), value: literals[column], values: fc.array(literals[column], { maxLength: 3 }) }).map(({ op, value, values: list }): OracleFilter => {
-    if (op === 'in' || op === 'notIn') return { op, column, values: list };
-    if (op === 'isNull' || op === 'notNull' || op === 'isNaN' || op === 'notNaN') return { op, column };
-    return { op, column, value };
-  }),
+  fc
+    .record({
+      op: fc.constantFrom(...OPS_BY_COLUMN[column]),
+      value: literals[column],
+      values: fc.array(literals[column], { maxLength: 3 }),
+    })
+    .map(({ op, value, values: list }): OracleFilter => {
+      if (op === 'in' || op === 'notIn') return { op, column, values: list };
+      if (op === 'isNull' || op === 'notNull' || op === 'isNaN' || op === 'notNaN') return { op, column };
+      return { op, column, value };
+    }),
 );
 
 const filterArbitrary: fc.Arbitrary<OracleFilter> = fc.letrec<{ node: OracleFilter }>((tie) => ({
@@ -263,14 +355,25 @@ function toExpression(filter: OracleFilter, form: number): Expression {
     case 'not':
       return { op: 'not', arg: toExpression(filter.arg, form + 1) };
     default:
-      if (filter.values) return { op: filter.op as 'in', column: filter.column, values: filter.values.map((v, i) => callerLiteral(filter.column, v, form + i)) };
-      if (filter.value !== undefined) return { op: filter.op as 'eq', column: filter.column, value: callerLiteral(filter.column, filter.value, form) };
+      if (filter.values)
+        return {
+          op: filter.op as 'in',
+          column: filter.column,
+          values: filter.values.map((v, i) => callerLiteral(filter.column, v, form + i)),
+        };
+      if (filter.value !== undefined)
+        return { op: filter.op as 'eq', column: filter.column, value: callerLiteral(filter.column, filter.value, form) };
       return { op: filter.op as 'isNull', column: filter.column };
   }
 }
 
 const taskDeletes = (plan: ScanPlan): Map<string, string[]> =>
-  new Map(plan.tasks.map((task) => [task.dataFile.filePath, [...task.positionDeletes, ...task.equalityDeletes].map((ref) => ref.file.filePath).sort()]));
+  new Map(
+    plan.tasks.map((task) => [
+      task.dataFile.filePath,
+      [...task.positionDeletes, ...task.equalityDeletes].map((ref) => ref.file.filePath).sort(),
+    ]),
+  );
 
 suite('planner pruning (property)', () => {
   it('never loses a matching row or a delete that applies to a kept file, across random specs, metrics and filters', async () => {
@@ -287,7 +390,11 @@ suite('planner pruning (property)', () => {
 
         const kept = new Set(pruned.tasks.map((task) => task.dataFile.filePath));
         input.rows.forEach(({ row }, index) => {
-          if (matchesEither(filter, row)) assert.ok(kept.has(table.fileOfRow[index]!), `${context} lost the row ${JSON.stringify(row, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`);
+          if (matchesEither(filter, row))
+            assert.ok(
+              kept.has(table.fileOfRow[index]!),
+              `${context} lost the row ${JSON.stringify(row, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`,
+            );
         });
 
         const allDeletes = taskDeletes(full);
@@ -299,7 +406,8 @@ suite('planner pruning (property)', () => {
         assert.deepEqual(pruned.filter, bind(expression, schema));
         assert.equal(pruned.summary.manifestsRead + pruned.summary.manifestsSkipped, table.manifests);
         assert.ok(pruned.summary.dataFiles + pruned.summary.dataFilesSkipped <= full.summary.dataFiles);
-        if (pruned.summary.manifestsSkipped === 0) assert.equal(pruned.summary.dataFiles + pruned.summary.dataFilesSkipped, full.summary.dataFiles);
+        if (pruned.summary.manifestsSkipped === 0)
+          assert.equal(pruned.summary.dataFiles + pruned.summary.dataFilesSkipped, full.summary.dataFiles);
         if (pruned.summary.dataFiles < full.summary.dataFiles) runsThatPruned += 1;
       }),
       { numRuns: 120 },
@@ -309,19 +417,36 @@ suite('planner pruning (property)', () => {
 
   it('eq on an identity partition skips exactly the other partitions, manifests included', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.option(fc.integer({ min: 0, max: 5 }), { nil: null, freq: 6 }), { minLength: 1, maxLength: 25 }), fc.integer({ min: 0, max: 5 }), async (quantities, wanted) => {
-        const specIndex = SPEC_POOL.findIndex((fields) => fields.length === 2 && fields[1]![0] === 'qty' && fields[1]![1] === 'identity');
-        const rows = quantities.map((qty, i) => ({ row: { id: BigInt(i), name: null, score: null, ts: null, qty, price: null }, spec: 0, split: 0 }));
-        const table = await buildTable({ specIndexes: [specIndex], rows, metricsMode: 0, manifestPerPartition: true, deletes: [], globalDelete: false });
-        const plan = await table.plan({ op: 'eq', column: 'qty', value: wanted });
-        const expected = table.dataFiles.filter((file) => file.partition[1] === wanted).map((file) => file.filePath);
-        assert.deepEqual(plan.tasks.map((task) => task.dataFile.filePath).sort(), expected.sort());
-        // One manifest per partition: only those of the wanted quantity are read.
-        const partitionsOfWanted = new Set(table.dataFiles.filter((file) => file.partition[1] === wanted).map((file) => keyOf(0, file.partition))).size;
-        assert.equal(plan.summary.manifestsRead, partitionsOfWanted);
-        assert.equal(plan.summary.manifestsSkipped, table.manifests - partitionsOfWanted);
-        assert.equal(plan.summary.dataFilesSkipped, 0);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.option(fc.integer({ min: 0, max: 5 }), { nil: null, freq: 6 }), { minLength: 1, maxLength: 25 }),
+        fc.integer({ min: 0, max: 5 }),
+        async (quantities, wanted) => {
+          const specIndex = SPEC_POOL.findIndex((fields) => fields.length === 2 && fields[1]![0] === 'qty' && fields[1]![1] === 'identity');
+          const rows = quantities.map((qty, i) => ({
+            row: { id: BigInt(i), name: null, score: null, ts: null, qty, price: null },
+            spec: 0,
+            split: 0,
+          }));
+          const table = await buildTable({
+            specIndexes: [specIndex],
+            rows,
+            metricsMode: 0,
+            manifestPerPartition: true,
+            deletes: [],
+            globalDelete: false,
+          });
+          const plan = await table.plan({ op: 'eq', column: 'qty', value: wanted });
+          const expected = table.dataFiles.filter((file) => file.partition[1] === wanted).map((file) => file.filePath);
+          assert.deepEqual(plan.tasks.map((task) => task.dataFile.filePath).sort(), expected.sort());
+          // One manifest per partition: only those of the wanted quantity are read.
+          const partitionsOfWanted = new Set(
+            table.dataFiles.filter((file) => file.partition[1] === wanted).map((file) => keyOf(0, file.partition)),
+          ).size;
+          assert.equal(plan.summary.manifestsRead, partitionsOfWanted);
+          assert.equal(plan.summary.manifestsSkipped, table.manifests - partitionsOfWanted);
+          assert.equal(plan.summary.dataFilesSkipped, 0);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -335,8 +460,17 @@ suite('planner pruning (property)', () => {
         async (fileIds, op, literal) => {
           const unpartitionedIndex = SPEC_POOL.findIndex((fields) => fields.length === 0);
           // One file per list of ids (the split seed keeps rows of one list together, apart from the others).
-          const rows = fileIds.flatMap((ids, n) => ids.map((id) => ({ row: { id, name: null, score: null, ts: null, qty: null, price: null }, spec: 0, split: n })));
-          const table = await buildTable({ specIndexes: [unpartitionedIndex], rows, metricsMode: 1, manifestPerPartition: false, deletes: [], globalDelete: false });
+          const rows = fileIds.flatMap((ids, n) =>
+            ids.map((id) => ({ row: { id, name: null, score: null, ts: null, qty: null, price: null }, spec: 0, split: n })),
+          );
+          const table = await buildTable({
+            specIndexes: [unpartitionedIndex],
+            rows,
+            metricsMode: 1,
+            manifestPerPartition: false,
+            deletes: [],
+            globalDelete: false,
+          });
           assert.equal(table.dataFiles.length, fileIds.length);
           const plan = await table.plan({ op, column: 'id', value: literal });
           const mayHold = (ids: readonly bigint[]): boolean => {
@@ -354,7 +488,9 @@ suite('planner pruning (property)', () => {
                 return min <= literal && literal <= max;
             }
           };
-          const expected = table.dataFiles.filter((file) => mayHold(rows.filter((_, index) => table.fileOfRow[index] === file.filePath).map(({ row }) => row.id)));
+          const expected = table.dataFiles.filter((file) =>
+            mayHold(rows.filter((_, index) => table.fileOfRow[index] === file.filePath).map(({ row }) => row.id)),
+          );
           assert.deepEqual(plan.tasks.map((task) => task.dataFile.filePath).sort(), expected.map((file) => file.filePath).sort());
           assert.equal(plan.summary.dataFilesSkipped, table.dataFiles.length - expected.length);
         },

@@ -6,8 +6,18 @@ import snappy from 'snappyjs';
 import { FloeError } from '../../../../iceberg/errors.js';
 import { readAvroFile, writeAvroFile } from '../../../../iceberg/spec/avro/container.js';
 
-const schema = { type: 'record', name: 'r', fields: [{ name: 'id', type: 'long', 'field-id': 1 }, { name: 's', type: ['null', 'string'], default: null, 'field-id': 2 }] };
-const records = [{ id: 2n ** 62n + 1n, s: 'a' }, { id: -1n, s: null }];
+const schema = {
+  type: 'record',
+  name: 'r',
+  fields: [
+    { name: 'id', type: 'long', 'field-id': 1 },
+    { name: 's', type: ['null', 'string'], default: null, 'field-id': 2 },
+  ],
+};
+const records = [
+  { id: 2n ** 62n + 1n, s: 'a' },
+  { id: -1n, s: null },
+];
 
 /** An Avro container file framed by hand (independently of container.ts), with any codec. */
 function handMade(codec: string, compress: (raw: Buffer) => Buffer): Uint8Array {
@@ -21,12 +31,23 @@ function handMade(codec: string, compress: (raw: Buffer) => Buffer): Uint8Array 
     ],
   });
   const sync = Buffer.alloc(16, 7);
-  const type = avro.Type.forSchema({ type: 'record', name: 'r', fields: [{ name: 'id', type: 'long' }, { name: 's', type: ['null', 'string'] }] });
+  const type = avro.Type.forSchema({
+    type: 'record',
+    name: 'r',
+    fields: [
+      { name: 'id', type: 'long' },
+      { name: 's', type: ['null', 'string'] },
+    ],
+  });
   const raw = Buffer.concat([type.toBuffer({ id: 5, s: 'x' }), type.toBuffer({ id: 6, s: null })]);
   const block = compress(raw);
   const long = avro.Type.forSchema('long');
   return Buffer.concat([
-    header.toBuffer({ magic: Buffer.from('Obj\x01', 'latin1'), meta: { 'avro.schema': Buffer.from(JSON.stringify(schema)), 'avro.codec': Buffer.from(codec) }, sync }),
+    header.toBuffer({
+      magic: Buffer.from('Obj\x01', 'latin1'),
+      meta: { 'avro.schema': Buffer.from(JSON.stringify(schema)), 'avro.codec': Buffer.from(codec) },
+      sync,
+    }),
     long.toBuffer(2),
     long.toBuffer(block.length),
     block,
@@ -48,15 +69,29 @@ describe('Avro container files', () => {
       assert.equal(file.codec, codec);
       assert.equal(file.metadata.get('format-version'), '2');
       assert.deepEqual(file.schema, schema);
-      assert.deepEqual(file.records.map((r) => ({ ...(r as object) })), records);
+      assert.deepEqual(
+        file.records.map((r) => ({ ...(r as object) })),
+        records,
+      );
     });
   }
 
   it('reads hand-framed null, deflate and snappy files', () => {
-    const expected = [{ id: 5n, s: 'x' }, { id: 6n, s: null }];
-    for (const [codec, compress] of [['null', (b: Buffer) => b], ['deflate', (b: Buffer) => zlib.deflateRawSync(b)], ['snappy', snappyBlock]] as const) {
+    const expected = [
+      { id: 5n, s: 'x' },
+      { id: 6n, s: null },
+    ];
+    for (const [codec, compress] of [
+      ['null', (b: Buffer) => b],
+      ['deflate', (b: Buffer) => zlib.deflateRawSync(b)],
+      ['snappy', snappyBlock],
+    ] as const) {
       const file = readAvroFile(handMade(codec, compress), `mem://${codec}.avro`);
-      assert.deepEqual(file.records.map((r) => ({ ...(r as object) })), expected, codec);
+      assert.deepEqual(
+        file.records.map((r) => ({ ...(r as object) })),
+        expected,
+        codec,
+      );
     }
   });
 
@@ -66,10 +101,20 @@ describe('Avro container files', () => {
       block[block.length - 1] = block[block.length - 1]! ^ 1;
       return block;
     };
-    assert.throws(() => readAvroFile(handMade('snappy', bad), 'mem://bad.avro'), (e: unknown) => FloeError.is(e, 'corrupt') && e.message.includes('mem://bad.avro'));
+    assert.throws(
+      () => readAvroFile(handMade('snappy', bad), 'mem://bad.avro'),
+      (e: unknown) => FloeError.is(e, 'corrupt') && e.message.includes('mem://bad.avro'),
+    );
   });
 
   it('names an unsupported codec', () => {
-    assert.throws(() => readAvroFile(handMade('zstandard', (b) => b), 'mem://z.avro'), (e: unknown) => FloeError.is(e, 'unsupported') && e.message.includes('zstandard'));
+    assert.throws(
+      () =>
+        readAvroFile(
+          handMade('zstandard', (b) => b),
+          'mem://z.avro',
+        ),
+      (e: unknown) => FloeError.is(e, 'unsupported') && e.message.includes('zstandard'),
+    );
   });
 });

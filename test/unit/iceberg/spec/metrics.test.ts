@@ -13,7 +13,12 @@ const schema: Schema = {
     { id: 2, name: 'name', required: false, type: 'string' },
     { id: 3, name: 'score', required: false, type: 'double' },
     { id: 4, name: 'blob', required: false, type: 'binary' },
-    { id: 5, name: 'address', required: false, type: { type: 'struct', fields: [{ id: 6, name: 'city', required: false, type: 'string' }] } },
+    {
+      id: 5,
+      name: 'address',
+      required: false,
+      type: { type: 'struct', fields: [{ id: 6, name: 'city', required: false, type: 'string' }] },
+    },
   ],
 };
 
@@ -29,10 +34,36 @@ const stats = [
 describe('dataFileMetrics', () => {
   it('defaults to truncate(16): counts, and string/binary bounds truncated, upper bounds incremented', () => {
     const m = dataFileMetrics(schema, stats, {});
-    assert.deepEqual(m.valueCounts, new Map([[1, 10], [2, 10], [3, 10], [4, 10], [6, 10]]));
-    assert.deepEqual(m.nullValueCounts, new Map([[1, 0], [2, 3], [3, 1], [4, 0], [6, 0]]));
+    assert.deepEqual(
+      m.valueCounts,
+      new Map([
+        [1, 10],
+        [2, 10],
+        [3, 10],
+        [4, 10],
+        [6, 10],
+      ]),
+    );
+    assert.deepEqual(
+      m.nullValueCounts,
+      new Map([
+        [1, 0],
+        [2, 3],
+        [3, 1],
+        [4, 0],
+        [6, 0],
+      ]),
+    );
     assert.deepEqual(m.nanValueCounts, new Map([[3, 2]]));
-    assert.deepEqual(m.columnSizes, new Map([[1, 100], [2, 50], [3, 80], [4, 30]]));
+    assert.deepEqual(
+      m.columnSizes,
+      new Map([
+        [1, 100],
+        [2, 50],
+        [3, 80],
+        [4, 30],
+      ]),
+    );
     assert.equal(fromBinary('long', m.lowerBounds!.get(1)!), 1n);
     assert.equal(fromBinary('long', m.upperBounds!.get(1)!), 2n ** 60n);
     assert.equal(fromBinary('string', m.lowerBounds!.get(2)!), 'abcdefghijklmnop');
@@ -68,8 +99,14 @@ describe('dataFileMetrics', () => {
   });
 
   it('rejects a bad mode and an unknown field id, naming them', () => {
-    assert.throws(() => dataFileMetrics(schema, stats, { 'write.metadata.metrics.default': 'truncate(0)' }), (e: unknown) => FloeError.is(e, 'invalid-input') && e.message.includes('write.metadata.metrics.default'));
-    assert.throws(() => dataFileMetrics(schema, [{ fieldId: 99, valueCount: 1, nullCount: 0 }], {}), (e: unknown) => FloeError.is(e, 'invalid-input') && e.message.includes('99'));
+    assert.throws(
+      () => dataFileMetrics(schema, stats, { 'write.metadata.metrics.default': 'truncate(0)' }),
+      (e: unknown) => FloeError.is(e, 'invalid-input') && e.message.includes('write.metadata.metrics.default'),
+    );
+    assert.throws(
+      () => dataFileMetrics(schema, [{ fieldId: 99, valueCount: 1, nullCount: 0 }], {}),
+      (e: unknown) => FloeError.is(e, 'invalid-input') && e.message.includes('99'),
+    );
   });
 });
 

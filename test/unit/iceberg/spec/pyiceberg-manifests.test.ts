@@ -34,7 +34,9 @@ interface Expected {
   inspect: { entries: Record<string, unknown>[]; files: Record<string, unknown>[]; manifests: Record<string, unknown>[] };
 }
 
-const cases = readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+const cases = readdirSync(FIXTURES, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
 
 describe('reading manifests written by pyiceberg', () => {
   it('has fixtures to read', () => assert.ok(cases.length >= 3, `fixtures in ${FIXTURES}`));
@@ -45,7 +47,10 @@ describe('reading manifests written by pyiceberg', () => {
     const read = (file: string): Uint8Array => new Uint8Array(readFileSync(join(dir, file)));
     const listsByName = new Map<string, ManifestFile[]>();
     for (const snapshot of expected.snapshots) {
-      listsByName.set(snapshot.manifestList, readManifestList(read(snapshot.manifestList), { location: snapshot.manifestList, formatVersion: expected.formatVersion }));
+      listsByName.set(
+        snapshot.manifestList,
+        readManifestList(read(snapshot.manifestList), { location: snapshot.manifestList, formatVersion: expected.formatVersion }),
+      );
     }
     const readEntries = (manifestName: string, from: ManifestFile): ManifestEntry[] => {
       const manifest = readManifest(read(manifestName), { location: manifestName, specs: expected.specs, schemas: expected.schemas });
@@ -99,15 +104,27 @@ describe('reading manifests written by pyiceberg', () => {
           const partition = dataFile.partition as Record<string, unknown>;
           spec.fields.forEach((field, j) => {
             const type = bindPartitionField(spec, schema, j).resultType;
-            assert.deepEqual(ours.dataFile.partition[j], expectedValue(type, partition[field.name] ?? null), `${field.name} of ${ours.dataFile.filePath}`);
+            assert.deepEqual(
+              ours.dataFile.partition[j],
+              expectedValue(type, partition[field.name] ?? null),
+              `${field.name} of ${ours.dataFile.filePath}`,
+            );
           });
           for (const [column, metrics] of Object.entries(row.readable_metrics as Record<string, Record<string, unknown>>)) {
             const field = columns.get(column)!;
             const type = field.type as PrimitiveType;
             const lower = ours.dataFile.lowerBounds?.get(field.id);
             const upper = ours.dataFile.upperBounds?.get(field.id);
-            assert.deepEqual(lower === undefined ? null : fromBinary(type, lower), expectedValue(type, metrics.lower_bound ?? null), `lower bound of ${column}`);
-            assert.deepEqual(upper === undefined ? null : fromBinary(type, upper), expectedValue(type, metrics.upper_bound ?? null), `upper bound of ${column}`);
+            assert.deepEqual(
+              lower === undefined ? null : fromBinary(type, lower),
+              expectedValue(type, metrics.lower_bound ?? null),
+              `lower bound of ${column}`,
+            );
+            assert.deepEqual(
+              upper === undefined ? null : fromBinary(type, upper),
+              expectedValue(type, metrics.upper_bound ?? null),
+              `upper bound of ${column}`,
+            );
             assert.equal(ours.dataFile.valueCounts?.get(field.id) ?? null, metrics.value_count);
             assert.equal(ours.dataFile.nullValueCounts?.get(field.id) ?? null, metrics.null_value_count);
             assert.equal(ours.dataFile.nanValueCounts?.get(field.id) ?? null, metrics.nan_value_count);
@@ -117,7 +134,10 @@ describe('reading manifests written by pyiceberg', () => {
       });
 
       it('inspect.files(): the live files', () => {
-        const live = currentEntries.filter((e) => e.status !== 'deleted').map((e) => e.dataFile.filePath).sort();
+        const live = currentEntries
+          .filter((e) => e.status !== 'deleted')
+          .map((e) => e.dataFile.filePath)
+          .sort();
         assert.deepEqual(live, expected.inspect.files.map((f) => f.file_path as string).sort());
       });
 
@@ -142,7 +162,8 @@ describe('reading manifests written by pyiceberg', () => {
             const ourSummary = ours.partitions![j]!;
             // pyiceberg shows bounds as the transform's human string: Floe's must read the same.
             const bound = bindPartitionField(spec, schema, j);
-            const human = (bytes: Uint8Array | null): string | null => (bytes === null ? null : bound.toHumanString(fromBinary(bound.resultType, bytes)));
+            const human = (bytes: Uint8Array | null): string | null =>
+              bytes === null ? null : bound.toHumanString(fromBinary(bound.resultType, bytes));
             assert.equal(summary.contains_null, ourSummary.containsNull);
             assert.equal(summary.contains_nan, ourSummary.containsNan);
             assert.equal(human(ourSummary.lowerBound), summary.lower_bound ?? null);

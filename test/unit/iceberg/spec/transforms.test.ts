@@ -101,7 +101,10 @@ describe('temporal transforms', () => {
   it('works on dates and nanosecond timestamps', () => {
     assert.equal(parseTransform('month').bind('date').apply(fromJsonValue('date', '1969-12-31')), -1);
     assert.equal(parseTransform('day').bind('date').apply(17486), 17486);
-    assert.equal(parseTransform('hour').bind('timestamptz_ns').apply(fromJsonValue('timestamptz_ns', '2017-11-16T22:31:08.123456789+00:00')), 17486 * 24 + 22);
+    assert.equal(
+      parseTransform('hour').bind('timestamptz_ns').apply(fromJsonValue('timestamptz_ns', '2017-11-16T22:31:08.123456789+00:00')),
+      17486 * 24 + 22,
+    );
     assert.equal(parseTransform('day').bind('timestamp_ns').apply(-1n), -1);
   });
 
@@ -116,12 +119,24 @@ describe('temporal transforms', () => {
 
 describe('parseTransform', () => {
   it('rejects an unknown transform as unsupported, naming it', () => {
-    assert.throws(() => parseTransform('zorder'), (e: unknown) => FloeError.is(e, 'unsupported') && e.message.includes('"zorder"'));
+    assert.throws(
+      () => parseTransform('zorder'),
+      (e: unknown) => FloeError.is(e, 'unsupported') && e.message.includes('"zorder"'),
+    );
   });
   it('rejects a transform that cannot apply to the source type', () => {
-    assert.throws(() => parseTransform('hour').bind('date'), (e: unknown) => FloeError.is(e, 'invalid-input') && /hour.*date/.test(e.message));
-    assert.throws(() => parseTransform('bucket[2]').bind('float'), (e: unknown) => FloeError.is(e, 'invalid-input'));
-    assert.throws(() => parseTransform('bucket[0]'), (e: unknown) => FloeError.is(e, 'invalid-input'));
+    assert.throws(
+      () => parseTransform('hour').bind('date'),
+      (e: unknown) => FloeError.is(e, 'invalid-input') && /hour.*date/.test(e.message),
+    );
+    assert.throws(
+      () => parseTransform('bucket[2]').bind('float'),
+      (e: unknown) => FloeError.is(e, 'invalid-input'),
+    );
+    assert.throws(
+      () => parseTransform('bucket[0]'),
+      (e: unknown) => FloeError.is(e, 'invalid-input'),
+    );
   });
 });
 
@@ -161,8 +176,21 @@ describe('partitionPath: human-readable, escaped like Java', () => {
   });
 
   it('prints floating point values as Java Float.toString and Double.toString do', () => {
-    const numbers: Schema = { schemaId: 0, identifierFieldIds: [], fields: [{ id: 1, name: 'f', required: false, type: 'float' }, { id: 2, name: 'd', required: false, type: 'double' }] };
-    const identities: PartitionSpec = { specId: 0, fields: [{ sourceId: 1, fieldId: 1000, name: 'f', transform: 'identity' }, { sourceId: 2, fieldId: 1001, name: 'd', transform: 'identity' }] };
+    const numbers: Schema = {
+      schemaId: 0,
+      identifierFieldIds: [],
+      fields: [
+        { id: 1, name: 'f', required: false, type: 'float' },
+        { id: 2, name: 'd', required: false, type: 'double' },
+      ],
+    };
+    const identities: PartitionSpec = {
+      specId: 0,
+      fields: [
+        { sourceId: 1, fieldId: 1000, name: 'f', transform: 'identity' },
+        { sourceId: 2, fieldId: 1001, name: 'd', transform: 'identity' },
+      ],
+    };
     assert.equal(partitionPath(identities, numbers, [Math.fround(0.1), 1]), 'f=0.1/d=1.0');
     assert.equal(partitionPath(identities, numbers, [-2.5, 1e10]), 'f=-2.5/d=1.0E10');
     assert.equal(partitionPath(identities, numbers, [1.5e-5, 123.25]), 'f=1.5E-5/d=123.25');
@@ -173,7 +201,10 @@ describe('partitionPath: human-readable, escaped like Java', () => {
   });
 
   it('rejects a tuple of the wrong size', () => {
-    assert.throws(() => partitionPath(spec, schema, [1]), (e: unknown) => FloeError.is(e, 'invalid-input'));
+    assert.throws(
+      () => partitionPath(spec, schema, [1]),
+      (e: unknown) => FloeError.is(e, 'invalid-input'),
+    );
   });
 });
 
@@ -189,7 +220,10 @@ describe('inclusive projection', () => {
         if (!evaluatePredicate(type, predicate, x)) return;
         const projected = bound.projectInclusive(predicate);
         if (projected === null) return;
-        assert.ok(evaluatePredicate(bound.resultType, projected, bound.apply(x)), `${transformText} ${JSON.stringify(predicate, (_, val: unknown) => (typeof val === 'bigint' ? `${val}n` : val))} x=${String(x)}`);
+        assert.ok(
+          evaluatePredicate(bound.resultType, projected, bound.apply(x)),
+          `${transformText} ${JSON.stringify(predicate, (_, val: unknown) => (typeof val === 'bigint' ? `${val}n` : val))} x=${String(x)}`,
+        );
       }),
       { numRuns: 400 },
     );
@@ -200,8 +234,14 @@ describe('inclusive projection', () => {
   it('bucket', () => checkInclusive('bucket[7]', 'long', fc.bigInt({ min: -50n, max: 50n })));
   it('truncate int', () => checkInclusive('truncate[10]', 'int', fc.integer({ min: -100, max: 100 })));
   it('truncate long', () => checkInclusive('truncate[10]', 'long', fc.bigInt({ min: -100n, max: 100n })));
-  it('truncate string', () => checkInclusive('truncate[2]', 'string', fc.string({ unit: fc.constantFrom('a', 'b', 'é', '😀'), maxLength: 4 })));
-  it('truncate binary', () => checkInclusive('truncate[2]', 'binary', fc.uint8Array({ maxLength: 4, min: 0, max: 3 }).map((b) => Uint8Array.from(b))));
+  it('truncate string', () =>
+    checkInclusive('truncate[2]', 'string', fc.string({ unit: fc.constantFrom('a', 'b', 'é', '😀'), maxLength: 4 })));
+  it('truncate binary', () =>
+    checkInclusive(
+      'truncate[2]',
+      'binary',
+      fc.uint8Array({ maxLength: 4, min: 0, max: 3 }).map((b) => Uint8Array.from(b)),
+    ));
   it('year', () => checkInclusive('year', 'timestamp', micros));
   it('month', () => checkInclusive('month', 'timestamptz', micros));
   it('day', () => checkInclusive('day', 'timestamp', micros));
@@ -212,11 +252,23 @@ describe('inclusive projection', () => {
   it('narrows what it can: bucket eq/in, string startsWith, day ranges', () => {
     assert.deepEqual(parseTransform('bucket[16]').bind('string').projectInclusive({ op: 'eq', value: 'iceberg' }), { op: 'eq', value: 9 });
     assert.equal(parseTransform('bucket[16]').bind('long').projectInclusive({ op: 'lt', value: 3n }), null);
-    assert.deepEqual(parseTransform('truncate[3]').bind('string').projectInclusive({ op: 'startsWith', value: 'icebe' }), { op: 'eq', value: 'ice' });
-    assert.deepEqual(parseTransform('truncate[3]').bind('string').projectInclusive({ op: 'startsWith', value: 'ic' }), { op: 'startsWith', value: 'ic' });
+    assert.deepEqual(parseTransform('truncate[3]').bind('string').projectInclusive({ op: 'startsWith', value: 'icebe' }), {
+      op: 'eq',
+      value: 'ice',
+    });
+    assert.deepEqual(parseTransform('truncate[3]').bind('string').projectInclusive({ op: 'startsWith', value: 'ic' }), {
+      op: 'startsWith',
+      value: 'ic',
+    });
     const day = parseTransform('day').bind('timestamp');
-    assert.deepEqual(day.projectInclusive({ op: 'gt', value: fromJsonValue('timestamp', '2024-01-01T23:59:59.999999') }), { op: 'gte', value: 19724 });
-    assert.deepEqual(day.projectInclusive({ op: 'lt', value: fromJsonValue('timestamp', '2024-01-02T00:00:00') }), { op: 'lte', value: 19723 });
+    assert.deepEqual(day.projectInclusive({ op: 'gt', value: fromJsonValue('timestamp', '2024-01-01T23:59:59.999999') }), {
+      op: 'gte',
+      value: 19724,
+    });
+    assert.deepEqual(day.projectInclusive({ op: 'lt', value: fromJsonValue('timestamp', '2024-01-02T00:00:00') }), {
+      op: 'lte',
+      value: 19723,
+    });
     assert.deepEqual(day.projectInclusive({ op: 'isNull' }), { op: 'isNull' });
     assert.equal(parseTransform('void').bind('long').projectInclusive({ op: 'eq', value: 1n }), null);
   });

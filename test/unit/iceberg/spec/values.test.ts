@@ -3,7 +3,15 @@ import { describe, it } from 'node:test';
 import { LosslessNumber, stringify } from 'lossless-json';
 import { FloeError } from '../../../../iceberg/errors.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../../iceberg/spec/types.js';
-import { compareValues, formatDecimal, fromBinary, fromJsonValue, minimalBigEndian, toBinary, toJsonValue } from '../../../../iceberg/spec/values.js';
+import {
+  compareValues,
+  formatDecimal,
+  fromBinary,
+  fromJsonValue,
+  minimalBigEndian,
+  toBinary,
+  toJsonValue,
+} from '../../../../iceberg/spec/values.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const bytes = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text, 'hex'));
@@ -53,16 +61,37 @@ describe('Appendix D binary single-value serialization', () => {
   });
 
   it('rejects bytes of the wrong length as corrupt, naming the type', () => {
-    assert.throws(() => fromBinary('int', bytes('0102')), (e: unknown) => FloeError.is(e, 'corrupt') && /int/.test(e.message));
-    assert.throws(() => fromBinary('fixed[4]', bytes('0102')), (e: unknown) => FloeError.is(e, 'corrupt'));
+    assert.throws(
+      () => fromBinary('int', bytes('0102')),
+      (e: unknown) => FloeError.is(e, 'corrupt') && /int/.test(e.message),
+    );
+    assert.throws(
+      () => fromBinary('fixed[4]', bytes('0102')),
+      (e: unknown) => FloeError.is(e, 'corrupt'),
+    );
   });
 
   it('rejects values of the wrong shape as invalid input', () => {
-    assert.throws(() => toBinary('int', 2 ** 31), (e: unknown) => FloeError.is(e, 'invalid-input'));
-    assert.throws(() => toBinary('long', 2n ** 63n), (e: unknown) => FloeError.is(e, 'invalid-input'));
-    assert.throws(() => toBinary('uuid', 'not-a-uuid'), (e: unknown) => FloeError.is(e, 'invalid-input'));
-    assert.throws(() => toBinary('fixed[3]', bytes('00')), (e: unknown) => FloeError.is(e, 'invalid-input'));
-    assert.throws(() => toBinary('unknown', 1), (e: unknown) => FloeError.is(e, 'unsupported'));
+    assert.throws(
+      () => toBinary('int', 2 ** 31),
+      (e: unknown) => FloeError.is(e, 'invalid-input'),
+    );
+    assert.throws(
+      () => toBinary('long', 2n ** 63n),
+      (e: unknown) => FloeError.is(e, 'invalid-input'),
+    );
+    assert.throws(
+      () => toBinary('uuid', 'not-a-uuid'),
+      (e: unknown) => FloeError.is(e, 'invalid-input'),
+    );
+    assert.throws(
+      () => toBinary('fixed[3]', bytes('00')),
+      (e: unknown) => FloeError.is(e, 'invalid-input'),
+    );
+    assert.throws(
+      () => toBinary('unknown', 1),
+      (e: unknown) => FloeError.is(e, 'unsupported'),
+    );
   });
 
   it('writes the minimal two-complement big-endian form for large decimals', () => {
@@ -117,12 +146,21 @@ describe('JSON single-value serialization (spec examples)', () => {
   });
 
   it('rejects a zone on a timestamp without zone, and none on timestamptz', () => {
-    assert.throws(() => fromJsonValue('timestamp', '2017-11-16T22:31:08+00:00'), (e: unknown) => FloeError.is(e, 'invalid-input') && /timestamp/.test(e.message));
-    assert.throws(() => fromJsonValue('timestamptz', '2017-11-16T22:31:08'), (e: unknown) => FloeError.is(e, 'invalid-input'));
+    assert.throws(
+      () => fromJsonValue('timestamp', '2017-11-16T22:31:08+00:00'),
+      (e: unknown) => FloeError.is(e, 'invalid-input') && /timestamp/.test(e.message),
+    );
+    assert.throws(
+      () => fromJsonValue('timestamptz', '2017-11-16T22:31:08'),
+      (e: unknown) => FloeError.is(e, 'invalid-input'),
+    );
   });
 
   it('rejects a decimal whose scale differs from the type', () => {
-    assert.throws(() => fromJsonValue('decimal(9, 2)', '14.2'), (e: unknown) => FloeError.is(e, 'invalid-input') && /scale 2/.test(e.message));
+    assert.throws(
+      () => fromJsonValue('decimal(9, 2)', '14.2'),
+      (e: unknown) => FloeError.is(e, 'invalid-input') && /scale 2/.test(e.message),
+    );
   });
 
   it('formats decimals like Java BigDecimal', () => {

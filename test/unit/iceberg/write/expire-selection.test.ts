@@ -12,7 +12,11 @@ const DAY = 86_400_000;
 const NOW = 100 * DAY;
 
 /** Snapshots `id@day` with parents, and refs; ids are small bigints. */
-function table(snapshots: readonly [id: number, parent: number | null, day: number][], refs: Record<string, Partial<SnapshotRef> & { snapshotId: bigint }>, properties: Record<string, string> = {}): TableMetadata {
+function table(
+  snapshots: readonly [id: number, parent: number | null, day: number][],
+  refs: Record<string, Partial<SnapshotRef> & { snapshotId: bigint }>,
+  properties: Record<string, string> = {},
+): TableMetadata {
   const base = newTableMetadata({ location: '/t', schema: { schemaId: 0, identifierFieldIds: [], fields: [] }, nowMs: 0, properties });
   const list: Snapshot[] = snapshots.map(([id, parent, day]) => ({
     snapshotId: BigInt(id),
@@ -54,7 +58,14 @@ describe('selectExpired', () => {
 
   it('stops at the first ancestor that is neither needed for the minimum nor young enough', () => {
     // 2 is older than the cut-off, so 1 goes although it is (oddly) younger.
-    const metadata = table([[1, null, 98], [2, 1, 3], [3, 2, 99]], { main: { snapshotId: 3n } });
+    const metadata = table(
+      [
+        [1, null, 98],
+        [2, 1, 3],
+        [3, 2, 99],
+      ],
+      { main: { snapshotId: 3n } },
+    );
     assert.deepEqual(expire(metadata, { olderThanMs: 90 * DAY }), { ids: [1, 2], refs: [] });
   });
 
@@ -69,9 +80,17 @@ describe('selectExpired', () => {
   });
 
   it('tags keep their snapshot; refs older than their max age go, and main never does', () => {
-    const metadata = table(LINE, { main: { snapshotId: 4n, maxRefAgeMs: 1 }, v1: { snapshotId: 1n, type: 'tag' }, old: { snapshotId: 2n, type: 'tag', maxRefAgeMs: 10 * DAY } });
+    const metadata = table(LINE, {
+      main: { snapshotId: 4n, maxRefAgeMs: 1 },
+      v1: { snapshotId: 1n, type: 'tag' },
+      old: { snapshotId: 2n, type: 'tag', maxRefAgeMs: 10 * DAY },
+    });
     assert.deepEqual(expire(metadata, { olderThanMs: NOW }), { ids: [2, 3], refs: ['old'] });
-    const byProperty = table(LINE, { main: { snapshotId: 4n }, v1: { snapshotId: 1n, type: 'tag' } }, { 'history.expire.max-ref-age-ms': String(50 * DAY) });
+    const byProperty = table(
+      LINE,
+      { main: { snapshotId: 4n }, v1: { snapshotId: 1n, type: 'tag' } },
+      { 'history.expire.max-ref-age-ms': String(50 * DAY) },
+    );
     assert.deepEqual(expire(byProperty, { olderThanMs: NOW }), { ids: [1, 2, 3], refs: ['v1'] });
   });
 
@@ -85,13 +104,20 @@ describe('selectExpired', () => {
     assert.deepEqual(expire(metadata, { olderThanMs: 0, snapshotIds: [3n, 42n] }), { ids: [3], refs: [] });
     assert.throws(
       () => expire(metadata, { snapshotIds: [1n] }),
-      (error: unknown) => FloeError.is(error, 'invalid-input') && /Cannot expire snapshot 1: ref\(s\) v1 still point at it/.test(error.message),
+      (error: unknown) =>
+        FloeError.is(error, 'invalid-input') && /Cannot expire snapshot 1: ref\(s\) v1 still point at it/.test(error.message),
     );
   });
 
   it('refuses a retainLast below 1 and a malformed property', () => {
     const metadata = table(LINE, { main: { snapshotId: 4n } });
-    assert.throws(() => expire(metadata, { retainLast: 0 }), (error: unknown) => FloeError.is(error, 'invalid-input'));
-    assert.throws(() => expire(table(LINE, { main: { snapshotId: 4n } }, { 'history.expire.max-snapshot-age-ms': 'soon' })), (error: unknown) => FloeError.is(error, 'invalid-input') && /history.expire.max-snapshot-age-ms/.test(error.message));
+    assert.throws(
+      () => expire(metadata, { retainLast: 0 }),
+      (error: unknown) => FloeError.is(error, 'invalid-input'),
+    );
+    assert.throws(
+      () => expire(table(LINE, { main: { snapshotId: 4n } }, { 'history.expire.max-snapshot-age-ms': 'soon' })),
+      (error: unknown) => FloeError.is(error, 'invalid-input') && /history.expire.max-snapshot-age-ms/.test(error.message),
+    );
   });
 });

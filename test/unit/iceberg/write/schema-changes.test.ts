@@ -27,10 +27,16 @@ const SCHEMA: Schema = {
 };
 
 function loaded(metadata: TableMetadata): LoadedTable {
-  return { identifier: { namespace: ['db'], name: 't' }, metadataLocation: '/t/metadata/00000.metadata.json', metadata, io: new LocalFileIO() };
+  return {
+    identifier: { namespace: ['db'], name: 't' },
+    metadataLocation: '/t/metadata/00000.metadata.json',
+    metadata,
+    io: new LocalFileIO(),
+  };
 }
 
-const fresh = (formatVersion: 2 | 3 = 2): LoadedTable => loaded(newTableMetadata({ location: '/t', schema: SCHEMA, nowMs: 0, formatVersion }));
+const fresh = (formatVersion: 2 | 3 = 2): LoadedTable =>
+  loaded(newTableMetadata({ location: '/t', schema: SCHEMA, nowMs: 0, formatVersion }));
 
 // newTableMetadata assigns ids afresh, a struct's own fields before what nests in them:
 // id 1, ts 2, point 3, name 4, point.x 5.
@@ -47,7 +53,14 @@ const invalid = (pattern: RegExp) => (error: unknown) => FloeError.is(error, 'in
 describe('addColumn', () => {
   it('gives the column and everything nested in it fresh ids above last-column-id, and asserts the schema it started from', async () => {
     const table = fresh();
-    const change = addColumn('tags', { type: 'map', keyId: 0, key: 'string', valueId: 0, value: { type: 'list', elementId: 0, element: 'int', elementRequired: false }, valueRequired: false });
+    const change = addColumn('tags', {
+      type: 'map',
+      keyId: 0,
+      key: 'string',
+      valueId: 0,
+      value: { type: 'list', elementId: 0, element: 'int', elementRequired: false },
+      valueRequired: false,
+    });
     const prepared = await change.prepare(table);
     assert.deepEqual(prepared.requirements, [
       { type: 'assert-current-schema-id', currentSchemaId: 0 },
@@ -56,7 +69,14 @@ describe('addColumn', () => {
     const after = await apply(table, change);
     const tags = currentSchema(after.metadata).fields.at(-1)!;
     assert.equal(tags.id, 6);
-    assert.deepEqual(tags.type, { type: 'map', keyId: 7, key: 'string', valueId: 8, value: { type: 'list', elementId: 9, element: 'int', elementRequired: false }, valueRequired: false });
+    assert.deepEqual(tags.type, {
+      type: 'map',
+      keyId: 7,
+      key: 'string',
+      valueId: 8,
+      value: { type: 'list', elementId: 9, element: 'int', elementRequired: false },
+      valueRequired: false,
+    });
     assert.equal(after.metadata.lastColumnId, 9);
     assert.equal(after.metadata.currentSchemaId, 1);
     assert.deepEqual(currentSchema(after.metadata).identifierFieldIds, [1]);
@@ -66,7 +86,10 @@ describe('addColumn', () => {
     let table = await apply(fresh(), addColumn(['point', 'y'], 'double', { doc: 'north' }));
     table = await apply(table, addColumn('first', 'int', { after: 'id' }));
     const schema = currentSchema(table.metadata);
-    assert.deepEqual(schema.fields.map((field) => field.name), ['id', 'first', 'ts', 'point', 'name']);
+    assert.deepEqual(
+      schema.fields.map((field) => field.name),
+      ['id', 'first', 'ts', 'point', 'name'],
+    );
     assert.deepEqual(schema.fields[3]?.type, {
       type: 'struct',
       fields: [
@@ -88,7 +111,12 @@ describe('addColumn', () => {
     const change = addColumn('late', 'string');
     const moved = await apply(fresh(), addColumn('early', 'string'));
     const after = await apply(moved, change);
-    assert.deepEqual(currentSchema(after.metadata).fields.slice(-2).map((field) => `${field.id}:${field.name}`), ['6:early', '7:late']);
+    assert.deepEqual(
+      currentSchema(after.metadata)
+        .fields.slice(-2)
+        .map((field) => `${field.id}:${field.name}`),
+      ['6:early', '7:late'],
+    );
     await assert.rejects(apply(after, addColumn('late', 'int')), invalid(/already has a column named "late"/));
   });
 });
@@ -98,8 +126,14 @@ describe('renameColumn', () => {
     let table = await apply(fresh(), renameColumn('point.x', 'east'));
     table = await apply(table, renameColumn(['name'], 'label'));
     const schema = currentSchema(table.metadata);
-    assert.deepEqual(schema.fields.map((field) => `${field.id}:${field.name}`), ['1:id', '2:ts', '3:point', '4:label']);
-    assert.deepEqual((schema.fields[2]?.type as unknown as { fields: { id: number; name: string }[] }).fields.map((field) => `${field.id}:${field.name}`), ['5:east']);
+    assert.deepEqual(
+      schema.fields.map((field) => `${field.id}:${field.name}`),
+      ['1:id', '2:ts', '3:point', '4:label'],
+    );
+    assert.deepEqual(
+      (schema.fields[2]?.type as unknown as { fields: { id: number; name: string }[] }).fields.map((field) => `${field.id}:${field.name}`),
+      ['5:east'],
+    );
     assert.equal(table.metadata.lastColumnId, 5);
   });
 
@@ -120,13 +154,26 @@ describe('addPartitionField', () => {
       { type: 'assert-default-spec-id', defaultSpecId: 0 },
       { type: 'assert-last-assigned-partition-id', lastAssignedPartitionId: 999 },
     ]);
-    for (const [column, transform] of [['ts', 'day'], ['id', 'bucket[16]'], ['name', 'truncate[3]'], ['name', 'identity'], ['point.x', 'void']] as const) {
+    for (const [column, transform] of [
+      ['ts', 'day'],
+      ['id', 'bucket[16]'],
+      ['name', 'truncate[3]'],
+      ['name', 'identity'],
+      ['point.x', 'void'],
+    ] as const) {
       table = await apply(table, addPartitionField(column, transform));
     }
     table = await apply(table, addPartitionField('id', 'identity', { name: 'by_id' }));
     assert.deepEqual(
       defaultSpec(table.metadata).fields.map((field) => `${field.fieldId}:${field.name}:${field.transform}`),
-      ['1000:ts_day:day', '1001:id_bucket_16:bucket[16]', '1002:name_trunc_3:truncate[3]', '1003:name:identity', '1004:point.x_null:void', '1005:by_id:identity'],
+      [
+        '1000:ts_day:day',
+        '1001:id_bucket_16:bucket[16]',
+        '1002:name_trunc_3:truncate[3]',
+        '1003:name:identity',
+        '1004:point.x_null:void',
+        '1005:by_id:identity',
+      ],
     );
     assert.equal(table.metadata.partitionSpecs.length, 7);
   });
@@ -137,6 +184,9 @@ describe('addPartitionField', () => {
     await assert.rejects(apply(fresh(), addPartitionField('ts', 'bucket[4]', { name: 'name' })), invalid(/is the name of a column/));
     const once = await apply(fresh(), addPartitionField('ts', 'hour'));
     await assert.rejects(apply(once, addPartitionField('ts', 'hour')), invalid(/already partitioned by hour\(ts\)/));
-    await assert.rejects(apply(once, addPartitionField('id', 'identity', { name: 'ts_hour' })), invalid(/already has a field named "ts_hour"/));
+    await assert.rejects(
+      apply(once, addPartitionField('id', 'identity', { name: 'ts_hour' })),
+      invalid(/already has a field named "ts_hour"/),
+    );
   });
 });

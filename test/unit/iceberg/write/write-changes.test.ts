@@ -24,7 +24,14 @@ import { rowDelta } from '../../../../iceberg/write/row-delta.js';
 import { readAllManifestEntries, snapshotManifests } from '../../../../iceberg/write/table-manifests.js';
 import { deleteApplies } from '../../../../iceberg/write/validation.js';
 
-const SCHEMA: Schema = { schemaId: 0, identifierFieldIds: [], fields: [{ id: 1, name: 'id', required: true, type: 'long' }, { id: 2, name: 'part', required: false, type: 'string' }] };
+const SCHEMA: Schema = {
+  schemaId: 0,
+  identifierFieldIds: [],
+  fields: [
+    { id: 1, name: 'id', required: true, type: 'long' },
+    { id: 2, name: 'part', required: false, type: 'string' },
+  ],
+};
 let root: string;
 let catalog: SqlCatalog;
 let counter = 0;
@@ -41,11 +48,21 @@ after(async () => {
 
 async function newTable(formatVersion: 2 | 3, partitioned = false): Promise<TableIdentifier> {
   const identifier = { namespace: ['db'], name: `t${counter++}` };
-  await catalog.createTable(identifier, { schema: SCHEMA, formatVersion, ...(partitioned ? { partitionSpec: { specId: 0, fields: [{ sourceId: 2, fieldId: 1000, name: 'part', transform: 'identity' }] } } : {}) });
+  await catalog.createTable(identifier, {
+    schema: SCHEMA,
+    formatVersion,
+    ...(partitioned ? { partitionSpec: { specId: 0, fields: [{ sourceId: 2, fieldId: 1000, name: 'part', transform: 'identity' }] } } : {}),
+  });
   return identifier;
 }
 
-const file = (table: LoadedTable, name: string, recordCount: number, partition: DataFile['partition'] = [], content: DataFile['content'] = 'data'): DataFile => ({
+const file = (
+  table: LoadedTable,
+  name: string,
+  recordCount: number,
+  partition: DataFile['partition'] = [],
+  content: DataFile['content'] = 'data',
+): DataFile => ({
   content,
   filePath: `${table.metadata.location}/data/${name}.parquet`,
   fileFormat: 'PARQUET',
@@ -54,7 +71,8 @@ const file = (table: LoadedTable, name: string, recordCount: number, partition: 
   fileSizeInBytes: 100 * recordCount,
 });
 
-const commit = (identifier: TableIdentifier, change: TableChange) => commitChange(catalog, identifier, change, { sleep: async () => undefined });
+const commit = (identifier: TableIdentifier, change: TableChange) =>
+  commitChange(catalog, identifier, change, { sleep: async () => undefined });
 
 async function head(identifier: TableIdentifier) {
   const table = await catalog.loadTable(identifier);
@@ -72,7 +90,10 @@ describe('write changes', () => {
     assert.equal(state.snapshot.firstRowId, 0n);
     assert.equal(state.snapshot.addedRows, 15n);
     assert.equal(state.table.metadata.nextRowId, 15n);
-    assert.deepEqual(state.contents[0]!.entries.map((entry) => entry.dataFile.firstRowId), [0n, 10n]);
+    assert.deepEqual(
+      state.contents[0]!.entries.map((entry) => entry.dataFile.firstRowId),
+      [0n, 10n],
+    );
 
     table = state.table;
     const deletes = await writeAddedManifest(table, [file(table, 'd', 2, [], 'position-deletes')], 'delete-1', { content: 'deletes' });
@@ -104,35 +125,37 @@ describe('write changes', () => {
     await commit(identifier, fastAppend([await writeAddedManifest(table, [a, b], 'append')]));
     const positions = file(table, 'pos', 3, [], 'position-deletes');
     const equalities = { ...file(table, 'eq', 2, [], 'equality-deletes'), equalityIds: [1] };
-    await commit(identifier, rowDelta({ deletes: [await writeAddedManifest(table, [positions, equalities], 'deletes', { content: 'deletes' })] }));
+    await commit(
+      identifier,
+      rowDelta({ deletes: [await writeAddedManifest(table, [positions, equalities], 'deletes', { content: 'deletes' })] }),
+    );
     const compacted = file(table, 'ab', 15);
     const result = await commit(identifier, rewriteFiles([a, b, positions, equalities], [compacted]));
     const { snapshot, contents } = await head(identifier);
     assert.equal(snapshot.snapshotId, result.snapshotId);
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(snapshot.summary).filter(([key]) => key !== 'operation')),
-      {
-        'added-data-files': '1',
-        'deleted-data-files': '2',
-        'added-records': '15',
-        'deleted-records': '20',
-        'added-files-size': '1500',
-        'removed-files-size': '2500',
-        'removed-delete-files': '2',
-        'removed-position-delete-files': '1',
-        'removed-equality-delete-files': '1',
-        'removed-position-deletes': '3',
-        'removed-equality-deletes': '2',
-        'changed-partition-count': '1',
-        'total-data-files': '1',
-        'total-records': '15',
-        'total-files-size': '1500',
-        'total-delete-files': '0',
-        'total-position-deletes': '0',
-        'total-equality-deletes': '0',
-      },
+    assert.deepEqual(Object.fromEntries(Object.entries(snapshot.summary).filter(([key]) => key !== 'operation')), {
+      'added-data-files': '1',
+      'deleted-data-files': '2',
+      'added-records': '15',
+      'deleted-records': '20',
+      'added-files-size': '1500',
+      'removed-files-size': '2500',
+      'removed-delete-files': '2',
+      'removed-position-delete-files': '1',
+      'removed-equality-delete-files': '1',
+      'removed-position-deletes': '3',
+      'removed-equality-deletes': '2',
+      'changed-partition-count': '1',
+      'total-data-files': '1',
+      'total-records': '15',
+      'total-files-size': '1500',
+      'total-delete-files': '0',
+      'total-position-deletes': '0',
+      'total-equality-deletes': '0',
+    });
+    const live = contents.flatMap(({ entries }) =>
+      entries.filter((entry) => entry.status !== 'deleted').map((entry) => entry.dataFile.filePath),
     );
-    const live = contents.flatMap(({ entries }) => entries.filter((entry) => entry.status !== 'deleted').map((entry) => entry.dataFile.filePath));
     assert.deepEqual(live, [compacted.filePath]);
   });
 
@@ -145,29 +168,63 @@ describe('write changes', () => {
     await commit(identifier, rowDelta({ deletes: [await writeAddedManifest(table, [deleteInY], 'deletes', { content: 'deletes' })] }));
     // x's partition has no new delete: the rewrite of x lands.
     await commit(identifier, rewriteFiles([x], [file(table, 'x2', 10, ['x'])], { startingSnapshotId: start }));
-    await assert.rejects(commit(identifier, rewriteFiles([y], [file(table, 'y2', 10, ['y'])], { startingSnapshotId: start })), (error: unknown) => {
-      assert.ok(FloeError.is(error, 'commit-conflict') && !error.retryable, String(error));
-      assert.ok(error.message.includes(deleteInY.filePath) && error.message.includes(y.filePath), error.message);
-      return true;
-    });
+    await assert.rejects(
+      commit(identifier, rewriteFiles([y], [file(table, 'y2', 10, ['y'])], { startingSnapshotId: start })),
+      (error: unknown) => {
+        assert.ok(FloeError.is(error, 'commit-conflict') && !error.retryable, String(error));
+        assert.ok(error.message.includes(deleteInY.filePath) && error.message.includes(y.filePath), error.message);
+        return true;
+      },
+    );
     // From a starting snapshot the branch no longer descends from, nothing can be validated.
-    await assert.rejects(commit(identifier, rewriteFiles([y], [file(table, 'y3', 10, ['y'])], { startingSnapshotId: 42n })), (error: unknown) => FloeError.is(error, 'commit-conflict') && /no longer an ancestor/.test(error.message));
+    await assert.rejects(
+      commit(identifier, rewriteFiles([y], [file(table, 'y3', 10, ['y'])], { startingSnapshotId: 42n })),
+      (error: unknown) => FloeError.is(error, 'commit-conflict') && /no longer an ancestor/.test(error.message),
+    );
   });
 
   it('refuses changes that cannot make sense', async () => {
-    assert.throws(() => rewriteFiles([], []), (error: unknown) => FloeError.is(error, 'invalid-input'));
+    assert.throws(
+      () => rewriteFiles([], []),
+      (error: unknown) => FloeError.is(error, 'invalid-input'),
+    );
     const identifier = await newTable(2);
     const table = await catalog.loadTable(identifier);
     const data = await writeAddedManifest(table, [file(table, 'a', 1)], 'data');
-    assert.throws(() => rowDelta({ deletes: [data] }), (error: unknown) => FloeError.is(error, 'invalid-input') && /is not a delete manifest/.test(error.message));
-    await assert.rejects(commit(identifier, rewriteFiles([file(table, 'ghost', 1)], [])), (error: unknown) => FloeError.is(error, 'commit-conflict') && /ghost\.parquet is no longer in the table/.test(error.message));
+    assert.throws(
+      () => rowDelta({ deletes: [data] }),
+      (error: unknown) => FloeError.is(error, 'invalid-input') && /is not a delete manifest/.test(error.message),
+    );
+    await assert.rejects(
+      commit(identifier, rewriteFiles([file(table, 'ghost', 1)], [])),
+      (error: unknown) => FloeError.is(error, 'commit-conflict') && /ghost\.parquet is no longer in the table/.test(error.message),
+    );
   });
 });
 
 describe('deleteApplies (spec: "Scan Planning")', () => {
-  const data = { file: { content: 'data', filePath: 's3://b/t/data/f.parquet', fileFormat: 'PARQUET', partition: ['p'], recordCount: 1, fileSizeInBytes: 1 } as DataFile, specId: 1, sequenceNumber: 5 };
-  const positional = (overrides: Partial<DataFile>, sequenceNumber = 5, specId = 1) => ({ file: { ...data.file, content: 'position-deletes' as const, filePath: 'del', ...overrides }, specId, sequenceNumber });
-  const equality = (sequenceNumber: number, specId = 1, partition: DataFile['partition'] = ['p']) => ({ file: { ...data.file, content: 'equality-deletes' as const, filePath: 'eq', partition, equalityIds: [1] }, specId, sequenceNumber });
+  const data = {
+    file: {
+      content: 'data',
+      filePath: 's3://b/t/data/f.parquet',
+      fileFormat: 'PARQUET',
+      partition: ['p'],
+      recordCount: 1,
+      fileSizeInBytes: 1,
+    } as DataFile,
+    specId: 1,
+    sequenceNumber: 5,
+  };
+  const positional = (overrides: Partial<DataFile>, sequenceNumber = 5, specId = 1) => ({
+    file: { ...data.file, content: 'position-deletes' as const, filePath: 'del', ...overrides },
+    specId,
+    sequenceNumber,
+  });
+  const equality = (sequenceNumber: number, specId = 1, partition: DataFile['partition'] = ['p']) => ({
+    file: { ...data.file, content: 'equality-deletes' as const, filePath: 'eq', partition, equalityIds: [1] },
+    specId,
+    sequenceNumber,
+  });
   const bound = (text: string) => new Map([[POSITION_DELETE_FILE_PATH_FIELD_ID, new TextEncoder().encode(text)]]);
   const unpartitioned = new Set([0]);
 
@@ -178,8 +235,14 @@ describe('deleteApplies (spec: "Scan Planning")', () => {
     assert.equal(deleteApplies(positional({}, 6, 2), data, unpartitioned), false, 'another spec');
     assert.equal(deleteApplies(positional({ referencedDataFile: 's3://b/t/data/g.parquet' }), data, unpartitioned), false);
     assert.equal(deleteApplies(positional({ referencedDataFile: data.file.filePath }), data, unpartitioned), true);
-    assert.equal(deleteApplies(positional({ lowerBounds: bound('s3://b/t/data/g'), upperBounds: bound('s3://b/t/data/h') }), data, unpartitioned), false);
-    assert.equal(deleteApplies(positional({ lowerBounds: bound('s3://b/t/data/a'), upperBounds: bound('s3://b/t/data/g') }), data, unpartitioned), true);
+    assert.equal(
+      deleteApplies(positional({ lowerBounds: bound('s3://b/t/data/g'), upperBounds: bound('s3://b/t/data/h') }), data, unpartitioned),
+      false,
+    );
+    assert.equal(
+      deleteApplies(positional({ lowerBounds: bound('s3://b/t/data/a'), upperBounds: bound('s3://b/t/data/g') }), data, unpartitioned),
+      true,
+    );
   });
 
   it('equality deletes: a strictly greater sequence number; partition-scoped unless their spec is unpartitioned', () => {

@@ -107,7 +107,13 @@ export interface ManifestInput {
 /** Writes a v2 manifest of ADDED entries (they inherit the manifest's sequence number) and returns its manifest list entry. */
 export async function writeManifestFile(io: FileIO, input: ManifestInput): Promise<ManifestFile> {
   const written = writeManifest(
-    input.files.map((dataFile) => ({ status: 'added' as const, snapshotId: null, sequenceNumber: null, fileSequenceNumber: null, dataFile })),
+    input.files.map((dataFile) => ({
+      status: 'added' as const,
+      snapshotId: null,
+      sequenceNumber: null,
+      fileSequenceNumber: null,
+      dataFile,
+    })),
     { formatVersion: 2, spec: input.spec, schema: input.schema, content: input.content, snapshotId: null },
   );
   await io.write(input.path, written.bytes);
@@ -160,7 +166,13 @@ export async function writeSnapshot(io: FileIO, input: SnapshotInput): Promise<S
 
 export function loadedTable(
   io: FileIO,
-  input: { location: string; schemas: readonly Schema[]; currentSchemaId: number; specs: readonly PartitionSpec[]; snapshots: readonly Snapshot[] },
+  input: {
+    location: string;
+    schemas: readonly Schema[];
+    currentSchemaId: number;
+    specs: readonly PartitionSpec[];
+    snapshots: readonly Snapshot[];
+  },
 ): LoadedTable {
   const current = input.snapshots[input.snapshots.length - 1];
   const metadata: TableMetadata = {
@@ -185,5 +197,10 @@ export function loadedTable(
     refs: current ? { main: { snapshotId: current.snapshotId, type: 'branch' } } : {},
     extra: {},
   };
-  return { identifier: { namespace: ['db'], name: 'events' }, metadataLocation: `${input.location}/metadata/v1.metadata.json`, metadata, io };
+  return {
+    identifier: { namespace: ['db'], name: 'events' },
+    metadataLocation: `${input.location}/metadata/v1.metadata.json`,
+    metadata,
+    io,
+  };
 }
