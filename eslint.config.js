@@ -47,7 +47,7 @@ const deterministicRules = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.floe/**', 'tmp/**', 'test/replay/histories/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '.floe/**', 'tmp/**', 'test/replay/histories/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

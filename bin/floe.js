@@ -1,6 +1,12 @@
 #!/usr/bin/env node
-// The `floe` command. Floe is written in TypeScript and runs it through tsx, without a build step.
-import { register } from 'tsx/esm/api';
+// The `floe` command. In a checkout it runs the TypeScript sources through tsx (no build step, never
+// a stale build); the published package ships no sources, only the compiled CLI in dist/.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../cli/main.ts');
+if (existsSync(new URL('../cli/main.ts', import.meta.url))) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../cli/main.ts');
+} else {
+  await import('../dist/cli/main.js');
+}

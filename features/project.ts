@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { register } from 'tsx/esm/api';
+import type { ScopedImport } from 'tsx/esm/api';
 import { FloeError } from '../iceberg/errors.js';
 import type { ProjectConfig } from './config.js';
 import { readProjectConfig } from './config.js';
@@ -35,7 +37,7 @@ export async function loadProject(directory: string, env: NodeJS.ProcessEnv = pr
 async function importDefinitions(file: string): Promise<Definition[]> {
   let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    module = (await importTypeScript(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
   } catch (error) {
     throw new FloeError('invalid-input', `Cannot load the definitions module ${file}: ${(error as Error).message}`, {
       context: { file },
@@ -53,6 +55,17 @@ async function importDefinitions(file: string): Promise<Definition[]> {
     );
   }
   return [...new Set(found)];
+}
+
+let typeScriptImport: ScopedImport | undefined;
+
+/**
+ * Definitions are TypeScript, and the installed package is plain JavaScript: Floe loads them through
+ * tsx itself, so a project needs no tsx of its own. One scoped tsx loader serves the whole process.
+ */
+function importTypeScript(specifier: string, parentUrl: string): Promise<unknown> {
+  typeScriptImport ??= register({ namespace: 'floe-definitions' }).import;
+  return typeScriptImport(specifier, parentUrl);
 }
 
 function isDefinition(value: unknown): value is Definition {

@@ -1,27 +1,46 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Runtime } from '../features/runtime.js';
+import { FloeError } from '../iceberg/errors.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+// Run from sources this module is worker.ts and the workflows are index.ts; compiled into dist/, both are .js.
+const MODULE_EXTENSION = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index.${MODULE_EXTENSION}`, import.meta.url));
+/**
+ * The workflow bundle `npm run build` writes beside dist/'s folders (dist/workflows.bundle.js). It
+ * exists only for the compiled package: run from sources, workers bundle the sources themselves.
+ */
+export const PACKAGED_WORKFLOW_BUNDLE = fileURLToPath(new URL('../workflows.bundle.js', import.meta.url));
 
 export interface WorkerOptions {
   readonly connection: NativeConnection;
   readonly namespace?: string;
   readonly taskQueue?: string;
-  /** A prebuilt bundle (tests build one and share it); built from workflows/ when absent. */
-  readonly workflowBundle?: { code: string };
+  /** A prebuilt bundle (tests build one and share it); by default the packaged bundle, else built from workflows/. */
+  readonly workflowBundle?: { code: string } | { codePath: string };
+  /** More activities for this worker to run beside Floe's, for the user's own workflows on the same task queue. */
+  readonly activities?: Readonly<Record<string, (...args: never[]) => unknown>>;
 }
 
 /** A Temporal worker that runs Floe's workflows and activities against one runtime. */
 export async function createWorker(runtime: Runtime, options: WorkerOptions): Promise<Worker> {
   const { temporal } = runtime.project.config;
+  const floeActivities = createActivities(runtime);
+  const taken = Object.keys(options.activities ?? {}).filter((name) => name in floeActivities);
+  if (taken.length > 0)
+    throw new FloeError('invalid-input', `Activity names ${taken.join(', ')} are Floe's own; give your activities other names`, {
+      context: { field: 'activities' },
+    });
+  const workflowBundle =
+    options.workflowBundle ?? (existsSync(PACKAGED_WORKFLOW_BUNDLE) ? { codePath: PACKAGED_WORKFLOW_BUNDLE } : undefined);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? temporal.namespace,
     taskQueue: options.taskQueue ?? temporal.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities(runtime),
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: { ...floeActivities, ...options.activities },
     // DuckDB already uses every core for one query; a few at once keep memory predictable.
     maxConcurrentActivityTaskExecutions: 4,
   });

@@ -2,18 +2,16 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FloeError } from '../../iceberg/errors.js';
+import { floePackageRoot } from '../version.js';
 
-const FLOE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TEMPLATE = path.join(FLOE_ROOT, 'examples', 'init-template');
 /** Template file → the name it gets in the new project. */
 const FILES: Readonly<Record<string, string>> = {
   'floe.yaml.template': 'floe.yaml',
   'features.ts.template': 'features.ts',
   'generate_data.mjs.template': 'generate_data.mjs',
   'README.md.template': 'README.md',
-  // ESM, so features.ts loads as the module it is written as.
+  // Depends on floe (which runs features.ts itself) and is ESM, so features.ts loads as the module it is written as.
   'package.json.template': 'package.json',
 };
 
@@ -22,9 +20,13 @@ export function initCommand(program: Command): void {
     .command('init')
     .description('Create a Floe project: floe.yaml, example definitions and a sample data generator')
     .argument('<dir>', 'the folder to create (it may exist, but must be empty)')
+    .option(
+      '--floe-dependency <spec>',
+      "the floe dependency the project's package.json names (default: ^ this Floe's version; e.g. file:floe-0.1.0.tgz)",
+    )
     .option('--json', 'print what was created as JSON')
-    .action(async (dir: string, options: { json?: boolean }) => {
-      const result = await initProject(dir);
+    .action(async (dir: string, options: { floeDependency?: string; json?: boolean }) => {
+      const result = await initProject(dir, options.floeDependency === undefined ? {} : { floeDependency: options.floeDependency });
       const { printResult } = await import('../output.js');
       printResult(result, options, () =>
         [
@@ -33,6 +35,7 @@ export function initCommand(program: Command): void {
           '',
           'Next:',
           `  cd ${path.relative(process.cwd(), result.directory) || '.'}`,
+          '  npm install                     # floe itself, unless a folder above already has it',
           '  node generate_data.mjs          # sample source data in a local SQLite catalog',
           '  floe dev                        # Temporal dev server + worker + feature server',
           '  floe materialize driver_hourly_stats --start … --end …   (the generator prints the window)',
@@ -42,7 +45,10 @@ export function initCommand(program: Command): void {
     });
 }
 
-export async function initProject(dir: string): Promise<{ directory: string; project: string; files: string[] }> {
+export async function initProject(
+  dir: string,
+  options: { floeDependency?: string } = {},
+): Promise<{ directory: string; project: string; files: string[] }> {
   const directory = path.resolve(dir);
   if (existsSync(directory) && (await readdir(directory)).length > 0) {
     throw new FloeError('invalid-input', `${directory} is not empty; give floe init a new or empty folder`, {
@@ -54,14 +60,16 @@ export async function initProject(dir: string): Promise<{ directory: string; pro
       .basename(directory)
       .toLowerCase()
       .replace(/[^a-z0-9_-]/g, '_') || 'floe_project';
-  // Imports of Floe's modules are relative to the project, so project and Floe can move together.
-  let floe = path.relative(directory, FLOE_ROOT).split(path.sep).join('/');
-  if (!floe.startsWith('.')) floe = floe === '' ? '.' : `./${floe}`;
+  const floe = floePackageRoot();
+  const template = path.join(floe.directory, 'examples', 'init-template');
+  const floeDependency = options.floeDependency ?? `^${floe.version}`;
   await mkdir(directory, { recursive: true });
-  for (const [template, target] of Object.entries(FILES)) {
-    const text = (await readFile(path.join(TEMPLATE, template), 'utf8')).replaceAll('__FLOE__', floe).replaceAll('__PROJECT__', project);
+  for (const [file, target] of Object.entries(FILES)) {
+    const text = (await readFile(path.join(template, file), 'utf8'))
+      .replaceAll('__FLOE_DEPENDENCY__', floeDependency)
+      .replaceAll('__PROJECT__', project);
     await writeFile(path.join(directory, target), text, { mode: target.endsWith('.mjs') ? 0o755 : 0o644 });
   }
-  await writeFile(path.join(directory, '.gitignore'), '.floe/\n');
+  await writeFile(path.join(directory, '.gitignore'), '.floe/\nnode_modules/\n');
   return { directory, project, files: [...Object.values(FILES), '.gitignore'] };
 }

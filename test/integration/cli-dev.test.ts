@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { freePorts } from '../../scripts/services/ports.js';
-import { floeCommand } from './support/cli-project.js';
+import { floeCommand, linkCheckoutAsFloe } from './support/cli-project.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
@@ -40,7 +40,12 @@ before(async () => {
   const [port, ui] = (await freePorts(2)) as [number, number];
   address = `127.0.0.1:${port}`;
   uiPort = ui;
-  env = { ...process.env, FLOE_TEMPORAL_ADDRESS: address, FLOE_DEV_UI_PORT: String(uiPort), FLOE_TASK_QUEUE: `dev-${randomUUID()}` };
+  env = {
+    ...(await linkCheckoutAsFloe(project)),
+    FLOE_TEMPORAL_ADDRESS: address,
+    FLOE_DEV_UI_PORT: String(uiPort),
+    FLOE_TASK_QUEUE: `dev-${randomUUID()}`,
+  };
 });
 
 after(async () => {

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../scripts/services/ports.js';
-import { floeCommand } from './support/cli-project.js';
+import { floeCommand, linkCheckoutAsFloe } from './support/cli-project.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
@@ -78,13 +78,14 @@ describe('floe start-up', () => {
     const project = path.join(scratch, 'unreachable');
     const init = await floeCommand(['init', project, '--json']);
     assert.equal(init.code, 0, init.stderr);
+    const env = await linkCheckoutAsFloe(project);
     // A port nothing listens on: asked of the OS, then released.
     const address = `127.0.0.1:${await freePort()}`;
     const started = performance.now();
     const run = await floeCommand(
       ['materialize', 'driver_hourly_stats', '--start', '2024-05-01T00:00:00Z', '--end', '2024-05-02T00:00:00Z', '--project', project],
       {
-        env: { ...process.env, FLOE_TEMPORAL_ADDRESS: address },
+        env: { ...env, FLOE_TEMPORAL_ADDRESS: address },
       },
     );
     const seconds = (performance.now() - started) / 1000;

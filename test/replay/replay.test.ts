@@ -1,32 +1,18 @@
 // Every recorded workflow history must replay against today's workflow code. A failure here means
 // a workflow change is not backward compatible: guard it with patched() (see the README).
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../../workers/worker.js';
+import { HISTORIES_DIRECTORY, loadRecordedHistories } from '../support/histories.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const historiesDirectory = path.join(here, 'histories');
-
-async function loadHistories() {
-  const files = (await readdir(historiesDirectory)).filter((file) => file.endsWith('.json')).sort();
-  return Promise.all(
-    files.map(async (file) => {
-      const history = historyFromJSON(JSON.parse(await readFile(path.join(historiesDirectory, file), 'utf8')));
-      // The recorded run's own id: workflows derive ids from it (a backfill's children), so a replay under another id diverges.
-      const workflowId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowId || path.basename(file, '.json');
-      return { file, workflowId, history };
-    }),
-  );
-}
 
 async function replayAll(workflowsPath: string) {
-  const histories = await loadHistories();
+  const histories = await loadRecordedHistories();
   const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
   const results = [];
   for await (const result of Worker.runReplayHistories({ workflowBundle }, histories)) results.push(result);
@@ -35,7 +21,7 @@ async function replayAll(workflowsPath: string) {
 
 test('every recorded history replays against the current workflows', async () => {
   const { histories, results } = await replayAll(WORKFLOWS_PATH);
-  assert.ok(histories.length > 0, `no histories in ${historiesDirectory}`);
+  assert.ok(histories.length > 0, `no histories in ${HISTORIES_DIRECTORY}`);
   for (const result of results) assert.equal(result.error, undefined, `${result.workflowId}: ${String(result.error)}`);
   assert.equal(results.length, histories.length);
 });

@@ -4,10 +4,11 @@
  * Temporal CLI (`temporal workflow show --output json`), the format Temporal's replayer reads.
  */
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { temporalService } from './services.js';
 
 export const HISTORIES_DIRECTORY = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'replay', 'histories');
@@ -23,4 +24,17 @@ export async function recordHistory(workflowId: string, name: string): Promise<v
     },
   );
   await writeFile(path.join(HISTORIES_DIRECTORY, `${name}.json`), stdout);
+}
+
+/** Every recorded history, as Worker.runReplayHistories takes them. */
+export async function loadRecordedHistories() {
+  const files = (await readdir(HISTORIES_DIRECTORY)).filter((file) => file.endsWith('.json')).sort();
+  return Promise.all(
+    files.map(async (file) => {
+      const history = historyFromJSON(JSON.parse(await readFile(path.join(HISTORIES_DIRECTORY, file), 'utf8')));
+      // The recorded run's own id: workflows derive ids from it (a backfill's children), so a replay under another id diverges.
+      const workflowId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowId || path.basename(file, '.json');
+      return { file, workflowId, history };
+    }),
+  );
 }

@@ -13,8 +13,8 @@ import { repoRoot, stateDir } from '../../scripts/services/paths.js';
 import { WORKFLOWS_PATH } from '../../workers/worker.js';
 
 const CACHE_DIRECTORY = join(stateDir, 'cache', 'workflow-bundles');
-/** Top-level folders that hold no product code: tests, tooling, docs, examples (and dot-folders). */
-const NOT_PRODUCT = new Set(['node_modules', 'test', 'scripts', 'bench', 'bin', 'docs', 'examples', 'tmp']);
+/** Top-level folders that hold no product code: tests, tooling, docs, examples, the build output (and dot-folders). */
+const NOT_PRODUCT = new Set(['node_modules', 'dist', 'test', 'scripts', 'bench', 'bin', 'docs', 'examples', 'tmp']);
 const SOURCE_FILE = /\.(ts|js|mjs|cjs|json)$/;
 const SDK_PACKAGES = ['@temporalio/workflow', '@temporalio/worker', '@temporalio/common'];
 

@@ -15,9 +15,12 @@ import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { freePorts } from '../../../scripts/services/ports.js';
 import { temporalService } from '../../support/services.js';
+import { linkCheckoutAsFloe } from '../support/cli-project.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
+// generate_data.mjs imports floe/sample-data, which in the checkout is TypeScript.
+const RUN_TYPESCRIPT = ['--import', import.meta.resolve('tsx')];
 const DAY = 86_400_000;
 const today = Math.floor(Date.now() / DAY) * DAY;
 const WINDOW = { start: new Date(today - DAY).toISOString(), end: new Date(today).toISOString() };
@@ -77,10 +80,18 @@ describe('the newcomer path', () => {
     const again = await run(floe, ['init', project]);
     assert.equal(again.code, 2);
     assert.match(again.stderr, /is not empty; give floe init a new or empty folder/);
+    env = await linkCheckoutAsFloe(project, env);
   });
 
   test('the generator, a worker and floe materialize fill the online table', async () => {
-    const generate = await run(process.execPath, [path.join(project, 'generate_data.mjs'), '--days', '2', '--drivers', '20']);
+    const generate = await run(process.execPath, [
+      ...RUN_TYPESCRIPT,
+      path.join(project, 'generate_data.mjs'),
+      '--days',
+      '2',
+      '--drivers',
+      '20',
+    ]);
     assert.equal(generate.code, 0, generate.stderr);
     assert.match(generate.stdout, /Wrote 960 rows of 20 drivers/);
 
@@ -151,6 +162,7 @@ describe('the newcomer path', () => {
   test('floe table inspect and history agree with pyiceberg', async () => {
     // A second generator run gives the source a second snapshot and more day partitions.
     const more = await run(process.execPath, [
+      ...RUN_TYPESCRIPT,
       path.join(project, 'generate_data.mjs'),
       '--days',
       '1',

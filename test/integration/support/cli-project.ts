@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { temporalService } from '../../support/services.js';
@@ -19,6 +19,18 @@ export interface CommandResult {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
+}
+
+/**
+ * Lets a project `floe init` made in a temp folder `import … from 'floe'` as it would from the
+ * installed package, but from this checkout's sources: node_modules/floe links to the checkout, and
+ * the environment returned resolves package.json's `floe-source` export condition (the TypeScript
+ * entry points, which the CLI runs through tsx) rather than dist/, which may be stale or unbuilt.
+ */
+export async function linkCheckoutAsFloe(project: string, env: NodeJS.ProcessEnv = process.env): Promise<NodeJS.ProcessEnv> {
+  await mkdir(path.join(project, 'node_modules'), { recursive: true });
+  await symlink(root, path.join(project, 'node_modules', 'floe'), 'dir');
+  return { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, '--conditions=floe-source'].filter(Boolean).join(' ') };
 }
 
 /** Runs `floe <args>` in its own process and resolves once it has closed. */

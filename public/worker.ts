@@ -1,0 +1,5 @@
+// `import … from 'floe/worker'`: a Floe worker in the user's own process, optionally registering
+// the user's own activities beside Floe's.
+export { connectWorker, createWorker } from '../workers/worker.js';
+export type { WorkerOptions } from '../workers/worker.js';
+export { runWorker } from '../workers/run.js';
