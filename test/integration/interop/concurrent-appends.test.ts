@@ -1,7 +1,7 @@
 /**
  * Concurrency, through each catalog (SQL on SQLite and on Postgres, the REST fixture): 8 writer PROCESSES, each
- * with its own catalog and DuckDB, append 50 times to one table. Every append lands exactly once
- * (pyiceberg counts the rows and distinct ids, the table has 400 snapshots, one per idempotency
+ * with its own catalog and DuckDB, append 25 times to one table. Every append lands exactly once
+ * (pyiceberg counts the rows and distinct ids, the table has 200 snapshots, one per idempotency
  * key), and no commit is lost. Then a writer is SIGKILLed mid-commit — once after its manifest list
  * is written but before the pointer swap, once after the swap landed — and re-run with the same
  * idempotency key: its rows are there exactly once.
@@ -27,7 +27,7 @@ import { restCatalogService } from '../../support/services.js';
 import { py } from './helpers/pyiceberg.js';
 
 const WRITERS = 8;
-const APPENDS = 50;
+const APPENDS = 25;
 const ROWS_PER_APPEND = 2;
 const WRITER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bench', '_iceberg', 'append-writer.ts');
 
