@@ -1,3 +1,5 @@
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { Engine } from '../engine/duckdb.js';
 import type { Catalog } from '../iceberg/catalog/catalog.js';
 import type { IoProperties } from '../iceberg/io/file-io-for.js';
@@ -17,4 +19,20 @@ export interface FeatureContext {
   /** FileIO properties for files outside any table (e.g. s3:// entity rows): the catalog's. */
   readonly ioProperties?: IoProperties;
   readonly signal?: AbortSignal;
+}
+
+/** The `signal` option of a call made for this context: its cancellation, when it has one. */
+export function signalOf(context: FeatureContext): { signal?: AbortSignal } {
+  return context.signal === undefined ? {} : { signal: context.signal };
+}
+
+/** Runs `work` with a fresh local folder `<workDirectory>/scratch/<name>`, removed afterwards whatever happens. */
+export async function withScratchDirectory<T>(context: FeatureContext, name: string, work: (directory: string) => Promise<T>): Promise<T> {
+  const directory = path.join(context.workDirectory, 'scratch', name);
+  await mkdir(directory, { recursive: true });
+  try {
+    return await work(directory);
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
 }

@@ -1,4 +1,3 @@
-import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { latestPerEntitySql } from '../engine/latest-per-entity.js';
 import { quoteIdentifier as q, quoteLiteral } from '../engine/sql.js';
@@ -22,6 +21,7 @@ import type { FeatureViewDefinition } from './definitions.js';
 import { durationSeconds, ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from './definitions.js';
 import { isTimeType, timeLiteral } from './historical/source-scan.js';
 import type { FeatureContext } from './context.js';
+import { signalOf, withScratchDirectory } from './context.js';
 import { ensureOnlineTable, onlineTableLayout } from './online/online-table-layout.js';
 import type { OnlineTableLayout } from './online/online-table-layout.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../iceberg/catalog/identifier.js';
@@ -260,9 +260,8 @@ export async function computeLatestRows(
         ...filterOption(eventTimeFilter(source, { end: window.start })),
       })
     : undefined;
-  const localDirectory = await scratchDirectory(context, options.stagingName);
-  const localFile = path.join(localDirectory, 'latest.parquet');
-  try {
+  return withScratchDirectory(context, options.stagingName, async (localDirectory) => {
+    const localFile = path.join(localDirectory, 'latest.parquet');
     const rows = await context.engine.withConnection(async (connection) => {
       const renamed = renameToOnline(scan.sql, source, layout);
       const latest = await latestPerEntitySql(connection, {
@@ -283,9 +282,7 @@ export async function computeLatestRows(
     const staging = `${online.metadata.location.replace(/\/+$/, '')}/staging/${options.stagingName}.parquet`;
     await online.io.upload(localFile, staging, { ifAbsent: true });
     return { staging, rows };
-  } finally {
-    await rm(localDirectory, { recursive: true, force: true });
-  }
+  });
 }
 
 /**
@@ -300,10 +297,10 @@ export async function writeOnlinePartitions(
   const view = context.registry.featureView(viewName);
   const layout = onlineTableLayout(context.registry, view);
   const table = await ensureOnlineTable(context.catalog, layout);
-  if (options.staging === null || options.rows === 0) return { manifest: null, dataFiles: 0 };
-  const localDirectory = await scratchDirectory(context, options.filePrefix);
-  try {
-    const staged = await table.io.localize(options.staging);
+  const { staging } = options;
+  if (staging === null || options.rows === 0) return { manifest: null, dataFiles: 0 };
+  return withScratchDirectory(context, options.filePrefix, async (localDirectory) => {
+    const staged = await table.io.localize(staging);
     const columns = [...layout.keyColumns, ...layout.featureColumns, ONLINE_EVENT_TS, ONLINE_CREATED_TS].map((name) => q(name));
     const query = `SELECT ${columns.join(', ')}, CAST(${quoteLiteral(options.materializedAt.toISOString())} AS TIMESTAMPTZ) AS ${q(ONLINE_MATERIALIZED_AT)} FROM read_parquet(${quoteLiteral(staged)})`;
     const dataFiles = await context.engine.withConnection(
@@ -314,9 +311,7 @@ export async function writeOnlinePartitions(
     await options.afterDataFiles?.();
     const manifest = await writeAddedManifest(table, dataFiles, options.filePrefix);
     return { manifest: manifest.location, dataFiles: dataFiles.length };
-  } finally {
-    await rm(localDirectory, { recursive: true, force: true });
-  }
+  });
 }
 
 /**
@@ -566,18 +561,8 @@ function checkWindow(window: Window, view: FeatureViewDefinition): void {
   }
 }
 
-async function scratchDirectory(context: FeatureContext, name: string): Promise<string> {
-  const directory = path.join(context.workDirectory, 'scratch', name);
-  await mkdir(directory, { recursive: true });
-  return directory;
-}
-
 function micros(date: Date): bigint {
   return BigInt(date.getTime()) * 1000n;
-}
-
-function signalOf(context: FeatureContext): { signal?: AbortSignal } {
-  return context.signal === undefined ? {} : { signal: context.signal };
 }
 
 function pick<T extends object, K extends keyof T>(value: T, keys: readonly K[]): Pick<T, K> {

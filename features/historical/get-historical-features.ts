@@ -18,7 +18,8 @@ import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catal
 import { queryToArrow } from './arrow-io.js';
 import type { EntityKeyRequirement, EntitySource } from './entity-rows.js';
 import { ENTITY_ORDINAL, prepareEntityRows } from './entity-rows.js';
-import { commitOutputFiles, createOutputTable, featureList, withScratchDirectory, writeOutputFiles } from './output-table.js';
+import { commitOutputFiles, createOutputTable, featureList, writeOutputFiles } from './output-table.js';
+import { withScratchDirectory } from '../context.js';
 import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
 
 export interface HistoricalFeaturesRequest {
@@ -122,7 +123,7 @@ export class HistoricalRetrievalJob {
         });
       }
       const prefix = `dataset-${randomUUID()}`;
-      return withScratchDirectory(this.context.workDirectory, prefix, async (localDirectory) => {
+      return withScratchDirectory(this.context, prefix, async (localDirectory) => {
         const { dataFiles, manifest } = await writeOutputFiles(connection, table, {
           query,
           fileNamePrefix: prefix,

@@ -1,6 +1,4 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { mkdir, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { describeRelation } from '../../engine/describe.js';
 import { writeTableFiles } from '../../engine/table-writer.js';
 import { schemaFromColumns } from '../../engine/types.js';
@@ -88,15 +86,4 @@ export async function commitOutputFiles(
 /** The result's features as `view:feature,…`, recorded in the committing snapshot's summary. */
 export function featureList(projections: readonly ResolvedProjection[]): string {
   return projections.flatMap((projection) => projection.features.map((feature) => `${projection.view.name}:${feature}`)).join(',');
-}
-
-/** Runs `work` with a fresh local folder `<workDirectory>/scratch/<name>`, removed afterwards whatever happens. */
-export async function withScratchDirectory<T>(workDirectory: string, name: string, work: (directory: string) => Promise<T>): Promise<T> {
-  const directory = path.join(workDirectory, 'scratch', name);
-  await mkdir(directory, { recursive: true });
-  try {
-    return await work(directory);
-  } finally {
-    await rm(directory, { recursive: true, force: true });
-  }
 }

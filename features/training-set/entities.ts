@@ -6,10 +6,10 @@ import { isS3Location } from '../../iceberg/io/s3-location.js';
 import type { ScanPlan } from '../../iceberg/scan/plan.js';
 import { planScan } from '../../iceberg/scan/planner.js';
 import type { FeatureContext } from '../context.js';
+import { signalOf } from '../context.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { EntityFile } from './chunks.js';
 import type { TrainingSetEntities } from './request.js';
-import { signalOf } from './request.js';
 
 /**
  * The entity files in order with their row counts (for a table: its data files at one snapshot,

@@ -6,8 +6,8 @@ import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { EntitySegment } from './chunks.js';
 import { entityPlan, localEntityFiles } from './entities.js';
 import type { FeatureContext } from '../context.js';
+import { signalOf } from '../context.js';
 import type { TrainingSetEntities } from './request.js';
-import { signalOf } from './request.js';
 
 /** Writes the entity rows of these segments, in input order, to a local Parquet file; returns how many. */
 export async function writeChunkEntities(

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import type { LoadedTable, TableIdentifier } from '../../iceberg/catalog/catalog.js';
 import { getHistoricalFeatures } from '../historical/get-historical-features.js';
-import { createOutputTable, withScratchDirectory } from '../historical/output-table.js';
+import { createOutputTable } from '../historical/output-table.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { writeChunkEntities } from './entity-sql.js';
 import type { FeatureContext } from '../context.js';
+import { withScratchDirectory } from '../context.js';
 import type { TrainingSetRequest } from './request.js';
 import { historicalRequest, TRAINING_SET_KEY_PROPERTY } from './request.js';
 import { chunkManifestName } from './staging.js';
@@ -20,7 +21,7 @@ export async function createTrainingSetTable(
   key: string,
   entitySnapshotId: string | null,
 ): Promise<LoadedTable> {
-  return withScratchDirectory(context.workDirectory, `${chunkManifestName(key, null)}shape`, async (scratch) => {
+  return withScratchDirectory(context, `${chunkManifestName(key, null)}shape`, async (scratch) => {
     const entityFile = path.join(scratch, 'entities.parquet');
     await writeChunkEntities(context, request.entities, [], entitySnapshotId, entityFile);
     const job = getHistoricalFeatures(context, historicalRequest(request, { parquet: [entityFile] }));

@@ -1,4 +1,3 @@
-import type { FeatureContext } from '../context.js';
 import type { HistoricalFeaturesRequest } from '../historical/get-historical-features.js';
 
 /** Entity rows: an Iceberg table (read at one snapshot) or Parquet files (read in the order given). */
@@ -26,8 +25,4 @@ export function historicalRequest(request: TrainingSetRequest, entities: { parqu
     ...(request.fullFeatureNames === undefined ? {} : { fullFeatureNames: request.fullFeatureNames }),
     ...(request.timestampColumn === undefined ? {} : { timestampColumn: request.timestampColumn }),
   };
-}
-
-export function signalOf(context: FeatureContext): { signal?: AbortSignal } {
-  return context.signal === undefined ? {} : { signal: context.signal };
 }

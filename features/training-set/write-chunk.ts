@@ -1,13 +1,14 @@
 import path from 'node:path';
 import { FloeError } from '../../iceberg/errors.js';
 import { getHistoricalFeatures } from '../historical/get-historical-features.js';
-import { withScratchDirectory, writeOutputFiles } from '../historical/output-table.js';
+import { writeOutputFiles } from '../historical/output-table.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { TrainingSetChunk } from './chunks.js';
 import { writeChunkEntities } from './entity-sql.js';
 import type { FeatureContext } from '../context.js';
+import { signalOf, withScratchDirectory } from '../context.js';
 import type { TrainingSetRequest } from './request.js';
-import { historicalRequest, signalOf } from './request.js';
+import { historicalRequest } from './request.js';
 import { chunkFolder, chunkManifestName, removeStagedChunk } from './staging.js';
 
 export interface ChunkResult {
@@ -38,7 +39,7 @@ export async function writeTrainingSetChunk(
   const { index } = input.chunk;
   const manifestName = `${chunkManifestName(input.key, index)}-a${input.attempt}`;
   await removeStagedChunk(table, input.key, index);
-  return withScratchDirectory(context.workDirectory, manifestName, async (scratch) => {
+  return withScratchDirectory(context, manifestName, async (scratch) => {
     const entityFile = path.join(scratch, 'entities.parquet');
     const entityRows = await writeChunkEntities(context, request.entities, input.chunk.segments, input.entitySnapshotId, entityFile);
     const job = getHistoricalFeatures(context, historicalRequest(request, { parquet: [entityFile] }));
