@@ -15,6 +15,8 @@ import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { freePorts } from '../../../scripts/services/ports.js';
 import { temporalService } from '../../support/services.js';
+import type { Finished } from '../support/child-process.js';
+import { exitCode, firstJson, runToEnd } from '../support/child-process.js';
 import { linkCheckoutAsFloe } from '../support/cli-project.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -307,44 +309,8 @@ describe('the newcomer path', () => {
   });
 });
 
-function run(
-  command: string,
-  args: string[],
-  runEnv: NodeJS.ProcessEnv = env,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const argv = command === floe ? [floe, ...args] : args;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** The first JSON document a long-running command prints (its --json "ready" line). */
-function firstJson(child: ChildProcess): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      try {
-        resolve(JSON.parse(out));
-      } catch {
-        // not complete yet
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${String(code)} before it was ready:\n${out}\n${err}`)));
-  });
-}
-
-function exitCode(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+function run(command: string, args: string[], runEnv: NodeJS.ProcessEnv = env): Promise<Finished> {
+  return runToEnd(process.execPath, command === floe ? [floe, ...args] : args, { env: runEnv });
 }
 
 function summaryOf(summary: unknown): Record<string, string> {

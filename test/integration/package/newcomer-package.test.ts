@@ -19,6 +19,8 @@ import { loadRecordedHistories } from '../../support/histories.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { temporalService } from '../../support/services.js';
+import type { Finished } from '../support/child-process.js';
+import { exitCode, firstJson, runToEnd } from '../support/child-process.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** Where a module must never come from: the checkout, and the node_modules it links to (the main checkout's). */
@@ -332,42 +334,6 @@ function withoutNodeOptions(environment: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return copy;
 }
 
-function run(
-  command: string,
-  args: string[],
-  cwd: string,
-  runEnv: NodeJS.ProcessEnv = env,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** The first JSON document a long-running command prints (its --json "ready" line). */
-function firstJson(child: ChildProcess): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      try {
-        resolve(JSON.parse(out));
-      } catch {
-        // not complete yet
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${String(code)} before it was ready:\n${out}\n${err}`)));
-  });
-}
-
-function exitCode(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+function run(command: string, args: string[], cwd: string, runEnv: NodeJS.ProcessEnv = env): Promise<Finished> {
+  return runToEnd(command, args, { cwd, env: runEnv });
 }
