@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MAX_NAME_LENGTH, quotedName } from '../iceberg/catalog/identifier.js';
 import type { Expression } from '../iceberg/expressions/expression.js';
 import { FloeError } from '../iceberg/errors.js';
+import { aggregationSchema, expandAggregations } from './aggregations.js';
 import { identifierSchema, tableIdentifierSchema } from './names.js';
 
 /**
@@ -164,12 +165,18 @@ const compactionScheduleSchema = z
   .refine((schedule) => durationSeconds(schedule.every) !== null, { message: 'every must be longer than zero', path: ['every'] });
 export type CompactionScheduleDefinition = z.infer<typeof compactionScheduleSchema>;
 
+const featureSchema = z.object({ name, type: valueType, description: z.string().optional() }).strict();
+export type FeatureDefinition = z.infer<typeof featureSchema>;
+
 const featureViewSchema = z
   .object({
     name,
     entities: z.array(name).min(1),
     source: name,
-    features: z.array(z.object({ name, type: valueType, description: z.string().optional() }).strict()).min(1),
+    /** Plain features: each entity's latest value. A view has features or aggregations, not both. */
+    features: z.array(featureSchema).min(1).optional(),
+    /** Windowed aggregations (features/aggregations.ts); their features are named `<column>_<function>_<window>`. */
+    aggregations: z.array(aggregationSchema).min(1).optional(),
     ttl: duration.optional(),
     /**
      * How long after its event time a row is expected to be in the source. No window of this view
@@ -214,7 +221,11 @@ const featureServiceSchema = z
 
 export type EntityDefinition = z.infer<typeof entitySchema> & { readonly kind: 'entity' };
 export type IcebergSourceDefinition = z.infer<typeof sourceSchema> & { readonly kind: 'source' };
-export type FeatureViewDefinition = z.infer<typeof featureViewSchema> & { readonly kind: 'featureView' };
+/** A view as validated: `features` always lists every feature, those its aggregations yield included. */
+export type FeatureViewDefinition = Omit<z.infer<typeof featureViewSchema>, 'features'> & {
+  readonly kind: 'featureView';
+  features: FeatureDefinition[];
+};
 export type FeatureViewInput = z.input<typeof featureViewSchema>;
 /** A named group of features, as in Feast: what a model is trained on and served with. */
 export type FeatureServiceDefinition = {
@@ -247,7 +258,18 @@ export function defineIcebergSource(input: z.input<typeof sourceSchema>): Iceber
 }
 
 export function defineFeatureView(input: FeatureViewInput): FeatureViewDefinition {
-  const view = parse(featureViewSchema, input, 'feature view');
+  const parsed = parse(featureViewSchema, input, 'feature view');
+  if (parsed.features !== undefined && parsed.aggregations !== undefined)
+    throw invalid(
+      `feature view ${parsed.name}: a view has plain features or aggregations, not both; put the aggregations in a view of their own`,
+      parsed.name,
+      'aggregations',
+    );
+  if (parsed.features === undefined && parsed.aggregations === undefined)
+    throw invalid(`feature view ${parsed.name}: give features or aggregations`, parsed.name, 'features');
+  const features =
+    parsed.features ?? expandAggregations(parsed.aggregations ?? []).map((feature) => ({ name: feature.name, type: feature.type }));
+  const view = { ...parsed, features };
   const seen = new Set<string>();
   for (const feature of view.features) {
     if (RESERVED_COLUMNS.has(feature.name)) {
