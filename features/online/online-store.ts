@@ -14,6 +14,7 @@ import type { ReaderCounters, TableState, TileLookupResult } from './online-tabl
 import { isoMicros, presentValue } from './response.js';
 import type { FeatureStatus, FeatureVector, OnlineFeaturesResponse, OnlineValue, ViewRead } from './response.js';
 import { RowCache } from './row-cache.js';
+import { onlineTableLayout } from './online-table-layout.js';
 import { aggregatedFeaturesOf, isAggregatedView } from '../aggregations.js';
 import { watermarkOf } from '../materialization.js';
 import { aggregateTiles, columnPartials, effectiveTileRows, floorToGrid, tileMicros } from './aggregation-tiles.js';
@@ -144,7 +145,10 @@ export class OnlineStore {
         keys,
         {
           keys: keys.map((column) => column.name),
-          features: view.features.map((feature) => feature.name),
+          // An aggregated view's table holds tiles: its reader reads the tile columns.
+          features: isAggregatedView(view)
+            ? onlineTableLayout(this.options.registry, view).featureColumns
+            : view.features.map((feature) => feature.name),
           eventTs: ONLINE_EVENT_TS,
           createdTs: ONLINE_CREATED_TS,
           materializedAt: ONLINE_MATERIALIZED_AT,

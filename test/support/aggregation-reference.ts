@@ -18,6 +18,9 @@ export function referenceAggregates(
   at: bigint,
 ): (number | bigint | null)[] {
   return features.map((feature) => {
+    // Online and offline reads give a long as a bigint.
+    const typed = (value: number | null | undefined) =>
+      value === null || value === undefined ? null : feature.type === 'long' ? BigInt(value) : value;
     const from = at - BigInt(feature.windowSeconds) * 1_000_000n;
     const inWindow = events.filter((event) => event.eventTs > from && event.eventTs <= at);
     const values = inWindow.map((event) => event.value).filter((value): value is number => value !== null);
@@ -26,17 +29,17 @@ export function referenceAggregates(
       case 'count':
         return BigInt(values.length);
       case 'sum':
-        return sum === null ? null : feature.type === 'long' ? BigInt(sum) : sum;
+        return typed(sum);
       case 'avg':
         return sum === null ? null : sum / values.length;
       case 'min':
-        return values.length === 0 ? null : Math.min(...values);
+        return values.length === 0 ? null : typed(Math.min(...values));
       case 'max':
-        return values.length === 0 ? null : Math.max(...values);
+        return values.length === 0 ? null : typed(Math.max(...values));
       case 'last': {
         let best: ReferenceEvent | null = null;
         for (const event of inWindow) if (best === null || laterThan(event, best)) best = event;
-        return best?.value ?? null;
+        return typed(best?.value);
       }
     }
   });
