@@ -556,7 +556,7 @@ async function computeTiles(
       let end = micros(window.end);
       const watermarkMicros = watermark === null ? null : BigInt(watermark) * 1000n;
       const earliestLate =
-        lateAppends === undefined ? null : await earliestEventSql(connection, renameToTiles(lateAppends.sql, source, layout, aggregated));
+        lateAppends === undefined ? null : await earliestRowMicros(connection, renameToTiles(lateAppends.sql, source, layout, aggregated));
       if (earliestLate !== null && earliestLate < start) start = earliestLate;
       const restates = watermarkMicros !== null && start < watermarkMicros;
       if (restates) {
@@ -608,7 +608,7 @@ function renameToTiles(sourceSql: string, source: ResolvedSource, layout: Online
   return `SELECT ${projection.join(', ')} FROM (${sourceSql}) AS s`;
 }
 
-async function earliestEventSql(connection: DuckDBConnection, relation: string): Promise<bigint | null> {
+async function earliestRowMicros(connection: DuckDBConnection, relation: string): Promise<bigint | null> {
   const columns = await describeRelation(connection, relation, 'late rows');
   const type = columns.find((column) => column.name === ONLINE_EVENT_TS)!.type;
   const result = await connection.runAndReadAll(

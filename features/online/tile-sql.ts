@@ -63,8 +63,9 @@ export async function eventTilesSql(connection: DuckDBConnection, request: Event
     coversSequence: null,
   });
   if (request.supersede === undefined) return tiles;
+  const counts = new Set(request.partials.map((column) => column.count));
   const emptyPartials = partialColumnsOf(request.partials).map(
-    (column) => `${column.name.endsWith('__count') ? '0' : 'NULL'} AS ${q(column.name)}`,
+    (column) => `${counts.has(column.name) ? '0' : 'NULL'} AS ${q(column.name)}`,
   );
   const tileMicros = `epoch_us(x.${q(TILE_START)})`;
   const superseded =
@@ -92,7 +93,7 @@ export interface CompactTilesRequest {
 
 /**
  * Per (key, tile), the rows that count (the newest full row and the deltas after it) merged into
- * one full row; tiles before `keepFrom` dropped.
+ * one full row; tiles before `keepFrom`, and tiles left without events, dropped.
  */
 export function compactTilesSql(request: CompactTilesRequest): string {
   const keys = request.keyColumns.map((key) => q(key));
@@ -126,7 +127,10 @@ export function compactTilesSql(request: CompactTilesRequest): string {
     coversSequence: request.coversSequence,
     extra: [`max(${q(ONLINE_MATERIALIZED_AT)}) AS ${q(ONLINE_MATERIALIZED_AT)}`],
   });
-  return merged;
+  // A tile left without events (its rows restated away) needs no row once the rows it superseded are gone.
+  const counts = new Set(request.partials.map((column) => column.count));
+  const empty = partialColumnsOf(request.partials).map((column) => `m.${q(column.name)} ${counts.has(column.name) ? '= 0' : 'IS NULL'}`);
+  return `SELECT m.* FROM (${merged}) AS m WHERE NOT (${empty.join(' AND ')})`;
 }
 
 /**
