@@ -1,9 +1,10 @@
 // Windowed aggregations served online (issue 15): an aggregated view materialized through the
 // materialize workflow on the Temporal dev server answers, for EVERY entity (those without events
 // too), exactly what a brute-force aggregation over the source rows gives for an entity row at the
-// read's exactAsOf: after the first runs, after compaction through the compact workflow (which also
-// drops tiles no window needs), after late rows and an incremental run, and after a row-level
-// delete in the source (a restatement) and another compaction.
+// read's exactAsOf: after the first runs, after a covered window is run again, after compaction
+// through the compact workflow (which also drops tiles no window needs), after late rows and an
+// incremental run, after a row-level delete in the source (a restatement) and another compaction,
+// and after a compaction that a materialization committed into between its plan and its commit.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { scanTable } from '../../../engine/table-reader.js';
 import { aggregatedFeaturesOf, longestWindowSeconds } from '../../../features/aggregations.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { OnlineStore } from '../../../features/online/online-store.js';
+import { planCompaction, resolveCompactionTarget, rewriteAndCommit } from '../../../features/compaction/index.js';
 import type { Runtime } from '../../../features/runtime.js';
 import type { MaterializeResult } from '../../../contracts/materialize.js';
 import type { CompactResult } from '../../../contracts/compact.js';
@@ -175,6 +177,9 @@ test('online aggregates equal the brute-force reference for every entity, throug
     const second = await materialize({ end: new Date(T0).toISOString() });
     assert.equal(second.start, new Date(T0 - 5 * HOUR - HOUR / 2).toISOString());
     await check('after materialize', T0, committed);
+    // An explicit window already covered, run again (start and end inside tiles): nothing counted twice.
+    await materialize({ start: new Date(T0 - 8 * HOUR - HOUR / 4).toISOString(), end: new Date(T0 - 3 * HOUR - HOUR / 2).toISOString() });
+    await check('after a covered window ran again', T0, committed);
 
     const compacted = await compact();
     assert.ok(compacted.partitionsRewritten > 0, 'the compaction rewrote partitions');
@@ -216,6 +221,28 @@ test('online aggregates equal the brute-force reference for every entity, throug
     await check('after a delete', T0 + 3 * HOUR, remaining);
     await compact();
     await check('after the second compaction', T0 + 3 * HOUR, remaining);
+
+    // A materialization that commits while a compaction is between its plan and its commit still counts.
+    const context = {
+      registry: runtime.project.registry,
+      catalog: runtime.catalog,
+      engine: runtime.engine,
+      workDirectory: runtime.project.config.workDirectory,
+    };
+    const meanwhile = events(random, 30, T0 + 3 * HOUR, T0 + 4 * HOUR, drivers);
+    await append(runtime, sourceTable, meanwhile);
+    remaining.push(...meanwhile);
+    await materialize({ end: new Date(T0 + 3 * HOUR + HOUR / 2).toISOString() });
+    const target = await resolveCompactionTarget(context, { featureView: VIEW });
+    const plan = await planCompaction(context, target, { minFiles: 0 });
+    // Deltas into the tile the compaction is about to replace with a full row.
+    await materialize({ end: new Date(T0 + 4 * HOUR).toISOString() });
+    const rewritten = await rewriteAndCommit(context, plan, {
+      idempotencyKey: `compact-meanwhile-${randomUUID()}`,
+      filePrefix: 'meanwhile',
+    });
+    assert.ok(rewritten.groupsRewritten > 0);
+    await check('after a compaction that a materialization overtook', T0 + 4 * HOUR, remaining);
   } finally {
     await worker?.close();
     await runtime.close();
