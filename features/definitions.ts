@@ -101,6 +101,8 @@ const onlineSchema = z
     buckets: z.number().int().min(1).max(1_000_000).default(256),
     /** Also (or, with `bucketed: false`, only) partition by hour(event_ts), for views with many updates per entity. */
     hourly: z.boolean().default(false),
+    /** How far back the online table keeps what reads need; an aggregation window may not be longer. Default: none. */
+    retention: duration.optional(),
   })
   .strict()
   .refine((online) => online.bucketed || online.hourly, {
@@ -287,6 +289,8 @@ export function defineFeatureView(input: FeatureViewInput): FeatureViewDefinitio
       );
     seen.add(feature.name);
   }
+  const beyondRetention = windowBeyondRetention(view);
+  if (beyondRetention !== null) throw invalid(beyondRetention, view.name, 'online.retention');
   if (view.compaction !== undefined && !view.online.enabled) {
     throw invalid(
       `feature view ${view.name}: a compaction schedule compacts the online table, but online.enabled is false`,
@@ -334,6 +338,15 @@ export function defineFeatureService(input: FeatureServiceInput): FeatureService
 function splitReference(reference: string): FeatureViewProjection {
   const [featureView, feature] = reference.split(':') as [string, string | undefined];
   return feature === undefined ? { featureView } : { featureView, features: [feature] };
+}
+
+/** Why a view's aggregation window is longer than its online table keeps (`online.retention`), or null. */
+export function windowBeyondRetention(view: Pick<FeatureViewDefinition, 'name' | 'aggregations' | 'online'>): string | null {
+  const retention = durationSeconds(view.online.retention);
+  if (retention === null) return null;
+  const window = expandAggregations(view.aggregations ?? []).find((feature) => feature.windowSeconds > retention);
+  if (window === undefined) return null;
+  return `feature view ${view.name}: window ${window.window} of feature ${window.name} is longer than online.retention (${retention} seconds); shorten the window or raise online.retention`;
 }
 
 export function durationSeconds(value: Duration | undefined): number | null {

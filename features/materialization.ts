@@ -27,6 +27,12 @@ import type { OnlineTableLayout } from './online/online-table-layout.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../iceberg/catalog/identifier.js';
 import { classifySourceChanges, earliestEventMicros, earliestTouchedMicros, oldestAncestor } from './source-changes.js';
 import { latestWindowEnd } from './time-bounds.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { describeRelation } from '../engine/describe.js';
+import { utcMicrosSql } from '../engine/timestamps.js';
+import { isAggregatedView } from './aggregations.js';
+import { columnPartials, floorToGrid, TILE_START, tileMicros } from './online/aggregation-tiles.js';
+import { eventTilesSql } from './online/tile-sql.js';
 
 /** Event time `[start, end)`. */
 export interface Window {
@@ -249,6 +255,8 @@ export async function computeLatestRows(
   const layout = onlineTableLayout(context.registry, view);
   const source = await loadSource(context, view);
   const online = await context.catalog.loadTable(layout.identifier);
+  if (isAggregatedView(view))
+    return computeTiles(context, view, { source, online, layout, window, ...options, sourceSnapshotId: options.sourceSnapshotId });
   const read = { columns: source.columns, snapshotId: options.sourceSnapshotId, ...signalOf(context) };
   const scan = await scanTable(source.table, { ...read, ...filterOption(eventTimeFilter(source, window)) });
   const late = options.late;
@@ -482,7 +490,7 @@ async function loadSource(context: FeatureContext, view: FeatureViewDefinition):
   const columnFor = (name: string): string => sourceNameOf.get(name) ?? name;
   const wanted = [
     ...context.registry.joinKeysOf(view).map((key) => columnFor(key.name)),
-    ...view.features.map((feature) => columnFor(feature.name)),
+    ...valueColumnsOf(view).map(columnFor),
     source.timestampField,
   ];
   if (source.createdTimestampField !== undefined) wanted.push(source.createdTimestampField);
@@ -499,6 +507,119 @@ async function loadSource(context: FeatureContext, view: FeatureViewDefinition):
         ? undefined
         : { column: timestampField.name, fieldId: timestampField.id, type: timestampField.type },
   };
+}
+
+/** The source columns a view reads besides keys and times: its features, or the columns its aggregations aggregate. */
+function valueColumnsOf(view: FeatureViewDefinition): string[] {
+  return isAggregatedView(view) ? columnPartials(view).map((column) => column.column) : view.features.map((feature) => feature.name);
+}
+
+/**
+ * Step 2 of an aggregated view: the partial tiles of its events, staged like the latest rows.
+ * A window after the watermark adds delta tiles of its events. A window that reaches back before the
+ * watermark (a restatement, lateness, rows appended late, an explicit window run again) rewrites
+ * the whole tiles it touches as full tiles as of the snapshot read, so nothing is counted twice and
+ * deleted rows drop out; a (key, tile) left without events gets an empty full row.
+ */
+async function computeTiles(
+  context: FeatureContext,
+  view: FeatureViewDefinition,
+  options: {
+    source: ResolvedSource;
+    online: LoadedTable;
+    layout: OnlineTableLayout;
+    window: Window;
+    sourceSnapshotId: bigint;
+    stagingName: string;
+    late?: LatePlan;
+  },
+): Promise<{ staging: string | null; rows: number }> {
+  const { source, online, layout, window } = options;
+  const grid = tileMicros(view);
+  const partials = columnPartials(view);
+  const aggregated = partials.map((column) => column.column);
+  const watermark = watermarkOf(online.metadata);
+  const read = { columns: source.columns, snapshotId: options.sourceSnapshotId, ...signalOf(context) };
+  const late = options.late;
+  const lateAppends =
+    late !== undefined && late.fallback === undefined && late.files > 0
+      ? await scanTable(source.table, {
+          ...read,
+          appendedAfter: { snapshotId: late.sinceSnapshotId === null ? null : BigInt(late.sinceSnapshotId) },
+          ...filterOption(eventTimeFilter(source, { end: window.start })),
+        })
+      : undefined;
+  return withScratchDirectory(context, options.stagingName, async (localDirectory) => {
+    const localFile = path.join(localDirectory, 'tiles.parquet');
+    const rows = await context.engine.withConnection(async (connection) => {
+      let start = micros(window.start);
+      let end = micros(window.end);
+      const watermarkMicros = watermark === null ? null : BigInt(watermark) * 1000n;
+      const earliestLate =
+        lateAppends === undefined ? null : await earliestRowMicros(connection, renameToTiles(lateAppends.sql, source, layout, aggregated));
+      if (earliestLate !== null && earliestLate < start) start = earliestLate;
+      const restates = watermarkMicros !== null && start < watermarkMicros;
+      if (restates) {
+        start = floorToGrid(start, grid);
+        // The tile the window ends in keeps the events already materialized after the window.
+        if (end < watermarkMicros) {
+          const tileEnd = floorToGrid(end - 1n, grid) + grid;
+          end = tileEnd < watermarkMicros ? tileEnd : watermarkMicros;
+        }
+      }
+      const scan = await scanTable(source.table, {
+        ...read,
+        ...filterOption(eventTimeFilter(source, { start: dateOf(start), end: dateOf(end) })),
+      });
+      const existing = restates
+        ? await scanTable(online, { columns: [...layout.keyColumns, TILE_START], ...signalOf(context) })
+        : undefined;
+      const tiles = await eventTilesSql(connection, {
+        relation: renameToTiles(scan.sql, source, layout, aggregated),
+        keyColumns: layout.keyColumns,
+        partials,
+        grid,
+        start,
+        end,
+        kind: restates ? 'full' : 'delta',
+        ...(existing === undefined ? {} : { supersede: existing.sql }),
+        name: view.name,
+      });
+      const result = await connection.runAndReadAll(
+        `COPY (${tiles}) TO ${quoteLiteral(localFile)} (FORMAT parquet, COMPRESSION zstd, RETURN_STATS)`,
+      );
+      return Number(result.getRowObjects()[0]?.['count'] ?? 0);
+    }, signalOf(context));
+    const staging = `${online.metadata.location.replace(/\/+$/, '')}/staging/${options.stagingName}.parquet`;
+    await online.io.upload(localFile, staging, { ifAbsent: true });
+    return { staging, rows };
+  });
+}
+
+/** The source rows with the column names tile SQL reads: keys, aggregated columns, event_ts, created_ts. */
+function renameToTiles(sourceSql: string, source: ResolvedSource, layout: OnlineTableLayout, aggregated: readonly string[]): string {
+  const names = [...layout.keyColumns, ...aggregated, ONLINE_EVENT_TS];
+  const projection = names.map((name) => `s.${q(source.columnFor(name))} AS ${q(name)}`);
+  projection.push(
+    source.createdColumn === undefined
+      ? `CAST(NULL AS TIMESTAMPTZ) AS ${q(ONLINE_CREATED_TS)}`
+      : `s.${q(source.createdColumn)} AS ${q(ONLINE_CREATED_TS)}`,
+  );
+  return `SELECT ${projection.join(', ')} FROM (${sourceSql}) AS s`;
+}
+
+async function earliestRowMicros(connection: DuckDBConnection, relation: string): Promise<bigint | null> {
+  const columns = await describeRelation(connection, relation, 'late rows');
+  const type = columns.find((column) => column.name === ONLINE_EVENT_TS)!.type;
+  const result = await connection.runAndReadAll(
+    `SELECT min(${utcMicrosSql(`r.${q(ONLINE_EVENT_TS)}`, type, 'Event timestamp column of the late rows')}) AS earliest FROM (${relation}) AS r`,
+  );
+  const earliest = result.getRowObjects()[0]?.['earliest'];
+  return earliest === null || earliest === undefined ? null : BigInt(earliest as bigint);
+}
+
+function dateOf(micros: bigint): Date {
+  return new Date(Number(micros / 1000n));
 }
 
 /**

@@ -18,7 +18,11 @@ import type { ManifestToAppend } from '../../iceberg/write/fast-append.js';
 import { rewriteFiles } from '../../iceberg/write/rewrite-files.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
 import type { FeatureContext } from '../context.js';
-import { carriedSummary } from '../materialization.js';
+import { carriedSummary, watermarkOf } from '../materialization.js';
+import type { FeatureViewDefinition } from '../definitions.js';
+import { isAggregatedView, longestWindowSeconds } from '../aggregations.js';
+import { columnPartials, floorToGrid, tileMicros } from '../online/aggregation-tiles.js';
+import { compactTilesSql } from '../online/tile-sql.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { CompactionPlan } from './plan.js';
 import { droppableDeleteFiles, groupTasks } from './plan.js';
@@ -161,13 +165,54 @@ async function rewriteGroup(
   };
   const localPath = await localizePlan(table.io, subPlan, signal);
   const rows = readPlanSql(subPlan, { localPath, tableSchema: currentSchema(table.metadata) });
-  const query = target.kind === 'online' ? latestOnlineRowsSql(rows, scan, target.keyColumns) : rows;
+  const view = target.kind === 'online' ? context.registry.featureViews.get(target.featureView) : undefined;
+  const query =
+    target.kind !== 'online'
+      ? rows
+      : view !== undefined && isAggregatedView(view)
+        ? compactedTilesQuery(table, subPlan, view, target.keyColumns, localPath, BigInt(scan.snapshotId ?? 0n))
+        : latestOnlineRowsSql(rows, scan, target.keyColumns);
   await mkdir(options.localDirectory, { recursive: true });
   return context.engine.withConnection(
     (connection) =>
       writeTableFiles(connection, table, { query, fileNamePrefix: options.filePrefix, localDirectory: options.localDirectory, ...signal }),
     signal,
   );
+}
+
+/**
+ * An aggregated view's partition: per (key, tile) one full row merging the rows that count, standing
+ * for the compacted snapshot's sequence; tiles no window can still need (tile_start + g ≤ t − the
+ * longest window, t the watermark floored to the grid) are dropped.
+ */
+function compactedTilesQuery(
+  table: LoadedTable,
+  plan: ScanPlan,
+  view: FeatureViewDefinition,
+  keyColumns: readonly string[],
+  localPath: (location: string) => string,
+  snapshotId: bigint,
+): string {
+  const tableSchema = currentSchema(table.metadata);
+  // Each file's rows with its data sequence number: the reader's order of full and delta rows.
+  const rows = plan.tasks
+    .map(
+      (task) =>
+        `SELECT *, ${task.dataSequenceNumber}::BIGINT AS __seq FROM (${readPlanSql({ ...plan, tasks: [task] }, { localPath, tableSchema })})`,
+    )
+    .join(' UNION ALL ');
+  const grid = tileMicros(view);
+  const watermark = watermarkOf(table.metadata);
+  const longest = BigInt(longestWindowSeconds(view)) * 1_000_000n;
+  const snapshot = table.metadata.snapshots.find((candidate) => candidate.snapshotId === snapshotId);
+  return compactTilesSql({
+    relation: rows,
+    keyColumns,
+    partials: columnPartials(view),
+    grid,
+    coversSequence: BigInt(snapshot?.sequenceNumber ?? 0),
+    keepFrom: watermark === null ? -(2n ** 62n) : floorToGrid(BigInt(watermark) * 1000n, grid) - longest,
+  });
 }
 
 /** Per entity, the row an online read answers with: the same ordering as the online store's. */

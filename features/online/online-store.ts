@@ -10,10 +10,14 @@ import type { KeyColumn } from './entity-keys.js';
 import { resolveSelection } from './feature-refs.js';
 import type { FeatureSelection } from './feature-refs.js';
 import { OnlineTableReader } from './online-table-reader.js';
-import type { ReaderCounters } from './online-table-reader.js';
+import type { ReaderCounters, TableState, TileLookupResult } from './online-table-reader.js';
 import { isoMicros, presentValue } from './response.js';
 import type { FeatureStatus, FeatureVector, OnlineFeaturesResponse, OnlineValue, ViewRead } from './response.js';
 import { RowCache } from './row-cache.js';
+import { onlineTableLayout } from './online-table-layout.js';
+import { aggregatedFeaturesOf, isAggregatedView } from '../aggregations.js';
+import { watermarkOf } from '../materialization.js';
+import { aggregateTiles, columnPartials, effectiveTileRows, floorToGrid, tileMicros } from './aggregation-tiles.js';
 
 export interface OnlineStoreOptions {
   readonly registry: Registry;
@@ -68,7 +72,9 @@ export class OnlineStore {
     const lookups = projections.map(async ({ view, features: names }) => {
       const reader = this.readerFor(view);
       const keys = entityKeys(rows, reader.keys, view.name);
-      const result = await reader.lookup(keys.distinct);
+      const result = isAggregatedView(view)
+        ? { tiles: await reader.lookupTiles(keys.distinct) }
+        : { latest: await reader.lookup(keys.distinct) };
       return { view, names, reader, keys, result };
     });
     for (const { view, names, reader, keys, result } of await Promise.all(lookups)) {
@@ -79,9 +85,16 @@ export class OnlineStore {
             keys.values.map((values) => presentValue(column.type, values[index]!)),
           );
       });
+      if (result.tiles !== undefined) {
+        const read = aggregatedRead(view, names, keys.lookups, result.tiles);
+        features.push(...read.features);
+        reads.push({ ...viewRead(view, reader, result.tiles), exactAsOf: read.exactAsOf });
+        continue;
+      }
+      const latest = result.latest;
       const ttlSeconds = durationSeconds(view.ttl);
       const oldest = ttlSeconds === null ? null : now - BigInt(Math.round(ttlSeconds * 1_000_000));
-      const found = keys.lookups.map((lookup) => result.rows.get(lookup));
+      const found = keys.lookups.map((lookup) => latest.rows.get(lookup));
       const statuses: FeatureStatus[] = found.map((row) =>
         row === undefined ? 'NOT_FOUND' : oldest !== null && row.eventTs < oldest ? 'OUTSIDE_MAX_AGE' : 'PRESENT',
       );
@@ -100,13 +113,8 @@ export class OnlineStore {
           eventTimestamps,
         });
       }
-      reads.push({
-        featureView: view.name,
-        table: reader.name,
-        snapshotId: result.state.snapshotId,
-        dataFiles: result.state.index?.dataFiles ?? 0,
-        filesRead: result.filesRead,
-      });
+      const watermark = latest.state.table === null ? null : watermarkOf(latest.state.table.metadata);
+      reads.push({ ...viewRead(view, reader, latest), exactAsOf: watermark === null ? null : isoMicros(BigInt(watermark) * 1000n - 1n) });
     }
     return { entities: [...entities].map(([name, values]) => ({ name, values })), features, reads };
   }
@@ -137,7 +145,10 @@ export class OnlineStore {
         keys,
         {
           keys: keys.map((column) => column.name),
-          features: view.features.map((feature) => feature.name),
+          // An aggregated view's table holds tiles: its reader reads the tile columns.
+          features: isAggregatedView(view)
+            ? onlineTableLayout(this.options.registry, view).featureColumns
+            : view.features.map((feature) => feature.name),
           eventTs: ONLINE_EVENT_TS,
           createdTs: ONLINE_CREATED_TS,
           materializedAt: ONLINE_MATERIALIZED_AT,
@@ -154,4 +165,64 @@ export class OnlineStore {
     }
     return reader;
   }
+}
+
+function viewRead(
+  view: FeatureViewDefinition,
+  reader: OnlineTableReader,
+  result: { readonly state: TableState; readonly filesRead: readonly string[] },
+): Omit<ViewRead, 'exactAsOf'> {
+  return {
+    featureView: view.name,
+    table: reader.name,
+    snapshotId: result.state.snapshotId,
+    dataFiles: result.state.index?.dataFiles ?? 0,
+    filesRead: result.filesRead,
+  };
+}
+
+/**
+ * An aggregated view's features for each entity row: its tiles combined as of t − 1 µs, t the
+ * watermark floored to the tile grid (aggregation-tiles.ts). Every key is PRESENT once the view has
+ * a watermark (a key without events has count 0 and null for the rest, as offline); none before.
+ */
+function aggregatedRead(
+  view: FeatureViewDefinition,
+  names: readonly string[],
+  lookups: readonly string[],
+  result: TileLookupResult,
+): { features: FeatureVector[]; exactAsOf: string | null } {
+  const watermark = result.state.table === null ? null : watermarkOf(result.state.table.metadata);
+  const wanted = aggregatedFeaturesOf(view).filter((feature) => names.includes(feature.name));
+  const ordered = names.map((name) => wanted.find((feature) => feature.name === name)!);
+  if (watermark === null) {
+    const statuses: FeatureStatus[] = lookups.map(() => 'NOT_FOUND');
+    return {
+      features: ordered.map((feature) => ({
+        ref: `${view.name}:${feature.name}`,
+        featureView: view.name,
+        feature: feature.name,
+        values: lookups.map(() => null),
+        statuses,
+        eventTimestamps: lookups.map(() => null),
+      })),
+      exactAsOf: null,
+    };
+  }
+  const end = floorToGrid(BigInt(watermark) * 1000n, tileMicros(view));
+  const exactAsOf = isoMicros(end - 1n);
+  const partials = columnPartials(view);
+  const values = lookups.map((lookup) => aggregateTiles(ordered, partials, effectiveTileRows(result.rows.get(lookup) ?? []), end));
+  const statuses: FeatureStatus[] = lookups.map(() => 'PRESENT');
+  return {
+    features: ordered.map((feature, position) => ({
+      ref: `${view.name}:${feature.name}`,
+      featureView: view.name,
+      feature: feature.name,
+      values: values.map((row) => presentValue(feature.type, row[position] ?? null)),
+      statuses,
+      eventTimestamps: lookups.map(() => exactAsOf),
+    })),
+    exactAsOf,
+  };
 }

@@ -7,6 +7,8 @@ import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
 import type { Registry } from '../registry.js';
+import { isAggregatedView } from '../aggregations.js';
+import { columnPartials, partialColumnsOf, TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from './aggregation-tiles.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 
 // The Iceberg table a feature view is materialized into for online reads: its layout (below), and
@@ -38,7 +40,15 @@ export function onlineTableLayout(registry: Registry, view: FeatureViewDefinitio
   let nextId = 1;
   const field = (name: string, type: PrimitiveType, required: boolean): NestedField => ({ id: nextId++, name, type, required });
   const keyFields = keys.map((key) => field(key.name, key.type, true));
-  const featureFields = view.features.map((feature) => field(feature.name, feature.type, false));
+  // An aggregated view's table holds partial tiles (aggregation-tiles.ts), not its features' values.
+  const featureFields = isAggregatedView(view)
+    ? [
+        field(TILE_START, 'timestamptz', true),
+        field(TILE_KIND, 'string', true),
+        field(TILE_COVERS_SEQUENCE, 'long', false),
+        ...partialColumnsOf(columnPartials(view)).map((column) => field(column.name, column.type, false)),
+      ]
+    : view.features.map((feature) => field(feature.name, feature.type, false));
   const clash = featureFields.find((feature) => keyFields.some((key) => key.name === feature.name));
   if (clash) {
     throw new FloeError('invalid-input', `Feature view ${view.name}: feature ${JSON.stringify(clash.name)} has the name of a join key`, {

@@ -14,6 +14,9 @@ import { isLater, readFileRows } from './file-rows.js';
 import type { OnlineColumns, OnlineRow } from './file-rows.js';
 import { FileIndex } from './file-index.js';
 import type { RowCache } from './row-cache.js';
+import type { TileRow } from './aggregation-tiles.js';
+import { TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from './aggregation-tiles.js';
+import { readTileRows } from './tile-rows.js';
 
 /** One snapshot of an online table, ready to answer key lookups. */
 export interface TableState {
@@ -39,6 +42,33 @@ export interface LookupResult {
   readonly state: TableState;
   readonly rows: ReadonlyMap<string, OnlineRow>;
   readonly filesRead: readonly string[];
+}
+
+export interface TileLookupResult {
+  readonly state: TableState;
+  readonly rows: ReadonlyMap<string, readonly TileRow[]>;
+  readonly filesRead: readonly string[];
+}
+
+const TILE_COLUMNS = new Set([TILE_START, TILE_KIND, TILE_COVERS_SEQUENCE]);
+
+/** A plan of one file with its delete files, for localizing them. */
+function singleTaskPlan(schema: Schema, task: ScanTask): ScanPlan {
+  return {
+    snapshotId: null,
+    schema,
+    mode: 'copy-on-write',
+    tasks: [task],
+    summary: {
+      dataFiles: 1,
+      positionDeleteFiles: 0,
+      equalityDeleteFiles: 0,
+      dataRecords: 0,
+      manifestsRead: 0,
+      manifestsSkipped: 0,
+      dataFilesSkipped: 0,
+    },
+  };
 }
 
 export interface ReaderContext {
@@ -105,6 +135,43 @@ export class OnlineTableReader {
       if (current.snapshotId === state.snapshotId && current.schemaKey === state.schemaKey) throw error;
       return this.lookupIn(current, keys);
     }
+  }
+
+  /** Every partial row of each key (an aggregated view's table), from the files that may hold it. */
+  async lookupTiles(keys: ReadonlyMap<string, readonly PrimitiveValue[]>): Promise<TileLookupResult> {
+    const state = await this.state();
+    try {
+      return await this.lookupTilesIn(state, keys);
+    } catch (error) {
+      const current = await this.refresh();
+      if (current.snapshotId === state.snapshotId && current.schemaKey === state.schemaKey) throw error;
+      return this.lookupTilesIn(current, keys);
+    }
+  }
+
+  private async lookupTilesIn(state: TableState, keys: ReadonlyMap<string, readonly PrimitiveValue[]>): Promise<TileLookupResult> {
+    if (!state.index || !state.table || !state.schema) return { state, rows: new Map(), filesRead: [] };
+    const selection = state.index.select(keys);
+    const table = state.table;
+    const schema = state.schema;
+    const columns = { keys: this.columns.keys, partials: this.columns.features.filter((name) => !TILE_COLUMNS.has(name)) };
+    const fileRows = await Promise.all(
+      selection.map(({ task }) =>
+        this.context.rowCache.get(`tiles|${this.cacheKey(state, task)}`, async () => {
+          const localPath = await localizePlan(table.io, singleTaskPlan(schema, task));
+          return this.context.engine.withConnection((connection) => readTileRows(connection, task, schema, columns, localPath));
+        }),
+      ),
+    );
+    const rows = new Map<string, TileRow[]>();
+    selection.forEach(({ lookups }, index) => {
+      for (const lookup of lookups) {
+        const found = fileRows[index]!.get(lookup);
+        if (found === undefined) continue;
+        rows.set(lookup, [...(rows.get(lookup) ?? []), ...found]);
+      }
+    });
+    return { state, rows, filesRead: selection.map(({ task }) => task.dataFile.filePath) };
   }
 
   private async lookupIn(state: TableState, keys: ReadonlyMap<string, readonly PrimitiveValue[]>): Promise<LookupResult> {
@@ -191,22 +258,7 @@ export class OnlineTableReader {
   }
 
   private async loadFile(table: LoadedTable, schema: Schema, task: ScanTask): Promise<Map<string, OnlineRow>> {
-    const single: ScanPlan = {
-      snapshotId: null,
-      schema,
-      mode: 'copy-on-write',
-      tasks: [task],
-      summary: {
-        dataFiles: 1,
-        positionDeleteFiles: 0,
-        equalityDeleteFiles: 0,
-        dataRecords: 0,
-        manifestsRead: 0,
-        manifestsSkipped: 0,
-        dataFilesSkipped: 0,
-      },
-    };
-    const localPath = await localizePlan(table.io, single);
+    const localPath = await localizePlan(table.io, singleTaskPlan(schema, task));
     return this.context.engine.withConnection((connection) => readFileRows(connection, task, schema, this.columns, localPath));
   }
 

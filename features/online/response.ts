@@ -32,6 +32,11 @@ export interface ViewRead {
   readonly dataFiles: number;
   /** The data files this read looked into, after pruning by partition and column statistics. */
   readonly filesRead: readonly string[];
+  /**
+   * The instant the values are exact for (ISO text, µs): the watermark − 1 µs, for an aggregated
+   * view the watermark floored to its tile grid − 1 µs; null before anything was materialized.
+   */
+  readonly exactAsOf: string | null;
 }
 
 export interface OnlineFeaturesResponse {

@@ -1,21 +1,20 @@
-import type { OnlineRow } from './file-rows.js';
-
 /**
  * Rows of recently read data files, by file (files never change once written), least recently
  * used dropped first once more than `maxRows` rows are held. A file being loaded is shared by
  * every read that needs it meanwhile.
  */
 export class RowCache {
-  private readonly entries = new Map<string, ReadonlyMap<string, OnlineRow>>();
-  private readonly loading = new Map<string, Promise<ReadonlyMap<string, OnlineRow>>>();
+  private readonly entries = new Map<string, ReadonlyMap<string, unknown>>();
+  private readonly loading = new Map<string, Promise<ReadonlyMap<string, unknown>>>();
   private rows = 0;
   hits = 0;
   loads = 0;
 
   constructor(private readonly maxRows: number) {}
 
-  async get(key: string, load: () => Promise<ReadonlyMap<string, OnlineRow>>): Promise<ReadonlyMap<string, OnlineRow>> {
-    const cached = this.entries.get(key);
+  /** A file's rows by key lookup: an OnlineRow per key, or (aggregated views, cached under their own keys) TileRows. */
+  async get<T extends ReadonlyMap<string, unknown>>(key: string, load: () => Promise<T>): Promise<T> {
+    const cached = this.entries.get(key) as T | undefined;
     if (cached) {
       this.hits++;
       // Re-inserting moves the entry to the most recently used end.
@@ -23,7 +22,7 @@ export class RowCache {
       this.entries.set(key, cached);
       return cached;
     }
-    const pending = this.loading.get(key);
+    const pending = this.loading.get(key) as Promise<T> | undefined;
     if (pending) return pending;
     const promise = load()
       .then((rows) => {

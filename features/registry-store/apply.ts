@@ -7,6 +7,8 @@ import type { ProjectConfig } from '../config.js';
 import { loadSourceTable, sourceColumns } from '../historical/source-scan.js';
 import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
 import type { Registry } from '../registry.js';
+import { windowBeyondRetention } from '../definitions.js';
+import { isAggregatedView } from '../aggregations.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { DefinitionChange } from './diff.js';
 import { diffDefinitions } from './diff.js';
@@ -57,6 +59,8 @@ export async function planApply(context: ApplyContext): Promise<ApplyPlan> {
   const onlineTables: ApplyPlan['onlineTables'][number][] = [];
   for (const view of context.registry.featureViews.values()) {
     if (!view.online.enabled) continue;
+    const beyondRetention = windowBeyondRetention(view);
+    if (beyondRetention !== null) problems.push(beyondRetention.replace(/^feature view/, 'Feature view'));
     const { plan, problems: tableProblems } = await planOnlineTable(context.catalog, onlineTableLayout(context.registry, view));
     onlineTables.push({ ...plan, featureView: view.name });
     problems.push(...tableProblems.map((problem) => `Feature view ${view.name}: ${problem}`));
@@ -128,7 +132,12 @@ async function checkSources(context: ApplyContext): Promise<string[]> {
     const name = formatTableIdentifier(table.identifier);
     const wanted: [string, string][] = [
       ...context.registry.joinKeysOf(view).map((key): [string, string] => [columnOf(key.name), `join key ${key.name}`]),
-      ...view.features.map((feature): [string, string] => [columnOf(feature.name), `feature ${feature.name}`]),
+      ...(isAggregatedView(view)
+        ? (view.aggregations ?? []).map((aggregation): [string, string] => [
+            columnOf(aggregation.column),
+            `aggregated column ${aggregation.column}`,
+          ])
+        : view.features.map((feature): [string, string] => [columnOf(feature.name), `feature ${feature.name}`])),
       [source.timestampField, 'timestampField'],
       ...(source.createdTimestampField === undefined ? [] : [[source.createdTimestampField, 'createdTimestampField'] as [string, string]]),
     ];

@@ -1,0 +1,211 @@
+import type { AggregatedColumnType, AggregatedFeature, AggregationDefinition } from '../aggregations.js';
+import { tileSeconds } from '../aggregations.js';
+import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
+
+/**
+ * The online table of an aggregated view holds one row per (entity key, tile) partial aggregate:
+ * tile = [tile_start, tile_start + g) with g = tileSeconds(view). Partials combine associatively,
+ * so every materialization just appends partial rows; which rows of a (key, tile) count is decided
+ * by `tile_kind` and the row's sequence (see `effectiveTileRows`).
+ */
+export const TILE_START = 'tile_start';
+/** `delta`: events added to the tile. `full`: the whole tile as of its sequence, superseding older rows. */
+export const TILE_KIND = 'tile_kind';
+/**
+ * The data sequence number a row stands for when it is not its file's own: a compacted row merges
+ * the rows of the planned snapshot, so it supersedes those up to that snapshot's sequence only, not
+ * rows a materialization committed while the compaction ran.
+ */
+export const TILE_COVERS_SEQUENCE = 'tile_covers_sequence';
+
+export type TileKind = 'full' | 'delta';
+
+/** The partial columns kept for one aggregated source column (only those its functions need). */
+export interface ColumnPartials {
+  readonly column: string;
+  readonly columnType: AggregatedColumnType;
+  readonly count?: string;
+  readonly sum?: string;
+  readonly min?: string;
+  readonly max?: string;
+  /** The value of the tile's greatest (event_ts, created_ts, value) row, and that row's times. */
+  readonly last?: { readonly value: string; readonly eventTs: string; readonly createdTs: string };
+}
+
+export interface PartialColumn {
+  readonly name: string;
+  readonly type: PrimitiveType;
+}
+
+/** Per aggregated column, its partial columns, in the order aggregations first name the column. */
+export function columnPartials(view: { readonly aggregations?: readonly AggregationDefinition[] | undefined }): ColumnPartials[] {
+  const byColumn = new Map<string, { type: AggregatedColumnType; functions: Set<string> }>();
+  for (const aggregation of view.aggregations ?? []) {
+    const known = byColumn.get(aggregation.column) ?? { type: aggregation.type, functions: new Set<string>() };
+    for (const fn of aggregation.functions) known.functions.add(fn);
+    byColumn.set(aggregation.column, known);
+  }
+  return [...byColumn].map(([column, { type, functions }]) => {
+    const has = (...names: string[]) => names.some((name) => functions.has(name));
+    return {
+      column,
+      columnType: type,
+      ...(has('count', 'avg') ? { count: `${column}__count` } : {}),
+      ...(has('sum', 'avg') ? { sum: `${column}__sum` } : {}),
+      ...(has('min') ? { min: `${column}__min` } : {}),
+      ...(has('max') ? { max: `${column}__max` } : {}),
+      ...(has('last')
+        ? { last: { value: `${column}__last`, eventTs: `${column}__last_event_ts`, createdTs: `${column}__last_created_ts` } }
+        : {}),
+    };
+  });
+}
+
+/** The partial columns with their Iceberg types, in table order. */
+export function partialColumnsOf(partials: readonly ColumnPartials[]): PartialColumn[] {
+  return partials.flatMap((column) => [
+    ...(column.count === undefined ? [] : [{ name: column.count, type: 'long' as const }]),
+    ...(column.sum === undefined ? [] : [{ name: column.sum, type: sumType(column.columnType) }]),
+    ...(column.min === undefined ? [] : [{ name: column.min, type: column.columnType }]),
+    ...(column.max === undefined ? [] : [{ name: column.max, type: column.columnType }]),
+    ...(column.last === undefined
+      ? []
+      : [
+          { name: column.last.value, type: column.columnType },
+          { name: column.last.eventTs, type: 'timestamptz' as const },
+          { name: column.last.createdTs, type: 'timestamptz' as const },
+        ]),
+  ]);
+}
+
+export function sumType(columnType: AggregatedColumnType): PrimitiveType {
+  return columnType === 'float' || columnType === 'double' ? 'double' : 'long';
+}
+
+/** The tile grid in µs. */
+export function tileMicros(view: { readonly aggregations?: readonly AggregationDefinition[] | undefined }): bigint {
+  return BigInt(tileSeconds(view)) * 1_000_000n;
+}
+
+export function floorToGrid(micros: bigint, grid: bigint): bigint {
+  const remainder = ((micros % grid) + grid) % grid;
+  return micros - remainder;
+}
+
+/** One partial row of a key as read: the values in the order of `partialColumnsOf`. */
+export interface TileRow {
+  readonly tileStart: bigint;
+  readonly kind: TileKind;
+  /** The covered sequence when set, else the data sequence number of the row's file. */
+  readonly sequence: number;
+  readonly values: readonly (PrimitiveValue | null)[];
+}
+
+/**
+ * The rows of one key that count: per tile, the full row with the greatest sequence and the deltas
+ * after it (every delta when the tile has no full row). Older rows are already part of that full row.
+ */
+export function effectiveTileRows(rows: readonly TileRow[]): TileRow[] {
+  const newestFull = new Map<bigint, number>();
+  for (const row of rows) {
+    if (row.kind !== 'full') continue;
+    const held = newestFull.get(row.tileStart);
+    if (held === undefined || row.sequence > held) newestFull.set(row.tileStart, row.sequence);
+  }
+  return rows.filter((row) => {
+    const full = newestFull.get(row.tileStart);
+    if (full === undefined) return true;
+    return row.kind === 'full' ? row.sequence === full : row.sequence > full;
+  });
+}
+
+/**
+ * The value of each aggregated feature for the instant t − 1 µs, t a tile boundary: a window w
+ * covers the tiles with t − w ≤ tile_start < t, i.e. the events with t − 1µs − w < event_ts ≤ t − 1µs.
+ * `rows` are the key's effective rows (see `effectiveTileRows`).
+ */
+export function aggregateTiles(
+  features: readonly AggregatedFeature[],
+  partials: readonly ColumnPartials[],
+  rows: readonly TileRow[],
+  end: bigint,
+): (PrimitiveValue | null)[] {
+  const positions = new Map(partialColumnsOf(partials).map((column, index) => [column.name, index]));
+  const at = (row: TileRow, name: string | undefined) => (name === undefined ? null : (row.values[positions.get(name)!] ?? null));
+  return features.map((feature) => {
+    const column = partials.find((candidate) => candidate.column === feature.column)!;
+    const from = end - BigInt(feature.windowSeconds) * 1_000_000n;
+    const inWindow = rows.filter((row) => row.tileStart >= from && row.tileStart < end);
+    switch (feature.function) {
+      case 'count':
+        return countOf(inWindow.map((row) => at(row, column.count)));
+      case 'sum':
+        return sumOf(inWindow.map((row) => at(row, column.sum)));
+      case 'avg': {
+        const count = countOf(inWindow.map((row) => at(row, column.count)));
+        const sum = sumOf(inWindow.map((row) => at(row, column.sum)));
+        return count === 0n || sum === null ? null : Number(sum) / Number(count);
+      }
+      case 'min':
+        return extreme(
+          inWindow.map((row) => at(row, column.min)),
+          -1,
+        );
+      case 'max':
+        return extreme(
+          inWindow.map((row) => at(row, column.max)),
+          1,
+        );
+      case 'last': {
+        const last = column.last!;
+        let best: { value: PrimitiveValue | null; eventTs: bigint; createdTs: bigint | null } | null = null;
+        for (const row of inWindow) {
+          const eventTs = at(row, last.eventTs) as bigint | null;
+          if (eventTs === null) continue;
+          const candidate = { value: at(row, last.value), eventTs, createdTs: at(row, last.createdTs) as bigint | null };
+          if (best === null || compareLast(candidate, best) > 0) best = candidate;
+        }
+        return best?.value ?? null;
+      }
+    }
+  });
+}
+
+function countOf(values: readonly (PrimitiveValue | null)[]): bigint {
+  return values.reduce<bigint>((total, value) => total + (value === null ? 0n : BigInt(value as bigint | number)), 0n);
+}
+
+function sumOf(values: readonly (PrimitiveValue | null)[]): PrimitiveValue | null {
+  let total: bigint | number | null = null;
+  for (const value of values) {
+    if (value === null) continue;
+    if (typeof value === 'bigint') total = ((total as bigint | null) ?? 0n) + value;
+    else total = ((total as number | null) ?? 0) + (value as number);
+  }
+  return total;
+}
+
+function extreme(values: readonly (PrimitiveValue | null)[], sign: 1 | -1): PrimitiveValue | null {
+  let best: PrimitiveValue | null = null;
+  for (const value of values) if (value !== null && (best === null || compareValues(value, best) * sign > 0)) best = value;
+  return best;
+}
+
+/** `last`'s order: event time, then created time, then the value; a null lowest in each. */
+function compareLast(
+  a: { value: PrimitiveValue | null; eventTs: bigint; createdTs: bigint | null },
+  b: { value: PrimitiveValue | null; eventTs: bigint; createdTs: bigint | null },
+): number {
+  if (a.eventTs !== b.eventTs) return a.eventTs > b.eventTs ? 1 : -1;
+  const created = compareNullable(a.createdTs, b.createdTs);
+  return created !== 0 ? created : compareNullable(a.value, b.value);
+}
+
+function compareNullable(a: PrimitiveValue | null, b: PrimitiveValue | null): number {
+  if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1;
+  return compareValues(a, b);
+}
+
+function compareValues(a: PrimitiveValue, b: PrimitiveValue): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
