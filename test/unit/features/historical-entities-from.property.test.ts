@@ -8,7 +8,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
+import { deleteRows } from '../../../engine/row-delete.js';
+import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
+import { commitChange } from '../../../iceberg/commit/commit.js';
 import { FloeError } from '../../../iceberg/errors.js';
+import { and, eq, notEq } from '../../../iceberg/expressions/expression.js';
+import type { Expression } from '../../../iceberg/expressions/expression.js';
 import { reference } from './support/point-in-time-reference.js';
 import type { Value } from './support/point-in-time-reference.js';
 import { createTable, withWorkspace } from './support/tables.js';
@@ -64,7 +69,7 @@ function rowsOf(table: arrow.Table, columns: readonly string[]): string[] {
 
 let run = 0;
 
-async function sources(workspace: Workspace, rowsA: readonly RowA[], rowsB: readonly RowB[], ttlA: number) {
+async function sources(workspace: Workspace, rowsA: readonly RowA[], rowsB: readonly RowB[], ttlA: number, filterA?: Expression) {
   run += 1;
   const half = <T>(rows: readonly T[]): T[][] => [rows.slice(0, Math.ceil(rows.length / 2)), rows.slice(Math.ceil(rows.length / 2))];
   const ts = (t: number | null) => (t === null ? null : { micros: at(t) });
@@ -99,6 +104,7 @@ async function sources(workspace: Workspace, rowsA: readonly RowA[], rowsB: read
       timestampField: 'ts',
       createdTimestampField: 'created',
       fieldMapping: { drv: 'driver_id', x_raw: 'x' },
+      ...(filterA === undefined ? {} : { filter: filterA }),
     }),
     defineIcebergSource({ name: 'sb', table: `src.b${run}`, timestampField: 'ts' }),
     defineFeatureView({
@@ -165,6 +171,34 @@ describe('getHistoricalFeatures with entities from a source (property)', () => {
           },
         ),
         { numRuns: 25 },
+      );
+    });
+  });
+
+  it('takes no row the source’s filter leaves out or a merge-on-read delete removed', async () => {
+    await withWorkspace(async (workspace) => {
+      const rows = [1, 2, 3, 4].flatMap((driver) => [0, 1, 2].map((t) => ({ driver, t, created: null, x: driver + t / 10 })));
+      // Driver 4 is outside the source (its filter); driver 2's row at t=1 is deleted (a position delete).
+      const context = await sources(workspace, rows, [], 0, notEq('drv', 4));
+      const identifier = parseTableIdentifier(`src.a${run}`);
+      const deletes = await deleteRows(await workspace.catalog.loadTable(identifier), {
+        engine: workspace.engine,
+        filter: and(eq('drv', 2), eq('ts', at(1))),
+        workDirectory: `${workspace.directory}/work`,
+      });
+      assert.equal(deletes.deletedRows, 1);
+      await commitChange(workspace.catalog, identifier, deletes.change!);
+
+      const result = await getHistoricalFeatures(context, {
+        entities: { from: 'va', start: iso(0), end: iso(3) },
+        features: ['va:x'],
+      }).toArrow();
+      assert.deepEqual(
+        rowsOf(result, ['driver_id', 'event_timestamp', 'x']),
+        [
+          ...[1, 3].flatMap((driver) => [0, 1, 2].map((t) => JSON.stringify([driver, Number(at(t) / 1000n), driver + t / 10]))),
+          ...[0, 2].map((t) => JSON.stringify([2, Number(at(t) / 1000n), 2 + t / 10])),
+        ].sort(),
       );
     });
   });
