@@ -132,7 +132,7 @@ async function trainingSetInput(options: TrainingSetOptions): Promise<TrainingSe
   if (given.length !== 1)
     throw bad(
       '--entities-table',
-      'Give the entity rows with --entities-table <namespace.table>, --entities-parquet <files...> or --entities-from <source> --start … --end … (one of them)',
+      'Give the entity rows with --entities-table <namespace.table> or --entities-parquet <files...>, or --entities-from <source> --start … --end … (one of them)',
     );
   let fromSource: { from: string; start: string; end: string } | undefined;
   if (options.entitiesFrom !== undefined) {
