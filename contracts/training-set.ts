@@ -6,8 +6,16 @@
  * `{"entities":{"table":"rides.requests"},"features":["driver_hourly_stats:conv_rate"],"output":{"table":"datasets.ranking_2024_05"},"chunkRows":100000}`.
  */
 export interface TrainingSetInput {
-  /** Entity rows: an Iceberg table (read at its current snapshot, or `snapshotId`) or Parquet files (absolute paths, in order). */
-  readonly entities: { readonly table: string; readonly snapshotId?: string } | { readonly parquet: readonly string[] };
+  /**
+   * Entity rows: an Iceberg table (read at its current snapshot, or `snapshotId`), Parquet files
+   * (absolute paths, in order), or `from`: every row of a source (or of a feature view's source)
+   * with `start` ≤ event time < `end` (ISO-8601), its keys and its own event time as the entity
+   * timestamp, chunked by the source's data files.
+   */
+  readonly entities:
+    | { readonly table: string; readonly snapshotId?: string }
+    | { readonly parquet: readonly string[] }
+    | { readonly from: string; readonly start: string; readonly end: string };
   /** `view:feature` or `view` references; give these or `featureService`. */
   readonly features?: readonly string[];
   readonly featureService?: string;

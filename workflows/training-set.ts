@@ -170,8 +170,13 @@ export function checkInput(input: TrainingSetInput): { request: TrainingSetReque
     Array.isArray(entities.parquet) &&
     entities.parquet.length > 0 &&
     entities.parquet.every((file: unknown) => typeof file === 'string' && file !== '');
-  if (!isTable && !isParquet)
-    throw invalid('entities', `must be {"table":"namespace.table"} or {"parquet":["/path/a.parquet", …]}, got ${JSON.stringify(entities)}`);
+  const fromSource = sourceEntities(entities);
+  if (typeof fromSource === 'string') throw invalid('entities', fromSource);
+  if (!isTable && !isParquet && fromSource === undefined)
+    throw invalid(
+      'entities',
+      `must be {"table":"namespace.table"}, {"parquet":["/path/a.parquet", …]} or {"from":"source","start":"2024-05-01T00:00:00Z","end":"2024-05-02T00:00:00Z"}, got ${JSON.stringify(entities)}`,
+    );
   if ((input.features === undefined) === (input.featureService === undefined))
     throw invalid('features', 'give features (a list of "view:feature" or "view") or featureService, exactly one of them');
   if (
@@ -199,9 +204,12 @@ export function checkInput(input: TrainingSetInput): { request: TrainingSetReque
   if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > 64)
     throw invalid('parallelism', `must be an integer from 1 to 64, got ${JSON.stringify(input.parallelism)}`);
   const request: TrainingSetRequest = {
-    entities: isTable
-      ? (input.entities as TrainingSetRequest['entities'])
-      : { parquet: [...(input.entities as { parquet: readonly string[] }).parquet] },
+    entities:
+      fromSource !== undefined
+        ? fromSource
+        : isTable
+          ? (input.entities as TrainingSetRequest['entities'])
+          : { parquet: [...(input.entities as { parquet: readonly string[] }).parquet] },
     ...(input.features === undefined ? {} : { features: input.features }),
     ...(input.featureService === undefined ? {} : { featureService: input.featureService }),
     ...(input.fullFeatureNames === undefined ? {} : { fullFeatureNames: input.fullFeatureNames }),
@@ -209,4 +217,20 @@ export function checkInput(input: TrainingSetInput): { request: TrainingSetReque
     output: { table: input.output.table },
   };
   return { request, chunkRows, parallelism };
+}
+
+/** `{ from, start, end }` checked (a message saying what is wrong), or undefined for the other forms. */
+function sourceEntities(entities: unknown): { from: string; start: string; end: string } | string | undefined {
+  if (typeof entities !== 'object' || entities === null || !('from' in entities)) return undefined;
+  const { from, start, end } = entities as { from: unknown; start?: unknown; end?: unknown };
+  if (typeof from !== 'string' || from === '') return `from must name a source or feature view, got ${JSON.stringify(from)}`;
+  for (const [field, value] of [
+    ['start', start],
+    ['end', end],
+  ] as const) {
+    if (typeof value !== 'string' || Number.isNaN(Date.parse(value)))
+      return `${field} must be an ISO-8601 instant such as 2024-05-01T00:00:00Z, got ${JSON.stringify(value)}`;
+  }
+  if (!(Date.parse(start as string) < Date.parse(end as string))) return `end ${String(end)} must be after start ${String(start)}`;
+  return { from, start: start as string, end: end as string };
 }

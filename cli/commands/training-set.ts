@@ -9,6 +9,9 @@ import type { ProgressView } from '../follow.js';
 interface TrainingSetOptions {
   entitiesTable?: string;
   entitiesParquet?: string[];
+  entitiesFrom?: string;
+  start?: string;
+  end?: string;
   features?: string[];
   featureService?: string;
   output: string;
@@ -30,6 +33,12 @@ export function trainingSetCommand(program: Command): void {
     )
     .option('--entities-table <table>', 'entity rows from this Iceberg table (namespace.table)')
     .option('--entities-parquet <files...>', 'entity rows from these Parquet files, in order')
+    .option(
+      '--entities-from <source>',
+      "entity rows from a source's own rows (or a feature view's source's) with --start ≤ event time < --end, each with its event time",
+    )
+    .option('--start <instant>', 'with --entities-from: the first event time taken (ISO-8601)')
+    .option('--end <instant>', 'with --entities-from: the event time where taking stops, excluded (ISO-8601)')
     .option('--features <refs...>', 'features as view:feature, or a whole view')
     .option('--feature-service <name>', 'the features of this feature service')
     .requiredOption('--output <table>', 'the Iceberg table to save the training set as (namespace.table)')
@@ -57,6 +66,10 @@ export function trainingSetCommand(program: Command): void {
       parseTableIdentifier(options.output);
       if ('table' in input.entities) parseTableIdentifier(input.entities.table);
       if ('parquet' in input.entities) await requireLocalFiles(input.entities.parquet);
+      if ('from' in input.entities) {
+        const { resolveEntitySource } = await import('../../features/historical/source-entity-rows.js');
+        resolveEntitySource(project.registry, input.entities.from);
+      }
       if (input.features !== undefined) project.registry.resolveFeatureReferences(input.features);
       else project.registry.featureServiceProjections(input.featureService ?? '');
       const workflowId = options.workflowId ?? trainingSetWorkflowId(options.output);
@@ -113,21 +126,36 @@ function isUrl(file: string): boolean {
 }
 
 async function trainingSetInput(options: TrainingSetOptions): Promise<TrainingSetInput> {
-  const { positiveInteger } = await import('../arguments.js');
+  const { checkWindowOrder, instant, positiveInteger } = await import('../arguments.js');
   const bad = (field: string, message: string) => new FloeError('invalid-input', message, { context: { field } });
-  if ((options.entitiesTable === undefined) === (options.entitiesParquet === undefined))
+  const given = [options.entitiesTable, options.entitiesParquet, options.entitiesFrom].filter((option) => option !== undefined);
+  if (given.length !== 1)
     throw bad(
       '--entities-table',
-      'Give the entity rows with --entities-table <namespace.table> or --entities-parquet <files...> (one of them)',
+      'Give the entity rows with --entities-table <namespace.table> or --entities-parquet <files...>, or --entities-from <source> --start … --end … (one of them)',
     );
+  let fromSource: { from: string; start: string; end: string } | undefined;
+  if (options.entitiesFrom !== undefined) {
+    if (options.start === undefined || options.end === undefined)
+      throw bad(
+        options.start === undefined ? '--start' : '--end',
+        `--entities-from ${options.entitiesFrom} takes the rows with --start ≤ event time < --end: give both (e.g. --start 2024-05-01T00:00:00Z --end 2024-05-02T00:00:00Z)`,
+      );
+    fromSource = { from: options.entitiesFrom, start: instant(options.start, '--start'), end: instant(options.end, '--end') };
+    checkWindowOrder(fromSource.start, fromSource.end);
+  } else if (options.start !== undefined || options.end !== undefined) {
+    throw bad(options.start === undefined ? '--end' : '--start', '--start and --end go with --entities-from <source>');
+  }
   if ((options.features === undefined) === (options.featureService === undefined))
     throw bad('--features', 'Give --features <view:feature...> or --feature-service <name> (one of them)');
   return {
     // Parquet paths are resolved here: the worker may run in another folder.
     entities:
-      options.entitiesTable !== undefined
-        ? { table: options.entitiesTable }
-        : { parquet: (options.entitiesParquet ?? []).map((file) => (isUrl(file) ? file : path.resolve(file))) },
+      fromSource !== undefined
+        ? fromSource
+        : options.entitiesTable !== undefined
+          ? { table: options.entitiesTable }
+          : { parquet: (options.entitiesParquet ?? []).map((file) => (isUrl(file) ? file : path.resolve(file))) },
     ...(options.features === undefined ? {} : { features: options.features }),
     ...(options.featureService === undefined ? {} : { featureService: options.featureService }),
     ...(options.fullFeatureNames ? { fullFeatureNames: true } : {}),

@@ -20,7 +20,17 @@ export type EntitySource =
   | { readonly parquet: string | readonly string[] }
   | { readonly csv: string; readonly delimiter?: string }
   | { readonly table: string; readonly snapshotId?: bigint }
-  | { readonly sql: string };
+  | { readonly sql: string }
+  | SourceEntityRows;
+
+/** `entities: { from, start, end }`: a source's (or a feature view's source's) own rows in `[start, end)` (source-entity-rows.ts). */
+export interface SourceEntityRows {
+  /** A source name, or a feature view name (its source). */
+  readonly from: string;
+  /** Instants as ISO-8601 text or Dates. */
+  readonly start: string | Date;
+  readonly end: string | Date;
+}
 
 /** The column numbering entity rows in their given order; Floe's own, left out of results. */
 export const ENTITY_ORDINAL = 'floe_entity_row_ordinal';
@@ -144,7 +154,9 @@ export async function prepareEntityRows(
 
 /** What the caller resolves for the table and SQL forms: SQL reading an Iceberg table, or a query over the sources. */
 export type EntityRelationRequest =
-  { readonly kind: 'table'; readonly table: string; readonly snapshotId?: bigint } | { readonly kind: 'sql'; readonly sql: string };
+  | { readonly kind: 'table'; readonly table: string; readonly snapshotId?: bigint }
+  | { readonly kind: 'sql'; readonly sql: string }
+  | { readonly kind: 'source-rows'; readonly rows: SourceEntityRows };
 
 interface LoadedRelation {
   /** The user's columns plus ENTITY_ORDINAL. */
@@ -198,8 +210,14 @@ async function loadEntityRelation(
   } else if ('sql' in source) {
     relation = await sourceRelation({ kind: 'sql', sql: source.sql });
     what = 'the entity query';
+  } else if ('from' in source) {
+    relation = await sourceRelation({ kind: 'source-rows', rows: source });
+    what = `the rows of ${source.from}`;
   } else {
-    throw new FloeError('invalid-input', 'entities must be an Arrow table, { parquet }, { csv }, { table } or { sql }');
+    throw new FloeError(
+      'invalid-input',
+      'entities must be an Arrow table, { parquet }, { csv }, { table }, { sql } or { from, start, end }',
+    );
   }
   const userColumns = await describeEntityInput(connection, relation, what);
   refuseOrdinalColumn(userColumns);

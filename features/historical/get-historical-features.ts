@@ -21,8 +21,10 @@ import { ENTITY_ORDINAL, prepareEntityRows } from './entity-rows.js';
 import { commitOutputFiles, createOutputTable, featureList, writeOutputFiles } from './output-table.js';
 import { withScratchDirectory } from '../context.js';
 import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
+import { planSourceEntityRows, sourceEntityRowsSql } from './source-entity-rows.js';
 
 export interface HistoricalFeaturesRequest {
+  /** Entity rows given, or `{ from, start, end }`: a source's own rows in `[start, end)`, each with its event time as the timestamp. */
   readonly entities: EntitySource;
   /** `view:feature` or `view` references; give these or a feature service. */
   readonly features?: readonly string[];
@@ -156,6 +158,14 @@ export class HistoricalRetrievalJob {
           keys,
           tablePrefix: prefix,
           sourceRelation: async (relation) => {
+            if (relation.kind === 'source-rows') {
+              const planned = await planSourceEntityRows(context, relation.rows, keys);
+              return sourceEntityRowsSql(planned, {
+                keys,
+                timestampColumn: request.timestampColumn ?? DEFAULT_ENTITY_TIMESTAMP,
+                ...this.signal(),
+              });
+            }
             if (relation.kind === 'table') {
               const table = await context.catalog.loadTable(parseTableIdentifier(relation.table));
               return (
@@ -282,7 +292,7 @@ export class HistoricalRetrievalJob {
 }
 
 /** Every join key the views need, once, with its declared type; two entities typing one key differently is an error. */
-function keyRequirements(registry: Registry, projections: readonly ResolvedProjection[]): EntityKeyRequirement[] {
+export function keyRequirements(registry: Registry, projections: readonly ResolvedProjection[]): EntityKeyRequirement[] {
   const keys = new Map<string, { type: EntityKeyRequirement['type']; views: string[] }>();
   const note = (view: FeatureViewDefinition): void => {
     for (const key of registry.joinKeysOf(view)) {

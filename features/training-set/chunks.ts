@@ -17,6 +17,24 @@ export interface EntityFile {
   readonly rows: number;
 }
 
+/** Whole files, consecutive, each chunk closed once it holds `chunkRows` rows or more (a file is never split: a chunk reads a source file with its deletes). */
+export function cutByFile(files: readonly EntityFile[], chunkRows: number): TrainingSetChunk[] {
+  const chunks: TrainingSetChunk[] = [];
+  let segments: EntitySegment[] = [];
+  let rows = 0;
+  for (const file of files) {
+    segments.push({ file: file.file, from: 0, to: file.rows });
+    rows += file.rows;
+    if (rows >= chunkRows) {
+      chunks.push({ index: chunks.length, segments, rows });
+      segments = [];
+      rows = 0;
+    }
+  }
+  if (segments.length > 0) chunks.push({ index: chunks.length, segments, rows });
+  return chunks;
+}
+
 /** Consecutive rows, at most `chunkRows` per chunk, in file order: chunk i holds rows [i·n, (i+1)·n) of the input. */
 export function cutIntoChunks(files: readonly EntityFile[], chunkRows: number): TrainingSetChunk[] {
   const chunks: TrainingSetChunk[] = [];

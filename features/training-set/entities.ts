@@ -9,7 +9,7 @@ import type { FeatureContext } from '../context.js';
 import { signalOf } from '../context.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { EntityFile } from './chunks.js';
-import type { TrainingSetEntities } from './request.js';
+import type { SourceEntitiesRequest, TrainingSetEntities } from './request.js';
 
 /**
  * The entity files in order with their row counts (for a table: its data files at one snapshot,
@@ -18,7 +18,7 @@ import type { TrainingSetEntities } from './request.js';
  */
 export async function entityFiles(
   context: FeatureContext,
-  entities: TrainingSetEntities,
+  entities: Exclude<TrainingSetEntities, SourceEntitiesRequest>,
 ): Promise<{ files: EntityFile[]; snapshotId: string | null }> {
   if ('table' in entities) {
     const plan = await entityPlan(context, entities.table, entities.snapshotId ?? null);

@@ -7,17 +7,22 @@ import type { EntitySegment } from './chunks.js';
 import { entityPlan, localEntityFiles } from './entities.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf } from '../context.js';
-import type { TrainingSetEntities } from './request.js';
+import type { TrainingSetRequest } from './request.js';
+import { sourceChunkEntitySql } from './source-entities.js';
 
 /** Writes the entity rows of these segments, in input order, to a local Parquet file; returns how many. */
 export async function writeChunkEntities(
   context: FeatureContext,
-  entities: TrainingSetEntities,
+  request: TrainingSetRequest,
   segments: readonly EntitySegment[],
   snapshotId: string | null,
   file: string,
 ): Promise<number> {
-  const source = await chunkEntitySql(context, entities, segments, snapshotId);
+  const { entities } = request;
+  const source =
+    'from' in entities
+      ? await sourceChunkEntitySql(context, { ...request, entities }, segments, snapshotId)
+      : await chunkEntitySql(context, entities, segments, snapshotId);
   return context.engine.withConnection(async (connection) => {
     const reader = await connection.runAndReadAll(`COPY (${source}) TO ${quoteLiteral(file)} (FORMAT parquet)`);
     return Number(reader.getRows()[0]?.[0] ?? 0);
@@ -27,7 +32,7 @@ export async function writeChunkEntities(
 /** SQL for the segments' rows, user columns only, ordered by file and row. No segments: no rows, same columns. */
 async function chunkEntitySql(
   context: FeatureContext,
-  entities: TrainingSetEntities,
+  entities: Exclude<TrainingSetRequest['entities'], { readonly from: string }>,
   segments: readonly EntitySegment[],
   snapshotId: string | null,
 ): Promise<string> {

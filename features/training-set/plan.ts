@@ -1,7 +1,8 @@
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { TrainingSetChunk } from './chunks.js';
-import { cutIntoChunks } from './chunks.js';
+import { cutByFile, cutIntoChunks } from './chunks.js';
 import { entityFiles } from './entities.js';
+import { sourceEntityFiles } from './source-entities.js';
 import { createTrainingSetTable } from './output-table.js';
 import type { FeatureContext } from '../context.js';
 import type { TrainingSetRequest } from './request.js';
@@ -28,11 +29,12 @@ export async function planTrainingSet(
 ): Promise<TrainingSetPlan> {
   const alreadyCommitted = await checkTrainingSetRequest(context, request, options.key);
   if (alreadyCommitted) return { alreadyCommitted, entitySnapshotId: null, entityRows: 0, chunks: [] };
-  const entities = await entityFiles(context, request.entities);
+  const { entities: given } = request;
+  const entities = 'from' in given ? await sourceEntityFiles(context, { ...request, entities: given }) : await entityFiles(context, given);
   const outputId = parseTableIdentifier(request.output.table);
   if (!(await context.catalog.tableExists(outputId)))
     await createTrainingSetTable(context, request, outputId, options.key, entities.snapshotId);
-  const chunks = cutIntoChunks(entities.files, options.chunkRows);
+  const chunks = 'from' in given ? cutByFile(entities.files, options.chunkRows) : cutIntoChunks(entities.files, options.chunkRows);
   return {
     alreadyCommitted: null,
     entitySnapshotId: entities.snapshotId,

@@ -1,7 +1,15 @@
 import type { HistoricalFeaturesRequest } from '../historical/get-historical-features.js';
 
-/** Entity rows: an Iceberg table (read at one snapshot) or Parquet files (read in the order given). */
-export type TrainingSetEntities = { readonly table: string; readonly snapshotId?: string } | { readonly parquet: readonly string[] };
+/** A source's (or a feature view's source's) own rows with start ≤ event time < end (ISO-8601 instants) as the entity rows. */
+export interface SourceEntitiesRequest {
+  readonly from: string;
+  readonly start: string;
+  readonly end: string;
+}
+
+/** Entity rows: an Iceberg table (read at one snapshot), Parquet files (read in the order given), or a source's rows in a range. */
+export type TrainingSetEntities =
+  { readonly table: string; readonly snapshotId?: string } | { readonly parquet: readonly string[] } | SourceEntitiesRequest;
 
 export interface TrainingSetRequest {
   readonly entities: TrainingSetEntities;

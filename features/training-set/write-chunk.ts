@@ -41,7 +41,7 @@ export async function writeTrainingSetChunk(
   await removeStagedChunk(table, input.key, index);
   return withScratchDirectory(context, manifestName, async (scratch) => {
     const entityFile = path.join(scratch, 'entities.parquet');
-    const entityRows = await writeChunkEntities(context, request.entities, input.chunk.segments, input.entitySnapshotId, entityFile);
+    const entityRows = await writeChunkEntities(context, request, input.chunk.segments, input.entitySnapshotId, entityFile);
     const job = getHistoricalFeatures(context, historicalRequest(request, { parquet: [entityFile] }));
     let rows = 0;
     const { dataFiles, manifest } = await job.run((connection, query) =>

@@ -244,6 +244,39 @@ describe('trainingSet workflow', () => {
     assert.deepEqual(await outputRows(output), want);
   });
 
+  test('entity rows from the source itself in [start, end), a chunk per source file: the output equals toArrow() and holds every source row in range', async () => {
+    const output = 'datasets.from_source';
+    const window = { start: '2024-05-01T06:00:00Z', end: '2024-05-02T06:00:00Z' };
+    const entities = { from: 'driver_stats', ...window };
+    const input: TrainingSetInput = {
+      entities,
+      features: [`${VIEW}:conv_rate`, `${VIEW}:avg_daily_trips`],
+      output: { table: output },
+      chunkRows: 1,
+    };
+    const { result, workflowId } = await run(input);
+    const want = await expected(entities, { features: input.features as string[] });
+    const inRange = source.rows.filter(
+      (row) => Date.parse(window.start) <= Date.parse(row.event_timestamp) && Date.parse(row.event_timestamp) < Date.parse(window.end),
+    );
+    // Every source row in range is an entity row, with its own event time; duplicates stay.
+    assert.equal(want.length, inRange.length);
+    assert.ok(
+      new Set(inRange.map((row) => `${row.driver_id}@${row.event_timestamp}`)).size < inRange.length,
+      'the range holds duplicate rows',
+    );
+    assert.deepEqual(
+      want.map((row) => `${String(row.driver_id)}@${new Date(String(row.event_timestamp)).toISOString()}`).sort(),
+      inRange.map((row) => `${row.driver_id}@${new Date(row.event_timestamp).toISOString()}`).sort(),
+    );
+    assert.equal(result.rows, want.length);
+    assert.equal(result.chunks, 2, 'one chunk per data file of the source (it has two)');
+    assert.deepEqual(await outputRows(output), want);
+    assert.deepEqual(Object.keys(want[0]!).sort(), ['avg_daily_trips', 'conv_rate', 'driver_id', 'event_timestamp']);
+    assert.equal((await onlineSnapshots(source, 'datasets', 'from_source')).length, 1, 'every chunk landed in one commit');
+    await recordRun(worker.client, workflowId, undefined, 'training-set-from-source');
+  });
+
   test('an Iceberg entity table, with a chunk that fails once after writing its files: each row lands exactly once', async () => {
     const output = 'datasets.from_table_flaky';
     const input: TrainingSetInput = {

@@ -9,6 +9,8 @@ import { describe, it } from 'node:test';
 import { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
 import { FloeError } from '../../../iceberg/errors.js';
+import { reference } from './support/point-in-time-reference.js';
+import type { Value } from './support/point-in-time-reference.js';
 import { createTable, withWorkspace } from './support/tables.js';
 
 const BASE = 1_714_000_000_000_000n; // 2024-04-24, in µs
@@ -68,39 +70,6 @@ const rowC: fc.Arbitrary<RowC> = fc.record({
   created: maybe(fc.integer({ min: 0, max: 1 }), 3),
   y: maybe(fc.constantFrom('a', 'b'), 4),
 });
-
-type Value = number | string | null;
-function descNullsLast(a: Value, b: Value): number {
-  if (a === b) return 0;
-  if (a === null) return 1;
-  if (b === null) return -1;
-  return a > b ? -1 : 1;
-}
-
-/** The documented join for one view, one entity row at a time. */
-function reference<R extends { t: number | null; created?: number | null }>(
-  entities: readonly EntityRow[],
-  rows: readonly R[],
-  options: { key: (row: R) => Value; entityKey: (entity: EntityRow) => Value; ttl: number; features: readonly ((row: R) => Value)[] },
-): Value[][] {
-  return entities.map((entity) => {
-    const none = options.features.map(() => null);
-    const key = options.entityKey(entity);
-    if (key === null) return none;
-    const candidates = rows
-      .filter((row) => options.key(row) === key && row.t !== null && row.t <= entity.t)
-      .sort(
-        (a, b) =>
-          descNullsLast(a.t, b.t) ||
-          descNullsLast(a.created ?? null, b.created ?? null) ||
-          options.features.reduce((order, feature) => order || descNullsLast(feature(a), feature(b)), 0),
-      );
-    const best = candidates[0];
-    if (!best) return none;
-    if (options.ttl > 0 && best.t! < entity.t - options.ttl) return none;
-    return options.features.map((feature) => feature(best));
-  });
-}
 
 function entityTable(entities: readonly EntityRow[]): arrow.Table {
   const micros = new BigInt64Array(entities.map((entity) => at(entity.t)));

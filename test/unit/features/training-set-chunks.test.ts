@@ -2,7 +2,7 @@
 // `chunkRows` each, crossing file boundaries, every row in exactly one chunk, the same every time.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cutIntoChunks } from '../../../features/training-set/index.js';
+import { cutByFile, cutIntoChunks } from '../../../features/training-set/index.js';
 
 test('chunks cover every row once, in order, crossing files', () => {
   const files = [
@@ -46,4 +46,24 @@ test('a last partial chunk, one-row chunks, and no rows at all', () => {
   );
   assert.deepEqual(cutIntoChunks([{ file: 'a', rows: 0 }], 10), []);
   assert.deepEqual(cutIntoChunks([], 10), []);
+});
+
+test('entity rows from a source are chunked by whole data files (a file is read with its deletes), closing a chunk once it holds chunkRows', () => {
+  const files = [
+    { file: 'a', rows: 30 },
+    { file: 'b', rows: 30 },
+    { file: 'c', rows: 80 },
+    { file: 'd', rows: 5 },
+  ];
+  const chunks = cutByFile(files, 50);
+  assert.deepEqual(
+    chunks.map((chunk) => ({ index: chunk.index, files: chunk.segments.map((segment) => segment.file), rows: chunk.rows })),
+    [
+      { index: 0, files: ['a', 'b'], rows: 60 },
+      { index: 1, files: ['c'], rows: 80 },
+      { index: 2, files: ['d'], rows: 5 },
+    ],
+  );
+  assert.ok(chunks.flatMap((chunk) => chunk.segments).every((segment, index) => segment.from === 0 && segment.to === files[index]!.rows));
+  assert.deepEqual(cutByFile([], 10), []);
 });

@@ -1,0 +1,179 @@
+/**
+ * Entity rows taken from a source instead of given (feast#1611): every row of a source, or of a
+ * feature view's source, with `start ≤ event time < end`, after the source's filter and its
+ * deletes. Each row gives the join keys the requested views need (through the source's
+ * fieldMapping) and its own event time as the entity timestamp. Rows are kept as the source has
+ * them: two rows with the same key and event time are two entity rows.
+ */
+import { localizePlan } from '../../engine/table-reader.js';
+import { readPlanSql, ROW_FILE_PATH_COLUMN, ROW_POSITION_COLUMN } from '../../engine/read-plan.js';
+import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
+import type { Catalog, LoadedTable } from '../../iceberg/catalog/catalog.js';
+import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
+import { FloeError } from '../../iceberg/errors.js';
+import { and, gtEq, lt } from '../../iceberg/expressions/expression.js';
+import type { Expression, FilterLiteral } from '../../iceberg/expressions/expression.js';
+import type { ScanPlan } from '../../iceberg/scan/plan.js';
+import { planScan } from '../../iceberg/scan/planner.js';
+import { currentSchema } from '../../iceberg/spec/metadata.js';
+import type { PrimitiveType } from '../../iceberg/spec/types.js';
+import type { IcebergSourceDefinition } from '../definitions.js';
+import type { Registry } from '../registry.js';
+import type { EntityKeyRequirement, SourceEntityRows } from './entity-rows.js';
+import { isTimeType, sourceColumns, timeLiteral } from './source-scan.js';
+
+export interface PlannedSourceEntityRows {
+  readonly source: IcebergSourceDefinition;
+  readonly table: LoadedTable;
+  /** The rows in range, pruned and filtered by the range and the source's filter. */
+  readonly plan: ScanPlan;
+  /** The source columns of the keys, in the order of the key requirements. */
+  readonly keyColumns: readonly string[];
+}
+
+/** The source a name stands for: a source of that name, else the source of a feature view of that name. */
+export function resolveEntitySource(registry: Registry, from: string): IcebergSourceDefinition {
+  const source = registry.sources.get(from);
+  if (source !== undefined) return source;
+  const view = registry.featureViews.get(from);
+  if (view !== undefined) return registry.sourceOf(view);
+  const known = (names: Iterable<string>): string => [...names].join(', ') || 'none';
+  throw new FloeError(
+    'not-found',
+    `entities.from: no source or feature view named ${JSON.stringify(from)}; sources: ${known(registry.sources.keys())}; feature views: ${known(registry.featureViews.keys())}`,
+    { context: { field: 'entities.from', source: from } },
+  );
+}
+
+/** `[start, end)` in µs since the epoch, checked: both instants, in order. */
+export function entityRowsRange(rows: SourceEntityRows): { startMicros: bigint; endMicros: bigint } {
+  const micros = (value: string | Date, field: string): bigint => {
+    const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+    if (!Number.isFinite(ms))
+      throw new FloeError(
+        'invalid-input',
+        `entities.${field} ${JSON.stringify(value)} is not an instant (a Date or ISO-8601 text such as 2024-05-01T00:00:00Z)`,
+        { context: { field: `entities.${field}` } },
+      );
+    return BigInt(ms) * 1000n;
+  };
+  const startMicros = micros(rows.start, 'start');
+  const endMicros = micros(rows.end, 'end');
+  if (endMicros <= startMicros)
+    throw new FloeError('invalid-input', `entities.end must be after entities.start (the rows taken are start ≤ event time < end)`, {
+      context: { field: 'entities.end' },
+    });
+  return { startMicros, endMicros };
+}
+
+/**
+ * Plans the read of the source's rows in range at one snapshot (the current one when absent):
+ * checks that the source's table has every key column and a timestamp field, and plans with the
+ * range and the source's filter, which prune files and filter rows.
+ */
+export async function planSourceEntityRows(
+  context: { readonly registry: Registry; readonly catalog: Catalog },
+  rows: SourceEntityRows,
+  keys: readonly EntityKeyRequirement[],
+  snapshotId?: bigint,
+): Promise<PlannedSourceEntityRows> {
+  const source = resolveEntitySource(context.registry, rows.from);
+  const { startMicros, endMicros } = entityRowsRange(rows);
+  const id = parseTableIdentifier(source.table);
+  const tableName = formatTableIdentifier(id);
+  if (!(await context.catalog.tableExists(id)))
+    throw new FloeError('not-found', `entities.from: source ${source.name}'s table ${tableName} does not exist`, {
+      context: { source: source.name, table: tableName },
+    });
+  const table = await context.catalog.loadTable(id);
+  const schema = currentSchema(table.metadata);
+  const known = schema.fields.map((field) => field.name).join(', ');
+  const typeOf = (column: string, role: string): PrimitiveType => {
+    const field = schema.fields.find((candidate) => candidate.name === column);
+    if (field === undefined)
+      throw new FloeError(
+        'invalid-input',
+        `entities.from: source ${source.name} (table ${tableName}) has no column ${JSON.stringify(column)} (${role}); its columns are ${known}`,
+        { context: { source: source.name, table: tableName, column } },
+      );
+    if (typeof field.type !== 'string')
+      throw new FloeError('invalid-input', `entities.from: column ${JSON.stringify(column)} of ${tableName} (${role}) is nested`, {
+        context: { source: source.name, table: tableName, column },
+      });
+    return field.type;
+  };
+  const columnOf = sourceColumns(source);
+  const keyColumns = keys.map((key) => {
+    const column = columnOf(key.name);
+    typeOf(column, `join key ${key.name} of ${key.views.join(', ')}`);
+    return column;
+  });
+  const timestampType = typeOf(source.timestampField, 'the timestamp field');
+  if (!isTimeType(timestampType))
+    throw new FloeError(
+      'invalid-input',
+      `entities.from: the timestamp field ${JSON.stringify(source.timestampField)} of ${tableName} is a ${timestampType}, not a timestamp`,
+      { context: { source: source.name, table: tableName, column: source.timestampField } },
+    );
+  const range = [
+    gtEq(source.timestampField, rangeLiteral(startMicros, timestampType)),
+    lt(source.timestampField, rangeLiteral(endMicros, timestampType)),
+  ];
+  const filter: Expression = and(...(source.filter === undefined ? [] : [source.filter]), ...range);
+  const plan = await planScan(table, {
+    columns: [...new Set([...keyColumns, source.timestampField])],
+    filter,
+    ...(snapshotId === undefined ? {} : { snapshotId }),
+  });
+  return { source, table, plan, keyColumns };
+}
+
+/**
+ * SQL for the planned rows (of only `files`, when given, in that order, each in row order): the
+ * keys by their names and the event time as `timestampColumn`. Without `files`, ordered by event
+ * time and keys, so the same rows come in the same order however DuckDB reads them.
+ */
+export async function sourceEntityRowsSql(
+  planned: PlannedSourceEntityRows,
+  options: {
+    readonly keys: readonly EntityKeyRequirement[];
+    readonly timestampColumn: string;
+    readonly files?: readonly string[];
+    readonly signal?: AbortSignal;
+  },
+): Promise<string> {
+  const { files } = options;
+  const plan: ScanPlan =
+    files === undefined
+      ? planned.plan
+      : { ...planned.plan, tasks: planned.plan.tasks.filter((task) => files.includes(task.dataFile.filePath)) };
+  const localPath = await localizePlan(planned.table.io, plan, options.signal === undefined ? {} : { signal: options.signal });
+  const sql = readPlanSql(plan, {
+    localPath,
+    tableSchema: currentSchema(planned.table.metadata),
+    table: formatTableIdentifier(planned.table.identifier),
+    rowPositions: files !== undefined,
+  });
+  const projection = [
+    ...options.keys.map((key, index) => `s.${q(planned.keyColumns[index]!)} AS ${q(key.name)}`),
+    `s.${q(planned.source.timestampField)} AS ${q(options.timestampColumn)}`,
+  ];
+  const order =
+    files?.length === 0
+      ? ['1']
+      : files === undefined
+        ? [q(options.timestampColumn), ...options.keys.map((key) => q(key.name))]
+        : [
+            `CASE s.${q(ROW_FILE_PATH_COLUMN)} ${files.map((file, index) => `WHEN ${quoteLiteral(file)} THEN ${index}`).join(' ')} END`,
+            `s.${q(ROW_POSITION_COLUMN)}`,
+          ];
+  return `SELECT ${projection.join(', ')} FROM (${sql}) AS s ORDER BY ${order.join(', ')}`;
+}
+
+/** The bound as a literal of the timestamp field's type; a date column holds midnights, so a bound rounds up to the next one. */
+function rangeLiteral(micros: bigint, type: PrimitiveType): FilterLiteral {
+  if (type !== 'date') return timeLiteral(micros, type, 'from');
+  const day = 86_400_000_000n;
+  const floor = micros >= 0n ? micros / day : -((-micros + day - 1n) / day);
+  return Number(floor * day === micros ? floor : floor + 1n);
+}
