@@ -1,9 +1,11 @@
 import type { Engine } from '../../engine/duckdb.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../iceberg/errors.js';
+import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import type { PrimitiveType } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds, ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
+import { watermarkOf } from '../materialization.js';
 import type { Registry } from '../registry.js';
 import { entityKeys } from './entity-keys.js';
 import type { KeyColumn } from './entity-keys.js';
@@ -26,7 +28,10 @@ export interface OnlineStoreOptions {
   readonly refreshIntervalMs?: number;
   /** Rows of data files kept in memory, least recently used dropped first. */
   readonly maxCachedRows?: number;
-  /** The clock TTLs are measured against (ms since the epoch); tests pin it. */
+  /**
+   * The clock TTLs are measured against (ms since the epoch; a fraction reaches microseconds, so a
+   * consistency check can pin it to an instant like watermark − 1 µs); tests pin it.
+   */
   readonly clock?: () => number;
 }
 
@@ -60,7 +65,7 @@ export class OnlineStore {
     const rows = request.entityRows;
     if (!Array.isArray(rows))
       throw new FloeError('invalid-input', 'entityRows must be a list of objects of join key values', { context: { field: 'entityRows' } });
-    const now = BigInt(this.clock()) * 1000n;
+    const now = BigInt(Math.round(this.clock() * 1000));
 
     const entities = new Map<string, OnlineValue[]>();
     const features: FeatureVector[] = [];
@@ -106,6 +111,7 @@ export class OnlineStore {
         snapshotId: result.state.snapshotId,
         dataFiles: result.state.index?.dataFiles ?? 0,
         filesRead: result.filesRead,
+        exactAsOf: exactAsOfPlain(result.state.table?.metadata ?? null),
       });
     }
     return { entities: [...entities].map(([name, values]) => ({ name, values })), features, reads };
@@ -154,4 +160,10 @@ export class OnlineStore {
     }
     return reader;
   }
+}
+
+/** A plain view's values are exact just before its watermark (see ViewRead.exactAsOf). */
+function exactAsOfPlain(metadata: TableMetadata | null): string | null {
+  const watermark = metadata === null ? null : watermarkOf(metadata);
+  return watermark === null ? null : isoMicros(BigInt(watermark) * 1000n - 1n);
 }

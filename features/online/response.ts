@@ -32,6 +32,13 @@ export interface ViewRead {
   readonly dataFiles: number;
   /** The data files this read looked into, after pruning by partition and column statistics. */
   readonly filesRead: readonly string[];
+  /**
+   * The instant (ISO-8601 UTC, µs) the values read are exact for: an entity row at this time gets
+   * the same values offline. For a plain view, the online table's watermark − 1 µs (materialized
+   * windows are [start, end), so the latest row is the point-in-time value just before the
+   * watermark); null before anything was materialized.
+   */
+  readonly exactAsOf: string | null;
 }
 
 export interface OnlineFeaturesResponse {
