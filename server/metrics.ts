@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { LatestMismatchRate } from '../features/consistency/index.js';
 import type { OnlineFeaturesResponse } from '../features/online/index.js';
 
 /** The feature server's Prometheus metrics, on a registry of its own (several servers may share a process). */
@@ -23,8 +24,24 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  constructor(options: { readonly consistency?: ConsistencyGaugeSource } = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: 'floe_' });
+    const source = options.consistency;
+    if (source !== undefined) {
+      new Gauge({
+        name: 'floe_online_offline_mismatch_rate',
+        help: "Share of sampled entities whose online value differs from the offline one, per view and feature, from the latest consistency check's report",
+        labelNames: ['view', 'feature'] as const,
+        registers: [this.registry],
+        // Read on scrape; a failed read keeps the values of the last one that worked.
+        async collect() {
+          const rows = await source.read(source.table).catch(() => undefined);
+          if (rows === undefined) return;
+          this.reset();
+          for (const row of rows) this.set({ view: row.featureView, feature: row.feature }, row.mismatchRate);
+        },
+      });
+    }
   }
 
   observeRequest(route: string, method: string, status: number, seconds: number): void {
@@ -39,4 +56,10 @@ export class ServerMetrics {
       for (const [status, count] of counts) this.values.inc({ feature_view: feature.featureView, status }, count);
     }
   }
+}
+
+/** Where the mismatch-rate gauge comes from: the consistency report table and how to read its latest rows. */
+export interface ConsistencyGaugeSource {
+  readonly table: string;
+  readonly read: (table: string) => Promise<readonly LatestMismatchRate[]>;
 }
