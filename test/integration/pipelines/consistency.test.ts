@@ -10,16 +10,15 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ConsistencyProgress, ConsistencyResult } from '../../../contracts/consistency.js';
 import { latestMismatchRates } from '../../../features/consistency/index.js';
-import { withScratchDirectory } from '../../../features/context.js';
-import { commitOutputFiles, writeOutputFiles } from '../../../features/historical/output-table.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { backfill } from '../../../workflows/backfill.js';
 import type { compact } from '../../../workflows/compact.js';
 import type { consistency } from '../../../workflows/consistency.js';
 import type { materialize } from '../../../workflows/materialize.js';
-import type { PipelineWorker, SourceTable } from './support/pipeline.js';
+import type { SourceTable } from './support/pipeline.js';
 import { appendSourceRows, createSource, recordRun, startPipelineWorker, VIEW } from './support/pipeline.js';
+import { plantOnlineRow } from './support/plant-online-row.js';
 
 let scratch: string;
 before(async () => {
@@ -78,7 +77,7 @@ describe('consistency workflow', () => {
 
       // A wrong row for driver 1010, newer than its real latest one but before the watermark: what a
       // buggy materialization could leave. Appended straight to the online table.
-      await plantOnlineRow(worker, { driverId: 1010, eventTs: '2024-05-03T11:59:00.000000Z' });
+      await plantOnlineRow(worker.runtime, VIEW, { driverId: 1010, eventTs: '2024-05-03T11:59:00.000000Z' });
       const planted = await run<ConsistencyResult>('consistency', [{ featureView: VIEW, sample: 1000, seed: 7, reportTable, examples: 3 }]);
       assert.equal(planted.exactAsOf, healthy.exactAsOf, 'a row without a window does not move the watermark');
       assert.equal(planted.mismatches, FEATURES.length);
@@ -127,22 +126,3 @@ describe('consistency workflow', () => {
     }
   });
 });
-
-/** Appends one row with the given key and event time, and wrong values, to the view's online table, with Floe's append path. */
-async function plantOnlineRow(worker: PipelineWorker, row: { driverId: number; eventTs: string }): Promise<void> {
-  const { runtime } = worker;
-  const identifier = runtime.registry.onlineTableOf(runtime.registry.featureView(VIEW));
-  const table = await runtime.catalog.loadTable(identifier);
-  const ts = (text: string): string => `CAST('${text}' AS TIMESTAMPTZ)`;
-  const query =
-    `SELECT ${row.driverId}::BIGINT AS driver_id, 99.5::DOUBLE AS conv_rate, 0.5::DOUBLE AS acc_rate, -1::BIGINT AS avg_daily_trips, ` +
-    `${ts(row.eventTs)} AS event_ts, ${ts(row.eventTs)} AS created_ts, ${ts('2024-06-01T00:00:00Z')} AS materialized_at`;
-  const name = `planted-${randomUUID()}`;
-  const manifest = await withScratchDirectory(runtime, name, (localDirectory) =>
-    runtime.engine.withConnection(
-      async (connection) =>
-        (await writeOutputFiles(connection, table, { query, fileNamePrefix: name, manifestName: name, localDirectory })).manifest,
-    ),
-  );
-  await commitOutputFiles(runtime.catalog, identifier, [manifest!], { summary: { 'floe.test': 'planted wrong row' } });
-}
