@@ -2,13 +2,19 @@
 // incremental run, compaction and a backfill, every sampled online value equals the offline value
 // at the instant it is exact for (0 mismatches); a wrong row planted in the online table is named
 // by entity and feature. The report lands in an Iceberg table and on the feature server's gauge.
+// A view's `consistency` section schedules the check (a triggered run).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { schedulePlans } from '../../../client/schedule-plan.js';
+import { applySchedules } from '../../../client/schedules.js';
+import { consistencyScheduleId } from '../../../contracts/ids.js';
 import type { ConsistencyProgress, ConsistencyResult } from '../../../contracts/consistency.js';
+import { seedFromWorkflowId } from '../../../contracts/consistency.js';
 import { latestMismatchRates } from '../../../features/consistency/index.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
@@ -16,9 +22,10 @@ import type { backfill } from '../../../workflows/backfill.js';
 import type { compact } from '../../../workflows/compact.js';
 import type { consistency } from '../../../workflows/consistency.js';
 import type { materialize } from '../../../workflows/materialize.js';
-import type { SourceTable } from './support/pipeline.js';
+import type { PipelineWorker, SourceTable } from './support/pipeline.js';
 import { appendSourceRows, createSource, recordRun, startPipelineWorker, VIEW } from './support/pipeline.js';
 import { plantOnlineRow } from './support/plant-online-row.js';
+import { deleteSchedule, listedSchedule } from './support/schedule-runs.js';
 
 let scratch: string;
 before(async () => {
@@ -125,4 +132,55 @@ describe('consistency workflow', () => {
       await worker.close();
     }
   });
+
+  test("a view's consistency section schedules the check: a triggered run samples with its own seed and reports to the default table", async () => {
+    const source = await createSource(path.join(scratch, 'scheduled'));
+    const view = `scheduled_${randomUUID().slice(0, 8)}`;
+    const worker = await startPipelineWorker(source, { viewName: view, consistency: { every: { hours: 1 }, sample: 10, paused: true } });
+    const scheduleId = consistencyScheduleId(view);
+    try {
+      await worker.client.workflow.execute('materialize', {
+        taskQueue: worker.taskQueue,
+        workflowId: `materialize-${randomUUID()}`,
+        args: [{ featureView: view, start: '2024-05-01T00:00:00.000Z', end: '2024-05-02T00:00:00.000Z' }],
+      });
+      const plans = schedulePlans(worker.runtime.project.registry, { taskQueue: worker.taskQueue });
+      assert.deepEqual(
+        plans.map((plan) => plan.scheduleId),
+        [scheduleId],
+      );
+      assert.deepEqual(await applySchedules(worker.client, plans), [{ scheduleId, featureView: view, outcome: 'created' }]);
+      assert.equal((await listedSchedule(worker.client, scheduleId)).featureView, view);
+      await worker.client.schedule.getHandle(scheduleId).trigger();
+      const run = await scheduledRun(worker, scheduleId);
+      assert.equal(run.result.featureView, view);
+      assert.equal(run.result.sampled, 10);
+      assert.equal(run.result.mismatches, 0);
+      assert.equal(run.result.seed, seedFromWorkflowId(run.workflowId), "the seed comes from the run's id");
+      assert.equal(run.result.reportTable, 'floe_monitoring.consistency');
+      const latest = await latestMismatchRates(worker.runtime, 'floe_monitoring.consistency');
+      assert.deepEqual(
+        latest.map((row) => [row.featureView, row.feature, row.mismatchRate]),
+        [...FEATURES].sort().map((feature) => [view, feature, 0]),
+      );
+    } finally {
+      await deleteSchedule(worker.client, scheduleId);
+      await worker.close();
+    }
+  });
 });
+
+async function scheduledRun(worker: PipelineWorker, scheduleId: string): Promise<{ workflowId: string; result: ConsistencyResult }> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    const action = (await worker.client.schedule.getHandle(scheduleId).describe()).info.recentActions[0];
+    if (action) {
+      const { workflowId, firstExecutionRunId } = action.action.workflow;
+      return {
+        workflowId,
+        result: (await worker.client.workflow.getHandle(workflowId, firstExecutionRunId).result()) as ConsistencyResult,
+      };
+    }
+    await sleep(200);
+  }
+  throw new Error(`schedule ${scheduleId} did not start a run`);
+}
