@@ -1,7 +1,9 @@
-// TTLs in a consistency check apply at the same microsecond on both sides. A row exactly a TTL
+// The consistency check as a library call. TTLs apply at the same microsecond on both sides. A row exactly a TTL
 // before the exact instant (watermark − 1 µs) is still present offline (event_ts ≥ t − ttl), so the
 // online read must be pinned to that instant, not to the watermark's millisecond: pinned there, the
-// same row reads as expired (checked below, so this test fails if the pin drifts).
+// same row reads as expired (checked below, so this test fails if the pin drifts). And an online
+// table that lags its source (a late row no incremental run has taken yet) is caught, then agrees
+// once an incremental run takes the row.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,8 @@ import { OnlineStore } from '../../../features/online/index.js';
 import type { Runtime } from '../../../features/runtime.js';
 import type { DriverStatsRow } from '../../fixtures/driver-stats.js';
 import { testRuntime } from '../../support/runtime.js';
-import { createSource } from './support/pipeline.js';
+import type { SourceTable } from './support/pipeline.js';
+import { appendSourceRows, createSource } from './support/pipeline.js';
 
 const VIEW = 'driver_recent';
 const WATERMARK = Date.parse('2024-05-02T00:00:00Z');
@@ -32,9 +35,10 @@ function row(driver: number, eventTimestamp: string, conv: number): DriverStatsR
 
 let scratch: string;
 let runtime: Runtime;
+let source: SourceTable;
 before(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), 'floe-consistency-ttl-'));
-  const source = await createSource(path.join(scratch, 'source'), [
+  source = await createSource(path.join(scratch, 'source'), [
     row(1, '2024-05-01T22:59:59.999999Z', 0.1), // exactly one hour before watermark − 1 µs: present
     row(2, '2024-05-01T22:59:59.999998Z', 0.2), // a microsecond older: expired, on both sides
     row(3, '2024-05-01T23:30:00.000000Z', 0.3),
@@ -64,7 +68,9 @@ before(async () => {
       }),
     ],
   });
-  await materializeWindow(runtime, VIEW, { start: new Date('2024-05-01T00:00:00Z'), end: new Date(WATERMARK) }, 'ttl-test');
+  await materializeWindow(runtime, VIEW, { start: new Date('2024-05-01T00:00:00Z'), end: new Date(WATERMARK) }, 'ttl-test', {
+    incremental: true,
+  });
 });
 after(async () => {
   await runtime.close();
@@ -96,4 +102,23 @@ test('a row exactly a TTL before the exact instant agrees online and offline; on
     ['OUTSIDE_MAX_AGE', 'OUTSIDE_MAX_AGE', 'PRESENT'],
     'a millisecond clock would not do',
   );
+});
+
+test('a late row the online table has not taken yet is named; an incremental run makes online and offline agree again', async () => {
+  await appendSourceRows(source, [row(3, '2024-05-01T23:45:00.000000Z', 0.75)]);
+  const stale = await checkConsistency(runtime, VIEW, { sample: 10 });
+  assert.deepEqual(
+    stale.features.map((feature) => [feature.feature, feature.mismatches, feature.examples]),
+    [
+      ['conv_rate', 1, [{ entity: '{"driver_id":3}', online: '0.3', offline: '0.75' }]],
+      ['avg_daily_trips', 0, []],
+    ],
+  );
+  const caughtUp = await materializeWindow(runtime, VIEW, { start: new Date(WATERMARK), end: new Date(WATERMARK + 3_600_000) }, 'late', {
+    incremental: true,
+  });
+  assert.equal(caughtUp.late?.rows, 1);
+  const agreed = await checkConsistency(runtime, VIEW, { sample: 10 });
+  assert.equal(agreed.exactAsOf, '2024-05-02T00:59:59.999999Z');
+  assert.equal(agreed.mismatches, 0, JSON.stringify(agreed.features));
 });
