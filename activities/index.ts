@@ -1,5 +1,6 @@
 import type { FeatureContext } from '../features/context.js';
 import { createCompactActivities } from './compact.js';
+import { createConsistencyActivities } from './consistency.js';
 import type { CompactHooks } from './compact.js';
 import { createMaterializeActivities } from './materialize.js';
 import type { MaterializeHooks } from './materialize.js';
@@ -18,5 +19,6 @@ export function createActivities(
     ...createMaterializeActivities(context, options.hooks),
     ...createCompactActivities(context, options.hooks),
     ...createTrainingSetActivities(context, options.trainingSetHooks),
+    ...createConsistencyActivities(context),
   };
 }

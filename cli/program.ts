@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { applyCommand } from './commands/apply.js';
 import { backfillCommand } from './commands/backfill.js';
 import { compactCommand } from './commands/compact.js';
+import { consistencyCommand } from './commands/consistency.js';
 import { devCommand } from './commands/dev.js';
 import { getOnlineCommand } from './commands/get-online.js';
 import { initCommand } from './commands/init.js';
@@ -31,6 +32,7 @@ export function createProgram(): Command {
   applyCommand(program);
   materializeIncrementalCommand(program);
   compactCommand(program);
+  consistencyCommand(program);
   backfillCommand(program);
   scheduleCommand(program);
   workerCommand(program);

@@ -1,6 +1,7 @@
 import type { ScheduleOptions, ScheduleOverlapPolicy, ScheduleSpec } from '@temporalio/client';
 import type { CompactOptions, CompactTarget } from '../contracts/compact.js';
-import { compactScheduleId, materializeScheduleId } from '../contracts/ids.js';
+import type { ConsistencyInput } from '../contracts/consistency.js';
+import { compactScheduleId, consistencyScheduleId, materializeScheduleId } from '../contracts/ids.js';
 import type { MaterializeInput } from '../contracts/materialize.js';
 import { FLOE_FEATURE_VIEW } from '../contracts/search-attributes.js';
 import type { Duration, FeatureViewDefinition, OverlapPolicyName, ScheduleDefinition } from '../features/definitions.js';
@@ -77,12 +78,51 @@ export function compactionSchedulePlan(view: FeatureViewDefinition, options: { t
   };
 }
 
-/** Every view's materialize schedule, then every view's compaction schedule, each in name order. */
+/**
+ * The Temporal Schedule that checks a view's online/offline consistency, from its `consistency`
+ * definition: the consistency workflow every interval (its seed comes from each run's id, so runs
+ * sample other entities); a run still going when the next is due makes it skip.
+ */
+export function consistencySchedulePlan(view: FeatureViewDefinition, options: { taskQueue: string }): ScheduleOptions | undefined {
+  const consistency = view.consistency;
+  if (consistency === undefined) return undefined;
+  const input: ConsistencyInput = {
+    featureView: view.name,
+    ...(consistency.sample === undefined ? {} : { sample: consistency.sample }),
+    ...(consistency.examples === undefined ? {} : { examples: consistency.examples }),
+  };
+  const scheduleId = consistencyScheduleId(view.name);
+  return {
+    scheduleId,
+    spec: {
+      intervals: [
+        { every: seconds(consistency.every), ...(consistency.offset === undefined ? {} : { offset: seconds(consistency.offset) }) },
+      ],
+    },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'consistency',
+      workflowId: scheduleId,
+      taskQueue: options.taskQueue,
+      args: [input],
+      typedSearchAttributes: [{ key: FLOE_FEATURE_VIEW, value: view.name }],
+    },
+    policies: { overlap: 'SKIP', catchupWindow: '3600s', pauseOnFailure: false },
+    memo: { floeFeatureView: view.name },
+    state: {
+      paused: consistency.paused,
+      note: consistency.paused ? 'created paused by floe schedule apply' : 'created by floe schedule apply',
+    },
+  };
+}
+
+/** Every view's materialize schedule, then every view's compaction schedule, then its consistency check's, each in name order. */
 export function schedulePlans(registry: Registry, options: { taskQueue: string }): ScheduleOptions[] {
   const views = [...registry.featureViews.values()].sort((a, b) => a.name.localeCompare(b.name));
   return [
     ...views.flatMap((view) => schedulePlan(view, options) ?? []),
     ...views.flatMap((view) => compactionSchedulePlan(view, options) ?? []),
+    ...views.flatMap((view) => consistencySchedulePlan(view, options) ?? []),
   ];
 }
 

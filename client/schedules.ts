@@ -1,16 +1,17 @@
 import type { Client, ScheduleDescription, ScheduleOptions } from '@temporalio/client';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
-import { compactScheduleId, materializeScheduleId } from '../contracts/ids.js';
+import { compactScheduleId, consistencyScheduleId, materializeScheduleId } from '../contracts/ids.js';
 import { FloeError } from '../iceberg/errors.js';
 
 export const SCHEDULE_ID_PREFIX = materializeScheduleId('');
 export const COMPACT_SCHEDULE_ID_PREFIX = compactScheduleId('');
+export const CONSISTENCY_SCHEDULE_ID_PREFIX = consistencyScheduleId('');
 
-/** The feature view a Floe schedule id names (materialize or compact). */
+/** The feature view a Floe schedule id names (materialize, compact or consistency). */
 function featureViewOf(scheduleId: string): string {
-  return scheduleId.startsWith(COMPACT_SCHEDULE_ID_PREFIX)
-    ? scheduleId.slice(COMPACT_SCHEDULE_ID_PREFIX.length)
-    : scheduleId.slice(SCHEDULE_ID_PREFIX.length);
+  for (const prefix of [COMPACT_SCHEDULE_ID_PREFIX, CONSISTENCY_SCHEDULE_ID_PREFIX])
+    if (scheduleId.startsWith(prefix)) return scheduleId.slice(prefix.length);
+  return scheduleId.slice(SCHEDULE_ID_PREFIX.length);
 }
 
 export interface AppliedSchedule {
@@ -67,11 +68,15 @@ export interface RecentRun {
 /** How many of a schedule's last runs `listSchedules` reports. */
 const RECENT_RUNS = 3;
 
-/** Every Floe schedule on the server (materialize and compact, by id prefix), with its state and next runs. */
+/** Every Floe schedule on the server (materialize, compact and consistency, by id prefix), with its state and next runs. */
 export async function listSchedules(client: Client): Promise<ScheduleStatus[]> {
   const ids: string[] = [];
   for await (const summary of client.schedule.list())
-    if (summary.scheduleId.startsWith(SCHEDULE_ID_PREFIX) || summary.scheduleId.startsWith(COMPACT_SCHEDULE_ID_PREFIX))
+    if (
+      [SCHEDULE_ID_PREFIX, COMPACT_SCHEDULE_ID_PREFIX, CONSISTENCY_SCHEDULE_ID_PREFIX].some((prefix) =>
+        summary.scheduleId.startsWith(prefix),
+      )
+    )
       ids.push(summary.scheduleId);
   ids.sort();
   return Promise.all(

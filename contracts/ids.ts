@@ -62,3 +62,13 @@ export function compactWorkflowId(target: { readonly featureView: string } | { r
 export function compactScheduleId(featureView: string): string {
   return `floe-compact-${featureView}`;
 }
+
+/** A consistency check started by the CLI: one per view at a time, so a second start follows the running check. */
+export function consistencyWorkflowId(featureView: string): string {
+  return `consistency-${featureView}`;
+}
+
+/** The Temporal Schedule that checks a view's online/offline consistency. */
+export function consistencyScheduleId(featureView: string): string {
+  return `floe-consistency-${featureView}`;
+}

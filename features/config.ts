@@ -84,6 +84,16 @@ const serverConfig = z
   })
   .strict();
 
+/** Where consistency reports go unless floe.yaml's `monitoring.consistencyTable` says otherwise. */
+export const DEFAULT_CONSISTENCY_TABLE = 'floe_monitoring.consistency';
+
+const monitoringConfig = z
+  .object({
+    /** The Iceberg table (`namespace.table`) consistency checks append their reports to (`floe consistency`). */
+    consistencyTable: z.string().min(1).default(DEFAULT_CONSISTENCY_TABLE),
+  })
+  .strict();
+
 export const projectConfigSchema = z
   .object({
     project: z
@@ -103,6 +113,8 @@ export const projectConfigSchema = z
     server: serverConfig.default({ maxEntityRows: DEFAULT_MAX_ENTITY_ROWS }),
     /** `floe dev`, the local development server. */
     dev: devConfig.default({ uiPort: DEFAULT_DEV_UI_PORT }),
+    /** Where Floe records what it measures about itself. */
+    monitoring: monitoringConfig.default({ consistencyTable: DEFAULT_CONSISTENCY_TABLE }),
     /** The TypeScript module that exports the definitions, relative to floe.yaml. */
     definitions: z.string().default('features.ts'),
     /** Where workers keep scratch files and the object-store cache. */

@@ -167,6 +167,24 @@ const compactionScheduleSchema = z
   .refine((schedule) => durationSeconds(schedule.every) !== null, { message: 'every must be longer than zero', path: ['every'] });
 export type CompactionScheduleDefinition = z.infer<typeof compactionScheduleSchema>;
 
+/**
+ * When the view's online/offline consistency is checked by a Temporal Schedule (`floe schedule
+ * apply`, id `floe-consistency-<view>`): the consistency workflow, each run sampling other entities.
+ */
+const consistencyScheduleSchema = z
+  .object({
+    every: duration,
+    offset: duration.optional(),
+    /** Entities sampled per run (default 1000). */
+    sample: z.number().int().positive().optional(),
+    /** Mismatching entities named per feature (default 10). */
+    examples: z.number().int().positive().optional(),
+    paused: z.boolean().default(false),
+  })
+  .strict()
+  .refine((schedule) => durationSeconds(schedule.every) !== null, { message: 'every must be longer than zero', path: ['every'] });
+export type ConsistencyScheduleDefinition = z.infer<typeof consistencyScheduleSchema>;
+
 const featureSchema = z.object({ name, type: valueType, description: z.string().optional() }).strict();
 export type FeatureDefinition = z.infer<typeof featureSchema>;
 
@@ -193,6 +211,7 @@ const featureViewSchema = z
     online: onlineSchema.default({ enabled: true, bucketed: true, buckets: 256, hourly: false }),
     schedule: scheduleSchema.optional(),
     compaction: compactionScheduleSchema.optional(),
+    consistency: consistencyScheduleSchema.optional(),
     tags: tags.default({}),
     description: z.string().optional(),
     owner: z.string().optional(),

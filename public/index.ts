@@ -3,6 +3,7 @@
 export { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSource } from '../features/definitions.js';
 export type {
   CompactionScheduleDefinition,
+  ConsistencyScheduleDefinition,
   Duration,
   EntityDefinition,
   FeatureServiceDefinition,

@@ -9,6 +9,7 @@ import { Budget } from './budget.js';
 import { EntityRowLimitError, parseFeastRequest, screenFeastRequest } from './feast-request.js';
 import { toFeastResponse } from './feast-response.js';
 import { ServerMetrics } from './metrics.js';
+import type { ConsistencyGaugeSource } from './metrics.js';
 
 export interface FeatureServerOptions {
   readonly store: OnlineStore;
@@ -18,6 +19,8 @@ export interface FeatureServerOptions {
   readonly maxEntityRows?: number;
   /** Fastify's request log; off by default (a log line per request costs more than a read). */
   readonly logger?: boolean;
+  /** The consistency report table behind the `floe_online_offline_mismatch_rate` gauge (read on scrape); no gauge without it. */
+  readonly consistency?: ConsistencyGaugeSource;
 }
 
 const BODY_BYTES_PER_ENTITY_ROW = 256;
@@ -41,7 +44,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   // A body larger than the rows allowed can need is refused before it is read or parsed: parsing
   // 8 MB of JSON alone holds ~150 MB and the event loop for ~0.4 s.
   const bodyLimit = options.bodyLimit ?? Math.max(1024 * 1024, limits.maxEntityRows * BODY_BYTES_PER_ENTITY_ROW);
-  const metrics = new ServerMetrics();
+  const metrics = new ServerMetrics(options.consistency === undefined ? {} : { consistency: options.consistency });
   const app = Fastify({ logger: options.logger ?? false, bodyLimit });
   // Memory stays bounded however many requests arrive at once: bodies are read while their
   // declared bytes fit in the body limit (the rest wait with their bodies unread), and lookups run

@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { LatestMismatchRate } from '../features/consistency/index.js';
 import type { OnlineFeaturesResponse } from '../features/online/index.js';
 
 /** The feature server's Prometheus metrics, on a registry of its own (several servers may share a process). */
@@ -23,8 +24,30 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  constructor(options: { readonly consistency?: ConsistencyGaugeSource } = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: 'floe_' });
+    const source = options.consistency;
+    if (source !== undefined) {
+      const refreshMs = source.refreshMs ?? DEFAULT_CONSISTENCY_REFRESH_MS;
+      const clock = source.clock ?? Date.now;
+      let readAt: number | undefined;
+      new Gauge({
+        name: 'floe_online_offline_mismatch_rate',
+        help: "Share of sampled entities whose online value differs from the offline one, per view and feature, from the latest consistency check's report",
+        labelNames: ['view', 'feature'] as const,
+        registers: [this.registry],
+        // Read on scrape, at most once per refreshMs (checks run hourly, scrapes every few seconds);
+        // a failed read keeps the values of the last one that worked and is retried next scrape.
+        async collect() {
+          if (readAt !== undefined && clock() - readAt < refreshMs) return;
+          const rows = await source.read(source.table).catch(() => undefined);
+          if (rows === undefined) return;
+          readAt = clock();
+          this.reset();
+          for (const row of rows) this.set({ view: row.featureView, feature: row.feature }, row.mismatchRate);
+        },
+      });
+    }
   }
 
   observeRequest(route: string, method: string, status: number, seconds: number): void {
@@ -40,3 +63,14 @@ export class ServerMetrics {
     }
   }
 }
+
+/** Where the mismatch-rate gauge comes from: the consistency report table and how to read its latest rows. */
+export interface ConsistencyGaugeSource {
+  readonly table: string;
+  readonly read: (table: string) => Promise<readonly LatestMismatchRate[]>;
+  /** How long a read of the table serves scrapes (default 30 s). */
+  readonly refreshMs?: number;
+  readonly clock?: () => number;
+}
+
+const DEFAULT_CONSISTENCY_REFRESH_MS = 30_000;

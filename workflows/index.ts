@@ -3,3 +3,4 @@ export { materialize } from './materialize.js';
 export { backfill } from './backfill.js';
 export { trainingSet } from './training-set.js';
 export { compact } from './compact.js';
+export { consistency } from './consistency.js';

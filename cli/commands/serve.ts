@@ -26,8 +26,10 @@ export function serveCommand(program: Command): void {
       const { printResult } = await import('../output.js');
       const project = await loadProject(options.project);
       const runtime = await openRuntime(project);
+      const { latestMismatchRates } = await import('../../features/consistency/index.js');
       const server = createFeatureServer({
         maxEntityRows: project.config.server.maxEntityRows,
+        consistency: { table: project.config.monitoring.consistencyTable, read: (table) => latestMismatchRates(runtime, table) },
         store: new OnlineStore({
           registry: project.registry,
           catalog: runtime.catalog,

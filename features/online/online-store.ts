@@ -4,6 +4,7 @@ import { FloeError } from '../../iceberg/errors.js';
 import type { PrimitiveType } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds, ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
+import { watermarkOf } from '../materialization.js';
 import type { Registry } from '../registry.js';
 import { entityKeys } from './entity-keys.js';
 import type { KeyColumn } from './entity-keys.js';
@@ -16,7 +17,6 @@ import type { FeatureStatus, FeatureVector, OnlineFeaturesResponse, OnlineValue,
 import { RowCache } from './row-cache.js';
 import { onlineTableLayout } from './online-table-layout.js';
 import { aggregatedFeaturesOf, isAggregatedView } from '../aggregations.js';
-import { watermarkOf } from '../materialization.js';
 import { aggregateTiles, columnPartials, effectiveTileRows, floorToGrid, tileMicros } from './aggregation-tiles.js';
 
 export interface OnlineStoreOptions {
@@ -30,7 +30,10 @@ export interface OnlineStoreOptions {
   readonly refreshIntervalMs?: number;
   /** Rows of data files kept in memory, least recently used dropped first. */
   readonly maxCachedRows?: number;
-  /** The clock TTLs are measured against (ms since the epoch); tests pin it. */
+  /**
+   * The clock TTLs are measured against (ms since the epoch; a fraction reaches microseconds, so a
+   * consistency check can pin it to an instant like watermark − 1 µs); tests pin it.
+   */
   readonly clock?: () => number;
 }
 
@@ -64,7 +67,7 @@ export class OnlineStore {
     const rows = request.entityRows;
     if (!Array.isArray(rows))
       throw new FloeError('invalid-input', 'entityRows must be a list of objects of join key values', { context: { field: 'entityRows' } });
-    const now = BigInt(this.clock()) * 1000n;
+    const now = BigInt(Math.round(this.clock() * 1000));
 
     const entities = new Map<string, OnlineValue[]>();
     const features: FeatureVector[] = [];

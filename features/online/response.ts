@@ -33,8 +33,11 @@ export interface ViewRead {
   /** The data files this read looked into, after pruning by partition and column statistics. */
   readonly filesRead: readonly string[];
   /**
-   * The instant the values are exact for (ISO text, µs): the watermark − 1 µs, for an aggregated
-   * view the watermark floored to its tile grid − 1 µs; null before anything was materialized.
+   * The instant (ISO-8601 UTC, µs) the values read are exact for: an entity row at this time gets
+   * the same values offline. For a plain view, the online table's watermark − 1 µs (materialized
+   * windows are [start, end), so the latest row is the point-in-time value just before the
+   * watermark); for an aggregated view, the watermark floored to its tile grid − 1 µs. Null before
+   * anything was materialized.
    */
   readonly exactAsOf: string | null;
 }

@@ -283,6 +283,7 @@ describe('failures found by the workflow keep the README’s exit codes', () => 
       ['materialize-incremental', view, '--end', '2024-05-02T00:00:00Z'],
       ['backfill', view, '--start', START, '--end', '2024-05-02T00:00:00Z'],
       ['compact', view],
+      ['consistency', view],
       ['schedule', 'list'],
       ['worker'],
       [

@@ -30,7 +30,7 @@ test('a workflow changed incompatibly fails replay with a determinism violation'
   // The same workflow types, each with a step first that its recorded runs never took: what an
   // unguarded edit does. Every history, of every workflow type, must catch it.
   const { histories, results } = await replayAll(path.join(here, 'changed-workflows', 'index.ts'));
-  for (const type of ['materialize', 'backfill', 'training-set', 'compact']) {
+  for (const type of ['materialize', 'backfill', 'training-set', 'compact', 'consistency']) {
     assert.ok(
       histories.some((history) => history.file.startsWith(type)),
       `no recorded ${type} history to check against`,

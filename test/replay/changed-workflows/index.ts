@@ -4,6 +4,9 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { CompactActivities } from '../../../activities/compact.js';
 import type { MaterializeActivities } from '../../../activities/materialize.js';
 import type { CompactOptions, CompactResult, CompactTarget } from '../../../contracts/compact.js';
+import type { ConsistencyActivities } from '../../../activities/consistency.js';
+import type { ConsistencyInput, ConsistencyResult } from '../../../contracts/consistency.js';
+import { consistency as recordedConsistency } from '../../../workflows/consistency.js';
 import { compact as recordedCompact } from '../../../workflows/compact.js';
 import type { BackfillInput, BackfillResult } from '../../../contracts/backfill.js';
 import { backfill as recordedBackfill } from '../../../workflows/backfill.js';
@@ -43,4 +46,24 @@ const { removeOrphans } = proxyActivities<CompactActivities>({ startToCloseTimeo
 export async function compact(target: CompactTarget, options: CompactOptions = {}): Promise<CompactResult> {
   await removeOrphans({ table: 'changed.changed', options: {} });
   return recordedCompact(target, options);
+}
+
+const { appendConsistencyReport } = proxyActivities<ConsistencyActivities>({ startToCloseTimeout: '1 minute' });
+
+export async function consistency(input: ConsistencyInput): Promise<ConsistencyResult> {
+  await appendConsistencyReport({
+    report: {
+      featureView: 'changed',
+      checkedAt: '',
+      exactAsOf: '',
+      onlineSnapshotId: null,
+      seed: 0,
+      sampled: 0,
+      population: 0,
+      mismatches: 0,
+      features: [],
+    },
+    idempotencyKey: 'changed',
+  });
+  return recordedConsistency(input);
 }

@@ -11,6 +11,7 @@ export function driverDefinitions(
   schedule?: FeatureViewInput['schedule'],
   viewName: string = VIEW,
   compaction?: FeatureViewInput['compaction'],
+  consistency?: FeatureViewInput['consistency'],
 ): Definition[] {
   return [
     defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
@@ -27,6 +28,7 @@ export function driverDefinitions(
       online: { buckets: BUCKETS },
       ...(schedule === undefined ? {} : { schedule }),
       ...(compaction === undefined ? {} : { compaction }),
+      ...(consistency === undefined ? {} : { consistency }),
     }),
   ];
 }

@@ -96,6 +96,7 @@ export async function startPipelineWorker(
     onlineNamespace?: string;
     schedule?: FeatureViewInput['schedule'];
     compaction?: FeatureViewInput['compaction'];
+    consistency?: FeatureViewInput['consistency'];
     viewName?: string;
     wrapCatalog?: (catalog: Catalog) => Catalog;
     hooks?: MaterializeHooks & CompactHooks;
@@ -113,7 +114,7 @@ export async function startPipelineWorker(
   const runtime = await testRuntime({
     directory: path.join(source.directory, onlineNamespace),
     catalog: source.floeCatalog,
-    definitions: driverDefinitions(source.table, options.schedule, options.viewName, options.compaction),
+    definitions: driverDefinitions(source.table, options.schedule, options.viewName, options.compaction, options.consistency),
     onlineNamespace,
   });
   const catalog = options.wrapCatalog ? options.wrapCatalog(runtime.catalog) : runtime.catalog;
