@@ -124,12 +124,12 @@ export async function aggregateWindows(connection: DuckDBConnection, request: Wi
     `SELECT r.* FROM (${eventRows}) AS r JOIN bounds AS b ON ${keys.map((key) => `r.${key} = b.${key}`).join(' AND ')} ` +
     `WHERE CASE WHEN r.${TIME} > b.lo - ${microsLiteral(longest, 'window')} THEN r.${TIME} <= b.hi ELSE false END`;
   const unioned =
-    `SELECT ${ROW}, ${keys.join(', ')}, ${TIME}, NULL::BIGINT AS ${EVENT}` +
+    `SELECT ${ROW}, ${keys.join(', ')}, ${TIME}` +
     columns.map((column, index) => `, NULL AS ${valueName(index)}`).join('') +
-    (usesLast ? columns.map((_, index) => `, NULL AS ${orderName(index)}`).join('') : '') +
-    ` FROM entity_rows UNION ALL SELECT NULL, ${keys.join(', ')}, ${TIME}, ${TIME}` +
+    (usesLast ? `, NULL::BIGINT AS ${EVENT}${columns.map((_, index) => `, NULL AS ${orderName(index)}`).join('')}` : '') +
+    ` FROM entity_rows UNION ALL SELECT NULL, ${keys.join(', ')}, ${TIME}` +
     columns.map((_, index) => `, ${valueName(index)}`).join('') +
-    (usesLast ? columns.map((_, index) => `, ${lastOrder(valueName(index))}`).join('') : '') +
+    (usesLast ? `, ${TIME}${columns.map((_, index) => `, ${lastOrder(valueName(index))}`).join('')}` : '') +
     ` FROM kept_events`;
 
   // Window expressions by frame, each computed once however many outputs need it.

@@ -13,7 +13,10 @@ import { scanViewSource, sourceColumns, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN }
 import type { ViewScan } from './source-scan.js';
 
 export interface AggregatedEntityRows {
-  /** SQL for the entity rows with one column per aggregated feature added (after theirs, in projection order). */
+  /**
+   * SQL for the entity rows with one column per aggregated feature added (after theirs, in
+   * projection order), in no particular order: order by the ordinal. Valid until `tables` are dropped.
+   */
   readonly relation: string;
   /** Per aggregated projection (in order), its scan. */
   readonly scans: readonly ViewScan[];
@@ -120,14 +123,7 @@ export async function addAggregatedViews(
       joins.push(`LEFT JOIN ${q(table)} AS ${alias} ON ${alias}.${q(entity.ordinalColumn)} = e.${q(entity.ordinalColumn)}`);
       added.push(...outputs.map((output) => `${alias}.${q(output)}`));
     }
-    const combined = `${request.prefix}_aggregated`;
-    tables.push(combined);
-    await connection.run(
-      `CREATE OR REPLACE TEMP TABLE ${q(combined)} AS SELECT e.*, ${added.join(', ')} FROM (${entity.relation}) AS e ${joins.join(' ')}`,
-    );
-    const perView = tables.slice(0, -1);
-    await dropTemporaryTables(connection, perView);
-    return { relation: `SELECT * FROM ${q(combined)}`, scans, tables: [combined] };
+    return { relation: `SELECT e.*, ${added.join(', ')} FROM (${entity.relation}) AS e ${joins.join(' ')}`, scans, tables };
   } catch (error) {
     await dropTemporaryTables(connection, tables);
     throw error;

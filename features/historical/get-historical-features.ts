@@ -237,6 +237,9 @@ export class HistoricalRetrievalJob {
           });
         }
         this.lastSummary = { entityRows: entity.rows, views: this.projections.map((projection) => summaries.get(projection)!) };
+        // Aggregated views only: their features are all on the entity rows already.
+        if (sources.length === 0 && aggregated.length > 0)
+          return await output(connection, await this.inProjectionOrder(connection, entity.relation, entityRelation));
         const joined = await pointInTimeJoin(
           connection,
           {
