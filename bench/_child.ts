@@ -6,6 +6,8 @@ export interface Measured {
   readonly seconds: number;
   readonly rows: number;
   readonly maxRssKb: number;
+  /** User + system CPU time of the timed part, when it reports it (less noisy than wall time on a shared machine). */
+  readonly cpuSeconds?: number;
 }
 
 /** Runs a TypeScript script in its own Node process (so its peak memory is its own) with `input` as JSON; returns its last line, parsed. */
@@ -34,4 +36,10 @@ export function child(command: string, args: readonly string[], env: NodeJS.Proc
     );
     process_.stdin.end(stdin ?? '');
   });
+}
+
+/** This process's user + system CPU time (all its threads, DuckDB's too) since `start` (a `process.cpuUsage()`), in seconds. */
+export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
 }

@@ -66,12 +66,15 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     floor_s: round3(floor.seconds),
     floe_runs_s: floeRuns.map((one) => round3(one.seconds)),
     floor_runs_s: floorRuns.map((one) => round3(one.seconds)),
+    floe_cpu_s: round3(floe.cpuSeconds ?? Number.NaN),
+    floor_cpu_s: round3(floor.cpuSeconds ?? Number.NaN),
     floe_peak_mb: Math.round(floe.maxRssKb / 1024),
     floor_peak_mb: Math.round(floor.maxRssKb / 1024),
     duckdb_memory_limit: MEMORY_LIMIT,
     floe_rows: floe.rows,
     rows_differing_from_floor: differing,
     vs_floor: round3(floe.seconds / floor.seconds),
+    vs_floor_cpu: round3((floe.cpuSeconds ?? Number.NaN) / (floor.cpuSeconds ?? Number.NaN)),
     feast: FEAST,
   };
 }

@@ -1,6 +1,7 @@
 // One Floe retrieval of the aggregated view in its own process, so its peak memory is its own: prints one JSON line.
 import path from 'node:path';
 import { Engine } from '../../engine/duckdb.js';
+import { cpuSecondsSince } from '../_child.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../features/definitions.js';
 import { getHistoricalFeatures } from '../../features/historical/get-historical-features.js';
 import { Registry } from '../../features/registry.js';
@@ -23,13 +24,19 @@ const catalog = await loadCatalog(data.catalogConfig);
 const engine = await Engine.create({ threads: 2, memoryLimit, tempDirectory: path.join(data.directory, 'spill-floe') });
 try {
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   const job = getHistoricalFeatures(
     { registry: new Registry(definitions), catalog, engine, workDirectory: path.join(data.directory, 'work') },
     { entities: { parquet: data.entities }, features: ['trips'] },
   );
   const written = await job.toParquet(output);
   console.log(
-    JSON.stringify({ seconds: (performance.now() - started) / 1000, rows: written.rows, maxRssKb: process.resourceUsage().maxRSS }),
+    JSON.stringify({
+      seconds: (performance.now() - started) / 1000,
+      rows: written.rows,
+      maxRssKb: process.resourceUsage().maxRSS,
+      cpuSeconds: cpuSecondsSince(cpuStart),
+    }),
   );
 } finally {
   engine.close();

@@ -3,6 +3,7 @@
 // frames of (w − 1) µs PRECEDING so that an entity row at t covers t − w < event_ts ≤ t.
 import path from 'node:path';
 import { Engine } from '../../engine/duckdb.js';
+import { cpuSecondsSince } from '../_child.js';
 import { quoteLiteral, quoteLiteralList } from '../../engine/sql.js';
 import { WINDOWS } from './data.js';
 import type { AggregateData } from './data.js';
@@ -11,6 +12,7 @@ const { data, output, memoryLimit } = JSON.parse(process.argv[2] ?? '{}') as { d
 const engine = await Engine.create({ threads: 2, memoryLimit, tempDirectory: path.join(data.directory, 'spill-floor') });
 try {
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   const windows = WINDOWS.map(
     (window) =>
       `w_${window.name} AS (PARTITION BY driver_id ORDER BY t RANGE BETWEEN ${window.seconds * 1_000_000 - 1} PRECEDING AND CURRENT ROW)`,
@@ -38,7 +40,14 @@ try {
     const reader = await connection.runAndReadAll(`COPY (${sql}) TO ${quoteLiteral(output)} (FORMAT parquet, COMPRESSION zstd)`);
     return Number(reader.getRows()[0]?.[0] ?? 0);
   });
-  console.log(JSON.stringify({ seconds: (performance.now() - started) / 1000, rows, maxRssKb: process.resourceUsage().maxRSS }));
+  console.log(
+    JSON.stringify({
+      seconds: (performance.now() - started) / 1000,
+      rows,
+      maxRssKb: process.resourceUsage().maxRSS,
+      cpuSeconds: cpuSecondsSince(cpuStart),
+    }),
+  );
 } finally {
   engine.close();
 }
