@@ -3,7 +3,7 @@
 // in features/aggregations.ts: per entity row and window w, the live source rows of the same key with
 // t − w < event_ts ≤ t; count of non-null values (0 when none), sum/avg/min/max over them (NULL when
 // none), last = the value of the greatest (event_ts, created_ts NULL lowest, value NULL lowest).
-// Doubles are multiples of 1/4 with small magnitudes, so every sum is exact in any order and avg is
+// Doubles and floats are multiples of 1/4 with small magnitudes, so every sum is exact in any order and avg is
 // one division of exact operands: the comparison is exact, with no tolerance.
 import fc from 'fast-check';
 import * as arrow from 'apache-arrow';
@@ -42,6 +42,8 @@ interface Order {
   readonly customer: string | null;
   readonly t: number | null;
   readonly total: number | null;
+  /** A timestamp column aggregated (min, max, last), in seconds. */
+  readonly placed: number | null;
 }
 interface Plain {
   readonly driver: number | null;
@@ -64,6 +66,7 @@ const orderArb: fc.Arbitrary<Order> = fc.record({
   customer: maybe(fc.constantFrom('c1', 'c2'), 10),
   t: maybe(time, 12),
   total: maybe(fc.integer({ min: 0, max: 4 }).map((n) => n / 2)),
+  placed: maybe(fc.integer({ min: 0, max: 3 })),
 });
 const plainArb: fc.Arbitrary<Plain> = fc.record({
   driver: maybe(fc.integer({ min: 1, max: 3 })),
@@ -227,9 +230,10 @@ describe('aggregated views in getHistoricalFeatures (property)', () => {
               [
                 { name: 'customer', type: 'string' },
                 { name: 'ts', type: 'timestamp' },
-                { name: 'total', type: 'double' },
+                { name: 'total', type: 'float' },
+                { name: 'placed', type: 'timestamptz' },
               ],
-              half(orders.map((order) => [order.customer, ts(order.t), order.total])),
+              half(orders.map((order) => [order.customer, ts(order.t), order.total, ts(order.placed)])),
             );
             await createTable(
               workspace,
@@ -273,7 +277,10 @@ describe('aggregated views in getHistoricalFeatures (property)', () => {
                 name: 'orders',
                 entities: ['customer'],
                 source: 'orders_source',
-                aggregations: [{ column: 'total', type: 'double', functions: ['sum', 'count'], windows: ['2s'] }],
+                aggregations: [
+                  { column: 'total', type: 'float', functions: ['sum', 'count', 'max'], windows: ['2s'] },
+                  { column: 'placed', type: 'timestamptz', functions: ['min', 'max', 'last'], windows: ['3s'] },
+                ],
               }),
               defineFeatureView({ name: 'plain', entities: ['driver'], source: 'plain_source', features: [{ name: 'x', type: 'long' }] }),
             ];
@@ -292,18 +299,15 @@ describe('aggregated views in getHistoricalFeatures (property)', () => {
                       feature.window,
                     ),
               );
-            const expectOrders = (fn: string): Value[] =>
-              entities.map((entity) =>
-                entity.customer === null
-                  ? null
-                  : aggregate(
-                      orders.filter((order) => order.customer === entity.customer),
-                      fn,
-                      (order) => order.total,
-                      entity.t,
-                      2,
-                    ),
-              );
+            const expectOrders = (fn: string, column: 'total' | 'placed' = 'total'): Value[] =>
+              entities.map((entity) => {
+                if (entity.customer === null) return null;
+                const rows = orders.filter((order) => order.customer === entity.customer);
+                if (column === 'total') return aggregate(rows, fn, (order) => order.total, entity.t, 2);
+                // Timestamps come out of Arrow as milliseconds.
+                const placed = aggregate(rows, fn, (order) => order.placed, entity.t, 3);
+                return placed === null ? null : Number(at(placed as number) / 1000n);
+              });
             const expectPlain = entities.map((entity) => {
               if (entity.driver === null) return null;
               const candidates = plains
@@ -315,7 +319,16 @@ describe('aggregated views in getHistoricalFeatures (property)', () => {
             // Full names, the ordinary view between two aggregated ones: columns by view in the order first asked (as the registry groups them).
             const full = await getHistoricalFeatures(context, {
               entities: table,
-              features: ['orders:total_count_2s', 'plain:x', 'trips', 'orders:total_sum_2s'],
+              features: [
+                'orders:total_count_2s',
+                'plain:x',
+                'trips',
+                'orders:total_sum_2s',
+                'orders:total_max_2s',
+                'orders:placed_min_3s',
+                'orders:placed_max_3s',
+                'orders:placed_last_3s',
+              ],
               fullFeatureNames: true,
             }).toArrow();
             assert.deepEqual(
@@ -326,6 +339,10 @@ describe('aggregated views in getHistoricalFeatures (property)', () => {
                 'event_timestamp',
                 'orders__total_count_2s',
                 'orders__total_sum_2s',
+                'orders__total_max_2s',
+                'orders__placed_min_3s',
+                'orders__placed_max_3s',
+                'orders__placed_last_3s',
                 'plain__x',
                 ...TRIP_FEATURES.map((feature) => `trips__${feature.name}`),
               ],
@@ -340,6 +357,9 @@ describe('aggregated views in getHistoricalFeatures (property)', () => {
               assert.deepEqual(columnValues(full, `trips__${feature.name}`), expectTrips(feature), feature.name);
             assert.deepEqual(columnValues(full, 'orders__total_sum_2s'), expectOrders('sum'));
             assert.deepEqual(columnValues(full, 'orders__total_count_2s'), expectOrders('count'));
+            assert.deepEqual(columnValues(full, 'orders__total_max_2s'), expectOrders('max'));
+            for (const fn of ['min', 'max', 'last'])
+              assert.deepEqual(columnValues(full, `orders__placed_${fn}_3s`), expectOrders(fn, 'placed'), fn);
 
             // Short names, aggregated features only.
             const short = await getHistoricalFeatures(context, {
