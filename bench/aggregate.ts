@@ -20,14 +20,14 @@ const MEMORY_LIMIT = '8GB';
 const log = (line: string): void => console.error(`[aggregate] ${line}`);
 
 /**
- * Why Feast is not a peer here: it has no exact windowed aggregate per entity row of a training set.
- * Its `Aggregation` exists only on (alpha) StreamFeatureViews, computed by a stream/compute engine
- * into pre-aggregated rows; get_historical_features then point-in-time joins those rows, so a value
- * is exact only at the instants the engine emitted it, not at each entity row's own t.
+ * Why there is no vs_feast: Feast's windowed aggregations belong to StreamFeatureViews (alpha) and
+ * are run by one of its ComputeEngines (local or Spark), not by the DuckDB or file offline stores
+ * `bench pit` drives; whether that path gives, per entity row, exactly t − w < event_ts ≤ t over
+ * the same data has not been established, and a peer that may compute something else is no peer.
  */
 const FEAST =
-  'not comparable: Feast computes windowed aggregations only for StreamFeatureViews (alpha), in its stream/compute engine, ' +
-  'and get_historical_features point-in-time joins the rows that engine emitted; it has no exact t − w < event_ts ≤ t aggregate per entity row';
+  "not measured: Feast's windowed aggregations are StreamFeatureView aggregations (alpha) run by a ComputeEngine (local or Spark), " +
+  'not by the offline stores bench pit uses; that they equal t − w < event_ts ≤ t per entity row on this data is not established, so there is no vs_feast';
 
 export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
   const scale = options.quick ? SCALES.quick : SCALES.full;
