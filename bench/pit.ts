@@ -4,7 +4,6 @@
 // store when it installs, else its file store) and a hand-written DuckDB ASOF query on the same
 // files (the floor). Each runs in its own process, so peak memory (max RSS) is its own. The
 // results are compared row for row, so a fast wrong answer cannot pass as a win.
-import { spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,16 +16,12 @@ import { benchData, featureName, FEATURES, SCALES, TTL_DAYS, VIEWS } from './_pi
 import type { BenchData } from './_pit/data.js';
 import { feastEnvironment } from './_pit/feast-env.js';
 import type { ServiceName } from '../scripts/services/service.js';
+import { child, nodeScript } from './_child.js';
+import type { Measured } from './_child.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MEMORY_LIMIT = '8GB';
 const log = (line: string): void => console.error(`[pit] ${line}`);
-
-interface Measured {
-  readonly seconds: number;
-  readonly rows: number;
-  readonly maxRssKb: number;
-}
 
 /** Started by bench/run.ts. */
 export const services: readonly ServiceName[] = ['python'];
@@ -111,12 +106,7 @@ function round3(value: number): number {
 }
 
 async function node(script: string, input: unknown): Promise<Measured> {
-  const { stdout } = await child(
-    process.execPath,
-    ['--import', 'tsx', path.join(here, '_pit', script), JSON.stringify(input)],
-    process.env,
-  );
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Measured;
+  return nodeScript(path.join(here, '_pit', script), input);
 }
 
 async function runFeast(
@@ -174,25 +164,4 @@ async function compare(floeOut: string, floorOut: string, feastOut: string): Pro
   } finally {
     engine.close();
   }
-}
-
-function child(command: string, args: readonly string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<{ stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const process_ = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    process_.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    process_.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    process_.once('error', reject);
-    process_.once('exit', (code) =>
-      code === 0
-        ? resolve({ stdout })
-        : reject(
-            new Error(
-              `${path.basename(args[args.length - 1]?.startsWith('{') ? (args[args.length - 2] ?? command) : (args[0] ?? command))} failed (exit ${String(code)}):\n${stderr.slice(-4000)}`,
-            ),
-          ),
-    );
-    process_.stdin.end(stdin ?? '');
-  });
 }

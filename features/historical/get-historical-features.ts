@@ -22,6 +22,10 @@ import { commitOutputFiles, createOutputTable, featureList, writeOutputFiles } f
 import { withScratchDirectory } from '../context.js';
 import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
 import { planSourceEntityRows, sourceEntityRowsSql } from './source-entity-rows.js';
+import type { ViewScan } from './source-scan.js';
+import { addAggregatedViews, outputFeatureName } from './aggregated-views.js';
+import { isAggregatedView } from '../aggregations.js';
+import { describeRelation } from '../../engine/describe.js';
 
 export interface HistoricalFeaturesRequest {
   /** Entity rows given, or `{ from, start, end }`: a source's own rows in `[start, end)`, each with its event time as the timestamp. */
@@ -181,14 +185,44 @@ export class HistoricalRetrievalJob {
         });
         tables.push(...entity.tables);
         const keyValues = await this.fewKeyValues(connection, entity.relation, keys);
-        const summaries: ViewRetrievalSummary[] = [];
+        const summaries = new Map<ResolvedProjection, ViewRetrievalSummary>();
         const sources: FeatureViewSource[] = [];
+        const valuesFor = (view: FeatureViewDefinition): FilterLiteral[] | undefined => {
+          const viewKeys = context.registry.joinKeysOf(view).map((key) => key.name);
+          return viewKeys.length === 1 ? keyValues.get(viewKeys[0]!) : undefined;
+        };
+        const aggregated = this.projections.filter((projection) => isAggregatedView(projection.view));
+        let entityRelation = entity.relation;
+        if (aggregated.length > 0) {
+          const entityColumns = (await describeRelation(connection, entity.relation, 'entity rows')).map((column) => column.name);
+          const withAggregates = await addAggregatedViews(context, connection, {
+            entity: {
+              relation: entity.relation,
+              ordinalColumn: ENTITY_ORDINAL,
+              timestampColumn: entity.timestampColumn,
+              columns: entityColumns,
+              minMicros: entity.minMicros,
+              maxMicros: entity.maxMicros,
+            },
+            projections: aggregated,
+            fullFeatureNames: request.fullFeatureNames ?? false,
+            prefix,
+            keyValues: valuesFor,
+            ...this.signal(),
+          });
+          tables.push(...withAggregates.tables);
+          entityRelation = withAggregates.relation;
+          aggregated.forEach((projection, index) =>
+            summaries.set(projection, viewSummary(projection.view, withAggregates.scans[index]!, valuesFor(projection.view) !== undefined)),
+          );
+        }
         for (const projection of this.projections) {
+          if (isAggregatedView(projection.view)) continue;
           const { view } = projection;
           const ttlSeconds = durationSeconds(view.ttl);
           const ttlMicros = ttlSeconds === null ? undefined : BigInt(Math.round(ttlSeconds * 1_000_000));
           const viewKeys = context.registry.joinKeysOf(view).map((key) => key.name);
-          const values = viewKeys.length === 1 ? keyValues.get(viewKeys[0]!) : undefined;
+          const values = valuesFor(view);
           // Rows older than the oldest entity row's TTL window, or newer than the newest entity row, never join.
           const range: { fromMicros?: bigint; toMicros?: bigint } = {};
           if (entity.minMicros !== null && ttlMicros !== undefined) range.fromMicros = entity.minMicros - ttlMicros;
@@ -200,16 +234,7 @@ export class HistoricalRetrievalJob {
             ...(values === undefined ? {} : { keyValues: values }),
             ...this.signal(),
           });
-          summaries.push({
-            featureView: view.name,
-            table: scan.table,
-            snapshotId: scan.plan.snapshotId,
-            mode: scan.plan.mode,
-            dataFiles: scan.plan.summary.dataFiles,
-            dataFilesSkipped: scan.plan.summary.dataFilesSkipped,
-            manifestsSkipped: scan.plan.summary.manifestsSkipped,
-            prunedByKeys: values !== undefined,
-          });
+          summaries.set(projection, viewSummary(view, scan, values !== undefined));
           sources.push({
             name: view.name,
             relation: scan.relation,
@@ -221,16 +246,19 @@ export class HistoricalRetrievalJob {
             ...(ttlMicros === undefined ? {} : { ttlMicros }),
           });
         }
-        this.lastSummary = { entityRows: entity.rows, views: summaries };
+        this.lastSummary = { entityRows: entity.rows, views: this.projections.map((projection) => summaries.get(projection)!) };
+        // Aggregated views only: their features are all on the entity rows already.
+        if (sources.length === 0 && aggregated.length > 0)
+          return await output(connection, await this.inProjectionOrder(connection, entity.relation, entityRelation));
         const joined = await pointInTimeJoin(
           connection,
           {
             entity: {
-              relation: entity.relation,
+              relation: entityRelation,
               keyColumns: keys.map((key) => key.name),
               eventTimestampColumn: entity.timestampColumn,
               ordinalColumn: ENTITY_ORDINAL,
-              dropOrdinal: true,
+              dropOrdinal: aggregated.length === 0,
             },
             views: sources,
             fullFeatureNames: request.fullFeatureNames ?? false,
@@ -238,13 +266,29 @@ export class HistoricalRetrievalJob {
           { prefix },
         );
         tables.push(...joined.tables);
-        return await output(connection, joined.query);
+        if (aggregated.length === 0) return await output(connection, joined.query);
+        return await output(connection, await this.inProjectionOrder(connection, entity.relation, joined.query));
       } finally {
         // Temporary tables and views die with the connection too; dropping them frees memory now.
         await dropTemporaryTables(connection, tables);
         for (const view of views) await connection.run(`DROP VIEW IF EXISTS temp.${q(view)}`).catch(() => undefined);
       }
     }, this.signal());
+  }
+
+  /**
+   * The joined rows with the feature columns in the projections' order (aggregated views' columns
+   * were added to the entity rows, ahead of the ordinary views'), in entity order, ordinal dropped.
+   */
+  private async inProjectionOrder(connection: DuckDBConnection, entityRelation: string, joined: string): Promise<string> {
+    const fullFeatureNames = this.request.fullFeatureNames ?? false;
+    const entityColumns = (await describeRelation(connection, entityRelation, 'entity rows'))
+      .map((column) => column.name)
+      .filter((name) => name !== ENTITY_ORDINAL);
+    const features = this.projections.flatMap((projection) =>
+      projection.features.map((feature) => outputFeatureName(projection.view, feature, fullFeatureNames)),
+    );
+    return `SELECT ${[...entityColumns, ...features].map((name) => q(name)).join(', ')} FROM (${joined}) ORDER BY ${q(ENTITY_ORDINAL)}`;
   }
 
   private signal(): { signal?: AbortSignal } {
@@ -289,6 +333,19 @@ export class HistoricalRetrievalJob {
     }
     return found;
   }
+}
+
+function viewSummary(view: FeatureViewDefinition, scan: ViewScan, prunedByKeys: boolean): ViewRetrievalSummary {
+  return {
+    featureView: view.name,
+    table: scan.table,
+    snapshotId: scan.plan.snapshotId,
+    mode: scan.plan.mode,
+    dataFiles: scan.plan.summary.dataFiles,
+    dataFilesSkipped: scan.plan.summary.dataFilesSkipped,
+    manifestsSkipped: scan.plan.summary.manifestsSkipped,
+    prunedByKeys,
+  };
 }
 
 /** Every join key the views need, once, with its declared type; two entities typing one key differently is an error. */

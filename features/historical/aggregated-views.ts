@@ -1,0 +1,163 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { dropTemporaryTables } from '../../engine/point-in-time.js';
+import { quoteIdentifier as q } from '../../engine/sql.js';
+import { aggregateWindows } from '../../engine/windowed-aggregation.js';
+import { FloeError } from '../../iceberg/errors.js';
+import type { AggregatedFeature } from '../aggregations.js';
+import { aggregatedFeaturesOf } from '../aggregations.js';
+import type { FeatureViewDefinition } from '../definitions.js';
+import type { Registry, ResolvedProjection } from '../registry.js';
+import type { Catalog } from '../../iceberg/catalog/catalog.js';
+import type { FilterLiteral } from '../../iceberg/expressions/expression.js';
+import { scanViewSource, sourceColumns, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
+import type { ViewScan } from './source-scan.js';
+
+export interface AggregatedEntityRows {
+  /**
+   * SQL for the entity rows with one column per aggregated feature added (after theirs, in
+   * projection order), in no particular order: order by the ordinal. Valid until `tables` are dropped.
+   */
+  readonly relation: string;
+  /** Per aggregated projection (in order), its scan. */
+  readonly scans: readonly ViewScan[];
+  /** Temporary tables to drop once the result is read. */
+  readonly tables: readonly string[];
+}
+
+/** The name a feature column takes in the result: `view__feature` with full feature names. */
+export function outputFeatureName(view: FeatureViewDefinition, feature: string, fullFeatureNames: boolean): string {
+  return fullFeatureNames ? `${view.name}__${feature}` : feature;
+}
+
+/**
+ * Adds the aggregated views' features to the entity rows, each computed exactly per entity row
+ * from its view's source (merge-on-read deletes applied) by `aggregateWindows`, into temporary
+ * tables joined back on the entity ordinal. The entity rows must carry a unique ordinal column;
+ * rows with a NULL key or time get NULL for every aggregate (as the point-in-time join gives them).
+ */
+export async function addAggregatedViews(
+  context: { readonly registry: Registry; readonly catalog: Catalog },
+  connection: DuckDBConnection,
+  request: {
+    readonly entity: {
+      readonly relation: string;
+      readonly ordinalColumn: string;
+      readonly timestampColumn: string;
+      /** The columns already in the entity rows (output names must not collide with them). */
+      readonly columns: readonly string[];
+      readonly minMicros: bigint | null;
+      readonly maxMicros: bigint | null;
+    };
+    readonly projections: readonly ResolvedProjection[];
+    readonly fullFeatureNames: boolean;
+    readonly prefix: string;
+    readonly keyValues: (view: FeatureViewDefinition) => readonly FilterLiteral[] | undefined;
+    readonly signal?: AbortSignal;
+  },
+): Promise<AggregatedEntityRows> {
+  const { entity } = request;
+  const taken = new Set(entity.columns);
+  const tables: string[] = [];
+  const scans: ViewScan[] = [];
+  const joins: string[] = [];
+  const added: string[] = [];
+  try {
+    for (const [index, projection] of request.projections.entries()) {
+      const { view } = projection;
+      const features = requestedFeatures(view, projection.features);
+      const columns = [...new Set(features.map((feature) => feature.column))];
+      const longestMicros = BigInt(Math.max(...features.map((feature) => feature.windowSeconds))) * 1_000_000n;
+      const keyValues = request.keyValues(view);
+      const scan = await scanViewSource(context, {
+        view,
+        features: columns,
+        // Events at or before the longest window before the earliest entity row, or after the latest, count for none.
+        ...(entity.minMicros === null ? {} : { fromMicros: entity.minMicros - longestMicros }),
+        ...(entity.maxMicros === null ? {} : { toMicros: entity.maxMicros }),
+        ...(keyValues === undefined ? {} : { keyValues }),
+        ...(request.signal === undefined ? {} : { signal: request.signal }),
+      });
+      checkColumnTypes(context.registry, view, features, scan);
+      scans.push(scan);
+      const outputs = features.map((feature) => {
+        const output = outputFeatureName(view, feature.name, request.fullFeatureNames);
+        if (taken.has(output)) {
+          throw new FloeError(
+            'invalid-input',
+            `Feature column ${JSON.stringify(output)} of the feature view ${JSON.stringify(view.name)} collides with another output column; use full feature names or rename it`,
+            { context: { featureView: view.name, column: output } },
+          );
+        }
+        taken.add(output);
+        return output;
+      });
+      const table = `${request.prefix}_agg${index}`;
+      tables.push(table);
+      const keys = context.registry.joinKeysOf(view).map((key) => key.name);
+      await aggregateWindows(
+        connection,
+        {
+          entity: {
+            relation: entity.relation,
+            ordinalColumn: entity.ordinalColumn,
+            keyColumns: keys,
+            eventTimestampColumn: entity.timestampColumn,
+          },
+          events: {
+            what: `feature view ${JSON.stringify(view.name)}`,
+            relation: scan.relation,
+            keyColumns: keys,
+            eventTimestampColumn: VIEW_EVENT_COLUMN,
+            ...(scan.hasCreated ? { createdTimestampColumn: VIEW_CREATED_COLUMN } : {}),
+          },
+          aggregates: features.map((feature, featureIndex) => ({
+            column: feature.column,
+            function: feature.function,
+            windowMicros: BigInt(feature.windowSeconds) * 1_000_000n,
+            output: outputs[featureIndex]!,
+          })),
+        },
+        table,
+      );
+      const alias = `a${index}`;
+      joins.push(`LEFT JOIN ${q(table)} AS ${alias} ON ${alias}.${q(entity.ordinalColumn)} = e.${q(entity.ordinalColumn)}`);
+      added.push(...outputs.map((output) => `${alias}.${q(output)}`));
+    }
+    return { relation: `SELECT e.*, ${added.join(', ')} FROM (${entity.relation}) AS e ${joins.join(' ')}`, scans, tables };
+  } catch (error) {
+    await dropTemporaryTables(connection, tables);
+    throw error;
+  }
+}
+
+/** The aggregated features a projection asks for, in its order. */
+function requestedFeatures(view: FeatureViewDefinition, names: readonly string[]): AggregatedFeature[] {
+  const byName = new Map(aggregatedFeaturesOf(view).map((feature) => [feature.name, feature]));
+  return names.map((name) => {
+    const feature = byName.get(name);
+    if (!feature)
+      throw new FloeError('invalid-input', `Feature view ${view.name} has no aggregated feature ${name}`, {
+        context: { featureView: view.name, feature: name },
+      });
+    return feature;
+  });
+}
+
+/** Each aggregated column's declared type must be its type in the source table. */
+function checkColumnTypes(registry: Registry, view: FeatureViewDefinition, features: readonly AggregatedFeature[], scan: ViewScan): void {
+  const source = registry.sourceOf(view);
+  const columnOf = sourceColumns(source);
+  const fields = scan.plan.schema.fields;
+  for (const feature of features) {
+    const column = columnOf(feature.column);
+    const actual = fields.find((field) => field.name === column)?.type;
+    if (actual !== feature.columnType) {
+      const actualText = typeof actual === 'string' ? actual : 'a nested type';
+      throw new FloeError(
+        'invalid-input',
+        `Feature view ${view.name}: source ${source.name} (table ${scan.table}) column ${JSON.stringify(column)} is ${actualText}, but the aggregation declares type ${feature.columnType}`,
+        { context: { featureView: view.name, column } },
+      );
+    }
+  }
+}
