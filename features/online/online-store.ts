@@ -1,13 +1,13 @@
 import type { Engine } from '../../engine/duckdb.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../iceberg/errors.js';
-import type { PrimitiveType } from '../../iceberg/spec/types.js';
+import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds, ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
 import type { Registry } from '../registry.js';
 import { entityKeys } from './entity-keys.js';
 import type { KeyColumn } from './entity-keys.js';
-import { resolveSelection } from './feature-refs.js';
+import { onDemandVectors, planOnlineSelection, requestFieldValues } from './on-demand-read.js';
 import type { FeatureSelection } from './feature-refs.js';
 import { OnlineTableReader } from './online-table-reader.js';
 import type { ReaderCounters } from './online-table-reader.js';
@@ -56,10 +56,13 @@ export class OnlineStore {
   }
 
   async getOnlineFeatures(request: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
-    const projections = resolveSelection(this.options.registry, request);
+    const plan = planOnlineSelection(this.options.registry, request);
+    const projections = plan.fetched;
     const rows = request.entityRows;
     if (!Array.isArray(rows))
       throw new FloeError('invalid-input', 'entityRows must be a list of objects of join key values', { context: { field: 'entityRows' } });
+    const requestValues = requestFieldValues(plan, rows);
+    const onDemandInputs = new Map<string, (PrimitiveValue | null)[]>();
     const now = BigInt(this.clock()) * 1000n;
 
     const entities = new Map<string, OnlineValue[]>();
@@ -86,9 +89,16 @@ export class OnlineStore {
         row === undefined ? 'NOT_FOUND' : oldest !== null && row.eventTs < oldest ? 'OUTSIDE_MAX_AGE' : 'PRESENT',
       );
       const eventTimestamps = found.map((row) => (row === undefined ? null : isoMicros(row.eventTs)));
+      const requested = plan.requested.find((projection) => projection.view.name === view.name)?.features ?? [];
       for (const name of names) {
         const position = reader.columns.features.indexOf(name);
         const type = view.features.find((feature) => feature.name === name)!.type as PrimitiveType;
+        if (plan.onDemand.length > 0)
+          onDemandInputs.set(
+            `${view.name}:${name}`,
+            found.map((row, index) => (row === undefined || statuses[index] !== 'PRESENT' ? null : (row.values[position] ?? null))),
+          );
+        if (!requested.includes(name)) continue;
         features.push({
           ref: `${view.name}:${name}`,
           featureView: view.name,
@@ -108,6 +118,7 @@ export class OnlineStore {
         filesRead: result.filesRead,
       });
     }
+    features.push(...onDemandVectors(this.options.registry, plan, rows.length, onDemandInputs, requestValues));
     return { entities: [...entities].map(([name, values]) => ({ name, values })), features, reads };
   }
 
