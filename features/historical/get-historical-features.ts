@@ -21,6 +21,9 @@ import { ENTITY_ORDINAL, prepareEntityRows } from './entity-rows.js';
 import { commitOutputFiles, createOutputTable, featureList, writeOutputFiles } from './output-table.js';
 import { withScratchDirectory } from '../context.js';
 import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
+import type { FeaturePlan } from '../on-demand-plan.js';
+import { planFeatures } from '../on-demand-plan.js';
+import { onDemandPass } from './on-demand-pass.js';
 
 export interface HistoricalFeaturesRequest {
   readonly entities: EntitySource;
@@ -66,10 +69,17 @@ export function getHistoricalFeatures(context: FeatureContext, request: Historic
       context: { field: request.features === undefined ? 'features' : 'featureService' },
     });
   }
+  const { registry } = context;
+  if (registry.onDemandViews.size > 0) {
+    const selection =
+      request.featureService !== undefined ? { featureService: request.featureService } : { features: request.features ?? [] };
+    const plan = planFeatures(registry, selection, (references) => registry.resolveFeatureReferences(references));
+    if (plan.onDemand.length > 0) return new HistoricalRetrievalJob(context, request, plan.fetched, plan);
+  }
   const projections =
     request.featureService !== undefined
-      ? context.registry.featureServiceProjections(request.featureService)
-      : context.registry.resolveFeatureReferences(request.features ?? []);
+      ? registry.featureServiceProjections(request.featureService)
+      : registry.resolveFeatureReferences(request.features ?? []);
   return new HistoricalRetrievalJob(context, request, projections);
 }
 
@@ -80,7 +90,10 @@ export class HistoricalRetrievalJob {
   constructor(
     private readonly context: FeatureContext,
     private readonly request: HistoricalFeaturesRequest,
+    /** The ordinary views read (with an on-demand view, its inputs too). */
     readonly projections: readonly ResolvedProjection[],
+    /** Set when on-demand features are asked for: they are computed over the joined rows. */
+    readonly onDemandPlan?: FeaturePlan,
   ) {}
 
   /** The result in memory, as an Arrow table (timestamps as µs, UTC). */
@@ -144,7 +157,7 @@ export class HistoricalRetrievalJob {
    * order), valid until `output` returns. The views are joined one at a time into temporary tables.
    */
   async run<T>(output: (connection: DuckDBConnection, query: string) => Promise<T>): Promise<T> {
-    const { context, request } = this;
+    const { context, request, onDemandPlan } = this;
     const prefix = `floe_hist_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
     const keys = keyRequirements(context.registry, this.projections);
     return context.engine.withConnection(async (connection) => {
@@ -220,15 +233,25 @@ export class HistoricalRetrievalJob {
               keyColumns: keys.map((key) => key.name),
               eventTimestampColumn: entity.timestampColumn,
               ordinalColumn: ENTITY_ORDINAL,
-              dropOrdinal: true,
+              dropOrdinal: onDemandPlan === undefined,
             },
             views: sources,
-            fullFeatureNames: request.fullFeatureNames ?? false,
+            fullFeatureNames: onDemandPlan === undefined ? (request.fullFeatureNames ?? false) : true,
           },
           { prefix },
         );
         tables.push(...joined.tables);
-        return await output(connection, joined.query);
+        if (onDemandPlan === undefined) return await output(connection, joined.query);
+        const pass = await onDemandPass(connection, joined.query, {
+          registry: context.registry,
+          plan: onDemandPlan,
+          fullFeatureNames: request.fullFeatureNames ?? false,
+          ordinalColumn: ENTITY_ORDINAL,
+          entityRows: entity.rows,
+          table: `${prefix}_on_demand`,
+        });
+        tables.push(...pass.tables);
+        return await output(connection, pass.query);
       } finally {
         // Temporary tables and views die with the connection too; dropping them frees memory now.
         await dropTemporaryTables(connection, tables);
