@@ -16,6 +16,11 @@ import { ensureOnlineTable, onlineTableLayout } from '../../../features/online/o
 import { Registry } from '../../../features/registry.js';
 import { FloeError } from '../../../iceberg/errors.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
+import { commitTrainingSet, planTrainingSet, writeTrainingSetChunk } from '../../../features/training-set/index.js';
+import { quoteLiteral } from '../../../engine/sql.js';
+import { scanTable } from '../../../engine/table-reader.js';
+import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
+import path from 'node:path';
 import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
 import { createTable, withWorkspace } from './support/tables.js';
 import type { Workspace } from './support/tables.js';
@@ -309,6 +314,70 @@ describe('on-demand views: request fields and references', () => {
         getHistoricalFeatures(context, { entities: withoutK, features: ['derived:tag'] }).toArrow(),
         (error: unknown) =>
           FloeError.is(error, 'invalid-input') && /no column "k", the request field of request source ride/.test(error.message),
+      );
+    });
+  });
+
+  it('a training set computes them chunk by chunk, the same as getHistoricalFeatures over the same entity rows', async () => {
+    await withOnlineWorkspace(async (workspace) => {
+      await createTable(
+        workspace,
+        'src.t',
+        [
+          { name: 'driver_id', type: 'long' },
+          { name: 'ts', type: 'timestamptz' },
+          { name: 'a', type: 'double' },
+          { name: 'b', type: 'long' },
+          { name: 'name', type: 'string' },
+          { name: 'seen', type: 'timestamptz' },
+        ],
+        [
+          [
+            [1n, { micros: at(0) }, 1.5, 2n, 'x', { micros: at(-5) }],
+            [2n, { micros: at(1) }, -3, 0n, null, null],
+            [1n, { micros: at(5) }, 4, -1n, 'y', { micros: at(3) }],
+          ],
+        ],
+      );
+      const context = workspace.context(definitions('src.t'));
+      const entities = path.join(workspace.directory, 'entities.parquet');
+      const rows = Array.from({ length: 8 }, (_, index) => `(${(index % 3) + 1}, ${index - 1}, ${index / 4}, ${index * 7 - 20})`);
+      await workspace.engine.withConnection(async (connection) => {
+        await connection.run(
+          `COPY (SELECT driver_id::BIGINT AS driver_id, TIMESTAMPTZ '2024-04-24 23:06:40+00' + to_seconds(t::BIGINT) AS event_timestamp, lat::DOUBLE AS lat, k::BIGINT AS k FROM (VALUES ${rows.join(', ')}) AS v(driver_id, t, lat, k)) TO ${quoteLiteral(entities)} (FORMAT parquet)`,
+        );
+      });
+      const request = { entities: { parquet: [entities] }, featureService: 'model', output: { table: 'out.training' } };
+      await workspace.catalog.createNamespace(['out']);
+      const plan = await planTrainingSet(context, request, { key: 'k1', chunkRows: 3 });
+      assert.equal(plan.chunks.length, 3);
+      const chunks = [];
+      for (const chunk of plan.chunks)
+        chunks.push(await writeTrainingSetChunk(context, request, { key: 'k1', chunk, entitySnapshotId: null, attempt: 1 }));
+      await commitTrainingSet(context, request, { key: 'k1', chunks });
+
+      const expectedRows = await getHistoricalFeatures(context, { entities: { parquet: [entities] }, featureService: 'model' }).toArrow();
+      const table = await workspace.catalog.loadTable(parseTableIdentifier('out.training'));
+      const scan = await scanTable(table);
+      const written = await workspace.engine.withConnection(async (connection) =>
+        (
+          await connection.runAndReadAll(
+            `SELECT ratio, tag, score, near, age_s, lat32 FROM (${scan.sql}) ORDER BY event_timestamp, driver_id`,
+          )
+        ).getRowsJS(),
+      );
+      const byTime = [...Array(expectedRows.numRows).keys()].sort(
+        (x, y) =>
+          Number((expectedRows.get(x)!.event_timestamp as number) - (expectedRows.get(y)!.event_timestamp as number)) ||
+          Number(expectedRows.get(x)!.driver_id) - Number(expectedRows.get(y)!.driver_id),
+      );
+      assert.deepEqual(
+        written,
+        byTime.map((index) => ODV_FEATURES.map((name) => expectedRows.getChild(name)!.get(index) ?? null)),
+      );
+      assert.ok(
+        written.some((row) => row[0] !== null && row[4] !== null),
+        'some rows have every input',
       );
     });
   });
