@@ -50,7 +50,7 @@ async function importDefinitions(file: string): Promise<Definition[]> {
   if (found.length === 0) {
     throw new FloeError(
       'invalid-input',
-      `${file} exports no definitions; export the results of defineEntity, defineIcebergSource, defineFeatureView and defineFeatureService`,
+      `${file} exports no definitions; export the results of defineEntity, defineIcebergSource, defineFeatureView, defineFeatureService, defineRequestSource and defineOnDemandView`,
       { context: { file } },
     );
   }
