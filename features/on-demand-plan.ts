@@ -142,29 +142,33 @@ export function requestFieldValue(field: RequestField, value: unknown, row: numb
     );
   }
   if (value === null) return null;
-  const wrong = (): never => {
-    throw new FloeError(
-      'invalid-input',
-      `Entity row ${row}: request field ${field.name} must be a ${field.type}, got ${JSON.stringify(typeof value === 'bigint' ? String(value) : value)}`,
-      { context: { row, field: field.name } },
-    );
-  };
-  switch (field.type) {
+  const typed = requestFieldTyped(field.type, value);
+  if (typed !== undefined) return typed;
+  throw new FloeError(
+    'invalid-input',
+    `Entity row ${row}: request field ${field.name} must be a ${field.type}, got ${JSON.stringify(typeof value === 'bigint' ? String(value) : value)}`,
+    { context: { row, field: field.name } },
+  );
+}
+
+/** The value in the field's type, or undefined when it is not one. */
+function requestFieldTyped(type: OnDemandType, value: unknown): OnDemandValue | undefined {
+  switch (type) {
     case 'boolean':
-      return typeof value === 'boolean' ? value : wrong();
+      return typeof value === 'boolean' ? value : undefined;
     case 'string':
-      return typeof value === 'string' ? value : wrong();
+      return typeof value === 'string' ? value : undefined;
     case 'double':
-      return typeof value === 'number' ? value : wrong();
+      return typeof value === 'number' ? value : undefined;
     case 'float':
-      return typeof value === 'number' ? Math.fround(value) : wrong();
+      return typeof value === 'number' ? Math.fround(value) : undefined;
     case 'int':
-      return typeof value === 'number' && Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31 ? value : wrong();
+      return typeof value === 'number' && Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31 ? value : undefined;
     case 'long':
       if (typeof value === 'bigint') return Number(value);
       if (typeof value === 'number' && Number.isInteger(value)) return value;
       if (typeof value === 'string' && /^-?[0-9]{1,19}$/.test(value)) return Number(value);
-      return wrong();
+      return undefined;
   }
 }
 
@@ -176,27 +180,30 @@ export function onDemandOutputValue(
   value: unknown,
 ): PrimitiveValue | null {
   if (value === null || value === undefined) return null;
-  const wrong = (): never => {
-    throw new FloeError(
-      'invalid-input',
-      `On-demand view ${view.name}: compute returned ${typeof value === 'bigint' ? `${value}n` : JSON.stringify(value)} for feature ${feature}, which is a ${type}`,
-      { context: { featureView: view.name, feature } },
-    );
-  };
+  const typed = outputTyped(type, value);
+  if (typed !== undefined) return typed;
+  throw new FloeError(
+    'invalid-input',
+    `On-demand view ${view.name}: compute returned ${typeof value === 'bigint' ? `${value}n` : JSON.stringify(value)} for feature ${feature}, which is a ${type}`,
+    { context: { featureView: view.name, feature } },
+  );
+}
+
+function outputTyped(type: OnDemandType, value: unknown): PrimitiveValue | undefined {
   switch (type) {
     case 'boolean':
-      return typeof value === 'boolean' ? value : wrong();
+      return typeof value === 'boolean' ? value : undefined;
     case 'string':
-      return typeof value === 'string' ? value : wrong();
+      return typeof value === 'string' ? value : undefined;
     case 'double':
-      return typeof value === 'number' ? value : wrong();
+      return typeof value === 'number' ? value : undefined;
     case 'float':
-      return typeof value === 'number' ? Math.fround(value) : wrong();
+      return typeof value === 'number' ? Math.fround(value) : undefined;
     case 'int':
-      return typeof value === 'number' && Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31 ? value : wrong();
+      return typeof value === 'number' && Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31 ? value : undefined;
     case 'long':
       if (typeof value === 'bigint') return value;
-      return typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : wrong();
+      return typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : undefined;
   }
 }
 

@@ -165,7 +165,27 @@ async function computeIntoTable(
   options: { readonly registry: Registry; readonly plan: FeaturePlan; readonly ordinalColumn: string },
 ): Promise<number> {
   const { registry, plan } = options;
-  const views = plan.onDemand.map(({ view }) => ({ view, sources: registry.onDemandSourcesOf(view) }));
+  // Per on-demand view, per source, the columns its fields are read from.
+  const views = plan.onDemand.map(({ view }) => {
+    const sources = registry.onDemandSourcesOf(view);
+    return {
+      view,
+      sources: [
+        ...sources.views.map((input) => ({
+          name: input.view.name,
+          fields: input.features.map((feature) => ({
+            name: feature,
+            column: `${input.view.name}__${feature}`,
+            type: input.view.features.find((candidate) => candidate.name === feature)!.type,
+          })),
+        })),
+        ...sources.requestSources.map((source) => ({
+          name: source.name,
+          fields: source.fields.map((field) => ({ name: field.name, column: field.name, type: field.type as ValueType })),
+        })),
+      ],
+    };
+  });
   const result = await connection.stream(sql);
   const names = result.columnNames();
   const types = result.columnTypes();
@@ -175,34 +195,22 @@ async function computeIntoTable(
     for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
       for (const batch of recordBatchesOf(names, types, chunk.getColumns())) {
         const ordinals = rawInt64(batch.getChild(options.ordinalColumn)!);
-        const readers = new Map<string, (row: number) => OnDemandValue>();
-        const reader = (column: string, type: ValueType): ((row: number) => OnDemandValue) => {
-          let read = readers.get(column);
-          if (read === undefined) {
-            read = columnReader(batch.getChild(column)!, type);
-            readers.set(column, read);
-          }
-          return read;
-        };
+        const readers = views.map(({ sources }) =>
+          sources.map((source) => source.fields.map((field) => columnReader(batch.getChild(field.column)!, field.type))),
+        );
         for (let row = 0; row < batch.numRows; row++) {
           appender.appendBigInt(ordinals(row));
-          for (const { view, sources } of views) {
+          views.forEach(({ view, sources }, viewIndex) => {
             const argument: Record<string, Record<string, OnDemandValue>> = {};
-            for (const input of sources.views) {
+            sources.forEach((source, sourceIndex) => {
               const values: Record<string, OnDemandValue> = {};
-              for (const feature of input.features) {
-                const type = input.view.features.find((candidate) => candidate.name === feature)!.type;
-                values[feature] = reader(`${input.view.name}__${feature}`, type)(row);
-              }
-              argument[input.view.name] = values;
-            }
-            for (const source of sources.requestSources) {
-              const values: Record<string, OnDemandValue> = {};
-              for (const field of source.fields) values[field.name] = reader(field.name, field.type)(row);
+              source.fields.forEach((field, fieldIndex) => {
+                values[field.name] = readers[viewIndex]![sourceIndex]![fieldIndex]!(row);
+              });
               argument[source.name] = values;
-            }
+            });
             computeOnDemandRow(view, argument).forEach((value, index) => appendValue(appender, view.features[index]!.type, value));
-          }
+          });
           appender.endRow();
           rows += 1;
         }
