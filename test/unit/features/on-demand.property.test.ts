@@ -21,6 +21,8 @@ import { quoteLiteral } from '../../../engine/sql.js';
 import { scanTable } from '../../../engine/table-reader.js';
 import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import path from 'node:path';
+import { diffDefinitions } from '../../../features/registry-store/diff.js';
+import { documentDefinitions, registryDocument } from '../../../features/registry-store/document.js';
 import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
 import { createTable, withWorkspace } from './support/tables.js';
 import type { Workspace } from './support/tables.js';
@@ -399,6 +401,44 @@ describe('on-demand views: request fields and references', () => {
     assert.throws(
       () => defineOnDemandView({ name: 'x', sources: ['stats'], features: [{ name: 'f', type: 'date' as never }], compute: () => ({}) }),
       (error: unknown) => FloeError.is(error, 'invalid-input') && /features\.0\.type/.test(error.message),
+    );
+  });
+
+  it('the registry document stores the view without its function, by hash: a changed compute is an update of computeHash', () => {
+    const before = new Registry(definitions('src.t'));
+    const document = JSON.parse(
+      JSON.stringify(registryDocument(before, { project: 'p', version: 1, appliedAt: new Date(0) })),
+    ) as ReturnType<typeof registryDocument>;
+    const stored = document.onDemandViews?.[0];
+    assert.equal(stored?.name, 'derived');
+    assert.equal('compute' in (stored ?? {}), false);
+    assert.deepEqual(
+      document.requestSources?.map((source) => source.name),
+      ['ride'],
+    );
+    const current = (registry: Registry) =>
+      documentDefinitions(registryDocument(registry, { project: 'p', version: 2, appliedAt: new Date(0) }));
+    assert.deepEqual(diffDefinitions(documentDefinitions(document), current(before)), []);
+    const changed = new Registry(
+      definitions('src.t').map((definition) =>
+        definition.kind === 'onDemandView'
+          ? defineOnDemandView({
+              name: definition.name,
+              sources: ['stats', 'ride'],
+              features: [...definition.features],
+              compute: () => ({ ratio: 1 }),
+            })
+          : definition,
+      ),
+    );
+    assert.deepEqual(
+      diffDefinitions(documentDefinitions(document), current(changed)).map((change) => [
+        change.change,
+        change.kind,
+        change.name,
+        change.fields,
+      ]),
+      [['update', 'onDemandView', 'derived', ['computeHash']]],
     );
   });
 });
