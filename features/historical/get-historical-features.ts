@@ -225,21 +225,25 @@ export class HistoricalRetrievalJob {
           });
         }
         this.lastSummary = { entityRows: entity.rows, views: summaries };
-        const joined = await pointInTimeJoin(
-          connection,
-          {
-            entity: {
-              relation: entity.relation,
-              keyColumns: keys.map((key) => key.name),
-              eventTimestampColumn: entity.timestampColumn,
-              ordinalColumn: ENTITY_ORDINAL,
-              dropOrdinal: onDemandPlan === undefined,
-            },
-            views: sources,
-            fullFeatureNames: onDemandPlan === undefined ? (request.fullFeatureNames ?? false) : true,
-          },
-          { prefix },
-        );
+        // An on-demand view of request fields alone joins no view: its inputs are the entity rows.
+        const joined =
+          sources.length === 0 && onDemandPlan !== undefined
+            ? { query: `SELECT * FROM (${entity.relation}) ORDER BY ${q(ENTITY_ORDINAL)}`, tables: [] }
+            : await pointInTimeJoin(
+                connection,
+                {
+                  entity: {
+                    relation: entity.relation,
+                    keyColumns: keys.map((key) => key.name),
+                    eventTimestampColumn: entity.timestampColumn,
+                    ordinalColumn: ENTITY_ORDINAL,
+                    dropOrdinal: onDemandPlan === undefined,
+                  },
+                  views: sources,
+                  fullFeatureNames: onDemandPlan === undefined ? (request.fullFeatureNames ?? false) : true,
+                },
+                { prefix },
+              );
         tables.push(...joined.tables);
         if (onDemandPlan === undefined) return await output(connection, joined.query);
         const pass = await onDemandPass(connection, joined.query, {

@@ -441,4 +441,33 @@ describe('on-demand views: request fields and references', () => {
       [['update', 'onDemandView', 'derived', ['computeHash']]],
     );
   });
+
+  it('a view of request fields alone needs no feature rows, online or offline', async () => {
+    await withOnlineWorkspace(async (workspace) => {
+      const ride = defineRequestSource({ name: 'ride', fields: [{ name: 'lat', type: 'double' }] });
+      const north = defineOnDemandView({
+        name: 'north',
+        sources: [ride],
+        features: [{ name: 'is_north', type: 'boolean' }],
+        compute: ({ ride: fields }) => ({ is_north: fields!.lat === null ? null : (fields!.lat as number) > 52 }),
+      });
+      const context = workspace.context([ride, north]);
+      const store = new OnlineStore({
+        registry: context.registry,
+        catalog: workspace.catalog,
+        engine: workspace.engine,
+        clock: () => NOW_MS,
+      });
+      const online = await store.getOnlineFeatures({ features: ['north:is_north'], entityRows: [{ lat: 53 }, { lat: 1 }, { lat: null }] });
+      assert.deepEqual(online.features[0]?.values, [true, false, null]);
+      const offline = await getHistoricalFeatures(context, {
+        entities: new arrow.Table({
+          event_timestamp: arrow.vectorFromArray([new Date(0), new Date(0), new Date(0)], new arrow.TimestampMillisecond('UTC')),
+          lat: arrow.vectorFromArray([53, 1, null], new arrow.Float64()),
+        }),
+        features: ['north'],
+      }).toArrow();
+      assert.deepEqual(column(offline, 'is_north'), [true, false, null]);
+    });
+  });
 });
