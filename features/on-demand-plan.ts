@@ -151,26 +151,34 @@ export function requestFieldValue(field: RequestField, value: unknown, row: numb
   );
 }
 
-/** The value in the field's type, or undefined when it is not one. */
+/**
+ * The value in the field's type, or undefined when it is not one. Text that spells a number or a
+ * boolean exactly counts (the CLI's `--entity lat=52.1` sends text), as join keys' numeric text does.
+ */
 function requestFieldTyped(type: OnDemandType, value: unknown): OnDemandValue | undefined {
   switch (type) {
     case 'boolean':
-      return typeof value === 'boolean' ? value : undefined;
+      if (typeof value === 'boolean') return value;
+      return value === 'true' ? true : value === 'false' ? false : undefined;
     case 'string':
       return typeof value === 'string' ? value : undefined;
     case 'double':
-      return typeof value === 'number' ? value : undefined;
-    case 'float':
-      return typeof value === 'number' ? Math.fround(value) : undefined;
+    case 'float': {
+      const number = typeof value === 'number' ? value : typeof value === 'string' && NUMBER_TEXT.test(value) ? Number(value) : undefined;
+      return number === undefined ? undefined : type === 'float' ? Math.fround(number) : number;
+    }
     case 'int':
-      return typeof value === 'number' && Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31 ? value : undefined;
-    case 'long':
-      if (typeof value === 'bigint') return Number(value);
-      if (typeof value === 'number' && Number.isInteger(value)) return value;
-      if (typeof value === 'string' && /^-?[0-9]{1,19}$/.test(value)) return Number(value);
-      return undefined;
+    case 'long': {
+      if (typeof value === 'bigint') return type === 'long' || (value >= -(2n ** 31n) && value < 2n ** 31n) ? Number(value) : undefined;
+      const number =
+        typeof value === 'number' ? value : typeof value === 'string' && /^-?[0-9]{1,19}$/.test(value) ? Number(value) : undefined;
+      if (number === undefined || !Number.isInteger(number)) return undefined;
+      return type === 'long' || (number >= -(2 ** 31) && number < 2 ** 31) ? number : undefined;
+    }
   }
 }
+
+const NUMBER_TEXT = /^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$/;
 
 /** A computed value in its declared type (long as bigint, float rounded to 32 bits); anything else is the definition's mistake. */
 export function onDemandOutputValue(

@@ -278,6 +278,8 @@ describe('on-demand views: request fields and references', () => {
         ok.features.map((feature) => [feature.ref, feature.values]),
         [['derived:ratio', [0.75]]],
       );
+      const fromText = await store.getOnlineFeatures({ features: ['derived:ratio'], entityRows: [{ driver_id: '1', lat: '0', k: '3' }] });
+      assert.deepEqual(fromText.features[0]?.values, [0.75], 'numbers as text (the CLI sends text) count as numbers');
       await assert.rejects(
         store.getOnlineFeatures({ features: ['derived:ratio'], entityRows: [{ driver_id: 1, lat: 0 }] }),
         (error: unknown) => FloeError.is(error, 'invalid-input') && /Entity row 0 has no request field "k"/.test(error.message),
