@@ -374,7 +374,8 @@ export function durationSeconds(value: Duration | undefined): number | null {
   return seconds > 0 ? seconds : null;
 }
 
-function parse<T extends z.ZodType>(schema: T, input: unknown, what: string): z.output<T> {
+/** Validates a definition, or throws invalid-input naming the object and its fields. */
+export function parse<T extends z.ZodType>(schema: T, input: unknown, what: string): z.output<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const objectName =
@@ -383,6 +384,6 @@ function parse<T extends z.ZodType>(schema: T, input: unknown, what: string): z.
   throw invalid(`Invalid ${what} ${objectName}: ${problems}`, objectName, result.error.issues[0]?.path.join('.') ?? '');
 }
 
-function invalid(message: string, object: string, field: string): FloeError {
+export function invalid(message: string, object: string, field: string): FloeError {
   return new FloeError('invalid-input', message, { context: { object, field } });
 }

@@ -50,7 +50,7 @@ async function importDefinitions(file: string): Promise<Definition[]> {
   if (found.length === 0) {
     throw new FloeError(
       'invalid-input',
-      `${file} exports no definitions; export the results of defineEntity, defineIcebergSource, defineFeatureView and defineFeatureService`,
+      `${file} exports no definitions; export the results of defineEntity, defineIcebergSource, defineFeatureView, defineFeatureService, defineRequestSource and defineOnDemandView`,
       { context: { file } },
     );
   }
@@ -71,5 +71,12 @@ function importTypeScript(specifier: string, parentUrl: string): Promise<unknown
 function isDefinition(value: unknown): value is Definition {
   if (!value || typeof value !== 'object' || !('kind' in value)) return false;
   const kind = (value as { kind: unknown }).kind;
-  return kind === 'entity' || kind === 'source' || kind === 'featureView' || kind === 'featureService';
+  return (
+    kind === 'entity' ||
+    kind === 'source' ||
+    kind === 'featureView' ||
+    kind === 'featureService' ||
+    kind === 'requestSource' ||
+    kind === 'onDemandView'
+  );
 }

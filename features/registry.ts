@@ -8,8 +8,15 @@ import type {
   FeatureViewProjection,
   IcebergSourceDefinition,
 } from './definitions.js';
+import type { OnDemandViewDefinition, RequestSourceDefinition } from './on-demand.js';
 
-export type Definition = EntityDefinition | IcebergSourceDefinition | FeatureViewDefinition | FeatureServiceDefinition;
+export type Definition =
+  | EntityDefinition
+  | IcebergSourceDefinition
+  | FeatureViewDefinition
+  | FeatureServiceDefinition
+  | RequestSourceDefinition
+  | OnDemandViewDefinition;
 
 /** Features of one view, resolved: every name exists in the view, in the order asked for. */
 export interface ResolvedProjection {
@@ -28,6 +35,8 @@ export class Registry {
   readonly sources: ReadonlyMap<string, IcebergSourceDefinition>;
   readonly featureViews: ReadonlyMap<string, FeatureViewDefinition>;
   readonly featureServices: ReadonlyMap<string, FeatureServiceDefinition>;
+  readonly requestSources: ReadonlyMap<string, RequestSourceDefinition>;
+  readonly onDemandViews: ReadonlyMap<string, OnDemandViewDefinition>;
   readonly onlineNamespace: string;
 
   constructor(definitions: readonly Definition[], options: { onlineNamespace?: string } = {}) {
@@ -47,6 +56,14 @@ export class Registry {
       definitions.filter((d): d is FeatureServiceDefinition => d.kind === 'featureService'),
       'feature service',
     );
+    this.requestSources = indexByName(
+      definitions.filter((d): d is RequestSourceDefinition => d.kind === 'requestSource'),
+      'request source',
+    );
+    this.onDemandViews = indexByName(
+      definitions.filter((d): d is OnDemandViewDefinition => d.kind === 'onDemandView'),
+      'on-demand view',
+    );
     this.onlineNamespace = options.onlineNamespace ?? DEFAULT_ONLINE_NAMESPACE;
     for (const view of this.featureViews.values()) {
       this.sourceOf(view);
@@ -61,10 +78,24 @@ export class Registry {
         );
       }
     }
+    for (const view of this.onDemandViews.values()) {
+      if (this.featureViews.has(view.name))
+        throw new FloeError(
+          'invalid-input',
+          `On-demand view ${view.name} has the name of a feature view; feature references could not tell them apart`,
+          {
+            context: { object: view.name },
+          },
+        );
+      this.onDemandSourcesOf(view);
+    }
     for (const service of this.featureServices.values()) {
-      service.features.forEach((projection, index) =>
-        this.resolveProjection(projection, `Feature service ${service.name}`, { object: service.name, field: `features.${index}` }),
-      );
+      service.features.forEach((projection, index) => {
+        const where = `Feature service ${service.name}`;
+        const context = { object: service.name, field: `features.${index}` };
+        if (this.onDemandViews.has(projection.featureView)) this.resolveOnDemandProjection(projection, where, context);
+        else this.resolveProjection(projection, where, context);
+      });
     }
   }
 
@@ -109,7 +140,7 @@ export class Registry {
     );
   }
 
-  private resolveProjection(projection: FeatureViewProjection, where: string, context: Record<string, string>): ResolvedProjection {
+  resolveProjection(projection: FeatureViewProjection, where: string, context: Record<string, string>): ResolvedProjection {
     const view = this.featureViews.get(projection.featureView);
     if (!view) {
       const known = [...this.featureViews.keys()].sort().join(', ') || 'none';
@@ -133,6 +164,61 @@ export class Registry {
       }
     }
     return { view, features: names };
+  }
+
+  /** Some features of an on-demand view (all of them when none are named), every name checked. */
+  resolveOnDemandProjection(
+    projection: FeatureViewProjection,
+    where: string,
+    context: Record<string, string>,
+  ): { view: OnDemandViewDefinition; features: readonly string[] } {
+    const view = lookup(this.onDemandViews, projection.featureView, 'on-demand view');
+    const names = projection.features ?? view.features.map((feature) => feature.name);
+    const missing = names.find((feature) => !view.features.some((candidate) => candidate.name === feature));
+    if (missing !== undefined)
+      throw new FloeError(
+        'invalid-input',
+        `${where} refers to feature ${JSON.stringify(`${view.name}:${missing}`)}, which does not exist; ${view.name} has: ${view.features.map((feature) => feature.name).join(', ')}`,
+        { context: { ...context, featureView: view.name, feature: missing } },
+      );
+    return { view, features: names };
+  }
+
+  /** The inputs of an on-demand view: features of views, and request sources whose fields come with each entity row. */
+  onDemandSourcesOf(view: OnDemandViewDefinition): { views: ResolvedProjection[]; requestSources: RequestSourceDefinition[] } {
+    const views: ResolvedProjection[] = [];
+    const requestSources: RequestSourceDefinition[] = [];
+    view.sources.forEach((source, index) => {
+      const request = this.requestSources.get(source.name);
+      if (request !== undefined && !this.featureViews.has(source.name)) {
+        if (source.features !== undefined)
+          throw new FloeError(
+            'invalid-input',
+            `On-demand view ${view.name}: request source ${source.name} is taken whole; do not name its fields`,
+            {
+              context: { object: view.name, field: `sources.${index}` },
+            },
+          );
+        requestSources.push(request);
+        return;
+      }
+      if (!this.featureViews.has(source.name)) {
+        const known = [...this.featureViews.keys(), ...this.requestSources.keys()].sort().join(', ') || 'none';
+        throw new FloeError(
+          'invalid-input',
+          `On-demand view ${view.name} refers to source ${JSON.stringify(source.name)}, which is neither a feature view nor a request source; defined: ${known}`,
+          { context: { object: view.name, field: `sources.${index}` } },
+        );
+      }
+      views.push(
+        this.resolveProjection(
+          source.features === undefined ? { featureView: source.name } : { featureView: source.name, features: source.features },
+          `On-demand view ${view.name}`,
+          { object: view.name, field: `sources.${index}` },
+        ),
+      );
+    });
+    return { views, requestSources };
   }
 
   featureView(name: string): FeatureViewDefinition {

@@ -17,6 +17,16 @@ export type {
   ScheduleDefinition,
   ValueType,
 } from '../features/definitions.js';
+export { defineOnDemandView, defineRequestSource } from '../features/on-demand.js';
+export type {
+  OnDemandCompute,
+  OnDemandInputs,
+  OnDemandOutputs,
+  OnDemandValue,
+  OnDemandViewDefinition,
+  OnDemandViewInput,
+  RequestSourceDefinition,
+} from '../features/on-demand.js';
 // A source's `filter`: rows that belong to it (and the files it may skip).
 export {
   alwaysFalse,

@@ -1,14 +1,45 @@
-// One Floe retrieval in its own process, so its peak memory is its own: prints one JSON line.
+// One Floe retrieval in its own process, so its peak memory is its own: prints one JSON line. With
+// `onDemand`, an on-demand view over two views' features and a request field (the entity rows'
+// request_id) is asked for too, computed over every joined row.
 import path from 'node:path';
 import { Engine } from '../../engine/duckdb.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../features/definitions.js';
 import { getHistoricalFeatures } from '../../features/historical/get-historical-features.js';
+import { defineOnDemandView, defineRequestSource } from '../../features/on-demand.js';
+import type { OnDemandInputs } from '../../features/on-demand.js';
 import { Registry } from '../../features/registry.js';
 import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
 import { featureName, FEATURES, TTL_DAYS, VIEWS } from './data.js';
 import type { BenchData } from './data.js';
 
-const { data, output, memoryLimit } = JSON.parse(process.argv[2] ?? '{}') as { data: BenchData; output: string; memoryLimit: string };
+const { data, output, memoryLimit, onDemand } = JSON.parse(process.argv[2] ?? '{}') as {
+  data: BenchData;
+  output: string;
+  memoryLimit: string;
+  onDemand?: boolean;
+};
+const [first, second] = VIEWS;
+const onDemandDefinitions = [
+  defineRequestSource({ name: 'request', fields: [{ name: 'request_id', type: 'long' }] }),
+  defineOnDemandView({
+    name: 'derived',
+    sources: [`${first}:${featureName(first, 1)}`, `${first}:${featureName(first, 2)}`, `${second}:${featureName(second, 1)}`, 'request'],
+    features: [
+      { name: 'ratio', type: 'double' },
+      { name: 'request_bucket', type: 'long' },
+    ],
+    compute: (inputs: OnDemandInputs) => {
+      const a = inputs[first]![featureName(first, 1)] as number | null;
+      const b = inputs[first]![featureName(first, 2)] as number | null;
+      const c = inputs[second]![featureName(second, 1)] as number | null;
+      const id = inputs.request!.request_id as number | null;
+      return {
+        ratio: a === null || b === null || c === null ? null : (a + b) / (Math.abs(c) + 1),
+        request_bucket: id === null ? null : id % 16,
+      };
+    },
+  }),
+];
 const definitions = [
   defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
   ...VIEWS.flatMap((view) => [
@@ -26,6 +57,7 @@ const definitions = [
       features: FEATURES.map((index) => ({ name: featureName(view, index), type: 'double' as const })),
     }),
   ]),
+  ...(onDemand === true ? onDemandDefinitions : []),
 ];
 const catalog = await loadCatalog(data.catalogConfig);
 const engine = await Engine.create({ threads: 2, memoryLimit, tempDirectory: path.join(data.directory, 'spill-floe') });
@@ -35,7 +67,10 @@ try {
     { registry: new Registry(definitions), catalog, engine, workDirectory: path.join(data.directory, 'work') },
     {
       entities: { parquet: data.entities },
-      features: VIEWS.flatMap((view) => FEATURES.map((index) => `${view}:${featureName(view, index)}`)),
+      features: [
+        ...VIEWS.flatMap((view) => FEATURES.map((index) => `${view}:${featureName(view, index)}`)),
+        ...(onDemand === true ? ['derived'] : []),
+      ],
     },
   );
   const written = await job.toParquet(output);

@@ -133,7 +133,7 @@ function valueReader(plan: ColumnPlan, vector: arrow.Vector): (row: number, appe
 }
 
 /** A 64-bit column's raw integers by row, across the vector's chunks (sliced chunks' values start at their offset already). */
-function rawInt64(vector: arrow.Vector): (row: number) => bigint {
+export function rawInt64(vector: arrow.Vector): (row: number) => bigint {
   const starts: number[] = [];
   let start = 0;
   for (const data of vector.data) {
@@ -160,6 +160,19 @@ export async function queryToArrow(connection: DuckDBConnection, sql: string): P
     vectors[name] = toArrowVector(columns[index] ?? [], types[index]!);
   });
   return new arrow.Table(vectors);
+}
+
+/** One DuckDB data chunk's columns as Arrow record batches (timestamps as µs). */
+export function recordBatchesOf(
+  names: readonly string[],
+  types: readonly DuckDBType[],
+  columns: readonly (readonly unknown[])[],
+): arrow.RecordBatch[] {
+  const vectors: Record<string, arrow.Vector> = {};
+  names.forEach((name, index) => {
+    vectors[name] = toArrowVector(columns[index] ?? [], types[index]!);
+  });
+  return new arrow.Table(vectors).batches;
 }
 
 function toArrowVector(values: readonly unknown[], type: DuckDBType): arrow.Vector {

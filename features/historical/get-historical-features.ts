@@ -26,6 +26,9 @@ import type { ViewScan } from './source-scan.js';
 import { addAggregatedViews, outputFeatureName } from './aggregated-views.js';
 import { isAggregatedView } from '../aggregations.js';
 import { describeRelation } from '../../engine/describe.js';
+import type { FeaturePlan } from '../on-demand-plan.js';
+import { planFeatures } from '../on-demand-plan.js';
+import { onDemandPass } from './on-demand-pass.js';
 
 export interface HistoricalFeaturesRequest {
   /** Entity rows given, or `{ from, start, end }`: a source's own rows in `[start, end)`, each with its event time as the timestamp. */
@@ -72,10 +75,17 @@ export function getHistoricalFeatures(context: FeatureContext, request: Historic
       context: { field: request.features === undefined ? 'features' : 'featureService' },
     });
   }
+  const { registry } = context;
+  if (registry.onDemandViews.size > 0) {
+    const selection =
+      request.featureService !== undefined ? { featureService: request.featureService } : { features: request.features ?? [] };
+    const plan = planFeatures(registry, selection, (references) => registry.resolveFeatureReferences(references));
+    if (plan.onDemand.length > 0) return new HistoricalRetrievalJob(context, request, plan.fetched, plan);
+  }
   const projections =
     request.featureService !== undefined
-      ? context.registry.featureServiceProjections(request.featureService)
-      : context.registry.resolveFeatureReferences(request.features ?? []);
+      ? registry.featureServiceProjections(request.featureService)
+      : registry.resolveFeatureReferences(request.features ?? []);
   return new HistoricalRetrievalJob(context, request, projections);
 }
 
@@ -86,7 +96,10 @@ export class HistoricalRetrievalJob {
   constructor(
     private readonly context: FeatureContext,
     private readonly request: HistoricalFeaturesRequest,
+    /** The ordinary views read (with an on-demand view, its inputs too). */
     readonly projections: readonly ResolvedProjection[],
+    /** Set when on-demand features are asked for: they are computed over the joined rows. */
+    readonly onDemandPlan?: FeaturePlan,
   ) {}
 
   /** The result in memory, as an Arrow table (timestamps as µs, UTC). */
@@ -150,7 +163,7 @@ export class HistoricalRetrievalJob {
    * order), valid until `output` returns. The views are joined one at a time into temporary tables.
    */
   async run<T>(output: (connection: DuckDBConnection, query: string) => Promise<T>): Promise<T> {
-    const { context, request } = this;
+    const { context, request, onDemandPlan } = this;
     const prefix = `floe_hist_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
     const keys = keyRequirements(context.registry, this.projections);
     return context.engine.withConnection(async (connection) => {
@@ -205,7 +218,7 @@ export class HistoricalRetrievalJob {
               maxMicros: entity.maxMicros,
             },
             projections: aggregated,
-            fullFeatureNames: request.fullFeatureNames ?? false,
+            fullFeatureNames: onDemandPlan === undefined ? (request.fullFeatureNames ?? false) : true,
             prefix,
             keyValues: valuesFor,
             ...this.signal(),
@@ -247,27 +260,40 @@ export class HistoricalRetrievalJob {
           });
         }
         this.lastSummary = { entityRows: entity.rows, views: this.projections.map((projection) => summaries.get(projection)!) };
-        // Aggregated views only: their features are all on the entity rows already.
-        if (sources.length === 0 && aggregated.length > 0)
-          return await output(connection, await this.inProjectionOrder(connection, entity.relation, entityRelation));
-        const joined = await pointInTimeJoin(
-          connection,
-          {
-            entity: {
-              relation: entityRelation,
-              keyColumns: keys.map((key) => key.name),
-              eventTimestampColumn: entity.timestampColumn,
-              ordinalColumn: ENTITY_ORDINAL,
-              dropOrdinal: aggregated.length === 0,
-            },
-            views: sources,
-            fullFeatureNames: request.fullFeatureNames ?? false,
-          },
-          { prefix },
-        );
+        // The on-demand pass reads its inputs by their full names (`view__feature`) and names the output itself.
+        const joined =
+          sources.length === 0
+            ? { query: `SELECT * FROM (${entityRelation}) ORDER BY ${q(ENTITY_ORDINAL)}`, tables: [] }
+            : await pointInTimeJoin(
+                connection,
+                {
+                  entity: {
+                    relation: entityRelation,
+                    keyColumns: keys.map((key) => key.name),
+                    eventTimestampColumn: entity.timestampColumn,
+                    ordinalColumn: ENTITY_ORDINAL,
+                    dropOrdinal: aggregated.length === 0 && onDemandPlan === undefined,
+                  },
+                  views: sources,
+                  fullFeatureNames: onDemandPlan === undefined ? (request.fullFeatureNames ?? false) : true,
+                },
+                { prefix },
+              );
         tables.push(...joined.tables);
-        if (aggregated.length === 0) return await output(connection, joined.query);
-        return await output(connection, await this.inProjectionOrder(connection, entity.relation, joined.query));
+        if (onDemandPlan === undefined) {
+          if (aggregated.length === 0) return await output(connection, joined.query);
+          return await output(connection, await this.inProjectionOrder(connection, entity.relation, joined.query));
+        }
+        const pass = await onDemandPass(connection, joined.query, {
+          registry: context.registry,
+          plan: onDemandPlan,
+          fullFeatureNames: request.fullFeatureNames ?? false,
+          ordinalColumn: ENTITY_ORDINAL,
+          entityRows: entity.rows,
+          table: `${prefix}_on_demand`,
+        });
+        tables.push(...pass.tables);
+        return await output(connection, pass.query);
       } finally {
         // Temporary tables and views die with the connection too; dropping them frees memory now.
         await dropTemporaryTables(connection, tables);

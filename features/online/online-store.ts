@@ -1,14 +1,14 @@
 import type { Engine } from '../../engine/duckdb.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../iceberg/errors.js';
-import type { PrimitiveType } from '../../iceberg/spec/types.js';
+import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds, ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
 import { watermarkOf } from '../materialization.js';
 import type { Registry } from '../registry.js';
 import { entityKeys } from './entity-keys.js';
 import type { KeyColumn } from './entity-keys.js';
-import { resolveSelection } from './feature-refs.js';
+import { onDemandVectors, planOnlineSelection, requestFieldValues } from './on-demand-read.js';
 import type { FeatureSelection } from './feature-refs.js';
 import { OnlineTableReader } from './online-table-reader.js';
 import type { ReaderCounters, TableState, TileLookupResult } from './online-table-reader.js';
@@ -63,10 +63,13 @@ export class OnlineStore {
   }
 
   async getOnlineFeatures(request: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
-    const projections = resolveSelection(this.options.registry, request);
+    const plan = planOnlineSelection(this.options.registry, request);
+    const projections = plan.fetched;
     const rows = request.entityRows;
     if (!Array.isArray(rows))
       throw new FloeError('invalid-input', 'entityRows must be a list of objects of join key values', { context: { field: 'entityRows' } });
+    const requestValues = requestFieldValues(plan, rows);
+    const onDemandInputs = new Map<string, (PrimitiveValue | null)[]>();
     const now = BigInt(Math.round(this.clock() * 1000));
 
     const entities = new Map<string, OnlineValue[]>();
@@ -88,9 +91,11 @@ export class OnlineStore {
             keys.values.map((values) => presentValue(column.type, values[index]!)),
           );
       });
+      const requested = plan.requested.find((projection) => projection.view.name === view.name)?.features ?? [];
       if (result.tiles !== undefined) {
         const read = aggregatedRead(view, names, keys.lookups, result.tiles);
-        features.push(...read.features);
+        if (plan.onDemand.length > 0) for (const [name, values] of read.rawValues) onDemandInputs.set(`${view.name}:${name}`, values);
+        features.push(...read.features.filter((vector) => requested.includes(vector.feature)));
         reads.push({ ...viewRead(view, reader, result.tiles), exactAsOf: read.exactAsOf });
         continue;
       }
@@ -105,6 +110,12 @@ export class OnlineStore {
       for (const name of names) {
         const position = reader.columns.features.indexOf(name);
         const type = view.features.find((feature) => feature.name === name)!.type as PrimitiveType;
+        if (plan.onDemand.length > 0)
+          onDemandInputs.set(
+            `${view.name}:${name}`,
+            found.map((row, index) => (row === undefined || statuses[index] !== 'PRESENT' ? null : (row.values[position] ?? null))),
+          );
+        if (!requested.includes(name)) continue;
         features.push({
           ref: `${view.name}:${name}`,
           featureView: view.name,
@@ -119,6 +130,7 @@ export class OnlineStore {
       const watermark = latest.state.table === null ? null : watermarkOf(latest.state.table.metadata);
       reads.push({ ...viewRead(view, reader, latest), exactAsOf: watermark === null ? null : isoMicros(BigInt(watermark) * 1000n - 1n) });
     }
+    features.push(...onDemandVectors(this.options.registry, plan, rows.length, onDemandInputs, requestValues));
     return { entities: [...entities].map(([name, values]) => ({ name, values })), features, reads };
   }
 
@@ -194,7 +206,7 @@ function aggregatedRead(
   names: readonly string[],
   lookups: readonly string[],
   result: TileLookupResult,
-): { features: FeatureVector[]; exactAsOf: string | null } {
+): { features: FeatureVector[]; rawValues: Map<string, (PrimitiveValue | null)[]>; exactAsOf: string | null } {
   const watermark = result.state.table === null ? null : watermarkOf(result.state.table.metadata);
   const wanted = aggregatedFeaturesOf(view).filter((feature) => names.includes(feature.name));
   const ordered = names.map((name) => wanted.find((feature) => feature.name === name)!);
@@ -209,6 +221,7 @@ function aggregatedRead(
         statuses,
         eventTimestamps: lookups.map(() => null),
       })),
+      rawValues: new Map(ordered.map((feature) => [feature.name, lookups.map(() => null)])),
       exactAsOf: null,
     };
   }
@@ -226,6 +239,7 @@ function aggregatedRead(
       statuses,
       eventTimestamps: lookups.map(() => exactAsOf),
     })),
+    rawValues: new Map(ordered.map((feature, position) => [feature.name, values.map((row) => (row[position] ?? null) as PrimitiveValue | null)])),
     exactAsOf,
   };
 }

@@ -13,6 +13,8 @@ import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { DefinitionChange } from './diff.js';
 import { diffDefinitions } from './diff.js';
 import { documentDefinitions, registryDocument } from './document.js';
+import type { OnDemandViewDefinition } from '../on-demand.js';
+import { storedOnDemandView } from '../on-demand.js';
 import type { OnlineTablePlan } from './online-evolution.js';
 import { onlineSchemaChange, planOnlineTable } from './online-evolution.js';
 import { RegistryStore } from './store.js';
@@ -53,6 +55,9 @@ export async function planApply(context: ApplyContext): Promise<ApplyPlan> {
     ...context.registry.sources.values(),
     ...context.registry.featureViews.values(),
     ...context.registry.featureServices.values(),
+    ...context.registry.requestSources.values(),
+    // Compared as stored: the function by its hash.
+    ...[...context.registry.onDemandViews.values()].map((view) => storedOnDemandView(view) as OnDemandViewDefinition),
   ];
   const changes = diffDefinitions(stored === null ? [] : documentDefinitions(stored), current);
   const problems = await checkSources(context);

@@ -1,5 +1,7 @@
 import { FloeError } from '../../iceberg/errors.js';
 import type { EntityDefinition, FeatureServiceDefinition, FeatureViewDefinition, IcebergSourceDefinition } from '../definitions.js';
+import type { OnDemandViewDefinition, RequestSourceDefinition, StoredOnDemandView } from '../on-demand.js';
+import { storedOnDemandView } from '../on-demand.js';
 import type { Definition, Registry } from '../registry.js';
 
 /**
@@ -16,6 +18,9 @@ export interface RegistryDocument {
   readonly sources: readonly IcebergSourceDefinition[];
   readonly featureViews: readonly FeatureViewDefinition[];
   readonly featureServices: readonly FeatureServiceDefinition[];
+  /** Absent in documents written before on-demand views. Their functions come from the loaded definitions. */
+  readonly requestSources?: readonly RequestSourceDefinition[];
+  readonly onDemandViews?: readonly StoredOnDemandView[];
 }
 
 export const REGISTRY_FORMAT = 'floe-registry';
@@ -33,12 +38,21 @@ export function registryDocument(registry: Registry, options: { project: string;
     sources: sorted(registry.sources.values()),
     featureViews: sorted(registry.featureViews.values()),
     featureServices: sorted(registry.featureServices.values()),
+    requestSources: sorted(registry.requestSources.values()),
+    onDemandViews: sorted(registry.onDemandViews.values()).map(storedOnDemandView),
   };
 }
 
-/** Every definition of a document, as the Registry takes them. */
+/** Every definition of a document, as the Registry takes them (on-demand views without their function: for comparing only). */
 export function documentDefinitions(document: RegistryDocument): Definition[] {
-  return [...document.entities, ...document.sources, ...document.featureViews, ...document.featureServices];
+  return [
+    ...document.entities,
+    ...document.sources,
+    ...document.featureViews,
+    ...document.featureServices,
+    ...(document.requestSources ?? []),
+    ...((document.onDemandViews ?? []) as OnDemandViewDefinition[]),
+  ];
 }
 
 export function encodeRegistryDocument(document: RegistryDocument): Uint8Array {

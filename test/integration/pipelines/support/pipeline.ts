@@ -15,6 +15,7 @@ import type { MaterializeHooks } from '../../../../activities/materialize.js';
 import type { TrainingSetHooks } from '../../../../activities/training-set.js';
 import { createActivities } from '../../../../activities/index.js';
 import type { FeatureViewInput } from '../../../../features/definitions.js';
+import type { Definition } from '../../../../features/registry.js';
 import type { Catalog } from '../../../../iceberg/catalog/catalog.js';
 import type { CatalogConfig } from '../../../../iceberg/catalog/load-catalog.js';
 import type { Runtime } from '../../../../features/runtime.js';
@@ -103,6 +104,8 @@ export async function startPipelineWorker(
     trainingSetHooks?: TrainingSetHooks;
     ioProperties?: Record<string, string>;
     taskQueue?: string;
+    /** Definitions besides the drivers' (on-demand views, request sources, …). */
+    extraDefinitions?: readonly Definition[];
   } = {},
 ): Promise<PipelineWorker> {
   const { address, namespace } = temporalService();
@@ -114,7 +117,10 @@ export async function startPipelineWorker(
   const runtime = await testRuntime({
     directory: path.join(source.directory, onlineNamespace),
     catalog: source.floeCatalog,
-    definitions: driverDefinitions(source.table, options.schedule, options.viewName, options.compaction, options.consistency),
+    definitions: [
+      ...driverDefinitions(source.table, options.schedule, options.viewName, options.compaction, options.consistency),
+      ...(options.extraDefinitions ?? []),
+    ],
     onlineNamespace,
   });
   const catalog = options.wrapCatalog ? options.wrapCatalog(runtime.catalog) : runtime.catalog;
