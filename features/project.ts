@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { register } from 'tsx/esm/api';
 import type { ScopedImport } from 'tsx/esm/api';
 import { FloeError } from '../iceberg/errors.js';
@@ -16,11 +17,22 @@ export interface Project {
 
 export const PROJECT_FILE = 'floe.yaml';
 
+export interface LoadProjectOptions {
+  /** Import the definitions afresh, not from the module cache: `floe dev` reloading edited definitions. */
+  readonly fresh?: boolean;
+  /** With `fresh`: called with the path of every file the definitions module loads, itself included. */
+  readonly onImport?: (file: string) => void;
+}
+
 /** Reads floe.yaml and the definitions module it names (TypeScript, loaded through tsx). */
-export async function loadProject(directory: string, env: NodeJS.ProcessEnv = process.env): Promise<Project> {
+export async function loadProject(
+  directory: string,
+  env: NodeJS.ProcessEnv = process.env,
+  options: LoadProjectOptions = {},
+): Promise<Project> {
   const root = path.resolve(directory);
   const config = await readProjectConfig(path.join(root, PROJECT_FILE), env);
-  const definitions = await importDefinitions(config.definitions);
+  const definitions = await importDefinitions(config.definitions, options);
   try {
     return { directory: root, config, registry: new Registry(definitions, { onlineNamespace: config.online.namespace }) };
   } catch (error) {
@@ -34,10 +46,14 @@ export async function loadProject(directory: string, env: NodeJS.ProcessEnv = pr
   }
 }
 
-async function importDefinitions(file: string): Promise<Definition[]> {
+async function importDefinitions(file: string, options: LoadProjectOptions): Promise<Definition[]> {
   let module: Record<string, unknown>;
   try {
-    module = (await importTypeScript(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+    const url = pathToFileURL(file).href;
+    module = (await (options.fresh ? importAfresh(url, options.onImport) : importTypeScript(url, import.meta.url))) as Record<
+      string,
+      unknown
+    >;
   } catch (error) {
     throw new FloeError('invalid-input', `Cannot load the definitions module ${file}: ${(error as Error).message}`, {
       context: { file },
@@ -66,6 +82,24 @@ let typeScriptImport: ScopedImport | undefined;
 function importTypeScript(specifier: string, parentUrl: string): Promise<unknown> {
   typeScriptImport ??= register({ namespace: 'floe-definitions' }).import;
   return typeScriptImport(specifier, parentUrl);
+}
+
+/**
+ * Modules are cached by URL, so a second import of an edited file returns the old module. A tsx
+ * namespace of its own gives this import (and every module it reaches) new URLs; the loader is
+ * removed once the module graph is loaded. Each reload keeps its copy of the modules in memory,
+ * which a dev session can afford.
+ */
+async function importAfresh(url: string, onImport?: (file: string) => void): Promise<unknown> {
+  const scoped = register({
+    namespace: `floe-definitions-${randomUUID()}`,
+    ...(onImport ? { onImport: (loaded: string) => loaded.startsWith('file:') && onImport(fileURLToPath(loaded)) } : {}),
+  });
+  try {
+    return await scoped.import(url, import.meta.url);
+  } finally {
+    await scoped.unregister();
+  }
 }
 
 function isDefinition(value: unknown): value is Definition {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Runtime } from '../features/runtime.js';
 import { FloeError } from '../iceberg/errors.js';
@@ -45,6 +45,19 @@ export async function createWorker(runtime: Runtime, options: WorkerOptions): Pr
     maxConcurrentActivityTaskExecutions: 4,
   });
 }
+
+/**
+ * The bundle for a process that starts several workers (`floe dev` restarts its worker on every
+ * reload): the packaged one, else built once from workflows/ here rather than by each worker.
+ */
+export async function workflowBundleOnce(): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
+  if (existsSync(PACKAGED_WORKFLOW_BUNDLE)) return { codePath: PACKAGED_WORKFLOW_BUNDLE };
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  return { code };
+}
+
+// webpack's report of the bundle is noise in a dev pane; errors still throw.
+const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 export async function connectWorker(address: string): Promise<NativeConnection> {
   return NativeConnection.connect({ address });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { DevSession } from '../dev-session.js';
 import { integer, untilInterrupted } from './serve.js';
 
 export function devCommand(program: Command): void {
@@ -12,19 +13,20 @@ export function devCommand(program: Command): void {
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--port <port>', 'the feature server port (0: any free port)', '6566')
     .option('--no-serve', 'do not start the feature server')
-    .option('--json', 'print the addresses as JSON once ready')
-    .action(async (options: { project: string; port: string; serve: boolean; json?: boolean }) => {
+    .option('--apply', 'when the definitions change, apply them (as `floe apply`) without asking')
+    .option('--json', 'print the addresses as JSON once ready, and each reload as a JSON line')
+    .action(async (options: { project: string; port: string; serve: boolean; apply?: boolean; json?: boolean }) => {
       const port = integer(options.port, '--port', 0, 65_535);
-      const { OnlineStore } = await import('../../features/online/index.js');
-      const { loadProject } = await import('../../features/project.js');
       const { startTemporal } = await import('../../scripts/services/temporal.js');
-      const { createFeatureServer } = await import('../../server/feature-server.js');
       const { installWorkerLogger } = await import('../../workers/logger.js');
       const { openRuntime } = await import('../../features/runtime.js');
-      const { connectWorker, createWorker } = await import('../../workers/worker.js');
+      const { connectWorker, workflowBundleOnce } = await import('../../workers/worker.js');
       const { printResult } = await import('../output.js');
       const { devPorts, requireFreePorts } = await import('../dev-ports.js');
-      const project = await loadProject(options.project);
+      const { DevSession: Session } = await import('../dev-session.js');
+      const { createReloader, loadWatchedProject } = await import('../dev-reload.js');
+      const { watchProjectFiles } = await import('../dev-watch.js');
+      const { project, files } = await loadWatchedProject(options.project);
       const ports = devPorts(project.config);
       await requireFreePorts(ports);
       const stateDirectory = path.join(project.directory, '.floe');
@@ -47,22 +49,19 @@ export function devCommand(program: Command): void {
       const address = temporal.env.FLOE_TEST_TEMPORAL_ADDRESS!;
       const uiUrl = temporal.env.FLOE_TEST_TEMPORAL_UI_URL!;
       // Whatever fails below, the finally releases what was started, the detached Temporal server included.
-      let runtime: Awaited<ReturnType<typeof openRuntime>> | undefined;
       let connection: Awaited<ReturnType<typeof connectWorker>> | undefined;
-      let server: ReturnType<typeof createFeatureServer> | undefined;
-      let running: Promise<void> | undefined;
-      let worker: Awaited<ReturnType<typeof createWorker>> | undefined;
+      let session: DevSession | undefined;
+      let watch: ReturnType<typeof watchProjectFiles> | undefined;
       try {
-        runtime = await openRuntime(project);
         connection = await connectWorker(address);
-        if (options.serve)
-          server = createFeatureServer({
-            maxEntityRows: project.config.server.maxEntityRows,
-            store: new OnlineStore({ registry: project.registry, catalog: runtime.catalog, engine: runtime.engine }),
-          });
-        worker = await createWorker(runtime, { connection });
-        running = worker.run();
-        const featureServer = server ? await server.listen({ host: '127.0.0.1', port }) : null;
+        // Built once: every reload restarts the worker, and the workflows do not depend on the definitions.
+        const workflowBundle = await workflowBundleOnce();
+        session = await Session.start(await openRuntime(project), {
+          connection,
+          workflowBundle,
+          port: options.serve ? port : null,
+        });
+        const featureServer = session.featureServer;
         const { namespace, taskQueue } = project.config.temporal;
         const ready = {
           temporalAddress: address,
@@ -71,6 +70,14 @@ export function devCommand(program: Command): void {
           featureServer,
           project: project.config.project,
         };
+        const applyMode = options.apply ? 'always' : process.stdin.isTTY && process.stdout.isTTY && !options.json ? 'ask' : 'never';
+        const reloader: { onChange?: (files: readonly string[]) => void } = {};
+        watch = watchProjectFiles((changed) => reloader.onChange?.(changed));
+        watch.watchFiles(files);
+        reloader.onChange = createReloader(
+          { directory: project.directory, session, watch, apply: applyMode, ports, json: options.json === true },
+          files,
+        );
         printResult(ready, options, () =>
           [
             `Floe dev for project ${ready.project}:`,
@@ -78,18 +85,16 @@ export function devCommand(program: Command): void {
             `  Web UI        ${ready.temporalUi}`,
             `  Feature server ${featureServer ?? '(off)'}`,
             '',
+            `Watching ${[...files].map((file) => path.relative(project.directory, file) || file).join(', ')}: an edit reloads the worker and server${options.apply ? ' and applies it' : ''}.`,
             `In another terminal (this project's floe.yaml points there): floe materialize <view> --start … --end …`,
             'Ctrl-C stops everything.',
           ].join('\n'),
         );
-        await Promise.race([untilInterrupted(), running]);
+        await Promise.race([untilInterrupted(), session.stopped]);
       } finally {
-        // Ctrl-C reaches the worker too (the SDK drains it on SIGINT); shutting it down twice would throw.
-        if (worker?.getState() === 'RUNNING') worker.shutdown();
-        await running?.catch(() => undefined);
-        await server?.close();
+        watch?.close();
+        await session?.close();
         await connection?.close();
-        await runtime?.close();
         for (const managed of temporal.processes) await managed.stop();
       }
     });

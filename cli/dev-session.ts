@@ -1,0 +1,132 @@
+/**
+ * The worker and feature server `floe dev` runs on one version of the definitions, and their
+ * replacement by new ones when the definitions change: same Temporal connection, same task queue
+ * setting, the server on the same port.
+ */
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { OnlineStore } from '../features/online/index.js';
+import type { Runtime } from '../features/runtime.js';
+import { createFeatureServer } from '../server/feature-server.js';
+import { createWorker } from '../workers/worker.js';
+import type { WorkerOptions } from '../workers/worker.js';
+
+export interface DevSessionOptions {
+  readonly connection: NativeConnection;
+  readonly workflowBundle: NonNullable<WorkerOptions['workflowBundle']>;
+  /** The feature server's port (0: any free one, kept across restarts); null: no server. */
+  readonly port: number | null;
+}
+
+interface Running {
+  readonly runtime: Runtime;
+  readonly worker: Worker;
+  readonly running: Promise<void>;
+  readonly server: FastifyInstance | null;
+}
+
+const HOST = '127.0.0.1';
+
+export class DevSession {
+  /** Settles when the current worker stops on its own: the SDK drains it on Ctrl-C, or it fails. */
+  readonly stopped: Promise<void>;
+  private current: Running | undefined;
+  private port: number | null;
+  private url: string | null = null;
+  /** Workers being stopped on purpose (a reload, dev stopping): their end is not dev's. */
+  private readonly stopping = new WeakSet<Worker>();
+  private settle!: { resolve: () => void; reject: (error: unknown) => void };
+
+  private constructor(private readonly options: DevSessionOptions) {
+    this.port = options.port;
+    this.stopped = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+  }
+
+  /** Starts a worker and the feature server on `runtime`; closes the runtime if either cannot start. */
+  static async start(runtime: Runtime, options: DevSessionOptions): Promise<DevSession> {
+    const session = new DevSession(options);
+    await session.replace(runtime);
+    return session;
+  }
+
+  get featureServer(): string | null {
+    return this.url;
+  }
+
+  get runtime(): Runtime {
+    return this.current!.runtime;
+  }
+
+  /**
+   * Runs a new worker and server on `runtime` in place of the current ones. The SDK refuses two
+   * workers on one task queue in a process, so the old worker stops first: `shutdown()` stops its
+   * polling and `run()` resolves once every activity in flight has finished, on the definitions it
+   * started with (tasks that arrive meanwhile wait in Temporal for the new worker). Should the new
+   * worker fail to start, the old definitions get a worker again. The server keeps its port, so the
+   * old one closes (answering the requests it has) just before the new one listens.
+   */
+  async replace(runtime: Runtime): Promise<void> {
+    const previous = this.current;
+    if (previous) await this.stopWorker(previous);
+    let worker: Worker;
+    try {
+      worker = await this.createWorker(runtime);
+    } catch (error) {
+      await runtime.close();
+      if (previous) {
+        const restarted = await this.createWorker(previous.runtime);
+        this.current = { ...previous, worker: restarted, running: this.watch(restarted) };
+      }
+      throw error;
+    }
+    const running = this.watch(worker);
+    let server: FastifyInstance | null = null;
+    if (this.port !== null) {
+      await previous?.server?.close();
+      server = createFeatureServer({
+        maxEntityRows: runtime.project.config.server.maxEntityRows,
+        store: new OnlineStore({ registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine }),
+      });
+    }
+    this.current = { runtime, worker, running, server };
+    await previous?.runtime.close();
+    if (server) {
+      this.url = await server.listen({ host: HOST, port: this.port! });
+      this.port = Number(new URL(this.url).port);
+    }
+  }
+
+  /** Stops the worker (letting its activities finish), the server, and the runtime. */
+  async close(): Promise<void> {
+    const current = this.current;
+    if (!current) return;
+    await current.server?.close();
+    await this.stopWorker(current);
+    await current.runtime.close();
+  }
+
+  private createWorker(runtime: Runtime): Promise<Worker> {
+    return createWorker(runtime, { connection: this.options.connection, workflowBundle: this.options.workflowBundle });
+  }
+
+  /** Runs the worker; `stopped` settles if it ends other than by stopWorker. */
+  private watch(worker: Worker): Promise<void> {
+    const running = worker.run();
+    running.then(
+      () => {
+        if (!this.stopping.has(worker)) this.settle.resolve();
+      },
+      (error: unknown) => {
+        if (!this.stopping.has(worker)) this.settle.reject(error);
+      },
+    );
+    return running;
+  }
+
+  private async stopWorker(running: Running): Promise<void> {
+    this.stopping.add(running.worker);
+    // Ctrl-C reaches the worker too (the SDK drains it on SIGINT); shutting it down twice would throw.
+    if (running.worker.getState() === 'RUNNING') running.worker.shutdown();
+    await running.running.catch(() => undefined);
+  }
+}
