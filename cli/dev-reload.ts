@@ -163,7 +163,14 @@ function report(context: ReloadContext, outcome: ReloadOutcome): void {
 
 /** `+view v`, `-entity e`, `+feature v:f`, `~source s (filter)`: each change in a few characters. */
 export function describeChanges(changes: readonly DefinitionChange[]): string[] {
-  const noun = { entity: 'entity', source: 'source', featureView: 'view', featureService: 'service' } as const;
+  const noun = {
+    entity: 'entity',
+    source: 'source',
+    featureView: 'view',
+    featureService: 'service',
+    requestSource: 'request source',
+    onDemandView: 'on-demand view',
+  } as const;
   return changes.flatMap((change) => {
     const name = `${noun[change.kind]} ${change.name}`;
     if (change.change === 'add') return [`+${name}`];
