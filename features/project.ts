@@ -71,5 +71,5 @@ function importTypeScript(specifier: string, parentUrl: string): Promise<unknown
 function isDefinition(value: unknown): value is Definition {
   if (!value || typeof value !== 'object' || !('kind' in value)) return false;
   const kind = (value as { kind: unknown }).kind;
-  return kind === 'entity' || kind === 'source' || kind === 'featureView' || kind === 'featureService';
+  return kind === 'entity' || kind === 'source' || kind === 'featureView' || kind === 'featureService' || kind === 'pushSource';
 }

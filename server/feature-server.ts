@@ -9,6 +9,7 @@ import { Budget } from './budget.js';
 import { EntityRowLimitError, parseFeastRequest, screenFeastRequest } from './feast-request.js';
 import { toFeastResponse } from './feast-response.js';
 import { ServerMetrics } from './metrics.js';
+import { parsePushRequest, PUSH_BODY_LIMIT, toPushResponse } from './push-request.js';
 
 export interface FeatureServerOptions {
   readonly store: OnlineStore;
@@ -30,7 +31,7 @@ const BODY_BYTES_PER_ENTITY_ROW = 256;
 const JSON_BODY_TYPES = ['application/json', 'text/plain', 'application/x-www-form-urlencoded'] as const;
 
 /**
- * The HTTP feature server, shaped like Feast's: `POST /get-online-features`, `GET /health`,
+ * The HTTP feature server, shaped like Feast's: `POST /get-online-features`, `POST /push`, `GET /health`,
  * `GET /metrics` (Prometheus). Errors are JSON `{error, message}` with a 4xx for anything the
  * caller can fix (malformed body, unknown view or feature, bad key) and a bare 500 otherwise;
  * never a stack trace.
@@ -95,6 +96,12 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
     return reply.type('application/json').send(stringifyLossless(toFeastResponse(response, { fullFeatureNames })));
   });
 
+  app.post('/push', { bodyLimit: Math.max(bodyLimit, PUSH_BODY_LIMIT) }, async (request, reply) => {
+    const answer = await store.push(parsePushRequest(request.body));
+    return reply.type('application/json').send(stringifyLossless(toPushResponse(answer)));
+  });
+  app.addHook('onClose', async () => store.drainPushes());
+
   app.get('/health', async () => ({ status: 'ok' }));
 
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
@@ -102,7 +109,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   app.setNotFoundHandler(async (request, reply) =>
     reply.code(404).send({
       error: 'not-found',
-      message: `No route ${request.method} ${request.url}; the feature server serves POST /get-online-features, GET /health and GET /metrics`,
+      message: `No route ${request.method} ${request.url}; the feature server serves POST /get-online-features, POST /push, GET /health and GET /metrics`,
     }),
   );
 

@@ -34,7 +34,13 @@ export function describePlan(plan: ApplyPlan | ApplyResult): string {
   lines.push(
     `Registry ${plan.registryLocation}: ${plan.fromVersion === 0 ? 'nothing applied yet' : `v${plan.fromVersion}`}${nothing && plan.fromVersion > 0 ? ', up to date' : ` → v${target}${applied ? ' (written)' : ''}`}`,
   );
-  const kinds = { entity: 'entity', source: 'source', featureView: 'feature view', featureService: 'feature service' } as const;
+  const kinds = {
+    entity: 'entity',
+    source: 'source',
+    pushSource: 'push source',
+    featureView: 'feature view',
+    featureService: 'feature service',
+  } as const;
   for (const change of plan.changes) {
     const mark = change.change === 'add' ? '+' : change.change === 'remove' ? '-' : '~';
     const details: string[] = [];

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Engine } from '../../engine/duckdb.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../iceberg/errors.js';
@@ -14,6 +16,9 @@ import type { ReaderCounters } from './online-table-reader.js';
 import { isoMicros, presentValue } from './response.js';
 import type { FeatureStatus, FeatureVector, OnlineFeaturesResponse, OnlineValue, ViewRead } from './response.js';
 import { RowCache } from './row-cache.js';
+import type { PushConfig } from '../config.js';
+import { Pusher } from '../push/pusher.js';
+import type { PushAnswer, PushRequest } from '../push/pusher.js';
 
 export interface OnlineStoreOptions {
   readonly registry: Registry;
@@ -28,6 +33,10 @@ export interface OnlineStoreOptions {
   readonly maxCachedRows?: number;
   /** The clock TTLs are measured against (ms since the epoch); tests pin it. */
   readonly clock?: () => number;
+  /** Scratch space for pushed rows on their way to the tables (`push`); a temporary folder when absent. */
+  readonly workDirectory?: string;
+  /** Group commit of pushed rows (floe.yaml's `push` section). */
+  readonly push?: Partial<PushConfig>;
 }
 
 /** Entity rows as objects of join key values (Feast's `entity_rows`). */
@@ -45,6 +54,7 @@ export class OnlineStore {
   private readonly readers = new Map<string, OnlineTableReader>();
   private readonly rowCache: RowCache;
   private readonly clock: () => number;
+  private pusher: Pusher | undefined;
 
   constructor(private readonly options: OnlineStoreOptions) {
     this.rowCache = new RowCache(options.maxCachedRows ?? DEFAULT_MAX_CACHED_ROWS);
@@ -109,6 +119,28 @@ export class OnlineStore {
       });
     }
     return { entities: [...entities].map(([name, values]) => ({ name, values })), features, reads };
+  }
+
+  /**
+   * Pushes rows to a push source (Feast's `push`): answered once the commits holding them have
+   * landed; online reads here and on every replica see them within refreshIntervalMs.
+   */
+  push(request: PushRequest): Promise<PushAnswer> {
+    this.pusher ??= new Pusher(
+      {
+        registry: this.options.registry,
+        catalog: this.options.catalog,
+        engine: this.options.engine,
+        workDirectory: this.options.workDirectory ?? path.join(tmpdir(), 'floe-push'),
+      },
+      this.options.push,
+    );
+    return this.pusher.push(request);
+  }
+
+  /** Commits the pushes gathered so far and waits for them (before the process stops). */
+  async drainPushes(): Promise<void> {
+    await this.pusher?.drain();
   }
 
   /** Asks the catalog about every table read so far, now, and indexes new snapshots. */

@@ -11,7 +11,7 @@ export interface DefinitionChange {
   readonly featuresRemoved?: readonly string[];
 }
 
-const KIND_ORDER: readonly Definition['kind'][] = ['entity', 'source', 'featureView', 'featureService'];
+const KIND_ORDER: readonly Definition['kind'][] = ['entity', 'source', 'pushSource', 'featureView', 'featureService'];
 
 /** What applying `next` over `previous` changes, kind by kind, name by name. */
 export function diffDefinitions(previous: readonly Definition[], next: readonly Definition[]): DefinitionChange[] {

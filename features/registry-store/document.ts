@@ -1,5 +1,6 @@
 import { FloeError } from '../../iceberg/errors.js';
 import type { EntityDefinition, FeatureServiceDefinition, FeatureViewDefinition, IcebergSourceDefinition } from '../definitions.js';
+import type { PushSourceDefinition } from '../push-source.js';
 import type { Definition, Registry } from '../registry.js';
 
 /**
@@ -16,6 +17,8 @@ export interface RegistryDocument {
   readonly sources: readonly IcebergSourceDefinition[];
   readonly featureViews: readonly FeatureViewDefinition[];
   readonly featureServices: readonly FeatureServiceDefinition[];
+  /** Absent in documents written before push sources existed. */
+  readonly pushSources?: readonly PushSourceDefinition[];
 }
 
 export const REGISTRY_FORMAT = 'floe-registry';
@@ -33,12 +36,19 @@ export function registryDocument(registry: Registry, options: { project: string;
     sources: sorted(registry.sources.values()),
     featureViews: sorted(registry.featureViews.values()),
     featureServices: sorted(registry.featureServices.values()),
+    ...(registry.pushSources.size === 0 ? {} : { pushSources: sorted(registry.pushSources.values()) }),
   };
 }
 
 /** Every definition of a document, as the Registry takes them. */
 export function documentDefinitions(document: RegistryDocument): Definition[] {
-  return [...document.entities, ...document.sources, ...document.featureViews, ...document.featureServices];
+  return [
+    ...document.entities,
+    ...document.sources,
+    ...(document.pushSources ?? []),
+    ...document.featureViews,
+    ...document.featureServices,
+  ];
 }
 
 export function encodeRegistryDocument(document: RegistryDocument): Uint8Array {

@@ -1,0 +1,301 @@
+// Push (issue #16 part 1) through `floe serve` processes sharing one catalog: group commit,
+// exactly-once by request_id across replicas and restarts, a SIGKILL mid-batch, and bad rows
+// refused alone. pyiceberg reads the tables as the independent judge.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
+import { definePushSource } from '../../../features/push-source.js';
+import type { Runtime } from '../../../features/runtime.js';
+import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
+import { testRuntime } from '../../support/runtime.js';
+import { createSource } from '../online/online-fixture.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const floe = path.join(root, 'bin', 'floe.js');
+const VIEW = 'driver_live';
+const SOURCE_TABLE = 'rides.driver_stats';
+const ONLINE_TABLE = `floe_online.${VIEW}`;
+const EPOCH = Date.parse('2024-05-01T00:00:00Z');
+
+let dir: string;
+let runtime: Runtime;
+const servers: ChildProcess[] = [];
+let urlA: string;
+let urlB: string;
+let nextDriver = 1_000;
+
+interface Pushed {
+  readonly requestId: string;
+  readonly drivers: number[];
+  readonly body: Record<string, unknown>;
+}
+
+/** A request of `rows` rows for fresh drivers, each with its own values. */
+function request(rows: number, to = 'online'): Pushed {
+  const drivers = Array.from({ length: rows }, () => nextDriver++);
+  const requestId = `req-${drivers[0]}`;
+  return {
+    requestId,
+    drivers,
+    body: {
+      push_source_name: 'driver_push',
+      to,
+      request_id: requestId,
+      df: {
+        driver_id: drivers,
+        conv_rate: drivers.map((driver) => driver / 4096),
+        trips: drivers.map((driver) => driver % 97),
+        event_timestamp: drivers.map((driver) => new Date(EPOCH + driver * 1000).toISOString()),
+      },
+    },
+  };
+}
+
+async function post(base: string, route: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(`${base}${route}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+function startServe(): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [floe, 'serve', '--project', dir, '--port', '0', '--json', '--refresh-interval-ms', '100'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  servers.push(child);
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const ready = /^\{[\s\S]*?^\}/m.exec(stdout);
+      if (ready) resolve({ url: (JSON.parse(ready[0]) as { url: string }).url, child });
+    });
+    child.once('exit', (code) => reject(new Error(`floe serve exited with ${code} before listening:\n${stderr}`)));
+  });
+}
+
+/** Rows of a table as pyiceberg reads them, counted per driver. */
+async function driverCounts(table: string): Promise<Map<number, number>> {
+  const read = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', { catalog: sqliteCatalog(dir), identifier: table });
+  const counts = new Map<number, number>();
+  for (const row of read.rows) counts.set(Number(row.driver_id), (counts.get(Number(row.driver_id)) ?? 0) + 1);
+  return counts;
+}
+
+/** Polls a server until every driver's pushed row is read online (within a few refresh intervals). */
+async function readBackOnline(base: string, pushed: readonly Pushed[]): Promise<void> {
+  const drivers = pushed.flatMap((item) => item.drivers);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { status, json } = await post(base, '/get-online-features', {
+      features: [`${VIEW}:conv_rate`, `${VIEW}:trips`],
+      entities: { driver_id: drivers },
+    });
+    assert.equal(status, 200, JSON.stringify(json));
+    const results = json.results as { values: unknown[]; statuses: string[] }[];
+    const missing = results[1]!.statuses.filter((value) => value !== 'PRESENT').length;
+    if (missing === 0) {
+      drivers.forEach((driver, index) => {
+        assert.equal(results[1]!.values[index], driver / 4096);
+        assert.equal(results[2]!.values[index], driver % 97);
+      });
+      return;
+    }
+    if (Date.now() > deadline) assert.fail(`${missing} of ${drivers.length} pushed rows are not read online from ${base}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'floe-push-'));
+  const catalog = {
+    type: 'sql' as const,
+    name: 'floe_oracle',
+    uri: path.join(dir, 'catalog.db'),
+    warehouse: `file://${path.join(dir, 'warehouse')}`,
+  };
+  runtime = await testRuntime({
+    directory: dir,
+    catalog,
+    definitions: [
+      defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
+      defineIcebergSource({
+        name: 'driver_source',
+        table: SOURCE_TABLE,
+        timestampField: 'event_timestamp',
+        createdTimestampField: 'created',
+      }),
+    ],
+  });
+  await createSource(runtime.catalog, SOURCE_TABLE);
+  const module = (name: string) => JSON.stringify(path.join(root, 'features', name));
+  await writeFile(path.join(dir, 'package.json'), '{"type": "module"}\n');
+  await writeFile(
+    path.join(dir, 'features.ts'),
+    `import { defineEntity, defineFeatureView, defineIcebergSource } from ${module('definitions.ts')};
+import { definePushSource } from ${module('push-source.ts')};
+export const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
+export const source = defineIcebergSource({ name: 'driver_source', table: ${JSON.stringify(SOURCE_TABLE)}, timestampField: 'event_timestamp', createdTimestampField: 'created' });
+export const push = definePushSource({ name: 'driver_push', batchSource: 'driver_source' });
+export const view = defineFeatureView({
+  name: ${JSON.stringify(VIEW)},
+  entities: ['driver'],
+  source: 'driver_push',
+  features: [{ name: 'conv_rate', type: 'double' }, { name: 'trips', type: 'long' }],
+  online: { buckets: 4 },
+});
+`,
+  );
+  await writeFile(
+    path.join(dir, 'floe.yaml'),
+    `project: push_test
+catalog:
+  type: sql
+  name: floe_oracle
+  uri: ${JSON.stringify(catalog.uri)}
+  warehouse: ${JSON.stringify(catalog.warehouse)}
+push:
+  maxDelayMs: 100
+workDirectory: work
+`,
+  );
+  [{ url: urlA }, { url: urlB }] = await Promise.all([startServe(), startServe()]);
+});
+
+after(async () => {
+  for (const child of servers) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await runtime?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('push through two feature servers sharing one catalog', () => {
+  test('bad rows are refused with 400 naming row and column; the good request in the same batch lands', async () => {
+    const good = request(3);
+    const wrongType = request(3);
+    (wrongType.body.df as Record<string, unknown[]>).trips!.splice(2, 1, 'many');
+    const missingKey = request(2);
+    delete (missingKey.body.df as Record<string, unknown>).driver_id;
+    const nullKey = request(2);
+    (nullKey.body.df as Record<string, unknown[]>).driver_id!.splice(1, 1, null);
+    const unknownColumn = request(2);
+    (unknownColumn.body.df as Record<string, unknown>).speed = [1, 2];
+    const answers = await Promise.all([good, wrongType, missingKey, nullKey, unknownColumn].map((item) => post(urlA, '/push', item.body)));
+    assert.equal(answers[0]!.status, 200, JSON.stringify(answers[0]!.json));
+    assert.deepEqual(
+      answers.slice(1).map((answer) => answer.status),
+      [400, 400, 400, 400],
+    );
+    assert.match(String(answers[1]!.json.message), /row 2, column trips: expected an integer \(long\), got string "many"/);
+    assert.match(String(answers[2]!.json.message), /row 0, column driver_id: missing/);
+    assert.match(String(answers[3]!.json.message), /row 1, column driver_id: missing/);
+    assert.match(String(answers[4]!.json.message), /column "speed" is not a column of the source table/);
+    for (const answer of answers.slice(1)) assert.doesNotMatch(JSON.stringify(answer.json), /at .*\.ts:|metadata\.json|SELECT/);
+    const counts = await driverCounts(ONLINE_TABLE);
+    for (const driver of good.drivers) assert.equal(counts.get(driver), 1);
+    for (const bad of [wrongType, missingKey, nullKey, unknownColumn])
+      for (const driver of bad.drivers) assert.equal(counts.get(driver), undefined);
+  });
+
+  test('concurrent clients on both servers: every acknowledged row is read online from both and lands exactly once', async () => {
+    const clients = 12;
+    const perClient = 4;
+    const acknowledged: Pushed[] = [];
+    const snapshots = new Set<string>();
+    await Promise.all(
+      Array.from({ length: clients }, async (_, client) => {
+        for (let round = 0; round < perClient; round++) {
+          const item = request(10, 'online_and_offline');
+          const { status, json } = await post(client % 2 === 0 ? urlA : urlB, '/push', item.body);
+          assert.equal(status, 200, JSON.stringify(json));
+          assert.equal(json.rows, 10);
+          const commits = json.commits as { table: string; snapshot_id: string }[];
+          assert.deepEqual(commits.map((commit) => commit.table).sort(), [ONLINE_TABLE, SOURCE_TABLE].sort());
+          for (const commit of commits) snapshots.add(`${commit.table}@${commit.snapshot_id}`);
+          acknowledged.push(item);
+        }
+      }),
+    );
+    // Group commit: requests share commits (one per batch per table).
+    assert.ok(snapshots.size < 2 * clients * perClient, `${snapshots.size} commits for ${clients * perClient} requests`);
+    await readBackOnline(urlA, acknowledged);
+    await readBackOnline(urlB, acknowledged);
+    for (const table of [ONLINE_TABLE, SOURCE_TABLE]) {
+      const counts = await driverCounts(table);
+      for (const item of acknowledged) for (const driver of item.drivers) assert.equal(counts.get(driver), 1, `${table}: driver ${driver}`);
+    }
+  });
+
+  test('a resent request_id gets the original answer and no second copy, on the same replica and on another', async () => {
+    const item = request(5, 'online_and_offline');
+    const first = await post(urlA, '/push', item.body);
+    assert.equal(first.status, 200);
+    const [again, elsewhere] = await Promise.all([post(urlA, '/push', item.body), post(urlB, '/push', item.body)]);
+    assert.deepEqual(again.json, first.json);
+    assert.deepEqual(elsewhere.json, first.json);
+    for (const table of [ONLINE_TABLE, SOURCE_TABLE]) {
+      const counts = await driverCounts(table);
+      for (const driver of item.drivers) assert.equal(counts.get(driver), 1);
+    }
+  });
+
+  test('a server SIGKILLed mid-batch loses no acknowledged row and half-writes no request; resending the rest lands each once', async () => {
+    const victim = await startServe();
+    const items = Array.from({ length: 24 }, () => request(8));
+    const acknowledged = new Set<string>();
+    const sent = items.map(async (item, index) => {
+      await new Promise((resolve) => setTimeout(resolve, index * 15));
+      const answer = await post(victim.url, '/push', item.body).catch(() => undefined);
+      if (answer?.status === 200) acknowledged.add(item.requestId);
+    });
+    // Kill once the first requests are answered, while later ones are batched or committing.
+    const deadline = Date.now() + 20_000;
+    while (acknowledged.size === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    victim.child.kill('SIGKILL');
+    await Promise.all(sent);
+    assert.ok(acknowledged.size > 0 && acknowledged.size < items.length, `acknowledged ${acknowledged.size} of ${items.length}`);
+    const counts = await driverCounts(ONLINE_TABLE);
+    for (const item of items) {
+      const found = item.drivers.filter((driver) => counts.get(driver) === 1).length;
+      assert.ok(found === 0 || found === item.drivers.length, `request ${item.requestId} half-written: ${found} of ${item.drivers.length}`);
+      if (acknowledged.has(item.requestId)) assert.equal(found, item.drivers.length, `acknowledged request ${item.requestId} lost`);
+      for (const driver of item.drivers) assert.ok((counts.get(driver) ?? 0) <= 1);
+    }
+    // The client retries what was not acknowledged, on the surviving replica.
+    const retried = await Promise.all(
+      items.filter((item) => !acknowledged.has(item.requestId)).map((item) => post(urlB, '/push', item.body)),
+    );
+    for (const answer of retried) assert.equal(answer.status, 200, JSON.stringify(answer.json));
+    const after = await driverCounts(ONLINE_TABLE);
+    for (const item of items) for (const driver of item.drivers) assert.equal(after.get(driver), 1, `driver ${driver}`);
+  });
+});
+
+test('definitions: a push source needs an Iceberg batch source, and aggregated views cannot be fed by one', async () => {
+  const { Registry } = await import('../../../features/registry.js');
+  const entity = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
+  const source = defineIcebergSource({ name: 'driver_source', table: SOURCE_TABLE, timestampField: 'event_timestamp' });
+  assert.throws(
+    () => new Registry([entity, source, definePushSource({ name: 'driver_push', batchSource: 'nope' })]),
+    /Push source driver_push refers to "nope" in batchSource, which is not an Iceberg source; defined: driver_source/,
+  );
+  const aggregated = defineFeatureView({
+    name: 'trip_sums',
+    entities: ['driver'],
+    source: 'driver_push',
+    aggregations: [{ column: 'trips', type: 'long', functions: ['sum'], windows: ['1h'] }],
+  });
+  assert.throws(
+    () => new Registry([entity, source, definePushSource({ name: 'driver_push', batchSource: 'driver_source' }), aggregated]),
+    /Feature view trip_sums has aggregations and is fed by push source driver_push/,
+  );
+});
