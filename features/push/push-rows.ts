@@ -121,9 +121,9 @@ function valueText(type: NestedField['type'], value: unknown): string | null {
     case 'timestamptz':
     case 'timestamp_ns':
     case 'timestamptz_ns':
-      return typeof value === 'string' && TIMESTAMP_TEXT.test(value) && !Number.isNaN(Date.parse(value.replace(' ', 'T'))) ? value : null;
+      return typeof value === 'string' && TIMESTAMP_TEXT.test(value) && isCalendarTime(value) ? value : null;
     case 'date':
-      return typeof value === 'string' && DATE_TEXT.test(value) && !Number.isNaN(Date.parse(value)) ? value : null;
+      return typeof value === 'string' && DATE_TEXT.test(value) && isCalendarTime(value) ? value : null;
     case 'uuid':
       return typeof value === 'string' && UUID_TEXT.test(value) ? value : null;
     default:
@@ -136,6 +136,13 @@ function valueText(type: NestedField['type'], value: unknown): string | null {
       // binary, fixed, geometry …: not pushable as JSON values.
       return null;
   }
+}
+
+/** A real day of a real month, and a time of day (hours < 24, minutes and seconds < 60), as DuckDB's cast requires. */
+function isCalendarTime(text: string): boolean {
+  const [year, month, day, hour = 0, minute = 0, second = 0] = (text.match(/\d+/g) ?? []).map(Number);
+  const date = new Date(Date.UTC(year!, month! - 1, day!));
+  return date.getUTCMonth() === month! - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60;
 }
 
 function describeType(type: NestedField['type']): string {

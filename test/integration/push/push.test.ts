@@ -280,6 +280,58 @@ describe('push through two feature servers sharing one catalog', () => {
   });
 });
 
+describe('floe push', () => {
+  test('pushes a CSV and a JSON-lines file online and offline, a resend with the same --request-id writes nothing, a bad row refuses the file', async () => {
+    const csvDrivers = [9001, 9002, 9003];
+    await writeFile(
+      path.join(dir, 'rows.csv'),
+      `driver_id,conv_rate,trips,event_timestamp\n${csvDrivers.map((driver) => `${driver},0.5,${driver % 7},2024-05-02 10:00:00`).join('\n')}\n`,
+    );
+    const args = ['push', 'driver_push', '--project', dir, '--to', 'online_and_offline', '--json'];
+    const pushed = await runFloe([...args, '--file', path.join(dir, 'rows.csv'), '--request-id', 'csv-1']);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const answer = JSON.parse(pushed.stdout) as { rows: number; commits: { table: string; snapshotId: string }[] };
+    assert.equal(answer.rows, 3);
+    const resent = await runFloe([...args, '--file', path.join(dir, 'rows.csv'), '--request-id', 'csv-1']);
+    assert.equal(resent.code, 0, resent.stderr);
+    assert.deepEqual(JSON.parse(resent.stdout), answer);
+
+    await writeFile(
+      path.join(dir, 'rows.jsonl'),
+      '{"driver_id": 9004, "conv_rate": 0.25, "trips": 4, "event_timestamp": "2024-05-02T11:00:00Z"}\n' +
+        '{"driver_id": 9005, "conv_rate": 0.75, "trips": "five", "event_timestamp": "2024-05-02T11:00:00Z"}\n',
+    );
+    const refused = await runFloe([...args, '--file', path.join(dir, 'rows.jsonl')]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /row 1, column trips: expected an integer \(long\), got string "five"/);
+    assert.doesNotMatch(refused.stderr, /\n\s+at /);
+
+    for (const table of [ONLINE_TABLE, SOURCE_TABLE]) {
+      const counts = await driverCounts(table);
+      for (const driver of csvDrivers) assert.equal(counts.get(driver), 1, `${table}: driver ${driver}`);
+      for (const driver of [9004, 9005]) assert.equal(counts.get(driver), undefined);
+    }
+    const read = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', {
+      catalog: sqliteCatalog(dir),
+      identifier: SOURCE_TABLE,
+      row_filter: 'driver_id == 9001',
+    });
+    assert.match(String(read.rows[0]!.event_timestamp), /^2024-05-02T10:00:00(\.0+)?(Z|\+00:00)$/);
+  });
+});
+
+function runFloe(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [floe, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 test('definitions: a push source needs an Iceberg batch source, and aggregated views cannot be fed by one', async () => {
   const { Registry } = await import('../../../features/registry.js');
   const entity = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
