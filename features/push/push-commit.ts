@@ -193,11 +193,21 @@ export function recentRequestIds(metadata: TableMetadata): Map<string, bigint> {
     let ids = parsedSummaries.get(snapshot.snapshotId);
     if (ids === undefined) {
       const text = snapshot.summary[PUSH_REQUESTS_PROPERTY];
-      ids = text === undefined ? [] : Object.keys(JSON.parse(text) as Record<string, number>);
+      ids = text === undefined ? [] : requestIdsOf(text);
       if (parsedSummaries.size > 100_000) parsedSummaries.clear();
       parsedSummaries.set(snapshot.snapshotId, ids);
     }
     for (const id of ids) if (!found.has(id)) found.set(id, snapshot.snapshotId);
   }
   return found;
+}
+
+/** The request ids of a `floe.push-requests` summary; one that is not such JSON (written by hand) holds none. */
+function requestIdsOf(text: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? Object.keys(parsed) : [];
+  } catch {
+    return [];
+  }
 }

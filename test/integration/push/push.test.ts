@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
+import { materializeWindow, readWatermark } from '../../../features/materialization.js';
 import { definePushSource } from '../../../features/push-source.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
@@ -135,6 +136,17 @@ before(async () => {
         timestampField: 'event_timestamp',
         createdTimestampField: 'created',
       }),
+      definePushSource({ name: 'driver_push', batchSource: 'driver_source' }),
+      defineFeatureView({
+        name: VIEW,
+        entities: ['driver'],
+        source: 'driver_push',
+        features: [
+          { name: 'conv_rate', type: 'double' },
+          { name: 'trips', type: 'long' },
+        ],
+        online: { buckets: 4 },
+      }),
     ],
   });
   await createSource(runtime.catalog, SOURCE_TABLE);
@@ -246,6 +258,18 @@ describe('push through two feature servers sharing one catalog', () => {
       const counts = await driverCounts(table);
       for (const driver of item.drivers) assert.equal(counts.get(driver), 1);
     }
+  });
+
+  test('pushed rows do not advance the watermark: it stays where materialization put it', async () => {
+    const context = { ...runtime, workDirectory: runtime.project.config.workDirectory };
+    const window = { start: new Date(EPOCH - 86_400_000), end: new Date(EPOCH) };
+    await materializeWindow(context, VIEW, window, 'push-test-window');
+    assert.equal((await readWatermark(context, VIEW))?.toISOString(), window.end.toISOString());
+    const item = request(4);
+    assert.equal((await post(urlA, '/push', item.body)).status, 200);
+    assert.equal((await readWatermark(context, VIEW))?.toISOString(), window.end.toISOString());
+    const counts = await driverCounts(ONLINE_TABLE);
+    for (const driver of item.drivers) assert.equal(counts.get(driver), 1);
   });
 
   test('a server SIGKILLed mid-batch loses no acknowledged row and half-writes no request; resending the rest lands each once', async () => {
