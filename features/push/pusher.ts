@@ -72,6 +72,12 @@ export class Pusher {
           context: { field: 'to' },
         },
       );
+    if (to !== 'offline' && !this.context.registry.viewsFedBy(push).some((view) => view.online.enabled))
+      throw new FloeError(
+        'invalid-input',
+        `Push to ${push.name}: no feature view with online.enabled has it as its source, so nothing would go online; push with "to": "offline", or name ${push.name} as a view's source`,
+        { context: { field: 'to' } },
+      );
     const { requestId } = request;
     if (requestId !== undefined && (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > 200))
       throw new FloeError('invalid-input', `Push to ${push.name}: request_id must be a text of 1 to 200 characters`, {

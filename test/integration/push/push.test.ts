@@ -304,6 +304,24 @@ describe('push through two feature servers sharing one catalog', () => {
   });
 });
 
+describe('push through the library', () => {
+  test('a push source that feeds no online view refuses online pushes, naming what to do', async () => {
+    const { Registry } = await import('../../../features/registry.js');
+    const { Pusher } = await import('../../../features/push/pusher.js');
+    const registry = new Registry([
+      defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
+      defineIcebergSource({ name: 'driver_source', table: SOURCE_TABLE, timestampField: 'event_timestamp' }),
+      definePushSource({ name: 'lonely_push', batchSource: 'driver_source' }),
+    ]);
+    const pusher = new Pusher({ ...runtime, registry, workDirectory: runtime.project.config.workDirectory }, { maxDelayMs: 0 });
+    await assert.rejects(
+      pusher.push({ pushSourceName: 'lonely_push', df: { driver_id: [1], event_timestamp: ['2024-05-01T00:00:00Z'] } }),
+      /Push to lonely_push: no feature view with online.enabled has it as its source/,
+    );
+    await assert.rejects(pusher.push({ pushSourceName: 'nope', df: {} }), /No push source named "nope"; defined: lonely_push/);
+  });
+});
+
 describe('floe push', () => {
   test('pushes a CSV and a JSON-lines file online and offline, a resend with the same --request-id writes nothing, a bad row refuses the file', async () => {
     const csvDrivers = [9001, 9002, 9003];
