@@ -28,6 +28,13 @@ export const PUSH_REQUESTS_PROPERTY = 'floe.push-requests';
  */
 export const REQUEST_ID_WINDOW_MS = 24 * 3_600_000;
 
+/**
+ * Replicas pushing to one table conflict often, and replaying an append costs one manifest list:
+ * retry soon and for longer than the tables' default policy (4 retries from 100 ms), so a caller
+ * waits milliseconds, not a failed push, for a busy table.
+ */
+const PUSH_COMMIT_RETRY = { numRetries: 100, minWaitMs: 10, maxWaitMs: 500, totalTimeoutMs: 30_000 };
+
 /** One checked request of a batch. */
 export interface BatchRequest {
   readonly requestId?: string;
@@ -134,6 +141,7 @@ export async function commitToTable(
           online: target.online,
           requestIds: new Set(Object.keys(ids)),
         }),
+        { retry: PUSH_COMMIT_RETRY },
       );
       for (const index of remaining) answers[index] = { table: name, snapshotId: String(result.snapshotId) };
       return answers as TableCommit[];
