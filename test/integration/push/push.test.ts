@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
+import { quoteLiteral } from '../../../engine/sql.js';
 import { materializeWindow, readWatermark } from '../../../features/materialization.js';
 import { definePushSource } from '../../../features/push-source.js';
 import type { Runtime } from '../../../features/runtime.js';
@@ -343,6 +344,25 @@ describe('floe push', () => {
       '{"driver_id": 9004, "conv_rate": 0.25, "trips": 4, "event_timestamp": "2024-05-02T11:00:00Z"}\n' +
         '{"driver_id": 9005, "conv_rate": 0.75, "trips": "five", "event_timestamp": "2024-05-02T11:00:00Z"}\n',
     );
+    // Parquet with a TIMESTAMPTZ column and 64-bit keys.
+    const parquet = path.join(dir, 'rows.parquet');
+    await runtime.engine.withConnection((connection) =>
+      connection.run(
+        `COPY (SELECT * FROM (VALUES (9006::BIGINT, 0.125::DOUBLE, 6::BIGINT, TIMESTAMPTZ '2024-05-02 12:34:56.789+00'), (4611686018427387904::BIGINT, 0.5, 7, TIMESTAMPTZ '2024-05-02 12:00:00+00')) AS v(driver_id, conv_rate, trips, event_timestamp)) TO ${quoteLiteral(parquet)} (FORMAT parquet)`,
+      ),
+    );
+    const fromParquet = await runFloe([...args, '--file', parquet]);
+    assert.equal(fromParquet.code, 0, fromParquet.stderr);
+    const parquetRows = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', {
+      catalog: sqliteCatalog(dir),
+      identifier: ONLINE_TABLE,
+      row_filter: 'driver_id >= 4611686018427387904 or driver_id == 9006',
+    });
+    assert.deepEqual(parquetRows.rows.map((row) => [String(row.driver_id), row.conv_rate, String(row.event_ts)]).sort(), [
+      ['4611686018427387904', 0.5, '2024-05-02T12:00:00.000000Z'],
+      ['9006', 0.125, '2024-05-02T12:34:56.789000Z'],
+    ]);
+
     const refused = await runFloe([...args, '--file', path.join(dir, 'rows.jsonl')]);
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /row 1, column trips: expected an integer \(long\), got string "five"/);
