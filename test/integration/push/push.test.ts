@@ -323,6 +323,23 @@ describe('push through the library', () => {
   });
 });
 
+describe('FeatureStore.push', () => {
+  test("pushes through the project's floe.yaml push settings and commits what is pending on close", async () => {
+    const { FeatureStore } = await import('../../../features/feature-store.js');
+    const store = await FeatureStore.open(dir);
+    const item = request(3, 'online_and_offline');
+    const df = item.body.df as Record<string, unknown[]>;
+    const answer = await store.push({ pushSourceName: 'driver_push', df, to: 'online_and_offline', requestId: item.requestId });
+    assert.equal(answer.rows, 3);
+    assert.deepEqual(answer.commits.map((commit) => commit.table).sort(), [ONLINE_TABLE, SOURCE_TABLE].sort());
+    await store.close();
+    for (const table of [ONLINE_TABLE, SOURCE_TABLE]) {
+      const counts = await driverCounts(table);
+      for (const driver of item.drivers) assert.equal(counts.get(driver), 1);
+    }
+  });
+});
+
 describe('floe push', () => {
   test('pushes a CSV and a JSON-lines file online and offline, a resend with the same --request-id writes nothing, a bad row refuses the file', async () => {
     const csvDrivers = [9001, 9002, 9003];
