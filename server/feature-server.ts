@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { parse as parseLossless, parseNumberAndBigInt, stringify as stringifyLossless } from 'lossless-json';
 import { DEFAULT_MAX_ENTITY_ROWS } from '../features/config.js';
 import type { OnlineStore } from '../features/online/index.js';
+import { PushOverloadedError } from '../features/push/pusher.js';
 import { FloeError } from '../iceberg/errors.js';
 import { redact, redactValue } from '../iceberg/util/redaction.js';
 import { Budget } from './budget.js';
@@ -140,6 +141,7 @@ function describeError(error: unknown, limits: Limits): { status: number; body: 
 
 function describeUnredacted(error: unknown, limits: Limits): { status: number; body: { error: string; message: string } } {
   if (error instanceof EntityRowLimitError) return { status: 413, body: { error: 'too-many-entity-rows', message: error.message } };
+  if (error instanceof PushOverloadedError) return { status: 503, body: { error: 'push-overloaded', message: error.detail } };
   if ((error as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return {
       status: 413,

@@ -15,6 +15,11 @@ export class Batcher<T> {
     private readonly options: { readonly maxDelayMs: number; readonly maxRows: number },
   ) {}
 
+  /** Rows gathered and not yet handed to a flush. */
+  get waitingRows(): number {
+    return this.pendingRows;
+  }
+
   add(item: T, rows: number): void {
     this.pending.push(item);
     this.pendingRows += rows;

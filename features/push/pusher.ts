@@ -36,6 +36,23 @@ export interface PushAnswer {
   readonly commits: readonly TableCommit[];
 }
 
+/** Rows a push source may have waiting for the commit under way, in batches of push.maxRows: beyond, pushes are refused. */
+const PENDING_BATCHES = 4;
+
+/**
+ * More rows are waiting for a push source than a few batches: the tables cannot keep up. The
+ * feature server answers 503; the caller retries later (with the same request_id).
+ */
+export class PushOverloadedError extends FloeError {
+  constructor(pushSource: string, waitingRows: number) {
+    super(
+      'io',
+      `Push to ${pushSource}: ${waitingRows} rows are already waiting to be committed (more than ${PENDING_BATCHES} × push.maxRows); retry shortly with the same request_id`,
+      { context: { pushSource }, retryable: true },
+    );
+  }
+}
+
 interface Pending extends BatchRequest {
   readonly to: PushTarget;
   readonly resolve: (commits: TableCommit[]) => void;
@@ -89,8 +106,11 @@ export class Pusher {
     const key = requestId === undefined ? undefined : `${push.name}\0${requestId}`;
     const earlier = key === undefined ? undefined : this.inFlight.get(key);
     if (earlier !== undefined) return earlier;
+    const batcher = this.batcherFor(push);
+    if (batcher.waitingRows + rows.rows > PENDING_BATCHES * this.options.maxRows && batcher.waitingRows > 0)
+      throw new PushOverloadedError(push.name, batcher.waitingRows);
     const answer = new Promise<TableCommit[]>((resolve, reject) =>
-      this.batcherFor(push).add({ ...(requestId === undefined ? {} : { requestId }), rows, to, resolve, reject }, rows.rows),
+      batcher.add({ ...(requestId === undefined ? {} : { requestId }), rows, to, resolve, reject }, rows.rows),
     ).then((commits) => ({ ...base, rows: rows.rows, commits }));
     if (key === undefined) return answer;
     this.inFlight.set(key, answer);

@@ -323,6 +323,27 @@ describe('push through the library', () => {
   });
 });
 
+describe('push overload', () => {
+  test('beyond 4 × maxRows waiting for a commit under way, a push is refused as overloaded and the others land', async () => {
+    const { Pusher, PushOverloadedError } = await import('../../../features/push/pusher.js');
+    const pusher = new Pusher({ ...runtime, workDirectory: runtime.project.config.workDirectory }, { maxDelayMs: 60_000, maxRows: 10 });
+    const items = [request(10), request(15), request(15), request(15)];
+    const results = await Promise.allSettled(
+      items.map((item) => pusher.push({ pushSourceName: 'driver_push', df: item.body.df as Record<string, unknown[]> })),
+    );
+    assert.deepEqual(
+      results.map((result) => result.status),
+      ['fulfilled', 'fulfilled', 'fulfilled', 'rejected'],
+    );
+    const refused = (results[3] as PromiseRejectedResult).reason as Error;
+    assert.ok(refused instanceof PushOverloadedError);
+    assert.match(refused.message, /Push to driver_push: 30 rows are already waiting to be committed/);
+    const counts = await driverCounts(ONLINE_TABLE);
+    for (const item of items.slice(0, 3)) for (const driver of item.drivers) assert.equal(counts.get(driver), 1);
+    for (const driver of items[3]!.drivers) assert.equal(counts.get(driver), undefined);
+  });
+});
+
 describe('FeatureStore.push', () => {
   test("pushes through the project's floe.yaml push settings and commits what is pending on close", async () => {
     const { FeatureStore } = await import('../../../features/feature-store.js');
