@@ -123,7 +123,8 @@ export class OnlineStore {
 
   /**
    * Pushes rows to a push source (Feast's `push`): answered once the commits holding them have
-   * landed; online reads here and on every replica see them within refreshIntervalMs.
+   * landed; online reads on every replica see them within refreshIntervalMs, here at once after
+   * the reader's refresh this starts.
    */
   push(request: PushRequest): Promise<PushAnswer> {
     this.pusher ??= new Pusher(
@@ -134,6 +135,10 @@ export class OnlineStore {
         workDirectory: this.options.workDirectory ?? path.join(tmpdir(), 'floe-push'),
       },
       this.options.push,
+      // This server reads its own pushes without waiting for refreshIntervalMs (other replicas do wait).
+      (tables) => {
+        for (const reader of this.readers.values()) if (tables.includes(reader.name)) reader.refresh().catch(() => undefined);
+      },
     );
     return this.pusher.push(request);
   }

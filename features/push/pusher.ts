@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
-import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
+import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { FloeError } from '../../iceberg/errors.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { NestedField } from '../../iceberg/spec/types.js';
@@ -74,6 +74,8 @@ export class Pusher {
   constructor(
     private readonly context: FeatureContext,
     options: Partial<PushConfig> = {},
+    /** Told the tables a batch committed to, before its callers are answered (the online store refreshes its readers of them). */
+    private readonly onCommitted: (tables: readonly string[]) => void = () => undefined,
   ) {
     this.options = { maxDelayMs: options.maxDelayMs ?? DEFAULT_PUSH_MAX_DELAY_MS, maxRows: options.maxRows ?? DEFAULT_PUSH_MAX_ROWS };
   }
@@ -201,6 +203,10 @@ export class Pusher {
             else if (!failures.has(index)) failures.set(index, result.reason);
           });
         });
+        const committed = targets.flatMap(({ target }, position) =>
+          results[position]!.status === 'fulfilled' ? [formatTableIdentifier(target.identifier)] : [],
+        );
+        if (committed.length > 0) this.onCommitted(committed);
         items.forEach((item, index) => (failures.has(index) ? item.reject(failures.get(index)) : item.resolve(commits[index]!)));
       });
     } catch (error) {
