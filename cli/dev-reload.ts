@@ -170,6 +170,7 @@ export function describeChanges(changes: readonly DefinitionChange[]): string[] 
     featureService: 'service',
     requestSource: 'request source',
     onDemandView: 'on-demand view',
+    pushSource: 'push source',
   } as const;
   return changes.flatMap((change) => {
     const name = `${noun[change.kind]} ${change.name}`;

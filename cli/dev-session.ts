@@ -5,9 +5,8 @@
  */
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import { OnlineStore } from '../features/online/index.js';
 import type { Runtime } from '../features/runtime.js';
-import { createFeatureServer } from '../server/feature-server.js';
+import { projectFeatureServer } from './project-feature-server.js';
 import { createWorker } from '../workers/worker.js';
 import type { WorkerOptions } from '../workers/worker.js';
 
@@ -83,10 +82,7 @@ export class DevSession {
     let server: FastifyInstance | null = null;
     if (this.port !== null) {
       await previous?.server?.close();
-      server = createFeatureServer({
-        maxEntityRows: runtime.project.config.server.maxEntityRows,
-        store: new OnlineStore({ registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine }),
-      });
+      server = projectFeatureServer(runtime);
     }
     this.current = { runtime, worker, running, server };
     await previous?.runtime.close();

@@ -9,6 +9,7 @@ import { initCommand } from './commands/init.js';
 import { materializeCommand } from './commands/materialize.js';
 import { materializeIncrementalCommand } from './commands/materialize-incremental.js';
 import { planCommand } from './commands/plan.js';
+import { pushCommand } from './commands/push.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { serveCommand } from './commands/serve.js';
 import { tableCommand } from './commands/table.js';
@@ -39,6 +40,7 @@ export function createProgram(): Command {
   devCommand(program);
   getOnlineCommand(program);
   serveCommand(program);
+  pushCommand(program);
   tableCommand(program);
   trainingSetCommand(program);
   return program;

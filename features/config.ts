@@ -94,6 +94,22 @@ const monitoringConfig = z
   })
   .strict();
 
+export const DEFAULT_PUSH_MAX_DELAY_MS = 200;
+export const DEFAULT_PUSH_MAX_ROWS = 50_000;
+
+/** Group commit of pushed rows (`POST /push`, `floe push`): see features/push/. */
+const pushConfig = z
+  .object({
+    /** How long the first request of a batch waits for others before the batch is committed. */
+    maxDelayMs: z
+      .preprocess((value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value), z.number().int().min(0))
+      .default(DEFAULT_PUSH_MAX_DELAY_MS),
+    /** A batch holding this many rows is committed without waiting longer. */
+    maxRows: count.default(DEFAULT_PUSH_MAX_ROWS),
+  })
+  .strict();
+export type PushConfig = z.infer<typeof pushConfig>;
+
 export const projectConfigSchema = z
   .object({
     project: z
@@ -111,6 +127,7 @@ export const projectConfigSchema = z
     registry: registryConfig.default({}),
     /** The feature server (`floe serve`, `floe dev`). */
     server: serverConfig.default({ maxEntityRows: DEFAULT_MAX_ENTITY_ROWS }),
+    push: pushConfig.default({ maxDelayMs: DEFAULT_PUSH_MAX_DELAY_MS, maxRows: DEFAULT_PUSH_MAX_ROWS }),
     /** `floe dev`, the local development server. */
     dev: devConfig.default({ uiPort: DEFAULT_DEV_UI_PORT }),
     /** Where Floe records what it measures about itself. */

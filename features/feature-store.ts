@@ -8,6 +8,8 @@ import type { ApplyPlan, ApplyResult } from './registry-store/apply.js';
 import { applyDefinitions, planApply } from './registry-store/apply.js';
 import { openRuntime } from './runtime.js';
 import type { Runtime } from './runtime.js';
+import { Pusher } from './push/pusher.js';
+import type { PushAnswer, PushRequest } from './push/pusher.js';
 
 /**
  * A Floe project opened for a data scientist, as Feast's `FeatureStore(repo_path)`: the
@@ -16,6 +18,8 @@ import type { Runtime } from './runtime.js';
  * than fail). Close it when done.
  */
 export class FeatureStore {
+  private pusher: Pusher | undefined;
+
   private constructor(readonly runtime: Runtime) {}
 
   static async open(directory: string, env: NodeJS.ProcessEnv = process.env): Promise<FeatureStore> {
@@ -46,7 +50,14 @@ export class FeatureStore {
     return applyDefinitions({ config: this.project.config, registry: this.project.registry, catalog: this.catalog });
   }
 
-  close(): Promise<void> {
+  /** Pushes rows to a push source (Feast's `store.push`), with group commit (floe.yaml's `push`); see docs/push.md. */
+  push(request: PushRequest): Promise<PushAnswer> {
+    this.pusher ??= new Pusher(this.runtime, this.project.config.push);
+    return this.pusher.push(request);
+  }
+
+  async close(): Promise<void> {
+    await this.pusher?.drain();
     return this.runtime.close();
   }
 }

@@ -111,6 +111,7 @@ function isDefinition(value: unknown): value is Definition {
     kind === 'featureView' ||
     kind === 'featureService' ||
     kind === 'requestSource' ||
-    kind === 'onDemandView'
+    kind === 'onDemandView' ||
+    kind === 'pushSource'
   );
 }

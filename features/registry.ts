@@ -8,6 +8,7 @@ import type {
   FeatureViewProjection,
   IcebergSourceDefinition,
 } from './definitions.js';
+import type { PushSourceDefinition } from './push-source.js';
 import type { OnDemandViewDefinition, RequestSourceDefinition } from './on-demand.js';
 
 export type Definition =
@@ -16,7 +17,8 @@ export type Definition =
   | FeatureViewDefinition
   | FeatureServiceDefinition
   | RequestSourceDefinition
-  | OnDemandViewDefinition;
+  | OnDemandViewDefinition
+  | PushSourceDefinition;
 
 /** Features of one view, resolved: every name exists in the view, in the order asked for. */
 export interface ResolvedProjection {
@@ -37,6 +39,7 @@ export class Registry {
   readonly featureServices: ReadonlyMap<string, FeatureServiceDefinition>;
   readonly requestSources: ReadonlyMap<string, RequestSourceDefinition>;
   readonly onDemandViews: ReadonlyMap<string, OnDemandViewDefinition>;
+  readonly pushSources: ReadonlyMap<string, PushSourceDefinition>;
   readonly onlineNamespace: string;
 
   constructor(definitions: readonly Definition[], options: { onlineNamespace?: string } = {}) {
@@ -64,8 +67,32 @@ export class Registry {
       definitions.filter((d): d is OnDemandViewDefinition => d.kind === 'onDemandView'),
       'on-demand view',
     );
+    this.pushSources = indexByName(
+      definitions.filter((d): d is PushSourceDefinition => d.kind === 'pushSource'),
+      'push source',
+    );
     this.onlineNamespace = options.onlineNamespace ?? DEFAULT_ONLINE_NAMESPACE;
+    for (const push of this.pushSources.values()) {
+      if (this.sources.has(push.name))
+        throw new FloeError('invalid-input', `Push source ${push.name} has the name of an Iceberg source; give it a name of its own`, {
+          context: { object: push.name, field: 'name' },
+        });
+      if (!this.sources.has(push.batchSource)) {
+        const known = [...this.sources.keys()].sort().join(', ') || 'none';
+        throw new FloeError(
+          'invalid-input',
+          `Push source ${push.name} refers to ${JSON.stringify(push.batchSource)} in batchSource, which is not an Iceberg source; defined: ${known}`,
+          { context: { object: push.name, field: 'batchSource' } },
+        );
+      }
+    }
     for (const view of this.featureViews.values()) {
+      if (view.aggregations !== undefined && this.pushSources.has(view.source))
+        throw new FloeError(
+          'invalid-input',
+          `Feature view ${view.name} has aggregations and is fed by push source ${view.source}: pushed rows go online only into views of plain features; give the view the batch source ${this.pushSources.get(view.source)!.batchSource} as its source`,
+          { context: { object: view.name, field: 'source' } },
+        );
       this.sourceOf(view);
       this.entitiesOf(view);
       const keys = new Set(this.joinKeysOf(view).map((key) => key.name));
@@ -225,10 +252,20 @@ export class Registry {
     return lookup(this.featureViews, name, 'feature view');
   }
 
+  /** The Iceberg source a view reads: its `source`, or the batch source of the push source it names. */
   sourceOf(view: FeatureViewDefinition): IcebergSourceDefinition {
-    const source = this.sources.get(view.source);
-    if (!source) throw missingReference(view.name, 'source', view.source, this.sources);
+    const source = this.sources.get(this.pushSources.get(view.source)?.batchSource ?? view.source);
+    if (!source) throw missingReference(view.name, 'source', view.source, new Map<string, unknown>([...this.sources, ...this.pushSources]));
     return source;
+  }
+
+  pushSource(name: string): PushSourceDefinition {
+    return lookup(this.pushSources, name, 'push source');
+  }
+
+  /** The views a push source feeds: those whose `source` names it. */
+  viewsFedBy(push: PushSourceDefinition): FeatureViewDefinition[] {
+    return [...this.featureViews.values()].filter((view) => view.source === push.name);
   }
 
   entitiesOf(view: FeatureViewDefinition): EntityDefinition[] {

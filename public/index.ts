@@ -1,6 +1,9 @@
 // `import … from 'floe'`: what a Floe project's definitions and a data scientist's code use. Only
 // what is re-exported here (and from public/worker.ts, public/server.ts) is Floe's public API.
 export { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSource } from '../features/definitions.js';
+export { definePushSource } from '../features/push-source.js';
+export type { PushSourceDefinition } from '../features/push-source.js';
+export type { PushAnswer, PushRequest } from '../features/push/pusher.js';
 export type {
   CompactionScheduleDefinition,
   ConsistencyScheduleDefinition,

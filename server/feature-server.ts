@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { parse as parseLossless, parseNumberAndBigInt, stringify as stringifyLossless } from 'lossless-json';
 import { DEFAULT_MAX_ENTITY_ROWS } from '../features/config.js';
 import type { OnlineStore } from '../features/online/index.js';
+import { PushOverloadedError } from '../features/push/pusher.js';
 import { FloeError } from '../iceberg/errors.js';
 import { redact, redactValue } from '../iceberg/util/redaction.js';
 import { Budget } from './budget.js';
@@ -10,6 +11,7 @@ import { EntityRowLimitError, parseFeastRequest, screenFeastRequest } from './fe
 import { toFeastResponse } from './feast-response.js';
 import { ServerMetrics } from './metrics.js';
 import type { ConsistencyGaugeSource } from './metrics.js';
+import { parsePushRequest, PUSH_BODY_LIMIT, toPushResponse } from './push-request.js';
 
 export interface FeatureServerOptions {
   readonly store: OnlineStore;
@@ -33,7 +35,7 @@ const BODY_BYTES_PER_ENTITY_ROW = 256;
 const JSON_BODY_TYPES = ['application/json', 'text/plain', 'application/x-www-form-urlencoded'] as const;
 
 /**
- * The HTTP feature server, shaped like Feast's: `POST /get-online-features`, `GET /health`,
+ * The HTTP feature server, shaped like Feast's: `POST /get-online-features`, `POST /push`, `GET /health`,
  * `GET /metrics` (Prometheus). Errors are JSON `{error, message}` with a 4xx for anything the
  * caller can fix (malformed body, unknown view or feature, bad key) and a bare 500 otherwise;
  * never a stack trace.
@@ -98,6 +100,12 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
     return reply.type('application/json').send(stringifyLossless(toFeastResponse(response, { fullFeatureNames })));
   });
 
+  app.post('/push', { bodyLimit: Math.max(bodyLimit, PUSH_BODY_LIMIT) }, async (request, reply) => {
+    const answer = await store.push(parsePushRequest(request.body));
+    return reply.type('application/json').send(stringifyLossless(toPushResponse(answer)));
+  });
+  app.addHook('onClose', async () => store.drainPushes());
+
   app.get('/health', async () => ({ status: 'ok' }));
 
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
@@ -105,7 +113,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   app.setNotFoundHandler(async (request, reply) =>
     reply.code(404).send({
       error: 'not-found',
-      message: `No route ${request.method} ${request.url}; the feature server serves POST /get-online-features, GET /health and GET /metrics`,
+      message: `No route ${request.method} ${request.url}; the feature server serves POST /get-online-features, POST /push, GET /health and GET /metrics`,
     }),
   );
 
@@ -136,6 +144,7 @@ function describeError(error: unknown, limits: Limits): { status: number; body: 
 
 function describeUnredacted(error: unknown, limits: Limits): { status: number; body: { error: string; message: string } } {
   if (error instanceof EntityRowLimitError) return { status: 413, body: { error: 'too-many-entity-rows', message: error.message } };
+  if (error instanceof PushOverloadedError) return { status: 503, body: { error: 'push-overloaded', message: error.detail } };
   if ((error as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return {
       status: 413,

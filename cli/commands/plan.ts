@@ -37,6 +37,7 @@ export function describePlan(plan: ApplyPlan | ApplyResult): string {
   const kinds = {
     entity: 'entity',
     source: 'source',
+    pushSource: 'push source',
     featureView: 'feature view',
     featureService: 'feature service',
     requestSource: 'request source',

@@ -5,7 +5,7 @@ export function serveCommand(program: Command): void {
   program
     .command('serve')
     .description(
-      "Serve online features over HTTP, shaped like Feast's feature server (POST /get-online-features, GET /health, GET /metrics)",
+      "Serve online features over HTTP, shaped like Feast's feature server (POST /get-online-features, POST /push, GET /health, GET /metrics)",
     )
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--host <host>', 'the address to listen on', '127.0.0.1')
@@ -19,31 +19,20 @@ export function serveCommand(program: Command): void {
       const port = integer(options.port, '--port', 0, 65_535);
       const refreshIntervalMs =
         options.refreshIntervalMs === undefined ? undefined : integer(options.refreshIntervalMs, '--refresh-interval-ms', 0, 86_400_000);
-      const { OnlineStore } = await import('../../features/online/index.js');
       const { loadProject } = await import('../../features/project.js');
-      const { createFeatureServer } = await import('../../server/feature-server.js');
+      const { projectFeatureServer } = await import('../project-feature-server.js');
       const { openRuntime } = await import('../../features/runtime.js');
       const { printResult } = await import('../output.js');
       const project = await loadProject(options.project);
       const runtime = await openRuntime(project);
-      const { latestMismatchRates } = await import('../../features/consistency/index.js');
-      const server = createFeatureServer({
-        maxEntityRows: project.config.server.maxEntityRows,
-        consistency: { table: project.config.monitoring.consistencyTable, read: (table) => latestMismatchRates(runtime, table) },
-        store: new OnlineStore({
-          registry: project.registry,
-          catalog: runtime.catalog,
-          engine: runtime.engine,
-          ...(refreshIntervalMs === undefined ? {} : { refreshIntervalMs }),
-        }),
-      });
+      const server = projectFeatureServer(runtime, refreshIntervalMs === undefined ? {} : { refreshIntervalMs });
       try {
         const url = await server.listen({ host: options.host, port });
         printResult(
           { url, project: project.config.project },
           options,
           () =>
-            `Floe feature server for project ${project.config.project} on ${url} (POST /get-online-features, GET /health, GET /metrics); Ctrl-C stops it`,
+            `Floe feature server for project ${project.config.project} on ${url} (POST /get-online-features, POST /push, GET /health, GET /metrics); Ctrl-C stops it`,
         );
         await untilInterrupted();
       } finally {

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Engine } from '../../engine/duckdb.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../iceberg/errors.js';
@@ -18,6 +20,9 @@ import { RowCache } from './row-cache.js';
 import { onlineTableLayout } from './online-table-layout.js';
 import { aggregatedFeaturesOf, isAggregatedView } from '../aggregations.js';
 import { aggregateTiles, columnPartials, effectiveTileRows, floorToGrid, tileMicros } from './aggregation-tiles.js';
+import type { PushConfig } from '../config.js';
+import { Pusher } from '../push/pusher.js';
+import type { PushAnswer, PushRequest } from '../push/pusher.js';
 
 export interface OnlineStoreOptions {
   readonly registry: Registry;
@@ -35,6 +40,10 @@ export interface OnlineStoreOptions {
    * consistency check can pin it to an instant like watermark − 1 µs); tests pin it.
    */
   readonly clock?: () => number;
+  /** Scratch space for pushed rows on their way to the tables (`push`); a temporary folder when absent. */
+  readonly workDirectory?: string;
+  /** Group commit of pushed rows (floe.yaml's `push` section). */
+  readonly push?: Partial<PushConfig>;
 }
 
 /** Entity rows as objects of join key values (Feast's `entity_rows`). */
@@ -52,6 +61,7 @@ export class OnlineStore {
   private readonly readers = new Map<string, OnlineTableReader>();
   private readonly rowCache: RowCache;
   private readonly clock: () => number;
+  private pusher: Pusher | undefined;
 
   constructor(private readonly options: OnlineStoreOptions) {
     this.rowCache = new RowCache(options.maxCachedRows ?? DEFAULT_MAX_CACHED_ROWS);
@@ -132,6 +142,33 @@ export class OnlineStore {
     }
     features.push(...onDemandVectors(this.options.registry, plan, rows.length, onDemandInputs, requestValues));
     return { entities: [...entities].map(([name, values]) => ({ name, values })), features, reads };
+  }
+
+  /**
+   * Pushes rows to a push source (Feast's `push`): answered once the commits holding them have
+   * landed; online reads on every replica see them within refreshIntervalMs, here at once after
+   * the reader's refresh this starts.
+   */
+  push(request: PushRequest): Promise<PushAnswer> {
+    this.pusher ??= new Pusher(
+      {
+        registry: this.options.registry,
+        catalog: this.options.catalog,
+        engine: this.options.engine,
+        workDirectory: this.options.workDirectory ?? path.join(tmpdir(), 'floe-push'),
+      },
+      this.options.push,
+      // This server reads its own pushes without waiting for refreshIntervalMs (other replicas do wait).
+      (tables) => {
+        for (const reader of this.readers.values()) if (tables.includes(reader.name)) reader.refresh().catch(() => undefined);
+      },
+    );
+    return this.pusher.push(request);
+  }
+
+  /** Commits the pushes gathered so far and waits for them (before the process stops). */
+  async drainPushes(): Promise<void> {
+    await this.pusher?.drain();
   }
 
   /** Asks the catalog about every table read so far, now, and indexes new snapshots. */
@@ -239,7 +276,9 @@ function aggregatedRead(
       statuses,
       eventTimestamps: lookups.map(() => exactAsOf),
     })),
-    rawValues: new Map(ordered.map((feature, position) => [feature.name, values.map((row) => (row[position] ?? null) as PrimitiveValue | null)])),
+    rawValues: new Map(
+      ordered.map((feature, position) => [feature.name, values.map((row) => (row[position] ?? null) as PrimitiveValue | null)]),
+    ),
     exactAsOf,
   };
 }

@@ -53,6 +53,7 @@ export async function planApply(context: ApplyContext): Promise<ApplyPlan> {
   const current = [
     ...context.registry.entities.values(),
     ...context.registry.sources.values(),
+    ...context.registry.pushSources.values(),
     ...context.registry.featureViews.values(),
     ...context.registry.featureServices.values(),
     ...context.registry.requestSources.values(),

@@ -11,7 +11,15 @@ export interface DefinitionChange {
   readonly featuresRemoved?: readonly string[];
 }
 
-const KIND_ORDER: readonly Definition['kind'][] = ['entity', 'source', 'requestSource', 'featureView', 'onDemandView', 'featureService'];
+const KIND_ORDER: readonly Definition['kind'][] = [
+  'entity',
+  'source',
+  'pushSource',
+  'requestSource',
+  'featureView',
+  'onDemandView',
+  'featureService',
+];
 
 /** What applying `next` over `previous` changes, kind by kind, name by name. */
 export function diffDefinitions(previous: readonly Definition[], next: readonly Definition[]): DefinitionChange[] {

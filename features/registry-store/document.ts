@@ -2,6 +2,7 @@ import { FloeError } from '../../iceberg/errors.js';
 import type { EntityDefinition, FeatureServiceDefinition, FeatureViewDefinition, IcebergSourceDefinition } from '../definitions.js';
 import type { OnDemandViewDefinition, RequestSourceDefinition, StoredOnDemandView } from '../on-demand.js';
 import { storedOnDemandView } from '../on-demand.js';
+import type { PushSourceDefinition } from '../push-source.js';
 import type { Definition, Registry } from '../registry.js';
 
 /**
@@ -21,6 +22,8 @@ export interface RegistryDocument {
   /** Absent in documents written before on-demand views. Their functions come from the loaded definitions. */
   readonly requestSources?: readonly RequestSourceDefinition[];
   readonly onDemandViews?: readonly StoredOnDemandView[];
+  /** Absent in documents written before push sources existed. */
+  readonly pushSources?: readonly PushSourceDefinition[];
 }
 
 export const REGISTRY_FORMAT = 'floe-registry';
@@ -40,6 +43,7 @@ export function registryDocument(registry: Registry, options: { project: string;
     featureServices: sorted(registry.featureServices.values()),
     requestSources: sorted(registry.requestSources.values()),
     onDemandViews: sorted(registry.onDemandViews.values()).map(storedOnDemandView),
+    ...(registry.pushSources.size === 0 ? {} : { pushSources: sorted(registry.pushSources.values()) }),
   };
 }
 
@@ -48,6 +52,7 @@ export function documentDefinitions(document: RegistryDocument): Definition[] {
   return [
     ...document.entities,
     ...document.sources,
+    ...(document.pushSources ?? []),
     ...document.featureViews,
     ...document.featureServices,
     ...(document.requestSources ?? []),

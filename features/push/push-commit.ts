@@ -1,0 +1,221 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
+import { writeTableFiles } from '../../engine/table-writer.js';
+import { duckdbType } from '../../engine/types.js';
+import type { LoadedTable, TableIdentifier } from '../../iceberg/catalog/catalog.js';
+import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
+import { commitChange } from '../../iceberg/commit/commit.js';
+import type { TableChange } from '../../iceberg/commit/table-change.js';
+import { FloeError } from '../../iceberg/errors.js';
+import { ancestorsOf, snapshotForRef } from '../../iceberg/spec/metadata.js';
+import type { TableMetadata } from '../../iceberg/spec/metadata.js';
+import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
+import { writeAddedManifest } from '../../iceberg/write/added-manifest.js';
+import { fastAppend } from '../../iceberg/write/fast-append.js';
+import type { FeatureContext } from '../context.js';
+import { signalOf } from '../context.js';
+import { carriedSummary } from '../materialization.js';
+import type { CheckedRows } from './push-rows.js';
+
+/** Summary properties of a push commit: the push source, and `{request_id: rows}` of the requests it holds. */
+export const PUSH_SOURCE_PROPERTY = 'floe.push-source';
+export const PUSH_REQUESTS_PROPERTY = 'floe.push-requests';
+
+/**
+ * How far back a resent request_id is recognized: the snapshots of the last day (that are not
+ * expired). Checked against the table as committed, so it holds across restarts and replicas.
+ */
+export const REQUEST_ID_WINDOW_MS = 24 * 3_600_000;
+
+/**
+ * Replicas pushing to one table conflict often, and replaying an append costs one manifest list:
+ * retry soon and for longer than the tables' default policy (4 retries from 100 ms), so a caller
+ * waits milliseconds, not a failed push, for a busy table.
+ */
+const PUSH_COMMIT_RETRY = { numRetries: 100, minWaitMs: 10, maxWaitMs: 500, totalTimeoutMs: 30_000 };
+
+/** One checked request of a batch. */
+export interface BatchRequest {
+  readonly requestId?: string;
+  readonly rows: CheckedRows;
+}
+
+/** Rows of a batch staged once as NDJSON (all text), read by every table's write. */
+export interface StagedBatch {
+  readonly file: string;
+  /** The source table's columns in the file, as `c<i>`. */
+  readonly columns: readonly CheckedRows['columns'][number]['field'][];
+}
+
+export async function stageBatch(directory: string, requests: readonly BatchRequest[]): Promise<StagedBatch> {
+  const fields = requests[0]!.rows.columns.map((column) => column.field);
+  const lines: string[] = [];
+  requests.forEach((request, index) => {
+    // By name: a request checked against an older schema of the table has its columns elsewhere.
+    const byName = new Map(request.rows.columns.map((column) => [column.field.name, column.values]));
+    const values = fields.map((field) => byName.get(field.name));
+    for (let row = 0; row < request.rows.rows; row++) {
+      const line: Record<string, string | number | null> = { r: index };
+      values.forEach((column, position) => (line[`c${position}`] = column?.[row] ?? null));
+      lines.push(JSON.stringify(line));
+    }
+  });
+  const file = path.join(directory, 'batch.ndjson');
+  await writeFile(file, lines.join('\n') + '\n');
+  return { file, columns: fields };
+}
+
+/** The staged rows of some requests, typed and named by the source table's columns. */
+export function stagedRowsSql(staged: StagedBatch, requestIndexes: readonly number[]): string {
+  const types = [`${quoteLiteral('r')}: 'INTEGER'`, ...staged.columns.map((_, position) => `${quoteLiteral(`c${position}`)}: 'VARCHAR'`)];
+  const projection = staged.columns.map((field, position) => `CAST(${q(`c${position}`)} AS ${duckdbType(field.type)}) AS ${q(field.name)}`);
+  return `SELECT ${projection.join(', ')} FROM read_json(${quoteLiteral(staged.file)}, format = 'newline_delimited', columns = {${types.join(', ')}}) WHERE r IN (${requestIndexes.join(', ')})`;
+}
+
+export interface TableTarget {
+  readonly identifier: TableIdentifier;
+  /** Loads (or for an online table, makes sure of) the table. */
+  readonly load: () => Promise<LoadedTable>;
+  /** The rows to append, over `rows` (the staged rows of the requests it is given, by source column names). */
+  readonly query: (rows: string) => string;
+  /** An online table: its commits carry the watermark and source cursor forward (and never advance them). */
+  readonly online: boolean;
+}
+
+/** What a request's rows became in one table: the snapshot holding them. */
+export interface TableCommit {
+  readonly table: string;
+  readonly snapshotId: string;
+}
+
+/**
+ * Appends the requests' rows to one table in one commit, exactly once: requests whose request_id
+ * a snapshot of the table already holds are left out (and answered with that snapshot), checked
+ * again on every attempt of the commit, so two replicas given the same request cannot both land it.
+ */
+export async function commitToTable(
+  context: FeatureContext,
+  options: {
+    pushSource: string;
+    batchId: string;
+    staged: StagedBatch;
+    requests: readonly BatchRequest[];
+    target: TableTarget;
+    directory: string;
+  },
+): Promise<TableCommit[]> {
+  const { target, requests } = options;
+  const name = formatTableIdentifier(target.identifier);
+  const answers = new Array<TableCommit | undefined>(requests.length);
+  for (let attempt = 1; ; attempt++) {
+    const table = await target.load();
+    const held = committedRequestIds(table.metadata, requests);
+    for (const [index, snapshotId] of held) answers[index] = { table: name, snapshotId: snapshotId.toString() };
+    const remaining = requests.map((_, index) => index).filter((index) => !held.has(index));
+    if (remaining.length === 0) return answers as TableCommit[];
+    const prefix = `push-${options.batchId}-${attempt}`;
+    const dataFiles = await context.engine.withConnection(
+      (connection) =>
+        writeTableFiles(connection, table, {
+          query: target.query(`(${stagedRowsSql(options.staged, remaining)})`),
+          fileNamePrefix: prefix,
+          localDirectory: path.join(options.directory, prefix),
+          ...signalOf(context),
+        }),
+      signalOf(context),
+    );
+    const manifest = await writeAddedManifest(table, dataFiles, prefix);
+    const ids: Record<string, number> = {};
+    for (const index of remaining) {
+      const request = requests[index]!;
+      if (request.requestId !== undefined) ids[request.requestId] = request.rows.rows;
+    }
+    try {
+      const result = await commitChange(
+        context.catalog,
+        target.identifier,
+        pushAppend([manifest], {
+          idempotencyKey: `push/${options.batchId}/${name}`,
+          summary: { [PUSH_SOURCE_PROPERTY]: options.pushSource, [PUSH_REQUESTS_PROPERTY]: JSON.stringify(ids) },
+          online: target.online,
+          requestIds: new Set(Object.keys(ids)),
+        }),
+        { retry: PUSH_COMMIT_RETRY },
+      );
+      for (const index of remaining) answers[index] = { table: name, snapshotId: String(result.snapshotId) };
+      return answers as TableCommit[];
+    } catch (error) {
+      if (!(error instanceof RequestAlreadyCommitted)) throw error;
+      // Another replica landed one of these requests meanwhile: these files hold it too.
+      await Promise.all(
+        [manifest.location, ...dataFiles.map((file) => file.filePath)].map((file) => table.io.delete(file).catch(() => undefined)),
+      );
+    }
+  }
+}
+
+class RequestAlreadyCommitted extends FloeError {
+  constructor(table: string) {
+    super('commit-conflict', `A request of this push batch was committed to ${table} by another writer meanwhile`, { retryable: true });
+  }
+}
+
+function pushAppend(
+  manifests: Parameters<typeof fastAppend>[0],
+  options: { idempotencyKey: string; summary: Record<string, string>; online: boolean; requestIds: ReadonlySet<string> },
+): TableChange {
+  const plain = fastAppend(manifests, options);
+  return {
+    description: `push ${plain.description}`,
+    idempotencyKey: options.idempotencyKey,
+    async prepare(base) {
+      if (options.requestIds.size > 0 && [...recentRequestIds(base.metadata).keys()].some((id) => options.requestIds.has(id)))
+        throw new RequestAlreadyCommitted(formatTableIdentifier(base.identifier));
+      const summary = options.online ? { ...options.summary, ...carriedSummary(base.metadata) } : options.summary;
+      return fastAppend(manifests, { idempotencyKey: options.idempotencyKey, summary }).prepare(base);
+    },
+  };
+}
+
+/** The requests (by index) whose request_id a recent snapshot of the table holds, with that snapshot. */
+function committedRequestIds(metadata: TableMetadata, requests: readonly BatchRequest[]): Map<number, bigint> {
+  const recent = recentRequestIds(metadata);
+  const held = new Map<number, bigint>();
+  requests.forEach((request, index) => {
+    const snapshotId = request.requestId === undefined ? undefined : recent.get(request.requestId);
+    if (snapshotId !== undefined) held.set(index, snapshotId);
+  });
+  return held;
+}
+
+const parsedSummaries = new Map<bigint, readonly string[]>();
+
+/** request_id → snapshot, over the main branch's snapshots of the last REQUEST_ID_WINDOW_MS. */
+export function recentRequestIds(metadata: TableMetadata): Map<string, bigint> {
+  const found = new Map<string, bigint>();
+  const head = snapshotForRef(metadata, MAIN_BRANCH);
+  if (head === null) return found;
+  for (const snapshot of ancestorsOf(metadata, head.snapshotId)) {
+    if (snapshot.timestampMs < head.timestampMs - REQUEST_ID_WINDOW_MS) break;
+    let ids = parsedSummaries.get(snapshot.snapshotId);
+    if (ids === undefined) {
+      const text = snapshot.summary[PUSH_REQUESTS_PROPERTY];
+      ids = text === undefined ? [] : requestIdsOf(text);
+      if (parsedSummaries.size > 100_000) parsedSummaries.clear();
+      parsedSummaries.set(snapshot.snapshotId, ids);
+    }
+    for (const id of ids) if (!found.has(id)) found.set(id, snapshot.snapshotId);
+  }
+  return found;
+}
+
+/** The request ids of a `floe.push-requests` summary; one that is not such JSON (written by hand) holds none. */
+function requestIdsOf(text: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? Object.keys(parsed) : [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,170 @@
+import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
+import { FloeError } from '../../iceberg/errors.js';
+
+/** Where pushed rows go, as Feast's `PushMode`: online tables, the source table, or both. */
+export const PUSH_TARGETS = ['online', 'offline', 'online_and_offline'] as const;
+export type PushTarget = (typeof PUSH_TARGETS)[number];
+
+/** Rows for a push source as columns of values (Feast's `df`), by the source table's column names. */
+export type PushColumns = Readonly<Record<string, readonly unknown[]>>;
+
+/** A push's rows, checked: every present value as the text DuckDB casts to the column's type (null for null). */
+export interface CheckedRows {
+  readonly rows: number;
+  /** The source table's columns in schema order, each with its values (all null when the push did not give it). */
+  readonly columns: readonly { readonly field: NestedField; readonly values: readonly (string | null)[] }[];
+}
+
+/**
+ * Checks pushed rows against the source table's columns: every column known, present where
+ * required (join keys, the timestamp field and the table's required columns), every value of the
+ * column's type. The first problem is refused naming the row index and the column.
+ */
+export function checkPushedRows(
+  pushSource: string,
+  columns: PushColumns,
+  fields: readonly NestedField[],
+  required: ReadonlySet<string>,
+): CheckedRows {
+  const byName = new Map(fields.map((field) => [field.name, field]));
+  const given = Object.entries(columns);
+  for (const [name, values] of given) {
+    if (!byName.has(name))
+      throw refused(
+        pushSource,
+        `column ${JSON.stringify(name)} is not a column of the source table; it has: ${fields.map((field) => field.name).join(', ')}`,
+        { column: name },
+      );
+    if (!Array.isArray(values)) throw refused(pushSource, `column ${name} must be a list of values`, { column: name });
+  }
+  const rows = given[0]?.[1].length ?? 0;
+  const uneven = given.find(([, values]) => values.length !== rows);
+  if (uneven)
+    throw refused(
+      pushSource,
+      `every column must have the same length: ${given[0]![0]} has ${rows} values, ${uneven[0]} has ${uneven[1].length}`,
+      {
+        column: uneven[0],
+      },
+    );
+  for (const name of required)
+    if (!Object.hasOwn(columns, name) && rows > 0)
+      throw refused(pushSource, `row 0, column ${name}: missing (it is required)`, { row: 0, column: name });
+  return {
+    rows,
+    columns: fields.map((field) => {
+      const values = Object.hasOwn(columns, field.name) ? columns[field.name]! : undefined;
+      if (values === undefined) return { field, values: new Array<null>(rows).fill(null) };
+      return {
+        field,
+        values: values.map((value, row) => {
+          if (value === null || value === undefined) {
+            if (required.has(field.name))
+              throw refused(pushSource, `row ${row}, column ${field.name}: missing (it is required)`, { row, column: field.name });
+            return null;
+          }
+          const text = valueText(field.type, value);
+          if (text === null)
+            throw refused(
+              pushSource,
+              `row ${row}, column ${field.name}: expected ${describeType(field.type)}, got ${describeValue(value)}`,
+              {
+                row,
+                column: field.name,
+              },
+            );
+          return text;
+        }),
+      };
+    }),
+  };
+}
+
+const INTEGER_TEXT = /^-?\d+$/;
+const DECIMAL_TEXT = /^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
+const TIMESTAMP_TEXT = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
+const DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const INT_RANGE = { min: -(2n ** 31n), max: 2n ** 31n - 1n };
+const LONG_RANGE = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
+
+/** The value as text of the column's type, or null when it is not one. */
+function valueText(type: NestedField['type'], value: unknown): string | null {
+  if (typeof type !== 'string') return null;
+  const primitive: PrimitiveType = type;
+  switch (primitive) {
+    case 'boolean':
+      return typeof value === 'boolean' ? String(value) : null;
+    case 'int':
+    case 'long': {
+      const text =
+        typeof value === 'bigint'
+          ? value.toString()
+          : typeof value === 'number' && Number.isInteger(value)
+            ? String(value)
+            : typeof value === 'string' && INTEGER_TEXT.test(value)
+              ? value
+              : null;
+      if (text === null) return null;
+      const range = primitive === 'int' ? INT_RANGE : LONG_RANGE;
+      const integer = BigInt(text);
+      return integer >= range.min && integer <= range.max ? text : null;
+    }
+    case 'float':
+    case 'double':
+      if (typeof value === 'number') return Number.isFinite(value) ? String(value) : null;
+      if (typeof value === 'bigint') return value.toString();
+      return null;
+    case 'string':
+      return typeof value === 'string' ? value : null;
+    case 'timestamp':
+    case 'timestamptz':
+    case 'timestamp_ns':
+    case 'timestamptz_ns':
+      return typeof value === 'string' && TIMESTAMP_TEXT.test(value) && isCalendarTime(value) ? value : null;
+    case 'date':
+      return typeof value === 'string' && DATE_TEXT.test(value) && isCalendarTime(value) ? value : null;
+    case 'uuid':
+      return typeof value === 'string' && UUID_TEXT.test(value) ? value : null;
+    default:
+      if (primitive.startsWith('decimal'))
+        return typeof value === 'number' && Number.isFinite(value)
+          ? String(value)
+          : typeof value === 'string' && DECIMAL_TEXT.test(value)
+            ? value
+            : null;
+      // binary, fixed, geometry …: not pushable as JSON values.
+      return null;
+  }
+}
+
+/** A real day of a real month, and a time of day (hours < 24, minutes and seconds < 60), as DuckDB's cast requires. */
+function isCalendarTime(text: string): boolean {
+  const [year, month, day, hour = 0, minute = 0, second = 0] = (text.match(/\d+/g) ?? []).map(Number);
+  const date = new Date(Date.UTC(year!, month! - 1, day!));
+  return date.getUTCMonth() === month! - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60;
+}
+
+function describeType(type: NestedField['type']): string {
+  if (typeof type !== 'string') return `a ${type.type} (which cannot be pushed)`;
+  if (type === 'int' || type === 'long') return `an integer (${type})`;
+  if (type === 'float' || type === 'double') return `a number (${type})`;
+  if (type.startsWith('timestamp')) return `an ISO 8601 timestamp text (${type})`;
+  if (type === 'date') return 'a YYYY-MM-DD date';
+  if (type === 'boolean') return 'true or false';
+  if (type.startsWith('decimal')) return `a number (${type})`;
+  if (type === 'string' || type === 'uuid') return `a ${type} text`;
+  return `${type} (which cannot be pushed as JSON)`;
+}
+
+function describeValue(value: unknown): string {
+  const text = typeof value === 'bigint' ? value.toString() : JSON.stringify(value);
+  const shown = text === undefined ? String(value) : text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  return `${Array.isArray(value) ? 'a list' : typeof value} ${shown}`;
+}
+
+function refused(pushSource: string, detail: string, context: { row?: number; column: string }): FloeError {
+  return new FloeError('invalid-input', `Push to ${pushSource}: ${detail}; nothing of this request was written`, {
+    context: { pushSource, field: context.row === undefined ? `df.${context.column}` : `df.${context.column}[${context.row}]`, ...context },
+  });
+}

@@ -1,0 +1,262 @@
+import { randomUUID } from 'node:crypto';
+import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
+import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
+import { FloeError } from '../../iceberg/errors.js';
+import { currentSchema } from '../../iceberg/spec/metadata.js';
+import type { NestedField } from '../../iceberg/spec/types.js';
+import type { PushConfig } from '../config.js';
+import { DEFAULT_PUSH_MAX_DELAY_MS, DEFAULT_PUSH_MAX_ROWS } from '../config.js';
+import type { FeatureContext } from '../context.js';
+import { withScratchDirectory } from '../context.js';
+import type { FeatureViewDefinition, IcebergSourceDefinition } from '../definitions.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
+import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
+import type { PushSourceDefinition } from '../push-source.js';
+import { Batcher } from './batcher.js';
+import { commitToTable, stageBatch } from './push-commit.js';
+import type { BatchRequest, TableCommit, TableTarget } from './push-commit.js';
+import { checkPushedRows, PUSH_TARGETS } from './push-rows.js';
+import type { CheckedRows, PushColumns, PushTarget } from './push-rows.js';
+
+export interface PushRequest {
+  readonly pushSourceName: string;
+  /** Columns of values by the batch source table's column names. */
+  readonly df: PushColumns;
+  /** Default `online`, as Feast's. */
+  readonly to?: PushTarget;
+  /** A resend with the same id is answered with the first answer and writes nothing. */
+  readonly requestId?: string;
+}
+
+export interface PushAnswer {
+  readonly pushSourceName: string;
+  readonly requestId?: string;
+  readonly rows: number;
+  /** The snapshot of each table that holds the request's rows (online tables, then the source table). */
+  readonly commits: readonly TableCommit[];
+}
+
+/** Rows a push source may have waiting for the commit under way, in batches of push.maxRows: beyond, pushes are refused. */
+const PENDING_BATCHES = 4;
+
+/**
+ * More rows are waiting for a push source than a few batches: the tables cannot keep up. The
+ * feature server answers 503; the caller retries later (with the same request_id).
+ */
+export class PushOverloadedError extends FloeError {
+  constructor(pushSource: string, waitingRows: number) {
+    super(
+      'io',
+      `Push to ${pushSource}: ${waitingRows} rows are already waiting to be committed (more than ${PENDING_BATCHES} × push.maxRows); retry shortly with the same request_id`,
+      { context: { pushSource }, retryable: true },
+    );
+  }
+}
+
+interface Pending extends BatchRequest {
+  readonly to: PushTarget;
+  readonly resolve: (commits: TableCommit[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Pushes rows to push sources with group commit: each request is checked on arrival (a bad one is
+ * refused alone), then gathered with the others to the same push source for up to `maxDelayMs`
+ * or `maxRows`, and each table they go to gets one commit for the batch. A caller is answered
+ * once every commit holding its rows has landed.
+ */
+export class Pusher {
+  private readonly batchers = new Map<string, Batcher<Pending>>();
+  private readonly fields = new Map<string, Promise<readonly NestedField[]>>();
+  private readonly inFlight = new Map<string, Promise<PushAnswer>>();
+  private readonly options: PushConfig;
+
+  constructor(
+    private readonly context: FeatureContext,
+    options: Partial<PushConfig> = {},
+    /** Told the tables a batch committed to, before its callers are answered (the online store refreshes its readers of them). */
+    private readonly onCommitted: (tables: readonly string[]) => void = () => undefined,
+  ) {
+    this.options = { maxDelayMs: options.maxDelayMs ?? DEFAULT_PUSH_MAX_DELAY_MS, maxRows: options.maxRows ?? DEFAULT_PUSH_MAX_ROWS };
+  }
+
+  async push(request: PushRequest): Promise<PushAnswer> {
+    const push = this.context.registry.pushSource(request.pushSourceName);
+    const to = request.to ?? 'online';
+    if (!PUSH_TARGETS.includes(to))
+      throw new FloeError(
+        'invalid-input',
+        `Push to ${push.name}: "to" must be one of ${PUSH_TARGETS.join(', ')}, got ${JSON.stringify(to)}`,
+        {
+          context: { field: 'to' },
+        },
+      );
+    if (to !== 'offline' && !this.context.registry.viewsFedBy(push).some((view) => view.online.enabled))
+      throw new FloeError(
+        'invalid-input',
+        `Push to ${push.name}: no feature view with online.enabled has it as its source, so nothing would go online; push with "to": "offline", or name ${push.name} as a view's source`,
+        { context: { field: 'to' } },
+      );
+    const { requestId } = request;
+    if (requestId !== undefined && (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > 200))
+      throw new FloeError('invalid-input', `Push to ${push.name}: request_id must be a text of 1 to 200 characters`, {
+        context: { field: 'request_id' },
+      });
+    const rows = await this.check(push, request.df);
+    const base = { pushSourceName: push.name, ...(requestId === undefined ? {} : { requestId }) };
+    if (rows.rows === 0) return { ...base, rows: 0, commits: [] };
+    const key = requestId === undefined ? undefined : `${push.name}\0${requestId}`;
+    const earlier = key === undefined ? undefined : this.inFlight.get(key);
+    if (earlier !== undefined) return earlier;
+    const batcher = this.batcherFor(push);
+    if (batcher.waitingRows + rows.rows > PENDING_BATCHES * this.options.maxRows && batcher.waitingRows > 0)
+      throw new PushOverloadedError(push.name, batcher.waitingRows);
+    const answer = new Promise<TableCommit[]>((resolve, reject) =>
+      batcher.add({ ...(requestId === undefined ? {} : { requestId }), rows, to, resolve, reject }, rows.rows),
+    ).then((commits) => ({ ...base, rows: rows.rows, commits }));
+    if (key === undefined) return answer;
+    this.inFlight.set(key, answer);
+    try {
+      return await answer;
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  /** Commits whatever is gathered now and waits for every batch under way. */
+  async drain(): Promise<void> {
+    await Promise.all([...this.batchers.values()].map((batcher) => batcher.drain()));
+  }
+
+  private async check(push: PushSourceDefinition, df: PushColumns): Promise<CheckedRows> {
+    if (df === null || typeof df !== 'object' || Array.isArray(df))
+      throw new FloeError('invalid-input', `Push to ${push.name}: "df" must be an object of columns, {"column": [values]}`, {
+        context: { field: 'df' },
+      });
+    const required = this.requiredColumns(push);
+    let fields = await this.fieldsOf(push);
+    // A column the table gained since its schema was read: read it again, once.
+    if (Object.keys(df).some((name) => !fields.some((field) => field.name === name))) fields = await this.fieldsOf(push, true);
+    return checkPushedRows(
+      push.name,
+      df,
+      fields,
+      new Set([...required, ...fields.filter((field) => field.required).map((field) => field.name)]),
+    );
+  }
+
+  private requiredColumns(push: PushSourceDefinition): string[] {
+    const { registry } = this.context;
+    const source = registry.sources.get(push.batchSource)!;
+    const columnFor = sourceColumnOf(source.fieldMapping);
+    const keys = registry.viewsFedBy(push).flatMap((view) => registry.joinKeysOf(view).map((key) => columnFor(key.name)));
+    return [...new Set([...keys, source.timestampField])];
+  }
+
+  private fieldsOf(push: PushSourceDefinition, reload = false): Promise<readonly NestedField[]> {
+    let fields = reload ? undefined : this.fields.get(push.name);
+    if (fields === undefined) {
+      const source = this.context.registry.sources.get(push.batchSource)!;
+      fields = this.context.catalog.loadTable(parseTableIdentifier(source.table)).then((table) => currentSchema(table.metadata).fields);
+      fields.catch(() => this.fields.delete(push.name));
+      this.fields.set(push.name, fields);
+    }
+    return fields;
+  }
+
+  private batcherFor(push: PushSourceDefinition): Batcher<Pending> {
+    let batcher = this.batchers.get(push.name);
+    if (batcher === undefined) {
+      batcher = new Batcher<Pending>((items) => this.flush(push, items), this.options);
+      this.batchers.set(push.name, batcher);
+    }
+    return batcher;
+  }
+
+  private async flush(push: PushSourceDefinition, items: readonly Pending[]): Promise<void> {
+    const batchId = randomUUID();
+    try {
+      await withScratchDirectory(this.context, `push-${batchId}`, async (directory) => {
+        const staged = await stageBatch(directory, items);
+        const targets = this.targetsOf(push).flatMap(({ target, takes }) => {
+          const indexes = items.flatMap((item, index) => (takes(item.to) ? [index] : []));
+          return indexes.length === 0 ? [] : [{ target, indexes }];
+        });
+        const results = await Promise.allSettled(
+          targets.map(({ target, indexes }) =>
+            commitToTable(this.context, {
+              pushSource: push.name,
+              batchId,
+              staged,
+              requests: indexes.map((index) => items[index]!),
+              target,
+              directory,
+            }),
+          ),
+        );
+        const commits = items.map(() => [] as TableCommit[]);
+        const failures = new Map<number, unknown>();
+        results.forEach((result, position) => {
+          const { indexes } = targets[position]!;
+          indexes.forEach((index, slot) => {
+            if (result.status === 'fulfilled') commits[index]!.push(result.value[slot]!);
+            else if (!failures.has(index)) failures.set(index, result.reason);
+          });
+        });
+        const committed = targets.flatMap(({ target }, position) =>
+          results[position]!.status === 'fulfilled' ? [formatTableIdentifier(target.identifier)] : [],
+        );
+        if (committed.length > 0) this.onCommitted(committed);
+        items.forEach((item, index) => (failures.has(index) ? item.reject(failures.get(index)) : item.resolve(commits[index]!)));
+      });
+    } catch (error) {
+      // Before any commit was tried (staging failed): nobody is answered yet.
+      for (const item of items) item.reject(error);
+    }
+  }
+
+  /** The tables a push source writes: each fed view's online table (online), its batch source's table (offline). */
+  private targetsOf(push: PushSourceDefinition): { target: TableTarget; takes: (to: PushTarget) => boolean }[] {
+    const { registry, catalog } = this.context;
+    const source = registry.sources.get(push.batchSource)!;
+    const online = registry
+      .viewsFedBy(push)
+      .filter((view) => view.online.enabled)
+      .map((view) => ({ target: this.onlineTarget(view, source), takes: (to: PushTarget) => to !== 'offline' }));
+    const identifier = parseTableIdentifier(source.table);
+    const offline: TableTarget = {
+      identifier,
+      load: () => catalog.loadTable(identifier),
+      query: (rows) => `SELECT * FROM ${rows} AS s`,
+      online: false,
+    };
+    return [...online, { target: offline, takes: (to: PushTarget) => to !== 'online' }];
+  }
+
+  private onlineTarget(view: FeatureViewDefinition, source: IcebergSourceDefinition): TableTarget {
+    const layout = onlineTableLayout(this.context.registry, view);
+    const columnFor = sourceColumnOf(source.fieldMapping);
+    return {
+      identifier: layout.identifier,
+      load: () => ensureOnlineTable(this.context.catalog, layout),
+      online: true,
+      query: (rows) => {
+        const projection = [...layout.keyColumns, ...layout.featureColumns].map((name) => `s.${q(columnFor(name))} AS ${q(name)}`);
+        projection.push(`CAST(s.${q(source.timestampField)} AS TIMESTAMPTZ) AS ${q(ONLINE_EVENT_TS)}`);
+        projection.push(
+          source.createdTimestampField === undefined
+            ? `CAST(NULL AS TIMESTAMPTZ) AS ${q(ONLINE_CREATED_TS)}`
+            : `CAST(s.${q(source.createdTimestampField)} AS TIMESTAMPTZ) AS ${q(ONLINE_CREATED_TS)}`,
+        );
+        projection.push(`CAST(${quoteLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS ${q(ONLINE_MATERIALIZED_AT)}`);
+        return `SELECT ${projection.join(', ')} FROM ${rows} AS s`;
+      },
+    };
+  }
+}
+
+/** The source column holding a key's or feature's values (a source's fieldMapping is source name → name). */
+function sourceColumnOf(fieldMapping: Record<string, string> | undefined): (name: string) => string {
+  const sourceNameOf = new Map(Object.entries(fieldMapping ?? {}).map(([sourceName, name]) => [name, sourceName]));
+  return (name) => sourceNameOf.get(name) ?? name;
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import type { PushAnswer, PushRequest } from '../features/push/pusher.js';
+import { PUSH_TARGETS } from '../features/push/push-rows.js';
+import { FloeError } from '../iceberg/errors.js';
+import { REFUSED_NAMES } from './feast-request.js';
+
+/** Pushed rows arrive in larger bodies than lookups: up to this many bytes. */
+export const PUSH_BODY_LIMIT = 32 * 1024 * 1024;
+
+/**
+ * Feast's `POST /push` body: `push_source_name`, `df` as columns of values, `to` (default
+ * `online`), and Floe's optional `request_id` (a resend with the same id writes nothing again).
+ * Feast's `allow_registry_cache` and `transform_on_write` are accepted and have no effect.
+ */
+const bodySchema = z
+  .object({
+    push_source_name: z.string().min(1),
+    df: z.record(z.string(), z.array(z.unknown())),
+    to: z.enum(PUSH_TARGETS).default('online'),
+    request_id: z.string().min(1).max(200).optional(),
+    allow_registry_cache: z.boolean().optional(),
+    transform_on_write: z.boolean().optional(),
+  })
+  .strict();
+
+export function parsePushRequest(body: unknown): PushRequest {
+  if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
+    const df = Object.hasOwn(body, 'df') ? (body as Record<string, unknown>)['df'] : undefined;
+    const names = [...Object.keys(body), ...(df !== null && typeof df === 'object' ? Object.keys(df) : [])];
+    const refused = names.find((name) => REFUSED_NAMES.has(name));
+    if (refused !== undefined)
+      throw new FloeError('invalid-input', `Invalid push body: ${JSON.stringify(refused)} cannot be a name`, {
+        context: { field: refused },
+      });
+  }
+  const result = bodySchema.safeParse(body);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
+    throw new FloeError(
+      'invalid-input',
+      `Invalid push body: ${problems}. Expected {"push_source_name": "…", "df": {"column": [values]}, "to": "online" | "offline" | "online_and_offline"}`,
+      { context: { field: result.error.issues[0]?.path.join('.') } },
+    );
+  }
+  const { push_source_name: pushSourceName, df, to, request_id: requestId } = result.data;
+  return { pushSourceName, df, to, ...(requestId === undefined ? {} : { requestId }) };
+}
+
+export function toPushResponse(answer: PushAnswer): Record<string, unknown> {
+  return {
+    push_source_name: answer.pushSourceName,
+    ...(answer.requestId === undefined ? {} : { request_id: answer.requestId }),
+    rows: answer.rows,
+    commits: answer.commits.map((commit) => ({ table: commit.table, snapshot_id: commit.snapshotId })),
+  };
+}
