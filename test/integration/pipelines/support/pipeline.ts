@@ -17,6 +17,7 @@ import { createActivities } from '../../../../activities/index.js';
 import type { FeatureViewInput } from '../../../../features/definitions.js';
 import type { Catalog } from '../../../../iceberg/catalog/catalog.js';
 import type { CatalogConfig } from '../../../../iceberg/catalog/load-catalog.js';
+import type { Definition } from '../../../../features/registry.js';
 import type { Runtime } from '../../../../features/runtime.js';
 import { driverStatsRows, driverStatsSchema, latestPerDriver } from '../../../fixtures/driver-stats.js';
 import type { DriverStatsRow } from '../../../fixtures/driver-stats.js';
@@ -98,6 +99,8 @@ export async function startPipelineWorker(
     compaction?: FeatureViewInput['compaction'];
     consistency?: FeatureViewInput['consistency'];
     viewName?: string;
+    /** The project's definitions over the source table, instead of `driverDefinitions`. */
+    definitions?: (sourceTable: string) => Definition[];
     wrapCatalog?: (catalog: Catalog) => Catalog;
     hooks?: MaterializeHooks & CompactHooks;
     trainingSetHooks?: TrainingSetHooks;
@@ -114,7 +117,9 @@ export async function startPipelineWorker(
   const runtime = await testRuntime({
     directory: path.join(source.directory, onlineNamespace),
     catalog: source.floeCatalog,
-    definitions: driverDefinitions(source.table, options.schedule, options.viewName, options.compaction, options.consistency),
+    definitions:
+      options.definitions?.(source.table) ??
+      driverDefinitions(source.table, options.schedule, options.viewName, options.compaction, options.consistency),
     onlineNamespace,
   });
   const catalog = options.wrapCatalog ? options.wrapCatalog(runtime.catalog) : runtime.catalog;
