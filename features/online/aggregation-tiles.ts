@@ -130,12 +130,18 @@ export function aggregateTiles(
   rows: readonly TileRow[],
   end: bigint,
 ): (PrimitiveValue | null)[] {
-  const positions = new Map(partialColumnsOf(partials).map((column, index) => [column.name, index]));
+  const positions = positionsOf(partials);
   const at = (row: TileRow, name: string | undefined) => (name === undefined ? null : (row.values[positions.get(name)!] ?? null));
+  // Features share windows (5 functions × 3 windows): select each window's tiles once.
+  const windows = new Map<number, TileRow[]>();
   return features.map((feature) => {
     const column = partials.find((candidate) => candidate.column === feature.column)!;
-    const from = end - BigInt(feature.windowSeconds) * 1_000_000n;
-    const inWindow = rows.filter((row) => row.tileStart >= from && row.tileStart < end);
+    let inWindow = windows.get(feature.windowSeconds);
+    if (inWindow === undefined) {
+      const from = end - BigInt(feature.windowSeconds) * 1_000_000n;
+      inWindow = rows.filter((row) => row.tileStart >= from && row.tileStart < end);
+      windows.set(feature.windowSeconds, inWindow);
+    }
     switch (feature.function) {
       case 'count':
         return countOf(inWindow.map((row) => at(row, column.count)));
@@ -169,6 +175,17 @@ export function aggregateTiles(
       }
     }
   });
+}
+
+/** Each partial column's position in a tile row; computed once per `partials` (one read), not per key. */
+const positionsCache = new WeakMap<readonly ColumnPartials[], ReadonlyMap<string, number>>();
+function positionsOf(partials: readonly ColumnPartials[]): ReadonlyMap<string, number> {
+  let positions = positionsCache.get(partials);
+  if (positions === undefined) {
+    positions = new Map(partialColumnsOf(partials).map((column, index) => [column.name, index]));
+    positionsCache.set(partials, positions);
+  }
+  return positions;
 }
 
 function countOf(values: readonly (PrimitiveValue | null)[]): bigint {
