@@ -131,6 +131,7 @@ export function aggregateTiles(
   end: bigint,
 ): (PrimitiveValue | null)[] {
   const positions = positionsOf(partials);
+  const position = (name: string | undefined) => (name === undefined ? undefined : positions.get(name)!);
   const at = (row: TileRow, name: string | undefined) => (name === undefined ? null : (row.values[positions.get(name)!] ?? null));
   // Features share windows (5 functions × 3 windows): select each window's tiles once.
   const windows = new Map<number, TileRow[]>();
@@ -144,24 +145,18 @@ export function aggregateTiles(
     }
     switch (feature.function) {
       case 'count':
-        return countOf(inWindow.map((row) => at(row, column.count)));
+        return countOf(inWindow, position(column.count));
       case 'sum':
-        return sumOf(inWindow.map((row) => at(row, column.sum)));
+        return sumOf(inWindow, position(column.sum));
       case 'avg': {
-        const count = countOf(inWindow.map((row) => at(row, column.count)));
-        const sum = sumOf(inWindow.map((row) => at(row, column.sum)));
+        const count = countOf(inWindow, position(column.count));
+        const sum = sumOf(inWindow, position(column.sum));
         return count === 0n || sum === null ? null : Number(sum) / Number(count);
       }
       case 'min':
-        return extreme(
-          inWindow.map((row) => at(row, column.min)),
-          -1,
-        );
+        return extreme(inWindow, position(column.min), -1);
       case 'max':
-        return extreme(
-          inWindow.map((row) => at(row, column.max)),
-          1,
-        );
+        return extreme(inWindow, position(column.max), 1);
       case 'last': {
         const last = column.last!;
         let best: { value: PrimitiveValue | null; eventTs: bigint; createdTs: bigint | null } | null = null;
@@ -188,13 +183,21 @@ function positionsOf(partials: readonly ColumnPartials[]): ReadonlyMap<string, n
   return positions;
 }
 
-function countOf(values: readonly (PrimitiveValue | null)[]): bigint {
-  return values.reduce<bigint>((total, value) => total + (value === null ? 0n : BigInt(value as bigint | number)), 0n);
+function countOf(rows: readonly TileRow[], position: number | undefined): bigint {
+  if (position === undefined) return 0n;
+  let total = 0n;
+  for (const row of rows) {
+    const value = row.values[position] ?? null;
+    if (value !== null) total += typeof value === 'bigint' ? value : BigInt(value as number);
+  }
+  return total;
 }
 
-function sumOf(values: readonly (PrimitiveValue | null)[]): PrimitiveValue | null {
+function sumOf(rows: readonly TileRow[], position: number | undefined): PrimitiveValue | null {
+  if (position === undefined) return null;
   let total: bigint | number | null = null;
-  for (const value of values) {
+  for (const row of rows) {
+    const value = row.values[position] ?? null;
     if (value === null) continue;
     if (typeof value === 'bigint') total = ((total as bigint | null) ?? 0n) + value;
     else total = ((total as number | null) ?? 0) + (value as number);
@@ -202,9 +205,13 @@ function sumOf(values: readonly (PrimitiveValue | null)[]): PrimitiveValue | nul
   return total;
 }
 
-function extreme(values: readonly (PrimitiveValue | null)[], sign: 1 | -1): PrimitiveValue | null {
+function extreme(rows: readonly TileRow[], position: number | undefined, sign: 1 | -1): PrimitiveValue | null {
+  if (position === undefined) return null;
   let best: PrimitiveValue | null = null;
-  for (const value of values) if (value !== null && (best === null || compareValues(value, best) * sign > 0)) best = value;
+  for (const row of rows) {
+    const value = row.values[position] ?? null;
+    if (value !== null && (best === null || compareValues(value, best) * sign > 0)) best = value;
+  }
   return best;
 }
 
