@@ -20,7 +20,7 @@ import type { Runtime } from '../features/runtime.js';
 export const VIEW = 'driver_stats_view';
 export const SOURCE = 'bench.driver_stats';
 
-const sourceSchema: Schema = {
+export const sourceSchema: Schema = {
   schemaId: 0,
   identifierFieldIds: [],
   fields: [

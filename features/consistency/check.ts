@@ -11,7 +11,8 @@ import { readWatermark } from '../materialization.js';
 import { OnlineStore } from '../online/online-store.js';
 import { presentValue } from '../online/response.js';
 import type { OnlineFeaturesResponse, OnlineValue } from '../online/response.js';
-import { displayValue, sameFeatureValue } from './compare.js';
+import { aggregatedFeaturesOf } from '../aggregations.js';
+import { comparisonOf, displayValue, sameFeatureValue } from './compare.js';
 import type { ConsistencyReport, FeatureConsistency, MismatchExample } from '../../contracts/consistency.js';
 import { sampleEntities } from './sample.js';
 import type { EntitySample } from './sample.js';
@@ -40,7 +41,8 @@ const MAX_ONLINE_READS = 4;
  * getHistoricalFeatures for entity rows at the instant the online read says its values are exact
  * for (`ViewRead.exactAsOf`), and compares feature by feature. TTLs apply at that instant on both
  * sides: the online read's clock is pinned to it. Any mismatch is a bug, and the report names the
- * entity and feature.
+ * entity and feature. Values must be bit-exact, except floating sums and averages of aggregated
+ * views, compared within a relative 1e-12 (compare.ts says why).
  */
 export async function checkConsistency(
   context: FeatureContext,
@@ -62,14 +64,16 @@ export async function checkConsistency(
     );
     const online = await readOnlineExactly(context, viewName, sample);
     const offline = sample.entities.length === 0 ? [] : await readOffline(context, viewName, sample, parquetFile, online.exactAsOf);
+    const aggregated = aggregatedFeaturesOf(view);
     const features = view.features.map((feature): FeatureConsistency => {
       const vector = online.response.features.find((candidate) => candidate.feature === feature.name)!;
+      const comparison = comparisonOf(aggregated.find((candidate) => candidate.name === feature.name));
       const found: MismatchExample[] = [];
       let mismatches = 0;
       sample.entities.forEach((_entity, index) => {
         const onlineValue = vector.values[index] ?? null;
         const offlineValue = offline[index]?.get(feature.name) ?? null;
-        if (sameFeatureValue(onlineValue, offlineValue)) return;
+        if (sameFeatureValue(onlineValue, offlineValue, comparison)) return;
         mismatches++;
         if (found.length < examples)
           found.push({ entity: entityText(sample, index), online: displayValue(onlineValue), offline: displayValue(offlineValue) });

@@ -1,14 +1,36 @@
+import type { AggregatedFeature } from '../aggregations.js';
 import type { OnlineValue } from '../online/response.js';
+
+/**
+ * How far apart, relative to the larger magnitude, an online and an offline floating-point sum or
+ * average may be. Online, a window's sum is added tile by tile from per-tile partial sums (and a
+ * tile's partial depends on how its rows arrived: deltas, or one full row after compaction);
+ * offline, DuckDB adds the window's rows in its own order. Double addition is not associative, so
+ * the two differ in the last bits (about 1e-16 relative per addition); 1e-12 leaves room for
+ * thousands of additions and still catches any wrong row.
+ */
+export const FLOATING_SUM_RELATIVE_TOLERANCE = 1e-12;
+
+export type ValueComparison = 'exact' | 'floating-sum';
+
+/** `floating-sum` for an aggregate computed by adding doubles (`sum` of a float or double column, every `avg`); else `exact`. */
+export function comparisonOf(feature: AggregatedFeature | undefined): ValueComparison {
+  if (feature === undefined) return 'exact';
+  return feature.function === 'avg' || (feature.function === 'sum' && feature.type === 'double') ? 'floating-sum' : 'exact';
+}
 
 /**
  * Whether an online value equals the offline value of the same feature, both as an online read
  * presents them (features/online/response.ts: long as bigint, timestamps as µs ISO text, …).
  * Floating-point values must be bit-for-bit equal: both paths copy the source's doubles through
- * Parquet without arithmetic, so any difference (even 0 against −0) is a real one.
+ * Parquet without arithmetic, so any difference (even 0 against −0) is a real one. The one
+ * exception is a `floating-sum` comparison (see FLOATING_SUM_RELATIVE_TOLERANCE), where finite
+ * values within the relative tolerance are the same.
  */
-export function sameFeatureValue(online: OnlineValue, offline: OnlineValue): boolean {
+export function sameFeatureValue(online: OnlineValue, offline: OnlineValue, comparison: ValueComparison = 'exact'): boolean {
   if (online === null || offline === null) return online === offline;
-  if (typeof online === 'number' && typeof offline === 'number') return sameBits(online, offline);
+  if (typeof online === 'number' && typeof offline === 'number')
+    return sameBits(online, offline) || (comparison === 'floating-sum' && withinSumTolerance(online, offline));
   if (typeof online === 'bigint' || typeof offline === 'bigint') {
     // A long read one way as bigint and another as a safe integer number is the same value.
     if (typeof online === 'string' || typeof offline === 'string' || typeof online === 'boolean' || typeof offline === 'boolean')
@@ -16,6 +38,11 @@ export function sameFeatureValue(online: OnlineValue, offline: OnlineValue): boo
     return Number.isInteger(Number(online)) && Number.isInteger(Number(offline)) && BigInt(online) === BigInt(offline);
   }
   return online === offline;
+}
+
+function withinSumTolerance(a: number, b: number): boolean {
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
+  return Math.abs(a - b) <= FLOATING_SUM_RELATIVE_TOLERANCE * Math.max(Math.abs(a), Math.abs(b));
 }
 
 function sameBits(a: number, b: number): boolean {

@@ -4,4 +4,4 @@ export type { ConsistencyCheckOptions } from './check.js';
 export { appendConsistencyReport, DEFAULT_CONSISTENCY_TABLE, latestMismatchRates } from './report.js';
 export type { LatestMismatchRate } from './report.js';
 export type { ConsistencyReport, FeatureConsistency, MismatchExample } from '../../contracts/consistency.js';
-export { sameFeatureValue } from './compare.js';
+export { comparisonOf, FLOATING_SUM_RELATIVE_TOLERANCE, sameFeatureValue } from './compare.js';

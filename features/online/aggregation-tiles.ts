@@ -130,32 +130,33 @@ export function aggregateTiles(
   rows: readonly TileRow[],
   end: bigint,
 ): (PrimitiveValue | null)[] {
-  const positions = new Map(partialColumnsOf(partials).map((column, index) => [column.name, index]));
+  const positions = positionsOf(partials);
+  const position = (name: string | undefined) => (name === undefined ? undefined : positions.get(name)!);
   const at = (row: TileRow, name: string | undefined) => (name === undefined ? null : (row.values[positions.get(name)!] ?? null));
+  // Features share windows (5 functions × 3 windows): select each window's tiles once.
+  const windows = new Map<number, TileRow[]>();
   return features.map((feature) => {
     const column = partials.find((candidate) => candidate.column === feature.column)!;
-    const from = end - BigInt(feature.windowSeconds) * 1_000_000n;
-    const inWindow = rows.filter((row) => row.tileStart >= from && row.tileStart < end);
+    let inWindow = windows.get(feature.windowSeconds);
+    if (inWindow === undefined) {
+      const from = end - BigInt(feature.windowSeconds) * 1_000_000n;
+      inWindow = rows.filter((row) => row.tileStart >= from && row.tileStart < end);
+      windows.set(feature.windowSeconds, inWindow);
+    }
     switch (feature.function) {
       case 'count':
-        return countOf(inWindow.map((row) => at(row, column.count)));
+        return countOf(inWindow, position(column.count));
       case 'sum':
-        return sumOf(inWindow.map((row) => at(row, column.sum)));
+        return sumOf(inWindow, position(column.sum));
       case 'avg': {
-        const count = countOf(inWindow.map((row) => at(row, column.count)));
-        const sum = sumOf(inWindow.map((row) => at(row, column.sum)));
+        const count = countOf(inWindow, position(column.count));
+        const sum = sumOf(inWindow, position(column.sum));
         return count === 0n || sum === null ? null : Number(sum) / Number(count);
       }
       case 'min':
-        return extreme(
-          inWindow.map((row) => at(row, column.min)),
-          -1,
-        );
+        return extreme(inWindow, position(column.min), -1);
       case 'max':
-        return extreme(
-          inWindow.map((row) => at(row, column.max)),
-          1,
-        );
+        return extreme(inWindow, position(column.max), 1);
       case 'last': {
         const last = column.last!;
         let best: { value: PrimitiveValue | null; eventTs: bigint; createdTs: bigint | null } | null = null;
@@ -171,13 +172,32 @@ export function aggregateTiles(
   });
 }
 
-function countOf(values: readonly (PrimitiveValue | null)[]): bigint {
-  return values.reduce<bigint>((total, value) => total + (value === null ? 0n : BigInt(value as bigint | number)), 0n);
+/** Each partial column's position in a tile row; computed once per `partials` (one read), not per key. */
+const positionsCache = new WeakMap<readonly ColumnPartials[], ReadonlyMap<string, number>>();
+function positionsOf(partials: readonly ColumnPartials[]): ReadonlyMap<string, number> {
+  let positions = positionsCache.get(partials);
+  if (positions === undefined) {
+    positions = new Map(partialColumnsOf(partials).map((column, index) => [column.name, index]));
+    positionsCache.set(partials, positions);
+  }
+  return positions;
 }
 
-function sumOf(values: readonly (PrimitiveValue | null)[]): PrimitiveValue | null {
+function countOf(rows: readonly TileRow[], position: number | undefined): bigint {
+  if (position === undefined) return 0n;
+  let total = 0n;
+  for (const row of rows) {
+    const value = row.values[position] ?? null;
+    if (value !== null) total += typeof value === 'bigint' ? value : BigInt(value as number);
+  }
+  return total;
+}
+
+function sumOf(rows: readonly TileRow[], position: number | undefined): PrimitiveValue | null {
+  if (position === undefined) return null;
   let total: bigint | number | null = null;
-  for (const value of values) {
+  for (const row of rows) {
+    const value = row.values[position] ?? null;
     if (value === null) continue;
     if (typeof value === 'bigint') total = ((total as bigint | null) ?? 0n) + value;
     else total = ((total as number | null) ?? 0) + (value as number);
@@ -185,9 +205,13 @@ function sumOf(values: readonly (PrimitiveValue | null)[]): PrimitiveValue | nul
   return total;
 }
 
-function extreme(values: readonly (PrimitiveValue | null)[], sign: 1 | -1): PrimitiveValue | null {
+function extreme(rows: readonly TileRow[], position: number | undefined, sign: 1 | -1): PrimitiveValue | null {
+  if (position === undefined) return null;
   let best: PrimitiveValue | null = null;
-  for (const value of values) if (value !== null && (best === null || compareValues(value, best) * sign > 0)) best = value;
+  for (const row of rows) {
+    const value = row.values[position] ?? null;
+    if (value !== null && (best === null || compareValues(value, best) * sign > 0)) best = value;
+  }
   return best;
 }
 

@@ -5,6 +5,8 @@
 // through the compact workflow (which also drops tiles no window needs), after late rows and an
 // incremental run, after a row-level delete in the source (a restatement) and another compaction,
 // and after a compaction that a materialization committed into between its plan and its commit.
+// At every stage the same values must also come out of the offline engine (getHistoricalFeatures)
+// for an entity row per entity at exactAsOf: online serving and training agree.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,11 +15,15 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { appendQuery } from '../../../engine/append-query.js';
 import { deleteRows } from '../../../engine/row-delete.js';
-import { quoteLiteral } from '../../../engine/sql.js';
+import { quoteIdentifier as q, quoteLiteral } from '../../../engine/sql.js';
+import { toPrimitiveValue } from '../../../engine/values.js';
 import { scanTable } from '../../../engine/table-reader.js';
 import { aggregatedFeaturesOf, longestWindowSeconds } from '../../../features/aggregations.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
+import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
 import { OnlineStore } from '../../../features/online/online-store.js';
+import { presentValue } from '../../../features/online/response.js';
+import type { OnlineValue } from '../../../features/online/response.js';
 import { planCompaction, resolveCompactionTarget, rewriteAndCommit } from '../../../features/compaction/index.js';
 import type { Runtime } from '../../../features/runtime.js';
 import type { MaterializeResult } from '../../../contracts/materialize.js';
@@ -149,7 +155,36 @@ test('online aggregates equal the brute-force reference for every entity, throug
         args: [{ featureView: VIEW }, { minFiles: 0, skipCleanup: true }],
       });
 
-    /** Every entity's online values against the reference over the source rows not deleted, at the read's exactAsOf. */
+    const context = {
+      registry: runtime.project.registry,
+      catalog: runtime.catalog,
+      engine: runtime.engine,
+      workDirectory: runtime.project.config.workDirectory,
+    };
+    /** The offline engine's values (getHistoricalFeatures) for one entity row per driver at `exactAsOf`, in the online read's form. */
+    const offlineValues = async (everyone: readonly number[], exactAsOf: string): Promise<OnlineValue[][]> => {
+      const entities = everyone.map((driver) => `(${driver}::BIGINT, CAST(${quoteLiteral(exactAsOf)} AS TIMESTAMPTZ))`).join(', ');
+      const job = getHistoricalFeatures(context, {
+        entities: { sql: `SELECT * FROM (VALUES ${entities}) AS e(driver_id, event_timestamp)` },
+        features: features.map((feature) => `${VIEW}:${feature.name}`),
+        timestampColumn: 'event_timestamp',
+      });
+      const rows = await job.run(async (connection, query) =>
+        (
+          await connection.runAndReadAll(
+            `SELECT ${features.map((feature) => q(feature.name)).join(', ')} FROM (${query}) ORDER BY ${q('driver_id')}`,
+          )
+        ).getRows(),
+      );
+      return rows.map((row) =>
+        features.map((feature, index) => presentValue(feature.type, toPrimitiveValue(row[index] ?? null, feature.type))),
+      );
+    };
+
+    /**
+     * Every entity's online values against the reference over the source rows not deleted, and
+     * against the offline engine, at the read's exactAsOf.
+     */
     const check = async (stage: string, expectedAsOf: number, rows: readonly Event[]): Promise<void> => {
       const store = new OnlineStore({ registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine });
       const everyone = [...new Set([...drivers, ...rows.map((row) => row.driver), ...ABSENT])].sort((a, b) => a - b);
@@ -165,6 +200,12 @@ test('online aggregates equal the brute-force reference for every entity, throug
         });
         const online = features.map((feature) => response.features.find((vector) => vector.feature === feature.name)!.values[index]);
         assert.deepEqual(online, expected, `${stage}: driver ${driver}`);
+      });
+      const offline = await offlineValues(everyone, read.exactAsOf!);
+      assert.equal(offline.length, everyone.length, `${stage}: one offline row per entity`);
+      everyone.forEach((driver, index) => {
+        const online = features.map((feature) => response.features.find((vector) => vector.feature === feature.name)!.values[index]);
+        assert.deepEqual(online, offline[index], `${stage}: driver ${driver}, online against the offline engine`);
       });
     };
 
@@ -223,12 +264,6 @@ test('online aggregates equal the brute-force reference for every entity, throug
     await check('after the second compaction', T0 + 3 * HOUR, remaining);
 
     // A materialization that commits while a compaction is between its plan and its commit still counts.
-    const context = {
-      registry: runtime.project.registry,
-      catalog: runtime.catalog,
-      engine: runtime.engine,
-      workDirectory: runtime.project.config.workDirectory,
-    };
     const meanwhile = events(random, 30, T0 + 3 * HOUR, T0 + 4 * HOUR, drivers);
     await append(runtime, sourceTable, meanwhile);
     remaining.push(...meanwhile);

@@ -1,4 +1,5 @@
-// The consistency check's pure parts: typed, bit-exact value comparison, the schedule a view's
+// The consistency check's pure parts: typed, bit-exact value comparison (floating sums and
+// averages of aggregated views within a relative tolerance), the schedule a view's
 // `consistency` section plans (beside unchanged materialize and compaction plans), and the seed a
 // scheduled run derives from its workflow id.
 import assert from 'node:assert/strict';
@@ -6,7 +7,8 @@ import { describe, test } from 'node:test';
 import { consistencySchedulePlan, schedulePlans } from '../../../client/schedule-plan.js';
 import { seedFromWorkflowId } from '../../../contracts/consistency.js';
 import { projectConfigSchema } from '../../../features/config.js';
-import { sameFeatureValue } from '../../../features/consistency/index.js';
+import { expandAggregations } from '../../../features/aggregations.js';
+import { comparisonOf, FLOATING_SUM_RELATIVE_TOLERANCE, sameFeatureValue } from '../../../features/consistency/index.js';
 import type { FeatureViewInput } from '../../../features/definitions.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { Registry } from '../../../features/registry.js';
@@ -42,6 +44,58 @@ describe('sameFeatureValue', () => {
       ['abc', 'abd'],
     ] as const)
       assert.equal(sameFeatureValue(online, offline), false, `${String(online)} vs ${String(offline)}`);
+  });
+});
+
+describe('floating sums and averages', () => {
+  test('only sum of a float or double column and avg are compared within the tolerance', () => {
+    const features = expandAggregations([
+      { column: 'amount', type: 'double', functions: ['count', 'sum', 'avg', 'min', 'max', 'last'], windows: ['1h'] },
+      { column: 'trips', type: 'long', functions: ['sum', 'avg'], windows: ['1h'] },
+      { column: 'score', type: 'float', functions: ['sum'], windows: ['1h'] },
+    ]);
+    assert.deepEqual(
+      features.map((feature) => [feature.name, comparisonOf(feature)]),
+      [
+        ['amount_count_1h', 'exact'],
+        ['amount_sum_1h', 'floating-sum'],
+        ['amount_avg_1h', 'floating-sum'],
+        ['amount_min_1h', 'exact'],
+        ['amount_max_1h', 'exact'],
+        ['amount_last_1h', 'exact'],
+        ['trips_sum_1h', 'exact'],
+        ['trips_avg_1h', 'floating-sum'],
+        ['score_sum_1h', 'floating-sum'],
+      ],
+    );
+    assert.equal(comparisonOf(undefined), 'exact', 'a plain feature');
+  });
+
+  test('values summed in another order are the same; any real difference is not', () => {
+    const values = [0.1, 0.2, 0.3];
+    const forward = values.reduce((total, value) => total + value, 0);
+    const backward = [...values].reverse().reduce((total, value) => total + value, 0);
+    assert.notEqual(forward, backward, 'the order changes the last bits');
+    assert.equal(sameFeatureValue(forward, backward, 'floating-sum'), true);
+    assert.equal(sameFeatureValue(forward, backward), false, 'bit-exact unless asked');
+    for (const [online, offline] of [
+      [10.158, 10.158000000000001],
+      [0.4869, 0.48690000000000017],
+      [0, -0],
+      [Number.NaN, Number.NaN],
+      [-1e300, -1e300 * (1 + FLOATING_SUM_RELATIVE_TOLERANCE / 2)],
+    ] as const)
+      assert.equal(sameFeatureValue(online, offline, 'floating-sum'), true, `${online} vs ${offline}`);
+    for (const [online, offline] of [
+      [1, 1 + 1e-9],
+      [1000.25 + 9.178, 9.178],
+      [1e-300, -1e-300],
+      [0, 1e-300],
+      [Number.POSITIVE_INFINITY, Number.MAX_VALUE],
+      [Number.NaN, 1],
+      [null, 0],
+    ] as const)
+      assert.equal(sameFeatureValue(online, offline, 'floating-sum'), false, `${String(online)} vs ${String(offline)}`);
   });
 });
 

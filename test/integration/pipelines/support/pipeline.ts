@@ -18,6 +18,7 @@ import type { FeatureViewInput } from '../../../../features/definitions.js';
 import type { Definition } from '../../../../features/registry.js';
 import type { Catalog } from '../../../../iceberg/catalog/catalog.js';
 import type { CatalogConfig } from '../../../../iceberg/catalog/load-catalog.js';
+import type { Definition } from '../../../../features/registry.js';
 import type { Runtime } from '../../../../features/runtime.js';
 import { driverStatsRows, driverStatsSchema, latestPerDriver } from '../../../fixtures/driver-stats.js';
 import type { DriverStatsRow } from '../../../fixtures/driver-stats.js';
@@ -99,6 +100,8 @@ export async function startPipelineWorker(
     compaction?: FeatureViewInput['compaction'];
     consistency?: FeatureViewInput['consistency'];
     viewName?: string;
+    /** The project's definitions over the source table, instead of `driverDefinitions`. */
+    definitions?: (sourceTable: string) => Definition[];
     wrapCatalog?: (catalog: Catalog) => Catalog;
     hooks?: MaterializeHooks & CompactHooks;
     trainingSetHooks?: TrainingSetHooks;
@@ -118,7 +121,8 @@ export async function startPipelineWorker(
     directory: path.join(source.directory, onlineNamespace),
     catalog: source.floeCatalog,
     definitions: [
-      ...driverDefinitions(source.table, options.schedule, options.viewName, options.compaction, options.consistency),
+      ...(options.definitions?.(source.table) ??
+        driverDefinitions(source.table, options.schedule, options.viewName, options.compaction, options.consistency)),
       ...(options.extraDefinitions ?? []),
     ],
     onlineNamespace,
