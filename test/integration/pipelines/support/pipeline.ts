@@ -18,7 +18,6 @@ import type { FeatureViewInput } from '../../../../features/definitions.js';
 import type { Definition } from '../../../../features/registry.js';
 import type { Catalog } from '../../../../iceberg/catalog/catalog.js';
 import type { CatalogConfig } from '../../../../iceberg/catalog/load-catalog.js';
-import type { Definition } from '../../../../features/registry.js';
 import type { Runtime } from '../../../../features/runtime.js';
 import { driverStatsRows, driverStatsSchema, latestPerDriver } from '../../../fixtures/driver-stats.js';
 import type { DriverStatsRow } from '../../../fixtures/driver-stats.js';
