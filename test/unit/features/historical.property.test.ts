@@ -10,11 +10,8 @@ import { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSou
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
 import { FloeError } from '../../../iceberg/errors.js';
 import { reference } from './support/point-in-time-reference.js';
-import type { Value } from './support/point-in-time-reference.js';
+import { at, columnValues, driverCustomerEntities, inTwoBatches, nullable, timeCell } from './support/fixtures.js';
 import { createTable, withWorkspace } from './support/tables.js';
-
-const BASE = 1_714_000_000_000_000n; // 2024-04-24, in µs
-const at = (seconds: number): bigint => BASE + BigInt(seconds) * 1_000_000n;
 
 interface EntityRow {
   readonly driver: number | null;
@@ -42,7 +39,7 @@ interface RowC {
 }
 
 const time = fc.integer({ min: -4, max: 10 });
-const maybe = <T>(arb: fc.Arbitrary<T>, freq = 8) => fc.option(arb, { nil: null, freq });
+const maybe = nullable(8);
 const entityArb: fc.Arbitrary<EntityRow> = fc.record({
   driver: maybe(fc.integer({ min: 1, max: 4 })),
   customer: maybe(fc.constantFrom('c1', 'c2', 'c3')),
@@ -72,32 +69,12 @@ const rowC: fc.Arbitrary<RowC> = fc.record({
 });
 
 function entityTable(entities: readonly EntityRow[]): arrow.Table {
-  const micros = new BigInt64Array(entities.map((entity) => at(entity.t)));
-  return new arrow.Table({
-    driver_id: arrow.vectorFromArray(
-      entities.map((entity) => (entity.driver === null ? null : BigInt(entity.driver))),
-      new arrow.Int64(),
-    ),
-    customer_id: arrow.vectorFromArray(
-      entities.map((entity) => entity.customer),
-      new arrow.Utf8(),
-    ),
-    event_timestamp: arrow.makeVector(
-      arrow.makeData({ type: new arrow.TimestampMicrosecond('UTC'), length: entities.length, nullCount: 0, data: micros }),
-    ),
+  return driverCustomerEntities(entities, {
     label: arrow.vectorFromArray(
       entities.map((entity) => entity.label),
       new arrow.Utf8(),
     ),
   });
-}
-
-function columnValues(table: arrow.Table, name: string): Value[] {
-  const column = table.getChild(name);
-  assert.ok(column, `the result has a column ${name}; it has ${table.schema.fields.map((field) => field.name).join(', ')}`);
-  return Array.from({ length: column.length }, (_, index) => column.get(index) as unknown).map((value) =>
-    value === null || value === undefined ? null : typeof value === 'bigint' ? Number(value) : (value as number | string),
-  );
 }
 
 let run = 0;
@@ -116,11 +93,6 @@ describe('getHistoricalFeatures (property)', () => {
           fc.integer({ min: 0, max: 4 }),
           async (entities, rowsA, rowsB, rowsC, ttlA, ttlB, ttlC) => {
             run += 1;
-            const split = <T>(rows: readonly T[]): T[][] => [
-              rows.slice(0, Math.ceil(rows.length / 2)),
-              rows.slice(Math.ceil(rows.length / 2)),
-            ];
-            const ts = (t: number | null) => (t === null ? null : { micros: at(t) });
             await createTable(
               workspace,
               `src.a${run}`,
@@ -131,7 +103,9 @@ describe('getHistoricalFeatures (property)', () => {
                 { name: 'x_raw', type: 'double' },
                 { name: 'y', type: 'string' },
               ],
-              split(rowsA.map((row) => [row.driver === null ? null : BigInt(row.driver), ts(row.t), ts(row.created), row.x, row.y])),
+              inTwoBatches(
+                rowsA.map((row) => [row.driver === null ? null : BigInt(row.driver), timeCell(row.t), timeCell(row.created), row.x, row.y]),
+              ),
             );
             await createTable(
               workspace,
@@ -141,8 +115,12 @@ describe('getHistoricalFeatures (property)', () => {
                 { name: 'ts', type: 'timestamp' },
                 { name: 'x', type: 'long' },
               ],
-              split(
-                rowsB.map((row) => [row.driver === null ? null : BigInt(row.driver), ts(row.t), row.x === null ? null : BigInt(row.x)]),
+              inTwoBatches(
+                rowsB.map((row) => [
+                  row.driver === null ? null : BigInt(row.driver),
+                  timeCell(row.t),
+                  row.x === null ? null : BigInt(row.x),
+                ]),
               ),
             );
             await createTable(
@@ -154,7 +132,7 @@ describe('getHistoricalFeatures (property)', () => {
                 { name: 'created', type: 'timestamptz' },
                 { name: 'y', type: 'string' },
               ],
-              split(rowsC.map((row) => [row.customer, ts(row.t), ts(row.created), row.y])),
+              inTwoBatches(rowsC.map((row) => [row.customer, timeCell(row.t), timeCell(row.created), row.y])),
             );
             const seconds = (value: number) => (value === 0 ? {} : { ttl: { seconds: value } });
             const definitions = [
