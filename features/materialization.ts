@@ -536,7 +536,7 @@ async function computeTiles(
       let end = micros(window.end);
       const watermarkMicros = watermark === null ? null : BigInt(watermark) * 1000n;
       const earliestLate =
-        lateAppends === undefined ? null : await earliestRowMicros(connection, renameToTiles(lateAppends.sql, source, layout, aggregated));
+        lateAppends === undefined ? null : await earliestRowMicros(connection, renameToOnline(lateAppends.sql, source, layout, aggregated));
       if (earliestLate !== null && earliestLate < start) start = earliestLate;
       const restates = watermarkMicros !== null && start < watermarkMicros;
       if (restates) {
@@ -555,7 +555,7 @@ async function computeTiles(
         ? await scanTable(online, { columns: [...layout.keyColumns, TILE_START], ...signalOf(context) })
         : undefined;
       const tiles = await eventTilesSql(connection, {
-        relation: renameToTiles(scan.sql, source, layout, aggregated),
+        relation: renameToOnline(scan.sql, source, layout, aggregated),
         keyColumns: layout.keyColumns,
         partials,
         grid,
@@ -604,18 +604,6 @@ async function uploadStaging(online: LoadedTable, localFile: string, stagingName
   return staging;
 }
 
-/** The source rows with the column names tile SQL reads: keys, aggregated columns, event_ts, created_ts. */
-function renameToTiles(sourceSql: string, source: ResolvedSource, layout: OnlineTableLayout, aggregated: readonly string[]): string {
-  const names = [...layout.keyColumns, ...aggregated, ONLINE_EVENT_TS];
-  const projection = names.map((name) => `s.${q(source.columnFor(name))} AS ${q(name)}`);
-  projection.push(
-    source.createdColumn === undefined
-      ? `CAST(NULL AS TIMESTAMPTZ) AS ${q(ONLINE_CREATED_TS)}`
-      : `s.${q(source.createdColumn)} AS ${q(ONLINE_CREATED_TS)}`,
-  );
-  return `SELECT ${projection.join(', ')} FROM (${sourceSql}) AS s`;
-}
-
 async function earliestRowMicros(connection: DuckDBConnection, relation: string): Promise<bigint | null> {
   const columns = await describeRelation(connection, relation, 'late rows');
   const type = columns.find((column) => column.name === ONLINE_EVENT_TS)!.type;
@@ -652,9 +640,17 @@ function filterOption(filter: Expression | undefined): { filter?: Expression } {
 
 const EMPTY_SCAN: ScanSummary = { mode: 'copy-on-write', dataFiles: 0, positionDeleteFiles: 0, equalityDeleteFiles: 0, dataRecords: 0 };
 
-/** The source rows with the online table's column names (keys, features, event_ts, created_ts). */
-function renameToOnline(sourceSql: string, source: ResolvedSource, layout: OnlineTableLayout): string {
-  const names = [...layout.keyColumns, ...layout.featureColumns, ONLINE_EVENT_TS];
+/**
+ * The source rows with the online table's column names: keys, `values` (the features, or for tiles
+ * the aggregated columns), event_ts, created_ts.
+ */
+function renameToOnline(
+  sourceSql: string,
+  source: ResolvedSource,
+  layout: OnlineTableLayout,
+  values: readonly string[] = layout.featureColumns,
+): string {
+  const names = [...layout.keyColumns, ...values, ONLINE_EVENT_TS];
   const projection = names.map((name) => `s.${q(source.columnFor(name))} AS ${q(name)}`);
   projection.push(
     source.createdColumn === undefined
