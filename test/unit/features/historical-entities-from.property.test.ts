@@ -12,7 +12,17 @@ import { FloeError } from '../../../iceberg/errors.js';
 import { and, eq, notEq } from '../../../iceberg/expressions/expression.js';
 import type { Expression } from '../../../iceberg/expressions/expression.js';
 import { reference } from './support/point-in-time-reference.js';
-import { at, columnValues, inTwoBatches, nullable, timeCell } from './support/fixtures.js';
+import type { LongFeatureRow } from './support/fixtures.js';
+import {
+  at,
+  columnValues,
+  createLongFeatureTable,
+  eventSecond,
+  inTwoBatches,
+  longFeatureRow,
+  nullable,
+  timeCell,
+} from './support/fixtures.js';
 import { createTable, deleteWhere, withWorkspace } from './support/tables.js';
 import type { Workspace } from './support/tables.js';
 
@@ -24,28 +34,17 @@ interface RowA {
   readonly created: number | null;
   readonly x: number | null;
 }
-interface RowB {
-  readonly driver: number | null;
-  readonly t: number | null;
-  readonly x: number | null;
-}
 
-const time = fc.integer({ min: -4, max: 10 });
 const maybe = nullable(8);
 // Few drivers and times, so the same (driver, time) often appears twice: duplicate entity rows.
 const rowA: fc.Arbitrary<RowA> = fc.record({
   driver: maybe(fc.integer({ min: 1, max: 3 })),
-  t: maybe(time),
+  t: maybe(eventSecond),
   created: maybe(fc.integer({ min: 0, max: 1 }), 3),
   x: maybe(
     fc.integer({ min: 0, max: 2 }).map((n) => n / 2),
     4,
   ),
-});
-const rowB: fc.Arbitrary<RowB> = fc.record({
-  driver: maybe(fc.integer({ min: 1, max: 3 })),
-  t: maybe(time),
-  x: maybe(fc.integer({ min: -1, max: 1 }), 4),
 });
 
 /** The result's rows as sorted JSON lines: a source's rows come in no order of their own. */
@@ -56,7 +55,7 @@ function rowsOf(table: arrow.Table, columns: readonly string[]): string[] {
 
 let run = 0;
 
-async function sources(workspace: Workspace, rowsA: readonly RowA[], rowsB: readonly RowB[], ttlA: number, filterA?: Expression) {
+async function sources(workspace: Workspace, rowsA: readonly RowA[], rowsB: readonly LongFeatureRow[], ttlA: number, filterA?: Expression) {
   run += 1;
   await createTable(
     workspace,
@@ -69,18 +68,7 @@ async function sources(workspace: Workspace, rowsA: readonly RowA[], rowsB: read
     ],
     inTwoBatches(rowsA.map((row) => [row.driver === null ? null : BigInt(row.driver), timeCell(row.t), timeCell(row.created), row.x])),
   );
-  await createTable(
-    workspace,
-    `src.b${run}`,
-    [
-      { name: 'driver_id', type: 'long' },
-      { name: 'ts', type: 'timestamp' },
-      { name: 'x', type: 'long' },
-    ],
-    inTwoBatches(
-      rowsB.map((row) => [row.driver === null ? null : BigInt(row.driver), timeCell(row.t), row.x === null ? null : BigInt(row.x)]),
-    ),
-  );
+  await createLongFeatureTable(workspace, `src.b${run}`, rowsB);
   return workspace.context([
     defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
     defineEntity({ name: 'customer', joinKeys: [{ name: 'customer_id', type: 'string' }] }),
@@ -112,7 +100,7 @@ describe('getHistoricalFeatures with entities from a source (property)', () => {
       await fc.assert(
         fc.asyncProperty(
           fc.array(rowA, { maxLength: 16 }),
-          fc.array(rowB, { maxLength: 10 }),
+          fc.array(longFeatureRow, { maxLength: 10 }),
           fc.integer({ min: 0, max: 4 }),
           fc.integer({ min: -5, max: 10 }),
           fc.integer({ min: 1, max: 8 }),

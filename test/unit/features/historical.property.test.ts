@@ -10,7 +10,17 @@ import { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSou
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
 import { FloeError } from '../../../iceberg/errors.js';
 import { reference } from './support/point-in-time-reference.js';
-import { at, columnValues, driverCustomerEntities, inTwoBatches, nullable, timeCell } from './support/fixtures.js';
+import {
+  at,
+  columnValues,
+  createLongFeatureTable,
+  driverCustomerEntities,
+  eventSecond,
+  inTwoBatches,
+  longFeatureRow,
+  nullable,
+  timeCell,
+} from './support/fixtures.js';
 import { createTable, withWorkspace } from './support/tables.js';
 
 interface EntityRow {
@@ -26,11 +36,6 @@ interface RowA {
   readonly x: number | null;
   readonly y: string | null;
 }
-interface RowB {
-  readonly driver: number | null;
-  readonly t: number | null;
-  readonly x: number | null;
-}
 interface RowC {
   readonly customer: string | null;
   readonly t: number | null;
@@ -38,17 +43,16 @@ interface RowC {
   readonly y: string | null;
 }
 
-const time = fc.integer({ min: -4, max: 10 });
 const maybe = nullable(8);
 const entityArb: fc.Arbitrary<EntityRow> = fc.record({
   driver: maybe(fc.integer({ min: 1, max: 4 })),
   customer: maybe(fc.constantFrom('c1', 'c2', 'c3')),
-  t: time,
+  t: eventSecond,
   label: fc.constantFrom('p', 'q', "it's"),
 });
 const rowA: fc.Arbitrary<RowA> = fc.record({
   driver: maybe(fc.integer({ min: 1, max: 3 })),
-  t: maybe(time),
+  t: maybe(eventSecond),
   created: maybe(fc.integer({ min: 0, max: 1 }), 3),
   x: maybe(
     fc.integer({ min: 0, max: 2 }).map((n) => n / 2),
@@ -56,14 +60,9 @@ const rowA: fc.Arbitrary<RowA> = fc.record({
   ),
   y: maybe(fc.constantFrom('a', 'b'), 4),
 });
-const rowB: fc.Arbitrary<RowB> = fc.record({
-  driver: maybe(fc.integer({ min: 1, max: 3 })),
-  t: maybe(time),
-  x: maybe(fc.integer({ min: -1, max: 1 }), 4),
-});
 const rowC: fc.Arbitrary<RowC> = fc.record({
   customer: maybe(fc.constantFrom('c1', 'c2')),
-  t: maybe(time),
+  t: maybe(eventSecond),
   created: maybe(fc.integer({ min: 0, max: 1 }), 3),
   y: maybe(fc.constantFrom('a', 'b'), 4),
 });
@@ -86,7 +85,7 @@ describe('getHistoricalFeatures (property)', () => {
         fc.asyncProperty(
           fc.array(entityArb, { maxLength: 12 }),
           fc.array(rowA, { maxLength: 16 }),
-          fc.array(rowB, { maxLength: 10 }),
+          fc.array(longFeatureRow, { maxLength: 10 }),
           fc.array(rowC, { maxLength: 10 }),
           fc.integer({ min: 0, max: 4 }),
           fc.integer({ min: 0, max: 4 }),
@@ -107,22 +106,7 @@ describe('getHistoricalFeatures (property)', () => {
                 rowsA.map((row) => [row.driver === null ? null : BigInt(row.driver), timeCell(row.t), timeCell(row.created), row.x, row.y]),
               ),
             );
-            await createTable(
-              workspace,
-              `src.b${run}`,
-              [
-                { name: 'driver_id', type: 'long' },
-                { name: 'ts', type: 'timestamp' },
-                { name: 'x', type: 'long' },
-              ],
-              inTwoBatches(
-                rowsB.map((row) => [
-                  row.driver === null ? null : BigInt(row.driver),
-                  timeCell(row.t),
-                  row.x === null ? null : BigInt(row.x),
-                ]),
-              ),
-            );
+            await createLongFeatureTable(workspace, `src.b${run}`, rowsB);
             await createTable(
               workspace,
               `src.c${run}`,

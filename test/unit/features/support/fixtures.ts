@@ -1,9 +1,11 @@
 // Builders the getHistoricalFeatures property tests share: pinned times, nullable arbitraries,
-// entity tables and reading a result column back as plain values.
+// entity tables, a source table of long features and reading a result column back as plain values.
 import fc from 'fast-check';
 import * as arrow from 'apache-arrow';
 import assert from 'node:assert/strict';
 import type { Value } from './point-in-time-reference.js';
+import { createTable } from './tables.js';
+import type { Workspace } from './tables.js';
 
 const BASE = 1_714_000_000_000_000n; // 2024-04-24, in µs
 
@@ -57,5 +59,37 @@ export function columnValues(table: arrow.Table, name: string): Value[] {
   assert.ok(column, `the result has a column ${name}; it has ${table.schema.fields.map((field) => field.name).join(', ')}`);
   return Array.from({ length: column.length }, (_, index) => column.get(index) as unknown).map((value) =>
     value === null || value === undefined ? null : typeof value === 'bigint' ? Number(value) : (value as number | string),
+  );
+}
+
+/** Event times in seconds (see `at`): before, on and after the entity rows' times. */
+export const eventSecond = fc.integer({ min: -4, max: 10 });
+
+/** A row of a source with one long feature `x` and no created time, keyed by driver. */
+export interface LongFeatureRow {
+  readonly driver: number | null;
+  readonly t: number | null;
+  readonly x: number | null;
+}
+
+export const longFeatureRow: fc.Arbitrary<LongFeatureRow> = fc.record({
+  driver: nullable(8)(fc.integer({ min: 1, max: 3 })),
+  t: nullable(8)(eventSecond),
+  x: nullable(4)(fc.integer({ min: -1, max: 1 })),
+});
+
+/** `identifier` (driver_id long, ts timestamp, x long) holding `rows` in two commits. */
+export async function createLongFeatureTable(workspace: Workspace, identifier: string, rows: readonly LongFeatureRow[]): Promise<void> {
+  await createTable(
+    workspace,
+    identifier,
+    [
+      { name: 'driver_id', type: 'long' },
+      { name: 'ts', type: 'timestamp' },
+      { name: 'x', type: 'long' },
+    ],
+    inTwoBatches(
+      rows.map((row) => [row.driver === null ? null : BigInt(row.driver), timeCell(row.t), row.x === null ? null : BigInt(row.x)]),
+    ),
   );
 }
