@@ -93,3 +93,14 @@ export function positiveInteger(text: string, option: string): number {
     throw new FloeError('invalid-input', `${option} must be a positive integer, got ${text}`, { context: { field: option } });
   return value;
 }
+
+/** An optional integer option of at least `least`, or exit 2 naming it. */
+export function integerAtLeast(text: string | undefined, option: string, least: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < least)
+    throw new FloeError('invalid-input', `${option} ${JSON.stringify(text)} must be an integer of at least ${least}`, {
+      context: { field: option },
+    });
+  return value;
+}

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { latestPerEntitySql } from '../engine/latest-per-entity.js';
 import { quoteIdentifier as q, quoteLiteral } from '../engine/sql.js';
 import { scanTable } from '../engine/table-reader.js';
+import type { TableScan, TableScanOptions } from '../engine/table-reader.js';
 import { writeTableFiles } from '../engine/table-writer.js';
 import type { LatePlan, ScanSummary } from '../contracts/materialize.js';
 import type { LoadedTable } from '../iceberg/catalog/catalog.js';
@@ -259,15 +260,7 @@ export async function computeLatestRows(
     return computeTiles(context, view, { source, online, layout, window, ...options, sourceSnapshotId: options.sourceSnapshotId });
   const read = { columns: source.columns, snapshotId: options.sourceSnapshotId, ...signalOf(context) };
   const scan = await scanTable(source.table, { ...read, ...filterOption(eventTimeFilter(source, window)) });
-  const late = options.late;
-  const readsLate = late !== undefined && late.fallback === undefined && late.files > 0;
-  const lateScan = readsLate
-    ? await scanTable(source.table, {
-        ...read,
-        appendedAfter: { snapshotId: late.sinceSnapshotId === null ? null : BigInt(late.sinceSnapshotId) },
-        ...filterOption(eventTimeFilter(source, { end: window.start })),
-      })
-    : undefined;
+  const lateScan = await scanLateAppends(source, read, options.late, window);
   return withScratchDirectory(context, options.stagingName, async (localDirectory) => {
     const localFile = path.join(localDirectory, 'latest.parquet');
     const rows = await context.engine.withConnection(async (connection) => {
@@ -282,14 +275,9 @@ export async function computeLatestRows(
         end: micros(window.end),
         name: view.name,
       });
-      const result = await connection.runAndReadAll(
-        `COPY (${latest}) TO ${quoteLiteral(localFile)} (FORMAT parquet, COMPRESSION zstd, RETURN_STATS)`,
-      );
-      return Number(result.getRowObjects()[0]?.['count'] ?? 0);
+      return copyToParquet(connection, latest, localFile);
     }, signalOf(context));
-    const staging = `${online.metadata.location.replace(/\/+$/, '')}/staging/${options.stagingName}.parquet`;
-    await online.io.upload(localFile, staging, { ifAbsent: true });
-    return { staging, rows };
+    return { staging: await uploadStaging(online, localFile, options.stagingName), rows };
   });
 }
 
@@ -540,15 +528,7 @@ async function computeTiles(
   const aggregated = partials.map((column) => column.column);
   const watermark = watermarkOf(online.metadata);
   const read = { columns: source.columns, snapshotId: options.sourceSnapshotId, ...signalOf(context) };
-  const late = options.late;
-  const lateAppends =
-    late !== undefined && late.fallback === undefined && late.files > 0
-      ? await scanTable(source.table, {
-          ...read,
-          appendedAfter: { snapshotId: late.sinceSnapshotId === null ? null : BigInt(late.sinceSnapshotId) },
-          ...filterOption(eventTimeFilter(source, { end: window.start })),
-        })
-      : undefined;
+  const lateAppends = await scanLateAppends(source, read, options.late, window);
   return withScratchDirectory(context, options.stagingName, async (localDirectory) => {
     const localFile = path.join(localDirectory, 'tiles.parquet');
     const rows = await context.engine.withConnection(async (connection) => {
@@ -556,7 +536,7 @@ async function computeTiles(
       let end = micros(window.end);
       const watermarkMicros = watermark === null ? null : BigInt(watermark) * 1000n;
       const earliestLate =
-        lateAppends === undefined ? null : await earliestRowMicros(connection, renameToTiles(lateAppends.sql, source, layout, aggregated));
+        lateAppends === undefined ? null : await earliestRowMicros(connection, renameToOnline(lateAppends.sql, source, layout, aggregated));
       if (earliestLate !== null && earliestLate < start) start = earliestLate;
       const restates = watermarkMicros !== null && start < watermarkMicros;
       if (restates) {
@@ -575,7 +555,7 @@ async function computeTiles(
         ? await scanTable(online, { columns: [...layout.keyColumns, TILE_START], ...signalOf(context) })
         : undefined;
       const tiles = await eventTilesSql(connection, {
-        relation: renameToTiles(scan.sql, source, layout, aggregated),
+        relation: renameToOnline(scan.sql, source, layout, aggregated),
         keyColumns: layout.keyColumns,
         partials,
         grid,
@@ -585,27 +565,43 @@ async function computeTiles(
         ...(existing === undefined ? {} : { supersede: existing.sql }),
         name: view.name,
       });
-      const result = await connection.runAndReadAll(
-        `COPY (${tiles}) TO ${quoteLiteral(localFile)} (FORMAT parquet, COMPRESSION zstd, RETURN_STATS)`,
-      );
-      return Number(result.getRowObjects()[0]?.['count'] ?? 0);
+      return copyToParquet(connection, tiles, localFile);
     }, signalOf(context));
-    const staging = `${online.metadata.location.replace(/\/+$/, '')}/staging/${options.stagingName}.parquet`;
-    await online.io.upload(localFile, staging, { ifAbsent: true });
-    return { staging, rows };
+    return { staging: await uploadStaging(online, localFile, options.stagingName), rows };
   });
 }
 
-/** The source rows with the column names tile SQL reads: keys, aggregated columns, event_ts, created_ts. */
-function renameToTiles(sourceSql: string, source: ResolvedSource, layout: OnlineTableLayout, aggregated: readonly string[]): string {
-  const names = [...layout.keyColumns, ...aggregated, ONLINE_EVENT_TS];
-  const projection = names.map((name) => `s.${q(source.columnFor(name))} AS ${q(name)}`);
-  projection.push(
-    source.createdColumn === undefined
-      ? `CAST(NULL AS TIMESTAMPTZ) AS ${q(ONLINE_CREATED_TS)}`
-      : `s.${q(source.createdColumn)} AS ${q(ONLINE_CREATED_TS)}`,
+/**
+ * With `late` (an incremental run that found appended files with rows before the window), the
+ * rows before the window's start of the data files added to the source since the view's cursor.
+ */
+async function scanLateAppends(
+  source: ResolvedSource,
+  read: TableScanOptions,
+  late: LatePlan | undefined,
+  window: Window,
+): Promise<TableScan | undefined> {
+  if (late === undefined || late.fallback !== undefined || late.files <= 0) return undefined;
+  return scanTable(source.table, {
+    ...read,
+    appendedAfter: { snapshotId: late.sinceSnapshotId === null ? null : BigInt(late.sinceSnapshotId) },
+    ...filterOption(eventTimeFilter(source, { end: window.start })),
+  });
+}
+
+/** Writes the rows of `sql` to a local Parquet file; returns how many it wrote. */
+async function copyToParquet(connection: DuckDBConnection, sql: string, localFile: string): Promise<number> {
+  const result = await connection.runAndReadAll(
+    `COPY (${sql}) TO ${quoteLiteral(localFile)} (FORMAT parquet, COMPRESSION zstd, RETURN_STATS)`,
   );
-  return `SELECT ${projection.join(', ')} FROM (${sourceSql}) AS s`;
+  return Number(result.getRowObjects()[0]?.['count'] ?? 0);
+}
+
+/** Uploads a staged Parquet file to `<online location>/staging/<name>.parquet`; returns that location. */
+async function uploadStaging(online: LoadedTable, localFile: string, stagingName: string): Promise<string> {
+  const staging = `${online.metadata.location.replace(/\/+$/, '')}/staging/${stagingName}.parquet`;
+  await online.io.upload(localFile, staging, { ifAbsent: true });
+  return staging;
 }
 
 async function earliestRowMicros(connection: DuckDBConnection, relation: string): Promise<bigint | null> {
@@ -644,9 +640,17 @@ function filterOption(filter: Expression | undefined): { filter?: Expression } {
 
 const EMPTY_SCAN: ScanSummary = { mode: 'copy-on-write', dataFiles: 0, positionDeleteFiles: 0, equalityDeleteFiles: 0, dataRecords: 0 };
 
-/** The source rows with the online table's column names (keys, features, event_ts, created_ts). */
-function renameToOnline(sourceSql: string, source: ResolvedSource, layout: OnlineTableLayout): string {
-  const names = [...layout.keyColumns, ...layout.featureColumns, ONLINE_EVENT_TS];
+/**
+ * The source rows with the online table's column names: keys, `values` (the features, or for tiles
+ * the aggregated columns), event_ts, created_ts.
+ */
+function renameToOnline(
+  sourceSql: string,
+  source: ResolvedSource,
+  layout: OnlineTableLayout,
+  values: readonly string[] = layout.featureColumns,
+): string {
+  const names = [...layout.keyColumns, ...values, ONLINE_EVENT_TS];
   const projection = names.map((name) => `s.${q(source.columnFor(name))} AS ${q(name)}`);
   projection.push(
     source.createdColumn === undefined

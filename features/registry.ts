@@ -43,34 +43,13 @@ export class Registry {
   readonly onlineNamespace: string;
 
   constructor(definitions: readonly Definition[], options: { onlineNamespace?: string } = {}) {
-    this.entities = indexByName(
-      definitions.filter((d): d is EntityDefinition => d.kind === 'entity'),
-      'entity',
-    );
-    this.sources = indexByName(
-      definitions.filter((d): d is IcebergSourceDefinition => d.kind === 'source'),
-      'source',
-    );
-    this.featureViews = indexByName(
-      definitions.filter((d): d is FeatureViewDefinition => d.kind === 'featureView'),
-      'feature view',
-    );
-    this.featureServices = indexByName(
-      definitions.filter((d): d is FeatureServiceDefinition => d.kind === 'featureService'),
-      'feature service',
-    );
-    this.requestSources = indexByName(
-      definitions.filter((d): d is RequestSourceDefinition => d.kind === 'requestSource'),
-      'request source',
-    );
-    this.onDemandViews = indexByName(
-      definitions.filter((d): d is OnDemandViewDefinition => d.kind === 'onDemandView'),
-      'on-demand view',
-    );
-    this.pushSources = indexByName(
-      definitions.filter((d): d is PushSourceDefinition => d.kind === 'pushSource'),
-      'push source',
-    );
+    this.entities = indexKind(definitions, 'entity', 'entity');
+    this.sources = indexKind(definitions, 'source', 'source');
+    this.featureViews = indexKind(definitions, 'featureView', 'feature view');
+    this.featureServices = indexKind(definitions, 'featureService', 'feature service');
+    this.requestSources = indexKind(definitions, 'requestSource', 'request source');
+    this.onDemandViews = indexKind(definitions, 'onDemandView', 'on-demand view');
+    this.pushSources = indexKind(definitions, 'pushSource', 'push source');
     this.onlineNamespace = options.onlineNamespace ?? DEFAULT_ONLINE_NAMESPACE;
     for (const push of this.pushSources.values()) {
       if (this.sources.has(push.name))
@@ -286,6 +265,18 @@ export class Registry {
   onlineTableOf(view: FeatureViewDefinition): TableIdentifier {
     return parseTableIdentifier(view.online.table ?? `${this.onlineNamespace}.${view.name}`);
   }
+}
+
+/** The definitions of one kind by name; two of them with one name are refused. */
+function indexKind<K extends Definition['kind']>(
+  definitions: readonly Definition[],
+  kind: K,
+  label: string,
+): ReadonlyMap<string, Extract<Definition, { kind: K }>> {
+  return indexByName(
+    definitions.filter((definition): definition is Extract<Definition, { kind: K }> => definition.kind === kind),
+    label,
+  );
 }
 
 function indexByName<T extends { name: string }>(items: readonly T[], kind: string): ReadonlyMap<string, T> {

@@ -3,10 +3,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { appendQuery } from '../../engine/append-query.js';
 import { Engine } from '../../engine/duckdb.js';
-import { quoteLiteral } from '../../engine/sql.js';
 import { planScan } from '../../iceberg/scan/planner.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
+import { driverEventColumnsSql, recreateBenchTable, writeEntityRows } from '../_generated.js';
 
 /**
  * The data of `bench aggregate`, made once per scale and kept under .floe/bench/: an Iceberg table
@@ -35,9 +35,6 @@ export const WINDOWS = [
 ] as const;
 export const FEATURE_NAMES = FUNCTIONS.flatMap((fn) => WINDOWS.map((window) => `amount_${fn}_${window.name}`));
 
-const START_US = Date.UTC(2024, 0, 1) * 1000;
-const SPAN_US = 30 * 86_400 * 1_000_000;
-
 export interface AggregateData {
   readonly directory: string;
   readonly catalogConfig: { type: 'sql'; uri: string; warehouse: string };
@@ -64,38 +61,20 @@ export async function aggregateData(root: string, scale: Scale, log: (line: stri
 async function generate(directory: string, catalog: Catalog, scale: Scale, entities: string, log: (line: string) => void): Promise<void> {
   const engine = await Engine.create({ threads: 2, memoryLimit: '6GB', tempDirectory: path.join(directory, 'spill') });
   try {
-    if (!(await catalog.namespaceExists(['bench']))) await catalog.createNamespace(['bench']);
-    const identifier = { namespace: ['bench'], name: 'trips' };
-    if (await catalog.tableExists(identifier)) await catalog.dropTable(identifier, { purge: true });
     log(`generating ${scale.events.toLocaleString('en')} trip events as an Iceberg table`);
-    await catalog.createTable(identifier, {
-      schema: {
-        schemaId: 0,
-        identifierFieldIds: [],
-        fields: [
-          { id: 1, name: 'driver_id', type: 'long', required: true },
-          { id: 2, name: 'event_timestamp', type: 'timestamptz', required: true },
-          { id: 3, name: 'created', type: 'timestamptz', required: false },
-          { id: 4, name: 'amount', type: 'double', required: false },
-        ],
-      },
-      properties: { 'format-version': '2', 'write.target-file-size-bytes': String(256 * 1024 * 1024) },
-    });
-    const event = `(${START_US} + hash(i, 't') % ${SPAN_US})::BIGINT`;
+    const identifier = await recreateBenchTable(catalog, 'trips', [
+      { id: 1, name: 'driver_id', type: 'long', required: true },
+      { id: 2, name: 'event_timestamp', type: 'timestamptz', required: true },
+      { id: 3, name: 'created', type: 'timestamptz', required: false },
+      { id: 4, name: 'amount', type: 'double', required: false },
+    ]);
     const query =
-      `SELECT (hash(i, 'k') % ${scale.keys})::BIGINT AS driver_id, ` +
-      `(TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_microseconds(${event})) AS event_timestamp, ` +
-      `(TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_microseconds(${event} + (hash(i, 'c') % 3600000000)::BIGINT)) AS created, ` +
+      `SELECT ${driverEventColumnsSql('i', scale.keys)}, ` +
       `CASE WHEN hash(i, 'n') % 50 = 0 THEN NULL ELSE (hash(i, 'a') % 10000)::DOUBLE / 4 END AS amount ` +
       `FROM range(${scale.events}) AS r(i)`;
     await appendQuery({ catalog, engine, identifier, query, workDirectory: path.join(directory, 'work') });
     log(`generating ${scale.entityRows.toLocaleString('en')} entity rows`);
-    await engine.withConnection((connection) =>
-      connection.run(
-        `COPY (SELECT (hash(i, 'ek') % ${scale.keys})::BIGINT AS driver_id, (TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_microseconds((${START_US} + hash(i, 'et') % ${SPAN_US})::BIGINT)) AS event_timestamp, i AS request_id ` +
-          `FROM range(${scale.entityRows}) AS r(i) ORDER BY i) TO ${quoteLiteral(entities)} (FORMAT parquet)`,
-      ),
-    );
+    await writeEntityRows(engine, scale.entityRows, scale.keys, entities);
     await writeFile(path.join(directory, 'ready'), new Date().toISOString());
   } finally {
     engine.close();

@@ -8,6 +8,7 @@ import { planScan } from '../../iceberg/scan/planner.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
 import type { NestedField } from '../../iceberg/spec/types.js';
+import { driverEventColumnsSql, recreateBenchTable, writeEntityRows } from '../_generated.js';
 
 /**
  * The benchmark's data, made once per scale and kept under .floe/bench/: three Iceberg tables
@@ -30,8 +31,6 @@ export const SCALES: Readonly<Record<'quick' | 'full', Scale>> = {
 export const VIEWS = ['trips', 'ratings', 'payments'] as const;
 export const FEATURES = [1, 2, 3, 4, 5] as const;
 export const TTL_DAYS = 7;
-const START_US = Date.UTC(2024, 0, 1) * 1000;
-const SPAN_US = 30 * 86_400 * 1_000_000;
 
 export interface BenchData {
   readonly directory: string;
@@ -73,38 +72,23 @@ export async function benchData(root: string, scale: Scale, log: (line: string) 
 async function generate(directory: string, catalog: Catalog, scale: Scale, entities: string, log: (line: string) => void): Promise<void> {
   const engine = await Engine.create({ threads: 2, memoryLimit: '6GB', tempDirectory: path.join(directory, 'spill') });
   try {
-    if (!(await catalog.namespaceExists(['bench']))) await catalog.createNamespace(['bench']);
     for (const view of VIEWS) {
-      const identifier = { namespace: ['bench'], name: view };
-      if (await catalog.tableExists(identifier)) await catalog.dropTable(identifier, { purge: true });
       log(`generating ${scale.featureRows.toLocaleString('en')} rows of ${view} as an Iceberg table`);
-      const fields: NestedField[] = [
+      const identifier = await recreateBenchTable(catalog, view, [
         { id: 1, name: 'driver_id', type: 'long', required: true },
         { id: 2, name: 'event_timestamp', type: 'timestamptz', required: true },
         { id: 3, name: 'created', type: 'timestamptz', required: false },
         ...FEATURES.map((index): NestedField => ({ id: 3 + index, name: featureName(view, index), type: 'double', required: false })),
-      ];
-      await catalog.createTable(identifier, {
-        schema: { schemaId: 0, identifierFieldIds: [], fields },
-        properties: { 'format-version': '2', 'write.target-file-size-bytes': String(256 * 1024 * 1024) },
-      });
+      ]);
       const seed = quoteLiteral(view);
-      const event = `(${START_US} + hash(i, ${seed}, 't') % ${SPAN_US})::BIGINT`;
       const query =
-        `SELECT (hash(i, ${seed}, 'k') % ${scale.keys})::BIGINT AS driver_id, ` +
-        `(TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_microseconds(${event})) AS event_timestamp, ` +
-        `(TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_microseconds(${event} + (hash(i, ${seed}, 'c') % 3600000000)::BIGINT)) AS created, ` +
+        `SELECT ${driverEventColumnsSql(`i, ${seed}`, scale.keys)}, ` +
         FEATURES.map((index) => `(hash(i, ${seed}, ${index}) % 1000000)::DOUBLE / 1000000 AS ${featureName(view, index)}`).join(', ') +
         ` FROM range(${scale.featureRows}) AS r(i)`;
       await appendQuery({ catalog, engine, identifier, query, workDirectory: path.join(directory, 'work') });
     }
     log(`generating ${scale.entityRows.toLocaleString('en')} entity rows`);
-    await engine.withConnection((connection) =>
-      connection.run(
-        `COPY (SELECT (hash(i, 'ek') % ${scale.keys})::BIGINT AS driver_id, (TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_microseconds((${START_US} + hash(i, 'et') % ${SPAN_US})::BIGINT)) AS event_timestamp, i AS request_id ` +
-          `FROM range(${scale.entityRows}) AS r(i) ORDER BY i) TO ${quoteLiteral(entities)} (FORMAT parquet)`,
-      ),
-    );
+    await writeEntityRows(engine, scale.entityRows, scale.keys, entities);
     await writeFile(path.join(directory, 'ready'), new Date().toISOString());
   } finally {
     engine.close();

@@ -83,17 +83,9 @@ function targetOf(featureView: string | undefined, table: string | undefined): C
 }
 
 async function optionsOf(options: CompactCommandOptions): Promise<CompactOptions> {
-  const count = (text: string | undefined, name: string, least: number): number | undefined => {
-    if (text === undefined) return undefined;
-    const value = Number(text);
-    if (!Number.isSafeInteger(value) || value < least)
-      throw new FloeError('invalid-input', `${name} ${JSON.stringify(text)} must be an integer of at least ${least}`, {
-        context: { field: name },
-      });
-    return value;
-  };
-  const minFiles = count(options.minFiles, '--min-files', 0);
-  const retainLast = count(options.retainLast, '--retain-last', 1);
+  const { integerAtLeast } = await import('../arguments.js');
+  const minFiles = integerAtLeast(options.minFiles, '--min-files', 0);
+  const retainLast = integerAtLeast(options.retainLast, '--retain-last', 1);
   const retentionSeconds = options.retention === undefined ? undefined : await retention(options.retention);
   return {
     ...(minFiles === undefined ? {} : { minFiles }),

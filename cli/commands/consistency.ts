@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { ConsistencyInput, ConsistencyResult } from '../../contracts/consistency.js';
 import type { Project } from '../../features/project.js';
-import { FloeError } from '../../iceberg/errors.js';
 import type { consistency } from '../../workflows/consistency.js';
 
 interface ConsistencyCommandOptions {
@@ -36,13 +35,14 @@ export function consistencyCommand(program: Command): void {
     .action(async (featureView: string, options: ConsistencyCommandOptions) => {
       const { loadProject } = await import('../../features/project.js');
       const { printResult } = await import('../output.js');
+      const { integerAtLeast } = await import('../arguments.js');
       const project = await loadProject(options.project);
       project.registry.featureView(featureView);
       const input: ConsistencyInput = {
         featureView,
-        seed: count(options.seed, '--seed', 0) ?? 0,
-        ...optional('sample', count(options.sample, '--sample', 1)),
-        ...optional('examples', count(options.examples, '--examples', 1)),
+        seed: integerAtLeast(options.seed, '--seed', 0) ?? 0,
+        ...optional('sample', integerAtLeast(options.sample, '--sample', 1)),
+        ...optional('examples', integerAtLeast(options.examples, '--examples', 1)),
         reportTable: options.reportTable ?? project.config.monitoring.consistencyTable,
       };
       const result = options.local ? await runLocally(project, input) : await runWorkflow(project, input, options);
@@ -84,16 +84,6 @@ async function runWorkflow(project: Project, input: ConsistencyInput, options: C
   } finally {
     await client.connection.close();
   }
-}
-
-function count(text: string | undefined, name: string, least: number): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < least)
-    throw new FloeError('invalid-input', `${name} ${JSON.stringify(text)} must be an integer of at least ${least}`, {
-      context: { field: name },
-    });
-  return value;
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

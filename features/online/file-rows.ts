@@ -41,23 +41,8 @@ export async function readFileRows(
   columns: OnlineColumns,
   localPath: (location: string) => string,
 ): Promise<Map<string, OnlineRow>> {
-  const plan: ScanPlan = {
-    snapshotId: null,
-    schema,
-    mode: task.positionDeletes.length + task.equalityDeletes.length > 0 ? 'merge-on-read' : 'copy-on-write',
-    tasks: [task],
-    summary: {
-      dataFiles: 1,
-      positionDeleteFiles: 0,
-      equalityDeleteFiles: 0,
-      dataRecords: task.dataFile.recordCount,
-      manifestsRead: 0,
-      manifestsSkipped: 0,
-      dataFilesSkipped: 0,
-    },
-  };
   const names = [...columns.keys, ...columns.features, columns.eventTs, columns.createdTs, columns.materializedAt];
-  const types = names.map((name) => primitiveType(schema, name));
+  const types = columnTypes(schema, names);
   const keyList = columns.keys.map((key) => `r.${q(key)}`).join(', ');
   const order = [
     `r.${q(columns.eventTs)} DESC`,
@@ -66,8 +51,7 @@ export async function readFileRows(
     ...columns.features.map((name) => `r.${q(name)} DESC NULLS LAST`),
   ];
   const sql =
-    `SELECT ${names.map((name) => `r.${q(name)}`).join(', ')} FROM (${readPlanSql(plan, { localPath, tableSchema: schema })}) AS r ` +
-    `WHERE ${[...columns.keys, columns.eventTs].map((name) => `r.${q(name)} IS NOT NULL`).join(' AND ')} ` +
+    `${selectFromFileSql(task, schema, names, [...columns.keys, columns.eventTs], localPath)} ` +
     `QUALIFY row_number() OVER (PARTITION BY ${keyList} ORDER BY ${order.join(', ')}) = 1`;
   const reader = await connection.runAndReadAll(sql);
   const rows = new Map<string, OnlineRow>();
@@ -105,7 +89,41 @@ function compareNullable(a: bigint | null, b: bigint | null): number {
   return a > b ? 1 : -1;
 }
 
-function primitiveType(schema: Schema, name: string): PrimitiveType {
-  const field = schema.fields.find((candidate) => candidate.name === name)!;
-  return field.type as PrimitiveType;
+/** A plan of one data file with the delete files that apply to it. */
+export function singleFilePlan(schema: Schema, task: ScanTask): ScanPlan {
+  return {
+    snapshotId: null,
+    schema,
+    mode: task.positionDeletes.length + task.equalityDeletes.length > 0 ? 'merge-on-read' : 'copy-on-write',
+    tasks: [task],
+    summary: {
+      dataFiles: 1,
+      positionDeleteFiles: 0,
+      equalityDeleteFiles: 0,
+      dataRecords: task.dataFile.recordCount,
+      manifestsRead: 0,
+      manifestsSkipped: 0,
+      dataFilesSkipped: 0,
+    },
+  };
+}
+
+/** `SELECT <names> FROM <one file, deletes applied> AS r WHERE <every required column> IS NOT NULL`. */
+export function selectFromFileSql(
+  task: ScanTask,
+  schema: Schema,
+  names: readonly string[],
+  required: readonly string[],
+  localPath: (location: string) => string,
+): string {
+  const source = readPlanSql(singleFilePlan(schema, task), { localPath, tableSchema: schema });
+  return (
+    `SELECT ${names.map((name) => `r.${q(name)}`).join(', ')} FROM (${source}) AS r ` +
+    `WHERE ${required.map((name) => `r.${q(name)} IS NOT NULL`).join(' AND ')}`
+  );
+}
+
+/** The types of `names` as `schema` has them: the online tables hold primitive columns only. */
+export function columnTypes(schema: Schema, names: readonly string[]): PrimitiveType[] {
+  return names.map((name) => schema.fields.find((field) => field.name === name)!.type as PrimitiveType);
 }

@@ -10,7 +10,7 @@ import type { Schema } from '../../iceberg/spec/schema.js';
 import type { PrimitiveValue } from '../../iceberg/spec/types.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { KeyColumn } from './entity-keys.js';
-import { isLater, readFileRows } from './file-rows.js';
+import { isLater, readFileRows, singleFilePlan } from './file-rows.js';
 import type { OnlineColumns, OnlineRow } from './file-rows.js';
 import { FileIndex } from './file-index.js';
 import type { RowCache } from './row-cache.js';
@@ -51,25 +51,6 @@ export interface TileLookupResult {
 }
 
 const TILE_COLUMNS = new Set([TILE_START, TILE_KIND, TILE_COVERS_SEQUENCE]);
-
-/** A plan of one file with its delete files, for localizing them. */
-function singleTaskPlan(schema: Schema, task: ScanTask): ScanPlan {
-  return {
-    snapshotId: null,
-    schema,
-    mode: 'copy-on-write',
-    tasks: [task],
-    summary: {
-      dataFiles: 1,
-      positionDeleteFiles: 0,
-      equalityDeleteFiles: 0,
-      dataRecords: 0,
-      manifestsRead: 0,
-      manifestsSkipped: 0,
-      dataFilesSkipped: 0,
-    },
-  };
-}
 
 export interface ReaderContext {
   readonly catalog: Catalog;
@@ -158,7 +139,7 @@ export class OnlineTableReader {
     const fileRows = await Promise.all(
       selection.map(({ task }) =>
         this.context.rowCache.get(`tiles|${this.cacheKey(state, task)}`, async () => {
-          const localPath = await localizePlan(table.io, singleTaskPlan(schema, task));
+          const localPath = await localizePlan(table.io, singleFilePlan(schema, task));
           return this.context.engine.withConnection((connection) => readTileRows(connection, task, schema, columns, localPath));
         }),
       ),
@@ -258,7 +239,7 @@ export class OnlineTableReader {
   }
 
   private async loadFile(table: LoadedTable, schema: Schema, task: ScanTask): Promise<Map<string, OnlineRow>> {
-    const localPath = await localizePlan(table.io, singleTaskPlan(schema, task));
+    const localPath = await localizePlan(table.io, singleFilePlan(schema, task));
     return this.context.engine.withConnection((connection) => readFileRows(connection, task, schema, this.columns, localPath));
   }
 

@@ -1,13 +1,11 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { readPlanSql } from '../../engine/read-plan.js';
-import { quoteIdentifier as q } from '../../engine/sql.js';
 import { toPrimitiveValue } from '../../engine/values.js';
-import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
+import type { ScanTask } from '../../iceberg/scan/plan.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
-import type { PrimitiveType } from '../../iceberg/spec/types.js';
 import type { TileKind, TileRow } from './aggregation-tiles.js';
 import { TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from './aggregation-tiles.js';
 import { keyLookup } from './entity-keys.js';
+import { columnTypes, selectFromFileSql } from './file-rows.js';
 
 /**
  * Reads one data file of an aggregated view's online table (with the delete files that apply to
@@ -21,27 +19,9 @@ export async function readTileRows(
   columns: { readonly keys: readonly string[]; readonly partials: readonly string[] },
   localPath: (location: string) => string,
 ): Promise<Map<string, TileRow[]>> {
-  const plan: ScanPlan = {
-    snapshotId: null,
-    schema,
-    mode: task.positionDeletes.length + task.equalityDeletes.length > 0 ? 'merge-on-read' : 'copy-on-write',
-    tasks: [task],
-    summary: {
-      dataFiles: 1,
-      positionDeleteFiles: 0,
-      equalityDeleteFiles: 0,
-      dataRecords: task.dataFile.recordCount,
-      manifestsRead: 0,
-      manifestsSkipped: 0,
-      dataFilesSkipped: 0,
-    },
-  };
   const names = [...columns.keys, TILE_START, TILE_KIND, TILE_COVERS_SEQUENCE, ...columns.partials];
-  const types = names.map((name) => schema.fields.find((field) => field.name === name)!.type as PrimitiveType);
-  const sql =
-    `SELECT ${names.map((name) => `r.${q(name)}`).join(', ')} FROM (${readPlanSql(plan, { localPath, tableSchema: schema })}) AS r ` +
-    `WHERE ${[...columns.keys, TILE_START].map((name) => `r.${q(name)} IS NOT NULL`).join(' AND ')}`;
-  const reader = await connection.runAndReadAll(sql);
+  const types = columnTypes(schema, names);
+  const reader = await connection.runAndReadAll(selectFromFileSql(task, schema, names, [...columns.keys, TILE_START], localPath));
   const rows = new Map<string, TileRow[]>();
   const keyCount = columns.keys.length;
   for (const raw of reader.getRows()) {

@@ -9,13 +9,17 @@ import { partialColumnsOf, sumType, TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START 
 // SQL for the partial tiles of an aggregated view's online table (aggregation-tiles.ts): from
 // source events (materialization) and from the table's own rows (compaction).
 
-export interface EventTilesRequest {
-  /** Source rows: key columns, each aggregated column by its name, event_ts and created_ts. */
-  readonly relation: string;
+/** What every tile query needs: the view's key columns, its partials and its tile grid. */
+interface TileLayout {
   readonly keyColumns: readonly string[];
   readonly partials: readonly ColumnPartials[];
   /** The tile grid in µs. */
   readonly grid: bigint;
+}
+
+export interface EventTilesRequest extends TileLayout {
+  /** Source rows: key columns, each aggregated column by its name, event_ts and created_ts. */
+  readonly relation: string;
   /** Events with start ≤ event_ts < end (µs) are aggregated. */
   readonly start: bigint;
   readonly end: bigint;
@@ -79,12 +83,9 @@ export async function eventTilesSql(connection: DuckDBConnection, request: Event
   return `WITH t AS (${tiles}) SELECT * FROM t UNION ALL BY NAME ${empty}`;
 }
 
-export interface CompactTilesRequest {
+export interface CompactTilesRequest extends TileLayout {
   /** The online table's rows, with `__seq`: the data sequence number of each row's file. */
   readonly relation: string;
-  readonly keyColumns: readonly string[];
-  readonly partials: readonly ColumnPartials[];
-  readonly grid: bigint;
   /** The sequence number of the snapshot compacted: the merged rows stand for it. */
   readonly coversSequence: bigint;
   /** Tiles starting before this (µs) no window can need any more: they are dropped. */

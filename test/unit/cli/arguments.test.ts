@@ -2,7 +2,7 @@
 // before any workflow starts. The clock is pinned: every "now" below is an input.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkChunkCount, checkWindowEnded, checkWindowOrder, instant, positiveInteger } from '../../../cli/arguments.js';
+import { checkChunkCount, checkWindowEnded, checkWindowOrder, instant, integerAtLeast, positiveInteger } from '../../../cli/arguments.js';
 import { FloeError } from '../../../iceberg/errors.js';
 
 const NOW = new Date('2024-06-01T12:00:00Z');
@@ -60,5 +60,14 @@ describe('command-line windows', () => {
     assert.equal(positiveInteger('3', '--parallelism'), 3);
     for (const text of ['0', '-1', '1.5', 'x', ''])
       refusal(() => positiveInteger(text, '--max-chunks'), /--max-chunks must be a positive integer/);
+  });
+
+  test('floe compact and floe consistency take optional integers of at least a bound, naming the option', () => {
+    assert.equal(integerAtLeast(undefined, '--seed', 0), undefined);
+    assert.equal(integerAtLeast('0', '--min-files', 0), 0);
+    assert.equal(integerAtLeast('25', '--sample', 1), 25);
+    refusal(() => integerAtLeast('0', '--sample', 1), /--sample "0" must be an integer of at least 1/);
+    for (const text of ['-1', '1.5', 'x', '9007199254740993'])
+      refusal(() => integerAtLeast(text, '--retain-last', 0), /--retain-last ".*" must be an integer of at least 0/);
   });
 });

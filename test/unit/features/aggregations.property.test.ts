@@ -6,22 +6,15 @@
 // Doubles and floats are multiples of 1/4 with small magnitudes, so every sum is exact in any order and avg is
 // one division of exact operands: the comparison is exact, with no tolerance.
 import fc from 'fast-check';
-import * as arrow from 'apache-arrow';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deleteRows } from '../../../engine/row-delete.js';
-import { commitChange } from '../../../iceberg/commit/commit.js';
 import { eq } from '../../../iceberg/expressions/expression.js';
 import { FloeError } from '../../../iceberg/errors.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
-import path from 'node:path';
-import { createTable, withWorkspace } from './support/tables.js';
-
-const BASE = 1_714_000_000_000_000n; // 2024-04-24, in µs
-const at = (seconds: number): bigint => BASE + BigInt(seconds) * 1_000_000n;
-
-type Value = number | string | null;
+import { at, columnValues, driverCustomerEntities, inTwoBatches, nullable, timeCell } from './support/fixtures.js';
+import type { Value } from './support/point-in-time-reference.js';
+import { createTable, deleteWhere, withWorkspace } from './support/tables.js';
 
 interface EntityRow {
   readonly driver: number | null;
@@ -52,7 +45,7 @@ interface Plain {
 }
 
 const time = fc.integer({ min: 0, max: 8 });
-const maybe = <T>(arb: fc.Arbitrary<T>, freq = 6) => fc.option(arb, { nil: null, freq });
+const maybe = nullable(6);
 const tripArb: fc.Arbitrary<Trip> = fc.record({
   driver: maybe(fc.integer({ min: 1, max: 3 }), 10), // driver 4 has entity rows but never a trip
   t: maybe(time, 12),
@@ -134,35 +127,6 @@ function aggregate<R extends { t: number | null; created?: number | null }>(
   }
 }
 
-function entityTable(entities: readonly EntityRow[]): arrow.Table {
-  return new arrow.Table({
-    driver_id: arrow.vectorFromArray(
-      entities.map((entity) => (entity.driver === null ? null : BigInt(entity.driver))),
-      new arrow.Int64(),
-    ),
-    customer_id: arrow.vectorFromArray(
-      entities.map((entity) => entity.customer),
-      new arrow.Utf8(),
-    ),
-    event_timestamp: arrow.makeVector(
-      arrow.makeData({
-        type: new arrow.TimestampMicrosecond('UTC'),
-        length: entities.length,
-        nullCount: 0,
-        data: new BigInt64Array(entities.map((entity) => at(entity.t))),
-      }),
-    ),
-  });
-}
-
-function columnValues(table: arrow.Table, name: string): Value[] {
-  const column = table.getChild(name);
-  assert.ok(column, `the result has a column ${name}; it has ${table.schema.fields.map((field) => field.name).join(', ')}`);
-  return Array.from({ length: column.length }, (_, index) => column.get(index) as unknown).map((value) =>
-    value === null || value === undefined ? null : typeof value === 'bigint' ? Number(value) : (value as number | string),
-  );
-}
-
 const TRIP_FEATURES: readonly { name: string; fn: string; window: number; value: (trip: Trip) => Value }[] = [
   ...(['count', 'sum', 'avg', 'min', 'max', 'last'] as const).flatMap((fn) =>
     WINDOWS.map((window) => ({ name: `amount_${fn}_${window}s`, fn, window, value: (trip: Trip) => trip.amount })),
@@ -188,8 +152,7 @@ describe('aggregated views in getHistoricalFeatures (property)', () => {
             run += 1;
             // Before every event, on events and a window after them, and random rows.
             const entities = [{ driver: 1, customer: 'c1', t: -5 }, ...onEvents(trips, picks), ...randomEntities];
-            const ts = (t: number | null) => (t === null ? null : { micros: at(t) });
-            const half = <T>(rows: readonly T[]): T[][] => [rows.slice(0, rows.length >> 1), rows.slice(rows.length >> 1)];
+            const half = <T>(rows: readonly T[]): T[][] => inTwoBatches(rows, rows.length >> 1);
             await createTable(
               workspace,
               `src.trips${run}`,
@@ -205,8 +168,8 @@ describe('aggregated views in getHistoricalFeatures (property)', () => {
               half(
                 trips.map((trip) => [
                   trip.driver === null ? null : BigInt(trip.driver),
-                  ts(trip.t),
-                  ts(trip.created),
+                  timeCell(trip.t),
+                  timeCell(trip.created),
                   trip.amount === null ? null : BigInt(trip.amount),
                   trip.rating,
                   trip.tag,
@@ -214,16 +177,7 @@ describe('aggregated views in getHistoricalFeatures (property)', () => {
                 ]),
               ),
             );
-            if (trips.some((trip) => trip.gone)) {
-              const identifier = { namespace: ['src'], name: `trips${run}` };
-              const table = await workspace.catalog.loadTable(identifier);
-              const deletes = await deleteRows(table, {
-                engine: workspace.engine,
-                filter: eq('gone', true),
-                workDirectory: path.join(workspace.directory, 'work'),
-              });
-              await commitChange(workspace.catalog, identifier, deletes.change!);
-            }
+            if (trips.some((trip) => trip.gone)) await deleteWhere(workspace, `src.trips${run}`, eq('gone', true));
             await createTable(
               workspace,
               `src.orders${run}`,
@@ -233,7 +187,7 @@ describe('aggregated views in getHistoricalFeatures (property)', () => {
                 { name: 'total', type: 'float' },
                 { name: 'placed', type: 'timestamptz' },
               ],
-              half(orders.map((order) => [order.customer, ts(order.t), order.total, ts(order.placed)])),
+              half(orders.map((order) => [order.customer, timeCell(order.t), order.total, timeCell(order.placed)])),
             );
             await createTable(
               workspace,
@@ -243,7 +197,13 @@ describe('aggregated views in getHistoricalFeatures (property)', () => {
                 { name: 'ts', type: 'timestamptz' },
                 { name: 'x', type: 'long' },
               ],
-              [plains.map((row) => [row.driver === null ? null : BigInt(row.driver), ts(row.t), row.x === null ? null : BigInt(row.x)])],
+              [
+                plains.map((row) => [
+                  row.driver === null ? null : BigInt(row.driver),
+                  timeCell(row.t),
+                  row.x === null ? null : BigInt(row.x),
+                ]),
+              ],
             );
             const definitions = [
               defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
@@ -285,7 +245,7 @@ describe('aggregated views in getHistoricalFeatures (property)', () => {
               defineFeatureView({ name: 'plain', entities: ['driver'], source: 'plain_source', features: [{ name: 'x', type: 'long' }] }),
             ];
             const context = workspace.context(definitions);
-            const table = entityTable(entities);
+            const table = driverCustomerEntities(entities);
             const liveTrips = trips.filter((trip) => !trip.gone);
             const expectTrips = (feature: (typeof TRIP_FEATURES)[number]): Value[] =>
               entities.map((entity) =>
@@ -403,7 +363,10 @@ describe('aggregated views in getHistoricalFeatures (property)', () => {
         }),
       ]);
       await assert.rejects(
-        getHistoricalFeatures(context, { entities: entityTable([{ driver: 1, customer: null, t: 1 }]), features: ['typed'] }).toArrow(),
+        getHistoricalFeatures(context, {
+          entities: driverCustomerEntities([{ driver: 1, customer: null, t: 1 }]),
+          features: ['typed'],
+        }).toArrow(),
         (error: unknown) =>
           FloeError.is(error, 'invalid-input') &&
           /typed/.test(error.message) &&

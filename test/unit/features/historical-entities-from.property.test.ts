@@ -8,19 +8,24 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
-import { deleteRows } from '../../../engine/row-delete.js';
-import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
-import { commitChange } from '../../../iceberg/commit/commit.js';
 import { FloeError } from '../../../iceberg/errors.js';
 import { and, eq, notEq } from '../../../iceberg/expressions/expression.js';
 import type { Expression } from '../../../iceberg/expressions/expression.js';
 import { reference } from './support/point-in-time-reference.js';
-import type { Value } from './support/point-in-time-reference.js';
-import { createTable, withWorkspace } from './support/tables.js';
+import type { LongFeatureRow } from './support/fixtures.js';
+import {
+  at,
+  columnValues,
+  createLongFeatureTable,
+  eventSecond,
+  inTwoBatches,
+  longFeatureRow,
+  nullable,
+  timeCell,
+} from './support/fixtures.js';
+import { createTable, deleteWhere, withWorkspace } from './support/tables.js';
 import type { Workspace } from './support/tables.js';
 
-const BASE = 1_714_000_000_000_000n; // 2024-04-24, in µs
-const at = (seconds: number): bigint => BASE + BigInt(seconds) * 1_000_000n;
 const iso = (seconds: number): string => new Date(Number(at(seconds) / 1000n)).toISOString();
 
 interface RowA {
@@ -29,37 +34,18 @@ interface RowA {
   readonly created: number | null;
   readonly x: number | null;
 }
-interface RowB {
-  readonly driver: number | null;
-  readonly t: number | null;
-  readonly x: number | null;
-}
 
-const time = fc.integer({ min: -4, max: 10 });
-const maybe = <T>(arb: fc.Arbitrary<T>, freq = 8) => fc.option(arb, { nil: null, freq });
+const maybe = nullable(8);
 // Few drivers and times, so the same (driver, time) often appears twice: duplicate entity rows.
 const rowA: fc.Arbitrary<RowA> = fc.record({
   driver: maybe(fc.integer({ min: 1, max: 3 })),
-  t: maybe(time),
+  t: maybe(eventSecond),
   created: maybe(fc.integer({ min: 0, max: 1 }), 3),
   x: maybe(
     fc.integer({ min: 0, max: 2 }).map((n) => n / 2),
     4,
   ),
 });
-const rowB: fc.Arbitrary<RowB> = fc.record({
-  driver: maybe(fc.integer({ min: 1, max: 3 })),
-  t: maybe(time),
-  x: maybe(fc.integer({ min: -1, max: 1 }), 4),
-});
-
-function columnValues(table: arrow.Table, name: string): Value[] {
-  const column = table.getChild(name);
-  assert.ok(column, `the result has a column ${name}; it has ${table.schema.fields.map((field) => field.name).join(', ')}`);
-  return Array.from({ length: column.length }, (_, index) => column.get(index) as unknown).map((value) =>
-    value === null || value === undefined ? null : typeof value === 'bigint' ? Number(value) : (value as number | string),
-  );
-}
 
 /** The result's rows as sorted JSON lines: a source's rows come in no order of their own. */
 function rowsOf(table: arrow.Table, columns: readonly string[]): string[] {
@@ -69,10 +55,8 @@ function rowsOf(table: arrow.Table, columns: readonly string[]): string[] {
 
 let run = 0;
 
-async function sources(workspace: Workspace, rowsA: readonly RowA[], rowsB: readonly RowB[], ttlA: number, filterA?: Expression) {
+async function sources(workspace: Workspace, rowsA: readonly RowA[], rowsB: readonly LongFeatureRow[], ttlA: number, filterA?: Expression) {
   run += 1;
-  const half = <T>(rows: readonly T[]): T[][] => [rows.slice(0, Math.ceil(rows.length / 2)), rows.slice(Math.ceil(rows.length / 2))];
-  const ts = (t: number | null) => (t === null ? null : { micros: at(t) });
   await createTable(
     workspace,
     `src.a${run}`,
@@ -82,18 +66,9 @@ async function sources(workspace: Workspace, rowsA: readonly RowA[], rowsB: read
       { name: 'created', type: 'timestamp' },
       { name: 'x_raw', type: 'double' },
     ],
-    half(rowsA.map((row) => [row.driver === null ? null : BigInt(row.driver), ts(row.t), ts(row.created), row.x])),
+    inTwoBatches(rowsA.map((row) => [row.driver === null ? null : BigInt(row.driver), timeCell(row.t), timeCell(row.created), row.x])),
   );
-  await createTable(
-    workspace,
-    `src.b${run}`,
-    [
-      { name: 'driver_id', type: 'long' },
-      { name: 'ts', type: 'timestamp' },
-      { name: 'x', type: 'long' },
-    ],
-    half(rowsB.map((row) => [row.driver === null ? null : BigInt(row.driver), ts(row.t), row.x === null ? null : BigInt(row.x)])),
-  );
+  await createLongFeatureTable(workspace, `src.b${run}`, rowsB);
   return workspace.context([
     defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
     defineEntity({ name: 'customer', joinKeys: [{ name: 'customer_id', type: 'string' }] }),
@@ -125,7 +100,7 @@ describe('getHistoricalFeatures with entities from a source (property)', () => {
       await fc.assert(
         fc.asyncProperty(
           fc.array(rowA, { maxLength: 16 }),
-          fc.array(rowB, { maxLength: 10 }),
+          fc.array(longFeatureRow, { maxLength: 10 }),
           fc.integer({ min: 0, max: 4 }),
           fc.integer({ min: -5, max: 10 }),
           fc.integer({ min: 1, max: 8 }),
@@ -180,14 +155,7 @@ describe('getHistoricalFeatures with entities from a source (property)', () => {
       const rows = [1, 2, 3, 4].flatMap((driver) => [0, 1, 2].map((t) => ({ driver, t, created: null, x: driver + t / 10 })));
       // Driver 4 is outside the source (its filter); driver 2's row at t=1 is deleted (a position delete).
       const context = await sources(workspace, rows, [], 0, notEq('drv', 4));
-      const identifier = parseTableIdentifier(`src.a${run}`);
-      const deletes = await deleteRows(await workspace.catalog.loadTable(identifier), {
-        engine: workspace.engine,
-        filter: and(eq('drv', 2), eq('ts', at(1))),
-        workDirectory: `${workspace.directory}/work`,
-      });
-      assert.equal(deletes.deletedRows, 1);
-      await commitChange(workspace.catalog, identifier, deletes.change!);
+      assert.equal(await deleteWhere(workspace, `src.a${run}`, and(eq('drv', 2), eq('ts', at(1)))), 1);
 
       const result = await getHistoricalFeatures(context, {
         entities: { from: 'va', start: iso(0), end: iso(3) },

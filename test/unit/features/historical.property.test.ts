@@ -10,11 +10,18 @@ import { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSou
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
 import { FloeError } from '../../../iceberg/errors.js';
 import { reference } from './support/point-in-time-reference.js';
-import type { Value } from './support/point-in-time-reference.js';
+import {
+  at,
+  columnValues,
+  createLongFeatureTable,
+  driverCustomerEntities,
+  eventSecond,
+  inTwoBatches,
+  longFeatureRow,
+  nullable,
+  timeCell,
+} from './support/fixtures.js';
 import { createTable, withWorkspace } from './support/tables.js';
-
-const BASE = 1_714_000_000_000_000n; // 2024-04-24, in µs
-const at = (seconds: number): bigint => BASE + BigInt(seconds) * 1_000_000n;
 
 interface EntityRow {
   readonly driver: number | null;
@@ -29,11 +36,6 @@ interface RowA {
   readonly x: number | null;
   readonly y: string | null;
 }
-interface RowB {
-  readonly driver: number | null;
-  readonly t: number | null;
-  readonly x: number | null;
-}
 interface RowC {
   readonly customer: string | null;
   readonly t: number | null;
@@ -41,17 +43,16 @@ interface RowC {
   readonly y: string | null;
 }
 
-const time = fc.integer({ min: -4, max: 10 });
-const maybe = <T>(arb: fc.Arbitrary<T>, freq = 8) => fc.option(arb, { nil: null, freq });
+const maybe = nullable(8);
 const entityArb: fc.Arbitrary<EntityRow> = fc.record({
   driver: maybe(fc.integer({ min: 1, max: 4 })),
   customer: maybe(fc.constantFrom('c1', 'c2', 'c3')),
-  t: time,
+  t: eventSecond,
   label: fc.constantFrom('p', 'q', "it's"),
 });
 const rowA: fc.Arbitrary<RowA> = fc.record({
   driver: maybe(fc.integer({ min: 1, max: 3 })),
-  t: maybe(time),
+  t: maybe(eventSecond),
   created: maybe(fc.integer({ min: 0, max: 1 }), 3),
   x: maybe(
     fc.integer({ min: 0, max: 2 }).map((n) => n / 2),
@@ -59,45 +60,20 @@ const rowA: fc.Arbitrary<RowA> = fc.record({
   ),
   y: maybe(fc.constantFrom('a', 'b'), 4),
 });
-const rowB: fc.Arbitrary<RowB> = fc.record({
-  driver: maybe(fc.integer({ min: 1, max: 3 })),
-  t: maybe(time),
-  x: maybe(fc.integer({ min: -1, max: 1 }), 4),
-});
 const rowC: fc.Arbitrary<RowC> = fc.record({
   customer: maybe(fc.constantFrom('c1', 'c2')),
-  t: maybe(time),
+  t: maybe(eventSecond),
   created: maybe(fc.integer({ min: 0, max: 1 }), 3),
   y: maybe(fc.constantFrom('a', 'b'), 4),
 });
 
 function entityTable(entities: readonly EntityRow[]): arrow.Table {
-  const micros = new BigInt64Array(entities.map((entity) => at(entity.t)));
-  return new arrow.Table({
-    driver_id: arrow.vectorFromArray(
-      entities.map((entity) => (entity.driver === null ? null : BigInt(entity.driver))),
-      new arrow.Int64(),
-    ),
-    customer_id: arrow.vectorFromArray(
-      entities.map((entity) => entity.customer),
-      new arrow.Utf8(),
-    ),
-    event_timestamp: arrow.makeVector(
-      arrow.makeData({ type: new arrow.TimestampMicrosecond('UTC'), length: entities.length, nullCount: 0, data: micros }),
-    ),
+  return driverCustomerEntities(entities, {
     label: arrow.vectorFromArray(
       entities.map((entity) => entity.label),
       new arrow.Utf8(),
     ),
   });
-}
-
-function columnValues(table: arrow.Table, name: string): Value[] {
-  const column = table.getChild(name);
-  assert.ok(column, `the result has a column ${name}; it has ${table.schema.fields.map((field) => field.name).join(', ')}`);
-  return Array.from({ length: column.length }, (_, index) => column.get(index) as unknown).map((value) =>
-    value === null || value === undefined ? null : typeof value === 'bigint' ? Number(value) : (value as number | string),
-  );
 }
 
 let run = 0;
@@ -109,18 +85,13 @@ describe('getHistoricalFeatures (property)', () => {
         fc.asyncProperty(
           fc.array(entityArb, { maxLength: 12 }),
           fc.array(rowA, { maxLength: 16 }),
-          fc.array(rowB, { maxLength: 10 }),
+          fc.array(longFeatureRow, { maxLength: 10 }),
           fc.array(rowC, { maxLength: 10 }),
           fc.integer({ min: 0, max: 4 }),
           fc.integer({ min: 0, max: 4 }),
           fc.integer({ min: 0, max: 4 }),
           async (entities, rowsA, rowsB, rowsC, ttlA, ttlB, ttlC) => {
             run += 1;
-            const split = <T>(rows: readonly T[]): T[][] => [
-              rows.slice(0, Math.ceil(rows.length / 2)),
-              rows.slice(Math.ceil(rows.length / 2)),
-            ];
-            const ts = (t: number | null) => (t === null ? null : { micros: at(t) });
             await createTable(
               workspace,
               `src.a${run}`,
@@ -131,20 +102,11 @@ describe('getHistoricalFeatures (property)', () => {
                 { name: 'x_raw', type: 'double' },
                 { name: 'y', type: 'string' },
               ],
-              split(rowsA.map((row) => [row.driver === null ? null : BigInt(row.driver), ts(row.t), ts(row.created), row.x, row.y])),
-            );
-            await createTable(
-              workspace,
-              `src.b${run}`,
-              [
-                { name: 'driver_id', type: 'long' },
-                { name: 'ts', type: 'timestamp' },
-                { name: 'x', type: 'long' },
-              ],
-              split(
-                rowsB.map((row) => [row.driver === null ? null : BigInt(row.driver), ts(row.t), row.x === null ? null : BigInt(row.x)]),
+              inTwoBatches(
+                rowsA.map((row) => [row.driver === null ? null : BigInt(row.driver), timeCell(row.t), timeCell(row.created), row.x, row.y]),
               ),
             );
+            await createLongFeatureTable(workspace, `src.b${run}`, rowsB);
             await createTable(
               workspace,
               `src.c${run}`,
@@ -154,7 +116,7 @@ describe('getHistoricalFeatures (property)', () => {
                 { name: 'created', type: 'timestamptz' },
                 { name: 'y', type: 'string' },
               ],
-              split(rowsC.map((row) => [row.customer, ts(row.t), ts(row.created), row.y])),
+              inTwoBatches(rowsC.map((row) => [row.customer, timeCell(row.t), timeCell(row.created), row.y])),
             );
             const seconds = (value: number) => (value === 0 ? {} : { ttl: { seconds: value } });
             const definitions = [

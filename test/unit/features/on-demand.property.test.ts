@@ -24,13 +24,23 @@ import path from 'node:path';
 import { diffDefinitions } from '../../../features/registry-store/diff.js';
 import { documentDefinitions, registryDocument } from '../../../features/registry-store/document.js';
 import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
+import type { PrimitiveType } from '../../../iceberg/spec/types.js';
+import { at, nullable, timestampVector } from './support/fixtures.js';
 import { createTable, withWorkspace } from './support/tables.js';
 import type { Workspace } from './support/tables.js';
 
-const BASE = 1_714_000_000_000_000n; // 2024-04-24, in µs
-const at = (seconds: number): bigint => BASE + BigInt(seconds) * 1_000_000n;
 const LATER = 1_000; // every entity row and the online clock are after every source row
 const NOW_MS = Number(at(LATER) / 1000n);
+
+/** The source table's columns, in the order its rows are written. */
+const SOURCE_COLUMNS: readonly { name: string; type: PrimitiveType }[] = [
+  { name: 'driver_id', type: 'long' },
+  { name: 'ts', type: 'timestamptz' },
+  { name: 'a', type: 'double' },
+  { name: 'b', type: 'long' },
+  { name: 'name', type: 'string' },
+  { name: 'seen', type: 'timestamptz' },
+];
 
 interface SourceRow {
   readonly driver: number;
@@ -45,7 +55,7 @@ interface Request {
   readonly k: number | null;
 }
 
-const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: null, freq: 5 });
+const maybe = nullable(5);
 const sourceRow: fc.Arbitrary<SourceRow> = fc.record({
   driver: fc.integer({ min: 1, max: 4 }),
   a: maybe(fc.double({ min: -10, max: 10, noNaN: true })),
@@ -140,14 +150,7 @@ function entityTable(requests: readonly Request[]): arrow.Table {
       requests.map((request) => BigInt(request.driver)),
       new arrow.Int64(),
     ),
-    event_timestamp: arrow.makeVector(
-      arrow.makeData({
-        type: new arrow.TimestampMicrosecond('UTC'),
-        length: requests.length,
-        nullCount: 0,
-        data: new BigInt64Array(requests.map(() => at(LATER))),
-      }),
-    ),
+    event_timestamp: timestampVector(requests.map(() => at(LATER))),
     lat: arrow.vectorFromArray(
       requests.map((request) => request.lat),
       new arrow.Float64(),
@@ -188,14 +191,7 @@ describe('on-demand views (property)', () => {
             await createTable(
               workspace,
               table,
-              [
-                { name: 'driver_id', type: 'long' },
-                { name: 'ts', type: 'timestamptz' },
-                { name: 'a', type: 'double' },
-                { name: 'b', type: 'long' },
-                { name: 'name', type: 'string' },
-                { name: 'seen', type: 'timestamptz' },
-              ],
+              SOURCE_COLUMNS,
               // Every row its own time (its index), so "latest" has no ties to break.
               [
                 rows.map((row, t) => [
@@ -250,19 +246,7 @@ describe('on-demand views (property)', () => {
 describe('on-demand views: request fields and references', () => {
   it('a missing request field is refused naming it: OnlineStore, the feature server (400) and the training data', async () => {
     await withOnlineWorkspace(async (workspace) => {
-      await createTable(
-        workspace,
-        'src.t',
-        [
-          { name: 'driver_id', type: 'long' },
-          { name: 'ts', type: 'timestamptz' },
-          { name: 'a', type: 'double' },
-          { name: 'b', type: 'long' },
-          { name: 'name', type: 'string' },
-          { name: 'seen', type: 'timestamptz' },
-        ],
-        [[[1n, { micros: at(0) }, 1.5, 2n, 'x', null]]],
-      );
+      await createTable(workspace, 'src.t', SOURCE_COLUMNS, [[[1n, { micros: at(0) }, 1.5, 2n, 'x', null]]]);
       const context = workspace.context(definitions('src.t'));
       await ensureOnlineTable(workspace.catalog, onlineTableLayout(context.registry, context.registry.featureView('stats')));
       await materializeWindow(context, 'stats', { start: new Date(Number(at(-10) / 1000n)), end: new Date(NOW_MS) }, 'one');
@@ -324,25 +308,13 @@ describe('on-demand views: request fields and references', () => {
 
   it('a training set computes them chunk by chunk, the same as getHistoricalFeatures over the same entity rows', async () => {
     await withOnlineWorkspace(async (workspace) => {
-      await createTable(
-        workspace,
-        'src.t',
+      await createTable(workspace, 'src.t', SOURCE_COLUMNS, [
         [
-          { name: 'driver_id', type: 'long' },
-          { name: 'ts', type: 'timestamptz' },
-          { name: 'a', type: 'double' },
-          { name: 'b', type: 'long' },
-          { name: 'name', type: 'string' },
-          { name: 'seen', type: 'timestamptz' },
+          [1n, { micros: at(0) }, 1.5, 2n, 'x', { micros: at(-5) }],
+          [2n, { micros: at(1) }, -3, 0n, null, null],
+          [1n, { micros: at(5) }, 4, -1n, 'y', { micros: at(3) }],
         ],
-        [
-          [
-            [1n, { micros: at(0) }, 1.5, 2n, 'x', { micros: at(-5) }],
-            [2n, { micros: at(1) }, -3, 0n, null, null],
-            [1n, { micros: at(5) }, 4, -1n, 'y', { micros: at(3) }],
-          ],
-        ],
-      );
+      ]);
       const context = workspace.context(definitions('src.t'));
       const entities = path.join(workspace.directory, 'entities.parquet');
       const rows = Array.from({ length: 8 }, (_, index) => `(${(index % 3) + 1}, ${index - 1}, ${index / 4}, ${index * 7 - 20})`);

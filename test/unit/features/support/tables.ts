@@ -3,9 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { appendQuery } from '../../../../engine/append-query.js';
 import { Engine } from '../../../../engine/duckdb.js';
+import { deleteRows } from '../../../../engine/row-delete.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../../../engine/sql.js';
 import type { Catalog } from '../../../../iceberg/catalog/catalog.js';
+import { parseTableIdentifier } from '../../../../iceberg/catalog/identifier.js';
 import { loadCatalog } from '../../../../iceberg/catalog/load-catalog.js';
+import { commitChange } from '../../../../iceberg/commit/commit.js';
+import type { Expression } from '../../../../iceberg/expressions/expression.js';
 import type { NestedField, PrimitiveType } from '../../../../iceberg/spec/types.js';
 import type { Definition } from '../../../../features/registry.js';
 import { Registry } from '../../../../features/registry.js';
@@ -98,4 +102,16 @@ function sqlType(type: PrimitiveType): string {
     date: 'DATE',
   };
   return types[type] ?? 'VARCHAR';
+}
+
+/** Deletes the rows of `ns.name` matching `filter` (merge-on-read) and commits; returns how many it deleted. */
+export async function deleteWhere(workspace: Workspace, identifier: string, filter: Expression): Promise<number> {
+  const tableIdentifier = parseTableIdentifier(identifier);
+  const deletes = await deleteRows(await workspace.catalog.loadTable(tableIdentifier), {
+    engine: workspace.engine,
+    filter,
+    workDirectory: path.join(workspace.directory, 'work'),
+  });
+  await commitChange(workspace.catalog, tableIdentifier, deletes.change!);
+  return deletes.deletedRows;
 }
