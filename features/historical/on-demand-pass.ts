@@ -77,12 +77,9 @@ export async function onDemandPass(
     plan,
     ordinalColumn,
   });
-  // A streaming result that fails midway ends like a complete one (engine/duckdb.ts): count what arrived.
+  // Every joined row must have been computed, or the join back would leave nulls where values belong.
   if (appended !== options.entityRows)
-    throw new FloeError(
-      'internal',
-      `The on-demand pass read ${appended} of ${options.entityRows} joined rows; the stream ended early (out of memory or interrupted?)`,
-    );
+    throw new FloeError('internal', `The on-demand pass computed ${appended} of ${options.entityRows} joined rows`);
 
   const positionOf = (viewName: string, feature: string): number =>
     computed.findIndex((output) => output.view.name === viewName && output.feature.name === feature);
@@ -99,6 +96,9 @@ export async function onDemandPass(
     tables: [options.table],
   };
 }
+
+/** Rows of compute's inputs held at once (a page read back from DuckDB). */
+const INPUT_PAGE_ROWS = 65_536n;
 
 function internalName(index: number): string {
   return `__floe_on_demand_${index}`;
@@ -186,39 +186,53 @@ async function computeIntoTable(
       ],
     };
   });
-  const result = await connection.stream(sql);
-  const names = result.columnNames();
-  const types = result.columnTypes();
+  // The inputs are copied out once and read back a page at a time, each page a finished result: the
+  // appender flushes on this connection every 100 vectors, which would end a result still streaming.
+  const inputs = `${table}_inputs`;
+  const ordinal = q(options.ordinalColumn);
+  await connection.run(`CREATE OR REPLACE TEMP TABLE ${q(inputs)} AS ${sql}`);
   const appender = await connection.createAppender(table, 'main', 'temp');
   let rows = 0;
   try {
-    for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
-      for (const batch of recordBatchesOf(names, types, chunk.getColumns())) {
-        const ordinals = rawInt64(batch.getChild(options.ordinalColumn)!);
-        const readers = views.map(({ sources }) =>
-          sources.map((source) => source.fields.map((field) => columnReader(batch.getChild(field.column)!, field.type))),
-        );
-        for (let row = 0; row < batch.numRows; row++) {
-          appender.appendBigInt(ordinals(row));
-          views.forEach(({ view, sources }, viewIndex) => {
-            const argument: Record<string, Record<string, OnDemandValue>> = {};
-            sources.forEach((source, sourceIndex) => {
-              const values: Record<string, OnDemandValue> = {};
-              source.fields.forEach((field, fieldIndex) => {
-                values[field.name] = readers[viewIndex]![sourceIndex]![fieldIndex]!(row);
+    const [first, last] = (await connection.runAndReadAll(`SELECT min(${ordinal}), max(${ordinal}) FROM ${q(inputs)}`)).getRows()[0]! as [
+      bigint | null,
+      bigint | null,
+    ];
+    for (let low = first ?? 1n, high = last ?? 0n; low <= high; low += INPUT_PAGE_ROWS) {
+      const page = await connection.run(
+        `SELECT * FROM ${q(inputs)} WHERE ${ordinal} >= ${low} AND ${ordinal} < ${low + INPUT_PAGE_ROWS} ORDER BY ${ordinal}`,
+      );
+      const names = page.columnNames();
+      const types = page.columnTypes();
+      for (let chunk = await page.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await page.fetchChunk()) {
+        for (const batch of recordBatchesOf(names, types, chunk.getColumns())) {
+          const ordinals = rawInt64(batch.getChild(options.ordinalColumn)!);
+          const readers = views.map(({ sources }) =>
+            sources.map((source) => source.fields.map((field) => columnReader(batch.getChild(field.column)!, field.type))),
+          );
+          for (let row = 0; row < batch.numRows; row++) {
+            appender.appendBigInt(ordinals(row));
+            views.forEach(({ view, sources }, viewIndex) => {
+              const argument: Record<string, Record<string, OnDemandValue>> = {};
+              sources.forEach((source, sourceIndex) => {
+                const values: Record<string, OnDemandValue> = {};
+                source.fields.forEach((field, fieldIndex) => {
+                  values[field.name] = readers[viewIndex]![sourceIndex]![fieldIndex]!(row);
+                });
+                argument[source.name] = values;
               });
-              argument[source.name] = values;
+              computeOnDemandRow(view, argument).forEach((value, index) => appendValue(appender, view.features[index]!.type, value));
             });
-            computeOnDemandRow(view, argument).forEach((value, index) => appendValue(appender, view.features[index]!.type, value));
-          });
-          appender.endRow();
-          rows += 1;
+            appender.endRow();
+            rows += 1;
+          }
         }
       }
     }
     appender.flushSync();
   } finally {
     appender.closeSync();
+    await connection.run(`DROP TABLE IF EXISTS temp.${q(inputs)}`);
   }
   return rows;
 }

@@ -444,4 +444,36 @@ describe('on-demand views: request fields and references', () => {
       assert.deepEqual(column(offline, 'is_north'), [true, false, null]);
     });
   });
+
+  it('computes every row of a result longer than a DuckDB appender holds before it flushes (204,800 rows)', async () => {
+    await withOnlineWorkspace(async (workspace) => {
+      const ride = defineRequestSource({ name: 'ride', fields: [{ name: 'lat', type: 'double' }] });
+      const doubled = defineOnDemandView({
+        name: 'doubled',
+        sources: [ride],
+        features: [{ name: 'lat_twice', type: 'double' }],
+        compute: ({ ride: fields }) => ({ lat_twice: (fields!.lat as number) * 2 }),
+      });
+      const rows = 250_000;
+      const offline = await getHistoricalFeatures(workspace.context([ride, doubled]), {
+        entities: new arrow.Table({
+          event_timestamp: arrow.vectorFromArray(
+            Array.from({ length: rows }, () => new Date(0)),
+            new arrow.TimestampMillisecond('UTC'),
+          ),
+          lat: arrow.vectorFromArray(
+            Array.from({ length: rows }, (_, index) => index),
+            new arrow.Float64(),
+          ),
+        }),
+        features: ['doubled'],
+      }).toArrow();
+      const values = column(offline, 'lat_twice');
+      assert.equal(values.length, rows);
+      assert.ok(
+        values.every((value, index) => value === index * 2),
+        'each row holds twice its own lat',
+      );
+    });
+  });
 });
