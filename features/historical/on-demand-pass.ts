@@ -14,11 +14,11 @@ import type { Registry } from '../registry.js';
 import { rawInt64, recordBatchesOf } from './arrow-io.js';
 
 /**
- * On-demand features offline: the point-in-time joined rows stream out of DuckDB one data chunk at
- * a time, as Arrow record batches of just compute's inputs (the row ordinal, input features,
- * request fields); compute runs per row and its values are appended, with the ordinal, to a narrow
- * temporary table that the result query joins back. JavaScript never holds more than one batch;
- * DuckDB holds the rest under its memory limit, spilling as it does for the join.
+ * On-demand features offline: compute's inputs (the row ordinal, input features, request fields)
+ * are copied out of the point-in-time joined rows and read back a page of ordinals at a time, as
+ * Arrow record batches; compute runs per row and its values are appended, with the ordinal, to a
+ * narrow temporary table that the result query joins back. JavaScript never holds more than one
+ * page; DuckDB holds the rest under its memory limit, spilling as it does for the join.
  *
  * The join ran with full feature names (`view__feature`) and the ordinal kept, so inputs nobody
  * asked for cannot collide with asked-for columns; the result query renames and drops them.
