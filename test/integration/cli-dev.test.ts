@@ -13,9 +13,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Connection, WorkflowClient } from '@temporalio/client';
 import { freePorts } from '../../scripts/services/ports.js';
+import { interrupt } from './support/child-process.js';
 import { floeCommand, linkCheckoutAsFloe } from './support/cli-project.js';
+import { withWorkflowClient } from './support/workflow-client.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
@@ -76,21 +77,9 @@ function startDev(): Promise<{ child: ChildProcess; ready: Ready; pane: () => st
   });
 }
 
-async function stop(child: ChildProcess): Promise<number | null> {
+function stop(child: ChildProcess): Promise<number | null> {
   running.delete(child);
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.kill('SIGINT');
-  return exited;
-}
-
-async function withWorkflowClient<T>(body: (client: WorkflowClient) => Promise<T>): Promise<T> {
-  const connection = await Connection.connect({ address, connectTimeout: 5_000 });
-  try {
-    return await body(new WorkflowClient({ connection }));
-  } finally {
-    await connection.close();
-  }
+  return interrupt(child);
 }
 
 function holdPort(port: number): Promise<Server> {
@@ -131,7 +120,7 @@ describe('floe dev', () => {
     assert.equal(started.code, 0, started.stderr);
     const { workflowId, runId } = JSON.parse(started.stdout) as { workflowId: string; runId: string };
     // The project has no source data yet: the run fails on a user error, which the pane shows as one line.
-    await assert.rejects(withWorkflowClient((client) => client.getHandle(workflowId).result()));
+    await assert.rejects(withWorkflowClient(address, (client) => client.getHandle(workflowId).result()));
     const failures = first
       .pane()
       .split('\n')
@@ -145,9 +134,9 @@ describe('floe dev', () => {
 
     const second = await startDev();
     assert.deepEqual(second.ready, first.ready, 'the same address and UI after a restart');
-    const description = await withWorkflowClient((client) => client.getHandle(workflowId).describe());
+    const description = await withWorkflowClient(address, (client) => client.getHandle(workflowId).describe());
     assert.equal(description.runId, runId, 'the run from before the restart is still in the history');
-    const listed = await withWorkflowClient(async (client) => {
+    const listed = await withWorkflowClient(address, async (client) => {
       const ids: string[] = [];
       for await (const execution of client.list({ query: `WorkflowId = '${workflowId}'` })) ids.push(execution.runId);
       return ids;

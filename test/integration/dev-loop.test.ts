@@ -13,11 +13,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Connection, WorkflowClient } from '@temporalio/client';
 import { freePorts } from '../../scripts/services/ports.js';
 import { runPyiceberg } from '../support/pyiceberg.js';
 import type { OracleCatalog } from '../support/pyiceberg.js';
-import { exitCode, runToEnd } from './support/child-process.js';
+import { interrupt, runToEnd } from './support/child-process.js';
+import { withWorkflowClient } from './support/workflow-client.js';
 import { floeCommand, linkCheckoutAsFloe } from './support/cli-project.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -141,20 +141,9 @@ function reloadLine(dev: Dev, from: { stdout: number; stderr: number }): Promise
 
 const lengths = (dev: Dev) => ({ stdout: dev.stdout().length, stderr: dev.stderr().length });
 
-async function stop(child: ChildProcess): Promise<number | null> {
+function stop(child: ChildProcess): Promise<number | null> {
   children.delete(child);
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  child.kill('SIGINT');
-  return exitCode(child);
-}
-
-async function withWorkflowClient<T>(body: (client: WorkflowClient) => Promise<T>): Promise<T> {
-  const connection = await Connection.connect({ address, connectTimeout: 5_000 });
-  try {
-    return await body(new WorkflowClient({ connection }));
-  } finally {
-    await connection.close();
-  }
+  return interrupt(child);
 }
 
 async function onlineFeatures(features: readonly string[]): Promise<{ values: unknown[]; statuses: string[] }[]> {
@@ -194,7 +183,7 @@ async function materialize(viewName: string): Promise<{ workflowId: string; runI
   );
   assert.equal(started.code, 0, started.stderr);
   const run = JSON.parse(started.stdout) as { workflowId: string; runId: string };
-  const result = (await withWorkflowClient((client) => client.getHandle(run.workflowId).result())) as { rows: number };
+  const result = (await withWorkflowClient(address, (client) => client.getHandle(run.workflowId).result())) as { rows: number };
   assert.equal(result.rows, 10, viewName);
   return run;
 }
@@ -260,7 +249,7 @@ describe('floe dev --apply', () => {
     const again = await startDev();
     assert.match(again.stdout(), new RegExp(`Temporal +${address.replace(/\./g, '\\.')} `));
     assert.match(again.stdout(), new RegExp(`Feature server http://127\\.0\\.0\\.1:${featureServerPort}`));
-    const description = await withWorkflowClient((client) => client.getHandle(newView.workflowId).describe());
+    const description = await withWorkflowClient(address, (client) => client.getHandle(newView.workflowId).describe());
     assert.equal(description.runId, newView.runId, 'the materialize run from before the restart is still in the history');
     assert.equal(description.status.name, 'COMPLETED');
     assert.equal((await onlineFeatures(['driver_activity:conv_rate']))[0]!.statuses.join(), 'PRESENT,PRESENT');

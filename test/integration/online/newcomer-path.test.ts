@@ -16,7 +16,7 @@ import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { freePorts } from '../../../scripts/services/ports.js';
 import { temporalService } from '../../support/services.js';
 import type { Finished } from '../support/child-process.js';
-import { exitCode, firstJson, runToEnd } from '../support/child-process.js';
+import { exitCode, firstJson, interrupt, runToEnd } from '../support/child-process.js';
 import { linkCheckoutAsFloe } from '../support/cli-project.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -50,12 +50,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGINT');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-  }
+  for (const child of children) await interrupt(child);
   await rm(scratch, { recursive: true, force: true });
 });
 

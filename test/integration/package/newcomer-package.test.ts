@@ -20,7 +20,7 @@ import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { temporalService } from '../../support/services.js';
 import type { Finished } from '../support/child-process.js';
-import { exitCode, firstJson, runToEnd } from '../support/child-process.js';
+import { exitCode, firstJson, interrupt, runToEnd } from '../support/child-process.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** Where a module must never come from: the checkout, and the node_modules it links to (the main checkout's). */
@@ -62,12 +62,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGINT');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-  }
+  for (const child of children) await interrupt(child);
   await rm(scratch, { recursive: true, force: true });
 });
 

@@ -44,3 +44,11 @@ export function exitCode(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
+
+/** Ctrl-C for a long-running command (a no-op once it has exited); its exit code. */
+export function interrupt(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  const exited = exitCode(child);
+  child.kill('SIGINT');
+  return exited;
+}
