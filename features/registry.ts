@@ -242,6 +242,11 @@ export class Registry {
     return lookup(this.pushSources, name, 'push source');
   }
 
+  /** The Iceberg source a push source's rows belong to (checked to exist when the registry is built). */
+  batchSourceOf(push: PushSourceDefinition): IcebergSourceDefinition {
+    return this.sources.get(push.batchSource)!;
+  }
+
   /** The views a push source feeds: those whose `source` names it. */
   viewsFedBy(push: PushSourceDefinition): FeatureViewDefinition[] {
     return [...this.featureViews.values()].filter((view) => view.source === push.name);

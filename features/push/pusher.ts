@@ -147,7 +147,7 @@ export class Pusher {
 
   private requiredColumns(push: PushSourceDefinition): string[] {
     const { registry } = this.context;
-    const source = registry.sources.get(push.batchSource)!;
+    const source = registry.batchSourceOf(push);
     const columnFor = sourceColumnOf(source.fieldMapping);
     const keys = registry.viewsFedBy(push).flatMap((view) => registry.joinKeysOf(view).map((key) => columnFor(key.name)));
     return [...new Set([...keys, source.timestampField])];
@@ -156,7 +156,7 @@ export class Pusher {
   private fieldsOf(push: PushSourceDefinition, reload = false): Promise<readonly NestedField[]> {
     let fields = reload ? undefined : this.fields.get(push.name);
     if (fields === undefined) {
-      const source = this.context.registry.sources.get(push.batchSource)!;
+      const source = this.context.registry.batchSourceOf(push);
       fields = this.context.catalog.loadTable(parseTableIdentifier(source.table)).then((table) => currentSchema(table.metadata).fields);
       fields.catch(() => this.fields.delete(push.name));
       this.fields.set(push.name, fields);
@@ -218,7 +218,7 @@ export class Pusher {
   /** The tables a push source writes: each fed view's online table (online), its batch source's table (offline). */
   private targetsOf(push: PushSourceDefinition): { target: TableTarget; takes: (to: PushTarget) => boolean }[] {
     const { registry, catalog } = this.context;
-    const source = registry.sources.get(push.batchSource)!;
+    const source = registry.batchSourceOf(push);
     const online = registry
       .viewsFedBy(push)
       .filter((view) => view.online.enabled)
