@@ -24,6 +24,7 @@ import { pythonOracle, restCatalogService } from '../test/support/services.js';
 import type { WriterRequest } from './_iceberg/append-writer.js';
 import type { BenchmarkOptions } from './run.js';
 import type { ServiceName } from '../scripts/services/service.js';
+import { floeRestCatalog, oracleRestCatalog } from '../test/support/rest-catalog.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const WRITER = join(here, '_iceberg', 'append-writer.ts');
@@ -112,30 +113,8 @@ function catalogCases(dir: string): CatalogCase[] {
     },
     {
       name: 'rest',
-      floe: {
-        type: 'rest',
-        name: 'rest',
-        uri: rest.uri,
-        warehouse: rest.warehouse,
-        s3: {
-          endpoint: rest.s3.endpoint,
-          region: rest.s3.region,
-          pathStyle: true,
-          accessKeyId: rest.s3.accessKeyId,
-          secretAccessKey: rest.s3.secretAccessKey,
-        },
-      },
-      oracle: {
-        type: 'rest',
-        uri: rest.uri,
-        warehouse: rest.warehouse,
-        s3: {
-          endpoint: rest.s3.endpoint,
-          accessKeyId: rest.s3.accessKeyId,
-          secretAccessKey: rest.s3.secretAccessKey,
-          region: rest.s3.region,
-        },
-      },
+      floe: { ...floeRestCatalog(rest), name: 'rest' },
+      oracle: oracleRestCatalog(rest),
       namespace: `bench_commit_${suffix}`,
     },
   ];

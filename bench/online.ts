@@ -27,6 +27,7 @@ import { localDataFiles, peerQuery } from './_online/duckdb-peer.js';
 import { keysFor, round, sequential } from './_online/measure.js';
 import type { LatencyFigures } from './_online/measure.js';
 import type { ServiceName } from '../scripts/services/service.js';
+import { floeRestCatalog } from '../test/support/rest-catalog.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KEY_COUNTS = [1, 100] as const;
@@ -83,21 +84,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
         'local',
         { type: 'sql', uri: `sqlite:///${path.join(scratch, 'catalog.db')}`, warehouse: `file://${path.join(scratch, 'warehouse')}` },
       ],
-      [
-        's3',
-        {
-          type: 'rest',
-          uri: rest.uri,
-          warehouse: rest.warehouse,
-          s3: {
-            endpoint: rest.s3.endpoint,
-            region: rest.s3.region,
-            pathStyle: true,
-            accessKeyId: rest.s3.accessKeyId,
-            secretAccessKey: rest.s3.secretAccessKey,
-          },
-        },
-      ],
+      ['s3', floeRestCatalog(rest)],
     ];
     for (const [storage, config] of storages) {
       const catalog = await loadCatalog(config);

@@ -19,6 +19,7 @@ import { restCatalogService } from '../support/services.js';
 import { recordHistory } from '../support/histories.js';
 import { startTestWorker, workflowBundle } from '../support/temporal.js';
 import { driverStatsRows, driverStatsSchema, latestPerDriver } from '../fixtures/driver-stats.js';
+import { floeRestCatalog, oracleRestCatalog } from '../support/rest-catalog.js';
 
 const WINDOW = { start: '2024-05-02T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' };
 const BUCKETS = 8;
@@ -75,29 +76,8 @@ describe('materialize workflow on the Temporal dev server', () => {
     const suffix = randomUUID().slice(0, 8);
     await runCase({
       name: 'rest',
-      floeCatalog: {
-        type: 'rest',
-        uri: rest.uri,
-        warehouse: rest.warehouse,
-        s3: {
-          endpoint: rest.s3.endpoint,
-          region: rest.s3.region,
-          pathStyle: true,
-          accessKeyId: rest.s3.accessKeyId,
-          secretAccessKey: rest.s3.secretAccessKey,
-        },
-      },
-      oracleCatalog: {
-        type: 'rest',
-        uri: rest.uri,
-        warehouse: rest.warehouse,
-        s3: {
-          endpoint: rest.s3.endpoint,
-          accessKeyId: rest.s3.accessKeyId,
-          secretAccessKey: rest.s3.secretAccessKey,
-          region: rest.s3.region,
-        },
-      },
+      floeCatalog: floeRestCatalog(rest),
+      oracleCatalog: oracleRestCatalog(rest),
       sourceNamespace: `rides_${suffix}`,
       onlineNamespace: `online_${suffix}`,
     });

@@ -17,6 +17,7 @@ import { startTestWorker } from '../../support/temporal.js';
 import { BUCKETS, driverDefinitions, VIEW } from '../pipelines/support/definitions.js';
 import { SOURCE_COLUMN_TYPES, sortRows } from '../pipelines/support/pipeline.js';
 import { referencedByPyiceberg } from './support/referenced.js';
+import { floeRestCatalog, oracleRestCatalog } from '../../support/rest-catalog.js';
 
 let scratch: string;
 before(async () => {
@@ -29,12 +30,7 @@ after(async () => {
 test('REST catalog on S3: compaction, expiry and orphan removal', async () => {
   const rest = restCatalogService();
   const suffix = randomUUID().slice(0, 8);
-  const oracle: OracleCatalog = {
-    type: 'rest',
-    uri: rest.uri,
-    warehouse: rest.warehouse,
-    s3: { endpoint: rest.s3.endpoint, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey, region: rest.s3.region },
-  };
+  const oracle: OracleCatalog = oracleRestCatalog(rest);
   const sourceTable = `rides_${suffix}.driver_stats`;
   const onlineNamespace = `online_${suffix}`;
   const online = `${onlineNamespace}.${VIEW}`;
@@ -43,18 +39,7 @@ test('REST catalog on S3: compaction, expiry and orphan removal', async () => {
   await runPyiceberg('append', { catalog: oracle, identifier: sourceTable, rows, columns: SOURCE_COLUMN_TYPES });
   const runtime = await testRuntime({
     directory: scratch,
-    catalog: {
-      type: 'rest',
-      uri: rest.uri,
-      warehouse: rest.warehouse,
-      s3: {
-        endpoint: rest.s3.endpoint,
-        region: rest.s3.region,
-        pathStyle: true,
-        accessKeyId: rest.s3.accessKeyId,
-        secretAccessKey: rest.s3.secretAccessKey,
-      },
-    },
+    catalog: floeRestCatalog(rest),
     definitions: driverDefinitions(sourceTable),
     onlineNamespace,
   });

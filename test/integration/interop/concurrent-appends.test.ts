@@ -25,6 +25,7 @@ import { sqliteCatalog, type OracleCatalog } from '../../support/pyiceberg.js';
 import { freshPostgresDatabase } from '../../support/postgres.js';
 import { restCatalogService } from '../../support/services.js';
 import { py } from './helpers/pyiceberg.js';
+import { floeRestCatalog, oracleRestCatalog } from '../../support/rest-catalog.js';
 
 const WRITERS = 8;
 const APPENDS = 25;
@@ -132,30 +133,8 @@ async function postgresCase(): Promise<Case> {
 function restCase(): Case {
   const rest = restCatalogService();
   return {
-    floe: {
-      type: 'rest',
-      name: 'rest',
-      uri: rest.uri,
-      warehouse: rest.warehouse,
-      s3: {
-        endpoint: rest.s3.endpoint,
-        region: rest.s3.region,
-        pathStyle: true,
-        accessKeyId: rest.s3.accessKeyId,
-        secretAccessKey: rest.s3.secretAccessKey,
-      },
-    },
-    oracle: {
-      type: 'rest',
-      uri: rest.uri,
-      warehouse: rest.warehouse,
-      s3: {
-        endpoint: rest.s3.endpoint,
-        accessKeyId: rest.s3.accessKeyId,
-        secretAccessKey: rest.s3.secretAccessKey,
-        region: rest.s3.region,
-      },
-    },
+    floe: { ...floeRestCatalog(rest), name: 'rest' },
+    oracle: oracleRestCatalog(rest),
     namespace: `concurrency_${randomUUID().slice(0, 8)}`,
   };
 }

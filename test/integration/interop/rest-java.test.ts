@@ -23,6 +23,7 @@ import { openJavaOracle, type JavaCatalog, type JavaOracleSession } from '../../
 import { readFloeRows, sortRows, type OracleRow } from '../../support/oracle-rows.js';
 import { restCatalogService } from '../../support/services.js';
 import { rowsQuery } from './helpers/wide-rows.js';
+import { floeRestCatalog, oracleRestCatalog } from '../../support/rest-catalog.js';
 
 let dir: string;
 let catalog: Catalog;
@@ -34,25 +35,8 @@ const namespace = `interop_${randomUUID().slice(0, 8)}`;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'floe-interop-rest-'));
   const rest = restCatalogService();
-  catalog = await loadCatalog({
-    type: 'rest',
-    name: 'rest',
-    uri: rest.uri,
-    warehouse: rest.warehouse,
-    s3: {
-      endpoint: rest.s3.endpoint,
-      region: rest.s3.region,
-      pathStyle: true,
-      accessKeyId: rest.s3.accessKeyId,
-      secretAccessKey: rest.s3.secretAccessKey,
-    },
-  });
-  javaCatalog = {
-    type: 'rest',
-    uri: rest.uri,
-    warehouse: rest.warehouse,
-    s3: { endpoint: rest.s3.endpoint, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey, region: rest.s3.region },
-  };
+  catalog = await loadCatalog({ ...floeRestCatalog(rest), name: 'rest' });
+  javaCatalog = oracleRestCatalog(rest);
   engine = await Engine.create({ threads: 2, setup: registerIcebergFunctions });
   java = openJavaOracle();
   await catalog.createNamespace([namespace]);

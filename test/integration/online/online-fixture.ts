@@ -15,6 +15,7 @@ import type { CatalogConfig } from '../../../iceberg/catalog/load-catalog.js';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import type { Engine } from '../../../engine/duckdb.js';
 import { restCatalogService } from '../../support/services.js';
+import { floeRestCatalog } from '../../support/rest-catalog.js';
 
 export interface SourceRow {
   readonly driver_id: number;
@@ -123,18 +124,7 @@ export function restCase(): CatalogCase {
   const rest = restCatalogService();
   return {
     name: 'rest',
-    config: {
-      type: 'rest',
-      uri: rest.uri,
-      warehouse: rest.warehouse,
-      s3: {
-        endpoint: rest.s3.endpoint,
-        region: rest.s3.region,
-        pathStyle: true,
-        accessKeyId: rest.s3.accessKeyId,
-        secretAccessKey: rest.s3.secretAccessKey,
-      },
-    },
+    config: floeRestCatalog(rest),
     namespace: `online_${randomUUID().slice(0, 8)}`,
   };
 }

@@ -20,6 +20,7 @@ import type { TableChange } from '../../../../iceberg/commit/table-change.js';
 import type { OracleCatalog } from '../../../support/pyiceberg.js';
 import { runPyiceberg, sqliteCatalog } from '../../../support/pyiceberg.js';
 import { restCatalogService } from '../../../support/services.js';
+import { oracleRestCatalog } from '../../../support/rest-catalog.js';
 
 export type Row = Record<string, unknown>;
 
@@ -59,12 +60,7 @@ export async function restContext(label: string): Promise<OpsContext> {
   const catalog = await RestCatalog.open({ name: 'rest', uri: rest.uri, warehouse: rest.warehouse, properties });
   const namespace = `ops_${label.replace(/[^a-z0-9]/gi, '_')}_${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
   await catalog.createNamespace([namespace]);
-  const oracle: OracleCatalog = {
-    type: 'rest',
-    uri: rest.uri,
-    warehouse: rest.warehouse,
-    s3: { endpoint: rest.s3.endpoint, accessKeyId: rest.s3.accessKeyId, secretAccessKey: rest.s3.secretAccessKey, region: rest.s3.region },
-  };
+  const oracle: OracleCatalog = oracleRestCatalog(rest);
   return withEngine('rest', catalog, oracle, dir, namespace);
 }
 
