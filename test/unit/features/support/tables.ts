@@ -86,6 +86,9 @@ function cellSql(cell: Cell, type: PrimitiveType): string {
       ? `(TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_microseconds(${cell.micros}::BIGINT))`
       : `make_timestamp(${cell.micros}::BIGINT)`;
   if (typeof cell === 'string') return `CAST(${quoteLiteral(cell)} AS ${sqlType(type)})`;
+  // A double goes in as text: DuckDB reads a bare literal with many digits as a DECIMAL, whose cast to
+  // DOUBLE can miss the nearest double by one unit in the last place.
+  if (type === 'double' || type === 'float') return `CAST(${quoteLiteral(String(cell))} AS ${sqlType(type)})`;
   return `CAST(${String(cell)} AS ${sqlType(type)})`;
 }
 
