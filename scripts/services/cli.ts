@@ -4,7 +4,7 @@
  *   start    start in the foreground, write .floe/services.env, stop everything on Ctrl-C
  *   stop     stop services a `start` in another terminal left running
  *   status   what is installed and what is running
- * Names: temporal, minio, rest-catalog, python, java-oracle, chromium, postgres (default: all).
+ * Names: temporal, minio, rest-catalog, python, java-oracle, chromium, postgres, redis (default: all).
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,6 +14,7 @@ import { minioInstalled } from './minio.js';
 import { servicesEnvFile, servicesStateFile } from './paths.js';
 import { stopGroup } from './process.js';
 import { postgresInstalled } from './postgres.js';
+import { redisInstalled } from './redis.js';
 import { pythonInstalled } from './python.js';
 import { restCatalogInstalled } from './rest-catalog.js';
 import { isServiceName, SERVICE_NAMES, type ServiceName } from './service.js';
@@ -88,6 +89,7 @@ function status(): void {
     'java-oracle': javaOracleInstalled(),
     chromium: chromiumInstalled(),
     postgres: postgresInstalled(),
+    redis: redisInstalled(),
   };
   const state = readState();
   for (const name of SERVICE_NAMES) {

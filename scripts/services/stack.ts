@@ -16,6 +16,7 @@ import { say, formatDuration } from './progress.js';
 import { installChromium, startChromium } from './chromium.js';
 import { installPostgres, startPostgres } from './postgres.js';
 import { installPython, startPython } from './python.js';
+import { installRedis, startRedis } from './redis.js';
 import { installRestCatalog, startRestCatalog } from './rest-catalog.js';
 import { SERVICE_NAMES, type RunningService, type ServiceName } from './service.js';
 import { installTemporal, startTemporal } from './temporal.js';
@@ -48,10 +49,11 @@ export async function installServices(names: readonly ServiceName[]): Promise<vo
     goLane(),
     mavenLane(),
     wanted.has('python') ? installPython() : Promise.resolve(),
-    // apt: Chromium and Postgres one after the other, since dpkg takes one install at a time.
+    // apt: Chromium, Postgres and Redis one after the other, since dpkg takes one install at a time.
     (async () => {
       if (wanted.has('chromium')) await installChromium();
       if (wanted.has('postgres')) await installPostgres();
+      if (wanted.has('redis')) await installRedis();
     })(),
   ]);
   const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
@@ -118,6 +120,7 @@ export async function startServices(names: readonly ServiceName[], options: Star
       wanted.has('java-oracle') ? track(() => startJavaOracle()) : undefined,
       wanted.has('chromium') ? track(() => startChromium()) : undefined,
       wanted.has('postgres') ? track(() => startPostgres(runDir)) : undefined,
+      wanted.has('redis') ? track(() => startRedis()) : undefined,
     ]);
     const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failures.length > 0)

@@ -114,3 +114,8 @@ export function postgresService(): PostgresService {
 export function chromiumExecutable(): string {
   return lookup('Chromium (the chromium service)')('FLOE_TEST_CHROMIUM');
 }
+
+/** A throwaway Redis server for the online benchmark's Feast peer (scripts/services/redis.ts). */
+export function redisUrl(): string {
+  return lookup('Redis (the redis service)')('FLOE_TEST_REDIS_URL');
+}
