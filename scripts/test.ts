@@ -15,6 +15,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { logsDir, repoRoot, stateDir } from './services/paths.js';
 import { formatDuration, say } from './services/progress.js';
 import { startServices, type RunningStack } from './services/stack.js';
@@ -125,6 +126,8 @@ async function runNodeTests(
   const args = [
     '--import',
     'tsx',
+    '--import',
+    pathToFileURL(join(repoRoot, 'scripts', 'test-blocking-stdio.mjs')).href,
     // The AWS SDK warns in every process that imports it that its 2027 releases will need Node 22;
     // the project is on Node 20 by design, and nine lines per test file bury the results.
     '--disable-warning=NodeVersionSupportWarning',

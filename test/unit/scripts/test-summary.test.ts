@@ -8,20 +8,22 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { parseTapSummary, summaryLine } from '../../../scripts/test-summary.js';
 
-function runNodeTap(files: Record<string, string>): string {
+function runNodeTap(files: Record<string, string>, runnerArgs: readonly string[] = []): string {
   const dir = mkdtempSync(join(tmpdir(), 'floe-summary-test-'));
   try {
     for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, name), body);
     const env = { ...process.env };
     // Set by the outer runner for its children; a nested `node --test` must not inherit it.
     delete env.NODE_TEST_CONTEXT;
-    const result = spawnSync(process.execPath, ['--test', '--test-reporter=tap', ...Object.keys(files)], {
+    const result = spawnSync(process.execPath, [...runnerArgs, '--test', '--test-reporter=tap', ...Object.keys(files)], {
       cwd: dir,
       env,
       encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
     });
     return result.stdout;
   } finally {
@@ -77,6 +79,21 @@ describe('parseTapSummary', () => {
       '# duration_ms 5.1',
     ].join('\n');
     assert.deepEqual(parseTapSummary(tap), { tests: 3, passed: 2, failed: 1, cancelled: 0, skipped: 0, todo: 0 });
+  });
+
+  test('counts every verdict of many fast files that npm test force-exits (nodejs/node#64833)', () => {
+    // Without scripts/test-blocking-stdio.mjs this run lost the tail of some file's report in most tries.
+    const files = Object.fromEntries(
+      Array.from({ length: 30 }, (_, file) => [
+        `f${file}.test.mjs`,
+        `import { test } from 'node:test';\nfor (let i = 0; i < 40; i++) test(\`${file}-\${i} ${'x'.repeat(2_000)}\`, () => {});\n`,
+      ]),
+    );
+    const preload = pathToFileURL(join(import.meta.dirname, '..', '..', '..', 'scripts', 'test-blocking-stdio.mjs')).href;
+    for (let run = 0; run < 2; run++) {
+      const counts = parseTapSummary(runNodeTap(files, ['--import', preload, '--test-concurrency=2', '--test-force-exit']));
+      assert.equal(counts?.tests, 1_200, `run ${run + 1} counted ${String(counts?.tests)} of 1,200 tests`);
+    }
   });
 
   test('returns undefined when the output has no summary', () => {
