@@ -7,6 +7,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { Connection } from '@temporalio/client';
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,15 @@ import {
   type MetadataReply,
 } from '../support/pyiceberg.js';
 import { withPostgres } from '../support/postgres.js';
-import { postgresService, restCatalogService, s3Service, temporalService, type S3Service } from '../support/services.js';
+import {
+  postgresService,
+  pythonOracle,
+  redisUrl,
+  restCatalogService,
+  s3Service,
+  temporalService,
+  type S3Service,
+} from '../support/services.js';
 
 function s3Client(s3: S3Service): S3Client {
   return new S3Client({
@@ -284,5 +293,16 @@ describe('Postgres', () => {
       withPostgres(wrong.href, async () => undefined),
       /password authentication failed/,
     );
+  });
+});
+
+describe('Redis', () => {
+  test("answers on loopback to the redis-py client Feast's Redis store uses, from the oracle venv", () => {
+    const url = redisUrl();
+    assert.match(url, /^redis:\/\/127\.0\.0\.1:\d+$/);
+    const key = `floe-test-${randomUUID()}`;
+    const script = 'import redis, sys; r = redis.Redis.from_url(sys.argv[1]); r.set(sys.argv[2], "v"); print(r.get(sys.argv[2]).decode())';
+    const answer = execFileSync(pythonOracle().python, ['-c', script, url, key], { encoding: 'utf8' });
+    assert.equal(answer.trim(), 'v');
   });
 });
