@@ -158,8 +158,12 @@ export async function aggregateWindows(
   const plans =
     `SELECT ${keys.map((key) => `b.${key}`).join(', ')}, ${byWindow} AS ${BY_WINDOW} FROM bounds AS b ` +
     `LEFT JOIN (SELECT ${keys.join(', ')}, count(*) AS events FROM kept_events GROUP BY ALL) AS c ON ${sameKeys('b', 'c')}`;
-  const ofPlan = (relation: string, byWindow: boolean): string =>
-    `SELECT * FROM ${relation} AS x SEMI JOIN plans AS p ON ${sameKeys('x', 'p')} AND ${byWindow ? '' : 'NOT '}p.${BY_WINDOW}`;
+  // The entity rows carry their key's plan as a column rather than meeting `plans` in a semi join:
+  // behind a semi join DuckDB can misjudge their number and build the pairs' hash table on the events.
+  const classified = `SELECT e.*, p.${BY_WINDOW} FROM entity_rows AS e JOIN plans AS p ON ${sameKeys('e', 'p')}`;
+  const entityRowsOf = (byWindow: boolean): string =>
+    `SELECT * EXCLUDE (${BY_WINDOW}) FROM classified_rows WHERE ${byWindow ? '' : 'NOT '}${BY_WINDOW}`;
+  const windowedEvents = `SELECT * FROM kept_events AS x SEMI JOIN plans AS p ON ${sameKeys('x', 'p')} AND p.${BY_WINDOW}`;
 
   const intermediates = (): { readonly add: (sql: string) => string; readonly list: () => string } => {
     const named = new Map<string, string>();
@@ -187,7 +191,7 @@ export async function aggregateWindows(
     (index, micros) => joinedParts.add(`arg_max_null(${valueName(index)}, ${lastOrder(valueName(index))})${inWindow(micros)}`),
   );
   const pairs =
-    `SELECT e.${ROW}, e.${TIME} AS ${ENTITY_TIME}, v.* EXCLUDE (${keys.join(', ')}) FROM (${ofPlan('entity_rows', false)}) AS e ` +
+    `SELECT e.${ROW}, e.${TIME} AS ${ENTITY_TIME}, v.* EXCLUDE (${keys.join(', ')}) FROM (${entityRowsOf(false)}) AS e ` +
     `LEFT JOIN kept_events AS v ON ${sameKeys('e', 'v')} AND v.${TIME} > e.${TIME} - ${microsLiteral(longest, 'window')} AND v.${TIME} <= e.${TIME}`;
   const joined = `SELECT ${ROW}, ${joinedParts.list()} FROM (${pairs}) GROUP BY ${ROW}`;
 
@@ -196,10 +200,10 @@ export async function aggregateWindows(
     `SELECT ${ROW}, ${keys.join(', ')}, ${TIME}` +
     columns.map((column, index) => `, NULL AS ${valueName(index)}`).join('') +
     (usesLast ? `, NULL::BIGINT AS ${EVENT}${columns.map((_, index) => `, NULL AS ${orderName(index)}`).join('')}` : '') +
-    ` FROM (${ofPlan('entity_rows', true)}) UNION ALL SELECT NULL, ${keys.join(', ')}, ${TIME}` +
+    ` FROM (${entityRowsOf(true)}) UNION ALL SELECT NULL, ${keys.join(', ')}, ${TIME}` +
     columns.map((_, index) => `, ${valueName(index)}`).join('') +
     (usesLast ? `, ${TIME}${columns.map((_, index) => `, ${lastOrder(valueName(index))}`).join('')}` : '') +
-    ` FROM (${ofPlan('kept_events', true)})`;
+    ` FROM (${windowedEvents})`;
   // Window expressions by frame, each computed once however many outputs need it.
   const windows = new Map<string, string>();
   const windowOf = (micros: bigint | 'running'): string => {
@@ -224,7 +228,7 @@ export async function aggregateWindows(
 
   await connection.run(
     `CREATE OR REPLACE TEMP TABLE ${q(into)} AS WITH entity_rows AS MATERIALIZED (${entityRows}), bounds AS (${bounds}), ` +
-      `kept_events AS MATERIALIZED (${kept}), plans AS MATERIALIZED (${plans}), joined AS (${joined}), unioned AS (${unioned}), windowed AS (${windowed}) ` +
+      `kept_events AS MATERIALIZED (${kept}), plans AS MATERIALIZED (${plans}), classified_rows AS MATERIALIZED (${classified}), joined AS (${joined}), unioned AS (${unioned}), windowed AS (${windowed}) ` +
       `SELECT ${ROW} AS ${q(entity.ordinalColumn)}, ${joinedOutputs.join(', ')} FROM joined ` +
       `UNION ALL SELECT ${ROW}, ${windowedOutputs.join(', ')} FROM windowed WHERE ${ROW} IS NOT NULL`,
   );
