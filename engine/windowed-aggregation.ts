@@ -40,9 +40,10 @@ export interface WindowedAggregationRequest {
 /**
  * Candidate pairs per row up to which a key's aggregates come from joining its entity rows to its
  * events rather than from window frames: a key with n entity rows and m events is joined when
- * n·m ≤ JOIN_PAIRS_PER_ROW·(n + m). Measured on `bench aggregate` (12 aggregates): a window frame
- * costs about 0.2 µs of CPU per row and aggregate, a candidate pair of the join about 0.06 µs in
- * all, so the join wins up to about 40 pairs per row; below that with margin.
+ * n·m ≤ JOIN_PAIRS_PER_ROW·(n + m). Measured on `bench aggregate --quick` data (CPU): with 12
+ * aggregates window frames cost about 2.5 µs per row of the union and the join about 0.08 µs per
+ * candidate pair (they break even near 32 pairs per row); with one aggregate 0.5 µs and 0.036 µs (near
+ * about 14). One constant keeps the join within about twice the window frames' cost either way.
  */
 export const JOIN_PAIRS_PER_ROW = 32;
 
