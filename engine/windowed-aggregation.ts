@@ -42,8 +42,8 @@ export interface WindowedAggregationRequest {
  * events rather than from window frames: a key with n entity rows and m events is joined when
  * n·m ≤ JOIN_PAIRS_PER_ROW·(n + m). Measured on `bench aggregate --quick` data (CPU): with 12
  * aggregates window frames cost about 2.5 µs per row of the union and the join about 0.08 µs per
- * candidate pair (they break even near 32 pairs per row); with one aggregate 0.5 µs and 0.036 µs (near
- * about 14). One constant keeps the join within about twice the window frames' cost either way.
+ * candidate pair (they break even near 32 pairs per row); with one aggregate 0.5 µs and 0.036 µs
+ * (near 14). One constant keeps the join within about twice the window frames' cost either way.
  */
 export const JOIN_PAIRS_PER_ROW = 32;
 
