@@ -37,9 +37,21 @@ export interface WindowedAggregationRequest {
   readonly aggregates: readonly WindowedAggregate[];
 }
 
+/**
+ * Candidate pairs per row up to which a key's aggregates come from joining its entity rows to its
+ * events rather than from window frames: a key with n entity rows and m events is joined when
+ * n·m ≤ JOIN_PAIRS_PER_ROW·(n + m). Measured on `bench aggregate --quick` data (CPU): with 12
+ * aggregates window frames cost about 2.5 µs per row of the union and the join about 0.08 µs per
+ * candidate pair (they break even near 32 pairs per row); with one aggregate 0.5 µs and 0.036 µs
+ * (near 14). One constant keeps the join within about twice the window frames' cost either way.
+ */
+export const JOIN_PAIRS_PER_ROW = 32;
+
 const ROW = q('__floe_row');
 const TIME = q('__floe_t');
+const ENTITY_TIME = q('__floe_entity_t');
 const EVENT = q('__floe_event_us');
+const BY_WINDOW = q('__floe_by_window');
 const keyName = (index: number): string => q(`__floe_k${index}`);
 const valueName = (index: number): string => q(`__floe_c${index}`);
 const orderName = (index: number): string => q(`__floe_o${index}`);
@@ -48,18 +60,34 @@ const orderName = (index: number): string => q(`__floe_o${index}`);
  * Creates `into` as `(ordinal, outputs…)`: per entity row (with a key and a time), each aggregate
  * of the events of the same keys with t − w < event_ts ≤ t, exact (see features/aggregations.ts).
  * Entity rows with a NULL key or time are left out (the caller's left join reads them as NULL).
+ * Only the events that can matter take part: those of the entity rows' keys, from the key's
+ * earliest entity time less the longest window up to its latest.
  *
- * One sort, no loop per entity row: the entity rows and the events that can matter (those of the
- * entity rows' keys, from the key's earliest entity time less the longest window up to its latest)
- * are unioned, partitioned by key and ordered by time in µs, and every aggregate is a window
- * function over a frame `RANGE BETWEEN (w − 1) PRECEDING AND CURRENT ROW`: on integer µs that is
- * exactly t − w < event_ts, and CURRENT ROW takes in all peers, so the events at exactly t count.
- * Entity rows are in the frames too, but only with NULL values, which no aggregate counts. `last`
- * needs no window frame of its own: within any window, the last event is the last event at or
- * before t when that one is inside the window (and none is otherwise), so one running arg_max
- * serves every window. DuckDB's window operator sorts out of core, so memory stays bounded.
+ * Two plans, chosen per key by its counts of entity rows n and events m, both exact:
+ * - Join (n·m ≤ JOIN_PAIRS_PER_ROW·(n + m), the usual case of many keys with few rows each): each
+ *   entity row is hash-joined to its key's events in its longest window and grouped by entity
+ *   row, every aggregate an aggregate with `FILTER (event_ts > t − w)`. Its cost is the pairs a
+ *   key's rows make, so it is used only where they are a bounded multiple of the key's rows.
+ * - Window frames (the keys with more): one sort of the union of entity rows and events,
+ *   partitioned by key and ordered by time in µs, every aggregate a window function over a frame
+ *   `RANGE BETWEEN (w − 1) PRECEDING AND CURRENT ROW`: on integer µs that is exactly t − w <
+ *   event_ts, and CURRENT ROW takes in all peers, so the events at exactly t count. Entity rows are
+ *   in the frames too, but only with NULL values, which no aggregate counts. `last` needs no window
+ *   frame of its own: within any window, the last event is the last event at or before t when that
+ *   one is inside the window (and none is otherwise), so one running arg_max serves every window.
+ *   It costs O(rows · log rows) however many rows a key has, and DuckDB's window operator sorts
+ *   out of core, so memory stays bounded.
+ * A window frame is evaluated at every row of the union, events included, though only entity rows
+ * need it; the join touches only entity rows and the pairs they make, which is why it is cheaper
+ * where pairs are few.
  */
-export async function aggregateWindows(connection: DuckDBConnection, request: WindowedAggregationRequest, into: string): Promise<void> {
+export async function aggregateWindows(
+  connection: DuckDBConnection,
+  request: WindowedAggregationRequest,
+  into: string,
+  /** Overrides JOIN_PAIRS_PER_ROW (tests: 0 puts every key with events through window frames, Infinity every key through the join). */
+  joinPairsPerRow = JOIN_PAIRS_PER_ROW,
+): Promise<void> {
   const { entity, events, aggregates } = request;
   if (aggregates.length === 0) throw new FloeError('internal', `No aggregates to compute for the ${events.what}`);
   if (entity.keyColumns.length !== events.keyColumns.length || entity.keyColumns.length === 0) {
@@ -108,11 +136,12 @@ export async function aggregateWindows(connection: DuckDBConnection, request: Wi
   const longest = aggregates.reduce((most, aggregate) => (aggregate.windowMicros > most ? aggregate.windowMicros : most), 0n);
 
   const keys = entity.keyColumns.map((_, index) => keyName(index));
+  const sameKeys = (left: string, right: string): string => keys.map((key) => `${left}.${key} = ${right}.${key}`).join(' AND ');
   const entityRows =
     `SELECT e.${q(entity.ordinalColumn)} AS ${ROW}, ${entity.keyColumns.map((key, index) => `e.${q(key)} AS ${keys[index]!}`).join(', ')}, ` +
     `${entityMicros} AS ${TIME} FROM (${entity.relation}) AS e ` +
     `WHERE ${[...entity.keyColumns.map((key) => `e.${q(key)}`), entityMicros].map((value) => `${value} IS NOT NULL`).join(' AND ')}`;
-  const bounds = `SELECT ${keys.join(', ')}, min(${TIME}) AS lo, max(${TIME}) AS hi FROM entity_rows GROUP BY ALL`;
+  const bounds = `SELECT ${keys.join(', ')}, min(${TIME}) AS lo, max(${TIME}) AS hi, count(*) AS entity_rows FROM entity_rows GROUP BY ALL`;
   const usesLast = aggregates.some((aggregate) => aggregate.function === 'last');
   const eventRows =
     `SELECT ${events.keyColumns.map((key, index) => `f.${q(key)} AS ${keys[index]!}`).join(', ')}, ${eventMicros} AS ${TIME}` +
@@ -121,17 +150,61 @@ export async function aggregateWindows(connection: DuckDBConnection, request: Wi
     ` FROM (${events.relation}) AS f`;
   // CASE rather than plain comparisons, so DuckDB keeps its hash join on the keys alone (as point-in-time.ts does).
   const kept =
-    `SELECT r.* FROM (${eventRows}) AS r JOIN bounds AS b ON ${keys.map((key) => `r.${key} = b.${key}`).join(' AND ')} ` +
+    `SELECT r.* FROM (${eventRows}) AS r JOIN bounds AS b ON ${sameKeys('r', 'b')} ` +
     `WHERE CASE WHEN r.${TIME} > b.lo - ${microsLiteral(longest, 'window')} THEN r.${TIME} <= b.hi ELSE false END`;
+  const byWindow =
+    joinPairsPerRow === Infinity
+      ? 'false'
+      : `b.entity_rows * coalesce(c.events, 0) > ${joinPairsPerRow.toString()} * (b.entity_rows + coalesce(c.events, 0))`;
+  const plans =
+    `SELECT ${keys.map((key) => `b.${key}`).join(', ')}, ${byWindow} AS ${BY_WINDOW} FROM bounds AS b ` +
+    `LEFT JOIN (SELECT ${keys.join(', ')}, count(*) AS events FROM kept_events GROUP BY ALL) AS c ON ${sameKeys('b', 'c')}`;
+  // The entity rows carry their key's plan as a column rather than meeting `plans` in a semi join:
+  // behind a semi join DuckDB can misjudge their number and build the pairs' hash table on the events.
+  const classified = `SELECT e.*, p.${BY_WINDOW} FROM entity_rows AS e JOIN plans AS p ON ${sameKeys('e', 'p')}`;
+  const entityRowsOf = (byWindow: boolean): string =>
+    `SELECT * EXCLUDE (${BY_WINDOW}) FROM classified_rows WHERE ${byWindow ? '' : 'NOT '}${BY_WINDOW}`;
+  const windowedEvents = `SELECT * FROM kept_events AS x SEMI JOIN plans AS p ON ${sameKeys('x', 'p')} AND p.${BY_WINDOW}`;
+
+  const intermediates = (): { readonly add: (sql: string) => string; readonly list: () => string } => {
+    const named = new Map<string, string>();
+    return {
+      add: (sql) => {
+        const existing = named.get(sql);
+        if (existing !== undefined) return existing;
+        const name = q(`__floe_a${named.size}`);
+        named.set(sql, name);
+        return name;
+      },
+      list: () => [...named].map(([sql, name]) => `${sql} AS ${name}`).join(', '),
+    };
+  };
+
+  // Join plan: pairs of an entity row and an event of its key in its longest window.
+  const joinedParts = intermediates();
+  const inWindow = (micros: bigint): string =>
+    micros === longest ? '' : ` FILTER (WHERE ${TIME} > ${ENTITY_TIME} - ${microsLiteral(micros, 'window')})`;
+  const joinedOutputs = outputs(
+    request,
+    columns,
+    eventColumns,
+    (expression, micros) => joinedParts.add(`${expression}${inWindow(micros)}`),
+    (index, micros) => joinedParts.add(`arg_max_null(${valueName(index)}, ${lastOrder(valueName(index))})${inWindow(micros)}`),
+  );
+  const pairs =
+    `SELECT e.${ROW}, e.${TIME} AS ${ENTITY_TIME}, v.* EXCLUDE (${keys.join(', ')}) FROM (${entityRowsOf(false)}) AS e ` +
+    `LEFT JOIN kept_events AS v ON ${sameKeys('e', 'v')} AND v.${TIME} > e.${TIME} - ${microsLiteral(longest, 'window')} AND v.${TIME} <= e.${TIME}`;
+  const joined = `SELECT ${ROW}, ${joinedParts.list()} FROM (${pairs}) GROUP BY ${ROW}`;
+
+  // Window plan: one sort of the union of the entity rows and events.
   const unioned =
     `SELECT ${ROW}, ${keys.join(', ')}, ${TIME}` +
     columns.map((column, index) => `, NULL AS ${valueName(index)}`).join('') +
     (usesLast ? `, NULL::BIGINT AS ${EVENT}${columns.map((_, index) => `, NULL AS ${orderName(index)}`).join('')}` : '') +
-    ` FROM entity_rows UNION ALL SELECT NULL, ${keys.join(', ')}, ${TIME}` +
+    ` FROM (${entityRowsOf(true)}) UNION ALL SELECT NULL, ${keys.join(', ')}, ${TIME}` +
     columns.map((_, index) => `, ${valueName(index)}`).join('') +
     (usesLast ? `, ${TIME}${columns.map((_, index) => `, ${lastOrder(valueName(index))}`).join('')}` : '') +
-    ` FROM kept_events`;
-
+    ` FROM (${windowedEvents})`;
   // Window expressions by frame, each computed once however many outputs need it.
   const windows = new Map<string, string>();
   const windowOf = (micros: bigint | 'running'): string => {
@@ -140,32 +213,59 @@ export async function aggregateWindows(connection: DuckDBConnection, request: Wi
     windows.set(name, `${name} AS (PARTITION BY ${keys.join(', ')} ORDER BY ${TIME} RANGE BETWEEN ${start} AND CURRENT ROW)`);
     return name;
   };
-  const windowed = new Map<string, string>();
-  const over = (expression: string, micros: bigint | 'running'): string => {
-    const sql = `${expression} OVER ${windowOf(micros)}`;
-    const existing = windowed.get(sql);
-    if (existing !== undefined) return existing;
-    const name = q(`__floe_a${windowed.size}`);
-    windowed.set(sql, name);
-    return name;
-  };
-  const outputs = aggregates.map((aggregate) => {
+  const windowedParts = intermediates();
+  const windowedOutputs = outputs(
+    request,
+    columns,
+    eventColumns,
+    (expression, micros) => windowedParts.add(`${expression} OVER ${windowOf(micros)}`),
+    (index, micros) => {
+      const latest = windowedParts.add(`max(${EVENT}) OVER ${windowOf('running')}`);
+      const last = windowedParts.add(`arg_max_null(${valueName(index)}, ${orderName(index)}) OVER ${windowOf('running')}`);
+      return `CASE WHEN ${latest} > ${TIME} - ${microsLiteral(micros, 'window')} THEN ${last} END`;
+    },
+  );
+  const windowed = `SELECT ${ROW}, ${TIME}, ${windowedParts.list()} ` + `FROM unioned WINDOW ${[...windows.values()].join(', ')}`;
+
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE ${q(into)} AS WITH entity_rows AS MATERIALIZED (${entityRows}), bounds AS (${bounds}), ` +
+      `kept_events AS MATERIALIZED (${kept}), plans AS MATERIALIZED (${plans}), classified_rows AS MATERIALIZED (${classified}), joined AS (${joined}), unioned AS (${unioned}), windowed AS (${windowed}) ` +
+      `SELECT ${ROW} AS ${q(entity.ordinalColumn)}, ${joinedOutputs.join(', ')} FROM joined ` +
+      `UNION ALL SELECT ${ROW}, ${windowedOutputs.join(', ')} FROM windowed WHERE ${ROW} IS NOT NULL`,
+  );
+}
+
+/**
+ * Each aggregate's output as `expression AS output`, from the intermediate aggregates a plan makes:
+ * `frame(expression, w)` for an aggregate expression over the events of window w, `last(index, w)`
+ * for the last value of column `index` in window w.
+ */
+function outputs(
+  request: WindowedAggregationRequest,
+  columns: readonly string[],
+  eventColumns: readonly { readonly name: string; readonly type: DuckDBType }[],
+  frame: (expression: string, micros: bigint) => string,
+  last: (index: number, micros: bigint) => string,
+): string[] {
+  const { events, aggregates } = request;
+  return aggregates.map((aggregate) => {
     const index = columns.indexOf(aggregate.column);
     const value = valueName(index);
-    const kind = numericKind(typeIn(eventColumns, aggregate.column));
+    const type = eventColumns.find((column) => column.name === aggregate.column)!.type;
+    const kind = numericKind(type);
     const sum = (): string => {
       if (kind === undefined) {
         throw new FloeError(
           'invalid-input',
-          `${aggregate.function} of ${aggregate.column} in the ${events.what} needs a numeric column, not ${typeIn(eventColumns, aggregate.column).toString()}`,
+          `${aggregate.function} of ${aggregate.column} in the ${events.what} needs a numeric column, not ${type.toString()}`,
           { context: { column: aggregate.column } },
         );
       }
       return kind === 'integer'
-        ? over(`sum(${value})`, aggregate.windowMicros)
-        : over(`sum(CAST(${value} AS DOUBLE))`, aggregate.windowMicros);
+        ? frame(`sum(${value})`, aggregate.windowMicros)
+        : frame(`sum(CAST(${value} AS DOUBLE))`, aggregate.windowMicros);
     };
-    const count = (): string => over(`count(${value})`, aggregate.windowMicros);
+    const count = (): string => frame(`count(${value})`, aggregate.windowMicros);
     let sql: string;
     switch (aggregate.function) {
       case 'count':
@@ -179,26 +279,14 @@ export async function aggregateWindows(connection: DuckDBConnection, request: Wi
         break;
       case 'min':
       case 'max':
-        sql = over(`${aggregate.function}(${value})`, aggregate.windowMicros);
+        sql = frame(`${aggregate.function}(${value})`, aggregate.windowMicros);
         break;
-      case 'last': {
-        const latest = over(`max(${EVENT})`, 'running');
-        const last = over(`arg_max_null(${value}, ${orderName(index)})`, 'running');
-        sql = `CASE WHEN ${latest} > ${TIME} - ${microsLiteral(aggregate.windowMicros, 'window')} THEN ${last} END`;
+      case 'last':
+        sql = last(index, aggregate.windowMicros);
         break;
-      }
     }
     return `${sql} AS ${q(aggregate.output)}`;
   });
-
-  const aggregated =
-    `SELECT ${ROW}, ${TIME}, ${[...windowed].map(([sql, name]) => `${sql} AS ${name}`).join(', ')} ` +
-    `FROM unioned WINDOW ${[...windows.values()].join(', ')}`;
-  await connection.run(
-    `CREATE OR REPLACE TEMP TABLE ${q(into)} AS WITH entity_rows AS (${entityRows}), bounds AS (${bounds}), ` +
-      `kept_events AS (${kept}), unioned AS (${unioned}), aggregated AS (${aggregated}) ` +
-      `SELECT ${ROW} AS ${q(entity.ordinalColumn)}, ${outputs.join(', ')} FROM aggregated WHERE ${ROW} IS NOT NULL`,
-  );
 }
 
 /**
