@@ -1,0 +1,49 @@
+// One materialize workflow run by a worker in its own process, so its peak memory (the worker's:
+// DuckDB, the Temporal core, the activities) is its own: prints one JSON line, a WorkflowRun.
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
+import { startTestWorker } from '../../test/support/temporal.js';
+import type { materialize } from '../../workflows/materialize.js';
+import { activityMillis, benchRuntime, VIEW } from '../_pipelines.js';
+
+/** What this script prints. */
+export interface WorkflowRun {
+  readonly ms: number;
+  readonly activitiesMs: number;
+  readonly rows: number;
+  readonly maxRssKb: number;
+}
+
+const { directory, catalog, onlineNamespace, window } = JSON.parse(process.argv[2] ?? '{}') as {
+  directory: string;
+  catalog: CatalogConfig;
+  onlineNamespace: string;
+  window: { start: string; end: string };
+};
+
+const runtime = await benchRuntime(directory, catalog, onlineNamespace);
+try {
+  const worker = await startTestWorker(runtime);
+  try {
+    const started = performance.now();
+    const handle = await worker.client.workflow.start<typeof materialize>('materialize', {
+      taskQueue: worker.taskQueue,
+      workflowId: `bench-materialize-${randomUUID()}`,
+      args: [{ featureView: VIEW, ...window }],
+    });
+    const result = await handle.result();
+    const ms = performance.now() - started;
+    const run: WorkflowRun = {
+      ms,
+      activitiesMs: activityMillis(await handle.fetchHistory()),
+      rows: result.rows,
+      maxRssKb: process.resourceUsage().maxRSS,
+    };
+    console.log(JSON.stringify(run));
+  } finally {
+    await worker.close();
+  }
+} finally {
+  await runtime.close();
+}
