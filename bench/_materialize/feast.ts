@@ -12,6 +12,8 @@ export type SampleRow = readonly (number | null)[] | null;
 
 export interface FeastRun {
   readonly seconds: number;
+  /** CPU time of the materialize call in Feast's process (the Redis server's own is not counted). */
+  readonly cpuSeconds: number;
   readonly maxRssKb: number;
   readonly sample: readonly SampleRow[];
 }
@@ -44,8 +46,13 @@ export async function feastMaterialize(python: string, env: NodeJS.ProcessEnv, r
       sample: request.sample,
     }),
   );
-  const reply = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { seconds: number; max_rss_kb: number; sample: SampleRow[] };
-  return { seconds: reply.seconds, maxRssKb: reply.max_rss_kb, sample: reply.sample };
+  const reply = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+    seconds: number;
+    cpu_seconds: number;
+    max_rss_kb: number;
+    sample: SampleRow[];
+  };
+  return { seconds: reply.seconds, cpuSeconds: reply.cpu_seconds, maxRssKb: reply.max_rss_kb, sample: reply.sample };
 }
 
 /** Entities whose rows differ between two reads of the same sample, with the first few for the error. */

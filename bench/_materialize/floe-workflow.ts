@@ -5,12 +5,15 @@ import { performance } from 'node:perf_hooks';
 import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
 import { startTestWorker } from '../../test/support/temporal.js';
 import type { materialize } from '../../workflows/materialize.js';
+import { cpuSecondsSince } from '../_child.js';
 import { activityMillis, benchRuntime, VIEW } from '../_pipelines.js';
 
 /** What this script prints. */
 export interface WorkflowRun {
   readonly ms: number;
   readonly activitiesMs: number;
+  /** CPU time of the worker process (all its threads, DuckDB's too) while the workflow ran. */
+  readonly cpuSeconds: number;
   readonly rows: number;
   readonly maxRssKb: number;
 }
@@ -27,6 +30,7 @@ try {
   const worker = await startTestWorker(runtime);
   try {
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     const handle = await worker.client.workflow.start<typeof materialize>('materialize', {
       taskQueue: worker.taskQueue,
       workflowId: `bench-materialize-${randomUUID()}`,
@@ -34,9 +38,11 @@ try {
     });
     const result = await handle.result();
     const ms = performance.now() - started;
+    const cpuSeconds = cpuSecondsSince(cpuStarted);
     const run: WorkflowRun = {
       ms,
       activitiesMs: activityMillis(await handle.fetchHistory()),
+      cpuSeconds,
       rows: result.rows,
       maxRssKb: process.resourceUsage().maxRSS,
     };
