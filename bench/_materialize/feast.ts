@@ -14,23 +14,31 @@ export interface FeastRun {
   readonly seconds: number;
   /** CPU time of the materialize call in Feast's process (the Redis server's own is not counted). */
   readonly cpuSeconds: number;
+  /** The Python process's peak so far: a later store's includes the earlier stores'. */
   readonly maxRssKb: number;
   readonly sample: readonly SampleRow[];
 }
+
+export type OnlineStoreName = 'sqlite' | 'redis';
 
 export interface FeastRequest {
   /** The Parquet source: a folder (Feast's file store) or a glob (its DuckDB store). */
   readonly sourcePath: string;
   readonly offlineStore: 'duckdb' | 'file';
-  readonly onlineStore: 'sqlite' | 'redis';
+  /** Materialized into one after the other, in one Python process. */
+  readonly onlineStores: readonly OnlineStoreName[];
   /** `redis://host:port`, for the Redis store. */
   readonly redisUrl?: string;
   readonly window: { readonly start: string; readonly end: string };
   readonly sample: readonly number[];
 }
 
-/** `feast materialize` of one window in its own Python process (bench/_materialize/feast_materialize.py). */
-export async function feastMaterialize(python: string, env: NodeJS.ProcessEnv, request: FeastRequest): Promise<FeastRun> {
+/** `feast materialize` of one window into each store, in a Python process of its own (bench/_materialize/feast_materialize.py). */
+export async function feastMaterialize(
+  python: string,
+  env: NodeJS.ProcessEnv,
+  request: FeastRequest,
+): Promise<Partial<Record<OnlineStoreName, FeastRun>>> {
   const redis = request.redisUrl === undefined ? null : new URL(request.redisUrl);
   const { stdout } = await child(
     python,
@@ -39,7 +47,7 @@ export async function feastMaterialize(python: string, env: NodeJS.ProcessEnv, r
     JSON.stringify({
       source_path: request.sourcePath,
       offline_store: request.offlineStore,
-      online_store: request.onlineStore,
+      online_stores: request.onlineStores,
       redis_connection: redis === null ? null : `${redis.hostname}:${redis.port}`,
       start: request.window.start,
       end: request.window.end,
@@ -47,12 +55,14 @@ export async function feastMaterialize(python: string, env: NodeJS.ProcessEnv, r
     }),
   );
   const reply = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
-    seconds: number;
-    cpu_seconds: number;
-    max_rss_kb: number;
-    sample: SampleRow[];
+    runs: Record<string, { seconds: number; cpu_seconds: number; max_rss_kb: number; sample: SampleRow[] }>;
   };
-  return { seconds: reply.seconds, cpuSeconds: reply.cpu_seconds, maxRssKb: reply.max_rss_kb, sample: reply.sample };
+  return Object.fromEntries(
+    Object.entries(reply.runs).map(([store, run]) => [
+      store,
+      { seconds: run.seconds, cpuSeconds: run.cpu_seconds, maxRssKb: run.max_rss_kb, sample: run.sample },
+    ]),
+  );
 }
 
 /** Entities whose rows differ between two reads of the same sample, with the first few for the error. */
