@@ -83,12 +83,7 @@ export async function benchCatalog(options: { rowsQuery: string }): Promise<Benc
   };
   const runtimes: Runtime[] = [];
   const runtime = async (onlineNamespace: string): Promise<Runtime> => {
-    const created = await testRuntime({
-      directory: path.join(directory, onlineNamespace),
-      catalog,
-      definitions: definitions(),
-      onlineNamespace,
-    });
+    const created = await benchRuntime(directory, catalog, onlineNamespace);
     runtimes.push(created);
     return created;
   };
@@ -114,6 +109,11 @@ export async function benchCatalog(options: { rowsQuery: string }): Promise<Benc
       await rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+/** A runtime over a bench catalog whose online tables go to `onlineNamespace` (also from a child process). */
+export function benchRuntime(directory: string, catalog: CatalogConfig, onlineNamespace: string): Promise<Runtime> {
+  return testRuntime({ directory: path.join(directory, onlineNamespace), catalog, definitions: definitions(), onlineNamespace });
 }
 
 /**

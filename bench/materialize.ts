@@ -1,37 +1,61 @@
 // `npm run bench -- materialize [--quick]`: source rows per second through one whole materialize
 // workflow on the Temporal dev server (10M source rows, 1M entities; --quick a tenth), the
-// orchestration overhead (the workflow's wall time minus its activities' own run time), and the
-// same four steps called as a library (`materializeWindow`) as the peer: vs_library.
+// orchestration overhead (the workflow's wall time minus its activities' own run time) and the
+// worker's peak memory (it runs in a child process of its own). Peers, in the same run on the same
+// source rows (the Iceberg table's own Parquet data files) and window: the same four steps called
+// as a library (`materializeWindow`, vs_library), and `feast materialize` into Feast's SQLite
+// online store (vs_feast_sqlite) and into Redis (vs_feast_redis). Before any time is reported, the
+// online values of a sample of entities read from Floe's online table and from each Feast store
+// must agree.
 import { randomUUID } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import type { BenchmarkOptions } from './run.js';
 import { materializeWindow } from '../features/materialization.js';
-import { startTestWorker } from '../test/support/temporal.js';
-import type { materialize } from '../workflows/materialize.js';
-import { activityMillis, benchCatalog, generatedRows, temporalAddress, VIEW } from './_pipelines.js';
+import { parseTableIdentifier } from '../iceberg/catalog/identifier.js';
+import { planScan } from '../iceberg/scan/planner.js';
+import { pythonOracle, redisUrl } from '../test/support/services.js';
+import { benchCatalog, generatedRows, SOURCE, temporalAddress, VIEW } from './_pipelines.js';
+import type { BenchCatalog } from './_pipelines.js';
 import type { ServiceName } from '../scripts/services/service.js';
+import { child, cpuSecondsSince } from './_child.js';
+import { feastEnvironment } from './_pit/feast-env.js';
+import { differingRows, feastMaterialize } from './_materialize/feast.js';
+import type { FeastRun, OnlineStoreName, SampleRow } from './_materialize/feast.js';
+import { floeSample } from './_materialize/floe-sample.js';
+import type { WorkflowRun } from './_materialize/floe-workflow.js';
 
+const here = path.dirname(fileURLToPath(import.meta.url));
 const WINDOW = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-02T00:00:00.000Z' };
+/** Entities whose online values are compared across the stores (one more past the last entity: absent everywhere). */
+const SAMPLE_SIZE = 1_000;
+const benchStarted = performance.now();
+const log = (line: string): void => console.error(`[materialize +${((performance.now() - benchStarted) / 1000).toFixed(1)}s] ${line}`);
 
-/** Started by bench/run.ts. */
-export const services: readonly ServiceName[] = ['temporal'];
+/** Started by bench/run.ts: Temporal for Floe's workflow, Redis and the oracle venv (Feast) for the peers. */
+export const services: readonly ServiceName[] = ['temporal', 'redis', 'python'];
 
 export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
   const rows = options.quick ? 1_000_000 : 10_000_000;
   const entities = options.quick ? 100_000 : 1_000_000;
   const temporal = await temporalAddress();
-  console.error(`writing ${rows} source rows for ${entities} entities`);
+  log(`writing ${rows} source rows for ${entities} entities`);
   const bench = await benchCatalog({ rowsQuery: generatedRows(rows, entities, WINDOW.start, 1) });
   try {
-    // Alternating rounds, each into a fresh online table; the best of each side is reported, since
-    // other work on a shared machine only ever adds time.
+    const sample = [...Array.from({ length: SAMPLE_SIZE }, (_, index) => Math.floor((index * entities) / SAMPLE_SIZE)), entities];
+    // Rounds, each into a fresh online table; the best of each side is reported, since other work on
+    // a shared machine only ever adds time. The workflow rounds share one worker process (starting
+    // one costs seconds the quick run cannot spare).
     const rounds = 2;
     const library: number[] = [];
-    const workflow: { ms: number; activitiesMs: number }[] = [];
-    let onlineRows = 0;
+    const libraryCpu: number[] = [];
+    const libraryRows = new Set<number>();
     for (let round = 1; round <= rounds; round++) {
       const peer = await bench.runtime(`online_library_${round}`);
       const libraryStarted = performance.now();
+      const libraryCpuStarted = process.cpuUsage();
       const direct = await materializeWindow(
         { registry: peer.project.registry, catalog: peer.catalog, engine: peer.engine, workDirectory: peer.project.config.workDirectory },
         VIEW,
@@ -39,46 +63,125 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
         `bench-library-${randomUUID()}`,
       );
       library.push(performance.now() - libraryStarted);
-      console.error(`round ${round} library: ${direct.rows} entity rows in ${Math.round(library.at(-1)!)} ms`);
-
-      const runtime = await bench.runtime(`online_workflow_${round}`);
-      const worker = await startTestWorker(runtime);
-      try {
-        const started = performance.now();
-        const handle = await worker.client.workflow.start<typeof materialize>('materialize', {
-          taskQueue: worker.taskQueue,
-          workflowId: `bench-materialize-${randomUUID()}`,
-          args: [{ featureView: VIEW, ...WINDOW }],
-        });
-        const result = await handle.result();
-        const ms = performance.now() - started;
-        workflow.push({ ms, activitiesMs: activityMillis(await handle.fetchHistory()) });
-        console.error(
-          `round ${round} workflow: ${result.rows} entity rows in ${Math.round(ms)} ms, activities ${Math.round(workflow.at(-1)!.activitiesMs)} ms`,
-        );
-        if (result.rows !== direct.rows) throw new Error(`the workflow materialized ${result.rows} rows, the library ${direct.rows}`);
-        onlineRows = result.rows;
-      } finally {
-        await worker.close();
-      }
+      libraryCpu.push(cpuSecondsSince(libraryCpuStarted));
+      libraryRows.add(direct.rows);
+      log(
+        `round ${round} library: ${direct.rows} entity rows in ${Math.round(library.at(-1)!)} ms, ${libraryCpu.at(-1)!.toFixed(2)} CPU s`,
+      );
     }
+    const namespaces = Array.from({ length: rounds }, (_, index) => `online_workflow_${index + 1}`);
+    const { stdout } = await child(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(here, '_materialize', 'floe-workflow.ts'),
+        JSON.stringify({ directory: bench.directory, catalog: bench.catalog, onlineNamespaces: namespaces, window: WINDOW }),
+      ],
+      process.env,
+    );
+    const workflow = JSON.parse(stdout.trim().split('\n').at(-1) ?? '[]') as WorkflowRun[];
+    const floeValues: SampleRow[][] = [];
+    for (const [index, result] of workflow.entries()) {
+      log(
+        `round ${index + 1} workflow: ${result.rows} entity rows in ${Math.round(result.ms)} ms, activities ${Math.round(result.activitiesMs)} ms, ${result.cpuSeconds.toFixed(2)} CPU s, worker peak ${Math.round(result.maxRssKb / 1024)} MB`,
+      );
+      if (!libraryRows.has(result.rows) || libraryRows.size !== 1)
+        throw new Error(`the workflow materialized ${result.rows} rows, the library ${[...libraryRows].join(' and ')}`);
+      floeValues.push(await floeSample(await bench.runtime(namespaces[index]!), sample));
+    }
+    const floe = floeValues[0]!;
+    if (floe.at(-1) !== null || floe.slice(0, -1).some((row) => row === null))
+      throw new Error("Floe's online table does not hold exactly the sampled entities");
+    for (const other of floeValues.slice(1))
+      if (differingRows(sample, floe, other).count > 0) throw new Error("two of Floe's workflow rounds wrote different online values");
+
+    const python = pythonOracle().python;
+    const feastEnv = feastEnvironment(python, log);
+    const sourcePath = await sourceFolder(bench);
+    log(`Feast (${feastEnv.store} offline store) into sqlite, then into redis`);
+    const feast = await feastMaterialize(python, feastEnv.env, {
+      sourcePath: feastEnv.store === 'duckdb' ? `${sourcePath}/*.parquet` : sourcePath,
+      offlineStore: feastEnv.store,
+      onlineStores: ['sqlite', 'redis'],
+      redisUrl: redisUrl(),
+      window: WINDOW,
+      sample,
+    });
+    const checked = (onlineStore: OnlineStoreName): FeastRun => {
+      const measured = feast[onlineStore];
+      if (measured === undefined) throw new Error(`Feast reported nothing for its ${onlineStore} store`);
+      const differing = differingRows(sample, floe, measured.sample);
+      if (differing.count > 0)
+        throw new Error(
+          `Feast's ${onlineStore} store and Floe's online table disagree on ${differing.count} of ${sample.length} sampled entities (Floe vs Feast): ${differing.examples.join('; ')}`,
+        );
+      log(
+        `Feast into ${onlineStore}: ${Math.round(measured.seconds * 1000)} ms, ${measured.cpuSeconds.toFixed(2)} CPU s, peak ${Math.round(measured.maxRssKb / 1024)} MB, sample agrees`,
+      );
+      return measured;
+    };
+    const sqlite = checked('sqlite');
+    const redis = checked('redis');
+
     const libraryMs = Math.min(...library);
     const best = workflow.reduce((a, b) => (b.ms < a.ms ? b : a));
+    const bestCpu = Math.min(...workflow.map((one) => one.cpuSeconds));
+    const perSecond = (ms: number) => Math.round(rows / (ms / 1000));
     return {
       source_rows: rows,
       entities,
-      online_rows: onlineRows,
+      online_rows: best.rows,
       rounds,
+      sampled_entities: sample.length,
       workflow_ms: Math.round(best.ms),
       library_ms: Math.round(libraryMs),
-      source_rows_per_s: Math.round(rows / (best.ms / 1000)),
-      library_source_rows_per_s: Math.round(rows / (libraryMs / 1000)),
+      feast_sqlite_ms: Math.round(sqlite.seconds * 1000),
+      feast_redis_ms: Math.round(redis.seconds * 1000),
+      feast_offline_store: feastEnv.store,
+      source_rows_per_s: perSecond(best.ms),
+      library_source_rows_per_s: perSecond(libraryMs),
+      feast_sqlite_source_rows_per_s: perSecond(sqlite.seconds * 1000),
+      feast_redis_source_rows_per_s: perSecond(redis.seconds * 1000),
       activities_ms: Math.round(best.activitiesMs),
       orchestration_overhead_ms_per_window: Math.round(Math.min(...workflow.map((one) => one.ms - one.activitiesMs))),
-      vs_library: Number((best.ms / libraryMs).toFixed(3)),
+      floe_worker_peak_mb: Math.round(Math.max(...workflow.map((one) => one.maxRssKb)) / 1024),
+      // One Python process materializes into both stores, SQLite first: its peak is both runs'.
+      feast_peak_mb: Math.round(Math.max(sqlite.maxRssKb, redis.maxRssKb) / 1024),
+      vs_library: ratio(best.ms, libraryMs),
+      vs_feast_sqlite: ratio(best.ms, sqlite.seconds * 1000),
+      vs_feast_redis: ratio(best.ms, redis.seconds * 1000),
+      // CPU time is less noisy than wall time on a shared machine; Redis's own CPU is not in Feast's.
+      floe_cpu_s: Number(bestCpu.toFixed(3)),
+      library_cpu_s: Number(Math.min(...libraryCpu).toFixed(3)),
+      feast_sqlite_cpu_s: Number(sqlite.cpuSeconds.toFixed(3)),
+      feast_redis_cpu_s: Number(redis.cpuSeconds.toFixed(3)),
+      vs_feast_sqlite_cpu: ratio(bestCpu, sqlite.cpuSeconds),
+      vs_feast_redis_cpu: ratio(bestCpu, redis.cpuSeconds),
     };
   } finally {
     await bench.close();
     await temporal.stop();
   }
+}
+
+function ratio(floeMs: number, peerMs: number): number {
+  return Number((floeMs / peerMs).toFixed(3));
+}
+
+/**
+ * The folder of the source table's data files, for Feast's FileSource: checked to hold exactly the
+ * files of the table's current snapshot (and no delete files), so Feast reads Floe's rows.
+ */
+async function sourceFolder(bench: BenchCatalog): Promise<string> {
+  const runtime = await bench.runtime('feast_source');
+  const plan = await planScan(await runtime.catalog.loadTable(parseTableIdentifier(SOURCE)));
+  const files = plan.tasks.map((task) => task.dataFile.filePath.replace(/^file:\/\//, ''));
+  const folders = new Set(files.map((file) => path.dirname(file)));
+  const [folder] = folders;
+  if (folder === undefined || folders.size !== 1 || plan.summary.positionDeleteFiles + plan.summary.equalityDeleteFiles > 0)
+    throw new Error(`the source table ${SOURCE} is not one folder of data files without deletes: Feast cannot read the same rows`);
+  const listed = (await readdir(folder)).filter((name) => name.endsWith('.parquet'));
+  if (listed.length !== files.length) throw new Error(`the folder of ${SOURCE}'s data files holds files outside its snapshot`);
+  return folder;
 }
