@@ -23,7 +23,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Engine } from '../engine/duckdb.js';
 import { registerIcebergFunctions } from '../engine/partition-functions.js';
 import { OnlineStore } from '../features/online/index.js';
@@ -35,20 +34,19 @@ import type { ServiceName } from '../scripts/services/service.js';
 import { floeRestCatalog } from '../test/support/rest-catalog.js';
 import { pythonOracle, redisUrl, restCatalogService } from '../test/support/services.js';
 import type { BenchmarkOptions } from './run.js';
-import { child } from './_child.js';
 import { aggregatedTables, AGGREGATED_VIEW, buildAggregatedTable } from './_online/aggregated.js';
-import { checkSameAnswers } from './_online/compare-answers.js';
+import { askServer, checkSameAnswers } from './_online/compare-answers.js';
 import { buildAppendedTable, buildCompactedTable, exportRowsForFeast, FEATURES, VIEW } from './_online/dataset.js';
 import { localDataFiles, peerQuery } from './_online/duckdb-peer.js';
-import { loadFeastStore, startFeastServer } from './_online/feast-server.js';
+import { startFeastPeer } from './_online/feast-server.js';
 import type { FeastLoad, FeastOnlineStore } from './_online/feast-server.js';
 import { startFloeServer } from './_online/floe-server.js';
-import type { LoadFigures, LoadRequest } from './_online/load-generator.js';
+import type { LoadFigures } from './_online/load-generator.js';
+import { LoadProcess } from './_online/load-process.js';
 import { keysFor, round, sequential } from './_online/measure.js';
 import type { LatencyFigures } from './_online/measure.js';
 import type { ServerProcess } from './_online/server-process.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KEY_COUNTS = [1, 100] as const;
 const CONNECTIONS = [1, 8, 32] as const;
 const BUCKETS = 16;
@@ -94,10 +92,10 @@ const QUICK: Settings = {
   scales: [{ name: 'local_20k', storage: 'local', entities: 20_000, feast: 'yes', extras: true }],
   shapeSeconds: 1.5,
   warmupSeconds: 1,
-  snapshots: 20,
+  snapshots: 5,
   libraryMs: 1_000,
   libraryRequests: 2_000,
-  aggregatedEventsPerDay: 8,
+  aggregatedEventsPerDay: 2,
 };
 
 const FULL: Settings = {
@@ -130,7 +128,6 @@ interface ScaleFigures {
   feast_sqlite?: ShapeFigures;
   feast_load_s?: Partial<Record<FeastOnlineStore, number>>;
   feast_start_ms?: Partial<Record<FeastOnlineStore, number>>;
-  feast_rss_mb?: Partial<Record<FeastOnlineStore, number>>;
   /** Floe req/s ÷ the peer's, per shape. */
   rps_vs_feast_redis?: Partial<Record<Shape, number>>;
   rps_vs_feast_sqlite?: Partial<Record<Shape, number>>;
@@ -142,6 +139,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
   const scratch = await mkdtemp(path.join(tmpdir(), 'floe-bench-online-'));
   const engine = await Engine.create({ threads: 2, memoryLimit: '4GB', setup: registerIcebergFunctions });
   const python = pythonOracle().python;
+  const load = new LoadProcess();
   const scales: Record<string, ScaleFigures> = {};
   let extras: Record<string, unknown> = {};
   let feastRowsPerS: number | undefined;
@@ -177,6 +175,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
           config,
           engine,
           python,
+          load,
           feast,
           scratch: path.join(scratch, scale.name),
           namespace: `bench_online_${stamp}_${scale.name}`,
@@ -193,6 +192,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       }
     }
   } finally {
+    await load.close();
     engine.close();
     await rm(scratch, { recursive: true, force: true });
   }
@@ -236,6 +236,7 @@ interface ScaleContext {
   readonly config: CatalogConfig;
   readonly engine: Engine;
   readonly python: string;
+  readonly load: LoadProcess;
   readonly feast: boolean;
   readonly scratch: string;
   readonly namespace: string;
@@ -289,25 +290,40 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
     let library: Record<string, unknown> | undefined;
     if (extraTables !== undefined) library = await measureLibrary(context, { compacted, ...extraTables });
 
-    log(`${label}: starting floe serve`);
-    const floe = await startFloeServer({
-      directory: path.join(context.scratch, 'floe-serve'),
-      catalog: context.config,
-      definitions: { kind: 'plain', table: `${namespace}.compacted`, buckets: BUCKETS },
-    });
+    // The aggregated view's server starts beside the plain one (then idles until its turn).
+    log(`${label}: starting floe serve${extraTables === undefined ? '' : ' for the plain view and for the aggregated view'}`);
+    const { sourceTable, onlineTable } = aggregatedTables(namespace);
+    const [floe, aggregatedServer] = await Promise.all([
+      startFloeServer({
+        directory: path.join(context.scratch, 'floe-serve'),
+        catalog: context.config,
+        definitions: { kind: 'plain', table: `${namespace}.compacted`, buckets: BUCKETS },
+      }),
+      extraTables === undefined
+        ? undefined
+        : startFloeServer({
+            directory: path.join(context.scratch, 'floe-serve-aggregated'),
+            catalog: context.config,
+            definitions: { kind: 'aggregated', sourceTable, table: onlineTable, buckets: BUCKETS },
+          }),
+    ]);
     servers.unshift({ name: 'floe', server: floe });
+    if (aggregatedServer !== undefined) servers.push({ name: 'floe_aggregated', server: aggregatedServer });
     const firstRead = await timeFirstRead(floe.url, PLAIN_FEATURES, scale.entities);
     log(`${label}: floe serve listening after ${Math.round(floe.startMs)} ms; its first read took ${firstRead} ms`);
+    if (aggregatedServer !== undefined) await probeAggregated(context, aggregatedServer);
 
     const sample = [1, scale.entities, scale.entities + 1, ...keysFor(7_777, 100, scale.entities)];
+    const plainServers = servers.filter(({ name }) => name !== 'floe_aggregated');
     await checkSameAnswers(
-      servers.map(({ name, server }) => ({ name, url: server.url })),
+      plainServers.map(({ name, server }) => ({ name, url: server.url })),
       { features: PLAIN_FEATURES, entities: { driver_id: sample } },
     );
-    log(`${label}: ${servers.map(({ name }) => name).join(', ')} give the same answers for ${sample.length} keys (one missing)`);
+    log(`${label}: ${plainServers.map(({ name }) => name).join(', ')} give the same answers for ${sample.length} keys (one missing)`);
 
     const measured = await measureShapes(
-      servers.map(({ name, server }) => ({ name, url: server.url })),
+      context.load,
+      plainServers.map(({ name, server }) => ({ name, url: server.url })),
       PLAIN_FEATURES,
       scale.entities,
       settings,
@@ -326,7 +342,6 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
     if (feast.length > 0) {
       figures.feast_load_s = feastLoadSeconds;
       figures.feast_start_ms = feastStartMs;
-      figures.feast_rss_mb = Object.fromEntries(feast.map((peer) => [peer.store, peer.server.peakRssMb()]));
       for (const peer of feast) {
         const peerFigures = measured[`feast_${peer.store}`]!;
         figures[`feast_${peer.store}`] = peerFigures;
@@ -336,9 +351,10 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
       }
     }
     log(`${label}: floe serve's peak RSS ${figures.server_rss_mb} MB`);
-    for (const { server } of servers.splice(0)) await server.stop();
+    for (const { server } of plainServers) await server.stop();
 
-    if (extraTables !== undefined) context.onExtras({ ...(await measureAggregated(context, figures.floe)), ...library });
+    if (aggregatedServer !== undefined)
+      context.onExtras({ ...(await measureAggregated(context, aggregatedServer, figures.floe)), ...library });
     return figures;
   } finally {
     const feast = await feastLoads?.catch(() => []);
@@ -359,19 +375,18 @@ async function startFeastPeers(
   await exportRowsForFeast({ catalog: context.catalog, engine: context.engine, workDirectory: context.scratch }, compacted, parquet);
   log(`${context.scale.name}: loading ${context.scale.entities} rows into Feast's ${FEAST_STORES.join(' and ')} online stores`);
   const started = await Promise.allSettled(
-    FEAST_STORES.map(async (store) => {
-      const repo = path.join(context.scratch, `feast-${store}`);
-      const load = await loadFeastStore({
+    FEAST_STORES.map(async (store) => ({
+      store,
+      ...(await startFeastPeer({
         python: context.python,
-        repo,
+        repo: path.join(context.scratch, `feast-${store}`),
         project: `${context.namespace}_${store}`,
         parquet,
         store,
         ...(store === 'redis' ? { redisUrl: redisUrl() } : {}),
-      });
-      log(`  Feast ${store}: ${load.rows} rows written in ${round(load.seconds)} s; starting feast serve`);
-      return { store, load, server: await startFeastServer({ python: context.python, repo }) };
-    }),
+        log,
+      })),
+    })),
   );
   const failed = started.find((result) => result.status === 'rejected');
   if (failed !== undefined) {
@@ -402,6 +417,7 @@ async function timeFirstRead(url: string, features: readonly string[], entities:
  * asks every server the same keys.
  */
 async function measureShapes(
+  load: LoadProcess,
   servers: readonly { name: string; url: string }[],
   features: readonly string[],
   entities: number,
@@ -410,7 +426,7 @@ async function measureShapes(
   measuredShapes: readonly Shape[],
 ): Promise<Record<string, ShapeFigures>> {
   for (const server of servers)
-    await loadFromSecondProcess({
+    await load.run({
       url: server.url,
       keys: 1,
       entities,
@@ -424,7 +440,7 @@ async function measureShapes(
   for (const [index, shape] of measuredShapes.entries()) {
     const [keys, connections] = /^(\d+)key_(\d+)c$/.exec(shape)!.slice(1).map(Number) as [number, number];
     for (const server of servers) {
-      const figures = await loadFromSecondProcess({
+      const figures = await load.run({
         url: server.url,
         keys,
         entities,
@@ -444,15 +460,26 @@ async function measureShapes(
 }
 
 /** The aggregated view served by its own `floe serve`, beside the plain view's figures at 8 connections. */
-async function measureAggregated(context: ScaleContext, plain: ShapeFigures): Promise<Record<string, unknown>> {
-  const { sourceTable, onlineTable } = aggregatedTables(context.namespace);
-  const server = await startFloeServer({
-    directory: path.join(context.scratch, 'floe-serve-aggregated'),
-    catalog: context.config,
-    definitions: { kind: 'aggregated', sourceTable, table: onlineTable, buckets: BUCKETS },
+/** Before any time is taken: the aggregated view's server answers every feature for 100 keys (its first such read is cold). */
+async function probeAggregated(context: ScaleContext, server: ServerProcess): Promise<void> {
+  const started = performance.now();
+  const probe = await askServer(server.url, {
+    features: AGGREGATED_FEATURES,
+    entities: { driver_id: keysFor(7_777, 100, context.scale.entities) },
   });
+  const answered = probe.metadata.feature_names.length - 1;
+  if (answered !== AGGREGATED_FEATURES.length)
+    throw new Error(`the aggregated view's server answered ${answered} features, not ${AGGREGATED_FEATURES.length}`);
+  log(
+    `${context.scale.name}/aggregated: floe serve answers ${answered} features for 100 keys (first read: ${round(performance.now() - started)} ms)`,
+  );
+}
+
+/** The aggregated view's server (started and probed beside the plain one), beside the plain view's figures at 8 connections. */
+async function measureAggregated(context: ScaleContext, server: ServerProcess, plain: ShapeFigures): Promise<Record<string, unknown>> {
   try {
     const measured = await measureShapes(
+      context.load,
       [{ name: 'floe_aggregated', url: server.url }],
       AGGREGATED_FEATURES,
       context.scale.entities,
@@ -537,15 +564,6 @@ async function measureLibrary(
     vs_duckdb: vsDuckdb,
     library: { scale: scale.name, reads: library, duckdb },
   };
-}
-
-async function loadFromSecondProcess(request: LoadRequest): Promise<LoadFigures> {
-  const { stdout } = await child(
-    process.execPath,
-    ['--import', 'tsx', path.join(root, 'bench', '_online', 'load-generator.ts'), JSON.stringify(request)],
-    process.env,
-  );
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as LoadFigures;
 }
 
 const benchStarted = performance.now();

@@ -1,11 +1,15 @@
 """A Feast repository for bench/online.ts's peers: the benchmark's feature view (driver_id ->
 conv_rate, acc_rate, avg_daily_trips) over Feast's Redis or SQLite online store, loaded with the
-rows of a Parquet file (the same latest row per entity that Floe's online table holds).
+rows of a Parquet file (the same latest row per entity that Floe's online table holds), then
+served as `feast serve` serves it.
 
-Usage: feast_online_repo.py REPO PROJECT PARQUET sqlite|redis [REDIS_HOST:PORT]
-Writes feature_store.yaml, applies the definitions, writes every row to the online store and
-prints one JSON line {"rows": N, "seconds": S}. `feast serve` in REPO then answers
-POST /get-online-features."""
+Usage: feast_online_repo.py REPO PROJECT PARQUET PORT sqlite|redis [REDIS_HOST:PORT]
+Writes feature_store.yaml, applies the definitions, writes every row to the online store, prints
+one JSON line {"rows": N, "seconds": S}, then runs Feast's feature server on 127.0.0.1:PORT until
+stopped: what `feast serve` does (FeatureStore.serve), in the same process, which saves a second
+start of Python and Feast. Gunicorn with one worker (Floe's server is one process too), no access
+log (Floe writes none), and no worker restart every 1,000 requests (max_requests=0), which would
+time Feast's restarts rather than its reads."""
 
 from __future__ import annotations
 
@@ -22,9 +26,9 @@ from feast.types import Float64, Int64
 VIEW = "driver_hourly_stats"
 BATCH_ROWS = 200_000
 
-repo, project, parquet, store_kind = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+repo, project, parquet, port, store_kind = Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 if store_kind == "redis":
-    online_store = f"online_store:\n  type: redis\n  connection_string: {json.dumps(sys.argv[5])}\n"
+    online_store = f"online_store:\n  type: redis\n  connection_string: {json.dumps(sys.argv[6])}\n"
 elif store_kind == "sqlite":
     online_store = f"online_store:\n  type: sqlite\n  path: {repo / 'online.db'}\n"
 else:
@@ -58,4 +62,6 @@ for batch in pq.ParquetFile(parquet).iter_batches(batch_size=BATCH_ROWS):
     frame = batch.to_pandas()
     store.write_to_online_store(VIEW, frame)
     rows += len(frame)
-print(json.dumps({"rows": rows, "seconds": time.perf_counter() - started}))
+print(json.dumps({"rows": rows, "seconds": time.perf_counter() - started}), flush=True)
+
+FeatureStore(repo_path=str(repo)).serve(host="127.0.0.1", port=port, no_access_log=True, workers=1, max_requests=0)

@@ -1,9 +1,11 @@
-// A second process that loads a feature server with autocannon (keep-alive connections, so the
-// client is not the bottleneck): `connections` connections post Feast-shaped requests
-// (POST /get-online-features) of `keys` entity ids spread over 1…entities, for `seconds` or
-// `maxRequests` requests, whichever comes first; then ONE JSON line of latency figures, taken from
-// every answered request's own time (autocannon's histogram keeps whole milliseconds only).
-// Only loopback addresses are accepted.
+// A second process that loads feature servers with autocannon (keep-alive connections, so the
+// client is not the bottleneck). For each JSON line on stdin (a LoadRequest), `connections`
+// connections post Feast-shaped requests (POST /get-online-features) of `keys` entity ids spread
+// over 1…entities, for `seconds` or `maxRequests` requests, whichever comes first; then it writes
+// ONE JSON line of latency figures, taken from every answered request's own time (autocannon's
+// histogram keeps whole milliseconds only). One process serves a whole benchmark run, so no run
+// waits for a Node start. Only loopback addresses are accepted.
+import { createInterface } from 'node:readline';
 import { createRequire } from 'node:module';
 import { figures, keysFor } from './measure.js';
 import type { LatencyFigures } from './measure.js';
@@ -73,9 +75,11 @@ async function load(request: LoadRequest): Promise<LoadFigures> {
   };
 }
 
-const request = JSON.parse(process.argv[2] ?? '{}') as LoadRequest;
-if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(request.url ?? '')) {
-  console.error('usage: load-generator.ts \'{"url": "http://127.0.0.1:PORT", "keys": …, …}\' (a loopback address only)');
-  process.exit(2);
+for await (const line of createInterface({ input: process.stdin })) {
+  const request = JSON.parse(line) as LoadRequest;
+  if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(request.url)) {
+    console.error(`the load generator only loads loopback servers (http://127.0.0.1:PORT), not ${JSON.stringify(request.url)}`);
+    process.exit(2);
+  }
+  console.log(JSON.stringify(await load(request)));
 }
-console.log(JSON.stringify(await load(request)));
