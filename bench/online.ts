@@ -351,7 +351,7 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
       }
     }
     log(`${label}: floe serve's peak RSS ${figures.server_rss_mb} MB`);
-    for (const { server } of plainServers) await server.stop();
+    await Promise.all(plainServers.map(({ server }) => server.stop()));
 
     if (aggregatedServer !== undefined)
       context.onExtras({ ...(await measureAggregated(context, aggregatedServer, figures.floe)), ...library });

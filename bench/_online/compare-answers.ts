@@ -4,7 +4,7 @@
  */
 
 /** Feast's response body, as Floe's server and Feast's write it. */
-interface FeastAnswer {
+export interface FeastAnswer {
   readonly metadata: { readonly feature_names: readonly string[] };
   readonly results: readonly {
     readonly values: readonly unknown[];
@@ -40,7 +40,7 @@ export async function checkSameAnswers(servers: readonly { name: string; url: st
  * missing entity must read null everywhere; its status may be PRESENT instead of NOT_FOUND, as
  * Feast's Redis store reports it (with a null value), so statuses are compared for found rows only.
  */
-function firstDifference(expected: FeastAnswer, actual: FeastAnswer): string | undefined {
+export function firstDifference(expected: FeastAnswer, actual: FeastAnswer): string | undefined {
   const names = expected.metadata.feature_names;
   const actualNames = actual.metadata.feature_names;
   if (JSON.stringify([...names].sort()) !== JSON.stringify([...actualNames].sort()))
