@@ -134,8 +134,32 @@ interface ScaleFigures {
   feast_skipped?: string;
 }
 
+/**
+ * Smaller runs of the full scales' code paths, e.g. `--entity-factor 0.01 --shape-seconds 1`:
+ * every scale's entity count × F (at least 1,000), and each shape's duration.
+ */
+function withOverrides(settings: Settings, args: readonly string[]): Settings {
+  const factor = numberArgument(args, '--entity-factor', 1, 1);
+  const shapeSeconds = numberArgument(args, '--shape-seconds', settings.shapeSeconds, 600);
+  return {
+    ...settings,
+    shapeSeconds,
+    warmupSeconds: Math.min(settings.warmupSeconds, shapeSeconds),
+    scales: settings.scales.map((scale) => ({ ...scale, entities: Math.max(1_000, Math.round(scale.entities * factor)) })),
+  };
+}
+
+function numberArgument(args: readonly string[], name: string, fallback: number, max: number): number {
+  const index = args.indexOf(name);
+  if (index === -1) return fallback;
+  const value = Number(args[index + 1]);
+  if (!(value > 0 && value <= max))
+    throw new Error(`${name} must be a number above 0 and at most ${max}, got ${JSON.stringify(args[index + 1])}`);
+  return value;
+}
+
 export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
-  const settings = options.quick ? QUICK : FULL;
+  const settings = withOverrides(options.quick ? QUICK : FULL, options.args);
   const scratch = await mkdtemp(path.join(tmpdir(), 'floe-bench-online-'));
   const engine = await Engine.create({ threads: 2, memoryLimit: '4GB', setup: registerIcebergFunctions });
   const python = pythonOracle().python;
@@ -205,7 +229,7 @@ function summary(settings: Settings, scales: Record<string, ScaleFigures>, extra
   const headline = local.filter((scale) => scales[scale.name]?.feast_redis !== undefined).at(-1) ?? local.at(-1)!;
   const figures = scales[headline.name]!;
   const largest = scales[local.at(-1)!.name]!;
-  const tenMillion = settings.scales.find((scale) => scale.entities >= 10_000_000);
+  const tenMillion = settings.scales.find((scale) => scale.feast === 'if-affordable');
   return {
     headline_scale: headline.name,
     entities: headline.entities,
@@ -224,6 +248,7 @@ function summary(settings: Settings, scales: Record<string, ScaleFigures>, extra
       ? { feast_skipped_at_10m: scales[tenMillion.name]!.feast_skipped }
       : {}),
     shape_seconds: settings.shapeSeconds,
+    feast_workers: 1,
     ...extras,
     scales,
   };
