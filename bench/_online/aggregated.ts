@@ -20,6 +20,10 @@ export { AGGREGATED_VIEW } from './definitions.js';
 const DAYS = 7;
 const START = '2024-06-01T00:00:00Z';
 
+export function aggregatedRegistry(sourceTable: string, onlineTable: string, buckets: number): Registry {
+  return new Registry(aggregatedDefinitions(sourceTable, onlineTable, buckets));
+}
+
 /** The tables of the aggregated view in `namespace`: its source and its online table. */
 export function aggregatedTables(namespace: string): { sourceTable: string; onlineTable: string } {
   return { sourceTable: `${namespace}.aggregated_source`, onlineTable: `${namespace}.aggregated` };
@@ -31,7 +35,7 @@ export async function buildAggregatedTable(
   options: { namespace: string; entities: number; eventsPerDay: number; buckets: number; log: (line: string) => void },
 ): Promise<Registry> {
   const { sourceTable, onlineTable } = aggregatedTables(options.namespace);
-  const registry = new Registry(aggregatedDefinitions(sourceTable, onlineTable, options.buckets));
+  const registry = aggregatedRegistry(sourceTable, onlineTable, options.buckets);
   const events = (options.entities + 1) * options.eventsPerDay * DAYS;
   await context.catalog.createTable(parseTableIdentifier(sourceTable), { schema: sourceSchema, properties: { 'format-version': '2' } });
   await appendQuery({

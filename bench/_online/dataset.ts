@@ -69,6 +69,18 @@ export async function buildAppendedTable(
   return registry;
 }
 
+/** Both tables in `namespace`: `appended` and `compacted` (as bench/_online/serve-profile.ts builds them). */
+export async function buildTables(
+  context: BuildContext,
+  options: { namespace: string; entities: number; snapshots: number; buckets: number; log: (line: string) => void },
+): Promise<{ appended: Registry; compacted: Registry }> {
+  const { namespace, ...rest } = options;
+  return {
+    appended: await buildAppendedTable(context, { ...rest, table: `${namespace}.appended` }),
+    compacted: await buildCompactedTable(context, { table: `${namespace}.compacted`, entities: rest.entities, buckets: rest.buckets }),
+  };
+}
+
 /**
  * The rows of a compacted table (one per entity) as Parquet in Feast's column names: the join key,
  * the features, `event_timestamp` and `created`.
