@@ -1,16 +1,28 @@
-// `npm run bench -- online [--quick]`: online read latency and throughput for 1 and 100 keys, on a
-// compacted online table (one append) and on one with many appended snapshots, on a local
-// warehouse (SQL catalog) and on the S3 server (REST catalog on MinIO); through the library, and
-// through HTTP under concurrent load from a second process. The peer is a plain DuckDB query of
-// the same Parquet files; vs_duckdb = Floe's p50 / DuckDB's p50 (below 1: Floe is faster).
-// On the local warehouse it also reads an aggregated view (count/sum/avg/min/max over 1h/1d/7d,
-// materialized tiles, compacted) through the library and HTTP: `http_agg_<keys>key_<c>c_*` beside
-// the plain compacted view's `http_plain_<keys>key_<c>c_*`, and agg_vs_plain = aggregated p50 / plain p50.
-import { spawn } from 'node:child_process';
+// `npm run bench -- online [--quick]`: online serving over HTTP, Floe's `floe serve` beside Feast's
+// own feature server (`feast serve`) over Redis and over its SQLite online store, holding the same
+// rows (every entity's latest), asked the same requests by the same load generator (autocannon,
+// in its own process, on loopback): 1, 8 and 32 connections × 1 and 100 keys a request.
+// Every server's answers are compared before any time is taken.
+//
+// Scales: quick, 20k entities on a local warehouse (SQL catalog). Full: 20k, 1M and 10M local, and
+// 1M on the S3 server (REST catalog on MinIO; Floe only: Feast's stores do not change with where
+// Floe's tables live). Feast at 10M only when its measured load rate at 1M says loading 10M fits in
+// FEAST_10M_LOAD_BUDGET_S; else `feast_skipped_at_10m` says why.
+//
+// Headline keys, at the largest local scale with Feast (1M full, 20k quick): http_1key_8c_p99_ms,
+// http_100key_8c_p99_ms, rps_vs_feast_redis (Floe req/s ÷ Feast-on-Redis req/s, 1 key, 8
+// connections; above 1: Floe serves more), first_read_after_start_ms (a fresh server's first
+// answer) and server_rss_mb (the Floe server process's peak resident memory).
+//
+// At the smallest local scale it also measures reads through the library (one after another, in
+// this process) beside a plain DuckDB query of the same Parquet files (vs_duckdb = Floe's p50 /
+// DuckDB's p50), on the compacted table and on one with many appended snapshots; and an aggregated
+// view (count/sum/avg/min/max over 1h/1d/7d, materialized tiles, compacted) served over HTTP:
+// `http_agg_<keys>key_8c_*` beside the plain view's `http_plain_<keys>key_8c_*`, and agg_vs_plain =
+// aggregated p50 / plain p50.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Engine } from '../engine/duckdb.js';
 import { registerIcebergFunctions } from '../engine/partition-functions.js';
 import { OnlineStore } from '../features/online/index.js';
@@ -18,246 +30,580 @@ import type { Registry } from '../features/registry.js';
 import type { Catalog } from '../iceberg/catalog/catalog.js';
 import { loadCatalog } from '../iceberg/catalog/load-catalog.js';
 import type { CatalogConfig } from '../iceberg/catalog/load-catalog.js';
-import { createFeatureServer } from '../server/feature-server.js';
-import { restCatalogService } from '../test/support/services.js';
-import type { BenchmarkOptions } from './run.js';
-import { AGGREGATED_VIEW, buildAggregatedTable } from './_online/aggregated.js';
-import { buildTables, VIEW } from './_online/dataset.js';
-import { localDataFiles, peerQuery } from './_online/duckdb-peer.js';
-import { keysFor, round, sequential } from './_online/measure.js';
-import type { LatencyFigures } from './_online/measure.js';
 import type { ServiceName } from '../scripts/services/service.js';
 import { floeRestCatalog } from '../test/support/rest-catalog.js';
+import { pythonOracle, redisUrl, restCatalogService } from '../test/support/services.js';
+import type { BenchmarkOptions } from './run.js';
+import { aggregatedTables, AGGREGATED_VIEW, buildAggregatedTable } from './_online/aggregated.js';
+import { askServer, checkSameAnswers } from './_online/compare-answers.js';
+import { buildAppendedTable, buildCompactedTable, exportRowsForFeast, FEATURES, VIEW } from './_online/dataset.js';
+import { localDataFiles, peerQuery } from './_online/duckdb-peer.js';
+import { startFeastPeer } from './_online/feast-server.js';
+import type { FeastLoad, FeastOnlineStore } from './_online/feast-server.js';
+import { startFloeServer } from './_online/floe-server.js';
+import type { LoadFigures } from './_online/load-generator.js';
+import { LoadProcess } from './_online/load-process.js';
+import { keysFor, round, sequential } from './_online/measure.js';
+import type { LatencyFigures } from './_online/measure.js';
+import type { ServerProcess } from './_online/server-process.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KEY_COUNTS = [1, 100] as const;
+const CONNECTIONS = [1, 8, 32] as const;
+const BUCKETS = 16;
+const MAX_REQUESTS_PER_SHAPE = 200_000;
+/** Loading Feast's stores goes through Feast's Python row conversion: at 10M only if it takes less than this. */
+const FEAST_10M_LOAD_BUDGET_S = 300;
+const FEAST_STORES: readonly FeastOnlineStore[] = ['redis', 'sqlite'];
+const PLAIN_FEATURES = FEATURES.map((feature) => `${VIEW}:${feature}`);
+const AGGREGATED_FEATURES = ['count', 'sum', 'avg', 'min', 'max'].flatMap((fn) =>
+  ['1h', '1d', '7d'].map((window) => `${AGGREGATED_VIEW}:conv_rate_${fn}_${window}`),
+);
+
+/**
+ * Started by bench/run.ts (which imports this module after reading the command line): the quick
+ * run uses a local warehouse only, so it starts no MinIO and REST catalog.
+ */
+export const services: readonly ServiceName[] = process.argv.includes('--quick')
+  ? ['python', 'redis']
+  : ['python', 'redis', 'rest-catalog'];
+
+interface Scale {
+  readonly name: string;
+  readonly storage: 'local' | 's3';
+  readonly entities: number;
+  /** Feast's peers at this scale: always, never, or when its load rate measured earlier in the run says it fits the budget. */
+  readonly feast: 'yes' | 'no' | 'if-affordable';
+  /** Library reads, the DuckDB peer, the appended table and the aggregated view (at the smallest scale only: they do not need the others). */
+  readonly extras: boolean;
+}
 
 interface Settings {
-  readonly entities: number;
+  readonly scales: readonly Scale[];
+  readonly shapeSeconds: number;
+  readonly warmupSeconds: number;
   readonly snapshots: number;
-  readonly buckets: number;
   readonly libraryMs: number;
   readonly libraryRequests: number;
-  readonly peerMs: number;
-  readonly httpSeconds: number;
-  readonly connections: number;
   /** Events per entity and day for the aggregated view (over a week). */
   readonly aggregatedEventsPerDay: number;
 }
 
-/** Started by bench/run.ts. */
-export const services: readonly ServiceName[] = ['rest-catalog'];
+const QUICK: Settings = {
+  scales: [{ name: 'local_20k', storage: 'local', entities: 20_000, feast: 'yes', extras: true }],
+  shapeSeconds: 1.5,
+  warmupSeconds: 1,
+  snapshots: 5,
+  libraryMs: 1_000,
+  libraryRequests: 2_000,
+  aggregatedEventsPerDay: 2,
+};
+
+const FULL: Settings = {
+  scales: [
+    { name: 'local_20k', storage: 'local', entities: 20_000, feast: 'yes', extras: true },
+    { name: 'local_1m', storage: 'local', entities: 1_000_000, feast: 'yes', extras: false },
+    { name: 's3_1m', storage: 's3', entities: 1_000_000, feast: 'no', extras: false },
+    { name: 'local_10m', storage: 'local', entities: 10_000_000, feast: 'if-affordable', extras: false },
+  ],
+  shapeSeconds: 6,
+  warmupSeconds: 3,
+  snapshots: 100,
+  libraryMs: 4_000,
+  libraryRequests: 5_000,
+  aggregatedEventsPerDay: 8,
+};
+
+type Shape = `${number}key_${number}c`;
+type ShapeFigures = Partial<Record<Shape, LoadFigures>>;
+
+interface ScaleFigures {
+  storage: string;
+  entities: number;
+  build_s: number;
+  server_start_ms: number;
+  first_read_after_start_ms: number;
+  server_rss_mb: number;
+  floe: ShapeFigures;
+  feast_redis?: ShapeFigures;
+  feast_sqlite?: ShapeFigures;
+  feast_load_s?: Partial<Record<FeastOnlineStore, number>>;
+  feast_start_ms?: Partial<Record<FeastOnlineStore, number>>;
+  /** Floe req/s ÷ the peer's, per shape. */
+  rps_vs_feast_redis?: Partial<Record<Shape, number | null>>;
+  rps_vs_feast_sqlite?: Partial<Record<Shape, number | null>>;
+  feast_skipped?: string;
+}
+
+/**
+ * Smaller runs of the full scales' code paths, e.g. `--entity-factor 0.01 --shape-seconds 1`:
+ * every scale's entity count × F (at least 1,000), and each shape's duration.
+ */
+function withOverrides(settings: Settings, args: readonly string[]): Settings {
+  const factor = numberArgument(args, '--entity-factor', 1, 1);
+  const shapeSeconds = numberArgument(args, '--shape-seconds', settings.shapeSeconds, 600);
+  return {
+    ...settings,
+    shapeSeconds,
+    warmupSeconds: Math.min(settings.warmupSeconds, shapeSeconds),
+    scales: settings.scales.map((scale) => ({ ...scale, entities: Math.max(1_000, Math.round(scale.entities * factor)) })),
+  };
+}
+
+function numberArgument(args: readonly string[], name: string, fallback: number, max: number): number {
+  const index = args.indexOf(name);
+  if (index === -1) return fallback;
+  const value = Number(args[index + 1]);
+  if (!(value > 0 && value <= max))
+    throw new Error(`${name} must be a number above 0 and at most ${max}, got ${JSON.stringify(args[index + 1])}`);
+  return value;
+}
 
 export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
-  const settings: Settings = options.quick
-    ? {
-        entities: 2_000,
-        snapshots: 20,
-        buckets: 16,
-        libraryMs: 2_000,
-        libraryRequests: 2_000,
-        peerMs: 2_000,
-        httpSeconds: 2,
-        connections: 8,
-        aggregatedEventsPerDay: 8,
-      }
-    : {
-        entities: 20_000,
-        snapshots: 100,
-        buckets: 16,
-        libraryMs: 8_000,
-        libraryRequests: 5_000,
-        peerMs: 8_000,
-        httpSeconds: 6,
-        connections: 8,
-        aggregatedEventsPerDay: 8,
-      };
+  const settings = withOverrides(options.quick ? QUICK : FULL, options.args);
   const scratch = await mkdtemp(path.join(tmpdir(), 'floe-bench-online-'));
   const engine = await Engine.create({ threads: 2, memoryLimit: '4GB', setup: registerIcebergFunctions });
-  const results: Record<string, unknown> = {};
-  const ratios: Record<string, number> = {};
-  const aggregatedKeys: Record<string, number> = {};
+  const python = pythonOracle().python;
+  const load = new LoadProcess();
+  const scales: Record<string, ScaleFigures> = {};
+  let extras: Record<string, unknown> = {};
+  let feastRowsPerS: number | undefined;
+  const stamp = Date.now().toString(36);
   try {
-    const rest = restCatalogService();
-    const storages: [string, CatalogConfig][] = [
-      [
-        'local',
-        { type: 'sql', uri: `sqlite:///${path.join(scratch, 'catalog.db')}`, warehouse: `file://${path.join(scratch, 'warehouse')}` },
-      ],
-      ['s3', floeRestCatalog(rest)],
-    ];
-    for (const [storage, config] of storages) {
+    for (const scale of settings.scales) {
+      const config: CatalogConfig =
+        scale.storage === 'local'
+          ? {
+              type: 'sql',
+              uri: `sqlite:///${path.join(scratch, 'catalog.db')}`,
+              warehouse: `file://${path.join(scratch, 'warehouse')}`,
+            }
+          : floeRestCatalog(restCatalogService());
       const catalog = await loadCatalog(config);
       try {
-        const namespace = `bench_online_${Date.now().toString(36)}`;
-        log(
-          `${storage}: writing ${settings.snapshots} snapshots of ${settings.entities} entities (${settings.buckets} buckets) and a compacted copy`,
-        );
-        const tables = await buildTables(
-          { catalog, engine, workDirectory: path.join(scratch, 'work') },
-          { namespace, entities: settings.entities, snapshots: settings.snapshots, buckets: settings.buckets, log },
-        );
-        const byStorage: Record<string, unknown> = {};
-        for (const [shape, registry] of [
-          ['compacted', tables.compacted],
-          [`appended_${settings.snapshots}`, tables.appended],
-        ] as const) {
-          const figures = await measureTable(catalog, engine, registry, settings, `${storage}/${shape}`);
-          byStorage[shape] = figures;
-          for (const keys of KEY_COUNTS)
-            ratios[`${storage}_${shape.replace(/_\d+$/, '')}_${keys}key`] = round(
-              figures.library[keys]!.p50_ms / figures.duckdb[keys]!.p50_ms,
-            );
+        let feastSkipped: string | undefined;
+        let feast = scale.feast === 'yes';
+        if (scale.feast === 'if-affordable') {
+          const estimate = feastRowsPerS === undefined ? undefined : scale.entities / feastRowsPerS;
+          feast = estimate !== undefined && estimate <= FEAST_10M_LOAD_BUDGET_S;
+          if (!feast)
+            feastSkipped =
+              estimate === undefined
+                ? 'no Feast load rate was measured earlier in the run'
+                : `loading ${scale.entities} rows into each Feast online store would take about ${Math.round(estimate / 60)} min ` +
+                  `at the ${Math.round(feastRowsPerS!)} rows/s measured at a smaller scale (write_to_online_store), over the ${FEAST_10M_LOAD_BUDGET_S / 60} min budget`;
         }
-        if (storage === 'local') {
-          log(`${storage}: materializing an aggregated view of ${settings.entities} entities over a week`);
-          const aggregated = await buildAggregatedTable(
-            { catalog, engine, workDirectory: path.join(scratch, 'work') },
-            { namespace, entities: settings.entities, eventsPerDay: settings.aggregatedEventsPerDay, buckets: settings.buckets, log },
-          );
-          const figures = await measureReads(catalog, engine, aggregated, AGGREGATED_VIEW, settings, `${storage}/aggregated`);
-          byStorage['aggregated'] = figures;
-          const plain = byStorage['compacted'] as TableFigures;
-          const c = `${settings.connections}c`;
-          for (const keys of KEY_COUNTS) {
-            for (const [kind, http] of [
-              ['agg', figures.http[keys]!],
-              ['plain', plain.http[keys]!],
-            ] as const) {
-              aggregatedKeys[`http_${kind}_${keys}key_${c}_p50_ms`] = http.p50_ms;
-              aggregatedKeys[`http_${kind}_${keys}key_${c}_p99_ms`] = http.p99_ms;
-              aggregatedKeys[`http_${kind}_${keys}key_${c}_rps`] = http.rps;
-            }
-            aggregatedKeys[`agg_vs_plain_http_${keys}key_p50`] = round(figures.http[keys]!.p50_ms / plain.http[keys]!.p50_ms);
-            aggregatedKeys[`agg_vs_plain_library_${keys}key_p50`] = round(figures.library[keys]!.p50_ms / plain.library[keys]!.p50_ms);
-          }
+        const figures = await measureScale({
+          scale,
+          settings,
+          catalog,
+          config,
+          engine,
+          python,
+          load,
+          feast,
+          scratch: path.join(scratch, scale.name),
+          namespace: `bench_online_${stamp}_${scale.name}`,
+          onExtras: (found) => (extras = found),
+        });
+        if (feastSkipped !== undefined) figures.feast_skipped = feastSkipped;
+        if (figures.feast_load_s !== undefined) {
+          const slowest = Math.max(...Object.values(figures.feast_load_s));
+          feastRowsPerS = scale.entities / slowest;
         }
-        results[storage] = byStorage;
+        scales[scale.name] = figures;
       } finally {
         await catalog.close();
       }
     }
   } finally {
+    await load.close();
     engine.close();
     await rm(scratch, { recursive: true, force: true });
   }
+  return summary(settings, scales, extras);
+}
+
+/** The headline keys at the largest local scale with Feast, then every scale's details. */
+function summary(settings: Settings, scales: Record<string, ScaleFigures>, extras: Record<string, unknown>): Record<string, unknown> {
+  const local = settings.scales.filter((scale) => scale.storage === 'local');
+  // The aims are set at the largest scale where Feast always runs (1M; at 10M they differ).
+  const headline = local.filter((scale) => scale.feast === 'yes').at(-1) ?? local.at(-1)!;
+  const figures = scales[headline.name]!;
+  const largest = scales[local.at(-1)!.name]!;
+  const tenMillion = settings.scales.find((scale) => scale.feast === 'if-affordable');
   return {
-    entities: settings.entities,
-    snapshots: settings.snapshots,
-    buckets: settings.buckets,
-    http_connections: settings.connections,
-    aggregated_events_per_entity_day: settings.aggregatedEventsPerDay,
-    ...aggregatedKeys,
-    ...results,
-    vs_duckdb: ratios,
+    headline_scale: headline.name,
+    entities: headline.entities,
+    http_1key_8c_p99_ms: figures.floe['1key_8c']?.p99_ms,
+    http_100key_8c_p99_ms: figures.floe['100key_8c']?.p99_ms,
+    http_1key_8c_rps: figures.floe['1key_8c']?.rps,
+    rps_vs_feast_redis: figures.rps_vs_feast_redis?.['1key_8c'] ?? null,
+    rps_vs_feast_sqlite: figures.rps_vs_feast_sqlite?.['1key_8c'] ?? null,
+    first_read_after_start_ms: figures.first_read_after_start_ms,
+    server_rss_mb: figures.server_rss_mb,
+    largest_local_scale: local.at(-1)!.name,
+    largest_local_http_1key_8c_p99_ms: largest.floe['1key_8c']?.p99_ms,
+    largest_local_http_100key_8c_p99_ms: largest.floe['100key_8c']?.p99_ms,
+    largest_local_server_rss_mb: largest.server_rss_mb,
+    ...(tenMillion && scales[tenMillion.name]?.feast_skipped !== undefined
+      ? { feast_skipped_at_10m: scales[tenMillion.name]!.feast_skipped }
+      : {}),
+    shape_seconds: settings.shapeSeconds,
+    feast_workers: 1,
+    ...extras,
+    scales,
   };
 }
 
-interface TableFigures {
-  data_files: number;
-  cold_first_read_ms: number;
-  library: Record<number, LatencyFigures>;
-  http: Record<number, LatencyFigures & { errors: number }>;
-  duckdb: Record<number, LatencyFigures>;
+interface ScaleContext {
+  readonly scale: Scale;
+  readonly settings: Settings;
+  readonly catalog: Catalog;
+  readonly config: CatalogConfig;
+  readonly engine: Engine;
+  readonly python: string;
+  readonly load: LoadProcess;
+  readonly feast: boolean;
+  readonly scratch: string;
+  readonly namespace: string;
+  readonly onExtras: (extras: Record<string, unknown>) => void;
 }
 
-async function measureTable(
-  catalog: Catalog,
-  engine: Engine,
-  registry: Registry,
-  settings: Settings,
-  label: string,
-): Promise<TableFigures> {
-  const reads = await measureReads(catalog, engine, registry, VIEW, settings, label);
-  const duckdb: Record<number, LatencyFigures> = {};
-  const table = await catalog.loadTable(registry.onlineTableOf(registry.featureView(VIEW)));
-  const files = await localDataFiles(table);
-  await engine.withConnection(async (connection) => {
-    await connection.run('SET parquet_metadata_cache = true');
-    const query = peerQuery(connection, files);
-    await query(keysFor(0, 1, settings.entities));
-    for (const keys of KEY_COUNTS) {
-      duckdb[keys] = await sequential((index) => query(keysFor(index, keys, settings.entities)), {
-        maxRequests: settings.libraryRequests / (keys === 1 ? 1 : 10),
-        maxMs: settings.peerMs,
-      });
-      log(`  ${label} plain DuckDB ${keys} key(s): p50 ${duckdb[keys]!.p50_ms} ms, p99 ${duckdb[keys]!.p99_ms} ms`);
-    }
-  });
-  return { ...reads, duckdb };
-}
+async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
+  const { scale, settings, catalog, engine, namespace } = context;
+  const build = { catalog, engine, workDirectory: path.join(context.scratch, 'work') };
+  const label = scale.name;
+  log(`${label}: writing ${scale.entities} entities into ${namespace}.compacted (${scale.storage} warehouse)`);
+  const buildStarted = performance.now();
+  const compacted = await buildCompactedTable(build, { table: `${namespace}.compacted`, entities: scale.entities, buckets: BUCKETS });
+  const buildSeconds = (performance.now() - buildStarted) / 1000;
 
-/** A view's reads through the library (one after another) and over HTTP (from a second process). */
-async function measureReads(
-  catalog: Catalog,
-  engine: Engine,
-  registry: Registry,
-  view: string,
-  settings: Settings,
-  label: string,
-): Promise<Omit<TableFigures, 'duckdb'>> {
-  const store = new OnlineStore({ registry, catalog, engine });
-  const ask = (keys: readonly number[]) =>
-    store.getOnlineFeatures({ features: [view], entityRows: keys.map((driver_id) => ({ driver_id })) });
-  const coldStart = performance.now();
-  const first = await ask(keysFor(0, 1, settings.entities));
-  const cold = round(performance.now() - coldStart);
-  const dataFiles = first.reads[0]!.dataFiles;
-  // Warm every file once, as a long-running server would have.
-  for (let start = 1; start <= settings.entities; start += 1_000)
-    await ask(Array.from({ length: Math.min(1_000, settings.entities - start + 1) }, (_, index) => start + index));
-
-  const library: Record<number, LatencyFigures> = {};
-  const http: Record<number, LatencyFigures & { errors: number }> = {};
-  for (const keys of KEY_COUNTS) {
-    library[keys] = await sequential((index) => ask(keysFor(index, keys, settings.entities)), {
-      maxRequests: keys === 1 ? settings.libraryRequests : settings.libraryRequests / 10,
-      maxMs: settings.libraryMs,
-    });
-    log(`  ${label} library ${keys} key(s): p50 ${library[keys]!.p50_ms} ms, p99 ${library[keys]!.p99_ms} ms, ${library[keys]!.rps} req/s`);
-  }
-  const server = createFeatureServer({ store });
-  const url = await server.listen({ host: '127.0.0.1', port: 0 });
+  // Feast's loads run while the extra tables are built: neither is timed.
+  const servers: { name: string; server: ServerProcess }[] = [];
+  const feastLoads = context.feast ? startFeastPeers(context, compacted) : undefined;
+  // Awaited below (or in `finally`), after the extra tables are built.
+  feastLoads?.catch(() => undefined);
   try {
-    for (const keys of KEY_COUNTS) {
-      http[keys] = await loadFromSecondProcess(url, view, keys, settings);
+    let extraTables: { appended: Registry; aggregated: Registry } | undefined;
+    if (scale.extras) {
+      log(`${label}: writing ${settings.snapshots} snapshots of ${scale.entities} entities, and an aggregated view over a week`);
+      extraTables = {
+        appended: await buildAppendedTable(build, {
+          table: `${namespace}.appended`,
+          entities: scale.entities,
+          snapshots: settings.snapshots,
+          buckets: BUCKETS,
+          log,
+        }),
+        aggregated: await buildAggregatedTable(build, {
+          namespace,
+          entities: scale.entities,
+          eventsPerDay: settings.aggregatedEventsPerDay,
+          buckets: BUCKETS,
+          log,
+        }),
+      };
+    }
+    const feast = feastLoads === undefined ? [] : await feastLoads;
+    const feastLoadSeconds: Partial<Record<FeastOnlineStore, number>> = {};
+    const feastStartMs: Partial<Record<FeastOnlineStore, number>> = {};
+    for (const peer of feast) {
+      servers.push({ name: `feast_${peer.store}`, server: peer.server });
+      feastLoadSeconds[peer.store] = round(peer.load.seconds);
+      feastStartMs[peer.store] = Math.round(peer.server.startMs);
+    }
+
+    let library: Record<string, unknown> | undefined;
+    if (extraTables !== undefined) library = await measureLibrary(context, { compacted, ...extraTables });
+
+    // The aggregated view's server starts beside the plain one (then idles until its turn).
+    log(`${label}: starting floe serve${extraTables === undefined ? '' : ' for the plain view and for the aggregated view'}`);
+    const { sourceTable, onlineTable } = aggregatedTables(namespace);
+    const [floe, aggregatedServer] = await Promise.all([
+      startFloeServer({
+        directory: path.join(context.scratch, 'floe-serve'),
+        catalog: context.config,
+        definitions: { kind: 'plain', table: `${namespace}.compacted`, buckets: BUCKETS },
+      }),
+      extraTables === undefined
+        ? undefined
+        : startFloeServer({
+            directory: path.join(context.scratch, 'floe-serve-aggregated'),
+            catalog: context.config,
+            definitions: { kind: 'aggregated', sourceTable, table: onlineTable, buckets: BUCKETS },
+          }),
+    ]);
+    servers.unshift({ name: 'floe', server: floe });
+    if (aggregatedServer !== undefined) servers.push({ name: 'floe_aggregated', server: aggregatedServer });
+    const firstRead = await timeFirstRead(floe.url, PLAIN_FEATURES, scale.entities);
+    log(`${label}: floe serve listening after ${Math.round(floe.startMs)} ms; its first read took ${firstRead} ms`);
+    if (aggregatedServer !== undefined) await probeAggregated(context, aggregatedServer);
+
+    const sample = [1, scale.entities, scale.entities + 1, ...keysFor(7_777, 100, scale.entities)];
+    const plainServers = servers.filter(({ name }) => name !== 'floe_aggregated');
+    await checkSameAnswers(
+      plainServers.map(({ name, server }) => ({ name, url: server.url })),
+      { features: PLAIN_FEATURES, entities: { driver_id: sample } },
+    );
+    log(`${label}: ${plainServers.map(({ name }) => name).join(', ')} give the same answers for ${sample.length} keys (one missing)`);
+
+    const measured = await measureShapes(
+      context.load,
+      plainServers.map(({ name, server }) => ({ name, url: server.url })),
+      PLAIN_FEATURES,
+      scale.entities,
+      settings,
+      label,
+      shapes(),
+    );
+    const figures: ScaleFigures = {
+      storage: scale.storage,
+      entities: scale.entities,
+      build_s: round(buildSeconds),
+      server_start_ms: Math.round(floe.startMs),
+      first_read_after_start_ms: firstRead,
+      server_rss_mb: floe.peakRssMb(),
+      floe: measured['floe']!,
+    };
+    if (feast.length > 0) {
+      figures.feast_load_s = feastLoadSeconds;
+      figures.feast_start_ms = feastStartMs;
+      for (const peer of feast) {
+        const peerFigures = measured[`feast_${peer.store}`]!;
+        figures[`feast_${peer.store}`] = peerFigures;
+        figures[`rps_vs_feast_${peer.store}`] = Object.fromEntries(
+          shapes().map((shape) => [shape, ratio(figures.floe[shape]!.rps, peerFigures[shape]!.rps)]),
+        );
+      }
+    }
+    log(`${label}: floe serve's peak RSS ${figures.server_rss_mb} MB`);
+    await Promise.all(plainServers.map(({ server }) => server.stop()));
+
+    if (aggregatedServer !== undefined)
+      context.onExtras({ ...(await measureAggregated(context, aggregatedServer, figures.floe)), ...library });
+    return figures;
+  } finally {
+    const feast = await feastLoads?.catch(() => []);
+    await Promise.all([...servers.map(({ server }) => server.stop()), ...(feast ?? []).map((peer) => peer.server.stop())]);
+  }
+}
+
+/** null when the peer answered nothing in the time (a shape too short for its slowest requests). */
+function ratio(floe: number, peer: number): number | null {
+  return peer > 0 ? round(floe / peer) : null;
+}
+
+function shapes(): Shape[] {
+  return KEY_COUNTS.flatMap((keys) => CONNECTIONS.map((connections): Shape => `${keys}key_${connections}c`));
+}
+
+/** Exports the rows, loads both of Feast's stores at once, then starts a `feast serve` on each. */
+async function startFeastPeers(
+  context: ScaleContext,
+  compacted: Registry,
+): Promise<{ store: FeastOnlineStore; load: FeastLoad; server: ServerProcess }[]> {
+  const parquet = path.join(context.scratch, 'feast-rows.parquet');
+  await exportRowsForFeast({ catalog: context.catalog, engine: context.engine, workDirectory: context.scratch }, compacted, parquet);
+  log(`${context.scale.name}: loading ${context.scale.entities} rows into Feast's ${FEAST_STORES.join(' and ')} online stores`);
+  const started = await Promise.allSettled(
+    FEAST_STORES.map(async (store) => ({
+      store,
+      ...(await startFeastPeer({
+        python: context.python,
+        repo: path.join(context.scratch, `feast-${store}`),
+        project: `${context.namespace}_${store}`,
+        parquet,
+        store,
+        ...(store === 'redis' ? { redisUrl: redisUrl() } : {}),
+        log,
+      })),
+    })),
+  );
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed !== undefined) {
+    await Promise.all(started.map((result) => (result.status === 'fulfilled' ? result.value.server.stop() : undefined)));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return started.map(
+    (result) => (result as PromiseFulfilledResult<{ store: FeastOnlineStore; load: FeastLoad; server: ServerProcess }>).value,
+  );
+}
+
+/** The time of a fresh server's first answer (1 key). */
+async function timeFirstRead(url: string, features: readonly string[], entities: number): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(`${url}/get-online-features`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ features, entities: { driver_id: keysFor(424_242, 1, entities) } }),
+  });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`the first read answered ${response.status}: ${text.slice(0, 500)}`);
+  return round(performance.now() - started);
+}
+
+/**
+ * Every shape, with the servers taking turns within each shape (so a load burst from elsewhere on
+ * the machine falls on all of them alike), after an untimed warm-up of each server. Each shape
+ * asks every server the same keys.
+ */
+async function measureShapes(
+  load: LoadProcess,
+  servers: readonly { name: string; url: string }[],
+  features: readonly string[],
+  entities: number,
+  settings: Settings,
+  label: string,
+  measuredShapes: readonly Shape[],
+): Promise<Record<string, ShapeFigures>> {
+  for (const server of servers)
+    await load.run({
+      url: server.url,
+      keys: 1,
+      entities,
+      seconds: settings.warmupSeconds,
+      maxRequests: MAX_REQUESTS_PER_SHAPE,
+      connections: 8,
+      features,
+      seed: 900_000_000,
+    });
+  const measured: Record<string, ShapeFigures> = Object.fromEntries(servers.map(({ name }) => [name, {}]));
+  for (const [index, shape] of measuredShapes.entries()) {
+    const [keys, connections] = /^(\d+)key_(\d+)c$/.exec(shape)!.slice(1).map(Number) as [number, number];
+    for (const server of servers) {
+      const figures = await load.run({
+        url: server.url,
+        keys,
+        entities,
+        seconds: settings.shapeSeconds,
+        maxRequests: MAX_REQUESTS_PER_SHAPE,
+        connections,
+        features,
+        seed: (index + 1) * 10_000_000,
+      });
+      measured[server.name]![shape] = figures;
+      if (figures.requests === 0)
+        log(
+          `  ${label} ${server.name} answered no request of ${shape} within ${settings.shapeSeconds} s: its figures are null (longer --shape-seconds)`,
+        );
       log(
-        `  ${label} HTTP ${keys} key(s), ${settings.connections} connections: p50 ${http[keys]!.p50_ms} ms, p99 ${http[keys]!.p99_ms} ms, ${http[keys]!.rps} req/s, ${http[keys]!.errors} errors`,
+        `  ${label} ${server.name} ${keys} key(s), ${connections} connection(s): p50 ${figures.p50_ms} ms, p99 ${figures.p99_ms} ms, ${figures.rps} req/s, ${figures.errors} errors`,
       );
     }
-  } finally {
-    await server.close();
   }
-  return { data_files: dataFiles, cold_first_read_ms: cold, library, http };
+  return measured;
 }
 
-function loadFromSecondProcess(url: string, view: string, keys: number, settings: Settings): Promise<LatencyFigures & { errors: number }> {
-  const script = path.join(root, 'bench', '_online', 'load-generator.ts');
-  const args = [
-    '--import',
-    'tsx',
-    script,
-    url,
-    String(keys),
-    String(settings.entities),
-    String(settings.httpSeconds),
-    String(settings.connections),
-    view,
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      if (code !== 0) reject(new Error(`the load generator failed (exit ${String(code)}):\n${err}`));
-      else resolve(JSON.parse(out.trim().split('\n').pop()!) as LatencyFigures & { errors: number });
-    });
+/** The aggregated view served by its own `floe serve`, beside the plain view's figures at 8 connections. */
+/** Before any time is taken: the aggregated view's server answers every feature for 100 keys (its first such read is cold). */
+async function probeAggregated(context: ScaleContext, server: ServerProcess): Promise<void> {
+  const started = performance.now();
+  const probe = await askServer(server.url, {
+    features: AGGREGATED_FEATURES,
+    entities: { driver_id: keysFor(7_777, 100, context.scale.entities) },
   });
+  const answered = probe.metadata.feature_names.length - 1;
+  if (answered !== AGGREGATED_FEATURES.length)
+    throw new Error(`the aggregated view's server answered ${answered} features, not ${AGGREGATED_FEATURES.length}`);
+  log(
+    `${context.scale.name}/aggregated: floe serve answers ${answered} features for 100 keys (first read: ${round(performance.now() - started)} ms)`,
+  );
 }
 
+/** The aggregated view's server (started and probed beside the plain one), beside the plain view's figures at 8 connections. */
+async function measureAggregated(context: ScaleContext, server: ServerProcess, plain: ShapeFigures): Promise<Record<string, unknown>> {
+  try {
+    const measured = await measureShapes(
+      context.load,
+      [{ name: 'floe_aggregated', url: server.url }],
+      AGGREGATED_FEATURES,
+      context.scale.entities,
+      context.settings,
+      `${context.scale.name}/aggregated`,
+      KEY_COUNTS.map((keys): Shape => `${keys}key_8c`),
+    );
+    const aggregated = measured['floe_aggregated']!;
+    const keysOut: Record<string, number> = {};
+    for (const keys of KEY_COUNTS) {
+      const shape: Shape = `${keys}key_8c`;
+      for (const [kind, http] of [
+        ['agg', aggregated[shape]!],
+        ['plain', plain[shape]!],
+      ] as const) {
+        keysOut[`http_${kind}_${shape}_p50_ms`] = http.p50_ms;
+        keysOut[`http_${kind}_${shape}_p99_ms`] = http.p99_ms;
+        keysOut[`http_${kind}_${shape}_rps`] = http.rps;
+      }
+      keysOut[`agg_vs_plain_http_${keys}key_p50`] = round(aggregated[shape]!.p50_ms / plain[shape]!.p50_ms);
+    }
+    return { ...keysOut, aggregated_server_rss_mb: server.peakRssMb() };
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * Reads through the library in this process, one after another, of the compacted table, the
+ * appended one and the aggregated view, each warmed first as a long-running server would be; and a
+ * plain DuckDB query of the plain tables' Parquet files. vs_duckdb = library p50 / DuckDB p50.
+ */
+async function measureLibrary(
+  context: ScaleContext,
+  tables: { compacted: Registry; appended: Registry; aggregated: Registry },
+): Promise<Record<string, unknown>> {
+  const { catalog, engine, settings, scale } = context;
+  const library: Record<string, Record<number, LatencyFigures> & { data_files?: number }> = {};
+  const duckdb: Record<string, Record<number, LatencyFigures>> = {};
+  const vsDuckdb: Record<string, number> = {};
+  for (const [name, registry, view] of [
+    ['compacted', tables.compacted, VIEW],
+    [`appended_${settings.snapshots}`, tables.appended, VIEW],
+    ['aggregated', tables.aggregated, AGGREGATED_VIEW],
+  ] as const) {
+    const store = new OnlineStore({ registry, catalog, engine });
+    const ask = (keys: readonly number[]) =>
+      store.getOnlineFeatures({ features: [view], entityRows: keys.map((driver_id) => ({ driver_id })) });
+    const first = await ask(keysFor(0, 1, scale.entities));
+    for (let start = 1; start <= scale.entities; start += 1_000)
+      await ask(Array.from({ length: Math.min(1_000, scale.entities - start + 1) }, (_, index) => start + index));
+    library[name] = { data_files: first.reads[0]!.dataFiles };
+    for (const keys of KEY_COUNTS) {
+      library[name]![keys] = await sequential((index) => ask(keysFor(index, keys, scale.entities)), {
+        maxRequests: keys === 1 ? settings.libraryRequests : settings.libraryRequests / 10,
+        maxMs: settings.libraryMs,
+      });
+      log(`  ${scale.name}/${name} library ${keys} key(s): p50 ${library[name]![keys]!.p50_ms} ms, p99 ${library[name]![keys]!.p99_ms} ms`);
+    }
+    if (view !== VIEW) continue;
+    const files = await localDataFiles(await catalog.loadTable(registry.onlineTableOf(registry.featureView(VIEW))));
+    duckdb[name] = {};
+    await engine.withConnection(async (connection) => {
+      await connection.run('SET parquet_metadata_cache = true');
+      const query = peerQuery(connection, files);
+      await query(keysFor(0, 1, scale.entities));
+      for (const keys of KEY_COUNTS) {
+        duckdb[name]![keys] = await sequential((index) => query(keysFor(index, keys, scale.entities)), {
+          maxRequests: keys === 1 ? settings.libraryRequests : settings.libraryRequests / 10,
+          maxMs: settings.libraryMs,
+        });
+        vsDuckdb[`${name.replace(/_\d+$/, '')}_${keys}key`] = round(library[name]![keys]!.p50_ms / duckdb[name]![keys]!.p50_ms);
+      }
+    });
+  }
+  const agg = library['aggregated']!;
+  const plain = library['compacted']!;
+  return {
+    ...Object.fromEntries(
+      KEY_COUNTS.map((keys) => [`agg_vs_plain_library_${keys}key_p50`, round(agg[keys]!.p50_ms / plain[keys]!.p50_ms)]),
+    ),
+    vs_duckdb: vsDuckdb,
+    library: { scale: scale.name, reads: library, duckdb },
+  };
+}
+
+const benchStarted = performance.now();
+
+/** A progress line, stamped with the seconds since the benchmark started. */
 function log(line: string): void {
-  console.log(line);
+  console.log(`[${((performance.now() - benchStarted) / 1000).toFixed(1)}s] ${line}`);
 }

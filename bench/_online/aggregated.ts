@@ -7,30 +7,26 @@ import { randomUUID } from 'node:crypto';
 import { appendQuery } from '../../engine/append-query.js';
 import type { Engine } from '../../engine/duckdb.js';
 import { compactTable } from '../../features/compaction/index.js';
-import { defineEntity, defineFeatureView, defineIcebergSource } from '../../features/definitions.js';
 import { materializeWindow } from '../../features/materialization.js';
 import { OnlineStore } from '../../features/online/index.js';
 import { Registry } from '../../features/registry.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { generatedRows, sourceSchema } from '../_pipelines.js';
+import { aggregatedDefinitions, AGGREGATED_VIEW } from './definitions.js';
 
-export const AGGREGATED_VIEW = 'driver_windows';
+export { AGGREGATED_VIEW } from './definitions.js';
+
 const DAYS = 7;
 const START = '2024-06-01T00:00:00Z';
 
-function aggregatedRegistry(sourceTable: string, onlineTable: string, buckets: number): Registry {
-  return new Registry([
-    defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
-    defineIcebergSource({ name: 'driver_events', table: sourceTable, timestampField: 'event_timestamp', createdTimestampField: 'created' }),
-    defineFeatureView({
-      name: AGGREGATED_VIEW,
-      entities: ['driver'],
-      source: 'driver_events',
-      aggregations: [{ column: 'conv_rate', functions: ['count', 'sum', 'avg', 'min', 'max'], windows: ['1h', '1d', '7d'] }],
-      online: { buckets, table: onlineTable },
-    }),
-  ]);
+export function aggregatedRegistry(sourceTable: string, onlineTable: string, buckets: number): Registry {
+  return new Registry(aggregatedDefinitions(sourceTable, onlineTable, buckets));
+}
+
+/** The tables of the aggregated view in `namespace`: its source and its online table. */
+export function aggregatedTables(namespace: string): { sourceTable: string; onlineTable: string } {
+  return { sourceTable: `${namespace}.aggregated_source`, onlineTable: `${namespace}.aggregated` };
 }
 
 /** Builds the source (`eventsPerDay` events per entity and day, ids 0…entities) and the view's online table in `namespace` (which must exist). */
@@ -38,8 +34,8 @@ export async function buildAggregatedTable(
   context: { catalog: Catalog; engine: Engine; workDirectory: string },
   options: { namespace: string; entities: number; eventsPerDay: number; buckets: number; log: (line: string) => void },
 ): Promise<Registry> {
-  const sourceTable = `${options.namespace}.aggregated_source`;
-  const registry = aggregatedRegistry(sourceTable, `${options.namespace}.aggregated`, options.buckets);
+  const { sourceTable, onlineTable } = aggregatedTables(options.namespace);
+  const registry = aggregatedRegistry(sourceTable, onlineTable, options.buckets);
   const events = (options.entities + 1) * options.eventsPerDay * DAYS;
   await context.catalog.createTable(parseTableIdentifier(sourceTable), { schema: sourceSchema, properties: { 'format-version': '2' } });
   await appendQuery({

@@ -1,86 +1,97 @@
 /**
- * The benchmark's online tables: one with `snapshots` appended snapshots (the first holds every
- * entity, each later one updates about a tenth of them, one small file per bucket touched), and a
- * compacted copy holding the same latest rows in one append.
+ * The benchmark's online tables: a compacted one (every entity's latest row, written in one append,
+ * as compaction leaves a table), and one with `snapshots` appended snapshots (the first holds every
+ * entity, each later one updates about a tenth of them, one small file per bucket touched); and
+ * the compacted table's rows as a Parquet file for Feast's peers to load.
  */
 import { appendQuery } from '../../engine/append-query.js';
 import type { Engine } from '../../engine/duckdb.js';
-import { latestPerEntitySql } from '../../engine/latest-per-entity.js';
+import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { scanTable } from '../../engine/table-reader.js';
-import { defineEntity, defineFeatureView, defineIcebergSource } from '../../features/definitions.js';
 import { ensureOnlineTable, onlineTableLayout } from '../../features/online/online-table-layout.js';
 import { Registry } from '../../features/registry.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
+import { FEATURES, plainDefinitions, VIEW } from './definitions.js';
 
-export const VIEW = 'driver_hourly_stats';
-export const FEATURES = ['conv_rate', 'acc_rate', 'avg_daily_trips'];
+export { FEATURES, VIEW } from './definitions.js';
 
 export function benchRegistry(onlineTable: string, buckets: number): Registry {
-  return new Registry([
-    defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
-    defineIcebergSource({
-      name: 'driver_stats',
-      table: 'bench_source.driver_stats',
-      timestampField: 'event_timestamp',
-      createdTimestampField: 'created',
-    }),
-    defineFeatureView({
-      name: VIEW,
-      entities: ['driver'],
-      source: 'driver_stats',
-      features: [
-        { name: 'conv_rate', type: 'double' },
-        { name: 'acc_rate', type: 'double' },
-        { name: 'avg_daily_trips', type: 'long' },
-      ],
-      online: { buckets, table: onlineTable },
-    }),
-  ]);
+  return new Registry(plainDefinitions(onlineTable, buckets));
 }
 
-export interface BenchTables {
-  readonly appended: Registry;
-  readonly compacted: Registry;
+interface BuildContext {
+  readonly catalog: Catalog;
+  readonly engine: Engine;
+  readonly workDirectory: string;
 }
 
-export async function buildTables(
-  context: { catalog: Catalog; engine: Engine; workDirectory: string },
-  options: { namespace: string; entities: number; snapshots: number; buckets: number; log: (line: string) => void },
-): Promise<BenchTables> {
-  const appended = benchRegistry(`${options.namespace}.appended`, options.buckets);
-  const compacted = benchRegistry(`${options.namespace}.compacted`, options.buckets);
-  const appendedLayout = onlineTableLayout(appended, appended.featureView(VIEW));
-  const compactedLayout = onlineTableLayout(compacted, compacted.featureView(VIEW));
-  await ensureOnlineTable(context.catalog, appendedLayout);
-  await ensureOnlineTable(context.catalog, compactedLayout);
-  const base = Date.parse('2024-06-01T00:00:00Z') / 1000;
+const BASE_SECONDS = Date.parse('2024-06-01T00:00:00Z') / 1000;
+
+/** Snapshot `snapshot`'s rows for entities 1…entities (all of them at snapshot 0, a tenth later). */
+function snapshotRows(snapshot: number, entities: number): string {
+  const at = BASE_SECONDS + snapshot * 3600;
+  return `
+    SELECT e::BIGINT AS driver_id,
+           ((hash(e, ${snapshot}, 'c') % 1000) / 1000.0)::DOUBLE AS conv_rate,
+           ((hash(e, ${snapshot}, 'a') % 1000) / 1000.0)::DOUBLE AS acc_rate,
+           (hash(e, ${snapshot}, 't') % 500)::BIGINT AS avg_daily_trips,
+           to_timestamp(${at} + e % 60) AS event_ts,
+           to_timestamp(${at} + e % 60 + 60) AS created_ts,
+           to_timestamp(${at} + 7200) AS materialized_at
+    FROM range(1, ${entities + 1}) AS r(e)
+    WHERE ${snapshot} = 0 OR hash(e, ${snapshot}) % 10 = 0`;
+}
+
+/** `table` (in a namespace that may not exist yet) holding one row for each of entities 1…entities, in one append. */
+export async function buildCompactedTable(
+  context: BuildContext,
+  options: { table: string; entities: number; buckets: number },
+): Promise<Registry> {
+  const registry = benchRegistry(options.table, options.buckets);
+  const layout = onlineTableLayout(registry, registry.featureView(VIEW));
+  await ensureOnlineTable(context.catalog, layout);
+  await appendQuery({ ...context, identifier: layout.identifier, query: snapshotRows(0, options.entities) });
+  return registry;
+}
+
+/** `table` written in `snapshots` appends: every entity first, then about a tenth of them each time. */
+export async function buildAppendedTable(
+  context: BuildContext,
+  options: { table: string; entities: number; snapshots: number; buckets: number; log: (line: string) => void },
+): Promise<Registry> {
+  const registry = benchRegistry(options.table, options.buckets);
+  const layout = onlineTableLayout(registry, registry.featureView(VIEW));
+  await ensureOnlineTable(context.catalog, layout);
   for (let snapshot = 0; snapshot < options.snapshots; snapshot++) {
-    const at = base + snapshot * 3600;
-    await appendQuery({
-      ...context,
-      identifier: appendedLayout.identifier,
-      query: `
-        SELECT e::BIGINT AS driver_id,
-               ((hash(e, ${snapshot}, 'c') % 1000) / 1000.0)::DOUBLE AS conv_rate,
-               ((hash(e, ${snapshot}, 'a') % 1000) / 1000.0)::DOUBLE AS acc_rate,
-               (hash(e, ${snapshot}, 't') % 500)::BIGINT AS avg_daily_trips,
-               to_timestamp(${at} + e % 60) AS event_ts,
-               to_timestamp(${at} + e % 60 + 60) AS created_ts,
-               to_timestamp(${at} + 7200) AS materialized_at
-        FROM range(1, ${options.entities + 1}) AS r(e)
-        WHERE ${snapshot} = 0 OR hash(e, ${snapshot}) % 10 = 0`,
-    });
+    await appendQuery({ ...context, identifier: layout.identifier, query: snapshotRows(snapshot, options.entities) });
     if ((snapshot + 1) % 20 === 0) options.log(`    ${snapshot + 1}/${options.snapshots} snapshots appended`);
   }
-  const scan = await scanTable(await context.catalog.loadTable(appendedLayout.identifier));
-  const latest = await context.engine.withConnection((connection) =>
-    latestPerEntitySql(connection, {
-      relation: scan.sql,
-      keyColumns: ['driver_id'],
-      eventTimestampColumn: 'event_ts',
-      createdTimestampColumn: 'created_ts',
-    }),
+  return registry;
+}
+
+/** Both tables in `namespace`: `appended` and `compacted` (as bench/_online/serve-profile.ts builds them). */
+export async function buildTables(
+  context: BuildContext,
+  options: { namespace: string; entities: number; snapshots: number; buckets: number; log: (line: string) => void },
+): Promise<{ appended: Registry; compacted: Registry }> {
+  const { namespace, ...rest } = options;
+  return {
+    appended: await buildAppendedTable(context, { ...rest, table: `${namespace}.appended` }),
+    compacted: await buildCompactedTable(context, { table: `${namespace}.compacted`, entities: rest.entities, buckets: rest.buckets }),
+  };
+}
+
+/**
+ * The rows of a compacted table (one per entity) as Parquet in Feast's column names: the join key,
+ * the features, `event_timestamp` and `created`.
+ */
+export async function exportRowsForFeast(context: BuildContext, registry: Registry, file: string): Promise<void> {
+  const scan = await scanTable(await context.catalog.loadTable(registry.onlineTableOf(registry.featureView(VIEW))));
+  const columns = ['driver_id', ...FEATURES].map((name) => q(name));
+  await context.engine.withConnection((connection) =>
+    connection.run(
+      `COPY (SELECT ${columns.join(', ')}, ${q('event_ts')} AS event_timestamp, ${q('created_ts')} AS created FROM (${scan.sql})) ` +
+        `TO ${quoteLiteral(file)} (FORMAT parquet)`,
+    ),
   );
-  await appendQuery({ ...context, identifier: compactedLayout.identifier, query: latest });
-  return { appended, compacted };
 }

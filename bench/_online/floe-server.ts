@@ -1,0 +1,71 @@
+/**
+ * `floe serve` in a process of its own (so its memory is its own) over a generated project whose
+ * definitions are the benchmark's (bench/_online/definitions.ts) and whose catalog is the
+ * benchmark's: what a user's server would run, started the way a user starts it.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
+import { peakRssMb, stopProcess } from './server-process.js';
+import type { ServerProcess } from './server-process.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+
+/** Which of definitions.ts's functions the project exports, with its arguments. */
+export type ServedDefinitions =
+  | { readonly kind: 'plain'; readonly table: string; readonly buckets: number }
+  | { readonly kind: 'aggregated'; readonly sourceTable: string; readonly table: string; readonly buckets: number };
+
+export async function startFloeServer(options: {
+  directory: string;
+  catalog: CatalogConfig;
+  definitions: ServedDefinitions;
+}): Promise<ServerProcess> {
+  const { directory, definitions } = options;
+  await mkdir(directory, { recursive: true });
+  const call =
+    definitions.kind === 'plain'
+      ? `plainDefinitions(${JSON.stringify(definitions.table)}, ${definitions.buckets})`
+      : `aggregatedDefinitions(${JSON.stringify(definitions.sourceTable)}, ${JSON.stringify(definitions.table)}, ${definitions.buckets})`;
+  await writeFile(path.join(directory, 'package.json'), '{"type": "module"}\n');
+  await writeFile(
+    path.join(directory, 'features.ts'),
+    `import { ${definitions.kind}Definitions } from ${JSON.stringify(path.join(here, 'definitions.ts'))};\nexport const definitions = ${call};\n`,
+  );
+  // JSON is YAML: the catalog section exactly as the benchmark opened it.
+  await writeFile(
+    path.join(directory, 'floe.yaml'),
+    `project: bench_online\ncatalog: ${JSON.stringify(options.catalog)}\nworkDirectory: work\n`,
+  );
+  const started = performance.now();
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'floe.js'), 'serve', '--project', directory, '--port', '0', '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await listening(child);
+  const startMs = performance.now() - started;
+  return {
+    url,
+    startMs,
+    peakRssMb: () => peakRssMb(child.pid!),
+    stop: () => stopProcess(child),
+  };
+}
+
+function listening(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const ready = /^\{[\s\S]*?^\}/m.exec(stdout);
+      if (ready) resolve((JSON.parse(ready[0]) as { url: string }).url);
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`floe serve exited with ${String(code)} before listening:\n${stderr}`)));
+  });
+}
