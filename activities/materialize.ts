@@ -163,7 +163,7 @@ function windowOf(input: WindowInput): Window {
 }
 
 /** A file-name-safe name, unique to this attempt of this step in this workflow run. */
-function attemptName(step: string, input: object): string {
+export function attemptName(step: string, input: object): string {
   const { workflowExecution, activityType, attempt } = Context.current().info;
   const digest = createHash('sha256')
     .update(JSON.stringify([workflowExecution?.workflowId, workflowExecution?.runId, activityType, input]))
