@@ -1,15 +1,17 @@
 // `npm run bench -- backfill [--quick]`: what orchestration adds to a backfill of 30 daily chunks
 // (3M source rows, 100k entities; --quick a tenth), against the same windows materialized by the
 // library in one process (`materializeWindows`, the peer):
-// - a child materialize workflow per chunk (the default), parallelism 1, over the first 10 chunks;
+// - a child materialize workflow per chunk (the default), parallelism 1, over the first 6 chunks;
 // - batches of chunks as activities of the backfill (`windowsPerActivity`), parallelism 1;
-// - the same batches at parallelism 2 served by one worker process, then by two;
+// - batches of 3 at parallelism 2 served by one worker process, then by two (two alternating rounds);
 // - hourly chunks at the same data density, timed over a few days and extrapolated to a year.
 // Workers are real processes (bench/_backfill-worker.ts) on one task queue per run; every run
 // writes its own online table and must materialize as many entity rows as the library did.
 //
-// overhead_ms_per_chunk = (backfill wall time − the library's time for the same windows) / chunks,
-// both measured in this run: what Temporal adds, the data work excluded.
+// overhead_ms_per_chunk = (backfill wall time − its activities' own run time, from the workflow
+// histories, children's included) / chunks: what orchestration adds around the data work.
+// overhead_vs_library_ms_per_chunk = (wall time − the library's time for the same windows) / chunks;
+// noisier on a shared machine, as the two are measured minutes apart.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -24,16 +26,17 @@ import { materializeWindows } from '../features/backfill-batch.js';
 import type { backfill } from '../workflows/backfill.js';
 import { temporalService } from '../test/support/services.js';
 import type { BenchCatalog } from './_pipelines.js';
-import { benchCatalog, generatedRows, temporalAddress, VIEW } from './_pipelines.js';
+import { activityMillis, benchCatalog, generatedRows, temporalAddress, VIEW } from './_pipelines.js';
 import type { WorkerInput } from './_backfill-worker.js';
 import type { ServiceName } from '../scripts/services/service.js';
 
 const START = '2024-05-01T00:00:00.000Z';
 const DAYS = 30;
 const DAY_MS = 86_400_000;
-const CHILD_CHUNKS = 10;
-const HOURLY_DAYS = 3;
+const CHILD_CHUNKS = 6;
+const HOURLY_DAYS = 2;
 const WINDOWS_PER_ACTIVITY = 10;
+const SPEEDUP_ROUNDS = 2;
 const HOURS_PER_YEAR = 8_760;
 const WORKER_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '_backfill-worker.ts');
 
@@ -70,34 +73,45 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       library.windowRows.slice(0, CHILD_CHUNKS).reduce((sum, one) => sum + one, 0),
     );
     figures.children_p1_ms_per_chunk = Math.round(children.ms / CHILD_CHUNKS);
-    figures.children_overhead_ms_per_chunk = Math.round(children.ms / CHILD_CHUNKS - libraryPerChunk);
+    figures.children_overhead_ms_per_chunk = Math.round((children.ms - children.activitiesMs) / CHILD_CHUNKS);
+    figures.children_overhead_vs_library_ms_per_chunk = Math.round(children.ms / CHILD_CHUNKS - libraryPerChunk);
 
     const batched = { start: START, end, chunk: '1d', windowsPerActivity: WINDOWS_PER_ACTIVITY };
     const p1 = await runBackfill('batched_p1', { ...batched, parallelism: 1 }, 1);
     expectRows('batched_p1', p1.rows, library.rows);
     figures.batched_p1_total_ms = Math.round(p1.ms);
-    figures.overhead_ms_per_chunk = Math.round((p1.ms - library.ms) / DAYS);
+    figures.overhead_ms_per_chunk = Math.round((p1.ms - p1.activitiesMs) / DAYS);
+    figures.overhead_vs_library_ms_per_chunk = Math.round((p1.ms - library.ms) / DAYS);
 
-    const oneWorker = await runBackfill('batched_p2_1_worker', { ...batched, parallelism: 2, windowsPerActivity: 3 }, 1);
-    const twoWorkers = await runBackfill('batched_p2_2_workers', { ...batched, parallelism: 2, windowsPerActivity: 3 }, 2);
-    expectRows('batched_p2_1_worker', oneWorker.rows, library.rows);
-    expectRows('batched_p2_2_workers', twoWorkers.rows, library.rows);
-    figures.p2_1_worker_ms = Math.round(oneWorker.ms);
-    figures.p2_2_workers_ms = Math.round(twoWorkers.ms);
-    figures.speedup_2_workers = Number((oneWorker.ms / twoWorkers.ms).toFixed(3));
+    // Alternating rounds, the best of each reported: other work on a shared machine only ever adds time.
+    const oneWorker: number[] = [];
+    const twoWorkers: number[] = [];
+    for (let round = 1; round <= SPEEDUP_ROUNDS; round++) {
+      for (const [processes, times] of [
+        [1, oneWorker],
+        [2, twoWorkers],
+      ] as const) {
+        const name = `batched_p2_${processes}_workers_${round}`;
+        const measured = await runBackfill(name, { ...batched, parallelism: 2, windowsPerActivity: 3 }, processes);
+        expectRows(name, measured.rows, library.rows);
+        times.push(measured.ms);
+      }
+    }
+    figures.p2_1_worker_ms = Math.round(Math.min(...oneWorker));
+    figures.p2_2_workers_ms = Math.round(Math.min(...twoWorkers));
+    figures.speedup_2_workers = Number((Math.min(...oneWorker) / Math.min(...twoWorkers)).toFixed(3));
 
     const hourlyEnd = new Date(Date.parse(START) + HOURLY_DAYS * DAY_MS).toISOString();
-    const hourlyLibrary = await libraryWindows(bench, START, hourlyEnd, 3_600);
+    const expectedHourlyRows = distinctDriversPerWindow(rows, entities, HOURLY_DAYS * 24, 3_600_000_000n);
     const hourly = await runBackfill(
       'hourly_p2_2_workers',
       { start: START, end: hourlyEnd, chunk: '1h', parallelism: 2, windowsPerActivity: 24 },
       2,
     );
-    expectRows('hourly_p2_2_workers', hourly.rows, hourlyLibrary.rows);
+    expectRows('hourly_p2_2_workers', hourly.rows, expectedHourlyRows);
     const hourlyChunks = HOURLY_DAYS * 24;
     figures.hourly_chunks_measured = hourlyChunks;
     figures.hourly_ms_per_chunk = Math.round(hourly.ms / hourlyChunks);
-    figures.hourly_library_ms_per_chunk = Math.round(hourlyLibrary.ms / hourlyChunks);
     figures.year_of_hourly_windows_s = Math.round(((hourly.ms / hourlyChunks) * HOURS_PER_YEAR) / 1000);
     figures.year_of_hourly_windows_basis = `extrapolated from ${hourlyChunks} hourly chunks (${Math.round(rows / DAYS / 24)} source rows each), parallelism 2, two worker processes, ${24} windows per activity`;
     return figures;
@@ -137,7 +151,7 @@ async function timedBackfill(
   name: string,
   input: BackfillInput,
   processes: number,
-): Promise<{ ms: number; rows: number; chunks: number }> {
+): Promise<{ ms: number; activitiesMs: number; rows: number; chunks: number }> {
   const taskQueue = `bench-backfill-${randomUUID()}`;
   const workerInput: WorkerInput = {
     directory: bench.directory,
@@ -149,12 +163,14 @@ async function timedBackfill(
   const workers = await Promise.all(Array.from({ length: processes }, () => startWorkerProcess(workerInput)));
   try {
     const started = performance.now();
-    const result = await client.workflow.execute<typeof backfill>('backfill', {
+    const handle = await client.workflow.start<typeof backfill>('backfill', {
       taskQueue,
       workflowId: `bench-backfill-${name}-${randomUUID()}`,
       args: [input],
     });
-    return { ms: performance.now() - started, rows: result.rows, chunks: result.chunks };
+    const result = await handle.result();
+    const ms = performance.now() - started;
+    return { ms, activitiesMs: await activitiesOf(client, handle.workflowId), rows: result.rows, chunks: result.chunks };
   } finally {
     await Promise.all(workers.map(stopWorkerProcess));
   }
@@ -184,6 +200,33 @@ function stopWorkerProcess(child: ChildProcess): Promise<void> {
   });
 }
 
+/** The activities' own run time in a backfill's (last run's) history and its children's. */
+async function activitiesOf(client: Client, workflowId: string): Promise<number> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  let total = activityMillis(history);
+  for (const event of history.events ?? []) {
+    const child = event.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
+    if (child?.workflowId)
+      total += activityMillis(await client.workflow.getHandle(child.workflowId, child.runId ?? undefined).fetchHistory());
+  }
+  return total;
+}
+
 function expectRows(name: string, rows: number, expected: number): void {
   if (rows !== expected) throw new Error(`${name} materialized ${rows} entity rows, the library ${expected}`);
+}
+
+/**
+ * The brute-force answer for hourly windows: how many (window, driver) pairs generatedRows puts in
+ * the first `windows` windows of `windowMicros` (each window holds the latest row of each driver in it).
+ */
+function distinctDriversPerWindow(rows: number, entities: number, windows: number, windowMicros: bigint): number {
+  const spanMicros = BigInt(DAYS) * 86_400_000_000n;
+  const step = spanMicros / BigInt(rows);
+  const seen = new Set<string>();
+  for (let i = 0; i < rows; i++) {
+    const window = ((BigInt(i) * step) % spanMicros) / windowMicros;
+    if (window < BigInt(windows)) seen.add(`${window}:${i % entities}`);
+  }
+  return seen.size;
 }
