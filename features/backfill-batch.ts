@@ -23,6 +23,8 @@ export interface BatchWindowResult {
   readonly dataFiles: number;
   readonly onlineSnapshotId: string | null;
   readonly alreadyCommitted: boolean;
+  /** How many times the catalog was asked to commit the window: more than 1 after conflicts with concurrent commits. */
+  readonly commitAttempts: number;
 }
 
 export interface BatchSteps {
@@ -53,7 +55,15 @@ export async function materializeWindows(
     const plan = await planSourceScan(context, window.featureView, window);
     const planned = { featureView: window.featureView, start: plan.window.start.toISOString(), end: plan.window.end.toISOString() };
     if (plan.skipped !== undefined) {
-      results.push({ ...planned, skipped: plan.skipped, rows: 0, dataFiles: 0, onlineSnapshotId: null, alreadyCommitted: false });
+      results.push({
+        ...planned,
+        skipped: plan.skipped,
+        rows: 0,
+        dataFiles: 0,
+        onlineSnapshotId: null,
+        alreadyCommitted: false,
+        commitAttempts: 0,
+      });
       steps.onWindowDone?.(results.length, results.at(-1)!);
       continue;
     }
@@ -82,6 +92,7 @@ export async function materializeWindows(
       dataFiles: written.dataFiles,
       onlineSnapshotId: committed.snapshotId?.toString() ?? null,
       alreadyCommitted: committed.alreadyCommitted,
+      commitAttempts: committed.attempts,
     });
     steps.onWindowDone?.(results.length, results.at(-1)!);
   }
