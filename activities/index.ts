@@ -4,6 +4,7 @@ import { createConsistencyActivities } from './consistency.js';
 import type { CompactHooks } from './compact.js';
 import { createMaterializeActivities } from './materialize.js';
 import type { MaterializeHooks } from './materialize.js';
+import { createMaterializeWindowsActivities } from './materialize-windows.js';
 import { createTrainingSetActivities } from './training-set.js';
 import type { TrainingSetHooks } from './training-set.js';
 
@@ -17,6 +18,7 @@ export function createActivities(
 ) {
   return {
     ...createMaterializeActivities(context, options.hooks),
+    ...createMaterializeWindowsActivities(context, options.hooks),
     ...createCompactActivities(context, options.hooks),
     ...createTrainingSetActivities(context, options.trainingSetHooks),
     ...createConsistencyActivities(context),

@@ -42,6 +42,10 @@ export interface WriteOnlineResult {
   readonly dataFiles: number;
 }
 
+export interface PrepareWindowResult extends ComputeLatestResult, WriteOnlineResult {
+  readonly plan: PlanSourceResult;
+}
+
 export interface CommitOnlineResult {
   readonly snapshotId: string | null;
   readonly alreadyCommitted: boolean;
@@ -128,6 +132,45 @@ export function createMaterializeActivities(context: FeatureContext, hooks: Mate
       );
     },
 
+    /**
+     * Plan, latest rows and online files in one step (see prepareWindow in workflows/materialize.ts):
+     * each separate step costs a round trip through the server. Returns what the three return.
+     */
+    async prepareWindow(input: WindowInput & { readonly incremental?: boolean }): Promise<PrepareWindowResult> {
+      return asActivityFailure(() =>
+        withHeartbeats('planning the source scan', async (signal, report) => {
+          const plan = await planSourceScan({ ...context, signal }, input.featureView, windowOf(input), {
+            incremental: input.incremental ?? false,
+          });
+          const planned: PlanSourceResult = {
+            sourceSnapshotId: plan.sourceSnapshotId?.toString() ?? null,
+            scan: plan.scan,
+            window: { start: plan.window.start.toISOString(), end: plan.window.end.toISOString() },
+            ...(plan.skipped === undefined ? {} : { skipped: plan.skipped }),
+            ...(plan.late === undefined ? {} : { late: plan.late }),
+          };
+          if (plan.skipped !== undefined) return { plan: planned, staging: null, rows: 0, manifest: null, dataFiles: 0 };
+          report({ phase: 'computing the latest row per entity' });
+          await hooks.beforeCompute?.({ featureView: input.featureView, signal });
+          const computed = await computeLatestRows({ ...context, signal }, input.featureView, plan.window, {
+            sourceSnapshotId: plan.sourceSnapshotId,
+            stagingName: attemptName('latest', input),
+            ...(plan.late === undefined ? {} : { late: plan.late }),
+          });
+          report({ phase: 'writing online partitions' });
+          const written = await writeOnlinePartitions({ ...context, signal }, input.featureView, {
+            staging: computed.staging,
+            rows: computed.rows,
+            filePrefix: attemptName('online', input),
+            materializedAt: new Date(),
+            ...(hooks.afterDataFiles ? { afterDataFiles: () => hooks.afterDataFiles!({ featureView: input.featureView, signal }) } : {}),
+          });
+          await hooks.afterWrite?.({ featureView: input.featureView, manifest: written.manifest, signal });
+          return { plan: planned, staging: computed.staging, rows: computed.rows, ...written };
+        }),
+      );
+    },
+
     async commitOnline(
       input: WindowInput & {
         readonly manifest: string | null;
@@ -163,7 +206,7 @@ function windowOf(input: WindowInput): Window {
 }
 
 /** A file-name-safe name, unique to this attempt of this step in this workflow run. */
-function attemptName(step: string, input: object): string {
+export function attemptName(step: string, input: object): string {
   const { workflowExecution, activityType, attempt } = Context.current().info;
   const digest = createHash('sha256')
     .update(JSON.stringify([workflowExecution?.workflowId, workflowExecution?.runId, activityType, input]))

@@ -94,6 +94,12 @@ export function positiveInteger(text: string, option: string): number {
   return value;
 }
 
+/** `value` when it is at most `most`, else exit 2 naming the option. */
+export function atMost(value: number, most: number, option: string): number {
+  if (value > most) throw new FloeError('invalid-input', `${option} must be at most ${most}, got ${value}`, { context: { field: option } });
+  return value;
+}
+
 /** An optional integer option of at least `least`, or exit 2 naming it. */
 export function integerAtLeast(text: string | undefined, option: string, least: number): number | undefined {
   if (text === undefined) return undefined;

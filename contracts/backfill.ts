@@ -14,6 +14,14 @@ export interface BackfillInput {
   readonly chunk?: string;
   /** How many chunks are materialized at once. Default 2. */
   readonly parallelism?: number;
+  /**
+   * Materialize up to this many chunks in one activity of the backfill itself instead of one child
+   * `materialize` workflow per chunk: for small chunks (hourly windows, thousands of rows) most of a
+   * child's time is orchestration, a batch pays it once. Each chunk still commits on its own, under
+   * the key its child would have used. Chunks then show in the backfill's progress, not as child
+   * workflows. Default: a child per chunk.
+   */
+  readonly windowsPerActivity?: number;
   /** Chunks one run of the workflow starts before it continues as new, keeping its history small. Default 100. */
   readonly chunksPerRun?: number;
   /** Where an earlier run stopped; set by the workflow itself when it continues as new. */

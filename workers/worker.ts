@@ -22,6 +22,8 @@ export interface WorkerOptions {
   readonly workflowBundle?: { code: string } | { codePath: string };
   /** More activities for this worker to run beside Floe's, for the user's own workflows on the same task queue. */
   readonly activities?: Readonly<Record<string, (...args: never[]) => unknown>>;
+  /** Activities this worker runs at once (default 4). */
+  readonly maxConcurrentActivities?: number;
 }
 
 /** A Temporal worker that runs Floe's workflows and activities against one runtime. */
@@ -42,7 +44,7 @@ export async function createWorker(runtime: Runtime, options: WorkerOptions): Pr
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: { ...floeActivities, ...options.activities },
     // DuckDB already uses every core for one query; a few at once keep memory predictable.
-    maxConcurrentActivityTaskExecutions: 4,
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 4,
   });
 }
 

@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ApplicationFailure,
   condition,
   continueAsNew,
@@ -7,6 +8,7 @@ import {
   executeChild,
   isCancellation,
   patched,
+  proxyActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -16,6 +18,8 @@ import type { BackfillInput, BackfillProgress, BackfillResult, BackfillState, Ch
 import { backfillChildWorkflowId, backfillChunkWorkflowId } from '../contracts/ids.js';
 import { FLOE_FEATURE_VIEW, FLOE_PROGRESS } from '../contracts/search-attributes.js';
 import { chunkWindows, parseDurationSeconds } from '../contracts/windows.js';
+import type { MaterializeWindowsActivities } from '../activities/materialize-windows.js';
+import { dataStepRetry } from './activity-retry.js';
 import { materialize } from './materialize.js';
 
 export const progressQuery = defineQuery<BackfillProgress>('progress');
@@ -27,13 +31,24 @@ const DEFAULT_CHUNK = '1d';
 const DEFAULT_PARALLELISM = 2;
 const DEFAULT_CHUNKS_PER_RUN = 100;
 
+// A batch heartbeats while it works: a dead worker's batch is retried elsewhere within 30 s, and a
+// cancelled one stops before its next window (its commits land whole or not at all).
+const batches = proxyActivities<MaterializeWindowsActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '30 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: dataStepRetry(),
+});
+
 /**
  * Materializes a range as child workflows with ids derived from this workflow's id and the chunk,
  * so a backfill started again under the same id finds its committed chunks instead of appending
  * them twice. At most `parallelism` children run at once; `pause`/`resume` signals hold and release
  * new chunks; cancelling it cancels the running children, whose windows then land whole or not at
  * all. Progress is answered by the `progress` query and shown in the `FloeProgress` search
- * attribute, which the Temporal UI's workflow list can display.
+ * attribute, which the Temporal UI's workflow list can display. With `windowsPerActivity`, chunks
+ * run in batches, each one activity of this workflow (see materializeWindows), committing each
+ * chunk under the key its child would have used.
  */
 export async function backfill(input: BackfillInput): Promise<BackfillResult> {
   const carried = input.carried ?? { nextChunk: 0, rows: 0, runs: 0 };
@@ -83,6 +98,38 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
   });
   publish();
 
+  // Runs started before windowsPerActivity existed never take this path: their commands are unchanged.
+  const batchSize =
+    plan.windowsPerActivity === undefined ? undefined : balancedBatchSize(stopAt - next, plan.parallelism, plan.windowsPerActivity);
+  const batchLane = async (size: number): Promise<void> => {
+    try {
+      for (;;) {
+        await condition(() => !paused || failure !== undefined);
+        if (failure !== undefined || next >= stopAt || workflowInfo().continueAsNewSuggested) return;
+        const first = next;
+        next = Math.min(stopAt, first + size);
+        const indexes = Array.from({ length: next - first }, (_, offset) => first + offset);
+        for (const index of indexes) running.set(index, plan.chunks[index]!);
+        publish();
+        try {
+          const results = await batches.materializeWindows({
+            windows: indexes.map((index) => {
+              const chunk = plan.chunks[index]!;
+              return { ...chunk, keyPrefix: backfillChunkWorkflowId(parentId, chunk.featureView, chunk.start, chunk.end) };
+            }),
+          });
+          done += results.length;
+          rows += results.reduce((sum, result) => sum + result.rows, 0);
+        } finally {
+          for (const index of indexes) running.delete(index);
+        }
+        publish();
+      }
+    } catch (error) {
+      failure ??= error;
+    }
+  };
+
   const lane = async (): Promise<void> => {
     try {
       for (;;) {
@@ -114,7 +161,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
       failure ??= error;
     }
   };
-  await Promise.all(Array.from({ length: plan.parallelism }, lane));
+  await Promise.all(Array.from({ length: plan.parallelism }, () => (batchSize === undefined ? lane() : batchLane(batchSize))));
 
   if (failure !== undefined) {
     state = isCancellation(failure) ? 'cancelled' : 'failed';
@@ -147,6 +194,15 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
   };
 }
 
+/**
+ * The size of a run's batches: at most `most`, and such that every lane gets the same number of
+ * batches, of nearly equal sizes (30 chunks, 2 lanes, at most 10: 8, 8, 8 and 6).
+ */
+export function balancedBatchSize(chunks: number, lanes: number, most: number): number {
+  const batchesPerLane = Math.max(1, Math.ceil(chunks / (lanes * most)));
+  return Math.max(1, Math.ceil(chunks / (lanes * batchesPerLane)));
+}
+
 /** `12/30 chunks, 4800 rows, running` — what the UI's list shows in the FloeProgress column. */
 export function describeProgress(progress: BackfillProgress): string {
   return `${progress.chunksDone}/${progress.chunksTotal} chunks, ${progress.rows} rows, ${progress.state}`;
@@ -167,7 +223,10 @@ function progressDetails(progress: BackfillProgress, skipped: string | undefined
  * bad field. With `until`, the range is cut there: no chunk ends after it, and `skipped` says what
  * was left out.
  */
-export function planBackfill(input: BackfillInput, until?: string): { chunks: ChunkRef[]; parallelism: number; skipped?: string } {
+export function planBackfill(
+  input: BackfillInput,
+  until?: string,
+): { chunks: ChunkRef[]; parallelism: number; windowsPerActivity?: number; skipped?: string } {
   const invalid = (field: string, message: string): ApplicationFailure =>
     ApplicationFailure.nonRetryable(`Backfill input ${field}: ${message}`, 'FloeError:invalid-input');
   if (
@@ -190,13 +249,18 @@ export function planBackfill(input: BackfillInput, until?: string): { chunks: Ch
     throw invalid('parallelism', `must be an integer from 1 to 64, got ${JSON.stringify(input.parallelism)}`);
   if (input.chunksPerRun !== undefined && (!Number.isInteger(input.chunksPerRun) || input.chunksPerRun < 1))
     throw invalid('chunksPerRun', `must be a positive integer, got ${JSON.stringify(input.chunksPerRun)}`);
+  const { windowsPerActivity } = input;
+  if (windowsPerActivity !== undefined && (!Number.isInteger(windowsPerActivity) || windowsPerActivity < 1 || windowsPerActivity > 1000))
+    throw invalid('windowsPerActivity', `must be an integer from 1 to 1000, got ${JSON.stringify(windowsPerActivity)}`);
+  const batching = windowsPerActivity === undefined ? {} : { windowsPerActivity };
   const cut = until !== undefined && Date.parse(until) < Date.parse(input.end) ? until : undefined;
   const windows = Date.parse(cut ?? input.end) > Date.parse(input.start) ? chunkWindows(input.start, cut ?? input.end, chunkSeconds) : [];
   const chunks = windows.flatMap((window) => input.featureViews.map((featureView) => ({ featureView, ...window })));
-  if (cut === undefined) return { chunks, parallelism };
+  if (cut === undefined) return { chunks, parallelism, ...batching };
   return {
     chunks,
     parallelism,
+    ...batching,
     skipped: `[${new Date(Math.max(Date.parse(cut), Date.parse(input.start))).toISOString()}, ${input.end}) was not materialized: it lies after ${cut}, when the backfill started`,
   };
 }

@@ -39,7 +39,8 @@ const committing = proxyActivities<MaterializeActivities>({
 
 /**
  * Materializes one window of a feature view into its online table: plan the source scan, compute
- * the latest row per entity, write the online partitions, commit. The commit carries the key
+ * the latest row per entity, write the online partitions (one step since
+ * `materialize-prepares-in-one-step`, three before), commit. The commit carries the key
  * `workflowId/start/end`, so however often a step is retried the window lands exactly once, and it
  * advances the view's watermark in the same atomic commit.
  */
@@ -62,16 +63,22 @@ export async function materialize(input: MaterializeInput): Promise<MaterializeR
       'FloeError:invalid-input',
     );
   }
-  const plan = await planning.planSource({ ...requested, incremental });
+  // Planning, the latest rows and the online files as one step: three steps cost two more round
+  // trips through the server (~50 ms each), a third of a small window's time.
+  const prepared = patched('materialize-prepares-in-one-step') ? await dataWork.prepareWindow({ ...requested, incremental }) : undefined;
+  const plan = prepared?.plan ?? (await planning.planSource({ ...requested, incremental }));
   if (plan.skipped !== undefined) return skippedRun(requested, plan.skipped);
   // Histories recorded before windows were cut at the present have no plan.window.
   const window = plan.window === undefined ? requested : { featureView: input.featureView, ...plan.window };
-  const computed = await dataWork.computeLatest({
-    ...window,
-    sourceSnapshotId: plan.sourceSnapshotId,
-    ...(plan.late === undefined ? {} : { late: plan.late }),
-  });
-  const written = await dataWork.writeOnline({ featureView: input.featureView, staging: computed.staging, rows: computed.rows });
+  const computed =
+    prepared ??
+    (await dataWork.computeLatest({
+      ...window,
+      sourceSnapshotId: plan.sourceSnapshotId,
+      ...(plan.late === undefined ? {} : { late: plan.late }),
+    }));
+  const written =
+    prepared ?? (await dataWork.writeOnline({ featureView: input.featureView, staging: computed.staging, rows: computed.rows }));
   // A commit once asked for is seen through: cancelling then would leave the outcome unknown.
   const committed = await CancellationScope.nonCancellable(() =>
     committing.commitOnline({

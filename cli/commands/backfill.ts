@@ -11,6 +11,7 @@ interface BackfillOptions {
   end: string;
   chunk: string;
   parallelism: string;
+  windowsPerActivity?: string;
   maxChunks: string;
   project: string;
   workflowId?: string;
@@ -27,6 +28,7 @@ export function backfillCommand(program: Command): void {
     .requiredOption('--end <instant>', "range end, ISO-8601 (exclusive); at most now − each view's delay")
     .option('--chunk <duration>', 'chunk length: 1d, 6h, PT30M…', '1d')
     .option('--parallelism <n>', 'chunks materialized at once', '2')
+    .option('--windows-per-activity <n>', 'run up to n chunks in one activity instead of a child workflow per chunk (for small chunks)')
     .option('--max-chunks <n>', 'refuse a backfill of more chunks than this (views × chunk windows)', String(DEFAULT_MAX_CHUNKS))
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option(
@@ -41,7 +43,7 @@ export function backfillCommand(program: Command): void {
       const { EXIT_INTERRUPTED, followWorkflow } = await import('../follow.js');
       const { printResult } = await import('../output.js');
       const { connectClient, startOrFollow } = await import('../temporal-client.js');
-      const { checkChunkCount, checkWindowEnded, checkWindowOrder, instant, positiveInteger } = await import('../arguments.js');
+      const { atMost, checkChunkCount, checkWindowEnded, checkWindowOrder, instant, positiveInteger } = await import('../arguments.js');
       const project = await loadProject(options.project);
       const views = featureViews.map((view) => project.registry.featureView(view));
       const window = { start: instant(options.start, '--start'), end: instant(options.end, '--end') };
@@ -50,7 +52,17 @@ export function backfillCommand(program: Command): void {
       checkChunkCount(window, options.chunk, featureViews.length, positiveInteger(options.maxChunks, '--max-chunks'));
       const now = new Date();
       for (const view of views) checkWindowEnded(view, window.end, now);
-      const input: BackfillInput = { featureViews, ...window, chunk: options.chunk, parallelism };
+      const batching =
+        options.windowsPerActivity === undefined
+          ? {}
+          : {
+              windowsPerActivity: atMost(
+                positiveInteger(options.windowsPerActivity, '--windows-per-activity'),
+                1000,
+                '--windows-per-activity',
+              ),
+            };
+      const input: BackfillInput = { featureViews, ...window, chunk: options.chunk, parallelism, ...batching };
       const workflowId = options.workflowId ?? backfillWorkflowId(featureViews, input.start, input.end, options.chunk);
       const client = await connectClient(project.config);
       try {

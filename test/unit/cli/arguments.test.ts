@@ -2,7 +2,15 @@
 // before any workflow starts. The clock is pinned: every "now" below is an input.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkChunkCount, checkWindowEnded, checkWindowOrder, instant, integerAtLeast, positiveInteger } from '../../../cli/arguments.js';
+import {
+  atMost,
+  checkChunkCount,
+  checkWindowEnded,
+  checkWindowOrder,
+  instant,
+  integerAtLeast,
+  positiveInteger,
+} from '../../../cli/arguments.js';
 import { FloeError } from '../../../iceberg/errors.js';
 
 const NOW = new Date('2024-06-01T12:00:00Z');
@@ -60,6 +68,8 @@ describe('command-line windows', () => {
     assert.equal(positiveInteger('3', '--parallelism'), 3);
     for (const text of ['0', '-1', '1.5', 'x', ''])
       refusal(() => positiveInteger(text, '--max-chunks'), /--max-chunks must be a positive integer/);
+    assert.equal(atMost(1000, 1000, '--windows-per-activity'), 1000);
+    refusal(() => atMost(1001, 1000, '--windows-per-activity'), /--windows-per-activity must be at most 1000, got 1001/);
   });
 
   test('floe compact and floe consistency take optional integers of at least a bound, naming the option', () => {

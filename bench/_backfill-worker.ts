@@ -1,0 +1,46 @@
+// A Floe worker in its own process for `bench backfill`: it serves `taskQueue` against the bench's
+// catalog until SIGTERM, and prints `ready` once it polls. Input (argv[2], JSON): see WorkerInput.
+import path from 'node:path';
+import { NativeConnection, Runtime as TemporalRuntime } from '@temporalio/worker';
+import type { CatalogConfig } from '../iceberg/catalog/load-catalog.js';
+import { testRuntime } from '../test/support/runtime.js';
+import { temporalService } from '../test/support/services.js';
+import { workflowBundle } from '../test/support/workflow-bundle.js';
+import { createWorker } from '../workers/worker.js';
+import { definitions } from './_pipelines.js';
+
+export interface WorkerInput {
+  readonly directory: string;
+  readonly catalog: CatalogConfig;
+  readonly onlineNamespace: string;
+  readonly taskQueue: string;
+  /** Activities this process runs at once. */
+  readonly maxConcurrentActivities: number;
+}
+
+const input = JSON.parse(process.argv[2] ?? '{}') as WorkerInput;
+const quiet = () => undefined;
+TemporalRuntime.install({
+  logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: (message) => console.error(message) },
+});
+const runtime = await testRuntime({
+  directory: path.join(input.directory, `${input.onlineNamespace}-worker-${process.pid}`),
+  catalog: input.catalog,
+  definitions: definitions(),
+  onlineNamespace: input.onlineNamespace,
+});
+const { address, namespace } = temporalService();
+const connection = await NativeConnection.connect({ address });
+const worker = await createWorker(runtime, {
+  connection,
+  namespace,
+  taskQueue: input.taskQueue,
+  maxConcurrentActivities: input.maxConcurrentActivities,
+  workflowBundle: await workflowBundle(),
+});
+process.once('SIGTERM', () => worker.shutdown());
+const running = worker.run();
+console.log('ready');
+await running;
+await connection.close();
+await runtime.close();

@@ -1,0 +1,56 @@
+// The materialize workflow since `materialize-prepares-in-one-step`: planning, the latest rows and
+// the online files are one activity, then the commit; the window lands once (read back by
+// pyiceberg, compared with the brute-force answer) and a second run of the same id finds its commit.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { materialize } from '../../../workflows/materialize.js';
+import type { SourceTable } from './support/pipeline.js';
+import { createSource, expectedRows, onlineRows, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from './support/pipeline.js';
+
+let scratch: string;
+let source: SourceTable;
+before(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), 'floe-materialize-one-step-'));
+  source = await createSource(path.join(scratch, 'source'));
+});
+after(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+const WINDOW = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-02T00:00:00.000Z' };
+
+test('a window is prepared in one step and committed in another, once', async () => {
+  const worker = await startPipelineWorker(source);
+  try {
+    const workflowId = `materialize-one-step-${randomUUID()}`;
+    const handle = await worker.client.workflow.start<typeof materialize>('materialize', {
+      taskQueue: worker.taskQueue,
+      workflowId,
+      args: [{ featureView: VIEW, ...WINDOW }],
+    });
+    const result = await handle.result();
+    const expected = expectedRows(source.rows, [WINDOW]);
+    assert.equal(result.rows, expected.length);
+    assert.equal(result.alreadyCommitted, false);
+    assert.deepEqual(await onlineRows(source, worker.onlineNamespace), expected);
+    const steps = ((await handle.fetchHistory()).events ?? []).flatMap(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [],
+    );
+    assert.deepEqual(steps, ['prepareWindow', 'commitOnline']);
+
+    const again = await worker.client.workflow.execute<typeof materialize>('materialize', {
+      taskQueue: worker.taskQueue,
+      workflowId,
+      args: [{ featureView: VIEW, ...WINDOW }],
+    });
+    assert.equal(again.alreadyCommitted, true);
+    assert.equal((await onlineSnapshots(source, worker.onlineNamespace)).length, 1);
+    await recordRun(worker.client, workflowId, handle.firstExecutionRunId, 'materialize-prepared-in-one-step');
+  } finally {
+    await worker.close();
+  }
+});
