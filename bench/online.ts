@@ -59,13 +59,10 @@ const AGGREGATED_FEATURES = ['count', 'sum', 'avg', 'min', 'max'].flatMap((fn) =
   ['1h', '1d', '7d'].map((window) => `${AGGREGATED_VIEW}:conv_rate_${fn}_${window}`),
 );
 
-/**
- * Started by bench/run.ts (which imports this module after reading the command line): the quick
- * run uses a local warehouse only, so it starts no MinIO and REST catalog.
- */
-export const services: readonly ServiceName[] = process.argv.includes('--quick')
-  ? ['python', 'redis']
-  : ['python', 'redis', 'rest-catalog'];
+/** Started by bench/run.ts: the quick run uses a local warehouse only, so it starts no MinIO and REST catalog. */
+export function services(options: BenchmarkOptions): readonly ServiceName[] {
+  return options.quick ? ['python', 'redis'] : ['python', 'redis', 'rest-catalog'];
+}
 
 interface Scale {
   readonly name: string;

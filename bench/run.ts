@@ -16,7 +16,8 @@ export interface BenchmarkOptions {
 }
 
 /**
- * What a bench/NAME.ts exports as `run`, and as `services` the services it needs: the runner starts
+ * What a bench/NAME.ts exports as `run`, and as `services` the services it needs (a list, or a
+ * function of the options when they depend on the scale): the runner starts
  * them (installing what is missing, as `npm test` does) and hands their addresses to the benchmark
  * and its child processes through the environment.
  */
@@ -33,12 +34,17 @@ if (!name || !available.includes(name)) {
   process.exit(2);
 }
 
-const module = (await import(pathToFileURL(path.join(here, `${name}.ts`)).href)) as { run: Benchmark; services?: readonly ServiceName[] };
-const stack = module.services?.length ? await startServices(module.services, { persist: false }) : undefined;
+const module = (await import(pathToFileURL(path.join(here, `${name}.ts`)).href)) as {
+  run: Benchmark;
+  services?: readonly ServiceName[] | ((options: BenchmarkOptions) => readonly ServiceName[]);
+};
+const options: BenchmarkOptions = { quick: rest.includes('--quick'), args: rest.filter((arg) => arg !== '--quick') };
+const wanted = typeof module.services === 'function' ? module.services(options) : (module.services ?? []);
+const stack = wanted.length > 0 ? await startServices(wanted, { persist: false }) : undefined;
 let figures: Record<string, unknown>;
 try {
   if (stack) Object.assign(process.env, stack.env);
-  figures = await module.run({ quick: rest.includes('--quick'), args: rest.filter((arg) => arg !== '--quick') });
+  figures = await module.run(options);
 } finally {
   await stack?.stop();
 }
