@@ -445,6 +445,33 @@ describe('on-demand views: request fields and references', () => {
     });
   });
 
+  it('computes every row when the entity rows come from several Parquet files (their ordinals have gaps)', async () => {
+    await withOnlineWorkspace(async (workspace) => {
+      const ride = defineRequestSource({ name: 'ride', fields: [{ name: 'lat', type: 'double' }] });
+      const doubled = defineOnDemandView({
+        name: 'doubled',
+        sources: [ride],
+        features: [{ name: 'lat_twice', type: 'double' }],
+        compute: ({ ride: fields }) => ({ lat_twice: (fields!.lat as number) * 2 }),
+      });
+      // Each file's rows are numbered from file_index << 40, so paging by a fixed span of ordinals
+      // would walk 2^40 / page-size empty pages between the two files.
+      const files = [0, 1].map((file) => path.join(workspace.directory, `entities-${file}.parquet`));
+      await workspace.engine.withConnection(async (connection) => {
+        for (const [file, name] of files.entries())
+          await connection.run(
+            `COPY (SELECT TIMESTAMPTZ '1970-01-01 00:00:00+00' AS event_timestamp, (i + ${file * 1000})::DOUBLE AS lat FROM range(3) AS r(i)) TO ${quoteLiteral(name)} (FORMAT parquet)`,
+          );
+      });
+      const offline = await getHistoricalFeatures(workspace.context([ride, doubled]), {
+        entities: { parquet: files },
+        features: ['doubled'],
+      }).toArrow();
+      assert.deepEqual(column(offline, 'lat'), [0, 1, 2, 1000, 1001, 1002]);
+      assert.deepEqual(column(offline, 'lat_twice'), [0, 2, 4, 2000, 2002, 2004]);
+    });
+  });
+
   it('computes every row of a result longer than a DuckDB appender holds before it flushes (204,800 rows)', async () => {
     await withOnlineWorkspace(async (workspace) => {
       const ride = defineRequestSource({ name: 'ride', fields: [{ name: 'lat', type: 'double' }] });
