@@ -28,6 +28,7 @@ import type { Registry } from '../registry.js';
  *
  * The join ran with full feature names (`view__feature`) and the ordinal kept, so inputs nobody
  * asked for cannot collide with asked-for columns; the result query renames and drops them.
+ * `joinedQuery` may give its rows in any order: the result query sorts by the ordinal.
  */
 export async function onDemandPass(
   connection: DuckDBConnection,
