@@ -164,7 +164,7 @@ function checkRequestColumn(field: RequestField, columns: readonly { name: strin
     );
 }
 
-/** Streams `sql` (ordinal, inputs, request fields), computes each row's on-demand features and appends them; returns the rows appended. */
+/** Reads `sql` (ordinal, inputs, request fields) back a page at a time, computes each row's on-demand features and appends them; returns the rows appended. */
 async function computeIntoTable(
   connection: DuckDBConnection,
   sql: string,
@@ -238,7 +238,8 @@ async function computeIntoTable(
         return output;
       };
       // Each chunk is computed while DuckDB fetches the next (each fetch is a trip through libuv's
-      // thread pool); the page's values are appended once it is read, as the appender may flush.
+      // thread pool); the page's values are appended once it is read, so the appender, which flushes
+      // on this connection, never runs beside a fetch.
       const outputs: DuckDBDataChunk[] = [];
       let next = page.fetchChunk();
       try {

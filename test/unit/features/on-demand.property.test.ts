@@ -445,6 +445,74 @@ describe('on-demand views: request fields and references', () => {
     });
   });
 
+  it('hands compute int, float, boolean, date and timestamp inputs offline as documented', async () => {
+    await withOnlineWorkspace(async (workspace) => {
+      await createTable(
+        workspace,
+        'src.typed',
+        [
+          { name: 'driver_id', type: 'long' },
+          { name: 'ts', type: 'timestamptz' },
+          { name: 'i', type: 'int' },
+          { name: 'f', type: 'float' },
+          { name: 'flag', type: 'boolean' },
+          { name: 'day', type: 'date' },
+          { name: 'at', type: 'timestamp' },
+        ],
+        [
+          [
+            [1n, { micros: at(0) }, -7, 0.1, true, '2024-02-29', { micros: 1_700_000_000_123_456n }],
+            [2n, { micros: at(0) }, null, null, null, null, null],
+          ],
+        ],
+      );
+      const typed = defineFeatureView({
+        name: 'typed',
+        entities: ['driver'],
+        source: 'typed_src',
+        features: [
+          { name: 'i', type: 'int' },
+          { name: 'f', type: 'float' },
+          { name: 'flag', type: 'boolean' },
+          { name: 'day', type: 'date' },
+          { name: 'at', type: 'timestamp' },
+        ],
+      });
+      // What compute saw, spelled out: each value's JavaScript type and value.
+      const seen = defineOnDemandView({
+        name: 'seen',
+        sources: [typed],
+        features: [{ name: 'inputs', type: 'string' }],
+        compute: ({ typed: fields }) => ({
+          inputs: Object.entries(fields!)
+            .map(
+              ([name, value]) => `${name}=${value instanceof Date ? `Date(${value.toISOString()})` : `${typeof value}(${String(value)})`}`,
+            )
+            .join(' '),
+        }),
+      });
+      const offline = await getHistoricalFeatures(
+        workspace.context([
+          defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
+          defineIcebergSource({ name: 'typed_src', table: 'src.typed', timestampField: 'ts' }),
+          typed,
+          seen,
+        ]),
+        {
+          entities: new arrow.Table({
+            driver_id: arrow.vectorFromArray([1n, 2n], new arrow.Int64()),
+            event_timestamp: arrow.vectorFromArray([new Date(NOW_MS), new Date(NOW_MS)], new arrow.TimestampMillisecond('UTC')),
+          }),
+          features: ['seen'],
+        },
+      ).toArrow();
+      assert.deepEqual(column(offline, 'inputs'), [
+        `i=number(-7) f=number(${Math.fround(0.1)}) flag=boolean(true) day=string(2024-02-29) at=Date(2023-11-14T22:13:20.123Z)`,
+        'i=object(null) f=object(null) flag=object(null) day=object(null) at=object(null)',
+      ]);
+    });
+  });
+
   it('computes every row when the entity rows come from several Parquet files (their ordinals have gaps)', async () => {
     await withOnlineWorkspace(async (workspace) => {
       const ride = defineRequestSource({ name: 'ride', fields: [{ name: 'lat', type: 'double' }] });
