@@ -5,7 +5,11 @@
 // files (the floor). Each runs in its own process, so peak memory (max RSS) is its own. The
 // results are compared row for row, so a fast wrong answer cannot pass as a win. With --on-demand,
 // Floe also runs the same retrieval with an on-demand view added (bench/_pit/floe-run.ts), and
-// `on_demand_overhead` is its time ÷ the time without, − 1.
+// `on_demand_overhead` is its time ÷ the time without, − 1. It runs a sweep of scales (`--scale
+// 0.1,0.3,1`, fractions of the full one; by default 0.1×, 0.3×, 1×, and with --quick 0.03×, 0.1×):
+// the top-level figures are the largest scale's, `scales` has each scale's times and time per entity
+// row, and `*_per_row_growth` is time per entity row at the largest scale ÷ at the smallest (at most
+// 1 when time grows no faster than linearly).
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,8 +18,8 @@ import { quoteLiteral } from '../engine/sql.js';
 import { repoRoot } from '../scripts/services/paths.js';
 import { pythonOracle } from '../test/support/services.js';
 import type { BenchmarkOptions } from './run.js';
-import { benchData, featureName, FEATURES, SCALES, TTL_DAYS, VIEWS } from './_pit/data.js';
-import type { BenchData } from './_pit/data.js';
+import { benchData, featureName, FEATURES, scaleOf, TTL_DAYS, VIEWS } from './_pit/data.js';
+import type { BenchData, Scale } from './_pit/data.js';
 import { feastEnvironment } from './_pit/feast-env.js';
 import type { ServiceName } from '../scripts/services/service.js';
 import { child, nodeScript } from './_child.js';
@@ -29,7 +33,87 @@ const log = (line: string): void => console.error(`[pit] ${line}`);
 export const services: readonly ServiceName[] = ['python'];
 
 export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
-  const scale = options.quick ? SCALES.quick : SCALES.full;
+  const scales = scaleFractions(options).map(scaleOf);
+  const onDemand = options.args.includes('--on-demand');
+  const python = pythonOracle().python;
+  const feastEnv = feastEnvironment(python, log);
+  const results: ScaleFigures[] = [];
+  for (const [index, scale] of scales.entries()) {
+    log(`scale ${scale.fraction}× (${scale.entityRows.toLocaleString('en')} entity rows)`);
+    // Feast's file store is slow: it is measured at the largest scale only.
+    results.push(await runScale(scale, { onDemand, python, feastEnv, feastFile: index === scales.length - 1 }));
+  }
+  const largest = results.at(-1)!;
+  const smallest = results[0]!;
+  // Time per entity row at the largest scale ÷ at the smallest: at most 1 when time grows no faster
+  // than linearly (null with one scale, which shows no growth).
+  const growth = (key: 'floe_s' | 'floor_s' | 'feast_s') =>
+    results.length < 2 ? null : round3(largest[key] / largest.entity_rows / (smallest[key] / smallest.entity_rows));
+  return {
+    ...largest,
+    scales: results.map((figures) => ({
+      scale: figures.scale,
+      entity_rows: figures.entity_rows,
+      feature_rows_per_view: figures.feature_rows_per_view,
+      floe_s: figures.floe_s,
+      floor_s: figures.floor_s,
+      feast_s: figures.feast_s,
+      floe_us_per_entity_row: perRowMicros(figures.floe_s, figures.entity_rows),
+      floor_us_per_entity_row: perRowMicros(figures.floor_s, figures.entity_rows),
+      feast_us_per_entity_row: perRowMicros(figures.feast_s, figures.entity_rows),
+      vs_floor: figures.vs_floor,
+      vs_feast: figures.vs_feast,
+      rows_differing_from_floor: figures.rows_differing_from_floor,
+      feast_rows_differing_from_floe: figures.feast_rows_differing_from_floe,
+      ...(figures.on_demand_overhead === undefined ? {} : { on_demand_overhead: figures.on_demand_overhead }),
+    })),
+    floe_per_row_growth: growth('floe_s'),
+    floor_per_row_growth: growth('floor_s'),
+    feast_per_row_growth: growth('feast_s'),
+  };
+}
+
+/**
+ * The scales to run, as fractions of the full one, smallest first: `--scale 0.1,0.3,1`, else
+ * 0.1×, 0.3× and 1× (--quick: 0.03× and 0.1×), so that every run shows how time grows.
+ */
+function scaleFractions(options: BenchmarkOptions): number[] {
+  const at = options.args.findIndex((arg) => arg === '--scale' || arg.startsWith('--scale='));
+  if (at === -1) return options.quick ? [0.03, 0.1] : [0.1, 0.3, 1];
+  const text = options.args[at]!.startsWith('--scale=') ? options.args[at]!.slice('--scale='.length) : options.args[at + 1];
+  const fractions = (text ?? '').split(',').map(Number);
+  if (text === undefined || text === '' || fractions.some((fraction) => !Number.isFinite(fraction) || fraction <= 0 || fraction > 10))
+    throw new Error(
+      `--scale takes fractions of the full scale separated by commas, for example 0.1,0.3,1; got ${JSON.stringify(text ?? '')}`,
+    );
+  return [...new Set(fractions)].sort((a, b) => a - b);
+}
+
+interface ScaleFigures extends Record<string, unknown> {
+  readonly scale: number;
+  readonly entity_rows: number;
+  readonly feature_rows_per_view: number;
+  readonly floe_s: number;
+  readonly floor_s: number;
+  readonly feast_s: number;
+  readonly vs_floor: number;
+  readonly vs_feast: number;
+  readonly rows_differing_from_floor: number;
+  readonly feast_rows_differing_from_floe: number;
+  readonly on_demand_overhead?: number;
+}
+
+/** Floe (and Floe with an on-demand view), the floor and Feast at one scale, their answers compared. */
+async function runScale(
+  scale: Scale,
+  options: {
+    readonly onDemand: boolean;
+    readonly python: string;
+    readonly feastEnv: { store: 'duckdb' | 'file'; env: NodeJS.ProcessEnv };
+    readonly feastFile: boolean;
+  },
+): Promise<ScaleFigures> {
+  const { onDemand, python, feastEnv } = options;
   const root = path.join(repoRoot, '.floe', 'bench');
   const data = await benchData(root, scale, log);
   const out = path.join(data.directory, 'out');
@@ -39,7 +123,6 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
   const floorOut = path.join(out, 'floor.parquet');
   const feastOut = path.join(out, 'feast.parquet');
 
-  const onDemand = options.args.includes('--on-demand');
   const onDemandOut = path.join(out, 'floe-on-demand.parquet');
   // Floe and the floor alternate, twice each, and keep their best time: the machine is shared.
   const floeRuns: Measured[] = [];
@@ -58,22 +141,21 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
   const floe = best(floeRuns);
   const floor = best(floorRuns);
 
-  const python = pythonOracle().python;
-  const feastEnv = feastEnvironment(python, log);
   log(`Feast (${feastEnv.store} offline store)`);
   const feast = await runFeast(python, feastEnv, data, feastOut);
   // The issue's peer is Feast's DuckDB store when it installs; its default file (dask) store, what
   // a Feast user gets without extras, is measured too so both ratios are on record.
   const feastFileOut = path.join(out, 'feast-file.parquet');
   let feastFile: Measured | undefined;
-  if (feastEnv.store === 'duckdb') {
+  if (options.feastFile && feastEnv.store === 'duckdb') {
     log('Feast (file offline store)');
     feastFile = await runFeast(python, { store: 'file', env: process.env }, data, feastFileOut);
   }
 
   const agreement = await compare(floeOut, floorOut, feastOut);
   const fileAgreement = feastFile === undefined ? undefined : await compare(floeOut, floorOut, feastFileOut);
-  const figures: Record<string, unknown> = {
+  const figures: ScaleFigures = {
+    scale: scale.fraction,
     entity_rows: scale.entityRows,
     feature_rows_per_view: scale.featureRows,
     views: VIEWS.length,
@@ -97,11 +179,14 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
   };
   if (onDemand) {
     const withOnDemand = best(onDemandRuns);
+    const cpu = (runs: readonly Measured[]) => Math.min(...runs.map((one) => one.cpuSeconds ?? Number.NaN));
     Object.assign(figures, {
       floe_on_demand_s: round3(withOnDemand.seconds),
       floe_on_demand_runs_s: onDemandRuns.map((one) => round3(one.seconds)),
       floe_on_demand_peak_mb: Math.round(withOnDemand.maxRssKb / 1024),
       on_demand_overhead: round3(withOnDemand.seconds / floe.seconds - 1),
+      // The same from CPU time (all threads), less at the mercy of other processes on a shared machine.
+      on_demand_overhead_cpu: round3(cpu(onDemandRuns) / cpu(floeRuns) - 1),
       // Its ordinary feature columns must be Floe's own, row for row.
       on_demand_rows_differing_from_floe: (await compare(floeOut, floorOut, onDemandOut)).feast,
     });
@@ -115,6 +200,10 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     });
   }
   return figures;
+}
+
+function perRowMicros(seconds: number, rows: number): number {
+  return round3((seconds * 1e6) / rows);
 }
 
 function best(runs: readonly Measured[]): Measured {

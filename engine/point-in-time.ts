@@ -95,12 +95,14 @@ export async function pointInTimeJoin(
   } finally {
     await dropTemporaryTables(connection, [...boundsByKeys.values()]);
   }
-  return { query: parts.select(q(current)), tables };
+  return { query: parts.select(q(current)), unorderedQuery: parts.select(q(current), { ordered: false }), tables };
 }
 
 export interface PointInTimeJoin {
   /** The result, in entity order. */
   readonly query: string;
+  /** The same rows in no particular order, for a caller that joins or sorts them again (DuckDB keeps a subquery's sort). */
+  readonly unorderedQuery: string;
   /** The temporary tables the join created, for `dropTemporaryTables` once the result is read. */
   readonly tables: readonly string[];
 }
@@ -118,8 +120,8 @@ interface PointInTimeParts {
   /** The entity rows with a row ordinal and their event time in µs. */
   readonly entity: string;
   readonly views: readonly ViewJoin[];
-  /** The result from the last table of the join, in entity order. */
-  readonly select: (joined: string) => string;
+  /** The result from the last table of the join, in entity order unless `ordered` is false. */
+  readonly select: (joined: string, options?: { readonly ordered?: boolean }) => string;
 }
 
 /** One view's part of the join: SQL over its rows (`f`) and the names its columns take inside the join. */
@@ -218,7 +220,7 @@ async function pointInTimeParts(connection: DuckDBConnection, request: PointInTi
     });
   }
 
-  const select = (joined: string): string => {
+  const select = (joined: string, options: { readonly ordered?: boolean } = {}): string => {
     const kept =
       entity.dropOrdinal && entity.ordinalColumn !== undefined
         ? entityColumns.filter((column) => column.name !== entity.ordinalColumn)
@@ -227,7 +229,7 @@ async function pointInTimeParts(connection: DuckDBConnection, request: PointInTi
       ...kept.map((column) => q(column.name)),
       ...features.map((feature) => `${q(feature.internal)} AS ${q(feature.output)}`),
     ];
-    return `SELECT ${outputs.join(', ')} FROM ${joined} ORDER BY ${q(ROW)}`;
+    return `SELECT ${outputs.join(', ')} FROM ${joined}${options.ordered === false ? '' : ` ORDER BY ${q(ROW)}`}`;
   };
   return { entity: entitySql, views, select };
 }

@@ -17,16 +17,28 @@ import { driverEventColumnsSql, recreateBenchTable, writeEntityRows } from '../_
  * so a rerun makes the same data.
  */
 export interface Scale {
-  readonly name: 'quick' | 'full';
+  /** Names its data folder: `quick` (0.1×), `full` (1×), else `x<fraction>`. */
+  readonly name: string;
+  /** Of the full scale. */
+  readonly fraction: number;
   readonly entityRows: number;
   readonly featureRows: number;
   readonly keys: number;
 }
 
-export const SCALES: Readonly<Record<'quick' | 'full', Scale>> = {
-  quick: { name: 'quick', entityRows: 100_000, featureRows: 1_000_000, keys: 100_000 },
-  full: { name: 'full', entityRows: 1_000_000, featureRows: 10_000_000, keys: 1_000_000 },
-};
+const FULL = { entityRows: 1_000_000, featureRows: 10_000_000, keys: 1_000_000 };
+
+/** The full scale (1M entity rows, 10M feature rows per view, 1M keys) times `fraction`. */
+export function scaleOf(fraction: number): Scale {
+  const rows = (count: number) => Math.round(count * fraction);
+  return {
+    name: fraction === 1 ? 'full' : fraction === 0.1 ? 'quick' : `x${fraction}`,
+    fraction,
+    entityRows: rows(FULL.entityRows),
+    featureRows: rows(FULL.featureRows),
+    keys: rows(FULL.keys),
+  };
+}
 
 export const VIEWS = ['trips', 'ratings', 'payments'] as const;
 export const FEATURES = [1, 2, 3, 4, 5] as const;

@@ -3,6 +3,7 @@
 // request_id) is asked for too, computed over every joined row.
 import path from 'node:path';
 import { Engine } from '../../engine/duckdb.js';
+import { cpuSecondsSince } from '../_child.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../features/definitions.js';
 import { getHistoricalFeatures } from '../../features/historical/get-historical-features.js';
 import { defineOnDemandView, defineRequestSource } from '../../features/on-demand.js';
@@ -63,6 +64,7 @@ const catalog = await loadCatalog(data.catalogConfig);
 const engine = await Engine.create({ threads: 2, memoryLimit, tempDirectory: path.join(data.directory, 'spill-floe') });
 try {
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   const job = getHistoricalFeatures(
     { registry: new Registry(definitions), catalog, engine, workDirectory: path.join(data.directory, 'work') },
     {
@@ -78,6 +80,7 @@ try {
   console.log(
     JSON.stringify({
       seconds,
+      cpuSeconds: cpuSecondsSince(cpuStart),
       rows: written.rows,
       maxRssKb: process.resourceUsage().maxRSS,
       scans: job.lastSummary?.views.map((view) => ({ view: view.featureView, dataFiles: view.dataFiles, skipped: view.dataFilesSkipped })),

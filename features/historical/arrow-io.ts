@@ -162,19 +162,6 @@ export async function queryToArrow(connection: DuckDBConnection, sql: string): P
   return new arrow.Table(vectors);
 }
 
-/** One DuckDB data chunk's columns as Arrow record batches (timestamps as µs). */
-export function recordBatchesOf(
-  names: readonly string[],
-  types: readonly DuckDBType[],
-  columns: readonly (readonly unknown[])[],
-): arrow.RecordBatch[] {
-  const vectors: Record<string, arrow.Vector> = {};
-  names.forEach((name, index) => {
-    vectors[name] = toArrowVector(columns[index] ?? [], types[index]!);
-  });
-  return new arrow.Table(vectors).batches;
-}
-
 function toArrowVector(values: readonly unknown[], type: DuckDBType): arrow.Vector {
   const length = values.length;
   const fixed64 = (arrowType: arrow.DataType, toBigint: (value: unknown) => bigint): arrow.Vector => {

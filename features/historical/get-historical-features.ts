@@ -263,7 +263,11 @@ export class HistoricalRetrievalJob {
         // The on-demand pass reads its inputs by their full names (`view__feature`) and names the output itself.
         const joined =
           sources.length === 0
-            ? { query: `SELECT * FROM (${entityRelation}) ORDER BY ${q(ENTITY_ORDINAL)}`, tables: [] }
+            ? {
+                query: `SELECT * FROM (${entityRelation}) ORDER BY ${q(ENTITY_ORDINAL)}`,
+                unorderedQuery: `SELECT * FROM (${entityRelation})`,
+                tables: [],
+              }
             : await pointInTimeJoin(
                 connection,
                 {
@@ -284,7 +288,8 @@ export class HistoricalRetrievalJob {
           if (aggregated.length === 0) return await output(connection, joined.query);
           return await output(connection, await this.inProjectionOrder(connection, entity.relation, joined.query));
         }
-        const pass = await onDemandPass(connection, joined.query, {
+        // The pass sorts its own result, so it reads the joined rows unsorted (a sort inside would be kept).
+        const pass = await onDemandPass(connection, joined.unorderedQuery, {
           registry: context.registry,
           plan: onDemandPlan,
           fullFeatureNames: request.fullFeatureNames ?? false,

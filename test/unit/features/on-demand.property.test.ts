@@ -445,6 +445,101 @@ describe('on-demand views: request fields and references', () => {
     });
   });
 
+  it('hands compute int, float, boolean, date and timestamp inputs offline as documented', async () => {
+    await withOnlineWorkspace(async (workspace) => {
+      await createTable(
+        workspace,
+        'src.typed',
+        [
+          { name: 'driver_id', type: 'long' },
+          { name: 'ts', type: 'timestamptz' },
+          { name: 'i', type: 'int' },
+          { name: 'f', type: 'float' },
+          { name: 'flag', type: 'boolean' },
+          { name: 'day', type: 'date' },
+          { name: 'at', type: 'timestamp' },
+        ],
+        [
+          [
+            [1n, { micros: at(0) }, -7, 0.1, true, '2024-02-29', { micros: 1_700_000_000_123_456n }],
+            [2n, { micros: at(0) }, null, null, null, null, null],
+          ],
+        ],
+      );
+      const typed = defineFeatureView({
+        name: 'typed',
+        entities: ['driver'],
+        source: 'typed_src',
+        features: [
+          { name: 'i', type: 'int' },
+          { name: 'f', type: 'float' },
+          { name: 'flag', type: 'boolean' },
+          { name: 'day', type: 'date' },
+          { name: 'at', type: 'timestamp' },
+        ],
+      });
+      // What compute saw, spelled out: each value's JavaScript type and value.
+      const seen = defineOnDemandView({
+        name: 'seen',
+        sources: [typed],
+        features: [{ name: 'inputs', type: 'string' }],
+        compute: ({ typed: fields }) => ({
+          inputs: Object.entries(fields!)
+            .map(
+              ([name, value]) => `${name}=${value instanceof Date ? `Date(${value.toISOString()})` : `${typeof value}(${String(value)})`}`,
+            )
+            .join(' '),
+        }),
+      });
+      const offline = await getHistoricalFeatures(
+        workspace.context([
+          defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
+          defineIcebergSource({ name: 'typed_src', table: 'src.typed', timestampField: 'ts' }),
+          typed,
+          seen,
+        ]),
+        {
+          entities: new arrow.Table({
+            driver_id: arrow.vectorFromArray([1n, 2n], new arrow.Int64()),
+            event_timestamp: arrow.vectorFromArray([new Date(NOW_MS), new Date(NOW_MS)], new arrow.TimestampMillisecond('UTC')),
+          }),
+          features: ['seen'],
+        },
+      ).toArrow();
+      assert.deepEqual(column(offline, 'inputs'), [
+        `i=number(-7) f=number(${Math.fround(0.1)}) flag=boolean(true) day=string(2024-02-29) at=Date(2023-11-14T22:13:20.123Z)`,
+        'i=object(null) f=object(null) flag=object(null) day=object(null) at=object(null)',
+      ]);
+    });
+  });
+
+  it('computes every row when the entity rows come from several Parquet files (their ordinals have gaps)', async () => {
+    await withOnlineWorkspace(async (workspace) => {
+      const ride = defineRequestSource({ name: 'ride', fields: [{ name: 'lat', type: 'double' }] });
+      const doubled = defineOnDemandView({
+        name: 'doubled',
+        sources: [ride],
+        features: [{ name: 'lat_twice', type: 'double' }],
+        compute: ({ ride: fields }) => ({ lat_twice: (fields!.lat as number) * 2 }),
+      });
+      // Each file's rows are numbered from file_index << 40, so paging by a fixed span of ordinals
+      // would walk 2^40 / page-size empty pages between the two files.
+      const files = [0, 1].map((file) => path.join(workspace.directory, `entities-${file}.parquet`));
+      await workspace.engine.withConnection(async (connection) => {
+        for (const [file, name] of files.entries())
+          await connection.run(
+            `COPY (SELECT TIMESTAMPTZ '1970-01-01 00:00:00+00' AS event_timestamp, (i + ${file * 1000})::DOUBLE AS lat FROM range(3) AS r(i)) TO ${quoteLiteral(name)} (FORMAT parquet)`,
+          );
+      });
+      const offline = await getHistoricalFeatures(workspace.context([ride, doubled]), {
+        entities: { parquet: files },
+        features: ['doubled'],
+      }).toArrow();
+      assert.deepEqual(column(offline, 'lat'), [0, 1, 2, 1000, 1001, 1002]);
+      assert.deepEqual(column(offline, 'lat_twice'), [0, 2, 4, 2000, 2002, 2004]);
+    });
+  });
+
   it('computes every row of a result longer than a DuckDB appender holds before it flushes (204,800 rows)', async () => {
     await withOnlineWorkspace(async (workspace) => {
       const ride = defineRequestSource({ name: 'ride', fields: [{ name: 'lat', type: 'double' }] });
