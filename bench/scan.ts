@@ -18,7 +18,8 @@
  *
  * The work is the same in each: the live matching rows' count, sum(id) and sum(value), which must
  * agree exactly (values are multiples of 1/4, so their sums are exact in any order) before any
- * time is reported. Each is run once to warm up, then REPEATS times; the median counts. Needs the
+ * time is reported. Each is run once to warm up, then REPEATS times (a slow Python peer fewer, see
+ * PEER_BUDGET_MS); the median counts. Needs the
  * services' Python venv and Java oracle (`npm run services -- start`); installs DuckDB's Iceberg
  * reader from PyPI once (bench/_iceberg/duckdb-iceberg-env.ts).
  */
@@ -44,7 +45,10 @@ import { writeScanTable, type ScanTableShape } from './_iceberg/scan-table.js';
 import type { BenchmarkOptions } from './run.js';
 
 const REPEATS = 3;
-/** A Python peer runs fewer than REPEATS timed runs (at least one) when they would take longer than this. */
+/**
+ * A Python peer runs fewer than REPEATS timed runs (at least one) when they would take longer than
+ * this, and takes its warm-up as its one run when that alone does (bench/_iceberg/peer_timing.py).
+ */
 const PEER_BUDGET_MS = 20_000;
 const COLUMNS = ['id', 'value'];
 const here = dirname(fileURLToPath(import.meta.url));

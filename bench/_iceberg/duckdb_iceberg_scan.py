@@ -1,16 +1,15 @@
 """The DuckDB iceberg_scan peer of bench/scan.ts: DuckDB's own Iceberg reader (the `iceberg`
 extension, from the pip package duckdb-ext-iceberg, never from DuckDB's extension repository) over
-the table's metadata file, with the bench's filter in SQL; once to warm up, then `repeats` times.
+the table's metadata file, with the bench's filter in SQL; timed as peer_timing.timed_runs says.
 Usage: python duckdb_iceberg_scan.py request.json
   request: {"extensions": dir, "metadata": path, "where": sql, "repeats": n, "budget_ms": ms}
   ->  {"times": [ms, ...], "count": n, "id_sum": n, "value_sum": x, "version": "1.4.4"}"""
 
 import json
 import sys
-import time
 
 import duckdb
-from peer_timing import repeats_within
+from peer_timing import timed_runs
 
 
 def main() -> int:
@@ -32,13 +31,7 @@ def main() -> int:
         count, id_sum, value_sum, _ = connection.execute(query, [request["metadata"]]).fetchone()
         return int(count), int(id_sum or 0), float(value_sum or 0.0)
 
-    started = time.perf_counter()
-    once()
-    times = []
-    for _ in range(repeats_within(request, (time.perf_counter() - started) * 1000)):
-        started = time.perf_counter()
-        count, id_sum, value_sum = once()
-        times.append((time.perf_counter() - started) * 1000)
+    times, (count, id_sum, value_sum) = timed_runs(once, int(request["repeats"]), float(request["budget_ms"]))
     json.dump(
         {"times": times, "count": count, "id_sum": str(id_sum), "value_sum": value_sum, "version": duckdb.__version__},
         sys.stdout,

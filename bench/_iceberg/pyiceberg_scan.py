@@ -1,19 +1,18 @@
 """The pyiceberg peer of bench/scan.ts: times
 table.scan(row_filter, selected_fields=('id', 'value'), snapshot_id).to_arrow() plus pyarrow's
-count and sums, once to warm up and then `repeats` times, inside Python.
+count and sums, inside Python, timed as peer_timing.timed_runs says.
 Usage: python pyiceberg_scan.py request.json
   request: {"uri", "warehouse", "identifier", "row_filter"?, "snapshot_id"?, "repeats", "budget_ms"}
   ->  {"times": [ms, ...], "count": n, "id_sum": "n", "value_sum": x}"""
 
 import json
 import sys
-import time
 
 import pyarrow.compute as pc
 from pyiceberg.catalog import load_catalog
 from pyiceberg.expressions import AlwaysTrue
 
-from peer_timing import repeats_within
+from peer_timing import timed_runs
 
 
 def main() -> int:
@@ -30,13 +29,7 @@ def main() -> int:
         value_sum = pc.sum(data.column("value")).as_py() or 0.0
         return data.num_rows, id_sum, value_sum
 
-    started = time.perf_counter()
-    once()
-    times = []
-    for _ in range(repeats_within(request, (time.perf_counter() - started) * 1000)):
-        started = time.perf_counter()
-        count, id_sum, value_sum = once()
-        times.append((time.perf_counter() - started) * 1000)
+    times, (count, id_sum, value_sum) = timed_runs(once, int(request["repeats"]), float(request["budget_ms"]))
     json.dump({"times": times, "count": count, "id_sum": str(id_sum), "value_sum": value_sum}, sys.stdout)
     return 0
 
