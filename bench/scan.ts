@@ -1,52 +1,74 @@
 /**
- * `npm run bench -- scan [--quick]`: a merge-on-read scan. A 10M-row table (--quick: 1M) that Floe
- * writes (appendQuery, several data files), with every 10th row of each file deleted by Java
- * Iceberg's position deletes (one delete file per data file), read three ways in this run:
+ * `npm run bench -- scan [--quick]`: a filtered merge-on-read scan of a table shaped like a busy
+ * event table (bench/_iceberg/scan-table.ts): partitioned by day, 100+ data files, position
+ * deletes on a share of them and equality deletes on another, all written by Java Iceberg. The
+ * filter keeps some days (partition pruning) and low ids (min/max pruning, plus rows filtered
+ * inside the files kept). Read four ways in this run:
  *
- *   floe       scanTable (plan from the manifests, deletes attached) → DuckDB over the plan's SQL
- *   pyiceberg  table.scan(selected_fields=('value',)).to_arrow(), then pyarrow's count and sum,
- *              timed inside Python
- *   floor      a hand-written DuckDB query over the same files: read_parquet anti-joined with the
- *              delete files on (file, position) — no catalog, no manifests, no planning
+ *   floe            load + scanTable (plan from the manifests with the filter, deletes attached) →
+ *                   DuckDB over the plan's SQL, every time
+ *   floor           a hand-written DuckDB query over exactly the files Floe's plan keeps:
+ *                   read_parquet with the filter, anti-joined with the position deletes on
+ *                   (file, position) and the equality deletes on id — no catalog, no manifests
+ *   duckdb_iceberg  DuckDB's own iceberg_scan over the table's metadata file with the filter in
+ *                   SQL (Python's duckdb and its iceberg extension from PyPI), timed inside Python
+ *   pyiceberg       table.scan(row_filter, selected_fields).to_arrow() and pyarrow's count and sums,
+ *                   timed inside Python. pyiceberg cannot read equality deletes, so it reads the
+ *                   snapshot before them, and `vs_pyiceberg` compares Floe reading that same snapshot
  *
- * The work is the same in each: the live rows' count and the sum of one column (`value`), which
- * the three must agree on (and equal the known answer). Floe and the floor aggregate inside DuckDB;
- * pyiceberg has no way to aggregate without materializing, so it builds the one-column Arrow table.
- * Each is run once to warm up, then REPEATS times; the median counts. Needs the services' Python
- * venv and Java oracle (`npm run services -- start`).
+ * The work is the same in each: the live matching rows' count, sum(id) and sum(value), which must
+ * agree exactly (values are multiples of 1/4, so their sums are exact in any order) before any
+ * time is reported. Each is run once to warm up, then REPEATS times (a slow Python peer fewer, see
+ * PEER_BUDGET_MS); the median counts. Needs the
+ * services' Python venv and Java oracle (`npm run services -- start`); installs DuckDB's Iceberg
+ * reader from PyPI once (bench/_iceberg/duckdb-iceberg-env.ts).
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { appendQuery } from '../engine/append-query.js';
 import { Engine } from '../engine/duckdb.js';
 import { registerIcebergFunctions } from '../engine/partition-functions.js';
-import { quoteLiteralList } from '../engine/sql.js';
+import { quoteIdentifier as q, quoteLiteralList } from '../engine/sql.js';
 import { scanTable } from '../engine/table-reader.js';
 import type { TableIdentifier } from '../iceberg/catalog/catalog.js';
 import { SqlCatalog } from '../iceberg/catalog/sql-catalog.js';
 import { localPath } from '../iceberg/io/local-file-io.js';
-import { jsonRoot } from '../iceberg/spec/json.js';
-import { parseSchema } from '../iceberg/spec/schema-json.js';
+import type { ScanPlan } from '../iceberg/scan/plan.js';
 import { planScan } from '../iceberg/scan/planner.js';
-import { pythonOracle } from '../test/support/services.js';
 import { openJavaOracle } from '../test/support/java-oracle.js';
-import type { BenchmarkOptions } from './run.js';
+import { pythonOracle } from '../test/support/services.js';
 import type { ServiceName } from '../scripts/services/service.js';
+import { child } from './_child.js';
+import { duckdbIcebergEnvironment } from './_iceberg/duckdb-iceberg-env.js';
+import { writeScanTable, type ScanTableShape } from './_iceberg/scan-table.js';
+import type { BenchmarkOptions } from './run.js';
 
 const REPEATS = 3;
-const DELETE_EVERY = 10;
-const PYTHON_SCAN = join(dirname(fileURLToPath(import.meta.url)), '_iceberg', 'pyiceberg_scan.py');
+/**
+ * A Python peer runs fewer than REPEATS timed runs (at least one) when they would take longer than
+ * this, and takes its warm-up as its one run when that alone does (bench/_iceberg/peer_timing.py).
+ */
+const PEER_BUDGET_MS = 20_000;
+const COLUMNS = ['id', 'value'];
+const here = dirname(fileURLToPath(import.meta.url));
+const PYICEBERG_SCAN = join(here, '_iceberg', 'pyiceberg_scan.py');
+const DUCKDB_ICEBERG_SCAN = join(here, '_iceberg', 'duckdb_iceberg_scan.py');
+
+const QUICK: ScanTableShape = { days: 12, appends: 10, rowsPerFile: 10_000, equalityDeleteEvery: 50 };
+const FULL: ScanTableShape = { days: 30, appends: 10, rowsPerFile: 20_000, equalityDeleteEvery: 100 };
 
 const log = (message: string): void => console.log(`[scan] ${message}`);
 const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const round = (value: number): number => Math.round(value * 1000) / 1000;
 
 interface Answer {
-  count: bigint;
-  sum: number;
+  readonly count: bigint;
+  readonly idSum: bigint;
+  readonly valueSum: number;
 }
+
+const describe = (answer: Answer): string => `count ${answer.count}, sum(id) ${answer.idSum}, sum(value) ${answer.valueSum}`;
 
 async function timed(what: string, run: () => Promise<Answer>): Promise<{ ms: number; answer: Answer }> {
   let answer = await run();
@@ -56,9 +78,11 @@ async function timed(what: string, run: () => Promise<Answer>): Promise<{ ms: nu
     answer = await run();
     times.push(performance.now() - started);
   }
-  log(
-    `${what}: ${times.map((ms) => ms.toFixed(0)).join(' / ')} ms → median ${median(times).toFixed(0)} ms (count ${answer.count}, sum ${answer.sum})`,
-  );
+  return reported(what, times, answer);
+}
+
+function reported(what: string, times: readonly number[], answer: Answer): { ms: number; answer: Answer } {
+  log(`${what}: ${times.map((ms) => ms.toFixed(0)).join(' / ')} ms → median ${median(times).toFixed(0)} ms (${describe(answer)})`);
   return { ms: median(times), answer };
 }
 
@@ -66,7 +90,9 @@ async function timed(what: string, run: () => Promise<Answer>): Promise<{ ms: nu
 export const services: readonly ServiceName[] = ['python', 'java-oracle'];
 
 export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
-  const rows = options.quick ? 1_000_000 : 10_000_000;
+  const shape = options.quick ? QUICK : FULL;
+  const { python } = pythonOracle();
+  const duckdbIceberg = duckdbIcebergEnvironment(python, log);
   const dir = await mkdtemp(join(tmpdir(), 'floe-bench-scan-'));
   const warehouse = `file://${join(dir, 'warehouse')}`;
   const catalog = await SqlCatalog.open({ name: 'floe_oracle', uri: join(dir, 'catalog.db'), warehouse });
@@ -74,58 +100,38 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
   const java = openJavaOracle();
   const identifier: TableIdentifier = { namespace: ['bench'], name: 'scan' };
   try {
-    // ---- the table: Floe's data files, Java's position deletes
-    log(`writing ${rows.toLocaleString('en')} rows with Floe`);
-    await catalog.createNamespace(['bench']);
-    await catalog.createTable(identifier, {
-      schema: parseSchema(
-        {
-          type: 'struct',
-          'schema-id': 0,
-          fields: [
-            { id: 1, name: 'id', type: 'long', required: true },
-            { id: 2, name: 'value', type: 'double', required: true },
-            { id: 3, name: 'name', type: 'string', required: false },
-          ],
-        },
-        jsonRoot('bench schema'),
-      ),
-      properties: {
-        'write.target-file-size-bytes': String(options.quick ? 4 * 1024 * 1024 : 32 * 1024 * 1024),
-        'write.delete.mode': 'merge-on-read',
-      },
-    });
-    await appendQuery({
+    const table = await writeScanTable(shape, {
       catalog,
       engine,
       identifier,
-      query: `SELECT CAST(i AS BIGINT) AS id, CAST(i % 1000 AS DOUBLE) / 4 AS value, 'name-' || (i % 977) AS name FROM range(${rows}) AS t(i)`,
       workDirectory: dir,
+      java,
+      javaCatalog: { type: 'sql', uri: `jdbc:sqlite:${join(dir, 'catalog.db')}`, warehouse },
+      log,
     });
-    const written = await planScan(await catalog.loadTable(identifier));
-    log(`${written.tasks.length} data files; Java deletes every ${DELETE_EVERY}th row of each by position`);
-    const javaCatalog = { type: 'sql' as const, uri: `jdbc:sqlite:${join(dir, 'catalog.db')}`, warehouse };
-    for (const task of written.tasks) {
-      const positions = Array.from({ length: Math.ceil(task.dataFile.recordCount / DELETE_EVERY) }, (_, k) => k * DELETE_EVERY);
-      await java.run('delete_positions', { catalog: javaCatalog, identifier: 'bench.scan', file_path: task.dataFile.filePath, positions });
-    }
-    const table = await catalog.loadTable(identifier);
-    const plan = await planScan(table);
-    const deleted = plan.tasks.reduce((sum, task) => sum + Math.ceil(task.dataFile.recordCount / DELETE_EVERY), 0);
+    const loaded = await catalog.loadTable(identifier);
+    const whole = await planScan(loaded);
+    const plan = await planScan(loaded, { columns: COLUMNS, filter: table.filter });
     log(
-      `plan: ${plan.mode}, ${plan.summary.dataFiles} data files, ${plan.summary.positionDeleteFiles} position delete files, ${deleted.toLocaleString('en')} rows deleted`,
+      `table: ${whole.summary.dataFiles} data files, ${whole.summary.positionDeleteFiles} position and ${whole.summary.equalityDeleteFiles} equality delete files; ` +
+        `the filter keeps ${plan.summary.dataFiles} data files (${plan.summary.manifestsSkipped} of ${plan.summary.manifestsRead + plan.summary.manifestsSkipped} manifests skipped), ` +
+        `${plan.summary.positionDeleteFiles} position and ${plan.summary.equalityDeleteFiles} equality delete files`,
     );
 
-    // ---- Floe: plan + localize + DuckDB over the plan's SQL, every time
+    // ---- Floe: load + plan + localize + DuckDB over the plan's SQL, every time
     const planTimes: number[] = [];
-    const floe = await timed('floe (scanTable → DuckDB count + sum)', async () => {
+    const floeRead = async (snapshotId?: bigint): Promise<Answer> => {
       const started = performance.now();
-      const scan = await scanTable(await catalog.loadTable(identifier), { columns: ['value'] });
-      planTimes.push(performance.now() - started);
-      return engine.withConnection(async (connection) =>
-        answerOf(await connection.runAndReadAll(`SELECT count(*), sum("value") FROM (${scan.sql})`)),
-      );
-    });
+      const scan = await scanTable(await catalog.loadTable(identifier), {
+        columns: COLUMNS,
+        filter: table.filter,
+        ...(snapshotId === undefined ? {} : { snapshotId }),
+      });
+      if (snapshotId === undefined) planTimes.push(performance.now() - started);
+      return engine.withConnection(async (connection) => answerOf(await connection.runAndReadAll(sumsSql(`(${scan.sql})`))));
+    };
+    const floe = await timed('floe (scanTable → DuckDB)', () => floeRead());
+    const planMs = median(planTimes.slice(1));
     log(
       `floe: load + plan + localize took ${planTimes
         .slice(1)
@@ -133,49 +139,74 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
         .join(' / ')} ms of that`,
     );
 
-    // ---- the floor: the same files, anti-joined by hand
-    const dataPaths = plan.tasks.map((task) => localPath(task.dataFile.filePath));
-    const deletePaths = [...new Set(plan.tasks.flatMap((task) => task.positionDeletes.map((ref) => localPath(ref.file.filePath))))];
-    const floorSql = `SELECT count(*), sum(d."value") FROM read_parquet(${quoteLiteralList(dataPaths)}, filename = true, file_row_number = true) AS d
-      ANTI JOIN read_parquet(${quoteLiteralList(deletePaths)}) AS p ON p.file_path = 'file://' || d.filename AND p.pos = d.file_row_number`;
-    const floor = await timed('floor (hand-written DuckDB anti-join)', () =>
+    // ---- the floor: the files Floe's plan keeps, filtered and anti-joined by hand
+    const floorSql = handWrittenSql(plan, table.sqlFilter);
+    const floor = await timed('floor (hand-written DuckDB anti-joins)', () =>
       engine.withConnection(async (connection) => answerOf(await connection.runAndReadAll(floorSql))),
     );
 
-    // ---- pyiceberg, timed in Python
-    const py = await pyicebergScan(dir, join(dir, 'catalog.db'), warehouse);
-    log(
-      `pyiceberg (scan.to_arrow + count + sum): ${py.times.map((ms) => ms.toFixed(0)).join(' / ')} ms → median ${median(py.times).toFixed(0)} ms (count ${py.count}, sum ${py.sum})`,
+    // ---- DuckDB's iceberg_scan, timed in Python
+    const duck = await runPythonPeer(
+      DUCKDB_ICEBERG_SCAN,
+      {
+        extensions: duckdbIceberg.extensions,
+        metadata: localPath(loaded.metadataLocation),
+        where: table.sqlFilter,
+        repeats: REPEATS,
+        budget_ms: PEER_BUDGET_MS,
+      },
+      duckdbIceberg.env,
+      dir,
+    );
+    const duckdb = reported(`duckdb_iceberg (DuckDB ${String(duck.version)} iceberg_scan)`, duck.times, pythonAnswer(duck));
+
+    // ---- pyiceberg, timed in Python, and Floe on the same snapshot (before the equality deletes)
+    const beforePlan = await planScan(loaded, { columns: COLUMNS, filter: table.filter, snapshotId: table.beforeEqualityDeletes });
+    const floorBefore = await engine.withConnection(async (connection) =>
+      answerOf(await connection.runAndReadAll(handWrittenSql(beforePlan, table.sqlFilter))),
+    );
+    const floeBefore = await timed('floe, snapshot before the equality deletes', () => floeRead(table.beforeEqualityDeletes));
+    const py = await runPythonPeer(
+      PYICEBERG_SCAN,
+      {
+        uri: `sqlite:///${join(dir, 'catalog.db')}`,
+        warehouse,
+        identifier: 'bench.scan',
+        row_filter: table.pyicebergFilter,
+        snapshot_id: String(table.beforeEqualityDeletes),
+        repeats: REPEATS,
+        budget_ms: PEER_BUDGET_MS,
+      },
+      process.env,
+      dir,
+    );
+    const pyiceberg = reported(
+      'pyiceberg, snapshot before the equality deletes (scan.to_arrow + count + sums)',
+      py.times,
+      pythonAnswer(py),
     );
 
-    const expected: Answer = {
-      count: BigInt(rows - deleted),
-      sum: await engine.withConnection(async (connection) => answerOf(await connection.runAndReadAll(floorSql))).then((a) => a.sum),
-    };
-    for (const [name, answer] of [
-      ['floe', floe.answer],
-      ['floor', floor.answer],
-      ['pyiceberg', { count: BigInt(py.count), sum: py.sum }],
-    ] as const) {
-      if (answer.count !== expected.count || Math.abs(answer.sum - expected.sum) > 1e-6 * Math.abs(expected.sum)) {
-        throw new Error(
-          `${name} read ${answer.count} rows summing to ${answer.sum}; expected ${expected.count} rows summing to ${expected.sum}`,
-        );
-      }
-    }
-    const pyMs = median(py.times);
+    agree('the current snapshot', floor.answer, { floe: floe.answer, duckdb_iceberg: duckdb.answer });
+    agree('the snapshot before the equality deletes', floorBefore, { floe: floeBefore.answer, pyiceberg: pyiceberg.answer });
     return {
-      rows,
-      deleted_rows: deleted,
-      data_files: plan.summary.dataFiles,
-      delete_files: plan.summary.positionDeleteFiles,
-      work: 'count(*) + sum(value) of live rows; pyiceberg materializes the value column to Arrow first',
+      rows: table.rows,
+      rows_read: Number(floor.answer.count),
+      data_files: whole.summary.dataFiles,
+      position_delete_files: whole.summary.positionDeleteFiles,
+      equality_delete_files: whole.summary.equalityDeleteFiles,
+      data_files_pruned: whole.summary.dataFiles - plan.summary.dataFiles,
+      data_files_read: plan.summary.dataFiles,
+      delete_files_read: plan.summary.positionDeleteFiles + plan.summary.equalityDeleteFiles,
+      work: 'count(*), sum(id), sum(value) of the live rows the filter keeps; pyiceberg materializes id and value to Arrow first',
       floe_ms: Math.round(floe.ms),
-      floe_plan_ms: Math.round(median(planTimes.slice(1))),
-      pyiceberg_ms: Math.round(pyMs),
+      floe_plan_ms: Math.round(planMs),
       floor_ms: Math.round(floor.ms),
-      vs_pyiceberg: round(floe.ms / pyMs),
+      duckdb_iceberg_ms: Math.round(duckdb.ms),
+      floe_before_equality_deletes_ms: Math.round(floeBefore.ms),
+      pyiceberg_before_equality_deletes_ms: Math.round(pyiceberg.ms),
       vs_floor: round(floe.ms / floor.ms),
+      vs_duckdb_iceberg: round(floe.ms / duckdb.ms),
+      vs_pyiceberg: round(floeBefore.ms / pyiceberg.ms),
     };
   } finally {
     await java.close();
@@ -185,25 +216,61 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
   }
 }
 
-const round = (value: number): number => Math.round(value * 1000) / 1000;
+const sumsSql = (from: string): string => `SELECT count(*), sum(${q('id')}), sum(${q('value')}) FROM ${from} AS rows`;
 
-function answerOf(reader: { getRows(): unknown[][] }): Answer {
-  const [count, sum] = reader.getRows()[0] ?? [];
-  return { count: BigInt(count as bigint), sum: Number(sum) };
+/**
+ * What the plan reads, written by hand: the kept data files with the filter, minus the position
+ * deletes by (file, position), minus the equality deletes by id. Matching equality deletes on id
+ * alone is right for this table only: ids are unique and each delete sits in its row's partition.
+ */
+function handWrittenSql(plan: ScanPlan, filter: string): string {
+  const data = plan.tasks.map((task) => localPath(task.dataFile.filePath));
+  const deletes = (kind: 'positionDeletes' | 'equalityDeletes'): string[] => [
+    ...new Set(plan.tasks.flatMap((task) => task[kind].map((ref) => localPath(ref.file.filePath)))),
+  ];
+  const positions = deletes('positionDeletes');
+  const equalities = deletes('equalityDeletes');
+  return (
+    `SELECT count(*), sum(d.${q('id')}), sum(d.${q('value')}) ` +
+    `FROM (SELECT * FROM read_parquet(${quoteLiteralList(data)}, filename = true, file_row_number = true) WHERE ${filter}) AS d` +
+    (positions.length === 0
+      ? ''
+      : ` ANTI JOIN read_parquet(${quoteLiteralList(positions)}) AS p ON p.file_path = 'file://' || d.filename AND p.pos = d.file_row_number`) +
+    (equalities.length === 0 ? '' : ` ANTI JOIN read_parquet(${quoteLiteralList(equalities)}) AS e ON e.${q('id')} = d.${q('id')}`)
+  );
 }
 
-async function pyicebergScan(dir: string, db: string, warehouse: string): Promise<{ times: number[]; count: number; sum: number }> {
-  const requestFile = join(dir, 'pyiceberg-scan.json');
-  await writeFile(requestFile, JSON.stringify({ uri: `sqlite:///${db}`, warehouse, identifier: 'bench.scan', repeats: REPEATS }));
-  const { python } = pythonOracle();
-  const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(python, [PYTHON_SCAN, requestFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`pyiceberg scan failed (exit ${String(code)}):\n${err}`))));
-  });
-  return JSON.parse(output) as { times: number[]; count: number; sum: number };
+function answerOf(reader: { getRows(): unknown[][] }): Answer {
+  const [count, idSum, valueSum] = reader.getRows()[0] ?? [];
+  return { count: BigInt(count as bigint), idSum: BigInt((idSum as bigint | null) ?? 0n), valueSum: Number(valueSum ?? 0) };
+}
+
+interface PythonTimes {
+  readonly times: number[];
+  readonly count: number;
+  readonly id_sum: string;
+  readonly value_sum: number;
+  readonly version?: string;
+}
+
+const pythonAnswer = (reply: PythonTimes): Answer => ({
+  count: BigInt(reply.count),
+  idSum: BigInt(reply.id_sum),
+  valueSum: reply.value_sum,
+});
+
+function agree(snapshot: string, expected: Answer, answers: Record<string, Answer>): void {
+  for (const [name, answer] of Object.entries(answers)) {
+    if (answer.count !== expected.count || answer.idSum !== expected.idSum || answer.valueSum !== expected.valueSum) {
+      throw new Error(`On ${snapshot}, ${name} read ${describe(answer)}; the hand-written floor read ${describe(expected)}`);
+    }
+  }
+}
+
+/** Runs one of the Python peers with its request in a file; returns its JSON reply. */
+async function runPythonPeer(script: string, request: Record<string, unknown>, env: NodeJS.ProcessEnv, dir: string): Promise<PythonTimes> {
+  const requestFile = join(dir, `${script.split('/').at(-1)}.json`);
+  await writeFile(requestFile, JSON.stringify(request));
+  const { stdout } = await child(pythonOracle().python, [script, requestFile], env);
+  return JSON.parse(stdout) as PythonTimes;
 }

@@ -52,7 +52,7 @@ export function readAvroFile(bytes: Uint8Array, location: string): AvroFile {
   let type: avro.Type;
   try {
     schema = JSON.parse(schemaText);
-    type = avroType(schema);
+    type = readerFor(schemaText, schema);
   } catch (cause) {
     throw corrupt(location, 'An invalid avro.schema', cause);
   }
@@ -84,6 +84,25 @@ export function readAvroFile(bytes: Uint8Array, location: string): AvroFile {
     offset = end + SYNC_SIZE;
   }
   return { schema, metadata, codec, records };
+}
+
+/**
+ * Compiled readers by schema text. avsc compiles a schema into generated code, which costs more
+ * than decoding a manifest of a few hundred entries; a table's manifests share a handful of
+ * schemas (one per partition spec and format version), so a scan planning over many manifests
+ * compiles each once.
+ */
+const readers = new Map<string, avro.Type>();
+const READERS_REMEMBERED = 64;
+
+function readerFor(schemaText: string, schema: unknown): avro.Type {
+  let type = readers.get(schemaText);
+  if (type === undefined) {
+    type = avroType(schema);
+    if (readers.size >= READERS_REMEMBERED) readers.delete(readers.keys().next().value!);
+    readers.set(schemaText, type);
+  }
+  return type;
 }
 
 function decodeAt<T>(type: avro.Type, buffer: Buffer, offset: number, location: string, what: string): { value: T; offset: number } {

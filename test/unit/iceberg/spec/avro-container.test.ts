@@ -117,4 +117,26 @@ describe('Avro container files', () => {
       (e: unknown) => FloeError.is(e, 'unsupported') && e.message.includes('zstandard'),
     );
   });
+
+  it('reads files of different schemas in turn with the schema each file carries', () => {
+    // Readers are compiled once per schema text and reused: a file must never be read with another's.
+    const wide = { type: 'record', name: 'r', fields: [...schema.fields, { name: 'n', type: 'int', 'field-id': 3 }] };
+    const narrow = writeAvroFile({ schema, metadata: new Map(), codec: 'null', records });
+    const withN = writeAvroFile({
+      schema: wide,
+      metadata: new Map(),
+      codec: 'deflate',
+      records: records.map((record, n) => ({ ...record, n })),
+    });
+    for (let round = 0; round < 2; round++) {
+      assert.deepEqual(
+        readAvroFile(narrow, 'narrow.avro').records.map((r) => ({ ...(r as object) })),
+        records,
+      );
+      assert.deepEqual(
+        readAvroFile(withN, 'wide.avro').records.map((r) => ({ ...(r as object) })),
+        records.map((record, n) => ({ ...record, n })),
+      );
+    }
+  });
 });
