@@ -19,8 +19,10 @@ import {
   committedWindows,
   createSource,
   expectedRows,
+  HALF_DAYS,
   onlineRows,
   onlineSnapshots,
+  RANGE,
   recordRun,
   startPipelineWorker,
   VIEW,
@@ -35,15 +37,6 @@ before(async () => {
 after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
-
-const RANGE = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-03T12:00:00.000Z' };
-const HALF_DAYS = [
-  { start: '2024-05-01T00:00:00.000Z', end: '2024-05-01T12:00:00.000Z' },
-  { start: '2024-05-01T12:00:00.000Z', end: '2024-05-02T00:00:00.000Z' },
-  { start: '2024-05-02T00:00:00.000Z', end: '2024-05-02T12:00:00.000Z' },
-  { start: '2024-05-02T12:00:00.000Z', end: '2024-05-03T00:00:00.000Z' },
-  { start: '2024-05-03T00:00:00.000Z', end: '2024-05-03T12:00:00.000Z' },
-];
 
 const keysOf = (workflowId: string, windows: readonly { start: string; end: string }[]): string[] =>
   windows.map((window) => `${backfillChunkWorkflowId(workflowId, VIEW, window.start, window.end)}/${window.start}/${window.end}`).sort();

@@ -20,10 +20,8 @@ import { normalizeLocation, referencedByPyiceberg } from '../compaction/support/
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { temporalService } from '../../support/services.js';
 import type { SourceTable } from './support/pipeline.js';
-import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, VIEW } from './support/pipeline.js';
+import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, RANGE, VIEW } from './support/pipeline.js';
 import { startWorkerProcess } from './support/faults.js';
-
-const RANGE = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-03T12:00:00.000Z' };
 
 let scratch: string;
 let source: SourceTable;

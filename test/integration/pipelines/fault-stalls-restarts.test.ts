@@ -31,23 +31,15 @@ import {
   committedWindows,
   createSource,
   expectedRows,
+  HALF_DAYS,
   onlineRows,
   onlineSnapshots,
+  RANGE,
   startPipelineWorker,
   VIEW,
   writeSourceTable,
 } from './support/pipeline.js';
 
-const RANGE = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-03T12:00:00.000Z' };
-const HALF_DAYS = [
-  '2024-05-01T00:00:00.000Z',
-  '2024-05-01T12:00:00.000Z',
-  '2024-05-02T00:00:00.000Z',
-  '2024-05-02T12:00:00.000Z',
-  '2024-05-03T00:00:00.000Z',
-  '2024-05-03T12:00:00.000Z',
-];
-const WINDOWS = HALF_DAYS.slice(0, -1).map((start, index) => ({ start, end: HALF_DAYS[index + 1]! }));
 const DOWN_MS = 3_000;
 const POSTGRES_RESTART_BOUND_MS = 30_000;
 const TEMPORAL_RESTART_BOUND_MS = 30_000;
@@ -100,9 +92,9 @@ test('Postgres (the SQL catalog) restarted mid-backfill: every window exactly on
     assert.ok(held <= done + 1, `${held - done} windows landed while Postgres was down`);
     const nextAt = await whenChunksDone(handle, held + 1);
     const result = await handle.result();
-    assert.equal(result.chunks, WINDOWS.length);
-    assert.deepEqual(committedWindows(await onlineSnapshots(source, worker.onlineNamespace)), WINDOWS, 'one commit per window, in order');
-    assert.deepEqual(await onlineRows(source, worker.onlineNamespace), expectedRows(rows, WINDOWS), 'every expected row exactly once');
+    assert.equal(result.chunks, HALF_DAYS.length);
+    assert.deepEqual(committedWindows(await onlineSnapshots(source, worker.onlineNamespace)), HALF_DAYS, 'one commit per window, in order');
+    assert.deepEqual(await onlineRows(source, worker.onlineNamespace), expectedRows(rows, HALF_DAYS), 'every expected row exactly once');
     reportStall(t, 'Postgres killed and restarted', nextAt - backAt, POSTGRES_RESTART_BOUND_MS, 'it answered again');
   } finally {
     await worker.close();
@@ -141,16 +133,16 @@ test('the Temporal dev server restarted on its database file mid-backfill: every
     await whenChunksDone(handle, 1);
     // Windows land only through the server, so none can land while it is down.
     const done = (await handle.query<BackfillProgress>('progress')).chunksDone;
-    assert.ok(done < WINDOWS.length, 'every window had landed before Temporal was killed, so the restart would stall nothing');
+    assert.ok(done < HALF_DAYS.length, 'every window had landed before Temporal was killed, so the restart would stall nothing');
     await kill(temporal);
     await sleep(DOWN_MS);
     await restart(temporal, `gRPC GetSystemInfo on ${address}`, () => temporalAnswers(address));
     const backAt = Date.now();
     const nextAt = await whenChunksDone(handle, done + 1);
     const result = await handle.result();
-    assert.equal(result.chunks, WINDOWS.length);
-    assert.deepEqual(committedWindows(await onlineSnapshots(source, onlineNamespace)), WINDOWS, 'one commit per window, in order');
-    assert.deepEqual(await onlineRows(source, onlineNamespace), expectedRows(source.rows, WINDOWS), 'every expected row exactly once');
+    assert.equal(result.chunks, HALF_DAYS.length);
+    assert.deepEqual(committedWindows(await onlineSnapshots(source, onlineNamespace)), HALF_DAYS, 'one commit per window, in order');
+    assert.deepEqual(await onlineRows(source, onlineNamespace), expectedRows(source.rows, HALF_DAYS), 'every expected row exactly once');
     reportStall(t, 'Temporal dev server killed and restarted', nextAt - backAt, TEMPORAL_RESTART_BOUND_MS, 'it answered again');
   } finally {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -32,24 +32,16 @@ import {
   committedWindows,
   createSource,
   expectedRows,
+  HALF_DAYS,
   onlineRows,
   onlineSnapshots,
+  RANGE,
   startPipelineWorker,
   VIEW,
   writeSourceTable,
 } from './support/pipeline.js';
 import { startWorkerProcess, whenChunksDone } from './support/faults.js';
 
-const RANGE = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-03T12:00:00.000Z' };
-const HALF_DAYS = [
-  '2024-05-01T00:00:00.000Z',
-  '2024-05-01T12:00:00.000Z',
-  '2024-05-02T00:00:00.000Z',
-  '2024-05-02T12:00:00.000Z',
-  '2024-05-03T00:00:00.000Z',
-  '2024-05-03T12:00:00.000Z',
-];
-const WINDOWS = HALF_DAYS.slice(0, -1).map((start, index) => ({ start, end: HALF_DAYS[index + 1]! }));
 const WORKER_KILL_BOUND_MS = 45_000;
 const CATALOG_RESTART_BOUND_MS = 30_000;
 
@@ -95,9 +87,9 @@ test('a worker SIGKILLed during a commit: the window lands exactly once, retried
     );
     console.log(`[stall] worker SIGKILLed during a commit: ${(stallMs / 1000).toFixed(1)} s`);
     const result = await handle.result();
-    assert.equal(result.chunks, WINDOWS.length);
-    assert.deepEqual(committedWindows(await onlineSnapshots(source, onlineNamespace)), WINDOWS, 'one commit per window, in order');
-    assert.deepEqual(await onlineRows(source, onlineNamespace), expectedRows(source.rows, WINDOWS), 'every expected row exactly once');
+    assert.equal(result.chunks, HALF_DAYS.length);
+    assert.deepEqual(committedWindows(await onlineSnapshots(source, onlineNamespace)), HALF_DAYS, 'one commit per window, in order');
+    assert.deepEqual(await onlineRows(source, onlineNamespace), expectedRows(source.rows, HALF_DAYS), 'every expected row exactly once');
     assert.ok(stallMs < WORKER_KILL_BOUND_MS, `stall ${stallMs} ms`);
   } finally {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -147,9 +139,13 @@ test('a REST catalog SIGKILLed mid-backfill and restarted: every window exactly 
       );
       console.log(`[stall] REST catalog killed and restarted: ${(stallMs / 1000).toFixed(1)} s after it was back`);
       const result = await handle.result();
-      assert.equal(result.chunks, WINDOWS.length);
-      assert.deepEqual(committedWindows(await onlineSnapshots(source, worker.onlineNamespace)), WINDOWS, 'one commit per window, in order');
-      assert.deepEqual(await onlineRows(source, worker.onlineNamespace), expectedRows(rows, WINDOWS), 'every expected row exactly once');
+      assert.equal(result.chunks, HALF_DAYS.length);
+      assert.deepEqual(
+        committedWindows(await onlineSnapshots(source, worker.onlineNamespace)),
+        HALF_DAYS,
+        'one commit per window, in order',
+      );
+      assert.deepEqual(await onlineRows(source, worker.onlineNamespace), expectedRows(rows, HALF_DAYS), 'every expected row exactly once');
       assert.ok(stallMs < CATALOG_RESTART_BOUND_MS, `stall ${stallMs} ms`);
     } finally {
       await worker.close();

@@ -31,6 +31,17 @@ import { driverDefinitions, VIEW } from './definitions.js';
 
 export { VIEW };
 
+/** The range the backfill tests materialize: two and a half days of the source, in 12-hour chunks. */
+export const RANGE = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-03T12:00:00.000Z' };
+/** RANGE's 12-hour windows, in order. */
+export const HALF_DAYS: readonly { start: string; end: string }[] = [
+  { start: '2024-05-01T00:00:00.000Z', end: '2024-05-01T12:00:00.000Z' },
+  { start: '2024-05-01T12:00:00.000Z', end: '2024-05-02T00:00:00.000Z' },
+  { start: '2024-05-02T00:00:00.000Z', end: '2024-05-02T12:00:00.000Z' },
+  { start: '2024-05-02T12:00:00.000Z', end: '2024-05-03T00:00:00.000Z' },
+  { start: '2024-05-03T00:00:00.000Z', end: '2024-05-03T12:00:00.000Z' },
+];
+
 export const SOURCE_COLUMN_TYPES = {
   driver_id: 'long',
   conv_rate: 'double',
