@@ -19,7 +19,7 @@ export const AGGREGATED_VIEW = 'driver_windows';
 const DAYS = 7;
 const START = '2024-06-01T00:00:00Z';
 
-function aggregatedRegistry(sourceTable: string, onlineTable: string, buckets: number): Registry {
+export function aggregatedRegistry(sourceTable: string, onlineTable: string, buckets: number): Registry {
   return new Registry([
     defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
     defineIcebergSource({ name: 'driver_events', table: sourceTable, timestampField: 'event_timestamp', createdTimestampField: 'created' }),

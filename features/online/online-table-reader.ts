@@ -14,7 +14,8 @@ import { isLater, readFileRows, singleFilePlan } from './file-rows.js';
 import type { OnlineColumns, OnlineRow } from './file-rows.js';
 import { FileIndex } from './file-index.js';
 import type { RowCache } from './row-cache.js';
-import type { TileRow } from './aggregation-tiles.js';
+import { FileTiles } from './file-tiles.js';
+import type { TileGroup } from './file-tiles.js';
 import { TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from './aggregation-tiles.js';
 import { readTileRows } from './tile-rows.js';
 
@@ -46,7 +47,8 @@ export interface LookupResult {
 
 export interface TileLookupResult {
   readonly state: TableState;
-  readonly rows: ReadonlyMap<string, readonly TileRow[]>;
+  /** Per key found, where its rows are: one group per file holding some, in selection order. */
+  readonly rows: ReadonlyMap<string, readonly TileGroup[]>;
   readonly filesRead: readonly string[];
 }
 
@@ -140,16 +142,22 @@ export class OnlineTableReader {
       selection.map(({ task }) =>
         this.context.rowCache.get(`tiles|${this.cacheKey(state, task)}`, async () => {
           const localPath = await localizePlan(table.io, singleFilePlan(schema, task));
-          return this.context.engine.withConnection((connection) => readTileRows(connection, task, schema, columns, localPath));
+          const byKey = await this.context.engine.withConnection((connection) =>
+            readTileRows(connection, task, schema, columns, localPath),
+          );
+          return new FileTiles(byKey, columns.partials.length);
         }),
       ),
     );
-    const rows = new Map<string, TileRow[]>();
+    const rows = new Map<string, TileGroup[]>();
     selection.forEach(({ lookups }, index) => {
+      const file = fileRows[index]!;
       for (const lookup of lookups) {
-        const found = fileRows[index]!.get(lookup);
-        if (found === undefined) continue;
-        rows.set(lookup, [...(rows.get(lookup) ?? []), ...found]);
+        const group = file.groupOf(lookup);
+        if (group === undefined) continue;
+        const held = rows.get(lookup);
+        if (held === undefined) rows.set(lookup, [{ file, group }]);
+        else held.push({ file, group });
       }
     });
     return { state, rows, filesRead: selection.map(({ task }) => task.dataFile.filePath) };
