@@ -69,59 +69,54 @@ export class FileTiles {
     const first = this.offsets[group]!;
     const last = this.offsets[group + 1]!;
     return plan.features.map((feature) => {
-      const from = end - feature.windowSeconds;
-      const inWindow = (row: number) => starts[row]! >= from && starts[row]! < end;
+      // Rows [first, last) whose tile starts in [from, end): a window, without a closure per feature and key.
+      const window: Window = { starts, from: end - feature.windowSeconds, end };
       switch (feature.function) {
         case 'count':
-          return this.count(feature.count, first, last, inWindow);
+          return this.count(feature.count, first, last, window);
         case 'sum':
-          return this.sum(feature.sum, first, last, inWindow);
+          return this.sum(feature.sum, first, last, window);
         case 'avg': {
-          const count = this.count(feature.count, first, last, inWindow);
-          const sum = this.sum(feature.sum, first, last, inWindow);
+          const count = this.count(feature.count, first, last, window);
+          const sum = this.sum(feature.sum, first, last, window);
           return count === 0n || sum === null ? null : Number(sum) / Number(count);
         }
         case 'min':
-          return this.extreme(feature.min, first, last, inWindow, -1);
+          return this.extreme(feature.min, first, last, window, -1);
         case 'max':
-          return this.extreme(feature.max, first, last, inWindow, 1);
+          return this.extreme(feature.max, first, last, window, 1);
         case 'last':
-          return this.last(feature.last!, first, last, inWindow);
+          return this.last(feature.last!, first, last, window);
       }
     });
   }
 
-  private count(position: number | undefined, first: number, last: number, inWindow: (row: number) => boolean): bigint {
+  private count(position: number | undefined, first: number, last: number, window: Window): bigint {
     if (position === undefined) return 0n;
     const column = this.columns[position]!;
-    if (!column.numeric) return BigInt(genericSum(column.values, first, last, inWindow) ?? 0n);
+    if (!column.numeric) return BigInt(genericSum(column.values, first, last, window) ?? 0n);
     let total = 0;
-    for (let row = first; row < last; row++) if (inWindow(row) && column.nulls?.[row] !== 1) total += column.values[row]!;
+    for (let row = first; row < last; row++) if (inWindow(window, row) && column.nulls?.[row] !== 1) total += column.values[row]!;
     return BigInt(total);
   }
 
-  private sum(position: number | undefined, first: number, last: number, inWindow: (row: number) => boolean): PrimitiveValue | null {
+  private sum(position: number | undefined, first: number, last: number, window: Window): PrimitiveValue | null {
     if (position === undefined) return null;
     const column = this.columns[position]!;
-    if (!column.numeric) return genericSum(column.values, first, last, inWindow);
+    if (!column.numeric) return genericSum(column.values, first, last, window);
     let total: number | null = null;
-    for (let row = first; row < last; row++) if (inWindow(row) && column.nulls?.[row] !== 1) total = (total ?? 0) + column.values[row]!;
+    for (let row = first; row < last; row++)
+      if (inWindow(window, row) && column.nulls?.[row] !== 1) total = (total ?? 0) + column.values[row]!;
     return total === null ? null : column.bigint ? BigInt(total) : total;
   }
 
-  private extreme(
-    position: number | undefined,
-    first: number,
-    last: number,
-    inWindow: (row: number) => boolean,
-    sign: 1 | -1,
-  ): PrimitiveValue | null {
+  private extreme(position: number | undefined, first: number, last: number, window: Window, sign: 1 | -1): PrimitiveValue | null {
     if (position === undefined) return null;
     const column = this.columns[position]!;
     if (column.numeric) {
       let best: number | null = null;
       for (let row = first; row < last; row++) {
-        if (!inWindow(row) || column.nulls?.[row] === 1) continue;
+        if (!inWindow(window, row) || column.nulls?.[row] === 1) continue;
         const value = column.values[row]!;
         if (best === null || compareValues(value, best) * sign > 0) best = value;
       }
@@ -129,7 +124,7 @@ export class FileTiles {
     }
     let best: PrimitiveValue | null = null;
     for (let row = first; row < last; row++) {
-      if (!inWindow(row)) continue;
+      if (!inWindow(window, row)) continue;
       const value = column.values[row] ?? null;
       if (value !== null && (best === null || compareValues(value, best) * sign > 0)) best = value;
     }
@@ -140,11 +135,11 @@ export class FileTiles {
     positions: { value: number; eventTs: number; createdTs: number },
     first: number,
     last: number,
-    inWindow: (row: number) => boolean,
+    window: Window,
   ): PrimitiveValue | null {
     let best: { value: PrimitiveValue | null; eventTs: bigint; createdTs: bigint | null } | null = null;
     for (let row = first; row < last; row++) {
-      if (!inWindow(row)) continue;
+      if (!inWindow(window, row)) continue;
       const eventTs = valueAt(this.columns[positions.eventTs]!, row) as bigint | null;
       if (eventTs === null) continue;
       const candidate = {
@@ -219,6 +214,17 @@ export function combineKey(plan: CombinePlan, groups: readonly TileGroup[]): (Pr
   return aggregateTiles(plan.aggregated, plan.partials, effectiveTileRows(rows), plan.end);
 }
 
+interface Window {
+  readonly starts: Float64Array;
+  readonly from: number;
+  readonly end: number;
+}
+
+function inWindow(window: Window, row: number): boolean {
+  const start = window.starts[row]!;
+  return start >= window.from && start < window.end;
+}
+
 type TileColumn =
   | { readonly numeric: true; readonly values: Float64Array; readonly nulls: Uint8Array | null; readonly bigint: boolean }
   | { readonly numeric: false; readonly values: readonly (PrimitiveValue | null)[] };
@@ -253,16 +259,11 @@ function valueAt(column: TileColumn, row: number): PrimitiveValue | null {
 }
 
 /** `countOf`/`sumOf` of aggregation-tiles.ts over a column kept as values. */
-function genericSum(
-  values: readonly (PrimitiveValue | null)[],
-  first: number,
-  last: number,
-  inWindow: (row: number) => boolean,
-): bigint | number | null {
+function genericSum(values: readonly (PrimitiveValue | null)[], first: number, last: number, window: Window): bigint | number | null {
   let total: bigint | number | null = null;
   for (let row = first; row < last; row++) {
     const value = values[row] ?? null;
-    if (value === null || !inWindow(row)) continue;
+    if (value === null || !inWindow(window, row)) continue;
     if (typeof value === 'bigint') total = ((total as bigint | null) ?? 0n) + value;
     else total = ((total as number | null) ?? 0) + (value as number);
   }
