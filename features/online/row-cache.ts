@@ -43,6 +43,15 @@ export class RowCache {
     return promise;
   }
 
+  /**
+   * Whether a file of `rows` rows is worth holding: one larger than a quarter of the capacity would
+   * push out most of what is held (and a table of such files would be read whole on nearly every
+   * read), so reads take only their keys from it instead.
+   */
+  holdsFilesOf(rows: number): boolean {
+    return rows <= this.maxRows / 4;
+  }
+
   get size(): { files: number; rows: number } {
     return { files: this.entries.size, rows: this.rows };
   }
