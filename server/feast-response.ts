@@ -78,9 +78,7 @@ export function feastResponseJson(response: OnlineFeaturesResponse, options: { f
   for (const feature of response.features) {
     names.push(options.fullFeatureNames ? `${feature.featureView}__${feature.feature}` : feature.feature);
     const statuses = once(feature.statuses, () => JSON.stringify(feature.statuses));
-    const timestamps = once(feature.eventTimestamps, () =>
-      JSON.stringify(feature.eventTimestamps.map((timestamp) => (timestamp === null ? FEAST_NULL_TIMESTAMP : feastTimestamp(timestamp)))),
-    );
+    const timestamps = once(feature.eventTimestamps, () => timestampsJson(feature.eventTimestamps));
     results.push(`{"values":${valuesJson(feature.values.map(jsonSafe))},"statuses":${statuses},"event_timestamps":${timestamps}}`);
   }
   return `{"metadata":{"feature_names":${JSON.stringify(names)}},"results":[${results.join(',')}]}`;
@@ -96,6 +94,21 @@ function valuesJson(values: readonly OnlineValue[]): string {
     json += typeof value === 'bigint' ? value.toString() : JSON.stringify(value);
   }
   return `${json}]`;
+}
+
+/** Event times as Feast prints them; an aggregated view's are all one instant, converted once. */
+function timestampsJson(timestamps: readonly (string | null)[]): string {
+  let previous: string | null | undefined;
+  let printed = '';
+  return JSON.stringify(
+    timestamps.map((timestamp) => {
+      if (timestamp !== previous) {
+        previous = timestamp;
+        printed = timestamp === null ? FEAST_NULL_TIMESTAMP : feastTimestamp(timestamp);
+      }
+      return printed;
+    }),
+  );
 }
 
 function repeatedJson(item: string, count: number): string {

@@ -164,7 +164,8 @@ async function run(
     try {
       const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
       const url = chunk.toString().trim();
-      const feature = kind === 'plain' ? `${VIEW}:conv_rate` : `${AGGREGATED_VIEW}:conv_rate_avg_1d`;
+      // Every feature of the view, as `bench online` asks.
+      const feature = kind === 'plain' ? VIEW : AGGREGATED_VIEW;
       const started = performance.now();
       const first = await post(url, { features: [feature], entities: { driver_id: [1] } });
       const firstReadMs = round(performance.now() - started);

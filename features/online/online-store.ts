@@ -268,6 +268,7 @@ function aggregatedRead(
   const plan = combinePlan(ordered, columnPartials(view), end);
   const values = lookups.map((lookup) => combineKey(plan, result.rows.get(lookup) ?? []));
   const statuses: FeatureStatus[] = lookups.map(() => 'PRESENT');
+  const eventTimestamps = lookups.map(() => exactAsOf);
   return {
     features: ordered.map((feature, position) => ({
       ref: `${view.name}:${feature.name}`,
@@ -275,7 +276,7 @@ function aggregatedRead(
       feature: feature.name,
       values: values.map((row) => presentValue(feature.type, row[position] ?? null)),
       statuses,
-      eventTimestamps: lookups.map(() => exactAsOf),
+      eventTimestamps,
     })),
     rawValues: new Map(
       ordered.map((feature, position) => [feature.name, values.map((row) => (row[position] ?? null) as PrimitiveValue | null)]),
