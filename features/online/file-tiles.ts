@@ -18,7 +18,8 @@ export class FileTiles {
   private readonly offsets: Int32Array;
   /** Tile starts in seconds (tiles lie on a grid of whole seconds); null when one is not a whole second. */
   private readonly startSeconds: Float64Array | null;
-  private readonly startMicros: readonly bigint[];
+  /** Tile starts in µs, kept only when they are not all whole seconds. */
+  private readonly startMicros: readonly bigint[] | null;
   private readonly kinds: Uint8Array;
   private readonly sequences: Float64Array;
   private readonly columns: readonly TileColumn[];
@@ -33,10 +34,9 @@ export class FileTiles {
     }
     this.offsets[this.groups.size] = rows.length;
     this.size = rows.length;
-    this.startMicros = rows.map((row) => row.tileStart);
-    this.startSeconds = this.startMicros.every((micros) => micros % 1_000_000n === 0n)
-      ? Float64Array.from(this.startMicros, (micros) => Number(micros / 1_000_000n))
-      : null;
+    const wholeSeconds = rows.every((row) => row.tileStart % 1_000_000n === 0n);
+    this.startSeconds = wholeSeconds ? Float64Array.from(rows, (row) => Number(row.tileStart / 1_000_000n)) : null;
+    this.startMicros = wholeSeconds ? null : rows.map((row) => row.tileStart);
     this.kinds = Uint8Array.from(rows, (row) => (row.kind === 'full' ? 1 : 0));
     this.sequences = Float64Array.from(rows, (row) => row.sequence);
     this.columns = Array.from({ length: partialColumnCount }, (_, index) => tileColumn(rows.map((row) => row.values[index] ?? null)));
@@ -52,7 +52,7 @@ export class FileTiles {
     const rows: TileRow[] = [];
     for (let row = this.offsets[group]!; row < this.offsets[group + 1]!; row++) {
       rows.push({
-        tileStart: this.startMicros[row]!,
+        tileStart: this.startSeconds === null ? this.startMicros![row]! : BigInt(this.startSeconds[row]!) * 1_000_000n,
         kind: (this.kinds[row] === 1 ? 'full' : 'delta') satisfies TileKind,
         sequence: this.sequences[row]!,
         values: this.columns.map((column) => valueAt(column, row)),
