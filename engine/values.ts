@@ -22,42 +22,46 @@ import { decimalParts } from './types.js';
  */
 export function toPrimitiveValue(value: DuckDBValue, type: PrimitiveType): PrimitiveValue | null {
   if (value === null) return null;
-  const wrong = (): never => {
-    throw new FloeError('internal', `DuckDB returned ${describe(value)} where an Iceberg ${type} value was expected`);
-  };
   switch (type) {
     case 'boolean':
-      return typeof value === 'boolean' ? value : wrong();
+      return typeof value === 'boolean' ? value : unexpectedValue(value, type);
     case 'int':
-      return typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : wrong();
+      return typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : unexpectedValue(value, type);
     case 'long':
-      return typeof value === 'bigint' ? value : typeof value === 'number' ? BigInt(value) : wrong();
+      return typeof value === 'bigint' ? value : typeof value === 'number' ? BigInt(value) : unexpectedValue(value, type);
     case 'float':
     case 'double':
-      return typeof value === 'number' ? value : wrong();
+      return typeof value === 'number' ? value : unexpectedValue(value, type);
     case 'date':
-      return value instanceof DuckDBDateValue ? value.days : wrong();
+      return value instanceof DuckDBDateValue ? value.days : unexpectedValue(value, type);
     case 'time':
-      return value instanceof DuckDBTimeValue ? value.micros : wrong();
+      return value instanceof DuckDBTimeValue ? value.micros : unexpectedValue(value, type);
     case 'timestamp':
     case 'timestamptz':
-      return timestampMicros(value) ?? wrong();
+      return timestampMicros(value) ?? unexpectedValue(value, type);
     case 'timestamp_ns':
     case 'timestamptz_ns':
-      return value instanceof DuckDBTimestampNanosecondsValue ? value.nanos : (timestampMicros(value) ?? wrong()) * 1000n;
+      return value instanceof DuckDBTimestampNanosecondsValue
+        ? value.nanos
+        : (timestampMicros(value) ?? unexpectedValue(value, type)) * 1000n;
     case 'string':
-      return typeof value === 'string' ? value : wrong();
+      return typeof value === 'string' ? value : unexpectedValue(value, type);
     case 'uuid':
-      return value instanceof DuckDBUUIDValue ? value.toString() : wrong();
+      return value instanceof DuckDBUUIDValue ? value.toString() : unexpectedValue(value, type);
     case 'binary':
-      return value instanceof DuckDBBlobValue ? plainBytes(value.bytes) : wrong();
+      return value instanceof DuckDBBlobValue ? plainBytes(value.bytes) : unexpectedValue(value, type);
     case 'unknown':
-      return wrong();
+      return unexpectedValue(value, type);
   }
-  if (type.startsWith('fixed[')) return value instanceof DuckDBBlobValue ? plainBytes(value.bytes) : wrong();
+  if (type.startsWith('fixed[')) return value instanceof DuckDBBlobValue ? plainBytes(value.bytes) : unexpectedValue(value, type);
   const decimal = decimalParts(type);
   if (decimal && value instanceof DuckDBDecimalValue) return rescale(value.value, value.scale, decimal.scale);
-  return wrong();
+  return unexpectedValue(value, type);
+}
+
+/** Not a closure made per call of toPrimitiveValue: that runs for every value read, and tsx names each closure it makes. */
+function unexpectedValue(value: DuckDBValue, type: PrimitiveType): never {
+  throw new FloeError('internal', `DuckDB returned ${describe(value)} where an Iceberg ${type} value was expected`);
 }
 
 /** A copy as a plain Uint8Array: the binding hands out Node Buffers that may share a larger allocation. */

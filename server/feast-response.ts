@@ -50,3 +50,67 @@ function jsonSafe(value: OnlineValue): OnlineValue {
   if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
   return value;
 }
+
+/**
+ * `stringify(toFeastResponse(response, options))` of lossless-json, byte for byte, written directly:
+ * lossless-json walks every value in JavaScript, and the vectors a view's features share (statuses,
+ * event times) are written once per response here, not once per feature.
+ */
+export function feastResponseJson(response: OnlineFeaturesResponse, options: { fullFeatureNames: boolean }): string {
+  const names: string[] = [];
+  const results: string[] = [];
+  const written = new Map<readonly unknown[], string>();
+  const once = (vector: readonly unknown[], write: () => string): string => {
+    let json = written.get(vector);
+    if (json === undefined) {
+      json = write();
+      written.set(vector, json);
+    }
+    return json;
+  };
+  for (const entity of response.entities) {
+    names.push(entity.name);
+    const count = entity.values.length;
+    results.push(
+      `{"values":${valuesJson(entity.values)},"statuses":${repeatedJson('"PRESENT"', count)},"event_timestamps":${repeatedJson(`"${FEAST_NULL_TIMESTAMP}"`, count)}}`,
+    );
+  }
+  for (const feature of response.features) {
+    names.push(options.fullFeatureNames ? `${feature.featureView}__${feature.feature}` : feature.feature);
+    const statuses = once(feature.statuses, () => JSON.stringify(feature.statuses));
+    const timestamps = once(feature.eventTimestamps, () => timestampsJson(feature.eventTimestamps));
+    results.push(`{"values":${valuesJson(feature.values.map(jsonSafe))},"statuses":${statuses},"event_timestamps":${timestamps}}`);
+  }
+  return `{"metadata":{"feature_names":${JSON.stringify(names)}},"results":[${results.join(',')}]}`;
+}
+
+/** A vector of values as JSON: bigints as their digits (what lossless-json writes), the rest as JSON.stringify does. */
+function valuesJson(values: readonly OnlineValue[]): string {
+  if (!values.some((value) => typeof value === 'bigint')) return JSON.stringify(values);
+  let json = '[';
+  for (let index = 0; index < values.length; index++) {
+    const value = values[index]!;
+    if (index > 0) json += ',';
+    json += typeof value === 'bigint' ? value.toString() : JSON.stringify(value);
+  }
+  return `${json}]`;
+}
+
+/** Event times as Feast prints them; an aggregated view's are all one instant, converted once. */
+function timestampsJson(timestamps: readonly (string | null)[]): string {
+  let previous: string | null | undefined;
+  let printed = '';
+  return JSON.stringify(
+    timestamps.map((timestamp) => {
+      if (timestamp !== previous) {
+        previous = timestamp;
+        printed = timestamp === null ? FEAST_NULL_TIMESTAMP : feastTimestamp(timestamp);
+      }
+      return printed;
+    }),
+  );
+}
+
+function repeatedJson(item: string, count: number): string {
+  return count === 0 ? '[]' : `[${Array.from({ length: count }, () => item).join(',')}]`;
+}

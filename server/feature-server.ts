@@ -8,7 +8,7 @@ import { FloeError } from '../iceberg/errors.js';
 import { redact, redactValue } from '../iceberg/util/redaction.js';
 import { Budget } from './budget.js';
 import { EntityRowLimitError, parseFeastRequest, screenFeastRequest } from './feast-request.js';
-import { toFeastResponse } from './feast-response.js';
+import { feastResponseJson } from './feast-response.js';
 import { ServerMetrics } from './metrics.js';
 import type { ConsistencyGaugeSource } from './metrics.js';
 import { parsePushRequest, PUSH_BODY_LIMIT, toPushResponse } from './push-request.js';
@@ -97,7 +97,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
     // Let requests that arrived meanwhile in before serializing a large answer.
     await new Promise((resolve) => setImmediate(resolve));
     metrics.observeResponse(response);
-    return reply.type('application/json').send(stringifyLossless(toFeastResponse(response, { fullFeatureNames })));
+    return reply.type('application/json').send(feastResponseJson(response, { fullFeatureNames }));
   });
 
   app.post('/push', { bodyLimit: Math.max(bodyLimit, PUSH_BODY_LIMIT) }, async (request, reply) => {

@@ -216,7 +216,7 @@ function extreme(rows: readonly TileRow[], position: number | undefined, sign: 1
 }
 
 /** `last`'s order: event time, then created time, then the value; a null lowest in each. */
-function compareLast(
+export function compareLast(
   a: { value: PrimitiveValue | null; eventTs: bigint; createdTs: bigint | null },
   b: { value: PrimitiveValue | null; eventTs: bigint; createdTs: bigint | null },
 ): number {
@@ -230,6 +230,6 @@ function compareNullable(a: PrimitiveValue | null, b: PrimitiveValue | null): nu
   return compareValues(a, b);
 }
 
-function compareValues(a: PrimitiveValue, b: PrimitiveValue): number {
+export function compareValues(a: PrimitiveValue, b: PrimitiveValue): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

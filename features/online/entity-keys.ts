@@ -59,26 +59,20 @@ function part(value: PrimitiveValue | null): string {
 
 /** A key value as callers send it (JSON numbers, numeric strings, bigints, strings) in the key's type. */
 export function keyValue(value: unknown, column: KeyColumn, row: number, viewName: string): PrimitiveValue {
-  const bad = (expected: string): never => {
-    throw new FloeError(
-      'invalid-input',
-      `Entity row ${row}: join key ${column.name} of feature view ${viewName} must be ${expected}, got ${describe(value)}`,
-      {
-        context: { featureView: viewName, column: column.name, row },
-      },
-    );
-  };
-  if (value === undefined || value === null) bad(`present (a ${column.type})`);
+  if (value === undefined || value === null) badKey(value, column, row, viewName, `present (a ${column.type})`);
   switch (column.type) {
     case 'long':
-      if (typeof value === 'bigint') return inRange(value, -(2n ** 63n), 2n ** 63n - 1n) ? value : bad('a 64-bit integer');
+      if (typeof value === 'bigint')
+        return inRange(value, -(2n ** 63n), 2n ** 63n - 1n) ? value : badKey(value, column, row, viewName, 'a 64-bit integer');
       if (typeof value === 'number')
-        return Number.isSafeInteger(value) ? BigInt(value) : bad('an integer (send integers beyond 2^53 as strings)');
+        return Number.isSafeInteger(value)
+          ? BigInt(value)
+          : badKey(value, column, row, viewName, 'an integer (send integers beyond 2^53 as strings)');
       if (typeof value === 'string' && /^-?\d+$/.test(value)) {
         const parsed = BigInt(value);
-        return inRange(parsed, -(2n ** 63n), 2n ** 63n - 1n) ? parsed : bad('a 64-bit integer');
+        return inRange(parsed, -(2n ** 63n), 2n ** 63n - 1n) ? parsed : badKey(value, column, row, viewName, 'a 64-bit integer');
       }
-      return bad('an integer');
+      return badKey(value, column, row, viewName, 'an integer');
     case 'int': {
       const parsed =
         typeof value === 'number'
@@ -88,18 +82,35 @@ export function keyValue(value: unknown, column: KeyColumn, row: number, viewNam
             : typeof value === 'string' && /^-?\d+$/.test(value)
               ? Number(value)
               : NaN;
-      return Number.isInteger(parsed) && parsed >= -(2 ** 31) && parsed < 2 ** 31 ? parsed : bad('a 32-bit integer');
+      return Number.isInteger(parsed) && parsed >= -(2 ** 31) && parsed < 2 ** 31
+        ? parsed
+        : badKey(value, column, row, viewName, 'a 32-bit integer');
     }
     case 'string':
-      return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'bigint' ? String(value) : bad('a string');
+      return typeof value === 'string'
+        ? value
+        : typeof value === 'number' || typeof value === 'bigint'
+          ? String(value)
+          : badKey(value, column, row, viewName, 'a string');
     default:
       try {
         return fromJsonValue(column.type, value);
       } catch (error) {
-        if (FloeError.is(error)) return bad(`a ${column.type} value (${error.detail})`);
+        if (FloeError.is(error)) return badKey(value, column, row, viewName, `a ${column.type} value (${error.detail})`);
         throw error;
       }
   }
+}
+
+/** Not a closure made per call of keyValue, which runs for every key of every request. */
+function badKey(value: unknown, column: KeyColumn, row: number, viewName: string, expected: string): never {
+  throw new FloeError(
+    'invalid-input',
+    `Entity row ${row}: join key ${column.name} of feature view ${viewName} must be ${expected}, got ${describe(value)}`,
+    {
+      context: { featureView: viewName, column: column.name, row },
+    },
+  );
 }
 
 function inRange(value: bigint, min: bigint, max: bigint): boolean {

@@ -2,6 +2,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { readPlanSql } from '../../engine/read-plan.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
 import { toPrimitiveValue } from '../../engine/values.js';
+import { and, bind, eq, isIn, or } from '../../iceberg/expressions/index.js';
+import type { BoundExpression, FilterLiteral } from '../../iceberg/expressions/index.js';
 import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
@@ -40,6 +42,7 @@ export async function readFileRows(
   schema: Schema,
   columns: OnlineColumns,
   localPath: (location: string) => string,
+  only?: BoundExpression,
 ): Promise<Map<string, OnlineRow>> {
   const names = [...columns.keys, ...columns.features, columns.eventTs, columns.createdTs, columns.materializedAt];
   const types = columnTypes(schema, names);
@@ -51,7 +54,7 @@ export async function readFileRows(
     ...columns.features.map((name) => `r.${q(name)} DESC NULLS LAST`),
   ];
   const sql =
-    `${selectFromFileSql(task, schema, names, [...columns.keys, columns.eventTs], localPath)} ` +
+    `${selectFromFileSql(task, schema, names, [...columns.keys, columns.eventTs], localPath, only)} ` +
     `QUALIFY row_number() OVER (PARTITION BY ${keyList} ORDER BY ${order.join(', ')}) = 1`;
   const reader = await connection.runAndReadAll(sql);
   const rows = new Map<string, OnlineRow>();
@@ -69,6 +72,19 @@ export async function readFileRows(
     });
   }
   return rows;
+}
+
+/** The rows of some keys only: `k = v` for one key column, else `(k1 = v1 AND k2 = v2) OR …`, bound to `schema`. */
+export function keysFilter(schema: Schema, keyColumns: readonly string[], keys: Iterable<readonly PrimitiveValue[]>): BoundExpression {
+  const values = [...keys];
+  const expression =
+    keyColumns.length === 1
+      ? isIn(
+          keyColumns[0]!,
+          values.map((key) => key[0] as FilterLiteral),
+        )
+      : or(...values.map((key) => and(...keyColumns.map((column, index) => eq(column, key[index] as FilterLiteral)))));
+  return bind(expression, schema);
 }
 
 /** Whether `a` is a later row of the same key than `b`. */
@@ -89,9 +105,10 @@ function compareNullable(a: bigint | null, b: bigint | null): number {
   return a > b ? 1 : -1;
 }
 
-/** A plan of one data file with the delete files that apply to it. */
-export function singleFilePlan(schema: Schema, task: ScanTask): ScanPlan {
+/** A plan of one data file with the delete files that apply to it (and only its rows `filter` matches, when given). */
+export function singleFilePlan(schema: Schema, task: ScanTask, filter?: BoundExpression): ScanPlan {
   return {
+    ...(filter === undefined ? {} : { filter }),
     snapshotId: null,
     schema,
     mode: task.positionDeletes.length + task.equalityDeletes.length > 0 ? 'merge-on-read' : 'copy-on-write',
@@ -108,15 +125,16 @@ export function singleFilePlan(schema: Schema, task: ScanTask): ScanPlan {
   };
 }
 
-/** `SELECT <names> FROM <one file, deletes applied> AS r WHERE <every required column> IS NOT NULL`. */
+/** `SELECT <names> FROM <one file, deletes applied, rows `only` matches> AS r WHERE <every required column> IS NOT NULL`. */
 export function selectFromFileSql(
   task: ScanTask,
   schema: Schema,
   names: readonly string[],
   required: readonly string[],
   localPath: (location: string) => string,
+  only?: BoundExpression,
 ): string {
-  const source = readPlanSql(singleFilePlan(schema, task), { localPath, tableSchema: schema });
+  const source = readPlanSql(singleFilePlan(schema, task, only), { localPath, tableSchema: schema });
   return (
     `SELECT ${names.map((name) => `r.${q(name)}`).join(', ')} FROM (${source}) AS r ` +
     `WHERE ${required.map((name) => `r.${q(name)} IS NOT NULL`).join(' AND ')}`

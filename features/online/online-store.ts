@@ -19,7 +19,8 @@ import type { FeatureStatus, FeatureVector, OnlineFeaturesResponse, OnlineValue,
 import { RowCache } from './row-cache.js';
 import { onlineTableLayout } from './online-table-layout.js';
 import { aggregatedFeaturesOf, isAggregatedView } from '../aggregations.js';
-import { aggregateTiles, columnPartials, effectiveTileRows, floorToGrid, tileMicros } from './aggregation-tiles.js';
+import { columnPartials, floorToGrid, tileMicros } from './aggregation-tiles.js';
+import { combineKey, combinePlan } from './file-tiles.js';
 import type { PushConfig } from '../config.js';
 import { Pusher } from '../push/pusher.js';
 import type { PushAnswer, PushRequest } from '../push/pusher.js';
@@ -264,9 +265,10 @@ function aggregatedRead(
   }
   const end = floorToGrid(BigInt(watermark) * 1000n, tileMicros(view));
   const exactAsOf = isoMicros(end - 1n);
-  const partials = columnPartials(view);
-  const values = lookups.map((lookup) => aggregateTiles(ordered, partials, effectiveTileRows(result.rows.get(lookup) ?? []), end));
+  const plan = combinePlan(ordered, columnPartials(view), end);
+  const values = lookups.map((lookup) => combineKey(plan, result.rows.get(lookup) ?? []));
   const statuses: FeatureStatus[] = lookups.map(() => 'PRESENT');
+  const eventTimestamps = lookups.map(() => exactAsOf);
   return {
     features: ordered.map((feature, position) => ({
       ref: `${view.name}:${feature.name}`,
@@ -274,7 +276,7 @@ function aggregatedRead(
       feature: feature.name,
       values: values.map((row) => presentValue(feature.type, row[position] ?? null)),
       statuses,
-      eventTimestamps: lookups.map(() => exactAsOf),
+      eventTimestamps,
     })),
     rawValues: new Map(
       ordered.map((feature, position) => [feature.name, values.map((row) => (row[position] ?? null) as PrimitiveValue | null)]),

@@ -3,6 +3,7 @@ import { localizePlan } from '../../engine/table-reader.js';
 import type { Catalog, LoadedTable, TableIdentifier } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../iceberg/errors.js';
 import type { FileIO } from '../../iceberg/io/file-io.js';
+import type { BoundExpression } from '../../iceberg/expressions/index.js';
 import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
 import { planScan } from '../../iceberg/scan/planner.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
@@ -10,11 +11,12 @@ import type { Schema } from '../../iceberg/spec/schema.js';
 import type { PrimitiveValue } from '../../iceberg/spec/types.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { KeyColumn } from './entity-keys.js';
-import { isLater, readFileRows, singleFilePlan } from './file-rows.js';
+import { isLater, keysFilter, readFileRows, singleFilePlan } from './file-rows.js';
 import type { OnlineColumns, OnlineRow } from './file-rows.js';
 import { FileIndex } from './file-index.js';
 import type { RowCache } from './row-cache.js';
-import type { TileRow } from './aggregation-tiles.js';
+import { FileTiles } from './file-tiles.js';
+import type { TileGroup } from './file-tiles.js';
 import { TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from './aggregation-tiles.js';
 import { readTileRows } from './tile-rows.js';
 
@@ -46,7 +48,8 @@ export interface LookupResult {
 
 export interface TileLookupResult {
   readonly state: TableState;
-  readonly rows: ReadonlyMap<string, readonly TileRow[]>;
+  /** Per key found, where its rows are: one group per file holding some, in selection order. */
+  readonly rows: ReadonlyMap<string, readonly TileGroup[]>;
   readonly filesRead: readonly string[];
 }
 
@@ -136,20 +139,29 @@ export class OnlineTableReader {
     const table = state.table;
     const schema = state.schema;
     const columns = { keys: this.columns.keys, partials: this.columns.features.filter((name) => !TILE_COLUMNS.has(name)) };
+    const load = async (task: ScanTask, only?: BoundExpression): Promise<FileTiles> => {
+      const localPath = await localizePlan(table.io, singleFilePlan(schema, task));
+      const byKey = await this.context.engine.withConnection((connection) =>
+        readTileRows(connection, task, schema, columns, localPath, only),
+      );
+      return new FileTiles(byKey, columns.partials.length);
+    };
     const fileRows = await Promise.all(
-      selection.map(({ task }) =>
-        this.context.rowCache.get(`tiles|${this.cacheKey(state, task)}`, async () => {
-          const localPath = await localizePlan(table.io, singleFilePlan(schema, task));
-          return this.context.engine.withConnection((connection) => readTileRows(connection, task, schema, columns, localPath));
-        }),
+      selection.map(({ task, lookups }) =>
+        this.context.rowCache.holdsFilesOf(task.dataFile.recordCount)
+          ? this.context.rowCache.get(`tiles|${this.cacheKey(state, task)}`, () => load(task))
+          : load(task, this.keysFilter(schema, keys, lookups)),
       ),
     );
-    const rows = new Map<string, TileRow[]>();
+    const rows = new Map<string, TileGroup[]>();
     selection.forEach(({ lookups }, index) => {
+      const file = fileRows[index]!;
       for (const lookup of lookups) {
-        const found = fileRows[index]!.get(lookup);
-        if (found === undefined) continue;
-        rows.set(lookup, [...(rows.get(lookup) ?? []), ...found]);
+        const group = file.groupOf(lookup);
+        if (group === undefined) continue;
+        const held = rows.get(lookup);
+        if (held === undefined) rows.set(lookup, [{ file, group }]);
+        else held.push({ file, group });
       }
     });
     return { state, rows, filesRead: selection.map(({ task }) => task.dataFile.filePath) };
@@ -161,7 +173,11 @@ export class OnlineTableReader {
     const table = state.table;
     const schema = state.schema;
     const fileRows = await Promise.all(
-      selection.map(({ task }) => this.context.rowCache.get(this.cacheKey(state, task), () => this.loadFile(table, schema, task))),
+      selection.map(({ task, lookups }) =>
+        this.context.rowCache.holdsFilesOf(task.dataFile.recordCount)
+          ? this.context.rowCache.get(this.cacheKey(state, task), () => this.loadFile(table, schema, task))
+          : this.loadFile(table, schema, task, this.keysFilter(schema, keys, lookups)),
+      ),
     );
     const best = new Map<string, OnlineRow>();
     selection.forEach(({ lookups }, index) => {
@@ -238,9 +254,19 @@ export class OnlineTableReader {
     return plan;
   }
 
-  private async loadFile(table: LoadedTable, schema: Schema, task: ScanTask): Promise<Map<string, OnlineRow>> {
+  /** A file's latest row per key: all of its keys, or those `only` matches (the file is then not cached). */
+  private async loadFile(table: LoadedTable, schema: Schema, task: ScanTask, only?: BoundExpression): Promise<Map<string, OnlineRow>> {
     const localPath = await localizePlan(table.io, singleFilePlan(schema, task));
-    return this.context.engine.withConnection((connection) => readFileRows(connection, task, schema, this.columns, localPath));
+    return this.context.engine.withConnection((connection) => readFileRows(connection, task, schema, this.columns, localPath, only));
+  }
+
+  /** The filter for the keys of `lookups`, for a file too large to cache. */
+  private keysFilter(schema: Schema, keys: ReadonlyMap<string, readonly PrimitiveValue[]>, lookups: readonly string[]): BoundExpression {
+    return keysFilter(
+      schema,
+      this.columns.keys,
+      lookups.map((lookup) => keys.get(lookup)!),
+    );
   }
 
   private cacheKey(state: TableState, task: ScanTask): string {

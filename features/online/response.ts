@@ -75,8 +75,17 @@ export function presentValue(type: PrimitiveType, value: PrimitiveValue | null):
   }
 }
 
+const MIN_SAFE_MICROS = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE_MICROS = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** `2024-05-02T10:00:00.123456Z` for microseconds since the epoch. */
 export function isoMicros(micros: bigint): string {
+  if (micros >= MIN_SAFE_MICROS && micros <= MAX_SAFE_MICROS) {
+    // In number arithmetic, exact for safe integers: this runs for every value of every read.
+    const value = Number(micros);
+    const extra = ((value % 1000) + 1000) % 1000;
+    return `${new Date((value - extra) / 1000).toISOString().slice(0, -1)}${String(extra).padStart(3, '0')}Z`;
+  }
   const millis = micros >= 0n ? micros / 1000n : -((-micros + 999n) / 1000n);
   const extra = Number(micros - millis * 1000n);
   return `${new Date(Number(millis)).toISOString().slice(0, -1)}${String(extra).padStart(3, '0')}Z`;

@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { toPrimitiveValue } from '../../engine/values.js';
+import type { BoundExpression } from '../../iceberg/expressions/index.js';
 import type { ScanTask } from '../../iceberg/scan/plan.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { TileKind, TileRow } from './aggregation-tiles.js';
@@ -9,7 +10,7 @@ import { columnTypes, selectFromFileSql } from './file-rows.js';
 
 /**
  * Reads one data file of an aggregated view's online table (with the delete files that apply to
- * it): every partial row, by key. A row's sequence is the one it covers, else its file's data
+ * it): every partial row, by key (of the keys `only` matches, when given). A row's sequence is the one it covers, else its file's data
  * sequence number. Cached like `readFileRows`' result: files are immutable.
  */
 export async function readTileRows(
@@ -18,10 +19,11 @@ export async function readTileRows(
   schema: Schema,
   columns: { readonly keys: readonly string[]; readonly partials: readonly string[] },
   localPath: (location: string) => string,
+  only?: BoundExpression,
 ): Promise<Map<string, TileRow[]>> {
   const names = [...columns.keys, TILE_START, TILE_KIND, TILE_COVERS_SEQUENCE, ...columns.partials];
   const types = columnTypes(schema, names);
-  const reader = await connection.runAndReadAll(selectFromFileSql(task, schema, names, [...columns.keys, TILE_START], localPath));
+  const reader = await connection.runAndReadAll(selectFromFileSql(task, schema, names, [...columns.keys, TILE_START], localPath, only));
   const rows = new Map<string, TileRow[]>();
   const keyCount = columns.keys.length;
   for (const raw of reader.getRows()) {

@@ -189,6 +189,16 @@ test('online aggregates equal the brute-force reference for every entity, throug
       const store = new OnlineStore({ registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine });
       const everyone = [...new Set([...drivers, ...rows.map((row) => row.driver), ...ABSENT])].sort((a, b) => a - b);
       const response = await store.getOnlineFeatures({ features: [VIEW], entityRows: everyone.map((driver) => ({ driver_id: driver })) });
+      // A row cache too small for any file: every file is read for the keys asked only, with the same answer.
+      const byKey = new OnlineStore({
+        registry: runtime.project.registry,
+        catalog: runtime.catalog,
+        engine: runtime.engine,
+        maxCachedRows: 1,
+      });
+      const answer = await byKey.getOnlineFeatures({ features: [VIEW], entityRows: everyone.map((driver) => ({ driver_id: driver })) });
+      assert.deepEqual(answer, response, `${stage}: read by key`);
+      assert.equal(byKey.stats().rowCache.files, 0);
       const read = response.reads[0]!;
       assert.equal(read.exactAsOf, new Date(expectedAsOf - 1).toISOString().replace('Z', '999Z'), `${stage}: exactAsOf`);
       const at = BigInt(expectedAsOf) * 1000n - 1n;

@@ -100,6 +100,18 @@ test('online reads equal the latest rows computed from the source by brute force
           clock: () => clock,
         });
         const response = await store.getOnlineFeatures({ features: [VIEW], entityRows: input.keys.map((driver_id) => ({ driver_id })) });
+        // A row cache too small for any file: every file is read for the keys asked only, with the same answer.
+        const byKey = new OnlineStore({
+          registry: runtime.project.registry,
+          catalog: runtime.catalog,
+          engine: runtime.engine,
+          refreshIntervalMs: 0,
+          clock: () => clock,
+          maxCachedRows: 1,
+        });
+        const answer = await byKey.getOnlineFeatures({ features: [VIEW], entityRows: input.keys.map((driver_id) => ({ driver_id })) });
+        assert.deepEqual(answer, response);
+        assert.equal(byKey.stats().rowCache.files, 0);
 
         const expected = latestInWindows(rows, input.windows);
         for (const driver of new Set(input.keys)) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { entityKeys, keyLookup } from '../../../features/online/entity-keys.js';
 import { resolveFeatureRefs, resolveSelection } from '../../../features/online/feature-refs.js';
@@ -103,6 +104,26 @@ describe('values', () => {
     assert.equal(isoMicros(1_714_608_000_123_456n), '2024-05-02T00:00:00.123456Z');
     assert.equal(isoMicros(0n), '1970-01-01T00:00:00.000000Z');
     assert.equal(isoMicros(-1n), '1969-12-31T23:59:59.999999Z');
+  });
+
+  test('timestamps print the same in number arithmetic as in bigint arithmetic, near and beyond 2^53 µs', () => {
+    const reference = (micros: bigint): string => {
+      const millis = micros >= 0n ? micros / 1000n : -((-micros + 999n) / 1000n);
+      return `${new Date(Number(millis)).toISOString().slice(0, -1)}${String(Number(micros - millis * 1000n)).padStart(3, '0')}Z`;
+    };
+    const limit = BigInt(Number.MAX_SAFE_INTEGER);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.bigInt({ min: -(2n ** 60n), max: 2n ** 60n }),
+          fc.bigInt({ min: -2000n, max: 2000n }),
+          fc.bigInt({ min: limit - 2000n, max: limit + 2000n }),
+          fc.bigInt({ min: -limit - 2000n, max: -limit + 2000n }),
+        ),
+        (micros) => assert.equal(isoMicros(micros), reference(micros)),
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   test('dates, binary and longs keep their meaning', () => {

@@ -1,0 +1,271 @@
+import type { AggregatedFeature } from '../aggregations.js';
+import type { PrimitiveValue } from '../../iceberg/spec/types.js';
+import type { ColumnPartials, TileKind, TileRow } from './aggregation-tiles.js';
+import { aggregateTiles, compareLast, compareValues, effectiveTileRows, partialColumnsOf } from './aggregation-tiles.js';
+
+/**
+ * One data file of an aggregated view's online table as a read keeps it: per key, the rows that
+ * count within the file (`effectiveTileRows`, applied once at load), in file order, stored column
+ * by column. Numbers go in typed arrays wherever that is exact (doubles; longs whose absolute sum
+ * over the file is a safe integer, so any sum of them is too), so combining a key's tiles is a loop
+ * over numbers instead of a pass over row objects with bigint arithmetic per request.
+ */
+export class FileTiles {
+  /** Tile rows held: the row cache's weight for this file. */
+  readonly size: number;
+  private readonly groups = new Map<string, number>();
+  /** Group g holds rows [offsets[g], offsets[g + 1]). */
+  private readonly offsets: Int32Array;
+  /** Tile starts in seconds (tiles lie on a grid of whole seconds); null when one is not a whole second. */
+  private readonly startSeconds: Float64Array | null;
+  /** Tile starts in µs, kept only when they are not all whole seconds. */
+  private readonly startMicros: readonly bigint[] | null;
+  private readonly kinds: Uint8Array;
+  private readonly sequences: Float64Array;
+  private readonly columns: readonly TileColumn[];
+
+  constructor(byKey: ReadonlyMap<string, readonly TileRow[]>, partialColumnCount: number) {
+    const rows: TileRow[] = [];
+    this.offsets = new Int32Array(byKey.size + 1);
+    for (const [lookup, keyRows] of byKey) {
+      this.offsets[this.groups.size] = rows.length;
+      this.groups.set(lookup, this.groups.size);
+      for (const row of effectiveTileRows(keyRows)) rows.push(row);
+    }
+    this.offsets[this.groups.size] = rows.length;
+    this.size = rows.length;
+    const wholeSeconds = rows.every((row) => row.tileStart % 1_000_000n === 0n);
+    this.startSeconds = wholeSeconds ? Float64Array.from(rows, (row) => Number(row.tileStart / 1_000_000n)) : null;
+    this.startMicros = wholeSeconds ? null : rows.map((row) => row.tileStart);
+    this.kinds = Uint8Array.from(rows, (row) => (row.kind === 'full' ? 1 : 0));
+    this.sequences = Float64Array.from(rows, (row) => row.sequence);
+    this.columns = Array.from({ length: partialColumnCount }, (_, index) => tileColumn(rows.map((row) => row.values[index] ?? null)));
+  }
+
+  /** The group of a key's rows, or undefined when the file has none. */
+  groupOf(lookup: string): number | undefined {
+    return this.groups.get(lookup);
+  }
+
+  /** A group's rows as row objects (for a key whose rows span several files). */
+  rowsOf(group: number): TileRow[] {
+    const rows: TileRow[] = [];
+    for (let row = this.offsets[group]!; row < this.offsets[group + 1]!; row++) {
+      rows.push({
+        tileStart: this.startSeconds === null ? this.startMicros![row]! : BigInt(this.startSeconds[row]!) * 1_000_000n,
+        kind: (this.kinds[row] === 1 ? 'full' : 'delta') satisfies TileKind,
+        sequence: this.sequences[row]!,
+        values: this.columns.map((column) => valueAt(column, row)),
+      });
+    }
+    return rows;
+  }
+
+  /** `aggregateTiles` over one group, computed on the columns; undefined when the file's tile starts are not whole seconds. */
+  aggregate(plan: CombinePlan, group: number): (PrimitiveValue | null)[] | undefined {
+    const starts = this.startSeconds;
+    const end = plan.endSeconds;
+    if (starts === null || end === null) return undefined;
+    const first = this.offsets[group]!;
+    const last = this.offsets[group + 1]!;
+    return plan.features.map((feature) => {
+      // Rows [first, last) whose tile starts in [from, end): a window, without a closure per feature and key.
+      const window: Window = { starts, from: end - feature.windowSeconds, end };
+      switch (feature.function) {
+        case 'count':
+          return this.count(feature.count, first, last, window);
+        case 'sum':
+          return this.sum(feature.sum, first, last, window);
+        case 'avg': {
+          const count = this.count(feature.count, first, last, window);
+          const sum = this.sum(feature.sum, first, last, window);
+          return count === 0n || sum === null ? null : Number(sum) / Number(count);
+        }
+        case 'min':
+          return this.extreme(feature.min, first, last, window, -1);
+        case 'max':
+          return this.extreme(feature.max, first, last, window, 1);
+        case 'last':
+          return this.last(feature.last!, first, last, window);
+      }
+    });
+  }
+
+  private count(position: number | undefined, first: number, last: number, window: Window): bigint {
+    if (position === undefined) return 0n;
+    const column = this.columns[position]!;
+    if (!column.numeric) return BigInt(genericSum(column.values, first, last, window) ?? 0n);
+    let total = 0;
+    for (let row = first; row < last; row++) if (inWindow(window, row) && column.nulls?.[row] !== 1) total += column.values[row]!;
+    return BigInt(total);
+  }
+
+  private sum(position: number | undefined, first: number, last: number, window: Window): PrimitiveValue | null {
+    if (position === undefined) return null;
+    const column = this.columns[position]!;
+    if (!column.numeric) return genericSum(column.values, first, last, window);
+    let total: number | null = null;
+    for (let row = first; row < last; row++)
+      if (inWindow(window, row) && column.nulls?.[row] !== 1) total = (total ?? 0) + column.values[row]!;
+    return total === null ? null : column.bigint ? BigInt(total) : total;
+  }
+
+  private extreme(position: number | undefined, first: number, last: number, window: Window, sign: 1 | -1): PrimitiveValue | null {
+    if (position === undefined) return null;
+    const column = this.columns[position]!;
+    if (column.numeric) {
+      let best: number | null = null;
+      for (let row = first; row < last; row++) {
+        if (!inWindow(window, row) || column.nulls?.[row] === 1) continue;
+        const value = column.values[row]!;
+        if (best === null || compareValues(value, best) * sign > 0) best = value;
+      }
+      return best === null ? null : column.bigint ? BigInt(best) : best;
+    }
+    let best: PrimitiveValue | null = null;
+    for (let row = first; row < last; row++) {
+      if (!inWindow(window, row)) continue;
+      const value = column.values[row] ?? null;
+      if (value !== null && (best === null || compareValues(value, best) * sign > 0)) best = value;
+    }
+    return best;
+  }
+
+  private last(
+    positions: { value: number; eventTs: number; createdTs: number },
+    first: number,
+    last: number,
+    window: Window,
+  ): PrimitiveValue | null {
+    let best: { value: PrimitiveValue | null; eventTs: bigint; createdTs: bigint | null } | null = null;
+    for (let row = first; row < last; row++) {
+      if (!inWindow(window, row)) continue;
+      const eventTs = valueAt(this.columns[positions.eventTs]!, row) as bigint | null;
+      if (eventTs === null) continue;
+      const candidate = {
+        value: valueAt(this.columns[positions.value]!, row),
+        eventTs,
+        createdTs: valueAt(this.columns[positions.createdTs]!, row) as bigint | null,
+      };
+      if (best === null || compareLast(candidate, best) > 0) best = candidate;
+    }
+    return best?.value ?? null;
+  }
+}
+
+/** The requested features with their partial columns' positions, worked out once per read. */
+export interface CombinePlan {
+  readonly features: readonly (AggregatedFeature & {
+    readonly count?: number;
+    readonly sum?: number;
+    readonly min?: number;
+    readonly max?: number;
+    readonly last?: { value: number; eventTs: number; createdTs: number };
+  })[];
+  readonly aggregated: readonly AggregatedFeature[];
+  readonly partials: readonly ColumnPartials[];
+  readonly end: bigint;
+  /** Null when the end is not a whole second (never for a view's grid of whole seconds): then rows are combined as objects. */
+  readonly endSeconds: number | null;
+}
+
+export function combinePlan(features: readonly AggregatedFeature[], partials: readonly ColumnPartials[], end: bigint): CombinePlan {
+  const positions = new Map(partialColumnsOf(partials).map((column, index) => [column.name, index]));
+  const at = (name: string | undefined) => (name === undefined ? undefined : positions.get(name)!);
+  return {
+    features: features.map((feature) => {
+      const column = partials.find((candidate) => candidate.column === feature.column)!;
+      const count = at(column.count);
+      const sum = at(column.sum);
+      const min = at(column.min);
+      const max = at(column.max);
+      return {
+        ...feature,
+        ...(count === undefined ? {} : { count }),
+        ...(sum === undefined ? {} : { sum }),
+        ...(min === undefined ? {} : { min }),
+        ...(max === undefined ? {} : { max }),
+        ...(column.last === undefined
+          ? {}
+          : { last: { value: at(column.last.value)!, eventTs: at(column.last.eventTs)!, createdTs: at(column.last.createdTs)! } }),
+      };
+    }),
+    aggregated: features,
+    partials,
+    end,
+    endSeconds: end % 1_000_000n === 0n ? Number(end / 1_000_000n) : null,
+  };
+}
+
+/** Where one key's rows are: a group of each file that holds some, in the order the files were selected. */
+export interface TileGroup {
+  readonly file: FileTiles;
+  readonly group: number;
+}
+
+/** A key's aggregated features as of the plan's end (see `aggregateTiles`), from the files that hold its rows. */
+export function combineKey(plan: CombinePlan, groups: readonly TileGroup[]): (PrimitiveValue | null)[] {
+  if (groups.length === 1) {
+    const fast = groups[0]!.file.aggregate(plan, groups[0]!.group);
+    if (fast !== undefined) return fast;
+  }
+  // Rows of several files: a full row in one may supersede deltas in another.
+  const rows = groups.flatMap(({ file, group }) => file.rowsOf(group));
+  return aggregateTiles(plan.aggregated, plan.partials, effectiveTileRows(rows), plan.end);
+}
+
+interface Window {
+  readonly starts: Float64Array;
+  readonly from: number;
+  readonly end: number;
+}
+
+function inWindow(window: Window, row: number): boolean {
+  const start = window.starts[row]!;
+  return start >= window.from && start < window.end;
+}
+
+type TileColumn =
+  | { readonly numeric: true; readonly values: Float64Array; readonly nulls: Uint8Array | null; readonly bigint: boolean }
+  | { readonly numeric: false; readonly values: readonly (PrimitiveValue | null)[] };
+
+function tileColumn(values: readonly (PrimitiveValue | null)[]): TileColumn {
+  let bigint = false;
+  let number = false;
+  let absoluteSum = 0n;
+  for (const value of values) {
+    if (value === null) continue;
+    if (typeof value === 'number') number = true;
+    else if (typeof value === 'bigint') {
+      bigint = true;
+      absoluteSum += value < 0n ? -value : value;
+    } else return { numeric: false, values };
+  }
+  if ((bigint && number) || absoluteSum > BigInt(Number.MAX_SAFE_INTEGER)) return { numeric: false, values };
+  const hasNull = values.includes(null);
+  return {
+    numeric: true,
+    values: Float64Array.from(values, (value) => (value === null ? 0 : Number(value))),
+    nulls: hasNull ? Uint8Array.from(values, (value) => (value === null ? 1 : 0)) : null,
+    bigint,
+  };
+}
+
+function valueAt(column: TileColumn, row: number): PrimitiveValue | null {
+  if (!column.numeric) return column.values[row] ?? null;
+  if (column.nulls?.[row] === 1) return null;
+  const value = column.values[row]!;
+  return column.bigint ? BigInt(value) : value;
+}
+
+/** `countOf`/`sumOf` of aggregation-tiles.ts over a column kept as values. */
+function genericSum(values: readonly (PrimitiveValue | null)[], first: number, last: number, window: Window): bigint | number | null {
+  let total: bigint | number | null = null;
+  for (let row = first; row < last; row++) {
+    const value = values[row] ?? null;
+    if (value === null || !inWindow(window, row)) continue;
+    if (typeof value === 'bigint') total = ((total as bigint | null) ?? 0n) + value;
+    else total = ((total as number | null) ?? 0) + (value as number);
+  }
+  return total;
+}

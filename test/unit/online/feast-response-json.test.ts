@@ -1,0 +1,62 @@
+// The feature server writes its JSON directly; it must equal, byte for byte, lossless-json's
+// stringify of the Feast response it replaced, for any values a read can return.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { stringify as stringifyLossless } from 'lossless-json';
+import type { FeatureStatus, OnlineFeaturesResponse, OnlineValue } from '../../../features/online/index.js';
+import { feastResponseJson, toFeastResponse } from '../../../server/feast-response.js';
+
+const value: fc.Arbitrary<OnlineValue> = fc.oneof(
+  fc.constant(null),
+  fc.boolean(),
+  fc.double(),
+  fc.constantFrom(0, -0, NaN, Infinity, -Infinity, 1e21, 5e-324),
+  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+  fc.string(),
+  fc.constantFrom('quote " backslash \\ newline \n', '\u2028\u0000é😀'),
+);
+const timestamp = fc.option(
+  fc.constantFrom(
+    '2024-06-01T10:00:00.000000Z',
+    '2024-06-01T10:00:00.123000Z',
+    '2024-06-01T10:00:00.123456Z',
+    '+010000-01-01T00:00:00.000001Z',
+  ),
+  { nil: null },
+);
+const status = fc.constantFrom<FeatureStatus>('PRESENT', 'NOT_FOUND', 'OUTSIDE_MAX_AGE');
+
+const response = fc.integer({ min: 0, max: 6 }).chain((rows) =>
+  fc.record({
+    entities: fc.array(fc.record({ name: fc.string(), values: fc.array(value, { minLength: rows, maxLength: rows }) }), { maxLength: 2 }),
+    features: fc.array(
+      fc.record({
+        featureView: fc.string(),
+        feature: fc.string(),
+        values: fc.array(value, { minLength: rows, maxLength: rows }),
+        statuses: fc.array(status, { minLength: rows, maxLength: rows }),
+        eventTimestamps: fc.array(timestamp, { minLength: rows, maxLength: rows }),
+      }),
+      { maxLength: 4 },
+    ),
+  }),
+);
+
+test('feastResponseJson writes what lossless-json wrote for the Feast response', () => {
+  fc.assert(
+    fc.property(response, fc.boolean(), fc.boolean(), (generated, fullFeatureNames, share) => {
+      // Features of one view share their statuses and event times, as the online store answers them.
+      const features = generated.features.map((feature, index) => ({
+        ...feature,
+        ref: `${feature.featureView}:${feature.feature}`,
+        ...(share && index > 0
+          ? { statuses: generated.features[0]!.statuses, eventTimestamps: generated.features[0]!.eventTimestamps }
+          : {}),
+      }));
+      const online: OnlineFeaturesResponse = { entities: generated.entities, features, reads: [] };
+      assert.equal(feastResponseJson(online, { fullFeatureNames }), stringifyLossless(toFeastResponse(online, { fullFeatureNames })));
+    }),
+    { numRuns: 500 },
+  );
+});
