@@ -105,7 +105,7 @@ export async function onDemandPass(
 }
 
 /** Rows of compute's inputs held at once (a page read back from DuckDB). */
-const INPUT_PAGE_ROWS = 65_536n;
+const INPUT_PAGE_ROWS = 65_536;
 
 function internalName(index: number): string {
   return `__floe_on_demand_${index}`;
@@ -194,22 +194,17 @@ async function computeIntoTable(
   // The inputs are copied out once and read back a page at a time, each page a finished result: the
   // appender flushes on this connection every 100 vectors, which would end a result still streaming.
   const inputs = `${table}_inputs`;
-  const ordinal = q(options.ordinalColumn);
   await connection.run(`CREATE OR REPLACE TEMP TABLE ${q(inputs)} AS ${sql}`);
   const appender = await connection.createAppender(table, 'main', 'temp');
   const outputTypes = Array.from({ length: appender.columnCount }, (_, index) => appender.columnType(index));
   let rows = 0;
   try {
-    // Ordinals have gaps (entity rows from several files number each file's rows from file_index << 40),
-    // so each page starts at the first ordinal past the previous one.
-    const firstOrdinalFrom = async (low: bigint | null): Promise<bigint | null> =>
-      (
-        await connection.runAndReadAll(`SELECT min(${ordinal}) FROM ${q(inputs)}${low === null ? '' : ` WHERE ${ordinal} >= ${low}`}`)
-      ).getRows()[0]![0] as bigint | null;
-    for (let low = await firstOrdinalFrom(null); low !== null; low = await firstOrdinalFrom(low + INPUT_PAGE_ROWS)) {
-      const page = await connection.run(
-        `SELECT * FROM ${q(inputs)} WHERE ${ordinal} >= ${low} AND ${ordinal} < ${low + INPUT_PAGE_ROWS} ORDER BY ${ordinal}`,
-      );
+    // Pages are ranges of the copy's row ids, which run 0…n−1 whatever the ordinals are (entity rows
+    // from several files number each file's rows from file_index << 40, and arrive in any order), so
+    // each page is one range scan and needs no sort.
+    const copied = Number((await connection.runAndReadAll(`SELECT count(*) FROM ${q(inputs)}`)).getRows()[0]![0]);
+    for (let low = 0; low < copied; low += INPUT_PAGE_ROWS) {
+      const page = await connection.run(`SELECT * FROM ${q(inputs)} WHERE rowid >= ${low} AND rowid < ${low + INPUT_PAGE_ROWS}`);
       const columnIndex = new Map(page.columnNames().map((name, index) => [name, index]));
       const columnTypes = page.columnTypes();
       const computeChunk = (chunk: DuckDBDataChunk): DuckDBDataChunk => {
