@@ -20,6 +20,7 @@ import {
   createSource,
   expectedRows,
   HALF_DAYS,
+  holdWriteUntilCancelled,
   onlineRows,
   onlineSnapshots,
   RANGE,
@@ -126,22 +127,9 @@ describe('backfill workflow in batches', () => {
   });
 
   test('cancelling in the middle of a batch leaves only whole windows', async () => {
-    let calls = 0;
-    let reachedHold!: () => void;
-    const holding = new Promise<void>((resolve) => (reachedHold = resolve));
     // The batch's second window holds after writing until its cancellation arrives.
-    const worker = await startPipelineWorker(source, {
-      hooks: {
-        afterWrite: async ({ signal }) => {
-          calls += 1;
-          if (calls !== 2) return;
-          reachedHold();
-          await new Promise<void>((_resolve, reject) =>
-            signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
-          );
-        },
-      },
-    });
+    const { hooks, holding } = holdWriteUntilCancelled(2);
+    const worker = await startPipelineWorker(source, { hooks });
     try {
       const handle = await worker.client.workflow.start<typeof backfill>('backfill', {
         taskQueue: worker.taskQueue,

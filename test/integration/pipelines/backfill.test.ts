@@ -22,6 +22,7 @@ import {
   createSource,
   expectedRows,
   HALF_DAYS,
+  holdWriteUntilCancelled,
   onlineRows,
   onlineSnapshots,
   RANGE,
@@ -155,22 +156,9 @@ describe('backfill workflow', () => {
   });
 
   test('cancelling cancels the running child and leaves only whole windows', async () => {
-    let calls = 0;
-    let reachedHold!: () => void;
-    const holding = new Promise<void>((resolve) => (reachedHold = resolve));
     // The second chunk's write step holds until its cancellation arrives.
-    const worker = await startPipelineWorker(source, {
-      hooks: {
-        afterWrite: async ({ signal }) => {
-          calls += 1;
-          if (calls !== 2) return;
-          reachedHold();
-          await new Promise<void>((_resolve, reject) =>
-            signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
-          );
-        },
-      },
-    });
+    const { hooks, holding } = holdWriteUntilCancelled(2);
+    const worker = await startPipelineWorker(source, { hooks });
     try {
       const workflowId = `backfill-cancel-${randomUUID()}`;
       const handle = await worker.client.workflow.start<typeof backfill>('backfill', {

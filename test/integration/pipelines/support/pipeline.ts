@@ -271,3 +271,26 @@ export const quietLogger = {
     console.error(message, meta ?? '');
   },
 };
+
+/**
+ * Materialize hooks whose `n`-th write step holds, after writing, until its cancellation arrives;
+ * `holding` resolves once it holds. For tests that cancel a run in the middle of a window.
+ */
+export function holdWriteUntilCancelled(n: number): { hooks: MaterializeHooks; holding: Promise<void> } {
+  let calls = 0;
+  let reachedHold!: () => void;
+  const holding = new Promise<void>((resolve) => (reachedHold = resolve));
+  return {
+    holding,
+    hooks: {
+      afterWrite: async ({ signal }) => {
+        calls += 1;
+        if (calls !== n) return;
+        reachedHold();
+        await new Promise<void>((_resolve, reject) =>
+          signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
+        );
+      },
+    },
+  };
+}
