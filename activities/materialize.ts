@@ -78,6 +78,45 @@ export interface MaterializeHooks {
  * later attempt handed on; what an abandoned attempt wrote is an orphan for compaction to remove.
  */
 export function createMaterializeActivities(context: FeatureContext, hooks: MaterializeHooks = {}) {
+  // Each step's work, shared by its own activity and by prepareWindow, which runs the first three as one.
+  const plan = async (input: WindowInput & { readonly incremental?: boolean }, signal?: AbortSignal): Promise<PlanSourceResult> => {
+    const planned = await planSourceScan(signal ? { ...context, signal } : context, input.featureView, windowOf(input), {
+      incremental: input.incremental ?? false,
+    });
+    return {
+      sourceSnapshotId: planned.sourceSnapshotId?.toString() ?? null,
+      scan: planned.scan,
+      window: { start: planned.window.start.toISOString(), end: planned.window.end.toISOString() },
+      ...(planned.skipped === undefined ? {} : { skipped: planned.skipped }),
+      ...(planned.late === undefined ? {} : { late: planned.late }),
+    };
+  };
+  const compute = async (
+    input: WindowInput & { readonly sourceSnapshotId: string | null; readonly late?: LatePlan },
+    signal: AbortSignal,
+  ): Promise<ComputeLatestResult> => {
+    await hooks.beforeCompute?.({ featureView: input.featureView, signal });
+    return computeLatestRows({ ...context, signal }, input.featureView, windowOf(input), {
+      sourceSnapshotId: input.sourceSnapshotId === null ? null : BigInt(input.sourceSnapshotId),
+      stagingName: attemptName('latest', input),
+      ...(input.late === undefined ? {} : { late: input.late }),
+    });
+  };
+  const write = async (
+    input: { readonly featureView: string; readonly staging: string | null; readonly rows: number },
+    signal: AbortSignal,
+  ): Promise<WriteOnlineResult> => {
+    const written = await writeOnlinePartitions({ ...context, signal }, input.featureView, {
+      staging: input.staging,
+      rows: input.rows,
+      filePrefix: attemptName('online', input),
+      materializedAt: new Date(),
+      ...(hooks.afterDataFiles ? { afterDataFiles: () => hooks.afterDataFiles!({ featureView: input.featureView, signal }) } : {}),
+    });
+    await hooks.afterWrite?.({ featureView: input.featureView, manifest: written.manifest, signal });
+    return written;
+  };
+
   return {
     /** The view's watermark (see readWatermark), as an ISO instant, or null before its first commit. */
     async readWatermark(input: { readonly featureView: string }): Promise<string | null> {
@@ -85,31 +124,13 @@ export function createMaterializeActivities(context: FeatureContext, hooks: Mate
     },
 
     async planSource(input: WindowInput & { readonly incremental?: boolean }): Promise<PlanSourceResult> {
-      return asActivityFailure(async () => {
-        const plan = await planSourceScan(context, input.featureView, windowOf(input), { incremental: input.incremental ?? false });
-        return {
-          sourceSnapshotId: plan.sourceSnapshotId?.toString() ?? null,
-          scan: plan.scan,
-          window: { start: plan.window.start.toISOString(), end: plan.window.end.toISOString() },
-          ...(plan.skipped === undefined ? {} : { skipped: plan.skipped }),
-          ...(plan.late === undefined ? {} : { late: plan.late }),
-        };
-      });
+      return asActivityFailure(() => plan(input));
     },
 
     async computeLatest(
       input: WindowInput & { readonly sourceSnapshotId: string | null; readonly late?: LatePlan },
     ): Promise<ComputeLatestResult> {
-      return asActivityFailure(() =>
-        withHeartbeats('computing the latest row per entity', async (signal) => {
-          await hooks.beforeCompute?.({ featureView: input.featureView, signal });
-          return computeLatestRows({ ...context, signal }, input.featureView, windowOf(input), {
-            sourceSnapshotId: input.sourceSnapshotId === null ? null : BigInt(input.sourceSnapshotId),
-            stagingName: attemptName('latest', input),
-            ...(input.late === undefined ? {} : { late: input.late }),
-          });
-        }),
-      );
+      return asActivityFailure(() => withHeartbeats('computing the latest row per entity', (signal) => compute(input, signal)));
     },
 
     async writeOnline(input: {
@@ -117,19 +138,7 @@ export function createMaterializeActivities(context: FeatureContext, hooks: Mate
       readonly staging: string | null;
       readonly rows: number;
     }): Promise<WriteOnlineResult> {
-      return asActivityFailure(() =>
-        withHeartbeats('writing online partitions', async (signal) => {
-          const written = await writeOnlinePartitions({ ...context, signal }, input.featureView, {
-            staging: input.staging,
-            rows: input.rows,
-            filePrefix: attemptName('online', input),
-            materializedAt: new Date(),
-            ...(hooks.afterDataFiles ? { afterDataFiles: () => hooks.afterDataFiles!({ featureView: input.featureView, signal }) } : {}),
-          });
-          await hooks.afterWrite?.({ featureView: input.featureView, manifest: written.manifest, signal });
-          return written;
-        }),
-      );
+      return asActivityFailure(() => withHeartbeats('writing online partitions', (signal) => write(input, signal)));
     },
 
     /**
@@ -139,33 +148,20 @@ export function createMaterializeActivities(context: FeatureContext, hooks: Mate
     async prepareWindow(input: WindowInput & { readonly incremental?: boolean }): Promise<PrepareWindowResult> {
       return asActivityFailure(() =>
         withHeartbeats('planning the source scan', async (signal, report) => {
-          const plan = await planSourceScan({ ...context, signal }, input.featureView, windowOf(input), {
-            incremental: input.incremental ?? false,
-          });
-          const planned: PlanSourceResult = {
-            sourceSnapshotId: plan.sourceSnapshotId?.toString() ?? null,
-            scan: plan.scan,
-            window: { start: plan.window.start.toISOString(), end: plan.window.end.toISOString() },
-            ...(plan.skipped === undefined ? {} : { skipped: plan.skipped }),
-            ...(plan.late === undefined ? {} : { late: plan.late }),
-          };
-          if (plan.skipped !== undefined) return { plan: planned, staging: null, rows: 0, manifest: null, dataFiles: 0 };
+          const planned = await plan(input, signal);
+          if (planned.skipped !== undefined) return { plan: planned, staging: null, rows: 0, manifest: null, dataFiles: 0 };
           report({ phase: 'computing the latest row per entity' });
-          await hooks.beforeCompute?.({ featureView: input.featureView, signal });
-          const computed = await computeLatestRows({ ...context, signal }, input.featureView, plan.window, {
-            sourceSnapshotId: plan.sourceSnapshotId,
-            stagingName: attemptName('latest', input),
-            ...(plan.late === undefined ? {} : { late: plan.late }),
-          });
+          const computed = await compute(
+            {
+              featureView: input.featureView,
+              ...planned.window,
+              sourceSnapshotId: planned.sourceSnapshotId,
+              ...(planned.late === undefined ? {} : { late: planned.late }),
+            },
+            signal,
+          );
           report({ phase: 'writing online partitions' });
-          const written = await writeOnlinePartitions({ ...context, signal }, input.featureView, {
-            staging: computed.staging,
-            rows: computed.rows,
-            filePrefix: attemptName('online', input),
-            materializedAt: new Date(),
-            ...(hooks.afterDataFiles ? { afterDataFiles: () => hooks.afterDataFiles!({ featureView: input.featureView, signal }) } : {}),
-          });
-          await hooks.afterWrite?.({ featureView: input.featureView, manifest: written.manifest, signal });
+          const written = await write({ featureView: input.featureView, staging: computed.staging, rows: computed.rows }, signal);
           return { plan: planned, staging: computed.staging, rows: computed.rows, ...written };
         }),
       );

@@ -1,5 +1,5 @@
 import type { FeatureContext } from './context.js';
-import { commitOnlineWindow, computeLatestRows, planSourceScan, writeOnlinePartitions } from './materialization.js';
+import { materializeWindow } from './materialization.js';
 
 /** One window of a batch: a view, `[start, end)`, and the prefix of its commit's idempotency key. */
 export interface BatchWindow {
@@ -37,62 +37,40 @@ export interface BatchSteps {
 }
 
 /**
- * Materializes several windows one after another in one process, each with the same four steps as
- * a materialize workflow (plan, latest rows, online files, commit) and its own atomic commit under
- * its own idempotency key: run again, a window already committed is found, not appended twice. A
- * cancellation (the context's signal) stops before the next window; a commit once started is seen
- * through, so each window lands whole or not at all.
+ * Materializes several windows one after another in one process, each as `materializeWindow` does
+ * (plan, latest rows, online files, commit) with its own atomic commit under its own idempotency
+ * key: run again, a window already committed is found, not appended twice. A cancellation (the
+ * context's signal) stops before the next window or commit; a commit once started is seen through,
+ * so each window lands whole or not at all.
  */
 export async function materializeWindows(
   context: FeatureContext,
   windows: readonly BatchWindow[],
   steps: BatchSteps,
 ): Promise<BatchWindowResult[]> {
-  const { signal, ...uncancellable } = context;
   const results: BatchWindowResult[] = [];
   for (const window of windows) {
-    signal?.throwIfAborted();
-    const plan = await planSourceScan(context, window.featureView, window);
-    const planned = { featureView: window.featureView, start: plan.window.start.toISOString(), end: plan.window.end.toISOString() };
-    if (plan.skipped !== undefined) {
-      results.push({
-        ...planned,
-        skipped: plan.skipped,
-        rows: 0,
-        dataFiles: 0,
-        onlineSnapshotId: null,
-        alreadyCommitted: false,
-        commitAttempts: 0,
-      });
-      steps.onWindowDone?.(results.length, results.at(-1)!);
-      continue;
-    }
-    const computed = await computeLatestRows(context, window.featureView, plan.window, {
-      sourceSnapshotId: plan.sourceSnapshotId,
-      stagingName: steps.fileName('latest', window),
-    });
-    const written = await writeOnlinePartitions(context, window.featureView, {
-      staging: computed.staging,
-      rows: computed.rows,
-      filePrefix: steps.fileName('online', window),
-      materializedAt: new Date(),
-    });
-    await steps.afterWrite?.(window, written.manifest);
-    signal?.throwIfAborted();
-    const committed = await commitOnlineWindow(uncancellable, window.featureView, {
-      window: plan.window,
-      manifest: written.manifest,
-      idempotencyKey: `${window.keyPrefix}/${planned.start}/${planned.end}`,
-      sourceSnapshotId: plan.sourceSnapshotId?.toString() ?? null,
-      staging: computed.staging,
-    });
+    context.signal?.throwIfAborted();
+    const done = await materializeWindow(
+      context,
+      window.featureView,
+      window,
+      (planned) => `${window.keyPrefix}/${planned.start.toISOString()}/${planned.end.toISOString()}`,
+      {
+        fileName: (step) => steps.fileName(step, window),
+        ...(steps.afterWrite ? { afterWrite: (manifest: string | null) => steps.afterWrite!(window, manifest) } : {}),
+      },
+    );
     results.push({
-      ...planned,
-      rows: computed.rows,
-      dataFiles: written.dataFiles,
-      onlineSnapshotId: committed.snapshotId?.toString() ?? null,
-      alreadyCommitted: committed.alreadyCommitted,
-      commitAttempts: committed.attempts,
+      featureView: window.featureView,
+      start: done.window.start.toISOString(),
+      end: done.window.end.toISOString(),
+      ...(done.skipped === undefined ? {} : { skipped: done.skipped }),
+      rows: done.rows,
+      dataFiles: done.dataFiles,
+      onlineSnapshotId: done.snapshotId?.toString() ?? null,
+      alreadyCommitted: done.alreadyCommitted,
+      commitAttempts: done.attempts,
     });
     steps.onWindowDone?.(results.length, results.at(-1)!);
   }

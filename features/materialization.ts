@@ -420,35 +420,50 @@ function appendCarryingForward(
   };
 }
 
+/** How `materializeWindow` names its files and what it lets a caller do between writing and committing. */
+export interface MaterializeWindowOptions extends PlanOptions {
+  /** Names the staging table and data files of a step; default: from the idempotency key and the clock. */
+  readonly fileName?: (step: 'latest' | 'online') => string;
+  /** Runs after the window's data files and manifest are written, before its commit. */
+  readonly afterWrite?: (manifest: string | null) => Promise<void>;
+}
+
 /**
  * All four steps in one process: materialization as a library call, without Temporal. A window
- * wholly after now − delay is skipped: nothing is committed.
+ * wholly after now − delay is skipped: nothing is committed. `idempotencyKey` may depend on the
+ * window as planned (its end cut at now − delay). The context's signal cancels before the commit;
+ * a commit once started is seen through, so the window lands whole or not at all.
  */
 export async function materializeWindow(
   context: FeatureContext,
   viewName: string,
   window: Window,
-  idempotencyKey: string,
-  options: PlanOptions = {},
+  idempotencyKey: string | ((planned: Window) => string),
+  options: MaterializeWindowOptions = {},
 ) {
   const plan = await planSourceScan(context, viewName, window, options);
   if (plan.skipped !== undefined) return { ...plan, rows: 0, dataFiles: 0, snapshotId: null, alreadyCommitted: false, attempts: 0 };
-  const name = idempotencyKey.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
+  const key = typeof idempotencyKey === 'string' ? idempotencyKey : idempotencyKey(plan.window);
+  const name = key.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
+  const fileName = options.fileName ?? ((step: 'latest' | 'online') => `${step}-${name}-${Date.now()}`);
   const computed = await computeLatestRows(context, viewName, plan.window, {
     sourceSnapshotId: plan.sourceSnapshotId,
-    stagingName: `latest-${name}-${Date.now()}`,
+    stagingName: fileName('latest'),
     ...(plan.late === undefined ? {} : { late: plan.late }),
   });
   const written = await writeOnlinePartitions(context, viewName, {
     staging: computed.staging,
     rows: computed.rows,
-    filePrefix: `online-${name}-${Date.now()}`,
+    filePrefix: fileName('online'),
     materializedAt: new Date(),
   });
-  const committed = await commitOnlineWindow(context, viewName, {
+  await options.afterWrite?.(written.manifest);
+  const { signal, ...uncancellable } = context;
+  signal?.throwIfAborted();
+  const committed = await commitOnlineWindow(uncancellable, viewName, {
     window: plan.window,
     manifest: written.manifest,
-    idempotencyKey,
+    idempotencyKey: key,
     sourceSnapshotId: plan.sourceSnapshotId?.toString() ?? null,
     staging: computed.staging,
     incremental: options.incremental ?? false,
