@@ -1,39 +1,7 @@
-import type { FeatureStatus, OnlineFeaturesResponse, OnlineValue } from '../features/online/index.js';
-
-/** Feast's response layout: key columns first (PRESENT, epoch timestamps), then one vector per feature. */
-export interface FeastResponse {
-  readonly metadata: { readonly feature_names: readonly string[] };
-  readonly results: readonly {
-    readonly values: readonly OnlineValue[];
-    readonly statuses: readonly FeatureStatus[];
-    readonly event_timestamps: readonly string[];
-  }[];
-}
+import type { OnlineFeaturesResponse, OnlineValue } from '../features/online/index.js';
 
 /** What Feast writes for a missing timestamp (a zero protobuf Timestamp). */
 export const FEAST_NULL_TIMESTAMP = '1970-01-01T00:00:00Z';
-
-export function toFeastResponse(response: OnlineFeaturesResponse, options: { fullFeatureNames: boolean }): FeastResponse {
-  const names: string[] = [];
-  const results: FeastResponse['results'][number][] = [];
-  for (const entity of response.entities) {
-    names.push(entity.name);
-    results.push({
-      values: entity.values,
-      statuses: entity.values.map(() => 'PRESENT'),
-      event_timestamps: entity.values.map(() => FEAST_NULL_TIMESTAMP),
-    });
-  }
-  for (const feature of response.features) {
-    names.push(options.fullFeatureNames ? `${feature.featureView}__${feature.feature}` : feature.feature);
-    results.push({
-      values: feature.values.map(jsonSafe),
-      statuses: feature.statuses,
-      event_timestamps: feature.eventTimestamps.map((timestamp) => (timestamp === null ? FEAST_NULL_TIMESTAMP : feastTimestamp(timestamp))),
-    });
-  }
-  return { metadata: { feature_names: names }, results };
-}
 
 /** RFC 3339 as Feast prints it: no fraction for whole seconds, else 3 or 6 digits. */
 export function feastTimestamp(isoMicros: string): string {
@@ -46,13 +14,14 @@ export function feastTimestamp(isoMicros: string): string {
 }
 
 /** NaN and infinities are not JSON numbers: Feast writes them as protobuf's JSON strings. */
-function jsonSafe(value: OnlineValue): OnlineValue {
+export function jsonSafe(value: OnlineValue): OnlineValue {
   if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
   return value;
 }
 
 /**
- * `stringify(toFeastResponse(response, options))` of lossless-json, byte for byte, written directly:
+ * Feast's response layout as JSON (key columns first: PRESENT, epoch timestamps; then one vector per
+ * feature), written directly; byte for byte what lossless-json's `stringify` wrote of it before:
  * lossless-json walks every value in JavaScript, and the vectors a view's features share (statuses,
  * event times) are written once per response here, not once per feature.
  */

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { stringify as stringifyLossless } from 'lossless-json';
 import type { FeatureStatus, OnlineFeaturesResponse, OnlineValue } from '../../../features/online/index.js';
-import { feastResponseJson, toFeastResponse } from '../../../server/feast-response.js';
+import { FEAST_NULL_TIMESTAMP, feastResponseJson, feastTimestamp, jsonSafe } from '../../../server/feast-response.js';
 
 const value: fc.Arbitrary<OnlineValue> = fc.oneof(
   fc.constant(null),
@@ -60,3 +60,36 @@ test('feastResponseJson writes what lossless-json wrote for the Feast response',
     { numRuns: 500 },
   );
 });
+
+/** The reference: the Feast response as the server built it before, for lossless-json to write. */
+/** Feast's response layout: key columns first (PRESENT, epoch timestamps), then one vector per feature. */
+interface FeastResponse {
+  readonly metadata: { readonly feature_names: readonly string[] };
+  readonly results: readonly {
+    readonly values: readonly OnlineValue[];
+    readonly statuses: readonly FeatureStatus[];
+    readonly event_timestamps: readonly string[];
+  }[];
+}
+
+function toFeastResponse(response: OnlineFeaturesResponse, options: { fullFeatureNames: boolean }): FeastResponse {
+  const names: string[] = [];
+  const results: FeastResponse['results'][number][] = [];
+  for (const entity of response.entities) {
+    names.push(entity.name);
+    results.push({
+      values: entity.values,
+      statuses: entity.values.map(() => 'PRESENT'),
+      event_timestamps: entity.values.map(() => FEAST_NULL_TIMESTAMP),
+    });
+  }
+  for (const feature of response.features) {
+    names.push(options.fullFeatureNames ? `${feature.featureView}__${feature.feature}` : feature.feature);
+    results.push({
+      values: feature.values.map(jsonSafe),
+      statuses: feature.statuses,
+      event_timestamps: feature.eventTimestamps.map((timestamp) => (timestamp === null ? FEAST_NULL_TIMESTAMP : feastTimestamp(timestamp))),
+    });
+  }
+  return { metadata: { feature_names: names }, results };
+}
