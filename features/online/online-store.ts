@@ -19,7 +19,9 @@ import type { FeatureStatus, FeatureVector, OnlineFeaturesResponse, OnlineValue,
 import { RowCache } from './row-cache.js';
 import { onlineTableLayout } from './online-table-layout.js';
 import { aggregatedFeaturesOf, isAggregatedView } from '../aggregations.js';
+import type { AggregatedFeature } from '../aggregations.js';
 import { columnPartials, floorToGrid, tileMicros } from './aggregation-tiles.js';
+import type { ColumnPartials } from './aggregation-tiles.js';
 import { combineKey, combinePlan } from './file-tiles.js';
 import type { PushConfig } from '../config.js';
 import { Pusher } from '../push/pusher.js';
@@ -234,6 +236,18 @@ function viewRead(
   };
 }
 
+/** A view's aggregated features and tile columns, derived from its definition once rather than on every read. */
+const aggregatedShapes = new WeakMap<FeatureViewDefinition, { features: AggregatedFeature[]; partials: ColumnPartials[] }>();
+
+function aggregatedShapeOf(view: FeatureViewDefinition): { features: AggregatedFeature[]; partials: ColumnPartials[] } {
+  let shape = aggregatedShapes.get(view);
+  if (shape === undefined) {
+    shape = { features: aggregatedFeaturesOf(view), partials: columnPartials(view) };
+    aggregatedShapes.set(view, shape);
+  }
+  return shape;
+}
+
 /**
  * An aggregated view's features for each entity row: its tiles combined as of t − 1 µs, t the
  * watermark floored to the tile grid (aggregation-tiles.ts). Every key is PRESENT once the view has
@@ -246,7 +260,8 @@ function aggregatedRead(
   result: TileLookupResult,
 ): { features: FeatureVector[]; rawValues: Map<string, (PrimitiveValue | null)[]>; exactAsOf: string | null } {
   const watermark = result.state.table === null ? null : watermarkOf(result.state.table.metadata);
-  const wanted = aggregatedFeaturesOf(view).filter((feature) => names.includes(feature.name));
+  const shape = aggregatedShapeOf(view);
+  const wanted = shape.features.filter((feature) => names.includes(feature.name));
   const ordered = names.map((name) => wanted.find((feature) => feature.name === name)!);
   if (watermark === null) {
     const statuses: FeatureStatus[] = lookups.map(() => 'NOT_FOUND');
@@ -265,7 +280,7 @@ function aggregatedRead(
   }
   const end = floorToGrid(BigInt(watermark) * 1000n, tileMicros(view));
   const exactAsOf = isoMicros(end - 1n);
-  const plan = combinePlan(ordered, columnPartials(view), end);
+  const plan = combinePlan(ordered, shape.partials, end);
   const values = lookups.map((lookup) => combineKey(plan, result.rows.get(lookup) ?? []));
   const statuses: FeatureStatus[] = lookups.map(() => 'PRESENT');
   const eventTimestamps = lookups.map(() => exactAsOf);
