@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { appendQuery } from '../engine/append-query.js';
-import { defineEntity, defineFeatureView, defineIcebergSource } from '../features/definitions.js';
+import { driverStatsDefinitions } from './_driver-stats.js';
 import type { Definition } from '../features/registry.js';
 import type { CatalogConfig } from '../iceberg/catalog/load-catalog.js';
 import type { Schema } from '../iceberg/spec/schema.js';
@@ -34,21 +34,7 @@ export const sourceSchema: Schema = {
 };
 
 export function definitions(): Definition[] {
-  return [
-    defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
-    defineIcebergSource({ name: 'driver_stats', table: SOURCE, timestampField: 'event_timestamp', createdTimestampField: 'created' }),
-    defineFeatureView({
-      name: VIEW,
-      entities: ['driver'],
-      source: 'driver_stats',
-      features: [
-        { name: 'conv_rate', type: 'double' },
-        { name: 'acc_rate', type: 'double' },
-        { name: 'avg_daily_trips', type: 'long' },
-      ],
-      online: { buckets: 16 },
-    }),
-  ];
+  return driverStatsDefinitions({ view: VIEW, sourceTable: SOURCE, online: { buckets: 16 } });
 }
 
 /** The dev server's address: the running services' (env or .floe/services.env), else one started now. */

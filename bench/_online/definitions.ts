@@ -5,6 +5,7 @@
  */
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../features/definitions.js';
 import type { Definition } from '../../features/registry.js';
+import { driverStatsDefinitions } from '../_driver-stats.js';
 
 export const VIEW = 'driver_hourly_stats';
 export const FEATURES = ['conv_rate', 'acc_rate', 'avg_daily_trips'];
@@ -12,26 +13,7 @@ export const AGGREGATED_VIEW = 'driver_windows';
 
 /** A plain view of three features whose online table is `onlineTable` (its source is never read: the tables are written directly). */
 export function plainDefinitions(onlineTable: string, buckets: number): Definition[] {
-  return [
-    defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
-    defineIcebergSource({
-      name: 'driver_stats',
-      table: 'bench_source.driver_stats',
-      timestampField: 'event_timestamp',
-      createdTimestampField: 'created',
-    }),
-    defineFeatureView({
-      name: VIEW,
-      entities: ['driver'],
-      source: 'driver_stats',
-      features: [
-        { name: 'conv_rate', type: 'double' },
-        { name: 'acc_rate', type: 'double' },
-        { name: 'avg_daily_trips', type: 'long' },
-      ],
-      online: { buckets, table: onlineTable },
-    }),
-  ];
+  return driverStatsDefinitions({ view: VIEW, sourceTable: 'bench_source.driver_stats', online: { buckets, table: onlineTable } });
 }
 
 /** count/sum/avg/min/max of conv_rate over 1h, 1d and 7d from `sourceTable`, tiles in `onlineTable`. */
