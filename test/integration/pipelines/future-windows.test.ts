@@ -25,7 +25,7 @@ import {
   recordRun,
   startPipelineWorker,
 } from './support/pipeline.js';
-import { deleteSchedule, nextRunResult, recentRows, waitForScheduleIdle } from './support/schedule-runs.js';
+import { deleteSchedule, nextRunResult, recentRows, triggerAfter, waitForScheduleIdle } from './support/schedule-runs.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -64,7 +64,7 @@ describe('windows never run ahead of the present', () => {
 
       const arrived = lateRows(Date.parse(first.end), Date.now());
       source = await appendSourceRows(source, arrived);
-      await handle.trigger();
+      await triggerAfter(handle, first.end);
       const next = await nextRunResult(worker.client, scheduleId, 6);
       assert.equal(next.start, first.end, 'the next run starts where the watermark stayed');
       assert.ok(next.rows >= new Set(arrived.map((row) => row.driver_id)).size);

@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { FeatureViewInput } from '../../../features/definitions.js';
 import { schedulePlans } from '../../../client/schedule-plan.js';
@@ -24,7 +23,7 @@ import {
   recordRun,
   startPipelineWorker,
 } from './support/pipeline.js';
-import { deleteSchedule, listedSchedule, nextRunResult, recentRows, waitForScheduleIdle } from './support/schedule-runs.js';
+import { deleteSchedule, listedSchedule, nextRunResult, recentRows, triggerAfter, waitForScheduleIdle } from './support/schedule-runs.js';
 
 let scratch: string;
 before(async () => {
@@ -54,10 +53,7 @@ describe('scheduled materialization', () => {
 
       await handle.trigger();
       const first = await nextRunResult(worker.client, scheduleId, 1);
-      // A trigger's scheduled time is whole seconds: a second trigger in the same second would end
-      // where the first did (a window already covered, restated from the lookback).
-      await sleep(Math.max(0, Date.parse(first.end) + 1_000 - Date.now()));
-      await handle.trigger();
+      await triggerAfter(handle, first.end);
       const second = await nextRunResult(worker.client, scheduleId, 2);
 
       assert.equal(Date.parse(first.end) - Date.parse(first.start), HOUR, 'the first run reaches back one interval');

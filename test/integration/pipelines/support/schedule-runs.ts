@@ -1,7 +1,7 @@
 // Following a feature view's Temporal Schedule in tests: its runs' results, when it is idle, and
 // source rows around the present for windows that end at a trigger's time.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client } from '@temporalio/client';
+import type { Client, ScheduleHandle } from '@temporalio/client';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import type { ScheduleStatus } from '../../../../client/schedules.js';
 import { listSchedules } from '../../../../client/schedules.js';
@@ -46,6 +46,16 @@ export async function nextRunResult(
     await sleep(200);
   }
   throw new Error(`schedule ${scheduleId} did not start run ${count}`);
+}
+
+/**
+ * Triggers the schedule again after a run that ended at `previousEnd` (its trigger's time). Temporal
+ * names a triggered run by its scheduled time in whole seconds, so a second trigger in the same second
+ * is the same run: it ends where the first did, a window already covered.
+ */
+export async function triggerAfter(handle: ScheduleHandle, previousEnd: string): Promise<void> {
+  await sleep(Math.max(0, Date.parse(previousEnd) + 1_000 - Date.now()));
+  await handle.trigger();
 }
 
 /** Waits until the schedule has taken `actions` actions in all and none is running. */
