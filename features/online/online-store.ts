@@ -22,7 +22,7 @@ import { aggregatedFeaturesOf, isAggregatedView } from '../aggregations.js';
 import type { AggregatedFeature } from '../aggregations.js';
 import { columnPartials, floorToGrid, tileMicros } from './aggregation-tiles.js';
 import type { ColumnPartials } from './aggregation-tiles.js';
-import { combineKey, combinePlan } from './file-tiles.js';
+import { CombinedAggregates } from './combined-aggregates.js';
 import type { PushConfig } from '../config.js';
 import { Pusher } from '../push/pusher.js';
 import type { PushAnswer, PushRequest } from '../push/pusher.js';
@@ -63,6 +63,7 @@ export const DEFAULT_MAX_CACHED_ROWS = 2_000_000;
 export class OnlineStore {
   private readonly readers = new Map<string, OnlineTableReader>();
   private readonly rowCache: RowCache;
+  private readonly combined = new CombinedAggregates();
   private readonly clock: () => number;
   private pusher: Pusher | undefined;
 
@@ -106,7 +107,7 @@ export class OnlineStore {
       });
       const requested = plan.requested.find((projection) => projection.view.name === view.name)?.features ?? [];
       if (result.tiles !== undefined) {
-        const read = aggregatedRead(view, names, keys.lookups, result.tiles);
+        const read = aggregatedRead(view, names, keys.lookups, result.tiles, this.combined);
         if (plan.onDemand.length > 0) for (const [name, values] of read.rawValues) onDemandInputs.set(`${view.name}:${name}`, values);
         features.push(...read.features.filter((vector) => requested.includes(vector.feature)));
         reads.push({ ...viewRead(view, reader, result.tiles), exactAsOf: read.exactAsOf });
@@ -258,12 +259,15 @@ function aggregatedRead(
   names: readonly string[],
   lookups: readonly string[],
   result: TileLookupResult,
+  combined: CombinedAggregates,
 ): { features: FeatureVector[]; rawValues: Map<string, (PrimitiveValue | null)[]>; exactAsOf: string | null } {
-  const watermark = result.state.table === null ? null : watermarkOf(result.state.table.metadata);
+  const index = result.state.index;
+  const watermark = result.state.table === null || index === null ? null : watermarkOf(result.state.table.metadata);
   const shape = aggregatedShapeOf(view);
-  const wanted = shape.features.filter((feature) => names.includes(feature.name));
-  const ordered = names.map((name) => wanted.find((feature) => feature.name === name)!);
-  if (watermark === null) {
+  // Where each asked feature is among the view's (combined values follow the view's order).
+  const positions = names.map((name) => shape.features.findIndex((feature) => feature.name === name));
+  const ordered = positions.map((position) => shape.features[position]!);
+  if (watermark === null || index === null) {
     const statuses: FeatureStatus[] = lookups.map(() => 'NOT_FOUND');
     return {
       features: ordered.map((feature) => ({
@@ -280,22 +284,20 @@ function aggregatedRead(
   }
   const end = floorToGrid(BigInt(watermark) * 1000n, tileMicros(view));
   const exactAsOf = isoMicros(end - 1n);
-  const plan = combinePlan(ordered, shape.partials, end);
-  const values = lookups.map((lookup) => combineKey(plan, result.rows.get(lookup) ?? []));
+  const snapshot = combined.of(index, end, shape.features, shape.partials);
+  const values = lookups.map((lookup) => snapshot.valuesOf(lookup, result.rows.get(lookup) ?? []));
   const statuses: FeatureStatus[] = lookups.map(() => 'PRESENT');
   const eventTimestamps = lookups.map(() => exactAsOf);
   return {
-    features: ordered.map((feature, position) => ({
+    features: ordered.map((feature, at) => ({
       ref: `${view.name}:${feature.name}`,
       featureView: view.name,
       feature: feature.name,
-      values: values.map((row) => presentValue(feature.type, row[position] ?? null)),
+      values: values.map((row) => presentValue(feature.type, row[positions[at]!] ?? null)),
       statuses,
       eventTimestamps,
     })),
-    rawValues: new Map(
-      ordered.map((feature, position) => [feature.name, values.map((row) => (row[position] ?? null) as PrimitiveValue | null)]),
-    ),
+    rawValues: new Map(ordered.map((feature, at) => [feature.name, values.map((row) => row[positions[at]!] ?? null)])),
     exactAsOf,
   };
 }

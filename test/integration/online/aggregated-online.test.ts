@@ -181,6 +181,13 @@ test('online aggregates equal the brute-force reference for every entity, throug
       );
     };
 
+    // A store that serves every stage: the keys it combined belong to the snapshot they were combined for.
+    const servingAll = new OnlineStore({
+      registry: runtime.project.registry,
+      catalog: runtime.catalog,
+      engine: runtime.engine,
+      refreshIntervalMs: 0,
+    });
     /**
      * Every entity's online values against the reference over the source rows not deleted, and
      * against the offline engine, at the read's exactAsOf.
@@ -199,6 +206,11 @@ test('online aggregates equal the brute-force reference for every entity, throug
       const answer = await byKey.getOnlineFeatures({ features: [VIEW], entityRows: everyone.map((driver) => ({ driver_id: driver })) });
       assert.deepEqual(answer, response, `${stage}: read by key`);
       assert.equal(byKey.stats().rowCache.files, 0);
+      const served = await servingAll.getOnlineFeatures({
+        features: [VIEW],
+        entityRows: everyone.map((driver) => ({ driver_id: driver })),
+      });
+      assert.deepEqual(served, response, `${stage}: read by a store that served the earlier stages`);
       const read = response.reads[0]!;
       assert.equal(read.exactAsOf, new Date(expectedAsOf - 1).toISOString().replace('Z', '999Z'), `${stage}: exactAsOf`);
       const at = BigInt(expectedAsOf) * 1000n - 1n;
