@@ -1,4 +1,4 @@
-import type { DuckDBConnection, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import {
   DuckDBBlobValue,
   DuckDBDataChunk,
@@ -7,6 +7,7 @@ import {
   DuckDBTimestampValue,
   DuckDBTypeId,
 } from '@duckdb/node-api';
+import { chunkColumnReader, chunkColumnWriter, copyChunkColumn } from '../../engine/chunk-columns.js';
 import { describeRelation } from '../../engine/describe.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
 import { duckdbType } from '../../engine/types.js';
@@ -208,28 +209,28 @@ async function computeIntoTable(
       const columnIndex = new Map(page.columnNames().map((name, index) => [name, index]));
       const columnTypes = page.columnTypes();
       const computeChunk = (chunk: DuckDBDataChunk): DuckDBDataChunk => {
-        const vectorOf = (column: string) => chunk.getColumnVector(columnIndex.get(column)!);
         const rowCount = chunk.rowCount;
-        const ordinals = vectorOf(options.ordinalColumn);
-        // Each view's readers, one per field of its sources in order, for this chunk's vectors.
+        // Each view's readers, one per field of its sources in order, for this chunk's columns.
         const readers = views.map(({ fields }) =>
-          fields.map((field) => inputReader(vectorOf(field.column), columnTypes[columnIndex.get(field.column)!]!.typeId, field.type)),
+          fields.map((field) => {
+            const column = columnIndex.get(field.column)!;
+            return inputReader(chunk, column, columnTypes[column]!.typeId, field.type);
+          }),
         );
         const output = DuckDBDataChunk.create(outputTypes, rowCount);
-        const outputVectors = outputTypes.map((_, index) => output.getColumnVector(index));
-        const ordinalOutput = outputVectors[0]!;
+        copyChunkColumn(chunk, columnIndex.get(options.ordinalColumn)!, output, 0, DuckDBTypeId.BIGINT);
+        // Column 0 is the ordinal, copied above; the computed features follow.
+        const writers = outputTypes.slice(1).map((type, index) => outputWriter(output, index + 1, type));
         for (let row = 0; row < rowCount; row++) {
-          ordinalOutput.setItem(row, ordinals.getItem(row));
-          let column = 1;
+          let column = 0;
           for (let viewIndex = 0; viewIndex < views.length; viewIndex++) {
             const view = views[viewIndex]!;
             const computed = computeOnDemandRow(view.view, view.argument(readers[viewIndex]!, row));
-            for (let index = 0; index < computed.length; index++)
-              outputVectors[column + index]!.setItem(row, computed[index] as DuckDBValue);
+            for (let index = 0; index < computed.length; index++) writers[column + index]!.write(row, computed[index]!);
             column += computed.length;
           }
         }
-        for (const vector of outputVectors) vector.flush();
+        for (const writer of writers) writer.finish();
         return output;
       };
       // Each chunk is computed while DuckDB fetches the next (each fetch is a trip through libuv's
@@ -282,19 +283,31 @@ function argumentBuilder(
 
 /**
  * A column's values as compute receives them, the same conversion as online (`onDemandInputValue`):
- * read straight from the result's vector, with DuckDB's values first taken as Floe holds them
- * (long and timestamps as bigint µs, dates as days, binary as bytes).
+ * numbers and booleans straight from the chunk's memory, other values from its vector, with
+ * DuckDB's values first taken as Floe holds them (long and timestamps as bigint µs, dates as days,
+ * binary as bytes).
  */
-function inputReader(vector: DuckDBVector, columnType: DuckDBTypeId, type: ValueType): InputReader {
-  // Values DuckDB hands out exactly as compute takes them.
-  if (AS_IS[type] === columnType) return (row) => vector.getItem(row) as OnDemandValue;
-  if (type === 'long' && columnType === DuckDBTypeId.BIGINT)
-    return (row) => {
-      const value = vector.getItem(row) as bigint | null;
-      return value === null ? null : Number(value);
-    };
+function inputReader(chunk: DuckDBDataChunk, column: number, columnType: DuckDBTypeId, type: ValueType): InputReader {
+  // Values DuckDB holds exactly as compute takes them (a long as a number).
+  if (AS_IS[type] === columnType || (type === 'long' && columnType === DuckDBTypeId.BIGINT)) {
+    const direct = chunkColumnReader(chunk, column, columnType);
+    if (direct !== undefined) return direct;
+    const vector = chunk.getColumnVector(column);
+    return (row) => vector.getItem(row) as OnDemandValue;
+  }
+  const vector = chunk.getColumnVector(column);
   return (row) => onDemandInputValue(type, heldValue(vector.getItem(row)));
 }
+
+/** Sets an output column row by row: in the chunk's memory for numbers and booleans, else through its vector, flushed by `finish`. */
+function outputWriter(chunk: DuckDBDataChunk, column: number, type: DuckDBType): { write: OutputWrite; finish: () => void } {
+  const direct = chunkColumnWriter(chunk, column, type.typeId);
+  if (direct !== undefined) return direct as { write: OutputWrite; finish: () => void };
+  const vector = chunk.getColumnVector(column);
+  return { write: (row, value) => vector.setItem(row, value as DuckDBValue), finish: () => vector.flush() };
+}
+
+type OutputWrite = (row: number, value: PrimitiveValue | null) => void;
 
 const AS_IS: Partial<Record<ValueType, DuckDBTypeId>> = {
   boolean: DuckDBTypeId.BOOLEAN,
