@@ -20,22 +20,25 @@ const { data, output, memoryLimit, onDemand } = JSON.parse(process.argv[2] ?? '{
   onDemand?: boolean;
 };
 const [first, second] = VIEWS;
+// The inputs' names, known when the view is defined (as a user writes `inputs.trips.trips_f1`).
+const [a, b, c] = [featureName(first, 1), featureName(first, 2), featureName(second, 1)];
 const onDemandDefinitions = [
   defineRequestSource({ name: 'request', fields: [{ name: 'request_id', type: 'long' }] }),
   defineOnDemandView({
     name: 'derived',
-    sources: [`${first}:${featureName(first, 1)}`, `${first}:${featureName(first, 2)}`, `${second}:${featureName(second, 1)}`, 'request'],
+    sources: [`${first}:${a}`, `${first}:${b}`, `${second}:${c}`, 'request'],
     features: [
       { name: 'ratio', type: 'double' },
       { name: 'request_bucket', type: 'long' },
     ],
     compute: (inputs: OnDemandInputs) => {
-      const a = inputs[first]![featureName(first, 1)] as number | null;
-      const b = inputs[first]![featureName(first, 2)] as number | null;
-      const c = inputs[second]![featureName(second, 1)] as number | null;
+      const trips = inputs[first]!;
+      const x = trips[a] as number | null;
+      const y = trips[b] as number | null;
+      const z = inputs[second]![c] as number | null;
       const id = inputs.request!.request_id as number | null;
       return {
-        ratio: a === null || b === null || c === null ? null : (a + b) / (Math.abs(c) + 1),
+        ratio: x === null || y === null || z === null ? null : (x + y) / (Math.abs(z) + 1),
         request_bucket: id === null ? null : id % 16,
       };
     },
