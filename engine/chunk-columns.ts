@@ -5,6 +5,7 @@
  * million-row result. Values are the same as the vectors' `getItem`/`setItem` (a BIGINT read as a
  * number is `Number(value)`), on little-endian machines, where a validity word's bits run in byte order.
  */
+import { endianness } from 'node:os';
 import duckdb from '@duckdb/node-bindings';
 import type { DuckDBDataChunk } from '@duckdb/node-api';
 import { DuckDBTypeId } from '@duckdb/node-api';
@@ -24,12 +25,15 @@ const WIDTHS: Partial<Record<DuckDBTypeId, number>> = {
   [DuckDBTypeId.DOUBLE]: 8,
 };
 
+/** Values are read and written in place only where validity bits run in byte order; elsewhere callers keep to the vectors. */
+const IN_PLACE = endianness() === 'LE';
+
 const TWO_32 = 4_294_967_296;
 
 /** A reader of a fixed-width numeric or boolean column, or undefined for any other type. */
 export function chunkColumnReader(chunk: DuckDBDataChunk, column: number, typeId: DuckDBTypeId): ChunkColumnReader | undefined {
   const width = WIDTHS[typeId];
-  if (width === undefined) return undefined;
+  if (width === undefined || !IN_PLACE) return undefined;
   const rows = chunk.rowCount;
   const vector = duckdb.data_chunk_get_vector(chunk.chunk, column);
   const data = duckdb.vector_get_data(vector, rows * width);
@@ -50,7 +54,7 @@ export function chunkColumnWriter(
   typeId: DuckDBTypeId,
 ): { write: ChunkColumnWriter; finish: () => void } | undefined {
   const width = WIDTHS[typeId];
-  if (width === undefined) return undefined;
+  if (width === undefined || !IN_PLACE) return undefined;
   const rows = chunk.rowCount;
   const data = new Uint8Array(rows * width);
   const set = setterOf(typeId, data, rows);
