@@ -35,7 +35,8 @@ function literal(value: Cell, type: string): string {
   if (value === null) return `NULL::${type}`;
   if (typeof value === 'number' && Object.is(value, -0)) return `'-0.0'::${type}`;
   if (typeof value === 'number' && !Number.isFinite(value)) return `'${value > 0 ? 'inf' : '-inf'}'::${type}`;
-  return `${String(value)}::${type}`;
+  // Parenthesized: -32768::SMALLINT casts 32768 before negating it.
+  return `(${String(value)})::${type}`;
 }
 
 const rows = fc.array(fc.tuple(...COLUMNS.map((column) => fc.option(column.value as fc.Arbitrary<Cell>, { freq: 4 }))), {
