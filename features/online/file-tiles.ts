@@ -68,27 +68,93 @@ export class FileTiles {
     if (starts === null || end === null) return undefined;
     const first = this.offsets[group]!;
     const last = this.offsets[group + 1]!;
-    return plan.features.map((feature) => {
-      // Rows [first, last) whose tile starts in [from, end): a window, without a closure per feature and key.
-      const window: Window = { starts, from: end - feature.windowSeconds, end };
-      switch (feature.function) {
-        case 'count':
-          return this.count(feature.count, first, last, window);
-        case 'sum':
-          return this.sum(feature.sum, first, last, window);
-        case 'avg': {
-          const count = this.count(feature.count, first, last, window);
-          const sum = this.sum(feature.sum, first, last, window);
-          return count === 0n || sum === null ? null : Number(sum) / Number(count);
-        }
-        case 'min':
-          return this.extreme(feature.min, first, last, window, -1);
-        case 'max':
-          return this.extreme(feature.max, first, last, window, 1);
-        case 'last':
-          return this.last(feature.last!, first, last, window);
+    const values = new Array<PrimitiveValue | null>(plan.features.length);
+    for (const stats of plan.windowStats) {
+      const window: Window = { starts, from: end - stats.windowSeconds, end };
+      if (!this.windowStatsInto(values, stats, first, last, window))
+        for (const { index } of stats.features) values[index] = this.feature(plan.features[index]!, first, last, window);
+    }
+    for (const index of plan.lastFeatures) {
+      const feature = plan.features[index]!;
+      values[index] = this.last(feature.last!, first, last, { starts, from: end - feature.windowSeconds, end });
+    }
+    return values;
+  }
+
+  /**
+   * The count, sum, min and max features of one column and window from one pass over the rows,
+   * when every partial column they read holds numbers; false (nothing written) otherwise.
+   */
+  private windowStatsInto(values: (PrimitiveValue | null)[], stats: WindowStats, first: number, last: number, window: Window): boolean {
+    const column = (position: number | undefined) => (position === undefined ? undefined : this.columns[position]!);
+    const counts = column(stats.count);
+    const sums = column(stats.sum);
+    const mins = column(stats.min);
+    const maxes = column(stats.max);
+    if (![counts, sums, mins, maxes].every((one) => one === undefined || one.numeric)) return false;
+    const [c, s, lo, hi] = [counts, sums, mins, maxes] as (NumericColumn | undefined)[];
+    let count = 0;
+    let sum: number | null = null;
+    let min: number | null = null;
+    let max: number | null = null;
+    for (let row = first; row < last; row++) {
+      if (!inWindow(window, row)) continue;
+      if (c !== undefined && c.nulls?.[row] !== 1) count += c.values[row]!;
+      if (s !== undefined && s.nulls?.[row] !== 1) sum = (sum ?? 0) + s.values[row]!;
+      if (lo !== undefined && lo.nulls?.[row] !== 1) {
+        const value = lo.values[row]!;
+        if (min === null || compareValues(value, min) < 0) min = value;
       }
-    });
+      if (hi !== undefined && hi.nulls?.[row] !== 1) {
+        const value = hi.values[row]!;
+        if (max === null || compareValues(value, max) > 0) max = value;
+      }
+    }
+    const typed = (value: number | null, source: NumericColumn | undefined) =>
+      value === null ? null : source?.bigint === true ? BigInt(value) : value;
+    for (const { index, function: fn } of stats.features) {
+      switch (fn) {
+        case 'count':
+          values[index] = c === undefined ? 0n : BigInt(count);
+          break;
+        case 'sum':
+          values[index] = s === undefined ? null : typed(sum, s);
+          break;
+        case 'avg':
+          values[index] = c === undefined || count === 0 || sum === null ? null : sum / count;
+          break;
+        case 'min':
+          values[index] = lo === undefined ? null : typed(min, lo);
+          break;
+        case 'max':
+          values[index] = hi === undefined ? null : typed(max, hi);
+          break;
+        default:
+          throw new Error(`windowStatsInto has no ${fn} feature`);
+      }
+    }
+    return true;
+  }
+
+  /** One count, sum, avg, min or max feature over a window, each from its own pass (columns of any values). */
+  private feature(feature: CombinePlan['features'][number], first: number, last: number, window: Window): PrimitiveValue | null {
+    switch (feature.function) {
+      case 'count':
+        return this.count(feature.count, first, last, window);
+      case 'sum':
+        return this.sum(feature.sum, first, last, window);
+      case 'avg': {
+        const count = this.count(feature.count, first, last, window);
+        const sum = this.sum(feature.sum, first, last, window);
+        return count === 0n || sum === null ? null : Number(sum) / Number(count);
+      }
+      case 'min':
+        return this.extreme(feature.min, first, last, window, -1);
+      case 'max':
+        return this.extreme(feature.max, first, last, window, 1);
+      default:
+        throw new Error(`feature() has no ${feature.function} feature`);
+    }
   }
 
   private count(position: number | undefined, first: number, last: number, window: Window): bigint {
@@ -162,6 +228,10 @@ export interface CombinePlan {
     readonly max?: number;
     readonly last?: { value: number; eventTs: number; createdTs: number };
   })[];
+  /** The count, sum, avg, min and max features by column and window: one pass over the rows each. */
+  readonly windowStats: readonly WindowStats[];
+  /** Positions of the `last` features. */
+  readonly lastFeatures: readonly number[];
   readonly aggregated: readonly AggregatedFeature[];
   readonly partials: readonly ColumnPartials[];
   readonly end: bigint;
@@ -169,27 +239,59 @@ export interface CombinePlan {
   readonly endSeconds: number | null;
 }
 
+/** One column's count, sum, avg, min and max features over one window, and the partial columns they read. */
+export interface WindowStats {
+  readonly windowSeconds: number;
+  readonly count?: number;
+  readonly sum?: number;
+  readonly min?: number;
+  readonly max?: number;
+  readonly features: readonly { readonly index: number; readonly function: AggregatedFeature['function'] }[];
+}
+
 export function combinePlan(features: readonly AggregatedFeature[], partials: readonly ColumnPartials[], end: bigint): CombinePlan {
   const positions = new Map(partialColumnsOf(partials).map((column, index) => [column.name, index]));
   const at = (name: string | undefined) => (name === undefined ? undefined : positions.get(name)!);
-  return {
-    features: features.map((feature) => {
-      const column = partials.find((candidate) => candidate.column === feature.column)!;
-      const count = at(column.count);
-      const sum = at(column.sum);
-      const min = at(column.min);
-      const max = at(column.max);
-      return {
-        ...feature,
+  const planned = features.map((feature) => {
+    const column = partials.find((candidate) => candidate.column === feature.column)!;
+    const count = at(column.count);
+    const sum = at(column.sum);
+    const min = at(column.min);
+    const max = at(column.max);
+    return {
+      ...feature,
+      ...(count === undefined ? {} : { count }),
+      ...(sum === undefined ? {} : { sum }),
+      ...(min === undefined ? {} : { min }),
+      ...(max === undefined ? {} : { max }),
+      ...(column.last === undefined
+        ? {}
+        : { last: { value: at(column.last.value)!, eventTs: at(column.last.eventTs)!, createdTs: at(column.last.createdTs)! } }),
+    };
+  });
+  const windowStats = new Map<string, WindowStats & { features: { index: number; function: AggregatedFeature['function'] }[] }>();
+  planned.forEach((feature, index) => {
+    if (feature.function === 'last') return;
+    const key = `${feature.column}|${feature.windowSeconds}`;
+    let stats = windowStats.get(key);
+    if (stats === undefined) {
+      const { count, sum, min, max } = feature;
+      stats = {
+        windowSeconds: feature.windowSeconds,
         ...(count === undefined ? {} : { count }),
         ...(sum === undefined ? {} : { sum }),
         ...(min === undefined ? {} : { min }),
         ...(max === undefined ? {} : { max }),
-        ...(column.last === undefined
-          ? {}
-          : { last: { value: at(column.last.value)!, eventTs: at(column.last.eventTs)!, createdTs: at(column.last.createdTs)! } }),
+        features: [],
       };
-    }),
+      windowStats.set(key, stats);
+    }
+    stats.features.push({ index, function: feature.function });
+  });
+  return {
+    features: planned,
+    windowStats: [...windowStats.values()],
+    lastFeatures: planned.flatMap((feature, index) => (feature.function === 'last' ? [index] : [])),
     aggregated: features,
     partials,
     end,
@@ -225,9 +327,14 @@ function inWindow(window: Window, row: number): boolean {
   return start >= window.from && start < window.end;
 }
 
-type TileColumn =
-  | { readonly numeric: true; readonly values: Float64Array; readonly nulls: Uint8Array | null; readonly bigint: boolean }
-  | { readonly numeric: false; readonly values: readonly (PrimitiveValue | null)[] };
+interface NumericColumn {
+  readonly numeric: true;
+  readonly values: Float64Array;
+  readonly nulls: Uint8Array | null;
+  readonly bigint: boolean;
+}
+
+type TileColumn = NumericColumn | { readonly numeric: false; readonly values: readonly (PrimitiveValue | null)[] };
 
 function tileColumn(values: readonly (PrimitiveValue | null)[]): TileColumn {
   let bigint = false;
