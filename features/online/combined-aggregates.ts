@@ -4,6 +4,7 @@ import type { ColumnPartials } from './aggregation-tiles.js';
 import type { FileIndex } from './file-index.js';
 import { combineKey, combinePlan } from './file-tiles.js';
 import type { CombinePlan, TileGroup } from './file-tiles.js';
+import { isoMicros } from './response.js';
 
 /** A key's aggregated features, in the order of the view's features. */
 export type CombinedValues = readonly (PrimitiveValue | null)[];
@@ -36,11 +37,15 @@ export class CombinedAggregates {
 /** One snapshot's combined keys; beyond `maxKeys` the earliest combined go first. */
 export class SnapshotAggregates {
   private readonly values = new Map<string, CombinedValues>();
+  /** The instant the values are exact for: 1 µs before the end. */
+  readonly exactAsOf: string;
 
   constructor(
     private readonly plan: CombinePlan,
     private readonly maxKeys: number,
-  ) {}
+  ) {
+    this.exactAsOf = isoMicros(plan.end - 1n);
+  }
 
   get end(): bigint {
     return this.plan.end;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Engine } from '../../engine/duckdb.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../iceberg/errors.js';
+import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds, ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
@@ -108,7 +109,7 @@ export class OnlineStore {
       const requested = plan.requested.find((projection) => projection.view.name === view.name)?.features ?? [];
       if (result.tiles !== undefined) {
         const read = aggregatedRead(view, names, keys.lookups, result.tiles, this.combined);
-        if (plan.onDemand.length > 0) for (const [name, values] of read.rawValues) onDemandInputs.set(`${view.name}:${name}`, values);
+        if (plan.onDemand.length > 0) for (const [name, values] of read.rawValues()) onDemandInputs.set(`${view.name}:${name}`, values);
         features.push(...read.features.filter((vector) => requested.includes(vector.feature)));
         reads.push({ ...viewRead(view, reader, result.tiles), exactAsOf: read.exactAsOf });
         continue;
@@ -141,8 +142,8 @@ export class OnlineStore {
           eventTimestamps,
         });
       }
-      const watermark = latest.state.table === null ? null : watermarkOf(latest.state.table.metadata);
-      reads.push({ ...viewRead(view, reader, latest), exactAsOf: watermark === null ? null : isoMicros(BigInt(watermark) * 1000n - 1n) });
+      const watermark = latest.state.table === null ? null : heldWatermarkOf(latest.state.table.metadata);
+      reads.push({ ...viewRead(view, reader, latest), exactAsOf: watermark?.exactAsOf ?? null });
     }
     features.push(...onDemandVectors(this.options.registry, plan, rows.length, onDemandInputs, requestValues));
     return { entities: [...entities].map(([name, values]) => ({ name, values })), features, reads };
@@ -237,16 +238,35 @@ function viewRead(
   };
 }
 
-/** A view's aggregated features and tile columns, derived from its definition once rather than on every read. */
-const aggregatedShapes = new WeakMap<FeatureViewDefinition, { features: AggregatedFeature[]; partials: ColumnPartials[] }>();
+interface AggregatedShape {
+  readonly features: readonly AggregatedFeature[];
+  readonly partials: readonly ColumnPartials[];
+  readonly tileMicros: bigint;
+}
 
-function aggregatedShapeOf(view: FeatureViewDefinition): { features: AggregatedFeature[]; partials: ColumnPartials[] } {
+/** A view's aggregated features, tile columns and grid, derived from its definition once rather than on every read. */
+const aggregatedShapes = new WeakMap<FeatureViewDefinition, AggregatedShape>();
+
+function aggregatedShapeOf(view: FeatureViewDefinition): AggregatedShape {
   let shape = aggregatedShapes.get(view);
   if (shape === undefined) {
-    shape = { features: aggregatedFeaturesOf(view), partials: columnPartials(view) };
+    shape = { features: aggregatedFeaturesOf(view), partials: columnPartials(view), tileMicros: tileMicros(view) };
     aggregatedShapes.set(view, shape);
   }
   return shape;
+}
+
+/** A table's watermark (ms) and the instant its values are exact for (1 µs before), worked out once per metadata. */
+const watermarks = new WeakMap<TableMetadata, { millis: number; exactAsOf: string } | null>();
+
+function heldWatermarkOf(metadata: TableMetadata): { millis: number; exactAsOf: string } | null {
+  let held = watermarks.get(metadata);
+  if (held === undefined) {
+    const millis = watermarkOf(metadata);
+    held = millis === null ? null : { millis, exactAsOf: isoMicros(BigInt(millis) * 1000n - 1n) };
+    watermarks.set(metadata, held);
+  }
+  return held;
 }
 
 /**
@@ -260,9 +280,9 @@ function aggregatedRead(
   lookups: readonly string[],
   result: TileLookupResult,
   combined: CombinedAggregates,
-): { features: FeatureVector[]; rawValues: Map<string, (PrimitiveValue | null)[]>; exactAsOf: string | null } {
+): { features: FeatureVector[]; rawValues: () => Map<string, (PrimitiveValue | null)[]>; exactAsOf: string | null } {
   const index = result.state.index;
-  const watermark = result.state.table === null || index === null ? null : watermarkOf(result.state.table.metadata);
+  const watermark = result.state.table === null || index === null ? null : (heldWatermarkOf(result.state.table.metadata)?.millis ?? null);
   const shape = aggregatedShapeOf(view);
   // Where each asked feature is among the view's (combined values follow the view's order).
   const positions = names.map((name) => shape.features.findIndex((feature) => feature.name === name));
@@ -278,13 +298,12 @@ function aggregatedRead(
         statuses,
         eventTimestamps: lookups.map(() => null),
       })),
-      rawValues: new Map(ordered.map((feature) => [feature.name, lookups.map(() => null)])),
+      rawValues: () => new Map(ordered.map((feature) => [feature.name, lookups.map(() => null)])),
       exactAsOf: null,
     };
   }
-  const end = floorToGrid(BigInt(watermark) * 1000n, tileMicros(view));
-  const exactAsOf = isoMicros(end - 1n);
-  const snapshot = combined.of(index, end, shape.features, shape.partials);
+  const snapshot = combined.of(index, floorToGrid(BigInt(watermark) * 1000n, shape.tileMicros), shape.features, shape.partials);
+  const exactAsOf = snapshot.exactAsOf;
   const values = lookups.map((lookup) => snapshot.valuesOf(lookup, result.rows.get(lookup) ?? []));
   const statuses: FeatureStatus[] = lookups.map(() => 'PRESENT');
   const eventTimestamps = lookups.map(() => exactAsOf);
@@ -297,7 +316,8 @@ function aggregatedRead(
       statuses,
       eventTimestamps,
     })),
-    rawValues: new Map(ordered.map((feature, at) => [feature.name, values.map((row) => row[positions[at]!] ?? null)])),
+    // On-demand views' inputs, built only when one is asked for.
+    rawValues: () => new Map(ordered.map((feature, at) => [feature.name, values.map((row) => row[positions[at]!] ?? null)])),
     exactAsOf,
   };
 }
