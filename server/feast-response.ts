@@ -48,17 +48,20 @@ export function feastResponseJson(response: OnlineFeaturesResponse, options: { f
     names.push(options.fullFeatureNames ? `${feature.featureView}__${feature.feature}` : feature.feature);
     const statuses = once(feature.statuses, () => JSON.stringify(feature.statuses));
     const timestamps = once(feature.eventTimestamps, () => timestampsJson(feature.eventTimestamps));
-    results.push(`{"values":${valuesJson(feature.values.map(jsonSafe))},"statuses":${statuses},"event_timestamps":${timestamps}}`);
+    results.push(`{"values":${valuesJson(feature.values, jsonSafe)},"statuses":${statuses},"event_timestamps":${timestamps}}`);
   }
   return `{"metadata":{"feature_names":${JSON.stringify(names)}},"results":[${results.join(',')}]}`;
 }
 
-/** A vector of values as JSON: bigints as their digits (what lossless-json writes), the rest as JSON.stringify does. */
-function valuesJson(values: readonly OnlineValue[]): string {
-  if (!values.some((value) => typeof value === 'bigint')) return JSON.stringify(values);
+/**
+ * A vector of values as JSON: bigints as their digits (what lossless-json writes), the rest as
+ * JSON.stringify does; with `jsonSafe`, NaN and infinities as Feast's strings (feature values, not keys).
+ */
+function valuesJson(values: readonly OnlineValue[], safe: (value: OnlineValue) => OnlineValue = (value) => value): string {
+  if (!values.some((value) => typeof value === 'bigint' || safe(value) !== value)) return JSON.stringify(values);
   let json = '[';
   for (let index = 0; index < values.length; index++) {
-    const value = values[index]!;
+    const value = safe(values[index]!);
     if (index > 0) json += ',';
     json += typeof value === 'bigint' ? value.toString() : JSON.stringify(value);
   }
