@@ -13,6 +13,7 @@ import { entityKeys } from './entity-keys.js';
 import type { KeyColumn } from './entity-keys.js';
 import { onDemandVectors, planOnlineSelection, requestFieldValues } from './on-demand-read.js';
 import type { FeatureSelection } from './feature-refs.js';
+import type { FeaturePlan } from '../on-demand-plan.js';
 import { OnlineTableReader } from './online-table-reader.js';
 import type { ReaderCounters, TableState, TileLookupResult } from './online-table-reader.js';
 import { isoMicros, presentValue } from './response.js';
@@ -55,6 +56,8 @@ export type OnlineFeaturesRequest = FeatureSelection & { readonly entityRows: re
 
 export const DEFAULT_REFRESH_INTERVAL_MS = 1_000;
 export const DEFAULT_MAX_CACHED_ROWS = 2_000_000;
+/** Distinct feature lists whose resolution a store keeps. */
+const MAX_HELD_PLANS = 1_000;
 
 /**
  * Online reads: per requested view, the latest row of each entity key in the view's online table
@@ -65,6 +68,7 @@ export class OnlineStore {
   private readonly readers = new Map<string, OnlineTableReader>();
   private readonly rowCache: RowCache;
   private readonly combined = new CombinedAggregates();
+  private readonly plans = new Map<string, FeaturePlan>();
   private readonly clock: () => number;
   private pusher: Pusher | undefined;
 
@@ -78,7 +82,7 @@ export class OnlineStore {
   }
 
   async getOnlineFeatures(request: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
-    const plan = planOnlineSelection(this.options.registry, request);
+    const plan = this.planOf(request);
     const projections = plan.fetched;
     const rows = request.entityRows;
     if (!Array.isArray(rows))
@@ -189,6 +193,28 @@ export class OnlineStore {
     for (const reader of this.readers.values())
       tables[reader.name] = { ...reader.counters, snapshotId: reader.snapshotId?.toString() ?? null };
     return { tables, rowCache: { ...this.rowCache.size, hits: this.rowCache.hits, loads: this.rowCache.loads } };
+  }
+
+  /**
+   * What a request's features resolve to, kept by their names: a model asks for the same list on
+   * every read. Only lists of strings are kept, so an invalid list is refused every time it comes.
+   */
+  private planOf(request: OnlineFeaturesRequest): FeaturePlan {
+    const key =
+      'features' in request && Array.isArray(request.features) && request.features.every((name) => typeof name === 'string')
+        ? `features|${JSON.stringify(request.features)}`
+        : 'featureService' in request && typeof request.featureService === 'string'
+          ? `service|${request.featureService}`
+          : undefined;
+    let plan = key === undefined ? undefined : this.plans.get(key);
+    if (plan === undefined) {
+      plan = planOnlineSelection(this.options.registry, request);
+      if (key !== undefined) {
+        if (this.plans.size >= MAX_HELD_PLANS) this.plans.clear();
+        this.plans.set(key, plan);
+      }
+    }
+    return plan;
   }
 
   private readerFor(view: FeatureViewDefinition): OnlineTableReader {
