@@ -76,6 +76,7 @@ export class OnlineTableReader {
   private current: TableState | undefined;
   private checking: Promise<TableState> | undefined;
   private manifests = new Map<string, Uint8Array>();
+  private readonly cacheKeys = new WeakMap<ScanTask, { readonly rows: string; readonly tiles: string }>();
 
   /** The snapshot read now; null before the first read or while the table is missing or empty. */
   get snapshotId(): bigint | null {
@@ -149,7 +150,7 @@ export class OnlineTableReader {
     const fileRows = await Promise.all(
       selection.map(({ task, lookups }) =>
         this.context.rowCache.holdsFilesOf(task.dataFile.recordCount)
-          ? this.context.rowCache.get(`tiles|${this.cacheKey(state, task)}`, () => load(task))
+          ? this.context.rowCache.get(this.cacheKey(state, task).tiles, () => load(task))
           : load(task, this.keysFilter(schema, keys, lookups)),
       ),
     );
@@ -175,7 +176,7 @@ export class OnlineTableReader {
     const fileRows = await Promise.all(
       selection.map(({ task, lookups }) =>
         this.context.rowCache.holdsFilesOf(task.dataFile.recordCount)
-          ? this.context.rowCache.get(this.cacheKey(state, task), () => this.loadFile(table, schema, task))
+          ? this.context.rowCache.get(this.cacheKey(state, task).rows, () => this.loadFile(table, schema, task))
           : this.loadFile(table, schema, task, this.keysFilter(schema, keys, lookups)),
       ),
     );
@@ -269,9 +270,16 @@ export class OnlineTableReader {
     );
   }
 
-  private cacheKey(state: TableState, task: ScanTask): string {
-    const deletes = [...task.positionDeletes, ...task.equalityDeletes].map((ref) => ref.file.filePath).sort();
-    return `${this.name}|${state.schemaKey}|${task.dataFile.filePath}${deletes.length === 0 ? '' : `|${deletes.join('|')}`}`;
+  /** A file's keys in the row cache (its rows, its tiles), worked out once per task (a snapshot's tasks share its schema). */
+  private cacheKey(state: TableState, task: ScanTask): { readonly rows: string; readonly tiles: string } {
+    let keys = this.cacheKeys.get(task);
+    if (keys === undefined) {
+      const deletes = [...task.positionDeletes, ...task.equalityDeletes].map((ref) => ref.file.filePath).sort();
+      const rows = `${this.name}|${state.schemaKey}|${task.dataFile.filePath}${deletes.length === 0 ? '' : `|${deletes.join('|')}`}`;
+      keys = { rows, tiles: `tiles|${rows}` };
+      this.cacheKeys.set(task, keys);
+    }
+    return keys;
   }
 
   private schemaColumns(): string[] {
