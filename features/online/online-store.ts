@@ -69,6 +69,8 @@ export class OnlineStore {
   private readonly rowCache: RowCache;
   private readonly combined = new CombinedAggregates();
   private readonly plans = new Map<string, FeaturePlan>();
+  /** Each view's reader without working out its table's name on every read. */
+  private readonly viewReaders = new WeakMap<FeatureViewDefinition, OnlineTableReader>();
   private readonly clock: () => number;
   private pusher: Pusher | undefined;
 
@@ -197,12 +199,15 @@ export class OnlineStore {
 
   /**
    * What a request's features resolve to, kept by their names: a model asks for the same list on
-   * every read. Only lists of strings are kept, so an invalid list is refused every time it comes.
+   * every read. Only lists of strings without line breaks are kept (the key joins them with one), so
+   * an invalid list is refused every time it comes.
    */
   private planOf(request: OnlineFeaturesRequest): FeaturePlan {
     const key =
-      'features' in request && Array.isArray(request.features) && request.features.every((name) => typeof name === 'string')
-        ? `features|${JSON.stringify(request.features)}`
+      'features' in request &&
+      Array.isArray(request.features) &&
+      request.features.every((name) => typeof name === 'string' && !name.includes('\n'))
+        ? `features|${request.features.join('\n')}`
         : 'featureService' in request && typeof request.featureService === 'string'
           ? `service|${request.featureService}`
           : undefined;
@@ -218,6 +223,8 @@ export class OnlineStore {
   }
 
   private readerFor(view: FeatureViewDefinition): OnlineTableReader {
+    const held = this.viewReaders.get(view);
+    if (held !== undefined) return held;
     const identifier = this.options.registry.onlineTableOf(view);
     const key = `${view.name}|${[...identifier.namespace, identifier.name].join('.')}`;
     let reader = this.readers.get(key);
@@ -246,6 +253,7 @@ export class OnlineStore {
       );
       this.readers.set(key, reader);
     }
+    this.viewReaders.set(view, reader);
     return reader;
   }
 }
@@ -264,19 +272,60 @@ function viewRead(
   };
 }
 
-interface AggregatedShape {
+/** Some of a view's aggregated features in the order asked: where each is among the view's, and its `view:feature`. */
+interface AggregatedLayout {
+  readonly positions: readonly number[];
   readonly features: readonly AggregatedFeature[];
-  readonly partials: readonly ColumnPartials[];
-  readonly tileMicros: bigint;
+  readonly refs: readonly string[];
 }
 
-/** A view's aggregated features, tile columns and grid, derived from its definition once rather than on every read. */
+/**
+ * A view's aggregated features, tile columns and grid, derived from its definition once rather than
+ * on every read; with the tile boundary its reads are exact before per table metadata, and the
+ * layout of each list of names asked for (a held plan's list, the same array on every read).
+ */
+class AggregatedShape {
+  readonly features: readonly AggregatedFeature[];
+  readonly partials: readonly ColumnPartials[];
+  private readonly tileMicros: bigint;
+  private readonly ends = new WeakMap<TableMetadata, bigint | null>();
+  private readonly layouts = new WeakMap<readonly string[], AggregatedLayout>();
+
+  constructor(private readonly view: FeatureViewDefinition) {
+    this.features = aggregatedFeaturesOf(view);
+    this.partials = columnPartials(view);
+    this.tileMicros = tileMicros(view);
+  }
+
+  /** The watermark floored to the tile grid (µs), or null before the view has one. */
+  endOf(metadata: TableMetadata): bigint | null {
+    let end = this.ends.get(metadata);
+    if (end === undefined) {
+      const watermark = heldWatermarkOf(metadata);
+      end = watermark === null ? null : floorToGrid(BigInt(watermark.millis) * 1000n, this.tileMicros);
+      this.ends.set(metadata, end);
+    }
+    return end;
+  }
+
+  layoutOf(names: readonly string[]): AggregatedLayout {
+    let layout = this.layouts.get(names);
+    if (layout === undefined) {
+      const positions = names.map((name) => this.features.findIndex((feature) => feature.name === name));
+      const features = positions.map((position) => this.features[position]!);
+      layout = { positions, features, refs: features.map((feature) => `${this.view.name}:${feature.name}`) };
+      this.layouts.set(names, layout);
+    }
+    return layout;
+  }
+}
+
 const aggregatedShapes = new WeakMap<FeatureViewDefinition, AggregatedShape>();
 
 function aggregatedShapeOf(view: FeatureViewDefinition): AggregatedShape {
   let shape = aggregatedShapes.get(view);
   if (shape === undefined) {
-    shape = { features: aggregatedFeaturesOf(view), partials: columnPartials(view), tileMicros: tileMicros(view) };
+    shape = new AggregatedShape(view);
     aggregatedShapes.set(view, shape);
   }
   return shape;
@@ -308,34 +357,32 @@ function aggregatedRead(
   combined: CombinedAggregates,
 ): { features: FeatureVector[]; rawValues: () => Map<string, (PrimitiveValue | null)[]>; exactAsOf: string | null } {
   const index = result.state.index;
-  const watermark = result.state.table === null || index === null ? null : (heldWatermarkOf(result.state.table.metadata)?.millis ?? null);
   const shape = aggregatedShapeOf(view);
-  // Where each asked feature is among the view's (combined values follow the view's order).
-  const positions = names.map((name) => shape.features.findIndex((feature) => feature.name === name));
-  const ordered = positions.map((position) => shape.features[position]!);
-  if (watermark === null || index === null) {
+  const end = result.state.table === null || index === null ? null : shape.endOf(result.state.table.metadata);
+  const { positions, features, refs } = shape.layoutOf(names);
+  if (end === null || index === null) {
     const statuses: FeatureStatus[] = lookups.map(() => 'NOT_FOUND');
     return {
-      features: ordered.map((feature) => ({
-        ref: `${view.name}:${feature.name}`,
+      features: features.map((feature, at) => ({
+        ref: refs[at]!,
         featureView: view.name,
         feature: feature.name,
         values: lookups.map(() => null),
         statuses,
         eventTimestamps: lookups.map(() => null),
       })),
-      rawValues: () => new Map(ordered.map((feature) => [feature.name, lookups.map(() => null)])),
+      rawValues: () => new Map(features.map((feature) => [feature.name, lookups.map(() => null)])),
       exactAsOf: null,
     };
   }
-  const snapshot = combined.of(index, floorToGrid(BigInt(watermark) * 1000n, shape.tileMicros), shape.features, shape.partials);
+  const snapshot = combined.of(index, end, shape.features, shape.partials);
   const exactAsOf = snapshot.exactAsOf;
   const values = lookups.map((lookup) => snapshot.valuesOf(lookup, result.rows.get(lookup) ?? []));
   const statuses: FeatureStatus[] = lookups.map(() => 'PRESENT');
   const eventTimestamps = lookups.map(() => exactAsOf);
   return {
-    features: ordered.map((feature, at) => ({
-      ref: `${view.name}:${feature.name}`,
+    features: features.map((feature, at) => ({
+      ref: refs[at]!,
       featureView: view.name,
       feature: feature.name,
       values: values.map((row) => presentValue(feature.type, row[positions[at]!] ?? null)),
@@ -343,7 +390,7 @@ function aggregatedRead(
       eventTimestamps,
     })),
     // On-demand views' inputs, built only when one is asked for.
-    rawValues: () => new Map(ordered.map((feature, at) => [feature.name, values.map((row) => row[positions[at]!] ?? null)])),
+    rawValues: () => new Map(features.map((feature, at) => [feature.name, values.map((row) => row[positions[at]!] ?? null)])),
     exactAsOf,
   };
 }
