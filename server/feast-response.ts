@@ -28,15 +28,8 @@ export function jsonSafe(value: OnlineValue): OnlineValue {
 export function feastResponseJson(response: OnlineFeaturesResponse, options: { fullFeatureNames: boolean }): string {
   const names: string[] = [];
   const results: string[] = [];
+  // Vectors the features of a view share (statuses, event times), written once.
   const written = new Map<readonly unknown[], string>();
-  const once = (vector: readonly unknown[], write: () => string): string => {
-    let json = written.get(vector);
-    if (json === undefined) {
-      json = write();
-      written.set(vector, json);
-    }
-    return json;
-  };
   for (const entity of response.entities) {
     names.push(entity.name);
     const count = entity.values.length;
@@ -46,8 +39,10 @@ export function feastResponseJson(response: OnlineFeaturesResponse, options: { f
   }
   for (const feature of response.features) {
     names.push(options.fullFeatureNames ? `${feature.featureView}__${feature.feature}` : feature.feature);
-    const statuses = once(feature.statuses, () => JSON.stringify(feature.statuses));
-    const timestamps = once(feature.eventTimestamps, () => timestampsJson(feature.eventTimestamps));
+    let statuses = written.get(feature.statuses);
+    if (statuses === undefined) written.set(feature.statuses, (statuses = JSON.stringify(feature.statuses)));
+    let timestamps = written.get(feature.eventTimestamps);
+    if (timestamps === undefined) written.set(feature.eventTimestamps, (timestamps = timestampsJson(feature.eventTimestamps)));
     results.push(`{"values":${valuesJson(feature.values, jsonSafe)},"statuses":${statuses},"event_timestamps":${timestamps}}`);
   }
   return `{"metadata":{"feature_names":${JSON.stringify(names)}},"results":[${results.join(',')}]}`;
@@ -58,14 +53,19 @@ export function feastResponseJson(response: OnlineFeaturesResponse, options: { f
  * JSON.stringify does; with `jsonSafe`, NaN and infinities as Feast's strings (feature values, not keys).
  */
 function valuesJson(values: readonly OnlineValue[], safe: (value: OnlineValue) => OnlineValue = (value) => value): string {
+  // One key's value, the most common read, without a pass to look for values that need care.
+  if (values.length === 1) return `[${valueJson(safe(values[0]!))}]`;
   if (!values.some((value) => typeof value === 'bigint' || safe(value) !== value)) return JSON.stringify(values);
   let json = '[';
   for (let index = 0; index < values.length; index++) {
-    const value = safe(values[index]!);
     if (index > 0) json += ',';
-    json += typeof value === 'bigint' ? value.toString() : JSON.stringify(value);
+    json += valueJson(safe(values[index]!));
   }
   return `${json}]`;
+}
+
+function valueJson(value: OnlineValue): string {
+  return typeof value === 'bigint' ? value.toString() : JSON.stringify(value);
 }
 
 /** Event times as Feast prints them; an aggregated view's are all one instant, converted once. */
