@@ -15,6 +15,7 @@ export type ChunkColumnReader = (row: number) => number | boolean | null;
 /** Sets a column's value in a row; null clears the row's validity bit. */
 export type ChunkColumnWriter = (row: number, value: number | bigint | boolean | null) => void;
 
+/** Bytes per value of the types read and written here. */
 const WIDTHS: Partial<Record<DuckDBTypeId, number>> = {
   [DuckDBTypeId.BOOLEAN]: 1,
   [DuckDBTypeId.TINYINT]: 1,
@@ -101,69 +102,38 @@ function validityOf(vector: duckdb.Vector, rows: number): Uint8Array | null {
   return bytes ?? null;
 }
 
+type NumberArray = Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
+
+/** Types held as one JavaScript number per value, by the typed array that views them. */
+const NUMBER_ARRAYS: Partial<Record<DuckDBTypeId, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => NumberArray>> = {
+  [DuckDBTypeId.TINYINT]: Int8Array,
+  [DuckDBTypeId.SMALLINT]: Int16Array,
+  [DuckDBTypeId.INTEGER]: Int32Array,
+  [DuckDBTypeId.FLOAT]: Float32Array,
+  [DuckDBTypeId.DOUBLE]: Float64Array,
+};
+
 function valuesOf(typeId: DuckDBTypeId, data: Uint8Array, rows: number): (row: number) => number | boolean {
   const { buffer, byteOffset } = data;
-  switch (typeId) {
-    case DuckDBTypeId.BOOLEAN:
-      return (row) => data[row] !== 0;
-    case DuckDBTypeId.TINYINT: {
-      const values = new Int8Array(buffer, byteOffset, rows);
-      return (row) => values[row]!;
-    }
-    case DuckDBTypeId.SMALLINT: {
-      const values = new Int16Array(buffer, byteOffset, rows);
-      return (row) => values[row]!;
-    }
-    case DuckDBTypeId.INTEGER: {
-      const values = new Int32Array(buffer, byteOffset, rows);
-      return (row) => values[row]!;
-    }
-    case DuckDBTypeId.BIGINT: {
-      // Two 32-bit halves instead of a BigInt per value: high · 2³² is exact, and adding the low
-      // half rounds once, to the same double as Number(bigint).
-      const low = new Uint32Array(buffer, byteOffset, rows * 2);
-      const high = new Int32Array(buffer, byteOffset, rows * 2);
-      return (row) => high[row * 2 + 1]! * TWO_32 + low[row * 2]!;
-    }
-    case DuckDBTypeId.FLOAT: {
-      const values = new Float32Array(buffer, byteOffset, rows);
-      return (row) => values[row]!;
-    }
-    default: {
-      const values = new Float64Array(buffer, byteOffset, rows);
-      return (row) => values[row]!;
-    }
+  if (typeId === DuckDBTypeId.BOOLEAN) return (row) => data[row] !== 0;
+  if (typeId === DuckDBTypeId.BIGINT) {
+    // Two 32-bit halves instead of a BigInt per value: high · 2³² is exact, and adding the low
+    // half rounds once, to the same double as Number(bigint).
+    const low = new Uint32Array(buffer, byteOffset, rows * 2);
+    const high = new Int32Array(buffer, byteOffset, rows * 2);
+    return (row) => high[row * 2 + 1]! * TWO_32 + low[row * 2]!;
   }
+  const values = new NUMBER_ARRAYS[typeId]!(buffer, byteOffset, rows);
+  return (row) => values[row]!;
 }
 
 function setterOf(typeId: DuckDBTypeId, data: Uint8Array, rows: number): (row: number, value: number | bigint | boolean) => void {
   const { buffer, byteOffset } = data;
-  switch (typeId) {
-    case DuckDBTypeId.BOOLEAN:
-      return (row, value) => (data[row] = value ? 1 : 0);
-    case DuckDBTypeId.TINYINT: {
-      const values = new Int8Array(buffer, byteOffset, rows);
-      return (row, value) => (values[row] = Number(value));
-    }
-    case DuckDBTypeId.SMALLINT: {
-      const values = new Int16Array(buffer, byteOffset, rows);
-      return (row, value) => (values[row] = Number(value));
-    }
-    case DuckDBTypeId.INTEGER: {
-      const values = new Int32Array(buffer, byteOffset, rows);
-      return (row, value) => (values[row] = Number(value));
-    }
-    case DuckDBTypeId.BIGINT: {
-      const values = new BigInt64Array(buffer, byteOffset, rows);
-      return (row, value) => (values[row] = BigInt(value));
-    }
-    case DuckDBTypeId.FLOAT: {
-      const values = new Float32Array(buffer, byteOffset, rows);
-      return (row, value) => (values[row] = Number(value));
-    }
-    default: {
-      const values = new Float64Array(buffer, byteOffset, rows);
-      return (row, value) => (values[row] = Number(value));
-    }
+  if (typeId === DuckDBTypeId.BOOLEAN) return (row, value) => (data[row] = value ? 1 : 0);
+  if (typeId === DuckDBTypeId.BIGINT) {
+    const values = new BigInt64Array(buffer, byteOffset, rows);
+    return (row, value) => (values[row] = BigInt(value));
   }
+  const values = new NUMBER_ARRAYS[typeId]!(buffer, byteOffset, rows);
+  return (row, value) => (values[row] = Number(value));
 }
