@@ -3,11 +3,9 @@ import path from 'node:path';
 import type { Engine } from '../../engine/duckdb.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../iceberg/errors.js';
-import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds, ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
-import { watermarkOf } from '../materialization.js';
 import type { Registry } from '../registry.js';
 import { entityKeys } from './entity-keys.js';
 import type { KeyColumn } from './entity-keys.js';
@@ -15,16 +13,15 @@ import { onDemandVectors, planOnlineSelection, requestFieldValues } from './on-d
 import type { FeatureSelection } from './feature-refs.js';
 import type { FeaturePlan } from '../on-demand-plan.js';
 import { OnlineTableReader } from './online-table-reader.js';
-import type { ReaderCounters, TableState, TileLookupResult } from './online-table-reader.js';
+import type { ReaderCounters, TableState } from './online-table-reader.js';
 import { isoMicros, presentValue } from './response.js';
 import type { FeatureStatus, FeatureVector, OnlineFeaturesResponse, OnlineValue, ViewRead } from './response.js';
 import { RowCache } from './row-cache.js';
 import { onlineTableLayout } from './online-table-layout.js';
-import { aggregatedFeaturesOf, isAggregatedView } from '../aggregations.js';
-import type { AggregatedFeature } from '../aggregations.js';
-import { columnPartials, floorToGrid, tileMicros } from './aggregation-tiles.js';
-import type { ColumnPartials } from './aggregation-tiles.js';
+import { isAggregatedView } from '../aggregations.js';
 import { CombinedAggregates } from './combined-aggregates.js';
+import { aggregatedRead } from './aggregated-read.js';
+import { heldWatermarkOf } from './held-watermark.js';
 import type { PushConfig } from '../config.js';
 import { Pusher } from '../push/pusher.js';
 import type { PushAnswer, PushRequest } from '../push/pusher.js';
@@ -269,128 +266,5 @@ function viewRead(
     snapshotId: result.state.snapshotId,
     dataFiles: result.state.index?.dataFiles ?? 0,
     filesRead: result.filesRead,
-  };
-}
-
-/** Some of a view's aggregated features in the order asked: where each is among the view's, and its `view:feature`. */
-interface AggregatedLayout {
-  readonly positions: readonly number[];
-  readonly features: readonly AggregatedFeature[];
-  readonly refs: readonly string[];
-}
-
-/**
- * A view's aggregated features, tile columns and grid, derived from its definition once rather than
- * on every read; with the tile boundary its reads are exact before per table metadata, and the
- * layout of each list of names asked for (a held plan's list, the same array on every read).
- */
-class AggregatedShape {
-  readonly features: readonly AggregatedFeature[];
-  readonly partials: readonly ColumnPartials[];
-  private readonly tileMicros: bigint;
-  private readonly ends = new WeakMap<TableMetadata, bigint | null>();
-  private readonly layouts = new WeakMap<readonly string[], AggregatedLayout>();
-
-  constructor(private readonly view: FeatureViewDefinition) {
-    this.features = aggregatedFeaturesOf(view);
-    this.partials = columnPartials(view);
-    this.tileMicros = tileMicros(view);
-  }
-
-  /** The watermark floored to the tile grid (µs), or null before the view has one. */
-  endOf(metadata: TableMetadata): bigint | null {
-    let end = this.ends.get(metadata);
-    if (end === undefined) {
-      const watermark = heldWatermarkOf(metadata);
-      end = watermark === null ? null : floorToGrid(BigInt(watermark.millis) * 1000n, this.tileMicros);
-      this.ends.set(metadata, end);
-    }
-    return end;
-  }
-
-  layoutOf(names: readonly string[]): AggregatedLayout {
-    let layout = this.layouts.get(names);
-    if (layout === undefined) {
-      const positions = names.map((name) => this.features.findIndex((feature) => feature.name === name));
-      const features = positions.map((position) => this.features[position]!);
-      layout = { positions, features, refs: features.map((feature) => `${this.view.name}:${feature.name}`) };
-      this.layouts.set(names, layout);
-    }
-    return layout;
-  }
-}
-
-const aggregatedShapes = new WeakMap<FeatureViewDefinition, AggregatedShape>();
-
-function aggregatedShapeOf(view: FeatureViewDefinition): AggregatedShape {
-  let shape = aggregatedShapes.get(view);
-  if (shape === undefined) {
-    shape = new AggregatedShape(view);
-    aggregatedShapes.set(view, shape);
-  }
-  return shape;
-}
-
-/** A table's watermark (ms) and the instant its values are exact for (1 µs before), worked out once per metadata. */
-const watermarks = new WeakMap<TableMetadata, { millis: number; exactAsOf: string } | null>();
-
-function heldWatermarkOf(metadata: TableMetadata): { millis: number; exactAsOf: string } | null {
-  let held = watermarks.get(metadata);
-  if (held === undefined) {
-    const millis = watermarkOf(metadata);
-    held = millis === null ? null : { millis, exactAsOf: isoMicros(BigInt(millis) * 1000n - 1n) };
-    watermarks.set(metadata, held);
-  }
-  return held;
-}
-
-/**
- * An aggregated view's features for each entity row: its tiles combined as of t − 1 µs, t the
- * watermark floored to the tile grid (aggregation-tiles.ts). Every key is PRESENT once the view has
- * a watermark (a key without events has count 0 and null for the rest, as offline); none before.
- */
-function aggregatedRead(
-  view: FeatureViewDefinition,
-  names: readonly string[],
-  lookups: readonly string[],
-  result: TileLookupResult,
-  combined: CombinedAggregates,
-): { features: FeatureVector[]; rawValues: () => Map<string, (PrimitiveValue | null)[]>; exactAsOf: string | null } {
-  const index = result.state.index;
-  const shape = aggregatedShapeOf(view);
-  const end = result.state.table === null || index === null ? null : shape.endOf(result.state.table.metadata);
-  const { positions, features, refs } = shape.layoutOf(names);
-  if (end === null || index === null) {
-    const statuses: FeatureStatus[] = lookups.map(() => 'NOT_FOUND');
-    return {
-      features: features.map((feature, at) => ({
-        ref: refs[at]!,
-        featureView: view.name,
-        feature: feature.name,
-        values: lookups.map(() => null),
-        statuses,
-        eventTimestamps: lookups.map(() => null),
-      })),
-      rawValues: () => new Map(features.map((feature) => [feature.name, lookups.map(() => null)])),
-      exactAsOf: null,
-    };
-  }
-  const snapshot = combined.of(index, end, shape.features, shape.partials);
-  const exactAsOf = snapshot.exactAsOf;
-  const values = lookups.map((lookup) => snapshot.valuesOf(lookup, result.rows.get(lookup) ?? []));
-  const statuses: FeatureStatus[] = lookups.map(() => 'PRESENT');
-  const eventTimestamps = lookups.map(() => exactAsOf);
-  return {
-    features: features.map((feature, at) => ({
-      ref: refs[at]!,
-      featureView: view.name,
-      feature: feature.name,
-      values: values.map((row) => presentValue(feature.type, row[positions[at]!] ?? null)),
-      statuses,
-      eventTimestamps,
-    })),
-    // On-demand views' inputs, built only when one is asked for.
-    rawValues: () => new Map(features.map((feature, at) => [feature.name, values.map((row) => row[positions[at]!] ?? null)])),
-    exactAsOf,
   };
 }
