@@ -288,20 +288,21 @@ function argumentBuilder(
  * binary as bytes).
  */
 function inputReader(chunk: DuckDBDataChunk, column: number, columnType: DuckDBTypeId, type: ValueType): InputReader {
-  // Values DuckDB holds exactly as compute takes them (a long as a number).
-  if (AS_IS[type] === columnType || (type === 'long' && columnType === DuckDBTypeId.BIGINT)) {
+  const asIs = AS_IS[type] === columnType;
+  if (asIs || (type === 'long' && columnType === DuckDBTypeId.BIGINT)) {
     const direct = chunkColumnReader(chunk, column, columnType);
     if (direct !== undefined) return direct;
-    const vector = chunk.getColumnVector(column);
-    return (row) => vector.getItem(row) as OnDemandValue;
   }
   const vector = chunk.getColumnVector(column);
+  // Values DuckDB hands out exactly as compute takes them.
+  if (asIs) return (row) => vector.getItem(row) as OnDemandValue;
   return (row) => onDemandInputValue(type, heldValue(vector.getItem(row)));
 }
 
 /** Sets an output column row by row: in the chunk's memory for numbers and booleans, else through its vector, flushed by `finish`. */
 function outputWriter(chunk: DuckDBDataChunk, column: number, type: DuckDBType): { write: OutputWrite; finish: () => void } {
   const direct = chunkColumnWriter(chunk, column, type.typeId);
+  // compute's values were checked against the column's type (onDemandOutputValue): numbers, bigints or booleans here.
   if (direct !== undefined) return direct as { write: OutputWrite; finish: () => void };
   const vector = chunk.getColumnVector(column);
   return { write: (row, value) => vector.setItem(row, value as DuckDBValue), finish: () => vector.flush() };
