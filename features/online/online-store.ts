@@ -62,12 +62,11 @@ const MAX_HELD_PLANS = 1_000;
  * One store per process: it holds each table's indexed snapshot and the rows of hot files.
  */
 export class OnlineStore {
-  private readonly readers = new Map<string, OnlineTableReader>();
+  /** One reader per view (the registry's view objects, the same on every read). */
+  private readonly readers = new Map<FeatureViewDefinition, OnlineTableReader>();
   private readonly rowCache: RowCache;
   private readonly combined = new CombinedAggregates();
   private readonly plans = new Map<string, FeaturePlan>();
-  /** Each view's reader without working out its table's name on every read. */
-  private readonly viewReaders = new WeakMap<FeatureViewDefinition, OnlineTableReader>();
   private readonly clock: () => number;
   private pusher: Pusher | undefined;
 
@@ -220,12 +219,9 @@ export class OnlineStore {
   }
 
   private readerFor(view: FeatureViewDefinition): OnlineTableReader {
-    const held = this.viewReaders.get(view);
-    if (held !== undefined) return held;
-    const identifier = this.options.registry.onlineTableOf(view);
-    const key = `${view.name}|${[...identifier.namespace, identifier.name].join('.')}`;
-    let reader = this.readers.get(key);
+    let reader = this.readers.get(view);
     if (!reader) {
+      const identifier = this.options.registry.onlineTableOf(view);
       const keys: KeyColumn[] = this.options.registry.joinKeysOf(view).map((key) => ({ name: key.name, type: key.type as PrimitiveType }));
       reader = new OnlineTableReader(
         identifier,
@@ -248,9 +244,8 @@ export class OnlineStore {
           clock: this.clock,
         },
       );
-      this.readers.set(key, reader);
+      this.readers.set(view, reader);
     }
-    this.viewReaders.set(view, reader);
     return reader;
   }
 }
