@@ -15,17 +15,6 @@ export type ChunkColumnReader = (row: number) => number | boolean | null;
 /** Sets a column's value in a row; null clears the row's validity bit. */
 export type ChunkColumnWriter = (row: number, value: number | bigint | boolean | null) => void;
 
-/** Bytes per value of the types read and written here. */
-const WIDTHS: Partial<Record<DuckDBTypeId, number>> = {
-  [DuckDBTypeId.BOOLEAN]: 1,
-  [DuckDBTypeId.TINYINT]: 1,
-  [DuckDBTypeId.SMALLINT]: 2,
-  [DuckDBTypeId.INTEGER]: 4,
-  [DuckDBTypeId.BIGINT]: 8,
-  [DuckDBTypeId.FLOAT]: 4,
-  [DuckDBTypeId.DOUBLE]: 8,
-};
-
 /** Values are read and written in place only where validity bits run in byte order; elsewhere callers keep to the vectors. */
 const IN_PLACE = endianness() === 'LE';
 
@@ -33,7 +22,7 @@ const TWO_32 = 4_294_967_296;
 
 /** A reader of a fixed-width numeric or boolean column, or undefined for any other type. */
 export function chunkColumnReader(chunk: DuckDBDataChunk, column: number, typeId: DuckDBTypeId): ChunkColumnReader | undefined {
-  const width = WIDTHS[typeId];
+  const width = widthOf(typeId);
   if (width === undefined || !IN_PLACE) return undefined;
   const rows = chunk.rowCount;
   const vector = duckdb.data_chunk_get_vector(chunk.chunk, column);
@@ -54,7 +43,7 @@ export function chunkColumnWriter(
   column: number,
   typeId: DuckDBTypeId,
 ): { write: ChunkColumnWriter; finish: () => void } | undefined {
-  const width = WIDTHS[typeId];
+  const width = widthOf(typeId);
   if (width === undefined || !IN_PLACE) return undefined;
   const rows = chunk.rowCount;
   const data = new Uint8Array(rows * width);
@@ -84,7 +73,7 @@ export function copyChunkColumn(
   toColumn: number,
   typeId: DuckDBTypeId,
 ): void {
-  const width = WIDTHS[typeId];
+  const width = widthOf(typeId);
   if (width === undefined) throw new Error(`copyChunkColumn copies fixed-width columns, not type ${typeId}`);
   const rows = from.rowCount;
   const source = duckdb.data_chunk_get_vector(from.chunk, fromColumn);
@@ -97,6 +86,13 @@ export function copyChunkColumn(
   duckdb.copy_data_to_vector_validity(target, 0, valid.buffer as ArrayBuffer, valid.byteOffset, valid.byteLength);
 }
 
+/** Bytes per value of the types read and written here; undefined for any other type. */
+function widthOf(typeId: DuckDBTypeId): number | undefined {
+  if (typeId === DuckDBTypeId.BOOLEAN) return 1;
+  if (typeId === DuckDBTypeId.BIGINT) return 8;
+  return NUMBER_ARRAYS[typeId]?.BYTES_PER_ELEMENT;
+}
+
 function validityOf(vector: duckdb.Vector, rows: number): Uint8Array | null {
   const bytes = duckdb.vector_get_validity(vector, Math.ceil(rows / 64) * 8) as Uint8Array | null | undefined;
   return bytes ?? null;
@@ -105,7 +101,12 @@ function validityOf(vector: duckdb.Vector, rows: number): Uint8Array | null {
 type NumberArray = Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 
 /** Types held as one JavaScript number per value, by the typed array that views them. */
-const NUMBER_ARRAYS: Partial<Record<DuckDBTypeId, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => NumberArray>> = {
+interface NumberArrayType {
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): NumberArray;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+const NUMBER_ARRAYS: Partial<Record<DuckDBTypeId, NumberArrayType>> = {
   [DuckDBTypeId.TINYINT]: Int8Array,
   [DuckDBTypeId.SMALLINT]: Int16Array,
   [DuckDBTypeId.INTEGER]: Int32Array,
