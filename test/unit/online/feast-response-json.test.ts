@@ -61,7 +61,6 @@ test('feastResponseJson writes what lossless-json wrote for the Feast response',
   );
 });
 
-/** The reference: the Feast response as the server built it before, for lossless-json to write. */
 /** Feast's response layout: key columns first (PRESENT, epoch timestamps), then one vector per feature. */
 interface FeastResponse {
   readonly metadata: { readonly feature_names: readonly string[] };
@@ -72,6 +71,7 @@ interface FeastResponse {
   }[];
 }
 
+/** The reference: the Feast response as the server built it before, for lossless-json to write. */
 function toFeastResponse(response: OnlineFeaturesResponse, options: { fullFeatureNames: boolean }): FeastResponse {
   const names: string[] = [];
   const results: FeastResponse['results'][number][] = [];
