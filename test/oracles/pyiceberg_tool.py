@@ -232,9 +232,19 @@ def arrow_table_from_rows(table: Table, rows: list[dict[str, Any]], columns: dic
 # ---------------------------------------------------------------- commands
 
 
+def ensure_namespace(catalog: Catalog, namespace: tuple[str, ...]) -> None:
+    """create_namespace_if_not_exists, safe when two oracle servers create one namespace at once:
+    pyiceberg's SQL catalog checks and then inserts, so the slower insert fails on the unique key."""
+    try:
+        catalog.create_namespace_if_not_exists(namespace)
+    except Exception:
+        if not catalog.namespace_exists(namespace):
+            raise
+
+
 def create_table(catalog: Catalog, request: dict[str, Any]) -> dict[str, Any]:
     ident = identifier_of(request)
-    catalog.create_namespace_if_not_exists(ident[:-1])
+    ensure_namespace(catalog, ident[:-1])
     schema = Schema.model_validate(request["schema"])
     properties = {str(k): str(v) for k, v in (request.get("properties") or {}).items()}
     if request.get("format_version") is not None:
