@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import murmur3 from 'murmurhash3js-revisited';
 import { FloeError } from '../../../../iceberg/errors.js';
 import type { PartitionSpec } from '../../../../iceberg/spec/partition.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
@@ -52,6 +53,29 @@ describe('bucketHash: every test vector of spec Appendix B', () => {
     const negative = parseTransform('bucket[100]').bind('date');
     assert.equal(negative.apply(fromJsonValue('date', '2017-11-16')), (-653330422 & 0x7fffffff) % 100);
     assert.equal(bucket.apply(null), null);
+  });
+
+  it('ints, longs and times hash as the 8 little-endian bytes of their long, whatever their sign or size', () => {
+    const hashOfLongBytes = (value: bigint) => {
+      const bytes = new Uint8Array(8);
+      new DataView(bytes.buffer).setBigInt64(0, value, true);
+      return murmur3.x86.hash32(bytes, 0) | 0;
+    };
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), (value) => {
+        assert.equal(bucketHash(value, 'long'), hashOfLongBytes(value));
+        assert.equal(bucketHash(value, 'timestamptz'), hashOfLongBytes(value));
+      }),
+    );
+    fc.assert(
+      fc.property(fc.integer(), (value) => {
+        assert.equal(bucketHash(value, 'int'), hashOfLongBytes(BigInt(value)));
+        assert.equal(bucketHash(value, 'date'), bucketHash(BigInt(value), 'long'));
+      }),
+    );
+    assert.equal(bucketHash(false, 'boolean'), hashOfLongBytes(0n));
+    assert.throws(() => bucketHash(2n ** 63n, 'long'), /signed 64-bit integer/);
+    assert.throws(() => bucketHash(2 ** 31, 'int'), /integer in/);
   });
 });
 
