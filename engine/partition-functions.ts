@@ -47,6 +47,9 @@ function registerTransform(
           const values = input.getColumnVector(1);
           const sourceType = primitiveTypeOf(values.type);
           if (sourceType === undefined) throw new Error(`${name} cannot transform values of type ${values.type.toString()}`);
+          // The parameter is a constant in every query Floe writes: look its transform up once per run of it.
+          let lastParameter: DuckDBValue | undefined;
+          let transform: BoundTransform | undefined;
           for (let row = 0; row < input.rowCount; row++) {
             const parameter = parameters.getItem(row);
             const value = toPrimitiveValue(values.getItem(row), sourceType);
@@ -54,12 +57,12 @@ function registerTransform(
               output.setItem(row, null);
               continue;
             }
-            const text = transformText(parameter);
-            const key = `${text}|${sourceType}`;
-            let transform = bound.get(key);
-            if (!transform) {
-              transform = parseTransform(text).bind(sourceType);
+            if (transform === undefined || parameter !== lastParameter) {
+              const text = transformText(parameter);
+              const key = `${text}|${sourceType}`;
+              transform = bound.get(key) ?? parseTransform(text).bind(sourceType);
               bound.set(key, transform);
+              lastParameter = parameter;
             }
             output.setItem(row, toDuckDB(transform.apply(value), transform.resultType));
           }
