@@ -15,7 +15,7 @@ import { civilFromDays, floorDiv, floorMod, formatDate, MICROS_PER_DAY, MICROS_P
 import { decimalParams, fixedLength, isNanosecondTimestamp } from './type-params.js';
 import type { IcebergType, PrimitiveType, PrimitiveValue } from './types.js';
 import type { ValuePredicate } from './value-predicate.js';
-import { asBigint, asInteger, minimalBigEndian, toBinary } from './values.js';
+import { asBigint, asInteger, asLong, minimalBigEndian, toBinary } from './values.js';
 import { humanString } from './human-string.js';
 
 export type TransformKind = 'identity' | 'bucket' | 'truncate' | 'year' | 'month' | 'day' | 'hour' | 'void';
@@ -265,8 +265,6 @@ export function bucketHash(value: PrimitiveValue, type: PrimitiveType): number {
 // per value cost six times the hash itself when DuckDB buckets every row of a write.
 const LONG_BYTES = new Uint8Array(8);
 const LONG_VIEW = new DataView(LONG_BYTES.buffer);
-const LONG_MIN = -(2n ** 63n);
-const LONG_MAX = 2n ** 63n - 1n;
 
 function hashInt(value: number): number {
   LONG_VIEW.setInt32(0, value, true);
@@ -275,9 +273,8 @@ function hashInt(value: number): number {
 }
 
 function hashLong(value: bigint): number {
-  // toBinary names a value outside a long's range; setBigInt64 would wrap it.
-  if (value < LONG_MIN || value > LONG_MAX) return murmur3.x86.hash32(toBinary('long', value), 0) | 0;
-  LONG_VIEW.setBigInt64(0, value, true);
+  // asLong refuses what setBigInt64 would silently wrap, as toBinary('long', …) did.
+  LONG_VIEW.setBigInt64(0, asLong('long', value), true);
   return murmur3.x86.hash32(LONG_BYTES, 0) | 0;
 }
 

@@ -69,7 +69,7 @@ const INT_MAX = 2 ** 31 - 1;
 const LONG_MIN = -(2n ** 63n);
 const LONG_MAX = 2n ** 63n - 1n;
 
-function asLong(type: PrimitiveType, value: PrimitiveValue): bigint {
+export function asLong(type: PrimitiveType, value: PrimitiveValue): bigint {
   const n = asBigint(type, value);
   if (n < LONG_MIN || n > LONG_MAX) throw invalidValue(type, value, 'a signed 64-bit integer');
   return n;
