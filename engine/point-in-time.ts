@@ -58,10 +58,12 @@ export interface PointInTimeRequest {
  * or timestamp get NULL features.
  *
  * It runs as statements on `connection`, each building one temporary table: the numbered entity
- * rows, then for each view those rows with that view's features added (see `joinView`). DuckDB
- * so works on one view at a time, spilling each finished table under its memory limit, instead
- * of holding every view's join state at once. Returns the query for the result, in entity order,
- * valid until the tables are dropped (or the connection closes).
+ * rows, then for each view its features per entity row (see `joinView`), which the result joins
+ * back to the entity rows by row. DuckDB so works on one view at a time, spilling each finished
+ * table under its memory limit, instead of holding every view's join state at once; and no view's
+ * join carries the entity columns or the features of the views before it, which would make each
+ * join dearer than the last. Returns the query for the result, in entity order, valid until the
+ * tables are dropped (or the connection closes).
  */
 export async function pointInTimeJoin(
   connection: DuckDBConnection,
@@ -69,25 +71,22 @@ export async function pointInTimeJoin(
   options: { readonly prefix: string },
 ): Promise<PointInTimeJoin> {
   const parts = await pointInTimeParts(connection, request);
-  let current = `${options.prefix}_entity`;
-  const tables = [current];
+  const entity = `${options.prefix}_entity`;
+  const tables = [entity];
   const boundsByKeys = new Map<string, string>();
   try {
-    await connection.run(`CREATE OR REPLACE TEMP TABLE ${q(current)} AS ${parts.entity}`);
+    await connection.run(`CREATE OR REPLACE TEMP TABLE ${q(entity)} AS ${parts.entity}`);
     for (const view of parts.views) {
       const keys = JSON.stringify(view.entityKeys);
       if (boundsByKeys.has(keys)) continue;
       const bounds = `${options.prefix}_bounds${boundsByKeys.size}`;
       boundsByKeys.set(keys, bounds);
-      await createKeyBounds(connection, q(current), view.entityKeys, bounds);
+      await createKeyBounds(connection, q(entity), view.entityKeys, bounds);
     }
     for (const [index, view] of parts.views.entries()) {
-      const next = `${options.prefix}_join${index}`;
-      tables.push(next);
-      await joinView(connection, view, { from: q(current), into: next, bounds: q(boundsByKeys.get(JSON.stringify(view.entityKeys))!) });
-      await dropTemporaryTables(connection, [current]);
-      tables.shift();
-      current = next;
+      const joined = `${options.prefix}_join${index}`;
+      tables.push(joined);
+      await joinView(connection, view, { entity: q(entity), into: joined, bounds: q(boundsByKeys.get(JSON.stringify(view.entityKeys))!) });
     }
   } catch (error) {
     await dropTemporaryTables(connection, tables);
@@ -95,7 +94,8 @@ export async function pointInTimeJoin(
   } finally {
     await dropTemporaryTables(connection, [...boundsByKeys.values()]);
   }
-  return { query: parts.select(q(current)), unorderedQuery: parts.select(q(current), { ordered: false }), tables };
+  const [, ...viewTables] = tables.map((table) => q(table));
+  return { query: parts.select(q(entity), viewTables), unorderedQuery: parts.select(q(entity), viewTables, { ordered: false }), tables };
 }
 
 export interface PointInTimeJoin {
@@ -115,13 +115,15 @@ const ROW = '__floe_row';
 const ENTITY_US = '__floe_entity_us';
 const EVENT_US = '__floe_event_us';
 const CREATED_US = '__floe_created_us';
+/** In a view's table, the `rowid` of its entity row in the entity table. */
+const ENTITY_ROW_ID = '__floe_entity_rowid';
 
 interface PointInTimeParts {
   /** The entity rows with a row ordinal and their event time in µs. */
   readonly entity: string;
   readonly views: readonly ViewJoin[];
-  /** The result from the last table of the join, in entity order unless `ordered` is false. */
-  readonly select: (joined: string, options?: { readonly ordered?: boolean }) => string;
+  /** The result from the entity table and each view's table (in view order), in entity order unless `ordered` is false. */
+  readonly select: (entity: string, viewTables: readonly string[], options?: { readonly ordered?: boolean }) => string;
 }
 
 /** One view's part of the join: SQL over its rows (`f`) and the names its columns take inside the join. */
@@ -155,7 +157,7 @@ async function pointInTimeParts(connection: DuckDBConnection, request: PointInTi
   const entitySql = `SELECT e.*, ${ordinal} AS ${q(ROW)}, ${entityMicros} AS ${q(ENTITY_US)} FROM (${entity.relation}) AS e`;
 
   const outputNames = new Set(entityColumns.map((column) => column.name));
-  const features: { internal: string; output: string }[] = [];
+  const features: { view: number; internal: string; output: string }[] = [];
   const views: ViewJoin[] = [];
   for (const [viewIndex, view] of request.views.entries()) {
     const what = `feature view ${JSON.stringify(view.name)}`;
@@ -216,20 +218,21 @@ async function pointInTimeParts(connection: DuckDBConnection, request: PointInTi
         );
       }
       outputNames.add(output);
-      features.push({ internal: featureNames[index]!, output });
+      features.push({ view: viewIndex, internal: featureNames[index]!, output });
     });
   }
 
-  const select = (joined: string, options: { readonly ordered?: boolean } = {}): string => {
+  const select = (entityTable: string, viewTables: readonly string[], options: { readonly ordered?: boolean } = {}): string => {
     const kept =
       entity.dropOrdinal && entity.ordinalColumn !== undefined
         ? entityColumns.filter((column) => column.name !== entity.ordinalColumn)
         : entityColumns;
     const outputs = [
-      ...kept.map((column) => q(column.name)),
-      ...features.map((feature) => `${q(feature.internal)} AS ${q(feature.output)}`),
+      ...kept.map((column) => `e.${q(column.name)}`),
+      ...features.map((feature) => `v${feature.view}.${q(feature.internal)} AS ${q(feature.output)}`),
     ];
-    return `SELECT ${outputs.join(', ')} FROM ${joined}${options.ordered === false ? '' : ` ORDER BY ${q(ROW)}`}`;
+    const joins = viewTables.map((table, index) => `JOIN ${table} AS v${index} ON v${index}.${q(ENTITY_ROW_ID)} = e.rowid`);
+    return `SELECT ${outputs.join(', ')} FROM ${entityTable} AS e ${joins.join(' ')}${options.ordered === false ? '' : ` ORDER BY e.${q(ROW)}`}`;
   };
   return { entity: entitySql, views, select };
 }
@@ -256,7 +259,8 @@ const FROM_US = q('__floe_from_us');
 const TO_US = q('__floe_to_us');
 
 /**
- * The rows of `from` with one view's features (and its matched event time) added, into `into`:
+ * One view's features (and its matched event time) for each row of the entity table, as
+ * `(__floe_entity_rowid, entity keys, event time, features…)`, into `into`:
  * 1. the view's rows that can matter are kept in a temporary table: those of keys the entity rows
  *    have, with event times from the earliest entity time of that key less the TTL up to its
  *    latest entity time (an older row is stale for every entity row of its key, a newer one in
@@ -271,7 +275,7 @@ const TO_US = q('__floe_to_us');
 async function joinView(
   connection: DuckDBConnection,
   view: ViewJoin,
-  tables: { readonly from: string; readonly into: string; readonly bounds: string },
+  tables: { readonly entity: string; readonly into: string; readonly bounds: string },
 ): Promise<void> {
   const table = q(tables.into);
   const kept = q(`${tables.into}_rows`);
@@ -290,8 +294,10 @@ async function joinView(
       `${fresh(`r.${event}`)} AS ${q(view.eventName)}`,
       ...view.featureNames.map((name) => `${fresh(`r.${q(name)}`)} AS ${q(name)}`),
     ];
+    const left = [`rowid AS ${q(ENTITY_ROW_ID)}`, ...view.entityKeys.map((key) => q(key)), q(ENTITY_US)];
+    const carried = [q(ENTITY_ROW_ID), ...view.entityKeys.map((key) => q(key))].map((name) => `l.${name}`);
     await connection.run(
-      `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT l.*, ${added.join(', ')} FROM ${tables.from} AS l ASOF LEFT JOIN ${kept} AS r ON ${matchOn}`,
+      `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${[...carried, ...added].join(', ')} FROM (SELECT ${left.join(', ')} FROM ${tables.entity}) AS l ASOF LEFT JOIN ${kept} AS r ON ${matchOn}`,
     );
     if (view.featureNames.length === 0) return;
 
