@@ -268,7 +268,8 @@ const TO_US = q('__floe_to_us');
  * 2. an ASOF join with those rows on the keys and event time finds, per entity row, a row at the
  *    greatest event time ≤ the entity's; its features are kept when fresh under the TTL;
  * 3. several rows at one (keys, event time) are a tie the ASOF join settles arbitrarily, so the
- *    kept rows are counted at the matched pairs: one row per pair (the usual case) means done;
+ *    kept rows are counted at the matched (keys, event time) pairs: one row per pair (the usual
+ *    case) means done;
  * 4. otherwise the tied pairs' features are replaced by their best row: the greatest created
  *    time, then the greatest feature values (a window over the rows at matched pairs only).
  */
@@ -301,16 +302,20 @@ async function joinView(
     );
     if (view.featureNames.length === 0) return;
 
+    // Joining the kept rows to the matched entity rows gives, per matched pair, (its rows) × (its
+    // entity rows): as many rows as there are matched entity rows only when no pair has two rows.
+    const atMatch = [...view.entityKeys.map((key, index) => `r.${keyNames[index]!} = m.${q(key)}`), `r.${event} = m.${q(view.eventName)}`];
+    const counted = await connection.runAndReadAll(
+      `SELECT (SELECT count(*) FROM ${kept} AS r JOIN ${table} AS m ON ${atMatch.join(' AND ')}) - (SELECT count(*) FROM ${table} WHERE ${q(view.eventName)} IS NOT NULL)`,
+    );
+    if (Number(counted.getRows()[0]?.[0] ?? 0) === 0) return;
+
     const pair = [...keyNames, event];
     const pairOn = pair.map((name) => `r.${name} = m.${name}`).join(' AND ');
     const matched = [...view.entityKeys.map((key, index) => `${q(key)} AS ${keyNames[index]!}`), `${q(view.eventName)} AS ${event}`];
     await connection.run(
       `CREATE OR REPLACE TEMP TABLE ${pairs} AS SELECT DISTINCT ${matched.join(', ')} FROM ${table} WHERE ${q(view.eventName)} IS NOT NULL`,
     );
-    const counted = await connection.runAndReadAll(
-      `SELECT (SELECT count(*) FROM ${kept} AS r JOIN ${pairs} AS m ON ${pairOn}) - (SELECT count(*) FROM ${pairs})`,
-    );
-    if (Number(counted.getRows()[0]?.[0] ?? 0) === 0) return;
 
     if (view.created !== undefined) await keepRows(connection, view, tables.bounds, kept, { withCreated: true });
     const order = [...(view.created === undefined ? [] : [CREATED_US]), ...view.featureNames].map((name) => `r.${q(name)} DESC NULLS LAST`);
