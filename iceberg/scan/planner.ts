@@ -9,7 +9,7 @@ import { metricsEvaluator } from '../expressions/metrics-evaluator.js';
 import type { MetricsEvaluator } from '../expressions/metrics-evaluator.js';
 import { partitionEvaluator } from '../expressions/partition-evaluator.js';
 import type { PartitionEvaluator } from '../expressions/partition-evaluator.js';
-import { inheritFromManifestFile, readManifest } from '../spec/manifest-avro.js';
+import { inheritFromManifestFile } from '../spec/manifest-avro.js';
 import type { DataFile, ManifestEntry, ManifestFile } from '../spec/manifest.js';
 import { readManifestList } from '../spec/manifest-list-avro.js';
 import { ancestorsOf, currentSchema, schemaById, snapshotAsOf, snapshotById, snapshotForRef } from '../spec/metadata.js';
@@ -18,6 +18,7 @@ import type { PartitionSpec } from '../spec/partition.js';
 import type { Schema } from '../spec/schema.js';
 import type { Snapshot } from '../spec/snapshot.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
+import { readManifestOf } from './manifest-cache.js';
 import { partitionKey } from './partition-key.js';
 import type { DeleteFileRef, ScanPlan, ScanTask } from './plan.js';
 
@@ -70,8 +71,7 @@ export async function planScan(table: LoadedTable, options: ScanOptions = {}): P
   );
   const manifests = pruning ? listed.filter((manifest) => pruning.manifestMayMatch(manifest)) : listed;
   const perManifest = await mapWithConcurrency(manifests, options.concurrency ?? 8, async (manifest) => {
-    const bytes = await table.io.read(manifest.manifestPath);
-    const read = readManifest(bytes, { location: manifest.manifestPath, specs: metadata.partitionSpecs, schemas: metadata.schemas });
+    const read = await readManifestOf(table.io, metadata, manifest);
     const live = read.entries
       .filter((entry) => entry.status !== 'deleted')
       .map((entry) => ({ entry: inheritFromManifestFile(entry, manifest), specId: read.specId }));

@@ -24,6 +24,13 @@ export class MemoryFileIO implements FileIO {
   readonly files = new Map<string, Uint8Array>();
   readonly reads: string[] = [];
 
+  /** The same files behind a new FileIO, whose reads no plan has cached yet. */
+  copy(): MemoryFileIO {
+    const copy = new MemoryFileIO();
+    for (const [location, bytes] of this.files) copy.files.set(location, bytes);
+    return copy;
+  }
+
   async read(location: string): Promise<Uint8Array> {
     this.reads.push(location);
     const bytes = this.files.get(location);
