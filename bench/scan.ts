@@ -6,7 +6,9 @@
  * inside the files kept). Read four ways in this run:
  *
  *   floe            load + scanTable (plan from the manifests with the filter, deletes attached) →
- *                   DuckDB over the plan's SQL, every time
+ *                   DuckDB over the plan's SQL, every time. The catalog keeps the manifests it has
+ *                   decoded, as a server or worker planning the table again does; `floe_cold_*`
+ *                   plans on a new FileIO each time, as a process's first plan of the table does
  *   floor           a hand-written DuckDB query over exactly the files Floe's plan keeps:
  *                   read_parquet with the filter, anti-joined with the position deletes on
  *                   (file, position) and the equality deletes on id — no catalog, no manifests
@@ -33,7 +35,7 @@ import { quoteIdentifier as q, quoteLiteralList } from '../engine/sql.js';
 import { scanTable } from '../engine/table-reader.js';
 import type { TableIdentifier } from '../iceberg/catalog/catalog.js';
 import { SqlCatalog } from '../iceberg/catalog/sql-catalog.js';
-import { localPath } from '../iceberg/io/local-file-io.js';
+import { LocalFileIO, localPath } from '../iceberg/io/local-file-io.js';
 import type { ScanPlan } from '../iceberg/scan/plan.js';
 import { planScan } from '../iceberg/scan/planner.js';
 import { openJavaOracle } from '../test/support/java-oracle.js';
@@ -120,24 +122,31 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
 
     // ---- Floe: load + plan + localize + DuckDB over the plan's SQL, every time
     const planTimes: number[] = [];
-    const floeRead = async (snapshotId?: bigint): Promise<Answer> => {
+    const floeRead = async (options: { snapshotId?: bigint; cold?: boolean } = {}): Promise<Answer> => {
       const started = performance.now();
-      const scan = await scanTable(await catalog.loadTable(identifier), {
+      const loaded = await catalog.loadTable(identifier);
+      const scan = await scanTable(options.cold ? { ...loaded, io: new LocalFileIO() } : loaded, {
         columns: COLUMNS,
         filter: table.filter,
-        ...(snapshotId === undefined ? {} : { snapshotId }),
+        ...(options.snapshotId === undefined ? {} : { snapshotId: options.snapshotId }),
       });
-      if (snapshotId === undefined) planTimes.push(performance.now() - started);
+      planTimes.push(performance.now() - started);
       return engine.withConnection(async (connection) => answerOf(await connection.runAndReadAll(sumsSql(`(${scan.sql})`))));
     };
-    const floe = await timed('floe (scanTable → DuckDB)', () => floeRead());
-    const planMs = median(planTimes.slice(1));
-    log(
-      `floe: load + plan + localize took ${planTimes
-        .slice(1)
-        .map((ms) => ms.toFixed(0))
-        .join(' / ')} ms of that`,
-    );
+    /** The median plan time of the timed runs of `read` (the first is its warm-up). */
+    const planOf = async (what: string, read: () => Promise<Answer>): Promise<{ ms: number; answer: Answer; planMs: number }> => {
+      planTimes.length = 0;
+      const result = await timed(what, read);
+      log(
+        `${what}: load + plan + localize took ${planTimes
+          .slice(1)
+          .map((ms) => ms.toFixed(0))
+          .join(' / ')} ms of that`,
+      );
+      return { ...result, planMs: median(planTimes.slice(1)) };
+    };
+    const floe = await planOf('floe (scanTable → DuckDB)', () => floeRead());
+    const floeCold = await planOf('floe, manifests not yet decoded (a new FileIO each time)', () => floeRead({ cold: true }));
 
     // ---- the floor: the files Floe's plan keeps, filtered and anti-joined by hand
     const floorSql = handWrittenSql(plan, table.sqlFilter);
@@ -165,7 +174,9 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     const floorBefore = await engine.withConnection(async (connection) =>
       answerOf(await connection.runAndReadAll(handWrittenSql(beforePlan, table.sqlFilter))),
     );
-    const floeBefore = await timed('floe, snapshot before the equality deletes', () => floeRead(table.beforeEqualityDeletes));
+    const floeBefore = await timed('floe, snapshot before the equality deletes', () =>
+      floeRead({ snapshotId: table.beforeEqualityDeletes }),
+    );
     const py = await runPythonPeer(
       PYICEBERG_SCAN,
       {
@@ -199,12 +210,15 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       delete_files_read: plan.summary.positionDeleteFiles + plan.summary.equalityDeleteFiles,
       work: 'count(*), sum(id), sum(value) of the live rows the filter keeps; pyiceberg materializes id and value to Arrow first',
       floe_ms: Math.round(floe.ms),
-      floe_plan_ms: Math.round(planMs),
+      floe_plan_ms: Math.round(floe.planMs),
+      floe_cold_ms: Math.round(floeCold.ms),
+      floe_cold_plan_ms: Math.round(floeCold.planMs),
       floor_ms: Math.round(floor.ms),
       duckdb_iceberg_ms: Math.round(duckdb.ms),
       floe_before_equality_deletes_ms: Math.round(floeBefore.ms),
       pyiceberg_before_equality_deletes_ms: Math.round(pyiceberg.ms),
       vs_floor: round(floe.ms / floor.ms),
+      vs_floor_cold: round(floeCold.ms / floor.ms),
       vs_duckdb_iceberg: round(floe.ms / duckdb.ms),
       vs_pyiceberg: round(floeBefore.ms / pyiceberg.ms),
     };
