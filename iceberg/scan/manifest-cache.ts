@@ -1,3 +1,10 @@
+/**
+ * Manifests decoded for planning, kept per FileIO (one per catalog configuration) by table,
+ * location and length. A manifest is written once and never changed: a new snapshot writes new
+ * manifests and lists the old ones it keeps. So a process that plans again (a server after each
+ * materialization, a schedule's next window, a training set per request) reads and decodes only
+ * the manifests it has not seen, as iceberg-rust's object cache does.
+ */
 import { LRUCache } from 'lru-cache';
 import type { FileIO } from '../io/file-io.js';
 import { readManifest } from '../spec/manifest-avro.js';
@@ -5,15 +12,8 @@ import type { ReadManifestResult } from '../spec/manifest-avro.js';
 import type { ManifestFile } from '../spec/manifest.js';
 import type { TableMetadata } from '../spec/metadata.js';
 
-/**
- * Manifests decoded for planning, kept per FileIO (one per catalog configuration) by table,
- * location and length. A manifest is written once and never changed: a new snapshot writes new
- * manifests and lists the old ones it keeps. So a process that plans again (a server after each
- * materialization, a schedule's next window, a training set per request) reads and decodes only
- * the manifests it has not seen, as iceberg-rust's object cache and pyiceberg's manifest cache do.
- * Bounded by the manifests' Avro size, least recently used out first.
- */
-export const MANIFEST_CACHE_MAX_BYTES = 32 * 1024 * 1024;
+/** The bound, in the manifests' Avro bytes; least recently used out first. */
+const MAX_BYTES = 32 * 1024 * 1024;
 
 interface Decoded {
   readonly result: ReadManifestResult;
@@ -29,7 +29,7 @@ export async function readManifestOf(io: FileIO, metadata: TableMetadata, manife
   let cache = caches.get(io);
   if (cache === undefined) {
     cache = new LRUCache({
-      maxSize: MANIFEST_CACHE_MAX_BYTES,
+      maxSize: MAX_BYTES,
       sizeCalculation: (decoded) => Math.max(1, decoded.bytes),
       fetchMethod: async (_, __, { context }) => {
         const bytes = await context.io.read(context.manifest.manifestPath);
