@@ -72,7 +72,7 @@ export async function pointInTimeJoin(
 ): Promise<PointInTimeJoin> {
   const parts = await pointInTimeParts(connection, request);
   const entity = `${options.prefix}_entity`;
-  const tables = [entity];
+  const viewTables: string[] = [];
   const boundsByKeys = new Map<string, string>();
   try {
     await connection.run(`CREATE OR REPLACE TEMP TABLE ${q(entity)} AS ${parts.entity}`);
@@ -85,17 +85,21 @@ export async function pointInTimeJoin(
     }
     for (const [index, view] of parts.views.entries()) {
       const joined = `${options.prefix}_join${index}`;
-      tables.push(joined);
+      viewTables.push(joined);
       await joinView(connection, view, { entity: q(entity), into: joined, bounds: q(boundsByKeys.get(JSON.stringify(view.entityKeys))!) });
     }
   } catch (error) {
-    await dropTemporaryTables(connection, tables);
+    await dropTemporaryTables(connection, [entity, ...viewTables]);
     throw error;
   } finally {
     await dropTemporaryTables(connection, [...boundsByKeys.values()]);
   }
-  const [, ...viewTables] = tables.map((table) => q(table));
-  return { query: parts.select(q(entity), viewTables), unorderedQuery: parts.select(q(entity), viewTables, { ordered: false }), tables };
+  const quoted = viewTables.map((table) => q(table));
+  return {
+    query: parts.select(q(entity), quoted),
+    unorderedQuery: parts.select(q(entity), quoted, { ordered: false }),
+    tables: [entity, ...viewTables],
+  };
 }
 
 export interface PointInTimeJoin {
