@@ -38,7 +38,7 @@ export interface WriteParquetRequest {
    * Rows sorted by these columns inside each file. DuckDB keeps an ORDER BY only when it writes
    * one file at a time, so sorted output is one file per partition and ignores the target size.
    */
-  readonly orderBy?: readonly (string | OrderTerm)[];
+  readonly orderBy?: readonly string[];
   /** Rotate to a new file past this size (not with partition columns: DuckDB cannot do both). */
   readonly targetFileSizeBytes?: number;
   /** Rows per row group; DuckDB's default (122,880) otherwise. */
@@ -46,13 +46,6 @@ export interface WriteParquetRequest {
   readonly compression?: 'zstd' | 'snappy' | 'gzip' | 'uncompressed';
   /** File names are `<prefix>-<uuid>.parquet`: unique, so a retried write never replaces a file. */
   readonly fileNamePrefix?: string;
-}
-
-/** A column to sort by, ascending with NULLs first unless told otherwise (Iceberg's default sort field). */
-export interface OrderTerm {
-  readonly column: string;
-  readonly descending?: boolean;
-  readonly nullsLast?: boolean;
 }
 
 export interface WrittenParquetFile {
@@ -171,11 +164,7 @@ async function checkAndProject(connection: DuckDBConnection, request: WriteParqu
   }
   requireColumns(
     columns,
-    [
-      ...written.map((field) => field.name),
-      ...partitionColumns.map((column) => column.name),
-      ...orderTerms(request).map((term) => term.column),
-    ],
+    [...written.map((field) => field.name), ...partitionColumns.map((column) => column.name), ...(request.orderBy ?? [])],
     'query to write',
   );
   const known = new Set([...request.schema.fields.map((field) => field.name), ...partitionColumns.map((column) => column.name)]);
@@ -248,9 +237,7 @@ async function writeSorted(
   written: readonly NestedField[],
 ): Promise<{ path: string; partition: (PrimitiveValue | null)[] }[]> {
   const partitionColumns = request.partitionColumns ?? [];
-  const orderBy = orderTerms(request)
-    .map((term) => `${q(term.column)} ${term.descending ? 'DESC' : 'ASC'} NULLS ${term.nullsLast ? 'LAST' : 'FIRST'}`)
-    .join(', ');
+  const orderBy = (request.orderBy ?? []).map((name) => q(name)).join(', ');
   const columns = written.map((field) => q(field.name)).join(', ');
   const options = common.join(', ');
   await mkdir(request.directory, { recursive: true });
@@ -281,10 +268,6 @@ async function writeSorted(
   } finally {
     await connection.run(`DROP TABLE IF EXISTS ${staging}`);
   }
-}
-
-function orderTerms(request: WriteParquetRequest): OrderTerm[] {
-  return (request.orderBy ?? []).map((term) => (typeof term === 'string' ? { column: term } : term));
 }
 
 /** Partition values from COPY's RETURN_STATS (DuckDB's text for each value), cast back by DuckDB into their types. */
