@@ -67,15 +67,15 @@ export interface ReaderContext {
 /**
  * Reads keys from one online table. It keeps the table's current snapshot indexed (data files by
  * bucket) and asks the catalog whether the table moved at most every `refreshIntervalMs`; reads
- * meanwhile use the snapshot they have. Manifests are cached by location (they are immutable), so
- * indexing a new snapshot reads its manifest list and only the manifests it added.
+ * meanwhile use the snapshot they have. Indexing a new snapshot reads its manifest list and only
+ * the manifests planScan has not decoded before (they are immutable).
  */
 export class OnlineTableReader {
   readonly name: string;
   readonly counters: ReaderCounters = { catalogChecks: 0, snapshotLoads: 0, manifestReads: 0 };
   private current: TableState | undefined;
   private checking: Promise<TableState> | undefined;
-  private manifests = new Map<string, Uint8Array>();
+  private counting: { readonly io: FileIO; readonly counted: FileIO } | undefined;
   private readonly cacheKeys = new WeakMap<ScanTask, { readonly rows: string; readonly tiles: string }>();
 
   /** The snapshot read now; null before the first read or while the table is missing or empty. */
@@ -223,36 +223,34 @@ export class OnlineTableReader {
     return this.current;
   }
 
-  /** Plans the whole current snapshot with manifests read through a cache by location. */
+  /**
+   * Plans the whole current snapshot. planScan keeps decoded manifests per FileIO, so planning
+   * through one counting FileIO per table FileIO reads only the manifest list and new manifests.
+   */
   private async plan(table: LoadedTable): Promise<ScanPlan> {
-    const previous = this.manifests;
-    const used = new Map<string, Uint8Array>();
-    const io = table.io;
-    const counters = this.counters;
-    const cachingIo: FileIO = {
-      read: async (location) => {
-        const cached = previous.get(location) ?? used.get(location);
-        if (cached) {
-          used.set(location, cached);
-          return cached;
-        }
-        counters.manifestReads++;
-        const bytes = await io.read(location);
-        used.set(location, bytes);
-        return bytes;
-      },
-      write: (location, data, options) => io.write(location, data, options),
-      upload: (localPath, location, options) => io.upload(localPath, location, options),
-      exists: (location) => io.exists(location),
-      stat: (location) => io.stat(location),
-      delete: (location) => io.delete(location),
-      list: (prefix) => io.list(prefix),
-      localize: (location) => io.localize(location),
-    };
-    const plan = await planScan({ ...table, io: cachingIo }, { columns: this.schemaColumns() });
-    // Keep only what this snapshot uses: older manifests are gone from it for good or still listed.
-    this.manifests = used;
-    return plan;
+    return planScan({ ...table, io: this.countingIo(table.io) }, { columns: this.schemaColumns() });
+  }
+
+  /** `io`, counting its reads in `counters.manifestReads`; the same object while the table's FileIO is. */
+  private countingIo(io: FileIO): FileIO {
+    if (this.counting?.io !== io) {
+      const counters = this.counters;
+      const counted: FileIO = {
+        read: (location) => {
+          counters.manifestReads++;
+          return io.read(location);
+        },
+        write: (location, data, options) => io.write(location, data, options),
+        upload: (localPath, location, options) => io.upload(localPath, location, options),
+        exists: (location) => io.exists(location),
+        stat: (location) => io.stat(location),
+        delete: (location) => io.delete(location),
+        list: (prefix) => io.list(prefix),
+        localize: (location) => io.localize(location),
+      };
+      this.counting = { io, counted };
+    }
+    return this.counting.counted;
   }
 
   /** A file's latest row per key: all of its keys, or those `only` matches (the file is then not cached). */
