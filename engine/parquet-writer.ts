@@ -19,6 +19,9 @@ const COMPRESSIONS: ReadonlySet<string> = new Set(['zstd', 'snappy', 'gzip', 'un
 /** Iceberg's default `write.target-file-size-bytes`. */
 export const DEFAULT_TARGET_FILE_SIZE_BYTES = 512 * 1024 * 1024;
 
+/** Rows per row group when a write sets none. */
+export const DUCKDB_ROW_GROUP_SIZE = 122_880;
+
 /** A column the query computes only to split files by (a bucket number, an hour): never written into them. */
 export interface PartitionColumn {
   readonly name: string;
@@ -38,18 +41,33 @@ export interface WriteParquetRequest {
    * Rows sorted by these columns inside each file. DuckDB keeps an ORDER BY only when it writes
    * one file at a time, so sorted output is one file per partition and ignores the target size.
    */
-  readonly orderBy?: readonly string[];
+  readonly orderBy?: readonly (string | OrderTerm)[];
+  /**
+   * With partition columns, sort only the partitions holding more rows than this; the others go
+   * into one unsorted COPY. Sorting costs one COPY per partition, which a small write (a window of
+   * a few thousand rows over many buckets) pays for nothing: its files hold one row group each.
+   */
+  readonly sortPartitionsAbove?: number;
   /** Rotate to a new file past this size (not with partition columns: DuckDB cannot do both). */
   readonly targetFileSizeBytes?: number;
-  /** Rows per row group; DuckDB's default (122,880) otherwise. */
+  /** Rows per row group; DuckDB's default (`DUCKDB_ROW_GROUP_SIZE`) otherwise. */
   readonly rowGroupSize?: number;
   readonly compression?: 'zstd' | 'snappy' | 'gzip' | 'uncompressed';
   /** File names are `<prefix>-<uuid>.parquet`: unique, so a retried write never replaces a file. */
   readonly fileNamePrefix?: string;
 }
 
+/** A column to sort by, ascending with NULLs first unless told otherwise (Iceberg's default sort field). */
+export interface OrderTerm {
+  readonly column: string;
+  readonly descending?: boolean;
+  readonly nullsLast?: boolean;
+}
+
 export interface WrittenParquetFile {
   readonly localPath: string;
+  /** Whether its rows follow `orderBy`. */
+  readonly sorted: boolean;
   readonly sizeBytes: number;
   readonly recordCount: number;
   readonly columnStats: readonly ColumnStats[];
@@ -94,39 +112,58 @@ export async function writeParquet(connection: DuckDBConnection, request: WriteP
   ];
   const source = `SELECT ${projection.join(', ')} FROM (${request.query}) AS ${q('__floe_src')}`;
 
-  let files: { path: string; partition: (PrimitiveValue | null)[] }[];
+  let files: FileToFinish[];
   if (sorted) {
     files = await writeSorted(connection, request, source, common, prefix, written);
   } else {
-    const options = [...common, `FILENAME_PATTERN ${quoteLiteral(`${prefix}-{uuid}`)}`, 'OVERWRITE_OR_IGNORE true', 'RETURN_STATS true'];
-    if (partitionColumns.length > 0) {
-      if (request.targetFileSizeBytes !== undefined) {
-        throw new FloeError(
-          'unsupported',
-          'DuckDB cannot rotate files by size while splitting them by partition: pass targetFileSizeBytes or partitionColumns, not both',
-        );
-      }
-      options.push(`PARTITION_BY (${partitionColumns.map((column) => q(column.name)).join(', ')})`);
-    } else {
-      options.push(
-        `FILE_SIZE_BYTES ${positiveInteger(request.targetFileSizeBytes ?? DEFAULT_TARGET_FILE_SIZE_BYTES, 'targetFileSizeBytes')}`,
+    if (partitionColumns.length > 0 && request.targetFileSizeBytes !== undefined) {
+      throw new FloeError(
+        'unsupported',
+        'DuckDB cannot rotate files by size while splitting them by partition: pass targetFileSizeBytes or partitionColumns, not both',
       );
     }
-    const reader = await runCopy(
-      connection,
-      `COPY (${source}) TO ${quoteLiteral(request.directory)} (${options.join(', ')})`,
-      request.directory,
-    );
-    const names = reader.columnNames();
-    const fileIndex = names.indexOf('filename');
-    const keysIndex = names.indexOf('partition_keys');
-    files = [];
-    for (const row of reader.getRows()) {
-      const path = String(row[fileIndex]);
-      files.push({ path, partition: await partitionValues(connection, row[keysIndex] ?? null, partitionColumns, path) });
-    }
+    files = await copyUnsorted(connection, request, source, common, prefix);
   }
   return finishFiles(connection, request.schema, files);
+}
+
+interface FileToFinish {
+  readonly path: string;
+  readonly partition: (PrimitiveValue | null)[];
+  readonly sorted: boolean;
+}
+
+/** One COPY of `source` into files split by partition, or rotated by size when unpartitioned; rows in no promised order. */
+async function copyUnsorted(
+  connection: DuckDBConnection,
+  request: WriteParquetRequest,
+  source: string,
+  common: readonly string[],
+  prefix: string,
+): Promise<FileToFinish[]> {
+  const partitionColumns = request.partitionColumns ?? [];
+  const options = [...common, `FILENAME_PATTERN ${quoteLiteral(`${prefix}-{uuid}`)}`, 'OVERWRITE_OR_IGNORE true', 'RETURN_STATS true'];
+  if (partitionColumns.length > 0) {
+    options.push(`PARTITION_BY (${partitionColumns.map((column) => q(column.name)).join(', ')})`);
+  } else {
+    options.push(
+      `FILE_SIZE_BYTES ${positiveInteger(request.targetFileSizeBytes ?? DEFAULT_TARGET_FILE_SIZE_BYTES, 'targetFileSizeBytes')}`,
+    );
+  }
+  const reader = await runCopy(
+    connection,
+    `COPY (${source}) TO ${quoteLiteral(request.directory)} (${options.join(', ')})`,
+    request.directory,
+  );
+  const names = reader.columnNames();
+  const fileIndex = names.indexOf('filename');
+  const keysIndex = names.indexOf('partition_keys');
+  const files: FileToFinish[] = [];
+  for (const row of reader.getRows()) {
+    const path = String(row[fileIndex]);
+    files.push({ path, partition: await partitionValues(connection, row[keysIndex] ?? null, partitionColumns, path), sorted: false });
+  }
+  return files;
 }
 
 /** Position delete rows (`file_path`, `pos`) as delete files with the reserved field ids, sorted as the spec requires. */
@@ -164,7 +201,11 @@ async function checkAndProject(connection: DuckDBConnection, request: WriteParqu
   }
   requireColumns(
     columns,
-    [...written.map((field) => field.name), ...partitionColumns.map((column) => column.name), ...(request.orderBy ?? [])],
+    [
+      ...written.map((field) => field.name),
+      ...partitionColumns.map((column) => column.name),
+      ...orderTerms(request).map((term) => term.column),
+    ],
     'query to write',
   );
   const known = new Set([...request.schema.fields.map((field) => field.name), ...partitionColumns.map((column) => column.name)]);
@@ -226,7 +267,8 @@ function fieldIdsFor(id: number, type: IcebergType): string {
 
 /**
  * Sorted output: one COPY per file so DuckDB keeps the ORDER BY. With partition columns the
- * rows are staged in a temp table first, then each partition is written on its own.
+ * rows are staged in a temp table first, then each partition is written on its own; partitions
+ * within `sortPartitionsAbove` rows share one unsorted COPY.
  */
 async function writeSorted(
   connection: DuckDBConnection,
@@ -235,39 +277,59 @@ async function writeSorted(
   common: readonly string[],
   prefix: string,
   written: readonly NestedField[],
-): Promise<{ path: string; partition: (PrimitiveValue | null)[] }[]> {
+): Promise<FileToFinish[]> {
   const partitionColumns = request.partitionColumns ?? [];
-  const orderBy = (request.orderBy ?? []).map((name) => q(name)).join(', ');
+  const orderBy = orderTerms(request)
+    .map((term) => `${q(term.column)} ${term.descending ? 'DESC' : 'ASC'} NULLS ${term.nullsLast ? 'LAST' : 'FIRST'}`)
+    .join(', ');
   const columns = written.map((field) => q(field.name)).join(', ');
   const options = common.join(', ');
   await mkdir(request.directory, { recursive: true });
   if (partitionColumns.length === 0) {
     const path = join(request.directory, `${prefix}-${randomUUID()}.parquet`);
     await runCopy(connection, `COPY (SELECT ${columns} FROM (${source}) ORDER BY ${orderBy}) TO ${quoteLiteral(path)} (${options})`, path);
-    return [{ path, partition: [] }];
+    return [{ path, partition: [], sorted: true }];
   }
   const staging = q(`__floe_staging_${randomUUID().replaceAll('-', '')}`);
+  const ordinal = q('__floe_partition');
   const partitionList = partitionColumns.map((column) => q(column.name)).join(', ');
   // Each partition gets an ordinal, so a partition is selected without writing its values back as SQL.
   await connection.run(
-    `CREATE TEMP TABLE ${staging} AS SELECT *, dense_rank() OVER (ORDER BY ${partitionList}) AS ${q('__floe_partition')} FROM (${source})`,
+    `CREATE TEMP TABLE ${staging} AS SELECT *, dense_rank() OVER (ORDER BY ${partitionList}) AS ${ordinal} FROM (${source})`,
   );
   try {
-    const reader = await connection.runAndReadAll(`SELECT DISTINCT ${q('__floe_partition')}, ${partitionList} FROM ${staging}`);
-    const files: { path: string; partition: (PrimitiveValue | null)[] }[] = [];
-    for (const [ordinal, ...values] of reader.getRows()) {
+    const reader = await connection.runAndReadAll(`SELECT ${ordinal}, count(*), ${partitionList} FROM ${staging} GROUP BY ALL`);
+    const files: FileToFinish[] = [];
+    const unsorted: string[] = [];
+    for (const [partition, rows, ...values] of reader.getRows()) {
+      if (request.sortPartitionsAbove !== undefined && Number(rows) <= request.sortPartitionsAbove) {
+        unsorted.push(String(partition));
+        continue;
+      }
       const path = join(request.directory, `${prefix}-${randomUUID()}.parquet`);
       await runCopy(
         connection,
-        `COPY (SELECT ${columns} FROM ${staging} WHERE ${q('__floe_partition')} = ${String(ordinal)} ORDER BY ${orderBy}) TO ${quoteLiteral(path)} (${options})`,
+        `COPY (SELECT ${columns} FROM ${staging} WHERE ${ordinal} = ${String(partition)} ORDER BY ${orderBy}) TO ${quoteLiteral(path)} (${options})`,
         path,
       );
-      files.push({ path, partition: partitionColumns.map((column, index) => toPrimitiveValue(values[index] ?? null, column.type)) });
+      files.push({
+        path,
+        partition: partitionColumns.map((column, index) => toPrimitiveValue(values[index] ?? null, column.type)),
+        sorted: true,
+      });
+    }
+    if (unsorted.length > 0) {
+      const rest = `SELECT ${columns}, ${partitionList} FROM ${staging} WHERE ${ordinal} IN (${unsorted.join(', ')})`;
+      files.push(...(await copyUnsorted(connection, request, rest, common, prefix)));
     }
     return files;
   } finally {
     await connection.run(`DROP TABLE IF EXISTS ${staging}`);
   }
+}
+
+function orderTerms(request: WriteParquetRequest): OrderTerm[] {
+  return (request.orderBy ?? []).map((term) => (typeof term === 'string' ? { column: term } : term));
 }
 
 /** Partition values from COPY's RETURN_STATS (DuckDB's text for each value), cast back by DuckDB into their types. */
@@ -318,11 +380,7 @@ async function runCopy(connection: DuckDBConnection, sql: string, target: string
   }
 }
 
-async function finishFiles(
-  connection: DuckDBConnection,
-  schema: Schema,
-  files: { path: string; partition: (PrimitiveValue | null)[] }[],
-): Promise<WrittenParquetFile[]> {
+async function finishFiles(connection: DuckDBConnection, schema: Schema, files: readonly FileToFinish[]): Promise<WrittenParquetFile[]> {
   const stats = await readParquetStats(
     connection,
     schema,
@@ -342,6 +400,7 @@ async function finishFiles(
       recordCount: fileStats.recordCount,
       columnStats: fileStats.columns,
       partition: file.partition,
+      sorted: file.sorted,
     });
   }
   const nullInRequired = schema.fields.find(

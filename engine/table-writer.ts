@@ -2,14 +2,19 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { basename } from 'node:path';
 import type { LoadedTable } from '../iceberg/catalog/catalog.js';
 import type { DataFile } from '../iceberg/spec/manifest.js';
-import { currentSchema } from '../iceberg/spec/metadata.js';
+import { currentSchema, sortOrderById } from '../iceberg/spec/metadata.js';
+import type { TableMetadata } from '../iceberg/spec/metadata.js';
+import type { Schema } from '../iceberg/spec/schema.js';
 import { dataFileMetrics } from '../iceberg/spec/metrics.js';
 import { partitionPath } from '../iceberg/spec/transforms.js';
 import { mapWithConcurrency } from '../iceberg/util/concurrency.js';
 import { defaultSpec } from '../iceberg/write/added-manifest.js';
 import { dataDirectory } from '../iceberg/write/table-locations.js';
-import { writeParquet } from './parquet-writer.js';
+import { DUCKDB_ROW_GROUP_SIZE, writeParquet } from './parquet-writer.js';
+import type { OrderTerm } from './parquet-writer.js';
 import { partitionColumnsSql, withPartitionColumns } from './partition-sql.js';
+
+export const ROW_GROUP_LIMIT = 'write.parquet.row-group-limit';
 
 export interface WriteTableFilesRequest {
   /** SQL whose columns are the table's columns by name (cast to their types on write). */
@@ -39,13 +44,22 @@ export async function writeTableFiles(
   const spec = defaultSpec(table);
   const partitionColumns = partitionColumnsSql(spec, schema);
   const targetSize = Number(metadata.properties['write.target-file-size-bytes'] ?? '');
+  const targetFileSizeBytes = partitionColumns.length === 0 && Number.isSafeInteger(targetSize) && targetSize > 0 ? targetSize : undefined;
+  // Sorted output is one file per partition, so an unpartitioned table with a target file size
+  // keeps its size bound and is written unsorted (a sort order is a writer's hint, not a rule).
+  // A partition of one row group gains nothing from sorting (a read decodes the group either way)
+  // and is written with the small ones in one COPY.
+  const sorted = targetFileSizeBytes === undefined ? writeOrder(metadata, schema) : undefined;
+  const rowGroupSize = rowGroupLimit(metadata);
   const written = await writeParquet(connection, {
     query: withPartitionColumns(request.query, partitionColumns),
     schema,
     directory: request.localDirectory,
     partitionColumns,
     fileNamePrefix: request.fileNamePrefix,
-    ...(partitionColumns.length === 0 && Number.isSafeInteger(targetSize) && targetSize > 0 ? { targetFileSizeBytes: targetSize } : {}),
+    ...(targetFileSizeBytes === undefined ? {} : { targetFileSizeBytes }),
+    ...(sorted === undefined ? {} : { orderBy: sorted.terms, sortPartitionsAbove: rowGroupSize ?? DUCKDB_ROW_GROUP_SIZE }),
+    ...(rowGroupSize === undefined ? {} : { rowGroupSize }),
   });
   const dataDir = request.dataDirectory?.replace(/\/+$/, '') ?? dataDirectory(table);
   return mapWithConcurrency(written, request.uploadConcurrency ?? 4, async (file) => {
@@ -61,7 +75,30 @@ export async function writeTableFiles(
       recordCount: file.recordCount,
       fileSizeInBytes: file.sizeBytes,
       ...dataFileMetrics(schema, file.columnStats, metadata.properties),
+      ...(sorted !== undefined && file.sorted ? { sortOrderId: sorted.orderId } : {}),
     };
     return dataFile;
   });
+}
+
+/**
+ * The table's default sort order as columns to sort each file by, when every field of it is an
+ * identity of a top-level column (what online tables declare: their keys); otherwise none.
+ */
+function writeOrder(metadata: TableMetadata, schema: Schema): { readonly orderId: number; readonly terms: OrderTerm[] } | undefined {
+  const order = sortOrderById(metadata, metadata.defaultSortOrderId);
+  if (order === undefined || order.fields.length === 0) return undefined;
+  const terms: OrderTerm[] = [];
+  for (const field of order.fields) {
+    const column = schema.fields.find((candidate) => candidate.id === field.sourceId);
+    if (field.transform !== 'identity' || column === undefined || typeof column.type !== 'string') return undefined;
+    terms.push({ column: column.name, descending: field.direction === 'desc', nullsLast: field.nullOrder === 'nulls-last' });
+  }
+  return { orderId: order.orderId, terms };
+}
+
+/** pyiceberg's `write.parquet.row-group-limit` (rows per row group), when the table sets it. */
+function rowGroupLimit(metadata: TableMetadata): number | undefined {
+  const rows = Number(metadata.properties[ROW_GROUP_LIMIT] ?? '');
+  return Number.isSafeInteger(rows) && rows > 0 ? rows : undefined;
 }

@@ -3,6 +3,8 @@ import { createTableEnsuringNamespace } from '../../iceberg/catalog/create-table
 import { FloeError } from '../../iceberg/errors.js';
 import type { PartitionSpec } from '../../iceberg/spec/partition.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
+import type { SortOrder } from '../../iceberg/spec/sort-order.js';
+import { ROW_GROUP_LIMIT } from '../../engine/table-writer.js';
 import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
@@ -17,12 +19,15 @@ import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 /**
  * The online table of a feature view: key columns, features, then event_ts, created_ts and
  * materialized_at; partitioned by Iceberg's own bucket(N, first key) so any engine prunes a key
- * lookup to one bucket, and optionally by hour(event_ts).
+ * lookup to one bucket, and optionally by hour(event_ts). Its sort order is the key columns, so
+ * each file's row groups hold narrow key ranges and a point read decodes one of them instead of
+ * every one (a 625k-row file: DuckDB reads a key in 3.6 ms sorted, 6.7 ms unsorted).
  */
 export interface OnlineTableLayout {
   readonly identifier: TableIdentifier;
   readonly schema: Schema;
   readonly spec: PartitionSpec;
+  readonly sortOrder: SortOrder;
   readonly keyColumns: readonly string[];
   readonly featureColumns: readonly string[];
   readonly bucketColumn: string;
@@ -32,6 +37,9 @@ export interface OnlineTableLayout {
 export const ONLINE_TABLE_PROPERTIES: Readonly<Record<string, string>> = {
   'format-version': '2',
   'write.parquet.compression-codec': 'zstd',
+  // A point read decodes a whole row group of the file: 32k rows read a key fastest (3.1 ms in
+  // DuckDB, against 3.5 at 64k and 4.2 at DuckDB's default 122,880 on a 625k-row file).
+  [ROW_GROUP_LIMIT]: '32768',
   'floe.online-table': 'true',
 };
 
@@ -83,6 +91,15 @@ export function onlineTableLayout(registry: Registry, view: FeatureViewDefinitio
     identifier: registry.onlineTableOf(view),
     schema: { schemaId: 0, identifierFieldIds: [], fields },
     spec: { specId: 0, fields: partitionFields },
+    sortOrder: {
+      orderId: 1,
+      fields: keyFields.map((key) => ({
+        sourceId: key.id,
+        transform: 'identity',
+        direction: 'asc' as const,
+        nullOrder: 'nulls-first' as const,
+      })),
+    },
     keyColumns: keyFields.map((key) => key.name),
     featureColumns: featureFields.map((feature) => feature.name),
     bucketColumn: bucketSource.name,
@@ -98,6 +115,7 @@ export async function ensureOnlineTable(catalog: Catalog, layout: OnlineTableLay
     return await createTableEnsuringNamespace(catalog, identifier, {
       schema: layout.schema,
       partitionSpec: layout.spec,
+      sortOrder: layout.sortOrder,
       properties: ONLINE_TABLE_PROPERTIES,
     });
   } catch (error) {

@@ -1,0 +1,179 @@
+// A table's default sort order and `write.parquet.row-group-limit` shape the files Floe writes
+// into it: each file's rows in that order (checked against a sort of the same rows in JS), its
+// data files carrying the order's id, and row groups of at most the limit. A partition of at most
+// one row group is written unsorted with the other small ones, and says so (no order id), as do
+// files of a sort order Floe cannot apply as written (a transform).
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { appendQuery } from '../../../engine/append-query.js';
+import { Engine } from '../../../engine/duckdb.js';
+import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
+import { quoteLiteral } from '../../../engine/sql.js';
+import { ROW_GROUP_LIMIT } from '../../../engine/table-writer.js';
+import type { Catalog } from '../../../iceberg/catalog/catalog.js';
+import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
+import { planScan } from '../../../iceberg/scan/planner.js';
+import type { SortOrder } from '../../../iceberg/spec/sort-order.js';
+
+let scratch: string;
+let catalog: Catalog;
+let engine: Engine;
+before(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), 'floe-write-order-'));
+  catalog = await loadCatalog({
+    type: 'sql',
+    uri: `sqlite:///${path.join(scratch, 'catalog.db')}`,
+    warehouse: `file://${path.join(scratch, 'warehouse')}`,
+  });
+  engine = await Engine.create({ threads: 2, memoryLimit: '1GB', setup: registerIcebergFunctions });
+  await catalog.createNamespace(['w']);
+});
+after(async () => {
+  engine?.close();
+  await catalog?.close();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+const ROWS = 20_000;
+
+/**
+ * Writes ROWS shuffled rows (id, a part it is partitioned by: `i % 4` unless told, a name that is
+ * NULL on every 7th row) into a new table.
+ */
+async function writeTable(name: string, sortOrder: SortOrder | undefined, properties: Record<string, string>, part = 'i % 4') {
+  const identifier = { namespace: ['w'], name };
+  await catalog.createTable(identifier, {
+    schema: {
+      schemaId: 0,
+      identifierFieldIds: [],
+      fields: [
+        { id: 1, name: 'id', type: 'long', required: true },
+        { id: 2, name: 'part', type: 'int', required: true },
+        { id: 3, name: 'name', type: 'string', required: false },
+      ],
+    },
+    partitionSpec: { specId: 0, fields: [{ sourceId: 2, fieldId: 1000, name: 'part', transform: 'identity' }] },
+    ...(sortOrder === undefined ? {} : { sortOrder }),
+    properties: { 'format-version': '2', ...properties },
+  });
+  await appendQuery({
+    catalog,
+    engine,
+    workDirectory: path.join(scratch, 'work'),
+    identifier,
+    query:
+      `SELECT i::BIGINT AS id, (${part})::INTEGER AS part, CASE WHEN i % 7 = 0 THEN NULL ELSE 'n' || (i % 13)::VARCHAR END AS name ` +
+      `FROM range(${ROWS}) AS r(i) ORDER BY hash(i)`,
+  });
+  const table = await catalog.loadTable(identifier);
+  const plan = await planScan(table);
+  return { table, tasks: plan.tasks };
+}
+
+/** Each file's rows in file order, and its row groups' sizes. */
+async function fileContents(location: string): Promise<{ rows: { id: bigint; name: string | null }[]; rowGroups: number[] }> {
+  const file = quoteLiteral(fileURLToPath(location));
+  return engine.withConnection(async (connection) => {
+    const rows = (
+      await connection.runAndReadAll(`SELECT id, name FROM read_parquet(${file}, file_row_number = true) ORDER BY file_row_number`)
+    )
+      .getRows()
+      .map(([id, name]) => ({ id: id as bigint, name: (name ?? null) as string | null }));
+    const rowGroups = (
+      await connection.runAndReadAll(
+        `SELECT DISTINCT row_group_id, row_group_num_rows FROM parquet_metadata(${file}) ORDER BY row_group_id`,
+      )
+    )
+      .getRows()
+      .map(([, count]) => Number(count));
+    return { rows, rowGroups };
+  });
+}
+
+/** name ASC NULLS FIRST (DuckDB's default puts NULLs last), then id DESC, as a JS comparison. */
+function byNameThenIdDesc(a: { id: bigint; name: string | null }, b: { id: bigint; name: string | null }): number {
+  if (a.name !== b.name) {
+    if (a.name === null) return -1;
+    if (b.name === null) return 1;
+    return a.name < b.name ? -1 : 1;
+  }
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+test('files follow the table’s sort order (direction and NULL order per field), carry its id, and keep row groups within the limit', async () => {
+  const { table, tasks } = await writeTable(
+    'sorted',
+    {
+      orderId: 1,
+      fields: [
+        { sourceId: 3, transform: 'identity', direction: 'asc', nullOrder: 'nulls-first' },
+        { sourceId: 1, transform: 'identity', direction: 'desc', nullOrder: 'nulls-last' },
+      ],
+    },
+    { [ROW_GROUP_LIMIT]: '2048' },
+  );
+  assert.equal(tasks.length, 4);
+  let rows = 0;
+  for (const task of tasks) {
+    assert.equal(task.dataFile.sortOrderId, table.metadata.defaultSortOrderId);
+    const contents = await fileContents(task.dataFile.filePath);
+    assert.deepEqual(contents.rows, [...contents.rows].sort(byNameThenIdDesc), task.dataFile.filePath);
+    assert.ok(
+      contents.rowGroups.length > 1 && contents.rowGroups.every((count) => count <= 2048),
+      `row groups ${contents.rowGroups.join(', ')}`,
+    );
+    rows += contents.rows.length;
+  }
+  assert.equal(rows, ROWS);
+});
+
+test('partitions of one row group are written unsorted in one COPY and carry no order id; larger ones are sorted', async () => {
+  // Part 0 holds 14,000 rows; parts 1–3 hold 2,000 each, within the 2,048-row limit.
+  const { table, tasks } = await writeTable(
+    'mixed',
+    { orderId: 1, fields: [{ sourceId: 1, transform: 'identity', direction: 'asc', nullOrder: 'nulls-first' }] },
+    { [ROW_GROUP_LIMIT]: '2048' },
+    'CASE WHEN i < 14000 THEN 0 ELSE 1 + i % 3 END',
+  );
+  assert.equal(tasks.length, 4);
+  let rows = 0;
+  for (const task of tasks) {
+    const contents = await fileContents(task.dataFile.filePath);
+    const ids = contents.rows.map((row) => row.id);
+    const ascending = [...ids].sort((a, b) => (a < b ? -1 : 1));
+    if (task.dataFile.partition[0] === 0) {
+      assert.equal(task.dataFile.sortOrderId, table.metadata.defaultSortOrderId);
+      assert.deepEqual(ids, ascending);
+      assert.equal(contents.rowGroups.length, 7);
+    } else {
+      assert.equal(task.dataFile.sortOrderId ?? null, null, `partition ${String(task.dataFile.partition[0])}`);
+      assert.deepEqual(contents.rowGroups, [2000]);
+    }
+    rows += ids.length;
+  }
+  assert.equal(rows, ROWS);
+});
+
+test('a sort order by a transform, or none, leaves files unsorted and without an order id', async () => {
+  const bucketed = await writeTable(
+    'bucketed',
+    { orderId: 1, fields: [{ sourceId: 1, transform: 'bucket[8]', direction: 'asc', nullOrder: 'nulls-first' }] },
+    {},
+  );
+  const unsorted = await writeTable('unsorted', undefined, {});
+  for (const { tasks } of [bucketed, unsorted]) {
+    assert.equal(tasks.length, 4);
+    for (const task of tasks) assert.equal(task.dataFile.sortOrderId ?? null, null);
+    const { rows } = await fileContents(tasks[0]!.dataFile.filePath);
+    const ids = rows.map((row) => row.id);
+    assert.notDeepEqual(
+      ids,
+      [...ids].sort((a, b) => (a < b ? -1 : 1)),
+      'written in the query’s shuffled order',
+    );
+  }
+});
