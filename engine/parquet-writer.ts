@@ -43,9 +43,8 @@ export interface WriteParquetRequest {
    */
   readonly orderBy?: readonly (string | OrderTerm)[];
   /**
-   * With partition columns, sort only the partitions holding more rows than this; the others go
-   * into one unsorted COPY. Sorting costs one COPY per partition, which a small write (a window of
-   * a few thousand rows over many buckets) pays for nothing: its files hold one row group each.
+   * With partition columns, sort only the partitions holding more rows than this; the others are
+   * written in no promised order (see `writeSorted`).
    */
   readonly sortPartitionsAbove?: number;
   /** Rotate to a new file past this size (not with partition columns: DuckDB cannot do both). */
@@ -131,6 +130,8 @@ interface FileToFinish {
   readonly path: string;
   readonly partition: (PrimitiveValue | null)[];
   readonly sorted: boolean;
+  /** As DuckDB's COPY reported it, when it did. */
+  readonly recordCount?: number;
 }
 
 /** One COPY of `source` into files split by partition, or rotated by size when unpartitioned; rows in no promised order. */
@@ -158,10 +159,12 @@ async function copyUnsorted(
   const names = reader.columnNames();
   const fileIndex = names.indexOf('filename');
   const keysIndex = names.indexOf('partition_keys');
+  const countIndex = names.indexOf('count');
   const files: FileToFinish[] = [];
   for (const row of reader.getRows()) {
     const path = String(row[fileIndex]);
-    files.push({ path, partition: await partitionValues(connection, row[keysIndex] ?? null, partitionColumns, path), sorted: false });
+    const partition = await partitionValues(connection, row[keysIndex] ?? null, partitionColumns, path);
+    files.push({ path, partition, sorted: false, recordCount: Number(row[countIndex]) });
   }
   return files;
 }
@@ -266,9 +269,11 @@ function fieldIdsFor(id: number, type: IcebergType): string {
 }
 
 /**
- * Sorted output: one COPY per file so DuckDB keeps the ORDER BY. With partition columns the
- * rows are staged in a temp table first, then each partition is written on its own; partitions
- * within `sortPartitionsAbove` rows share one unsorted COPY.
+ * Sorted output. DuckDB keeps an ORDER BY only when it writes one file at a time, so with
+ * partition columns the rows are first written split by partition in one COPY, and each file
+ * holding more than `sortPartitionsAbove` rows (all of them when unset) is then rewritten sorted.
+ * A small write (a window of a few thousand rows over many buckets) so pays nothing for its files
+ * of one row group, which sorting would not help a read of.
  */
 async function writeSorted(
   connection: DuckDBConnection,
@@ -278,54 +283,32 @@ async function writeSorted(
   prefix: string,
   written: readonly NestedField[],
 ): Promise<FileToFinish[]> {
-  const partitionColumns = request.partitionColumns ?? [];
   const orderBy = orderTerms(request)
     .map((term) => `${q(term.column)} ${term.descending ? 'DESC' : 'ASC'} NULLS ${term.nullsLast ? 'LAST' : 'FIRST'}`)
     .join(', ');
-  const columns = written.map((field) => q(field.name)).join(', ');
   const options = common.join(', ');
-  await mkdir(request.directory, { recursive: true });
-  if (partitionColumns.length === 0) {
+  const writeOrdered = async (from: string): Promise<string> => {
     const path = join(request.directory, `${prefix}-${randomUUID()}.parquet`);
-    await runCopy(connection, `COPY (SELECT ${columns} FROM (${source}) ORDER BY ${orderBy}) TO ${quoteLiteral(path)} (${options})`, path);
-    return [{ path, partition: [], sorted: true }];
+    const columns = written.map((field) => `CAST(${q(field.name)} AS ${duckdbType(field.type)}) AS ${q(field.name)}`).join(', ');
+    await runCopy(connection, `COPY (SELECT ${columns} FROM ${from} ORDER BY ${orderBy}) TO ${quoteLiteral(path)} (${options})`, path);
+    return path;
+  };
+  if ((request.partitionColumns ?? []).length === 0) {
+    await mkdir(request.directory, { recursive: true });
+    return [{ path: await writeOrdered(`(${source})`), partition: [], sorted: true }];
   }
-  const staging = q(`__floe_staging_${randomUUID().replaceAll('-', '')}`);
-  const ordinal = q('__floe_partition');
-  const partitionList = partitionColumns.map((column) => q(column.name)).join(', ');
-  // Each partition gets an ordinal, so a partition is selected without writing its values back as SQL.
-  await connection.run(
-    `CREATE TEMP TABLE ${staging} AS SELECT *, dense_rank() OVER (ORDER BY ${partitionList}) AS ${ordinal} FROM (${source})`,
-  );
-  try {
-    const reader = await connection.runAndReadAll(`SELECT ${ordinal}, count(*), ${partitionList} FROM ${staging} GROUP BY ALL`);
-    const files: FileToFinish[] = [];
-    const unsorted: string[] = [];
-    for (const [partition, rows, ...values] of reader.getRows()) {
-      if (request.sortPartitionsAbove !== undefined && Number(rows) <= request.sortPartitionsAbove) {
-        unsorted.push(String(partition));
-        continue;
-      }
-      const path = join(request.directory, `${prefix}-${randomUUID()}.parquet`);
-      await runCopy(
-        connection,
-        `COPY (SELECT ${columns} FROM ${staging} WHERE ${ordinal} = ${String(partition)} ORDER BY ${orderBy}) TO ${quoteLiteral(path)} (${options})`,
-        path,
-      );
-      files.push({
-        path,
-        partition: partitionColumns.map((column, index) => toPrimitiveValue(values[index] ?? null, column.type)),
-        sorted: true,
-      });
+  const files = await copyUnsorted(connection, request, source, common, prefix);
+  const result: FileToFinish[] = [];
+  for (const file of files) {
+    if (file.recordCount! <= (request.sortPartitionsAbove ?? 0)) {
+      result.push(file);
+      continue;
     }
-    if (unsorted.length > 0) {
-      const rest = `SELECT ${columns}, ${partitionList} FROM ${staging} WHERE ${ordinal} IN (${unsorted.join(', ')})`;
-      files.push(...(await copyUnsorted(connection, request, rest, common, prefix)));
-    }
-    return files;
-  } finally {
-    await connection.run(`DROP TABLE IF EXISTS ${staging}`);
+    const path = await writeOrdered(`read_parquet(${quoteLiteral(file.path)})`);
+    await rm(file.path, { force: true });
+    result.push({ ...file, path, sorted: true });
   }
+  return result;
 }
 
 function orderTerms(request: WriteParquetRequest): OrderTerm[] {
