@@ -27,7 +27,10 @@ interface BuildContext {
 
 const BASE_SECONDS = Date.parse('2024-06-01T00:00:00Z') / 1000;
 
-/** Snapshot `snapshot`'s rows for entities 1…entities (all of them at snapshot 0, a tenth later). */
+/**
+ * Snapshot `snapshot`'s rows for entities 1…entities (all of them at snapshot 0, a tenth later), in
+ * no key order, as a materialization's rows arrive: a table written in key order would flatter reads.
+ */
 function snapshotRows(snapshot: number, entities: number): string {
   const at = BASE_SECONDS + snapshot * 3600;
   return `
@@ -39,7 +42,8 @@ function snapshotRows(snapshot: number, entities: number): string {
            to_timestamp(${at} + e % 60 + 60) AS created_ts,
            to_timestamp(${at} + 7200) AS materialized_at
     FROM range(1, ${entities + 1}) AS r(e)
-    WHERE ${snapshot} = 0 OR hash(e, ${snapshot}) % 10 = 0`;
+    WHERE ${snapshot} = 0 OR hash(e, ${snapshot}) % 10 = 0
+    ORDER BY hash(e, ${snapshot}, 'arrival')`;
 }
 
 /** `table` (in a namespace that may not exist yet) holding one row for each of entities 1…entities, in one append. */
