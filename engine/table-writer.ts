@@ -11,10 +11,11 @@ import { mapWithConcurrency } from '../iceberg/util/concurrency.js';
 import { defaultSpec } from '../iceberg/write/added-manifest.js';
 import { dataDirectory } from '../iceberg/write/table-locations.js';
 import { DUCKDB_ROW_GROUP_SIZE, writeParquet } from './parquet-writer.js';
-import type { OrderTerm } from './parquet-writer.js';
+import type { OrderTerm, WriteParquetRequest } from './parquet-writer.js';
 import { partitionColumnsSql, withPartitionColumns } from './partition-sql.js';
 
 export const ROW_GROUP_LIMIT = 'write.parquet.row-group-limit';
+export const COMPRESSION_CODEC = 'write.parquet.compression-codec';
 
 export interface WriteTableFilesRequest {
   /** SQL whose columns are the table's columns by name (cast to their types on write). */
@@ -60,6 +61,7 @@ export async function writeTableFiles(
     ...(targetFileSizeBytes === undefined ? {} : { targetFileSizeBytes }),
     ...(sorted === undefined ? {} : { orderBy: sorted.terms, sortPartitionsAbove: rowGroupSize ?? DUCKDB_ROW_GROUP_SIZE }),
     ...(rowGroupSize === undefined ? {} : { rowGroupSize }),
+    compression: compressionCodec(metadata),
   });
   const dataDir = request.dataDirectory?.replace(/\/+$/, '') ?? dataDirectory(table);
   return mapWithConcurrency(written, request.uploadConcurrency ?? 4, async (file) => {
@@ -95,6 +97,15 @@ function writeOrder(metadata: TableMetadata, schema: Schema): { readonly orderId
     terms.push({ column: column.name, descending: field.direction === 'desc', nullsLast: field.nullOrder === 'nulls-last' });
   }
   return { orderId: order.orderId, terms };
+}
+
+/**
+ * The table's `write.parquet.compression-codec` when DuckDB writes it; zstd, Iceberg's default,
+ * otherwise (the codec is a writer's setting: lz4 and lzo files would read the same).
+ */
+function compressionCodec(metadata: TableMetadata): NonNullable<WriteParquetRequest['compression']> {
+  const codec = metadata.properties[COMPRESSION_CODEC]?.toLowerCase();
+  return codec === 'snappy' || codec === 'gzip' || codec === 'uncompressed' ? codec : 'zstd';
 }
 
 /** pyiceberg's `write.parquet.row-group-limit` (rows per row group), when the table sets it. */

@@ -4,7 +4,7 @@ import { FloeError } from '../../iceberg/errors.js';
 import type { PartitionSpec } from '../../iceberg/spec/partition.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { SortOrder } from '../../iceberg/spec/sort-order.js';
-import { ROW_GROUP_LIMIT } from '../../engine/table-writer.js';
+import { COMPRESSION_CODEC, ROW_GROUP_LIMIT } from '../../engine/table-writer.js';
 import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
@@ -36,7 +36,9 @@ export interface OnlineTableLayout {
 
 export const ONLINE_TABLE_PROPERTIES: Readonly<Record<string, string>> = {
   'format-version': '2',
-  'write.parquet.compression-codec': 'zstd',
+  // A point read decompresses its row group's pages: snappy serves a key from a 10M-entity table
+  // ~10% faster than zstd (1 key p99 36 -> 32 ms, 100 keys 993 -> 740 ms) for 45% more bytes.
+  [COMPRESSION_CODEC]: 'snappy',
   // A point read decodes a whole row group of the file: 32k rows read a key fastest (3.1 ms in
   // DuckDB, against 3.5 at 64k and 4.2 at DuckDB's default 122,880 on a 625k-row file).
   [ROW_GROUP_LIMIT]: '32768',

@@ -1,5 +1,5 @@
-// A table's default sort order and `write.parquet.row-group-limit` shape the files Floe writes
-// into it: each file's rows in that order (checked against a sort of the same rows in JS), its
+// A table's default sort order, `write.parquet.row-group-limit` and
+// `write.parquet.compression-codec` shape the files Floe writes into it: each file's rows in that order (checked against a sort of the same rows in JS), its
 // data files carrying the order's id, and row groups of at most the limit. A partition of at most
 // one row group is written unsorted with the other small ones, and says so (no order id), as do
 // files of a sort order Floe cannot apply as written (a transform).
@@ -13,7 +13,7 @@ import { appendQuery } from '../../../engine/append-query.js';
 import { Engine } from '../../../engine/duckdb.js';
 import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
 import { quoteLiteral } from '../../../engine/sql.js';
-import { ROW_GROUP_LIMIT } from '../../../engine/table-writer.js';
+import { COMPRESSION_CODEC, ROW_GROUP_LIMIT } from '../../../engine/table-writer.js';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import { planScan } from '../../../iceberg/scan/planner.js';
@@ -72,6 +72,16 @@ async function writeTable(name: string, sortOrder: SortOrder | undefined, proper
   const table = await catalog.loadTable(identifier);
   const plan = await planScan(table);
   return { table, tasks: plan.tasks };
+}
+
+/** The codecs of a file's column chunks, as DuckDB names them. */
+async function codecs(location: string): Promise<string[]> {
+  const file = quoteLiteral(fileURLToPath(location));
+  return engine.withConnection(async (connection) =>
+    (await connection.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata(${file}) ORDER BY ALL`))
+      .getRows()
+      .map(([codec]) => String(codec)),
+  );
 }
 
 /** Each file's rows in file order, and its row groups' sizes. */
@@ -175,5 +185,19 @@ test('a sort order by a transform, or none, leaves files unsorted and without an
       [...ids].sort((a, b) => (a < b ? -1 : 1)),
       'written in the query’s shuffled order',
     );
+  }
+});
+
+test('files use the table’s compression codec, and zstd when it names none or one DuckDB cannot write', async () => {
+  const cases: [property: string | undefined, codec: string][] = [
+    ['snappy', 'SNAPPY'],
+    ['Gzip', 'GZIP'],
+    ['uncompressed', 'UNCOMPRESSED'],
+    [undefined, 'ZSTD'],
+    ['lzo', 'ZSTD'],
+  ];
+  for (const [index, [property, codec]] of cases.entries()) {
+    const { tasks } = await writeTable(`codec_${index}`, undefined, property === undefined ? {} : { [COMPRESSION_CODEC]: property });
+    assert.deepEqual(await codecs(tasks[0]!.dataFile.filePath), [codec], String(property));
   }
 });
