@@ -76,9 +76,9 @@ export interface WrittenParquetFile {
 
 /**
  * Writes a query's rows as Parquet files carrying Iceberg field ids (`FIELD_IDS`, nested ones
- * included), zstd-compressed, and reads back each file's record count and per-field-id metrics.
- * Files holding no rows are removed. A required top-level column holding a null fails the write
- * (and removes its files), naming the column.
+ * included), zstd-compressed unless told otherwise, and reads back each file's record count and
+ * per-field-id metrics. Files holding no rows are removed. A required top-level column holding a
+ * null fails the write (and removes its files), naming the column.
  */
 export async function writeParquet(connection: DuckDBConnection, request: WriteParquetRequest): Promise<WrittenParquetFile[]> {
   const partitionColumns = request.partitionColumns ?? [];
@@ -130,8 +130,6 @@ interface FileToFinish {
   readonly path: string;
   readonly partition: (PrimitiveValue | null)[];
   readonly sorted: boolean;
-  /** As DuckDB's COPY reported it, when it did. */
-  readonly recordCount?: number;
 }
 
 /** One COPY of `source` into files split by partition, or rotated by size when unpartitioned; rows in no promised order. */
@@ -141,7 +139,7 @@ async function copyUnsorted(
   source: string,
   common: readonly string[],
   prefix: string,
-): Promise<FileToFinish[]> {
+): Promise<(FileToFinish & { readonly recordCount: number })[]> {
   const partitionColumns = request.partitionColumns ?? [];
   const options = [...common, `FILENAME_PATTERN ${quoteLiteral(`${prefix}-{uuid}`)}`, 'OVERWRITE_OR_IGNORE true', 'RETURN_STATS true'];
   if (partitionColumns.length > 0) {
@@ -160,7 +158,7 @@ async function copyUnsorted(
   const fileIndex = names.indexOf('filename');
   const keysIndex = names.indexOf('partition_keys');
   const countIndex = names.indexOf('count');
-  const files: FileToFinish[] = [];
+  const files: (FileToFinish & { readonly recordCount: number })[] = [];
   for (const row of reader.getRows()) {
     const path = String(row[fileIndex]);
     const partition = await partitionValues(connection, row[keysIndex] ?? null, partitionColumns, path);
@@ -300,13 +298,13 @@ async function writeSorted(
   const files = await copyUnsorted(connection, request, source, common, prefix);
   const result: FileToFinish[] = [];
   for (const file of files) {
-    if (file.recordCount! <= (request.sortPartitionsAbove ?? 0)) {
+    if (file.recordCount <= (request.sortPartitionsAbove ?? 0)) {
       result.push(file);
       continue;
     }
     const path = await writeOrdered(`read_parquet(${quoteLiteral(file.path)})`);
     await rm(file.path, { force: true });
-    result.push({ ...file, path, sorted: true });
+    result.push({ path, partition: file.partition, sorted: true });
   }
   return result;
 }

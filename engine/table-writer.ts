@@ -48,8 +48,8 @@ export async function writeTableFiles(
   const targetFileSizeBytes = partitionColumns.length === 0 && Number.isSafeInteger(targetSize) && targetSize > 0 ? targetSize : undefined;
   // Sorted output is one file per partition, so an unpartitioned table with a target file size
   // keeps its size bound and is written unsorted (a sort order is a writer's hint, not a rule).
-  // A partition of one row group gains nothing from sorting (a read decodes the group either way)
-  // and is written with the small ones in one COPY.
+  // A partition of one row group gains nothing from sorting (a read decodes the group either way),
+  // so only files past one row group are sorted.
   const sorted = targetFileSizeBytes === undefined ? writeOrder(metadata, schema) : undefined;
   const rowGroupSize = rowGroupLimit(metadata);
   const written = await writeParquet(connection, {
