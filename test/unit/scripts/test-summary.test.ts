@@ -12,7 +12,8 @@ import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { parseTapSummary, summaryLine } from '../../../scripts/test-summary.js';
 
-function runNodeTap(files: Record<string, string>, runnerArgs: readonly string[] = []): string {
+/** The runner's TAP output, and how it ended (exit status, signal, the tail of its stderr) for assertion messages. */
+function runNodeTap(files: Record<string, string>, runnerArgs: readonly string[] = []): { tap: string; ending: string } {
   const dir = mkdtempSync(join(tmpdir(), 'floe-summary-test-'));
   try {
     for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, name), body);
@@ -25,7 +26,8 @@ function runNodeTap(files: Record<string, string>, runnerArgs: readonly string[]
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
     });
-    return result.stdout;
+    const ending = `status ${String(result.status)}, signal ${String(result.signal)}${result.error ? `, ${result.error.message}` : ''}, stderr ${JSON.stringify(result.stderr.slice(-500))}`;
+    return { tap: result.stdout, ending };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -33,7 +35,7 @@ function runNodeTap(files: Record<string, string>, runnerArgs: readonly string[]
 
 describe('parseTapSummary', () => {
   test('counts what Node reports for passing, failing, skipped, todo and nested tests across files', () => {
-    const tap = runNodeTap({
+    const { tap } = runNodeTap({
       'a.test.mjs': `
         import { test, describe } from 'node:test';
         test('passes', () => {});
@@ -59,7 +61,7 @@ describe('parseTapSummary', () => {
   });
 
   test('counts a file that cannot even load as a failure', () => {
-    const tap = runNodeTap({ 'broken.test.mjs': 'this is not javascript (' });
+    const { tap } = runNodeTap({ 'broken.test.mjs': 'this is not javascript (' });
     const counts = parseTapSummary(tap);
     assert.ok(counts, 'a summary is still printed');
     assert.equal(counts.failed, 1);
@@ -91,8 +93,9 @@ describe('parseTapSummary', () => {
     );
     const preload = pathToFileURL(join(import.meta.dirname, '..', '..', '..', 'scripts', 'test-blocking-stdio.mjs')).href;
     for (let run = 0; run < 2; run++) {
-      const counts = parseTapSummary(runNodeTap(files, ['--import', preload, '--test-concurrency=2', '--test-force-exit']));
-      assert.equal(counts?.tests, 1_200, `run ${run + 1} counted ${String(counts?.tests)} of 1,200 tests`);
+      const { tap, ending } = runNodeTap(files, ['--import', preload, '--test-concurrency=2', '--test-force-exit']);
+      const counts = parseTapSummary(tap);
+      assert.equal(counts?.tests, 1_200, `run ${run + 1} counted ${String(counts?.tests)} of 1,200 tests; the runner ended with ${ending}`);
     }
   });
 
