@@ -14,7 +14,13 @@ import { quoteIdentifier as q, quoteLiteral } from './sql.js';
 import { duckdbType } from './types.js';
 import { toPrimitiveValue } from './values.js';
 
-const COMPRESSIONS: ReadonlySet<string> = new Set(['zstd', 'snappy', 'gzip', 'uncompressed']);
+const COMPRESSIONS = ['zstd', 'snappy', 'gzip', 'uncompressed'] as const;
+export type ParquetCompression = (typeof COMPRESSIONS)[number];
+
+/** Whether DuckDB writes this Parquet codec (by its lower-case name). */
+export function isParquetCompression(codec: string): codec is ParquetCompression {
+  return (COMPRESSIONS as readonly string[]).includes(codec);
+}
 
 /** Iceberg's default `write.target-file-size-bytes`. */
 export const DEFAULT_TARGET_FILE_SIZE_BYTES = 512 * 1024 * 1024;
@@ -51,7 +57,7 @@ export interface WriteParquetRequest {
   readonly targetFileSizeBytes?: number;
   /** Rows per row group; DuckDB's default (`DUCKDB_ROW_GROUP_SIZE`) otherwise. */
   readonly rowGroupSize?: number;
-  readonly compression?: 'zstd' | 'snappy' | 'gzip' | 'uncompressed';
+  readonly compression?: ParquetCompression;
   /** File names are `<prefix>-<uuid>.parquet`: unique, so a retried write never replaces a file. */
   readonly fileNamePrefix?: string;
 }
@@ -83,10 +89,10 @@ export interface WrittenParquetFile {
 export async function writeParquet(connection: DuckDBConnection, request: WriteParquetRequest): Promise<WrittenParquetFile[]> {
   const partitionColumns = request.partitionColumns ?? [];
   const compression = request.compression ?? 'zstd';
-  if (!COMPRESSIONS.has(compression))
+  if (!isParquetCompression(compression))
     throw new FloeError(
       'invalid-input',
-      `Parquet compression must be one of ${[...COMPRESSIONS].join(', ')}, not ${JSON.stringify(compression)}`,
+      `Parquet compression must be one of ${COMPRESSIONS.join(', ')}, not ${JSON.stringify(compression)}`,
     );
   const sorted = request.orderBy !== undefined && request.orderBy.length > 0;
   if (sorted && request.targetFileSizeBytes !== undefined) {
@@ -105,11 +111,7 @@ export async function writeParquet(connection: DuckDBConnection, request: WriteP
   const prefix = request.fileNamePrefix ?? 'data';
   if (/[/\\{}]/.test(prefix))
     throw new FloeError('invalid-input', `File name prefix ${JSON.stringify(prefix)} may not hold slashes or braces`);
-  const projection = [
-    ...written.map((field) => `CAST(${q('__floe_src')}.${q(field.name)} AS ${duckdbType(field.type)}) AS ${q(field.name)}`),
-    ...partitionColumns.map((column) => `CAST(${q('__floe_src')}.${q(column.name)} AS ${duckdbType(column.type)}) AS ${q(column.name)}`),
-  ];
-  const source = `SELECT ${projection.join(', ')} FROM (${request.query}) AS ${q('__floe_src')}`;
+  const source = `SELECT ${castColumns([...written, ...partitionColumns])} FROM (${request.query}) AS ${q('__floe_src')}`;
 
   let files: FileToFinish[];
   if (sorted) {
@@ -287,8 +289,8 @@ async function writeSorted(
   const options = common.join(', ');
   const writeOrdered = async (from: string): Promise<string> => {
     const path = join(request.directory, `${prefix}-${randomUUID()}.parquet`);
-    const columns = written.map((field) => `CAST(${q(field.name)} AS ${duckdbType(field.type)}) AS ${q(field.name)}`).join(', ');
-    await runCopy(connection, `COPY (SELECT ${columns} FROM ${from} ORDER BY ${orderBy}) TO ${quoteLiteral(path)} (${options})`, path);
+    const select = `SELECT ${castColumns(written)} FROM ${from} AS ${q('__floe_src')} ORDER BY ${orderBy}`;
+    await runCopy(connection, `COPY (${select}) TO ${quoteLiteral(path)} (${options})`, path);
     return path;
   };
   if ((request.partitionColumns ?? []).length === 0) {
@@ -307,6 +309,13 @@ async function writeSorted(
     result.push({ path, partition: file.partition, sorted: true });
   }
   return result;
+}
+
+/** `CAST(__floe_src.<name> AS <type>) AS <name>, …`: the columns as the files store them. */
+function castColumns(columns: readonly { readonly name: string; readonly type: IcebergType }[]): string {
+  return columns
+    .map((column) => `CAST(${q('__floe_src')}.${q(column.name)} AS ${duckdbType(column.type)}) AS ${q(column.name)}`)
+    .join(', ');
 }
 
 function orderTerms(request: WriteParquetRequest): OrderTerm[] {

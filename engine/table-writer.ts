@@ -10,8 +10,8 @@ import { partitionPath } from '../iceberg/spec/transforms.js';
 import { mapWithConcurrency } from '../iceberg/util/concurrency.js';
 import { defaultSpec } from '../iceberg/write/added-manifest.js';
 import { dataDirectory } from '../iceberg/write/table-locations.js';
-import { DUCKDB_ROW_GROUP_SIZE, writeParquet } from './parquet-writer.js';
-import type { OrderTerm, WriteParquetRequest } from './parquet-writer.js';
+import { DUCKDB_ROW_GROUP_SIZE, isParquetCompression, writeParquet } from './parquet-writer.js';
+import type { OrderTerm, ParquetCompression } from './parquet-writer.js';
 import { partitionColumnsSql, withPartitionColumns } from './partition-sql.js';
 
 export const ROW_GROUP_LIMIT = 'write.parquet.row-group-limit';
@@ -103,9 +103,9 @@ function writeOrder(metadata: TableMetadata, schema: Schema): { readonly orderId
  * The table's `write.parquet.compression-codec` when DuckDB writes it; zstd, Iceberg's default,
  * otherwise (the codec is a writer's setting: lz4 and lzo files would read the same).
  */
-function compressionCodec(metadata: TableMetadata): NonNullable<WriteParquetRequest['compression']> {
-  const codec = metadata.properties[COMPRESSION_CODEC]?.toLowerCase();
-  return codec === 'snappy' || codec === 'gzip' || codec === 'uncompressed' ? codec : 'zstd';
+function compressionCodec(metadata: TableMetadata): ParquetCompression {
+  const codec = metadata.properties[COMPRESSION_CODEC]?.toLowerCase() ?? '';
+  return isParquetCompression(codec) ? codec : 'zstd';
 }
 
 /** pyiceberg's `write.parquet.row-group-limit` (rows per row group), when the table sets it. */
