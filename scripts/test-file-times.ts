@@ -1,5 +1,5 @@
 /**
- * Each test file's wall time, as `scripts/test-file-times-reporter.mjs` wrote it during the run
+ * Each test file's wall time, as `scripts/test-file-times-reporter.ts` wrote it during the run
  * (one JSON line per file): the list of the slowest files `npm test` prints at the end, and the
  * order it starts the files in next time (slowest first).
  */

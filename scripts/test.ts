@@ -6,7 +6,7 @@
  *   npm test                                  suite `all`: tsc, eslint, prettier, unit + integration + replay + e2e
  *   npm test -- --suite unit|integration|replay|e2e [paths or filters…]
  *   npm test -- test/integration/services.test.ts
- *   npm test -- --test-name-pattern="REST"    passed through to node --test
+ *   npm test -- --test-name-pattern="REST"    also --test-only, --test-shard=I/N, --test-timeout=MS
  *
  * A path argument selects that file (or every test file under that folder); any other argument
  * keeps the files whose path contains it. Unit and replay suites start no services; a run that
@@ -110,11 +110,8 @@ async function runChecks(): Promise<StepResult[]> {
 }
 
 /**
- * Runs Node's test runner: the spec reporter to our stdout, and the TAP reporter to its stderr,
- * which we capture into `tapFile`. (A file destination loses its tail when --test-force-exit ends
- * the process; stdout and stderr pipes are written synchronously on Linux, so nothing is lost.)
- * The per-file times go to `timesFile`: each line is written when its file ends, long before the
- * run does, and a lost tail would only shorten the slowest-files list.
+ * Runs the test files with scripts/run-test-files.ts: the spec reporter to our stdout, and the TAP
+ * reporter to its stderr, which we capture into `tapFile`. The per-file times go to `timesFile`.
  */
 async function runNodeTests(
   files: readonly string[],
@@ -131,18 +128,9 @@ async function runNodeTests(
     // The AWS SDK warns in every process that imports it that its 2027 releases will need Node 22;
     // the project is on Node 20 by design, and nine lines per test file bury the results.
     '--disable-warning=NodeVersionSupportWarning',
-    '--test',
-    `--test-concurrency=${options.concurrency}`,
-    // Integration tests talk to real servers; a hung test still ends, and a file that leaves a
-    // handle open (a connection, a worker) is not allowed to hang the run.
-    '--test-timeout=600000',
-    '--test-force-exit',
-    '--test-reporter=spec',
-    '--test-reporter-destination=stdout',
-    '--test-reporter=tap',
-    '--test-reporter-destination=stderr',
-    `--test-reporter=${join(repoRoot, 'scripts', 'test-file-times-reporter.mjs')}`,
-    `--test-reporter-destination=${timesFile}`,
+    join(repoRoot, 'scripts', 'run-test-files.ts'),
+    `--concurrency=${options.concurrency}`,
+    `--times-file=${timesFile}`,
     ...options.nodeTestArgs,
     ...files,
   ];

@@ -1,15 +1,10 @@
 /**
  * The slowest-files list `npm test` prints. The reporter's times are checked against Node itself:
- * scratch test files that sleep known amounts run under `node --test` with the reporter, and each
+ * scratch test files that sleep known amounts run under scripts/run-test-files.ts, and each
  * file must be reported once, no faster than it slept. The list is checked on fixed times.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { repoRoot } from '../../../scripts/services/paths.js';
 import {
   formatSlowestFiles,
   latestTimes,
@@ -18,42 +13,15 @@ import {
   slowestFirst,
   type FileTime,
 } from '../../../scripts/test-file-times.js';
+import { runScratchTests } from '../../support/scratch-test-run.js';
 
-const reporter = join(repoRoot, 'scripts', 'test-file-times-reporter.mjs');
-
-/** Runs the files under `node --test` with the reporter; returns its output and the files' paths. */
+/** Runs the files as npm test does; returns what the file-times reporter wrote and the files' paths. */
 function runWithReporter(files: Record<string, string>): { output: string; paths: Record<string, string> } {
-  const dir = mkdtempSync(join(tmpdir(), 'floe-file-times-test-'));
-  try {
-    for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, name), body);
-    const env = { ...process.env };
-    // Set by the outer runner for its children; a nested `node --test` must not inherit it.
-    delete env.NODE_TEST_CONTEXT;
-    const timesFile = join(dir, 'times.jsonl');
-    const result = spawnSync(
-      process.execPath,
-      // The reporters scripts/test.ts passes.
-      [
-        '--test',
-        '--test-concurrency=2',
-        '--test-reporter=spec',
-        '--test-reporter-destination=stdout',
-        '--test-reporter=tap',
-        '--test-reporter-destination=stderr',
-        `--test-reporter=${reporter}`,
-        `--test-reporter-destination=${timesFile}`,
-        ...Object.keys(files),
-      ],
-      { cwd: dir, env, encoding: 'utf8' },
-    );
-    assert.equal(result.status, 1, `one scratch file fails on purpose; stderr: ${result.stderr}`);
-    // A third reporter is one listener too many for Node's leak warning, which would land in the TAP output.
-    assert.doesNotMatch(result.stderr, /MaxListenersExceededWarning/);
-    const paths = Object.fromEntries(Object.keys(files).map((name) => [name, join(dir, name)]));
-    return { output: readFileSync(timesFile, 'utf8'), paths };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const run = runScratchTests(files);
+  assert.equal(run.status, 1, `one scratch file fails on purpose; the runner ended with ${run.ending}`);
+  // A third reporter is one listener too many for Node's leak warning, which would land in the TAP output.
+  assert.doesNotMatch(run.tap, /MaxListenersExceededWarning/);
+  return { output: run.times, paths: run.paths };
 }
 
 describe('the file-times reporter', () => {
