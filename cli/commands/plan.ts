@@ -60,6 +60,8 @@ export function describePlan(plan: ApplyPlan | ApplyResult): string {
         ...table.add.map((column) => `add column ${column.name} ${column.type}`),
         ...table.promote.map((column) => `promote ${column.name} ${column.from} → ${column.type}`),
         ...table.drop.map((column) => `drop column ${column}`),
+        ...(table.sortBy.length > 0 ? [`sort new files by ${table.sortBy.join(', ')}`] : []),
+        ...Object.entries(table.setProperties).map(([name, value]) => `set ${name}=${value}`),
       ];
       lines.push(`  ~ ${table.table}: ${parts.join(', ')}`);
     }

@@ -16,7 +16,7 @@ import { documentDefinitions, registryDocument } from './document.js';
 import type { OnDemandViewDefinition } from '../on-demand.js';
 import { storedOnDemandView } from '../on-demand.js';
 import type { OnlineTablePlan } from './online-evolution.js';
-import { onlineSchemaChange, planOnlineTable } from './online-evolution.js';
+import { onlineTableChange, planOnlineTable } from './online-evolution.js';
 import { RegistryStore } from './store.js';
 
 export interface ApplyContext {
@@ -89,7 +89,7 @@ export async function applyDefinitions(context: ApplyContext): Promise<ApplyResu
     const view = context.registry.featureView(table.featureView);
     const layout = onlineTableLayout(context.registry, view);
     if (table.action === 'create') await ensureOnlineTable(context.catalog, layout);
-    else if (table.action === 'evolve') await commitChange(context.catalog, layout.identifier, onlineSchemaChange(layout));
+    else if (table.action === 'evolve') await commitChange(context.catalog, layout.identifier, onlineTableChange(layout));
   }
   const tablesChanged = plan.onlineTables.some((table) => table.action !== 'unchanged');
   if (plan.changes.length === 0 && !tablesChanged && plan.fromVersion > 0) return { ...plan, version: plan.fromVersion, written: null };

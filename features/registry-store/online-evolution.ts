@@ -1,20 +1,25 @@
 import type { Catalog, LoadedTable } from '../../iceberg/catalog/catalog.js';
 import { LAST_ADDED } from '../../iceberg/table-updates/apply-updates.js';
-import type { TableChange } from '../../iceberg/commit/table-change.js';
+import type { PreparedChange, TableChange } from '../../iceberg/commit/table-change.js';
 import { FloeError } from '../../iceberg/errors.js';
-import { currentSchema } from '../../iceberg/spec/metadata.js';
+import { currentSchema, sortOrderById } from '../../iceberg/spec/metadata.js';
+import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
+import { ONLINE_WRITE_PROPERTIES } from '../online/online-table-layout.js';
 import type { OnlineTableLayout } from '../online/online-table-layout.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 
 /**
- * What `floe apply` does to a feature view's online table: create it, or evolve its schema in
- * place — a new feature is a new optional column, a removed feature's column is dropped, int→long
- * and float→double are promoted — as one `add-schema` + `set-current-schema` commit. Data files
- * are never rewritten; anything that would need a rewrite (other type changes, different keys or
- * partitioning) is reported as a problem and nothing is changed.
+ * What `floe apply` does to a feature view's online table: create it, or evolve it in place in one
+ * commit. Its schema: a new feature is a new optional column, a removed feature's column is
+ * dropped, int→long and float→double are promoted (`add-schema` + `set-current-schema`). Its write
+ * layout, for tables an older Floe created: the key sort order when the table has none, and the
+ * write properties it lacks (a property the table sets, even to another value, is left as it is).
+ * Data files are never rewritten: files written from then on, compactions included, take the new
+ * layout. Anything that would need a rewrite (other type changes, different keys or partitioning)
+ * is reported as a problem and nothing is changed.
  */
 export type OnlineTablePlan =
   | { readonly action: 'create'; readonly table: string; readonly columns: readonly string[] }
@@ -24,6 +29,9 @@ export type OnlineTablePlan =
       readonly add: readonly ColumnChange[];
       readonly drop: readonly string[];
       readonly promote: readonly ColumnChange[];
+      /** The columns (the keys) the table's files will be sorted by, when the table has no sort order yet. */
+      readonly sortBy: readonly string[];
+      readonly setProperties: Readonly<Record<string, string>>;
     }
   | { readonly action: 'unchanged'; readonly table: string };
 
@@ -45,8 +53,26 @@ export async function planOnlineTable(catalog: Catalog, layout: OnlineTableLayou
   const loaded = await catalog.loadTable(layout.identifier);
   const { changes, problems } = compareSchemas(currentSchema(loaded.metadata), layout);
   problems.push(...comparePartitioning(loaded, layout));
-  const unchanged = changes.add.length === 0 && changes.drop.length === 0 && changes.promote.length === 0;
-  return { plan: unchanged ? { action: 'unchanged', table } : { action: 'evolve', table, ...changes }, problems };
+  const writeLayout = compareWriteLayout(loaded.metadata, layout);
+  const unchanged =
+    changes.add.length === 0 &&
+    changes.drop.length === 0 &&
+    changes.promote.length === 0 &&
+    writeLayout.sortBy.length === 0 &&
+    Object.keys(writeLayout.setProperties).length === 0;
+  return { plan: unchanged ? { action: 'unchanged', table } : { action: 'evolve', table, ...changes, ...writeLayout }, problems };
+}
+
+/** The sort order and write properties of ONLINE_WRITE_PROPERTIES the table does not have yet. */
+function compareWriteLayout(
+  metadata: TableMetadata,
+  layout: OnlineTableLayout,
+): { sortBy: string[]; setProperties: Record<string, string> } {
+  const sorted = (sortOrderById(metadata, metadata.defaultSortOrderId)?.fields.length ?? 0) > 0;
+  const setProperties = Object.fromEntries(
+    Object.entries(ONLINE_WRITE_PROPERTIES).filter(([name]) => metadata.properties[name] === undefined),
+  );
+  return { sortBy: sorted ? [] : layout.sortOrder.fields.map((field) => layoutColumnName(layout, field.sourceId)), setProperties };
 }
 
 function compareSchemas(
@@ -104,42 +130,80 @@ function comparePartitioning(table: LoadedTable, layout: OnlineTableLayout): str
 }
 
 /**
- * The schema change as a TableChange, restated against whatever the table is at each attempt:
- * new columns get ids above the table's last column id, existing ones keep theirs.
+ * The change as a TableChange, restated against whatever the table is at each attempt: new columns
+ * get ids above the table's last column id, existing ones keep theirs, and the sort order names the
+ * keys by the table's own field ids.
  */
-export function onlineSchemaChange(layout: OnlineTableLayout): TableChange {
+export function onlineTableChange(layout: OnlineTableLayout): TableChange {
   return {
-    description: `evolve the schema of online table ${formatTableIdentifier(layout.identifier)}`,
+    description: `evolve online table ${formatTableIdentifier(layout.identifier)}`,
     async prepare(base) {
       const schema = currentSchema(base.metadata);
       const { changes, problems } = compareSchemas(schema, layout);
       if (problems.length > 0)
         throw new FloeError('invalid-input', problems.join('; '), { context: { table: formatTableIdentifier(layout.identifier) } });
-      let lastColumnId = base.metadata.lastColumnId;
-      const kept: NestedField[] = schema.fields
-        .filter((field) => !changes.drop.includes(field.name))
-        .map((field) => {
-          const promoted = changes.promote.find((change) => change.name === field.name);
-          return promoted ? { ...field, type: promoted.type } : field;
-        });
-      const added: NestedField[] = changes.add.map((change) => ({
-        id: ++lastColumnId,
-        name: change.name,
-        type: change.type,
-        required: false,
-      }));
-      const nextSchemaId = Math.max(...base.metadata.schemas.map((candidate) => candidate.schemaId)) + 1;
-      const evolved: Schema = { schemaId: nextSchemaId, identifierFieldIds: schema.identifierFieldIds, fields: [...kept, ...added] };
-      return {
-        requirements: [
-          { type: 'assert-current-schema-id', currentSchemaId: schema.schemaId },
-          { type: 'assert-last-assigned-field-id', lastAssignedFieldId: base.metadata.lastColumnId },
-        ],
-        updates: [
-          { action: 'add-schema', schema: evolved, lastColumnId },
-          { action: 'set-current-schema', schemaId: LAST_ADDED },
-        ],
-      };
+      const { sortBy, setProperties } = compareWriteLayout(base.metadata, layout);
+      const parts: PreparedChange[] = [];
+      const schemaChange = evolvedSchema(base.metadata, schema, changes);
+      if (schemaChange) parts.push(schemaChange);
+      if (sortBy.length > 0) parts.push(layoutSortOrder(base.metadata, schema, layout));
+      if (Object.keys(setProperties).length > 0)
+        parts.push({ requirements: [], updates: [{ action: 'set-properties', updates: setProperties }] });
+      return { requirements: parts.flatMap((part) => part.requirements), updates: parts.flatMap((part) => part.updates) };
     },
+  };
+}
+
+/** The layout's sort order as the table's default, naming its columns by the table's own field ids. */
+function layoutSortOrder(metadata: TableMetadata, schema: Schema, layout: OnlineTableLayout): PreparedChange {
+  const fields = layout.sortOrder.fields.map((field) => ({
+    ...field,
+    sourceId: schema.fields.find((candidate) => candidate.name === layoutColumnName(layout, field.sourceId))!.id,
+  }));
+  return {
+    requirements: [{ type: 'assert-default-sort-order-id', defaultSortOrderId: metadata.defaultSortOrderId }],
+    updates: [
+      // The order id is assigned on apply (the next free one).
+      { action: 'add-sort-order', sortOrder: { orderId: 1, fields } },
+      { action: 'set-default-sort-order', sortOrderId: LAST_ADDED },
+    ],
+  };
+}
+
+function layoutColumnName(layout: OnlineTableLayout, fieldId: number): string {
+  return layout.schema.fields.find((field) => field.id === fieldId)!.name;
+}
+
+/** `add-schema` + `set-current-schema` for the schema changes, or undefined when there are none. */
+function evolvedSchema(
+  metadata: TableMetadata,
+  schema: Schema,
+  changes: { add: ColumnChange[]; drop: string[]; promote: ColumnChange[] },
+): PreparedChange | undefined {
+  if (changes.add.length === 0 && changes.drop.length === 0 && changes.promote.length === 0) return undefined;
+  let lastColumnId = metadata.lastColumnId;
+  const kept: NestedField[] = schema.fields
+    .filter((field) => !changes.drop.includes(field.name))
+    .map((field) => {
+      const promoted = changes.promote.find((change) => change.name === field.name);
+      return promoted ? { ...field, type: promoted.type } : field;
+    });
+  const added: NestedField[] = changes.add.map((change) => ({
+    id: ++lastColumnId,
+    name: change.name,
+    type: change.type,
+    required: false,
+  }));
+  const nextSchemaId = Math.max(...metadata.schemas.map((candidate) => candidate.schemaId)) + 1;
+  const evolved: Schema = { schemaId: nextSchemaId, identifierFieldIds: schema.identifierFieldIds, fields: [...kept, ...added] };
+  return {
+    requirements: [
+      { type: 'assert-current-schema-id', currentSchemaId: schema.schemaId },
+      { type: 'assert-last-assigned-field-id', lastAssignedFieldId: metadata.lastColumnId },
+    ],
+    updates: [
+      { action: 'add-schema', schema: evolved, lastColumnId },
+      { action: 'set-current-schema', schemaId: LAST_ADDED },
+    ],
   };
 }

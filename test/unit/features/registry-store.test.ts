@@ -1,8 +1,9 @@
 // The registry store (versioned documents written ifAbsent), the definitions diff, and the online
-// schema evolution as a TableChange replayed against a SQL catalog (SQLite).
+// table evolution (schema and write layout) as a TableChange replayed against a SQL catalog (SQLite).
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { describePlan } from '../../../cli/commands/plan.js';
 import { projectConfigSchema } from '../../../features/config.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { ensureOnlineTable, onlineTableLayout } from '../../../features/online/online-table-layout.js';
@@ -10,12 +11,14 @@ import { Registry } from '../../../features/registry.js';
 import { applyDefinitions, planApply } from '../../../features/registry-store/apply.js';
 import { diffDefinitions } from '../../../features/registry-store/diff.js';
 import { registryDocument } from '../../../features/registry-store/document.js';
-import { onlineSchemaChange } from '../../../features/registry-store/online-evolution.js';
+import { onlineTableChange } from '../../../features/registry-store/online-evolution.js';
 import { registryLocation, RegistryStore } from '../../../features/registry-store/store.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import { FloeError } from '../../../iceberg/errors.js';
 import { LocalFileIO } from '../../../iceberg/io/local-file-io.js';
-import { currentSchema } from '../../../iceberg/spec/metadata.js';
+import { currentSchema, sortOrderById } from '../../../iceberg/spec/metadata.js';
+import { createTableEnsuringNamespace } from '../../../iceberg/catalog/create-table.js';
+import { COMPRESSION_CODEC, ROW_GROUP_LIMIT } from '../../../engine/table-writer.js';
 import { createTable, withWorkspace } from './support/tables.js';
 
 const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
@@ -104,7 +107,7 @@ describe('online schema evolution', () => {
           { name: 'c', type: 'string' },
         ]),
       ]);
-      const change = onlineSchemaChange(onlineTableLayout(v2, v2.featureView('hourly')));
+      const change = onlineTableChange(onlineTableLayout(v2, v2.featureView('hourly')));
       // Someone else evolves the table between our load and our commit: the change restates itself.
       const table = await workspace.catalog.loadTable(layout1.identifier);
       const stale = await change.prepare(table);
@@ -142,6 +145,64 @@ describe('online schema evolution', () => {
       assert.equal(byName.c?.id, 8, 'a new column gets an id above every id ever assigned, including the concurrent column (7)');
       assert.equal(byName.d, undefined, 'restated on the new base, the change makes the table match the view: the stray column goes too');
       assert.equal(result.table.metadata.schemas.length, 3);
+    });
+  });
+
+  it('gives a table an older Floe created the key sort order and the write properties it lacks, keeping those it sets', async () => {
+    await withWorkspace(async (workspace) => {
+      const config = projectConfigSchema.parse({
+        project: 'p',
+        catalog: { type: 'sql', uri: path.join(workspace.directory, 'catalog.db'), warehouse: path.join(workspace.directory, 'warehouse') },
+      });
+      await createTable(
+        workspace,
+        'rides.stats',
+        [
+          { name: 'driver_id', type: 'long' },
+          { name: 'ts', type: 'timestamptz' },
+          { name: 'a', type: 'double' },
+        ],
+        [],
+      );
+      const registry = new Registry([driver, source, viewWith([{ name: 'a', type: 'double' }])]);
+      const layout = onlineTableLayout(registry, registry.featureView('hourly'));
+      // As Floe created online tables before they had a write layout; the codec was set by hand since.
+      await createTableEnsuringNamespace(workspace.catalog, layout.identifier, {
+        schema: layout.schema,
+        partitionSpec: layout.spec,
+        properties: { 'format-version': '2', [COMPRESSION_CODEC]: 'zstd' },
+      });
+      const plan = await planApply({ config, registry, catalog: workspace.catalog });
+      assert.deepEqual(plan.problems, []);
+      assert.deepEqual(plan.onlineTables, [
+        {
+          action: 'evolve',
+          table: 'floe_online.hourly',
+          featureView: 'hourly',
+          add: [],
+          drop: [],
+          promote: [],
+          sortBy: ['driver_id'],
+          setProperties: { [ROW_GROUP_LIMIT]: '32768', 'floe.online-table': 'true' },
+        },
+      ]);
+      assert.match(
+        describePlan(plan),
+        /~ floe_online\.hourly: sort new files by driver_id, set write\.parquet\.row-group-limit=32768, set floe\.online-table=true/,
+      );
+
+      await applyDefinitions({ config, registry, catalog: workspace.catalog });
+      const { metadata } = await workspace.catalog.loadTable(layout.identifier);
+      const order = sortOrderById(metadata, metadata.defaultSortOrderId);
+      const keyId = currentSchema(metadata).fields.find((field) => field.name === 'driver_id')!.id;
+      assert.deepEqual(order?.fields, [{ sourceId: keyId, transform: 'identity', direction: 'asc', nullOrder: 'nulls-first' }]);
+      assert.notEqual(order?.orderId, 0);
+      assert.equal(metadata.properties[COMPRESSION_CODEC], 'zstd', 'a property the table sets is not changed');
+      assert.equal(metadata.properties[ROW_GROUP_LIMIT], '32768');
+      assert.equal(metadata.snapshots.length, 0, 'no data is written');
+      assert.equal(currentSchema(metadata).schemaId, 0, 'the schema did not change');
+      const again = await planApply({ config, registry, catalog: workspace.catalog });
+      assert.equal(again.onlineTables[0]?.action, 'unchanged');
     });
   });
 
