@@ -20,9 +20,29 @@ import { currentSchema, sortOrderById } from '../../../iceberg/spec/metadata.js'
 import { createTableEnsuringNamespace } from '../../../iceberg/catalog/create-table.js';
 import { COMPRESSION_CODEC, ROW_GROUP_LIMIT } from '../../../engine/table-writer.js';
 import { createTable, withWorkspace } from './support/tables.js';
+import type { Workspace } from './support/tables.js';
 
 const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
 const source = defineIcebergSource({ name: 'stats', table: 'rides.stats', timestampField: 'ts' });
+/** A project on the workspace's SQL catalog. */
+const projectOn = (workspace: Workspace) =>
+  projectConfigSchema.parse({
+    project: 'p',
+    catalog: { type: 'sql', uri: path.join(workspace.directory, 'catalog.db'), warehouse: path.join(workspace.directory, 'warehouse') },
+  });
+/** The views' source table, rides.stats. */
+const createSourceTable = (workspace: Workspace) =>
+  createTable(
+    workspace,
+    'rides.stats',
+    [
+      { name: 'driver_id', type: 'long' },
+      { name: 'ts', type: 'timestamptz' },
+      { name: 'a', type: 'double' },
+      { name: 'b', type: 'string' },
+    ],
+    [],
+  );
 const viewWith = (features: { name: string; type: 'double' | 'long' | 'int' | 'string' }[]) =>
   defineFeatureView({ name: 'hourly', entities: ['driver'], source: 'stats', online: { buckets: 4 }, features });
 
@@ -150,20 +170,8 @@ describe('online schema evolution', () => {
 
   it('gives a table an older Floe created the key sort order and the write properties it lacks, keeping those it sets', async () => {
     await withWorkspace(async (workspace) => {
-      const config = projectConfigSchema.parse({
-        project: 'p',
-        catalog: { type: 'sql', uri: path.join(workspace.directory, 'catalog.db'), warehouse: path.join(workspace.directory, 'warehouse') },
-      });
-      await createTable(
-        workspace,
-        'rides.stats',
-        [
-          { name: 'driver_id', type: 'long' },
-          { name: 'ts', type: 'timestamptz' },
-          { name: 'a', type: 'double' },
-        ],
-        [],
-      );
+      const config = projectOn(workspace);
+      await createSourceTable(workspace);
       const registry = new Registry([driver, source, viewWith([{ name: 'a', type: 'double' }])]);
       const layout = onlineTableLayout(registry, registry.featureView('hourly'));
       // As Floe created online tables before they had a write layout; the codec was set by hand since.
@@ -208,10 +216,7 @@ describe('online schema evolution', () => {
 
   it('planApply reports a missing source table, a type change it cannot make, and changed partitioning; applyDefinitions then changes nothing', async () => {
     await withWorkspace(async (workspace) => {
-      const config = projectConfigSchema.parse({
-        project: 'p',
-        catalog: { type: 'sql', uri: path.join(workspace.directory, 'catalog.db'), warehouse: path.join(workspace.directory, 'warehouse') },
-      });
+      const config = projectOn(workspace);
       const missing = await planApply({
         config,
         registry: new Registry([driver, source, viewWith([{ name: 'a', type: 'double' }])]),
@@ -219,17 +224,7 @@ describe('online schema evolution', () => {
       });
       assert.match(missing.problems.join('\n'), /Feature view hourly, source stats \(table rides\.stats\): .*rides\.stats/);
 
-      await createTable(
-        workspace,
-        'rides.stats',
-        [
-          { name: 'driver_id', type: 'long' },
-          { name: 'ts', type: 'timestamptz' },
-          { name: 'a', type: 'double' },
-          { name: 'b', type: 'string' },
-        ],
-        [],
-      );
+      await createSourceTable(workspace);
       const v1 = new Registry([driver, source, viewWith([{ name: 'a', type: 'double' }])]);
       const applied = await applyDefinitions({ config, registry: v1, catalog: workspace.catalog });
       assert.equal(applied.version, 1);
