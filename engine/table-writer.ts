@@ -44,14 +44,14 @@ export async function writeTableFiles(
   const schema = currentSchema(metadata);
   const spec = defaultSpec(table);
   const partitionColumns = partitionColumnsSql(spec, schema);
-  const targetSize = Number(metadata.properties['write.target-file-size-bytes'] ?? '');
-  const targetFileSizeBytes = partitionColumns.length === 0 && Number.isSafeInteger(targetSize) && targetSize > 0 ? targetSize : undefined;
+  const targetFileSizeBytes = partitionColumns.length === 0 ? positiveIntegerProperty(metadata, 'write.target-file-size-bytes') : undefined;
   // Sorted output is one file per partition, so an unpartitioned table with a target file size
   // keeps its size bound and is written unsorted (a sort order is a writer's hint, not a rule).
   // A partition of one row group gains nothing from sorting (a read decodes the group either way),
   // so only files past one row group are sorted.
   const sorted = targetFileSizeBytes === undefined ? writeOrder(metadata, schema) : undefined;
-  const rowGroupSize = rowGroupLimit(metadata);
+  // pyiceberg's rows per row group.
+  const rowGroupSize = positiveIntegerProperty(metadata, ROW_GROUP_LIMIT);
   const written = await writeParquet(connection, {
     query: withPartitionColumns(request.query, partitionColumns),
     schema,
@@ -108,8 +108,8 @@ function compressionCodec(metadata: TableMetadata): ParquetCompression {
   return isParquetCompression(codec) ? codec : 'zstd';
 }
 
-/** pyiceberg's `write.parquet.row-group-limit` (rows per row group), when the table sets it. */
-function rowGroupLimit(metadata: TableMetadata): number | undefined {
-  const rows = Number(metadata.properties[ROW_GROUP_LIMIT] ?? '');
-  return Number.isSafeInteger(rows) && rows > 0 ? rows : undefined;
+/** A table property holding a whole number above 0, when the table sets one. */
+function positiveIntegerProperty(metadata: TableMetadata, name: string): number | undefined {
+  const value = Number(metadata.properties[name] ?? '');
+  return Number.isSafeInteger(value) && value > 0 ? value : undefined;
 }

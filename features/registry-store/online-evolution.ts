@@ -10,6 +10,7 @@ import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../d
 import { ONLINE_WRITE_PROPERTIES } from '../online/online-table-layout.js';
 import type { OnlineTableLayout } from '../online/online-table-layout.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
+import { schemaEditCommit } from '../../iceberg/schema-update/schema-change.js';
 
 /**
  * What `floe apply` does to a feature view's online table: create it, or evolve it in place in one
@@ -174,7 +175,7 @@ function layoutColumnName(layout: OnlineTableLayout, fieldId: number): string {
   return layout.schema.fields.find((field) => field.id === fieldId)!.name;
 }
 
-/** `add-schema` + `set-current-schema` for the schema changes, or undefined when there are none. */
+/** The schema changes as the table's next schema, or undefined when there are none. */
 function evolvedSchema(
   metadata: TableMetadata,
   schema: Schema,
@@ -194,16 +195,5 @@ function evolvedSchema(
     type: change.type,
     required: false,
   }));
-  const nextSchemaId = Math.max(...metadata.schemas.map((candidate) => candidate.schemaId)) + 1;
-  const evolved: Schema = { schemaId: nextSchemaId, identifierFieldIds: schema.identifierFieldIds, fields: [...kept, ...added] };
-  return {
-    requirements: [
-      { type: 'assert-current-schema-id', currentSchemaId: schema.schemaId },
-      { type: 'assert-last-assigned-field-id', lastAssignedFieldId: metadata.lastColumnId },
-    ],
-    updates: [
-      { action: 'add-schema', schema: evolved, lastColumnId },
-      { action: 'set-current-schema', schemaId: LAST_ADDED },
-    ],
-  };
+  return schemaEditCommit(metadata, { fields: [...kept, ...added], lastColumnId });
 }

@@ -28,26 +28,30 @@ export function schemaChange(
   return {
     description,
     async prepare(base: LoadedTable): Promise<PreparedChange> {
-      const { metadata } = base;
-      const schema = currentSchema(metadata);
-      const result = edit(schema, metadata, formatTableIdentifier(base.identifier));
-      const next: Schema = {
-        schemaId: Math.max(...metadata.schemas.map((candidate) => candidate.schemaId)) + 1,
-        identifierFieldIds: schema.identifierFieldIds,
-        fields: result.fields,
-      };
-      const lastColumnId = Math.max(metadata.lastColumnId, result.lastColumnId, highestFieldId(next));
-      return {
-        requirements: [
-          { type: 'assert-current-schema-id', currentSchemaId: schema.schemaId },
-          { type: 'assert-last-assigned-field-id', lastAssignedFieldId: metadata.lastColumnId },
-        ],
-        updates: [
-          { action: 'add-schema', schema: next, lastColumnId },
-          { action: 'set-current-schema', schemaId: LAST_ADDED },
-        ],
-      };
+      const schema = currentSchema(base.metadata);
+      return schemaEditCommit(base.metadata, edit(schema, base.metadata, formatTableIdentifier(base.identifier)));
     },
+  };
+}
+
+/** The edit of the table's current schema as the next schema, made current, under the requirements above. */
+export function schemaEditCommit(metadata: TableMetadata, edit: SchemaEdit): PreparedChange {
+  const schema = currentSchema(metadata);
+  const next: Schema = {
+    schemaId: Math.max(...metadata.schemas.map((candidate) => candidate.schemaId)) + 1,
+    identifierFieldIds: schema.identifierFieldIds,
+    fields: edit.fields,
+  };
+  const lastColumnId = Math.max(metadata.lastColumnId, edit.lastColumnId, highestFieldId(next));
+  return {
+    requirements: [
+      { type: 'assert-current-schema-id', currentSchemaId: schema.schemaId },
+      { type: 'assert-last-assigned-field-id', lastAssignedFieldId: metadata.lastColumnId },
+    ],
+    updates: [
+      { action: 'add-schema', schema: next, lastColumnId },
+      { action: 'set-current-schema', schemaId: LAST_ADDED },
+    ],
   };
 }
 
