@@ -20,7 +20,7 @@ import { describeAddedManifest, writeAddedManifest } from '../iceberg/write/adde
 import { fastAppend } from '../iceberg/write/fast-append.js';
 import type { FeatureViewDefinition } from './definitions.js';
 import { durationSeconds, ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from './definitions.js';
-import { isTimeType, timeLiteral } from './historical/source-scan.js';
+import { isTimeType, sourceColumns, timeLiteral } from './historical/source-scan.js';
 import type { FeatureContext } from './context.js';
 import { signalOf, withScratchDirectory } from './context.js';
 import { ensureOnlineTable, onlineTableLayout } from './online/online-table-layout.js';
@@ -489,8 +489,7 @@ async function loadSource(context: FeatureContext, view: FeatureViewDefinition):
   const source = context.registry.sourceOf(view);
   const identifier = parseTableIdentifier(source.table);
   const table = await withViewContext(view, source.table, () => context.catalog.loadTable(identifier));
-  const sourceNameOf = new Map(Object.entries(source.fieldMapping ?? {}).map(([sourceName, name]) => [name, sourceName]));
-  const columnFor = (name: string): string => sourceNameOf.get(name) ?? name;
+  const columnFor = sourceColumns(source);
   const wanted = [
     ...context.registry.joinKeysOf(view).map((key) => columnFor(key.name)),
     ...valueColumnsOf(view).map(columnFor),

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { filterSql } from '../../engine/filter-sql.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
+import { bind } from '../../iceberg/expressions/index.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { FloeError } from '../../iceberg/errors.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
@@ -10,11 +12,12 @@ import type { FeatureContext } from '../context.js';
 import { withScratchDirectory } from '../context.js';
 import type { FeatureViewDefinition, IcebergSourceDefinition } from '../definitions.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
+import { sourceColumns } from '../historical/source-scan.js';
 import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
 import type { PushSourceDefinition } from '../push-source.js';
 import { Batcher } from './batcher.js';
 import { commitToTable, stageBatch } from './push-commit.js';
-import type { BatchRequest, TableCommit, TableTarget } from './push-commit.js';
+import type { BatchRequest, StagedBatch, TableCommit, TableTarget } from './push-commit.js';
 import { checkPushedRows, PUSH_TARGETS } from './push-rows.js';
 import type { CheckedRows, PushColumns, PushTarget } from './push-rows.js';
 
@@ -148,7 +151,7 @@ export class Pusher {
   private requiredColumns(push: PushSourceDefinition): string[] {
     const { registry } = this.context;
     const source = registry.batchSourceOf(push);
-    const columnFor = sourceColumnOf(source.fieldMapping);
+    const columnFor = sourceColumns(source);
     const keys = registry.viewsFedBy(push).flatMap((view) => registry.joinKeysOf(view).map((key) => columnFor(key.name)));
     return [...new Set([...keys, source.timestampField])];
   }
@@ -178,7 +181,7 @@ export class Pusher {
     try {
       await withScratchDirectory(this.context, `push-${batchId}`, async (directory) => {
         const staged = await stageBatch(directory, items);
-        const targets = this.targetsOf(push).flatMap(({ target, takes }) => {
+        const targets = this.targetsOf(push, staged).flatMap(({ target, takes }) => {
           const indexes = items.flatMap((item, index) => (takes(item.to) ? [index] : []));
           return indexes.length === 0 ? [] : [{ target, indexes }];
         });
@@ -215,14 +218,19 @@ export class Pusher {
     }
   }
 
-  /** The tables a push source writes: each fed view's online table (online), its batch source's table (offline). */
-  private targetsOf(push: PushSourceDefinition): { target: TableTarget; takes: (to: PushTarget) => boolean }[] {
+  /**
+   * The tables a push source writes: each fed view's online table (online), its batch source's
+   * table (offline). Online, only the rows the source's filter takes are written, as materialization
+   * reads only those: what is pushed online agrees with what training sets see offline.
+   */
+  private targetsOf(push: PushSourceDefinition, staged: StagedBatch): { target: TableTarget; takes: (to: PushTarget) => boolean }[] {
     const { registry, catalog } = this.context;
     const source = registry.batchSourceOf(push);
+    const where = sourceFilterSql(source, staged);
     const online = registry
       .viewsFedBy(push)
       .filter((view) => view.online.enabled)
-      .map((view) => ({ target: this.onlineTarget(view, source), takes: (to: PushTarget) => to !== 'offline' }));
+      .map((view) => ({ target: this.onlineTarget(view, source, where), takes: (to: PushTarget) => to !== 'offline' }));
     const identifier = parseTableIdentifier(source.table);
     const offline: TableTarget = {
       identifier,
@@ -233,9 +241,9 @@ export class Pusher {
     return [...online, { target: offline, takes: (to: PushTarget) => to !== 'online' }];
   }
 
-  private onlineTarget(view: FeatureViewDefinition, source: IcebergSourceDefinition): TableTarget {
+  private onlineTarget(view: FeatureViewDefinition, source: IcebergSourceDefinition, where: string): TableTarget {
     const layout = onlineTableLayout(this.context.registry, view);
-    const columnFor = sourceColumnOf(source.fieldMapping);
+    const columnFor = sourceColumns(source);
     return {
       identifier: layout.identifier,
       load: () => ensureOnlineTable(this.context.catalog, layout),
@@ -249,14 +257,15 @@ export class Pusher {
             : `CAST(s.${q(source.createdTimestampField)} AS TIMESTAMPTZ) AS ${q(ONLINE_CREATED_TS)}`,
         );
         projection.push(`CAST(${quoteLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS ${q(ONLINE_MATERIALIZED_AT)}`);
-        return `SELECT ${projection.join(', ')} FROM ${rows} AS s`;
+        return `SELECT ${projection.join(', ')} FROM ${rows} AS s${where}`;
       },
     };
   }
 }
 
-/** The source column holding a key's or feature's values (a source's fieldMapping is source name → name). */
-function sourceColumnOf(fieldMapping: Record<string, string> | undefined): (name: string) => string {
-  const sourceNameOf = new Map(Object.entries(fieldMapping ?? {}).map(([sourceName, name]) => [name, sourceName]));
-  return (name) => sourceNameOf.get(name) ?? name;
+/** ` WHERE <the source's filter>` over the staged rows `s` (bound to their columns, the source table's), or '' when it has none. */
+function sourceFilterSql(source: IcebergSourceDefinition, staged: StagedBatch): string {
+  if (source.filter === undefined) return '';
+  const bound = bind(source.filter, { schemaId: 0, identifierFieldIds: [], fields: staged.columns }, { table: source.table });
+  return ` WHERE ${filterSql(bound, (reference) => `s.${reference.path.map((part) => q(part)).join('.')}`)}`;
 }

@@ -321,6 +321,60 @@ describe('push through the library', () => {
     );
     await assert.rejects(pusher.push({ pushSourceName: 'nope', df: {} }), /No push source named "nope"; defined: lonely_push/);
   });
+
+  test("online, pushed rows pass through the source's filter as materialization's reads do; offline every row lands", async () => {
+    const { Registry } = await import('../../../features/registry.js');
+    const { Pusher } = await import('../../../features/push/pusher.js');
+    const onlineTable = 'floe_online.driver_busy';
+    const registry = new Registry([
+      defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
+      defineIcebergSource({
+        name: 'busy_source',
+        table: SOURCE_TABLE,
+        timestampField: 'event_timestamp',
+        filter: { op: 'gtEq', column: 'trips', value: 50 },
+      }),
+      definePushSource({ name: 'busy_push', batchSource: 'busy_source' }),
+      defineFeatureView({
+        name: 'driver_busy',
+        entities: ['driver'],
+        source: 'busy_push',
+        features: [
+          { name: 'conv_rate', type: 'double' },
+          { name: 'trips', type: 'long' },
+        ],
+        online: { buckets: 4 },
+      }),
+    ]);
+    const pusher = new Pusher({ ...runtime, registry, workDirectory: runtime.project.config.workDirectory }, { maxDelayMs: 0 });
+    const mixed = request(120, 'online_and_offline');
+    const df = { ...(mixed.body.df as Record<string, unknown[]>) };
+    // A null is not ≥ 50: the filter leaves that row out, as a scan of the source does.
+    df.trips = (df.trips as number[]).map((trips, index) => (index === 0 ? null : trips));
+    const answer = await pusher.push({ pushSourceName: 'busy_push', df, to: 'online_and_offline' });
+    assert.equal(answer.rows, 120);
+    assert.deepEqual(answer.commits.map((commit) => commit.table).sort(), [onlineTable, SOURCE_TABLE].sort());
+    // Every row of a request the filter refuses whole: committed offline, nothing online.
+    const quiet = request(3, 'online_and_offline');
+    const quietDf = { ...(quiet.body.df as Record<string, unknown[]>), trips: [1, 2, 3] };
+    const quietAnswer = await pusher.push({ pushSourceName: 'busy_push', df: quietDf, to: 'online_and_offline' });
+    assert.equal(quietAnswer.commits.length, 2);
+    await pusher.drain();
+
+    const pushed = new Set([...mixed.drivers, ...quiet.drivers]);
+    const taken = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', {
+      catalog: sqliteCatalog(dir),
+      identifier: SOURCE_TABLE,
+      row_filter: 'trips >= 50',
+    });
+    const expected = taken.rows.map((row) => Number(row.driver_id)).filter((driver) => pushed.has(driver));
+    const online = await driverCounts(onlineTable);
+    assert.ok(expected.length > 0 && expected.length < mixed.drivers.length, `${expected.length} of ${mixed.drivers.length} rows pass`);
+    assert.deepEqual([...online.keys()].sort(), expected.sort());
+    for (const count of online.values()) assert.equal(count, 1);
+    const offline = await driverCounts(SOURCE_TABLE);
+    for (const driver of pushed) assert.equal(offline.get(driver), 1, `source table: driver ${driver}`);
+  });
 });
 
 describe('push overload', () => {
