@@ -22,6 +22,11 @@ export function isParquetCompression(codec: string): codec is ParquetCompression
   return (COMPRESSIONS as readonly string[]).includes(codec);
 }
 
+/** Whether `level` is a zstd level DuckDB writes with (negative levels trade ratio for speed). */
+export function isZstdLevel(level: number): boolean {
+  return Number.isInteger(level) && level >= -131_072 && level <= 22;
+}
+
 /** Iceberg's default `write.target-file-size-bytes`. */
 export const DEFAULT_TARGET_FILE_SIZE_BYTES = 512 * 1024 * 1024;
 
@@ -58,6 +63,8 @@ export interface WriteParquetRequest {
   /** Rows per row group; DuckDB's default (`DUCKDB_ROW_GROUP_SIZE`) otherwise. */
   readonly rowGroupSize?: number;
   readonly compression?: ParquetCompression;
+  /** zstd's level; DuckDB takes none for the other codecs, so it is ignored for them. */
+  readonly compressionLevel?: number;
   /** File names are `<prefix>-<uuid>.parquet`: unique, so a retried write never replaces a file. */
   readonly fileNamePrefix?: string;
 }
@@ -105,6 +112,9 @@ export async function writeParquet(connection: DuckDBConnection, request: WriteP
   const common = [
     'FORMAT parquet',
     `COMPRESSION ${compression}`,
+    ...(request.compressionLevel === undefined || compression !== 'zstd'
+      ? []
+      : [`COMPRESSION_LEVEL ${zstdLevel(request.compressionLevel)}`]),
     `FIELD_IDS ${fieldIdsLiteral(written)}`,
     ...(request.rowGroupSize === undefined ? [] : [`ROW_GROUP_SIZE ${positiveInteger(request.rowGroupSize, 'rowGroupSize')}`]),
   ];
@@ -404,6 +414,11 @@ async function finishFiles(connection: DuckDBConnection, schema: Schema, files: 
     });
   }
   return result;
+}
+
+function zstdLevel(level: number): number {
+  if (!isZstdLevel(level)) throw new FloeError('invalid-input', `compressionLevel must be a whole number from -131072 to 22, got ${level}`);
+  return level;
 }
 
 function positiveInteger(value: number, name: string): number {

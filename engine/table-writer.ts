@@ -10,12 +10,15 @@ import { partitionPath } from '../iceberg/spec/transforms.js';
 import { mapWithConcurrency } from '../iceberg/util/concurrency.js';
 import { defaultSpec } from '../iceberg/write/added-manifest.js';
 import { dataDirectory } from '../iceberg/write/table-locations.js';
-import { DUCKDB_ROW_GROUP_SIZE, isParquetCompression, writeParquet } from './parquet-writer.js';
+import { formatTableIdentifier } from '../iceberg/catalog/identifier.js';
+import { FloeError } from '../iceberg/errors.js';
+import { DUCKDB_ROW_GROUP_SIZE, isParquetCompression, isZstdLevel, writeParquet } from './parquet-writer.js';
 import type { OrderTerm, ParquetCompression } from './parquet-writer.js';
 import { partitionColumnsSql, withPartitionColumns } from './partition-sql.js';
 
 export const ROW_GROUP_LIMIT = 'write.parquet.row-group-limit';
 export const COMPRESSION_CODEC = 'write.parquet.compression-codec';
+export const COMPRESSION_LEVEL = 'write.parquet.compression-level';
 
 export interface WriteTableFilesRequest {
   /** SQL whose columns are the table's columns by name (cast to their types on write). */
@@ -52,6 +55,8 @@ export async function writeTableFiles(
   const sorted = targetFileSizeBytes === undefined ? writeOrder(metadata, schema) : undefined;
   // pyiceberg's rows per row group.
   const rowGroupSize = positiveIntegerProperty(metadata, ROW_GROUP_LIMIT);
+  const compression = compressionCodec(metadata);
+  const compressionLevel = compression === 'zstd' ? zstdLevelProperty(table) : undefined;
   const written = await writeParquet(connection, {
     query: withPartitionColumns(request.query, partitionColumns),
     schema,
@@ -61,7 +66,8 @@ export async function writeTableFiles(
     ...(targetFileSizeBytes === undefined ? {} : { targetFileSizeBytes }),
     ...(sorted === undefined ? {} : { orderBy: sorted.terms, sortPartitionsAbove: rowGroupSize ?? DUCKDB_ROW_GROUP_SIZE }),
     ...(rowGroupSize === undefined ? {} : { rowGroupSize }),
-    compression: compressionCodec(metadata),
+    compression,
+    ...(compressionLevel === undefined ? {} : { compressionLevel }),
   });
   const dataDir = request.dataDirectory?.replace(/\/+$/, '') ?? dataDirectory(table);
   return mapWithConcurrency(written, request.uploadConcurrency ?? 4, async (file) => {
@@ -106,6 +112,23 @@ function writeOrder(metadata: TableMetadata, schema: Schema): { readonly orderId
 function compressionCodec(metadata: TableMetadata): ParquetCompression {
   const codec = metadata.properties[COMPRESSION_CODEC]?.toLowerCase() ?? '';
   return isParquetCompression(codec) ? codec : 'zstd';
+}
+
+/**
+ * The table's `write.parquet.compression-level` for zstd, when it sets one. A value that is not a
+ * level fails the write, as it does Java's writer, rather than write at a level nobody chose.
+ */
+function zstdLevelProperty(table: LoadedTable): number | undefined {
+  const text = table.metadata.properties[COMPRESSION_LEVEL]?.trim();
+  if (text === undefined || text === '') return undefined;
+  const level = Number(text);
+  if (isZstdLevel(level)) return level;
+  const name = formatTableIdentifier(table.identifier);
+  throw new FloeError(
+    'invalid-input',
+    `Table ${name}: ${COMPRESSION_LEVEL} must be a whole number from -131072 to 22 for zstd, got ${JSON.stringify(text)}`,
+    { context: { table: name, property: COMPRESSION_LEVEL } },
+  );
 }
 
 /** A table property holding a whole number above 0, when the table sets one. */

@@ -1,5 +1,5 @@
-// A table's default sort order, `write.parquet.row-group-limit` and
-// `write.parquet.compression-codec` shape the files Floe writes into it: each file's rows in that order (checked against a sort of the same rows in JS), its
+// A table's default sort order, `write.parquet.row-group-limit`,
+// `write.parquet.compression-codec` and `write.parquet.compression-level` shape the files Floe writes into it: each file's rows in that order (checked against a sort of the same rows in JS), its
 // data files carrying the order's id, and row groups of at most the limit. A partition of at most
 // one row group is written unsorted with the other small ones, and says so (no order id), as do
 // files of a sort order Floe cannot apply as written (a transform).
@@ -13,7 +13,7 @@ import { appendQuery } from '../../../engine/append-query.js';
 import { Engine } from '../../../engine/duckdb.js';
 import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
 import { quoteLiteral } from '../../../engine/sql.js';
-import { COMPRESSION_CODEC, ROW_GROUP_LIMIT } from '../../../engine/table-writer.js';
+import { COMPRESSION_CODEC, COMPRESSION_LEVEL, ROW_GROUP_LIMIT } from '../../../engine/table-writer.js';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import { planScan } from '../../../iceberg/scan/planner.js';
@@ -200,4 +200,27 @@ test('files use the table’s compression codec, and zstd when it names none or 
     const { tasks } = await writeTable(`codec_${index}`, undefined, property === undefined ? {} : { [COMPRESSION_CODEC]: property });
     assert.deepEqual(await codecs(tasks[0]!.dataFile.filePath), [codec], String(property));
   }
+});
+
+test('zstd files use the table’s compression level; a level zstd has not fails the write, naming the table and property', async () => {
+  const sizes = new Map<string, number>();
+  for (const level of ['1', '19']) {
+    const { tasks } = await writeTable(`level_${level}`, undefined, { [COMPRESSION_LEVEL]: level });
+    assert.deepEqual(await codecs(tasks[0]!.dataFile.filePath), ['ZSTD']);
+    sizes.set(
+      level,
+      tasks.reduce((total, task) => total + task.dataFile.fileSizeInBytes, 0),
+    );
+  }
+  // The same rows in the same order: only the level can make the files differ (ignored, they would not).
+  assert.notEqual(sizes.get('19'), sizes.get('1'), JSON.stringify(Object.fromEntries(sizes)));
+  // Snappy takes no level: the property is ignored, as Java's writer ignores it.
+  const { tasks } = await writeTable('level_snappy', undefined, { [COMPRESSION_CODEC]: 'snappy', [COMPRESSION_LEVEL]: '19' });
+  assert.deepEqual(await codecs(tasks[0]!.dataFile.filePath), ['SNAPPY']);
+  await assert.rejects(
+    writeTable('level_bad', undefined, { [COMPRESSION_LEVEL]: 'max' }),
+    /^FloeError: Table w\.level_bad: write\.parquet\.compression-level must be a whole number from -131072 to 22 for zstd, got "max"/,
+  );
+  const bad = await catalog.loadTable({ namespace: ['w'], name: 'level_bad' });
+  assert.equal(bad.metadata.currentSnapshotId ?? null, null, 'the failed write committed nothing');
 });
