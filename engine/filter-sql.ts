@@ -11,7 +11,7 @@ import { FloeError } from '../iceberg/errors.js';
 import { decimalParams } from '../iceberg/spec/type-params.js';
 import type { PrimitiveType, PrimitiveValue } from '../iceberg/spec/types.js';
 import { formatDecimal } from '../iceberg/spec/values.js';
-import { quoteLiteral } from './sql.js';
+import { quoteIdentifier, quoteLiteral } from './sql.js';
 
 /** `column(reference)` gives the SQL that reads the referenced field in the query the filter applies to. */
 export function filterSql(expression: BoundExpression, column: (reference: BoundReference) => string): string {
@@ -22,6 +22,11 @@ export function filterSql(expression: BoundExpression, column: (reference: Bound
     or: (args) => `(${args.join(' OR ')})`,
     leaf: (predicate) => predicateSql(predicate, column(predicate.term)),
   });
+}
+
+/** The filter over a query whose columns carry the table's names (a struct field by its path), under `alias` when given. */
+export function filterSqlByName(expression: BoundExpression, alias?: string): string {
+  return filterSql(expression, (reference) => [...(alias === undefined ? [] : [alias]), ...reference.path].map(quoteIdentifier).join('.'));
 }
 
 function predicateSql(predicate: BoundPredicate, column: string): string {

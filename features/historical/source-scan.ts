@@ -1,4 +1,4 @@
-import { filterSql } from '../../engine/filter-sql.js';
+import { filterSqlByName } from '../../engine/filter-sql.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
 import { scanTable } from '../../engine/table-reader.js';
 import type { Catalog, LoadedTable } from '../../iceberg/catalog/catalog.js';
@@ -104,9 +104,7 @@ export async function scanViewSource(
     return scanTable(table, {
       columns: [...new Set([...columns, ...filterColumns])],
       ...(scanFilter === undefined ? {} : { filter: scanFilter }),
-      ...(sourceOnly === undefined
-        ? {}
-        : { rowFilter: filterSql(sourceOnly, (reference) => reference.path.map((part) => q(part)).join('.')) }),
+      ...(sourceOnly === undefined ? {} : { rowFilter: filterSqlByName(sourceOnly) }),
       ...(request.signal === undefined ? {} : { signal: request.signal }),
     });
   });

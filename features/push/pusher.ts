@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { filterSql } from '../../engine/filter-sql.js';
+import { filterSqlByName } from '../../engine/filter-sql.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { bind } from '../../iceberg/expressions/index.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
@@ -267,5 +267,5 @@ export class Pusher {
 function sourceFilterSql(source: IcebergSourceDefinition, staged: StagedBatch): string {
   if (source.filter === undefined) return '';
   const bound = bind(source.filter, { schemaId: 0, identifierFieldIds: [], fields: staged.columns }, { table: source.table });
-  return ` WHERE ${filterSql(bound, (reference) => `s.${reference.path.map((part) => q(part)).join('.')}`)}`;
+  return ` WHERE ${filterSqlByName(bound, 's')}`;
 }

@@ -55,12 +55,7 @@ export async function planOnlineTable(catalog: Catalog, layout: OnlineTableLayou
   const { changes, problems } = compareSchemas(currentSchema(loaded.metadata), layout);
   problems.push(...comparePartitioning(loaded, layout));
   const writeLayout = compareWriteLayout(loaded.metadata, layout);
-  const unchanged =
-    changes.add.length === 0 &&
-    changes.drop.length === 0 &&
-    changes.promote.length === 0 &&
-    writeLayout.sortBy.length === 0 &&
-    Object.keys(writeLayout.setProperties).length === 0;
+  const unchanged = !changesSchema(changes) && writeLayout.sortBy.length === 0 && Object.keys(writeLayout.setProperties).length === 0;
   return { plan: unchanged ? { action: 'unchanged', table } : { action: 'evolve', table, ...changes, ...writeLayout }, problems };
 }
 
@@ -76,10 +71,13 @@ function compareWriteLayout(
   return { sortBy: sorted ? [] : layout.sortOrder.fields.map((field) => layoutColumnName(layout, field.sourceId)), setProperties };
 }
 
-function compareSchemas(
-  schema: Schema,
-  layout: OnlineTableLayout,
-): { changes: { add: ColumnChange[]; drop: string[]; promote: ColumnChange[] }; problems: string[] } {
+type SchemaChanges = { add: ColumnChange[]; drop: string[]; promote: ColumnChange[] };
+
+function changesSchema(changes: SchemaChanges): boolean {
+  return changes.add.length > 0 || changes.drop.length > 0 || changes.promote.length > 0;
+}
+
+function compareSchemas(schema: Schema, layout: OnlineTableLayout): { changes: SchemaChanges; problems: string[] } {
   const table = formatTableIdentifier(layout.identifier);
   const add: ColumnChange[] = [];
   const drop: string[] = [];
@@ -176,12 +174,8 @@ function layoutColumnName(layout: OnlineTableLayout, fieldId: number): string {
 }
 
 /** The schema changes as the table's next schema, or undefined when there are none. */
-function evolvedSchema(
-  metadata: TableMetadata,
-  schema: Schema,
-  changes: { add: ColumnChange[]; drop: string[]; promote: ColumnChange[] },
-): PreparedChange | undefined {
-  if (changes.add.length === 0 && changes.drop.length === 0 && changes.promote.length === 0) return undefined;
+function evolvedSchema(metadata: TableMetadata, schema: Schema, changes: SchemaChanges): PreparedChange | undefined {
+  if (!changesSchema(changes)) return undefined;
   let lastColumnId = metadata.lastColumnId;
   const kept: NestedField[] = schema.fields
     .filter((field) => !changes.drop.includes(field.name))
