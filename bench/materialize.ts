@@ -2,7 +2,9 @@
 // workflow on the Temporal dev server (10M source rows, 1M entities; --quick a tenth), the
 // orchestration overhead (the workflow's wall time minus its activities' own run time, on a worker
 // that has run a window before, as a schedule's or a backfill's worker has; a fresh worker's first
-// window is reported apart as first_window_overhead_ms_cold_worker) and the worker's peak memory
+// window is reported apart as first_window_overhead_ms_cold_worker), beside it Temporal's own
+// cost for a workflow of the same two steps doing nothing (temporal_floor_ms_per_window, on the
+// same server and worker settings), and the worker's peak memory
 // (it runs in a child process of its own). Peers, in the same run on the same
 // source rows (the Iceberg table's own Parquet data files) and window: the same four steps called
 // as a library (`materializeWindow`, vs_library), and `feast materialize` into Feast's SQLite
@@ -27,7 +29,7 @@ import { feastEnvironment } from './_pit/feast-env.js';
 import { differingRows, feastMaterialize } from './_materialize/feast.js';
 import type { FeastRun, OnlineStoreName, SampleRow } from './_materialize/feast.js';
 import { floeSample } from './_materialize/floe-sample.js';
-import type { WorkflowRun } from './_materialize/floe-workflow.js';
+import type { WorkflowRuns } from './_materialize/floe-workflow.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WINDOW = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-02T00:00:00.000Z' };
@@ -82,7 +84,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       ],
       process.env,
     );
-    const workflow = JSON.parse(stdout.trim().split('\n').at(-1) ?? '[]') as WorkflowRun[];
+    const { runs: workflow, temporalFloorMs } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as WorkflowRuns;
     const floeValues: SampleRow[][] = [];
     for (const [index, result] of workflow.entries()) {
       log(
@@ -129,6 +131,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     const libraryMs = Math.min(...library);
     const best = workflow.reduce((a, b) => (b.ms < a.ms ? b : a));
     const bestCpu = Math.min(...workflow.map((one) => one.cpuSeconds));
+    const overheadMs = Math.min(...workflow.map((one) => one.ms - one.activitiesMs));
     const perSecond = (ms: number) => Math.round(rows / (ms / 1000));
     return {
       source_rows: rows,
@@ -146,7 +149,9 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       feast_sqlite_source_rows_per_s: perSecond(sqlite.seconds * 1000),
       feast_redis_source_rows_per_s: perSecond(redis.seconds * 1000),
       activities_ms: Math.round(best.activitiesMs),
-      orchestration_overhead_ms_per_window: Math.round(Math.min(...workflow.map((one) => one.ms - one.activitiesMs))),
+      orchestration_overhead_ms_per_window: Math.round(overheadMs),
+      temporal_floor_ms_per_window: Math.round(temporalFloorMs),
+      orchestration_vs_temporal_floor: ratio(overheadMs, temporalFloorMs),
       first_window_overhead_ms_cold_worker: Math.round(Math.min(...workflow.map((one) => one.coldOverheadMs))),
       floe_worker_peak_mb: Math.round(Math.max(...workflow.map((one) => one.maxRssKb)) / 1024),
       // One Python process materializes into both stores, SQLite first: its peak is both runs'.

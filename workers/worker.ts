@@ -14,6 +14,9 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index.${MODULE
  */
 export const PACKAGED_WORKFLOW_BUNDLE = fileURLToPath(new URL('../workflows.bundle.js', import.meta.url));
 
+// DuckDB already uses every core for one query; a few at once keep memory predictable.
+export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 4;
+
 export interface WorkerOptions {
   readonly connection: NativeConnection;
   readonly namespace?: string;
@@ -22,7 +25,7 @@ export interface WorkerOptions {
   readonly workflowBundle?: { code: string } | { codePath: string };
   /** More activities for this worker to run beside Floe's, for the user's own workflows on the same task queue. */
   readonly activities?: Readonly<Record<string, (...args: never[]) => unknown>>;
-  /** Activities this worker runs at once (default 4). */
+  /** Activities this worker runs at once (default DEFAULT_MAX_CONCURRENT_ACTIVITIES). */
   readonly maxConcurrentActivities?: number;
 }
 
@@ -43,8 +46,7 @@ export async function createWorker(runtime: Runtime, options: WorkerOptions): Pr
     taskQueue: options.taskQueue ?? temporal.taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: { ...floeActivities, ...options.activities },
-    // DuckDB already uses every core for one query; a few at once keep memory predictable.
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 4,
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
   });
 }
 

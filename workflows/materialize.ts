@@ -1,5 +1,6 @@
 import {
   ActivityCancellationType,
+  type ActivityOptions,
   ApplicationFailure,
   CancellationScope,
   patched,
@@ -21,21 +22,23 @@ const planning = proxyActivities<MaterializeActivities>({
 
 // The heartbeat timeout is how long a dead worker's step waits before another worker retries it.
 // On cancellation the workflow waits for the step to stop (DuckDB interrupted, scratch removed).
-const dataWork = proxyActivities<MaterializeActivities>({
+export const DATA_STEP_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '30 seconds',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: dataStepRetry(),
-});
+};
+const dataWork = proxyActivities<MaterializeActivities>(DATA_STEP_OPTIONS);
 
 // The commit heartbeats: a dead worker's commit is retried elsewhere about 10 s after it died. Its
 // loop gives up within about a minute (conflicts, or an outcome it could not resolve), well inside
 // the start-to-close timeout; the activity's retries then start it again with a reload.
-const committing = proxyActivities<MaterializeActivities>({
+export const COMMIT_STEP_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '10 seconds',
   retry: quickStepRetry(),
-});
+};
+const committing = proxyActivities<MaterializeActivities>(COMMIT_STEP_OPTIONS);
 
 /**
  * Materializes one window of a feature view into its online table: plan the source scan, compute
