@@ -4,43 +4,39 @@
  * view's file, tile rows of an aggregated view's). A file being loaded is shared by every read
  * that needs it meanwhile.
  */
+import { LRUCache } from 'lru-cache';
+
 /** What the cache holds per file; `size` is its weight in rows. */
 export interface CachedRows {
   readonly size: number;
 }
 
+type Load = () => Promise<CachedRows>;
+
 export class RowCache {
-  private readonly entries = new Map<string, CachedRows>();
-  private readonly loading = new Map<string, Promise<CachedRows>>();
-  private rows = 0;
+  private readonly entries: LRUCache<string, CachedRows, Load>;
   hits = 0;
   loads = 0;
 
-  constructor(private readonly maxRows: number) {}
+  constructor(private readonly maxRows: number) {
+    this.entries = new LRUCache({
+      maxSize: Math.max(1, maxRows),
+      sizeCalculation: (rows) => Math.max(1, rows.size),
+      fetchMethod: async (_key, _stale, { context: load }) => {
+        const rows = await load();
+        this.loads++;
+        return rows;
+      },
+    });
+  }
 
   /** A file's rows: OnlineRows by key lookup, or (aggregated views, cached under their own keys) its FileTiles. */
   async get<T extends CachedRows>(key: string, load: () => Promise<T>): Promise<T> {
-    const cached = this.entries.get(key) as T | undefined;
-    if (cached) {
-      this.hits++;
-      // Re-inserting moves the entry to the most recently used end.
-      this.entries.delete(key);
-      this.entries.set(key, cached);
-      return cached;
-    }
-    const pending = this.loading.get(key) as Promise<T> | undefined;
-    if (pending) return pending;
-    const promise = load()
-      .then((rows) => {
-        this.loads++;
-        this.entries.set(key, rows);
-        this.rows += rows.size;
-        this.evict(key);
-        return rows;
-      })
-      .finally(() => this.loading.delete(key));
-    this.loading.set(key, promise);
-    return promise;
+    const status: LRUCache.Status<string, CachedRows, Load> = {};
+    // fetch() shares one load between concurrent reads and keeps nothing when the load fails.
+    const rows = (await this.entries.fetch(key, { context: load, status })) as T;
+    if (status.fetch === 'hit') this.hits++;
+    return rows;
   }
 
   /**
@@ -53,20 +49,10 @@ export class RowCache {
   }
 
   get size(): { files: number; rows: number } {
-    return { files: this.entries.size, rows: this.rows };
+    return { files: this.entries.size, rows: this.entries.calculatedSize };
   }
 
   clear(): void {
     this.entries.clear();
-    this.rows = 0;
-  }
-
-  private evict(keep: string): void {
-    for (const [key, rows] of this.entries) {
-      if (this.rows <= this.maxRows) return;
-      if (key === keep) continue;
-      this.entries.delete(key);
-      this.rows -= rows.size;
-    }
   }
 }

@@ -22,9 +22,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { LRUCache } from 'lru-cache';
 import { FloeError } from '../errors.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
-import { ByteLru } from './byte-lru.js';
 import type { FileInfo, FileIO, WriteOptions } from './file-io.js';
 import { LocalFileCache } from './local-cache.js';
 import { parseS3Location, s3LocationOf } from './s3-location.js';
@@ -71,7 +71,7 @@ export class S3FileIO implements FileIO {
   readonly client: S3Client;
   private readonly settings: typeof DEFAULTS;
   private readonly cache: LocalFileCache;
-  private readonly memory: ByteLru;
+  private readonly memory: LRUCache<string, Uint8Array>;
   private conditionalWritesUnsupported = false;
 
   constructor(config: S3Config = {}) {
@@ -108,7 +108,10 @@ export class S3FileIO implements FileIO {
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
     this.cache = new LocalFileCache(config.cacheDirectory ?? join(tmpdir(), 'floe-file-cache'), this.settings.cacheMaxBytes);
-    this.memory = new ByteLru(this.settings.memoryCacheMaxBytes);
+    this.memory = new LRUCache({
+      maxSize: Math.max(1, this.settings.memoryCacheMaxBytes),
+      sizeCalculation: (bytes) => Math.max(1, bytes.byteLength),
+    });
   }
 
   async read(location: string): Promise<Uint8Array> {

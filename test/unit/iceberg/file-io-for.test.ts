@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FloeError } from '../../../iceberg/errors.js';
-import { ByteLru } from '../../../iceberg/io/byte-lru.js';
 import { FileIOCache, fileIOFor, mergeIoProperties, s3ConfigFrom } from '../../../iceberg/io/file-io-for.js';
 import { LocalFileCache } from '../../../iceberg/io/local-cache.js';
 import { LocalFileIO } from '../../../iceberg/io/local-file-io.js';
@@ -73,21 +72,6 @@ describe('fileIOFor', () => {
       () => parseS3Location('http://bucket/a'),
       (error: unknown) => FloeError.is(error, 'invalid-input'),
     );
-  });
-});
-
-describe('ByteLru', () => {
-  it('evicts the least recently used entries past its byte bound', () => {
-    const lru = new ByteLru(10);
-    lru.set('a', new Uint8Array(4));
-    lru.set('b', new Uint8Array(4));
-    lru.get('a');
-    lru.set('c', new Uint8Array(4));
-    assert.ok(lru.get('a'));
-    assert.equal(lru.get('b'), undefined);
-    assert.ok(lru.get('c'));
-    lru.set('huge', new Uint8Array(11));
-    assert.equal(lru.get('huge'), undefined);
   });
 });
 
