@@ -3,7 +3,7 @@
  * library call (`compactTable`). Deterministic and free of I/O, so workflows may run it.
  */
 
-/** An online table (rewritten to the latest row per entity) or a source table (deletes applied). */
+/** An online table (rewritten to the latest row per entity) or a source table (small files merged, deletes applied). */
 export type CompactionTargetKind = 'online' | 'source';
 
 /** What the summary reads of a compaction plan (features/compaction/plan.ts). */
@@ -16,6 +16,7 @@ export interface PlannedCompaction {
   readonly skippedOtherSpec: number;
   readonly minFiles?: number;
   readonly belowThreshold?: number;
+  readonly smallFileBytes?: number;
 }
 
 export interface RewriteResult {
@@ -33,18 +34,20 @@ export interface RewriteResult {
 }
 
 /**
- * Why a plan rewrites nothing, by the rule `selectGroups` applies: online partitions that have at
- * most `minFiles` data files and no delete file, source data files without deletes, and groups of
- * an older partition spec. JSON-only.
+ * Why a plan rewrites nothing, by the rule `selectGroups` applies: partitions that have at most
+ * `minFiles` data files (source tables: data files under `smallFileBytes`) and no delete file, and
+ * groups of an older partition spec. JSON-only.
  */
 export interface KeptGroups {
   readonly kind: CompactionTargetKind;
   /** The planned snapshot; null for a table without one. */
   readonly snapshotId: string | null;
   readonly minFiles: number;
-  /** Online partitions, or source data files, that the rule keeps as they are. */
+  /** Partitions (in plans of older workers, source data files) that the rule keeps as they are. */
   readonly belowThreshold: number;
   readonly skippedOtherSpec: number;
+  /** Source tables: the size under which a data file counts toward `minFiles`. */
+  readonly smallFileBytes?: number;
 }
 
 /** What a compaction did: JSON-friendly. */
@@ -104,6 +107,7 @@ export function summarizeCompaction(
             minFiles: plan.minFiles,
             belowThreshold: plan.belowThreshold,
             skippedOtherSpec: plan.skippedOtherSpec,
+            ...(plan.smallFileBytes === undefined ? {} : { smallFileBytes: plan.smallFileBytes }),
           },
         }),
   };

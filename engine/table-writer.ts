@@ -17,6 +17,8 @@ import type { OrderTerm, ParquetCompression } from './parquet-writer.js';
 import { partitionColumnsSql, withPartitionColumns } from './partition-sql.js';
 
 export const ROW_GROUP_LIMIT = 'write.parquet.row-group-limit';
+const TARGET_FILE_SIZE = 'write.target-file-size-bytes';
+const DEFAULT_TARGET_FILE_SIZE_BYTES = 512 * 1024 * 1024;
 export const COMPRESSION_CODEC = 'write.parquet.compression-codec';
 export const COMPRESSION_LEVEL = 'write.parquet.compression-level';
 
@@ -47,7 +49,7 @@ export async function writeTableFiles(
   const schema = currentSchema(metadata);
   const spec = defaultSpec(table);
   const partitionColumns = partitionColumnsSql(spec, schema);
-  const targetFileSizeBytes = partitionColumns.length === 0 ? positiveIntegerProperty(metadata, 'write.target-file-size-bytes') : undefined;
+  const targetFileSizeBytes = partitionColumns.length === 0 ? positiveIntegerProperty(metadata, TARGET_FILE_SIZE) : undefined;
   // Sorted output is one file per partition, so an unpartitioned table with a target file size
   // keeps its size bound and is written unsorted (a sort order is a writer's hint, not a rule).
   // A partition of one row group gains nothing from sorting (a read decodes the group either way),
@@ -132,6 +134,11 @@ function zstdLevelProperty(table: LoadedTable): number | undefined {
 }
 
 /** A table property holding a whole number above 0, when the table sets one. */
+/** The table's `write.target-file-size-bytes`, or Iceberg's default (512 MiB). */
+export function targetFileSizeBytes(metadata: TableMetadata): number {
+  return positiveIntegerProperty(metadata, TARGET_FILE_SIZE) ?? DEFAULT_TARGET_FILE_SIZE_BYTES;
+}
+
 function positiveIntegerProperty(metadata: TableMetadata, name: string): number | undefined {
   const value = Number(metadata.properties[name] ?? '');
   return Number.isSafeInteger(value) && value > 0 ? value : undefined;

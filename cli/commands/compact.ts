@@ -23,7 +23,7 @@ export function compactCommand(program: Command): void {
     )
     .argument('[feature-view]', 'the feature view whose online table to compact')
     .option('--table <namespace.table>', 'compact this table instead (a source table: its deletes are folded into its data files)')
-    .option('--min-files <n>', 'online tables: rewrite partitions with more than this many data files (default 8)')
+    .option('--min-files <n>', 'rewrite partitions with more than this many data files (source tables: small ones) (default 8)')
     .option('--retention <duration>', 'keep snapshots and unreferenced files younger than this, e.g. 72h or 3d (default 3 days)')
     .option('--retain-last <n>', "keep at least this many snapshots (default the table's history.expire.min-snapshots-to-keep)")
     .option('--skip-cleanup', 'rewrite only: no snapshot expiry, no orphan removal')

@@ -2,6 +2,7 @@ import { partitionKey } from '../../iceberg/scan/partition-key.js';
 import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
 import type { DataFile } from '../../iceberg/spec/manifest.js';
 import { planScan } from '../../iceberg/scan/planner.js';
+import { targetFileSizeBytes } from '../../engine/table-writer.js';
 import type { FeatureContext } from '../context.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { KeptGroups } from '../../contracts/compaction-summary.js';
@@ -9,16 +10,19 @@ import type { CompactionTarget } from './target.js';
 
 export type { KeptGroups };
 
-/** An online partition is rewritten when it has more data files than this (or any delete file). */
+/** A partition is rewritten when it has more data files than this (source tables: small ones), or any delete file. */
 export const DEFAULT_MIN_FILES = 8;
 
+/** A source table's data file is small, and worth merging, below this share of the target file size (Iceberg's bin-pack default). */
+const SMALL_FILE_SHARE = 0.75;
+
 export interface CompactionPlanOptions {
-  /** Online tables: rewrite a partition holding more than this many data files. Default 8. */
+  /** Rewrite a partition holding more than this many data files (source tables: small data files). Default 8. */
   readonly minFiles?: number;
 }
 
 export interface PlannedGroup {
-  /** The partition's key (spec id and values), or for a source table the data file's path. */
+  /** The partition's key (spec id and values); in plans recorded by older workers, a source table's data file path. */
   readonly key: string;
   readonly dataFiles: number;
   readonly deleteFiles: number;
@@ -33,13 +37,18 @@ export interface CompactionPlan {
   readonly dataFiles: number;
   readonly deleteFiles: number;
   readonly rows: number;
-  /** The groups to rewrite into one file each (online partitions; source data files with deletes). */
+  /** The groups to rewrite (online partitions; a source table's small data files and those with deletes, by partition). */
   readonly groups: readonly PlannedGroup[];
   /** Partitions written with an older partition spec, left alone (a rewrite would move their rows). */
   readonly skippedOtherSpec: number;
   /** The rule's threshold, and the groups it keeps as they are (see KeptGroups). Absent in plans recorded by older workers. */
   readonly minFiles?: number;
   readonly belowThreshold?: number;
+  /**
+   * Source tables: data files smaller than this many bytes are merged (see `groupTasks`). Absent in
+   * plans recorded by older workers, which rewrote only a source table's data files with deletes.
+   */
+  readonly smallFileBytes?: number;
 }
 
 /** Plans the current snapshot of the target and picks what to rewrite. Reads metadata only. */
@@ -61,28 +70,32 @@ export async function planCompaction(
     deleteFiles: deleteFiles.size,
     rows: plan.tasks.reduce((sum, task) => sum + task.dataFile.recordCount, 0),
   };
+  const smallFileBytes = target.kind === 'source' ? Math.floor(targetFileSizeBytes(table.metadata) * SMALL_FILE_SHARE) : undefined;
   const { groups, skippedOtherSpec, belowThreshold } = selectGroups(target, plan, {
     minFiles,
     defaultSpecId: table.metadata.defaultSpecId,
+    ...(smallFileBytes === undefined ? {} : { smallFileBytes }),
   });
-  return { ...base, groups, skippedOtherSpec, minFiles, belowThreshold };
+  return { ...base, groups, skippedOtherSpec, minFiles, belowThreshold, ...(smallFileBytes === undefined ? {} : { smallFileBytes }) };
 }
 
 /**
- * The groups to rewrite: online partitions with more than `minFiles` data files or any delete
- * file; source data files with deletes. Groups of an older partition spec are skipped (counted).
+ * The groups to rewrite: partitions whose rewritable files (see `groupTasks`) number more than
+ * `minFiles` or include one with deletes. Groups of an older partition spec are skipped (counted).
  */
 export function selectGroups(
   target: CompactionTarget,
   plan: ScanPlan,
-  options: { minFiles: number; defaultSpecId: number },
+  options: { minFiles: number; defaultSpecId: number; smallFileBytes?: number },
 ): { groups: PlannedGroup[]; skippedOtherSpec: number; belowThreshold: number } {
   let skippedOtherSpec = 0;
   let belowThreshold = 0;
   const groups: PlannedGroup[] = [];
-  for (const [key, tasks] of groupTasks(target, plan)) {
+  for (const [key, tasks] of groupTasks(target, plan, options.smallFileBytes)) {
     const withDeletes = tasks.some(hasDeletes);
-    const wanted = target.kind === 'online' ? tasks.length > options.minFiles || withDeletes : withDeletes;
+    // Older workers' source plans rewrite only data files with deletes, each on its own.
+    const byCount = target.kind === 'online' || options.smallFileBytes !== undefined;
+    const wanted = byCount ? tasks.length > options.minFiles || withDeletes : withDeletes;
     if (!wanted) {
       belowThreshold += 1;
       continue;
@@ -108,6 +121,11 @@ export function describeKeptGroups(kept: KeptGroups): string {
   if (kept.kind === 'online') {
     const plural = kept.belowThreshold === 1 ? 'partition has' : 'partitions have';
     parts.push(`${kept.belowThreshold} ${plural} ≤ ${kept.minFiles} data files and no delete files (minFiles ${kept.minFiles})`);
+  } else if (kept.smallFileBytes !== undefined) {
+    const plural = kept.belowThreshold === 1 ? 'partition has' : 'partitions have';
+    parts.push(
+      `${kept.belowThreshold} ${plural} ≤ ${kept.minFiles} data files under ${formatBytes(kept.smallFileBytes)} and no delete files (minFiles ${kept.minFiles}; larger files are left as they are)`,
+    );
   } else {
     parts.push(
       `${kept.belowThreshold} data file${kept.belowThreshold === 1 ? '' : 's'} without delete files (a source table is rewritten only where deletes apply)`,
@@ -123,16 +141,29 @@ export function droppableDeleteFiles(rewritten: readonly ScanTask[], kept: reado
   return [...deleteFilesOf(rewritten).values()].filter((file) => !stillNeeded.has(file.filePath));
 }
 
-/** Online tables group by partition; source tables rewrite each data file with deletes on its own. */
-export function groupTasks(target: CompactionTarget, plan: ScanPlan): Map<string, ScanTask[]> {
+/**
+ * The data files a rewrite may take, by group. Online tables: every file, by partition. Source
+ * tables: by partition, the files with deletes and those smaller than `smallFileBytes` (a file
+ * near the target size gains nothing from a rewrite; a partition with none of these is an empty
+ * group). Without `smallFileBytes` (plans of older workers), each source data file on its own.
+ */
+export function groupTasks(target: CompactionTarget, plan: ScanPlan, smallFileBytes?: number): Map<string, ScanTask[]> {
   const groups = new Map<string, ScanTask[]>();
   for (const task of plan.tasks) {
-    const key = target.kind === 'online' ? partitionKey(task.specId, task.dataFile.partition) : task.dataFile.filePath;
-    const group = groups.get(key);
-    if (group) group.push(task);
-    else groups.set(key, [task]);
+    if (target.kind === 'source' && smallFileBytes === undefined) {
+      groups.set(task.dataFile.filePath, [task]);
+      continue;
+    }
+    const key = partitionKey(task.specId, task.dataFile.partition);
+    const group = groups.get(key) ?? [];
+    groups.set(key, group);
+    if (target.kind === 'online' || hasDeletes(task) || task.dataFile.fileSizeInBytes < smallFileBytes!) group.push(task);
   }
   return groups;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${bytes} bytes`;
 }
 
 export function hasDeletes(task: ScanTask): boolean {

@@ -53,8 +53,8 @@ export interface RewriteOptions {
 
 /**
  * Rewrites each planned group into new files — an online partition into one file holding only the
- * latest row per entity (event_ts, then created_ts, then materialized_at), a source data file into
- * one without its deleted rows — and commits ONE replace validated against the planned snapshot:
+ * latest row per entity (event_ts, then created_ts, then materialized_at), a source table's small
+ * files of a partition into one (or more, by the target file size) without their deleted rows — and commits ONE replace validated against the planned snapshot:
  * files appended since stay, and a commit that removed one of ours fails the rewrite clearly.
  * Delete files are dropped when every data file they apply to is rewritten.
  */
@@ -78,7 +78,7 @@ export async function rewriteAndCommit(context: FeatureContext, plan: Compaction
 
   const startingSnapshotId = BigInt(plan.snapshotId);
   const scan = await planScan(table, { snapshotId: startingSnapshotId });
-  const byKey = groupTasks(plan.target, scan);
+  const byKey = groupTasks(plan.target, scan, plan.smallFileBytes);
   const chosen = plan.groups.map((group) => {
     const tasks = byKey.get(group.key);
     if (!tasks)

@@ -1,7 +1,8 @@
 // Compaction on real services: an online table grown by many small materialize windows, compacted
 // by the compact workflow on the Temporal dev server and read back by pyiceberg and the online
 // store; a compaction whose commit is held while a materialization appends; expiry and orphan
-// removal with no retention; and a source table's merge-on-read deletes folded into its data files.
+// removal with no retention; a source table's merge-on-read deletes folded into its data files; and
+// a source table's small files merged into one.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,7 +12,13 @@ import { after, before, describe, test } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { quoteIdentifier as q } from '../../../engine/sql.js';
 import { deleteRows } from '../../../engine/row-delete.js';
-import { compactTable, planCompaction, resolveCompactionTarget, rewriteAndCommit } from '../../../features/compaction/index.js';
+import {
+  compactTable,
+  describeKeptGroups,
+  planCompaction,
+  resolveCompactionTarget,
+  rewriteAndCommit,
+} from '../../../features/compaction/index.js';
 import type { FeatureContext } from '../../../features/context.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
@@ -23,8 +30,17 @@ import { recordHistory } from '../../support/histories.js';
 import { normalizeLocation, referencedByPyiceberg } from './support/referenced.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { workflowBundle } from '../../support/temporal.js';
+import { driverStatsRows } from '../../fixtures/driver-stats.js';
 import { BUCKETS } from '../pipelines/support/definitions.js';
-import { createSource, onlineRows, onlineSnapshots, sortRows, startPipelineWorker, VIEW } from '../pipelines/support/pipeline.js';
+import {
+  appendSourceRows,
+  createSource,
+  onlineRows,
+  onlineSnapshots,
+  sortRows,
+  startPipelineWorker,
+  VIEW,
+} from '../pipelines/support/pipeline.js';
 import type { PipelineWorker, SourceTable } from '../pipelines/support/pipeline.js';
 
 /** Six 6-hour windows: each lands one small file in each of the view's buckets. */
@@ -235,7 +251,9 @@ describe('compact workflow', () => {
       assert.equal(result.featureView, null);
       assert.equal(result.deleteFilesRemoved, deleteFilesBefore.rows.length);
       assert.equal(result.rowsBefore - result.rowsAfter, deletes.deletedRows);
-      assert.equal(result.dataFilesAfter, result.dataFilesBefore);
+      // Both data files have deletes and lie in the one partition of the unpartitioned table: one file now.
+      assert.equal(result.dataFilesBefore, 2);
+      assert.equal(result.dataFilesAfter, 1);
 
       const deleteFilesAfter = await runPyiceberg<{ rows: unknown[] }>('inspect', {
         catalog: source.oracle,
@@ -248,6 +266,44 @@ describe('compact workflow', () => {
       const history = await handle.fetchHistory();
       await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId);
       await recordHistory(workflowId, 'compact-source-mor');
+    } finally {
+      await worker.close();
+    }
+  });
+  test("a source table's small files are merged into one, every row kept, as pyiceberg reads them", async () => {
+    const rows = driverStatsRows();
+    const slices = Array.from({ length: 6 }, (_, index) => rows.filter((_, row) => row % 8 === index + 2));
+    let source = await createSource(
+      path.join(scratch, 'small-files'),
+      rows.filter((_, row) => row % 8 < 2),
+    );
+    for (const slice of slices) source = await appendSourceRows(source, slice);
+    const worker = await startPipelineWorker(source);
+    try {
+      const before = await sourceRows(source);
+      assert.equal(before.length, rows.length);
+      assert.equal((await sourceFiles(source)).length, 8);
+
+      const kept: CompactResult = await worker.client.workflow.execute('compact', {
+        taskQueue: worker.taskQueue,
+        workflowId: `compact-table-${randomUUID()}`,
+        args: [{ table: source.table }, {}],
+      });
+      assert.equal(kept.snapshotId, null, 'eight small files are not more than the default minFiles (8)');
+      assert.match(describeKeptGroups(kept.kept!), /1 partition has ≤ 8 data files under 384 MiB and no delete files/);
+
+      const result: CompactResult = await worker.client.workflow.execute('compact', {
+        taskQueue: worker.taskQueue,
+        workflowId: `compact-table-${randomUUID()}`,
+        args: [{ table: source.table }, { minFiles: 4 }],
+      });
+      assert.equal(result.kind, 'source');
+      assert.equal(result.dataFilesBefore, 8);
+      assert.equal(result.dataFilesAfter, 1);
+      assert.equal(result.rowsBefore, rows.length);
+      assert.equal(result.rowsAfter, rows.length);
+      assert.deepEqual(await sourceFiles(source), [{ record_count: rows.length }]);
+      assert.deepEqual(await sourceRows(source), before);
     } finally {
       await worker.close();
     }
@@ -304,6 +360,15 @@ function latestPerEntity(rows: readonly Record<string, unknown>[]): Record<strin
     if (!current || rank(row) > rank(current)) latest.set(key, row);
   }
   return sortRows([...latest.values()]);
+}
+
+async function sourceFiles(source: SourceTable): Promise<{ record_count: number }[]> {
+  const files = await runPyiceberg<{ rows: { record_count: number | string }[] }>('inspect', {
+    catalog: source.oracle,
+    identifier: source.table,
+    what: 'data_files',
+  });
+  return files.rows.map((file) => ({ record_count: Number(file.record_count) }));
 }
 
 async function sourceRows(source: SourceTable): Promise<Record<string, unknown>[]> {

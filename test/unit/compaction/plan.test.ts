@@ -1,7 +1,7 @@
 // Which groups a compaction rewrites and which delete files it may drop, on hand-built scan plans.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { droppableDeleteFiles, selectGroups } from '../../../features/compaction/plan.js';
+import { droppableDeleteFiles, groupTasks, selectGroups } from '../../../features/compaction/plan.js';
 import type { FeatureViewInput } from '../../../features/definitions.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { Registry } from '../../../features/registry.js';
@@ -76,14 +76,55 @@ describe('compaction planning', () => {
     assert.equal(skippedOtherSpec, 1);
   });
 
-  test('source: each data file with deletes is its own group, however many files a partition has', () => {
+  test('source: per partition, small files are merged past minFiles, with any file that has deletes; large files stay', () => {
+    const deletes = file('d1', 0, 'position-deletes', 2);
+    const sized = (path: string, bucket: number, bytes: number, positionDeletes: DataFile[] = []): ScanTask => ({
+      ...task(path, bucket, { positionDeletes }),
+      dataFile: { ...file(path, bucket), fileSizeInBytes: bytes },
+    });
+    const tasks = [
+      // Partition 0: two small files, a large one with deletes, a large one without.
+      sized('a1', 0, 10),
+      sized('a2', 0, 10),
+      sized('a3', 0, 1000, [deletes]),
+      sized('a4', 0, 1000),
+      // Partition 1: three small files, more than minFiles.
+      sized('b1', 1, 10),
+      sized('b2', 1, 10),
+      sized('b3', 1, 10),
+      // Partition 2: two small files, not more than minFiles; partition 3: large files only.
+      sized('c1', 2, 10),
+      sized('c2', 2, 10),
+      sized('e1', 3, 1000),
+    ];
+    const { groups, belowThreshold } = selectGroups(source, plan(tasks), { minFiles: 2, defaultSpecId: 0, smallFileBytes: 100 });
+    assert.deepEqual(
+      groups.map((group) => [group.dataFiles, group.deleteFiles, group.rows]),
+      [
+        [3, 1, 30],
+        [3, 0, 30],
+      ],
+    );
+    assert.equal(belowThreshold, 2);
+    const byKey = groupTasks(source, plan(tasks), 100);
+    assert.deepEqual(
+      groups.map((group) => byKey.get(group.key)!.map((one) => one.dataFile.filePath)),
+      [
+        ['a1', 'a2', 'a3'],
+        ['b1', 'b2', 'b3'],
+      ],
+    );
+  });
+
+  test('source, a plan of an older worker (no smallFileBytes): each data file with deletes is its own group', () => {
     const deletes = file('d1', 0, 'position-deletes', 2);
     const tasks = [task('a1', 0, { positionDeletes: [deletes] }), task('a2', 0), task('a3', 0, { positionDeletes: [deletes] })];
-    const { groups } = selectGroups(source, plan(tasks), { minFiles: 0, defaultSpecId: 0 });
+    const { groups, belowThreshold } = selectGroups(source, plan(tasks), { minFiles: 0, defaultSpecId: 0 });
     assert.deepEqual(
       groups.map((group) => group.key),
       ['a1', 'a3'],
     );
+    assert.equal(belowThreshold, 1);
   });
 
   test('a delete file is dropped only when no kept data file still needs it', () => {
