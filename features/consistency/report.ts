@@ -11,6 +11,7 @@ import type { ConsistencyReport } from '../../contracts/consistency.js';
 import type { FeatureContext } from '../context.js';
 import { withScratchDirectory } from '../context.js';
 import { commitOutputFiles, writeOutputFiles } from '../historical/output-table.js';
+import { compactTable, planCompaction } from '../compaction/index.js';
 
 export { DEFAULT_CONSISTENCY_TABLE } from '../config.js';
 
@@ -34,14 +35,22 @@ const REPORT_SCHEMA: Schema = {
 };
 
 /**
+ * A check appends one small file (hourly per view when scheduled): past this many the append
+ * compacts the table too, so it and the feature server's scan of it stay small.
+ */
+export const REPORT_MAX_FILES = 24;
+
+/**
  * Appends the report's rows (one per feature) to the report table, creating it (and its namespace)
- * when absent. `idempotencyKey` makes a retried append commit once.
+ * when absent. `idempotencyKey` makes a retried append commit once. Once the table holds more than
+ * `maxFiles` small files (default REPORT_MAX_FILES), they are merged and snapshots past compaction's
+ * default retention expired, as `floe compact --table` does.
  */
 export async function appendConsistencyReport(
   context: FeatureContext,
   tableName: string,
   report: ConsistencyReport,
-  options: { readonly idempotencyKey?: string } = {},
+  options: { readonly idempotencyKey?: string; readonly maxFiles?: number } = {},
 ): Promise<{ table: string; snapshotId: string | null; rows: number }> {
   const id = reportTableIdentifier(tableName);
   const table = await ensureReportTable(context.catalog, id);
@@ -76,7 +85,22 @@ export async function appendConsistencyReport(
     ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
     summary: { 'floe.feature-view': report.featureView, 'floe.consistency.checked-at': report.checkedAt },
   });
+  await compactWhenLarge(context, formatTableIdentifier(id), options.maxFiles ?? REPORT_MAX_FILES);
   return { table: formatTableIdentifier(id), snapshotId: result.snapshotId?.toString() ?? null, rows: rows.length };
+}
+
+/**
+ * Compacts the report table when its small files outnumber `maxFiles` (otherwise it only plans its
+ * few manifests). Two checks may both compact it at once: the one whose commit loses to the other's
+ * has nothing left to do, and its report has landed, so the conflict is no failure.
+ */
+async function compactWhenLarge(context: FeatureContext, table: string, maxFiles: number): Promise<void> {
+  const target = { kind: 'source', table } as const;
+  const plan = await planCompaction(context, target, { minFiles: maxFiles });
+  if (plan.groups.length === 0) return;
+  await compactTable(context, target, { minFiles: maxFiles }).catch((error: unknown) => {
+    if (!FloeError.is(error, 'commit-conflict')) throw error;
+  });
 }
 
 /** A feature's latest mismatch rate, as the report table holds it. */
