@@ -12,10 +12,11 @@ import { readAllManifestEntries, snapshotManifests } from '../iceberg/write/tabl
  * What happened to a source table between the snapshot a view last processed (its cursor) and the
  * snapshot a run reads, walking the branch's ancestry back from the latter:
  * - `unchanged`: the cursor is the snapshot read;
- * - `appends`: only appends since, so their added data files are all that is new (read by an
- *   incremental append scan, no old file reopened);
- * - `rewritten`: some snapshot since is not an append (overwrite, delete, replace): rows were
- *   removed or replaced, and the affected event times must be restated;
+ * - `appends`: only appends since, and replaces (a compaction: files rewritten, no row changed),
+ *   so the appends' data files are all that is new (read by an incremental append scan, no old
+ *   file reopened);
+ * - `rewritten`: some snapshot since is an overwrite or a delete: rows were removed or replaced,
+ *   and the affected event times must be restated;
  * - `cursor-lost`: the cursor is not an ancestor any more (expired, or the branch was reset).
  * A null cursor means "before the table's first snapshot": the view processed the source empty.
  */
@@ -24,6 +25,9 @@ export type SourceChanges =
   | { readonly kind: 'appends'; readonly snapshots: readonly Snapshot[] }
   | { readonly kind: 'rewritten'; readonly snapshots: readonly Snapshot[]; readonly first: Snapshot }
   | { readonly kind: 'cursor-lost' };
+
+/** Operations that add rows without changing any (`append`), or change files but no row (`replace`: Iceberg's compaction). */
+const ROWS_KEPT: ReadonlySet<string> = new Set(['append', 'replace']);
 
 export function classifySourceChanges(metadata: TableMetadata, headSnapshotId: bigint | null, cursor: bigint | null): SourceChanges {
   if (headSnapshotId === cursor) return { kind: 'unchanged' };
@@ -40,7 +44,7 @@ export function classifySourceChanges(metadata: TableMetadata, headSnapshotId: b
   }
   if (!found) return { kind: 'cursor-lost' };
   since.reverse();
-  const first = since.find((snapshot) => snapshot.summary.operation !== 'append');
+  const first = since.find((snapshot) => !ROWS_KEPT.has(snapshot.summary.operation));
   return first === undefined ? { kind: 'appends', snapshots: since } : { kind: 'rewritten', snapshots: since, first };
 }
 

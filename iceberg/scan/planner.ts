@@ -39,9 +39,9 @@ export interface ScanOptions {
   readonly concurrency?: number;
   /**
    * An incremental append scan (Java's IncrementalAppendScan): only the data files added by the
-   * snapshots after `snapshotId` (exclusive; null: from the first snapshot) up to the one read.
-   * Every snapshot in between must be an `append`, so no delete file can apply to those files;
-   * only the manifests those snapshots added are opened.
+   * appends after `snapshotId` (exclusive; null: from the first snapshot) up to the one read.
+   * Every snapshot in between must be an `append`, or a `replace` (which changes no rows), so no
+   * delete file can apply to those files; only the manifests those appends added are opened.
    */
   readonly appendedAfter?: { readonly snapshotId: bigint | null };
 }
@@ -62,13 +62,15 @@ export async function planScan(table: LoadedTable, options: ScanOptions = {}): P
   if (!snapshot) return emptyPlan(schema, filter);
 
   const pruning = filter === undefined ? undefined : new Pruning(filter, metadata.partitionSpecs);
-  const appended =
+  const range =
     options.appendedAfter === undefined
       ? undefined
       : appendSnapshotsAfter(metadata, snapshot, options.appendedAfter.snapshotId, table.metadataLocation);
-  const listed = (await readSnapshotManifests(table, snapshot)).filter(
-    (manifest) => appended === undefined || (manifest.content === 'data' && appended.has(manifest.addedSnapshotId)),
-  );
+  const appended = range === undefined ? undefined : new Set(range.appends.map((append) => append.snapshotId));
+  const listed =
+    range === undefined
+      ? await readSnapshotManifests(table, snapshot)
+      : await appendedManifests(table, snapshot, range, options.concurrency ?? 8);
   const manifests = pruning ? listed.filter((manifest) => pruning.manifestMayMatch(manifest)) : listed;
   const perManifest = await mapWithConcurrency(manifests, options.concurrency ?? 8, async (manifest) => {
     const read = await readManifestOf(table.io, metadata, manifest);
@@ -179,28 +181,37 @@ export function selectSnapshot(metadata: TableMetadata, options: ScanOptions, lo
 }
 
 /**
- * The ids of the snapshots after `afterSnapshotId` up to and including `head`, which must all be
- * appends. Fails when `afterSnapshotId` is not an ancestor of `head` (expired, or the branch was
+ * The appends after `afterSnapshotId` up to and including `head`, and whether a replace came
+ * between; any other operation is refused. A replace (compaction) adds and removes files without
+ * changing the table's rows, so the rows the appends added are still the ones to read. Fails when `afterSnapshotId` is not an ancestor of `head` (expired, or the branch was
  * reset), or, given null, when the ancestry does not reach back to the table's first snapshot.
  */
-function appendSnapshotsAfter(metadata: TableMetadata, head: Snapshot, afterSnapshotId: bigint | null, location: string): Set<bigint> {
-  const ids = new Set<bigint>();
+function appendSnapshotsAfter(
+  metadata: TableMetadata,
+  head: Snapshot,
+  afterSnapshotId: bigint | null,
+  location: string,
+): { appends: Snapshot[]; replaced: boolean } {
+  const appends: Snapshot[] = [];
+  let replaced = false;
   let reachedStart = false;
   for (const snapshot of ancestorsOf(metadata, head.snapshotId)) {
     if (snapshot.snapshotId === afterSnapshotId) {
       reachedStart = true;
       break;
     }
-    if (snapshot.summary.operation !== 'append') {
+    const operation = snapshot.summary.operation;
+    if (operation === 'replace') replaced = true;
+    else if (operation === 'append') appends.push(snapshot);
+    else {
       throw new FloeError(
         'invalid-input',
-        `An incremental append scan reads only appends, but snapshot ${snapshot.snapshotId} is not one (its operation is ${snapshot.summary.operation})`,
+        `An incremental append scan reads only appends (past replaces, which change no rows), but snapshot ${snapshot.snapshotId} is neither (its operation is ${operation})`,
         {
           context: { table: location, snapshot: snapshot.snapshotId },
         },
       );
     }
-    ids.add(snapshot.snapshotId);
     if (snapshot.parentSnapshotId === null) reachedStart = afterSnapshotId === null;
   }
   if (!reachedStart) {
@@ -213,7 +224,32 @@ function appendSnapshotsAfter(metadata: TableMetadata, head: Snapshot, afterSnap
       },
     );
   }
-  return ids;
+  return { appends, replaced };
+}
+
+/**
+ * The data manifests the appends in range wrote. From the head's manifest list when only appends
+ * came since (they remove nothing, so every file they added is still listed there); past a replace
+ * (a compaction may have rewritten those files into others), from each append's own manifest list,
+ * as Java's incremental append scan does: the files stay readable while that snapshot is kept.
+ */
+async function appendedManifests(
+  table: LoadedTable,
+  head: Snapshot,
+  range: { readonly appends: readonly Snapshot[]; readonly replaced: boolean },
+  concurrency: number,
+): Promise<ManifestFile[]> {
+  const ids = new Set(range.appends.map((append) => append.snapshotId));
+  if (!range.replaced)
+    return (await readSnapshotManifests(table, head)).filter(
+      (manifest) => manifest.content === 'data' && ids.has(manifest.addedSnapshotId),
+    );
+  const perAppend = await mapWithConcurrency(range.appends, concurrency, async (append) =>
+    (await readSnapshotManifests(table, append)).filter(
+      (manifest) => manifest.content === 'data' && manifest.addedSnapshotId === append.snapshotId,
+    ),
+  );
+  return perAppend.flat();
 }
 
 /** Time travel reads with the schema the snapshot was written with; a current read with the current schema. */

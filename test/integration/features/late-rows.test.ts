@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import { deleteRows } from '../../../engine/row-delete.js';
 import { quoteLiteral } from '../../../engine/sql.js';
 import { writeTableFiles } from '../../../engine/table-writer.js';
+import { compactTable } from '../../../features/compaction/index.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import type { Duration } from '../../../features/definitions.js';
 import { materializeWindow, readWatermark } from '../../../features/materialization.js';
@@ -368,6 +369,45 @@ describe('late rows (issue 13)', () => {
       // The online table only ever adds rows: the deleted row of driver 3 stays (a restated row never goes backwards).
       assert.deepEqual(sorted(afterDelete!), sorted(bruteForceLatest([...replacement, ...lateAppend, ...secondLate], T0 + 18 * HOUR)));
       assert.equal(afterAppend!.get('6')?.trips, '60');
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  test('a compaction of the source (a replace) changes no row: late rows appended before it are still read incrementally', async () => {
+    const { runtime, context, sourceTable, onlineTable, directory } = await fixture();
+    try {
+      const row = (driver_id: number, hour: number, trips: number): SourceRow => ({
+        driver_id,
+        conv_rate: 0.5,
+        trips,
+        event: T0 + hour * HOUR,
+        created: T0 + hour * HOUR,
+      });
+      const first = [row(1, 1, 10), row(2, 2, 20)];
+      await appendSource(context, sourceTable, first);
+      await materializeWindow(context, VIEW, { start: new Date(T0), end: new Date(T0 + 6 * HOUR) }, 'run-1', {
+        incremental: true,
+        now: new Date(T0 + 6 * HOUR),
+      });
+      // Two late appends, then a compaction merging every source file (both late ones included) into one.
+      const late = [row(1, 3, 11), row(3, 4, 30)];
+      await appendSource(context, sourceTable, [late[0]!]);
+      await appendSource(context, sourceTable, [late[1]!]);
+      const compacted = await compactTable(context, { kind: 'source', table: sourceTable }, { minFiles: 0, skipCleanup: true });
+      assert.equal(compacted.dataFilesAfter, 1);
+      const current = [row(4, 7, 40)];
+      await appendSource(context, sourceTable, current);
+
+      const run2 = await materializeWindow(context, VIEW, { start: new Date(T0 + 6 * HOUR), end: new Date(T0 + 12 * HOUR) }, 'run-2', {
+        incremental: true,
+        now: new Date(T0 + 12 * HOUR),
+      });
+      assert.equal(run2.late?.fallback, undefined, 'the replace restated nothing');
+      assert.equal(run2.window.start.toISOString(), '2024-06-01T06:00:00.000Z');
+      assert.deepEqual([run2.late?.files, run2.late?.rows], [2, 2], 'the two late files, read from the appends that added them');
+      const [after] = await onlineLatest(directory, onlineTable, [run2.snapshotId!]);
+      assert.deepEqual(sorted(after!), sorted(bruteForceLatest([...first, ...late, ...current], T0 + 12 * HOUR)));
     } finally {
       await runtime.close();
     }

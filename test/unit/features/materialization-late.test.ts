@@ -173,7 +173,7 @@ describe('carriedSummary: what every online commit carries forward', () => {
   });
 });
 
-describe('classifySourceChanges: appends are read incrementally, anything else is restated', () => {
+describe('classifySourceChanges: appends are read incrementally, past replaces; overwrites and deletes are restated', () => {
   const source = chain([{ id: 10n }, { id: 12n }, { id: 14n, operation: 'overwrite' }, { id: 16n }, { id: 18n, operation: 'delete' }]);
 
   it('nothing new when the cursor is the snapshot read', () => {
@@ -187,6 +187,20 @@ describe('classifySourceChanges: appends are read incrementally, anything else i
     assert.deepEqual('snapshots' in changes && changes.snapshots.map((snapshot) => snapshot.snapshotId), [12n]);
     const fromStart = classifySourceChanges(source, 12n, null);
     assert.deepEqual('snapshots' in fromStart && fromStart.snapshots.map((snapshot) => snapshot.snapshotId), [10n, 12n]);
+  });
+
+  it('a replace (compaction) since the cursor changes no row: still appends', () => {
+    const compacted = chain([{ id: 10n }, { id: 12n, operation: 'replace' }, { id: 14n }, { id: 16n, operation: 'replace' }]);
+    const changes = classifySourceChanges(compacted, 16n, 10n);
+    assert.equal(changes.kind, 'appends');
+    assert.deepEqual('snapshots' in changes && changes.snapshots.map((snapshot) => snapshot.snapshotId), [12n, 14n, 16n]);
+    const rewritten = classifySourceChanges(
+      chain([{ id: 10n }, { id: 12n, operation: 'replace' }, { id: 14n, operation: 'overwrite' }]),
+      14n,
+      10n,
+    );
+    assert.ok(rewritten.kind === 'rewritten');
+    assert.equal(rewritten.first.snapshotId, 14n, 'the overwrite, not the replace before it, is named');
   });
 
   it('an overwrite or delete since the cursor is a rewrite, naming the first one', () => {

@@ -1,7 +1,8 @@
 /**
  * planScan's incremental append scan (`appendedAfter`): only the data files the appends after a
- * snapshot added, found by opening only the manifests those appends wrote; it refuses a range
- * holding anything but appends, and a start that is not an ancestor.
+ * snapshot added, found by opening only the manifests those appends wrote, also past a replace
+ * that rewrote them; it refuses a range holding an overwrite or delete, and a start that is not an
+ * ancestor.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
@@ -11,6 +12,7 @@ import type { LoadedTable } from '../../../../iceberg/catalog/catalog.js';
 import { planScan } from '../../../../iceberg/scan/planner.js';
 import type { PartitionSpec } from '../../../../iceberg/spec/partition.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
+import type { ManifestFile } from '../../../../iceberg/spec/manifest.js';
 import type { Snapshot } from '../../../../iceberg/spec/snapshot.js';
 import { fileWithValues, loadedTable, MemoryFileIO, writeManifestFile, writeSnapshot } from './support/table-builder.js';
 
@@ -28,13 +30,14 @@ const hour = (n: number): bigint => BigInt(n) * 3_600_000_000n;
 
 let io: MemoryFileIO;
 let snapshots: Snapshot[];
+let manifests: ManifestFile[];
 let table: LoadedTable;
 
 /** Three appends (hours 0–1, 5–6, 2–3), each writing its own manifest, as a fast append does. */
 before(async () => {
   io = new MemoryFileIO();
   snapshots = [];
-  const manifests = [];
+  manifests = [];
   const hours = [
     [0, 1],
     [5, 6],
@@ -93,6 +96,38 @@ describe('incremental append scan', () => {
     assert.equal(plan.summary.dataFilesSkipped, 1);
   });
 
+  it('past a replace that rewrote the appended files, reads them from the appends that added them', async () => {
+    // Snapshot 4 compacts f2 and f3 into f23: its manifest list holds m1 and the new manifest only.
+    const merged = fileWithValues(schema, `${root}/data/f23.parquet`, [], { 1: [2n, 13n], 2: [hour(2), hour(6)] });
+    const m4 = await writeManifestFile(io, {
+      path: `${root}/metadata/m4.avro`,
+      content: 'data',
+      spec: unpartitioned,
+      schema,
+      files: [merged],
+      snapshotId: 4n,
+      sequenceNumber: 4,
+    });
+    const replace = await writeSnapshot(io, {
+      snapshotId: 4n,
+      parentSnapshotId: 3n,
+      sequenceNumber: 4,
+      schemaId: 0,
+      manifests: [m4, manifests[0]!],
+      manifestListPath: `${root}/metadata/snap-4.avro`,
+    });
+    const compacted = loadedTable(io, {
+      location: root,
+      schemas: [schema],
+      currentSchemaId: 0,
+      specs: [unpartitioned],
+      snapshots: [...snapshots, { ...replace, summary: { operation: 'replace' } }],
+    });
+    assert.deepEqual(paths(await planScan(compacted, { appendedAfter: { snapshotId: 1n } })), ['f2.parquet', 'f3.parquet']);
+    assert.deepEqual(paths(await planScan(compacted, { appendedAfter: { snapshotId: 3n } })), []);
+    assert.deepEqual(paths(await planScan(compacted, {})), ['f1.parquet', 'f23.parquet'], 'a plain scan reads the compacted file');
+  });
+
   it('refuses a range with a snapshot that is not an append, and a start that is not an ancestor', async () => {
     const rewritten = loadedTable(io, {
       location: root,
@@ -104,7 +139,7 @@ describe('incremental append scan', () => {
     await assert.rejects(
       planScan(rewritten, { appendedAfter: { snapshotId: 1n } }),
       (error: unknown) =>
-        FloeError.is(error, 'invalid-input') && /snapshot 2 is not one \(its operation is overwrite\)/.test(error.message),
+        FloeError.is(error, 'invalid-input') && /snapshot 2 is neither \(its operation is overwrite\)/.test(error.message),
     );
     await assert.rejects(
       planScan(table, { appendedAfter: { snapshotId: 99n } }),
