@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { FloeError } from '../../iceberg/errors.js';
+import { formatByteSize } from '../../iceberg/util/byte-size.js';
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
 import type { TableInspection } from '../inspect-table.js';
 
@@ -82,19 +83,17 @@ function snapshotArgument(text: string): bigint {
 }
 
 function describeInspection(inspection: TableInspection): string {
-  const size = (bytes: number): string =>
-    bytes < 1024 ? `${bytes} B` : bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
   const lines = [
     `${inspection.table}  (format v${inspection.formatVersion}, ${inspection.location})`,
     `  schema: ${inspection.schema.map((field) => `${field.name} ${field.type}${field.required ? ' not null' : ''}`).join(', ')}`,
     `  partitioned by: ${inspection.partitionSpec.map((field) => `${field.transform}(${field.source})`).join(', ') || 'nothing'}`,
     `  current snapshot: ${inspection.currentSnapshotId ?? '(none)'}; ${inspection.snapshots.length} snapshot(s)`,
-    `  files of snapshot ${inspection.snapshotId ?? '(none)'}: ${inspection.totals.dataFiles} data, ${inspection.totals.deleteFiles} delete, ${inspection.totals.records} rows, ${size(inspection.totals.bytes)} in ${inspection.manifests} manifest(s)`,
+    `  files of snapshot ${inspection.snapshotId ?? '(none)'}: ${inspection.totals.dataFiles} data, ${inspection.totals.deleteFiles} delete, ${inspection.totals.records} rows, ${formatByteSize(inspection.totals.bytes)} in ${inspection.manifests} manifest(s)`,
     '',
     'Partitions:',
     ...inspection.partitions.map(
       (partition) =>
-        `  ${JSON.stringify(partition.partition)}  ${partition.dataFiles} file(s), ${partition.records} rows, ${size(partition.bytes)}` +
+        `  ${JSON.stringify(partition.partition)}  ${partition.dataFiles} file(s), ${partition.records} rows, ${formatByteSize(partition.bytes)}` +
         (partition.positionDeleteFiles + partition.equalityDeleteFiles > 0
           ? `, ${partition.positionDeleteFiles} position / ${partition.equalityDeleteFiles} equality delete file(s)`
           : ''),

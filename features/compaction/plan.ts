@@ -3,6 +3,7 @@ import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
 import type { DataFile } from '../../iceberg/spec/manifest.js';
 import { planScan } from '../../iceberg/scan/planner.js';
 import { targetFileSizeBytes } from '../../engine/table-writer.js';
+import { formatByteSize } from '../../iceberg/util/byte-size.js';
 import type { FeatureContext } from '../context.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { KeptGroups } from '../../contracts/compaction-summary.js';
@@ -124,7 +125,7 @@ export function describeKeptGroups(kept: KeptGroups): string {
   } else if (kept.smallFileBytes !== undefined) {
     const plural = kept.belowThreshold === 1 ? 'partition has' : 'partitions have';
     parts.push(
-      `${kept.belowThreshold} ${plural} ≤ ${kept.minFiles} data files under ${formatBytes(kept.smallFileBytes)} and no delete files (minFiles ${kept.minFiles}; larger files are left as they are)`,
+      `${kept.belowThreshold} ${plural} ≤ ${kept.minFiles} data files under ${formatByteSize(kept.smallFileBytes)} and no delete files (minFiles ${kept.minFiles}; larger files are left as they are)`,
     );
   } else {
     parts.push(
@@ -160,10 +161,6 @@ export function groupTasks(target: CompactionTarget, plan: ScanPlan, smallFileBy
     if (target.kind === 'online' || hasDeletes(task) || task.dataFile.fileSizeInBytes < smallFileBytes!) group.push(task);
   }
   return groups;
-}
-
-function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${bytes} bytes`;
 }
 
 export function hasDeletes(task: ScanTask): boolean {

@@ -38,7 +38,7 @@ const REPORT_SCHEMA: Schema = {
  * A check appends one small file (hourly per view when scheduled): past this many the append
  * compacts the table too, so it and the feature server's scan of it stay small.
  */
-export const REPORT_MAX_FILES = 24;
+const REPORT_MAX_FILES = 24;
 
 /**
  * Appends the report's rows (one per feature) to the report table, creating it (and its namespace)

@@ -290,7 +290,7 @@ describe('compact workflow', () => {
         args: [{ table: source.table }, {}],
       });
       assert.equal(kept.snapshotId, null, 'eight small files are not more than the default minFiles (8)');
-      assert.match(describeKeptGroups(kept.kept!), /1 partition has ≤ 8 data files under 384 MiB and no delete files/);
+      assert.match(describeKeptGroups(kept.kept!), /1 partition has ≤ 8 data files under 384.0 MiB and no delete files/);
 
       const result: CompactResult = await worker.client.workflow.execute('compact', {
         taskQueue: worker.taskQueue,
