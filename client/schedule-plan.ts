@@ -1,10 +1,17 @@
 import type { ScheduleOptions, ScheduleOverlapPolicy, ScheduleSpec } from '@temporalio/client';
 import type { CompactOptions, CompactTarget } from '../contracts/compact.js';
 import type { ConsistencyInput } from '../contracts/consistency.js';
-import { compactScheduleId, consistencyScheduleId, materializeScheduleId } from '../contracts/ids.js';
+import { compactScheduleId, compactSourceScheduleId, consistencyScheduleId, materializeScheduleId } from '../contracts/ids.js';
 import type { MaterializeInput } from '../contracts/materialize.js';
 import { FLOE_FEATURE_VIEW } from '../contracts/search-attributes.js';
-import type { Duration, FeatureViewDefinition, OverlapPolicyName, ScheduleDefinition } from '../features/definitions.js';
+import type {
+  CompactionScheduleDefinition,
+  Duration,
+  FeatureViewDefinition,
+  IcebergSourceDefinition,
+  OverlapPolicyName,
+  ScheduleDefinition,
+} from '../features/definitions.js';
 import { durationSeconds } from '../features/definitions.js';
 import type { Registry } from '../features/registry.js';
 
@@ -46,31 +53,47 @@ export function schedulePlan(view: FeatureViewDefinition, options: { taskQueue: 
  * the compact workflow every interval; a run still going when the next is due makes it skip.
  */
 export function compactionSchedulePlan(view: FeatureViewDefinition, options: { taskQueue: string }): ScheduleOptions | undefined {
-  const compaction = view.compaction;
-  if (compaction === undefined) return undefined;
-  const target: CompactTarget = { featureView: view.name };
+  if (view.compaction === undefined) return undefined;
+  return compactSchedule({ featureView: view.name }, view.compaction, { scheduleId: compactScheduleId(view.name), ...options });
+}
+
+/** The same for a source's table, from the source's `compaction` definition (small files merged, deletes folded). */
+export function sourceCompactionSchedulePlan(source: IcebergSourceDefinition, options: { taskQueue: string }): ScheduleOptions | undefined {
+  if (source.compaction === undefined) return undefined;
+  return compactSchedule({ table: source.table }, source.compaction, {
+    scheduleId: compactSourceScheduleId(source.name),
+    source: source.name,
+    ...options,
+  });
+}
+
+/** A schedule of the compact workflow on `target`, labelled with its view (memo and search attribute) or its source (memo). */
+function compactSchedule(
+  target: CompactTarget,
+  compaction: CompactionScheduleDefinition,
+  options: { readonly scheduleId: string; readonly taskQueue: string; readonly source?: string },
+): ScheduleOptions {
   const retention = durationSeconds(compaction.retention);
   const compactOptions: CompactOptions = {
     ...(compaction.minFiles === undefined ? {} : { minFiles: compaction.minFiles }),
     ...(retention === null ? {} : { retentionSeconds: retention }),
     ...(compaction.retainLast === undefined ? {} : { retainLast: compaction.retainLast }),
   };
-  const scheduleId = compactScheduleId(view.name);
   return {
-    scheduleId,
+    scheduleId: options.scheduleId,
     spec: {
       intervals: [{ every: seconds(compaction.every), ...(compaction.offset === undefined ? {} : { offset: seconds(compaction.offset) }) }],
     },
     action: {
       type: 'startWorkflow',
       workflowType: 'compact',
-      workflowId: scheduleId,
+      workflowId: options.scheduleId,
       taskQueue: options.taskQueue,
       args: [target, compactOptions],
-      typedSearchAttributes: [{ key: FLOE_FEATURE_VIEW, value: view.name }],
+      ...('featureView' in target ? { typedSearchAttributes: [{ key: FLOE_FEATURE_VIEW, value: target.featureView }] } : {}),
     },
     policies: { overlap: 'SKIP', catchupWindow: '3600s', pauseOnFailure: false },
-    memo: { floeFeatureView: view.name },
+    memo: 'featureView' in target ? { floeFeatureView: target.featureView } : { floeSource: options.source },
     state: {
       paused: compaction.paused,
       note: compaction.paused ? 'created paused by floe schedule apply' : 'created by floe schedule apply',
@@ -116,12 +139,17 @@ export function consistencySchedulePlan(view: FeatureViewDefinition, options: { 
   };
 }
 
-/** Every view's materialize schedule, then every view's compaction schedule, then its consistency check's, each in name order. */
+/**
+ * Every view's materialize schedule, then every view's compaction schedule, every source's, then
+ * every view's consistency check's, each in name order.
+ */
 export function schedulePlans(registry: Registry, options: { taskQueue: string }): ScheduleOptions[] {
   const views = [...registry.featureViews.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const sources = [...registry.sources.values()].sort((a, b) => a.name.localeCompare(b.name));
   return [
     ...views.flatMap((view) => schedulePlan(view, options) ?? []),
     ...views.flatMap((view) => compactionSchedulePlan(view, options) ?? []),
+    ...sources.flatMap((source) => sourceCompactionSchedulePlan(source, options) ?? []),
     ...views.flatMap((view) => consistencySchedulePlan(view, options) ?? []),
   ];
 }

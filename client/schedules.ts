@@ -1,24 +1,30 @@
 import type { Client, ScheduleDescription, ScheduleOptions } from '@temporalio/client';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
-import { compactScheduleId, consistencyScheduleId, materializeScheduleId } from '../contracts/ids.js';
+import { compactScheduleId, compactSourceScheduleId, consistencyScheduleId, materializeScheduleId } from '../contracts/ids.js';
 import { FloeError } from '../iceberg/errors.js';
 
 export const SCHEDULE_ID_PREFIX = materializeScheduleId('');
 export const COMPACT_SCHEDULE_ID_PREFIX = compactScheduleId('');
 export const CONSISTENCY_SCHEDULE_ID_PREFIX = consistencyScheduleId('');
 
-/** The feature view a Floe schedule id names (materialize, compact or consistency). */
-function featureViewOf(scheduleId: string): string {
+const SOURCE_COMPACT_SCHEDULE_ID_PREFIX = compactSourceScheduleId('');
+
+/** What a Floe schedule id names: a feature view (materialize, compact or consistency), or a source (its compaction). */
+function subjectOf(scheduleId: string): ScheduleSubject {
+  if (scheduleId.startsWith(SOURCE_COMPACT_SCHEDULE_ID_PREFIX))
+    return { featureView: null, source: scheduleId.slice(SOURCE_COMPACT_SCHEDULE_ID_PREFIX.length) };
   for (const prefix of [COMPACT_SCHEDULE_ID_PREFIX, CONSISTENCY_SCHEDULE_ID_PREFIX])
-    if (scheduleId.startsWith(prefix)) return scheduleId.slice(prefix.length);
-  return scheduleId.slice(SCHEDULE_ID_PREFIX.length);
+    if (scheduleId.startsWith(prefix)) return { featureView: scheduleId.slice(prefix.length) };
+  return { featureView: scheduleId.slice(SCHEDULE_ID_PREFIX.length) };
 }
 
-export interface AppliedSchedule {
+/** The view a schedule works for, or null and the source whose table it compacts. */
+export type ScheduleSubject = { readonly featureView: string } | { readonly featureView: null; readonly source: string };
+
+export type AppliedSchedule = {
   readonly scheduleId: string;
-  readonly featureView: string;
   readonly outcome: 'created' | 'updated';
-}
+} & ScheduleSubject;
 
 /**
  * Creates each planned schedule, or updates the one that exists to match the definition (its spec,
@@ -28,10 +34,10 @@ export interface AppliedSchedule {
 export async function applySchedules(client: Client, plans: readonly ScheduleOptions[]): Promise<AppliedSchedule[]> {
   const applied: AppliedSchedule[] = [];
   for (const plan of plans) {
-    const featureView = featureViewOf(plan.scheduleId);
+    const subject = subjectOf(plan.scheduleId);
     try {
       await client.schedule.create(plan);
-      applied.push({ scheduleId: plan.scheduleId, featureView, outcome: 'created' });
+      applied.push({ scheduleId: plan.scheduleId, ...subject, outcome: 'created' });
     } catch (error) {
       if (!(error instanceof ScheduleAlreadyRunning)) throw error;
       await client.schedule.getHandle(plan.scheduleId).update((previous) => ({
@@ -41,22 +47,24 @@ export async function applySchedules(client: Client, plans: readonly ScheduleOpt
         policies: { ...previous.policies, ...plan.policies },
         state: { ...previous.state, note: previous.state.paused ? previous.state.note : 'updated by floe schedule apply' },
       }));
-      applied.push({ scheduleId: plan.scheduleId, featureView, outcome: 'updated' });
+      applied.push({ scheduleId: plan.scheduleId, ...subject, outcome: 'updated' });
     }
   }
   return applied;
 }
 
-export interface ScheduleStatus {
+export type ScheduleStatus = ScheduleState & { readonly recentRuns: readonly RecentRun[] };
+
+interface ScheduleDetails {
   readonly scheduleId: string;
-  readonly featureView: string;
   readonly paused: boolean;
   readonly note: string | undefined;
   readonly spec: string;
   readonly nextRuns: readonly string[];
-  /** The last runs the schedule started, oldest first. */
-  readonly recentRuns: readonly RecentRun[];
 }
+
+/** A schedule as the server describes it; with its last runs (oldest first), a ScheduleStatus. */
+type ScheduleState = ScheduleDetails & ScheduleSubject;
 
 export interface RecentRun {
   readonly scheduledAt: string;
@@ -121,14 +129,14 @@ export async function setSchedulePaused(client: Client, featureView: string, pau
   }
 }
 
-function describeSchedule(scheduleId: string, description: ScheduleDescription): Omit<ScheduleStatus, 'recentRuns'> {
+function describeSchedule(scheduleId: string, description: ScheduleDescription): ScheduleState {
   const { spec } = description;
   const every = spec.intervals?.map((interval) => `every ${humanDuration(Number(interval.every))}`) ?? [];
   const cron = spec.calendars?.length ? [`${spec.calendars.length} calendar spec(s)`] : [];
   const cronStrings = (spec as { cronExpressions?: string[] }).cronExpressions ?? [];
   return {
     scheduleId,
-    featureView: featureViewOf(scheduleId),
+    ...subjectOf(scheduleId),
     paused: description.state.paused,
     note: description.state.note,
     spec: [...every, ...cronStrings.map((expression) => `cron ${expression}`), ...cron].join('; ') || '(none)',

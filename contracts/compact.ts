@@ -5,7 +5,7 @@ import type { CompactionSummary, RewriteResult } from './compaction-summary.js';
 export type CompactTarget = { readonly featureView: string } | { readonly table: string };
 
 export interface CompactOptions {
-  /** Online tables: rewrite a partition with more than this many data files (or any delete file). Default 8. */
+  /** Rewrite a partition with more than this many data files (a source table's: small ones), or any delete file. Default 8. */
   readonly minFiles?: number;
   /** Snapshots and unreferenced files younger than this stay. Default 3 days. */
   readonly retentionSeconds?: number;

@@ -63,6 +63,11 @@ export function compactScheduleId(featureView: string): string {
   return `floe-compact-${featureView}`;
 }
 
+/** The Temporal Schedule that compacts a source's table (source names, like view names, hold no `-`). */
+export function compactSourceScheduleId(source: string): string {
+  return compactScheduleId(`source-${source}`);
+}
+
 /** A consistency check started by the CLI: one per view at a time, so a second start follows the running check. */
 export function consistencyWorkflowId(featureView: string): string {
   return `consistency-${featureView}`;

@@ -73,6 +73,26 @@ const filterSchema: z.ZodType<Expression> = z.lazy(() =>
 
 const tableIdentifier = tableIdentifierSchema;
 
+/**
+ * When a table is compacted by a Temporal Schedule (`floe schedule apply`): a view's online table
+ * (id `floe-compact-<view>`), or a source's table (id `floe-compact-source-<source>`), by the
+ * compact workflow with these settings. Overlapping runs are skipped.
+ */
+const compactionScheduleSchema = z
+  .object({
+    every: duration,
+    offset: duration.optional(),
+    /** Rewrite a partition with more than this many data files (a source's: small ones), or any delete file. */
+    minFiles: z.number().int().nonnegative().optional(),
+    /** Keep snapshots and unreferenced files younger than this (default 3 days). */
+    retention: duration.optional(),
+    retainLast: z.number().int().positive().optional(),
+    paused: z.boolean().default(false),
+  })
+  .strict()
+  .refine((schedule) => durationSeconds(schedule.every) !== null, { message: 'every must be longer than zero', path: ['every'] });
+export type CompactionScheduleDefinition = z.infer<typeof compactionScheduleSchema>;
+
 const sourceSchema = z
   .object({
     name,
@@ -86,6 +106,12 @@ const sourceSchema = z
      * prunes files too, as any Iceberg scan filter does.
      */
     filter: filterSchema.optional(),
+    /**
+     * Compact the source table on a schedule: merge its small files (pushes and streaming appends
+     * add one per batch) and fold its deletes, then expire old snapshots. Replaces change no row,
+     * so the views' incremental runs read on from their cursors.
+     */
+    compaction: compactionScheduleSchema.optional(),
     description: z.string().optional(),
     tags: tags.optional(),
   })
@@ -147,25 +173,6 @@ const scheduleSchema = z
   });
 export type ScheduleDefinition = z.infer<typeof scheduleSchema>;
 export type OverlapPolicyName = (typeof overlapPolicies)[number];
-
-/**
- * When the view's online table is compacted by a Temporal Schedule (`floe schedule apply`, id
- * `floe-compact-<view>`): the compact workflow with these settings. Overlapping runs are skipped.
- */
-const compactionScheduleSchema = z
-  .object({
-    every: duration,
-    offset: duration.optional(),
-    /** Rewrite a partition with more than this many data files (or any delete file). */
-    minFiles: z.number().int().nonnegative().optional(),
-    /** Keep snapshots and unreferenced files younger than this (default 3 days). */
-    retention: duration.optional(),
-    retainLast: z.number().int().positive().optional(),
-    paused: z.boolean().default(false),
-  })
-  .strict()
-  .refine((schedule) => durationSeconds(schedule.every) !== null, { message: 'every must be longer than zero', path: ['every'] });
-export type CompactionScheduleDefinition = z.infer<typeof compactionScheduleSchema>;
 
 /**
  * When the view's online/offline consistency is checked by a Temporal Schedule (`floe schedule

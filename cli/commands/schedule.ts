@@ -14,7 +14,7 @@ export function scheduleCommand(program: Command): void {
 
   schedule
     .command('apply')
-    .description("Create or update the schedule of every feature view that defines one; a schedule's paused state is kept")
+    .description("Create or update every schedule the feature views and sources define; a schedule's paused state is kept")
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--json', 'print the result as JSON')
     .action(async (options: CommonOptions) => {

@@ -1,5 +1,5 @@
-// A feature view's compaction section as a Temporal Schedule: applied by the same code as
-// `floe schedule apply`, listed beside the materialize schedules, and a triggered run compacts.
+// A feature view's (and a source's) compaction section as a Temporal Schedule: applied by the same
+// code as `floe schedule apply`, listed beside the materialize schedules, and a triggered run compacts.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,10 +12,12 @@ import { ScheduleNotFoundError } from '@temporalio/client';
 import { schedulePlans } from '../../../client/schedule-plan.js';
 import { applySchedules } from '../../../client/schedules.js';
 import type { CompactResult } from '../../../contracts/compact.js';
-import { compactScheduleId } from '../../../contracts/ids.js';
+import { compactScheduleId, compactSourceScheduleId } from '../../../contracts/ids.js';
+import { defineIcebergSource } from '../../../features/definitions.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import { BUCKETS } from '../pipelines/support/definitions.js';
-import { createSource, onlineRows, startPipelineWorker } from '../pipelines/support/pipeline.js';
+import { driverStatsRows } from '../../fixtures/driver-stats.js';
+import { BUCKETS, driverDefinitions } from '../pipelines/support/definitions.js';
+import { appendSourceRows, createSource, onlineRows, startPipelineWorker } from '../pipelines/support/pipeline.js';
 import { listedSchedule } from '../pipelines/support/schedule-runs.js';
 
 let scratch: string;
@@ -73,6 +75,67 @@ test('a triggered compaction schedule compacts the online table with the definit
     const after = await onlineRows(source, worker.onlineNamespace, view);
     assert.equal(after.length, result.rowsAfter);
     assert.equal(result.rowsBefore, before.length);
+  } finally {
+    await worker.client.schedule
+      .getHandle(scheduleId)
+      .delete()
+      .catch((error: unknown) => {
+        if (!(error instanceof ScheduleNotFoundError)) throw error;
+      });
+    await worker.close();
+  }
+});
+
+test("a source's compaction schedule merges its table's small files", async () => {
+  const rows = driverStatsRows();
+  let source = await createSource(
+    path.join(scratch, 'source-scheduled'),
+    rows.filter((_, row) => row % 5 < 2),
+  );
+  for (const part of [2, 3, 4])
+    source = await appendSourceRows(
+      source,
+      rows.filter((_, row) => row % 5 === part),
+    );
+  const worker = await startPipelineWorker(source, {
+    definitions: (table) => [
+      ...driverDefinitions(table).filter((definition) => definition.kind !== 'source'),
+      defineIcebergSource({
+        name: 'driver_stats',
+        table,
+        timestampField: 'event_timestamp',
+        createdTimestampField: 'created',
+        compaction: { every: { hours: 6 }, minFiles: 2, paused: true },
+      }),
+    ],
+  });
+  const scheduleId = compactSourceScheduleId('driver_stats');
+  try {
+    const plans = schedulePlans(worker.runtime.project.registry, { taskQueue: worker.taskQueue });
+    assert.deepEqual(
+      plans.map((plan) => plan.scheduleId),
+      [scheduleId],
+    );
+    assert.deepEqual(await applySchedules(worker.client, plans), [
+      { scheduleId, featureView: null, source: 'driver_stats', outcome: 'created' },
+    ]);
+    const listed = await listedSchedule(worker.client, scheduleId);
+    assert.deepEqual(
+      { featureView: listed.featureView, source: 'source' in listed ? listed.source : undefined, paused: listed.paused, spec: listed.spec },
+      { featureView: null, source: 'driver_stats', paused: true, spec: 'every 6h' },
+    );
+
+    await worker.client.schedule.getHandle(scheduleId).trigger();
+    const result = await firstRunResult(worker.client, scheduleId);
+    assert.equal(result.kind, 'source');
+    assert.equal(result.table, source.table);
+    assert.deepEqual([result.dataFilesBefore, result.dataFilesAfter, result.rowsAfter], [5, 1, rows.length]);
+    const files = await runPyiceberg<{ rows: unknown[] }>('inspect', {
+      catalog: source.oracle,
+      identifier: source.table,
+      what: 'data_files',
+    });
+    assert.equal(files.rows.length, 1);
   } finally {
     await worker.client.schedule
       .getHandle(scheduleId)

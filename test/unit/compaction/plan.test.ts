@@ -5,7 +5,7 @@ import { droppableDeleteFiles, groupTasks, selectGroups } from '../../../feature
 import type { FeatureViewInput } from '../../../features/definitions.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { Registry } from '../../../features/registry.js';
-import { compactionSchedulePlan, schedulePlans } from '../../../client/schedule-plan.js';
+import { compactionSchedulePlan, schedulePlans, sourceCompactionSchedulePlan } from '../../../client/schedule-plan.js';
 import type { CompactionTarget } from '../../../features/compaction/target.js';
 import type { ScanPlan, ScanTask } from '../../../iceberg/scan/plan.js';
 import type { DataFile } from '../../../iceberg/spec/manifest.js';
@@ -181,6 +181,29 @@ describe('compaction schedules', () => {
     assert.deepEqual(plan!.spec, { intervals: [{ every: '21600s' }] });
     assert.equal(plan!.policies?.overlap, 'SKIP');
     assert.deepEqual(compactionSchedulePlan(registry.featureView('manual'), { taskQueue: 'floe' }), undefined);
+  });
+
+  test('a source with a compaction section gets a floe-compact-source schedule compacting its table', () => {
+    const pushed = defineIcebergSource({
+      name: 'pushed',
+      table: 'rides.pushed',
+      timestampField: 'ts',
+      compaction: { every: { hours: 1 }, minFiles: 16, retention: { days: 2 } },
+    });
+    const registry = new Registry([entity, source, pushed, view('hourly', { every: { hours: 6 } })]);
+    const plans = schedulePlans(registry, { taskQueue: 'floe' });
+    assert.deepEqual(
+      plans.map((plan) => plan.scheduleId),
+      ['floe-compact-hourly', 'floe-compact-source-pushed'],
+    );
+    const plan = plans[1]!;
+    assert.equal(plan.action.workflowType, 'compact');
+    assert.equal(plan.action.workflowId, 'floe-compact-source-pushed');
+    assert.deepEqual(plan.action.args, [{ table: 'rides.pushed' }, { minFiles: 16, retentionSeconds: 172_800 }]);
+    assert.deepEqual(plan.spec, { intervals: [{ every: '3600s' }] });
+    assert.deepEqual(plan.memo, { floeSource: 'pushed' });
+    assert.equal(plan.action.typedSearchAttributes, undefined);
+    assert.equal(sourceCompactionSchedulePlan(source, { taskQueue: 'floe' }), undefined);
   });
 
   test('a compaction schedule needs a positive interval', () => {
