@@ -8,7 +8,6 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { ScheduleNotFoundError } from '@temporalio/client';
 import { schedulePlans } from '../../../client/schedule-plan.js';
 import { applySchedules } from '../../../client/schedules.js';
 import type { CompactResult } from '../../../contracts/compact.js';
@@ -18,7 +17,7 @@ import { runPyiceberg } from '../../support/pyiceberg.js';
 import { driverStatsRows } from '../../fixtures/driver-stats.js';
 import { BUCKETS, driverDefinitions } from '../pipelines/support/definitions.js';
 import { appendSourceRows, createSource, onlineRows, startPipelineWorker } from '../pipelines/support/pipeline.js';
-import { listedSchedule } from '../pipelines/support/schedule-runs.js';
+import { deleteSchedule, listedSchedule } from '../pipelines/support/schedule-runs.js';
 
 let scratch: string;
 before(async () => {
@@ -76,12 +75,7 @@ test('a triggered compaction schedule compacts the online table with the definit
     assert.equal(after.length, result.rowsAfter);
     assert.equal(result.rowsBefore, before.length);
   } finally {
-    await worker.client.schedule
-      .getHandle(scheduleId)
-      .delete()
-      .catch((error: unknown) => {
-        if (!(error instanceof ScheduleNotFoundError)) throw error;
-      });
+    await deleteSchedule(worker.client, scheduleId);
     await worker.close();
   }
 });
@@ -137,12 +131,7 @@ test("a source's compaction schedule merges its table's small files", async () =
     });
     assert.equal(files.rows.length, 1);
   } finally {
-    await worker.client.schedule
-      .getHandle(scheduleId)
-      .delete()
-      .catch((error: unknown) => {
-        if (!(error instanceof ScheduleNotFoundError)) throw error;
-      });
+    await deleteSchedule(worker.client, scheduleId);
     await worker.close();
   }
 });

@@ -148,6 +148,11 @@ async function onlineLatest(
   });
 }
 
+/** A source row of a driver at T0 + `hour`, created `createdMinutes` after its event. */
+function sourceRow(driver_id: number, hour: number, trips: number, createdMinutes = 0): SourceRow {
+  return { driver_id, conv_rate: 0.5, trips, event: T0 + hour * HOUR, created: T0 + hour * HOUR + createdMinutes * MINUTE };
+}
+
 function isoMicros(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '000Z');
 }
@@ -275,14 +280,7 @@ describe('late rows (issue 13)', () => {
   test('an overwrite and a row-level delete in the source fall back to restating the range, and say so', async () => {
     const { runtime, context, sourceTable, onlineTable, directory } = await fixture();
     try {
-      const row = (driver_id: number, hour: number, trips: number, createdMinutes = 0): SourceRow => ({
-        driver_id,
-        conv_rate: 0.5,
-        trips,
-        event: T0 + hour * HOUR,
-        created: T0 + hour * HOUR + createdMinutes * MINUTE,
-      });
-      const first = [row(1, 1, 10), row(2, 2, 20), row(3, 3, 30)];
+      const first = [sourceRow(1, 1, 10), sourceRow(2, 2, 20), sourceRow(3, 3, 30)];
       await appendSource(context, sourceTable, first);
       const run1 = await materializeWindow(context, VIEW, { start: new Date(T0), end: new Date(T0 + 6 * HOUR) }, 'run-1', {
         incremental: true,
@@ -294,7 +292,7 @@ describe('late rows (issue 13)', () => {
       // watermark), driver 1 keeps its row. A late append lands beside it.
       const source = await context.catalog.loadTable(parseTableIdentifier(sourceTable));
       const plan = await planScan(source);
-      const replacement = [row(1, 1, 10), row(2, 2, 21, 5), row(3, 3, 30)];
+      const replacement = [sourceRow(1, 1, 10), sourceRow(2, 2, 21, 5), sourceRow(3, 3, 30)];
       const added = await context.engine.withConnection((connection) =>
         writeTableFiles(connection, source, {
           query: valuesQuery(replacement),
@@ -311,7 +309,7 @@ describe('late rows (issue 13)', () => {
           { operation: 'overwrite' },
         ),
       );
-      const lateAppend = [row(4, 4, 40)];
+      const lateAppend = [sourceRow(4, 4, 40)];
       await appendSource(context, sourceTable, lateAppend);
       const run2 = await materializeWindow(context, VIEW, { start: new Date(T0 + 6 * HOUR), end: new Date(T0 + 12 * HOUR) }, 'run-2', {
         incremental: true,
@@ -336,7 +334,7 @@ describe('late rows (issue 13)', () => {
       });
       assert.ok(deletes.change);
       await commitChange(context.catalog, parseTableIdentifier(sourceTable), deletes.change);
-      const secondLate = [row(5, 5, 50)];
+      const secondLate = [sourceRow(5, 5, 50)];
       await appendSource(context, sourceTable, secondLate);
       const run3 = await materializeWindow(context, VIEW, { start: new Date(T0 + 12 * HOUR), end: new Date(T0 + 18 * HOUR) }, 'run-3', {
         incremental: true,
@@ -349,7 +347,7 @@ describe('late rows (issue 13)', () => {
       assert.equal(run3.scan.positionDeleteFiles, 1, 'the restated range is read merge-on-read');
 
       // Back to appends only: the next run reads incrementally again.
-      await appendSource(context, sourceTable, [row(6, 6, 60)]);
+      await appendSource(context, sourceTable, [sourceRow(6, 6, 60)]);
       const run4 = await materializeWindow(context, VIEW, { start: new Date(T0 + 18 * HOUR), end: new Date(T0 + 24 * HOUR) }, 'run-4', {
         incremental: true,
         now: new Date(T0 + 24 * HOUR),
@@ -377,26 +375,19 @@ describe('late rows (issue 13)', () => {
   test('a compaction of the source (a replace) changes no row: late rows appended before it are still read incrementally', async () => {
     const { runtime, context, sourceTable, onlineTable, directory } = await fixture();
     try {
-      const row = (driver_id: number, hour: number, trips: number): SourceRow => ({
-        driver_id,
-        conv_rate: 0.5,
-        trips,
-        event: T0 + hour * HOUR,
-        created: T0 + hour * HOUR,
-      });
-      const first = [row(1, 1, 10), row(2, 2, 20)];
+      const first = [sourceRow(1, 1, 10), sourceRow(2, 2, 20)];
       await appendSource(context, sourceTable, first);
       await materializeWindow(context, VIEW, { start: new Date(T0), end: new Date(T0 + 6 * HOUR) }, 'run-1', {
         incremental: true,
         now: new Date(T0 + 6 * HOUR),
       });
       // Two late appends, then a compaction merging every source file (both late ones included) into one.
-      const late = [row(1, 3, 11), row(3, 4, 30)];
+      const late = [sourceRow(1, 3, 11), sourceRow(3, 4, 30)];
       await appendSource(context, sourceTable, [late[0]!]);
       await appendSource(context, sourceTable, [late[1]!]);
       const compacted = await compactTable(context, { kind: 'source', table: sourceTable }, { minFiles: 0, skipCleanup: true });
       assert.equal(compacted.dataFilesAfter, 1);
-      const current = [row(4, 7, 40)];
+      const current = [sourceRow(4, 7, 40)];
       await appendSource(context, sourceTable, current);
 
       const run2 = await materializeWindow(context, VIEW, { start: new Date(T0 + 6 * HOUR), end: new Date(T0 + 12 * HOUR) }, 'run-2', {
@@ -416,28 +407,24 @@ describe('late rows (issue 13)', () => {
   test("the source's own filter applies to the window's rows and to late rows", async () => {
     const { runtime, context, sourceTable, onlineTable, directory } = await fixture({ filter: gtEq('trips', 10) });
     try {
-      const row = (driver_id: number, hour: number, trips: number): SourceRow => ({
-        driver_id,
-        conv_rate: 0.5,
-        trips,
-        event: T0 + hour * HOUR,
-        created: T0 + hour * HOUR,
-      });
-      await appendSource(context, sourceTable, [row(1, 1, 10), row(1, 2, 5), row(2, 3, 20)]);
+      await appendSource(context, sourceTable, [sourceRow(1, 1, 10), sourceRow(1, 2, 5), sourceRow(2, 3, 20)]);
       const first = await materializeWindow(context, VIEW, { start: new Date(T0), end: new Date(T0 + 6 * HOUR) }, 'run-1', {
         incremental: true,
         now: new Date(T0 + 6 * HOUR),
       });
       // Late rows: driver 1's newer row is filtered out, driver 2's counts.
-      await appendSource(context, sourceTable, [row(1, 4, 1), row(2, 4, 30)]);
+      await appendSource(context, sourceTable, [sourceRow(1, 4, 1), sourceRow(2, 4, 30)]);
       const second = await materializeWindow(context, VIEW, { start: new Date(T0 + 6 * HOUR), end: new Date(T0 + 12 * HOUR) }, 'run-2', {
         incremental: true,
         now: new Date(T0 + 12 * HOUR),
       });
       assert.equal(second.late?.files, 1);
       const [afterFirst, afterSecond] = await onlineLatest(directory, onlineTable, [first.snapshotId!, second.snapshotId!]);
-      assert.deepEqual(sorted(afterFirst!), sorted(bruteForceLatest([row(1, 1, 10), row(2, 3, 20)], T0 + 6 * HOUR)));
-      assert.deepEqual(sorted(afterSecond!), sorted(bruteForceLatest([row(1, 1, 10), row(2, 3, 20), row(2, 4, 30)], T0 + 12 * HOUR)));
+      assert.deepEqual(sorted(afterFirst!), sorted(bruteForceLatest([sourceRow(1, 1, 10), sourceRow(2, 3, 20)], T0 + 6 * HOUR)));
+      assert.deepEqual(
+        sorted(afterSecond!),
+        sorted(bruteForceLatest([sourceRow(1, 1, 10), sourceRow(2, 3, 20), sourceRow(2, 4, 30)], T0 + 12 * HOUR)),
+      );
     } finally {
       await runtime.close();
     }
