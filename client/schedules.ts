@@ -112,18 +112,26 @@ async function recentRuns(client: Client, description: ScheduleDescription): Pro
   );
 }
 
-export async function setSchedulePaused(client: Client, featureView: string, paused: boolean, note?: string): Promise<void> {
-  const handle = client.schedule.getHandle(materializeScheduleId(featureView));
+/** Pauses or resumes a view's materialize schedule, or a source's compaction schedule. */
+export async function setSchedulePaused(
+  client: Client,
+  subject: { readonly featureView: string } | { readonly source: string },
+  paused: boolean,
+  note?: string,
+): Promise<void> {
+  const handle = client.schedule.getHandle(
+    'featureView' in subject ? materializeScheduleId(subject.featureView) : compactSourceScheduleId(subject.source),
+  );
   try {
     if (paused) await handle.pause(note ?? 'paused by floe schedule pause');
     else await handle.unpause(note ?? 'resumed by floe schedule resume');
   } catch (error) {
     if (error instanceof ScheduleNotFoundError) {
-      throw new FloeError(
-        'not-found',
-        `No schedule ${handle.scheduleId} for feature view ${featureView}; run \`floe schedule apply\` first`,
-        { context: { featureView }, cause: error },
-      );
+      const whose = 'featureView' in subject ? `feature view ${subject.featureView}` : `source ${subject.source}`;
+      throw new FloeError('not-found', `No schedule ${handle.scheduleId} for ${whose}; run \`floe schedule apply\` first`, {
+        context: { ...subject },
+        cause: error,
+      });
     }
     throw error;
   }

@@ -238,6 +238,10 @@ export class Registry {
     return source;
   }
 
+  source(name: string): IcebergSourceDefinition {
+    return lookup(this.sources, name, 'source');
+  }
+
   pushSource(name: string): PushSourceDefinition {
     return lookup(this.pushSources, name, 'push source');
   }

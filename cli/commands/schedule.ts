@@ -72,25 +72,38 @@ export function scheduleCommand(program: Command): void {
       .command(name)
       .description(
         paused
-          ? 'Pause the schedule of a feature view: no run starts until it is resumed'
+          ? "Pause the schedule of a feature view (or with --source, a source's compaction schedule): no run starts until it is resumed"
           : "Resume a paused schedule: the next run starts at the view's watermark, so nothing is skipped",
       )
-      .argument('<feature-view>', 'the feature view')
+      .argument('[feature-view]', 'the feature view')
+      .option('--source <name>', "a source's compaction schedule instead of a view's schedule")
       .option('--note <text>', 'why, shown in the Temporal UI')
       .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
       .option('--json', 'print the result as JSON')
-      .action(async (featureView: string, options: CommonOptions & { note?: string }) => {
+      .action(async (featureView: string | undefined, options: CommonOptions & { note?: string; source?: string }) => {
         const { loadProject } = await import('../../features/project.js');
         const { setSchedulePaused } = await import('../../client/schedules.js');
         const { printResult } = await import('../output.js');
         const project = await loadProject(options.project);
-        project.registry.featureView(featureView);
+        const subject = pausedSubject(featureView, options.source);
+        if ('featureView' in subject) project.registry.featureView(subject.featureView);
+        else project.registry.source(subject.source);
+        const name = 'featureView' in subject ? subject.featureView : `source ${subject.source}`;
         await withClient(options.project, async (client) => {
-          await setSchedulePaused(client, featureView, paused, options.note);
-          printResult({ featureView, paused }, options, () => `${paused ? 'Paused' : 'Resumed'} the schedule of ${featureView}`);
+          await setSchedulePaused(client, subject, paused, options.note);
+          printResult({ ...subject, paused }, options, () => `${paused ? 'Paused' : 'Resumed'} the schedule of ${name}`);
         });
       });
   }
+}
+
+/** A view's schedule (the argument) or a source's compaction schedule (--source): exactly one. */
+function pausedSubject(featureView: string | undefined, source: string | undefined): { featureView: string } | { source: string } {
+  if ((featureView === undefined) === (source === undefined))
+    throw new FloeError('invalid-input', 'Name a feature view, or a source with --source (not both)', {
+      context: { field: source === undefined ? 'feature-view' : '--source' },
+    });
+  return featureView === undefined ? { source: source! } : { featureView };
 }
 
 async function withClient(projectDirectory: string, body: (client: Client) => Promise<void>): Promise<void> {

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { schedulePlans } from '../../../client/schedule-plan.js';
-import { applySchedules } from '../../../client/schedules.js';
+import { applySchedules, setSchedulePaused } from '../../../client/schedules.js';
 import type { CompactResult } from '../../../contracts/compact.js';
 import { compactScheduleId, compactSourceScheduleId } from '../../../contracts/ids.js';
 import { defineIcebergSource } from '../../../features/definitions.js';
@@ -117,6 +117,17 @@ test("a source's compaction schedule merges its table's small files", async () =
     assert.deepEqual(
       { featureView: listed.featureView, source: 'source' in listed ? listed.source : undefined, paused: listed.paused, spec: listed.spec },
       { featureView: null, source: 'driver_stats', paused: true, spec: 'every 6h' },
+    );
+
+    await setSchedulePaused(worker.client, { source: 'driver_stats' }, false);
+    assert.equal((await listedSchedule(worker.client, scheduleId)).paused, false);
+    await setSchedulePaused(worker.client, { source: 'driver_stats' }, true, 'maintenance');
+    assert.deepEqual(
+      await worker.client.schedule
+        .getHandle(scheduleId)
+        .describe()
+        .then((described) => [described.state.paused, described.state.note]),
+      [true, 'maintenance'],
     );
 
     await worker.client.schedule.getHandle(scheduleId).trigger();

@@ -117,5 +117,11 @@ describe('floe pipeline commands', () => {
     const missing = await floeCommand(['schedule', 'pause', 'no_such_view', '--project', directory]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /No feature view named "no_such_view"/);
+    const missingSource = await floeCommand(['schedule', 'pause', '--source', 'no_such_source', '--project', directory]);
+    assert.equal(missingSource.code, 2);
+    assert.match(missingSource.stderr, /No source named "no_such_source"; defined: driver_stats/);
+    const neither = await floeCommand(['schedule', 'resume', '--project', directory]);
+    assert.equal(neither.code, 2);
+    assert.match(neither.stderr, /Name a feature view, or a source with --source \(not both\)/);
   });
 });

@@ -132,7 +132,7 @@ describe('scheduled materialization', () => {
     const scheduleId = materializeScheduleId(view);
     try {
       await applySchedules(first.client, schedulePlans(first.runtime.project.registry, { taskQueue: first.taskQueue }));
-      await setSchedulePaused(first.client, view, true, 'maintenance');
+      await setSchedulePaused(first.client, { featureView: view }, true, 'maintenance');
       const changed = await startPipelineWorker(source, {
         viewName: view,
         schedule: { every: { minutes: 30 }, overlap: 'skip' },
@@ -158,9 +158,12 @@ describe('scheduled materialization', () => {
       const listed = await listedSchedule(first.client, scheduleId);
       assert.equal(listed.paused, true);
       assert.equal(listed.note, 'maintenance');
-      await setSchedulePaused(first.client, view, false);
+      await setSchedulePaused(first.client, { featureView: view }, false);
       assert.equal((await first.client.schedule.getHandle(scheduleId).describe()).state.paused, false);
-      await assert.rejects(setSchedulePaused(first.client, 'no_such_view', true), /No schedule floe-materialize-no_such_view/);
+      await assert.rejects(
+        setSchedulePaused(first.client, { featureView: 'no_such_view' }, true),
+        /No schedule floe-materialize-no_such_view/,
+      );
     } finally {
       await deleteSchedule(first.client, scheduleId);
       await first.close();
