@@ -18,6 +18,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
 import { temporalService } from '../../test/support/services.js';
 import { startTestWorker } from '../../test/support/temporal.js';
+import type { TestWorker } from '../../test/support/temporal.js';
 import type { materialize } from '../../workflows/materialize.js';
 import { DEFAULT_MAX_CONCURRENT_ACTIVITIES } from '../../workers/worker.js';
 import type { TwoStepActivities } from './two-step-workflow.js';
@@ -56,8 +57,11 @@ const dayBefore = {
   end: window.start,
 };
 
+/** A client and the task queue of a worker that runs its workflows. */
+type WorkflowWorker = Pick<TestWorker, 'client' | 'taskQueue'>;
+
 /** A workflow on `worker`'s task queue, timed from its start to its result. */
-async function timedRun(worker: { client: Client; taskQueue: string }, workflowType: string, args: unknown[]) {
+async function timedRun(worker: WorkflowWorker, workflowType: string, args: unknown[]) {
   const started = performance.now();
   const handle = await worker.client.workflow.start(workflowType, {
     taskQueue: worker.taskQueue,
@@ -69,7 +73,7 @@ async function timedRun(worker: { client: Client; taskQueue: string }, workflowT
   return { ms, result, activitiesMs: activityMillis(await handle.fetchHistory()) };
 }
 
-async function materializeRun(worker: { client: Client; taskQueue: string }, span: { start: string; end: string }) {
+async function materializeRun(worker: WorkflowWorker, span: { start: string; end: string }) {
   const input: Parameters<typeof materialize>[0] = { featureView: VIEW, ...span };
   const run = await timedRun(worker, 'materialize', [input]);
   return { ...run, result: run.result as Awaited<ReturnType<typeof materialize>> };

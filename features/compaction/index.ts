@@ -8,7 +8,7 @@
 import type { FeatureContext } from '../context.js';
 import type { CleanupOptions } from './cleanup.js';
 import { expireOldSnapshots, removeOldOrphans } from './cleanup.js';
-import type { CompactionPlanOptions } from './plan.js';
+import type { CompactionPlan, CompactionPlanOptions } from './plan.js';
 import { planCompaction } from './plan.js';
 import { rewriteAndCommit } from './rewrite.js';
 import type { CompactionRequest, CompactionTarget } from './target.js';
@@ -35,7 +35,16 @@ export async function compactTable(
   options: CompactionOptions = {},
 ): Promise<CompactionSummary> {
   const target = 'kind' in request ? request : await resolveCompactionTarget(context, request);
-  const plan = await planCompaction(context, target, options);
+  return compactPlanned(context, await planCompaction(context, target, options), options);
+}
+
+/** The same, from a plan already made (the caller looked at it first): rewrite, commit, clean up. */
+export async function compactPlanned(
+  context: FeatureContext,
+  plan: CompactionPlan,
+  options: CompactionOptions = {},
+): Promise<CompactionSummary> {
+  const { target } = plan;
   const idempotencyKey = options.idempotencyKey ?? `compact/${target.table}/${plan.snapshotId ?? 'empty'}`;
   const name = idempotencyKey.replace(/[^A-Za-z0-9_-]/g, '_').slice(-80);
   const rewrite = await rewriteAndCommit(context, plan, { idempotencyKey, filePrefix: `compact-${name}-${Date.now()}` });

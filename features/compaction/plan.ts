@@ -92,10 +92,10 @@ export function selectGroups(
   let skippedOtherSpec = 0;
   let belowThreshold = 0;
   const groups: PlannedGroup[] = [];
+  // Older workers' source plans rewrite only data files with deletes, each on its own.
+  const byCount = target.kind === 'online' || options.smallFileBytes !== undefined;
   for (const [key, tasks] of groupTasks(target, plan, options.smallFileBytes)) {
     const withDeletes = tasks.some(hasDeletes);
-    // Older workers' source plans rewrite only data files with deletes, each on its own.
-    const byCount = target.kind === 'online' || options.smallFileBytes !== undefined;
     const wanted = byCount ? tasks.length > options.minFiles || withDeletes : withDeletes;
     if (!wanted) {
       belowThreshold += 1;

@@ -11,7 +11,7 @@ import type { ConsistencyReport } from '../../contracts/consistency.js';
 import type { FeatureContext } from '../context.js';
 import { withScratchDirectory } from '../context.js';
 import { commitOutputFiles, writeOutputFiles } from '../historical/output-table.js';
-import { compactTable, planCompaction } from '../compaction/index.js';
+import { compactPlanned, planCompaction } from '../compaction/index.js';
 
 export { DEFAULT_CONSISTENCY_TABLE } from '../config.js';
 
@@ -91,14 +91,14 @@ export async function appendConsistencyReport(
 
 /**
  * Compacts the report table when its small files outnumber `maxFiles` (otherwise it only plans its
- * few manifests). Two checks may both compact it at once: the one whose commit loses to the other's
+ * few manifests), from that one plan. Two checks may both compact it at once: the one whose commit loses to the other's
  * has nothing left to do, and its report has landed, so the conflict is no failure.
  */
 async function compactWhenLarge(context: FeatureContext, table: string, maxFiles: number): Promise<void> {
   const target = { kind: 'source', table } as const;
   const plan = await planCompaction(context, target, { minFiles: maxFiles });
   if (plan.groups.length === 0) return;
-  await compactTable(context, target, { minFiles: maxFiles }).catch((error: unknown) => {
+  await compactPlanned(context, plan).catch((error: unknown) => {
     if (!FloeError.is(error, 'commit-conflict')) throw error;
   });
 }

@@ -68,9 +68,9 @@ export async function planScan(table: LoadedTable, options: ScanOptions = {}): P
       : appendSnapshotsAfter(metadata, snapshot, options.appendedAfter.snapshotId, table.metadataLocation);
   const appended = range === undefined ? undefined : new Set(range.appends.map((append) => append.snapshotId));
   const listed =
-    range === undefined
+    range === undefined || appended === undefined
       ? await readSnapshotManifests(table, snapshot)
-      : await appendedManifests(table, snapshot, range, options.concurrency ?? 8);
+      : await appendedManifests(table, snapshot, { ...range, ids: appended }, options.concurrency ?? 8);
   const manifests = pruning ? listed.filter((manifest) => pruning.manifestMayMatch(manifest)) : listed;
   const perManifest = await mapWithConcurrency(manifests, options.concurrency ?? 8, async (manifest) => {
     const read = await readManifestOf(table.io, metadata, manifest);
@@ -236,13 +236,12 @@ function appendSnapshotsAfter(
 async function appendedManifests(
   table: LoadedTable,
   head: Snapshot,
-  range: { readonly appends: readonly Snapshot[]; readonly replaced: boolean },
+  range: { readonly appends: readonly Snapshot[]; readonly ids: ReadonlySet<bigint>; readonly replaced: boolean },
   concurrency: number,
 ): Promise<ManifestFile[]> {
-  const ids = new Set(range.appends.map((append) => append.snapshotId));
   if (!range.replaced)
     return (await readSnapshotManifests(table, head)).filter(
-      (manifest) => manifest.content === 'data' && ids.has(manifest.addedSnapshotId),
+      (manifest) => manifest.content === 'data' && range.ids.has(manifest.addedSnapshotId),
     );
   const perAppend = await mapWithConcurrency(range.appends, concurrency, async (append) =>
     (await readSnapshotManifests(table, append)).filter(
