@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
+import { LRUCache } from 'lru-cache';
 import type { FileIO } from '../io/file-io.js';
 import { parseTableMetadata, serializeTableMetadata } from '../spec/metadata-json.js';
 import type { TableMetadata } from '../spec/metadata.js';
@@ -28,14 +29,32 @@ export function newMetadataLocation(metadata: TableMetadata, previousLocation?: 
   return `${metadataDirectory(metadata)}/${String(version).padStart(5, '0')}-${randomUUID()}.metadata.json`;
 }
 
+/**
+ * Metadata parsed before, by location, with the bytes it was parsed from. Parsing is a commit's
+ * largest CPU cost and grows with the snapshot log (16 ms at 150 snapshots: every int64 needs a
+ * lossless parse), while a writer loads the file it has just written, and a commit loads its table
+ * twice. A hit still reads the file and compares its bytes, so a file changed or damaged in place
+ * is parsed (and reported) like any other.
+ */
+const parsed = new LRUCache<string, { readonly bytes: Uint8Array; readonly metadata: TableMetadata }>({
+  maxSize: 64 * 1024 * 1024,
+  sizeCalculation: (entry) => Math.max(1, entry.bytes.byteLength),
+});
+
 export async function readMetadataFile(io: FileIO, location: string): Promise<TableMetadata> {
   const bytes = await io.read(location);
+  const known = parsed.get(location);
+  if (known !== undefined && Buffer.compare(known.bytes, bytes) === 0) return known.metadata;
   // Writers may gzip metadata (write.metadata.compression-codec); the magic bytes say so.
   const text = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
-  return parseTableMetadata(new TextDecoder().decode(text), location);
+  const metadata = parseTableMetadata(new TextDecoder().decode(text), location);
+  parsed.set(location, { bytes, metadata });
+  return metadata;
 }
 
 /** Writes a metadata file; fails with `already-exists` rather than replace one. */
 export async function writeMetadataFile(io: FileIO, location: string, metadata: TableMetadata): Promise<void> {
-  await io.write(location, new TextEncoder().encode(serializeTableMetadata(metadata)), { ifAbsent: true });
+  const bytes = new TextEncoder().encode(serializeTableMetadata(metadata));
+  await io.write(location, bytes, { ifAbsent: true });
+  parsed.set(location, { bytes, metadata });
 }

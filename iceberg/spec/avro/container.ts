@@ -52,7 +52,7 @@ export function readAvroFile(bytes: Uint8Array, location: string): AvroFile {
   let type: avro.Type;
   try {
     schema = JSON.parse(schemaText);
-    type = readerFor(schemaText, schema);
+    type = compiledType(schemaText, schema);
   } catch (cause) {
     throw corrupt(location, 'An invalid avro.schema', cause);
   }
@@ -87,20 +87,20 @@ export function readAvroFile(bytes: Uint8Array, location: string): AvroFile {
 }
 
 /**
- * Compiled readers by schema text. avsc compiles a schema into generated code, which costs more
- * than decoding a manifest of a few hundred entries; a table's manifests share a handful of
- * schemas (one per partition spec and format version), so a scan planning over many manifests
- * compiles each once.
+ * Compiled types by schema text. avsc compiles a schema into generated code, which costs more
+ * than decoding or encoding a manifest of a few hundred entries; a table's manifests share a
+ * handful of schemas (one per partition spec and format version), so a scan planning over many
+ * manifests, or a writer committing append after append, compiles each once.
  */
-const readers = new Map<string, avro.Type>();
-const READERS_REMEMBERED = 64;
+const compiled = new Map<string, avro.Type>();
+const TYPES_REMEMBERED = 64;
 
-function readerFor(schemaText: string, schema: unknown): avro.Type {
-  let type = readers.get(schemaText);
+function compiledType(schemaText: string, schema: unknown): avro.Type {
+  let type = compiled.get(schemaText);
   if (type === undefined) {
     type = avroType(schema);
-    if (readers.size >= READERS_REMEMBERED) readers.delete(readers.keys().next().value!);
-    readers.set(schemaText, type);
+    if (compiled.size >= TYPES_REMEMBERED) compiled.delete(compiled.keys().next().value!);
+    compiled.set(schemaText, type);
   }
   return type;
 }
@@ -160,7 +160,7 @@ export interface AvroWriteOptions {
  */
 export function writeAvroFile(options: AvroWriteOptions): Uint8Array {
   const schemaText = JSON.stringify(options.schema);
-  const type = avroType(options.schema);
+  const type = compiledType(schemaText, options.schema);
   const encoded = options.records.map((record, index) => {
     try {
       return type.toBuffer(record);
