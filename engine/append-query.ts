@@ -39,7 +39,7 @@ export async function appendQuery(request: AppendQueryRequest): Promise<CommitRe
       ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
       ...(request.summary === undefined ? {} : { summary: request.summary }),
     });
-    return { ...(await commitChange(request.catalog, request.identifier, change)), dataFiles: dataFiles.length };
+    return { ...(await commitChange(request.catalog, request.identifier, change, { loaded: table })), dataFiles: dataFiles.length };
   } finally {
     await rm(localDirectory, { recursive: true, force: true });
   }

@@ -343,7 +343,7 @@ export async function commitOnlineWindow(
     { windowEnd: options.window.end, ...(sourceCursor === undefined ? {} : { sourceCursor }) },
     { idempotencyKey: options.idempotencyKey, summary },
   );
-  const result = await commitChange(context.catalog, identifier, change);
+  const result = await commitChange(context.catalog, identifier, change, { loaded: table });
   // The staged rows are in the committed files now; a failed delete only leaves an orphan.
   if (options.staging) await table.io.delete(options.staging).catch(() => undefined);
   return { snapshotId: result.snapshotId ?? null, alreadyCommitted: result.alreadyCommitted, attempts: result.attempts };

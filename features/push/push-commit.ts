@@ -141,7 +141,7 @@ export async function commitToTable(
           online: target.online,
           requestIds: new Set(Object.keys(ids)),
         }),
-        { retry: PUSH_COMMIT_RETRY },
+        { retry: PUSH_COMMIT_RETRY, loaded: table },
       );
       for (const index of remaining) answers[index] = { table: name, snapshotId: String(result.snapshotId) };
       return answers as TableCommit[];

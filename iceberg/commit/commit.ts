@@ -40,6 +40,13 @@ export interface CommitOptions {
   readonly now?: () => number;
   /** Told about every retry, e.g. to heartbeat a Temporal activity or log. */
   readonly onRetry?: (event: { attempt: number; waitMs: number; error: FloeError }) => void;
+  /**
+   * The table as the caller loaded it to write the change's files: the first attempt starts from
+   * it instead of loading the table again. Every snapshot a change adds requires the branch head it
+   * was built on, so if the table moved meanwhile that attempt conflicts and the next one reloads
+   * (and finds the change there, if an earlier try of it landed).
+   */
+  readonly loaded?: LoadedTable;
 }
 
 export interface CommitResult {
@@ -70,7 +77,7 @@ export async function commitChange(
   const started = now();
   const branch = change.branch ?? MAIN_BRANCH;
   const unknownBudgetMs = options.unknownOutcomeBudgetMs ?? UNKNOWN_OUTCOME_RETRY.totalTimeoutMs;
-  let table = await catalog.loadTable(identifier);
+  let table = options.loaded ?? (await catalog.loadTable(identifier));
   const policy = retryPolicyFrom(table.metadata.properties, options.retry);
   const unresolved: UnresolvedAttempt[] = [];
   let conflicts = 0;

@@ -183,6 +183,24 @@ describe('write changes', () => {
     );
   });
 
+  it('a commit from a table loaded before another commit landed conflicts once, reloads and lands; a repeated key lands once', async () => {
+    const identifier = await newTable(2);
+    const stale = await catalog.loadTable(identifier);
+    const other = await commit(identifier, fastAppend([await writeAddedManifest(stale, [file(stale, 'other', 1)], 'other')]));
+    const mine = fastAppend([await writeAddedManifest(stale, [file(stale, 'mine', 1)], 'mine')], { idempotencyKey: 'mine' });
+    const landed = await commitChange(catalog, identifier, mine, { sleep: async () => undefined, loaded: stale });
+    assert.equal(landed.attempts, 2, 'the first attempt, built on the stale head, conflicted');
+    assert.equal((await head(identifier)).snapshot.parentSnapshotId, other.snapshotId);
+    const again = fastAppend([await writeAddedManifest(stale, [file(stale, 'mine', 1)], 'mine-again')], { idempotencyKey: 'mine' });
+    const repeated = await commitChange(catalog, identifier, again, { sleep: async () => undefined, loaded: stale });
+    assert.deepEqual([repeated.alreadyCommitted, repeated.snapshotId], [true, landed.snapshotId]);
+    const { contents } = await head(identifier);
+    assert.deepEqual(contents.flatMap((manifest) => manifest.entries.map((entry) => entry.dataFile.filePath.split('/').at(-1))).sort(), [
+      'mine.parquet',
+      'other.parquet',
+    ]);
+  });
+
   it('refuses changes that cannot make sense', async () => {
     assert.throws(
       () => rewriteFiles([], []),
