@@ -4,13 +4,14 @@
  * protocol — config negotiation, namespace and table routes, commits, auth — and builds each
  * table's FileIO from the catalog config plus the table's own `config` / storage credentials.
  */
+import { LRUCache } from 'lru-cache';
 import type { TableRequirement, TableUpdate } from '../table-updates/updates.js';
 import { requirementToJson, updateToJson } from '../table-updates/updates-json.js';
 import { FloeError } from '../errors.js';
 import type { FileIO } from '../io/file-io.js';
 import { FileIOCache, mergeIoProperties } from '../io/file-io-for.js';
 import type { JsonAt } from '../spec/json.js';
-import { arrayOf, asObject, asString, asStringMap, jsonRoot, optional, required } from '../spec/json.js';
+import { arrayOf, asObject, asString, asStringMap, jsonRoot, optional, parseJson, required } from '../spec/json.js';
 import { tableMetadataFromJson } from '../spec/metadata-json.js';
 import { registerSecrets } from '../util/redaction.js';
 import { partitionSpecToJson } from '../spec/partition-json.js';
@@ -57,6 +58,10 @@ export class RestCatalog implements Catalog {
   readonly name: string;
   private readonly ios = new FileIOCache();
   private readonly tableConfigs = new Map<string, TableConfig>();
+  private readonly lastLoads = new LRUCache<string, { readonly text: string; readonly loaded: LoadedTable }>({
+    maxSize: 64 * 1024 * 1024,
+    sizeCalculation: (load) => Math.max(1, load.text.length),
+  });
 
   private constructor(
     options: RestCatalogOptions,
@@ -183,14 +188,26 @@ export class RestCatalog implements Catalog {
     return this.loadResult(identifier, response);
   }
 
+  /**
+   * A response identical to the table's last one returns the table loaded then: parsing a large
+   * table's metadata costs milliseconds of CPU (every int64 parsed losslessly), and a feature
+   * server asks for each online table every second, mostly to learn that nothing changed.
+   */
   async loadTable(identifier: TableIdentifier): Promise<LoadedTable> {
+    const key = formatTableIdentifier(identifier);
     const response = await this.http.send({
       method: 'GET',
       path: this.tablePath(identifier),
-      what: `load table ${formatTableIdentifier(identifier)}`,
-      context: { table: formatTableIdentifier(identifier) },
+      what: `load table ${key}`,
+      context: { table: key },
+      raw: true,
     });
-    return this.loadResult(identifier, response);
+    const text = response.text ?? '';
+    const last = this.lastLoads.get(key);
+    if (last !== undefined && last.text === text) return last.loaded;
+    const loaded = this.loadResult(identifier, { ...response, json: parseJson(text, `REST response to ${response.source}`) });
+    this.lastLoads.set(key, { text, loaded });
+    return loaded;
   }
 
   async tableExists(identifier: TableIdentifier): Promise<boolean> {
@@ -249,6 +266,7 @@ export class RestCatalog implements Catalog {
 
   async close(): Promise<void> {
     this.tableConfigs.clear();
+    this.lastLoads.clear();
   }
 
   /** LoadTableResult / CommitTableResponse → LoadedTable. A commit response has no config: the last one seen is kept. */

@@ -30,12 +30,16 @@ export interface RestRequest {
   readonly commit?: boolean;
   /** What a 409 means outside commits (default `already-exists`). */
   readonly onConflict?: ErrorKind;
+  /** Leave a successful body unparsed, as `RestResponse.text`, for a caller that may reuse an earlier parse. */
+  readonly raw?: boolean;
 }
 
 export interface RestResponse {
   readonly status: number;
-  /** Parsed losslessly; undefined for an empty body. */
+  /** Parsed losslessly; undefined for an empty body or a `raw` request. */
   readonly json: unknown;
+  /** The body of a `raw` request. */
+  readonly text?: string;
   readonly source: string;
 }
 
@@ -96,6 +100,7 @@ export class RestHttp {
     if (response.status >= 300 && response.status < 400) throw redirected(response, request, this.url(request.path, request.query));
     const text = request.method === 'HEAD' ? '' : await readBody(response, request);
     if (response.ok || (request.method === 'HEAD' && response.status === 404)) {
+      if (request.raw) return { status: response.status, json: undefined, text, source };
       return { status: response.status, json: text.trim() === '' ? undefined : parseJson(text, `REST response to ${source}`), source };
     }
     throw errorFor(response.status, text, this.withCatalog(request));

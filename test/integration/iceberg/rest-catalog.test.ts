@@ -180,16 +180,20 @@ describe('REST catalog ↔ pyiceberg', () => {
         ],
       },
     });
-    const appended = await runPyiceberg<TableStateReply>('append', {
-      catalog: oracle(),
-      identifier: name,
-      columns: { id: 'long', amount: 'double' },
-      rows: [{ id: '1', amount: 1.5 }],
-    });
     const catalog = await open();
     try {
       const identifier = { namespace, name: 'orders' };
+      // A load whose response is unchanged returns the table parsed before; another client's change is seen at once.
+      const created = await catalog.loadTable(identifier);
+      assert.equal(await catalog.loadTable(identifier), created);
+      const appended = await runPyiceberg<TableStateReply>('append', {
+        catalog: oracle(),
+        identifier: name,
+        columns: { id: 'long', amount: 'double' },
+        rows: [{ id: '1', amount: 1.5 }],
+      });
       const table = await catalog.loadTable(identifier);
+      assert.notEqual(table, created);
       assert.equal(table.metadata.currentSnapshotId?.toString(), appended.snapshot_id);
       assert.equal(table.metadataLocation, appended.metadata_location);
       await commitChange(catalog, identifier, addColumnChange('note'));
