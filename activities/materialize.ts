@@ -9,6 +9,7 @@ import {
   commitOnlineWindow,
   computeLatestRows,
   planSourceScan,
+  prepareOnlineFiles,
   readWatermark,
   writeOnlinePartitions,
 } from '../features/materialization.js';
@@ -42,6 +43,7 @@ export interface WriteOnlineResult {
   readonly dataFiles: number;
 }
 
+/** `staging` is always null: prepareWindow writes the online files from a local file (it was the staged file of the three-step shape). */
 export interface PrepareWindowResult extends ComputeLatestResult, WriteOnlineResult {
   readonly plan: PlanSourceResult;
 }
@@ -78,7 +80,8 @@ export interface MaterializeHooks {
  * later attempt handed on; what an abandoned attempt wrote is an orphan for compaction to remove.
  */
 export function createMaterializeActivities(context: FeatureContext, hooks: MaterializeHooks = {}) {
-  // Each step's work, shared by its own activity and by prepareWindow, which runs the first three as one.
+  // Each step's work as its own activity: prepareWindow runs the first three as one, and the
+  // separate compute and write steps remain for runs recorded before `materialize-prepares-in-one-step`.
   const plan = async (input: WindowInput & { readonly incremental?: boolean }, signal?: AbortSignal): Promise<PlanSourceResult> => {
     const planned = await planSourceScan(signal ? { ...context, signal } : context, input.featureView, windowOf(input), {
       incremental: input.incremental ?? false,
@@ -150,19 +153,19 @@ export function createMaterializeActivities(context: FeatureContext, hooks: Mate
         withHeartbeats('planning the source scan', async (signal, report) => {
           const planned = await plan(input, signal);
           if (planned.skipped !== undefined) return { plan: planned, staging: null, rows: 0, manifest: null, dataFiles: 0 };
-          report({ phase: 'computing the latest row per entity' });
-          const computed = await compute(
-            {
-              featureView: input.featureView,
-              ...planned.window,
-              sourceSnapshotId: planned.sourceSnapshotId,
-              ...(planned.late === undefined ? {} : { late: planned.late }),
-            },
-            signal,
-          );
-          report({ phase: 'writing online partitions' });
-          const written = await write({ featureView: input.featureView, staging: computed.staging, rows: computed.rows }, signal);
-          return { plan: planned, staging: computed.staging, rows: computed.rows, ...written };
+          report({ phase: 'computing the latest row per entity, writing online partitions' });
+          await hooks.beforeCompute?.({ featureView: input.featureView, signal });
+          // The latest rows go from a local file straight into the online files: nothing is staged.
+          const prepared = await prepareOnlineFiles({ ...context, signal }, input.featureView, windowOf({ ...input, ...planned.window }), {
+            sourceSnapshotId: planned.sourceSnapshotId === null ? null : BigInt(planned.sourceSnapshotId),
+            scratchName: attemptName('latest', input),
+            ...(planned.late === undefined ? {} : { late: planned.late }),
+            filePrefix: attemptName('online', input),
+            materializedAt: new Date(),
+            ...(hooks.afterDataFiles ? { afterDataFiles: () => hooks.afterDataFiles!({ featureView: input.featureView, signal }) } : {}),
+          });
+          await hooks.afterWrite?.({ featureView: input.featureView, manifest: prepared.manifest, signal });
+          return { plan: planned, staging: null, ...prepared };
         }),
       );
     },

@@ -250,35 +250,83 @@ export async function computeLatestRows(
   window: Window,
   options: { sourceSnapshotId: bigint | null; stagingName: string; late?: LatePlan },
 ): Promise<{ staging: string | null; rows: number }> {
+  return withScratchDirectory(context, options.stagingName, async (localDirectory) => {
+    const computed = await latestRowsFile(context, viewName, window, { ...options, localDirectory });
+    if (computed === undefined) return { staging: null, rows: 0 };
+    return { staging: await uploadStaging(computed.online, computed.localFile, options.stagingName), rows: computed.rows };
+  });
+}
+
+/**
+ * Steps 2 and 3 in one: the window's latest rows go from a local file straight into the online
+ * table's data files and manifest, never staged in the table's storage (an upload and a download
+ * of the whole window on S3). Written but not committed, as writeOnlinePartitions.
+ */
+export async function prepareOnlineFiles(
+  context: FeatureContext,
+  viewName: string,
+  window: Window,
+  options: OnlineFilesOptions & { sourceSnapshotId: bigint | null; scratchName: string; late?: LatePlan },
+): Promise<{ rows: number; manifest: string | null; dataFiles: number }> {
+  const layout = onlineTableLayout(context.registry, context.registry.featureView(viewName));
+  return withScratchDirectory(context, options.scratchName, async (localDirectory) => {
+    const computed = await latestRowsFile(context, viewName, window, { ...options, localDirectory });
+    const table = await ensureOnlineTable(context.catalog, layout);
+    if (computed === undefined || computed.rows === 0) return { rows: 0, manifest: null, dataFiles: 0 };
+    return { rows: computed.rows, ...(await writeOnlineFiles(context, layout, table, computed.localFile, options)) };
+  });
+}
+
+/** The window's latest rows (an aggregated view's tiles) in `<localDirectory>/latest.parquet`; undefined when the source had no snapshot. */
+async function latestRowsFile(
+  context: FeatureContext,
+  viewName: string,
+  window: Window,
+  options: { sourceSnapshotId: bigint | null; late?: LatePlan; localDirectory: string },
+): Promise<{ online: LoadedTable; localFile: string; rows: number } | undefined> {
   // The source had no snapshot when planned: whatever arrived since belongs to a later run.
-  if (options.sourceSnapshotId === null) return { staging: null, rows: 0 };
+  if (options.sourceSnapshotId === null) return undefined;
   const view = context.registry.featureView(viewName);
   const layout = onlineTableLayout(context.registry, view);
   const source = await loadSource(context, view);
   const online = await context.catalog.loadTable(layout.identifier);
-  if (isAggregatedView(view))
-    return computeTiles(context, view, { source, online, layout, window, ...options, sourceSnapshotId: options.sourceSnapshotId });
+  const localFile = path.join(options.localDirectory, 'latest.parquet');
+  if (isAggregatedView(view)) {
+    const rows = await computeTiles(context, view, {
+      source,
+      online,
+      layout,
+      window,
+      ...options,
+      sourceSnapshotId: options.sourceSnapshotId,
+      localFile,
+    });
+    return { online, localFile, rows };
+  }
   const read = { columns: source.columns, snapshotId: options.sourceSnapshotId, ...signalOf(context) };
   const scan = await scanTable(source.table, { ...read, ...filterOption(eventTimeFilter(source, window)) });
   const lateScan = await scanLateAppends(source, read, options.late, window);
-  return withScratchDirectory(context, options.stagingName, async (localDirectory) => {
-    const localFile = path.join(localDirectory, 'latest.parquet');
-    const rows = await context.engine.withConnection(async (connection) => {
-      const renamed = renameToOnline(scan.sql, source, layout);
-      const latest = await latestPerEntitySql(connection, {
-        relation: lateScan === undefined ? renamed : `${renamed} UNION ALL ${renameToOnline(lateScan.sql, source, layout)}`,
-        keyColumns: layout.keyColumns,
-        eventTimestampColumn: ONLINE_EVENT_TS,
-        ...(source.createdColumn === undefined ? {} : { createdTimestampColumn: ONLINE_CREATED_TS }),
-        // Late rows lie before the start; the window's own scan has only rows from it on.
-        ...(lateScan === undefined ? { start: micros(window.start) } : {}),
-        end: micros(window.end),
-        name: view.name,
-      });
-      return copyToParquet(connection, latest, localFile);
-    }, signalOf(context));
-    return { staging: await uploadStaging(online, localFile, options.stagingName), rows };
-  });
+  const rows = await context.engine.withConnection(async (connection) => {
+    const renamed = renameToOnline(scan.sql, source, layout);
+    const latest = await latestPerEntitySql(connection, {
+      relation: lateScan === undefined ? renamed : `${renamed} UNION ALL ${renameToOnline(lateScan.sql, source, layout)}`,
+      keyColumns: layout.keyColumns,
+      eventTimestampColumn: ONLINE_EVENT_TS,
+      ...(source.createdColumn === undefined ? {} : { createdTimestampColumn: ONLINE_CREATED_TS }),
+      // Late rows lie before the start; the window's own scan has only rows from it on.
+      ...(lateScan === undefined ? { start: micros(window.start) } : {}),
+      end: micros(window.end),
+      name: view.name,
+    });
+    return copyToParquet(connection, latest, localFile);
+  }, signalOf(context));
+  return { online, localFile, rows };
+}
+
+interface OnlineFilesOptions {
+  readonly filePrefix: string;
+  readonly materializedAt: Date;
+  readonly afterDataFiles?: () => Promise<void>;
 }
 
 /**
@@ -288,17 +336,25 @@ export async function computeLatestRows(
 export async function writeOnlinePartitions(
   context: FeatureContext,
   viewName: string,
-  options: { staging: string | null; rows: number; filePrefix: string; materializedAt: Date; afterDataFiles?: () => Promise<void> },
+  options: OnlineFilesOptions & { staging: string | null; rows: number },
 ): Promise<{ manifest: string | null; dataFiles: number }> {
-  const view = context.registry.featureView(viewName);
-  const layout = onlineTableLayout(context.registry, view);
+  const layout = onlineTableLayout(context.registry, context.registry.featureView(viewName));
   const table = await ensureOnlineTable(context.catalog, layout);
-  const { staging } = options;
-  if (staging === null || options.rows === 0) return { manifest: null, dataFiles: 0 };
+  if (options.staging === null || options.rows === 0) return { manifest: null, dataFiles: 0 };
+  return writeOnlineFiles(context, layout, table, await table.io.localize(options.staging), options);
+}
+
+/** A local file of the online table's columns (but materialized_at) as the table's data files and their manifest. */
+async function writeOnlineFiles(
+  context: FeatureContext,
+  layout: OnlineTableLayout,
+  table: LoadedTable,
+  localFile: string,
+  options: OnlineFilesOptions,
+): Promise<{ manifest: string; dataFiles: number }> {
   return withScratchDirectory(context, options.filePrefix, async (localDirectory) => {
-    const staged = await table.io.localize(staging);
     const columns = [...layout.keyColumns, ...layout.featureColumns, ONLINE_EVENT_TS, ONLINE_CREATED_TS].map((name) => q(name));
-    const query = `SELECT ${columns.join(', ')}, CAST(${quoteLiteral(options.materializedAt.toISOString())} AS TIMESTAMPTZ) AS ${q(ONLINE_MATERIALIZED_AT)} FROM read_parquet(${quoteLiteral(staged)})`;
+    const query = `SELECT ${columns.join(', ')}, CAST(${quoteLiteral(options.materializedAt.toISOString())} AS TIMESTAMPTZ) AS ${q(ONLINE_MATERIALIZED_AT)} FROM read_parquet(${quoteLiteral(localFile)})`;
     const dataFiles = await context.engine.withConnection(
       (connection) =>
         writeTableFiles(connection, table, { query, fileNamePrefix: options.filePrefix, localDirectory, ...signalOf(context) }),
@@ -422,7 +478,7 @@ function appendCarryingForward(
 
 /** How `materializeWindow` names its files and what it lets a caller do between writing and committing. */
 export interface MaterializeWindowOptions extends PlanOptions {
-  /** Names the staging table and data files of a step; default: from the idempotency key and the clock. */
+  /** Names the scratch directory and the data files of a window; default: from the idempotency key and the clock. */
   readonly fileName?: (step: 'latest' | 'online') => string;
   /** Runs after the window's data files and manifest are written, before its commit. */
   readonly afterWrite?: (manifest: string | null) => Promise<void>;
@@ -446,14 +502,10 @@ export async function materializeWindow(
   const key = typeof idempotencyKey === 'string' ? idempotencyKey : idempotencyKey(plan.window);
   const name = key.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
   const fileName = options.fileName ?? ((step: 'latest' | 'online') => `${step}-${name}-${Date.now()}`);
-  const computed = await computeLatestRows(context, viewName, plan.window, {
+  const written = await prepareOnlineFiles(context, viewName, plan.window, {
     sourceSnapshotId: plan.sourceSnapshotId,
-    stagingName: fileName('latest'),
+    scratchName: fileName('latest'),
     ...(plan.late === undefined ? {} : { late: plan.late }),
-  });
-  const written = await writeOnlinePartitions(context, viewName, {
-    staging: computed.staging,
-    rows: computed.rows,
     filePrefix: fileName('online'),
     materializedAt: new Date(),
   });
@@ -465,10 +517,9 @@ export async function materializeWindow(
     manifest: written.manifest,
     idempotencyKey: key,
     sourceSnapshotId: plan.sourceSnapshotId?.toString() ?? null,
-    staging: computed.staging,
     incremental: options.incremental ?? false,
   });
-  return { ...plan, rows: computed.rows, dataFiles: written.dataFiles, ...committed };
+  return { ...plan, rows: written.rows, dataFiles: written.dataFiles, ...committed };
 }
 
 interface ResolvedSource {
@@ -532,10 +583,10 @@ async function computeTiles(
     layout: OnlineTableLayout;
     window: Window;
     sourceSnapshotId: bigint;
-    stagingName: string;
+    localFile: string;
     late?: LatePlan;
   },
-): Promise<{ staging: string | null; rows: number }> {
+): Promise<number> {
   const { source, online, layout, window } = options;
   const grid = tileMicros(view);
   const partials = columnPartials(view);
@@ -543,46 +594,40 @@ async function computeTiles(
   const watermark = watermarkOf(online.metadata);
   const read = { columns: source.columns, snapshotId: options.sourceSnapshotId, ...signalOf(context) };
   const lateAppends = await scanLateAppends(source, read, options.late, window);
-  return withScratchDirectory(context, options.stagingName, async (localDirectory) => {
-    const localFile = path.join(localDirectory, 'tiles.parquet');
-    const rows = await context.engine.withConnection(async (connection) => {
-      let start = micros(window.start);
-      let end = micros(window.end);
-      const watermarkMicros = watermark === null ? null : BigInt(watermark) * 1000n;
-      const earliestLate =
-        lateAppends === undefined ? null : await earliestRowMicros(connection, renameToOnline(lateAppends.sql, source, layout, aggregated));
-      if (earliestLate !== null && earliestLate < start) start = earliestLate;
-      const restates = watermarkMicros !== null && start < watermarkMicros;
-      if (restates) {
-        start = floorToGrid(start, grid);
-        // The tile the window ends in keeps the events already materialized after the window.
-        if (end < watermarkMicros) {
-          const tileEnd = floorToGrid(end - 1n, grid) + grid;
-          end = tileEnd < watermarkMicros ? tileEnd : watermarkMicros;
-        }
+  return context.engine.withConnection(async (connection) => {
+    let start = micros(window.start);
+    let end = micros(window.end);
+    const watermarkMicros = watermark === null ? null : BigInt(watermark) * 1000n;
+    const earliestLate =
+      lateAppends === undefined ? null : await earliestRowMicros(connection, renameToOnline(lateAppends.sql, source, layout, aggregated));
+    if (earliestLate !== null && earliestLate < start) start = earliestLate;
+    const restates = watermarkMicros !== null && start < watermarkMicros;
+    if (restates) {
+      start = floorToGrid(start, grid);
+      // The tile the window ends in keeps the events already materialized after the window.
+      if (end < watermarkMicros) {
+        const tileEnd = floorToGrid(end - 1n, grid) + grid;
+        end = tileEnd < watermarkMicros ? tileEnd : watermarkMicros;
       }
-      const scan = await scanTable(source.table, {
-        ...read,
-        ...filterOption(eventTimeFilter(source, { start: dateOf(start), end: dateOf(end) })),
-      });
-      const existing = restates
-        ? await scanTable(online, { columns: [...layout.keyColumns, TILE_START], ...signalOf(context) })
-        : undefined;
-      const tiles = await eventTilesSql(connection, {
-        relation: renameToOnline(scan.sql, source, layout, aggregated),
-        keyColumns: layout.keyColumns,
-        partials,
-        grid,
-        start,
-        end,
-        kind: restates ? 'full' : 'delta',
-        ...(existing === undefined ? {} : { supersede: existing.sql }),
-        name: view.name,
-      });
-      return copyToParquet(connection, tiles, localFile);
-    }, signalOf(context));
-    return { staging: await uploadStaging(online, localFile, options.stagingName), rows };
-  });
+    }
+    const scan = await scanTable(source.table, {
+      ...read,
+      ...filterOption(eventTimeFilter(source, { start: dateOf(start), end: dateOf(end) })),
+    });
+    const existing = restates ? await scanTable(online, { columns: [...layout.keyColumns, TILE_START], ...signalOf(context) }) : undefined;
+    const tiles = await eventTilesSql(connection, {
+      relation: renameToOnline(scan.sql, source, layout, aggregated),
+      keyColumns: layout.keyColumns,
+      partials,
+      grid,
+      start,
+      end,
+      kind: restates ? 'full' : 'delta',
+      ...(existing === undefined ? {} : { supersede: existing.sql }),
+      name: view.name,
+    });
+    return copyToParquet(connection, tiles, options.localFile);
+  }, signalOf(context));
 }
 
 /**
