@@ -37,7 +37,8 @@ export function newMetadataLocation(metadata: TableMetadata, previousLocation?: 
  * is parsed (and reported) like any other.
  */
 const parsed = new LRUCache<string, { readonly bytes: Uint8Array; readonly metadata: TableMetadata }>({
-  maxSize: 64 * 1024 * 1024,
+  // Weighed by the file's bytes; the parsed metadata beside them takes a few times as much.
+  maxSize: 16 * 1024 * 1024,
   sizeCalculation: (entry) => Math.max(1, entry.bytes.byteLength),
 });
 

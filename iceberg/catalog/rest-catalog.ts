@@ -59,7 +59,8 @@ export class RestCatalog implements Catalog {
   private readonly ios = new FileIOCache();
   private readonly tableConfigs = new Map<string, TableConfig>();
   private readonly lastLoads = new LRUCache<string, { readonly text: string; readonly loaded: LoadedTable }>({
-    maxSize: 64 * 1024 * 1024,
+    // Weighed by the reply's length; the parsed table beside it takes a few times as much.
+    maxSize: 16 * 1024 * 1024,
     sizeCalculation: (load) => Math.max(1, load.text.length),
   });
 
