@@ -586,7 +586,7 @@ function valueColumnsOf(view: FeatureViewDefinition): string[] {
 }
 
 /**
- * Step 2 of an aggregated view: the partial tiles of its events, staged like the latest rows.
+ * Step 2 of an aggregated view: the partial tiles of its events, handed to `write` like the latest rows.
  * A window after the watermark adds delta tiles of its events. A window that reaches back before the
  * watermark (a restatement, lateness, rows appended late, an explicit window run again) rewrites
  * the whole tiles it touches as full tiles as of the snapshot read, so nothing is counted twice and
