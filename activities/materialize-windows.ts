@@ -33,12 +33,8 @@ export function createMaterializeWindowsActivities(context: FeatureContext, hook
             { ...context, signal },
             input.windows.map((window) => ({ ...window, start: new Date(window.start), end: new Date(window.end) })),
             {
-              filePrefix: (window) =>
-                attemptName('online', {
-                  featureView: window.featureView,
-                  start: window.start.toISOString(),
-                  end: window.end.toISOString(),
-                }),
+              fileName: (step, window) =>
+                attemptName(step, { featureView: window.featureView, start: window.start.toISOString(), end: window.end.toISOString() }),
               ...(hooks.afterWrite
                 ? { afterWrite: (window, manifest) => hooks.afterWrite!({ featureView: window.featureView, manifest, signal }) }
                 : {}),

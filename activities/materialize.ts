@@ -43,7 +43,7 @@ export interface WriteOnlineResult {
   readonly dataFiles: number;
 }
 
-/** `staging` is always null: prepareWindow writes the online files straight from the latest rows (it was the staged file of the three-step shape). */
+/** `staging` is always null: prepareWindow writes the online files from a local file (it was the staged file of the three-step shape). */
 export interface PrepareWindowResult extends ComputeLatestResult, WriteOnlineResult {
   readonly plan: PlanSourceResult;
 }
@@ -155,9 +155,10 @@ export function createMaterializeActivities(context: FeatureContext, hooks: Mate
           if (planned.skipped !== undefined) return { plan: planned, staging: null, rows: 0, manifest: null, dataFiles: 0 };
           report({ phase: 'computing the latest row per entity, writing online partitions' });
           await hooks.beforeCompute?.({ featureView: input.featureView, signal });
-          // The latest rows go straight into the online files: nothing is staged.
+          // The latest rows go from a local file straight into the online files: nothing is staged.
           const prepared = await prepareOnlineFiles({ ...context, signal }, input.featureView, windowOf({ ...input, ...planned.window }), {
             sourceSnapshotId: planned.sourceSnapshotId === null ? null : BigInt(planned.sourceSnapshotId),
+            scratchName: attemptName('latest', input),
             ...(planned.late === undefined ? {} : { late: planned.late }),
             filePrefix: attemptName('online', input),
             materializedAt: new Date(),

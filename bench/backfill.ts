@@ -151,7 +151,7 @@ async function libraryWindows(
   }));
   const started = performance.now();
   const results = await materializeWindows(runtime, windows, {
-    filePrefix: (window) => `online-library-${window.start.getTime()}`,
+    fileName: (step, window) => `${step}-library-${window.start.getTime()}`,
   });
   const ms = performance.now() - started;
   return { ms, rows: results.reduce((sum, result) => sum + result.rows, 0), windowRows: results.map((result) => result.rows) };

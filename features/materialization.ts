@@ -6,7 +6,6 @@ import type { TableScan, TableScanOptions } from '../engine/table-reader.js';
 import { writeTableFiles } from '../engine/table-writer.js';
 import type { LatePlan, ScanSummary } from '../contracts/materialize.js';
 import type { LoadedTable } from '../iceberg/catalog/catalog.js';
-import type { DataFile } from '../iceberg/spec/manifest.js';
 import { commitChange } from '../iceberg/commit/commit.js';
 import type { TableChange } from '../iceberg/commit/table-change.js';
 import { FloeError } from '../iceberg/errors.js';
@@ -252,75 +251,62 @@ export async function computeLatestRows(
   options: { sourceSnapshotId: bigint | null; stagingName: string; late?: LatePlan },
 ): Promise<{ staging: string | null; rows: number }> {
   return withScratchDirectory(context, options.stagingName, async (localDirectory) => {
-    const localFile = path.join(localDirectory, 'latest.parquet');
-    const computed = await computeWindowRows(context, viewName, window, options, (connection, rows) =>
-      copyToParquet(connection, rows, localFile),
-    );
+    const computed = await latestRowsFile(context, viewName, window, { ...options, localDirectory });
     if (computed === undefined) return { staging: null, rows: 0 };
-    return { staging: await uploadStaging(computed.online, localFile, options.stagingName), rows: computed.written };
+    return { staging: await uploadStaging(computed.online, computed.localFile, options.stagingName), rows: computed.rows };
   });
 }
 
 /**
- * Steps 2 and 3 in one: the window's latest rows go straight into the online table's data files
- * and manifest, in one DuckDB statement, never staged (on S3 that was an upload and a download of
- * the whole window, locally a second copy of it). Written but not committed, as
- * writeOnlinePartitions.
+ * Steps 2 and 3 in one: the window's latest rows go from a local file straight into the online
+ * table's data files and manifest, never staged in the table's storage (an upload and a download
+ * of the whole window on S3). Written but not committed, as writeOnlinePartitions.
  */
 export async function prepareOnlineFiles(
   context: FeatureContext,
   viewName: string,
   window: Window,
-  options: OnlineFilesOptions & { sourceSnapshotId: bigint | null; late?: LatePlan },
+  options: OnlineFilesOptions & { sourceSnapshotId: bigint | null; scratchName: string; late?: LatePlan },
 ): Promise<{ rows: number; manifest: string | null; dataFiles: number }> {
   const layout = onlineTableLayout(context.registry, context.registry.featureView(viewName));
-  const table = await ensureOnlineTable(context.catalog, layout);
-  return withScratchDirectory(context, options.filePrefix, async (localDirectory) => {
-    const computed = await computeWindowRows(context, viewName, window, options, (connection, rows) =>
-      writeOnlineDataFiles(context, connection, { ...options, table, layout, relation: rows, localDirectory }),
-    );
-    const dataFiles = computed?.written ?? [];
-    const rows = dataFiles.reduce((sum, file) => sum + file.recordCount, 0);
-    if (rows === 0) return { rows: 0, manifest: null, dataFiles: 0 };
-    await options.afterDataFiles?.();
-    const manifest = await writeAddedManifest(table, dataFiles, options.filePrefix);
-    return { rows, manifest: manifest.location, dataFiles: dataFiles.length };
+  return withScratchDirectory(context, options.scratchName, async (localDirectory) => {
+    const computed = await latestRowsFile(context, viewName, window, { ...options, localDirectory });
+    const table = await ensureOnlineTable(context.catalog, layout);
+    if (computed === undefined || computed.rows === 0) return { rows: 0, manifest: null, dataFiles: 0 };
+    return { rows: computed.rows, ...(await writeOnlineFiles(context, layout, table, computed.localFile, options)) };
   });
 }
 
-/**
- * The window's latest row per entity (an aggregated view's tiles), as the SQL handed to `write`
- * with the connection it runs in; undefined when the source had no snapshot.
- */
-async function computeWindowRows<T>(
+/** The window's latest rows (an aggregated view's tiles) in `<localDirectory>/latest.parquet`; undefined when the source had no snapshot. */
+async function latestRowsFile(
   context: FeatureContext,
   viewName: string,
   window: Window,
-  options: { sourceSnapshotId: bigint | null; late?: LatePlan },
-  write: (connection: DuckDBConnection, rows: string) => Promise<T>,
-): Promise<{ online: LoadedTable; written: T } | undefined> {
+  options: { sourceSnapshotId: bigint | null; late?: LatePlan; localDirectory: string },
+): Promise<{ online: LoadedTable; localFile: string; rows: number } | undefined> {
   // The source had no snapshot when planned: whatever arrived since belongs to a later run.
   if (options.sourceSnapshotId === null) return undefined;
   const view = context.registry.featureView(viewName);
   const layout = onlineTableLayout(context.registry, view);
   const source = await loadSource(context, view);
   const online = await context.catalog.loadTable(layout.identifier);
+  const localFile = path.join(options.localDirectory, 'latest.parquet');
   if (isAggregatedView(view)) {
-    const written = await computeTiles(context, view, {
+    const rows = await computeTiles(context, view, {
       source,
       online,
       layout,
       window,
       ...options,
       sourceSnapshotId: options.sourceSnapshotId,
-      write,
+      localFile,
     });
-    return { online, written };
+    return { online, localFile, rows };
   }
   const read = { columns: source.columns, snapshotId: options.sourceSnapshotId, ...signalOf(context) };
   const scan = await scanTable(source.table, { ...read, ...filterOption(eventTimeFilter(source, window)) });
   const lateScan = await scanLateAppends(source, read, options.late, window);
-  const written = await context.engine.withConnection(async (connection) => {
+  const rows = await context.engine.withConnection(async (connection) => {
     const renamed = renameToOnline(scan.sql, source, layout);
     const latest = await latestPerEntitySql(connection, {
       relation: lateScan === undefined ? renamed : `${renamed} UNION ALL ${renameToOnline(lateScan.sql, source, layout)}`,
@@ -332,9 +318,9 @@ async function computeWindowRows<T>(
       end: micros(window.end),
       name: view.name,
     });
-    return write(connection, latest);
+    return copyToParquet(connection, latest, localFile);
   }, signalOf(context));
-  return { online, written };
+  return { online, localFile, rows };
 }
 
 interface OnlineFilesOptions {
@@ -354,34 +340,29 @@ export async function writeOnlinePartitions(
 ): Promise<{ manifest: string | null; dataFiles: number }> {
   const layout = onlineTableLayout(context.registry, context.registry.featureView(viewName));
   const table = await ensureOnlineTable(context.catalog, layout);
-  const { staging } = options;
-  if (staging === null || options.rows === 0) return { manifest: null, dataFiles: 0 };
+  if (options.staging === null || options.rows === 0) return { manifest: null, dataFiles: 0 };
+  return writeOnlineFiles(context, layout, table, await table.io.localize(options.staging), options);
+}
+
+/** A local file of the online table's columns (but materialized_at) as the table's data files and their manifest. */
+async function writeOnlineFiles(
+  context: FeatureContext,
+  layout: OnlineTableLayout,
+  table: LoadedTable,
+  localFile: string,
+  options: OnlineFilesOptions,
+): Promise<{ manifest: string; dataFiles: number }> {
   return withScratchDirectory(context, options.filePrefix, async (localDirectory) => {
-    const relation = `SELECT * FROM read_parquet(${quoteLiteral(await table.io.localize(staging))})`;
+    const columns = [...layout.keyColumns, ...layout.featureColumns, ONLINE_EVENT_TS, ONLINE_CREATED_TS].map((name) => q(name));
+    const query = `SELECT ${columns.join(', ')}, CAST(${quoteLiteral(options.materializedAt.toISOString())} AS TIMESTAMPTZ) AS ${q(ONLINE_MATERIALIZED_AT)} FROM read_parquet(${quoteLiteral(localFile)})`;
     const dataFiles = await context.engine.withConnection(
-      (connection) => writeOnlineDataFiles(context, connection, { ...options, table, layout, relation, localDirectory }),
+      (connection) =>
+        writeTableFiles(connection, table, { query, fileNamePrefix: options.filePrefix, localDirectory, ...signalOf(context) }),
       signalOf(context),
     );
     await options.afterDataFiles?.();
     const manifest = await writeAddedManifest(table, dataFiles, options.filePrefix);
     return { manifest: manifest.location, dataFiles: dataFiles.length };
-  });
-}
-
-/** Rows of the online table's columns but materialized_at as the table's data files (not yet in a manifest). */
-function writeOnlineDataFiles(
-  context: FeatureContext,
-  connection: DuckDBConnection,
-  options: OnlineFilesOptions & { table: LoadedTable; layout: OnlineTableLayout; relation: string; localDirectory: string },
-): Promise<DataFile[]> {
-  const { layout } = options;
-  const columns = [...layout.keyColumns, ...layout.featureColumns, ONLINE_EVENT_TS, ONLINE_CREATED_TS].map((name) => q(name));
-  const materializedAt = `CAST(${quoteLiteral(options.materializedAt.toISOString())} AS TIMESTAMPTZ) AS ${q(ONLINE_MATERIALIZED_AT)}`;
-  return writeTableFiles(connection, options.table, {
-    query: `SELECT ${columns.join(', ')}, ${materializedAt} FROM (${options.relation}) AS r`,
-    fileNamePrefix: options.filePrefix,
-    localDirectory: options.localDirectory,
-    ...signalOf(context),
   });
 }
 
@@ -497,8 +478,8 @@ function appendCarryingForward(
 
 /** How `materializeWindow` names its files and what it lets a caller do between writing and committing. */
 export interface MaterializeWindowOptions extends PlanOptions {
-  /** Prefixes the names of the window's data files; default: from the idempotency key and the clock. */
-  readonly filePrefix?: string;
+  /** Names the scratch directory and the data files of a window; default: from the idempotency key and the clock. */
+  readonly fileName?: (step: 'latest' | 'online') => string;
   /** Runs after the window's data files and manifest are written, before its commit. */
   readonly afterWrite?: (manifest: string | null) => Promise<void>;
 }
@@ -520,11 +501,12 @@ export async function materializeWindow(
   if (plan.skipped !== undefined) return { ...plan, rows: 0, dataFiles: 0, snapshotId: null, alreadyCommitted: false, attempts: 0 };
   const key = typeof idempotencyKey === 'string' ? idempotencyKey : idempotencyKey(plan.window);
   const name = key.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
-  const filePrefix = options.filePrefix ?? `online-${name}-${Date.now()}`;
+  const fileName = options.fileName ?? ((step: 'latest' | 'online') => `${step}-${name}-${Date.now()}`);
   const written = await prepareOnlineFiles(context, viewName, plan.window, {
     sourceSnapshotId: plan.sourceSnapshotId,
+    scratchName: fileName('latest'),
     ...(plan.late === undefined ? {} : { late: plan.late }),
-    filePrefix,
+    filePrefix: fileName('online'),
     materializedAt: new Date(),
   });
   await options.afterWrite?.(written.manifest);
@@ -586,13 +568,13 @@ function valueColumnsOf(view: FeatureViewDefinition): string[] {
 }
 
 /**
- * Step 2 of an aggregated view: the partial tiles of its events, handed to `write` like the latest rows.
+ * Step 2 of an aggregated view: the partial tiles of its events, staged like the latest rows.
  * A window after the watermark adds delta tiles of its events. A window that reaches back before the
  * watermark (a restatement, lateness, rows appended late, an explicit window run again) rewrites
  * the whole tiles it touches as full tiles as of the snapshot read, so nothing is counted twice and
  * deleted rows drop out; a (key, tile) left without events gets an empty full row.
  */
-async function computeTiles<T>(
+async function computeTiles(
   context: FeatureContext,
   view: FeatureViewDefinition,
   options: {
@@ -601,10 +583,10 @@ async function computeTiles<T>(
     layout: OnlineTableLayout;
     window: Window;
     sourceSnapshotId: bigint;
+    localFile: string;
     late?: LatePlan;
-    write: (connection: DuckDBConnection, tiles: string) => Promise<T>;
   },
-): Promise<T> {
+): Promise<number> {
   const { source, online, layout, window } = options;
   const grid = tileMicros(view);
   const partials = columnPartials(view);
@@ -644,7 +626,7 @@ async function computeTiles<T>(
       ...(existing === undefined ? {} : { supersede: existing.sql }),
       name: view.name,
     });
-    return options.write(connection, tiles);
+    return copyToParquet(connection, tiles, options.localFile);
   }, signalOf(context));
 }
 
