@@ -15,6 +15,7 @@ import { readEnvFile } from '../scripts/services/env-file.js';
 import { servicesEnvFile } from '../scripts/services/paths.js';
 import { startServices } from '../scripts/services/stack.js';
 import { testRuntime } from '../test/support/runtime.js';
+import { localActivityRuns } from '../test/support/histories.js';
 import type { Runtime } from '../features/runtime.js';
 
 export const VIEW = 'driver_stats_view';
@@ -114,17 +115,22 @@ export function generatedRows(rows: number, entities: number, start: string, day
     FROM range(${rows}) t(i)`;
 }
 
-/** Sum of the activities' own run time (started → completed/failed) in a workflow history, in ms. */
-export function activityMillis(history: {
-  events?:
-    | {
-        eventId?: unknown;
-        eventTime?: { seconds?: unknown; nanos?: number | null } | null;
-        activityTaskStartedEventAttributes?: { scheduledEventId?: unknown } | null;
-        activityTaskCompletedEventAttributes?: { startedEventId?: unknown } | null;
-      }[]
-    | null;
-}): number {
+/**
+ * Sum of the activities' own run time in a workflow history, in ms: started → completed for each
+ * activity, first schedule → completion for each local one.
+ */
+export function activityMillis(
+  history: {
+    events?:
+      | {
+          eventId?: unknown;
+          eventTime?: { seconds?: unknown; nanos?: number | null } | null;
+          activityTaskStartedEventAttributes?: { scheduledEventId?: unknown } | null;
+          activityTaskCompletedEventAttributes?: { startedEventId?: unknown } | null;
+        }[]
+      | null;
+  } & Parameters<typeof localActivityRuns>[0],
+): number {
   const started = new Map<string, number>();
   let total = 0;
   for (const event of history.events ?? []) {
@@ -133,5 +139,5 @@ export function activityMillis(history: {
     const completed = event.activityTaskCompletedEventAttributes;
     if (completed) total += at - (started.get(String(completed.startedEventId)) ?? at);
   }
-  return total;
+  return localActivityRuns(history).reduce((sum, run) => sum + run.ms, total);
 }

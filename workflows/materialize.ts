@@ -2,9 +2,11 @@ import {
   ActivityCancellationType,
   type ActivityOptions,
   ApplicationFailure,
+  type LocalActivityOptions,
   CancellationScope,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -39,6 +41,18 @@ export const COMMIT_STEP_OPTIONS: ActivityOptions = {
   retry: quickStepRetry(),
 };
 const committing = proxyActivities<MaterializeActivities>(COMMIT_STEP_OPTIONS);
+
+// Since `materialize-runs-short-steps-locally` the watermark read and the commit are local
+// activities: they run in the worker that holds the workflow task, with no trip through the
+// server's task queue before or after them (a round trip each, of a window's two or three). A
+// worker that dies in one is noticed when the workflow task times out (10 s); the workflow task's
+// next run does the step again, and a commit that landed is found by its key.
+export const LOCAL_STEP_OPTIONS: LocalActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  retry: quickStepRetry(),
+};
+const local = proxyLocalActivities<MaterializeActivities>(LOCAL_STEP_OPTIONS);
+const SHORT_STEPS_LOCAL = 'materialize-runs-short-steps-locally';
 
 /**
  * Materializes one window of a feature view into its online table: plan the source scan, compute
@@ -82,9 +96,10 @@ export async function materialize(input: MaterializeInput): Promise<MaterializeR
     }));
   const written =
     prepared ?? (await dataWork.writeOnline({ featureView: input.featureView, staging: computed.staging, rows: computed.rows }));
+  const commitOnline = patched(SHORT_STEPS_LOCAL) ? local.commitOnline : committing.commitOnline;
   // A commit once asked for is seen through: cancelling then would leave the outcome unknown.
   const committed = await CancellationScope.nonCancellable(() =>
-    committing.commitOnline({
+    commitOnline({
       ...window,
       manifest: written.manifest,
       staging: computed.staging,
@@ -141,7 +156,7 @@ async function openWindow(input: MaterializeInput): Promise<{ featureView: strin
     );
   }
   if (input.start !== undefined) return { featureView: input.featureView, start: input.start, end };
-  const watermark = await planning.readWatermark({ featureView: input.featureView });
+  const watermark = await (patched(SHORT_STEPS_LOCAL) ? local : planning).readWatermark({ featureView: input.featureView });
   const window = windowFor({ end, watermark, lookbackSeconds: input.lookbackSeconds });
   if ('problem' in window)
     throw ApplicationFailure.nonRetryable(`Feature view ${input.featureView}: ${window.problem}`, 'FloeError:invalid-input');

@@ -38,3 +38,42 @@ export async function loadRecordedHistories() {
     }),
   );
 }
+
+/** A local activity's run as its marker records it: started at its first attempt's schedule, ended at its last attempt's completion. */
+export interface LocalActivityRun {
+  readonly activityType: string;
+  readonly attempt: number;
+  readonly ms: number;
+}
+
+interface MarkerEvent {
+  markerRecordedEventAttributes?: {
+    markerName?: string | null;
+    details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null;
+  } | null;
+}
+
+interface LocalActivityMarkerData {
+  activity_type: string;
+  attempt: number;
+  complete_time: { seconds: number; nanos: number };
+  original_schedule_time: { seconds: number; nanos: number };
+}
+
+/** The local activities of a history, in order, from the markers the Temporal core records for them. */
+export function localActivityRuns(history: { events?: MarkerEvent[] | null }): LocalActivityRun[] {
+  const millis = (time: { seconds: number; nanos: number }) => time.seconds * 1000 + time.nanos / 1e6;
+  return (history.events ?? []).flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    const data = marker?.details?.data?.payloads?.[0]?.data;
+    if (marker?.markerName !== 'core_local_activity' || !data) return [];
+    const recorded = JSON.parse(Buffer.from(data).toString('utf8')) as LocalActivityMarkerData;
+    return [
+      {
+        activityType: recorded.activity_type,
+        attempt: recorded.attempt,
+        ms: millis(recorded.complete_time) - millis(recorded.original_schedule_time),
+      },
+    ];
+  });
+}

@@ -1,6 +1,7 @@
-// The materialize workflow since `materialize-prepares-in-one-step`: planning, the latest rows and
-// the online files are one activity, then the commit; the window lands once (read back by
-// pyiceberg, compared with the brute-force answer) and a second run of the same id finds its commit.
+// The materialize workflow since `materialize-prepares-in-one-step` and `materialize-runs-short-steps-locally`:
+// planning, the latest rows and the online files are one activity, then the commit runs as a local
+// activity; the window lands once (read back by pyiceberg, compared with the brute-force answer) and
+// a second run of the same id finds its commit.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { materialize } from '../../../workflows/materialize.js';
+import { localActivityRuns } from '../../support/histories.js';
 import type { SourceTable } from './support/pipeline.js';
 import { createSource, expectedRows, onlineRows, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from './support/pipeline.js';
 
@@ -23,7 +25,7 @@ after(async () => {
 
 const WINDOW = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-02T00:00:00.000Z' };
 
-test('a window is prepared in one step and committed in another, once', async () => {
+test('a window is prepared in one step and committed in a local one, once', async () => {
   const worker = await startPipelineWorker(source);
   try {
     const workflowId = `materialize-one-step-${randomUUID()}`;
@@ -37,10 +39,13 @@ test('a window is prepared in one step and committed in another, once', async ()
     assert.equal(result.rows, expected.length);
     assert.equal(result.alreadyCommitted, false);
     assert.deepEqual(await onlineRows(source, worker.onlineNamespace), expected);
-    const steps = ((await handle.fetchHistory()).events ?? []).flatMap(
-      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [],
+    const history = await handle.fetchHistory();
+    const steps = (history.events ?? []).flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    assert.deepEqual(steps, ['prepareWindow']);
+    assert.deepEqual(
+      localActivityRuns(history).map((run) => run.activityType),
+      ['commitOnline'],
     );
-    assert.deepEqual(steps, ['prepareWindow', 'commitOnline']);
 
     const again = await worker.client.workflow.execute<typeof materialize>('materialize', {
       taskQueue: worker.taskQueue,
@@ -49,7 +54,7 @@ test('a window is prepared in one step and committed in another, once', async ()
     });
     assert.equal(again.alreadyCommitted, true);
     assert.equal((await onlineSnapshots(source, worker.onlineNamespace)).length, 1);
-    await recordRun(worker.client, workflowId, handle.firstExecutionRunId, 'materialize-prepared-in-one-step');
+    await recordRun(worker.client, workflowId, handle.firstExecutionRunId, 'materialize-committed-locally');
   } finally {
     await worker.close();
   }

@@ -17,6 +17,7 @@ import { fastAppend } from '../../../iceberg/write/fast-append.js';
 import type { materialize } from '../../../workflows/materialize.js';
 import type { MaterializeResult } from '../../../contracts/materialize.js';
 import type { SourceTable } from './support/pipeline.js';
+import { localActivityRuns } from '../../support/histories.js';
 import {
   committedWindows,
   createSource,
@@ -83,12 +84,13 @@ describe('materialize under failure', () => {
       assert.equal(snapshots[0]!.snapshotId, result.onlineSnapshotId);
       assert.deepEqual(await onlineRows(source, worker.onlineNamespace), expectedRows(source.rows, [DAY2]));
 
-      const history = await handle.fetchHistory();
-      const commitAttempts = (history.events ?? [])
-        .filter((event) => event.activityTaskStartedEventAttributes)
-        .map((event) => event.activityTaskStartedEventAttributes?.attempt);
-      assert.ok(commitAttempts.includes(3), `the commit step ran three attempts (started attempts: ${commitAttempts.join(', ')})`);
-      await recordRun(worker.client, workflowId, undefined, 'materialize-transient-commit-failure');
+      const commits = localActivityRuns(await handle.fetchHistory()).filter((run) => run.activityType === 'commitOnline');
+      assert.deepEqual(
+        commits.map((run) => run.attempt),
+        [3],
+        'the local commit step ran three attempts',
+      );
+      await recordRun(worker.client, workflowId, undefined, 'materialize-transient-failure-local-commit');
     } finally {
       await worker.close();
     }
@@ -129,7 +131,7 @@ describe('materialize under failure', () => {
       );
       assert.equal(snapshots[1]!.summary['floe.watermark'], DAY2.end, 'the watermark is restated on the new head');
       assert.deepEqual(await onlineRows(source, worker.onlineNamespace), expectedRows(source.rows, [DAY2]));
-      await recordRun(worker.client, workflowId, undefined, 'materialize-retried-conflict');
+      await recordRun(worker.client, workflowId, undefined, 'materialize-retried-conflict-local-commit');
     } finally {
       await worker.close();
     }
@@ -182,7 +184,8 @@ describe('materialize under failure', () => {
         'the compute step reported its cancellation (the workflow waited for it)',
       );
       assert.ok(
-        !events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'commitOnline'),
+        !events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'commitOnline') &&
+          localActivityRuns({ events }).length === 0,
         'no commit was attempted',
       );
       assert.deepEqual(await onlineSnapshots(source, worker.onlineNamespace), []);
@@ -204,9 +207,10 @@ describe('materialize under failure', () => {
         { start: '2024-05-01T00:00:00.000Z', end: '2024-05-01T12:00:00.000Z' },
         'no watermark: end minus the lookback',
       );
+      const secondId = `materialize-second-${randomUUID()}`;
       const second = await worker.client.workflow.execute<typeof materialize>('materialize', {
         taskQueue: worker.taskQueue,
-        workflowId: `materialize-second-${randomUUID()}`,
+        workflowId: secondId,
         args: [{ featureView: VIEW, end: '2024-05-02T18:00:00.000Z', lookbackSeconds: 12 * 3600 }],
       });
       assert.deepEqual(
@@ -214,6 +218,13 @@ describe('materialize under failure', () => {
         { start: '2024-05-01T12:00:00.000Z', end: '2024-05-02T18:00:00.000Z' },
         'catches up from the watermark',
       );
+      const secondHistory = await worker.client.workflow.getHandle(secondId).fetchHistory();
+      assert.deepEqual(
+        localActivityRuns(secondHistory).map((run) => run.activityType),
+        ['readWatermark', 'commitOnline'],
+        'the watermark read and the commit ran as local activities',
+      );
+      await recordRun(worker.client, secondId, undefined, 'materialize-from-watermark-local-steps');
       const nothingNew = await worker.client.workflow
         .execute<typeof materialize>('materialize', {
           taskQueue: worker.taskQueue,
