@@ -39,16 +39,20 @@ export async function loadRecordedHistories() {
   );
 }
 
-/** A local activity's run as its marker records it: started at its first attempt's schedule, ended at its last attempt's completion. */
+/** A local activity's last attempt, as its marker records it. */
 export interface LocalActivityRun {
   readonly activityType: string;
   readonly attempt: number;
+  /** The last attempt's run time (for a local activity that ran within one workflow task). */
   readonly ms: number;
 }
 
-interface MarkerEvent {
+interface HistoryEvent {
+  eventId?: unknown;
+  eventTime?: { seconds?: unknown; nanos?: number | null } | null;
   markerRecordedEventAttributes?: {
     markerName?: string | null;
+    workflowTaskCompletedEventId?: unknown;
     details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null;
   } | null;
 }
@@ -56,24 +60,23 @@ interface MarkerEvent {
 interface LocalActivityMarkerData {
   activity_type: string;
   attempt: number;
+  /** The workflow's time when the local activity was scheduled (its workflow task's start) plus the last attempt's run time. */
   complete_time: { seconds: number; nanos: number };
-  original_schedule_time: { seconds: number; nanos: number };
 }
 
 /** The local activities of a history, in order, from the markers the Temporal core records for them. */
-export function localActivityRuns(history: { events?: MarkerEvent[] | null }): LocalActivityRun[] {
-  const millis = (time: { seconds: number; nanos: number }) => time.seconds * 1000 + time.nanos / 1e6;
-  return (history.events ?? []).flatMap((event) => {
+export function localActivityRuns(history: { events?: HistoryEvent[] | null }): LocalActivityRun[] {
+  const millis = (time: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+    Number(time?.seconds ?? 0) * 1000 + (time?.nanos ?? 0) / 1e6;
+  const events = history.events ?? [];
+  const timeOf = new Map(events.map((event) => [String(event.eventId), millis(event.eventTime)]));
+  return events.flatMap((event) => {
     const marker = event.markerRecordedEventAttributes;
     const data = marker?.details?.data?.payloads?.[0]?.data;
     if (marker?.markerName !== 'core_local_activity' || !data) return [];
     const recorded = JSON.parse(Buffer.from(data).toString('utf8')) as LocalActivityMarkerData;
-    return [
-      {
-        activityType: recorded.activity_type,
-        attempt: recorded.attempt,
-        ms: millis(recorded.complete_time) - millis(recorded.original_schedule_time),
-      },
-    ];
+    // The workflow task's start precedes its completion, which the marker names.
+    const taskStarted = timeOf.get(String(Number(marker.workflowTaskCompletedEventId) - 1)) ?? millis(recorded.complete_time);
+    return [{ activityType: recorded.activity_type, attempt: recorded.attempt, ms: millis(recorded.complete_time) - taskStarted }];
   });
 }
