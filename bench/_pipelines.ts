@@ -117,7 +117,7 @@ export function generatedRows(rows: number, entities: number, start: string, day
 
 /**
  * Sum of the activities' own run time in a workflow history, in ms: started → completed for each
- * activity, first schedule → completion for each local one.
+ * activity, the last attempt's run time for each local one.
  */
 export function activityMillis(
   history: {
