@@ -56,7 +56,11 @@ after(async () => {
 });
 
 /** Runs `floe <args>` and sends it SIGINT once `ready` matches its stderr. */
-function interruptWhen(args: readonly string[], ready: RegExp): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function interruptWhen(
+  args: readonly string[],
+  ready: RegExp,
+  beforeInterrupt: () => Promise<void> = async () => {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [floe, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -67,7 +71,7 @@ function interruptWhen(args: readonly string[], ready: RegExp): Promise<{ code: 
       stderr += chunk.toString();
       if (!sent && ready.test(stderr)) {
         sent = true;
-        child.kill('SIGINT');
+        beforeInterrupt().then(() => child.kill('SIGINT'), reject);
       }
     });
     child.once('error', reject);
@@ -77,7 +81,7 @@ function interruptWhen(args: readonly string[], ready: RegExp): Promise<{ code: 
 
 describe('floe operations', () => {
   test('Ctrl-C on floe backfill leaves the workflow running; the printed command reattaches and completes it', async () => {
-    // 48 chunks one at a time: long enough to interrupt after the first one is done.
+    // 48 chunks one at a time, interrupted after the first one is done.
     const args = [
       'backfill',
       view,
@@ -92,16 +96,20 @@ describe('floe operations', () => {
       '--project',
       directory,
     ];
-    const interrupted = await interruptWhen(args, /: [1-9]\d*\/48 chunks/);
+    // Paused before the Ctrl-C, so the chunks left cannot all finish before the status is read
+    // (how fast they run must not decide the test); a cancelled backfill would not stay RUNNING.
+    const backfillId = `backfill-${view}-20240501T000000Z-20240503T000000Z-1h`;
+    const interrupted = await interruptWhen(args, /: [1-9]\d*\/48 chunks/, () => client.workflow.getHandle(backfillId).signal('pause'));
     assert.equal(interrupted.code, 130, interrupted.stderr);
     const said = /The backfill goes on as workflow (\S+); `(floe backfill [^`]+)` reattaches/.exec(interrupted.stderr);
     assert.ok(said, `no reattach line in:\n${interrupted.stderr}`);
     const [, workflowId, command] = said;
-    assert.equal(workflowId, `backfill-${view}-20240501T000000Z-20240503T000000Z-1h`);
+    assert.equal(workflowId, backfillId);
     assert.equal(command, `floe ${args.join(' ')}`);
     assert.doesNotMatch(interrupted.stderr, /\n\s+at /);
     const description = await client.workflow.getHandle(workflowId!).describe();
     assert.equal(description.status.name, 'RUNNING', `the backfill did not outlive the CLI:\n${interrupted.stderr}`);
+    await client.workflow.getHandle(backfillId).signal('resume');
 
     const reattached = await floeCommand(command!.split(' ').slice(1));
     assert.equal(reattached.code, 0, reattached.stderr);
