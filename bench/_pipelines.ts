@@ -15,7 +15,7 @@ import { readEnvFile } from '../scripts/services/env-file.js';
 import { servicesEnvFile } from '../scripts/services/paths.js';
 import { startServices } from '../scripts/services/stack.js';
 import { testRuntime } from '../test/support/runtime.js';
-import { localActivityRuns } from '../test/support/histories.js';
+import { eventMillis, localActivityRuns } from '../test/support/histories.js';
 import type { Runtime } from '../features/runtime.js';
 
 export const VIEW = 'driver_stats_view';
@@ -134,7 +134,7 @@ export function activityMillis(
   const started = new Map<string, number>();
   let total = 0;
   for (const event of history.events ?? []) {
-    const at = Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
+    const at = eventMillis(event.eventTime);
     if (event.activityTaskStartedEventAttributes) started.set(String(event.eventId), at);
     const completed = event.activityTaskCompletedEventAttributes;
     if (completed) total += at - (started.get(String(completed.startedEventId)) ?? at);

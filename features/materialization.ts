@@ -250,10 +250,14 @@ export async function computeLatestRows(
   window: Window,
   options: { sourceSnapshotId: bigint | null; stagingName: string; late?: LatePlan },
 ): Promise<{ staging: string | null; rows: number }> {
+  // The source had no snapshot when planned: whatever arrived since belongs to a later run.
+  const { sourceSnapshotId } = options;
+  if (sourceSnapshotId === null) return { staging: null, rows: 0 };
+  const online = await context.catalog.loadTable(onlineTableLayout(context.registry, context.registry.featureView(viewName)).identifier);
   return withScratchDirectory(context, options.stagingName, async (localDirectory) => {
-    const computed = await latestRowsFile(context, viewName, window, { ...options, localDirectory });
-    if (computed === undefined) return { staging: null, rows: 0 };
-    return { staging: await uploadStaging(computed.online, computed.localFile, options.stagingName), rows: computed.rows };
+    const localFile = path.join(localDirectory, 'latest.parquet');
+    const rows = await latestRowsFile(context, viewName, window, { ...options, sourceSnapshotId, online, localFile });
+    return { staging: await uploadStaging(online, localFile, options.stagingName), rows };
   });
 }
 
@@ -269,44 +273,33 @@ export async function prepareOnlineFiles(
   options: OnlineFilesOptions & { sourceSnapshotId: bigint | null; scratchName: string; late?: LatePlan },
 ): Promise<{ rows: number; manifest: string | null; dataFiles: number }> {
   const layout = onlineTableLayout(context.registry, context.registry.featureView(viewName));
+  const online = await ensureOnlineTable(context.catalog, layout);
+  const { sourceSnapshotId } = options;
+  if (sourceSnapshotId === null) return { rows: 0, manifest: null, dataFiles: 0 };
   return withScratchDirectory(context, options.scratchName, async (localDirectory) => {
-    const computed = await latestRowsFile(context, viewName, window, { ...options, localDirectory });
-    const table = await ensureOnlineTable(context.catalog, layout);
-    if (computed === undefined || computed.rows === 0) return { rows: 0, manifest: null, dataFiles: 0 };
-    return { rows: computed.rows, ...(await writeOnlineFiles(context, layout, table, computed.localFile, options)) };
+    const localFile = path.join(localDirectory, 'latest.parquet');
+    const rows = await latestRowsFile(context, viewName, window, { ...options, sourceSnapshotId, online, localFile });
+    if (rows === 0) return { rows: 0, manifest: null, dataFiles: 0 };
+    return { rows, ...(await writeOnlineFiles(context, layout, online, localFile, options)) };
   });
 }
 
-/** The window's latest rows (an aggregated view's tiles) in `<localDirectory>/latest.parquet`; undefined when the source had no snapshot. */
+/** Writes the window's latest rows (an aggregated view's tiles) to `localFile`; returns how many. */
 async function latestRowsFile(
   context: FeatureContext,
   viewName: string,
   window: Window,
-  options: { sourceSnapshotId: bigint | null; late?: LatePlan; localDirectory: string },
-): Promise<{ online: LoadedTable; localFile: string; rows: number } | undefined> {
-  // The source had no snapshot when planned: whatever arrived since belongs to a later run.
-  if (options.sourceSnapshotId === null) return undefined;
+  options: { sourceSnapshotId: bigint; late?: LatePlan; online: LoadedTable; localFile: string },
+): Promise<number> {
+  const { localFile } = options;
   const view = context.registry.featureView(viewName);
   const layout = onlineTableLayout(context.registry, view);
   const source = await loadSource(context, view);
-  const online = await context.catalog.loadTable(layout.identifier);
-  const localFile = path.join(options.localDirectory, 'latest.parquet');
-  if (isAggregatedView(view)) {
-    const rows = await computeTiles(context, view, {
-      source,
-      online,
-      layout,
-      window,
-      ...options,
-      sourceSnapshotId: options.sourceSnapshotId,
-      localFile,
-    });
-    return { online, localFile, rows };
-  }
+  if (isAggregatedView(view)) return computeTiles(context, view, { source, layout, window, ...options });
   const read = { columns: source.columns, snapshotId: options.sourceSnapshotId, ...signalOf(context) };
   const scan = await scanTable(source.table, { ...read, ...filterOption(eventTimeFilter(source, window)) });
   const lateScan = await scanLateAppends(source, read, options.late, window);
-  const rows = await context.engine.withConnection(async (connection) => {
+  return context.engine.withConnection(async (connection) => {
     const renamed = renameToOnline(scan.sql, source, layout);
     const latest = await latestPerEntitySql(connection, {
       relation: lateScan === undefined ? renamed : `${renamed} UNION ALL ${renameToOnline(lateScan.sql, source, layout)}`,
@@ -320,7 +313,6 @@ async function latestRowsFile(
     });
     return copyToParquet(connection, latest, localFile);
   }, signalOf(context));
-  return { online, localFile, rows };
 }
 
 interface OnlineFilesOptions {

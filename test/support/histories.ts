@@ -64,19 +64,22 @@ interface LocalActivityMarkerData {
   complete_time: { seconds: number; nanos: number };
 }
 
+/** A history event's time (or a marker's timestamp) in ms since the epoch. */
+export function eventMillis(time: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
+  return Number(time?.seconds ?? 0) * 1000 + (time?.nanos ?? 0) / 1e6;
+}
+
 /** The local activities of a history, in order, from the markers the Temporal core records for them. */
 export function localActivityRuns(history: { events?: HistoryEvent[] | null }): LocalActivityRun[] {
-  const millis = (time: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
-    Number(time?.seconds ?? 0) * 1000 + (time?.nanos ?? 0) / 1e6;
   const events = history.events ?? [];
-  const timeOf = new Map(events.map((event) => [String(event.eventId), millis(event.eventTime)]));
+  const timeOf = new Map(events.map((event) => [String(event.eventId), eventMillis(event.eventTime)]));
   return events.flatMap((event) => {
     const marker = event.markerRecordedEventAttributes;
     const data = marker?.details?.data?.payloads?.[0]?.data;
     if (marker?.markerName !== 'core_local_activity' || !data) return [];
     const recorded = JSON.parse(Buffer.from(data).toString('utf8')) as LocalActivityMarkerData;
     // The workflow task's start precedes its completion, which the marker names.
-    const taskStarted = timeOf.get(String(Number(marker.workflowTaskCompletedEventId) - 1)) ?? millis(recorded.complete_time);
-    return [{ activityType: recorded.activity_type, attempt: recorded.attempt, ms: millis(recorded.complete_time) - taskStarted }];
+    const taskStarted = timeOf.get(String(Number(marker.workflowTaskCompletedEventId) - 1)) ?? eventMillis(recorded.complete_time);
+    return [{ activityType: recorded.activity_type, attempt: recorded.attempt, ms: eventMillis(recorded.complete_time) - taskStarted }];
   });
 }

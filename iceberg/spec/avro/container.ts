@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import avro from 'avsc';
+import { LRUCache } from 'lru-cache';
 import snappy from 'snappyjs';
 import { FloeError } from '../../errors.js';
 import { avroType } from './long.js';
@@ -92,14 +93,12 @@ export function readAvroFile(bytes: Uint8Array, location: string): AvroFile {
  * handful of schemas (one per partition spec and format version), so a scan planning over many
  * manifests, or a writer committing append after append, compiles each once.
  */
-const compiled = new Map<string, avro.Type>();
-const TYPES_REMEMBERED = 64;
+const compiled = new LRUCache<string, avro.Type>({ max: 64 });
 
 function compiledType(schemaText: string, schema: unknown): avro.Type {
   let type = compiled.get(schemaText);
   if (type === undefined) {
     type = avroType(schema);
-    if (compiled.size >= TYPES_REMEMBERED) compiled.delete(compiled.keys().next().value!);
     compiled.set(schemaText, type);
   }
   return type;

@@ -4,16 +4,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { activityMillis } from '../../../bench/_pipelines.js';
-import { loadRecordedHistories, localActivityRuns } from '../../support/histories.js';
+import { eventMillis, loadRecordedHistories, localActivityRuns } from '../../support/histories.js';
 
 async function recorded(file: string) {
   const found = (await loadRecordedHistories()).find((history) => history.file === `${file}.json`);
   assert.ok(found, `no recorded history ${file}`);
   return found.history;
 }
-
-const millis = (time: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
-  Number(time?.seconds ?? 0) * 1000 + (time?.nanos ?? 0) / 1e6;
 
 test('each local activity runs within the workflow task that records it', async () => {
   const history = await recorded('materialize-from-watermark-local-steps');
@@ -31,7 +28,10 @@ test('each local activity runs within the workflow task that records it', async 
     const completedId = Number(tasks[index]!.markerRecordedEventAttributes!.workflowTaskCompletedEventId);
     const started = events.find((event) => Number(event.eventId) === completedId - 1)!;
     const completed = events.find((event) => Number(event.eventId) === completedId)!;
-    assert.ok(run.ms > 0 && run.ms < millis(completed.eventTime) - millis(started.eventTime), `${run.activityType} took ${run.ms} ms`);
+    assert.ok(
+      run.ms > 0 && run.ms < eventMillis(completed.eventTime) - eventMillis(started.eventTime),
+      `${run.activityType} took ${run.ms} ms`,
+    );
   });
 });
 
