@@ -3,10 +3,15 @@
  * reader a partial file: bytes go to a temporary file in the same directory first, which is then
  * renamed over the target, or, for `ifAbsent`, hard-linked to it (link fails if the name exists,
  * which makes "create only if absent" atomic even between processes).
+ *
+ * A write is durable when it returns: the file's bytes are flushed before its name appears, and
+ * the directory holding the name is flushed after. A catalog commit names a metadata file only
+ * once it is written, and the catalog's database flushes its own pointer, so without this a power
+ * loss could leave a table whose catalog entry names a metadata file the disk never got.
  */
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { copyFile, link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FloeError } from '../errors.js';
 import type { FileInfo, FileIO, WriteOptions } from './file-io.js';
@@ -91,10 +96,12 @@ export class LocalFileIO implements FileIO {
     const target = localPath(location);
     const temp = join(dirname(target), `.${basename(target)}.${randomUUID()}.tmp`);
     try {
-      await mkdir(dirname(target), { recursive: true });
+      const created = await mkdir(dirname(target), { recursive: true });
       await fill(temp);
+      await flush(temp);
       if (options.ifAbsent) await link(temp, target);
       else await rename(temp, target);
+      for (const directory of directoriesToFlush(dirname(target), created)) await flush(directory);
     } catch (error) {
       if (errorCode(error) === 'EEXIST') {
         throw new FloeError('already-exists', `File ${location} already exists`, { context: { location }, cause: error });
@@ -125,6 +132,28 @@ export function localPath(location: string): string {
   }
   if (location.startsWith('file:')) return resolve(location.slice('file:'.length));
   return resolve(location);
+}
+
+/** Flushes a file's bytes, or a directory's entries, to the disk. */
+async function flush(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The directories whose entries a new file in `directory` added: its own, and when `mkdir` created
+ * folders (from `created` down), each of those and the one that holds the first.
+ */
+export function directoriesToFlush(directory: string, created: string | undefined): string[] {
+  if (created === undefined) return [directory];
+  const directories = [directory];
+  for (let path = directory; path !== created; path = dirname(path)) directories.push(dirname(path));
+  directories.push(dirname(created));
+  return directories;
 }
 
 async function* walk(directory: string): AsyncGenerator<string> {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { FloeError } from '../../../iceberg/errors.js';
-import { LocalFileIO, localPath } from '../../../iceberg/io/local-file-io.js';
+import { directoriesToFlush, LocalFileIO, localPath } from '../../../iceberg/io/local-file-io.js';
 
 const io = new LocalFileIO();
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -83,6 +83,13 @@ describe('LocalFileIO', () => {
     await io.upload(source, target, { ifAbsent: true });
     assert.equal(await readFile(target, 'utf8'), 'PAR1');
     await assert.rejects(io.upload(source, target, { ifAbsent: true }), (error: unknown) => FloeError.is(error, 'already-exists'));
+  });
+
+  it('flushes the directory that names a new file, and each folder created for it with the one holding it', () => {
+    assert.deepEqual(directoriesToFlush('/w/t/data', undefined), ['/w/t/data']);
+    assert.deepEqual(directoriesToFlush('/w/t/data', '/w/t/data'), ['/w/t/data', '/w/t']);
+    assert.deepEqual(directoriesToFlush('/w/t/data/a=1/b=2', '/w/t/data/a=1'), ['/w/t/data/a=1/b=2', '/w/t/data/a=1', '/w/t/data']);
+    assert.deepEqual(directoriesToFlush('/w/t/metadata', '/w'), ['/w/t/metadata', '/w/t', '/w', '/']);
   });
 
   it('reading a missing file is not-found naming it; deleting one is fine', async () => {
