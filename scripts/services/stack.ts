@@ -188,10 +188,15 @@ async function retryOnPortClash(start: () => Promise<RunningService>): Promise<R
     return await start();
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (!/address already in use|EADDRINUSE|BindException/i.test(message)) throw error;
+    if (!isPortClash(message)) throw error;
     say(`a port was taken before the service bound it; starting again on new ports:\n${message.split('\n')[0] ?? ''}`);
     return start();
   }
+}
+
+/** Whether a service failed because its port was taken: Go's and Node's wording, Java's exception, MinIO's own. */
+export function isPortClash(message: string): boolean {
+  return /address already in use|port is already in use|EADDRINUSE|BindException/i.test(message);
 }
 
 async function settle(work: Promise<unknown>): Promise<unknown> {
