@@ -149,9 +149,9 @@ async function flush(path: string): Promise<void> {
  * folders (from `created` down), each of those and the one that holds the first.
  */
 export function directoriesToFlush(directory: string, created: string | undefined): string[] {
-  if (created === undefined) return [directory];
   const directories = [directory];
-  for (let path = directory; path !== created; path = dirname(path)) directories.push(dirname(path));
+  if (created === undefined) return directories;
+  for (let path = directory; path !== created && path !== dirname(path); path = dirname(path)) directories.push(dirname(path));
   directories.push(dirname(created));
   return directories;
 }
