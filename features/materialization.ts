@@ -253,10 +253,11 @@ export async function computeLatestRows(
   // The source had no snapshot when planned: whatever arrived since belongs to a later run.
   const { sourceSnapshotId } = options;
   if (sourceSnapshotId === null) return { staging: null, rows: 0 };
-  const online = await context.catalog.loadTable(onlineTableLayout(context.registry, context.registry.featureView(viewName)).identifier);
+  const layout = onlineTableLayout(context.registry, context.registry.featureView(viewName));
+  const online = await context.catalog.loadTable(layout.identifier);
   return withScratchDirectory(context, options.stagingName, async (localDirectory) => {
     const localFile = path.join(localDirectory, 'latest.parquet');
-    const rows = await latestRowsFile(context, viewName, window, { ...options, sourceSnapshotId, online, localFile });
+    const rows = await latestRowsFile(context, viewName, window, { ...options, sourceSnapshotId, layout, online, localFile });
     return { staging: await uploadStaging(online, localFile, options.stagingName), rows };
   });
 }
@@ -278,7 +279,7 @@ export async function prepareOnlineFiles(
   if (sourceSnapshotId === null) return { rows: 0, manifest: null, dataFiles: 0 };
   return withScratchDirectory(context, options.scratchName, async (localDirectory) => {
     const localFile = path.join(localDirectory, 'latest.parquet');
-    const rows = await latestRowsFile(context, viewName, window, { ...options, sourceSnapshotId, online, localFile });
+    const rows = await latestRowsFile(context, viewName, window, { ...options, sourceSnapshotId, layout, online, localFile });
     if (rows === 0) return { rows: 0, manifest: null, dataFiles: 0 };
     return { rows, ...(await writeOnlineFiles(context, layout, online, localFile, options)) };
   });
@@ -289,13 +290,12 @@ async function latestRowsFile(
   context: FeatureContext,
   viewName: string,
   window: Window,
-  options: { sourceSnapshotId: bigint; late?: LatePlan; online: LoadedTable; localFile: string },
+  options: { sourceSnapshotId: bigint; late?: LatePlan; layout: OnlineTableLayout; online: LoadedTable; localFile: string },
 ): Promise<number> {
-  const { localFile } = options;
+  const { localFile, layout } = options;
   const view = context.registry.featureView(viewName);
-  const layout = onlineTableLayout(context.registry, view);
   const source = await loadSource(context, view);
-  if (isAggregatedView(view)) return computeTiles(context, view, { source, layout, window, ...options });
+  if (isAggregatedView(view)) return computeTiles(context, view, { source, window, ...options });
   const read = { columns: source.columns, snapshotId: options.sourceSnapshotId, ...signalOf(context) };
   const scan = await scanTable(source.table, { ...read, ...filterOption(eventTimeFilter(source, window)) });
   const lateScan = await scanLateAppends(source, read, options.late, window);
