@@ -75,6 +75,10 @@ export class Engine {
         // Timestamps print and convert in UTC whatever the host's zone (an ICU setting, so not
         // settable when the database opens).
         await connection.run(`SET GLOBAL TimeZone = 'UTC'`);
+        // Data files are immutable under their names, so a footer parsed once serves every later
+        // read of the file (DuckDB still checks that the file is unchanged, and evicts the cache
+        // under memory pressure). A parquet extension setting, so not settable at open either.
+        await connection.run('SET GLOBAL parquet_metadata_cache = true');
         await options.setup?.(connection);
       });
     } catch (error) {
