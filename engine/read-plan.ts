@@ -294,7 +294,10 @@ function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, read: ReadShap
       ctes.push(
         `${name} AS (SELECT r.*, p.${q('__floe_data')} FROM (${readDeletes(scoped)}) AS r JOIN ${pairsName} AS p USING (${q('__floe_delete')}))`,
       );
-      antiJoins.push(`ANTI JOIN ${name} AS e ON ${keyMatch} AND d.${q('__floe_data')} = e.${q('__floe_data')}`);
+      // "Same data file" as two comparisons, not `=`: DuckDB hashes on every `=` of a join, and
+      // hashing each data row's file index too cost more than checking it after a key matches.
+      const data = (alias: string): string => `${alias}.${q('__floe_data')}`;
+      antiJoins.push(`ANTI JOIN ${name} AS e ON ${keyMatch} AND ${data('d')} >= ${data('e')} AND ${data('d')} <= ${data('e')}`);
     }
   });
 
