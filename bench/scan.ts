@@ -46,7 +46,7 @@ import { duckdbIcebergEnvironment } from './_iceberg/duckdb-iceberg-env.js';
 import { writeScanTable, type ScanTableShape } from './_iceberg/scan-table.js';
 import type { BenchmarkOptions } from './run.js';
 
-const REPEATS = 3;
+const REPEATS = 9;
 /**
  * A Python peer runs fewer than REPEATS timed runs (at least one) when they would take longer than
  * this, and takes its warm-up as its one run when that alone does (bench/_iceberg/peer_timing.py).
