@@ -87,8 +87,11 @@ function cellSql(cell: Cell, type: PrimitiveType): string {
       : `make_timestamp(${cell.micros}::BIGINT)`;
   if (typeof cell === 'string') return `CAST(${quoteLiteral(cell)} AS ${sqlType(type)})`;
   // A double goes in as text: DuckDB reads a bare literal with many digits as a DECIMAL, whose cast to
-  // DOUBLE can miss the nearest double by one unit in the last place.
-  if (type === 'double' || type === 'float') return `CAST(${quoteLiteral(String(cell))} AS ${sqlType(type)})`;
+  // DOUBLE can miss the nearest double by one unit in the last place. String(-0) is "0".
+  if (type === 'double' || type === 'float') {
+    const text = Object.is(cell, -0) ? '-0' : String(cell);
+    return `CAST(${quoteLiteral(text)} AS ${sqlType(type)})`;
+  }
   return `CAST(${String(cell)} AS ${sqlType(type)})`;
 }
 
