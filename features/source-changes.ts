@@ -6,7 +6,8 @@ import type { TableMetadata } from '../iceberg/spec/metadata.js';
 import type { Snapshot } from '../iceberg/spec/snapshot.js';
 import type { PrimitiveType } from '../iceberg/spec/types.js';
 import { fromBinary } from '../iceberg/spec/values.js';
-import { readAllManifestEntries, snapshotManifests } from '../iceberg/write/table-manifests.js';
+import { snapshotManifests } from '../iceberg/scan/manifest-cache.js';
+import { readAllManifestEntries } from '../iceberg/write/table-manifests.js';
 
 /**
  * What happened to a source table between the snapshot a view last processed (its cursor) and the

@@ -7,7 +7,8 @@ import type { ManifestFile } from '../spec/manifest.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import type { Snapshot } from '../spec/snapshot.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
-import { readManifestEntries, snapshotManifests } from '../write/table-manifests.js';
+import { snapshotManifests } from '../scan/manifest-cache.js';
+import { readManifestEntries } from '../write/table-manifests.js';
 
 export interface ReachableFiles {
   readonly manifestLists: Set<string>;

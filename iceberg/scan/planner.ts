@@ -11,14 +11,13 @@ import { partitionEvaluator } from '../expressions/partition-evaluator.js';
 import type { PartitionEvaluator } from '../expressions/partition-evaluator.js';
 import { inheritFromManifestFile } from '../spec/manifest-avro.js';
 import type { DataFile, ManifestEntry, ManifestFile } from '../spec/manifest.js';
-import { readManifestList } from '../spec/manifest-list-avro.js';
 import { ancestorsOf, currentSchema, schemaById, snapshotAsOf, snapshotById, snapshotForRef } from '../spec/metadata.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import type { PartitionSpec } from '../spec/partition.js';
 import type { Schema } from '../spec/schema.js';
 import type { Snapshot } from '../spec/snapshot.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
-import { readManifestOf } from './manifest-cache.js';
+import { readManifestOf, snapshotManifests } from './manifest-cache.js';
 import { partitionKey } from './partition-key.js';
 import type { DeleteFileRef, ScanPlan, ScanTask } from './plan.js';
 
@@ -69,7 +68,7 @@ export async function planScan(table: LoadedTable, options: ScanOptions = {}): P
   const appended = range === undefined ? undefined : new Set(range.appends.map((append) => append.snapshotId));
   const listed =
     range === undefined || appended === undefined
-      ? await readSnapshotManifests(table, snapshot)
+      ? await snapshotManifests(table, snapshot)
       : await appendedManifests(table, snapshot, { ...range, ids: appended }, options.concurrency ?? 8);
   const manifests = pruning ? listed.filter((manifest) => pruning.manifestMayMatch(manifest)) : listed;
   const perManifest = await mapWithConcurrency(manifests, options.concurrency ?? 8, async (manifest) => {
@@ -240,11 +239,11 @@ async function appendedManifests(
   concurrency: number,
 ): Promise<ManifestFile[]> {
   if (!range.replaced)
-    return (await readSnapshotManifests(table, head)).filter(
+    return (await snapshotManifests(table, head)).filter(
       (manifest) => manifest.content === 'data' && range.ids.has(manifest.addedSnapshotId),
     );
   const perAppend = await mapWithConcurrency(range.appends, concurrency, async (append) =>
-    (await readSnapshotManifests(table, append)).filter(
+    (await snapshotManifests(table, append)).filter(
       (manifest) => manifest.content === 'data' && manifest.addedSnapshotId === append.snapshotId,
     ),
   );
@@ -274,16 +273,6 @@ function project(schema: Schema, columns: readonly string[] | undefined, locatio
     return field;
   });
   return { ...schema, fields, identifierFieldIds: schema.identifierFieldIds.filter((id) => fields.some((field) => field.id === id)) };
-}
-
-async function readSnapshotManifests(table: LoadedTable, snapshot: Snapshot): Promise<ManifestFile[]> {
-  if (snapshot.manifestList === null) {
-    throw new FloeError('unsupported', 'Snapshots that list manifests inline (format v1 without a manifest list) are not supported', {
-      context: { table: tableName(table), snapshot: snapshot.snapshotId },
-    });
-  }
-  const bytes = await table.io.read(snapshot.manifestList);
-  return readManifestList(bytes, { location: snapshot.manifestList, formatVersion: table.metadata.formatVersion });
 }
 
 function sequenceNumberOf(entry: ManifestEntry): number {

@@ -18,7 +18,7 @@ import { metadataDirectory } from './table-locations.js';
 import { newSnapshotId } from './snapshot-id.js';
 import { buildSummary } from './snapshot-summary.js';
 import type { SummaryDelta } from './snapshot-summary.js';
-import { snapshotManifests } from './table-manifests.js';
+import { snapshotManifests } from '../scan/manifest-cache.js';
 
 export interface NewSnapshotContext {
   readonly base: LoadedTable;
@@ -27,7 +27,7 @@ export interface NewSnapshotContext {
   /** The branch head the snapshot goes on top of; null on an empty branch. */
   readonly parent: Snapshot | null;
   /** The parent's manifests (read once, on first use). */
-  parentManifests(): Promise<ManifestFile[]>;
+  parentManifests(): Promise<readonly ManifestFile[]>;
 }
 
 export interface SnapshotContents {
@@ -67,7 +67,7 @@ export async function produceSnapshot(
   const parent = snapshotForRef(metadata, options.branch);
   const snapshotId = newSnapshotId(metadata);
   const sequenceNumber = metadata.lastSequenceNumber + 1;
-  let parentManifests: Promise<ManifestFile[]> | undefined;
+  let parentManifests: Promise<readonly ManifestFile[]> | undefined;
   const contents = await build({
     base,
     snapshotId,

@@ -3,28 +3,15 @@
  * its manifest list, and each manifest's entries with inherited snapshot ids, sequence numbers and
  * (v3) first row ids filled in, so they can be written back as EXISTING or DELETED entries.
  */
-import { formatTableIdentifier } from '../catalog/identifier.js';
 import type { LoadedTable } from '../catalog/catalog.js';
 import { FloeError } from '../errors.js';
 import { inheritManifestEntries, readManifest } from '../spec/manifest-avro.js';
 import type { ManifestEntry, ManifestFile } from '../spec/manifest.js';
-import { readManifestList } from '../spec/manifest-list-avro.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import type { PartitionSpec } from '../spec/partition.js';
 import { findField } from '../spec/schema.js';
 import type { Schema } from '../spec/schema.js';
-import type { Snapshot } from '../spec/snapshot.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
-
-export async function snapshotManifests(table: LoadedTable, snapshot: Snapshot): Promise<ManifestFile[]> {
-  if (snapshot.manifestList === null) {
-    throw new FloeError('unsupported', 'Snapshots that list their manifests inline (format v1 without a manifest list) are not supported', {
-      context: { table: formatTableIdentifier(table.identifier), snapshot: snapshot.snapshotId },
-    });
-  }
-  const bytes = await table.io.read(snapshot.manifestList);
-  return readManifestList(bytes, { location: snapshot.manifestList, formatVersion: table.metadata.formatVersion });
-}
 
 export interface ManifestContents {
   readonly manifest: ManifestFile;

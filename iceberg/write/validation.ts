@@ -12,7 +12,8 @@ import type { DataFile } from '../spec/manifest.js';
 import { ancestorsOf } from '../spec/metadata.js';
 import type { Snapshot } from '../spec/snapshot.js';
 import { POSITION_DELETE_FILE_PATH_FIELD_ID } from './position-deletes.js';
-import { readAllManifestEntries, snapshotManifests } from './table-manifests.js';
+import { snapshotManifests } from '../scan/manifest-cache.js';
+import { readAllManifestEntries } from './table-manifests.js';
 
 /** A conflict no retry can resolve: the files this change was computed from are gone or changed. */
 export function unresolvableConflict(message: string, context: ErrorContext): FloeError {

@@ -15,9 +15,9 @@ import { reportError } from '../../../cli/output.js';
 import { localPath } from '../../../iceberg/io/local-file-io.js';
 import type { materialize } from '../../../workflows/materialize.js';
 import type { TableFiles } from './support/damaged-files.js';
-import { tableFiles, truncate, withDamagedFile, zeroMiddle } from './support/damaged-files.js';
+import { currentManifestList, tableFiles, truncate, withDamagedFile, zeroMiddle } from './support/damaged-files.js';
 import type { PipelineWorker, SourceTable } from './support/pipeline.js';
-import { createSource, startPipelineWorker, VIEW } from './support/pipeline.js';
+import { appendSourceRows, createSource, startPipelineWorker, VIEW } from './support/pipeline.js';
 
 const DAY2 = { start: '2024-05-02T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' };
 /** Non-retryable failures end a run in seconds; a retried one would run for minutes. */
@@ -120,12 +120,16 @@ describe('corrupt and missing files under materialize', () => {
   });
 
   test('an overwritten manifest list: FloeError:corrupt naming the table and the file', async () => {
+    // The lists of the snapshots read so far are kept decoded; a new snapshot's list is read anew.
+    await appendSourceRows(source, source.rows.slice(0, 1));
+    const manifestList = await currentManifestList(source.floeCatalog, { namespace: ['rides'], name: 'driver_stats' });
+    assert.notEqual(manifestList, files.manifestList);
     await withDamagedFile(
-      files.manifestList,
+      manifestList,
       async (_bytes, file) => copyFile(localPath(files.metadata), file),
       async () => {
         const printed = await failsAtOnce('corrupt');
-        assertNames(printed, 'rides.driver_stats', files.manifestList, /Avro/);
+        assertNames(printed, 'rides.driver_stats', manifestList, /Avro/);
       },
     );
   });

@@ -17,7 +17,8 @@ import { reachableFrom } from '../../../../iceberg/maintenance/reachable-files.j
 import { normalizeLocation, referencedFiles, removeOrphanFiles } from '../../../../iceberg/maintenance/remove-orphan-files.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { rewriteFiles } from '../../../../iceberg/write/rewrite-files.js';
-import { readAllManifestEntries, snapshotManifests } from '../../../../iceberg/write/table-manifests.js';
+import { snapshotManifests } from '../../../../iceberg/scan/manifest-cache.js';
+import { readAllManifestEntries } from '../../../../iceberg/write/table-manifests.js';
 import { dataDirectory } from '../../../../iceberg/write/table-locations.js';
 import type { OpsContext } from './helpers.js';
 import { appendValues, commit, createTable, ids, load, pyInspect, pyRows, restContext, sqlContext } from './helpers.js';

@@ -20,7 +20,8 @@ import type { Expression } from '../../../../iceberg/expressions/expression.js';
 import type { DataFile } from '../../../../iceberg/spec/manifest.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { rewriteFiles } from '../../../../iceberg/write/rewrite-files.js';
-import { readAllManifestEntries, snapshotManifests } from '../../../../iceberg/write/table-manifests.js';
+import { snapshotManifests } from '../../../../iceberg/scan/manifest-cache.js';
+import { readAllManifestEntries } from '../../../../iceberg/write/table-manifests.js';
 import type { OpsContext, Row } from './helpers.js';
 import { appendValues, createTable, floeRows, ids, load, pyInspect, pyRows, restContext, sqlContext, summaryOf } from './helpers.js';
 

@@ -12,7 +12,8 @@ import { FloeError } from '../../../../iceberg/errors.js';
 import { and, eq, gtEq, isIn, lt, or } from '../../../../iceberg/expressions/expression.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { rewriteFiles } from '../../../../iceberg/write/rewrite-files.js';
-import { snapshotManifests, readAllManifestEntries } from '../../../../iceberg/write/table-manifests.js';
+import { snapshotManifests } from '../../../../iceberg/scan/manifest-cache.js';
+import { readAllManifestEntries } from '../../../../iceberg/write/table-manifests.js';
 import type { OpsContext, Row } from './helpers.js';
 import { appendValues, commit, createTable, floeRows, ids, load, pyInspect, pyRows, sqlContext, summaryOf } from './helpers.js';
 

@@ -32,6 +32,19 @@ export async function tableFiles(catalogConfig: CatalogConfig, identifier: Table
   }
 }
 
+/**
+ * The current snapshot's manifest list, found without reading it: a process keeps the lists it
+ * has read (they never change under their names), so only a list it has not read shows damage.
+ */
+export async function currentManifestList(catalogConfig: CatalogConfig, identifier: TableIdentifier): Promise<string> {
+  const catalog = await loadCatalog(catalogConfig);
+  try {
+    return currentSnapshot((await catalog.loadTable(identifier)).metadata)!.manifestList!;
+  } finally {
+    await catalog.close();
+  }
+}
+
 /** Runs `damage` on a file for one step, then puts the original back. */
 export async function withDamagedFile<T>(
   location: string,

@@ -21,7 +21,8 @@ import { fastAppend } from '../../../../iceberg/write/fast-append.js';
 import { POSITION_DELETE_FILE_PATH_FIELD_ID } from '../../../../iceberg/write/position-deletes.js';
 import { rewriteFiles } from '../../../../iceberg/write/rewrite-files.js';
 import { rowDelta } from '../../../../iceberg/write/row-delta.js';
-import { readAllManifestEntries, snapshotManifests } from '../../../../iceberg/write/table-manifests.js';
+import { snapshotManifests } from '../../../../iceberg/scan/manifest-cache.js';
+import { readAllManifestEntries } from '../../../../iceberg/write/table-manifests.js';
 import { deleteApplies } from '../../../../iceberg/write/validation.js';
 
 const SCHEMA: Schema = {
