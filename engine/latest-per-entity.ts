@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { FloeError } from '../iceberg/errors.js';
 import { describeRelation, requireColumns } from './describe.js';
-import { quoteIdentifier as q } from './sql.js';
+import { quoteIdentifier as q, sortKeySql } from './sql.js';
 import { microsLiteral, utcMicrosSql } from './timestamps.js';
 import type { ColumnShape } from './types.js';
 
@@ -59,7 +59,7 @@ export async function latestPerEntitySql(connection: DuckDBConnection, request: 
     `${event} DESC`,
     ...(created === undefined ? [] : [`${created} DESC NULLS LAST`]),
     tieBreak(
-      columns.map((column) => column.name),
+      columns.map((column) => ({ name: column.name, type: column.type.toString() })),
       'r.',
     ),
   ];
@@ -70,9 +70,9 @@ export async function latestPerEntitySql(connection: DuckDBConnection, request: 
   );
 }
 
-/** The deterministic last resort of an ordering: every given column, greatest first, NULLs lowest. */
-export function tieBreak(columns: readonly string[], alias = ''): string {
-  return columns.map((name) => `${alias}${q(name)} DESC NULLS LAST`).join(', ');
+/** The deterministic last resort of an ordering: every given column (type as DuckDB SQL text), greatest first, NULLs lowest. */
+export function tieBreak(columns: readonly { readonly name: string; readonly type: string }[], alias = ''): string {
+  return columns.map((column) => `${sortKeySql(`${alias}${q(column.name)}`, column.type)} DESC NULLS LAST`).join(', ');
 }
 
 export function checkColumns(

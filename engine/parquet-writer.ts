@@ -10,7 +10,7 @@ import { describeRelation, requireColumns } from './describe.js';
 import { readParquetStats } from './parquet-stats.js';
 import type { ColumnStats } from './parquet-stats.js';
 import { POSITION_DELETE_FILE_PATH_ID, POSITION_DELETE_POS_ID } from './read-plan.js';
-import { quoteIdentifier as q, quoteLiteral } from './sql.js';
+import { quoteIdentifier as q, quoteLiteral, sortKeySql } from './sql.js';
 import { duckdbType } from './types.js';
 import { toPrimitiveValue } from './values.js';
 
@@ -293,8 +293,13 @@ async function writeSorted(
   prefix: string,
   written: readonly NestedField[],
 ): Promise<FileToFinish[]> {
+  const typeOf = (column: string): IcebergType | undefined => written.find((field) => field.name === column)?.type;
   const orderBy = orderTerms(request)
-    .map((term) => `${q(term.column)} ${term.descending ? 'DESC' : 'ASC'} NULLS ${term.nullsLast ? 'LAST' : 'FIRST'}`)
+    .map((term) => {
+      const type = typeOf(term.column);
+      const key = type === undefined ? q(term.column) : sortKeySql(q(term.column), duckdbType(type));
+      return `${key} ${term.descending ? 'DESC' : 'ASC'} NULLS ${term.nullsLast ? 'LAST' : 'FIRST'}`;
+    })
     .join(', ');
   const options = common.join(', ');
   const writeOrdered = async (from: string): Promise<string> => {

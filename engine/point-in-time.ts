@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { FloeError } from '../iceberg/errors.js';
 import { describeRelation, requireColumns } from './describe.js';
 import { checkColumns } from './latest-per-entity.js';
-import { quoteIdentifier as q } from './sql.js';
+import { quoteIdentifier as q, sortKeySql } from './sql.js';
 import { microsLiteral, utcMicrosSql } from './timestamps.js';
 
 export interface EntityRows {
@@ -142,6 +142,8 @@ interface ViewJoin {
   readonly created: string | undefined;
   readonly featureColumns: readonly string[];
   readonly featureNames: readonly string[];
+  /** The features' DuckDB types, as SQL text. */
+  readonly featureTypes: readonly string[];
   /** A µs literal, or undefined for no TTL. */
   readonly ttl: string | undefined;
 }
@@ -207,6 +209,7 @@ async function pointInTimeParts(connection: DuckDBConnection, request: PointInTi
       created,
       featureColumns: view.featureColumns,
       featureNames,
+      featureTypes: view.featureColumns.map((feature) => typeOf(feature).toString()),
       ttl,
     });
 
@@ -322,7 +325,10 @@ async function joinView(
     );
 
     if (view.created !== undefined) await keepRows(connection, view, tables.bounds, kept, { withCreated: true });
-    const order = [...(view.created === undefined ? [] : [CREATED_US]), ...view.featureNames].map((name) => `r.${q(name)} DESC NULLS LAST`);
+    const order = [
+      ...(view.created === undefined ? [] : [`r.${q(CREATED_US)}`]),
+      ...view.featureNames.map((name, index) => sortKeySql(`r.${q(name)}`, view.featureTypes[index]!)),
+    ].map((key) => `${key} DESC NULLS LAST`);
     const partition = pair.map((name) => `r.${name}`).join(', ');
     const best =
       `SELECT r.* FROM ${kept} AS r SEMI JOIN ${pairs} AS m ON ${pairOn} ` +

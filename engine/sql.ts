@@ -25,3 +25,13 @@ export function duckdbErrorReason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return (message.split('\n')[0] ?? '').trim();
 }
+
+/**
+ * What to ORDER BY for an output column of DuckDB type `type` (SQL text). DuckDB 1.5 hands a column
+ * that is also a sort key back decoded from the key, which turns -0.0 into +0.0 in a FLOAT or
+ * DOUBLE, alone or inside a list or struct (duckdb/duckdb#25417); `least(column)` sorts the same
+ * and leaves the column's own values as they were.
+ */
+export function sortKeySql(column: string, type: string): string {
+  return /\b(FLOAT|DOUBLE|REAL)\b/i.test(type) ? `least(${column})` : column;
+}

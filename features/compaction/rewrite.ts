@@ -1,7 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readPlanSql } from '../../engine/read-plan.js';
-import { quoteIdentifier as q } from '../../engine/sql.js';
+import { quoteIdentifier as q, sortKeySql } from '../../engine/sql.js';
+import { duckdbType } from '../../engine/types.js';
 import { localizePlan } from '../../engine/table-reader.js';
 import { writeTableFiles } from '../../engine/table-writer.js';
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
@@ -222,7 +223,7 @@ function latestOnlineRowsSql(rows: string, scan: ScanPlan, keyColumns: readonly 
     `r.${q(ONLINE_EVENT_TS)} DESC`,
     `r.${q(ONLINE_CREATED_TS)} DESC NULLS LAST`,
     `r.${q(ONLINE_MATERIALIZED_AT)} DESC NULLS LAST`,
-    ...names.map((name) => `r.${q(name)} DESC NULLS LAST`),
+    ...scan.schema.fields.map((field) => `${sortKeySql(`r.${q(field.name)}`, duckdbType(field.type))} DESC NULLS LAST`),
   ];
   return (
     `SELECT ${names.map((name) => `r.${q(name)}`).join(', ')} FROM (${rows}) AS r ` +

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { readPlanSql } from '../../engine/read-plan.js';
-import { quoteIdentifier as q } from '../../engine/sql.js';
+import { quoteIdentifier as q, sortKeySql } from '../../engine/sql.js';
+import { duckdbType } from '../../engine/types.js';
 import { toPrimitiveValue } from '../../engine/values.js';
 import { and, bind, eq, isIn, notNull, or } from '../../iceberg/expressions/index.js';
 import { combine } from '../../iceberg/expressions/visitor.js';
@@ -57,11 +58,12 @@ export async function readFileRows(
     if (rows !== undefined) return rows;
   }
   const keyList = columns.keys.map((key) => `r.${q(key)}`).join(', ');
+  const featureTypes = columnTypes(schema, columns.features);
   const order = [
     `r.${q(columns.eventTs)} DESC`,
     `r.${q(columns.createdTs)} DESC NULLS LAST`,
     `r.${q(columns.materializedAt)} DESC NULLS LAST`,
-    ...columns.features.map((name) => `r.${q(name)} DESC NULLS LAST`),
+    ...columns.features.map((name, index) => `${sortKeySql(`r.${q(name)}`, duckdbType(featureTypes[index]!))} DESC NULLS LAST`),
   ];
   const latest = `SELECT * FROM (${select}) AS r QUALIFY row_number() OVER (PARTITION BY ${keyList} ORDER BY ${order.join(', ')}) = 1`;
   return (await readRows(connection, latest, task, schema, columns, names))!;

@@ -1,7 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { describeRelation } from '../../engine/describe.js';
-import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
+import { quoteIdentifier as q, quoteLiteral, sortKeySql } from '../../engine/sql.js';
 import { microsLiteral, utcMicrosSql } from '../../engine/timestamps.js';
+import { duckdbType } from '../../engine/types.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
 import type { ColumnPartials, TileKind } from './aggregation-tiles.js';
 import { partialColumnsOf, sumType, TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from './aggregation-tiles.js';
@@ -169,7 +170,7 @@ function mergePartialsSql(request: {
       const rank = `__rank${index}`;
       ranks.push(
         `row_number() OVER (PARTITION BY ${groupKeys.join(', ')} ORDER BY ${sql.last.eventTs} DESC NULLS LAST, ` +
-          `${sql.last.createdTs} DESC NULLS LAST, ${sql.last.value} DESC NULLS LAST) AS ${rank}`,
+          `${sql.last.createdTs} DESC NULLS LAST, ${sortKeySql(sql.last.value, duckdbType(column.columnType))} DESC NULLS LAST) AS ${rank}`,
       );
       const top = `FILTER (WHERE ${rank} = 1)`;
       selected.push(`any_value(${sql.last.value}) ${top} AS ${q(column.last.value)}`);

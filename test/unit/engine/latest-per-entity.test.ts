@@ -149,6 +149,17 @@ describe('latestPerEntitySql', () => {
     });
   });
 
+  it('keeps -0.0 in the row it picks, alone and inside a list (duckdb/duckdb#25417)', async () => {
+    await withConnection(async (connection) => {
+      const sql = await latestPerEntitySql(connection, {
+        relation: `SELECT 1 AS k, TIMESTAMP '2024-01-01 00:00:00' AS ts, CAST('-0' AS DOUBLE) AS v, [CAST('-0' AS FLOAT)] AS vs`,
+        keyColumns: ['k'],
+        eventTimestampColumn: 'ts',
+      });
+      assert.deepEqual(await tuples(connection, `SELECT signbit(v), signbit(vs[1]) FROM (${sql})`), [[true, true]]);
+    });
+  });
+
   it('compares instants in UTC at µs: TIMESTAMPTZ, TIMESTAMP and floored TIMESTAMP_NS alike', async () => {
     await withConnection(async (connection) => {
       // Same key; which row is latest depends on reading +02:00 as an offset and flooring ns.

@@ -160,6 +160,29 @@ describe('writeParquet', () => {
     });
   });
 
+  it('keeps -0.0 in a column it sorts by, alone and inside a list (duckdb/duckdb#25417)', async () => {
+    await withConnection(async (connection, dir) => {
+      const files = await writeParquet(connection, {
+        query: `SELECT CAST(x AS DOUBLE) AS x, [CAST(x AS DOUBLE)] AS xs, i AS id FROM (VALUES ('-0', 1), ('1.5', 2), ('-2', 3)) t(x, i)`,
+        schema: schema(
+          { id: 1, name: 'x', required: false, type: 'double' },
+          { id: 2, name: 'xs', required: false, type: { type: 'list', elementId: 4, element: 'double', elementRequired: false } },
+          { id: 3, name: 'id', required: true, type: 'long' },
+        ),
+        directory: dir,
+        orderBy: ['x', 'xs'],
+      });
+      assert.deepEqual(
+        await tuples(connection, `SELECT id, signbit(x), signbit(xs[1]) FROM read_parquet(${quoteLiteral(files[0]!.localPath)})`),
+        [
+          [3, true, true],
+          [1, true, true],
+          [2, false, false],
+        ].map(([id, ...signs]) => [BigInt(id as number), ...signs]),
+      );
+    });
+  });
+
   it('writes nothing for an empty result', async () => {
     await withConnection(async (connection, dir) => {
       const files = await writeParquet(connection, {
