@@ -1,7 +1,8 @@
 /**
  * Reading what a snapshot holds, for the operations that rewrite, validate or clean up after it:
- * its manifest list, and each manifest's entries with inherited snapshot ids, sequence numbers and
- * (v3) first row ids filled in, so they can be written back as EXISTING or DELETED entries.
+ * each manifest's entries with inherited snapshot ids, sequence numbers and (v3) first row ids
+ * filled in, so they can be written back as EXISTING or DELETED entries. The snapshot's manifest
+ * list comes from `snapshotManifests` (scan/manifest-cache.ts), which planning shares.
  */
 import type { LoadedTable } from '../catalog/catalog.js';
 import { FloeError } from '../errors.js';
