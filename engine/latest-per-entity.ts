@@ -55,14 +55,7 @@ export async function latestPerEntitySql(connection: DuckDBConnection, request: 
   const conditions = [...request.keyColumns.map((key) => `r.${q(key)} IS NOT NULL`), `${event} IS NOT NULL`];
   if (request.start !== undefined) conditions.push(`${event} >= ${microsLiteral(request.start, 'start')}`);
   if (request.end !== undefined) conditions.push(`${event} < ${microsLiteral(request.end, 'end')}`);
-  const order = [
-    `${event} DESC`,
-    ...(created === undefined ? [] : [`${created} DESC NULLS LAST`]),
-    tieBreak(
-      columns.map((column) => ({ name: column.name, type: column.type.toString() })),
-      'r.',
-    ),
-  ];
+  const order = [`${event} DESC`, ...(created === undefined ? [] : [`${created} DESC NULLS LAST`]), tieBreak(columns, 'r.')];
   return (
     `SELECT ${columns.map((column) => `r.${q(column.name)}`).join(', ')} FROM (${request.relation}) AS r ` +
     `WHERE ${conditions.join(' AND ')} ` +
@@ -70,9 +63,9 @@ export async function latestPerEntitySql(connection: DuckDBConnection, request: 
   );
 }
 
-/** The deterministic last resort of an ordering: every given column (type as DuckDB SQL text), greatest first, NULLs lowest. */
-export function tieBreak(columns: readonly { readonly name: string; readonly type: string }[], alias = ''): string {
-  return columns.map((column) => `${sortKeySql(`${alias}${q(column.name)}`, column.type)} DESC NULLS LAST`).join(', ');
+/** The deterministic last resort of an ordering: every given column, greatest first, NULLs lowest. */
+export function tieBreak(columns: readonly ColumnShape[], alias = ''): string {
+  return columns.map((column) => `${sortKeySql(`${alias}${q(column.name)}`, column.type.toString())} DESC NULLS LAST`).join(', ');
 }
 
 export function checkColumns(

@@ -1,9 +1,10 @@
 /**
- * Manifests and manifest lists decoded for planning, kept per FileIO (one per catalog
- * configuration) by table and location. Both are written once and never changed: a new snapshot
- * writes a new manifest list and new manifests, and lists the old manifests it keeps. So a process
- * that plans again (a server after each materialization, a schedule's next window, a training set
- * per request) reads and decodes only the files it has not seen, as iceberg-rust's object cache does.
+ * Manifests and manifest lists decoded for planning (manifest lists for commits too), kept per
+ * FileIO (one per catalog configuration) by table and location. Both are written once and never
+ * changed: a new snapshot writes a new manifest list and new manifests, and lists the old manifests
+ * it keeps. So a process that plans again (a server after each materialization, a schedule's next
+ * window, a training set per request) reads and decodes only the files it has not seen, as
+ * iceberg-rust's object cache does.
  */
 import { LRUCache } from 'lru-cache';
 import type { LoadedTable } from '../catalog/catalog.js';
