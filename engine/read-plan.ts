@@ -1,5 +1,6 @@
 import { FloeError } from '../iceberg/errors.js';
 import type { BoundExpression, BoundReference } from '../iceberg/expressions/bound.js';
+import { metricsResidual } from '../iceberg/expressions/metrics-residual.js';
 import type { ScanPlan, ScanTask } from '../iceberg/scan/plan.js';
 import type { DataFile } from '../iceberg/spec/manifest.js';
 import { findField } from '../iceberg/spec/schema.js';
@@ -55,6 +56,8 @@ export interface ReadPlanOptions {
  *
  * The plan's bound filter (ScanPlan.filter) is applied to every row, before the projection, so
  * its columns are read even when the plan does not project them (filter-sql.ts gives its meaning).
+ * A file's rows are filtered by what its metrics leave of the filter (metrics-residual.ts): a
+ * day-partitioned file inside a time range is read without the time test or the time column.
  *
  * Limits: DuckDB matches top-level columns by field id but fields inside a struct by name, so a
  * struct field renamed after a file was written reads as NULL from that file (or fails the cast
@@ -79,7 +82,10 @@ export function readPlanSql(plan: ScanPlan, givenOptions: ReadPlanOptions): stri
   const filter = plan.filter !== undefined && plan.filter.op !== 'true' ? plan.filter : undefined;
   const read: ReadShape = { fields: [...plan.schema.fields], filter };
   if (filter) read.fields.push(...filterOnlyFields(filter, plan.schema, options.tableSchema));
-  const paths = quoteLiteralList(plan.tasks.map((task) => task.dataFile.filePath));
+  const groups = fileGroups(plan.tasks, read);
+  // Tasks in group order: a row's data index (`file_index` plus its group's offset) indexes this list.
+  const ordered: ScanPlan = { ...plan, tasks: groups.flatMap((group) => group.tasks) };
+  const paths = quoteLiteralList(ordered.tasks.map((task) => task.dataFile.filePath));
   const projection = (alias: string, dataIndex: string): string =>
     [
       ...outputs.map(({ field, internal }) => `${alias}${q(internal)} AS ${q(field.name)}`),
@@ -103,8 +109,8 @@ export function readPlanSql(plan: ScanPlan, givenOptions: ReadPlanOptions): stri
     for (const task of plan.tasks) requireParquet(task.dataFile, 'data');
     const hasDeletes = plan.tasks.some((task) => task.positionDeletes.length > 0 || task.equalityDeletes.length > 0);
     body = hasDeletes
-      ? mergeOnReadSql(plan, options, read, projection('d.', `d.${q('__floe_data')}`))
-      : copyOnWriteSql(plan, options, read, projection('', 'CAST(file_index AS BIGINT)'));
+      ? mergeOnReadSql(ordered, groups, options, read, projection('d.', `d.${q('__floe_data')}`))
+      : copyOnWriteSql(groups, options, read, (dataIndex) => projection('', dataIndex));
   }
   if (options.rowFilter === undefined) return body;
   return `SELECT * FROM (${body}) AS ${q('__floe_scan')} WHERE (${options.rowFilter})`;
@@ -114,6 +120,45 @@ export function readPlanSql(plan: ScanPlan, givenOptions: ReadPlanOptions): stri
 interface ReadShape {
   readonly fields: NestedField[];
   readonly filter: BoundExpression | undefined;
+}
+
+/**
+ * Data files that share a residual filter (metrics-residual.ts): what is left of the plan's filter
+ * once each file's metrics have ruled. Each group is one Parquet scan with its own WHERE, so a file
+ * whose rows all match is read without the filter (and without the columns only it needed).
+ */
+interface FileGroup {
+  readonly tasks: readonly ScanTask[];
+  /** The index of its first task in the plan's tasks taken group after group. */
+  readonly offset: number;
+  /** ` WHERE <residual>` over the columns as read, or '' when every row of its files matches. */
+  readonly where: string;
+  /** Whether a position delete applies to its files: the others skip that anti-join. */
+  readonly positionDeleted: boolean;
+}
+
+function fileGroups(tasks: readonly ScanTask[], read: ReadShape): FileGroup[] {
+  const byKey = new Map<string, { where: string; positionDeleted: boolean; tasks: ScanTask[] }>();
+  for (const task of tasks) {
+    const residual = read.filter === undefined ? undefined : metricsResidual(read.filter, task.dataFile);
+    const where = residual === undefined || residual.op === 'true' ? '' : whereClause({ ...read, filter: residual }, '');
+    const positionDeleted = task.positionDeletes.length > 0;
+    const key = `${positionDeleted ? 'p' : '-'}${where}`;
+    const group = byKey.get(key);
+    if (group) group.tasks.push(task);
+    else byKey.set(key, { where, positionDeleted, tasks: [task] });
+  }
+  let offset = 0;
+  return [...byKey.values()].map((group) => {
+    const placed = { ...group, offset };
+    offset += group.tasks.length;
+    return placed;
+  });
+}
+
+/** `file_index` of a group's scan as an index into the plan's tasks. */
+function dataIndexSql(group: FileGroup, fileIndex: string): string {
+  return group.offset === 0 ? `CAST(${fileIndex} AS BIGINT)` : `(CAST(${fileIndex} AS BIGINT) + ${group.offset})`;
 }
 
 /** ` WHERE <filter>` over the columns as read (under internal names), or nothing. */
@@ -176,14 +221,24 @@ function filterOnlyFields(filter: BoundExpression, schema: Schema, tableSchema: 
   return [...extra.values()];
 }
 
-/** No delete applies: one Parquet scan over every data file. */
-function copyOnWriteSql(plan: ScanPlan, options: ReadPlanOptions, read: ReadShape, projection: string): string {
-  const paths = plan.tasks.map((task) => options.localPath(task.dataFile.filePath));
+/** No delete applies: one Parquet scan per file group, each with its residual filter. */
+function copyOnWriteSql(
+  groups: readonly FileGroup[],
+  options: ReadPlanOptions,
+  read: ReadShape,
+  projection: (dataIndex: string) => string,
+): string {
   const columns = read.fields.map((field) => fieldIdColumn(field, internalName(field.id)));
   // Positions need file_row_number; a plan that reads no column at all still needs one to scan.
   const rowNumbers = options.rowPositions ? ', file_row_number = true' : '';
   const schemaArgument = columns.length === 0 ? '' : `, ${parquetSchemaArgument(columns)}`;
-  return `SELECT ${projection} FROM read_parquet(${quoteLiteralList(paths)}${schemaArgument}${rowNumbers}${cardinalityArgument(plan.tasks.map((task) => task.dataFile))})${whereClause(read, '')}`;
+  return groups
+    .map((group) => {
+      const paths = group.tasks.map((task) => options.localPath(task.dataFile.filePath));
+      const files = group.tasks.map((task) => task.dataFile);
+      return `SELECT ${projection(dataIndexSql(group, 'file_index'))} FROM read_parquet(${quoteLiteralList(paths)}${schemaArgument}${rowNumbers}${cardinalityArgument(files)})${group.where}`;
+    })
+    .join('\nUNION ALL\n');
 }
 
 /**
@@ -204,7 +259,13 @@ interface DeleteFileEntry {
   readonly appliesTo: Set<number>;
 }
 
-function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, read: ReadShape, projection: string): string {
+function mergeOnReadSql(
+  plan: ScanPlan,
+  groups: readonly FileGroup[],
+  options: ReadPlanOptions,
+  read: ReadShape,
+  projection: string,
+): string {
   const tasks = plan.tasks;
   const dataPaths = tasks.map((task) => options.localPath(task.dataFile.filePath));
   assertUnique(
@@ -228,10 +289,18 @@ function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, read: ReadShap
   // no per-row join on file names, and a file's sequence number is a list lookup.
   const ctes: string[] = [];
   const dataSequences = sequenceList(tasks.map((task) => task.dataSequenceNumber));
-  ctes.push(
-    `${q('__floe_rows')} AS (SELECT *, CAST(file_index AS BIGINT) AS ${q('__floe_data')} ` +
-      `FROM read_parquet(${quoteLiteralList(dataPaths)}${dataColumns.size === 0 ? '' : `, ${parquetSchemaArgument([...dataColumns.values()])}`}, file_row_number = true${cardinalityArgument(tasks.map((task) => task.dataFile))}))`,
-  );
+  const schemaArgument = dataColumns.size === 0 ? '' : `, ${parquetSchemaArgument([...dataColumns.values()])}`;
+  const groupRows = (group: FileGroup): string => {
+    const paths = dataPaths.slice(group.offset, group.offset + group.tasks.length);
+    const files = group.tasks.map((task) => task.dataFile);
+    return (
+      `SELECT *, ${dataIndexSql(group, 'file_index')} AS ${q('__floe_data')} ` +
+      `FROM read_parquet(${quoteLiteralList(paths)}${schemaArgument}, file_row_number = true${cardinalityArgument(files)})${group.where}`
+    );
+  };
+  // A residual filters its rows before the anti-joins: deletes only remove rows, so the order is free.
+  const rowsOf = (positionDeleted: boolean): string[] => groups.filter((group) => group.positionDeleted === positionDeleted).map(groupRows);
+  const clean = rowsOf(false);
   const antiJoins: string[] = [];
 
   if (positionDeletes.size > 0) {
@@ -258,9 +327,14 @@ function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, read: ReadShap
         `FROM read_parquet(${quoteLiteralList(files.map((entry) => entry.localPath))}, ${parquetSchemaArgument(columns)}${cardinalityArgument(files.map((entry) => entry.file))}) AS p ` +
         `JOIN ${q('__floe_pos_applies')} AS a ON a.${q('__floe_delete')} = CAST(p.file_index AS BIGINT) AND a.${q('__floe_path')} = p.${q('__floe_path')})`,
     );
-    antiJoins.push(
-      `ANTI JOIN ${q('__floe_pos_deleted')} AS pd ON d.${q('__floe_data')} = pd.${q('__floe_data')} AND d.${q('file_row_number')} = pd.${q('__floe_pos')}`,
-    );
+    // Only the files a position delete applies to are probed: probing the others' rows too cost
+    // a tenth of a scan where half the files had position deletes.
+    const probed =
+      `SELECT d.* FROM (${rowsOf(true).join(' UNION ALL ')}) AS d ` +
+      `ANTI JOIN ${q('__floe_pos_deleted')} AS pd ON d.${q('__floe_data')} = pd.${q('__floe_data')} AND d.${q('file_row_number')} = pd.${q('__floe_pos')}`;
+    ctes.push(`${q('__floe_rows')} AS (${[probed, ...clean].join(' UNION ALL ')})`);
+  } else {
+    ctes.push(`${q('__floe_rows')} AS (${clean.join(' UNION ALL ')})`);
   }
 
   equalityGroups.forEach((group, groupIndex) => {
@@ -301,8 +375,8 @@ function mergeOnReadSql(plan: ScanPlan, options: ReadPlanOptions, read: ReadShap
     }
   });
 
-  // Anti-joins chain: each removes the rows its deletes name; DuckDB pushes the row filter below them.
-  return `WITH ${ctes.join(',\n')}\nSELECT ${projection} FROM ${q('__floe_rows')} AS d\n${antiJoins.join('\n')}${whereClause(read, 'd.')}`;
+  // Anti-joins chain: each removes the rows its deletes name.
+  return `WITH ${ctes.join(',\n')}\nSELECT ${projection} FROM ${q('__floe_rows')} AS d\n${antiJoins.join('\n')}`;
 }
 
 /** Sequence numbers as a DuckDB BIGINT list literal, indexed by file position (1-based in SQL). */

@@ -122,6 +122,72 @@ function within(
   return (lower === undefined || compare(lower, value) <= 0) && (upper === undefined || compare(value, upper) <= 0);
 }
 
+/**
+ * Must every value in this range satisfy the predicate? The strict question (Java's
+ * StrictMetricsEvaluator), answered yes only on known facts: no null (nothing but isNull matches
+ * a null), no NaN, and bounds of a type whose bounds are exact values. String and binary bounds
+ * may be truncated, so they never prove a comparison; unknown facts always answer no.
+ */
+export function rangeMustMatch(type: PrimitiveType, predicate: ValuePredicate, range: ValueRange): boolean {
+  const { hasNull, hasNaN, hasValue, lower, upper } = range;
+  switch (predicate.op) {
+    case 'isNull':
+      return hasNull === true && isFalse(hasValue) && isFalse(hasNaN);
+    case 'notNull':
+      return isFalse(hasNull);
+    case 'notNan':
+      return isFalse(hasNull) && isFalse(hasNaN);
+    case 'isNan':
+    case 'startsWith':
+    case 'notStartsWith':
+      return false;
+    default:
+      break;
+  }
+  if (!isFalse(hasNull) || !isFalse(hasNaN) || hasValue !== true || !hasExactBounds(type)) return false;
+  if (lower === undefined || upper === undefined) return false;
+  const compare = (a: PrimitiveValue, b: PrimitiveValue): number => compareForPruning(type, a, b);
+  const outside = (value: PrimitiveValue): boolean => compare(value, lower) < 0 || compare(value, upper) > 0;
+  const only = (value: PrimitiveValue): boolean => compare(lower, value) === 0 && compare(upper, value) === 0;
+  switch (predicate.op) {
+    case 'lt':
+      return compare(upper, predicate.value) < 0;
+    case 'lte':
+      return compare(upper, predicate.value) <= 0;
+    case 'gt':
+      return compare(lower, predicate.value) > 0;
+    case 'gte':
+      return compare(lower, predicate.value) >= 0;
+    case 'eq':
+      return only(predicate.value);
+    case 'notEq':
+      return outside(predicate.value);
+    case 'in':
+      return predicate.values.some(only);
+    case 'notIn':
+      return predicate.values.every(outside);
+  }
+}
+
+/** Types whose metrics bounds are the minimum and maximum themselves (never truncated). */
+function hasExactBounds(type: PrimitiveType): boolean {
+  switch (type) {
+    case 'int':
+    case 'long':
+    case 'float':
+    case 'double':
+    case 'date':
+    case 'time':
+    case 'timestamp':
+    case 'timestamptz':
+    case 'timestamp_ns':
+    case 'timestamptz_ns':
+      return true;
+    default:
+      return decimalParams(type) !== undefined;
+  }
+}
+
 /** Truncation keeps order, so a lower bound whose prefix is past `prefix` rules every value out (and likewise above). */
 function startsWithMightMatch(prefix: PrimitiveValue, lower: PrimitiveValue | undefined, upper: PrimitiveValue | undefined): boolean {
   if (typeof prefix !== 'string') return true;

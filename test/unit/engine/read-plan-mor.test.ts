@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { POSITION_DELETE_FILE_PATH_ID, POSITION_DELETE_POS_ID, readPlanSql } from '../../../engine/read-plan.js';
 import { quoteIdentifier, quoteLiteral } from '../../../engine/sql.js';
+import { bind } from '../../../iceberg/expressions/bind.js';
+import type { BoundExpression } from '../../../iceberg/expressions/bound.js';
+import { eq, gtEq, lt, notNull } from '../../../iceberg/expressions/expression.js';
 import type { DeleteFileRef, ScanTask } from '../../../iceberg/scan/plan.js';
+import { dataFileMetrics } from '../../../iceberg/spec/metrics.js';
+import type { DataFileMetrics } from '../../../iceberg/spec/metrics.js';
 import { sortedCanonical, tuples, withConnection } from './helpers.js';
 import { file, plan, schema, task } from './plans.js';
 
@@ -16,7 +21,8 @@ import { file, plan, schema, task } from './plans.js';
  *   the delete's data sequence number ≥ the data file's;
  * - an equality delete removes rows null-safe equal on its equality columns when its data
  *   sequence number is strictly greater;
- * - both only within the same partition, unless the delete is unpartitioned (global).
+ * - both only within the same partition, unless the delete is unpartitioned (global);
+ * and a row filter, which the reader drops for files whose metrics prove every row matches it.
  */
 
 const tableSchema = schema(
@@ -48,10 +54,16 @@ interface EqualityDeleteSpec {
   readonly equalityIds: readonly number[];
   readonly rows: readonly Omit<Row, 'id'>[];
 }
+/** A filter on v (SQL's meaning: a null v never matches): files whose metrics prove it are read without it. */
+interface ValueFilter {
+  readonly op: 'gtEq' | 'lt' | 'eq' | 'notNull';
+  readonly value: number;
+}
 interface Scenario {
   readonly data: readonly DataSpec[];
   readonly positionDeletes: readonly PositionDeleteSpec[];
   readonly equalityDeletes: readonly EqualityDeleteSpec[];
+  readonly filter?: ValueFilter | null;
 }
 
 const keyArb = fc.constantFrom<string | null>('a', 'b', "it's", null);
@@ -80,7 +92,55 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
     }),
     { maxLength: 3 },
   ),
+  filter: fc.option(
+    fc.record({
+      op: fc.constantFrom('gtEq' as const, 'lt' as const, 'eq' as const, 'notNull' as const),
+      value: fc.integer({ min: 0, max: 2 }),
+    }),
+    {
+      nil: null,
+    },
+  ),
 });
+
+function passes(filter: ValueFilter | null | undefined, v: number | null): boolean {
+  if (!filter) return true;
+  if (v === null) return false;
+  if (filter.op === 'gtEq') return v >= filter.value;
+  if (filter.op === 'lt') return v < filter.value;
+  if (filter.op === 'eq') return v === filter.value;
+  return true;
+}
+
+function boundFilter(filter: ValueFilter): BoundExpression {
+  const expression =
+    filter.op === 'notNull'
+      ? notNull('v')
+      : filter.op === 'gtEq'
+        ? gtEq('v', filter.value)
+        : filter.op === 'lt'
+          ? lt('v', filter.value)
+          : eq('v', filter.value);
+  return bind(expression, tableSchema);
+}
+
+/** What a writer records of v: counts and bounds, so the reader may prove the filter for a whole file. */
+function valueMetrics(rows: readonly Omit<Row, 'id'>[]): DataFileMetrics {
+  const values = rows.map((row) => row.v).filter((v): v is number => v !== null);
+  return dataFileMetrics(
+    tableSchema,
+    [
+      {
+        fieldId: 3,
+        valueCount: rows.length,
+        nullCount: rows.length - values.length,
+        nanCount: 0,
+        ...(values.length > 0 ? { min: Math.min(...values), max: Math.max(...values) } : {}),
+      },
+    ],
+    {},
+  );
+}
 
 function scopeMatches(dataPartition: number, deletePartition: number | null): boolean {
   return deletePartition === null || deletePartition === dataPartition;
@@ -105,7 +165,7 @@ function reference(scenario: Scenario, location: (index: number) => string): Row
           scopeMatches(data.partition, del.partition) &&
           del.rows.some((target) => del.equalityIds.every((fieldId) => (fieldId === 2 ? target.k === full.k : target.v === full.v))),
       );
-      if (!positionDeleted && !equalityDeleted) result.push(full);
+      if (!positionDeleted && !equalityDeleted && passes(scenario.filter, full.v)) result.push(full);
     });
   });
   return result;
@@ -181,7 +241,7 @@ async function materialize(connection: DuckDBConnection, dir: string, scenario: 
     });
   }
   const tasks: ScanTask[] = scenario.data.map((data, index) =>
-    task(file(location(index)), data.seq, {
+    task({ ...file(location(index)), recordCount: data.rows.length, ...valueMetrics(data.rows) }, data.seq, {
       position: positionRefs
         .filter(({ ref, partition }) => ref.dataSequenceNumber >= data.seq && scopeMatches(data.partition, partition))
         .map(({ ref }) => ref),
@@ -190,7 +250,8 @@ async function materialize(connection: DuckDBConnection, dir: string, scenario: 
         .map(({ ref }) => ref),
     }),
   );
-  return { scanPlan: plan(tableSchema, tasks), localPath, location };
+  const filter = scenario.filter ? { filter: boundFilter(scenario.filter) } : {};
+  return { scanPlan: { ...plan(tableSchema, tasks), ...filter }, localPath, location };
 }
 
 async function readRows(connection: DuckDBConnection, sql: string): Promise<Row[]> {
