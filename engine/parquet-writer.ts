@@ -9,7 +9,7 @@ import type { IcebergType, NestedField, PrimitiveType, PrimitiveValue } from '..
 import { describeRelation, requireColumns } from './describe.js';
 import { readParquetStats } from './parquet-stats.js';
 import type { ColumnStats } from './parquet-stats.js';
-import { POSITION_DELETE_FILE_PATH_ID, POSITION_DELETE_POS_ID } from './read-plan.js';
+import { POSITION_DELETE_FILE_PATH_FIELD_ID, POSITION_DELETE_POS_FIELD_ID } from '../iceberg/spec/position-deletes.js';
 import { quoteIdentifier as q, quoteLiteral, sortKeySql } from './sql.js';
 import { duckdbType } from './types.js';
 import { toPrimitiveValue } from './values.js';
@@ -196,8 +196,8 @@ export const POSITION_DELETE_SCHEMA: Schema = {
   schemaId: 0,
   identifierFieldIds: [],
   fields: [
-    { id: POSITION_DELETE_FILE_PATH_ID, name: 'file_path', required: true, type: 'string' },
-    { id: POSITION_DELETE_POS_ID, name: 'pos', required: true, type: 'long' },
+    { id: POSITION_DELETE_FILE_PATH_FIELD_ID, name: 'file_path', required: true, type: 'string' },
+    { id: POSITION_DELETE_POS_FIELD_ID, name: 'pos', required: true, type: 'long' },
   ],
 };
 

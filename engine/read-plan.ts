@@ -3,6 +3,7 @@ import type { BoundExpression, BoundReference } from '../iceberg/expressions/bou
 import { metricsResidual } from '../iceberg/expressions/metrics-residual.js';
 import type { ScanPlan, ScanTask } from '../iceberg/scan/plan.js';
 import type { DataFile } from '../iceberg/spec/manifest.js';
+import { onlyReferencedPath, POSITION_DELETE_FILE_PATH_FIELD_ID, POSITION_DELETE_POS_FIELD_ID } from '../iceberg/spec/position-deletes.js';
 import { findField } from '../iceberg/spec/schema.js';
 import type { Schema } from '../iceberg/spec/schema.js';
 import type { IcebergType, NestedField } from '../iceberg/spec/types.js';
@@ -11,10 +12,6 @@ import { fieldIdColumn, parquetSchemaArgument } from './parquet-schema-map.js';
 import type { FieldIdColumn } from './parquet-schema-map.js';
 import { duckdbErrorReason, quoteIdentifier as q, quoteLiteral, quoteLiteralList } from './sql.js';
 import { duckdbType } from './types.js';
-
-/** Reserved field ids of a position delete file's columns (spec: "Position Delete Files"). */
-export const POSITION_DELETE_FILE_PATH_ID = 2147483546;
-export const POSITION_DELETE_POS_ID = 2147483545;
 
 /** With `rowPositions`: each row's data file (its location in the manifest) and position in it. */
 export const ROW_FILE_PATH_COLUMN = '__floe_file_path';
@@ -306,27 +303,53 @@ function mergeOnReadSql(
   if (positionDeletes.size > 0) {
     const files = [...positionDeletes.values()];
     for (const entry of files) requireParquet(entry.file, 'position delete');
-    const applies: string[] = [];
-    files.forEach((entry, index) => {
-      for (const dataIndex of entry.appliesTo) {
-        const task = tasks[dataIndex] as ScanTask;
-        applies.push(`(${index}, ${quoteLiteral(task.dataFile.filePath)}, ${dataIndex})`);
+    const indexOfPath = new Map(tasks.map((task, index) => [task.dataFile.filePath, index]));
+    // A file whose entry names the one data file it holds deletes of is read for its positions
+    // alone; the others have each row's path joined to the data files they apply to.
+    const single: { entry: DeleteFileEntry; dataIndex: number }[] = [];
+    const named: DeleteFileEntry[] = [];
+    for (const entry of files) {
+      const only = onlyReferencedPath(entry.file);
+      if (only === undefined) named.push(entry);
+      else {
+        const dataIndex = indexOfPath.get(only);
+        if (dataIndex !== undefined && entry.appliesTo.has(dataIndex)) single.push({ entry, dataIndex });
       }
-    });
-    const columns: FieldIdColumn[] = [
-      { fieldId: POSITION_DELETE_FILE_PATH_ID, name: '__floe_path', type: 'VARCHAR' },
-      { fieldId: POSITION_DELETE_POS_ID, name: '__floe_pos', type: 'BIGINT' },
-    ];
-    ctes.push(
-      `${q('__floe_pos_applies')}(${q('__floe_delete')}, ${q('__floe_path')}, ${q('__floe_data')}) AS (VALUES ${applies.join(', ')})`,
-    );
-    // A position delete names its data file by the location in the manifest; keep only the rows
-    // whose delete file applies to that data file, keyed by the data file's index.
-    ctes.push(
-      `${q('__floe_pos_deleted')} AS (SELECT a.${q('__floe_data')}, p.${q('__floe_pos')} ` +
-        `FROM read_parquet(${quoteLiteralList(files.map((entry) => entry.localPath))}, ${parquetSchemaArgument(columns)}${cardinalityArgument(files.map((entry) => entry.file))}) AS p ` +
-        `JOIN ${q('__floe_pos_applies')} AS a ON a.${q('__floe_delete')} = CAST(p.file_index AS BIGINT) AND a.${q('__floe_path')} = p.${q('__floe_path')})`,
-    );
+    }
+    const deleted: string[] = [];
+    if (single.length > 0) {
+      const column: FieldIdColumn = { fieldId: POSITION_DELETE_POS_FIELD_ID, name: '__floe_pos', type: 'BIGINT' };
+      const dataIndexes = `[${single.map(({ dataIndex }) => dataIndex).join(', ')}]`;
+      deleted.push(
+        `SELECT ${dataIndexes}[CAST(p.file_index AS BIGINT) + 1] AS ${q('__floe_data')}, p.${q('__floe_pos')} ` +
+          `FROM read_parquet(${quoteLiteralList(single.map(({ entry }) => entry.localPath))}, ${parquetSchemaArgument([column])}${cardinalityArgument(single.map(({ entry }) => entry.file))}) AS p`,
+      );
+    }
+    if (named.length > 0) {
+      const applies: string[] = [];
+      named.forEach((entry, index) => {
+        for (const dataIndex of entry.appliesTo) {
+          const task = tasks[dataIndex] as ScanTask;
+          applies.push(`(${index}, ${quoteLiteral(task.dataFile.filePath)}, ${dataIndex})`);
+        }
+      });
+      const columns: FieldIdColumn[] = [
+        { fieldId: POSITION_DELETE_FILE_PATH_FIELD_ID, name: '__floe_path', type: 'VARCHAR' },
+        { fieldId: POSITION_DELETE_POS_FIELD_ID, name: '__floe_pos', type: 'BIGINT' },
+      ];
+      ctes.push(
+        `${q('__floe_pos_applies')}(${q('__floe_delete')}, ${q('__floe_path')}, ${q('__floe_data')}) AS (VALUES ${applies.join(', ')})`,
+      );
+      // A position delete names its data file by the location in the manifest; keep only the rows
+      // whose delete file applies to that data file, keyed by the data file's index.
+      deleted.push(
+        `SELECT a.${q('__floe_data')}, p.${q('__floe_pos')} ` +
+          `FROM read_parquet(${quoteLiteralList(named.map((entry) => entry.localPath))}, ${parquetSchemaArgument(columns)}${cardinalityArgument(named.map((entry) => entry.file))}) AS p ` +
+          `JOIN ${q('__floe_pos_applies')} AS a ON a.${q('__floe_delete')} = CAST(p.file_index AS BIGINT) AND a.${q('__floe_path')} = p.${q('__floe_path')}`,
+      );
+    }
+    const none = `SELECT CAST(NULL AS BIGINT) AS ${q('__floe_data')}, CAST(NULL AS BIGINT) AS ${q('__floe_pos')} WHERE false`;
+    ctes.push(`${q('__floe_pos_deleted')} AS (${deleted.length === 0 ? none : deleted.join(' UNION ALL ')})`);
     // Only the files a position delete applies to are probed: probing the others' rows too cost
     // a tenth of a scan where half the files had position deletes.
     const probed =

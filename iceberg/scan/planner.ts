@@ -14,6 +14,7 @@ import type { DataFile, ManifestEntry, ManifestFile } from '../spec/manifest.js'
 import { ancestorsOf, currentSchema, schemaById, snapshotAsOf, snapshotById, snapshotForRef } from '../spec/metadata.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import type { PartitionSpec } from '../spec/partition.js';
+import { mayReferencePath } from '../spec/position-deletes.js';
 import type { Schema } from '../spec/schema.js';
 import type { Snapshot } from '../spec/snapshot.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
@@ -44,9 +45,6 @@ export interface ScanOptions {
    */
   readonly appendedAfter?: { readonly snapshotId: bigint | null };
 }
-
-/** The reserved field id of `file_path` in position delete files (spec: "Position Delete Files"). */
-const DELETE_FILE_PATH_FIELD_ID = 2147483546;
 
 /**
  * Plans a read of one snapshot from its manifest list and manifests — never by listing a folder —
@@ -310,12 +308,7 @@ class DeleteIndex {
 
   positionDeletesFor(dataFile: DataFile, specId: number, dataSequenceNumber: number): DeleteFileRef[] {
     const candidates = this.positionByPartition.get(partitionKey(specId, dataFile.partition)) ?? [];
-    return candidates.filter(
-      (ref) =>
-        ref.dataSequenceNumber >= dataSequenceNumber &&
-        (ref.file.referencedDataFile == null || ref.file.referencedDataFile === dataFile.filePath) &&
-        mayReferencePath(ref.file, dataFile.filePath),
-    );
+    return candidates.filter((ref) => ref.dataSequenceNumber >= dataSequenceNumber && mayReferencePath(ref.file, dataFile.filePath));
   }
 
   equalityDeletesFor(dataFile: DataFile, specId: number, dataSequenceNumber: number): DeleteFileRef[] {
@@ -330,23 +323,6 @@ class DeleteIndex {
 }
 
 /** A position delete file's file_path bounds rule out data files outside them. */
-function mayReferencePath(deleteFile: DataFile, dataPath: string): boolean {
-  const lower = deleteFile.lowerBounds?.get(DELETE_FILE_PATH_FIELD_ID);
-  const upper = deleteFile.upperBounds?.get(DELETE_FILE_PATH_FIELD_ID);
-  if (!lower || !upper) return true;
-  const path = new TextEncoder().encode(dataPath);
-  return compareBytes(lower, path) <= 0 && compareBytes(path, upper) <= 0;
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    const difference = a[i]! - b[i]!;
-    if (difference !== 0) return difference;
-  }
-  return a.length - b.length;
-}
-
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);

@@ -11,7 +11,7 @@ import { partitionKey } from '../scan/partition-key.js';
 import type { DataFile } from '../spec/manifest.js';
 import { ancestorsOf } from '../spec/metadata.js';
 import type { Snapshot } from '../spec/snapshot.js';
-import { POSITION_DELETE_FILE_PATH_FIELD_ID } from './position-deletes.js';
+import { mayReferencePath } from '../spec/position-deletes.js';
 import { snapshotManifests } from '../scan/manifest-cache.js';
 import { readAllManifestEntries } from './table-manifests.js';
 
@@ -78,8 +78,7 @@ export function deleteApplies(deleteFile: PlacedFile, dataFile: PlacedFile, unpa
   if (file.content === 'position-deletes') {
     if (deleteFile.sequenceNumber < dataFile.sequenceNumber) return false;
     if (partitionKey(deleteFile.specId, file.partition) !== partitionKey(dataFile.specId, dataFile.file.partition)) return false;
-    if (file.referencedDataFile != null) return file.referencedDataFile === dataFile.file.filePath;
-    return pathWithinBounds(file, dataFile.file.filePath);
+    return mayReferencePath(file, dataFile.file.filePath);
   }
   if (file.content === 'equality-deletes') {
     if (deleteFile.sequenceNumber <= dataFile.sequenceNumber) return false;
@@ -87,15 +86,6 @@ export function deleteApplies(deleteFile: PlacedFile, dataFile: PlacedFile, unpa
     return partitionKey(deleteFile.specId, file.partition) === partitionKey(dataFile.specId, dataFile.file.partition);
   }
   return false;
-}
-
-function pathWithinBounds(deleteFile: DataFile, path: string): boolean {
-  const lower = deleteFile.lowerBounds?.get(POSITION_DELETE_FILE_PATH_FIELD_ID);
-  const upper = deleteFile.upperBounds?.get(POSITION_DELETE_FILE_PATH_FIELD_ID);
-  const bytes = Buffer.from(path, 'utf8');
-  if (lower !== undefined && Buffer.compare(Buffer.from(lower), bytes) > 0) return false;
-  if (upper !== undefined && Buffer.compare(bytes, Buffer.from(upper)) > 0) return false;
-  return true;
 }
 
 export function unpartitionedSpecIds(table: LoadedTable): Set<number> {

@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readPlanSql } from '../../../engine/read-plan.js';
-import { POSITION_DELETE_FILE_PATH_ID, POSITION_DELETE_POS_ID } from '../../../engine/read-plan.js';
+import { POSITION_DELETE_FILE_PATH_FIELD_ID, POSITION_DELETE_POS_FIELD_ID } from '../../../iceberg/spec/position-deletes.js';
 import { writeParquet, writePositionDeletes } from '../../../engine/parquet-writer.js';
 import { quoteIdentifier, quoteLiteral, quoteLiteralList } from '../../../engine/sql.js';
 import { FloeError } from '../../../iceberg/errors.js';
@@ -330,8 +330,8 @@ describe('writePositionDeletes', () => {
           `SELECT name, field_id FROM parquet_schema(${quoteLiteral(written.localPath)}) WHERE field_id IS NOT NULL ORDER BY field_id DESC`,
         );
         assert.deepEqual(ids, [
-          ['file_path', BigInt(POSITION_DELETE_FILE_PATH_ID)],
-          ['pos', BigInt(POSITION_DELETE_POS_ID)],
+          ['file_path', BigInt(POSITION_DELETE_FILE_PATH_FIELD_ID)],
+          ['pos', BigInt(POSITION_DELETE_POS_FIELD_ID)],
         ]);
         const [[inversions, rows]] = (await tuples(
           connection,
@@ -342,7 +342,7 @@ describe('writePositionDeletes', () => {
         )) as [[bigint, bigint]];
         assert.equal(inversions, 0n, 'rows are sorted by file_path, then pos');
         assert.equal(Number(rows) + 1, written.recordCount);
-        const paths = written.columnStats.find((column) => column.fieldId === POSITION_DELETE_FILE_PATH_ID)!;
+        const paths = written.columnStats.find((column) => column.fieldId === POSITION_DELETE_FILE_PATH_FIELD_ID)!;
         assert.deepEqual(
           [paths.min, paths.max],
           written.partition[0] === 1

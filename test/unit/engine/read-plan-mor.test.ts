@@ -4,13 +4,15 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { POSITION_DELETE_FILE_PATH_ID, POSITION_DELETE_POS_ID, readPlanSql } from '../../../engine/read-plan.js';
+import { readPlanSql } from '../../../engine/read-plan.js';
+import { POSITION_DELETE_FILE_PATH_FIELD_ID, POSITION_DELETE_POS_FIELD_ID } from '../../../iceberg/spec/position-deletes.js';
 import { quoteIdentifier, quoteLiteral } from '../../../engine/sql.js';
 import { bind } from '../../../iceberg/expressions/bind.js';
 import type { BoundExpression } from '../../../iceberg/expressions/bound.js';
 import { eq, gtEq, lt, notNull } from '../../../iceberg/expressions/expression.js';
 import type { DeleteFileRef, ScanTask } from '../../../iceberg/scan/plan.js';
 import { dataFileMetrics } from '../../../iceberg/spec/metrics.js';
+import type { DataFile } from '../../../iceberg/spec/manifest.js';
 import type { DataFileMetrics } from '../../../iceberg/spec/metrics.js';
 import { sortedCanonical, tuples, withConnection } from './helpers.js';
 import { file, plan, schema, task } from './plans.js';
@@ -47,6 +49,8 @@ interface PositionDeleteSpec {
   readonly partition: number | null;
   /** Index of the data file named (one past the last names a file not in the scan), and the position. */
   readonly rows: readonly { readonly file: number; readonly pos: number }[];
+  /** How its manifest entry says that every row names one data file (then they do), if it does. */
+  readonly entryNames?: 'referenced-data-file' | 'equal-bounds' | null;
 }
 interface EqualityDeleteSpec {
   readonly seq: number;
@@ -76,11 +80,14 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
     maxLength: 4,
   }),
   positionDeletes: fc.array(
-    fc.record({
-      seq: seqArb,
-      partition: fc.option(fc.integer({ min: 0, max: 1 }), { nil: null }),
-      rows: fc.array(fc.record({ file: fc.integer({ min: 0, max: 4 }), pos: fc.integer({ min: 0, max: 8 }) }), { maxLength: 8 }),
-    }),
+    fc
+      .record({
+        seq: seqArb,
+        partition: fc.option(fc.integer({ min: 0, max: 1 }), { nil: null }),
+        rows: fc.array(fc.record({ file: fc.integer({ min: 0, max: 4 }), pos: fc.integer({ min: 0, max: 8 }) }), { maxLength: 8 }),
+        entryNames: fc.constantFrom(null, 'referenced-data-file' as const, 'equal-bounds' as const),
+      })
+      .map((del) => (del.entryNames === null ? del : { ...del, rows: del.rows.map((row) => ({ ...row, file: del.rows[0]!.file })) })),
     { maxLength: 3 },
   ),
   equalityDeletes: fc.array(
@@ -190,6 +197,15 @@ async function copy(
   );
 }
 
+/** What a position delete file's manifest entry records of the one data file its rows name. */
+function entryNaming(del: PositionDeleteSpec, location: (index: number) => string): Partial<DataFile> {
+  const named = del.rows[0];
+  if (!del.entryNames || named === undefined) return {};
+  if (del.entryNames === 'referenced-data-file') return { referencedDataFile: location(named.file) };
+  const bound = new Map([[POSITION_DELETE_FILE_PATH_FIELD_ID, new TextEncoder().encode(location(named.file))]]);
+  return { lowerBounds: bound, upperBounds: bound };
+}
+
 /** Writes the scenario's files and builds the plan a spec-following planner would produce. */
 async function materialize(connection: DuckDBConnection, dir: string, scenario: Scenario) {
   await mkdir(dir, { recursive: true });
@@ -218,9 +234,12 @@ async function materialize(connection: DuckDBConnection, dir: string, scenario: 
       'file_path, pos',
       rows,
       'NULL::VARCHAR AS file_path, NULL::BIGINT AS pos',
-      `{file_path: ${POSITION_DELETE_FILE_PATH_ID}, pos: ${POSITION_DELETE_POS_ID}}`,
+      `{file_path: ${POSITION_DELETE_FILE_PATH_FIELD_ID}, pos: ${POSITION_DELETE_POS_FIELD_ID}}`,
     );
-    positionRefs.push({ ref: { file: file(deleteLocation, 'position-deletes'), dataSequenceNumber: del.seq }, partition: del.partition });
+    positionRefs.push({
+      ref: { file: { ...file(deleteLocation, 'position-deletes'), ...entryNaming(del, location) }, dataSequenceNumber: del.seq },
+      partition: del.partition,
+    });
   }
   const equalityRefs: { ref: DeleteFileRef; partition: number | null }[] = [];
   for (const [index, del] of scenario.equalityDeletes.entries()) {

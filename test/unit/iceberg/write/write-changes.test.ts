@@ -18,7 +18,7 @@ import type { DataFile } from '../../../../iceberg/spec/manifest.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { writeAddedManifest } from '../../../../iceberg/write/added-manifest.js';
 import { fastAppend } from '../../../../iceberg/write/fast-append.js';
-import { POSITION_DELETE_FILE_PATH_FIELD_ID } from '../../../../iceberg/write/position-deletes.js';
+import { POSITION_DELETE_FILE_PATH_FIELD_ID } from '../../../../iceberg/spec/position-deletes.js';
 import { rewriteFiles } from '../../../../iceberg/write/rewrite-files.js';
 import { rowDelta } from '../../../../iceberg/write/row-delta.js';
 import { snapshotManifests } from '../../../../iceberg/scan/manifest-cache.js';

@@ -1,0 +1,32 @@
+/**
+ * What a position delete file's manifest entry says about the data files it names (spec: "Position
+ * Delete Files", "Scan Planning"): its `referenced_data_file`, else the bounds of its `file_path`
+ * column. Writers keep that column's bounds whole (Java's MetricsConfig for position deletes), and a
+ * truncated upper bound is always past its lower one, so equal bounds name the one file it holds.
+ */
+import type { DataFile } from './manifest.js';
+import { compareUnsignedBytes } from './values.js';
+
+/** Reserved field ids of a position delete file's columns (spec: "Reserved Field IDs"). */
+export const POSITION_DELETE_FILE_PATH_FIELD_ID = 2147483546;
+export const POSITION_DELETE_POS_FIELD_ID = 2147483545;
+
+/** Whether the delete file may hold deletes of the data file at `dataPath`. */
+export function mayReferencePath(deleteFile: DataFile, dataPath: string): boolean {
+  if (deleteFile.referencedDataFile != null) return deleteFile.referencedDataFile === dataPath;
+  const lower = deleteFile.lowerBounds?.get(POSITION_DELETE_FILE_PATH_FIELD_ID);
+  const upper = deleteFile.upperBounds?.get(POSITION_DELETE_FILE_PATH_FIELD_ID);
+  const path = new TextEncoder().encode(dataPath);
+  if (lower !== undefined && compareUnsignedBytes(lower, path) > 0) return false;
+  if (upper !== undefined && compareUnsignedBytes(path, upper) > 0) return false;
+  return true;
+}
+
+/** The one data file every delete of the file names, when its entry says so; undefined when it may name several. */
+export function onlyReferencedPath(deleteFile: DataFile): string | undefined {
+  if (deleteFile.referencedDataFile != null) return deleteFile.referencedDataFile;
+  const lower = deleteFile.lowerBounds?.get(POSITION_DELETE_FILE_PATH_FIELD_ID);
+  const upper = deleteFile.upperBounds?.get(POSITION_DELETE_FILE_PATH_FIELD_ID);
+  if (lower === undefined || upper === undefined || compareUnsignedBytes(lower, upper) !== 0) return undefined;
+  return new TextDecoder('utf-8', { fatal: true }).decode(lower);
+}
