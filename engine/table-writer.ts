@@ -21,6 +21,8 @@ const TARGET_FILE_SIZE = 'write.target-file-size-bytes';
 const DEFAULT_TARGET_FILE_SIZE_BYTES = 512 * 1024 * 1024;
 export const COMPRESSION_CODEC = 'write.parquet.compression-codec';
 export const COMPRESSION_LEVEL = 'write.parquet.compression-level';
+/** Parquet's data page version, 1 or 2 (iceberg-go's property; Java's is proposed under the same name). */
+export const PAGE_VERSION = 'write.parquet.page-version';
 
 export interface WriteTableFilesRequest {
   /** SQL whose columns are the table's columns by name (cast to their types on write). */
@@ -59,6 +61,7 @@ export async function writeTableFiles(
   const rowGroupSize = positiveIntegerProperty(metadata, ROW_GROUP_LIMIT);
   const compression = compressionCodec(metadata);
   const compressionLevel = compression === 'zstd' ? zstdLevelProperty(table) : undefined;
+  const pageVersion = pageVersionProperty(table);
   const written = await writeParquet(connection, {
     query: withPartitionColumns(request.query, partitionColumns),
     schema,
@@ -70,6 +73,7 @@ export async function writeTableFiles(
     ...(rowGroupSize === undefined ? {} : { rowGroupSize }),
     compression,
     ...(compressionLevel === undefined ? {} : { compressionLevel }),
+    ...(pageVersion === undefined ? {} : { pageVersion }),
   });
   const dataDir = request.dataDirectory?.replace(/\/+$/, '') ?? dataDirectory(table);
   return mapWithConcurrency(written, request.uploadConcurrency ?? 4, async (file) => {
@@ -133,12 +137,23 @@ function zstdLevelProperty(table: LoadedTable): number | undefined {
   );
 }
 
-/** A table property holding a whole number above 0, when the table sets one. */
+/** The table's `write.parquet.page-version`, when it sets one; anything but 1 or 2 fails the write. */
+function pageVersionProperty(table: LoadedTable): 1 | 2 | undefined {
+  const text = table.metadata.properties[PAGE_VERSION]?.trim();
+  if (text === undefined || text === '') return undefined;
+  if (text === '1' || text === '2') return Number(text) as 1 | 2;
+  const name = formatTableIdentifier(table.identifier);
+  throw new FloeError('invalid-input', `Table ${name}: ${PAGE_VERSION} must be 1 or 2, got ${JSON.stringify(text)}`, {
+    context: { table: name, property: PAGE_VERSION },
+  });
+}
+
 /** The table's `write.target-file-size-bytes`, or Iceberg's default (512 MiB). */
 export function targetFileSizeBytes(metadata: TableMetadata): number {
   return positiveIntegerProperty(metadata, TARGET_FILE_SIZE) ?? DEFAULT_TARGET_FILE_SIZE_BYTES;
 }
 
+/** A table property holding a whole number above 0, when the table sets one. */
 function positiveIntegerProperty(metadata: TableMetadata, name: string): number | undefined {
   const value = Number(metadata.properties[name] ?? '');
   return Number.isSafeInteger(value) && value > 0 ? value : undefined;

@@ -1,5 +1,5 @@
 // A table's default sort order, `write.parquet.row-group-limit`,
-// `write.parquet.compression-codec` and `write.parquet.compression-level` shape the files Floe writes into it: each file's rows in that order (checked against a sort of the same rows in JS), its
+// `write.parquet.compression-codec`, `write.parquet.compression-level` and `write.parquet.page-version` shape the files Floe writes into it: each file's rows in that order (checked against a sort of the same rows in JS), its
 // data files carrying the order's id, and row groups of at most the limit. A partition of at most
 // one row group is written unsorted with the other small ones, and says so (no order id), as do
 // files of a sort order Floe cannot apply as written (a transform).
@@ -13,7 +13,7 @@ import { appendQuery } from '../../../engine/append-query.js';
 import { Engine } from '../../../engine/duckdb.js';
 import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
 import { quoteLiteral } from '../../../engine/sql.js';
-import { COMPRESSION_CODEC, COMPRESSION_LEVEL, ROW_GROUP_LIMIT } from '../../../engine/table-writer.js';
+import { COMPRESSION_CODEC, COMPRESSION_LEVEL, PAGE_VERSION, ROW_GROUP_LIMIT } from '../../../engine/table-writer.js';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import { planScan } from '../../../iceberg/scan/planner.js';
@@ -81,6 +81,20 @@ async function codecs(location: string): Promise<string[]> {
     (await connection.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata(${file}) ORDER BY ALL`))
       .getRows()
       .map(([codec]) => String(codec)),
+  );
+}
+
+/** The encodings of a column's chunks in a file, as DuckDB names them. */
+async function encodings(location: string, column: string): Promise<string[]> {
+  const file = quoteLiteral(fileURLToPath(location));
+  return engine.withConnection(async (connection) =>
+    (
+      await connection.runAndReadAll(
+        `SELECT DISTINCT unnest(string_split(encodings, ', ')) FROM parquet_metadata(${file}) WHERE path_in_schema = ${quoteLiteral(column)} ORDER BY ALL`,
+      )
+    )
+      .getRows()
+      .map(([encoding]) => String(encoding)),
   );
 }
 
@@ -222,5 +236,22 @@ test('zstd files use the table’s compression level; a level zstd has not fails
     /^FloeError: Table w\.level_bad: write\.parquet\.compression-level must be a whole number from -131072 to 22 for zstd, got "max"/,
   );
   const bad = await catalog.loadTable({ namespace: ['w'], name: 'level_bad' });
+  assert.equal(bad.metadata.currentSnapshotId ?? null, null, 'the failed write committed nothing');
+});
+
+test('files use the table’s Parquet page version: delta-encoded v2 pages for 2, v1 pages otherwise; another value fails the write', async () => {
+  const v1 = await writeTable('pages_v1', undefined, {});
+  const v2 = await writeTable('pages_v2', undefined, { [PAGE_VERSION]: '2' });
+  assert.deepEqual(await encodings(v1.tasks[0]!.dataFile.filePath, 'id'), ['PLAIN']);
+  assert.deepEqual(await encodings(v2.tasks[0]!.dataFile.filePath, 'id'), ['DELTA_BINARY_PACKED']);
+  const rows = async (tasks: typeof v1.tasks) =>
+    (await Promise.all(tasks.map(async (task) => (await fileContents(task.dataFile.filePath)).rows))).flat();
+  const byId = (list: { id: bigint }[]) => [...list].sort((a, b) => (a.id < b.id ? -1 : 1));
+  assert.deepEqual(byId(await rows(v2.tasks)), byId(await rows(v1.tasks)), 'the same rows either way');
+  await assert.rejects(
+    writeTable('pages_bad', undefined, { [PAGE_VERSION]: 'v2' }),
+    /^FloeError: Table w\.pages_bad: write\.parquet\.page-version must be 1 or 2, got "v2"/,
+  );
+  const bad = await catalog.loadTable({ namespace: ['w'], name: 'pages_bad' });
   assert.equal(bad.metadata.currentSnapshotId ?? null, null, 'the failed write committed nothing');
 });

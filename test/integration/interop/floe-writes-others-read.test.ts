@@ -2,7 +2,8 @@
  * Tables Floe writes (appendQuery: DuckDB Parquet, Floe's manifests, manifest lists and metadata)
  * read by pyiceberg and Java give exactly the rows Floe wrote, and pyiceberg's inspection of
  * snapshots, manifests (with partition summaries) and files (sizes, counts, bounds) agrees with
- * what Floe's own metadata says. One table per partition transform, three appends each.
+ * what Floe's own metadata says. One table per partition transform, and one of v2 data pages
+ * (`write.parquet.page-version` 2, as online tables are written), three appends each.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { appendQuery } from '../../../engine/append-query.js';
+import { PAGE_VERSION } from '../../../engine/table-writer.js';
 import { Engine } from '../../../engine/duckdb.js';
 import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
 import type { Catalog, LoadedTable } from '../../../iceberg/catalog/catalog.js';
@@ -42,7 +44,12 @@ const APPENDS: [number, number][] = [
   [10, 24],
   [24, 32],
 ];
-const TRANSFORMS = Object.keys(TRANSFORM_CASES);
+/** A table per partition transform, and one written with Parquet's v2 data pages and delta encodings. */
+const TABLES: Record<string, { fields: (typeof TRANSFORM_CASES)[string]; properties: Record<string, string> }> = {
+  ...Object.fromEntries(Object.entries(TRANSFORM_CASES).map(([transform, fields]) => [transform, { fields, properties: {} }])),
+  pages_v2: { fields: TRANSFORM_CASES.identity!, properties: { [PAGE_VERSION]: '2' } },
+};
+const TRANSFORMS = Object.keys(TABLES);
 const identifierOf = (transform: string): { namespace: string[]; name: string } => ({ namespace: ['floe'], name: `w_${transform}` });
 const nameOf = (transform: string): string => `floe.w_${transform}`;
 const byId = (rows: readonly OracleRow[]): OracleRow[] => sortRows(rows, ['id']);
@@ -58,8 +65,8 @@ before(async () => {
   for (const transform of TRANSFORMS) {
     await catalog.createTable(identifierOf(transform), {
       schema: parseSchema(wideSchemaJson(), jsonRoot('wide schema')),
-      partitionSpec: parsePartitionSpec(partitionSpecJson(TRANSFORM_CASES[transform]!), jsonRoot(`${transform} spec`)),
-      properties: { 'write.metadata.metrics.default': 'full' },
+      partitionSpec: parsePartitionSpec(partitionSpecJson(TABLES[transform]!.fields), jsonRoot(`${transform} spec`)),
+      properties: { 'write.metadata.metrics.default': 'full', ...TABLES[transform]!.properties },
     });
     for (const [index, [from, to]] of APPENDS.entries()) {
       await appendQuery({

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { COMPRESSION_CODEC, ROW_GROUP_LIMIT } from '../../../engine/table-writer.js';
+import { COMPRESSION_CODEC, PAGE_VERSION, ROW_GROUP_LIMIT } from '../../../engine/table-writer.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { onlineTableLayout } from '../../../features/online/online-table-layout.js';
 import { Registry } from '../../../features/registry.js';
@@ -69,6 +69,7 @@ for (const [label, open] of [
       assert.deepEqual(order?.fields, [{ 'source-id': keyId, transform: 'identity', direction: 'asc', 'null-order': 'nulls-first' }]);
       assert.equal(metadata.properties[COMPRESSION_CODEC], 'zstd', 'a property the table sets keeps its value');
       assert.equal(metadata.properties[ROW_GROUP_LIMIT], '32768');
+      assert.equal(metadata.properties[PAGE_VERSION], '2');
       assert.equal(metadata.properties['floe.online-table'], 'true');
       assert.equal(metadata.schemas.length, 1, 'the schema did not change');
       assert.equal(metadata['current-schema-id'], before.metadata['current-schema-id']);

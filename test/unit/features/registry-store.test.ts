@@ -18,7 +18,7 @@ import { FloeError } from '../../../iceberg/errors.js';
 import { LocalFileIO } from '../../../iceberg/io/local-file-io.js';
 import { currentSchema, sortOrderById } from '../../../iceberg/spec/metadata.js';
 import { createTableEnsuringNamespace } from '../../../iceberg/catalog/create-table.js';
-import { COMPRESSION_CODEC, ROW_GROUP_LIMIT } from '../../../engine/table-writer.js';
+import { COMPRESSION_CODEC, PAGE_VERSION, ROW_GROUP_LIMIT } from '../../../engine/table-writer.js';
 import { createTable, withWorkspace } from './support/tables.js';
 import type { Workspace } from './support/tables.js';
 
@@ -191,12 +191,12 @@ describe('online schema evolution', () => {
           drop: [],
           promote: [],
           sortBy: ['driver_id'],
-          setProperties: { [ROW_GROUP_LIMIT]: '32768', 'floe.online-table': 'true' },
+          setProperties: { [ROW_GROUP_LIMIT]: '32768', [PAGE_VERSION]: '2', 'floe.online-table': 'true' },
         },
       ]);
       assert.match(
         describePlan(plan),
-        /~ floe_online\.hourly: sort new files by driver_id, set write\.parquet\.row-group-limit=32768, set floe\.online-table=true/,
+        /~ floe_online\.hourly: sort new files by driver_id, set write\.parquet\.row-group-limit=32768, set write\.parquet\.page-version=2, set floe\.online-table=true/,
       );
 
       await applyDefinitions({ config, registry, catalog: workspace.catalog });
