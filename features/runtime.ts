@@ -34,15 +34,16 @@ const ENGINE_OPTION: { readonly [Setting in keyof EngineConfig]-?: keyof EngineO
 };
 
 /**
- * Opens the project's catalog, then its engine. A step that fails closes what the steps before it
- * opened, and an engine setting DuckDB refuses is reported as the floe.yaml field that holds it.
+ * Opens the project's catalog, then its engine (`engineDefaults` for what floe.yaml's `engine`
+ * section leaves unset). A step that fails closes what the steps before it opened, and an engine
+ * setting DuckDB refuses is reported as the floe.yaml field that holds it.
  */
-export async function openRuntime(project: Project): Promise<Runtime> {
+export async function openRuntime(project: Project, engineDefaults: Partial<EngineOptions> = {}): Promise<Runtime> {
   const { config } = project;
   const catalog = await loadCatalog(config.catalog);
   let engine: Engine;
   try {
-    engine = await Engine.create(engineOptions(config));
+    engine = await Engine.create(engineOptions(config, engineDefaults));
   } catch (error) {
     await catalog.close().catch(() => undefined);
     throw engineSettingError(error, project);
@@ -65,9 +66,13 @@ export async function openRuntime(project: Project): Promise<Runtime> {
   };
 }
 
-/** The engine options floe.yaml asks for: its `engine` section, spilling under the work directory unless it names a folder. */
-export function engineOptions(config: ProjectConfig): EngineOptions {
+/**
+ * The engine options floe.yaml asks for: its `engine` section over the caller's defaults, spilling
+ * under the work directory unless it names a folder.
+ */
+export function engineOptions(config: ProjectConfig, defaults: Partial<EngineOptions> = {}): EngineOptions {
   const options: Record<string, unknown> = {
+    ...defaults,
     tempDirectory: path.join(config.workDirectory, 'duckdb-spill'),
     setup: registerIcebergFunctions,
   };

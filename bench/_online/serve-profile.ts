@@ -15,7 +15,7 @@ import { registerIcebergFunctions } from '../../engine/partition-functions.js';
 import { DEFAULT_MAX_CACHED_ROWS, OnlineStore } from '../../features/online/index.js';
 import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
 import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
-import { createFeatureServer } from '../../server/feature-server.js';
+import { createFeatureServer, FEATURE_SERVER_THREADS } from '../../server/feature-server.js';
 import { aggregatedRegistry, AGGREGATED_VIEW, buildAggregatedTable } from './aggregated.js';
 import { benchRegistry, buildTables, VIEW } from './dataset.js';
 import { keysFor, round } from './measure.js';
@@ -83,7 +83,7 @@ async function build(dir: string, entities: number, aggregatedEntities: number):
 
 /** The server process: one view's store behind `createFeatureServer`, its address on stdout. */
 async function serve(dir: string, kind: Kind, maxCachedRows: number | undefined): Promise<void> {
-  const engine = await Engine.create({ threads: 2, memoryLimit: '2GB', setup: registerIcebergFunctions });
+  const engine = await Engine.create({ threads: FEATURE_SERVER_THREADS, memoryLimit: '2GB', setup: registerIcebergFunctions });
   const catalog = await loadCatalog(catalogConfig(dir));
   const store = new OnlineStore({
     registry: registries[kind](),

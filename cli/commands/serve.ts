@@ -22,9 +22,10 @@ export function serveCommand(program: Command): void {
       const { loadProject } = await import('../../features/project.js');
       const { projectFeatureServer } = await import('../project-feature-server.js');
       const { openRuntime } = await import('../../features/runtime.js');
+      const { FEATURE_SERVER_THREADS } = await import('../../server/feature-server.js');
       const { printResult } = await import('../output.js');
       const project = await loadProject(options.project);
-      const runtime = await openRuntime(project);
+      const runtime = await openRuntime(project, { threads: FEATURE_SERVER_THREADS });
       const server = projectFeatureServer(runtime, refreshIntervalMs === undefined ? {} : { refreshIntervalMs });
       try {
         const url = await server.listen({ host: options.host, port });

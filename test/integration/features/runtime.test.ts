@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { loadProject } from '../../../features/project.js';
 import { openRuntime } from '../../../features/runtime.js';
 import { FloeError } from '../../../iceberg/errors.js';
+import { FEATURE_SERVER_THREADS } from '../../../server/feature-server.js';
 import { freshPostgresDatabase, postgresRows, withPostgres } from '../../support/postgres.js';
 import { postgresService } from '../../support/services.js';
 
@@ -67,6 +68,22 @@ describe('openRuntime', () => {
     }
     await runtime.close();
     await assert.rejects(runtime.engine.setting('threads'), /engine is closed/);
+  });
+
+  it('takes the caller’s engine defaults (one thread, as `floe serve` asks) where floe.yaml sets nothing', async () => {
+    const unset = await projectFolder('serving', ['type: sql', 'uri: catalog.db', 'warehouse: warehouse'], ['{}']);
+    const set = await projectFolder('serving_set', ['type: sql', 'uri: catalog.db', 'warehouse: warehouse'], ['threads: 2']);
+    for (const [directory, threads] of [
+      [unset, '1'],
+      [set, '2'],
+    ] as const) {
+      const runtime = await openRuntime(await loadProject(directory, {}), { threads: FEATURE_SERVER_THREADS });
+      try {
+        assert.equal(await runtime.engine.setting('threads'), threads, directory);
+      } finally {
+        await runtime.close();
+      }
+    }
   });
 
   it('without engine settings, spills under the work directory with DuckDB’s defaults otherwise', async () => {
