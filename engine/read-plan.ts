@@ -113,6 +113,36 @@ export function readPlanSql(plan: ScanPlan, givenOptions: ReadPlanOptions): stri
   return `SELECT * FROM (${body}) AS ${q('__floe_scan')} WHERE (${options.rowFilter})`;
 }
 
+/**
+ * The rows of one data file that no delete applies to, by column name, filtered by what its metrics
+ * leave of `filter` (over top-level columns among `names`): for a file `readsByName` accepts, the
+ * rows and types readPlanSql's field-id read gives, without the id mapping.
+ */
+export function fileByNameSql(
+  task: ScanTask,
+  names: readonly string[],
+  filter: BoundExpression | undefined,
+  options: ReadPlanOptions,
+): string {
+  if (task.positionDeletes.length + task.equalityDeletes.length > 0) {
+    throw new FloeError('internal', 'A file with deletes is read through readPlanSql', { context: { file: task.dataFile.filePath } });
+  }
+  requireParquet(task.dataFile, 'data');
+  const localPath = options.localPath(task.dataFile.filePath);
+  rememberReadFile(localPath, { location: task.dataFile.filePath, table: options.table });
+  const residual = filter === undefined ? undefined : metricsResidual(filter, task.dataFile);
+  const column = (reference: BoundReference): string => {
+    if (reference.path.length !== 1 || !names.includes(reference.column)) {
+      throw new FloeError('internal', `The filter's column ${reference.column} is not among the columns read by name`, {
+        context: { fieldId: reference.fieldId },
+      });
+    }
+    return q(reference.column);
+  };
+  const where = residual === undefined || residual.op === 'true' ? '' : ` WHERE ${filterSql(residual, column)}`;
+  return `SELECT ${names.map((name) => q(name)).join(', ')} FROM read_parquet(${quoteLiteralList([localPath])})${where}`;
+}
+
 /** What the data files are read for: the projected columns plus those only the filter needs, and the filter. */
 interface ReadShape {
   readonly fields: NestedField[];

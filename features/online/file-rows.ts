@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { readPlanSql } from '../../engine/read-plan.js';
+import { fileByNameSql, readPlanSql } from '../../engine/read-plan.js';
 import { quoteIdentifier as q, sortKeySql } from '../../engine/sql.js';
 import { duckdbType } from '../../engine/types.js';
 import { toPrimitiveValue } from '../../engine/values.js';
@@ -50,9 +50,10 @@ export async function readFileRows(
   columns: OnlineColumns,
   localPath: (location: string) => string,
   only?: BoundExpression,
+  byName = false,
 ): Promise<Map<string, OnlineRow>> {
-  const names = [...columns.keys, ...columns.features, columns.eventTs, columns.createdTs, columns.materializedAt];
-  const select = selectFromFileSql(task, schema, names, [...columns.keys, columns.eventTs], localPath, only);
+  const names = onlineColumnNames(columns);
+  const select = selectFromFileSql(task, schema, names, [...columns.keys, columns.eventTs], localPath, only, byName);
   if (only !== undefined) {
     const rows = await readRows(connection, select, task, schema, columns, names);
     if (rows !== undefined) return rows;
@@ -67,6 +68,11 @@ export async function readFileRows(
   ];
   const latest = `SELECT * FROM (${select}) AS r QUALIFY row_number() OVER (PARTITION BY ${keyList} ORDER BY ${order.join(', ')}) = 1`;
   return (await readRows(connection, latest, task, schema, columns, names))!;
+}
+
+/** Every column a read of `columns` returns, in the order readFileRows reads them. */
+export function onlineColumnNames(columns: OnlineColumns): string[] {
+  return [...columns.keys, ...columns.features, columns.eventTs, columns.createdTs, columns.materializedAt];
 }
 
 /** The rows `sql` returns by key; undefined when a key has two (the caller must rank them). */
@@ -154,6 +160,7 @@ export function singleFilePlan(schema: Schema, task: ScanTask, filter?: BoundExp
  * `<names>` of one file, deletes applied, of the rows `only` matches in which every `required`
  * column is set. The not-null rule is part of the read's filter rather than a query around it: a
  * point read is a few milliseconds, and DuckDB spends a tenth of them planning the outer query.
+ * `byName`: the file's columns read by name (`readsByName` said so), when no delete applies to it.
  */
 export function selectFromFileSql(
   task: ScanTask,
@@ -162,6 +169,7 @@ export function selectFromFileSql(
   required: readonly string[],
   localPath: (location: string) => string,
   only?: BoundExpression,
+  byName = false,
 ): string {
   const projected: Schema = { ...schema, fields: names.map((name) => schema.fields.find((field) => field.name === name)!) };
   // Bound as optional columns, or the binder would drop the test where the schema says required:
@@ -169,6 +177,7 @@ export function selectFromFileSql(
   const asOptional: Schema = { ...schema, fields: schema.fields.map((field) => ({ ...field, required: false })) };
   const set = bind(and(...required.map((name) => notNull(name))), asOptional);
   const filter = combine('and', [...(only === undefined ? [] : [only]), set]);
+  if (byName && task.positionDeletes.length + task.equalityDeletes.length === 0) return fileByNameSql(task, names, filter, { localPath });
   return readPlanSql(singleFilePlan(projected, task, filter), { localPath, tableSchema: schema });
 }
 

@@ -1,4 +1,6 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Engine } from '../../engine/duckdb.js';
+import { readsByName } from '../../engine/parquet-schema-map.js';
 import { localizePlan } from '../../engine/table-reader.js';
 import type { Catalog, LoadedTable, TableIdentifier } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../iceberg/errors.js';
@@ -11,7 +13,7 @@ import type { Schema } from '../../iceberg/spec/schema.js';
 import type { PrimitiveValue } from '../../iceberg/spec/types.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { KeyColumn } from './entity-keys.js';
-import { isLater, keysFilter, readFileRows, singleFilePlan } from './file-rows.js';
+import { isLater, keysFilter, onlineColumnNames, readFileRows, singleFilePlan } from './file-rows.js';
 import type { OnlineColumns, OnlineRow } from './file-rows.js';
 import { FileIndex } from './file-index.js';
 import type { RowCache } from './row-cache.js';
@@ -77,6 +79,7 @@ export class OnlineTableReader {
   private checking: Promise<TableState> | undefined;
   private counting: { readonly io: FileIO; readonly counted: FileIO } | undefined;
   private readonly cacheKeys = new WeakMap<ScanTask, { readonly rows: string; readonly tiles: string }>();
+  private readonly byName = new WeakMap<ScanTask, Promise<boolean>>();
 
   /** The snapshot read now; null before the first read or while the table is missing or empty. */
   get snapshotId(): bigint | null {
@@ -228,7 +231,7 @@ export class OnlineTableReader {
    * through one counting FileIO per table FileIO reads only the manifest list and new manifests.
    */
   private async plan(table: LoadedTable): Promise<ScanPlan> {
-    return planScan({ ...table, io: this.countingIo(table.io) }, { columns: this.schemaColumns() });
+    return planScan({ ...table, io: this.countingIo(table.io) }, { columns: onlineColumnNames(this.columns) });
   }
 
   /** `io`, counting its reads in `counters.manifestReads`; the same object while the table's FileIO is. */
@@ -256,7 +259,26 @@ export class OnlineTableReader {
   /** A file's latest row per key: all of its keys, or those `only` matches (the file is then not cached). */
   private async loadFile(table: LoadedTable, schema: Schema, task: ScanTask, only?: BoundExpression): Promise<Map<string, OnlineRow>> {
     const localPath = await localizePlan(table.io, singleFilePlan(schema, task));
-    return this.context.engine.withConnection((connection) => readFileRows(connection, task, schema, this.columns, localPath, only));
+    return this.context.engine.withConnection(async (connection) => {
+      const byName = await this.readsByName(connection, schema, task, localPath);
+      return readFileRows(connection, task, schema, this.columns, localPath, only, byName);
+    });
+  }
+
+  /** Whether the file's columns read by name (asked once per file of a snapshot; files never change). */
+  private readsByName(
+    connection: DuckDBConnection,
+    schema: Schema,
+    task: ScanTask,
+    localPath: (location: string) => string,
+  ): Promise<boolean> {
+    let answer = this.byName.get(task);
+    if (answer === undefined) {
+      const fields = onlineColumnNames(this.columns).map((name) => schema.fields.find((field) => field.name === name)!);
+      answer = readsByName(connection, localPath(task.dataFile.filePath), fields);
+      this.byName.set(task, answer);
+    }
+    return answer;
   }
 
   /** The filter for the keys of `lookups`, for a file too large to cache. */
@@ -280,15 +302,10 @@ export class OnlineTableReader {
     return keys;
   }
 
-  private schemaColumns(): string[] {
-    const { keys, features, eventTs, createdTs, materializedAt } = this.columns;
-    return [...keys, ...features, eventTs, createdTs, materializedAt];
-  }
-
   /** The current schema's fields for the read's columns; a missing one says how to fix it. */
   private projectSchema(table: LoadedTable): Schema {
     const schema = currentSchema(table.metadata);
-    const fields = this.schemaColumns().map((name) => {
+    const fields = onlineColumnNames(this.columns).map((name) => {
       const field = schema.fields.find((candidate) => candidate.name === name);
       if (!field || typeof field.type !== 'string') {
         throw new FloeError(
