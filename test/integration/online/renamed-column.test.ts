@@ -1,0 +1,86 @@
+// A feature column of an online table renamed after files were written (the field id stays, the
+// name changes): online reads take the old files' values by field id and the new files' by name,
+// whether a read loads a whole file or looks up some keys, as pyiceberg and Java read on after a rename.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { appendQuery } from '../../../engine/append-query.js';
+import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
+import { OnlineStore } from '../../../features/online/index.js';
+import { ensureOnlineTable, onlineTableLayout } from '../../../features/online/online-table-layout.js';
+import { Registry } from '../../../features/registry.js';
+import { commitChange } from '../../../iceberg/commit/commit.js';
+import { renameColumn } from '../../../iceberg/schema-update/rename-column.js';
+import { testRuntime } from '../../support/runtime.js';
+import { definitions, sqlCase, VIEW } from './online-fixture.js';
+
+let scratch: string;
+before(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), 'floe-online-renamed-'));
+});
+after(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+const at = (minute: number): string => `TIMESTAMPTZ '2024-06-01 00:00:00+00' + INTERVAL ${minute} MINUTE`;
+const rowsSql = (tripsColumn: string, rows: readonly (readonly [driver: number, trips: number])[]): string =>
+  `SELECT * FROM (VALUES ${rows.map(([driver, trips]) => `(${driver}::BIGINT, 0.5::DOUBLE, ${trips}::BIGINT, ${at(10)}, ${at(10)}, ${at(60)})`).join(', ')}) ` +
+  `AS v(driver_id, conv_rate, ${tripsColumn}, event_ts, created_ts, materialized_at)`;
+
+test('after a rename, online reads take old files by field id and new files by name', async () => {
+  const directory = path.join(scratch, 'sql');
+  const runtime = await testRuntime({
+    directory,
+    catalog: sqlCase(directory).config,
+    definitions: definitions('rides.driver_stats', { buckets: 1 }),
+    onlineNamespace: 'rides_online',
+  });
+  try {
+    const layout = onlineTableLayout(runtime.project.registry, runtime.project.registry.featureView(VIEW));
+    await ensureOnlineTable(runtime.catalog, layout);
+    const append = (query: string) =>
+      appendQuery({
+        catalog: runtime.catalog,
+        engine: runtime.engine,
+        workDirectory: runtime.project.config.workDirectory,
+        identifier: layout.identifier,
+        query,
+      });
+    await append(
+      rowsSql('trips', [
+        [1, 11],
+        [2, 22],
+      ]),
+    );
+    await commitChange(runtime.catalog, layout.identifier, renameColumn(['trips'], 'trip_count'));
+    await append(rowsSql('trip_count', [[3, 33]]));
+
+    const registry = new Registry([
+      defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
+      defineIcebergSource({ name: 'driver_source', table: 'rides.driver_stats', timestampField: 'event_timestamp' }),
+      defineFeatureView({
+        name: VIEW,
+        entities: ['driver'],
+        source: 'driver_source',
+        features: [
+          { name: 'conv_rate', type: 'double' },
+          { name: 'trip_count', type: 'long' },
+        ],
+        online: { buckets: 1, table: `${layout.identifier.namespace.join('.')}.${layout.identifier.name}` },
+      }),
+    ]);
+    const context = { registry, catalog: runtime.catalog, engine: runtime.engine, refreshIntervalMs: 0 };
+    for (const store of [new OnlineStore(context), new OnlineStore({ ...context, maxCachedRows: 1 })]) {
+      const answer = await store.getOnlineFeatures({
+        features: [`${VIEW}:trip_count`],
+        entityRows: [1, 2, 3, 4].map((driver_id) => ({ driver_id })),
+      });
+      assert.deepEqual(answer.features[0]!.values, [11n, 22n, 33n, null]);
+      assert.deepEqual(answer.features[0]!.statuses, ['PRESENT', 'PRESENT', 'PRESENT', 'NOT_FOUND']);
+    }
+  } finally {
+    await runtime.close();
+  }
+});
