@@ -8,19 +8,24 @@
  * to drop whole files.
  */
 import type { DataFile } from '../spec/manifest.js';
-import type { BoundExpression, BoundPredicate } from './bound.js';
-import { FALSE, TRUE, toValuePredicate } from './bound.js';
+import type { BoundExpression } from './bound.js';
+import { TRUE, toValuePredicate } from './bound.js';
 import { metricsRange } from './metrics-evaluator.js';
 import { rangeMustMatch } from './value-range.js';
-import { combine, visit } from './visitor.js';
+import { combine } from './visitor.js';
 
 export function metricsResidual(filter: BoundExpression, file: DataFile): BoundExpression {
-  return visit<BoundPredicate, BoundExpression>(filter, {
-    alwaysTrue: () => TRUE,
-    alwaysFalse: () => FALSE,
-    and: (args) => combine('and', args),
-    or: (args) => combine('or', args),
-    leaf: (predicate) =>
-      rangeMustMatch(predicate.term.type, toValuePredicate(predicate), metricsRange(predicate, file)) ? TRUE : predicate,
-  });
+  switch (filter.op) {
+    case 'true':
+    case 'false':
+      return filter;
+    case 'and':
+    case 'or':
+      return combine(
+        filter.op,
+        filter.args.map((arg) => metricsResidual(arg, file)),
+      );
+    default:
+      return rangeMustMatch(filter.term.type, toValuePredicate(filter), metricsRange(filter, file)) ? TRUE : filter;
+  }
 }

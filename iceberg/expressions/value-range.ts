@@ -74,7 +74,6 @@ export function hasFormOf(type: PrimitiveType, value: PrimitiveValue): boolean {
 
 export function rangeMightMatch(type: PrimitiveType, predicate: ValuePredicate, range: ValueRange): boolean {
   const { hasNull, hasNaN, hasValue, lower, upper } = range;
-  const compare = (a: PrimitiveValue, b: PrimitiveValue): number => compareForPruning(type, a, b);
   switch (predicate.op) {
     case 'isNull':
       return !isFalse(hasNull);
@@ -94,32 +93,30 @@ export function rangeMightMatch(type: PrimitiveType, predicate: ValuePredicate, 
     if (!isFalse(hasNaN)) return true;
     if (isFalse(hasValue)) return false;
     if (upper === undefined) return true;
-    const c = compare(upper, predicate.value);
+    const c = compareForPruning(type, upper, predicate.value);
     return predicate.op === 'gt' ? c > 0 : c >= 0;
   }
   if (predicate.op === 'notStartsWith') return notStartsWithMightMatch(predicate.value, range);
   if (isFalse(hasValue)) return false;
   switch (predicate.op) {
     case 'lt':
-      return lower === undefined || compare(lower, predicate.value) < 0;
+      return lower === undefined || compareForPruning(type, lower, predicate.value) < 0;
     case 'lte':
-      return lower === undefined || compare(lower, predicate.value) <= 0;
+      return lower === undefined || compareForPruning(type, lower, predicate.value) <= 0;
     case 'eq':
-      return within(predicate.value, lower, upper, compare);
+      return within(type, predicate.value, lower, upper);
     case 'in':
-      return predicate.values.some((value) => within(value, lower, upper, compare));
+      return predicate.values.some((value) => within(type, value, lower, upper));
     case 'startsWith':
       return startsWithMightMatch(predicate.value, lower, upper);
   }
 }
 
-function within(
-  value: PrimitiveValue,
-  lower: PrimitiveValue | undefined,
-  upper: PrimitiveValue | undefined,
-  compare: (a: PrimitiveValue, b: PrimitiveValue) => number,
-): boolean {
-  return (lower === undefined || compare(lower, value) <= 0) && (upper === undefined || compare(value, upper) <= 0);
+function within(type: PrimitiveType, value: PrimitiveValue, lower: PrimitiveValue | undefined, upper: PrimitiveValue | undefined): boolean {
+  return (
+    (lower === undefined || compareForPruning(type, lower, value) <= 0) &&
+    (upper === undefined || compareForPruning(type, value, upper) <= 0)
+  );
 }
 
 /**
@@ -146,27 +143,33 @@ export function rangeMustMatch(type: PrimitiveType, predicate: ValuePredicate, r
   }
   if (!isFalse(hasNull) || !isFalse(hasNaN) || hasValue !== true || !hasExactBounds(type)) return false;
   if (lower === undefined || upper === undefined) return false;
-  const compare = (a: PrimitiveValue, b: PrimitiveValue): number => compareForPruning(type, a, b);
-  const outside = (value: PrimitiveValue): boolean => compare(value, lower) < 0 || compare(value, upper) > 0;
-  const only = (value: PrimitiveValue): boolean => compare(lower, value) === 0 && compare(upper, value) === 0;
   switch (predicate.op) {
     case 'lt':
-      return compare(upper, predicate.value) < 0;
+      return compareForPruning(type, upper, predicate.value) < 0;
     case 'lte':
-      return compare(upper, predicate.value) <= 0;
+      return compareForPruning(type, upper, predicate.value) <= 0;
     case 'gt':
-      return compare(lower, predicate.value) > 0;
+      return compareForPruning(type, lower, predicate.value) > 0;
     case 'gte':
-      return compare(lower, predicate.value) >= 0;
+      return compareForPruning(type, lower, predicate.value) >= 0;
     case 'eq':
-      return only(predicate.value);
+      return onlyValue(type, predicate.value, lower, upper);
     case 'notEq':
-      return outside(predicate.value);
+      return outside(type, predicate.value, lower, upper);
     case 'in':
-      return predicate.values.some(only);
+      return predicate.values.some((value) => onlyValue(type, value, lower, upper));
     case 'notIn':
-      return predicate.values.every(outside);
+      return predicate.values.every((value) => outside(type, value, lower, upper));
   }
+}
+
+function outside(type: PrimitiveType, value: PrimitiveValue, lower: PrimitiveValue, upper: PrimitiveValue): boolean {
+  return compareForPruning(type, value, lower) < 0 || compareForPruning(type, value, upper) > 0;
+}
+
+/** Whether the bounds hold `value` and nothing else. */
+function onlyValue(type: PrimitiveType, value: PrimitiveValue, lower: PrimitiveValue, upper: PrimitiveValue): boolean {
+  return compareForPruning(type, lower, value) === 0 && compareForPruning(type, upper, value) === 0;
 }
 
 /** Types whose metrics bounds are the minimum and maximum themselves (never truncated). */
@@ -230,7 +233,6 @@ export function valueMightMatch(type: PrimitiveType, predicate: ValuePredicate, 
         return false;
     }
   }
-  const compare = (b: PrimitiveValue): number => compareForPruning(type, value, b);
   switch (predicate.op) {
     case 'isNull':
     case 'isNan':
@@ -239,21 +241,21 @@ export function valueMightMatch(type: PrimitiveType, predicate: ValuePredicate, 
     case 'notNan':
       return true;
     case 'lt':
-      return compare(predicate.value) < 0;
+      return compareForPruning(type, value, predicate.value) < 0;
     case 'lte':
-      return compare(predicate.value) <= 0;
+      return compareForPruning(type, value, predicate.value) <= 0;
     case 'gt':
-      return compare(predicate.value) > 0;
+      return compareForPruning(type, value, predicate.value) > 0;
     case 'gte':
-      return compare(predicate.value) >= 0;
+      return compareForPruning(type, value, predicate.value) >= 0;
     case 'eq':
-      return compare(predicate.value) === 0;
+      return compareForPruning(type, value, predicate.value) === 0;
     case 'notEq':
-      return compare(predicate.value) !== 0;
+      return compareForPruning(type, value, predicate.value) !== 0;
     case 'in':
-      return predicate.values.some((candidate) => compare(candidate) === 0);
+      return predicate.values.some((candidate) => compareForPruning(type, value, candidate) === 0);
     case 'notIn':
-      return predicate.values.every((candidate) => compare(candidate) !== 0);
+      return predicate.values.every((candidate) => compareForPruning(type, value, candidate) !== 0);
     case 'startsWith':
       return hasPrefix(value, predicate.value) ?? true;
     case 'notStartsWith':
