@@ -20,7 +20,7 @@ import type { RowCache } from './row-cache.js';
 import { FileTiles } from './file-tiles.js';
 import type { TileGroup } from './file-tiles.js';
 import { TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from './aggregation-tiles.js';
-import { readTileRows } from './tile-rows.js';
+import { readTileRows, tileColumnNames } from './tile-rows.js';
 
 /** One snapshot of an online table, ready to answer key lookups. */
 export interface TableState {
@@ -145,9 +145,10 @@ export class OnlineTableReader {
     const columns = { keys: this.columns.keys, partials: this.columns.features.filter((name) => !TILE_COLUMNS.has(name)) };
     const load = async (task: ScanTask, only?: BoundExpression): Promise<FileTiles> => {
       const localPath = await localizePlan(table.io, singleFilePlan(schema, task));
-      const byKey = await this.context.engine.withConnection((connection) =>
-        readTileRows(connection, task, schema, columns, localPath, only),
-      );
+      const byKey = await this.context.engine.withConnection(async (connection) => {
+        const byName = await this.readsByName(connection, schema, task, localPath, tileColumnNames(columns));
+        return readTileRows(connection, task, schema, columns, localPath, only, byName);
+      });
       return new FileTiles(byKey, columns.partials.length);
     };
     const fileRows = await Promise.all(
@@ -260,21 +261,25 @@ export class OnlineTableReader {
   private async loadFile(table: LoadedTable, schema: Schema, task: ScanTask, only?: BoundExpression): Promise<Map<string, OnlineRow>> {
     const localPath = await localizePlan(table.io, singleFilePlan(schema, task));
     return this.context.engine.withConnection(async (connection) => {
-      const byName = await this.readsByName(connection, schema, task, localPath);
+      const byName = await this.readsByName(connection, schema, task, localPath, onlineColumnNames(this.columns));
       return readFileRows(connection, task, schema, this.columns, localPath, only, byName);
     });
   }
 
-  /** Whether the file's columns read by name (asked once per file of a snapshot; files never change). */
+  /**
+   * Whether the file's `names` read by name: asked once per file of a snapshot (files never change;
+   * a reader reads either rows or tiles, so always the same names).
+   */
   private readsByName(
     connection: DuckDBConnection,
     schema: Schema,
     task: ScanTask,
     localPath: (location: string) => string,
+    names: readonly string[],
   ): Promise<boolean> {
     let answer = this.byName.get(task);
     if (answer === undefined) {
-      const fields = onlineColumnNames(this.columns).map((name) => schema.fields.find((field) => field.name === name)!);
+      const fields = names.map((name) => schema.fields.find((field) => field.name === name)!);
       answer = readsByName(connection, localPath(task.dataFile.filePath), fields);
       this.byName.set(task, answer);
     }

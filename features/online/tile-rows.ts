@@ -8,10 +8,15 @@ import { TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from './aggregation-tiles
 import { keyLookup } from './entity-keys.js';
 import { columnTypes, selectFromFileSql } from './file-rows.js';
 
+/** Every column a read of tiles returns, in the order readTileRows reads them. */
+export function tileColumnNames(columns: { readonly keys: readonly string[]; readonly partials: readonly string[] }): string[] {
+  return [...columns.keys, TILE_START, TILE_KIND, TILE_COVERS_SEQUENCE, ...columns.partials];
+}
+
 /**
  * Reads one data file of an aggregated view's online table (with the delete files that apply to
  * it): every partial row, by key (of the keys `only` matches, when given). A row's sequence is the one it covers, else its file's data
- * sequence number. Cached like `readFileRows`' result: files are immutable.
+ * sequence number. Cached like `readFileRows`' result: files are immutable. `byName` as for readFileRows.
  */
 export async function readTileRows(
   connection: DuckDBConnection,
@@ -20,10 +25,13 @@ export async function readTileRows(
   columns: { readonly keys: readonly string[]; readonly partials: readonly string[] },
   localPath: (location: string) => string,
   only?: BoundExpression,
+  byName = false,
 ): Promise<Map<string, TileRow[]>> {
-  const names = [...columns.keys, TILE_START, TILE_KIND, TILE_COVERS_SEQUENCE, ...columns.partials];
+  const names = tileColumnNames(columns);
   const types = columnTypes(schema, names);
-  const reader = await connection.runAndReadAll(selectFromFileSql(task, schema, names, [...columns.keys, TILE_START], localPath, only));
+  const reader = await connection.runAndReadAll(
+    selectFromFileSql(task, schema, names, [...columns.keys, TILE_START], localPath, only, byName),
+  );
   const rows = new Map<string, TileRow[]>();
   const keyCount = columns.keys.length;
   for (const raw of reader.getRows()) {
