@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { LRUCache } from 'lru-cache';
 import type { Engine } from '../../engine/duckdb.js';
 import { readsByName } from '../../engine/parquet-schema-map.js';
 import { localizePlan } from '../../engine/table-reader.js';
@@ -79,7 +80,8 @@ export class OnlineTableReader {
   private checking: Promise<TableState> | undefined;
   private counting: { readonly io: FileIO; readonly counted: FileIO } | undefined;
   private readonly cacheKeys = new WeakMap<ScanTask, { readonly rows: string; readonly tiles: string }>();
-  private readonly byName = new WeakMap<ScanTask, Promise<boolean>>();
+  /** readsByName's answer by schema (ids and types) and file location: files never change, so it outlives snapshots. */
+  private readonly byName = new LRUCache<string, Promise<boolean>>({ max: 100_000 });
 
   /** The snapshot read now; null before the first read or while the table is missing or empty. */
   get snapshotId(): bigint | null {
@@ -146,7 +148,7 @@ export class OnlineTableReader {
     const load = async (task: ScanTask, only?: BoundExpression): Promise<FileTiles> => {
       const localPath = await localizePlan(table.io, singleFilePlan(schema, task));
       const byKey = await this.context.engine.withConnection(async (connection) => {
-        const byName = await this.readsByName(connection, schema, task, localPath, tileColumnNames(columns));
+        const byName = await this.readsByName(connection, state, task, localPath, tileColumnNames(columns));
         return readTileRows(connection, task, schema, columns, localPath, only, byName);
       });
       return new FileTiles(byKey, columns.partials.length);
@@ -180,8 +182,8 @@ export class OnlineTableReader {
     const fileRows = await Promise.all(
       selection.map(({ task, lookups }) =>
         this.context.rowCache.holdsFilesOf(task.dataFile.recordCount)
-          ? this.context.rowCache.get(this.cacheKey(state, task).rows, () => this.loadFile(table, schema, task))
-          : this.loadFile(table, schema, task, this.keysFilter(schema, keys, lookups)),
+          ? this.context.rowCache.get(this.cacheKey(state, task).rows, () => this.loadFile(state, table, task))
+          : this.loadFile(state, table, task, this.keysFilter(schema, keys, lookups)),
       ),
     );
     const best = new Map<string, OnlineRow>();
@@ -258,30 +260,32 @@ export class OnlineTableReader {
   }
 
   /** A file's latest row per key: all of its keys, or those `only` matches (the file is then not cached). */
-  private async loadFile(table: LoadedTable, schema: Schema, task: ScanTask, only?: BoundExpression): Promise<Map<string, OnlineRow>> {
+  private async loadFile(state: TableState, table: LoadedTable, task: ScanTask, only?: BoundExpression): Promise<Map<string, OnlineRow>> {
+    const schema = state.schema!;
     const localPath = await localizePlan(table.io, singleFilePlan(schema, task));
     return this.context.engine.withConnection(async (connection) => {
-      const byName = await this.readsByName(connection, schema, task, localPath, onlineColumnNames(this.columns));
+      const byName = await this.readsByName(connection, state, task, localPath, onlineColumnNames(this.columns));
       return readFileRows(connection, task, schema, this.columns, localPath, only, byName);
     });
   }
 
-  /**
-   * Whether the file's `names` read by name: asked once per file of a snapshot (files never change;
-   * a reader reads either rows or tiles, so always the same names).
-   */
+  /** Whether the file's `names` read by name: asked once per file (a reader reads either rows or tiles, so always the same names). */
   private readsByName(
     connection: DuckDBConnection,
-    schema: Schema,
+    state: TableState,
     task: ScanTask,
     localPath: (location: string) => string,
     names: readonly string[],
   ): Promise<boolean> {
-    let answer = this.byName.get(task);
+    const location = task.dataFile.filePath;
+    const key = `${state.schemaKey}|${location}`;
+    let answer = this.byName.get(key);
     if (answer === undefined) {
-      const fields = names.map((name) => schema.fields.find((field) => field.name === name)!);
-      answer = readsByName(connection, localPath(task.dataFile.filePath), fields);
-      this.byName.set(task, answer);
+      const fields = names.map((name) => state.schema!.fields.find((field) => field.name === name)!);
+      answer = readsByName(connection, localPath(location), fields);
+      this.byName.set(key, answer);
+      // A failed check (the file gone with an expired snapshot) is asked again next time.
+      answer.catch(() => this.byName.delete(key));
     }
     return answer;
   }

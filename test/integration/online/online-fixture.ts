@@ -28,7 +28,12 @@ export interface SourceRow {
 
 export const VIEW = 'driver_stats_view';
 
-export function definitions(sourceTable: string, options: { buckets: number; ttl?: Duration; onlineTable?: string }): Definition[] {
+/** `tripsFeature` names the long feature (`trips` unless told), as after a rename of its online column. */
+export function definitions(
+  sourceTable: string,
+  options: { buckets: number; ttl?: Duration; onlineTable?: string; tripsFeature?: string },
+): Definition[] {
+  const trips = options.tripsFeature ?? 'trips';
   return [
     defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
     defineIcebergSource({ name: 'driver_source', table: sourceTable, timestampField: 'event_timestamp', createdTimestampField: 'created' }),
@@ -38,12 +43,12 @@ export function definitions(sourceTable: string, options: { buckets: number; ttl
       source: 'driver_source',
       features: [
         { name: 'conv_rate', type: 'double' },
-        { name: 'trips', type: 'long' },
+        { name: trips, type: 'long' },
       ],
       ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
       online: { buckets: options.buckets, ...(options.onlineTable === undefined ? {} : { table: options.onlineTable }) },
     }),
-    defineFeatureService({ name: 'driver_trips_model', features: [`${VIEW}:trips`] }),
+    defineFeatureService({ name: 'driver_trips_model', features: [`${VIEW}:${trips}`] }),
   ];
 }
 

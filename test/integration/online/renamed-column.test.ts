@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { appendQuery } from '../../../engine/append-query.js';
-import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { ensureOnlineTable, onlineTableLayout } from '../../../features/online/online-table-layout.js';
 import { Registry } from '../../../features/registry.js';
@@ -57,20 +56,8 @@ test('after a rename, online reads take old files by field id and new files by n
     await commitChange(runtime.catalog, layout.identifier, renameColumn(['trips'], 'trip_count'));
     await append(rowsSql('trip_count', [[3, 33]]));
 
-    const registry = new Registry([
-      defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
-      defineIcebergSource({ name: 'driver_source', table: 'rides.driver_stats', timestampField: 'event_timestamp' }),
-      defineFeatureView({
-        name: VIEW,
-        entities: ['driver'],
-        source: 'driver_source',
-        features: [
-          { name: 'conv_rate', type: 'double' },
-          { name: 'trip_count', type: 'long' },
-        ],
-        online: { buckets: 1, table: `${layout.identifier.namespace.join('.')}.${layout.identifier.name}` },
-      }),
-    ]);
+    const onlineTable = `${layout.identifier.namespace.join('.')}.${layout.identifier.name}`;
+    const registry = new Registry(definitions('rides.driver_stats', { buckets: 1, onlineTable, tripsFeature: 'trip_count' }));
     const context = { registry, catalog: runtime.catalog, engine: runtime.engine, refreshIntervalMs: 0 };
     for (const store of [new OnlineStore(context), new OnlineStore({ ...context, maxCachedRows: 1 })]) {
       const answer = await store.getOnlineFeatures({
