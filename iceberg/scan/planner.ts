@@ -14,7 +14,7 @@ import type { DataFile, ManifestEntry, ManifestFile } from '../spec/manifest.js'
 import { ancestorsOf, currentSchema, schemaById, snapshotAsOf, snapshotById, snapshotForRef } from '../spec/metadata.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import type { PartitionSpec } from '../spec/partition.js';
-import { mayReferencePath } from '../spec/position-deletes.js';
+import { mayReferencePath, onlyReferencedPath } from '../spec/position-deletes.js';
 import type { Schema } from '../spec/schema.js';
 import type { Snapshot } from '../spec/snapshot.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
@@ -278,10 +278,15 @@ function sequenceNumberOf(entry: ManifestEntry): number {
   return entry.sequenceNumber ?? 0;
 }
 
-/** Delete files grouped by the partition they apply to (spec: "Scan Planning"). */
+/**
+ * Delete files grouped by the partition they apply to (spec: "Scan Planning"); position delete
+ * files whose entry names their one data file also by that file's path, as Java's DeleteFileIndex
+ * keeps file-scoped deletes, so a data file meets only its own.
+ */
 class DeleteIndex {
   readonly all: DeleteFileRef[] = [];
   private readonly positionByPartition = new Map<string, DeleteFileRef[]>();
+  private readonly positionByPath = new Map<string, { readonly ref: DeleteFileRef; readonly partition: string }[]>();
   private readonly equalityByPartition = new Map<string, DeleteFileRef[]>();
   private readonly globalEquality: DeleteFileRef[] = [];
 
@@ -298,7 +303,9 @@ class DeleteIndex {
     this.all.push(ref);
     const key = partitionKey(specId, file.partition);
     if (file.content === 'position-deletes') {
-      push(this.positionByPartition, key, ref);
+      const path = onlyReferencedPath(file);
+      if (path === undefined) push(this.positionByPartition, key, ref);
+      else push(this.positionByPath, path, { ref, partition: key });
     } else if (this.isUnpartitioned(specId)) {
       this.globalEquality.push(ref);
     } else {
@@ -307,8 +314,15 @@ class DeleteIndex {
   }
 
   positionDeletesFor(dataFile: DataFile, specId: number, dataSequenceNumber: number): DeleteFileRef[] {
-    const candidates = this.positionByPartition.get(partitionKey(specId, dataFile.partition)) ?? [];
-    return candidates.filter((ref) => ref.dataSequenceNumber >= dataSequenceNumber && mayReferencePath(ref.file, dataFile.filePath));
+    const partition = partitionKey(specId, dataFile.partition);
+    const applies: DeleteFileRef[] = [];
+    for (const named of this.positionByPath.get(dataFile.filePath) ?? []) {
+      if (named.partition === partition && named.ref.dataSequenceNumber >= dataSequenceNumber) applies.push(named.ref);
+    }
+    for (const ref of this.positionByPartition.get(partition) ?? []) {
+      if (ref.dataSequenceNumber >= dataSequenceNumber && mayReferencePath(ref.file, dataFile.filePath)) applies.push(ref);
+    }
+    return applies;
   }
 
   equalityDeletesFor(dataFile: DataFile, specId: number, dataSequenceNumber: number): DeleteFileRef[] {
