@@ -275,11 +275,18 @@ function hasPrefix(value: PrimitiveValue, prefix: PrimitiveValue): boolean | und
 /** A bound as a value of `type`; undefined (no pruning by it) when absent, NaN, or written under a type it cannot be read as. */
 export function decodeBound(type: PrimitiveType, bytes: Uint8Array | null | undefined): PrimitiveValue | undefined {
   if (!bytes) return undefined;
-  let value: PrimitiveValue;
+  const known = decodedBounds.get(bytes);
+  if (known?.type === type) return known.value;
+  let value: PrimitiveValue | undefined;
   try {
     value = fromBinary(type, bytes);
   } catch {
-    return undefined;
+    value = undefined;
   }
-  return isNaNValue(value) || !hasFormOf(type, value) ? undefined : value;
+  if (value !== undefined && (isNaNValue(value) || !hasFormOf(type, value))) value = undefined;
+  decodedBounds.set(bytes, { type, value });
+  return value;
 }
+
+/** Bounds already decoded, by their bytes: a cached manifest's files are planned again and again. */
+const decodedBounds = new WeakMap<Uint8Array, { readonly type: PrimitiveType; readonly value: PrimitiveValue | undefined }>();
