@@ -10,7 +10,7 @@
  * loss could leave a table whose catalog entry names a metadata file the disk never got.
  */
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { accessSync } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FloeError } from '../errors.js';
@@ -80,15 +80,18 @@ export class LocalFileIO implements FileIO {
 
   async localize(location: string): Promise<string> {
     const path = localPath(location);
-    // A local file needs only a check that it is there. Synchronously: a stat takes microseconds,
-    // the thread pool's round trip far more, and a scan plan localizes hundreds of files.
-    let present: boolean;
+    // A local file needs only a check that it is there. Synchronously: the check takes microseconds,
+    // the thread pool's round trip far more, and a scan plan localizes hundreds of files. access()
+    // rather than stat(): it fills in no Stats, a third of the cost.
     try {
-      present = statSync(path, { throwIfNoEntry: false }) !== undefined;
+      accessSync(path);
     } catch (error) {
+      const code = errorCode(error);
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        throw new FloeError('not-found', `File ${location} does not exist`, { context: { location } });
+      }
       throw ioError(error, 'check', location);
     }
-    if (!present) throw new FloeError('not-found', `File ${location} does not exist`, { context: { location } });
     return path;
   }
 
