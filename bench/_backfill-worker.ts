@@ -16,6 +16,8 @@ export interface WorkerInput {
   readonly taskQueue: string;
   /** Activities this process runs at once. */
   readonly maxConcurrentActivities: number;
+  /** DuckDB threads (2 unless given): 1 for a worker given one core. */
+  readonly duckdbThreads?: number;
 }
 
 const input = JSON.parse(process.argv[2] ?? '{}') as WorkerInput;
@@ -28,6 +30,7 @@ const runtime = await testRuntime({
   catalog: input.catalog,
   definitions: definitions(),
   onlineNamespace: input.onlineNamespace,
+  ...(input.duckdbThreads === undefined ? {} : { threads: input.duckdbThreads }),
 });
 const { address, namespace } = temporalService();
 const connection = await NativeConnection.connect({ address });

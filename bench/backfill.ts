@@ -4,6 +4,9 @@
 // - a child materialize workflow per chunk (the default), parallelism 1, over the first 6 chunks;
 // - batches of chunks as activities of the backfill (`windowsPerActivity`), parallelism 1;
 // - batches of 3 at parallelism 2 served by one worker process, then by two (two alternating rounds);
+//   and the same with each worker given one core of its own (pinned with taskset, DuckDB on one
+//   thread), as a worker container with a one-CPU limit runs: what adding a worker adds when the
+//   worker, not the machine, is what is sized;
 // - hourly chunks at the same data density, timed over a few days and extrapolated to a year.
 // Workers are real processes (bench/_backfill-worker.ts) on one task queue per run; every run
 // writes its own online table and must materialize as many entity rows as the library did.
@@ -14,7 +17,9 @@
 // noisier on a shared machine, as the two are measured minutes apart.
 // p2_1_worker_machine_busy / p2_2_workers_machine_busy: the share of the machine's cores busy (all
 // processes: workers, Temporal, this one) during the best run of each: a second worker process can
-// only speed a backfill up by the idle share one worker leaves. *_commits_per_window: catalog
+// only speed a backfill up by the idle share one worker leaves (on this 2-core machine one worker
+// already keeps most of both busy). speedup_2_workers_one_core_each: the same ratio with each
+// worker pinned to its own core. *_commits_per_window: catalog
 // commit attempts per batched window (above 1: concurrent windows conflicted and committed again).
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -65,8 +70,8 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     console.error(`library: ${library.rows} entity rows in ${Math.round(library.ms)} ms`);
     figures.library_ms = Math.round(library.ms);
 
-    const runBackfill = async (name: string, input: Omit<BackfillInput, 'featureViews'>, processes: number) => {
-      const measured = await timedBackfill(bench, client, name, { featureViews: [VIEW], ...input }, processes);
+    const runBackfill = async (name: string, input: Omit<BackfillInput, 'featureViews'>, processes: number, oneCoreEach = false) => {
+      const measured = await timedBackfill(bench, client, name, { featureViews: [VIEW], ...input }, { processes, oneCoreEach });
       console.error(
         `${name}: ${measured.chunks} chunks, ${measured.rows} entity rows in ${Math.round(measured.ms)} ms, cores ${Math.round(measured.machineBusy * 100)}% busy, ${measured.commitsPerWindow.toFixed(2)} commits per batched window`,
       );
@@ -94,13 +99,17 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     // Alternating rounds, the best of each reported: other work on a shared machine only ever adds time.
     const oneWorker: Timed[] = [];
     const twoWorkers: Timed[] = [];
+    const oneWorkerOneCore: Timed[] = [];
+    const twoWorkersOneCoreEach: Timed[] = [];
     for (let round = 1; round <= SPEEDUP_ROUNDS; round++) {
-      for (const [processes, times] of [
-        [1, oneWorker],
-        [2, twoWorkers],
+      for (const [processes, oneCoreEach, times] of [
+        [1, false, oneWorker],
+        [2, false, twoWorkers],
+        [1, true, oneWorkerOneCore],
+        [2, true, twoWorkersOneCoreEach],
       ] as const) {
-        const name = `batched_p2_${processes}_workers_${round}`;
-        const measured = await runBackfill(name, { ...batched, parallelism: 2, windowsPerActivity: 3 }, processes);
+        const name = `batched_p2_${processes}_workers${oneCoreEach ? '_one_core_each' : ''}_${round}`;
+        const measured = await runBackfill(name, { ...batched, parallelism: 2, windowsPerActivity: 3 }, processes, oneCoreEach);
         expectRows(name, measured.rows, library.rows);
         times.push(measured);
       }
@@ -111,6 +120,9 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     figures.speedup_2_workers = Number((best(oneWorker).ms / best(twoWorkers).ms).toFixed(3));
     figures.p2_1_worker_machine_busy = Number(best(oneWorker).machineBusy.toFixed(3));
     figures.p2_2_workers_machine_busy = Number(best(twoWorkers).machineBusy.toFixed(3));
+    figures.p2_1_worker_one_core_ms = Math.round(best(oneWorkerOneCore).ms);
+    figures.p2_2_workers_one_core_each_ms = Math.round(best(twoWorkersOneCoreEach).ms);
+    figures.speedup_2_workers_one_core_each = Number((best(oneWorkerOneCore).ms / best(twoWorkersOneCoreEach).ms).toFixed(3));
     figures.p2_1_worker_commits_per_window = Number(best(oneWorker).commitsPerWindow.toFixed(3));
     figures.p2_2_workers_commits_per_window = Number(best(twoWorkers).commitsPerWindow.toFixed(3));
 
@@ -165,13 +177,16 @@ interface Timed {
   readonly commitsPerWindow: number;
 }
 
-/** One backfill into its own online table, served by `processes` worker processes (parallelism split between them). */
+/**
+ * One backfill into its own online table, served by `processes` worker processes (parallelism
+ * split between them); with `oneCoreEach`, worker n runs on core n alone, DuckDB on one thread.
+ */
 async function timedBackfill(
   bench: BenchCatalog,
   client: Client,
   name: string,
   input: BackfillInput,
-  processes: number,
+  { processes, oneCoreEach }: { processes: number; oneCoreEach: boolean },
 ): Promise<Timed & { activitiesMs: number; rows: number; chunks: number }> {
   const taskQueue = `bench-backfill-${randomUUID()}`;
   const workerInput: WorkerInput = {
@@ -180,8 +195,12 @@ async function timedBackfill(
     onlineNamespace: `online_${name}`,
     taskQueue,
     maxConcurrentActivities: Math.ceil((input.parallelism ?? 1) / processes),
+    ...(oneCoreEach ? { duckdbThreads: 1 } : {}),
   };
-  const workers = await Promise.all(Array.from({ length: processes }, () => startWorkerProcess(workerInput)));
+  if (oneCoreEach && processes > cpus().length) throw new Error(`${processes} workers cannot each have one of ${cpus().length} cores`);
+  const workers = await Promise.all(
+    Array.from({ length: processes }, (_, index) => startWorkerProcess(workerInput, oneCoreEach ? index : undefined)),
+  );
   try {
     const started = performance.now();
     const coresBefore = coreTimes();
@@ -208,9 +227,12 @@ async function timedBackfill(
   }
 }
 
-function startWorkerProcess(input: WorkerInput): Promise<ChildProcess> {
+/** A worker process, on core `core` alone when given (util-linux's taskset). */
+function startWorkerProcess(input: WorkerInput, core?: number): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT, JSON.stringify(input)], {
+    const command = [process.execPath, '--import', 'tsx', WORKER_SCRIPT, JSON.stringify(input)];
+    const pinned = core === undefined ? command : ['taskset', '--cpu-list', String(core), ...command];
+    const child = spawn(pinned[0]!, pinned.slice(1), {
       env: process.env,
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -13,11 +13,13 @@ export async function testRuntime(options: {
   catalog: CatalogConfig;
   definitions: readonly Definition[];
   onlineNamespace?: string;
+  /** DuckDB threads; 2 unless given. */
+  threads?: number;
 }): Promise<Runtime> {
   const config = projectConfigSchema.parse({
     project: 'test',
     catalog: options.catalog,
-    engine: { memoryLimit: '2GB', threads: 2 },
+    engine: { memoryLimit: '2GB', threads: options.threads ?? 2 },
     workDirectory: path.join(options.directory, 'work'),
     ...(options.onlineNamespace === undefined ? {} : { online: { namespace: options.onlineNamespace } }),
   });
