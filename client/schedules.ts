@@ -1,6 +1,13 @@
 import type { Client, ScheduleDescription, ScheduleOptions } from '@temporalio/client';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
-import { compactScheduleId, compactSourceScheduleId, consistencyScheduleId, materializeScheduleId } from '../contracts/ids.js';
+import {
+  compactScheduleId,
+  compactSourceScheduleId,
+  consistencyScheduleId,
+  materializeScheduleId,
+  viewScheduleId,
+} from '../contracts/ids.js';
+import type { ViewSchedule } from '../contracts/ids.js';
 import { FloeError } from '../iceberg/errors.js';
 
 export const SCHEDULE_ID_PREFIX = materializeScheduleId('');
@@ -112,23 +119,26 @@ async function recentRuns(client: Client, description: ScheduleDescription): Pro
   );
 }
 
-/** Pauses or resumes a view's materialize schedule, or a source's compaction schedule. */
-export async function setSchedulePaused(
-  client: Client,
-  subject: { readonly featureView: string } | { readonly source: string },
-  paused: boolean,
-  note?: string,
-): Promise<void> {
+/** A view's schedule (its materialize schedule unless `schedule` says otherwise), or a source's compaction schedule. */
+export type PausableSchedule = { readonly featureView: string; readonly schedule?: ViewSchedule } | { readonly source: string };
+
+/** Pauses or resumes one schedule of a view, or a source's compaction schedule. */
+export async function setSchedulePaused(client: Client, subject: PausableSchedule, paused: boolean, note?: string): Promise<void> {
   const handle = client.schedule.getHandle(
-    'featureView' in subject ? materializeScheduleId(subject.featureView) : compactSourceScheduleId(subject.source),
+    'featureView' in subject
+      ? viewScheduleId(subject.featureView, subject.schedule ?? 'materialize')
+      : compactSourceScheduleId(subject.source),
   );
   try {
     if (paused) await handle.pause(note ?? 'paused by floe schedule pause');
     else await handle.unpause(note ?? 'resumed by floe schedule resume');
   } catch (error) {
     if (error instanceof ScheduleNotFoundError) {
-      const whose = 'featureView' in subject ? `feature view ${subject.featureView}` : `source ${subject.source}`;
-      throw new FloeError('not-found', `No schedule ${handle.scheduleId} for ${whose}; run \`floe schedule apply\` first`, {
+      const whose =
+        'featureView' in subject
+          ? `the ${subject.schedule ?? 'materialize'} schedule of feature view ${subject.featureView}`
+          : `source ${subject.source}`;
+      throw new FloeError('not-found', `No schedule ${handle.scheduleId} for ${whose}; define it and run \`floe schedule apply\` first`, {
         context: { ...subject },
         cause: error,
       });

@@ -77,3 +77,19 @@ export function consistencyWorkflowId(featureView: string): string {
 export function consistencyScheduleId(featureView: string): string {
   return `floe-consistency-${featureView}`;
 }
+
+/** A view's schedules: the one that materializes it, compacts its online table or checks its consistency. */
+export const VIEW_SCHEDULES = ['materialize', 'compaction', 'consistency'] as const;
+export type ViewSchedule = (typeof VIEW_SCHEDULES)[number];
+
+/** The Temporal Schedule id of one of a view's schedules. */
+export function viewScheduleId(featureView: string, schedule: ViewSchedule): string {
+  switch (schedule) {
+    case 'materialize':
+      return materializeScheduleId(featureView);
+    case 'compaction':
+      return compactScheduleId(featureView);
+    case 'consistency':
+      return consistencyScheduleId(featureView);
+  }
+}

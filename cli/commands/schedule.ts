@@ -1,5 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
+import { VIEW_SCHEDULES } from '../../contracts/ids.js';
+import type { ViewSchedule } from '../../contracts/ids.js';
 import { FloeError } from '../../iceberg/errors.js';
 
 interface CommonOptions {
@@ -72,38 +74,57 @@ export function scheduleCommand(program: Command): void {
       .command(name)
       .description(
         paused
-          ? "Pause the schedule of a feature view (or with --source, a source's compaction schedule): no run starts until it is resumed"
+          ? "Pause a feature view's schedule (or with --source, a source's compaction schedule): no run starts until it is resumed"
           : "Resume a paused schedule: the next run starts at the view's watermark, so nothing is skipped",
       )
       .argument('[feature-view]', 'the feature view')
+      .option('--schedule <which>', `which of the view's schedules: ${VIEW_SCHEDULES.join(', ')} (default: materialize)`)
       .option('--source <name>', "a source's compaction schedule instead of a view's schedule")
       .option('--note <text>', 'why, shown in the Temporal UI')
       .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
       .option('--json', 'print the result as JSON')
-      .action(async (featureView: string | undefined, options: CommonOptions & { note?: string; source?: string }) => {
+      .action(async (featureView: string | undefined, options: CommonOptions & { note?: string; source?: string; schedule?: string }) => {
         const { loadProject } = await import('../../features/project.js');
         const { setSchedulePaused } = await import('../../client/schedules.js');
         const { printResult } = await import('../output.js');
         const project = await loadProject(options.project);
-        const subject = pausedSubject(featureView, options.source);
+        const subject = pausedSubject(featureView, options);
         if ('featureView' in subject) project.registry.featureView(subject.featureView);
         else project.registry.source(subject.source);
-        const name = 'featureView' in subject ? subject.featureView : `source ${subject.source}`;
+        const name =
+          'featureView' in subject
+            ? `the ${subject.schedule} schedule of ${subject.featureView}`
+            : `the compaction schedule of source ${subject.source}`;
         await withClient(options.project, async (client) => {
           await setSchedulePaused(client, subject, paused, options.note);
-          printResult({ ...subject, paused }, options, () => `${paused ? 'Paused' : 'Resumed'} the schedule of ${name}`);
+          printResult({ ...subject, paused }, options, () => `${paused ? 'Paused' : 'Resumed'} ${name}`);
         });
       });
   }
 }
 
-/** A view's schedule (the argument) or a source's compaction schedule (--source): exactly one. */
-function pausedSubject(featureView: string | undefined, source: string | undefined): { featureView: string } | { source: string } {
+/** One of a view's schedules (the argument, --schedule) or a source's compaction schedule (--source): exactly one. */
+function pausedSubject(
+  featureView: string | undefined,
+  options: { source?: string; schedule?: string },
+): { featureView: string; schedule: ViewSchedule } | { source: string } {
+  const { source, schedule = source === undefined ? 'materialize' : 'compaction' } = options;
   if ((featureView === undefined) === (source === undefined))
     throw new FloeError('invalid-input', 'Name a feature view, or a source with --source (not both)', {
       context: { field: source === undefined ? 'feature-view' : '--source' },
     });
-  return featureView === undefined ? { source: source! } : { featureView };
+  if (!(VIEW_SCHEDULES as readonly string[]).includes(schedule))
+    throw new FloeError('invalid-input', `--schedule must be one of ${VIEW_SCHEDULES.join(', ')}, got ${JSON.stringify(schedule)}`, {
+      context: { field: '--schedule' },
+    });
+  if (source !== undefined) {
+    if (schedule !== 'compaction')
+      throw new FloeError('invalid-input', `A source has only a compaction schedule, not a ${schedule} schedule`, {
+        context: { field: '--schedule' },
+      });
+    return { source };
+  }
+  return { featureView: featureView!, schedule: schedule as ViewSchedule };
 }
 
 async function withClient(projectDirectory: string, body: (client: Client) => Promise<void>): Promise<void> {

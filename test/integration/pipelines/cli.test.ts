@@ -109,9 +109,9 @@ describe('floe pipeline commands', () => {
     assert.equal(mine?.spec, 'every 12h');
     const resumed = await floeCommand(['schedule', 'resume', view, '--project', directory]);
     assert.equal(resumed.code, 0, resumed.stderr);
-    assert.match(resumed.stdout, new RegExp(`Resumed the schedule of ${view}`));
+    assert.match(resumed.stdout, new RegExp(`Resumed the materialize schedule of ${view}`));
     const paused = await floeCommand(['schedule', 'pause', view, '--note', 'cli test', '--project', directory, '--json']);
-    assert.deepEqual(JSON.parse(paused.stdout), { featureView: view, paused: true });
+    assert.deepEqual(JSON.parse(paused.stdout), { featureView: view, schedule: 'materialize', paused: true });
     const human = await floeCommand(['schedule', 'list', '--project', directory]);
     assert.match(human.stdout, new RegExp(`floe-materialize-${view}  PAUSED`));
     const missing = await floeCommand(['schedule', 'pause', 'no_such_view', '--project', directory]);
@@ -120,6 +120,27 @@ describe('floe pipeline commands', () => {
     const missingSource = await floeCommand(['schedule', 'pause', '--source', 'no_such_source', '--project', directory]);
     assert.equal(missingSource.code, 2);
     assert.match(missingSource.stderr, /No source named "no_such_source"; defined: driver_stats/);
+    const undefinedSchedule = await floeCommand(['schedule', 'pause', view, '--schedule', 'consistency', '--project', directory]);
+    assert.equal(undefinedSchedule.code, 2);
+    assert.match(
+      undefinedSchedule.stderr,
+      new RegExp(`No schedule floe-consistency-${view} for the consistency schedule of feature view ${view}; define it and run`),
+    );
+    const badSchedule = await floeCommand(['schedule', 'pause', view, '--schedule', 'hourly', '--project', directory]);
+    assert.equal(badSchedule.code, 2);
+    assert.match(badSchedule.stderr, /--schedule must be one of materialize, compaction, consistency, got "hourly"/);
+    const sourceSchedule = await floeCommand([
+      'schedule',
+      'pause',
+      '--source',
+      'driver_stats',
+      '--schedule',
+      'consistency',
+      '--project',
+      directory,
+    ]);
+    assert.equal(sourceSchedule.code, 2);
+    assert.match(sourceSchedule.stderr, /A source has only a compaction schedule, not a consistency schedule/);
     const neither = await floeCommand(['schedule', 'resume', '--project', directory]);
     assert.equal(neither.code, 2);
     assert.match(neither.stderr, /Name a feature view, or a source with --source \(not both\)/);

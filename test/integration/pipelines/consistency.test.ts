@@ -11,11 +11,12 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { schedulePlans } from '../../../client/schedule-plan.js';
-import { applySchedules } from '../../../client/schedules.js';
+import { applySchedules, setSchedulePaused } from '../../../client/schedules.js';
 import { consistencyScheduleId } from '../../../contracts/ids.js';
 import type { ConsistencyProgress, ConsistencyResult } from '../../../contracts/consistency.js';
 import { seedFromWorkflowId } from '../../../contracts/consistency.js';
 import { latestMismatchRates } from '../../../features/consistency/index.js';
+import { FloeError } from '../../../iceberg/errors.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { backfill } from '../../../workflows/backfill.js';
@@ -151,6 +152,21 @@ describe('consistency workflow', () => {
       );
       assert.deepEqual(await applySchedules(worker.client, plans), [{ scheduleId, featureView: view, outcome: 'created' }]);
       assert.equal((await listedSchedule(worker.client, scheduleId)).featureView, view);
+      await setSchedulePaused(worker.client, { featureView: view, schedule: 'consistency' }, false);
+      assert.equal((await listedSchedule(worker.client, scheduleId)).paused, false);
+      await setSchedulePaused(worker.client, { featureView: view, schedule: 'consistency' }, true, 'checking by hand');
+      assert.deepEqual(
+        await worker.client.schedule
+          .getHandle(scheduleId)
+          .describe()
+          .then((described) => [described.state.paused, described.state.note]),
+        [true, 'checking by hand'],
+      );
+      await assert.rejects(setSchedulePaused(worker.client, { featureView: view, schedule: 'compaction' }, true), (error: unknown) => {
+        assert.ok(FloeError.is(error) && error.kind === 'not-found');
+        assert.match(error.message, new RegExp(`No schedule floe-compact-${view} for the compaction schedule of feature view ${view}`));
+        return true;
+      });
       await worker.client.schedule.getHandle(scheduleId).trigger();
       const run = await scheduledRun(worker, scheduleId);
       assert.equal(run.result.featureView, view);
