@@ -5,6 +5,9 @@ import { describeRelation } from '../../../engine/describe.js';
 import { readPlanSql } from '../../../engine/read-plan.js';
 import { quoteIdentifier, quoteLiteral } from '../../../engine/sql.js';
 import { FloeError } from '../../../iceberg/errors.js';
+import { bind } from '../../../iceberg/expressions/bind.js';
+import { lt } from '../../../iceberg/expressions/expression.js';
+import { dataFileMetrics } from '../../../iceberg/spec/metrics.js';
 import { tuples, withConnection } from './helpers.js';
 import { file, locations, plan, schema, task } from './plans.js';
 
@@ -217,5 +220,30 @@ describe('readPlanSql: columns by field id', () => {
       () => readPlanSql(plan(oneColumn, twice), { localPath: (path) => path }),
       (error: unknown) => FloeError.is(error, 'invalid-input') && /twice/.test(error.message),
     );
+  });
+});
+
+describe('readPlanSql: a plan without deletes', () => {
+  it('reads every file in one Parquet scan with the whole filter, also files whose metrics prove it', async () => {
+    await withConnection(async (connection, dir) => {
+      const { location, localPath } = locations(dir);
+      const valueSchema = schema({ id: 1, name: 'v', required: false, type: 'int' });
+      const withValues = async (name: string, values: readonly number[]) => {
+        await writeWithIds(
+          connection,
+          localPath(location(name)),
+          `SELECT * FROM (VALUES ${values.map((v) => `(${v})`).join(', ')}) t(v)`,
+          `{v: 1}`,
+        );
+        const stats = [{ fieldId: 1, valueCount: values.length, nullCount: 0, min: Math.min(...values), max: Math.max(...values) }];
+        return task({ ...file(location(name)), recordCount: values.length, ...dataFileMetrics(valueSchema, stats, {}) }, 1);
+      };
+      // The first file's metrics prove v < 10 for every row, the second's do not: still one scan,
+      // as DuckDB writes a UNION ALL of scans (CREATE TABLE AS, COPY) on one thread.
+      const tasks = [await withValues('low.parquet', [1, 2]), await withValues('mixed.parquet', [3, 30])];
+      const sql = readPlanSql({ ...plan(valueSchema, tasks), filter: bind(lt('v', 10), valueSchema) }, { localPath });
+      assert.equal(sql.match(/read_parquet\(/g)?.length, 1, sql);
+      assert.deepEqual(await tuples(connection, `${sql} ORDER BY 1`), [[1], [2], [3]]);
+    });
   });
 });
