@@ -17,7 +17,7 @@ import { runPyiceberg } from '../../support/pyiceberg.js';
 import { driverStatsRows } from '../../fixtures/driver-stats.js';
 import { BUCKETS, driverDefinitions } from '../pipelines/support/definitions.js';
 import { appendSourceRows, createSource, onlineRows, startPipelineWorker } from '../pipelines/support/pipeline.js';
-import { deleteSchedule, listedSchedule } from '../pipelines/support/schedule-runs.js';
+import { deleteSchedule, listedSchedule, pausedState } from '../pipelines/support/schedule-runs.js';
 
 let scratch: string;
 before(async () => {
@@ -122,13 +122,7 @@ test("a source's compaction schedule merges its table's small files", async () =
     await setSchedulePaused(worker.client, { source: 'driver_stats' }, false);
     assert.equal((await listedSchedule(worker.client, scheduleId)).paused, false);
     await setSchedulePaused(worker.client, { source: 'driver_stats' }, true, 'maintenance');
-    assert.deepEqual(
-      await worker.client.schedule
-        .getHandle(scheduleId)
-        .describe()
-        .then((described) => [described.state.paused, described.state.note]),
-      [true, 'maintenance'],
-    );
+    assert.deepEqual(await pausedState(worker.client, scheduleId), [true, 'maintenance']);
 
     await worker.client.schedule.getHandle(scheduleId).trigger();
     const result = await firstRunResult(worker.client, scheduleId);

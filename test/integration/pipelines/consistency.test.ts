@@ -26,7 +26,7 @@ import type { materialize } from '../../../workflows/materialize.js';
 import type { PipelineWorker, SourceTable } from './support/pipeline.js';
 import { appendSourceRows, createSource, recordRun, startPipelineWorker, VIEW } from './support/pipeline.js';
 import { plantOnlineRow } from './support/plant-online-row.js';
-import { deleteSchedule, listedSchedule } from './support/schedule-runs.js';
+import { deleteSchedule, listedSchedule, pausedState } from './support/schedule-runs.js';
 
 let scratch: string;
 before(async () => {
@@ -155,13 +155,7 @@ describe('consistency workflow', () => {
       await setSchedulePaused(worker.client, { featureView: view, schedule: 'consistency' }, false);
       assert.equal((await listedSchedule(worker.client, scheduleId)).paused, false);
       await setSchedulePaused(worker.client, { featureView: view, schedule: 'consistency' }, true, 'checking by hand');
-      assert.deepEqual(
-        await worker.client.schedule
-          .getHandle(scheduleId)
-          .describe()
-          .then((described) => [described.state.paused, described.state.note]),
-        [true, 'checking by hand'],
-      );
+      assert.deepEqual(await pausedState(worker.client, scheduleId), [true, 'checking by hand']);
       await assert.rejects(setSchedulePaused(worker.client, { featureView: view, schedule: 'compaction' }, true), (error: unknown) => {
         assert.ok(FloeError.is(error) && error.kind === 'not-found');
         assert.match(error.message, new RegExp(`No schedule floe-compact-${view} for the compaction schedule of feature view ${view}`));

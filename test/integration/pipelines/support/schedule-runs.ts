@@ -99,3 +99,9 @@ export async function listedSchedule(client: Client, scheduleId: string): Promis
   }
   throw new Error(`schedule ${scheduleId} is not listed`);
 }
+
+/** Whether the schedule is paused, and its note, as Temporal describes it. */
+export async function pausedState(client: Client, scheduleId: string): Promise<[boolean, string | undefined]> {
+  const described = await client.schedule.getHandle(scheduleId).describe();
+  return [described.state.paused, described.state.note];
+}
