@@ -50,7 +50,8 @@ function registerTransform(
           // The parameter is a constant in every query Floe writes: look its transform up once per run of it.
           let lastParameter: DuckDBValue | undefined;
           let transform: BoundTransform | undefined;
-          for (let row = 0; row < input.rowCount; row++) {
+          // rowCount is read once: each read calls into the native chunk.
+          for (let row = 0, rows = input.rowCount; row < rows; row++) {
             const parameter = parameters.getItem(row);
             const value = toPrimitiveValue(values.getItem(row), sourceType);
             if (parameter === null || value === null) {

@@ -4,13 +4,17 @@ import { findField } from '../iceberg/spec/schema.js';
 import type { Schema } from '../iceberg/spec/schema.js';
 import { parseTransform } from '../iceberg/spec/transforms.js';
 import type { PrimitiveType } from '../iceberg/spec/types.js';
+import { nativeBucketSql } from './bucket-sql.js';
+import type { SqlStep } from './bucket-sql.js';
 import type { PartitionColumn } from './parquet-writer.js';
 import { quoteIdentifier as q, quoteLiteral } from './sql.js';
 import { duckdbType } from './types.js';
 
 export interface PartitionColumnSql extends PartitionColumn {
-  /** The expression computing the partition value from the row's columns. */
+  /** The expression computing the partition value from the row's columns and `steps`. */
   readonly sql: string;
+  /** Columns computed first, in order, for `sql` to read. */
+  readonly steps?: readonly SqlStep[];
 }
 
 const TRUNCATE_FUNCTION: Partial<Record<string, string>> = {
@@ -49,6 +53,12 @@ export function partitionColumnsSql(spec: PartitionSpec, schema: Schema): Partit
         return { name, type: resultType, sql: column };
       case 'void':
         return { name, type: resultType, sql: `CAST(NULL AS ${duckdbType(resultType)})` };
+      case 'bucket': {
+        const value = `CAST(${column} AS ${duckdbType(sourceType)})`;
+        const buckets = transform.parameter!;
+        const native = nativeBucketSql(value, sourceType, buckets, `${name}_step`);
+        return { name, type: resultType, ...(native ?? { sql: `iceberg_bucket(${buckets}, ${value})` }) };
+      }
       case 'truncate': {
         const fn = TRUNCATE_FUNCTION[sourceType];
         if (!fn)
@@ -66,8 +76,11 @@ export function partitionColumnsSql(spec: PartitionSpec, schema: Schema): Partit
   });
 }
 
-/** The query with its partition columns appended. */
+/** The query with its partition columns appended (their steps computed on the way, then dropped). */
 export function withPartitionColumns(query: string, columns: readonly PartitionColumnSql[]): string {
   if (columns.length === 0) return query;
-  return `SELECT ${ROWS}.*, ${columns.map((column) => `${column.sql} AS ${q(column.name)}`).join(', ')} FROM (${query}) AS ${ROWS}`;
+  const steps = columns.flatMap((column) => column.steps ?? []);
+  const stepped = steps.reduce((inner, [name, sql]) => `SELECT ${ROWS}.*, ${sql} AS ${name} FROM (${inner}) AS ${ROWS}`, query);
+  const rows = steps.length === 0 ? `${ROWS}.*` : `${ROWS}.* EXCLUDE (${steps.map(([name]) => name).join(', ')})`;
+  return `SELECT ${rows}, ${columns.map((column) => `${column.sql} AS ${q(column.name)}`).join(', ')} FROM (${stepped}) AS ${ROWS}`;
 }

@@ -41,7 +41,8 @@ export function registerIcebergBucket(connection: DuckDBConnection, bucketHash: 
               `iceberg_bucket cannot bucket values of type ${values.type.toString()}: Iceberg buckets int, long, decimal, date, time, timestamps, string, uuid and binary`,
             );
           }
-          for (let row = 0; row < input.rowCount; row++) {
+          // rowCount is read once: each read calls into the native chunk.
+          for (let row = 0, rows = input.rowCount; row < rows; row++) {
             const count = counts.getItem(row);
             const value = toPrimitiveValue(values.getItem(row), type);
             if (count === null || value === null) {
