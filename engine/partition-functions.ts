@@ -16,7 +16,9 @@ import { toPrimitiveValue } from './values.js';
  *   (`bucket[N]`, `year`, `month`, `day`, `hour`);
  * - `iceberg_truncate_int|long|string|binary(width, value)`: truncate[W] by result type.
  *
- * Registered on one connection, they are visible to every connection of the database.
+ * Registered on one connection, they are visible to every connection of the database. Each call
+ * runs JavaScript on Node's main thread, so partition columns use them only where
+ * transform-sql.ts has no DuckDB expression for the transform and type.
  */
 export function registerIcebergFunctions(connection: DuckDBConnection): void {
   registerIcebergBucket(connection, bucketHash);

@@ -4,8 +4,8 @@ import { findField } from '../iceberg/spec/schema.js';
 import type { Schema } from '../iceberg/spec/schema.js';
 import { parseTransform } from '../iceberg/spec/transforms.js';
 import type { PrimitiveType } from '../iceberg/spec/types.js';
-import { nativeBucketSql } from './bucket-sql.js';
-import type { SqlStep } from './bucket-sql.js';
+import { nativeBucketSql, nativeTimeTransformSql } from './transform-sql.js';
+import type { SqlStep } from './transform-sql.js';
 import type { PartitionColumn } from './parquet-writer.js';
 import { quoteIdentifier as q, quoteLiteral } from './sql.js';
 import { duckdbType } from './types.js';
@@ -68,9 +68,11 @@ export function partitionColumnsSql(spec: PartitionSpec, schema: Schema): Partit
         return { name, type: resultType, sql: `${fn}(${transform.parameter}, ${column})` };
       }
       default: {
-        const days = `iceberg_transform_int(${quoteLiteral(transform.name)}, ${column})`;
+        const value = `CAST(${column} AS ${duckdbType(sourceType)})`;
+        const transformed =
+          nativeTimeTransformSql(transform.kind, value, sourceType) ?? `iceberg_transform_int(${quoteLiteral(transform.name)}, ${value})`;
         // Java and pyiceberg type day partitions as dates (days since the epoch, like the int they are).
-        return { name, type: resultType, sql: resultType === 'date' ? `(DATE '1970-01-01' + ${days})` : days };
+        return { name, type: resultType, sql: resultType === 'date' ? `(DATE '1970-01-01' + ${transformed})` : transformed };
       }
     }
   });

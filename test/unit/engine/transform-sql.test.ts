@@ -1,7 +1,8 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { nativeBucketSql } from '../../../engine/bucket-sql.js';
+import { nativeBucketSql } from '../../../engine/transform-sql.js';
 import { partitionColumnsSql, withPartitionColumns } from '../../../engine/partition-sql.js';
 import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
 import { quoteLiteral } from '../../../engine/sql.js';
@@ -46,38 +47,74 @@ const cases: TypeCase[] = [
 
 const bucketCounts = fc.constantFrom(1, 2, 7, 16, 1000, 2_147_483_647);
 
-describe('bucket partition columns', () => {
-  it('equal Iceberg’s bucket transform (iceberg/spec/transforms.ts) for every type, null as null', async () => {
+/**
+ * The rows [i, v, partition value] of a partition column of `transform` on a column `v` of `type`
+ * over `values` (day as its day number), checking that the column's steps do not stay in the rows.
+ */
+async function partitionValues(
+  connection: DuckDBConnection,
+  transform: string,
+  { type, literal }: TypeCase,
+  values: readonly (PrimitiveValue | null)[],
+): Promise<unknown[][]> {
+  const spec = { specId: 0, fields: [{ sourceId: 1, fieldId: 1000, name: 'v_part', transform }] };
+  const [column] = partitionColumnsSql(spec, schema({ id: 1, name: 'v', required: false, type }));
+  const rowsSql = values.map((value, index) => `(${index}, ${value === null ? 'NULL' : literal(value)})`).join(', ');
+  const query = withPartitionColumns(`SELECT i, v FROM (VALUES ${rowsSql}) AS t(i, v)`, [column!]);
+  const rows = (await tuples(connection, `SELECT * FROM (${query}) ORDER BY i`)) as unknown[][];
+  assert.deepEqual(
+    rows.map((row) => row.length),
+    values.map(() => 3),
+    `${transform} of ${type}: only the partition column is added`,
+  );
+  if (transform !== 'day') return rows;
+  const days = (await tuples(connection, `SELECT CAST(p - DATE '1970-01-01' AS INTEGER) FROM (${query}) AS t(i, v, p) ORDER BY i`)) as [
+    number | null,
+  ][];
+  return rows.map((row, index) => [row[0], row[1], days[index]![0]]);
+}
+
+const someValues = (arbitrary: fc.Arbitrary<PrimitiveValue>) =>
+  fc.array(fc.option(arbitrary, { nil: null }), { minLength: 1, maxLength: 40 });
+
+describe('partition columns', () => {
+  it('bucket like Iceberg (iceberg/spec/transforms.ts) for every type, null as null', async () => {
     await withConnection(
       async (connection) => {
-        for (const { type, arbitrary, literal } of cases) {
+        for (const typeCase of cases) {
           await fc.assert(
-            fc.asyncProperty(
-              fc.array(fc.option(arbitrary, { nil: null }), { minLength: 1, maxLength: 40 }),
-              bucketCounts,
-              async (values, buckets) => {
-                const spec = { specId: 0, fields: [{ sourceId: 1, fieldId: 1000, name: 'v_bucket', transform: `bucket[${buckets}]` }] };
-                const columns = partitionColumnsSql(spec, schema({ id: 1, name: 'v', required: false, type }));
-                const rowsSql = values.map((value, index) => `(${index}, ${value === null ? 'NULL' : literal(value)})`).join(', ');
-                const query = `SELECT i, v FROM (VALUES ${rowsSql}) AS t(i, v)`;
-                const result = (await tuples(
-                  connection,
-                  `SELECT * FROM (${withPartitionColumns(query, columns)}) ORDER BY i`,
-                )) as unknown[][];
-                const apply = parseTransform(`bucket[${buckets}]`).bind(type).apply;
-                assert.deepEqual(
-                  result.map((row) => row.length),
-                  values.map(() => 3),
-                  'the steps are dropped',
-                );
-                assert.deepEqual(
-                  result.map((row) => row[2]),
-                  values.map((value) => (value === null ? null : apply(value))),
-                  `${type} into ${buckets}`,
-                );
-              },
-            ),
+            fc.asyncProperty(someValues(typeCase.arbitrary), bucketCounts, async (values, buckets) => {
+              const transform = `bucket[${buckets}]`;
+              const apply = parseTransform(transform).bind(typeCase.type).apply;
+              assert.deepEqual(
+                (await partitionValues(connection, transform, typeCase, values)).map((row) => row[2]),
+                values.map((value) => apply(value)),
+                `${typeCase.type} into ${buckets}`,
+              );
+            }),
             { numRuns: 40 },
+          );
+        }
+      },
+      { setup: registerIcebergFunctions },
+    );
+  });
+
+  it('take years, months, days and hours like Iceberg, before 1970 too, null as null', async () => {
+    await withConnection(
+      async (connection) => {
+        for (const typeCase of cases.filter(({ type }) => ['date', 'timestamp', 'timestamptz', 'timestamp_ns'].includes(type))) {
+          const transforms = typeCase.type === 'date' ? ['year', 'month', 'day'] : ['year', 'month', 'day', 'hour'];
+          await fc.assert(
+            fc.asyncProperty(someValues(typeCase.arbitrary), fc.constantFrom(...transforms), async (values, transform) => {
+              const apply = parseTransform(transform).bind(typeCase.type).apply;
+              assert.deepEqual(
+                (await partitionValues(connection, transform, typeCase, values)).map((row) => row[2]),
+                values.map((value) => apply(value)),
+                `${transform} of ${typeCase.type}`,
+              );
+            }),
+            { numRuns: 60 },
           );
         }
       },

@@ -64,3 +64,19 @@ export function nativeBucketSql(value: string, type: PrimitiveType, buckets: num
   final = step(`(xor(${final}, ${final} >> 13) * 3266489909) & ${U32}`);
   return { steps, sql: `CAST((xor(${final}, ${final} >> 16) & 2147483647) % ${buckets} AS INTEGER)` };
 }
+
+export type TimeTransform = 'year' | 'month' | 'day' | 'hour';
+
+/**
+ * Iceberg's `year`, `month`, `day` and `hour` of `value` (a column of Iceberg type `type`) as
+ * DuckDB's `date_diff` from the epoch, an INTEGER: it counts the calendar boundaries crossed, which
+ * is the spec's floor for values before 1970. A timestamptz is taken at UTC whatever the session's
+ * time zone. Undefined for nanosecond timestamps, which the spec floors to microseconds and
+ * DuckDB's casts truncate; `iceberg_transform_int` computes those.
+ */
+export function nativeTimeTransformSql(transform: TimeTransform, value: string, type: PrimitiveType): string | undefined {
+  const calendar =
+    type === 'date' || type === 'timestamp' ? value : type === 'timestamptz' ? `make_timestamp(epoch_us(${value}))` : undefined;
+  if (calendar === undefined) return undefined;
+  return `CAST(date_diff('${transform}', TIMESTAMP '1970-01-01', ${calendar}) AS INTEGER)`;
+}
