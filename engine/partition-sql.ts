@@ -4,10 +4,10 @@ import { findField } from '../iceberg/spec/schema.js';
 import type { Schema } from '../iceberg/spec/schema.js';
 import { parseTransform } from '../iceberg/spec/transforms.js';
 import type { PrimitiveType } from '../iceberg/spec/types.js';
-import { nativeBucketSql, nativeTimeTransformSql } from './transform-sql.js';
-import type { SqlStep } from './transform-sql.js';
 import type { PartitionColumn } from './parquet-writer.js';
 import { quoteIdentifier as q, quoteLiteral } from './sql.js';
+import { nativeBucketSql, nativeTimeTransformSql } from './transform-sql.js';
+import type { SqlStep } from './transform-sql.js';
 import { duckdbType } from './types.js';
 
 export interface PartitionColumnSql extends PartitionColumn {
