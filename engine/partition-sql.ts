@@ -47,6 +47,8 @@ export function partitionColumnsSql(spec: PartitionSpec, schema: Schema): Partit
     const transform = parseTransform(field.transform);
     const resultType = transform.resultType(sourceType) as PrimitiveType;
     const column = `${ROWS}.${q(source.name)}`;
+    // As the field's Iceberg type, so a transform sees the value as it will be written.
+    const typed = `CAST(${column} AS ${duckdbType(sourceType)})`;
     const name = `__floe_partition_${index}`;
     switch (transform.kind) {
       case 'identity':
@@ -54,10 +56,9 @@ export function partitionColumnsSql(spec: PartitionSpec, schema: Schema): Partit
       case 'void':
         return { name, type: resultType, sql: `CAST(NULL AS ${duckdbType(resultType)})` };
       case 'bucket': {
-        const value = `CAST(${column} AS ${duckdbType(sourceType)})`;
         const buckets = transform.parameter!;
-        const native = nativeBucketSql(value, sourceType, buckets, `${name}_step`);
-        return { name, type: resultType, ...(native ?? { sql: `iceberg_bucket(${buckets}, ${value})` }) };
+        const native = nativeBucketSql(typed, sourceType, buckets, `${name}_step`);
+        return { name, type: resultType, ...(native ?? { sql: `iceberg_bucket(${buckets}, ${typed})` }) };
       }
       case 'truncate': {
         const fn = TRUNCATE_FUNCTION[sourceType];
@@ -68,9 +69,8 @@ export function partitionColumnsSql(spec: PartitionSpec, schema: Schema): Partit
         return { name, type: resultType, sql: `${fn}(${transform.parameter}, ${column})` };
       }
       default: {
-        const value = `CAST(${column} AS ${duckdbType(sourceType)})`;
         const transformed =
-          nativeTimeTransformSql(transform.kind, value, sourceType) ?? `iceberg_transform_int(${quoteLiteral(transform.name)}, ${value})`;
+          nativeTimeTransformSql(transform.kind, typed, sourceType) ?? `iceberg_transform_int(${quoteLiteral(transform.name)}, ${typed})`;
         // Java and pyiceberg type day partitions as dates (days since the epoch, like the int they are).
         return { name, type: resultType, sql: resultType === 'date' ? `(DATE '1970-01-01' + ${transformed})` : transformed };
       }

@@ -1,3 +1,4 @@
+import type { TransformKind } from '../iceberg/spec/transforms.js';
 import type { PrimitiveType } from '../iceberg/spec/types.js';
 import { quoteIdentifier as q } from './sql.js';
 
@@ -51,21 +52,23 @@ export function nativeBucketSql(value: string, type: PrimitiveType, buckets: num
   };
   const rotateLeft = (x: string, bits: number): string => `(((${x} << ${bits}) | (${x} >> ${32 - bits})) & ${U32})`;
 
-  const input = step(long);
-  let hash: string | undefined;
-  for (const block of [`${input} & ${U32}`, `(${input} >> 32) & ${U32}`]) {
+  const mixedBlock = (block: string): string => {
     const k = step(`(CAST(${block} AS UBIGINT) * 3432918353) & ${U32}`);
-    const mixed = step(`(${rotateLeft(k, 15)} * 461845907) & ${U32}`);
-    const combined = hash === undefined ? mixed : step(`xor(${hash}, ${mixed})`);
-    hash = step(`(${rotateLeft(combined, 13)} * 5 + 3864292196) & ${U32}`);
-  }
-  let final = step(`xor(${hash!}, 8)`);
+    return step(`(${rotateLeft(k, 15)} * 461845907) & ${U32}`);
+  };
+  const absorbed = (combined: string): string => step(`(${rotateLeft(combined, 13)} * 5 + 3864292196) & ${U32}`);
+
+  const input = step(long);
+  // With seed 0 the first block's xor into the hash is the block itself.
+  const low = absorbed(mixedBlock(`${input} & ${U32}`));
+  const hash = absorbed(step(`xor(${low}, ${mixedBlock(`(${input} >> 32) & ${U32}`)})`));
+  let final = step(`xor(${hash}, 8)`);
   final = step(`(xor(${final}, ${final} >> 16) * 2246822507) & ${U32}`);
   final = step(`(xor(${final}, ${final} >> 13) * 3266489909) & ${U32}`);
   return { steps, sql: `CAST((xor(${final}, ${final} >> 16) & 2147483647) % ${buckets} AS INTEGER)` };
 }
 
-export type TimeTransform = 'year' | 'month' | 'day' | 'hour';
+export type TimeTransform = Extract<TransformKind, 'year' | 'month' | 'day' | 'hour'>;
 
 /**
  * Iceberg's `year`, `month`, `day` and `hour` of `value` (a column of Iceberg type `type`) as
@@ -75,8 +78,14 @@ export type TimeTransform = 'year' | 'month' | 'day' | 'hour';
  * DuckDB's casts truncate; `iceberg_transform_int` computes those.
  */
 export function nativeTimeTransformSql(transform: TimeTransform, value: string, type: PrimitiveType): string | undefined {
-  const calendar =
-    type === 'date' || type === 'timestamp' ? value : type === 'timestamptz' ? `make_timestamp(epoch_us(${value}))` : undefined;
-  if (calendar === undefined) return undefined;
-  return `CAST(date_diff('${transform}', TIMESTAMP '1970-01-01', ${calendar}) AS INTEGER)`;
+  const fromEpoch = (calendar: string): string => `CAST(date_diff('${transform}', TIMESTAMP '1970-01-01', ${calendar}) AS INTEGER)`;
+  switch (type) {
+    case 'date':
+    case 'timestamp':
+      return fromEpoch(value);
+    case 'timestamptz':
+      return fromEpoch(`make_timestamp(epoch_us(${value}))`);
+    default:
+      return undefined;
+  }
 }

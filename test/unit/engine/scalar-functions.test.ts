@@ -4,6 +4,7 @@ import { writeParquet } from '../../../engine/parquet-writer.js';
 import { registerIcebergBucket } from '../../../engine/scalar-functions.js';
 import type { BucketHash } from '../../../engine/scalar-functions.js';
 import type { PrimitiveValue } from '../../../iceberg/spec/types.js';
+import { APPENDIX_B, expectedBucket } from './appendix-b.js';
 import { tuples, withEngine } from './helpers.js';
 import { schema } from './plans.js';
 
@@ -13,35 +14,12 @@ import { schema } from './plans.js';
  * fails the test, so these prove that the UDF hands over the right type and value form
  * (days, µs, ns, unscaled decimals, canonical uuid text, bytes).
  */
-const APPENDIX_B: Record<string, number> = {
-  'int|34': 2017239379,
-  'long|34': 2017239379,
-  'decimal(9, 2)|1420': -500754589,
-  'date|17486': -653330422,
-  'time|81068000000': -662762989,
-  'timestamp|1510871468000000': -2047944441,
-  'timestamp|1510871468000001': -1207196810,
-  'timestamptz|1510871468000000': -2047944441,
-  'timestamptz|1510871468000001': -1207196810,
-  'timestamp_ns|1510871468000001001': -1207196810,
-  'string|iceberg': 1210000089,
-  // From the spec's type-promotion note: "34" and 34 hash differently.
-  'string|34': -427558391,
-  'uuid|f79c3e09-677c-4bbd-a479-3f349cb785e7': 1488055340,
-  'binary|00010203': -188683207,
-};
-
 const specVectors: BucketHash = (value, type) => {
   const text = value instanceof Uint8Array ? Buffer.from(value).toString('hex') : String(value);
   const hash = APPENDIX_B[`${type}|${text}`];
   if (hash === undefined) throw new Error(`test double has no vector for ${type} ${text}`);
   return hash;
 };
-
-/** The spec's `(hash & Integer.MAX_VALUE) % n`, written independently of the code under test. */
-function expectedBucket(hash: number, buckets: number): number {
-  return Number(BigInt.asUintN(31, BigInt(hash)) % BigInt(buckets));
-}
 
 describe('iceberg_bucket', () => {
   it('equals Iceberg’s bucket transform on the spec’s Appendix B vectors', async () => {
