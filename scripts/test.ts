@@ -125,9 +125,6 @@ async function runNodeTests(
     'tsx',
     '--import',
     pathToFileURL(join(repoRoot, 'scripts', 'test-blocking-stdio.mjs')).href,
-    // The AWS SDK warns in every process that imports it that its 2027 releases will need Node 22;
-    // the project is on Node 20 by design, and nine lines per test file bury the results.
-    '--disable-warning=NodeVersionSupportWarning',
     join(repoRoot, 'scripts', 'run-test-files.ts'),
     `--concurrency=${options.concurrency}`,
     `--times-file=${timesFile}`,
