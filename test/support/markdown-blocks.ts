@@ -138,3 +138,50 @@ function shellWords(text: string): string[] {
   if (word !== null) words.push(word);
   return words;
 }
+
+export interface MarkdownLink {
+  readonly file: string;
+  readonly line: number;
+  /** The linked file, relative to the checkout (the linking file itself for `#anchor`). */
+  readonly target: string;
+  readonly anchor?: string;
+}
+
+/** Relative links of a page, outside code blocks: `[text](path)`, `[text](path#anchor)`, `[text](#anchor)`. */
+export function relativeLinks(root: string, file: string): MarkdownLink[] {
+  const links: MarkdownLink[] = [];
+  let fenced = false;
+  readFileSync(path.join(root, file), 'utf8')
+    .split('\n')
+    .forEach((text, index) => {
+      if (/^\s*```/.test(text)) fenced = !fenced;
+      if (fenced) return;
+      for (const match of text.replace(/`[^`]*`/g, '').matchAll(/\]\(([^)\s]+)\)/g)) {
+        const href = match[1]!;
+        if (/^[a-z][a-z0-9+.-]*:/i.test(href)) continue;
+        const [target, anchor] = href.split('#') as [string, string | undefined];
+        const resolved = target === '' ? file : path.posix.normalize(path.posix.join(path.posix.dirname(file), target));
+        links.push({ file, line: index + 1, target: resolved, ...(anchor === undefined ? {} : { anchor }) });
+      }
+    });
+  return links;
+}
+
+/** The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces as `-`. */
+export function headingAnchors(root: string, file: string): Set<string> {
+  const anchors = new Set<string>();
+  let fenced = false;
+  for (const text of readFileSync(path.join(root, file), 'utf8').split('\n')) {
+    if (/^\s*```/.test(text)) fenced = !fenced;
+    const heading = fenced ? null : /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(text);
+    if (heading === null) continue;
+    const base = heading[1]!
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+    let anchor = base;
+    for (let suffix = 1; anchors.has(anchor); suffix++) anchor = `${base}-${suffix}`;
+    anchors.add(anchor);
+  }
+  return anchors;
+}

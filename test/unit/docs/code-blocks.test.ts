@@ -10,6 +10,7 @@
 // A block that cannot be checked says why on the line before it: `<!-- not-compiled: why -->`
 // (or ```sh no-check). Keep those rare.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +25,9 @@ import {
   codeBlocks,
   documentationFiles,
   floeCommands,
+  headingAnchors,
   notCheckedMarkers,
+  relativeLinks,
 } from '../../support/markdown-blocks.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -54,6 +57,27 @@ describe('the documentation’s code blocks', () => {
     const bare = blocks.filter((block) => block.language === '' && block.notChecked === undefined);
     // Plain ``` blocks are program output and diagrams: text, nothing to check.
     for (const block of bare) assert.doesNotMatch(block.code, /^\s*npx floe /m, `${where(block)}: a command block should be \`\`\`sh`);
+  });
+});
+
+describe('links between the pages', () => {
+  test('every relative link names a file of the checkout, and a heading of it', () => {
+    const broken = files.flatMap((file) =>
+      relativeLinks(root, file).flatMap((link) => {
+        const at = `${link.file} line ${link.line}: ${link.target}${link.anchor === undefined ? '' : `#${link.anchor}`}`;
+        if (!existsSync(path.join(root, link.target))) return [`${at} (no such file)`];
+        if (link.anchor !== undefined && link.target.endsWith('.md') && !headingAnchors(root, link.target).has(link.anchor))
+          return [`${at} (no such heading)`];
+        return [];
+      }),
+    );
+    assert.deepEqual(broken, []);
+  });
+
+  test('a heading’s anchor is GitHub’s', () => {
+    const anchors = headingAnchors(root, 'docs/pipelines.md');
+    assert.ok(anchors.has('time-no-window-runs-ahead-late-rows-still-land'), [...anchors].join(' '));
+    assert.ok(anchors.has('onlineoffline-consistency'));
   });
 });
 
