@@ -118,12 +118,12 @@ function withoutComment(line: string): string {
   return line;
 }
 
-/** Splits a command line into words as a POSIX shell would, for quotes (no expansions). */
-function shellWords(text: string): string[] {
+/** Splits a command line into words as a POSIX shell would, for quotes (no expansions); a trailing comment dropped. */
+export function shellWords(text: string): string[] {
   const words: string[] = [];
   let word: string | null = null;
   let quote: string | null = null;
-  for (const char of text) {
+  for (const char of withoutComment(text)) {
     if (quote !== null) {
       if (char === quote) quote = null;
       else word += char;
