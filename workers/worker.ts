@@ -4,6 +4,7 @@ import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker
 import { createActivities } from '../activities/index.js';
 import type { Runtime } from '../features/runtime.js';
 import { FloeError } from '../iceberg/errors.js';
+import { activityDurationInterceptor } from './activity-duration.js';
 
 // Run from sources this module is worker.ts and the workflows are index.ts; compiled into dist/, both are .js.
 const MODULE_EXTENSION = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
@@ -46,6 +47,7 @@ export async function createWorker(runtime: Runtime, options: WorkerOptions): Pr
     taskQueue: options.taskQueue ?? temporal.taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: { ...floeActivities, ...options.activities },
+    interceptors: { activity: [activityDurationInterceptor] },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
   });
 }
