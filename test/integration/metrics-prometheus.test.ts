@@ -109,3 +109,15 @@ test("Prometheus scrapes the server's freshness and the worker's SDK and Floe me
   const durations = await eventually(`floe_activity_duration_seconds_count{job="floe-worker",outcome="completed"}`);
   assert.deepEqual([...new Set(durations.map((sample) => sample.metric.activityType))].sort(), ['commitOnline', 'prepareWindow']);
 });
+
+test('a worker whose metrics port is taken exits 2 naming the port and the setting', async () => {
+  // The running worker holds its metrics port; --metrics-port asks a second worker for the same one.
+  const port = workerMetrics.split(':')[1]!;
+  const second = await floeCommand(['worker', '--project', directory, '--metrics-port', port]);
+  assert.equal(second.code, 2, second.stderr);
+  assert.match(second.stderr, new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${port} \\(worker\\.metricsPort`));
+  assert.doesNotMatch(second.stderr, /\n\s+at /, 'no stack trace');
+  const bad = await floeCommand(['worker', '--project', directory, '--metrics-port', 'ninety']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--metrics-port must be an integer from 1 to 65535, got "ninety"/);
+});
