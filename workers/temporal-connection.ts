@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Connection, type TLSConfig } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { TEMPORAL_ENVIRONMENT, type TemporalConfig, type TemporalTlsConfig } from '../features/config.js';
 import { FloeError } from '../iceberg/errors.js';
 
@@ -70,6 +70,8 @@ export async function connectTemporalClient(settings: TemporalConnectionSettings
 /** A worker connection; close it with `connection.close()` once its workers have stopped. */
 export async function connectTemporalWorker(settings: TemporalConnectionSettings): Promise<NativeConnection> {
   const options = await temporalConnectionOptions(settings);
+  // Loaded here, not at the top: the worker SDK (and its native bridge) would slow every CLI command's start.
+  const { NativeConnection } = await import('@temporalio/worker');
   try {
     return await NativeConnection.connect(options);
   } catch (error) {
