@@ -9,7 +9,7 @@ export async function runWorker(project: Project): Promise<void> {
   installWorkerLogger();
   const runtime = await openRuntime(project);
   try {
-    const connection = await connectWorker(temporal.address);
+    const connection = await connectWorker(temporal);
     try {
       const worker = await createWorker(runtime, { connection });
       console.log(
