@@ -13,7 +13,7 @@ export async function runWorker(project: Project, options: { readonly metricsPor
   installWorkerRuntime(metrics === undefined ? {} : { metrics });
   const runtime = await openRuntime(project);
   try {
-    const connection = await connectWorker(temporal.address);
+    const connection = await connectWorker(temporal);
     try {
       const worker = await createWorker(runtime, { connection });
       console.log(

@@ -101,6 +101,16 @@ export async function commitChange(
     }
   };
 
+  /** A reload while an unknown outcome is chased: a catalog still unreachable past the budget gives up on the commit. */
+  const reloadChasing = async (unknown: FloeError, attempt: number): Promise<LoadedTable> => {
+    try {
+      return await reload();
+    } catch (error) {
+      if (!FloeError.is(error) || !error.retryable) throw error;
+      throw giveUpUnknown(unknown, identifier, change, attempt, unknownBudgetMs, error);
+    }
+  };
+
   for (let attempt = 1; ; attempt++) {
     const committed = findCommitted(table.metadata, branch, change.idempotencyKey);
     if (committed !== undefined) {
@@ -130,7 +140,7 @@ export async function commitChange(
         const waitMs = backoffMs(unknowns, UNKNOWN_OUTCOME_RETRY, options.random);
         if (now() - unknownSince + waitMs > unknownBudgetMs) {
           // One last look: a commit whose outcome was unknown may have landed after all.
-          table = await reload();
+          table = await reloadChasing(error, attempt);
           const landed = findCommitted(table.metadata, branch, change.idempotencyKey);
           await discard(table, settle(unresolved, table.metadata, branch, landed?.snapshotId));
           if (landed !== undefined) return { table, snapshotId: landed.snapshotId, attempts: attempt, conflicts, alreadyCommitted: true };
@@ -138,13 +148,12 @@ export async function commitChange(
         }
         options.onRetry?.({ attempt, waitMs, error });
         await sleep(waitMs);
-        table = await reload();
+        table = await reloadChasing(error, attempt);
         continue;
       }
-      // A conflict or a non-retryable refusal means the catalog did not apply the attempt: nothing
-      // will ever point at its files. After a transient error (io, 5xx) it might have, so its files
-      // stay (orphans at worst, for remove-orphan-files).
-      if (FloeError.is(error) && (error.kind === 'commit-conflict' || !error.retryable)) await discard(table, prepared.writtenFiles ?? []);
+      // Any failure but an unknown outcome means the catalog did not apply the attempt (a conflict,
+      // a refusal, a catalog that could not be reached): nothing will ever point at its files.
+      await discard(table, prepared.writtenFiles ?? []);
       if (!FloeError.is(error, 'commit-conflict')) throw error;
       conflicts += 1;
       const waitMs = backoffMs(conflicts, policy, options.random);
@@ -247,8 +256,20 @@ function giveUpConflict(
   return new FloeError(error.kind, message, { context: { table, attempts }, cause: error, retryable: true });
 }
 
-function giveUpUnknown(error: FloeError, identifier: TableIdentifier, change: TableChange, attempts: number, budgetMs: number): FloeError {
+/** `reloadError`: why the last look for the idempotency key could not be taken. */
+function giveUpUnknown(
+  error: FloeError,
+  identifier: TableIdentifier,
+  change: TableChange,
+  attempts: number,
+  budgetMs: number,
+  reloadError?: unknown,
+): FloeError {
   const table = formatTableIdentifier(identifier);
-  const message = `Commit of ${change.description} to ${table}: outcome unknown after ${attempts} attempts over ${Math.round(budgetMs / 1000)} s, and its idempotency key was not found (${error.detail})`;
+  const looked =
+    reloadError === undefined
+      ? 'and its idempotency key was not found'
+      : `and the table could not be reloaded to look for its idempotency key (${FloeError.is(reloadError) ? reloadError.detail : String(reloadError)})`;
+  const message = `Commit of ${change.description} to ${table}: outcome unknown after ${attempts} attempts over ${Math.round(budgetMs / 1000)} s, ${looked} (${error.detail})`;
   return new FloeError(error.kind, message, { context: { table, attempts }, cause: error, retryable: true });
 }
