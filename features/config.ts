@@ -102,15 +102,31 @@ export const DEFAULT_MAX_ENTITY_ROWS = 10_000;
 /** The Temporal CLI's default Web UI port, which `floe dev` keeps so UI bookmarks go on working. */
 export const DEFAULT_DEV_UI_PORT = 8233;
 
+/** A TCP port, which may also arrive as text (configuration interpolated from the environment). */
+const port = z.preprocess(
+  (value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value),
+  z.number().int().min(1).max(65_535),
+);
+
 const devConfig = z
   .object({
     /** The port of `floe dev`'s Temporal Web UI (its gRPC address is temporal.address). */
-    uiPort: z
-      .preprocess(
-        (value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value),
-        z.number().int().min(1).max(65_535),
-      )
-      .default(DEFAULT_DEV_UI_PORT),
+    uiPort: port.default(DEFAULT_DEV_UI_PORT),
+  })
+  .strict();
+
+export const DEFAULT_WORKER_METRICS_HOST = '127.0.0.1';
+
+const workerConfig = z
+  .object({
+    /**
+     * Where a worker serves Prometheus metrics (`GET /metrics`): the Temporal SDK's (task slots,
+     * latencies, sticky cache) and Floe's own (windows committed, rows written, commit attempts and
+     * conflicts, activity durations). No endpoint without it.
+     */
+    metricsPort: port.optional(),
+    /** The address the metrics endpoint listens on; `0.0.0.0` lets a Prometheus on another host scrape it. */
+    metricsHost: z.string().min(1).default(DEFAULT_WORKER_METRICS_HOST),
   })
   .strict();
 
@@ -168,6 +184,8 @@ export const projectConfigSchema = z
     /** The feature server (`floe serve`, `floe dev`). */
     server: serverConfig.default({ maxEntityRows: DEFAULT_MAX_ENTITY_ROWS }),
     push: pushConfig.default({ maxDelayMs: DEFAULT_PUSH_MAX_DELAY_MS, maxRows: DEFAULT_PUSH_MAX_ROWS }),
+    /** Worker processes (`floe worker`, `npm run worker`, `floe dev`'s worker). */
+    worker: workerConfig.default({ metricsHost: DEFAULT_WORKER_METRICS_HOST }),
     /** `floe dev`, the local development server. */
     dev: devConfig.default({ uiPort: DEFAULT_DEV_UI_PORT }),
     /** Where Floe records what it measures about itself. */

@@ -4,6 +4,7 @@ import { bundleWorkflowCode, type NativeConnection, Worker } from '@temporalio/w
 import { createActivities } from '../activities/index.js';
 import type { Runtime } from '../features/runtime.js';
 import { FloeError } from '../iceberg/errors.js';
+import { activityDurationInterceptor } from './activity-duration.js';
 import { connectTemporalWorker, type TemporalConnectionSettings } from './temporal-connection.js';
 
 // Run from sources this module is worker.ts and the workflows are index.ts; compiled into dist/, both are .js.
@@ -47,6 +48,7 @@ export async function createWorker(runtime: Runtime, options: WorkerOptions): Pr
     taskQueue: options.taskQueue ?? temporal.taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: { ...floeActivities, ...options.activities },
+    interceptors: { activity: [activityDurationInterceptor] },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
   });
 }

@@ -55,6 +55,8 @@ export interface CommitResult {
   readonly snapshotId?: bigint;
   /** How many times the catalog was asked to commit (0 when the change was found already committed). */
   readonly attempts: number;
+  /** How many of those attempts conflicted with another commit (each was then replayed on the new base). */
+  readonly conflicts: number;
   readonly alreadyCommitted: boolean;
 }
 
@@ -113,7 +115,7 @@ export async function commitChange(
     const committed = findCommitted(table.metadata, branch, change.idempotencyKey);
     if (committed !== undefined) {
       await discard(table, settle(unresolved, table.metadata, branch, committed.snapshotId));
-      return { table, snapshotId: committed.snapshotId, attempts: attempt - 1, alreadyCommitted: true };
+      return { table, snapshotId: committed.snapshotId, attempts: attempt - 1, conflicts, alreadyCommitted: true };
     }
     await discard(table, settle(unresolved, table.metadata, branch, undefined));
 
@@ -126,7 +128,7 @@ export async function commitChange(
         unresolved.splice(0).flatMap((earlier) => earlier.files),
       );
       const snapshotId = addedSnapshotId(prepared.updates);
-      return { table: result, ...(snapshotId === undefined ? {} : { snapshotId }), attempts: attempt, alreadyCommitted: false };
+      return { table: result, ...(snapshotId === undefined ? {} : { snapshotId }), attempts: attempt, conflicts, alreadyCommitted: false };
     } catch (error) {
       if (FloeError.is(error, 'commit-state-unknown')) {
         // Without an idempotency key there is no way to tell whether an unknown commit landed, and
@@ -141,7 +143,7 @@ export async function commitChange(
           table = await reloadChasing(error, attempt);
           const landed = findCommitted(table.metadata, branch, change.idempotencyKey);
           await discard(table, settle(unresolved, table.metadata, branch, landed?.snapshotId));
-          if (landed !== undefined) return { table, snapshotId: landed.snapshotId, attempts: attempt, alreadyCommitted: true };
+          if (landed !== undefined) return { table, snapshotId: landed.snapshotId, attempts: attempt, conflicts, alreadyCommitted: true };
           throw giveUpUnknown(error, identifier, change, attempt, unknownBudgetMs);
         }
         options.onRetry?.({ attempt, waitMs, error });
