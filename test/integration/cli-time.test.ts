@@ -1,7 +1,7 @@
 // The one rule for instants, as a user in Tokyo meets it: every `floe` process here (the worker
 // included) runs with TZ=Asia/Tokyo, and an instant without a zone still means UTC — on the
 // command line, in an --entities-csv file — and every instant printed is UTC with a Z, in Feast's
-// form. Read back with `floe get-online` and `floe table head`.
+// form. Read back with `floe get-online`, the feature server and `floe table head`.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { DriverStatsRow } from '../fixtures/driver-stats.js';
 import { createSource } from './pipelines/support/pipeline.js';
-import { floeCommand, startWorker, stopWorker, writeCliProject } from './support/cli-project.js';
+import { floeCommand, startServer, startWorker, stopWorker, writeCliProject } from './support/cli-project.js';
 
 const suffix = randomUUID().slice(0, 8);
 const view = `tokyo_${suffix}`;
@@ -66,6 +66,20 @@ describe('under TZ=Asia/Tokyo, an instant without a zone is UTC', () => {
     const [feature] = (JSON.parse(read.stdout) as { features: { values: number[]; eventTimestamps: string[] }[] }).features;
     assert.deepEqual(feature!.values, [0.1, 0.5]);
     assert.deepEqual(feature!.eventTimestamps, ['2024-05-01T00:00:00Z', '2024-05-01T08:30:00Z']);
+
+    // The feature server prints the same instants the same way.
+    const { url, server } = await startServer(directory, { env });
+    try {
+      const response = await fetch(`${url}/get-online-features`, {
+        method: 'POST',
+        body: JSON.stringify({ features: [`${view}:conv_rate`], entities: { driver_id: [1, 2] } }),
+      });
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as { results: { event_timestamps: string[] }[] };
+      assert.deepEqual(body.results[1]!.event_timestamps, feature!.eventTimestamps);
+    } finally {
+      await stopWorker(server);
+    }
   });
 
   test('floe training-set --entities-csv: zone-less times are UTC, offsets honoured', async () => {
