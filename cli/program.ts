@@ -5,6 +5,7 @@ import { compactCommand } from './commands/compact.js';
 import { consistencyCommand } from './commands/consistency.js';
 import { devCommand } from './commands/dev.js';
 import { getOnlineCommand } from './commands/get-online.js';
+import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
 import { materializeCommand } from './commands/materialize.js';
 import { materializeIncrementalCommand } from './commands/materialize-incremental.js';
@@ -43,5 +44,6 @@ export function createProgram(): Command {
   pushCommand(program);
   tableCommand(program);
   trainingSetCommand(program);
+  importCommand(program);
   return program;
 }
