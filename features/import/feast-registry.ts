@@ -477,7 +477,7 @@ class FeastImporter {
           .split('\n')
           .map((line) => `  //   ${line}`.trimEnd()),
         `  compute: () => {`,
-        `    throw new Error(${JSON.stringify(`TODO(feast import): on-demand view ${view.name} is not ported from Python yet`)});`,
+        `    throw new Error(${quote(`TODO(feast import): on-demand view ${view.name} is not ported from Python yet`)});`,
         `  },`,
         `})`,
       ];
@@ -547,7 +547,7 @@ class FeastImporter {
       ...(this.refusals.length === 0
         ? []
         : ['// Left out (see each reason):', ...this.refusals.map((note) => `//   ${note.object}: ${note.reason}`)]),
-      `import { ${functions.join(', ')} } from ${JSON.stringify(this.options.floeModule ?? 'floe')};`,
+      ...(functions.length === 0 ? [] : [`import { ${functions.join(', ')} } from ${quote(this.options.floeModule ?? 'floe')};`]),
     ];
     for (const block of this.blocks) {
       const variable = this.variableName(block.name, block.kind);
@@ -631,11 +631,16 @@ export function durationOf(totalSeconds: number): Record<string, number> {
   return duration;
 }
 
-/** `fn({...})` with the object's defined fields as TypeScript, one per line. */
+/** `fn({...})` with the object's defined fields as TypeScript, one per line, as Floe's own sources are formatted. */
 function call(fn: string, fields: Record<string, unknown>): string {
   const body = Object.entries(fields)
     .filter(([, value]) => value !== undefined)
-    .map(([key, value]) => `  ${key}: ${literal(value)},`);
+    .map(([key, value]) => {
+      const short = `  ${key}: ${literal(value)},`;
+      // A long list of objects (features, fields), one item per line.
+      if (short.length <= 100 || !Array.isArray(value)) return short;
+      return [`  ${key}: [`, ...value.map((item) => `    ${literal(item)},`), '  ],'].join('\n');
+    });
   return `${fn}({\n${body.join('\n')}\n})`;
 }
 
@@ -644,7 +649,12 @@ function literal(value: unknown): string {
   if (typeof value === 'object' && value !== null)
     return `{ ${Object.entries(value)
       .filter(([, item]) => item !== undefined)
-      .map(([key, item]) => `${IDENTIFIER_PATTERN.test(key) ? key : JSON.stringify(key)}: ${literal(item)}`)
+      .map(([key, item]) => `${IDENTIFIER_PATTERN.test(key) ? key : quote(key)}: ${literal(item)}`)
       .join(', ')} }`;
-  return JSON.stringify(value);
+  return typeof value === 'string' ? quote(value) : JSON.stringify(value);
+}
+
+/** A single-quoted TypeScript string literal (the project's style), escaped as JSON escapes. */
+function quote(text: string): string {
+  return `'${JSON.stringify(text).slice(1, -1).replaceAll('\\"', '"').replaceAll("'", "\\'")}'`;
 }

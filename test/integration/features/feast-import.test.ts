@@ -186,3 +186,30 @@ test("Feast's example repository, imported, applied, materialized and read, answ
   // The generated definitions are the ones Floe stored.
   assert.match(await readFile(out, 'utf8'), /ttl: \{ days: 1 \}/);
 });
+
+test('floe import feast: bad input exits 2 naming the file or option, and an existing --out is not overwritten', async () => {
+  const notADump = path.join(directory, 'registry.db');
+  await writeFile(notADump, Buffer.from([0x0a, 0x04, 0x64, 0x65, 0x6d, 0x6f]));
+  const protobuf = await floeCommand(['import', 'feast', notADump, '--out', path.join(directory, 'a.ts')]);
+  assert.equal(protobuf.code, 2);
+  assert.equal(
+    protobuf.stderr.split('\n')[0],
+    `floe: ${notADump} is not JSON: expected the output of \`feast registry-dump\` (a Feast registry file must be dumped with it first) (file=${notADump})`,
+  );
+
+  const dump = path.join(directory, 'empty.json');
+  await writeFile(dump, '{"project": "empty"}');
+  const badTable = await floeCommand(['import', 'feast', dump, '--out', path.join(directory, 'b.ts'), '--table', 'rides.driver_stats']);
+  assert.equal(badTable.code, 2);
+  assert.match(badTable.stderr, /^floe: --table rides\.driver_stats: expected <feast source name>=<namespace\.table>/);
+
+  const existing = path.join(directory, 'features.ts');
+  await writeFile(existing, '// mine\n');
+  const refused = await floeCommand(['import', 'feast', dump, '--out', existing]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /features\.ts exists; give another --out, or --force to overwrite it/);
+  assert.equal(await readFile(existing, 'utf8'), '// mine\n');
+  const forced = await floeCommand(['import', 'feast', dump, '--out', existing, '--force']);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(await readFile(existing, 'utf8'), /^\/\/ Imported from the Feast registry of project empty/);
+});

@@ -183,7 +183,7 @@ test('stream sources, unsupported key types, entity-less views and what depends 
   assert.match(reasons.get('feature view global')!, /without entities/);
   assert.match(imported.definitions, /ttl: \{ hours: 1, minutes: 30 \},\n {2}online: \{ enabled: false \},/);
   // The service asked for every feature the view kept: the whole view.
-  assert.match(imported.definitions, /name: "model",\n {2}features: \["user_profile"\],/);
+  assert.match(imported.definitions, /name: 'model',\n {2}features: \['user_profile'\],/);
 });
 
 test('bad input names the file or the --table, and is bad input (exit 2)', async () => {
@@ -212,4 +212,16 @@ test('TTLs: protobuf durations in the largest whole units; zero is no TTL, as in
   assert.deepEqual(durationOf(86_400), { days: 1 });
   assert.deepEqual(durationOf(2 * 86_400 + 3_600 + 1.5), { days: 2, hours: 1, seconds: 1.5 });
   assert.throws(() => parseFeastDuration('1d'), /TTL "1d" is not a protobuf duration/);
+});
+
+test("names and text with quotes, backslashes and Python's own comments come out as valid TypeScript", async () => {
+  const dump = await initDump();
+  const view = dump.featureViews.find((candidate) => candidate.spec.name === 'driver_hourly_stats')!.spec;
+  view.description = `it's a "view" \\ with */ and \${no} template`;
+  const onDemand = dump.onDemandFeatureViews[0]!.spec;
+  onDemand.userDefinedFunction = { body: "def f(inputs):\n    return inputs  # it's */ done\n" };
+  const imported = importFeastRegistry(dump, { floeModule: PUBLIC_API });
+  const registry = await load(imported);
+  assert.equal(registry.featureViews.get('driver_hourly_stats')!.description, view.description);
+  assert.match(imported.definitions, /\/\/ {7}return inputs {2}# it's \*\/ done\n/);
 });
