@@ -5,6 +5,7 @@ import { compactCommand } from './commands/compact.js';
 import { consistencyCommand } from './commands/consistency.js';
 import { devCommand } from './commands/dev.js';
 import { getOnlineCommand } from './commands/get-online.js';
+import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
 import { maintenanceCommand } from './commands/maintenance.js';
 import { materializeCommand } from './commands/materialize.js';
@@ -45,5 +46,6 @@ export function createProgram(): Command {
   pushCommand(program);
   tableCommand(program);
   trainingSetCommand(program);
+  importCommand(program);
   return program;
 }
