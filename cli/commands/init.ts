@@ -71,5 +71,21 @@ export async function initProject(
     await writeFile(path.join(directory, target), text, { mode: target.endsWith('.mjs') ? 0o755 : 0o644 });
   }
   await writeFile(path.join(directory, '.gitignore'), '.floe/\nnode_modules/\n');
-  return { directory, project, files: [...Object.values(FILES), '.gitignore'] };
+  const catalogFile = await createCatalog(directory);
+  return { directory, project, files: [...Object.values(FILES), '.gitignore', ...(catalogFile === undefined ? [] : [catalogFile])] };
+}
+
+/**
+ * The new project's empty SQLite catalog (`.floe/catalog.db` unless FLOE_CATALOG_URI says otherwise):
+ * `floe init` is one of the few places that creates one, so a typo in catalog.uri later is an error.
+ */
+async function createCatalog(directory: string): Promise<string | undefined> {
+  const { readProjectConfig } = await import('../../features/config.js');
+  const { loadCatalog } = await import('../../iceberg/catalog/load-catalog.js');
+  const { isPostgresUri } = await import('../../iceberg/catalog/postgres-driver.js');
+  const { sqlitePathFromUri } = await import('../../iceberg/catalog/sql-catalog.js');
+  const { catalog } = await readProjectConfig(path.join(directory, 'floe.yaml'));
+  if (catalog.type !== 'sql' || isPostgresUri(catalog.uri)) return undefined;
+  await (await loadCatalog({ ...catalog, create: true })).close();
+  return path.relative(directory, path.resolve(directory, sqlitePathFromUri(catalog.uri)));
 }
