@@ -36,10 +36,11 @@ export function initCommand(program: Command): void {
           'Next:',
           `  cd ${path.relative(process.cwd(), result.directory) || '.'}`,
           '  npm install                     # floe itself, unless a folder above already has it',
-          '  node generate_data.mjs          # sample source data in a local SQLite catalog',
-          '  floe dev                        # Temporal dev server + worker + feature server',
-          '  floe materialize driver_hourly_stats --start … --end …   (the generator prints the window)',
-          '  floe get-online driver_hourly_stats:conv_rate --entity driver_id=1001',
+          "  node generate_data.mjs          # sample source data in the project's SQLite catalog",
+          '  npx floe apply                  # store the definitions, create the online tables (again after each edit)',
+          '  npx floe dev                    # Temporal dev server + worker + feature server',
+          '  npx floe materialize driver_hourly_stats --start … --end …   (in another terminal; the generator prints the window)',
+          '  npx floe get-online driver_hourly_stats:conv_rate --entity driver_id=1001',
         ].join('\n'),
       );
     });
