@@ -34,6 +34,7 @@ import { utcMicrosSql } from '../engine/timestamps.js';
 import { isAggregatedView } from './aggregations.js';
 import { columnPartials, floorToGrid, TILE_START, tileMicros } from './online/aggregation-tiles.js';
 import { eventTilesSql } from './online/tile-sql.js';
+import { instantMillis } from '../contracts/instants.js';
 
 /** Event time `[start, end)`. */
 export interface Window {
@@ -383,7 +384,7 @@ export async function commitOnlineWindow(
     staging?: string | null;
     incremental?: boolean;
   },
-): Promise<{ snapshotId: bigint | null; alreadyCommitted: boolean; attempts: number }> {
+): Promise<{ snapshotId: bigint | null; alreadyCommitted: boolean; attempts: number; conflicts: number; rows: number }> {
   const view = context.registry.featureView(viewName);
   const identifier = context.registry.onlineTableOf(view);
   const table = await context.catalog.loadTable(identifier);
@@ -404,7 +405,13 @@ export async function commitOnlineWindow(
   const result = await commitChange(context.catalog, identifier, change, { loaded: table });
   // The staged rows are in the committed files now; a failed delete only leaves an orphan.
   if (options.staging) await table.io.delete(options.staging).catch(() => undefined);
-  return { snapshotId: result.snapshotId ?? null, alreadyCommitted: result.alreadyCommitted, attempts: result.attempts };
+  return {
+    snapshotId: result.snapshotId ?? null,
+    alreadyCommitted: result.alreadyCommitted,
+    attempts: result.attempts,
+    conflicts: result.conflicts,
+    rows: manifests.reduce((sum, manifest) => sum + manifest.addedRowsCount, 0),
+  };
 }
 
 /**
@@ -428,7 +435,7 @@ export function watermarkOf(metadata: TableMetadata): number | null {
   let greatest: number | null = null;
   const consider = (text: string | undefined): void => {
     if (text === undefined) return;
-    const millis = Date.parse(text);
+    const millis = instantMillis(text);
     if (!Number.isNaN(millis) && (greatest === null || millis > greatest)) greatest = millis;
   };
   for (const snapshot of ancestorsOf(metadata, head.snapshotId)) {
@@ -500,7 +507,8 @@ export async function materializeWindow(
   options: MaterializeWindowOptions = {},
 ) {
   const plan = await planSourceScan(context, viewName, window, options);
-  if (plan.skipped !== undefined) return { ...plan, rows: 0, dataFiles: 0, snapshotId: null, alreadyCommitted: false, attempts: 0 };
+  if (plan.skipped !== undefined)
+    return { ...plan, rows: 0, dataFiles: 0, snapshotId: null, alreadyCommitted: false, attempts: 0, conflicts: 0 };
   const key = typeof idempotencyKey === 'string' ? idempotencyKey : idempotencyKey(plan.window);
   const name = key.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
   const fileName = options.fileName ?? ((step: 'latest' | 'online') => `${step}-${name}-${Date.now()}`);
@@ -521,7 +529,7 @@ export async function materializeWindow(
     sourceSnapshotId: plan.sourceSnapshotId?.toString() ?? null,
     incremental: options.incremental ?? false,
   });
-  return { ...plan, rows: written.rows, dataFiles: written.dataFiles, ...committed };
+  return { ...plan, ...committed, rows: written.rows, dataFiles: written.dataFiles };
 }
 
 interface ResolvedSource {
