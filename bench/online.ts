@@ -172,6 +172,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
           ? {
               type: 'sql',
               uri: `sqlite:///${path.join(scratch, 'catalog.db')}`,
+              create: true,
               warehouse: `file://${path.join(scratch, 'warehouse')}`,
             }
           : floeRestCatalog(restCatalogService());

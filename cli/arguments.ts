@@ -110,6 +110,20 @@ export function integerAtLeast(text: string | undefined, option: string, least: 
   return value;
 }
 
+/** Temporal's default limit on a workflow id's length (the server's limit.maxIDLength). */
+const MAX_WORKFLOW_ID_LENGTH = 1000;
+
+/** A --workflow-id Temporal takes and a terminal shows: no line breaks or other control characters; else exit 2. */
+export function checkWorkflowIdOption(id: string): void {
+  // eslint-disable-next-line no-control-regex -- control characters are what is refused
+  if (id.length > 0 && id.length <= MAX_WORKFLOW_ID_LENGTH && !/[\u0000-\u001f\u007f-\u009f]/.test(id)) return;
+  throw new FloeError(
+    'invalid-input',
+    `--workflow-id must be 1 to ${MAX_WORKFLOW_ID_LENGTH} characters without line breaks, tabs or other control characters, got ${JSON.stringify(id.length > 80 ? `${id.slice(0, 80)}…` : id)}`,
+    { context: { field: '--workflow-id' } },
+  );
+}
+
 /** A duration option in seconds (72h, 3d, PT1H; 0 means none), or exit 2 naming it. */
 export function durationSeconds(text: string, option: string): number {
   if (/^0+[a-z]*$/i.test(text.trim())) return 0;

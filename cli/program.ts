@@ -28,7 +28,14 @@ export function createProgram(): Command {
     .description('Durable ML features from Apache Iceberg tables')
     .version(floeVersion(), '-V, --version', "print Floe's version")
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // Every command that takes --workflow-id checks it before it connects to anything.
+    .hook('preAction', async (_program, command) => {
+      const { workflowId } = command.opts<{ workflowId?: unknown }>();
+      if (typeof workflowId !== 'string') return;
+      const { checkWorkflowIdOption } = await import('./arguments.js');
+      checkWorkflowIdOption(workflowId);
+    });
   initCommand(program);
   materializeCommand(program);
   planCommand(program);

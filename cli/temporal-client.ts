@@ -1,7 +1,8 @@
-import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Client, ServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { WorkflowHandle, WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { ProjectConfig } from '../features/config.js';
+import { FloeError } from '../iceberg/errors.js';
 import { connectTemporalClient } from '../workers/temporal-connection.js';
 
 /** A command gives up on an unreachable server after this long (the SDK's default is 10 s), so it fails within 5 s of starting. */
@@ -29,7 +30,21 @@ export async function startOrFollow<T extends Workflow>(
   try {
     return { handle: await client.workflow.start<T>(workflowType, options), alreadyRunning: false };
   } catch (error) {
-    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    return { handle: client.workflow.getHandle<T>(options.workflowId), alreadyRunning: true };
+    if (error instanceof WorkflowExecutionAlreadyStartedError)
+      return { handle: client.workflow.getHandle<T>(options.workflowId), alreadyRunning: true };
+    throw startFailure(error, options.workflowId);
   }
+}
+
+/** gRPC's status code for a request the server refuses as malformed. */
+const GRPC_INVALID_ARGUMENT = 3;
+
+/** The SDK says only "Failed to start Workflow"; the server's reason is in the gRPC error under it. */
+function startFailure(error: unknown, workflowId: string): unknown {
+  if (!(error instanceof ServiceError)) return error;
+  const cause = error.cause as { code?: unknown; details?: unknown } | undefined;
+  const reason = typeof cause?.details === 'string' && cause.details !== '' ? cause.details : error.message;
+  const refused = cause?.code === GRPC_INVALID_ARGUMENT;
+  const shown = JSON.stringify(workflowId.length > 80 ? `${workflowId.slice(0, 80)}…` : workflowId);
+  return new FloeError(refused ? 'invalid-input' : 'io', `Temporal did not start workflow ${shown}: ${reason}`, { cause: error });
 }

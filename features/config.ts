@@ -204,7 +204,7 @@ export async function readProjectConfig(file: string, env: NodeJS.ProcessEnv = p
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new FloeError('not-found', `Cannot read the project file ${file}; run \`floe init\` to create one`, {
+    throw new FloeError('not-found', `Cannot read the project file ${file}; run \`npx floe init\` to create one`, {
       context: { file },
       cause: error,
     });

@@ -15,6 +15,8 @@ import { OnlineStore, responseRows } from '../features/online/index.js';
 import { loadProject } from '../features/project.js';
 import { applyDefinitions } from '../features/registry-store/apply.js';
 import { parseTableIdentifier } from '../iceberg/catalog/identifier.js';
+import { loadCatalog } from '../iceberg/catalog/load-catalog.js';
+import { shellQuote } from '../cli/follow.js';
 import { schedulePlan } from '../client/schedule-plan.js';
 import { applySchedules } from '../client/schedules.js';
 import type { backfill } from '../workflows/backfill.js';
@@ -61,6 +63,8 @@ Object.assign(process.env, {
   FLOE_WORK_DIRECTORY: path.join(demoDirectory, 'work'),
 });
 const project = await loadProject(projectDirectory);
+// The demo starts its catalog; everywhere else a missing catalog file is an error.
+await (await loadCatalog({ ...project.config.catalog, create: true })).close();
 const runtime = await openRuntime(project);
 // The demo's own dev server, in plaintext whatever FLOE_TEMPORAL_TLS_* the shell has.
 const workerConnection = await connectTemporalWorker({ address });
@@ -197,7 +201,7 @@ try {
     ),
   );
   console.log(
-    `  read ${online.reads[0]!.filesRead.length} of ${online.reads[0]!.dataFiles} data files; serve them over HTTP with \`floe serve --project examples/quickstart\``,
+    `  read ${online.reads[0]!.filesRead.length} of ${online.reads[0]!.dataFiles} data files; serve them over HTTP with \`FLOE_CATALOG_URI=${shellQuote(process.env.FLOE_CATALOG_URI!)} FLOE_WAREHOUSE=${shellQuote(process.env.FLOE_WAREHOUSE!)} npx floe serve --project examples/quickstart\``,
   );
 
   step('Where to look');

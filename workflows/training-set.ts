@@ -216,6 +216,7 @@ export function checkInput(input: TrainingSetInput): { request: TrainingSetReque
     ...(input.fullFeatureNames === undefined ? {} : { fullFeatureNames: input.fullFeatureNames }),
     ...(input.timestampColumn === undefined ? {} : { timestampColumn: input.timestampColumn }),
     output: { table: input.output.table },
+    ...(input.replace === true ? { replace: true } : {}),
   };
   return { request, chunkRows, parallelism };
 }

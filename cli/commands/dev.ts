@@ -98,7 +98,7 @@ export function devCommand(program: Command): void {
             `  Feature server ${featureServer ?? '(off)'}`,
             '',
             `Watching ${[...files].map((file) => path.relative(project.directory, file) || file).join(', ')}: an edit reloads the worker and server${options.apply ? ' and applies it' : ''}.`,
-            `In another terminal (this project's floe.yaml points there): floe materialize <view> --start … --end …`,
+            `In another terminal (this project's floe.yaml points there): npx floe materialize <view> --start … --end …`,
             'Ctrl-C stops everything.',
           ].join('\n'),
         );

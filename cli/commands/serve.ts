@@ -35,6 +35,9 @@ export function serveCommand(program: Command): void {
           () =>
             `Floe feature server for project ${project.config.project} on ${url} (POST /get-online-features, POST /push, GET /health, GET /metrics); Ctrl-C stops it`,
         );
+        const { describeOnlineDataGap, onlineDataGaps } = await import('../../features/online/index.js');
+        for (const gap of await onlineDataGaps(runtime.catalog, project.registry))
+          console.error(`floe serve: warning: ${describeOnlineDataGap(gap)}`);
         await untilInterrupted();
       } finally {
         await server.close();

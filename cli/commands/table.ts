@@ -89,6 +89,14 @@ export async function withTable<T>(
     try {
       loaded = await catalog.loadTable(identifier);
     } catch (error) {
+      if (FloeError.is(error, 'not-found') && (await catalog.tableExists(identifier).catch(() => false))) {
+        // The catalog has the table, but its current metadata file is gone (named without its path).
+        throw new FloeError(
+          'corrupt',
+          `Table ${tableName} is in catalog ${catalog.name}, but its current metadata file is missing, so it cannot be read; restore that file or drop the table`,
+          { context: { table: tableName } },
+        );
+      }
       if (FloeError.is(error, 'not-found')) {
         const tables = await catalog.listTables(identifier.namespace).catch(() => []);
         const known = tables.map((table) => [...table.namespace, table.name].join('.')).join(', ') || 'none';

@@ -17,6 +17,7 @@ interface TrainingSetOptions {
   featureService?: string;
   output: string;
   fullFeatureNames?: boolean;
+  replace?: boolean;
   timestampColumn?: string;
   chunkRows: string;
   parallelism: string;
@@ -45,6 +46,7 @@ export function trainingSetCommand(program: Command): void {
     .option('--feature-service <name>', 'the features of this feature service')
     .requiredOption('--output <table>', 'the Iceberg table to save the training set as (namespace.table)')
     .option('--full-feature-names', 'name feature columns view__feature')
+    .option('--replace', 'replace the --output table when it holds a training set of another request (otherwise refused)')
     .option('--timestamp-column <name>', "the entity rows' timestamp column (default event_timestamp)")
     .option('--chunk-rows <n>', 'entity rows per chunk', '100000')
     .option('--parallelism <n>', 'chunks joined at once', '2')
@@ -180,6 +182,7 @@ async function trainingSetInput(options: TrainingSetOptions, csvAsParquet: (file
     ...(options.fullFeatureNames ? { fullFeatureNames: true } : {}),
     ...(options.timestampColumn === undefined ? {} : { timestampColumn: options.timestampColumn }),
     output: { table: options.output },
+    ...(options.replace ? { replace: true } : {}),
     chunkRows: positiveInteger(options.chunkRows, '--chunk-rows'),
     parallelism: positiveInteger(options.parallelism, '--parallelism'),
   };

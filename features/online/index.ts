@@ -6,3 +6,5 @@ export { resolveFeatureRefs, resolveFeatureService, resolveSelection } from './f
 export type { FeatureSelection, ViewProjection } from './feature-refs.js';
 export { isoMicros, presentValue, responseRows } from './response.js';
 export type { FeatureStatus, FeatureVector, OnlineFeaturesResponse, OnlineValue, ViewRead } from './response.js';
+export { describeOnlineDataGap, onlineDataGaps } from './online-data-gaps.js';
+export type { OnlineDataGap } from './online-data-gaps.js';

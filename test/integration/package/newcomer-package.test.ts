@@ -115,6 +115,7 @@ describe('the newcomer path through the npm package', () => {
     const init = await run('npx', ['floe', 'init', 'my_features', '--floe-dependency', `file:${tarball}`, '--json'], app);
     assert.equal(init.code, 0, init.stderr);
     assert.deepEqual((await readdir(project)).sort(), [
+      '.floe',
       '.gitignore',
       'README.md',
       'features.ts',
@@ -122,6 +123,7 @@ describe('the newcomer path through the npm package', () => {
       'generate_data.mjs',
       'package.json',
     ]);
+    assert.deepEqual(await readdir(path.join(project, '.floe')), ['catalog.db'], 'init creates the SQLite catalog');
     const manifest = JSON.parse(await readFile(path.join(project, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
       scripts: Record<string, string>;
@@ -129,7 +131,7 @@ describe('the newcomer path through the npm package', () => {
     assert.deepEqual(manifest.dependencies, { floe: `file:${tarball}` });
     assert.equal(manifest.scripts.apply, 'floe apply');
     assert.match(await readFile(path.join(project, 'features.ts'), 'utf8'), /from 'floe';/);
-    for (const file of await readdir(project)) {
+    for (const file of (await readdir(project)).filter((name) => name !== '.floe')) {
       const text = await readFile(path.join(project, file), 'utf8');
       assert.ok(
         !CHECKOUT_PATHS.some((checkout) => text.includes(checkout)) && !text.includes('../'),
