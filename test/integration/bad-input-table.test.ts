@@ -230,7 +230,7 @@ const cliRows: Row[] = [
     name: 'CLI: training-set with neither entity option',
     args: () => ['training-set', '--features', `${VIEW}:conv_rate`, '--output', `datasets.none_${suffix}`],
     code: 2,
-    names: () => /--entities-table <namespace\.table> or --entities-parquet/,
+    names: () => /--entities-table <namespace\.table>, --entities-parquet <files\.\.\.> or --entities-csv/,
   },
   {
     name: 'CLI: an output table name past 128 characters',
