@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { latestMismatchRates } from '../features/consistency/index.js';
 import { OnlineStore } from '../features/online/index.js';
@@ -20,7 +21,7 @@ export async function projectFeatureServer(
   return createFeatureServer({
     maxEntityRows: config.server.maxEntityRows,
     ...(auth === undefined ? {} : { auth }),
-    ...(tls === undefined ? {} : { tls: { cert: await pemFile(tls.certFile, 'certFile'), key: await pemFile(tls.keyFile, 'keyFile') } }),
+    ...(tls === undefined ? {} : { tls: await tlsFiles(tls) }),
     consistency: { table: config.monitoring.consistencyTable, read: (table) => latestMismatchRates(runtime, table) },
     store: new OnlineStore({
       registry,
@@ -31,6 +32,21 @@ export async function projectFeatureServer(
       ...(options.refreshIntervalMs === undefined ? {} : { refreshIntervalMs: options.refreshIntervalMs }),
     }),
   });
+}
+
+/** server.tls's certificate and key, checked to be PEM and to belong together before the server starts. */
+async function tlsFiles(tls: { readonly certFile: string; readonly keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  const files = { cert: await pemFile(tls.certFile, 'certFile'), key: await pemFile(tls.keyFile, 'keyFile') };
+  try {
+    createSecureContext(files);
+  } catch (error) {
+    throw new FloeError(
+      'invalid-input',
+      `server.tls.certFile ${tls.certFile} and server.tls.keyFile ${tls.keyFile} are not a PEM certificate and its private key (${(error as Error).message})`,
+      { context: { field: 'server.tls' } },
+    );
+  }
+  return files;
 }
 
 async function pemFile(file: string, setting: string): Promise<Buffer> {
