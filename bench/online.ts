@@ -13,8 +13,8 @@
 // http_100key_8c_p99_ms, rps_vs_feast_redis (Floe req/s ÷ Feast-on-Redis req/s, 1 key, 8
 // connections; above 1: Floe serves more), first_read_after_start_ms (a fresh server's first
 // answer) and server_rss_mb (the Floe server process's peak resident memory).
-// With auth: auth_overhead_1key_8c_p50/_p99/_rps (a second floe serve with server.auth and a
-// static bearer token, taking turns with the first: on ÷ off), auth_1key_8c_p99_ms, auth_1key_8c_rps.
+// With auth: auth_overhead_1key_8c_p50/_p99/_rps (two fresh floe serves, one with server.auth and
+// a static bearer token, taking turns: on ÷ off), auth_1key_8c_p99_ms, auth_1key_8c_rps.
 //
 // At the smallest local scale it also measures reads through the library (one after another, in
 // this process) beside a plain DuckDB query of the same Parquet files (vs_duckdb = Floe's p50 /
@@ -382,12 +382,8 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
       }
     }
     log(`${label}: floe serve's peak RSS ${figures.server_rss_mb} MB`);
-    if (scale.storage === 'local' && scale.feast === 'yes') {
-      // Feast's servers are done: only Floe's two share the cores while auth on and off take turns.
-      await Promise.all(plainServers.filter(({ name }) => name !== 'floe').map(({ server }) => server.stop()));
-      figures.auth = await measureAuth(context, floe);
-    }
     await Promise.all(plainServers.map(({ server }) => server.stop()));
+    if (scale.storage === 'local' && scale.feast === 'yes') figures.auth = await measureAuth(context);
 
     if (aggregatedServer !== undefined)
       context.onExtras({ ...(await measureAggregated(context, aggregatedServer, figures.floe)), ...library });
@@ -441,25 +437,31 @@ async function startFeastPeers(
 
 /** The time of a fresh server's first answer (1 key). */
 /**
- * A second floe serve over the same table with `server.auth` (one static token; every request sends
- * it as `Authorization: Bearer`), measured taking turns with the first, which runs without.
+ * Two fresh floe serves over the same table, alike but for `server.auth` (one static token, sent by
+ * every request as `Authorization: Bearer`), started together and taking turns, so that neither
+ * is warmer than the other (the first server's long run would have made it so).
  */
-async function measureAuth(context: ScaleContext, floe: ServerProcess): Promise<{ off: ShapeFigures; on: ShapeFigures }> {
+async function measureAuth(context: ScaleContext): Promise<{ off: ShapeFigures; on: ShapeFigures }> {
   const label = context.scale.name;
-  log(`${label}: starting floe serve with server.auth beside the one without`);
-  const withAuth = await startFloeServer({
-    directory: path.join(context.scratch, 'floe-serve-auth'),
-    catalog: context.config,
-    definitions: { kind: 'plain', table: `${context.namespace}.compacted`, buckets: BUCKETS },
-    auth: true,
-  });
+  log(`${label}: starting two floe serves, without and with server.auth`);
+  const start = (auth: boolean): Promise<ServerProcess> =>
+    startFloeServer({
+      directory: path.join(context.scratch, auth ? 'floe-serve-auth-on' : 'floe-serve-auth-off'),
+      catalog: context.config,
+      definitions: { kind: 'plain', table: `${context.namespace}.compacted`, buckets: BUCKETS },
+      auth,
+    });
+  const started = await Promise.allSettled([start(false), start(true)]);
+  const [withoutAuth, withAuth] = started.map((result) => (result.status === 'fulfilled' ? result.value : undefined));
   try {
-    await timeFirstRead(withAuth.url, PLAIN_FEATURES, context.scale.entities, withAuth.headers);
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    for (const server of [withoutAuth!, withAuth!]) await timeFirstRead(server.url, PLAIN_FEATURES, context.scale.entities, server.headers);
     const measured = await measureShapes(
       context.load,
       [
-        { name: 'auth_off', url: floe.url },
-        { name: 'auth_on', url: withAuth.url, ...(withAuth.headers === undefined ? {} : { headers: withAuth.headers }) },
+        { name: 'auth_off', url: withoutAuth!.url },
+        { name: 'auth_on', url: withAuth!.url, ...(withAuth!.headers === undefined ? {} : { headers: withAuth!.headers }) },
       ],
       PLAIN_FEATURES,
       context.scale.entities,
@@ -469,7 +471,7 @@ async function measureAuth(context: ScaleContext, floe: ServerProcess): Promise<
     );
     return { off: measured['auth_off']!, on: measured['auth_on']! };
   } finally {
-    await withAuth.stop();
+    await Promise.all([withoutAuth?.stop(), withAuth?.stop()]);
   }
 }
 
