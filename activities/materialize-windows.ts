@@ -1,6 +1,7 @@
 import type { FeatureContext } from '../features/context.js';
 import { materializeWindows } from '../features/backfill-batch.js';
 import type { BatchWindowResult } from '../features/backfill-batch.js';
+import { recordCommittedWindow } from './activity-metrics.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
 import type { MaterializeHooks } from './materialize.js';
 import { attemptName } from './materialize.js';
@@ -38,8 +39,17 @@ export function createMaterializeWindowsActivities(context: FeatureContext, hook
               ...(hooks.afterWrite
                 ? { afterWrite: (window, manifest) => hooks.afterWrite!({ featureView: window.featureView, manifest, signal }) }
                 : {}),
-              onWindowDone: (done, result) =>
-                report({ phase: `materialized ${done} of ${input.windows.length} windows`, window: `${result.start}/${result.end}` }),
+              onWindowDone: (done, result) => {
+                if (result.skipped === undefined)
+                  recordCommittedWindow({
+                    featureView: result.featureView,
+                    rows: result.alreadyCommitted ? 0 : result.rows,
+                    attempts: result.commitAttempts,
+                    conflicts: result.commitConflicts,
+                    alreadyCommitted: result.alreadyCommitted,
+                  });
+                report({ phase: `materialized ${done} of ${input.windows.length} windows`, window: `${result.start}/${result.end}` });
+              },
             },
           ),
         ),

@@ -13,6 +13,7 @@ import {
   readWatermark,
   writeOnlinePartitions,
 } from '../features/materialization.js';
+import { recordCommittedWindow } from './activity-metrics.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
 
 export interface WindowInput {
@@ -189,6 +190,7 @@ export function createMaterializeActivities(context: FeatureContext, hooks: Mate
             staging: input.staging ?? null,
             incremental: input.incremental ?? false,
           });
+          recordCommittedWindow({ featureView: input.featureView, ...committed });
           return {
             snapshotId: committed.snapshotId?.toString() ?? null,
             alreadyCommitted: committed.alreadyCommitted,

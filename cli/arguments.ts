@@ -110,3 +110,27 @@ export function integerAtLeast(text: string | undefined, option: string, least: 
     });
   return value;
 }
+
+/** A duration option in seconds (72h, 3d, PT1H; 0 means none), or exit 2 naming it. */
+export function durationSeconds(text: string, option: string): number {
+  if (/^0+[a-z]*$/i.test(text.trim())) return 0;
+  const seconds = parseDurationSeconds(text);
+  if (seconds === undefined)
+    throw new FloeError('invalid-input', `${option} ${JSON.stringify(text)} is not a duration (for example 72h, 3d or PT1H; 0 for none)`, {
+      context: { field: option },
+    });
+  return seconds;
+}
+
+/** A command's subject: a feature view (its online table) or `--table`, exactly one of them. */
+export function viewOrTable(
+  command: string,
+  featureView: string | undefined,
+  table: string | undefined,
+): { readonly featureView: string } | { readonly table: string } {
+  if ((featureView === undefined) === (table === undefined))
+    throw new FloeError('invalid-input', `floe ${command} needs either a feature view or --table <namespace.table>, not both`, {
+      context: { field: 'feature-view' },
+    });
+  return table !== undefined ? { table } : { featureView: featureView! };
+}

@@ -6,6 +6,7 @@ import { consistencyCommand } from './commands/consistency.js';
 import { devCommand } from './commands/dev.js';
 import { getOnlineCommand } from './commands/get-online.js';
 import { initCommand } from './commands/init.js';
+import { maintenanceCommand } from './commands/maintenance.js';
 import { materializeCommand } from './commands/materialize.js';
 import { materializeIncrementalCommand } from './commands/materialize-incremental.js';
 import { planCommand } from './commands/plan.js';
@@ -33,6 +34,7 @@ export function createProgram(): Command {
   applyCommand(program);
   materializeIncrementalCommand(program);
   compactCommand(program);
+  maintenanceCommand(program);
   consistencyCommand(program);
   backfillCommand(program);
   scheduleCommand(program);

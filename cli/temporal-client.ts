@@ -1,28 +1,19 @@
-import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { WorkflowHandle, WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { ProjectConfig } from '../features/config.js';
-import { FloeError } from '../iceberg/errors.js';
+import { connectTemporalClient } from '../workers/temporal-connection.js';
 
 /** A command gives up on an unreachable server after this long (the SDK's default is 10 s), so it fails within 5 s of starting. */
 const CONNECT_TIMEOUT_MS = 2_000;
 
 /**
- * A Temporal client for the project's namespace; close it with `client.connection.close()`. An
- * unreachable server is reported with the address tried and the setting that changes it.
+ * A Temporal client for the project's namespace, over TLS and with an API key when floe.yaml and
+ * the environment say so; close it with `client.connection.close()`. An unreachable or refusing
+ * server is reported with the address tried and the setting that changes it.
  */
 export async function connectClient(config: ProjectConfig): Promise<Client> {
-  const { address } = config.temporal;
-  let connection: Connection;
-  try {
-    connection = await Connection.connect({ address, connectTimeout: CONNECT_TIMEOUT_MS });
-  } catch (error) {
-    throw new FloeError(
-      'io',
-      `Cannot reach the Temporal server at ${address} within ${CONNECT_TIMEOUT_MS / 1000} s: is it running? The address is temporal.address in floe.yaml (the init template reads it from FLOE_TEMPORAL_ADDRESS)`,
-      { cause: error },
-    );
-  }
+  const connection = await connectTemporalClient(config.temporal, CONNECT_TIMEOUT_MS);
   return new Client({ connection, namespace: config.temporal.namespace });
 }
 

@@ -373,7 +373,7 @@ export async function commitOnlineWindow(
     staging?: string | null;
     incremental?: boolean;
   },
-): Promise<{ snapshotId: bigint | null; alreadyCommitted: boolean; attempts: number }> {
+): Promise<{ snapshotId: bigint | null; alreadyCommitted: boolean; attempts: number; conflicts: number; rows: number }> {
   const view = context.registry.featureView(viewName);
   const identifier = context.registry.onlineTableOf(view);
   const table = await context.catalog.loadTable(identifier);
@@ -394,7 +394,13 @@ export async function commitOnlineWindow(
   const result = await commitChange(context.catalog, identifier, change, { loaded: table });
   // The staged rows are in the committed files now; a failed delete only leaves an orphan.
   if (options.staging) await table.io.delete(options.staging).catch(() => undefined);
-  return { snapshotId: result.snapshotId ?? null, alreadyCommitted: result.alreadyCommitted, attempts: result.attempts };
+  return {
+    snapshotId: result.snapshotId ?? null,
+    alreadyCommitted: result.alreadyCommitted,
+    attempts: result.attempts,
+    conflicts: result.conflicts,
+    rows: manifests.reduce((sum, manifest) => sum + manifest.addedRowsCount, 0),
+  };
 }
 
 /**
@@ -490,7 +496,8 @@ export async function materializeWindow(
   options: MaterializeWindowOptions = {},
 ) {
   const plan = await planSourceScan(context, viewName, window, options);
-  if (plan.skipped !== undefined) return { ...plan, rows: 0, dataFiles: 0, snapshotId: null, alreadyCommitted: false, attempts: 0 };
+  if (plan.skipped !== undefined)
+    return { ...plan, rows: 0, dataFiles: 0, snapshotId: null, alreadyCommitted: false, attempts: 0, conflicts: 0 };
   const key = typeof idempotencyKey === 'string' ? idempotencyKey : idempotencyKey(plan.window);
   const name = key.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
   const fileName = options.fileName ?? ((step: 'latest' | 'online') => `${step}-${name}-${Date.now()}`);
@@ -511,7 +518,7 @@ export async function materializeWindow(
     sourceSnapshotId: plan.sourceSnapshotId?.toString() ?? null,
     incremental: options.incremental ?? false,
   });
-  return { ...plan, rows: written.rows, dataFiles: written.dataFiles, ...committed };
+  return { ...plan, ...committed, rows: written.rows, dataFiles: written.dataFiles };
 }
 
 interface ResolvedSource {

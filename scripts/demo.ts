@@ -8,8 +8,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime as TemporalRuntime } from '@temporalio/worker';
 import type { FeatureViewDefinition } from '../features/definitions.js';
 import { OnlineStore, responseRows } from '../features/online/index.js';
 import { loadProject } from '../features/project.js';
@@ -26,6 +26,7 @@ import type { MaterializeResult } from '../contracts/materialize.js';
 import type { trainingSet } from '../workflows/training-set.js';
 import type { TrainingSetInput } from '../contracts/training-set.js';
 import { openRuntime } from '../features/runtime.js';
+import { connectTemporalClient, connectTemporalWorker } from '../workers/temporal-connection.js';
 import { createWorker } from '../workers/worker.js';
 import { createDriverStats, firstRows, writeEntityRows } from './demo/sample-data.js';
 import { runScheduleOnce } from './demo/schedule-run.js';
@@ -61,8 +62,9 @@ Object.assign(process.env, {
 });
 const project = await loadProject(projectDirectory);
 const runtime = await openRuntime(project);
-const workerConnection = await NativeConnection.connect({ address });
-const clientConnection = await Connection.connect({ address });
+// The demo's own dev server, in plaintext whatever FLOE_TEMPORAL_TLS_* the shell has.
+const workerConnection = await connectTemporalWorker({ address });
+const clientConnection = await connectTemporalClient({ address });
 let worker: Awaited<ReturnType<typeof createWorker>> | undefined;
 let running: Promise<void> | undefined;
 try {

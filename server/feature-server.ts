@@ -83,7 +83,10 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   // A body larger than the rows allowed can need is refused before it is read or parsed: parsing
   // 8 MB of JSON alone holds ~150 MB and the event loop for ~0.4 s.
   const bodyLimit = options.bodyLimit ?? Math.max(1024 * 1024, limits.maxEntityRows * BODY_BYTES_PER_ENTITY_ROW);
-  const metrics = new ServerMetrics(options.consistency === undefined ? {} : { consistency: options.consistency });
+  const metrics = new ServerMetrics({
+    ...(options.consistency === undefined ? {} : { consistency: options.consistency }),
+    freshness: { read: () => store.freshness() },
+  });
   const app = fastifyServer(options, bodyLimit);
   const auth = options.auth === undefined ? undefined : serverAuthConfigSchema.parse(options.auth);
   guardRoutes(app, auth === undefined ? {} : { authenticator: createAuthenticator(auth), metricsOpen: auth.metricsOpen });

@@ -18,7 +18,7 @@ export function devCommand(program: Command): void {
     .action(async (options: { project: string; port: string; serve: boolean; apply?: boolean; json?: boolean }) => {
       const port = integer(options.port, '--port', 0, 65_535);
       const { startTemporal } = await import('../../scripts/services/temporal.js');
-      const { installWorkerLogger } = await import('../../workers/logger.js');
+      const { installWorkerRuntime, workerMetricsAddress } = await import('../../workers/worker-runtime.js');
       const { openRuntime } = await import('../../features/runtime.js');
       const { connectWorker, workflowBundleOnce } = await import('../../workers/worker.js');
       const { printResult } = await import('../output.js');
@@ -31,7 +31,8 @@ export function devCommand(program: Command): void {
       await requireFreePorts(ports);
       const stateDirectory = path.join(project.directory, '.floe');
       await mkdir(stateDirectory, { recursive: true });
-      installWorkerLogger({ oneLine: true });
+      const metrics = workerMetricsAddress(project.config);
+      installWorkerRuntime({ oneLine: true, ...(metrics === undefined ? {} : { metrics }) });
       if (!options.json) console.log('Starting a Temporal dev server (a first run may build the Temporal CLI, which takes minutes)…');
       let temporal;
       try {

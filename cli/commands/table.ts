@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { FloeError } from '../../iceberg/errors.js';
 import { formatByteSize } from '../../iceberg/util/byte-size.js';
+import type { Project } from '../../features/project.js';
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
 import type { TableInspection } from '../inspect-table.js';
 
@@ -45,12 +46,18 @@ export function tableCommand(program: Command): void {
     });
 }
 
-async function withTable<T>(projectDirectory: string, name: string, fn: (table: LoadedTable) => Promise<T>): Promise<T> {
+/** Loads the project's table `name` (or the table `name` picks from the project), runs `fn` on it and closes the catalog. */
+export async function withTable<T>(
+  projectDirectory: string,
+  name: string | ((project: Project) => string),
+  fn: (table: LoadedTable) => Promise<T>,
+): Promise<T> {
   const { loadProject } = await import('../../features/project.js');
   const { parseTableIdentifier } = await import('../../iceberg/catalog/identifier.js');
   const { loadCatalog } = await import('../../iceberg/catalog/load-catalog.js');
-  const identifier = parseTableIdentifier(name);
   const project = await loadProject(projectDirectory);
+  const tableName = typeof name === 'string' ? name : name(project);
+  const identifier = parseTableIdentifier(tableName);
   const catalog = await loadCatalog(project.config.catalog);
   try {
     let loaded: LoadedTable;
@@ -62,8 +69,8 @@ async function withTable<T>(projectDirectory: string, name: string, fn: (table: 
         const known = tables.map((table) => [...table.namespace, table.name].join('.')).join(', ') || 'none';
         throw new FloeError(
           'not-found',
-          `No table ${name} in catalog ${catalog.name}; tables in ${identifier.namespace.join('.')}: ${known}`,
-          { context: { table: name }, cause: error },
+          `No table ${tableName} in catalog ${catalog.name}; tables in ${identifier.namespace.join('.')}: ${known}`,
+          { context: { table: tableName }, cause: error },
         );
       }
       throw error;

@@ -1,6 +1,7 @@
 /** Online reads: the latest feature values of entity keys from the views' online Iceberg tables. */
 export { OnlineStore, DEFAULT_MAX_CACHED_ROWS, DEFAULT_REFRESH_INTERVAL_MS } from './online-store.js';
 export type { OnlineFeaturesRequest, OnlineStoreOptions } from './online-store.js';
+export type { ViewFreshness } from './freshness.js';
 export { resolveFeatureRefs, resolveFeatureService, resolveSelection } from './feature-refs.js';
 export type { FeatureSelection, ViewProjection } from './feature-refs.js';
 export { isoMicros, presentValue, responseRows } from './response.js';
