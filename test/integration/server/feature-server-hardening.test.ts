@@ -23,6 +23,7 @@ const HOUR = 3_600_000;
 const START = Date.parse('2024-05-01T00:00:00Z');
 const WINDOW = { start: START, end: START + 24 * HOUR };
 const REQUEST_MS = 1_000;
+const KEEP_ALIVE_MS = 500;
 const READ_LIMIT = 2_560_000;
 
 let scratch: string;
@@ -64,7 +65,7 @@ before(async () => {
       engine: runtime.engine,
       clock: () => WINDOW.end,
     }),
-    timeouts: { requestMs: REQUEST_MS, headersMs: REQUEST_MS / 2 },
+    timeouts: { requestMs: REQUEST_MS, headersMs: REQUEST_MS / 2, keepAliveMs: KEEP_ALIVE_MS },
     logStream: new Writable({
       write(chunk: Buffer, _encoding, done) {
         logLines.push(
@@ -133,6 +134,30 @@ describe('slow clients', () => {
     // The server still answers.
     const response = await fetch(`http://127.0.0.1:${port}/health`);
     assert.equal(response.status, 200);
+  });
+
+  test('a kept-alive connection left idle after its answer is closed after the keep-alive bound', async () => {
+    const closed = await new Promise<{ answeredAt: number; closedAt: number; answer: string }>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      let answer = '';
+      let answeredAt = 0;
+      socket.on('data', (chunk) => {
+        answer += chunk.toString();
+        answeredAt ||= performance.now();
+      });
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve({ answeredAt, closedAt: performance.now(), answer }));
+      socket.on('connect', () => socket.write('GET /health HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n'));
+    });
+    assert.match(closed.answer, /^HTTP\/1\.1 200/);
+    assert.match(closed.answer, /Keep-Alive: timeout=/i);
+    // Node closes the socket a second after the advertised timeout (its keepAliveTimeoutBuffer), so
+    // that a client reusing the connection at the last moment does not race the close.
+    const idle = closed.closedAt - closed.answeredAt;
+    assert.ok(
+      idle >= KEEP_ALIVE_MS * 0.8 && idle < KEEP_ALIVE_MS + 2_500,
+      `an idle kept-alive connection was closed after ${Math.round(idle)} ms (bound ${KEEP_ALIVE_MS} ms)`,
+    );
   });
 
   test('headers sent a byte every 50 ms are cut off within the headers bound', async () => {
