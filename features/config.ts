@@ -134,13 +134,16 @@ const names = z.array(z.string().min(1)).default([]);
 
 /**
  * What a caller of the feature server may do: `read` every view and feature service (`true`) or the
- * named ones, and `push` to the named push sources. The same shape for a static token and for an
- * OIDC token's permissions claim.
+ * named ones, `push` to the named push sources, `write` rows straight into the named views' online
+ * tables, and `materialize` every view (`true`) or the named ones. The same shape for a static
+ * token and for an OIDC token's permissions claim.
  */
 export const serverPermissionsSchema = z
   .object({
     read: z.union([z.boolean(), z.object({ views: names, featureServices: names }).strict()]).default(false),
     push: names,
+    write: names,
+    materialize: z.union([z.boolean(), names]).default(false),
   })
   .strict();
 export type ServerPermissions = z.infer<typeof serverPermissionsSchema>;

@@ -19,7 +19,7 @@ export interface Authenticator {
   authenticate(authorization: string | undefined): Promise<Caller | InvalidCredentials>;
 }
 
-const NO_PERMISSIONS: ServerPermissions = { read: false, push: [] };
+const NO_PERMISSIONS: ServerPermissions = { read: false, push: [], write: [], materialize: false };
 
 /**
  * Checks `Authorization: Bearer <token>` (what Feast's clients send) against floe.yaml's
@@ -30,7 +30,10 @@ const NO_PERMISSIONS: ServerPermissions = { read: false, push: [] };
 export function createAuthenticator(config: ServerAuthConfig): Authenticator {
   const tokens = config.tokens.map((token) => ({
     digest: Buffer.from(token.sha256, 'hex'),
-    caller: { name: token.name, permissions: { read: token.read, push: token.push } } satisfies Caller,
+    caller: {
+      name: token.name,
+      permissions: { read: token.read, push: token.push, write: token.write, materialize: token.materialize },
+    } satisfies Caller,
   }));
   const { oidc } = config;
   // jose fetches the key set on first use, caches it, and refetches when a token names an unknown key.

@@ -19,7 +19,10 @@ export type RoutePermission =
   | { readonly kind: 'open' }
   | { readonly kind: 'metrics' }
   | { readonly kind: 'read'; readonly needs: (body: unknown) => ReadNeeds }
-  | { readonly kind: 'push'; readonly pushSource: (body: unknown) => string | undefined };
+  | { readonly kind: 'push'; readonly pushSource: (body: unknown) => string | undefined }
+  | { readonly kind: 'write'; readonly featureView: (body: unknown) => string | undefined }
+  /** `featureViews` undefined: every view (Feast's materialize without `feature_views`). */
+  | { readonly kind: 'materialize'; readonly featureViews: (body: unknown) => readonly string[] | undefined };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -68,14 +71,34 @@ export function guardRoutes(app: FastifyInstance, options: RouteGuardOptions): v
     const permission = request.routeOptions.config.permission;
     const caller = request.caller;
     if (caller === undefined || permission === undefined) return undefined;
-    const missing =
-      permission.kind === 'read'
-        ? missingRead(caller.permissions, permission.needs(request.body))
-        : permission.kind === 'push'
-          ? missingPush(caller.permissions, permission.pushSource(request.body))
-          : undefined;
+    const missing = missingPermission(caller.permissions, permission, request.body);
     return missing === undefined ? undefined : forbidden(reply, `${caller.name} may not ${missing}`);
   });
+}
+
+/** What the caller lacks to call a route with this body, said as what they may not do; undefined when nothing. */
+function missingPermission(permissions: ServerPermissions, permission: RoutePermission, body: unknown): string | undefined {
+  switch (permission.kind) {
+    case 'read':
+      return missingRead(permissions, permission.needs(body));
+    case 'push':
+      return missingPush(permissions, permission.pushSource(body));
+    case 'write': {
+      const view = permission.featureView(body);
+      if (view === undefined) return permissions.write.length > 0 ? undefined : 'write to online stores';
+      return permissions.write.includes(view) ? undefined : `write to the online store of feature view ${view}`;
+    }
+    case 'materialize': {
+      const { materialize } = permissions;
+      if (materialize === true) return undefined;
+      const views = permission.featureViews(body);
+      if (views === undefined) return 'materialize every feature view';
+      const view = views.find((name) => materialize === false || !materialize.includes(name));
+      return view === undefined ? undefined : `materialize feature view ${view}`;
+    }
+    default:
+      return undefined;
+  }
 }
 
 function missingRead(permissions: ServerPermissions, needs: ReadNeeds): string | undefined {
@@ -125,10 +148,27 @@ export function feastPushSource(body: unknown): string | undefined {
   return typeof name === 'string' ? name : undefined;
 }
 
-/** The permissions of the feature server's own routes. */
+/** The feature view a Feast `POST /write-to-online-store` body names. */
+export function feastWriteFeatureView(body: unknown): string | undefined {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const name = (body as Record<string, unknown>)['feature_view_name'];
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** The feature views a Feast `POST /materialize` or `/materialize-incremental` body names; undefined (every view) without `feature_views`. */
+export function feastMaterializeFeatureViews(body: unknown): readonly string[] | undefined {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const views = (body as Record<string, unknown>)['feature_views'];
+  if (!Array.isArray(views) || views.length === 0) return undefined;
+  return views.map(String);
+}
+
+/** The permissions of the feature server's routes: give each new route one of these (or a new one). */
 export const ROUTE_PERMISSIONS = {
   open: { kind: 'open' },
   metrics: { kind: 'metrics' },
   feastRead: { kind: 'read', needs: feastReadNeeds },
   feastPush: { kind: 'push', pushSource: feastPushSource },
+  feastWrite: { kind: 'write', featureView: feastWriteFeatureView },
+  feastMaterialize: { kind: 'materialize', featureViews: feastMaterializeFeatureViews },
 } as const satisfies Record<string, RoutePermission>;

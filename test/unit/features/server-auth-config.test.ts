@@ -22,7 +22,7 @@ async function read(server: string): Promise<Awaited<ReturnType<typeof readProje
 
 test('a token reads nothing and pushes nowhere unless it says so; digests are kept lower-case', async () => {
   const config = await read(`  auth:\n    tokens:\n      - { name: ops, sha256: ${DIGEST.toUpperCase()} }\n`);
-  assert.deepEqual(config.server.auth?.tokens, [{ name: 'ops', sha256: DIGEST, read: false, push: [] }]);
+  assert.deepEqual(config.server.auth?.tokens, [{ name: 'ops', sha256: DIGEST, read: false, push: [], write: [], materialize: false }]);
   assert.equal(config.server.auth?.metricsOpen, false);
 });
 
