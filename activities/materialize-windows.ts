@@ -5,6 +5,7 @@ import { recordCommittedWindow } from './activity-metrics.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
 import type { MaterializeHooks } from './materialize.js';
 import { attemptName } from './materialize.js';
+import { instantDate } from '../contracts/instants.js';
 
 export type { BatchWindowResult };
 
@@ -32,7 +33,7 @@ export function createMaterializeWindowsActivities(context: FeatureContext, hook
         withHeartbeats(`materializing ${input.windows.length} windows`, (signal, report) =>
           materializeWindows(
             { ...context, signal },
-            input.windows.map((window) => ({ ...window, start: new Date(window.start), end: new Date(window.end) })),
+            input.windows.map((window) => ({ ...window, start: instantDate(window.start), end: instantDate(window.end) })),
             {
               fileName: (step, window) =>
                 attemptName(step, { featureView: window.featureView, start: window.start.toISOString(), end: window.end.toISOString() }),

@@ -5,21 +5,20 @@
 import type { FeatureViewDefinition } from '../features/definitions.js';
 import { latestWindowEnd } from '../features/time-bounds.js';
 import { FloeError } from '../iceberg/errors.js';
+import { INSTANT_EXAMPLE, instantMillis } from '../contracts/instants.js';
 import { parseDurationSeconds } from '../contracts/windows.js';
 
 /** Instants Iceberg timestamps, DuckDB and the workflow ids all handle alike. */
 const EARLIEST = Date.UTC(1970, 0, 1);
 const LATEST_EXCLUSIVE = Date.UTC(10_000, 0, 1);
 
-/** An option's ISO-8601 instant, normalized, within the years 1970–9999. */
+/** An option's ISO-8601 instant (no zone: UTC), normalized, within the years 1970–9999. */
 export function instant(text: string, option: string): string {
-  const parsed = Date.parse(text);
+  const parsed = instantMillis(text);
   if (Number.isNaN(parsed))
-    throw new FloeError(
-      'invalid-input',
-      `${option} ${JSON.stringify(text)} is not an ISO-8601 instant (for example 2024-01-01T00:00:00Z)`,
-      { context: { field: option } },
-    );
+    throw new FloeError('invalid-input', `${option} ${JSON.stringify(text)} is not an ISO-8601 instant (for example ${INSTANT_EXAMPLE})`, {
+      context: { field: option },
+    });
   if (parsed < EARLIEST || parsed >= LATEST_EXCLUSIVE) {
     throw new FloeError('invalid-input', `${option} ${JSON.stringify(text)} is outside the years 1970–9999`, {
       context: { field: option },
@@ -30,7 +29,7 @@ export function instant(text: string, option: string): string {
 
 /** `[start, end)` must hold at least one instant. */
 export function checkWindowOrder(start: string, end: string): void {
-  if (!(Date.parse(start) < Date.parse(end)))
+  if (!(instantMillis(start) < instantMillis(end)))
     throw new FloeError('invalid-input', `--end ${end} must be after --start ${start}`, { context: { field: '--end' } });
 }
 
@@ -40,7 +39,7 @@ export function checkWindowOrder(start: string, end: string): void {
  */
 export function checkWindowEnded(view: Pick<FeatureViewDefinition, 'name' | 'delay'>, end: string, now: Date): void {
   const limit = latestWindowEnd(view, now);
-  if (Date.parse(end) > limit.getTime()) {
+  if (instantMillis(end) > limit.getTime()) {
     const delay = view.delay === undefined ? '' : ` (now − its delay)`;
     throw new FloeError(
       'invalid-input',
@@ -72,7 +71,7 @@ export function checkChunkCount(
   views: number,
   maxChunks: number,
 ): number {
-  const windows = Math.ceil((Date.parse(window.end) - Date.parse(window.start)) / (chunkSeconds(chunk) * 1000));
+  const windows = Math.ceil((instantMillis(window.end) - instantMillis(window.start)) / (chunkSeconds(chunk) * 1000));
   const count = windows * views;
   if (count > maxChunks) {
     throw new FloeError(

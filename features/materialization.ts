@@ -34,6 +34,7 @@ import { utcMicrosSql } from '../engine/timestamps.js';
 import { isAggregatedView } from './aggregations.js';
 import { columnPartials, floorToGrid, TILE_START, tileMicros } from './online/aggregation-tiles.js';
 import { eventTilesSql } from './online/tile-sql.js';
+import { instantMillis } from '../contracts/instants.js';
 
 /** Event time `[start, end)`. */
 export interface Window {
@@ -424,7 +425,7 @@ export function watermarkOf(metadata: TableMetadata): number | null {
   let greatest: number | null = null;
   const consider = (text: string | undefined): void => {
     if (text === undefined) return;
-    const millis = Date.parse(text);
+    const millis = instantMillis(text);
     if (!Number.isNaN(millis) && (greatest === null || millis > greatest)) greatest = millis;
   };
   for (const snapshot of ancestorsOf(metadata, head.snapshotId)) {

@@ -24,6 +24,31 @@ export function tableCommand(program: Command): void {
       printResult(inspection, options, () => describeInspection(inspection));
     });
   table
+    .command('head')
+    .description('Print the first rows of a table (of its current snapshot, or of --snapshot), deletes applied')
+    .argument('<table>', 'namespace.table')
+    .option('--limit <n>', 'rows to print', '10')
+    .option('--snapshot <id>', 'read this snapshot instead of the current one')
+    .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
+    .option('--json', 'print the rows as JSON')
+    .action(async (name: string, options: { limit: string; snapshot?: string; project: string; json?: boolean }) => {
+      const snapshotId = options.snapshot === undefined ? undefined : snapshotArgument(options.snapshot);
+      const { positiveInteger } = await import('../arguments.js');
+      const limit = positiveInteger(options.limit, '--limit');
+      const { Engine } = await import('../../engine/duckdb.js');
+      const { tableHead, describeTableHead } = await import('../table-head.js');
+      const { printResult } = await import('../output.js');
+      const head = await withTable(options.project, name, async (loaded) => {
+        const engine = await Engine.create();
+        try {
+          return await tableHead(loaded, engine, snapshotId === undefined ? { limit } : { limit, snapshotId });
+        } finally {
+          engine.close();
+        }
+      });
+      printResult(head, options, () => describeTableHead(head));
+    });
+  table
     .command('history')
     .description('When each snapshot of a table became current, and whether it is an ancestor of the current one')
     .argument('<table>', 'namespace.table')
