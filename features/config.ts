@@ -130,6 +130,62 @@ const workerConfig = z
   })
   .strict();
 
+const names = z.array(z.string().min(1)).default([]);
+
+/**
+ * What a caller of the feature server may do: `read` every view and feature service (`true`) or the
+ * named ones, `push` to the named push sources, `write` rows straight into the named views' online
+ * tables, and `materialize` every view (`true`) or the named ones. The same shape for a static
+ * token and for an OIDC token's permissions claim.
+ */
+export const serverPermissionsSchema = z
+  .object({
+    read: z.union([z.boolean(), z.object({ views: names, featureServices: names }).strict()]).default(false),
+    push: names,
+    write: names,
+    materialize: z.union([z.boolean(), names]).default(false),
+  })
+  .strict();
+export type ServerPermissions = z.infer<typeof serverPermissionsSchema>;
+
+const serverTokenConfig = serverPermissionsSchema.extend({
+  /** Who holds the token, for logs and answers. */
+  name: z.string().min(1),
+  /** The SHA-256 of the token, as hex: floe.yaml never holds the token itself. */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be the SHA-256 of the token as 64 hex digits (`printf %s "$TOKEN" | sha256sum`)')
+    .transform((hex) => hex.toLowerCase()),
+});
+
+export const DEFAULT_OIDC_PERMISSIONS_CLAIM = 'floe_permissions';
+
+const serverOidcConfig = z
+  .object({
+    /** The `iss` every token must carry. */
+    issuer: z.string().min(1),
+    /** The `aud` every token must carry (one of them). */
+    audience: z.string().min(1),
+    /** Where the issuer publishes its signing keys (its JSON Web Key Set). */
+    jwksUri: z.url({ protocol: /^https?$/ }),
+    /** The claim holding the caller's permissions, shaped like a static token's `read` and `push`. */
+    claim: z.string().min(1).default(DEFAULT_OIDC_PERMISSIONS_CLAIM),
+  })
+  .strict();
+
+export const serverAuthConfigSchema = z
+  .object({
+    tokens: z.array(serverTokenConfig).default([]),
+    oidc: serverOidcConfig.optional(),
+    /** `GET /metrics` without credentials (for a Prometheus that cannot send a bearer token). */
+    metricsOpen: z.boolean().default(false),
+  })
+  .strict()
+  .refine((auth) => auth.tokens.length > 0 || auth.oidc !== undefined, 'must have tokens, oidc or both')
+  .refine((auth) => new Set(auth.tokens.map((token) => token.sha256)).size === auth.tokens.length, 'two tokens have the same sha256');
+export type ServerAuthConfig = z.infer<typeof serverAuthConfigSchema>;
+export type ServerAuthInput = z.input<typeof serverAuthConfigSchema>;
+
 const serverConfig = z
   .object({
     /**
@@ -137,6 +193,13 @@ const serverConfig = z
      * about a thousand; the cap keeps one request from holding the server's memory and event loop.
      */
     maxEntityRows: count.default(DEFAULT_MAX_ENTITY_ROWS),
+    /** Who may call the feature server; without it every route is open (and only loopback may be served). */
+    auth: serverAuthConfigSchema.optional(),
+    /** HTTPS: PEM files, relative to floe.yaml. */
+    tls: z
+      .object({ certFile: z.string().min(1), keyFile: z.string().min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -312,6 +375,11 @@ function resolvePaths(config: ProjectConfig, directory: string): ProjectConfig {
     config.registry.location === undefined ? config.registry : { ...config.registry, location: local(config.registry.location) };
   const engine =
     config.engine.tempDirectory === undefined ? config.engine : { ...config.engine, tempDirectory: local(config.engine.tempDirectory) };
+  const { tls: serverTls } = config.server;
+  const server =
+    serverTls === undefined
+      ? config.server
+      : { ...config.server, tls: { certFile: local(serverTls.certFile), keyFile: local(serverTls.keyFile) } };
   const { tls } = config.temporal;
   const temporal =
     tls === undefined
@@ -330,6 +398,7 @@ function resolvePaths(config: ProjectConfig, directory: string): ProjectConfig {
     catalog,
     engine,
     registry,
+    server,
     temporal,
     definitions: local(config.definitions),
     workDirectory: local(config.workDirectory),
