@@ -112,7 +112,7 @@ function sqlCase(): Case {
   const oracle = sqliteCatalog(dir);
   if (oracle.type !== 'sql') throw new Error('expected a SQL catalog');
   return {
-    floe: { type: 'sql', name: 'floe_oracle', uri: join(dir, 'catalog.db'), warehouse: oracle.warehouse },
+    floe: { type: 'sql', name: 'floe_oracle', uri: join(dir, 'catalog.db'), warehouse: oracle.warehouse, create: true },
     oracle,
     namespace: 'concurrency',
   };

@@ -57,7 +57,7 @@ after(async () => {
 async function writeConfig(server: string): Promise<void> {
   await writeFile(
     path.join(project, 'floe.yaml'),
-    `project: serve_auth\ncatalog:\n  type: sql\n  uri: ${JSON.stringify(path.join(scratch, 'catalog.db'))}\n  warehouse: ${JSON.stringify(path.join(scratch, 'warehouse'))}\nworkDirectory: work\n${server}`,
+    `project: serve_auth\ncatalog:\n  type: sql\n  uri: ${JSON.stringify(path.join(scratch, 'catalog.db'))}\n  create: true\n  warehouse: ${JSON.stringify(path.join(scratch, 'warehouse'))}\nworkDirectory: work\n${server}`,
   );
 }
 
