@@ -3,12 +3,13 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { parse as parseLossless, parseNumberAndBigInt, stringify as stringifyLossless } from 'lossless-json';
 import { DEFAULT_MAX_ENTITY_ROWS } from '../features/config.js';
 import type { OnlineStore } from '../features/online/index.js';
+import { RequestIdConflictError } from '../features/push/push-commit.js';
 import { PushOverloadedError } from '../features/push/pusher.js';
 import { FloeError } from '../iceberg/errors.js';
 import { redact, redactValue } from '../iceberg/util/redaction.js';
 import { Budget } from './budget.js';
 import { EntityRowLimitError, parseFeastRequest, screenFeastRequest } from './feast-request.js';
-import { feastResponseJson } from './feast-response.js';
+import { feastErrorJson, feastResponseJson } from './feast-response.js';
 import { ServerMetrics } from './metrics.js';
 import type { ConsistencyGaugeSource } from './metrics.js';
 import { parsePushRequest, PUSH_BODY_LIMIT, toPushResponse } from './push-request.js';
@@ -44,7 +45,8 @@ const JSON_BODY_TYPES = ['application/json', 'text/plain', 'application/x-www-fo
 
 /**
  * The HTTP feature server, shaped like Feast's: `POST /get-online-features`, `POST /push`, `GET /health`,
- * `GET /metrics` (Prometheus). Errors are JSON `{error, message}` with a 4xx for anything the
+ * `GET /metrics` (Prometheus). Errors are Feast's error detail (a JSON string of `{module, class,
+ * message, error}`, which Feast's client raises as its own exception) with a 4xx for anything the
  * caller can fix (malformed body, unknown view or feature, bad key) and a bare 500 otherwise;
  * never a stack trace.
  */
@@ -119,16 +121,27 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   app.setNotFoundHandler(async (request, reply) =>
-    reply.code(404).send({
-      error: 'not-found',
-      message: `No route ${request.method} ${request.url}; the feature server serves POST /get-online-features, POST /push, GET /health and GET /metrics`,
-    }),
+    reply
+      .code(404)
+      .type('application/json')
+      .send(
+        feastErrorJson(
+          404,
+          'not-found',
+          redact(
+            `No route ${request.method} ${request.url}; the feature server serves POST /get-online-features, POST /push, GET /health and GET /metrics`,
+          ),
+        ),
+      ),
   );
 
   app.setErrorHandler(async (error: FastifyError | FloeError | Error, request, reply) => {
     const { status, body } = describeError(error, { ...limits, bodyLimit });
     if (status >= 500) request.log.error({ error: redactValue(error) }, 'request failed');
-    return reply.code(status).send(body);
+    return reply
+      .code(status)
+      .type('application/json')
+      .send(feastErrorJson(status, body.error, body.message));
   });
 
   return app;
@@ -152,6 +165,7 @@ function describeError(error: unknown, limits: Limits): { status: number; body: 
 
 function describeUnredacted(error: unknown, limits: Limits): { status: number; body: { error: string; message: string } } {
   if (error instanceof EntityRowLimitError) return { status: 413, body: { error: 'too-many-entity-rows', message: error.message } };
+  if (error instanceof RequestIdConflictError) return { status: 409, body: { error: 'request-id-conflict', message: error.message } };
   if (error instanceof PushOverloadedError) return { status: 503, body: { error: 'push-overloaded', message: error.detail } };
   if ((error as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return {

@@ -17,8 +17,9 @@ import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-lay
 import type { PushSourceDefinition } from '../push-source.js';
 import { Batcher } from './batcher.js';
 import { commitToTable, stageBatch } from './push-commit.js';
+import { RequestIdConflictError } from './push-commit.js';
 import type { BatchRequest, StagedBatch, TableCommit, TableTarget } from './push-commit.js';
-import { checkPushedRows, PUSH_TARGETS } from './push-rows.js';
+import { checkPushedRows, PUSH_TARGETS, rowsDigest } from './push-rows.js';
 import type { CheckedRows, PushColumns, PushTarget } from './push-rows.js';
 
 export interface PushRequest {
@@ -71,7 +72,7 @@ interface Pending extends BatchRequest {
 export class Pusher {
   private readonly batchers = new Map<string, Batcher<Pending>>();
   private readonly fields = new Map<string, Promise<readonly NestedField[]>>();
-  private readonly inFlight = new Map<string, Promise<PushAnswer>>();
+  private readonly inFlight = new Map<string, { readonly digest: string; readonly answer: Promise<PushAnswer> }>();
   private readonly options: PushConfig;
 
   constructor(
@@ -109,16 +110,20 @@ export class Pusher {
     const base = { pushSourceName: push.name, ...(requestId === undefined ? {} : { requestId }) };
     if (rows.rows === 0) return { ...base, rows: 0, commits: [] };
     const key = requestId === undefined ? undefined : `${push.name}\0${requestId}`;
+    const digest = requestId === undefined ? '' : rowsDigest(rows);
     const earlier = key === undefined ? undefined : this.inFlight.get(key);
-    if (earlier !== undefined) return earlier;
+    if (earlier !== undefined) {
+      if (earlier.digest !== digest) throw new RequestIdConflictError(push.name, requestId!, 'a push still under way');
+      return earlier.answer;
+    }
     const batcher = this.batcherFor(push);
     if (batcher.waitingRows + rows.rows > PENDING_BATCHES * this.options.maxRows && batcher.waitingRows > 0)
       throw new PushOverloadedError(push.name, batcher.waitingRows);
     const answer = new Promise<TableCommit[]>((resolve, reject) =>
-      batcher.add({ ...(requestId === undefined ? {} : { requestId }), rows, to, resolve, reject }, rows.rows),
+      batcher.add({ ...(requestId === undefined ? {} : { requestId, digest }), rows, to, resolve, reject }, rows.rows),
     ).then((commits) => ({ ...base, rows: rows.rows, commits }));
     if (key === undefined) return answer;
-    this.inFlight.set(key, answer);
+    this.inFlight.set(key, { digest, answer });
     try {
       return await answer;
     } finally {
@@ -202,8 +207,9 @@ export class Pusher {
         results.forEach((result, position) => {
           const { indexes } = targets[position]!;
           indexes.forEach((index, slot) => {
-            if (result.status === 'fulfilled') commits[index]!.push(result.value[slot]!);
-            else if (!failures.has(index)) failures.set(index, result.reason);
+            const outcome = result.status === 'fulfilled' ? result.value[slot]! : undefined;
+            if (outcome !== undefined && !(outcome instanceof RequestIdConflictError)) commits[index]!.push(outcome);
+            else if (!failures.has(index)) failures.set(index, outcome ?? (result as PromiseRejectedResult).reason);
           });
         });
         const committed = targets.flatMap(({ target }, position) =>
