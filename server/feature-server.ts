@@ -12,7 +12,7 @@ import { EntityRowLimitError, parseFeastRequest, screenFeastRequest } from './fe
 import { feastErrorJson, feastResponseJson } from './feast-response.js';
 import { ServerMetrics } from './metrics.js';
 import type { ConsistencyGaugeSource } from './metrics.js';
-import { parsePushRequest, PUSH_BODY_LIMIT, toPushResponse } from './push-request.js';
+import { parseOnlineWriteRequest, parsePushRequest, PUSH_BODY_LIMIT, toOnlineWriteResponse, toPushResponse } from './push-request.js';
 
 /**
  * DuckDB threads for a process that only serves (floe.yaml's `engine.threads` overrides it). Each
@@ -100,6 +100,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
     releaseOnClose(reply, await bodyBytes.take(weight));
   };
 
+  // permission: 'read'
   app.post('/get-online-features', { onRequest: readBodyWithinBudget }, async (request, reply) => {
     releaseOnClose(reply, await entityRows.take(screenFeastRequest(request.body, limits)));
     const { request: online, fullFeatureNames } = parseFeastRequest(request.body, limits);
@@ -110,9 +111,16 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
     return reply.type('application/json').send(feastResponseJson(response, { fullFeatureNames }));
   });
 
+  // permission: 'push'
   app.post('/push', { bodyLimit: Math.max(bodyLimit, PUSH_BODY_LIMIT) }, async (request, reply) => {
     const answer = await store.push(parsePushRequest(request.body));
     return reply.type('application/json').send(stringifyLossless(toPushResponse(answer)));
+  });
+
+  // permission: 'push' (Feast's remote online store writes here: FeatureStore.write_to_online_store, and push to "online")
+  app.post('/write-to-online-store', { bodyLimit: Math.max(bodyLimit, PUSH_BODY_LIMIT) }, async (request, reply) => {
+    const answer = await store.writeToOnlineStore(parseOnlineWriteRequest(request.body));
+    return reply.type('application/json').send(stringifyLossless(toOnlineWriteResponse(answer)));
   });
   app.addHook('onClose', async () => store.drainPushes());
 
@@ -129,7 +137,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
           404,
           'not-found',
           redact(
-            `No route ${request.method} ${request.url}; the feature server serves POST /get-online-features, POST /push, GET /health and GET /metrics`,
+            `No route ${request.method} ${request.url}; the feature server serves POST /get-online-features, POST /push, POST /write-to-online-store, GET /health and GET /metrics`,
           ),
         ),
       ),
