@@ -22,7 +22,7 @@ import type { Runtime } from '../../../features/runtime.js';
 import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import { testRuntime } from '../../support/runtime.js';
-import { pythonOracle } from '../../support/services.js';
+import { oldFeastPython, pythonOracle } from '../../support/services.js';
 import { appendSource, createSource, sqlCase, VIEW } from '../online/online-fixture.js';
 
 const DRIVER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'driver.py');
@@ -38,6 +38,7 @@ let runtime: Runtime;
 let store: OnlineStore;
 let server: FastifyInstance;
 let url: string;
+const seen: { route: string; contentType: string | undefined; keys: string[]; joinKeys: string[] }[] = [];
 
 before(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), 'floe-feast-client-'));
@@ -141,6 +142,16 @@ before(async () => {
     clock: () => CLOCK,
   });
   server = createFeatureServer({ store });
+  // What each client sent: the shape of its requests is part of what is tested.
+  server.addHook('preHandler', async (request) => {
+    const body = request.body as Record<string, unknown> | undefined;
+    seen.push({
+      route: request.url,
+      contentType: request.headers['content-type'],
+      keys: Object.keys(body ?? {}).sort(),
+      joinKeys: Object.keys((body?.entities as object | undefined) ?? {}).sort(),
+    });
+  });
   url = await server.listen({ host: '127.0.0.1', port: 0 });
 });
 
@@ -282,7 +293,14 @@ function writeAndPush(drivers: { written: number[]; pushed: number[] }): Call[] 
 
 describe("Feast 0.67's client (one request per call)", () => {
   test('get_online_features answers what OnlineStore.getOnlineFeatures answers, for every kind of read', async () => {
+    seen.length = 0;
     const answers = await feast(pythonOracle().python, READS);
+    // One request per call, with the keys Feast sends since 0.64.
+    assert.equal(seen.length, READS.length);
+    for (const request of seen) {
+      assert.equal(request.contentType, 'application/json');
+      assert.ok(request.keys.includes('include_feature_view_version_metadata'), request.keys.join());
+    }
     for (const call of READS) {
       const answer = answers.get(call.name)!;
       assert.ok(answer.ok, `${call.name}: ${answer.error}`);
@@ -324,5 +342,44 @@ describe("Feast 0.67's client (one request per call)", () => {
     const view = answers.get('unknown view')!;
     assert.equal(view.ok, false);
     assert.match(view.error!, /^FeastObjectNotFoundException: .*feast_only_view/);
+  });
+});
+
+describe("Feast 0.60's client (one request per view, only the first join key, no Content-Type)", () => {
+  test('get_online_features answers what OnlineStore.getOnlineFeatures answers for single-key views', async () => {
+    const calls = READS.filter((call) => !call.features?.some((feature) => feature.startsWith(CITY_VIEW)));
+    seen.length = 0;
+    const answers = await feast(oldFeastPython(), calls);
+    // The older shape: one request per view, no Content-Type, only features and entities.
+    assert.equal(seen.length, calls.length);
+    for (const request of seen) {
+      assert.equal(request.contentType, undefined);
+      assert.deepEqual(request.keys, ['entities', 'features']);
+    }
+    for (const call of calls) {
+      const answer = answers.get(call.name)!;
+      assert.ok(answer.ok, `${call.name}: ${answer.error}`);
+      assert.deepEqual(answer.result, await expected(call), call.name);
+    }
+  });
+
+  test('write_to_online_store and push land once and read back', async () => {
+    const calls = writeAndPush({ written: [7001, 7002], pushed: [8001, 8002] });
+    const answers = await feast(oldFeastPython(), calls);
+    for (const call of calls) assert.ok(answers.get(call.name)!.ok, `${call.name}: ${answers.get(call.name)!.error}`);
+    for (const call of calls.filter((item) => item.op === 'get'))
+      assert.deepEqual(answers.get(call.name)!.result, await expected(call), call.name);
+  });
+
+  test('a composite-key view: the old client sends only the first join key, and Floe names the one missing', async () => {
+    const call = READS.find((item) => item.name === 'composite keys, one missing')!;
+    seen.length = 0;
+    const answer = (await feast(oldFeastPython(), [call])).get(call.name)!;
+    assert.deepEqual(
+      seen.map((request) => request.joinKeys),
+      [['driver_id']],
+    );
+    assert.equal(answer.ok, false);
+    assert.match(answer.error!, /join key city of feature view driver_city_view must be present/);
   });
 });
