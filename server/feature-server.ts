@@ -10,6 +10,9 @@ import { redact, redactValue } from '../iceberg/util/redaction.js';
 import { Budget } from './budget.js';
 import { EntityRowLimitError, parseFeastRequest, screenFeastRequest } from './feast-request.js';
 import { feastErrorJson, feastResponseJson } from './feast-response.js';
+import { parseIncrementalRequest, parseMaterializeRequest } from './materialize-request.js';
+import type { Materializer, MaterializeRun } from './materializer.js';
+import { MaterializerUnavailableError } from './materializer.js';
 import { ServerMetrics } from './metrics.js';
 import type { ConsistencyGaugeSource } from './metrics.js';
 import { parseOnlineWriteRequest, parsePushRequest, PUSH_BODY_LIMIT, toOnlineWriteResponse, toPushResponse } from './push-request.js';
@@ -32,6 +35,8 @@ export interface FeatureServerOptions {
   readonly logger?: boolean;
   /** The consistency report table behind the `floe_online_offline_mismatch_rate` gauge (read on scrape); no gauge without it. */
   readonly consistency?: ConsistencyGaugeSource;
+  /** Starts materialization workflows for `POST /materialize` and `/materialize-incremental`; without it they answer 503. */
+  readonly materializer?: Materializer;
 }
 
 const BODY_BYTES_PER_ENTITY_ROW = 256;
@@ -124,6 +129,23 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   });
   app.addHook('onClose', async () => store.drainPushes());
 
+  const materializer = (): Materializer => {
+    if (options.materializer !== undefined) return options.materializer;
+    throw new MaterializerUnavailableError(
+      "This feature server starts no workflows: it was created without a Temporal client (createFeatureServer's materializer option; floe serve makes one from floe.yaml's temporal section). Run floe materialize instead",
+    );
+  };
+  // permission: 'materialize' (Feast's POST /materialize; answers once the workflows are started, with their ids)
+  app.post('/materialize', async (request, reply) => {
+    const runs = await materializer().materialize(parseMaterializeRequest(request.body));
+    return reply.code(202).send(materializeAnswer(runs));
+  });
+  // permission: 'materialize'
+  app.post('/materialize-incremental', async (request, reply) => {
+    const runs = await materializer().materializeIncremental(parseIncrementalRequest(request.body));
+    return reply.code(202).send(materializeAnswer(runs));
+  });
+
   app.get('/health', async () => ({ status: 'ok' }));
 
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
@@ -137,7 +159,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
           404,
           'not-found',
           redact(
-            `No route ${request.method} ${request.url}; the feature server serves POST /get-online-features, POST /push, POST /write-to-online-store, GET /health and GET /metrics`,
+            `No route ${request.method} ${request.url}; the feature server serves POST /get-online-features, POST /push, POST /write-to-online-store, POST /materialize, POST /materialize-incremental, GET /health and GET /metrics`,
           ),
         ),
       ),
@@ -153,6 +175,15 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   });
 
   return app;
+}
+
+/** Feast's asynchronous answer (`status`, `feature_views`), with each started workflow's id. */
+function materializeAnswer(runs: readonly MaterializeRun[]): Record<string, unknown> {
+  return {
+    status: 'accepted',
+    feature_views: runs.map((run) => run.featureView),
+    workflows: runs.map((run) => ({ feature_view: run.featureView, workflow_id: run.workflowId, run_id: run.runId })),
+  };
 }
 
 /** Gives a budget back once the response is sent or the connection is gone, whichever comes first. */
@@ -174,6 +205,8 @@ function describeError(error: unknown, limits: Limits): { status: number; body: 
 function describeUnredacted(error: unknown, limits: Limits): { status: number; body: { error: string; message: string } } {
   if (error instanceof EntityRowLimitError) return { status: 413, body: { error: 'too-many-entity-rows', message: error.message } };
   if (error instanceof RequestIdConflictError) return { status: 409, body: { error: 'request-id-conflict', message: error.message } };
+  if (error instanceof MaterializerUnavailableError)
+    return { status: 503, body: { error: 'temporal-unavailable', message: error.message } };
   if (error instanceof PushOverloadedError) return { status: 503, body: { error: 'push-overloaded', message: error.detail } };
   if ((error as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return {
