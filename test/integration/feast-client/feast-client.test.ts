@@ -1,4 +1,4 @@
-// Feast's own Python client against Floe's feature server (issue #41): a Feast repository whose
+// Feast's own Python client against `floe serve` (issue #41): a Feast repository whose
 // online store is `{type: remote, path: <the server>}` calls get_online_features (plain views, a
 // feature service, full names, composite keys, missing entities, TTL-expired rows),
 // write_to_online_store and push, through Feast 0.67 (one request per call) and Feast 0.60 (the
@@ -6,96 +6,87 @@
 // answers is compared with OnlineStore.getOnlineFeatures on the same data.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import { appendQuery } from '../../../engine/append-query.js';
-import { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { materializeWindow } from '../../../features/materialization.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import type { OnlineValue } from '../../../features/online/index.js';
-import { definePushSource } from '../../../features/push-source.js';
+import type { Definition } from '../../../features/registry.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
-import { createFeatureServer } from '../../../server/feature-server.js';
+import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
 import { testRuntime } from '../../support/runtime.js';
 import { oldFeastPython, pythonOracle } from '../../support/services.js';
 import { appendSource, createSource, sqlCase, VIEW } from '../online/online-fixture.js';
 
-const DRIVER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'driver.py');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const DRIVER = path.join(HERE, 'driver.py');
+const ROOT = path.resolve(HERE, '..', '..', '..');
+const FLOE = path.join(ROOT, 'bin', 'floe.js');
 const HOUR = 3_600_000;
-const START = Date.parse('2024-05-01T00:00:00Z');
-const WINDOW = { start: new Date(START), end: new Date(START + 24 * HOUR) };
-const CLOCK = START + 24 * HOUR;
+// The last whole hour: floe serve reads with the real clock, and every row's age relative to the
+// TTL (1 h and 3 h inside 6 h, 12 h outside) holds whenever the test runs.
+const CLOCK = Math.floor(Date.now() / HOUR) * HOUR;
+const WINDOW = { start: new Date(CLOCK - 24 * HOUR), end: new Date(CLOCK) };
 const CITY_VIEW = 'driver_city_view';
 const LIVE_VIEW = 'driver_live';
 
 let scratch: string;
 let runtime: Runtime;
 let store: OnlineStore;
-let server: FastifyInstance;
+let serve: ChildProcess;
+let proxy: Server;
 let url: string;
 const seen: { route: string; contentType: string | undefined; keys: string[]; joinKeys: string[] }[] = [];
 
+/** The Floe project's definitions, as `floe serve` loads them and as this test's runtime uses them. */
+function featuresModule(): string {
+  const module = (name: string) => JSON.stringify(path.join(ROOT, 'features', name));
+  return `import { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSource } from ${module('definitions.ts')};
+import { definePushSource } from ${module('push-source.ts')};
+export const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
+export const city = defineEntity({ name: 'city', joinKeys: [{ name: 'city', type: 'string' }] });
+export const driverSource = defineIcebergSource({ name: 'driver_source', table: 'rides.driver_stats', timestampField: 'event_timestamp', createdTimestampField: 'created' });
+export const citySource = defineIcebergSource({ name: 'driver_city_source', table: 'rides.driver_city', timestampField: 'event_timestamp' });
+export const liveSource = defineIcebergSource({ name: 'driver_live_source', table: 'rides.driver_live', timestampField: 'event_timestamp', createdTimestampField: 'created' });
+export const push = definePushSource({ name: 'driver_push', batchSource: 'driver_live_source' });
+export const stats = defineFeatureView({
+  name: ${JSON.stringify(VIEW)}, entities: ['driver'], source: 'driver_source',
+  features: [{ name: 'conv_rate', type: 'double' }, { name: 'trips', type: 'long' }],
+  ttl: { hours: 6 }, online: { buckets: 4 },
+});
+export const cityStats = defineFeatureView({
+  name: ${JSON.stringify(CITY_VIEW)}, entities: ['driver', 'city'], source: 'driver_city_source',
+  features: [{ name: 'rides', type: 'long' }, { name: 'rating', type: 'double' }], online: { buckets: 4 },
+});
+export const live = defineFeatureView({
+  name: ${JSON.stringify(LIVE_VIEW)}, entities: ['driver'], source: 'driver_push',
+  features: [{ name: 'conv_rate', type: 'double' }, { name: 'trips', type: 'long' }], online: { buckets: 4 },
+});
+export const service = defineFeatureService({ name: 'driver_trips_model', features: [${JSON.stringify(`${VIEW}:trips`)}] });
+`;
+}
+
 before(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), 'floe-feast-client-'));
-  runtime = await testRuntime({
-    directory: scratch,
-    catalog: sqlCase(scratch).config,
-    definitions: [
-      defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
-      defineEntity({ name: 'city', joinKeys: [{ name: 'city', type: 'string' }] }),
-      defineIcebergSource({
-        name: 'driver_source',
-        table: 'rides.driver_stats',
-        timestampField: 'event_timestamp',
-        createdTimestampField: 'created',
-      }),
-      defineIcebergSource({ name: 'driver_city_source', table: 'rides.driver_city', timestampField: 'event_timestamp' }),
-      defineIcebergSource({
-        name: 'driver_live_source',
-        table: 'rides.driver_live',
-        timestampField: 'event_timestamp',
-        createdTimestampField: 'created',
-      }),
-      definePushSource({ name: 'driver_push', batchSource: 'driver_live_source' }),
-      defineFeatureView({
-        name: VIEW,
-        entities: ['driver'],
-        source: 'driver_source',
-        features: [
-          { name: 'conv_rate', type: 'double' },
-          { name: 'trips', type: 'long' },
-        ],
-        ttl: { hours: 6 },
-        online: { buckets: 4 },
-      }),
-      defineFeatureView({
-        name: CITY_VIEW,
-        entities: ['driver', 'city'],
-        source: 'driver_city_source',
-        features: [
-          { name: 'rides', type: 'long' },
-          { name: 'rating', type: 'double' },
-        ],
-        online: { buckets: 4 },
-      }),
-      defineFeatureView({
-        name: LIVE_VIEW,
-        entities: ['driver'],
-        source: 'driver_push',
-        features: [
-          { name: 'conv_rate', type: 'double' },
-          { name: 'trips', type: 'long' },
-        ],
-        online: { buckets: 4 },
-      }),
-      defineFeatureService({ name: 'driver_trips_model', features: [`${VIEW}:trips`] }),
-    ],
-  });
+  // Named as the pyiceberg oracle names its SQL catalog, so it reads the same tables.
+  const catalog = { ...sqlCase(scratch).config, name: 'floe_oracle' };
+  await writeFile(path.join(scratch, 'package.json'), '{"type": "module"}\n');
+  await writeFile(path.join(scratch, 'features.ts'), featuresModule());
+  await writeFile(
+    path.join(scratch, 'floe.yaml'),
+    `project: feast_client\ncatalog:\n  type: sql\n  name: floe_oracle\n  uri: ${JSON.stringify(catalog.uri)}\n  warehouse: ${JSON.stringify(catalog.warehouse)}\npush:\n  maxDelayMs: 10\nworkDirectory: work\n`,
+  );
+  const definitions = Object.values((await import(pathToFileURL(path.join(scratch, 'features.ts')).href)) as Record<string, Definition>);
+  runtime = await testRuntime({ directory: scratch, catalog, definitions });
   const context = {
     registry: runtime.project.registry,
     catalog: runtime.catalog,
@@ -133,30 +124,72 @@ before(async () => {
   });
   await materializeWindow(context, VIEW, WINDOW, 'feast-client-stats');
   await materializeWindow(context, CITY_VIEW, WINDOW, 'feast-client-city');
-  store = new OnlineStore({
-    registry: runtime.project.registry,
-    catalog: runtime.catalog,
-    engine: runtime.engine,
-    workDirectory: path.join(scratch, 'push'),
-    push: { maxDelayMs: 10 },
-    clock: () => CLOCK,
-  });
-  server = createFeatureServer({ store });
-  // What each client sent: the shape of its requests is part of what is tested.
-  server.addHook('preHandler', async (request) => {
-    const body = request.body as Record<string, unknown> | undefined;
-    seen.push({
-      route: request.url,
-      contentType: request.headers['content-type'],
-      keys: Object.keys(body ?? {}).sort(),
-      joinKeys: Object.keys((body?.entities as object | undefined) ?? {}).sort(),
+  // The judge: Floe's library over the same catalog.
+  store = new OnlineStore({ registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine });
+  const served = await startServe();
+  // Feast's clients talk to floe serve through a proxy that records what they send, as sent.
+  proxy = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const contentType = request.headers['content-type'];
+      let parsed: Record<string, unknown> = {};
+      try {
+        parsed = JSON.parse(body.toString()) as Record<string, unknown>;
+      } catch {
+        // recorded with no keys
+      }
+      seen.push({
+        route: request.url ?? '',
+        contentType,
+        keys: Object.keys(parsed).sort(),
+        joinKeys: Object.keys((parsed.entities as object | undefined) ?? {}).sort(),
+      });
+      fetch(`${served}${request.url}`, {
+        method: request.method ?? 'POST',
+        headers: contentType === undefined ? {} : { 'content-type': contentType },
+        body: new Uint8Array(body),
+      }).then(
+        async (answer) => {
+          response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+          response.end(Buffer.from(await answer.arrayBuffer()));
+        },
+        (error: unknown) => {
+          response.writeHead(502);
+          response.end(String(error));
+        },
+      );
     });
   });
-  url = await server.listen({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
 });
 
+function startServe(): Promise<string> {
+  serve = spawn(process.execPath, [FLOE, 'serve', '--project', scratch, '--port', '0', '--json', '--refresh-interval-ms', '100'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    serve.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    serve.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const ready = /^\{[\s\S]*?^\}/m.exec(stdout);
+      if (ready) resolve((JSON.parse(ready[0]) as { url: string }).url);
+    });
+    serve.once('exit', (code) => reject(new Error(`floe serve exited with ${code} before listening:\n${stderr}`)));
+  });
+}
+
 after(async () => {
-  await server?.close();
+  proxy?.close();
+  if (serve !== undefined && serve.exitCode === null && serve.signalCode === null) {
+    const exited = new Promise((resolve) => serve.once('exit', resolve));
+    serve.kill('SIGTERM');
+    await exited;
+  }
   await runtime?.close();
   await rm(scratch, { recursive: true, force: true });
 });
@@ -194,6 +227,7 @@ async function feast(python: string, calls: readonly Call[]): Promise<Map<string
 
 /** What Floe's library answers for a get call, as Feast's to_dict(): keys first, then features (null unless PRESENT). */
 async function expected(call: Extract<Call, { op: 'get' }>): Promise<Record<string, unknown[]>> {
+  await store.refresh();
   const response = await store.getOnlineFeatures(
     call.feature_service !== undefined
       ? { featureService: call.feature_service, entityRows: call.entity_rows }
@@ -206,6 +240,17 @@ async function expected(call: Extract<Call, { op: 'get' }>): Promise<Record<stri
       (value, index) => (feature.statuses[index] === 'PRESENT' ? plain(value) : null),
     );
   return dict;
+}
+
+/** How many rows the live view's online table holds per driver, as pyiceberg reads it. */
+async function liveRows(): Promise<Map<number, number>> {
+  const read = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', {
+    catalog: sqliteCatalog(scratch),
+    identifier: `floe_online.${LIVE_VIEW}`,
+  });
+  const counts = new Map<number, number>();
+  for (const row of read.rows) counts.set(Number(row.driver_id), (counts.get(Number(row.driver_id)) ?? 0) + 1);
+  return counts;
 }
 
 function plain(value: OnlineValue): unknown {
@@ -323,6 +368,8 @@ describe("Feast 0.67's client (one request per call)", () => {
       trips: [1, 2, null],
     });
     assert.deepEqual(answers.get('read after push')!.result, { driver_id: [6001, 6002], conv_rate: [6001 / 8, 6002 / 8], trips: [1, 2] });
+    const counts = await liveRows();
+    for (const driver of [5001, 5002, 6001, 6002]) assert.equal(counts.get(driver), 1, `driver ${driver}`);
   });
 
   test("a Floe error reaches the caller as Feast's own exception, Floe's message kept", async () => {
