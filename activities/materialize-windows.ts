@@ -1,9 +1,11 @@
 import type { FeatureContext } from '../features/context.js';
 import { materializeWindows } from '../features/backfill-batch.js';
 import type { BatchWindowResult } from '../features/backfill-batch.js';
+import { recordCommittedWindow } from './activity-metrics.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
 import type { MaterializeHooks } from './materialize.js';
 import { attemptName } from './materialize.js';
+import { instantDate } from '../contracts/instants.js';
 
 export type { BatchWindowResult };
 
@@ -31,15 +33,24 @@ export function createMaterializeWindowsActivities(context: FeatureContext, hook
         withHeartbeats(`materializing ${input.windows.length} windows`, (signal, report) =>
           materializeWindows(
             { ...context, signal },
-            input.windows.map((window) => ({ ...window, start: new Date(window.start), end: new Date(window.end) })),
+            input.windows.map((window) => ({ ...window, start: instantDate(window.start), end: instantDate(window.end) })),
             {
               fileName: (step, window) =>
                 attemptName(step, { featureView: window.featureView, start: window.start.toISOString(), end: window.end.toISOString() }),
               ...(hooks.afterWrite
                 ? { afterWrite: (window, manifest) => hooks.afterWrite!({ featureView: window.featureView, manifest, signal }) }
                 : {}),
-              onWindowDone: (done, result) =>
-                report({ phase: `materialized ${done} of ${input.windows.length} windows`, window: `${result.start}/${result.end}` }),
+              onWindowDone: (done, result) => {
+                if (result.skipped === undefined)
+                  recordCommittedWindow({
+                    featureView: result.featureView,
+                    rows: result.alreadyCommitted ? 0 : result.rows,
+                    attempts: result.commitAttempts,
+                    conflicts: result.commitConflicts,
+                    alreadyCommitted: result.alreadyCommitted,
+                  });
+                report({ phase: `materialized ${done} of ${input.windows.length} windows`, window: `${result.start}/${result.end}` });
+              },
             },
           ),
         ),

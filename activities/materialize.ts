@@ -13,7 +13,9 @@ import {
   readWatermark,
   writeOnlinePartitions,
 } from '../features/materialization.js';
+import { recordCommittedWindow } from './activity-metrics.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
+import { instantDate } from '../contracts/instants.js';
 
 export interface WindowInput {
   readonly featureView: string;
@@ -189,6 +191,7 @@ export function createMaterializeActivities(context: FeatureContext, hooks: Mate
             staging: input.staging ?? null,
             incremental: input.incremental ?? false,
           });
+          recordCommittedWindow({ featureView: input.featureView, ...committed });
           return {
             snapshotId: committed.snapshotId?.toString() ?? null,
             alreadyCommitted: committed.alreadyCommitted,
@@ -201,7 +204,7 @@ export function createMaterializeActivities(context: FeatureContext, hooks: Mate
 }
 
 function windowOf(input: WindowInput): Window {
-  return { start: new Date(input.start), end: new Date(input.end) };
+  return { start: instantDate(input.start), end: instantDate(input.end) };
 }
 
 /** A file-name-safe name, unique to this attempt of this step in this workflow run. */

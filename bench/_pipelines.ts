@@ -66,6 +66,7 @@ export async function benchCatalog(options: { rowsQuery: string }): Promise<Benc
     type: 'sql',
     name: 'bench',
     uri: path.join(directory, 'catalog.db'),
+    create: true,
     warehouse: path.join(directory, 'warehouse'),
   };
   const runtimes: Runtime[] = [];

@@ -107,7 +107,7 @@ function catalogCases(dir: string): CatalogCase[] {
   return [
     {
       name: 'sql',
-      floe: { type: 'sql', name: 'floe_oracle', uri: join(dir, 'catalog.db'), warehouse: `file://${join(dir, 'warehouse')}` },
+      floe: { type: 'sql', name: 'floe_oracle', uri: join(dir, 'catalog.db'), create: true, warehouse: `file://${join(dir, 'warehouse')}` },
       oracle: { type: 'sql', uri: `sqlite:///${join(dir, 'catalog.db')}`, warehouse: `file://${join(dir, 'warehouse')}` },
       namespace: 'bench_commit',
     },

@@ -13,6 +13,8 @@
 // http_100key_8c_p99_ms, rps_vs_feast_redis (Floe req/s ÷ Feast-on-Redis req/s, 1 key, 8
 // connections; above 1: Floe serves more), first_read_after_start_ms (a fresh server's first
 // answer) and server_rss_mb (the Floe server process's peak resident memory).
+// With auth: auth_overhead_1key_8c_p50/_p99/_rps (two fresh floe serves, one with server.auth and
+// a static bearer token, taking turns: on ÷ off), auth_1key_8c_p99_ms, auth_1key_8c_rps.
 //
 // At the smallest local scale it also measures reads through the library (one after another, in
 // this process) beside a plain DuckDB query of the same Parquet files (vs_duckdb = Floe's p50 /
@@ -129,7 +131,12 @@ interface ScaleFigures {
   rps_vs_feast_redis?: Partial<Record<Shape, number | null>>;
   rps_vs_feast_sqlite?: Partial<Record<Shape, number | null>>;
   feast_skipped?: string;
+  /** The same floe serve without and with `server.auth` (a static bearer token), taking turns. */
+  auth?: { off: ShapeFigures; on: ShapeFigures };
 }
+
+/** The shapes measured with auth on and off. */
+const AUTH_SHAPES: readonly Shape[] = ['1key_8c', '100key_8c'];
 
 /**
  * Smaller runs of the full scales' code paths, e.g. `--entity-factor 0.01 --shape-seconds 1`:
@@ -172,6 +179,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
           ? {
               type: 'sql',
               uri: `sqlite:///${path.join(scratch, 'catalog.db')}`,
+              create: true,
               warehouse: `file://${path.join(scratch, 'warehouse')}`,
             }
           : floeRestCatalog(restCatalogService());
@@ -238,6 +246,7 @@ function summary(settings: Settings, scales: Record<string, ScaleFigures>, extra
     rps_vs_feast_sqlite: figures.rps_vs_feast_sqlite?.['1key_8c'] ?? null,
     first_read_after_start_ms: figures.first_read_after_start_ms,
     server_rss_mb: figures.server_rss_mb,
+    ...authSummary(figures.auth),
     largest_local_scale: local.at(-1)!.name,
     largest_local_http_1key_8c_p99_ms: largest.floe['1key_8c']?.p99_ms,
     largest_local_http_100key_8c_p99_ms: largest.floe['100key_8c']?.p99_ms,
@@ -375,6 +384,7 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
     }
     log(`${label}: floe serve's peak RSS ${figures.server_rss_mb} MB`);
     await Promise.all(plainServers.map(({ server }) => server.stop()));
+    if (scale.storage === 'local' && scale.feast === 'yes') figures.auth = await measureAuth(context);
 
     if (aggregatedServer !== undefined)
       context.onExtras({ ...(await measureAggregated(context, aggregatedServer, figures.floe)), ...library });
@@ -427,11 +437,72 @@ async function startFeastPeers(
 }
 
 /** The time of a fresh server's first answer (1 key). */
-async function timeFirstRead(url: string, features: readonly string[], entities: number): Promise<number> {
+/**
+ * Two fresh floe serves over the same table, alike but for `server.auth` (one static token, sent by
+ * every request as `Authorization: Bearer`), started together and taking turns, so that neither
+ * is warmer than the other (the first server's long run would have made it so).
+ */
+async function measureAuth(context: ScaleContext): Promise<{ off: ShapeFigures; on: ShapeFigures }> {
+  const label = context.scale.name;
+  log(`${label}: starting two floe serves, without and with server.auth`);
+  const start = (auth: boolean): Promise<ServerProcess> =>
+    startFloeServer({
+      directory: path.join(context.scratch, auth ? 'floe-serve-auth-on' : 'floe-serve-auth-off'),
+      catalog: context.config,
+      definitions: { kind: 'plain', table: `${context.namespace}.compacted`, buckets: BUCKETS },
+      auth,
+    });
+  const started = await Promise.allSettled([start(false), start(true)]);
+  const [withoutAuth, withAuth] = started.map((result) => (result.status === 'fulfilled' ? result.value : undefined));
+  try {
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    for (const server of [withoutAuth!, withAuth!]) await timeFirstRead(server.url, PLAIN_FEATURES, context.scale.entities, server.headers);
+    const measured = await measureShapes(
+      context.load,
+      [
+        { name: 'auth_off', url: withoutAuth!.url },
+        { name: 'auth_on', url: withAuth!.url, ...(withAuth!.headers === undefined ? {} : { headers: withAuth!.headers }) },
+      ],
+      PLAIN_FEATURES,
+      context.scale.entities,
+      context.settings,
+      label,
+      AUTH_SHAPES,
+    );
+    return { off: measured['auth_off']!, on: measured['auth_on']! };
+  } finally {
+    await Promise.all([withoutAuth?.stop(), withAuth?.stop()]);
+  }
+}
+
+/** Auth on ÷ off (p50 and p99 above 1: slower with auth; req/s below 1: fewer), and auth on's own p99 and req/s. */
+function authSummary(auth: ScaleFigures['auth']): Record<string, number | null> {
+  if (auth === undefined) return {};
+  const keys: Record<string, number | null> = {};
+  for (const shape of AUTH_SHAPES) {
+    const on = auth.on[shape];
+    const off = auth.off[shape];
+    if (on === undefined || off === undefined) continue;
+    keys[`auth_overhead_${shape}_p50`] = ratio(on.p50_ms, off.p50_ms);
+    keys[`auth_overhead_${shape}_p99`] = ratio(on.p99_ms, off.p99_ms);
+    keys[`auth_overhead_${shape}_rps`] = ratio(on.rps, off.rps);
+    keys[`auth_${shape}_p99_ms`] = on.p99_ms;
+    keys[`auth_${shape}_rps`] = on.rps;
+  }
+  return keys;
+}
+
+async function timeFirstRead(
+  url: string,
+  features: readonly string[],
+  entities: number,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<number> {
   const started = performance.now();
   const response = await fetch(`${url}/get-online-features`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ features, entities: { driver_id: keysFor(424_242, 1, entities) } }),
   });
   const text = await response.text();
@@ -446,7 +517,7 @@ async function timeFirstRead(url: string, features: readonly string[], entities:
  */
 async function measureShapes(
   load: LoadProcess,
-  servers: readonly { name: string; url: string }[],
+  servers: readonly { name: string; url: string; headers?: Readonly<Record<string, string>> }[],
   features: readonly string[],
   entities: number,
   settings: Settings,
@@ -463,6 +534,7 @@ async function measureShapes(
       connections: 8,
       features,
       seed: 900_000_000,
+      ...(server.headers === undefined ? {} : { headers: server.headers }),
     });
   const measured: Record<string, ShapeFigures> = Object.fromEntries(servers.map(({ name }) => [name, {}]));
   for (const [index, shape] of measuredShapes.entries()) {
@@ -477,6 +549,7 @@ async function measureShapes(
         connections,
         features,
         seed: (index + 1) * 10_000_000,
+        ...(server.headers === undefined ? {} : { headers: server.headers }),
       });
       measured[server.name]![shape] = figures;
       if (figures.requests === 0)

@@ -150,6 +150,7 @@ async function startFloe(scratch: string, children: ChildProcess[]): Promise<str
   const catalogConfig = {
     type: 'sql' as const,
     uri: path.join(project, 'catalog.db'),
+    create: true,
     warehouse: `file://${path.join(project, 'warehouse')}`,
   };
   const catalog = await loadCatalog(catalogConfig);

@@ -5,21 +5,20 @@
 import type { FeatureViewDefinition } from '../features/definitions.js';
 import { latestWindowEnd } from '../features/time-bounds.js';
 import { FloeError } from '../iceberg/errors.js';
+import { INSTANT_EXAMPLE, instantMillis } from '../contracts/instants.js';
 import { parseDurationSeconds } from '../contracts/windows.js';
 
 /** Instants Iceberg timestamps, DuckDB and the workflow ids all handle alike. */
 const EARLIEST = Date.UTC(1970, 0, 1);
 const LATEST_EXCLUSIVE = Date.UTC(10_000, 0, 1);
 
-/** An option's ISO-8601 instant, normalized, within the years 1970–9999. */
+/** An option's ISO-8601 instant (no zone: UTC), normalized, within the years 1970–9999. */
 export function instant(text: string, option: string): string {
-  const parsed = Date.parse(text);
+  const parsed = instantMillis(text);
   if (Number.isNaN(parsed))
-    throw new FloeError(
-      'invalid-input',
-      `${option} ${JSON.stringify(text)} is not an ISO-8601 instant (for example 2024-01-01T00:00:00Z)`,
-      { context: { field: option } },
-    );
+    throw new FloeError('invalid-input', `${option} ${JSON.stringify(text)} is not an ISO-8601 instant (for example ${INSTANT_EXAMPLE})`, {
+      context: { field: option },
+    });
   if (parsed < EARLIEST || parsed >= LATEST_EXCLUSIVE) {
     throw new FloeError('invalid-input', `${option} ${JSON.stringify(text)} is outside the years 1970–9999`, {
       context: { field: option },
@@ -30,7 +29,7 @@ export function instant(text: string, option: string): string {
 
 /** `[start, end)` must hold at least one instant. */
 export function checkWindowOrder(start: string, end: string, names = { start: '--start', end: '--end' }): void {
-  if (!(Date.parse(start) < Date.parse(end)))
+  if (!(instantMillis(start) < instantMillis(end)))
     throw new FloeError('invalid-input', `${names.end} ${end} must be after ${names.start} ${start}`, { context: { field: names.end } });
 }
 
@@ -40,7 +39,7 @@ export function checkWindowOrder(start: string, end: string, names = { start: '-
  */
 export function checkWindowEnded(view: Pick<FeatureViewDefinition, 'name' | 'delay'>, end: string, now: Date, endName = '--end'): void {
   const limit = latestWindowEnd(view, now);
-  if (Date.parse(end) > limit.getTime()) {
+  if (instantMillis(end) > limit.getTime()) {
     const delay = view.delay === undefined ? '' : ` (now − its delay)`;
     throw new FloeError(
       'invalid-input',
@@ -72,7 +71,7 @@ export function checkChunkCount(
   views: number,
   maxChunks: number,
 ): number {
-  const windows = Math.ceil((Date.parse(window.end) - Date.parse(window.start)) / (chunkSeconds(chunk) * 1000));
+  const windows = Math.ceil((instantMillis(window.end) - instantMillis(window.start)) / (chunkSeconds(chunk) * 1000));
   const count = windows * views;
   if (count > maxChunks) {
     throw new FloeError(
@@ -109,4 +108,42 @@ export function integerAtLeast(text: string | undefined, option: string, least: 
       context: { field: option },
     });
   return value;
+}
+
+/** Temporal's default limit on a workflow id's length (the server's limit.maxIDLength). */
+const MAX_WORKFLOW_ID_LENGTH = 1000;
+
+/** A --workflow-id Temporal takes and a terminal shows: no line breaks or other control characters; else exit 2. */
+export function checkWorkflowIdOption(id: string): void {
+  // eslint-disable-next-line no-control-regex -- control characters are what is refused
+  if (id.length > 0 && id.length <= MAX_WORKFLOW_ID_LENGTH && !/[\u0000-\u001f\u007f-\u009f]/.test(id)) return;
+  throw new FloeError(
+    'invalid-input',
+    `--workflow-id must be 1 to ${MAX_WORKFLOW_ID_LENGTH} characters without line breaks, tabs or other control characters, got ${JSON.stringify(id.length > 80 ? `${id.slice(0, 80)}…` : id)}`,
+    { context: { field: '--workflow-id' } },
+  );
+}
+
+/** A duration option in seconds (72h, 3d, PT1H; 0 means none), or exit 2 naming it. */
+export function durationSeconds(text: string, option: string): number {
+  if (/^0+[a-z]*$/i.test(text.trim())) return 0;
+  const seconds = parseDurationSeconds(text);
+  if (seconds === undefined)
+    throw new FloeError('invalid-input', `${option} ${JSON.stringify(text)} is not a duration (for example 72h, 3d or PT1H; 0 for none)`, {
+      context: { field: option },
+    });
+  return seconds;
+}
+
+/** A command's subject: a feature view (its online table) or `--table`, exactly one of them. */
+export function viewOrTable(
+  command: string,
+  featureView: string | undefined,
+  table: string | undefined,
+): { readonly featureView: string } | { readonly table: string } {
+  if ((featureView === undefined) === (table === undefined))
+    throw new FloeError('invalid-input', `floe ${command} needs either a feature view or --table <namespace.table>, not both`, {
+      context: { field: 'feature-view' },
+    });
+  return table !== undefined ? { table } : { featureView: featureView! };
 }

@@ -82,7 +82,7 @@ export class DevSession {
     let server: FastifyInstance | null = null;
     if (this.port !== null) {
       await previous?.server?.close();
-      server = projectFeatureServer(runtime);
+      server = await projectFeatureServer(runtime);
     }
     this.current = { runtime, worker, running, server };
     await previous?.runtime.close();

@@ -92,6 +92,6 @@ export function commandLine(argv: readonly string[] = process.argv.slice(2)): st
   return ['floe', ...argv.map(shellQuote)].join(' ');
 }
 
-function shellQuote(argument: string): string {
+export function shellQuote(argument: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(argument) ? argument : `'${argument.replace(/'/g, `'\\''`)}'`;
 }

@@ -5,7 +5,9 @@ import { compactCommand } from './commands/compact.js';
 import { consistencyCommand } from './commands/consistency.js';
 import { devCommand } from './commands/dev.js';
 import { getOnlineCommand } from './commands/get-online.js';
+import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
+import { maintenanceCommand } from './commands/maintenance.js';
 import { materializeCommand } from './commands/materialize.js';
 import { materializeIncrementalCommand } from './commands/materialize-incremental.js';
 import { planCommand } from './commands/plan.js';
@@ -26,13 +28,21 @@ export function createProgram(): Command {
     .description('Durable ML features from Apache Iceberg tables')
     .version(floeVersion(), '-V, --version', "print Floe's version")
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // Every command that takes --workflow-id checks it before it connects to anything.
+    .hook('preAction', async (_program, command) => {
+      const { workflowId } = command.opts<{ workflowId?: unknown }>();
+      if (typeof workflowId !== 'string') return;
+      const { checkWorkflowIdOption } = await import('./arguments.js');
+      checkWorkflowIdOption(workflowId);
+    });
   initCommand(program);
   materializeCommand(program);
   planCommand(program);
   applyCommand(program);
   materializeIncrementalCommand(program);
   compactCommand(program);
+  maintenanceCommand(program);
   consistencyCommand(program);
   backfillCommand(program);
   scheduleCommand(program);
@@ -43,5 +53,6 @@ export function createProgram(): Command {
   pushCommand(program);
   tableCommand(program);
   trainingSetCommand(program);
+  importCommand(program);
   return program;
 }

@@ -1,7 +1,10 @@
+import { readFile } from 'node:fs/promises';
+import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { latestMismatchRates } from '../features/consistency/index.js';
 import { OnlineStore } from '../features/online/index.js';
 import type { Runtime } from '../features/runtime.js';
+import { FloeError } from '../iceberg/errors.js';
 import { createFeatureServer } from '../server/feature-server.js';
 import { temporalMaterializer } from './server-materializer.js';
 
@@ -11,12 +14,18 @@ import { temporalMaterializer } from './server-materializer.js';
  * project's report table, and `POST /materialize` starting workflows through a Temporal client
  * made from floe.yaml's `temporal` section when first asked.
  */
-export function projectFeatureServer(runtime: Runtime, options: { readonly refreshIntervalMs?: number } = {}): FastifyInstance {
+export async function projectFeatureServer(
+  runtime: Runtime,
+  options: { readonly refreshIntervalMs?: number } = {},
+): Promise<FastifyInstance> {
   const { config, registry } = runtime.project;
+  const { auth, tls } = config.server;
   const materializer = temporalMaterializer(runtime.project);
   const server = createFeatureServer({
     materializer,
     maxEntityRows: config.server.maxEntityRows,
+    ...(auth === undefined ? {} : { auth }),
+    ...(tls === undefined ? {} : { tls: await tlsFiles(tls) }),
     consistency: { table: config.monitoring.consistencyTable, read: (table) => latestMismatchRates(runtime, table) },
     store: new OnlineStore({
       registry,
@@ -29,4 +38,33 @@ export function projectFeatureServer(runtime: Runtime, options: { readonly refre
   });
   server.addHook('onClose', async () => materializer.close());
   return server;
+}
+
+/** server.tls's certificate and key, checked to be PEM and to belong together before the server starts. */
+async function tlsFiles(tls: { readonly certFile: string; readonly keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  const files = { cert: await pemFile(tls.certFile, 'certFile'), key: await pemFile(tls.keyFile, 'keyFile') };
+  try {
+    createSecureContext(files);
+  } catch (error) {
+    throw new FloeError(
+      'invalid-input',
+      `server.tls.certFile ${tls.certFile} and server.tls.keyFile ${tls.keyFile} are not a PEM certificate and its private key (${(error as Error).message})`,
+      { context: { field: 'server.tls' } },
+    );
+  }
+  return files;
+}
+
+async function pemFile(file: string, setting: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw new FloeError(
+      'invalid-input',
+      `Cannot read server.tls.${setting} ${file}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+      {
+        context: { file, field: `server.tls.${setting}` },
+      },
+    );
+  }
 }

@@ -25,6 +25,8 @@ export interface TrainingSetInput {
   readonly timestampColumn?: string;
   /** The Iceberg table the training set is saved as (created; a table this run did not create is refused). */
   readonly output: { readonly table: string };
+  /** Replace an output table that holds the training set of another request; without it that is refused. */
+  readonly replace?: boolean;
   /** Entity rows per chunk. Default 100000. */
   readonly chunkRows?: number;
   /** How many chunks are joined at once. Default 2. */

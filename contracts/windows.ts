@@ -1,6 +1,7 @@
 // Window arithmetic shared by the workflows and their clients. Pure functions only: workflow code
 // imports them, so they must stay deterministic.
 import type { TypedSearchAttributes } from '@temporalio/common';
+import { instantMillis } from './instants.js';
 import { SCHEDULED_START_TIME } from './search-attributes.js';
 
 /** The scheduled time of a schedule-started run, or undefined for a run started otherwise. */
@@ -19,10 +20,10 @@ export function windowFor(options: {
   watermark: string | null;
   lookbackSeconds: number | undefined;
 }): { start: string; end: string } | { problem: string } {
-  const end = Date.parse(options.end);
+  const end = instantMillis(options.end);
   if (Number.isNaN(end)) return { problem: `window end ${JSON.stringify(options.end)} is not an ISO-8601 instant` };
-  if (options.watermark !== null && Date.parse(options.watermark) < end)
-    return { start: new Date(Date.parse(options.watermark)).toISOString(), end: new Date(end).toISOString() };
+  const watermark = options.watermark === null ? Number.NaN : instantMillis(options.watermark);
+  if (watermark < end) return { start: new Date(watermark).toISOString(), end: new Date(end).toISOString() };
   const lookback = options.lookbackSeconds;
   if (lookback === undefined || !(lookback > 0)) {
     return {
@@ -63,8 +64,8 @@ export interface ChunkWindow {
 
 /** `[start, end)` cut into consecutive chunks of `chunkSeconds`, the last one shortened to end at `end`. */
 export function chunkWindows(start: string, end: string, chunkSeconds: number): ChunkWindow[] {
-  const from = Date.parse(start);
-  const to = Date.parse(end);
+  const from = instantMillis(start);
+  const to = instantMillis(end);
   const step = chunkSeconds * 1000;
   const chunks: ChunkWindow[] = [];
   for (let at = from; at < to; at += step)

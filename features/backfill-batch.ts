@@ -25,6 +25,8 @@ export interface BatchWindowResult {
   readonly alreadyCommitted: boolean;
   /** How many times the catalog was asked to commit the window: more than 1 after conflicts with concurrent commits. */
   readonly commitAttempts: number;
+  /** How many of those attempts conflicted with another commit. */
+  readonly commitConflicts: number;
 }
 
 export interface BatchSteps {
@@ -71,6 +73,7 @@ export async function materializeWindows(
       onlineSnapshotId: done.snapshotId?.toString() ?? null,
       alreadyCommitted: done.alreadyCommitted,
       commitAttempts: done.attempts,
+      commitConflicts: done.conflicts,
     });
     steps.onWindowDone?.(results.length, results.at(-1)!);
   }

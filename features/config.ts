@@ -21,13 +21,53 @@ const temporalName = z
   .max(TEMPORAL_MAX_NAME_LENGTH, `must be at most ${TEMPORAL_MAX_NAME_LENGTH} characters`)
   .regex(/^[^\s\p{Cc}]+$/u, 'must not contain spaces or control characters');
 
+/**
+ * TLS to the Temporal frontend: `{}` alone turns it on with the system's trusted roots (Temporal
+ * Cloud); files are PEM, read when a connection is made, and relative to floe.yaml.
+ */
+const temporalTlsConfig = z
+  .object({
+    /** The CA that signed the server's certificate, when the system does not trust it. */
+    caFile: z.string().min(1).optional(),
+    /** The client certificate for mTLS (with keyFile). */
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+    /** The name the server's certificate must carry, when it is not the host of temporal.address. */
+    serverName: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((tls) => (tls.certFile === undefined) === (tls.keyFile === undefined), {
+    message: 'certFile and keyFile go together: give both for a client certificate, or neither',
+  });
+export type TemporalTlsConfig = z.infer<typeof temporalTlsConfig>;
+
+/** The environment variables that set temporal.tls and temporal.apiKey (each overrides floe.yaml's tls field). */
+export const TEMPORAL_ENVIRONMENT = {
+  caFile: 'FLOE_TEMPORAL_TLS_CA_FILE',
+  certFile: 'FLOE_TEMPORAL_TLS_CERT_FILE',
+  keyFile: 'FLOE_TEMPORAL_TLS_KEY_FILE',
+  serverName: 'FLOE_TEMPORAL_TLS_SERVER_NAME',
+  apiKey: 'FLOE_TEMPORAL_API_KEY',
+} as const;
+
 const temporalConfig = z
   .object({
     address: z.string().min(1).default('127.0.0.1:7233'),
     namespace: temporalName.default('default'),
     taskQueue: temporalName.default('floe'),
+    tls: temporalTlsConfig.optional(),
+    // A key written in a file ends up in version control; it comes from the environment only.
+    apiKey: z
+      .unknown()
+      .refine(
+        (value) => value === undefined,
+        `is read from the ${TEMPORAL_ENVIRONMENT.apiKey} environment variable only; remove it from floe.yaml`,
+      )
+      .transform((): string | undefined => undefined)
+      .optional(),
   })
   .strict();
+export type TemporalConfig = z.infer<typeof temporalConfig>;
 
 const engineConfig = z
   .object({
@@ -62,17 +102,89 @@ export const DEFAULT_MAX_ENTITY_ROWS = 10_000;
 /** The Temporal CLI's default Web UI port, which `floe dev` keeps so UI bookmarks go on working. */
 export const DEFAULT_DEV_UI_PORT = 8233;
 
+/** A TCP port, which may also arrive as text (configuration interpolated from the environment). */
+const port = z.preprocess(
+  (value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value),
+  z.number().int().min(1).max(65_535),
+);
+
 const devConfig = z
   .object({
     /** The port of `floe dev`'s Temporal Web UI (its gRPC address is temporal.address). */
-    uiPort: z
-      .preprocess(
-        (value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value),
-        z.number().int().min(1).max(65_535),
-      )
-      .default(DEFAULT_DEV_UI_PORT),
+    uiPort: port.default(DEFAULT_DEV_UI_PORT),
   })
   .strict();
+
+export const DEFAULT_WORKER_METRICS_HOST = '127.0.0.1';
+
+const workerConfig = z
+  .object({
+    /**
+     * Where a worker serves Prometheus metrics (`GET /metrics`): the Temporal SDK's (task slots,
+     * latencies, sticky cache) and Floe's own (windows committed, rows written, commit attempts and
+     * conflicts, activity durations). No endpoint without it.
+     */
+    metricsPort: port.optional(),
+    /** The address the metrics endpoint listens on; `0.0.0.0` lets a Prometheus on another host scrape it. */
+    metricsHost: z.string().min(1).default(DEFAULT_WORKER_METRICS_HOST),
+  })
+  .strict();
+
+const names = z.array(z.string().min(1)).default([]);
+
+/**
+ * What a caller of the feature server may do: `read` every view and feature service (`true`) or the
+ * named ones, `push` to the named push sources, `write` rows straight into the named views' online
+ * tables, and `materialize` every view (`true`) or the named ones. The same shape for a static
+ * token and for an OIDC token's permissions claim.
+ */
+export const serverPermissionsSchema = z
+  .object({
+    read: z.union([z.boolean(), z.object({ views: names, featureServices: names }).strict()]).default(false),
+    push: names,
+    write: names,
+    materialize: z.union([z.boolean(), names]).default(false),
+  })
+  .strict();
+export type ServerPermissions = z.infer<typeof serverPermissionsSchema>;
+
+const serverTokenConfig = serverPermissionsSchema.extend({
+  /** Who holds the token, for logs and answers. */
+  name: z.string().min(1),
+  /** The SHA-256 of the token, as hex: floe.yaml never holds the token itself. */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be the SHA-256 of the token as 64 hex digits (`printf %s "$TOKEN" | sha256sum`)')
+    .transform((hex) => hex.toLowerCase()),
+});
+
+export const DEFAULT_OIDC_PERMISSIONS_CLAIM = 'floe_permissions';
+
+const serverOidcConfig = z
+  .object({
+    /** The `iss` every token must carry. */
+    issuer: z.string().min(1),
+    /** The `aud` every token must carry (one of them). */
+    audience: z.string().min(1),
+    /** Where the issuer publishes its signing keys (its JSON Web Key Set). */
+    jwksUri: z.url({ protocol: /^https?$/ }),
+    /** The claim holding the caller's permissions, shaped like a static token's `read` and `push`. */
+    claim: z.string().min(1).default(DEFAULT_OIDC_PERMISSIONS_CLAIM),
+  })
+  .strict();
+
+export const serverAuthConfigSchema = z
+  .object({
+    tokens: z.array(serverTokenConfig).default([]),
+    oidc: serverOidcConfig.optional(),
+    /** `GET /metrics` without credentials (for a Prometheus that cannot send a bearer token). */
+    metricsOpen: z.boolean().default(false),
+  })
+  .strict()
+  .refine((auth) => auth.tokens.length > 0 || auth.oidc !== undefined, 'must have tokens, oidc or both')
+  .refine((auth) => new Set(auth.tokens.map((token) => token.sha256)).size === auth.tokens.length, 'two tokens have the same sha256');
+export type ServerAuthConfig = z.infer<typeof serverAuthConfigSchema>;
+export type ServerAuthInput = z.input<typeof serverAuthConfigSchema>;
 
 const serverConfig = z
   .object({
@@ -81,6 +193,13 @@ const serverConfig = z
      * about a thousand; the cap keeps one request from holding the server's memory and event loop.
      */
     maxEntityRows: count.default(DEFAULT_MAX_ENTITY_ROWS),
+    /** Who may call the feature server; without it every route is open (and only loopback may be served). */
+    auth: serverAuthConfigSchema.optional(),
+    /** HTTPS: PEM files, relative to floe.yaml. */
+    tls: z
+      .object({ certFile: z.string().min(1), keyFile: z.string().min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -128,6 +247,8 @@ export const projectConfigSchema = z
     /** The feature server (`floe serve`, `floe dev`). */
     server: serverConfig.default({ maxEntityRows: DEFAULT_MAX_ENTITY_ROWS }),
     push: pushConfig.default({ maxDelayMs: DEFAULT_PUSH_MAX_DELAY_MS, maxRows: DEFAULT_PUSH_MAX_ROWS }),
+    /** Worker processes (`floe worker`, `npm run worker`, `floe dev`'s worker). */
+    worker: workerConfig.default({ metricsHost: DEFAULT_WORKER_METRICS_HOST }),
     /** `floe dev`, the local development server. */
     dev: devConfig.default({ uiPort: DEFAULT_DEV_UI_PORT }),
     /** Where Floe records what it measures about itself. */
@@ -146,7 +267,7 @@ export async function readProjectConfig(file: string, env: NodeJS.ProcessEnv = p
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new FloeError('not-found', `Cannot read the project file ${file}; run \`floe init\` to create one`, {
+    throw new FloeError('not-found', `Cannot read the project file ${file}; run \`npx floe init\` to create one`, {
       context: { file },
       cause: error,
     });
@@ -164,8 +285,31 @@ export async function readProjectConfig(file: string, env: NodeJS.ProcessEnv = p
       context: { file, field: result.error.issues[0]?.path.join('.') },
     });
   }
-  registerConfigSecrets(result.data, env);
-  return resolvePaths(result.data, path.dirname(path.resolve(file)));
+  const config = withTemporalEnvironment(result.data, env, file);
+  registerConfigSecrets(config, env);
+  return resolvePaths(config, path.dirname(path.resolve(file)));
+}
+
+/** temporal.tls's fields from FLOE_TEMPORAL_TLS_*, over floe.yaml's, and temporal.apiKey from FLOE_TEMPORAL_API_KEY. */
+function withTemporalEnvironment(config: ProjectConfig, env: NodeJS.ProcessEnv, file: string): ProjectConfig {
+  const fromEnvironment = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
+  const overrides = Object.fromEntries(
+    (['caFile', 'certFile', 'keyFile', 'serverName'] as const).flatMap((field) => {
+      const value = fromEnvironment(TEMPORAL_ENVIRONMENT[field]);
+      return value === undefined ? [] : [[field, value]];
+    }),
+  ) as TemporalTlsConfig;
+  const tls =
+    config.temporal.tls === undefined && Object.keys(overrides).length === 0 ? undefined : { ...config.temporal.tls, ...overrides };
+  if (tls !== undefined && (tls.certFile === undefined) !== (tls.keyFile === undefined))
+    throw new FloeError(
+      'invalid-input',
+      `${file}: temporal.tls.certFile and temporal.tls.keyFile go together (from floe.yaml or ${TEMPORAL_ENVIRONMENT.certFile} and ${TEMPORAL_ENVIRONMENT.keyFile}): give both for a client certificate, or neither`,
+      { context: { file, field: 'temporal.tls' } },
+    );
+  const apiKey = fromEnvironment(TEMPORAL_ENVIRONMENT.apiKey);
+  const temporal = { ...config.temporal, ...(tls === undefined ? {} : { tls }), ...(apiKey === undefined ? {} : { apiKey }) };
+  return { ...config, temporal };
 }
 
 /**
@@ -181,6 +325,7 @@ export function registerConfigSecrets(config: ProjectConfig, env: NodeJS.Process
     env.PGPASSWORD,
     env.AWS_SECRET_ACCESS_KEY,
     env.AWS_SESSION_TOKEN,
+    config.temporal.apiKey,
   ];
   for (const [name, value] of Object.entries(catalog.properties ?? {})) if (SECRET_PROPERTY.test(name)) secrets.push(value);
   if (catalog.type === 'rest') {
@@ -230,7 +375,34 @@ function resolvePaths(config: ProjectConfig, directory: string): ProjectConfig {
     config.registry.location === undefined ? config.registry : { ...config.registry, location: local(config.registry.location) };
   const engine =
     config.engine.tempDirectory === undefined ? config.engine : { ...config.engine, tempDirectory: local(config.engine.tempDirectory) };
-  return { ...config, catalog, engine, registry, definitions: local(config.definitions), workDirectory: local(config.workDirectory) };
+  const { tls: serverTls } = config.server;
+  const server =
+    serverTls === undefined
+      ? config.server
+      : { ...config.server, tls: { certFile: local(serverTls.certFile), keyFile: local(serverTls.keyFile) } };
+  const { tls } = config.temporal;
+  const temporal =
+    tls === undefined
+      ? config.temporal
+      : {
+          ...config.temporal,
+          tls: {
+            ...tls,
+            ...(tls.caFile === undefined ? {} : { caFile: local(tls.caFile) }),
+            ...(tls.certFile === undefined ? {} : { certFile: local(tls.certFile) }),
+            ...(tls.keyFile === undefined ? {} : { keyFile: local(tls.keyFile) }),
+          },
+        };
+  return {
+    ...config,
+    catalog,
+    engine,
+    registry,
+    server,
+    temporal,
+    definitions: local(config.definitions),
+    workDirectory: local(config.workDirectory),
+  };
 }
 
 /** A SQLite file named by a bare path is resolved like any local path; URIs are left as given. */

@@ -8,6 +8,9 @@ import type { ApplyPlan, ApplyResult } from './registry-store/apply.js';
 import { applyDefinitions, planApply } from './registry-store/apply.js';
 import { openRuntime } from './runtime.js';
 import type { Runtime } from './runtime.js';
+import { OnlineStore } from './online/online-store.js';
+import type { OnlineFeaturesRequest } from './online/online-store.js';
+import type { OnlineFeaturesResponse } from './online/response.js';
 import { Pusher } from './push/pusher.js';
 import type { PushAnswer, PushRequest } from './push/pusher.js';
 
@@ -19,6 +22,7 @@ import type { PushAnswer, PushRequest } from './push/pusher.js';
  */
 export class FeatureStore {
   private pusher: Pusher | undefined;
+  private online: OnlineStore | undefined;
 
   private constructor(readonly runtime: Runtime) {}
 
@@ -40,6 +44,16 @@ export class FeatureStore {
 
   getHistoricalFeatures(request: HistoricalFeaturesRequest): HistoricalRetrievalJob {
     return getHistoricalFeatures(this.runtime, request);
+  }
+
+  /**
+   * Online reads (Feast's `get_online_features`): the latest row per entity key of each view's
+   * online table, TTL applied, with Feast's statuses. The store keeps one OnlineStore, so its
+   * table snapshots and hot rows serve the reads that follow.
+   */
+  getOnlineFeatures(request: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
+    this.online ??= new OnlineStore({ registry: this.project.registry, catalog: this.catalog, engine: this.engine });
+    return this.online.getOnlineFeatures(request);
   }
 
   plan(): Promise<ApplyPlan> {

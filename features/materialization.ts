@@ -34,6 +34,7 @@ import { utcMicrosSql } from '../engine/timestamps.js';
 import { isAggregatedView } from './aggregations.js';
 import { columnPartials, floorToGrid, TILE_START, tileMicros } from './online/aggregation-tiles.js';
 import { eventTilesSql } from './online/tile-sql.js';
+import { instantMillis } from '../contracts/instants.js';
 
 /** Event time `[start, end)`. */
 export interface Window {
@@ -80,7 +81,8 @@ export interface PlanOptions {
 
 /**
  * Step 1: which snapshot of the source to read, over which window, and what reading it involves.
- * Also makes sure the online table exists, so later steps can stage files in its storage. Fails
+ * Checks an existing online table's layout, but does not create one: that waits until the source
+ * has been read (prepareOnlineFiles), so a failed first run leaves no empty online table. Fails
  * (for good) when the source table or one of the view's columns does not exist.
  */
 export async function planSourceScan(
@@ -94,16 +96,19 @@ export async function planSourceScan(
   const clamped = clampWindow(view, window, options.now ?? new Date());
   if ('skipped' in clamped) return { sourceSnapshotId: null, scan: EMPTY_SCAN, window, skipped: clamped.skipped };
   const source = await loadSource(context, view);
-  const online = await ensureOnlineTable(context.catalog, onlineTableLayout(context.registry, view));
+  const layout = onlineTableLayout(context.registry, view);
+  const online = (await context.catalog.tableExists(layout.identifier)) ? await ensureOnlineTable(context.catalog, layout) : null;
   const headSnapshotId = source.table.metadata.currentSnapshotId;
   let effective = clamped.window;
   let late: LatePlan | undefined;
   if (options.incremental) {
     const lateness = durationSeconds(view.lateness);
     if (lateness !== null) effective = { start: new Date(effective.start.getTime() - lateness * 1000), end: effective.end };
-    const planned = await withViewContext(view, source.identifier, () =>
-      planLateRows(view, source, online.metadata, headSnapshotId, effective),
-    );
+    // Without an online table nothing was committed yet: no cursor, so no late rows.
+    const planned =
+      online === null
+        ? { window: effective, late: { sinceSnapshotId: null, files: 0, rows: 0 } }
+        : await withViewContext(view, source.identifier, () => planLateRows(view, source, online.metadata, headSnapshotId, effective));
     effective = planned.window;
     late = planned.late;
   }
@@ -254,7 +259,8 @@ export async function computeLatestRows(
   const { sourceSnapshotId } = options;
   if (sourceSnapshotId === null) return { staging: null, rows: 0 };
   const layout = onlineTableLayout(context.registry, context.registry.featureView(viewName));
-  const online = await context.catalog.loadTable(layout.identifier);
+  // Workflows started before prepareWindow stage in the online table's storage: it must exist.
+  const online = await ensureOnlineTable(context.catalog, layout);
   return withScratchDirectory(context, options.stagingName, async (localDirectory) => {
     const localFile = path.join(localDirectory, 'latest.parquet');
     const rows = await latestRowsFile(context, viewName, window, { ...options, sourceSnapshotId, layout, online, localFile });
@@ -274,12 +280,17 @@ export async function prepareOnlineFiles(
   options: OnlineFilesOptions & { sourceSnapshotId: bigint | null; scratchName: string; late?: LatePlan },
 ): Promise<{ rows: number; manifest: string | null; dataFiles: number }> {
   const layout = onlineTableLayout(context.registry, context.registry.featureView(viewName));
-  const online = await ensureOnlineTable(context.catalog, layout);
   const { sourceSnapshotId } = options;
-  if (sourceSnapshotId === null) return { rows: 0, manifest: null, dataFiles: 0 };
+  if (sourceSnapshotId === null) {
+    await ensureOnlineTable(context.catalog, layout);
+    return { rows: 0, manifest: null, dataFiles: 0 };
+  }
+  const existing = (await context.catalog.tableExists(layout.identifier)) ? await ensureOnlineTable(context.catalog, layout) : null;
   return withScratchDirectory(context, options.scratchName, async (localDirectory) => {
     const localFile = path.join(localDirectory, 'latest.parquet');
-    const rows = await latestRowsFile(context, viewName, window, { ...options, sourceSnapshotId, layout, online, localFile });
+    const rows = await latestRowsFile(context, viewName, window, { ...options, sourceSnapshotId, layout, online: existing, localFile });
+    // Created only once the source has been read: a first run that fails on it leaves no empty table.
+    const online = existing ?? (await ensureOnlineTable(context.catalog, layout));
     if (rows === 0) return { rows: 0, manifest: null, dataFiles: 0 };
     return { rows, ...(await writeOnlineFiles(context, layout, online, localFile, options)) };
   });
@@ -290,7 +301,7 @@ async function latestRowsFile(
   context: FeatureContext,
   viewName: string,
   window: Window,
-  options: { sourceSnapshotId: bigint; late?: LatePlan; layout: OnlineTableLayout; online: LoadedTable; localFile: string },
+  options: { sourceSnapshotId: bigint; late?: LatePlan; layout: OnlineTableLayout; online: LoadedTable | null; localFile: string },
 ): Promise<number> {
   const { localFile, layout } = options;
   const view = context.registry.featureView(viewName);
@@ -373,7 +384,7 @@ export async function commitOnlineWindow(
     staging?: string | null;
     incremental?: boolean;
   },
-): Promise<{ snapshotId: bigint | null; alreadyCommitted: boolean; attempts: number }> {
+): Promise<{ snapshotId: bigint | null; alreadyCommitted: boolean; attempts: number; conflicts: number; rows: number }> {
   const view = context.registry.featureView(viewName);
   const identifier = context.registry.onlineTableOf(view);
   const table = await context.catalog.loadTable(identifier);
@@ -394,7 +405,13 @@ export async function commitOnlineWindow(
   const result = await commitChange(context.catalog, identifier, change, { loaded: table });
   // The staged rows are in the committed files now; a failed delete only leaves an orphan.
   if (options.staging) await table.io.delete(options.staging).catch(() => undefined);
-  return { snapshotId: result.snapshotId ?? null, alreadyCommitted: result.alreadyCommitted, attempts: result.attempts };
+  return {
+    snapshotId: result.snapshotId ?? null,
+    alreadyCommitted: result.alreadyCommitted,
+    attempts: result.attempts,
+    conflicts: result.conflicts,
+    rows: manifests.reduce((sum, manifest) => sum + manifest.addedRowsCount, 0),
+  };
 }
 
 /**
@@ -418,7 +435,7 @@ export function watermarkOf(metadata: TableMetadata): number | null {
   let greatest: number | null = null;
   const consider = (text: string | undefined): void => {
     if (text === undefined) return;
-    const millis = Date.parse(text);
+    const millis = instantMillis(text);
     if (!Number.isNaN(millis) && (greatest === null || millis > greatest)) greatest = millis;
   };
   for (const snapshot of ancestorsOf(metadata, head.snapshotId)) {
@@ -490,7 +507,8 @@ export async function materializeWindow(
   options: MaterializeWindowOptions = {},
 ) {
   const plan = await planSourceScan(context, viewName, window, options);
-  if (plan.skipped !== undefined) return { ...plan, rows: 0, dataFiles: 0, snapshotId: null, alreadyCommitted: false, attempts: 0 };
+  if (plan.skipped !== undefined)
+    return { ...plan, rows: 0, dataFiles: 0, snapshotId: null, alreadyCommitted: false, attempts: 0, conflicts: 0 };
   const key = typeof idempotencyKey === 'string' ? idempotencyKey : idempotencyKey(plan.window);
   const name = key.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
   const fileName = options.fileName ?? ((step: 'latest' | 'online') => `${step}-${name}-${Date.now()}`);
@@ -511,7 +529,7 @@ export async function materializeWindow(
     sourceSnapshotId: plan.sourceSnapshotId?.toString() ?? null,
     incremental: options.incremental ?? false,
   });
-  return { ...plan, rows: written.rows, dataFiles: written.dataFiles, ...committed };
+  return { ...plan, ...committed, rows: written.rows, dataFiles: written.dataFiles };
 }
 
 interface ResolvedSource {
@@ -571,7 +589,8 @@ async function computeTiles(
   view: FeatureViewDefinition,
   options: {
     source: ResolvedSource;
-    online: LoadedTable;
+    /** Null before the first window: no watermark yet. */
+    online: LoadedTable | null;
     layout: OnlineTableLayout;
     window: Window;
     sourceSnapshotId: bigint;
@@ -583,7 +602,7 @@ async function computeTiles(
   const grid = tileMicros(view);
   const partials = columnPartials(view);
   const aggregated = partials.map((column) => column.column);
-  const watermark = watermarkOf(online.metadata);
+  const watermark = online === null ? null : watermarkOf(online.metadata);
   const read = { columns: source.columns, snapshotId: options.sourceSnapshotId, ...signalOf(context) };
   const lateAppends = await scanLateAppends(source, read, options.late, window);
   return context.engine.withConnection(async (connection) => {
@@ -606,7 +625,10 @@ async function computeTiles(
       ...read,
       ...filterOption(eventTimeFilter(source, { start: dateOf(start), end: dateOf(end) })),
     });
-    const existing = restates ? await scanTable(online, { columns: [...layout.keyColumns, TILE_START], ...signalOf(context) }) : undefined;
+    const existing =
+      restates && online !== null
+        ? await scanTable(online, { columns: [...layout.keyColumns, TILE_START], ...signalOf(context) })
+        : undefined;
     const tiles = await eventTilesSql(connection, {
       relation: renameToOnline(scan.sql, source, layout, aggregated),
       keyColumns: layout.keyColumns,

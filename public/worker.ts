@@ -2,4 +2,5 @@
 // the user's own activities beside Floe's.
 export { connectWorker, createWorker } from '../workers/worker.js';
 export type { WorkerOptions } from '../workers/worker.js';
+export type { TemporalConnectionSettings } from '../workers/temporal-connection.js';
 export { runWorker } from '../workers/run.js';

@@ -8,13 +8,15 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime as TemporalRuntime } from '@temporalio/worker';
 import type { FeatureViewDefinition } from '../features/definitions.js';
 import { OnlineStore, responseRows } from '../features/online/index.js';
 import { loadProject } from '../features/project.js';
 import { applyDefinitions } from '../features/registry-store/apply.js';
 import { parseTableIdentifier } from '../iceberg/catalog/identifier.js';
+import { loadCatalog } from '../iceberg/catalog/load-catalog.js';
+import { shellQuote } from '../cli/follow.js';
 import { schedulePlan } from '../client/schedule-plan.js';
 import { applySchedules } from '../client/schedules.js';
 import type { backfill } from '../workflows/backfill.js';
@@ -26,6 +28,7 @@ import type { MaterializeResult } from '../contracts/materialize.js';
 import type { trainingSet } from '../workflows/training-set.js';
 import type { TrainingSetInput } from '../contracts/training-set.js';
 import { openRuntime } from '../features/runtime.js';
+import { connectTemporalClient, connectTemporalWorker } from '../workers/temporal-connection.js';
 import { createWorker } from '../workers/worker.js';
 import { createDriverStats, firstRows, writeEntityRows } from './demo/sample-data.js';
 import { runScheduleOnce } from './demo/schedule-run.js';
@@ -60,9 +63,12 @@ Object.assign(process.env, {
   FLOE_WORK_DIRECTORY: path.join(demoDirectory, 'work'),
 });
 const project = await loadProject(projectDirectory);
+// The demo starts its catalog; everywhere else a missing catalog file is an error.
+await (await loadCatalog({ ...project.config.catalog, create: true })).close();
 const runtime = await openRuntime(project);
-const workerConnection = await NativeConnection.connect({ address });
-const clientConnection = await Connection.connect({ address });
+// The demo's own dev server, in plaintext whatever FLOE_TEMPORAL_TLS_* the shell has.
+const workerConnection = await connectTemporalWorker({ address });
+const clientConnection = await connectTemporalClient({ address });
 let worker: Awaited<ReturnType<typeof createWorker>> | undefined;
 let running: Promise<void> | undefined;
 try {
@@ -195,7 +201,7 @@ try {
     ),
   );
   console.log(
-    `  read ${online.reads[0]!.filesRead.length} of ${online.reads[0]!.dataFiles} data files; serve them over HTTP with \`floe serve --project examples/quickstart\``,
+    `  read ${online.reads[0]!.filesRead.length} of ${online.reads[0]!.dataFiles} data files; serve them over HTTP with \`FLOE_CATALOG_URI=${shellQuote(process.env.FLOE_CATALOG_URI!)} FLOE_WAREHOUSE=${shellQuote(process.env.FLOE_WAREHOUSE!)} npx floe serve --project examples/quickstart\``,
   );
 
   step('Where to look');

@@ -1,12 +1,15 @@
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseLossless, parseNumberAndBigInt, stringify as stringifyLossless } from 'lossless-json';
-import { DEFAULT_MAX_ENTITY_ROWS } from '../features/config.js';
+import { DEFAULT_MAX_ENTITY_ROWS, serverAuthConfigSchema } from '../features/config.js';
+import type { ServerAuthInput } from '../features/config.js';
 import type { OnlineStore } from '../features/online/index.js';
 import { RequestIdConflictError } from '../features/push/push-commit.js';
 import { PushOverloadedError } from '../features/push/pusher.js';
 import { FloeError } from '../iceberg/errors.js';
 import { redact, redactValue } from '../iceberg/util/redaction.js';
+import { createAuthenticator } from './auth/authenticator.js';
+import { guardRoutes, ROUTE_PERMISSIONS } from './auth/route-guard.js';
 import { Budget } from './budget.js';
 import { EntityRowLimitError, parseFeastRequest, screenFeastRequest } from './feast-request.js';
 import { feastErrorJson, feastResponseJson } from './feast-response.js';
@@ -35,9 +38,35 @@ export interface FeatureServerOptions {
   readonly logger?: boolean;
   /** The consistency report table behind the `floe_online_offline_mismatch_rate` gauge (read on scrape); no gauge without it. */
   readonly consistency?: ConsistencyGaugeSource;
+  /** Who may call which route (floe.yaml's `server.auth`); without it every route is open. */
+  readonly auth?: ServerAuthInput;
+  /** HTTPS with this certificate and key (PEM); plain HTTP without. */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** How long a request may take to arrive and a connection may idle; {@link SERVER_TIMEOUTS} unless told. */
+  readonly timeouts?: Partial<ServerTimeouts>;
+  /** Where the log goes: every 5xx with its (redacted) cause, and with `logger` every request. stderr unless told. */
+  readonly logStream?: NodeJS.WritableStream;
   /** Starts materialization workflows for `POST /materialize` and `/materialize-incremental`; without it they answer 503. */
   readonly materializer?: Materializer;
 }
+
+export interface ServerTimeouts {
+  /** A request's headers must arrive whole within this. */
+  readonly headersMs: number;
+  /** A request, headers and body, must arrive whole within this; past it the connection is closed (408). */
+  readonly requestMs: number;
+  /** A kept-alive connection waiting for its next request is closed after this. */
+  readonly keepAliveMs: number;
+  /** A connection on which nothing moves (no bytes either way) is closed after this. */
+  readonly idleMs: number;
+}
+
+/**
+ * Bounds that end slow or stalled clients (a body sent a byte at a time held connections for minutes
+ * before them): generous for a 32 MiB push over a slow link, short enough that idle or trickling
+ * connections do not pile up.
+ */
+export const SERVER_TIMEOUTS: ServerTimeouts = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000, idleMs: 60_000 };
 
 const BODY_BYTES_PER_ENTITY_ROW = 256;
 
@@ -61,8 +90,13 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   // A body larger than the rows allowed can need is refused before it is read or parsed: parsing
   // 8 MB of JSON alone holds ~150 MB and the event loop for ~0.4 s.
   const bodyLimit = options.bodyLimit ?? Math.max(1024 * 1024, limits.maxEntityRows * BODY_BYTES_PER_ENTITY_ROW);
-  const metrics = new ServerMetrics(options.consistency === undefined ? {} : { consistency: options.consistency });
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit });
+  const metrics = new ServerMetrics({
+    ...(options.consistency === undefined ? {} : { consistency: options.consistency }),
+    freshness: { read: () => store.freshness() },
+  });
+  const app = fastifyServer(options, bodyLimit);
+  const auth = options.auth === undefined ? undefined : serverAuthConfigSchema.parse(options.auth);
+  guardRoutes(app, auth === undefined ? {} : { authenticator: createAuthenticator(auth), metricsOpen: auth.metricsOpen });
   // Memory stays bounded however many requests arrive at once: bodies are read while their
   // declared bytes fit in the body limit (the rest wait with their bodies unread), and lookups run
   // while their entity rows fit in twice the row limit. Answering is single-threaded work anyway,
@@ -105,8 +139,8 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
     releaseOnClose(reply, await bodyBytes.take(weight));
   };
 
-  // permission: 'read'
-  app.post('/get-online-features', { onRequest: readBodyWithinBudget }, async (request, reply) => {
+  const { open, metrics: metricsPermission, feastRead, feastPush, feastWrite, feastMaterialize } = ROUTE_PERMISSIONS;
+  app.post('/get-online-features', { onRequest: readBodyWithinBudget, config: { permission: feastRead } }, async (request, reply) => {
     releaseOnClose(reply, await entityRows.take(screenFeastRequest(request.body, limits)));
     const { request: online, fullFeatureNames } = parseFeastRequest(request.body, limits);
     const response = await store.getOnlineFeatures(online);
@@ -116,17 +150,20 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
     return reply.type('application/json').send(feastResponseJson(response, { fullFeatureNames }));
   });
 
-  // permission: 'push'
-  app.post('/push', { bodyLimit: Math.max(bodyLimit, PUSH_BODY_LIMIT) }, async (request, reply) => {
+  app.post('/push', { bodyLimit: Math.max(bodyLimit, PUSH_BODY_LIMIT), config: { permission: feastPush } }, async (request, reply) => {
     const answer = await store.push(parsePushRequest(request.body));
     return reply.type('application/json').send(stringifyLossless(toPushResponse(answer)));
   });
 
-  // permission: 'push' (Feast's remote online store writes here: FeatureStore.write_to_online_store, and push to "online")
-  app.post('/write-to-online-store', { bodyLimit: Math.max(bodyLimit, PUSH_BODY_LIMIT) }, async (request, reply) => {
-    const answer = await store.writeToOnlineStore(parseOnlineWriteRequest(request.body));
-    return reply.type('application/json').send(stringifyLossless(toOnlineWriteResponse(answer)));
-  });
+  // Feast's remote online store writes here: FeatureStore.write_to_online_store, and push to "online".
+  app.post(
+    '/write-to-online-store',
+    { bodyLimit: Math.max(bodyLimit, PUSH_BODY_LIMIT), config: { permission: feastWrite } },
+    async (request, reply) => {
+      const answer = await store.writeToOnlineStore(parseOnlineWriteRequest(request.body));
+      return reply.type('application/json').send(stringifyLossless(toOnlineWriteResponse(answer)));
+    },
+  );
   app.addHook('onClose', async () => store.drainPushes());
 
   const materializer = (): Materializer => {
@@ -135,20 +172,21 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
       "This feature server starts no workflows: it was created without a Temporal client (createFeatureServer's materializer option; floe serve makes one from floe.yaml's temporal section). Run floe materialize instead",
     );
   };
-  // permission: 'materialize' (Feast's POST /materialize; answers once the workflows are started, with their ids)
-  app.post('/materialize', async (request, reply) => {
+  // Feast's POST /materialize: answers once the workflows are started, with their ids.
+  app.post('/materialize', { config: { permission: feastMaterialize } }, async (request, reply) => {
     const runs = await materializer().materialize(parseMaterializeRequest(request.body));
     return reply.code(202).send(materializeAnswer(runs));
   });
-  // permission: 'materialize'
-  app.post('/materialize-incremental', async (request, reply) => {
+  app.post('/materialize-incremental', { config: { permission: feastMaterialize } }, async (request, reply) => {
     const runs = await materializer().materializeIncremental(parseIncrementalRequest(request.body));
     return reply.code(202).send(materializeAnswer(runs));
   });
 
-  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/health', { config: { permission: open } }, async () => ({ status: 'ok' }));
 
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/metrics', { config: { permission: metricsPermission } }, async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 
   app.setNotFoundHandler(async (request, reply) =>
     reply
@@ -166,8 +204,9 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   );
 
   app.setErrorHandler(async (error: FastifyError | FloeError | Error, request, reply) => {
-    const { status, body } = describeError(error, { ...limits, bodyLimit });
-    if (status >= 500) request.log.error({ error: redactValue(error) }, 'request failed');
+    const { status, body } = describeError(error, { ...limits, bodyLimit: request.routeOptions.bodyLimit ?? bodyLimit }, request);
+    if (status >= 500)
+      request.log.error({ status, route: `${request.method} ${request.url}`, cause: redactValue(error) }, 'request failed');
     return reply
       .code(status)
       .type('application/json')
@@ -186,6 +225,35 @@ function materializeAnswer(runs: readonly MaterializeRun[]): Record<string, unkn
   };
 }
 
+/**
+ * Fastify with the timeouts, TLS and log. Node checks the request and headers timeouts every
+ * `connectionsCheckingInterval` (30 s by default, which would let a trickling body live that much
+ * past its bound): here a tenth of the request bound, at most a second.
+ */
+function fastifyServer(options: FeatureServerOptions, bodyLimit: number): FastifyInstance {
+  const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
+  const nodeServerOptions = {
+    headersTimeout: Math.min(timeouts.headersMs, timeouts.requestMs),
+    requestTimeout: timeouts.requestMs,
+    connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(timeouts.requestMs / 10))),
+  };
+  const settings = {
+    // Below `error` only when asked: a log line per request costs more than a read.
+    logger: { level: options.logger === true ? 'info' : 'error', stream: options.logStream ?? process.stderr },
+    bodyLimit,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    connectionTimeout: timeouts.idleMs,
+  };
+  // An HTTPS Fastify has its own instance type; the routes and hooks are the same.
+  if (options.tls !== undefined)
+    return Fastify({
+      ...settings,
+      https: { ...nodeServerOptions, cert: options.tls.cert, key: options.tls.key },
+    }) as unknown as FastifyInstance;
+  return Fastify({ ...settings, http: nodeServerOptions });
+}
+
 /** Gives a budget back once the response is sent or the connection is gone, whichever comes first. */
 function releaseOnClose(reply: FastifyReply, release: () => void): void {
   if (reply.raw.closed) release();
@@ -197,12 +265,20 @@ interface Limits {
   readonly bodyLimit: number;
 }
 
-function describeError(error: unknown, limits: Limits): { status: number; body: { error: string; message: string } } {
-  const { status, body } = describeUnredacted(error, limits);
+function describeError(
+  error: unknown,
+  limits: Limits,
+  request: FastifyRequest,
+): { status: number; body: { error: string; message: string } } {
+  const { status, body } = describeUnredacted(error, limits, request);
   return { status, body: { error: body.error, message: redact(body.message) } };
 }
 
-function describeUnredacted(error: unknown, limits: Limits): { status: number; body: { error: string; message: string } } {
+function describeUnredacted(
+  error: unknown,
+  limits: Limits,
+  request: FastifyRequest,
+): { status: number; body: { error: string; message: string } } {
   if (error instanceof EntityRowLimitError) return { status: 413, body: { error: 'too-many-entity-rows', message: error.message } };
   if (error instanceof RequestIdConflictError) return { status: 409, body: { error: 'request-id-conflict', message: error.message } };
   if (error instanceof MaterializerUnavailableError)
@@ -213,7 +289,10 @@ function describeUnredacted(error: unknown, limits: Limits): { status: number; b
       status: 413,
       body: {
         error: 'body-too-large',
-        message: `The request body is larger than the feature server accepts (${limits.bodyLimit} bytes, sized for server.maxEntityRows = ${limits.maxEntityRows} entity rows). Send the rows in smaller batches`,
+        message:
+          request.routeOptions.url === '/get-online-features'
+            ? `The request body is larger than the feature server accepts (${limits.bodyLimit} bytes, sized for server.maxEntityRows = ${limits.maxEntityRows} entity rows). Send the rows in smaller batches`
+            : `The request body is larger than ${request.method} ${request.routeOptions.url ?? request.url} accepts (${limits.bodyLimit} bytes). Send the rows in smaller batches`,
       },
     };
   }

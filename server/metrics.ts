@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { LatestMismatchRate } from '../features/consistency/index.js';
-import type { OnlineFeaturesResponse } from '../features/online/index.js';
+import type { OnlineFeaturesResponse, ViewFreshness } from '../features/online/index.js';
 
 /** The feature server's Prometheus metrics, on a registry of its own (several servers may share a process). */
 export class ServerMetrics {
@@ -24,8 +24,9 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
-  constructor(options: { readonly consistency?: ConsistencyGaugeSource } = {}) {
+  constructor(options: { readonly consistency?: ConsistencyGaugeSource; readonly freshness?: FreshnessSource } = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: 'floe_' });
+    if (options.freshness !== undefined) this.registerFreshness(options.freshness);
     const source = options.consistency;
     if (source !== undefined) {
       const refreshMs = source.refreshMs ?? DEFAULT_CONSISTENCY_REFRESH_MS;
@@ -48,6 +49,40 @@ export class ServerMetrics {
         },
       });
     }
+  }
+
+  /** Both gauges are set on scrape from one read of the views' metadata (prom-client collects a registry's metrics at once). */
+  private registerFreshness(source: FreshnessSource): void {
+    const clock = source.clock ?? Date.now;
+    let reading: Promise<readonly ViewFreshness[]> | undefined;
+    const read = (): Promise<readonly ViewFreshness[]> => {
+      reading ??= source.read().finally(() => (reading = undefined));
+      return reading;
+    };
+    new Gauge({
+      name: 'floe_feature_freshness_seconds',
+      help: "Age of each feature view's newest materialized data: now minus the online table's committed watermark",
+      labelNames: ['feature_view'] as const,
+      registers: [this.registry],
+      async collect() {
+        const views = await read();
+        const now = clock();
+        this.reset();
+        for (const view of views)
+          if (view.watermarkMs !== null) this.set({ feature_view: view.featureView }, Math.max(0, (now - view.watermarkMs) / 1000));
+      },
+    });
+    new Gauge({
+      name: 'floe_feature_last_commit_timestamp_seconds',
+      help: "When each feature view's online table was last committed to (Unix time): its current snapshot's timestamp",
+      labelNames: ['feature_view'] as const,
+      registers: [this.registry],
+      async collect() {
+        const views = await read();
+        this.reset();
+        for (const view of views) if (view.lastCommitMs !== null) this.set({ feature_view: view.featureView }, view.lastCommitMs / 1000);
+      },
+    });
   }
 
   observeRequest(route: string, method: string, status: number, seconds: number): void {
@@ -74,3 +109,9 @@ export interface ConsistencyGaugeSource {
 }
 
 const DEFAULT_CONSISTENCY_REFRESH_MS = 30_000;
+
+/** Where the freshness gauges come from: the views' watermarks and last commits (OnlineStore.freshness). */
+export interface FreshnessSource {
+  readonly read: () => Promise<readonly ViewFreshness[]>;
+  readonly clock?: () => number;
+}

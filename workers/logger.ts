@@ -1,4 +1,4 @@
-import { DefaultLogger, LogTimestamp, Runtime as TemporalRuntime } from '@temporalio/worker';
+import { DefaultLogger, LogTimestamp } from '@temporalio/worker';
 import type { LogEntry, LogLevel, LogMetadata } from '@temporalio/worker';
 import { redact, redactValue } from '../iceberg/util/redaction.js';
 
@@ -22,14 +22,14 @@ export class RedactingLogger extends DefaultLogger {
 }
 
 /**
- * Installs the worker's logger at FLOE_LOG_LEVEL (default WARN; INFO includes webpack's report of
- * the workflow bundle). `oneLine` (`floe dev`'s pane, read by a person): each entry on one line,
- * which workflow or activity and the error's message, without the SDK's metadata (task token,
- * attempt, run id…).
+ * The worker's logger at FLOE_LOG_LEVEL (default WARN; INFO includes webpack's report of the
+ * workflow bundle). `oneLine` (`floe dev`'s pane, read by a person): each entry on one line, which
+ * workflow or activity and the error's message, without the SDK's metadata (task token, attempt,
+ * run id…).
  */
-export function installWorkerLogger(options: { oneLine?: boolean } = {}): void {
+export function workerLogger(options: { oneLine?: boolean } = {}): RedactingLogger {
   const level = (process.env.FLOE_LOG_LEVEL?.toUpperCase() ?? 'WARN') as LogLevel;
-  TemporalRuntime.install({ logger: options.oneLine ? new RedactingLogger(level, oneLineLogFunction) : new RedactingLogger(level) });
+  return options.oneLine ? new RedactingLogger(level, oneLineLogFunction) : new RedactingLogger(level);
 }
 
 function oneLineLogFunction(entry: LogEntry): void {

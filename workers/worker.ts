@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, type NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Runtime } from '../features/runtime.js';
 import { FloeError } from '../iceberg/errors.js';
+import { activityDurationInterceptor } from './activity-duration.js';
+import { connectTemporalWorker, type TemporalConnectionSettings } from './temporal-connection.js';
 
 // Run from sources this module is worker.ts and the workflows are index.ts; compiled into dist/, both are .js.
 const MODULE_EXTENSION = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
@@ -46,6 +48,7 @@ export async function createWorker(runtime: Runtime, options: WorkerOptions): Pr
     taskQueue: options.taskQueue ?? temporal.taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: { ...floeActivities, ...options.activities },
+    interceptors: { activity: [activityDurationInterceptor] },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
   });
 }
@@ -63,6 +66,10 @@ export async function workflowBundleOnce(): Promise<NonNullable<WorkerOptions['w
 // webpack's report of the bundle is noise in a dev pane; errors still throw.
 const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
-export async function connectWorker(address: string): Promise<NativeConnection> {
-  return NativeConnection.connect({ address });
+/**
+ * A worker's connection: give floe.yaml's `temporal` section (`project.config.temporal`, with its
+ * TLS files and the API key from FLOE_TEMPORAL_API_KEY), or just an address for a plaintext server.
+ */
+export async function connectWorker(temporal: string | TemporalConnectionSettings): Promise<NativeConnection> {
+  return connectTemporalWorker(typeof temporal === 'string' ? { address: temporal } : temporal);
 }

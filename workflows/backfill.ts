@@ -21,6 +21,7 @@ import { chunkWindows, parseDurationSeconds } from '../contracts/windows.js';
 import type { MaterializeWindowsActivities } from '../activities/materialize-windows.js';
 import { dataStepRetry } from './activity-retry.js';
 import { materialize } from './materialize.js';
+import { instantMillis } from '../contracts/instants.js';
 
 export const progressQuery = defineQuery<BackfillProgress>('progress');
 /** Finish the chunks under way, start no new one until `resume`. */
@@ -237,10 +238,10 @@ export function planBackfill(
     throw invalid('featureViews', 'must be a non-empty list of feature view names, e.g. ["driver_hourly_stats"]');
   }
   for (const field of ['start', 'end'] as const) {
-    if (typeof input[field] !== 'string' || Number.isNaN(Date.parse(input[field])))
+    if (typeof input[field] !== 'string' || Number.isNaN(instantMillis(input[field])))
       throw invalid(field, `must be an ISO-8601 instant such as "2024-05-01T00:00:00Z", got ${JSON.stringify(input[field])}`);
   }
-  if (!(Date.parse(input.start) < Date.parse(input.end))) throw invalid('start', `${input.start} must be before end ${input.end}`);
+  if (!(instantMillis(input.start) < instantMillis(input.end))) throw invalid('start', `${input.start} must be before end ${input.end}`);
   const chunkSeconds = parseDurationSeconds(input.chunk ?? DEFAULT_CHUNK);
   if (chunkSeconds === undefined)
     throw invalid('chunk', `must be a duration such as "1d", "6h" or "PT6H", got ${JSON.stringify(input.chunk)}`);
@@ -253,14 +254,15 @@ export function planBackfill(
   if (windowsPerActivity !== undefined && (!Number.isInteger(windowsPerActivity) || windowsPerActivity < 1 || windowsPerActivity > 1000))
     throw invalid('windowsPerActivity', `must be an integer from 1 to 1000, got ${JSON.stringify(windowsPerActivity)}`);
   const batching = windowsPerActivity === undefined ? {} : { windowsPerActivity };
-  const cut = until !== undefined && Date.parse(until) < Date.parse(input.end) ? until : undefined;
-  const windows = Date.parse(cut ?? input.end) > Date.parse(input.start) ? chunkWindows(input.start, cut ?? input.end, chunkSeconds) : [];
+  const cut = until !== undefined && instantMillis(until) < instantMillis(input.end) ? until : undefined;
+  const windows =
+    instantMillis(cut ?? input.end) > instantMillis(input.start) ? chunkWindows(input.start, cut ?? input.end, chunkSeconds) : [];
   const chunks = windows.flatMap((window) => input.featureViews.map((featureView) => ({ featureView, ...window })));
   if (cut === undefined) return { chunks, parallelism, ...batching };
   return {
     chunks,
     parallelism,
     ...batching,
-    skipped: `[${new Date(Math.max(Date.parse(cut), Date.parse(input.start))).toISOString()}, ${input.end}) was not materialized: it lies after ${cut}, when the backfill started`,
+    skipped: `[${new Date(Math.max(instantMillis(cut), instantMillis(input.start))).toISOString()}, ${input.end}) was not materialized: it lies after ${cut}, when the backfill started`,
   };
 }

@@ -14,6 +14,7 @@ import type { MaterializeActivities } from '../activities/materialize.js';
 import type { MaterializeInput, MaterializeResult, ScanSummary } from '../contracts/materialize.js';
 import { scheduledStartTime, windowFor } from '../contracts/windows.js';
 import { dataStepRetry, quickStepRetry } from './activity-retry.js';
+import { instantMillis } from '../contracts/instants.js';
 
 // Planning reads the watermark and the source's manifests: seconds, so a dead worker's step is
 // retried after at most 2 minutes.
@@ -74,7 +75,7 @@ export async function materialize(input: MaterializeInput): Promise<MaterializeR
     input.start !== undefined && input.end !== undefined
       ? { featureView: input.featureView, start: input.start, end: input.end }
       : await openWindow(input);
-  if (!(Date.parse(requested.start) < Date.parse(requested.end))) {
+  if (!(instantMillis(requested.start) < instantMillis(requested.end))) {
     throw ApplicationFailure.nonRetryable(
       `Window start ${requested.start} must be an instant before end ${requested.end}`,
       'FloeError:invalid-input',

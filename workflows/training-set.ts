@@ -13,6 +13,7 @@ import type { ChunkResult, TrainingSetActivities, TrainingSetRequest } from '../
 import { floeFailureType, NON_RETRYABLE_FLOE_ERRORS } from '../contracts/error-kinds.js';
 import type { TrainingSetInput, TrainingSetProgress, TrainingSetResult, TrainingSetState } from '../contracts/training-set.js';
 import { dataStepRetry, quickStepRetry } from './activity-retry.js';
+import { instantMillis } from '../contracts/instants.js';
 
 export const trainingSetProgressQuery = defineQuery<TrainingSetProgress>('progress');
 
@@ -215,6 +216,7 @@ export function checkInput(input: TrainingSetInput): { request: TrainingSetReque
     ...(input.fullFeatureNames === undefined ? {} : { fullFeatureNames: input.fullFeatureNames }),
     ...(input.timestampColumn === undefined ? {} : { timestampColumn: input.timestampColumn }),
     output: { table: input.output.table },
+    ...(input.replace === true ? { replace: true } : {}),
   };
   return { request, chunkRows, parallelism };
 }
@@ -228,9 +230,9 @@ function sourceEntities(entities: unknown): { from: string; start: string; end: 
     ['start', start],
     ['end', end],
   ] as const) {
-    if (typeof value !== 'string' || Number.isNaN(Date.parse(value)))
+    if (typeof value !== 'string' || Number.isNaN(instantMillis(value)))
       return `${field} must be an ISO-8601 instant such as 2024-05-01T00:00:00Z, got ${JSON.stringify(value)}`;
   }
-  if (!(Date.parse(start as string) < Date.parse(end as string))) return `end ${String(end)} must be after start ${String(start)}`;
+  if (!(instantMillis(start as string) < instantMillis(end as string))) return `end ${String(end)} must be after start ${String(start)}`;
   return { from, start: start as string, end: end as string };
 }

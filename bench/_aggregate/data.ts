@@ -37,7 +37,7 @@ export const FEATURE_NAMES = FUNCTIONS.flatMap((fn) => WINDOWS.map((window) => `
 
 export interface AggregateData {
   readonly directory: string;
-  readonly catalogConfig: { type: 'sql'; uri: string; warehouse: string };
+  readonly catalogConfig: { type: 'sql'; uri: string; create: boolean; warehouse: string };
   readonly entities: string;
   /** The data files of the events table's current snapshot (what the floor reads). */
   readonly files: readonly string[];
@@ -45,7 +45,12 @@ export interface AggregateData {
 
 export async function aggregateData(root: string, scale: Scale, log: (line: string) => void): Promise<AggregateData> {
   const directory = path.join(root, `aggregate-${scale.name}`);
-  const catalogConfig = { type: 'sql' as const, uri: path.join(directory, 'catalog.db'), warehouse: path.join(directory, 'warehouse') };
+  const catalogConfig = {
+    type: 'sql' as const,
+    uri: path.join(directory, 'catalog.db'),
+    create: true,
+    warehouse: path.join(directory, 'warehouse'),
+  };
   const entities = path.join(directory, 'entities.parquet');
   await mkdir(directory, { recursive: true });
   const catalog = await loadCatalog(catalogConfig);

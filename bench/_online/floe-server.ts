@@ -4,6 +4,7 @@
  * benchmark's: what a user's server would run, started the way a user starts it.
  */
 import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,6 +25,8 @@ export async function startFloeServer(options: {
   directory: string;
   catalog: CatalogConfig;
   definitions: ServedDefinitions;
+  /** Serve with `server.auth`: one static token that reads everything, sent by the load as a bearer token. */
+  auth?: boolean;
 }): Promise<ServerProcess> {
   const { directory, definitions } = options;
   await mkdir(directory, { recursive: true });
@@ -36,10 +39,15 @@ export async function startFloeServer(options: {
     path.join(directory, 'features.ts'),
     `import { ${definitions.kind}Definitions } from ${JSON.stringify(path.join(here, 'definitions.ts'))};\nexport const definitions = ${call};\n`,
   );
+  const token = options.auth === true ? randomBytes(32).toString('hex') : undefined;
+  const auth =
+    token === undefined
+      ? ''
+      : `server: ${JSON.stringify({ auth: { tokens: [{ name: 'bench', sha256: createHash('sha256').update(token).digest('hex'), read: true }] } })}\n`;
   // JSON is YAML: the catalog section exactly as the benchmark opened it.
   await writeFile(
     path.join(directory, 'floe.yaml'),
-    `project: bench_online\ncatalog: ${JSON.stringify(options.catalog)}\nworkDirectory: work\n`,
+    `project: bench_online\ncatalog: ${JSON.stringify(options.catalog)}\nworkDirectory: work\n${auth}`,
   );
   const started = performance.now();
   const child = spawn(process.execPath, [path.join(root, 'bin', 'floe.js'), 'serve', '--project', directory, '--port', '0', '--json'], {
@@ -49,6 +57,7 @@ export async function startFloeServer(options: {
   const startMs = performance.now() - started;
   return {
     url,
+    ...(token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } }),
     startMs,
     peakRssMb: () => peakRssMb(child.pid!),
     stop: () => stopProcess(child),

@@ -21,6 +21,8 @@ export interface LoadRequest {
   readonly features: readonly string[];
   /** Where this run's pseudo-random keys start, so that consecutive runs ask for different keys. */
   readonly seed: number;
+  /** Sent with every request besides the Content-Type (a bearer token). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface LoadFigures extends LatencyFigures {
@@ -52,7 +54,7 @@ async function load(request: LoadRequest): Promise<LoadFigures> {
   const instance = autocannon({
     url: `${request.url}/get-online-features`,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...request.headers },
     connections: request.connections,
     duration: request.seconds,
     maxOverallRequests: request.maxRequests,

@@ -50,6 +50,7 @@ interface Built {
 const catalogConfig = (dir: string): CatalogConfig => ({
   type: 'sql',
   uri: `sqlite:///${path.join(dir, 'catalog.db')}`,
+  create: true,
   warehouse: `file://${path.join(dir, 'warehouse')}`,
 });
 

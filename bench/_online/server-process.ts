@@ -4,6 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ServerProcess {
   readonly url: string;
+  /** Headers every request must carry (a bearer token when the server checks them). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** From the spawn to the server answering (listening, or healthy). */
   readonly startMs: number;
   /** Peak resident memory so far (Linux VmHWM), in MB, of the process and its direct children (a pre-forking server's workers). */

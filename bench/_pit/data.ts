@@ -46,7 +46,7 @@ export const TTL_DAYS = 7;
 
 export interface BenchData {
   readonly directory: string;
-  readonly catalogConfig: { type: 'sql'; uri: string; warehouse: string };
+  readonly catalogConfig: { type: 'sql'; uri: string; create: boolean; warehouse: string };
   readonly entities: string;
   /** Per view, the data files of its table's current snapshot (what Feast and the floor read). */
   readonly files: Readonly<Record<string, readonly string[]>>;
@@ -60,7 +60,12 @@ export function featureName(view: string, index: number): string {
 
 export async function benchData(root: string, scale: Scale, log: (line: string) => void): Promise<BenchData> {
   const directory = path.join(root, `pit-${scale.name}`);
-  const catalogConfig = { type: 'sql' as const, uri: path.join(directory, 'catalog.db'), warehouse: path.join(directory, 'warehouse') };
+  const catalogConfig = {
+    type: 'sql' as const,
+    uri: path.join(directory, 'catalog.db'),
+    create: true,
+    warehouse: path.join(directory, 'warehouse'),
+  };
   const entities = path.join(directory, 'entities.parquet');
   const marker = path.join(directory, 'ready');
   await mkdir(directory, { recursive: true });

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { FloeError } from '../../iceberg/errors.js';
 import type { CompactOptions, CompactResult, CompactTarget } from '../../contracts/compact.js';
 import type { compact } from '../../workflows/compact.js';
 
@@ -42,7 +41,8 @@ export function compactCommand(program: Command): void {
       const { printResult } = await import('../output.js');
       const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const project = await loadProject(options.project);
-      const target = targetOf(featureView, options.table);
+      const { viewOrTable } = await import('../arguments.js');
+      const target: CompactTarget = viewOrTable('compact', featureView, options.table);
       if ('featureView' in target) project.registry.featureView(target.featureView);
       else parseTableIdentifier(target.table);
       const compactOptions = await optionsOf(options);
@@ -72,40 +72,17 @@ export function compactCommand(program: Command): void {
     });
 }
 
-function targetOf(featureView: string | undefined, table: string | undefined): CompactTarget {
-  if ((featureView === undefined) === (table === undefined)) {
-    throw new FloeError('invalid-input', 'floe compact needs either a feature view or --table <namespace.table>, not both', {
-      context: { field: 'feature-view' },
-    });
-  }
-  if (table !== undefined) return { table };
-  return { featureView: featureView! };
-}
-
 async function optionsOf(options: CompactCommandOptions): Promise<CompactOptions> {
-  const { integerAtLeast } = await import('../arguments.js');
+  const { durationSeconds, integerAtLeast } = await import('../arguments.js');
   const minFiles = integerAtLeast(options.minFiles, '--min-files', 0);
   const retainLast = integerAtLeast(options.retainLast, '--retain-last', 1);
-  const retentionSeconds = options.retention === undefined ? undefined : await retention(options.retention);
+  const retentionSeconds = options.retention === undefined ? undefined : durationSeconds(options.retention, '--retention');
   return {
     ...(minFiles === undefined ? {} : { minFiles }),
     ...(retainLast === undefined ? {} : { retainLast }),
     ...(retentionSeconds === undefined ? {} : { retentionSeconds }),
     ...(options.skipCleanup ? { skipCleanup: true } : {}),
   };
-}
-
-async function retention(text: string): Promise<number> {
-  if (/^0+[a-z]*$/i.test(text.trim())) return 0;
-  const { parseDurationSeconds } = await import('../../contracts/windows.js');
-  const seconds = parseDurationSeconds(text);
-  if (seconds === undefined)
-    throw new FloeError(
-      'invalid-input',
-      `--retention ${JSON.stringify(text)} is not a duration (for example 72h, 3d or PT1H; 0 keeps nothing)`,
-      { context: { field: '--retention' } },
-    );
-  return seconds;
 }
 
 /** `keptReason`: why nothing was rewritten, when nothing was (describeKeptGroups). */

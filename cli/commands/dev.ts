@@ -18,20 +18,30 @@ export function devCommand(program: Command): void {
     .action(async (options: { project: string; port: string; serve: boolean; apply?: boolean; json?: boolean }) => {
       const port = integer(options.port, '--port', 0, 65_535);
       const { startTemporal } = await import('../../scripts/services/temporal.js');
-      const { installWorkerLogger } = await import('../../workers/logger.js');
+      const { installWorkerRuntime, workerMetricsAddress } = await import('../../workers/worker-runtime.js');
       const { openRuntime } = await import('../../features/runtime.js');
       const { connectWorker, workflowBundleOnce } = await import('../../workers/worker.js');
       const { printResult } = await import('../output.js');
       const { devPorts, requireFreePorts } = await import('../dev-ports.js');
+      const { acquireDevLock } = await import('../dev-lock.js');
       const { DevSession: Session } = await import('../dev-session.js');
       const { createReloader, loadWatchedProject } = await import('../dev-reload.js');
       const { watchProjectFiles } = await import('../dev-watch.js');
       const { project, files } = await loadWatchedProject(options.project);
       const ports = devPorts(project.config);
-      await requireFreePorts(ports);
       const stateDirectory = path.join(project.directory, '.floe');
       await mkdir(stateDirectory, { recursive: true });
-      installWorkerLogger({ oneLine: true });
+      // Before the ports: a second dev of this project, on its ports or others, says where the first runs.
+      const lock = await acquireDevLock(stateDirectory, {
+        temporalAddress: `${ports.ip}:${ports.port}`,
+        temporalUi: `http://${ports.ip}:${ports.uiPort}`,
+      });
+      await requireFreePorts(ports).catch(async (error: unknown) => {
+        await lock.release();
+        throw error;
+      });
+      const metrics = workerMetricsAddress(project.config);
+      installWorkerRuntime({ oneLine: true, ...(metrics === undefined ? {} : { metrics }) });
       if (!options.json) console.log('Starting a Temporal dev server (a first run may build the Temporal CLI, which takes minutes)…');
       let temporal;
       try {
@@ -42,6 +52,7 @@ export function devCommand(program: Command): void {
           log: path.join(stateDirectory, 'temporal.log'),
         });
       } catch (error) {
+        await lock.release();
         // Taken between the check and the server's bind: said the same way. Anything else: the log tail says why.
         await requireFreePorts(ports);
         throw error;
@@ -70,6 +81,7 @@ export function devCommand(program: Command): void {
           featureServer,
           project: project.config.project,
         };
+        await lock.update({ temporalAddress: address, temporalUi: ready.temporalUi, featureServer });
         const applyMode = options.apply ? 'always' : process.stdin.isTTY && process.stdout.isTTY && !options.json ? 'ask' : 'never';
         const reloader: { onChange?: (files: readonly string[]) => void } = {};
         watch = watchProjectFiles((changed) => reloader.onChange?.(changed));
@@ -86,7 +98,7 @@ export function devCommand(program: Command): void {
             `  Feature server ${featureServer ?? '(off)'}`,
             '',
             `Watching ${[...files].map((file) => path.relative(project.directory, file) || file).join(', ')}: an edit reloads the worker and server${options.apply ? ' and applies it' : ''}.`,
-            `In another terminal (this project's floe.yaml points there): floe materialize <view> --start … --end …`,
+            `In another terminal (this project's floe.yaml points there): npx floe materialize <view> --start … --end …`,
             'Ctrl-C stops everything.',
           ].join('\n'),
         );
@@ -96,6 +108,7 @@ export function devCommand(program: Command): void {
         await session?.close();
         await connection?.close();
         for (const managed of temporal.processes) await managed.stop();
+        await lock.release();
       }
     });
 }

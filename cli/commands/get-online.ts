@@ -18,10 +18,10 @@ export function getOnlineCommand(program: Command): void {
         });
       }
       const entityRows = parseEntities(options.entity);
-      const { OnlineStore } = await import('../../features/online/index.js');
+      const { describeOnlineDataGap, OnlineStore, onlineDataGaps } = await import('../../features/online/index.js');
       const { loadProject } = await import('../../features/project.js');
       const { openRuntime } = await import('../../features/runtime.js');
-      const { printResult } = await import('../output.js');
+      const { EXIT_FAILURE, printResult } = await import('../output.js');
       const project = await loadProject(options.project);
       const runtime = await openRuntime(project);
       try {
@@ -34,6 +34,13 @@ export function getOnlineCommand(program: Command): void {
         const selection = options.featureService !== undefined ? { featureService: options.featureService } : { features };
         const response = await store.getOnlineFeatures({ ...selection, entityRows });
         printResult(response, options, () => table(response));
+        // A view with no online data reads "not found" for every key: say why, and fail.
+        const unread = response.reads
+          .filter((read) => read.snapshotId === null)
+          .map((read) => project.registry.featureView(read.featureView));
+        const gaps = await onlineDataGaps(runtime.catalog, project.registry, unread);
+        for (const gap of gaps) console.error(`floe: warning: ${describeOnlineDataGap(gap)}`);
+        if (gaps.length > 0) process.exitCode = EXIT_FAILURE;
       } finally {
         await runtime.close();
       }

@@ -36,10 +36,11 @@ export function initCommand(program: Command): void {
           'Next:',
           `  cd ${path.relative(process.cwd(), result.directory) || '.'}`,
           '  npm install                     # floe itself, unless a folder above already has it',
-          '  node generate_data.mjs          # sample source data in a local SQLite catalog',
-          '  floe dev                        # Temporal dev server + worker + feature server',
-          '  floe materialize driver_hourly_stats --start … --end …   (the generator prints the window)',
-          '  floe get-online driver_hourly_stats:conv_rate --entity driver_id=1001',
+          "  node generate_data.mjs          # sample source data in the project's SQLite catalog",
+          '  npx floe apply                  # store the definitions, create the online tables (again after each edit)',
+          '  npx floe dev                    # Temporal dev server + worker + feature server',
+          '  npx floe materialize driver_hourly_stats --start … --end …   (in another terminal; the generator prints the window)',
+          '  npx floe get-online driver_hourly_stats:conv_rate --entity driver_id=1001',
         ].join('\n'),
       );
     });
@@ -71,5 +72,21 @@ export async function initProject(
     await writeFile(path.join(directory, target), text, { mode: target.endsWith('.mjs') ? 0o755 : 0o644 });
   }
   await writeFile(path.join(directory, '.gitignore'), '.floe/\nnode_modules/\n');
-  return { directory, project, files: [...Object.values(FILES), '.gitignore'] };
+  const catalogFile = await createCatalog(directory);
+  return { directory, project, files: [...Object.values(FILES), '.gitignore', ...(catalogFile === undefined ? [] : [catalogFile])] };
+}
+
+/**
+ * The new project's empty SQLite catalog (`.floe/catalog.db` unless FLOE_CATALOG_URI says otherwise):
+ * `floe init` is one of the few places that creates one, so a typo in catalog.uri later is an error.
+ */
+async function createCatalog(directory: string): Promise<string | undefined> {
+  const { readProjectConfig } = await import('../../features/config.js');
+  const { loadCatalog } = await import('../../iceberg/catalog/load-catalog.js');
+  const { isPostgresUri } = await import('../../iceberg/catalog/postgres-driver.js');
+  const { sqlitePathFromUri } = await import('../../iceberg/catalog/sql-catalog.js');
+  const { catalog } = await readProjectConfig(path.join(directory, 'floe.yaml'));
+  if (catalog.type !== 'sql' || isPostgresUri(catalog.uri)) return undefined;
+  await (await loadCatalog({ ...catalog, create: true })).close();
+  return path.relative(directory, path.resolve(directory, sqlitePathFromUri(catalog.uri)));
 }

@@ -15,7 +15,11 @@ export function serveCommand(program: Command): void {
       "how often to check the catalog for new snapshots of the online tables (default: the online store's, every second)",
     )
     .option('--json', 'print the address as JSON once listening')
-    .action(async (options: { project: string; host: string; port: string; refreshIntervalMs?: string; json?: boolean }) => {
+    .option(
+      '--insecure',
+      'serve on an address other than loopback without server.auth in floe.yaml (anyone who reaches it may read and push)',
+    )
+    .action(async (options: ServeOptions) => {
       const port = integer(options.port, '--port', 0, 65_535);
       const refreshIntervalMs =
         options.refreshIntervalMs === undefined ? undefined : integer(options.refreshIntervalMs, '--refresh-interval-ms', 0, 86_400_000);
@@ -25,8 +29,9 @@ export function serveCommand(program: Command): void {
       const { FEATURE_SERVER_THREADS } = await import('../../server/feature-server.js');
       const { printResult } = await import('../output.js');
       const project = await loadProject(options.project);
+      refuseOpenServer(options, project.config.server.auth !== undefined);
       const runtime = await openRuntime(project, { threads: FEATURE_SERVER_THREADS });
-      const server = projectFeatureServer(runtime, refreshIntervalMs === undefined ? {} : { refreshIntervalMs });
+      const server = await projectFeatureServer(runtime, refreshIntervalMs === undefined ? {} : { refreshIntervalMs });
       try {
         const url = await server.listen({ host: options.host, port });
         printResult(
@@ -35,12 +40,39 @@ export function serveCommand(program: Command): void {
           () =>
             `Floe feature server for project ${project.config.project} on ${url} (POST /get-online-features, /push, /write-to-online-store, /materialize, /materialize-incremental; GET /health, /metrics); Ctrl-C stops it`,
         );
+        const { describeOnlineDataGap, onlineDataGaps } = await import('../../features/online/index.js');
+        for (const gap of await onlineDataGaps(runtime.catalog, project.registry))
+          console.error(`floe serve: warning: ${describeOnlineDataGap(gap)}`);
         await untilInterrupted();
       } finally {
         await server.close();
         await runtime.close();
       }
     });
+}
+
+interface ServeOptions {
+  readonly project: string;
+  readonly host: string;
+  readonly port: string;
+  readonly refreshIntervalMs?: string;
+  readonly json?: boolean;
+  readonly insecure?: boolean;
+}
+
+/** Beyond loopback, a server without `server.auth` would let anyone who reaches it read and push: refused unless `--insecure` says so. */
+function refuseOpenServer(options: ServeOptions, authenticated: boolean): void {
+  if (authenticated || options.insecure === true || isLoopback(options.host)) return;
+  throw new FloeError(
+    'invalid-input',
+    `floe serve --host ${options.host} would let anyone who reaches that address read features and push rows: floe.yaml has no server.auth. Add server.auth (tokens or oidc; see the README), or pass --insecure to serve it open anyway`,
+    { context: { field: 'server.auth' } },
+  );
+}
+
+function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || /^::ffff:127(\.\d{1,3}){3}$/.test(bare);
 }
 
 export function integer(text: string, option: string, min: number, max: number): number {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { FloeError } from '../../iceberg/errors.js';
 import { formatByteSize } from '../../iceberg/util/byte-size.js';
+import type { Project } from '../../features/project.js';
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
 import type { TableInspection } from '../inspect-table.js';
 
@@ -21,6 +22,31 @@ export function tableCommand(program: Command): void {
         inspectTable(loaded, snapshotId === undefined ? {} : { snapshotId }),
       );
       printResult(inspection, options, () => describeInspection(inspection));
+    });
+  table
+    .command('head')
+    .description('Print the first rows of a table (of its current snapshot, or of --snapshot), deletes applied')
+    .argument('<table>', 'namespace.table')
+    .option('--limit <n>', 'rows to print', '10')
+    .option('--snapshot <id>', 'read this snapshot instead of the current one')
+    .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
+    .option('--json', 'print the rows as JSON')
+    .action(async (name: string, options: { limit: string; snapshot?: string; project: string; json?: boolean }) => {
+      const snapshotId = options.snapshot === undefined ? undefined : snapshotArgument(options.snapshot);
+      const { positiveInteger } = await import('../arguments.js');
+      const limit = positiveInteger(options.limit, '--limit');
+      const { Engine } = await import('../../engine/duckdb.js');
+      const { tableHead, describeTableHead } = await import('../table-head.js');
+      const { printResult } = await import('../output.js');
+      const head = await withTable(options.project, name, async (loaded) => {
+        const engine = await Engine.create();
+        try {
+          return await tableHead(loaded, engine, snapshotId === undefined ? { limit } : { limit, snapshotId });
+        } finally {
+          engine.close();
+        }
+      });
+      printResult(head, options, () => describeTableHead(head));
     });
   table
     .command('history')
@@ -45,25 +71,39 @@ export function tableCommand(program: Command): void {
     });
 }
 
-async function withTable<T>(projectDirectory: string, name: string, fn: (table: LoadedTable) => Promise<T>): Promise<T> {
+/** Loads the project's table `name` (or the table `name` picks from the project), runs `fn` on it and closes the catalog. */
+export async function withTable<T>(
+  projectDirectory: string,
+  name: string | ((project: Project) => string),
+  fn: (table: LoadedTable) => Promise<T>,
+): Promise<T> {
   const { loadProject } = await import('../../features/project.js');
   const { parseTableIdentifier } = await import('../../iceberg/catalog/identifier.js');
   const { loadCatalog } = await import('../../iceberg/catalog/load-catalog.js');
-  const identifier = parseTableIdentifier(name);
   const project = await loadProject(projectDirectory);
+  const tableName = typeof name === 'string' ? name : name(project);
+  const identifier = parseTableIdentifier(tableName);
   const catalog = await loadCatalog(project.config.catalog);
   try {
     let loaded: LoadedTable;
     try {
       loaded = await catalog.loadTable(identifier);
     } catch (error) {
+      if (FloeError.is(error, 'not-found') && (await catalog.tableExists(identifier).catch(() => false))) {
+        // The catalog has the table, but its current metadata file is gone (named without its path).
+        throw new FloeError(
+          'corrupt',
+          `Table ${tableName} is in catalog ${catalog.name}, but its current metadata file is missing, so it cannot be read; restore that file or drop the table`,
+          { context: { table: tableName } },
+        );
+      }
       if (FloeError.is(error, 'not-found')) {
         const tables = await catalog.listTables(identifier.namespace).catch(() => []);
         const known = tables.map((table) => [...table.namespace, table.name].join('.')).join(', ') || 'none';
         throw new FloeError(
           'not-found',
-          `No table ${name} in catalog ${catalog.name}; tables in ${identifier.namespace.join('.')}: ${known}`,
-          { context: { table: name }, cause: error },
+          `No table ${tableName} in catalog ${catalog.name}; tables in ${identifier.namespace.join('.')}: ${known}`,
+          { context: { table: tableName }, cause: error },
         );
       }
       throw error;

@@ -9,6 +9,7 @@ import type { ProgressView } from '../follow.js';
 interface TrainingSetOptions {
   entitiesTable?: string;
   entitiesParquet?: string[];
+  entitiesCsv?: string;
   entitiesFrom?: string;
   start?: string;
   end?: string;
@@ -16,6 +17,7 @@ interface TrainingSetOptions {
   featureService?: string;
   output: string;
   fullFeatureNames?: boolean;
+  replace?: boolean;
   timestampColumn?: string;
   chunkRows: string;
   parallelism: string;
@@ -33,6 +35,7 @@ export function trainingSetCommand(program: Command): void {
     )
     .option('--entities-table <table>', 'entity rows from this Iceberg table (namespace.table)')
     .option('--entities-parquet <files...>', 'entity rows from these Parquet files, in order')
+    .option('--entities-csv <file>', 'entity rows from this CSV file (a header line; times without a zone are UTC)')
     .option(
       '--entities-from <source>',
       "entity rows from a source's own rows (or a feature view's source's) with --start ≤ event time < --end, each with its event time",
@@ -43,6 +46,7 @@ export function trainingSetCommand(program: Command): void {
     .option('--feature-service <name>', 'the features of this feature service')
     .requiredOption('--output <table>', 'the Iceberg table to save the training set as (namespace.table)')
     .option('--full-feature-names', 'name feature columns view__feature')
+    .option('--replace', 'replace the --output table when it holds a training set of another request (otherwise refused)')
     .option('--timestamp-column <name>', "the entity rows' timestamp column (default event_timestamp)")
     .option('--chunk-rows <n>', 'entity rows per chunk', '100000')
     .option('--parallelism <n>', 'chunks joined at once', '2')
@@ -61,7 +65,18 @@ export function trainingSetCommand(program: Command): void {
       const { printResult } = await import('../output.js');
       const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const project = await loadProject(options.project);
-      const input = await trainingSetInput(options);
+      const input = await trainingSetInput(options, async (csvFile) => {
+        const { entitiesCsvAsParquet } = await import('../entities-csv.js');
+        const { Engine } = await import('../../engine/duckdb.js');
+        const { DEFAULT_ENTITY_TIMESTAMP } = await import('../../features/historical/get-historical-features.js');
+        const engine = await Engine.create({ threads: 1 });
+        try {
+          const timestampColumn = options.timestampColumn ?? DEFAULT_ENTITY_TIMESTAMP;
+          return await entitiesCsvAsParquet(engine, csvFile, { timestampColumn, stateDirectory: path.join(project.directory, '.floe') });
+        } finally {
+          engine.close();
+        }
+      });
       // Table names are checked here, not by the worker: a bad one is refused before a workflow starts.
       parseTableIdentifier(options.output);
       if ('table' in input.entities) parseTableIdentifier(input.entities.table);
@@ -125,14 +140,17 @@ function isUrl(file: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(file);
 }
 
-async function trainingSetInput(options: TrainingSetOptions): Promise<TrainingSetInput> {
+/** `csvAsParquet`: the Parquet file holding an --entities-csv file's rows (made only when it is the one entity option). */
+async function trainingSetInput(options: TrainingSetOptions, csvAsParquet: (file: string) => Promise<string>): Promise<TrainingSetInput> {
   const { checkWindowOrder, instant, positiveInteger } = await import('../arguments.js');
   const bad = (field: string, message: string) => new FloeError('invalid-input', message, { context: { field } });
-  const given = [options.entitiesTable, options.entitiesParquet, options.entitiesFrom].filter((option) => option !== undefined);
+  const given = [options.entitiesTable, options.entitiesParquet, options.entitiesCsv, options.entitiesFrom].filter(
+    (option) => option !== undefined,
+  );
   if (given.length !== 1)
     throw bad(
       '--entities-table',
-      'Give the entity rows with --entities-table <namespace.table> or --entities-parquet <files...>, or --entities-from <source> --start … --end … (one of them)',
+      'Give the entity rows with --entities-table <namespace.table>, --entities-parquet <files...> or --entities-csv <file>, or --entities-from <source> --start … --end … (one of them)',
     );
   let fromSource: { from: string; start: string; end: string } | undefined;
   if (options.entitiesFrom !== undefined) {
@@ -148,6 +166,7 @@ async function trainingSetInput(options: TrainingSetOptions): Promise<TrainingSe
   }
   if ((options.features === undefined) === (options.featureService === undefined))
     throw bad('--features', 'Give --features <view:feature...> or --feature-service <name> (one of them)');
+  const fromCsv = options.entitiesCsv === undefined ? undefined : await csvAsParquet(options.entitiesCsv);
   return {
     // Parquet paths are resolved here: the worker may run in another folder.
     entities:
@@ -155,12 +174,15 @@ async function trainingSetInput(options: TrainingSetOptions): Promise<TrainingSe
         ? fromSource
         : options.entitiesTable !== undefined
           ? { table: options.entitiesTable }
-          : { parquet: (options.entitiesParquet ?? []).map((file) => (isUrl(file) ? file : path.resolve(file))) },
+          : fromCsv !== undefined
+            ? { parquet: [fromCsv] }
+            : { parquet: (options.entitiesParquet ?? []).map((file) => (isUrl(file) ? file : path.resolve(file))) },
     ...(options.features === undefined ? {} : { features: options.features }),
     ...(options.featureService === undefined ? {} : { featureService: options.featureService }),
     ...(options.fullFeatureNames ? { fullFeatureNames: true } : {}),
     ...(options.timestampColumn === undefined ? {} : { timestampColumn: options.timestampColumn }),
     output: { table: options.output },
+    ...(options.replace ? { replace: true } : {}),
     chunkRows: positiveInteger(options.chunkRows, '--chunk-rows'),
     parallelism: positiveInteger(options.parallelism, '--parallelism'),
   };

@@ -5,7 +5,10 @@ export function workerCommand(program: Command): void {
     .command('worker')
     .description("Run a Temporal worker for the project's workflows and activities until interrupted")
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
-    .action(async (options: { project: string }) => {
+    .option('--metrics-port <port>', "serve Prometheus metrics on this port (overrides floe.yaml's worker.metricsPort)")
+    .action(async (options: { project: string; metricsPort?: string }) => {
+      const { integer } = await import('./serve.js');
+      const metricsPort = options.metricsPort === undefined ? undefined : integer(options.metricsPort, '--metrics-port', 1, 65_535);
       const { loadProject } = await import('../../features/project.js');
       const { runWorker } = await import('../../workers/run.js');
       const { connectClient } = await import('../temporal-client.js');
@@ -13,6 +16,6 @@ export function workerCommand(program: Command): void {
       // Reach the server first: an unreachable one is reported, with its address, within seconds.
       const client = await connectClient(project.config);
       await client.connection.close();
-      await runWorker(project);
+      await runWorker(project, metricsPort === undefined ? {} : { metricsPort });
     });
 }

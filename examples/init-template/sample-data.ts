@@ -81,7 +81,7 @@ export async function generateSampleData(
     console.log(
       `Wrote ${rows} rows of ${options.drivers} drivers for [${summary.start}, ${summary.end}) to ${project.registry.sourceOf(view).table} (snapshot ${String(summary.snapshotId)})`,
     );
-    console.log(`Next: floe materialize driver_hourly_stats --start ${new Date(end - DAY).toISOString()} --end ${summary.end}`);
+    console.log(`Next: npx floe materialize driver_hourly_stats --start ${new Date(end - DAY).toISOString()} --end ${summary.end}`);
     return summary;
   } finally {
     await runtime.close();

@@ -21,6 +21,7 @@ import type { IcebergSourceDefinition } from '../definitions.js';
 import type { Registry } from '../registry.js';
 import type { EntityKeyRequirement, SourceEntityRows } from './entity-rows.js';
 import { isTimeType, sourceColumns, timeLiteral } from './source-scan.js';
+import { instantMillis } from '../../contracts/instants.js';
 
 export interface PlannedSourceEntityRows {
   readonly source: IcebergSourceDefinition;
@@ -48,7 +49,7 @@ export function resolveEntitySource(registry: Registry, from: string): IcebergSo
 /** `[start, end)` in µs since the epoch, checked: both instants, in order. */
 export function entityRowsRange(rows: SourceEntityRows): { startMicros: bigint; endMicros: bigint } {
   const micros = (value: string | Date, field: string): bigint => {
-    const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+    const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? instantMillis(value) : Number.NaN;
     if (!Number.isFinite(ms))
       throw new FloeError(
         'invalid-input',

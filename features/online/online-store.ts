@@ -22,6 +22,8 @@ import { isAggregatedView } from '../aggregations.js';
 import { CombinedAggregates } from './combined-aggregates.js';
 import { aggregatedRead } from './aggregated-read.js';
 import { heldWatermarkOf } from './held-watermark.js';
+import { freshnessOf } from './freshness.js';
+import type { ViewFreshness } from './freshness.js';
 import type { PushConfig } from '../config.js';
 import { Pusher } from '../push/pusher.js';
 import type { OnlineWriteAnswer, OnlineWriteRequest, PushAnswer, PushRequest } from '../push/pusher.js';
@@ -198,6 +200,24 @@ export class OnlineStore {
   /** Asks the catalog about every table read so far, now, and indexes new snapshots. */
   async refresh(): Promise<void> {
     await Promise.all([...this.readers.values()].map((reader) => reader.refresh()));
+  }
+
+  /**
+   * Each online view's watermark and last commit, from metadata only: the snapshot a reader holds
+   * when checked within refreshIntervalMs, else one metadata read per view. A view whose table
+   * cannot be read now is left out (the others still answer).
+   */
+  async freshness(): Promise<ViewFreshness[]> {
+    const views = [...this.options.registry.featureViews.values()].filter((view) => view.online.enabled);
+    const answers = await Promise.all(
+      views.map(async (view) => {
+        const metadata = await this.readerFor(view)
+          .metadata()
+          .catch(() => undefined);
+        return metadata === undefined ? undefined : freshnessOf(view.name, metadata);
+      }),
+    );
+    return answers.filter((answer) => answer !== undefined);
   }
 
   stats(): {

@@ -10,6 +10,7 @@ import type { BoundExpression } from '../../iceberg/expressions/index.js';
 import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
 import { planScan } from '../../iceberg/scan/planner.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
+import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { PrimitiveValue } from '../../iceberg/spec/types.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
@@ -106,6 +107,21 @@ export class OnlineTableReader {
       this.refresh().catch(() => undefined);
     }
     return held;
+  }
+
+  /**
+   * The table's metadata as of at most `refreshIntervalMs` ago: the held snapshot's, else one read
+   * of the catalog's pointer and metadata file (nothing indexed). Null while the table does not exist.
+   */
+  async metadata(): Promise<TableMetadata | null> {
+    const held = this.current;
+    if (held !== undefined && this.context.clock() - held.checkedAt < this.context.refreshIntervalMs) return held.table?.metadata ?? null;
+    try {
+      return (await this.context.catalog.loadTable(this.identifier)).metadata;
+    } catch (error) {
+      if (FloeError.is(error, 'not-found')) return null;
+      throw error;
+    }
   }
 
   /** Asks the catalog now and indexes a new snapshot if there is one. Concurrent calls share one check. */

@@ -1,11 +1,14 @@
+import { isoMicros } from '../../contracts/instants.js';
 import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
+
+export { isoMicros };
 
 /** Feast's field statuses, as far as an online read of a materialized table can tell them apart. */
 export type FeatureStatus = 'PRESENT' | 'NOT_FOUND' | 'OUTSIDE_MAX_AGE';
 
 /**
  * A value as an online read returns it: long as bigint (exact), int/float/double as number,
- * timestamps as ISO-8601 UTC text with microseconds, dates as `YYYY-MM-DD`, binary as base64,
+ * timestamps as RFC 3339 UTC text (`…T10:00:00Z`, `….123Z`, `….123456Z`, as Feast prints them), dates as `YYYY-MM-DD`, binary as base64,
  * strings and uuids as text. `null` for a missing, expired or null value (the status tells which).
  */
 export type OnlineValue = string | number | boolean | bigint | null;
@@ -73,20 +76,4 @@ export function presentValue(type: PrimitiveType, value: PrimitiveValue | null):
     default:
       return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
   }
-}
-
-const MIN_SAFE_MICROS = BigInt(Number.MIN_SAFE_INTEGER);
-const MAX_SAFE_MICROS = BigInt(Number.MAX_SAFE_INTEGER);
-
-/** `2024-05-02T10:00:00.123456Z` for microseconds since the epoch. */
-export function isoMicros(micros: bigint): string {
-  if (micros >= MIN_SAFE_MICROS && micros <= MAX_SAFE_MICROS) {
-    // In number arithmetic, exact for safe integers: this runs for every value of every read.
-    const value = Number(micros);
-    const extra = ((value % 1000) + 1000) % 1000;
-    return `${new Date((value - extra) / 1000).toISOString().slice(0, -1)}${String(extra).padStart(3, '0')}Z`;
-  }
-  const millis = micros >= 0n ? micros / 1000n : -((-micros + 999n) / 1000n);
-  const extra = Number(micros - millis * 1000n);
-  return `${new Date(Number(millis)).toISOString().slice(0, -1)}${String(extra).padStart(3, '0')}Z`;
 }

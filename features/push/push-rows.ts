@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isInstantText } from '../../contracts/instants.js';
 import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
 import { FloeError } from '../../iceberg/errors.js';
 
@@ -100,7 +101,6 @@ export function rowsDigest(rows: CheckedRows): string {
 
 const INTEGER_TEXT = /^-?\d+$/;
 const DECIMAL_TEXT = /^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
-const TIMESTAMP_TEXT = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
 const DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
 const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const INT_RANGE = { min: -(2n ** 31n), max: 2n ** 31n - 1n };
@@ -169,9 +169,9 @@ function valueText(type: NestedField['type'], value: unknown): string | null {
     case 'timestamptz':
     case 'timestamp_ns':
     case 'timestamptz_ns':
-      return typeof value === 'string' && TIMESTAMP_TEXT.test(value) && isCalendarTime(value) ? value : null;
+      return typeof value === 'string' && isInstantText(value) ? value : null;
     case 'date':
-      return typeof value === 'string' && DATE_TEXT.test(value) && isCalendarTime(value) ? value : null;
+      return typeof value === 'string' && DATE_TEXT.test(value) && isInstantText(value) ? value : null;
     case 'uuid':
       return typeof value === 'string' && UUID_TEXT.test(value) ? value : null;
     default:
@@ -186,18 +186,11 @@ function valueText(type: NestedField['type'], value: unknown): string | null {
   }
 }
 
-/** A real day of a real month, and a time of day (hours < 24, minutes and seconds < 60), as DuckDB's cast requires. */
-function isCalendarTime(text: string): boolean {
-  const [year, month, day, hour = 0, minute = 0, second = 0] = (text.match(/\d+/g) ?? []).map(Number);
-  const date = new Date(Date.UTC(year!, month! - 1, day!));
-  return date.getUTCMonth() === month! - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60;
-}
-
 function describeType(type: NestedField['type']): string {
   if (typeof type !== 'string') return `a ${type.type} (which cannot be pushed)`;
   if (type === 'int' || type === 'long') return `an integer (${type})`;
   if (type === 'float' || type === 'double') return `a number (${type})`;
-  if (type.startsWith('timestamp')) return `an ISO 8601 timestamp text (${type})`;
+  if (type.startsWith('timestamp')) return `an ISO 8601 timestamp text, UTC unless it names a zone (${type})`;
   if (type === 'date') return 'a YYYY-MM-DD date';
   if (type === 'boolean') return 'true or false';
   if (type.startsWith('decimal')) return `a number (${type})`;

@@ -7,7 +7,7 @@ import { writeChunkEntities } from './entity-sql.js';
 import type { FeatureContext } from '../context.js';
 import { withScratchDirectory } from '../context.js';
 import type { TrainingSetRequest } from './request.js';
-import { historicalRequest, TRAINING_SET_KEY_PROPERTY } from './request.js';
+import { historicalRequest, requestIdentity, TRAINING_SET_KEY_PROPERTY, TRAINING_SET_REQUEST_PROPERTY } from './request.js';
 import { chunkManifestName } from './staging.js';
 
 /**
@@ -28,7 +28,7 @@ export async function createTrainingSetTable(
     return job.run((connection, query) =>
       createOutputTable(context.catalog, id, connection, query, {
         what: `training set ${formatTableIdentifier(id)}`,
-        properties: { [TRAINING_SET_KEY_PROPERTY]: key },
+        properties: { [TRAINING_SET_KEY_PROPERTY]: key, [TRAINING_SET_REQUEST_PROPERTY]: JSON.stringify(requestIdentity(request)) },
       }),
     );
   });

@@ -37,7 +37,15 @@ const common = {
 };
 
 export const catalogConfigSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('sql'), uri: z.string().min(1), ...common }).strict(),
+  z
+    .object({
+      type: z.literal('sql'),
+      uri: z.string().min(1),
+      /** Create a SQLite catalog file that does not exist yet; otherwise a missing file is an error (a typo must not start an empty catalog). */
+      create: flag.default(false),
+      ...common,
+    })
+    .strict(),
   z
     .object({
       type: z.literal('rest'),
@@ -78,12 +86,20 @@ export async function loadCatalog(input: CatalogConfig | unknown): Promise<Catal
       return await SqlCatalog.open({
         name: config.name,
         uri: config.uri,
+        create: config.create,
         ...(config.warehouse === undefined ? {} : { warehouse: config.warehouse }),
         properties,
       });
     }
     return await RestCatalog.open(restOptions(config, properties));
   } catch (error) {
+    if (config.type === 'sql' && FloeError.is(error, 'not-found')) {
+      throw new FloeError(
+        'not-found',
+        `${error.detail}: check catalog.uri in floe.yaml, or set catalog.create: true to start an empty catalog there`,
+        { context: { ...error.context, field: 'catalog.uri' }, cause: error },
+      );
+    }
     // A catalog server that cannot be reached is reported with the setting that holds its address
     // (not the address itself when it is a Postgres URI, which may hold a password).
     const server = config.type === 'rest' || isPostgresUri(config.uri);

@@ -261,8 +261,22 @@ export class RestCatalog implements Catalog {
       what: `commit to table ${formatTableIdentifier(identifier)}`,
       context: { table: formatTableIdentifier(identifier) },
       commit: true,
+      raw: true,
     });
-    return this.loadResult(identifier, response);
+    try {
+      return this.loadResult(identifier, { ...response, json: parseJson(response.text ?? '', `REST response to ${response.source}`) });
+    } catch (cause) {
+      // The catalog answered 2xx: the commit was applied, whatever its answer holds.
+      const table = formatTableIdentifier(identifier);
+      throw new FloeError(
+        'commit-state-unknown',
+        `The REST catalog applied the commit to table ${table}, but its answer could not be read`,
+        {
+          context: { table },
+          cause,
+        },
+      );
+    }
   }
 
   async close(): Promise<void> {

@@ -43,6 +43,8 @@ export interface SqlCatalogOptions extends PointerCatalogOptions {
    * Postgres: `postgresql://user:password@host:port/database` (also `postgresql+psycopg2://…`, `jdbc:postgresql://…`).
    */
   readonly uri: string;
+  /** SQLite: create the database file when it does not exist (default true); false makes a missing file `not-found`. */
+  readonly create?: boolean;
   /** A ready driver instead of one opened from `uri` (tests wrap one to interpose on statements). */
   readonly driver?: SqlDriver;
 }
@@ -62,7 +64,7 @@ export class SqlCatalog extends PointerCatalog {
   }
 
   static async open(options: SqlCatalogOptions): Promise<SqlCatalog> {
-    const catalog = new SqlCatalog(options, options.driver ?? openDriver(options.uri));
+    const catalog = new SqlCatalog(options, options.driver ?? openDriver(options.uri, options.create ?? true));
     try {
       await catalog.initialize();
     } catch (error) {
@@ -320,6 +322,6 @@ export function sqlitePathFromUri(uri: string): string {
   return uri;
 }
 
-function openDriver(uri: string): SqlDriver {
-  return isPostgresUri(uri) ? new PostgresDriver(uri) : new SqliteDriver(sqlitePathFromUri(uri));
+function openDriver(uri: string, create: boolean): SqlDriver {
+  return isPostgresUri(uri) ? new PostgresDriver(uri) : new SqliteDriver(sqlitePathFromUri(uri), { create });
 }

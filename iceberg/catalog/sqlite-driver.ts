@@ -1,6 +1,6 @@
 /** SqlDriver on SQLite via better-sqlite3: WAL so readers do not block the writer, and a busy timeout for writers. */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FloeError } from '../errors.js';
 import type { SqlDriver, SqlFailure, SqlRow, SqlStatement, SqlValue } from './sql-driver.js';
@@ -8,15 +8,21 @@ import type { SqlDriver, SqlFailure, SqlRow, SqlStatement, SqlValue } from './sq
 export interface SqliteOptions {
   /** How long a writer waits for another process's lock before failing. */
   readonly busyTimeoutMs?: number;
+  /** Create the database file (and its folder) when it does not exist; otherwise a missing file is `not-found`. Default true. */
+  readonly create?: boolean;
 }
 
 export class SqliteDriver implements SqlDriver {
   private readonly db: Database.Database;
 
   constructor(path: string, options: SqliteOptions = {}) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const create = options.create ?? true;
+    if (path !== ':memory:' && !create && !existsSync(path)) {
+      throw new FloeError('not-found', `SQLite catalog database ${path} does not exist`, { context: { database: path } });
+    }
+    if (path !== ':memory:' && create) mkdirSync(dirname(path), { recursive: true });
     try {
-      this.db = new Database(path);
+      this.db = new Database(path, { fileMustExist: !create });
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 10_000))}`);
     } catch (cause) {

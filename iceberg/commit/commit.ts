@@ -55,6 +55,8 @@ export interface CommitResult {
   readonly snapshotId?: bigint;
   /** How many times the catalog was asked to commit (0 when the change was found already committed). */
   readonly attempts: number;
+  /** How many of those attempts conflicted with another commit (each was then replayed on the new base). */
+  readonly conflicts: number;
   readonly alreadyCommitted: boolean;
 }
 
@@ -99,11 +101,21 @@ export async function commitChange(
     }
   };
 
+  /** A reload while an unknown outcome is chased: a catalog still unreachable past the budget gives up on the commit. */
+  const reloadChasing = async (unknown: FloeError, attempt: number): Promise<LoadedTable> => {
+    try {
+      return await reload();
+    } catch (error) {
+      if (!FloeError.is(error) || !error.retryable) throw error;
+      throw giveUpUnknown(unknown, identifier, change, attempt, unknownBudgetMs, error);
+    }
+  };
+
   for (let attempt = 1; ; attempt++) {
     const committed = findCommitted(table.metadata, branch, change.idempotencyKey);
     if (committed !== undefined) {
       await discard(table, settle(unresolved, table.metadata, branch, committed.snapshotId));
-      return { table, snapshotId: committed.snapshotId, attempts: attempt - 1, alreadyCommitted: true };
+      return { table, snapshotId: committed.snapshotId, attempts: attempt - 1, conflicts, alreadyCommitted: true };
     }
     await discard(table, settle(unresolved, table.metadata, branch, undefined));
 
@@ -116,7 +128,7 @@ export async function commitChange(
         unresolved.splice(0).flatMap((earlier) => earlier.files),
       );
       const snapshotId = addedSnapshotId(prepared.updates);
-      return { table: result, ...(snapshotId === undefined ? {} : { snapshotId }), attempts: attempt, alreadyCommitted: false };
+      return { table: result, ...(snapshotId === undefined ? {} : { snapshotId }), attempts: attempt, conflicts, alreadyCommitted: false };
     } catch (error) {
       if (FloeError.is(error, 'commit-state-unknown')) {
         // Without an idempotency key there is no way to tell whether an unknown commit landed, and
@@ -128,21 +140,20 @@ export async function commitChange(
         const waitMs = backoffMs(unknowns, UNKNOWN_OUTCOME_RETRY, options.random);
         if (now() - unknownSince + waitMs > unknownBudgetMs) {
           // One last look: a commit whose outcome was unknown may have landed after all.
-          table = await reload();
+          table = await reloadChasing(error, attempt);
           const landed = findCommitted(table.metadata, branch, change.idempotencyKey);
           await discard(table, settle(unresolved, table.metadata, branch, landed?.snapshotId));
-          if (landed !== undefined) return { table, snapshotId: landed.snapshotId, attempts: attempt, alreadyCommitted: true };
+          if (landed !== undefined) return { table, snapshotId: landed.snapshotId, attempts: attempt, conflicts, alreadyCommitted: true };
           throw giveUpUnknown(error, identifier, change, attempt, unknownBudgetMs);
         }
         options.onRetry?.({ attempt, waitMs, error });
         await sleep(waitMs);
-        table = await reload();
+        table = await reloadChasing(error, attempt);
         continue;
       }
-      // A conflict or a non-retryable refusal means the catalog did not apply the attempt: nothing
-      // will ever point at its files. After a transient error (io, 5xx) it might have, so its files
-      // stay (orphans at worst, for remove-orphan-files).
-      if (FloeError.is(error) && (error.kind === 'commit-conflict' || !error.retryable)) await discard(table, prepared.writtenFiles ?? []);
+      // Any failure but an unknown outcome means the catalog did not apply the attempt (a conflict,
+      // a refusal, a catalog that could not be reached): nothing will ever point at its files.
+      await discard(table, prepared.writtenFiles ?? []);
       if (!FloeError.is(error, 'commit-conflict')) throw error;
       conflicts += 1;
       const waitMs = backoffMs(conflicts, policy, options.random);
@@ -245,8 +256,20 @@ function giveUpConflict(
   return new FloeError(error.kind, message, { context: { table, attempts }, cause: error, retryable: true });
 }
 
-function giveUpUnknown(error: FloeError, identifier: TableIdentifier, change: TableChange, attempts: number, budgetMs: number): FloeError {
+/** `reloadError`: why the last look for the idempotency key could not be taken. */
+function giveUpUnknown(
+  error: FloeError,
+  identifier: TableIdentifier,
+  change: TableChange,
+  attempts: number,
+  budgetMs: number,
+  reloadError?: unknown,
+): FloeError {
   const table = formatTableIdentifier(identifier);
-  const message = `Commit of ${change.description} to ${table}: outcome unknown after ${attempts} attempts over ${Math.round(budgetMs / 1000)} s, and its idempotency key was not found (${error.detail})`;
+  const looked =
+    reloadError === undefined
+      ? 'and its idempotency key was not found'
+      : `and the table could not be reloaded to look for its idempotency key (${FloeError.is(reloadError) ? reloadError.detail : String(reloadError)})`;
+  const message = `Commit of ${change.description} to ${table}: outcome unknown after ${attempts} attempts over ${Math.round(budgetMs / 1000)} s, ${looked} (${error.detail})`;
   return new FloeError(error.kind, message, { context: { table, attempts }, cause: error, retryable: true });
 }

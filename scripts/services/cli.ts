@@ -4,13 +4,14 @@
  *   start    start in the foreground, write .floe/services.env, stop everything on Ctrl-C
  *   stop     stop services a `start` in another terminal left running
  *   status   what is installed and what is running
- * Names: temporal, minio, rest-catalog, python, java-oracle, chromium, postgres, redis (default: all).
+ * Names: temporal, minio, rest-catalog, python, java-oracle, chromium, postgres, redis, nginx (default: all).
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromiumInstalled } from './chromium.js';
 import { javaOracleInstalled } from './java-oracle.js';
 import { minioInstalled } from './minio.js';
+import { nginxInstalled } from './nginx.js';
 import { servicesEnvFile, servicesStateFile } from './paths.js';
 import { stopGroup } from './process.js';
 import { postgresInstalled } from './postgres.js';
@@ -90,6 +91,7 @@ function status(): void {
     chromium: chromiumInstalled(),
     postgres: postgresInstalled(),
     redis: redisInstalled(),
+    nginx: nginxInstalled(),
   };
   const state = readState();
   for (const name of SERVICE_NAMES) {

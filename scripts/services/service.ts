@@ -1,7 +1,17 @@
 /** What a started service hands back: its processes (to stop), its env for tests, lines to print. */
 import type { ManagedProcess } from './process.js';
 
-export const SERVICE_NAMES = ['temporal', 'minio', 'rest-catalog', 'python', 'java-oracle', 'chromium', 'postgres', 'redis'] as const;
+export const SERVICE_NAMES = [
+  'temporal',
+  'minio',
+  'rest-catalog',
+  'python',
+  'java-oracle',
+  'chromium',
+  'postgres',
+  'redis',
+  'nginx',
+] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export function isServiceName(name: string): name is ServiceName {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { writeEnvFile } from './env-file.js';
 import { installJavaOracle, startJavaOracle } from './java-oracle.js';
 import { installMinio, startMinio } from './minio.js';
+import { installNginx, startNginx } from './nginx.js';
 import { addShutdownHook } from './process.js';
 import { servicesEnvFile, servicesStateFile, stateDir } from './paths.js';
 import { say, formatDuration } from './progress.js';
@@ -49,11 +50,12 @@ export async function installServices(names: readonly ServiceName[]): Promise<vo
     goLane(),
     mavenLane(),
     wanted.has('python') ? installPython() : Promise.resolve(),
-    // apt: Chromium, Postgres and Redis one after the other, since dpkg takes one install at a time.
+    // apt: Chromium, Postgres, Redis and nginx one after the other, since dpkg takes one install at a time.
     (async () => {
       if (wanted.has('chromium')) await installChromium();
       if (wanted.has('postgres')) await installPostgres();
       if (wanted.has('redis')) await installRedis();
+      if (wanted.has('nginx')) await installNginx();
     })(),
   ]);
   const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
@@ -121,6 +123,7 @@ export async function startServices(names: readonly ServiceName[], options: Star
       wanted.has('chromium') ? track(() => startChromium()) : undefined,
       wanted.has('postgres') ? track(() => startPostgres(runDir)) : undefined,
       wanted.has('redis') ? track(() => startRedis()) : undefined,
+      wanted.has('nginx') ? track(() => startNginx()) : undefined,
     ]);
     const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failures.length > 0)

@@ -231,7 +231,7 @@ const cliRows: Row[] = [
     name: 'CLI: training-set with neither entity option',
     args: () => ['training-set', '--features', `${VIEW}:conv_rate`, '--output', `datasets.none_${suffix}`],
     code: 2,
-    names: () => /--entities-table <namespace\.table> or --entities-parquet/,
+    names: () => /--entities-table <namespace\.table>, --entities-parquet <files\.\.\.> or --entities-csv/,
   },
   {
     name: 'CLI: an output table name past 128 characters',
@@ -396,7 +396,7 @@ const yamlRows: Row[] = [
     noProject: true,
     args: () => ['plan'],
     code: 2,
-    names: () => /Cannot read the project file \S*floe\.yaml; run `floe init`/,
+    names: () => /Cannot read the project file \S*floe\.yaml; run `npx floe init`/,
   },
   {
     name: 'floe.yaml: not YAML',
@@ -528,6 +528,15 @@ const catalogRows: Row[] = [
 ];
 
 const tableFileRows: Row[] = [
+  {
+    name: 'table files: a missing metadata file',
+    damage: () => ({ file: files.metadata, how: (_bytes, file) => rm(file) }),
+    args: () => ['table', 'inspect', 'rides.driver_stats'],
+    code: 1,
+    // Named as missing, not as an unknown table, and without the metadata file's path.
+    names: () =>
+      /^(?![\s\S]*metadata\.json)[\s\S]*Table rides\.driver_stats is in catalog floe_oracle, but its current metadata file is missing, so it cannot be read/,
+  },
   {
     name: 'table files: truncated metadata JSON',
     damage: () => ({ file: files.metadata, how: truncate(-300) }),

@@ -1,12 +1,13 @@
 // `floe dev` on fixed ports: its Temporal server at temporal.address and Web UI on dev.uiPort, the
 // history in .floe/temporal.db, so a restart comes back on the same ports with the workflows run
-// before it; a port held by another program is one line naming the port and setting, exit 2.
+// before it; a port held by another program is one line naming the port and setting, exit 2; a
+// second dev of the project says where the first runs.
 // Never 7233/8233 (something may listen there): every port here is a free one set in the project.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -143,15 +144,29 @@ describe('floe dev', () => {
     });
     assert.deepEqual(listed, [runId]);
 
-    // While dev holds its ports, a second dev is refused before it starts anything.
-    const again = await floeCommand(['dev', '--project', project, '--no-serve'], { env });
-    assert.equal(again.code, 2, again.stderr);
-    assert.match(
-      again.stderr,
-      new RegExp(`Port ${address.split(':')[1]} on 127\\.0\\.0\\.1 is taken by another program.*temporal\\.address in floe\\.yaml`),
-    );
-    oneLineNoStack(again.stderr);
+    // While dev runs, a second dev of the project — on its ports or on others, which would share
+    // .floe/temporal.db — is refused before it starts anything, saying where the first one runs.
+    const [otherPort, otherUi] = (await freePorts(2)) as [number, number];
+    for (const secondEnv of [env, { ...env, FLOE_TEMPORAL_ADDRESS: `127.0.0.1:${otherPort}`, FLOE_DEV_UI_PORT: String(otherUi) }]) {
+      const again = await floeCommand(['dev', '--project', project, '--no-serve'], { env: secondEnv });
+      assert.equal(again.code, 2, again.stderr);
+      assert.equal(
+        again.stderr,
+        `floe: floe dev already runs for this project (pid ${second.child.pid}): Temporal ${address}, Web UI ${second.ready.temporalUi}, feature server (off). Use that one, or stop it (Ctrl-C in its terminal) first; .floe/dev.lock names it\n`,
+      );
+    }
     assert.equal(await stop(second.child), 130);
+
+    // A dev that crashed left its lock behind, naming a process that is gone: the next one takes it over.
+    const gone = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    await new Promise((resolve) => gone.once('exit', resolve));
+    await writeFile(
+      path.join(project, '.floe', 'dev.lock'),
+      JSON.stringify({ pid: gone.pid, temporalAddress: address, temporalUi: first.ready.temporalUi }),
+    );
+    const third = await startDev();
+    assert.deepEqual(third.ready, first.ready);
+    assert.equal(await stop(third.child), 130);
   });
 
   test('a port held by another program: exit 2, one line naming the port and its setting', async () => {

@@ -103,3 +103,39 @@ test("online features of drivers 1001–1005 are the sample data's values at the
     instance.closeSync();
   }
 });
+
+test("the closing hint's floe serve serves the demo's online features", async () => {
+  const hint = match(
+    /serve them over HTTP with `FLOE_CATALOG_URI=(\S+) FLOE_WAREHOUSE=(\S+) npx floe serve --project examples\/quickstart`/,
+  );
+  assert.equal(hint[1], path.join(directory, 'catalog.db'));
+  const server = spawn(
+    process.execPath,
+    [path.join(root, 'bin', 'floe.js'), 'serve', '--project', 'examples/quickstart', '--port', '0', '--json'],
+    { cwd: root, env: { ...process.env, FLOE_CATALOG_URI: hint[1], FLOE_WAREHOUSE: hint[2] }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  server.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let stdout = '';
+      server.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const ready = /^\{[\s\S]*?^\}/m.exec(stdout);
+        if (ready) resolve((JSON.parse(ready[0]) as { url: string }).url);
+      });
+      server.once('exit', (code) => reject(new Error(`floe serve exited with ${code}:\n${stderr}`)));
+    });
+    const response = await fetch(`${url}/get-online-features`, {
+      method: 'POST',
+      body: JSON.stringify({ features: ['driver_hourly_stats:conv_rate'], entities: { driver_id: [1001] } }),
+    });
+    const body = (await response.json()) as { results: { statuses: string[] }[] };
+    assert.equal(response.status, 200);
+    assert.deepEqual(body.results.at(-1)!.statuses, ['PRESENT'], JSON.stringify(body));
+    assert.doesNotMatch(stderr, /warning/, 'every view has data');
+  } finally {
+    server.kill('SIGINT');
+    await new Promise((resolve) => server.once('exit', resolve));
+  }
+});

@@ -18,7 +18,8 @@ export async function testRuntime(options: {
 }): Promise<Runtime> {
   const config = projectConfigSchema.parse({
     project: 'test',
-    catalog: options.catalog,
+    // A test's SQLite catalog starts in a fresh folder.
+    catalog: (options.catalog as { type: string }).type === 'sql' ? { create: true, ...(options.catalog as object) } : options.catalog,
     engine: { memoryLimit: '2GB', threads: options.threads ?? 2 },
     workDirectory: path.join(options.directory, 'work'),
     ...(options.onlineNamespace === undefined ? {} : { online: { namespace: options.onlineNamespace } }),

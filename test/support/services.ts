@@ -115,6 +115,11 @@ export function postgresService(): PostgresService {
   return { url: lookup('Postgres (the postgres service)')('FLOE_TEST_POSTGRES_URL') };
 }
 
+/** Debian's nginx, which the Temporal TLS tests start in front of the Temporal dev server (test/support/tls-proxy.ts). */
+export function nginxExecutable(): string {
+  return lookup('nginx (the nginx service)')('FLOE_TEST_NGINX');
+}
+
 /** Debian's Chromium for the browser tests (test/e2e), launched through playwright-core. */
 export function chromiumExecutable(): string {
   return lookup('Chromium (the chromium service)')('FLOE_TEST_CHROMIUM');

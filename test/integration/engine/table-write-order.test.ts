@@ -27,6 +27,7 @@ before(async () => {
   catalog = await loadCatalog({
     type: 'sql',
     uri: `sqlite:///${path.join(scratch, 'catalog.db')}`,
+    create: true,
     warehouse: `file://${path.join(scratch, 'warehouse')}`,
   });
   engine = await Engine.create({ threads: 2, memoryLimit: '1GB', setup: registerIcebergFunctions });

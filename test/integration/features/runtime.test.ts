@@ -52,7 +52,7 @@ describe('openRuntime', () => {
   it('gives DuckDB every engine setting of floe.yaml; close() may be called again', async () => {
     const directory = await projectFolder(
       'settings',
-      ['type: sql', 'uri: catalog.db', 'warehouse: warehouse'],
+      ['type: sql', 'uri: catalog.db', 'create: true', 'warehouse: warehouse'],
       ['memoryLimit: 300MB', 'threads: 1', 'maxTempDirectorySize: 3GB', 'tempDirectory: spill'],
     );
     const runtime = await openRuntime(await loadProject(directory, {}));
@@ -71,8 +71,12 @@ describe('openRuntime', () => {
   });
 
   it('takes the caller’s engine defaults (one thread, as `floe serve` asks) where floe.yaml sets nothing', async () => {
-    const unset = await projectFolder('serving', ['type: sql', 'uri: catalog.db', 'warehouse: warehouse'], ['{}']);
-    const set = await projectFolder('serving_set', ['type: sql', 'uri: catalog.db', 'warehouse: warehouse'], ['threads: 2']);
+    const unset = await projectFolder('serving', ['type: sql', 'uri: catalog.db', 'create: true', 'warehouse: warehouse'], ['{}']);
+    const set = await projectFolder(
+      'serving_set',
+      ['type: sql', 'uri: catalog.db', 'create: true', 'warehouse: warehouse'],
+      ['threads: 2'],
+    );
     for (const [directory, threads] of [
       [unset, '1'],
       [set, '2'],
@@ -87,7 +91,7 @@ describe('openRuntime', () => {
   });
 
   it('without engine settings, spills under the work directory with DuckDB’s defaults otherwise', async () => {
-    const directory = await projectFolder('defaults', ['type: sql', 'uri: catalog.db', 'warehouse: warehouse'], ['{}']);
+    const directory = await projectFolder('defaults', ['type: sql', 'uri: catalog.db', 'create: true', 'warehouse: warehouse'], ['{}']);
     const runtime = await openRuntime(await loadProject(directory, {}));
     try {
       assert.equal(await runtime.engine.setting('temp_directory'), path.join(directory, '.floe', 'work', 'duckdb-spill'));

@@ -75,6 +75,7 @@ describe('commitChange failure handling', () => {
     const result = await commitChange(wrapper, identifier, emptySnapshotChange('retry-me'), recordSleeps());
     assert.equal(result.alreadyCommitted, false);
     assert.equal(result.attempts, 2);
+    assert.equal(result.conflicts, 0, 'an unknown outcome is not a conflict');
     assert.equal((await catalog.loadTable(identifier)).metadata.snapshots.length, 1);
   });
 

@@ -25,6 +25,7 @@ let runtime: Runtime;
 let server: FastifyInstance;
 let base: string;
 let rows: SourceRow[];
+let committedBetween: { from: number; to: number };
 
 before(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), 'floe-feature-server-'));
@@ -50,7 +51,9 @@ before(async () => {
     { driver_id: 1003, conv_rate: 0.375, trips: 2, event: CLOCK - 3 * HOUR, created: CLOCK - 2 * HOUR },
   ];
   await appendSource(context, 'rides.driver_stats', rows);
+  const from = Date.now();
   await materializeWindow(context, VIEW, { start: new Date(WINDOW.start), end: new Date(WINDOW.end) }, 'server-test');
+  committedBetween = { from, to: Date.now() };
   const store = new OnlineStore({
     registry: runtime.project.registry,
     catalog: runtime.catalog,
@@ -201,6 +204,25 @@ describe('health, metrics and unknown routes', () => {
     assert.match(text, /floe_online_feature_values_total\{feature_view="driver_stats_view",status="NOT_FOUND"\} \d+/);
     assert.match(text, /floe_http_request_duration_seconds_count\{route="\/get-online-features",method="POST",status="200"\} \d+/);
     assert.match(text, /floe_http_request_duration_seconds_count\{route="\/get-online-features",method="POST",status="404"\} \d+/);
+  });
+
+  test("GET /metrics answers each view's freshness (now − watermark) and last commit time from its online table's metadata", async () => {
+    const before = Date.now();
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const after = Date.now();
+    const sample = (name: string): number => {
+      const match = new RegExp(`^${name}\\{feature_view="${VIEW}"\\} (\\S+)$`, 'm').exec(text);
+      assert.ok(match, `${name} for ${VIEW} in:\n${text}`);
+      return Number(match[1]);
+    };
+    // The watermark is the window's end; the server's clock is the wall clock (the store's pinned one is for TTLs).
+    const freshness = sample('floe_feature_freshness_seconds');
+    assert.ok(freshness >= (before - WINDOW.end) / 1000 && freshness <= (after - WINDOW.end) / 1000, `freshness ${freshness}`);
+    const lastCommit = sample('floe_feature_last_commit_timestamp_seconds');
+    assert.ok(
+      lastCommit >= Math.floor(committedBetween.from / 1000) && lastCommit <= committedBetween.to / 1000,
+      `last commit ${lastCommit}`,
+    );
   });
 
   test('an unknown route is a 404 naming the routes there are', async () => {

@@ -65,8 +65,10 @@ describe('the newcomer path', () => {
       'README.md',
       'package.json',
       '.gitignore',
+      path.join('.floe', 'catalog.db'),
     ]);
     assert.deepEqual((await readdir(project)).sort(), [
+      '.floe',
       '.gitignore',
       'README.md',
       'features.ts',

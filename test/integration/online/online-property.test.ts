@@ -12,6 +12,7 @@ import { OnlineStore } from '../../../features/online/index.js';
 import { testRuntime } from '../../support/runtime.js';
 import { appendSource, createSource, definitions, latestInWindows, sqlCase, VIEW } from './online-fixture.js';
 import type { SourceRow } from './online-fixture.js';
+import { isoMillis } from '../../../contracts/instants.js';
 
 const HOUR = 3_600_000;
 const START = Date.parse('2024-06-01T00:00:00Z');
@@ -132,7 +133,7 @@ test('online reads equal the latest rows computed from the source by brute force
           assert.equal(trips.statuses[index], status);
           assert.equal(conv.values[index], status === 'PRESENT' ? want!.conv_rate : null, `driver ${driver}`);
           assert.equal(trips.values[index], status === 'PRESENT' ? want!.trips : null, `driver ${driver}`);
-          assert.equal(conv.eventTimestamps[index], want === undefined ? null : new Date(want.event).toISOString().replace('Z', '000Z'));
+          assert.equal(conv.eventTimestamps[index], want === undefined ? null : isoMillis(want.event));
         });
       } finally {
         await runtime.close();

@@ -21,6 +21,7 @@ import { testRuntime } from '../../support/runtime.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { appendSource, createSource, definitions, latestInWindows, restCase, sqlCase, VIEW } from './online-fixture.js';
 import type { CatalogCase, SourceRow } from './online-fixture.js';
+import { isoMillis } from '../../../contracts/instants.js';
 
 const HOUR = 3_600_000;
 const START = Date.parse('2024-05-01T00:00:00Z');
@@ -198,7 +199,7 @@ function checkAgainstSource(
       assert.equal(conv.eventTimestamps[index], null);
       return;
     }
-    assert.equal(conv.eventTimestamps[index], new Date(want.event).toISOString().replace('Z', '000Z'), `driver ${driver}`);
+    assert.equal(conv.eventTimestamps[index], isoMillis(want.event), `driver ${driver}`);
     if (want.event < clock - TTL_HOURS * HOUR) {
       expired++;
       assert.equal(conv.statuses[index], 'OUTSIDE_MAX_AGE', `driver ${driver}`);

@@ -1,9 +1,12 @@
 // The newcomer path through the published package, outside the checkout: `npm pack`, an offline
 // install of the tarball into a temp folder, then `npx floe init`, the project's sample data,
 // `floe apply`, `floe worker` as a process, `floe materialize`, `floe get-online` (checked against
-// pyiceberg) and `floe serve` answering Feast's curl (no Content-Type). Every Node process of those
-// steps records the modules it loads; none may come from the checkout. The recorded workflow
-// histories replay against the bundle the package ships.
+// pyiceberg) and `floe serve` answering Feast's curl (no Content-Type), then the everyday tools:
+// `FeatureStore.getOnlineFeatures`, `floe training-set --entities-csv` and `floe table head`. Every
+// step runs with TZ=Asia/Tokyo and gives instants without a zone, which mean UTC; every instant
+// printed is UTC with a Z, the same from curl and the library. Every Node process of those steps
+// records the modules it loads; none may come from the checkout. The recorded workflow histories
+// replay against the bundle the package ships.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -28,6 +31,8 @@ const CHECKOUT_PATHS = [...new Set([realpathSync(root), realpathSync(path.join(r
 const DAY = 86_400_000;
 const today = Math.floor(Date.now() / DAY) * DAY;
 const WINDOW = { start: new Date(today - DAY).toISOString(), end: new Date(today).toISOString() };
+/** An instant as a user may type it: no zone (so UTC), e.g. 2026-11-24T00:00:00. */
+const zoneless = (iso: string): string => iso.slice(0, 19);
 
 let scratch: string;
 let app: string;
@@ -53,6 +58,8 @@ before(async () => {
     FLOE_TEMPORAL_ADDRESS: temporalService().address,
     FLOE_TASK_QUEUE: `package-${randomUUID()}`,
     FLOE_CATALOG_NAME: 'floe_oracle',
+    // Far from UTC: an instant without a zone taken as local time would be 9 hours off.
+    TZ: 'Asia/Tokyo',
   };
   oracle = {
     type: 'sql',
@@ -108,6 +115,7 @@ describe('the newcomer path through the npm package', () => {
     const init = await run('npx', ['floe', 'init', 'my_features', '--floe-dependency', `file:${tarball}`, '--json'], app);
     assert.equal(init.code, 0, init.stderr);
     assert.deepEqual((await readdir(project)).sort(), [
+      '.floe',
       '.gitignore',
       'README.md',
       'features.ts',
@@ -115,6 +123,7 @@ describe('the newcomer path through the npm package', () => {
       'generate_data.mjs',
       'package.json',
     ]);
+    assert.deepEqual(await readdir(path.join(project, '.floe')), ['catalog.db'], 'init creates the SQLite catalog');
     const manifest = JSON.parse(await readFile(path.join(project, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
       scripts: Record<string, string>;
@@ -122,7 +131,7 @@ describe('the newcomer path through the npm package', () => {
     assert.deepEqual(manifest.dependencies, { floe: `file:${tarball}` });
     assert.equal(manifest.scripts.apply, 'floe apply');
     assert.match(await readFile(path.join(project, 'features.ts'), 'utf8'), /from 'floe';/);
-    for (const file of await readdir(project)) {
+    for (const file of (await readdir(project)).filter((name) => name !== '.floe')) {
       const text = await readFile(path.join(project, file), 'utf8');
       assert.ok(
         !CHECKOUT_PATHS.some((checkout) => text.includes(checkout)) && !text.includes('../'),
@@ -144,11 +153,12 @@ describe('the newcomer path through the npm package', () => {
     children.push(worker);
     const materialize = await run(
       'npx',
-      ['floe', 'materialize', 'driver_hourly_stats', '--start', WINDOW.start, '--end', WINDOW.end, '--json'],
+      ['floe', 'materialize', 'driver_hourly_stats', '--start', zoneless(WINDOW.start), '--end', zoneless(WINDOW.end), '--json'],
       project,
     );
     assert.equal(materialize.code, 0, materialize.stderr);
-    assert.equal((JSON.parse(materialize.stdout) as { rows: number }).rows, 20);
+    const materialized = JSON.parse(materialize.stdout) as { rows: number; start: string; end: string };
+    assert.deepEqual(materialized, { ...materialized, rows: 20, start: WINDOW.start, end: WINDOW.end }, 'the window in UTC');
   });
 
   test('floe get-online and floe serve (Feast curl, no Content-Type) return the values pyiceberg reads from the source', async () => {
@@ -184,11 +194,61 @@ describe('the newcomer path through the npm package', () => {
       body: new Blob([JSON.stringify({ features: ['driver_hourly_stats:conv_rate'], entities: { driver_id: [1001, 5000] } })]),
     });
     assert.equal(response.status, 200, await response.clone().text());
-    const body = (await response.json()) as { results: { values: unknown[]; statuses: string[] }[] };
+    const body = (await response.json()) as { results: { values: unknown[]; statuses: string[]; event_timestamps: string[] }[] };
     assert.deepEqual(body.results[1]!.statuses, ['PRESENT', 'NOT_FOUND']);
     assert.equal(body.results[1]!.values[0], expected);
+    assert.equal(body.results[1]!.event_timestamps[0], new Date(today - 3_600_000).toISOString().replace('.000Z', 'Z'));
     server.kill('SIGINT');
     assert.equal(await exitCode(server), 0);
+
+    // The README's TypeScript read, as plain JavaScript: FeatureStore.getOnlineFeatures, the same instants as curl.
+    await writeFile(
+      path.join(project, 'read-online.mjs'),
+      `import { FeatureStore } from 'floe';
+const store = await FeatureStore.open('.');
+const response = await store.getOnlineFeatures({ features: ['driver_hourly_stats:conv_rate'], entityRows: [{ driver_id: 1001 }, { driver_id: 5000 }] });
+console.log(JSON.stringify(response.features[0]));
+await store.close();
+`,
+    );
+    const library = await run(process.execPath, ['read-online.mjs'], project);
+    assert.equal(library.code, 0, library.stderr);
+    const feature = JSON.parse(library.stdout) as { values: unknown[]; statuses: string[]; eventTimestamps: (string | null)[] };
+    assert.deepEqual(feature.values, [expected, null]);
+    assert.deepEqual(feature.eventTimestamps, [body.results[1]!.event_timestamps[0], null]);
+  });
+
+  test('floe training-set --entities-csv with zone-less times, read back with floe table head', async () => {
+    const requests = path.join(project, 'requests.csv');
+    const asked = new Date(today - 30 * 60_000).toISOString(); // 23:30 UTC yesterday: the 23:00 row
+    await writeFile(requests, `driver_id,event_timestamp\n1001,${zoneless(asked).replace('T', ' ')}\n`);
+    const training = await run(
+      'npx',
+      [
+        'floe',
+        'training-set',
+        '--entities-csv',
+        'requests.csv',
+        '--features',
+        'driver_hourly_stats:conv_rate',
+        '--output',
+        'datasets.newcomer',
+        '--json',
+      ],
+      project,
+    );
+    assert.equal(training.code, 0, training.stderr);
+    const head = await run('npx', ['floe', 'table', 'head', 'datasets.newcomer', '--json'], project);
+    assert.equal(head.code, 0, head.stderr);
+    const online = await run(
+      'npx',
+      ['floe', 'get-online', 'driver_hourly_stats:conv_rate', '--entity', 'driver_id=1001', '--json'],
+      project,
+    );
+    const latest = (JSON.parse(online.stdout) as { features: { values: unknown[] }[] }).features[0]!.values[0];
+    assert.deepEqual((JSON.parse(head.stdout) as { rows: unknown[] }).rows, [
+      { driver_id: '1001', event_timestamp: asked.replace('.000Z', 'Z'), conv_rate: latest },
+    ]);
   });
 
   test('no step loaded a module from the checkout', async () => {

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { reportError } from '../../../cli/output.js';
+import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import { localPath } from '../../../iceberg/io/local-file-io.js';
 import type { materialize } from '../../../workflows/materialize.js';
 import type { TableFiles } from './support/damaged-files.js';
@@ -77,6 +78,16 @@ function printedByCli(error: unknown): string {
   return lines.join('\n');
 }
 
+/** Whether the view's online table exists (the worker's project has never been applied). */
+async function onlineTableExists(): Promise<boolean> {
+  const catalog = await loadCatalog(source.floeCatalog);
+  try {
+    return await catalog.tableExists({ namespace: [worker.onlineNamespace], name: VIEW });
+  } finally {
+    await catalog.close();
+  }
+}
+
 function assertNames(printed: string, ...parts: (string | RegExp)[]): void {
   for (const part of parts) {
     if (typeof part === 'string') assert.ok(printed.includes(part), `"${printed}" does not name ${part}`);
@@ -90,6 +101,7 @@ describe('corrupt and missing files under materialize', () => {
       const printed = await failsAtOnce('corrupt');
       assertNames(printed, files.dataFile, 'rides.driver_stats', /expected a Parquet file/);
       assert.doesNotMatch(printed, /LINE 1|SELECT|read_parquet/, 'no DuckDB SQL in the message');
+      assert.equal(await onlineTableExists(), false, 'the failed first run left no empty online table');
     });
   });
 
@@ -97,6 +109,7 @@ describe('corrupt and missing files under materialize', () => {
     await withDamagedFile(files.dataFile, truncate(20), async () => {
       const printed = await failsAtOnce('corrupt');
       assertNames(printed, files.dataFile, 'rides.driver_stats', /expected a Parquet file/);
+      assert.equal(await onlineTableExists(), false, 'the failed first run left no empty online table');
     });
   });
 

@@ -115,4 +115,55 @@ describe('floe training-set', () => {
     assert.match(bad.stderr, /no_such_feature/);
     assert.ok(bad.stderr.trim().split('\n').length <= 2, bad.stderr);
   });
+
+  test('refuses another request for the same --output, naming what differs, and replaces it with --replace', async () => {
+    const run = (features: string[], extra: string[] = []) =>
+      floeCommand(
+        [
+          'training-set',
+          '--entities-parquet',
+          'requests.parquet',
+          '--features',
+          ...features,
+          '--output',
+          'datasets.cli_other',
+          '--project',
+          directory,
+          '--json',
+          ...extra,
+        ],
+        { cwd: directory },
+      );
+    const first = await run([`${view}:conv_rate`]);
+    assert.equal(first.code, 0, first.stderr);
+
+    const other = await run([`${view}:acc_rate`]);
+    assert.equal(other.code, 2, other.stderr);
+    assert.match(
+      other.stderr,
+      new RegExp(
+        `Output table datasets\\.cli_other holds a training set of another request \\(features was \\["${view}:conv_rate"\\], now \\["${view}:acc_rate"\\]\\); give --replace`,
+      ),
+    );
+    assert.ok(other.stderr.trim().split('\n').length <= 2, other.stderr);
+    const kept = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', {
+      catalog: source.oracle,
+      identifier: 'datasets.cli_other',
+    });
+    assert.ok('conv_rate' in kept.rows[0]! && !('acc_rate' in kept.rows[0]!), 'the refused run left the table as it was');
+
+    const replaced = await run([`${view}:acc_rate`], ['--replace']);
+    assert.equal(replaced.code, 0, replaced.stderr);
+    assert.equal((JSON.parse(replaced.stdout) as { alreadyCommitted: boolean; rows: number }).rows, 75);
+    const read = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', {
+      catalog: source.oracle,
+      identifier: 'datasets.cli_other',
+    });
+    assert.equal(read.rows.length, 75);
+    assert.ok('acc_rate' in read.rows[0]! && !('conv_rate' in read.rows[0]!), 'the table holds the new request');
+
+    const same = await run([`${view}:acc_rate`]);
+    assert.equal(same.code, 0, same.stderr);
+    assert.equal((JSON.parse(same.stdout) as { alreadyCommitted: boolean }).alreadyCommitted, true, 'the same request stays idempotent');
+  });
 });

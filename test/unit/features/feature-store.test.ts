@@ -1,5 +1,5 @@
 // A project folder opened as a FeatureStore: floe.yaml's engine section reaches DuckDB (memory
-// limit, spill folder), and plan, apply and historical retrieval work from the definitions module.
+// limit, spill folder), and plan, apply historical retrieval and online reads work from the definitions module.
 import * as arrow from 'apache-arrow';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FeatureStore } from '../../../features/feature-store.js';
+import { materializeWindow } from '../../../features/materialization.js';
 import { createTable, withWorkspace } from './support/tables.js';
 
 const definitionsModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'features', 'definitions.js');
@@ -63,6 +64,13 @@ describe('FeatureStore', () => {
         });
         const result = await store.getHistoricalFeatures({ entities, features: ['v:trips'] }).toArrow();
         assert.equal(result.getChild('trips')?.get(0), 5n);
+
+        await materializeWindow(store.runtime, 'v', { start: new Date(0), end: new Date(2000) }, 'feature-store-test');
+        const online = await store.getOnlineFeatures({ features: ['v:trips'], entityRows: [{ driver_id: 1 }, { driver_id: 2 }] });
+        assert.deepEqual(
+          online.features.map(({ ref, values, statuses, eventTimestamps }) => ({ ref, values, statuses, eventTimestamps })),
+          [{ ref: 'v:trips', values: [5n, null], statuses: ['PRESENT', 'NOT_FOUND'], eventTimestamps: ['1970-01-01T00:00:01Z', null] }],
+        );
       } finally {
         await store.close();
       }

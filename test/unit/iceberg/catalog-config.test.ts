@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ describe('catalog config', () => {
       uri: 'sqlite:///tmp/c.db',
       warehouse: 'file:///tmp/wh',
       name: 'default',
+      create: false,
     });
     const rest = parseCatalogConfig({
       type: 'rest',
@@ -57,6 +59,7 @@ describe('catalog config', () => {
       type: 'sql',
       name: 'features',
       uri: `sqlite:///${join(root, 'c.db')}`,
+      create: true,
       warehouse: `file://${join(root, 'wh')}`,
       s3: { endpoint: 'http://127.0.0.1:9', pathStyle: true },
     });
@@ -67,6 +70,39 @@ describe('catalog config', () => {
       assert.deepEqual(await catalog.listNamespaces(), [['db']]);
     } finally {
       await catalog.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a SQLite catalog file that does not exist, naming catalog.uri, and creates one only when catalog.create is true', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'floe-missing-catalog-'));
+    try {
+      const typo = join(root, 'catlog.db');
+      for (const uri of [typo, `sqlite:///${typo}`, `jdbc:sqlite:${typo}`]) {
+        await assert.rejects(loadCatalog({ type: 'sql', uri, warehouse: join(root, 'wh') }), (error: unknown) => {
+          assert.ok(FloeError.is(error, 'not-found'), String(error));
+          assert.match(
+            error.message,
+            /SQLite catalog database .*catlog\.db does not exist: check catalog\.uri in floe\.yaml, or set catalog\.create: true/,
+          );
+          return true;
+        });
+      }
+      assert.ok(!existsSync(typo), 'a refused catalog leaves no file behind');
+      assert.ok(!existsSync(join(root, 'nested')));
+      await assert.rejects(loadCatalog({ type: 'sql', uri: join(root, 'nested', 'c.db') }), /does not exist/);
+      assert.ok(!existsSync(join(root, 'nested')), 'nor a folder');
+
+      const created = await loadCatalog({ type: 'sql', uri: typo, create: 'true' });
+      await created.createNamespace(['db']);
+      await created.close();
+      const reopened = await loadCatalog({ type: 'sql', uri: typo });
+      try {
+        assert.deepEqual(await reopened.listNamespaces(), [['db']], 'an existing catalog opens without create');
+      } finally {
+        await reopened.close();
+      }
+    } finally {
       await rm(root, { recursive: true, force: true });
     }
   });

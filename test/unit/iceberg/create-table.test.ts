@@ -15,7 +15,12 @@ const schema: Schema = { schemaId: 0, identifierFieldIds: [], fields: [{ id: 1, 
 
 async function withCatalog(fn: (catalog: Catalog) => Promise<void>): Promise<void> {
   const directory = await mkdtemp(path.join(tmpdir(), 'floe-create-table-'));
-  const catalog = await loadCatalog({ type: 'sql', uri: path.join(directory, 'catalog.db'), warehouse: path.join(directory, 'warehouse') });
+  const catalog = await loadCatalog({
+    type: 'sql',
+    create: true,
+    uri: path.join(directory, 'catalog.db'),
+    warehouse: path.join(directory, 'warehouse'),
+  });
   try {
     await fn(catalog);
   } finally {

@@ -100,16 +100,17 @@ describe('entity keys', () => {
 });
 
 describe('values', () => {
-  test('timestamps print in UTC with microseconds, before and after the epoch', () => {
+  test('timestamps print in UTC as Feast does (0, 3 or 6 fraction digits), before and after the epoch', () => {
     assert.equal(isoMicros(1_714_608_000_123_456n), '2024-05-02T00:00:00.123456Z');
-    assert.equal(isoMicros(0n), '1970-01-01T00:00:00.000000Z');
+    assert.equal(isoMicros(0n), '1970-01-01T00:00:00Z');
     assert.equal(isoMicros(-1n), '1969-12-31T23:59:59.999999Z');
   });
 
   test('timestamps print the same in number arithmetic as in bigint arithmetic, near and beyond 2^53 µs', () => {
     const reference = (micros: bigint): string => {
       const millis = micros >= 0n ? micros / 1000n : -((-micros + 999n) / 1000n);
-      return `${new Date(Number(millis)).toISOString().slice(0, -1)}${String(Number(micros - millis * 1000n)).padStart(3, '0')}Z`;
+      const full = `${new Date(Number(millis)).toISOString().slice(0, -1)}${String(Number(micros - millis * 1000n)).padStart(3, '0')}Z`;
+      return full.replace(/\.000000Z$/, 'Z').replace(/(\.\d{3})000Z$/, '$1Z');
     };
     const limit = BigInt(Number.MAX_SAFE_INTEGER);
     fc.assert(

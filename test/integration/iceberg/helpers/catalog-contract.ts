@@ -182,6 +182,8 @@ export function catalogContract(label: string, options: ContractOptions): void {
           results.reduce((sum, result) => sum + result.attempts, 0),
           changes.reduce((sum, change) => sum + change.prepared, 0),
         );
+        // No fault but conflicts here: every attempt but the one that landed conflicted.
+        assert.ok(results.every((result) => result.conflicts === result.attempts - 1));
       });
     });
 

@@ -1,7 +1,8 @@
 /**
  * A small HTTP front for the real REST catalog fixture, which has no auth and never fails: it
  * issues OAuth2 client-credentials tokens, requires them, and can be told to lose the answer to a
- * commit (forward it, then reply 502) — what a proxy timeout does in production.
+ * commit (forward it, then reply 502) — what a proxy timeout does in production — or go down and
+ * come back on the same port, as a restarted catalog does.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -22,6 +23,12 @@ export interface RestProxy {
   loseCommitReplies(count: number): void;
   /** Answer HEAD with 405, as servers that predate the spec's existence routes do. */
   refuseHead(refuse: boolean): void;
+  /** Stop listening and drop open connections: requests are refused until `restart`. */
+  stop(): Promise<void>;
+  /** The next table commit is sent but never applied: the proxy dies on it (as `stop`) without forwarding it. */
+  dieOnNextCommit(): void;
+  /** Listen again on the same port. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -33,6 +40,7 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
   const requests: string[] = [];
   let lostCommits = 0;
   let headRefused = false;
+  let dieOnCommit = false;
 
   const server: Server = createServer((request, response) => {
     void handle(request, response).catch((error: unknown) => {
@@ -73,13 +81,19 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
       response.end();
       return;
     }
+    const isCommit = request.method === 'POST' && /\/namespaces\/[^/]+\/tables\/[^/]+$/.test(path.split('?')[0] ?? '');
+    if (isCommit && dieOnCommit) {
+      dieOnCommit = false;
+      response.socket?.destroy();
+      await stop();
+      return;
+    }
     const upstreamResponse = await fetch(`${upstream}${path}`, {
       method: request.method ?? 'GET',
       headers: { 'Content-Type': request.headers['content-type'] ?? 'application/json', Accept: 'application/json' },
       ...(body.length === 0 ? {} : { body }),
     });
     const text = await upstreamResponse.text();
-    const isCommit = request.method === 'POST' && /\/namespaces\/[^/]+\/tables\/[^/]+$/.test(path.split('?')[0] ?? '');
     if (isCommit && lostCommits > 0 && upstreamResponse.ok) {
       lostCommits--;
       return json(response, 502, {
@@ -90,6 +104,11 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
     response.end(text);
   }
 
+  const stop = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -101,7 +120,10 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
     revokeAll: () => valid.clear(),
     loseCommitReplies: (count) => void (lostCommits = count),
     refuseHead: (refuse) => void (headRefused = refuse),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop,
+    dieOnNextCommit: () => void (dieOnCommit = true),
+    restart: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
+    close: () => (server.listening ? stop() : Promise.resolve()),
   };
 }
 

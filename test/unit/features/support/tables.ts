@@ -25,7 +25,12 @@ export interface Workspace {
 
 export async function withWorkspace<T>(fn: (workspace: Workspace) => Promise<T>): Promise<T> {
   const directory = await mkdtemp(path.join(tmpdir(), 'floe-features-test-'));
-  const catalog = await loadCatalog({ type: 'sql', uri: path.join(directory, 'catalog.db'), warehouse: path.join(directory, 'warehouse') });
+  const catalog = await loadCatalog({
+    type: 'sql',
+    create: true,
+    uri: path.join(directory, 'catalog.db'),
+    warehouse: path.join(directory, 'warehouse'),
+  });
   const engine = await Engine.create({ threads: 2, memoryLimit: '1GB', tempDirectory: path.join(directory, 'spill') });
   try {
     return await fn({

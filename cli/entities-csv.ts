@@ -1,0 +1,68 @@
+/**
+ * `--entities-csv`: entity rows from a CSV file (a header line, then rows), turned into the Parquet
+ * file the training-set workflow reads. DuckDB's read_csv detects the columns' types; the
+ * timestamp column is read as TIMESTAMPTZ in a UTC session, so a time without a zone is UTC (the
+ * one rule for instants) and an offset is honoured. The Parquet file is named by the CSV's content
+ * and the timestamp column, under the project's `.floe/entities/`: running the same command again
+ * gives the workflow the same input.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import type { Engine } from '../engine/duckdb.js';
+import { duckdbErrorReason, quoteLiteral } from '../engine/sql.js';
+import { FloeError } from '../iceberg/errors.js';
+
+export async function entitiesCsvAsParquet(
+  engine: Engine,
+  csvFile: string,
+  options: { timestampColumn: string; stateDirectory: string },
+): Promise<string> {
+  const file = path.resolve(csvFile);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch {
+    throw new FloeError('not-found', `The entity CSV file ${csvFile} does not exist or cannot be read`, {
+      context: { file: csvFile, field: '--entities-csv' },
+    });
+  }
+  const digest = createHash('sha256').update(options.timestampColumn).update('\0').update(bytes).digest('hex').slice(0, 32);
+  const directory = path.join(options.stateDirectory, 'entities');
+  await mkdir(directory, { recursive: true });
+  const target = path.join(directory, `${digest}.parquet`);
+  const csv = `read_csv(${quoteLiteral(file)}, header = true, auto_detect = true)`;
+  await engine.withConnection(async (connection) => {
+    const described = await run(() => connection.runAndReadAll(`DESCRIBE SELECT * FROM ${csv}`), csvFile);
+    const columns = described.getRows().map((row) => String(row[0]));
+    if (!columns.includes(options.timestampColumn)) {
+      throw new FloeError(
+        'invalid-input',
+        `The entity CSV file ${csvFile} has no timestamp column ${JSON.stringify(options.timestampColumn)}; its header names ${columns.map((name) => JSON.stringify(name)).join(', ')}. Name it with --timestamp-column`,
+        { context: { file: csvFile, column: options.timestampColumn, field: '--entities-csv' } },
+      );
+    }
+    const typed = `read_csv(${quoteLiteral(file)}, header = true, auto_detect = true, types = {${quoteLiteral(options.timestampColumn)}: 'TIMESTAMPTZ'})`;
+    const partial = `${target}.${process.pid}.partial`;
+    await run(
+      () => connection.run(`COPY (SELECT * FROM ${typed}) TO ${quoteLiteral(partial)} (FORMAT parquet)`),
+      csvFile,
+      options.timestampColumn,
+    );
+    await rename(partial, target);
+  });
+  return target;
+}
+
+async function run<T>(query: () => Promise<T>, csvFile: string, timestampColumn?: string): Promise<T> {
+  try {
+    return await query();
+  } catch (error) {
+    const reason = duckdbErrorReason(error);
+    const column = timestampColumn === undefined ? '' : ` (its column ${JSON.stringify(timestampColumn)} must hold ISO 8601 instants)`;
+    throw new FloeError('invalid-input', `The entity CSV file ${csvFile} cannot be read as entity rows${column}: ${reason}`, {
+      context: { file: csvFile, field: '--entities-csv' },
+      cause: error,
+    });
+  }
+}

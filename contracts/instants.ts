@@ -1,0 +1,86 @@
+// The one rule for instants, wherever they come from (CLI options, floe.yaml, push bodies, HTTP,
+// the library, workflow inputs): ISO 8601 text, and a time without a zone is UTC, never the
+// machine's local zone. Instants are printed as UTC with a `Z`. Pure and deterministic: workflow
+// code runs it.
+
+/**
+ * `2024-05-02`, `2024-05-02T10:00`, `2024-05-02 10:00:00.123456`, each optionally followed by `Z`
+ * or an offset (`+09:00`, `+0900`, `+09`).
+ */
+const INSTANT_TEXT =
+  /^([+-]\d{6}|\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?(?:(Z)|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+
+/** How an instant is written, for messages that refuse one. */
+export const INSTANT_EXAMPLE = '2024-05-01T00:00:00Z (a time without a zone is UTC)';
+
+/** Whether `text` is an instant under the rule: a real calendar day, a time of day, an optional zone. */
+export function isInstantText(text: string): boolean {
+  return !Number.isNaN(instantMillis(text));
+}
+
+/**
+ * Milliseconds since the epoch of an ISO 8601 instant (no zone: UTC), or NaN when `text` is not
+ * one — `Date.parse` with the rule, in its place. Digits past the millisecond are dropped.
+ */
+export function instantMillis(text: string): number {
+  const match = INSTANT_TEXT.exec(text);
+  if (match === null) return Number.NaN;
+  const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', , sign, offsetHours, offsetMinutes = '00'] =
+    match as unknown as (string | undefined)[];
+  const [y, mo, d, h, mi, s] = [year, month, day, hour, minute, second].map(Number) as [number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return Number.NaN;
+  const oh = Number(offsetHours ?? 0);
+  const om = Number(offsetMinutes);
+  if (oh > 23 || om > 59) return Number.NaN;
+  const millis = Number((fraction.slice(1) + '000').slice(0, 3));
+  const utc = Date.UTC(y, mo - 1, d, h, mi, s, millis);
+  // Date.UTC maps years 0–99 to 1900–1999; setUTCFullYear puts them back.
+  const date = new Date(utc);
+  date.setUTCFullYear(y);
+  const offset = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (oh * 60 + om) * 60_000;
+  return date.getTime() - offset;
+}
+
+/** The instant as a Date (an invalid Date when `text` is not one): `new Date(text)` with the rule. */
+export function instantDate(text: string): Date {
+  return new Date(instantMillis(text));
+}
+
+/** `2024-05-02T10:00:00Z` for milliseconds since the epoch: RFC 3339 in UTC, as {@link isoMicros} writes it. */
+export function isoMillis(millis: number): string {
+  return isoMicros(BigInt(millis) * 1000n);
+}
+
+const MIN_SAFE_MICROS = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE_MICROS = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * An instant in microseconds since the epoch as RFC 3339 in UTC, the way Feast (protobuf's JSON)
+ * writes it: no fraction for whole seconds, else 3 or 6 digits — `2024-05-02T10:00:00Z`,
+ * `2024-05-02T10:00:00.123Z`, `2024-05-02T10:00:00.123456Z`. The library, the CLI and the HTTP
+ * server all print instants this way.
+ */
+export function isoMicros(micros: bigint): string {
+  let millis: number;
+  let extra: number;
+  if (micros >= MIN_SAFE_MICROS && micros <= MAX_SAFE_MICROS) {
+    // In number arithmetic, exact for safe integers: this runs for every value of every read.
+    const value = Number(micros);
+    extra = ((value % 1000) + 1000) % 1000;
+    millis = (value - extra) / 1000;
+  } else {
+    const whole = micros >= 0n ? micros / 1000n : -((-micros + 999n) / 1000n);
+    extra = Number(micros - whole * 1000n);
+    millis = Number(whole);
+  }
+  const iso = new Date(millis).toISOString(); // …T10:00:00.123Z
+  const ms = millis - Math.floor(millis / 1000) * 1000;
+  if (extra !== 0) return `${iso.slice(0, -1)}${String(extra).padStart(3, '0')}Z`;
+  if (ms !== 0) return iso;
+  return `${iso.slice(0, -5)}Z`;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}

@@ -1,0 +1,100 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import type { ServerAuthConfig, ServerPermissions } from '../../features/config.js';
+import { serverPermissionsSchema } from '../../features/config.js';
+
+/** Who made a request and what they may do. */
+export interface Caller {
+  readonly name: string;
+  readonly permissions: ServerPermissions;
+}
+
+/** Why a request's credentials were not accepted (a 401); the text is safe to answer with. */
+export class InvalidCredentials {
+  constructor(readonly reason: string) {}
+}
+
+export interface Authenticator {
+  /** The caller the `Authorization` header proves, or why it proves none. */
+  authenticate(authorization: string | undefined): Promise<Caller | InvalidCredentials>;
+}
+
+const NO_PERMISSIONS: ServerPermissions = { read: false, push: [], write: [], materialize: false };
+
+/**
+ * Checks `Authorization: Bearer <token>` (what Feast's clients send) against floe.yaml's
+ * `server.auth`: first the static tokens, by SHA-256 digest compared in constant time with every
+ * configured one, then, when `oidc` is set, as a JWT verified by jose against the issuer's JWKS
+ * (signature, `iss`, `aud`, `exp`, `nbf`), its permissions read from `oidc.claim`.
+ */
+export function createAuthenticator(config: ServerAuthConfig): Authenticator {
+  const tokens = config.tokens.map((token) => ({
+    digest: Buffer.from(token.sha256, 'hex'),
+    caller: {
+      name: token.name,
+      permissions: { read: token.read, push: token.push, write: token.write, materialize: token.materialize },
+    } satisfies Caller,
+  }));
+  const { oidc } = config;
+  // jose fetches the key set on first use, caches it, and refetches when a token names an unknown key.
+  const keys = oidc === undefined ? undefined : createRemoteJWKSet(new URL(oidc.jwksUri));
+
+  const staticCaller = (token: string): Caller | undefined => {
+    const digest = createHash('sha256').update(token).digest();
+    let found: Caller | undefined;
+    for (const candidate of tokens) if (timingSafeEqual(digest, candidate.digest) && found === undefined) found = candidate.caller;
+    return found;
+  };
+
+  return {
+    async authenticate(authorization) {
+      if (authorization === undefined || authorization === '') return new InvalidCredentials('send Authorization: Bearer <token>');
+      const match = /^Bearer +(\S+) *$/i.exec(authorization);
+      if (!match) return new InvalidCredentials('the Authorization header is not "Bearer <token>"');
+      const token = match[1]!;
+      const known = staticCaller(token);
+      if (known !== undefined) return known;
+      if (oidc === undefined || keys === undefined || token.split('.').length !== 3)
+        return new InvalidCredentials('the token is not valid');
+      try {
+        const { payload } = await jwtVerify(token, keys, { issuer: oidc.issuer, audience: oidc.audience });
+        return { name: typeof payload.sub === 'string' ? payload.sub : 'oidc', permissions: claimedPermissions(payload[oidc.claim]) };
+      } catch (error) {
+        const reason = tokenRejection(error);
+        if (reason === undefined) throw error;
+        return new InvalidCredentials(reason);
+      }
+    },
+  };
+}
+
+/** The permissions an OIDC claim grants: the shape of a static token's `read` and `push`, as an object or JSON text (identity providers that only issue string claims); nothing when absent or malformed. */
+function claimedPermissions(claim: unknown): ServerPermissions {
+  let value = claim;
+  if (typeof claim === 'string') {
+    try {
+      value = JSON.parse(claim) as unknown;
+    } catch {
+      return NO_PERMISSIONS;
+    }
+  }
+  const parsed = serverPermissionsSchema.safeParse(value ?? {});
+  return parsed.success ? parsed.data : NO_PERMISSIONS;
+}
+
+/** Why jose refused a token, for the 401; undefined for a failure that is not the token's (the key set unreachable), which is a 5xx. */
+function tokenRejection(error: unknown): string | undefined {
+  if (error instanceof joseErrors.JWTExpired) return 'the token has expired';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) return `the token's ${error.claim} claim is not accepted`;
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return "the token's signature does not verify";
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return "the token is not signed by a key of the issuer's key set";
+  if (
+    error instanceof joseErrors.JWTInvalid ||
+    error instanceof joseErrors.JWSInvalid ||
+    error instanceof joseErrors.JOSENotSupported ||
+    error instanceof joseErrors.JOSEAlgNotAllowed ||
+    error instanceof joseErrors.JWKSMultipleMatchingKeys
+  )
+    return 'the token is not valid';
+  return undefined;
+}

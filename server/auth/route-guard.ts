@@ -1,0 +1,179 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ServerPermissions } from '../../features/config.js';
+import type { Authenticator, Caller } from './authenticator.js';
+import { InvalidCredentials } from './authenticator.js';
+import { feastErrorJson } from '../feast-response.js';
+
+/** What a read asks for: the feature views (of `features`) and the feature service it names. */
+export interface ReadNeeds {
+  readonly views: readonly string[];
+  readonly featureService?: string;
+}
+
+/**
+ * Who may call a route; every route of the feature server declares one in its `config.permission`
+ * (a route without one is refused when it is added, so nothing is reachable by accident). `open`:
+ * anyone; `metrics`: any caller who may read, or anyone with `server.auth.metricsOpen`; `read` and
+ * `push`: what the parsed body asks for, checked before the handler runs.
+ */
+export type RoutePermission =
+  | { readonly kind: 'open' }
+  | { readonly kind: 'metrics' }
+  | { readonly kind: 'read'; readonly needs: (body: unknown) => ReadNeeds }
+  | { readonly kind: 'push'; readonly pushSource: (body: unknown) => string | undefined }
+  | { readonly kind: 'write'; readonly featureView: (body: unknown) => string | undefined }
+  /** `featureViews` undefined: every view (Feast's materialize without `feature_views`). */
+  | { readonly kind: 'materialize'; readonly featureViews: (body: unknown) => readonly string[] | undefined };
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    permission?: RoutePermission;
+  }
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+export interface RouteGuardOptions {
+  /** Without one, every route is open. */
+  readonly authenticator?: Authenticator;
+  readonly metricsOpen?: boolean;
+}
+
+/**
+ * One check for every route, keyed by the route's declared permission: a 401 with
+ * `WWW-Authenticate: Bearer` for missing or bad credentials (before the body is read), a 403 naming
+ * the view, feature service or push source the caller may not use (once the body is parsed, before
+ * the handler). Install before the routes.
+ */
+export function guardRoutes(app: FastifyInstance, options: RouteGuardOptions): void {
+  app.addHook('onRoute', (route) => {
+    if (route.config?.permission === undefined)
+      throw new Error(
+        `The feature server route ${String(route.method)} ${route.url} declares no permission (config.permission); every route must say who may call it`,
+      );
+  });
+  const { authenticator } = options;
+  if (authenticator === undefined) return;
+
+  app.decorateRequest('caller', undefined);
+  app.addHook('onRequest', async (request, reply) => {
+    // Unknown routes (the 404 handler) declare nothing: they answer only callers who prove who they are.
+    const permission = request.routeOptions.config.permission;
+    if (permission?.kind === 'open' || (permission?.kind === 'metrics' && options.metricsOpen === true)) return;
+    const caller = await authenticator.authenticate(request.headers.authorization);
+    if (caller instanceof InvalidCredentials) return unauthorized(reply, caller.reason, request.headers.authorization !== undefined);
+    request.caller = caller;
+    if (permission?.kind === 'metrics' && caller.permissions.read === false)
+      return forbidden(reply, `${caller.name} may not read, which GET /metrics needs`);
+    return undefined;
+  });
+  app.addHook('preHandler', async (request, reply) => {
+    const permission = request.routeOptions.config.permission;
+    const caller = request.caller;
+    if (caller === undefined || permission === undefined) return undefined;
+    const missing = missingPermission(caller.permissions, permission, request.body);
+    return missing === undefined ? undefined : forbidden(reply, `${caller.name} may not ${missing}`);
+  });
+}
+
+/** What the caller lacks to call a route with this body, said as what they may not do; undefined when nothing. */
+function missingPermission(permissions: ServerPermissions, permission: RoutePermission, body: unknown): string | undefined {
+  switch (permission.kind) {
+    case 'read':
+      return missingRead(permissions, permission.needs(body));
+    case 'push':
+      return missingPush(permissions, permission.pushSource(body));
+    case 'write': {
+      const view = permission.featureView(body);
+      if (view === undefined) return permissions.write.length > 0 ? undefined : 'write to online stores';
+      return permissions.write.includes(view) ? undefined : `write to the online store of feature view ${view}`;
+    }
+    case 'materialize': {
+      const { materialize } = permissions;
+      if (materialize === true) return undefined;
+      const views = permission.featureViews(body);
+      if (views === undefined) return 'materialize every feature view';
+      const view = views.find((name) => materialize === false || !materialize.includes(name));
+      return view === undefined ? undefined : `materialize feature view ${view}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function missingRead(permissions: ServerPermissions, needs: ReadNeeds): string | undefined {
+  const { read } = permissions;
+  if (read === true) return undefined;
+  if (read === false) return `read${needs.featureService === undefined ? '' : ` feature service ${needs.featureService}`}`;
+  if (needs.featureService !== undefined && !read.featureServices.includes(needs.featureService))
+    return `read feature service ${needs.featureService}`;
+  const view = needs.views.find((name) => !read.views.includes(name));
+  return view === undefined ? undefined : `read feature view ${view}`;
+}
+
+function missingPush(permissions: ServerPermissions, pushSource: string | undefined): string | undefined {
+  if (pushSource === undefined) return permissions.push.length > 0 ? undefined : 'push';
+  return permissions.push.includes(pushSource) ? undefined : `push to push source ${pushSource}`;
+}
+
+function unauthorized(reply: FastifyReply, reason: string, presented: boolean): FastifyReply {
+  return reply
+    .code(401)
+    .header('www-authenticate', presented ? 'Bearer realm="floe", error="invalid_token"' : 'Bearer realm="floe"')
+    .type('application/json')
+    .send(feastErrorJson(401, 'unauthorized', `The feature server needs credentials: ${reason}`));
+}
+
+function forbidden(reply: FastifyReply, message: string): FastifyReply {
+  return reply
+    .code(403)
+    .type('application/json')
+    .send(feastErrorJson(403, 'forbidden', message));
+}
+
+/** The read needs of a Feast `POST /get-online-features` body; a malformed body needs nothing here and is refused by its parser. */
+export function feastReadNeeds(body: unknown): ReadNeeds {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { views: [] };
+  const { features, feature_service: featureService } = body as Record<string, unknown>;
+  const views = Array.isArray(features)
+    ? [
+        ...new Set(
+          features.filter((reference): reference is string => typeof reference === 'string').map((reference) => reference.split(':')[0]!),
+        ),
+      ]
+    : [];
+  return { views, ...(typeof featureService === 'string' ? { featureService } : {}) };
+}
+
+/** The push source a Feast `POST /push` body names. */
+export function feastPushSource(body: unknown): string | undefined {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const name = (body as Record<string, unknown>)['push_source_name'];
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** The feature view a Feast `POST /write-to-online-store` body names. */
+export function feastWriteFeatureView(body: unknown): string | undefined {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const name = (body as Record<string, unknown>)['feature_view_name'];
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** The feature views a Feast `POST /materialize` or `/materialize-incremental` body names; undefined (every view) without `feature_views`. */
+export function feastMaterializeFeatureViews(body: unknown): readonly string[] | undefined {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const views = (body as Record<string, unknown>)['feature_views'];
+  if (!Array.isArray(views) || views.length === 0) return undefined;
+  return views.map(String);
+}
+
+/** The permissions of the feature server's routes: give each new route one of these (or a new one). */
+export const ROUTE_PERMISSIONS = {
+  open: { kind: 'open' },
+  metrics: { kind: 'metrics' },
+  feastRead: { kind: 'read', needs: feastReadNeeds },
+  feastPush: { kind: 'push', pushSource: feastPushSource },
+  feastWrite: { kind: 'write', featureView: feastWriteFeatureView },
+  feastMaterialize: { kind: 'materialize', featureViews: feastMaterializeFeatureViews },
+} as const satisfies Record<string, RoutePermission>;

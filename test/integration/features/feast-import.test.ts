@@ -1,0 +1,215 @@
+// `floe import feast` on the repository Feast 0.67's own `feast init` writes (the oracle venv's
+// Feast): `feast apply` and `feast registry-dump`, then the import; the generated features.ts
+// type-checks against Floe's public API; Feast's example Parquet goes into an Iceberg table; `floe
+// apply`, `floe materialize` and `floe get-online` answer what Feast's get_online_features answers
+// after Feast materialized the same rows into its default SQLite online store.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { runPyiceberg } from '../../support/pyiceberg.js';
+import type { OracleCatalog } from '../../support/pyiceberg.js';
+import { pythonOracle, temporalService } from '../../support/services.js';
+import { floeCommand, linkCheckoutAsFloe, startWorker, stopWorker } from '../support/cli-project.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const FEAST_ORACLE = path.join(root, 'test', 'oracles', 'feast_example_repo.py');
+const VIEW = 'driver_hourly_stats';
+const FEATURES = ['conv_rate', 'acc_rate', 'avg_daily_trips'];
+/** The example's five drivers and one nobody knows. */
+const DRIVERS = [1001, 1002, 1003, 1004, 1005, 9999];
+const run = promisify(execFile);
+
+let directory: string;
+let worker: ChildProcess | undefined;
+let workerOutput = '';
+
+before(() => mkdtemp(path.join(tmpdir(), 'floe-feast-import-')).then((made) => (directory = made)));
+after(async () => {
+  await stopWorker(worker);
+  await rm(directory, { recursive: true, force: true });
+});
+
+/** Runs the venv's `feast` in a folder; its output, or the failure with Feast's own words. */
+async function feast(args: readonly string[], cwd: string): Promise<string> {
+  const binary = path.join(path.dirname(pythonOracle().python), 'feast');
+  const { stdout } = await run(binary, [...args], { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, FEAST_USAGE: 'False' } });
+  return stdout;
+}
+
+async function feastOracle(request: Record<string, unknown>): Promise<{ start: string; end: string; online: Record<string, unknown[]> }> {
+  const child = spawn(pythonOracle().python, [FEAST_ORACLE], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.end(JSON.stringify(request));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0, `Feast failed:\n${stderr}`);
+  return JSON.parse(stdout) as { start: string; end: string; online: Record<string, unknown[]> };
+}
+
+test("Feast's example repository, imported, applied, materialized and read, answers as Feast does", async () => {
+  await feast(['init', 'example'], directory);
+  const repo = path.join(directory, 'example', 'feature_repo');
+  await feast(['apply'], repo);
+  const dumpFile = path.join(directory, 'registry.json');
+  await writeFile(dumpFile, await feast(['registry-dump'], repo));
+
+  const project = path.join(directory, 'floe');
+  await run('mkdir', [project]);
+  const out = path.join(project, 'features.ts');
+  const imported = await floeCommand([
+    'import',
+    'feast',
+    dumpFile,
+    '--out',
+    out,
+    '--table',
+    'driver_hourly_stats_source=rides.driver_stats',
+    '--table',
+    'driver_quality_labels_batch=rides.driver_quality_labels',
+    '--json',
+  ]);
+  // The example has a label view and map, JSON and struct features, which Floe leaves out: exit 1.
+  assert.equal(imported.code, 1, imported.stderr);
+  const result = JSON.parse(imported.stdout) as { refusals: { object: string }[]; todos: { object: string }[] };
+  assert.deepEqual(
+    result.refusals.map((note) => note.object),
+    [
+      'label view driver_quality_labels',
+      ...['driver_hourly_stats', 'driver_hourly_stats_fresh'].flatMap((view) =>
+        ['driver_metadata', 'driver_config', 'driver_profile'].map((feature) => `feature ${view}:${feature}`),
+      ),
+    ],
+  );
+  assert.deepEqual(
+    result.todos.map((note) => note.object),
+    ['on-demand view transformed_conv_rate', 'on-demand view transformed_conv_rate_fresh'],
+  );
+
+  // As a user's project: `import … from 'floe'` resolves to this checkout, type-checked strictly.
+  await writeFile(path.join(project, 'package.json'), '{"type": "module"}\n');
+  const env = await linkCheckoutAsFloe(project);
+  await writeFile(
+    path.join(project, 'tsconfig.json'),
+    JSON.stringify({
+      // The checkout's own strict settings; Floe's sources as the package's `floe-source` condition exports them.
+      extends: path.join(root, 'tsconfig.json'),
+      compilerOptions: { customConditions: ['floe-source'], typeRoots: [path.join(root, 'node_modules', '@types')] },
+      include: [],
+      files: ['features.ts', path.join(root, 'iceberg', 'spec', 'avro', 'snappyjs.d.ts')],
+    }),
+  );
+  const typeCheck = await run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project]).catch(
+    (error: { stdout: string; stderr: string }) => error,
+  );
+  assert.equal(`${typeCheck.stdout}${typeCheck.stderr}`, '', 'the generated features.ts type-checks');
+
+  // Feast's answers, and its example rows as an Iceberg table.
+  const parquet = path.join(directory, 'driver_stats.parquet');
+  const expected = await feastOracle({ repo, view: VIEW, features: FEATURES, entity_ids: DRIVERS, parquet });
+  const catalogFile = path.join(project, 'catalog.db');
+  const warehouse = path.join(project, 'warehouse');
+  const catalog: OracleCatalog = { type: 'sql', uri: `sqlite:///${catalogFile}`, warehouse: `file://${warehouse}` };
+  await runPyiceberg('create_table', {
+    catalog,
+    identifier: 'rides.driver_stats',
+    schema: {
+      type: 'struct',
+      'schema-id': 0,
+      fields: [
+        { id: 1, name: 'driver_id', type: 'long', required: false },
+        { id: 2, name: 'event_timestamp', type: 'timestamptz', required: false },
+        { id: 3, name: 'created', type: 'timestamptz', required: false },
+        { id: 4, name: 'conv_rate', type: 'float', required: false },
+        { id: 5, name: 'acc_rate', type: 'float', required: false },
+        { id: 6, name: 'avg_daily_trips', type: 'long', required: false },
+      ],
+    },
+    format_version: 2,
+  });
+  await runPyiceberg('append', { catalog, identifier: 'rides.driver_stats', parquet });
+  await writeFile(
+    path.join(project, 'floe.yaml'),
+    [
+      'project: feast_example',
+      'catalog:',
+      '  type: sql',
+      '  name: floe_oracle',
+      `  uri: ${JSON.stringify(catalogFile)}`,
+      `  warehouse: ${JSON.stringify(warehouse)}`,
+      'temporal:',
+      `  address: ${JSON.stringify(temporalService().address)}`,
+      `  taskQueue: feast-import-${randomUUID()}`,
+      'workDirectory: work',
+      '',
+    ].join('\n'),
+  );
+
+  const applied = await floeCommand(['apply', '--project', project], { env });
+  assert.equal(applied.code, 0, `${applied.stdout}\n${applied.stderr}`);
+  worker = startWorker(project, { env, output: (text) => (workerOutput += text) });
+  const materialized = await floeCommand(['materialize', VIEW, '--start', expected.start, '--end', expected.end, '--project', project], {
+    env,
+  });
+  assert.equal(materialized.code, 0, `${materialized.stderr}\nworker:\n${workerOutput}`);
+  const read = await floeCommand(
+    [
+      'get-online',
+      ...FEATURES.map((feature) => `${VIEW}:${feature}`),
+      '--entity',
+      `driver_id=${DRIVERS.join(',')}`,
+      '--project',
+      project,
+      '--json',
+    ],
+    { env },
+  );
+  assert.equal(read.code, 0, read.stderr);
+  const response = JSON.parse(read.stdout) as { features: { ref: string; values: unknown[]; statuses: string[] }[] };
+  for (const feature of FEATURES) {
+    const floe = response.features.find((candidate) => candidate.ref === `${VIEW}:${feature}`)!;
+    assert.deepEqual(
+      floe.values.map((value) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value)),
+      expected.online[feature],
+      feature,
+    );
+    assert.deepEqual(floe.statuses, [...DRIVERS.slice(0, -1).map(() => 'PRESENT'), 'NOT_FOUND'], feature);
+  }
+  // The generated definitions are the ones Floe stored.
+  assert.match(await readFile(out, 'utf8'), /ttl: \{ days: 1 \}/);
+});
+
+test('floe import feast: bad input exits 2 naming the file or option, and an existing --out is not overwritten', async () => {
+  const notADump = path.join(directory, 'registry.db');
+  await writeFile(notADump, Buffer.from([0x0a, 0x04, 0x64, 0x65, 0x6d, 0x6f]));
+  const protobuf = await floeCommand(['import', 'feast', notADump, '--out', path.join(directory, 'a.ts')]);
+  assert.equal(protobuf.code, 2);
+  assert.equal(
+    protobuf.stderr.split('\n')[0],
+    `floe: ${notADump} is not JSON: expected the output of \`feast registry-dump\` (a Feast registry file must be dumped with it first) (file=${notADump})`,
+  );
+
+  const dump = path.join(directory, 'empty.json');
+  await writeFile(dump, '{"project": "empty"}');
+  const badTable = await floeCommand(['import', 'feast', dump, '--out', path.join(directory, 'b.ts'), '--table', 'rides.driver_stats']);
+  assert.equal(badTable.code, 2);
+  assert.match(badTable.stderr, /^floe: --table rides\.driver_stats: expected <feast source name>=<namespace\.table>/);
+
+  const existing = path.join(directory, 'features.ts');
+  await writeFile(existing, '// mine\n');
+  const refused = await floeCommand(['import', 'feast', dump, '--out', existing]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /features\.ts exists; give another --out, or --force to overwrite it/);
+  assert.equal(await readFile(existing, 'utf8'), '// mine\n');
+  const forced = await floeCommand(['import', 'feast', dump, '--out', existing, '--force']);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(await readFile(existing, 'utf8'), /^\/\/ Imported from the Feast registry of project empty/);
+});

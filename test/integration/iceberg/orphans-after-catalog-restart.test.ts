@@ -1,0 +1,123 @@
+/**
+ * A REST catalog that goes away in the middle of commits, as one killed and restarted mid-backfill
+ * does (through a proxy in front of the real fixture, on MinIO): a commit that never reached it
+ * leaves none of its files; one it received and never applied leaves its attempt's files behind,
+ * which `floe maintenance remove-orphans` removes once they are old enough, and nothing else.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Catalog, TableIdentifier } from '../../../iceberg/catalog/catalog.js';
+import { formatTableIdentifier } from '../../../iceberg/catalog/identifier.js';
+import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
+import { commitChange } from '../../../iceberg/commit/commit.js';
+import { FloeError } from '../../../iceberg/errors.js';
+import { normalizeLocation } from '../../../iceberg/maintenance/remove-orphan-files.js';
+import { fastAppend } from '../../../iceberg/write/fast-append.js';
+import { runPyiceberg } from '../../support/pyiceberg.js';
+import { referencedByPyiceberg } from '../compaction/support/referenced.js';
+import { floeRestCatalog, oracleRestCatalog } from '../../support/rest-catalog.js';
+import { floeCommand } from '../support/cli-project.js';
+import { EVENTS_SCHEMA } from './helpers/catalog-contract.js';
+import { startRestProxy } from './helpers/rest-proxy.js';
+import type { RestProxy } from './helpers/rest-proxy.js';
+
+let proxy: RestProxy;
+let catalog: Catalog;
+let project: string;
+const identifier: TableIdentifier = { namespace: [`orphans_${randomUUID().slice(0, 8)}`], name: 'events' };
+const table = formatTableIdentifier(identifier);
+
+before(async () => {
+  proxy = await startRestProxy(floeRestCatalog().uri);
+  catalog = await loadCatalog({ ...floeRestCatalog(), uri: proxy.uri, credential: `${proxy.clientId}:${proxy.clientSecret}` });
+  await catalog.createNamespace(identifier.namespace);
+  await catalog.createTable(identifier, { schema: EVENTS_SCHEMA });
+  // A data file, so that pyiceberg's `files` has one to list.
+  await runPyiceberg('append', {
+    catalog: oracleRestCatalog(),
+    identifier: table,
+    rows: [{ user_id: 1, event_ts: '2024-05-01T00:00:00Z', clicks: 3 }],
+    columns: { user_id: 'long', event_ts: 'timestamptz', clicks: 'int' },
+  });
+  project = await mkdtemp(path.join(tmpdir(), 'floe-orphans-'));
+  // YAML holds JSON: the project reaches the catalog directly, as an operator's would.
+  await writeFile(path.join(project, 'floe.yaml'), JSON.stringify({ project: 'orphans', catalog: floeRestCatalog() }));
+  const definitions = path.resolve(import.meta.dirname, '..', '..', '..', 'features', 'definitions.ts');
+  await writeFile(path.join(project, 'package.json'), '{"type": "module"}\n');
+  await writeFile(
+    path.join(project, 'features.ts'),
+    `import { defineEntity } from ${JSON.stringify(definitions)};\nexport const user = defineEntity({ name: 'user', joinKeys: [{ name: 'user_id', type: 'long' }] });\n`,
+  );
+});
+after(async () => {
+  await catalog.close();
+  await proxy.close();
+  await rm(project, { recursive: true, force: true });
+});
+
+/** Files under the table's location that its metadata does not refer to, as pyiceberg sees it. */
+async function unreferencedFiles(): Promise<string[]> {
+  const loaded = await catalog.loadTable(identifier);
+  const referenced = new Set(await referencedByPyiceberg(oracleRestCatalog(), table));
+  const unreferenced: string[] = [];
+  for await (const file of loaded.io.list(`${loaded.metadata.location}/`))
+    if (!referenced.has(normalizeLocation(file.location))) unreferenced.push(normalizeLocation(file.location));
+  return unreferenced.sort();
+}
+
+async function removeOrphans(...args: string[]): Promise<{ orphans: number; tooYoung: number; files: string[] }> {
+  const result = await floeCommand(['maintenance', 'remove-orphans', '--table', table, '--project', project, '--json', ...args]);
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout) as { orphans: number; tooYoung: number; files: string[] };
+}
+
+test('a commit the catalog never received leaves none of its files behind', async () => {
+  const before = await unreferencedFiles();
+  const loaded = await catalog.loadTable(identifier);
+  await proxy.stop();
+  try {
+    await assert.rejects(
+      commitChange(catalog, identifier, fastAppend([], { idempotencyKey: 'never-sent' }), { loaded }),
+      (error: unknown) => {
+        assert.ok(FloeError.is(error, 'io'), String(error));
+        assert.match(error.message, /refused the connection, so the commit was not sent/);
+        return true;
+      },
+    );
+  } finally {
+    await proxy.restart();
+  }
+  assert.deepEqual(await unreferencedFiles(), before, 'the attempt’s manifest list was deleted');
+});
+
+test('a commit the catalog received and lost: the retry lands once, and remove-orphans clears the attempt it abandoned', async () => {
+  const snapshotsBefore = (await catalog.loadTable(identifier)).metadata.snapshots.length;
+  proxy.dieOnNextCommit();
+  await assert.rejects(
+    commitChange(catalog, identifier, fastAppend([], { idempotencyKey: 'lost' }), { unknownOutcomeBudgetMs: 1_000 }),
+    (error: unknown) => FloeError.is(error, 'commit-state-unknown'),
+  );
+  await proxy.restart();
+  // What the retried activity does: the same change, under the same key, in a new process.
+  const retried = await commitChange(catalog, identifier, fastAppend([], { idempotencyKey: 'lost' }));
+  assert.equal(retried.alreadyCommitted, false);
+  assert.equal((await catalog.loadTable(identifier)).metadata.snapshots.length, snapshotsBefore + 1, 'landed once');
+
+  const litter = await unreferencedFiles();
+  assert.ok(litter.length > 0, 'the abandoned attempt left its manifest list');
+  const safe = await removeOrphans();
+  assert.deepEqual([safe.orphans, safe.tooYoung], [0, litter.length], 'the default age (3 days) spares files this young');
+  const dryRun = await removeOrphans('--older-than', '0s', '--dry-run');
+  assert.deepEqual(dryRun.files.map(normalizeLocation).sort(), litter);
+  assert.deepEqual(await unreferencedFiles(), litter, 'a dry run deletes nothing');
+
+  const removed = await removeOrphans('--older-than', '0s');
+  assert.equal(removed.orphans, litter.length);
+  assert.deepEqual(await unreferencedFiles(), []);
+  const rows = await catalog.loadTable(identifier);
+  assert.equal(rows.metadata.snapshots.length, snapshotsBefore + 1, 'every snapshot is still there to read');
+});

@@ -1,0 +1,81 @@
+// The one rule for instants: a time without a zone is UTC, whatever the machine's zone. Node reads
+// TZ when it changes, so this file runs its checks with the process in Tokyo (UTC+9), where taking
+// a zone-less time as local time would move it 9 hours back.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { instant } from '../../../cli/arguments.js';
+import { instantDate, instantMillis, isInstantText, isoMicros, isoMillis } from '../../../contracts/instants.js';
+import { chunkWindows, windowFor } from '../../../contracts/windows.js';
+import { entityRowsRange } from '../../../features/historical/source-entity-rows.js';
+
+const savedZone = process.env.TZ;
+before(() => {
+  process.env.TZ = 'Asia/Tokyo';
+  assert.equal(new Date(2026, 10, 24).getTimezoneOffset(), -540, 'the process runs in Tokyo');
+});
+after(() => {
+  if (savedZone === undefined) delete process.env.TZ;
+  else process.env.TZ = savedZone;
+});
+
+const MIDNIGHT_UTC = Date.UTC(2026, 10, 24);
+
+describe('an instant without a zone is UTC', () => {
+  test('the parser: every ISO 8601 form, zone-less ones in UTC, offsets honoured', () => {
+    for (const text of ['2026-11-24', '2026-11-24T00:00', '2026-11-24T00:00:00', '2026-11-24 00:00:00.000000', '2026-11-24T00:00:00Z'])
+      assert.equal(instantMillis(text), MIDNIGHT_UTC, text);
+    assert.equal(instantMillis('2026-11-24T09:00:00+09:00'), MIDNIGHT_UTC);
+    assert.equal(instantMillis('2026-11-24T09:00:00+0900'), MIDNIGHT_UTC);
+    assert.equal(instantMillis('2026-11-23T19:30:00-04:30'), MIDNIGHT_UTC);
+    assert.equal(instantMillis('2026-11-24T00:00:00.123456789Z'), MIDNIGHT_UTC + 123);
+    assert.equal(instantMillis('0001-01-01T00:00:00Z'), Date.parse('0001-01-01T00:00:00Z'));
+    assert.equal(instantDate('2026-11-24T00:00:00').toISOString(), '2026-11-24T00:00:00.000Z');
+  });
+
+  test('not instants: wrong days, hours, shapes', () => {
+    for (const text of [
+      '2026-02-29',
+      '2024-02-30T00:00:00Z',
+      '2026-11-24T24:00:00',
+      '2026-11-24T00:60',
+      'yesterday',
+      '1732406400',
+      '2026-11-24T00:00:00 UTC',
+      '',
+    ])
+      assert.ok(Number.isNaN(instantMillis(text)) && !isInstantText(text), text);
+    assert.ok(isInstantText('2024-02-29T23:59:59.999999999Z'));
+  });
+
+  test('CLI options: --start 2026-11-24T00:00:00 is midnight UTC, printed with a Z', () => {
+    assert.equal(instant('2026-11-24T00:00:00', '--start'), '2026-11-24T00:00:00.000Z');
+    assert.equal(instant('2026-11-24 09:00+09:00', '--end'), '2026-11-24T00:00:00.000Z');
+  });
+
+  test('workflow inputs and library calls: the same rule', () => {
+    assert.deepEqual(chunkWindows('2026-11-24T00:00:00', '2026-11-24T12:00:00', 6 * 3600), [
+      { start: '2026-11-24T00:00:00.000Z', end: '2026-11-24T06:00:00.000Z' },
+      { start: '2026-11-24T06:00:00.000Z', end: '2026-11-24T12:00:00.000Z' },
+    ]);
+    assert.deepEqual(windowFor({ end: '2026-11-24T00:00:00', watermark: '2026-11-23T00:00:00', lookbackSeconds: undefined }), {
+      start: '2026-11-23T00:00:00.000Z',
+      end: '2026-11-24T00:00:00.000Z',
+    });
+    assert.deepEqual(entityRowsRange({ from: 'driver_stats', start: '2026-11-24T00:00:00', end: '2026-11-25' }), {
+      startMicros: BigInt(MIDNIGHT_UTC) * 1000n,
+      endMicros: BigInt(MIDNIGHT_UTC + 86_400_000) * 1000n,
+    });
+  });
+});
+
+describe('instants are printed in one form, Feast’s RFC 3339', () => {
+  test('no fraction for whole seconds, else 3 or 6 digits, always UTC with a Z', () => {
+    assert.equal(isoMicros(BigInt(MIDNIGHT_UTC) * 1000n), '2026-11-24T00:00:00Z');
+    assert.equal(isoMicros(BigInt(MIDNIGHT_UTC) * 1000n + 123_000n), '2026-11-24T00:00:00.123Z');
+    assert.equal(isoMicros(BigInt(MIDNIGHT_UTC) * 1000n + 123_456n), '2026-11-24T00:00:00.123456Z');
+    assert.equal(isoMicros(BigInt(MIDNIGHT_UTC) * 1000n + 1n), '2026-11-24T00:00:00.000001Z');
+    assert.equal(isoMicros(-1n), '1969-12-31T23:59:59.999999Z');
+    assert.equal(isoMicros(-1000n), '1969-12-31T23:59:59.999Z');
+    assert.equal(isoMillis(MIDNIGHT_UTC), '2026-11-24T00:00:00Z');
+  });
+});
