@@ -28,24 +28,24 @@ export function instant(text: string, option: string): string {
 }
 
 /** `[start, end)` must hold at least one instant. */
-export function checkWindowOrder(start: string, end: string): void {
+export function checkWindowOrder(start: string, end: string, names = { start: '--start', end: '--end' }): void {
   if (!(instantMillis(start) < instantMillis(end)))
-    throw new FloeError('invalid-input', `--end ${end} must be after --start ${start}`, { context: { field: '--end' } });
+    throw new FloeError('invalid-input', `${names.end} ${end} must be after ${names.start} ${start}`, { context: { field: names.end } });
 }
 
 /**
  * A manual window may not end after now − the view's `delay`: rows up to then may still be
  * arriving, and a watermark past them would skip them for good.
  */
-export function checkWindowEnded(view: Pick<FeatureViewDefinition, 'name' | 'delay'>, end: string, now: Date): void {
+export function checkWindowEnded(view: Pick<FeatureViewDefinition, 'name' | 'delay'>, end: string, now: Date, endName = '--end'): void {
   const limit = latestWindowEnd(view, now);
   if (instantMillis(end) > limit.getTime()) {
     const delay = view.delay === undefined ? '' : ` (now − its delay)`;
     throw new FloeError(
       'invalid-input',
-      `Feature view ${view.name}: --end ${end} is after ${limit.toISOString()}${delay}; a window may not end in the future`,
+      `Feature view ${view.name}: ${endName} ${end} is after ${limit.toISOString()}${delay}; a window may not end in the future`,
       {
-        context: { featureView: view.name, field: '--end' },
+        context: { featureView: view.name, field: endName },
       },
     );
   }

@@ -6,11 +6,13 @@ import { OnlineStore } from '../features/online/index.js';
 import type { Runtime } from '../features/runtime.js';
 import { FloeError } from '../iceberg/errors.js';
 import { createFeatureServer } from '../server/feature-server.js';
+import { temporalMaterializer } from './server-materializer.js';
 
 /**
  * The feature server of a project as `floe serve` and `floe dev` run it: its online store with the
  * project's push settings and scratch folder, its row limit, and the consistency gauge fed from the
- * project's report table.
+ * project's report table, and `POST /materialize` starting workflows through a Temporal client
+ * made from floe.yaml's `temporal` section when first asked.
  */
 export async function projectFeatureServer(
   runtime: Runtime,
@@ -18,7 +20,9 @@ export async function projectFeatureServer(
 ): Promise<FastifyInstance> {
   const { config, registry } = runtime.project;
   const { auth, tls } = config.server;
-  return createFeatureServer({
+  const materializer = temporalMaterializer(runtime.project);
+  const server = createFeatureServer({
+    materializer,
     maxEntityRows: config.server.maxEntityRows,
     ...(auth === undefined ? {} : { auth }),
     ...(tls === undefined ? {} : { tls: await tlsFiles(tls) }),
@@ -32,6 +36,8 @@ export async function projectFeatureServer(
       ...(options.refreshIntervalMs === undefined ? {} : { refreshIntervalMs: options.refreshIntervalMs }),
     }),
   });
+  server.addHook('onClose', async () => materializer.close());
+  return server;
 }
 
 /** server.tls's certificate and key, checked to be PEM and to belong together before the server starts. */

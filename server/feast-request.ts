@@ -4,7 +4,9 @@ import { FloeError } from '../iceberg/errors.js';
 
 /**
  * Feast's `POST /get-online-features` body: `features` (`view:feature`) or `feature_service`, and
- * `entities` as columns of join key values (`{"driver_id": [1001, 1002]}`).
+ * `entities` as columns of join key values (`{"driver_id": [1001, 1002]}`). Feast's remote online
+ * store sends `include_feature_view_version_metadata` since 0.64 (Floe's views have no versions:
+ * accepted, nothing to add); other unknown keys are refused.
  */
 const bodySchema = z
   .object({
@@ -12,6 +14,7 @@ const bodySchema = z
     feature_service: z.string().min(1).optional(),
     entities: z.record(z.string(), z.array(z.unknown())),
     full_feature_names: z.boolean().default(false),
+    include_feature_view_version_metadata: z.boolean().optional(),
   })
   .strict();
 

@@ -86,3 +86,18 @@ function timestampsJson(timestamps: readonly (string | null)[]): string {
 function repeatedJson(item: string, count: number): string {
   return count === 0 ? '[]' : `[${Array.from({ length: count }, () => item).join(',')}]`;
 }
+
+/**
+ * An error as Feast's feature server writes it: a JSON string holding `{"module", "class",
+ * "message"}`, which Feast's Python client (`FeastError.from_error_detail`) raises as that Feast
+ * exception with the message kept. `error` is Floe's kind of the error, for callers that branch on it.
+ */
+export function feastErrorJson(status: number, error: string, message: string): string {
+  const detail = {
+    module: 'feast.errors',
+    class: status === 404 ? 'FeastObjectNotFoundException' : 'FeastError',
+    message,
+    error,
+  };
+  return JSON.stringify(JSON.stringify(detail));
+}

@@ -4,6 +4,7 @@ import { parse as parseLossless, parseNumberAndBigInt, stringify as stringifyLos
 import { DEFAULT_MAX_ENTITY_ROWS, serverAuthConfigSchema } from '../features/config.js';
 import type { ServerAuthInput } from '../features/config.js';
 import type { OnlineStore } from '../features/online/index.js';
+import { RequestIdConflictError } from '../features/push/push-commit.js';
 import { PushOverloadedError } from '../features/push/pusher.js';
 import { FloeError } from '../iceberg/errors.js';
 import { redact, redactValue } from '../iceberg/util/redaction.js';
@@ -11,10 +12,13 @@ import { createAuthenticator } from './auth/authenticator.js';
 import { guardRoutes, ROUTE_PERMISSIONS } from './auth/route-guard.js';
 import { Budget } from './budget.js';
 import { EntityRowLimitError, parseFeastRequest, screenFeastRequest } from './feast-request.js';
-import { feastResponseJson } from './feast-response.js';
+import { feastErrorJson, feastResponseJson } from './feast-response.js';
+import { parseIncrementalRequest, parseMaterializeRequest } from './materialize-request.js';
+import type { Materializer, MaterializeRun } from './materializer.js';
+import { MaterializerUnavailableError } from './materializer.js';
 import { ServerMetrics } from './metrics.js';
 import type { ConsistencyGaugeSource } from './metrics.js';
-import { parsePushRequest, PUSH_BODY_LIMIT, toPushResponse } from './push-request.js';
+import { parseOnlineWriteRequest, parsePushRequest, PUSH_BODY_LIMIT, toOnlineWriteResponse, toPushResponse } from './push-request.js';
 
 /**
  * DuckDB threads for a process that only serves (floe.yaml's `engine.threads` overrides it). Each
@@ -42,6 +46,8 @@ export interface FeatureServerOptions {
   readonly timeouts?: Partial<ServerTimeouts>;
   /** Where the log goes: every 5xx with its (redacted) cause, and with `logger` every request. stderr unless told. */
   readonly logStream?: NodeJS.WritableStream;
+  /** Starts materialization workflows for `POST /materialize` and `/materialize-incremental`; without it they answer 503. */
+  readonly materializer?: Materializer;
 }
 
 export interface ServerTimeouts {
@@ -73,7 +79,8 @@ const JSON_BODY_TYPES = ['application/json', 'text/plain', 'application/x-www-fo
 
 /**
  * The HTTP feature server, shaped like Feast's: `POST /get-online-features`, `POST /push`, `GET /health`,
- * `GET /metrics` (Prometheus). Errors are JSON `{error, message}` with a 4xx for anything the
+ * `GET /metrics` (Prometheus). Errors are Feast's error detail (a JSON string of `{module, class,
+ * message, error}`, which Feast's client raises as its own exception) with a 4xx for anything the
  * caller can fix (malformed body, unknown view or feature, bad key) and a bare 500 otherwise;
  * never a stack trace.
  */
@@ -132,7 +139,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
     releaseOnClose(reply, await bodyBytes.take(weight));
   };
 
-  const { open, metrics: metricsPermission, feastRead, feastPush } = ROUTE_PERMISSIONS;
+  const { open, metrics: metricsPermission, feastRead, feastPush, feastWrite, feastMaterialize } = ROUTE_PERMISSIONS;
   app.post('/get-online-features', { onRequest: readBodyWithinBudget, config: { permission: feastRead } }, async (request, reply) => {
     releaseOnClose(reply, await entityRows.take(screenFeastRequest(request.body, limits)));
     const { request: online, fullFeatureNames } = parseFeastRequest(request.body, limits);
@@ -147,7 +154,33 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
     const answer = await store.push(parsePushRequest(request.body));
     return reply.type('application/json').send(stringifyLossless(toPushResponse(answer)));
   });
+
+  // Feast's remote online store writes here: FeatureStore.write_to_online_store, and push to "online".
+  app.post(
+    '/write-to-online-store',
+    { bodyLimit: Math.max(bodyLimit, PUSH_BODY_LIMIT), config: { permission: feastWrite } },
+    async (request, reply) => {
+      const answer = await store.writeToOnlineStore(parseOnlineWriteRequest(request.body));
+      return reply.type('application/json').send(stringifyLossless(toOnlineWriteResponse(answer)));
+    },
+  );
   app.addHook('onClose', async () => store.drainPushes());
+
+  const materializer = (): Materializer => {
+    if (options.materializer !== undefined) return options.materializer;
+    throw new MaterializerUnavailableError(
+      "This feature server starts no workflows: it was created without a Temporal client (createFeatureServer's materializer option; floe serve makes one from floe.yaml's temporal section). Run floe materialize instead",
+    );
+  };
+  // Feast's POST /materialize: answers once the workflows are started, with their ids.
+  app.post('/materialize', { config: { permission: feastMaterialize } }, async (request, reply) => {
+    const runs = await materializer().materialize(parseMaterializeRequest(request.body));
+    return reply.code(202).send(materializeAnswer(runs));
+  });
+  app.post('/materialize-incremental', { config: { permission: feastMaterialize } }, async (request, reply) => {
+    const runs = await materializer().materializeIncremental(parseIncrementalRequest(request.body));
+    return reply.code(202).send(materializeAnswer(runs));
+  });
 
   app.get('/health', { config: { permission: open } }, async () => ({ status: 'ok' }));
 
@@ -156,20 +189,40 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   );
 
   app.setNotFoundHandler(async (request, reply) =>
-    reply.code(404).send({
-      error: 'not-found',
-      message: `No route ${request.method} ${request.url}; the feature server serves POST /get-online-features, POST /push, GET /health and GET /metrics`,
-    }),
+    reply
+      .code(404)
+      .type('application/json')
+      .send(
+        feastErrorJson(
+          404,
+          'not-found',
+          redact(
+            `No route ${request.method} ${request.url}; the feature server serves POST /get-online-features, POST /push, POST /write-to-online-store, POST /materialize, POST /materialize-incremental, GET /health and GET /metrics`,
+          ),
+        ),
+      ),
   );
 
   app.setErrorHandler(async (error: FastifyError | FloeError | Error, request, reply) => {
     const { status, body } = describeError(error, { ...limits, bodyLimit: request.routeOptions.bodyLimit ?? bodyLimit }, request);
     if (status >= 500)
       request.log.error({ status, route: `${request.method} ${request.url}`, cause: redactValue(error) }, 'request failed');
-    return reply.code(status).send(body);
+    return reply
+      .code(status)
+      .type('application/json')
+      .send(feastErrorJson(status, body.error, body.message));
   });
 
   return app;
+}
+
+/** Feast's asynchronous answer (`status`, `feature_views`), with each started workflow's id. */
+function materializeAnswer(runs: readonly MaterializeRun[]): Record<string, unknown> {
+  return {
+    status: 'accepted',
+    feature_views: runs.map((run) => run.featureView),
+    workflows: runs.map((run) => ({ feature_view: run.featureView, workflow_id: run.workflowId, run_id: run.runId })),
+  };
 }
 
 /**
@@ -227,6 +280,9 @@ function describeUnredacted(
   request: FastifyRequest,
 ): { status: number; body: { error: string; message: string } } {
   if (error instanceof EntityRowLimitError) return { status: 413, body: { error: 'too-many-entity-rows', message: error.message } };
+  if (error instanceof RequestIdConflictError) return { status: 409, body: { error: 'request-id-conflict', message: error.message } };
+  if (error instanceof MaterializerUnavailableError)
+    return { status: 503, body: { error: 'temporal-unavailable', message: error.message } };
   if (error instanceof PushOverloadedError) return { status: 503, body: { error: 'push-overloaded', message: error.detail } };
   if ((error as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PushAnswer, PushRequest } from '../features/push/pusher.js';
+import type { OnlineWriteAnswer, OnlineWriteRequest, PushAnswer, PushRequest } from '../features/push/pusher.js';
 import { PUSH_TARGETS } from '../features/push/push-rows.js';
 import { FloeError } from '../iceberg/errors.js';
 import { REFUSED_NAMES } from './feast-request.js';
@@ -23,32 +23,82 @@ const bodySchema = z
   })
   .strict();
 
+/**
+ * Feast's `POST /write-to-online-store` body (what its remote online store sends):
+ * `feature_view_name`, `df` as columns (join keys, features, `event_timestamp`, `created`), and
+ * Floe's optional `request_id`. `allow_registry_cache` and `transform_on_write` have no effect.
+ */
+const writeBodySchema = z
+  .object({
+    feature_view_name: z.string().min(1),
+    df: z.record(z.string(), z.array(z.unknown())),
+    request_id: z.string().min(1).max(200).optional(),
+    allow_registry_cache: z.boolean().optional(),
+    transform_on_write: z.boolean().optional(),
+  })
+  .strict();
+
 export function parsePushRequest(body: unknown): PushRequest {
+  const {
+    push_source_name: pushSourceName,
+    df,
+    to,
+    request_id: requestId,
+  } = parseBody(
+    bodySchema,
+    body,
+    'push',
+    '{"push_source_name": "…", "df": {"column": [values]}, "to": "online" | "offline" | "online_and_offline"}',
+  );
+  return { pushSourceName, df, to, ...(requestId === undefined ? {} : { requestId }) };
+}
+
+export function parseOnlineWriteRequest(body: unknown): OnlineWriteRequest {
+  const {
+    feature_view_name: featureViewName,
+    df,
+    request_id: requestId,
+  } = parseBody(
+    writeBodySchema,
+    body,
+    'write-to-online-store',
+    '{"feature_view_name": "…", "df": {"column": [values], "event_timestamp": [times]}}',
+  );
+  return { featureViewName, df, ...(requestId === undefined ? {} : { requestId }) };
+}
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string, expected: string): T {
   if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
     const df = Object.hasOwn(body, 'df') ? (body as Record<string, unknown>)['df'] : undefined;
     const names = [...Object.keys(body), ...(df !== null && typeof df === 'object' ? Object.keys(df) : [])];
     const refused = names.find((name) => REFUSED_NAMES.has(name));
     if (refused !== undefined)
-      throw new FloeError('invalid-input', `Invalid push body: ${JSON.stringify(refused)} cannot be a name`, {
+      throw new FloeError('invalid-input', `Invalid ${what} body: ${JSON.stringify(refused)} cannot be a name`, {
         context: { field: refused },
       });
   }
-  const result = bodySchema.safeParse(body);
+  const result = schema.safeParse(body);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
-    throw new FloeError(
-      'invalid-input',
-      `Invalid push body: ${problems}. Expected {"push_source_name": "…", "df": {"column": [values]}, "to": "online" | "offline" | "online_and_offline"}`,
-      { context: { field: result.error.issues[0]?.path.join('.') } },
-    );
+    throw new FloeError('invalid-input', `Invalid ${what} body: ${problems}. Expected ${expected}`, {
+      context: { field: result.error.issues[0]?.path.join('.') },
+    });
   }
-  const { push_source_name: pushSourceName, df, to, request_id: requestId } = result.data;
-  return { pushSourceName, df, to, ...(requestId === undefined ? {} : { requestId }) };
+  return result.data;
 }
 
 export function toPushResponse(answer: PushAnswer): Record<string, unknown> {
   return {
     push_source_name: answer.pushSourceName,
+    ...(answer.requestId === undefined ? {} : { request_id: answer.requestId }),
+    rows: answer.rows,
+    commits: answer.commits.map((commit) => ({ table: commit.table, snapshot_id: commit.snapshotId })),
+  };
+}
+
+export function toOnlineWriteResponse(answer: OnlineWriteAnswer): Record<string, unknown> {
+  return {
+    feature_view_name: answer.featureViewName,
     ...(answer.requestId === undefined ? {} : { request_id: answer.requestId }),
     rows: answer.rows,
     commits: answer.commits.map((commit) => ({ table: commit.table, snapshot_id: commit.snapshotId })),

@@ -5,7 +5,7 @@ export function serveCommand(program: Command): void {
   program
     .command('serve')
     .description(
-      "Serve online features over HTTP, shaped like Feast's feature server (POST /get-online-features, POST /push, GET /health, GET /metrics)",
+      "Serve online features over HTTP, shaped like Feast's feature server (POST /get-online-features, /push, /write-to-online-store, /materialize, /materialize-incremental; GET /health, /metrics)",
     )
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--host <host>', 'the address to listen on', '127.0.0.1')
@@ -38,7 +38,7 @@ export function serveCommand(program: Command): void {
           { url, project: project.config.project },
           options,
           () =>
-            `Floe feature server for project ${project.config.project} on ${url} (POST /get-online-features, POST /push, GET /health, GET /metrics); Ctrl-C stops it`,
+            `Floe feature server for project ${project.config.project} on ${url} (POST /get-online-features, /push, /write-to-online-store, /materialize, /materialize-incremental; GET /health, /metrics); Ctrl-C stops it`,
         );
         const { describeOnlineDataGap, onlineDataGaps } = await import('../../features/online/index.js');
         for (const gap of await onlineDataGaps(runtime.catalog, project.registry))

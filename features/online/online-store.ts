@@ -26,7 +26,7 @@ import { freshnessOf } from './freshness.js';
 import type { ViewFreshness } from './freshness.js';
 import type { PushConfig } from '../config.js';
 import { Pusher } from '../push/pusher.js';
-import type { PushAnswer, PushRequest } from '../push/pusher.js';
+import type { OnlineWriteAnswer, OnlineWriteRequest, PushAnswer, PushRequest } from '../push/pusher.js';
 
 export interface OnlineStoreOptions {
   readonly registry: Registry;
@@ -155,10 +155,22 @@ export class OnlineStore {
 
   /**
    * Pushes rows to a push source (Feast's `push`): answered once the commits holding them have
-   * landed; online reads on every replica see them within refreshIntervalMs, here at once after
-   * the reader's refresh this starts.
+   * landed and this server reads them; online reads on other replicas see them within
+   * refreshIntervalMs.
    */
   push(request: PushRequest): Promise<PushAnswer> {
+    return this.pusherFor().push(request);
+  }
+
+  /**
+   * Writes rows of a feature view straight into its online table (Feast's `write_to_online_store`),
+   * one commit, read here at once and on other replicas within refreshIntervalMs.
+   */
+  writeToOnlineStore(request: OnlineWriteRequest): Promise<OnlineWriteAnswer> {
+    return this.pusherFor().writeToOnlineStore(request);
+  }
+
+  private pusherFor(): Pusher {
     this.pusher ??= new Pusher(
       {
         registry: this.options.registry,
@@ -167,12 +179,17 @@ export class OnlineStore {
         workDirectory: this.options.workDirectory ?? path.join(tmpdir(), 'floe-push'),
       },
       this.options.push,
-      // This server reads its own pushes without waiting for refreshIntervalMs (other replicas do wait).
-      (tables) => {
-        for (const reader of this.readers.values()) if (tables.includes(reader.name)) reader.refresh().catch(() => undefined);
+      // This server reads its own writes as soon as it answers them, without waiting for
+      // refreshIntervalMs (other replicas do wait).
+      async (tables) => {
+        await Promise.all(
+          [...this.readers.values()]
+            .filter((reader) => tables.includes(reader.name))
+            .map((reader) => reader.refresh().catch(() => undefined)),
+        );
       },
     );
-    return this.pusher.push(request);
+    return this.pusher;
   }
 
   /** Commits the pushes gathered so far and waits for them (before the process stops). */

@@ -21,6 +21,8 @@ import type { CheckedRows } from './push-rows.js';
 /** Summary properties of a push commit: the push source, and `{request_id: rows}` of the requests it holds. */
 export const PUSH_SOURCE_PROPERTY = 'floe.push-source';
 export const PUSH_REQUESTS_PROPERTY = 'floe.push-requests';
+/** `{request_id: rowsDigest}` of the requests a push commit holds (commits before it was added have none). */
+export const PUSH_REQUEST_DIGESTS_PROPERTY = 'floe.push-request-digests';
 
 /**
  * How far back a resent request_id is recognized: the snapshots of the last day (that are not
@@ -39,6 +41,22 @@ const PUSH_COMMIT_RETRY = { numRetries: 100, minWaitMs: 10, maxWaitMs: 500, tota
 export interface BatchRequest {
   readonly requestId?: string;
   readonly rows: CheckedRows;
+  /** rowsDigest of the rows, given with a requestId. */
+  readonly digest?: string;
+}
+
+/**
+ * A request_id a table already holds for different rows: the server answers 409 and writes
+ * nothing of the request (a retry must send the same rows; new rows need a new id).
+ */
+export class RequestIdConflictError extends FloeError {
+  constructor(pushSource: string, requestId: string, table: string) {
+    super(
+      'invalid-input',
+      `Push to ${pushSource}: request_id ${JSON.stringify(requestId)} was already used for different rows (committed to ${table}); nothing of this request was written. Resend the same rows with it, or use a new request_id for new rows`,
+      { context: { pushSource, field: 'request_id' } },
+    );
+  }
 }
 
 /** Rows of a batch staged once as NDJSON (all text), read by every table's write. */
@@ -89,6 +107,9 @@ export interface TableCommit {
   readonly snapshotId: string;
 }
 
+/** Per request: its commit, or why it was refused. */
+export type TableOutcome = TableCommit | RequestIdConflictError;
+
 /**
  * Appends the requests' rows to one table in one commit, exactly once: requests whose request_id
  * a snapshot of the table already holds are left out (and answered with that snapshot), checked
@@ -104,16 +125,22 @@ export async function commitToTable(
     target: TableTarget;
     directory: string;
   },
-): Promise<TableCommit[]> {
+): Promise<TableOutcome[]> {
   const { target, requests } = options;
   const name = formatTableIdentifier(target.identifier);
-  const answers = new Array<TableCommit | undefined>(requests.length);
+  const answers = new Array<TableOutcome | undefined>(requests.length);
   for (let attempt = 1; ; attempt++) {
     const table = await target.load();
     const held = committedRequestIds(table.metadata, requests);
-    for (const [index, snapshotId] of held) answers[index] = { table: name, snapshotId: snapshotId.toString() };
+    for (const [index, { snapshotId, digest }] of held) {
+      const request = requests[index]!;
+      answers[index] =
+        digest !== undefined && request.digest !== undefined && digest !== request.digest
+          ? new RequestIdConflictError(options.pushSource, request.requestId!, name)
+          : { table: name, snapshotId: snapshotId.toString() };
+    }
     const remaining = requests.map((_, index) => index).filter((index) => !held.has(index));
-    if (remaining.length === 0) return answers as TableCommit[];
+    if (remaining.length === 0) return answers as TableOutcome[];
     const prefix = `push-${options.batchId}-${attempt}`;
     const dataFiles = await context.engine.withConnection(
       (connection) =>
@@ -127,9 +154,11 @@ export async function commitToTable(
     );
     const manifest = await writeAddedManifest(table, dataFiles, prefix);
     const ids: Record<string, number> = {};
+    const digests: Record<string, string> = {};
     for (const index of remaining) {
       const request = requests[index]!;
       if (request.requestId !== undefined) ids[request.requestId] = request.rows.rows;
+      if (request.requestId !== undefined && request.digest !== undefined) digests[request.requestId] = request.digest;
     }
     try {
       const result = await commitChange(
@@ -137,14 +166,18 @@ export async function commitToTable(
         target.identifier,
         pushAppend([manifest], {
           idempotencyKey: `push/${options.batchId}/${name}`,
-          summary: { [PUSH_SOURCE_PROPERTY]: options.pushSource, [PUSH_REQUESTS_PROPERTY]: JSON.stringify(ids) },
+          summary: {
+            [PUSH_SOURCE_PROPERTY]: options.pushSource,
+            [PUSH_REQUESTS_PROPERTY]: JSON.stringify(ids),
+            [PUSH_REQUEST_DIGESTS_PROPERTY]: JSON.stringify(digests),
+          },
           online: target.online,
           requestIds: new Set(Object.keys(ids)),
         }),
         { retry: PUSH_COMMIT_RETRY, loaded: table },
       );
       for (const index of remaining) answers[index] = { table: name, snapshotId: String(result.snapshotId) };
-      return answers as TableCommit[];
+      return answers as TableOutcome[];
     } catch (error) {
       if (!(error instanceof RequestAlreadyCommitted)) throw error;
       // Another replica landed one of these requests meanwhile: these files hold it too.
@@ -178,22 +211,28 @@ function pushAppend(
   };
 }
 
+/** A request_id a snapshot holds, and the digest of its rows when the commit recorded one. */
+export interface HeldRequest {
+  readonly snapshotId: bigint;
+  readonly digest?: string;
+}
+
 /** The requests (by index) whose request_id a recent snapshot of the table holds, with that snapshot. */
-function committedRequestIds(metadata: TableMetadata, requests: readonly BatchRequest[]): Map<number, bigint> {
+function committedRequestIds(metadata: TableMetadata, requests: readonly BatchRequest[]): Map<number, HeldRequest> {
   const recent = recentRequestIds(metadata);
-  const held = new Map<number, bigint>();
+  const held = new Map<number, HeldRequest>();
   requests.forEach((request, index) => {
-    const snapshotId = request.requestId === undefined ? undefined : recent.get(request.requestId);
-    if (snapshotId !== undefined) held.set(index, snapshotId);
+    const found = request.requestId === undefined ? undefined : recent.get(request.requestId);
+    if (found !== undefined) held.set(index, found);
   });
   return held;
 }
 
-const parsedSummaries = new Map<bigint, readonly string[]>();
+const parsedSummaries = new Map<bigint, readonly (readonly [string, string | undefined])[]>();
 
-/** request_id → snapshot, over the main branch's snapshots of the last REQUEST_ID_WINDOW_MS. */
-export function recentRequestIds(metadata: TableMetadata): Map<string, bigint> {
-  const found = new Map<string, bigint>();
+/** request_id → snapshot (and digest), over the main branch's snapshots of the last REQUEST_ID_WINDOW_MS. */
+export function recentRequestIds(metadata: TableMetadata): Map<string, HeldRequest> {
+  const found = new Map<string, HeldRequest>();
   const head = snapshotForRef(metadata, MAIN_BRANCH);
   if (head === null) return found;
   for (const snapshot of ancestorsOf(metadata, head.snapshotId)) {
@@ -201,21 +240,27 @@ export function recentRequestIds(metadata: TableMetadata): Map<string, bigint> {
     let ids = parsedSummaries.get(snapshot.snapshotId);
     if (ids === undefined) {
       const text = snapshot.summary[PUSH_REQUESTS_PROPERTY];
-      ids = text === undefined ? [] : requestIdsOf(text);
+      const digests = jsonObjectOf(snapshot.summary[PUSH_REQUEST_DIGESTS_PROPERTY]);
+      ids = Object.keys(jsonObjectOf(text)).map((id) => {
+        const digest = Object.hasOwn(digests, id) ? digests[id] : undefined;
+        return [id, typeof digest === 'string' ? digest : undefined] as const;
+      });
       if (parsedSummaries.size > 100_000) parsedSummaries.clear();
       parsedSummaries.set(snapshot.snapshotId, ids);
     }
-    for (const id of ids) if (!found.has(id)) found.set(id, snapshot.snapshotId);
+    for (const [id, digest] of ids)
+      if (!found.has(id)) found.set(id, { snapshotId: snapshot.snapshotId, ...(digest === undefined ? {} : { digest }) });
   }
   return found;
 }
 
-/** The request ids of a `floe.push-requests` summary; one that is not such JSON (written by hand) holds none. */
-function requestIdsOf(text: string): string[] {
+/** A summary property holding a JSON object; one that is absent or not such JSON (written by hand) holds nothing. */
+function jsonObjectOf(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {};
   try {
     const parsed: unknown = JSON.parse(text);
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? Object.keys(parsed) : [];
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
   } catch {
-    return [];
+    return {};
   }
 }

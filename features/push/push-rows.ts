@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isInstantText } from '../../contracts/instants.js';
 import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
 import { FloeError } from '../../iceberg/errors.js';
@@ -64,6 +65,9 @@ export function checkPushedRows(
               throw refused(pushSource, `row ${row}, column ${field.name}: missing (it is required)`, { row, column: field.name });
             return null;
           }
+          const outOfRange = rangeProblem(field.type, value);
+          if (outOfRange !== undefined)
+            throw refused(pushSource, `row ${row}, column ${field.name}: ${outOfRange}`, { row, column: field.name });
           const text = valueText(field.type, value);
           if (text === null)
             throw refused(
@@ -81,12 +85,56 @@ export function checkPushedRows(
   };
 }
 
+/**
+ * A fingerprint of a request's checked rows, to tell a resent request_id with the same rows (a
+ * retry) from one reused for other rows. Only columns holding a value count, so a column the table
+ * gained between the two sends does not make a retry look different.
+ */
+export function rowsDigest(rows: CheckedRows): string {
+  const hash = createHash('sha256');
+  for (const column of rows.columns) {
+    if (column.values.every((value) => value === null)) continue;
+    hash.update(JSON.stringify([column.field.name, column.values]));
+  }
+  return hash.digest('base64url').slice(0, 22);
+}
+
 const INTEGER_TEXT = /^-?\d+$/;
 const DECIMAL_TEXT = /^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 const DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
 const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const INT_RANGE = { min: -(2n ** 31n), max: 2n ** 31n - 1n };
 const LONG_RANGE = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
+
+const FLOAT_MAX = 3.4028234663852886e38;
+
+/**
+ * Why a number cannot be stored in its column although it is a number of the column's kind: an
+ * integer beyond the column's range (JSON allows 1e21 for a long), a double beyond a float's, a
+ * number that is not finite, or more integer digits than a decimal's precision leaves. Without
+ * this a value like these failed only in DuckDB's cast, as a server error.
+ */
+function rangeProblem(type: NestedField['type'], value: unknown): string | undefined {
+  if (typeof type !== 'string' || (typeof value !== 'number' && typeof value !== 'bigint')) return undefined;
+  const shown = typeof value === 'bigint' ? value.toString() : String(value);
+  const outside = (range: string) => `${shown} is out of range for ${type} (${range})`;
+  if (typeof value === 'number' && !Number.isFinite(value)) return `${shown} is not a finite number; ${type} holds finite numbers only`;
+  if (type === 'int' || type === 'long') {
+    const range = type === 'int' ? INT_RANGE : LONG_RANGE;
+    if (typeof value === 'number' && !Number.isInteger(value)) return undefined;
+    const integer = BigInt(value);
+    if (integer < range.min || integer > range.max) return outside(`${range.min} to ${range.max}`);
+    return undefined;
+  }
+  if (type === 'float' && Math.abs(Number(value)) > FLOAT_MAX) return outside(`at most ±${FLOAT_MAX}`);
+  const decimal = /^decimal\((\d+),\s*(\d+)\)$/.exec(type);
+  if (decimal) {
+    const integerDigits = Number(decimal[1]) - Number(decimal[2]);
+    const magnitude = typeof value === 'bigint' ? (value < 0n ? -value : value) : BigInt(Math.trunc(Math.abs(value)));
+    if (magnitude >= 10n ** BigInt(integerDigits)) return outside(`at most ${integerDigits} digits before the point`);
+  }
+  return undefined;
+}
 
 /** The value as text of the column's type, or null when it is not one. */
 function valueText(type: NestedField['type'], value: unknown): string | null {

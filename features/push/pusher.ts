@@ -17,8 +17,10 @@ import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-lay
 import type { PushSourceDefinition } from '../push-source.js';
 import { Batcher } from './batcher.js';
 import { commitToTable, stageBatch } from './push-commit.js';
+import { RequestIdConflictError } from './push-commit.js';
 import type { BatchRequest, StagedBatch, TableCommit, TableTarget } from './push-commit.js';
-import { checkPushedRows, PUSH_TARGETS } from './push-rows.js';
+import { checkPushedRows, PUSH_TARGETS, rowsDigest } from './push-rows.js';
+import { isAggregatedView } from '../aggregations.js';
 import type { CheckedRows, PushColumns, PushTarget } from './push-rows.js';
 
 export interface PushRequest {
@@ -30,6 +32,26 @@ export interface PushRequest {
   /** A resend with the same id is answered with the first answer and writes nothing. */
   readonly requestId?: string;
 }
+
+/** Feast's `write_to_online_store`: rows of one feature view straight into its online table. */
+export interface OnlineWriteRequest {
+  readonly featureViewName: string;
+  /** Columns of values: the view's join keys and features, `event_timestamp` and optionally `created` (Feast's names). */
+  readonly df: PushColumns;
+  /** A resend with the same id (and rows) is answered with the first answer and writes nothing. */
+  readonly requestId?: string;
+}
+
+export interface OnlineWriteAnswer {
+  readonly featureViewName: string;
+  readonly requestId?: string;
+  readonly rows: number;
+  readonly commits: readonly TableCommit[];
+}
+
+/** The columns Feast's remote online store sends for a row's event and created time. */
+const WRITE_EVENT_TS = 'event_timestamp';
+const WRITE_CREATED_TS = 'created';
 
 export interface PushAnswer {
   readonly pushSourceName: string;
@@ -71,14 +93,14 @@ interface Pending extends BatchRequest {
 export class Pusher {
   private readonly batchers = new Map<string, Batcher<Pending>>();
   private readonly fields = new Map<string, Promise<readonly NestedField[]>>();
-  private readonly inFlight = new Map<string, Promise<PushAnswer>>();
+  private readonly inFlight = new Map<string, { readonly digest: string; readonly answer: Promise<PushAnswer> }>();
   private readonly options: PushConfig;
 
   constructor(
     private readonly context: FeatureContext,
     options: Partial<PushConfig> = {},
     /** Told the tables a batch committed to, before its callers are answered (the online store refreshes its readers of them). */
-    private readonly onCommitted: (tables: readonly string[]) => void = () => undefined,
+    private readonly onCommitted: (tables: readonly string[]) => Promise<void> | void = () => undefined,
   ) {
     this.options = { maxDelayMs: options.maxDelayMs ?? DEFAULT_PUSH_MAX_DELAY_MS, maxRows: options.maxRows ?? DEFAULT_PUSH_MAX_ROWS };
   }
@@ -109,21 +131,78 @@ export class Pusher {
     const base = { pushSourceName: push.name, ...(requestId === undefined ? {} : { requestId }) };
     if (rows.rows === 0) return { ...base, rows: 0, commits: [] };
     const key = requestId === undefined ? undefined : `${push.name}\0${requestId}`;
+    const digest = requestId === undefined ? '' : rowsDigest(rows);
     const earlier = key === undefined ? undefined : this.inFlight.get(key);
-    if (earlier !== undefined) return earlier;
+    if (earlier !== undefined) {
+      if (earlier.digest !== digest) throw new RequestIdConflictError(push.name, requestId!, 'a push still under way');
+      return earlier.answer;
+    }
     const batcher = this.batcherFor(push);
     if (batcher.waitingRows + rows.rows > PENDING_BATCHES * this.options.maxRows && batcher.waitingRows > 0)
       throw new PushOverloadedError(push.name, batcher.waitingRows);
     const answer = new Promise<TableCommit[]>((resolve, reject) =>
-      batcher.add({ ...(requestId === undefined ? {} : { requestId }), rows, to, resolve, reject }, rows.rows),
+      batcher.add({ ...(requestId === undefined ? {} : { requestId, digest }), rows, to, resolve, reject }, rows.rows),
     ).then((commits) => ({ ...base, rows: rows.rows, commits }));
     if (key === undefined) return answer;
-    this.inFlight.set(key, answer);
+    this.inFlight.set(key, { digest, answer });
     try {
       return await answer;
     } finally {
       this.inFlight.delete(key);
     }
+  }
+
+  /**
+   * Writes rows of a feature view into its online table in one commit (Feast's
+   * `write_to_online_store`), checked per row as a push is; exactly once by request_id.
+   */
+  async writeToOnlineStore(request: OnlineWriteRequest): Promise<OnlineWriteAnswer> {
+    const { registry, catalog } = this.context;
+    const view = registry.featureView(request.featureViewName);
+    const label = `feature view ${view.name}`;
+    if (!view.online.enabled || isAggregatedView(view))
+      throw new FloeError(
+        'invalid-input',
+        `Write to ${label}: ${!view.online.enabled ? 'online.enabled is false, so it has no online table' : 'an aggregated view holds tiles online, not rows; push to its source instead'}`,
+        { context: { field: 'feature_view_name' } },
+      );
+    if (request.df === null || typeof request.df !== 'object' || Array.isArray(request.df))
+      throw new FloeError('invalid-input', `Write to ${label}: "df" must be an object of columns, {"column": [values]}`, {
+        context: { field: 'df' },
+      });
+    const layout = onlineTableLayout(registry, view);
+    const table = await ensureOnlineTable(catalog, layout);
+    const columns = currentSchema(table.metadata).fields.filter(
+      (field) => layout.keyColumns.includes(field.name) || layout.featureColumns.includes(field.name),
+    );
+    const fields: NestedField[] = [
+      ...columns,
+      { id: -1, name: WRITE_EVENT_TS, type: 'timestamptz', required: true },
+      { id: -2, name: WRITE_CREATED_TS, type: 'timestamptz', required: false },
+    ];
+    const rows = checkPushedRows(label, request.df, fields, new Set([...layout.keyColumns, WRITE_EVENT_TS]));
+    const { requestId } = request;
+    const base = { featureViewName: view.name, ...(requestId === undefined ? {} : { requestId }) };
+    if (rows.rows === 0) return { ...base, rows: 0, commits: [] };
+    const batchId = randomUUID();
+    const target = this.onlineTarget(
+      view,
+      { columnFor: (name) => name, timestampField: WRITE_EVENT_TS, createdTimestampField: WRITE_CREATED_TS },
+      '',
+    );
+    const [outcome] = await withScratchDirectory(this.context, `write-${batchId}`, async (directory) =>
+      commitToTable(this.context, {
+        pushSource: label,
+        batchId,
+        staged: await stageBatch(directory, [{ rows }]),
+        requests: [{ rows, ...(requestId === undefined ? {} : { requestId, digest: rowsDigest(rows) }) }],
+        target,
+        directory,
+      }),
+    );
+    if (outcome instanceof RequestIdConflictError) throw outcome;
+    await this.onCommitted([formatTableIdentifier(layout.identifier)]);
+    return { ...base, rows: rows.rows, commits: [outcome!] };
   }
 
   /** Commits whatever is gathered now and waits for every batch under way. */
@@ -202,14 +281,15 @@ export class Pusher {
         results.forEach((result, position) => {
           const { indexes } = targets[position]!;
           indexes.forEach((index, slot) => {
-            if (result.status === 'fulfilled') commits[index]!.push(result.value[slot]!);
-            else if (!failures.has(index)) failures.set(index, result.reason);
+            const outcome = result.status === 'fulfilled' ? result.value[slot]! : undefined;
+            if (outcome !== undefined && !(outcome instanceof RequestIdConflictError)) commits[index]!.push(outcome);
+            else if (!failures.has(index)) failures.set(index, outcome ?? (result as PromiseRejectedResult).reason);
           });
         });
         const committed = targets.flatMap(({ target }, position) =>
           results[position]!.status === 'fulfilled' ? [formatTableIdentifier(target.identifier)] : [],
         );
-        if (committed.length > 0) this.onCommitted(committed);
+        if (committed.length > 0) await this.onCommitted(committed);
         items.forEach((item, index) => (failures.has(index) ? item.reject(failures.get(index)) : item.resolve(commits[index]!)));
       });
     } catch (error) {
@@ -230,7 +310,10 @@ export class Pusher {
     const online = registry
       .viewsFedBy(push)
       .filter((view) => view.online.enabled)
-      .map((view) => ({ target: this.onlineTarget(view, source, where), takes: (to: PushTarget) => to !== 'offline' }));
+      .map((view) => ({
+        target: this.onlineTarget(view, { ...source, columnFor: sourceColumns(source) }, where),
+        takes: (to: PushTarget) => to !== 'offline',
+      }));
     const identifier = parseTableIdentifier(source.table);
     const offline: TableTarget = {
       identifier,
@@ -241,20 +324,25 @@ export class Pusher {
     return [...online, { target: offline, takes: (to: PushTarget) => to !== 'online' }];
   }
 
-  private onlineTarget(view: FeatureViewDefinition, source: IcebergSourceDefinition, where: string): TableTarget {
+  /** A view's online table as a target, its rows read from staged columns named as `columns` says. */
+  private onlineTarget(
+    view: FeatureViewDefinition,
+    columns: { columnFor: (name: string) => string; timestampField: string; createdTimestampField?: string | undefined },
+    where: string,
+  ): TableTarget {
     const layout = onlineTableLayout(this.context.registry, view);
-    const columnFor = sourceColumns(source);
+    const { columnFor } = columns;
     return {
       identifier: layout.identifier,
       load: () => ensureOnlineTable(this.context.catalog, layout),
       online: true,
       query: (rows) => {
         const projection = [...layout.keyColumns, ...layout.featureColumns].map((name) => `s.${q(columnFor(name))} AS ${q(name)}`);
-        projection.push(`CAST(s.${q(source.timestampField)} AS TIMESTAMPTZ) AS ${q(ONLINE_EVENT_TS)}`);
+        projection.push(`CAST(s.${q(columns.timestampField)} AS TIMESTAMPTZ) AS ${q(ONLINE_EVENT_TS)}`);
         projection.push(
-          source.createdTimestampField === undefined
+          columns.createdTimestampField === undefined
             ? `CAST(NULL AS TIMESTAMPTZ) AS ${q(ONLINE_CREATED_TS)}`
-            : `CAST(s.${q(source.createdTimestampField)} AS TIMESTAMPTZ) AS ${q(ONLINE_CREATED_TS)}`,
+            : `CAST(s.${q(columns.createdTimestampField)} AS TIMESTAMPTZ) AS ${q(ONLINE_CREATED_TS)}`,
         );
         projection.push(`CAST(${quoteLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS ${q(ONLINE_MATERIALIZED_AT)}`);
         return `SELECT ${projection.join(', ')} FROM ${rows} AS s${where}`;

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ServerPermissions } from '../../features/config.js';
 import type { Authenticator, Caller } from './authenticator.js';
 import { InvalidCredentials } from './authenticator.js';
+import { feastErrorJson } from '../feast-response.js';
 
 /** What a read asks for: the feature views (of `features`) and the feature service it names. */
 export interface ReadNeeds {
@@ -120,11 +121,15 @@ function unauthorized(reply: FastifyReply, reason: string, presented: boolean): 
   return reply
     .code(401)
     .header('www-authenticate', presented ? 'Bearer realm="floe", error="invalid_token"' : 'Bearer realm="floe"')
-    .send({ error: 'unauthorized', message: `The feature server needs credentials: ${reason}` });
+    .type('application/json')
+    .send(feastErrorJson(401, 'unauthorized', `The feature server needs credentials: ${reason}`));
 }
 
 function forbidden(reply: FastifyReply, message: string): FastifyReply {
-  return reply.code(403).send({ error: 'forbidden', message });
+  return reply
+    .code(403)
+    .type('application/json')
+    .send(feastErrorJson(403, 'forbidden', message));
 }
 
 /** The read needs of a Feast `POST /get-online-features` body; a malformed body needs nothing here and is refused by its parser. */

@@ -21,6 +21,7 @@ import type { SourceTable } from './pipelines/support/pipeline.js';
 import { createSource } from './pipelines/support/pipeline.js';
 import type { CommandResult } from './support/cli-project.js';
 import { floeCommand, startServer, startWorker, stopWorker, writeCliProject } from './support/cli-project.js';
+import { serverError } from '../support/server-error.js';
 
 const suffix = randomUUID().slice(0, 8);
 const VIEW = `bad_table_${suffix}`;
@@ -761,8 +762,7 @@ describe('bad input to floe serve', () => {
       const text = await response.text();
       t.diagnostic(text);
       assert.equal(response.status, row.status, text);
-      const body = JSON.parse(text) as { message: string };
-      assert.match(body.message, row.names());
+      assert.match(serverError(JSON.parse(text)).message, row.names());
       assertClean(text);
       assert.deepEqual(await catalogState(), before, 'a table or the catalog changed');
     });

@@ -95,6 +95,11 @@ export function pythonOracle(): PythonOracle {
   return { python: get('FLOE_TEST_PYTHON') };
 }
 
+/** The venv holding Feast 0.60's client, whose remote online store sends the request shape before 0.64. */
+export function oldFeastPython(): string {
+  return lookup('The Feast 0.60 client venv (scripts/python/requirements-feast-0.60.txt)')('FLOE_TEST_PYTHON_FEAST_OLD');
+}
+
 export function javaOracleService(): JavaOracleService {
   const get = lookup('The Java Iceberg oracle');
   return { java: get('FLOE_TEST_JAVA'), classpath: get('FLOE_TEST_JAVA_ORACLE_CLASSPATH'), archive: get('FLOE_TEST_JAVA_ORACLE_ARCHIVE') };

@@ -18,6 +18,7 @@ import type { Runtime } from '../../../features/runtime.js';
 import { testRuntime } from '../../support/runtime.js';
 import { appendSource, createSource, definitions, latestInWindows, VIEW } from './online-fixture.js';
 import type { SourceRow } from './online-fixture.js';
+import { serverError } from '../../support/server-error.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const HOUR = 3_600_000;
@@ -121,7 +122,7 @@ async function post(
   const text = await response.text();
   let json: { error?: string; message?: string } | undefined;
   try {
-    json = JSON.parse(text) as typeof json;
+    json = serverError(JSON.parse(text));
   } catch {
     json = undefined;
   }
@@ -217,7 +218,7 @@ describe('server.maxEntityRows', () => {
         payload: JSON.stringify({ features: [`${VIEW}:trips`], entities: { driver_id: ids } }),
       });
       assert.equal(response.statusCode, 413, response.body);
-      const json = response.json<{ error: string; message: string }>();
+      const json = serverError(response.json());
       assert.equal(json.error, 'body-too-large');
       assert.match(
         json.message,

@@ -13,6 +13,7 @@ import type { Runtime } from '../../../features/runtime.js';
 import { testRuntime } from '../../support/runtime.js';
 import { appendSource, createSource, definitions, latestInWindows, sqlCase, VIEW } from './online-fixture.js';
 import type { SourceRow } from './online-fixture.js';
+import { serverError } from '../../support/server-error.js';
 
 const HOUR = 3_600_000;
 const START = Date.parse('2024-05-01T00:00:00Z');
@@ -182,7 +183,7 @@ describe('POST /get-online-features', () => {
     test(`${what} is a ${code} that says what is wrong, without a stack trace`, async () => {
       const response = await post(body);
       assert.equal(response.status, code, response.text);
-      const json = response.json as { error: string; message: string };
+      const json = serverError(response.json);
       assert.match(json.message, message);
       assert.doesNotMatch(response.text, /\n\s+at |stack|\.ts:\d+/);
     });
@@ -227,6 +228,8 @@ describe('health, metrics and unknown routes', () => {
   test('an unknown route is a 404 naming the routes there are', async () => {
     const response = await fetch(`${base}/get-features`, { method: 'POST' });
     assert.equal(response.status, 404);
-    assert.match(((await response.json()) as { message: string }).message, /POST \/get-online-features/);
+    const error = serverError(await response.json());
+    assert.equal(error.class, 'FeastObjectNotFoundException');
+    assert.match(error.message, /POST \/get-online-features/);
   });
 });

@@ -16,6 +16,7 @@ import { definePushSource } from '../../../features/push-source.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
 import { testRuntime } from '../../support/runtime.js';
+import { serverError } from '../../support/server-error.js';
 import { createSource } from '../online/online-fixture.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -65,7 +66,8 @@ async function post(base: string, route: string, body: unknown): Promise<{ statu
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  const json: unknown = await response.json();
+  return { status: response.status, json: response.ok ? (json as Record<string, unknown>) : { ...serverError(json) } };
 }
 
 function startServe(): Promise<{ url: string; child: ChildProcess }> {
@@ -258,6 +260,46 @@ describe('push through two feature servers sharing one catalog', () => {
     for (const table of [ONLINE_TABLE, SOURCE_TABLE]) {
       const counts = await driverCounts(table);
       for (const driver of item.drivers) assert.equal(counts.get(driver), 1);
+    }
+  });
+
+  test('a request_id resent with different rows is a 409 naming the id, on either replica, and nothing of it is written', async () => {
+    const item = request(3, 'online_and_offline');
+    const first = await post(urlA, '/push', item.body);
+    assert.equal(first.status, 200, JSON.stringify(first.json));
+    const other = request(2, 'online_and_offline');
+    const reused = { ...other.body, request_id: item.requestId };
+    const [here, there] = await Promise.all([post(urlA, '/push', reused), post(urlB, '/push', reused)]);
+    for (const answer of [here, there]) {
+      assert.equal(answer.status, 409, JSON.stringify(answer.json));
+      assert.equal(answer.json.error, 'request-id-conflict');
+      assert.match(String(answer.json.message), new RegExp(`request_id "${item.requestId}" was already used for different rows`));
+    }
+    // The same rows again stay an idempotent 200 with the first answer.
+    assert.deepEqual(await post(urlB, '/push', item.body), first);
+    for (const table of [ONLINE_TABLE, SOURCE_TABLE]) {
+      const counts = await driverCounts(table);
+      for (const driver of item.drivers) assert.equal(counts.get(driver), 1);
+      for (const driver of other.drivers) assert.equal(counts.get(driver), undefined, `${table}: driver ${driver}`);
+    }
+  });
+
+  test('a number out of range for its column is a 400 naming row, column and type, and nothing is written', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['trips', '1e21', /row 1, column trips: 1e\+21 is out of range for long/],
+      ['trips', '18446744073709551616', /row 1, column trips: 18446744073709551616 is out of range for long/],
+      ['conv_rate', '1e400', /row 1, column conv_rate: Infinity is not a finite number; double holds finite numbers only/],
+    ];
+    for (const [column, literal, message] of cases) {
+      const item = request(2);
+      // Written into the body as text: JSON.stringify cannot write 1e21 or 1e400 as a number.
+      const text = JSON.stringify(item.body).replace(new RegExp(`"${column}":\\[[^\\]]*\\]`), `"${column}":[1,${literal}]`);
+      const response = await fetch(`${urlA}/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+      const answer = serverError(await response.json());
+      assert.equal(response.status, 400, answer.message);
+      assert.match(answer.message, message);
+      const counts = await driverCounts(ONLINE_TABLE);
+      for (const driver of item.drivers) assert.equal(counts.get(driver), undefined);
     }
   });
 

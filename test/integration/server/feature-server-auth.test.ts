@@ -23,6 +23,7 @@ import { createFeatureServer } from '../../../server/feature-server.js';
 import type { ServerAuthInput } from '../../../features/config.js';
 import { testRuntime } from '../../support/runtime.js';
 import { appendSource, createSource, definitions, VIEW } from '../online/online-fixture.js';
+import { serverError } from '../../support/server-error.js';
 
 const HOUR = 3_600_000;
 const START = Date.parse('2024-05-01T00:00:00Z');
@@ -142,7 +143,7 @@ async function call(method: 'GET' | 'POST', route: string, token: string | undef
   const text = await response.text();
   let json: Answer['json'];
   try {
-    json = JSON.parse(text) as Answer['json'];
+    json = serverError(JSON.parse(text));
   } catch {
     json = undefined;
   }
@@ -258,7 +259,7 @@ describe('static tokens on every route', () => {
   test('a header that is not "Bearer <token>" is a 401', async () => {
     const response = await fetch(`${base}/metrics`, { headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } });
     assert.equal(response.status, 401);
-    assert.match(await response.text(), /not \\"Bearer <token>\\"/);
+    assert.match(serverError(await response.json()).message, /not "Bearer <token>"/);
   });
 
   test('a push refused by permission leaves the source and online tables at their snapshots', async () => {

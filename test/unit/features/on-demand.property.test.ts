@@ -28,6 +28,7 @@ import type { PrimitiveType } from '../../../iceberg/spec/types.js';
 import { at, nullable, timestampVector } from './support/fixtures.js';
 import { createTable, withWorkspace } from './support/tables.js';
 import type { Workspace } from './support/tables.js';
+import { serverError } from '../../support/server-error.js';
 
 const LATER = 1_000; // every entity row and the online clock are after every source row
 const NOW_MS = Number(at(LATER) / 1000n);
@@ -281,7 +282,7 @@ describe('on-demand views: request fields and references', () => {
           payload: { features: ['derived:tag'], entities: { driver_id: [1], lat: [0.5] } },
         });
         assert.equal(missing.statusCode, 400);
-        assert.match((missing.json() as { message: string }).message, /no request field "k" \(a long of request source ride/);
+        assert.match(serverError(missing.json()).message, /no request field "k" \(a long of request source ride/);
         const fine = await server.inject({
           method: 'POST',
           url: '/get-online-features',

@@ -14,6 +14,8 @@ const FIELDS: NestedField[] = [
   { id: 4, name: 'event_timestamp', type: 'timestamptz', required: true },
   { id: 5, name: 'day', type: 'date', required: false },
   { id: 6, name: 'small', type: 'int', required: false },
+  { id: 7, name: 'ratio', type: 'float', required: false },
+  { id: 8, name: 'price', type: 'decimal(5, 2)', required: false },
 ];
 const REQUIRED = new Set(['driver_id', 'event_timestamp']);
 
@@ -39,6 +41,8 @@ test('good rows become text per column, in schema order, with null for what was 
       ['event_timestamp', ['2024-05-01T00:00:00Z', '2024-05-01 00:00:01.123456+02:00']],
       ['day', ['2024-02-29', null]],
       ['small', [null, null]],
+      ['ratio', [null, null]],
+      ['price', [null, null]],
     ],
   );
 });
@@ -56,7 +60,21 @@ test('a bad row is refused naming the row index and the column', () => {
       /row 1, column event_timestamp: expected an ISO 8601/,
     ],
     [{ ...base, day: ['2024-05-01', '2024-05-01', '2024-13-01'] }, /row 2, column day: expected a YYYY-MM-DD date/],
-    [{ ...base, small: [1, 2 ** 31, 3] }, /row 1, column small: expected an integer \(int\)/],
+    [{ ...base, small: [1, 2 ** 31, 3] }, /row 1, column small: 2147483648 is out of range for int \(-2147483648 to 2147483647\)/],
+    [
+      { ...base, driver_id: [1, 1e21, 3] },
+      /row 1, column driver_id: 1e\+21 is out of range for long \(-9223372036854775808 to 9223372036854775807\)/,
+    ],
+    [{ ...base, driver_id: [1, 2, 2n ** 63n] }, /row 2, column driver_id: 9223372036854775808 is out of range for long/],
+    [
+      { ...base, conv_rate: [1, Infinity, 3] },
+      /row 1, column conv_rate: Infinity is not a finite number; double holds finite numbers only/,
+    ],
+    [{ ...base, ratio: [1, 1e39, 3] }, /row 1, column ratio: 1e\+39 is out of range for float/],
+    [
+      { ...base, price: [1, 123.5, 1234] },
+      /row 2, column price: 1234 is out of range for decimal\(5, 2\) \(at most 3 digits before the point\)/,
+    ],
     [{ ...base, city: ['ams', 7, 'rtm'] }, /row 1, column city: expected a string text, got number 7/],
     [{ ...base, conv_rate: [1, 2] }, /every column must have the same length/],
   ];

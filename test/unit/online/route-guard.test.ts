@@ -8,6 +8,7 @@ import Fastify from 'fastify';
 import { serverAuthConfigSchema } from '../../../features/config.js';
 import { createAuthenticator } from '../../../server/auth/authenticator.js';
 import { guardRoutes, ROUTE_PERMISSIONS } from '../../../server/auth/route-guard.js';
+import { serverError } from '../../support/server-error.js';
 
 const digest = (token: string): string => createHash('sha256').update(token).digest('hex');
 
@@ -36,7 +37,7 @@ async function post(route: string, token: string, payload: unknown): Promise<{ s
       headers: { authorization: `Bearer ${token}` },
       payload: payload as object,
     });
-    return { status: response.statusCode, message: (response.json() as { message?: string }).message ?? '' };
+    return { status: response.statusCode, message: response.statusCode === 200 ? '' : serverError(response.json()).message };
   } finally {
     await server.close();
   }

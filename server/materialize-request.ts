@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { FloeError } from '../iceberg/errors.js';
+
+/**
+ * Feast's `POST /materialize` body: `start_ts`, `end_ts`, optional `feature_views`. Feast's
+ * `full_feature_names` has no effect on a materialization; `disable_event_timestamp` and `version`
+ * are Feast features Floe does not have, accepted only as their defaults.
+ */
+const materializeSchema = z
+  .object({
+    start_ts: z.string().min(1),
+    end_ts: z.string().min(1),
+    feature_views: z.array(z.string().min(1)).min(1).optional(),
+    full_feature_names: z.boolean().optional(),
+    disable_event_timestamp: z.literal(false).optional(),
+    version: z.null().optional(),
+  })
+  .strict();
+
+/** Feast's `POST /materialize-incremental` body: `end_ts` (optional here: default now − each view's delay), optional `feature_views`. */
+const incrementalSchema = z
+  .object({
+    end_ts: z.string().min(1).optional(),
+    feature_views: z.array(z.string().min(1)).min(1).optional(),
+    full_feature_names: z.boolean().optional(),
+    version: z.null().optional(),
+  })
+  .strict();
+
+export interface MaterializeBody {
+  readonly featureViews?: readonly string[];
+  readonly start: string;
+  readonly end: string;
+}
+
+export interface IncrementalBody {
+  readonly featureViews?: readonly string[];
+  readonly end?: string;
+}
+
+export function parseMaterializeRequest(body: unknown): MaterializeBody {
+  const parsed = parse(
+    materializeSchema,
+    body,
+    'materialize',
+    '{"start_ts": "2024-05-01T00:00:00Z", "end_ts": "…", "feature_views": ["view"]}',
+  );
+  return {
+    start: parsed.start_ts,
+    end: parsed.end_ts,
+    ...(parsed.feature_views === undefined ? {} : { featureViews: parsed.feature_views }),
+  };
+}
+
+export function parseIncrementalRequest(body: unknown): IncrementalBody {
+  const parsed = parse(
+    incrementalSchema,
+    body ?? {},
+    'materialize-incremental',
+    '{"end_ts": "2024-05-02T00:00:00Z", "feature_views": ["view"]}',
+  );
+  return {
+    ...(parsed.end_ts === undefined ? {} : { end: parsed.end_ts }),
+    ...(parsed.feature_views === undefined ? {} : { featureViews: parsed.feature_views }),
+  };
+}
+
+function parse<T>(schema: z.ZodType<T>, body: unknown, what: string, expected: string): T {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
+    throw new FloeError('invalid-input', `Invalid ${what} body: ${problems}. Expected ${expected}`, {
+      context: { field: result.error.issues[0]?.path.join('.') },
+    });
+  }
+  return result.data;
+}
