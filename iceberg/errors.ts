@@ -47,3 +47,13 @@ function withContext(message: string, context: ErrorContext | undefined): string
     .map(([key, value]) => `${key}=${String(value)}`);
   return parts.length === 0 ? message : `${message} (${parts.join(', ')})`;
 }
+
+/**
+ * A commit that certainly did not reach the catalog (it refused the connection): retryable, and
+ * the attempt's files belong to nobody, so the commit loop deletes them.
+ */
+export class CommitNotSentError extends FloeError {
+  constructor(message: string, options: Omit<FloeErrorOptions, 'retryable'> = {}) {
+    super('io', message, { ...options, retryable: true });
+  }
+}

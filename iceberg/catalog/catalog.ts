@@ -43,9 +43,9 @@ export interface Catalog {
   dropTable(identifier: TableIdentifier, options?: { purge?: boolean }): Promise<void>;
   /**
    * One atomic commit: the updates apply only if every requirement holds against the table as the
-   * catalog has it now. Fails with kind `commit-conflict` when one does not, and with
-   * `commit-state-unknown` whenever the commit may have been applied (a lost answer, a 5xx); after
-   * any other failure it was not, so the caller may delete what it wrote for it.
+   * catalog has it now. Fails with kind `commit-conflict` when one does not, with
+   * `commit-state-unknown` whenever the commit may have been applied (a lost answer, a 5xx), and
+   * with a CommitNotSentError when the request never reached the catalog.
    */
   commitTable(
     identifier: TableIdentifier,

@@ -139,8 +139,8 @@ export abstract class PointerCatalog implements Catalog {
     try {
       swapped = await this.swapPointer(identifier, current.metadataLocation, metadataLocation);
     } catch (error) {
-      // Only an unknown outcome may have moved the pointer to the file.
-      if (!FloeError.is(error, 'commit-state-unknown')) await io.delete(metadataLocation).catch(() => undefined);
+      // A non-retryable failure means the pointer did not move; after any other the file may be the table's.
+      if (FloeError.is(error) && !error.retryable) await io.delete(metadataLocation).catch(() => undefined);
       throw error;
     }
     if (!swapped) {

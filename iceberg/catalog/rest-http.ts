@@ -10,7 +10,7 @@
  * Redirects are not followed: a catalog URI that redirects is a configuration error, named as one.
  */
 import type { ErrorKind } from '../errors.js';
-import { FloeError } from '../errors.js';
+import { CommitNotSentError, FloeError } from '../errors.js';
 import { parseJson, stringifyJson } from '../spec/json.js';
 import { backoffMs } from '../util/backoff.js';
 import { serverErrorText } from '../util/redaction.js';
@@ -122,7 +122,7 @@ export class RestHttp {
       const reason = timedOut ? `timed out after ${this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms` : `failed: ${transportFailure(cause)}`;
       const { context } = this.withCatalog(request);
       if (request.commit && !timedOut && neverSent(cause)) {
-        throw new FloeError('io', `Could not ${request.what}: the REST catalog refused the connection, so the commit was not sent`, {
+        throw new CommitNotSentError(`Could not ${request.what}: the REST catalog refused the connection, so the commit was not sent`, {
           context: { ...context },
           cause,
         });

@@ -18,7 +18,7 @@
  */
 import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.js';
 import { formatTableIdentifier } from '../catalog/identifier.js';
-import { FloeError } from '../errors.js';
+import { CommitNotSentError, FloeError } from '../errors.js';
 import { ancestorsOf, snapshotForRef } from '../spec/metadata.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import { MAIN_BRANCH } from '../spec/snapshot.js';
@@ -151,9 +151,11 @@ export async function commitChange(
         table = await reloadChasing(error, attempt);
         continue;
       }
-      // Any failure but an unknown outcome means the catalog did not apply the attempt (a conflict,
-      // a refusal, a catalog that could not be reached): nothing will ever point at its files.
-      await discard(table, prepared.writtenFiles ?? []);
+      // A conflict, a refusal or a request that never reached the catalog means it did not apply
+      // the attempt: nothing will ever point at its files. After another transient error (io) it
+      // might have, so its files stay (orphans at worst, for remove-orphan-files).
+      if (error instanceof CommitNotSentError || (FloeError.is(error) && (error.kind === 'commit-conflict' || !error.retryable)))
+        await discard(table, prepared.writtenFiles ?? []);
       if (!FloeError.is(error, 'commit-conflict')) throw error;
       conflicts += 1;
       const waitMs = backoffMs(conflicts, policy, options.random);
