@@ -29,7 +29,8 @@ from feast.data_source import PushMode  # noqa: E402
 from feast.types import Float64, Int64  # noqa: E402
 
 
-def repository(directory: str, url: str) -> FeatureStore:
+def repository(directory: str, url: str, auth: str) -> FeatureStore:
+    # auth "oidc": Feast's client sends the token in FEAST_OIDC_TOKEN as a bearer token.
     with open(f"{directory}/feature_store.yaml", "w") as config:
         config.write(
             f"""project: floe_feast_client
@@ -41,6 +42,8 @@ online_store:
 offline_store:
   type: file
 entity_key_serialization_version: 3
+auth:
+  type: {auth}
 """
         )
     store = FeatureStore(repo_path=directory)
@@ -125,7 +128,7 @@ def run(store: FeatureStore, call: dict):
 
 def main() -> None:
     directory, url = sys.argv[1], sys.argv[2]
-    store = repository(directory, url)
+    store = repository(directory, url, sys.argv[3] if len(sys.argv) > 3 else "no_auth")
     for call in json.load(sys.stdin):
         try:
             answer = {"name": call["name"], "ok": True, "result": run(store, call)}

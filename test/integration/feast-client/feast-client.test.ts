@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -42,7 +43,9 @@ const LIVE_VIEW = 'driver_live';
 let scratch: string;
 let runtime: Runtime;
 let store: OnlineStore;
-let serve: ChildProcess;
+const servers: ChildProcess[] = [];
+let secured: string;
+const TOKEN = `feast-notebook-${randomUUID()}`;
 let proxy: Server;
 let url: string;
 const seen: { route: string; contentType: string | undefined; keys: string[]; joinKeys: string[] }[] = [];
@@ -84,6 +87,17 @@ before(async () => {
   await writeFile(
     path.join(scratch, 'floe.yaml'),
     `project: feast_client\ncatalog:\n  type: sql\n  name: floe_oracle\n  uri: ${JSON.stringify(catalog.uri)}\n  warehouse: ${JSON.stringify(catalog.warehouse)}\npush:\n  maxDelayMs: 10\nworkDirectory: work\n`,
+  );
+  // The same project behind server.auth: Feast's client proves itself with a bearer token.
+  secured = path.join(scratch, 'secured');
+  await mkdir(secured);
+  await writeFile(path.join(secured, 'package.json'), '{"type": "module"}\n');
+  await writeFile(path.join(secured, 'features.ts'), featuresModule());
+  const digest = createHash('sha256').update(TOKEN).digest('hex');
+  await writeFile(
+    path.join(secured, 'floe.yaml'),
+    (await readFile(path.join(scratch, 'floe.yaml'), 'utf8')) +
+      `server:\n  auth:\n    tokens:\n      - name: notebook\n        sha256: ${digest}\n        read: true\n        push: [driver_push]\n        write: [${LIVE_VIEW}]\n`,
   );
   const definitions = Object.values((await import(pathToFileURL(path.join(scratch, 'features.ts')).href)) as Record<string, Definition>);
   runtime = await testRuntime({ directory: scratch, catalog, definitions });
@@ -166,28 +180,30 @@ before(async () => {
   url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
 });
 
-function startServe(): Promise<string> {
-  serve = spawn(process.execPath, [FLOE, 'serve', '--project', scratch, '--port', '0', '--json', '--refresh-interval-ms', '100'], {
+function startServe(project = scratch): Promise<string> {
+  const server = spawn(process.execPath, [FLOE, 'serve', '--project', project, '--port', '0', '--json', '--refresh-interval-ms', '100'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  servers.push(server);
   return new Promise((resolve, reject) => {
     let stdout = '';
     let stderr = '';
-    serve.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    serve.stdout!.on('data', (chunk: Buffer) => {
+    server.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    server.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const ready = /^\{[\s\S]*?^\}/m.exec(stdout);
       if (ready) resolve((JSON.parse(ready[0]) as { url: string }).url);
     });
-    serve.once('exit', (code) => reject(new Error(`floe serve exited with ${code} before listening:\n${stderr}`)));
+    server.once('exit', (code) => reject(new Error(`floe serve exited with ${code} before listening:\n${stderr}`)));
   });
 }
 
 after(async () => {
   proxy?.close();
-  if (serve !== undefined && serve.exitCode === null && serve.signalCode === null) {
-    const exited = new Promise((resolve) => serve.once('exit', resolve));
-    serve.kill('SIGTERM');
+  for (const server of servers) {
+    if (server.exitCode !== null || server.signalCode !== null) continue;
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
     await exited;
   }
   await runtime?.close();
@@ -207,9 +223,17 @@ interface Answer {
 }
 
 /** Runs the calls through Feast's client in one Python process (one repository), answers by call name. */
-async function feast(python: string, calls: readonly Call[]): Promise<Map<string, Answer>> {
+async function feast(
+  python: string,
+  calls: readonly Call[],
+  server: { readonly url: string; readonly token?: string } = { url },
+): Promise<Map<string, Answer>> {
   const repo = await mkdtemp(path.join(scratch, 'feast-repo-'));
-  const child = spawn(python, [DRIVER, repo, url], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const { FEAST_OIDC_TOKEN: _inherited, ...env } = process.env;
+  const child = spawn(python, [DRIVER, repo, server.url, server.token === undefined ? 'no_auth' : 'oidc'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: server.token === undefined ? env : { ...env, FEAST_OIDC_TOKEN: server.token },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -370,6 +394,23 @@ describe("Feast 0.67's client (one request per call)", () => {
     assert.deepEqual(answers.get('read after push')!.result, { driver_id: [6001, 6002], conv_rate: [6001 / 8, 6002 / 8], trips: [1, 2] });
     const counts = await liveRows();
     for (const driver of [5001, 5002, 6001, 6002]) assert.equal(counts.get(driver), 1, `driver ${driver}`);
+  });
+
+  test("with server.auth, Feast's client reads, writes and pushes with its bearer token, and is refused without it", async () => {
+    const securedUrl = await startServe(secured);
+    const calls = writeAndPush({ written: [7001, 7002], pushed: [8001, 8002] });
+    const answers = await feast(pythonOracle().python, calls, { url: securedUrl, token: TOKEN });
+    for (const call of calls) assert.ok(answers.get(call.name)!.ok, `${call.name}: ${answers.get(call.name)!.error}`);
+    for (const call of calls.filter((item) => item.op === 'get'))
+      assert.deepEqual(answers.get(call.name)!.result, await expected(call), call.name);
+
+    const refused = await feast(pythonOracle().python, [READS[0]!, calls[2]!], { url: securedUrl });
+    for (const answer of refused.values()) {
+      assert.equal(answer.ok, false, answer.name);
+      assert.match(answer.error!, /401|credentials|token/i, answer.name);
+    }
+    const wrong = await feast(pythonOracle().python, [READS[0]!], { url: securedUrl, token: 'not-the-token' });
+    assert.equal(wrong.get(READS[0]!.name)!.ok, false);
   });
 
   test("a Floe error reaches the caller as Feast's own exception, Floe's message kept", async () => {
