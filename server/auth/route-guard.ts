@@ -81,7 +81,7 @@ export function guardRoutes(app: FastifyInstance, options: RouteGuardOptions): v
 function missingPermission(permissions: ServerPermissions, permission: RoutePermission, body: unknown): string | undefined {
   switch (permission.kind) {
     case 'read':
-      return missingRead(permissions, permission.needs(body));
+      return permissions.read === true ? undefined : missingRead(permissions, permission.needs(body));
     case 'push':
       return missingPush(permissions, permission.pushSource(body));
     case 'write': {
