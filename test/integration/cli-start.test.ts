@@ -17,9 +17,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const floe = path.join(root, 'bin', 'floe.js');
 const HEAVY = /\/node_modules\/(@duckdb|@aws-sdk|@temporalio|fastify|zod|apache-arrow|pg|better-sqlite3)\//;
 
-/** A module resolve hook that reports every module the process loads on stderr. */
+/**
+ * A module resolve hook that reports every module the process loads on stderr. The hooks run on
+ * their own thread: a synchronous write, so that a process which exits at once (`--help`) loses none.
+ */
 const RECORD_IMPORTS = `data:text/javascript,${encodeURIComponent(
-  'export async function resolve(specifier, context, next) { const result = await next(specifier, context); process.stderr.write("LOADED " + result.url + "\\n"); return result; }',
+  'import { writeSync } from "node:fs"; export async function resolve(specifier, context, next) { const result = await next(specifier, context); writeSync(2, "LOADED " + result.url + "\\n"); return result; }',
 )}`;
 const REGISTER_HOOK = `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(RECORD_IMPORTS)});`)}`;
 
