@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FloeError } from '../iceberg/errors.js';
+import { parseRequestBody } from './request-body.js';
 
 /**
  * Feast's `POST /materialize` body: `start_ts`, `end_ts`, optional `feature_views`. Feast's
@@ -39,7 +39,7 @@ export interface IncrementalBody {
 }
 
 export function parseMaterializeRequest(body: unknown): MaterializeBody {
-  const parsed = parse(
+  const parsed = parseRequestBody(
     materializeSchema,
     body,
     'materialize',
@@ -53,7 +53,7 @@ export function parseMaterializeRequest(body: unknown): MaterializeBody {
 }
 
 export function parseIncrementalRequest(body: unknown): IncrementalBody {
-  const parsed = parse(
+  const parsed = parseRequestBody(
     incrementalSchema,
     body ?? {},
     'materialize-incremental',
@@ -63,15 +63,4 @@ export function parseIncrementalRequest(body: unknown): IncrementalBody {
     ...(parsed.end_ts === undefined ? {} : { end: parsed.end_ts }),
     ...(parsed.feature_views === undefined ? {} : { featureViews: parsed.feature_views }),
   };
-}
-
-function parse<T>(schema: z.ZodType<T>, body: unknown, what: string, expected: string): T {
-  const result = schema.safeParse(body);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
-    throw new FloeError('invalid-input', `Invalid ${what} body: ${problems}. Expected ${expected}`, {
-      context: { field: result.error.issues[0]?.path.join('.') },
-    });
-  }
-  return result.data;
 }

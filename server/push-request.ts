@@ -3,6 +3,7 @@ import type { OnlineWriteAnswer, OnlineWriteRequest, PushAnswer, PushRequest } f
 import { PUSH_TARGETS } from '../features/push/push-rows.js';
 import { FloeError } from '../iceberg/errors.js';
 import { REFUSED_NAMES } from './feast-request.js';
+import { parseRequestBody } from './request-body.js';
 
 /** Pushed rows arrive in larger bodies than lookups: up to this many bytes. */
 export const PUSH_BODY_LIMIT = 32 * 1024 * 1024;
@@ -77,14 +78,7 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string, expecte
         context: { field: refused },
       });
   }
-  const result = schema.safeParse(body);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
-    throw new FloeError('invalid-input', `Invalid ${what} body: ${problems}. Expected ${expected}`, {
-      context: { field: result.error.issues[0]?.path.join('.') },
-    });
-  }
-  return result.data;
+  return parseRequestBody(schema, body, what, expected);
 }
 
 export function toPushResponse(answer: PushAnswer): Record<string, unknown> {
