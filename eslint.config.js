@@ -23,6 +23,22 @@ const LIBRARY_PATTERNS = [
   },
 ];
 
+// The library's layers, lowest first: each may import those below it, never one above (core/ holds
+// what every layer shares; the feature server sits on features/).
+const LIBRARY_LAYERS = ['core', 'iceberg', 'engine', 'features', 'server'];
+const upwardImports = (layer) => {
+  const above = LIBRARY_LAYERS.slice(LIBRARY_LAYERS.indexOf(layer) + 1);
+  return [
+    {
+      regex: intoFolders(above),
+      message: `${layer}/ sits below ${above.map((folder) => `${folder}/`).join(', ')}: the library's imports run features → engine → iceberg → core, never back up; move what both need down.`,
+    },
+  ];
+};
+const libraryImportRules = (layer, patterns = []) => ({
+  '@typescript-eslint/no-restricted-imports': ['error', { patterns: [...LIBRARY_PATTERNS, ...upwardImports(layer), ...patterns] }],
+});
+
 // Code that workflows run is replayed, so it must be deterministic.
 const deterministicRules = {
   'no-restricted-globals': [
@@ -76,54 +92,32 @@ export default tseslint.config(
       eqeqeq: ['error', 'always', { null: 'ignore' }],
     },
   },
-  {
-    // The library (and the feature server on it) knows nothing of Temporal: the Temporal side
-    // (workflows, activities, workers, client, cli) imports it, never the reverse.
-    files: ['iceberg/**/*.ts', 'engine/**/*.ts', 'features/**/*.ts', 'server/**/*.ts'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          patterns: LIBRARY_PATTERNS,
-        },
-      ],
-    },
-  },
+  // The library (and the feature server on it) knows nothing of Temporal: the Temporal side
+  // (workflows, activities, workers, client, cli) imports it, never the reverse. Inside it, no
+  // import runs from a lower layer to a higher one.
+  ...LIBRARY_LAYERS.map((layer) => ({
+    files: [`${layer}/**/*.ts`],
+    rules: libraryImportRules(layer),
+  })),
   {
     // Inside iceberg/, the catalogs sit on the update vocabulary (table-updates/) and the commit
     // loop sits on both: no arrow runs back up.
     files: ['iceberg/catalog/**/*.ts'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            ...LIBRARY_PATTERNS,
-            {
-              regex: '^\\.\\./commit/',
-              message: 'The catalogs and the update vocabulary sit below the commit loop (iceberg/commit/), which imports them.',
-            },
-          ],
-        },
-      ],
-    },
+    rules: libraryImportRules('iceberg', [
+      {
+        regex: '^\\.\\./commit/',
+        message: 'The catalogs and the update vocabulary sit below the commit loop (iceberg/commit/), which imports them.',
+      },
+    ]),
   },
   {
     files: ['iceberg/table-updates/**/*.ts'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            ...LIBRARY_PATTERNS,
-            {
-              regex: '^\\.\\./(commit|catalog)/',
-              message: 'The update vocabulary (table-updates/) sits below the catalogs and the commit loop, which import it.',
-            },
-          ],
-        },
-      ],
-    },
+    rules: libraryImportRules('iceberg', [
+      {
+        regex: '^\\.\\./(commit|catalog)/',
+        message: 'The update vocabulary (table-updates/) sits below the catalogs and the commit loop, which import it.',
+      },
+    ]),
   },
   {
     // contracts/ is shared by workflows (replayed), activities, the library and the CLI: pure code
