@@ -4,6 +4,7 @@ import { FloeError } from '../iceberg/errors.js';
 import { describeRelation, requireColumns } from './describe.js';
 import { quoteIdentifier as q } from './sql.js';
 import { microsLiteral, utcMicrosSql } from './timestamps.js';
+import type { ColumnShape } from './types.js';
 
 export type WindowFunction = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'last';
 
@@ -88,6 +89,35 @@ export async function aggregateWindows(
   /** Overrides JOIN_PAIRS_PER_ROW (tests: 0 puts every key with events through window frames, Infinity every key through the join). */
   joinPairsPerRow = JOIN_PAIRS_PER_ROW,
 ): Promise<void> {
+  const shape = await aggregationShape(connection, request);
+  const candidates = candidateRelations(shape, joinPairsPerRow);
+  const joinPlan = joinPlanSql(shape);
+  const windowPlan = windowPlanSql(shape);
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE ${q(into)} AS WITH entity_rows AS MATERIALIZED (${candidates.entityRows}), bounds AS (${candidates.bounds}), ` +
+      `kept_events AS MATERIALIZED (${candidates.kept}), plans AS MATERIALIZED (${candidates.plans}), classified_rows AS MATERIALIZED (${candidates.classified}), joined AS (${joinPlan.relation}), unioned AS (${windowPlan.unioned}), windowed AS (${windowPlan.relation}) ` +
+      `SELECT ${ROW} AS ${q(request.entity.ordinalColumn)}, ${joinPlan.outputs.join(', ')} FROM joined ` +
+      `UNION ALL SELECT ${ROW}, ${windowPlan.outputs.join(', ')} FROM windowed WHERE ${ROW} IS NOT NULL`,
+  );
+}
+
+/** The request checked against the relations' columns, and what both plans build on. */
+interface AggregationShape {
+  readonly request: WindowedAggregationRequest;
+  readonly eventColumns: readonly ColumnShape[];
+  /** The aggregated columns, each once: column i is `valueName(i)` in the plans' rows. */
+  readonly columns: readonly string[];
+  /** The key columns' names in the plans' rows. */
+  readonly keys: readonly string[];
+  /** UTC µs of the entity rows' (`e.`) event time, and of the events' (`f.`) event and created times. */
+  readonly entityMicros: string;
+  readonly eventMicros: string;
+  readonly createdMicros: string;
+  readonly longest: bigint;
+  readonly usesLast: boolean;
+}
+
+async function aggregationShape(connection: DuckDBConnection, request: WindowedAggregationRequest): Promise<AggregationShape> {
   const { entity, events, aggregates } = request;
   if (aggregates.length === 0) throw new FloeError('internal', `No aggregates to compute for the ${events.what}`);
   if (entity.keyColumns.length !== events.keyColumns.length || entity.keyColumns.length === 0) {
@@ -133,16 +163,39 @@ export async function aggregateWindows(
     if (aggregate.windowMicros <= 0n)
       throw new FloeError('invalid-input', `The window of ${aggregate.output} in the ${events.what} must be positive`);
   }
-  const longest = aggregates.reduce((most, aggregate) => (aggregate.windowMicros > most ? aggregate.windowMicros : most), 0n);
+  return {
+    request,
+    eventColumns,
+    columns,
+    keys: entity.keyColumns.map((_, index) => keyName(index)),
+    entityMicros,
+    eventMicros,
+    createdMicros,
+    longest: aggregates.reduce((most, aggregate) => (aggregate.windowMicros > most ? aggregate.windowMicros : most), 0n),
+    usesLast: aggregates.some((aggregate) => aggregate.function === 'last'),
+  };
+}
 
-  const keys = entity.keyColumns.map((_, index) => keyName(index));
-  const sameKeys = (left: string, right: string): string => keys.map((key) => `${left}.${key} = ${right}.${key}`).join(' AND ');
+function sameKeysSql(keys: readonly string[], left: string, right: string): string {
+  return keys.map((key) => `${left}.${key} = ${right}.${key}`).join(' AND ');
+}
+
+/**
+ * The relations both plans read: the entity rows with a key and a time, each key's bounds, the
+ * events that can matter, each key's plan, and the entity rows carrying their key's plan.
+ */
+function candidateRelations(
+  shape: AggregationShape,
+  joinPairsPerRow: number,
+): { entityRows: string; bounds: string; kept: string; plans: string; classified: string } {
+  const { request, columns, keys, entityMicros, eventMicros, createdMicros, longest, usesLast } = shape;
+  const { entity, events } = request;
+  const sameKeys = (left: string, right: string): string => sameKeysSql(keys, left, right);
   const entityRows =
     `SELECT e.${q(entity.ordinalColumn)} AS ${ROW}, ${entity.keyColumns.map((key, index) => `e.${q(key)} AS ${keys[index]!}`).join(', ')}, ` +
     `${entityMicros} AS ${TIME} FROM (${entity.relation}) AS e ` +
     `WHERE ${[...entity.keyColumns.map((key) => `e.${q(key)}`), entityMicros].map((value) => `${value} IS NOT NULL`).join(' AND ')}`;
   const bounds = `SELECT ${keys.join(', ')}, min(${TIME}) AS lo, max(${TIME}) AS hi, count(*) AS entity_rows FROM entity_rows GROUP BY ALL`;
-  const usesLast = aggregates.some((aggregate) => aggregate.function === 'last');
   const eventRows =
     `SELECT ${events.keyColumns.map((key, index) => `f.${q(key)} AS ${keys[index]!}`).join(', ')}, ${eventMicros} AS ${TIME}` +
     (usesLast ? `, ${createdMicros} AS created_us` : '') +
@@ -162,25 +215,32 @@ export async function aggregateWindows(
   // The entity rows carry their key's plan as a column rather than meeting `plans` in a semi join:
   // behind a semi join DuckDB can misjudge their number and build the pairs' hash table on the events.
   const classified = `SELECT e.*, p.${BY_WINDOW} FROM entity_rows AS e JOIN plans AS p ON ${sameKeys('e', 'p')}`;
-  const entityRowsOf = (byWindow: boolean): string =>
-    `SELECT * EXCLUDE (${BY_WINDOW}) FROM classified_rows WHERE ${byWindow ? '' : 'NOT '}${BY_WINDOW}`;
-  const windowedEvents = `SELECT * FROM kept_events AS x SEMI JOIN plans AS p ON ${sameKeys('x', 'p')} AND p.${BY_WINDOW}`;
+  return { entityRows, bounds, kept, plans, classified };
+}
 
-  const intermediates = (): { readonly add: (sql: string) => string; readonly list: () => string } => {
-    const named = new Map<string, string>();
-    return {
-      add: (sql) => {
-        const existing = named.get(sql);
-        if (existing !== undefined) return existing;
-        const name = q(`__floe_a${named.size}`);
-        named.set(sql, name);
-        return name;
-      },
-      list: () => [...named].map(([sql, name]) => `${sql} AS ${name}`).join(', '),
-    };
+/** The entity rows whose key goes through window frames (or, `false`, through the join). */
+function entityRowsOf(byWindow: boolean): string {
+  return `SELECT * EXCLUDE (${BY_WINDOW}) FROM classified_rows WHERE ${byWindow ? '' : 'NOT '}${BY_WINDOW}`;
+}
+
+/** Intermediate expressions of a plan, each named once however many outputs use it. */
+function intermediates(): { readonly add: (sql: string) => string; readonly list: () => string } {
+  const named = new Map<string, string>();
+  return {
+    add: (sql) => {
+      const existing = named.get(sql);
+      if (existing !== undefined) return existing;
+      const name = q(`__floe_a${named.size}`);
+      named.set(sql, name);
+      return name;
+    },
+    list: () => [...named].map(([sql, name]) => `${sql} AS ${name}`).join(', '),
   };
+}
 
-  // Join plan: pairs of an entity row and an event of its key in its longest window.
+/** Join plan: pairs of an entity row and an event of its key in its longest window, grouped by entity row. */
+function joinPlanSql(shape: AggregationShape): { relation: string; outputs: string[] } {
+  const { request, columns, eventColumns, keys, longest } = shape;
   const joinedParts = intermediates();
   const inWindow = (micros: bigint): string =>
     micros === longest ? '' : ` FILTER (WHERE ${TIME} > ${ENTITY_TIME} - ${microsLiteral(micros, 'window')})`;
@@ -193,10 +253,14 @@ export async function aggregateWindows(
   );
   const pairs =
     `SELECT e.${ROW}, e.${TIME} AS ${ENTITY_TIME}, v.* EXCLUDE (${keys.join(', ')}) FROM (${entityRowsOf(false)}) AS e ` +
-    `LEFT JOIN kept_events AS v ON ${sameKeys('e', 'v')} AND v.${TIME} > e.${TIME} - ${microsLiteral(longest, 'window')} AND v.${TIME} <= e.${TIME}`;
-  const joined = `SELECT ${ROW}, ${joinedParts.list()} FROM (${pairs}) GROUP BY ${ROW}`;
+    `LEFT JOIN kept_events AS v ON ${sameKeysSql(keys, 'e', 'v')} AND v.${TIME} > e.${TIME} - ${microsLiteral(longest, 'window')} AND v.${TIME} <= e.${TIME}`;
+  return { relation: `SELECT ${ROW}, ${joinedParts.list()} FROM (${pairs}) GROUP BY ${ROW}`, outputs: joinedOutputs };
+}
 
-  // Window plan: one sort of the union of the entity rows and events.
+/** Window plan: one sort of the union of the entity rows and events, every aggregate a window function. */
+function windowPlanSql(shape: AggregationShape): { unioned: string; relation: string; outputs: string[] } {
+  const { request, columns, eventColumns, keys, usesLast } = shape;
+  const windowedEvents = `SELECT * FROM kept_events AS x SEMI JOIN plans AS p ON ${sameKeysSql(keys, 'x', 'p')} AND p.${BY_WINDOW}`;
   const unioned =
     `SELECT ${ROW}, ${keys.join(', ')}, ${TIME}` +
     columns.map((column, index) => `, NULL AS ${valueName(index)}`).join('') +
@@ -225,14 +289,8 @@ export async function aggregateWindows(
       return `CASE WHEN ${latest} > ${TIME} - ${microsLiteral(micros, 'window')} THEN ${last} END`;
     },
   );
-  const windowed = `SELECT ${ROW}, ${TIME}, ${windowedParts.list()} ` + `FROM unioned WINDOW ${[...windows.values()].join(', ')}`;
-
-  await connection.run(
-    `CREATE OR REPLACE TEMP TABLE ${q(into)} AS WITH entity_rows AS MATERIALIZED (${entityRows}), bounds AS (${bounds}), ` +
-      `kept_events AS MATERIALIZED (${kept}), plans AS MATERIALIZED (${plans}), classified_rows AS MATERIALIZED (${classified}), joined AS (${joined}), unioned AS (${unioned}), windowed AS (${windowed}) ` +
-      `SELECT ${ROW} AS ${q(entity.ordinalColumn)}, ${joinedOutputs.join(', ')} FROM joined ` +
-      `UNION ALL SELECT ${ROW}, ${windowedOutputs.join(', ')} FROM windowed WHERE ${ROW} IS NOT NULL`,
-  );
+  const relation = `SELECT ${ROW}, ${TIME}, ${windowedParts.list()} ` + `FROM unioned WINDOW ${[...windows.values()].join(', ')}`;
+  return { unioned, relation, outputs: windowedOutputs };
 }
 
 /**
