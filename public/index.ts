@@ -58,8 +58,8 @@ export type {
   HistoricalFeaturesRequest,
   HistoricalRetrievalJob,
   RetrievalSummary,
-  ViewRetrievalSummary,
 } from '../features/historical/get-historical-features.js';
+export type { ViewRetrievalSummary } from '../features/historical/view-reads.js';
 export type { ApplyPlan, ApplyResult } from '../features/registry-store/apply.js';
 export { OnlineStore } from '../features/online/index.js';
 export type {

@@ -3,32 +3,29 @@ import type { Table as ArrowTable } from 'apache-arrow';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { describeRelation } from '../../engine/describe.js';
 import { dropTemporaryTables, pointInTimeJoin } from '../../engine/point-in-time.js';
-import type { FeatureViewSource } from '../../engine/point-in-time.js';
+import type { PointInTimeJoin } from '../../engine/point-in-time.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { scanTable } from '../../engine/table-reader.js';
 import type { TableIdentifier } from '../../iceberg/catalog/catalog.js';
-import { FloeError } from '../../iceberg/errors.js';
-import type { FilterLiteral } from '../../iceberg/expressions/expression.js';
-import type { FeatureViewDefinition } from '../definitions.js';
-import { durationSeconds } from '../definitions.js';
-import type { FeatureContext } from '../context.js';
-import type { Registry, ResolvedProjection } from '../registry.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
-import { queryToArrow } from './arrow-io.js';
-import type { EntityKeyRequirement, EntitySource } from './entity-rows.js';
-import { ENTITY_ORDINAL, prepareEntityRows } from './entity-rows.js';
-import { commitOutputFiles, createOutputTable, featureList, writeOutputFiles } from './output-table.js';
-import { withScratchDirectory } from '../context.js';
-import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
-import { planSourceEntityRows, sourceEntityRowsSql } from './source-entity-rows.js';
-import type { ViewScan } from './source-scan.js';
-import { addAggregatedViews, outputFeatureName } from './aggregated-views.js';
-import { isAggregatedView } from '../aggregations.js';
-import { describeRelation } from '../../engine/describe.js';
+import { FloeError } from '../../iceberg/errors.js';
+import type { FeatureContext } from '../context.js';
+import { signalOf, withScratchDirectory } from '../context.js';
+import type { FeatureViewDefinition } from '../definitions.js';
 import type { FeaturePlan } from '../on-demand-plan.js';
 import { planFeatures } from '../on-demand-plan.js';
+import type { Registry, ResolvedProjection } from '../registry.js';
+import { outputFeatureName } from './aggregated-views.js';
+import { queryToArrow } from './arrow-io.js';
+import type { EntityKeyRequirement, EntityRelationRequest, EntitySource, PreparedEntityRows } from './entity-rows.js';
+import { ENTITY_ORDINAL, prepareEntityRows } from './entity-rows.js';
 import { onDemandPass } from './on-demand-pass.js';
+import { commitOutputFiles, createOutputTable, featureList, writeOutputFiles } from './output-table.js';
+import { planSourceEntityRows, sourceEntityRowsSql } from './source-entity-rows.js';
+import { readViews } from './view-reads.js';
+import type { ViewReads, ViewRetrievalSummary } from './view-reads.js';
 
 export interface HistoricalFeaturesRequest {
   /** Entity rows given, or `{ from, start, end }`: a source's own rows in `[start, end)`, each with its event time as the timestamp. */
@@ -45,18 +42,6 @@ export interface HistoricalFeaturesRequest {
 }
 
 export const DEFAULT_ENTITY_TIMESTAMP = 'event_timestamp';
-
-export interface ViewRetrievalSummary {
-  readonly featureView: string;
-  readonly table: string;
-  readonly snapshotId: bigint | null;
-  readonly mode: 'copy-on-write' | 'merge-on-read';
-  readonly dataFiles: number;
-  readonly dataFilesSkipped: number;
-  readonly manifestsSkipped: number;
-  /** Whether the scan was also pruned by the entities' keys. */
-  readonly prunedByKeys: boolean;
-}
 
 export interface RetrievalSummary {
   readonly entityRows: number;
@@ -148,7 +133,7 @@ export class HistoricalRetrievalJob {
           fileNamePrefix: prefix,
           manifestName: prefix,
           localDirectory,
-          ...this.signal(),
+          ...signalOf(this.context),
         });
         const result = await commitOutputFiles(catalog, id, manifest === null ? [] : [manifest], {
           summary: { 'floe.saved-dataset.features': featureList(this.projections) },
@@ -163,148 +148,130 @@ export class HistoricalRetrievalJob {
    * order), valid until `output` returns. The views are joined one at a time into temporary tables.
    */
   async run<T>(output: (connection: DuckDBConnection, query: string) => Promise<T>): Promise<T> {
-    const { context, request, onDemandPlan } = this;
+    const { context, request } = this;
     const prefix = `floe_hist_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
     const keys = keyRequirements(context.registry, this.projections);
     return context.engine.withConnection(async (connection) => {
-      const tables: string[] = [];
-      const views: string[] = [];
+      const scratch: { readonly tables: string[]; readonly views: string[] } = { tables: [], views: [] };
       try {
         const entity = await prepareEntityRows(connection, request.entities, {
           timestampColumn: request.timestampColumn ?? DEFAULT_ENTITY_TIMESTAMP,
           keys,
           tablePrefix: prefix,
           sourceRelation: async (relation) => {
-            if (relation.kind === 'source-rows') {
-              const planned = await planSourceEntityRows(context, relation.rows, keys);
-              return sourceEntityRowsSql(planned, {
-                keys,
-                timestampColumn: request.timestampColumn ?? DEFAULT_ENTITY_TIMESTAMP,
-                ...this.signal(),
-              });
-            }
-            if (relation.kind === 'table') {
-              const table = await context.catalog.loadTable(parseTableIdentifier(relation.table));
-              return (
-                await scanTable(table, {
-                  ...(relation.snapshotId === undefined ? {} : { snapshotId: relation.snapshotId }),
-                  ...this.signal(),
-                })
-              ).sql;
-            }
-            views.push(...(await this.createSourceViews(connection, relation.sql)));
-            return relation.sql;
+            const source = await this.entitySourceSql(connection, relation, keys);
+            scratch.views.push(...source.views);
+            return source.sql;
           },
         });
-        tables.push(...entity.tables);
-        const keyValues = await this.fewKeyValues(connection, entity.relation, keys);
-        const summaries = new Map<ResolvedProjection, ViewRetrievalSummary>();
-        const sources: FeatureViewSource[] = [];
-        const valuesFor = (view: FeatureViewDefinition): FilterLiteral[] | undefined => {
-          const viewKeys = context.registry.joinKeysOf(view).map((key) => key.name);
-          return viewKeys.length === 1 ? keyValues.get(viewKeys[0]!) : undefined;
-        };
-        const aggregated = this.projections.filter((projection) => isAggregatedView(projection.view));
-        let entityRelation = entity.relation;
-        if (aggregated.length > 0) {
-          const entityColumns = (await describeRelation(connection, entity.relation, 'entity rows')).map((column) => column.name);
-          const withAggregates = await addAggregatedViews(context, connection, {
-            entity: {
-              relation: entity.relation,
-              ordinalColumn: ENTITY_ORDINAL,
-              timestampColumn: entity.timestampColumn,
-              columns: entityColumns,
-              minMicros: entity.minMicros,
-              maxMicros: entity.maxMicros,
-            },
-            projections: aggregated,
-            fullFeatureNames: onDemandPlan === undefined ? (request.fullFeatureNames ?? false) : true,
-            prefix,
-            keyValues: valuesFor,
-            ...this.signal(),
-          });
-          tables.push(...withAggregates.tables);
-          entityRelation = withAggregates.relation;
-          aggregated.forEach((projection, index) =>
-            summaries.set(projection, viewSummary(projection.view, withAggregates.scans[index]!, valuesFor(projection.view) !== undefined)),
-          );
-        }
-        for (const projection of this.projections) {
-          if (isAggregatedView(projection.view)) continue;
-          const { view } = projection;
-          const ttlSeconds = durationSeconds(view.ttl);
-          const ttlMicros = ttlSeconds === null ? undefined : BigInt(Math.round(ttlSeconds * 1_000_000));
-          const viewKeys = context.registry.joinKeysOf(view).map((key) => key.name);
-          const values = valuesFor(view);
-          // Rows older than the oldest entity row's TTL window, or newer than the newest entity row, never join.
-          const range: { fromMicros?: bigint; toMicros?: bigint } = {};
-          if (entity.minMicros !== null && ttlMicros !== undefined) range.fromMicros = entity.minMicros - ttlMicros;
-          if (entity.maxMicros !== null) range.toMicros = entity.maxMicros;
-          const scan = await scanViewSource(context, {
-            view,
-            features: projection.features,
-            ...range,
-            ...(values === undefined ? {} : { keyValues: values }),
-            ...this.signal(),
-          });
-          summaries.set(projection, viewSummary(view, scan, values !== undefined));
-          sources.push({
-            name: view.name,
-            relation: scan.relation,
-            keyColumns: viewKeys,
-            entityKeyColumns: viewKeys,
-            eventTimestampColumn: VIEW_EVENT_COLUMN,
-            ...(scan.hasCreated ? { createdTimestampColumn: VIEW_CREATED_COLUMN } : {}),
-            featureColumns: projection.features,
-            ...(ttlMicros === undefined ? {} : { ttlMicros }),
-          });
-        }
-        this.lastSummary = { entityRows: entity.rows, views: this.projections.map((projection) => summaries.get(projection)!) };
-        // The on-demand pass reads its inputs by their full names (`view__feature`) and names the output itself.
-        const joined =
-          sources.length === 0
-            ? {
-                query: `SELECT * FROM (${entityRelation}) ORDER BY ${q(ENTITY_ORDINAL)}`,
-                unorderedQuery: `SELECT * FROM (${entityRelation})`,
-                tables: [],
-              }
-            : await pointInTimeJoin(
-                connection,
-                {
-                  entity: {
-                    relation: entityRelation,
-                    keyColumns: keys.map((key) => key.name),
-                    eventTimestampColumn: entity.timestampColumn,
-                    ordinalColumn: ENTITY_ORDINAL,
-                    dropOrdinal: aggregated.length === 0 && onDemandPlan === undefined,
-                  },
-                  views: sources,
-                  fullFeatureNames: onDemandPlan === undefined ? (request.fullFeatureNames ?? false) : true,
-                },
-                { prefix },
-              );
-        tables.push(...joined.tables);
-        if (onDemandPlan === undefined) {
-          if (aggregated.length === 0) return await output(connection, joined.query);
-          return await output(connection, await this.inProjectionOrder(connection, entity.relation, joined.query));
-        }
-        // The pass sorts its own result, so it reads the joined rows unsorted (a sort inside would be kept).
-        const pass = await onDemandPass(connection, joined.unorderedQuery, {
-          registry: context.registry,
-          plan: onDemandPlan,
-          fullFeatureNames: request.fullFeatureNames ?? false,
-          ordinalColumn: ENTITY_ORDINAL,
-          entityRows: entity.rows,
-          table: `${prefix}_on_demand`,
+        scratch.tables.push(...entity.tables);
+        const reads = await readViews(context, connection, {
+          entity,
+          keys,
+          projections: this.projections,
+          fullFeatureNames: this.joinedFullFeatureNames(),
+          keyPruningLimit: request.keyPruningLimit ?? 1000,
+          prefix,
         });
-        tables.push(...pass.tables);
-        return await output(connection, pass.query);
+        scratch.tables.push(...reads.tables);
+        this.lastSummary = { entityRows: entity.rows, views: reads.summaries };
+        const joined = await this.joinViews(connection, entity, reads, keys, prefix);
+        scratch.tables.push(...joined.tables);
+        const result = await this.resultQuery(connection, entity, reads, joined, prefix);
+        scratch.tables.push(...result.tables);
+        return await output(connection, result.query);
       } finally {
         // Temporary tables and views die with the connection too; dropping them frees memory now.
-        await dropTemporaryTables(connection, tables);
-        for (const view of views) await connection.run(`DROP VIEW IF EXISTS temp.${q(view)}`).catch(() => undefined);
+        await dropTemporaryTables(connection, scratch.tables);
+        for (const view of scratch.views) await connection.run(`DROP VIEW IF EXISTS temp.${q(view)}`).catch(() => undefined);
       }
-    }, this.signal());
+    }, signalOf(this.context));
+  }
+
+  /** Entity rows given as a source's own rows, a table, or a query (its sources become temporary views, also returned). */
+  private async entitySourceSql(
+    connection: DuckDBConnection,
+    relation: EntityRelationRequest,
+    keys: readonly EntityKeyRequirement[],
+  ): Promise<{ sql: string; views: string[] }> {
+    if (relation.kind === 'source-rows') {
+      const planned = await planSourceEntityRows(this.context, relation.rows, keys);
+      const sql = await sourceEntityRowsSql(planned, {
+        keys,
+        timestampColumn: this.request.timestampColumn ?? DEFAULT_ENTITY_TIMESTAMP,
+        ...signalOf(this.context),
+      });
+      return { sql, views: [] };
+    }
+    if (relation.kind === 'table') {
+      const table = await this.context.catalog.loadTable(parseTableIdentifier(relation.table));
+      const scan = await scanTable(table, {
+        ...(relation.snapshotId === undefined ? {} : { snapshotId: relation.snapshotId }),
+        ...signalOf(this.context),
+      });
+      return { sql: scan.sql, views: [] };
+    }
+    return { sql: relation.sql, views: await this.createSourceViews(connection, relation.sql) };
+  }
+
+  /** The on-demand pass reads its inputs by their full names (`view__feature`) and names the output itself. */
+  private joinedFullFeatureNames(): boolean {
+    return this.onDemandPlan === undefined ? (this.request.fullFeatureNames ?? false) : true;
+  }
+
+  /** The entity rows joined point in time to the ordinary views, or alone when there are none. */
+  private async joinViews(
+    connection: DuckDBConnection,
+    entity: PreparedEntityRows,
+    reads: ViewReads,
+    keys: readonly EntityKeyRequirement[],
+    prefix: string,
+  ): Promise<PointInTimeJoin> {
+    if (reads.sources.length === 0) {
+      return {
+        query: `SELECT * FROM (${reads.entityRelation}) ORDER BY ${q(ENTITY_ORDINAL)}`,
+        unorderedQuery: `SELECT * FROM (${reads.entityRelation})`,
+        tables: [],
+      };
+    }
+    return pointInTimeJoin(
+      connection,
+      {
+        entity: {
+          relation: reads.entityRelation,
+          keyColumns: keys.map((key) => key.name),
+          eventTimestampColumn: entity.timestampColumn,
+          ordinalColumn: ENTITY_ORDINAL,
+          dropOrdinal: !reads.aggregated && this.onDemandPlan === undefined,
+        },
+        views: reads.sources,
+        fullFeatureNames: this.joinedFullFeatureNames(),
+      },
+      { prefix },
+    );
+  }
+
+  /** The query handed to the output: the joined rows, in projection order, with the on-demand features when asked for. */
+  private async resultQuery(
+    connection: DuckDBConnection,
+    entity: PreparedEntityRows,
+    reads: ViewReads,
+    joined: PointInTimeJoin,
+    prefix: string,
+  ): Promise<{ query: string; tables: readonly string[] }> {
+    if (this.onDemandPlan === undefined) {
+      if (!reads.aggregated) return { query: joined.query, tables: [] };
+      return { query: await this.inProjectionOrder(connection, entity.relation, joined.query), tables: [] };
+    }
+    // The pass sorts its own result, so it reads the joined rows unsorted (a sort inside would be kept).
+    return onDemandPass(connection, joined.unorderedQuery, {
+      registry: this.context.registry,
+      plan: this.onDemandPlan,
+      fullFeatureNames: this.request.fullFeatureNames ?? false,
+      ordinalColumn: ENTITY_ORDINAL,
+      entityRows: entity.rows,
+      table: `${prefix}_on_demand`,
+    });
   }
 
   /**
@@ -322,61 +289,18 @@ export class HistoricalRetrievalJob {
     return `SELECT ${[...entityColumns, ...features].map((name) => q(name)).join(', ')} FROM (${joined}) ORDER BY ${q(ENTITY_ORDINAL)}`;
   }
 
-  private signal(): { signal?: AbortSignal } {
-    return this.context.signal === undefined ? {} : { signal: this.context.signal };
-  }
-
   /** Each source named in the entity query becomes a temporary view of its table's current snapshot. */
   private async createSourceViews(connection: DuckDBConnection, sql: string): Promise<string[]> {
     const created: string[] = [];
     for (const source of this.context.registry.sources.values()) {
       if (!new RegExp(`(^|[^A-Za-z0-9_])${source.name}([^A-Za-z0-9_]|$)`).test(sql)) continue;
       const table = await this.context.catalog.loadTable(parseTableIdentifier(source.table));
-      const scan = await scanTable(table, this.signal());
+      const scan = await scanTable(table, signalOf(this.context));
       await connection.run(`CREATE OR REPLACE TEMP VIEW ${q(source.name)} AS ${scan.sql}`);
       created.push(source.name);
     }
     return created;
   }
-
-  /** Per join key, its distinct values when there are few of them (for pruning by key), else nothing. */
-  private async fewKeyValues(
-    connection: DuckDBConnection,
-    relation: string,
-    keys: readonly EntityKeyRequirement[],
-  ): Promise<Map<string, FilterLiteral[]>> {
-    const limit = this.request.keyPruningLimit ?? 1000;
-    const found = new Map<string, FilterLiteral[]>();
-    if (limit <= 0) return found;
-    for (const key of keys) {
-      const reader = await connection.runAndReadAll(
-        `SELECT DISTINCT ${q(key.name)} FROM (${relation}) WHERE ${q(key.name)} IS NOT NULL LIMIT ${limit + 1}`,
-      );
-      const values = reader.getRowsJS().map((row) => row[0]);
-      if (
-        values.length <= limit &&
-        values.every(
-          (value) => typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean',
-        )
-      ) {
-        found.set(key.name, values as FilterLiteral[]);
-      }
-    }
-    return found;
-  }
-}
-
-function viewSummary(view: FeatureViewDefinition, scan: ViewScan, prunedByKeys: boolean): ViewRetrievalSummary {
-  return {
-    featureView: view.name,
-    table: scan.table,
-    snapshotId: scan.plan.snapshotId,
-    mode: scan.plan.mode,
-    dataFiles: scan.plan.summary.dataFiles,
-    dataFilesSkipped: scan.plan.summary.dataFilesSkipped,
-    manifestsSkipped: scan.plan.summary.manifestsSkipped,
-    prunedByKeys,
-  };
 }
 
 /** Every join key the views need, once, with its declared type; two entities typing one key differently is an error. */

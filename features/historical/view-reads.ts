@@ -1,0 +1,189 @@
+/**
+ * The views of a historical retrieval, each scanned once: aggregated views add their columns to the
+ * entity rows, ordinary views become the sources of the point-in-time join. Each scan is pruned to
+ * the entity rows' time range, and by key when the entity rows have few distinct keys.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { describeRelation } from '../../engine/describe.js';
+import { dropTemporaryTables } from '../../engine/point-in-time.js';
+import type { FeatureViewSource } from '../../engine/point-in-time.js';
+import { quoteIdentifier as q } from '../../engine/sql.js';
+import type { FilterLiteral } from '../../iceberg/expressions/expression.js';
+import { isAggregatedView } from '../aggregations.js';
+import type { FeatureContext } from '../context.js';
+import { signalOf } from '../context.js';
+import type { FeatureViewDefinition } from '../definitions.js';
+import { durationSeconds } from '../definitions.js';
+import type { ResolvedProjection } from '../registry.js';
+import { addAggregatedViews } from './aggregated-views.js';
+import type { EntityKeyRequirement, PreparedEntityRows } from './entity-rows.js';
+import { ENTITY_ORDINAL } from './entity-rows.js';
+import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
+import type { ViewScan } from './source-scan.js';
+
+export interface ViewRetrievalSummary {
+  readonly featureView: string;
+  readonly table: string;
+  readonly snapshotId: bigint | null;
+  readonly mode: 'copy-on-write' | 'merge-on-read';
+  readonly dataFiles: number;
+  readonly dataFilesSkipped: number;
+  readonly manifestsSkipped: number;
+  /** Whether the scan was also pruned by the entities' keys. */
+  readonly prunedByKeys: boolean;
+}
+
+export interface ViewReadsRequest {
+  readonly entity: PreparedEntityRows;
+  readonly keys: readonly EntityKeyRequirement[];
+  readonly projections: readonly ResolvedProjection[];
+  /** Name the aggregated views' columns `view__feature`. */
+  readonly fullFeatureNames: boolean;
+  /** Below this many distinct keys, a single-key view's scan is also pruned by an `in` filter on the key; 0 turns it off. */
+  readonly keyPruningLimit: number;
+  /** Prefix of the temporary tables created. */
+  readonly prefix: string;
+}
+
+export interface ViewReads {
+  /** The entity rows, with the aggregated views' columns added when there are any. */
+  readonly entityRelation: string;
+  /** Whether aggregated views' columns were added to the entity rows. */
+  readonly aggregated: boolean;
+  /** The ordinary views, for the point-in-time join. */
+  readonly sources: readonly FeatureViewSource[];
+  /** What each projection's scan read and skipped, in the projections' order. */
+  readonly summaries: readonly ViewRetrievalSummary[];
+  /** Temporary tables created, for `dropTemporaryTables` once the result is read. */
+  readonly tables: readonly string[];
+}
+
+export async function readViews(context: FeatureContext, connection: DuckDBConnection, request: ViewReadsRequest): Promise<ViewReads> {
+  const { entity } = request;
+  const keyValues = await fewKeyValues(connection, entity.relation, request.keys, request.keyPruningLimit);
+  const valuesFor = (view: FeatureViewDefinition): FilterLiteral[] | undefined => {
+    const viewKeys = context.registry.joinKeysOf(view).map((key) => key.name);
+    return viewKeys.length === 1 ? keyValues.get(viewKeys[0]!) : undefined;
+  };
+  const summaries = new Map<ResolvedProjection, ViewRetrievalSummary>();
+  const aggregated = request.projections.filter((projection) => isAggregatedView(projection.view));
+  let entityRelation = entity.relation;
+  const tables: string[] = [];
+  if (aggregated.length > 0) {
+    const entityColumns = (await describeRelation(connection, entity.relation, 'entity rows')).map((column) => column.name);
+    const withAggregates = await addAggregatedViews(context, connection, {
+      entity: {
+        relation: entity.relation,
+        ordinalColumn: ENTITY_ORDINAL,
+        timestampColumn: entity.timestampColumn,
+        columns: entityColumns,
+        minMicros: entity.minMicros,
+        maxMicros: entity.maxMicros,
+      },
+      projections: aggregated,
+      fullFeatureNames: request.fullFeatureNames,
+      prefix: request.prefix,
+      keyValues: valuesFor,
+      ...signalOf(context),
+    });
+    tables.push(...withAggregates.tables);
+    entityRelation = withAggregates.relation;
+    aggregated.forEach((projection, index) =>
+      summaries.set(projection, viewSummary(projection.view, withAggregates.scans[index]!, valuesFor(projection.view) !== undefined)),
+    );
+  }
+  const sources: FeatureViewSource[] = [];
+  try {
+    for (const projection of request.projections) {
+      if (isAggregatedView(projection.view)) continue;
+      const values = valuesFor(projection.view);
+      const { source, scan } = await viewSource(context, projection, entity, values);
+      summaries.set(projection, viewSummary(projection.view, scan, values !== undefined));
+      sources.push(source);
+    }
+  } catch (error) {
+    await dropTemporaryTables(connection, tables);
+    throw error;
+  }
+  return {
+    entityRelation,
+    aggregated: aggregated.length > 0,
+    sources,
+    summaries: request.projections.map((projection) => summaries.get(projection)!),
+    tables,
+  };
+}
+
+/** An ordinary view's scan as a point-in-time join source, without the rows no entity row can join. */
+async function viewSource(
+  context: FeatureContext,
+  projection: ResolvedProjection,
+  entity: PreparedEntityRows,
+  keyValues: FilterLiteral[] | undefined,
+): Promise<{ source: FeatureViewSource; scan: ViewScan }> {
+  const { view } = projection;
+  const ttlSeconds = durationSeconds(view.ttl);
+  const ttlMicros = ttlSeconds === null ? undefined : BigInt(Math.round(ttlSeconds * 1_000_000));
+  const viewKeys = context.registry.joinKeysOf(view).map((key) => key.name);
+  // Rows older than the oldest entity row's TTL window, or newer than the newest entity row, never join.
+  const range: { fromMicros?: bigint; toMicros?: bigint } = {};
+  if (entity.minMicros !== null && ttlMicros !== undefined) range.fromMicros = entity.minMicros - ttlMicros;
+  if (entity.maxMicros !== null) range.toMicros = entity.maxMicros;
+  const scan = await scanViewSource(context, {
+    view,
+    features: projection.features,
+    ...range,
+    ...(keyValues === undefined ? {} : { keyValues }),
+    ...signalOf(context),
+  });
+  const source: FeatureViewSource = {
+    name: view.name,
+    relation: scan.relation,
+    keyColumns: viewKeys,
+    entityKeyColumns: viewKeys,
+    eventTimestampColumn: VIEW_EVENT_COLUMN,
+    ...(scan.hasCreated ? { createdTimestampColumn: VIEW_CREATED_COLUMN } : {}),
+    featureColumns: projection.features,
+    ...(ttlMicros === undefined ? {} : { ttlMicros }),
+  };
+  return { source, scan };
+}
+
+/** Per join key, its distinct values when there are few of them (for pruning by key), else nothing. */
+async function fewKeyValues(
+  connection: DuckDBConnection,
+  relation: string,
+  keys: readonly EntityKeyRequirement[],
+  limit: number,
+): Promise<Map<string, FilterLiteral[]>> {
+  const found = new Map<string, FilterLiteral[]>();
+  if (limit <= 0) return found;
+  for (const key of keys) {
+    const reader = await connection.runAndReadAll(
+      `SELECT DISTINCT ${q(key.name)} FROM (${relation}) WHERE ${q(key.name)} IS NOT NULL LIMIT ${limit + 1}`,
+    );
+    const values = reader.getRowsJS().map((row) => row[0]);
+    if (
+      values.length <= limit &&
+      values.every(
+        (value) => typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean',
+      )
+    ) {
+      found.set(key.name, values as FilterLiteral[]);
+    }
+  }
+  return found;
+}
+
+function viewSummary(view: FeatureViewDefinition, scan: ViewScan, prunedByKeys: boolean): ViewRetrievalSummary {
+  return {
+    featureView: view.name,
+    table: scan.table,
+    snapshotId: scan.plan.snapshotId,
+    mode: scan.plan.mode,
+    dataFiles: scan.plan.summary.dataFiles,
+    dataFilesSkipped: scan.plan.summary.dataFilesSkipped,
+    manifestsSkipped: scan.plan.summary.manifestsSkipped,
+    prunedByKeys,
+  };
+}
