@@ -97,14 +97,23 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   const app = fastifyServer(options, bodyLimit);
   const auth = options.auth === undefined ? undefined : serverAuthConfigSchema.parse(options.auth);
   guardRoutes(app, auth === undefined ? {} : { authenticator: createAuthenticator(auth), metricsOpen: auth.metricsOpen });
-  // Memory stays bounded however many requests arrive at once: bodies are read while their
-  // declared bytes fit in the body limit (the rest wait with their bodies unread), and lookups run
-  // while their entity rows fit in twice the row limit. Answering is single-threaded work anyway,
-  // so more at once would only hold more memory; a small request slips past large ones that do
-  // not fit. (Measured: test/integration/online/feature-server-limits.test.ts.)
-  const bodyBytes = new Budget(bodyLimit);
-  const entityRows = new Budget(2 * limits.maxEntityRows);
+  addJsonBodyParsers(app);
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(request.routeOptions.url ?? 'unknown', request.method, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  addFeastRoutes(app, { store, metrics, limits, bodyLimit });
+  addMaterializeRoutes(app, options.materializer);
+  const { open, metrics: metricsPermission } = ROUTE_PERMISSIONS;
+  app.get('/health', { config: { permission: open } }, async () => ({ status: 'ok' }));
+  app.get('/metrics', { config: { permission: metricsPermission } }, async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+  addErrorAnswers(app, { ...limits, bodyLimit });
+  return app;
+}
 
+/** Bodies are JSON whatever their declared type among JSON_BODY_TYPES (or none); big integers parse exactly. */
+function addJsonBodyParsers(app: FastifyInstance): void {
   // Entity keys may be 64-bit: parse big integers exactly (as bigint) instead of rounding them.
   const parseJsonBody = (body: string): unknown => {
     try {
@@ -127,11 +136,25 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
       { statusCode: 415 },
     );
   });
+}
 
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.observeRequest(request.routeOptions.url ?? 'unknown', request.method, reply.statusCode, reply.elapsedTime / 1000);
-  });
-
+/** Feast's online routes: reads, pushes and online writes. */
+function addFeastRoutes(
+  app: FastifyInstance,
+  {
+    store,
+    metrics,
+    limits,
+    bodyLimit,
+  }: { store: OnlineStore; metrics: ServerMetrics; limits: { maxEntityRows: number }; bodyLimit: number },
+): void {
+  // Memory stays bounded however many requests arrive at once: bodies are read while their
+  // declared bytes fit in the body limit (the rest wait with their bodies unread), and lookups run
+  // while their entity rows fit in twice the row limit. Answering is single-threaded work anyway,
+  // so more at once would only hold more memory; a small request slips past large ones that do
+  // not fit. (Measured: test/integration/online/feature-server-limits.test.ts.)
+  const bodyBytes = new Budget(bodyLimit);
+  const entityRows = new Budget(2 * limits.maxEntityRows);
   const readBodyWithinBudget = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const declared = Number(request.headers['content-length']);
     // Unknown (chunked): as much as may come. Over the limit: refused unread, so nothing to hold.
@@ -139,7 +162,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
     releaseOnClose(reply, await bodyBytes.take(weight));
   };
 
-  const { open, metrics: metricsPermission, feastRead, feastPush, feastWrite, feastMaterialize } = ROUTE_PERMISSIONS;
+  const { feastRead, feastPush, feastWrite } = ROUTE_PERMISSIONS;
   app.post('/get-online-features', { onRequest: readBodyWithinBudget, config: { permission: feastRead } }, async (request, reply) => {
     releaseOnClose(reply, await entityRows.take(screenFeastRequest(request.body, limits)));
     const { request: online, fullFeatureNames } = parseFeastRequest(request.body, limits);
@@ -165,14 +188,17 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
     },
   );
   app.addHook('onClose', async () => store.drainPushes());
+}
 
+/** Feast's POST /materialize and /materialize-incremental: answer once the workflows are started, with their ids. */
+function addMaterializeRoutes(app: FastifyInstance, configured: Materializer | undefined): void {
   const materializer = (): Materializer => {
-    if (options.materializer !== undefined) return options.materializer;
+    if (configured !== undefined) return configured;
     throw new MaterializerUnavailableError(
       "This feature server starts no workflows: it was created without a Temporal client (createFeatureServer's materializer option; floe serve makes one from floe.yaml's temporal section). Run floe materialize instead",
     );
   };
-  // Feast's POST /materialize: answers once the workflows are started, with their ids.
+  const { feastMaterialize } = ROUTE_PERMISSIONS;
   app.post('/materialize', { config: { permission: feastMaterialize } }, async (request, reply) => {
     const runs = await materializer().materialize(parseMaterializeRequest(request.body));
     return reply.code(202).send(materializeAnswer(runs));
@@ -181,13 +207,10 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
     const runs = await materializer().materializeIncremental(parseIncrementalRequest(request.body));
     return reply.code(202).send(materializeAnswer(runs));
   });
+}
 
-  app.get('/health', { config: { permission: open } }, async () => ({ status: 'ok' }));
-
-  app.get('/metrics', { config: { permission: metricsPermission } }, async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
-
+/** Unknown routes and failures answer as Feast's error detail; a 5xx is logged with its redacted cause. */
+function addErrorAnswers(app: FastifyInstance, limits: Limits): void {
   app.setNotFoundHandler(async (request, reply) =>
     reply
       .code(404)
@@ -204,7 +227,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   );
 
   app.setErrorHandler(async (error: FastifyError | FloeError | Error, request, reply) => {
-    const { status, body } = describeError(error, { ...limits, bodyLimit: request.routeOptions.bodyLimit ?? bodyLimit }, request);
+    const { status, body } = describeError(error, { ...limits, bodyLimit: request.routeOptions.bodyLimit ?? limits.bodyLimit }, request);
     if (status >= 500)
       request.log.error({ status, route: `${request.method} ${request.url}`, cause: redactValue(error) }, 'request failed');
     return reply
@@ -212,8 +235,6 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
       .type('application/json')
       .send(feastErrorJson(status, body.error, body.message));
   });
-
-  return app;
 }
 
 /** Feast's asynchronous answer (`status`, `feature_views`), with each started workflow's id. */
