@@ -10,6 +10,7 @@ import type { DataFile } from '../iceberg/spec/manifest.js';
 import { readManifestList } from '../iceberg/spec/manifest-list-avro.js';
 import { ancestorsOf, currentSchema, snapshotById } from '../iceberg/spec/metadata.js';
 import { findField } from '../iceberg/spec/schema.js';
+import type { Snapshot } from '../iceberg/spec/snapshot.js';
 import { parseTransform } from '../iceberg/spec/transforms.js';
 import type { PrimitiveType } from '../iceberg/spec/types.js';
 import { toJsonValue } from '../iceberg/spec/values.js';
@@ -77,62 +78,7 @@ export async function inspectTable(table: LoadedTable, options: { snapshotId?: b
   if (snapshotId !== null && !snapshot)
     throw new FloeError('not-found', `Table ${name} has no snapshot ${snapshotId}`, { context: { table: name } });
   const schema = currentSchema(metadata);
-  const files: InspectedFile[] = [];
-  let manifests = 0;
-  if (snapshot?.manifestList) {
-    const list = readManifestList(await table.io.read(snapshot.manifestList), {
-      location: snapshot.manifestList,
-      formatVersion: metadata.formatVersion,
-    });
-    manifests = list.length;
-    const perManifest = await mapWithConcurrency(list, 8, async (manifest) => {
-      const read = readManifest(await table.io.read(manifest.manifestPath), {
-        location: manifest.manifestPath,
-        specs: metadata.partitionSpecs,
-        schemas: metadata.schemas,
-      });
-      return read.entries
-        .filter((entry) => entry.status !== 'deleted')
-        .map((entry) => {
-          const inherited = inheritFromManifestFile(entry, manifest);
-          const file = inherited.dataFile;
-          return {
-            content: file.content,
-            path: file.filePath,
-            format: file.fileFormat,
-            specId: read.specId,
-            partition: partitionObject(table, read.specId, file.partition),
-            records: file.recordCount,
-            bytes: file.fileSizeInBytes,
-            sequenceNumber: inherited.sequenceNumber,
-          };
-        });
-    });
-    files.push(...perManifest.flat());
-  }
-  const partitions = new Map<
-    string,
-    InspectedPartition & { dataFiles: number; records: number; bytes: number; positionDeleteFiles: number; equalityDeleteFiles: number }
-  >();
-  for (const file of files) {
-    const key = `${file.specId}:${JSON.stringify(file.partition)}`;
-    const held = partitions.get(key) ?? {
-      specId: file.specId,
-      partition: file.partition,
-      dataFiles: 0,
-      records: 0,
-      bytes: 0,
-      positionDeleteFiles: 0,
-      equalityDeleteFiles: 0,
-    };
-    if (file.content === 'data') {
-      held.dataFiles++;
-      held.records += file.records;
-      held.bytes += file.bytes;
-    } else if (file.content === 'position-deletes') held.positionDeleteFiles++;
-    else held.equalityDeleteFiles++;
-    partitions.set(key, held);
-  }
+  const { files, manifests } = snapshot ? await liveFiles(table, snapshot) : { files: [], manifests: 0 };
   const data = files.filter((file) => file.content === 'data');
   const spec = metadata.partitionSpecs.find((candidate) => candidate.specId === metadata.defaultSpecId);
   return {
@@ -164,7 +110,7 @@ export async function inspectTable(table: LoadedTable, options: { snapshotId?: b
     })),
     manifests,
     files,
-    partitions: [...partitions.values()],
+    partitions: partitionTotals(files),
     totals: {
       dataFiles: data.length,
       deleteFiles: files.length - data.length,
@@ -172,6 +118,68 @@ export async function inspectTable(table: LoadedTable, options: { snapshotId?: b
       bytes: files.reduce((sum, file) => sum + file.bytes, 0),
     },
   };
+}
+
+/** The files a snapshot's manifests list as live (added or existing), with their manifests' count. */
+async function liveFiles(table: LoadedTable, snapshot: Snapshot): Promise<{ files: InspectedFile[]; manifests: number }> {
+  const { metadata } = table;
+  if (!snapshot.manifestList) return { files: [], manifests: 0 };
+  const list = readManifestList(await table.io.read(snapshot.manifestList), {
+    location: snapshot.manifestList,
+    formatVersion: metadata.formatVersion,
+  });
+  const perManifest = await mapWithConcurrency(list, 8, async (manifest) => {
+    const read = readManifest(await table.io.read(manifest.manifestPath), {
+      location: manifest.manifestPath,
+      specs: metadata.partitionSpecs,
+      schemas: metadata.schemas,
+    });
+    return read.entries
+      .filter((entry) => entry.status !== 'deleted')
+      .map((entry) => {
+        const inherited = inheritFromManifestFile(entry, manifest);
+        const file = inherited.dataFile;
+        return {
+          content: file.content,
+          path: file.filePath,
+          format: file.fileFormat,
+          specId: read.specId,
+          partition: partitionObject(table, read.specId, file.partition),
+          records: file.recordCount,
+          bytes: file.fileSizeInBytes,
+          sequenceNumber: inherited.sequenceNumber,
+        };
+      });
+  });
+  return { files: perManifest.flat(), manifests: list.length };
+}
+
+/** Per spec and partition, in order of first appearance: its data files, records and bytes, and its delete files. */
+function partitionTotals(files: readonly InspectedFile[]): InspectedPartition[] {
+  const partitions = new Map<
+    string,
+    InspectedPartition & { dataFiles: number; records: number; bytes: number; positionDeleteFiles: number; equalityDeleteFiles: number }
+  >();
+  for (const file of files) {
+    const key = `${file.specId}:${JSON.stringify(file.partition)}`;
+    const held = partitions.get(key) ?? {
+      specId: file.specId,
+      partition: file.partition,
+      dataFiles: 0,
+      records: 0,
+      bytes: 0,
+      positionDeleteFiles: 0,
+      equalityDeleteFiles: 0,
+    };
+    if (file.content === 'data') {
+      held.dataFiles++;
+      held.records += file.records;
+      held.bytes += file.bytes;
+    } else if (file.content === 'position-deletes') held.positionDeleteFiles++;
+    else held.equalityDeleteFiles++;
+    partitions.set(key, held);
+  }
+  return [...partitions.values()];
 }
 
 /** The snapshot log, oldest first, with whether each snapshot is an ancestor of the current one. */
