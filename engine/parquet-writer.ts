@@ -1,18 +1,19 @@
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import { DuckDBMapValue } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FloeError } from '../iceberg/errors.js';
 import type { Schema } from '../iceberg/spec/schema.js';
-import type { IcebergType, NestedField, PrimitiveType, PrimitiveValue } from '../iceberg/spec/types.js';
+import type { IcebergType, NestedField, PrimitiveValue } from '../iceberg/spec/types.js';
 import { describeRelation, requireColumns } from './describe.js';
 import { readParquetStats } from './parquet-stats.js';
 import type { ColumnStats } from './parquet-stats.js';
 import { POSITION_DELETE_FILE_PATH_FIELD_ID, POSITION_DELETE_POS_FIELD_ID } from '../iceberg/spec/position-deletes.js';
 import { quoteIdentifier as q, quoteLiteral, sortKeySql } from './sql.js';
 import { duckdbType } from './types.js';
-import { toPrimitiveValue } from './values.js';
+import { assertWritable, fieldIdsLiteral } from './parquet-field-ids.js';
+import { partitionValues } from './partition-sql.js';
+import type { PartitionColumn } from './partition-sql.js';
 
 const COMPRESSIONS = ['zstd', 'snappy', 'gzip', 'uncompressed'] as const;
 export type ParquetCompression = (typeof COMPRESSIONS)[number];
@@ -32,13 +33,6 @@ export const DEFAULT_TARGET_FILE_SIZE_BYTES = 512 * 1024 * 1024;
 
 /** Rows per row group when a write sets none. */
 export const DUCKDB_ROW_GROUP_SIZE = 122_880;
-
-/** A column the query computes only to split files by (a bucket number, an hour): never written into them. */
-export interface PartitionColumn {
-  readonly name: string;
-  /** The type of the partition value as Iceberg records it (e.g. `int` for bucket and hour). */
-  readonly type: PrimitiveType;
-}
 
 export interface WriteParquetRequest {
   /** SQL whose result is written; its columns are the schema's top-level columns by name, plus partition columns. */
@@ -246,44 +240,6 @@ async function checkAndProject(connection: DuckDBConnection, request: WriteParqu
   return written;
 }
 
-/** Types whose DuckDB Parquet form is what the Iceberg spec asks for. */
-function assertWritable(type: IcebergType, name: string): void {
-  if (typeof type === 'string') {
-    if (type === 'timestamptz_ns' || type.startsWith('fixed[') || type === 'unknown') {
-      throw new FloeError(
-        'unsupported',
-        `Column ${JSON.stringify(name)} has type ${type}, which DuckDB cannot write as the Iceberg spec stores it`,
-        { context: { column: name } },
-      );
-    }
-    return;
-  }
-  if (type.type === 'struct') for (const field of type.fields) assertWritable(field.type, `${name}.${field.name}`);
-  else if (type.type === 'list') assertWritable(type.element, `${name}.element`);
-  else {
-    assertWritable(type.key, `${name}.key`);
-    assertWritable(type.value, `${name}.value`);
-  }
-}
-
-/** `FIELD_IDS {name: id, struct: {__duckdb_field_id: id, child: id}, list: {…, element: …}, map: {…, key: …, value: …}}`. */
-export function fieldIdsLiteral(fields: readonly NestedField[]): string {
-  return `{${fields.map((field) => `${quoteLiteral(field.name)}: ${fieldIdsFor(field.id, field.type)}`).join(', ')}}`;
-}
-
-function fieldIdsFor(id: number, type: IcebergType): string {
-  if (typeof type === 'string') return String(id);
-  const own = `__duckdb_field_id: ${id}`;
-  switch (type.type) {
-    case 'struct':
-      return `{${[own, ...type.fields.map((field) => `${quoteLiteral(field.name)}: ${fieldIdsFor(field.id, field.type)}`)].join(', ')}}`;
-    case 'list':
-      return `{${own}, element: ${fieldIdsFor(type.elementId, type.element)}}`;
-    case 'map':
-      return `{${own}, key: ${fieldIdsFor(type.keyId, type.key)}, value: ${fieldIdsFor(type.valueId, type.value)}}`;
-  }
-}
-
 /**
  * Sorted output. DuckDB keeps an ORDER BY only when it writes one file at a time, so with
  * partition columns the rows are first written split by partition in one COPY, and each file
@@ -341,33 +297,6 @@ function castColumns(columns: readonly { readonly name: string; readonly type: I
 
 function orderTerms(request: WriteParquetRequest): OrderTerm[] {
   return (request.orderBy ?? []).map((term) => (typeof term === 'string' ? { column: term } : term));
-}
-
-/** Partition values from COPY's RETURN_STATS (DuckDB's text for each value), cast back by DuckDB into their types. */
-async function partitionValues(
-  connection: DuckDBConnection,
-  keys: DuckDBValue,
-  partitionColumns: readonly PartitionColumn[],
-  file: string,
-): Promise<(PrimitiveValue | null)[]> {
-  if (partitionColumns.length === 0) return [];
-  if (!(keys instanceof DuckDBMapValue))
-    throw new FloeError('internal', 'DuckDB reported no partition values for a partitioned file', { context: { file } });
-  const byName = new Map(keys.entries.map((entry) => [String(entry.key), entry.value === null ? null : String(entry.value)]));
-  const casts = partitionColumns.map((column) => {
-    if (!byName.has(column.name))
-      throw new FloeError('internal', `DuckDB reported no value for partition column ${JSON.stringify(column.name)}`, {
-        context: { file },
-      });
-    const text = byName.get(column.name) ?? null;
-    // A string partition value is its own text (and may hold a NUL no SQL literal can).
-    return text === null || column.type === 'string' ? 'NULL' : `CAST(${quoteLiteral(text)} AS ${duckdbType(column.type)})`;
-  });
-  const reader = await connection.runAndReadAll(`SELECT ${casts.join(', ')}`);
-  const row = reader.getRows()[0] ?? [];
-  return partitionColumns.map((column, index) =>
-    column.type === 'string' ? (byName.get(column.name) ?? null) : toPrimitiveValue(row[index] ?? null, column.type),
-  );
 }
 
 async function runCopy(connection: DuckDBConnection, sql: string, target: string) {

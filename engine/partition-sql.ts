@@ -1,14 +1,23 @@
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { DuckDBMapValue } from '@duckdb/node-api';
 import { FloeError } from '../iceberg/errors.js';
 import type { PartitionSpec } from '../iceberg/spec/partition.js';
 import { findField } from '../iceberg/spec/schema.js';
 import type { Schema } from '../iceberg/spec/schema.js';
 import { parseTransform } from '../iceberg/spec/transforms.js';
-import type { PrimitiveType } from '../iceberg/spec/types.js';
-import type { PartitionColumn } from './parquet-writer.js';
+import type { PrimitiveType, PrimitiveValue } from '../iceberg/spec/types.js';
 import { quoteIdentifier as q, quoteLiteral } from './sql.js';
 import { nativeBucketSql, nativeTimeTransformSql } from './transform-sql.js';
 import type { SqlStep } from './transform-sql.js';
 import { duckdbType } from './types.js';
+import { toPrimitiveValue } from './values.js';
+
+/** A column the query computes only to split files by (a bucket number, an hour): never written into them. */
+export interface PartitionColumn {
+  readonly name: string;
+  /** The type of the partition value as Iceberg records it (e.g. `int` for bucket and hour). */
+  readonly type: PrimitiveType;
+}
 
 export interface PartitionColumnSql extends PartitionColumn {
   /** The expression computing the partition value from the row's columns and `steps`. */
@@ -85,4 +94,31 @@ export function withPartitionColumns(query: string, columns: readonly PartitionC
   const stepped = steps.reduce((inner, [name, sql]) => `SELECT ${ROWS}.*, ${sql} AS ${name} FROM (${inner}) AS ${ROWS}`, query);
   const rows = steps.length === 0 ? `${ROWS}.*` : `${ROWS}.* EXCLUDE (${steps.map(([name]) => name).join(', ')})`;
   return `SELECT ${rows}, ${columns.map((column) => `${column.sql} AS ${q(column.name)}`).join(', ')} FROM (${stepped}) AS ${ROWS}`;
+}
+
+/** Partition values from COPY's RETURN_STATS (DuckDB's text for each value), cast back by DuckDB into their types. */
+export async function partitionValues(
+  connection: DuckDBConnection,
+  keys: DuckDBValue,
+  partitionColumns: readonly PartitionColumn[],
+  file: string,
+): Promise<(PrimitiveValue | null)[]> {
+  if (partitionColumns.length === 0) return [];
+  if (!(keys instanceof DuckDBMapValue))
+    throw new FloeError('internal', 'DuckDB reported no partition values for a partitioned file', { context: { file } });
+  const byName = new Map(keys.entries.map((entry) => [String(entry.key), entry.value === null ? null : String(entry.value)]));
+  const casts = partitionColumns.map((column) => {
+    if (!byName.has(column.name))
+      throw new FloeError('internal', `DuckDB reported no value for partition column ${JSON.stringify(column.name)}`, {
+        context: { file },
+      });
+    const text = byName.get(column.name) ?? null;
+    // A string partition value is its own text (and may hold a NUL no SQL literal can).
+    return text === null || column.type === 'string' ? 'NULL' : `CAST(${quoteLiteral(text)} AS ${duckdbType(column.type)})`;
+  });
+  const reader = await connection.runAndReadAll(`SELECT ${casts.join(', ')}`);
+  const row = reader.getRows()[0] ?? [];
+  return partitionColumns.map((column, index) =>
+    column.type === 'string' ? (byName.get(column.name) ?? null) : toPrimitiveValue(row[index] ?? null, column.type),
+  );
 }
