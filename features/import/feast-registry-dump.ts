@@ -1,0 +1,146 @@
+/**
+ * Feast's side of `floe import feast`: the shape of a registry as `feast registry-dump` prints it
+ * (Feast's registry protos in JSON), read with zod, and what Feast's type and source names mean.
+ */
+import { z } from 'zod';
+import type { ValueType } from '../definitions.js';
+import { ON_DEMAND_TYPES } from '../on-demand.js';
+import type { OnDemandType } from '../on-demand.js';
+
+const field = z.object({ name: z.string(), valueType: z.string().optional(), description: z.string().optional() }).passthrough();
+export type FeastField = z.infer<typeof field>;
+const meta = { meta: z.unknown().optional() };
+const dataSource = z
+  .object({
+    name: z.string(),
+    type: z.string().optional(),
+    timestampField: z.string().optional(),
+    createdTimestampColumn: z.string().optional(),
+    fieldMapping: z.record(z.string(), z.string()).optional(),
+    description: z.string().optional(),
+    tags: z.record(z.string(), z.string()).optional(),
+    requestDataOptions: z
+      .object({ schema: z.array(field).optional() })
+      .passthrough()
+      .optional(),
+    batchSource: z.object({ name: z.string() }).passthrough().optional(),
+    ...meta,
+  })
+  .passthrough();
+export type FeastDataSource = z.infer<typeof dataSource>;
+const projection = z.object({ featureViewName: z.string(), featureColumns: z.array(field).optional() }).passthrough();
+const spec = <T extends z.ZodRawShape>(shape: T) => z.object({ spec: z.object(shape).passthrough(), ...meta }).passthrough();
+export const registryDump = z
+  .object({
+    project: z.string().optional(),
+    entities: z
+      .array(
+        spec({
+          name: z.string(),
+          joinKey: z.string().optional(),
+          valueType: z.string().optional(),
+          description: z.string().optional(),
+          tags: z.record(z.string(), z.string()).optional(),
+        }),
+      )
+      .default([]),
+    dataSources: z.array(dataSource).default([]),
+    featureViews: z
+      .array(
+        spec({
+          name: z.string(),
+          entities: z.array(z.string()).default([]),
+          entityColumns: z.array(field).default([]),
+          features: z.array(field).default([]),
+          ttl: z.string().optional(),
+          online: z.boolean().optional(),
+          batchSource: dataSource.optional(),
+          streamSource: dataSource.optional(),
+          description: z.string().optional(),
+          owner: z.string().optional(),
+          tags: z.record(z.string(), z.string()).optional(),
+        }),
+      )
+      .default([]),
+    onDemandFeatureViews: z
+      .array(
+        spec({
+          name: z.string(),
+          features: z.array(field).default([]),
+          sources: z
+            .record(
+              z.string(),
+              z
+                .object({
+                  featureViewProjection: projection.optional(),
+                  requestDataSource: z.object({ name: z.string() }).passthrough().optional(),
+                })
+                .passthrough(),
+            )
+            .default({}),
+          userDefinedFunction: z.object({ body: z.string().optional(), bodyText: z.string().optional() }).passthrough().optional(),
+          featureTransformation: z.unknown().optional(),
+          mode: z.string().optional(),
+          description: z.string().optional(),
+          tags: z.record(z.string(), z.string()).optional(),
+        }),
+      )
+      .default([]),
+    featureServices: z
+      .array(
+        spec({
+          name: z.string(),
+          features: z.array(projection).default([]),
+          description: z.string().optional(),
+          owner: z.string().optional(),
+          tags: z.record(z.string(), z.string()).optional(),
+        }),
+      )
+      .default([]),
+  })
+  .passthrough();
+export type RegistryDump = z.infer<typeof registryDump>;
+
+/** Feast's scalar value types and the Floe type each becomes; lists, maps, JSON and structs have none. */
+export const FEAST_TYPES: Readonly<Record<string, ValueType>> = {
+  INT32: 'int',
+  INT64: 'long',
+  FLOAT: 'float',
+  DOUBLE: 'double',
+  STRING: 'string',
+  BYTES: 'binary',
+  BOOL: 'boolean',
+  UNIX_TIMESTAMP: 'timestamptz',
+};
+
+/** Data source types read from a table or files, whose rows an Iceberg table can hold. */
+export const BATCH_SOURCE_TYPES = new Set([
+  'BATCH_FILE',
+  'BATCH_BIGQUERY',
+  'BATCH_REDSHIFT',
+  'BATCH_SNOWFLAKE',
+  'BATCH_SPARK',
+  'BATCH_TRINO',
+  'BATCH_ATHENA',
+  'CUSTOM_SOURCE',
+]);
+
+/** Feast's own placeholder entity of entity-less views. */
+export const DUMMY_ENTITY = '__dummy';
+
+/** The on-demand type (a scalar Floe computes in JavaScript) a Feast field has, if any. */
+export function onDemandType(column: FeastField): OnDemandType | undefined {
+  const type = column.valueType === undefined ? undefined : FEAST_TYPES[column.valueType];
+  return (ON_DEMAND_TYPES as readonly string[]).includes(type ?? '') ? (type as OnDemandType) : undefined;
+}
+
+/** Where Feast read a source, for a message: its options' uri, table, path or query. */
+export function describeLocation(source: FeastDataSource): string {
+  for (const [key, value] of Object.entries(source))
+    if (key.endsWith('Options') && typeof value === 'object' && value !== null) {
+      const options = value as Record<string, unknown>;
+      const where = options.uri ?? options.table ?? options.path ?? options.query;
+      if (typeof where === 'string') return `${source.type ?? 'a source'} ${where}`;
+    }
+  return source.type ?? 'an unknown location';
+}
