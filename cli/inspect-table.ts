@@ -13,7 +13,7 @@ import { findField } from '../iceberg/spec/schema.js';
 import type { Snapshot } from '../iceberg/spec/snapshot.js';
 import { parseTransform } from '../iceberg/spec/transforms.js';
 import type { PrimitiveType } from '../iceberg/spec/types.js';
-import { toJsonValue } from '../iceberg/spec/values.js';
+import { toJsonValue } from '../iceberg/spec/value-json.js';
 import { mapWithConcurrency } from '../iceberg/util/concurrency.js';
 
 export interface InspectedFile {

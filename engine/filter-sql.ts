@@ -10,7 +10,7 @@ import { visit } from '../iceberg/expressions/visitor.js';
 import { FloeError } from '../iceberg/errors.js';
 import { decimalParams } from '../iceberg/spec/type-params.js';
 import type { PrimitiveType, PrimitiveValue } from '../iceberg/spec/types.js';
-import { formatDecimal } from '../iceberg/spec/values.js';
+import { formatDecimal } from '../iceberg/spec/value-json.js';
 import { quoteIdentifier, quoteLiteral } from './sql.js';
 
 /** `column(reference)` gives the SQL that reads the referenced field in the query the filter applies to. */

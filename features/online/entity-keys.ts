@@ -1,6 +1,6 @@
 import { FloeError } from '../../iceberg/errors.js';
 import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
-import { fromJsonValue } from '../../iceberg/spec/values.js';
+import { fromJsonValue } from '../../iceberg/spec/value-json.js';
 
 /** A join key column of a view: its name and Iceberg type. */
 export interface KeyColumn {

@@ -7,7 +7,7 @@
 import { FloeError } from '../errors.js';
 import type { Schema } from '../spec/schema.js';
 import type { NestedField, PrimitiveValue } from '../spec/types.js';
-import { compareValues } from '../spec/values.js';
+import { compareValues } from '../spec/value-order.js';
 import { FALSE, TRUE } from './bound.js';
 import type { BoundExpression, BoundReference } from './bound.js';
 import type { ComparisonOp, Expression, FilterLiteral, PredicateOp, SetOp, UnaryOp } from './expression.js';

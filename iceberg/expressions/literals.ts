@@ -7,7 +7,7 @@ import { FloeError } from '../errors.js';
 import { MICROS_PER_DAY, NANOS_PER_MICRO, parseDate, parseDateTime, parseTimeOfDay } from '../spec/temporal.js';
 import { decimalParams, fixedLength } from '../spec/type-params.js';
 import type { PrimitiveType, PrimitiveValue } from '../spec/types.js';
-import { parseDecimal } from '../spec/values.js';
+import { parseDecimal } from '../spec/value-json.js';
 import type { FilterLiteral } from './expression.js';
 import { describeLiteral } from './expression.js';
 

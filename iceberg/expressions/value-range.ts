@@ -12,7 +12,8 @@ import { truncateCodePoints } from '../spec/transforms.js';
 import { decimalParams, fixedLength } from '../spec/type-params.js';
 import type { PrimitiveType, PrimitiveValue } from '../spec/types.js';
 import type { ValuePredicate } from '../spec/value-predicate.js';
-import { compareByCodePoint, compareUnsignedBytes, compareValues, fromBinary } from '../spec/values.js';
+import { compareByCodePoint, compareUnsignedBytes, compareValues } from '../spec/value-order.js';
+import { fromBinary } from '../spec/values.js';
 
 /** What is known of a set of values. `undefined` means unknown, which never prunes. */
 export interface ValueRange {

@@ -5,7 +5,7 @@
 import { decimalParams, fixedLength } from './type-params.js';
 import { formatDate, formatTimeOfDayLikeJava, floorDiv, floorMod, MICROS_PER_DAY, NANOS_PER_MICRO } from './temporal.js';
 import type { PrimitiveType, PrimitiveValue } from './types.js';
-import { formatDecimal } from './values.js';
+import { formatDecimal } from './value-json.js';
 
 const NANOS_PER_DAY = MICROS_PER_DAY * NANOS_PER_MICRO;
 

@@ -3,7 +3,8 @@ import type { PartitionSpec, PartitionValues } from './partition.js';
 import type { Schema } from './schema.js';
 import { bindPartitionField } from './transforms.js';
 import type { PrimitiveValue } from './types.js';
-import { compareValues, toBinary } from './values.js';
+import { compareValues } from './value-order.js';
+import { toBinary } from './values.js';
 
 /**
  * Per partition field of a manifest: whether any file has a null (or NaN) value, and the bounds

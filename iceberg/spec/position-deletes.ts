@@ -5,7 +5,7 @@
  * truncated upper bound is always past its lower one, so equal bounds name the one file it holds.
  */
 import type { DataFile } from './manifest.js';
-import { compareUnsignedBytes } from './values.js';
+import { compareUnsignedBytes } from './value-order.js';
 
 /** Reserved field ids of a position delete file's columns (spec: "Reserved Field IDs"). */
 export const POSITION_DELETE_FILE_PATH_FIELD_ID = 2147483546;

@@ -1,4 +1,4 @@
-import { compareUnsignedBytes, compareValues } from './values.js';
+import { compareUnsignedBytes, compareValues } from './value-order.js';
 import type { PrimitiveType, PrimitiveValue } from './types.js';
 
 /**

@@ -1,7 +1,7 @@
 /** The JSON shapes pyiceberg's side of the cross tests prints (see generate.py), from Floe's values. */
 import type { ManifestEntry, ManifestFile } from '../../iceberg/spec/manifest.js';
 import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
-import { fromJsonValue } from '../../iceberg/spec/values.js';
+import { fromJsonValue } from '../../iceberg/spec/value-json.js';
 
 export const hex = (bytes: Uint8Array | null | undefined): string | null => (bytes == null ? null : Buffer.from(bytes).toString('hex'));
 export const basename = (path: string): string => path.slice(path.lastIndexOf('/') + 1);

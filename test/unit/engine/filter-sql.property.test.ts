@@ -25,7 +25,7 @@ import type { Expression, FilterLiteral, PredicateOp } from '../../../iceberg/ex
 import type { ScanPlan } from '../../../iceberg/scan/plan.js';
 import type { Schema } from '../../../iceberg/spec/schema.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../iceberg/spec/types.js';
-import { formatDecimal } from '../../../iceberg/spec/values.js';
+import { formatDecimal } from '../../../iceberg/spec/value-json.js';
 import { matches } from '../iceberg/expressions/support/row-oracle.js';
 import type { OracleFilter } from '../iceberg/expressions/support/row-oracle.js';
 import { file, plan, schema as schemaOf, task } from './plans.js';

@@ -23,7 +23,8 @@ import { summarizePartitions } from '../../../../iceberg/spec/partition-summary.
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { parseTransform } from '../../../../iceberg/spec/transforms.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../../iceberg/spec/types.js';
-import { compareValues, formatDecimal } from '../../../../iceberg/spec/values.js';
+import { compareValues } from '../../../../iceberg/spec/value-order.js';
+import { formatDecimal } from '../../../../iceberg/spec/value-json.js';
 import { matches, matchesEither } from './support/row-oracle.js';
 import type { OracleFilter } from './support/row-oracle.js';
 

@@ -26,7 +26,8 @@ import { dataFileMetrics } from '../../../../iceberg/spec/metrics.js';
 import type { ColumnStats } from '../../../../iceberg/spec/metrics.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import type { PrimitiveValue } from '../../../../iceberg/spec/types.js';
-import { compareValues, toBinary } from '../../../../iceberg/spec/values.js';
+import { compareValues } from '../../../../iceberg/spec/value-order.js';
+import { toBinary } from '../../../../iceberg/spec/values.js';
 
 const schema: Schema = {
   schemaId: 0,

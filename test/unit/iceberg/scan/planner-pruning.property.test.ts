@@ -23,7 +23,7 @@ import type { PartitionSpec, PartitionValues } from '../../../../iceberg/spec/pa
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { parseTransform } from '../../../../iceberg/spec/transforms.js';
 import type { PrimitiveValue } from '../../../../iceberg/spec/types.js';
-import { formatDecimal } from '../../../../iceberg/spec/values.js';
+import { formatDecimal } from '../../../../iceberg/spec/value-json.js';
 import { matchesEither } from '../expressions/support/row-oracle.js';
 import type { OracleFilter, Row } from '../expressions/support/row-oracle.js';
 import { fileWithValues, loadedTable, MemoryFileIO, writeManifestFile, writeSnapshot } from './support/table-builder.js';

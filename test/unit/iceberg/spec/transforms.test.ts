@@ -9,7 +9,7 @@ import { bucketHash, parseTransform, partitionPath } from '../../../../iceberg/s
 import type { PrimitiveType, PrimitiveValue } from '../../../../iceberg/spec/types.js';
 import { evaluatePredicate } from '../../../../iceberg/spec/value-predicate.js';
 import type { ValuePredicate } from '../../../../iceberg/spec/value-predicate.js';
-import { fromJsonValue } from '../../../../iceberg/spec/values.js';
+import { fromJsonValue } from '../../../../iceberg/spec/value-json.js';
 
 const bytes = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text, 'hex'));
 

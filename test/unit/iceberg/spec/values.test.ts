@@ -3,15 +3,9 @@ import { describe, it } from 'node:test';
 import { LosslessNumber, stringify } from 'lossless-json';
 import { FloeError } from '../../../../iceberg/errors.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../../iceberg/spec/types.js';
-import {
-  compareValues,
-  formatDecimal,
-  fromBinary,
-  fromJsonValue,
-  minimalBigEndian,
-  toBinary,
-  toJsonValue,
-} from '../../../../iceberg/spec/values.js';
+import { compareValues } from '../../../../iceberg/spec/value-order.js';
+import { formatDecimal, fromJsonValue, toJsonValue } from '../../../../iceberg/spec/value-json.js';
+import { fromBinary, minimalBigEndian, toBinary } from '../../../../iceberg/spec/values.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const bytes = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text, 'hex'));

@@ -17,7 +17,7 @@ import { findField } from '../../../../../iceberg/spec/schema.js';
 import type { Schema } from '../../../../../iceberg/spec/schema.js';
 import type { Snapshot } from '../../../../../iceberg/spec/snapshot.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../../../iceberg/spec/types.js';
-import { compareValues } from '../../../../../iceberg/spec/values.js';
+import { compareValues } from '../../../../../iceberg/spec/value-order.js';
 
 /** A FileIO over a Map, for tests that need no disk. */
 export class MemoryFileIO implements FileIO {
