@@ -3,6 +3,7 @@ import { appendConsistencyReport, checkConsistency, DEFAULT_CONSISTENCY_TABLE } 
 import type { FeatureContext } from '../features/context.js';
 import type { Runtime } from '../features/runtime.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
+import { defined } from '../core/defined.js';
 
 export type ConsistencyActivities = ReturnType<typeof createConsistencyActivities>;
 
@@ -19,8 +20,8 @@ export function createConsistencyActivities(context: FeatureContext) {
         withHeartbeats('checking consistency', (signal) =>
           checkConsistency({ ...context, signal }, input.featureView, {
             seed: input.seed,
-            ...(input.sample === undefined ? {} : { sample: input.sample }),
-            ...(input.examples === undefined ? {} : { examples: input.examples }),
+            ...defined({ sample: input.sample }),
+            ...defined({ examples: input.examples }),
           }),
         ),
       );

@@ -8,6 +8,7 @@ import { temporalService } from '../test/support/services.js';
 import { workflowBundle } from '../test/support/workflow-bundle.js';
 import { createWorker } from '../workers/worker.js';
 import { definitions } from './_pipelines.js';
+import { defined } from '../core/defined.js';
 
 export interface WorkerInput {
   readonly directory: string;
@@ -30,7 +31,7 @@ const runtime = await testRuntime({
   catalog: input.catalog,
   definitions: definitions(),
   onlineNamespace: input.onlineNamespace,
-  ...(input.duckdbThreads === undefined ? {} : { threads: input.duckdbThreads }),
+  ...defined({ threads: input.duckdbThreads }),
 });
 const { address, namespace } = temporalService();
 const connection = await NativeConnection.connect({ address });

@@ -48,6 +48,7 @@ import { LoadProcess } from './_online/load-process.js';
 import { keysFor, round, sequential } from './_online/measure.js';
 import type { LatencyFigures } from './_online/measure.js';
 import type { ServerProcess } from './_online/server-process.js';
+import { defined } from '../core/defined.js';
 
 const KEY_COUNTS = [1, 100] as const;
 const CONNECTIONS = [1, 8, 32] as const;
@@ -534,7 +535,7 @@ async function measureShapes(
       connections: 8,
       features,
       seed: 900_000_000,
-      ...(server.headers === undefined ? {} : { headers: server.headers }),
+      ...defined({ headers: server.headers }),
     });
   const measured: Record<string, ShapeFigures> = Object.fromEntries(servers.map(({ name }) => [name, {}]));
   for (const [index, shape] of measuredShapes.entries()) {
@@ -549,7 +550,7 @@ async function measureShapes(
         connections,
         features,
         seed: (index + 1) * 10_000_000,
-        ...(server.headers === undefined ? {} : { headers: server.headers }),
+        ...defined({ headers: server.headers }),
       });
       measured[server.name]![shape] = figures;
       if (figures.requests === 0)

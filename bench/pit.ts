@@ -24,6 +24,7 @@ import { feastEnvironment } from './_pit/feast-env.js';
 import type { ServiceName } from '../scripts/services/service.js';
 import { child, nodeScript } from './_child.js';
 import type { Measured } from './_child.js';
+import { defined } from '../core/defined.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MEMORY_LIMIT = '8GB';
@@ -65,7 +66,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       vs_feast: figures.vs_feast,
       rows_differing_from_floor: figures.rows_differing_from_floor,
       feast_rows_differing_from_floe: figures.feast_rows_differing_from_floe,
-      ...(figures.on_demand_overhead === undefined ? {} : { on_demand_overhead: figures.on_demand_overhead }),
+      ...defined({ on_demand_overhead: figures.on_demand_overhead }),
     })),
     floe_per_row_growth: growth('floe_s'),
     floor_per_row_growth: growth('floor_s'),

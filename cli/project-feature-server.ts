@@ -7,6 +7,7 @@ import type { Runtime } from '../features/runtime.js';
 import { FloeError } from '../iceberg/errors.js';
 import { createFeatureServer } from '../server/feature-server.js';
 import { temporalMaterializer } from './server-materializer.js';
+import { defined } from '../core/defined.js';
 
 /**
  * The feature server of a project as `floe serve` and `floe dev` run it: its online store with the
@@ -24,7 +25,7 @@ export async function projectFeatureServer(
   const server = createFeatureServer({
     materializer,
     maxEntityRows: config.server.maxEntityRows,
-    ...(auth === undefined ? {} : { auth }),
+    ...defined({ auth }),
     ...(tls === undefined ? {} : { tls: await tlsFiles(tls) }),
     consistency: { table: config.monitoring.consistencyTable, read: (table) => latestMismatchRates(runtime, table) },
     store: new OnlineStore({
@@ -33,7 +34,7 @@ export async function projectFeatureServer(
       engine: runtime.engine,
       workDirectory: config.workDirectory,
       push: config.push,
-      ...(options.refreshIntervalMs === undefined ? {} : { refreshIntervalMs: options.refreshIntervalMs }),
+      ...defined({ refreshIntervalMs: options.refreshIntervalMs }),
     }),
   });
   server.addHook('onClose', async () => materializer.close());

@@ -14,6 +14,7 @@ import type {
 } from '../features/definitions.js';
 import { durationSeconds } from '../features/definitions.js';
 import type { Registry } from '../features/registry.js';
+import { defined } from '../core/defined.js';
 
 /**
  * The Temporal Schedule of a feature view, from its `schedule` definition: it starts `materialize`
@@ -75,9 +76,9 @@ function compactSchedule(
 ): ScheduleOptions {
   const retention = durationSeconds(compaction.retention);
   const compactOptions: CompactOptions = {
-    ...(compaction.minFiles === undefined ? {} : { minFiles: compaction.minFiles }),
+    ...defined({ minFiles: compaction.minFiles }),
     ...(retention === null ? {} : { retentionSeconds: retention }),
-    ...(compaction.retainLast === undefined ? {} : { retainLast: compaction.retainLast }),
+    ...defined({ retainLast: compaction.retainLast }),
   };
   return {
     scheduleId: options.scheduleId,
@@ -111,8 +112,8 @@ export function consistencySchedulePlan(view: FeatureViewDefinition, options: { 
   if (consistency === undefined) return undefined;
   const input: ConsistencyInput = {
     featureView: view.name,
-    ...(consistency.sample === undefined ? {} : { sample: consistency.sample }),
-    ...(consistency.examples === undefined ? {} : { examples: consistency.examples }),
+    ...defined({ sample: consistency.sample }),
+    ...defined({ examples: consistency.examples }),
   };
   const scheduleId = consistencyScheduleId(view.name);
   return {

@@ -8,6 +8,7 @@ import { writeAddedManifest } from '../iceberg/write/added-manifest.js';
 import { fastAppend } from '../iceberg/write/fast-append.js';
 import type { Engine } from './duckdb.js';
 import { writeTableFiles } from './table-writer.js';
+import { defined } from '../core/defined.js';
 
 export interface AppendQueryRequest {
   readonly catalog: Catalog;
@@ -36,8 +37,8 @@ export async function appendQuery(request: AppendQueryRequest): Promise<CommitRe
     );
     const manifest = await writeAddedManifest(table, dataFiles, name);
     const change = fastAppend([manifest], {
-      ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
-      ...(request.summary === undefined ? {} : { summary: request.summary }),
+      ...defined({ idempotencyKey: request.idempotencyKey }),
+      ...defined({ summary: request.summary }),
     });
     return { ...(await commitChange(request.catalog, request.identifier, change, { loaded: table })), dataFiles: dataFiles.length };
   } finally {

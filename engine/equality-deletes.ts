@@ -26,6 +26,7 @@ import type { Engine } from './duckdb.js';
 import { writeParquet } from './parquet-writer.js';
 import { partitionColumnsSql, withPartitionColumns } from './partition-sql.js';
 import { quoteIdentifier as q } from './sql.js';
+import { defined } from '../core/defined.js';
 
 export interface EqualityDeletesRequest {
   readonly engine: Engine;
@@ -112,7 +113,7 @@ export async function appendEqualityDeletes(table: LoadedTable, request: Equalit
       { deletes: [manifest] },
       {
         branch: request.branch ?? MAIN_BRANCH,
-        ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
+        ...defined({ idempotencyKey: request.idempotencyKey }),
       },
     );
     return { change, deleteFiles };

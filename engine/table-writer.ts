@@ -15,6 +15,7 @@ import { FloeError } from '../iceberg/errors.js';
 import { DUCKDB_ROW_GROUP_SIZE, isParquetCompression, isZstdLevel, writeParquet } from './parquet-writer.js';
 import type { OrderTerm, ParquetCompression } from './parquet-writer.js';
 import { partitionColumnsSql, withPartitionColumns } from './partition-sql.js';
+import { defined } from '../core/defined.js';
 
 export const ROW_GROUP_LIMIT = 'write.parquet.row-group-limit';
 const TARGET_FILE_SIZE = 'write.target-file-size-bytes';
@@ -68,12 +69,12 @@ export async function writeTableFiles(
     directory: request.localDirectory,
     partitionColumns,
     fileNamePrefix: request.fileNamePrefix,
-    ...(targetFileSizeBytes === undefined ? {} : { targetFileSizeBytes }),
+    ...defined({ targetFileSizeBytes }),
     ...(sorted === undefined ? {} : { orderBy: sorted.terms, sortPartitionsAbove: rowGroupSize ?? DUCKDB_ROW_GROUP_SIZE }),
-    ...(rowGroupSize === undefined ? {} : { rowGroupSize }),
+    ...defined({ rowGroupSize }),
     compression,
-    ...(compressionLevel === undefined ? {} : { compressionLevel }),
-    ...(pageVersion === undefined ? {} : { pageVersion }),
+    ...defined({ compressionLevel }),
+    ...defined({ pageVersion }),
   });
   const dataDir = request.dataDirectory?.replace(/\/+$/, '') ?? dataDirectory(table);
   return mapWithConcurrency(written, request.uploadConcurrency ?? 4, async (file) => {

@@ -1,5 +1,6 @@
 import type { FeatureContext } from './context.js';
 import { materializeWindow } from './materialization.js';
+import { defined } from '../core/defined.js';
 
 /** One window of a batch: a view, `[start, end)`, and the prefix of its commit's idempotency key. */
 export interface BatchWindow {
@@ -67,7 +68,7 @@ export async function materializeWindows(
       featureView: window.featureView,
       start: done.window.start.toISOString(),
       end: done.window.end.toISOString(),
-      ...(done.skipped === undefined ? {} : { skipped: done.skipped }),
+      ...defined({ skipped: done.skipped }),
       rows: done.rows,
       dataFiles: done.dataFiles,
       onlineSnapshotId: done.snapshotId?.toString() ?? null,

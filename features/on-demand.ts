@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { FeatureViewDefinition } from './definitions.js';
 import { invalid, parse } from './definitions.js';
 import { identifierSchema } from './names.js';
+import { defined } from '../core/defined.js';
 
 /**
  * On-demand feature views, as Feast's: features computed when they are read, by a pure function of
@@ -134,7 +135,7 @@ export function defineOnDemandView(input: OnDemandViewInput): OnDemandViewDefini
     sources: [...sources].map(([sourceName, features]) => (features === undefined ? { name: sourceName } : { name: sourceName, features })),
     features: parsed.features,
     computeHash: createHash('sha256').update(compute.toString()).digest('hex'),
-    ...(parsed.description === undefined ? {} : { description: parsed.description }),
+    ...defined({ description: parsed.description }),
     tags: parsed.tags,
     compute,
   };
@@ -148,7 +149,7 @@ export function storedOnDemandView(view: StoredOnDemandView): StoredOnDemandView
     sources: view.sources,
     features: view.features,
     computeHash: view.computeHash,
-    ...(view.description === undefined ? {} : { description: view.description }),
+    ...defined({ description: view.description }),
     tags: view.tags,
   };
 }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { FloeError } from '../iceberg/errors.js';
+import { defined } from '../core/defined.js';
 
 /** Temporal's default `limit.maxIDLength`, which bounds namespace and task queue names too. */
 const TEMPORAL_MAX_NAME_LENGTH = 1000;
@@ -78,5 +79,5 @@ export function temporalWithEnvironment(config: TemporalConfig, env: NodeJS.Proc
       { context: { file, field: 'temporal.tls' } },
     );
   const apiKey = fromEnvironment(TEMPORAL_ENVIRONMENT.apiKey);
-  return { ...config, ...(tls === undefined ? {} : { tls }), ...(apiKey === undefined ? {} : { apiKey }) };
+  return { ...config, ...defined({ tls }), ...defined({ apiKey }) };
 }

@@ -19,6 +19,7 @@ import { MaterializerUnavailableError } from './materializer.js';
 import { ServerMetrics } from './metrics.js';
 import type { ConsistencyGaugeSource } from './metrics.js';
 import { parseOnlineWriteRequest, parsePushRequest, PUSH_BODY_LIMIT, toOnlineWriteResponse, toPushResponse } from './push-request.js';
+import { defined } from '../core/defined.js';
 
 /**
  * DuckDB threads for a process that only serves (floe.yaml's `engine.threads` overrides it). Each
@@ -91,7 +92,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   // 8 MB of JSON alone holds ~150 MB and the event loop for ~0.4 s.
   const bodyLimit = options.bodyLimit ?? Math.max(1024 * 1024, limits.maxEntityRows * BODY_BYTES_PER_ENTITY_ROW);
   const metrics = new ServerMetrics({
-    ...(options.consistency === undefined ? {} : { consistency: options.consistency }),
+    ...defined({ consistency: options.consistency }),
     freshness: { read: () => store.freshness() },
   });
   const app = fastifyServer(options, bodyLimit);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseRequestBody } from './request-body.js';
+import { defined } from '../core/defined.js';
 
 /**
  * Feast's `POST /materialize` body: `start_ts`, `end_ts`, optional `feature_views`. Feast's
@@ -48,7 +49,7 @@ export function parseMaterializeRequest(body: unknown): MaterializeBody {
   return {
     start: parsed.start_ts,
     end: parsed.end_ts,
-    ...(parsed.feature_views === undefined ? {} : { featureViews: parsed.feature_views }),
+    ...defined({ featureViews: parsed.feature_views }),
   };
 }
 
@@ -60,7 +61,7 @@ export function parseIncrementalRequest(body: unknown): IncrementalBody {
     '{"end_ts": "2024-05-02T00:00:00Z", "feature_views": ["view"]}',
   );
   return {
-    ...(parsed.end_ts === undefined ? {} : { end: parsed.end_ts }),
-    ...(parsed.feature_views === undefined ? {} : { featureViews: parsed.feature_views }),
+    ...defined({ end: parsed.end_ts }),
+    ...defined({ featureViews: parsed.feature_views }),
   };
 }

@@ -1,4 +1,5 @@
 import { FloeError } from '../iceberg/errors.js';
+import { defined } from '../core/defined.js';
 
 /** One materialization workflow started for a feature view. */
 export interface MaterializeRun {
@@ -26,6 +27,6 @@ export interface Materializer {
 /** The server cannot start workflows: no Temporal client was given, or Temporal cannot be reached. The server answers 503. */
 export class MaterializerUnavailableError extends FloeError {
   constructor(detail: string, cause?: unknown) {
-    super('io', detail, { retryable: true, ...(cause === undefined ? {} : { cause }) });
+    super('io', detail, { retryable: true, ...defined({ cause }) });
   }
 }

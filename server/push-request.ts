@@ -4,6 +4,7 @@ import { PUSH_TARGETS } from '../features/push/push-rows.js';
 import { FloeError } from '../iceberg/errors.js';
 import { REFUSED_NAMES } from './feast-request.js';
 import { parseRequestBody } from './request-body.js';
+import { defined } from '../core/defined.js';
 
 /** Pushed rows arrive in larger bodies than lookups: up to this many bytes. */
 export const PUSH_BODY_LIMIT = 32 * 1024 * 1024;
@@ -51,7 +52,7 @@ export function parsePushRequest(body: unknown): PushRequest {
     'push',
     '{"push_source_name": "…", "df": {"column": [values]}, "to": "online" | "offline" | "online_and_offline"}',
   );
-  return { pushSourceName, df, to, ...(requestId === undefined ? {} : { requestId }) };
+  return { pushSourceName, df, to, ...defined({ requestId }) };
 }
 
 export function parseOnlineWriteRequest(body: unknown): OnlineWriteRequest {
@@ -65,7 +66,7 @@ export function parseOnlineWriteRequest(body: unknown): OnlineWriteRequest {
     'write-to-online-store',
     '{"feature_view_name": "…", "df": {"column": [values], "event_timestamp": [times]}}',
   );
-  return { featureViewName, df, ...(requestId === undefined ? {} : { requestId }) };
+  return { featureViewName, df, ...defined({ requestId }) };
 }
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string, expected: string): T {
@@ -84,7 +85,7 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string, expecte
 export function toPushResponse(answer: PushAnswer): Record<string, unknown> {
   return {
     push_source_name: answer.pushSourceName,
-    ...(answer.requestId === undefined ? {} : { request_id: answer.requestId }),
+    ...defined({ request_id: answer.requestId }),
     rows: answer.rows,
     commits: answer.commits.map((commit) => ({ table: commit.table, snapshot_id: commit.snapshotId })),
   };
@@ -93,7 +94,7 @@ export function toPushResponse(answer: PushAnswer): Record<string, unknown> {
 export function toOnlineWriteResponse(answer: OnlineWriteAnswer): Record<string, unknown> {
   return {
     feature_view_name: answer.featureViewName,
-    ...(answer.requestId === undefined ? {} : { request_id: answer.requestId }),
+    ...defined({ request_id: answer.requestId }),
     rows: answer.rows,
     commits: answer.commits.map((commit) => ({ table: commit.table, snapshot_id: commit.snapshotId })),
   };

@@ -9,6 +9,7 @@ import { Connection, type TLSConfig } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { TEMPORAL_ENVIRONMENT, type TemporalConfig, type TemporalTlsConfig } from '../features/temporal-config.js';
 import { FloeError } from '../iceberg/errors.js';
+import { defined } from '../core/defined.js';
 
 /** Where Temporal is and how to prove who we are: floe.yaml's `temporal` section, or as much of it as a caller has. */
 export type TemporalConnectionSettings = Pick<TemporalConfig, 'address'> & Partial<Pick<TemporalConfig, 'tls' | 'apiKey'>>;
@@ -38,9 +39,9 @@ async function readTls(tls: TemporalTlsConfig): Promise<TLSConfig> {
     tls.keyFile === undefined ? undefined : readPem('keyFile', tls.keyFile),
   ]);
   return {
-    ...(ca === undefined ? {} : { serverRootCACertificate: ca }),
+    ...defined({ serverRootCACertificate: ca }),
     ...(certificate !== undefined && key !== undefined ? { clientCertPair: { crt: certificate, key } } : {}),
-    ...(tls.serverName === undefined ? {} : { serverNameOverride: tls.serverName }),
+    ...defined({ serverNameOverride: tls.serverName }),
   };
 }
 
@@ -61,7 +62,7 @@ async function readPem(field: 'caFile' | 'certFile' | 'keyFile', file: string): 
 export async function connectTemporalClient(settings: TemporalConnectionSettings, connectTimeoutMs?: number): Promise<Connection> {
   const options = await temporalConnectionOptions(settings);
   try {
-    return await Connection.connect({ ...options, ...(connectTimeoutMs === undefined ? {} : { connectTimeout: connectTimeoutMs }) });
+    return await Connection.connect({ ...options, ...defined({ connectTimeout: connectTimeoutMs }) });
   } catch (error) {
     throw connectionFailure(options, error, connectTimeoutMs);
   }

@@ -19,6 +19,7 @@ import { createFeatureServer, FEATURE_SERVER_THREADS } from '../../server/featur
 import { aggregatedRegistry, AGGREGATED_VIEW, buildAggregatedTable } from './aggregated.js';
 import { benchRegistry, buildTables, VIEW } from './dataset.js';
 import { keysFor, round } from './measure.js';
+import { defined } from '../../core/defined.js';
 
 /** The part of autocannon's API used here (it ships no types). */
 interface LoadRequest {
@@ -90,7 +91,7 @@ async function serve(dir: string, kind: Kind, maxCachedRows: number | undefined)
     registry: registries[kind](),
     catalog,
     engine,
-    ...(maxCachedRows === undefined ? {} : { maxCachedRows }),
+    ...defined({ maxCachedRows }),
   });
   const server = createFeatureServer({ store });
   const url = await server.listen({ host: '127.0.0.1', port: 0 });

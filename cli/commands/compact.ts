@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CompactOptions, CompactResult, CompactTarget } from '../../contracts/compact.js';
 import type { compact } from '../../workflows/compact.js';
+import { defined } from '../../core/defined.js';
 
 interface CompactCommandOptions {
   table?: string;
@@ -78,9 +79,9 @@ async function optionsOf(options: CompactCommandOptions): Promise<CompactOptions
   const retainLast = integerAtLeast(options.retainLast, '--retain-last', 1);
   const retentionSeconds = options.retention === undefined ? undefined : durationSeconds(options.retention, '--retention');
   return {
-    ...(minFiles === undefined ? {} : { minFiles }),
-    ...(retainLast === undefined ? {} : { retainLast }),
-    ...(retentionSeconds === undefined ? {} : { retentionSeconds }),
+    ...defined({ minFiles }),
+    ...defined({ retainLast }),
+    ...defined({ retentionSeconds }),
     ...(options.skipCleanup ? { skipCleanup: true } : {}),
   };
 }

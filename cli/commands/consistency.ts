@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { ConsistencyInput, ConsistencyResult } from '../../contracts/consistency.js';
 import type { Project } from '../../features/project.js';
 import type { consistency } from '../../workflows/consistency.js';
+import { defined } from '../../core/defined.js';
 
 interface ConsistencyCommandOptions {
   sample?: string;
@@ -41,8 +42,8 @@ export function consistencyCommand(program: Command): void {
       const input: ConsistencyInput = {
         featureView,
         seed: integerAtLeast(options.seed, '--seed', 0) ?? 0,
-        ...optional('sample', integerAtLeast(options.sample, '--sample', 1)),
-        ...optional('examples', integerAtLeast(options.examples, '--examples', 1)),
+        ...defined({ sample: integerAtLeast(options.sample, '--sample', 1) }),
+        ...defined({ examples: integerAtLeast(options.examples, '--examples', 1) }),
         reportTable: options.reportTable ?? project.config.monitoring.consistencyTable,
       };
       const result = options.local ? await runLocally(project, input) : await runWorkflow(project, input, options);
@@ -57,9 +58,9 @@ async function runLocally(project: Project, input: ConsistencyInput): Promise<Co
   const runtime = await openRuntime(project);
   try {
     const report = await checkConsistency(runtime, input.featureView, {
-      ...optional('seed', input.seed),
-      ...optional('sample', input.sample),
-      ...optional('examples', input.examples),
+      ...defined({ seed: input.seed }),
+      ...defined({ sample: input.sample }),
+      ...defined({ examples: input.examples }),
     });
     const appended = await appendConsistencyReport(runtime, input.reportTable!, report);
     return { ...report, reportTable: appended.table, reportSnapshotId: appended.snapshotId };
@@ -84,10 +85,6 @@ async function runWorkflow(project: Project, input: ConsistencyInput, options: C
   } finally {
     await client.connection.close();
   }
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 function describe(result: ConsistencyResult): string {

@@ -7,6 +7,7 @@ import type { DevLock } from '../dev-lock.js';
 import type { DevPorts } from '../dev-ports.js';
 import type { DevSession } from '../dev-session.js';
 import { integer, untilInterrupted } from './serve.js';
+import { defined } from '../../core/defined.js';
 
 interface DevOptions {
   readonly project: string;
@@ -40,7 +41,7 @@ async function runDev(options: DevOptions): Promise<void> {
   await mkdir(stateDirectory, { recursive: true });
   const { ports, lock } = await reserveDevPorts(project, stateDirectory);
   const metrics = workerMetricsAddress(project.config);
-  installWorkerRuntime({ oneLine: true, ...(metrics === undefined ? {} : { metrics }) });
+  installWorkerRuntime({ oneLine: true, ...defined({ metrics }) });
   if (!options.json) console.log('Starting a Temporal dev server (a first run may build the Temporal CLI, which takes minutes)…');
   const temporal = await startDevTemporal(stateDirectory, ports, lock);
   // Whatever fails below, the finally releases what was started, the detached Temporal server included.

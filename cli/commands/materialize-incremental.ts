@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { FloeError } from '../../iceberg/errors.js';
 import type { MaterializeInput, MaterializeResult } from '../../contracts/materialize.js';
 import type { materialize } from '../../workflows/materialize.js';
+import { defined } from '../../core/defined.js';
 
 export function materializeIncrementalCommand(program: Command): void {
   program
@@ -46,7 +47,7 @@ export function materializeIncrementalCommand(program: Command): void {
           const input: MaterializeInput = {
             featureView: view.name,
             end: ends[index]!,
-            ...(lookbackSeconds === undefined ? {} : { lookbackSeconds }),
+            ...defined({ lookbackSeconds }),
           };
           return client.workflow.execute<typeof materialize>('materialize', {
             taskQueue: project.config.temporal.taskQueue,

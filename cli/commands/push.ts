@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { FloeError } from '../../iceberg/errors.js';
 import { PUSH_TARGETS } from '../../features/push/push-rows.js';
 import type { PushTarget } from '../../features/push/push-rows.js';
+import { defined } from '../../core/defined.js';
 
 export function pushCommand(program: Command): void {
   program
@@ -36,7 +37,7 @@ export function pushCommand(program: Command): void {
           pushSourceName: pushSource,
           df,
           to: options.to as PushTarget,
-          ...(options.requestId === undefined ? {} : { requestId: options.requestId }),
+          ...defined({ requestId: options.requestId }),
         });
         printResult(answer, options, () =>
           [

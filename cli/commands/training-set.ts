@@ -5,6 +5,7 @@ import { FloeError } from '../../iceberg/errors.js';
 import type { TrainingSetInput, TrainingSetProgress, TrainingSetResult } from '../../contracts/training-set.js';
 import type { trainingSet } from '../../workflows/training-set.js';
 import type { ProgressView } from '../follow.js';
+import { defined } from '../../core/defined.js';
 
 interface TrainingSetOptions {
   entitiesTable?: string;
@@ -177,10 +178,10 @@ async function trainingSetInput(options: TrainingSetOptions, csvAsParquet: (file
           : fromCsv !== undefined
             ? { parquet: [fromCsv] }
             : { parquet: (options.entitiesParquet ?? []).map((file) => (isUrl(file) ? file : path.resolve(file))) },
-    ...(options.features === undefined ? {} : { features: options.features }),
-    ...(options.featureService === undefined ? {} : { featureService: options.featureService }),
+    ...defined({ features: options.features }),
+    ...defined({ featureService: options.featureService }),
     ...(options.fullFeatureNames ? { fullFeatureNames: true } : {}),
-    ...(options.timestampColumn === undefined ? {} : { timestampColumn: options.timestampColumn }),
+    ...defined({ timestampColumn: options.timestampColumn }),
     output: { table: options.output },
     ...(options.replace ? { replace: true } : {}),
     chunkRows: positiveInteger(options.chunkRows, '--chunk-rows'),

@@ -9,6 +9,7 @@ import { duckdbType, type ColumnShape } from '../../engine/types.js';
 import { FloeError } from '../../iceberg/errors.js';
 import type { ValueType } from '../definitions.js';
 import { loadArrowTable } from './arrow-io.js';
+import { defined } from '../../core/defined.js';
 
 /**
  * Where entity rows come from. Every form keeps its rows' order; a SQL query may read the
@@ -204,7 +205,7 @@ async function loadEntityRelation(
     relation = await sourceRelation({
       kind: 'table',
       table: source.table,
-      ...(source.snapshotId === undefined ? {} : { snapshotId: source.snapshotId }),
+      ...defined({ snapshotId: source.snapshotId }),
     });
     what = `the entity table ${source.table}`;
   } else if ('sql' in source) {

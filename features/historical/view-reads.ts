@@ -20,6 +20,7 @@ import type { EntityKeyRequirement, PreparedEntityRows } from './entity-rows.js'
 import { ENTITY_ORDINAL } from './entity-rows.js';
 import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
 import type { ViewScan } from './source-scan.js';
+import { defined } from '../../core/defined.js';
 
 export interface ViewRetrievalSummary {
   readonly featureView: string;
@@ -133,7 +134,7 @@ async function viewSource(
     view,
     features: projection.features,
     ...range,
-    ...(keyValues === undefined ? {} : { keyValues }),
+    ...defined({ keyValues }),
     ...signalOf(context),
   });
   const source: FeatureViewSource = {
@@ -144,7 +145,7 @@ async function viewSource(
     eventTimestampColumn: VIEW_EVENT_COLUMN,
     ...(scan.hasCreated ? { createdTimestampColumn: VIEW_CREATED_COLUMN } : {}),
     featureColumns: projection.features,
-    ...(ttlMicros === undefined ? {} : { ttlMicros }),
+    ...defined({ ttlMicros }),
   };
   return { source, scan };
 }

@@ -10,6 +10,7 @@ import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
 import { keyLookup } from './entity-keys.js';
+import { defined } from '../../core/defined.js';
 
 /** The online table's columns a read needs, as the table's current schema has them. */
 export interface OnlineColumns {
@@ -139,7 +140,7 @@ function compareNullable(a: bigint | null, b: bigint | null): number {
 /** A plan of one data file with the delete files that apply to it (and only its rows `filter` matches, when given). */
 export function singleFilePlan(schema: Schema, task: ScanTask, filter?: BoundExpression): ScanPlan {
   return {
-    ...(filter === undefined ? {} : { filter }),
+    ...defined({ filter }),
     snapshotId: null,
     schema,
     mode: task.positionDeletes.length + task.equalityDeletes.length > 0 ? 'merge-on-read' : 'copy-on-write',

@@ -2,6 +2,7 @@ import type { AggregatedFeature } from '../aggregations.js';
 import type { PrimitiveValue } from '../../iceberg/spec/types.js';
 import type { ColumnPartials, TileKind, TileRow } from './aggregation-tiles.js';
 import { aggregateTiles, compareLast, compareValues, effectiveTileRows, partialColumnsOf } from './aggregation-tiles.js';
+import { defined } from '../../core/defined.js';
 
 /**
  * One data file of an aggregated view's online table as a read keeps it: per key, the rows that
@@ -260,10 +261,10 @@ export function combinePlan(features: readonly AggregatedFeature[], partials: re
     const max = at(column.max);
     return {
       ...feature,
-      ...(count === undefined ? {} : { count }),
-      ...(sum === undefined ? {} : { sum }),
-      ...(min === undefined ? {} : { min }),
-      ...(max === undefined ? {} : { max }),
+      ...defined({ count }),
+      ...defined({ sum }),
+      ...defined({ min }),
+      ...defined({ max }),
       ...(column.last === undefined
         ? {}
         : { last: { value: at(column.last.value)!, eventTs: at(column.last.eventTs)!, createdTs: at(column.last.createdTs)! } }),
@@ -278,10 +279,10 @@ export function combinePlan(features: readonly AggregatedFeature[], partials: re
       const { count, sum, min, max } = feature;
       stats = {
         windowSeconds: feature.windowSeconds,
-        ...(count === undefined ? {} : { count }),
-        ...(sum === undefined ? {} : { sum }),
-        ...(min === undefined ? {} : { min }),
-        ...(max === undefined ? {} : { max }),
+        ...defined({ count }),
+        ...defined({ sum }),
+        ...defined({ min }),
+        ...defined({ max }),
         features: [],
       };
       windowStats.set(key, stats);

@@ -1,4 +1,5 @@
 import type { HistoricalFeaturesRequest } from '../historical/get-historical-features.js';
+import { defined } from '../../core/defined.js';
 
 /** A source's (or a feature view's source's) own rows with start ≤ event time < end (ISO-8601 instants) as the entity rows. */
 export interface SourceEntitiesRequest {
@@ -56,9 +57,9 @@ export function requestDifferences(stored: string, identity: Record<string, unkn
 export function historicalRequest(request: TrainingSetRequest, entities: { parquet: readonly string[] }): HistoricalFeaturesRequest {
   return {
     entities,
-    ...(request.features === undefined ? {} : { features: request.features }),
-    ...(request.featureService === undefined ? {} : { featureService: request.featureService }),
-    ...(request.fullFeatureNames === undefined ? {} : { fullFeatureNames: request.fullFeatureNames }),
-    ...(request.timestampColumn === undefined ? {} : { timestampColumn: request.timestampColumn }),
+    ...defined({ features: request.features }),
+    ...defined({ featureService: request.featureService }),
+    ...defined({ fullFeatureNames: request.fullFeatureNames }),
+    ...defined({ timestampColumn: request.timestampColumn }),
   };
 }

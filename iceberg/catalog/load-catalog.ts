@@ -11,6 +11,7 @@ import type { Catalog } from './catalog.js';
 import { isPostgresUri } from './postgres-driver.js';
 import { RestCatalog } from './rest-catalog.js';
 import { SqlCatalog } from './sql-catalog.js';
+import { defined } from '../../core/defined.js';
 
 /** A boolean that may also arrive as the text `true` / `false` (configuration interpolated from the environment). */
 const flag = z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean());
@@ -87,7 +88,7 @@ export async function loadCatalog(input: CatalogConfig | unknown): Promise<Catal
         name: config.name,
         uri: config.uri,
         create: config.create,
-        ...(config.warehouse === undefined ? {} : { warehouse: config.warehouse }),
+        ...defined({ warehouse: config.warehouse }),
         properties,
       });
     }
@@ -119,12 +120,12 @@ function restOptions(
   return {
     name: config.name,
     uri: config.uri,
-    ...(config.warehouse === undefined ? {} : { warehouse: config.warehouse }),
-    ...(config.token === undefined ? {} : { token: config.token }),
-    ...(config.credential === undefined ? {} : { credential: config.credential }),
-    ...(config.oauth2ServerUri === undefined ? {} : { oauth2ServerUri: config.oauth2ServerUri }),
-    ...(config.scope === undefined ? {} : { scope: config.scope }),
-    ...(config.headers === undefined ? {} : { headers: config.headers }),
+    ...defined({ warehouse: config.warehouse }),
+    ...defined({ token: config.token }),
+    ...defined({ credential: config.credential }),
+    ...defined({ oauth2ServerUri: config.oauth2ServerUri }),
+    ...defined({ scope: config.scope }),
+    ...defined({ headers: config.headers }),
     properties,
   };
 }

@@ -15,6 +15,7 @@ import { newTableMetadata } from '../spec/new-table-metadata.js';
 import type { Catalog, CreateTableRequest, LoadedTable, Namespace, TableIdentifier } from './catalog.js';
 import { checkIdentifier, formatTableIdentifier, formatNamespace } from './identifier.js';
 import { newMetadataLocation, readMetadataFile, writeMetadataFile } from './metadata-files.js';
+import { defined } from '../../core/defined.js';
 
 export interface PointerCatalogOptions {
   readonly name: string;
@@ -71,10 +72,10 @@ export abstract class PointerCatalog implements Catalog {
     const metadata = newTableMetadata({
       location,
       schema: request.schema,
-      ...(request.partitionSpec === undefined ? {} : { partitionSpec: request.partitionSpec }),
-      ...(request.sortOrder === undefined ? {} : { sortOrder: request.sortOrder }),
-      ...(request.properties === undefined ? {} : { properties: request.properties }),
-      ...(request.formatVersion === undefined ? {} : { formatVersion: request.formatVersion }),
+      ...defined({ partitionSpec: request.partitionSpec }),
+      ...defined({ sortOrder: request.sortOrder }),
+      ...defined({ properties: request.properties }),
+      ...defined({ formatVersion: request.formatVersion }),
       nowMs: this.now(),
     });
     const metadataLocation = newMetadataLocation(metadata);

@@ -23,6 +23,7 @@ import type { RestAuth } from './rest-auth.js';
 import { bearerAuth, NO_AUTH, oauth2ClientCredentials } from './rest-auth.js';
 import { RestHttp } from './rest-http.js';
 import type { RestResponse } from './rest-http.js';
+import { defined } from '../../core/defined.js';
 
 export interface RestCatalogOptions {
   readonly name: string;
@@ -80,9 +81,9 @@ export class RestCatalog implements Catalog {
         baseUri: uri,
         auth,
         catalog: options.name,
-        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-        ...(options.headers === undefined ? {} : { headers: options.headers }),
-        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+        ...defined({ timeoutMs: options.timeoutMs }),
+        ...defined({ headers: options.headers }),
+        ...defined({ fetch: options.fetch }),
       });
     const bootstrap = connect(options.uri);
     const response = await bootstrap.send({
@@ -176,7 +177,7 @@ export class RestCatalog implements Catalog {
       path: `${this.namespacePath(identifier.namespace)}/tables`,
       body: {
         name: identifier.name,
-        ...(request.location === undefined ? {} : { location: request.location }),
+        ...defined({ location: request.location }),
         schema: schemaToJson(request.schema),
         ...(request.partitionSpec === undefined ? {} : { 'partition-spec': partitionSpecToJson(request.partitionSpec) }),
         ...(request.sortOrder === undefined ? {} : { 'write-order': sortOrderToJson(request.sortOrder) }),
@@ -354,8 +355,8 @@ function authFor(options: RestCatalogOptions): RestAuth {
     return oauth2ClientCredentials({
       credential: options.credential,
       tokenUri: options.oauth2ServerUri ?? `${options.uri.replace(/\/+$/, '')}/v1/oauth/tokens`,
-      ...(options.scope === undefined ? {} : { scope: options.scope }),
-      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      ...defined({ scope: options.scope }),
+      ...defined({ fetch: options.fetch }),
     });
   }
   return NO_AUTH;

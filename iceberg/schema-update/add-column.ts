@@ -3,6 +3,7 @@ import { FloeError } from '../errors.js';
 import type { IcebergType, NestedField } from '../spec/types.js';
 import { describePath, pathNames, schemaChange, updateStructAt, withFreshIds } from './schema-change.js';
 import type { ColumnPath } from './schema-change.js';
+import { defined } from '../../core/defined.js';
 
 export interface AddColumnOptions {
   readonly doc?: string;
@@ -56,9 +57,9 @@ export function addColumn(path: ColumnPath, type: IcebergType, options: AddColum
       name,
       required,
       type: withFreshIds(type, next),
-      ...(options.doc === undefined ? {} : { doc: options.doc }),
-      ...(options.initialDefault === undefined ? {} : { initialDefault: options.initialDefault }),
-      ...(options.writeDefault === undefined ? {} : { writeDefault: options.writeDefault }),
+      ...defined({ doc: options.doc }),
+      ...defined({ initialDefault: options.initialDefault }),
+      ...defined({ writeDefault: options.writeDefault }),
     };
     const fields = updateStructAt(schema.fields, names.slice(0, -1), table, (siblings, where) => {
       if (siblings.some((sibling) => sibling.name === name)) {

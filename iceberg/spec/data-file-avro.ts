@@ -12,6 +12,7 @@ import type { PartitionFieldType } from './manifest-avro-schema.js';
 import type { FormatVersion } from './metadata.js';
 import type { PartitionValues } from './partition.js';
 import type { PrimitiveType, PrimitiveValue } from './types.js';
+import { defined } from '../../core/defined.js';
 
 const CONTENT_BY_CODE: readonly FileContent[] = ['data', 'position-deletes', 'equality-deletes'];
 const CONTENT_CODE: Record<FileContent, number> = { data: 0, 'position-deletes': 1, 'equality-deletes': 2 };
@@ -69,12 +70,12 @@ export function readDataFile(
     partition,
     recordCount: longToNumber(requiredValue(get(103), 'record_count', location), 'record_count', location),
     fileSizeInBytes: longToNumber(requiredValue(get(104), 'file_size_in_bytes', location), 'file_size_in_bytes', location),
-    ...optionalEntry('columnSizes', countMap(108, 'column_sizes')),
-    ...optionalEntry('valueCounts', countMap(109, 'value_counts')),
-    ...optionalEntry('nullValueCounts', countMap(110, 'null_value_counts')),
-    ...optionalEntry('nanValueCounts', countMap(137, 'nan_value_counts')),
-    ...optionalEntry('lowerBounds', bytesMap(125)),
-    ...optionalEntry('upperBounds', bytesMap(128)),
+    ...defined({ columnSizes: countMap(108, 'column_sizes') }),
+    ...defined({ valueCounts: countMap(109, 'value_counts') }),
+    ...defined({ nullValueCounts: countMap(110, 'null_value_counts') }),
+    ...defined({ nanValueCounts: countMap(137, 'nan_value_counts') }),
+    ...defined({ lowerBounds: bytesMap(125) }),
+    ...defined({ upperBounds: bytesMap(128) }),
     keyMetadata: bytesOrNull(get(131)),
     splitOffsets: optionalList(132, 'split_offsets'),
     equalityIds: optionalList(135, 'equality_ids'),
@@ -85,10 +86,6 @@ export function readDataFile(
     contentSizeInBytes: optionalNumber(145, 'content_size_in_bytes'),
   };
   return dataFile;
-}
-
-function optionalEntry<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 /** An Iceberg map stored as an Avro array of key/value records (keys are field ids). */

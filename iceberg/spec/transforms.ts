@@ -18,6 +18,7 @@ import type { ValuePredicate } from './value-predicate.js';
 import { asBigint, asInteger, asLong, minimalBigEndian, toBinary } from './values.js';
 import { humanString } from './human-string.js';
 import { projectInclusive } from './partition-projection.js';
+import { defined } from '../../core/defined.js';
 
 export type TransformKind = 'identity' | 'bucket' | 'truncate' | 'year' | 'month' | 'day' | 'hour' | 'void';
 
@@ -102,7 +103,7 @@ function makeTransform(kind: TransformKind, parameter?: number): Transform {
   const transform: Transform = {
     name,
     kind,
-    ...(parameter === undefined ? {} : { parameter }),
+    ...defined({ parameter }),
     canTransform: (source) => canTransform(kind, source),
     resultType: (source) => {
       if (!canTransform(kind, source)) throw cannotTransform(name, source);

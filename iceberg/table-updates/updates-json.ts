@@ -8,6 +8,7 @@ import { parseSchema, schemaToJson } from '../spec/schema-json.js';
 import { parseRefRetention, parseRefType, parseSnapshot, refRetentionToJson, snapshotToJson } from '../spec/snapshot-json.js';
 import { parseSortOrder, sortOrderToJson } from '../spec/sort-order-json.js';
 import type { TableRequirement, TableUpdate } from './updates.js';
+import { defined } from '../../core/defined.js';
 
 export function updateToJson(update: TableUpdate): Record<string, unknown> {
   const { action } = update;
@@ -66,7 +67,7 @@ export function updateFromJson(value: unknown, at: JsonAt): TableUpdate {
     }
     case 'add-schema': {
       const lastColumnId = optional(object, 'last-column-id', at, asInt);
-      return { action, schema: required(object, 'schema', at, parseSchema), ...(lastColumnId === undefined ? {} : { lastColumnId }) };
+      return { action, schema: required(object, 'schema', at, parseSchema), ...defined({ lastColumnId }) };
     }
     case 'set-current-schema':
       return { action, schemaId: required(object, 'schema-id', at, asInt) };

@@ -10,6 +10,7 @@ import { LRUCache } from 'lru-cache';
 import snappy from 'snappyjs';
 import { FloeError } from '../../errors.js';
 import { avroType } from './long.js';
+import { defined } from '../../../core/defined.js';
 
 const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]); // "Obj" 1
 const SYNC_SIZE = 16;
@@ -37,7 +38,7 @@ export interface AvroFile {
 function corrupt(location: string, message: string, cause?: unknown): FloeError {
   return new FloeError('corrupt', `${message} in Avro file ${location}`, {
     context: { file: location },
-    ...(cause === undefined ? {} : { cause }),
+    ...defined({ cause }),
   });
 }
 

@@ -10,6 +10,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 const PRODUCT_FOLDERS = [
   'bin',
   'contracts',
+  'core',
   'iceberg',
   'engine',
   'features',
