@@ -12,9 +12,8 @@ import { FloeError } from '../iceberg/errors.js';
 import { and, gtEq, ltEq } from '../iceberg/expressions/expression.js';
 import type { Expression } from '../iceberg/expressions/expression.js';
 import { planScan } from '../iceberg/scan/planner.js';
-import { ancestorsOf, currentSchema, snapshotForRef } from '../iceberg/spec/metadata.js';
+import { currentSchema } from '../iceberg/spec/metadata.js';
 import type { TableMetadata } from '../iceberg/spec/metadata.js';
-import { MAIN_BRANCH } from '../iceberg/spec/snapshot.js';
 import type { PrimitiveType } from '../iceberg/spec/types.js';
 import { describeAddedManifest, writeAddedManifest } from '../iceberg/write/added-manifest.js';
 import { fastAppend } from '../iceberg/write/fast-append.js';
@@ -34,33 +33,13 @@ import { utcMicrosSql } from '../engine/timestamps.js';
 import { isAggregatedView } from './aggregations.js';
 import { columnPartials, floorToGrid, TILE_START, tileMicros } from './online/aggregation-tiles.js';
 import { eventTilesSql } from './online/tile-sql.js';
-import { instantMillis } from '../contracts/instants.js';
+import { carriedSummary, sourceCursorOf, sourceCursorText, watermarkOf, windowSummary } from './online/table-state.js';
 
 /** Event time `[start, end)`. */
 export interface Window {
   readonly start: Date;
   readonly end: Date;
 }
-
-/** Summary properties a materialization commit writes into the online table's snapshot. */
-export const WINDOW_START_PROPERTY = 'floe.window-start';
-export const WINDOW_END_PROPERTY = 'floe.window-end';
-export const FEATURE_VIEW_PROPERTY = 'floe.feature-view';
-export const SOURCE_SNAPSHOT_PROPERTY = 'floe.source-snapshot-id';
-/**
- * The view's watermark as of this snapshot: the greatest window end of it and its ancestors.
- * Carried forward by every materialization commit, so the watermark survives the expiry of the
- * snapshot whose window ended last.
- */
-export const WATERMARK_PROPERTY = 'floe.watermark';
-
-/**
- * The view's source cursor as of this snapshot: the source snapshot the last incremental run read
- * (`none` when the source was empty then). Rows committed to the source after it are what the next
- * incremental run reads whatever their event time. Carried forward like the watermark.
- */
-export const SOURCE_CURSOR_PROPERTY = 'floe.source-cursor';
-const EMPTY_SOURCE_CURSOR = 'none';
 
 export interface SourcePlan {
   readonly sourceSnapshotId: bigint | null;
@@ -203,39 +182,6 @@ async function planLateRows(
 
 /** Where a restatement whose range cannot be known starts: before any event time a source holds. */
 const EARLIEST_EVENT_TIME = new Date('0001-01-01T00:00:00.000Z');
-
-/** What the online table's main branch records about the view's source cursor. */
-export type RecordedCursor =
-  | { readonly kind: 'cursor'; readonly snapshotId: bigint | null }
-  /** No cursor yet, but committed windows, each read at one of these source snapshots (newest commit first). */
-  | { readonly kind: 'windows'; readonly snapshotIds: readonly bigint[] }
-  | { readonly kind: 'none' };
-
-/**
- * The cursor carried by the newest snapshot that has one. Without one (only explicit windows were
- * committed so far) the conservative cursor is the oldest source snapshot a committed window read:
- * the caller picks it from these; a window of an empty source means "from the first snapshot".
- */
-export function sourceCursorOf(metadata: TableMetadata): RecordedCursor {
-  const head = snapshotForRef(metadata, MAIN_BRANCH);
-  if (head === null) return { kind: 'none' };
-  const read: bigint[] = [];
-  let sawEmptySource = false;
-  for (const snapshot of ancestorsOf(metadata, head.snapshotId)) {
-    const cursor = snapshot.summary[SOURCE_CURSOR_PROPERTY];
-    if (cursor !== undefined) return { kind: 'cursor', snapshotId: parseCursor(cursor) };
-    if (snapshot.summary[WINDOW_END_PROPERTY] === undefined) continue;
-    const sourceSnapshot = snapshot.summary[SOURCE_SNAPSHOT_PROPERTY];
-    if (sourceSnapshot === undefined) sawEmptySource = true;
-    else read.push(BigInt(sourceSnapshot));
-  }
-  if (sawEmptySource) return { kind: 'cursor', snapshotId: null };
-  return read.length === 0 ? { kind: 'none' } : { kind: 'windows', snapshotIds: read };
-}
-
-function parseCursor(text: string): bigint | null {
-  return text === EMPTY_SOURCE_CURSOR ? null : BigInt(text);
-}
 
 function article(word: string): string {
   return /^[aeiou]/.test(word) ? 'an' : 'a';
@@ -389,14 +335,9 @@ export async function commitOnlineWindow(
   const identifier = context.registry.onlineTableOf(view);
   const table = await context.catalog.loadTable(identifier);
   const manifests = options.manifest === null ? [] : [await describeAddedManifest(table, options.manifest)];
-  const summary: Record<string, string> = {
-    [FEATURE_VIEW_PROPERTY]: view.name,
-    [WINDOW_START_PROPERTY]: options.window.start.toISOString(),
-    [WINDOW_END_PROPERTY]: options.window.end.toISOString(),
-  };
-  if (options.sourceSnapshotId !== null) summary[SOURCE_SNAPSHOT_PROPERTY] = options.sourceSnapshotId;
+  const summary = windowSummary({ featureView: view.name, window: options.window, sourceSnapshotId: options.sourceSnapshotId });
   // An incremental run moves the cursor to the snapshot it read; an explicit window leaves it be.
-  const sourceCursor = options.incremental ? (options.sourceSnapshotId ?? EMPTY_SOURCE_CURSOR) : undefined;
+  const sourceCursor = options.incremental ? sourceCursorText(options.sourceSnapshotId) : undefined;
   const change = appendCarryingForward(
     manifests,
     { windowEnd: options.window.end, ...(sourceCursor === undefined ? {} : { sourceCursor }) },
@@ -412,58 +353,6 @@ export async function commitOnlineWindow(
     conflicts: result.conflicts,
     rows: manifests.reduce((sum, manifest) => sum + manifest.addedRowsCount, 0),
   };
-}
-
-/**
- * The view's watermark: the greatest `floe.window-end` among the online table's committed
- * snapshots (the main branch and its ancestors), or null when nothing was materialized yet. It is
- * written by the commit that lands the window's rows, so it advances atomically with the data.
- */
-export async function readWatermark(context: Pick<FeatureContext, 'registry' | 'catalog'>, viewName: string): Promise<Date | null> {
-  const view = context.registry.featureView(viewName);
-  const identifier = context.registry.onlineTableOf(view);
-  if (!(await context.catalog.tableExists(identifier))) return null;
-  const table = await context.catalog.loadTable(identifier);
-  const millis = watermarkOf(table.metadata);
-  return millis === null ? null : new Date(millis);
-}
-
-/** The watermark (epoch ms) of a table's main branch, from its snapshots' summaries. */
-export function watermarkOf(metadata: TableMetadata): number | null {
-  const head = snapshotForRef(metadata, MAIN_BRANCH);
-  if (head === null) return null;
-  let greatest: number | null = null;
-  const consider = (text: string | undefined): void => {
-    if (text === undefined) return;
-    const millis = instantMillis(text);
-    if (!Number.isNaN(millis) && (greatest === null || millis > greatest)) greatest = millis;
-  };
-  for (const snapshot of ancestorsOf(metadata, head.snapshotId)) {
-    consider(snapshot.summary[WINDOW_END_PROPERTY]);
-    const carried = snapshot.summary[WATERMARK_PROPERTY];
-    consider(carried);
-    // A carried watermark already accounts for every older snapshot.
-    if (carried !== undefined) break;
-  }
-  return greatest;
-}
-
-/**
- * The summary properties every commit to an online table carries forward from the base it commits
- * on, so they survive the expiry of the snapshots that set them: the watermark (advanced to
- * `windowEnd`, when given) and the source cursor (replaced by `sourceCursor`, when given).
- */
-export function carriedSummary(base: TableMetadata, advance: { windowEnd?: Date; sourceCursor?: string } = {}): Record<string, string> {
-  const carried: Record<string, string> = {};
-  const previous = watermarkOf(base);
-  const candidates = [previous, advance.windowEnd?.getTime()].filter((value): value is number => value !== undefined && value !== null);
-  if (candidates.length > 0) carried[WATERMARK_PROPERTY] = new Date(Math.max(...candidates)).toISOString();
-  if (advance.sourceCursor !== undefined) carried[SOURCE_CURSOR_PROPERTY] = advance.sourceCursor;
-  else {
-    const recorded = sourceCursorOf(base);
-    if (recorded.kind === 'cursor') carried[SOURCE_CURSOR_PROPERTY] = recorded.snapshotId?.toString() ?? EMPTY_SOURCE_CURSOR;
-  }
-  return carried;
 }
 
 /** A fast append whose summary also carries the watermark and source cursor forward (see carriedSummary). */

@@ -19,7 +19,7 @@ import type { ManifestToAppend } from '../../iceberg/write/fast-append.js';
 import { rewriteFiles } from '../../iceberg/write/rewrite-files.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
 import type { FeatureContext } from '../context.js';
-import { carriedSummary, watermarkOf } from '../materialization.js';
+import { carriedSummary, watermarkOf } from '../online/table-state.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { isAggregatedView, longestWindowSeconds } from '../aggregations.js';
 import { columnPartials, floorToGrid, tileMicros } from '../online/aggregation-tiles.js';
