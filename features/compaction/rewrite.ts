@@ -17,7 +17,7 @@ import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
 import { writeAddedManifest } from '../../iceberg/write/added-manifest.js';
 import type { ManifestToAppend } from '../../iceberg/write/fast-append.js';
 import { rewriteFiles } from '../../iceberg/write/rewrite-files.js';
-import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../online/online-columns.js';
 import type { FeatureContext } from '../context.js';
 import { carriedSummary, watermarkOf } from '../online/table-state.js';
 import type { FeatureViewDefinition } from '../definitions.js';
