@@ -2,17 +2,14 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { LatePlan, ScanSummary } from '../contracts/materialize.js';
 import type { FeatureContext } from '../features/context.js';
-import type { Window } from '../features/materialization.js';
+import { commitOnlineWindow } from '../features/materialize/commit.js';
+import { planSourceScan } from '../features/materialize/plan.js';
+import type { Window } from '../features/materialize/source-rows.js';
+import { computeLatestRows, writeOnlinePartitions } from '../features/materialize/write-before-prepares-in-one-step.js';
+import { prepareOnlineFiles } from '../features/materialize/write.js';
+import { readWatermark } from '../features/online/table-state.js';
 
 export type { LatePlan, ScanSummary };
-import {
-  commitOnlineWindow,
-  computeLatestRows,
-  planSourceScan,
-  prepareOnlineFiles,
-  readWatermark,
-  writeOnlinePartitions,
-} from '../features/materialization.js';
 import { recordCommittedWindow } from './activity-metrics.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
 import { instantDate } from '../contracts/instants.js';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defineFeatureView } from '../../../features/definitions.js';
-import { clampWindow } from '../../../features/materialization.js';
+import { clampWindow } from '../../../features/materialize/plan.js';
 import {
   carriedSummary,
   SOURCE_CURSOR_PROPERTY,
