@@ -112,6 +112,8 @@ export async function commitToTable(
     requests: readonly BatchRequest[];
     target: TableTarget;
     directory: string;
+    /** The pusher's parsed request ids of the table's snapshots. */
+    requestCache: PushRequestCache;
   },
 ): Promise<TableOutcome[]> {
   const { target, requests } = options;
@@ -119,7 +121,7 @@ export async function commitToTable(
   const answers = new Array<TableOutcome | undefined>(requests.length);
   for (let attempt = 1; ; attempt++) {
     const table = await target.load();
-    const held = committedRequestIds(table.metadata, requests);
+    const held = committedRequestIds(options.requestCache.recentRequestIds(table.metadata), requests);
     for (const [index, { snapshotId, digest }] of held) {
       const request = requests[index]!;
       answers[index] =
@@ -157,6 +159,7 @@ export async function commitToTable(
           summary: pushSummary({ pushSource: options.pushSource, rows: ids, digests }),
           online: target.online,
           requestIds: new Set(Object.keys(ids)),
+          requestCache: options.requestCache,
         }),
         { retry: PUSH_COMMIT_RETRY, loaded: table },
       );
@@ -180,14 +183,23 @@ class RequestAlreadyCommitted extends FloeError {
 
 function pushAppend(
   manifests: Parameters<typeof fastAppend>[0],
-  options: { idempotencyKey: string; summary: Record<string, string>; online: boolean; requestIds: ReadonlySet<string> },
+  options: {
+    idempotencyKey: string;
+    summary: Record<string, string>;
+    online: boolean;
+    requestIds: ReadonlySet<string>;
+    requestCache: PushRequestCache;
+  },
 ): TableChange {
   const plain = fastAppend(manifests, options);
   return {
     description: `push ${plain.description}`,
     idempotencyKey: options.idempotencyKey,
     async prepare(base) {
-      if (options.requestIds.size > 0 && [...recentRequestIds(base.metadata, cachedRequestsOf).keys()].some((id) => options.requestIds.has(id)))
+      if (
+        options.requestIds.size > 0 &&
+        [...options.requestCache.recentRequestIds(base.metadata).keys()].some((id) => options.requestIds.has(id))
+      )
         throw new RequestAlreadyCommitted(formatTableIdentifier(base.identifier));
       const summary = options.online ? { ...options.summary, ...carriedSummary(base.metadata) } : options.summary;
       return fastAppend(manifests, { idempotencyKey: options.idempotencyKey, summary }).prepare(base);
@@ -196,8 +208,7 @@ function pushAppend(
 }
 
 /** The requests (by index) whose request_id a recent snapshot of the table holds, with that snapshot. */
-function committedRequestIds(metadata: TableMetadata, requests: readonly BatchRequest[]): Map<number, HeldRequest> {
-  const recent = recentRequestIds(metadata, cachedRequestsOf);
+function committedRequestIds(recent: ReadonlyMap<string, HeldRequest>, requests: readonly BatchRequest[]): Map<number, HeldRequest> {
   const held = new Map<number, HeldRequest>();
   requests.forEach((request, index) => {
     const found = request.requestId === undefined ? undefined : recent.get(request.requestId);
@@ -206,15 +217,30 @@ function committedRequestIds(metadata: TableMetadata, requests: readonly BatchRe
   return held;
 }
 
-const parsedSummaries = new Map<bigint, SnapshotRequests>();
+/**
+ * The request ids of the push commits a pusher has looked at, parsed once per snapshot: every
+ * batch checks the table's recent snapshots again. Owned by the pusher, keyed by table and
+ * snapshot (a snapshot id is unique only within its table), and bounded: past `limit` snapshots it
+ * starts over.
+ */
+export class PushRequestCache {
+  private readonly parsed = new Map<string, SnapshotRequests>();
 
-/** The request ids a snapshot holds, each snapshot's parsed once. */
-function cachedRequestsOf(snapshot: Snapshot): SnapshotRequests {
-  let ids = parsedSummaries.get(snapshot.snapshotId);
-  if (ids === undefined) {
-    ids = pushRequestsOf(snapshot);
-    if (parsedSummaries.size > 100_000) parsedSummaries.clear();
-    parsedSummaries.set(snapshot.snapshotId, ids);
+  constructor(private readonly limit = 100_000) {}
+
+  /** request_id → snapshot (and digest) over the table's recent snapshots (see recentRequestIds). */
+  recentRequestIds(metadata: TableMetadata): Map<string, HeldRequest> {
+    return recentRequestIds(metadata, (snapshot) => this.requestsOf(metadata.tableUuid, snapshot));
   }
-  return ids;
+
+  private requestsOf(tableUuid: string, snapshot: Snapshot): SnapshotRequests {
+    const key = `${tableUuid}/${snapshot.snapshotId}`;
+    let ids = this.parsed.get(key);
+    if (ids === undefined) {
+      ids = pushRequestsOf(snapshot);
+      if (this.parsed.size >= this.limit) this.parsed.clear();
+      this.parsed.set(key, ids);
+    }
+    return ids;
+  }
 }

@@ -16,7 +16,7 @@ import { sourceColumns } from '../source.js';
 import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
 import type { PushSourceDefinition } from '../push-source.js';
 import { Batcher } from './batcher.js';
-import { commitToTable, stageBatch } from './push-commit.js';
+import { commitToTable, PushRequestCache, stageBatch } from './push-commit.js';
 import { RequestIdConflictError } from './push-commit.js';
 import type { BatchRequest, StagedBatch, TableCommit, TableTarget } from './push-commit.js';
 import { checkPushedRows, PUSH_TARGETS, rowsDigest } from './push-rows.js';
@@ -95,6 +95,7 @@ export class Pusher {
   private readonly fields = new Map<string, Promise<readonly NestedField[]>>();
   private readonly inFlight = new Map<string, { readonly digest: string; readonly answer: Promise<PushAnswer> }>();
   private readonly options: PushConfig;
+  private readonly requestCache = new PushRequestCache();
 
   constructor(
     private readonly context: FeatureContext,
@@ -198,6 +199,7 @@ export class Pusher {
         requests: [{ rows, ...(requestId === undefined ? {} : { requestId, digest: rowsDigest(rows) }) }],
         target,
         directory,
+        requestCache: this.requestCache,
       }),
     );
     if (outcome instanceof RequestIdConflictError) throw outcome;
@@ -273,6 +275,7 @@ export class Pusher {
               requests: indexes.map((index) => items[index]!),
               target,
               directory,
+              requestCache: this.requestCache,
             }),
           ),
         );
