@@ -161,9 +161,11 @@ function handleQueryAndSignals(run: BackfillRun): void {
   });
 }
 
-/** Waits while paused; whether the lane may take another chunk. */
-async function mayContinue(run: BackfillRun): Promise<boolean> {
-  await condition(() => !run.paused || run.failure !== undefined);
+/**
+ * Whether a lane (no longer paused) may take another chunk. Checked in the same synchronous step as
+ * the lane takes it: between an await and the next, another lane may have taken the last one.
+ */
+function mayTakeChunk(run: BackfillRun): boolean {
   return !(run.failure !== undefined || run.next >= run.stopAt || workflowInfo().continueAsNewSuggested);
 }
 
@@ -171,7 +173,9 @@ async function mayContinue(run: BackfillRun): Promise<boolean> {
 async function batchLane(run: BackfillRun, size: number): Promise<void> {
   const { plan } = run;
   try {
-    while (await mayContinue(run)) {
+    for (;;) {
+      await condition(() => !run.paused || run.failure !== undefined);
+      if (!mayTakeChunk(run)) return;
       const first = run.next;
       run.next = Math.min(run.stopAt, first + size);
       const indexes = Array.from({ length: run.next - first }, (_, offset) => first + offset);
@@ -199,7 +203,9 @@ async function batchLane(run: BackfillRun, size: number): Promise<void> {
 /** A lane that materializes one chunk at a time as a child workflow. */
 async function childLane(run: BackfillRun, shortChildIds: boolean): Promise<void> {
   try {
-    while (await mayContinue(run)) {
+    for (;;) {
+      await condition(() => !run.paused || run.failure !== undefined);
+      if (!mayTakeChunk(run)) return;
       const index = run.next++;
       const chunk = run.plan.chunks[index]!;
       run.running.set(index, chunk);
