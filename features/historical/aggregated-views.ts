@@ -10,7 +10,8 @@ import type { FeatureViewDefinition } from '../definitions.js';
 import type { Registry, ResolvedProjection } from '../registry.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import type { FilterLiteral } from '../../iceberg/expressions/expression.js';
-import { scanViewSource, sourceColumns, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
+import { sourceColumns } from '../source.js';
+import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
 import type { ViewScan } from './source-scan.js';
 
 export interface AggregatedEntityRows {

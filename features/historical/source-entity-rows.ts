@@ -21,7 +21,7 @@ import type { PrimitiveType } from '../../iceberg/spec/types.js';
 import type { IcebergSourceDefinition } from '../definitions.js';
 import type { Registry } from '../registry.js';
 import type { EntityKeyRequirement, SourceEntityRows } from './entity-rows.js';
-import { isTimeType, sourceColumns, timeLiteral } from './source-scan.js';
+import { isTimeType, sourceColumns, timeLiteral } from '../source.js';
 import { instantMillis } from '../../contracts/instants.js';
 
 export interface PlannedSourceEntityRows {
