@@ -198,6 +198,7 @@ export class HistoricalRetrievalJob {
       const planned = await planSourceEntityRows(this.context, relation.rows, keys);
       const sql = await sourceEntityRowsSql(planned, {
         keys,
+        readFiles: this.context.engine.readFiles,
         timestampColumn: this.request.timestampColumn ?? DEFAULT_ENTITY_TIMESTAMP,
         ...signalOf(this.context),
       });
@@ -206,6 +207,7 @@ export class HistoricalRetrievalJob {
     if (relation.kind === 'table') {
       const table = await this.context.catalog.loadTable(parseTableIdentifier(relation.table));
       const scan = await scanTable(table, {
+        readFiles: this.context.engine.readFiles,
         ...(relation.snapshotId === undefined ? {} : { snapshotId: relation.snapshotId }),
         ...signalOf(this.context),
       });
@@ -295,7 +297,7 @@ export class HistoricalRetrievalJob {
     for (const source of this.context.registry.sources.values()) {
       if (!new RegExp(`(^|[^A-Za-z0-9_])${source.name}([^A-Za-z0-9_]|$)`).test(sql)) continue;
       const table = await this.context.catalog.loadTable(parseTableIdentifier(source.table));
-      const scan = await scanTable(table, signalOf(this.context));
+      const scan = await scanTable(table, { readFiles: this.context.engine.readFiles, ...signalOf(this.context) });
       await connection.run(`CREATE OR REPLACE TEMP VIEW ${q(source.name)} AS ${scan.sql}`);
       created.push(source.name);
     }
