@@ -1,8 +1,8 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { floeFailureType } from '../contracts/error-kinds.js';
-import { FloeError } from '../iceberg/errors.js';
-import { redact, redactedMessage, redactValue } from '../iceberg/util/redaction.js';
+import { FloeError } from '../core/errors.js';
+import { redact, redactedMessage, redactValue } from '../core/redaction.js';
 
 /**
  * Runs an activity body and turns what it throws into an ApplicationFailure fit for the workflow's

@@ -4,7 +4,7 @@
  */
 import type { FeatureViewDefinition } from '../features/definitions.js';
 import { latestWindowEnd } from '../features/time-bounds.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { INSTANT_EXAMPLE, instantMillis } from '../contracts/instants.js';
 import { parseDurationSeconds } from '../contracts/windows.js';
 

@@ -5,7 +5,7 @@
  */
 import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 
 export interface DevLockHolder {
   readonly pid: number;

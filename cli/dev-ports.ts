@@ -5,7 +5,7 @@
  */
 import { createServer } from 'node:net';
 import type { ProjectConfig } from '../features/config.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 
 export interface DevPorts {
   readonly ip: string;

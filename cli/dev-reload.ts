@@ -15,7 +15,7 @@ import type { DefinitionChange } from '../features/registry-store/diff.js';
 import { diffDefinitions } from '../features/registry-store/diff.js';
 import type { Definition, Registry } from '../features/registry.js';
 import { openRuntime } from '../features/runtime.js';
-import { redact } from '../iceberg/util/redaction.js';
+import { redact } from '../core/redaction.js';
 import { describePlan } from './commands/plan.js';
 import type { DevPorts } from './dev-ports.js';
 import { devPorts } from './dev-ports.js';

@@ -11,7 +11,7 @@ import { mkdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine } from '../engine/duckdb.js';
 import { duckdbErrorReason, quoteLiteral } from '../engine/sql.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 
 export async function entitiesCsvAsParquet(
   engine: Engine,

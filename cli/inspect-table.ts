@@ -4,7 +4,7 @@
  * and delete files with their partitions and sizes, per-partition totals, and the snapshot log.
  */
 import type { LoadedTable } from '../iceberg/catalog/catalog.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { inheritFromManifestFile, readManifest } from '../iceberg/spec/manifest-avro.js';
 import type { DataFile } from '../iceberg/spec/manifest.js';
 import { readManifestList } from '../iceberg/spec/manifest-list-avro.js';

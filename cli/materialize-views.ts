@@ -4,7 +4,7 @@
  */
 import type { FeatureViewDefinition } from '../features/definitions.js';
 import type { Registry } from '../features/registry.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 
 export function viewsToMaterialize(registry: Registry, featureView: string | undefined): FeatureViewDefinition[] {
   if (featureView !== undefined) return [registry.featureView(featureView)];

@@ -1,6 +1,6 @@
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
-import { FloeError } from '../iceberg/errors.js';
-import { redact } from '../iceberg/util/redaction.js';
+import { FloeError } from '../core/errors.js';
+import { redact } from '../core/redaction.js';
 
 /** Exit codes: scripts can tell a mistake in what they asked from a failure to do it. */
 export const EXIT_OK = 0;

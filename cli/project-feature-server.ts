@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { latestMismatchRates } from '../features/consistency/index.js';
 import { OnlineStore } from '../features/online/index.js';
 import type { Runtime } from '../features/runtime.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { createFeatureServer } from '../server/feature-server.js';
 import { temporalMaterializer } from './server-materializer.js';
 import { defined } from '../core/defined.js';

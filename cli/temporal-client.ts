@@ -2,7 +2,7 @@ import { Client, ServiceError, WorkflowExecutionAlreadyStartedError } from '@tem
 import type { WorkflowHandle, WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { ProjectConfig } from '../features/config.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { connectTemporalClient } from '../workers/temporal-connection.js';
 
 /** A command gives up on an unreachable server after this long (the SDK's default is 10 s), so it fails within 5 s of starting. */

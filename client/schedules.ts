@@ -8,7 +8,7 @@ import {
   viewScheduleId,
 } from '../contracts/ids.js';
 import type { ViewSchedule } from '../contracts/ids.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 
 export const SCHEDULE_ID_PREFIX = materializeScheduleId('');
 export const COMPACT_SCHEDULE_ID_PREFIX = compactScheduleId('');

@@ -1,5 +1,5 @@
 /**
- * The kinds of FloeError (iceberg/errors.ts takes its kind type from here), and the ones the
+ * The kinds of FloeError (core/errors.ts takes its kind type from here), and the ones the
  * workflows' retry policies never retry. An activity turns a FloeError into a Temporal failure of
  * type `FloeError:<kind>` (activities/activity-support.ts). The order is that of
  * NON_RETRYABLE_FLOE_ERRORS, which recorded workflow histories hold in their retry policies.

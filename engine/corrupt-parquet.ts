@@ -1,4 +1,4 @@
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { duckdbErrorReason } from './sql.js';
 
 /** A table file whose local copy a query reads. */

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { duckdbErrorReason } from './sql.js';
 import type { ColumnShape } from './types.js';
 

@@ -2,7 +2,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { duckdbErrorReason, quoteIdentifier, quoteLiteral } from './sql.js';
 import { corruptParquetError, ReadFileLog } from './corrupt-parquet.js';
 

@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import type { LoadedTable } from '../iceberg/catalog/catalog.js';
 import { formatTableIdentifier } from '../iceberg/catalog/identifier.js';
 import type { TableChange } from '../iceberg/commit/table-change.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import type { DataFile } from '../iceberg/spec/manifest.js';
 import { currentSchema } from '../iceberg/spec/metadata.js';
 import { dataFileMetrics } from '../iceberg/spec/metrics.js';

@@ -7,7 +7,7 @@
  */
 import type { BoundExpression, BoundPredicate, BoundReference } from '../iceberg/expressions/bound.js';
 import { visit } from '../iceberg/expressions/visitor.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { decimalParams } from '../iceberg/spec/type-params.js';
 import type { PrimitiveType, PrimitiveValue } from '../iceberg/spec/types.js';
 import { formatDecimal } from '../iceberg/spec/value-json.js';

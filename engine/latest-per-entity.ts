@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { describeRelation, requireColumns } from './describe.js';
 import { quoteIdentifier as q, sortKeySql } from './sql.js';
 import { microsLiteral, utcMicrosSql } from './timestamps.js';

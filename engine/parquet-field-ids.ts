@@ -2,7 +2,7 @@
  * An Iceberg schema as DuckDB writes it to Parquet: which types it stores as the spec asks, and the
  * `FIELD_IDS` option that gives every column, nested ones included, its Iceberg field id.
  */
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import type { IcebergType, NestedField } from '../iceberg/spec/types.js';
 import { quoteLiteral } from './sql.js';
 

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import type { NestedField } from '../iceberg/spec/types.js';
 import { quoteIdentifier, quoteLiteral } from './sql.js';
 import { duckdbType } from './types.js';

@@ -1,6 +1,6 @@
 import { DuckDBListValue } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { indexFieldsById } from '../iceberg/spec/schema.js';
 import type { ColumnStats } from '../iceberg/spec/metrics.js';
 import type { Schema } from '../iceberg/spec/schema.js';

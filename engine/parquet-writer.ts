@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import type { Schema } from '../iceberg/spec/schema.js';
 import type { IcebergType, NestedField, PrimitiveValue } from '../iceberg/spec/types.js';
 import { describeRelation, requireColumns } from './describe.js';

@@ -1,6 +1,6 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { DuckDBMapValue } from '@duckdb/node-api';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import type { PartitionSpec } from '../iceberg/spec/partition.js';
 import { findField } from '../iceberg/spec/schema.js';
 import type { Schema } from '../iceberg/spec/schema.js';

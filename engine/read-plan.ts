@@ -1,4 +1,4 @@
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import type { BoundExpression, BoundReference } from '../iceberg/expressions/bound.js';
 import { metricsResidual } from '../iceberg/expressions/metrics-residual.js';
 import type { ScanPlan, ScanTask } from '../iceberg/scan/plan.js';

@@ -10,7 +10,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { LoadedTable } from '../iceberg/catalog/catalog.js';
 import type { TableChange } from '../iceberg/commit/table-change.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import type { Expression } from '../iceberg/expressions/expression.js';
 import { partitionKey } from '../iceberg/scan/partition-key.js';
 import type { ScanTask } from '../iceberg/scan/plan.js';

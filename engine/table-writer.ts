@@ -11,7 +11,7 @@ import { mapWithConcurrency } from '../iceberg/util/concurrency.js';
 import { defaultSpec } from '../iceberg/write/added-manifest.js';
 import { dataDirectory } from '../iceberg/write/table-locations.js';
 import { formatTableIdentifier } from '../iceberg/catalog/identifier.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { DUCKDB_ROW_GROUP_SIZE, isParquetCompression, isZstdLevel, writeParquet } from './parquet-writer.js';
 import type { OrderTerm, ParquetCompression } from './parquet-writer.js';
 import { partitionColumnsSql, withPartitionColumns } from './partition-sql.js';

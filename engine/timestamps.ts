@@ -1,6 +1,6 @@
 import { DuckDBTypeId } from '@duckdb/node-api';
 import type { DuckDBType } from '@duckdb/node-api';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 
 /**
  * SQL giving a timestamp column's instant as microseconds since the Unix epoch (BIGINT), the one

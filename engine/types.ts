@@ -1,6 +1,6 @@
 import { DuckDBTypeId } from '@duckdb/node-api';
 import type { DuckDBType } from '@duckdb/node-api';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import type { Schema } from '../iceberg/spec/schema.js';
 import type { IcebergType, NestedField, PrimitiveType } from '../iceberg/spec/types.js';
 import { quoteIdentifier } from './sql.js';

@@ -11,7 +11,7 @@ import {
   DuckDBUUIDValue,
 } from '@duckdb/node-api';
 import type { DuckDBValue } from '@duckdb/node-api';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import type { PrimitiveType, PrimitiveValue } from '../iceberg/spec/types.js';
 import { decimalParts } from './types.js';
 

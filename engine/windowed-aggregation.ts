@@ -1,6 +1,6 @@
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { DuckDBTypeId } from '@duckdb/node-api';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { describeRelation, requireColumns } from './describe.js';
 import { quoteIdentifier as q } from './sql.js';
 import { microsLiteral, utcMicrosSql } from './timestamps.js';

@@ -9,8 +9,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { MAX_NAME_LENGTH } from '../iceberg/catalog/identifier.js';
 import { catalogConfigSchema } from '../iceberg/catalog/load-catalog.js';
-import { FloeError } from '../iceberg/errors.js';
-import { registerSecrets } from '../iceberg/util/redaction.js';
+import { FloeError } from '../core/errors.js';
+import { registerSecrets } from '../core/redaction.js';
 import { namespaceSchema } from './names.js';
 import { temporalConfig, temporalWithEnvironment } from './temporal-config.js';
 
@@ -236,7 +236,7 @@ export async function readProjectConfig(file: string, env: NodeJS.ProcessEnv = p
 }
 
 /**
- * Tells the redaction step (iceberg/util/redaction.ts) every secret the configuration holds, so
+ * Tells the redaction step (core/redaction.ts) every secret the configuration holds, so
  * no error, log line, output or workflow failure repeats one, whatever a server echoes back.
  */
 export function registerConfigSecrets(config: ProjectConfig, env: NodeJS.ProcessEnv = process.env): void {

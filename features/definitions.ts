@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_NAME_LENGTH, quotedName } from '../iceberg/catalog/identifier.js';
 import type { Expression } from '../iceberg/expressions/expression.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { aggregationSchema, expandAggregations } from './aggregations.js';
 import { identifierSchema, tableIdentifierSchema } from './names.js';
 import { RESERVED_ONLINE_COLUMNS } from './online/online-columns.js';

@@ -1,4 +1,4 @@
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import type { PrimitiveValue } from '../iceberg/spec/types.js';
 import type { ValueType } from './definitions.js';
 import type { OnDemandType, OnDemandValue, OnDemandViewDefinition, RequestSourceDefinition } from './on-demand.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { register } from 'tsx/esm/api';
 import type { ScopedImport } from 'tsx/esm/api';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import type { ProjectConfig } from './config.js';
 import { readProjectConfig } from './config.js';
 import type { Definition } from './registry.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { quotedName } from '../iceberg/catalog/identifier.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { identifierSchema } from './names.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { TableIdentifier } from '../iceberg/catalog/catalog.js';
 import { parseTableIdentifier } from '../iceberg/catalog/identifier.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import type {
   EntityDefinition,
   FeatureServiceDefinition,

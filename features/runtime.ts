@@ -3,7 +3,7 @@ import { Engine } from '../engine/duckdb.js';
 import type { EngineOptions } from '../engine/duckdb.js';
 import { registerIcebergFunctions } from '../engine/partition-functions.js';
 import { catalogIoProperties, loadCatalog } from '../iceberg/catalog/load-catalog.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import type { ProjectConfig } from './config.js';
 import type { FeatureContext } from './context.js';
 import type { Project } from './project.js';

@@ -1,6 +1,6 @@
 import type { Catalog, LoadedTable } from '../iceberg/catalog/catalog.js';
 import { parseTableIdentifier } from '../iceberg/catalog/identifier.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import type { FilterLiteral } from '../iceberg/expressions/expression.js';
 import type { PrimitiveType } from '../iceberg/spec/types.js';
 import type { FeatureViewDefinition, IcebergSourceDefinition } from './definitions.js';

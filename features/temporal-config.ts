@@ -3,7 +3,7 @@
  * from the environment only), and the namespace and task queue Floe's workflows use.
  */
 import { z } from 'zod';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { defined } from '../core/defined.js';
 
 /** Temporal's default `limit.maxIDLength`, which bounds namespace and task queue names too. */

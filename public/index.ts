@@ -75,5 +75,5 @@ export type { Project } from '../features/project.js';
 export type { ProjectConfig } from '../features/config.js';
 export { openRuntime } from '../features/runtime.js';
 export type { Runtime } from '../features/runtime.js';
-export { FloeError } from '../iceberg/errors.js';
-export type { ErrorContext, ErrorKind } from '../iceberg/errors.js';
+export { FloeError } from '../core/errors.js';
+export type { ErrorContext, ErrorKind } from '../core/errors.js';

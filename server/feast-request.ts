@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { OnlineFeaturesRequest } from '../features/online/index.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 
 /**
  * Feast's `POST /get-online-features` body: `features` (`view:feature`) or `feature_service`, and

@@ -1,4 +1,4 @@
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { defined } from '../core/defined.js';
 
 /** One materialization workflow started for a feature view. */

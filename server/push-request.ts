@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { OnlineWriteAnswer, OnlineWriteRequest, PushAnswer, PushRequest } from '../features/push/pusher.js';
 import { PUSH_TARGETS } from '../features/push/push-rows.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { REFUSED_NAMES } from './feast-request.js';
 import { parseRequestBody } from './request-body.js';
 import { defined } from '../core/defined.js';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 
 /** A request body checked against its schema; a mismatch is a 400 naming every field at fault and the shape expected. */
 export function parseRequestBody<T>(schema: z.ZodType<T>, body: unknown, what: string, expected: string): T {

@@ -1,6 +1,6 @@
 import { DefaultLogger, LogTimestamp } from '@temporalio/worker';
 import type { LogEntry, LogLevel, LogMetadata } from '@temporalio/worker';
-import { redact, redactValue } from '../iceberg/util/redaction.js';
+import { redact, redactValue } from '../core/redaction.js';
 
 /**
  * The worker's log, on stderr: every line through the redaction step, and errors in its metadata

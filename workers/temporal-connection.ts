@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { Connection, type TLSConfig } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { TEMPORAL_ENVIRONMENT, type TemporalConfig, type TemporalTlsConfig } from '../features/temporal-config.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { defined } from '../core/defined.js';
 
 /** Where Temporal is and how to prove who we are: floe.yaml's `temporal` section, or as much of it as a caller has. */

@@ -1,6 +1,6 @@
 import { Runtime as TemporalRuntime } from '@temporalio/worker';
 import type { ProjectConfig } from '../features/config.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { workerLogger } from './logger.js';
 
 export interface WorkerMetricsAddress {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, type NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Runtime } from '../features/runtime.js';
-import { FloeError } from '../iceberg/errors.js';
+import { FloeError } from '../core/errors.js';
 import { activityDurationInterceptor } from './activity-duration.js';
 import { connectTemporalWorker, type TemporalConnectionSettings } from './temporal-connection.js';
 

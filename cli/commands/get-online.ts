@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { OnlineFeaturesResponse } from '../../features/online/index.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 
 export function getOnlineCommand(program: Command): void {
   program

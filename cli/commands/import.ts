@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 
 export function importCommand(program: Command): void {
   const importing = program.command('import').description('Turn another feature store’s repository into Floe definitions');

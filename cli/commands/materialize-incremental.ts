@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { MaterializeInput, MaterializeResult } from '../../contracts/materialize.js';
 import type { materialize } from '../../workflows/materialize.js';
 import { defined } from '../../core/defined.js';

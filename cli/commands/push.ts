@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import { PUSH_TARGETS } from '../../features/push/push-rows.js';
 import type { PushTarget } from '../../features/push/push-rows.js';
 import { defined } from '../../core/defined.js';

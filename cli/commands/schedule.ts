@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { VIEW_SCHEDULES } from '../../contracts/ids.js';
 import type { ViewSchedule } from '../../contracts/ids.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 
 interface CommonOptions {
   project: string;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 
 export function serveCommand(program: Command): void {
   program

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import { formatByteSize } from '../../iceberg/util/byte-size.js';
 import type { Project } from '../../features/project.js';
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';

@@ -1,7 +1,7 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { TrainingSetInput, TrainingSetProgress, TrainingSetResult } from '../../contracts/training-set.js';
 import type { trainingSet } from '../../workflows/training-set.js';
 import type { ProgressView } from '../follow.js';

@@ -1,5 +1,5 @@
 /** The delete files of a read plan's tasks, each once, with the data files the spec's rules apply it to. */
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { ScanTask } from '../../iceberg/scan/plan.js';
 import type { DataFile } from '../../iceberg/spec/manifest.js';
 import { isDeletionVector } from '../../iceberg/spec/deletion-vector.js';

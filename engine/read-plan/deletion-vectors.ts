@@ -9,7 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { FileIO } from '../../iceberg/io/file-io.js';
 import { readDeletionVector } from '../../iceberg/spec/deletion-vector.js';
 import type { DataFile } from '../../iceberg/spec/manifest.js';

@@ -1,5 +1,5 @@
 /** How a read plan reads its data files: the columns, the filter, and the files grouped by what is left of it. */
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { BoundExpression, BoundReference } from '../../iceberg/expressions/bound.js';
 import { metricsResidual } from '../../iceberg/expressions/metrics-residual.js';
 import type { ScanTask } from '../../iceberg/scan/plan.js';

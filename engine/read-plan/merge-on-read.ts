@@ -3,7 +3,7 @@
  * (data file, row position), equality deletes anti-joined on their columns — all inside one DuckDB
  * query, never JS-side.
  */
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
 import { isDeletionVector } from '../../iceberg/spec/deletion-vector.js';
 import {

@@ -5,7 +5,7 @@ import { appendQuery } from '../../engine/append-query.js';
 import type { CreateTableRequest } from '../../iceberg/catalog/catalog.js';
 import { loadProject } from '../../features/project.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import { openRuntime } from '../../features/runtime.js';
 
 const DAY = 86_400_000;

@@ -8,7 +8,7 @@ import { writeTableFiles } from '../../engine/table-writer.js';
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
 import { commitChange, findCommitted } from '../../iceberg/commit/commit.js';
 import type { TableChange } from '../../iceberg/commit/table-change.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
 import { planScan } from '../../iceberg/scan/planner.js';
 import type { DataFile } from '../../iceberg/spec/manifest.js';

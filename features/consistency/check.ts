@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { toPrimitiveValue } from '../../engine/values.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { PrimitiveType } from '../../iceberg/spec/types.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf, withScratchDirectory } from '../context.js';

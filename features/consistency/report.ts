@@ -5,7 +5,7 @@ import { scanTable } from '../../engine/table-reader.js';
 import type { Catalog, TableIdentifier } from '../../iceberg/catalog/catalog.js';
 import { createTableEnsuringNamespace } from '../../iceberg/catalog/create-table.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { ConsistencyReport } from '../../contracts/consistency.js';
 import type { FeatureContext } from '../context.js';

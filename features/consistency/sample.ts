@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { scanTable } from '../../engine/table-reader.js';
 import { toPrimitiveValue } from '../../engine/values.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
 import type { FeatureContext } from '../context.js';
 import type { FeatureViewDefinition } from '../definitions.js';

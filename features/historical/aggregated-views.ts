@@ -3,7 +3,7 @@ import { dropTemporaryTables } from '../../engine/point-in-time.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
 import type { Engine } from '../../engine/duckdb.js';
 import { aggregateWindows } from '../../engine/windowed-aggregation.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { AggregatedFeature } from '../aggregations.js';
 import { aggregatedFeaturesOf } from '../aggregations.js';
 import type { FeatureViewDefinition } from '../definitions.js';

@@ -9,7 +9,7 @@ import {
 } from '@duckdb/node-api';
 import * as arrow from 'apache-arrow';
 import { quoteIdentifier as q } from '../../engine/sql.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 
 /**
  * Arrow tables in and out of DuckDB without an Arrow extension (none is bundled, and nothing may be

@@ -6,7 +6,7 @@ import { describeRelation } from '../../engine/describe.js';
 import { quoteIdentifier as q, quoteLiteral, quoteLiteralList } from '../../engine/sql.js';
 import { utcMicrosSql } from '../../engine/timestamps.js';
 import { duckdbType, type ColumnShape } from '../../engine/types.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { ValueType } from '../definitions.js';
 import { loadArrowTable } from './arrow-io.js';
 import { defined } from '../../core/defined.js';

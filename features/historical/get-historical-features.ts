@@ -10,7 +10,7 @@ import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { scanTable } from '../../engine/table-reader.js';
 import type { TableIdentifier } from '../../iceberg/catalog/catalog.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf, withScratchDirectory } from '../context.js';
 import type { FeatureViewDefinition } from '../definitions.js';

@@ -11,7 +11,7 @@ import { chunkColumnReader, chunkColumnWriter, copyChunkColumn } from '../../eng
 import { describeRelation } from '../../engine/describe.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
 import { duckdbType } from '../../engine/types.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { PrimitiveValue } from '../../iceberg/spec/types.js';
 import type { ValueType } from '../definitions.js';
 import type { OnDemandInputs, OnDemandValue } from '../on-demand.js';

@@ -11,7 +11,7 @@ import { readPlanSql, ROW_FILE_PATH_COLUMN, ROW_POSITION_COLUMN } from '../../en
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import type { Catalog, LoadedTable } from '../../iceberg/catalog/catalog.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import { and, gtEq, lt } from '../../iceberg/expressions/expression.js';
 import type { Expression, FilterLiteral } from '../../iceberg/expressions/expression.js';
 import type { ScanPlan } from '../../iceberg/scan/plan.js';

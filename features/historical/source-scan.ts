@@ -3,7 +3,7 @@ import { filterSqlByName } from '../../engine/filter-sql.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
 import { scanTable } from '../../engine/table-reader.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import { bind } from '../../iceberg/expressions/bind.js';
 import { and, gtEq, isIn, ltEq } from '../../iceberg/expressions/expression.js';
 import type { Expression, FilterLiteral } from '../../iceberg/expressions/expression.js';

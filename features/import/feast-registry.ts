@@ -1,4 +1,4 @@
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import { ON_DEMAND_TYPES } from '../on-demand.js';
 import { call, quote } from './definitions-writer.js';
 import type { FeastImportNote } from './feast-import-state.js';

@@ -2,7 +2,7 @@
  * A Feast registry's entities and data sources as Floe definitions: batch sources become Iceberg
  * sources (the table of each named by the user), push and request sources keep their kind.
  */
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import { IDENTIFIER_PATTERN, tableIdentifierSchema } from '../names.js';
 import { ON_DEMAND_TYPES } from '../on-demand.js';
 import type { OnDemandType } from '../on-demand.js';

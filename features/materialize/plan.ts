@@ -1,5 +1,5 @@
 import type { LatePlan, ScanSummary } from '../../contracts/materialize.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import { planScan } from '../../iceberg/scan/planner.js';
 import type { FeatureContext } from '../context.js';
 import type { FeatureViewDefinition } from '../definitions.js';

@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import { and, gtEq, ltEq } from '../../iceberg/expressions/expression.js';
 import type { Expression } from '../../iceberg/expressions/expression.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';

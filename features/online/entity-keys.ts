@@ -1,4 +1,4 @@
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
 import { fromJsonValue } from '../../iceberg/spec/value-json.js';
 

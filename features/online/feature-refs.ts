@@ -1,4 +1,4 @@
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import type { Registry } from '../registry.js';
 

@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Engine } from '../../engine/duckdb.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds } from '../definitions.js';

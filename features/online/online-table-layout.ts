@@ -1,6 +1,6 @@
 import type { Catalog, LoadedTable, TableIdentifier } from '../../iceberg/catalog/catalog.js';
 import { createTableEnsuringNamespace } from '../../iceberg/catalog/create-table.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { PartitionSpec } from '../../iceberg/spec/partition.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { SortOrder } from '../../iceberg/spec/sort-order.js';

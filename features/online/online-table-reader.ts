@@ -4,7 +4,7 @@ import type { Engine } from '../../engine/duckdb.js';
 import { readsByName } from '../../engine/parquet-schema-map.js';
 import { localizePlan } from '../../engine/table-reader.js';
 import type { Catalog, LoadedTable, TableIdentifier } from '../../iceberg/catalog/catalog.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { FileIO } from '../../iceberg/io/file-io.js';
 import type { BoundExpression } from '../../iceberg/expressions/index.js';
 import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';

@@ -7,7 +7,7 @@ import type { LoadedTable, TableIdentifier } from '../../iceberg/catalog/catalog
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { commitChange } from '../../iceberg/commit/commit.js';
 import type { TableChange } from '../../iceberg/commit/table-change.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import type { Snapshot } from '../../iceberg/spec/snapshot.js';
 import { writeAddedManifest } from '../../iceberg/write/added-manifest.js';

@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine } from '../../engine/duckdb.js';
 import { duckdbErrorReason, quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { PushColumns } from './push-rows.js';
 
 const READERS: Readonly<Record<string, (file: string) => string>> = {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isInstantText } from '../../contracts/instants.js';
 import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 
 /** Where pushed rows go, as Feast's `PushMode`: online tables, the source table, or both. */
 export const PUSH_TARGETS = ['online', 'offline', 'online_and_offline'] as const;

@@ -3,7 +3,7 @@ import { filterSqlByName } from '../../engine/filter-sql.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { bind } from '../../iceberg/expressions/index.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { NestedField } from '../../iceberg/spec/types.js';
 import type { PushConfig } from '../config.js';

@@ -1,6 +1,6 @@
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { commitChange } from '../../iceberg/commit/commit.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import { bind } from '../../iceberg/expressions/bind.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { ProjectConfig } from '../config.js';

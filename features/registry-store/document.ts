@@ -1,4 +1,4 @@
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { EntityDefinition, FeatureServiceDefinition, FeatureViewDefinition, IcebergSourceDefinition } from '../definitions.js';
 import type { OnDemandViewDefinition, RequestSourceDefinition, StoredOnDemandView } from '../on-demand.js';
 import { storedOnDemandView } from '../on-demand.js';

@@ -1,7 +1,7 @@
 import type { Catalog, LoadedTable } from '../../iceberg/catalog/catalog.js';
 import { LAST_ADDED } from '../../iceberg/table-updates/apply-updates.js';
 import type { PreparedChange, TableChange } from '../../iceberg/commit/table-change.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import { currentSchema, sortOrderById } from '../../iceberg/spec/metadata.js';
 import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import type { Schema } from '../../iceberg/spec/schema.js';

@@ -1,6 +1,6 @@
 import { fileIOFor, IO_PROPERTY } from '../../iceberg/io/file-io-for.js';
 import type { FileIO } from '../../iceberg/io/file-io.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { ProjectConfig } from '../config.js';
 import type { RegistryDocument } from './document.js';
 import { decodeRegistryDocument, encodeRegistryDocument } from './document.js';

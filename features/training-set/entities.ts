@@ -1,6 +1,6 @@
 import { duckdbErrorReason, quoteLiteral } from '../../engine/sql.js';
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import { fileIOFor } from '../../iceberg/io/file-io-for.js';
 import { isS3Location } from '../../iceberg/io/s3-location.js';
 import type { ScanPlan } from '../../iceberg/scan/plan.js';

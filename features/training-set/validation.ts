@@ -1,4 +1,4 @@
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import { findCommitted } from '../../iceberg/commit/commit.js';
 import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
 import { getHistoricalFeatures } from '../historical/get-historical-features.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import { getHistoricalFeatures } from '../historical/get-historical-features.js';
 import { writeOutputFiles } from '../historical/output-table.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';

@@ -1,4 +1,4 @@
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { Catalog, CreateTableRequest, LoadedTable, TableIdentifier } from './catalog.js';
 
 /**

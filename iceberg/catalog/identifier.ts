@@ -1,4 +1,4 @@
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { Namespace, TableIdentifier } from './catalog.js';
 
 /**

@@ -5,7 +5,7 @@
  * `jdbc:postgresql://`) opens the Postgres driver, anything else a SQLite file (see SqlCatalog).
  */
 import { z } from 'zod';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import { IO_PROPERTY } from '../io/file-io-for.js';
 import type { Catalog } from './catalog.js';
 import { isPostgresUri } from './postgres-driver.js';

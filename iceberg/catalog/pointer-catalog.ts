@@ -7,7 +7,7 @@
 import { applyUpdates } from '../table-updates/apply-updates.js';
 import { validateRequirements } from '../table-updates/requirements.js';
 import type { TableRequirement, TableUpdate } from '../table-updates/updates.js';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { FileIO } from '../io/file-io.js';
 import { FileIOCache, mergeIoProperties } from '../io/file-io-for.js';
 import type { TableMetadata } from '../spec/metadata.js';

@@ -10,7 +10,7 @@
  * only ever wrapped, never stringified together with the configuration.
  */
 import pg from 'pg';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { SqlDriver, SqlFailure, SqlRow, SqlStatement, SqlValue } from './sql-driver.js';
 
 export interface PostgresOptions {

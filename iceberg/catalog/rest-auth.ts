@@ -3,8 +3,8 @@
  * exchanged at `<uri>/v1/oauth/tokens` (or a configured `oauth2-server-uri`) and refreshed before
  * they expire or when the server answers 401. Tokens and secrets never appear in errors.
  */
-import { FloeError } from '../errors.js';
-import { serverErrorText } from '../util/redaction.js';
+import { FloeError } from '../../core/errors.js';
+import { serverErrorText } from '../../core/redaction.js';
 import { transportFailure } from './transport-failure.js';
 
 export interface RestAuth {

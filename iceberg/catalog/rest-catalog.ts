@@ -7,13 +7,13 @@
 import { LRUCache } from 'lru-cache';
 import type { TableRequirement, TableUpdate } from '../table-updates/updates.js';
 import { requirementToJson, updateToJson } from '../table-updates/updates-json.js';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { FileIO } from '../io/file-io.js';
 import { FileIOCache, mergeIoProperties } from '../io/file-io-for.js';
 import type { JsonAt } from '../spec/json.js';
 import { arrayOf, asObject, asString, asStringMap, jsonRoot, optional, parseJson, required } from '../spec/json.js';
 import { tableMetadataFromJson } from '../spec/metadata-json.js';
-import { registerSecrets } from '../util/redaction.js';
+import { registerSecrets } from '../../core/redaction.js';
 import { partitionSpecToJson } from '../spec/partition-json.js';
 import { schemaToJson } from '../spec/schema-json.js';
 import { sortOrderToJson } from '../spec/sort-order-json.js';

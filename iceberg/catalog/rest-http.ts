@@ -9,11 +9,11 @@
  * `retryBudgetMs`, so a catalog that restarts costs a short stall rather than a failed step.
  * Redirects are not followed: a catalog URI that redirects is a configuration error, named as one.
  */
-import type { ErrorKind } from '../errors.js';
-import { CommitNotSentError, FloeError } from '../errors.js';
+import type { ErrorKind } from '../../core/errors.js';
+import { CommitNotSentError, FloeError } from '../../core/errors.js';
 import { parseJson, stringifyJson } from '../spec/json.js';
 import { backoffMs } from '../util/backoff.js';
-import { serverErrorText } from '../util/redaction.js';
+import { serverErrorText } from '../../core/redaction.js';
 import type { RestAuth } from './rest-auth.js';
 import { neverSent, transportFailure } from './transport-failure.js';
 

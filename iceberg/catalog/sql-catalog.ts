@@ -7,7 +7,7 @@
  * Namespaces are stored as their levels joined with `.`. A commit swaps the pointer with
  * `UPDATE … WHERE metadata_location = <the one we read>`: zero rows means someone else won.
  */
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { Namespace, TableIdentifier } from './catalog.js';
 import { checkNamespace, formatTableIdentifier, formatNamespace } from './identifier.js';
 import { namespaceNotFound, PointerCatalog, tableExists } from './pointer-catalog.js';

@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { SqlDriver, SqlFailure, SqlRow, SqlStatement, SqlValue } from './sql-driver.js';
 
 export interface SqliteOptions {

@@ -1,6 +1,6 @@
 // Why an HTTP request to a catalog failed before any answer came: what Node's fetch hides in its
 // causes. Shared by the REST client and its OAuth2 token requests.
-import { redact } from '../util/redaction.js';
+import { redact } from '../../core/redaction.js';
 
 /** Connection-level failures before any byte of the request reached the server. */
 const NOT_SENT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);

@@ -18,7 +18,7 @@
  */
 import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.js';
 import { formatTableIdentifier } from '../catalog/identifier.js';
-import { CommitNotSentError, FloeError } from '../errors.js';
+import { CommitNotSentError, FloeError } from '../../core/errors.js';
 import { ancestorsOf, snapshotForRef } from '../spec/metadata.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import { MAIN_BRANCH } from '../spec/snapshot.js';

@@ -1,5 +1,5 @@
 /** How long the commit loop keeps retrying, from the table's `commit.retry.*` properties. */
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { BackoffWindow } from '../util/backoff.js';
 
 export interface RetryPolicy extends BackoffWindow {

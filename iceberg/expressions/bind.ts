@@ -4,7 +4,7 @@
  * `not lt` is `gtEq`, which also holds for NaN since NaN sorts above every number), so that the
  * evaluators only ever see monotone and/or over predicates.
  */
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { Schema } from '../spec/schema.js';
 import type { NestedField, PrimitiveValue } from '../spec/types.js';
 import { compareValues } from '../spec/value-order.js';

@@ -3,7 +3,7 @@
  * memory (see PrimitiveValue). A number too large or too small for an integer column is not an
  * error but a fact `bind` uses (`int_col < 1e12` holds for every non-null row), as Java does.
  */
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import { MICROS_PER_DAY, NANOS_PER_MICRO, parseDate, parseDateTime, parseTimeOfDay } from '../spec/temporal.js';
 import { decimalParams, fixedLength } from '../spec/type-params.js';
 import type { PrimitiveType, PrimitiveValue } from '../spec/types.js';

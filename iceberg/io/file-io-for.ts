@@ -3,7 +3,7 @@
  * named as pyiceberg and Java name them (`s3.endpoint`, `s3.access-key-id`, …). Later sources win:
  * catalog config defaults, then table config from the catalog (REST `config`), then overrides.
  */
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { FileIO } from './file-io.js';
 import { LocalFileIO } from './local-file-io.js';
 import { S3FileIO } from './s3-file-io.js';

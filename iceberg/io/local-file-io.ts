@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { accessSync } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { FileInfo, FileIO, WriteOptions } from './file-io.js';
 
 export class LocalFileIO implements FileIO {

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LRUCache } from 'lru-cache';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 import type { FileInfo, FileIO, WriteOptions } from './file-io.js';
 import { LocalFileCache } from './local-cache.js';

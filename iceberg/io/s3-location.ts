@@ -1,4 +1,4 @@
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 
 export interface S3Location {
   readonly bucket: string;

@@ -8,7 +8,7 @@
  *  - snapshots no ref reaches are kept while newer than `olderThanMs`;
  *  - explicitly named snapshots go too, unless a kept ref points at one (then it is an error).
  */
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import { ancestorsOf, snapshotById } from '../spec/metadata.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import { MAIN_BRANCH } from '../spec/snapshot.js';

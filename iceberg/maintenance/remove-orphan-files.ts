@@ -8,7 +8,7 @@
  */
 import { formatTableIdentifier } from '../catalog/identifier.js';
 import type { LoadedTable } from '../catalog/catalog.js';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import { localPath } from '../io/local-file-io.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 import { reachableFrom, statisticsFiles } from './reachable-files.js';

@@ -9,7 +9,7 @@
 import { LRUCache } from 'lru-cache';
 import type { LoadedTable } from '../catalog/catalog.js';
 import { formatTableIdentifier } from '../catalog/identifier.js';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { FileIO } from '../io/file-io.js';
 import { readManifest } from '../spec/manifest-avro.js';
 import type { ReadManifestResult } from '../spec/manifest-avro.js';

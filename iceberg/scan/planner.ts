@@ -1,5 +1,5 @@
 import type { LoadedTable } from '../catalog/catalog.js';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import { bind } from '../expressions/bind.js';
 import type { BoundExpression } from '../expressions/bound.js';
 import type { Expression } from '../expressions/expression.js';

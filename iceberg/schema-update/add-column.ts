@@ -1,5 +1,5 @@
 import type { TableChange } from '../commit/table-change.js';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { IcebergType, NestedField } from '../spec/types.js';
 import { describePath, pathNames, schemaChange, updateStructAt, withFreshIds } from './schema-change.js';
 import type { ColumnPath } from './schema-change.js';

@@ -8,7 +8,7 @@ import type { LoadedTable } from '../catalog/catalog.js';
 import { formatTableIdentifier } from '../catalog/identifier.js';
 import { LAST_ADDED } from '../table-updates/apply-updates.js';
 import type { PreparedChange, TableChange } from '../commit/table-change.js';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import { currentSchema, defaultSpec } from '../spec/metadata.js';
 import type { PartitionField } from '../spec/partition.js';
 import type { NestedField } from '../spec/types.js';

@@ -8,7 +8,7 @@ import type { LoadedTable } from '../catalog/catalog.js';
 import { formatTableIdentifier } from '../catalog/identifier.js';
 import type { PreparedChange, TableChange } from '../commit/table-change.js';
 import { LAST_ADDED } from '../table-updates/apply-updates.js';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import { currentSchema } from '../spec/metadata.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import { highestFieldId } from '../spec/schema.js';

@@ -2,7 +2,7 @@
  * A manifest entry's data file (spec: "Manifests", `data_file` struct) as its Avro record: read
  * from a manifest of any version, written in the shape of the version's schema.
  */
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import { bytesOrNull, longToBigint, longToNumber, requiredValue, toBuffer } from './avro/convert.js';
 import { arrayItems, valueOf } from './avro/field-ids.js';
 import type { AvroField } from './avro/field-ids.js';

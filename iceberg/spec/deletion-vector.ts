@@ -9,7 +9,7 @@
  */
 import { RoaringBitmap32 } from 'roaring-wasm';
 import { crc32 } from 'node:zlib';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { DataFile } from './manifest.js';
 import type { PuffinBlob } from './puffin.js';
 

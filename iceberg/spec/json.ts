@@ -5,7 +5,7 @@
  * FloeError naming the document and the field path, e.g. `schemas[0].fields[2].type`.
  */
 import { isLosslessNumber, parse, stringify } from 'lossless-json';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 
 /** Where a value sits: the document it came from (a file location or URL) and its path in it. */
 export interface JsonAt {

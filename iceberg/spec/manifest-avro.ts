@@ -3,7 +3,7 @@
  * Entries are read as stored; `inheritFromManifestFile` fills in what a null inherits.
  */
 import { stringify } from 'lossless-json';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import { readAvroFile, writeAvroFile } from './avro/container.js';
 import { longToBigint, longToNumber, requiredValue } from './avro/convert.js';
 import { fieldsById, namedTypes, valueOf } from './avro/field-ids.js';

@@ -2,7 +2,7 @@
  * Manifest lists as Avro files (spec: "Manifest Lists"): read v1, v2 and v3 with v1 defaults
  * filled in, write v1, v2 and v3.
  */
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import { readAvroFile, writeAvroFile } from './avro/container.js';
 import { bytesOrNull, longToBigint, longToNumber, requiredValue, toBuffer } from './avro/convert.js';
 import { arrayItems, fieldsById, namedTypes, valueOf } from './avro/field-ids.js';

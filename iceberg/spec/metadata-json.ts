@@ -4,7 +4,7 @@
  * keys. Fields Floe does not model (statistics, encryption keys, anything newer) ride along in
  * `extra` and are written back unchanged.
  */
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { JsonAt, JsonObject } from './json.js';
 import {
   arrayOf,

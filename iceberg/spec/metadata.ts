@@ -1,4 +1,4 @@
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { PartitionSpec } from './partition.js';
 import type { Schema } from './schema.js';
 import { MAIN_BRANCH } from './snapshot.js';

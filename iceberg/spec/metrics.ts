@@ -3,7 +3,7 @@
  * metrics modes (`write.metadata.metrics.default`, `write.metadata.metrics.column.<name>`:
  * none | counts | truncate(N) | full; default truncate(16)) as Java's MetricsConfig does.
  */
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { DataFile } from './manifest.js';
 import type { Schema } from './schema.js';
 import { truncateCodePoints } from './transforms.js';

@@ -4,7 +4,7 @@
  * spec and sort order are re-pointed at the new ids, so a caller can describe a table with any ids.
  */
 import { randomUUID } from 'node:crypto';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { FormatVersion, TableMetadata } from './metadata.js';
 import { PARTITION_DATA_ID_START } from './partition-json.js';
 import type { PartitionSpec } from './partition.js';

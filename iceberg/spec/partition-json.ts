@@ -1,5 +1,5 @@
 /** Partition specs in Iceberg's JSON form, v1's bare field list included. */
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { JsonAt, JsonObject } from './json.js';
 import { arrayOf, asArray, asInt, asObject, asString, childAt, optional, required } from './json.js';
 import type { PartitionField, PartitionSpec } from './partition.js';

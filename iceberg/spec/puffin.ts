@@ -5,7 +5,7 @@
  * Floe writes uncompressed blobs and footers; it reads uncompressed footers and refuses an
  * LZ4-compressed one by name.
  */
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import { arrayOf, asInt, asLong, asObject, asString, asStringMap, optional, parseJson, required, stringifyJson } from './json.js';
 import type { JsonAt } from './json.js';
 

@@ -2,7 +2,7 @@
  * Schemas and types in Iceberg's JSON form (spec: "Appendix C: JSON serialization"), shared by
  * metadata files and the REST catalog.
  */
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { JsonAt, JsonObject } from './json.js';
 import { arrayOf, asBoolean, asInt, asObject, asString, childAt, corrupt, optional, required, toPlainJson } from './json.js';
 import type { Schema } from './schema.js';

@@ -1,4 +1,4 @@
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { IcebergType, NestedField } from './types.js';
 
 /** A table schema: a struct of fields identified by id, not by name (spec: "Schema Evolution"). */

@@ -1,5 +1,5 @@
 /** Snapshots, refs and the two logs in Iceberg's JSON form. */
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { JsonAt } from './json.js';
 import { arrayOf, asInt, asLong, asObject, asString, childAt, corrupt, optional, required } from './json.js';
 import type { FormatVersion } from './metadata.js';

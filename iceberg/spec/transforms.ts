@@ -7,7 +7,7 @@
  * timestamp), so a parsed Transform is bound to a source type before it is applied.
  */
 import murmur3 from 'murmurhash3js-revisited';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { PartitionSpec, PartitionValues } from './partition.js';
 import { findField } from './schema.js';
 import type { Schema } from './schema.js';

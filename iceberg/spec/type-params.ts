@@ -1,4 +1,4 @@
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { IcebergType, PrimitiveType } from './types.js';
 
 /** Precision and scale of a `decimal(P, S)` type, or undefined for any other type. */

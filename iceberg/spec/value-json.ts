@@ -3,7 +3,7 @@
  * metadata, REST requests, default values.
  */
 import { isLosslessNumber, LosslessNumber } from 'lossless-json';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import {
   MICROS_PER_DAY,
   NANOS_PER_MICRO,

@@ -3,7 +3,7 @@
  * binary single-value serialization (Appendix D, used for bounds). Their JSON form is in
  * value-json.ts, the order bounds are compared in is in value-order.ts.
  */
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import { decimalParams, fixedLength } from './type-params.js';
 import type { PrimitiveType, PrimitiveValue } from './types.js';
 

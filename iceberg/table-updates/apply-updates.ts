@@ -3,7 +3,7 @@
  * a catalog that keeps only a metadata pointer (SQL) runs on commit, and what the REST server runs
  * on its side. Pure: the clock comes in as `nowMs`.
  */
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import { metadataProblems } from '../spec/metadata-checks.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import { schemaToJson } from '../spec/schema-json.js';

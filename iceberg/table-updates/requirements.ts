@@ -3,7 +3,7 @@
  * the catalog has it now. A failed one means someone else committed first: `commit-conflict`,
  * which the commit loop answers by reloading and replaying.
  */
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import { MAIN_BRANCH } from '../spec/snapshot.js';
 import type { TableRequirement } from './updates.js';

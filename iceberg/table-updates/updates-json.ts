@@ -1,5 +1,5 @@
 /** Table updates and requirements in the REST catalog's wire form (`action` / `type`, kebab-case). */
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { JsonAt } from '../spec/json.js';
 import { arrayOf, asInt, asLong, asObject, asString, asStringMap, childAt, optional, required } from '../spec/json.js';
 import type { FormatVersion } from '../spec/metadata.js';

@@ -1,6 +1,6 @@
 import { formatTableIdentifier } from '../catalog/identifier.js';
 import type { LoadedTable } from '../catalog/catalog.js';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { DataFile, ManifestEntry } from '../spec/manifest.js';
 import { readManifest, writeManifest } from '../spec/manifest-avro.js';
 import { specById } from '../spec/metadata.js';

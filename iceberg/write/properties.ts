@@ -3,7 +3,7 @@
  * requirement: on a conflict they replay onto whatever the table became.
  */
 import type { TableChange } from '../commit/table-change.js';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import { FORMAT_VERSION_PROPERTY } from '../spec/new-table-metadata.js';
 
 /** Properties that describe the metadata itself rather than configure the table (Java refuses them too). */

@@ -13,7 +13,7 @@ import { formatTableIdentifier } from '../catalog/identifier.js';
 import { randomUUID } from 'node:crypto';
 import type { LoadedTable } from '../catalog/catalog.js';
 import type { PreparedChange, TableChange } from '../commit/table-change.js';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import { partitionKey } from '../scan/partition-key.js';
 import { readManifest, writeManifest } from '../spec/manifest-avro.js';
 import type { DataFile, ManifestEntry, ManifestFile } from '../spec/manifest.js';

@@ -12,7 +12,7 @@
 import { formatTableIdentifier } from '../catalog/identifier.js';
 import type { LoadedTable } from '../catalog/catalog.js';
 import type { PreparedChange, TableChange } from '../commit/table-change.js';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import { snapshotForRef } from '../spec/metadata.js';
 import { MAIN_BRANCH } from '../spec/snapshot.js';
 import { appendedDelta, manifestFileOf } from './fast-append.js';

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { LoadedTable } from '../catalog/catalog.js';
 import type { PreparedChange } from '../commit/table-change.js';
 import { IDEMPOTENCY_KEY_PROPERTY } from '../commit/table-change.js';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import type { ManifestFile } from '../spec/manifest.js';
 import { assignFirstRowIds, writeManifestList } from '../spec/manifest-list-avro.js';
 import { snapshotForRef } from '../spec/metadata.js';

@@ -5,7 +5,7 @@
  * list comes from `snapshotManifests` (scan/manifest-cache.ts), which planning shares.
  */
 import type { LoadedTable } from '../catalog/catalog.js';
-import { FloeError } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
 import { inheritManifestEntries, readManifest } from '../spec/manifest-avro.js';
 import type { ManifestEntry, ManifestFile } from '../spec/manifest.js';
 import type { TableMetadata } from '../spec/metadata.js';

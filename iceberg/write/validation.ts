@@ -5,8 +5,8 @@
  */
 import { formatTableIdentifier } from '../catalog/identifier.js';
 import type { LoadedTable } from '../catalog/catalog.js';
-import { FloeError } from '../errors.js';
-import type { ErrorContext } from '../errors.js';
+import { FloeError } from '../../core/errors.js';
+import type { ErrorContext } from '../../core/errors.js';
 import { partitionKey } from '../scan/partition-key.js';
 import type { DataFile } from '../spec/manifest.js';
 import { ancestorsOf } from '../spec/metadata.js';

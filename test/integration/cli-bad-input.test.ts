@@ -14,7 +14,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { connectClient } from '../../cli/temporal-client.js';
 import { loadProject } from '../../features/project.js';
 import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import { backfillWorkflowId, incrementalWorkflowId, materializeWorkflowId, trainingSetWorkflowId } from '../../contracts/ids.js';
 import { temporalService } from '../support/services.js';
 import type { SourceTable } from './pipelines/support/pipeline.js';

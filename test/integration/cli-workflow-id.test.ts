@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { startOrFollow } from '../../cli/temporal-client.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import { temporalService } from '../support/services.js';
 import { floeCommand } from './support/cli-project.js';
 

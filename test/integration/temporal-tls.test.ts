@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { readProjectConfig } from '../../features/config.js';
-import { FloeError } from '../../iceberg/errors.js';
+import { FloeError } from '../../core/errors.js';
 import { connectWorker } from '../../public/worker.js';
 import { connectClient } from '../../cli/temporal-client.js';
 import { temporalService } from '../support/services.js';

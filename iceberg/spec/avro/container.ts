@@ -8,7 +8,7 @@ import * as zlib from 'node:zlib';
 import avro from 'avsc';
 import { LRUCache } from 'lru-cache';
 import snappy from 'snappyjs';
-import { FloeError } from '../../errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { avroType } from './long.js';
 import { defined } from '../../../core/defined.js';
 

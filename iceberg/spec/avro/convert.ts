@@ -1,4 +1,4 @@
-import { FloeError } from '../../errors.js';
+import { FloeError } from '../../../core/errors.js';
 
 /** A long that is a count, size or offset: a number, or corrupt if it cannot be one exactly. */
 export function longToNumber(value: unknown, what: string, location: string): number {

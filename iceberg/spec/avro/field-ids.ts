@@ -2,7 +2,7 @@
  * Reading Avro records by Iceberg field id rather than by name: writers name records and fields
  * differently (Java `r102`, sanitized partition names), but the spec fixes the ids.
  */
-import { FloeError } from '../../errors.js';
+import { FloeError } from '../../../core/errors.js';
 
 type Json = Record<string, unknown>;
 

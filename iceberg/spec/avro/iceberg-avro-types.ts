@@ -2,7 +2,7 @@
  * Iceberg primitive types as Avro schemas (spec: Appendix A) and values converted between Floe's
  * in-memory form and what avsc reads and writes (bigint longs, Buffers for bytes and fixed).
  */
-import { FloeError } from '../../errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { decimalParams, decimalRequiredBytes, fixedLength } from '../type-params.js';
 import type { PrimitiveType, PrimitiveValue } from '../types.js';
 import { fromBigEndian, minimalBigEndian, uuidFromBytes, uuidToBytes } from '../values.js';

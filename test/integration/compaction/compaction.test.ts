@@ -23,7 +23,7 @@ import type { FeatureContext } from '../../../features/context.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import type { CompactResult } from '../../../contracts/compact.js';
 import type { MaterializeResult } from '../../../contracts/materialize.js';
 import { recordHistory } from '../../support/histories.js';

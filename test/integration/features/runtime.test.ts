@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadProject } from '../../../features/project.js';
 import { openRuntime } from '../../../features/runtime.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { FEATURE_SERVER_THREADS } from '../../../server/feature-server.js';
 import { freshPostgresDatabase, postgresRows, withPostgres } from '../../support/postgres.js';
 import { postgresService } from '../../support/services.js';

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import type { Catalog, TableIdentifier } from '../../../iceberg/catalog/catalog.js';
 import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { localPath } from '../../../iceberg/io/local-file-io.js';
 import { fastAppend } from '../../../iceberg/write/fast-append.js';
 import { EVENTS_SCHEMA } from './helpers/catalog-contract.js';

@@ -9,7 +9,7 @@ import type { Catalog, TableIdentifier } from '../../../iceberg/catalog/catalog.
 import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import type { TableChange } from '../../../iceberg/commit/table-change.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { emptySnapshotChange } from './helpers/changes.js';
 import { EVENTS_SCHEMA } from './helpers/catalog-contract.js';
 

@@ -14,7 +14,7 @@ import type { Catalog, TableIdentifier } from '../../../iceberg/catalog/catalog.
 import { formatTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { normalizeLocation } from '../../../iceberg/maintenance/remove-orphan-files.js';
 import { fastAppend } from '../../../iceberg/write/fast-append.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';

@@ -5,7 +5,7 @@ import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import { RestCatalog } from '../../../iceberg/catalog/rest-catalog.js';
 import type { RestCatalogOptions } from '../../../iceberg/catalog/rest-catalog.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { fileIOFor } from '../../../iceberg/io/file-io-for.js';
 import { parseTableMetadata, serializeTableMetadata } from '../../../iceberg/spec/metadata-json.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';

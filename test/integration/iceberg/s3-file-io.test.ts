@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { fileIOFor } from '../../../iceberg/io/file-io-for.js';
 import { S3FileIO } from '../../../iceberg/io/s3-file-io.js';
 import type { S3Config } from '../../../iceberg/io/s3-file-io.js';

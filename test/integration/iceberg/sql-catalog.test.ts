@@ -14,7 +14,7 @@ import { PostgresDriver } from '../../../iceberg/catalog/postgres-driver.js';
 import { SqlCatalog, sqlitePathFromUri } from '../../../iceberg/catalog/sql-catalog.js';
 import type { SqlDriver } from '../../../iceberg/catalog/sql-driver.js';
 import { SqliteDriver } from '../../../iceberg/catalog/sqlite-driver.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { parseTableMetadata } from '../../../iceberg/spec/metadata-json.js';
 import { currentSchema } from '../../../iceberg/spec/metadata.js';
 import { freshPostgresDatabase, postgresRows } from '../../support/postgres.js';

@@ -17,7 +17,7 @@ import { quoteIdentifier as q, quoteLiteral } from '../../../engine/sql.js';
 import type { Catalog, LoadedTable, TableIdentifier } from '../../../iceberg/catalog/catalog.js';
 import { localPath } from '../../../iceberg/io/local-file-io.js';
 import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
-import { FloeError, type ErrorKind } from '../../../iceberg/errors.js';
+import { FloeError, type ErrorKind } from '../../../core/errors.js';
 import { jsonRoot } from '../../../iceberg/spec/json.js';
 import { readManifestList } from '../../../iceberg/spec/manifest-list-avro.js';
 import { currentSnapshot } from '../../../iceberg/spec/metadata.js';

@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import { Engine } from '../../../engine/duckdb.js';
 import type { Catalog, LoadedTable } from '../../../iceberg/catalog/catalog.js';
 import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { planScan } from '../../../iceberg/scan/planner.js';
 import { generateJavaMorFixtures, JAVA_MOR_CASES, type JavaMorCase, type JavaMorFixture } from '../../fixtures/java-mor/generate.js';
 import { asPyicebergCatalog, type JavaFile } from '../../support/java-oracle.js';

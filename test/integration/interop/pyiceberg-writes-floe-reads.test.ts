@@ -13,7 +13,7 @@ import { Engine } from '../../../engine/duckdb.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../../engine/sql.js';
 import type { Catalog, LoadedTable } from '../../../iceberg/catalog/catalog.js';
 import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { and, gtEq, isIn, lt, or, type Expression } from '../../../iceberg/expressions/expression.js';
 import { parseTransform } from '../../../iceberg/spec/transforms.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../iceberg/spec/types.js';

@@ -16,7 +16,7 @@ import { consistencyScheduleId } from '../../../contracts/ids.js';
 import type { ConsistencyProgress, ConsistencyResult } from '../../../contracts/consistency.js';
 import { seedFromWorkflowId } from '../../../contracts/consistency.js';
 import { latestMismatchRates } from '../../../features/consistency/index.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { backfill } from '../../../workflows/backfill.js';

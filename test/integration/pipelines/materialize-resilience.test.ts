@@ -12,7 +12,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { fastAppend } from '../../../iceberg/write/fast-append.js';
 import type { materialize } from '../../../workflows/materialize.js';
 import type { MaterializeResult } from '../../../contracts/materialize.js';

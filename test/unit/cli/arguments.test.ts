@@ -11,7 +11,7 @@ import {
   integerAtLeast,
   positiveInteger,
 } from '../../../cli/arguments.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 
 const NOW = new Date('2024-06-01T12:00:00Z');
 

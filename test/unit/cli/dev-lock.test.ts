@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { acquireDevLock, DEV_LOCK_FILE } from '../../../cli/dev-lock.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 
 test('a live holder is named with its pid and addresses; a dead one is taken over', async () => {
   const directory = await mkdtemp(path.join(tmpdir(), 'floe-dev-lock-'));

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { Engine } from '../../../engine/duckdb.js';
 import { readPlanSql } from '../../../engine/read-plan.js';
 import { quoteLiteral } from '../../../engine/sql.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { withEngine } from './helpers.js';
 import { file, plan, schema, task } from './plans.js';
 

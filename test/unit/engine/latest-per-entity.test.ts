@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { latestPerEntitySql } from '../../../engine/latest-per-entity.js';
 import { quoteIdentifier, quoteLiteral } from '../../../engine/sql.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { sortedCanonical, tuples, withConnection } from './helpers.js';
 
 interface SourceRow {

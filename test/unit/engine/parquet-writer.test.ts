@@ -6,7 +6,7 @@ import { readPlanSql } from '../../../engine/read-plan.js';
 import { POSITION_DELETE_FILE_PATH_FIELD_ID, POSITION_DELETE_POS_FIELD_ID } from '../../../iceberg/spec/position-deletes.js';
 import { writeParquet, writePositionDeletes } from '../../../engine/parquet-writer.js';
 import { quoteIdentifier, quoteLiteral, quoteLiteralList } from '../../../engine/sql.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { sortedCanonical, tuples, withConnection } from './helpers.js';
 import { file, plan, schema, task } from './plans.js';
 

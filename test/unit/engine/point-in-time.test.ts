@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { pointInTimeJoin } from '../../../engine/point-in-time.js';
 import type { PointInTimeRequest } from '../../../engine/point-in-time.js';
 import { quoteIdentifier, quoteLiteral } from '../../../engine/sql.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { tuples, withConnection } from './helpers.js';
 
 let joins = 0;

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { readPlanSql } from '../../../engine/read-plan.js';
 import { quoteLiteral } from '../../../engine/sql.js';
 import { localizePlan } from '../../../engine/table-reader.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import type { FileIO } from '../../../iceberg/io/file-io.js';
 import { LocalFileIO } from '../../../iceberg/io/local-file-io.js';
 import type { ScanPlan } from '../../../iceberg/scan/plan.js';

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { describeRelation } from '../../../engine/describe.js';
 import { readPlanSql } from '../../../engine/read-plan.js';
 import { quoteIdentifier, quoteLiteral } from '../../../engine/sql.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { bind } from '../../../iceberg/expressions/bind.js';
 import { lt } from '../../../iceberg/expressions/expression.js';
 import { dataFileMetrics } from '../../../iceberg/spec/metrics.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { describeRelation } from '../../../engine/describe.js';
 import { duckdbType, schemaFromColumns } from '../../../engine/types.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import type { Schema } from '../../../iceberg/spec/schema.js';
 import type { IcebergType } from '../../../iceberg/spec/types.js';
 import { withConnection } from './helpers.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { aggregatedFeaturesOf, longestWindowSeconds, tileSeconds } from '../../../features/aggregations.js';
 import { defineFeatureView } from '../../../features/definitions.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 
 const base = { name: 'trips', entities: ['driver'], source: 'trips' };
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { defineFeatureView, windowBeyondRetention } from '../../../features/definitions.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 
 const base = { name: 'trips', entities: ['driver'], source: 'trips' };
 const aggregations = [{ column: 'amount', functions: ['sum' as const], windows: ['1h', '7d'] }];

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { eq } from '../../../iceberg/expressions/expression.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
 import { at, columnValues, driverCustomerEntities, inTwoBatches, nullable, timeCell } from './support/fixtures.js';

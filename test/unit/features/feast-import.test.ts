@@ -11,7 +11,7 @@ import { durationOf, importFeastRegistry, parseFeastDuration, parseRegistryDump 
 import type { FeastImport } from '../../../features/import/feast-registry.js';
 import type { Definition } from '../../../features/registry.js';
 import { Registry } from '../../../features/registry.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const FIXTURE = path.join(root, 'test', 'fixtures', 'feast', 'init-registry-dump-0.67.json');

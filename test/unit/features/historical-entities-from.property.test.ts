@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { and, eq, notEq } from '../../../iceberg/expressions/expression.js';
 import type { Expression } from '../../../iceberg/expressions/expression.js';
 import { reference } from './support/point-in-time-reference.js';

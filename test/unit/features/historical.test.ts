@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { scanTable } from '../../../engine/table-reader.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { currentSchema } from '../../../iceberg/spec/metadata.js';
 import { eq } from '../../../iceberg/expressions/expression.js';
 import type { Workspace } from './support/tables.js';

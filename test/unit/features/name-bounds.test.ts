@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { readProjectConfig } from '../../../features/config.js';
 import { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { MAX_NAME_LENGTH } from '../../../iceberg/catalog/identifier.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 
 const atBound = 'n'.repeat(MAX_NAME_LENGTH);
 const pastBound = 'n'.repeat(MAX_NAME_LENGTH + 1);

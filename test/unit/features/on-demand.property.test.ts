@@ -14,7 +14,7 @@ import type { OnDemandInputs } from '../../../features/on-demand.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { ensureOnlineTable, onlineTableLayout } from '../../../features/online/online-table-layout.js';
 import { Registry } from '../../../features/registry.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import { commitTrainingSet, planTrainingSet, writeTrainingSetChunk } from '../../../features/training-set/index.js';
 import { quoteLiteral } from '../../../engine/sql.js';

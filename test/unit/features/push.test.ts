@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Batcher } from '../../../features/push/batcher.js';
 import { checkPushedRows } from '../../../features/push/push-rows.js';
-import type { FloeError } from '../../../iceberg/errors.js';
+import type { FloeError } from '../../../core/errors.js';
 import type { NestedField } from '../../../iceberg/spec/types.js';
 
 const FIELDS: NestedField[] = [

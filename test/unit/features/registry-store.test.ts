@@ -14,7 +14,7 @@ import { registryDocument } from '../../../features/registry-store/document.js';
 import { onlineTableChange } from '../../../features/registry-store/online-evolution.js';
 import { registryLocation, RegistryStore } from '../../../features/registry-store/store.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { LocalFileIO } from '../../../iceberg/io/local-file-io.js';
 import { currentSchema, sortOrderById } from '../../../iceberg/spec/metadata.js';
 import { createTableEnsuringNamespace } from '../../../iceberg/catalog/create-table.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { readProjectConfig } from '../../../features/config.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { workerMetricsAddress } from '../../../workers/worker-runtime.js';
 
 let directory: string;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyUpdates } from '../../../iceberg/table-updates/apply-updates.js';
 import type { TableUpdate } from '../../../iceberg/table-updates/updates.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import type { TableMetadata } from '../../../iceberg/spec/metadata.js';
 import { newTableMetadata } from '../../../iceberg/spec/new-table-metadata.js';
 import type { Snapshot } from '../../../iceberg/spec/snapshot.js';

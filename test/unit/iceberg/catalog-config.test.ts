@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadCatalog, parseCatalogConfig } from '../../../iceberg/catalog/load-catalog.js';
 import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 
 function invalid(input: unknown, field: RegExp, secret?: string): void {
   assert.throws(

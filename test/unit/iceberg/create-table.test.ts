@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import { createTableEnsuringNamespace } from '../../../iceberg/catalog/create-table.js';
 import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import type { Schema } from '../../../iceberg/spec/schema.js';
 
 const schema: Schema = { schemaId: 0, identifierFieldIds: [], fields: [{ id: 1, name: 'id', type: 'long', required: true }] };

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { FileIOCache, fileIOFor, mergeIoProperties, s3ConfigFrom } from '../../../iceberg/io/file-io-for.js';
 import { LocalFileCache } from '../../../iceberg/io/local-cache.js';
 import { LocalFileIO } from '../../../iceberg/io/local-file-io.js';

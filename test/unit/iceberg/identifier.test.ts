@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatTableIdentifier, MAX_NAME_LENGTH, parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 
 function refused(text: string, message: RegExp): void {
   assert.throws(

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { directoriesToFlush, LocalFileIO, localPath } from '../../../iceberg/io/local-file-io.js';
 
 const io = new LocalFileIO();

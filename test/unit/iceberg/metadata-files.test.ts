@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { readMetadataFile, writeMetadataFile } from '../../../iceberg/catalog/metadata-files.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { LocalFileIO } from '../../../iceberg/io/local-file-io.js';
 import { parseTableMetadata, serializeTableMetadata } from '../../../iceberg/spec/metadata-json.js';
 import type { TableMetadata } from '../../../iceberg/spec/metadata.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse as parseLossless } from 'lossless-json';
 import { describe, it } from 'node:test';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { parseTableMetadata, serializeTableMetadata } from '../../../iceberg/spec/metadata-json.js';
 import type { TableMetadata } from '../../../iceberg/spec/metadata.js';
 import { currentSchema } from '../../../iceberg/spec/metadata.js';

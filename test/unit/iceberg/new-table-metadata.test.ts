@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { parseTableMetadata, serializeTableMetadata } from '../../../iceberg/spec/metadata-json.js';
 import { newTableMetadata } from '../../../iceberg/spec/new-table-metadata.js';
 import type { Schema } from '../../../iceberg/spec/schema.js';

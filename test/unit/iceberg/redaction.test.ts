@@ -11,8 +11,8 @@ import type { LogEntry } from '@temporalio/worker';
 import { toActivityFailure } from '../../../activities/activity-support.js';
 import { readProjectConfig } from '../../../features/config.js';
 import { errorFor } from '../../../iceberg/catalog/rest-http.js';
-import { FloeError } from '../../../iceberg/errors.js';
-import { clearSecrets, redact, redactedMessage, redactValue, registerSecrets, serverErrorText } from '../../../iceberg/util/redaction.js';
+import { FloeError } from '../../../core/errors.js';
+import { clearSecrets, redact, redactedMessage, redactValue, registerSecrets, serverErrorText } from '../../../core/redaction.js';
 import { RedactingLogger } from '../../../workers/logger.js';
 
 const TOKEN = 'tok-3f9a1c7e-secret';

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { applyUpdates } from '../../../iceberg/table-updates/apply-updates.js';
 import { validateRequirements } from '../../../iceberg/table-updates/requirements.js';
 import type { TableRequirement } from '../../../iceberg/table-updates/updates.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { newTableMetadata } from '../../../iceberg/spec/new-table-metadata.js';
 
 const empty = newTableMetadata({

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { NO_AUTH } from '../../../iceberg/catalog/rest-auth.js';
 import { RestHttp } from '../../../iceberg/catalog/rest-http.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 
 async function serve(
   handler: (request: IncomingMessage, response: ServerResponse) => void,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_RETRY_POLICY, retryPolicyFrom } from '../../../iceberg/commit/retry-policy.js';
 import { backoffMs } from '../../../iceberg/util/backoff.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 
 describe('commit retry policy', () => {
   it('defaults to waits capped at 2 s and 60 s in all, so a commit fits in its activity timeout', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { requirementFromJson, requirementToJson, updateFromJson, updateToJson } from '../../../iceberg/table-updates/updates-json.js';
 import type { TableRequirement, TableUpdate } from '../../../iceberg/table-updates/updates.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { jsonRoot, parseJson, stringifyJson } from '../../../iceberg/spec/json.js';
 
 const BIG = 9_123_456_789_012_345_678n;

@@ -6,7 +6,7 @@ import { entityKeys, keyLookup } from '../../../features/online/entity-keys.js';
 import { resolveFeatureRefs, resolveSelection } from '../../../features/online/feature-refs.js';
 import { isoMicros, presentValue, responseRows } from '../../../features/online/response.js';
 import { Registry } from '../../../features/registry.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 
 const registry = new Registry([
   defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),

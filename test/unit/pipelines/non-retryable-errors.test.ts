@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { FLOE_ERROR_KINDS, NON_RETRYABLE_FLOE_ERRORS } from '../../../contracts/error-kinds.js';
-import { FloeError } from '../../../iceberg/errors.js';
+import { FloeError } from '../../../core/errors.js';
 import { HISTORIES_DIRECTORY } from '../../support/histories.js';
 
 interface HistoryEvent {

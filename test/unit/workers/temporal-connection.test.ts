@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readProjectConfig } from '../../../features/config.js';
-import { FloeError } from '../../../iceberg/errors.js';
-import { clearSecrets, redact } from '../../../iceberg/util/redaction.js';
+import { FloeError } from '../../../core/errors.js';
+import { clearSecrets, redact } from '../../../core/redaction.js';
 import { temporalConnectionOptions } from '../../../workers/temporal-connection.js';
 
 let directory: string;

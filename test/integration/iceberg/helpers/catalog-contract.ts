@@ -10,7 +10,7 @@ import type { Catalog, Namespace, TableIdentifier } from '../../../../iceberg/ca
 import { commitChange } from '../../../../iceberg/commit/commit.js';
 import type { CommitResult } from '../../../../iceberg/commit/commit.js';
 import { IDEMPOTENCY_KEY_PROPERTY } from '../../../../iceberg/commit/table-change.js';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import { ancestorsOf, currentSchema } from '../../../../iceberg/spec/metadata.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { addColumnChange, barrier, emptySnapshotChange, propertyChange } from './changes.js';

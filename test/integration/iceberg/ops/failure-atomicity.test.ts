@@ -10,7 +10,7 @@ import { appendQuery } from '../../../../engine/append-query.js';
 import { deleteRows } from '../../../../engine/row-delete.js';
 import type { Catalog } from '../../../../iceberg/catalog/catalog.js';
 import { commitChange } from '../../../../iceberg/commit/commit.js';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import { lt } from '../../../../iceberg/expressions/expression.js';
 import { normalizeLocation, referencedFiles, removeOrphanFiles } from '../../../../iceberg/maintenance/remove-orphan-files.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';

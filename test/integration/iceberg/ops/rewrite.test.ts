@@ -14,7 +14,7 @@ import { writeTableFiles } from '../../../../engine/table-writer.js';
 import type { Catalog, LoadedTable, TableIdentifier } from '../../../../iceberg/catalog/catalog.js';
 import { commitChange } from '../../../../iceberg/commit/commit.js';
 import type { TableChange } from '../../../../iceberg/commit/table-change.js';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import { eq, lt } from '../../../../iceberg/expressions/expression.js';
 import type { Expression } from '../../../../iceberg/expressions/expression.js';
 import type { DataFile } from '../../../../iceberg/spec/manifest.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { appendEqualityDeletes } from '../../../../engine/equality-deletes.js';
 import { deleteRows } from '../../../../engine/row-delete.js';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import { and, eq, gtEq, isIn, lt, or } from '../../../../iceberg/expressions/expression.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { rewriteFiles } from '../../../../iceberg/write/rewrite-files.js';

@@ -11,7 +11,7 @@ import { appendQuery } from '../../../../engine/append-query.js';
 import { deleteRows } from '../../../../engine/row-delete.js';
 import type { Catalog } from '../../../../iceberg/catalog/catalog.js';
 import { commitChange } from '../../../../iceberg/commit/commit.js';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import { isIn } from '../../../../iceberg/expressions/expression.js';
 import { addColumn } from '../../../../iceberg/schema-update/add-column.js';
 import { addPartitionField } from '../../../../iceberg/schema-update/add-partition-field.js';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { removeProperties, setProperties } from '../../../../iceberg/write/properties.js';
 import { runPyiceberg } from '../../../support/pyiceberg.js';

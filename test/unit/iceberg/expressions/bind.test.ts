@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe as suite, it } from 'node:test';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import { bind } from '../../../../iceberg/expressions/bind.js';
 import { describeBound } from '../../../../iceberg/expressions/bound.js';
 import type { BoundExpression } from '../../../../iceberg/expressions/bound.js';

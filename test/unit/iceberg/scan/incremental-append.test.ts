@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import { lt } from '../../../../iceberg/expressions/expression.js';
 import type { LoadedTable } from '../../../../iceberg/catalog/catalog.js';
 import { planScan } from '../../../../iceberg/scan/planner.js';

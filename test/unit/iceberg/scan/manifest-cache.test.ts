@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LoadedTable } from '../../../../iceberg/catalog/catalog.js';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import { planScan } from '../../../../iceberg/scan/planner.js';
 import type { PartitionSpec } from '../../../../iceberg/spec/partition.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';

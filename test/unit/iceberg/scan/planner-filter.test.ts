@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import { bind } from '../../../../iceberg/expressions/bind.js';
 import { and, eq, gtEq, isIn, isNull, lt, notNull, or } from '../../../../iceberg/expressions/expression.js';
 import type { Expression } from '../../../../iceberg/expressions/expression.js';

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import * as zlib from 'node:zlib';
 import avro from 'avsc';
 import snappy from 'snappyjs';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import { readAvroFile, writeAvroFile } from '../../../../iceberg/spec/avro/container.js';
 
 const schema = {

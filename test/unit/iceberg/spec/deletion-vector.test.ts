@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import { readDeletionVector, writeDeletionVector } from '../../../../iceberg/spec/deletion-vector.js';
 
 const owner = { dataFile: 's3://bucket/t/data/a.parquet', table: 'ns.t' };

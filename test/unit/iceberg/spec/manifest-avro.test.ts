@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import type { DataFile, ManifestEntry, ManifestFile } from '../../../../iceberg/spec/manifest.js';
 import { inheritFromManifestFile, inheritManifestEntries, readManifest, writeManifest } from '../../../../iceberg/spec/manifest-avro.js';
 import { readManifestList, writeManifestList } from '../../../../iceberg/spec/manifest-list-avro.js';

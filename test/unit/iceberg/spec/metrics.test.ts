@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import { dataFileMetrics, truncateBinaryMax, truncateStringMax } from '../../../../iceberg/spec/metrics.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { fromBinary, toBinary } from '../../../../iceberg/spec/values.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import { readPuffinFooter, writePuffin } from '../../../../iceberg/spec/puffin.js';
 
 const location = 's3://bucket/t/data/deletes.puffin';

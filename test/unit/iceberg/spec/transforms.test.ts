@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import murmur3 from 'murmurhash3js-revisited';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import type { PartitionSpec } from '../../../../iceberg/spec/partition.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { bucketHash, parseTransform, partitionPath } from '../../../../iceberg/spec/transforms.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LosslessNumber, stringify } from 'lossless-json';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../../iceberg/spec/types.js';
 import { compareValues } from '../../../../iceberg/spec/value-order.js';
 import { formatDecimal, fromJsonValue, toJsonValue } from '../../../../iceberg/spec/value-json.js';

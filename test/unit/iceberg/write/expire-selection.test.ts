@@ -1,7 +1,7 @@
 /** Which snapshots and refs an expiry removes: Java's RemoveSnapshots rules, case by case. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import { selectExpired } from '../../../../iceberg/maintenance/expire-selection.js';
 import type { ExpireOptions } from '../../../../iceberg/maintenance/expire-selection.js';
 import { newTableMetadata } from '../../../../iceberg/spec/new-table-metadata.js';

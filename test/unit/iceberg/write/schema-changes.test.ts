@@ -5,7 +5,7 @@ import type { LoadedTable } from '../../../../iceberg/catalog/catalog.js';
 import { applyUpdates } from '../../../../iceberg/table-updates/apply-updates.js';
 import { validateRequirements } from '../../../../iceberg/table-updates/requirements.js';
 import type { TableChange } from '../../../../iceberg/commit/table-change.js';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import { LocalFileIO } from '../../../../iceberg/io/local-file-io.js';
 import { addColumn } from '../../../../iceberg/schema-update/add-column.js';
 import { addPartitionField } from '../../../../iceberg/schema-update/add-partition-field.js';

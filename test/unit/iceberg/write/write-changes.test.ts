@@ -13,7 +13,7 @@ import type { LoadedTable, TableIdentifier } from '../../../../iceberg/catalog/c
 import { SqlCatalog } from '../../../../iceberg/catalog/sql-catalog.js';
 import { commitChange } from '../../../../iceberg/commit/commit.js';
 import type { TableChange } from '../../../../iceberg/commit/table-change.js';
-import { FloeError } from '../../../../iceberg/errors.js';
+import { FloeError } from '../../../../core/errors.js';
 import type { DataFile } from '../../../../iceberg/spec/manifest.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { writeAddedManifest } from '../../../../iceberg/write/added-manifest.js';

@@ -3,7 +3,7 @@
  * by their column values (metrics derived by dataFileMetrics, as a writer would), manifests and a
  * manifest list per snapshot, and a LoadedTable whose metadata is built in memory.
  */
-import { FloeError } from '../../../../../iceberg/errors.js';
+import { FloeError } from '../../../../../core/errors.js';
 import type { LoadedTable } from '../../../../../iceberg/catalog/catalog.js';
 import type { FileInfo, FileIO } from '../../../../../iceberg/io/file-io.js';
 import type { DataFile, ManifestFile } from '../../../../../iceberg/spec/manifest.js';
