@@ -10,25 +10,31 @@ import { fromJsonValue, toJsonValue } from '../iceberg/spec/values.js';
  * against the field's type first, so bad metadata is an error naming the column, not a failed cast.
  */
 export function initialDefaultText(field: NestedField, table?: string): string | undefined {
-  const json = field.initialDefault;
+  return defaultText(field, 'initial-default', table);
+}
+
+/** The field's `write-default` (what a writer stores when a row omits the column) in the same text form. */
+export function writeDefaultText(field: NestedField, table?: string): string | undefined {
+  return defaultText(field, 'write-default', table);
+}
+
+function defaultText(field: NestedField, which: 'initial-default' | 'write-default', table: string | undefined): string | undefined {
+  const json = which === 'initial-default' ? field.initialDefault : field.writeDefault;
   if (json === undefined || json === null) return undefined;
   const type = field.type;
+  const what = which === 'initial-default' ? 'an initial-default' : 'a write-default';
   const where = `Column ${JSON.stringify(field.name)}${table === undefined ? '' : ` of table ${table}`}`;
   if (typeof type !== 'string') {
-    throw new FloeError(
-      'unsupported',
-      `${where} has an initial-default of type ${type.type}; Floe reads defaults of primitive columns only`,
-      {
-        context: { table, column: field.name, fieldId: field.id },
-      },
-    );
+    throw new FloeError('unsupported', `${where} has ${what} of type ${type.type}; Floe reads defaults of primitive columns only`, {
+      context: { table, column: field.name, fieldId: field.id },
+    });
   }
   let value;
   try {
     value = fromJsonValue(type, json);
   } catch (error) {
     if (!FloeError.is(error)) throw error;
-    throw new FloeError('corrupt', `${where} has an initial-default that is not a ${type}: ${error.message}`, {
+    throw new FloeError('corrupt', `${where} has ${what} that is not a ${type}: ${error.message}`, {
       context: { table, column: field.name, fieldId: field.id },
       cause: error,
     });
