@@ -4,7 +4,8 @@
  * initial-default (what files written before them read) and a different write-default, and the row
  * lineage metadata columns `_row_id` and `_last_updated_sequence_number` across appends and an
  * overwrite that carries some rows' lineage over (copied rows keep both values, an updated row keeps
- * its `_row_id` only, a new row has neither), so the sequence number differs from row to row.
+ * its `_row_id` only, a new row has neither), so the sequence number differs from row to row, and
+ * a deletion vector that leaves the remaining rows' positions, and so their row ids, as they were.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -63,7 +64,7 @@ before(async () => {
     initial_default: '2024-05-01T10:00:00.000001+00:00',
   });
   // Snapshot 2: ids 5-6 in file B, row ids 4-5; a null written is null, not the default.
-  await java.run('append', {
+  const b = await java.run('append', {
     ...run,
     rows: [
       { id: '5', event_ts: '2024-07-05T00:00:00.000000005', clicks: 1, label: 'five', day: '2024-07-05', price: '5.50', seen: null },
@@ -89,6 +90,9 @@ before(async () => {
   });
   // Snapshot 4: one more append after the overwrite.
   await java.run('append', { ...run, rows: [{ id: '11', event_ts: '2024-07-11T00:00:00.000000011', clicks: 11 }] });
+
+  // Snapshot 5: a deletion vector removes id 5 (B position 0); id 6 keeps row id 5 (positions count deleted rows).
+  await java.run('delete_positions', { ...run, file_path: b.data_files[0]!.file_path, positions: [0] });
 
   const inspect = await java.run('inspect', run);
   for (const snapshot of inspect.snapshots) {
@@ -134,7 +138,7 @@ describe('Java writes v3 columns, Floe reads them', () => {
     const current = javaSnapshots.at(-1)!;
     const sequences = new Set(current.lineage.map((row) => row[LAST_UPDATED_SEQUENCE_NUMBER_COLUMN]));
     assert.ok(sequences.size >= 3, `rows last updated at ${sequences.size} different sequence numbers`);
-    assert.equal(javaSnapshots.length, 4);
+    assert.equal(javaSnapshots.length, 5);
   });
 
   test("Floe reads Java's rows at every snapshot: nanosecond timestamps, unknown as null, initial defaults", async () => {
