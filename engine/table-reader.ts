@@ -6,6 +6,7 @@ import { planScan } from '../iceberg/scan/planner.js';
 import type { ScanOptions } from '../iceberg/scan/planner.js';
 import { currentSchema } from '../iceberg/spec/metadata.js';
 import { mapWithConcurrency } from '../iceberg/util/concurrency.js';
+import type { ReadFileLog } from './corrupt-parquet.js';
 import { readPlanSql } from './read-plan.js';
 
 export interface TableScan {
@@ -20,6 +21,8 @@ export interface TableScanOptions extends ScanOptions {
   /** Files fetched at once from object storage. */
   readonly downloadConcurrency?: number;
   readonly signal?: AbortSignal;
+  /** Where the local copies read are recorded for naming a corrupt one: the running engine's `readFiles`. */
+  readonly readFiles?: ReadFileLog | undefined;
 }
 
 /**
@@ -30,13 +33,14 @@ export interface TableScanOptions extends ScanOptions {
  */
 export async function scanTable(table: LoadedTable, options: TableScanOptions = {}): Promise<TableScan> {
   const plan = await planScan(table, options);
-  const localPath = await localizePlan(table.io, plan, options);
+  const localCopies = await localizePlan(table.io, plan, options);
+  const tableName = formatTableIdentifier(table.identifier);
+  const localPath = options.readFiles === undefined ? localCopies : options.readFiles.recording(localCopies, tableName);
   return {
     plan,
     sql: readPlanSql(plan, {
       localPath,
       tableSchema: currentSchema(table.metadata),
-      table: formatTableIdentifier(table.identifier),
       ...(options.rowFilter === undefined ? {} : { rowFilter: options.rowFilter }),
     }),
   };
