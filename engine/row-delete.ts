@@ -22,6 +22,7 @@ import { writeAddedManifest } from '../iceberg/write/added-manifest.js';
 import type { ManifestToAppend } from '../iceberg/write/fast-append.js';
 import { rowDelta } from '../iceberg/write/row-delta.js';
 import type { Engine } from './duckdb.js';
+import { writeDeletionVectors } from './deletion-vector-files.js';
 import { writePositionDeleteFiles } from './position-delete-files.js';
 import { readPlanSql, ROW_FILE_PATH_COLUMN, ROW_POSITION_COLUMN } from './read-plan.js';
 import type { DeleteFilesRequest } from './row-delete-files.js';
@@ -94,7 +95,7 @@ export async function deleteRows(table: LoadedTable, request: DeleteRowsRequest)
         // The rows of those files still live, whatever the filter: a deletion vector keeps every deleted position of its file.
         const liveRowsSql = readPlanSql(unfiltered(plan, tasks), { localPath, tableSchema, rowPositions: true });
         const target: DeleteFilesRequest = { connection, table, staged, tasks, liveRowsSql, scratch, name, ...signal };
-        const files = await writePositionDeleteFiles(target);
+        const files = await (table.metadata.formatVersion >= 3 ? writeDeletionVectors(target) : writePositionDeleteFiles(target));
         const referenced = tasks.map((task) => task.dataFile.filePath);
         return { ...files, referenced, deletedRows: counts.reduce((sum, row) => sum + Number(row[1]), 0) };
       } finally {

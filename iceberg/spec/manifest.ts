@@ -64,14 +64,9 @@ export function contentFileKey(file: DataFile): string {
   return file.contentOffset == null ? file.filePath : `${file.filePath}#${file.contentOffset}`;
 }
 
-/** A v3 deletion vector: a position delete "file" that is one blob of a Puffin file (spec: "Deletion Vectors"). */
-export function isDeletionVector(file: DataFile): boolean {
-  return file.content === 'position-deletes' && file.fileFormat === 'PUFFIN';
-}
-
 /** The bytes a file adds to a table: a deletion vector's blob, not its whole Puffin file (which other vectors share). */
 export function contentSizeInBytes(file: DataFile): number {
-  return isDeletionVector(file) ? (file.contentSizeInBytes ?? file.fileSizeInBytes) : file.fileSizeInBytes;
+  return file.fileFormat === 'PUFFIN' ? (file.contentSizeInBytes ?? file.fileSizeInBytes) : file.fileSizeInBytes;
 }
 
 export type ManifestEntryStatus = 'existing' | 'added' | 'deleted';

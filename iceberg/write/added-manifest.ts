@@ -1,7 +1,8 @@
 import { formatTableIdentifier } from '../catalog/identifier.js';
 import type { LoadedTable } from '../catalog/catalog.js';
 import { FloeError } from '../errors.js';
-import { contentSizeInBytes, isDeletionVector } from '../spec/manifest.js';
+import { isDeletionVector } from '../spec/deletion-vector.js';
+import { contentSizeInBytes } from '../spec/manifest.js';
 import type { DataFile, ManifestEntry } from '../spec/manifest.js';
 import { readManifest, writeManifest } from '../spec/manifest-avro.js';
 import { specById } from '../spec/metadata.js';
