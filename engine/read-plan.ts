@@ -35,7 +35,9 @@ export type { ReadPlanOptions } from './read-plan/options.js';
  * when the delete's data sequence number is ≥ the data file's; an equality delete removes rows
  * whose equality columns are null-safe equal to a delete row, when its data sequence number is
  * strictly greater. Which delete applies to which data file is taken from the tasks (they already
- * encode partition scoping) and checked against those rules.
+ * encode partition scoping) and checked against those rules. A v3 deletion vector is a position
+ * delete too: its positions, decoded by localizePlan (read-plan/deletion-vectors.ts), are
+ * anti-joined like a position delete file's, and it replaces the data file's position delete files.
  *
  * The plan's bound filter (ScanPlan.filter) is applied to every row, before the projection, so
  * its columns are read even when the plan does not project them (filter-sql.ts gives its meaning).
@@ -45,7 +47,7 @@ export type { ReadPlanOptions } from './read-plan/options.js';
  * Limits: DuckDB matches top-level columns by field id but fields inside a struct by name, so a
  * struct field renamed after a file was written reads as NULL from that file (or fails the cast
  * when no field of the struct still matches). Equality deletes on struct fields are refused.
- * Data and delete files must be Parquet (no Avro/ORC, no v3 deletion vectors).
+ * Data and delete files must be Parquet (no Avro/ORC), or Puffin deletion vectors.
  */
 export function readPlanSql(plan: ScanPlan, options: ReadPlanOptions): string {
   const outputs = plan.schema.fields.map((field) => ({ field, internal: internalName(field.id) }));

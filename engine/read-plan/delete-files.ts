@@ -2,9 +2,11 @@
 import { FloeError } from '../../iceberg/errors.js';
 import type { ScanTask } from '../../iceberg/scan/plan.js';
 import type { DataFile } from '../../iceberg/spec/manifest.js';
+import { isDeletionVector } from '../../iceberg/spec/deletion-vector.js';
 import { findField } from '../../iceberg/spec/schema.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { NestedField } from '../../iceberg/spec/types.js';
+import { deletionVectorKey } from './deletion-vectors.js';
 
 export interface DeleteFileEntry {
   readonly file: DataFile;
@@ -22,6 +24,7 @@ export function collectDeletes(
 ): Map<string, DeleteFileEntry> {
   const entries = new Map<string, DeleteFileEntry>();
   tasks.forEach((task, dataIndex) => {
+    if (kind === 'positionDeletes') requireVectorAlone(task);
     for (const ref of task[kind]) {
       const expected = kind === 'positionDeletes' ? 'position-deletes' : 'equality-deletes';
       if (ref.file.content !== expected) {
@@ -38,15 +41,17 @@ export function collectDeletes(
           { context: { file: ref.file.filePath, dataFile: task.dataFile.filePath } },
         );
       }
-      let entry = entries.get(ref.file.filePath);
+      // Deletion vectors share Puffin files: each is its blob.
+      const key = isDeletionVector(ref.file) ? deletionVectorKey(ref.file) : ref.file.filePath;
+      let entry = entries.get(key);
       if (!entry) {
         entry = {
           file: ref.file,
           sequenceNumber: ref.dataSequenceNumber,
-          localPath: localPath(ref.file.filePath),
+          localPath: localPath(key),
           appliesTo: new Set(),
         };
-        entries.set(ref.file.filePath, entry);
+        entries.set(key, entry);
       } else if (entry.sequenceNumber !== ref.dataSequenceNumber) {
         throw new FloeError(
           'invalid-input',
@@ -58,6 +63,20 @@ export function collectDeletes(
     }
   });
   return entries;
+}
+
+/**
+ * A data file's deletion vector replaces every position delete file of it (spec: "Scan Planning"):
+ * a plan that lists both, or two vectors, is not one the planner makes.
+ */
+function requireVectorAlone(task: ScanTask): void {
+  const vectors = task.positionDeletes.filter((ref) => isDeletionVector(ref.file));
+  if (vectors.length === 0 || task.positionDeletes.length === 1) return;
+  throw new FloeError(
+    'invalid-input',
+    `The plan applies a deletion vector and ${task.positionDeletes.length - 1} more position deletes to one data file; a deletion vector replaces them all`,
+    { context: { dataFile: task.dataFile.filePath } },
+  );
 }
 
 export interface EqualityGroup {

@@ -5,6 +5,7 @@
  */
 import { FloeError } from '../../iceberg/errors.js';
 import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
+import { isDeletionVector } from '../../iceberg/spec/deletion-vector.js';
 import {
   onlyReferencedPath,
   POSITION_DELETE_FILE_PATH_FIELD_ID,
@@ -95,21 +96,25 @@ function positionDeletedRows(
   files: readonly DeleteFileEntry[],
   rowsOf: (positionDeleted: boolean) => string[],
 ): void {
-  for (const entry of files) requireParquet(entry.file, 'position delete');
+  for (const entry of files) if (!isDeletionVector(entry.file)) requireParquet(entry.file, 'position delete');
   const indexOfPath = new Map(tasks.map((task, index) => [task.dataFile.filePath, index]));
   // A file whose entry names the one data file it holds deletes of is read for its positions
-  // alone; the others have each row's path joined to the data files they apply to.
+  // alone; the others have each row's path joined to the data files they apply to. A deletion
+  // vector always names its one data file.
   const single: { entry: DeleteFileEntry; dataIndex: number }[] = [];
+  const vectors: { entry: DeleteFileEntry; dataIndex: number }[] = [];
   const named: DeleteFileEntry[] = [];
   for (const entry of files) {
     const only = onlyReferencedPath(entry.file);
     if (only === undefined) named.push(entry);
     else {
       const dataIndex = indexOfPath.get(only);
-      if (dataIndex !== undefined && entry.appliesTo.has(dataIndex)) single.push({ entry, dataIndex });
+      if (dataIndex !== undefined && entry.appliesTo.has(dataIndex))
+        (isDeletionVector(entry.file) ? vectors : single).push({ entry, dataIndex });
     }
   }
   const deleted: string[] = [];
+  if (vectors.length > 0) deleted.push(vectorPositionsSql(vectors));
   if (single.length > 0) {
     const column: FieldIdColumn = { fieldId: POSITION_DELETE_POS_FIELD_ID, name: '__floe_pos', type: 'BIGINT' };
     const dataIndexes = `[${single.map(({ dataIndex }) => dataIndex).join(', ')}]`;
@@ -127,6 +132,19 @@ function positionDeletedRows(
     `SELECT d.* FROM (${rowsOf(true).join(' UNION ALL ')}) AS d ` +
     `ANTI JOIN ${q('__floe_pos_deleted')} AS pd ON d.${q('__floe_data')} = pd.${q('__floe_data')} AND d.${q('file_row_number')} = pd.${q('__floe_pos')}`;
   parts.ctes.push(`${q('__floe_rows')} AS (${[probed, ...rowsOf(false)].join(' UNION ALL ')})`);
+}
+
+/**
+ * The (data file, position) pairs of deletion vectors, from the local files of their positions
+ * (deletion-vectors.ts), each file's index mapped to its data file's.
+ */
+function vectorPositionsSql(vectors: readonly { entry: DeleteFileEntry; dataIndex: number }[]): string {
+  const dataIndexes = `[${vectors.map(({ dataIndex }) => dataIndex).join(', ')}]`;
+  const paths = quoteLiteralList(vectors.map(({ entry }) => entry.localPath));
+  return (
+    `SELECT ${dataIndexes}[CAST(v.file_index AS BIGINT) + 1] AS ${q('__floe_data')}, v.${q('__floe_pos')} ` +
+    `FROM read_csv(${paths}, header = false, auto_detect = false, delim = ',', columns = {'__floe_pos': 'BIGINT'}) AS v`
+  );
 }
 
 /**

@@ -262,6 +262,7 @@ export class OnlineTableReader {
           counters.manifestReads++;
           return io.read(location);
         },
+        readRange: (location, offset, length) => io.readRange(location, offset, length),
         write: (location, data, options) => io.write(location, data, options),
         upload: (localPath, location, options) => io.upload(localPath, location, options),
         exists: (location) => io.exists(location),
