@@ -307,7 +307,7 @@ async function latestRowsFile(
   const view = context.registry.featureView(viewName);
   const source = await loadSource(context, view);
   if (isAggregatedView(view)) return computeTiles(context, view, { source, window, ...options });
-  const read = { columns: source.columns, snapshotId: options.sourceSnapshotId, ...signalOf(context) };
+  const read = { columns: source.columns, snapshotId: options.sourceSnapshotId, readFiles: context.engine.readFiles, ...signalOf(context) };
   const scan = await scanTable(source.table, { ...read, ...filterOption(eventTimeFilter(source, window)) });
   const lateScan = await scanLateAppends(source, read, options.late, window);
   return context.engine.withConnection(async (connection) => {
@@ -603,7 +603,7 @@ async function computeTiles(
   const partials = columnPartials(view);
   const aggregated = partials.map((column) => column.column);
   const watermark = online === null ? null : watermarkOf(online.metadata);
-  const read = { columns: source.columns, snapshotId: options.sourceSnapshotId, ...signalOf(context) };
+  const read = { columns: source.columns, snapshotId: options.sourceSnapshotId, readFiles: context.engine.readFiles, ...signalOf(context) };
   const lateAppends = await scanLateAppends(source, read, options.late, window);
   return context.engine.withConnection(async (connection) => {
     let start = micros(window.start);
@@ -627,7 +627,11 @@ async function computeTiles(
     });
     const existing =
       restates && online !== null
-        ? await scanTable(online, { columns: [...layout.keyColumns, TILE_START], ...signalOf(context) })
+        ? await scanTable(online, {
+            columns: [...layout.keyColumns, TILE_START],
+            readFiles: context.engine.readFiles,
+            ...signalOf(context),
+          })
         : undefined;
     const tiles = await eventTilesSql(connection, {
       relation: renameToOnline(scan.sql, source, layout, aggregated),

@@ -164,7 +164,7 @@ async function rewriteGroup(
     tasks,
     summary: { ...scan.summary, dataFiles: tasks.length, dataRecords: tasks.reduce((sum, task) => sum + task.dataFile.recordCount, 0) },
   };
-  const localPath = await localizePlan(table.io, subPlan, signal);
+  const localPath = context.engine.readFiles.recording(await localizePlan(table.io, subPlan, signal));
   const rows = readPlanSql(subPlan, { localPath, tableSchema: currentSchema(table.metadata) });
   const view = target.kind === 'online' ? context.registry.featureViews.get(target.featureView) : undefined;
   const query =

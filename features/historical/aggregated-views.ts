@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { dropTemporaryTables } from '../../engine/point-in-time.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
+import type { Engine } from '../../engine/duckdb.js';
 import { aggregateWindows } from '../../engine/windowed-aggregation.js';
 import { FloeError } from '../../iceberg/errors.js';
 import type { AggregatedFeature } from '../aggregations.js';
@@ -36,7 +37,7 @@ export function outputFeatureName(view: FeatureViewDefinition, feature: string, 
  * rows with a NULL key or time get NULL for every aggregate (as the point-in-time join gives them).
  */
 export async function addAggregatedViews(
-  context: { readonly registry: Registry; readonly catalog: Catalog },
+  context: { readonly registry: Registry; readonly catalog: Catalog; readonly engine: Engine },
   connection: DuckDBConnection,
   request: {
     readonly entity: {

@@ -1,3 +1,4 @@
+import type { Engine } from '../../engine/duckdb.js';
 import { filterSqlByName } from '../../engine/filter-sql.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
 import { scanTable } from '../../engine/table-reader.js';
@@ -42,7 +43,7 @@ export interface ViewScanRequest {
  * files; the entity time range (and few keys) only prune, since the join ignores other rows anyway.
  */
 export async function scanViewSource(
-  context: { readonly registry: Registry; readonly catalog: Catalog },
+  context: { readonly registry: Registry; readonly catalog: Catalog; readonly engine: Engine },
   request: ViewScanRequest,
 ): Promise<ViewScan> {
   const { view } = request;
@@ -103,6 +104,7 @@ export async function scanViewSource(
     const sourceOnly = filter === undefined ? undefined : bind(filter, schema, { table: tableName });
     return scanTable(table, {
       columns: [...new Set([...columns, ...filterColumns])],
+      readFiles: context.engine.readFiles,
       ...(scanFilter === undefined ? {} : { filter: scanFilter }),
       ...(sourceOnly === undefined ? {} : { rowFilter: filterSqlByName(sourceOnly) }),
       ...(request.signal === undefined ? {} : { signal: request.signal }),
