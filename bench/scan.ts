@@ -130,12 +130,12 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     const plan = await planScan(loaded, { columns: COLUMNS, filter: table.filter });
     const positionDeletes =
       formatVersion === 3
-        ? `${table.positionDeletes.deletionVectors} deletion vectors (in ${table.positionDeletes.files} Puffin files)`
+        ? `${whole.summary.deletionVectors ?? 0} deletion vectors (in ${table.positionDeletes.files} Puffin files)`
         : `${whole.summary.positionDeleteFiles} position delete files`;
     log(
       `table (format v${formatVersion}): ${whole.summary.dataFiles} data files, ${positionDeletes} and ${whole.summary.equalityDeleteFiles} equality delete files; ` +
         `the filter keeps ${plan.summary.dataFiles} data files (${plan.summary.manifestsSkipped} of ${plan.summary.manifestsRead + plan.summary.manifestsSkipped} manifests skipped), ` +
-        `${plan.summary.positionDeleteFiles} position and ${plan.summary.equalityDeleteFiles} equality delete files`,
+        `${plan.summary.positionDeleteFiles} position delete files, ${plan.summary.deletionVectors ?? 0} deletion vectors and ${plan.summary.equalityDeleteFiles} equality delete files`,
     );
 
     // The floor's query: the files Floe's plan keeps, filtered and anti-joined by hand
@@ -231,14 +231,12 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       rows: table.rows,
       rows_read: Number(floor.answer.count),
       data_files: whole.summary.dataFiles,
-      position_delete_files: formatVersion === 3 ? 0 : whole.summary.positionDeleteFiles,
-      ...(formatVersion === 3
-        ? { deletion_vectors: table.positionDeletes.deletionVectors, puffin_files: table.positionDeletes.files }
-        : {}),
+      position_delete_files: whole.summary.positionDeleteFiles,
+      ...(formatVersion === 3 ? { deletion_vectors: whole.summary.deletionVectors ?? 0, puffin_files: table.positionDeletes.files } : {}),
       equality_delete_files: whole.summary.equalityDeleteFiles,
       data_files_pruned: whole.summary.dataFiles - plan.summary.dataFiles,
       data_files_read: plan.summary.dataFiles,
-      delete_files_read: plan.summary.positionDeleteFiles + plan.summary.equalityDeleteFiles,
+      delete_files_read: plan.summary.positionDeleteFiles + (plan.summary.deletionVectors ?? 0) + plan.summary.equalityDeleteFiles,
       work: 'count(*), sum(id), sum(value) of the live rows the filter keeps; pyiceberg materializes id and value to Arrow first',
       ...(formatVersion === 3
         ? {
