@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePorts } from '../../scripts/services/ports.js';
-import { interrupt, runToEnd } from './support/child-process.js';
-import { linkCheckoutAsFloe } from './support/cli-project.js';
+import { freePorts } from '../../../scripts/services/ports.js';
+import { interrupt, runToEnd } from '../support/child-process.js';
+import { linkCheckoutAsFloe } from '../support/cli-project.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
 
 let scratch: string;

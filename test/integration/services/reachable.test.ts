@@ -21,8 +21,8 @@ import {
   type RowsReply,
   type TableStateReply,
   type MetadataReply,
-} from '../support/pyiceberg.js';
-import { withPostgres } from '../support/postgres.js';
+} from '../../support/pyiceberg.js';
+import { withPostgres } from '../../support/postgres.js';
 import {
   postgresService,
   pythonOracle,
@@ -31,7 +31,7 @@ import {
   s3Service,
   temporalService,
   type S3Service,
-} from '../support/services.js';
+} from '../../support/services.js';
 
 function s3Client(s3: S3Service): S3Client {
   return new S3Client({

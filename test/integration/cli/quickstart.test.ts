@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { driverStatsRows, driverStatsSchema, latestPerDriver } from '../fixtures/driver-stats.js';
-import { runPyiceberg } from '../support/pyiceberg.js';
-import type { OracleCatalog } from '../support/pyiceberg.js';
-import { temporalService } from '../support/services.js';
-import { floeCommand, startWorker, stopWorker } from './support/cli-project.js';
+import { driverStatsRows, driverStatsSchema, latestPerDriver } from '../../fixtures/driver-stats.js';
+import { runPyiceberg } from '../../support/pyiceberg.js';
+import type { OracleCatalog } from '../../support/pyiceberg.js';
+import { temporalService } from '../../support/services.js';
+import { floeCommand, startWorker, stopWorker } from '../support/cli-project.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const project = path.join(root, 'examples', 'quickstart');
 const WINDOW = { start: '2024-05-02T00:00:00Z', end: '2024-05-03T00:00:00Z' };
 

@@ -9,9 +9,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { repoRoot } from '../../scripts/services/paths.js';
-import type { OracleCatalog, RowsReply } from '../support/pyiceberg.js';
-import { runPyiceberg, sqliteCatalog } from '../support/pyiceberg.js';
+import { repoRoot } from '../../../scripts/services/paths.js';
+import type { OracleCatalog, RowsReply } from '../../support/pyiceberg.js';
+import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
 
 /** pyiceberg's SqlCatalog on SQLite in a new folder (SQLite does not create the folder). */
 async function catalogIn(name: string): Promise<OracleCatalog> {

@@ -10,10 +10,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../scripts/services/ports.js';
-import { floeCommand, linkCheckoutAsFloe } from './support/cli-project.js';
+import { freePort } from '../../../scripts/services/ports.js';
+import { floeCommand, linkCheckoutAsFloe } from '../support/cli-project.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
 const HEAVY = /\/node_modules\/(@duckdb|@aws-sdk|@temporalio|fastify|zod|apache-arrow|pg|better-sqlite3)\//;
 
