@@ -17,7 +17,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Locator, Page } from 'playwright-core';
 import { schedulePlans } from '../../client/schedule-plan.js';
 import { applySchedules } from '../../client/schedules.js';
-import type { DriverStatsRow } from '../fixtures/driver-stats.js';
+import type { DriverStatsRow } from '../support/driver-stats.js';
 import type { backfill } from '../../workflows/backfill.js';
 import { pauseSignal, progressQuery, resumeSignal } from '../../workflows/backfill.js';
 import { backfillChunkWorkflowId, materializeScheduleId } from '../../contracts/ids.js';
@@ -25,7 +25,7 @@ import type { materialize } from '../../workflows/materialize.js';
 import type { MaterializeResult } from '../../contracts/materialize.js';
 import { chunkWindows } from '../../contracts/windows.js';
 import { temporalService } from '../support/services.js';
-import type { PipelineWorker, SourceTable } from '../integration/pipelines/support/pipeline.js';
+import type { PipelineWorker, SourceTable } from '../support/pipelines/pipeline.js';
 import {
   appendSourceRows,
   committedWindows,
@@ -36,10 +36,10 @@ import {
   onlineWatermark,
   startPipelineWorker,
   VIEW,
-} from '../integration/pipelines/support/pipeline.js';
-import { deleteSchedule, waitForScheduleIdle } from '../integration/pipelines/support/schedule-runs.js';
-import type { Browser } from './support/browser.js';
-import { openBrowser } from './support/browser.js';
+} from '../support/pipelines/pipeline.js';
+import { deleteSchedule, waitForScheduleIdle } from '../support/pipelines/schedule-runs.js';
+import type { Browser } from '../support/browser.js';
+import { openBrowser } from '../support/browser.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

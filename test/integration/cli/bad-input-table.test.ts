@@ -15,12 +15,12 @@ import { after, before, describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import Database from 'better-sqlite3';
 import { quoteLiteral } from '../../../engine/sql.js';
-import type { TableFiles } from '../pipelines/support/damaged-files.js';
-import { tableFiles, truncate, withDamagedFile, zeroMiddle } from '../pipelines/support/damaged-files.js';
-import type { SourceTable } from '../pipelines/support/pipeline.js';
-import { createSource } from '../pipelines/support/pipeline.js';
-import type { CommandResult } from '../support/cli-project.js';
-import { floeCommand, startServer, startWorker, stopWorker, writeCliProject } from '../support/cli-project.js';
+import type { TableFiles } from '../../support/pipelines/damaged-files.js';
+import { tableFiles, truncate, withDamagedFile, zeroMiddle } from '../../support/pipelines/damaged-files.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
+import { createSource } from '../../support/pipelines/pipeline.js';
+import type { CommandResult } from '../../support/cli-project.js';
+import { floeCommand, startServer, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import { serverError } from '../../support/server-error.js';
 
 const suffix = randomUUID().slice(0, 8);

@@ -17,9 +17,9 @@ import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import { FloeError } from '../../../iceberg/errors.js';
 import { backfillWorkflowId, incrementalWorkflowId, materializeWorkflowId, trainingSetWorkflowId } from '../../../contracts/ids.js';
 import { temporalService } from '../../support/services.js';
-import type { SourceTable } from '../pipelines/support/pipeline.js';
-import { createSource } from '../pipelines/support/pipeline.js';
-import { floeCommand, startWorker, stopWorker, writeCliProject } from '../support/cli-project.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
+import { createSource } from '../../support/pipelines/pipeline.js';
+import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 
 const suffix = randomUUID().slice(0, 8);
 const view = `bad_input_${suffix}`;

@@ -16,9 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { freePorts } from '../../../scripts/services/ports.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
-import { interrupt, runToEnd } from '../support/child-process.js';
-import { withWorkflowClient } from '../support/workflow-client.js';
-import { floeCommand, linkCheckoutAsFloe } from '../support/cli-project.js';
+import { interrupt, runToEnd } from '../../support/child-process.js';
+import { withWorkflowClient } from '../../support/workflow-client.js';
+import { floeCommand, linkCheckoutAsFloe } from '../../support/cli-project.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');

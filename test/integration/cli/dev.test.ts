@@ -15,9 +15,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from '../../../scripts/services/ports.js';
-import { interrupt } from '../support/child-process.js';
-import { floeCommand, linkCheckoutAsFloe } from '../support/cli-project.js';
-import { withWorkflowClient } from '../support/workflow-client.js';
+import { interrupt } from '../../support/child-process.js';
+import { floeCommand, linkCheckoutAsFloe } from '../../support/cli-project.js';
+import { withWorkflowClient } from '../../support/workflow-client.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');

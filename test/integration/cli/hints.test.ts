@@ -10,8 +10,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from '../../../scripts/services/ports.js';
-import { interrupt, runToEnd } from '../support/child-process.js';
-import { linkCheckoutAsFloe } from '../support/cli-project.js';
+import { interrupt, runToEnd } from '../../support/child-process.js';
+import { linkCheckoutAsFloe } from '../../support/cli-project.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');

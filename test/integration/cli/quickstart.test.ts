@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { driverStatsRows, driverStatsSchema, latestPerDriver } from '../../fixtures/driver-stats.js';
+import { driverStatsRows, driverStatsSchema, latestPerDriver } from '../../support/driver-stats.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { temporalService } from '../../support/services.js';
-import { floeCommand, startWorker, stopWorker } from '../support/cli-project.js';
+import { floeCommand, startWorker, stopWorker } from '../../support/cli-project.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const project = path.join(root, 'examples', 'quickstart');

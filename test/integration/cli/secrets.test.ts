@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { temporalService } from '../../support/services.js';
-import { floeCommand, startWorker, stopWorker } from '../support/cli-project.js';
+import { floeCommand, startWorker, stopWorker } from '../../support/cli-project.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 // Characters that URL-, form- and JSON-encode differently, so an encoded echo is caught too.

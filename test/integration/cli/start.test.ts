@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../../scripts/services/ports.js';
-import { floeCommand, linkCheckoutAsFloe } from '../support/cli-project.js';
+import { floeCommand, linkCheckoutAsFloe } from '../../support/cli-project.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');

@@ -9,9 +9,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { DriverStatsRow } from '../../fixtures/driver-stats.js';
-import { createSource } from '../pipelines/support/pipeline.js';
-import { floeCommand, startServer, startWorker, stopWorker, writeCliProject } from '../support/cli-project.js';
+import type { DriverStatsRow } from '../../support/driver-stats.js';
+import { createSource } from '../../support/pipelines/pipeline.js';
+import { floeCommand, startServer, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 
 const suffix = randomUUID().slice(0, 8);
 const view = `tokyo_${suffix}`;

@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { startOrFollow } from '../../../cli/temporal-client.js';
 import { FloeError } from '../../../iceberg/errors.js';
 import { temporalService } from '../../support/services.js';
-import { floeCommand } from '../support/cli-project.js';
+import { floeCommand } from '../../support/cli-project.js';
 
 const WINDOW = ['--start', '2024-05-01T00:00:00Z', '--end', '2024-05-02T00:00:00Z'];
 

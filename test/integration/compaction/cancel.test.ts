@@ -9,8 +9,8 @@ import { after, before, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import { BUCKETS } from '../pipelines/support/definitions.js';
-import { createSource, onlineRows, startPipelineWorker, VIEW } from '../pipelines/support/pipeline.js';
+import { BUCKETS } from '../../support/pipelines/definitions.js';
+import { createSource, onlineRows, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
 
 let scratch: string;
 before(async () => {

@@ -7,9 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { SourceTable } from '../pipelines/support/pipeline.js';
-import { createSource, onlineRows } from '../pipelines/support/pipeline.js';
-import { floeCommand, startWorker, stopWorker, writeCliProject } from '../support/cli-project.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
+import { createSource, onlineRows } from '../../support/pipelines/pipeline.js';
+import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 
 const view = `compact_cli_${randomUUID().slice(0, 8)}`;
 

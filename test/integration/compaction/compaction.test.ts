@@ -27,11 +27,11 @@ import { FloeError } from '../../../iceberg/errors.js';
 import type { CompactResult } from '../../../contracts/compact.js';
 import type { MaterializeResult } from '../../../contracts/materialize.js';
 import { recordHistory } from '../../support/histories.js';
-import { normalizeLocation, referencedByPyiceberg } from './support/referenced.js';
+import { normalizeLocation, referencedByPyiceberg } from '../../support/compaction/referenced.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { workflowBundle } from '../../support/temporal.js';
-import { driverStatsRows } from '../../fixtures/driver-stats.js';
-import { BUCKETS } from '../pipelines/support/definitions.js';
+import { driverStatsRows } from '../../support/driver-stats.js';
+import { BUCKETS } from '../../support/pipelines/definitions.js';
 import {
   appendSourceRows,
   createSource,
@@ -40,8 +40,8 @@ import {
   sortRows,
   startPipelineWorker,
   VIEW,
-} from '../pipelines/support/pipeline.js';
-import type { PipelineWorker, SourceTable } from '../pipelines/support/pipeline.js';
+} from '../../support/pipelines/pipeline.js';
+import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
 
 /** Six 6-hour windows: each lands one small file in each of the view's buckets. */
 const WINDOWS = Array.from({ length: 6 }, (_, index) => ({

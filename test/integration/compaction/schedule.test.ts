@@ -14,10 +14,10 @@ import type { CompactResult } from '../../../contracts/compact.js';
 import { compactScheduleId, compactSourceScheduleId } from '../../../contracts/ids.js';
 import { defineIcebergSource } from '../../../features/definitions.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import { driverStatsRows } from '../../fixtures/driver-stats.js';
-import { BUCKETS, driverDefinitions } from '../pipelines/support/definitions.js';
-import { appendSourceRows, createSource, onlineRows, startPipelineWorker } from '../pipelines/support/pipeline.js';
-import { deleteSchedule, listedSchedule, pausedState } from '../pipelines/support/schedule-runs.js';
+import { driverStatsRows } from '../../support/driver-stats.js';
+import { BUCKETS, driverDefinitions } from '../../support/pipelines/definitions.js';
+import { appendSourceRows, createSource, onlineRows, startPipelineWorker } from '../../support/pipelines/pipeline.js';
+import { deleteSchedule, listedSchedule, pausedState } from '../../support/pipelines/schedule-runs.js';
 
 let scratch: string;
 before(async () => {

@@ -26,7 +26,7 @@ import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
 import { testRuntime } from '../../support/runtime.js';
 import { oldFeastPython, pythonOracle } from '../../support/services.js';
-import { appendSource, createSource, sqlCase, VIEW } from '../online/online-fixture.js';
+import { appendSource, createSource, sqlCase, VIEW } from '../../support/online/online-view.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DRIVER = path.join(HERE, 'driver.py');

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { pythonOracle, temporalService } from '../../support/services.js';
-import { floeCommand, linkCheckoutAsFloe, startWorker, stopWorker } from '../support/cli-project.js';
+import { floeCommand, linkCheckoutAsFloe, startWorker, stopWorker } from '../../support/cli-project.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const FEAST_ORACLE = path.join(root, 'test', 'oracles', 'feast_example_repo.py');

@@ -29,8 +29,8 @@ import type { PyicebergStep } from '../../support/pyiceberg.js';
 import { runPyicebergBatch, sqliteCatalog } from '../../support/pyiceberg.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource } from '../online/online-fixture.js';
-import type { SourceRow } from '../online/online-fixture.js';
+import { appendSource, createSource } from '../../support/online/online-view.js';
+import type { SourceRow } from '../../support/online/online-view.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

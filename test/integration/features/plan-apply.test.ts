@@ -13,7 +13,7 @@ import { appendQuery } from '../../../engine/append-query.js';
 import { Engine } from '../../../engine/duckdb.js';
 import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
 import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
-import { driverStatsSchema } from '../../fixtures/driver-stats.js';
+import { driverStatsSchema } from '../../support/driver-stats.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 

@@ -15,7 +15,7 @@ import { commitChange } from '../../../iceberg/commit/commit.js';
 import { FloeError } from '../../../iceberg/errors.js';
 import { localPath } from '../../../iceberg/io/local-file-io.js';
 import { fastAppend } from '../../../iceberg/write/fast-append.js';
-import { EVENTS_SCHEMA } from './helpers/catalog-contract.js';
+import { EVENTS_SCHEMA } from '../../support/iceberg/catalog-contract.js';
 
 let root: string;
 let catalog: SqlCatalog;

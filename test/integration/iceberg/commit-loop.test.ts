@@ -10,8 +10,8 @@ import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import type { TableChange } from '../../../iceberg/commit/table-change.js';
 import { FloeError } from '../../../iceberg/errors.js';
-import { emptySnapshotChange } from './helpers/changes.js';
-import { EVENTS_SCHEMA } from './helpers/catalog-contract.js';
+import { emptySnapshotChange } from '../../support/iceberg/changes.js';
+import { EVENTS_SCHEMA } from '../../support/iceberg/catalog-contract.js';
 
 let root: string;
 let catalog: SqlCatalog;

@@ -18,12 +18,12 @@ import { FloeError } from '../../../iceberg/errors.js';
 import { normalizeLocation } from '../../../iceberg/maintenance/remove-orphan-files.js';
 import { fastAppend } from '../../../iceberg/write/fast-append.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import { referencedByPyiceberg } from '../compaction/support/referenced.js';
+import { referencedByPyiceberg } from '../../support/compaction/referenced.js';
 import { floeRestCatalog, oracleRestCatalog } from '../../support/rest-catalog.js';
-import { floeCommand } from '../support/cli-project.js';
-import { EVENTS_SCHEMA } from './helpers/catalog-contract.js';
-import { startRestProxy } from './helpers/rest-proxy.js';
-import type { RestProxy } from './helpers/rest-proxy.js';
+import { floeCommand } from '../../support/cli-project.js';
+import { EVENTS_SCHEMA } from '../../support/iceberg/catalog-contract.js';
+import { startRestProxy } from '../../support/iceberg/rest-proxy.js';
+import type { RestProxy } from '../../support/iceberg/rest-proxy.js';
 
 let proxy: RestProxy;
 let catalog: Catalog;

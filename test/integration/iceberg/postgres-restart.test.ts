@@ -12,7 +12,7 @@ import { PostgresDriver } from '../../../iceberg/catalog/postgres-driver.js';
 import { startPostgres } from '../../../scripts/services/postgres.js';
 import type { RunningService } from '../../../scripts/services/service.js';
 import { withPostgres } from '../../support/postgres.js';
-import { kill, restart } from '../pipelines/support/faults.js';
+import { kill, restart } from '../../support/pipelines/faults.js';
 
 let scratch: string;
 let postgres: RunningService;

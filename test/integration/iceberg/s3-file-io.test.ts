@@ -9,7 +9,7 @@ import { fileIOFor } from '../../../iceberg/io/file-io-for.js';
 import { S3FileIO } from '../../../iceberg/io/s3-file-io.js';
 import type { S3Config } from '../../../iceberg/io/s3-file-io.js';
 import { s3Service } from '../../support/services.js';
-import { startConditionalWriteRefusingProxy } from './helpers/s3-proxy.js';
+import { startConditionalWriteRefusingProxy } from '../../support/iceberg/s3-proxy.js';
 
 const MiB = 1024 * 1024;
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);

@@ -20,8 +20,8 @@ import { currentSchema } from '../../../iceberg/spec/metadata.js';
 import { freshPostgresDatabase, postgresRows } from '../../support/postgres.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { MetadataReply, OracleCatalog, RowsReply, TableStateReply } from '../../support/pyiceberg.js';
-import { addColumnChange, emptySnapshotChange } from './helpers/changes.js';
-import { catalogContract, EVENTS_SCHEMA } from './helpers/catalog-contract.js';
+import { addColumnChange, emptySnapshotChange } from '../../support/iceberg/changes.js';
+import { catalogContract, EVENTS_SCHEMA } from '../../support/iceberg/catalog-contract.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
 
 /** pyiceberg's oracle opens its SQL catalog under this name: rows are keyed by catalog name. */

@@ -25,7 +25,7 @@ import { parseSchema } from '../../../iceberg/spec/schema-json.js';
 import { planScan } from '../../../iceberg/scan/planner.js';
 import { readFloeRows, sortRows } from '../../support/oracle-rows.js';
 import { sqliteCatalog, type OracleCatalog } from '../../support/pyiceberg.js';
-import { py, type PyRows } from './helpers/pyiceberg.js';
+import { py, type PyRows } from '../../support/interop/pyiceberg-interop.js';
 
 let dir: string;
 let catalog: Catalog;

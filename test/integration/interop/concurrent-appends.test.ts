@@ -24,7 +24,7 @@ import { appendKey, type WriterRequest } from '../../../bench/_iceberg/append-wr
 import { sqliteCatalog, type OracleCatalog } from '../../support/pyiceberg.js';
 import { freshPostgresDatabase } from '../../support/postgres.js';
 import { restCatalogService } from '../../support/services.js';
-import { py } from './helpers/pyiceberg.js';
+import { py } from '../../support/interop/pyiceberg-interop.js';
 import { floeRestCatalog, oracleRestCatalog } from '../../support/rest-catalog.js';
 
 const WRITERS = 8;

@@ -29,8 +29,8 @@ import { fromBinary, uuidToBytes } from '../../../iceberg/spec/values.js';
 import { openJavaOracle, type JavaCatalog, type JavaOracleSession } from '../../support/java-oracle.js';
 import { pythonDecimalString, readFloeRows, sortRows, type OracleRow } from '../../support/oracle-rows.js';
 import { sqliteCatalog, type OracleCatalog } from '../../support/pyiceberg.js';
-import { pyBatch, type PyRows, type PyStep } from './helpers/pyiceberg.js';
-import { partitionSpecJson, rowsQuery, TRANSFORM_CASES, wideRows, wideRowsAsRead, wideSchemaJson } from './helpers/wide-rows.js';
+import { pyBatch, type PyRows, type PyStep } from '../../support/interop/pyiceberg-interop.js';
+import { partitionSpecJson, rowsQuery, TRANSFORM_CASES, wideRows, wideRowsAsRead, wideSchemaJson } from '../../support/interop/wide-rows.js';
 
 let dir: string;
 let oracle: OracleCatalog;

@@ -1,5 +1,5 @@
 /**
- * Merge-on-read tables written by Java Iceberg (test/fixtures/java-mor/generate.ts: position and
+ * Merge-on-read tables written by Java Iceberg (test/support/java-mor-fixtures.ts: position and
  * equality deletes on unpartitioned, bucket and identity tables, interleaved sequence numbers, null
  * equality keys, schema evolution) read by Floe give Java's rows at every snapshot; Floe's plan
  * attaches to each data file exactly the delete files the spec's rules select (worked out here from
@@ -16,7 +16,7 @@ import type { Catalog, LoadedTable } from '../../../iceberg/catalog/catalog.js';
 import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
 import { FloeError } from '../../../iceberg/errors.js';
 import { planScan } from '../../../iceberg/scan/planner.js';
-import { generateJavaMorFixtures, JAVA_MOR_CASES, type JavaMorCase, type JavaMorFixture } from '../../fixtures/java-mor/generate.js';
+import { generateJavaMorFixtures, JAVA_MOR_CASES, type JavaMorCase, type JavaMorFixture } from '../../support/java-mor-fixtures.js';
 import type { JavaFile } from '../../support/java-oracle.js';
 import { readFloeRows, sortRows } from '../../support/oracle-rows.js';
 

@@ -19,8 +19,8 @@ import { parseTransform } from '../../../iceberg/spec/transforms.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../iceberg/spec/types.js';
 import { readFloeRows, sortRows, type OracleRow } from '../../support/oracle-rows.js';
 import { sqliteCatalog, type OracleCatalog } from '../../support/pyiceberg.js';
-import { py, pyBatch, type PyRows, type PySnapshots, type PyStep } from './helpers/pyiceberg.js';
-import { partitionSpecJson, TRANSFORM_CASES, WIDE_COLUMNS, wideRows, wideSchemaJson, type WideColumn } from './helpers/wide-rows.js';
+import { py, pyBatch, type PyRows, type PySnapshots, type PyStep } from '../../support/interop/pyiceberg-interop.js';
+import { partitionSpecJson, TRANSFORM_CASES, WIDE_COLUMNS, wideRows, wideSchemaJson, type WideColumn } from '../../support/interop/wide-rows.js';
 
 let dir: string;
 let oracle: OracleCatalog;

@@ -22,7 +22,7 @@ import { parseSchema } from '../../../iceberg/spec/schema-json.js';
 import { openJavaOracle, type JavaCatalog, type JavaOracleSession } from '../../support/java-oracle.js';
 import { readFloeRows, sortRows, type OracleRow } from '../../support/oracle-rows.js';
 import { restCatalogService } from '../../support/services.js';
-import { rowsQuery } from './helpers/wide-rows.js';
+import { rowsQuery } from '../../support/interop/wide-rows.js';
 import { floeRestCatalog, oracleRestCatalog } from '../../support/rest-catalog.js';
 
 let dir: string;

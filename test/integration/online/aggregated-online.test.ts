@@ -37,7 +37,7 @@ import { sqliteCatalog } from '../../support/pyiceberg.js';
 import { testRuntime } from '../../support/runtime.js';
 import { startTestWorker } from '../../support/temporal.js';
 import type { TestWorker } from '../../support/temporal.js';
-import { createSource } from './online-fixture.js';
+import { createSource } from '../../support/online/online-view.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2024-06-01T00:00:00Z');

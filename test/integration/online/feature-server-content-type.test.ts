@@ -13,7 +13,7 @@ import { OnlineStore } from '../../../features/online/index.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, sqlCase, VIEW } from './online-fixture.js';
+import { appendSource, createSource, definitions, sqlCase, VIEW } from '../../support/online/online-view.js';
 
 const HOUR = 3_600_000;
 const START = Date.parse('2024-05-01T00:00:00Z');

@@ -16,8 +16,8 @@ import { OnlineStore } from '../../../features/online/index.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, latestInWindows, VIEW } from './online-fixture.js';
-import type { SourceRow } from './online-fixture.js';
+import { appendSource, createSource, definitions, latestInWindows, VIEW } from '../../support/online/online-view.js';
+import type { SourceRow } from '../../support/online/online-view.js';
 import { serverError } from '../../support/server-error.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -82,7 +82,7 @@ before(async () => {
   await writeFile(path.join(project, 'package.json'), '{"type": "module"}\n');
   await writeFile(
     path.join(project, 'features.ts'),
-    `import { definitions } from ${JSON.stringify(path.join(root, 'test', 'integration', 'online', 'online-fixture.ts'))};\nexport const all = definitions('rides.driver_stats', { buckets: 16 });\n`,
+    `import { definitions } from ${JSON.stringify(path.join(root, 'test', 'support', 'online', 'online-view.ts'))};\nexport const all = definitions('rides.driver_stats', { buckets: 16 });\n`,
   );
   await writeFile(
     path.join(project, 'floe.yaml'),

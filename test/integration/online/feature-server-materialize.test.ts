@@ -18,7 +18,7 @@ import { serverError } from '../../support/server-error.js';
 import { temporalService } from '../../support/services.js';
 import { startTestWorker } from '../../support/temporal.js';
 import type { TestWorker } from '../../support/temporal.js';
-import { appendSource, createSource, definitions, sqlCase, VIEW } from './online-fixture.js';
+import { appendSource, createSource, definitions, sqlCase, VIEW } from '../../support/online/online-view.js';
 
 const HOUR = 3_600_000;
 const START = Date.parse('2024-05-01T00:00:00Z');

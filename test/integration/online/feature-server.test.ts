@@ -11,8 +11,8 @@ import { OnlineStore } from '../../../features/online/index.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, latestInWindows, sqlCase, VIEW } from './online-fixture.js';
-import type { SourceRow } from './online-fixture.js';
+import { appendSource, createSource, definitions, latestInWindows, sqlCase, VIEW } from '../../support/online/online-view.js';
+import type { SourceRow } from '../../support/online/online-view.js';
 import { serverError } from '../../support/server-error.js';
 
 const HOUR = 3_600_000;

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { createSource } from '../pipelines/support/pipeline.js';
-import { floeCommand, writeCliProject } from '../support/cli-project.js';
+import { createSource } from '../../support/pipelines/pipeline.js';
+import { floeCommand, writeCliProject } from '../../support/cli-project.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const VIEW = 'driver_hourly_stats';

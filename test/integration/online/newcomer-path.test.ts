@@ -15,9 +15,9 @@ import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { freePorts } from '../../../scripts/services/ports.js';
 import { temporalService } from '../../support/services.js';
-import type { Finished } from '../support/child-process.js';
-import { exitCode, firstJson, interrupt, runToEnd } from '../support/child-process.js';
-import { linkCheckoutAsFloe } from '../support/cli-project.js';
+import type { Finished } from '../../support/child-process.js';
+import { exitCode, firstJson, interrupt, runToEnd } from '../../support/child-process.js';
+import { linkCheckoutAsFloe } from '../../support/cli-project.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');

@@ -10,8 +10,8 @@ import fc from 'fast-check';
 import { materializeWindow } from '../../../features/materialization.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, latestInWindows, sqlCase, VIEW } from './online-fixture.js';
-import type { SourceRow } from './online-fixture.js';
+import { appendSource, createSource, definitions, latestInWindows, sqlCase, VIEW } from '../../support/online/online-view.js';
+import type { SourceRow } from '../../support/online/online-view.js';
 import { isoMillis } from '../../../contracts/instants.js';
 
 const HOUR = 3_600_000;

@@ -19,8 +19,8 @@ import { planScan } from '../../../iceberg/scan/planner.js';
 import { parseTransform } from '../../../iceberg/spec/transforms.js';
 import { testRuntime } from '../../support/runtime.js';
 import type { Runtime } from '../../../features/runtime.js';
-import { appendSource, createSource, definitions, latestInWindows, restCase, sqlCase, VIEW } from './online-fixture.js';
-import type { CatalogCase, SourceRow } from './online-fixture.js';
+import { appendSource, createSource, definitions, latestInWindows, restCase, sqlCase, VIEW } from '../../support/online/online-view.js';
+import type { CatalogCase, SourceRow } from '../../support/online/online-view.js';
 import { isoMillis } from '../../../contracts/instants.js';
 
 const HOUR = 3_600_000;

@@ -13,7 +13,7 @@ import { Registry } from '../../../features/registry.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import { renameColumn } from '../../../iceberg/schema-update/rename-column.js';
 import { testRuntime } from '../../support/runtime.js';
-import { definitions, sqlCase, VIEW } from './online-fixture.js';
+import { definitions, sqlCase, VIEW } from '../../support/online/online-view.js';
 
 let scratch: string;
 before(async () => {

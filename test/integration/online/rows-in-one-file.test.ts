@@ -11,7 +11,7 @@ import { appendQuery } from '../../../engine/append-query.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { ensureOnlineTable, onlineTableLayout } from '../../../features/online/online-table-layout.js';
 import { testRuntime } from '../../support/runtime.js';
-import { definitions, sqlCase, VIEW } from './online-fixture.js';
+import { definitions, sqlCase, VIEW } from '../../support/online/online-view.js';
 
 let scratch: string;
 before(async () => {

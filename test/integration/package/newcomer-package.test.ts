@@ -22,8 +22,8 @@ import { loadRecordedHistories } from '../../support/histories.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { temporalService } from '../../support/services.js';
-import type { Finished } from '../support/child-process.js';
-import { exitCode, firstJson, interrupt, runToEnd } from '../support/child-process.js';
+import type { Finished } from '../../support/child-process.js';
+import { exitCode, firstJson, interrupt, runToEnd } from '../../support/child-process.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** Where a module must never come from: the checkout, and the node_modules it links to (the main checkout's). */

@@ -14,7 +14,7 @@ import { readWatermark } from '../../../features/materialization.js';
 import type { backfill } from '../../../workflows/backfill.js';
 import type { BackfillInput, BackfillProgress } from '../../../contracts/backfill.js';
 import { backfillChunkWorkflowId } from '../../../contracts/ids.js';
-import type { SourceTable } from './support/pipeline.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import {
   committedWindows,
   createSource,
@@ -27,7 +27,7 @@ import {
   recordRun,
   startPipelineWorker,
   VIEW,
-} from './support/pipeline.js';
+} from '../../support/pipelines/pipeline.js';
 
 let scratch: string;
 let source: SourceTable;

@@ -16,7 +16,7 @@ import type { backfill } from '../../../workflows/backfill.js';
 import type { BackfillInput, BackfillProgress } from '../../../contracts/backfill.js';
 import { backfillChunkWorkflowId } from '../../../contracts/ids.js';
 import { FLOE_PROGRESS } from '../../../contracts/search-attributes.js';
-import type { SourceTable } from './support/pipeline.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import {
   committedWindows,
   createSource,
@@ -29,7 +29,7 @@ import {
   recordRun,
   startPipelineWorker,
   VIEW,
-} from './support/pipeline.js';
+} from '../../support/pipelines/pipeline.js';
 
 let scratch: string;
 let source: SourceTable;

@@ -16,9 +16,9 @@ import { chunkWindows } from '../../../contracts/windows.js';
 import { materializeScheduleId } from '../../../contracts/ids.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { temporalService } from '../../support/services.js';
-import { floeCommand, startWorker, stopWorker, writeCliProject } from '../support/cli-project.js';
-import type { SourceTable } from './support/pipeline.js';
-import { createSource, expectedRows, onlineRows } from './support/pipeline.js';
+import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
+import { createSource, expectedRows, onlineRows } from '../../support/pipelines/pipeline.js';
 
 const floe = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'floe.js');
 const view = `ops_${randomUUID().slice(0, 8)}`;

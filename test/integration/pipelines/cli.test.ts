@@ -9,9 +9,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { temporalService } from '../../support/services.js';
-import { floeCommand, startWorker, stopWorker, writeCliProject } from '../support/cli-project.js';
-import type { SourceTable } from './support/pipeline.js';
-import { createSource, expectedRows, onlineRows } from './support/pipeline.js';
+import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
+import { createSource, expectedRows, onlineRows } from '../../support/pipelines/pipeline.js';
 
 const view = `cli_${randomUUID().slice(0, 8)}`;
 

@@ -18,8 +18,8 @@ import type { AggregationDefinition } from '../../../features/aggregations.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import type { Definition } from '../../../features/registry.js';
 import type { MaterializeResult } from '../../../contracts/materialize.js';
-import { appendSourceRows, createSource, startPipelineWorker } from './support/pipeline.js';
-import { plantOnlineTile } from './support/plant-online-tile.js';
+import { appendSourceRows, createSource, startPipelineWorker } from '../../support/pipelines/pipeline.js';
+import { plantOnlineTile } from '../../support/pipelines/plant-online-tile.js';
 
 let scratch: string;
 before(async () => {

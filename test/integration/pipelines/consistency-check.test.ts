@@ -14,10 +14,10 @@ import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../f
 import { materializeWindow } from '../../../features/materialization.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import type { Runtime } from '../../../features/runtime.js';
-import type { DriverStatsRow } from '../../fixtures/driver-stats.js';
+import type { DriverStatsRow } from '../../support/driver-stats.js';
 import { testRuntime } from '../../support/runtime.js';
-import type { SourceTable } from './support/pipeline.js';
-import { appendSourceRows, createSource } from './support/pipeline.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
+import { appendSourceRows, createSource } from '../../support/pipelines/pipeline.js';
 
 const VIEW = 'driver_recent';
 const WATERMARK = Date.parse('2024-05-02T00:00:00Z');

@@ -14,9 +14,9 @@ import { materializeWindow } from '../../../features/materialization.js';
 import { loadProject } from '../../../features/project.js';
 import { openRuntime } from '../../../features/runtime.js';
 import type { Runtime } from '../../../features/runtime.js';
-import { floeCommand, startWorker, stopWorker, writeCliProject } from '../support/cli-project.js';
-import { createSource } from './support/pipeline.js';
-import { plantOnlineRow } from './support/plant-online-row.js';
+import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
+import { createSource } from '../../support/pipelines/pipeline.js';
+import { plantOnlineRow } from '../../support/pipelines/plant-online-row.js';
 
 const view = `checked_${randomUUID().slice(0, 8)}`;
 let directory: string;

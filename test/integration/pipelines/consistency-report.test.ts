@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import type { ConsistencyReport } from '../../../contracts/consistency.js';
 import { appendConsistencyReport, latestMismatchRates } from '../../../features/consistency/index.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import { createSource, startPipelineWorker } from './support/pipeline.js';
+import { createSource, startPipelineWorker } from '../../support/pipelines/pipeline.js';
 
 let scratch: string;
 before(async () => {

@@ -23,10 +23,10 @@ import type { backfill } from '../../../workflows/backfill.js';
 import type { compact } from '../../../workflows/compact.js';
 import type { consistency } from '../../../workflows/consistency.js';
 import type { materialize } from '../../../workflows/materialize.js';
-import type { PipelineWorker, SourceTable } from './support/pipeline.js';
-import { appendSourceRows, createSource, recordRun, startPipelineWorker, VIEW } from './support/pipeline.js';
-import { plantOnlineRow } from './support/plant-online-row.js';
-import { deleteSchedule, listedSchedule, pausedState } from './support/schedule-runs.js';
+import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
+import { appendSourceRows, createSource, recordRun, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
+import { plantOnlineRow } from '../../support/pipelines/plant-online-row.js';
+import { deleteSchedule, listedSchedule, pausedState } from '../../support/pipelines/schedule-runs.js';
 
 let scratch: string;
 before(async () => {

@@ -16,12 +16,12 @@ import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import type { backfill } from '../../../workflows/backfill.js';
 import type { CompactResult } from '../../../contracts/compact.js';
-import { normalizeLocation, referencedByPyiceberg } from '../compaction/support/referenced.js';
+import { normalizeLocation, referencedByPyiceberg } from '../../support/compaction/referenced.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { temporalService } from '../../support/services.js';
-import type { SourceTable } from './support/pipeline.js';
-import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, RANGE, VIEW } from './support/pipeline.js';
-import { startWorkerProcess } from './support/faults.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
+import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, RANGE, VIEW } from '../../support/pipelines/pipeline.js';
+import { startWorkerProcess } from '../../support/pipelines/faults.js';
 
 let scratch: string;
 let source: SourceTable;

@@ -15,10 +15,10 @@ import { reportError } from '../../../cli/output.js';
 import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import { localPath } from '../../../iceberg/io/local-file-io.js';
 import type { materialize } from '../../../workflows/materialize.js';
-import type { TableFiles } from './support/damaged-files.js';
-import { currentManifestList, tableFiles, truncate, withDamagedFile, zeroMiddle } from './support/damaged-files.js';
-import type { PipelineWorker, SourceTable } from './support/pipeline.js';
-import { appendSourceRows, createSource, startPipelineWorker, VIEW } from './support/pipeline.js';
+import type { TableFiles } from '../../support/pipelines/damaged-files.js';
+import { currentManifestList, tableFiles, truncate, withDamagedFile, zeroMiddle } from '../../support/pipelines/damaged-files.js';
+import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
+import { appendSourceRows, createSource, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
 
 const DAY2 = { start: '2024-05-02T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' };
 /** Non-retryable failures end a run in seconds; a retried one would run for minutes. */

@@ -23,10 +23,10 @@ import type { RunningService } from '../../../scripts/services/service.js';
 import { startTemporal } from '../../../scripts/services/temporal.js';
 import type { backfill } from '../../../workflows/backfill.js';
 import type { BackfillProgress } from '../../../contracts/backfill.js';
-import { driverStatsRows } from '../../fixtures/driver-stats.js';
+import { driverStatsRows } from '../../support/driver-stats.js';
 import { withPostgres } from '../../support/postgres.js';
-import { kill, reportStall, restart, startWorkerProcess, whenChunksDone } from './support/faults.js';
-import type { SourceTable } from './support/pipeline.js';
+import { kill, reportStall, restart, startWorkerProcess, whenChunksDone } from '../../support/pipelines/faults.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import {
   committedWindows,
   createSource,
@@ -38,7 +38,7 @@ import {
   startPipelineWorker,
   VIEW,
   writeSourceTable,
-} from './support/pipeline.js';
+} from '../../support/pipelines/pipeline.js';
 
 const DOWN_MS = 3_000;
 const POSTGRES_RESTART_BOUND_MS = 30_000;

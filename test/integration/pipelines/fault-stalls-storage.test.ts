@@ -20,10 +20,10 @@ import { REST_WAREHOUSE, startRestCatalog } from '../../../scripts/services/rest
 import type { RunningService } from '../../../scripts/services/service.js';
 import type { backfill } from '../../../workflows/backfill.js';
 import type { BackfillProgress } from '../../../contracts/backfill.js';
-import { driverStatsRows } from '../../fixtures/driver-stats.js';
+import { driverStatsRows } from '../../support/driver-stats.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
-import { kill, pause, reportStall, restart, whenChunksDone } from './support/faults.js';
-import type { PipelineWorker, SourceTable } from './support/pipeline.js';
+import { kill, pause, reportStall, restart, whenChunksDone } from '../../support/pipelines/faults.js';
+import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
 import {
   committedWindows,
   expectedRows,
@@ -34,7 +34,7 @@ import {
   startPipelineWorker,
   VIEW,
   writeSourceTable,
-} from './support/pipeline.js';
+} from '../../support/pipelines/pipeline.js';
 
 const PAUSE_MS = 10_000;
 const MINIO_DOWN_MS = 3_000;

@@ -24,10 +24,10 @@ import { REST_WAREHOUSE, startRestCatalog } from '../../../scripts/services/rest
 import type { RunningService } from '../../../scripts/services/service.js';
 import type { backfill } from '../../../workflows/backfill.js';
 import type { BackfillProgress } from '../../../contracts/backfill.js';
-import { driverStatsRows } from '../../fixtures/driver-stats.js';
+import { driverStatsRows } from '../../support/driver-stats.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { s3Service, temporalService } from '../../support/services.js';
-import type { SourceTable } from './support/pipeline.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import {
   committedWindows,
   createSource,
@@ -39,8 +39,8 @@ import {
   startPipelineWorker,
   VIEW,
   writeSourceTable,
-} from './support/pipeline.js';
-import { startWorkerProcess, whenChunksDone } from './support/faults.js';
+} from '../../support/pipelines/pipeline.js';
+import { startWorkerProcess, whenChunksDone } from '../../support/pipelines/faults.js';
 
 const WORKER_KILL_BOUND_MS = 45_000;
 const CATALOG_RESTART_BOUND_MS = 30_000;

@@ -13,8 +13,8 @@ import { applySchedules } from '../../../client/schedules.js';
 import type { backfill } from '../../../workflows/backfill.js';
 import { materializeScheduleId } from '../../../contracts/ids.js';
 import type { materialize } from '../../../workflows/materialize.js';
-import type { DriverStatsRow } from '../../fixtures/driver-stats.js';
-import type { PipelineWorker, SourceTable } from './support/pipeline.js';
+import type { DriverStatsRow } from '../../support/driver-stats.js';
+import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
 import {
   appendSourceRows,
   committedWindows,
@@ -24,8 +24,8 @@ import {
   onlineSnapshots,
   recordRun,
   startPipelineWorker,
-} from './support/pipeline.js';
-import { deleteSchedule, nextRunResult, recentRows, triggerAfter, waitForScheduleIdle } from './support/schedule-runs.js';
+} from '../../support/pipelines/pipeline.js';
+import { deleteSchedule, nextRunResult, recentRows, triggerAfter, waitForScheduleIdle } from '../../support/pipelines/schedule-runs.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { materialize } from '../../../workflows/materialize.js';
 import { localActivityRuns } from '../../support/histories.js';
-import type { SourceTable } from './support/pipeline.js';
-import { createSource, expectedRows, onlineRows, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from './support/pipeline.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
+import { createSource, expectedRows, onlineRows, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
 
 let scratch: string;
 let source: SourceTable;

@@ -16,7 +16,7 @@ import { FloeError } from '../../../iceberg/errors.js';
 import { fastAppend } from '../../../iceberg/write/fast-append.js';
 import type { materialize } from '../../../workflows/materialize.js';
 import type { MaterializeResult } from '../../../contracts/materialize.js';
-import type { SourceTable } from './support/pipeline.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import { localActivityRuns } from '../../support/histories.js';
 import {
   committedWindows,
@@ -27,7 +27,7 @@ import {
   recordRun,
   startPipelineWorker,
   VIEW,
-} from './support/pipeline.js';
+} from '../../support/pipelines/pipeline.js';
 
 let scratch: string;
 let source: SourceTable;

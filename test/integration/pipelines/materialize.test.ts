@@ -18,7 +18,7 @@ import { testRuntime } from '../../support/runtime.js';
 import { restCatalogService } from '../../support/services.js';
 import { recordHistory } from '../../support/histories.js';
 import { startTestWorker, workflowBundle } from '../../support/temporal.js';
-import { driverStatsRows, driverStatsSchema, latestPerDriver } from '../../fixtures/driver-stats.js';
+import { driverStatsRows, driverStatsSchema, latestPerDriver } from '../../support/driver-stats.js';
 import { floeRestCatalog, oracleRestCatalog } from '../../support/rest-catalog.js';
 
 const WINDOW = { start: '2024-05-02T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' };

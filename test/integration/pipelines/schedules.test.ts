@@ -13,7 +13,7 @@ import { schedulePlans } from '../../../client/schedule-plan.js';
 import { applySchedules, setSchedulePaused } from '../../../client/schedules.js';
 import type { backfill } from '../../../workflows/backfill.js';
 import { materializeScheduleId } from '../../../contracts/ids.js';
-import type { PipelineWorker } from './support/pipeline.js';
+import type { PipelineWorker } from '../../support/pipelines/pipeline.js';
 import {
   committedWindows,
   createSource,
@@ -22,8 +22,8 @@ import {
   onlineSnapshots,
   recordRun,
   startPipelineWorker,
-} from './support/pipeline.js';
-import { deleteSchedule, listedSchedule, nextRunResult, recentRows, triggerAfter, waitForScheduleIdle } from './support/schedule-runs.js';
+} from '../../support/pipelines/pipeline.js';
+import { deleteSchedule, listedSchedule, nextRunResult, recentRows, triggerAfter, waitForScheduleIdle } from '../../support/pipelines/schedule-runs.js';
 
 let scratch: string;
 before(async () => {

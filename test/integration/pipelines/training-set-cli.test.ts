@@ -10,9 +10,9 @@ import { after, before, describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { quoteLiteral } from '../../../engine/sql.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import { floeCommand, startWorker, stopWorker, writeCliProject } from '../support/cli-project.js';
-import type { SourceTable } from './support/pipeline.js';
-import { createSource } from './support/pipeline.js';
+import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
+import { createSource } from '../../support/pipelines/pipeline.js';
 
 const view = 'driver_hourly_stats';
 

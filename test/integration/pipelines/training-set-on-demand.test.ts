@@ -14,8 +14,8 @@ import { defineOnDemandView, defineRequestSource } from '../../../features/on-de
 import type { trainingSet } from '../../../workflows/training-set.js';
 import type { TrainingSetInput } from '../../../contracts/training-set.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import type { PipelineWorker, SourceTable } from './support/pipeline.js';
-import { createSource, startPipelineWorker, VIEW } from './support/pipeline.js';
+import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
+import { createSource, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
 
 const ride = defineRequestSource({ name: 'ride', fields: [{ name: 'surge', type: 'double' }] });
 const tripScore = defineOnDemandView({

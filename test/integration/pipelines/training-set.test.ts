@@ -20,8 +20,8 @@ import type { TrainingSetInput, TrainingSetProgress, TrainingSetResult } from '.
 import { S3FileIO } from '../../../iceberg/io/s3-file-io.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { s3Service } from '../../support/services.js';
-import type { PipelineWorker, SourceTable } from './support/pipeline.js';
-import { createSource, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from './support/pipeline.js';
+import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
+import { createSource, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
 
 let scratch: string;
 let source: SourceTable;

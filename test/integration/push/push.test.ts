@@ -17,7 +17,7 @@ import type { Runtime } from '../../../features/runtime.js';
 import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
 import { testRuntime } from '../../support/runtime.js';
 import { serverError } from '../../support/server-error.js';
-import { createSource } from '../online/online-fixture.js';
+import { createSource } from '../../support/online/online-view.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');

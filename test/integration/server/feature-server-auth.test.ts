@@ -22,7 +22,7 @@ import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { ServerAuthInput } from '../../../features/config.js';
 import { testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, VIEW } from '../online/online-fixture.js';
+import { appendSource, createSource, definitions, VIEW } from '../../support/online/online-view.js';
 import { serverError } from '../../support/server-error.js';
 
 const HOUR = 3_600_000;

@@ -17,7 +17,7 @@ import type { Runtime } from '../../../features/runtime.js';
 import { createFeatureServer, SERVER_TIMEOUTS } from '../../../server/feature-server.js';
 import { PUSH_BODY_LIMIT } from '../../../server/push-request.js';
 import { testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, VIEW } from '../online/online-fixture.js';
+import { appendSource, createSource, definitions, VIEW } from '../../support/online/online-view.js';
 
 const HOUR = 3_600_000;
 const START = Date.parse('2024-05-01T00:00:00Z');

@@ -13,8 +13,8 @@ import { after, before, test } from 'node:test';
 import { freePort } from '../../../scripts/services/ports.js';
 import { startPrometheus } from '../../../scripts/services/prometheus.js';
 import type { RunningPrometheus } from '../../../scripts/services/prometheus.js';
-import { createSource } from '../pipelines/support/pipeline.js';
-import { floeCommand, startServer, startWorker, stopWorker, writeCliProject } from '../support/cli-project.js';
+import { createSource } from '../../support/pipelines/pipeline.js';
+import { floeCommand, startServer, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 
 const view = `metrics_${randomUUID().slice(0, 8)}`;
 const WINDOW = { start: '2024-05-01T00:00:00Z', end: '2024-05-01T12:00:00Z' };

@@ -28,7 +28,7 @@ before(async () => {
   await writeFile(path.join(project, 'package.json'), '{"type": "module"}\n');
   await writeFile(
     path.join(project, 'features.ts'),
-    `import { definitions } from ${JSON.stringify(path.join(root, 'test', 'integration', 'online', 'online-fixture.ts'))};\nexport const all = definitions('rides.driver_stats', { buckets: 4 });\n`,
+    `import { definitions } from ${JSON.stringify(path.join(root, 'test', 'support', 'online', 'online-view.ts'))};\nexport const all = definitions('rides.driver_stats', { buckets: 4 });\n`,
   );
   await promisify(execFile)('openssl', [
     'req',

@@ -18,8 +18,8 @@ import { connectWorker } from '../../../public/worker.js';
 import { connectClient } from '../../../cli/temporal-client.js';
 import { temporalService } from '../../support/services.js';
 import { startTlsProxy, TLS_SERVER_NAME, type TlsProxy } from '../../support/tls-proxy.js';
-import { floeCommand, startWorker, stopWorker, writeCliProject } from '../support/cli-project.js';
-import { createSource, expectedRows, type SourceTable } from '../pipelines/support/pipeline.js';
+import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
+import { createSource, expectedRows, type SourceTable } from '../../support/pipelines/pipeline.js';
 
 const API_KEY = `floe-test-key-${randomUUID()}`;
 const view = `tls_${randomUUID().slice(0, 8)}`;

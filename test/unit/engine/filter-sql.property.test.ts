@@ -1,6 +1,6 @@
 /**
  * The engine applies a plan's bound filter to every row exactly as the independent row oracle says
- * SQL does (test/unit/iceberg/expressions/support/row-oracle.ts, 'sql' semantics), for random filters
+ * SQL does (test/support/iceberg/row-oracle.ts, 'sql' semantics), for random filters
  * over edge-case values of each primitive type: through readPlanSql on a copy-on-write plan, and on
  * a merge-on-read plan (position deletes, so row positions must survive the pushed-down filter)
  * that does not project the filter's column. The values written are read back and compared with
@@ -26,9 +26,9 @@ import type { ScanPlan } from '../../../iceberg/scan/plan.js';
 import type { Schema } from '../../../iceberg/spec/schema.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../iceberg/spec/types.js';
 import { formatDecimal } from '../../../iceberg/spec/values.js';
-import { matches } from '../iceberg/expressions/support/row-oracle.js';
-import type { OracleFilter } from '../iceberg/expressions/support/row-oracle.js';
-import { file, plan, schema as schemaOf, task } from './plans.js';
+import { matches } from '../../support/iceberg/row-oracle.js';
+import type { OracleFilter } from '../../support/iceberg/row-oracle.js';
+import { file, plan, schema as schemaOf, task } from '../../support/engine/plans.js';
 
 interface TypeCase {
   readonly type: PrimitiveType;

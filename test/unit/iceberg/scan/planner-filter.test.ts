@@ -19,7 +19,7 @@ import { planScan } from '../../../../iceberg/scan/planner.js';
 import type { PartitionSpec } from '../../../../iceberg/spec/partition.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { parseTransform } from '../../../../iceberg/spec/transforms.js';
-import { fileWithValues, loadedTable, writeManifestFile, writeSnapshot } from './support/table-builder.js';
+import { fileWithValues, loadedTable, writeManifestFile, writeSnapshot } from '../../../support/iceberg/table-builder.js';
 
 const schemaV0: Schema = {
   schemaId: 0,

@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import type { Catalog, Namespace, TableIdentifier } from '../../../../iceberg/catalog/catalog.js';
-import { commitChange } from '../../../../iceberg/commit/commit.js';
-import type { CommitResult } from '../../../../iceberg/commit/commit.js';
-import { IDEMPOTENCY_KEY_PROPERTY } from '../../../../iceberg/commit/table-change.js';
-import { FloeError } from '../../../../iceberg/errors.js';
-import { ancestorsOf, currentSchema } from '../../../../iceberg/spec/metadata.js';
-import type { Schema } from '../../../../iceberg/spec/schema.js';
+import type { Catalog, Namespace, TableIdentifier } from '../../../iceberg/catalog/catalog.js';
+import { commitChange } from '../../../iceberg/commit/commit.js';
+import type { CommitResult } from '../../../iceberg/commit/commit.js';
+import { IDEMPOTENCY_KEY_PROPERTY } from '../../../iceberg/commit/table-change.js';
+import { FloeError } from '../../../iceberg/errors.js';
+import { ancestorsOf, currentSchema } from '../../../iceberg/spec/metadata.js';
+import type { Schema } from '../../../iceberg/spec/schema.js';
 import { addColumnChange, barrier, emptySnapshotChange, propertyChange } from './changes.js';
 
 export const EVENTS_SCHEMA: Schema = {

@@ -1,19 +1,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { appendQuery } from '../../../../engine/append-query.js';
-import { Engine } from '../../../../engine/duckdb.js';
-import { deleteRows } from '../../../../engine/row-delete.js';
-import { quoteIdentifier as q, quoteLiteral } from '../../../../engine/sql.js';
-import type { Catalog } from '../../../../iceberg/catalog/catalog.js';
-import { parseTableIdentifier } from '../../../../iceberg/catalog/identifier.js';
-import { loadCatalog } from '../../../../iceberg/catalog/load-catalog.js';
-import { commitChange } from '../../../../iceberg/commit/commit.js';
-import type { Expression } from '../../../../iceberg/expressions/expression.js';
-import type { NestedField, PrimitiveType } from '../../../../iceberg/spec/types.js';
-import type { Definition } from '../../../../features/registry.js';
-import { Registry } from '../../../../features/registry.js';
-import type { FeatureContext } from '../../../../features/context.js';
+import { appendQuery } from '../../../engine/append-query.js';
+import { Engine } from '../../../engine/duckdb.js';
+import { deleteRows } from '../../../engine/row-delete.js';
+import { quoteIdentifier as q, quoteLiteral } from '../../../engine/sql.js';
+import type { Catalog } from '../../../iceberg/catalog/catalog.js';
+import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
+import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
+import { commitChange } from '../../../iceberg/commit/commit.js';
+import type { Expression } from '../../../iceberg/expressions/expression.js';
+import type { NestedField, PrimitiveType } from '../../../iceberg/spec/types.js';
+import type { Definition } from '../../../features/registry.js';
+import { Registry } from '../../../features/registry.js';
+import type { FeatureContext } from '../../../features/context.js';
 
 /** A SQL catalog (SQLite) and DuckDB engine in a scratch folder, removed afterwards. */
 export interface Workspace {

@@ -1,8 +1,8 @@
 /** Writes a row straight into a view's online table with Floe's append path: what a buggy writer could leave there. */
 import { randomUUID } from 'node:crypto';
-import type { FeatureContext } from '../../../../features/context.js';
-import { withScratchDirectory } from '../../../../features/context.js';
-import { commitOutputFiles, writeOutputFiles } from '../../../../features/historical/output-table.js';
+import type { FeatureContext } from '../../../features/context.js';
+import { withScratchDirectory } from '../../../features/context.js';
+import { commitOutputFiles, writeOutputFiles } from '../../../features/historical/output-table.js';
 
 /**
  * Appends one driver_stats row with the given key and event time and wrong values (conv_rate 99.5,

@@ -6,21 +6,21 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appendQuery } from '../../../../engine/append-query.js';
-import { Engine } from '../../../../engine/duckdb.js';
-import { registerIcebergFunctions } from '../../../../engine/partition-functions.js';
-import { scanTable } from '../../../../engine/table-reader.js';
-import type { TableScanOptions } from '../../../../engine/table-reader.js';
-import type { Catalog, CreateTableRequest, LoadedTable, TableIdentifier } from '../../../../iceberg/catalog/catalog.js';
-import { RestCatalog } from '../../../../iceberg/catalog/rest-catalog.js';
-import { SqlCatalog } from '../../../../iceberg/catalog/sql-catalog.js';
-import { commitChange } from '../../../../iceberg/commit/commit.js';
-import type { CommitResult } from '../../../../iceberg/commit/commit.js';
-import type { TableChange } from '../../../../iceberg/commit/table-change.js';
-import type { OracleCatalog } from '../../../support/pyiceberg.js';
-import { runPyiceberg, sqliteCatalog } from '../../../support/pyiceberg.js';
-import { restCatalogService } from '../../../support/services.js';
-import { oracleRestCatalog } from '../../../support/rest-catalog.js';
+import { appendQuery } from '../../../engine/append-query.js';
+import { Engine } from '../../../engine/duckdb.js';
+import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
+import { scanTable } from '../../../engine/table-reader.js';
+import type { TableScanOptions } from '../../../engine/table-reader.js';
+import type { Catalog, CreateTableRequest, LoadedTable, TableIdentifier } from '../../../iceberg/catalog/catalog.js';
+import { RestCatalog } from '../../../iceberg/catalog/rest-catalog.js';
+import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
+import { commitChange } from '../../../iceberg/commit/commit.js';
+import type { CommitResult } from '../../../iceberg/commit/commit.js';
+import type { TableChange } from '../../../iceberg/commit/table-change.js';
+import type { OracleCatalog } from '../pyiceberg.js';
+import { runPyiceberg, sqliteCatalog } from '../pyiceberg.js';
+import { restCatalogService } from '../services.js';
+import { oracleRestCatalog } from '../rest-catalog.js';
 
 export type Row = Record<string, unknown>;
 

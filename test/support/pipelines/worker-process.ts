@@ -7,12 +7,12 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { NativeConnection, Runtime as TemporalRuntime, Worker } from '@temporalio/worker';
-import { createActivities } from '../../../../activities/index.js';
-import type { MaterializeHooks } from '../../../../activities/materialize.js';
-import type { Catalog } from '../../../../iceberg/catalog/catalog.js';
-import type { CatalogConfig } from '../../../../iceberg/catalog/load-catalog.js';
-import { testRuntime } from '../../../support/runtime.js';
-import { workflowBundle } from '../../../support/temporal.js';
+import { createActivities } from '../../../activities/index.js';
+import type { MaterializeHooks } from '../../../activities/materialize.js';
+import type { Catalog } from '../../../iceberg/catalog/catalog.js';
+import type { CatalogConfig } from '../../../iceberg/catalog/load-catalog.js';
+import { testRuntime } from '../runtime.js';
+import { workflowBundle } from '../temporal.js';
 import { driverDefinitions } from './definitions.js';
 import { quietLogger } from './pipeline.js';
 

@@ -1,7 +1,7 @@
 /** The pipelines tests' project: drivers, their stats in a source table, one feature view. */
-import type { FeatureViewInput } from '../../../../features/definitions.js';
-import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../../features/definitions.js';
-import type { Definition } from '../../../../features/registry.js';
+import type { FeatureViewInput } from '../../../features/definitions.js';
+import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
+import type { Definition } from '../../../features/registry.js';
 
 export const VIEW = 'driver_hourly_stats';
 export const BUCKETS = 4;

@@ -4,12 +4,12 @@
  * file of a table; `withDamagedFile` rewrites one of them for the length of `run`.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import type { TableIdentifier } from '../../../../iceberg/catalog/catalog.js';
-import type { CatalogConfig } from '../../../../iceberg/catalog/load-catalog.js';
-import { loadCatalog } from '../../../../iceberg/catalog/load-catalog.js';
-import { localPath } from '../../../../iceberg/io/local-file-io.js';
-import { planScan } from '../../../../iceberg/scan/planner.js';
-import { currentSnapshot } from '../../../../iceberg/spec/metadata.js';
+import type { TableIdentifier } from '../../../iceberg/catalog/catalog.js';
+import type { CatalogConfig } from '../../../iceberg/catalog/load-catalog.js';
+import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
+import { localPath } from '../../../iceberg/io/local-file-io.js';
+import { planScan } from '../../../iceberg/scan/planner.js';
+import { currentSnapshot } from '../../../iceberg/spec/metadata.js';
 
 export interface TableFiles {
   readonly metadata: string;

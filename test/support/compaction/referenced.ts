@@ -1,5 +1,5 @@
-import type { OracleCatalog } from '../../../support/pyiceberg.js';
-import { runPyiceberg } from '../../../support/pyiceberg.js';
+import type { OracleCatalog } from '../pyiceberg.js';
+import { runPyiceberg } from '../pyiceberg.js';
 
 /** Every file pyiceberg says a table refers to: metadata files, manifest lists, manifests, data and delete files. */
 export async function referencedByPyiceberg(catalog: OracleCatalog, identifier: string): Promise<string[]> {

@@ -3,10 +3,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, ScheduleHandle } from '@temporalio/client';
 import { ScheduleNotFoundError } from '@temporalio/client';
-import type { ScheduleStatus } from '../../../../client/schedules.js';
-import { listSchedules } from '../../../../client/schedules.js';
-import type { MaterializeResult } from '../../../../contracts/materialize.js';
-import type { DriverStatsRow } from '../../../fixtures/driver-stats.js';
+import type { ScheduleStatus } from '../../../client/schedules.js';
+import { listSchedules } from '../../../client/schedules.js';
+import type { MaterializeResult } from '../../../contracts/materialize.js';
+import type { DriverStatsRow } from '../driver-stats.js';
 
 const HOUR = 3_600_000;
 

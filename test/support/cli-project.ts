@@ -9,10 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { temporalService } from '../../support/services.js';
-import type { SourceTable } from '../pipelines/support/pipeline.js';
+import { temporalService } from './services.js';
+import type { SourceTable } from './pipelines/pipeline.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
 
 export interface CommandResult {

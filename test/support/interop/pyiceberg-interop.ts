@@ -5,10 +5,10 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { OracleCatalog } from '../../../support/pyiceberg.js';
-import { askPythonTool } from '../../../support/python-tools.js';
+import type { OracleCatalog } from '../pyiceberg.js';
+import { askPythonTool } from '../python-tools.js';
 
-const TOOL = join(dirname(fileURLToPath(import.meta.url)), '..', 'pyiceberg_interop.py');
+const TOOL = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'integration', 'interop', 'pyiceberg_interop.py');
 
 export type PyStep = { command: string; catalog: OracleCatalog } & Record<string, unknown>;
 

@@ -3,10 +3,10 @@
  * Values probe the edges a reader gets wrong: longs beyond 2^53, pre-epoch dates and timestamps,
  * negative decimals, non-ASCII and quote-holding strings, nulls in partition source columns.
  */
-import { quoteIdentifier, quoteLiteral } from '../../../../engine/sql.js';
-import { duckdbType } from '../../../../engine/types.js';
-import { jsonRoot } from '../../../../iceberg/spec/json.js';
-import { parsePrimitiveType } from '../../../../iceberg/spec/schema-json.js';
+import { quoteIdentifier, quoteLiteral } from '../../../engine/sql.js';
+import { duckdbType } from '../../../engine/types.js';
+import { jsonRoot } from '../../../iceberg/spec/json.js';
+import { parsePrimitiveType } from '../../../iceberg/spec/schema-json.js';
 
 export const WIDE_COLUMNS = {
   id: 'long',

@@ -1,12 +1,12 @@
 /** Small TableChanges for catalog and commit-loop tests: an empty snapshot, a property, a column. */
 import { randomBytes } from 'node:crypto';
-import type { LoadedTable } from '../../../../iceberg/catalog/catalog.js';
-import { IDEMPOTENCY_KEY_PROPERTY } from '../../../../iceberg/commit/table-change.js';
-import type { PreparedChange, TableChange } from '../../../../iceberg/commit/table-change.js';
-import { currentSchema } from '../../../../iceberg/spec/metadata.js';
-import { highestFieldId } from '../../../../iceberg/spec/schema.js';
-import { MAIN_BRANCH } from '../../../../iceberg/spec/snapshot.js';
-import type { SnapshotSummary } from '../../../../iceberg/spec/snapshot.js';
+import type { LoadedTable } from '../../../iceberg/catalog/catalog.js';
+import { IDEMPOTENCY_KEY_PROPERTY } from '../../../iceberg/commit/table-change.js';
+import type { PreparedChange, TableChange } from '../../../iceberg/commit/table-change.js';
+import { currentSchema } from '../../../iceberg/spec/metadata.js';
+import { highestFieldId } from '../../../iceberg/spec/schema.js';
+import { MAIN_BRANCH } from '../../../iceberg/spec/snapshot.js';
+import type { SnapshotSummary } from '../../../iceberg/spec/snapshot.js';
 
 /** A random positive 63-bit id, as Java makes snapshot ids. */
 export function randomSnapshotId(): bigint {

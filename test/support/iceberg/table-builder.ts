@@ -3,21 +3,21 @@
  * by their column values (metrics derived by dataFileMetrics, as a writer would), manifests and a
  * manifest list per snapshot, and a LoadedTable whose metadata is built in memory.
  */
-import { FloeError } from '../../../../../iceberg/errors.js';
-import type { LoadedTable } from '../../../../../iceberg/catalog/catalog.js';
-import type { FileInfo, FileIO } from '../../../../../iceberg/io/file-io.js';
-import type { DataFile, ManifestFile } from '../../../../../iceberg/spec/manifest.js';
-import { writeManifest } from '../../../../../iceberg/spec/manifest-avro.js';
-import { writeManifestList } from '../../../../../iceberg/spec/manifest-list-avro.js';
-import type { TableMetadata } from '../../../../../iceberg/spec/metadata.js';
-import { dataFileMetrics } from '../../../../../iceberg/spec/metrics.js';
-import type { ColumnStats } from '../../../../../iceberg/spec/metrics.js';
-import type { PartitionSpec, PartitionValues } from '../../../../../iceberg/spec/partition.js';
-import { findField } from '../../../../../iceberg/spec/schema.js';
-import type { Schema } from '../../../../../iceberg/spec/schema.js';
-import type { Snapshot } from '../../../../../iceberg/spec/snapshot.js';
-import type { PrimitiveType, PrimitiveValue } from '../../../../../iceberg/spec/types.js';
-import { compareValues } from '../../../../../iceberg/spec/values.js';
+import { FloeError } from '../../../iceberg/errors.js';
+import type { LoadedTable } from '../../../iceberg/catalog/catalog.js';
+import type { FileInfo, FileIO } from '../../../iceberg/io/file-io.js';
+import type { DataFile, ManifestFile } from '../../../iceberg/spec/manifest.js';
+import { writeManifest } from '../../../iceberg/spec/manifest-avro.js';
+import { writeManifestList } from '../../../iceberg/spec/manifest-list-avro.js';
+import type { TableMetadata } from '../../../iceberg/spec/metadata.js';
+import { dataFileMetrics } from '../../../iceberg/spec/metrics.js';
+import type { ColumnStats } from '../../../iceberg/spec/metrics.js';
+import type { PartitionSpec, PartitionValues } from '../../../iceberg/spec/partition.js';
+import { findField } from '../../../iceberg/spec/schema.js';
+import type { Schema } from '../../../iceberg/spec/schema.js';
+import type { Snapshot } from '../../../iceberg/spec/snapshot.js';
+import type { PrimitiveType, PrimitiveValue } from '../../../iceberg/spec/types.js';
+import { compareValues } from '../../../iceberg/spec/values.js';
 
 /** A FileIO over a Map, for tests that need no disk. */
 export class MemoryFileIO implements FileIO {

@@ -1,18 +1,18 @@
 /** Writes a partial tile row straight into an aggregated view's online table: what a buggy materialization could leave there. */
 import { randomUUID } from 'node:crypto';
-import { quoteIdentifier as q, quoteLiteral } from '../../../../engine/sql.js';
-import { duckdbType } from '../../../../engine/types.js';
-import type { FeatureContext } from '../../../../features/context.js';
-import { withScratchDirectory } from '../../../../features/context.js';
-import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../../../../features/definitions.js';
-import { commitOutputFiles, writeOutputFiles } from '../../../../features/historical/output-table.js';
+import { quoteIdentifier as q, quoteLiteral } from '../../../engine/sql.js';
+import { duckdbType } from '../../../engine/types.js';
+import type { FeatureContext } from '../../../features/context.js';
+import { withScratchDirectory } from '../../../features/context.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../../../features/definitions.js';
+import { commitOutputFiles, writeOutputFiles } from '../../../features/historical/output-table.js';
 import {
   columnPartials,
   partialColumnsOf,
   TILE_COVERS_SEQUENCE,
   TILE_KIND,
   TILE_START,
-} from '../../../../features/online/aggregation-tiles.js';
+} from '../../../features/online/aggregation-tiles.js';
 
 /**
  * Appends one `delta` tile row for the key `driver_id` = `driverId` and the tile starting at

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
-import { stateDir } from '../../../scripts/services/paths.js';
-import { chromiumExecutable } from '../../support/services.js';
+import { stateDir } from '../../scripts/services/paths.js';
+import { chromiumExecutable } from './services.js';
 
 export const SCREENSHOTS_DIRECTORY = path.join(stateDir, 'test-results', 'e2e');
 

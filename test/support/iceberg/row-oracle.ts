@@ -11,8 +11,8 @@
  * In both, NaN is equal to no literal and sorts above every other number (DuckDB's order), and
  * -0.0 equals 0.0.
  */
-import type { PredicateOp } from '../../../../../iceberg/expressions/expression.js';
-import type { PrimitiveValue } from '../../../../../iceberg/spec/types.js';
+import type { PredicateOp } from '../../../iceberg/expressions/expression.js';
+import type { PrimitiveValue } from '../../../iceberg/spec/types.js';
 
 export type Semantics = 'sql' | 'negated-nulls';
 

@@ -10,10 +10,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { ManagedProcess } from '../../../../scripts/services/process.js';
-import { startProcess, waitUntilHealthy } from '../../../../scripts/services/process.js';
-import type { RunningService } from '../../../../scripts/services/service.js';
-import type { BackfillProgress } from '../../../../contracts/backfill.js';
+import type { ManagedProcess } from '../../../scripts/services/process.js';
+import { startProcess, waitUntilHealthy } from '../../../scripts/services/process.js';
+import type { RunningService } from '../../../scripts/services/service.js';
+import type { BackfillProgress } from '../../../contracts/backfill.js';
 import type { WorkerProcessConfig } from './worker-process.js';
 
 const WORKER_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker-process.ts');
