@@ -21,7 +21,17 @@ import { snapshotManifests } from '../../../../iceberg/scan/manifest-cache.js';
 import { readAllManifestEntries } from '../../../../iceberg/write/table-manifests.js';
 import { dataDirectory } from '../../../../iceberg/write/table-locations.js';
 import type { OpsContext } from '../../../support/iceberg/ops-context.js';
-import { appendValues, commit, createTable, ids, load, pyInspect, pyRows, restContext, sqlContext } from '../../../support/iceberg/ops-context.js';
+import {
+  appendValues,
+  commit,
+  createTable,
+  ids,
+  load,
+  pyInspect,
+  pyRows,
+  restContext,
+  sqlContext,
+} from '../../../support/iceberg/ops-context.js';
 
 const SCHEMA: Schema = {
   schemaId: 0,
