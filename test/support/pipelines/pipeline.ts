@@ -7,13 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { NativeConnection, Runtime as TemporalRuntime, Worker } from '@temporalio/worker';
 import type { CompactHooks } from '../../../activities/compact.js';
 import type { MaterializeHooks } from '../../../activities/materialize.js';
 import type { TrainingSetHooks } from '../../../activities/training-set.js';
-import { createActivities } from '../../../activities/index.js';
 import type { FeatureViewInput } from '../../../features/definitions.js';
 import type { Definition } from '../../../features/registry.js';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
@@ -25,8 +23,7 @@ import { HISTORIES_DIRECTORY } from '../histories.js';
 import type { OracleCatalog } from '../pyiceberg.js';
 import { runPyiceberg, sqliteCatalog } from '../pyiceberg.js';
 import { testRuntime } from '../runtime.js';
-import { temporalService } from '../services.js';
-import { workflowBundle } from '../temporal.js';
+import { startTestWorker, type TestWorker } from '../temporal.js';
 import { driverDefinitions, VIEW } from './definitions.js';
 
 export { VIEW };
@@ -88,19 +85,14 @@ export async function appendSourceRows(source: SourceTable, rows: DriverStatsRow
   return { ...source, rows: [...source.rows, ...rows] };
 }
 
-let runtimeInstalled = false;
-
-export interface PipelineWorker {
-  readonly client: Client;
-  readonly taskQueue: string;
+export interface PipelineWorker extends TestWorker {
   readonly runtime: Runtime;
   readonly onlineNamespace: string;
-  close(): Promise<void>;
 }
 
 /**
- * A runtime over the source's catalog and a worker for it. Heartbeats are throttled to one a
- * second, so a cancellation reaches a running step within about a second.
+ * A runtime over the source's catalog and the test worker for it (closed with it). Heartbeats are
+ * throttled to one a second, so a cancellation reaches a running step within about a second.
  */
 export async function startPipelineWorker(
   source: SourceTable,
@@ -121,11 +113,6 @@ export async function startPipelineWorker(
     extraDefinitions?: readonly Definition[];
   } = {},
 ): Promise<PipelineWorker> {
-  const { address, namespace } = temporalService();
-  if (!runtimeInstalled) {
-    TemporalRuntime.install({ logger: quietLogger });
-    runtimeInstalled = true;
-  }
   const onlineNamespace = options.onlineNamespace ?? `online_${randomUUID().slice(0, 8)}`;
   const runtime = await testRuntime({
     directory: path.join(source.directory, onlineNamespace),
@@ -137,42 +124,20 @@ export async function startPipelineWorker(
     ],
     onlineNamespace,
   });
-  const catalog = options.wrapCatalog ? options.wrapCatalog(runtime.catalog) : runtime.catalog;
-  const activities = createActivities(
-    {
-      registry: runtime.project.registry,
-      catalog,
-      engine: runtime.engine,
-      workDirectory: runtime.project.config.workDirectory,
-      ...(options.ioProperties === undefined ? {} : { ioProperties: options.ioProperties }),
-    },
-    { hooks: options.hooks ?? {}, trainingSetHooks: options.trainingSetHooks ?? {} },
-  );
-  const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
-  const nativeConnection = await NativeConnection.connect({ address });
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    namespace,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities,
-    maxConcurrentActivityTaskExecutions: 4,
-    maxHeartbeatThrottleInterval: '1 second',
-    defaultHeartbeatThrottleInterval: '1 second',
+  const worker = await startTestWorker(runtime, {
+    catalog: options.wrapCatalog?.(runtime.catalog),
+    hooks: options.hooks,
+    trainingSetHooks: options.trainingSetHooks,
+    ioProperties: options.ioProperties,
+    taskQueue: options.taskQueue,
+    quickHeartbeats: true,
   });
-  const running = worker.run();
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
   return {
-    client,
-    taskQueue,
+    ...worker,
     runtime,
     onlineNamespace,
     async close() {
-      worker.shutdown();
-      await running;
-      await connection.close();
-      await nativeConnection.close();
+      await worker.close();
       await runtime.close();
     },
   };
@@ -260,17 +225,6 @@ function summaryObject(summary: unknown): Record<string, string> {
     );
   return Object.fromEntries(Object.entries(summary as Record<string, unknown>).map(([key, value]) => [key, String(value)]));
 }
-
-export const quietLogger = {
-  log() {},
-  trace() {},
-  debug() {},
-  info() {},
-  warn() {},
-  error(message: string, meta?: unknown) {
-    console.error(message, meta ?? '');
-  },
-};
 
 /**
  * Materialize hooks whose `n`-th write step holds, after writing, until its cancellation arrives;

@@ -6,15 +6,12 @@
  * point is the catalog's commitTable: the commit step is held just before it asks the catalog.
  */
 import { writeFile } from 'node:fs/promises';
-import { NativeConnection, Runtime as TemporalRuntime, Worker } from '@temporalio/worker';
-import { createActivities } from '../../../activities/index.js';
 import type { MaterializeHooks } from '../../../activities/materialize.js';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import type { CatalogConfig } from '../../../iceberg/catalog/load-catalog.js';
 import { testRuntime } from '../runtime.js';
-import { workflowBundle } from '../temporal.js';
+import { startTestWorker } from '../temporal.js';
 import { driverDefinitions } from './definitions.js';
-import { quietLogger } from './pipeline.js';
 
 export interface WorkerProcessConfig {
   readonly address: string;
@@ -30,7 +27,6 @@ export interface WorkerProcessConfig {
 const config = JSON.parse(process.env.FLOE_TEST_WORKER ?? 'null') as WorkerProcessConfig | null;
 if (config === null) throw new Error('FLOE_TEST_WORKER is not set');
 
-TemporalRuntime.install({ logger: quietLogger });
 const runtime = await testRuntime({
   directory: config.directory,
   catalog: config.catalog,
@@ -54,24 +50,13 @@ const catalog: Catalog =
           return runtime.catalog.commitTable(...args);
         },
       });
-const activities = createActivities(
-  { registry: runtime.project.registry, catalog, engine: runtime.engine, workDirectory: runtime.project.config.workDirectory },
-  { hooks },
-);
-const connection = await NativeConnection.connect({ address: config.address });
-const worker = await Worker.create({
-  connection,
-  namespace: config.namespace,
+await startTestWorker(runtime, {
+  catalog,
+  hooks,
+  temporal: { address: config.address, namespace: config.namespace },
   taskQueue: config.taskQueue,
-  workflowBundle: await workflowBundle(),
-  activities,
-  maxHeartbeatThrottleInterval: '1 second',
-  defaultHeartbeatThrottleInterval: '1 second',
-  // The task queue outlives this process: the next worker must get the workflow tasks soon.
-  stickyQueueScheduleToStartTimeout: '1 second',
+  quickHeartbeats: true,
+  killable: true,
 });
-const running = worker.run();
+// Runs until the test kills the process.
 console.log('ready');
-await running;
-await connection.close();
-await runtime.close();
