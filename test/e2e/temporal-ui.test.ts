@@ -7,11 +7,9 @@
 // arriving afterwards must land with the next scheduled run.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Locator, Page } from 'playwright-core';
@@ -40,18 +38,13 @@ import {
 import { deleteSchedule, waitForScheduleIdle } from '../support/pipelines/schedule-runs.js';
 import type { Browser } from '../support/browser.js';
 import { openBrowser } from '../support/browser.js';
+import { scratchFolder } from '../support/scratch-folder.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-e2e-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('e2e');
 
 describe('Temporal Web UI', () => {
   test("a schedule's Backfill action lands exactly the expected rows", async () => {

@@ -2,13 +2,13 @@
  * Debian's Chromium through playwright-core, headless, with a fresh profile and everything that
  * would reach the network switched off (the machine has none but the package registries).
  */
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { stateDir } from '../../scripts/services/paths.js';
 import { chromiumExecutable } from './services.js';
+import { scratchFolder } from './scratch-folder.js';
 
 export const SCREENSHOTS_DIRECTORY = path.join(stateDir, 'test-results', 'e2e');
 
@@ -20,29 +20,22 @@ export interface Browser {
 }
 
 export async function openBrowser(): Promise<Browser> {
-  const profile = await mkdtemp(path.join(tmpdir(), 'floe-chromium-'));
-  let context: BrowserContext;
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumExecutable(),
-      headless: true,
-      viewport: { width: 1400, height: 1100 },
-      timezoneId: 'UTC',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-  } catch (error) {
-    await rm(profile, { recursive: true, force: true });
-    throw error;
-  }
+  const context = await chromium.launchPersistentContext(scratchFolder('chromium'), {
+    executablePath: chromiumExecutable(),
+    headless: true,
+    viewport: { width: 1400, height: 1100 },
+    timezoneId: 'UTC',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(30_000);
   return {
@@ -53,7 +46,6 @@ export async function openBrowser(): Promise<Browser> {
     },
     async close() {
       await context.close();
-      await rm(profile, { recursive: true, force: true });
     },
   };
 }

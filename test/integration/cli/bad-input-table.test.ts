@@ -7,9 +7,8 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -22,6 +21,7 @@ import { createSource } from '../../support/pipelines/pipeline.js';
 import type { CommandResult } from '../../support/cli-project.js';
 import { floeCommand, startServer, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import { serverError } from '../../support/server-error.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const suffix = randomUUID().slice(0, 8);
 const VIEW = `bad_table_${suffix}`;
@@ -33,7 +33,7 @@ const SECRETS = {
 };
 const env = { ...process.env, ...SECRETS };
 
-let directory: string;
+const directory = scratchFolder('bad-input-table');
 let source: SourceTable;
 let files: TableFiles;
 let closedAddress: string;
@@ -74,7 +74,6 @@ async function writeEntityFiles(): Promise<void> {
 }
 
 before(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'floe-bad-input-table-'));
   source = await createSource(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'bad-input-table', source, view: VIEW });
   // Secrets only ever come from the environment; none of them may be printed by any row.
@@ -96,7 +95,6 @@ before(async () => {
 after(async () => {
   await stopWorker(server);
   await stopWorker(worker);
-  await rm(directory, { recursive: true, force: true });
 });
 
 interface CatalogState {

@@ -5,9 +5,8 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { appendFile, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
@@ -20,6 +19,7 @@ import { temporalService } from '../../support/services.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import { createSource } from '../../support/pipelines/pipeline.js';
 import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const suffix = randomUUID().slice(0, 8);
 const view = `bad_input_${suffix}`;
@@ -27,7 +27,7 @@ const broken = `broken_${suffix}`;
 const START = '2024-05-01T00:00:00Z';
 const DAY_MS = 86_400_000;
 
-let directory: string;
+const directory = scratchFolder('cli-bad-input');
 let unreachable: string;
 let unreachableAddress: string;
 let source: SourceTable;
@@ -44,7 +44,6 @@ async function closedPort(): Promise<number> {
 }
 
 before(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'floe-cli-bad-input-'));
   source = await createSource(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'cli-bad-input', source, view, viewFields: ['delay: { hours: 1 }'] });
   // A view whose feature is no column of its source: only materializing it finds out.
@@ -72,7 +71,6 @@ before(async () => {
 after(async () => {
   await stopWorker(worker);
   await client?.connection.close();
-  await rm(directory, { recursive: true, force: true });
 });
 
 async function workflowExists(workflowId: string): Promise<boolean> {

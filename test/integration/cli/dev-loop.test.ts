@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { interrupt, runToEnd } from '../../support/child-process.js';
 import { withWorkflowClient } from '../../support/workflow-client.js';
 import { floeCommand, linkCheckoutAsFloe } from '../../support/cli-project.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
@@ -28,7 +28,7 @@ const WINDOW = { start: '2024-05-02T00:00:00.000Z', end: '2024-05-03T00:00:00.00
 const LAST_EVENT = '2024-05-02T23:00:00.000000+00:00';
 const DRIVERS = [1001, 1007];
 
-let scratch: string;
+const scratch = scratchFolder('dev-loop');
 let project: string;
 let env: NodeJS.ProcessEnv;
 let address: string;
@@ -53,7 +53,6 @@ const view = (name: string, features: readonly string[], source = 'driver_stats'
     .join(', ')}], online: { buckets: 2 } });`;
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-dev-loop-'));
   project = path.join(scratch, 'loop');
   const init = await floeCommand(['init', project, '--json']);
   assert.equal(init.code, 0, init.stderr);
@@ -83,7 +82,6 @@ before(async () => {
 
 after(async () => {
   for (const child of children) await stop(child);
-  await rm(scratch, { recursive: true, force: true });
 });
 
 interface Dev {

@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +17,7 @@ import { freePorts } from '../../../scripts/services/ports.js';
 import { interrupt } from '../../support/child-process.js';
 import { floeCommand, linkCheckoutAsFloe } from '../../support/cli-project.js';
 import { withWorkflowClient } from '../../support/workflow-client.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
@@ -27,7 +27,7 @@ interface Ready {
   readonly temporalUi: string;
 }
 
-let scratch: string;
+const scratch = scratchFolder('dev');
 let project: string;
 let env: NodeJS.ProcessEnv;
 let address: string;
@@ -35,7 +35,6 @@ let uiPort: number;
 const running = new Set<ChildProcess>();
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-dev-'));
   project = path.join(scratch, 'devproject');
   const init = await floeCommand(['init', project, '--json']);
   assert.equal(init.code, 0, init.stderr);
@@ -52,7 +51,6 @@ before(async () => {
 
 after(async () => {
   for (const child of running) await stop(child);
-  await rm(scratch, { recursive: true, force: true });
 });
 
 /** Starts `floe dev --json` and resolves with its ready document and what its pane (stderr) shows so far. */

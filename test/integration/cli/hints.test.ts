@@ -4,29 +4,24 @@
 // README's, apply the definitions before materializing.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from '../../../scripts/services/ports.js';
 import { interrupt, runToEnd } from '../../support/child-process.js';
 import { linkCheckoutAsFloe } from '../../support/cli-project.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
 
-let scratch: string;
+const scratch = scratchFolder('hints');
 let project: string;
 let env: NodeJS.ProcessEnv;
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-hints-'));
   project = path.join(scratch, 'hinted');
-});
-
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
 });
 
 /** Lines that start a `floe` command without `npx`. */

@@ -4,8 +4,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -14,18 +13,18 @@ import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { temporalService } from '../../support/services.js';
 import { floeCommand, startWorker, stopWorker } from '../../support/cli-project.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const WINDOW = { start: '2024-05-02T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' };
 const ONLINE_VIEWS = ['rates', 'trips'];
 
-let directory: string;
+const directory = scratchFolder('materialize-all');
 let oracle: OracleCatalog;
 let worker: ChildProcess | undefined;
 let workerOutput = '';
 
 before(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'floe-materialize-all-'));
   const catalogFile = path.join(directory, 'catalog.db');
   const warehouse = path.join(directory, 'warehouse');
   oracle = { type: 'sql', uri: `sqlite:///${catalogFile}`, warehouse: `file://${warehouse}` };
@@ -79,7 +78,6 @@ before(async () => {
 
 after(async () => {
   await stopWorker(worker);
-  await rm(directory, { recursive: true, force: true });
 });
 
 interface Result {

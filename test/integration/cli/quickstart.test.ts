@@ -3,8 +3,6 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -13,18 +11,18 @@ import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { temporalService } from '../../support/services.js';
 import { floeCommand, startWorker, stopWorker } from '../../support/cli-project.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const project = path.join(root, 'examples', 'quickstart');
 const WINDOW = { start: '2024-05-02T00:00:00Z', end: '2024-05-03T00:00:00Z' };
 
-let directory: string;
+const directory = scratchFolder('cli');
 let env: NodeJS.ProcessEnv;
 let oracle: OracleCatalog;
 let worker: ChildProcess | undefined;
 
 before(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'floe-cli-'));
   const catalogFile = path.join(directory, 'catalog.db');
   env = {
     ...process.env,
@@ -55,7 +53,6 @@ before(async () => {
 
 after(async () => {
   await stopWorker(worker);
-  await rm(directory, { recursive: true, force: true });
 });
 
 describe('floe CLI', () => {

@@ -7,16 +7,16 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { temporalService } from '../../support/services.js';
 import { floeCommand, startWorker, stopWorker } from '../../support/cli-project.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 // Characters that URL-, form- and JSON-encode differently, so an encoded echo is caught too.
@@ -102,7 +102,7 @@ before(async () => {
   await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
   const stubUri = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
 
-  directory = await mkdtemp(path.join(tmpdir(), 'floe-secrets-'));
+  directory = scratchFolder('secrets');
   project = path.join(directory, 'project');
   await mkdir(project);
   await writeFile(path.join(project, 'package.json'), '{"type": "module"}\n');
@@ -136,7 +136,6 @@ workDirectory: work
 
 after(async () => {
   await new Promise((resolve) => stub?.close(resolve));
-  await rm(directory, { recursive: true, force: true });
 });
 
 describe('floe against a catalog that echoes its token', () => {

@@ -4,14 +4,14 @@
 // the settings that change it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../../scripts/services/ports.js';
 import { floeCommand, linkCheckoutAsFloe } from '../../support/cli-project.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
@@ -26,15 +26,7 @@ const RECORD_IMPORTS = `data:text/javascript,${encodeURIComponent(
 )}`;
 const REGISTER_HOOK = `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(RECORD_IMPORTS)});`)}`;
 
-let scratch: string;
-
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-start-'));
-});
-
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('start');
 
 function loadedBy(args: readonly string[]): Promise<{ code: number | null; stdout: string; modules: string[] }> {
   return new Promise((resolve, reject) => {

@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { DriverStatsRow } from '../../support/driver-stats.js';
 import { createSource } from '../../support/pipelines/pipeline.js';
 import { floeCommand, startServer, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const suffix = randomUUID().slice(0, 8);
 const view = `tokyo_${suffix}`;
@@ -28,11 +28,10 @@ function row(driver: number, eventTimestamp: string, convRate: number): DriverSt
   };
 }
 
-let directory: string;
+const directory = scratchFolder('cli-time');
 let worker: ChildProcess | undefined;
 
 before(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'floe-cli-time-'));
   const source = await createSource(path.join(directory, 'source'), [
     row(1, '2024-05-01T00:00:00Z', 0.1),
     row(1, '2024-05-01T10:00:00Z', 0.2),
@@ -46,7 +45,6 @@ before(async () => {
 
 after(async () => {
   await stopWorker(worker);
-  await rm(directory, { recursive: true, force: true });
 });
 
 function floe(...args: string[]): ReturnType<typeof floeCommand> {

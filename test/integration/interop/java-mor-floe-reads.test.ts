@@ -7,8 +7,6 @@
  * refused with a clear `unsupported` error naming the Puffin file.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Engine } from '../../../engine/duckdb.js';
@@ -19,14 +17,14 @@ import { planScan } from '../../../iceberg/scan/planner.js';
 import { generateJavaMorFixtures, JAVA_MOR_CASES, type JavaMorCase, type JavaMorFixture } from '../../support/java-mor-fixtures.js';
 import type { JavaFile } from '../../support/java-oracle.js';
 import { readFloeRows, sortRows } from '../../support/oracle-rows.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let dir: string;
+const dir = scratchFolder('interop-mor');
 let fixtures: Record<JavaMorCase, JavaMorFixture>;
 let catalog: Catalog;
 let engine: Engine;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'floe-interop-mor-'));
   fixtures = await generateJavaMorFixtures(dir);
   catalog = await SqlCatalog.open({ name: 'floe_oracle', uri: join(dir, 'catalog.db'), warehouse: `file://${join(dir, 'warehouse')}` });
   engine = await Engine.create({ threads: 2 });
@@ -34,7 +32,6 @@ before(async () => {
 after(async () => {
   await catalog?.close();
   engine?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function load(fixture: JavaMorFixture): Promise<LoadedTable> {

@@ -5,22 +5,20 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const HOUR = 3_600_000;
 
-let directory: string;
+const directory = scratchFolder('demo');
 let output = '';
 let exitCode: number | null = null;
 
 before(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'floe-demo-'));
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'demo.ts'), '--exit'], {
     cwd: root,
     env: { ...process.env, FLOE_DEMO_DIR: directory },
@@ -32,10 +30,6 @@ before(async () => {
     child.once('error', reject);
     child.once('close', resolve);
   });
-});
-
-after(async () => {
-  await rm(directory, { recursive: true, force: true });
 });
 
 function match(pattern: RegExp): RegExpMatchArray {

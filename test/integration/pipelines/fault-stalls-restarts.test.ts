@@ -11,12 +11,11 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { startPostgres } from '../../../scripts/services/postgres.js';
 import type { RunningService } from '../../../scripts/services/service.js';
@@ -39,22 +38,19 @@ import {
   VIEW,
   writeSourceTable,
 } from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const DOWN_MS = 3_000;
 const POSTGRES_RESTART_BOUND_MS = 30_000;
 const TEMPORAL_RESTART_BOUND_MS = 30_000;
 
-let scratch: string;
+const scratch = scratchFolder('fault-restarts');
 const services: RunningService[] = [];
 const children: ChildProcess[] = [];
 
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-fault-restarts-'));
-});
 after(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const service of services) for (const managed of service.processes) await managed.stop();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 test('Postgres (the SQL catalog) restarted mid-backfill: every window exactly once, back within the bound', async (t) => {

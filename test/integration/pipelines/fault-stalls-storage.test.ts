@@ -9,8 +9,6 @@
 // pyiceberg reads the online table: one commit per window, every brute-force row once.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
@@ -35,6 +33,7 @@ import {
   VIEW,
   writeSourceTable,
 } from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const PAUSE_MS = 10_000;
 const MINIO_DOWN_MS = 3_000;
@@ -42,14 +41,13 @@ const MINIO_PAUSE_BOUND_MS = 30_000;
 const MINIO_RESTART_BOUND_MS = 30_000;
 const REST_PAUSE_BOUND_MS = 30_000;
 
-let scratch: string;
+const scratch = scratchFolder('fault-storage');
 let minio: RunningService;
 let rest: RunningService;
 let minioEndpoint: string;
 const services: RunningService[] = [];
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-fault-storage-'));
   minio = await startMinio(scratch);
   services.push(minio);
   minioEndpoint = minio.env['FLOE_TEST_S3_ENDPOINT']!;
@@ -67,7 +65,6 @@ after(async () => {
       }
       await managed.stop();
     }
-  await rm(scratch, { recursive: true, force: true });
 });
 
 test('MinIO paused mid-backfill: every window exactly once, back within the bound', async (t) => {

@@ -2,10 +2,9 @@
 // workflow on the Temporal dev server, and the online table Floe wrote read back by pyiceberg.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
@@ -20,6 +19,7 @@ import { recordHistory } from '../../support/histories.js';
 import { startTestWorker, workflowBundle } from '../../support/temporal.js';
 import { driverStatsRows, driverStatsSchema, latestPerDriver } from '../../support/driver-stats.js';
 import { floeRestCatalog, oracleRestCatalog } from '../../support/rest-catalog.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const WINDOW = { start: '2024-05-02T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' };
 const BUCKETS = 8;
@@ -34,13 +34,7 @@ interface Case {
   readonly secret?: string;
 }
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-materialize-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('materialize');
 
 describe('materialize workflow on the Temporal dev server', () => {
   test('SQL catalog (SQLite) on a local warehouse', async () => {

@@ -4,10 +4,8 @@
 // resume and list work on it.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { FeatureViewInput } from '../../../features/definitions.js';
 import { schedulePlans } from '../../../client/schedule-plan.js';
 import { applySchedules, setSchedulePaused } from '../../../client/schedules.js';
@@ -23,15 +21,17 @@ import {
   recordRun,
   startPipelineWorker,
 } from '../../support/pipelines/pipeline.js';
-import { deleteSchedule, listedSchedule, nextRunResult, recentRows, triggerAfter, waitForScheduleIdle } from '../../support/pipelines/schedule-runs.js';
+import {
+  deleteSchedule,
+  listedSchedule,
+  nextRunResult,
+  recentRows,
+  triggerAfter,
+  waitForScheduleIdle,
+} from '../../support/pipelines/schedule-runs.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-schedules-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('schedules');
 
 const HOUR = 3_600_000;
 

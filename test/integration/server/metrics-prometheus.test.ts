@@ -5,8 +5,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { appendFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
@@ -15,11 +14,12 @@ import { startPrometheus } from '../../../scripts/services/prometheus.js';
 import type { RunningPrometheus } from '../../../scripts/services/prometheus.js';
 import { createSource } from '../../support/pipelines/pipeline.js';
 import { floeCommand, startServer, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const view = `metrics_${randomUUID().slice(0, 8)}`;
 const WINDOW = { start: '2024-05-01T00:00:00Z', end: '2024-05-01T12:00:00Z' };
 
-let directory: string;
+const directory = scratchFolder('metrics');
 let worker: ChildProcess | undefined;
 let workerOutput = '';
 let server: ChildProcess | undefined;
@@ -27,7 +27,6 @@ let prometheus: RunningPrometheus | undefined;
 let workerMetrics: string;
 
 before(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'floe-metrics-'));
   const source = await createSource(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'metrics', source, view, viewFields: ['online: { buckets: 4 }'] });
   const metricsPort = await freePort();
@@ -46,7 +45,6 @@ after(async () => {
   await prometheus?.stop();
   await stopWorker(server);
   await stopWorker(worker);
-  await rm(directory, { recursive: true, force: true });
 });
 
 interface Sample {

@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { repoRoot } from '../../../scripts/services/paths.js';
 import type { OracleCatalog, RowsReply } from '../../support/pyiceberg.js';
 import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 /** pyiceberg's SqlCatalog on SQLite in a new folder (SQLite does not create the folder). */
 async function catalogIn(name: string): Promise<OracleCatalog> {
@@ -22,13 +22,7 @@ async function catalogIn(name: string): Promise<OracleCatalog> {
 
 const schema = { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'id', required: true, type: 'long' }] };
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-python-tools-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('python-tools');
 
 test('six tables written and read at once each come back with their own rows', async () => {
   const tables = await Promise.all(

@@ -9,10 +9,8 @@ import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   runPyiceberg,
   runPyicebergBatch,
@@ -32,6 +30,7 @@ import {
   temporalService,
   type S3Service,
 } from '../../support/services.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 function s3Client(s3: S3Service): S3Client {
   return new S3Client({
@@ -59,15 +58,7 @@ function parseS3Url(url: string): { bucket: string; key: string } {
   return { bucket: match[1], key: match[2] };
 }
 
-const scratchDirs: string[] = [];
-after(() => {
-  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
-});
-function scratchDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'floe-services-test-'));
-  scratchDirs.push(dir);
-  return dir;
-}
+const scratchDir = (): string => scratchFolder('services-test');
 
 describe('Temporal dev server', () => {
   test("answers gRPC and has Floe's search attributes registered", async () => {

@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
@@ -20,11 +19,12 @@ import { temporalService } from '../../support/services.js';
 import { startTlsProxy, TLS_SERVER_NAME, type TlsProxy } from '../../support/tls-proxy.js';
 import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import { createSource, expectedRows, type SourceTable } from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const API_KEY = `floe-test-key-${randomUUID()}`;
 const view = `tls_${randomUUID().slice(0, 8)}`;
 
-let directory: string;
+const directory = scratchFolder('temporal-tls');
 let proxy: TlsProxy;
 let source: SourceTable;
 let worker: ChildProcess | undefined;
@@ -34,7 +34,6 @@ let keyPem: string;
 let env: NodeJS.ProcessEnv;
 
 before(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'floe-temporal-tls-'));
   proxy = await startTlsProxy({ requireApiKey: API_KEY });
   keyPem = await readFile(proxy.clientKeyFile, 'utf8');
   source = await createSource(path.join(directory, 'source'));
@@ -63,7 +62,6 @@ before(async () => {
 after(async () => {
   await stopWorker(worker);
   await proxy?.stop();
-  await rm(directory, { recursive: true, force: true });
 });
 
 function assertNoSecret(text: string, what: string): void {

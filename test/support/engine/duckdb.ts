@@ -1,19 +1,17 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../../engine/duckdb.js';
 import type { EngineOptions } from '../../../engine/duckdb.js';
+import { scratchFolder } from '../scratch-folder.js';
 
-/** A fresh engine and scratch folder for one test, both removed afterwards. */
+/** A fresh engine, closed afterwards, and scratch folder for one test. */
 export async function withEngine<T>(fn: (engine: Engine, dir: string) => Promise<T>, options: EngineOptions = {}): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'floe-engine-test-'));
+  const dir = scratchFolder('engine-test');
   const engine = await Engine.create({ threads: 2, memoryLimit: '1GB', tempDirectory: join(dir, 'spill'), ...options });
   try {
     return await fn(engine, dir);
   } finally {
     engine.close();
-    await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,5 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { appendQuery } from '../../../engine/append-query.js';
 import { Engine } from '../../../engine/duckdb.js';
@@ -14,6 +12,7 @@ import type { NestedField, PrimitiveType } from '../../../iceberg/spec/types.js'
 import type { Definition } from '../../../features/registry.js';
 import { Registry } from '../../../features/registry.js';
 import type { FeatureContext } from '../../../features/context.js';
+import { scratchFolder } from '../scratch-folder.js';
 
 /** A SQL catalog (SQLite) and DuckDB engine in a scratch folder, removed afterwards. */
 export interface Workspace {
@@ -24,7 +23,7 @@ export interface Workspace {
 }
 
 export async function withWorkspace<T>(fn: (workspace: Workspace) => Promise<T>): Promise<T> {
-  const directory = await mkdtemp(path.join(tmpdir(), 'floe-features-test-'));
+  const directory = scratchFolder('features-test');
   const catalog = await loadCatalog({
     type: 'sql',
     create: true,
@@ -42,7 +41,6 @@ export async function withWorkspace<T>(fn: (workspace: Workspace) => Promise<T>)
   } finally {
     engine.close();
     await catalog.close();
-    await rm(directory, { recursive: true, force: true });
   }
 }
 

@@ -3,8 +3,7 @@
  * engine, and the small steps the operations tests repeat: append rows with Floe, read and inspect
  * with pyiceberg, read with Floe.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { appendQuery } from '../../../engine/append-query.js';
 import { Engine } from '../../../engine/duckdb.js';
@@ -21,6 +20,7 @@ import type { OracleCatalog } from '../pyiceberg.js';
 import { runPyiceberg, sqliteCatalog } from '../pyiceberg.js';
 import { restCatalogService } from '../services.js';
 import { oracleRestCatalog } from '../rest-catalog.js';
+import { scratchFolder } from '../scratch-folder.js';
 
 export type Row = Record<string, unknown>;
 
@@ -38,7 +38,7 @@ let tableCounter = 0;
 
 /** SQL catalog (SQLite) on a local warehouse, shared with pyiceberg. */
 export async function sqlContext(label: string): Promise<OpsContext> {
-  const dir = await mkdtemp(join(tmpdir(), `floe-ops-${label}-`));
+  const dir = scratchFolder(`ops-${label}`);
   const oracle = sqliteCatalog(dir);
   if (oracle.type !== 'sql') throw new Error('expected a SQL oracle catalog');
   const catalog = await SqlCatalog.open({ name: 'floe_oracle', uri: join(dir, 'catalog.db'), warehouse: oracle.warehouse });
@@ -48,7 +48,7 @@ export async function sqlContext(label: string): Promise<OpsContext> {
 
 /** The REST catalog fixture on MinIO, shared with pyiceberg; a fresh namespace per context. */
 export async function restContext(label: string): Promise<OpsContext> {
-  const dir = await mkdtemp(join(tmpdir(), `floe-ops-${label}-`));
+  const dir = scratchFolder(`ops-${label}`);
   const rest = restCatalogService();
   const properties = {
     's3.endpoint': rest.s3.endpoint,
@@ -88,7 +88,6 @@ async function withEngine(
     async close() {
       engine.close();
       await catalog.close();
-      await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -7,8 +7,6 @@
  * what the oracle is given, so the test does not rely on the literal rendering it checks.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -29,6 +27,7 @@ import { formatDecimal } from '../../../iceberg/spec/values.js';
 import { matches } from '../../support/iceberg/row-oracle.js';
 import type { OracleFilter } from '../../support/iceberg/row-oracle.js';
 import { file, plan, schema as schemaOf, task } from '../../support/engine/plans.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 interface TypeCase {
   readonly type: PrimitiveType;
@@ -152,14 +151,12 @@ const show = (value: unknown): string =>
   );
 
 let engine: Engine;
-let dir: string;
+const dir = scratchFolder('filter-sql');
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'floe-filter-sql-'));
   engine = await Engine.create({ threads: 2, memoryLimit: '1GB', tempDirectory: join(dir, 'spill') });
 });
 after(async () => {
   engine.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 function toExpression(filter: OracleFilter, toLiteral: (column: string, value: PrimitiveValue) => FilterLiteral): Expression {
