@@ -2,19 +2,17 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { LatePlan, ScanSummary } from '../contracts/materialize.js';
 import type { FeatureContext } from '../features/context.js';
-import type { Window } from '../features/materialization.js';
+import { commitOnlineWindow } from '../features/materialize/commit.js';
+import { planSourceScan } from '../features/materialize/plan.js';
+import type { Window } from '../features/materialize/source-rows.js';
+import { computeLatestRows, writeOnlinePartitions } from '../features/materialize/write-before-prepares-in-one-step.js';
+import { prepareOnlineFiles } from '../features/materialize/write.js';
+import { readWatermark } from '../features/online/table-state.js';
 
 export type { LatePlan, ScanSummary };
-import {
-  commitOnlineWindow,
-  computeLatestRows,
-  planSourceScan,
-  prepareOnlineFiles,
-  readWatermark,
-  writeOnlinePartitions,
-} from '../features/materialization.js';
 import { recordCommittedWindow } from './activity-metrics.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
+import type { Progress } from './activity-support.js';
 import { instantDate } from '../contracts/instants.js';
 
 export interface WindowInput {
@@ -75,131 +73,160 @@ export interface MaterializeHooks {
   }) => Promise<void>;
 }
 
+/** What planning a window takes; `incremental` for a run given no start (see planSourceScan). */
+export type PlanWindowInput = WindowInput & { readonly incremental?: boolean };
+
+export type ComputeLatestInput = WindowInput & { readonly sourceSnapshotId: string | null; readonly late?: LatePlan };
+
+export interface WriteOnlineInput {
+  readonly featureView: string;
+  readonly staging: string | null;
+  readonly rows: number;
+}
+
+export type CommitOnlineInput = WindowInput & {
+  readonly manifest: string | null;
+  readonly sourceSnapshotId: string | null;
+  readonly idempotencyKey: string;
+  readonly staging?: string | null;
+  readonly incremental?: boolean;
+};
+
 /**
  * The materialize workflow's steps. Payloads stay small and JSON-only (ids as strings, data as
  * file locations). Files are never overwritten: each attempt of a step writes under its own name
  * and returns what it wrote, so a slow attempt that outlives its timeout cannot touch the files a
  * later attempt handed on; what an abandoned attempt wrote is an orphan for compaction to remove.
+ * prepareWindow runs the first three steps as one; the separate computeLatest and writeOnline
+ * remain for runs recorded before `materialize-prepares-in-one-step`.
  */
 export function createMaterializeActivities(context: FeatureContext, hooks: MaterializeHooks = {}) {
-  // Each step's work as its own activity: prepareWindow runs the first three as one, and the
-  // separate compute and write steps remain for runs recorded before `materialize-prepares-in-one-step`.
-  const plan = async (input: WindowInput & { readonly incremental?: boolean }, signal?: AbortSignal): Promise<PlanSourceResult> => {
-    const planned = await planSourceScan(signal ? { ...context, signal } : context, input.featureView, windowOf(input), {
-      incremental: input.incremental ?? false,
-    });
-    return {
-      sourceSnapshotId: planned.sourceSnapshotId?.toString() ?? null,
-      scan: planned.scan,
-      window: { start: planned.window.start.toISOString(), end: planned.window.end.toISOString() },
-      ...(planned.skipped === undefined ? {} : { skipped: planned.skipped }),
-      ...(planned.late === undefined ? {} : { late: planned.late }),
-    };
-  };
-  const compute = async (
-    input: WindowInput & { readonly sourceSnapshotId: string | null; readonly late?: LatePlan },
-    signal: AbortSignal,
-  ): Promise<ComputeLatestResult> => {
-    await hooks.beforeCompute?.({ featureView: input.featureView, signal });
-    return computeLatestRows({ ...context, signal }, input.featureView, windowOf(input), {
-      sourceSnapshotId: input.sourceSnapshotId === null ? null : BigInt(input.sourceSnapshotId),
-      stagingName: attemptName('latest', input),
-      ...(input.late === undefined ? {} : { late: input.late }),
-    });
-  };
-  const write = async (
-    input: { readonly featureView: string; readonly staging: string | null; readonly rows: number },
-    signal: AbortSignal,
-  ): Promise<WriteOnlineResult> => {
-    const written = await writeOnlinePartitions({ ...context, signal }, input.featureView, {
-      staging: input.staging,
-      rows: input.rows,
-      filePrefix: attemptName('online', input),
-      materializedAt: new Date(),
-      ...(hooks.afterDataFiles ? { afterDataFiles: () => hooks.afterDataFiles!({ featureView: input.featureView, signal }) } : {}),
-    });
-    await hooks.afterWrite?.({ featureView: input.featureView, manifest: written.manifest, signal });
-    return written;
-  };
-
   return {
     /** The view's watermark (see readWatermark), as an ISO instant, or null before its first commit. */
     async readWatermark(input: { readonly featureView: string }): Promise<string | null> {
       return asActivityFailure(async () => (await readWatermark(context, input.featureView))?.toISOString() ?? null);
     },
 
-    async planSource(input: WindowInput & { readonly incremental?: boolean }): Promise<PlanSourceResult> {
-      return asActivityFailure(() => plan(input));
+    async planSource(input: PlanWindowInput): Promise<PlanSourceResult> {
+      return asActivityFailure(() => planWindow(context, input));
     },
 
-    async computeLatest(
-      input: WindowInput & { readonly sourceSnapshotId: string | null; readonly late?: LatePlan },
-    ): Promise<ComputeLatestResult> {
-      return asActivityFailure(() => withHeartbeats('computing the latest row per entity', (signal) => compute(input, signal)));
+    async computeLatest(input: ComputeLatestInput): Promise<ComputeLatestResult> {
+      return asActivityFailure(() =>
+        withHeartbeats('computing the latest row per entity', (signal) => computeLatestStep(context, hooks, input, signal)),
+      );
     },
 
-    async writeOnline(input: {
-      readonly featureView: string;
-      readonly staging: string | null;
-      readonly rows: number;
-    }): Promise<WriteOnlineResult> {
-      return asActivityFailure(() => withHeartbeats('writing online partitions', (signal) => write(input, signal)));
+    async writeOnline(input: WriteOnlineInput): Promise<WriteOnlineResult> {
+      return asActivityFailure(() =>
+        withHeartbeats('writing online partitions', (signal) => writeOnlineStep(context, hooks, input, signal)),
+      );
     },
 
     /**
      * Plan, latest rows and online files in one step (see prepareWindow in workflows/materialize.ts):
      * each separate step costs a round trip through the server. Returns what the three return.
      */
-    async prepareWindow(input: WindowInput & { readonly incremental?: boolean }): Promise<PrepareWindowResult> {
+    async prepareWindow(input: PlanWindowInput): Promise<PrepareWindowResult> {
       return asActivityFailure(() =>
-        withHeartbeats('planning the source scan', async (signal, report) => {
-          const planned = await plan(input, signal);
-          if (planned.skipped !== undefined) return { plan: planned, staging: null, rows: 0, manifest: null, dataFiles: 0 };
-          report({ phase: 'computing the latest row per entity, writing online partitions' });
-          await hooks.beforeCompute?.({ featureView: input.featureView, signal });
-          // The latest rows go from a local file straight into the online files: nothing is staged.
-          const prepared = await prepareOnlineFiles({ ...context, signal }, input.featureView, windowOf({ ...input, ...planned.window }), {
-            sourceSnapshotId: planned.sourceSnapshotId === null ? null : BigInt(planned.sourceSnapshotId),
-            scratchName: attemptName('latest', input),
-            ...(planned.late === undefined ? {} : { late: planned.late }),
-            filePrefix: attemptName('online', input),
-            materializedAt: new Date(),
-            ...(hooks.afterDataFiles ? { afterDataFiles: () => hooks.afterDataFiles!({ featureView: input.featureView, signal }) } : {}),
-          });
-          await hooks.afterWrite?.({ featureView: input.featureView, manifest: prepared.manifest, signal });
-          return { plan: planned, staging: null, ...prepared };
-        }),
+        withHeartbeats('planning the source scan', (signal, report) => prepareWindowStep(context, hooks, input, signal, report)),
       );
     },
 
-    async commitOnline(
-      input: WindowInput & {
-        readonly manifest: string | null;
-        readonly sourceSnapshotId: string | null;
-        readonly idempotencyKey: string;
-        readonly staging?: string | null;
-        readonly incremental?: boolean;
-      },
-    ): Promise<CommitOnlineResult> {
-      return asActivityFailure(() =>
-        withHeartbeats('committing the window', async () => {
-          const committed = await commitOnlineWindow(context, input.featureView, {
-            window: windowOf(input),
-            manifest: input.manifest,
-            idempotencyKey: input.idempotencyKey,
-            sourceSnapshotId: input.sourceSnapshotId,
-            staging: input.staging ?? null,
-            incremental: input.incremental ?? false,
-          });
-          recordCommittedWindow({ featureView: input.featureView, ...committed });
-          return {
-            snapshotId: committed.snapshotId?.toString() ?? null,
-            alreadyCommitted: committed.alreadyCommitted,
-            attempts: committed.attempts,
-          };
-        }),
-      );
+    async commitOnline(input: CommitOnlineInput): Promise<CommitOnlineResult> {
+      return asActivityFailure(() => withHeartbeats('committing the window', () => commitOnlineStep(context, input)));
     },
+  };
+}
+
+async function planWindow(context: FeatureContext, input: PlanWindowInput, signal?: AbortSignal): Promise<PlanSourceResult> {
+  const planned = await planSourceScan(signal ? { ...context, signal } : context, input.featureView, windowOf(input), {
+    incremental: input.incremental ?? false,
+  });
+  return {
+    sourceSnapshotId: planned.sourceSnapshotId?.toString() ?? null,
+    scan: planned.scan,
+    window: { start: planned.window.start.toISOString(), end: planned.window.end.toISOString() },
+    ...(planned.skipped === undefined ? {} : { skipped: planned.skipped }),
+    ...(planned.late === undefined ? {} : { late: planned.late }),
+  };
+}
+
+async function computeLatestStep(
+  context: FeatureContext,
+  hooks: MaterializeHooks,
+  input: ComputeLatestInput,
+  signal: AbortSignal,
+): Promise<ComputeLatestResult> {
+  await hooks.beforeCompute?.({ featureView: input.featureView, signal });
+  return computeLatestRows({ ...context, signal }, input.featureView, windowOf(input), {
+    sourceSnapshotId: input.sourceSnapshotId === null ? null : BigInt(input.sourceSnapshotId),
+    stagingName: attemptName('latest', input),
+    ...(input.late === undefined ? {} : { late: input.late }),
+  });
+}
+
+async function writeOnlineStep(
+  context: FeatureContext,
+  hooks: MaterializeHooks,
+  input: WriteOnlineInput,
+  signal: AbortSignal,
+): Promise<WriteOnlineResult> {
+  const written = await writeOnlinePartitions({ ...context, signal }, input.featureView, {
+    staging: input.staging,
+    rows: input.rows,
+    filePrefix: attemptName('online', input),
+    materializedAt: new Date(),
+    ...afterDataFilesHook(hooks, input.featureView, signal),
+  });
+  await hooks.afterWrite?.({ featureView: input.featureView, manifest: written.manifest, signal });
+  return written;
+}
+
+async function prepareWindowStep(
+  context: FeatureContext,
+  hooks: MaterializeHooks,
+  input: PlanWindowInput,
+  signal: AbortSignal,
+  report: (progress: Progress) => void,
+): Promise<PrepareWindowResult> {
+  const planned = await planWindow(context, input, signal);
+  if (planned.skipped !== undefined) return { plan: planned, staging: null, rows: 0, manifest: null, dataFiles: 0 };
+  report({ phase: 'computing the latest row per entity, writing online partitions' });
+  await hooks.beforeCompute?.({ featureView: input.featureView, signal });
+  // The latest rows go from a local file straight into the online files: nothing is staged.
+  const prepared = await prepareOnlineFiles({ ...context, signal }, input.featureView, windowOf({ ...input, ...planned.window }), {
+    sourceSnapshotId: planned.sourceSnapshotId === null ? null : BigInt(planned.sourceSnapshotId),
+    scratchName: attemptName('latest', input),
+    ...(planned.late === undefined ? {} : { late: planned.late }),
+    filePrefix: attemptName('online', input),
+    materializedAt: new Date(),
+    ...afterDataFilesHook(hooks, input.featureView, signal),
+  });
+  await hooks.afterWrite?.({ featureView: input.featureView, manifest: prepared.manifest, signal });
+  return { plan: planned, staging: null, ...prepared };
+}
+
+/** The test seam run between a write step's data files and its manifest, when one is given. */
+function afterDataFilesHook(hooks: MaterializeHooks, featureView: string, signal: AbortSignal): { afterDataFiles?: () => Promise<void> } {
+  const hook = hooks.afterDataFiles;
+  return hook ? { afterDataFiles: () => hook({ featureView, signal }) } : {};
+}
+
+async function commitOnlineStep(context: FeatureContext, input: CommitOnlineInput): Promise<CommitOnlineResult> {
+  const committed = await commitOnlineWindow(context, input.featureView, {
+    window: windowOf(input),
+    manifest: input.manifest,
+    idempotencyKey: input.idempotencyKey,
+    sourceSnapshotId: input.sourceSnapshotId,
+    staging: input.staging ?? null,
+    incremental: input.incremental ?? false,
+  });
+  recordCommittedWindow({ featureView: input.featureView, ...committed });
+  return {
+    snapshotId: committed.snapshotId?.toString() ?? null,
+    alreadyCommitted: committed.alreadyCommitted,
+    attempts: committed.attempts,
   };
 }
 

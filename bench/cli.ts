@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { median } from './_stats.js';
 import type { BenchmarkOptions } from './run.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,10 +50,4 @@ function timed(name: string, args: readonly string[]): number {
   if (result.status !== 0)
     throw new Error(`${name} (node ${args.join(' ')}) exited with ${String(result.status)}: ${result.stderr.toString()}`);
   return ms;
-}
-
-function median(samples: readonly number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }

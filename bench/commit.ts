@@ -22,6 +22,7 @@ import { parseSchema } from '../iceberg/spec/schema-json.js';
 import type { OracleCatalog } from '../test/support/pyiceberg.js';
 import { pythonOracle, restCatalogService } from '../test/support/services.js';
 import type { WriterRequest } from './_iceberg/append-writer.js';
+import { median } from './_stats.js';
 import type { BenchmarkOptions } from './run.js';
 import type { ServiceName } from '../scripts/services/service.js';
 import { floeRestCatalog, oracleRestCatalog } from '../test/support/rest-catalog.js';
@@ -32,7 +33,6 @@ const PY_APPENDS = join(here, '_iceberg', 'pyiceberg_appends.py');
 const WRITER_COUNTS = [1, 4, 8] as const;
 
 const log = (message: string): void => console.log(`[commit] ${message}`);
-const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const round = (value: number, digits = 3): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
 const SCHEMA = {

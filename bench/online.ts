@@ -14,7 +14,9 @@
 // connections; above 1: Floe serves more), first_read_after_start_ms (a fresh server's first
 // answer) and server_rss_mb (the Floe server process's peak resident memory).
 // With auth: auth_overhead_1key_8c_p50/_p99/_rps (two fresh floe serves, one with server.auth and
-// a static bearer token, taking turns: on ÷ off), auth_1key_8c_p99_ms, auth_1key_8c_rps.
+// a static bearer token that the load sends to both, taking turns auth_rounds times: medians, on ÷
+// off), auth_1key_8c_p99_ms,
+// auth_1key_8c_rps.
 //
 // At the smallest local scale it also measures reads through the library (one after another, in
 // this process) beside a plain DuckDB query of the same Parquet files (vs_duckdb = Floe's p50 /
@@ -44,6 +46,7 @@ import { startFeastPeer } from './_online/feast-server.js';
 import type { FeastLoad, FeastOnlineStore } from './_online/feast-server.js';
 import { startFloeServer } from './_online/floe-server.js';
 import type { LoadFigures } from './_online/load-generator.js';
+import { median } from './_stats.js';
 import { LoadProcess } from './_online/load-process.js';
 import { keysFor, round, sequential } from './_online/measure.js';
 import type { LatencyFigures } from './_online/measure.js';
@@ -137,6 +140,8 @@ interface ScaleFigures {
 
 /** The shapes measured with auth on and off. */
 const AUTH_SHAPES: readonly Shape[] = ['1key_8c', '100key_8c'];
+/** Auth on and off take turns this many times per shape: a ratio of two servers needs more than one turn to be more than noise. */
+const AUTH_ROUNDS = 5;
 
 /**
  * Smaller runs of the full scales' code paths, e.g. `--entity-factor 0.01 --shape-seconds 1`:
@@ -439,8 +444,8 @@ async function startFeastPeers(
 /** The time of a fresh server's first answer (1 key). */
 /**
  * Two fresh floe serves over the same table, alike but for `server.auth` (one static token, sent by
- * every request as `Authorization: Bearer`), started together and taking turns, so that neither
- * is warmer than the other (the first server's long run would have made it so).
+ * every request to both as `Authorization: Bearer`), started together and taking turns, so that
+ * neither is warmer than the other (the first server's long run would have made it so).
  */
 async function measureAuth(context: ScaleContext): Promise<{ off: ShapeFigures; on: ShapeFigures }> {
   const label = context.scale.name;
@@ -457,18 +462,23 @@ async function measureAuth(context: ScaleContext): Promise<{ off: ShapeFigures; 
   try {
     const failed = started.find((result) => result.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
-    for (const server of [withoutAuth!, withAuth!]) await timeFirstRead(server.url, PLAIN_FEATURES, context.scale.entities, server.headers);
+    // Both servers get the same requests, bearer token included (the server without auth ignores it):
+    // the load process builds every request anew on the same two cores, and one more header to
+    // build was itself a tenth of the 1-key throughput, a cost of the client and not of auth.
+    const headers = withAuth!.headers ?? {};
+    for (const server of [withoutAuth!, withAuth!]) await timeFirstRead(server.url, PLAIN_FEATURES, context.scale.entities, headers);
     const measured = await measureShapes(
       context.load,
       [
-        { name: 'auth_off', url: withoutAuth!.url },
-        { name: 'auth_on', url: withAuth!.url, ...(withAuth!.headers === undefined ? {} : { headers: withAuth!.headers }) },
+        { name: 'auth_off', url: withoutAuth!.url, headers },
+        { name: 'auth_on', url: withAuth!.url, headers },
       ],
       PLAIN_FEATURES,
       context.scale.entities,
       context.settings,
       label,
       AUTH_SHAPES,
+      AUTH_ROUNDS,
     );
     return { off: measured['auth_off']!, on: measured['auth_on']! };
   } finally {
@@ -479,7 +489,7 @@ async function measureAuth(context: ScaleContext): Promise<{ off: ShapeFigures; 
 /** Auth on ÷ off (p50 and p99 above 1: slower with auth; req/s below 1: fewer), and auth on's own p99 and req/s. */
 function authSummary(auth: ScaleFigures['auth']): Record<string, number | null> {
   if (auth === undefined) return {};
-  const keys: Record<string, number | null> = {};
+  const keys: Record<string, number | null> = { auth_rounds: AUTH_ROUNDS };
   for (const shape of AUTH_SHAPES) {
     const on = auth.on[shape];
     const off = auth.off[shape];
@@ -513,7 +523,9 @@ async function timeFirstRead(
 /**
  * Every shape, with the servers taking turns within each shape (so a load burst from elsewhere on
  * the machine falls on all of them alike), after an untimed warm-up of each server. Each shape
- * asks every server the same keys.
+ * asks every server the same keys. With `rounds` above 1 the turns repeat, each round with new
+ * keys, and a server's figures are the medians of its rounds: on two cores shared with the load,
+ * one round's burst moved a 1.5 s ratio by up to 15% between two identical servers.
  */
 async function measureShapes(
   load: LoadProcess,
@@ -523,6 +535,7 @@ async function measureShapes(
   settings: Settings,
   label: string,
   measuredShapes: readonly Shape[],
+  rounds = 1,
 ): Promise<Record<string, ShapeFigures>> {
   for (const server of servers)
     await load.run({
@@ -539,29 +552,46 @@ async function measureShapes(
   const measured: Record<string, ShapeFigures> = Object.fromEntries(servers.map(({ name }) => [name, {}]));
   for (const [index, shape] of measuredShapes.entries()) {
     const [keys, connections] = /^(\d+)key_(\d+)c$/.exec(shape)!.slice(1).map(Number) as [number, number];
-    for (const server of servers) {
-      const figures = await load.run({
-        url: server.url,
-        keys,
-        entities,
-        seconds: settings.shapeSeconds,
-        maxRequests: MAX_REQUESTS_PER_SHAPE,
-        connections,
-        features,
-        seed: (index + 1) * 10_000_000,
-        ...(server.headers === undefined ? {} : { headers: server.headers }),
-      });
-      measured[server.name]![shape] = figures;
-      if (figures.requests === 0)
+    const byServer = new Map<string, LoadFigures[]>(servers.map(({ name }) => [name, []]));
+    for (let round = 0; round < rounds; round++)
+      for (const server of servers) {
+        const figures = await load.run({
+          url: server.url,
+          keys,
+          entities,
+          seconds: settings.shapeSeconds,
+          maxRequests: MAX_REQUESTS_PER_SHAPE,
+          connections,
+          features,
+          seed: (index + 1) * 10_000_000 + round * 1_000_000,
+          ...(server.headers === undefined ? {} : { headers: server.headers }),
+        });
+        byServer.get(server.name)!.push(figures);
+        if (figures.requests === 0)
+          log(
+            `  ${label} ${server.name} answered no request of ${shape} within ${settings.shapeSeconds} s: its figures are null (longer --shape-seconds)`,
+          );
         log(
-          `  ${label} ${server.name} answered no request of ${shape} within ${settings.shapeSeconds} s: its figures are null (longer --shape-seconds)`,
+          `  ${label} ${server.name} ${keys} key(s), ${connections} connection(s)${rounds > 1 ? ` (round ${round + 1} of ${rounds})` : ''}: p50 ${figures.p50_ms} ms, p99 ${figures.p99_ms} ms, ${figures.rps} req/s, ${figures.errors} errors`,
         );
-      log(
-        `  ${label} ${server.name} ${keys} key(s), ${connections} connection(s): p50 ${figures.p50_ms} ms, p99 ${figures.p99_ms} ms, ${figures.rps} req/s, ${figures.errors} errors`,
-      );
-    }
+      }
+    for (const [name, runs] of byServer) measured[name]![shape] = runs.length === 1 ? runs[0]! : medianFigures(runs);
   }
   return measured;
+}
+
+/** Each figure's median over rounds; requests and errors summed. */
+function medianFigures(runs: readonly LoadFigures[]): LoadFigures {
+  const of = (pick: (run: LoadFigures) => number): number => round(median(runs.map(pick)));
+  return {
+    requests: runs.reduce((sum, run) => sum + run.requests, 0),
+    p50_ms: of((run) => run.p50_ms),
+    p95_ms: of((run) => run.p95_ms),
+    p99_ms: of((run) => run.p99_ms),
+    rps: of((run) => run.rps),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    connections: runs[0]!.connections,
+  };
 }
 
 /** The aggregated view served by its own `floe serve`, beside the plain view's figures at 8 connections. */

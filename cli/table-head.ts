@@ -39,7 +39,10 @@ const PRESENTED = new Set<PrimitiveType>([
 
 export async function tableHead(table: LoadedTable, engine: Engine, options: { limit: number; snapshotId?: bigint }): Promise<TableHead> {
   const name = formatTableIdentifier(table.identifier);
-  const scan = await scanTable(table, options.snapshotId === undefined ? {} : { snapshotId: options.snapshotId });
+  const scan = await scanTable(table, {
+    readFiles: engine.readFiles,
+    ...(options.snapshotId === undefined ? {} : { snapshotId: options.snapshotId }),
+  });
   // The snapshot's own schema: an older snapshot shows the columns it had.
   const fields = scan.plan.schema.fields;
   const columns = fields.map((field) => ({ name: field.name, type: typeof field.type === 'string' ? field.type : field.type.type }));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FloeError } from '../iceberg/errors.js';
 import { duckdbErrorReason, quoteIdentifier, quoteLiteral } from './sql.js';
-import { corruptParquetError } from './read-plan.js';
+import { corruptParquetError, ReadFileLog } from './corrupt-parquet.js';
 
 export interface EngineOptions {
   /** DuckDB's `memory_limit`, e.g. `'4GB'`. Past it, joins and sorts spill to `tempDirectory`. */
@@ -44,6 +44,12 @@ export interface ConnectionOptions {
  */
 export class Engine {
   private closed = false;
+  /**
+   * The local copies of table files that SQL built for this engine's queries reads, recorded by its
+   * builders (`readFiles.recording(localPath, table)`): how a corrupt file that DuckDB names by its
+   * local copy, or not at all, is reported by its location and table.
+   */
+  readonly readFiles = new ReadFileLog();
 
   private constructor(private readonly instance: DuckDBInstance) {}
 
@@ -105,7 +111,7 @@ export class Engine {
         result = await fn(connection);
       } catch (error) {
         signal?.throwIfAborted();
-        throw (await corruptParquetError(error, (path) => readsCleanly(connection, path))) ?? error;
+        throw (await corruptParquetError(error, this.readFiles, (path) => readsCleanly(connection, path))) ?? error;
       }
       signal?.throwIfAborted();
       return result;

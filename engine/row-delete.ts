@@ -75,7 +75,9 @@ export async function deleteRows(table: LoadedTable, request: DeleteRowsRequest)
   });
   const none: RowDeletes = { change: null, deletedRows: 0, deleteFiles: [], snapshotId: plan.snapshotId };
   if (plan.tasks.length === 0) return none;
-  const localPath = await localizePlan(table.io, plan, request.signal === undefined ? {} : { signal: request.signal });
+  const localPath = request.engine.readFiles.recording(
+    await localizePlan(table.io, plan, request.signal === undefined ? {} : { signal: request.signal }),
+  );
   const rowsSql = readPlanSql(plan, {
     localPath,
     tableSchema: currentSchema(table.metadata),

@@ -5,8 +5,11 @@ import type { ScanPlan } from '../iceberg/scan/plan.js';
 import { planScan } from '../iceberg/scan/planner.js';
 import type { ScanOptions } from '../iceberg/scan/planner.js';
 import { currentSchema } from '../iceberg/spec/metadata.js';
+import { isDeletionVector } from '../iceberg/spec/deletion-vector.js';
 import { mapWithConcurrency } from '../iceberg/util/concurrency.js';
+import type { ReadFileLog } from './corrupt-parquet.js';
 import { readPlanSql } from './read-plan.js';
+import { deletionVectorKey, localizeDeletionVector } from './read-plan/deletion-vectors.js';
 
 export interface TableScan {
   readonly plan: ScanPlan;
@@ -20,6 +23,8 @@ export interface TableScanOptions extends ScanOptions {
   /** Files fetched at once from object storage. */
   readonly downloadConcurrency?: number;
   readonly signal?: AbortSignal;
+  /** Where the local copies read are recorded for naming a corrupt one: the running engine's `readFiles`. */
+  readonly readFiles?: ReadFileLog | undefined;
 }
 
 /**
@@ -30,33 +35,50 @@ export interface TableScanOptions extends ScanOptions {
  */
 export async function scanTable(table: LoadedTable, options: TableScanOptions = {}): Promise<TableScan> {
   const plan = await planScan(table, options);
-  const localPath = await localizePlan(table.io, plan, options);
+  const tableName = formatTableIdentifier(table.identifier);
+  const localCopies = await localizePlan(table.io, plan, { ...options, table: tableName });
+  const localPath = options.readFiles === undefined ? localCopies : options.readFiles.recording(localCopies, tableName);
   return {
     plan,
     sql: readPlanSql(plan, {
       localPath,
       tableSchema: currentSchema(table.metadata),
-      table: formatTableIdentifier(table.identifier),
       ...(options.rowFilter === undefined ? {} : { rowFilter: options.rowFilter }),
     }),
   };
 }
 
-/** Localizes every data and delete file of a plan; returns the lookup readPlanSql needs. */
+/**
+ * Localizes every data and delete file of a plan; returns the lookup readPlanSql needs. A deletion
+ * vector is not downloaded whole: its blob alone is read and its positions kept locally, under
+ * `deletionVectorKey` (`table` names the table in its errors).
+ */
 export async function localizePlan(
   io: FileIO,
   plan: ScanPlan,
-  options: { downloadConcurrency?: number; signal?: AbortSignal } = {},
+  options: {
+    downloadConcurrency?: number;
+    signal?: AbortSignal;
+    table?: string | undefined;
+    /** Where deletion vectors' positions are kept (deletion-vectors.ts), if not the default. */
+    deletionVectorDirectory?: string;
+  } = {},
 ): Promise<(location: string) => string> {
-  const locations = new Set<string>();
+  const files = new Map<string, () => Promise<string>>();
   for (const task of plan.tasks) {
-    locations.add(task.dataFile.filePath);
-    for (const ref of [...task.positionDeletes, ...task.equalityDeletes]) locations.add(ref.file.filePath);
+    files.set(task.dataFile.filePath, () => io.localize(task.dataFile.filePath));
+    for (const { file } of [...task.positionDeletes, ...task.equalityDeletes]) {
+      if (isDeletionVector(file))
+        files.set(deletionVectorKey(file), () =>
+          localizeDeletionVector(io, file, { table: options.table, directory: options.deletionVectorDirectory }),
+        );
+      else files.set(file.filePath, () => io.localize(file.filePath));
+    }
   }
   const local = new Map<string, string>();
-  await mapWithConcurrency([...locations], options.downloadConcurrency ?? 8, async (location) => {
+  await mapWithConcurrency([...files], options.downloadConcurrency ?? 8, async ([location, localize]) => {
     options.signal?.throwIfAborted();
-    local.set(location, await io.localize(location));
+    local.set(location, await localize());
   });
   return (location) => {
     const path = local.get(location);

@@ -4,6 +4,7 @@ import type { Expression } from '../iceberg/expressions/expression.js';
 import { FloeError } from '../iceberg/errors.js';
 import { aggregationSchema, expandAggregations } from './aggregations.js';
 import { identifierSchema, tableIdentifierSchema } from './names.js';
+import { RESERVED_ONLINE_COLUMNS } from './online/online-columns.js';
 
 /**
  * What users define: entities, Iceberg sources and feature views, in the spirit of Feast's objects.
@@ -271,12 +272,6 @@ export type FeatureServiceInput = Omit<z.input<typeof featureServiceSchema>, 'fe
 };
 export type FilterExpression = Expression;
 
-/** Columns every online table has besides keys and features. */
-export const ONLINE_EVENT_TS = 'event_ts';
-export const ONLINE_CREATED_TS = 'created_ts';
-export const ONLINE_MATERIALIZED_AT = 'materialized_at';
-const RESERVED_COLUMNS = new Set([ONLINE_EVENT_TS, ONLINE_CREATED_TS, ONLINE_MATERIALIZED_AT]);
-
 export function defineEntity(input: z.input<typeof entitySchema>): EntityDefinition {
   return { kind: 'entity', ...parse(entitySchema, input, 'entity') };
 }
@@ -300,7 +295,7 @@ export function defineFeatureView(input: FeatureViewInput): FeatureViewDefinitio
   const view = { ...parsed, features };
   const seen = new Set<string>();
   for (const feature of view.features) {
-    if (RESERVED_COLUMNS.has(feature.name)) {
+    if (RESERVED_ONLINE_COLUMNS.has(feature.name)) {
       throw invalid(
         `feature view ${view.name}: feature name ${JSON.stringify(feature.name)} is reserved for the online table's own column`,
         view.name,

@@ -14,7 +14,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { BackfillInput, BackfillProgress, BackfillResult, BackfillState, ChunkRef } from '../contracts/backfill.js';
+import type { BackfillCarried, BackfillInput, BackfillProgress, BackfillResult, BackfillState, ChunkRef } from '../contracts/backfill.js';
 import { backfillChildWorkflowId, backfillChunkWorkflowId } from '../contracts/ids.js';
 import { FLOE_FEATURE_VIEW, FLOE_PROGRESS } from '../contracts/search-attributes.js';
 import { chunkWindows, parseDurationSeconds } from '../contracts/windows.js';
@@ -57,142 +57,193 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
   const plan = planBackfill(input, until);
   const shortChildIds = patched('backfill-short-child-ids');
   const chunksPerRun = input.chunksPerRun ?? DEFAULT_CHUNKS_PER_RUN;
-  const parentId = workflowInfo().workflowId;
-
-  let next = carried.nextChunk;
-  let done = carried.nextChunk;
-  let rows = carried.rows;
-  let paused = false;
-  let failure: unknown;
-  let state: BackfillState = 'running';
-  const running = new Map<number, ChunkRef>();
-  const stopAt = Math.min(plan.chunks.length, carried.nextChunk + Math.max(1, chunksPerRun));
-
-  const progress = (): BackfillProgress => ({
-    state,
-    featureViews: input.featureViews,
-    start: input.start,
-    end: input.end,
-    chunksTotal: plan.chunks.length,
-    chunksDone: done,
-    rows,
-    current: [...running.entries()].sort(([a], [b]) => a - b).map(([, chunk]) => chunk),
-    paused,
-    run: carried.runs + 1,
-  });
-  const publish = (): void => {
-    const now = progress();
-    upsertSearchAttributes([
-      { key: FLOE_FEATURE_VIEW, value: input.featureViews.join(',') },
-      { key: FLOE_PROGRESS, value: describeProgress(now) },
-    ]);
-    setCurrentDetails(progressDetails(now, plan.skipped));
+  const run: BackfillRun = {
+    input,
+    plan,
+    carried,
+    parentId: workflowInfo().workflowId,
+    stopAt: Math.min(plan.chunks.length, carried.nextChunk + Math.max(1, chunksPerRun)),
+    next: carried.nextChunk,
+    done: carried.nextChunk,
+    rows: carried.rows,
+    paused: false,
+    failure: undefined,
+    state: 'running',
+    running: new Map(),
   };
-  setHandler(progressQuery, progress);
-  setHandler(pauseSignal, () => {
-    paused = true;
-    if (state === 'running') state = 'paused';
-  });
-  setHandler(resumeSignal, () => {
-    paused = false;
-    if (state === 'paused') state = 'running';
-  });
-  publish();
+  handleQueryAndSignals(run);
+  publish(run);
 
   // Runs started before windowsPerActivity existed never take this path: their commands are unchanged.
   const batchSize =
-    plan.windowsPerActivity === undefined ? undefined : balancedBatchSize(stopAt - next, plan.parallelism, plan.windowsPerActivity);
-  const batchLane = async (size: number): Promise<void> => {
-    try {
-      for (;;) {
-        await condition(() => !paused || failure !== undefined);
-        if (failure !== undefined || next >= stopAt || workflowInfo().continueAsNewSuggested) return;
-        const first = next;
-        next = Math.min(stopAt, first + size);
-        const indexes = Array.from({ length: next - first }, (_, offset) => first + offset);
-        for (const index of indexes) running.set(index, plan.chunks[index]!);
-        publish();
-        try {
-          const results = await batches.materializeWindows({
-            windows: indexes.map((index) => {
-              const chunk = plan.chunks[index]!;
-              return { ...chunk, keyPrefix: backfillChunkWorkflowId(parentId, chunk.featureView, chunk.start, chunk.end) };
-            }),
-          });
-          done += results.length;
-          rows += results.reduce((sum, result) => sum + result.rows, 0);
-        } finally {
-          for (const index of indexes) running.delete(index);
-        }
-        publish();
-      }
-    } catch (error) {
-      failure ??= error;
-    }
-  };
+    plan.windowsPerActivity === undefined ? undefined : balancedBatchSize(run.stopAt - run.next, plan.parallelism, plan.windowsPerActivity);
+  await Promise.all(
+    Array.from({ length: plan.parallelism }, () => (batchSize === undefined ? childLane(run, shortChildIds) : batchLane(run, batchSize))),
+  );
 
-  const lane = async (): Promise<void> => {
-    try {
-      for (;;) {
-        await condition(() => !paused || failure !== undefined);
-        if (failure !== undefined || next >= stopAt || workflowInfo().continueAsNewSuggested) return;
-        const index = next++;
-        const chunk = plan.chunks[index]!;
-        running.set(index, chunk);
-        try {
-          const result = await executeChild(materialize, {
-            workflowId: (shortChildIds ? backfillChunkWorkflowId : backfillChildWorkflowId)(
-              parentId,
-              chunk.featureView,
-              chunk.start,
-              chunk.end,
-            ),
-            args: [{ featureView: chunk.featureView, start: chunk.start, end: chunk.end }],
-            typedSearchAttributes: [{ key: FLOE_FEATURE_VIEW, value: chunk.featureView }],
-            ...(shortChildIds ? { staticSummary: `${chunk.featureView} [${chunk.start}, ${chunk.end}) of ${parentId}` } : {}),
-          });
-          done += 1;
-          rows += result.rows;
-        } finally {
-          running.delete(index);
-        }
-        publish();
-      }
-    } catch (error) {
-      failure ??= error;
-    }
-  };
-  await Promise.all(Array.from({ length: plan.parallelism }, () => (batchSize === undefined ? lane() : batchLane(batchSize))));
-
-  if (failure !== undefined) {
-    state = isCancellation(failure) ? 'cancelled' : 'failed';
-    publish();
-    if (isCancellation(failure)) throw failure;
-    throw ApplicationFailure.create({
-      type: 'BackfillChunkFailed',
-      message: `Backfill stopped after ${done} of ${plan.chunks.length} chunks: a chunk failed (${failure instanceof Error ? failure.message : String(failure)})`,
-      nonRetryable: true,
-      ...(failure instanceof Error ? { cause: failure } : {}),
-    });
-  }
-  if (next < plan.chunks.length) {
+  if (run.failure !== undefined) throw stopped(run, run.failure);
+  if (run.next < plan.chunks.length) {
     // Every chunk before `next` is done: the lanes finished the ones they started.
     return continueAsNew<typeof backfill>({
       ...input,
-      carried: { nextChunk: next, rows, runs: carried.runs + 1, ...(until === undefined ? {} : { until }) },
+      carried: { nextChunk: run.next, rows: run.rows, runs: carried.runs + 1, ...(until === undefined ? {} : { until }) },
     });
   }
-  state = 'completed';
-  publish();
+  run.state = 'completed';
+  publish(run);
   return {
     featureViews: input.featureViews,
     start: input.start,
     end: input.end,
     ...(plan.skipped === undefined ? {} : { skipped: plan.skipped }),
     chunks: plan.chunks.length,
-    rows,
+    rows: run.rows,
     runs: carried.runs + 1,
   };
+}
+
+type BackfillPlan = ReturnType<typeof planBackfill>;
+
+/** One run of a backfill (until it continues as new): what it was given and where its lanes are. */
+interface BackfillRun {
+  readonly input: BackfillInput;
+  readonly plan: BackfillPlan;
+  readonly carried: BackfillCarried;
+  readonly parentId: string;
+  /** The chunk this run stops before (the next run starts there). */
+  readonly stopAt: number;
+  /** The next chunk a lane takes. */
+  next: number;
+  done: number;
+  rows: number;
+  paused: boolean;
+  /** The first failure of a lane: the others start no new chunk. */
+  failure: unknown;
+  state: BackfillState;
+  /** The chunks under way, by index. */
+  readonly running: Map<number, ChunkRef>;
+}
+
+function progressOf(run: BackfillRun): BackfillProgress {
+  return {
+    state: run.state,
+    featureViews: run.input.featureViews,
+    start: run.input.start,
+    end: run.input.end,
+    chunksTotal: run.plan.chunks.length,
+    chunksDone: run.done,
+    rows: run.rows,
+    current: [...run.running.entries()].sort(([a], [b]) => a - b).map(([, chunk]) => chunk),
+    paused: run.paused,
+    run: run.carried.runs + 1,
+  };
+}
+
+/** Shows the run's progress in its search attributes (the UI's list) and its current details (its page). */
+function publish(run: BackfillRun): void {
+  const now = progressOf(run);
+  upsertSearchAttributes([
+    { key: FLOE_FEATURE_VIEW, value: run.input.featureViews.join(',') },
+    { key: FLOE_PROGRESS, value: describeProgress(now) },
+  ]);
+  setCurrentDetails(progressDetails(now, run.plan.skipped));
+}
+
+function handleQueryAndSignals(run: BackfillRun): void {
+  setHandler(progressQuery, () => progressOf(run));
+  setHandler(pauseSignal, () => {
+    run.paused = true;
+    if (run.state === 'running') run.state = 'paused';
+  });
+  setHandler(resumeSignal, () => {
+    run.paused = false;
+    if (run.state === 'paused') run.state = 'running';
+  });
+}
+
+/**
+ * Whether a lane (no longer paused) may take another chunk. Checked in the same synchronous step as
+ * the lane takes it: between an await and the next, another lane may have taken the last one.
+ */
+function mayTakeChunk(run: BackfillRun): boolean {
+  return !(run.failure !== undefined || run.next >= run.stopAt || workflowInfo().continueAsNewSuggested);
+}
+
+/** A lane that materializes `size` chunks at a time in one activity, each under the key its child would have used. */
+async function batchLane(run: BackfillRun, size: number): Promise<void> {
+  const { plan } = run;
+  try {
+    for (;;) {
+      await condition(() => !run.paused || run.failure !== undefined);
+      if (!mayTakeChunk(run)) return;
+      const first = run.next;
+      run.next = Math.min(run.stopAt, first + size);
+      const indexes = Array.from({ length: run.next - first }, (_, offset) => first + offset);
+      for (const index of indexes) run.running.set(index, plan.chunks[index]!);
+      publish(run);
+      try {
+        const results = await batches.materializeWindows({
+          windows: indexes.map((index) => {
+            const chunk = plan.chunks[index]!;
+            return { ...chunk, keyPrefix: backfillChunkWorkflowId(run.parentId, chunk.featureView, chunk.start, chunk.end) };
+          }),
+        });
+        run.done += results.length;
+        run.rows += results.reduce((sum, result) => sum + result.rows, 0);
+      } finally {
+        for (const index of indexes) run.running.delete(index);
+      }
+      publish(run);
+    }
+  } catch (error) {
+    run.failure ??= error;
+  }
+}
+
+/** A lane that materializes one chunk at a time as a child workflow. */
+async function childLane(run: BackfillRun, shortChildIds: boolean): Promise<void> {
+  try {
+    for (;;) {
+      await condition(() => !run.paused || run.failure !== undefined);
+      if (!mayTakeChunk(run)) return;
+      const index = run.next++;
+      const chunk = run.plan.chunks[index]!;
+      run.running.set(index, chunk);
+      try {
+        const result = await executeChild(materialize, {
+          workflowId: (shortChildIds ? backfillChunkWorkflowId : backfillChildWorkflowId)(
+            run.parentId,
+            chunk.featureView,
+            chunk.start,
+            chunk.end,
+          ),
+          args: [{ featureView: chunk.featureView, start: chunk.start, end: chunk.end }],
+          typedSearchAttributes: [{ key: FLOE_FEATURE_VIEW, value: chunk.featureView }],
+          ...(shortChildIds ? { staticSummary: `${chunk.featureView} [${chunk.start}, ${chunk.end}) of ${run.parentId}` } : {}),
+        });
+        run.done += 1;
+        run.rows += result.rows;
+      } finally {
+        run.running.delete(index);
+      }
+      publish(run);
+    }
+  } catch (error) {
+    run.failure ??= error;
+  }
+}
+
+/** Publishes how the run ended and returns what to throw: the cancellation itself, or a failure naming the chunk's. */
+function stopped(run: BackfillRun, failure: unknown): unknown {
+  run.state = isCancellation(failure) ? 'cancelled' : 'failed';
+  publish(run);
+  if (isCancellation(failure)) return failure;
+  return ApplicationFailure.create({
+    type: 'BackfillChunkFailed',
+    message: `Backfill stopped after ${run.done} of ${run.plan.chunks.length} chunks: a chunk failed (${failure instanceof Error ? failure.message : String(failure)})`,
+    nonRetryable: true,
+    ...(failure instanceof Error ? { cause: failure } : {}),
+  });
 }
 
 /**

@@ -17,9 +17,9 @@ import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
 import { writeAddedManifest } from '../../iceberg/write/added-manifest.js';
 import type { ManifestToAppend } from '../../iceberg/write/fast-append.js';
 import { rewriteFiles } from '../../iceberg/write/rewrite-files.js';
-import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../online/online-columns.js';
 import type { FeatureContext } from '../context.js';
-import { carriedSummary, watermarkOf } from '../materialization.js';
+import { carriedSummary, watermarkOf } from '../online/table-state.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { isAggregatedView, longestWindowSeconds } from '../aggregations.js';
 import { columnPartials, floorToGrid, tileMicros } from '../online/aggregation-tiles.js';
@@ -164,7 +164,7 @@ async function rewriteGroup(
     tasks,
     summary: { ...scan.summary, dataFiles: tasks.length, dataRecords: tasks.reduce((sum, task) => sum + task.dataFile.recordCount, 0) },
   };
-  const localPath = await localizePlan(table.io, subPlan, signal);
+  const localPath = context.engine.readFiles.recording(await localizePlan(table.io, subPlan, signal));
   const rows = readPlanSql(subPlan, { localPath, tableSchema: currentSchema(table.metadata) });
   const view = target.kind === 'online' ? context.registry.featureViews.get(target.featureView) : undefined;
   const query =

@@ -7,7 +7,7 @@ import type { PrimitiveType } from '../../iceberg/spec/types.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf, withScratchDirectory } from '../context.js';
 import { getHistoricalFeatures } from '../historical/get-historical-features.js';
-import { readWatermark } from '../materialization.js';
+import { readWatermark } from '../online/table-state.js';
 import { OnlineStore } from '../online/online-store.js';
 import { presentValue } from '../online/response.js';
 import type { OnlineFeaturesResponse, OnlineValue } from '../online/response.js';

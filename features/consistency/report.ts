@@ -119,7 +119,7 @@ export async function latestMismatchRates(
   const id = reportTableIdentifier(tableName);
   if (!(await context.catalog.tableExists(id))) return [];
   const table = await context.catalog.loadTable(id);
-  const scan = await scanTable(table, { columns: ['checked_at', 'view', 'feature', 'mismatch_rate'] });
+  const scan = await scanTable(table, { columns: ['checked_at', 'view', 'feature', 'mismatch_rate'], readFiles: context.engine.readFiles });
   return context.engine.withConnection(async (connection: DuckDBConnection) => {
     const reader = await connection.runAndReadAll(
       `SELECT ${q('view')}, feature, mismatch_rate, CAST(epoch_ms(checked_at) AS BIGINT) FROM (${scan.sql}) ` +

@@ -38,7 +38,7 @@ export async function sampleEntities(
     );
   const table = await context.catalog.loadTable(identifier);
   const keys = keyColumns.map((column) => q(column.name));
-  const scan = await scanTable(table, { columns: keyColumns.map((column) => column.name) });
+  const scan = await scanTable(table, { columns: keyColumns.map((column) => column.name), readFiles: context.engine.readFiles });
   const distinct = `SELECT DISTINCT ${keys.join(', ')} FROM (${scan.sql}) WHERE ${keys.map((key) => `${key} IS NOT NULL`).join(' AND ')}`;
   const seed = `${Math.trunc(options.seed)}::BIGINT`;
   // The keys break hash ties, so the order (and the sample) never depends on how DuckDB read the files.

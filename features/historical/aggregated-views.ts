@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { dropTemporaryTables } from '../../engine/point-in-time.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
+import type { Engine } from '../../engine/duckdb.js';
 import { aggregateWindows } from '../../engine/windowed-aggregation.js';
 import { FloeError } from '../../iceberg/errors.js';
 import type { AggregatedFeature } from '../aggregations.js';
@@ -9,7 +10,8 @@ import type { FeatureViewDefinition } from '../definitions.js';
 import type { Registry, ResolvedProjection } from '../registry.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import type { FilterLiteral } from '../../iceberg/expressions/expression.js';
-import { scanViewSource, sourceColumns, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
+import { sourceColumns } from '../source.js';
+import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
 import type { ViewScan } from './source-scan.js';
 
 export interface AggregatedEntityRows {
@@ -36,7 +38,7 @@ export function outputFeatureName(view: FeatureViewDefinition, feature: string, 
  * rows with a NULL key or time get NULL for every aggregate (as the point-in-time join gives them).
  */
 export async function addAggregatedViews(
-  context: { readonly registry: Registry; readonly catalog: Catalog },
+  context: { readonly registry: Registry; readonly catalog: Catalog; readonly engine: Engine },
   connection: DuckDBConnection,
   request: {
     readonly entity: {

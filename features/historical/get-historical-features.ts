@@ -179,6 +179,7 @@ export class HistoricalRetrievalJob {
               const planned = await planSourceEntityRows(context, relation.rows, keys);
               return sourceEntityRowsSql(planned, {
                 keys,
+                readFiles: context.engine.readFiles,
                 timestampColumn: request.timestampColumn ?? DEFAULT_ENTITY_TIMESTAMP,
                 ...this.signal(),
               });
@@ -187,6 +188,7 @@ export class HistoricalRetrievalJob {
               const table = await context.catalog.loadTable(parseTableIdentifier(relation.table));
               return (
                 await scanTable(table, {
+                  readFiles: context.engine.readFiles,
                   ...(relation.snapshotId === undefined ? {} : { snapshotId: relation.snapshotId }),
                   ...this.signal(),
                 })
@@ -332,7 +334,7 @@ export class HistoricalRetrievalJob {
     for (const source of this.context.registry.sources.values()) {
       if (!new RegExp(`(^|[^A-Za-z0-9_])${source.name}([^A-Za-z0-9_]|$)`).test(sql)) continue;
       const table = await this.context.catalog.loadTable(parseTableIdentifier(source.table));
-      const scan = await scanTable(table, this.signal());
+      const scan = await scanTable(table, { readFiles: this.context.engine.readFiles, ...this.signal() });
       await connection.run(`CREATE OR REPLACE TEMP VIEW ${q(source.name)} AS ${scan.sql}`);
       created.push(source.name);
     }

@@ -5,6 +5,7 @@
  * fieldMapping) and its own event time as the entity timestamp. Rows are kept as the source has
  * them: two rows with the same key and event time are two entity rows.
  */
+import type { ReadFileLog } from '../../engine/corrupt-parquet.js';
 import { localizePlan } from '../../engine/table-reader.js';
 import { readPlanSql, ROW_FILE_PATH_COLUMN, ROW_POSITION_COLUMN } from '../../engine/read-plan.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
@@ -20,7 +21,7 @@ import type { PrimitiveType } from '../../iceberg/spec/types.js';
 import type { IcebergSourceDefinition } from '../definitions.js';
 import type { Registry } from '../registry.js';
 import type { EntityKeyRequirement, SourceEntityRows } from './entity-rows.js';
-import { isTimeType, sourceColumns, timeLiteral } from './source-scan.js';
+import { isTimeType, sourceColumns, timeLiteral } from '../source.js';
 import { instantMillis } from '../../contracts/instants.js';
 
 export interface PlannedSourceEntityRows {
@@ -141,6 +142,8 @@ export async function sourceEntityRowsSql(
     readonly timestampColumn: string;
     readonly files?: readonly string[];
     readonly signal?: AbortSignal;
+    /** Where the local copies read are recorded for naming a corrupt one: the running engine's `readFiles`. */
+    readonly readFiles: ReadFileLog;
   },
 ): Promise<string> {
   const { files } = options;
@@ -148,11 +151,10 @@ export async function sourceEntityRowsSql(
     files === undefined
       ? planned.plan
       : { ...planned.plan, tasks: planned.plan.tasks.filter((task) => files.includes(task.dataFile.filePath)) };
-  const localPath = await localizePlan(planned.table.io, plan, options.signal === undefined ? {} : { signal: options.signal });
+  const localCopies = await localizePlan(planned.table.io, plan, options.signal === undefined ? {} : { signal: options.signal });
   const sql = readPlanSql(plan, {
-    localPath,
+    localPath: options.readFiles.recording(localCopies, formatTableIdentifier(planned.table.identifier)),
     tableSchema: currentSchema(planned.table.metadata),
-    table: formatTableIdentifier(planned.table.identifier),
     rowPositions: files !== undefined,
   });
   const projection = [

@@ -1,7 +1,8 @@
+import type { Engine } from '../../engine/duckdb.js';
 import { filterSqlByName } from '../../engine/filter-sql.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
 import { scanTable } from '../../engine/table-reader.js';
-import type { Catalog, LoadedTable } from '../../iceberg/catalog/catalog.js';
+import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../iceberg/errors.js';
 import { bind } from '../../iceberg/expressions/bind.js';
 import { and, gtEq, isIn, ltEq } from '../../iceberg/expressions/expression.js';
@@ -9,10 +10,11 @@ import type { Expression, FilterLiteral } from '../../iceberg/expressions/expres
 import type { ScanPlan } from '../../iceberg/scan/plan.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { PrimitiveType } from '../../iceberg/spec/types.js';
-import type { FeatureViewDefinition, IcebergSourceDefinition } from '../definitions.js';
-import { ONLINE_CREATED_TS, ONLINE_EVENT_TS } from '../definitions.js';
+import type { FeatureViewDefinition } from '../definitions.js';
+import { isTimeType, loadSourceTable, sourceColumns, timeLiteral, withSource } from '../source.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS } from '../online/online-columns.js';
 import type { Registry } from '../registry.js';
-import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
+import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 
 /** The columns a view's rows have in the join: its keys and features by their own names, and these two. */
 export const VIEW_EVENT_COLUMN = ONLINE_EVENT_TS;
@@ -42,7 +44,7 @@ export interface ViewScanRequest {
  * files; the entity time range (and few keys) only prune, since the join ignores other rows anyway.
  */
 export async function scanViewSource(
-  context: { readonly registry: Registry; readonly catalog: Catalog },
+  context: { readonly registry: Registry; readonly catalog: Catalog; readonly engine: Engine },
   request: ViewScanRequest,
 ): Promise<ViewScan> {
   const { view } = request;
@@ -103,6 +105,7 @@ export async function scanViewSource(
     const sourceOnly = filter === undefined ? undefined : bind(filter, schema, { table: tableName });
     return scanTable(table, {
       columns: [...new Set([...columns, ...filterColumns])],
+      readFiles: context.engine.readFiles,
       ...(scanFilter === undefined ? {} : { filter: scanFilter }),
       ...(sourceOnly === undefined ? {} : { rowFilter: filterSqlByName(sourceOnly) }),
       ...(request.signal === undefined ? {} : { signal: request.signal }),
@@ -116,35 +119,6 @@ export async function scanViewSource(
   };
 }
 
-/** The source column holding a key or feature, through the source's field mapping (source name → feature name). */
-export function sourceColumns(source: IcebergSourceDefinition): (name: string) => string {
-  const sourceNameOf = new Map(Object.entries(source.fieldMapping ?? {}).map(([sourceName, name]) => [name, sourceName]));
-  return (name) => sourceNameOf.get(name) ?? name;
-}
-
-export async function loadSourceTable(
-  catalog: Catalog,
-  view: FeatureViewDefinition,
-  source: IcebergSourceDefinition,
-): Promise<LoadedTable> {
-  return withSource(view, source, source.table, () => catalog.loadTable(parseTableIdentifier(source.table)));
-}
-
-export function isTimeType(type: PrimitiveType): boolean {
-  return type === 'timestamp' || type === 'timestamptz' || type === 'timestamp_ns' || type === 'timestamptz_ns' || type === 'date';
-}
-
-/** An instant in µs as the filter literal for a column of the timestamp field's type (rounded outward for coarser types). */
-export function timeLiteral(micros: bigint, type: PrimitiveType, bound: 'from' | 'to'): FilterLiteral {
-  if (type === 'timestamp_ns' || type === 'timestamptz_ns') return micros * 1000n + (bound === 'to' ? 999n : 0n);
-  if (type === 'date') {
-    const day = 86_400_000_000n;
-    const days = micros >= 0n ? micros / day : -((-micros + day - 1n) / day);
-    return Number(days);
-  }
-  return micros;
-}
-
 function referencedColumns(expression: Expression): Set<string> {
   const found = new Set<string>();
   const visit = (node: Expression): void => {
@@ -154,23 +128,4 @@ function referencedColumns(expression: Expression): Set<string> {
   };
   visit(expression);
   return found;
-}
-
-async function withSource<T>(
-  view: FeatureViewDefinition,
-  source: IcebergSourceDefinition,
-  table: string,
-  body: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await body();
-  } catch (error) {
-    if (FloeError.is(error) && !error.retryable && !error.detail.startsWith(`Feature view ${view.name}`)) {
-      throw new FloeError(error.kind, `Feature view ${view.name}, source ${source.name} (table ${table}): ${error.detail}`, {
-        context: { ...error.context, featureView: view.name },
-        cause: error,
-      });
-    }
-    throw error;
-  }
 }

@@ -7,7 +7,7 @@ import type { SortOrder } from '../../iceberg/spec/sort-order.js';
 import { COMPRESSION_CODEC, PAGE_VERSION, ROW_GROUP_LIMIT } from '../../engine/table-writer.js';
 import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
-import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from './online-columns.js';
 import type { Registry } from '../registry.js';
 import { isAggregatedView } from '../aggregations.js';
 import { columnPartials, partialColumnsOf, TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from './aggregation-tiles.js';

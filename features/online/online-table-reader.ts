@@ -162,7 +162,7 @@ export class OnlineTableReader {
     const schema = state.schema;
     const columns = { keys: this.columns.keys, partials: this.columns.features.filter((name) => !TILE_COLUMNS.has(name)) };
     const load = async (task: ScanTask, only?: BoundExpression): Promise<FileTiles> => {
-      const localPath = await localizePlan(table.io, singleFilePlan(schema, task));
+      const localPath = this.context.engine.readFiles.recording(await localizePlan(table.io, singleFilePlan(schema, task)));
       const byKey = await this.context.engine.withConnection(async (connection) => {
         const byName = await this.readsByName(connection, state, task, localPath, tileColumnNames(columns));
         return readTileRows(connection, task, schema, columns, localPath, only, byName);
@@ -262,6 +262,7 @@ export class OnlineTableReader {
           counters.manifestReads++;
           return io.read(location);
         },
+        readRange: (location, offset, length) => io.readRange(location, offset, length),
         write: (location, data, options) => io.write(location, data, options),
         upload: (localPath, location, options) => io.upload(localPath, location, options),
         exists: (location) => io.exists(location),
@@ -278,7 +279,7 @@ export class OnlineTableReader {
   /** A file's latest row per key: all of its keys, or those `only` matches (the file is then not cached). */
   private async loadFile(state: TableState, table: LoadedTable, task: ScanTask, only?: BoundExpression): Promise<Map<string, OnlineRow>> {
     const schema = state.schema!;
-    const localPath = await localizePlan(table.io, singleFilePlan(schema, task));
+    const localPath = this.context.engine.readFiles.recording(await localizePlan(table.io, singleFilePlan(schema, task)));
     return this.context.engine.withConnection(async (connection) => {
       const byName = await this.readsByName(connection, state, task, localPath, onlineColumnNames(this.columns));
       return readFileRows(connection, task, schema, this.columns, localPath, only, byName);

@@ -3,7 +3,7 @@ import { describeRelation } from '../../engine/describe.js';
 import { quoteIdentifier as q, quoteLiteral, sortKeySql } from '../../engine/sql.js';
 import { microsLiteral, utcMicrosSql } from '../../engine/timestamps.js';
 import { duckdbType } from '../../engine/types.js';
-import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from './online-columns.js';
 import type { ColumnPartials, TileKind } from './aggregation-tiles.js';
 import { partialColumnsOf, sumType, TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from './aggregation-tiles.js';
 

@@ -8,27 +8,15 @@ import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { commitChange } from '../../iceberg/commit/commit.js';
 import type { TableChange } from '../../iceberg/commit/table-change.js';
 import { FloeError } from '../../iceberg/errors.js';
-import { ancestorsOf, snapshotForRef } from '../../iceberg/spec/metadata.js';
 import type { TableMetadata } from '../../iceberg/spec/metadata.js';
-import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
+import type { Snapshot } from '../../iceberg/spec/snapshot.js';
 import { writeAddedManifest } from '../../iceberg/write/added-manifest.js';
 import { fastAppend } from '../../iceberg/write/fast-append.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf } from '../context.js';
-import { carriedSummary } from '../materialization.js';
+import { carriedSummary, pushRequestsOf, pushSummary, recentRequestIds } from '../online/table-state.js';
+import type { HeldRequest, SnapshotRequests } from '../online/table-state.js';
 import type { CheckedRows } from './push-rows.js';
-
-/** Summary properties of a push commit: the push source, and `{request_id: rows}` of the requests it holds. */
-export const PUSH_SOURCE_PROPERTY = 'floe.push-source';
-export const PUSH_REQUESTS_PROPERTY = 'floe.push-requests';
-/** `{request_id: rowsDigest}` of the requests a push commit holds (commits before it was added have none). */
-export const PUSH_REQUEST_DIGESTS_PROPERTY = 'floe.push-request-digests';
-
-/**
- * How far back a resent request_id is recognized: the snapshots of the last day (that are not
- * expired). Checked against the table as committed, so it holds across restarts and replicas.
- */
-export const REQUEST_ID_WINDOW_MS = 24 * 3_600_000;
 
 /**
  * Replicas pushing to one table conflict often, and replaying an append costs one manifest list:
@@ -124,6 +112,8 @@ export async function commitToTable(
     requests: readonly BatchRequest[];
     target: TableTarget;
     directory: string;
+    /** The pusher's parsed request ids of the table's snapshots. */
+    requestCache: PushRequestCache;
   },
 ): Promise<TableOutcome[]> {
   const { target, requests } = options;
@@ -131,7 +121,7 @@ export async function commitToTable(
   const answers = new Array<TableOutcome | undefined>(requests.length);
   for (let attempt = 1; ; attempt++) {
     const table = await target.load();
-    const held = committedRequestIds(table.metadata, requests);
+    const held = committedRequestIds(options.requestCache.recentRequestIds(table.metadata), requests);
     for (const [index, { snapshotId, digest }] of held) {
       const request = requests[index]!;
       answers[index] =
@@ -166,13 +156,10 @@ export async function commitToTable(
         target.identifier,
         pushAppend([manifest], {
           idempotencyKey: `push/${options.batchId}/${name}`,
-          summary: {
-            [PUSH_SOURCE_PROPERTY]: options.pushSource,
-            [PUSH_REQUESTS_PROPERTY]: JSON.stringify(ids),
-            [PUSH_REQUEST_DIGESTS_PROPERTY]: JSON.stringify(digests),
-          },
+          summary: pushSummary({ pushSource: options.pushSource, rows: ids, digests }),
           online: target.online,
           requestIds: new Set(Object.keys(ids)),
+          requestCache: options.requestCache,
         }),
         { retry: PUSH_COMMIT_RETRY, loaded: table },
       );
@@ -196,14 +183,23 @@ class RequestAlreadyCommitted extends FloeError {
 
 function pushAppend(
   manifests: Parameters<typeof fastAppend>[0],
-  options: { idempotencyKey: string; summary: Record<string, string>; online: boolean; requestIds: ReadonlySet<string> },
+  options: {
+    idempotencyKey: string;
+    summary: Record<string, string>;
+    online: boolean;
+    requestIds: ReadonlySet<string>;
+    requestCache: PushRequestCache;
+  },
 ): TableChange {
   const plain = fastAppend(manifests, options);
   return {
     description: `push ${plain.description}`,
     idempotencyKey: options.idempotencyKey,
     async prepare(base) {
-      if (options.requestIds.size > 0 && [...recentRequestIds(base.metadata).keys()].some((id) => options.requestIds.has(id)))
+      if (
+        options.requestIds.size > 0 &&
+        [...options.requestCache.recentRequestIds(base.metadata).keys()].some((id) => options.requestIds.has(id))
+      )
         throw new RequestAlreadyCommitted(formatTableIdentifier(base.identifier));
       const summary = options.online ? { ...options.summary, ...carriedSummary(base.metadata) } : options.summary;
       return fastAppend(manifests, { idempotencyKey: options.idempotencyKey, summary }).prepare(base);
@@ -211,15 +207,8 @@ function pushAppend(
   };
 }
 
-/** A request_id a snapshot holds, and the digest of its rows when the commit recorded one. */
-export interface HeldRequest {
-  readonly snapshotId: bigint;
-  readonly digest?: string;
-}
-
 /** The requests (by index) whose request_id a recent snapshot of the table holds, with that snapshot. */
-function committedRequestIds(metadata: TableMetadata, requests: readonly BatchRequest[]): Map<number, HeldRequest> {
-  const recent = recentRequestIds(metadata);
+function committedRequestIds(recent: ReadonlyMap<string, HeldRequest>, requests: readonly BatchRequest[]): Map<number, HeldRequest> {
   const held = new Map<number, HeldRequest>();
   requests.forEach((request, index) => {
     const found = request.requestId === undefined ? undefined : recent.get(request.requestId);
@@ -228,39 +217,30 @@ function committedRequestIds(metadata: TableMetadata, requests: readonly BatchRe
   return held;
 }
 
-const parsedSummaries = new Map<bigint, readonly (readonly [string, string | undefined])[]>();
+/**
+ * The request ids of the push commits a pusher has looked at, parsed once per snapshot: every
+ * batch checks the table's recent snapshots again. Owned by the pusher, keyed by table and
+ * snapshot (a snapshot id is unique only within its table), and bounded: past `limit` snapshots it
+ * starts over.
+ */
+export class PushRequestCache {
+  private readonly parsed = new Map<string, SnapshotRequests>();
 
-/** request_id → snapshot (and digest), over the main branch's snapshots of the last REQUEST_ID_WINDOW_MS. */
-export function recentRequestIds(metadata: TableMetadata): Map<string, HeldRequest> {
-  const found = new Map<string, HeldRequest>();
-  const head = snapshotForRef(metadata, MAIN_BRANCH);
-  if (head === null) return found;
-  for (const snapshot of ancestorsOf(metadata, head.snapshotId)) {
-    if (snapshot.timestampMs < head.timestampMs - REQUEST_ID_WINDOW_MS) break;
-    let ids = parsedSummaries.get(snapshot.snapshotId);
-    if (ids === undefined) {
-      const text = snapshot.summary[PUSH_REQUESTS_PROPERTY];
-      const digests = jsonObjectOf(snapshot.summary[PUSH_REQUEST_DIGESTS_PROPERTY]);
-      ids = Object.keys(jsonObjectOf(text)).map((id) => {
-        const digest = Object.hasOwn(digests, id) ? digests[id] : undefined;
-        return [id, typeof digest === 'string' ? digest : undefined] as const;
-      });
-      if (parsedSummaries.size > 100_000) parsedSummaries.clear();
-      parsedSummaries.set(snapshot.snapshotId, ids);
-    }
-    for (const [id, digest] of ids)
-      if (!found.has(id)) found.set(id, { snapshotId: snapshot.snapshotId, ...(digest === undefined ? {} : { digest }) });
+  constructor(private readonly limit = 100_000) {}
+
+  /** request_id → snapshot (and digest) over the table's recent snapshots (see recentRequestIds). */
+  recentRequestIds(metadata: TableMetadata): Map<string, HeldRequest> {
+    return recentRequestIds(metadata, (snapshot) => this.requestsOf(metadata.tableUuid, snapshot));
   }
-  return found;
-}
 
-/** A summary property holding a JSON object; one that is absent or not such JSON (written by hand) holds nothing. */
-function jsonObjectOf(text: string | undefined): Record<string, unknown> {
-  if (text === undefined) return {};
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
+  private requestsOf(tableUuid: string, snapshot: Snapshot): SnapshotRequests {
+    const key = `${tableUuid}/${snapshot.snapshotId}`;
+    let ids = this.parsed.get(key);
+    if (ids === undefined) {
+      ids = pushRequestsOf(snapshot);
+      if (this.parsed.size >= this.limit) this.parsed.clear();
+      this.parsed.set(key, ids);
+    }
+    return ids;
   }
 }

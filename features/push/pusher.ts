@@ -11,12 +11,12 @@ import { DEFAULT_PUSH_MAX_DELAY_MS, DEFAULT_PUSH_MAX_ROWS } from '../config.js';
 import type { FeatureContext } from '../context.js';
 import { withScratchDirectory } from '../context.js';
 import type { FeatureViewDefinition, IcebergSourceDefinition } from '../definitions.js';
-import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
-import { sourceColumns } from '../historical/source-scan.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../online/online-columns.js';
+import { sourceColumns } from '../source.js';
 import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
 import type { PushSourceDefinition } from '../push-source.js';
 import { Batcher } from './batcher.js';
-import { commitToTable, stageBatch } from './push-commit.js';
+import { commitToTable, PushRequestCache, stageBatch } from './push-commit.js';
 import { RequestIdConflictError } from './push-commit.js';
 import type { BatchRequest, StagedBatch, TableCommit, TableTarget } from './push-commit.js';
 import { checkPushedRows, PUSH_TARGETS, rowsDigest } from './push-rows.js';
@@ -95,6 +95,7 @@ export class Pusher {
   private readonly fields = new Map<string, Promise<readonly NestedField[]>>();
   private readonly inFlight = new Map<string, { readonly digest: string; readonly answer: Promise<PushAnswer> }>();
   private readonly options: PushConfig;
+  private readonly requestCache = new PushRequestCache();
 
   constructor(
     private readonly context: FeatureContext,
@@ -198,6 +199,7 @@ export class Pusher {
         requests: [{ rows, ...(requestId === undefined ? {} : { requestId, digest: rowsDigest(rows) }) }],
         target,
         directory,
+        requestCache: this.requestCache,
       }),
     );
     if (outcome instanceof RequestIdConflictError) throw outcome;
@@ -273,6 +275,7 @@ export class Pusher {
               requests: indexes.map((index) => items[index]!),
               target,
               directory,
+              requestCache: this.requestCache,
             }),
           ),
         );

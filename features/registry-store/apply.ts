@@ -4,7 +4,7 @@ import { FloeError } from '../../iceberg/errors.js';
 import { bind } from '../../iceberg/expressions/bind.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { ProjectConfig } from '../config.js';
-import { loadSourceTable, sourceColumns } from '../historical/source-scan.js';
+import { loadSourceTable, sourceColumns } from '../source.js';
 import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
 import type { Registry } from '../registry.js';
 import { windowBeyondRetention } from '../definitions.js';

@@ -6,7 +6,7 @@ import { currentSchema, sortOrderById } from '../../iceberg/spec/metadata.js';
 import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
-import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../definitions.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../online/online-columns.js';
 import { ONLINE_WRITE_PROPERTIES } from '../online/online-table-layout.js';
 import type { OnlineTableLayout } from '../online/online-table-layout.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';

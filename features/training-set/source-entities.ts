@@ -44,6 +44,7 @@ export async function sourceChunkEntitySql(
   const planned = await planSourceEntityRows(context, request.entities, keys, snapshotId === null ? undefined : BigInt(snapshotId));
   return sourceEntityRowsSql(planned, {
     keys,
+    readFiles: context.engine.readFiles,
     timestampColumn: request.timestampColumn ?? DEFAULT_ENTITY_TIMESTAMP,
     files: [...new Set(segments.map((segment) => segment.file))],
     ...signalOf(context),

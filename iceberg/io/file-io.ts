@@ -16,6 +16,8 @@ export interface WriteOptions {
 
 export interface FileIO {
   read(location: string): Promise<Uint8Array>;
+  /** `length` bytes from `offset`: one blob of a Puffin file (a deletion vector) without the rest. */
+  readRange(location: string, offset: number, length: number): Promise<Uint8Array>;
   write(location: string, data: Uint8Array, options?: WriteOptions): Promise<void>;
   /** Copies a local file to `location`: how DuckDB's Parquet output reaches the table. */
   upload(localPath: string, location: string, options?: WriteOptions): Promise<void>;

@@ -25,6 +25,26 @@ export class LocalFileIO implements FileIO {
     }
   }
 
+  async readRange(location: string, offset: number, length: number): Promise<Uint8Array> {
+    let handle;
+    try {
+      handle = await open(localPath(location), 'r');
+      const bytes = new Uint8Array(length);
+      const { bytesRead } = await handle.read(bytes, 0, length, offset);
+      if (bytesRead !== length) {
+        throw new FloeError('corrupt', `File ${location} ends before byte ${offset + length}: it holds ${offset + bytesRead}`, {
+          context: { location },
+        });
+      }
+      return bytes;
+    } catch (error) {
+      if (FloeError.is(error)) throw error;
+      throw ioError(error, 'read', location);
+    } finally {
+      await handle?.close();
+    }
+  }
+
   async write(location: string, data: Uint8Array, options: WriteOptions = {}): Promise<void> {
     await this.place(location, options, (temp) => writeFile(temp, data, { flag: 'wx' }));
   }

@@ -127,6 +127,20 @@ export class S3FileIO implements FileIO {
     return bytes;
   }
 
+  async readRange(location: string, offset: number, length: number): Promise<Uint8Array> {
+    const { bucket, key } = parseS3Location(location);
+    const bytes = await this.call('read', location, async () => {
+      const response = await this.client.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }),
+      );
+      return response.Body?.transformToByteArray();
+    });
+    if (bytes?.byteLength !== length) {
+      throw new FloeError('corrupt', `File ${location} ends before byte ${offset + length}`, { context: { location } });
+    }
+    return bytes;
+  }
+
   async write(location: string, data: Uint8Array, options: WriteOptions = {}): Promise<void> {
     const { bucket, key } = parseS3Location(location);
     await this.conditionalPut(location, options, (ifNoneMatch) =>

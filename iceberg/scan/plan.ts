@@ -12,7 +12,10 @@ export interface ScanTask {
   readonly dataFile: DataFile;
   readonly dataSequenceNumber: number;
   readonly specId: number;
-  /** Position deletes with data sequence number ≥ this file's (spec: "Scan Planning"). */
+  /**
+   * Position deletes with data sequence number ≥ this file's (spec: "Scan Planning"): its deletion
+   * vector alone when it has one (a Puffin file: `isDeletionVector`), else position delete files.
+   */
   readonly positionDeletes: readonly DeleteFileRef[];
   /** Equality deletes with data sequence number > this file's. */
   readonly equalityDeletes: readonly DeleteFileRef[];
@@ -42,6 +45,8 @@ export interface ScanPlanSummary {
   readonly dataFiles: number;
   readonly positionDeleteFiles: number;
   readonly equalityDeleteFiles: number;
+  /** Deletion vectors applied (v3), not counted among the position delete files; the planner always says. */
+  readonly deletionVectors?: number;
   /** Rows in the data files, before deletes. */
   readonly dataRecords: number;
   /** Manifests read, and manifests the filter ruled out by their partition summaries (not read). */

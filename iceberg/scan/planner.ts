@@ -9,6 +9,7 @@ import { metricsEvaluator } from '../expressions/metrics-evaluator.js';
 import type { MetricsEvaluator } from '../expressions/metrics-evaluator.js';
 import { partitionEvaluator } from '../expressions/partition-evaluator.js';
 import type { PartitionEvaluator } from '../expressions/partition-evaluator.js';
+import { isDeletionVector } from '../spec/deletion-vector.js';
 import { inheritFromManifestFile } from '../spec/manifest-avro.js';
 import type { DataFile, ManifestEntry, ManifestFile } from '../spec/manifest.js';
 import { ancestorsOf, currentSchema, schemaById, snapshotAsOf, snapshotById, snapshotForRef } from '../spec/metadata.js';
@@ -81,14 +82,14 @@ export async function planScan(table: LoadedTable, options: ScanOptions = {}): P
   });
 
   const dataEntries: { entry: ManifestEntry; specId: number }[] = [];
-  const deletes = new DeleteIndex(metadata);
+  const deletes = new DeleteIndex(metadata, tableName(table));
   let dataFilesSkipped = 0;
   for (const { entry, specId } of perManifest.flat()) {
     if (entry.dataFile.content === 'data') {
       if (!pruning || pruning.dataFileMayMatch(entry.dataFile, specId)) dataEntries.push({ entry, specId });
       else dataFilesSkipped += 1;
     } else if (!pruning || pruning.deleteFileMayApply(entry.dataFile, specId)) {
-      deletes.add(entry, specId, tableName(table));
+      deletes.add(entry, specId);
     }
   }
 
@@ -103,9 +104,9 @@ export async function planScan(table: LoadedTable, options: ScanOptions = {}): P
     };
   });
 
-  const applied = new Set(tasks.flatMap((task) => [...task.positionDeletes, ...task.equalityDeletes]).map((ref) => ref.file.filePath));
-  const appliedOfContent = (content: DataFile['content']): number =>
-    deletes.all.filter((ref) => ref.file.content === content && applied.has(ref.file.filePath)).length;
+  // By entry, not path: deletion vectors share Puffin files.
+  const applied = new Set(tasks.flatMap((task) => [...task.positionDeletes, ...task.equalityDeletes]));
+  const appliedOf = (kind: (file: DataFile) => boolean): number => deletes.all.filter((ref) => kind(ref.file) && applied.has(ref)).length;
   return {
     snapshotId: snapshot.snapshotId,
     schema,
@@ -114,8 +115,9 @@ export async function planScan(table: LoadedTable, options: ScanOptions = {}): P
     ...(filter === undefined ? {} : { filter }),
     summary: {
       dataFiles: tasks.length,
-      positionDeleteFiles: appliedOfContent('position-deletes'),
-      equalityDeleteFiles: appliedOfContent('equality-deletes'),
+      positionDeleteFiles: appliedOf((file) => file.content === 'position-deletes' && !isDeletionVector(file)),
+      equalityDeleteFiles: appliedOf((file) => file.content === 'equality-deletes'),
+      deletionVectors: appliedOf(isDeletionVector),
       dataRecords: tasks.reduce((sum, task) => sum + task.dataFile.recordCount, 0),
       manifestsRead: manifests.length,
       manifestsSkipped: listed.length - manifests.length,
@@ -281,28 +283,30 @@ function sequenceNumberOf(entry: ManifestEntry): number {
 /**
  * Delete files grouped by the partition they apply to (spec: "Scan Planning"); position delete
  * files whose entry names their one data file also by that file's path, as Java's DeleteFileIndex
- * keeps file-scoped deletes, so a data file meets only its own.
+ * keeps file-scoped deletes, so a data file meets only its own. Deletion vectors (v3) by the one
+ * data file each names: where one applies, it replaces that file's position delete files.
  */
 class DeleteIndex {
   readonly all: DeleteFileRef[] = [];
+  private readonly vectorByPath = new Map<string, { readonly ref: DeleteFileRef; readonly specId: number; readonly partition: string }>();
   private readonly positionByPartition = new Map<string, DeleteFileRef[]>();
   private readonly positionByPath = new Map<string, { readonly ref: DeleteFileRef; readonly partition: string }[]>();
   private readonly equalityByPartition = new Map<string, DeleteFileRef[]>();
   private readonly globalEquality: DeleteFileRef[] = [];
 
-  constructor(private readonly metadata: TableMetadata) {}
+  constructor(
+    private readonly metadata: TableMetadata,
+    private readonly table: string,
+  ) {}
 
-  add(entry: ManifestEntry, specId: number, location: string): void {
+  add(entry: ManifestEntry, specId: number): void {
     const file = entry.dataFile;
-    if (file.fileFormat === 'PUFFIN') {
-      throw new FloeError('unsupported', 'Deletion vectors (v3 Puffin delete files) are not supported yet', {
-        context: { table: location, file: file.filePath },
-      });
-    }
     const ref: DeleteFileRef = { file, dataSequenceNumber: sequenceNumberOf(entry) };
     this.all.push(ref);
     const key = partitionKey(specId, file.partition);
-    if (file.content === 'position-deletes') {
+    if (isDeletionVector(file)) {
+      this.addVector(ref, specId, key);
+    } else if (file.content === 'position-deletes') {
       const path = onlyReferencedPath(file);
       if (path === undefined) push(this.positionByPartition, key, ref);
       else push(this.positionByPath, path, { ref, partition: key });
@@ -315,6 +319,8 @@ class DeleteIndex {
 
   positionDeletesFor(dataFile: DataFile, specId: number, dataSequenceNumber: number): DeleteFileRef[] {
     const partition = partitionKey(specId, dataFile.partition);
+    const vector = this.vectorFor(dataFile, specId, partition, dataSequenceNumber);
+    if (vector !== undefined) return [vector];
     const applies: DeleteFileRef[] = [];
     for (const named of this.positionByPath.get(dataFile.filePath) ?? []) {
       if (named.partition === partition && named.ref.dataSequenceNumber >= dataSequenceNumber) applies.push(named.ref);
@@ -328,6 +334,53 @@ class DeleteIndex {
   equalityDeletesFor(dataFile: DataFile, specId: number, dataSequenceNumber: number): DeleteFileRef[] {
     const partitioned = this.equalityByPartition.get(partitionKey(specId, dataFile.partition)) ?? [];
     return [...partitioned, ...this.globalEquality].filter((ref) => ref.dataSequenceNumber > dataSequenceNumber);
+  }
+
+  /**
+   * The deletion vector of `dataFile`, checked as Java's DeleteFileIndex checks it: its sequence
+   * number is at least the data file's, and its spec and partition are the data file's; anything
+   * else is metadata no writer may produce.
+   */
+  private vectorFor(dataFile: DataFile, specId: number, partition: string, dataSequenceNumber: number): DeleteFileRef | undefined {
+    const vector = this.vectorByPath.get(dataFile.filePath);
+    if (vector === undefined) return undefined;
+    const { ref } = vector;
+    if (ref.dataSequenceNumber < dataSequenceNumber) {
+      throw this.corrupt(
+        dataFile,
+        `has a deletion vector with data sequence number ${ref.dataSequenceNumber}, older than the file's ${dataSequenceNumber}: expected one at least as new`,
+      );
+    }
+    if (vector.specId !== specId || vector.partition !== partition) {
+      throw this.corrupt(dataFile, `has a deletion vector of another partition (spec ${vector.specId}): expected the data file's own`);
+    }
+    return ref;
+  }
+
+  private addVector(ref: DeleteFileRef, specId: number, partition: string): void {
+    const { file } = ref;
+    const dataFile = file.referencedDataFile;
+    if (file.content !== 'position-deletes' || dataFile == null || file.contentOffset == null || file.contentSizeInBytes == null) {
+      throw new FloeError(
+        'corrupt',
+        `A Puffin delete file of table ${this.table} is not a deletion vector with referenced_data_file, content_offset and content_size_in_bytes: the spec requires all three`,
+        { context: { table: this.table, file: file.filePath } },
+      );
+    }
+    if (this.vectorByPath.has(dataFile)) {
+      throw new FloeError(
+        'corrupt',
+        `Data file ${dataFile} of table ${this.table} has two live deletion vectors; the spec allows at most one per data file in a snapshot`,
+        { context: { table: this.table, file: dataFile } },
+      );
+    }
+    this.vectorByPath.set(dataFile, { ref, specId, partition });
+  }
+
+  private corrupt(dataFile: DataFile, what: string): FloeError {
+    return new FloeError('corrupt', `Data file ${dataFile.filePath} of table ${this.table} ${what}`, {
+      context: { table: this.table, file: dataFile.filePath },
+    });
   }
 
   private isUnpartitioned(specId: number): boolean {
@@ -354,6 +407,7 @@ function emptyPlan(schema: Schema, filter: BoundExpression | undefined): ScanPla
       dataFiles: 0,
       positionDeleteFiles: 0,
       equalityDeleteFiles: 0,
+      deletionVectors: 0,
       dataRecords: 0,
       manifestsRead: 0,
       manifestsSkipped: 0,

@@ -54,6 +54,14 @@ describe('S3FileIO on MinIO', () => {
     await assert.rejects(io.read(location), (error: unknown) => FloeError.is(error, 'not-found') && error.message.includes(location));
   });
 
+  it('readRange reads only the bytes asked for (a deletion vector in its Puffin file), and refuses a range past the end', async () => {
+    const io = s3();
+    const location = `${prefix}/range/deletes.puffin`;
+    await io.write(location, bytes('PFA1-blob-one-blob-two-PFA1'));
+    assert.equal(new TextDecoder().decode(await io.readRange(location, 5, 8)), 'blob-one');
+    await assert.rejects(io.readRange(location, 20, 10), (error: unknown) => FloeError.is(error) && error.message.includes(location));
+  });
+
   it('ifAbsent refuses to replace an object (If-None-Match: *), and the first content stays', async () => {
     const io = s3();
     const location = `${prefix}/once/00001-x.metadata.json`;

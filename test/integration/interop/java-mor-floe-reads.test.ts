@@ -3,10 +3,13 @@
  * equality deletes on unpartitioned, bucket and identity tables, interleaved sequence numbers, null
  * equality keys, schema evolution) read by Floe give Java's rows at every snapshot; Floe's plan
  * attaches to each data file exactly the delete files the spec's rules select (worked out here from
- * Java's own file listing), and never fewer than Java's planner applies. v3 deletion vectors are
- * refused with a clear `unsupported` error naming the Puffin file.
+ * Java's own file listing), and never fewer than Java's planner applies. On v3, a data file's
+ * deletion vector replaces its position delete files (a table upgraded from v2 keeps them for the
+ * other files), and pyiceberg 0.12, which reads deletion vectors too, reads the same rows. A
+ * deletion vector whose bytes are damaged is a `corrupt` error naming the table and data file.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Engine } from '../../../engine/duckdb.js';
@@ -15,8 +18,9 @@ import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
 import { FloeError } from '../../../iceberg/errors.js';
 import { planScan } from '../../../iceberg/scan/planner.js';
 import { generateJavaMorFixtures, JAVA_MOR_CASES, type JavaMorCase, type JavaMorFixture } from '../../support/java-mor-fixtures.js';
-import type { JavaFile } from '../../support/java-oracle.js';
+import { asPyicebergCatalog, type JavaFile } from '../../support/java-oracle.js';
 import { readFloeRows, sortRows } from '../../support/oracle-rows.js';
+import { runPyiceberg, type RowsReply } from '../../support/pyiceberg.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const dir = scratchFolder('interop-mor');
@@ -39,7 +43,14 @@ async function load(fixture: JavaMorFixture): Promise<LoadedTable> {
   return catalog.loadTable({ namespace: [namespace], name });
 }
 
-const MOR_CASES = JAVA_MOR_CASES.filter((name) => name !== 'deletion-vectors-v3');
+/**
+ * Java's rows as Floe reads them today: deletion-vectors-v3's timestamptz_ns column to the
+ * microsecond (the limitation recorded at the end of this file).
+ */
+function javaRows(name: JavaMorCase, rows: readonly Record<string, unknown>[]): Record<string, unknown>[] {
+  if (name !== 'deletion-vectors-v3') return [...rows];
+  return rows.map((row) => ({ ...row, at: typeof row.at === 'string' ? row.at.replace(/(\.\d{6})\d{3}Z$/, '$1000Z') : row.at }));
+}
 
 /** The spec's "Scan Planning" rules over Java's listing of the snapshot's files. */
 function specDeletes(
@@ -68,7 +79,38 @@ function specDeletes(
 }
 
 describe('Java writes merge-on-read tables, Floe reads them', () => {
-  for (const name of MOR_CASES) {
+  // First, before any read: a vector's decoded positions are kept locally once read (table files are immutable).
+  test('a deletion vector with a wrong CRC or magic: corrupt, naming the table and the data file, not the metadata file', async () => {
+    const fixture = fixtures['deletion-vectors-equality-v3'];
+    const table = await load(fixture);
+    const vector = fixture.inspect.files.find((file) => file.file_format === 'PUFFIN')!;
+    const puffin = new URL(vector.file_path).pathname;
+    const original = readFileSync(puffin);
+    const tableName = [...table.identifier.namespace, table.identifier.name].join('.');
+    const damage = async (offsetInBlob: number, pattern: RegExp): Promise<void> => {
+      const damaged = Buffer.from(original);
+      damaged[vector.content_offset! + offsetInBlob]! ^= 0xff;
+      writeFileSync(puffin, damaged);
+      try {
+        await assert.rejects(readFloeRows(engine, table), (error: unknown) => {
+          assert.ok(FloeError.is(error, 'corrupt'), String(error));
+          assert.match(error.message, pattern);
+          assert.ok(error.message.includes(`data file ${vector.referenced_data_file!} of table ${tableName}`), error.message);
+          assert.ok(!error.message.includes(table.metadataLocation), 'no metadata file path');
+          assert.equal(error.context.table, tableName);
+          return true;
+        });
+      } finally {
+        writeFileSync(puffin, original);
+      }
+    };
+    await damage(5, /magic D1 D3 39 64/);
+    await damage(vector.content_size_in_bytes! - 1, /CRC-32/);
+    // Restored, it reads again.
+    assert.deepEqual(sortRows((await readFloeRows(engine, table)).rows, ['id']), fixture.rows);
+  });
+
+  for (const name of JAVA_MOR_CASES) {
     test(`${name}: Floe reads Java's rows at every snapshot`, async () => {
       const fixture = fixtures[name];
       const table = await load(fixture);
@@ -77,10 +119,14 @@ describe('Java writes merge-on-read tables, Floe reads them', () => {
         current.scan.plan.schema.fields.map((field) => field.name),
         fixture.columns,
       );
-      assert.deepEqual(sortRows(current.rows, ['id']), fixture.rows, `${name}: current`);
+      assert.deepEqual(sortRows(current.rows, ['id']), javaRows(name, fixture.rows), `${name}: current`);
       for (const snapshot of fixture.snapshots) {
         const floe = await readFloeRows(engine, table, { snapshotId: BigInt(snapshot.snapshot_id) });
-        assert.deepEqual(sortRows(floe.rows, ['id']), snapshot.rows, `${name}: snapshot at sequence number ${snapshot.sequence_number}`);
+        assert.deepEqual(
+          sortRows(floe.rows, ['id']),
+          javaRows(name, snapshot.rows),
+          `${name}: snapshot at sequence number ${snapshot.sequence_number}`,
+        );
       }
       assert.equal(current.scan.plan.mode, 'merge-on-read');
     });
@@ -103,6 +149,20 @@ describe('Java writes merge-on-read tables, Floe reads them', () => {
         assert.equal(task.dataSequenceNumber, data.data_sequence_number, `${name}: data sequence number of ${data.file_path}`);
         const expected = specDeletes(fixture.inspect.files, data, unpartitioned);
         const floePosition = task.positionDeletes.map((ref) => ref.file.filePath).sort();
+        // A deletion vector replaces the data file's position delete files: Floe applies it alone.
+        const vector = fixture.inspect.files.find((file) => file.file_format === 'PUFFIN' && file.referenced_data_file === data.file_path);
+        if (vector !== undefined) {
+          assert.deepEqual(
+            task.positionDeletes.map((ref) => [
+              ref.file.filePath,
+              ref.file.contentOffset,
+              ref.file.contentSizeInBytes,
+              ref.dataSequenceNumber,
+            ]),
+            [[vector.file_path, vector.content_offset, vector.content_size_in_bytes, vector.data_sequence_number]],
+            `${name}: the deletion vector alone applies to ${data.file_path}`,
+          );
+        }
         const floeEquality = task.equalityDeletes.map((ref) => ref.file.filePath).sort();
         // Floe may narrow position deletes by their file_path bounds (as Java does); equality deletes it keeps all.
         for (const path of floePosition)
@@ -115,28 +175,35 @@ describe('Java writes merge-on-read tables, Floe reads them', () => {
     });
   }
 
-  test('deletion vectors (v3 Puffin): refused as unsupported, naming the table and the file, before any row is read', async () => {
-    const fixture = fixtures['deletion-vectors-v3'];
-    const table = await load(fixture);
-    // Snapshots before the first vector read fine.
-    const first = fixture.snapshots[0]!;
-    const before = await readFloeRows(engine, table, { snapshotId: BigInt(first.snapshot_id) });
-    assert.deepEqual(
-      sortRows(before.rows, ['id']).map((row) => row.id),
-      first.rows.map((row) => row.id),
-    );
-    await assert.rejects(readFloeRows(engine, table), (error: unknown) => {
-      assert.ok(FloeError.is(error, 'unsupported'), String(error));
-      assert.match(error.message, /Deletion vectors/);
-      assert.match(String(error.context.file), /\.puffin$/);
-      assert.equal(
-        error.context.table,
-        [...table.identifier.namespace, table.identifier.name].join('.'),
-        'the table by its identifier, not its metadata file',
+  for (const [name, last] of [
+    ['deletion-vectors-equality-v3', 3],
+    ['upgraded-v2-to-v3', 5],
+  ] as const) {
+    test(`${name}: pyiceberg 0.12, which reads deletion vectors too, reads the same rows as Floe up to the first equality delete`, async () => {
+      // pyiceberg 0.12 refuses equality deletes (see test/integration/java/java-mor-fixtures.test.ts).
+      const fixture = fixtures[name];
+      const table = await load(fixture);
+      const catalog = asPyicebergCatalog(fixture.catalog);
+      const compared = fixture.snapshots.filter((snapshot) => snapshot.sequence_number <= last);
+      assert.ok(
+        compared.some((snapshot) => snapshot.operation !== 'append'),
+        'a snapshot with deletes is compared',
       );
-      return true;
+      for (const snapshot of compared) {
+        const python = await runPyiceberg<RowsReply>('read', {
+          catalog,
+          identifier: fixture.identifier,
+          snapshot_id: snapshot.snapshot_id,
+        });
+        const floe = await readFloeRows(engine, table, { snapshotId: BigInt(snapshot.snapshot_id) });
+        assert.deepEqual(
+          sortRows(floe.rows, ['id']),
+          sortRows(python.rows, ['id']),
+          `${name}: snapshot at sequence number ${snapshot.sequence_number}`,
+        );
+      }
     });
-  });
+  }
 
   test('known limitation, recorded: timestamptz_ns values lose their nanoseconds (DuckDB 1.5 reads UTC-adjusted NANOS Parquet as µs TIMESTAMPTZ)', async () => {
     // Java wrote 2024-07-01T00:00:00.123456789Z; the spec's value keeps all nine digits. DuckDB's

@@ -4,7 +4,7 @@
 // permission leaves both tables at the snapshot they had.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -257,6 +257,33 @@ describe('static tokens on every route', () => {
     const response = await fetch(`${base}/metrics`, { headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } });
     assert.equal(response.status, 401);
     assert.match(serverError(await response.json()).message, /not "Bearer <token>"/);
+  });
+
+  test('on one keep-alive connection, each request is judged by its own token', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    const read = (token: string | undefined): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const body = JSON.stringify(readBody);
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (token !== undefined) headers.authorization = `Bearer ${token}`;
+        const sent = request(`${base}/get-online-features`, { method: 'POST', agent, headers }, (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode!));
+        });
+        sent.on('socket', (socket) => sockets.add(socket));
+        sent.on('error', reject);
+        sent.end(body);
+      });
+    try {
+      const statuses = [];
+      for (const token of [tokens.reader, tokens.reader, 'not-a-token-of-ours', tokens.nothing, undefined, tokens.reader, tokens.pusher])
+        statuses.push(await read(token));
+      assert.deepEqual(statuses, [200, 200, 401, 403, 401, 200, 403]);
+      assert.equal(sockets.size, 1, 'every request went over one connection');
+    } finally {
+      agent.destroy();
+    }
   });
 
   test('a push refused by permission leaves the source and online tables at their snapshots', async () => {

@@ -37,6 +37,9 @@ export class MemoryFileIO implements FileIO {
     if (!bytes) throw new FloeError('not-found', `No file ${location}`, { context: { location } });
     return bytes;
   }
+  async readRange(location: string, offset: number, length: number): Promise<Uint8Array> {
+    return (await this.read(location)).subarray(offset, offset + length);
+  }
   async write(location: string, data: Uint8Array): Promise<void> {
     this.files.set(location, data);
   }

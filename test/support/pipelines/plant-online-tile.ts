@@ -4,7 +4,7 @@ import { quoteIdentifier as q, quoteLiteral } from '../../../engine/sql.js';
 import { duckdbType } from '../../../engine/types.js';
 import type { FeatureContext } from '../../../features/context.js';
 import { withScratchDirectory } from '../../../features/context.js';
-import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../../../features/definitions.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../../../features/online/online-columns.js';
 import { commitOutputFiles, writeOutputFiles } from '../../../features/historical/output-table.js';
 import {
   columnPartials,

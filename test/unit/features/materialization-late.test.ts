@@ -4,15 +4,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defineFeatureView } from '../../../features/definitions.js';
+import { clampWindow } from '../../../features/materialize/plan.js';
 import {
   carriedSummary,
-  clampWindow,
   SOURCE_CURSOR_PROPERTY,
   SOURCE_SNAPSHOT_PROPERTY,
   sourceCursorOf,
   WATERMARK_PROPERTY,
   WINDOW_END_PROPERTY,
-} from '../../../features/materialization.js';
+} from '../../../features/online/table-state.js';
 import { classifySourceChanges, lowerBoundMicros, oldestAncestor } from '../../../features/source-changes.js';
 import type { DataFile } from '../../../iceberg/spec/manifest.js';
 import type { TableMetadata } from '../../../iceberg/spec/metadata.js';

@@ -17,6 +17,7 @@ import java.util.function.Function;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
+import org.apache.iceberg.FileContent;
 import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.ManifestFile;
 import org.apache.iceberg.ManifestFiles;
@@ -320,17 +321,21 @@ final class Writes {
   /**
    * Format v3 takes position deletes as deletion vectors (Puffin blobs, one per data file). A data
    * file that already has one gets a new vector holding the old positions too, and the commit
-   * removes the old one, as Java's own writers do.
+   * removes the old one, as Java's own writers do. On a table upgraded from v2, a data file's
+   * first vector also takes the positions of the position delete files that name it (removing
+   * those that name only it), as the spec asks of a vector that replaces them.
    */
   private static void writeDeletionVectors(Table table, List<Position> positions, List<DeleteFile> added, List<DeleteFile> replaced) throws IOException {
     if (positions.isEmpty()) return;
     Map<String, DeleteFile> existing = new HashMap<>();
+    List<DeleteFile> positionFiles = new ArrayList<>();
     Snapshot current = table.currentSnapshot();
     if (current != null) {
       for (ManifestFile manifest : current.deleteManifests(table.io())) {
         try (ManifestReader<DeleteFile> reader = ManifestFiles.readDeleteManifest(manifest, table.io(), table.specs())) {
           for (DeleteFile file : reader) {
             if (file.format() == FileFormat.PUFFIN && file.referencedDataFile() != null) existing.put(file.referencedDataFile(), file.copy());
+            else if (file.content() == FileContent.POSITION_DELETES) positionFiles.add(file.copy());
           }
         }
       }
@@ -338,7 +343,12 @@ final class Writes {
     BaseDeleteLoader loader = new BaseDeleteLoader(file -> table.io().newInputFile(file.location()));
     Function<String, PositionDeleteIndex> previous = path -> {
       DeleteFile old = existing.get(path);
-      return old == null ? null : loader.loadPositionDeletes(List.of(old), path);
+      if (old != null) return loader.loadPositionDeletes(List.of(old), path);
+      List<DeleteFile> naming = new ArrayList<>();
+      for (DeleteFile file : positionFiles) {
+        if (file.referencedDataFile() == null || file.referencedDataFile().equals(path)) naming.add(file);
+      }
+      return naming.isEmpty() ? null : loader.loadPositionDeletes(naming, path);
     };
     BaseDVFileWriter writer = new BaseDVFileWriter(outputFiles(table, FileFormat.PUFFIN), previous);
     try {
