@@ -24,8 +24,8 @@ import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { parseTransform } from '../../../../iceberg/spec/transforms.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../../iceberg/spec/types.js';
 import { compareValues, formatDecimal } from '../../../../iceberg/spec/values.js';
-import { matches, matchesEither } from './support/row-oracle.js';
-import type { OracleFilter } from './support/row-oracle.js';
+import { matches, matchesEither } from '../../../support/iceberg/row-oracle.js';
+import type { OracleFilter } from '../../../support/iceberg/row-oracle.js';
 
 interface TypeCase {
   readonly type: PrimitiveType;
