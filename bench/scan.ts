@@ -64,6 +64,7 @@ import {
   type PeerResult,
 } from './_iceberg/scan-answers.js';
 import { writeScanTable, type ScanTableShape } from './_iceberg/scan-table.js';
+import { median } from './_stats.js';
 import type { BenchmarkOptions } from './run.js';
 
 const REPEATS = 9;
@@ -81,7 +82,7 @@ const QUICK: ScanTableShape = { days: 12, appends: 10, rowsPerFile: 10_000, equa
 const FULL: ScanTableShape = { days: 30, appends: 10, rowsPerFile: 20_000, equalityDeleteEvery: 100 };
 
 const log = (message: string): void => console.log(`[scan] ${message}`);
-const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
 const round = (value: number): number => Math.round(value * 1000) / 1000;
 
 async function timed(what: string, run: () => Promise<Answer>): Promise<{ ms: number; answer: Answer }> {

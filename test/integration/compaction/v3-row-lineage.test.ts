@@ -6,8 +6,6 @@
  * loads its metadata.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { appendQuery } from '../../../engine/append-query.js';
@@ -19,6 +17,7 @@ import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
 import { planScan } from '../../../iceberg/scan/planner.js';
 import { javaSqliteCatalog, openJavaOracle, type JavaOracleSession } from '../../support/java-oracle.js';
 import type { OracleRow } from '../../support/oracle-rows.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 let dir: string;
 let catalog: SqlCatalog;
@@ -27,7 +26,7 @@ let java: JavaOracleSession;
 const identifier = { namespace: ['floe'], name: 'lineage' };
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'floe-v3-lineage-'));
+  dir = scratchFolder('v3-lineage');
   catalog = await SqlCatalog.open({ name: 'floe_oracle', uri: join(dir, 'catalog.db'), warehouse: `file://${join(dir, 'warehouse')}` });
   engine = await Engine.create({ threads: 2 });
   java = openJavaOracle();
@@ -37,7 +36,6 @@ after(async () => {
   await java?.close();
   await catalog?.close();
   engine?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function lineage(): Promise<Map<number, string>> {

@@ -13,8 +13,6 @@
  * removes the file.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { appendQuery } from '../../../engine/append-query.js';
@@ -34,7 +32,8 @@ import { upgradeFormatVersion } from '../../../iceberg/write/upgrade-format-vers
 import { javaSqliteCatalog, openJavaOracle, type JavaCatalog, type JavaOracleSession } from '../../support/java-oracle.js';
 import { readFloeRows, sortRows, type OracleRow } from '../../support/oracle-rows.js';
 import { sqliteCatalog, type OracleCatalog } from '../../support/pyiceberg.js';
-import { py } from './helpers/pyiceberg.js';
+import { py } from '../../support/interop/pyiceberg-interop.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 let dir: string;
 let catalog: Catalog;
@@ -55,7 +54,7 @@ const rowsQuery = (from: number, to: number): string =>
   `SELECT range::BIGINT AS id, 'row ' || range::VARCHAR AS name FROM range(${from}, ${to})`;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'floe-interop-v3-'));
+  dir = scratchFolder('interop-v3');
   javaCatalog = javaSqliteCatalog(dir);
   pyCatalog = sqliteCatalog(dir);
   catalog = await SqlCatalog.open({ name: 'floe_oracle', uri: join(dir, 'catalog.db'), warehouse: `file://${join(dir, 'warehouse')}` });
@@ -67,7 +66,6 @@ after(async () => {
   await java?.close();
   await catalog?.close();
   engine?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const nameOf = (identifier: TableIdentifier): string => `${identifier.namespace.join('.')}.${identifier.name}`;

@@ -8,8 +8,6 @@
  * a deletion vector that leaves the remaining rows' positions, and so their row ids, as they were.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Engine } from '../../../engine/duckdb.js';
@@ -21,6 +19,7 @@ import { currentSchema } from '../../../iceberg/spec/metadata.js';
 import { LAST_UPDATED_SEQUENCE_NUMBER_FIELD, ROW_ID_FIELD } from '../../../iceberg/spec/row-lineage-fields.js';
 import { javaSqliteCatalog, openJavaOracle, type JavaCatalog, type JavaOracleSession } from '../../support/java-oracle.js';
 import { oracleRow, readFloeRows, sortRows, type OracleRow } from '../../support/oracle-rows.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const IDENTIFIER = 'v3.columns';
 let dir: string;
@@ -34,7 +33,7 @@ const javaSnapshots: { snapshotId: string; rows: OracleRow[]; lineage: OracleRow
 const field = (id: number, name: string, type: string, required = false) => ({ id, name, type, required });
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'floe-interop-v3-columns-'));
+  dir = scratchFolder('interop-v3-columns');
   javaCatalog = javaSqliteCatalog(dir);
   java = openJavaOracle();
   const run = { catalog: javaCatalog, identifier: IDENTIFIER };
@@ -109,7 +108,6 @@ after(async () => {
   await java?.close();
   await catalog?.close();
   engine?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function load(): Promise<LoadedTable> {

@@ -5,8 +5,6 @@
  * worked out here from the table's layout, not taken from Java.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DELETE_EVERY, writeScanTable, type ScanTable, type ScanTableShape } from '../../../bench/_iceberg/scan-table.js';
@@ -14,6 +12,7 @@ import { Engine } from '../../../engine/duckdb.js';
 import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
 import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
 import { javaSqliteCatalog, openJavaOracle, type JavaOracleSession } from '../../support/java-oracle.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const SHAPE: ScanTableShape = { days: 6, appends: 10, rowsPerFile: 40, equalityDeleteEvery: 7 };
 /** The appends whose rows the table deletes by position and by equality (scan-table.ts). */
@@ -25,7 +24,7 @@ let java: JavaOracleSession;
 const written: Partial<Record<2 | 3, ScanTable>> = {};
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'floe-bench-scan-table-'));
+  dir = scratchFolder('bench-scan-table');
   const catalog = await SqlCatalog.open({
     name: 'floe_oracle',
     uri: join(dir, 'catalog.db'),
@@ -53,7 +52,6 @@ before(async () => {
 });
 after(async () => {
   await java.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** The ids Java reads from the table of `formatVersion`, at the snapshot before the equality deletes or now. */

@@ -7,8 +7,8 @@ import { LAST_UPDATED_SEQUENCE_NUMBER_COLUMN, ROW_ID_COLUMN } from '../../../eng
 import { quoteLiteral } from '../../../engine/sql.js';
 import { FloeError } from '../../../iceberg/errors.js';
 import type { NestedField } from '../../../iceberg/spec/types.js';
-import { tuples, withConnection } from './helpers.js';
-import { file, locations, plan, schema, task } from './plans.js';
+import { tuples, withConnection } from '../../support/engine/duckdb.js';
+import { file, locations, plan, schema, task } from '../../support/engine/plans.js';
 
 async function writeWithIds(connection: DuckDBConnection, path: string, select: string, fieldIds: string): Promise<void> {
   await connection.run(`COPY (${select}) TO ${quoteLiteral(path)} (FORMAT parquet, FIELD_IDS ${fieldIds})`);

@@ -10,8 +10,8 @@ import { getHistoricalFeatures } from '../../../features/historical/get-historic
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import { FloeError } from '../../../iceberg/errors.js';
 import { addColumn } from '../../../iceberg/schema-update/add-column.js';
-import type { Workspace } from './support/tables.js';
-import { withWorkspace } from './support/tables.js';
+import type { Workspace } from '../../support/features/tables.js';
+import { withWorkspace } from '../../support/features/tables.js';
 
 const IDENTIFIER = { namespace: ['rides'], name: 'ns_stats' };
 

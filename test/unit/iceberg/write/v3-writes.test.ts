@@ -5,8 +5,6 @@
  * Java's summary counts; a deletion vector another commit added meanwhile; a refused downgrade.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -23,6 +21,7 @@ import { fastAppend } from '../../../../iceberg/write/fast-append.js';
 import { rowDelta } from '../../../../iceberg/write/row-delta.js';
 import { readAllManifestEntries } from '../../../../iceberg/write/table-manifests.js';
 import { upgradeFormatVersion } from '../../../../iceberg/write/upgrade-format-version.js';
+import { scratchFolder } from '../../../support/scratch-folder.js';
 
 const SCHEMA: Schema = { schemaId: 0, identifierFieldIds: [], fields: [{ id: 1, name: 'id', required: true, type: 'long' }] };
 let root: string;
@@ -30,13 +29,12 @@ let catalog: SqlCatalog;
 let counter = 0;
 
 before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'floe-v3-writes-'));
+  root = scratchFolder('v3-writes');
   catalog = await SqlCatalog.open({ name: 'unit', uri: join(root, 'catalog.db'), warehouse: pathToFileURL(join(root, 'warehouse')).href });
   await catalog.createNamespace(['db']);
 });
 after(async () => {
   await catalog.close();
-  await rm(root, { recursive: true, force: true });
 });
 
 async function newTable(formatVersion: 2 | 3): Promise<TableIdentifier> {

@@ -2,27 +2,25 @@
 // creates the online table as v3; `floe table upgrade` moves a v2 online table to v3 once (a second
 // run changes nothing), and refuses a downgrade and a table Floe does not own (the source), exit 2.
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
-import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
-import { createSource } from './pipelines/support/pipeline.js';
-import type { SourceTable } from './pipelines/support/pipeline.js';
-import { floeCommand, writeCliProject } from './support/cli-project.js';
+import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
+import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
+import { createSource } from '../../support/pipelines/pipeline.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
+import { floeCommand, writeCliProject } from '../../support/cli-project.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 let directory: string;
 let source: SourceTable;
 
 before(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'floe-cli-upgrade-'));
+  directory = scratchFolder('cli-upgrade');
   source = await createSource(path.join(directory, 'source'));
 });
 
-after(async () => {
-  await rm(directory, { recursive: true, force: true });
-});
+after(async () => {});
 
 async function project(name: string, view: string, formatVersion?: 3): Promise<string> {
   const folder = path.join(directory, name);
