@@ -10,7 +10,7 @@ import type { MetricsEvaluator } from '../expressions/metrics-evaluator.js';
 import { partitionEvaluator } from '../expressions/partition-evaluator.js';
 import type { PartitionEvaluator } from '../expressions/partition-evaluator.js';
 import { isDeletionVector } from '../spec/deletion-vector.js';
-import { inheritFromManifestFile } from '../spec/manifest-avro.js';
+import { inheritManifestEntries } from '../spec/manifest-avro.js';
 import type { DataFile, ManifestEntry, ManifestFile } from '../spec/manifest.js';
 import { ancestorsOf, currentSchema, schemaById, snapshotAsOf, snapshotById, snapshotForRef } from '../spec/metadata.js';
 import type { TableMetadata } from '../spec/metadata.js';
@@ -72,9 +72,10 @@ export async function planScan(table: LoadedTable, options: ScanOptions = {}): P
   const manifests = pruning ? listed.filter((manifest) => pruning.manifestMayMatch(manifest)) : listed;
   const perManifest = await mapWithConcurrency(manifests, options.concurrency ?? 8, async (manifest) => {
     const read = await readManifestOf(table.io, metadata, manifest);
-    const live = read.entries
+    // Inherited before dropping deleted entries: a v3 file's first_row_id counts the files before it.
+    const live = inheritManifestEntries(read.entries, manifest)
       .filter((entry) => entry.status !== 'deleted')
-      .map((entry) => ({ entry: inheritFromManifestFile(entry, manifest), specId: read.specId }));
+      .map((entry) => ({ entry, specId: read.specId }));
     // A merged manifest also lists older files as EXISTING: only files added in the range count.
     return appended === undefined
       ? live
