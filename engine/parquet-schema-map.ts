@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { FloeError } from '../core/errors.js';
 import type { NestedField } from '../iceberg/spec/types.js';
+import { initialDefaultText } from './initial-defaults.js';
 import { quoteIdentifier, quoteLiteral } from './sql.js';
 import { duckdbType } from './types.js';
 
@@ -33,35 +34,9 @@ export function parquetSchemaArgument(columns: readonly FieldIdColumn[]): string
 /** The field's column as read from data files: its v3 initial default fills files written before it existed. */
 export function fieldIdColumn(field: NestedField, name: string): FieldIdColumn {
   const column: FieldIdColumn = { fieldId: field.id, name, type: duckdbType(field.type) };
-  return field.initialDefault === undefined || field.initialDefault === null
-    ? column
-    : { ...column, defaultValue: initialDefaultSql(field) };
-}
-
-/**
- * A field's initial default (JSON single-value form, spec "JSON single-value serialization") as a
- * VARCHAR literal that DuckDB casts to the column's type. Only primitive defaults whose JSON text
- * DuckDB parses as-is are supported.
- */
-function initialDefaultSql(field: NestedField): string {
-  const value = field.initialDefault;
-  const type = field.type;
-  const unsupported = (): never => {
-    throw new FloeError(
-      'unsupported',
-      `Column ${JSON.stringify(field.name)} has an initial default of type ${typeof type === 'string' ? type : type.type} that Floe cannot read yet`,
-      {
-        context: { fieldId: field.id },
-      },
-    );
-  };
-  if (typeof type !== 'string' || type === 'binary' || type.startsWith('fixed[')) return unsupported();
-  if (typeof value === 'boolean' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string') {
-    return `${quoteLiteral(String(value))}::VARCHAR`;
-  }
-  // lossless-json numbers (LosslessNumber) keep their text in `value` and print it with toString.
-  if (typeof value === 'object' && value !== null && 'isLosslessNumber' in value) return `${quoteLiteral(String(value))}::VARCHAR`;
-  return unsupported();
+  const initialDefault = initialDefaultText(field);
+  // As VARCHAR, cast by DuckDB to the column's type: every entry of the schema MAP has one value type.
+  return initialDefault === undefined ? column : { ...column, defaultValue: `${quoteLiteral(initialDefault)}::VARCHAR` };
 }
 
 /**

@@ -17,6 +17,8 @@ import type { FileGroup, ReadShape } from './read-plan/file-groups.js';
 import { mergeOnReadSql } from './read-plan/merge-on-read.js';
 import { ROW_FILE_PATH_COLUMN, ROW_POSITION_COLUMN } from './read-plan/options.js';
 import type { ReadPlanOptions } from './read-plan/options.js';
+import { requireReadableColumns } from './readable-columns.js';
+import { emptyRowLineageColumns, requireLineageNamesFree, rowLineageColumns, STORED_ROW_LINEAGE_FIELDS } from './row-lineage.js';
 import { quoteIdentifier as q, quoteLiteralList } from './sql.js';
 import { duckdbType } from './types.js';
 
@@ -49,7 +51,7 @@ export type { ReadPlanOptions } from './read-plan/options.js';
  */
 export function readPlanSql(plan: ScanPlan, options: ReadPlanOptions): string {
   const outputs = plan.schema.fields.map((field) => ({ field, internal: internalName(field.id) }));
-  if (outputs.length === 0 && !options.rowPositions) {
+  if (outputs.length === 0 && !options.rowPositions && !options.rowLineage) {
     throw new FloeError('invalid-input', 'The scan plan projects no columns; ask for at least one column', {
       context: { snapshotId: plan.snapshotId ?? undefined },
     });
@@ -57,6 +59,11 @@ export function readPlanSql(plan: ScanPlan, options: ReadPlanOptions): string {
   const filter = plan.filter !== undefined && plan.filter.op !== 'true' ? plan.filter : undefined;
   const read: ReadShape = { fields: [...plan.schema.fields], filter };
   if (filter) read.fields.push(...filterOnlyFields(filter, plan.schema, options.tableSchema));
+  requireReadableColumns(read.fields, options.table);
+  if (options.rowLineage) {
+    requireLineageNamesFree(plan.schema, options.table);
+    read.fields.push(...STORED_ROW_LINEAGE_FIELDS);
+  }
   const hasDeletes = plan.tasks.some((task) => task.positionDeletes.length > 0 || task.equalityDeletes.length > 0);
   // Without deletes, one Parquet scan with the whole filter: DuckDB writes a UNION ALL of scans
   // (CREATE TABLE AS, COPY) on one thread, twice the time of one scan on bench pit's views.
@@ -75,6 +82,9 @@ export function readPlanSql(plan: ScanPlan, options: ReadPlanOptions): string {
             `CAST(${alias}${q('file_row_number')} AS BIGINT) AS ${q(ROW_POSITION_COLUMN)}`,
           ]
         : []),
+      ...(options.rowLineage
+        ? rowLineageColumns(ordered.tasks, (field) => `${alias}${q(internalName(field.id))}`, `${alias}${q('file_row_number')}`, dataIndex)
+        : []),
     ].join(', ');
   let body: string;
   if (plan.tasks.length === 0) {
@@ -83,6 +93,7 @@ export function readPlanSql(plan: ScanPlan, options: ReadPlanOptions): string {
       ...(options.rowPositions
         ? [`CAST(NULL AS VARCHAR) AS ${q(ROW_FILE_PATH_COLUMN)}`, `CAST(NULL AS BIGINT) AS ${q(ROW_POSITION_COLUMN)}`]
         : []),
+      ...(options.rowLineage ? emptyRowLineageColumns() : []),
     ].join(', ');
     body = `SELECT ${nulls} WHERE false`;
   } else {
@@ -128,7 +139,7 @@ export function fileByNameSql(
 function copyOnWriteSql(group: FileGroup, options: ReadPlanOptions, read: ReadShape, projection: (dataIndex: string) => string): string {
   const columns = read.fields.map((field) => fieldIdColumn(field, internalName(field.id)));
   // Positions need file_row_number; a plan that reads no column at all still needs one to scan.
-  const rowNumbers = options.rowPositions ? ', file_row_number = true' : '';
+  const rowNumbers = options.rowPositions || options.rowLineage ? ', file_row_number = true' : '';
   const schemaArgument = columns.length === 0 ? '' : `, ${parquetSchemaArgument(columns)}`;
   const paths = group.tasks.map((task) => options.localPath(task.dataFile.filePath));
   const files = group.tasks.map((task) => task.dataFile);

@@ -20,6 +20,8 @@ export interface TableScan {
 export interface TableScanOptions extends ScanOptions {
   /** SQL over the table's column names, quoted by the caller; pushed into the Parquet scans. */
   readonly rowFilter?: string;
+  /** Also output the v3 row lineage columns `_row_id` and `_last_updated_sequence_number` (engine/row-lineage.ts). */
+  readonly rowLineage?: boolean;
   /** Files fetched at once from object storage. */
   readonly downloadConcurrency?: number;
   readonly signal?: AbortSignal;
@@ -43,7 +45,9 @@ export async function scanTable(table: LoadedTable, options: TableScanOptions = 
     sql: readPlanSql(plan, {
       localPath,
       tableSchema: currentSchema(table.metadata),
+      table: tableName,
       ...(options.rowFilter === undefined ? {} : { rowFilter: options.rowFilter }),
+      ...(options.rowLineage === true ? { rowLineage: true } : {}),
     }),
   };
 }

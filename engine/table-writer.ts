@@ -15,6 +15,7 @@ import { FloeError } from '../core/errors.js';
 import { DUCKDB_ROW_GROUP_SIZE, isParquetCompression, isZstdLevel, writeParquet } from './parquet-writer.js';
 import type { OrderTerm, ParquetCompression } from './parquet-writer.js';
 import { partitionColumnsSql, withPartitionColumns } from './partition-sql.js';
+import { STORED_ROW_LINEAGE_FIELDS } from './row-lineage.js';
 import { defined } from '../core/defined.js';
 
 export const ROW_GROUP_LIMIT = 'write.parquet.row-group-limit';
@@ -36,6 +37,11 @@ export interface WriteTableFilesRequest {
   readonly signal?: AbortSignal;
   /** Where the files go instead of the table's data folder (a staging folder inside the table's storage). */
   readonly dataDirectory?: string;
+  /**
+   * Also write the v3 row lineage columns `_row_id` and `_last_updated_sequence_number` (the
+   * query has them): rows a rewrite moves into new files keep them (spec: "Row Lineage").
+   */
+  readonly rowLineage?: boolean;
 }
 
 /**
@@ -49,15 +55,16 @@ export async function writeTableFiles(
   request: WriteTableFilesRequest,
 ): Promise<DataFile[]> {
   const { metadata } = table;
-  const schema = currentSchema(metadata);
+  const tableSchema = currentSchema(metadata);
+  const schema = request.rowLineage ? { ...tableSchema, fields: [...tableSchema.fields, ...STORED_ROW_LINEAGE_FIELDS] } : tableSchema;
   const spec = defaultSpec(table);
-  const partitionColumns = partitionColumnsSql(spec, schema);
+  const partitionColumns = partitionColumnsSql(spec, tableSchema);
   const targetFileSizeBytes = partitionColumns.length === 0 ? positiveIntegerProperty(metadata, TARGET_FILE_SIZE) : undefined;
   // Sorted output is one file per partition, so an unpartitioned table with a target file size
   // keeps its size bound and is written unsorted (a sort order is a writer's hint, not a rule).
   // A partition of one row group gains nothing from sorting (a read decodes the group either way),
   // so only files past one row group are sorted.
-  const sorted = targetFileSizeBytes === undefined ? writeOrder(metadata, schema) : undefined;
+  const sorted = targetFileSizeBytes === undefined ? writeOrder(metadata, tableSchema) : undefined;
   // pyiceberg's rows per row group.
   const rowGroupSize = positiveIntegerProperty(metadata, ROW_GROUP_LIMIT);
   const compression = compressionCodec(metadata);
@@ -79,7 +86,7 @@ export async function writeTableFiles(
   const dataDir = request.dataDirectory?.replace(/\/+$/, '') ?? dataDirectory(table);
   return mapWithConcurrency(written, request.uploadConcurrency ?? 4, async (file) => {
     request.signal?.throwIfAborted();
-    const folder = spec.fields.length === 0 ? dataDir : `${dataDir}/${partitionPath(spec, schema, file.partition)}`;
+    const folder = spec.fields.length === 0 ? dataDir : `${dataDir}/${partitionPath(spec, tableSchema, file.partition)}`;
     const location = `${folder}/${basename(file.localPath)}`;
     await table.io.upload(file.localPath, location, { ifAbsent: true });
     const dataFile: DataFile = {

@@ -44,6 +44,21 @@ const count = z.preprocess(
 
 export const DEFAULT_MAX_ENTITY_ROWS = 10_000;
 
+const icebergConfig = z
+  .object({
+    /**
+     * The format version of the tables Floe creates (online tables, training sets, saved datasets).
+     * 3: row lineage, and merge-on-read deletes as deletion vectors; every reader must know v3.
+     */
+    formatVersion: z
+      .preprocess(
+        (value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value),
+        z.union([z.literal(2), z.literal(3)]),
+      )
+      .default(2),
+  })
+  .strict();
+
 /** The Temporal CLI's default Web UI port, which `floe dev` keeps so UI bookmarks go on working. */
 export const DEFAULT_DEV_UI_PORT = 8233;
 
@@ -189,6 +204,8 @@ export const projectConfigSchema = z
       .strict()
       .default({ namespace: 'floe_online' }),
     registry: registryConfig.default({}),
+    /** How Floe writes the Iceberg tables it creates. */
+    iceberg: icebergConfig.default({ formatVersion: 2 }),
     /** The feature server (`floe serve`, `floe dev`). */
     server: serverConfig.default({ maxEntityRows: DEFAULT_MAX_ENTITY_ROWS }),
     push: pushConfig.default({ maxDelayMs: DEFAULT_PUSH_MAX_DELAY_MS, maxRows: DEFAULT_PUSH_MAX_ROWS }),

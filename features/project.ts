@@ -34,7 +34,11 @@ export async function loadProject(
   const config = await readProjectConfig(path.join(root, PROJECT_FILE), env);
   const definitions = await importDefinitions(config.definitions, options);
   try {
-    return { directory: root, config, registry: new Registry(definitions, { onlineNamespace: config.online.namespace }) };
+    return {
+      directory: root,
+      config,
+      registry: new Registry(definitions, { onlineNamespace: config.online.namespace, tableFormatVersion: config.iceberg.formatVersion }),
+    };
   } catch (error) {
     // Cross-references are checked once every definition is known: name the file they came from.
     if (FloeError.is(error))

@@ -27,6 +27,8 @@ export interface ResolvedProjection {
 }
 
 export const DEFAULT_ONLINE_NAMESPACE = 'floe_online';
+/** The Iceberg format versions Floe creates tables in; 2 unless floe.yaml's `iceberg.formatVersion` says 3. */
+export type TableFormatVersion = 2 | 3;
 
 /**
  * A consistent set of definitions: every name unique within its kind, every reference resolved.
@@ -41,8 +43,10 @@ export class Registry {
   readonly onDemandViews: ReadonlyMap<string, OnDemandViewDefinition>;
   readonly pushSources: ReadonlyMap<string, PushSourceDefinition>;
   readonly onlineNamespace: string;
+  /** The format version of the tables Floe creates for this project (floe.yaml's `iceberg.formatVersion`). */
+  readonly tableFormatVersion: TableFormatVersion;
 
-  constructor(definitions: readonly Definition[], options: { onlineNamespace?: string } = {}) {
+  constructor(definitions: readonly Definition[], options: { onlineNamespace?: string; tableFormatVersion?: TableFormatVersion } = {}) {
     this.entities = indexKind(definitions, 'entity', 'entity');
     this.sources = indexKind(definitions, 'source', 'source');
     this.featureViews = indexKind(definitions, 'featureView', 'feature view');
@@ -51,6 +55,7 @@ export class Registry {
     this.onDemandViews = indexKind(definitions, 'onDemandView', 'on-demand view');
     this.pushSources = indexKind(definitions, 'pushSource', 'push source');
     this.onlineNamespace = options.onlineNamespace ?? DEFAULT_ONLINE_NAMESPACE;
+    this.tableFormatVersion = options.tableFormatVersion ?? 2;
     for (const push of this.pushSources.values()) {
       if (this.sources.has(push.name))
         throw new FloeError('invalid-input', `Push source ${push.name} has the name of an Iceberg source; give it a name of its own`, {

@@ -5,7 +5,7 @@
  *
  *   npm test                                  suite `all`: tsc, eslint, prettier, unit + integration + replay + e2e
  *   npm test -- --suite unit|integration|replay|e2e [paths or filters…]
- *   npm test -- test/integration/services.test.ts
+ *   npm test -- test/integration/services/reachable.test.ts
  *   npm test -- --test-name-pattern="REST"    also --test-only, --test-shard=I/N, --test-timeout=MS
  *
  * A path argument selects that file (or every test file under that folder); any other argument

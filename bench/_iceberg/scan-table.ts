@@ -7,7 +7,7 @@ import { jsonRoot } from '../../iceberg/spec/json.js';
 import { parseSchema } from '../../iceberg/spec/schema-json.js';
 import { fromBinary } from '../../iceberg/spec/values.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
-import type { JavaCatalog, JavaOracleSession } from '../../test/support/java-oracle.js';
+import type { JavaCatalog, JavaFile, JavaOracleSession } from '../../test/support/java-oracle.js';
 
 /**
  * The table `bench scan` reads: what a busy event table looks like after a while of streaming
@@ -16,7 +16,9 @@ import type { JavaCatalog, JavaOracleSession } from '../../test/support/java-ora
  * holds one contiguous id range and its min/max metrics can rule it out. Java Iceberg then deletes:
  *
  *   position deletes   every DELETE_EVERY-th row of the files of POSITION_APPENDS, one commit per
- *                      append (so one delete file per data file, in its day's partition)
+ *                      append (so one delete file per data file, in its day's partition). On a
+ *                      format v3 table Java writes the same positions as deletion vectors
+ *                      (BaseDVFileWriter: one Puffin file per commit, one vector per data file)
  *   equality deletes   by id, every equalityDeleteEvery-th row (offset 5) of the files of EQUALITY_APPENDS,
  *                      one commit per append: a delete file per day that applies to every data
  *                      file of that day, as upserting writers (Flink) leave them
@@ -46,6 +48,10 @@ const MICROS_PER_DAY = 86_400_000_000;
 
 export interface ScanTable {
   readonly rows: number;
+  /** What Java was asked to delete by position: the positions of each data file (the same on v2 and v3). */
+  readonly deletedPositions: ReadonlyMap<string, readonly number[]>;
+  /** The position delete files (v2) or deletion vectors (v3) Java wrote, and the files holding them. */
+  readonly positionDeletes: { readonly files: number; readonly deletionVectors: number };
   readonly beforeEqualityDeletes: bigint;
   /** What the benchmark reads: some days (partition pruning) and low ids (min/max pruning and a row filter). */
   readonly filter: Expression;
@@ -64,10 +70,12 @@ export async function writeScanTable(
     workDirectory: string;
     java: JavaOracleSession;
     javaCatalog: JavaCatalog;
+    /** 3: the position deletes are deletion vectors. */
+    formatVersion: 2 | 3;
     log: (message: string) => void;
   },
 ): Promise<ScanTable> {
-  const { catalog, engine, identifier, java, javaCatalog, log } = context;
+  const { catalog, engine, identifier, java, javaCatalog, formatVersion, log } = context;
   const { days, appends, rowsPerFile, equalityDeleteEvery } = shape;
   if (appends <= Math.max(...POSITION_APPENDS, ...EQUALITY_APPENDS, FIRST_PRUNED_APPEND) || days < 6) {
     throw new Error(`The scan table needs more than ${Math.max(...EQUALITY_APPENDS)} appends and at least 6 days`);
@@ -89,6 +97,7 @@ export async function writeScanTable(
     ),
     partitionSpec: { specId: 0, fields: [{ sourceId: 2, fieldId: 1000, name: 'ts_day', transform: 'day' }] },
     properties: { 'write.delete.mode': 'merge-on-read' },
+    formatVersion,
   });
   const idOf = (append: number, day: number, row: number): number => (append * days + day) * rowsPerFile + row;
   const step = Math.floor(MICROS_PER_DAY / rowsPerFile);
@@ -111,16 +120,21 @@ export async function writeScanTable(
   }
 
   const dataFiles = await liveDataFilesByAppend(catalog, identifier, days, rowsPerFile);
-  const deletedPositions = Array.from({ length: Math.ceil(rowsPerFile / DELETE_EVERY) }, (_, k) => k * DELETE_EVERY);
+  const positions = Array.from({ length: Math.ceil(rowsPerFile / DELETE_EVERY) }, (_, k) => k * DELETE_EVERY);
+  const deletedPositions = new Map<string, readonly number[]>();
+  const deleteFiles: JavaFile[] = [];
   for (const append of POSITION_APPENDS) {
-    log(`Java: position deletes for the ${days} files of append ${append}`);
+    log(`Java: position deletes for the ${days} files of append ${append}${formatVersion === 3 ? ', as deletion vectors' : ''}`);
     const files = dataFiles.get(append) ?? [];
-    await java.run('delete_positions', {
+    const reply = await java.run('delete_positions', {
       catalog: javaCatalog,
       identifier: identifier.namespace.concat(identifier.name).join('.'),
-      deletes: files.map((filePath) => ({ file_path: filePath, positions: deletedPositions })),
+      deletes: files.map((filePath) => ({ file_path: filePath, positions })),
     });
+    for (const filePath of files) deletedPositions.set(filePath, positions);
+    deleteFiles.push(...(reply.delete_files ?? []));
   }
+  const positionDeletes = checkedPositionDeletes(deleteFiles, [...deletedPositions.keys()], formatVersion);
   const beforeEqualityDeletes = (await catalog.loadTable(identifier)).metadata.currentSnapshotId;
   if (beforeEqualityDeletes === null) throw new Error('the scan table has no snapshot after its position deletes');
   for (const append of EQUALITY_APPENDS) {
@@ -142,11 +156,37 @@ export async function writeScanTable(
   const idBelow = idOf(FIRST_PRUNED_APPEND, Math.floor(days / 2), Math.floor(rowsPerFile / 2));
   return {
     rows: days * appends * rowsPerFile,
+    deletedPositions,
+    positionDeletes,
     beforeEqualityDeletes,
     filter: and(gtEq('ts', from), lt('ts', to), lt('id', idBelow)),
     pyicebergFilter: `ts >= '${from}' and ts < '${to}' and id < ${idBelow}`,
     sqlFilter: `${q('ts')} >= TIMESTAMP ${quoteLiteral(from)} AND ${q('ts')} < TIMESTAMP ${quoteLiteral(to)} AND ${q('id')} < ${idBelow}`,
   };
+}
+
+/**
+ * What Java wrote for the position deletes, checked to be what the table's format version calls
+ * for: on v3 one deletion vector (a Puffin blob naming its data file) per data file and no position
+ * delete file, on v2 Parquet position delete files only.
+ */
+function checkedPositionDeletes(
+  files: readonly JavaFile[],
+  dataFiles: readonly string[],
+  formatVersion: 2 | 3,
+): ScanTable['positionDeletes'] {
+  const vectors = files.filter((file) => file.file_format === 'PUFFIN');
+  if (formatVersion === 2) {
+    if (vectors.length > 0) throw new Error(`Java wrote ${vectors.length} deletion vectors to the format v2 scan table`);
+    return { files: files.length, deletionVectors: 0 };
+  }
+  const referenced = vectors.map((file) => file.referenced_data_file).sort();
+  if (vectors.length !== files.length || JSON.stringify(referenced) !== JSON.stringify([...dataFiles].sort())) {
+    throw new Error(
+      `Java was to write one deletion vector for each of ${dataFiles.length} data files of the format v3 scan table; it wrote ${vectors.length} vectors for ${new Set(referenced).size} data files and ${files.length - vectors.length} other delete files`,
+    );
+  }
+  return { files: new Set(vectors.map((file) => file.file_path)).size, deletionVectors: vectors.length };
 }
 
 /** The data files of each append, by the id range their metrics record (file names say nothing). */

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { FloeError } from '../../core/errors.js';
 import { formatByteSize } from '../../iceberg/util/byte-size.js';
 import type { Project } from '../../features/project.js';
-import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
+import type { Catalog, LoadedTable } from '../../iceberg/catalog/catalog.js';
 import type { TableInspection } from '../inspect-table.js';
 
 export function tableCommand(program: Command): void {
@@ -49,6 +49,26 @@ export function tableCommand(program: Command): void {
       printResult(head, options, () => describeTableHead(head));
     });
   table
+    .command('upgrade')
+    .description('Move a table Floe owns (an online table, a training set) to a later Iceberg format version')
+    .argument('<table>', 'namespace.table')
+    .requiredOption('--format-version <n>', 'the version to move to (3)')
+    .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
+    .option('--json', 'print the result as JSON')
+    .action(async (name: string, options: { formatVersion: string; project: string; json?: boolean }) => {
+      const formatVersion = formatVersionArgument(options.formatVersion);
+      const { upgradeTable } = await import('../../features/table-upgrade.js');
+      const { printResult } = await import('../output.js');
+      const result = await withTable(options.project, name, (loaded, { project, catalog }) =>
+        upgradeTable({ catalog, registry: project.registry }, loaded, formatVersion),
+      );
+      printResult(result, options, () =>
+        result.upgraded
+          ? `${result.table}: format version ${result.from} -> ${result.to}`
+          : `${result.table} is already format version ${result.to}`,
+      );
+    });
+  table
     .command('history')
     .description('When each snapshot of a table became current, and whether it is an ancestor of the current one')
     .argument('<table>', 'namespace.table')
@@ -75,7 +95,7 @@ export function tableCommand(program: Command): void {
 export async function withTable<T>(
   projectDirectory: string,
   name: string | ((project: Project) => string),
-  fn: (table: LoadedTable) => Promise<T>,
+  fn: (table: LoadedTable, opened: { project: Project; catalog: Catalog }) => Promise<T>,
 ): Promise<T> {
   const { loadProject } = await import('../../features/project.js');
   const { parseTableIdentifier } = await import('../../iceberg/catalog/identifier.js');
@@ -108,10 +128,17 @@ export async function withTable<T>(
       }
       throw error;
     }
-    return await fn(loaded);
+    return await fn(loaded, { project, catalog });
   } finally {
     await catalog.close();
   }
+}
+
+function formatVersionArgument(text: string): 2 | 3 {
+  if (text === '2' || text === '3') return Number(text) as 2 | 3;
+  throw new FloeError('invalid-input', `--format-version must be 2 or 3, got ${JSON.stringify(text)}`, {
+    context: { field: '--format-version' },
+  });
 }
 
 function snapshotArgument(text: string): bigint {

@@ -22,4 +22,8 @@ export interface ReadPlanOptions {
    * delete of the row records.
    */
   readonly rowPositions?: boolean;
+  /** Also output the v3 row lineage columns `_row_id` and `_last_updated_sequence_number` (engine/row-lineage.ts). */
+  readonly rowLineage?: boolean;
+  /** The table read (`namespace.table`), named when a column cannot be read. */
+  readonly table?: string;
 }

@@ -1,5 +1,6 @@
 import { partitionKey } from '../../iceberg/scan/partition-key.js';
 import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
+import { contentFileKey } from '../../iceberg/spec/manifest.js';
 import type { DataFile } from '../../iceberg/spec/manifest.js';
 import { planScan } from '../../iceberg/scan/planner.js';
 import { targetFileSizeBytes } from '../../engine/table-writer.js';
@@ -139,7 +140,7 @@ export function describeKeptGroups(kept: KeptGroups): string {
 /** Delete files the rewrite can drop: those of rewritten data files that apply to no kept data file. */
 export function droppableDeleteFiles(rewritten: readonly ScanTask[], kept: readonly ScanTask[]): DataFile[] {
   const stillNeeded = deleteFilesOf(kept);
-  return [...deleteFilesOf(rewritten).values()].filter((file) => !stillNeeded.has(file.filePath));
+  return [...deleteFilesOf(rewritten).entries()].filter(([key]) => !stillNeeded.has(key)).map(([, file]) => file);
 }
 
 /**
@@ -169,6 +170,7 @@ export function hasDeletes(task: ScanTask): boolean {
 
 export function deleteFilesOf(tasks: readonly ScanTask[]): Map<string, DataFile> {
   const files = new Map<string, DataFile>();
-  for (const task of tasks) for (const ref of [...task.positionDeletes, ...task.equalityDeletes]) files.set(ref.file.filePath, ref.file);
+  for (const task of tasks)
+    for (const ref of [...task.positionDeletes, ...task.equalityDeletes]) files.set(contentFileKey(ref.file), ref.file);
   return files;
 }

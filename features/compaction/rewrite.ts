@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readPlanSql } from '../../engine/read-plan.js';
+import { LAST_UPDATED_SEQUENCE_NUMBER_COLUMN, ROW_ID_COLUMN } from '../../engine/row-lineage.js';
 import { quoteIdentifier as q, sortKeySql } from '../../engine/sql.js';
 import { duckdbType } from '../../engine/types.js';
 import { localizePlan } from '../../engine/table-reader.js';
@@ -165,18 +166,27 @@ async function rewriteGroup(
     summary: { ...scan.summary, dataFiles: tasks.length, dataRecords: tasks.reduce((sum, task) => sum + task.dataFile.recordCount, 0) },
   };
   const localPath = context.engine.readFiles.recording(await localizePlan(table.io, subPlan, signal));
-  const rows = readPlanSql(subPlan, { localPath, tableSchema: currentSchema(table.metadata) });
   const view = target.kind === 'online' ? context.registry.featureViews.get(target.featureView) : undefined;
+  // v3: rows moved unchanged keep their _row_id and _last_updated_sequence_number (spec: "Row
+  // Lineage"); merged aggregation tiles are new rows.
+  const rowLineage = table.metadata.formatVersion >= 3 && !(view !== undefined && isAggregatedView(view));
+  const rows = readPlanSql(subPlan, { localPath, tableSchema: currentSchema(table.metadata), rowLineage });
   const query =
     target.kind !== 'online'
       ? rows
       : view !== undefined && isAggregatedView(view)
         ? compactedTilesQuery(table, subPlan, view, target.keyColumns, localPath, BigInt(scan.snapshotId ?? 0n))
-        : latestOnlineRowsSql(rows, scan, target.keyColumns);
+        : latestOnlineRowsSql(rows, scan, target.keyColumns, rowLineage);
   await mkdir(options.localDirectory, { recursive: true });
   return context.engine.withConnection(
     (connection) =>
-      writeTableFiles(connection, table, { query, fileNamePrefix: options.filePrefix, localDirectory: options.localDirectory, ...signal }),
+      writeTableFiles(connection, table, {
+        query,
+        fileNamePrefix: options.filePrefix,
+        localDirectory: options.localDirectory,
+        rowLineage,
+        ...signal,
+      }),
     signal,
   );
 }
@@ -217,8 +227,11 @@ function compactedTilesQuery(
 }
 
 /** Per entity, the row an online read answers with: the same ordering as the online store's. */
-function latestOnlineRowsSql(rows: string, scan: ScanPlan, keyColumns: readonly string[]): string {
-  const names = scan.schema.fields.map((field) => field.name);
+function latestOnlineRowsSql(rows: string, scan: ScanPlan, keyColumns: readonly string[], rowLineage: boolean): string {
+  const names = [
+    ...scan.schema.fields.map((field) => field.name),
+    ...(rowLineage ? [ROW_ID_COLUMN, LAST_UPDATED_SEQUENCE_NUMBER_COLUMN] : []),
+  ];
   const order = [
     `r.${q(ONLINE_EVENT_TS)} DESC`,
     `r.${q(ONLINE_CREATED_TS)} DESC NULLS LAST`,

@@ -123,6 +123,7 @@ export class HistoricalRetrievalJob {
       } else {
         table = await createOutputTable(catalog, id, connection, query, {
           what: 'historical features',
+          formatVersion: this.context.registry.tableFormatVersion,
           ...(options.properties === undefined ? {} : { properties: options.properties }),
         });
       }

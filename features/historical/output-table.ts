@@ -10,7 +10,7 @@ import type { DataFile } from '../../iceberg/spec/manifest.js';
 import { writeAddedManifest } from '../../iceberg/write/added-manifest.js';
 import { fastAppend } from '../../iceberg/write/fast-append.js';
 import type { ManifestToAppend } from '../../iceberg/write/fast-append.js';
-import type { ResolvedProjection } from '../registry.js';
+import type { ResolvedProjection, TableFormatVersion } from '../registry.js';
 
 /**
  * The one way a retrieval result becomes an Iceberg table (saved datasets, training sets): create
@@ -24,12 +24,17 @@ export async function createOutputTable(
   id: TableIdentifier,
   connection: DuckDBConnection,
   query: string,
-  options: { readonly what: string; readonly properties?: Readonly<Record<string, string>> },
+  options: {
+    readonly what: string;
+    readonly formatVersion: TableFormatVersion;
+    readonly properties?: Readonly<Record<string, string>>;
+  },
 ): Promise<LoadedTable> {
   const columns = await describeRelation(connection, query, options.what);
   return createTableEnsuringNamespace(catalog, id, {
     schema: schemaFromColumns(columns, { source: options.what }),
-    properties: { 'format-version': '2', 'write.parquet.compression-codec': 'zstd', ...options.properties },
+    properties: { 'write.parquet.compression-codec': 'zstd', ...options.properties },
+    formatVersion: options.formatVersion,
   });
 }
 

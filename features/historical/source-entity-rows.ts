@@ -155,6 +155,7 @@ export async function sourceEntityRowsSql(
   const sql = readPlanSql(plan, {
     localPath: options.readFiles.recording(localCopies, formatTableIdentifier(planned.table.identifier)),
     tableSchema: currentSchema(planned.table.metadata),
+    table: formatTableIdentifier(planned.table.identifier),
     rowPositions: files !== undefined,
   });
   const projection = [

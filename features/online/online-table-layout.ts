@@ -8,7 +8,7 @@ import { COMPRESSION_CODEC, PAGE_VERSION, ROW_GROUP_LIMIT } from '../../engine/t
 import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from './online-columns.js';
-import type { Registry } from '../registry.js';
+import type { Registry, TableFormatVersion } from '../registry.js';
 import { isAggregatedView } from '../aggregations.js';
 import { columnPartials, partialColumnsOf, TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from './aggregation-tiles.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
@@ -32,6 +32,8 @@ export interface OnlineTableLayout {
   readonly featureColumns: readonly string[];
   readonly bucketColumn: string;
   readonly buckets: number;
+  /** The format version the table is created in (an existing table keeps its own; `floe table upgrade` moves it). */
+  readonly formatVersion: TableFormatVersion;
 }
 
 /** How Floe writes an online table's files; `floe apply` adds any of these a table lacks (online-evolution.ts). */
@@ -47,8 +49,6 @@ export const ONLINE_WRITE_PROPERTIES: Readonly<Record<string, string>> = {
   [PAGE_VERSION]: '2',
   'floe.online-table': 'true',
 };
-
-const ONLINE_TABLE_PROPERTIES: Readonly<Record<string, string>> = { 'format-version': '2', ...ONLINE_WRITE_PROPERTIES };
 
 export function onlineTableLayout(registry: Registry, view: FeatureViewDefinition): OnlineTableLayout {
   const keys = registry.joinKeysOf(view);
@@ -111,6 +111,7 @@ export function onlineTableLayout(registry: Registry, view: FeatureViewDefinitio
     featureColumns: featureFields.map((feature) => feature.name),
     bucketColumn: bucketSource.name,
     buckets: view.online.buckets,
+    formatVersion: registry.tableFormatVersion,
   };
 }
 
@@ -123,7 +124,8 @@ export async function ensureOnlineTable(catalog: Catalog, layout: OnlineTableLay
       schema: layout.schema,
       partitionSpec: layout.spec,
       sortOrder: layout.sortOrder,
-      properties: ONLINE_TABLE_PROPERTIES,
+      properties: ONLINE_WRITE_PROPERTIES,
+      formatVersion: layout.formatVersion,
     });
   } catch (error) {
     if (FloeError.is(error, 'already-exists')) return checkLayout(await catalog.loadTable(identifier), layout);

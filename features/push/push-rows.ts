@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isInstantText } from '../../contracts/instants.js';
+import { writeDefaultText } from '../../engine/initial-defaults.js';
 import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
 import { FloeError } from '../../core/errors.js';
 
@@ -56,7 +57,8 @@ export function checkPushedRows(
     rows,
     columns: fields.map((field) => {
       const values = Object.hasOwn(columns, field.name) ? columns[field.name]! : undefined;
-      if (values === undefined) return { field, values: new Array<null>(rows).fill(null) };
+      // An omitted column gets the v3 write-default, as the spec asks of every writer.
+      if (values === undefined) return { field, values: new Array<string | null>(rows).fill(writeDefaultText(field) ?? null) };
       return {
         field,
         values: values.map((value, row) => {

@@ -1,6 +1,7 @@
 import { localizePlan } from '../../engine/table-reader.js';
 import { readPlanSql, ROW_FILE_PATH_COLUMN, ROW_POSITION_COLUMN } from '../../engine/read-plan.js';
 import { quoteIdentifier as q, quoteLiteral, quoteLiteralList } from '../../engine/sql.js';
+import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { ScanPlan } from '../../iceberg/scan/plan.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { EntitySegment } from './chunks.js';
@@ -65,7 +66,13 @@ async function chunkEntitySql(
               `(${q(ROW_FILE_PATH_COLUMN)} = ${quoteLiteral(segment.file)} AND ${q(ROW_POSITION_COLUMN)} >= ${segment.from} AND ${q(ROW_POSITION_COLUMN)} < ${segment.to})`,
           )
           .join(' OR ');
-  const sql = readPlanSql(chunkPlan, { localPath, tableSchema: currentSchema(table.metadata), rowPositions: true, rowFilter });
+  const sql = readPlanSql(chunkPlan, {
+    localPath,
+    tableSchema: currentSchema(table.metadata),
+    table: formatTableIdentifier(table.identifier),
+    rowPositions: true,
+    rowFilter,
+  });
   const rank = `CASE ${q(ROW_FILE_PATH_COLUMN)} ${files.map((name, index) => `WHEN ${quoteLiteral(name)} THEN ${index}`).join(' ')} END`;
   return `SELECT * EXCLUDE (${q(ROW_FILE_PATH_COLUMN)}, ${q(ROW_POSITION_COLUMN)}) FROM (${sql}) ORDER BY ${segments.length === 0 ? '1' : rank}, ${q(ROW_POSITION_COLUMN)}`;
 }

@@ -28,6 +28,7 @@ export async function createTrainingSetTable(
     return job.run((connection, query) =>
       createOutputTable(context.catalog, id, connection, query, {
         what: `training set ${formatTableIdentifier(id)}`,
+        formatVersion: context.registry.tableFormatVersion,
         properties: { [TRAINING_SET_KEY_PROPERTY]: key, [TRAINING_SET_REQUEST_PROPERTY]: JSON.stringify(requestIdentity(request)) },
       }),
     );

@@ -56,6 +56,19 @@ export interface DataFile {
   readonly contentSizeInBytes?: number | null;
 }
 
+/**
+ * A file's identity within a snapshot: its path, and for a deletion vector its blob's offset too,
+ * since one Puffin file holds the deletion vectors of many data files.
+ */
+export function contentFileKey(file: DataFile): string {
+  return file.contentOffset == null ? file.filePath : `${file.filePath}#${file.contentOffset}`;
+}
+
+/** The bytes a file adds to a table: a deletion vector's blob, not its whole Puffin file (which other vectors share). */
+export function contentSizeInBytes(file: DataFile): number {
+  return file.fileFormat === 'PUFFIN' ? (file.contentSizeInBytes ?? file.fileSizeInBytes) : file.fileSizeInBytes;
+}
+
 export type ManifestEntryStatus = 'existing' | 'added' | 'deleted';
 
 /**

@@ -2,11 +2,10 @@
  * Schemas and types in Iceberg's JSON form (spec: "Appendix C: JSON serialization"), shared by
  * metadata files and the REST catalog.
  */
-import { FloeError } from '../../core/errors.js';
 import type { JsonAt, JsonObject } from './json.js';
 import { arrayOf, asBoolean, asInt, asObject, asString, childAt, corrupt, optional, required, toPlainJson } from './json.js';
 import type { Schema } from './schema.js';
-import type { IcebergType, NestedField, PrimitiveType } from './types.js';
+import type { IcebergType, NestedField, PrimitiveType, UnreadableType } from './types.js';
 
 const SIMPLE_PRIMITIVES: ReadonlySet<string> = new Set([
   'boolean',
@@ -27,8 +26,8 @@ const SIMPLE_PRIMITIVES: ReadonlySet<string> = new Set([
 ]);
 const DECIMAL = /^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/;
 const FIXED = /^fixed\[\s*(\d+)\s*\]$/;
-/** v3 types Floe does not read yet: named so the error says so instead of "invalid". */
-const UNSUPPORTED_TYPES = /^(variant|geometry|geography)\b/;
+/** v3 types Floe parses but does not read: `variant`, `geometry(C)`, `geography(C, A)` (C and A optional). */
+const UNREADABLE = /^(variant|(geometry|geography)(\(.*\))?)$/;
 
 export function parsePrimitiveType(text: string, at: JsonAt): PrimitiveType {
   if (SIMPLE_PRIMITIVES.has(text)) return text as PrimitiveType;
@@ -36,11 +35,7 @@ export function parsePrimitiveType(text: string, at: JsonAt): PrimitiveType {
   if (decimal) return `decimal(${Number(decimal[1])}, ${Number(decimal[2])})`;
   const fixed = FIXED.exec(text);
   if (fixed) return `fixed[${Number(fixed[1])}]`;
-  if (UNSUPPORTED_TYPES.test(text)) {
-    throw new FloeError('unsupported', `Type ${text} at ${at.path} in ${at.source} is not supported by Floe yet`, {
-      context: { location: at.source, field: at.path },
-    });
-  }
+  if (UNREADABLE.test(text)) return text as UnreadableType;
   throw corrupt(at, 'an Iceberg type', text);
 }
 

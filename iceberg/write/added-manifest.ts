@@ -1,6 +1,8 @@
 import { formatTableIdentifier } from '../catalog/identifier.js';
 import type { LoadedTable } from '../catalog/catalog.js';
 import { FloeError } from '../../core/errors.js';
+import { isDeletionVector } from '../spec/deletion-vector.js';
+import { contentSizeInBytes } from '../spec/manifest.js';
 import type { DataFile, ManifestEntry } from '../spec/manifest.js';
 import { readManifest, writeManifest } from '../spec/manifest-avro.js';
 import { specById } from '../spec/metadata.js';
@@ -55,7 +57,7 @@ export async function writeAddedManifest(
     specId: spec.specId,
     addedFilesCount: written.addedFilesCount,
     addedRowsCount: written.addedRowsCount,
-    addedFilesSize: dataFiles.reduce((sum, file) => sum + file.fileSizeInBytes, 0),
+    addedFilesSize: dataFiles.reduce((sum, file) => sum + contentSizeInBytes(file), 0),
     partitions: written.partitions,
     changedPartitionCount: new Set(dataFiles.map((file) => partitionKey(spec.specId, file.partition))).size,
     ...(content === 'deletes' ? { content, deletes: deleteCounts(dataFiles) } : {}),
@@ -81,7 +83,7 @@ export async function describeAddedManifest(table: LoadedTable, location: string
     specId: spec.specId,
     addedFilesCount: files.length,
     addedRowsCount: files.reduce((sum, file) => sum + file.recordCount, 0),
-    addedFilesSize: files.reduce((sum, file) => sum + file.fileSizeInBytes, 0),
+    addedFilesSize: files.reduce((sum, file) => sum + contentSizeInBytes(file), 0),
     partitions: summarizePartitions(
       spec,
       schemaForSpec(table.metadata, spec),
@@ -96,11 +98,13 @@ function deleteCounts(files: readonly DataFile[]): DeleteCounts {
   const of = (content: DataFile['content']): DataFile[] => files.filter((file) => file.content === content);
   const position = of('position-deletes');
   const equality = of('equality-deletes');
+  const vectors = position.filter(isDeletionVector).length;
   return {
-    positionDeleteFiles: position.length,
+    positionDeleteFiles: position.length - vectors,
     positionDeletes: position.reduce((sum, file) => sum + file.recordCount, 0),
     equalityDeleteFiles: equality.length,
     equalityDeletes: equality.reduce((sum, file) => sum + file.recordCount, 0),
+    ...(vectors === 0 ? {} : { deletionVectors: vectors }),
   };
 }
 

@@ -24,10 +24,13 @@ export interface ManifestToAppend {
 }
 
 export interface DeleteCounts {
+  /** Position delete files, deletion vectors not included. */
   readonly positionDeleteFiles: number;
+  /** Position deletes, of deletion vectors too. */
   readonly positionDeletes: number;
   readonly equalityDeleteFiles: number;
   readonly equalityDeletes: number;
+  readonly deletionVectors?: number;
 }
 
 export interface FastAppendOptions {
@@ -89,6 +92,7 @@ export function appendedDelta(manifests: readonly ManifestToAppend[]): SummaryDe
     addedEqualityDeleteFiles: 0,
     addedPositionDeletes: 0,
     addedEqualityDeletes: 0,
+    addedDVs: 0,
     changedPartitionCount: 0,
   };
   for (const manifest of manifests) {
@@ -103,6 +107,7 @@ export function appendedDelta(manifests: readonly ManifestToAppend[]): SummaryDe
       delta.addedEqualityDeleteFiles += manifest.deletes?.equalityDeleteFiles ?? 0;
       delta.addedPositionDeletes += manifest.deletes?.positionDeletes ?? 0;
       delta.addedEqualityDeletes += manifest.deletes?.equalityDeletes ?? 0;
+      delta.addedDVs += manifest.deletes?.deletionVectors ?? 0;
     }
   }
   return delta;

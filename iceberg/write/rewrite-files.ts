@@ -15,9 +15,10 @@ import type { LoadedTable } from '../catalog/catalog.js';
 import type { PreparedChange, TableChange } from '../commit/table-change.js';
 import { FloeError } from '../../core/errors.js';
 import { partitionKey } from '../scan/partition-key.js';
-import { readManifest, writeManifest } from '../spec/manifest-avro.js';
-import type { DataFile, ManifestEntry, ManifestFile } from '../spec/manifest.js';
-import { specById } from '../spec/metadata.js';
+import { readManifest } from '../spec/manifest-avro.js';
+import { isDeletionVector } from '../spec/deletion-vector.js';
+import { contentFileKey, contentSizeInBytes } from '../spec/manifest.js';
+import type { DataFile } from '../spec/manifest.js';
 import type { SnapshotOperation } from '../spec/snapshot.js';
 import { MAIN_BRANCH } from '../spec/snapshot.js';
 import { writeAddedManifest } from './added-manifest.js';
@@ -26,9 +27,8 @@ import type { ManifestToAppend } from './fast-append.js';
 import { produceSnapshot } from './snapshot-producer.js';
 import type { NewSnapshotContext } from './snapshot-producer.js';
 import type { SummaryDelta } from './snapshot-summary.js';
-import { metadataDirectory } from './table-locations.js';
-import { readAllManifestEntries, schemaForSpec } from './table-manifests.js';
-import type { ManifestContents } from './table-manifests.js';
+import { removeFromManifests } from './remove-files.js';
+import { readAllManifestEntries } from './table-manifests.js';
 import { deleteApplies, deleteFilesAddedBy, snapshotsSince, unpartitionedSpecIds, unresolvableConflict } from './validation.js';
 import type { PlacedFile } from './validation.js';
 
@@ -55,7 +55,7 @@ export function rewriteFiles(
   options: RewriteFilesOptions = {},
 ): TableChange {
   const branch = options.branch ?? MAIN_BRANCH;
-  const removed = new Map(toDelete.map((file) => [file.filePath, file]));
+  const removed = new Map(toDelete.map((file) => [contentFileKey(file), file]));
   const added = addedFilesSource(toAdd, options.specId);
   if (removed.size === 0 && added.count === 0) throw new FloeError('invalid-input', 'A rewrite needs files to remove or files to add');
   let attempt = 0;
@@ -75,7 +75,7 @@ export function rewriteFiles(
         { branch, attempt, idempotencyKey: options.idempotencyKey, summary: options.summary, what: 'a rewrite' },
         async (context) => {
           const parentContents = await readAllManifestEntries(base, await context.parentManifests());
-          const rewrite = await rewriteManifests(context, parentContents, removed, attempt);
+          const rewrite = await removeFromManifests(context, parentContents, removed, { attempt, refusal: 'Cannot rewrite' });
           if (options.validateNoNewDeletes ?? true) await validateNoNewDeletes(context, starting, rewrite.removedEntries);
           const addedFiles = await added.placedFiles(base);
           return {
@@ -91,84 +91,6 @@ export function rewriteFiles(
       );
     },
   };
-}
-
-interface Rewritten {
-  readonly manifests: ManifestFile[];
-  readonly removedEntries: PlacedFile[];
-  /** The manifests this attempt wrote. */
-  readonly written: string[];
-}
-
-/** The parent's manifests with the removed files marked DELETED; fails when one is not live. */
-async function rewriteManifests(
-  context: NewSnapshotContext,
-  contents: readonly ManifestContents[],
-  removed: ReadonlyMap<string, DataFile>,
-  attempt: number,
-): Promise<Rewritten> {
-  const { base } = context;
-  const found = new Set<string>();
-  const removedEntries: PlacedFile[] = [];
-  const manifests: ManifestFile[] = [];
-  const writtenLocations: string[] = [];
-  const prefix = `${metadataDirectory(base)}/rewrite-${randomUUID()}-${attempt}`;
-  for (const [index, { manifest, specId, entries }] of contents.entries()) {
-    const live = entries.filter((entry) => entry.status !== 'deleted');
-    if (!live.some((entry) => removed.has(entry.dataFile.filePath))) {
-      manifests.push(manifest);
-      continue;
-    }
-    const rewritten: ManifestEntry[] = live.map((entry) => {
-      if (!removed.has(entry.dataFile.filePath)) return { ...entry, status: 'existing' };
-      found.add(entry.dataFile.filePath);
-      removedEntries.push({ file: entry.dataFile, specId, sequenceNumber: entry.sequenceNumber ?? 0 });
-      return { ...entry, status: 'deleted', snapshotId: context.snapshotId };
-    });
-    const spec = specById(base.metadata, specId);
-    if (!spec)
-      throw new FloeError('corrupt', `Manifest ${manifest.manifestPath} has partition spec ${specId}, which the table does not`, {
-        context: { table: formatTableIdentifier(base.identifier), manifest: manifest.manifestPath },
-      });
-    const written = writeManifest(rewritten, {
-      formatVersion: base.metadata.formatVersion,
-      spec,
-      schema: schemaForSpec(base.metadata, spec),
-      content: manifest.content,
-      snapshotId: context.snapshotId,
-    });
-    const location = `${prefix}-m${index}.avro`;
-    await base.io.write(location, written.bytes, { ifAbsent: true });
-    writtenLocations.push(location);
-    manifests.push({
-      manifestPath: location,
-      manifestLength: written.bytes.length,
-      partitionSpecId: specId,
-      content: manifest.content,
-      sequenceNumber: context.sequenceNumber,
-      minSequenceNumber: written.minSequenceNumber ?? context.sequenceNumber,
-      addedSnapshotId: context.snapshotId,
-      addedFilesCount: written.addedFilesCount,
-      existingFilesCount: written.existingFilesCount,
-      deletedFilesCount: written.deletedFilesCount,
-      addedRowsCount: written.addedRowsCount,
-      existingRowsCount: written.existingRowsCount,
-      deletedRowsCount: written.deletedRowsCount,
-      partitions: written.partitions,
-      // v3: no first_row_id, so the manifest list writer assigns one; the entries keep their row ids
-      // because inheritance wrote each existing entry's first_row_id explicitly.
-      keyMetadata: null,
-    });
-  }
-  const missing = [...removed.keys()].filter((path) => !found.has(path));
-  if (missing.length > 0) {
-    const head = context.parent?.snapshotId;
-    throw unresolvableConflict(
-      `Cannot rewrite: file ${missing[0]} is no longer in the table at snapshot ${head ?? '(none)'}${missing.length > 1 ? ` (nor are ${missing.length - 1} other file(s) to remove)` : ''}; another commit removed or rewrote it`,
-      { table: formatTableIdentifier(base.identifier), file: missing[0], snapshotId: head },
-    );
-  }
-  return { manifests, removedEntries, written: writtenLocations };
 }
 
 async function validateNoNewDeletes(
@@ -201,14 +123,16 @@ function rewriteDelta(
     removedEntries.filter((entry) => entry.file.content === content).map((entry) => entry.file);
   const sum = (files: readonly DataFile[]): number => files.reduce((total, file) => total + file.recordCount, 0);
   const [data, positions, equalities] = [removedOf('data'), removedOf('position-deletes'), removedOf('equality-deletes')];
+  const vectors = positions.filter(isDeletionVector).length;
   const partitions = new Set([...removedEntries, ...addedFiles].map((entry) => partitionKey(entry.specId, entry.file.partition)));
   return {
     ...appendedDelta(addedManifests),
     deletedDataFiles: data.length,
     deletedRecords: sum(data),
-    removedFilesSize: removedEntries.reduce((total, entry) => total + entry.file.fileSizeInBytes, 0),
+    removedFilesSize: removedEntries.reduce((total, entry) => total + contentSizeInBytes(entry.file), 0),
     removedDeleteFiles: positions.length + equalities.length,
-    removedPositionDeleteFiles: positions.length,
+    removedPositionDeleteFiles: positions.length - vectors,
+    removedDVs: vectors,
     removedPositionDeletes: sum(positions),
     removedEqualityDeleteFiles: equalities.length,
     removedEqualityDeletes: sum(equalities),

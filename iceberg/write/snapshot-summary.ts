@@ -18,6 +18,9 @@ export interface SummaryDelta {
   readonly removedPositionDeletes?: number;
   readonly addedEqualityDeletes?: number;
   readonly removedEqualityDeletes?: number;
+  /** v3 deletion vectors: counted in the delete files and position deletes too, as Java counts them. */
+  readonly addedDVs?: number;
+  readonly removedDVs?: number;
   readonly changedPartitionCount?: number;
 }
 
@@ -47,6 +50,8 @@ const PROPERTY_OF: Readonly<Record<keyof SummaryDelta, string>> = {
   removedPositionDeletes: 'removed-position-deletes',
   addedEqualityDeletes: 'added-equality-deletes',
   removedEqualityDeletes: 'removed-equality-deletes',
+  addedDVs: 'added-dvs',
+  removedDVs: 'removed-dvs',
   changedPartitionCount: 'changed-partition-count',
 };
 

@@ -39,7 +39,7 @@ async function start(names: ServiceName[]): Promise<void> {
     ...stack.services.flatMap((service) => service.summary.map((line) => `  ${line}`)),
     '',
     `Test env written to ${servicesEnvFile}; run one test file with e.g.`,
-    '  node --import tsx --test test/integration/services.test.ts',
+    '  node --import tsx --test test/integration/services/reachable.test.ts',
     `Logs: .floe/logs/<service>.log. Press Ctrl-C to stop everything.`,
     '',
   ];

@@ -7,17 +7,15 @@
 // arriving afterwards must land with the next scheduled run.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Locator, Page } from 'playwright-core';
 import { schedulePlans } from '../../client/schedule-plan.js';
 import { applySchedules } from '../../client/schedules.js';
-import type { DriverStatsRow } from '../fixtures/driver-stats.js';
+import type { DriverStatsRow } from '../support/driver-stats.js';
 import type { backfill } from '../../workflows/backfill.js';
 import { pauseSignal, progressQuery, resumeSignal } from '../../workflows/backfill.js';
 import { backfillChunkWorkflowId, materializeScheduleId } from '../../contracts/ids.js';
@@ -25,7 +23,7 @@ import type { materialize } from '../../workflows/materialize.js';
 import type { MaterializeResult } from '../../contracts/materialize.js';
 import { chunkWindows } from '../../contracts/windows.js';
 import { temporalService } from '../support/services.js';
-import type { PipelineWorker, SourceTable } from '../integration/pipelines/support/pipeline.js';
+import type { PipelineWorker, SourceTable } from '../support/pipelines/pipeline.js';
 import {
   appendSourceRows,
   committedWindows,
@@ -36,22 +34,17 @@ import {
   onlineWatermark,
   startPipelineWorker,
   VIEW,
-} from '../integration/pipelines/support/pipeline.js';
-import { deleteSchedule, waitForScheduleIdle } from '../integration/pipelines/support/schedule-runs.js';
-import type { Browser } from './support/browser.js';
-import { openBrowser } from './support/browser.js';
+} from '../support/pipelines/pipeline.js';
+import { deleteSchedule, waitForScheduleIdle } from '../support/pipelines/schedule-runs.js';
+import type { Browser } from '../support/browser.js';
+import { openBrowser } from '../support/browser.js';
+import { scratchFolder } from '../support/scratch-folder.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-e2e-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('e2e');
 
 describe('Temporal Web UI', () => {
   test("a schedule's Backfill action lands exactly the expected rows", async () => {

@@ -149,6 +149,9 @@ export interface JavaReplies {
   read: JavaRowsReply; // Inspect.read
   inspect: JavaInspectReply; // Inspect.inspect
   load_metadata: JavaMetadataReply; // Tables.loadMetadata
+  add_column_with_default: JavaTableState; // V3Columns.addColumnWithDefault
+  rewrite_with_lineage: JavaWriteReply; // V3Columns.rewriteWithLineage
+  read_with_lineage: JavaRowsReply; // V3Columns.readWithLineage
 }
 export type JavaCommand = keyof JavaReplies;
 export type JavaRequest = { catalog: JavaCatalog } & Record<string, unknown>;

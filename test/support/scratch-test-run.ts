@@ -1,14 +1,14 @@
 /**
  * Runs scratch test files the way `npm test` runs the project's: scripts/run-test-files.ts, with
- * the same preloads, in a temporary folder removed afterwards. For the tests of npm test's own
+ * the same preloads, in a scratch folder. For the tests of npm test's own
  * reporting (its summary line, its slowest-files list).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../../scripts/services/paths.js';
+import { scratchFolder } from './scratch-folder.js';
 
 export interface ScratchTestRun {
   /** The spec reporter's output. */
@@ -25,39 +25,35 @@ export interface ScratchTestRun {
 }
 
 export function runScratchTests(files: Record<string, string>, runnerArgs: readonly string[] = []): ScratchTestRun {
-  const dir = mkdtempSync(join(tmpdir(), 'floe-scratch-tests-'));
-  try {
-    for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, name), body);
-    const env = { ...process.env };
-    // Set by the outer runner for its children; a nested run must not inherit it.
-    delete env.NODE_TEST_CONTEXT;
-    const timesFile = join(dir, 'times.jsonl');
-    const result = spawnSync(
-      process.execPath,
-      [
-        // From the scratch folder, `--import tsx` would not find the package.
-        '--import',
-        import.meta.resolve('tsx'),
-        '--import',
-        pathToFileURL(join(repoRoot, 'scripts', 'test-blocking-stdio.mjs')).href,
-        join(repoRoot, 'scripts', 'run-test-files.ts'),
-        '--concurrency=2',
-        `--times-file=${timesFile}`,
-        ...runnerArgs,
-        ...Object.keys(files),
-      ],
-      { cwd: dir, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-    );
-    const ending = `status ${String(result.status)}, signal ${String(result.signal)}${result.error ? `, ${result.error.message}` : ''}, TAP ending ${JSON.stringify(result.stderr.slice(-500))}`;
-    return {
-      spec: result.stdout,
-      tap: result.stderr,
-      times: existsSync(timesFile) ? readFileSync(timesFile, 'utf8') : '',
-      status: result.status,
-      ending,
-      paths: Object.fromEntries(Object.keys(files).map((name) => [name, join(dir, name)])),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const dir = scratchFolder('scratch-tests');
+  for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, name), body);
+  const env = { ...process.env };
+  // Set by the outer runner for its children; a nested run must not inherit it.
+  delete env.NODE_TEST_CONTEXT;
+  const timesFile = join(dir, 'times.jsonl');
+  const result = spawnSync(
+    process.execPath,
+    [
+      // From the scratch folder, `--import tsx` would not find the package.
+      '--import',
+      import.meta.resolve('tsx'),
+      '--import',
+      pathToFileURL(join(repoRoot, 'scripts', 'test-blocking-stdio.mjs')).href,
+      join(repoRoot, 'scripts', 'run-test-files.ts'),
+      '--concurrency=2',
+      `--times-file=${timesFile}`,
+      ...runnerArgs,
+      ...Object.keys(files),
+    ],
+    { cwd: dir, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  const ending = `status ${String(result.status)}, signal ${String(result.signal)}${result.error ? `, ${result.error.message}` : ''}, TAP ending ${JSON.stringify(result.stderr.slice(-500))}`;
+  return {
+    spec: result.stdout,
+    tap: result.stderr,
+    times: existsSync(timesFile) ? readFileSync(timesFile, 'utf8') : '',
+    status: result.status,
+    ending,
+    paths: Object.fromEntries(Object.keys(files).map((name) => [name, join(dir, name)])),
+  };
 }

@@ -6,14 +6,14 @@
  * certificates are made per proxy with the openssl CLI; `stop()` ends nginx and removes them.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../scripts/services/ports.js';
 import { startProcess, waitUntilHealthy } from '../../scripts/services/process.js';
 import { nginxExecutable, temporalService } from './services.js';
+import { scratchFolder } from './scratch-folder.js';
 
 const run = promisify(execFile);
 
@@ -37,19 +37,18 @@ export interface TlsProxy {
 export async function startTlsProxy(options: { requireApiKey?: string } = {}): Promise<TlsProxy> {
   const nginx = nginxExecutable();
   const upstream = temporalService().address;
-  const directory = await mkdtemp(path.join(tmpdir(), 'floe-tls-proxy-'));
+  const directory = scratchFolder('tls-proxy');
   const file = (name: string): string => path.join(directory, name);
-  try {
-    await makeCa(directory, 'ca');
-    await makeCa(directory, 'stranger-ca');
-    await makeLeaf(directory, 'server', 'ca', `subjectAltName=DNS:${TLS_SERVER_NAME}\nextendedKeyUsage=serverAuth`);
-    await makeLeaf(directory, 'client', 'ca', 'extendedKeyUsage=clientAuth');
-    await makeLeaf(directory, 'stranger', 'stranger-ca', 'extendedKeyUsage=clientAuth');
-    const port = await freePort();
-    const { requireApiKey } = options;
-    await writeFile(
-      file('nginx.conf'),
-      `daemon off;
+  await makeCa(directory, 'ca');
+  await makeCa(directory, 'stranger-ca');
+  await makeLeaf(directory, 'server', 'ca', `subjectAltName=DNS:${TLS_SERVER_NAME}\nextendedKeyUsage=serverAuth`);
+  await makeLeaf(directory, 'client', 'ca', 'extendedKeyUsage=clientAuth');
+  await makeLeaf(directory, 'stranger', 'stranger-ca', 'extendedKeyUsage=clientAuth');
+  const port = await freePort();
+  const { requireApiKey } = options;
+  await writeFile(
+    file('nginx.conf'),
+    `daemon off;
 master_process off;
 pid ${file('nginx.pid')};
 error_log ${file('error.log')} info;
@@ -62,52 +61,47 @@ http {
   uwsgi_temp_path ${file('uwsgi')};
   scgi_temp_path ${file('scgi')};
   server {
-    listen 127.0.0.1:${port} ssl http2;
-    ssl_certificate ${file('server.crt')};
-    ssl_certificate_key ${file('server.key')};
-    ssl_client_certificate ${file('ca.crt')};
-    ssl_verify_client on;
-    # Workflow payloads and long polls (Temporal holds a poll up to 70 s).
-    client_max_body_size 0;
-    keepalive_requests 100000;
-    keepalive_timeout 600s;
-    grpc_read_timeout 600s;
-    grpc_send_timeout 600s;
-    location / {
+  listen 127.0.0.1:${port} ssl http2;
+  ssl_certificate ${file('server.crt')};
+  ssl_certificate_key ${file('server.key')};
+  ssl_client_certificate ${file('ca.crt')};
+  ssl_verify_client on;
+  # Workflow payloads and long polls (Temporal holds a poll up to 70 s).
+  client_max_body_size 0;
+  keepalive_requests 100000;
+  keepalive_timeout 600s;
+  grpc_read_timeout 600s;
+  grpc_send_timeout 600s;
+  location / {
 ${requireApiKey === undefined ? '' : `      if ($http_authorization != "Bearer ${requireApiKey}") { return 401; }\n`}      grpc_pass grpc://${upstream};
-    }
+  }
   }
 }
 `,
-    );
-    const managed = startProcess({
-      name: 'tls-proxy',
-      command: nginx,
-      args: ['-p', directory, '-c', file('nginx.conf'), '-e', file('error.log')],
-      env: process.env,
-      log: file('nginx.out'),
-    });
-    await waitUntilHealthy(managed, `TLS on 127.0.0.1:${port}`, () => acceptsConnections(port), 15_000).catch(async (error: unknown) => {
-      await managed.stop();
-      throw error;
-    });
-    return {
-      address: `127.0.0.1:${port}`,
-      caFile: file('ca.crt'),
-      clientCertFile: file('client.crt'),
-      clientKeyFile: file('client.key'),
-      strangerCertFile: file('stranger.crt'),
-      strangerKeyFile: file('stranger.key'),
-      errorLog: file('error.log'),
-      async stop() {
-        await managed.stop();
-        await rm(directory, { recursive: true, force: true });
-      },
-    };
-  } catch (error) {
-    await rm(directory, { recursive: true, force: true });
+  );
+  const managed = startProcess({
+    name: 'tls-proxy',
+    command: nginx,
+    args: ['-p', directory, '-c', file('nginx.conf'), '-e', file('error.log')],
+    env: process.env,
+    log: file('nginx.out'),
+  });
+  await waitUntilHealthy(managed, `TLS on 127.0.0.1:${port}`, () => acceptsConnections(port), 15_000).catch(async (error: unknown) => {
+    await managed.stop();
     throw error;
-  }
+  });
+  return {
+    address: `127.0.0.1:${port}`,
+    caFile: file('ca.crt'),
+    clientCertFile: file('client.crt'),
+    clientKeyFile: file('client.key'),
+    strangerCertFile: file('stranger.crt'),
+    strangerKeyFile: file('stranger.key'),
+    errorLog: file('error.log'),
+    async stop() {
+      await managed.stop();
+    },
+  };
 }
 
 async function openssl(directory: string, args: readonly string[]): Promise<void> {

@@ -2,23 +2,16 @@
 // workflow ends cancelled, and the online table is exactly as it was.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import { BUCKETS } from '../pipelines/support/definitions.js';
-import { createSource, onlineRows, startPipelineWorker, VIEW } from '../pipelines/support/pipeline.js';
+import { BUCKETS } from '../../support/pipelines/definitions.js';
+import { createSource, onlineRows, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-compaction-cancel-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('compaction-cancel');
 
 test('a compaction cancelled during its rewrite commits nothing', async () => {
   const source = await createSource(path.join(scratch, 'cancel'));

@@ -3,22 +3,20 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { SourceTable } from '../pipelines/support/pipeline.js';
-import { createSource, onlineRows } from '../pipelines/support/pipeline.js';
-import { floeCommand, startWorker, stopWorker, writeCliProject } from '../support/cli-project.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
+import { createSource, onlineRows } from '../../support/pipelines/pipeline.js';
+import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const view = `compact_cli_${randomUUID().slice(0, 8)}`;
 
-let directory: string;
+const directory = scratchFolder('compact-cli');
 let source: SourceTable;
 let worker: ChildProcess | undefined;
 
 before(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'floe-compact-cli-'));
   source = await createSource(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'compact-cli', source, view, viewFields: ['online: { buckets: 4 }'] });
   worker = startWorker(directory);
@@ -26,7 +24,6 @@ before(async () => {
 
 after(async () => {
   await stopWorker(worker);
-  await rm(directory, { recursive: true, force: true });
 });
 
 describe('floe compact', () => {

@@ -5,10 +5,8 @@
 // a source table's small files merged into one.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { quoteIdentifier as q } from '../../../engine/sql.js';
 import { deleteRows } from '../../../engine/row-delete.js';
@@ -27,11 +25,11 @@ import { FloeError } from '../../../core/errors.js';
 import type { CompactResult } from '../../../contracts/compact.js';
 import type { MaterializeResult } from '../../../contracts/materialize.js';
 import { recordHistory } from '../../support/histories.js';
-import { normalizeLocation, referencedByPyiceberg } from './support/referenced.js';
+import { normalizeLocation, referencedByPyiceberg } from '../../support/compaction/referenced.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { workflowBundle } from '../../support/temporal.js';
-import { driverStatsRows } from '../../fixtures/driver-stats.js';
-import { BUCKETS } from '../pipelines/support/definitions.js';
+import { driverStatsRows } from '../../support/driver-stats.js';
+import { BUCKETS } from '../../support/pipelines/definitions.js';
 import {
   appendSourceRows,
   createSource,
@@ -40,8 +38,9 @@ import {
   sortRows,
   startPipelineWorker,
   VIEW,
-} from '../pipelines/support/pipeline.js';
-import type { PipelineWorker, SourceTable } from '../pipelines/support/pipeline.js';
+} from '../../support/pipelines/pipeline.js';
+import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 /** Six 6-hour windows: each lands one small file in each of the view's buckets. */
 const WINDOWS = Array.from({ length: 6 }, (_, index) => ({
@@ -52,13 +51,7 @@ const LATE_WINDOW = { start: '2024-05-02T12:00:00.000Z', end: '2024-05-03T00:00:
 const CLOCK = Date.parse('2024-05-03T00:00:00Z');
 const DRIVERS = [...Array.from({ length: 40 }, (_, index) => ({ driver_id: 1001 + index })), { driver_id: 9999 }];
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-compaction-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('compaction');
 
 describe('compact workflow', () => {
   test('many small windows compact to one file per partition with the same latest rows; expiry and orphan removal leave only referenced files', async () => {

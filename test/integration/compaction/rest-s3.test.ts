@@ -2,30 +2,22 @@
 // and with no retention the table's S3 prefix holds exactly the files pyiceberg says it refers to.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import type { CompactResult } from '../../../contracts/compact.js';
-import { driverStatsRows, driverStatsSchema } from '../../fixtures/driver-stats.js';
+import { driverStatsRows, driverStatsSchema } from '../../support/driver-stats.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { testRuntime } from '../../support/runtime.js';
 import { restCatalogService } from '../../support/services.js';
 import { startTestWorker } from '../../support/temporal.js';
-import { BUCKETS, driverDefinitions, VIEW } from '../pipelines/support/definitions.js';
-import { SOURCE_COLUMN_TYPES, sortRows } from '../pipelines/support/pipeline.js';
-import { referencedByPyiceberg } from './support/referenced.js';
+import { BUCKETS, driverDefinitions, VIEW } from '../../support/pipelines/definitions.js';
+import { SOURCE_COLUMN_TYPES, sortRows } from '../../support/pipelines/pipeline.js';
+import { referencedByPyiceberg } from '../../support/compaction/referenced.js';
 import { floeRestCatalog, oracleRestCatalog } from '../../support/rest-catalog.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-compaction-rest-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('compaction-rest');
 
 test('REST catalog on S3: compaction, expiry and orphan removal', async () => {
   const rest = restCatalogService();

@@ -2,11 +2,9 @@
 // code as `floe schedule apply`, listed beside the materialize schedules, and a triggered run compacts.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { schedulePlans } from '../../../client/schedule-plan.js';
 import { applySchedules, setSchedulePaused } from '../../../client/schedules.js';
@@ -14,18 +12,13 @@ import type { CompactResult } from '../../../contracts/compact.js';
 import { compactScheduleId, compactSourceScheduleId } from '../../../contracts/ids.js';
 import { defineIcebergSource } from '../../../features/definitions.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import { driverStatsRows } from '../../fixtures/driver-stats.js';
-import { BUCKETS, driverDefinitions } from '../pipelines/support/definitions.js';
-import { appendSourceRows, createSource, onlineRows, startPipelineWorker } from '../pipelines/support/pipeline.js';
-import { deleteSchedule, listedSchedule, pausedState } from '../pipelines/support/schedule-runs.js';
+import { driverStatsRows } from '../../support/driver-stats.js';
+import { BUCKETS, driverDefinitions } from '../../support/pipelines/definitions.js';
+import { appendSourceRows, createSource, onlineRows, startPipelineWorker } from '../../support/pipelines/pipeline.js';
+import { deleteSchedule, listedSchedule, pausedState } from '../../support/pipelines/schedule-runs.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-compaction-schedule-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('compaction-schedule');
 
 test('a triggered compaction schedule compacts the online table with the definition’s settings', async () => {
   const source = await createSource(path.join(scratch, 'scheduled'));

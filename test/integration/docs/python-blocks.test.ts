@@ -4,27 +4,26 @@
 // placeholder path is replaced by the project's.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { initProject } from '../../../cli/commands/init.js';
 import { generateSampleData } from '../../../examples/init-template/sample-data.js';
 import { FeatureStore } from '../../../public/index.js';
 import { codeBlocks } from '../../support/markdown-blocks.js';
 import { pythonOracle } from '../../support/services.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const PAGE = 'docs/how-to/read-training-sets-from-python.md';
 const PLACEHOLDER_PROJECT = '/abs/path/my-features';
 const TRAINING_TABLE = 'datasets.ranking_2024_05';
 
-let scratch: string;
+const scratch = scratchFolder('python-docs');
 let project: string;
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-python-docs-'));
   project = path.join(scratch, 'my-features');
   await initProject(project);
   // The init template's definitions, importing this checkout's entry point instead of the package.
@@ -52,10 +51,6 @@ export const ranking = defineFeatureService({ name: 'ranking', features: [hourly
   } finally {
     await store.close();
   }
-});
-
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
 });
 
 describe(`the Python blocks of ${PAGE}`, () => {

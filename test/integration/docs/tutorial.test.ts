@@ -8,16 +8,16 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from '../../../scripts/services/ports.js';
 import { codeBlocks, type CodeBlock, shellWords } from '../../support/markdown-blocks.js';
-import { interrupt, runToEnd, type Finished } from '../support/child-process.js';
-import { linkCheckoutAsFloe } from '../support/cli-project.js';
-import { withWorkflowClient } from '../support/workflow-client.js';
+import { interrupt, runToEnd, type Finished } from '../../support/child-process.js';
+import { linkCheckoutAsFloe } from '../../support/cli-project.js';
+import { withWorkflowClient } from '../../support/workflow-client.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
@@ -25,7 +25,7 @@ const PAGE = 'docs/tutorial.md';
 const blocks = codeBlocks(root, PAGE);
 const of = (language: string): CodeBlock[] => blocks.filter((block) => block.language === language);
 
-let scratch: string;
+const scratch = scratchFolder('tutorial');
 let cwd: string;
 let env: NodeJS.ProcessEnv;
 let temporalAddress: string;
@@ -34,7 +34,6 @@ let dev: ChildProcess | undefined;
 let devOutput = '';
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-tutorial-'));
   cwd = scratch;
   const [temporalPort, uiPort, port] = (await freePorts(3)) as [number, number, number];
   temporalAddress = `127.0.0.1:${temporalPort}`;
@@ -50,7 +49,6 @@ before(async () => {
 
 after(async () => {
   if (dev !== undefined) await interrupt(dev);
-  await rm(scratch, { recursive: true, force: true });
 });
 
 /** Runs one line of a shell block as the page means it; the finished command, or null for `cd` and the like. */

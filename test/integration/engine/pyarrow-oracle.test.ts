@@ -5,7 +5,7 @@ import { writeParquet, writePositionDeletes } from '../../../engine/parquet-writ
 import type { ColumnStats } from '../../../engine/parquet-stats.js';
 import type { Schema } from '../../../iceberg/spec/schema.js';
 import type { IcebergType, PrimitiveValue } from '../../../iceberg/spec/types.js';
-import { withConnection } from '../../unit/engine/helpers.js';
+import { withConnection } from '../../support/engine/duckdb.js';
 
 /**
  * Files Floe writes, read by the Python reference stack: pyarrow must see the same Iceberg field

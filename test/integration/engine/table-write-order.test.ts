@@ -4,8 +4,6 @@
 // one row group is written unsorted with the other small ones, and says so (no order id), as do
 // files of a sort order Floe cannot apply as written (a transform).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
@@ -18,12 +16,12 @@ import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import { planScan } from '../../../iceberg/scan/planner.js';
 import type { SortOrder } from '../../../iceberg/spec/sort-order.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let scratch: string;
+const scratch = scratchFolder('write-order');
 let catalog: Catalog;
 let engine: Engine;
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-write-order-'));
   catalog = await loadCatalog({
     type: 'sql',
     uri: `sqlite:///${path.join(scratch, 'catalog.db')}`,
@@ -36,7 +34,6 @@ before(async () => {
 after(async () => {
   engine?.close();
   await catalog?.close();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 const ROWS = 20_000;

@@ -8,11 +8,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -26,7 +25,8 @@ import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
 import { testRuntime } from '../../support/runtime.js';
 import { oldFeastPython, pythonOracle } from '../../support/services.js';
-import { appendSource, createSource, sqlCase, VIEW } from '../online/online-fixture.js';
+import { appendSource, createSource, sqlCase, VIEW } from '../../support/online/online-view.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DRIVER = path.join(HERE, 'driver.py');
@@ -40,7 +40,7 @@ const WINDOW = { start: new Date(CLOCK - 24 * HOUR), end: new Date(CLOCK) };
 const CITY_VIEW = 'driver_city_view';
 const LIVE_VIEW = 'driver_live';
 
-let scratch: string;
+const scratch = scratchFolder('feast-client');
 let runtime: Runtime;
 let store: OnlineStore;
 const servers: ChildProcess[] = [];
@@ -79,7 +79,6 @@ export const service = defineFeatureService({ name: 'driver_trips_model', featur
 }
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-feast-client-'));
   // Named as the pyiceberg oracle names its SQL catalog, so it reads the same tables.
   const catalog = { ...sqlCase(scratch).config, name: 'floe_oracle' };
   await writeFile(path.join(scratch, 'package.json'), '{"type": "module"}\n');
@@ -207,7 +206,6 @@ after(async () => {
     await exited;
   }
   await runtime?.close();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 type Row = Record<string, string | number>;

@@ -7,16 +7,16 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { pythonOracle, temporalService } from '../../support/services.js';
-import { floeCommand, linkCheckoutAsFloe, startWorker, stopWorker } from '../support/cli-project.js';
+import { floeCommand, linkCheckoutAsFloe, startWorker, stopWorker } from '../../support/cli-project.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const FEAST_ORACLE = path.join(root, 'test', 'oracles', 'feast_example_repo.py');
@@ -26,14 +26,12 @@ const FEATURES = ['conv_rate', 'acc_rate', 'avg_daily_trips'];
 const DRIVERS = [1001, 1002, 1003, 1004, 1005, 9999];
 const run = promisify(execFile);
 
-let directory: string;
+const directory = scratchFolder('feast-import');
 let worker: ChildProcess | undefined;
 let workerOutput = '';
 
-before(() => mkdtemp(path.join(tmpdir(), 'floe-feast-import-')).then((made) => (directory = made)));
 after(async () => {
   await stopWorker(worker);
-  await rm(directory, { recursive: true, force: true });
 });
 
 /** Runs the venv's `feast` in a folder; its output, or the failure with Feast's own words. */

@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
 import { pythonOracle } from '../../support/services.js';
-import type { Workspace } from '../../unit/features/support/tables.js';
-import { createTable, withWorkspace } from '../../unit/features/support/tables.js';
+import type { Workspace } from '../../support/features/tables.js';
+import { createTable, withWorkspace } from '../../support/features/tables.js';
 
 const FEAST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'oracles', 'feast_historical.py');
 const T0 = Date.UTC(2024, 4, 1) * 1000; // µs

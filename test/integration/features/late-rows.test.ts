@@ -6,10 +6,8 @@
 // overwrite and a row-level delete in the source fall back to restating a range, and say so. A
 // window after now − delay is cut there, or skipped when wholly after it.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { deleteRows } from '../../../engine/row-delete.js';
 import { quoteLiteral } from '../../../engine/sql.js';
@@ -30,8 +28,9 @@ import type { PyicebergStep } from '../../support/pyiceberg.js';
 import { runPyicebergBatch, sqliteCatalog } from '../../support/pyiceberg.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource } from '../online/online-fixture.js';
-import type { SourceRow } from '../online/online-fixture.js';
+import { appendSource, createSource } from '../../support/online/online-view.js';
+import type { SourceRow } from '../../support/online/online-view.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -40,13 +39,7 @@ const T0 = Date.parse('2024-06-01T00:00:00Z');
 const FIRST_START = T0 - 48 * HOUR;
 const VIEW = 'driver_late';
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-late-rows-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('late-rows');
 
 let tables = 0;
 /** A fresh source table and view over it (with the given delay and lateness) on a SQLite catalog shared with pyiceberg. */

@@ -4,28 +4,27 @@
 // definitions fail naming the file, the object and the field.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { appendQuery } from '../../../engine/append-query.js';
 import { Engine } from '../../../engine/duckdb.js';
 import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
 import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
-import { driverStatsSchema } from '../../fixtures/driver-stats.js';
+import { driverStatsSchema } from '../../support/driver-stats.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
 const definitionsModule = path.join(root, 'features', 'definitions.js');
 
-let directory: string;
+const directory = scratchFolder('plan-apply');
 let oracle: OracleCatalog;
 
 before(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'floe-plan-apply-'));
   const catalogFile = path.join(directory, 'catalog.db');
   oracle = { type: 'sql', uri: `sqlite:///${catalogFile}`, warehouse: `file://${path.join(directory, 'warehouse')}` };
   await runPyiceberg('create_table', { catalog: oracle, identifier: 'rides.driver_stats', schema: driverStatsSchema, format_version: 2 });
@@ -44,10 +43,6 @@ before(async () => {
       '',
     ].join('\n'),
   );
-});
-
-after(async () => {
-  await rm(directory, { recursive: true, force: true });
 });
 
 function features(featureLines: readonly string[], extra = ''): string {

@@ -3,10 +3,9 @@
 // an engine setting DuckDB refuses closes the catalog already opened (its Postgres connections end)
 // and fails naming the floe.yaml field.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadProject } from '../../../features/project.js';
 import { openRuntime } from '../../../features/runtime.js';
@@ -14,18 +13,11 @@ import { FloeError } from '../../../core/errors.js';
 import { FEATURE_SERVER_THREADS } from '../../../server/feature-server.js';
 import { freshPostgresDatabase, postgresRows, withPostgres } from '../../support/postgres.js';
 import { postgresService } from '../../support/services.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const definitionsModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'features', 'definitions.js');
 
-let scratch: string;
-
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-runtime-'));
-});
-
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('runtime');
 
 /** A project folder: floe.yaml with the given catalog and engine sections, and one feature view. */
 async function projectFolder(name: string, catalog: readonly string[], engine: readonly string[]): Promise<string> {

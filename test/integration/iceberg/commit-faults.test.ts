@@ -4,8 +4,7 @@
  * timers), and an attempt that can never land leaves none of its own files in the metadata folder.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -15,14 +14,14 @@ import { commitChange } from '../../../iceberg/commit/commit.js';
 import { FloeError } from '../../../core/errors.js';
 import { localPath } from '../../../iceberg/io/local-file-io.js';
 import { fastAppend } from '../../../iceberg/write/fast-append.js';
-import { EVENTS_SCHEMA } from './helpers/catalog-contract.js';
+import { EVENTS_SCHEMA } from '../../support/iceberg/catalog-contract.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let root: string;
+const root = scratchFolder('commit-faults');
 let catalog: SqlCatalog;
 let counter = 0;
 
 before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'floe-commit-faults-'));
   catalog = await SqlCatalog.open({
     name: 'faults',
     uri: join(root, 'catalog.db'),
@@ -32,7 +31,6 @@ before(async () => {
 });
 after(async () => {
   await catalog.close();
-  await rm(root, { recursive: true, force: true });
 });
 
 async function newTable(properties: Record<string, string> = {}): Promise<TableIdentifier> {

@@ -1,7 +1,5 @@
 /** The commit loop's failure handling, on a real SQL catalog with faults injected around its commit. */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -10,21 +8,20 @@ import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import type { TableChange } from '../../../iceberg/commit/table-change.js';
 import { FloeError } from '../../../core/errors.js';
-import { emptySnapshotChange } from './helpers/changes.js';
-import { EVENTS_SCHEMA } from './helpers/catalog-contract.js';
+import { emptySnapshotChange } from '../../support/iceberg/changes.js';
+import { EVENTS_SCHEMA } from '../../support/iceberg/catalog-contract.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let root: string;
+const root = scratchFolder('commit-loop');
 let catalog: SqlCatalog;
 let counter = 0;
 
 before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'floe-commit-loop-'));
   catalog = await SqlCatalog.open({ name: 'loop', uri: join(root, 'catalog.db'), warehouse: pathToFileURL(join(root, 'warehouse')).href });
   await catalog.createNamespace(['db']);
 });
 after(async () => {
   await catalog.close();
-  await rm(root, { recursive: true, force: true });
 });
 
 async function newTable(properties: Record<string, string> = {}): Promise<TableIdentifier> {

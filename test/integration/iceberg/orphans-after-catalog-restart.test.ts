@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Catalog, TableIdentifier } from '../../../iceberg/catalog/catalog.js';
@@ -18,12 +17,13 @@ import { FloeError } from '../../../core/errors.js';
 import { normalizeLocation } from '../../../iceberg/maintenance/remove-orphan-files.js';
 import { fastAppend } from '../../../iceberg/write/fast-append.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import { referencedByPyiceberg } from '../compaction/support/referenced.js';
+import { referencedByPyiceberg } from '../../support/compaction/referenced.js';
 import { floeRestCatalog, oracleRestCatalog } from '../../support/rest-catalog.js';
-import { floeCommand } from '../support/cli-project.js';
-import { EVENTS_SCHEMA } from './helpers/catalog-contract.js';
-import { startRestProxy } from './helpers/rest-proxy.js';
-import type { RestProxy } from './helpers/rest-proxy.js';
+import { floeCommand } from '../../support/cli-project.js';
+import { EVENTS_SCHEMA } from '../../support/iceberg/catalog-contract.js';
+import { startRestProxy } from '../../support/iceberg/rest-proxy.js';
+import type { RestProxy } from '../../support/iceberg/rest-proxy.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 let proxy: RestProxy;
 let catalog: Catalog;
@@ -43,7 +43,7 @@ before(async () => {
     rows: [{ user_id: 1, event_ts: '2024-05-01T00:00:00Z', clicks: 3 }],
     columns: { user_id: 'long', event_ts: 'timestamptz', clicks: 'int' },
   });
-  project = await mkdtemp(path.join(tmpdir(), 'floe-orphans-'));
+  project = scratchFolder('orphans');
   // YAML holds JSON: the project reaches the catalog directly, as an operator's would.
   await writeFile(path.join(project, 'floe.yaml'), JSON.stringify({ project: 'orphans', catalog: floeRestCatalog() }));
   const definitions = path.resolve(import.meta.dirname, '..', '..', '..', 'features', 'definitions.ts');
@@ -56,7 +56,6 @@ before(async () => {
 after(async () => {
   await catalog.close();
   await proxy.close();
-  await rm(project, { recursive: true, force: true });
 });
 
 /** Files under the table's location that its metadata does not refer to, as pyiceberg sees it. */

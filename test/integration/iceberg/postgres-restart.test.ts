@@ -3,26 +3,22 @@
 // (retried for a read, an unknown outcome for a commit), and once the server is back the same
 // driver's pool answers again with fresh connections.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { PostgresDriver } from '../../../iceberg/catalog/postgres-driver.js';
 import { startPostgres } from '../../../scripts/services/postgres.js';
 import type { RunningService } from '../../../scripts/services/service.js';
 import { withPostgres } from '../../support/postgres.js';
-import { kill, restart } from '../pipelines/support/faults.js';
+import { kill, restart } from '../../support/pipelines/faults.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let scratch: string;
+const scratch = scratchFolder('postgres-restart');
 let postgres: RunningService;
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-postgres-restart-'));
   postgres = await startPostgres(scratch);
 });
 after(async () => {
   for (const managed of postgres.processes) await managed.stop();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 test('a statement whose server is killed under it fails as connection-lost, and the pool recovers after the restart', async () => {

@@ -11,10 +11,10 @@ import { parseTableMetadata, serializeTableMetadata } from '../../../iceberg/spe
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { MetadataReply, TableStateReply } from '../../support/pyiceberg.js';
 import { restCatalogService } from '../../support/services.js';
-import { addColumnChange, emptySnapshotChange } from './helpers/changes.js';
-import { catalogContract, EVENTS_SCHEMA } from './helpers/catalog-contract.js';
-import { startRestProxy } from './helpers/rest-proxy.js';
-import type { RestProxy } from './helpers/rest-proxy.js';
+import { addColumnChange, emptySnapshotChange } from '../../support/iceberg/changes.js';
+import { catalogContract, EVENTS_SCHEMA } from '../../support/iceberg/catalog-contract.js';
+import { startRestProxy } from '../../support/iceberg/rest-proxy.js';
+import type { RestProxy } from '../../support/iceberg/rest-proxy.js';
 
 function s3Properties(): Record<string, string> {
   const { s3 } = restCatalogService();

@@ -1,21 +1,21 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { FloeError } from '../../../core/errors.js';
 import { fileIOFor } from '../../../iceberg/io/file-io-for.js';
 import { S3FileIO } from '../../../iceberg/io/s3-file-io.js';
 import type { S3Config } from '../../../iceberg/io/s3-file-io.js';
 import { s3Service } from '../../support/services.js';
-import { startConditionalWriteRefusingProxy } from './helpers/s3-proxy.js';
+import { startConditionalWriteRefusingProxy } from '../../support/iceberg/s3-proxy.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const MiB = 1024 * 1024;
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
-let scratch: string;
+const scratch = scratchFolder('s3io');
 let prefix: string;
 
 function s3(extra: Partial<S3Config> = {}): S3FileIO {
@@ -38,11 +38,7 @@ async function collect(io: S3FileIO, location: string): Promise<string[]> {
 }
 
 before(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'floe-s3io-'));
   prefix = `s3://${s3Service().bucket}/s3io-${randomUUID()}`;
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
 });
 
 describe('S3FileIO on MinIO', () => {

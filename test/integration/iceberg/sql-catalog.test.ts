@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { TableIdentifier } from '../../../iceberg/catalog/catalog.js';
 import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
@@ -20,20 +19,14 @@ import { currentSchema } from '../../../iceberg/spec/metadata.js';
 import { freshPostgresDatabase, postgresRows } from '../../support/postgres.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { MetadataReply, OracleCatalog, RowsReply, TableStateReply } from '../../support/pyiceberg.js';
-import { addColumnChange, emptySnapshotChange } from './helpers/changes.js';
-import { catalogContract, EVENTS_SCHEMA } from './helpers/catalog-contract.js';
+import { addColumnChange, emptySnapshotChange } from '../../support/iceberg/changes.js';
+import { catalogContract, EVENTS_SCHEMA } from '../../support/iceberg/catalog-contract.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 /** pyiceberg's oracle opens its SQL catalog under this name: rows are keyed by catalog name. */
 const CATALOG_NAME = 'floe_oracle';
-let root: string;
-
-before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'floe-sql-catalog-'));
-});
-after(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const root = scratchFolder('sql-catalog');
 
 /**
  * One database a SQL catalog can live in. Every test below runs on each backend; what a catalog

@@ -6,8 +6,7 @@
  * and in pyiceberg.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { appendQuery } from '../../../engine/append-query.js';
@@ -25,9 +24,10 @@ import { parseSchema } from '../../../iceberg/spec/schema-json.js';
 import { planScan } from '../../../iceberg/scan/planner.js';
 import { readFloeRows, sortRows } from '../../support/oracle-rows.js';
 import { sqliteCatalog, type OracleCatalog } from '../../support/pyiceberg.js';
-import { py, type PyRows } from './helpers/pyiceberg.js';
+import { py, type PyRows } from '../../support/interop/pyiceberg-interop.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let dir: string;
+const dir = scratchFolder('interop-bad');
 let catalog: Catalog;
 let engine: Engine;
 let oracle: OracleCatalog;
@@ -37,7 +37,6 @@ const rows = (from: number, to: number): string =>
   `SELECT CAST(i AS BIGINT) AS id, 'n' || i AS name, TIMESTAMPTZ '2024-05-01 00:00:00+00' + to_hours(i) AS at FROM range(${from}, ${to}) AS t(i)`;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'floe-interop-bad-'));
   oracle = sqliteCatalog(dir);
   catalog = await SqlCatalog.open({ name: 'floe_oracle', uri: join(dir, 'catalog.db'), warehouse: `file://${join(dir, 'warehouse')}` });
   engine = await Engine.create({ threads: 2, setup: registerIcebergFunctions });
@@ -62,7 +61,6 @@ before(async () => {
 after(async () => {
   await catalog?.close();
   engine?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** Asserts a FloeError of `kind` whose message names `object`. */

@@ -9,11 +9,9 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Catalog, TableIdentifier } from '../../../iceberg/catalog/catalog.js';
 import { loadCatalog, type CatalogConfig } from '../../../iceberg/catalog/load-catalog.js';
@@ -24,8 +22,9 @@ import { appendKey, type WriterRequest } from '../../../bench/_iceberg/append-wr
 import { sqliteCatalog, type OracleCatalog } from '../../support/pyiceberg.js';
 import { freshPostgresDatabase } from '../../support/postgres.js';
 import { restCatalogService } from '../../support/services.js';
-import { py } from './helpers/pyiceberg.js';
+import { py } from '../../support/interop/pyiceberg-interop.js';
 import { floeRestCatalog, oracleRestCatalog } from '../../support/rest-catalog.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const WRITERS = 8;
 const APPENDS = 25;
@@ -102,11 +101,7 @@ interface Case {
   namespace: string;
 }
 
-let dir: string;
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'floe-interop-concurrency-'));
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchFolder('interop-concurrency');
 
 function sqlCase(): Case {
   const oracle = sqliteCatalog(dir);

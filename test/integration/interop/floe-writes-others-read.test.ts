@@ -6,8 +6,6 @@
  * (`write.parquet.page-version` 2, as online tables are written), three appends each.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { appendQuery } from '../../../engine/append-query.js';
@@ -29,10 +27,18 @@ import { fromBinary, uuidToBytes } from '../../../iceberg/spec/values.js';
 import { openJavaOracle, type JavaCatalog, type JavaOracleSession } from '../../support/java-oracle.js';
 import { pythonDecimalString, readFloeRows, sortRows, type OracleRow } from '../../support/oracle-rows.js';
 import { sqliteCatalog, type OracleCatalog } from '../../support/pyiceberg.js';
-import { pyBatch, type PyRows, type PyStep } from './helpers/pyiceberg.js';
-import { partitionSpecJson, rowsQuery, TRANSFORM_CASES, wideRows, wideRowsAsRead, wideSchemaJson } from './helpers/wide-rows.js';
+import { pyBatch, type PyRows, type PyStep } from '../../support/interop/pyiceberg-interop.js';
+import {
+  partitionSpecJson,
+  rowsQuery,
+  TRANSFORM_CASES,
+  wideRows,
+  wideRowsAsRead,
+  wideSchemaJson,
+} from '../../support/interop/wide-rows.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let dir: string;
+const dir = scratchFolder('interop-floe');
 let oracle: OracleCatalog;
 let javaCatalog: JavaCatalog;
 let catalog: Catalog;
@@ -55,7 +61,6 @@ const nameOf = (transform: string): string => `floe.w_${transform}`;
 const byId = (rows: readonly OracleRow[]): OracleRow[] => sortRows(rows, ['id']);
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'floe-interop-floe-'));
   oracle = sqliteCatalog(dir);
   javaCatalog = { type: 'sql', uri: `jdbc:sqlite:${join(dir, 'catalog.db')}`, warehouse: `file://${join(dir, 'warehouse')}` };
   engine = await Engine.create({ threads: 2, setup: registerIcebergFunctions });
@@ -121,7 +126,6 @@ after(async () => {
   await java?.close();
   await catalog?.close();
   engine?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function manifestsOf(table: LoadedTable): Promise<ManifestFile[]> {

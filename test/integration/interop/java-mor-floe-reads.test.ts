@@ -1,5 +1,5 @@
 /**
- * Merge-on-read tables written by Java Iceberg (test/fixtures/java-mor/generate.ts: position and
+ * Merge-on-read tables written by Java Iceberg (test/support/java-mor-fixtures.ts: position and
  * equality deletes on unpartitioned, bucket and identity tables, interleaved sequence numbers, null
  * equality keys, schema evolution) read by Floe give Java's rows at every snapshot; Floe's plan
  * attaches to each data file exactly the delete files the spec's rules select (worked out here from
@@ -9,8 +9,7 @@
  * deletion vector whose bytes are damaged is a `corrupt` error naming the table and data file.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Engine } from '../../../engine/duckdb.js';
@@ -18,18 +17,18 @@ import type { Catalog, LoadedTable } from '../../../iceberg/catalog/catalog.js';
 import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
 import { FloeError } from '../../../core/errors.js';
 import { planScan } from '../../../iceberg/scan/planner.js';
-import { generateJavaMorFixtures, JAVA_MOR_CASES, type JavaMorCase, type JavaMorFixture } from '../../fixtures/java-mor/generate.js';
+import { generateJavaMorFixtures, JAVA_MOR_CASES, type JavaMorCase, type JavaMorFixture } from '../../support/java-mor-fixtures.js';
 import { asPyicebergCatalog, type JavaFile } from '../../support/java-oracle.js';
 import { readFloeRows, sortRows } from '../../support/oracle-rows.js';
 import { runPyiceberg, type RowsReply } from '../../support/pyiceberg.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let dir: string;
+const dir = scratchFolder('interop-mor');
 let fixtures: Record<JavaMorCase, JavaMorFixture>;
 let catalog: Catalog;
 let engine: Engine;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'floe-interop-mor-'));
   fixtures = await generateJavaMorFixtures(dir);
   catalog = await SqlCatalog.open({ name: 'floe_oracle', uri: join(dir, 'catalog.db'), warehouse: `file://${join(dir, 'warehouse')}` });
   engine = await Engine.create({ threads: 2 });
@@ -37,7 +36,6 @@ before(async () => {
 after(async () => {
   await catalog?.close();
   engine?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function load(fixture: JavaMorFixture): Promise<LoadedTable> {

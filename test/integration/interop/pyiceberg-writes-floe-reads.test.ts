@@ -5,8 +5,6 @@
  * time travel by snapshot id, tag, branch and timestamp; and filtered reads.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Engine } from '../../../engine/duckdb.js';
@@ -19,23 +17,29 @@ import { parseTransform } from '../../../iceberg/spec/transforms.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../iceberg/spec/types.js';
 import { readFloeRows, sortRows, type OracleRow } from '../../support/oracle-rows.js';
 import { sqliteCatalog, type OracleCatalog } from '../../support/pyiceberg.js';
-import { py, pyBatch, type PyRows, type PySnapshots, type PyStep } from './helpers/pyiceberg.js';
-import { partitionSpecJson, TRANSFORM_CASES, WIDE_COLUMNS, wideRows, wideSchemaJson, type WideColumn } from './helpers/wide-rows.js';
+import { py, pyBatch, type PyRows, type PySnapshots, type PyStep } from '../../support/interop/pyiceberg-interop.js';
+import {
+  partitionSpecJson,
+  TRANSFORM_CASES,
+  WIDE_COLUMNS,
+  wideRows,
+  wideSchemaJson,
+  type WideColumn,
+} from '../../support/interop/wide-rows.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let dir: string;
+const dir = scratchFolder('interop-py');
 let oracle: OracleCatalog;
 let catalog: Catalog;
 let engine: Engine;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'floe-interop-py-'));
   oracle = sqliteCatalog(dir);
   engine = await Engine.create({ threads: 2 });
 });
 after(async () => {
   await catalog?.close();
   engine?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function openFloeCatalog(): Promise<Catalog> {

@@ -6,9 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { appendQuery } from '../../../engine/append-query.js';
 import { Engine } from '../../../engine/duckdb.js';
@@ -22,10 +19,11 @@ import { parseSchema } from '../../../iceberg/spec/schema-json.js';
 import { openJavaOracle, type JavaCatalog, type JavaOracleSession } from '../../support/java-oracle.js';
 import { readFloeRows, sortRows, type OracleRow } from '../../support/oracle-rows.js';
 import { restCatalogService } from '../../support/services.js';
-import { rowsQuery } from './helpers/wide-rows.js';
+import { rowsQuery } from '../../support/interop/wide-rows.js';
 import { floeRestCatalog, oracleRestCatalog } from '../../support/rest-catalog.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let dir: string;
+const dir = scratchFolder('interop-rest');
 let catalog: Catalog;
 let engine: Engine;
 let java: JavaOracleSession;
@@ -33,7 +31,6 @@ let javaCatalog: JavaCatalog;
 const namespace = `interop_${randomUUID().slice(0, 8)}`;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'floe-interop-rest-'));
   const rest = restCatalogService();
   catalog = await loadCatalog({ ...floeRestCatalog(rest), name: 'rest' });
   javaCatalog = oracleRestCatalog(rest);
@@ -45,7 +42,6 @@ after(async () => {
   await java?.close();
   await catalog?.close();
   engine?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const byId = (rows: readonly OracleRow[]): OracleRow[] => sortRows(rows, ['id']);

@@ -1,5 +1,5 @@
 /**
- * The merge-on-read fixtures Java writes (test/fixtures/java-mor/generate.ts) hold what their names
+ * The merge-on-read fixtures Java writes (test/support/java-mor-fixtures.ts) hold what their names
  * say: the rows Java reads at every snapshot are the ones the spec's rules leave (worked out by
  * hand below, not taken from Java), the delete files carry the sequence numbers and partitions the
  * cases are about, and pyiceberg, a second reader, agrees wherever it can read them (position
@@ -7,22 +7,18 @@
  * behaviour so a newer pyiceberg shows up.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { parseTransform } from '../../../iceberg/spec/transforms.js';
-import { generateJavaMorFixtures, JAVA_MOR_CASES, type JavaMorCase, type JavaMorFixture } from '../../fixtures/java-mor/generate.js';
+import { generateJavaMorFixtures, JAVA_MOR_CASES, type JavaMorCase, type JavaMorFixture } from '../../support/java-mor-fixtures.js';
 import { asPyicebergCatalog, type JavaFile } from '../../support/java-oracle.js';
 import { runPyiceberg, type RowsReply } from '../../support/pyiceberg.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let dir: string;
+const dir = scratchFolder('java-mor');
 let fixtures: Record<JavaMorCase, JavaMorFixture>;
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'floe-java-mor-'));
   fixtures = await generateJavaMorFixtures(dir);
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 const ids = (rows: readonly Record<string, unknown>[]): number[] => rows.map((row) => Number(row.id));
 const deleteFiles = (fixture: JavaMorFixture, content: 1 | 2): JavaFile[] =>

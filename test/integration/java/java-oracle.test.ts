@@ -8,8 +8,6 @@
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -23,13 +21,9 @@ import {
 } from '../../support/java-oracle.js';
 import { runPyiceberg, type RowsReply } from '../../support/pyiceberg.js';
 import { javaOracleService, restCatalogService } from '../../support/services.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-const scratchDirs: string[] = [];
-function scratchDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'floe-java-oracle-test-'));
-  scratchDirs.push(dir);
-  return dir;
-}
+const scratchDir = (): string => scratchFolder('java-oracle-test');
 
 let java: JavaOracleSession;
 before(() => {
@@ -37,7 +31,6 @@ before(() => {
 });
 after(async () => {
   await java.close();
-  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 const MOR = { 'format-version': '2', 'write.delete.mode': 'merge-on-read' };

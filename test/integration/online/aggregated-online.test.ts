@@ -9,10 +9,8 @@
 // for an entity row per entity at exactAsOf: online serving and training agree.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { appendQuery } from '../../../engine/append-query.js';
 import { deleteRows } from '../../../engine/row-delete.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../../engine/sql.js';
@@ -37,7 +35,8 @@ import { sqliteCatalog } from '../../support/pyiceberg.js';
 import { testRuntime } from '../../support/runtime.js';
 import { startTestWorker } from '../../support/temporal.js';
 import type { TestWorker } from '../../support/temporal.js';
-import { createSource } from './online-fixture.js';
+import { createSource } from '../../support/online/online-view.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2024-06-01T00:00:00Z');
@@ -51,13 +50,7 @@ interface Event extends ReferenceEvent {
   readonly trips: number | null;
 }
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-aggregated-online-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('aggregated-online');
 
 /** A fixed pseudo-random sequence (no clock, no Math.random). */
 function generator(seed: number): () => number {

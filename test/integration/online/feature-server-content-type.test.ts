@@ -2,10 +2,7 @@
 // application/x-www-form-urlencoded; other clients send text/plain or no Content-Type. The feature
 // server reads each as JSON and answers exactly as it does for application/json.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { materializeWindow } from '../../../features/materialization.js';
@@ -13,20 +10,20 @@ import { OnlineStore } from '../../../features/online/index.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, sqlCase, VIEW } from './online-fixture.js';
+import { appendSource, createSource, definitions, sqlCase, VIEW } from '../../support/online/online-view.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const HOUR = 3_600_000;
 const START = Date.parse('2024-05-01T00:00:00Z');
 const WINDOW = { start: START, end: START + 24 * HOUR };
 const BODY = JSON.stringify({ features: [`${VIEW}:conv_rate`, `${VIEW}:trips`], entities: { driver_id: [1001, 1002, 4242] } });
 
-let scratch: string;
+const scratch = scratchFolder('content-type');
 let runtime: Runtime;
 let server: FastifyInstance;
 let base: URL;
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-content-type-'));
   runtime = await testRuntime({
     directory: scratch,
     catalog: sqlCase(scratch).config,
@@ -58,7 +55,6 @@ before(async () => {
 after(async () => {
   await server?.close();
   await runtime?.close();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 /** A POST through node:http, which (unlike fetch) sends exactly the headers given: none by default. */

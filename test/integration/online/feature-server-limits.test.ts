@@ -5,8 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -16,9 +15,10 @@ import { OnlineStore } from '../../../features/online/index.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, latestInWindows, VIEW } from './online-fixture.js';
-import type { SourceRow } from './online-fixture.js';
+import { appendSource, createSource, definitions, latestInWindows, VIEW } from '../../support/online/online-view.js';
+import type { SourceRow } from '../../support/online/online-view.js';
 import { serverError } from '../../support/server-error.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const HOUR = 3_600_000;
@@ -33,7 +33,7 @@ const LIMIT = 10_000;
  */
 const RSS_BOUND_MB = 1024;
 
-let scratch: string;
+const scratch = scratchFolder('server-limits');
 let runtime: Runtime;
 let rows: SourceRow[];
 let inProcess: FastifyInstance;
@@ -42,7 +42,6 @@ let serve: ChildProcess | undefined;
 let serveBase: string;
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-server-limits-'));
   const catalogFile = path.join(scratch, 'catalog.db');
   const warehouse = path.join(scratch, 'warehouse');
   const catalog = { type: 'sql' as const, uri: `sqlite:///${catalogFile}`, warehouse: `file://${warehouse}` };
@@ -82,7 +81,7 @@ before(async () => {
   await writeFile(path.join(project, 'package.json'), '{"type": "module"}\n');
   await writeFile(
     path.join(project, 'features.ts'),
-    `import { definitions } from ${JSON.stringify(path.join(root, 'test', 'integration', 'online', 'online-fixture.ts'))};\nexport const all = definitions('rides.driver_stats', { buckets: 16 });\n`,
+    `import { definitions } from ${JSON.stringify(path.join(root, 'test', 'support', 'online', 'online-view.ts'))};\nexport const all = definitions('rides.driver_stats', { buckets: 16 });\n`,
   );
   await writeFile(
     path.join(project, 'floe.yaml'),
@@ -111,7 +110,6 @@ after(async () => {
   }
   await inProcess?.close();
   await runtime?.close();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 async function post(

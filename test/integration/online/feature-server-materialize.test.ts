@@ -2,9 +2,6 @@
 // with the ids and inputs `floe materialize` and `floe materialize-incremental` use, on the real
 // Temporal server; without a Temporal client, or with Temporal unreachable, they answer 503 naming it.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { temporalMaterializer } from '../../../cli/server-materializer.js';
@@ -18,19 +15,19 @@ import { serverError } from '../../support/server-error.js';
 import { temporalService } from '../../support/services.js';
 import { startTestWorker } from '../../support/temporal.js';
 import type { TestWorker } from '../../support/temporal.js';
-import { appendSource, createSource, definitions, sqlCase, VIEW } from './online-fixture.js';
+import { appendSource, createSource, definitions, sqlCase, VIEW } from '../../support/online/online-view.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const HOUR = 3_600_000;
 const START = Date.parse('2024-05-01T00:00:00Z');
 
-let scratch: string;
+const scratch = scratchFolder('server-materialize');
 let runtime: Runtime;
 let worker: TestWorker;
 const servers: FastifyInstance[] = [];
 const stores: OnlineStore[] = [];
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-server-materialize-'));
   runtime = await testRuntime({
     directory: scratch,
     catalog: sqlCase(scratch).config,
@@ -56,7 +53,6 @@ after(async () => {
   for (const server of servers) await server.close();
   await worker?.close();
   await runtime?.close();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 /** A server over the runtime's store whose materializer talks to `address` on the test worker's task queue. */

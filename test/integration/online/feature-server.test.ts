@@ -1,9 +1,6 @@
 // The HTTP feature server over a materialized online table: Feast's request and response shape,
 // statuses, exact 64-bit keys, Prometheus metrics, and 4xx errors that never carry a stack trace.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { materializeWindow } from '../../../features/materialization.js';
@@ -11,16 +8,17 @@ import { OnlineStore } from '../../../features/online/index.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, latestInWindows, sqlCase, VIEW } from './online-fixture.js';
-import type { SourceRow } from './online-fixture.js';
+import { appendSource, createSource, definitions, latestInWindows, sqlCase, VIEW } from '../../support/online/online-view.js';
+import type { SourceRow } from '../../support/online/online-view.js';
 import { serverError } from '../../support/server-error.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const HOUR = 3_600_000;
 const START = Date.parse('2024-05-01T00:00:00Z');
 const WINDOW = { start: START, end: START + 24 * HOUR };
 const CLOCK = WINDOW.end;
 
-let scratch: string;
+const scratch = scratchFolder('feature-server');
 let runtime: Runtime;
 let server: FastifyInstance;
 let base: string;
@@ -28,7 +26,6 @@ let rows: SourceRow[];
 let committedBetween: { from: number; to: number };
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-feature-server-'));
   runtime = await testRuntime({
     directory: scratch,
     catalog: sqlCase(scratch).config,
@@ -67,7 +64,6 @@ before(async () => {
 after(async () => {
   await server?.close();
   await runtime?.close();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 async function post(body: string): Promise<{ status: number; text: string; json: unknown }> {

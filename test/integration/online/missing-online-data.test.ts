@@ -3,26 +3,20 @@
 // exits 1; `floe serve` warns per view when it starts.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
-import { createSource } from '../pipelines/support/pipeline.js';
-import { floeCommand, writeCliProject } from '../support/cli-project.js';
+import { before, describe, test } from 'node:test';
+import { createSource } from '../../support/pipelines/pipeline.js';
+import { floeCommand, writeCliProject } from '../../support/cli-project.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const VIEW = 'driver_hourly_stats';
-let directory: string;
+const directory = scratchFolder('missing-online');
 
 before(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'floe-missing-online-'));
   const source = await createSource(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'missing_online', source, view: VIEW });
-});
-
-after(async () => {
-  await rm(directory, { recursive: true, force: true });
 });
 
 const getOnline = () => floeCommand(['get-online', `${VIEW}:conv_rate`, '--entity', 'driver_id=1001', '--project', directory]);

@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -15,9 +14,10 @@ import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { freePorts } from '../../../scripts/services/ports.js';
 import { temporalService } from '../../support/services.js';
-import type { Finished } from '../support/child-process.js';
-import { exitCode, firstJson, interrupt, runToEnd } from '../support/child-process.js';
-import { linkCheckoutAsFloe } from '../support/cli-project.js';
+import type { Finished } from '../../support/child-process.js';
+import { exitCode, firstJson, interrupt, runToEnd } from '../../support/child-process.js';
+import { linkCheckoutAsFloe } from '../../support/cli-project.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
@@ -27,14 +27,13 @@ const DAY = 86_400_000;
 const today = Math.floor(Date.now() / DAY) * DAY;
 const WINDOW = { start: new Date(today - DAY).toISOString(), end: new Date(today).toISOString() };
 
-let scratch: string;
+const scratch = scratchFolder('newcomer');
 let project: string;
 let env: NodeJS.ProcessEnv;
 let oracle: OracleCatalog;
 const children: ChildProcess[] = [];
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-newcomer-'));
   project = path.join(scratch, 'my_features');
   env = {
     ...process.env,
@@ -51,7 +50,6 @@ before(async () => {
 
 after(async () => {
   for (const child of children) await interrupt(child);
-  await rm(scratch, { recursive: true, force: true });
 });
 
 describe('the newcomer path', () => {

@@ -12,8 +12,8 @@ import { onlineTableLayout } from '../../../features/online/online-table-layout.
 import { Registry } from '../../../features/registry.js';
 import { onlineTableChange } from '../../../features/registry-store/online-evolution.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import type { OpsContext } from '../iceberg/ops/helpers.js';
-import { commit, createTable, dotted, restContext, sqlContext } from '../iceberg/ops/helpers.js';
+import type { OpsContext } from '../../support/iceberg/ops-context.js';
+import { commit, createTable, dotted, restContext, sqlContext } from '../../support/iceberg/ops-context.js';
 
 interface PyMetadata {
   metadata: {

@@ -2,28 +2,21 @@
 // expired) answers what a brute-force pass over the source rows says: per key, the row with the
 // greatest (event time, created time) inside the windows, expired when older than the TTL.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import fc from 'fast-check';
 import { materializeWindow } from '../../../features/materialization.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, latestInWindows, sqlCase, VIEW } from './online-fixture.js';
-import type { SourceRow } from './online-fixture.js';
+import { appendSource, createSource, definitions, latestInWindows, sqlCase, VIEW } from '../../support/online/online-view.js';
+import type { SourceRow } from '../../support/online/online-view.js';
 import { isoMillis } from '../../../contracts/instants.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const HOUR = 3_600_000;
 const START = Date.parse('2024-06-01T00:00:00Z');
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-online-property-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('online-property');
 
 const row = fc.record({
   driver_id: fc.integer({ min: 1, max: 8 }),

@@ -2,10 +2,8 @@
 // fixture on MinIO): many small files from many materialized windows, the same answers from a
 // table holding the same latest rows in one append, bucket pruning, TTL, and snapshot refresh.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { appendQuery } from '../../../engine/append-query.js';
 import { latestPerEntitySql } from '../../../engine/latest-per-entity.js';
 import { scanTable } from '../../../engine/table-reader.js';
@@ -19,9 +17,10 @@ import { planScan } from '../../../iceberg/scan/planner.js';
 import { parseTransform } from '../../../iceberg/spec/transforms.js';
 import { testRuntime } from '../../support/runtime.js';
 import type { Runtime } from '../../../features/runtime.js';
-import { appendSource, createSource, definitions, latestInWindows, restCase, sqlCase, VIEW } from './online-fixture.js';
-import type { CatalogCase, SourceRow } from './online-fixture.js';
+import { appendSource, createSource, definitions, latestInWindows, restCase, sqlCase, VIEW } from '../../support/online/online-view.js';
+import type { CatalogCase, SourceRow } from '../../support/online/online-view.js';
 import { isoMillis } from '../../../contracts/instants.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const HOUR = 3_600_000;
 const START = Date.parse('2024-05-01T00:00:00Z');
@@ -29,13 +28,7 @@ const BUCKETS = 4;
 const TTL_HOURS = 6;
 const MISSING = [9_999, 123_456_789_012];
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-online-reads-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('online-reads');
 
 /** 30 drivers, a report every 50–130 minutes over three days; 1029 and 1030 stop after the first day. */
 function sourceRows(): SourceRow[] {

@@ -2,10 +2,8 @@
 // name changes): online reads take the old files' values by field id and the new files' by name,
 // whether a read loads a whole file or looks up some keys, as pyiceberg and Java read on after a rename.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { appendQuery } from '../../../engine/append-query.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { ensureOnlineTable, onlineTableLayout } from '../../../features/online/online-table-layout.js';
@@ -13,15 +11,10 @@ import { Registry } from '../../../features/registry.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import { renameColumn } from '../../../iceberg/schema-update/rename-column.js';
 import { testRuntime } from '../../support/runtime.js';
-import { definitions, sqlCase, VIEW } from './online-fixture.js';
+import { definitions, sqlCase, VIEW } from '../../support/online/online-view.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-online-renamed-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('online-renamed');
 
 const at = (minute: number): string => `TIMESTAMPTZ '2024-06-01 00:00:00+00' + INTERVAL ${minute} MINUTE`;
 const rowsSql = (tripsColumn: string, rows: readonly (readonly [driver: number, trips: number])[]): string =>

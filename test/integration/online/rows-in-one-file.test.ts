@@ -3,23 +3,16 @@
 // read of the whole file, by event time, then created time, then materialized_at, then the
 // features' values, greatest first and NULLs last.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { appendQuery } from '../../../engine/append-query.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { ensureOnlineTable, onlineTableLayout } from '../../../features/online/online-table-layout.js';
 import { testRuntime } from '../../support/runtime.js';
-import { definitions, sqlCase, VIEW } from './online-fixture.js';
+import { definitions, sqlCase, VIEW } from '../../support/online/online-view.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-rows-in-one-file-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('rows-in-one-file');
 
 const at = (minute: number | null): string =>
   minute === null ? 'NULL::TIMESTAMPTZ' : `TIMESTAMPTZ '2024-06-01 00:00:00+00' + INTERVAL ${minute} MINUTE`;

@@ -12,8 +12,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,8 +21,9 @@ import { loadRecordedHistories } from '../../support/histories.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { temporalService } from '../../support/services.js';
-import type { Finished } from '../support/child-process.js';
-import { exitCode, firstJson, interrupt, runToEnd } from '../support/child-process.js';
+import type { Finished } from '../../support/child-process.js';
+import { exitCode, firstJson, interrupt, runToEnd } from '../../support/child-process.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** Where a module must never come from: the checkout, and the node_modules it links to (the main checkout's). */
@@ -44,7 +44,7 @@ let oracle: OracleCatalog;
 const children: ChildProcess[] = [];
 
 before(async () => {
-  scratch = realpathSync(await mkdtemp(path.join(tmpdir(), 'floe-package-')));
+  scratch = realpathSync(scratchFolder('package'));
   assert.ok(!CHECKOUT_PATHS.some((checkout) => scratch.startsWith(checkout)), `${scratch} is inside the checkout`);
   app = path.join(scratch, 'app');
   project = path.join(app, 'my_features');
@@ -70,7 +70,6 @@ before(async () => {
 
 after(async () => {
   for (const child of children) await interrupt(child);
-  await rm(scratch, { recursive: true, force: true });
 });
 
 describe('the newcomer path through the npm package', () => {

@@ -2,8 +2,6 @@
 // one through the Floe worker's task queue. A name Floe already uses is refused, naming it.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -13,12 +11,12 @@ import type { Runtime } from '../../../public/index.js';
 import { connectWorker, createWorker } from '../../../public/worker.js';
 import { testRuntime } from '../../support/runtime.js';
 import { temporalService } from '../../support/services.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let scratch: string;
+const scratch = scratchFolder('worker-activities');
 let runtime: Runtime;
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-worker-activities-'));
   runtime = await testRuntime({
     directory: scratch,
     catalog: { type: 'sql', name: 'floe', uri: path.join(scratch, 'catalog.db'), warehouse: path.join(scratch, 'warehouse') },
@@ -28,7 +26,6 @@ before(async () => {
 
 after(async () => {
   await runtime.close();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 test("a user's activity registered on the Floe worker runs for the user's own workflow", async () => {

@@ -4,17 +4,15 @@
 // batch. Every online table is read back by pyiceberg and compared with the brute-force answer.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { readWatermark } from '../../../features/online/table-state.js';
 import type { backfill } from '../../../workflows/backfill.js';
 import type { BackfillInput, BackfillProgress } from '../../../contracts/backfill.js';
 import { backfillChunkWorkflowId } from '../../../contracts/ids.js';
-import type { SourceTable } from './support/pipeline.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import {
   committedWindows,
   createSource,
@@ -27,16 +25,13 @@ import {
   recordRun,
   startPipelineWorker,
   VIEW,
-} from './support/pipeline.js';
+} from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let scratch: string;
+const scratch = scratchFolder('backfill-batched');
 let source: SourceTable;
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-backfill-batched-'));
   source = await createSource(path.join(scratch, 'source'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
 });
 
 const keysOf = (workflowId: string, windows: readonly { start: string; end: string }[]): string[] =>

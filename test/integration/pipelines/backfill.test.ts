@@ -4,11 +4,9 @@
 // back by pyiceberg and compared with the brute-force answer.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { readWatermark } from '../../../features/online/table-state.js';
@@ -16,7 +14,7 @@ import type { backfill } from '../../../workflows/backfill.js';
 import type { BackfillInput, BackfillProgress } from '../../../contracts/backfill.js';
 import { backfillChunkWorkflowId } from '../../../contracts/ids.js';
 import { FLOE_PROGRESS } from '../../../contracts/search-attributes.js';
-import type { SourceTable } from './support/pipeline.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import {
   committedWindows,
   createSource,
@@ -29,16 +27,13 @@ import {
   recordRun,
   startPipelineWorker,
   VIEW,
-} from './support/pipeline.js';
+} from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let scratch: string;
+const scratch = scratchFolder('backfill');
 let source: SourceTable;
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-backfill-'));
   source = await createSource(path.join(scratch, 'source'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
 });
 
 describe('backfill workflow', () => {

@@ -6,8 +6,6 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -16,21 +14,21 @@ import { chunkWindows } from '../../../contracts/windows.js';
 import { materializeScheduleId } from '../../../contracts/ids.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { temporalService } from '../../support/services.js';
-import { floeCommand, startWorker, stopWorker, writeCliProject } from '../support/cli-project.js';
-import type { SourceTable } from './support/pipeline.js';
-import { createSource, expectedRows, onlineRows } from './support/pipeline.js';
+import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
+import { createSource, expectedRows, onlineRows } from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const floe = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'floe.js');
 const view = `ops_${randomUUID().slice(0, 8)}`;
 const RANGE = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' };
 
-let directory: string;
+const directory = scratchFolder('cli-operations');
 let source: SourceTable;
 let worker: ChildProcess | undefined;
 let client: Client;
 
 before(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'floe-cli-operations-'));
   source = await createSource(path.join(directory, 'source'));
   await writeCliProject(directory, {
     project: 'cli-operations',
@@ -52,7 +50,6 @@ after(async () => {
     .catch(() => undefined);
   await client.connection.close();
   await stopWorker(worker);
-  await rm(directory, { recursive: true, force: true });
 });
 
 /** Runs `floe <args>` and sends it SIGINT once `ready` matches its stderr. */

@@ -3,24 +3,22 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { temporalService } from '../../support/services.js';
-import { floeCommand, startWorker, stopWorker, writeCliProject } from '../support/cli-project.js';
-import type { SourceTable } from './support/pipeline.js';
-import { createSource, expectedRows, onlineRows } from './support/pipeline.js';
+import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
+import { createSource, expectedRows, onlineRows } from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const view = `cli_${randomUUID().slice(0, 8)}`;
 
-let directory: string;
+const directory = scratchFolder('pipelines-cli');
 let source: SourceTable;
 let worker: ChildProcess | undefined;
 
 before(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'floe-pipelines-cli-'));
   source = await createSource(path.join(directory, 'source'));
   await writeCliProject(directory, {
     project: 'pipelines-cli',
@@ -39,7 +37,6 @@ after(async () => {
     .delete()
     .catch(() => undefined);
   await connection.close();
-  await rm(directory, { recursive: true, force: true });
 });
 
 describe('floe pipeline commands', () => {

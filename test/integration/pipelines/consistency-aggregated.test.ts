@@ -8,26 +8,19 @@
 // changes.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { ConsistencyResult } from '../../../contracts/consistency.js';
 import { expandAggregations } from '../../../features/aggregations.js';
 import type { AggregationDefinition } from '../../../features/aggregations.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import type { Definition } from '../../../features/registry.js';
 import type { MaterializeResult } from '../../../contracts/materialize.js';
-import { appendSourceRows, createSource, startPipelineWorker } from './support/pipeline.js';
-import { plantOnlineTile } from './support/plant-online-tile.js';
+import { appendSourceRows, createSource, startPipelineWorker } from '../../support/pipelines/pipeline.js';
+import { plantOnlineTile } from '../../support/pipelines/plant-online-tile.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-consistency-aggregated-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('consistency-aggregated');
 
 const VIEW = 'driver_windows';
 const WATERMARK = '2024-05-03T12:00:00.000Z';

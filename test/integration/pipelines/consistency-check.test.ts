@@ -5,8 +5,6 @@
 // table that lags its source (a late row no incremental run has taken yet) is caught, then agrees
 // once an incremental run takes the row.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { checkConsistency } from '../../../features/consistency/index.js';
@@ -14,10 +12,11 @@ import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../f
 import { materializeWindow } from '../../../features/materialization.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import type { Runtime } from '../../../features/runtime.js';
-import type { DriverStatsRow } from '../../fixtures/driver-stats.js';
+import type { DriverStatsRow } from '../../support/driver-stats.js';
 import { testRuntime } from '../../support/runtime.js';
-import type { SourceTable } from './support/pipeline.js';
-import { appendSourceRows, createSource } from './support/pipeline.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
+import { appendSourceRows, createSource } from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const VIEW = 'driver_recent';
 const WATERMARK = Date.parse('2024-05-02T00:00:00Z');
@@ -33,11 +32,10 @@ function row(driver: number, eventTimestamp: string, conv: number): DriverStatsR
   };
 }
 
-let scratch: string;
+const scratch = scratchFolder('consistency-ttl');
 let runtime: Runtime;
 let source: SourceTable;
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-consistency-ttl-'));
   source = await createSource(path.join(scratch, 'source'), [
     row(1, '2024-05-01T22:59:59.999999Z', 0.1), // exactly one hour before watermark − 1 µs: present
     row(2, '2024-05-01T22:59:59.999998Z', 0.2), // a microsecond older: expired, on both sides
@@ -74,7 +72,6 @@ before(async () => {
 });
 after(async () => {
   await runtime.close();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 test('a row exactly a TTL before the exact instant agrees online and offline; one a microsecond older is expired on both', async () => {

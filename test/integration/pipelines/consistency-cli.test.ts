@@ -4,8 +4,6 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ConsistencyResult } from '../../../contracts/consistency.js';
@@ -14,17 +12,17 @@ import { materializeWindow } from '../../../features/materialization.js';
 import { loadProject } from '../../../features/project.js';
 import { openRuntime } from '../../../features/runtime.js';
 import type { Runtime } from '../../../features/runtime.js';
-import { floeCommand, startWorker, stopWorker, writeCliProject } from '../support/cli-project.js';
-import { createSource } from './support/pipeline.js';
-import { plantOnlineRow } from './support/plant-online-row.js';
+import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
+import { createSource } from '../../support/pipelines/pipeline.js';
+import { plantOnlineRow } from '../../support/pipelines/plant-online-row.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const view = `checked_${randomUUID().slice(0, 8)}`;
-let directory: string;
+const directory = scratchFolder('consistency-cli');
 let worker: ChildProcess | undefined;
 let runtime: Runtime;
 
 before(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'floe-consistency-cli-'));
   const source = await createSource(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'consistency-cli', source, view, viewFields: ['online: { buckets: 4 }'] });
   runtime = await openRuntime(await loadProject(directory));
@@ -34,7 +32,6 @@ before(async () => {
 after(async () => {
   await stopWorker(worker);
   await runtime.close();
-  await rm(directory, { recursive: true, force: true });
 });
 
 function result(stdout: string): ConsistencyResult {

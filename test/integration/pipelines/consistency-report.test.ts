@@ -3,22 +3,15 @@
 // nor loses a row. pyiceberg reads the files and rows; the latest rates stay the last check's.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { ConsistencyReport } from '../../../contracts/consistency.js';
 import { appendConsistencyReport, latestMismatchRates } from '../../../features/consistency/index.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import { createSource, startPipelineWorker } from './support/pipeline.js';
+import { createSource, startPipelineWorker } from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-consistency-report-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('consistency-report');
 
 const FEATURES = ['conv_rate', 'acc_rate'];
 

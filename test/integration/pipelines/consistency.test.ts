@@ -5,11 +5,9 @@
 // A view's `consistency` section schedules the check (a triggered run).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { schedulePlans } from '../../../client/schedule-plan.js';
 import { applySchedules, setSchedulePaused } from '../../../client/schedules.js';
 import { consistencyScheduleId } from '../../../contracts/ids.js';
@@ -23,18 +21,13 @@ import type { backfill } from '../../../workflows/backfill.js';
 import type { compact } from '../../../workflows/compact.js';
 import type { consistency } from '../../../workflows/consistency.js';
 import type { materialize } from '../../../workflows/materialize.js';
-import type { PipelineWorker, SourceTable } from './support/pipeline.js';
-import { appendSourceRows, createSource, recordRun, startPipelineWorker, VIEW } from './support/pipeline.js';
-import { plantOnlineRow } from './support/plant-online-row.js';
-import { deleteSchedule, listedSchedule, pausedState } from './support/schedule-runs.js';
+import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
+import { appendSourceRows, createSource, recordRun, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
+import { plantOnlineRow } from '../../support/pipelines/plant-online-row.js';
+import { deleteSchedule, listedSchedule, pausedState } from '../../support/pipelines/schedule-runs.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-consistency-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('consistency');
 
 const FEATURES = ['conv_rate', 'acc_rate', 'avg_daily_trips'];
 const WATERMARK = '2024-05-03T12:00:00.000Z';

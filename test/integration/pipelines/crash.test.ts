@@ -8,31 +8,37 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import type { backfill } from '../../../workflows/backfill.js';
 import type { CompactResult } from '../../../contracts/compact.js';
-import { normalizeLocation, referencedByPyiceberg } from '../compaction/support/referenced.js';
+import { normalizeLocation, referencedByPyiceberg } from '../../support/compaction/referenced.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { temporalService } from '../../support/services.js';
-import type { SourceTable } from './support/pipeline.js';
-import { committedWindows, createSource, expectedRows, onlineRows, onlineSnapshots, RANGE, VIEW } from './support/pipeline.js';
-import { startWorkerProcess } from './support/faults.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
+import {
+  committedWindows,
+  createSource,
+  expectedRows,
+  onlineRows,
+  onlineSnapshots,
+  RANGE,
+  VIEW,
+} from '../../support/pipelines/pipeline.js';
+import { startWorkerProcess } from '../../support/pipelines/faults.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let scratch: string;
+const scratch = scratchFolder('crash');
 let source: SourceTable;
 const children: ChildProcess[] = [];
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-crash-'));
   source = await createSource(path.join(scratch, 'source'));
 });
 after(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await rm(scratch, { recursive: true, force: true });
 });
 
 test('a backfill survives its worker process being killed mid-write and between write and commit', async (t) => {

@@ -5,8 +5,7 @@
 // retried, so each case ends in seconds instead of running until it is killed.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdtemp, rename, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -15,29 +14,28 @@ import { reportError } from '../../../cli/output.js';
 import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import { localPath } from '../../../iceberg/io/local-file-io.js';
 import type { materialize } from '../../../workflows/materialize.js';
-import type { TableFiles } from './support/damaged-files.js';
-import { currentManifestList, tableFiles, truncate, withDamagedFile, zeroMiddle } from './support/damaged-files.js';
-import type { PipelineWorker, SourceTable } from './support/pipeline.js';
-import { appendSourceRows, createSource, startPipelineWorker, VIEW } from './support/pipeline.js';
+import type { TableFiles } from '../../support/pipelines/damaged-files.js';
+import { currentManifestList, tableFiles, truncate, withDamagedFile, zeroMiddle } from '../../support/pipelines/damaged-files.js';
+import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
+import { appendSourceRows, createSource, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const DAY2 = { start: '2024-05-02T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' };
 /** Non-retryable failures end a run in seconds; a retried one would run for minutes. */
 const AT_ONCE_MS = 30_000;
 
-let scratch: string;
+const scratch = scratchFolder('fault-classes');
 let source: SourceTable;
 let worker: PipelineWorker;
 let files: TableFiles;
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-fault-classes-'));
   source = await createSource(path.join(scratch, 'source'));
   files = await tableFiles(source.floeCatalog, { namespace: ['rides'], name: 'driver_stats' });
   worker = await startPipelineWorker(source);
 });
 after(async () => {
   await worker?.close();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 /** Materializes DAY2 and expects it to fail at once with `FloeError:<kind>`; returns what the CLI prints. */

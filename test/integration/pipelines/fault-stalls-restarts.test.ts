@@ -11,22 +11,21 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { startPostgres } from '../../../scripts/services/postgres.js';
 import type { RunningService } from '../../../scripts/services/service.js';
 import { startTemporal } from '../../../scripts/services/temporal.js';
 import type { backfill } from '../../../workflows/backfill.js';
 import type { BackfillProgress } from '../../../contracts/backfill.js';
-import { driverStatsRows } from '../../fixtures/driver-stats.js';
+import { driverStatsRows } from '../../support/driver-stats.js';
 import { withPostgres } from '../../support/postgres.js';
-import { kill, reportStall, restart, startWorkerProcess, whenChunksDone } from './support/faults.js';
-import type { SourceTable } from './support/pipeline.js';
+import { kill, reportStall, restart, startWorkerProcess, whenChunksDone } from '../../support/pipelines/faults.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import {
   committedWindows,
   createSource,
@@ -38,23 +37,20 @@ import {
   startPipelineWorker,
   VIEW,
   writeSourceTable,
-} from './support/pipeline.js';
+} from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const DOWN_MS = 3_000;
 const POSTGRES_RESTART_BOUND_MS = 30_000;
 const TEMPORAL_RESTART_BOUND_MS = 30_000;
 
-let scratch: string;
+const scratch = scratchFolder('fault-restarts');
 const services: RunningService[] = [];
 const children: ChildProcess[] = [];
 
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-fault-restarts-'));
-});
 after(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const service of services) for (const managed of service.processes) await managed.stop();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 test('Postgres (the SQL catalog) restarted mid-backfill: every window exactly once, back within the bound', async (t) => {

@@ -9,8 +9,6 @@
 // pyiceberg reads the online table: one commit per window, every brute-force row once.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
@@ -20,10 +18,10 @@ import { REST_WAREHOUSE, startRestCatalog } from '../../../scripts/services/rest
 import type { RunningService } from '../../../scripts/services/service.js';
 import type { backfill } from '../../../workflows/backfill.js';
 import type { BackfillProgress } from '../../../contracts/backfill.js';
-import { driverStatsRows } from '../../fixtures/driver-stats.js';
+import { driverStatsRows } from '../../support/driver-stats.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
-import { kill, pause, reportStall, restart, whenChunksDone } from './support/faults.js';
-import type { PipelineWorker, SourceTable } from './support/pipeline.js';
+import { kill, pause, reportStall, restart, whenChunksDone } from '../../support/pipelines/faults.js';
+import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
 import {
   committedWindows,
   expectedRows,
@@ -34,7 +32,8 @@ import {
   startPipelineWorker,
   VIEW,
   writeSourceTable,
-} from './support/pipeline.js';
+} from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const PAUSE_MS = 10_000;
 const MINIO_DOWN_MS = 3_000;
@@ -42,14 +41,13 @@ const MINIO_PAUSE_BOUND_MS = 30_000;
 const MINIO_RESTART_BOUND_MS = 30_000;
 const REST_PAUSE_BOUND_MS = 30_000;
 
-let scratch: string;
+const scratch = scratchFolder('fault-storage');
 let minio: RunningService;
 let rest: RunningService;
 let minioEndpoint: string;
 const services: RunningService[] = [];
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-fault-storage-'));
   minio = await startMinio(scratch);
   services.push(minio);
   minioEndpoint = minio.env['FLOE_TEST_S3_ENDPOINT']!;
@@ -67,7 +65,6 @@ after(async () => {
       }
       await managed.stop();
     }
-  await rm(scratch, { recursive: true, force: true });
 });
 
 test('MinIO paused mid-backfill: every window exactly once, back within the bound', async (t) => {

@@ -12,22 +12,21 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { REST_WAREHOUSE, startRestCatalog } from '../../../scripts/services/rest-catalog.js';
 import type { RunningService } from '../../../scripts/services/service.js';
 import type { backfill } from '../../../workflows/backfill.js';
 import type { BackfillProgress } from '../../../contracts/backfill.js';
-import { driverStatsRows } from '../../fixtures/driver-stats.js';
+import { driverStatsRows } from '../../support/driver-stats.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { s3Service, temporalService } from '../../support/services.js';
-import type { SourceTable } from './support/pipeline.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import {
   committedWindows,
   createSource,
@@ -39,22 +38,19 @@ import {
   startPipelineWorker,
   VIEW,
   writeSourceTable,
-} from './support/pipeline.js';
-import { startWorkerProcess, whenChunksDone } from './support/faults.js';
+} from '../../support/pipelines/pipeline.js';
+import { startWorkerProcess, whenChunksDone } from '../../support/pipelines/faults.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const WORKER_KILL_BOUND_MS = 45_000;
 const CATALOG_RESTART_BOUND_MS = 30_000;
 
-let scratch: string;
+const scratch = scratchFolder('fault-stalls');
 const children: ChildProcess[] = [];
 const services: RunningService[] = [];
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-fault-stalls-'));
-});
 after(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const service of services) for (const managed of service.processes) await managed.stop();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 test('a worker SIGKILLed during a commit: the window lands exactly once, retried elsewhere within the bound', async (t) => {

@@ -4,17 +4,15 @@
 // event times in that range are materialized by the next scheduled run.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { schedulePlans } from '../../../client/schedule-plan.js';
 import { applySchedules } from '../../../client/schedules.js';
 import type { backfill } from '../../../workflows/backfill.js';
 import { materializeScheduleId } from '../../../contracts/ids.js';
 import type { materialize } from '../../../workflows/materialize.js';
-import type { DriverStatsRow } from '../../fixtures/driver-stats.js';
-import type { PipelineWorker, SourceTable } from './support/pipeline.js';
+import type { DriverStatsRow } from '../../support/driver-stats.js';
+import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
 import {
   appendSourceRows,
   committedWindows,
@@ -24,19 +22,14 @@ import {
   onlineSnapshots,
   recordRun,
   startPipelineWorker,
-} from './support/pipeline.js';
-import { deleteSchedule, nextRunResult, recentRows, triggerAfter, waitForScheduleIdle } from './support/schedule-runs.js';
+} from '../../support/pipelines/pipeline.js';
+import { deleteSchedule, nextRunResult, recentRows, triggerAfter, waitForScheduleIdle } from '../../support/pipelines/schedule-runs.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-future-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('future');
 
 describe('windows never run ahead of the present', () => {
   test("a schedule's backfill over the next day runs as no-ops; rows arriving later land with the next run", async () => {

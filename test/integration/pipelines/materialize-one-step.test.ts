@@ -4,23 +4,26 @@
 // a second run of the same id finds its commit.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import type { materialize } from '../../../workflows/materialize.js';
 import { localActivityRuns } from '../../support/histories.js';
-import type { SourceTable } from './support/pipeline.js';
-import { createSource, expectedRows, onlineRows, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from './support/pipeline.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
+import {
+  createSource,
+  expectedRows,
+  onlineRows,
+  onlineSnapshots,
+  recordRun,
+  startPipelineWorker,
+  VIEW,
+} from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let scratch: string;
+const scratch = scratchFolder('materialize-one-step');
 let source: SourceTable;
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-materialize-one-step-'));
   source = await createSource(path.join(scratch, 'source'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
 });
 
 const WINDOW = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-02T00:00:00.000Z' };

@@ -4,10 +4,8 @@
 // from the watermark. The online table is read back by pyiceberg each time.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
@@ -16,7 +14,7 @@ import { FloeError } from '../../../core/errors.js';
 import { fastAppend } from '../../../iceberg/write/fast-append.js';
 import type { materialize } from '../../../workflows/materialize.js';
 import type { MaterializeResult } from '../../../contracts/materialize.js';
-import type { SourceTable } from './support/pipeline.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import { localActivityRuns } from '../../support/histories.js';
 import {
   committedWindows,
@@ -27,16 +25,13 @@ import {
   recordRun,
   startPipelineWorker,
   VIEW,
-} from './support/pipeline.js';
+} from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let scratch: string;
+const scratch = scratchFolder('resilience');
 let source: SourceTable;
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-resilience-'));
   source = await createSource(path.join(scratch, 'source'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
 });
 
 const DAY2 = { start: '2024-05-02T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' };

@@ -4,16 +4,14 @@
 // resume and list work on it.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { FeatureViewInput } from '../../../features/definitions.js';
 import { schedulePlans } from '../../../client/schedule-plan.js';
 import { applySchedules, setSchedulePaused } from '../../../client/schedules.js';
 import type { backfill } from '../../../workflows/backfill.js';
 import { materializeScheduleId } from '../../../contracts/ids.js';
-import type { PipelineWorker } from './support/pipeline.js';
+import type { PipelineWorker } from '../../support/pipelines/pipeline.js';
 import {
   committedWindows,
   createSource,
@@ -22,16 +20,18 @@ import {
   onlineSnapshots,
   recordRun,
   startPipelineWorker,
-} from './support/pipeline.js';
-import { deleteSchedule, listedSchedule, nextRunResult, recentRows, triggerAfter, waitForScheduleIdle } from './support/schedule-runs.js';
+} from '../../support/pipelines/pipeline.js';
+import {
+  deleteSchedule,
+  listedSchedule,
+  nextRunResult,
+  recentRows,
+  triggerAfter,
+  waitForScheduleIdle,
+} from '../../support/pipelines/schedule-runs.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let scratch: string;
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-schedules-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchFolder('schedules');
 
 const HOUR = 3_600_000;
 

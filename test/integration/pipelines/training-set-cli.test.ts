@@ -3,25 +3,23 @@
 // returns the committed snapshot, and a bad feature exits 2 with a one-line message.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { quoteLiteral } from '../../../engine/sql.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import { floeCommand, startWorker, stopWorker, writeCliProject } from '../support/cli-project.js';
-import type { SourceTable } from './support/pipeline.js';
-import { createSource } from './support/pipeline.js';
+import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
+import { createSource } from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const view = 'driver_hourly_stats';
 
-let directory: string;
+const directory = scratchFolder('training-set-cli');
 let source: SourceTable;
 let worker: ChildProcess | undefined;
 
 before(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'floe-training-set-cli-'));
   source = await createSource(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'training-set-cli', source, view, viewFields: ['ttl: { hours: 2 }'] });
   // 75 entity rows over drivers 1001..1045 (1041 and up have no feature rows) at five times.
@@ -40,7 +38,6 @@ before(async () => {
 
 after(async () => {
   await stopWorker(worker);
-  await rm(directory, { recursive: true, force: true });
 });
 
 describe('floe training-set', () => {

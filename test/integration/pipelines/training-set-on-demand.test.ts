@@ -4,8 +4,6 @@
 // the values getHistoricalFeatures(...).toArrow() gives for the same entity rows.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { quoteLiteral } from '../../../engine/sql.js';
@@ -14,8 +12,9 @@ import { defineOnDemandView, defineRequestSource } from '../../../features/on-de
 import type { trainingSet } from '../../../workflows/training-set.js';
 import type { TrainingSetInput } from '../../../contracts/training-set.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import type { PipelineWorker, SourceTable } from './support/pipeline.js';
-import { createSource, startPipelineWorker, VIEW } from './support/pipeline.js';
+import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
+import { createSource, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const ride = defineRequestSource({ name: 'ride', fields: [{ name: 'surge', type: 'double' }] });
 const tripScore = defineOnDemandView({
@@ -33,14 +32,13 @@ const tripScore = defineOnDemandView({
   },
 });
 
-let scratch: string;
+const scratch = scratchFolder('training-set-on-demand');
 let source: SourceTable;
 let worker: PipelineWorker;
 let entityFile: string;
 const ROWS = 140;
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-training-set-on-demand-'));
   source = await createSource(path.join(scratch, 'source'));
   worker = await startPipelineWorker(source, { extraDefinitions: [ride, tripScore] });
   const start = Date.parse('2024-04-30T22:00:00Z');
@@ -59,7 +57,6 @@ before(async () => {
 });
 after(async () => {
   await worker?.close();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 describe('trainingSet workflow with an on-demand view', () => {

@@ -5,8 +5,7 @@
 // cancelling removes what was staged.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -20,10 +19,11 @@ import type { TrainingSetInput, TrainingSetProgress, TrainingSetResult } from '.
 import { S3FileIO } from '../../../iceberg/io/s3-file-io.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { s3Service } from '../../support/services.js';
-import type { PipelineWorker, SourceTable } from './support/pipeline.js';
-import { createSource, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from './support/pipeline.js';
+import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
+import { createSource, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let scratch: string;
+const scratch = scratchFolder('training-set');
 let source: SourceTable;
 let worker: PipelineWorker;
 let parquetFiles: string[];
@@ -48,7 +48,6 @@ const ENTITY_SELECT = (rows: [string, number, string, number][]) =>
     .join(', ')}) AS t(request_id, driver_id, event_timestamp, label)`;
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-training-set-'));
   source = await createSource(path.join(scratch, 'source'));
   const s3 = s3Service();
   worker = await startPipelineWorker(source, {
@@ -105,7 +104,6 @@ before(async () => {
 });
 after(async () => {
   await worker?.close();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 let currentOutput = '';

@@ -4,8 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -18,7 +17,8 @@ import type { Runtime } from '../../../features/runtime.js';
 import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
 import { testRuntime } from '../../support/runtime.js';
 import { serverError } from '../../support/server-error.js';
-import { createSource } from '../online/online-fixture.js';
+import { createSource } from '../../support/online/online-view.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
@@ -27,7 +27,7 @@ const SOURCE_TABLE = 'rides.driver_stats';
 const ONLINE_TABLE = `floe_online.${VIEW}`;
 const EPOCH = Date.parse('2024-05-01T00:00:00Z');
 
-let dir: string;
+const dir = scratchFolder('push');
 let runtime: Runtime;
 const servers: ChildProcess[] = [];
 let urlA: string;
@@ -122,7 +122,6 @@ async function readBackOnline(base: string, pushed: readonly Pushed[]): Promise<
 }
 
 before(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'floe-push-'));
   const catalog = {
     type: 'sql' as const,
     name: 'floe_oracle',
@@ -191,7 +190,6 @@ workDirectory: work
 after(async () => {
   for (const child of servers) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await runtime?.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('push through two feature servers sharing one catalog', () => {

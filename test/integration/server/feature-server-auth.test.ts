@@ -6,8 +6,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
 import type { Server } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -22,8 +20,9 @@ import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { ServerAuthInput } from '../../../features/config.js';
 import { testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, VIEW } from '../online/online-fixture.js';
+import { appendSource, createSource, definitions, VIEW } from '../../support/online/online-view.js';
 import { serverError } from '../../support/server-error.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const HOUR = 3_600_000;
 const START = Date.parse('2024-05-01T00:00:00Z');
@@ -42,7 +41,7 @@ const tokens = {
 };
 const sha256 = (token: string): string => createHash('sha256').update(token).digest('hex');
 
-let scratch: string;
+const scratch = scratchFolder('server-auth');
 let runtime: Runtime;
 let server: FastifyInstance;
 let base: string;
@@ -51,7 +50,6 @@ let signingKey: CryptoKey;
 let strangerKey: CryptoKey;
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-server-auth-'));
   const catalog = {
     type: 'sql' as const,
     uri: `sqlite:///${path.join(scratch, 'catalog.db')}`,
@@ -126,7 +124,6 @@ after(async () => {
   await server?.close();
   await new Promise((resolve) => jwks?.close(resolve));
   await runtime?.close();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 interface Answer {

@@ -2,9 +2,7 @@
 // whole within a bound, headers and body, or its connection is closed; each route has one body
 // limit, the same for a Content-Length and a chunked body; a 5xx is logged with its cause.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
@@ -17,7 +15,8 @@ import type { Runtime } from '../../../features/runtime.js';
 import { createFeatureServer, SERVER_TIMEOUTS } from '../../../server/feature-server.js';
 import { PUSH_BODY_LIMIT } from '../../../server/push-request.js';
 import { testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, VIEW } from '../online/online-fixture.js';
+import { appendSource, createSource, definitions, VIEW } from '../../support/online/online-view.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const HOUR = 3_600_000;
 const START = Date.parse('2024-05-01T00:00:00Z');
@@ -26,14 +25,13 @@ const REQUEST_MS = 1_000;
 const KEEP_ALIVE_MS = 500;
 const READ_LIMIT = 2_560_000;
 
-let scratch: string;
+const scratch = scratchFolder('server-hardening');
 let runtime: Runtime;
 let server: FastifyInstance;
 let port: number;
 const logLines: string[] = [];
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-server-hardening-'));
   const catalog = {
     type: 'sql' as const,
     uri: `sqlite:///${path.join(scratch, 'catalog.db')}`,
@@ -85,7 +83,6 @@ before(async () => {
 after(async () => {
   await server?.close();
   await runtime?.close();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 /** Sends `head`, then one byte of `trickle` every `everyMs` until the server closes the connection; resolves with how long that took and what it answered. */

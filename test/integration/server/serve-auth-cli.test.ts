@@ -5,30 +5,29 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
 const TOKEN = 'cli-test-token-0123456789abcdef';
 
-let scratch: string;
+const scratch = scratchFolder('serve-auth');
 let project: string;
 const children: ChildProcess[] = [];
 
 before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'floe-serve-auth-'));
   project = path.join(scratch, 'project');
   await mkdir(project);
   await writeFile(path.join(project, 'package.json'), '{"type": "module"}\n');
   await writeFile(
     path.join(project, 'features.ts'),
-    `import { definitions } from ${JSON.stringify(path.join(root, 'test', 'integration', 'online', 'online-fixture.ts'))};\nexport const all = definitions('rides.driver_stats', { buckets: 4 });\n`,
+    `import { definitions } from ${JSON.stringify(path.join(root, 'test', 'support', 'online', 'online-view.ts'))};\nexport const all = definitions('rides.driver_stats', { buckets: 4 });\n`,
   );
   await promisify(execFile)('openssl', [
     'req',
@@ -51,7 +50,6 @@ before(async () => {
 
 after(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await rm(scratch, { recursive: true, force: true });
 });
 
 async function writeConfig(server: string): Promise<void> {

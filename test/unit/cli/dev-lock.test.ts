@@ -2,15 +2,15 @@
 // lock whose process is gone is taken over. Another process is a real child holding the lock.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { acquireDevLock, DEV_LOCK_FILE } from '../../../cli/dev-lock.js';
 import { FloeError } from '../../../core/errors.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-test('a live holder is named with its pid and addresses; a dead one is taken over', async () => {
-  const directory = await mkdtemp(path.join(tmpdir(), 'floe-dev-lock-'));
+test('a live holder is named with its pid and addresses; a dead one is taken over', async (t) => {
+  const directory = scratchFolder('dev-lock', t);
   const file = path.join(directory, DEV_LOCK_FILE);
   const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
   try {
@@ -49,17 +49,12 @@ test('a live holder is named with its pid and addresses; a dead one is taken ove
     await assert.rejects(readFile(file), { code: 'ENOENT' });
   } finally {
     other.kill('SIGKILL');
-    await rm(directory, { recursive: true, force: true });
   }
 });
 
-test('an unreadable lock (a crash while writing it) is taken over', async () => {
-  const directory = await mkdtemp(path.join(tmpdir(), 'floe-dev-lock-'));
-  try {
-    await writeFile(path.join(directory, DEV_LOCK_FILE), '{"pid": 12');
-    const lock = await acquireDevLock(directory, { temporalAddress: '127.0.0.1:7300', temporalUi: 'http://127.0.0.1:8300' });
-    await lock.release();
-  } finally {
-    await rm(directory, { recursive: true, force: true });
-  }
+test('an unreadable lock (a crash while writing it) is taken over', async (t) => {
+  const directory = scratchFolder('dev-lock', t);
+  await writeFile(path.join(directory, DEV_LOCK_FILE), '{"pid": 12');
+  const lock = await acquireDevLock(directory, { temporalAddress: '127.0.0.1:7300', temporalUi: 'http://127.0.0.1:8300' });
+  await lock.release();
 });

@@ -2,8 +2,7 @@
 // (one call per burst of events, an editor's rename-over save included, nothing for other files).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,6 +10,7 @@ import { describeChanges } from '../../../cli/dev-reload.js';
 import { watchProjectFiles } from '../../../cli/dev-watch.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { diffDefinitions } from '../../../features/registry-store/diff.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
 const source = defineIcebergSource({ name: 'stats', table: 'rides.stats', timestampField: 'ts' });
@@ -43,8 +43,8 @@ describe('describeChanges', () => {
 });
 
 describe('watchProjectFiles', () => {
-  it('calls once per burst, sees a save that renames a new file over the old, and ignores other files', async () => {
-    const directory = await mkdtemp(path.join(tmpdir(), 'floe-dev-watch-'));
+  it('calls once per burst, sees a save that renames a new file over the old, and ignores other files', async (t) => {
+    const directory = scratchFolder('dev-watch', t);
     const watched = path.join(directory, 'features.ts');
     await writeFile(watched, 'export {};\n');
     await writeFile(path.join(directory, 'other.ts'), 'export {};\n');
@@ -72,7 +72,6 @@ describe('watchProjectFiles', () => {
       assert.equal(calls.length, 2, 'a file outside the watched set starts no reload');
     } finally {
       watch.close();
-      await rm(directory, { recursive: true, force: true });
     }
   });
 });

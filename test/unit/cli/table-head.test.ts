@@ -6,9 +6,9 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { eq } from '../../../iceberg/expressions/expression.js';
-import { floeCommand } from '../../integration/support/cli-project.js';
-import { createTable, deleteWhere, withWorkspace } from '../features/support/tables.js';
-import type { Workspace } from '../features/support/tables.js';
+import { floeCommand } from '../../support/cli-project.js';
+import { createTable, deleteWhere, withWorkspace } from '../../support/features/tables.js';
+import type { Workspace } from '../../support/features/tables.js';
 
 const definitionsModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'features', 'definitions.js');
 const HOUR_MICROS = 3_600_000_000n;

@@ -6,8 +6,8 @@ import { Engine } from '../../../engine/duckdb.js';
 import { readPlanSql } from '../../../engine/read-plan.js';
 import { quoteLiteral } from '../../../engine/sql.js';
 import { FloeError } from '../../../core/errors.js';
-import { withEngine } from './helpers.js';
-import { file, plan, schema, task } from './plans.js';
+import { withEngine } from '../../support/engine/duckdb.js';
+import { file, plan, schema, task } from '../../support/engine/plans.js';
 
 const location = 's3://bucket/t/data/a.parquet';
 

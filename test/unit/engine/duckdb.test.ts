@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Engine } from '../../../engine/duckdb.js';
 import { FloeError } from '../../../core/errors.js';
-import { tuples, withEngine } from './helpers.js';
+import { tuples, withEngine } from '../../support/engine/duckdb.js';
 
 describe('Engine', () => {
   it('applies memory limit, threads, temp directory, UTC and insertion order settings', async () => {

@@ -1,14 +1,12 @@
 /**
  * The engine applies a plan's bound filter to every row exactly as the independent row oracle says
- * SQL does (test/unit/iceberg/expressions/support/row-oracle.ts, 'sql' semantics), for random filters
+ * SQL does (test/support/iceberg/row-oracle.ts, 'sql' semantics), for random filters
  * over edge-case values of each primitive type: through readPlanSql on a copy-on-write plan, and on
  * a merge-on-read plan (position deletes, so row positions must survive the pushed-down filter)
  * that does not project the filter's column. The values written are read back and compared with
  * what the oracle is given, so the test does not rely on the literal rendering it checks.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -26,9 +24,10 @@ import type { ScanPlan } from '../../../iceberg/scan/plan.js';
 import type { Schema } from '../../../iceberg/spec/schema.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../iceberg/spec/types.js';
 import { formatDecimal } from '../../../iceberg/spec/value-json.js';
-import { matches } from '../iceberg/expressions/support/row-oracle.js';
-import type { OracleFilter } from '../iceberg/expressions/support/row-oracle.js';
-import { file, plan, schema as schemaOf, task } from './plans.js';
+import { matches } from '../../support/iceberg/row-oracle.js';
+import type { OracleFilter } from '../../support/iceberg/row-oracle.js';
+import { file, plan, schema as schemaOf, task } from '../../support/engine/plans.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 interface TypeCase {
   readonly type: PrimitiveType;
@@ -152,14 +151,12 @@ const show = (value: unknown): string =>
   );
 
 let engine: Engine;
-let dir: string;
+const dir = scratchFolder('filter-sql');
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'floe-filter-sql-'));
   engine = await Engine.create({ threads: 2, memoryLimit: '1GB', tempDirectory: join(dir, 'spill') });
 });
 after(async () => {
   engine.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 function toExpression(filter: OracleFilter, toLiteral: (column: string, value: PrimitiveValue) => FilterLiteral): Expression {

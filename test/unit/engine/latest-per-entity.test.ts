@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { latestPerEntitySql } from '../../../engine/latest-per-entity.js';
 import { quoteIdentifier, quoteLiteral } from '../../../engine/sql.js';
 import { FloeError } from '../../../core/errors.js';
-import { sortedCanonical, tuples, withConnection } from './helpers.js';
+import { sortedCanonical, tuples, withConnection } from '../../support/engine/duckdb.js';
 
 interface SourceRow {
   readonly k1: number | null;

@@ -8,8 +8,8 @@ import type { ColumnStats } from '../../../engine/parquet-stats.js';
 import { writeParquet } from '../../../engine/parquet-writer.js';
 import { quoteLiteral } from '../../../engine/sql.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../iceberg/spec/types.js';
-import { withConnection } from './helpers.js';
-import { schema } from './plans.js';
+import { withConnection } from '../../support/engine/duckdb.js';
+import { schema } from '../../support/engine/plans.js';
 
 /**
  * Stats read back from parquet_metadata() against min / max / null / NaN counts computed in JS

@@ -7,8 +7,8 @@ import { POSITION_DELETE_FILE_PATH_FIELD_ID, POSITION_DELETE_POS_FIELD_ID } from
 import { writeParquet, writePositionDeletes } from '../../../engine/parquet-writer.js';
 import { quoteIdentifier, quoteLiteral, quoteLiteralList } from '../../../engine/sql.js';
 import { FloeError } from '../../../core/errors.js';
-import { sortedCanonical, tuples, withConnection } from './helpers.js';
-import { file, plan, schema, task } from './plans.js';
+import { sortedCanonical, tuples, withConnection } from '../../support/engine/duckdb.js';
+import { file, plan, schema, task } from '../../support/engine/plans.js';
 
 const people = schema(
   { id: 1, name: 'id', required: true, type: 'long' },

@@ -6,7 +6,7 @@ import { pointInTimeJoin } from '../../../engine/point-in-time.js';
 import type { PointInTimeRequest } from '../../../engine/point-in-time.js';
 import { quoteIdentifier, quoteLiteral } from '../../../engine/sql.js';
 import { FloeError } from '../../../core/errors.js';
-import { tuples, withConnection } from './helpers.js';
+import { tuples, withConnection } from '../../support/engine/duckdb.js';
 
 let joins = 0;
 /** Runs the join on the connection; its result query reads temporary tables that live as long as the connection. */

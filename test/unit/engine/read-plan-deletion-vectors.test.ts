@@ -12,8 +12,8 @@ import type { ScanPlan } from '../../../iceberg/scan/plan.js';
 import { deletionVectorBlob } from '../../../iceberg/spec/deletion-vector.js';
 import type { DataFile } from '../../../iceberg/spec/manifest.js';
 import { writePuffin } from '../../../iceberg/spec/puffin.js';
-import { tuples, withConnection } from './helpers.js';
-import { file, plan, schema, task } from './plans.js';
+import { tuples, withConnection } from '../../support/engine/duckdb.js';
+import { file, plan, schema, task } from '../../support/engine/plans.js';
 
 const idSchema = schema({ id: 1, name: 'id', required: true, type: 'long' });
 

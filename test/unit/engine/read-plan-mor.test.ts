@@ -14,8 +14,8 @@ import type { DeleteFileRef, ScanTask } from '../../../iceberg/scan/plan.js';
 import { dataFileMetrics } from '../../../iceberg/spec/metrics.js';
 import type { DataFile } from '../../../iceberg/spec/manifest.js';
 import type { DataFileMetrics } from '../../../iceberg/spec/metrics.js';
-import { sortedCanonical, tuples, withConnection } from './helpers.js';
-import { file, plan, schema, task } from './plans.js';
+import { sortedCanonical, tuples, withConnection } from '../../support/engine/duckdb.js';
+import { file, plan, schema, task } from '../../support/engine/plans.js';
 
 /**
  * Merge-on-read against a brute-force reference of the spec's rules ("Scan Planning"):

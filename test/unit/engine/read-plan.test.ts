@@ -8,8 +8,8 @@ import { FloeError } from '../../../core/errors.js';
 import { bind } from '../../../iceberg/expressions/bind.js';
 import { lt } from '../../../iceberg/expressions/expression.js';
 import { dataFileMetrics } from '../../../iceberg/spec/metrics.js';
-import { tuples, withConnection } from './helpers.js';
-import { file, locations, plan, schema, task } from './plans.js';
+import { tuples, withConnection } from '../../support/engine/duckdb.js';
+import { file, locations, plan, schema, task } from '../../support/engine/plans.js';
 
 /** Writes a Parquet file the way another engine would: plain COPY with explicit field ids. */
 async function writeWithIds(connection: DuckDBConnection, path: string, select: string, fieldIds: string): Promise<void> {

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { fieldIdColumn, parquetSchemaArgument, readsByName } from '../../../engine/parquet-schema-map.js';
 import { quoteLiteral } from '../../../engine/sql.js';
 import type { NestedField } from '../../../iceberg/spec/types.js';
-import { tuples, withConnection } from './helpers.js';
+import { tuples, withConnection } from '../../support/engine/duckdb.js';
 
 const fields: NestedField[] = [
   { id: 1, name: 'k', required: true, type: 'long' },

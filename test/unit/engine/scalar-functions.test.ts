@@ -4,9 +4,9 @@ import { writeParquet } from '../../../engine/parquet-writer.js';
 import { registerIcebergBucket } from '../../../engine/scalar-functions.js';
 import type { BucketHash } from '../../../engine/scalar-functions.js';
 import type { PrimitiveValue } from '../../../iceberg/spec/types.js';
-import { APPENDIX_B, expectedBucket } from './appendix-b.js';
-import { tuples, withEngine } from './helpers.js';
-import { schema } from './plans.js';
+import { APPENDIX_B, expectedBucket } from '../../support/engine/appendix-b.js';
+import { tuples, withEngine } from '../../support/engine/duckdb.js';
+import { schema } from '../../support/engine/plans.js';
 
 /**
  * A test double of iceberg/spec/transforms.ts `bucketHash` that knows only the spec's Appendix B

@@ -4,8 +4,6 @@
  * too. A local SQL catalog and real Parquet files written by Floe.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -17,14 +15,14 @@ import { scanTable } from '../../../engine/table-reader.js';
 import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import { and, eq, gt, isIn, notEq, or } from '../../../iceberg/expressions/expression.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let root: string;
+const root = scratchFolder('scan-filter');
 let catalog: SqlCatalog;
 let engine: Engine;
 const identifier = { namespace: ['db'], name: 'events' };
 
 before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'floe-scan-filter-'));
   catalog = await SqlCatalog.open({ name: 'unit', uri: join(root, 'catalog.db'), warehouse: pathToFileURL(join(root, 'warehouse')).href });
   engine = await Engine.create({ threads: 2, memoryLimit: '1GB', tempDirectory: join(root, 'spill'), setup: registerIcebergFunctions });
   await catalog.createNamespace(['db']);
@@ -47,7 +45,6 @@ before(async () => {
 after(async () => {
   engine.close();
   await catalog.close();
-  await rm(root, { recursive: true, force: true });
 });
 
 async function ids(sql: string): Promise<number[]> {

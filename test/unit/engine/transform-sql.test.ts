@@ -8,9 +8,9 @@ import { registerIcebergFunctions } from '../../../engine/partition-functions.js
 import { quoteLiteral } from '../../../engine/sql.js';
 import { parseTransform } from '../../../iceberg/spec/transforms.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../iceberg/spec/types.js';
-import { APPENDIX_B, expectedBucket } from './appendix-b.js';
-import { tuples, withConnection } from './helpers.js';
-import { schema } from './plans.js';
+import { APPENDIX_B, expectedBucket } from '../../support/engine/appendix-b.js';
+import { tuples, withConnection } from '../../support/engine/duckdb.js';
+import { schema } from '../../support/engine/plans.js';
 
 interface TypeCase {
   readonly type: PrimitiveType;

@@ -5,7 +5,7 @@ import { duckdbType, schemaFromColumns } from '../../../engine/types.js';
 import { FloeError } from '../../../core/errors.js';
 import type { Schema } from '../../../iceberg/spec/schema.js';
 import type { IcebergType } from '../../../iceberg/spec/types.js';
-import { withConnection } from './helpers.js';
+import { withConnection } from '../../support/engine/duckdb.js';
 
 describe('Iceberg → DuckDB types', () => {
   it('maps every primitive type', () => {

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { aggregateWindows, JOIN_PAIRS_PER_ROW } from '../../../engine/windowed-aggregation.js';
 import type { WindowFunction, WindowedAggregate } from '../../../engine/windowed-aggregation.js';
 import { quoteLiteral } from '../../../engine/sql.js';
-import { tuples, withConnection } from './helpers.js';
+import { tuples, withConnection } from '../../support/engine/duckdb.js';
 
 interface EntityRow {
   readonly k1: number | null;

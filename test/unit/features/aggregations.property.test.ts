@@ -12,9 +12,9 @@ import { eq } from '../../../iceberg/expressions/expression.js';
 import { FloeError } from '../../../core/errors.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
-import { at, columnValues, driverCustomerEntities, inTwoBatches, nullable, timeCell } from './support/fixtures.js';
-import type { Value } from './support/point-in-time-reference.js';
-import { createTable, deleteWhere, withWorkspace } from './support/tables.js';
+import { at, columnValues, driverCustomerEntities, inTwoBatches, nullable, timeCell } from '../../support/features/historical-builders.js';
+import type { Value } from '../../support/features/point-in-time-reference.js';
+import { createTable, deleteWhere, withWorkspace } from '../../support/features/tables.js';
 
 interface EntityRow {
   readonly driver: number | null;

@@ -2,8 +2,7 @@
 // test/fixtures/feast) becomes definitions Floe loads into a consistent Registry, and what has no
 // Floe equivalent is refused by name with its reason.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,6 +11,7 @@ import type { FeastImport } from '../../../features/import/feast-registry.js';
 import type { Definition } from '../../../features/registry.js';
 import { Registry } from '../../../features/registry.js';
 import { FloeError } from '../../../core/errors.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const FIXTURE = path.join(root, 'test', 'fixtures', 'feast', 'init-registry-dump-0.67.json');
@@ -23,15 +23,10 @@ async function initDump() {
 
 /** Loads generated definitions as `floe apply` would: the module's exports, into a Registry. */
 async function load(imported: FeastImport): Promise<Registry> {
-  const folder = await mkdtemp(path.join(tmpdir(), 'floe-feast-import-'));
-  try {
-    const file = path.join(folder, 'features.ts');
-    await writeFile(file, imported.definitions);
-    const module = (await import(pathToFileURL(file).href)) as Record<string, Definition>;
-    return new Registry(Object.values(module));
-  } finally {
-    await rm(folder, { recursive: true, force: true });
-  }
+  const file = path.join(scratchFolder('feast-import'), 'features.ts');
+  await writeFile(file, imported.definitions);
+  const module = (await import(pathToFileURL(file).href)) as Record<string, Definition>;
+  return new Registry(Object.values(module));
 }
 
 test("feast init's repository: entities, sources, views with TTLs and types, services, push and request sources load into Floe", async () => {

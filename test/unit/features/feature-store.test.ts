@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FeatureStore } from '../../../features/feature-store.js';
 import { materializeWindow } from '../../../features/materialization.js';
-import { createTable, withWorkspace } from './support/tables.js';
+import { createTable, withWorkspace } from '../../support/features/tables.js';
 
 const definitionsModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'features', 'definitions.js');
 

@@ -11,8 +11,8 @@ import { getHistoricalFeatures } from '../../../features/historical/get-historic
 import { FloeError } from '../../../core/errors.js';
 import { and, eq, notEq } from '../../../iceberg/expressions/expression.js';
 import type { Expression } from '../../../iceberg/expressions/expression.js';
-import { reference } from './support/point-in-time-reference.js';
-import type { LongFeatureRow } from './support/fixtures.js';
+import { reference } from '../../support/features/point-in-time-reference.js';
+import type { LongFeatureRow } from '../../support/features/historical-builders.js';
 import {
   at,
   columnValues,
@@ -22,9 +22,9 @@ import {
   longFeatureRow,
   nullable,
   timeCell,
-} from './support/fixtures.js';
-import { createTable, deleteWhere, withWorkspace } from './support/tables.js';
-import type { Workspace } from './support/tables.js';
+} from '../../support/features/historical-builders.js';
+import { createTable, deleteWhere, withWorkspace } from '../../support/features/tables.js';
+import type { Workspace } from '../../support/features/tables.js';
 
 const iso = (seconds: number): string => new Date(Number(at(seconds) / 1000n)).toISOString();
 

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
 import { FloeError } from '../../../core/errors.js';
-import { reference } from './support/point-in-time-reference.js';
+import { reference } from '../../support/features/point-in-time-reference.js';
 import {
   at,
   columnValues,
@@ -20,8 +20,8 @@ import {
   longFeatureRow,
   nullable,
   timeCell,
-} from './support/fixtures.js';
-import { createTable, withWorkspace } from './support/tables.js';
+} from '../../support/features/historical-builders.js';
+import { createTable, withWorkspace } from '../../support/features/tables.js';
 
 interface EntityRow {
   readonly driver: number | null;

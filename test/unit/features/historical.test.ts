@@ -11,8 +11,8 @@ import { getHistoricalFeatures } from '../../../features/historical/get-historic
 import { FloeError } from '../../../core/errors.js';
 import { currentSchema } from '../../../iceberg/spec/metadata.js';
 import { eq } from '../../../iceberg/expressions/expression.js';
-import type { Workspace } from './support/tables.js';
-import { createTable, withWorkspace } from './support/tables.js';
+import type { Workspace } from '../../support/features/tables.js';
+import { createTable, withWorkspace } from '../../support/features/tables.js';
 
 const H = 3_600_000_000n;
 const T0 = 1_714_521_600_000_000n; // 2024-05-01T00:00:00Z in µs

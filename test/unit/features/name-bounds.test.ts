@@ -2,14 +2,14 @@
 // one past it every kind of definition and every identifier in floe.yaml is refused, naming the
 // field and the limit, and a long name is never echoed in full.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { readProjectConfig } from '../../../features/config.js';
 import { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { MAX_NAME_LENGTH } from '../../../iceberg/catalog/identifier.js';
 import { FloeError } from '../../../core/errors.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const atBound = 'n'.repeat(MAX_NAME_LENGTH);
 const pastBound = 'n'.repeat(MAX_NAME_LENGTH + 1);
@@ -83,11 +83,7 @@ describe('name bounds in definitions', () => {
 });
 
 describe('identifiers in floe.yaml', () => {
-  let directory: string;
-  before(async () => {
-    directory = await mkdtemp(path.join(tmpdir(), 'floe-name-bounds-'));
-  });
-  after(async () => rm(directory, { recursive: true, force: true }));
+  const directory = scratchFolder('name-bounds');
 
   async function config(lines: string): Promise<unknown> {
     const file = path.join(directory, 'floe.yaml');

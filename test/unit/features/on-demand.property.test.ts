@@ -25,9 +25,9 @@ import { diffDefinitions } from '../../../features/registry-store/diff.js';
 import { documentDefinitions, registryDocument } from '../../../features/registry-store/document.js';
 import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
 import type { PrimitiveType } from '../../../iceberg/spec/types.js';
-import { at, nullable, timestampVector } from './support/fixtures.js';
-import { createTable, withWorkspace } from './support/tables.js';
-import type { Workspace } from './support/tables.js';
+import { at, nullable, timestampVector } from '../../support/features/historical-builders.js';
+import { createTable, withWorkspace } from '../../support/features/tables.js';
+import type { Workspace } from '../../support/features/tables.js';
 import { serverError } from '../../support/server-error.js';
 
 const LATER = 1_000; // every entity row and the online clock are after every source row

@@ -19,8 +19,8 @@ import { LocalFileIO } from '../../../iceberg/io/local-file-io.js';
 import { currentSchema, sortOrderById } from '../../../iceberg/spec/metadata.js';
 import { createTableEnsuringNamespace } from '../../../iceberg/catalog/create-table.js';
 import { COMPRESSION_CODEC, PAGE_VERSION, ROW_GROUP_LIMIT } from '../../../engine/table-writer.js';
-import { createTable, withWorkspace } from './support/tables.js';
-import type { Workspace } from './support/tables.js';
+import { createTable, withWorkspace } from '../../support/features/tables.js';
+import type { Workspace } from '../../support/features/tables.js';
 
 const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
 const source = defineIcebergSource({ name: 'stats', table: 'rides.stats', timestampField: 'ts' });

@@ -1,23 +1,18 @@
 // floe.yaml's server.auth and server.tls: what is accepted, what is refused and how the refusal
 // names the field; relative TLS files resolve against floe.yaml's folder.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { readProjectConfig } from '../../../features/config.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const DIGEST = 'a'.repeat(64);
 
 async function read(server: string): Promise<Awaited<ReturnType<typeof readProjectConfig>>> {
-  const directory = await mkdtemp(path.join(tmpdir(), 'floe-server-config-'));
-  try {
-    const file = path.join(directory, 'floe.yaml');
-    await writeFile(file, `project: p\ncatalog: { type: sql, uri: catalog.db, warehouse: warehouse }\nserver:\n${server}`);
-    return await readProjectConfig(file, {});
-  } finally {
-    await rm(directory, { recursive: true, force: true });
-  }
+  const file = path.join(scratchFolder('server-config'), 'floe.yaml');
+  await writeFile(file, `project: p\ncatalog: { type: sql, uri: catalog.db, warehouse: warehouse }\nserver:\n${server}`);
+  return readProjectConfig(file, {});
 }
 
 test('a token reads nothing and pushes nowhere unless it says so; digests are kept lower-case', async () => {

@@ -11,7 +11,7 @@ import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../f
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
 import { commitTrainingSet, planTrainingSet, writeTrainingSetChunk } from '../../../features/training-set/index.js';
 import type { TrainingSetRequest } from '../../../features/training-set/index.js';
-import { createTable, withWorkspace } from './support/tables.js';
+import { createTable, withWorkspace } from '../../support/features/tables.js';
 
 const BASE = 1_714_000_000_000_000n;
 const at = (seconds: number): bigint => BASE + BigInt(seconds) * 1_000_000n;

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { LoadedTable } from '../../../iceberg/catalog/catalog.js';
 import { metadataDirectory } from '../../../iceberg/write/table-locations.js';
 import { chunkFolder, chunkManifestName, removeStagedChunk, removeStagedRun, stagingRoot } from '../../../features/training-set/staging.js';
-import { createTable, withWorkspace } from './support/tables.js';
+import { createTable, withWorkspace } from '../../support/features/tables.js';
 
 async function stage(table: LoadedTable, files: readonly string[]): Promise<void> {
   for (const file of files) await table.io.write(file, new TextEncoder().encode(file));

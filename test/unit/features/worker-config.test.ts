@@ -1,21 +1,15 @@
 // floe.yaml's worker section: no metrics endpoint unless worker.metricsPort is set, a port from the
 // environment read as a number, a bad port refused naming the field, and --metrics-port winning.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { readProjectConfig } from '../../../features/config.js';
 import { FloeError } from '../../../core/errors.js';
 import { workerMetricsAddress } from '../../../workers/worker-runtime.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let directory: string;
-before(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'floe-worker-config-'));
-});
-after(async () => {
-  await rm(directory, { recursive: true, force: true });
-});
+const directory = scratchFolder('worker-config');
 
 async function config(worker: string, env: NodeJS.ProcessEnv = {}) {
   const file = path.join(directory, 'floe.yaml');

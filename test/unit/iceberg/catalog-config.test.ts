@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadCatalog, parseCatalogConfig } from '../../../iceberg/catalog/load-catalog.js';
 import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
 import { FloeError } from '../../../core/errors.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 function invalid(input: unknown, field: RegExp, secret?: string): void {
   assert.throws(
@@ -53,8 +52,8 @@ describe('catalog config', () => {
     );
   });
 
-  it('loadCatalog opens a working SQL catalog with its S3 settings as FileIO properties', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'floe-load-catalog-'));
+  it('loadCatalog opens a working SQL catalog with its S3 settings as FileIO properties', async (t) => {
+    const root = scratchFolder('load-catalog', t);
     const catalog = await loadCatalog({
       type: 'sql',
       name: 'features',
@@ -70,40 +69,35 @@ describe('catalog config', () => {
       assert.deepEqual(await catalog.listNamespaces(), [['db']]);
     } finally {
       await catalog.close();
-      await rm(root, { recursive: true, force: true });
     }
   });
 
-  it('refuses a SQLite catalog file that does not exist, naming catalog.uri, and creates one only when catalog.create is true', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'floe-missing-catalog-'));
-    try {
-      const typo = join(root, 'catlog.db');
-      for (const uri of [typo, `sqlite:///${typo}`, `jdbc:sqlite:${typo}`]) {
-        await assert.rejects(loadCatalog({ type: 'sql', uri, warehouse: join(root, 'wh') }), (error: unknown) => {
-          assert.ok(FloeError.is(error, 'not-found'), String(error));
-          assert.match(
-            error.message,
-            /SQLite catalog database .*catlog\.db does not exist: check catalog\.uri in floe\.yaml, or set catalog\.create: true/,
-          );
-          return true;
-        });
-      }
-      assert.ok(!existsSync(typo), 'a refused catalog leaves no file behind');
-      assert.ok(!existsSync(join(root, 'nested')));
-      await assert.rejects(loadCatalog({ type: 'sql', uri: join(root, 'nested', 'c.db') }), /does not exist/);
-      assert.ok(!existsSync(join(root, 'nested')), 'nor a folder');
+  it('refuses a SQLite catalog file that does not exist, naming catalog.uri, and creates one only when catalog.create is true', async (t) => {
+    const root = scratchFolder('missing-catalog', t);
+    const typo = join(root, 'catlog.db');
+    for (const uri of [typo, `sqlite:///${typo}`, `jdbc:sqlite:${typo}`]) {
+      await assert.rejects(loadCatalog({ type: 'sql', uri, warehouse: join(root, 'wh') }), (error: unknown) => {
+        assert.ok(FloeError.is(error, 'not-found'), String(error));
+        assert.match(
+          error.message,
+          /SQLite catalog database .*catlog\.db does not exist: check catalog\.uri in floe\.yaml, or set catalog\.create: true/,
+        );
+        return true;
+      });
+    }
+    assert.ok(!existsSync(typo), 'a refused catalog leaves no file behind');
+    assert.ok(!existsSync(join(root, 'nested')));
+    await assert.rejects(loadCatalog({ type: 'sql', uri: join(root, 'nested', 'c.db') }), /does not exist/);
+    assert.ok(!existsSync(join(root, 'nested')), 'nor a folder');
 
-      const created = await loadCatalog({ type: 'sql', uri: typo, create: 'true' });
-      await created.createNamespace(['db']);
-      await created.close();
-      const reopened = await loadCatalog({ type: 'sql', uri: typo });
-      try {
-        assert.deepEqual(await reopened.listNamespaces(), [['db']], 'an existing catalog opens without create');
-      } finally {
-        await reopened.close();
-      }
+    const created = await loadCatalog({ type: 'sql', uri: typo, create: 'true' });
+    await created.createNamespace(['db']);
+    await created.close();
+    const reopened = await loadCatalog({ type: 'sql', uri: typo });
+    try {
+      assert.deepEqual(await reopened.listNamespaces(), [['db']], 'an existing catalog opens without create');
     } finally {
-      await rm(root, { recursive: true, force: true });
+      await reopened.close();
     }
   });
 });

@@ -1,8 +1,6 @@
 // createTableEnsuringNamespace against a real SQL catalog (SQLite): the namespace is created when
 // missing, an existing one (or one another writer creates meanwhile) is fine, an existing table is not.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
@@ -10,11 +8,12 @@ import { createTableEnsuringNamespace } from '../../../iceberg/catalog/create-ta
 import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import { FloeError } from '../../../core/errors.js';
 import type { Schema } from '../../../iceberg/spec/schema.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const schema: Schema = { schemaId: 0, identifierFieldIds: [], fields: [{ id: 1, name: 'id', type: 'long', required: true }] };
 
 async function withCatalog(fn: (catalog: Catalog) => Promise<void>): Promise<void> {
-  const directory = await mkdtemp(path.join(tmpdir(), 'floe-create-table-'));
+  const directory = scratchFolder('create-table');
   const catalog = await loadCatalog({
     type: 'sql',
     create: true,
@@ -25,7 +24,6 @@ async function withCatalog(fn: (catalog: Catalog) => Promise<void>): Promise<voi
     await fn(catalog);
   } finally {
     await catalog.close();
-    await rm(directory, { recursive: true, force: true });
   }
 }
 

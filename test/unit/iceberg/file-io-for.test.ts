@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { FloeError } from '../../../core/errors.js';
 import { FileIOCache, fileIOFor, mergeIoProperties, s3ConfigFrom } from '../../../iceberg/io/file-io-for.js';
@@ -9,6 +7,7 @@ import { LocalFileCache } from '../../../iceberg/io/local-cache.js';
 import { LocalFileIO } from '../../../iceberg/io/local-file-io.js';
 import { S3FileIO } from '../../../iceberg/io/s3-file-io.js';
 import { parseS3Location } from '../../../iceberg/io/s3-location.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 describe('fileIOFor', () => {
   it('picks the implementation from the scheme', () => {
@@ -76,53 +75,45 @@ describe('fileIOFor', () => {
 });
 
 describe('LocalFileCache', () => {
-  it('downloads once for concurrent callers, keys by location+size+etag and keeps the extension', async () => {
-    const directory = await mkdtemp(join(tmpdir(), 'floe-cache-'));
-    try {
-      const cache = new LocalFileCache(directory, 1024 * 1024);
-      let downloads = 0;
-      const download = async (temp: string): Promise<void> => {
-        downloads++;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        await writeFile(temp, 'abc');
-      };
-      const key = { location: 's3://b/t/data/f.parquet', size: 3, etag: '"e1"' };
-      const paths = await Promise.all(Array.from({ length: 5 }, () => cache.get(key, download)));
-      assert.equal(new Set(paths).size, 1);
-      assert.equal(downloads, 1);
-      assert.match(paths[0] as string, /\.parquet$/);
-      assert.equal(await readFile(paths[0] as string, 'utf8'), 'abc');
-      // A second cache over the same directory (another process) reuses the file.
-      await new LocalFileCache(directory, 1024 * 1024).get(key, download);
-      assert.equal(downloads, 1);
-      // A different etag is a different entry.
-      const other = await cache.get({ ...key, etag: '"e2"' }, download);
-      assert.notEqual(other, paths[0]);
-      assert.equal(downloads, 2);
-      assert.ok((await readdir(directory)).every((name) => !name.endsWith('.part')));
-    } finally {
-      await rm(directory, { recursive: true, force: true });
-    }
+  it('downloads once for concurrent callers, keys by location+size+etag and keeps the extension', async (t) => {
+    const directory = scratchFolder('cache', t);
+    const cache = new LocalFileCache(directory, 1024 * 1024);
+    let downloads = 0;
+    const download = async (temp: string): Promise<void> => {
+      downloads++;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await writeFile(temp, 'abc');
+    };
+    const key = { location: 's3://b/t/data/f.parquet', size: 3, etag: '"e1"' };
+    const paths = await Promise.all(Array.from({ length: 5 }, () => cache.get(key, download)));
+    assert.equal(new Set(paths).size, 1);
+    assert.equal(downloads, 1);
+    assert.match(paths[0] as string, /\.parquet$/);
+    assert.equal(await readFile(paths[0] as string, 'utf8'), 'abc');
+    // A second cache over the same directory (another process) reuses the file.
+    await new LocalFileCache(directory, 1024 * 1024).get(key, download);
+    assert.equal(downloads, 1);
+    // A different etag is a different entry.
+    const other = await cache.get({ ...key, etag: '"e2"' }, download);
+    assert.notEqual(other, paths[0]);
+    assert.equal(downloads, 2);
+    assert.ok((await readdir(directory)).every((name) => !name.endsWith('.part')));
   });
 
-  it('evicts the least recently used entries once over its byte bound', async () => {
-    const directory = await mkdtemp(join(tmpdir(), 'floe-cache-'));
-    try {
-      // Older entries were written by "another process": this cache has no recent use of them.
-      const writer = new LocalFileCache(directory, 1_000_000);
-      const fill = (size: number) => async (temp: string) => writeFile(temp, Buffer.alloc(size));
-      const oldest = await writer.get({ location: 's3://b/1.parquet', size: 400, etag: 'x' }, fill(400));
-      const older = await writer.get({ location: 's3://b/2.parquet', size: 400, etag: 'x' }, fill(400));
-      await utimes(oldest, new Date(1_000_000), new Date(1_000_000));
-      await utimes(older, new Date(2_000_000), new Date(2_000_000));
-      const cache = new LocalFileCache(directory, 1000);
-      const newest = await cache.get({ location: 's3://b/3.parquet', size: 400, etag: 'x' }, fill(400));
-      const left = await readdir(directory);
-      assert.equal(left.length, 2);
-      assert.ok(!left.some((name) => oldest.endsWith(name)), 'the least recently used entry is evicted');
-      assert.ok(left.some((name) => newest.endsWith(name)));
-    } finally {
-      await rm(directory, { recursive: true, force: true });
-    }
+  it('evicts the least recently used entries once over its byte bound', async (t) => {
+    const directory = scratchFolder('cache', t);
+    // Older entries were written by "another process": this cache has no recent use of them.
+    const writer = new LocalFileCache(directory, 1_000_000);
+    const fill = (size: number) => async (temp: string) => writeFile(temp, Buffer.alloc(size));
+    const oldest = await writer.get({ location: 's3://b/1.parquet', size: 400, etag: 'x' }, fill(400));
+    const older = await writer.get({ location: 's3://b/2.parquet', size: 400, etag: 'x' }, fill(400));
+    await utimes(oldest, new Date(1_000_000), new Date(1_000_000));
+    await utimes(older, new Date(2_000_000), new Date(2_000_000));
+    const cache = new LocalFileCache(directory, 1000);
+    const newest = await cache.get({ location: 's3://b/3.parquet', size: 400, etag: 'x' }, fill(400));
+    const left = await readdir(directory);
+    assert.equal(left.length, 2);
+    assert.ok(!left.some((name) => oldest.endsWith(name)), 'the least recently used entry is evicted');
+    assert.ok(left.some((name) => newest.endsWith(name)));
   });
 });

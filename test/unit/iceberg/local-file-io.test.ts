@@ -1,22 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { FloeError } from '../../../core/errors.js';
 import { directoriesToFlush, LocalFileIO, localPath } from '../../../iceberg/io/local-file-io.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const io = new LocalFileIO();
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-let root: string;
-
-before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'floe-local-io-'));
-});
-after(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const root = scratchFolder('local-io');
 
 async function collect(prefix: string): Promise<string[]> {
   const locations: string[] = [];

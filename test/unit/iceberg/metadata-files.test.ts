@@ -3,10 +3,9 @@
 // changed or damaged in place is parsed (and reported) again.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { readMetadataFile, writeMetadataFile } from '../../../iceberg/catalog/metadata-files.js';
 import { FloeError } from '../../../core/errors.js';
@@ -16,17 +15,11 @@ import type { TableMetadata } from '../../../iceberg/spec/metadata.js';
 import type { Snapshot } from '../../../iceberg/spec/snapshot.js';
 import { newTableMetadata } from '../../../iceberg/spec/new-table-metadata.js';
 import { applyUpdates } from '../../../iceberg/table-updates/apply-updates.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const NOW = 1_700_000_000_000;
 const io = new LocalFileIO();
-let root: string;
-
-before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'floe-metadata-files-'));
-});
-after(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const root = scratchFolder('metadata-files');
 
 const location = (): string => pathToFileURL(join(root, `00001-${randomUUID()}.metadata.json`)).href;
 

@@ -197,6 +197,20 @@ describe('metadata JSON: v3', () => {
     assert.match(written, /"initial-default":9007199254740993/);
     assert.match(written, /"next-row-id":150/);
   });
+
+  it("keeps each field's initial-default and write-default, apart, when it writes the schema back", () => {
+    const object = JSON.parse(fixtureText('v3-row-lineage')) as { schemas: { fields: Record<string, unknown>[] }[] };
+    const clicks = object.schemas.at(-1)!.fields.find((field) => field['name'] === 'clicks')!;
+    clicks['write-default'] = 7;
+    const metadata = parseTableMetadata(JSON.stringify(object), 'm.json');
+    const field = currentSchema(metadata).fields.find((candidate) => candidate.name === 'clicks');
+    assert.equal(field?.initialDefault, 0);
+    assert.equal(field?.writeDefault, 7);
+    const rewritten = JSON.parse(serializeTableMetadata(metadata)) as typeof object;
+    const back = rewritten.schemas.at(-1)!.fields.find((candidate) => candidate['name'] === 'clicks')!;
+    assert.equal(back['initial-default'], 0);
+    assert.equal(back['write-default'], 7);
+  });
 });
 
 describe('metadata JSON: what Java writes', () => {
@@ -316,10 +330,20 @@ describe('metadata JSON: bad input', () => {
     expectFloeError(() => parseTableMetadata(JSON.stringify(other), 'm.json'), 'corrupt', { field: 'snapshots[1].summary.operation' });
   });
 
-  it('a v3 type Floe cannot read is unsupported, naming the field', () => {
+  it('v3 types Floe cannot read (variant, geometry, geography) parse and are written back as spelled; a misspelled one is corrupt', () => {
+    const spellings = ['variant', 'geometry', 'geometry(srid:4326)', 'geography(OGC:CRS84, karney)'];
+    for (const type of spellings) {
+      const object = valid();
+      const schemas = object['schemas'] as { fields: { type: unknown }[] }[];
+      (schemas[0]?.fields[0] as { type: unknown }).type = type;
+      const metadata = parseObject(object);
+      assert.equal(metadata.schemas[0]?.fields[0]?.type, type);
+      const written = JSON.parse(serializeTableMetadata(metadata)) as { schemas: { fields: { type: unknown }[] }[] };
+      assert.equal(written.schemas[0]?.fields[0]?.type, type);
+    }
     const object = valid();
     const schemas = object['schemas'] as { fields: { type: unknown }[] }[];
-    (schemas[0]?.fields[0] as { type: unknown }).type = 'variant';
-    expectFloeError(() => parseObject(object), 'unsupported', { field: 'schemas[0].fields[0].type' });
+    (schemas[0]?.fields[0] as { type: unknown }).type = 'geometry[4326]';
+    expectFloeError(() => parseObject(object), 'corrupt', { field: 'schemas[0].fields[0].type' });
   });
 });

@@ -2,8 +2,7 @@
 // sent them, server error text cut to one line, and the places that use it (floe.yaml's secrets,
 // REST errors, activity failures, the worker's log).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
@@ -14,6 +13,7 @@ import { errorFor } from '../../../iceberg/catalog/rest-http.js';
 import { FloeError } from '../../../core/errors.js';
 import { clearSecrets, redact, redactedMessage, redactValue, registerSecrets, serverErrorText } from '../../../core/redaction.js';
 import { RedactingLogger } from '../../../workers/logger.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
 const TOKEN = 'tok-3f9a1c7e-secret';
 const PASSWORD = 'p@ss "w/rd"%&é';
@@ -166,58 +166,50 @@ describe('REST catalog errors', () => {
 });
 
 describe('floe.yaml secrets', () => {
-  test("the catalog's token, S3 secret key, header values and Postgres passwords are registered when the file is read", async () => {
-    const directory = await mkdtemp(path.join(tmpdir(), 'floe-redaction-'));
-    try {
-      const file = path.join(directory, 'floe.yaml');
-      await writeFile(
-        file,
-        [
-          'project: p',
-          'catalog:',
-          '  type: rest',
-          '  uri: http://127.0.0.1:1/',
-          '  token: ${CATALOG_TOKEN}',
-          '  headers:',
-          '    X-Api-Key: ${API_KEY}',
-          '  s3:',
-          '    accessKeyId: AKIAEXAMPLEKEY',
-          '    secretAccessKey: ${S3_SECRET}',
-        ].join('\n'),
-      );
-      const config = await readProjectConfig(file, { CATALOG_TOKEN: TOKEN, API_KEY: 'key-8c1d2e', S3_SECRET: 'wJalrXUtnFEMI/K7MDENG' });
-      assert.equal(config.server.maxEntityRows, 10_000);
-      assert.equal(redact(`${TOKEN} key-8c1d2e ${encodeURIComponent('wJalrXUtnFEMI/K7MDENG')}`), '[redacted] [redacted] [redacted]');
-      assert.equal(redact('AKIAEXAMPLEKEY'), 'AKIAEXAMPLEKEY', 'an access key id names a key; it is not a secret');
+  test("the catalog's token, S3 secret key, header values and Postgres passwords are registered when the file is read", async (t) => {
+    const directory = scratchFolder('redaction', t);
+    const file = path.join(directory, 'floe.yaml');
+    await writeFile(
+      file,
+      [
+        'project: p',
+        'catalog:',
+        '  type: rest',
+        '  uri: http://127.0.0.1:1/',
+        '  token: ${CATALOG_TOKEN}',
+        '  headers:',
+        '    X-Api-Key: ${API_KEY}',
+        '  s3:',
+        '    accessKeyId: AKIAEXAMPLEKEY',
+        '    secretAccessKey: ${S3_SECRET}',
+      ].join('\n'),
+    );
+    const config = await readProjectConfig(file, { CATALOG_TOKEN: TOKEN, API_KEY: 'key-8c1d2e', S3_SECRET: 'wJalrXUtnFEMI/K7MDENG' });
+    assert.equal(config.server.maxEntityRows, 10_000);
+    assert.equal(redact(`${TOKEN} key-8c1d2e ${encodeURIComponent('wJalrXUtnFEMI/K7MDENG')}`), '[redacted] [redacted] [redacted]');
+    assert.equal(redact('AKIAEXAMPLEKEY'), 'AKIAEXAMPLEKEY', 'an access key id names a key; it is not a secret');
 
-      await writeFile(
-        file,
-        [
-          'project: p',
-          'catalog:',
-          '  type: sql',
-          `  uri: postgresql://floe:${encodeURIComponent(PASSWORD)}@db.internal:5432/iceberg`,
-          'server:',
-          '  maxEntityRows: ${ROWS}',
-        ].join('\n'),
-      );
-      const postgres = await readProjectConfig(file, { ROWS: '500' });
-      assert.equal(postgres.server.maxEntityRows, 500);
-      assert.equal(redact(`auth failed for ${PASSWORD}`), 'auth failed for [redacted]');
-    } finally {
-      await rm(directory, { recursive: true, force: true });
-    }
+    await writeFile(
+      file,
+      [
+        'project: p',
+        'catalog:',
+        '  type: sql',
+        `  uri: postgresql://floe:${encodeURIComponent(PASSWORD)}@db.internal:5432/iceberg`,
+        'server:',
+        '  maxEntityRows: ${ROWS}',
+      ].join('\n'),
+    );
+    const postgres = await readProjectConfig(file, { ROWS: '500' });
+    assert.equal(postgres.server.maxEntityRows, 500);
+    assert.equal(redact(`auth failed for ${PASSWORD}`), 'auth failed for [redacted]');
   });
 
-  test('server.maxEntityRows must be a positive whole number', async () => {
-    const directory = await mkdtemp(path.join(tmpdir(), 'floe-redaction-'));
-    try {
-      const file = path.join(directory, 'floe.yaml');
-      await writeFile(file, ['project: p', 'catalog:', '  type: sql', '  uri: catalog.db', 'server:', '  maxEntityRows: 0'].join('\n'));
-      await assert.rejects(readProjectConfig(file, {}), /server\.maxEntityRows/);
-    } finally {
-      await rm(directory, { recursive: true, force: true });
-    }
+  test('server.maxEntityRows must be a positive whole number', async (t) => {
+    const directory = scratchFolder('redaction', t);
+    const file = path.join(directory, 'floe.yaml');
+    await writeFile(file, ['project: p', 'catalog:', '  type: sql', '  uri: catalog.db', 'server:', '  maxEntityRows: 0'].join('\n'));
+    await assert.rejects(readProjectConfig(file, {}), /server\.maxEntityRows/);
   });
 });
 

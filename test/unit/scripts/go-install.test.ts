@@ -5,13 +5,13 @@
  * build names the command and shows its log.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { cachedGoBinaryPath, ensureGoBinary, type GoBinary } from '../../../scripts/services/go-install.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-const root = mkdtempSync(join(tmpdir(), 'floe-go-install-test-'));
+const root = scratchFolder('go-install-test');
 const fakeBin = join(root, 'fake-bin');
 const saved = { PATH: process.env.PATH, FLOE_CACHE_DIR: process.env.FLOE_CACHE_DIR, FAKE_GO_FAIL: process.env.FAKE_GO_FAIL };
 
@@ -38,7 +38,6 @@ after(() => {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;
   }
-  rmSync(root, { recursive: true, force: true });
 });
 
 const tool: GoBinary = {

@@ -1,14 +1,14 @@
 /** Installs sharing one cache wait for each other, and a lock left by a dead process is taken over. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { withInstallLock } from '../../../scripts/services/install-lock.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-const cache = mkdtempSync(join(tmpdir(), 'floe-lock-test-'));
+const cache = scratchFolder('lock-test');
 const previous = process.env.FLOE_CACHE_DIR;
 before(() => {
   process.env.FLOE_CACHE_DIR = cache;
@@ -16,7 +16,6 @@ before(() => {
 after(() => {
   if (previous === undefined) delete process.env.FLOE_CACHE_DIR;
   else process.env.FLOE_CACHE_DIR = previous;
-  rmSync(cache, { recursive: true, force: true });
 });
 
 test('a second install of the same thing waits until the first is done', async () => {

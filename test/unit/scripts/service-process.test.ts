@@ -4,15 +4,14 @@
  * its command and the tail of its log.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { startProcess, waitUntilHealthy } from '../../../scripts/services/process.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'floe-process-test-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchFolder('process-test');
 
 function alive(pid: number): boolean {
   try {

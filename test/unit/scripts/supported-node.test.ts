@@ -1,14 +1,13 @@
 /** `.ci/run` sources scripts/supported-node.sh: an end-of-life Node is replaced, a supported one kept. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { repoRoot } from '../../../scripts/services/paths.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-const work = mkdtempSync(join(tmpdir(), 'floe-supported-node-'));
-after(() => rmSync(work, { recursive: true, force: true }));
+const work = scratchFolder('supported-node');
 
 /** A folder holding a `node` that claims to be `version`, the way the real one answers `-e`. */
 function fakeNode(folder: string, version: string): string {

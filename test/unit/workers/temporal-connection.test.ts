@@ -2,22 +2,21 @@
 // SDK connection options the one connection helper makes of them: files read at connect time,
 // the API key from the environment only (refused in the file), and no secret in an error.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readProjectConfig } from '../../../features/config.js';
 import { FloeError } from '../../../core/errors.js';
 import { clearSecrets, redact } from '../../../core/redaction.js';
 import { temporalConnectionOptions } from '../../../workers/temporal-connection.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
 
-let directory: string;
+const directory = scratchFolder('temporal-tls');
 const CA = '-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n';
 const CERT = '-----BEGIN CERTIFICATE-----\nclient\n-----END CERTIFICATE-----\n';
 const KEY = '-----BEGIN PRIVATE KEY-----\nsecret-key-material\n-----END PRIVATE KEY-----\n';
 
 before(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'floe-temporal-tls-'));
   await writeFile(path.join(directory, 'ca.pem'), CA);
   await writeFile(path.join(directory, 'client.pem'), CERT);
   await writeFile(path.join(directory, 'client.key'), KEY);
@@ -25,7 +24,6 @@ before(async () => {
 
 after(async () => {
   clearSecrets();
-  await rm(directory, { recursive: true, force: true });
 });
 
 async function config(temporal: string, env: NodeJS.ProcessEnv = {}) {

@@ -14,8 +14,8 @@ import { FloeError } from '../../../../core/errors.js';
 import { lt } from '../../../../iceberg/expressions/expression.js';
 import { normalizeLocation, referencedFiles, removeOrphanFiles } from '../../../../iceberg/maintenance/remove-orphan-files.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
-import type { OpsContext } from './helpers.js';
-import { appendValues, createTable, ids, load, pyRows, sqlContext } from './helpers.js';
+import type { OpsContext } from '../../../support/iceberg/ops-context.js';
+import { appendValues, createTable, ids, load, pyRows, sqlContext } from '../../../support/iceberg/ops-context.js';
 
 const SCHEMA: Schema = { schemaId: 0, identifierFieldIds: [], fields: [{ id: 1, name: 'id', required: true, type: 'long' }] };
 

@@ -20,8 +20,18 @@ import { rewriteFiles } from '../../../../iceberg/write/rewrite-files.js';
 import { snapshotManifests } from '../../../../iceberg/scan/manifest-cache.js';
 import { readAllManifestEntries } from '../../../../iceberg/write/table-manifests.js';
 import { dataDirectory } from '../../../../iceberg/write/table-locations.js';
-import type { OpsContext } from './helpers.js';
-import { appendValues, commit, createTable, ids, load, pyInspect, pyRows, restContext, sqlContext } from './helpers.js';
+import type { OpsContext } from '../../../support/iceberg/ops-context.js';
+import {
+  appendValues,
+  commit,
+  createTable,
+  ids,
+  load,
+  pyInspect,
+  pyRows,
+  restContext,
+  sqlContext,
+} from '../../../support/iceberg/ops-context.js';
 
 const SCHEMA: Schema = {
   schemaId: 0,

@@ -14,8 +14,19 @@ import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { rewriteFiles } from '../../../../iceberg/write/rewrite-files.js';
 import { snapshotManifests } from '../../../../iceberg/scan/manifest-cache.js';
 import { readAllManifestEntries } from '../../../../iceberg/write/table-manifests.js';
-import type { OpsContext, Row } from './helpers.js';
-import { appendValues, commit, createTable, floeRows, ids, load, pyInspect, pyRows, sqlContext, summaryOf } from './helpers.js';
+import type { OpsContext, Row } from '../../../support/iceberg/ops-context.js';
+import {
+  appendValues,
+  commit,
+  createTable,
+  floeRows,
+  ids,
+  load,
+  pyInspect,
+  pyRows,
+  sqlContext,
+  summaryOf,
+} from '../../../support/iceberg/ops-context.js';
 
 const SCHEMA: Schema = {
   schemaId: 0,

@@ -18,8 +18,20 @@ import { addPartitionField } from '../../../../iceberg/schema-update/add-partiti
 import { renameColumn } from '../../../../iceberg/schema-update/rename-column.js';
 import { currentSchema } from '../../../../iceberg/spec/metadata.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
-import type { OpsContext, Row } from './helpers.js';
-import { appendValues, commit, createTable, dotted, floeRows, ids, load, pyInspect, pyRows, restContext, sqlContext } from './helpers.js';
+import type { OpsContext, Row } from '../../../support/iceberg/ops-context.js';
+import {
+  appendValues,
+  commit,
+  createTable,
+  dotted,
+  floeRows,
+  ids,
+  load,
+  pyInspect,
+  pyRows,
+  restContext,
+  sqlContext,
+} from '../../../support/iceberg/ops-context.js';
 import { runPyiceberg } from '../../../support/pyiceberg.js';
 
 const SCHEMA: Schema = {

@@ -9,8 +9,8 @@ import { FloeError } from '../../../../core/errors.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { removeProperties, setProperties } from '../../../../iceberg/write/properties.js';
 import { runPyiceberg } from '../../../support/pyiceberg.js';
-import type { OpsContext } from './helpers.js';
-import { commit, createTable, dotted, load, restContext, sqlContext } from './helpers.js';
+import type { OpsContext } from '../../../support/iceberg/ops-context.js';
+import { commit, createTable, dotted, load, restContext, sqlContext } from '../../../support/iceberg/ops-context.js';
 
 const SCHEMA: Schema = {
   schemaId: 0,

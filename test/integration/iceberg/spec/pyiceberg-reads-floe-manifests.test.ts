@@ -4,10 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { DataFile, ManifestEntry, ManifestFile } from '../../../../iceberg/spec/manifest.js';
 import { inheritManifestEntries, writeManifest } from '../../../../iceberg/spec/manifest-avro.js';
 import { writeManifestList } from '../../../../iceberg/spec/manifest-list-avro.js';
@@ -17,11 +16,11 @@ import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { bindPartitionField } from '../../../../iceberg/spec/transforms.js';
 import { toBinary } from '../../../../iceberg/spec/values.js';
 import { expectedValue, normalizeEntry, normalizeManifestFile } from '../../../support/pyiceberg-json.js';
+import { scratchFolder } from '../../../support/scratch-folder.js';
 
 const python = process.env.FLOE_TEST_PYTHON;
 const script = join(import.meta.dirname, 'pyiceberg_read_manifests.py');
-const dir = mkdtempSync(join(tmpdir(), 'floe-manifests-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchFolder('manifests');
 
 const schema: Schema = {
   schemaId: 1,

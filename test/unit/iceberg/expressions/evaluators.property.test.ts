@@ -25,8 +25,8 @@ import { parseTransform } from '../../../../iceberg/spec/transforms.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../../iceberg/spec/types.js';
 import { compareValues } from '../../../../iceberg/spec/value-order.js';
 import { formatDecimal } from '../../../../iceberg/spec/value-json.js';
-import { matches, matchesEither } from './support/row-oracle.js';
-import type { OracleFilter } from './support/row-oracle.js';
+import { matches, matchesEither } from '../../../support/iceberg/row-oracle.js';
+import type { OracleFilter } from '../../../support/iceberg/row-oracle.js';
 
 interface TypeCase {
   readonly type: PrimitiveType;

@@ -14,7 +14,7 @@ import type { PartitionSpec } from '../../../../iceberg/spec/partition.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import type { ManifestFile } from '../../../../iceberg/spec/manifest.js';
 import type { Snapshot } from '../../../../iceberg/spec/snapshot.js';
-import { fileWithValues, loadedTable, MemoryFileIO, writeManifestFile, writeSnapshot } from './support/table-builder.js';
+import { fileWithValues, loadedTable, MemoryFileIO, writeManifestFile, writeSnapshot } from '../../../support/iceberg/table-builder.js';
 
 const schema: Schema = {
   schemaId: 0,

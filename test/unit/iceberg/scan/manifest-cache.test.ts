@@ -10,7 +10,7 @@ import { FloeError } from '../../../../core/errors.js';
 import { planScan } from '../../../../iceberg/scan/planner.js';
 import type { PartitionSpec } from '../../../../iceberg/spec/partition.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
-import { fileWithValues, loadedTable, MemoryFileIO, writeManifestFile, writeSnapshot } from './support/table-builder.js';
+import { fileWithValues, loadedTable, MemoryFileIO, writeManifestFile, writeSnapshot } from '../../../support/iceberg/table-builder.js';
 
 const schema: Schema = { schemaId: 0, identifierFieldIds: [], fields: [{ id: 1, name: 'id', required: true, type: 'long' }] };
 const unpartitioned: PartitionSpec = { specId: 0, fields: [] };

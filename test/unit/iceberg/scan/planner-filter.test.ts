@@ -4,10 +4,8 @@
  * manifest lists written by Floe's Avro writers into a temporary folder read through LocalFileIO.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { FloeError } from '../../../../core/errors.js';
 import { bind } from '../../../../iceberg/expressions/bind.js';
 import { and, eq, gtEq, isIn, isNull, lt, notNull, or } from '../../../../iceberg/expressions/expression.js';
@@ -19,7 +17,8 @@ import { planScan } from '../../../../iceberg/scan/planner.js';
 import type { PartitionSpec } from '../../../../iceberg/spec/partition.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { parseTransform } from '../../../../iceberg/spec/transforms.js';
-import { fileWithValues, loadedTable, writeManifestFile, writeSnapshot } from './support/table-builder.js';
+import { fileWithValues, loadedTable, writeManifestFile, writeSnapshot } from '../../../support/iceberg/table-builder.js';
+import { scratchFolder } from '../../../support/scratch-folder.js';
 
 const schemaV0: Schema = {
   schemaId: 0,
@@ -65,13 +64,12 @@ class RecordingFileIO extends LocalFileIO {
   }
 }
 
-let root: string;
+const root = scratchFolder('planner-filter');
 let table: LoadedTable;
 let io: RecordingFileIO;
 const [S1, S2, S3] = [1001n, 1002n, 1003n];
 
 before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'floe-planner-filter-'));
   io = new RecordingFileIO();
   const path = (name: string): string => join(root, name);
 
@@ -189,10 +187,6 @@ before(async () => {
     specs: [unpartitioned, byCategory, byDayAndBucket],
     snapshots: [snapshot1, snapshot2, snapshot3],
   });
-});
-
-after(async () => {
-  await rm(root, { recursive: true, force: true });
 });
 
 const name = (location: string): string => location.slice(location.lastIndexOf('/') + 1);

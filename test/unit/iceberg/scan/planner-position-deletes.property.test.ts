@@ -16,7 +16,7 @@ import type { PartitionSpec } from '../../../../iceberg/spec/partition.js';
 import { POSITION_DELETE_FILE_PATH_FIELD_ID } from '../../../../iceberg/spec/position-deletes.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { compareUnsignedBytes } from '../../../../iceberg/spec/value-order.js';
-import { fileWithValues, loadedTable, MemoryFileIO, writeManifestFile, writeSnapshot } from './support/table-builder.js';
+import { fileWithValues, loadedTable, MemoryFileIO, writeManifestFile, writeSnapshot } from '../../../support/iceberg/table-builder.js';
 
 const schema: Schema = {
   schemaId: 0,

@@ -24,9 +24,9 @@ import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { parseTransform } from '../../../../iceberg/spec/transforms.js';
 import type { PrimitiveValue } from '../../../../iceberg/spec/types.js';
 import { formatDecimal } from '../../../../iceberg/spec/value-json.js';
-import { matchesEither } from '../expressions/support/row-oracle.js';
-import type { OracleFilter, Row } from '../expressions/support/row-oracle.js';
-import { fileWithValues, loadedTable, MemoryFileIO, writeManifestFile, writeSnapshot } from './support/table-builder.js';
+import { matchesEither } from '../../../support/iceberg/row-oracle.js';
+import type { OracleFilter, Row } from '../../../support/iceberg/row-oracle.js';
+import { fileWithValues, loadedTable, MemoryFileIO, writeManifestFile, writeSnapshot } from '../../../support/iceberg/table-builder.js';
 
 const schema: Schema = {
   schemaId: 0,

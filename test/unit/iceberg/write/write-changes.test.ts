@@ -4,8 +4,6 @@
  * delete files; the new-deletes check; argument errors; and when a delete file applies to a data file.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -24,6 +22,7 @@ import { rowDelta } from '../../../../iceberg/write/row-delta.js';
 import { snapshotManifests } from '../../../../iceberg/scan/manifest-cache.js';
 import { readAllManifestEntries } from '../../../../iceberg/write/table-manifests.js';
 import { deleteApplies } from '../../../../iceberg/write/validation.js';
+import { scratchFolder } from '../../../support/scratch-folder.js';
 
 const SCHEMA: Schema = {
   schemaId: 0,
@@ -33,18 +32,16 @@ const SCHEMA: Schema = {
     { id: 2, name: 'part', required: false, type: 'string' },
   ],
 };
-let root: string;
+const root = scratchFolder('write-changes');
 let catalog: SqlCatalog;
 let counter = 0;
 
 before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'floe-write-changes-'));
   catalog = await SqlCatalog.open({ name: 'unit', uri: join(root, 'catalog.db'), warehouse: pathToFileURL(join(root, 'warehouse')).href });
   await catalog.createNamespace(['db']);
 });
 after(async () => {
   await catalog.close();
-  await rm(root, { recursive: true, force: true });
 });
 
 async function newTable(formatVersion: 2 | 3, partitioned = false): Promise<TableIdentifier> {

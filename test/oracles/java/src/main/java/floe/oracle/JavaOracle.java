@@ -49,6 +49,9 @@ public final class JavaOracle {
     COMMANDS.put("read", Inspect::read);
     COMMANDS.put("inspect", Inspect::inspect);
     COMMANDS.put("load_metadata", Tables::loadMetadata);
+    COMMANDS.put("add_column_with_default", V3Columns::addColumnWithDefault);
+    COMMANDS.put("rewrite_with_lineage", V3Columns::rewriteWithLineage);
+    COMMANDS.put("read_with_lineage", V3Columns::readWithLineage);
   }
 
   private JavaOracle() {}

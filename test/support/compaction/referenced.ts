@@ -1,0 +1,20 @@
+import type { OracleCatalog } from '../pyiceberg.js';
+import { runPyiceberg } from '../pyiceberg.js';
+
+/** Every file pyiceberg says a table refers to: metadata files, manifest lists, manifests, data and delete files. */
+export async function referencedByPyiceberg(catalog: OracleCatalog, identifier: string): Promise<string[]> {
+  const inspect = async (what: string) =>
+    (await runPyiceberg<{ rows: Record<string, unknown>[] }>('inspect', { catalog, identifier, what })).rows;
+  const metadata = await runPyiceberg<{ metadata_location: string }>('load_metadata', { catalog, identifier });
+  const files = new Set<string>([metadata.metadata_location]);
+  for (const row of await inspect('metadata_log_entries')) files.add(String(row.file));
+  for (const row of await inspect('snapshots')) files.add(String(row.manifest_list));
+  for (const row of await inspect('all_manifests')) files.add(String(row.path));
+  for (const row of await inspect('files')) files.add(String(row.file_path));
+  return [...files].map(normalizeLocation).sort();
+}
+
+/** `file:///p` and `file:/p` as the path `/p`, so listings and metadata compare. */
+export function normalizeLocation(location: string): string {
+  return location.replace(/^file:\/\//, '').replace(/^file:/, '');
+}
