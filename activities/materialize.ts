@@ -8,6 +8,7 @@ import type { Window } from '../features/materialize/source-rows.js';
 import { computeLatestRows, writeOnlinePartitions } from '../features/materialize/write-before-prepares-in-one-step.js';
 import { prepareOnlineFiles } from '../features/materialize/write.js';
 import { readWatermark } from '../features/online/table-state.js';
+import { defined } from '../core/defined.js';
 
 export type { LatePlan, ScanSummary };
 import { recordCommittedWindow } from './activity-metrics.js';
@@ -147,8 +148,8 @@ async function planWindow(context: FeatureContext, input: PlanWindowInput, signa
     sourceSnapshotId: planned.sourceSnapshotId?.toString() ?? null,
     scan: planned.scan,
     window: { start: planned.window.start.toISOString(), end: planned.window.end.toISOString() },
-    ...(planned.skipped === undefined ? {} : { skipped: planned.skipped }),
-    ...(planned.late === undefined ? {} : { late: planned.late }),
+    ...defined({ skipped: planned.skipped }),
+    ...defined({ late: planned.late }),
   };
 }
 
@@ -162,7 +163,7 @@ async function computeLatestStep(
   return computeLatestRows({ ...context, signal }, input.featureView, windowOf(input), {
     sourceSnapshotId: input.sourceSnapshotId === null ? null : BigInt(input.sourceSnapshotId),
     stagingName: attemptName('latest', input),
-    ...(input.late === undefined ? {} : { late: input.late }),
+    ...defined({ late: input.late }),
   });
 }
 
@@ -198,7 +199,7 @@ async function prepareWindowStep(
   const prepared = await prepareOnlineFiles({ ...context, signal }, input.featureView, windowOf({ ...input, ...planned.window }), {
     sourceSnapshotId: planned.sourceSnapshotId === null ? null : BigInt(planned.sourceSnapshotId),
     scratchName: attemptName('latest', input),
-    ...(planned.late === undefined ? {} : { late: planned.late }),
+    ...defined({ late: planned.late }),
     filePrefix: attemptName('online', input),
     materializedAt: new Date(),
     ...afterDataFilesHook(hooks, input.featureView, signal),

@@ -66,6 +66,7 @@ import {
 import { writeScanTable, type ScanTableShape } from './_iceberg/scan-table.js';
 import { median } from './_stats.js';
 import type { BenchmarkOptions } from './run.js';
+import { defined } from '../core/defined.js';
 
 const REPEATS = 9;
 /**
@@ -156,7 +157,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       const scan = await scanTable(options.cold ? { ...loaded, io: new LocalFileIO() } : loaded, {
         columns: COLUMNS,
         filter: table.filter,
-        ...(options.snapshotId === undefined ? {} : { snapshotId: options.snapshotId }),
+        ...defined({ snapshotId: options.snapshotId }),
       });
       options.planTimes?.push(performance.now() - started);
       return engine.withConnection(async (connection) => answerOf(await connection.runAndReadAll(sumsSql(`(${scan.sql})`))));

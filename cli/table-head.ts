@@ -13,6 +13,7 @@ import type { OnlineValue } from '../features/online/response.js';
 import type { LoadedTable } from '../iceberg/catalog/catalog.js';
 import { formatTableIdentifier } from '../iceberg/catalog/identifier.js';
 import type { PrimitiveType } from '../iceberg/spec/types.js';
+import { defined } from '../core/defined.js';
 
 export interface TableHead {
   readonly table: string;
@@ -41,7 +42,7 @@ export async function tableHead(table: LoadedTable, engine: Engine, options: { l
   const name = formatTableIdentifier(table.identifier);
   const scan = await scanTable(table, {
     readFiles: engine.readFiles,
-    ...(options.snapshotId === undefined ? {} : { snapshotId: options.snapshotId }),
+    ...defined({ snapshotId: options.snapshotId }),
   });
   // The snapshot's own schema: an older snapshot shows the columns it had.
   const fields = scan.plan.schema.fields;

@@ -28,6 +28,7 @@ import { readPlanSql, ROW_FILE_PATH_COLUMN, ROW_POSITION_COLUMN } from './read-p
 import type { DeleteFilesRequest } from './row-delete-files.js';
 import { quoteIdentifier as q } from './sql.js';
 import { localizePlan } from './table-reader.js';
+import { defined } from '../core/defined.js';
 
 export interface DeleteRowsRequest {
   readonly engine: Engine;
@@ -65,7 +66,7 @@ export async function deleteRows(table: LoadedTable, request: DeleteRowsRequest)
   const signal = request.signal === undefined ? {} : { signal: request.signal };
   const plan = await planScan(table, {
     ...(branch === MAIN_BRANCH ? {} : { ref: branch }),
-    ...(request.filter === undefined ? {} : { filter: request.filter }),
+    ...defined({ filter: request.filter }),
   });
   const none: RowDeletes = { change: null, deletedRows: 0, deleteFiles: [], snapshotId: plan.snapshotId };
   if (plan.tasks.length === 0) return none;
@@ -75,7 +76,7 @@ export async function deleteRows(table: LoadedTable, request: DeleteRowsRequest)
     localPath,
     tableSchema,
     rowPositions: true,
-    ...(request.rowFilter === undefined ? {} : { rowFilter: request.rowFilter }),
+    ...defined({ rowFilter: request.rowFilter }),
   });
 
   const name = `delete-${randomUUID()}`;
@@ -115,8 +116,8 @@ export async function deleteRows(table: LoadedTable, request: DeleteRowsRequest)
         referencedDataFiles: written.referenced,
         startingSnapshotId: plan.snapshotId,
         branch,
-        ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
-        ...(request.summary === undefined ? {} : { summary: request.summary }),
+        ...defined({ idempotencyKey: request.idempotencyKey }),
+        ...defined({ summary: request.summary }),
       },
     );
     return { change, deletedRows: written.deletedRows, deleteFiles: written.files.map((entry) => entry.file), snapshotId: plan.snapshotId };

@@ -10,6 +10,7 @@ import { mapWithConcurrency } from '../iceberg/util/concurrency.js';
 import type { ReadFileLog } from './corrupt-parquet.js';
 import { readPlanSql } from './read-plan.js';
 import { deletionVectorKey, localizeDeletionVector } from './read-plan/deletion-vectors.js';
+import { defined } from '../core/defined.js';
 
 export interface TableScan {
   readonly plan: ScanPlan;
@@ -46,7 +47,7 @@ export async function scanTable(table: LoadedTable, options: TableScanOptions = 
       localPath,
       tableSchema: currentSchema(table.metadata),
       table: tableName,
-      ...(options.rowFilter === undefined ? {} : { rowFilter: options.rowFilter }),
+      ...defined({ rowFilter: options.rowFilter }),
       ...(options.rowLineage === true ? { rowLineage: true } : {}),
     }),
   };

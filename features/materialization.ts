@@ -4,6 +4,7 @@ import { planSourceScan } from './materialize/plan.js';
 import type { PlanOptions } from './materialize/plan.js';
 import type { Window } from './materialize/source-rows.js';
 import { prepareOnlineFiles } from './materialize/write.js';
+import { defined } from '../core/defined.js';
 
 // Materialization as one library call, without Temporal. Its steps, which the materialize
 // workflow runs as activities, are in materialize/: plan, late rows, compute (latest rows or
@@ -39,7 +40,7 @@ export async function materializeWindow(
   const written = await prepareOnlineFiles(context, viewName, plan.window, {
     sourceSnapshotId: plan.sourceSnapshotId,
     scratchName: fileName('latest'),
-    ...(plan.late === undefined ? {} : { late: plan.late }),
+    ...defined({ late: plan.late }),
     filePrefix: fileName('online'),
     materializedAt: new Date(),
   });

@@ -9,6 +9,7 @@ import type { FeatureContext } from '../context.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { KeptGroups } from '../../contracts/compaction-summary.js';
 import type { CompactionTarget } from './target.js';
+import { defined } from '../../core/defined.js';
 
 export type { KeptGroups };
 
@@ -76,9 +77,9 @@ export async function planCompaction(
   const { groups, skippedOtherSpec, belowThreshold } = selectGroups(target, plan, {
     minFiles,
     defaultSpecId: table.metadata.defaultSpecId,
-    ...(smallFileBytes === undefined ? {} : { smallFileBytes }),
+    ...defined({ smallFileBytes }),
   });
-  return { ...base, groups, skippedOtherSpec, minFiles, belowThreshold, ...(smallFileBytes === undefined ? {} : { smallFileBytes }) };
+  return { ...base, groups, skippedOtherSpec, minFiles, belowThreshold, ...defined({ smallFileBytes }) };
 }
 
 /**

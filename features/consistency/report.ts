@@ -12,6 +12,7 @@ import type { FeatureContext } from '../context.js';
 import { withScratchDirectory } from '../context.js';
 import { commitOutputFiles, writeOutputFiles } from '../historical/output-table.js';
 import { compactPlanned, planCompaction } from '../compaction/index.js';
+import { defined } from '../../core/defined.js';
 
 export { DEFAULT_CONSISTENCY_TABLE } from '../config.js';
 
@@ -82,7 +83,7 @@ export async function appendConsistencyReport(
     }),
   );
   const result = await commitOutputFiles(context.catalog, id, manifest === null ? [] : [manifest], {
-    ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+    ...defined({ idempotencyKey: options.idempotencyKey }),
     summary: { 'floe.feature-view': report.featureView, 'floe.consistency.checked-at': report.checkedAt },
   });
   await compactWhenLarge(context, formatTableIdentifier(id), options.maxFiles ?? REPORT_MAX_FILES);

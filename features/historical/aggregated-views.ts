@@ -13,6 +13,7 @@ import type { FilterLiteral } from '../../iceberg/expressions/expression.js';
 import { sourceColumns } from '../source.js';
 import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
 import type { ViewScan } from './source-scan.js';
+import { defined } from '../../core/defined.js';
 
 export interface AggregatedEntityRows {
   /**
@@ -76,8 +77,8 @@ export async function addAggregatedViews(
         // Events at or before the longest window before the earliest entity row, or after the latest, count for none.
         ...(entity.minMicros === null ? {} : { fromMicros: entity.minMicros - longestMicros }),
         ...(entity.maxMicros === null ? {} : { toMicros: entity.maxMicros }),
-        ...(keyValues === undefined ? {} : { keyValues }),
-        ...(request.signal === undefined ? {} : { signal: request.signal }),
+        ...defined({ keyValues }),
+        ...defined({ signal: request.signal }),
       });
       checkColumnTypes(context.registry, view, features, scan);
       scans.push(scan);

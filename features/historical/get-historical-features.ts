@@ -26,6 +26,7 @@ import { commitOutputFiles, createOutputTable, featureList, writeOutputFiles } f
 import { planSourceEntityRows, sourceEntityRowsSql } from './source-entity-rows.js';
 import { readViews } from './view-reads.js';
 import type { ViewReads, ViewRetrievalSummary } from './view-reads.js';
+import { defined } from '../../core/defined.js';
 
 export interface HistoricalFeaturesRequest {
   /** Entity rows given, or `{ from, start, end }`: a source's own rows in `[start, end)`, each with its event time as the timestamp. */
@@ -124,7 +125,7 @@ export class HistoricalRetrievalJob {
         table = await createOutputTable(catalog, id, connection, query, {
           what: 'historical features',
           formatVersion: this.context.registry.tableFormatVersion,
-          ...(options.properties === undefined ? {} : { properties: options.properties }),
+          ...defined({ properties: options.properties }),
         });
       }
       const prefix = `dataset-${randomUUID()}`;
@@ -209,7 +210,7 @@ export class HistoricalRetrievalJob {
       const table = await this.context.catalog.loadTable(parseTableIdentifier(relation.table));
       const scan = await scanTable(table, {
         readFiles: this.context.engine.readFiles,
-        ...(relation.snapshotId === undefined ? {} : { snapshotId: relation.snapshotId }),
+        ...defined({ snapshotId: relation.snapshotId }),
         ...signalOf(this.context),
       });
       return { sql: scan.sql, views: [] };

@@ -11,6 +11,7 @@ import { writeAddedManifest } from '../../iceberg/write/added-manifest.js';
 import { fastAppend } from '../../iceberg/write/fast-append.js';
 import type { ManifestToAppend } from '../../iceberg/write/fast-append.js';
 import type { ResolvedProjection, TableFormatVersion } from '../registry.js';
+import { defined } from '../../core/defined.js';
 
 /**
  * The one way a retrieval result becomes an Iceberg table (saved datasets, training sets): create
@@ -63,8 +64,8 @@ export async function writeOutputFiles(
     query: request.query,
     fileNamePrefix: request.fileNamePrefix,
     localDirectory: request.localDirectory,
-    ...(request.dataDirectory === undefined ? {} : { dataDirectory: request.dataDirectory }),
-    ...(request.signal === undefined ? {} : { signal: request.signal }),
+    ...defined({ dataDirectory: request.dataDirectory }),
+    ...defined({ signal: request.signal }),
   });
   await request.afterDataFiles?.(dataFiles);
   if (dataFiles.length === 0) return { dataFiles, manifest: null };
@@ -82,7 +83,7 @@ export async function commitOutputFiles(
     catalog,
     id,
     fastAppend(manifests, {
-      ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+      ...defined({ idempotencyKey: options.idempotencyKey }),
       summary: options.summary,
     }),
   );

@@ -23,6 +23,7 @@ import type { Registry } from '../registry.js';
 import type { EntityKeyRequirement, SourceEntityRows } from './entity-rows.js';
 import { isTimeType, sourceColumns, timeLiteral } from '../source.js';
 import { instantMillis } from '../../contracts/instants.js';
+import { defined } from '../../core/defined.js';
 
 export interface PlannedSourceEntityRows {
   readonly source: IcebergSourceDefinition;
@@ -125,7 +126,7 @@ export async function planSourceEntityRows(
   const plan = await planScan(table, {
     columns: [...new Set([...keyColumns, source.timestampField])],
     filter,
-    ...(snapshotId === undefined ? {} : { snapshotId }),
+    ...defined({ snapshotId }),
   });
   return { source, table, plan, keyColumns };
 }

@@ -15,6 +15,7 @@ import { isTimeType, loadSourceTable, sourceColumns, timeLiteral, withSource } f
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS } from '../online/online-columns.js';
 import type { Registry } from '../registry.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
+import { defined } from '../../core/defined.js';
 
 /** The columns a view's rows have in the join: its keys and features by their own names, and these two. */
 export const VIEW_EVENT_COLUMN = ONLINE_EVENT_TS;
@@ -106,9 +107,9 @@ export async function scanViewSource(
     return scanTable(table, {
       columns: [...new Set([...columns, ...filterColumns])],
       readFiles: context.engine.readFiles,
-      ...(scanFilter === undefined ? {} : { filter: scanFilter }),
+      ...defined({ filter: scanFilter }),
       ...(sourceOnly === undefined ? {} : { rowFilter: filterSqlByName(sourceOnly) }),
-      ...(request.signal === undefined ? {} : { signal: request.signal }),
+      ...defined({ signal: request.signal }),
     });
   });
   return {

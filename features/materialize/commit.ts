@@ -5,6 +5,7 @@ import { fastAppend } from '../../iceberg/write/fast-append.js';
 import type { FeatureContext } from '../context.js';
 import { carriedSummary, sourceCursorText, windowSummary } from '../online/table-state.js';
 import type { Window } from './source-rows.js';
+import { defined } from '../../core/defined.js';
 
 /**
  * Step 4: one atomic append of the window's manifest (or, for an empty window, of nothing: the
@@ -31,7 +32,7 @@ export async function commitOnlineWindow(
   const sourceCursor = options.incremental ? sourceCursorText(options.sourceSnapshotId) : undefined;
   const change = appendCarryingForward(
     manifests,
-    { windowEnd: options.window.end, ...(sourceCursor === undefined ? {} : { sourceCursor }) },
+    { windowEnd: options.window.end, ...defined({ sourceCursor }) },
     { idempotencyKey: options.idempotencyKey, summary },
   );
   const result = await commitChange(context.catalog, identifier, change, { loaded: table });

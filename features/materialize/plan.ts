@@ -9,6 +9,7 @@ import { latestWindowEnd } from '../time-bounds.js';
 import { planLateRows } from './late-rows.js';
 import { eventTimeFilter, filterOption, loadSource, withViewContext } from './source-rows.js';
 import type { Window } from './source-rows.js';
+import { defined } from '../../core/defined.js';
 
 export interface SourcePlan {
   readonly sourceSnapshotId: bigint | null;
@@ -68,7 +69,7 @@ export async function planSourceScan(
     sourceSnapshotId: plan.snapshotId,
     scan: { mode: plan.mode, ...pick(plan.summary, ['dataFiles', 'positionDeleteFiles', 'equalityDeleteFiles', 'dataRecords']) },
     window: finalWindow,
-    ...(late === undefined ? {} : { late }),
+    ...defined({ late }),
   };
 }
 

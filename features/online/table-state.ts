@@ -4,6 +4,7 @@ import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
 import type { Snapshot } from '../../iceberg/spec/snapshot.js';
 import type { FeatureContext } from '../context.js';
+import { defined } from '../../core/defined.js';
 
 // What the snapshots of an online table carry in their summaries, besides the rows: the window a
 // materialization committed, the view's watermark and source cursor (carried forward by every
@@ -191,7 +192,7 @@ export function recentRequestIds(
   for (const snapshot of ancestorsOf(metadata, head.snapshotId)) {
     if (snapshot.timestampMs < head.timestampMs - REQUEST_ID_WINDOW_MS) break;
     for (const [id, digest] of requestsOf(snapshot))
-      if (!found.has(id)) found.set(id, { snapshotId: snapshot.snapshotId, ...(digest === undefined ? {} : { digest }) });
+      if (!found.has(id)) found.set(id, { snapshotId: snapshot.snapshotId, ...defined({ digest }) });
   }
   return found;
 }

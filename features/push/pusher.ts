@@ -22,6 +22,7 @@ import type { BatchRequest, StagedBatch, TableCommit, TableTarget } from './push
 import { checkPushedRows, PUSH_TARGETS, rowsDigest } from './push-rows.js';
 import { isAggregatedView } from '../aggregations.js';
 import type { CheckedRows, PushColumns, PushTarget } from './push-rows.js';
+import { defined } from '../../core/defined.js';
 
 export interface PushRequest {
   readonly pushSourceName: string;
@@ -129,7 +130,7 @@ export class Pusher {
         context: { field: 'request_id' },
       });
     const rows = await this.check(push, request.df);
-    const base = { pushSourceName: push.name, ...(requestId === undefined ? {} : { requestId }) };
+    const base = { pushSourceName: push.name, ...defined({ requestId }) };
     if (rows.rows === 0) return { ...base, rows: 0, commits: [] };
     const key = requestId === undefined ? undefined : `${push.name}\0${requestId}`;
     const digest = requestId === undefined ? '' : rowsDigest(rows);
@@ -183,7 +184,7 @@ export class Pusher {
     ];
     const rows = checkPushedRows(label, request.df, fields, new Set([...layout.keyColumns, WRITE_EVENT_TS]));
     const { requestId } = request;
-    const base = { featureViewName: view.name, ...(requestId === undefined ? {} : { requestId }) };
+    const base = { featureViewName: view.name, ...defined({ requestId }) };
     if (rows.rows === 0) return { ...base, rows: 0, commits: [] };
     const batchId = randomUUID();
     const target = this.onlineTarget(

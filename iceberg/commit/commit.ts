@@ -29,6 +29,7 @@ import { retryPolicyFrom, UNKNOWN_OUTCOME_RETRY } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { IDEMPOTENCY_KEY_PROPERTY } from './table-change.js';
 import type { PreparedChange, TableChange } from './table-change.js';
+import { defined } from '../../core/defined.js';
 
 export interface CommitOptions {
   /** Overrides the table's `commit.retry.*` properties. */
@@ -128,7 +129,7 @@ export async function commitChange(
         unresolved.splice(0).flatMap((earlier) => earlier.files),
       );
       const snapshotId = addedSnapshotId(prepared.updates);
-      return { table: result, ...(snapshotId === undefined ? {} : { snapshotId }), attempts: attempt, conflicts, alreadyCommitted: false };
+      return { table: result, ...defined({ snapshotId }), attempts: attempt, conflicts, alreadyCommitted: false };
     } catch (error) {
       if (FloeError.is(error, 'commit-state-unknown')) {
         // Without an idempotency key there is no way to tell whether an unknown commit landed, and

@@ -28,6 +28,7 @@ import { mapWithConcurrency } from '../util/concurrency.js';
 import type { FileInfo, FileIO, WriteOptions } from './file-io.js';
 import { LocalFileCache } from './local-cache.js';
 import { parseS3Location, s3LocationOf } from './s3-location.js';
+import { defined } from '../../core/defined.js';
 
 export interface S3Config {
   readonly endpoint?: string;
@@ -86,7 +87,7 @@ export class S3FileIO implements FileIO {
     };
     this.client = new S3Client({
       region: config.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
-      ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
+      ...defined({ endpoint: config.endpoint }),
       forcePathStyle: config.pathStyle ?? false,
       ...(config.accessKeyId === undefined || config.secretAccessKey === undefined
         ? {}
@@ -94,7 +95,7 @@ export class S3FileIO implements FileIO {
             credentials: {
               accessKeyId: config.accessKeyId,
               secretAccessKey: config.secretAccessKey,
-              ...(config.sessionToken === undefined ? {} : { sessionToken: config.sessionToken }),
+              ...defined({ sessionToken: config.sessionToken }),
             },
           }),
       // Bounded waits: a store that does not accept the connection, or stops sending mid-request,

@@ -21,6 +21,7 @@ import { mapWithConcurrency } from '../util/concurrency.js';
 import { readManifestOf, snapshotManifests } from './manifest-cache.js';
 import { DeleteIndex, sequenceNumberOf } from './delete-index.js';
 import type { ScanPlan, ScanTask } from './plan.js';
+import { defined } from '../../core/defined.js';
 
 export interface ScanOptions {
   /** Read this snapshot; the others select one too, and at most one may be given. */
@@ -112,7 +113,7 @@ export async function planScan(table: LoadedTable, options: ScanOptions = {}): P
     schema,
     mode: applied.size === 0 ? 'copy-on-write' : 'merge-on-read',
     tasks,
-    ...(filter === undefined ? {} : { filter }),
+    ...defined({ filter }),
     summary: {
       dataFiles: tasks.length,
       positionDeleteFiles: appliedOf((file) => file.content === 'position-deletes' && !isDeletionVector(file)),
@@ -281,7 +282,7 @@ function emptyPlan(schema: Schema, filter: BoundExpression | undefined): ScanPla
     schema,
     mode: 'copy-on-write',
     tasks: [],
-    ...(filter === undefined ? {} : { filter }),
+    ...defined({ filter }),
     summary: {
       dataFiles: 0,
       positionDeleteFiles: 0,

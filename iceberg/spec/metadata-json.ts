@@ -46,6 +46,7 @@ import { MAIN_BRANCH } from './snapshot.js';
 import type { SnapshotRef } from './snapshot.js';
 import { parseSortOrder, sortOrderToJson } from './sort-order-json.js';
 import type { SortOrder } from './sort-order.js';
+import { defined } from '../../core/defined.js';
 
 export const SUPPORTED_FORMAT_VERSIONS: readonly FormatVersion[] = [1, 2, 3];
 
@@ -126,7 +127,7 @@ export function tableMetadataFromJson(value: unknown, source: string): TableMeta
     sortOrders,
     defaultSortOrderId,
     refs,
-    ...(nextRowId === undefined ? {} : { nextRowId }),
+    ...defined({ nextRowId }),
     extra: extraFields(object),
   };
   const [problem] = metadataProblems(metadata);
@@ -219,7 +220,7 @@ export function tableMetadataToJson(metadata: TableMetadata): Record<string, unk
     'current-snapshot-id': metadata.currentSnapshotId,
     refs: Object.fromEntries(Object.entries(metadata.refs).map(([name, ref]) => [name, refToJson(ref)])),
     snapshots: metadata.snapshots.map(snapshotToJson),
-    ...(statistics === undefined ? {} : { statistics }),
+    ...defined({ statistics }),
     ...(partitionStatistics === undefined ? {} : { 'partition-statistics': partitionStatistics }),
     'snapshot-log': metadata.snapshotLog.map(snapshotLogEntryToJson),
     'metadata-log': metadata.metadataLog.map(metadataLogEntryToJson),

@@ -8,6 +8,7 @@
 import { FloeError } from '../../core/errors.js';
 import { arrayOf, asInt, asLong, asObject, asString, asStringMap, optional, parseJson, required, stringifyJson } from './json.js';
 import type { JsonAt } from './json.js';
+import { defined } from '../../core/defined.js';
 
 /** "PFA1": the first and last four bytes of every Puffin file, and the start of its footer. */
 export const PUFFIN_MAGIC = Uint8Array.of(0x50, 0x46, 0x41, 0x31);
@@ -137,7 +138,7 @@ function blobMetadata(value: unknown, at: JsonAt): PuffinBlobMetadata {
     sequenceNumber: required(blob, 'sequence-number', at, asLong),
     offset: required(blob, 'offset', at, asInt),
     length: required(blob, 'length', at, asInt),
-    ...(codec === undefined ? {} : { compressionCodec: codec }),
+    ...defined({ compressionCodec: codec }),
     properties: optional(blob, 'properties', at, asStringMap) ?? {},
   };
 }

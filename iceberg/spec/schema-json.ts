@@ -6,6 +6,7 @@ import type { JsonAt, JsonObject } from './json.js';
 import { arrayOf, asBoolean, asInt, asObject, asString, childAt, corrupt, optional, required, toPlainJson } from './json.js';
 import type { Schema } from './schema.js';
 import type { IcebergType, NestedField, PrimitiveType, UnreadableType } from './types.js';
+import { defined } from '../../core/defined.js';
 
 const SIMPLE_PRIMITIVES: ReadonlySet<string> = new Set([
   'boolean',
@@ -85,7 +86,7 @@ export function parseField(value: unknown, at: JsonAt): NestedField {
   const writeDefault = object['write-default'];
   return {
     ...field,
-    ...(doc === undefined ? {} : { doc }),
+    ...defined({ doc }),
     ...(initialDefault === undefined ? {} : { initialDefault: toPlainJson(initialDefault) }),
     ...(writeDefault === undefined ? {} : { writeDefault: toPlainJson(writeDefault) }),
   };
@@ -128,7 +129,7 @@ export function fieldToJson(field: NestedField): Record<string, unknown> {
     name: field.name,
     required: field.required,
     type: typeToJson(field.type),
-    ...(field.doc === undefined ? {} : { doc: field.doc }),
+    ...defined({ doc: field.doc }),
     ...(field.initialDefault === undefined ? {} : { 'initial-default': field.initialDefault }),
     ...(field.writeDefault === undefined ? {} : { 'write-default': field.writeDefault }),
   };

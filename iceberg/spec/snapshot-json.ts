@@ -4,6 +4,7 @@ import type { JsonAt } from './json.js';
 import { arrayOf, asInt, asLong, asObject, asString, childAt, corrupt, optional, required } from './json.js';
 import type { FormatVersion } from './metadata.js';
 import type { MetadataLogEntry, Snapshot, SnapshotLogEntry, SnapshotOperation, SnapshotRef, SnapshotSummary } from './snapshot.js';
+import { defined } from '../../core/defined.js';
 
 const OPERATIONS: readonly SnapshotOperation[] = ['append', 'replace', 'overwrite', 'delete'];
 
@@ -42,11 +43,11 @@ export function parseSnapshot(value: unknown, at: JsonAt, formatVersion: FormatV
     sequenceNumber: optional(object, 'sequence-number', at, asInt) ?? 0,
     timestampMs: required(object, 'timestamp-ms', at, asInt),
     manifestList,
-    ...(manifests === undefined ? {} : { manifests }),
+    ...defined({ manifests }),
     summary,
     schemaId: optional(object, 'schema-id', at, asInt) ?? null,
-    ...(firstRowId === undefined ? {} : { firstRowId }),
-    ...(addedRows === undefined ? {} : { addedRows }),
+    ...defined({ firstRowId }),
+    ...defined({ addedRows }),
   };
 }
 
@@ -79,9 +80,9 @@ export function parseRefRetention(object: Readonly<Record<string, unknown>>, at:
   const maxSnapshotAgeMs = optional(object, 'max-snapshot-age-ms', at, asInt);
   const maxRefAgeMs = optional(object, 'max-ref-age-ms', at, asInt);
   return {
-    ...(minSnapshotsToKeep === undefined ? {} : { minSnapshotsToKeep }),
-    ...(maxSnapshotAgeMs === undefined ? {} : { maxSnapshotAgeMs }),
-    ...(maxRefAgeMs === undefined ? {} : { maxRefAgeMs }),
+    ...defined({ minSnapshotsToKeep }),
+    ...defined({ maxSnapshotAgeMs }),
+    ...defined({ maxRefAgeMs }),
   };
 }
 

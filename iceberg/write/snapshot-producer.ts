@@ -19,6 +19,7 @@ import { newSnapshotId } from './snapshot-id.js';
 import { buildSummary } from './snapshot-summary.js';
 import type { SummaryDelta } from './snapshot-summary.js';
 import { snapshotManifests } from '../scan/manifest-cache.js';
+import { defined } from '../../core/defined.js';
 
 export interface NewSnapshotContext {
   readonly base: LoadedTable;
@@ -83,7 +84,7 @@ export async function produceSnapshot(
     snapshotId,
     parentSnapshotId: parent?.snapshotId ?? null,
     sequenceNumber,
-    ...(firstRowId === undefined ? {} : { firstRowId }),
+    ...defined({ firstRowId }),
   });
   await base.io.write(manifestListLocation, listBytes, { ifAbsent: true });
 

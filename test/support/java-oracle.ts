@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { JAVA_ORACLE_MAIN_CLASS, javaOracleJvmOptions } from '../../scripts/services/java-oracle.js';
 import type { OracleCatalog } from './pyiceberg.js';
 import { javaOracleService, type JavaOracleService } from './services.js';
+import { defined } from '../../core/defined.js';
 
 export interface S3Access {
   endpoint: string;
@@ -39,8 +40,7 @@ export function asPyicebergCatalog(catalog: JavaCatalog): OracleCatalog {
   if (catalog.name !== undefined && catalog.name !== 'floe_oracle') {
     throw new Error(`the pyiceberg oracle always opens its catalog as "floe_oracle", so it cannot see tables of catalog "${catalog.name}"`);
   }
-  if (catalog.type === 'rest')
-    return { type: 'rest', uri: catalog.uri, ...(catalog.warehouse === undefined ? {} : { warehouse: catalog.warehouse }), s3: catalog.s3 };
+  if (catalog.type === 'rest') return { type: 'rest', uri: catalog.uri, ...defined({ warehouse: catalog.warehouse }), s3: catalog.s3 };
   const match = /^jdbc:sqlite:(\/.+)$/.exec(catalog.uri);
   if (!match?.[1]) throw new Error(`only an absolute jdbc:sqlite: URI maps to pyiceberg's SqlCatalog, got ${catalog.uri}`);
   return { type: 'sql', uri: `sqlite:///${match[1]}`, warehouse: catalog.warehouse };

@@ -2,6 +2,7 @@
 // check each block against the real program, schema or types.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { defined } from '../../core/defined.js';
 
 export interface CodeBlock {
   /** The Markdown file, relative to the checkout. */
@@ -50,7 +51,7 @@ export function codeBlocks(root: string, file: string): CodeBlock[] {
       line: index + 1,
       language,
       code: lines.slice(index + 1, end).join('\n'),
-      ...(notChecked === undefined ? {} : { notChecked }),
+      ...defined({ notChecked }),
     });
     index = end;
   }
@@ -161,7 +162,7 @@ export function relativeLinks(root: string, file: string): MarkdownLink[] {
         if (/^[a-z][a-z0-9+.-]*:/i.test(href)) continue;
         const [target, anchor] = href.split('#') as [string, string | undefined];
         const resolved = target === '' ? file : path.posix.normalize(path.posix.join(path.posix.dirname(file), target));
-        links.push({ file, line: index + 1, target: resolved, ...(anchor === undefined ? {} : { anchor }) });
+        links.push({ file, line: index + 1, target: resolved, ...defined({ anchor }) });
       }
     });
   return links;

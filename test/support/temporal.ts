@@ -17,6 +17,7 @@ import { activityDurationInterceptor } from '../../workers/activity-duration.js'
 import { DEFAULT_MAX_CONCURRENT_ACTIVITIES } from '../../workers/worker.js';
 import { temporalService } from './services.js';
 import { workflowBundle } from './workflow-bundle.js';
+import { defined } from '../../core/defined.js';
 
 export { workflowBundle };
 
@@ -74,7 +75,7 @@ export async function startTestWorker(runtime: Runtime, options: TestWorkerOptio
       catalog: options.catalog ?? runtime.catalog,
       engine: runtime.engine,
       workDirectory: runtime.workDirectory,
-      ...(ioProperties === undefined ? {} : { ioProperties }),
+      ...defined({ ioProperties }),
     },
     { hooks: options.hooks ?? {}, trainingSetHooks: options.trainingSetHooks ?? {} },
   );

@@ -17,6 +17,7 @@ import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import { planScan } from '../../../iceberg/scan/planner.js';
 import type { SortOrder } from '../../../iceberg/spec/sort-order.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { defined } from '../../../core/defined.js';
 
 const scratch = scratchFolder('write-order');
 let catalog: Catalog;
@@ -55,7 +56,7 @@ async function writeTable(name: string, sortOrder: SortOrder | undefined, proper
       ],
     },
     partitionSpec: { specId: 0, fields: [{ sourceId: 2, fieldId: 1000, name: 'part', transform: 'identity' }] },
-    ...(sortOrder === undefined ? {} : { sortOrder }),
+    ...defined({ sortOrder }),
     properties: { 'format-version': '2', ...properties },
   });
   await appendQuery({

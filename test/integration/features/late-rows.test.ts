@@ -31,6 +31,7 @@ import { testRuntime } from '../../support/runtime.js';
 import { appendSource, createSource } from '../../support/online/online-view.js';
 import type { SourceRow } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { defined } from '../../../core/defined.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -57,7 +58,7 @@ async function fixture(
       table: sourceTable,
       timestampField: 'event_timestamp',
       createdTimestampField: 'created',
-      ...(filter === undefined ? {} : { filter }),
+      ...defined({ filter }),
     }),
     defineFeatureView({
       name: VIEW,

@@ -23,6 +23,7 @@ import { addColumnChange, emptySnapshotChange } from '../../support/iceberg/chan
 import { catalogContract, EVENTS_SCHEMA } from '../../support/iceberg/catalog-contract.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { defined } from '../../../core/defined.js';
 
 /** pyiceberg's oracle opens its SQL catalog under this name: rows are keyed by catalog name. */
 const CATALOG_NAME = 'floe_oracle';
@@ -114,7 +115,7 @@ function describeSqlCatalog(backend: Backend): void {
       name: CATALOG_NAME,
       uri: await backend.uri(name),
       warehouse: warehouse(name),
-      ...(driver === undefined ? {} : { driver }),
+      ...defined({ driver }),
     });
   }
 

@@ -13,6 +13,7 @@ import { generateJavaMorFixtures, JAVA_MOR_CASES, type JavaMorCase, type JavaMor
 import { asPyicebergCatalog, type JavaFile } from '../../support/java-oracle.js';
 import { runPyiceberg, type RowsReply } from '../../support/pyiceberg.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { defined } from '../../../core/defined.js';
 
 const dir = scratchFolder('java-mor');
 let fixtures: Record<JavaMorCase, JavaMorFixture>;
@@ -248,7 +249,7 @@ describe('pyiceberg reads the Java fixtures', () => {
     const reply = await runPyiceberg<RowsReply>('read', {
       catalog: asPyicebergCatalog(fixture.catalog),
       identifier: fixture.identifier,
-      ...(snapshotId === undefined ? {} : { snapshot_id: snapshotId }),
+      ...defined({ snapshot_id: snapshotId }),
     });
     return [...reply.rows].sort((a, b) => Number(a.id) - Number(b.id));
   };

@@ -17,6 +17,7 @@ import { startTestWorker } from '../../support/temporal.js';
 import type { TestWorker } from '../../support/temporal.js';
 import { appendSource, createSource, definitions, sqlCase, VIEW } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { defined } from '../../../core/defined.js';
 
 const HOUR = 3_600_000;
 const START = Date.parse('2024-05-01T00:00:00Z');
@@ -74,7 +75,7 @@ async function serve(address: string | undefined): Promise<string> {
   stores.push(store);
   const server = createFeatureServer({
     store,
-    ...(materializer === undefined ? {} : { materializer }),
+    ...defined({ materializer }),
   });
   if (materializer !== undefined) server.addHook('onClose', async () => materializer.close());
   servers.push(server);

@@ -22,6 +22,7 @@ import { s3Service } from '../../support/services.js';
 import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
 import { createSource, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { defined } from '../../../core/defined.js';
 
 const scratch = scratchFolder('training-set');
 let source: SourceTable;
@@ -138,7 +139,7 @@ async function expected(
     {
       entities,
       features: options.features,
-      ...(options.fullFeatureNames === undefined ? {} : { fullFeatureNames: options.fullFeatureNames }),
+      ...defined({ fullFeatureNames: options.fullFeatureNames }),
     },
   );
   return sorted(arrowRows(await job.toArrow()));

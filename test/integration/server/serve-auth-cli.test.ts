@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { defined } from '../../../core/defined.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
@@ -89,7 +90,7 @@ async function httpsGet(url: string, ca: Buffer, token?: string): Promise<{ stat
       response.on('end', () =>
         resolve({
           status: response.statusCode!,
-          ...(response.headers['www-authenticate'] === undefined ? {} : { wwwAuthenticate: response.headers['www-authenticate'] }),
+          ...defined({ wwwAuthenticate: response.headers['www-authenticate'] }),
         }),
       );
     });

@@ -7,6 +7,7 @@ import { currentSchema } from '../../../iceberg/spec/metadata.js';
 import { highestFieldId } from '../../../iceberg/spec/schema.js';
 import { MAIN_BRANCH } from '../../../iceberg/spec/snapshot.js';
 import type { SnapshotSummary } from '../../../iceberg/spec/snapshot.js';
+import { defined } from '../../../core/defined.js';
 
 /** A random positive 63-bit id, as Java makes snapshot ids. */
 export function randomSnapshotId(): bigint {
@@ -24,7 +25,7 @@ export function emptySnapshotChange(
 ): TableChange & { prepared: number } {
   const change = {
     description: `empty snapshot ${key ?? ''}`.trim(),
-    ...(key === undefined ? {} : { idempotencyKey: key }),
+    ...defined({ idempotencyKey: key }),
     prepared: 0,
     async prepare(base: LoadedTable): Promise<PreparedChange> {
       change.prepared++;

@@ -21,6 +21,7 @@ import { runPyiceberg, sqliteCatalog } from '../pyiceberg.js';
 import { restCatalogService } from '../services.js';
 import { oracleRestCatalog } from '../rest-catalog.js';
 import { scratchFolder } from '../scratch-folder.js';
+import { defined } from '../../../core/defined.js';
 
 export type Row = Record<string, unknown>;
 
@@ -135,7 +136,7 @@ export async function pyRows(
     catalog: context.oracle,
     identifier: dotted(identifier),
     ...(options.snapshotId === undefined ? {} : { snapshot_id: options.snapshotId.toString() }),
-    ...(options.rowFilter === undefined ? {} : { row_filter: options.rowFilter }),
+    ...defined({ row_filter: options.rowFilter }),
   });
   return sortBy(reply.rows, key);
 }

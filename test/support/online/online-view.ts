@@ -16,6 +16,7 @@ import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import type { Engine } from '../../../engine/duckdb.js';
 import { restCatalogService } from '../../support/services.js';
 import { floeRestCatalog } from '../../support/rest-catalog.js';
+import { defined } from '../../../core/defined.js';
 
 export interface SourceRow {
   readonly driver_id: number;
@@ -45,8 +46,8 @@ export function definitions(
         { name: 'conv_rate', type: 'double' },
         { name: trips, type: 'long' },
       ],
-      ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
-      online: { buckets: options.buckets, ...(options.onlineTable === undefined ? {} : { table: options.onlineTable }) },
+      ...defined({ ttl: options.ttl }),
+      online: { buckets: options.buckets, ...defined({ table: options.onlineTable }) },
     }),
     defineFeatureService({ name: 'driver_trips_model', features: [`${VIEW}:${trips}`] }),
   ];

@@ -2,6 +2,7 @@
 import type { FeatureViewInput } from '../../../features/definitions.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import type { Definition } from '../../../features/registry.js';
+import { defined } from '../../../core/defined.js';
 
 export const VIEW = 'driver_hourly_stats';
 export const BUCKETS = 4;
@@ -26,9 +27,9 @@ export function driverDefinitions(
         { name: 'avg_daily_trips', type: 'long' },
       ],
       online: { buckets: BUCKETS },
-      ...(schedule === undefined ? {} : { schedule }),
-      ...(compaction === undefined ? {} : { compaction }),
-      ...(consistency === undefined ? {} : { consistency }),
+      ...defined({ schedule }),
+      ...defined({ compaction }),
+      ...defined({ consistency }),
     }),
   ];
 }

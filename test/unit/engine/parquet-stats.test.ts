@@ -10,6 +10,7 @@ import { quoteLiteral } from '../../../engine/sql.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../iceberg/spec/types.js';
 import { withConnection } from '../../support/engine/duckdb.js';
 import { schema } from '../../support/engine/plans.js';
+import { defined } from '../../../core/defined.js';
 
 /**
  * Stats read back from parquet_metadata() against min / max / null / NaN counts computed in JS
@@ -108,7 +109,7 @@ async function writeValues(connection: DuckDBConnection, dir: string, type: Prim
     query: rows,
     schema: schema({ id: 7, name: 'c', required: false, type }),
     directory: dir,
-    ...(rowGroupSize === undefined ? {} : { rowGroupSize }),
+    ...defined({ rowGroupSize }),
   });
 }
 

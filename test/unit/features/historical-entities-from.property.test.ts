@@ -25,6 +25,7 @@ import {
 } from '../../support/features/historical-builders.js';
 import { createTable, deleteWhere, withWorkspace } from '../../support/features/tables.js';
 import type { Workspace } from '../../support/features/tables.js';
+import { defined } from '../../../core/defined.js';
 
 const iso = (seconds: number): string => new Date(Number(at(seconds) / 1000n)).toISOString();
 
@@ -79,7 +80,7 @@ async function sources(workspace: Workspace, rowsA: readonly RowA[], rowsB: read
       timestampField: 'ts',
       createdTimestampField: 'created',
       fieldMapping: { drv: 'driver_id', x_raw: 'x' },
-      ...(filterA === undefined ? {} : { filter: filterA }),
+      ...defined({ filter: filterA }),
     }),
     defineIcebergSource({ name: 'sb', table: `src.b${run}`, timestampField: 'ts' }),
     defineFeatureView({

@@ -18,6 +18,7 @@ import type { DataFile } from '../../../iceberg/spec/manifest.js';
 import type { TableMetadata } from '../../../iceberg/spec/metadata.js';
 import type { Snapshot, SnapshotOperation } from '../../../iceberg/spec/snapshot.js';
 import { toBinary } from '../../../iceberg/spec/values.js';
+import { defined } from '../../../core/defined.js';
 
 const view = (delay?: { minutes: number }) =>
   defineFeatureView({
@@ -25,7 +26,7 @@ const view = (delay?: { minutes: number }) =>
     entities: ['driver'],
     source: 'rides',
     features: [{ name: 'trips', type: 'long' }],
-    ...(delay === undefined ? {} : { delay }),
+    ...defined({ delay }),
   });
 const at = (iso: string): Date => new Date(iso);
 

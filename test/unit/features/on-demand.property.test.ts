@@ -29,6 +29,7 @@ import { at, nullable, timestampVector } from '../../support/features/historical
 import { createTable, withWorkspace } from '../../support/features/tables.js';
 import type { Workspace } from '../../support/features/tables.js';
 import { serverError } from '../../support/server-error.js';
+import { defined } from '../../../core/defined.js';
 
 const LATER = 1_000; // every entity row and the online clock are after every source row
 const NOW_MS = Number(at(LATER) / 1000n);
@@ -95,7 +96,7 @@ function definitions(table: string, onlineTable?: string) {
       { name: 'name', type: 'string' },
       { name: 'seen', type: 'timestamptz' },
     ],
-    online: { buckets: 2, ...(onlineTable === undefined ? {} : { table: onlineTable }) },
+    online: { buckets: 2, ...defined({ table: onlineTable }) },
   });
   const ride = defineRequestSource({
     name: 'ride',

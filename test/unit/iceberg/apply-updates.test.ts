@@ -6,6 +6,7 @@ import { FloeError } from '../../../core/errors.js';
 import type { TableMetadata } from '../../../iceberg/spec/metadata.js';
 import { newTableMetadata } from '../../../iceberg/spec/new-table-metadata.js';
 import type { Snapshot } from '../../../iceberg/spec/snapshot.js';
+import { defined } from '../../../core/defined.js';
 
 const NOW = 1_700_000_000_000;
 
@@ -33,7 +34,7 @@ function snapshot(id: bigint, parent: bigint | null, sequenceNumber: number, tim
 }
 
 const apply = (metadata: TableMetadata, updates: TableUpdate[], baseMetadataLocation?: string): TableMetadata =>
-  applyUpdates(metadata, updates, { nowMs: NOW, ...(baseMetadataLocation === undefined ? {} : { baseMetadataLocation }) });
+  applyUpdates(metadata, updates, { nowMs: NOW, ...defined({ baseMetadataLocation }) });
 
 function rejects(run: () => unknown, message: RegExp): void {
   assert.throws(run, (error: unknown) => FloeError.is(error, 'invalid-input') && message.test(error.message));

@@ -10,6 +10,7 @@ import type { TableMetadata } from '../../../iceberg/spec/metadata.js';
 import { planBackfill } from '../../../workflows/backfill.js';
 import { backfillChunkWorkflowId } from '../../../contracts/ids.js';
 import { chunkWindows, parseDurationSeconds, windowFor } from '../../../contracts/windows.js';
+import { defined } from '../../../core/defined.js';
 
 describe('windows', () => {
   test('a window starts at the watermark when it is before the end, else reaches back the lookback', () => {
@@ -123,7 +124,7 @@ describe('schedules from definitions', () => {
       entities: ['driver'],
       source: 'stats',
       features: [{ name: 'x', type: 'double' }],
-      ...(schedule === undefined ? {} : { schedule }),
+      ...defined({ schedule }),
     });
 
   test('one schedule per scheduled view: interval, lookback, policies and a deterministic id', () => {
