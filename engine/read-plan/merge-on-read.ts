@@ -143,7 +143,7 @@ function vectorPositionsSql(vectors: readonly { entry: DeleteFileEntry; dataInde
   const paths = quoteLiteralList(vectors.map(({ entry }) => entry.localPath));
   return (
     `SELECT ${dataIndexes}[CAST(v.file_index AS BIGINT) + 1] AS ${q('__floe_data')}, v.${q('__floe_pos')} ` +
-    `FROM read_csv(${paths}, header = false, auto_detect = false, delim = ',', columns = {'__floe_pos': 'BIGINT'}) AS v`
+    `FROM read_parquet(${paths}${cardinalityArgument(vectors.map(({ entry }) => entry.file))}) AS v`
   );
 }
 
