@@ -27,8 +27,8 @@ export function deletionVectorKey(file: DataFile): string {
 }
 
 /**
- * The local file holding the positions `file` (a deletion vector) deletes, one a line, ascending:
- * read, checked and written on first use. `table` is named in errors.
+ * The local Parquet file of the positions `file` (a deletion vector) deletes: read, checked and
+ * written (by `writer`) on first use. `table` is named in errors.
  */
 export async function localizeDeletionVector(
   io: FileIO,
@@ -40,13 +40,11 @@ export async function localizeDeletionVector(
   const directory = options.directory ?? DEFAULT_DELETION_VECTOR_DIRECTORY;
   const digest = createHash('sha256').update(`${file.filePath}\0${offset}\0${length}`).digest('hex');
   const path = join(directory, `${digest}.parquet`);
-  if (
-    await stat(path).then(
-      () => true,
-      () => false,
-    )
-  )
-    return path;
+  const decodedBefore = await stat(path).then(
+    () => true,
+    () => false,
+  );
+  if (decodedBefore) return path;
   const owner = { dataFile, table: options.table };
   const positions = readDeletionVector(await io.readRange(file.filePath, offset, length), owner);
   if (positions.length !== file.recordCount) {
