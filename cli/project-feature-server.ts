@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
@@ -33,6 +34,7 @@ export async function projectFeatureServer(
       catalog: runtime.catalog,
       engine: runtime.engine,
       workDirectory: config.workDirectory,
+      rowStoreDirectory: path.join(config.workDirectory, 'online-rows'),
       push: config.push,
       ...defined({ refreshIntervalMs: options.refreshIntervalMs }),
     }),

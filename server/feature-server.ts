@@ -94,6 +94,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   const metrics = new ServerMetrics({
     ...defined({ consistency: options.consistency }),
     freshness: { read: () => store.freshness() },
+    rowStore: () => store.stats().rowStore,
   });
   const app = fastifyServer(options, bodyLimit);
   const auth = options.auth === undefined ? undefined : serverAuthConfigSchema.parse(options.auth);

@@ -24,9 +24,17 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
-  constructor(options: { readonly consistency?: ConsistencyGaugeSource; readonly freshness?: FreshnessSource } = {}) {
+  constructor(
+    options: {
+      readonly consistency?: ConsistencyGaugeSource;
+      readonly freshness?: FreshnessSource;
+      /** The online store's row store (null when it has none). */
+      readonly rowStore?: () => RowStoreFigures | null;
+    } = {},
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'floe_' });
     if (options.freshness !== undefined) this.registerFreshness(options.freshness);
+    if (options.rowStore !== undefined) this.registerRowStore(options.rowStore);
     const source = options.consistency;
     if (source !== undefined) {
       const refreshMs = source.refreshMs ?? DEFAULT_CONSISTENCY_REFRESH_MS;
@@ -85,6 +93,31 @@ export class ServerMetrics {
     });
   }
 
+  private registerRowStore(figures: () => RowStoreFigures | null): void {
+    const gauge = (name: string, help: string, value: (figures: RowStoreFigures) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const now = figures();
+          if (now !== null) this.set(value(now));
+        },
+      });
+    };
+    gauge(
+      'floe_online_row_store_pending_files',
+      'Large online data files waiting to be stored on disk (read from Parquet meanwhile)',
+      (now) => now.pending,
+    );
+    gauge('floe_online_row_store_files_built', 'Large online data files stored on disk since the server started', (now) => now.built);
+    gauge(
+      'floe_online_row_store_failures',
+      'Large online data files whose storing failed (read from Parquet instead)',
+      (now) => now.buildFailures,
+    );
+  }
+
   observeRequest(route: string, method: string, status: number, seconds: number): void {
     this.duration.observe({ route, method, status: String(status) }, seconds);
   }
@@ -109,6 +142,13 @@ export interface ConsistencyGaugeSource {
 }
 
 const DEFAULT_CONSISTENCY_REFRESH_MS = 30_000;
+
+/** What the row-store gauges show (OnlineStore.stats().rowStore). */
+export interface RowStoreFigures {
+  readonly pending: number;
+  readonly built: number;
+  readonly buildFailures: number;
+}
 
 /** Where the freshness gauges come from: the views' watermarks and last commits (OnlineStore.freshness). */
 export interface FreshnessSource {

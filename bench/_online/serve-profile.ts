@@ -84,14 +84,14 @@ async function build(dir: string, entities: number, aggregatedEntities: number):
 }
 
 /** The server process: one view's store behind `createFeatureServer`, its address on stdout. */
-async function serve(dir: string, kind: Kind, maxCachedRows: number | undefined): Promise<void> {
+async function serve(dir: string, kind: Kind, maxCachedRows: number | undefined, rowStore: boolean): Promise<void> {
   const engine = await Engine.create({ threads: FEATURE_SERVER_THREADS, memoryLimit: '2GB', setup: registerIcebergFunctions });
   const catalog = await loadCatalog(catalogConfig(dir));
   const store = new OnlineStore({
     registry: registries[kind](),
     catalog,
     engine,
-    ...defined({ maxCachedRows }),
+    ...defined({ maxCachedRows, rowStoreDirectory: rowStore ? path.join(dir, 'row-store') : undefined }),
   });
   const server = createFeatureServer({ store });
   const url = await server.listen({ host: '127.0.0.1', port: 0 });
@@ -133,6 +133,15 @@ async function post(url: string, body: unknown): Promise<{ status: number; text:
   return { status: response.status, text: await response.text() };
 }
 
+/** Waits until the server's row store has stored every large file (its /metrics gauge). */
+async function rowStoreIdle(url: string): Promise<void> {
+  for (;;) {
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    if (/^floe_online_row_store_pending_files 0$/m.test(metrics)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 function memoryOf(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
   return readFile(`/proc/${pid}/status`, 'utf8').then(
     (status) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024,
@@ -141,7 +150,7 @@ function memoryOf(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
 
 async function run(
   dir: string,
-  options: { seconds: number; connections: number; cpuProf: boolean; kinds: Kind[]; maxCachedRows?: number },
+  options: { seconds: number; connections: number; cpuProf: boolean; kinds: Kind[]; maxCachedRows?: number; rowStore: boolean },
 ): Promise<void> {
   const built = JSON.parse(await readFile(path.join(dir, 'built.json'), 'utf8')) as Built;
   const results: Record<string, unknown> = {
@@ -160,7 +169,8 @@ async function run(
       'serve',
       dir,
       kind,
-      ...(options.maxCachedRows === undefined ? [] : [String(options.maxCachedRows)]),
+      String(options.maxCachedRows ?? ''),
+      ...(options.rowStore ? ['--row-store'] : []),
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
@@ -179,7 +189,9 @@ async function run(
             features: [feature],
             entities: { driver_id: Array.from({ length: Math.min(1_000, entities - start + 1) }, (_, i) => start + i) },
           });
-      const shapes: Record<string, unknown> = { first_read_ms: firstReadMs };
+      const storing = performance.now();
+      if (options.rowStore) await rowStoreIdle(url);
+      const shapes: Record<string, unknown> = { first_read_ms: firstReadMs, row_store_s: round((performance.now() - storing) / 1000) };
       for (const keys of [1, 100]) {
         const result = await load(url, feature, keys, entities, options.seconds, options.connections);
         shapes[`${keys}key`] = {
@@ -208,18 +220,19 @@ const flag = (name: string): string | undefined => {
   return index < 0 ? undefined : rest[index + 1];
 };
 if (command === 'build' && dir) await build(dir, Number(rest[0] ?? 20_000), Number(rest[1] ?? 2_000));
-else if (command === 'serve' && dir) await serve(dir, rest[0] as Kind, rest[1] === undefined ? undefined : Number(rest[1]));
+else if (command === 'serve' && dir) await serve(dir, rest[0] as Kind, rest[1] ? Number(rest[1]) : undefined, rest.includes('--row-store'));
 else if (command === 'run' && dir)
   await run(dir, {
     seconds: Number(flag('--seconds') ?? 10),
     connections: Number(flag('--connections') ?? 8),
     cpuProf: rest.includes('--cpu-prof'),
+    rowStore: rest.includes('--row-store'),
     kinds: (flag('--views')?.split(',') as Kind[] | undefined) ?? ['plain', 'agg'],
     ...(flag('--max-cached-rows') === undefined ? {} : { maxCachedRows: Number(flag('--max-cached-rows')) }),
   });
 else {
   console.error(
-    'usage: serve-profile.ts build DIR ENTITIES AGG_ENTITIES | run DIR [--seconds S] [--connections C] [--views plain,agg] [--cpu-prof] [--max-cached-rows N]',
+    'usage: serve-profile.ts build DIR ENTITIES AGG_ENTITIES | run DIR [--seconds S] [--connections C] [--views plain,agg] [--cpu-prof] [--max-cached-rows N] [--row-store]',
   );
   process.exit(2);
 }

@@ -1,4 +1,4 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { fileByNameSql, readPlanSql } from '../../engine/read-plan.js';
 import { quoteIdentifier as q, sortKeySql } from '../../engine/sql.js';
 import { duckdbType } from '../../engine/types.js';
@@ -11,6 +11,8 @@ import type { Schema } from '../../iceberg/spec/schema.js';
 import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
 import { keyLookup } from './entity-keys.js';
 import { defined } from '../../core/defined.js';
+import { FloeError } from '../../core/errors.js';
+import type { StoredRow } from './file-row-store.js';
 
 /** The online table's columns a read needs, as the table's current schema has them. */
 export interface OnlineColumns {
@@ -21,14 +23,8 @@ export interface OnlineColumns {
   readonly materializedAt: string;
 }
 
-/** The latest row of one key within one data file. */
-export interface OnlineRow {
-  /** Feature values in the order of `OnlineColumns.features`. */
-  readonly values: readonly (PrimitiveValue | null)[];
-  /** µs since the epoch. */
-  readonly eventTs: bigint;
-  readonly createdTs: bigint | null;
-  readonly materializedAt: bigint | null;
+/** The latest row of one key within one data file: feature values in the order of `OnlineColumns.features`, times in µs since the epoch. */
+export interface OnlineRow extends StoredRow {
   /** The data sequence number of the file it came from: a later commit wins a full tie. */
   readonly sequence: number;
   readonly file: string;
@@ -59,6 +55,60 @@ export async function readFileRows(
     const rows = await readRows(connection, select, task, schema, columns, names);
     if (rows !== undefined) return rows;
   }
+  return (await readRows(connection, latestRowsSql(select, schema, columns), task, schema, columns, names))!;
+}
+
+/**
+ * Every latest row of one file (readFileRows' rule, deletes applied), handed to `sink` a page at a
+ * time: a file of millions of rows is never held in JavaScript whole. A file the online write made
+ * holds one row per key (one count says so), and its rows stream as they are; DuckDB's stream ends
+ * a failed result like a complete one, so the rows received are checked against that count. A file
+ * with several rows of a key is ranked into a temporary table first and read back in pages.
+ */
+export async function pageFileRows(
+  connection: DuckDBConnection,
+  task: ScanTask,
+  schema: Schema,
+  columns: OnlineColumns,
+  localPath: (location: string) => string,
+  byName: boolean,
+  sink: (rows: Iterable<readonly [string, StoredRow]>) => void,
+): Promise<void> {
+  const names = onlineColumnNames(columns);
+  const select = selectFromFileSql(task, schema, names, [...columns.keys, columns.eventTs], localPath, undefined, byName);
+  const convert = rowConverter(schema, columns, names);
+  const keyList = columns.keys.map((key) => q(key)).join(', ');
+  const counts = (await connection.runAndReadAll(`SELECT count(*), count(DISTINCT (${keyList})) FROM (${select})`)).getRows()[0]!;
+  const [rows, keys] = counts as [bigint, bigint];
+  if (rows === keys) {
+    const result = await connection.stream(select);
+    let received = 0;
+    for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+      received += chunk.rowCount;
+      sink(chunk.getRows().map(convert));
+    }
+    if (BigInt(received) !== rows)
+      throw new FloeError('internal', `Reading ${task.dataFile.filePath} ended after ${received} of its ${String(rows)} rows`, {
+        context: { file: task.dataFile.filePath },
+      });
+    return;
+  }
+  const table = q('floe_file_rows');
+  await connection.run(`CREATE TEMP TABLE ${table} AS ${latestRowsSql(select, schema, columns)}`);
+  try {
+    for (let first = 0n; first < keys; first += PAGE_ROWS) {
+      const page = await connection.runAndReadAll(`SELECT * FROM ${table} WHERE rowid >= ${first} AND rowid < ${first + PAGE_ROWS}`);
+      sink(page.getRows().map(convert));
+    }
+  } finally {
+    await connection.run(`DROP TABLE IF EXISTS ${table}`);
+  }
+}
+
+const PAGE_ROWS = 20_000n;
+
+/** `select`'s latest row per key, by (event_ts, created_ts, materialized_at, then the features). */
+function latestRowsSql(select: string, schema: Schema, columns: OnlineColumns): string {
   const keyList = columns.keys.map((key) => `r.${q(key)}`).join(', ');
   const featureTypes = columnTypes(schema, columns.features);
   const order = [
@@ -67,8 +117,7 @@ export async function readFileRows(
     `r.${q(columns.materializedAt)} DESC NULLS LAST`,
     ...columns.features.map((name, index) => `${sortKeySql(`r.${q(name)}`, duckdbType(featureTypes[index]!))} DESC NULLS LAST`),
   ];
-  const latest = `SELECT * FROM (${select}) AS r QUALIFY row_number() OVER (PARTITION BY ${keyList} ORDER BY ${order.join(', ')}) = 1`;
-  return (await readRows(connection, latest, task, schema, columns, names))!;
+  return `SELECT * FROM (${select}) AS r QUALIFY row_number() OVER (PARTITION BY ${keyList} ORDER BY ${order.join(', ')}) = 1`;
 }
 
 /** Every column a read of `columns` returns, in the order readFileRows reads them. */
@@ -85,25 +134,36 @@ async function readRows(
   columns: OnlineColumns,
   names: readonly string[],
 ): Promise<Map<string, OnlineRow> | undefined> {
-  const types = columnTypes(schema, names);
   const reader = await connection.runAndReadAll(sql);
+  const convert = rowConverter(schema, columns, names);
   const rows = new Map<string, OnlineRow>();
+  for (const raw of reader.getRows()) {
+    const [lookup, row] = convert(raw);
+    if (rows.has(lookup)) return undefined;
+    rows.set(lookup, { ...row, sequence: task.dataSequenceNumber, file: task.dataFile.filePath });
+  }
+  return rows;
+}
+
+/** A DuckDB row of `names` (onlineColumnNames' order) as its key lookup and its values. */
+function rowConverter(
+  schema: Schema,
+  columns: OnlineColumns,
+  names: readonly string[],
+): (raw: readonly DuckDBValue[]) => [string, StoredRow] {
+  const types = columnTypes(schema, names);
   const keyCount = columns.keys.length;
   const featureCount = columns.features.length;
-  for (const raw of reader.getRows()) {
+  return (raw) => {
     const typed = raw.map((value, index) => toPrimitiveValue(value, types[index]!));
-    const lookup = keyLookup(typed.slice(0, keyCount));
-    if (rows.has(lookup)) return undefined;
-    rows.set(lookup, {
+    const row: StoredRow = {
       values: typed.slice(keyCount, keyCount + featureCount),
       eventTs: typed[keyCount + featureCount] as bigint,
       createdTs: (typed[keyCount + featureCount + 1] ?? null) as bigint | null,
       materializedAt: (typed[keyCount + featureCount + 2] ?? null) as bigint | null,
-      sequence: task.dataSequenceNumber,
-      file: task.dataFile.filePath,
-    });
-  }
-  return rows;
+    };
+    return [keyLookup(typed.slice(0, keyCount)), row];
+  };
 }
 
 /** The rows of some keys only: `k = v` for one key column, else `(k1 = v1 AND k2 = v2) OR …`, bound to `schema`. */

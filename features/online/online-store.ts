@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Engine } from '../../engine/duckdb.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../core/errors.js';
+import { defined } from '../../core/defined.js';
 import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds } from '../definitions.js';
@@ -18,6 +19,8 @@ import type { ReaderCounters, TableState } from './online-table-reader.js';
 import { isoMicros, presentValue } from './response.js';
 import type { FeatureStatus, FeatureVector, OnlineFeaturesResponse, OnlineValue, ViewRead } from './response.js';
 import { RowCache } from './row-cache.js';
+import { FileRowStore } from './file-row-store.js';
+import type { FileRowStoreCounters } from './file-row-store.js';
 import { onlineTableLayout } from './online-table-layout.js';
 import { isAggregatedView } from '../aggregations.js';
 import { CombinedAggregates } from './combined-aggregates.js';
@@ -40,6 +43,12 @@ export interface OnlineStoreOptions {
   readonly refreshIntervalMs?: number;
   /** Rows of data files kept in memory, least recently used dropped first. */
   readonly maxCachedRows?: number;
+  /**
+   * Where data files too large for the row cache keep their latest rows on disk (FileRowStore), so
+   * point reads of tables far larger than memory stay fast; kept across restarts. Without it such
+   * files are read from Parquet for the keys of each read.
+   */
+  readonly rowStoreDirectory?: string;
   /**
    * The clock TTLs are measured against (ms since the epoch; a fraction reaches microseconds, so a
    * consistency check can pin it to an instant like watermark − 1 µs); tests pin it.
@@ -68,6 +77,7 @@ export class OnlineStore {
   /** One reader per view (the registry's view objects, the same on every read). */
   private readonly readers = new Map<FeatureViewDefinition, OnlineTableReader>();
   private readonly rowCache: RowCache;
+  private readonly rowStore: FileRowStore | undefined;
   private readonly combined = new CombinedAggregates();
   private readonly plans = new Map<string, FeaturePlan>();
   private readonly clock: () => number;
@@ -75,6 +85,7 @@ export class OnlineStore {
 
   constructor(private readonly options: OnlineStoreOptions) {
     this.rowCache = new RowCache(options.maxCachedRows ?? DEFAULT_MAX_CACHED_ROWS);
+    this.rowStore = options.rowStoreDirectory === undefined ? undefined : new FileRowStore(options.rowStoreDirectory);
     this.clock = options.clock ?? Date.now;
   }
 
@@ -224,11 +235,26 @@ export class OnlineStore {
   stats(): {
     tables: Record<string, ReaderCounters & { snapshotId: string | null }>;
     rowCache: { files: number; rows: number; hits: number; loads: number };
+    rowStore: (FileRowStoreCounters & { pending: number }) | null;
   } {
     const tables: Record<string, ReaderCounters & { snapshotId: string | null }> = {};
     for (const reader of this.readers.values())
       tables[reader.name] = { ...reader.counters, snapshotId: reader.snapshotId?.toString() ?? null };
-    return { tables, rowCache: { ...this.rowCache.size, hits: this.rowCache.hits, loads: this.rowCache.loads } };
+    return {
+      tables,
+      rowCache: { ...this.rowCache.size, hits: this.rowCache.hits, loads: this.rowCache.loads },
+      rowStore: this.rowStore === undefined ? null : { ...this.rowStore.counters, pending: this.rowStore.pending },
+    };
+  }
+
+  /** Resolves once the row store has stored every large file of the snapshots read so far. */
+  rowStoreIdle(): Promise<void> {
+    return this.rowStore?.idle() ?? Promise.resolve();
+  }
+
+  /** Closes the row store's files (pushes are drained by drainPushes). */
+  close(): void {
+    this.rowStore?.close();
   }
 
   /**
@@ -278,6 +304,8 @@ export class OnlineStore {
           catalog: this.options.catalog,
           engine: this.options.engine,
           rowCache: this.rowCache,
+          // An aggregated view's files hold tiles, read by lookupTiles only.
+          ...defined({ rowStore: isAggregatedView(view) ? undefined : this.rowStore }),
           refreshIntervalMs: this.options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS,
           clock: this.clock,
         },

@@ -15,10 +15,11 @@ import type { Schema } from '../../iceberg/spec/schema.js';
 import type { PrimitiveValue } from '../../iceberg/spec/types.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { KeyColumn } from './entity-keys.js';
-import { isLater, keysFilter, onlineColumnNames, readFileRows, singleFilePlan } from './file-rows.js';
+import { isLater, keysFilter, onlineColumnNames, pageFileRows, readFileRows, singleFilePlan } from './file-rows.js';
 import type { OnlineColumns, OnlineRow } from './file-rows.js';
 import { FileIndex } from './file-index.js';
 import type { RowCache } from './row-cache.js';
+import type { FileRowStore, RowSink } from './file-row-store.js';
 import { FileTiles } from './file-tiles.js';
 import type { TileGroup } from './file-tiles.js';
 import { TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from './aggregation-tiles.js';
@@ -63,6 +64,8 @@ export interface ReaderContext {
   readonly catalog: Catalog;
   readonly engine: Engine;
   readonly rowCache: RowCache;
+  /** Where files too large for the row cache keep their rows on disk; without it they are read from Parquet for each read. */
+  readonly rowStore?: FileRowStore;
   /** 0: ask the catalog before every read; otherwise at most this often, in the background. */
   readonly refreshIntervalMs: number;
   readonly clock: () => number;
@@ -199,7 +202,7 @@ export class OnlineTableReader {
       selection.map(({ task, lookups }) =>
         this.context.rowCache.holdsFilesOf(task.dataFile.recordCount)
           ? this.context.rowCache.get(this.cacheKey(state, task).rows, () => this.loadFile(state, table, task))
-          : this.loadFile(state, table, task, this.keysFilter(schema, keys, lookups)),
+          : (this.storedRows(state, task, lookups) ?? this.loadFile(state, table, task, this.keysFilter(schema, keys, lookups))),
       ),
     );
     const best = new Map<string, OnlineRow>();
@@ -242,7 +245,33 @@ export class OnlineTableReader {
     this.counters.snapshotLoads++;
     const index = new FileIndex(plan, currentSchema(table.metadata), table.metadata.partitionSpecs, this.keys);
     this.current = { table, snapshotId: plan.snapshotId, index, schema, schemaKey, checkedAt };
+    this.storeLargeFiles(this.current);
     return this.current;
+  }
+
+  /**
+   * Queues the snapshot's files too large for the row cache to be stored on disk (a file stored
+   * already is not written again), and removes the stored files of files no longer in the table.
+   */
+  private storeLargeFiles(state: TableState): void {
+    const store = this.context.rowStore;
+    if (store === undefined || !state.index || !state.table) return;
+    const large = state.index.plan.tasks.filter((task) => !this.context.rowCache.holdsFilesOf(task.dataFile.recordCount));
+    store.retain(
+      this.name,
+      large.map((task) => this.cacheKey(state, task).rows),
+    );
+    for (const task of large)
+      store.store(this.name, this.cacheKey(state, task).rows, (sink) => this.writeFile(state, state.table!, task, sink));
+  }
+
+  /** The rows of `lookups` in a file stored on disk; undefined when it is not stored (yet). */
+  private storedRows(state: TableState, task: ScanTask, lookups: readonly string[]): Map<string, OnlineRow> | undefined {
+    const stored = this.context.rowStore?.read(this.name, this.cacheKey(state, task).rows, lookups);
+    if (stored === undefined) return undefined;
+    const rows = new Map<string, OnlineRow>();
+    for (const [lookup, row] of stored) rows.set(lookup, { ...row, sequence: task.dataSequenceNumber, file: task.dataFile.filePath });
+    return rows;
   }
 
   /**
@@ -283,6 +312,16 @@ export class OnlineTableReader {
     return this.context.engine.withConnection(async (connection) => {
       const byName = await this.readsByName(connection, state, task, localPath, onlineColumnNames(this.columns));
       return readFileRows(connection, task, schema, this.columns, localPath, only, byName);
+    });
+  }
+
+  /** Every latest row of a file, a page at a time, to the row store. */
+  private async writeFile(state: TableState, table: LoadedTable, task: ScanTask, sink: RowSink): Promise<void> {
+    const schema = state.schema!;
+    const localPath = this.context.engine.readFiles.recording(await localizePlan(table.io, singleFilePlan(schema, task)));
+    await this.context.engine.withConnection(async (connection) => {
+      const byName = await this.readsByName(connection, state, task, localPath, onlineColumnNames(this.columns));
+      await pageFileRows(connection, task, schema, this.columns, localPath, byName, sink);
     });
   }
 

@@ -1,0 +1,225 @@
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
+import { Packr } from 'msgpackr';
+import type { PrimitiveValue } from '../../iceberg/spec/types.js';
+
+/** A key's latest row in one data file, as the store keeps it (the file's sequence and path come from its task). */
+export interface StoredRow {
+  readonly values: readonly (PrimitiveValue | null)[];
+  readonly eventTs: bigint;
+  readonly createdTs: bigint | null;
+  readonly materializedAt: bigint | null;
+}
+
+/** Receives a file's rows a page at a time, while the file is being stored. */
+export type RowSink = (rows: Iterable<readonly [lookup: string, row: StoredRow]>) => void;
+
+export interface FileRowStoreCounters {
+  /** Files stored since the process started. */
+  built: number;
+  /** Stores that failed (the file's reads go on from Parquet). */
+  buildFailures: number;
+  /** Keys answered from the store. */
+  keysRead: number;
+}
+
+/** Bump when StoredRow's encoding changes: older store files are then never opened, and are removed. */
+const FORMAT = 2;
+const SUFFIX = `.v${FORMAT}.sqlite`;
+const MAX_OPEN_FILES = 256;
+
+interface OpenFile {
+  readonly database: SqliteDatabase;
+  readonly select: Statement<[string], Buffer>;
+}
+
+/**
+ * The latest row per key of large online data files, on the server's disk, so a point read of a
+ * table far larger than memory is a B-tree lookup instead of a Parquet row group decoded per read.
+ * One SQLite file per data file (with the deletes applied to it), written whole under a temporary
+ * name and renamed into place: a store file is complete or absent, and a restarted server finds it.
+ * Data files never change under their names, so a store file is never updated, only removed once
+ * its data file has left the table. Iceberg stays the source of truth; this only caches it.
+ *
+ * Files are stored one at a time in the background, in the order asked; reads of a file not stored
+ * yet are answered from Parquet meanwhile.
+ */
+export class FileRowStore {
+  readonly counters: FileRowStoreCounters = { built: 0, buildFailures: 0, keysRead: 0 };
+  private readonly open = new LRUCache<string, OpenFile>({ max: MAX_OPEN_FILES, dispose: (file) => file.database.close() });
+  /** Store files known not to exist (yet): a read of such a file does not touch the disk. */
+  private readonly absent = new Set<string>();
+  private readonly queued = new Map<string, { readonly table: string; readonly write: (sink: RowSink) => Promise<void> }>();
+  private readonly failed = new Set<string>();
+  private running: Promise<void> | undefined;
+  private readonly locations = new LRUCache<string, string>({ max: 100_000 });
+
+  constructor(readonly directory: string) {}
+
+  /** Files waiting to be stored, or being stored. */
+  get pending(): number {
+    return this.queued.size;
+  }
+
+  /** The stored rows of `lookups` in file `fileKey` of `table`; undefined when the file is not stored. */
+  read(table: string, fileKey: string, lookups: readonly string[]): Map<string, StoredRow> | undefined {
+    const file = this.openFile(table, fileKey);
+    if (file === undefined) return undefined;
+    const rows = new Map<string, StoredRow>();
+    for (const lookup of lookups) {
+      const encoded = file.select.get(lookup);
+      if (encoded !== undefined) rows.set(lookup, decode(encoded));
+    }
+    this.counters.keysRead += lookups.length;
+    return rows;
+  }
+
+  /** Whether the file is stored; false while it waits or is being written. */
+  has(table: string, fileKey: string): boolean {
+    return this.openFile(table, fileKey) !== undefined;
+  }
+
+  /**
+   * Queues the file to be stored: `write` hands every latest row of the file to the sink. Nothing
+   * happens when it is stored, queued, or failed before in this process.
+   */
+  store(table: string, fileKey: string, write: (sink: RowSink) => Promise<void>): void {
+    const location = this.location(table, fileKey);
+    if (this.queued.has(location) || this.failed.has(location) || this.has(table, fileKey)) return;
+    this.queued.set(location, { table, write });
+    this.running ??= this.drain().finally(() => (this.running = undefined));
+  }
+
+  /** Resolves once every queued file is stored (or has failed). */
+  async idle(): Promise<void> {
+    while (this.running !== undefined) await this.running;
+  }
+
+  /** Removes `table`'s store files other than those of `fileKeys` (its current snapshot's files). */
+  retain(table: string, fileKeys: Iterable<string>): void {
+    const folder = this.tableFolder(table);
+    const keep = new Set([...fileKeys].map((fileKey) => path.basename(this.location(table, fileKey))));
+    let names: string[];
+    try {
+      names = readdirSync(folder);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (keep.has(name) || name.includes('.partial-')) continue;
+      const location = path.join(folder, name);
+      if (this.queued.has(location)) continue;
+      this.open.delete(location);
+      rmSync(location, { force: true });
+    }
+  }
+
+  close(): void {
+    this.open.clear();
+  }
+
+  private async drain(): Promise<void> {
+    for (const [location, { write }] of this.queued) {
+      try {
+        // Another server sharing the folder may have stored it meanwhile.
+        if (!existsSync(location)) await this.write(location, write);
+        this.absent.delete(location);
+        this.counters.built++;
+      } catch {
+        this.failed.add(location);
+        this.counters.buildFailures++;
+      } finally {
+        this.queued.delete(location);
+      }
+    }
+  }
+
+  private async write(location: string, write: (sink: RowSink) => Promise<void>): Promise<void> {
+    mkdirSync(path.dirname(location), { recursive: true });
+    const partial = `${location}.partial-${process.pid}-${Date.now()}`;
+    const database = new Database(partial);
+    try {
+      // A store file is written once, by one process, and renamed only once it is whole: it needs no journal.
+      database.pragma('journal_mode = OFF');
+      database.pragma('synchronous = OFF');
+      database.exec('CREATE TABLE rows (lookup TEXT PRIMARY KEY, row BLOB NOT NULL) WITHOUT ROWID');
+      const insert = database.prepare<[string, Buffer]>('INSERT INTO rows (lookup, row) VALUES (?, ?)');
+      const insertPage = database.transaction((rows: Iterable<readonly [string, StoredRow]>) => {
+        for (const [lookup, row] of rows) insert.run(lookup, encode(row));
+      });
+      await write((rows) => insertPage(rows));
+      database.close();
+      const descriptor = openSync(partial, 'r');
+      try {
+        fsyncSync(descriptor);
+      } finally {
+        closeSync(descriptor);
+      }
+      renameSync(partial, location);
+    } catch (error) {
+      if (database.open) database.close();
+      rmSync(partial, { force: true });
+      throw error;
+    }
+  }
+
+  private openFile(table: string, fileKey: string): OpenFile | undefined {
+    const location = this.location(table, fileKey);
+    const held = this.open.get(location);
+    if (held !== undefined) return held;
+    if (this.absent.has(location) || this.queued.has(location)) return undefined;
+    let database: SqliteDatabase;
+    try {
+      database = new Database(location, { readonly: true, fileMustExist: true });
+    } catch {
+      this.absent.add(location);
+      return undefined;
+    }
+    // The file never changes: the read lock is taken once and kept, and pages cached stay valid.
+    database.pragma('locking_mode = EXCLUSIVE');
+    const file = { database, select: database.prepare<[string], Buffer>('SELECT row FROM rows WHERE lookup = ?').pluck() };
+    this.open.set(location, file);
+    return file;
+  }
+
+  private location(table: string, fileKey: string): string {
+    const key = `${table}\n${fileKey}`;
+    let location = this.locations.get(key);
+    if (location === undefined) {
+      location = path.join(this.tableFolder(table), `${digest(fileKey)}${SUFFIX}`);
+      this.locations.set(key, location);
+    }
+    return location;
+  }
+
+  private tableFolder(table: string): string {
+    return path.join(this.directory, `${table.replace(/[^A-Za-z0-9_.-]/g, '_')}-${digest(table).slice(0, 8)}`);
+  }
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 40);
+}
+
+// MessagePack keeps a bigint a bigint (always 64 bits wide, so it never comes back a number) and a
+// number a number; binary values come back as Buffers, which are Uint8Arrays.
+const packr = new Packr({ int64AsType: 'bigint', useRecords: false });
+
+function encode(row: StoredRow): Buffer {
+  return packr.pack([...row.values, row.eventTs, row.createdTs, row.materializedAt]);
+}
+
+function decode(encoded: Buffer): StoredRow {
+  const fields = packr.unpack(encoded) as (PrimitiveValue | null)[];
+  const count = fields.length - 3;
+  return {
+    values: fields.slice(0, count),
+    eventTs: fields[count] as bigint,
+    createdTs: fields[count + 1] as bigint | null,
+    materializedAt: fields[count + 2] as bigint | null,
+  };
+}
