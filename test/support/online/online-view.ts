@@ -29,10 +29,19 @@ export interface SourceRow {
 
 export const VIEW = 'driver_stats_view';
 
-/** `tripsFeature` names the long feature (`trips` unless told), as after a rename of its online column. */
+/**
+ * `tripsFeature` names the long feature (`trips` unless told), as after a rename of its online
+ * column; `extraFeatures` follow it, as after a column was added.
+ */
 export function definitions(
   sourceTable: string,
-  options: { buckets: number; ttl?: Duration; onlineTable?: string; tripsFeature?: string },
+  options: {
+    buckets: number;
+    ttl?: Duration;
+    onlineTable?: string;
+    tripsFeature?: string;
+    extraFeatures?: readonly { name: string; type: 'double' | 'long' }[];
+  },
 ): Definition[] {
   const trips = options.tripsFeature ?? 'trips';
   return [
@@ -42,10 +51,7 @@ export function definitions(
       name: VIEW,
       entities: ['driver'],
       source: 'driver_source',
-      features: [
-        { name: 'conv_rate', type: 'double' },
-        { name: trips, type: 'long' },
-      ],
+      features: [{ name: 'conv_rate', type: 'double' }, { name: trips, type: 'long' }, ...(options.extraFeatures ?? [])],
       ...defined({ ttl: options.ttl }),
       online: { buckets: options.buckets, ...defined({ table: options.onlineTable }) },
     }),
