@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
@@ -31,6 +31,7 @@ export interface FileRowStoreCounters {
 const FORMAT = 2;
 const SUFFIX = `.v${FORMAT}.sqlite`;
 const MAX_OPEN_FILES = 256;
+const ABANDONED_PARTIAL_MS = 3_600_000;
 
 interface OpenFile {
   readonly database: SqliteDatabase;
@@ -110,8 +111,11 @@ export class FileRowStore {
       return;
     }
     for (const name of names) {
-      if (keep.has(name) || name.includes('.partial-')) continue;
+      if (keep.has(name)) continue;
       const location = path.join(folder, name);
+      // A partial file is another store's work in progress, unless it is old enough to be a crashed one's.
+      if (name.includes('.partial-') && Date.now() - (statSync(location, { throwIfNoEntry: false })?.mtimeMs ?? 0) < ABANDONED_PARTIAL_MS)
+        continue;
       if (this.queued.has(location)) continue;
       this.open.delete(location);
       rmSync(location, { force: true });
