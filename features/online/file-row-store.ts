@@ -32,6 +32,7 @@ const FORMAT = 2;
 const SUFFIX = `.v${FORMAT}.sqlite`;
 const MAX_OPEN_FILES = 256;
 const ABANDONED_PARTIAL_MS = 3_600_000;
+const READ_CACHE_KIB = 8_192;
 
 interface OpenFile {
   readonly database: SqliteDatabase;
@@ -185,6 +186,8 @@ export class FileRowStore {
     }
     // The file never changes: the read lock is taken once and kept, and pages cached stay valid.
     database.pragma('locking_mode = EXCLUSIVE');
+    // Room for every interior page of a file of millions of keys, so a lookup reads one leaf.
+    database.pragma(`cache_size = -${READ_CACHE_KIB}`);
     const file = { database, select: database.prepare<[string], Buffer>('SELECT row FROM rows WHERE lookup = ?').pluck() };
     this.open.set(location, file);
     return file;
