@@ -15,6 +15,7 @@ import {
   Consumer,
   jsonDeserializer,
   jsonSerializer,
+  type Message,
   MessagesStreamFallbackModes,
   MessagesStreamModes,
   ProduceAcks,
@@ -109,7 +110,7 @@ interface Received extends Placed {
   value: Event;
 }
 
-/** Reads exactly `count` messages as a group member (committed offsets, else the earliest), committing each. */
+/** Reads exactly `count` messages as a group member (from its committed offsets, else the earliest), then commits them. */
 async function consume(consumer: Consumer<string, Event, string, string>, topic: string, count: number): Promise<Received[]> {
   const stream = await consumer.consume({
     topics: [topic],
@@ -118,6 +119,7 @@ async function consume(consumer: Consumer<string, Event, string, string>, topic:
     autocommit: false,
   });
   const received: Received[] = [];
+  const lastOfPartition = new Map<number, Message<string, Event, string, string>>();
   // A stream that stops short would wait forever: close it after 20 s and say how many came.
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -127,9 +129,11 @@ async function consume(consumer: Consumer<string, Event, string, string>, topic:
   try {
     for await (const message of stream) {
       received.push({ key: message.key, value: message.value, partition: message.partition, offset: message.offset });
-      await message.commit();
+      lastOfPartition.set(message.partition, message);
       if (received.length === count) break;
     }
+    // Committing each partition's last message commits everything read before it there.
+    for (const message of lastOfPartition.values()) await message.commit();
   } finally {
     clearTimeout(timer);
     await stream.close();
