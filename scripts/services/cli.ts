@@ -4,12 +4,13 @@
  *   start    start in the foreground, write .floe/services.env, stop everything on Ctrl-C
  *   stop     stop services a `start` in another terminal left running
  *   status   what is installed and what is running
- * Names: temporal, minio, rest-catalog, python, java-oracle, chromium, postgres, redis, nginx (default: all).
+ * Names: temporal, minio, rest-catalog, python, java-oracle, chromium, postgres, redis, nginx, kafka (default: all).
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromiumInstalled } from './chromium.js';
 import { javaOracleInstalled } from './java-oracle.js';
+import { kafkaInstalled } from './kafka.js';
 import { minioInstalled } from './minio.js';
 import { nginxInstalled } from './nginx.js';
 import { servicesEnvFile, servicesStateFile } from './paths.js';
@@ -92,6 +93,7 @@ function status(): void {
     postgres: postgresInstalled(),
     redis: redisInstalled(),
     nginx: nginxInstalled(),
+    kafka: kafkaInstalled(),
   };
   const state = readState();
   for (const name of SERVICE_NAMES) {

@@ -11,6 +11,7 @@ export const SERVICE_NAMES = [
   'postgres',
   'redis',
   'nginx',
+  'kafka',
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 

@@ -1,6 +1,6 @@
 /**
  * Installs and starts a set of services together: builds first (the two Go builds one after the
- * other, since each wants both cores; the two Maven builds one after the other, since Maven 3 does
+ * other, since each wants both cores; the Maven builds one after the other, since Maven 3 does
  * not lock ~/.m2 against a second Maven; pip beside them), then starts what does not depend on
  * anything in parallel, then the REST catalog once MinIO has its bucket.
  */
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeEnvFile } from './env-file.js';
 import { installJavaOracle, startJavaOracle } from './java-oracle.js';
+import { installKafka, startKafka } from './kafka.js';
 import { installMinio, startMinio } from './minio.js';
 import { installNginx, startNginx } from './nginx.js';
 import { addShutdownHook } from './process.js';
@@ -43,7 +44,8 @@ export async function installServices(names: readonly ServiceName[]): Promise<vo
     // One after the other (Maven 3 does not lock ~/.m2), but one failing does not stop the other.
     const rest = wanted.has('rest-catalog') ? await settle(installRestCatalog()) : undefined;
     const oracle = wanted.has('java-oracle') ? await settle(installJavaOracle()) : undefined;
-    const errors = [rest, oracle].filter((error) => error !== undefined);
+    const kafka = wanted.has('kafka') ? await settle(installKafka()) : undefined;
+    const errors = [rest, oracle, kafka].filter((error) => error !== undefined);
     if (errors.length > 0) throw aggregate('building with Maven failed', errors);
   };
   const results = await Promise.allSettled([
@@ -124,6 +126,7 @@ export async function startServices(names: readonly ServiceName[], options: Star
       wanted.has('postgres') ? track(() => startPostgres(runDir)) : undefined,
       wanted.has('redis') ? track(() => startRedis()) : undefined,
       wanted.has('nginx') ? track(() => startNginx()) : undefined,
+      wanted.has('kafka') ? track(() => startKafka(runDir)) : undefined,
     ]);
     const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failures.length > 0)

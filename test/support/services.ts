@@ -129,3 +129,11 @@ export function chromiumExecutable(): string {
 export function redisUrl(): string {
   return lookup('Redis (the redis service)')('FLOE_TEST_REDIS_URL');
 }
+
+/**
+ * The Kafka broker (scripts/services/kafka.ts, single-node KRaft) as bootstrap brokers for
+ * @platformatic/kafka's clients: `['127.0.0.1:<port>']`.
+ */
+export function kafkaBrokers(): string[] {
+  return lookup('Kafka (the kafka service)')('FLOE_TEST_KAFKA_BROKERS').split(',');
+}
