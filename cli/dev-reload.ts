@@ -171,6 +171,7 @@ export function describeChanges(changes: readonly DefinitionChange[]): string[] 
     requestSource: 'request source',
     onDemandView: 'on-demand view',
     pushSource: 'push source',
+    streamSource: 'stream source',
   } as const;
   return changes.flatMap((change) => {
     const name = `${noun[change.kind]} ${change.name}`;

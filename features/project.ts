@@ -116,6 +116,7 @@ function isDefinition(value: unknown): value is Definition {
     kind === 'featureService' ||
     kind === 'requestSource' ||
     kind === 'onDemandView' ||
-    kind === 'pushSource'
+    kind === 'pushSource' ||
+    kind === 'streamSource'
   );
 }

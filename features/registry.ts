@@ -9,6 +9,7 @@ import type {
   IcebergSourceDefinition,
 } from './definitions.js';
 import type { PushSourceDefinition } from './push-source.js';
+import type { StreamSourceDefinition } from './stream-source.js';
 import type { OnDemandViewDefinition, RequestSourceDefinition } from './on-demand.js';
 
 export type Definition =
@@ -18,7 +19,8 @@ export type Definition =
   | FeatureServiceDefinition
   | RequestSourceDefinition
   | OnDemandViewDefinition
-  | PushSourceDefinition;
+  | PushSourceDefinition
+  | StreamSourceDefinition;
 
 /** Features of one view, resolved: every name exists in the view, in the order asked for. */
 export interface ResolvedProjection {
@@ -42,6 +44,7 @@ export class Registry {
   readonly requestSources: ReadonlyMap<string, RequestSourceDefinition>;
   readonly onDemandViews: ReadonlyMap<string, OnDemandViewDefinition>;
   readonly pushSources: ReadonlyMap<string, PushSourceDefinition>;
+  readonly streamSources: ReadonlyMap<string, StreamSourceDefinition>;
   readonly onlineNamespace: string;
   /** The format version of the tables Floe creates for this project (floe.yaml's `iceberg.formatVersion`). */
   readonly tableFormatVersion: TableFormatVersion;
@@ -54,6 +57,7 @@ export class Registry {
     this.requestSources = indexKind(definitions, 'requestSource', 'request source');
     this.onDemandViews = indexKind(definitions, 'onDemandView', 'on-demand view');
     this.pushSources = indexKind(definitions, 'pushSource', 'push source');
+    this.streamSources = indexKind(definitions, 'streamSource', 'stream source');
     this.onlineNamespace = options.onlineNamespace ?? DEFAULT_ONLINE_NAMESPACE;
     this.tableFormatVersion = options.tableFormatVersion ?? 2;
     for (const push of this.pushSources.values()) {
@@ -70,6 +74,7 @@ export class Registry {
         );
       }
     }
+    for (const stream of this.streamSources.values()) checkStreamSource(stream, this.pushSources);
     for (const view of this.featureViews.values()) {
       if (view.aggregations !== undefined && this.pushSources.has(view.source))
         throw new FloeError(
@@ -251,6 +256,15 @@ export class Registry {
     return lookup(this.pushSources, name, 'push source');
   }
 
+  streamSource(name: string): StreamSourceDefinition {
+    return lookup(this.streamSources, name, 'stream source');
+  }
+
+  /** The push source a stream source's rows go to (checked to exist when the registry is built). */
+  pushSourceOf(stream: StreamSourceDefinition): PushSourceDefinition {
+    return this.pushSources.get(stream.pushSource)!;
+  }
+
   /** The Iceberg source a push source's rows belong to (checked to exist when the registry is built). */
   batchSourceOf(push: PushSourceDefinition): IcebergSourceDefinition {
     return this.sources.get(push.batchSource)!;
@@ -322,5 +336,16 @@ function missingReference(viewName: string, field: string, missing: string, inde
     {
       context: { object: viewName, field },
     },
+  );
+}
+
+/** A stream source feeds an existing push source. */
+function checkStreamSource(stream: StreamSourceDefinition, pushSources: ReadonlyMap<string, PushSourceDefinition>): void {
+  if (pushSources.has(stream.pushSource)) return;
+  const known = [...pushSources.keys()].sort().join(', ') || 'none';
+  throw new FloeError(
+    'invalid-input',
+    `Stream source ${stream.name} refers to ${JSON.stringify(stream.pushSource)} in pushSource, which is not a push source; defined: ${known}`,
+    { context: { object: stream.name, field: 'pushSource' } },
   );
 }

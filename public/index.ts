@@ -2,6 +2,8 @@
 // what is re-exported here (and from public/worker.ts, public/server.ts) is Floe's public API.
 export { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSource } from '../features/definitions.js';
 export { definePushSource } from '../features/push-source.js';
+export { defineStreamSource } from '../features/stream-source.js';
+export type { StreamSourceDefinition } from '../features/stream-source.js';
 export type { PushSourceDefinition } from '../features/push-source.js';
 export type { PushAnswer, PushRequest } from '../features/push/pusher.js';
 export type {

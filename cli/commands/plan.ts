@@ -38,6 +38,7 @@ export function describePlan(plan: ApplyPlan | ApplyResult): string {
     entity: 'entity',
     source: 'source',
     pushSource: 'push source',
+    streamSource: 'stream source',
     featureView: 'feature view',
     featureService: 'feature service',
     requestSource: 'request source',

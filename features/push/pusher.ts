@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { filterSqlByName } from '../../engine/filter-sql.js';
-import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
-import { bind } from '../../iceberg/expressions/index.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { FloeError } from '../../core/errors.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
@@ -10,15 +7,14 @@ import type { PushConfig } from '../config.js';
 import { DEFAULT_PUSH_MAX_DELAY_MS, DEFAULT_PUSH_MAX_ROWS } from '../config.js';
 import type { FeatureContext } from '../context.js';
 import { withScratchDirectory } from '../context.js';
-import type { FeatureViewDefinition, IcebergSourceDefinition } from '../definitions.js';
-import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../online/online-columns.js';
 import { sourceColumns } from '../source.js';
 import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
 import type { PushSourceDefinition } from '../push-source.js';
 import { Batcher } from './batcher.js';
+import { onlineTarget, pushTargets } from './push-targets.js';
 import { commitToTable, PushRequestCache, stageBatch } from './push-commit.js';
 import { RequestIdConflictError } from './push-commit.js';
-import type { BatchRequest, StagedBatch, TableCommit, TableTarget } from './push-commit.js';
+import type { BatchRequest, TableCommit } from './push-commit.js';
 import { checkPushedRows, PUSH_TARGETS, rowsDigest } from './push-rows.js';
 import { isAggregatedView } from '../aggregations.js';
 import type { CheckedRows, PushColumns, PushTarget } from './push-rows.js';
@@ -187,7 +183,8 @@ export class Pusher {
     const base = { featureViewName: view.name, ...defined({ requestId }) };
     if (rows.rows === 0) return { ...base, rows: 0, commits: [] };
     const batchId = randomUUID();
-    const target = this.onlineTarget(
+    const target = onlineTarget(
+      this.context,
       view,
       { columnFor: (name) => name, timestampField: WRITE_EVENT_TS, createdTimestampField: WRITE_CREATED_TS },
       '',
@@ -263,7 +260,7 @@ export class Pusher {
     try {
       await withScratchDirectory(this.context, `push-${batchId}`, async (directory) => {
         const staged = await stageBatch(directory, items);
-        const targets = this.targetsOf(push, staged).flatMap(({ target, takes }) => {
+        const targets = pushTargets(this.context, push, staged).flatMap(({ target, takes }) => {
           const indexes = items.flatMap((item, index) => (takes(item.to) ? [index] : []));
           return indexes.length === 0 ? [] : [{ target, indexes }];
         });
@@ -301,63 +298,4 @@ export class Pusher {
       for (const item of items) item.reject(error);
     }
   }
-
-  /**
-   * The tables a push source writes: each fed view's online table (online), its batch source's
-   * table (offline). Online, only the rows the source's filter takes are written, as materialization
-   * reads only those: what is pushed online agrees with what training sets see offline.
-   */
-  private targetsOf(push: PushSourceDefinition, staged: StagedBatch): { target: TableTarget; takes: (to: PushTarget) => boolean }[] {
-    const { registry, catalog } = this.context;
-    const source = registry.batchSourceOf(push);
-    const where = sourceFilterSql(source, staged);
-    const online = registry
-      .viewsFedBy(push)
-      .filter((view) => view.online.enabled)
-      .map((view) => ({
-        target: this.onlineTarget(view, { ...source, columnFor: sourceColumns(source) }, where),
-        takes: (to: PushTarget) => to !== 'offline',
-      }));
-    const identifier = parseTableIdentifier(source.table);
-    const offline: TableTarget = {
-      identifier,
-      load: () => catalog.loadTable(identifier),
-      query: (rows) => `SELECT * FROM ${rows} AS s`,
-      online: false,
-    };
-    return [...online, { target: offline, takes: (to: PushTarget) => to !== 'online' }];
-  }
-
-  /** A view's online table as a target, its rows read from staged columns named as `columns` says. */
-  private onlineTarget(
-    view: FeatureViewDefinition,
-    columns: { columnFor: (name: string) => string; timestampField: string; createdTimestampField?: string | undefined },
-    where: string,
-  ): TableTarget {
-    const layout = onlineTableLayout(this.context.registry, view);
-    const { columnFor } = columns;
-    return {
-      identifier: layout.identifier,
-      load: () => ensureOnlineTable(this.context.catalog, layout),
-      online: true,
-      query: (rows) => {
-        const projection = [...layout.keyColumns, ...layout.featureColumns].map((name) => `s.${q(columnFor(name))} AS ${q(name)}`);
-        projection.push(`CAST(s.${q(columns.timestampField)} AS TIMESTAMPTZ) AS ${q(ONLINE_EVENT_TS)}`);
-        projection.push(
-          columns.createdTimestampField === undefined
-            ? `CAST(NULL AS TIMESTAMPTZ) AS ${q(ONLINE_CREATED_TS)}`
-            : `CAST(s.${q(columns.createdTimestampField)} AS TIMESTAMPTZ) AS ${q(ONLINE_CREATED_TS)}`,
-        );
-        projection.push(`CAST(${quoteLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS ${q(ONLINE_MATERIALIZED_AT)}`);
-        return `SELECT ${projection.join(', ')} FROM ${rows} AS s${where}`;
-      },
-    };
-  }
-}
-
-/** ` WHERE <the source's filter>` over the staged rows `s` (bound to their columns, the source table's), or '' when it has none. */
-function sourceFilterSql(source: IcebergSourceDefinition, staged: StagedBatch): string {
-  if (source.filter === undefined) return '';
-  const bound = bind(source.filter, { schemaId: 0, identifierFieldIds: [], fields: staged.columns }, { table: source.table });
-  return ` WHERE ${filterSqlByName(bound, 's')}`;
 }

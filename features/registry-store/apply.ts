@@ -54,6 +54,7 @@ export async function planApply(context: ApplyContext): Promise<ApplyPlan> {
     ...context.registry.entities.values(),
     ...context.registry.sources.values(),
     ...context.registry.pushSources.values(),
+    ...context.registry.streamSources.values(),
     ...context.registry.featureViews.values(),
     ...context.registry.featureServices.values(),
     ...context.registry.requestSources.values(),

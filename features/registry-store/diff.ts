@@ -15,6 +15,7 @@ const KIND_ORDER: readonly Definition['kind'][] = [
   'entity',
   'source',
   'pushSource',
+  'streamSource',
   'requestSource',
   'featureView',
   'onDemandView',

@@ -3,6 +3,7 @@ import type { EntityDefinition, FeatureServiceDefinition, FeatureViewDefinition,
 import type { OnDemandViewDefinition, RequestSourceDefinition, StoredOnDemandView } from '../on-demand.js';
 import { storedOnDemandView } from '../on-demand.js';
 import type { PushSourceDefinition } from '../push-source.js';
+import type { StreamSourceDefinition } from '../stream-source.js';
 import type { Definition, Registry } from '../registry.js';
 
 /**
@@ -24,6 +25,8 @@ export interface RegistryDocument {
   readonly onDemandViews?: readonly StoredOnDemandView[];
   /** Absent in documents written before push sources existed. */
   readonly pushSources?: readonly PushSourceDefinition[];
+  /** Absent in documents written before stream sources existed. */
+  readonly streamSources?: readonly StreamSourceDefinition[];
 }
 
 export const REGISTRY_FORMAT = 'floe-registry';
@@ -44,6 +47,7 @@ export function registryDocument(registry: Registry, options: { project: string;
     requestSources: sorted(registry.requestSources.values()),
     onDemandViews: sorted(registry.onDemandViews.values()).map(storedOnDemandView),
     ...(registry.pushSources.size === 0 ? {} : { pushSources: sorted(registry.pushSources.values()) }),
+    ...(registry.streamSources.size === 0 ? {} : { streamSources: sorted(registry.streamSources.values()) }),
   };
 }
 
@@ -53,6 +57,7 @@ export function documentDefinitions(document: RegistryDocument): Definition[] {
     ...document.entities,
     ...document.sources,
     ...(document.pushSources ?? []),
+    ...(document.streamSources ?? []),
     ...document.featureViews,
     ...document.featureServices,
     ...(document.requestSources ?? []),

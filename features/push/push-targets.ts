@@ -1,0 +1,78 @@
+import { filterSqlByName } from '../../engine/filter-sql.js';
+import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
+import { bind } from '../../iceberg/expressions/index.js';
+import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
+import type { FeatureContext } from '../context.js';
+import type { FeatureViewDefinition, IcebergSourceDefinition } from '../definitions.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../online/online-columns.js';
+import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
+import type { PushSourceDefinition } from '../push-source.js';
+import { sourceColumns } from '../source.js';
+import type { StagedBatch, TableTarget } from './push-commit.js';
+import type { PushTarget } from './push-rows.js';
+
+/** A table a push source writes, and which push targets (`to`) write it. */
+export interface PushTableTarget {
+  readonly target: TableTarget;
+  readonly takes: (to: PushTarget) => boolean;
+}
+
+/**
+ * The tables a push source writes: each fed view's online table (online), its batch source's
+ * table (offline). Online, only the rows the source's filter takes are written, as materialization
+ * reads only those: what is pushed online agrees with what training sets see offline.
+ */
+export function pushTargets(context: FeatureContext, push: PushSourceDefinition, staged: StagedBatch): PushTableTarget[] {
+  const { registry, catalog } = context;
+  const source = registry.batchSourceOf(push);
+  const where = sourceFilterSql(source, staged);
+  const online = registry
+    .viewsFedBy(push)
+    .filter((view) => view.online.enabled)
+    .map((view) => ({
+      target: onlineTarget(context, view, { ...source, columnFor: sourceColumns(source) }, where),
+      takes: (to: PushTarget) => to !== 'offline',
+    }));
+  const identifier = parseTableIdentifier(source.table);
+  const offline: TableTarget = {
+    identifier,
+    load: () => catalog.loadTable(identifier),
+    query: (rows) => `SELECT * FROM ${rows} AS s`,
+    online: false,
+  };
+  return [...online, { target: offline, takes: (to: PushTarget) => to !== 'online' }];
+}
+
+/** A view's online table as a target, its rows read from staged columns named as `columns` says. */
+export function onlineTarget(
+  context: FeatureContext,
+  view: FeatureViewDefinition,
+  columns: { columnFor: (name: string) => string; timestampField: string; createdTimestampField?: string | undefined },
+  where: string,
+): TableTarget {
+  const layout = onlineTableLayout(context.registry, view);
+  const { columnFor } = columns;
+  return {
+    identifier: layout.identifier,
+    load: () => ensureOnlineTable(context.catalog, layout),
+    online: true,
+    query: (rows) => {
+      const projection = [...layout.keyColumns, ...layout.featureColumns].map((name) => `s.${q(columnFor(name))} AS ${q(name)}`);
+      projection.push(`CAST(s.${q(columns.timestampField)} AS TIMESTAMPTZ) AS ${q(ONLINE_EVENT_TS)}`);
+      projection.push(
+        columns.createdTimestampField === undefined
+          ? `CAST(NULL AS TIMESTAMPTZ) AS ${q(ONLINE_CREATED_TS)}`
+          : `CAST(s.${q(columns.createdTimestampField)} AS TIMESTAMPTZ) AS ${q(ONLINE_CREATED_TS)}`,
+      );
+      projection.push(`CAST(${quoteLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS ${q(ONLINE_MATERIALIZED_AT)}`);
+      return `SELECT ${projection.join(', ')} FROM ${rows} AS s${where}`;
+    },
+  };
+}
+
+/** ` WHERE <the source's filter>` over the staged rows `s` (bound to their columns, the source table's), or '' when it has none. */
+function sourceFilterSql(source: IcebergSourceDefinition, staged: StagedBatch): string {
+  if (source.filter === undefined) return '';
+  const bound = bind(source.filter, { schemaId: 0, identifierFieldIds: [], fields: staged.columns }, { table: source.table });
+  return ` WHERE ${filterSqlByName(bound, 's')}`;
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { quotedName } from '../iceberg/catalog/identifier.js';
+import { FloeError } from '../core/errors.js';
+import { identifierSchema, tableIdentifierSchema } from './names.js';
+
+/** The stream formats a stream source reads (Avro later). */
+export const STREAM_FORMATS = ['json'] as const;
+
+/**
+ * A stream source: a Kafka topic whose messages `floe stream` lands, exactly once, where a push to
+ * its push source would go: the push source's batch source table, and online into the feature
+ * views fed by the push source. Each message's value is one JSON object, one row; `fieldMapping`
+ * renames its fields to the table's columns. A message that is not such an object, or whose values
+ * do not fit the table's columns, goes to the dead-letter table with its offset and the reason.
+ */
+const streamSourceSchema = z
+  .object({
+    name: identifierSchema,
+    /** The push source (definePushSource) whose batch source table and fed views the stream's rows go to. */
+    pushSource: identifierSchema,
+    kafka: z
+      .object({
+        /** Bootstrap brokers, `host:port`; `floe stream --brokers` overrides them. */
+        brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port')).min(1),
+        topic: z.string().min(1).max(249),
+        /** The consumer group (default `floe-stream-<name>`); offsets are read from the tables, never from the group. */
+        groupId: z.string().min(1).optional(),
+      })
+      .strict(),
+    format: z.enum(STREAM_FORMATS).default('json'),
+    /** Message field → table column, for fields whose name is not the column's. */
+    fieldMapping: z.record(z.string().min(1), z.string().min(1)).optional(),
+    /** The message field holding the event time (default: the field named as the batch source's timestampField column). */
+    timestampField: z.string().min(1).optional(),
+    /** The Iceberg table (`namespace.table`) bad messages go to (default: `<batch table's namespace>.<name>_dead_letters`). */
+    deadLetterTable: tableIdentifierSchema.optional(),
+    batch: z
+      .object({
+        maxRows: z.number().int().positive().max(1_000_000).default(10_000),
+        maxDelayMs: z.number().int().positive().max(3_600_000).default(1_000),
+      })
+      .strict()
+      .default({ maxRows: 10_000, maxDelayMs: 1_000 }),
+    description: z.string().optional(),
+    tags: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+export type StreamSourceDefinition = z.infer<typeof streamSourceSchema> & { readonly kind: 'streamSource' };
+
+export function defineStreamSource(input: z.input<typeof streamSourceSchema>): StreamSourceDefinition {
+  const result = streamSourceSchema.safeParse(input);
+  if (result.success) return { kind: 'streamSource', ...result.data };
+  const name =
+    typeof input === 'object' && input !== null && 'name' in input ? quotedName(String((input as { name: unknown }).name)) : '(unnamed)';
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+  throw new FloeError('invalid-input', `Invalid stream source ${name}: ${problems}`, {
+    context: { object: name, field: result.error.issues[0]?.path.join('.') ?? '' },
+  });
+}
