@@ -131,18 +131,11 @@ export async function commitToTable(
     }
     const remaining = requests.map((_, index) => index).filter((index) => !held.has(index));
     if (remaining.length === 0) return answers as TableOutcome[];
-    const prefix = `push-${options.batchId}-${attempt}`;
-    const dataFiles = await context.engine.withConnection(
-      (connection) =>
-        writeTableFiles(connection, table, {
-          query: target.query(`(${stagedRowsSql(options.staged, remaining)})`),
-          fileNamePrefix: prefix,
-          localDirectory: path.join(options.directory, prefix),
-          ...signalOf(context),
-        }),
-      signalOf(context),
-    );
-    const manifest = await writeAddedManifest(table, dataFiles, prefix);
+    const { dataFiles, manifest } = await writeStagedRows(context, table, {
+      ...options,
+      prefix: `push-${options.batchId}-${attempt}`,
+      requestIndexes: remaining,
+    });
     const ids: Record<string, number> = {};
     const digests: Record<string, string> = {};
     for (const index of remaining) {
@@ -168,11 +161,42 @@ export async function commitToTable(
     } catch (error) {
       if (!(error instanceof RequestAlreadyCommitted)) throw error;
       // Another replica landed one of these requests meanwhile: these files hold it too.
-      await Promise.all(
-        [manifest.location, ...dataFiles.map((file) => file.filePath)].map((file) => table.io.delete(file).catch(() => undefined)),
-      );
+      await deleteWritten(table, { dataFiles, manifest });
     }
   }
+}
+
+/** Data files and their manifest, written for one commit attempt and not yet committed. */
+export interface WrittenRows {
+  readonly dataFiles: Awaited<ReturnType<typeof writeTableFiles>>;
+  readonly manifest: Awaited<ReturnType<typeof writeAddedManifest>>;
+}
+
+/** Writes some staged requests' rows into a table's data files (as `target.query` shapes them), and their manifest. */
+export async function writeStagedRows(
+  context: FeatureContext,
+  table: LoadedTable,
+  options: { staged: StagedBatch; target: TableTarget; directory: string; prefix: string; requestIndexes: readonly number[] },
+): Promise<WrittenRows> {
+  const { prefix } = options;
+  const dataFiles = await context.engine.withConnection(
+    (connection) =>
+      writeTableFiles(connection, table, {
+        query: options.target.query(`(${stagedRowsSql(options.staged, options.requestIndexes)})`),
+        fileNamePrefix: prefix,
+        localDirectory: path.join(options.directory, prefix),
+        ...signalOf(context),
+      }),
+    signalOf(context),
+  );
+  return { dataFiles, manifest: await writeAddedManifest(table, dataFiles, prefix) };
+}
+
+/** Removes what an attempt wrote when another writer committed its rows meanwhile (best effort: an orphan is harmless). */
+export async function deleteWritten(table: LoadedTable, written: WrittenRows): Promise<void> {
+  await Promise.all(
+    [written.manifest.location, ...written.dataFiles.map((file) => file.filePath)].map((file) => table.io.delete(file).catch(() => undefined)),
+  );
 }
 
 class RequestAlreadyCommitted extends FloeError {

@@ -2,7 +2,9 @@ import { filterSqlByName } from '../../engine/filter-sql.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { bind } from '../../iceberg/expressions/index.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
+import type { NestedField } from '../../iceberg/spec/types.js';
 import type { FeatureContext } from '../context.js';
+import type { Registry } from '../registry.js';
 import type { FeatureViewDefinition, IcebergSourceDefinition } from '../definitions.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../online/online-columns.js';
 import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
@@ -75,4 +77,12 @@ function sourceFilterSql(source: IcebergSourceDefinition, staged: StagedBatch): 
   if (source.filter === undefined) return '';
   const bound = bind(source.filter, { schemaId: 0, identifierFieldIds: [], fields: staged.columns }, { table: source.table });
   return ` WHERE ${filterSqlByName(bound, 's')}`;
+}
+
+/** The columns every pushed row must have: the fed views' join keys, the timestamp field and the table's required columns. */
+export function requiredPushColumns(registry: Registry, push: PushSourceDefinition, fields: readonly NestedField[]): Set<string> {
+  const source = registry.batchSourceOf(push);
+  const columnFor = sourceColumns(source);
+  const keys = registry.viewsFedBy(push).flatMap((view) => registry.joinKeysOf(view).map((key) => columnFor(key.name)));
+  return new Set([...keys, source.timestampField, ...fields.filter((field) => field.required).map((field) => field.name)]);
 }

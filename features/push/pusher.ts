@@ -7,11 +7,10 @@ import type { PushConfig } from '../config.js';
 import { DEFAULT_PUSH_MAX_DELAY_MS, DEFAULT_PUSH_MAX_ROWS } from '../config.js';
 import type { FeatureContext } from '../context.js';
 import { withScratchDirectory } from '../context.js';
-import { sourceColumns } from '../source.js';
 import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
 import type { PushSourceDefinition } from '../push-source.js';
 import { Batcher } from './batcher.js';
-import { onlineTarget, pushTargets } from './push-targets.js';
+import { onlineTarget, pushTargets, requiredPushColumns } from './push-targets.js';
 import { commitToTable, PushRequestCache, stageBatch } from './push-commit.js';
 import { RequestIdConflictError } from './push-commit.js';
 import type { BatchRequest, TableCommit } from './push-commit.js';
@@ -215,24 +214,10 @@ export class Pusher {
       throw new FloeError('invalid-input', `Push to ${push.name}: "df" must be an object of columns, {"column": [values]}`, {
         context: { field: 'df' },
       });
-    const required = this.requiredColumns(push);
     let fields = await this.fieldsOf(push);
     // A column the table gained since its schema was read: read it again, once.
     if (Object.keys(df).some((name) => !fields.some((field) => field.name === name))) fields = await this.fieldsOf(push, true);
-    return checkPushedRows(
-      push.name,
-      df,
-      fields,
-      new Set([...required, ...fields.filter((field) => field.required).map((field) => field.name)]),
-    );
-  }
-
-  private requiredColumns(push: PushSourceDefinition): string[] {
-    const { registry } = this.context;
-    const source = registry.batchSourceOf(push);
-    const columnFor = sourceColumns(source);
-    const keys = registry.viewsFedBy(push).flatMap((view) => registry.joinKeysOf(view).map((key) => columnFor(key.name)));
-    return [...new Set([...keys, source.timestampField])];
+    return checkPushedRows(push.name, df, fields, requiredPushColumns(this.context.registry, push, fields));
   }
 
   private fieldsOf(push: PushSourceDefinition, reload = false): Promise<readonly NestedField[]> {

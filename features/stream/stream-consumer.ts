@@ -1,0 +1,285 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes, stringDeserializer } from '@platformatic/kafka';
+import type { Message, MessagesStream } from '@platformatic/kafka';
+import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
+import { currentSchema } from '../../iceberg/spec/metadata.js';
+import type { FeatureContext } from '../context.js';
+import { withScratchDirectory } from '../context.js';
+import { stageBatch } from '../push/push-commit.js';
+import type { TableTarget } from '../push/push-commit.js';
+import { pushTargets, requiredPushColumns } from '../push/push-targets.js';
+import type { StreamSourceDefinition } from '../stream-source.js';
+import { deadLetterIdentifier, deadLetterRequests, deadLetterTarget } from './dead-letters.js';
+import type { DeadLetter } from './dead-letters.js';
+import { commitStreamBatch } from './stream-commit.js';
+import type { MessagePosition, StreamTableCommit } from './stream-commit.js';
+import { recordedOffsets, resumeOffsets } from './stream-offsets.js';
+import { messageRow } from './stream-rows.js';
+import type { MessageShape } from './stream-rows.js';
+
+type StreamMessage = Message<string, string, string, string>;
+
+export interface StreamConsumerOptions {
+  /** Overrides the definition's `kafka.brokers`. */
+  readonly brokers?: readonly string[];
+  /** Override the definition's `batch`. */
+  readonly maxRows?: number;
+  readonly maxDelayMs?: number;
+  /** Told after each batch has landed in every table. */
+  readonly onBatch?: (progress: StreamBatchProgress) => void;
+}
+
+/** One batch, landed. */
+export interface StreamBatchProgress {
+  readonly messages: number;
+  readonly rows: number;
+  readonly deadLetters: number;
+  /** From the batch being formed to its last commit. */
+  readonly commitMs: number;
+  /** Per partition, the offset after the batch's last message. */
+  readonly ends: ReadonlyMap<number, bigint>;
+  readonly tables: readonly StreamTableCommit[];
+}
+
+/**
+ * One consumer of a stream source: reads its topic as a member of its consumer group, gathers
+ * messages into batches of `maxRows` or `maxDelayMs`, and lands each batch exactly once in the push
+ * source's tables (the batch source's table and the fed views' online tables) and bad messages in
+ * the dead-letter table. Where to read from comes from the tables' snapshots, never from Kafka's
+ * committed offsets; reading pauses while a batch commits, so a slow catalog slows the consumer
+ * and memory holds at most a batch. A failed commit stops the consumer (run() rejects): a restart
+ * resumes from the tables.
+ */
+export class StreamConsumer {
+  private readonly stream: StreamSourceDefinition;
+  private readonly maxRows: number;
+  private readonly maxDelayMs: number;
+  private consumer: Consumer<string, string, string, string> | undefined;
+  private messages: MessagesStream<string, string, string, string> | undefined;
+  private pending: StreamMessage[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  private batchTables: BatchTables | undefined;
+  private finished: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  /** Per partition, the offset after the last message landed (or where reading resumed). */
+  readonly positions = new Map<number, bigint>();
+
+  constructor(
+    private readonly context: FeatureContext,
+    streamName: string,
+    private readonly options: StreamConsumerOptions = {},
+  ) {
+    this.stream = context.registry.streamSource(streamName);
+    this.maxRows = options.maxRows ?? this.stream.batch.maxRows;
+    this.maxDelayMs = options.maxDelayMs ?? this.stream.batch.maxDelayMs;
+  }
+
+  get name(): string {
+    return this.stream.name;
+  }
+
+  get topic(): string {
+    return this.stream.kafka.topic;
+  }
+
+  /** Reads and lands batches until stop(); rejects when a batch cannot land. */
+  async run(): Promise<void> {
+    const tables = await this.tables();
+    const { rowTables, deadLetters } = tables;
+    this.batchTables = tables;
+    const resume = resumeOffsets(
+      await Promise.all(rowTables.map(async (target) => recordedOffsets((await target.load()).metadata, this.stream.name))),
+    );
+    await deadLetters.load();
+    const { kafka } = this.stream;
+    this.consumer = new Consumer({
+      clientId: `floe-stream-${this.stream.name}`,
+      groupId: kafka.groupId ?? `floe-stream-${this.stream.name}`,
+      bootstrapBrokers: [...(this.options.brokers ?? kafka.brokers)],
+      sessionTimeout: 6_000,
+      rebalanceTimeout: 10_000,
+      heartbeatInterval: 500,
+      maxWaitTime: Math.min(500, this.maxDelayMs),
+      deserializers: { key: stringDeserializer, value: stringDeserializer, headerKey: stringDeserializer, headerValue: stringDeserializer },
+    });
+    const offsets = [...resume].flatMap(([partition, offset]) => (offset === undefined ? [] : [{ topic: kafka.topic, partition, offset }]));
+    for (const { partition, offset } of offsets) this.positions.set(partition, offset);
+    const messages = await this.consumer.consume({
+      topics: [kafka.topic],
+      mode: MessagesStreamModes.MANUAL,
+      offsets,
+      fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+      autocommit: false,
+    });
+    this.messages = messages;
+    const done = new Promise<void>((resolve, reject) => (this.finished = { resolve, reject }));
+    messages.on('data', (message: StreamMessage) => this.take(message));
+    messages.on('error', (error: unknown) => void this.fail(error));
+    return done;
+  }
+
+  /** Lands the batch being gathered, then leaves the group and closes. run() then resolves. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    clearTimeout(this.timer);
+    this.messages?.pause();
+    await this.running;
+    try {
+      if (this.pending.length > 0 && this.batchTables !== undefined) await this.land(this.pending.splice(0), this.batchTables);
+      await this.close();
+      this.finished?.resolve();
+    } catch (error) {
+      await this.close().catch(() => undefined);
+      this.finished?.reject(error);
+    }
+  }
+
+  /** Per partition, the messages of the topic not landed yet (the topic's end offset minus this consumer's position). */
+  async lag(): Promise<Map<number, bigint>> {
+    const lag = new Map<number, bigint>();
+    if (this.consumer === undefined) return lag;
+    const ends = (await this.consumer.listOffsets({ topics: [this.stream.kafka.topic] })).get(this.stream.kafka.topic) ?? [];
+    ends.forEach((end, partition) => lag.set(partition, end - (this.positions.get(partition) ?? 0n)));
+    return lag;
+  }
+
+  private take(message: StreamMessage): void {
+    if (this.stopping) return;
+    this.pending.push(message);
+    if (this.pending.length >= this.maxRows) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs);
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.running !== undefined || this.pending.length === 0 || this.stopping || this.batchTables === undefined) return;
+    const batch = this.pending.splice(0);
+    // No message is read while a batch commits: a slow catalog slows the consumer, memory holds one batch.
+    this.messages?.pause();
+    this.running = this.land(batch, this.batchTables)
+      .then(
+        () => {
+          if (this.stopping) return;
+          this.messages?.resume();
+          if (this.pending.length > 0) this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs);
+        },
+        (error: unknown) => this.fail(error),
+      )
+      .finally(() => (this.running = undefined));
+  }
+
+  private async fail(error: unknown): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    clearTimeout(this.timer);
+    await this.close().catch(() => undefined);
+    this.finished?.reject(error);
+  }
+
+  private async close(): Promise<void> {
+    await this.messages?.close();
+    await this.consumer?.close();
+  }
+
+  /** The tables a batch lands in, and how a message becomes a row. */
+  private async tables(): Promise<BatchTables> {
+    const { registry, catalog } = this.context;
+    const push = registry.pushSourceOf(this.stream);
+    const source = registry.batchSourceOf(push);
+    const fields = currentSchema((await catalog.loadTable(parseTableIdentifier(source.table))).metadata).fields;
+    const shape: MessageShape = {
+      stream: this.stream,
+      fields,
+      required: requiredPushColumns(registry, push, fields),
+      timestampColumn: source.timestampField,
+    };
+    const rowTables = pushTargets(this.context, push, { file: '', columns: fields }).map(({ target }) => target);
+    return { shape, rowTables, deadLetters: deadLetterTarget(this.context, deadLetterIdentifier(this.stream, source.table)) };
+  }
+
+  /**
+   * Lands one batch: bad messages in the dead-letter table first, then the rows in every row table
+   * at once. Resuming from the row tables is then safe: a message below their offsets has its dead
+   * letter committed already.
+   */
+  private async land(batch: readonly StreamMessage[], tables: BatchTables): Promise<void> {
+    const started = performance.now();
+    const ends = new Map<number, bigint>();
+    const good: { position: MessagePosition; rows: Exclude<ReturnType<typeof messageRow>, string> }[] = [];
+    const letters: DeadLetter[] = [];
+    const receivedAt = new Date();
+    for (const message of batch) {
+      const { partition, offset } = message;
+      if ((ends.get(partition) ?? -1n) < offset + 1n) ends.set(partition, offset + 1n);
+      const row = messageRow(tables.shape, message.value);
+      if (typeof row !== 'string') good.push({ position: { partition, offset }, rows: row });
+      else
+        letters.push({
+          topic: message.topic,
+          partition,
+          offset,
+          key: message.key ?? null,
+          value: message.value ?? null,
+          reason: row,
+          receivedAt,
+        });
+    }
+    const batchId = randomUUID();
+    const commits = await withScratchDirectory(this.context, `stream-${batchId}`, async (directory) => {
+      const landed: StreamTableCommit[] = [];
+      const land = async (
+        name: string,
+        requests: Parameters<typeof stageBatch>[1],
+        positions: readonly MessagePosition[],
+        targets: readonly TableTarget[],
+      ) => {
+        const folder = path.join(directory, name);
+        await mkdir(folder, { recursive: true });
+        const staged = await stageBatch(folder, requests);
+        const results = await Promise.all(
+          targets.map((target, slot) =>
+            commitStreamBatch(this.context, {
+              stream: this.stream.name,
+              batchId: `${batchId}-${name}${slot}`,
+              staged,
+              positions,
+              ends,
+              target,
+              directory: folder,
+            }),
+          ),
+        );
+        landed.push(...results);
+      };
+      if (letters.length > 0) await land('dead', deadLetterRequests(letters), letters, [tables.deadLetters]);
+      if (good.length > 0)
+        await land(
+          'rows',
+          good.map(({ rows }) => ({ rows })),
+          good.map(({ position }) => position),
+          tables.rowTables,
+        );
+      return landed;
+    });
+    for (const [partition, next] of ends) this.positions.set(partition, next);
+    this.options.onBatch?.({
+      messages: batch.length,
+      rows: good.length,
+      deadLetters: letters.length,
+      commitMs: performance.now() - started,
+      ends,
+      tables: commits,
+    });
+  }
+}
+
+interface BatchTables {
+  readonly shape: MessageShape;
+  readonly rowTables: readonly TableTarget[];
+  readonly deadLetters: TableTarget;
+}
