@@ -12,6 +12,7 @@ import { materializeCommand } from './commands/materialize.js';
 import { materializeIncrementalCommand } from './commands/materialize-incremental.js';
 import { planCommand } from './commands/plan.js';
 import { pushCommand } from './commands/push.js';
+import { streamCommand } from './commands/stream.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { serveCommand } from './commands/serve.js';
 import { tableCommand } from './commands/table.js';
@@ -51,6 +52,7 @@ export function createProgram(): Command {
   getOnlineCommand(program);
   serveCommand(program);
   pushCommand(program);
+  streamCommand(program);
   tableCommand(program);
   trainingSetCommand(program);
   importCommand(program);

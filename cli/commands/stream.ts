@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import { positiveInteger } from '../arguments.js';
+import { defined } from '../../core/defined.js';
+
+/** How often the progress line with each partition's lag is printed. */
+const PROGRESS_EVERY_MS = 5_000;
+
+export function streamCommand(program: Command): void {
+  program
+    .command('stream')
+    .description(
+      "Consume a stream source's Kafka topic and land each batch exactly once in its push source's tables (the batch source's table and the fed views' online tables); bad messages go to the dead-letter table. Runs until SIGINT or SIGTERM, which land the batch being gathered first",
+    )
+    .argument('<stream-source>', 'the stream source, as defined with defineStreamSource')
+    .option('--brokers <list>', "bootstrap brokers, host:port,… (default: the definition's kafka.brokers)")
+    .option('--max-rows <n>', "a batch's most messages (default: the definition's batch.maxRows)")
+    .option('--max-delay-ms <ms>', "a batch's longest wait for more messages (default: the definition's batch.maxDelayMs)")
+    .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
+    .action(async (name: string, options: { brokers?: string; maxRows?: string; maxDelayMs?: string; project: string }) => {
+      const maxRows = options.maxRows === undefined ? undefined : positiveInteger(options.maxRows, '--max-rows');
+      const maxDelayMs = options.maxDelayMs === undefined ? undefined : positiveInteger(options.maxDelayMs, '--max-delay-ms');
+      const { loadProject } = await import('../../features/project.js');
+      const { openRuntime } = await import('../../features/runtime.js');
+      const { StreamConsumer } = await import('../../features/stream/stream-consumer.js');
+      const project = await loadProject(options.project);
+      project.registry.streamSource(name);
+      const runtime = await openRuntime(project);
+      let landed = { messages: 0, rows: 0, deadLetters: 0, commitMs: 0, batches: 0 };
+      const started = Date.now();
+      const consumer = new StreamConsumer(runtime, name, {
+        ...defined({ maxRows, maxDelayMs, brokers: options.brokers?.split(',').map((broker) => broker.trim()) }),
+        onBatch: (batch) => {
+          landed = {
+            messages: landed.messages + batch.messages,
+            rows: landed.rows + batch.rows,
+            deadLetters: landed.deadLetters + batch.deadLetters,
+            commitMs: batch.commitMs,
+            batches: landed.batches + 1,
+          };
+          const ends = [...batch.ends].map(([partition, next]) => `${partition}@${next}`).join(' ');
+          console.log(
+            `batch ${landed.batches}: ${batch.messages} message(s), ${batch.rows} row(s), ${batch.deadLetters} dead letter(s) in ${Math.round(batch.commitMs)} ms; next offsets ${ends}`,
+          );
+        },
+      });
+      const progress = setInterval(() => {
+        void consumer.lag().then(
+          (lag) => {
+            const seconds = (Date.now() - started) / 1000;
+            const lags = [...lag].map(([partition, behind]) => `${partition}:${behind}`).join(' ');
+            console.log(
+              `${consumer.name} ← ${consumer.topic}: ${landed.messages} message(s), ${(landed.rows / seconds).toFixed(1)} rows/s, last commit ${Math.round(landed.commitMs)} ms, lag ${lags || 'unknown'}`,
+            );
+          },
+          () => undefined,
+        );
+      }, PROGRESS_EVERY_MS);
+      const stop = (): void => {
+        console.log(`Stopping ${consumer.name}: landing the batch being gathered`);
+        void consumer.stop();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        console.log(`Streaming ${consumer.topic} into ${name}`);
+        await consumer.run();
+        console.log(`Stopped ${consumer.name}: ${landed.messages} message(s) landed in ${landed.batches} batch(es)`);
+      } finally {
+        clearInterval(progress);
+        process.removeListener('SIGINT', stop);
+        process.removeListener('SIGTERM', stop);
+        await runtime.close();
+      }
+    });
+}
