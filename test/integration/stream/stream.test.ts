@@ -1,0 +1,254 @@
+// `floe stream` on the real Kafka broker (issue #43): keyed JSON messages over 3 partitions land
+// exactly once in the source table and online = the latest row per key, across a SIGKILL of the
+// consumer mid-stream and a restart that resumes from the tables' snapshots; bad messages land in
+// the dead-letter table with their offset and reason while the stream goes on. pyiceberg reads
+// the tables as the independent judge.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { Admin, ProduceAcks, Producer, stringSerializer } from '@platformatic/kafka';
+import { defineEntity, defineIcebergSource } from '../../../features/definitions.js';
+import { definePushSource } from '../../../features/push-source.js';
+import { exitCode, interrupt } from '../../support/child-process.js';
+import { createSource } from '../../support/online/online-view.js';
+import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
+import { testRuntime } from '../../support/runtime.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
+import { kafkaBrokers } from '../../support/services.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const floe = path.join(root, 'bin', 'floe.js');
+const SOURCE_TABLE = 'rides.driver_stats';
+const ONLINE_TABLE = 'floe_online.driver_live';
+const DEAD_LETTER_TABLE = 'rides.driver_stream_dead_letters';
+const EPOCH = Date.parse('2024-05-01T00:00:00Z');
+const DRIVERS = 50;
+
+const dir = scratchFolder('stream');
+const topic = `floe-stream-${randomUUID()}`;
+const children: ChildProcess[] = [];
+
+interface Placed {
+  readonly partition: number;
+  readonly offset: bigint;
+}
+
+/** Message `seq`: driver seq % DRIVERS, its trips the seq, later seqs later in event time. */
+function event(seq: number): Record<string, unknown> {
+  return { driver_id: seq % DRIVERS, conv_rate: seq / 4096, trips: seq, ts: new Date(EPOCH + seq * 1000).toISOString() };
+}
+
+async function produce(values: readonly string[]): Promise<Placed[]> {
+  const producer = new Producer({
+    clientId: 'floe-stream-test',
+    bootstrapBrokers: kafkaBrokers(),
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    serializers: { key: stringSerializer, value: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },
+  });
+  try {
+    const placed: Placed[] = [];
+    for (let start = 0; start < values.length; start += 100) {
+      const results = await Promise.all(
+        values
+          .slice(start, start + 100)
+          .map((value, index) => producer.send({ messages: [{ topic, key: `k${(start + index) % 7}`, value }] })),
+      );
+      for (const result of results) placed.push({ partition: result.offsets![0]!.partition, offset: BigInt(result.offsets![0]!.offset) });
+    }
+    return placed;
+  } finally {
+    await producer.close();
+  }
+}
+
+/** `floe stream` as a child; its output lines go to `lines`, and resolve `waitFor` when a line matches. */
+function startStream(lines: string[]): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [
+      floe,
+      'stream',
+      'driver_stream',
+      '--project',
+      dir,
+      '--brokers',
+      kafkaBrokers().join(','),
+      '--max-rows',
+      '150',
+      '--max-delay-ms',
+      '100',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  children.push(child);
+  const take = (chunk: Buffer) =>
+    lines.push(
+      ...chunk
+        .toString()
+        .split('\n')
+        .filter((line) => line.length > 0),
+    );
+  child.stdout!.on('data', take);
+  child.stderr!.on('data', take);
+  return child;
+}
+
+async function until(what: string, lines: readonly string[], done: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) assert.fail(`${what} within ${timeoutMs} ms; output:\n${lines.slice(-30).join('\n')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Per partition, the greatest next offset the batch lines printed. */
+function landedEnds(lines: readonly string[]): Map<number, bigint> {
+  const ends = new Map<number, bigint>();
+  for (const line of lines)
+    for (const [, partition, next] of line.matchAll(/ (\d+)@(\d+)/g))
+      if ((ends.get(Number(partition)) ?? -1n) < BigInt(next!)) ends.set(Number(partition), BigInt(next!));
+  return ends;
+}
+
+async function read(table: string): Promise<Record<string, unknown>[]> {
+  return (await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', { catalog: sqliteCatalog(dir), identifier: table })).rows;
+}
+
+before(async () => {
+  const catalog = {
+    type: 'sql' as const,
+    name: 'floe_oracle',
+    uri: path.join(dir, 'catalog.db'),
+    warehouse: `file://${path.join(dir, 'warehouse')}`,
+  };
+  const runtime = await testRuntime({
+    directory: dir,
+    catalog,
+    definitions: [
+      defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
+      defineIcebergSource({
+        name: 'driver_source',
+        table: SOURCE_TABLE,
+        timestampField: 'event_timestamp',
+        createdTimestampField: 'created',
+      }),
+      definePushSource({ name: 'driver_push', batchSource: 'driver_source' }),
+    ],
+  });
+  await createSource(runtime.catalog, SOURCE_TABLE);
+  await runtime.close();
+  const module = (name: string) => JSON.stringify(path.join(root, 'features', name));
+  await writeFile(path.join(dir, 'package.json'), '{"type": "module"}\n');
+  await writeFile(
+    path.join(dir, 'features.ts'),
+    `import { defineEntity, defineFeatureView, defineIcebergSource } from ${module('definitions.ts')};
+import { definePushSource } from ${module('push-source.ts')};
+import { defineStreamSource } from ${module('stream-source.ts')};
+export const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
+export const source = defineIcebergSource({ name: 'driver_source', table: ${JSON.stringify(SOURCE_TABLE)}, timestampField: 'event_timestamp', createdTimestampField: 'created' });
+export const push = definePushSource({ name: 'driver_push', batchSource: 'driver_source' });
+export const stream = defineStreamSource({
+  name: 'driver_stream',
+  pushSource: 'driver_push',
+  kafka: { brokers: ['127.0.0.1:1'], topic: ${JSON.stringify(topic)} },
+  timestampField: 'ts',
+});
+export const view = defineFeatureView({
+  name: 'driver_live',
+  entities: ['driver'],
+  source: 'driver_push',
+  features: [{ name: 'conv_rate', type: 'double' }, { name: 'trips', type: 'long' }],
+  online: { buckets: 4 },
+});
+`,
+  );
+  await writeFile(
+    path.join(dir, 'floe.yaml'),
+    `project: stream_test
+catalog:
+  type: sql
+  name: floe_oracle
+  uri: ${JSON.stringify(catalog.uri)}
+  warehouse: ${JSON.stringify(catalog.warehouse)}
+workDirectory: work
+`,
+  );
+  const admin = new Admin({ clientId: 'floe-stream-test-admin', bootstrapBrokers: kafkaBrokers() });
+  try {
+    await admin.createTopics({ topics: [topic], partitions: 3, replicas: 1 });
+  } finally {
+    await admin.close();
+  }
+});
+
+after(() => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+describe('floe stream on the real broker', () => {
+  test('SIGKILL mid-stream, restart: every message once in the source table, online = latest per key, bad ones in the dead-letter table', async () => {
+    const total = 3_000;
+    const values = Array.from({ length: total }, (_, seq) => JSON.stringify(event(seq)));
+    // Two bad messages among the good: not JSON, and a key of the wrong type.
+    values[700] = '{not json';
+    values[1_900] = JSON.stringify({ ...event(1_900), driver_id: 'x' });
+    const bad = new Set([700, 1_900]);
+    const placed = await produce(values);
+    const ends = new Map<number, bigint>();
+    for (const { partition, offset } of placed) if ((ends.get(partition) ?? -1n) < offset + 1n) ends.set(partition, offset + 1n);
+    assert.equal(ends.size, 3, 'the messages spread over the 3 partitions');
+
+    const first: string[] = [];
+    const killed = startStream(first);
+    await until('a few batches landed before the kill', first, () => first.filter((line) => line.startsWith('batch ')).length >= 4);
+    killed.kill('SIGKILL');
+    await exitCode(killed);
+    const before = landedEnds(first);
+    assert.ok(
+      [...ends].some(([partition, end]) => (before.get(partition) ?? 0n) < end),
+      'killed before the end of the topic',
+    );
+
+    const second: string[] = [];
+    const restarted = startStream(second);
+    await until('the restart reached the end of every partition', second, () => {
+      const landed = landedEnds(second);
+      return [...ends].every(([partition, end]) => landed.get(partition) === end);
+    });
+    assert.equal(await interrupt(restarted), 0, second.join('\n'));
+
+    const seqs = (await read(SOURCE_TABLE)).map((row) => Number(row.trips)).sort((a, b) => a - b);
+    const expected = Array.from({ length: total }, (_, seq) => seq).filter((seq) => !bad.has(seq));
+    assert.equal(seqs.length, expected.length, 'no message twice, none skipped');
+    assert.deepEqual(seqs, expected);
+
+    const latest = new Map<number, { ts: number; trips: number }>();
+    for (const row of await read(ONLINE_TABLE)) {
+      const ts = Date.parse(String(row.event_ts));
+      const driver = Number(row.driver_id);
+      if ((latest.get(driver)?.ts ?? -Infinity) < ts) latest.set(driver, { ts, trips: Number(row.trips) });
+    }
+    for (let driver = 0; driver < DRIVERS; driver++) {
+      const last = Math.max(...expected.filter((seq) => seq % DRIVERS === driver));
+      assert.equal(latest.get(driver)?.trips, last, `online latest of driver ${driver}`);
+    }
+
+    const letters = (await read(DEAD_LETTER_TABLE)).sort((a, b) => String(a.value).localeCompare(String(b.value)));
+    assert.equal(letters.length, 2, JSON.stringify(letters));
+    for (const seq of bad) {
+      const letter = letters.find((row) => row.value === values[seq]);
+      assert.ok(letter, `message ${seq} is a dead letter`);
+      assert.equal(Number(letter.partition), placed[seq]!.partition);
+      assert.equal(BigInt(String(letter.offset)), placed[seq]!.offset);
+      assert.equal(letter.topic, topic);
+    }
+    assert.match(String(letters.find((row) => row.value === values[700])!.reason), /not JSON/);
+    assert.match(String(letters.find((row) => row.value === values[1_900])!.reason), /driver_id/);
+  });
+});
