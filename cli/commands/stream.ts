@@ -29,6 +29,10 @@ export function streamCommand(program: Command): void {
       const started = Date.now();
       const consumer = new StreamConsumer(runtime, name, {
         ...defined({ maxRows, maxDelayMs, brokers: options.brokers?.split(',').map((broker) => broker.trim()) }),
+        onResume: (offsets) => {
+          const from = [...offsets].map(([partition, next]) => `${partition}@${next}`).join(' ');
+          console.log(`resuming from the tables: ${from || 'nothing landed yet'} (other partitions from their earliest offset)`);
+        },
         onBatch: (batch) => {
           landed = {
             messages: landed.messages + batch.messages,

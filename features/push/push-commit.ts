@@ -195,7 +195,9 @@ export async function writeStagedRows(
 /** Removes what an attempt wrote when another writer committed its rows meanwhile (best effort: an orphan is harmless). */
 export async function deleteWritten(table: LoadedTable, written: WrittenRows): Promise<void> {
   await Promise.all(
-    [written.manifest.location, ...written.dataFiles.map((file) => file.filePath)].map((file) => table.io.delete(file).catch(() => undefined)),
+    [written.manifest.location, ...written.dataFiles.map((file) => file.filePath)].map((file) =>
+      table.io.delete(file).catch(() => undefined),
+    ),
   );
 }
 

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes, stringDeserializer } from '@platformatic/kafka';
-import type { Message, MessagesStream } from '@platformatic/kafka';
+import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { FeatureContext } from '../context.js';
@@ -27,6 +26,8 @@ export interface StreamConsumerOptions {
   /** Override the definition's `batch`. */
   readonly maxRows?: number;
   readonly maxDelayMs?: number;
+  /** Told where reading resumes, per partition, from the tables (absent: from the earliest offset), at start and after each rebalance. */
+  readonly onResume?: (offsets: ReadonlyMap<number, bigint>) => void;
   /** Told after each batch has landed in every table. */
   readonly onBatch?: (progress: StreamBatchProgress) => void;
 }
@@ -63,6 +64,8 @@ export class StreamConsumer {
   private running: Promise<void> | undefined;
   private stopping = false;
   private batchTables: BatchTables | undefined;
+  /** Per partition, the offset after the last message this consumer took into a batch. */
+  private readonly taken = new Map<number, bigint>();
   private finished: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   /** Per partition, the offset after the last message landed (or where reading resumed). */
   readonly positions = new Map<number, bigint>();
@@ -88,33 +91,46 @@ export class StreamConsumer {
   /** Reads and lands batches until stop(); rejects when a batch cannot land. */
   async run(): Promise<void> {
     const tables = await this.tables();
-    const { rowTables, deadLetters } = tables;
     this.batchTables = tables;
-    const resume = resumeOffsets(
-      await Promise.all(rowTables.map(async (target) => recordedOffsets((await target.load()).metadata, this.stream.name))),
-    );
-    await deadLetters.load();
-    const { kafka } = this.stream;
-    this.consumer = new Consumer({
+    await tables.deadLetters.load();
+    // Loaded here, not at import: `floe/worker` loads without the Kafka client until a stream runs.
+    const kafka = await import('@platformatic/kafka');
+    const { topic, brokers, groupId } = this.stream.kafka;
+    const consumer = new kafka.Consumer({
       clientId: `floe-stream-${this.stream.name}`,
-      groupId: kafka.groupId ?? `floe-stream-${this.stream.name}`,
-      bootstrapBrokers: [...(this.options.brokers ?? kafka.brokers)],
+      groupId: groupId ?? `floe-stream-${this.stream.name}`,
+      bootstrapBrokers: [...(this.options.brokers ?? brokers)],
       sessionTimeout: 6_000,
       rebalanceTimeout: 10_000,
       heartbeatInterval: 500,
       maxWaitTime: Math.min(500, this.maxDelayMs),
-      deserializers: { key: stringDeserializer, value: stringDeserializer, headerKey: stringDeserializer, headerValue: stringDeserializer },
+      deserializers: {
+        key: kafka.stringDeserializer,
+        value: kafka.stringDeserializer,
+        headerKey: kafka.stringDeserializer,
+        headerValue: kafka.stringDeserializer,
+      },
     });
-    const offsets = [...resume].flatMap(([partition, offset]) => (offset === undefined ? [] : [{ topic: kafka.topic, partition, offset }]));
-    for (const { partition, offset } of offsets) this.positions.set(partition, offset);
-    const messages = await this.consumer.consume({
-      topics: [kafka.topic],
-      mode: MessagesStreamModes.MANUAL,
-      offsets,
-      fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+    this.consumer = consumer;
+    const resume = await this.resumeOffsets(tables);
+    const messages = await consumer.consume({
+      topics: [topic],
+      mode: kafka.MessagesStreamModes.MANUAL,
+      offsets: [...resume].map(([partition, offset]) => ({ topic, partition, offset })),
+      fallbackMode: kafka.MessagesStreamFallbackModes.EARLIEST,
       autocommit: false,
     });
     this.messages = messages;
+    // After a rebalance, read each partition again from the tables: another member may have landed
+    // more of it meanwhile, and what this one fetched of it before is filtered out by the tables.
+    consumer.on(
+      'consumer:group:join',
+      () =>
+        void this.resumeOffsets(tables).then(
+          (offsets) => this.seek(offsets),
+          (error: unknown) => this.fail(error),
+        ),
+    );
     const done = new Promise<void>((resolve, reject) => (this.finished = { resolve, reject }));
     messages.on('data', (message: StreamMessage) => this.take(message));
     messages.on('error', (error: unknown) => void this.fail(error));
@@ -147,8 +163,30 @@ export class StreamConsumer {
     return lag;
   }
 
+  /** Per partition, the least next offset over the row tables (see `land` for why the dead-letter table is not among them). */
+  private async resumeOffsets(tables: BatchTables): Promise<Map<number, bigint>> {
+    const recorded = await Promise.all(
+      tables.rowTables.map(async (target) => recordedOffsets((await target.load()).metadata, this.stream.name)),
+    );
+    const resume = new Map<number, bigint>();
+    for (const [partition, offset] of resumeOffsets(recorded)) if (offset !== undefined) resume.set(partition, offset);
+    for (const [partition, offset] of resume) this.positions.set(partition, offset);
+    this.options.onResume?.(resume);
+    return resume;
+  }
+
+  private seek(offsets: ReadonlyMap<number, bigint>): void {
+    const fetching = this.messages?.offsetsToFetch;
+    if (fetching === undefined) return;
+    for (const [partition, offset] of offsets) fetching.set(`${this.stream.kafka.topic}:${partition}`, offset);
+  }
+
   private take(message: StreamMessage): void {
     if (this.stopping) return;
+    // Read again after a seek back to the tables' offsets: this consumer holds it, pending or landed.
+    const { partition, offset } = message;
+    if (offset < (this.taken.get(partition) ?? -1n)) return;
+    this.taken.set(partition, offset + 1n);
     this.pending.push(message);
     if (this.pending.length >= this.maxRows) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs);

@@ -12,8 +12,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { Admin, ProduceAcks, Producer, stringSerializer } from '@platformatic/kafka';
-import { defineEntity, defineIcebergSource } from '../../../features/definitions.js';
-import { definePushSource } from '../../../features/push-source.js';
 import { exitCode, interrupt } from '../../support/child-process.js';
 import { createSource } from '../../support/online/online-view.js';
 import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
@@ -23,15 +21,33 @@ import { kafkaBrokers } from '../../support/services.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
-const SOURCE_TABLE = 'rides.driver_stats';
-const ONLINE_TABLE = 'floe_online.driver_live';
-const DEAD_LETTER_TABLE = 'rides.driver_stream_dead_letters';
 const EPOCH = Date.parse('2024-05-01T00:00:00Z');
 const DRIVERS = 50;
 
 const dir = scratchFolder('stream');
-const topic = `floe-stream-${randomUUID()}`;
 const children: ChildProcess[] = [];
+
+/** One stream source, its topic and tables; each test has its own. */
+interface Case {
+  readonly stream: string;
+  readonly topic: string;
+  readonly sourceTable: string;
+  readonly onlineTable: string;
+  readonly deadLetterTable: string;
+}
+
+function streamCase(suffix: string): Case {
+  return {
+    stream: `driver_stream_${suffix}`,
+    topic: `floe-stream-${suffix}-${randomUUID()}`,
+    sourceTable: `rides.driver_stats_${suffix}`,
+    onlineTable: `floe_online.driver_live_${suffix}`,
+    deadLetterTable: `rides.driver_stream_${suffix}_dead_letters`,
+  };
+}
+
+const KILLED = streamCase('killed');
+const REBALANCED = streamCase('rebalanced');
 
 interface Placed {
   readonly partition: number;
@@ -43,7 +59,7 @@ function event(seq: number): Record<string, unknown> {
   return { driver_id: seq % DRIVERS, conv_rate: seq / 4096, trips: seq, ts: new Date(EPOCH + seq * 1000).toISOString() };
 }
 
-async function produce(values: readonly string[]): Promise<Placed[]> {
+async function produce(topic: string, values: readonly string[], firstSeq = 0): Promise<Placed[]> {
   const producer = new Producer({
     clientId: 'floe-stream-test',
     bootstrapBrokers: kafkaBrokers(),
@@ -57,7 +73,7 @@ async function produce(values: readonly string[]): Promise<Placed[]> {
       const results = await Promise.all(
         values
           .slice(start, start + 100)
-          .map((value, index) => producer.send({ messages: [{ topic, key: `k${(start + index) % 7}`, value }] })),
+          .map((value, index) => producer.send({ messages: [{ topic, key: `k${(firstSeq + start + index) % 7}`, value }] })),
       );
       for (const result of results) placed.push({ partition: result.offsets![0]!.partition, offset: BigInt(result.offsets![0]!.offset) });
     }
@@ -68,13 +84,13 @@ async function produce(values: readonly string[]): Promise<Placed[]> {
 }
 
 /** `floe stream` as a child; its output lines go to `lines`, and resolve `waitFor` when a line matches. */
-function startStream(lines: string[]): ChildProcess {
+function startStream(streamCase: Case, lines: string[]): ChildProcess {
   const child = spawn(
     process.execPath,
     [
       floe,
       'stream',
-      'driver_stream',
+      streamCase.stream,
       '--project',
       dir,
       '--brokers',
@@ -120,6 +136,27 @@ async function read(table: string): Promise<Record<string, unknown>[]> {
   return (await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', { catalog: sqliteCatalog(dir), identifier: table })).rows;
 }
 
+/** The definitions of a case, as features.ts source. */
+function caseDefinitions({ stream, topic, sourceTable, onlineTable }: Case): string {
+  const suffix = stream.slice('driver_stream_'.length);
+  return `export const source_${suffix} = defineIcebergSource({ name: 'driver_source_${suffix}', table: ${JSON.stringify(sourceTable)}, timestampField: 'event_timestamp', createdTimestampField: 'created' });
+export const push_${suffix} = definePushSource({ name: 'driver_push_${suffix}', batchSource: 'driver_source_${suffix}' });
+export const stream_${suffix} = defineStreamSource({
+  name: ${JSON.stringify(stream)},
+  pushSource: 'driver_push_${suffix}',
+  kafka: { brokers: ['127.0.0.1:1'], topic: ${JSON.stringify(topic)} },
+  timestampField: 'ts',
+});
+export const view_${suffix} = defineFeatureView({
+  name: ${JSON.stringify(onlineTable.split('.')[1])},
+  entities: ['driver'],
+  source: 'driver_push_${suffix}',
+  features: [{ name: 'conv_rate', type: 'double' }, { name: 'trips', type: 'long' }],
+  online: { buckets: 4 },
+});
+`;
+}
+
 before(async () => {
   const catalog = {
     type: 'sql' as const,
@@ -127,21 +164,8 @@ before(async () => {
     uri: path.join(dir, 'catalog.db'),
     warehouse: `file://${path.join(dir, 'warehouse')}`,
   };
-  const runtime = await testRuntime({
-    directory: dir,
-    catalog,
-    definitions: [
-      defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
-      defineIcebergSource({
-        name: 'driver_source',
-        table: SOURCE_TABLE,
-        timestampField: 'event_timestamp',
-        createdTimestampField: 'created',
-      }),
-      definePushSource({ name: 'driver_push', batchSource: 'driver_source' }),
-    ],
-  });
-  await createSource(runtime.catalog, SOURCE_TABLE);
+  const runtime = await testRuntime({ directory: dir, catalog, definitions: [] });
+  for (const { sourceTable } of [KILLED, REBALANCED]) await createSource(runtime.catalog, sourceTable);
   await runtime.close();
   const module = (name: string) => JSON.stringify(path.join(root, 'features', name));
   await writeFile(path.join(dir, 'package.json'), '{"type": "module"}\n');
@@ -151,22 +175,7 @@ before(async () => {
 import { definePushSource } from ${module('push-source.ts')};
 import { defineStreamSource } from ${module('stream-source.ts')};
 export const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
-export const source = defineIcebergSource({ name: 'driver_source', table: ${JSON.stringify(SOURCE_TABLE)}, timestampField: 'event_timestamp', createdTimestampField: 'created' });
-export const push = definePushSource({ name: 'driver_push', batchSource: 'driver_source' });
-export const stream = defineStreamSource({
-  name: 'driver_stream',
-  pushSource: 'driver_push',
-  kafka: { brokers: ['127.0.0.1:1'], topic: ${JSON.stringify(topic)} },
-  timestampField: 'ts',
-});
-export const view = defineFeatureView({
-  name: 'driver_live',
-  entities: ['driver'],
-  source: 'driver_push',
-  features: [{ name: 'conv_rate', type: 'double' }, { name: 'trips', type: 'long' }],
-  online: { buckets: 4 },
-});
-`,
+${caseDefinitions(KILLED)}${caseDefinitions(REBALANCED)}`,
   );
   await writeFile(
     path.join(dir, 'floe.yaml'),
@@ -181,7 +190,7 @@ workDirectory: work
   );
   const admin = new Admin({ clientId: 'floe-stream-test-admin', bootstrapBrokers: kafkaBrokers() });
   try {
-    await admin.createTopics({ topics: [topic], partitions: 3, replicas: 1 });
+    await admin.createTopics({ topics: [KILLED.topic, REBALANCED.topic], partitions: 3, replicas: 1 });
   } finally {
     await admin.close();
   }
@@ -191,6 +200,39 @@ after(() => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
+/** Per partition, the offset after each partition's last message. */
+function endsOf(placed: readonly Placed[]): Map<number, bigint> {
+  const ends = new Map<number, bigint>();
+  for (const { partition, offset } of placed) if ((ends.get(partition) ?? -1n) < offset + 1n) ends.set(partition, offset + 1n);
+  return ends;
+}
+
+/** Waits until the consumers' batch lines together reach every partition's end. */
+async function untilLanded(ends: ReadonlyMap<number, bigint>, ...outputs: string[][]): Promise<void> {
+  await until('the consumers reached the end of every partition', outputs.flat(), () => {
+    const landed = landedEnds(outputs.flat().filter((line) => line.startsWith('batch ')));
+    return [...ends].every(([partition, end]) => landed.get(partition) === end);
+  });
+}
+
+/** Every good message once in the source table, and online the latest row of each driver. */
+async function checkLanded(streamCase: Case, total: number, bad: ReadonlySet<number>): Promise<void> {
+  const seqs = (await read(streamCase.sourceTable)).map((row) => Number(row.trips)).sort((a, b) => a - b);
+  const expected = Array.from({ length: total }, (_, seq) => seq).filter((seq) => !bad.has(seq));
+  assert.equal(seqs.length, expected.length, 'no message twice, none skipped');
+  assert.deepEqual(seqs, expected);
+  const latest = new Map<number, { ts: number; trips: number }>();
+  for (const row of await read(streamCase.onlineTable)) {
+    const ts = Date.parse(String(row.event_ts));
+    const driver = Number(row.driver_id);
+    if ((latest.get(driver)?.ts ?? -Infinity) < ts) latest.set(driver, { ts, trips: Number(row.trips) });
+  }
+  for (let driver = 0; driver < DRIVERS; driver++) {
+    const last = Math.max(...expected.filter((seq) => seq % DRIVERS === driver));
+    assert.equal(latest.get(driver)?.trips, last, `online latest of driver ${driver}`);
+  }
+}
+
 describe('floe stream on the real broker', () => {
   test('SIGKILL mid-stream, restart: every message once in the source table, online = latest per key, bad ones in the dead-letter table', async () => {
     const total = 3_000;
@@ -199,13 +241,12 @@ describe('floe stream on the real broker', () => {
     values[700] = '{not json';
     values[1_900] = JSON.stringify({ ...event(1_900), driver_id: 'x' });
     const bad = new Set([700, 1_900]);
-    const placed = await produce(values);
-    const ends = new Map<number, bigint>();
-    for (const { partition, offset } of placed) if ((ends.get(partition) ?? -1n) < offset + 1n) ends.set(partition, offset + 1n);
+    const placed = await produce(KILLED.topic, values);
+    const ends = endsOf(placed);
     assert.equal(ends.size, 3, 'the messages spread over the 3 partitions');
 
     const first: string[] = [];
-    const killed = startStream(first);
+    const killed = startStream(KILLED, first);
     await until('a few batches landed before the kill', first, () => first.filter((line) => line.startsWith('batch ')).length >= 4);
     killed.kill('SIGKILL');
     await exitCode(killed);
@@ -216,39 +257,48 @@ describe('floe stream on the real broker', () => {
     );
 
     const second: string[] = [];
-    const restarted = startStream(second);
-    await until('the restart reached the end of every partition', second, () => {
-      const landed = landedEnds(second);
-      return [...ends].every(([partition, end]) => landed.get(partition) === end);
-    });
+    const restarted = startStream(KILLED, second);
+    await until('the restart said where it resumes', second, () => second.some((line) => line.startsWith('resuming from the tables:')));
+    // From the tables: each partition at most where the killed consumer got, and not from the start.
+    const resumed = landedEnds(second.filter((line) => line.startsWith('resuming from the tables:')));
+    for (const [partition, end] of before) {
+      assert.ok((resumed.get(partition) ?? 0n) > 0n, `partition ${partition} resumes past 0: ${second[0]}`);
+      assert.ok(resumed.get(partition)! <= end, `partition ${partition} resumes at most at ${end}: ${second[0]}`);
+    }
+    await untilLanded(ends, second);
     assert.equal(await interrupt(restarted), 0, second.join('\n'));
+    await checkLanded(KILLED, total, bad);
 
-    const seqs = (await read(SOURCE_TABLE)).map((row) => Number(row.trips)).sort((a, b) => a - b);
-    const expected = Array.from({ length: total }, (_, seq) => seq).filter((seq) => !bad.has(seq));
-    assert.equal(seqs.length, expected.length, 'no message twice, none skipped');
-    assert.deepEqual(seqs, expected);
-
-    const latest = new Map<number, { ts: number; trips: number }>();
-    for (const row of await read(ONLINE_TABLE)) {
-      const ts = Date.parse(String(row.event_ts));
-      const driver = Number(row.driver_id);
-      if ((latest.get(driver)?.ts ?? -Infinity) < ts) latest.set(driver, { ts, trips: Number(row.trips) });
-    }
-    for (let driver = 0; driver < DRIVERS; driver++) {
-      const last = Math.max(...expected.filter((seq) => seq % DRIVERS === driver));
-      assert.equal(latest.get(driver)?.trips, last, `online latest of driver ${driver}`);
-    }
-
-    const letters = (await read(DEAD_LETTER_TABLE)).sort((a, b) => String(a.value).localeCompare(String(b.value)));
+    const letters = await read(KILLED.deadLetterTable);
     assert.equal(letters.length, 2, JSON.stringify(letters));
     for (const seq of bad) {
       const letter = letters.find((row) => row.value === values[seq]);
       assert.ok(letter, `message ${seq} is a dead letter`);
       assert.equal(Number(letter.partition), placed[seq]!.partition);
       assert.equal(BigInt(String(letter.offset)), placed[seq]!.offset);
-      assert.equal(letter.topic, topic);
+      assert.equal(letter.topic, KILLED.topic);
     }
     assert.match(String(letters.find((row) => row.value === values[700])!.reason), /not JSON/);
     assert.match(String(letters.find((row) => row.value === values[1_900])!.reason), /driver_id/);
+  });
+
+  test('a second consumer joins the group mid-stream: the partitions are shared, every message still lands once', async () => {
+    const total = 6_000;
+    const values = Array.from({ length: total }, (_, seq) => JSON.stringify(event(seq)));
+    const placed = await produce(REBALANCED.topic, values.slice(0, 3_000));
+    const first: string[] = [];
+    const second: string[] = [];
+    const consumers = [startStream(REBALANCED, first)];
+    await until('the first consumer landed a few batches', first, () => first.filter((line) => line.startsWith('batch ')).length >= 3);
+    consumers.push(startStream(REBALANCED, second));
+    await until('the second consumer joined', second, () => second.some((line) => line.startsWith('resuming from the tables:')));
+    placed.push(...(await produce(REBALANCED.topic, values.slice(3_000), 3_000)));
+    await untilLanded(endsOf(placed), first, second);
+    for (const consumer of consumers) assert.equal(await interrupt(consumer), 0, [...first, ...second].join('\n'));
+    assert.ok(
+      second.some((line) => line.startsWith('batch ')),
+      `the second consumer landed batches of its partitions:\n${second.join('\n')}`,
+    );
+    await checkLanded(REBALANCED, total, new Set());
   });
 });
