@@ -279,7 +279,8 @@ export class StreamConsumer {
         const folder = path.join(directory, name);
         await mkdir(folder, { recursive: true });
         const staged = await stageBatch(folder, requests);
-        const results = await Promise.all(
+        // Every table's commit is waited for, failed or not, before the batch is answered.
+        const settled = await Promise.allSettled(
           targets.map((target, slot) =>
             commitStreamBatch(this.context, {
               stream: this.stream.name,
@@ -292,7 +293,9 @@ export class StreamConsumer {
             }),
           ),
         );
-        landed.push(...results);
+        const failed = settled.find((result) => result.status === 'rejected');
+        if (failed !== undefined) throw failed.reason;
+        landed.push(...settled.map((result) => (result as PromiseFulfilledResult<StreamTableCommit>).value));
       };
       if (letters.length > 0) await land('dead', deadLetterRequests(letters), letters, [tables.deadLetters]);
       if (good.length > 0)

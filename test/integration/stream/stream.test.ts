@@ -11,18 +11,15 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { Admin, ProduceAcks, Producer, stringSerializer } from '@platformatic/kafka';
 import { exitCode, interrupt } from '../../support/child-process.js';
 import { createSource } from '../../support/online/online-view.js';
-import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
+import { checkLanded, createTopics, endsOf, produceValues, readTable, streamEvent } from '../../support/kafka-stream.js';
 import { testRuntime } from '../../support/runtime.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { kafkaBrokers } from '../../support/services.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
-const EPOCH = Date.parse('2024-05-01T00:00:00Z');
-const DRIVERS = 50;
 
 const dir = scratchFolder('stream');
 const children: ChildProcess[] = [];
@@ -49,41 +46,7 @@ function streamCase(suffix: string): Case {
 const KILLED = streamCase('killed');
 const REBALANCED = streamCase('rebalanced');
 
-interface Placed {
-  readonly partition: number;
-  readonly offset: bigint;
-}
-
-/** Message `seq`: driver seq % DRIVERS, its trips the seq, later seqs later in event time. */
-function event(seq: number): Record<string, unknown> {
-  return { driver_id: seq % DRIVERS, conv_rate: seq / 4096, trips: seq, ts: new Date(EPOCH + seq * 1000).toISOString() };
-}
-
-async function produce(topic: string, values: readonly string[], firstSeq = 0): Promise<Placed[]> {
-  const producer = new Producer({
-    clientId: 'floe-stream-test',
-    bootstrapBrokers: kafkaBrokers(),
-    idempotent: true,
-    acks: ProduceAcks.ALL,
-    serializers: { key: stringSerializer, value: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },
-  });
-  try {
-    const placed: Placed[] = [];
-    for (let start = 0; start < values.length; start += 100) {
-      const results = await Promise.all(
-        values
-          .slice(start, start + 100)
-          .map((value, index) => producer.send({ messages: [{ topic, key: `k${(firstSeq + start + index) % 7}`, value }] })),
-      );
-      for (const result of results) placed.push({ partition: result.offsets![0]!.partition, offset: BigInt(result.offsets![0]!.offset) });
-    }
-    return placed;
-  } finally {
-    await producer.close();
-  }
-}
-
-/** `floe stream` as a child; its output lines go to `lines`, and resolve `waitFor` when a line matches. */
+/** `floe stream` as a child, its output lines (stdout and stderr) collected in `lines`. */
 function startStream(streamCase: Case, lines: string[]): ChildProcess {
   const child = spawn(
     process.execPath,
@@ -130,10 +93,6 @@ function landedEnds(lines: readonly string[]): Map<number, bigint> {
     for (const [, partition, next] of line.matchAll(/ (\d+)@(\d+)/g))
       if ((ends.get(Number(partition)) ?? -1n) < BigInt(next!)) ends.set(Number(partition), BigInt(next!));
   return ends;
-}
-
-async function read(table: string): Promise<Record<string, unknown>[]> {
-  return (await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', { catalog: sqliteCatalog(dir), identifier: table })).rows;
 }
 
 /** The definitions of a case, as features.ts source. */
@@ -188,24 +147,12 @@ catalog:
 workDirectory: work
 `,
   );
-  const admin = new Admin({ clientId: 'floe-stream-test-admin', bootstrapBrokers: kafkaBrokers() });
-  try {
-    await admin.createTopics({ topics: [KILLED.topic, REBALANCED.topic], partitions: 3, replicas: 1 });
-  } finally {
-    await admin.close();
-  }
+  await createTopics([KILLED.topic, REBALANCED.topic]);
 });
 
 after(() => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
-
-/** Per partition, the offset after each partition's last message. */
-function endsOf(placed: readonly Placed[]): Map<number, bigint> {
-  const ends = new Map<number, bigint>();
-  for (const { partition, offset } of placed) if ((ends.get(partition) ?? -1n) < offset + 1n) ends.set(partition, offset + 1n);
-  return ends;
-}
 
 /** Waits until the consumers' batch lines together reach every partition's end. */
 async function untilLanded(ends: ReadonlyMap<number, bigint>, ...outputs: string[][]): Promise<void> {
@@ -215,33 +162,15 @@ async function untilLanded(ends: ReadonlyMap<number, bigint>, ...outputs: string
   });
 }
 
-/** Every good message once in the source table, and online the latest row of each driver. */
-async function checkLanded(streamCase: Case, total: number, bad: ReadonlySet<number>): Promise<void> {
-  const seqs = (await read(streamCase.sourceTable)).map((row) => Number(row.trips)).sort((a, b) => a - b);
-  const expected = Array.from({ length: total }, (_, seq) => seq).filter((seq) => !bad.has(seq));
-  assert.equal(seqs.length, expected.length, 'no message twice, none skipped');
-  assert.deepEqual(seqs, expected);
-  const latest = new Map<number, { ts: number; trips: number }>();
-  for (const row of await read(streamCase.onlineTable)) {
-    const ts = Date.parse(String(row.event_ts));
-    const driver = Number(row.driver_id);
-    if ((latest.get(driver)?.ts ?? -Infinity) < ts) latest.set(driver, { ts, trips: Number(row.trips) });
-  }
-  for (let driver = 0; driver < DRIVERS; driver++) {
-    const last = Math.max(...expected.filter((seq) => seq % DRIVERS === driver));
-    assert.equal(latest.get(driver)?.trips, last, `online latest of driver ${driver}`);
-  }
-}
-
 describe('floe stream on the real broker', () => {
   test('SIGKILL mid-stream, restart: every message once in the source table, online = latest per key, bad ones in the dead-letter table', async () => {
     const total = 3_000;
-    const values = Array.from({ length: total }, (_, seq) => JSON.stringify(event(seq)));
+    const values = Array.from({ length: total }, (_, seq) => JSON.stringify(streamEvent(seq)));
     // Two bad messages among the good: not JSON, and a key of the wrong type.
     values[700] = '{not json';
-    values[1_900] = JSON.stringify({ ...event(1_900), driver_id: 'x' });
+    values[1_900] = JSON.stringify({ ...streamEvent(1_900), driver_id: 'x' });
     const bad = new Set([700, 1_900]);
-    const placed = await produce(KILLED.topic, values);
+    const placed = await produceValues(KILLED.topic, values);
     const ends = endsOf(placed);
     assert.equal(ends.size, 3, 'the messages spread over the 3 partitions');
 
@@ -267,9 +196,9 @@ describe('floe stream on the real broker', () => {
     }
     await untilLanded(ends, second);
     assert.equal(await interrupt(restarted), 0, second.join('\n'));
-    await checkLanded(KILLED, total, bad);
+    await checkLanded(dir, KILLED, total, bad);
 
-    const letters = await read(KILLED.deadLetterTable);
+    const letters = await readTable(dir, KILLED.deadLetterTable);
     assert.equal(letters.length, 2, JSON.stringify(letters));
     for (const seq of bad) {
       const letter = letters.find((row) => row.value === values[seq]);
@@ -284,21 +213,21 @@ describe('floe stream on the real broker', () => {
 
   test('a second consumer joins the group mid-stream: the partitions are shared, every message still lands once', async () => {
     const total = 6_000;
-    const values = Array.from({ length: total }, (_, seq) => JSON.stringify(event(seq)));
-    const placed = await produce(REBALANCED.topic, values.slice(0, 3_000));
+    const values = Array.from({ length: total }, (_, seq) => JSON.stringify(streamEvent(seq)));
+    const placed = await produceValues(REBALANCED.topic, values.slice(0, 3_000));
     const first: string[] = [];
     const second: string[] = [];
     const consumers = [startStream(REBALANCED, first)];
     await until('the first consumer landed a few batches', first, () => first.filter((line) => line.startsWith('batch ')).length >= 3);
     consumers.push(startStream(REBALANCED, second));
     await until('the second consumer joined', second, () => second.some((line) => line.startsWith('resuming from the tables:')));
-    placed.push(...(await produce(REBALANCED.topic, values.slice(3_000), 3_000)));
+    placed.push(...(await produceValues(REBALANCED.topic, values.slice(3_000), 3_000)));
     await untilLanded(endsOf(placed), first, second);
     for (const consumer of consumers) assert.equal(await interrupt(consumer), 0, [...first, ...second].join('\n'));
     assert.ok(
       second.some((line) => line.startsWith('batch ')),
       `the second consumer landed batches of its partitions:\n${second.join('\n')}`,
     );
-    await checkLanded(REBALANCED, total, new Set());
+    await checkLanded(dir, REBALANCED, total, new Set());
   });
 });

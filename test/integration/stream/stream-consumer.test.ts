@@ -1,0 +1,151 @@
+// The stream consumer in-process on the real broker (issue #43): a table left behind when a batch
+// landed in the source table but not online (the consumer died between the two commits) is
+// brought up on restart without writing the source table twice; and compactions of the online
+// table racing the stream's commits lose and duplicate nothing. pyiceberg reads the tables.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { FloeError } from '../../../core/errors.js';
+import { compactTable } from '../../../features/compaction/index.js';
+import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
+import { definePushSource } from '../../../features/push-source.js';
+import type { Runtime } from '../../../features/runtime.js';
+import { StreamConsumer } from '../../../features/stream/stream-consumer.js';
+import { recordedOffsets } from '../../../features/stream/stream-offsets.js';
+import { defineStreamSource } from '../../../features/stream-source.js';
+import type { Catalog } from '../../../iceberg/catalog/catalog.js';
+import { formatTableIdentifier, parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
+import { checkLanded, createTopics, endsOf, produceValues, streamEvent } from '../../support/kafka-stream.js';
+import { createSource } from '../../support/online/online-view.js';
+import { testRuntime } from '../../support/runtime.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
+import { kafkaBrokers } from '../../support/services.js';
+
+const dir = scratchFolder('stream-consumer');
+const CASES = ['lagging', 'compacted'] as const;
+const topics = Object.fromEntries(CASES.map((name) => [name, `floe-stream-${name}-${randomUUID()}`]));
+const tables = (name: string) => ({ sourceTable: `rides.stats_${name}`, onlineTable: `floe_online.live_${name}` });
+let runtime: Runtime;
+
+before(async () => {
+  runtime = await testRuntime({
+    directory: dir,
+    catalog: { type: 'sql', name: 'floe_oracle', uri: path.join(dir, 'catalog.db'), warehouse: `file://${path.join(dir, 'warehouse')}` },
+    definitions: [
+      defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
+      ...CASES.flatMap((name) => [
+        defineIcebergSource({ name: `source_${name}`, table: tables(name).sourceTable, timestampField: 'event_timestamp' }),
+        definePushSource({ name: `push_${name}`, batchSource: `source_${name}` }),
+        defineStreamSource({
+          name: `stream_${name}`,
+          pushSource: `push_${name}`,
+          kafka: { brokers: kafkaBrokers(), topic: topics[name]! },
+          timestampField: 'ts',
+          batch: { maxRows: 100, maxDelayMs: 50 },
+        }),
+        defineFeatureView({
+          name: `live_${name}`,
+          entities: ['driver'],
+          source: `push_${name}`,
+          features: [
+            { name: 'conv_rate', type: 'double' },
+            { name: 'trips', type: 'long' },
+          ],
+          online: { buckets: 4 },
+        }),
+      ]),
+    ],
+  });
+  for (const name of CASES) await createSource(runtime.catalog, tables(name).sourceTable);
+  await createTopics(Object.values(topics));
+});
+
+after(async () => {
+  await runtime?.close();
+});
+
+/** Events 0..total-1 produced to the case's topic; per partition, the offset after its last. */
+async function produced(name: string, total: number): Promise<Map<number, bigint>> {
+  const values = Array.from({ length: total }, (_, seq) => JSON.stringify(streamEvent(seq)));
+  return endsOf(await produceValues(topics[name]!, values));
+}
+
+/** Runs a consumer until it has landed every partition up to `ends`, then stops it. */
+async function streamUntil(consumer: StreamConsumer, ends: ReadonlyMap<number, bigint>): Promise<void> {
+  const running = consumer.run();
+  const deadline = Date.now() + 60_000;
+  while (![...ends].every(([partition, end]) => consumer.positions.get(partition) === end)) {
+    if (Date.now() > deadline) assert.fail(`the consumer reached ${JSON.stringify([...consumer.positions].map(String))} in 60 s`);
+    await Promise.race([running, new Promise((resolve) => setTimeout(resolve, 50))]);
+  }
+  await consumer.stop();
+  await running;
+}
+
+/** The catalog, but the first commit to `table` is refused: the process "dies" before that table's commit. */
+function refusingFirstCommit(catalog: Catalog, table: string): Catalog {
+  let refused = false;
+  return new Proxy(catalog, {
+    get(target, property) {
+      if (property === 'commitTable')
+        return (...args: Parameters<Catalog['commitTable']>) => {
+          if (!refused && formatTableIdentifier(args[0]) === table) {
+            refused = true;
+            return Promise.reject(new FloeError('invalid-input', `test: the commit to ${table} never happens`));
+          }
+          return target.commitTable(...args);
+        };
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+describe('the stream consumer on the real broker', () => {
+  test('a batch in the source table but not online: the restart brings the online table up and writes the source table nothing twice', async () => {
+    const { sourceTable, onlineTable } = tables('lagging');
+    const ends = await produced('lagging', 600);
+    const dying = new StreamConsumer({ ...runtime, catalog: refusingFirstCommit(runtime.catalog, onlineTable) }, 'stream_lagging');
+    await assert.rejects(dying.run(), /never happens/);
+    const offsets = async (table: string) =>
+      recordedOffsets((await runtime.catalog.loadTable(parseTableIdentifier(table))).metadata, 'stream_lagging');
+    assert.ok((await offsets(sourceTable)).size > 0, 'the first batch landed in the source table');
+    assert.equal((await offsets(onlineTable)).size, 0, 'and not online');
+
+    const resumed: ReadonlyMap<number, bigint>[] = [];
+    await streamUntil(new StreamConsumer(runtime, 'stream_lagging', { onResume: (at) => resumed.push(at) }), ends);
+    assert.equal(resumed[0]!.size, 0, 'resumed from the lagging online table: the earliest offsets');
+    await checkLanded(dir, { sourceTable, onlineTable }, 600, new Set());
+    assert.deepEqual(await offsets(sourceTable), ends);
+    assert.deepEqual(await offsets(onlineTable), ends);
+  });
+
+  test('compactions of the online table racing the stream: every message once in the source table, online = latest per key', async () => {
+    const { sourceTable, onlineTable } = tables('compacted');
+    const ends = await produced('compacted', 3_000);
+    let streaming = true;
+    let compactions = 0;
+    const compacting = (async () => {
+      while (streaming) {
+        const summary = await compactTable(runtime, { featureView: 'live_compacted' }, { minFiles: 1, skipCleanup: true }).catch(
+          (error: unknown) => {
+            // The online table appears with the stream's first batch.
+            if (FloeError.is(error, 'not-found')) return undefined;
+            throw error;
+          },
+        );
+        if (summary?.snapshotId !== null && summary?.snapshotId !== undefined) compactions += 1;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    try {
+      await streamUntil(new StreamConsumer(runtime, 'stream_compacted'), ends);
+    } finally {
+      streaming = false;
+      await compacting;
+    }
+    assert.ok(compactions >= 2, `compactions committed while streaming: ${compactions}`);
+    await checkLanded(dir, { sourceTable, onlineTable }, 3_000, new Set());
+  });
+});
