@@ -4,3 +4,5 @@ export { connectWorker, createWorker } from '../workers/worker.js';
 export type { WorkerOptions } from '../workers/worker.js';
 export type { TemporalConnectionSettings } from '../workers/temporal-connection.js';
 export { runWorker } from '../workers/run.js';
+export { StreamConsumer } from '../features/stream/stream-consumer.js';
+export type { StreamBatchProgress, StreamConsumerOptions } from '../features/stream/stream-consumer.js';

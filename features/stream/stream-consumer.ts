@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
-import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
+import { FloeError } from '../../core/errors.js';
+import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { FeatureContext } from '../context.js';
 import { withScratchDirectory } from '../context.js';
@@ -247,13 +248,13 @@ export class StreamConsumer {
    */
   private async land(batch: readonly StreamMessage[], tables: BatchTables): Promise<void> {
     const started = performance.now();
-    const ends = new Map<number, bigint>();
+    const ranges = new Map<number, readonly [first: bigint, next: bigint]>();
     const good: { position: MessagePosition; rows: Exclude<ReturnType<typeof messageRow>, string> }[] = [];
     const letters: DeadLetter[] = [];
     const receivedAt = new Date();
     for (const message of batch) {
       const { partition, offset } = message;
-      if ((ends.get(partition) ?? -1n) < offset + 1n) ends.set(partition, offset + 1n);
+      ranges.set(partition, [ranges.get(partition)?.[0] ?? offset, offset + 1n]);
       const row = messageRow(tables.shape, message.value);
       if (typeof row !== 'string') good.push({ position: { partition, offset }, rows: row });
       else
@@ -267,6 +268,7 @@ export class StreamConsumer {
           receivedAt,
         });
     }
+    const ends = new Map([...ranges].map(([partition, [, next]]) => [partition, next]));
     const batchId = randomUUID();
     const commits = await withScratchDirectory(this.context, `stream-${batchId}`, async (directory) => {
       const landed: StreamTableCommit[] = [];
@@ -293,8 +295,8 @@ export class StreamConsumer {
             }),
           ),
         );
-        const failed = settled.find((result) => result.status === 'rejected');
-        if (failed !== undefined) throw failed.reason;
+        const failed = settled.findIndex((result) => result.status === 'rejected');
+        if (failed >= 0) throw batchFailure(this.stream, targets[failed]!, (settled[failed] as PromiseRejectedResult).reason, ranges);
         landed.push(...settled.map((result) => (result as PromiseFulfilledResult<StreamTableCommit>).value));
       };
       if (letters.length > 0) await land('dead', deadLetterRequests(letters), letters, [tables.deadLetters]);
@@ -317,6 +319,26 @@ export class StreamConsumer {
       tables: commits,
     });
   }
+}
+
+/** A batch's rows that could not land in a table, named by stream, topic and the offsets of each partition. */
+function batchFailure(
+  stream: StreamSourceDefinition,
+  target: TableTarget,
+  cause: unknown,
+  batch: ReadonlyMap<number, readonly [bigint, bigint]>,
+): FloeError {
+  const ranges = [...batch].map(([partition, [first, next]]) => `partition ${partition} offsets ${first}..${next - 1n}`).join(', ');
+  const detail = FloeError.is(cause) ? cause.detail : String(cause);
+  return new FloeError(
+    FloeError.is(cause) ? cause.kind : 'io',
+    `Stream source ${stream.name} (topic ${stream.kafka.topic}): the batch of ${ranges} did not land in ${formatTableIdentifier(target.identifier)}: ${detail}; a restart resumes from the tables`,
+    {
+      context: { stream: stream.name, topic: stream.kafka.topic, table: formatTableIdentifier(target.identifier) },
+      cause,
+      retryable: FloeError.is(cause) && cause.retryable,
+    },
+  );
 }
 
 interface BatchTables {

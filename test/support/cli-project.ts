@@ -134,3 +134,32 @@ workDirectory: work
 `,
   );
 }
+
+/** A module of this checkout's `features/` (e.g. `definitions.ts`), as a quoted import specifier for a project's features.ts. */
+export function featuresModule(name: string): string {
+  return JSON.stringify(path.join(root, 'features', name));
+}
+
+/**
+ * Writes an ES-module project in `directory` on a SQLite catalog (file paths, as Floe's SQL catalog
+ * takes them): package.json, `features` as features.ts (importing with featuresModule) and a
+ * floe.yaml with `yaml` (more sections) after the catalog.
+ */
+export async function writeSqlCatalogProject(
+  directory: string,
+  options: { project: string; catalog: { uri: string; warehouse: string }; features: string; yaml?: string },
+): Promise<void> {
+  await writeFile(path.join(directory, 'package.json'), '{"type": "module"}\n');
+  await writeFile(path.join(directory, 'features.ts'), options.features);
+  await writeFile(
+    path.join(directory, 'floe.yaml'),
+    `project: ${options.project}
+catalog:
+  type: sql
+  name: floe_oracle
+  uri: ${JSON.stringify(options.catalog.uri)}
+  warehouse: ${JSON.stringify(options.catalog.warehouse)}
+${options.yaml ?? ''}workDirectory: work
+`,
+  );
+}

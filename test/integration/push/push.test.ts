@@ -17,6 +17,7 @@ import type { Runtime } from '../../../features/runtime.js';
 import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
 import { testRuntime } from '../../support/runtime.js';
 import { serverError } from '../../support/server-error.js';
+import { featuresModule, writeSqlCatalogProject } from '../../support/cli-project.js';
 import { createSource } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
@@ -153,12 +154,11 @@ before(async () => {
     ],
   });
   await createSource(runtime.catalog, SOURCE_TABLE);
-  const module = (name: string) => JSON.stringify(path.join(root, 'features', name));
-  await writeFile(path.join(dir, 'package.json'), '{"type": "module"}\n');
-  await writeFile(
-    path.join(dir, 'features.ts'),
-    `import { defineEntity, defineFeatureView, defineIcebergSource } from ${module('definitions.ts')};
-import { definePushSource } from ${module('push-source.ts')};
+  await writeSqlCatalogProject(dir, {
+    project: 'push_test',
+    catalog,
+    features: `import { defineEntity, defineFeatureView, defineIcebergSource } from ${featuresModule('definitions.ts')};
+import { definePushSource } from ${featuresModule('push-source.ts')};
 export const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
 export const source = defineIcebergSource({ name: 'driver_source', table: ${JSON.stringify(SOURCE_TABLE)}, timestampField: 'event_timestamp', createdTimestampField: 'created' });
 export const push = definePushSource({ name: 'driver_push', batchSource: 'driver_source' });
@@ -170,20 +170,8 @@ export const view = defineFeatureView({
   online: { buckets: 4 },
 });
 `,
-  );
-  await writeFile(
-    path.join(dir, 'floe.yaml'),
-    `project: push_test
-catalog:
-  type: sql
-  name: floe_oracle
-  uri: ${JSON.stringify(catalog.uri)}
-  warehouse: ${JSON.stringify(catalog.warehouse)}
-push:
-  maxDelayMs: 100
-workDirectory: work
-`,
-  );
+    yaml: 'push:\n  maxDelayMs: 100\n',
+  });
   [{ url: urlA }, { url: urlB }] = await Promise.all([startServe(), startServe()]);
 });
 

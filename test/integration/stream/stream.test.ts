@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { exitCode, interrupt } from '../../support/child-process.js';
+import { featuresModule, writeSqlCatalogProject } from '../../support/cli-project.js';
 import { createSource } from '../../support/online/online-view.js';
 import { checkLanded, createTopics, endsOf, produceValues, readTable, streamEvent } from '../../support/kafka-stream.js';
 import { testRuntime } from '../../support/runtime.js';
@@ -126,27 +126,15 @@ before(async () => {
   const runtime = await testRuntime({ directory: dir, catalog, definitions: [] });
   for (const { sourceTable } of [KILLED, REBALANCED]) await createSource(runtime.catalog, sourceTable);
   await runtime.close();
-  const module = (name: string) => JSON.stringify(path.join(root, 'features', name));
-  await writeFile(path.join(dir, 'package.json'), '{"type": "module"}\n');
-  await writeFile(
-    path.join(dir, 'features.ts'),
-    `import { defineEntity, defineFeatureView, defineIcebergSource } from ${module('definitions.ts')};
-import { definePushSource } from ${module('push-source.ts')};
-import { defineStreamSource } from ${module('stream-source.ts')};
+  await writeSqlCatalogProject(dir, {
+    project: 'stream_test',
+    catalog,
+    features: `import { defineEntity, defineFeatureView, defineIcebergSource } from ${featuresModule('definitions.ts')};
+import { definePushSource } from ${featuresModule('push-source.ts')};
+import { defineStreamSource } from ${featuresModule('stream-source.ts')};
 export const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
 ${caseDefinitions(KILLED)}${caseDefinitions(REBALANCED)}`,
-  );
-  await writeFile(
-    path.join(dir, 'floe.yaml'),
-    `project: stream_test
-catalog:
-  type: sql
-  name: floe_oracle
-  uri: ${JSON.stringify(catalog.uri)}
-  warehouse: ${JSON.stringify(catalog.warehouse)}
-workDirectory: work
-`,
-  );
+  });
   await createTopics([KILLED.topic, REBALANCED.topic]);
 });
 
