@@ -91,6 +91,7 @@ export class StreamConsumer {
 
   /** Reads and lands batches until stop(); rejects when a batch cannot land. */
   async run(): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => (this.finished = { resolve, reject }));
     const tables = await this.tables();
     this.batchTables = tables;
     await tables.deadLetters.load();
@@ -132,7 +133,11 @@ export class StreamConsumer {
           (error: unknown) => this.fail(error),
         ),
     );
-    const done = new Promise<void>((resolve, reject) => (this.finished = { resolve, reject }));
+    // Stopped while starting: nothing was taken yet.
+    if (this.stopping) {
+      await this.close();
+      return;
+    }
     messages.on('data', (message: StreamMessage) => this.take(message));
     messages.on('error', (error: unknown) => void this.fail(error));
     return done;
@@ -155,12 +160,14 @@ export class StreamConsumer {
     }
   }
 
-  /** Per partition, the messages of the topic not landed yet (the topic's end offset minus this consumer's position). */
+  /** Per partition assigned to this consumer, the messages not landed yet (the partition's end offset minus this consumer's position). */
   async lag(): Promise<Map<number, bigint>> {
     const lag = new Map<number, bigint>();
     if (this.consumer === undefined) return lag;
-    const ends = (await this.consumer.listOffsets({ topics: [this.stream.kafka.topic] })).get(this.stream.kafka.topic) ?? [];
-    ends.forEach((end, partition) => lag.set(partition, end - (this.positions.get(partition) ?? 0n)));
+    const { topic } = this.stream.kafka;
+    const ends = (await this.consumer.listOffsets({ topics: [topic] })).get(topic) ?? [];
+    const assigned = this.consumer.assignments?.find((assignment) => assignment.topic === topic)?.partitions ?? [];
+    for (const partition of assigned) lag.set(partition, (ends[partition] ?? 0n) - (this.positions.get(partition) ?? 0n));
     return lag;
   }
 
@@ -220,9 +227,13 @@ export class StreamConsumer {
     this.finished?.reject(error);
   }
 
+  /** Closes the stream and leaves the group, once. */
   private async close(): Promise<void> {
-    await this.messages?.close();
-    await this.consumer?.close();
+    const { messages, consumer } = this;
+    this.messages = undefined;
+    this.consumer = undefined;
+    await messages?.close();
+    await consumer?.close();
   }
 
   /** The tables a batch lands in, and how a message becomes a row. */

@@ -19,20 +19,20 @@ export function streamEvent(seq: number): Record<string, unknown> {
   return { driver_id: seq % STREAM_DRIVERS, conv_rate: seq / 4096, trips: seq, ts: new Date(EPOCH + seq * 1000).toISOString() };
 }
 
-export async function createTopics(topics: readonly string[], partitions = 3): Promise<void> {
-  const admin = new Admin({ clientId: 'floe-stream-test-admin', bootstrapBrokers: kafkaBrokers() });
+export async function createTopics(topics: readonly string[], brokers = kafkaBrokers()): Promise<void> {
+  const admin = new Admin({ clientId: 'floe-stream-test-admin', bootstrapBrokers: brokers });
   try {
-    await admin.createTopics({ topics: [...topics], partitions, replicas: 1 });
+    await admin.createTopics({ topics: [...topics], partitions: 3, replicas: 1 });
   } finally {
     await admin.close();
   }
 }
 
 /** Produces the values (message `firstSeq + i` keyed by seq % 7, 100 in flight); where each landed, in order. */
-export async function produceValues(topic: string, values: readonly string[], firstSeq = 0): Promise<Placed[]> {
+export async function produceValues(topic: string, values: readonly string[], firstSeq = 0, brokers = kafkaBrokers()): Promise<Placed[]> {
   const producer = new Producer({
     clientId: 'floe-stream-test',
-    bootstrapBrokers: kafkaBrokers(),
+    bootstrapBrokers: brokers,
     idempotent: true,
     acks: ProduceAcks.ALL,
     serializers: { key: stringSerializer, value: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },

@@ -10,6 +10,8 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { startKafka } from '../../../scripts/services/kafka.js';
+import type { RunningService } from '../../../scripts/services/service.js';
 import { exitCode, interrupt } from '../../support/child-process.js';
 import { featuresModule, writeSqlCatalogProject } from '../../support/cli-project.js';
 import { createSource } from '../../support/online/online-view.js';
@@ -45,24 +47,13 @@ function streamCase(suffix: string): Case {
 
 const KILLED = streamCase('killed');
 const REBALANCED = streamCase('rebalanced');
+const RESTARTED = streamCase('restarted');
 
 /** `floe stream` as a child, its output lines (stdout and stderr) collected in `lines`. */
-function startStream(streamCase: Case, lines: string[]): ChildProcess {
+function startStream(streamCase: Case, lines: string[], brokers = kafkaBrokers()): ChildProcess {
   const child = spawn(
     process.execPath,
-    [
-      floe,
-      'stream',
-      streamCase.stream,
-      '--project',
-      dir,
-      '--brokers',
-      kafkaBrokers().join(','),
-      '--max-rows',
-      '150',
-      '--max-delay-ms',
-      '100',
-    ],
+    [floe, 'stream', streamCase.stream, '--project', dir, '--brokers', brokers.join(','), '--max-rows', '150', '--max-delay-ms', '100'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.push(child);
@@ -124,7 +115,7 @@ before(async () => {
     warehouse: `file://${path.join(dir, 'warehouse')}`,
   };
   const runtime = await testRuntime({ directory: dir, catalog, definitions: [] });
-  for (const { sourceTable } of [KILLED, REBALANCED]) await createSource(runtime.catalog, sourceTable);
+  for (const { sourceTable } of [KILLED, REBALANCED, RESTARTED]) await createSource(runtime.catalog, sourceTable);
   await runtime.close();
   await writeSqlCatalogProject(dir, {
     project: 'stream_test',
@@ -133,7 +124,7 @@ before(async () => {
 import { definePushSource } from ${featuresModule('push-source.ts')};
 import { defineStreamSource } from ${featuresModule('stream-source.ts')};
 export const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
-${caseDefinitions(KILLED)}${caseDefinitions(REBALANCED)}`,
+${caseDefinitions(KILLED)}${caseDefinitions(REBALANCED)}${caseDefinitions(RESTARTED)}`,
   });
   await createTopics([KILLED.topic, REBALANCED.topic]);
 });
@@ -217,5 +208,41 @@ describe('floe stream on the real broker', () => {
       `the second consumer landed batches of its partitions:\n${second.join('\n')}`,
     );
     await checkLanded(dir, REBALANCED, total, new Set());
+  });
+
+  test('the broker restarts mid-stream (on new ports): the consumer is killed and restarted on them, every message lands once', async () => {
+    // A broker of this test's own, so the shared one is never stopped under other tests.
+    const runDir = path.join(dir, 'own-kafka');
+    let broker: RunningService | undefined = await startKafka(runDir, { name: 'kafka-stream-restart' });
+    const brokersOf = (service: RunningService) => service.env.FLOE_TEST_KAFKA_BROKERS!.split(',');
+    try {
+      const brokers = brokersOf(broker);
+      await createTopics([RESTARTED.topic], brokers);
+      const total = 4_000;
+      const values = Array.from({ length: total }, (_, seq) => JSON.stringify(streamEvent(seq)));
+      const placed = await produceValues(RESTARTED.topic, values.slice(0, 3_000), 0, brokers);
+      const first: string[] = [];
+      const consumer = startStream(RESTARTED, first, brokers);
+      await until(
+        'a few batches landed before the broker stops',
+        first,
+        () => first.filter((line) => line.startsWith('batch ')).length >= 3,
+      );
+      for (const managed of broker.processes) await managed.stop();
+      broker = undefined;
+      // The consumer cannot follow the broker to its new ports: it is stopped the hard way.
+      consumer.kill('SIGKILL');
+      await exitCode(consumer);
+      broker = await startKafka(runDir, { name: 'kafka-stream-restart' });
+      const restarted = brokersOf(broker);
+      placed.push(...(await produceValues(RESTARTED.topic, values.slice(3_000), 3_000, restarted)));
+      const second: string[] = [];
+      const again = startStream(RESTARTED, second, restarted);
+      await untilLanded(endsOf(placed), second);
+      assert.equal(await interrupt(again), 0, second.join('\n'));
+      await checkLanded(dir, RESTARTED, total, new Set());
+    } finally {
+      for (const managed of broker?.processes ?? []) await managed.stop();
+    }
   });
 });
