@@ -4,11 +4,13 @@ import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
 import type { Snapshot } from '../../iceberg/spec/snapshot.js';
 import type { FeatureContext } from '../context.js';
+import { carriedStreamOffsets } from '../stream/stream-offsets.js';
 import { defined } from '../../core/defined.js';
 
 // What the snapshots of an online table carry in their summaries, besides the rows: the window a
 // materialization committed, the view's watermark and source cursor (carried forward by every
-// commit, whoever makes it), and the request ids of the pushes it holds. Written and read only here.
+// commit, whoever makes it), and the request ids of the pushes it holds. Written and read only here,
+// but for the stream offsets it carries (features/stream/stream-offsets.ts).
 
 /** Summary properties a materialization commit writes into the online table's snapshot. */
 export const WINDOW_START_PROPERTY = 'floe.window-start';
@@ -132,10 +134,11 @@ export function watermarkOf(metadata: TableMetadata): number | null {
 /**
  * The summary properties every commit to an online table carries forward from the base it commits
  * on, so they survive the expiry of the snapshots that set them: the watermark (advanced to
- * `windowEnd`, when given) and the source cursor (replaced by `sourceCursor`, when given).
+ * `windowEnd`, when given), the source cursor (replaced by `sourceCursor`, when given) and each
+ * stream source's offsets (features/stream/stream-offsets.ts).
  */
 export function carriedSummary(base: TableMetadata, advance: { windowEnd?: Date; sourceCursor?: string } = {}): Record<string, string> {
-  const carried: Record<string, string> = {};
+  const carried: Record<string, string> = carriedStreamOffsets(base);
   const previous = watermarkOf(base);
   const candidates = [previous, advance.windowEnd?.getTime()].filter((value): value is number => value !== undefined && value !== null);
   if (candidates.length > 0) carried[WATERMARK_PROPERTY] = new Date(Math.max(...candidates)).toISOString();

@@ -8,7 +8,7 @@ import type { FeatureContext } from '../context.js';
 import { carriedSummary } from '../online/table-state.js';
 import { deleteWritten, writeStagedRows } from '../push/push-commit.js';
 import type { StagedBatch, TableTarget } from '../push/push-commit.js';
-import { offsetsSummary, recordedOffsets, sameOffsets } from './stream-offsets.js';
+import { carriedStreamOffsets, offsetsSummary, recordedOffsets, sameOffsets } from './stream-offsets.js';
 import type { PartitionOffsets } from './stream-offsets.js';
 
 /** Where a staged request (one message) came from. */
@@ -106,7 +106,9 @@ function streamAppend(
     idempotencyKey: options.idempotencyKey,
     async prepare(base) {
       if (!options.stillAt(base)) throw new OffsetsMoved(formatTableIdentifier(base.identifier), options.stream);
-      const summary = options.online ? { ...options.summary, ...carriedSummary(base.metadata) } : options.summary;
+      // Carried first: this commit's own record replaces the base's.
+      const carried = options.online ? carriedSummary(base.metadata) : carriedStreamOffsets(base.metadata);
+      const summary = { ...carried, ...options.summary };
       return fastAppend([manifest], { idempotencyKey: options.idempotencyKey, summary }).prepare(base);
     },
   };

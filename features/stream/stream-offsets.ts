@@ -5,8 +5,9 @@ import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
 // What a table's snapshots record of a stream source: per Kafka partition, the offset after the
 // last message the table has taken (its rows, or for the dead-letter table its bad messages). Every
 // stream commit to the table writes the whole map, so the newest snapshot that has one is the
-// table's position; a later commit of someone else (a materialization, a compaction) has none and
-// leaves it as it was. Written and read only here.
+// table's position. Floe's other commits (materialization, push, compaction) carry every stream's
+// record forward unchanged (carriedStreamOffsets), so expiring the snapshot that set it loses
+// nothing; a commit of another engine has none and leaves it as it was. Written and read only here.
 
 /** partition → the next offset the table has not taken. */
 export type PartitionOffsets = ReadonlyMap<number, bigint>;
@@ -14,6 +15,19 @@ export type PartitionOffsets = ReadonlyMap<number, bigint>;
 /** The summary property holding a stream source's offsets: `{"<partition>": "<next offset>"}`. */
 export function streamOffsetsProperty(stream: string): string {
   return `floe.stream.${stream}.offsets`;
+}
+
+const STREAM_OFFSETS_PROPERTY = /^floe\.stream\..+\.offsets$/;
+
+/** Every stream's record as of the main branch's head (each from the newest snapshot that has it), to carry into a new snapshot. */
+export function carriedStreamOffsets(metadata: TableMetadata): Record<string, string> {
+  const carried: Record<string, string> = {};
+  const head = snapshotForRef(metadata, MAIN_BRANCH);
+  if (head === null) return carried;
+  for (const snapshot of ancestorsOf(metadata, head.snapshotId))
+    for (const [key, value] of Object.entries(snapshot.summary))
+      if (STREAM_OFFSETS_PROPERTY.test(key) && !Object.hasOwn(carried, key)) carried[key] = value;
+  return carried;
 }
 
 /** The offsets the newest snapshot of the main branch that records the stream holds (empty: the table took nothing yet). */

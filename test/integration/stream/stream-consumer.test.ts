@@ -156,5 +156,11 @@ describe('the stream consumer on the real broker', () => {
     }
     assert.ok(compactions >= 1, `compactions committed while streaming: ${compactions}`);
     await checkLanded(dir, { sourceTable, onlineTable }, 3_000, new Set());
+    // A compaction that expires every older snapshot keeps the stream's position: its snapshot carries it.
+    const summary = await compactTable(runtime, { featureView: 'live_compacted' }, { minFiles: 1, retentionMs: 0, retainLast: 1 });
+    assert.ok(summary.snapshotsExpired > 0, JSON.stringify(summary));
+    const online = await runtime.catalog.loadTable(parseTableIdentifier(onlineTable));
+    assert.equal(online.metadata.snapshots.length, 1);
+    assert.deepEqual(recordedOffsets(online.metadata, 'stream_compacted'), ends);
   });
 });

@@ -6,6 +6,7 @@ import type { TableMetadata } from '../../../iceberg/spec/metadata.js';
 import type { NestedField } from '../../../iceberg/spec/types.js';
 import { offsetsSummary, recordedOffsets, resumeOffsets, streamOffsetsProperty } from '../../../features/stream/stream-offsets.js';
 import { messageRow } from '../../../features/stream/stream-rows.js';
+import { carriedSummary } from '../../../features/online/table-state.js';
 import { defineStreamSource } from '../../../features/stream-source.js';
 
 /** A table whose main branch is these snapshots' summaries, oldest first. */
@@ -110,4 +111,17 @@ test('a bad message becomes the reason it is a dead letter', () => {
     [JSON.stringify({ driver_id: 1, ts: '2024-05-01T00:00:00Z', speed: 3 }), /"speed" is not a column/],
   ];
   for (const [value, reason] of cases) assert.match(String(messageRow(shape, value)), reason, String(value));
+});
+
+test("Floe's other commits carry every stream's record forward, as of the newest snapshot that has it", () => {
+  const metadata = tableWith([
+    offsetsSummary('a', new Map(), new Map([[0, 3n]])),
+    offsetsSummary('b', new Map(), new Map([[1, 4n]])),
+    offsetsSummary('a', new Map([[0, 3n]]), new Map([[0, 9n]])),
+    { 'floe.window-end': '2024-05-01T00:00:00Z' },
+  ]);
+  const carried = carriedSummary(metadata);
+  assert.equal(carried[streamOffsetsProperty('a')], '{"0":"9"}');
+  assert.equal(carried[streamOffsetsProperty('b')], '{"1":"4"}');
+  assert.deepEqual(recordedOffsets(tableWith([{ ...carried }]), 'a'), new Map([[0, 9n]]));
 });
