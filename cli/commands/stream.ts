@@ -16,7 +16,14 @@ export function streamCommand(program: Command): void {
     .option('--max-rows <n>', "a batch's most messages (default: the definition's batch.maxRows)")
     .option('--max-delay-ms <ms>', "a batch's longest wait for more messages (default: the definition's batch.maxDelayMs)")
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
-    .action(async (name: string, options: { brokers?: string; maxRows?: string; maxDelayMs?: string; project: string }) => {
+    .option('--json', 'print each line as a JSON object (event: resume, batch, progress, stopped)')
+    .action(async (name: string, options: { brokers?: string; maxRows?: string; maxDelayMs?: string; project: string; json?: boolean }) => {
+      const say = (event: string, fields: Record<string, unknown>, text: string): void =>
+        console.log(
+          options.json
+            ? JSON.stringify({ event, ...fields }, (_, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))
+            : text,
+        );
       const maxRows = options.maxRows === undefined ? undefined : positiveInteger(options.maxRows, '--max-rows');
       const maxDelayMs = options.maxDelayMs === undefined ? undefined : positiveInteger(options.maxDelayMs, '--max-delay-ms');
       const { loadProject } = await import('../../features/project.js');
@@ -31,7 +38,11 @@ export function streamCommand(program: Command): void {
         ...defined({ maxRows, maxDelayMs, brokers: options.brokers?.split(',').map((broker) => broker.trim()) }),
         onResume: (offsets) => {
           const from = [...offsets].map(([partition, next]) => `${partition}@${next}`).join(' ');
-          console.log(`resuming from the tables: ${from || 'nothing landed yet'} (other partitions from their earliest offset)`);
+          say(
+            'resume',
+            { offsets: Object.fromEntries(offsets) },
+            `resuming from the tables: ${from || 'nothing landed yet'} (other partitions from their earliest offset)`,
+          );
         },
         onBatch: (batch) => {
           landed = {
@@ -42,7 +53,9 @@ export function streamCommand(program: Command): void {
             batches: landed.batches + 1,
           };
           const ends = [...batch.ends].map(([partition, next]) => `${partition}@${next}`).join(' ');
-          console.log(
+          say(
+            'batch',
+            { ...batch, ends: Object.fromEntries(batch.ends) },
             `batch ${landed.batches}: ${batch.messages} message(s), ${batch.rows} row(s), ${batch.deadLetters} dead letter(s) in ${Math.round(batch.commitMs)} ms; next offsets ${ends}`,
           );
         },
@@ -52,23 +65,26 @@ export function streamCommand(program: Command): void {
           (lag) => {
             const seconds = (Date.now() - started) / 1000;
             const lags = [...lag].map(([partition, behind]) => `${partition}:${behind}`).join(' ');
-            console.log(
-              `${consumer.name} ← ${consumer.topic}: ${landed.messages} message(s), ${(landed.rows / seconds).toFixed(1)} rows/s, last commit ${Math.round(landed.commitMs)} ms, lag ${lags || 'unknown'}`,
+            const rowsPerSecond = landed.rows / seconds;
+            say(
+              'progress',
+              { messages: landed.messages, rowsPerSecond, lastCommitMs: landed.commitMs, lag: Object.fromEntries(lag) },
+              `${consumer.name} ← ${consumer.topic}: ${landed.messages} message(s), ${rowsPerSecond.toFixed(1)} rows/s, last commit ${Math.round(landed.commitMs)} ms, lag ${lags || 'unknown'}`,
             );
           },
           () => undefined,
         );
       }, PROGRESS_EVERY_MS);
       const stop = (): void => {
-        console.log(`Stopping ${consumer.name}: landing the batch being gathered`);
+        if (!options.json) console.log(`Stopping ${consumer.name}: landing the batch being gathered`);
         void consumer.stop();
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       try {
-        console.log(`Streaming ${consumer.topic} into ${name}`);
+        if (!options.json) console.log(`Streaming ${consumer.topic} into ${name}`);
         await consumer.run();
-        console.log(`Stopped ${consumer.name}: ${landed.messages} message(s) landed in ${landed.batches} batch(es)`);
+        say('stopped', { ...landed }, `Stopped ${consumer.name}: ${landed.messages} message(s) landed in ${landed.batches} batch(es)`);
       } finally {
         clearInterval(progress);
         process.removeListener('SIGINT', stop);

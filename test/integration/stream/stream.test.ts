@@ -50,10 +50,23 @@ const REBALANCED = streamCase('rebalanced');
 const RESTARTED = streamCase('restarted');
 
 /** `floe stream` as a child, its output lines (stdout and stderr) collected in `lines`. */
-function startStream(streamCase: Case, lines: string[], brokers = kafkaBrokers()): ChildProcess {
+function startStream(streamCase: Case, lines: string[], brokers = kafkaBrokers(), more: readonly string[] = []): ChildProcess {
   const child = spawn(
     process.execPath,
-    [floe, 'stream', streamCase.stream, '--project', dir, '--brokers', brokers.join(','), '--max-rows', '150', '--max-delay-ms', '100'],
+    [
+      floe,
+      'stream',
+      streamCase.stream,
+      '--project',
+      dir,
+      '--brokers',
+      brokers.join(','),
+      '--max-rows',
+      '150',
+      '--max-delay-ms',
+      '100',
+      ...more,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.push(child);
@@ -136,7 +149,12 @@ after(() => {
 /** Waits until the consumers' batch lines together reach every partition's end. */
 async function untilLanded(ends: ReadonlyMap<number, bigint>, ...outputs: string[][]): Promise<void> {
   await until('the consumers reached the end of every partition', outputs.flat(), () => {
-    const landed = landedEnds(outputs.flat().filter((line) => line.startsWith('batch ')));
+    const lines = outputs.flat();
+    const landed = landedEnds(lines.filter((line) => line.startsWith('batch ')));
+    // --json: {"event": "batch", "ends": {"<partition>": "<next>"}, …}
+    for (const line of lines.filter((text) => text.startsWith('{"event":"batch"')))
+      for (const [partition, next] of Object.entries((JSON.parse(line) as { ends: Record<string, string> }).ends))
+        if ((landed.get(Number(partition)) ?? -1n) < BigInt(next)) landed.set(Number(partition), BigInt(next));
     return [...ends].every(([partition, end]) => landed.get(partition) === end);
   });
 }
@@ -237,9 +255,14 @@ describe('floe stream on the real broker', () => {
       const restarted = brokersOf(broker);
       placed.push(...(await produceValues(RESTARTED.topic, values.slice(3_000), 3_000, restarted)));
       const second: string[] = [];
-      const again = startStream(RESTARTED, second, restarted);
+      const again = startStream(RESTARTED, second, restarted, ['--json']);
       await untilLanded(endsOf(placed), second);
       assert.equal(await interrupt(again), 0, second.join('\n'));
+      const events = second.filter((line) => line.startsWith('{')).map((line) => (JSON.parse(line) as { event: string }).event);
+      assert.deepEqual(
+        [...new Set(events)].sort(),
+        ['batch', 'resume', 'stopped'].concat(events.includes('progress') ? ['progress'] : []).sort(),
+      );
       await checkLanded(dir, RESTARTED, total, new Set());
     } finally {
       for (const managed of broker?.processes ?? []) await managed.stop();
