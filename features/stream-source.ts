@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { quotedName } from '../iceberg/catalog/identifier.js';
-import { FloeError } from '../core/errors.js';
+import { parse } from './definitions.js';
 import { identifierSchema, tableIdentifierSchema } from './names.js';
 
 /** The stream formats a stream source reads (Avro later). */
@@ -49,12 +48,5 @@ const streamSourceSchema = z
 export type StreamSourceDefinition = z.infer<typeof streamSourceSchema> & { readonly kind: 'streamSource' };
 
 export function defineStreamSource(input: z.input<typeof streamSourceSchema>): StreamSourceDefinition {
-  const result = streamSourceSchema.safeParse(input);
-  if (result.success) return { kind: 'streamSource', ...result.data };
-  const name =
-    typeof input === 'object' && input !== null && 'name' in input ? quotedName(String((input as { name: unknown }).name)) : '(unnamed)';
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-  throw new FloeError('invalid-input', `Invalid stream source ${name}: ${problems}`, {
-    context: { object: name, field: result.error.issues[0]?.path.join('.') ?? '' },
-  });
+  return { kind: 'streamSource', ...parse(streamSourceSchema, input, 'stream source') };
 }

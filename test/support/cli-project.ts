@@ -140,6 +140,16 @@ export function featuresModule(name: string): string {
   return JSON.stringify(path.join(root, 'features', name));
 }
 
+/** The SQLite catalog of a test folder as Floe's SQL catalog takes it: `<dir>/catalog.db`, warehouse `<dir>/warehouse`. */
+export function sqliteCatalogIn(directory: string): { type: 'sql'; name: string; uri: string; warehouse: string } {
+  return {
+    type: 'sql',
+    name: 'floe_oracle',
+    uri: path.join(directory, 'catalog.db'),
+    warehouse: `file://${path.join(directory, 'warehouse')}`,
+  };
+}
+
 /**
  * Writes an ES-module project in `directory` on a SQLite catalog (file paths, as Floe's SQL catalog
  * takes them): package.json, `features` as features.ts (importing with featuresModule) and a

@@ -17,7 +17,7 @@ import type { Runtime } from '../../../features/runtime.js';
 import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
 import { testRuntime } from '../../support/runtime.js';
 import { serverError } from '../../support/server-error.js';
-import { featuresModule, writeSqlCatalogProject } from '../../support/cli-project.js';
+import { featuresModule, sqliteCatalogIn, writeSqlCatalogProject } from '../../support/cli-project.js';
 import { createSource } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
@@ -123,12 +123,7 @@ async function readBackOnline(base: string, pushed: readonly Pushed[]): Promise<
 }
 
 before(async () => {
-  const catalog = {
-    type: 'sql' as const,
-    name: 'floe_oracle',
-    uri: path.join(dir, 'catalog.db'),
-    warehouse: `file://${path.join(dir, 'warehouse')}`,
-  };
+  const catalog = sqliteCatalogIn(dir);
   runtime = await testRuntime({
     directory: dir,
     catalog,

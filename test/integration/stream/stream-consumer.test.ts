@@ -4,7 +4,6 @@
 // table racing the stream's commits lose and duplicate nothing. pyiceberg reads the tables.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FloeError } from '../../../core/errors.js';
 import { compactTable } from '../../../features/compaction/index.js';
@@ -19,6 +18,7 @@ import { formatTableIdentifier, parseTableIdentifier } from '../../../iceberg/ca
 import { checkLanded, createTopics, endsOf, produceValues, streamEvent } from '../../support/kafka-stream.js';
 import { createSource } from '../../support/online/online-view.js';
 import { testRuntime } from '../../support/runtime.js';
+import { sqliteCatalogIn } from '../../support/cli-project.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { kafkaBrokers } from '../../support/services.js';
 
@@ -31,7 +31,7 @@ let runtime: Runtime;
 before(async () => {
   runtime = await testRuntime({
     directory: dir,
-    catalog: { type: 'sql', name: 'floe_oracle', uri: path.join(dir, 'catalog.db'), warehouse: `file://${path.join(dir, 'warehouse')}` },
+    catalog: sqliteCatalogIn(dir),
     definitions: [
       defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
       ...CASES.flatMap((name) => [

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { startKafka } from '../../../scripts/services/kafka.js';
 import type { RunningService } from '../../../scripts/services/service.js';
 import { exitCode, interrupt } from '../../support/child-process.js';
-import { featuresModule, writeSqlCatalogProject } from '../../support/cli-project.js';
+import { featuresModule, sqliteCatalogIn, writeSqlCatalogProject } from '../../support/cli-project.js';
 import { createSource } from '../../support/online/online-view.js';
 import { checkLanded, createTopics, endsOf, produceValues, readTable, streamEvent } from '../../support/kafka-stream.js';
 import { testRuntime } from '../../support/runtime.js';
@@ -121,12 +121,7 @@ export const view_${suffix} = defineFeatureView({
 }
 
 before(async () => {
-  const catalog = {
-    type: 'sql' as const,
-    name: 'floe_oracle',
-    uri: path.join(dir, 'catalog.db'),
-    warehouse: `file://${path.join(dir, 'warehouse')}`,
-  };
+  const catalog = sqliteCatalogIn(dir);
   const runtime = await testRuntime({ directory: dir, catalog, definitions: [] });
   for (const { sourceTable } of [KILLED, REBALANCED, RESTARTED]) await createSource(runtime.catalog, sourceTable);
   await runtime.close();
