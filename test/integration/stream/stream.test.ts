@@ -203,23 +203,28 @@ describe('floe stream on the real broker', () => {
     assert.match(String(letters.find((row) => row.value === values[1_900])!.reason), /driver_id/);
   });
 
-  test('a second consumer joins the group mid-stream: the partitions are shared, every message still lands once', async () => {
-    const total = 6_000;
+  test('a second consumer joins the group mid-stream, then the first is SIGKILLed: its partitions move to the second, every message lands once', async () => {
+    const total = 9_000;
     const values = Array.from({ length: total }, (_, seq) => JSON.stringify(streamEvent(seq)));
     const placed = await produceValues(REBALANCED.topic, values.slice(0, 3_000));
     const first: string[] = [];
     const second: string[] = [];
-    const consumers = [startStream(REBALANCED, first)];
+    const killed = startStream(REBALANCED, first);
     await until('the first consumer landed a few batches', first, () => first.filter((line) => line.startsWith('batch ')).length >= 3);
-    consumers.push(startStream(REBALANCED, second));
+    const survivor = startStream(REBALANCED, second);
     await until('the second consumer joined', second, () => second.some((line) => line.startsWith('resuming from the tables:')));
-    placed.push(...(await produceValues(REBALANCED.topic, values.slice(3_000), 3_000)));
+    placed.push(...(await produceValues(REBALANCED.topic, values.slice(3_000, 6_000), 3_000)));
     await untilLanded(endsOf(placed), first, second);
-    for (const consumer of consumers) assert.equal(await interrupt(consumer), 0, [...first, ...second].join('\n'));
     assert.ok(
       second.some((line) => line.startsWith('batch ')),
       `the second consumer landed batches of its partitions:\n${second.join('\n')}`,
     );
+    killed.kill('SIGKILL');
+    await exitCode(killed);
+    placed.push(...(await produceValues(REBALANCED.topic, values.slice(6_000), 6_000)));
+    // The group drops the killed member after its session (6 s); the survivor then holds every partition.
+    await untilLanded(endsOf(placed), second);
+    assert.equal(await interrupt(survivor), 0, second.join('\n'));
     await checkLanded(dir, REBALANCED, total, new Set());
   });
 
