@@ -7,7 +7,7 @@ FLOE_NODE_VERSION="${FLOE_NODE_VERSION:-24.21.0}"
 floe_node_is_supported() {
   command -v node >/dev/null 2>&1 &&
     node -e 'const [major, minor] = process.versions.node.split(".").map(Number);
-      process.exit(major > 22 || (major === 22 && minor >= 13) ? 0 : 1)'
+      process.exit(major > 22 || (major === 22 && minor >= 22) ? 0 : 1)'
 }
 
 floe_install_node() {

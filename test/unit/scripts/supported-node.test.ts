@@ -32,7 +32,7 @@ function nodeAfterSourcing(pathFolder: string, cacheDir: string): { node: string
 }
 
 test('a supported Node stays the one on PATH', () => {
-  for (const version of ['22.13.0', '24.1.0', '26.0.0']) {
+  for (const version of ['22.22.0', '24.1.0', '26.0.0']) {
     const folder = fakeNode(join(work, `machine-${version}`), version);
     assert.deepEqual(nodeAfterSourcing(folder, join(work, 'empty-cache')), { node: `v${version}`, status: 0 });
   }
@@ -41,7 +41,7 @@ test('a supported Node stays the one on PATH', () => {
 test("an end-of-life Node is replaced by the cache's LTS", () => {
   const cache = join(work, 'cache');
   fakeNode(join(cache, 'node-v24.99.0-linux-x64', 'bin'), '24.99.0');
-  for (const version of ['20.20.2', '22.12.0']) {
+  for (const version of ['20.20.2', '22.21.0']) {
     const folder = fakeNode(join(work, `old-${version}`), version);
     assert.deepEqual(nodeAfterSourcing(folder, cache), { node: 'v24.99.0', status: 0 });
   }
