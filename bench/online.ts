@@ -73,10 +73,10 @@ const CONNECTIONS = [1, 8, 32] as const;
 const BUCKETS = 16;
 const MAX_REQUESTS_PER_SHAPE = 200_000;
 /**
- * Redis memory per key of Feast's store when no load earlier in the run measured it: 200k rows
- * through redis-cli --pipe took 41.5 MB (used_memory) on this machine.
+ * Redis memory per key of Feast's store when no load earlier in the run measured it: 1M rows
+ * through redis-cli --pipe took 201 MB (used_memory) on this machine.
  */
-const REDIS_BYTES_PER_KEY = 207;
+const REDIS_BYTES_PER_KEY = 201;
 /** Memory kept for everything but Redis when deciding whether Feast's Redis store fits: floe serve, the benchmark's DuckDB (4 GB). */
 const REDIS_HEADROOM_BYTES = 6 * 2 ** 30;
 /** The poll of commit_to_served_ms, and how many windows are committed (the slowest is reported). */
@@ -290,7 +290,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
   const load = new LoadProcess();
   const scales: Record<string, ScaleFigures> = {};
   let extras: Record<string, unknown> = {};
-  const feast = new FeastPeers(python);
+  const feast = new FeastPeers();
   const stamp = Date.now().toString(36);
   try {
     for (const scale of settings.scales) {
@@ -343,10 +343,9 @@ type FeastPeer = { store: FeastOnlineStore; load: FeastLoad; server: ServerProce
  */
 class FeastPeers {
   private current: { wanted: string; scale: string; peers: Promise<FeastPeer[]> } | undefined;
-  /** Measured after the last redis-cli --pipe load. */
+  /** Measured by the last redis-cli --pipe load. */
   private redisBytesPerKey: number | undefined;
-
-  constructor(private readonly python: string) {}
+  private pipeRowsPerS: number | undefined;
 
   /** Before `scale` builds anything: frees what it will not reuse; a reason when Feast is skipped at this scale. */
   async prepare(scale: Scale): Promise<string | undefined> {
@@ -359,8 +358,11 @@ class FeastPeers {
     const gb = (bytes: number): string => (bytes / 2 ** 30).toFixed(1);
     return (
       `Feast's Redis store would hold ${scale.entities} keys in about ${gb(needed)} GB ` +
-      `(${Math.round(bytesPerKey)} B a key, ${this.redisBytesPerKey === undefined ? 'measured by a 200k-row load on this machine' : 'measured by the load earlier in this run'}), ` +
-      `and the machine has ${gb(os.freemem())} GB available of which ${gb(REDIS_HEADROOM_BYTES)} GB stay for floe serve and the benchmark's DuckDB`
+      `(${Math.round(bytesPerKey)} B a key, ${this.redisBytesPerKey === undefined ? 'measured by a 1M-row load on this machine' : 'measured by the load earlier in this run'}), ` +
+      `and the machine has ${gb(os.freemem())} GB available of which ${gb(REDIS_HEADROOM_BYTES)} GB stay for floe serve and the benchmark's DuckDB` +
+      (this.pipeRowsPerS === undefined
+        ? ''
+        : `; loading it would take about ${Math.round(scale.entities / this.pipeRowsPerS / 60)} min at the ${Math.round(this.pipeRowsPerS)} rows/s of that load`)
     );
   }
 
@@ -368,7 +370,11 @@ class FeastPeers {
   start(context: ScaleContext, compacted: Registry): { peers: Promise<FeastPeer[]>; reusedFrom?: string } {
     if (this.current !== undefined) return { peers: this.current.peers, reusedFrom: this.current.scale };
     const peers = startFeastPeers(context, compacted).then(async (started) => {
-      if (context.scale.feastLoad === 'pipe') this.redisBytesPerKey = await redisBytesPerKey(redisUrl());
+      const redis = started.find((peer) => peer.store === 'redis');
+      if (context.scale.feastLoad === 'pipe' && redis !== undefined) {
+        this.redisBytesPerKey = await redisBytesPerKey(redisUrl());
+        this.pipeRowsPerS = redis.load.rows / redis.load.seconds;
+      }
       return started;
     });
     this.current = { wanted: wanted(context.scale), scale: context.scale.name, peers };

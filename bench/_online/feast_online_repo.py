@@ -20,6 +20,8 @@ to `redis-cli --pipe`."""
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import subprocess
 import sys
 import time
@@ -70,8 +72,8 @@ def resp_bulk(value: bytes) -> bytes:
     return b"$%d\r\n%s\r\n" % (len(value), value)
 
 
-def pipe_to_redis(host_port: str) -> int:
-    """Every row of `parquet` as Feast's Redis store writes it (its skip_dedup path: one HSET a row), through redis-cli --pipe."""
+def encode_row_group(index: int) -> tuple[int, bytes]:
+    """Row group `index` of `parquet` as Feast's Redis store writes it (its skip_dedup path: one HSET a row), in Redis's protocol."""
     from feast.infra.online_stores.helpers import _mmh3, _redis_key
     from feast.infra.online_stores.redis import _versioned_fv_name
     from feast.utils import _convert_arrow_to_proto, make_tzaware
@@ -84,24 +86,32 @@ def pipe_to_redis(host_port: str) -> int:
     ts_field = resp_bulk(f"_ts:{name}".encode())
     feature_fields = {feature.name: resp_bulk(_mmh3(f"{name}:{feature.name}")) for feature in feature_view.features}
     command = b"*%d\r\n$4\r\nHSET\r\n" % (2 + 2 * (1 + len(feature_fields)))
+    batch = pq.ParquetFile(parquet).read_row_group(index)
+    chunk = []
+    for entity_key, values, timestamp, _ in _convert_arrow_to_proto(batch, feature_view, join_keys):
+        ts = Timestamp()
+        ts.FromDatetime(make_tzaware(timestamp))
+        chunk.append(command)
+        chunk.append(resp_bulk(_redis_key(project, entity_key, config.entity_key_serialization_version)))
+        chunk.append(ts_field)
+        chunk.append(resp_bulk(ts.SerializeToString()))
+        for feature, value in values.items():
+            chunk.append(feature_fields[feature])
+            chunk.append(resp_bulk(value.SerializeToString()))
+    return batch.num_rows, b"".join(chunk)
+
+
+def pipe_to_redis(host_port: str) -> int:
+    """Every row of `parquet` through redis-cli --pipe, its row groups encoded by one process per core (Feast's conversion is most of the time)."""
     host, port = host_port.rsplit(":", 1)
     cli = subprocess.Popen(["redis-cli", "-h", host, "-p", port, "--pipe"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert cli.stdin is not None
     rows = 0
-    for batch in pq.ParquetFile(parquet).iter_batches(batch_size=BATCH_ROWS):
-        chunk = []
-        for entity_key, values, timestamp, _ in _convert_arrow_to_proto(batch, feature_view, join_keys):
-            ts = Timestamp()
-            ts.FromDatetime(make_tzaware(timestamp))
-            chunk.append(command)
-            chunk.append(resp_bulk(_redis_key(project, entity_key, config.entity_key_serialization_version)))
-            chunk.append(ts_field)
-            chunk.append(resp_bulk(ts.SerializeToString()))
-            for feature, value in values.items():
-                chunk.append(feature_fields[feature])
-                chunk.append(resp_bulk(value.SerializeToString()))
-        cli.stdin.write(b"".join(chunk))
-        rows += batch.num_rows
+    # Forked: the workers inherit the applied store and need nothing pickled but a row group's index.
+    with multiprocessing.get_context("fork").Pool(os.cpu_count()) as pool:
+        for count, chunk in pool.imap(encode_row_group, range(pq.ParquetFile(parquet).num_row_groups)):
+            cli.stdin.write(chunk)
+            rows += count
     output = cli.communicate()[0].decode()
     # redis-cli --pipe ends with "errors: E, replies: R".
     if cli.returncode != 0 or f"errors: 0, replies: {rows}" not in output:
