@@ -16,11 +16,12 @@
 // Each scale, under its own keys (suffix 20k, 1m, 1m_s3, 10m, 10m_s3, 100m_s3):
 // http_1key_8c_p99_ms_<s>, http_100key_8c_p99_ms_<s>, rps_vs_feast_redis_<s> (1 key, 8
 // connections) and rps_vs_feast_redis_100key_<s>, rss_mb_<s> (floe serve's peak resident memory,
-// both runs below), build_s_<s> (writing the table), row_store_build_s_<s> (from the server
-// listening to its row store holding every large file, before any time is taken), first_read_ms_<s>
-// (the first answer of floe serve restarted on the same project directory, so with its row store on
-// disk) and commit_to_served_ms_<s> (the slowest of 3 windows committed one after another, each from
-// its commit's return to the running server answering its value, asked every 20 ms from before the
+// both runs below), build_s_<s> (writing the table), row_store_build_s_<s> (from a fresh server's
+// first answer to its row store holding every large file, before any time is taken),
+// first_read_ms_<s> (the first answer of floe serve restarted on the same project directory, so
+// with its row store on disk, once it listens; restart_ms_<s> from its spawn to listening) and
+// commit_to_served_ms_<s> (the slowest of 3 windows committed one after another, each from its
+// commit's return to the running server answering its value, asked every 20 ms from before the
 // commit; the server refreshes its catalog every second).
 //
 // Headline keys, at the largest local scale with Feast (1M full, 20k quick): http_1key_8c_p99_ms,
@@ -70,7 +71,6 @@ import { defined } from '../core/defined.js';
 
 const KEY_COUNTS = [1, 100] as const;
 const CONNECTIONS = [1, 8, 32] as const;
-const BUCKETS = 16;
 const MAX_REQUESTS_PER_SHAPE = 200_000;
 /**
  * Redis memory per key of Feast's store when no load earlier in the run measured it: 1M rows
@@ -192,6 +192,8 @@ function selectedScales(options: BenchmarkOptions): readonly Scale[] {
 
 interface Settings {
   readonly scales: readonly Scale[];
+  /** Of every online table: a data file holds entities ÷ buckets rows. */
+  readonly buckets: number;
   readonly shapeSeconds: number;
   readonly warmupSeconds: number;
   readonly snapshots: number;
@@ -202,6 +204,7 @@ interface Settings {
 }
 
 const QUICK: Omit<Settings, 'scales'> = {
+  buckets: 16,
   shapeSeconds: 1.5,
   warmupSeconds: 1,
   snapshots: 5,
@@ -211,6 +214,7 @@ const QUICK: Omit<Settings, 'scales'> = {
 };
 
 const FULL: Omit<Settings, 'scales'> = {
+  buckets: 16,
   shapeSeconds: 6,
   warmupSeconds: 3,
   snapshots: 100,
@@ -230,8 +234,9 @@ interface ScaleFigures {
   /** The first answer of a fresh server with no row store on disk yet. */
   first_read_after_start_ms: number;
   row_store_build_s: number;
-  /** The first answer of the server restarted after its row store was built. */
+  /** The first answer of the server restarted after its row store was built, once it listens (restart_ms after its spawn). */
   first_read_ms: number;
+  restart_ms: number;
   /** The slowest of COMMITS windows (each served within one catalog refresh of its commit, so anywhere in 0-1 s). */
   commit_to_served_ms: number;
   commit_to_served_all_ms: number[];
@@ -260,13 +265,16 @@ const AUTH_ROUNDS = 5;
 
 /**
  * Smaller runs of the full scales' code paths, e.g. `--entity-factor 0.01 --shape-seconds 1`:
- * every scale's entity count × F (at least 1,000), and each shape's duration.
+ * every scale's entity count × F (at least 1,000), and each shape's duration. `--buckets B` makes
+ * files large enough for floe serve's row store (more rows than a quarter of its row cache's 2M)
+ * at a smaller scale: `--scale 10m --entity-factor 0.06 --buckets 1`.
  */
 function withOverrides(settings: Settings, args: readonly string[]): Settings {
   const factor = numberArgument(args, '--entity-factor', 1, 1);
   const shapeSeconds = numberArgument(args, '--shape-seconds', settings.shapeSeconds, 600);
   return {
     ...settings,
+    buckets: Math.round(numberArgument(args, '--buckets', settings.buckets, 1_024)) || 1,
     shapeSeconds,
     warmupSeconds: Math.min(settings.warmupSeconds, shapeSeconds),
     scales: settings.scales.map((scale) => ({ ...scale, entities: Math.max(1_000, Math.round(scale.entities * factor)) })),
@@ -428,6 +436,7 @@ function summary(settings: Settings, scales: Record<string, ScaleFigures>, extra
         }),
     ...Object.assign({}, ...settings.scales.map((scale) => scaleKeys(scale, scales[scale.name]!))),
     shape_seconds: settings.shapeSeconds,
+    buckets: settings.buckets,
     feast_workers: 1,
     ...extras,
     scales,
@@ -450,6 +459,7 @@ function scaleKeys(scale: Scale, figures: ScaleFigures): Record<string, unknown>
     ...(figures.feast_load_s?.redis === undefined ? {} : { feast_redis_load_s: figures.feast_load_s.redis }),
     rss_mb: figures.server_rss_mb,
     first_read_ms: figures.first_read_ms,
+    restart_ms: figures.restart_ms,
     commit_to_served_ms: figures.commit_to_served_ms,
     row_store_build_s: figures.row_store_build_s,
     build_s: figures.build_s,
@@ -481,7 +491,11 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
   const label = scale.name;
   log(`${label}: writing ${scale.entities} entities into ${namespace}.compacted (${scale.storage} warehouse)`);
   const buildStarted = performance.now();
-  const compacted = await buildCompactedTable(build, { table: `${namespace}.compacted`, entities: scale.entities, buckets: BUCKETS });
+  const compacted = await buildCompactedTable(build, {
+    table: `${namespace}.compacted`,
+    entities: scale.entities,
+    buckets: settings.buckets,
+  });
   const buildSeconds = (performance.now() - buildStarted) / 1000;
   log(`${label}: table written in ${round(buildSeconds)} s`);
 
@@ -499,14 +513,14 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
           table: `${namespace}.appended`,
           entities: scale.entities,
           snapshots: settings.snapshots,
-          buckets: BUCKETS,
+          buckets: settings.buckets,
           log,
         }),
         aggregated: await buildAggregatedTable(build, {
           namespace,
           entities: scale.entities,
           eventsPerDay: settings.aggregatedEventsPerDay,
-          buckets: BUCKETS,
+          buckets: settings.buckets,
           log,
         }),
       };
@@ -531,7 +545,7 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
       const server = await startFloeServer({
         directory: path.join(context.scratch, 'floe-serve'),
         catalog: context.config,
-        definitions: { kind: 'plain', table: `${namespace}.compacted`, buckets: BUCKETS },
+        definitions: { kind: 'plain', table: `${namespace}.compacted`, buckets: settings.buckets },
       });
       floeServers.push(server);
       return server;
@@ -543,7 +557,7 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
         : startFloeServer({
             directory: path.join(context.scratch, 'floe-serve-aggregated'),
             catalog: context.config,
-            definitions: { kind: 'aggregated', sourceTable, table: onlineTable, buckets: BUCKETS },
+            definitions: { kind: 'aggregated', sourceTable, table: onlineTable, buckets: settings.buckets },
           }),
     ]);
     if (aggregatedServer !== undefined) floeServers.push(aggregatedServer);
@@ -588,6 +602,7 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
       first_read_after_start_ms: firstRead,
       row_store_build_s: rowStoreSeconds,
       first_read_ms: firstReadAfterRestart,
+      restart_ms: Math.round(floe.startMs),
       commit_to_served_ms: Math.max(...commitsToServed),
       commit_to_served_all_ms: commitsToServed,
       server_rss_mb: Math.max(freshPeakMb, floe.peakRssMb()),
@@ -708,7 +723,7 @@ async function measureAuth(context: ScaleContext): Promise<{ off: ShapeFigures; 
     startFloeServer({
       directory: path.join(context.scratch, auth ? 'floe-serve-auth-on' : 'floe-serve-auth-off'),
       catalog: context.config,
-      definitions: { kind: 'plain', table: `${context.namespace}.compacted`, buckets: BUCKETS },
+      definitions: { kind: 'plain', table: `${context.namespace}.compacted`, buckets: context.settings.buckets },
       auth,
     });
   const started = await Promise.allSettled([start(false), start(true)]);
