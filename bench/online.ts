@@ -322,7 +322,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
           engine,
           python,
           load,
-          feast: feastSkipped === undefined ? feast : undefined,
+          feast: scale.feast.length > 0 && feastSkipped === undefined ? feast : undefined,
           scratch: path.join(scratch, scale.name),
           namespace: `bench_online_${stamp}_${scale.name}`,
           onExtras: (found) => (extras = found),
