@@ -11,11 +11,13 @@ start of Python and Feast. Gunicorn with one worker (Floe's server is one proces
 log (Floe writes none), and no worker restart every 1,000 requests (max_requests=0), which would
 time Feast's restarts rather than its reads.
 
-With `pipe` (Redis only) the rows are not written through write_to_online_store, whose Python
-round trips load about 10k rows/s: Feast's own functions turn them into what its Redis store
-writes (_convert_arrow_to_proto, then online_write_batch's layout: one hash per _redis_key, the
-_mmh3 of each `view:feature` and `_ts:view` as fields), sent as HSET commands in Redis's protocol
-to `redis-cli --pipe`."""
+With `pipe` (Redis only) the rows are not written through write_to_online_store (one process, a
+Redis round trip per batch to read the stored timestamps first): Feast's own functions turn them
+into what its Redis store writes (_convert_arrow_to_proto, then online_write_batch's layout: one
+hash per _redis_key, the _mmh3 of each `view:feature` and `_ts:view` as fields), one forked
+process per core, sent as HSET commands in Redis's protocol to `redis-cli --pipe`. Redis then
+holds the same bytes as after write_to_online_store (compared key by key over 2,000 rows); 1M
+rows took 21.9 s this way and 35.9 s through write_to_online_store on 2 busy cores."""
 
 from __future__ import annotations
 
