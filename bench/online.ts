@@ -92,7 +92,7 @@ export function services(options: BenchmarkOptions): readonly ServiceName[] {
   return selectedScales(options).some((scale) => scale.storage === 's3') ? ['python', 'redis', 'rest-catalog'] : ['python', 'redis'];
 }
 
-interface Scale {
+export interface Scale {
   readonly name: string;
   /** The suffix of this scale's own summary keys (`http_1key_8c_p99_ms_10m_s3`), also accepted by `--scale`. */
   readonly key: string;
@@ -179,7 +179,7 @@ const SCALES: readonly Scale[] = [
 ];
 
 /** `--scale a,b` (keys or names, run in SCALES's order); else quick's 20k, or the default run's. */
-function selectedScales(options: BenchmarkOptions): readonly Scale[] {
+export function selectedScales(options: BenchmarkOptions): readonly Scale[] {
   const index = options.args.indexOf('--scale');
   if (index === -1) return options.quick ? SCALES.slice(0, 1) : SCALES.filter((scale) => scale.byDefault);
   const asked = (options.args[index + 1] ?? '').split(',').filter((name) => name !== '');
