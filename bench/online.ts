@@ -1,13 +1,28 @@
-// `npm run bench -- online [--quick]`: online serving over HTTP, Floe's `floe serve` beside Feast's
-// own feature server (`feast serve`) over Redis and over its SQLite online store, holding the same
-// rows (every entity's latest), asked the same requests by the same load generator (autocannon,
-// in its own process, on loopback): 1, 8 and 32 connections × 1 and 100 keys a request.
-// Every server's answers are compared before any time is taken.
+// `npm run bench -- online [--quick] [--scale 10m,10m_s3,100m_s3]`: online serving over HTTP, Floe's
+// `floe serve` beside Feast's own feature server (`feast serve`) over Redis and over its SQLite
+// online store, holding the same rows (every entity's latest), asked the same requests by the same
+// load generator (autocannon, in its own process, on loopback): 1, 8 and 32 connections × 1 and 100
+// keys a request. Every server's answers are compared (1,000 sampled keys) before any time is taken.
 //
-// Scales: quick, 20k entities on a local warehouse (SQL catalog). Full: 20k, 1M and 10M local, and
-// 1M on the S3 server (REST catalog on MinIO; Floe only: Feast's stores do not change with where
-// Floe's tables live). Feast at 10M only when its measured load rate at 1M says loading 10M fits in
-// FEAST_10M_LOAD_BUDGET_S; else `feast_skipped_at_10m` says why.
+// Scales (`--scale` picks some by their key suffix or name, comma-separated): quick, 20k entities on a
+// local warehouse (SQL catalog). Full: 20k, 1M and 10M local, 1M and 10M on the S3 server (REST
+// catalog on MinIO). 100M on S3 (`--scale 100m_s3`) only when asked: building its table alone takes
+// a long while, and it is not in the default run. Feast: Redis and SQLite up to 1M (rows written by
+// write_to_online_store), none at 1M on S3 (Feast's stores do not change with where Floe's tables
+// live); Redis alone from 10M, loaded by redis-cli --pipe with Feast's own key and value encoding
+// (bench/_online/feast_online_repo.py), and kept for the next scale of as many entities. At 100M
+// only when Redis would fit in the machine's memory, else `feast_skipped_at_100m` says why.
+//
+// Each scale, under its own keys (suffix 20k, 1m, 1m_s3, 10m, 10m_s3, 100m_s3):
+// http_1key_8c_p99_ms_<s>, http_100key_8c_p99_ms_<s>, rps_vs_feast_redis_<s> (1 key, 8
+// connections) and rps_vs_feast_redis_100key_<s>, rss_mb_<s> (floe serve's peak resident memory,
+// both runs below), build_s_<s> (writing the table), row_store_build_s_<s> (from a fresh server's
+// first answer to its row store holding every large file, before any time is taken),
+// first_read_ms_<s> (the first answer of floe serve restarted on the same project directory, so
+// with its row store on disk, once it listens; restart_ms_<s> from its spawn to listening) and
+// commit_to_served_ms_<s> (the slowest of 3 windows committed one after another, each from its
+// commit's return to the running server answering its value, asked every 20 ms from before the
+// commit; the server refreshes its catalog every second).
 //
 // Headline keys, at the largest local scale with Feast (1M full, 20k quick): http_1key_8c_p99_ms,
 // http_100key_8c_p99_ms, rps_vs_feast_redis (Floe req/s ÷ Feast-on-Redis req/s, 1 key, 8
@@ -25,7 +40,7 @@
 // `http_agg_<keys>key_8c_*` beside the plain view's `http_plain_<keys>key_8c_*`, and agg_vs_plain =
 // aggregated p50 / plain p50.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Engine } from '../engine/duckdb.js';
 import { registerIcebergFunctions } from '../engine/partition-functions.js';
@@ -40,11 +55,12 @@ import { pythonOracle, redisUrl, restCatalogService } from '../test/support/serv
 import type { BenchmarkOptions } from './run.js';
 import { aggregatedTables, AGGREGATED_VIEW, buildAggregatedTable } from './_online/aggregated.js';
 import { askServer, checkSameAnswers } from './_online/compare-answers.js';
-import { buildAppendedTable, buildCompactedTable, exportRowsForFeast, FEATURES, VIEW } from './_online/dataset.js';
+import { appendWindow, buildAppendedTable, buildCompactedTable, exportRowsForFeast, FEATURES, VIEW } from './_online/dataset.js';
+import type { BuildContext } from './_online/dataset.js';
 import { localDataFiles, peerQuery } from './_online/duckdb-peer.js';
-import { startFeastPeer } from './_online/feast-server.js';
-import type { FeastLoad, FeastOnlineStore } from './_online/feast-server.js';
-import { startFloeServer } from './_online/floe-server.js';
+import { redisBytesPerKey, redisCommand, startFeastPeer } from './_online/feast-server.js';
+import type { FeastLoad, FeastLoadMethod, FeastOnlineStore } from './_online/feast-server.js';
+import { rowStoreIdle, startFloeServer } from './_online/floe-server.js';
 import type { LoadFigures } from './_online/load-generator.js';
 import { median } from './_stats.js';
 import { LoadProcess } from './_online/load-process.js';
@@ -55,33 +71,129 @@ import { defined } from '../core/defined.js';
 
 const KEY_COUNTS = [1, 100] as const;
 const CONNECTIONS = [1, 8, 32] as const;
-const BUCKETS = 16;
 const MAX_REQUESTS_PER_SHAPE = 200_000;
-/** Loading Feast's stores goes through Feast's Python row conversion: at 10M only if it takes less than this. */
-const FEAST_10M_LOAD_BUDGET_S = 300;
-const FEAST_STORES: readonly FeastOnlineStore[] = ['redis', 'sqlite'];
+/**
+ * Redis memory per key of Feast's store when no load earlier in the run measured it: 1M rows
+ * through redis-cli --pipe took 201 MB (used_memory) on this machine.
+ */
+const REDIS_BYTES_PER_KEY = 201;
+/** Memory kept for everything but Redis when deciding whether Feast's Redis store fits: floe serve, the benchmark's DuckDB (4 GB). */
+const REDIS_HEADROOM_BYTES = 6 * 2 ** 30;
+/** The poll of commit_to_served_ms, and how many windows are committed (the slowest is reported). */
+const COMMIT_POLL_MS = 20;
+const COMMITS = 3;
 const PLAIN_FEATURES = FEATURES.map((feature) => `${VIEW}:${feature}`);
 const AGGREGATED_FEATURES = ['count', 'sum', 'avg', 'min', 'max'].flatMap((fn) =>
   ['1h', '1d', '7d'].map((window) => `${AGGREGATED_VIEW}:conv_rate_${fn}_${window}`),
 );
 
-/** Started by bench/run.ts: the quick run uses a local warehouse only, so it starts no MinIO and REST catalog. */
+/** Started by bench/run.ts: MinIO and the REST catalog only when a scale's tables live there. */
 export function services(options: BenchmarkOptions): readonly ServiceName[] {
-  return options.quick ? ['python', 'redis'] : ['python', 'redis', 'rest-catalog'];
+  return selectedScales(options).some((scale) => scale.storage === 's3') ? ['python', 'redis', 'rest-catalog'] : ['python', 'redis'];
 }
 
-interface Scale {
+export interface Scale {
   readonly name: string;
+  /** The suffix of this scale's own summary keys (`http_1key_8c_p99_ms_10m_s3`), also accepted by `--scale`. */
+  readonly key: string;
   readonly storage: 'local' | 's3';
   readonly entities: number;
-  /** Feast's peers at this scale: always, never, or when its load rate measured earlier in the run says it fits the budget. */
-  readonly feast: 'yes' | 'no' | 'if-affordable';
+  /** Feast's online stores beside Floe at this scale, and how their rows get there. */
+  readonly feast: readonly FeastOnlineStore[];
+  readonly feastLoad: FeastLoadMethod;
   /** Library reads, the DuckDB peer, the appended table and the aggregated view (at the smallest scale only: they do not need the others). */
   readonly extras: boolean;
+  /** The headline keys (from the last such scale of the run) and auth on and off are measured here. */
+  readonly headline: boolean;
+  /** In the run without `--scale`. */
+  readonly byDefault: boolean;
+}
+
+const SCALES: readonly Scale[] = [
+  {
+    name: 'local_20k',
+    key: '20k',
+    storage: 'local',
+    entities: 20_000,
+    feast: ['redis', 'sqlite'],
+    feastLoad: 'write',
+    extras: true,
+    headline: true,
+    byDefault: true,
+  },
+  {
+    name: 'local_1m',
+    key: '1m',
+    storage: 'local',
+    entities: 1_000_000,
+    feast: ['redis', 'sqlite'],
+    feastLoad: 'write',
+    extras: false,
+    headline: true,
+    byDefault: true,
+  },
+  {
+    name: 's3_1m',
+    key: '1m_s3',
+    storage: 's3',
+    entities: 1_000_000,
+    feast: [],
+    feastLoad: 'write',
+    extras: false,
+    headline: false,
+    byDefault: true,
+  },
+  {
+    name: 'local_10m',
+    key: '10m',
+    storage: 'local',
+    entities: 10_000_000,
+    feast: ['redis'],
+    feastLoad: 'pipe',
+    extras: false,
+    headline: false,
+    byDefault: true,
+  },
+  {
+    name: 's3_10m',
+    key: '10m_s3',
+    storage: 's3',
+    entities: 10_000_000,
+    feast: ['redis'],
+    feastLoad: 'pipe',
+    extras: false,
+    headline: false,
+    byDefault: true,
+  },
+  {
+    name: 's3_100m',
+    key: '100m_s3',
+    storage: 's3',
+    entities: 100_000_000,
+    feast: ['redis'],
+    feastLoad: 'pipe',
+    extras: false,
+    headline: false,
+    byDefault: false,
+  },
+];
+
+/** `--scale a,b` (keys or names, run in SCALES's order); else quick's 20k, or the default run's. */
+export function selectedScales(options: BenchmarkOptions): readonly Scale[] {
+  const index = options.args.indexOf('--scale');
+  if (index === -1) return options.quick ? SCALES.slice(0, 1) : SCALES.filter((scale) => scale.byDefault);
+  const asked = (options.args[index + 1] ?? '').split(',').filter((name) => name !== '');
+  for (const name of asked)
+    if (!SCALES.some((scale) => scale.key === name || scale.name === name))
+      throw new Error(`--scale ${JSON.stringify(name)} is none of ${SCALES.map((scale) => scale.key).join(', ')}`);
+  if (asked.length === 0) throw new Error(`--scale needs one or more of ${SCALES.map((scale) => scale.key).join(', ')}`);
+  return SCALES.filter((scale) => asked.includes(scale.key) || asked.includes(scale.name));
 }
 
 interface Settings {
   readonly scales: readonly Scale[];
+  /** Of every online table: a data file holds entities ÷ buckets rows. */
+  readonly buckets: number;
   readonly shapeSeconds: number;
   readonly warmupSeconds: number;
   readonly snapshots: number;
@@ -91,8 +203,8 @@ interface Settings {
   readonly aggregatedEventsPerDay: number;
 }
 
-const QUICK: Settings = {
-  scales: [{ name: 'local_20k', storage: 'local', entities: 20_000, feast: 'yes', extras: true }],
+const QUICK: Omit<Settings, 'scales'> = {
+  buckets: 16,
   shapeSeconds: 1.5,
   warmupSeconds: 1,
   snapshots: 5,
@@ -101,13 +213,8 @@ const QUICK: Settings = {
   aggregatedEventsPerDay: 2,
 };
 
-const FULL: Settings = {
-  scales: [
-    { name: 'local_20k', storage: 'local', entities: 20_000, feast: 'yes', extras: true },
-    { name: 'local_1m', storage: 'local', entities: 1_000_000, feast: 'yes', extras: false },
-    { name: 's3_1m', storage: 's3', entities: 1_000_000, feast: 'no', extras: false },
-    { name: 'local_10m', storage: 'local', entities: 10_000_000, feast: 'if-affordable', extras: false },
-  ],
+const FULL: Omit<Settings, 'scales'> = {
+  buckets: 16,
   shapeSeconds: 6,
   warmupSeconds: 3,
   snapshots: 100,
@@ -124,13 +231,25 @@ interface ScaleFigures {
   entities: number;
   build_s: number;
   server_start_ms: number;
+  /** The first answer of a fresh server with no row store on disk yet. */
   first_read_after_start_ms: number;
+  row_store_build_s: number;
+  /** The first answer of the server restarted after its row store was built, once it listens (restart_ms after its spawn). */
+  first_read_ms: number;
+  restart_ms: number;
+  /** The slowest of COMMITS windows (each served within one catalog refresh of its commit, so anywhere in 0-1 s). */
+  commit_to_served_ms: number;
+  commit_to_served_all_ms: number[];
+  /** The peak of both runs of floe serve. */
   server_rss_mb: number;
   floe: ShapeFigures;
   feast_redis?: ShapeFigures;
   feast_sqlite?: ShapeFigures;
   feast_load_s?: Partial<Record<FeastOnlineStore, number>>;
   feast_start_ms?: Partial<Record<FeastOnlineStore, number>>;
+  /** Feast's peers were loaded at this earlier scale of the run (the same rows). */
+  feast_reused_from?: string;
+  feast_redis_bytes_per_key?: number;
   /** Floe req/s ÷ the peer's, per shape. */
   rps_vs_feast_redis?: Partial<Record<Shape, number | null>>;
   rps_vs_feast_sqlite?: Partial<Record<Shape, number | null>>;
@@ -146,13 +265,16 @@ const AUTH_ROUNDS = 5;
 
 /**
  * Smaller runs of the full scales' code paths, e.g. `--entity-factor 0.01 --shape-seconds 1`:
- * every scale's entity count × F (at least 1,000), and each shape's duration.
+ * every scale's entity count × F (at least 1,000), and each shape's duration. `--buckets B` makes
+ * files large enough for floe serve's row store (more rows than a quarter of its row cache's 2M)
+ * at a smaller scale: `--scale 10m --entity-factor 0.06 --buckets 1`.
  */
 function withOverrides(settings: Settings, args: readonly string[]): Settings {
   const factor = numberArgument(args, '--entity-factor', 1, 1);
   const shapeSeconds = numberArgument(args, '--shape-seconds', settings.shapeSeconds, 600);
   return {
     ...settings,
+    buckets: Math.round(numberArgument(args, '--buckets', settings.buckets, 1_024)) || 1,
     shapeSeconds,
     warmupSeconds: Math.min(settings.warmupSeconds, shapeSeconds),
     scales: settings.scales.map((scale) => ({ ...scale, entities: Math.max(1_000, Math.round(scale.entities * factor)) })),
@@ -169,14 +291,14 @@ function numberArgument(args: readonly string[], name: string, fallback: number,
 }
 
 export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
-  const settings = withOverrides(options.quick ? QUICK : FULL, options.args);
+  const settings = withOverrides({ ...(options.quick ? QUICK : FULL), scales: selectedScales(options) }, options.args);
   const scratch = await mkdtemp(path.join(tmpdir(), 'floe-bench-online-'));
   const engine = await Engine.create({ threads: 2, memoryLimit: '4GB', setup: registerIcebergFunctions });
   const python = pythonOracle().python;
   const load = new LoadProcess();
   const scales: Record<string, ScaleFigures> = {};
   let extras: Record<string, unknown> = {};
-  let feastRowsPerS: number | undefined;
+  const feast = new FeastPeers();
   const stamp = Date.now().toString(36);
   try {
     for (const scale of settings.scales) {
@@ -191,18 +313,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
           : floeRestCatalog(restCatalogService());
       const catalog = await loadCatalog(config);
       try {
-        let feastSkipped: string | undefined;
-        let feast = scale.feast === 'yes';
-        if (scale.feast === 'if-affordable') {
-          const estimate = feastRowsPerS === undefined ? undefined : scale.entities / feastRowsPerS;
-          feast = estimate !== undefined && estimate <= FEAST_10M_LOAD_BUDGET_S;
-          if (!feast)
-            feastSkipped =
-              estimate === undefined
-                ? 'no Feast load rate was measured earlier in the run'
-                : `loading ${scale.entities} rows into each Feast online store would take about ${Math.round(estimate / 60)} min ` +
-                  `at the ${Math.round(feastRowsPerS!)} rows/s measured at a smaller scale (write_to_online_store), over the ${FEAST_10M_LOAD_BUDGET_S / 60} min budget`;
-        }
+        const feastSkipped = await feast.prepare(scale);
         const figures = await measureScale({
           scale,
           settings,
@@ -211,22 +322,19 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
           engine,
           python,
           load,
-          feast,
+          feast: scale.feast.length > 0 && feastSkipped === undefined ? feast : undefined,
           scratch: path.join(scratch, scale.name),
           namespace: `bench_online_${stamp}_${scale.name}`,
           onExtras: (found) => (extras = found),
         });
         if (feastSkipped !== undefined) figures.feast_skipped = feastSkipped;
-        if (figures.feast_load_s !== undefined) {
-          const slowest = Math.max(...Object.values(figures.feast_load_s));
-          feastRowsPerS = scale.entities / slowest;
-        }
         scales[scale.name] = figures;
       } finally {
         await catalog.close();
       }
     }
   } finally {
+    await feast.stop();
     await load.close();
     engine.close();
     await rm(scratch, { recursive: true, force: true });
@@ -234,37 +342,132 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
   return summary(settings, scales, extras);
 }
 
-/** The headline keys at the largest local scale with Feast, then every scale's details. */
+type FeastPeer = { store: FeastOnlineStore; load: FeastLoad; server: ServerProcess };
+
+/**
+ * Feast's running peers, kept from one scale to the next when it asks for the same stores over as
+ * many entities (its rows are the same: only where Floe's table lives differs), else stopped, and
+ * the benchmark's own Redis (started for this run by bench/run.ts) emptied.
+ */
+class FeastPeers {
+  private current: { wanted: string; scale: string; peers: Promise<FeastPeer[]> } | undefined;
+  /** Measured by the last redis-cli --pipe load. */
+  private redisBytesPerKey: number | undefined;
+  private pipeRowsPerS: number | undefined;
+
+  /** Before `scale` builds anything: frees what it will not reuse; a reason when Feast is skipped at this scale. */
+  async prepare(scale: Scale): Promise<string | undefined> {
+    if (scale.feast.length === 0) return undefined;
+    if (this.current !== undefined && this.current.wanted !== wanted(scale)) await this.stop({ flush: true });
+    if (this.current !== undefined || scale.feastLoad !== 'pipe') return undefined;
+    const bytesPerKey = this.redisBytesPerKey ?? REDIS_BYTES_PER_KEY;
+    const needed = scale.entities * bytesPerKey;
+    if (needed + REDIS_HEADROOM_BYTES <= os.freemem()) return undefined;
+    const gb = (bytes: number): string => (bytes / 2 ** 30).toFixed(1);
+    return (
+      `Feast's Redis store would hold ${scale.entities} keys in about ${gb(needed)} GB ` +
+      `(${Math.round(bytesPerKey)} B a key, ${this.redisBytesPerKey === undefined ? 'measured by a 1M-row load on this machine' : 'measured by the load earlier in this run'}), ` +
+      `and the machine has ${gb(os.freemem())} GB available of which ${gb(REDIS_HEADROOM_BYTES)} GB stay for floe serve and the benchmark's DuckDB` +
+      (this.pipeRowsPerS === undefined
+        ? ''
+        : `; loading it would take about ${Math.round(scale.entities / this.pipeRowsPerS / 60)} min at the ${Math.round(this.pipeRowsPerS)} rows/s of that load`)
+    );
+  }
+
+  /** The peers of `context`'s scale: the running ones when `prepare` kept them (`reusedFrom` names their scale), else loaded with `compacted`'s rows. */
+  start(context: ScaleContext, compacted: Registry): { peers: Promise<FeastPeer[]>; reusedFrom?: string } {
+    if (this.current !== undefined) return { peers: this.current.peers, reusedFrom: this.current.scale };
+    const peers = startFeastPeers(context, compacted).then(async (started) => {
+      const redis = started.find((peer) => peer.store === 'redis');
+      if (context.scale.feastLoad === 'pipe' && redis !== undefined) {
+        this.redisBytesPerKey = await redisBytesPerKey(redisUrl());
+        this.pipeRowsPerS = redis.load.rows / redis.load.seconds;
+      }
+      return started;
+    });
+    this.current = { wanted: wanted(context.scale), scale: context.scale.name, peers };
+    return { peers };
+  }
+
+  get bytesPerKey(): number | undefined {
+    return this.redisBytesPerKey;
+  }
+
+  async stop(options: { flush?: boolean } = {}): Promise<void> {
+    const peers = await this.current?.peers.catch(() => []);
+    this.current = undefined;
+    await Promise.all((peers ?? []).map((peer) => peer.server.stop()));
+    if (options.flush === true) await redisCommand(redisUrl(), 'FLUSHALL');
+  }
+}
+
+function wanted(scale: Scale): string {
+  return `${scale.entities} ${scale.feast.join('+')} ${scale.feastLoad}`;
+}
+
+/** The headline keys at the last headline scale of the run (1M full, 20k quick), every scale's own keys, then every scale's details. */
 function summary(settings: Settings, scales: Record<string, ScaleFigures>, extras: Record<string, unknown>): Record<string, unknown> {
   const local = settings.scales.filter((scale) => scale.storage === 'local');
-  // The aims are set at the largest scale where Feast always runs (1M; at 10M they differ).
-  const headline = local.filter((scale) => scale.feast === 'yes').at(-1) ?? local.at(-1)!;
-  const figures = scales[headline.name]!;
-  const largest = scales[local.at(-1)!.name]!;
-  const tenMillion = settings.scales.find((scale) => scale.feast === 'if-affordable');
+  const headline = settings.scales.filter((scale) => scale.headline).at(-1);
+  const figures = headline === undefined ? undefined : scales[headline.name]!;
+  const largest = local.length === 0 ? undefined : scales[local.at(-1)!.name]!;
   return {
-    headline_scale: headline.name,
-    entities: headline.entities,
-    http_1key_8c_p99_ms: figures.floe['1key_8c']?.p99_ms,
-    http_100key_8c_p99_ms: figures.floe['100key_8c']?.p99_ms,
-    http_1key_8c_rps: figures.floe['1key_8c']?.rps,
-    rps_vs_feast_redis: figures.rps_vs_feast_redis?.['1key_8c'] ?? null,
-    rps_vs_feast_sqlite: figures.rps_vs_feast_sqlite?.['1key_8c'] ?? null,
-    first_read_after_start_ms: figures.first_read_after_start_ms,
-    server_rss_mb: figures.server_rss_mb,
-    ...authSummary(figures.auth),
-    largest_local_scale: local.at(-1)!.name,
-    largest_local_http_1key_8c_p99_ms: largest.floe['1key_8c']?.p99_ms,
-    largest_local_http_100key_8c_p99_ms: largest.floe['100key_8c']?.p99_ms,
-    largest_local_server_rss_mb: largest.server_rss_mb,
-    ...(tenMillion && scales[tenMillion.name]?.feast_skipped !== undefined
-      ? { feast_skipped_at_10m: scales[tenMillion.name]!.feast_skipped }
-      : {}),
+    ...(headline === undefined || figures === undefined
+      ? {}
+      : {
+          headline_scale: headline.name,
+          entities: headline.entities,
+          http_1key_8c_p99_ms: figures.floe['1key_8c']?.p99_ms,
+          http_100key_8c_p99_ms: figures.floe['100key_8c']?.p99_ms,
+          http_1key_8c_rps: figures.floe['1key_8c']?.rps,
+          rps_vs_feast_redis: figures.rps_vs_feast_redis?.['1key_8c'] ?? null,
+          rps_vs_feast_sqlite: figures.rps_vs_feast_sqlite?.['1key_8c'] ?? null,
+          first_read_after_start_ms: figures.first_read_after_start_ms,
+          server_rss_mb: figures.server_rss_mb,
+          ...authSummary(figures.auth),
+        }),
+    ...(largest === undefined
+      ? {}
+      : {
+          largest_local_scale: local.at(-1)!.name,
+          largest_local_http_1key_8c_p99_ms: largest.floe['1key_8c']?.p99_ms,
+          largest_local_http_100key_8c_p99_ms: largest.floe['100key_8c']?.p99_ms,
+          largest_local_server_rss_mb: largest.server_rss_mb,
+        }),
+    ...Object.assign({}, ...settings.scales.map((scale) => scaleKeys(scale, scales[scale.name]!))),
     shape_seconds: settings.shapeSeconds,
+    buckets: settings.buckets,
     feast_workers: 1,
     ...extras,
     scales,
   };
+}
+
+/** One scale's keys, suffixed with its key (`_10m_s3`). */
+function scaleKeys(scale: Scale, figures: ScaleFigures): Record<string, unknown> {
+  const keys: Record<string, unknown> = {
+    http_1key_8c_p99_ms: figures.floe['1key_8c']?.p99_ms,
+    http_100key_8c_p99_ms: figures.floe['100key_8c']?.p99_ms,
+    http_1key_8c_rps: figures.floe['1key_8c']?.rps,
+    http_100key_8c_rps: figures.floe['100key_8c']?.rps,
+    ...(figures.rps_vs_feast_redis === undefined
+      ? {}
+      : {
+          rps_vs_feast_redis: figures.rps_vs_feast_redis['1key_8c'] ?? null,
+          rps_vs_feast_redis_100key: figures.rps_vs_feast_redis['100key_8c'] ?? null,
+        }),
+    ...(figures.feast_load_s?.redis === undefined ? {} : { feast_redis_load_s: figures.feast_load_s.redis }),
+    rss_mb: figures.server_rss_mb,
+    first_read_ms: figures.first_read_ms,
+    restart_ms: figures.restart_ms,
+    commit_to_served_ms: figures.commit_to_served_ms,
+    row_store_build_s: figures.row_store_build_s,
+    build_s: figures.build_s,
+  };
+  const suffixed = Object.fromEntries(Object.entries(keys).map(([name, value]) => [`${name}_${scale.key}`, value]));
+  // The issue names it by entity count alone (`feast_skipped_at_100m`): Feast's store is the same wherever Floe's table lives.
+  if (figures.feast_skipped !== undefined) suffixed[`feast_skipped_at_${scale.key.replace(/_s3$/, '')}`] = figures.feast_skipped;
+  return suffixed;
 }
 
 interface ScaleContext {
@@ -275,7 +478,8 @@ interface ScaleContext {
   readonly engine: Engine;
   readonly python: string;
   readonly load: LoadProcess;
-  readonly feast: boolean;
+  /** Undefined when Feast is skipped at this scale. */
+  readonly feast: FeastPeers | undefined;
   readonly scratch: string;
   readonly namespace: string;
   readonly onExtras: (extras: Record<string, unknown>) => void;
@@ -287,14 +491,19 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
   const label = scale.name;
   log(`${label}: writing ${scale.entities} entities into ${namespace}.compacted (${scale.storage} warehouse)`);
   const buildStarted = performance.now();
-  const compacted = await buildCompactedTable(build, { table: `${namespace}.compacted`, entities: scale.entities, buckets: BUCKETS });
+  const compacted = await buildCompactedTable(build, {
+    table: `${namespace}.compacted`,
+    entities: scale.entities,
+    buckets: settings.buckets,
+  });
   const buildSeconds = (performance.now() - buildStarted) / 1000;
+  log(`${label}: table written in ${round(buildSeconds)} s`);
 
   // Feast's loads run while the extra tables are built: neither is timed.
-  const servers: { name: string; server: ServerProcess }[] = [];
-  const feastLoads = context.feast ? startFeastPeers(context, compacted) : undefined;
-  // Awaited below (or in `finally`), after the extra tables are built.
-  feastLoads?.catch(() => undefined);
+  const floeServers: ServerProcess[] = [];
+  const feastStart = context.feast?.start(context, compacted);
+  // Awaited below, after the extra tables are built (FeastPeers stops them).
+  feastStart?.peers.catch(() => undefined);
   try {
     let extraTables: { appended: Registry; aggregated: Registry } | undefined;
     if (scale.extras) {
@@ -304,26 +513,27 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
           table: `${namespace}.appended`,
           entities: scale.entities,
           snapshots: settings.snapshots,
-          buckets: BUCKETS,
+          buckets: settings.buckets,
           log,
         }),
         aggregated: await buildAggregatedTable(build, {
           namespace,
           entities: scale.entities,
           eventsPerDay: settings.aggregatedEventsPerDay,
-          buckets: BUCKETS,
+          buckets: settings.buckets,
           log,
         }),
       };
     }
-    const feast = feastLoads === undefined ? [] : await feastLoads;
+    const feast = feastStart === undefined ? [] : await feastStart.peers;
     const feastLoadSeconds: Partial<Record<FeastOnlineStore, number>> = {};
     const feastStartMs: Partial<Record<FeastOnlineStore, number>> = {};
-    for (const peer of feast) {
-      servers.push({ name: `feast_${peer.store}`, server: peer.server });
-      feastLoadSeconds[peer.store] = round(peer.load.seconds);
-      feastStartMs[peer.store] = Math.round(peer.server.startMs);
-    }
+    if (feastStart?.reusedFrom === undefined)
+      for (const peer of feast) {
+        feastLoadSeconds[peer.store] = round(peer.load.seconds);
+        feastStartMs[peer.store] = Math.round(peer.server.startMs);
+      }
+    else log(`${label}: Feast's ${feast.map((peer) => peer.store).join(' and ')} peers as loaded at ${feastStart.reusedFrom}`);
 
     let library: Record<string, unknown> | undefined;
     if (extraTables !== undefined) library = await measureLibrary(context, { compacted, ...extraTables });
@@ -331,55 +541,80 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
     // The aggregated view's server starts beside the plain one (then idles until its turn).
     log(`${label}: starting floe serve${extraTables === undefined ? '' : ' for the plain view and for the aggregated view'}`);
     const { sourceTable, onlineTable } = aggregatedTables(namespace);
-    const [floe, aggregatedServer] = await Promise.all([
-      startFloeServer({
+    const startPlain = async (): Promise<ServerProcess> => {
+      const server = await startFloeServer({
         directory: path.join(context.scratch, 'floe-serve'),
         catalog: context.config,
-        definitions: { kind: 'plain', table: `${namespace}.compacted`, buckets: BUCKETS },
-      }),
+        definitions: { kind: 'plain', table: `${namespace}.compacted`, buckets: settings.buckets },
+      });
+      floeServers.push(server);
+      return server;
+    };
+    const [fresh, aggregatedServer] = await Promise.all([
+      startPlain(),
       extraTables === undefined
         ? undefined
         : startFloeServer({
             directory: path.join(context.scratch, 'floe-serve-aggregated'),
             catalog: context.config,
-            definitions: { kind: 'aggregated', sourceTable, table: onlineTable, buckets: BUCKETS },
+            definitions: { kind: 'aggregated', sourceTable, table: onlineTable, buckets: settings.buckets },
           }),
     ]);
-    servers.unshift({ name: 'floe', server: floe });
-    if (aggregatedServer !== undefined) servers.push({ name: 'floe_aggregated', server: aggregatedServer });
-    const firstRead = await timeFirstRead(floe.url, PLAIN_FEATURES, scale.entities);
-    log(`${label}: floe serve listening after ${Math.round(floe.startMs)} ms; its first read took ${firstRead} ms`);
+    if (aggregatedServer !== undefined) floeServers.push(aggregatedServer);
+    const firstRead = await timeFirstRead(fresh.url, PLAIN_FEATURES, scale.entities);
+    log(`${label}: floe serve listening after ${Math.round(fresh.startMs)} ms; its first read took ${firstRead} ms`);
+    const storing = performance.now();
+    await rowStoreIdle(fresh.url);
+    const rowStoreSeconds = round((performance.now() - storing) / 1000);
+    const freshPeakMb = fresh.peakRssMb();
+    // The same project directory: the restarted server finds the row store the first one built.
+    await fresh.stop();
+    const floe = await startPlain();
+    const firstReadAfterRestart = await timeFirstRead(floe.url, PLAIN_FEATURES, scale.entities);
+    log(
+      `${label}: row store built ${rowStoreSeconds} s after the first read (peak RSS ${freshPeakMb} MB); ` +
+        `restarted, floe serve's first read took ${firstReadAfterRestart} ms`,
+    );
     if (aggregatedServer !== undefined) await probeAggregated(context, aggregatedServer);
 
-    const sample = [1, scale.entities, scale.entities + 1, ...keysFor(7_777, 100, scale.entities)];
-    const plainServers = servers.filter(({ name }) => name !== 'floe_aggregated');
-    await checkSameAnswers(
-      plainServers.map(({ name, server }) => ({ name, url: server.url })),
-      { features: PLAIN_FEATURES, entities: { driver_id: sample } },
+    const plainServers = [{ name: 'floe', url: floe.url }, ...feast.map((peer) => ({ name: `feast_${peer.store}`, url: peer.server.url }))];
+    const samples = [
+      [1, scale.entities, scale.entities + 1],
+      ...Array.from({ length: 10 }, (_, index) => keysFor(7_777 + index, 100, scale.entities)),
+    ];
+    for (const sample of samples) await checkSameAnswers(plainServers, { features: PLAIN_FEATURES, entities: { driver_id: sample } });
+    log(
+      `${label}: ${plainServers.map(({ name }) => name).join(', ')} give the same answers for ${samples.flat().length} keys (one missing)`,
     );
-    log(`${label}: ${plainServers.map(({ name }) => name).join(', ')} give the same answers for ${sample.length} keys (one missing)`);
 
-    const measured = await measureShapes(
-      context.load,
-      plainServers.map(({ name, server }) => ({ name, url: server.url })),
-      PLAIN_FEATURES,
-      scale.entities,
-      settings,
-      label,
-      shapes(),
+    const measured = await measureShapes(context.load, plainServers, PLAIN_FEATURES, scale.entities, settings, label, shapes());
+    const commitsToServed: number[] = [];
+    for (let commit = 0; commit < COMMITS; commit++)
+      commitsToServed.push(await timeCommitToServed(build, compacted, floe.url, scale.entities, commit));
+    log(
+      `${label}: ${COMMITS} windows committed one after another were served ${commitsToServed.join(', ')} ms after their commits returned`,
     );
     const figures: ScaleFigures = {
       storage: scale.storage,
       entities: scale.entities,
       build_s: round(buildSeconds),
-      server_start_ms: Math.round(floe.startMs),
+      server_start_ms: Math.round(fresh.startMs),
       first_read_after_start_ms: firstRead,
-      server_rss_mb: floe.peakRssMb(),
+      row_store_build_s: rowStoreSeconds,
+      first_read_ms: firstReadAfterRestart,
+      restart_ms: Math.round(floe.startMs),
+      commit_to_served_ms: Math.max(...commitsToServed),
+      commit_to_served_all_ms: commitsToServed,
+      server_rss_mb: Math.max(freshPeakMb, floe.peakRssMb()),
       floe: measured['floe']!,
     };
     if (feast.length > 0) {
-      figures.feast_load_s = feastLoadSeconds;
-      figures.feast_start_ms = feastStartMs;
+      if (feastStart?.reusedFrom === undefined) {
+        figures.feast_load_s = feastLoadSeconds;
+        figures.feast_start_ms = feastStartMs;
+      } else figures.feast_reused_from = feastStart.reusedFrom;
+      const bytesPerKey = scale.feastLoad === 'pipe' ? context.feast?.bytesPerKey : undefined;
+      if (bytesPerKey !== undefined) figures.feast_redis_bytes_per_key = Math.round(bytesPerKey);
       for (const peer of feast) {
         const peerFigures = measured[`feast_${peer.store}`]!;
         figures[`feast_${peer.store}`] = peerFigures;
@@ -389,15 +624,52 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
       }
     }
     log(`${label}: floe serve's peak RSS ${figures.server_rss_mb} MB`);
-    await Promise.all(plainServers.map(({ server }) => server.stop()));
-    if (scale.storage === 'local' && scale.feast === 'yes') figures.auth = await measureAuth(context);
+    await floe.stop();
+    if (scale.headline) figures.auth = await measureAuth(context);
 
     if (aggregatedServer !== undefined)
       context.onExtras({ ...(await measureAggregated(context, aggregatedServer, figures.floe)), ...library });
     return figures;
   } finally {
-    const feast = await feastLoads?.catch(() => []);
-    await Promise.all([...servers.map(({ server }) => server.stop()), ...(feast ?? []).map((peer) => peer.server.stop())]);
+    await Promise.all(floeServers.map((server) => server.stop()));
+  }
+}
+
+/**
+ * Commits a new window (100 keys, conv_rate `commit` + 2, which no generated row has) to the view's online
+ * table while one of its keys is asked of the running server every COMMIT_POLL_MS, from before the
+ * commit (as a busy server is asked: its last catalog check is then always recent, and the new
+ * snapshot waits for the next one): the ms from the commit's return to the first answer of the new value.
+ */
+async function timeCommitToServed(build: BuildContext, registry: Registry, url: string, entities: number, commit: number): Promise<number> {
+  const keys = keysFor(31_337 + commit, 100, entities);
+  const convRate = commit + 2;
+  let stopped = false;
+  const served = (async (): Promise<number> => {
+    while (!stopped) {
+      const answer = await askServer(url, { features: [`${VIEW}:conv_rate`], entities: { driver_id: keys.slice(0, 1) } });
+      if (answer.results[answer.metadata.feature_names.indexOf('conv_rate')]?.values[0] === convRate) return performance.now();
+      await new Promise((resolve) => setTimeout(resolve, COMMIT_POLL_MS));
+    }
+    return NaN;
+  })();
+  // Awaited after the commit; a failed ask meanwhile must not go unhandled.
+  served.catch(() => undefined);
+  const timeout = setTimeout(() => (stopped = true), 120_000);
+  try {
+    // Let the poll run for longer than the server's refresh interval (1 s) before the commit.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await appendWindow(build, registry, keys, convRate);
+    const committed = performance.now();
+    const servedAt = await served;
+    if (Number.isNaN(servedAt))
+      throw new Error(`${url} did not serve the window committed (conv_rate ${convRate} for driver ${keys[0]}) within 120 s`);
+    // Below 0 when the new value was served before appendWindow returned (it returns after the catalog's commit).
+    return round(Math.max(0, servedAt - committed));
+  } finally {
+    stopped = true;
+    clearTimeout(timeout);
+    await served.catch(() => undefined);
   }
 }
 
@@ -411,15 +683,13 @@ function shapes(): Shape[] {
 }
 
 /** Exports the rows, loads both of Feast's stores at once, then starts a `feast serve` on each. */
-async function startFeastPeers(
-  context: ScaleContext,
-  compacted: Registry,
-): Promise<{ store: FeastOnlineStore; load: FeastLoad; server: ServerProcess }[]> {
+async function startFeastPeers(context: ScaleContext, compacted: Registry): Promise<FeastPeer[]> {
+  const { scale } = context;
   const parquet = path.join(context.scratch, 'feast-rows.parquet');
   await exportRowsForFeast({ catalog: context.catalog, engine: context.engine, workDirectory: context.scratch }, compacted, parquet);
-  log(`${context.scale.name}: loading ${context.scale.entities} rows into Feast's ${FEAST_STORES.join(' and ')} online stores`);
+  log(`${scale.name}: loading ${scale.entities} rows into Feast's ${scale.feast.join(' and ')} online stores`);
   const started = await Promise.allSettled(
-    FEAST_STORES.map(async (store) => ({
+    scale.feast.map(async (store) => ({
       store,
       ...(await startFeastPeer({
         python: context.python,
@@ -428,6 +698,7 @@ async function startFeastPeers(
         parquet,
         store,
         ...(store === 'redis' ? { redisUrl: redisUrl() } : {}),
+        method: scale.feastLoad,
         log,
       })),
     })),
@@ -437,12 +708,9 @@ async function startFeastPeers(
     await Promise.all(started.map((result) => (result.status === 'fulfilled' ? result.value.server.stop() : undefined)));
     throw (failed as PromiseRejectedResult).reason;
   }
-  return started.map(
-    (result) => (result as PromiseFulfilledResult<{ store: FeastOnlineStore; load: FeastLoad; server: ServerProcess }>).value,
-  );
+  return started.map((result) => (result as PromiseFulfilledResult<FeastPeer>).value);
 }
 
-/** The time of a fresh server's first answer (1 key). */
 /**
  * Two fresh floe serves over the same table, alike but for `server.auth` (one static token, sent by
  * every request to both as `Authorization: Bearer`), started together and taking turns, so that
@@ -455,7 +723,7 @@ async function measureAuth(context: ScaleContext): Promise<{ off: ShapeFigures; 
     startFloeServer({
       directory: path.join(context.scratch, auth ? 'floe-serve-auth-on' : 'floe-serve-auth-off'),
       catalog: context.config,
-      definitions: { kind: 'plain', table: `${context.namespace}.compacted`, buckets: BUCKETS },
+      definitions: { kind: 'plain', table: `${context.namespace}.compacted`, buckets: context.settings.buckets },
       auth,
     });
   const started = await Promise.allSettled([start(false), start(true)]);
@@ -504,6 +772,7 @@ function authSummary(auth: ScaleFigures['auth']): Record<string, number | null> 
   return keys;
 }
 
+/** The time of a server's first answer (1 key). */
 async function timeFirstRead(
   url: string,
   features: readonly string[],

@@ -19,7 +19,7 @@ export function benchRegistry(onlineTable: string, buckets: number): Registry {
   return new Registry(plainDefinitions(onlineTable, buckets));
 }
 
-interface BuildContext {
+export interface BuildContext {
   readonly catalog: Catalog;
   readonly engine: Engine;
   readonly workDirectory: string;
@@ -71,6 +71,23 @@ export async function buildAppendedTable(
     if ((snapshot + 1) % 20 === 0) options.log(`    ${snapshot + 1}/${options.snapshots} snapshots appended`);
   }
   return registry;
+}
+
+/**
+ * A new window committed to the view's online table, as a small materialization leaves it: one
+ * row for each of `keys`, conv_rate `convRate`, with an event time after every row the table holds.
+ */
+export async function appendWindow(context: BuildContext, registry: Registry, keys: readonly number[], convRate: number): Promise<void> {
+  const layout = onlineTableLayout(registry, registry.featureView(VIEW));
+  const at = BASE_SECONDS + 365 * 86_400;
+  await appendQuery({
+    ...context,
+    identifier: layout.identifier,
+    query: `
+      SELECT e::BIGINT AS driver_id, ${convRate}::DOUBLE AS conv_rate, 0.5::DOUBLE AS acc_rate, 1::BIGINT AS avg_daily_trips,
+             to_timestamp(${at}) AS event_ts, to_timestamp(${at + 60}) AS created_ts, to_timestamp(${at + 120}) AS materialized_at
+      FROM unnest([${keys.map((key) => String(Math.trunc(key))).join(', ')}]) AS r(e)`,
+  });
 }
 
 /** Both tables in `namespace`: `appended` and `compacted` (as bench/_online/serve-profile.ts builds them). */

@@ -64,6 +64,20 @@ export async function startFloeServer(options: {
   };
 }
 
+/** Resolves once the server's row store has stored every large file of the snapshots it read (its /metrics gauge at 0). */
+export async function rowStoreIdle(url: string, withinMs = 3_600_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    if (/^floe_online_row_store_pending_files 0$/m.test(metrics)) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `${url}'s row store still had files to store after ${withinMs / 1000} s: ${/^floe_online_row_store_pending_files .*$/m.exec(metrics)?.[0] ?? 'no pending-files gauge'}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 function listening(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let stdout = '';

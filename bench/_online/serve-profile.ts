@@ -18,6 +18,7 @@ import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
 import { createFeatureServer, FEATURE_SERVER_THREADS } from '../../server/feature-server.js';
 import { aggregatedRegistry, AGGREGATED_VIEW, buildAggregatedTable } from './aggregated.js';
 import { benchRegistry, buildTables, VIEW } from './dataset.js';
+import { rowStoreIdle } from './floe-server.js';
 import { keysFor, round } from './measure.js';
 import { defined } from '../../core/defined.js';
 
@@ -131,15 +132,6 @@ async function post(url: string, body: unknown): Promise<{ status: number; text:
     body: JSON.stringify(body),
   });
   return { status: response.status, text: await response.text() };
-}
-
-/** Waits until the server's row store has stored every large file (its /metrics gauge). */
-async function rowStoreIdle(url: string): Promise<void> {
-  for (;;) {
-    const metrics = await (await fetch(`${url}/metrics`)).text();
-    if (/^floe_online_row_store_pending_files 0$/m.test(metrics)) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 function memoryOf(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
