@@ -10,17 +10,16 @@
  * replica and one partition.
  */
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Admin } from '@platformatic/kafka';
-import { withInstallLock } from './install-lock.js';
 import { describeFailure } from './log-tail.js';
-import { cacheDir, logFile, logsDir, repoRoot } from './paths.js';
+import { logFile, repoRoot } from './paths.js';
 import { freePorts } from './ports.js';
 import { startProcess, waitUntilHealthy } from './process.js';
-import { runInstallStep } from './progress.js';
+import { mavenClasspath } from './maven-classpath.js';
 import type { RunningService } from './service.js';
 
 export const KAFKA_POM = join(repoRoot, 'scripts', 'kafka', 'pom.xml');
@@ -32,55 +31,14 @@ const STORAGE_TOOL_MAIN_CLASS = 'kafka.tools.StorageTool';
 /** The one node: broker and controller in one JVM. */
 const NODE_ID = 1;
 
-/** One classpath file per version of the POM, so editing the POM resolves again. */
-function classpathFile(): string {
-  const hash = createHash('sha256').update(readFileSync(KAFKA_POM)).digest('hex').slice(0, 12);
-  return join(cacheDir(), `kafka-${hash}.classpath`);
-}
-
-function readClasspath(file: string): string | undefined {
-  if (!existsSync(file)) return undefined;
-  const classpath = readFileSync(file, 'utf8').trim();
-  // A wiped ~/.m2 leaves a classpath naming jars that are gone: resolve again then.
-  const complete = classpath !== '' && classpath.split(':').every((jar) => existsSync(jar));
-  return complete ? classpath : undefined;
-}
-
-export function kafkaInstalled(): string | undefined {
-  return readClasspath(classpathFile()) === undefined ? undefined : classpathFile();
-}
-
-export async function installKafka(): Promise<string> {
-  const file = classpathFile();
-  const ready = readClasspath(file);
-  if (ready !== undefined) return ready;
-  return withInstallLock('kafka', async () => readClasspath(file) ?? resolveClasspath(file));
-}
-
-async function resolveClasspath(file: string): Promise<string> {
-  const partial = `${file}.partial`;
-  const repoLocal = process.env.FLOE_MAVEN_REPO_LOCAL;
-  mkdirSync(cacheDir(), { recursive: true });
-  await runInstallStep({
-    what: 'Kafka broker classpath',
-    why: `the streaming tests and benchmarks run a real Kafka ${KAFKA_VERSION} broker (Maven downloads its jars once into ~/.m2)`,
-    command: 'mvn',
-    args: [
-      '-B',
-      '-q',
-      '-f',
-      KAFKA_POM,
-      ...(repoLocal ? [`-Dmaven.repo.local=${repoLocal}`] : []),
-      'dependency:build-classpath',
-      `-Dmdep.outputFile=${partial}`,
-    ],
-    log: join(logsDir, 'build-kafka.log'),
-  });
-  renameSync(partial, file);
-  const classpath = readClasspath(file);
-  if (classpath === undefined) throw new Error(`Kafka: Maven wrote ${file} but it names jars that do not exist`);
-  return classpath;
-}
+const kafkaClasspath = mavenClasspath({
+  name: 'kafka',
+  pom: KAFKA_POM,
+  what: 'Kafka broker classpath',
+  why: `the streaming tests and benchmarks run a real Kafka ${KAFKA_VERSION} broker (Maven downloads its jars once into ~/.m2)`,
+});
+export const kafkaInstalled = kafkaClasspath.installed;
+export const installKafka = kafkaClasspath.install;
 
 function javaBinary(): string {
   const javaHome = process.env.JAVA_HOME;

@@ -3,14 +3,11 @@
  * by its JdbcCatalog on a SQLite file in the run's temp dir, storing tables in MinIO through
  * S3FileIO. The Java classpath is resolved once by Maven from scripts/rest-fixture/pom.xml.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheDir, logFile, logsDir, repoRoot } from './paths.js';
+import { logFile, repoRoot } from './paths.js';
 import { freePort } from './ports.js';
 import { httpGetOk, startProcess, waitUntilHealthy } from './process.js';
-import { runInstallStep } from './progress.js';
-import { withInstallLock } from './install-lock.js';
+import { mavenClasspath } from './maven-classpath.js';
 import type { RunningService } from './service.js';
 import { TEST_BUCKET } from './minio.js';
 
@@ -18,54 +15,14 @@ export const REST_FIXTURE_POM = join(repoRoot, 'scripts', 'rest-fixture', 'pom.x
 export const REST_WAREHOUSE = `s3://${TEST_BUCKET}/rest-warehouse`;
 const MAIN_CLASS = 'org.apache.iceberg.rest.RESTCatalogServer';
 
-/** One classpath file per version of the POM, so editing the POM resolves again. */
-function classpathFile(): string {
-  const hash = createHash('sha256').update(readFileSync(REST_FIXTURE_POM)).digest('hex').slice(0, 12);
-  return join(cacheDir(), `rest-fixture-${hash}.classpath`);
-}
-
-function readClasspath(file: string): string | undefined {
-  if (!existsSync(file)) return undefined;
-  const classpath = readFileSync(file, 'utf8').trim();
-  // A wiped ~/.m2 leaves a classpath naming jars that are gone: resolve again then.
-  const complete = classpath !== '' && classpath.split(':').every((jar) => existsSync(jar));
-  return complete ? classpath : undefined;
-}
-
-export function restCatalogInstalled(): string | undefined {
-  return readClasspath(classpathFile()) === undefined ? undefined : classpathFile();
-}
-
-export async function installRestCatalog(): Promise<string> {
-  const file = classpathFile();
-  const ready = readClasspath(file);
-  if (ready !== undefined) return ready;
-  return withInstallLock('rest-fixture', async () => readClasspath(file) ?? resolveClasspath(file));
-}
-
-async function resolveClasspath(file: string): Promise<string> {
-  const partial = `${file}.partial`;
-  const repoLocal = process.env.FLOE_MAVEN_REPO_LOCAL;
-  await runInstallStep({
-    what: 'Iceberg REST fixture classpath',
-    why: "catalog tests need Iceberg's own REST catalog server (Maven downloads its jars once into ~/.m2)",
-    command: 'mvn',
-    args: [
-      '-B',
-      '-q',
-      '-f',
-      REST_FIXTURE_POM,
-      ...(repoLocal ? [`-Dmaven.repo.local=${repoLocal}`] : []),
-      'dependency:build-classpath',
-      `-Dmdep.outputFile=${partial}`,
-    ],
-    log: join(logsDir, 'build-rest-fixture.log'),
-  });
-  renameSync(partial, file);
-  const classpath = readClasspath(file);
-  if (classpath === undefined) throw new Error(`Iceberg REST fixture: Maven wrote ${file} but it names jars that do not exist`);
-  return classpath;
-}
+const restFixtureClasspath = mavenClasspath({
+  name: 'rest-fixture',
+  pom: REST_FIXTURE_POM,
+  what: 'Iceberg REST fixture classpath',
+  why: "catalog tests need Iceberg's own REST catalog server (Maven downloads its jars once into ~/.m2)",
+});
+export const restCatalogInstalled = restFixtureClasspath.installed;
+export const installRestCatalog = restFixtureClasspath.install;
 
 function javaBinary(): string {
   const javaHome = process.env.JAVA_HOME;
