@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { positiveInteger } from '../arguments.js';
 import { defined } from '../../core/defined.js';
 
 /** How often the progress line with each partition's lag is printed. */
@@ -24,6 +23,8 @@ export function streamCommand(program: Command): void {
             ? JSON.stringify({ event, ...fields }, (_, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))
             : text,
         );
+      // Loaded here, as every command's implementation: `floe --help` loads none (cli/start.test.ts).
+      const { positiveInteger } = await import('../arguments.js');
       const maxRows = options.maxRows === undefined ? undefined : positiveInteger(options.maxRows, '--max-rows');
       const maxDelayMs = options.maxDelayMs === undefined ? undefined : positiveInteger(options.maxDelayMs, '--max-delay-ms');
       const { loadProject } = await import('../../features/project.js');
