@@ -78,7 +78,8 @@ export async function rowStoreIdle(url: string, withinMs = 3_600_000): Promise<v
   }
 }
 
-function listening(child: ChildProcess): Promise<string> {
+/** The URL `floe serve --json` prints once it listens. */
+export function listening(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let stdout = '';
     let stderr = '';
