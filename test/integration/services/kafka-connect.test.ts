@@ -41,8 +41,9 @@ function isoTime(millis: number, form: number): string {
   const utc = new Date(millis).toISOString(); // 2024-05-01T00:00:01.000Z
   if (form === 0) return utc;
   if (form === 1) return `${utc.slice(0, 19)}Z`; // whole seconds, Z
-  // Whole seconds at +02:00 (the sink drops the colon of an offset right after the seconds;
-  // with a fraction before the offset it keeps the colon and fails to parse: see the report).
+  // Whole seconds at +02:00. The sink's RecordConverter parses ISO_LOCAL_DATE_TIME + offset
+  // `+HHmm`, dropping an offset's colon only where it follows whole seconds: with a fraction,
+  // `…00.123+02:00` does not parse (and fails the task), while `…00.123Z` and `…00.123+0200` do.
   return `${new Date(millis + 2 * 3_600_000).toISOString().slice(0, 19)}+02:00`;
 }
 
