@@ -5,12 +5,15 @@
  *   stop     stop services a `start` in another terminal left running
  *   status   what is installed and what is running
  * Names: temporal, minio, rest-catalog, python, java-oracle, chromium, postgres, redis, nginx, kafka (default: all).
+ * `kafka` also installs the Kafka Connect worker with Iceberg's sink (scripts/services/kafka-connect.ts),
+ * which benchmarks and tests start for themselves.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromiumInstalled } from './chromium.js';
 import { javaOracleInstalled } from './java-oracle.js';
 import { kafkaInstalled } from './kafka.js';
+import { kafkaConnectInstalled } from './kafka-connect.js';
 import { minioInstalled } from './minio.js';
 import { nginxInstalled } from './nginx.js';
 import { servicesEnvFile, servicesStateFile } from './paths.js';
@@ -103,6 +106,10 @@ function status(): void {
       recorded === undefined ? 'not running' : running ? `running: ${recorded.summary.join('; ')}` : 'recorded but its process is gone';
     process.stdout.write(`${name.padEnd(13)} installed: ${installed[name] ?? 'no'}\n${''.padEnd(13)} ${runningText}\n`);
   }
+  // Installed with kafka, started only by the benchmark or test that needs it.
+  process.stdout.write(
+    `${'kafka-connect'.padEnd(13)} installed: ${kafkaConnectInstalled() ?? 'no'}\n${''.padEnd(13)} started per benchmark/test\n`,
+  );
 }
 
 async function main(argv: readonly string[]): Promise<void> {

@@ -15,12 +15,18 @@ export const SERVICE_NAMES = [
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
+/**
+ * Services a benchmark or test starts for itself, never part of the stack `npm test` and
+ * `npm run services -- start` run (the stack only installs them ahead of time).
+ */
+export type PerRunServiceName = 'kafka-connect';
+
 export function isServiceName(name: string): name is ServiceName {
   return (SERVICE_NAMES as readonly string[]).includes(name);
 }
 
 export interface RunningService {
-  name: ServiceName;
+  name: ServiceName | PerRunServiceName;
   processes: ManagedProcess[];
   /** FLOE_TEST_* variables describing the service to tests. */
   env: Record<string, string>;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { writeEnvFile } from './env-file.js';
 import { installJavaOracle, startJavaOracle } from './java-oracle.js';
 import { installKafka, startKafka } from './kafka.js';
+import { installKafkaConnect } from './kafka-connect.js';
 import { installMinio, startMinio } from './minio.js';
 import { installNginx, startNginx } from './nginx.js';
 import { addShutdownHook } from './process.js';
@@ -45,7 +46,11 @@ export async function installServices(names: readonly ServiceName[]): Promise<vo
     const rest = wanted.has('rest-catalog') ? await settle(installRestCatalog()) : undefined;
     const oracle = wanted.has('java-oracle') ? await settle(installJavaOracle()) : undefined;
     const kafka = wanted.has('kafka') ? await settle(installKafka()) : undefined;
-    const errors = [rest, oracle, kafka].filter((error) => error !== undefined);
+    // Iceberg's Kafka Connect sink, the streaming benchmark's peer, runs beside the broker but is
+    // started per benchmark or test, never here; its classpath is resolved with the broker's so
+    // no benchmark resolves it in the middle of a measurement.
+    const kafkaConnect = wanted.has('kafka') ? await settle(installKafkaConnect()) : undefined;
+    const errors = [rest, oracle, kafka, kafkaConnect].filter((error) => error !== undefined);
     if (errors.length > 0) throw aggregate('building with Maven failed', errors);
   };
   const results = await Promise.allSettled([
@@ -167,7 +172,7 @@ function requireEnv(service: RunningService, key: string): string {
 export interface StackState {
   runDir: string;
   ownerPid: number;
-  services: { name: ServiceName; pids: number[]; commands: string[]; summary: string[] }[];
+  services: { name: RunningService['name']; pids: number[]; commands: string[]; summary: string[] }[];
 }
 
 function writeState(runDir: string, running: readonly RunningService[]): void {
