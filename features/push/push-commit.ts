@@ -50,6 +50,8 @@ export class RequestIdConflictError extends FloeError {
 /** Rows of a batch staged once as NDJSON (all text), read by every table's write. */
 export interface StagedBatch {
   readonly file: string;
+  /** Requests in the file (numbered 0..requests-1 in its `r` field). */
+  readonly requests: number;
   /** The source table's columns in the file, as `c<i>`. */
   readonly columns: readonly CheckedRows['columns'][number]['field'][];
 }
@@ -69,14 +71,19 @@ export async function stageBatch(directory: string, requests: readonly BatchRequ
   });
   const file = path.join(directory, 'batch.ndjson');
   await writeFile(file, lines.join('\n') + '\n');
-  return { file, columns: fields };
+  return { file, requests: requests.length, columns: fields };
 }
 
-/** The staged rows of some requests, typed and named by the source table's columns. */
+/**
+ * The staged rows of some requests, typed and named by the source table's columns. Unfiltered when
+ * they are all of the batch's requests: a stream batch has one request per message, and a list of
+ * 50,000 indexes costs DuckDB more to parse than the rows cost to read.
+ */
 export function stagedRowsSql(staged: StagedBatch, requestIndexes: readonly number[]): string {
   const types = [`${quoteLiteral('r')}: 'INTEGER'`, ...staged.columns.map((_, position) => `${quoteLiteral(`c${position}`)}: 'VARCHAR'`)];
   const projection = staged.columns.map((field, position) => `CAST(${q(`c${position}`)} AS ${duckdbType(field.type)}) AS ${q(field.name)}`);
-  return `SELECT ${projection.join(', ')} FROM read_json(${quoteLiteral(staged.file)}, format = 'newline_delimited', columns = {${types.join(', ')}}) WHERE r IN (${requestIndexes.join(', ')})`;
+  const all = new Set(requestIndexes).size === staged.requests;
+  return `SELECT ${projection.join(', ')} FROM read_json(${quoteLiteral(staged.file)}, format = 'newline_delimited', columns = {${types.join(', ')}})${all ? '' : ` WHERE r IN (${requestIndexes.join(', ')})`}`;
 }
 
 export interface TableTarget {

@@ -24,10 +24,10 @@ export interface PushTableTarget {
  * table (offline). Online, only the rows the source's filter takes are written, as materialization
  * reads only those: what is pushed online agrees with what training sets see offline.
  */
-export function pushTargets(context: FeatureContext, push: PushSourceDefinition, staged: StagedBatch): PushTableTarget[] {
+export function pushTargets(context: FeatureContext, push: PushSourceDefinition, columns: StagedBatch['columns']): PushTableTarget[] {
   const { registry, catalog } = context;
   const source = registry.batchSourceOf(push);
-  const where = sourceFilterSql(source, staged);
+  const where = sourceFilterSql(source, columns);
   const online = registry
     .viewsFedBy(push)
     .filter((view) => view.online.enabled)
@@ -73,9 +73,9 @@ export function onlineTarget(
 }
 
 /** ` WHERE <the source's filter>` over the staged rows `s` (bound to their columns, the source table's), or '' when it has none. */
-function sourceFilterSql(source: IcebergSourceDefinition, staged: StagedBatch): string {
+function sourceFilterSql(source: IcebergSourceDefinition, columns: StagedBatch['columns']): string {
   if (source.filter === undefined) return '';
-  const bound = bind(source.filter, { schemaId: 0, identifierFieldIds: [], fields: staged.columns }, { table: source.table });
+  const bound = bind(source.filter, { schemaId: 0, identifierFieldIds: [], fields: columns }, { table: source.table });
   return ` WHERE ${filterSqlByName(bound, 's')}`;
 }
 

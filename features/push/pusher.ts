@@ -245,7 +245,7 @@ export class Pusher {
     try {
       await withScratchDirectory(this.context, `push-${batchId}`, async (directory) => {
         const staged = await stageBatch(directory, items);
-        const targets = pushTargets(this.context, push, staged).flatMap(({ target, takes }) => {
+        const targets = pushTargets(this.context, push, staged.columns).flatMap(({ target, takes }) => {
           const indexes = items.flatMap((item, index) => (takes(item.to) ? [index] : []));
           return indexes.length === 0 ? [] : [{ target, indexes }];
         });
