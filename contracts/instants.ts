@@ -15,7 +15,39 @@ export const INSTANT_EXAMPLE = '2024-05-01T00:00:00Z (a time without a zone is U
 
 /** Whether `text` is an instant under the rule: a real calendar day, a time of day, an optional zone. */
 export function isInstantText(text: string): boolean {
-  return !Number.isNaN(instantMillis(text));
+  return instantParts(text) !== undefined;
+}
+
+/** The fields of an instant's text, checked against the calendar and the clock; undefined when it is not one. */
+function instantParts(
+  text: string,
+):
+  | {
+      parts: (string | undefined)[];
+      year: number;
+      month: number;
+      day: number;
+      hour: number;
+      minute: number;
+      second: number;
+      offsetHours: number;
+      offsetMinutes: number;
+    }
+  | undefined {
+  const match = INSTANT_TEXT.exec(text);
+  if (match === null) return undefined;
+  const parts = match as unknown as (string | undefined)[];
+  const year = Number(parts[1]);
+  const month = Number(parts[2]);
+  const day = Number(parts[3]);
+  const hour = Number(parts[4] ?? 0);
+  const minute = Number(parts[5] ?? 0);
+  const second = Number(parts[6] ?? 0);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
+  const offsetHours = Number(parts[10] ?? 0);
+  const offsetMinutes = Number(parts[11] ?? 0);
+  if (offsetHours > 23 || offsetMinutes > 59) return undefined;
+  return { parts, year, month, day, hour, minute, second, offsetHours, offsetMinutes };
 }
 
 /**
@@ -23,21 +55,17 @@ export function isInstantText(text: string): boolean {
  * one — `Date.parse` with the rule, in its place. Digits past the millisecond are dropped.
  */
 export function instantMillis(text: string): number {
-  const match = INSTANT_TEXT.exec(text);
-  if (match === null) return Number.NaN;
-  const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', , sign, offsetHours, offsetMinutes = '00'] =
-    match as unknown as (string | undefined)[];
-  const [y, mo, d, h, mi, s] = [year, month, day, hour, minute, second].map(Number) as [number, number, number, number, number, number];
-  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return Number.NaN;
-  const oh = Number(offsetHours ?? 0);
-  const om = Number(offsetMinutes);
-  if (oh > 23 || om > 59) return Number.NaN;
+  const instant = instantParts(text);
+  if (instant === undefined) return Number.NaN;
+  const { parts, year, month, day, hour, minute, second, offsetHours, offsetMinutes } = instant;
+  const fraction = parts[7] ?? '';
+  const sign = parts[9];
   const millis = Number((fraction.slice(1) + '000').slice(0, 3));
-  const utc = Date.UTC(y, mo - 1, d, h, mi, s, millis);
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
   // Date.UTC maps years 0–99 to 1900–1999; setUTCFullYear puts them back.
   const date = new Date(utc);
-  date.setUTCFullYear(y);
-  const offset = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (oh * 60 + om) * 60_000;
+  date.setUTCFullYear(year);
+  const offset = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
   return date.getTime() - offset;
 }
 
@@ -82,5 +110,5 @@ export function isoMicros(micros: bigint): string {
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }

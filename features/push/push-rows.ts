@@ -29,7 +29,7 @@ export function checkPushedRows(
   fields: readonly NestedField[],
   required: ReadonlySet<string>,
 ): CheckedRows {
-  const byName = new Map(fields.map((field) => [field.name, field]));
+  const byName = fieldsByName(fields);
   const given = Object.entries(columns);
   for (const [name, values] of given) {
     if (!byName.has(name))
@@ -87,6 +87,18 @@ export function checkPushedRows(
   };
 }
 
+const namedFields = new WeakMap<readonly NestedField[], ReadonlyMap<string, NestedField>>();
+
+/** The columns by name, made once per schema: a stream checks every message against the same one. */
+function fieldsByName(fields: readonly NestedField[]): ReadonlyMap<string, NestedField> {
+  let byName = namedFields.get(fields);
+  if (byName === undefined) {
+    byName = new Map(fields.map((field) => [field.name, field]));
+    namedFields.set(fields, byName);
+  }
+  return byName;
+}
+
 /**
  * A fingerprint of a request's checked rows, to tell a resent request_id with the same rows (a
  * retry) from one reused for other rows. Only columns holding a value count, so a column the table
@@ -124,6 +136,9 @@ function rangeProblem(type: NestedField['type'], value: unknown): string | undef
   if (type === 'int' || type === 'long') {
     const range = type === 'int' ? INT_RANGE : LONG_RANGE;
     if (typeof value === 'number' && !Number.isInteger(value)) return undefined;
+    // The common case without a BigInt: every safe integer is a long.
+    if (typeof value === 'number' && Number.isSafeInteger(value) && (type === 'long' || (value >= -(2 ** 31) && value < 2 ** 31)))
+      return undefined;
     const integer = BigInt(value);
     if (integer < range.min || integer > range.max) return outside(`${range.min} to ${range.max}`);
     return undefined;
@@ -147,6 +162,8 @@ function valueText(type: NestedField['type'], value: unknown): string | null {
       return typeof value === 'boolean' ? String(value) : null;
     case 'int':
     case 'long': {
+      if (typeof value === 'number' && Number.isSafeInteger(value))
+        return primitive === 'long' || (value >= -(2 ** 31) && value < 2 ** 31) ? String(value) : null;
       const text =
         typeof value === 'bigint'
           ? value.toString()
