@@ -50,9 +50,9 @@ export interface StreamBatchProgress {
  * messages into batches of `maxRows` or `maxDelayMs`, and lands each batch exactly once in the push
  * source's tables (the batch source's table and the fed views' online tables) and bad messages in
  * the dead-letter table. Where to read from comes from the tables' snapshots, never from Kafka's
- * committed offsets; reading pauses while a batch commits, so a slow catalog slows the consumer
- * and memory holds at most a batch. A failed commit stops the consumer (run() rejects): a restart
- * resumes from the tables.
+ * committed offsets. The next batch gathers while one lands, and reading pauses when it is full,
+ * so a slow catalog slows the consumer and memory holds at most two batches. A failed commit stops
+ * the consumer (run() rejects): a restart resumes from the tables.
  */
 export class StreamConsumer {
   private readonly stream: StreamSourceDefinition;
@@ -61,6 +61,8 @@ export class StreamConsumer {
   private consumer: Consumer<string, string, string, string> | undefined;
   private messages: MessagesStream<string, string, string, string> | undefined;
   private pending: StreamMessage[] = [];
+  /** When the first of the pending messages was taken (performance.now()). */
+  private pendingSince = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopping = false;
@@ -195,28 +197,43 @@ export class StreamConsumer {
     const { partition, offset } = message;
     if (offset < (this.taken.get(partition) ?? -1n)) return;
     this.taken.set(partition, offset + 1n);
+    if (this.pending.length === 0) this.pendingSince = performance.now();
     this.pending.push(message);
-    if (this.pending.length >= this.maxRows) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs);
+    if (this.pending.length < this.maxRows) this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs);
+    // A full batch waits while the one before it lands, and reading pauses: a slow catalog slows
+    // the consumer, and memory holds at most two batches.
+    else if (this.running !== undefined) this.messages?.pause();
+    else this.flush();
   }
 
+  /** Starts landing the gathered messages, unless a batch is landing (its end flushes them when due). */
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.running !== undefined || this.pending.length === 0 || this.stopping || this.batchTables === undefined) return;
     const batch = this.pending.splice(0);
-    // No message is read while a batch commits: a slow catalog slows the consumer, memory holds one batch.
-    this.messages?.pause();
-    this.running = this.land(batch, this.batchTables)
-      .then(
-        () => {
-          if (this.stopping) return;
-          this.messages?.resume();
-          if (this.pending.length > 0) this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs);
-        },
-        (error: unknown) => this.fail(error),
-      )
-      .finally(() => (this.running = undefined));
+    // The next batch gathers while this one lands; batches land one at a time, in order.
+    this.running = this.land(batch, this.batchTables).then(
+      () => {
+        this.running = undefined;
+        if (this.stopping) return;
+        this.messages?.resume();
+        this.flushWhenDue();
+      },
+      (error: unknown) => {
+        this.running = undefined;
+        return this.fail(error);
+      },
+    );
+  }
+
+  /** After a batch landed: the next one goes now if it is full or has waited maxDelayMs, else when it will have. */
+  private flushWhenDue(): void {
+    if (this.pending.length === 0) return;
+    const waited = performance.now() - this.pendingSince;
+    if (this.pending.length >= this.maxRows || waited >= this.maxDelayMs) return this.flush();
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.flush(), this.maxDelayMs - waited);
   }
 
   private async fail(error: unknown): Promise<void> {
@@ -248,7 +265,7 @@ export class StreamConsumer {
       required: requiredPushColumns(registry, push, fields),
       timestampColumn: source.timestampField,
     };
-    const rowTables = pushTargets(this.context, push, { file: '', columns: fields }).map(({ target }) => target);
+    const rowTables = pushTargets(this.context, push, fields).map(({ target }) => target);
     return { shape, rowTables, deadLetters: deadLetterTarget(this.context, deadLetterIdentifier(this.stream, source.table)) };
   }
 
