@@ -18,22 +18,21 @@ export function isInstantText(text: string): boolean {
   return instantParts(text) !== undefined;
 }
 
+interface InstantParts {
+  /** The match's groups: [7] the fraction with its dot, [9] the offset's sign. */
+  readonly parts: readonly (string | undefined)[];
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly second: number;
+  readonly offsetHours: number;
+  readonly offsetMinutes: number;
+}
+
 /** The fields of an instant's text, checked against the calendar and the clock; undefined when it is not one. */
-function instantParts(
-  text: string,
-):
-  | {
-      parts: (string | undefined)[];
-      year: number;
-      month: number;
-      day: number;
-      hour: number;
-      minute: number;
-      second: number;
-      offsetHours: number;
-      offsetMinutes: number;
-    }
-  | undefined {
+function instantParts(text: string): InstantParts | undefined {
   const match = INSTANT_TEXT.exec(text);
   if (match === null) return undefined;
   const parts = match as unknown as (string | undefined)[];
