@@ -24,6 +24,7 @@ import { kafkaBrokers, pythonOracle } from '../test/support/services.js';
 import { createEventsTable, onlineFeature, sourceTable, StreamProcesses, writeStreamProject } from './_stream/floe-stream.js';
 import type { StreamCase } from './_stream/floe-stream.js';
 import { freshnessFigures, ProbeFollower, startServe } from './_stream/freshness.js';
+import { startSink, untilRows } from './_stream/kafka-connect-peer.js';
 import { createTopic, PROBE_BASE, produceBulk, produceSteady } from './_stream/topic.js';
 import { round } from './_online/measure.js';
 import type { BenchmarkOptions } from './run.js';
@@ -36,6 +37,8 @@ const MAX_DELAY_MS = 500;
 const PROBE_EVERY_MS = 100;
 /** How often `floe serve` asks the catalog for a newer snapshot during the freshness run. */
 const SERVE_REFRESH_MS = 200;
+/** The sink's `iceberg.control.commit.interval-ms`: Floe's maxDelayMs, its own knob for how fresh a table is. */
+const SINK_COMMIT_INTERVAL_MS = MAX_DELAY_MS;
 
 export const services: readonly ServiceName[] = ['minio', 'rest-catalog', 'kafka', 'python'];
 
@@ -108,6 +111,20 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       }
     }
 
+    const sinkTable = `bench.kc_${run}`;
+    await createEventsTable(catalog, sinkTable);
+    log(`Kafka Connect sink: ${cases.one.topic} → ${sinkTable}`);
+    const sink = await startSink(scratch, { brokers, topic: cases.one.topic, table: sinkTable, commitIntervalMs: SINK_COMMIT_INTERVAL_MS });
+    let sinkFigures;
+    try {
+      const doneAt = await untilRows(catalog, sinkTable, settings.events, 900_000);
+      const seconds = (doneAt - sink.runningAt) / 1000;
+      sinkFigures = { seconds: round(seconds), rows_per_s: Math.round(settings.events / seconds) };
+      log(`Kafka Connect sink, 1 task: ${JSON.stringify(sinkFigures)}`);
+    } finally {
+      await sink.stop();
+    }
+
     log(`freshness: ${settings.perSecond.toLocaleString()} events/s for ${settings.steadySeconds} s, a probe every ${PROBE_EVERY_MS} ms`);
     await createTopic(brokers, cases.fresh.topic, PARTITIONS);
     const serve = await startServe(project, SERVE_REFRESH_MS);
@@ -141,13 +158,51 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       serve.child.kill('SIGTERM');
     }
 
+    const sinkFreshTopic = `bench-fresh-kc-${run}`;
+    const sinkFreshTable = `bench.kc_fresh_${run}`;
+    await createEventsTable(catalog, sinkFreshTable);
+    await createTopic(brokers, sinkFreshTopic, PARTITIONS);
+    log(`Kafka Connect sink freshness: ${sinkFreshTopic} → ${sinkFreshTable}`);
+    const freshSink = await startSink(scratch, {
+      brokers,
+      topic: sinkFreshTopic,
+      table: sinkFreshTable,
+      commitIntervalMs: SINK_COMMIT_INTERVAL_MS,
+    });
+    const sinkProbes = new Map<number, number>();
+    let sinkSteadyEvents = 0;
+    try {
+      const steady = await produceSteady(brokers, sinkFreshTopic, {
+        seconds: settings.steadySeconds,
+        perSecond: settings.perSecond,
+        partitions: PARTITIONS,
+        drivers: DRIVERS,
+        probeEveryMs: PROBE_EVERY_MS,
+        firstSeq: 0,
+        onProbe: (index, at) => sinkProbes.set(index, at),
+      });
+      sinkSteadyEvents = steady.events;
+      await untilRows(catalog, sinkFreshTable, steady.events, 300_000);
+    } finally {
+      await freshSink.stop();
+    }
+
     log('pyiceberg counts every table');
     const judged = await judge(scratch, [
       ...[cases.one, cases.four]
         .flatMap(({ name }) => [sourceTable(name), `floe_online.${name}_live`])
         .map((identifier) => ({ identifier })),
       { identifier: sourceTable(cases.fresh.name) },
+      { identifier: sinkTable },
+      { identifier: sinkFreshTable, probe_base: PROBE_BASE },
     ]);
+    const sinkSeen = judged[sinkFreshTable]?.first_seen ?? {};
+    const sinkSamples = [...sinkProbes].flatMap(([index, at]) => {
+      const committed = sinkSeen[String(PROBE_BASE + index)];
+      return committed === undefined ? [] : [committed - at];
+    });
+    const sinkFreshness = { ...freshnessFigures(sinkSamples), unseen: sinkProbes.size - sinkSamples.length };
+    log(`Kafka Connect sink freshness (produced → committed): ${JSON.stringify(sinkFreshness)}`);
     const check = (identifier: string, expected: number) => {
       const figures = judged[identifier];
       return figures !== undefined && figures.count === expected && figures.distinct === expected;
@@ -156,19 +211,28 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       [cases.one, cases.four].every(
         ({ name }) => check(sourceTable(name), settings.events) && check(`floe_online.${name}_live`, settings.events),
       ) && check(sourceTable(cases.fresh.name), steadyEvents);
+    const sinkExact = check(sinkTable, settings.events) && check(sinkFreshTable, sinkSteadyEvents);
+    const floeOne = floe['1_process'] as { seconds: number; rows_per_s: number };
     return {
       events: settings.events,
       partitions: PARTITIONS,
       max_rows: MAX_ROWS,
       max_delay_ms: MAX_DELAY_MS,
       serve_refresh_ms: SERVE_REFRESH_MS,
-      rows_per_s_1_process: (floe['1_process'] as { rows_per_s: number }).rows_per_s,
+      sink_commit_interval_ms: SINK_COMMIT_INTERVAL_MS,
+      rows_per_s_1_process: floeOne.rows_per_s,
       rows_per_s_4_processes: (floe['4_process'] as { rows_per_s: number }).rows_per_s,
       freshness_p50_ms: freshness?.p50_ms,
       freshness_p99_ms: freshness?.p99_ms,
       exactly_once: exact,
+      kafka_connect_rows_per_s: sinkFigures?.rows_per_s,
+      kafka_connect_freshness_p99_ms: sinkFreshness.p99_ms,
+      kafka_connect_exactly_once: sinkExact,
+      vs_kafka_connect: sinkFigures === undefined ? null : round(floeOne.seconds / sinkFigures.seconds),
+      freshness_p99_vs_kafka_connect: freshness === undefined ? null : round(freshness.p99_ms / sinkFreshness.p99_ms),
       floe,
       freshness,
+      kafka_connect: { ...sinkFigures, freshness: sinkFreshness },
       judged: Object.fromEntries(Object.entries(judged).map(([table, { first_seen: _, ...figures }]) => [table, figures])),
     };
   } finally {
@@ -190,5 +254,3 @@ async function judge(scratch: string, tables: readonly { identifier: string; pro
 function log(message: string): void {
   console.log(`[bench stream] ${message}`);
 }
-
-void PROBE_BASE;
