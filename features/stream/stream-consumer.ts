@@ -16,10 +16,12 @@ import type { DeadLetter } from './dead-letters.js';
 import { commitStreamBatch } from './stream-commit.js';
 import type { MessagePosition, StreamTableCommit } from './stream-commit.js';
 import { recordedOffsets, resumeOffsets } from './stream-offsets.js';
-import { messageRow } from './stream-rows.js';
+import { avroDecoder } from './stream-avro.js';
+import { deadLetterValue, messageRow } from './stream-rows.js';
 import type { MessageShape } from './stream-rows.js';
 
-type StreamMessage = Message<string, string, string, string>;
+/** Values stay bytes: JSON is read as UTF-8 text, Avro as binary. */
+type StreamMessage = Message<string, Buffer, string, string>;
 
 export interface StreamConsumerOptions {
   /** Overrides the definition's `kafka.brokers`. */
@@ -58,8 +60,8 @@ export class StreamConsumer {
   private readonly stream: StreamSourceDefinition;
   private readonly maxRows: number;
   private readonly maxDelayMs: number;
-  private consumer: Consumer<string, string, string, string> | undefined;
-  private messages: MessagesStream<string, string, string, string> | undefined;
+  private consumer: Consumer<string, Buffer, string, string> | undefined;
+  private messages: MessagesStream<string, Buffer, string, string> | undefined;
   private pending: StreamMessage[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -108,7 +110,7 @@ export class StreamConsumer {
       maxWaitTime: Math.min(500, this.maxDelayMs),
       deserializers: {
         key: kafka.stringDeserializer,
-        value: kafka.stringDeserializer,
+        value: (data?: Buffer) => data,
         headerKey: kafka.stringDeserializer,
         headerValue: kafka.stringDeserializer,
       },
@@ -242,11 +244,13 @@ export class StreamConsumer {
     const push = registry.pushSourceOf(this.stream);
     const source = registry.batchSourceOf(push);
     const fields = currentSchema((await catalog.loadTable(parseTableIdentifier(source.table))).metadata).fields;
+    const table = { fields, required: requiredPushColumns(registry, push, fields), timestampColumn: source.timestampField };
+    const { format } = this.stream;
+    // An Avro schema that does not fit the table is refused here, before the consumer joins the group.
     const shape: MessageShape = {
       stream: this.stream,
-      fields,
-      required: requiredPushColumns(registry, push, fields),
-      timestampColumn: source.timestampField,
+      ...table,
+      ...(format === 'json' ? {} : { avro: avroDecoder(this.stream, format.avro, table) }),
     };
     const rowTables = pushTargets(this.context, push, { file: '', columns: fields }).map(({ target }) => target);
     return { shape, rowTables, deadLetters: deadLetterTarget(this.context, deadLetterIdentifier(this.stream, source.table)) };
@@ -274,7 +278,7 @@ export class StreamConsumer {
           partition,
           offset,
           key: message.key ?? null,
-          value: message.value ?? null,
+          value: deadLetterValue(tables.shape, message.value),
           reason: row,
           receivedAt,
         });
