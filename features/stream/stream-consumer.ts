@@ -47,6 +47,12 @@ export interface StreamBatchProgress {
   readonly tables: readonly StreamTableCommit[];
 }
 
+/** Told of every batch landed and every batch that could not land (streamMetrics is one). */
+export interface StreamObserver {
+  readonly batch?: (progress: StreamBatchProgress) => void;
+  readonly commitFailed?: (error: unknown) => void;
+}
+
 /**
  * One consumer of a stream source: reads its topic as a member of its consumer group, gathers
  * messages into batches of `maxRows` or `maxDelayMs`, and lands each batch exactly once in the push
@@ -72,6 +78,7 @@ export class StreamConsumer {
   private finished: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   /** Per partition, the offset after the last message landed (or where reading resumed). */
   readonly positions = new Map<number, bigint>();
+  private readonly observers = new Set<StreamObserver>();
 
   constructor(
     private readonly context: FeatureContext,
@@ -160,6 +167,12 @@ export class StreamConsumer {
       await this.close().catch(() => undefined);
       this.finished?.reject(error);
     }
+  }
+
+  /** Adds an observer of batches; the function returned removes it. */
+  observe(observer: StreamObserver): () => void {
+    this.observers.add(observer);
+    return () => void this.observers.delete(observer);
   }
 
   /** Per partition assigned to this consumer, the messages not landed yet (the partition's end offset minus this consumer's position). */
@@ -323,16 +336,21 @@ export class StreamConsumer {
           tables.rowTables,
         );
       return landed;
+    }).catch((error: unknown) => {
+      for (const observer of this.observers) observer.commitFailed?.(error);
+      throw error;
     });
     for (const [partition, next] of ends) this.positions.set(partition, next);
-    this.options.onBatch?.({
+    const progress: StreamBatchProgress = {
       messages: batch.length,
       rows: good.length,
       deadLetters: letters.length,
       commitMs: performance.now() - started,
       ends,
       tables: commits,
-    });
+    };
+    this.options.onBatch?.(progress);
+    for (const observer of this.observers) observer.batch?.(progress);
   }
 }
 
