@@ -147,7 +147,7 @@ export function avroDecoder(
     if (kind.kind === 'unsupported' || !FITS[kind.kind](columnType))
       throw refuse(
         field.name,
-        `is ${kind.shown}, which does not fit column ${column} (${columnType}); expected: ${expectedFor(columnType)}${kind.nullable ? '' : ', or a ["null", …] union of one'}`,
+        `is ${kind.shown}, which does not fit column ${column} (${columnType}); expected: ${expectedFor(columnType)} (each may be in a ["null", …] union)`,
       );
     return { ...kind, field: field.name, column, columnType, type: record.fields[index]!.type };
   });
