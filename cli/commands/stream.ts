@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import { defined } from '../../core/defined.js';
+// Types only (erased): the implementations load when the command runs.
+import type { StreamConsumer } from '../../features/stream/stream-consumer.js';
+import type { MetricsServer } from '../../features/stream/stream-metrics.js';
 
 /** How often the progress line with each partition's lag is printed. */
 const PROGRESS_EVERY_MS = 5_000;
@@ -14,9 +17,11 @@ export function streamCommand(program: Command): void {
     .option('--brokers <list>', "bootstrap brokers, host:port,… (default: the definition's kafka.brokers)")
     .option('--max-rows <n>', "a batch's most messages (default: the definition's batch.maxRows)")
     .option('--max-delay-ms <ms>', "a batch's longest wait for more messages (default: the definition's batch.maxDelayMs)")
+    .option('--metrics-port <port>', 'serve Prometheus metrics on http://<metrics-host>:<port>/metrics (0: any free port, printed)')
+    .option('--metrics-host <host>', 'the address the metrics listen on', '127.0.0.1')
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
-    .option('--json', 'print each line as a JSON object (event: resume, batch, progress, stopped)')
-    .action(async (name: string, options: { brokers?: string; maxRows?: string; maxDelayMs?: string; project: string; json?: boolean }) => {
+    .option('--json', 'print each line as a JSON object (event: metrics, resume, batch, progress, stopped)')
+    .action(async (name: string, options: StreamOptions) => {
       const say = (event: string, fields: Record<string, unknown>, text: string): void =>
         console.log(
           options.json
@@ -24,9 +29,12 @@ export function streamCommand(program: Command): void {
             : text,
         );
       // Loaded here, as every command's implementation: `floe --help` loads none (cli/start.test.ts).
-      const { positiveInteger } = await import('../arguments.js');
+      const { atMost, integerAtLeast, positiveInteger } = await import('../arguments.js');
+      const atMostOrNone = (value: number | undefined, most: number, option: string) =>
+        value === undefined ? value : atMost(value, most, option);
       const maxRows = options.maxRows === undefined ? undefined : positiveInteger(options.maxRows, '--max-rows');
       const maxDelayMs = options.maxDelayMs === undefined ? undefined : positiveInteger(options.maxDelayMs, '--max-delay-ms');
+      const metricsPort = atMostOrNone(integerAtLeast(options.metricsPort, '--metrics-port', 0), 65_535, '--metrics-port');
       const { loadProject } = await import('../../features/project.js');
       const { openRuntime } = await import('../../features/runtime.js');
       const { StreamConsumer } = await import('../../features/stream/stream-consumer.js');
@@ -61,6 +69,9 @@ export function streamCommand(program: Command): void {
           );
         },
       });
+      const metrics =
+        metricsPort === undefined ? undefined : await serveMetrics(consumer, runtime, { host: options.metricsHost, port: metricsPort });
+      if (metrics !== undefined) say('metrics', { url: metrics.url, port: metrics.port }, `Prometheus metrics on ${metrics.url}`);
       const progress = setInterval(() => {
         void consumer.lag().then(
           (lag) => {
@@ -88,9 +99,41 @@ export function streamCommand(program: Command): void {
         say('stopped', { ...landed }, `Stopped ${consumer.name}: ${landed.messages} message(s) landed in ${landed.batches} batch(es)`);
       } finally {
         clearInterval(progress);
+        await metrics?.close();
         process.removeListener('SIGINT', stop);
         process.removeListener('SIGTERM', stop);
         await runtime.close();
       }
     });
+}
+
+interface StreamOptions {
+  readonly brokers?: string;
+  readonly maxRows?: string;
+  readonly maxDelayMs?: string;
+  readonly metricsPort?: string;
+  readonly metricsHost: string;
+  readonly project: string;
+  readonly json?: boolean;
+}
+
+/**
+ * The consumer's metrics, and the process's own (memory, CPU, event loop), on GET /metrics. A port
+ * another program holds stops the command before it joins the group (exit 2).
+ */
+async function serveMetrics(
+  consumer: StreamConsumer,
+  runtime: { close(): Promise<void> },
+  address: { host: string; port: number },
+): Promise<MetricsServer> {
+  const { collectDefaultMetrics } = await import('prom-client');
+  const { serveStreamMetrics, streamMetrics } = await import('../../features/stream/stream-metrics.js');
+  const { registry } = streamMetrics(consumer);
+  collectDefaultMetrics({ register: registry, prefix: 'floe_' });
+  try {
+    return await serveStreamMetrics(registry, address);
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
 }

@@ -193,6 +193,9 @@ function valueText(type: NestedField['type'], value: unknown): string | null {
       return typeof value === 'string' && DATE_TEXT.test(value) && isInstantText(value) ? value : null;
     case 'uuid':
       return typeof value === 'string' && UUID_TEXT.test(value) ? value : null;
+    case 'binary':
+      // Bytes (an Avro stream's `bytes` field; JSON has none) as DuckDB's escaped blob text, \xHH a byte.
+      return value instanceof Uint8Array ? Array.from(value, (byte) => `\\x${byte.toString(16).padStart(2, '0')}`).join('') : null;
     default:
       if (primitive.startsWith('decimal'))
         return typeof value === 'number' && Number.isFinite(value)

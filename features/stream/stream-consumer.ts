@@ -16,10 +16,12 @@ import type { DeadLetter } from './dead-letters.js';
 import { commitStreamBatch } from './stream-commit.js';
 import type { MessagePosition, StreamTableCommit } from './stream-commit.js';
 import { recordedOffsets, resumeOffsets } from './stream-offsets.js';
-import { messageRow } from './stream-rows.js';
+import { avroDecoder } from './stream-avro.js';
+import { deadLetterValue, messageRow } from './stream-rows.js';
 import type { MessageShape } from './stream-rows.js';
 
-type StreamMessage = Message<string, string, string, string>;
+/** Values stay bytes: JSON is read as UTF-8 text, Avro as binary. */
+type StreamMessage = Message<string, Buffer, string, string>;
 
 export interface StreamConsumerOptions {
   /** Overrides the definition's `kafka.brokers`. */
@@ -45,6 +47,12 @@ export interface StreamBatchProgress {
   readonly tables: readonly StreamTableCommit[];
 }
 
+/** Told of every batch landed and every batch that could not land (streamMetrics is one). */
+export interface StreamObserver {
+  readonly batch?: (progress: StreamBatchProgress) => void;
+  readonly commitFailed?: (error: unknown) => void;
+}
+
 /**
  * One consumer of a stream source: reads its topic as a member of its consumer group, gathers
  * messages into batches of `maxRows` or `maxDelayMs`, and lands each batch exactly once in the push
@@ -58,8 +66,8 @@ export class StreamConsumer {
   private readonly stream: StreamSourceDefinition;
   private readonly maxRows: number;
   private readonly maxDelayMs: number;
-  private consumer: Consumer<string, string, string, string> | undefined;
-  private messages: MessagesStream<string, string, string, string> | undefined;
+  private consumer: Consumer<string, Buffer, string, string> | undefined;
+  private messages: MessagesStream<string, Buffer, string, string> | undefined;
   private pending: StreamMessage[] = [];
   /** When the first of the pending messages was taken (performance.now()). */
   private pendingSince = 0;
@@ -72,6 +80,7 @@ export class StreamConsumer {
   private finished: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   /** Per partition, the offset after the last message landed (or where reading resumed). */
   readonly positions = new Map<number, bigint>();
+  private readonly observers = new Set<StreamObserver>();
 
   constructor(
     private readonly context: FeatureContext,
@@ -110,7 +119,7 @@ export class StreamConsumer {
       maxWaitTime: Math.min(500, this.maxDelayMs),
       deserializers: {
         key: kafka.stringDeserializer,
-        value: kafka.stringDeserializer,
+        value: (data?: Buffer) => data,
         headerKey: kafka.stringDeserializer,
         headerValue: kafka.stringDeserializer,
       },
@@ -160,6 +169,12 @@ export class StreamConsumer {
       await this.close().catch(() => undefined);
       this.finished?.reject(error);
     }
+  }
+
+  /** Adds an observer of batches; the function returned removes it. */
+  observe(observer: StreamObserver): () => void {
+    this.observers.add(observer);
+    return () => void this.observers.delete(observer);
   }
 
   /** Per partition assigned to this consumer, the messages not landed yet (the partition's end offset minus this consumer's position). */
@@ -259,11 +274,13 @@ export class StreamConsumer {
     const push = registry.pushSourceOf(this.stream);
     const source = registry.batchSourceOf(push);
     const fields = currentSchema((await catalog.loadTable(parseTableIdentifier(source.table))).metadata).fields;
+    const table = { fields, required: requiredPushColumns(registry, push, fields), timestampColumn: source.timestampField };
+    const { format } = this.stream;
+    // An Avro schema that does not fit the table is refused here, before the consumer joins the group.
     const shape: MessageShape = {
       stream: this.stream,
-      fields,
-      required: requiredPushColumns(registry, push, fields),
-      timestampColumn: source.timestampField,
+      ...table,
+      ...(format === 'json' ? {} : { avro: avroDecoder(this.stream, format.avro, table) }),
     };
     const rowTables = pushTargets(this.context, push, fields).map(({ target }) => target);
     return { shape, rowTables, deadLetters: deadLetterTarget(this.context, deadLetterIdentifier(this.stream, source.table)) };
@@ -291,7 +308,7 @@ export class StreamConsumer {
           partition,
           offset,
           key: message.key ?? null,
-          value: message.value ?? null,
+          value: deadLetterValue(tables.shape, message.value),
           reason: row,
           receivedAt,
         });
@@ -336,16 +353,21 @@ export class StreamConsumer {
           tables.rowTables,
         );
       return landed;
+    }).catch((error: unknown) => {
+      for (const observer of this.observers) observer.commitFailed?.(error);
+      throw error;
     });
     for (const [partition, next] of ends) this.positions.set(partition, next);
-    this.options.onBatch?.({
+    const progress: StreamBatchProgress = {
       messages: batch.length,
       rows: good.length,
       deadLetters: letters.length,
       commitMs: performance.now() - started,
       ends,
       tables: commits,
-    });
+    };
+    this.options.onBatch?.(progress);
+    for (const observer of this.observers) observer.batch?.(progress);
   }
 }
 

@@ -28,14 +28,24 @@ export async function createTopics(topics: readonly string[], brokers = kafkaBro
   }
 }
 
-/** Produces the values (message `firstSeq + i` keyed by seq % 7, 100 in flight); where each landed, in order. */
-export async function produceValues(topic: string, values: readonly string[], firstSeq = 0, brokers = kafkaBrokers()): Promise<Placed[]> {
+/** Produces the values (text, or bytes as they are; message `firstSeq + i` keyed by seq % 7, 100 in flight); where each landed, in order. */
+export async function produceValues(
+  topic: string,
+  values: readonly (string | Buffer)[],
+  firstSeq = 0,
+  brokers = kafkaBrokers(),
+): Promise<Placed[]> {
   const producer = new Producer({
     clientId: 'floe-stream-test',
     bootstrapBrokers: brokers,
     idempotent: true,
     acks: ProduceAcks.ALL,
-    serializers: { key: stringSerializer, value: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },
+    serializers: {
+      key: stringSerializer,
+      value: (value?: string | Buffer) => (typeof value === 'string' ? stringSerializer(value) : value),
+      headerKey: stringSerializer,
+      headerValue: stringSerializer,
+    },
   });
   try {
     const placed: Placed[] = [];
