@@ -59,32 +59,62 @@ export function checkPushedRows(
       const values = Object.hasOwn(columns, field.name) ? columns[field.name]! : undefined;
       // An omitted column gets the v3 write-default, as the spec asks of every writer.
       if (values === undefined) return { field, values: new Array<string | null>(rows).fill(writeDefaultText(field) ?? null) };
-      return {
-        field,
-        values: values.map((value, row) => {
-          if (value === null || value === undefined) {
-            if (required.has(field.name))
-              throw refused(pushSource, `row ${row}, column ${field.name}: missing (it is required)`, { row, column: field.name });
-            return null;
-          }
-          const outOfRange = rangeProblem(field.type, value);
-          if (outOfRange !== undefined)
-            throw refused(pushSource, `row ${row}, column ${field.name}: ${outOfRange}`, { row, column: field.name });
-          const text = valueText(field.type, value);
-          if (text === null)
-            throw refused(
-              pushSource,
-              `row ${row}, column ${field.name}: expected ${describeType(field.type)}, got ${describeValue(value)}`,
-              {
-                row,
-                column: field.name,
-              },
-            );
-          return text;
-        }),
-      };
+      const isRequired = required.has(field.name);
+      return { field, values: values.map((value, row) => checkedValue(pushSource, field, isRequired, value, row)) };
     }),
   };
+}
+
+/**
+ * A checker of single rows given as objects (a stream's messages), made once per schema: the rules
+ * of checkPushedRows for a push of one row, without building columns for each. Returns the row's
+ * values in the columns' order; refuses as checkPushedRows does.
+ */
+export function pushedRowChecker(
+  pushSource: string,
+  fields: readonly NestedField[],
+  required: ReadonlySet<string>,
+): (record: Readonly<Record<string, unknown>>) => (string | null)[] {
+  const byName = fieldsByName(fields);
+  const positions = new Map(fields.map((field, position) => [field.name, position]));
+  const defaults = fields.map((field) => writeDefaultText(field) ?? null);
+  const isRequired = fields.map((field) => required.has(field.name));
+  const requiredNames = [...required];
+  return (record) => {
+    for (const name of Object.keys(record))
+      if (!byName.has(name))
+        throw refused(
+          pushSource,
+          `column ${JSON.stringify(name)} is not a column of the source table; it has: ${fields.map((field) => field.name).join(', ')}`,
+          { column: name },
+        );
+    for (const name of requiredNames)
+      if (!Object.hasOwn(record, name))
+        throw refused(pushSource, `row 0, column ${name}: missing (it is required)`, { row: 0, column: name });
+    const row = defaults.slice();
+    for (const name in record) {
+      const position = positions.get(name)!;
+      row[position] = checkedValue(pushSource, fields[position]!, isRequired[position]!, record[name], 0);
+    }
+    return row;
+  };
+}
+
+/** One pushed value as the text DuckDB casts to the column's type (null for null), or refused naming the row and column. */
+function checkedValue(pushSource: string, field: NestedField, isRequired: boolean, value: unknown, row: number): string | null {
+  if (value === null || value === undefined) {
+    if (isRequired) throw refused(pushSource, `row ${row}, column ${field.name}: missing (it is required)`, { row, column: field.name });
+    return null;
+  }
+  const outOfRange = rangeProblem(field.type, value);
+  if (outOfRange !== undefined) throw refused(pushSource, `row ${row}, column ${field.name}: ${outOfRange}`, { row, column: field.name });
+  const text = valueText(field.type, value);
+  if (text === null)
+    throw refused(pushSource, `row ${row}, column ${field.name}: expected ${describeType(field.type)}, got ${describeValue(value)}`, {
+      row,
+      column: field.name,
+    });
+  return text;
 }
 
 const namedFields = new WeakMap<readonly NestedField[], ReadonlyMap<string, NestedField>>();

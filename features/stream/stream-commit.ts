@@ -5,6 +5,7 @@ import type { TableChange } from '../../iceberg/commit/table-change.js';
 import { FloeError } from '../../core/errors.js';
 import { fastAppend } from '../../iceberg/write/fast-append.js';
 import type { FeatureContext } from '../context.js';
+import type { StreamSourceDefinition } from '../stream-source.js';
 import { carriedSummary } from '../online/table-state.js';
 import { deleteWritten, writeStagedRows } from '../push/push-commit.js';
 import type { StagedBatch, TableTarget } from '../push/push-commit.js';
@@ -112,4 +113,24 @@ function streamAppend(
       return fastAppend([manifest], { idempotencyKey: options.idempotencyKey, summary }).prepare(base);
     },
   };
+}
+
+/** A batch's rows that could not land in a table, named by stream, topic and the offsets of each partition. */
+export function batchFailure(
+  stream: StreamSourceDefinition,
+  target: TableTarget,
+  cause: unknown,
+  batch: ReadonlyMap<number, { readonly first: bigint; readonly next: bigint }>,
+): FloeError {
+  const ranges = [...batch].map(([partition, { first, next }]) => `partition ${partition} offsets ${first}..${next - 1n}`).join(', ');
+  const detail = FloeError.is(cause) ? cause.detail : String(cause);
+  return new FloeError(
+    FloeError.is(cause) ? cause.kind : 'io',
+    `Stream source ${stream.name} (topic ${stream.kafka.topic}): the batch of ${ranges} did not land in ${formatTableIdentifier(target.identifier)}: ${detail}; a restart resumes from the tables`,
+    {
+      context: { stream: stream.name, topic: stream.kafka.topic, table: formatTableIdentifier(target.identifier) },
+      cause,
+      retryable: FloeError.is(cause) && cause.retryable,
+    },
+  );
 }

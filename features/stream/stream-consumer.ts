@@ -2,18 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
-import { FloeError } from '../../core/errors.js';
-import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
+import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { FeatureContext } from '../context.js';
 import { withScratchDirectory } from '../context.js';
-import { stageBatch } from '../push/push-commit.js';
-import type { TableTarget } from '../push/push-commit.js';
+import { stageBatch, stageRows } from '../push/push-commit.js';
+import type { StagedBatch, TableTarget } from '../push/push-commit.js';
 import { pushTargets, requiredPushColumns } from '../push/push-targets.js';
 import type { StreamSourceDefinition } from '../stream-source.js';
 import { deadLetterIdentifier, deadLetterRequests, deadLetterTarget } from './dead-letters.js';
 import type { DeadLetter } from './dead-letters.js';
-import { commitStreamBatch } from './stream-commit.js';
+import { batchFailure, commitStreamBatch } from './stream-commit.js';
 import type { MessagePosition, StreamTableCommit } from './stream-commit.js';
 import { recordedOffsets, resumeOffsets } from './stream-offsets.js';
 import { avroDecoder } from './stream-avro.js';
@@ -293,15 +292,17 @@ export class StreamConsumer {
    */
   private async land(batch: readonly StreamMessage[], tables: BatchTables): Promise<void> {
     const started = performance.now();
-    const ranges = new Map<number, readonly [first: bigint, next: bigint]>();
-    const good: { position: MessagePosition; rows: Exclude<ReturnType<typeof messageRow>, string> }[] = [];
+    const ranges = new Map<number, { first: bigint; next: bigint }>();
+    const good: { position: MessagePosition; row: (string | null)[] }[] = [];
     const letters: DeadLetter[] = [];
     const receivedAt = new Date();
     for (const message of batch) {
       const { partition, offset } = message;
-      ranges.set(partition, [ranges.get(partition)?.[0] ?? offset, offset + 1n]);
+      const range = ranges.get(partition);
+      if (range === undefined) ranges.set(partition, { first: offset, next: offset + 1n });
+      else range.next = offset + 1n;
       const row = messageRow(tables.shape, message.value);
-      if (typeof row !== 'string') good.push({ position: { partition, offset }, rows: row });
+      if (typeof row !== 'string') good.push({ position: { partition, offset }, row });
       else
         letters.push({
           topic: message.topic,
@@ -313,19 +314,19 @@ export class StreamConsumer {
           receivedAt,
         });
     }
-    const ends = new Map([...ranges].map(([partition, [, next]]) => [partition, next]));
+    const ends = new Map([...ranges].map(([partition, { next }]) => [partition, next]));
     const batchId = randomUUID();
     const commits = await withScratchDirectory(this.context, `stream-${batchId}`, async (directory) => {
       const landed: StreamTableCommit[] = [];
       const land = async (
         name: string,
-        requests: Parameters<typeof stageBatch>[1],
+        stage: (folder: string) => Promise<StagedBatch>,
         positions: readonly MessagePosition[],
         targets: readonly TableTarget[],
       ) => {
         const folder = path.join(directory, name);
         await mkdir(folder, { recursive: true });
-        const staged = await stageBatch(folder, requests);
+        const staged = await stage(folder);
         // Every table's commit is waited for, failed or not, before the batch is answered.
         const settled = await Promise.allSettled(
           targets.map((target, slot) =>
@@ -344,11 +345,17 @@ export class StreamConsumer {
         if (failed >= 0) throw batchFailure(this.stream, targets[failed]!, (settled[failed] as PromiseRejectedResult).reason, ranges);
         landed.push(...settled.map((result) => (result as PromiseFulfilledResult<StreamTableCommit>).value));
       };
-      if (letters.length > 0) await land('dead', deadLetterRequests(letters), letters, [tables.deadLetters]);
+      if (letters.length > 0)
+        await land('dead', (folder) => stageBatch(folder, deadLetterRequests(letters)), letters, [tables.deadLetters]);
       if (good.length > 0)
         await land(
           'rows',
-          good.map(({ rows }) => ({ rows })),
+          (folder) =>
+            stageRows(
+              folder,
+              tables.shape.fields,
+              good.map(({ row }) => row),
+            ),
           good.map(({ position }) => position),
           tables.rowTables,
         );
@@ -369,26 +376,6 @@ export class StreamConsumer {
     this.options.onBatch?.(progress);
     for (const observer of this.observers) observer.batch?.(progress);
   }
-}
-
-/** A batch's rows that could not land in a table, named by stream, topic and the offsets of each partition. */
-function batchFailure(
-  stream: StreamSourceDefinition,
-  target: TableTarget,
-  cause: unknown,
-  batch: ReadonlyMap<number, readonly [bigint, bigint]>,
-): FloeError {
-  const ranges = [...batch].map(([partition, [first, next]]) => `partition ${partition} offsets ${first}..${next - 1n}`).join(', ');
-  const detail = FloeError.is(cause) ? cause.detail : String(cause);
-  return new FloeError(
-    FloeError.is(cause) ? cause.kind : 'io',
-    `Stream source ${stream.name} (topic ${stream.kafka.topic}): the batch of ${ranges} did not land in ${formatTableIdentifier(target.identifier)}: ${detail}; a restart resumes from the tables`,
-    {
-      context: { stream: stream.name, topic: stream.kafka.topic, table: formatTableIdentifier(target.identifier) },
-      cause,
-      retryable: FloeError.is(cause) && cause.retryable,
-    },
-  );
 }
 
 interface BatchTables {
