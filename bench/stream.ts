@@ -25,7 +25,7 @@ import { createEventsTable, onlineFeature, sourceTable, StreamProcesses, writeSt
 import type { StreamCase } from './_stream/floe-stream.js';
 import { freshnessFigures, ProbeFollower, startServe } from './_stream/freshness.js';
 import { startSink, untilRows } from './_stream/kafka-connect-peer.js';
-import { createTopic, PROBE_BASE, produceBulk, produceSteady } from './_stream/topic.js';
+import { createTopic, PROBE_BASE, produceBulk, produceSteady, topicEnds } from './_stream/topic.js';
 import { round } from './_online/measure.js';
 import type { BenchmarkOptions } from './run.js';
 
@@ -97,10 +97,11 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       try {
         const doneAt = await consumers.until(ends.get(streamCase.name)!, 600_000);
         const seconds = (doneAt - consumers.firstResumeAt!) / 1000;
+        const messages = messagesIn(ends.get(streamCase.name)!);
         const commits = consumers.batches.map((batch) => batch.commitMs).sort((a, b) => a - b);
         floe[`${processes}_process`] = {
           seconds: round(seconds),
-          rows_per_s: Math.round(settings.events / seconds),
+          rows_per_s: Math.round(messages / seconds),
           batches: consumers.batches.length,
           commit_ms_p50: round(commits[Math.floor(commits.length / 2)] ?? NaN),
           commit_ms_max: round(commits.at(-1) ?? NaN),
@@ -117,9 +118,9 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     const sink = await startSink(scratch, { brokers, topic: cases.one.topic, table: sinkTable, commitIntervalMs: SINK_COMMIT_INTERVAL_MS });
     let sinkFigures;
     try {
-      const doneAt = await untilRows(catalog, sinkTable, settings.events, 900_000);
+      const doneAt = await untilRows(catalog, sinkTable, messagesIn(ends.get(cases.one.name)!), 900_000);
       const seconds = (doneAt - sink.runningAt) / 1000;
-      sinkFigures = { seconds: round(seconds), rows_per_s: Math.round(settings.events / seconds) };
+      sinkFigures = { seconds: round(seconds), rows_per_s: Math.round(messagesIn(ends.get(cases.one.name)!) / seconds) };
       log(`Kafka Connect sink, 1 task: ${JSON.stringify(sinkFigures)}`);
     } finally {
       await sink.stop();
@@ -130,6 +131,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     const serve = await startServe(project, SERVE_REFRESH_MS);
     const consumer = new StreamProcesses(project, cases.fresh.name);
     let steadyEvents = 0;
+    let steadyMessages = 0;
     let freshness;
     try {
       consumer.start(1);
@@ -148,6 +150,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       });
       produced = true;
       steadyEvents = steady.events;
+      steadyMessages = messagesIn(await topicEnds(brokers, cases.fresh.topic, PARTITIONS));
       await following;
       await consumer.until(steady.ends, 120_000);
       const { samples, unseen } = follower.freshness();
@@ -171,6 +174,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     });
     const sinkProbes = new Map<number, number>();
     let sinkSteadyEvents = 0;
+    let sinkSteadyMessages = 0;
     try {
       const steady = await produceSteady(brokers, sinkFreshTopic, {
         seconds: settings.steadySeconds,
@@ -182,7 +186,8 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
         onProbe: (index, at) => sinkProbes.set(index, at),
       });
       sinkSteadyEvents = steady.events;
-      await untilRows(catalog, sinkFreshTable, steady.events, 300_000);
+      sinkSteadyMessages = messagesIn(await topicEnds(brokers, sinkFreshTopic, PARTITIONS));
+      await untilRows(catalog, sinkFreshTable, sinkSteadyMessages, 300_000);
     } finally {
       await freshSink.stop();
     }
@@ -203,15 +208,21 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     });
     const sinkFreshness = { ...freshnessFigures(sinkSamples), unseen: sinkProbes.size - sinkSamples.length };
     log(`Kafka Connect sink freshness (produced → committed): ${JSON.stringify(sinkFreshness)}`);
-    const check = (identifier: string, expected: number) => {
+    // Exactly once: a table holds every message of its topic once (count = the topic's messages,
+    // which may hold a chunk the producer wrote twice) and every event (distinct = events produced).
+    const check = (identifier: string, messages: number, events: number) => {
       const figures = judged[identifier];
-      return figures !== undefined && figures.count === expected && figures.distinct === expected;
+      return figures !== undefined && figures.count === messages && figures.distinct === events;
     };
+    const bulkMessages = (streamCase: StreamCase) => messagesIn(ends.get(streamCase.name)!);
     const exact =
       [cases.one, cases.four].every(
-        ({ name }) => check(sourceTable(name), settings.events) && check(`floe_online.${name}_live`, settings.events),
-      ) && check(sourceTable(cases.fresh.name), steadyEvents);
-    const sinkExact = check(sinkTable, settings.events) && check(sinkFreshTable, sinkSteadyEvents);
+        (streamCase) =>
+          check(sourceTable(streamCase.name), bulkMessages(streamCase), settings.events) &&
+          check(`floe_online.${streamCase.name}_live`, bulkMessages(streamCase), settings.events),
+      ) && check(sourceTable(cases.fresh.name), steadyMessages, steadyEvents);
+    const sinkExact =
+      check(sinkTable, bulkMessages(cases.one), settings.events) && check(sinkFreshTable, sinkSteadyMessages, sinkSteadyEvents);
     const floeOne = floe['1_process'] as { seconds: number; rows_per_s: number };
     return {
       events: settings.events,
@@ -224,6 +235,12 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       rows_per_s_4_processes: (floe['4_process'] as { rows_per_s: number }).rows_per_s,
       freshness_p50_ms: freshness?.p50_ms,
       freshness_p99_ms: freshness?.p99_ms,
+      topic_messages: {
+        bulk_1: bulkMessages(cases.one),
+        bulk_4: bulkMessages(cases.four),
+        steady: steadyMessages,
+        steady_sink: sinkSteadyMessages,
+      },
       exactly_once: exact,
       kafka_connect_rows_per_s: sinkFigures?.rows_per_s,
       kafka_connect_freshness_p99_ms: sinkFreshness.p99_ms,
@@ -249,6 +266,10 @@ async function judge(scratch: string, tables: readonly { identifier: string; pro
   });
   if (result.status !== 0) throw new Error(`pyiceberg_check.py failed: ${result.stderr}`);
   return JSON.parse(result.stdout) as Record<string, Judged>;
+}
+
+function messagesIn(ends: ReadonlyMap<number, bigint>): number {
+  return Number([...ends.values()].reduce((sum, end) => sum + end, 0n));
 }
 
 function log(message: string): void {

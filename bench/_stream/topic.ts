@@ -50,7 +50,11 @@ function producer(brokers: readonly string[]): Producer<string, string, string, 
   });
 }
 
-/** Events 0..count-1, event i on partition i % partitions, sent in chunks with a few in flight. */
+/**
+ * Events 0..count-1, event i on partition i % partitions, sent in chunks with a few in flight; the
+ * topic's ends after. The client may write a chunk twice when it retries a send the broker took
+ * (seen under load even with `idempotent`): the ends count what the topic holds, each copy a message.
+ */
 export async function produceBulk(
   brokers: readonly string[],
   topic: string,
@@ -70,10 +74,7 @@ export async function produceBulk(
       if (inFlight.length >= 4) await inFlight.shift();
     }
     await Promise.all(inFlight);
-    const ends = new Map<number, bigint>();
-    for (let partition = 0; partition < Math.min(options.partitions, options.count); partition++)
-      ends.set(partition, BigInt(Math.ceil((options.count - partition) / options.partitions)));
-    return ends;
+    return await topicEnds(brokers, topic, options.partitions);
   } finally {
     await client.close();
   }
@@ -136,5 +137,20 @@ export async function produceSteady(
     return { events: seq - options.firstSeq + probes.length, probes, ends };
   } finally {
     await client.close();
+  }
+}
+
+/** Per partition, the offset after its last message, as the broker says. */
+export async function topicEnds(brokers: readonly string[], topic: string, partitions: number): Promise<Map<number, bigint>> {
+  const admin = new Admin({ clientId: 'floe-bench-stream-admin', bootstrapBrokers: [...brokers] });
+  try {
+    const [listed] = await admin.listOffsets({
+      topics: [
+        { name: topic, partitions: Array.from({ length: partitions }, (_, partitionIndex) => ({ partitionIndex, timestamp: -1n })) },
+      ],
+    });
+    return new Map((listed?.partitions ?? []).map((partition) => [partition.partitionIndex, partition.offset]));
+  } finally {
+    await admin.close();
   }
 }
