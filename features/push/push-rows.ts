@@ -160,9 +160,7 @@ const FLOAT_MAX = 3.4028234663852886e38;
  */
 function rangeProblem(type: NestedField['type'], value: unknown): string | undefined {
   if (typeof type !== 'string' || (typeof value !== 'number' && typeof value !== 'bigint')) return undefined;
-  const shown = typeof value === 'bigint' ? value.toString() : String(value);
-  const outside = (range: string) => `${shown} is out of range for ${type} (${range})`;
-  if (typeof value === 'number' && !Number.isFinite(value)) return `${shown} is not a finite number; ${type} holds finite numbers only`;
+  if (typeof value === 'number' && !Number.isFinite(value)) return `${value} is not a finite number; ${type} holds finite numbers only`;
   if (type === 'int' || type === 'long') {
     const range = type === 'int' ? INT_RANGE : LONG_RANGE;
     if (typeof value === 'number' && !Number.isInteger(value)) return undefined;
@@ -170,17 +168,21 @@ function rangeProblem(type: NestedField['type'], value: unknown): string | undef
     if (typeof value === 'number' && Number.isSafeInteger(value) && (type === 'long' || (value >= -(2 ** 31) && value < 2 ** 31)))
       return undefined;
     const integer = BigInt(value);
-    if (integer < range.min || integer > range.max) return outside(`${range.min} to ${range.max}`);
+    if (integer < range.min || integer > range.max) return outOfRange(type, value, `${range.min} to ${range.max}`);
     return undefined;
   }
-  if (type === 'float' && Math.abs(Number(value)) > FLOAT_MAX) return outside(`at most ±${FLOAT_MAX}`);
-  const decimal = /^decimal\((\d+),\s*(\d+)\)$/.exec(type);
+  if (type === 'float' && Math.abs(Number(value)) > FLOAT_MAX) return outOfRange(type, value, `at most ±${FLOAT_MAX}`);
+  const decimal = type.startsWith('decimal') ? /^decimal\((\d+),\s*(\d+)\)$/.exec(type) : null;
   if (decimal) {
     const integerDigits = Number(decimal[1]) - Number(decimal[2]);
     const magnitude = typeof value === 'bigint' ? (value < 0n ? -value : value) : BigInt(Math.trunc(Math.abs(value)));
-    if (magnitude >= 10n ** BigInt(integerDigits)) return outside(`at most ${integerDigits} digits before the point`);
+    if (magnitude >= 10n ** BigInt(integerDigits)) return outOfRange(type, value, `at most ${integerDigits} digits before the point`);
   }
   return undefined;
+}
+
+function outOfRange(type: string, value: number | bigint, range: string): string {
+  return `${value.toString()} is out of range for ${type} (${range})`;
 }
 
 /** The value as text of the column's type, or null when it is not one. */
