@@ -16,14 +16,20 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
 
-/** One stream source of the project: `<name>` reads `topic` into bench.<name> and the online view `<name>_live`. */
+/** One stream source of the project: `<name>` reads `topic` into bench.<name> and, unless `offlineOnly`, the online view `<name>_live`. */
 export interface StreamCase {
   readonly name: string;
   readonly topic: string;
+  /** No feature view is fed: the stream lands in the source table only, the job the Kafka Connect sink does. */
+  readonly offlineOnly?: boolean;
 }
 
 export function sourceTable(name: string): string {
   return `bench.${name}`;
+}
+
+export function onlineTable(name: string): string {
+  return `floe_online.${name}_live`;
 }
 
 export function onlineFeature(name: string): string {
@@ -54,27 +60,7 @@ export async function writeStreamProject(
 ): Promise<void> {
   await mkdir(directory, { recursive: true });
   const module = (name: string) => JSON.stringify(path.join(root, 'features', name));
-  const definitions = options.cases.map(
-    ({
-      name,
-      topic,
-    }) => `export const ${name}_source = defineIcebergSource({ name: '${name}_source', table: ${JSON.stringify(sourceTable(name))}, timestampField: 'event_timestamp' });
-export const ${name}_push = definePushSource({ name: '${name}_push', batchSource: '${name}_source' });
-export const ${name} = defineStreamSource({
-  name: '${name}',
-  pushSource: '${name}_push',
-  kafka: { brokers: ${JSON.stringify(options.brokers)}, topic: ${JSON.stringify(topic)} },
-  batch: { maxRows: ${options.maxRows}, maxDelayMs: ${options.maxDelayMs} },
-});
-export const ${name}_live = defineFeatureView({
-  name: '${name}_live',
-  entities: ['driver'],
-  source: '${name}_push',
-  features: [{ name: 'conv_rate', type: 'double' }, { name: 'trips', type: 'long' }],
-  online: { buckets: 8 },
-});
-`,
-  );
+  const definitions = options.cases.map((streamCase) => caseDefinitions(streamCase, options));
   await writeFile(path.join(directory, 'package.json'), '{"type": "module"}\n');
   await writeFile(
     path.join(directory, 'features.ts'),
@@ -89,6 +75,31 @@ ${definitions.join('')}`,
     path.join(directory, 'floe.yaml'),
     `project: bench_stream\ncatalog: ${JSON.stringify(options.catalog)}\nworkDirectory: work\n`,
   );
+}
+
+/** A case's definitions, as features.ts source. */
+function caseDefinitions(
+  { name, topic, offlineOnly }: StreamCase,
+  options: { brokers: readonly string[]; maxRows: number; maxDelayMs: number },
+): string {
+  const stream = `export const ${name}_source = defineIcebergSource({ name: '${name}_source', table: ${JSON.stringify(sourceTable(name))}, timestampField: 'event_timestamp' });
+export const ${name}_push = definePushSource({ name: '${name}_push', batchSource: '${name}_source' });
+export const ${name} = defineStreamSource({
+  name: '${name}',
+  pushSource: '${name}_push',
+  kafka: { brokers: ${JSON.stringify(options.brokers)}, topic: ${JSON.stringify(topic)} },
+  batch: { maxRows: ${options.maxRows}, maxDelayMs: ${options.maxDelayMs} },
+});
+`;
+  if (offlineOnly === true) return stream;
+  return `${stream}export const ${name}_live = defineFeatureView({
+  name: '${name}_live',
+  entities: ['driver'],
+  source: '${name}_push',
+  features: [{ name: 'conv_rate', type: 'double' }, { name: 'trips', type: 'long' }],
+  online: { buckets: 8 },
+});
+`;
 }
 
 /** `floe stream` processes of one stream source, followed through their `--json` lines. */

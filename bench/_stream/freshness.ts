@@ -63,8 +63,17 @@ export class ProbeFollower {
   }
 }
 
+export interface FreshnessFigures {
+  readonly p50_ms: number;
+  readonly p99_ms: number;
+  readonly max_ms: number;
+  /** Probes seen, and produced but never seen. */
+  readonly probes: number;
+  readonly unseen: number;
+}
+
 /** p50/p99/max of freshness samples (ms). */
-export function freshnessFigures(samples: readonly number[]): { p50_ms: number; p99_ms: number; max_ms: number; probes: number } {
+export function freshnessFigures(samples: readonly number[]): Omit<FreshnessFigures, 'unseen'> {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (quantile: number) => sorted[Math.min(sorted.length - 1, Math.floor(quantile * sorted.length))] ?? NaN;
   return { p50_ms: at(0.5), p99_ms: at(0.99), max_ms: sorted.at(-1) ?? NaN, probes: sorted.length };

@@ -57,3 +57,11 @@ export async function untilRows(catalog: Catalog, table: string, rows: number, t
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** The sink's commits to the table, oldest first: when (ms since the epoch) and how many rows each added. */
+export async function sinkCommits(catalog: Catalog, table: string): Promise<{ at: number; rows: number }[]> {
+  const { metadata } = await catalog.loadTable(parseTableIdentifier(table));
+  return [...metadata.snapshots]
+    .sort((a, b) => a.sequenceNumber - b.sequenceNumber)
+    .map((snapshot) => ({ at: snapshot.timestampMs, rows: Number(snapshot.summary['added-records'] ?? 0) }));
+}
