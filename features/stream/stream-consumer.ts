@@ -116,6 +116,10 @@ export class StreamConsumer {
       rebalanceTimeout: 10_000,
       heartbeatInterval: 500,
       maxWaitTime: Math.min(500, this.maxDelayMs),
+      // The client decodes a fetch response in one go on the main thread: at its default (50 MB)
+      // a topic with a backlog answered ~400k messages at once and the batch landing waited a
+      // second for the decode. 4 MB is ~35k small messages, decoded between the landing's steps.
+      maxBytes: 4 * 1024 * 1024,
       deserializers: {
         key: kafka.stringDeserializer,
         value: (data?: Buffer) => data,
