@@ -12,6 +12,7 @@ import { delimiter, join, relative } from 'node:path';
 import { cacheDir, logsDir, repoRoot } from './paths.js';
 import { runInstallStep } from './progress.js';
 import type { RunningService } from './service.js';
+import { javaBinary } from './java.js';
 
 export const JAVA_ORACLE_PROJECT = join(repoRoot, 'test', 'oracles', 'java');
 export const JAVA_ORACLE_MAIN_CLASS = 'floe.oracle.JavaOracle';
@@ -27,11 +28,6 @@ export function javaOracleJvmOptions(archive: string | undefined): string[] {
     '-Xlog:all=error:stderr',
     ...(archive !== undefined && existsSync(archive) ? [`-XX:SharedArchiveFile=${archive}`] : []),
   ];
-}
-
-export function javaBinary(): string {
-  const javaHome = process.env.JAVA_HOME;
-  return javaHome ? join(javaHome, 'bin', 'java') : 'java';
 }
 
 function sourceFiles(): string[] {

@@ -25,6 +25,7 @@ import { logFile, repoRoot } from './paths.js';
 import { freePort } from './ports.js';
 import { startProcess, waitUntilHealthy } from './process.js';
 import type { RunningService } from './service.js';
+import { javaBinary } from './java.js';
 
 export const KAFKA_CONNECT_POM = join(repoRoot, 'scripts', 'kafka-connect', 'pom.xml');
 const LOG4J_CONFIG = join(repoRoot, 'scripts', 'kafka-connect', 'log4j2.properties');
@@ -43,11 +44,6 @@ const kafkaConnectClasspath = mavenClasspath({
 });
 export const kafkaConnectInstalled = kafkaConnectClasspath.installed;
 export const installKafkaConnect = kafkaConnectClasspath.install;
-
-function javaBinary(): string {
-  const javaHome = process.env.JAVA_HOME;
-  return javaHome ? join(javaHome, 'bin', 'java') : 'java';
-}
 
 /** JVM flags: a small heap beside the broker and Floe on a 2-core machine, G1, the JIT left on. */
 function jvmOptions(): string[] {

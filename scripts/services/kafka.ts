@@ -21,6 +21,7 @@ import { freePorts } from './ports.js';
 import { startProcess, waitUntilHealthy } from './process.js';
 import { mavenClasspath } from './maven-classpath.js';
 import type { RunningService } from './service.js';
+import { javaBinary } from './java.js';
 
 export const KAFKA_POM = join(repoRoot, 'scripts', 'kafka', 'pom.xml');
 const LOG4J_CONFIG = join(repoRoot, 'scripts', 'kafka', 'log4j2.properties');
@@ -39,11 +40,6 @@ const kafkaClasspath = mavenClasspath({
 });
 export const kafkaInstalled = kafkaClasspath.installed;
 export const installKafka = kafkaClasspath.install;
-
-function javaBinary(): string {
-  const javaHome = process.env.JAVA_HOME;
-  return javaHome ? join(javaHome, 'bin', 'java') : 'java';
-}
 
 /** JVM flags: a small heap for a 2-core machine, the JIT left on (benchmarks run on it). */
 function jvmOptions(): string[] {

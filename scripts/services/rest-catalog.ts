@@ -10,6 +10,7 @@ import { httpGetOk, startProcess, waitUntilHealthy } from './process.js';
 import { mavenClasspath } from './maven-classpath.js';
 import type { RunningService } from './service.js';
 import { TEST_BUCKET } from './minio.js';
+import { javaBinary } from './java.js';
 
 export const REST_FIXTURE_POM = join(repoRoot, 'scripts', 'rest-fixture', 'pom.xml');
 export const REST_WAREHOUSE = `s3://${TEST_BUCKET}/rest-warehouse`;
@@ -23,11 +24,6 @@ const restFixtureClasspath = mavenClasspath({
 });
 export const restCatalogInstalled = restFixtureClasspath.installed;
 export const installRestCatalog = restFixtureClasspath.install;
-
-function javaBinary(): string {
-  const javaHome = process.env.JAVA_HOME;
-  return javaHome ? join(javaHome, 'bin', 'java') : 'java';
-}
 
 export interface RestCatalogStorage {
   endpoint: string;
