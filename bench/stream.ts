@@ -25,9 +25,10 @@ import { fileURLToPath } from 'node:url';
 import type { Catalog } from '../iceberg/catalog/catalog.js';
 import { loadCatalog } from '../iceberg/catalog/load-catalog.js';
 import type { ServiceName } from '../scripts/services/service.js';
+import { createSource } from '../test/support/online/online-view.js';
 import { floeRestCatalog, oracleRestCatalog } from '../test/support/rest-catalog.js';
 import { kafkaBrokers, pythonOracle } from '../test/support/services.js';
-import { createEventsTable, onlineFeature, onlineTable, sourceTable, StreamProcesses, writeStreamProject } from './_stream/floe-stream.js';
+import { onlineFeature, onlineTable, sourceTable, StreamProcesses, writeStreamProject } from './_stream/floe-stream.js';
 import type { StreamCase } from './_stream/floe-stream.js';
 import { freshnessFigures, ProbeFollower, startServe } from './_stream/freshness.js';
 import type { FreshnessFigures } from './_stream/freshness.js';
@@ -110,7 +111,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       maxRows: MAX_ROWS,
       maxDelayMs: MAX_DELAY_MS,
     });
-    for (const { name } of Object.values(cases)) await createEventsTable(bench.catalog, sourceTable(name));
+    for (const { name } of Object.values(cases)) await createSource(bench.catalog, sourceTable(name));
     log(`producing ${settings.events.toLocaleString()} events over ${PARTITIONS} partitions into ${bulk} and ${cases.four.topic}`);
     const bulkEnds = await bulkTopic(bench, bulk);
     const fourEnds = await bulkTopic(bench, cases.four.topic);
@@ -214,7 +215,7 @@ async function floeThroughput(
 }
 
 async function sinkThroughput(bench: Bench, topic: string, table: string, ends: ReadonlyMap<number, bigint>): Promise<Throughput> {
-  await createEventsTable(bench.catalog, table);
+  await createSource(bench.catalog, table);
   log(`Kafka Connect sink: ${topic} → ${table}`);
   const sink = await startSink(bench.scratch, { brokers: bench.brokers, topic, table, commitIntervalMs: SINK_COMMIT_INTERVAL_MS });
   try {
@@ -283,7 +284,7 @@ async function sinkFreshnessRun(
   topic: string,
   table: string,
 ): Promise<{ probes: ReadonlyMap<number, number>; messages: number; events: number }> {
-  await createEventsTable(bench.catalog, table);
+  await createSource(bench.catalog, table);
   await createTopic(bench.brokers, topic, PARTITIONS);
   log(`Kafka Connect sink freshness: ${topic} → ${table}`);
   const sink = await startSink(bench.scratch, { brokers: bench.brokers, topic, table, commitIntervalMs: SINK_COMMIT_INTERVAL_MS });

@@ -8,9 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
-import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -34,24 +32,6 @@ export function onlineTable(name: string): string {
 
 export function onlineFeature(name: string): string {
   return `${name}_live:trips`;
-}
-
-/** The source tables' schema, as the events carry it (the Kafka Connect sink writes a table of the same). */
-export async function createEventsTable(catalog: Catalog, table: string): Promise<void> {
-  const identifier = parseTableIdentifier(table);
-  if (!(await catalog.namespaceExists(identifier.namespace))) await catalog.createNamespace(identifier.namespace);
-  await catalog.createTable(identifier, {
-    schema: {
-      schemaId: 0,
-      identifierFieldIds: [],
-      fields: [
-        { id: 1, name: 'driver_id', type: 'long', required: false },
-        { id: 2, name: 'conv_rate', type: 'double', required: false },
-        { id: 3, name: 'trips', type: 'long', required: false },
-        { id: 4, name: 'event_timestamp', type: 'timestamptz', required: false },
-      ],
-    },
-  });
 }
 
 export async function writeStreamProject(
