@@ -3,6 +3,7 @@ import { FloeError } from '../../core/errors.js';
 import { avroType } from '../../iceberg/spec/avro/long.js';
 import type { NestedField } from '../../iceberg/spec/types.js';
 import type { AvroStreamFormat, StreamSourceDefinition } from '../stream-source.js';
+import type { AVRO_FRAMINGS } from './avro-schema.js';
 
 // Avro message values of a stream source. The definition's record schema is the writer's schema:
 // each value is one record of it, as raw Avro binary or in the Confluent wire format (byte 0, a
@@ -10,8 +11,6 @@ import type { AvroStreamFormat, StreamSourceDefinition } from '../stream-source.
 // schema registry client here): the definition's schema decodes every message.
 
 /** How values are framed: raw Avro binary, the Confluent wire format, or either (`auto`). */
-export const AVRO_FRAMINGS = ['auto', 'raw', 'confluent'] as const;
-
 /** What a field's Avro type is, as far as a column is concerned. */
 type AvroKind =
   | 'boolean'
@@ -28,18 +27,6 @@ type AvroKind =
   | 'unsupported';
 
 const PRIMITIVE_KINDS: ReadonlySet<string> = new Set(['boolean', 'int', 'long', 'float', 'double', 'string', 'bytes']);
-
-/** Why `schema` is not an Avro record schema avsc reads, or undefined when it is one. Checked when the definition loads. */
-export function avroSchemaProblem(schema: unknown): string | undefined {
-  if (schema === null || typeof schema !== 'object' || Array.isArray(schema) || (schema as { type?: unknown }).type !== 'record')
-    return 'must be an Avro record schema ({"type": "record", "name": …, "fields": […]})';
-  try {
-    avroType(schema);
-  } catch (error) {
-    return `is not a valid Avro schema: ${(error as Error).message}`;
-  }
-  return undefined;
-}
 
 interface FieldKind {
   readonly kind: AvroKind;
