@@ -81,7 +81,8 @@ interface Expected {
 interface Throughput {
   readonly seconds: number;
   readonly rows_per_s: number;
-  readonly steady_rows_per_s: number;
+  /** Past the first commit; null when there was only one. */
+  readonly steady_rows_per_s: number | null;
 }
 
 interface Judged {
@@ -196,7 +197,7 @@ async function floeThroughput(
   streamCase: StreamCase,
   processes: number,
   ends: ReadonlyMap<number, bigint>,
-): Promise<Throughput & Record<string, number>> {
+): Promise<Throughput & { readonly batches: number; readonly commit_ms_p50: number; readonly commit_ms_max: number }> {
   const consumers = new StreamProcesses(bench.project, streamCase.name);
   consumers.start(processes);
   try {
@@ -207,7 +208,7 @@ async function floeThroughput(
     const figures = {
       seconds: round(seconds),
       rows_per_s: Math.round(messagesIn(ends) / seconds),
-      steady_rows_per_s: Math.round((rest.reduce((sum, batch) => sum + batch.rows, 0) / (doneAt - first!.at)) * 1000),
+      steady_rows_per_s: steadyRate(rest, first!.at, doneAt),
       batches: consumers.batches.length,
       commit_ms_p50: round(commits[Math.floor(commits.length / 2)] ?? NaN),
       commit_ms_max: round(commits.at(-1) ?? NaN),
@@ -231,7 +232,7 @@ async function sinkThroughput(bench: Bench, topic: string, table: string, ends: 
     const figures = {
       seconds: round(seconds),
       rows_per_s: Math.round(messagesIn(ends) / seconds),
-      steady_rows_per_s: Math.round((rest.reduce((sum, commit) => sum + commit.rows, 0) / (commits.at(-1)!.at - first!.at)) * 1000),
+      steady_rows_per_s: steadyRate(rest, first!.at, commits.at(-1)!.at),
       commits: commits.length,
     };
     log(`Kafka Connect sink, 1 task: ${JSON.stringify(figures)}`);
@@ -328,6 +329,12 @@ async function judge(scratch: string, tables: readonly Expected[]): Promise<Reco
   });
   if (result.status !== 0) throw new Error(`pyiceberg_check.py failed: ${result.stderr}`);
   return JSON.parse(result.stdout) as Record<string, Judged>;
+}
+
+/** Rows/s of the commits after the first, from the first's end to the last's: null with only one. */
+function steadyRate(after: readonly { rows: number }[], firstAt: number, lastAt: number): number | null {
+  if (after.length === 0 || lastAt <= firstAt) return null;
+  return Math.round((after.reduce((sum, commit) => sum + commit.rows, 0) / (lastAt - firstAt)) * 1000);
 }
 
 function messagesIn(ends: ReadonlyMap<number, bigint>): number {
