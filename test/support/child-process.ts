@@ -52,3 +52,32 @@ export function interrupt(child: ChildProcess): Promise<number | null> {
   child.kill('SIGINT');
   return exited;
 }
+
+/** `command args` as a long-running child, each line it prints (stdout and stderr) pushed to `lines` as it comes. */
+export function spawnCollecting(command: string, args: readonly string[], lines: string[]): ChildProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const take = (chunk: Buffer) =>
+    lines.push(
+      ...chunk
+        .toString()
+        .split('\n')
+        .filter((line) => line.length > 0),
+    );
+  child.stdout!.on('data', take);
+  child.stderr!.on('data', take);
+  return child;
+}
+
+/** Polls `done` until it holds; fails naming `what`, with the last lines of the output, after `timeoutMs`. */
+export async function until(
+  what: string,
+  lines: readonly string[],
+  done: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms; output:\n${lines.slice(-30).join('\n')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

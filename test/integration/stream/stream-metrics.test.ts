@@ -3,13 +3,12 @@
 // what landed (pyiceberg reads the tables) and whose lag reaches 0 per partition; a second
 // consumer asking for the same port is refused as bad input (exit 2).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { exitCode, interrupt } from '../../support/child-process.js';
+import { exitCode, interrupt, spawnCollecting, until } from '../../support/child-process.js';
 import { featuresModule, sqliteCatalogIn, writeSqlCatalogProject } from '../../support/cli-project.js';
 import { checkLanded, createTopics, endsOf, produceValues, readTable, streamEvent } from '../../support/kafka-stream.js';
 import { createSource } from '../../support/online/online-view.js';
@@ -58,26 +57,9 @@ after(() => {
 /** `floe stream --json` with the options, its output lines collected in `lines`. */
 function startStream(lines: string[], more: readonly string[]): ChildProcess {
   const args = ['stream', 'stream_metrics', '--project', dir, '--brokers', kafkaBrokers().join(','), '--json', ...more];
-  const child = spawn(process.execPath, [floe, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnCollecting(process.execPath, [floe, ...args], lines);
   children.push(child);
-  const take = (chunk: Buffer) =>
-    lines.push(
-      ...chunk
-        .toString()
-        .split('\n')
-        .filter((line) => line.length > 0),
-    );
-  child.stdout!.on('data', take);
-  child.stderr!.on('data', take);
   return child;
-}
-
-async function until(what: string, lines: readonly string[], done: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await done())) {
-    if (Date.now() > deadline) assert.fail(`${what} within 60 s; output:\n${lines.slice(-30).join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 const events = (lines: readonly string[], event: string) =>

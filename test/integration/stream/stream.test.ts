@@ -4,7 +4,6 @@
 // the dead-letter table with their offset and reason while the stream goes on. pyiceberg reads
 // the tables as the independent judge.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -12,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { startKafka } from '../../../scripts/services/kafka.js';
 import type { RunningService } from '../../../scripts/services/service.js';
-import { exitCode, interrupt } from '../../support/child-process.js';
+import { exitCode, interrupt, spawnCollecting, until } from '../../support/child-process.js';
 import { featuresModule, sqliteCatalogIn, writeSqlCatalogProject } from '../../support/cli-project.js';
 import { createSource } from '../../support/online/online-view.js';
 import { checkLanded, createTopics, endsOf, produceValues, readTable, streamEvent } from '../../support/kafka-stream.js';
@@ -51,7 +50,7 @@ const RESTARTED = streamCase('restarted');
 
 /** `floe stream` as a child, its output lines (stdout and stderr) collected in `lines`. */
 function startStream(streamCase: Case, lines: string[], brokers = kafkaBrokers(), more: readonly string[] = []): ChildProcess {
-  const child = spawn(
+  const child = spawnCollecting(
     process.execPath,
     [
       floe,
@@ -67,27 +66,10 @@ function startStream(streamCase: Case, lines: string[], brokers = kafkaBrokers()
       '100',
       ...more,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    lines,
   );
   children.push(child);
-  const take = (chunk: Buffer) =>
-    lines.push(
-      ...chunk
-        .toString()
-        .split('\n')
-        .filter((line) => line.length > 0),
-    );
-  child.stdout!.on('data', take);
-  child.stderr!.on('data', take);
   return child;
-}
-
-async function until(what: string, lines: readonly string[], done: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) assert.fail(`${what} within ${timeoutMs} ms; output:\n${lines.slice(-30).join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** Per partition, the greatest next offset the batch lines printed. */
