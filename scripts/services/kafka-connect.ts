@@ -25,7 +25,7 @@ import { logFile, repoRoot } from './paths.js';
 import { freePort } from './ports.js';
 import { startProcess, waitUntilHealthy } from './process.js';
 import type { RunningService } from './service.js';
-import { javaBinary } from './java.js';
+import { classpathArgfile, javaBinary, serviceJvmOptions } from './java.js';
 
 export const KAFKA_CONNECT_POM = join(repoRoot, 'scripts', 'kafka-connect', 'pom.xml');
 const LOG4J_CONFIG = join(repoRoot, 'scripts', 'kafka-connect', 'log4j2.properties');
@@ -44,19 +44,6 @@ const kafkaConnectClasspath = mavenClasspath({
 });
 export const kafkaConnectInstalled = kafkaConnectClasspath.installed;
 export const installKafkaConnect = kafkaConnectClasspath.install;
-
-/** JVM flags: a small heap beside the broker and Floe on a 2-core machine, G1, the JIT left on. */
-function jvmOptions(): string[] {
-  return [
-    '-Xms256m',
-    '-Xmx768m',
-    '-XX:+UseG1GC',
-    '-XX:MaxGCPauseMillis=20',
-    '-XX:+ExitOnOutOfMemoryError',
-    '-Djava.awt.headless=true',
-    `-Dlog4j2.configurationFile=${LOG4J_CONFIG}`,
-  ];
-}
 
 export interface KafkaConnectStorage {
   endpoint: string;
@@ -203,15 +190,17 @@ export async function startKafkaConnectSink(runDir: string, options: KafkaConnec
       endpoint: options.storage.endpoint,
     }),
   );
-  // The classpath names ~150 jars: an argument file keeps the command in messages readable.
-  const argfile = join(dir, 'classpath.argfile');
-  writeFileSync(argfile, `-cp "${classpath.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"\n`);
-
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
   const managed = startProcess({
     name,
     command: javaBinary(),
-    args: [...jvmOptions(), `@${argfile}`, MAIN_CLASS, workerFile, connectorFile],
+    args: [
+      ...serviceJvmOptions({ maxHeap: '768m', log4jConfig: LOG4J_CONFIG }),
+      classpathArgfile(join(dir, 'classpath.argfile'), classpath),
+      MAIN_CLASS,
+      workerFile,
+      connectorFile,
+    ],
     env: {
       ...inherited,
       AWS_REGION: options.storage.region,

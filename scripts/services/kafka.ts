@@ -21,7 +21,7 @@ import { freePorts } from './ports.js';
 import { startProcess, waitUntilHealthy } from './process.js';
 import { mavenClasspath } from './maven-classpath.js';
 import type { RunningService } from './service.js';
-import { javaBinary } from './java.js';
+import { classpathArgfile, javaBinary, serviceJvmOptions } from './java.js';
 
 export const KAFKA_POM = join(repoRoot, 'scripts', 'kafka', 'pom.xml');
 const LOG4J_CONFIG = join(repoRoot, 'scripts', 'kafka', 'log4j2.properties');
@@ -40,19 +40,6 @@ const kafkaClasspath = mavenClasspath({
 });
 export const kafkaInstalled = kafkaClasspath.installed;
 export const installKafka = kafkaClasspath.install;
-
-/** JVM flags: a small heap for a 2-core machine, the JIT left on (benchmarks run on it). */
-function jvmOptions(): string[] {
-  return [
-    '-Xms256m',
-    '-Xmx512m',
-    '-XX:+UseG1GC',
-    '-XX:MaxGCPauseMillis=20',
-    '-XX:+ExitOnOutOfMemoryError',
-    '-Djava.awt.headless=true',
-    `-Dlog4j2.configurationFile=${LOG4J_CONFIG}`,
-  ];
-}
 
 export interface KafkaPorts {
   broker: number;
@@ -110,7 +97,16 @@ export function newClusterId(): string {
 /** Formats `dataDir` for the node unless an earlier start already did (then this start is a restart). */
 async function formatStorage(classpathArgs: string[], dataDir: string, propertiesFile: string, log: string): Promise<void> {
   if (existsSync(join(dataDir, 'logs', 'meta.properties'))) return;
-  const args = [...jvmOptions(), ...classpathArgs, STORAGE_TOOL_MAIN_CLASS, 'format', '-t', newClusterId(), '-c', propertiesFile];
+  const args = [
+    ...serviceJvmOptions({ maxHeap: '512m', log4jConfig: LOG4J_CONFIG }),
+    ...classpathArgs,
+    STORAGE_TOOL_MAIN_CLASS,
+    'format',
+    '-t',
+    newClusterId(),
+    '-c',
+    propertiesFile,
+  ];
   try {
     const { stdout, stderr } = await promisify(execFile)(javaBinary(), args, { maxBuffer: 16 * 1024 * 1024 });
     writeFileSync(log, `${stdout}${stderr}`);
@@ -138,15 +134,12 @@ export async function startKafka(runDir: string, options: KafkaStartOptions = {}
   mkdirSync(dataDir, { recursive: true });
   const propertiesFile = join(dataDir, 'server.properties');
   writeFileSync(propertiesFile, kafkaServerProperties(dataDir, { broker, controller }));
-  // The classpath names ~50 jars: an argument file keeps the command in messages readable.
-  const argfile = join(dataDir, 'classpath.argfile');
-  writeFileSync(argfile, `-cp "${classpath.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"\n`);
-  const classpathArgs = [`@${argfile}`];
+  const classpathArgs = [classpathArgfile(join(dataDir, 'classpath.argfile'), classpath)];
   await formatStorage(classpathArgs, dataDir, propertiesFile, logFile(`${name}-format`));
   const managed = startProcess({
     name,
     command: javaBinary(),
-    args: [...jvmOptions(), ...classpathArgs, SERVER_MAIN_CLASS, propertiesFile],
+    args: [...serviceJvmOptions({ maxHeap: '512m', log4jConfig: LOG4J_CONFIG }), ...classpathArgs, SERVER_MAIN_CLASS, propertiesFile],
     env: process.env,
     cwd: dataDir,
     log: logFile(name),
