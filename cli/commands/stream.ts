@@ -29,12 +29,11 @@ export function streamCommand(program: Command): void {
             : text,
         );
       // Loaded here, as every command's implementation: `floe --help` loads none (cli/start.test.ts).
-      const { atMost, integerAtLeast, positiveInteger } = await import('../arguments.js');
-      const atMostOrNone = (value: number | undefined, most: number, option: string) =>
-        value === undefined ? value : atMost(value, most, option);
+      const { positiveInteger } = await import('../arguments.js');
+      const { integer } = await import('./serve.js');
       const maxRows = options.maxRows === undefined ? undefined : positiveInteger(options.maxRows, '--max-rows');
       const maxDelayMs = options.maxDelayMs === undefined ? undefined : positiveInteger(options.maxDelayMs, '--max-delay-ms');
-      const metricsPort = atMostOrNone(integerAtLeast(options.metricsPort, '--metrics-port', 0), 65_535, '--metrics-port');
+      const metricsPort = options.metricsPort === undefined ? undefined : integer(options.metricsPort, '--metrics-port', 0, 65_535);
       const { loadProject } = await import('../../features/project.js');
       const { openRuntime } = await import('../../features/runtime.js');
       const { StreamConsumer } = await import('../../features/stream/stream-consumer.js');
