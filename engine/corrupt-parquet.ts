@@ -1,4 +1,5 @@
 import { FloeError } from '../core/errors.js';
+import { DELETED_ROWS_EXTENSION } from './read-plan/deletion-vectors.js';
 import { duckdbErrorReason } from './sql.js';
 
 /** A table file whose local copy a query reads. */
@@ -92,4 +93,24 @@ export async function corruptParquetError(
     cause: error,
     retryable: false,
   });
+}
+
+/** What DuckDB says when a row's position is past the bits of its deletion vector (deletion-vectors.ts). */
+const ROW_PAST_DELETED_ROWS = /bit index \d+ out of valid range/;
+
+/**
+ * A DuckDB error that says a data file read with a deletion vector has more rows than its manifest
+ * entry's record_count (by which its vector was laid out), as a non-retryable `corrupt` FloeError
+ * naming the table of the newest vector read; undefined for any other error.
+ */
+export function rowsPastRecordCountError(error: unknown, readFiles: ReadFileLog): FloeError | undefined {
+  if (!(error instanceof Error) || FloeError.is(error) || !ROW_PAST_DELETED_ROWS.test(error.message)) return undefined;
+  const vector = readFiles.latest(PROBED_FILES).find(([path]) => path.endsWith(DELETED_ROWS_EXTENSION));
+  const table = vector?.[1].table;
+  const of = table === undefined ? '' : ` of table ${table}`;
+  return new FloeError(
+    'corrupt',
+    `A data file${of} read with a deletion vector holds more rows than its manifest entry's record_count: expected record_count to count every row of the file`,
+    { cause: error, retryable: false, context: { table } },
+  );
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FloeError } from '../core/errors.js';
 import { duckdbErrorReason, quoteIdentifier, quoteLiteral } from './sql.js';
-import { corruptParquetError, ReadFileLog } from './corrupt-parquet.js';
+import { corruptParquetError, ReadFileLog, rowsPastRecordCountError } from './corrupt-parquet.js';
 
 export interface EngineOptions {
   /** DuckDB's `memory_limit`, e.g. `'4GB'`. Past it, joins and sorts spill to `tempDirectory`. */
@@ -111,7 +111,11 @@ export class Engine {
         result = await fn(connection);
       } catch (error) {
         signal?.throwIfAborted();
-        throw (await corruptParquetError(error, this.readFiles, (path) => readsCleanly(connection, path))) ?? error;
+        throw (
+          rowsPastRecordCountError(error, this.readFiles) ??
+          (await corruptParquetError(error, this.readFiles, (path) => readsCleanly(connection, path))) ??
+          error
+        );
       }
       signal?.throwIfAborted();
       return result;

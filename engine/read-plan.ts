@@ -69,7 +69,7 @@ export function readPlanSql(plan: ScanPlan, options: ReadPlanOptions): string {
   // (CREATE TABLE AS, COPY) on one thread, twice the time of one scan on bench pit's views.
   const groups = hasDeletes
     ? fileGroups(plan.tasks, read)
-    : [{ tasks: plan.tasks, offset: 0, where: whereClause(read, ''), positionDeleted: false }];
+    : [{ tasks: plan.tasks, offset: 0, where: whereClause(read, ''), positionDeletes: 'none' as const }];
   // Tasks in group order: a row's data index (`file_index` plus its group's offset) indexes this list.
   const ordered: ScanPlan = { ...plan, tasks: groups.flatMap((group) => group.tasks) };
   const paths = quoteLiteralList(ordered.tasks.map((task) => task.dataFile.filePath));

@@ -9,7 +9,7 @@ import { isDeletionVector } from '../iceberg/spec/deletion-vector.js';
 import { mapWithConcurrency } from '../iceberg/util/concurrency.js';
 import type { ReadFileLog } from './corrupt-parquet.js';
 import { readPlanSql } from './read-plan.js';
-import { deletionVectorKey, localizeDeletionVector, PositionsWriter } from './read-plan/deletion-vectors.js';
+import { deletionVectorKey, localizeDeletionVector } from './read-plan/deletion-vectors.js';
 import { defined } from '../core/defined.js';
 
 export interface TableScan {
@@ -55,7 +55,7 @@ export async function scanTable(table: LoadedTable, options: TableScanOptions = 
 
 /**
  * Localizes every data and delete file of a plan; returns the lookup readPlanSql needs. A deletion
- * vector is not downloaded whole: its blob alone is read and its positions kept locally, under
+ * vector is not downloaded whole: its blob alone is read and the rows it deletes kept locally, under
  * `deletionVectorKey` (`table` names the table in its errors).
  */
 export async function localizePlan(
@@ -65,31 +65,29 @@ export async function localizePlan(
     downloadConcurrency?: number;
     signal?: AbortSignal;
     table?: string | undefined;
-    /** Where deletion vectors' positions are kept (deletion-vectors.ts), if not the default. */
+    /** Where deletion vectors' deleted rows are kept (deletion-vectors.ts), if not the default. */
     deletionVectorDirectory?: string;
   } = {},
 ): Promise<(location: string) => string> {
   const files = new Map<string, () => Promise<string>>();
-  const positionsWriter = new PositionsWriter();
   for (const task of plan.tasks) {
     files.set(task.dataFile.filePath, () => io.localize(task.dataFile.filePath));
     for (const { file } of [...task.positionDeletes, ...task.equalityDeletes]) {
       if (isDeletionVector(file))
         files.set(deletionVectorKey(file), () =>
-          localizeDeletionVector(io, file, positionsWriter, { table: options.table, directory: options.deletionVectorDirectory }),
+          localizeDeletionVector(io, file, task.dataFile.recordCount, {
+            table: options.table,
+            directory: options.deletionVectorDirectory,
+          }),
         );
       else files.set(file.filePath, () => io.localize(file.filePath));
     }
   }
   const local = new Map<string, string>();
-  try {
-    await mapWithConcurrency([...files], options.downloadConcurrency ?? 8, async ([location, localize]) => {
-      options.signal?.throwIfAborted();
-      local.set(location, await localize());
-    });
-  } finally {
-    await positionsWriter.close();
-  }
+  await mapWithConcurrency([...files], options.downloadConcurrency ?? 8, async ([location, localize]) => {
+    options.signal?.throwIfAborted();
+    local.set(location, await localize());
+  });
   return (location) => {
     const path = local.get(location);
     if (path === undefined) throw new Error(`File ${location} is not part of the plan that was localized`);

@@ -1,19 +1,17 @@
 /**
  * Deletion vectors as DuckDB reads them. Each one's blob alone is read from its Puffin file (the
  * manifest's `content_offset` and `content_size_in_bytes`), decoded, checked against the
- * cardinality its manifest entry records, and its positions written once to a local Parquet file
- * of one column, named by the Puffin file, offset and length (table files are immutable). The read
- * plan anti-joins those positions on `file_row_number` exactly as a position delete file's: as
- * Parquet with its row count given, DuckDB plans the join as it does for position delete files (as
- * CSV, the same scan took 40% longer).
+ * cardinality its manifest entry records, and kept as a local file of raw bits, one per row of its
+ * data file (bit i set when row i is deleted), named by the Puffin file, offset and length (table
+ * files are immutable). The read plan casts each to a DuckDB BIT and keeps a row when its
+ * `file_row_number` bit is clear: on the v3 bench table that took 36 ms where anti-joining the
+ * same positions took 41 (a hash probe per row against 156,000 positions).
  */
-import { DuckDBInstance } from '@duckdb/node-api';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FloeError } from '../../core/errors.js';
-import { quoteLiteral } from '../sql.js';
 import type { FileIO } from '../../iceberg/io/file-io.js';
 import { readDeletionVector } from '../../iceberg/spec/deletion-vector.js';
 import type { DataFile } from '../../iceberg/spec/manifest.js';
@@ -21,25 +19,29 @@ import type { DataFile } from '../../iceberg/spec/manifest.js';
 /** Where decoded deletion vectors are kept when the caller names no folder. */
 export const DEFAULT_DELETION_VECTOR_DIRECTORY = join(tmpdir(), 'floe-deletion-vectors');
 
+/** How the local files of deleted rows end. */
+export const DELETED_ROWS_EXTENSION = '.bits';
+
 /** The name a read plan's `localPath` knows a deletion vector's positions by: its Puffin file and blob. */
 export function deletionVectorKey(file: DataFile): string {
   return `${file.filePath}#${file.contentOffset ?? ''}+${file.contentSizeInBytes ?? ''}`;
 }
 
 /**
- * The local Parquet file of the positions `file` (a deletion vector) deletes: read, checked and
- * written (by `writer`) on first use. `table` is named in errors.
+ * The local file of the rows `file` (a deletion vector) deletes, as one bit per row of its data
+ * file (`dataFileRows`, the data file's record count): read, checked and written on first use.
+ * Positions past the data file's rows delete nothing and are left out. `table` is named in errors.
  */
 export async function localizeDeletionVector(
   io: FileIO,
   file: DataFile,
-  writer: PositionsWriter,
+  dataFileRows: number,
   options: { readonly directory?: string | undefined; readonly table?: string | undefined },
 ): Promise<string> {
   const { offset, length, dataFile } = blobOf(file, options.table);
   const directory = options.directory ?? DEFAULT_DELETION_VECTOR_DIRECTORY;
-  const digest = createHash('sha256').update(`${file.filePath}\0${offset}\0${length}`).digest('hex');
-  const path = join(directory, `${digest}.parquet`);
+  const digest = createHash('sha256').update(`${file.filePath}\0${offset}\0${length}\0${dataFileRows}`).digest('hex');
+  const path = join(directory, `${digest}${DELETED_ROWS_EXTENSION}`);
   const decodedBefore = await stat(path).then(
     () => true,
     () => false,
@@ -56,39 +58,24 @@ export async function localizeDeletionVector(
     );
   }
   await mkdir(directory, { recursive: true });
-  await writer.write(positions, path);
+  const temp = `${path}.${randomUUID()}`;
+  try {
+    await writeFile(temp, rowBits(positions, dataFileRows), { flag: 'wx' });
+    await rename(temp, path);
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
   return path;
 }
 
 /**
- * Writes positions as one-column Parquet files (`__floe_pos`, BIGINT) through a DuckDB of its own,
- * opened on the first write (most plans have no deletion vector to decode) and closed by `close`.
+ * DuckDB's BIT layout of a cast from BLOB: row i is bit 7 - i % 8 of byte i / 8. At least one byte,
+ * as DuckDB casts no empty BLOB to BIT.
  */
-export class PositionsWriter {
-  private instance: Promise<DuckDBInstance> | undefined;
-
-  async write(positions: Float64Array, path: string): Promise<void> {
-    this.instance ??= DuckDBInstance.create(':memory:');
-    const connection = await (await this.instance).connect();
-    const temp = `${path}.${randomUUID()}`;
-    try {
-      await writeFile(`${temp}.csv`, positions.length === 0 ? '' : `${positions.join('\n')}\n`, { flag: 'wx' });
-      await connection.run(
-        `COPY (SELECT * FROM read_csv(${quoteLiteral(`${temp}.csv`)}, header = false, auto_detect = false, columns = {'__floe_pos': 'BIGINT'})) ` +
-          `TO ${quoteLiteral(`${temp}.parquet`)} (FORMAT parquet)`,
-      );
-      await rename(`${temp}.parquet`, path);
-    } finally {
-      connection.closeSync();
-      await Promise.all([unlink(`${temp}.csv`).catch(() => undefined), unlink(`${temp}.parquet`).catch(() => undefined)]);
-    }
-  }
-
-  async close(): Promise<void> {
-    const instance = this.instance;
-    this.instance = undefined;
-    if (instance !== undefined) (await instance).closeSync();
-  }
+function rowBits(positions: Float64Array, rows: number): Uint8Array {
+  const bits = new Uint8Array(Math.max(1, Math.ceil(rows / 8)));
+  for (const position of positions) if (position < rows) bits[position >>> 3]! |= 0x80 >>> (position & 7);
+  return bits;
 }
 
 /** Where a deletion vector's blob is, and the data file it deletes rows of; a clear error when its manifest entry does not say. */

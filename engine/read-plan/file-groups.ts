@@ -3,6 +3,7 @@ import { FloeError } from '../../core/errors.js';
 import type { BoundExpression, BoundReference } from '../../iceberg/expressions/bound.js';
 import { metricsResidual } from '../../iceberg/expressions/metrics-residual.js';
 import type { ScanTask } from '../../iceberg/scan/plan.js';
+import { isDeletionVector } from '../../iceberg/spec/deletion-vector.js';
 import type { DataFile } from '../../iceberg/spec/manifest.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { IcebergType, NestedField } from '../../iceberg/spec/types.js';
@@ -26,20 +27,22 @@ export interface FileGroup {
   readonly offset: number;
   /** ` WHERE <residual>` over the columns as read, or '' when every row of its files matches. */
   readonly where: string;
-  /** Whether a position delete applies to its files: the others skip that anti-join. */
-  readonly positionDeleted: boolean;
+  /** The row deletes its files have: position delete files, a deletion vector each, or neither. */
+  readonly positionDeletes: PositionDeletes;
 }
 
+export type PositionDeletes = 'none' | 'files' | 'vector';
+
 export function fileGroups(tasks: readonly ScanTask[], read: ReadShape): FileGroup[] {
-  const byKey = new Map<string, { where: string; positionDeleted: boolean; tasks: ScanTask[] }>();
+  const byKey = new Map<string, { where: string; positionDeletes: PositionDeletes; tasks: ScanTask[] }>();
   for (const task of tasks) {
     const residual = read.filter === undefined ? undefined : metricsResidual(read.filter, task.dataFile);
     const where = residual === undefined || residual.op === 'true' ? '' : whereClause({ ...read, filter: residual }, '');
-    const positionDeleted = task.positionDeletes.length > 0;
-    const key = `${positionDeleted ? 'p' : '-'}${where}`;
+    const positionDeletes = positionDeletesOf(task);
+    const key = `${positionDeletes}:${where}`;
     const group = byKey.get(key);
     if (group) group.tasks.push(task);
-    else byKey.set(key, { where, positionDeleted, tasks: [task] });
+    else byKey.set(key, { where, positionDeletes, tasks: [task] });
   }
   let offset = 0;
   return [...byKey.values()].map((group) => {
@@ -47,6 +50,12 @@ export function fileGroups(tasks: readonly ScanTask[], read: ReadShape): FileGro
     offset += group.tasks.length;
     return placed;
   });
+}
+
+function positionDeletesOf(task: ScanTask): PositionDeletes {
+  const [first] = task.positionDeletes;
+  if (first === undefined) return 'none';
+  return isDeletionVector(first.file) ? 'vector' : 'files';
 }
 
 /** `file_index` of a group's scan as an index into the plan's tasks. */

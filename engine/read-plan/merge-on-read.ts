@@ -18,7 +18,7 @@ import { duckdbType } from '../types.js';
 import { appliesToAllOlder, assertUnique, collectDeletes, groupByEqualityIds } from './delete-files.js';
 import type { DeleteFileEntry, EqualityGroup } from './delete-files.js';
 import { cardinalityArgument, dataIndexSql, internalName, requireParquet } from './file-groups.js';
-import type { FileGroup, ReadShape } from './file-groups.js';
+import type { FileGroup, PositionDeletes, ReadShape } from './file-groups.js';
 import type { ReadPlanOptions } from './options.js';
 
 /** The query as it is built: common table expressions, then the anti-joins chained after the rows. */
@@ -49,10 +49,15 @@ export function mergeOnReadSql(
   const positionDeletes = collectDeletes(tasks, 'positionDeletes', options.localPath);
   const equalityDeletes = collectDeletes(tasks, 'equalityDeletes', options.localPath);
   const equalityGroups = groupByEqualityIds([...equalityDeletes.values()], plan.schema, options.tableSchema);
-  const rowsOf = dataRowsSql(groups, dataPaths, read, equalityGroups);
+  const rowsOf = dataRowsSql(groups, dataPaths, read, equalityGroups, options.rowPositions === true || options.rowLineage === true);
   const parts: QueryParts = { ctes: [], antiJoins: [] };
-  if (positionDeletes.size > 0) positionDeletedRows(parts, tasks, [...positionDeletes.values()], rowsOf);
-  else parts.ctes.push(`${q('__floe_rows')} AS (${rowsOf(false).join(' UNION ALL ')})`);
+  const vectors: DeleteFileEntry[] = [];
+  const files: DeleteFileEntry[] = [];
+  for (const entry of positionDeletes.values()) (isDeletionVector(entry.file) ? vectors : files).push(entry);
+  const rows = rowsOf('none');
+  if (vectors.length > 0) rows.unshift(vectorDeletedRows(parts, vectors, rowsOf('vector')));
+  if (files.length > 0) rows.unshift(positionDeletedRows(parts, tasks, files, rowsOf('files')));
+  parts.ctes.push(`${q('__floe_rows')} AS (${rows.join(' UNION ALL ')})`);
   const dataSequences = sequenceList(tasks.map((task) => task.dataSequenceNumber));
   equalityGroups.forEach((group, groupIndex) => equalityAntiJoins(parts, tasks, group, groupIndex, dataSequences));
   // Anti-joins chain: each removes the rows its deletes name.
@@ -68,7 +73,8 @@ function dataRowsSql(
   dataPaths: readonly string[],
   read: ReadShape,
   equalityGroups: readonly EqualityGroup[],
-): (positionDeleted: boolean) => string[] {
+  outputsRowNumbers: boolean,
+): (positionDeletes: PositionDeletes) => string[] {
   const dataColumns = new Map<number, FieldIdColumn>();
   for (const field of read.fields) dataColumns.set(field.id, fieldIdColumn(field, internalName(field.id)));
   for (const group of equalityGroups) {
@@ -80,41 +86,69 @@ function dataRowsSql(
   const groupRows = (group: FileGroup): string => {
     const paths = dataPaths.slice(group.offset, group.offset + group.tasks.length);
     const files = group.tasks.map((task) => task.dataFile);
+    // Row numbers only where a delete or the output needs them: generating them cost 5% of a
+    // scan. A scan of no column by id reads every column, so it keeps them too.
+    const rowNumbers = group.positionDeletes !== 'none' || outputsRowNumbers || dataColumns.size === 0;
+    const columns = rowNumbers ? '*' : `*, CAST(NULL AS BIGINT) AS ${q('file_row_number')}`;
     return (
-      `SELECT *, ${dataIndexSql(group, 'file_index')} AS ${q('__floe_data')} ` +
-      `FROM read_parquet(${quoteLiteralList(paths)}${schemaArgument}, file_row_number = true${cardinalityArgument(files)})${group.where}`
+      `SELECT ${columns}, ${dataIndexSql(group, 'file_index')} AS ${q('__floe_data')} ` +
+      `FROM read_parquet(${quoteLiteralList(paths)}${schemaArgument}${rowNumbers ? ', file_row_number = true' : ''}${cardinalityArgument(files)})${group.where}`
     );
   };
   // A residual filters its rows before the anti-joins: deletes only remove rows, so the order is free.
-  return (positionDeleted) => groups.filter((group) => group.positionDeleted === positionDeleted).map(groupRows);
+  return (positionDeletes) => groups.filter((group) => group.positionDeletes === positionDeletes).map(groupRows);
 }
 
-/** `__floe_rows`: the rows of every group, those of files with position deletes less the positions deleted. */
+/**
+ * The rows of the files with deletion vectors, less those their vectors delete: each vector's local
+ * file (deletion-vectors.ts) is read whole as a BIT of one bit per row of its data file, joined to
+ * that file's rows by data index, and a row is kept when its bit is clear.
+ */
+function vectorDeletedRows(parts: QueryParts, vectors: readonly DeleteFileEntry[], rows: readonly string[]): string {
+  const dataIndexes: number[] = [];
+  for (const entry of vectors) {
+    const [dataIndex] = entry.appliesTo;
+    if (dataIndex === undefined || entry.appliesTo.size !== 1) {
+      throw new FloeError(
+        'internal',
+        `The deletion vector in ${entry.file.filePath} applies to ${entry.appliesTo.size} data files, not one`,
+      );
+    }
+    dataIndexes.push(dataIndex);
+  }
+  const paths = quoteLiteralList(vectors.map((entry) => entry.localPath));
+  parts.ctes.push(
+    `${q('__floe_vectors')} AS (SELECT [${dataIndexes.join(', ')}][list_position(${paths}, filename)] AS ${q('__floe_data')}, ` +
+      `CAST(content AS BIT) AS ${q('__floe_deleted')} FROM read_blob(${paths}))`,
+  );
+  return (
+    `SELECT d.* FROM (${rows.join(' UNION ALL ')}) AS d JOIN ${q('__floe_vectors')} AS v ON d.${q('__floe_data')} = v.${q('__floe_data')} ` +
+    `WHERE get_bit(v.${q('__floe_deleted')}, CAST(d.${q('file_row_number')} AS INTEGER)) = 0`
+  );
+}
+
+/** The rows of the files with position delete files, less the positions they delete. */
 function positionDeletedRows(
   parts: QueryParts,
   tasks: readonly ScanTask[],
   files: readonly DeleteFileEntry[],
-  rowsOf: (positionDeleted: boolean) => string[],
-): void {
-  for (const entry of files) if (!isDeletionVector(entry.file)) requireParquet(entry.file, 'position delete');
+  rows: readonly string[],
+): string {
+  for (const entry of files) requireParquet(entry.file, 'position delete');
   const indexOfPath = new Map(tasks.map((task, index) => [task.dataFile.filePath, index]));
   // A file whose entry names the one data file it holds deletes of is read for its positions
-  // alone; the others have each row's path joined to the data files they apply to. A deletion
-  // vector always names its one data file.
+  // alone; the others have each row's path joined to the data files they apply to.
   const single: { entry: DeleteFileEntry; dataIndex: number }[] = [];
-  const vectors: { entry: DeleteFileEntry; dataIndex: number }[] = [];
   const named: DeleteFileEntry[] = [];
   for (const entry of files) {
     const only = onlyReferencedPath(entry.file);
     if (only === undefined) named.push(entry);
     else {
       const dataIndex = indexOfPath.get(only);
-      if (dataIndex !== undefined && entry.appliesTo.has(dataIndex))
-        (isDeletionVector(entry.file) ? vectors : single).push({ entry, dataIndex });
+      if (dataIndex !== undefined && entry.appliesTo.has(dataIndex)) single.push({ entry, dataIndex });
     }
   }
   const deleted: string[] = [];
-  if (vectors.length > 0) deleted.push(vectorPositionsSql(vectors));
   if (single.length > 0) {
     const column: FieldIdColumn = { fieldId: POSITION_DELETE_POS_FIELD_ID, name: '__floe_pos', type: 'BIGINT' };
     const dataIndexes = `[${single.map(({ dataIndex }) => dataIndex).join(', ')}]`;
@@ -128,22 +162,9 @@ function positionDeletedRows(
   parts.ctes.push(`${q('__floe_pos_deleted')} AS (${deleted.length === 0 ? none : deleted.join(' UNION ALL ')})`);
   // Only the files a position delete applies to are probed: probing the others' rows too cost
   // a tenth of a scan where half the files had position deletes.
-  const probed =
-    `SELECT d.* FROM (${rowsOf(true).join(' UNION ALL ')}) AS d ` +
-    `ANTI JOIN ${q('__floe_pos_deleted')} AS pd ON d.${q('__floe_data')} = pd.${q('__floe_data')} AND d.${q('file_row_number')} = pd.${q('__floe_pos')}`;
-  parts.ctes.push(`${q('__floe_rows')} AS (${[probed, ...rowsOf(false)].join(' UNION ALL ')})`);
-}
-
-/**
- * The (data file, position) pairs of deletion vectors, from the local files of their positions
- * (deletion-vectors.ts), each file's index mapped to its data file's.
- */
-function vectorPositionsSql(vectors: readonly { entry: DeleteFileEntry; dataIndex: number }[]): string {
-  const dataIndexes = `[${vectors.map(({ dataIndex }) => dataIndex).join(', ')}]`;
-  const paths = quoteLiteralList(vectors.map(({ entry }) => entry.localPath));
   return (
-    `SELECT ${dataIndexes}[CAST(v.file_index AS BIGINT) + 1] AS ${q('__floe_data')}, v.${q('__floe_pos')} ` +
-    `FROM read_parquet(${paths}${cardinalityArgument(vectors.map(({ entry }) => entry.file))}) AS v`
+    `SELECT d.* FROM (${rows.join(' UNION ALL ')}) AS d ` +
+    `ANTI JOIN ${q('__floe_pos_deleted')} AS pd ON d.${q('__floe_data')} = pd.${q('__floe_data')} AND d.${q('file_row_number')} = pd.${q('__floe_pos')}`
   );
 }
 

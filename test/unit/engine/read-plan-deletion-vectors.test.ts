@@ -1,18 +1,20 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { readPlanSql } from '../../../engine/read-plan.js';
 import { quoteLiteral } from '../../../engine/sql.js';
 import { localizePlan } from '../../../engine/table-reader.js';
 import { FloeError } from '../../../core/errors.js';
 import type { FileIO } from '../../../iceberg/io/file-io.js';
 import { LocalFileIO } from '../../../iceberg/io/local-file-io.js';
-import type { ScanPlan } from '../../../iceberg/scan/plan.js';
+import { POSITION_DELETE_FILE_PATH_FIELD_ID, POSITION_DELETE_POS_FIELD_ID } from '../../../iceberg/spec/position-deletes.js';
+import type { ScanPlan, ScanTask } from '../../../iceberg/scan/plan.js';
 import { deletionVectorBlob } from '../../../iceberg/spec/deletion-vector.js';
 import type { DataFile } from '../../../iceberg/spec/manifest.js';
 import { writePuffin } from '../../../iceberg/spec/puffin.js';
-import { tuples, withConnection } from '../../support/engine/duckdb.js';
+import { tuples, withConnection, withEngine } from '../../support/engine/duckdb.js';
 import { file, plan, schema, task } from '../../support/engine/plans.js';
 
 const idSchema = schema({ id: 1, name: 'id', required: true, type: 'long' });
@@ -126,6 +128,100 @@ describe('deletion vectors in a read plan', () => {
       assert.throws(
         () => readPlanSql(both, { localPath: (location) => location }),
         (error) => FloeError.is(error, 'invalid-input') && /a deletion vector replaces them all/.test(error.message),
+      );
+    });
+  });
+
+  it('keeps exactly the rows a brute-force reading of the vectors keeps, beside position delete files and files without deletes (property)', async () => {
+    const dataFile = fc.record({
+      rows: fc.integer({ min: 1, max: 40 }),
+      deletes: fc.constantFrom('none', 'vector', 'files'),
+      // Past the last row too: such positions delete nothing.
+      positions: fc.uniqueArray(fc.integer({ min: 0, max: 45 }), { maxLength: 20 }),
+    });
+    await withConnection(async (connection, dir) => {
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.array(dataFile, { minLength: 1, maxLength: 6 }), async (files) => {
+          const runDir = join(dir, `run-${run++}`);
+          await mkdir(runDir, { recursive: true });
+          const expected: number[] = [];
+          const blobs: { index: number; blob: ReturnType<typeof deletionVectorBlob> }[] = [];
+          const tasks: ScanTask[] = [];
+          for (const [index, spec] of files.entries()) {
+            const path = join(runDir, `data-${index}.parquet`);
+            await connection.run(
+              `CREATE OR REPLACE TEMP TABLE rows_of AS SELECT (${index * 1000} + range)::BIGINT AS id FROM range(${spec.rows})`,
+            );
+            await connection.run(`COPY rows_of TO ${quoteLiteral(path)} (FORMAT parquet, FIELD_IDS {id: 1})`);
+            const deleted = new Set(spec.deletes === 'none' ? [] : spec.positions);
+            for (let row = 0; row < spec.rows; row++) if (!deleted.has(row)) expected.push(index * 1000 + row);
+            if (spec.deletes === 'vector') blobs.push({ index, blob: deletionVectorBlob(path, spec.positions) });
+            const position = [];
+            if (spec.deletes === 'files' && spec.positions.length > 0) {
+              const deletes = join(runDir, `pos-${index}.parquet`);
+              const values = spec.positions.map((pos) => `(${quoteLiteral(path)}, ${pos}::BIGINT)`).join(', ');
+              await connection.run(
+                `COPY (SELECT * FROM (VALUES ${values}) AS p(file_path, pos)) TO ${quoteLiteral(deletes)} ` +
+                  `(FORMAT parquet, FIELD_IDS {file_path: ${POSITION_DELETE_FILE_PATH_FIELD_ID}, pos: ${POSITION_DELETE_POS_FIELD_ID}})`,
+              );
+              position.push({ file: { ...file(deletes, 'position-deletes'), recordCount: spec.positions.length }, dataSequenceNumber: 2 });
+            }
+            tasks.push(task({ ...file(path), recordCount: spec.rows }, 1, { position }));
+          }
+          if (blobs.length > 0) {
+            const puffin = join(runDir, 'deletes.puffin');
+            const { bytes, metadata } = writePuffin(blobs.map(({ blob }) => blob));
+            await writeFile(puffin, bytes);
+            blobs.forEach(({ index, blob }, blobIndex) => {
+              const vector: DataFile = {
+                ...file(puffin, 'position-deletes'),
+                fileFormat: 'PUFFIN',
+                referencedDataFile: tasks[index]!.dataFile.filePath,
+                contentOffset: metadata.blobs[blobIndex]!.offset,
+                contentSizeInBytes: metadata.blobs[blobIndex]!.length,
+                recordCount: blob.cardinality,
+              };
+              tasks[index] = { ...tasks[index]!, positionDeletes: [{ file: vector, dataSequenceNumber: 2 }] };
+            });
+          }
+          const scan = plan(idSchema, tasks);
+          const localPath = await localizePlan(new LocalFileIO(), scan, { deletionVectorDirectory: join(runDir, 'vectors') });
+          const ids = await tuples(connection, `SELECT id FROM (${readPlanSql(scan, { localPath })}) ORDER BY id`);
+          assert.deepEqual(
+            ids.map(([id]) => Number(id)),
+            expected,
+          );
+        }),
+        { numRuns: 40 },
+      );
+    });
+  });
+
+  it("a data file holding more rows than its manifest entry's record_count: corrupt, naming the table", async () => {
+    await withEngine(async (engine, dir) => {
+      const { scan } = await engine.withConnection((connection) =>
+        fixture(dir, (sql) => connection.run(sql).then(() => undefined), { a: [1], b: [0] }),
+      );
+      // Data file a holds 10 rows; its entry says 6, so its vector's bits end at row 7.
+      const short: ScanPlan = {
+        ...scan,
+        tasks: scan.tasks.map((entry, index) => (index === 0 ? { ...entry, dataFile: { ...entry.dataFile, recordCount: 6 } } : entry)),
+      };
+      const localPath = engine.readFiles.recording(
+        await localizePlan(new LocalFileIO(), short, { table: 'ns.t', deletionVectorDirectory: join(dir, 'vectors') }),
+        'ns.t',
+      );
+      await assert.rejects(
+        engine.withConnection((connection) => tuples(connection, readPlanSql(short, { localPath }))),
+        (error) => {
+          assert.ok(FloeError.is(error, 'corrupt'), String(error));
+          assert.match(
+            error.message,
+            /data file of table ns\.t read with a deletion vector holds more rows than its manifest entry's record_count/,
+          );
+          return true;
+        },
       );
     });
   });
