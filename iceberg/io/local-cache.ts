@@ -31,10 +31,14 @@ export class LocalFileCache {
   /** The cached path for `key`, calling `download(tempPath)` to fill it when absent. */
   async get(key: CacheKey, download: (tempPath: string) => Promise<void>): Promise<string> {
     const path = this.pathFor(key);
-    this.lastUsed.set(path, Date.now());
+    const now = Date.now();
+    // The LRU order on disk (mtime) is kept to the grace period: touching a file on every hit
+    // cost a syscall per file of every scan.
+    const touch = now - (this.lastUsed.get(path) ?? 0) >= RECENT_USE_GRACE_MS;
+    this.lastUsed.set(path, now);
     const pending = this.inFlight.get(path);
     if (pending) return pending;
-    const work = this.fill(path, key, download).finally(() => this.inFlight.delete(path));
+    const work = this.fill(path, key, download, touch).finally(() => this.inFlight.delete(path));
     this.inFlight.set(path, work);
     return work;
   }
@@ -45,11 +49,13 @@ export class LocalFileCache {
     return join(this.directory, `${digest}${extname(new URL(key.location, 'file:///').pathname).slice(0, 16)}`);
   }
 
-  private async fill(path: string, key: CacheKey, download: (tempPath: string) => Promise<void>): Promise<string> {
+  private async fill(path: string, key: CacheKey, download: (tempPath: string) => Promise<void>, touch: boolean): Promise<string> {
     const existing = await stat(path).catch(() => undefined);
     if (existing?.size === key.size) {
-      const now = new Date();
-      await utimes(path, now, now).catch(() => undefined); // LRU order is by mtime
+      if (touch) {
+        const now = new Date();
+        await utimes(path, now, now).catch(() => undefined); // LRU order is by mtime
+      }
       return path;
     }
     await mkdir(this.directory, { recursive: true });

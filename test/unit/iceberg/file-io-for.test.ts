@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { FloeError } from '../../../core/errors.js';
 import { FileIOCache, fileIOFor, mergeIoProperties, s3ConfigFrom } from '../../../iceberg/io/file-io-for.js';
@@ -115,5 +115,20 @@ describe('LocalFileCache', () => {
     assert.equal(left.length, 2);
     assert.ok(!left.some((name) => oldest.endsWith(name)), 'the least recently used entry is evicted');
     assert.ok(left.some((name) => newest.endsWith(name)));
+  });
+
+  it('marks a hit as recent on disk once per grace period, not on every hit', async (t) => {
+    const directory = scratchFolder('cache', t);
+    const key = { location: 's3://b/1.parquet', size: 10, etag: 'x' };
+    const path = await new LocalFileCache(directory, 1000).get(key, async (temp) => writeFile(temp, Buffer.alloc(10)));
+    const old = new Date(1_000_000);
+    await utimes(path, old, old);
+    const cache = new LocalFileCache(directory, 1000);
+    const refused = async () => assert.fail('a cached entry is downloaded again');
+    await cache.get(key, refused);
+    assert.ok((await stat(path)).mtimeMs > old.getTime(), 'the first hit in this cache marks the entry as used');
+    await utimes(path, old, old);
+    await cache.get(key, refused);
+    assert.equal((await stat(path)).mtimeMs, old.getTime(), 'a second hit within the grace period touches nothing');
   });
 });
