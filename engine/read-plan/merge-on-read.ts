@@ -118,7 +118,7 @@ function vectorDeletedRows(parts: QueryParts, vectors: readonly DeleteFileEntry[
   }
   const paths = quoteLiteralList(vectors.map((entry) => entry.localPath));
   parts.ctes.push(
-    `${q('__floe_vectors')} AS (SELECT [${dataIndexes.join(', ')}][list_position(${paths}, filename)] AS ${q('__floe_data')}, ` +
+    `${q('__floe_vectors')} AS (SELECT [${dataIndexes.join(', ')}][CAST(file_index AS BIGINT) + 1] AS ${q('__floe_data')}, ` +
       `CAST(content AS BIT) AS ${q('__floe_deleted')} FROM read_blob(${paths}))`,
   );
   return (
