@@ -26,6 +26,9 @@ export const DELETION_VECTOR_CACHE_BYTES = 1024 ** 3;
 /** How the local files of deleted rows end. */
 export const DELETED_ROWS_EXTENSION = '.bits';
 
+/** DuckDB's get_bit takes an INTEGER position. */
+const MAX_ROWS = 2 ** 31 - 1;
+
 /** One cache per folder in the process, so each knows which of its files are in use. */
 const caches = new Map<string, LocalFileCache>();
 
@@ -46,6 +49,14 @@ export async function localizeDeletionVector(
   options: { readonly directory?: string | undefined; readonly table?: string | undefined },
 ): Promise<string> {
   const { offset, length, dataFile } = blobOf(file, options.table);
+  if (dataFileRows > MAX_ROWS) {
+    const table = options.table === undefined ? '' : ` of table ${options.table}`;
+    throw new FloeError(
+      'unsupported',
+      `Data file ${dataFile}${table} has ${dataFileRows} rows and a deletion vector: Floe applies deletion vectors to files of at most ${MAX_ROWS} rows`,
+      { context: { table: options.table, file: dataFile }, retryable: false },
+    );
+  }
   const directory = options.directory ?? DEFAULT_DELETION_VECTOR_DIRECTORY;
   let cache = caches.get(directory);
   if (cache === undefined) caches.set(directory, (cache = new LocalFileCache(directory, DELETION_VECTOR_CACHE_BYTES)));

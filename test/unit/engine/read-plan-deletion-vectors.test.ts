@@ -111,6 +111,26 @@ describe('deletion vectors in a read plan', () => {
     });
   });
 
+  it('refuses a vector on a data file of more rows than get_bit can address, naming the file and table', async () => {
+    await withConnection(async (connection, dir) => {
+      const { scan, a } = await fixture(dir, (sql) => connection.run(sql).then(() => undefined), { a: [1], b: [0] });
+      const huge: ScanPlan = {
+        ...scan,
+        tasks: scan.tasks.map((entry, index) =>
+          index === 0 ? { ...entry, dataFile: { ...entry.dataFile, recordCount: 2 ** 31 } } : entry,
+        ),
+      };
+      await assert.rejects(
+        localizePlan(new LocalFileIO(), huge, { table: 'ns.t', deletionVectorDirectory: join(dir, 'vectors') }),
+        (error) => {
+          assert.ok(FloeError.is(error, 'unsupported'), String(error));
+          assert.match(error.message, new RegExp(`Data file ${a} of table ns\\.t has 2147483648 rows and a deletion vector`));
+          return true;
+        },
+      );
+    });
+  });
+
   it('refuses a plan that gives a data file both a vector and a position delete file', async () => {
     await withConnection(async (connection, dir) => {
       const { scan, vector, a } = await fixture(dir, (sql) => connection.run(sql).then(() => undefined), { a: [1], b: [0] });
