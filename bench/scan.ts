@@ -17,7 +17,9 @@
  *                   On v3 DuckDB cannot read a deletion vector, so the floor is given the deleted
  *                   positions: those the bench had Java delete, one Parquet file of (file_path,
  *                   pos) per vector written before timing, read as v2's floor reads its position
- *                   delete files. It pays no Puffin read and no Roaring decoding; Floe's time does
+ *                   delete files. It pays no Puffin read and no Roaring decoding; Floe pays them on
+ *                   its first read of each vector (the warm-up) and keeps the decoded rows on disk
+ *                   (engine/read-plan/deletion-vectors.ts), as a worker reading the table again does
  *   duckdb_iceberg  DuckDB's own iceberg_scan over the table's metadata file with the filter in
  *                   SQL (Python's duckdb and its iceberg extension from PyPI), timed inside Python
  *   pyiceberg       table.scan(row_filter, selected_fields).to_arrow() and pyarrow's count and sums,
