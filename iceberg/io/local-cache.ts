@@ -12,7 +12,8 @@ import { extname, join } from 'node:path';
 
 export interface CacheKey {
   readonly location: string;
-  readonly size: number;
+  /** The entry's size in bytes; undefined for a file derived locally, whose size is known once written. */
+  readonly size: number | undefined;
   readonly etag: string;
 }
 
@@ -51,7 +52,8 @@ export class LocalFileCache {
 
   private async fill(path: string, key: CacheKey, download: (tempPath: string) => Promise<void>, touch: boolean): Promise<string> {
     const existing = await stat(path).catch(() => undefined);
-    if (existing?.size === key.size) {
+    // Entries are renamed into place whole, so a file under the name is complete.
+    if (existing !== undefined && (key.size === undefined || existing.size === key.size)) {
       if (touch) {
         const now = new Date();
         await utimes(path, now, now).catch(() => undefined); // LRU order is by mtime

@@ -131,4 +131,18 @@ describe('LocalFileCache', () => {
     await cache.get(key, refused);
     assert.equal((await stat(path)).mtimeMs, old.getTime(), 'a second hit within the grace period touches nothing');
   });
+
+  it('takes any complete file under the name of a derived entry, whose size is not known before it is written', async (t) => {
+    const directory = scratchFolder('cache', t);
+    const key = { location: 'file:///derived/positions.parquet', size: undefined, etag: '' };
+    let writes = 0;
+    const write = async (temp: string) => {
+      writes++;
+      await writeFile(temp, 'bytes');
+    };
+    const path = await new LocalFileCache(directory, 1000).get(key, write);
+    assert.equal(await readFile(path, 'utf8'), 'bytes');
+    assert.equal(await new LocalFileCache(directory, 1000).get(key, write), path);
+    assert.equal(writes, 1);
+  });
 });
