@@ -13,6 +13,7 @@ import {
   requireParquet,
   whereClause,
 } from './read-plan/file-groups.js';
+import { deletionVectorKey, holdsBits } from './read-plan/deletion-vectors.js';
 import type { FileGroup, ReadShape } from './read-plan/file-groups.js';
 import { mergeOnReadSql } from './read-plan/merge-on-read.js';
 import { ROW_FILE_PATH_COLUMN, ROW_POSITION_COLUMN } from './read-plan/options.js';
@@ -68,7 +69,7 @@ export function readPlanSql(plan: ScanPlan, options: ReadPlanOptions): string {
   // Without deletes, one Parquet scan with the whole filter: DuckDB writes a UNION ALL of scans
   // (CREATE TABLE AS, COPY) on one thread, twice the time of one scan on bench pit's views.
   const groups = hasDeletes
-    ? fileGroups(plan.tasks, read)
+    ? fileGroups(plan.tasks, read, (vector) => holdsBits(options.localPath(deletionVectorKey(vector))))
     : [{ tasks: plan.tasks, offset: 0, where: whereClause(read, ''), positionDeletes: 'none' as const }];
   // Tasks in group order: a row's data index (`file_index` plus its group's offset) indexes this list.
   const ordered: ScanPlan = { ...plan, tasks: groups.flatMap((group) => group.tasks) };

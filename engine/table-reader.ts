@@ -9,7 +9,7 @@ import { isDeletionVector } from '../iceberg/spec/deletion-vector.js';
 import { mapWithConcurrency } from '../iceberg/util/concurrency.js';
 import type { ReadFileLog } from './corrupt-parquet.js';
 import { readPlanSql } from './read-plan.js';
-import { deletionVectorKey, localizeDeletionVector } from './read-plan/deletion-vectors.js';
+import { deletedRowsForm, deletionVectorKey, localizeDeletionVector, PositionsWriter } from './read-plan/deletion-vectors.js';
 import { defined } from '../core/defined.js';
 
 export interface TableScan {
@@ -67,27 +67,41 @@ export async function localizePlan(
     table?: string | undefined;
     /** Where deletion vectors' deleted rows are kept (deletion-vectors.ts), if not the default. */
     deletionVectorDirectory?: string;
+    /** The most bytes the plan's deletion vectors may take as bits, if not DELETION_VECTOR_BITS_BUDGET. */
+    deletionVectorBitsBudget?: number;
   } = {},
 ): Promise<(location: string) => string> {
+  const vectored = plan.tasks.filter((task) => task.positionDeletes.some((ref) => isDeletionVector(ref.file)));
+  const form = deletedRowsForm(
+    vectored.map((task) => task.dataFile.recordCount),
+    options.deletionVectorBitsBudget,
+  );
+  const writer = new PositionsWriter();
   const files = new Map<string, () => Promise<string>>();
   for (const task of plan.tasks) {
     files.set(task.dataFile.filePath, () => io.localize(task.dataFile.filePath));
     for (const { file } of [...task.positionDeletes, ...task.equalityDeletes]) {
       if (isDeletionVector(file))
         files.set(deletionVectorKey(file), () =>
-          localizeDeletionVector(io, file, task.dataFile.recordCount, {
-            table: options.table,
-            directory: options.deletionVectorDirectory,
-          }),
+          localizeDeletionVector(
+            io,
+            file,
+            { dataFileRows: task.dataFile.recordCount, form, writer },
+            { table: options.table, directory: options.deletionVectorDirectory },
+          ),
         );
       else files.set(file.filePath, () => io.localize(file.filePath));
     }
   }
   const local = new Map<string, string>();
-  await mapWithConcurrency([...files], options.downloadConcurrency ?? 8, async ([location, localize]) => {
-    options.signal?.throwIfAborted();
-    local.set(location, await localize());
-  });
+  try {
+    await mapWithConcurrency([...files], options.downloadConcurrency ?? 8, async ([location, localize]) => {
+      options.signal?.throwIfAborted();
+      local.set(location, await localize());
+    });
+  } finally {
+    await writer.close();
+  }
   return (location) => {
     const path = local.get(location);
     if (path === undefined) throw new Error(`File ${location} is not part of the plan that was localized`);

@@ -1,14 +1,20 @@
 /**
  * Deletion vectors as DuckDB reads them. Each one's blob alone is read from its Puffin file (the
  * manifest's `content_offset` and `content_size_in_bytes`), decoded, checked against the
- * cardinality its manifest entry records, and kept as a local file of raw bits, one per row of its
- * data file (bit i set when row i is deleted), named by the Puffin file, offset and length (table
- * files are immutable). The files of a folder are a bounded cache (iceberg/io/local-cache.ts): a
- * worker that reads snapshot after snapshot keeps the newest vectors, not every one it met. The read plan casts each to a DuckDB BIT and keeps a row when its
- * `file_row_number` bit is clear: on the v3 bench table that took 36 ms where anti-joining the
- * same positions took 41 (a hash probe per row against 156,000 positions).
+ * cardinality its manifest entry records, and kept locally, named by the Puffin file, offset and
+ * length (table files are immutable), in a bounded cache (iceberg/io/local-cache.ts): a worker that
+ * reads snapshot after snapshot keeps the newest vectors, not every one it met. Kept in one of two
+ * forms:
+ * - bits: one per row of its data file, set when the row is deleted. The read plan casts them to a
+ *   DuckDB BIT and keeps a row when its `file_row_number` bit is clear: on the v3 bench table that
+ *   took 36 ms where anti-joining the same positions took 41.
+ * - positions: a one-column Parquet file, anti-joined on `file_row_number` as a position delete
+ *   file is. A plan keeps its vectors so when their bits would pass DELETION_VECTOR_BITS_BUDGET:
+ *   the join holds every vector's bits in memory, where DuckDB spills positions to disk.
  */
-import { writeFile } from 'node:fs/promises';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { randomUUID } from 'node:crypto';
+import { unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FloeError } from '../../core/errors.js';
@@ -16,6 +22,7 @@ import type { FileIO } from '../../iceberg/io/file-io.js';
 import { LocalFileCache } from '../../iceberg/io/local-cache.js';
 import { readDeletionVector } from '../../iceberg/spec/deletion-vector.js';
 import type { DataFile } from '../../iceberg/spec/manifest.js';
+import { quoteLiteral } from '../sql.js';
 
 /** Where decoded deletion vectors are kept when the caller names no folder. */
 export const DEFAULT_DELETION_VECTOR_DIRECTORY = join(tmpdir(), 'floe-deletion-vectors');
@@ -23,11 +30,31 @@ export const DEFAULT_DELETION_VECTOR_DIRECTORY = join(tmpdir(), 'floe-deletion-v
 /** How much a folder of decoded deletion vectors holds before the least recently used go. */
 export const DELETION_VECTOR_CACHE_BYTES = 1024 ** 3;
 
-/** How the local files of deleted rows end. */
+/** The most memory a plan's vectors may take as bits (a bit per row of their data files). */
+export const DELETION_VECTOR_BITS_BUDGET = 256 * 1024 ** 2;
+
+/** How the local files of deletion vectors kept as bits end. */
 export const DELETED_ROWS_EXTENSION = '.bits';
 
 /** DuckDB's get_bit takes an INTEGER position. */
-const MAX_ROWS = 2 ** 31 - 1;
+const MAX_BITS_ROWS = 2 ** 31 - 1;
+
+export type DeletedRowsForm = 'bits' | 'positions';
+
+/** The form a plan keeps its vectors in, from the row counts of the data files they delete rows of. */
+export function deletedRowsForm(dataFileRows: readonly number[], budget = DELETION_VECTOR_BITS_BUDGET): DeletedRowsForm {
+  let bytes = 0;
+  for (const rows of dataFileRows) {
+    if (rows > MAX_BITS_ROWS) return 'positions';
+    bytes += rowBitsLength(rows);
+  }
+  return bytes <= budget ? 'bits' : 'positions';
+}
+
+/** Whether a vector's local file (localizeDeletionVector's) holds bits rather than positions. */
+export function holdsBits(localPath: string): boolean {
+  return localPath.endsWith(DELETED_ROWS_EXTENSION);
+}
 
 /** One cache per folder in the process, so each knows which of its files are in use. */
 const caches = new Map<string, LocalFileCache>();
@@ -38,31 +65,29 @@ export function deletionVectorKey(file: DataFile): string {
 }
 
 /**
- * The local file of the rows `file` (a deletion vector) deletes, as one bit per row of its data
- * file (`dataFileRows`, the data file's record count): read, checked and written on first use.
- * Positions past the data file's rows delete nothing and are left out. `table` is named in errors.
+ * The local file of the rows `file` (a deletion vector) deletes, in `form`: read, checked and
+ * written on first use. Bits are one per row of its data file (`dataFileRows`, the data file's
+ * record count); positions past those rows delete nothing and are left out. `table` is named in
+ * errors.
  */
 export async function localizeDeletionVector(
   io: FileIO,
   file: DataFile,
-  dataFileRows: number,
+  kept: { readonly dataFileRows: number; readonly form: DeletedRowsForm; readonly writer: PositionsWriter },
   options: { readonly directory?: string | undefined; readonly table?: string | undefined },
 ): Promise<string> {
   const { offset, length, dataFile } = blobOf(file, options.table);
-  if (dataFileRows > MAX_ROWS) {
-    const table = options.table === undefined ? '' : ` of table ${options.table}`;
-    throw new FloeError(
-      'unsupported',
-      `Data file ${dataFile}${table} has ${dataFileRows} rows and a deletion vector: Floe applies deletion vectors to files of at most ${MAX_ROWS} rows`,
-      { context: { table: options.table, file: dataFile }, retryable: false },
-    );
-  }
+  const { dataFileRows, form } = kept;
   const directory = options.directory ?? DEFAULT_DELETION_VECTOR_DIRECTORY;
   let cache = caches.get(directory);
   if (cache === undefined) caches.set(directory, (cache = new LocalFileCache(directory, DELETION_VECTOR_CACHE_BYTES)));
-  // The cache names a file by this key's digest and keeps its extension.
-  const location = `${file.filePath}/${offset}+${length}${DELETED_ROWS_EXTENSION}`;
-  const key = { location, size: rowBitsLength(dataFileRows), etag: String(dataFileRows) };
+  // The cache names a file by its key's digest and keeps the extension; a Parquet file's size is
+  // known only once written.
+  const blob = `${file.filePath}/${offset}+${length}`;
+  const key =
+    form === 'bits'
+      ? { location: `${blob}${DELETED_ROWS_EXTENSION}`, size: rowBitsLength(dataFileRows), etag: String(dataFileRows) }
+      : { location: `${blob}.parquet`, size: undefined, etag: '' };
   return cache.get(key, async (path) => {
     const positions = readDeletionVector(await io.readRange(file.filePath, offset, length), { dataFile, table: options.table });
     if (positions.length !== file.recordCount) {
@@ -73,8 +98,39 @@ export async function localizeDeletionVector(
         { context: { table: options.table, file: dataFile }, retryable: false },
       );
     }
-    await writeFile(path, rowBits(positions, dataFileRows));
+    if (form === 'bits') await writeFile(path, rowBits(positions, dataFileRows));
+    else await kept.writer.write(positions, path);
   });
+}
+
+/**
+ * Writes positions as one-column Parquet files (`__floe_pos`, BIGINT) through a DuckDB of its own,
+ * opened on the first write (most plans keep no vector as positions) and closed by `close`.
+ */
+export class PositionsWriter {
+  private instance: Promise<DuckDBInstance> | undefined;
+
+  async write(positions: Float64Array, path: string): Promise<void> {
+    this.instance ??= DuckDBInstance.create(':memory:');
+    const connection = await (await this.instance).connect();
+    const csv = `${path}.${randomUUID()}.csv`;
+    try {
+      await writeFile(csv, positions.length === 0 ? '' : `${positions.join('\n')}\n`, { flag: 'wx' });
+      await connection.run(
+        `COPY (SELECT * FROM read_csv(${quoteLiteral(csv)}, header = false, auto_detect = false, columns = {'__floe_pos': 'BIGINT'})) ` +
+          `TO ${quoteLiteral(path)} (FORMAT parquet)`,
+      );
+    } finally {
+      connection.closeSync();
+      await unlink(csv).catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    const instance = this.instance;
+    this.instance = undefined;
+    if (instance !== undefined) (await instance).closeSync();
+  }
 }
 
 /**

@@ -27,18 +27,19 @@ export interface FileGroup {
   readonly offset: number;
   /** ` WHERE <residual>` over the columns as read, or '' when every row of its files matches. */
   readonly where: string;
-  /** The row deletes its files have: position delete files, a deletion vector each, or neither. */
+  /** The row deletes its files have: deletion vectors kept as bits, position deletes of other kinds, or neither. */
   readonly positionDeletes: PositionDeletes;
 }
 
 export type PositionDeletes = 'none' | 'files' | 'vector';
 
-export function fileGroups(tasks: readonly ScanTask[], read: ReadShape): FileGroup[] {
+/** `vectorHoldsBits` says whether a deletion vector is kept as bits or as positions (deletion-vectors.ts). */
+export function fileGroups(tasks: readonly ScanTask[], read: ReadShape, vectorHoldsBits: (vector: DataFile) => boolean): FileGroup[] {
   const byKey = new Map<string, { where: string; positionDeletes: PositionDeletes; tasks: ScanTask[] }>();
   for (const task of tasks) {
     const residual = read.filter === undefined ? undefined : metricsResidual(read.filter, task.dataFile);
     const where = residual === undefined || residual.op === 'true' ? '' : whereClause({ ...read, filter: residual }, '');
-    const positionDeletes = positionDeletesOf(task);
+    const positionDeletes = positionDeletesOf(task, vectorHoldsBits);
     const key = `${positionDeletes}:${where}`;
     const group = byKey.get(key);
     if (group) group.tasks.push(task);
@@ -52,10 +53,10 @@ export function fileGroups(tasks: readonly ScanTask[], read: ReadShape): FileGro
   });
 }
 
-function positionDeletesOf(task: ScanTask): PositionDeletes {
+function positionDeletesOf(task: ScanTask, vectorHoldsBits: (vector: DataFile) => boolean): PositionDeletes {
   const [first] = task.positionDeletes;
   if (first === undefined) return 'none';
-  return isDeletionVector(first.file) ? 'vector' : 'files';
+  return isDeletionVector(first.file) && vectorHoldsBits(first.file) ? 'vector' : 'files';
 }
 
 /** `file_index` of a group's scan as an index into the plan's tasks. */

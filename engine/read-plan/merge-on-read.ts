@@ -6,6 +6,7 @@
 import { FloeError } from '../../core/errors.js';
 import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
 import { isDeletionVector } from '../../iceberg/spec/deletion-vector.js';
+import { holdsBits } from './deletion-vectors.js';
 import {
   onlyReferencedPath,
   POSITION_DELETE_FILE_PATH_FIELD_ID,
@@ -51,12 +52,12 @@ export function mergeOnReadSql(
   const equalityGroups = groupByEqualityIds([...equalityDeletes.values()], plan.schema, options.tableSchema);
   const rowsOf = dataRowsSql(groups, dataPaths, read, equalityGroups, options.rowPositions === true || options.rowLineage === true);
   const parts: QueryParts = { ctes: [], antiJoins: [] };
-  const vectors: DeleteFileEntry[] = [];
-  const files: DeleteFileEntry[] = [];
-  for (const entry of positionDeletes.values()) (isDeletionVector(entry.file) ? vectors : files).push(entry);
+  const bits: DeleteFileEntry[] = [];
+  const positions: DeleteFileEntry[] = [];
+  for (const entry of positionDeletes.values()) (isDeletionVector(entry.file) && holdsBits(entry.localPath) ? bits : positions).push(entry);
   const rows = rowsOf('none');
-  if (vectors.length > 0) rows.unshift(vectorDeletedRows(parts, vectors, rowsOf('vector')));
-  if (files.length > 0) rows.unshift(positionDeletedRows(parts, tasks, files, rowsOf('files')));
+  if (bits.length > 0) rows.unshift(vectorDeletedRows(parts, bits, rowsOf('vector')));
+  if (positions.length > 0) rows.unshift(positionDeletedRows(parts, tasks, positions, rowsOf('files')));
   parts.ctes.push(`${q('__floe_rows')} AS (${rows.join(' UNION ALL ')})`);
   const dataSequences = sequenceList(tasks.map((task) => task.dataSequenceNumber));
   equalityGroups.forEach((group, groupIndex) => equalityAntiJoins(parts, tasks, group, groupIndex, dataSequences));
@@ -127,28 +128,35 @@ function vectorDeletedRows(parts: QueryParts, vectors: readonly DeleteFileEntry[
   );
 }
 
-/** The rows of the files with position delete files, less the positions they delete. */
+/**
+ * The rows of the files with position delete files (or deletion vectors kept as positions), less
+ * the positions they delete.
+ */
 function positionDeletedRows(
   parts: QueryParts,
   tasks: readonly ScanTask[],
   files: readonly DeleteFileEntry[],
   rows: readonly string[],
 ): string {
-  for (const entry of files) requireParquet(entry.file, 'position delete');
+  for (const entry of files) if (!isDeletionVector(entry.file)) requireParquet(entry.file, 'position delete');
   const indexOfPath = new Map(tasks.map((task, index) => [task.dataFile.filePath, index]));
   // A file whose entry names the one data file it holds deletes of is read for its positions
-  // alone; the others have each row's path joined to the data files they apply to.
+  // alone; the others have each row's path joined to the data files they apply to. A deletion
+  // vector always names its one data file.
   const single: { entry: DeleteFileEntry; dataIndex: number }[] = [];
+  const vectors: { entry: DeleteFileEntry; dataIndex: number }[] = [];
   const named: DeleteFileEntry[] = [];
   for (const entry of files) {
     const only = onlyReferencedPath(entry.file);
     if (only === undefined) named.push(entry);
     else {
       const dataIndex = indexOfPath.get(only);
-      if (dataIndex !== undefined && entry.appliesTo.has(dataIndex)) single.push({ entry, dataIndex });
+      if (dataIndex !== undefined && entry.appliesTo.has(dataIndex))
+        (isDeletionVector(entry.file) ? vectors : single).push({ entry, dataIndex });
     }
   }
   const deleted: string[] = [];
+  if (vectors.length > 0) deleted.push(vectorPositionsSql(vectors));
   if (single.length > 0) {
     const column: FieldIdColumn = { fieldId: POSITION_DELETE_POS_FIELD_ID, name: '__floe_pos', type: 'BIGINT' };
     const dataIndexes = `[${single.map(({ dataIndex }) => dataIndex).join(', ')}]`;
@@ -165,6 +173,19 @@ function positionDeletedRows(
   return (
     `SELECT d.* FROM (${rows.join(' UNION ALL ')}) AS d ` +
     `ANTI JOIN ${q('__floe_pos_deleted')} AS pd ON d.${q('__floe_data')} = pd.${q('__floe_data')} AND d.${q('file_row_number')} = pd.${q('__floe_pos')}`
+  );
+}
+
+/**
+ * The (data file, position) pairs of deletion vectors kept as positions (deletion-vectors.ts), each
+ * file's index mapped to its data file's.
+ */
+function vectorPositionsSql(vectors: readonly { entry: DeleteFileEntry; dataIndex: number }[]): string {
+  const dataIndexes = `[${vectors.map(({ dataIndex }) => dataIndex).join(', ')}]`;
+  const paths = quoteLiteralList(vectors.map(({ entry }) => entry.localPath));
+  return (
+    `SELECT ${dataIndexes}[CAST(v.file_index AS BIGINT) + 1] AS ${q('__floe_data')}, v.${q('__floe_pos')} ` +
+    `FROM read_parquet(${paths}${cardinalityArgument(vectors.map(({ entry }) => entry.file))}) AS v`
   );
 }
 

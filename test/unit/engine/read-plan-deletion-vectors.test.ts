@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { readPlanSql } from '../../../engine/read-plan.js';
 import { quoteLiteral } from '../../../engine/sql.js';
+import { deletionVectorKey } from '../../../engine/read-plan/deletion-vectors.js';
 import { localizePlan } from '../../../engine/table-reader.js';
 import { FloeError } from '../../../core/errors.js';
 import type { FileIO } from '../../../iceberg/io/file-io.js';
@@ -111,23 +112,38 @@ describe('deletion vectors in a read plan', () => {
     });
   });
 
-  it('refuses a vector on a data file of more rows than get_bit can address, naming the file and table', async () => {
+  it('keeps the vectors of a plan as positions when their bits would pass the budget, or a data file has more rows than get_bit addresses', async () => {
     await withConnection(async (connection, dir) => {
-      const { scan, a } = await fixture(dir, (sql) => connection.run(sql).then(() => undefined), { a: [1], b: [0] });
+      const { scan } = await fixture(dir, (sql) => connection.run(sql).then(() => undefined), { a: [9, 1, 3], b: [0] });
       const huge: ScanPlan = {
         ...scan,
         tasks: scan.tasks.map((entry, index) =>
           index === 0 ? { ...entry, dataFile: { ...entry.dataFile, recordCount: 2 ** 31 } } : entry,
         ),
       };
-      await assert.rejects(
-        localizePlan(new LocalFileIO(), huge, { table: 'ns.t', deletionVectorDirectory: join(dir, 'vectors') }),
-        (error) => {
-          assert.ok(FloeError.is(error, 'unsupported'), String(error));
-          assert.match(error.message, new RegExp(`Data file ${a} of table ns\\.t has 2147483648 rows and a deletion vector`));
-          return true;
-        },
-      );
+      const cases = [
+        { what: 'within the budget', plan: scan, budget: undefined, bits: true },
+        { what: 'past the budget (bits of 10 and 5 rows take 3 bytes)', plan: scan, budget: 2, bits: false },
+        { what: 'a data file of 2^31 rows', plan: huge, budget: undefined, bits: false },
+      ];
+      for (const { what, plan: read, budget, bits } of cases) {
+        const localPath = await localizePlan(new LocalFileIO(), read, {
+          deletionVectorDirectory: join(dir, 'vectors'),
+          ...(budget === undefined ? {} : { deletionVectorBitsBudget: budget }),
+        });
+        const kept = read.tasks.map((entry) => localPath(deletionVectorKey(entry.positionDeletes[0]!.file)));
+        assert.deepEqual(
+          kept.map((path) => path.endsWith('.bits')),
+          [bits, bits],
+          what,
+        );
+        const ids = await tuples(connection, `SELECT id FROM (${readPlanSql(read, { localPath })}) ORDER BY id`);
+        assert.deepEqual(
+          ids.map(([id]) => Number(id)),
+          [0, 2, 4, 5, 6, 7, 8, 11, 13, 14],
+          what,
+        );
+      }
     });
   });
 
@@ -152,7 +168,7 @@ describe('deletion vectors in a read plan', () => {
     });
   });
 
-  it('keeps exactly the rows a brute-force reading of the vectors keeps, beside position delete files and files without deletes (property)', async () => {
+  it('keeps exactly the rows a brute-force reading of the vectors keeps, as bits or as positions, beside position delete files and files without deletes (property)', async () => {
     const dataFile = fc.record({
       rows: fc.integer({ min: 1, max: 40 }),
       deletes: fc.constantFrom('none', 'vector', 'files'),
@@ -162,7 +178,7 @@ describe('deletion vectors in a read plan', () => {
     await withConnection(async (connection, dir) => {
       let run = 0;
       await fc.assert(
-        fc.asyncProperty(fc.array(dataFile, { minLength: 1, maxLength: 6 }), async (files) => {
+        fc.asyncProperty(fc.array(dataFile, { minLength: 1, maxLength: 6 }), fc.boolean(), async (files, asPositions) => {
           const runDir = join(dir, `run-${run++}`);
           await mkdir(runDir, { recursive: true });
           const expected: number[] = [];
@@ -206,14 +222,17 @@ describe('deletion vectors in a read plan', () => {
             });
           }
           const scan = plan(idSchema, tasks);
-          const localPath = await localizePlan(new LocalFileIO(), scan, { deletionVectorDirectory: join(runDir, 'vectors') });
+          const localPath = await localizePlan(new LocalFileIO(), scan, {
+            deletionVectorDirectory: join(runDir, 'vectors'),
+            ...(asPositions ? { deletionVectorBitsBudget: 0 } : {}),
+          });
           const ids = await tuples(connection, `SELECT id FROM (${readPlanSql(scan, { localPath })}) ORDER BY id`);
           assert.deepEqual(
             ids.map(([id]) => Number(id)),
             expected,
           );
         }),
-        { numRuns: 40 },
+        { numRuns: 60 },
       );
     });
   });
