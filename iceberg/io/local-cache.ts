@@ -7,6 +7,7 @@
  * are evicted once the total passes `maxBytes`.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { statSync, type Stats } from 'node:fs';
 import { mkdir, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 
@@ -51,7 +52,9 @@ export class LocalFileCache {
   }
 
   private async fill(path: string, key: CacheKey, download: (tempPath: string) => Promise<void>, touch: boolean): Promise<string> {
-    const existing = await stat(path).catch(() => undefined);
+    // Synchronously, as LocalFileIO checks a local file: the thread pool's round trip costs more
+    // than the stat, and a plan looks up hundreds of entries.
+    const existing = statOrUndefined(path);
     // Entries are renamed into place whole, so a file under the name is complete.
     if (existing !== undefined && (key.size === undefined || existing.size === key.size)) {
       if (touch) {
@@ -92,5 +95,13 @@ export class LocalFileCache {
       this.lastUsed.delete(entry.path);
       total -= entry.size;
     }
+  }
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
   }
 }
