@@ -27,11 +27,12 @@ export interface FileGroup {
   readonly offset: number;
   /** ` WHERE <residual>` over the columns as read, or '' when every row of its files matches. */
   readonly where: string;
-  /** The row deletes its files have: deletion vectors kept as bits, position deletes of other kinds, or neither. */
+  /** How position deletes apply to its files. */
   readonly positionDeletes: PositionDeletes;
 }
 
-export type PositionDeletes = 'none' | 'files' | 'vector';
+/** How a group's rows are deleted by position: none are, anti-joined positions, or deletion vectors' bits. */
+export type PositionDeletes = 'none' | 'positions' | 'bits';
 
 /** `vectorHoldsBits` says whether a deletion vector is kept as bits or as positions (deletion-vectors.ts). */
 export function fileGroups(tasks: readonly ScanTask[], read: ReadShape, vectorHoldsBits: (vector: DataFile) => boolean): FileGroup[] {
@@ -56,7 +57,7 @@ export function fileGroups(tasks: readonly ScanTask[], read: ReadShape, vectorHo
 function positionDeletesOf(task: ScanTask, vectorHoldsBits: (vector: DataFile) => boolean): PositionDeletes {
   const [first] = task.positionDeletes;
   if (first === undefined) return 'none';
-  return isDeletionVector(first.file) && vectorHoldsBits(first.file) ? 'vector' : 'files';
+  return isDeletionVector(first.file) && vectorHoldsBits(first.file) ? 'bits' : 'positions';
 }
 
 /** `file_index` of a group's scan as an index into the plan's tasks. */

@@ -56,8 +56,8 @@ export function mergeOnReadSql(
   const positions: DeleteFileEntry[] = [];
   for (const entry of positionDeletes.values()) (isDeletionVector(entry.file) && holdsBits(entry.localPath) ? bits : positions).push(entry);
   const rows = rowsOf('none');
-  if (bits.length > 0) rows.unshift(vectorDeletedRows(parts, bits, rowsOf('vector')));
-  if (positions.length > 0) rows.unshift(positionDeletedRows(parts, tasks, positions, rowsOf('files')));
+  if (bits.length > 0) rows.unshift(vectorDeletedRows(parts, bits, rowsOf('bits')));
+  if (positions.length > 0) rows.unshift(positionDeletedRows(parts, tasks, positions, rowsOf('positions')));
   parts.ctes.push(`${q('__floe_rows')} AS (${rows.join(' UNION ALL ')})`);
   const dataSequences = sequenceList(tasks.map((task) => task.dataSequenceNumber));
   equalityGroups.forEach((group, groupIndex) => equalityAntiJoins(parts, tasks, group, groupIndex, dataSequences));
