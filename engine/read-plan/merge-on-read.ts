@@ -1,7 +1,8 @@
 /**
- * The SQL of a read plan with deletes: the data files' rows, position deletes anti-joined on
- * (data file, row position), equality deletes anti-joined on their columns — all inside one DuckDB
- * query, never JS-side.
+ * The SQL of a read plan with deletes: the data files' rows, deletion vectors applied as a bit per
+ * row (or, past their budget, as positions), position deletes anti-joined on (data file, row
+ * position), equality deletes anti-joined on their columns — all inside one DuckDB query, never
+ * JS-side.
  */
 import { FloeError } from '../../core/errors.js';
 import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
