@@ -101,12 +101,15 @@ const ROW_PAST_DELETED_ROWS = /bit index \d+ out of valid range/;
 /**
  * A DuckDB error that says a data file read with a deletion vector has more rows than its manifest
  * entry's record_count (by which its vector was laid out), as a non-retryable `corrupt` FloeError
- * naming the table of the newest vector read; undefined for any other error.
+ * naming the table of the newest vector read; undefined for any other error, or when no vector
+ * was read lately.
  */
 export function rowsPastRecordCountError(error: unknown, readFiles: ReadFileLog): FloeError | undefined {
   if (!(error instanceof Error) || FloeError.is(error) || !ROW_PAST_DELETED_ROWS.test(error.message)) return undefined;
   const vector = readFiles.latest(PROBED_FILES).find(([path]) => path.endsWith(DELETED_ROWS_EXTENSION));
-  const table = vector?.[1].table;
+  // No vector read lately: the words came from some other query's get_bit.
+  if (vector === undefined) return undefined;
+  const table = vector[1].table;
   const of = table === undefined ? '' : ` of table ${table}`;
   return new FloeError(
     'corrupt',

@@ -264,4 +264,13 @@ describe('deletion vectors in a read plan', () => {
       );
     });
   });
+
+  it("leaves another query's get_bit error as DuckDB's when no vector was read", async () => {
+    await withEngine(async (engine) => {
+      await assert.rejects(
+        engine.withConnection((connection) => tuples(connection, `SELECT get_bit('0101'::BIT, 9)`)),
+        (error) => !FloeError.is(error) && /bit index 9 out of valid range/.test(String(error)),
+      );
+    });
+  });
 });
