@@ -67,8 +67,8 @@ export function deletionVectorKey(file: DataFile): string {
 /**
  * The local file of the rows `file` (a deletion vector) deletes, in `form`: read, checked and
  * written on first use. Bits are one per row of its data file (`dataFileRows`, the data file's
- * record count); positions past those rows delete nothing and are left out. `table` is named in
- * errors.
+ * record count), so a position past its rows, which deletes nothing, has no bit. `table` is named
+ * in errors.
  */
 export async function localizeDeletionVector(
   io: FileIO,
