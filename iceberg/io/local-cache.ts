@@ -21,23 +21,35 @@ export interface CacheKey {
 /** Entries used this recently are never evicted: a caller may not have opened its path yet. */
 const RECENT_USE_GRACE_MS = 60_000;
 
+/** How many uses are remembered before those past the grace period are forgotten. */
+const FORGET_USES_AT = 4096;
+
 export class LocalFileCache {
   private readonly inFlight = new Map<string, Promise<string>>();
+  /** When each path was last asked for; a use past the grace period counts as none. */
   private readonly lastUsed = new Map<string, number>();
+  private forgetUsesAt = FORGET_USES_AT;
 
   constructor(
     readonly directory: string,
     readonly maxBytes: number,
+    private readonly now: () => number = Date.now,
   ) {}
+
+  /** How many paths' recent uses are remembered: bounded, as a long-running process meets ever new files. */
+  get rememberedUses(): number {
+    return this.lastUsed.size;
+  }
 
   /** The cached path for `key`, calling `download(tempPath)` to fill it when absent. */
   async get(key: CacheKey, download: (tempPath: string) => Promise<void>): Promise<string> {
     const path = this.pathFor(key);
-    const now = Date.now();
+    const now = this.now();
     // The LRU order on disk (mtime) is kept to the grace period: touching a file on every hit
     // cost a syscall per file of every scan.
-    const touch = now - (this.lastUsed.get(path) ?? 0) >= RECENT_USE_GRACE_MS;
+    const touch = now - (this.lastUsed.get(path) ?? -Infinity) >= RECENT_USE_GRACE_MS;
     this.lastUsed.set(path, now);
+    if (this.lastUsed.size > this.forgetUsesAt) this.forgetOldUses(now);
     const pending = this.inFlight.get(path);
     if (pending) return pending;
     const work = this.fill(path, key, download, touch).finally(() => this.inFlight.delete(path));
@@ -75,6 +87,12 @@ export class LocalFileCache {
     return path;
   }
 
+  private forgetOldUses(now: number): void {
+    for (const [path, usedAt] of this.lastUsed) if (now - usedAt >= RECENT_USE_GRACE_MS) this.lastUsed.delete(path);
+    // Doubling keeps the sweeps' cost per use constant while many uses are recent.
+    this.forgetUsesAt = Math.max(FORGET_USES_AT, 2 * this.lastUsed.size);
+  }
+
   private async evict(keep: string): Promise<void> {
     const entries = [];
     let total = 0;
@@ -87,10 +105,10 @@ export class LocalFileCache {
       entries.push({ path, size: info.size, mtimeMs: info.mtimeMs });
     }
     if (total <= this.maxBytes) return;
-    const now = Date.now();
+    const now = this.now();
     for (const entry of entries.sort((a, b) => a.mtimeMs - b.mtimeMs)) {
       if (total <= this.maxBytes) break;
-      if (entry.path === keep || now - (this.lastUsed.get(entry.path) ?? 0) < RECENT_USE_GRACE_MS) continue;
+      if (entry.path === keep || now - (this.lastUsed.get(entry.path) ?? -Infinity) < RECENT_USE_GRACE_MS) continue;
       await unlink(entry.path).catch(() => undefined);
       this.lastUsed.delete(entry.path);
       total -= entry.size;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { FloeError } from '../../../core/errors.js';
 import { FileIOCache, fileIOFor, mergeIoProperties, s3ConfigFrom } from '../../../iceberg/io/file-io-for.js';
@@ -144,5 +144,20 @@ describe('LocalFileCache', () => {
     assert.equal(await readFile(path, 'utf8'), 'bytes');
     assert.equal(await new LocalFileCache(directory, 1000).get(key, write), path);
     assert.equal(writes, 1);
+  });
+
+  it('forgets uses past the grace period, so a process meeting ever new files keeps a bounded record', async (t) => {
+    const directory = scratchFolder('cache', t);
+    let now = 1_000_000;
+    const cache = new LocalFileCache(directory, 1_000_000_000, () => now);
+    const refused = async () => assert.fail('a cached entry is downloaded again');
+    const keys = Array.from({ length: 5000 }, (_, index) => ({ location: `s3://b/${index}.parquet`, size: 1, etag: 'x' }));
+    await mkdir(directory, { recursive: true });
+    for (const key of keys) await writeFile(cache.pathFor(key), 'x');
+    for (const key of keys.slice(0, 4000)) await cache.get(key, refused);
+    assert.equal(cache.rememberedUses, 4000);
+    now += 61_000;
+    for (const key of keys.slice(4000)) await cache.get(key, refused);
+    assert.ok(cache.rememberedUses <= 1000, `${cache.rememberedUses} uses remembered, expected only the last minute's`);
   });
 });
