@@ -32,12 +32,7 @@ export function checkPushedRows(
   const byName = fieldsByName(fields);
   const given = Object.entries(columns);
   for (const [name, values] of given) {
-    if (!byName.has(name))
-      throw refused(
-        pushSource,
-        `column ${JSON.stringify(name)} is not a column of the source table; it has: ${fields.map((field) => field.name).join(', ')}`,
-        { column: name },
-      );
+    if (!byName.has(name)) throw unknownColumn(pushSource, name, fields);
     if (!Array.isArray(values)) throw refused(pushSource, `column ${name} must be a list of values`, { column: name });
   }
   const rows = given[0]?.[1].length ?? 0;
@@ -50,9 +45,7 @@ export function checkPushedRows(
         column: uneven[0],
       },
     );
-  for (const name of required)
-    if (!Object.hasOwn(columns, name) && rows > 0)
-      throw refused(pushSource, `row 0, column ${name}: missing (it is required)`, { row: 0, column: name });
+  for (const name of required) if (!Object.hasOwn(columns, name) && rows > 0) throw missingRequired(pushSource, 0, name);
   return {
     rows,
     columns: fields.map((field) => {
@@ -81,16 +74,8 @@ export function pushedRowChecker(
   const isRequired = fields.map((field) => required.has(field.name));
   const requiredNames = [...required];
   return (record) => {
-    for (const name of Object.keys(record))
-      if (!byName.has(name))
-        throw refused(
-          pushSource,
-          `column ${JSON.stringify(name)} is not a column of the source table; it has: ${fields.map((field) => field.name).join(', ')}`,
-          { column: name },
-        );
-    for (const name of requiredNames)
-      if (!Object.hasOwn(record, name))
-        throw refused(pushSource, `row 0, column ${name}: missing (it is required)`, { row: 0, column: name });
+    for (const name of Object.keys(record)) if (!byName.has(name)) throw unknownColumn(pushSource, name, fields);
+    for (const name of requiredNames) if (!Object.hasOwn(record, name)) throw missingRequired(pushSource, 0, name);
     const row = defaults.slice();
     for (const name in record) {
       const position = positions.get(name)!;
@@ -103,7 +88,7 @@ export function pushedRowChecker(
 /** One pushed value as the text DuckDB casts to the column's type (null for null), or refused naming the row and column. */
 function checkedValue(pushSource: string, field: NestedField, isRequired: boolean, value: unknown, row: number): string | null {
   if (value === null || value === undefined) {
-    if (isRequired) throw refused(pushSource, `row ${row}, column ${field.name}: missing (it is required)`, { row, column: field.name });
+    if (isRequired) throw missingRequired(pushSource, row, field.name);
     return null;
   }
   const outOfRange = rangeProblem(field.type, value);
@@ -256,6 +241,15 @@ function describeValue(value: unknown): string {
   const text = typeof value === 'bigint' ? value.toString() : JSON.stringify(value);
   const shown = text === undefined ? String(value) : text.length > 40 ? `${text.slice(0, 40)}…` : text;
   return `${Array.isArray(value) ? 'a list' : typeof value} ${shown}`;
+}
+
+function unknownColumn(pushSource: string, name: string, fields: readonly NestedField[]): FloeError {
+  const columns = fields.map((field) => field.name).join(', ');
+  return refused(pushSource, `column ${JSON.stringify(name)} is not a column of the source table; it has: ${columns}`, { column: name });
+}
+
+function missingRequired(pushSource: string, row: number, column: string): FloeError {
+  return refused(pushSource, `row ${row}, column ${column}: missing (it is required)`, { row, column });
 }
 
 function refused(pushSource: string, detail: string, context: { row?: number; column: string }): FloeError {
