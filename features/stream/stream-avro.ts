@@ -10,7 +10,6 @@ import type { AVRO_FRAMINGS } from './avro-schema.js';
 // 4-byte big-endian schema id, then the Avro body). The schema id is not looked up (there is no
 // schema registry client here): the definition's schema decodes every message.
 
-/** How values are framed: raw Avro binary, the Confluent wire format, or either (`auto`). */
 /** What a field's Avro type is, as far as a column is concerned. */
 type AvroKind =
   | 'boolean'
