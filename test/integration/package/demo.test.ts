@@ -1,27 +1,41 @@
-// `npm run demo` end to end: scripts/demo.ts run as a child process (it starts its own Temporal dev
-// server) with its state in a temporary folder. It must exit 0 and print each step's result; the
+// The README's `npm ci && npm run demo` end to end, as a newcomer on this project's own machines runs
+// it: in a copy of the checkout, with an end-of-life Node (20) first on PATH, so `npm run demo` must
+// bring a supported Node itself (scripts/on-supported-node.ts). The demo starts its own Temporal dev
+// server and keeps its state in a temporary folder. It must exit 0 and print each step's result; the
 // online features it prints for drivers 1001–1005 are checked against the sample data's formula,
 // recomputed here in DuckDB, for the latest hour the scheduled window covered.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { END_OF_LIFE_NODE_VERSION, endOfLifeNode, environmentOn } from '../../support/node-runtime.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const HOUR = 3_600_000;
 
 const directory = scratchFolder('demo');
+const checkout = scratchFolder('demo-checkout');
 let output = '';
 let exitCode: number | null = null;
 
+/** The checkout's files as a fresh clone of its working tree has them (no node_modules, no .floe). */
+function copyCheckout(destination: string): void {
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' });
+  for (const file of files.split('\0').filter((name) => name !== '' && existsSync(path.join(root, name)))) {
+    mkdirSync(path.dirname(path.join(destination, file)), { recursive: true });
+    cpSync(path.join(root, file), path.join(destination, file));
+  }
+}
+
 before(async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'demo.ts'), '--exit'], {
-    cwd: root,
-    env: { ...process.env, FLOE_DEMO_DIR: directory },
+  copyCheckout(checkout);
+  const child = spawn('bash', ['-c', 'node -v && npm ci && npm run demo -- --exit'], {
+    cwd: checkout,
+    env: { ...environmentOn(endOfLifeNode(), process.env), FLOE_DEMO_DIR: directory },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -38,8 +52,17 @@ function match(pattern: RegExp): RegExpMatchArray {
   return found;
 }
 
-test('the demo exits 0 and keeps its state in FLOE_DEMO_DIR', () => {
+test('npm ci && npm run demo exit 0 on an end-of-life Node, the demo on a supported one', () => {
   assert.equal(exitCode, 0, output);
+  assert.equal(output.split('\n')[0], `v${END_OF_LIFE_NODE_VERSION}`, 'the shell runs the end-of-life Node');
+  match(
+    new RegExp(
+      `Node ${END_OF_LIFE_NODE_VERSION.replaceAll('.', '\\.')} is older than Floe supports; running scripts/demo\\.ts on a supported Node`,
+    ),
+  );
+});
+
+test('the demo keeps its state in FLOE_DEMO_DIR', () => {
   match(new RegExp(`Warehouse: ${directory.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/warehouse`));
   assert.ok(existsSync(path.join(directory, 'catalog.db')), 'the SQLite catalog is in FLOE_DEMO_DIR');
 });

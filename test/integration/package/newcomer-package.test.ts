@@ -24,6 +24,7 @@ import { temporalService } from '../../support/services.js';
 import type { Finished } from '../../support/child-process.js';
 import { exitCode, firstJson, interrupt, runToEnd } from '../../support/child-process.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { withoutNodeOptions } from '../../support/node-runtime.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** Where a module must never come from: the checkout, and the node_modules it links to (the main checkout's). */
@@ -84,6 +85,7 @@ describe('the newcomer path through the npm package', () => {
     for (const file of [
       'LICENSE',
       'bin/floe.js',
+      'bin/supported-node.js',
       'dist/cli/main.js',
       'dist/public/index.js',
       'dist/public/index.d.ts',
@@ -379,13 +381,6 @@ process.on('exit', () => appendFileSync(process.env.FLOE_MODULE_LOG, Object.keys
 
 function installedBin(): string {
   return path.join(app, 'node_modules', '.bin', 'floe');
-}
-
-function withoutNodeOptions(environment: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  // The test runs under tsx (NODE_OPTIONS may carry its loader from the checkout): the package's processes must not.
-  const copy = { ...environment };
-  delete copy.NODE_OPTIONS;
-  return copy;
 }
 
 function run(command: string, args: string[], cwd: string, runEnv: NodeJS.ProcessEnv = env): Promise<Finished> {

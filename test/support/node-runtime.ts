@@ -1,0 +1,41 @@
+/**
+ * Node binaries and environments for tests that run the checkout as a newcomer's shell would: the
+ * end-of-life Node this project's own machines ship (20), installed from the npm registry into
+ * FLOE_CACHE_DIR by scripts/supported-node.sh's installer, and an environment free of the test
+ * runner's loader and of .ci/run's Node.
+ */
+import { spawnSync } from 'node:child_process';
+import { delimiter, dirname } from 'node:path';
+import { repoRoot } from '../../scripts/services/paths.js';
+
+export const END_OF_LIFE_NODE_VERSION = '20.20.2';
+
+/** The path of a Node 20 `node`, installed once into the cache. */
+export function endOfLifeNode(): string {
+  const result = spawnSync(
+    'bash',
+    [
+      '-c',
+      `. scripts/supported-node.sh >/dev/null 2>&1; FLOE_NODE_VERSION=${END_OF_LIFE_NODE_VERSION} floe_install_node && command -v node`,
+    ],
+    { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const node = result.stdout.trim();
+  if (result.status !== 0 || !node.includes(`node-v${END_OF_LIFE_NODE_VERSION}-`))
+    throw new Error(`could not install Node ${END_OF_LIFE_NODE_VERSION} from the npm registry: ${result.stderr}`);
+  return node;
+}
+
+/** The test runs under tsx (NODE_OPTIONS may carry its loader from the checkout): a user's processes must not. */
+export function withoutNodeOptions(environment: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = { ...environment };
+  delete copy.NODE_OPTIONS;
+  return copy;
+}
+
+/** A newcomer's environment whose `node` (and so `npm`'s) is `node`: no loader, no .ci/run header folder. */
+export function environmentOn(node: string, environment: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = withoutNodeOptions(environment);
+  delete copy.npm_config_nodedir;
+  return { ...copy, PATH: `${dirname(node)}${delimiter}${environment.PATH ?? ''}` };
+}
