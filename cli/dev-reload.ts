@@ -13,7 +13,7 @@ import type { ApplyPlan } from '../features/registry-store/apply.js';
 import { applyDefinitions, planApply } from '../features/registry-store/apply.js';
 import type { DefinitionChange } from '../features/registry-store/diff.js';
 import { diffDefinitions } from '../features/registry-store/diff.js';
-import type { Definition, Registry } from '../features/registry.js';
+import { storedDefinitions } from '../features/registry-store/document.js';
 import { openRuntime } from '../features/runtime.js';
 import { redact } from '../core/redaction.js';
 import { describePlan } from './commands/plan.js';
@@ -107,7 +107,7 @@ async function reload(context: ReloadContext, changed: readonly string[], found:
     return rejected(error);
   }
   const before = context.session.runtime.project;
-  const changes = describeChanges(diffDefinitions(definitionsOf(before.registry), definitionsOf(project.registry)));
+  const changes = describeChanges(diffDefinitions(storedDefinitions(before.registry), storedDefinitions(project.registry)));
   const settings = changedSettings(before, project);
   if (settings.length > 0) changes.push(`~${PROJECT_FILE} (${settings.join(', ')})`);
   if (changes.length === 0) {
@@ -185,15 +185,6 @@ export function describeChanges(changes: readonly DefinitionChange[]): string[] 
     const fields = (change.fields ?? []).filter((field) => field !== 'features' || features.length === 0);
     return [...features, ...(fields.length > 0 ? [`~${name} (${fields.join(', ')})`] : [])];
   });
-}
-
-function definitionsOf(registry: Registry): Definition[] {
-  return [
-    ...registry.entities.values(),
-    ...registry.sources.values(),
-    ...registry.featureViews.values(),
-    ...registry.featureServices.values(),
-  ];
 }
 
 /** The top-level floe.yaml sections whose settings differ (the definitions path resolved, secrets compared, never printed). */

@@ -12,9 +12,7 @@ import { isAggregatedView } from '../aggregations.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { DefinitionChange } from './diff.js';
 import { diffDefinitions } from './diff.js';
-import { documentDefinitions, registryDocument } from './document.js';
-import type { OnDemandViewDefinition } from '../on-demand.js';
-import { storedOnDemandView } from '../on-demand.js';
+import { documentDefinitions, registryDocument, storedDefinitions } from './document.js';
 import type { OnlineTablePlan } from './online-evolution.js';
 import { onlineTableChange, planOnlineTable } from './online-evolution.js';
 import { RegistryStore } from './store.js';
@@ -50,18 +48,7 @@ export interface ApplyResult extends ApplyPlan {
 export async function planApply(context: ApplyContext): Promise<ApplyPlan> {
   const store = RegistryStore.forProject(context.config);
   const stored = await store.latest();
-  const current = [
-    ...context.registry.entities.values(),
-    ...context.registry.sources.values(),
-    ...context.registry.pushSources.values(),
-    ...context.registry.streamSources.values(),
-    ...context.registry.featureViews.values(),
-    ...context.registry.featureServices.values(),
-    ...context.registry.requestSources.values(),
-    // Compared as stored: the function by its hash.
-    ...[...context.registry.onDemandViews.values()].map((view) => storedOnDemandView(view) as OnDemandViewDefinition),
-  ];
-  const changes = diffDefinitions(stored === null ? [] : documentDefinitions(stored), current);
+  const changes = diffDefinitions(stored === null ? [] : documentDefinitions(stored), storedDefinitions(context.registry));
   const problems = await checkSources(context);
   const onlineTables: ApplyPlan['onlineTables'][number][] = [];
   for (const view of context.registry.featureViews.values()) {

@@ -51,6 +51,20 @@ export function registryDocument(registry: Registry, options: { project: string;
   };
 }
 
+/** Every definition of a registry as its document stores them (on-demand views by their function's hash): what apply and dev compare. */
+export function storedDefinitions(registry: Registry): Definition[] {
+  return [
+    ...registry.entities.values(),
+    ...registry.sources.values(),
+    ...registry.pushSources.values(),
+    ...registry.streamSources.values(),
+    ...registry.featureViews.values(),
+    ...registry.featureServices.values(),
+    ...registry.requestSources.values(),
+    ...[...registry.onDemandViews.values()].map((view) => storedOnDemandView(view) as OnDemandViewDefinition),
+  ];
+}
+
 /** Every definition of a document, as the Registry takes them (on-demand views without their function: for comparing only). */
 export function documentDefinitions(document: RegistryDocument): Definition[] {
   return [

@@ -2,7 +2,7 @@
 // and a feature to an existing view; without restarting dev, the new view materializes through the
 // CLI against dev's Temporal and dev's feature server answers the new feature with the values
 // pyiceberg reads from the source. A broken edit is one line and changes nothing; an edit of a
-// file the definitions import reloads too. Then dev restarts on the same ports with its history.
+// file the definitions import reloads too, and so does an edit of an on-demand view's function alone. Then dev restarts on the same ports with its history.
 // Every port is a free one written into floe.yaml; the data and windows are fixed instants.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -41,7 +41,7 @@ export const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_
 `;
 
 const definitions = (views: readonly string[]) =>
-  `import { defineFeatureView, defineIcebergSource } from 'floe';
+  `import { defineFeatureView, defineIcebergSource, defineOnDemandView } from 'floe';
 export { driver } from './entities.js';
 export const stats = defineIcebergSource({ name: 'driver_stats', table: 'rides.driver_stats', timestampField: 'event_timestamp', createdTimestampField: 'created' });
 ${views.join('\n')}
@@ -51,6 +51,10 @@ const view = (name: string, features: readonly string[], source = 'driver_stats'
   `export const ${name} = defineFeatureView({ name: '${name}', entities: ['driver'], source: '${source}', features: [${features
     .map((feature) => `{ name: '${feature}', type: '${feature === 'avg_daily_trips' ? 'long' : 'double'}' }`)
     .join(', ')}], online: { buckets: 2 } });`;
+
+/** An on-demand view scaling conv_rate by `factor`: editing the factor changes its function and nothing else. */
+const scaled = (factor: number) =>
+  `export const scaled = defineOnDemandView({ name: 'scaled', sources: ['driver_hourly_stats:conv_rate'], features: [{ name: 'conv_rate_scaled', type: 'double' }], compute: ({ driver_hourly_stats: stats }) => ({ conv_rate_scaled: (stats?.conv_rate as number) * ${factor} }) });`;
 
 before(async () => {
   project = path.join(scratch, 'loop');
@@ -112,6 +116,8 @@ function startDev(): Promise<Dev> {
     stderr: () => output.stderr,
     line: (stream, pattern, from) =>
       new Promise((resolve, reject) => {
+        const exited = (code: number | null) =>
+          reject(new Error(`floe dev exited with ${String(code)}:\n${output.stdout}\n${output.stderr}`));
         const check = () => {
           const found = output[stream]
             .slice(from)
@@ -119,10 +125,11 @@ function startDev(): Promise<Dev> {
             .find((line) => pattern.test(line));
           if (found === undefined) return;
           waiting.delete(check);
+          child.off('exit', exited);
           resolve(found);
         };
         waiting.add(check);
-        child.once('exit', (code) => reject(new Error(`floe dev exited with ${String(code)}:\n${output.stdout}\n${output.stderr}`)));
+        child.once('exit', exited);
         check();
       }),
   };
@@ -209,13 +216,11 @@ describe('floe dev --apply', () => {
 
     // A new view and a new feature of the existing one: applied, and the worker and server restarted.
     since = lengths(dev);
-    await writeFile(
-      path.join(project, 'features.ts'),
-      definitions([
-        view('driver_hourly_stats', ['conv_rate', 'acc_rate', 'avg_daily_trips']),
-        view('driver_activity', ['avg_daily_trips', 'conv_rate']),
-      ]),
-    );
+    const views = [
+      view('driver_hourly_stats', ['conv_rate', 'acc_rate', 'avg_daily_trips']),
+      view('driver_activity', ['avg_daily_trips', 'conv_rate']),
+    ];
+    await writeFile(path.join(project, 'features.ts'), definitions(views));
     const reloaded = await reloadLine(dev, since);
     assert.equal(
       reloaded,
@@ -242,6 +247,23 @@ describe('floe dev --apply', () => {
     since = lengths(dev);
     await writeFile(path.join(project, 'entities.ts'), entities('A driver of the fleet'));
     assert.equal(await reloadLine(dev, since), 'reloaded: ~entity driver (description) (applied; worker and server restarted)');
+
+    // An on-demand view, then an edit of its function alone: dev reloads it by the function's hash.
+    const conv = await sourceValues('conv_rate');
+    for (const [factor, change] of [
+      [2, '+on-demand view scaled'],
+      [3, '~on-demand view scaled (computeHash)'],
+    ] as const) {
+      since = lengths(dev);
+      await writeFile(path.join(project, 'features.ts'), definitions([...views, scaled(factor)]));
+      assert.equal(await reloadLine(dev, since), `reloaded: ${change} (applied; worker and server restarted)`);
+      const [values] = await onlineFeatures(['scaled:conv_rate_scaled']);
+      assert.deepEqual(
+        values!.values,
+        conv.map((value) => value * factor),
+        `conv_rate × ${factor}`,
+      );
+    }
 
     assert.equal(await stop(dev.child), 130);
     const again = await startDev();
