@@ -42,9 +42,13 @@ export function addShutdownHook(hook: () => Promise<void>): void {
 function installExitHooks(): void {
   if (exitHooksInstalled) return;
   exitHooksInstalled = true;
-  // 'exit' handlers must be synchronous: a last-resort SIGKILL of every group still running.
+  // 'exit' handlers must be synchronous: a last-resort SIGKILL of every group still running (the
+  // watchdog is told, so it does not report them as left behind).
   process.on('exit', () => {
-    for (const managed of live) killGroup(managed.pid, 'SIGKILL');
+    for (const managed of live) {
+      killGroup(managed.pid, 'SIGKILL');
+      unwatchGroup(managed.pid);
+    }
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

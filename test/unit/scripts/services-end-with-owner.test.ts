@@ -24,7 +24,7 @@ interface Owner {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function startOwner(mode: 'wait' | 'abort' | 'stop-first'): Owner {
+function startOwner(mode: 'wait' | 'abort' | 'throw' | 'stop-first'): Owner {
   const child = spawn(process.execPath, ['--import', 'tsx', owner, logs, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
@@ -82,6 +82,21 @@ test('an owner that crashes without running any exit hook (SIGABRT) leaves none 
     await untilEnded(processes, ENDED_WITHIN_MS);
     assert.equal((await started.exited).signal, 'SIGABRT');
     assert.match(started.output.join(''), /ended without stopping its services; stopping first \(pid \d+\), second \(pid \d+\)/);
+  } finally {
+    killAll(started, processes);
+  }
+});
+
+test('an owner that fails on an uncaught error stops its services through its exit hook', async () => {
+  const started = startOwner('throw');
+  let processes: ProcessIdentity[] = [];
+  try {
+    processes = await startedProcesses(started);
+    started.child.kill('SIGUSR2');
+    assert.equal((await started.exited).code, 1);
+    await untilEnded(processes, ENDED_WITHIN_MS);
+    assert.match(started.output.join(''), /Error: the owner failed/);
+    assert.doesNotMatch(started.output.join(''), /ended without stopping/, 'the exit hook told the watchdog what it stopped');
   } finally {
     killAll(started, processes);
   }
