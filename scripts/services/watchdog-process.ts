@@ -30,7 +30,11 @@ function heard(line: string): void {
   else groups.delete(pgid);
 }
 
+let stopping = false;
+
 async function stopOrphans(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
   const left = [...groups].filter(([pgid]) => signalGroup(pgid, 'SIGTERM'));
   if (left.length > 0)
     process.stderr.write(
