@@ -60,3 +60,5 @@ process.stdin.once('end', () => {
 process.stdin.once('error', () => void stopOrphans());
 // Detached from the owner's terminal already; a hang-up or Ctrl-C sent to it must not end it before the owner.
 for (const signal of ['SIGINT', 'SIGHUP'] as const) process.on(signal, () => undefined);
+// Nor may the owner's stderr, whose reader may be gone with the owner (`npm run demo | tee log`).
+process.stderr.on('error', () => undefined);
