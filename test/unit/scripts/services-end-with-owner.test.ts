@@ -13,7 +13,9 @@ import { descendants, stillRunning, untilEnded, type ProcessIdentity } from '../
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { until } from '../../support/child-process.js';
 
-const owner = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'service-owner.ts');
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..', '..');
+const owner = path.join(here, 'fixtures', 'service-owner.ts');
 const logs = scratchFolder('service-owner');
 /** The watchdog gives SIGTERM 10 s before SIGKILL; a shell and sleep end at once on SIGTERM. */
 const ENDED_WITHIN_MS = 15_000;
@@ -25,7 +27,7 @@ interface Owner {
 }
 
 function startOwner(mode: 'wait' | 'abort' | 'throw' | 'stop-first'): Owner {
-  const child = spawn(process.execPath, ['--import', 'tsx', owner, logs, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', owner, logs, mode], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
