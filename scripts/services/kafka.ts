@@ -12,7 +12,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Admin } from '@platformatic/kafka';
 import { describeFailure } from './log-tail.js';
@@ -94,9 +94,14 @@ export function newClusterId(): string {
   }
 }
 
-/** Formats `dataDir` for the node unless an earlier start already did (then this start is a restart). */
-async function formatStorage(classpathArgs: string[], dataDir: string, propertiesFile: string, log: string): Promise<void> {
+/**
+ * Formats `dataDir` for the node unless an earlier start already did (then this start is a restart).
+ * The format runs before the broker, whose start would make the log's folder: on a fresh clone
+ * there is no .floe/logs yet (issue #54).
+ */
+export async function formatStorage(classpathArgs: string[], dataDir: string, propertiesFile: string, log: string): Promise<void> {
   if (existsSync(join(dataDir, 'logs', 'meta.properties'))) return;
+  mkdirSync(dirname(log), { recursive: true });
   const args = [
     ...serviceJvmOptions({ maxHeap: '512m', log4jConfig: LOG4J_CONFIG }),
     ...classpathArgs,

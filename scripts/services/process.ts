@@ -1,13 +1,15 @@
 /**
  * Long-running service processes: each is spawned as the leader of its own process group (so a
  * stop kills the JVM or server together with anything it forked), logs to .floe/logs/<name>.log,
- * and is stopped on exit, SIGINT and SIGTERM even if the caller forgets.
+ * and is stopped on exit, SIGINT and SIGTERM even if the caller forgets, and by the watchdog
+ * (watchdog.ts) when this process ends in a way that runs no hook of its own (SIGKILL, a crash).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeFailure } from './log-tail.js';
+import { unwatchGroup, watchGroup } from './watchdog.js';
 
 export interface ProcessSpec {
   /** Service name used in messages and the log file name. */
@@ -40,9 +42,13 @@ export function addShutdownHook(hook: () => Promise<void>): void {
 function installExitHooks(): void {
   if (exitHooksInstalled) return;
   exitHooksInstalled = true;
-  // 'exit' handlers must be synchronous: a last-resort SIGKILL of every group still running.
+  // 'exit' handlers must be synchronous: a last-resort SIGKILL of every group still running (the
+  // watchdog is told, so it does not report them as left behind).
   process.on('exit', () => {
-    for (const managed of live) killGroup(managed.pid, 'SIGKILL');
+    for (const managed of live) {
+      killGroup(managed.pid, 'SIGKILL');
+      unwatchGroup(managed.pid);
+    }
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -104,6 +110,7 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
       describeFailure(`${spec.name} could not be started`, [spec.command, ...spec.args], spec.log, spawnError?.message ?? 'no pid'),
     );
   }
+  watchGroup(pid, spec.name);
   const managed: ManagedProcess = {
     spec,
     pid,
@@ -111,6 +118,7 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
     stop: async () => {
       live.delete(managed);
       await stopGroup(pid);
+      unwatchGroup(pid);
     },
   };
   live.add(managed);

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
@@ -23,7 +23,8 @@ import {
   stringDeserializer,
   stringSerializer,
 } from '@platformatic/kafka';
-import { startKafka } from '../../../scripts/services/kafka.js';
+import { classpathArgfile } from '../../../scripts/services/java.js';
+import { formatStorage, installKafka, kafkaServerProperties, startKafka } from '../../../scripts/services/kafka.js';
 import type { RunningService } from '../../../scripts/services/service.js';
 import { kafkaBrokers } from '../../support/services.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -240,5 +241,19 @@ describe('the kafka service', () => {
       assert.match(error.message, /Stored node id 7 doesn't match previous node id 1/);
       return true;
     });
+  });
+
+  test('formats fresh storage with its log in a folder that does not exist yet (a fresh clone has no .floe/logs)', async () => {
+    const runDir = scratchFolder('kafka-format');
+    const dataDir = join(runDir, 'kafka');
+    mkdirSync(dataDir);
+    const propertiesFile = join(dataDir, 'server.properties');
+    // The format reads the node id and log dirs, never the ports.
+    writeFileSync(propertiesFile, kafkaServerProperties(dataDir, { broker: 9, controller: 10 }));
+    const classpathArgs = [classpathArgfile(join(dataDir, 'classpath.argfile'), await installKafka())];
+    const log = join(runDir, 'no-logs-yet', 'kafka-format.log');
+    await formatStorage(classpathArgs, dataDir, propertiesFile, log);
+    assert.ok(existsSync(join(dataDir, 'logs', 'meta.properties')), 'the data dir is formatted');
+    assert.match(readFileSync(log, 'utf8'), /Formatting/);
   });
 });
