@@ -80,16 +80,14 @@ export function loadColumns(source: LoadSource, schema: Schema, table: string): 
     }
     projection.push(q(column.name));
     const given = sourceTypeText(column);
-    if (given === wanted) continue;
-    if (WIDENS_TO[given] === wanted) {
-      if (MICROSECONDS[given] === wanted) truncated.push({ column: column.name, from: given, to: wanted });
-      continue;
-    }
-    const zonedNanoseconds =
-      given === 'timestamptz_ns'
-        ? '; DuckDB reads zoned nanosecond Parquet timestamps as microseconds, so they load into timestamptz only'
-        : '';
-    problem(column.name, `column ${column.name} is ${given} in the file and ${wanted} in ${table}${zonedNanoseconds}`);
+    if (given === 'timestamptz_ns' && wanted === 'timestamptz_ns')
+      problem(
+        column.name,
+        `column ${column.name} is timestamptz_ns in the file and in ${table}, but DuckDB reads zoned nanosecond Parquet timestamps as microseconds, so they load into a timestamptz column only`,
+      );
+    else if (given !== wanted && WIDENS_TO[given] !== wanted)
+      problem(column.name, `column ${column.name} is ${given} in the file and ${wanted} in ${table}`);
+    else if (given !== wanted && MICROSECONDS[given] === wanted) truncated.push({ column: column.name, from: given, to: wanted });
   }
   if (problems.length > 0)
     throw new FloeError(

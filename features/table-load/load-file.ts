@@ -15,6 +15,7 @@ import { findCommitted } from '../../iceberg/commit/commit.js';
 import { currentSchema, defaultSpec } from '../../iceberg/spec/metadata.js';
 import { describePartitionTerm, partitionSpecFromTerms, partitionTermsOf } from '../../iceberg/spec/partition-terms.js';
 import type { PartitionTerm } from '../../iceberg/spec/partition-terms.js';
+import type { Schema } from '../../iceberg/spec/schema.js';
 import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf, withScratchDirectory } from '../context.js';
@@ -157,7 +158,7 @@ async function loadTableIfExists(context: FeatureContext, identifier: TableIdent
 /** `--create` on a table that exists: it must be the table the file would create (columns, types and partitioning). */
 function refuseIfDifferent(
   table: LoadedTable,
-  schema: ReturnType<typeof schemaFromColumns>,
+  schema: Schema,
   partition: readonly PartitionTerm[],
   names: { file: string; name: string },
 ): void {
