@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { FloeError } from '../../core/errors.js';
 import { describeRelation } from '../../engine/describe.js';
 import { duckdbType, schemaFromColumns } from '../../engine/types.js';
@@ -17,13 +18,14 @@ import { describePartitionTerm, partitionSpecFromTerms, partitionTermsOf } from 
 import type { PartitionTerm } from '../../iceberg/spec/partition-terms.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
+import type { Snapshot } from '../../iceberg/spec/snapshot.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf, withScratchDirectory } from '../context.js';
 import { commitOutputFiles, writeOutputFiles } from '../historical/output-table.js';
 import { loadColumns, newTableQuery, schemaDifferences } from './load-columns.js';
 import type { TruncatedColumn } from './load-columns.js';
 import { duckdbReadingReason, fileSha256, loadFormatOf, openLoadSource } from './load-source.js';
-import type { LoadFormat, LoadSource } from './load-source.js';
+import type { LoadSource } from './load-source.js';
 
 /** Snapshot summary properties of a load's commit. */
 export const LOADED_FILE_PROPERTY = 'floe.table-load.file';
@@ -58,92 +60,118 @@ export async function loadFileIntoTable(context: FeatureContext, request: TableL
   const name = formatTableIdentifier(request.table);
   const format = await loadFormatOf(file);
   const sha256 = await fileSha256(file);
-  const idempotencyKey = `table-load/${sha256}/${name}`;
-  let table = await loadTableIfExists(context, request.table);
-  if (table === undefined && request.create === undefined)
+  const existing = await loadTableIfExists(context, request.table);
+  if (existing === undefined && request.create === undefined)
     throw new FloeError(
       'not-found',
       `No table ${name} in catalog ${context.catalog.name}: load with --create to create it from the columns of ${file}`,
       { context: { table: name, file } },
     );
   return context.engine.withConnection(async (connection) => {
+    // A CSV's columns are read as the table's types when there is a table.
     const declared = new Map(
-      (table === undefined ? [] : currentSchema(table.metadata).fields).map((field) => [field.name, duckdbType(field.type)]),
+      (existing === undefined ? [] : currentSchema(existing.metadata).fields).map((field) => [field.name, duckdbType(field.type)]),
     );
     const source = await openLoadSource(connection, file, format, declared);
-    let created = false;
-    if (request.create !== undefined) {
-      const query = newTableQuery(source);
-      const schema = schemaFromColumns(await describeRelation(connection, query, `file ${file}`), { source: file });
-      const spec = partitionSpecFromTerms(schema, request.create.partition, name);
-      if (table === undefined) {
-        try {
-          table = await createTableEnsuringNamespace(context.catalog, request.table, {
-            schema,
-            partitionSpec: spec,
-            formatVersion: context.registry.tableFormatVersion,
-          });
-          created = true;
-        } catch (error) {
-          if (!FloeError.is(error, 'already-exists')) throw error;
-          table = await context.catalog.loadTable(request.table);
-        }
-      }
-      if (!created) refuseIfDifferent(table, schema, request.create.partition, { file, name });
-    }
-    const loaded = table!;
-    const columns = loadColumns(source, currentSchema(loaded.metadata), name);
-    const earlier = findCommitted(loaded.metadata, MAIN_BRANCH, idempotencyKey);
+    const { table, created } =
+      request.create === undefined
+        ? { table: existing!, created: false }
+        : await tableToCreate(context, connection, { source, request, name, existing, partition: request.create.partition });
+    const columns = loadColumns(source, currentSchema(table.metadata), name);
     const result = { table: name, file, sha256, created, truncatedToMicroseconds: columns.truncated };
-    if (earlier !== undefined)
-      return {
-        ...result,
-        alreadyLoaded: true,
-        rows: Number(earlier.summary['added-records'] ?? 0),
-        dataFiles: Number(earlier.summary['added-data-files'] ?? 0),
-        snapshotId: earlier.snapshotId.toString(),
-      };
-    const prefix = `load-${randomUUID()}`;
-    return withScratchDirectory(context, prefix, async (directory) => {
-      const written = await writeOutputFiles(connection, loaded, {
-        query: columns.query,
-        fileNamePrefix: prefix,
-        manifestName: prefix,
-        localDirectory: directory,
-        ...signalOf(context),
-      }).catch((error: unknown) => {
-        throw rowsRefused(source, format, name, error);
-      });
-      if (written.manifest === null) return { ...result, alreadyLoaded: false, rows: 0, dataFiles: 0, snapshotId: null };
-      const committed = await commitOutputFiles(context.catalog, request.table, [written.manifest], {
-        idempotencyKey,
-        summary: { [LOADED_FILE_PROPERTY]: path.basename(file), [LOADED_SHA256_PROPERTY]: sha256 },
-      });
-      if (committed.alreadyCommitted && committed.attempts === 0) {
-        // Another run loaded the file meanwhile: these files are nobody's.
-        await Promise.all(
-          [written.manifest.location, ...written.dataFiles.map((dataFile) => dataFile.filePath)].map((location) =>
-            loaded.io.delete(location).catch(() => undefined),
-          ),
-        );
-        const landed = committed.table.metadata.snapshots.find((snapshot) => snapshot.snapshotId === committed.snapshotId);
-        return {
-          ...result,
-          alreadyLoaded: true,
-          rows: Number(landed?.summary['added-records'] ?? 0),
-          dataFiles: Number(landed?.summary['added-data-files'] ?? 0),
-          snapshotId: String(committed.snapshotId),
-        };
-      }
-      return {
-        ...result,
-        alreadyLoaded: committed.alreadyCommitted,
-        rows: written.dataFiles.reduce((sum, dataFile) => sum + dataFile.recordCount, 0),
-        dataFiles: written.dataFiles.length,
-        snapshotId: String(committed.snapshotId),
-      };
-    });
+    return { ...result, ...(await appendOnce(context, connection, { table, source, query: columns.query, sha256, name })) };
   }, signalOf(context));
+}
+
+/** `--create`: the table the file makes, created unless it exists, in which case it must be that table. */
+async function tableToCreate(
+  context: FeatureContext,
+  connection: DuckDBConnection,
+  options: {
+    source: LoadSource;
+    request: TableLoadRequest;
+    name: string;
+    existing: LoadedTable | undefined;
+    partition: readonly PartitionTerm[];
+  },
+): Promise<{ table: LoadedTable; created: boolean }> {
+  const { source, name } = options;
+  const schema = schemaFromColumns(await describeRelation(connection, newTableQuery(source), `file ${source.file}`), {
+    source: source.file,
+  });
+  const partitionSpec = partitionSpecFromTerms(schema, options.partition, name);
+  let table = options.existing;
+  if (table === undefined) {
+    try {
+      const formatVersion = context.registry.tableFormatVersion;
+      return {
+        table: await createTableEnsuringNamespace(context.catalog, options.request.table, { schema, partitionSpec, formatVersion }),
+        created: true,
+      };
+    } catch (error) {
+      if (!FloeError.is(error, 'already-exists')) throw error;
+      table = await context.catalog.loadTable(options.request.table);
+    }
+  }
+  refuseIfDifferent(table, schema, options.partition, { file: source.file, name });
+  return { table, created: false };
+}
+
+type Appended = Pick<TableLoadResult, 'alreadyLoaded' | 'rows' | 'dataFiles' | 'snapshotId'>;
+
+/** Appends the rows in one commit keyed by the file's SHA-256 and the table, unless a snapshot of the table already has that key. */
+async function appendOnce(
+  context: FeatureContext,
+  connection: DuckDBConnection,
+  options: { table: LoadedTable; source: LoadSource; query: string; sha256: string; name: string },
+): Promise<Appended> {
+  const { table, source, sha256 } = options;
+  const idempotencyKey = `table-load/${sha256}/${options.name}`;
+  const earlier = findCommitted(table.metadata, MAIN_BRANCH, idempotencyKey);
+  if (earlier !== undefined) return loadedBy(earlier);
+  const prefix = `load-${randomUUID()}`;
+  return withScratchDirectory(context, prefix, async (directory) => {
+    const written = await writeOutputFiles(connection, table, {
+      query: options.query,
+      fileNamePrefix: prefix,
+      manifestName: prefix,
+      localDirectory: directory,
+      ...signalOf(context),
+    }).catch((error: unknown) => {
+      throw rowsRefused(source, options.name, error);
+    });
+    if (written.manifest === null) return { alreadyLoaded: false, rows: 0, dataFiles: 0, snapshotId: null };
+    const committed = await commitOutputFiles(context.catalog, table.identifier, [written.manifest], {
+      idempotencyKey,
+      summary: { [LOADED_FILE_PROPERTY]: path.basename(source.file), [LOADED_SHA256_PROPERTY]: sha256 },
+    });
+    if (committed.alreadyCommitted && committed.attempts === 0) {
+      // Another run loaded the file meanwhile: these files are nobody's.
+      await Promise.all(
+        [written.manifest.location, ...written.dataFiles.map((dataFile) => dataFile.filePath)].map((location) =>
+          table.io.delete(location).catch(() => undefined),
+        ),
+      );
+      const landed = committed.table.metadata.snapshots.find((snapshot) => snapshot.snapshotId === committed.snapshotId);
+      if (landed !== undefined) return loadedBy(landed);
+    }
+    return {
+      alreadyLoaded: committed.alreadyCommitted,
+      rows: written.dataFiles.reduce((sum, dataFile) => sum + dataFile.recordCount, 0),
+      dataFiles: written.dataFiles.length,
+      snapshotId: String(committed.snapshotId),
+    };
+  });
+}
+
+/** An earlier load's answer, from the snapshot it committed. */
+function loadedBy(snapshot: Snapshot): Appended {
+  return {
+    alreadyLoaded: true,
+    rows: Number(snapshot.summary['added-records'] ?? 0),
+    dataFiles: Number(snapshot.summary['added-data-files'] ?? 0),
+    snapshotId: snapshot.snapshotId.toString(),
+  };
 }
 
 async function loadTableIfExists(context: FeatureContext, identifier: TableIdentifier): Promise<LoadedTable | undefined> {
@@ -176,10 +204,14 @@ function refuseIfDifferent(
 }
 
 /** A write DuckDB refused for the rows' sake (a CSV value that is not its column's type, a null in a required column), naming the file. */
-function rowsRefused(source: LoadSource, format: LoadFormat, table: string, error: unknown): unknown {
+function rowsRefused(source: LoadSource, table: string, error: unknown): unknown {
   if (!FloeError.is(error, 'invalid-input')) return error;
-  return new FloeError('invalid-input', `${source.file} (${format}) cannot be appended to ${table}: ${duckdbReadingReason(error.detail)}`, {
-    context: { file: source.file, table, column: error.context['column'] },
-    cause: error,
-  });
+  return new FloeError(
+    'invalid-input',
+    `${source.file} (${source.format}) cannot be appended to ${table}: ${duckdbReadingReason(error.detail)}`,
+    {
+      context: { file: source.file, table, column: error.context['column'] },
+      cause: error,
+    },
+  );
 }
