@@ -126,6 +126,15 @@ export function schemaFromColumns(columns: readonly ColumnShape[], options: Sche
   return { schemaId: 0, identifierFieldIds, fields };
 }
 
+/**
+ * The Iceberg type holding a DuckDB column's values (nested fields numbered from 1), or a FloeError
+ * of kind `unsupported` naming `where` when none holds them exactly.
+ */
+export function icebergTypeOf(type: DuckDBType, where: string): IcebergType {
+  let nextId = 1;
+  return icebergType(type, () => nextId++, where);
+}
+
 /** The Iceberg type for a DuckDB type, taking ids for nested fields from `takeId`. */
 function icebergType(type: DuckDBType, takeId: () => number, where: string): IcebergType {
   switch (type.typeId) {

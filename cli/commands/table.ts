@@ -4,9 +4,10 @@ import { formatByteSize } from '../../iceberg/util/byte-size.js';
 import type { Project } from '../../features/project.js';
 import type { Catalog, LoadedTable } from '../../iceberg/catalog/catalog.js';
 import type { TableInspection } from '../inspect-table.js';
+import type { TableLoadResult } from '../../features/table-load/load-file.js';
 
 export function tableCommand(program: Command): void {
-  const table = program.command('table').description("Look at a table of the project's catalog");
+  const table = program.command('table').description("Look at a table of the project's catalog, or load a file into one");
   table
     .command('inspect')
     .description("Snapshots, data and delete files, partitions and sizes of a table (what pyiceberg's table.inspect shows)")
@@ -48,6 +49,7 @@ export function tableCommand(program: Command): void {
       });
       printResult(head, options, () => describeTableHead(head));
     });
+  loadCommand(table);
   table
     .command('upgrade')
     .description('Move a table Floe owns (an online table, a training set) to a later Iceberg format version')
@@ -88,6 +90,50 @@ export function tableCommand(program: Command): void {
               )
               .join('\n'),
       );
+    });
+}
+
+/** `floe table load <file> <table>`: a Parquet or CSV file appended to a table, once. */
+function loadCommand(table: Command): void {
+  table
+    .command('load')
+    .description(
+      'Append a Parquet or CSV file to a table, once: columns matched by name, nanosecond timestamps written as microseconds (each such column named)',
+    )
+    .argument('<file>', 'a .parquet or .csv file')
+    .argument('<table>', 'namespace.table')
+    .option(
+      '--create',
+      "create the table from the file's columns when it does not exist (a table that exists must be the one it would create)",
+    )
+    .option(
+      '--partition <field>',
+      'with --create: partition by day(col), hour(col), month(col), year(col), bucket(N, col), truncate(W, col) or identity(col); repeat for more fields',
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
+    .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, name: string, options: { create?: boolean; partition: string[]; project: string; json?: boolean }) => {
+      if (options.partition.length > 0 && !options.create)
+        throw new FloeError('invalid-input', '--partition is for a table --create makes; an existing table keeps its own partitioning', {
+          context: { field: '--partition' },
+        });
+      const { parsePartitionTerm } = await import('../../iceberg/spec/partition-terms.js');
+      const partition = options.partition.map(parsePartitionTerm);
+      const { parseTableIdentifier } = await import('../../iceberg/catalog/identifier.js');
+      const identifier = parseTableIdentifier(name);
+      const { loadProject } = await import('../../features/project.js');
+      const { openRuntime } = await import('../../features/runtime.js');
+      const { loadFileIntoTable } = await import('../../features/table-load/load-file.js');
+      const { printResult } = await import('../output.js');
+      const runtime = await openRuntime(await loadProject(options.project));
+      try {
+        const result = await loadFileIntoTable(runtime, { file, table: identifier, ...(options.create ? { create: { partition } } : {}) });
+        printResult(result, options, () => describeLoad(result));
+      } finally {
+        await runtime.close();
+      }
     });
 }
 
@@ -147,6 +193,25 @@ function snapshotArgument(text: string): bigint {
       context: { field: '--snapshot' },
     });
   return BigInt(text);
+}
+
+function describeLoad(result: TableLoadResult): string {
+  const notes = result.truncatedToMicroseconds.map(
+    (column) => `  ${column.column}: nanosecond timestamps (${column.from}) truncated to microseconds (${column.to})`,
+  );
+  const created = result.created ? [`Created ${result.table}`] : [];
+  if (result.alreadyLoaded)
+    return [
+      ...notes,
+      `${result.file} is already loaded into ${result.table}: snapshot ${result.snapshotId} holds its ${result.rows} row(s); nothing was written`,
+    ].join('\n');
+  if (result.snapshotId === null)
+    return [...created, ...notes, `${result.file} has no rows: nothing was appended to ${result.table}`].join('\n');
+  return [
+    ...created,
+    ...notes,
+    `Appended ${result.rows} row(s) of ${result.file} to ${result.table} in ${result.dataFiles} data file(s): snapshot ${result.snapshotId}`,
+  ].join('\n');
 }
 
 function describeInspection(inspection: TableInspection): string {

@@ -1,0 +1,130 @@
+/**
+ * How a file's columns go into an Iceberg table: matched by name to the table's columns, each of
+ * the table's type or of one that widens to it without loss (int → long, float → double), and
+ * nanosecond timestamps truncated to the microseconds Iceberg v2 holds, each such column named.
+ */
+import { FloeError } from '../../core/errors.js';
+import { quoteIdentifier as q } from '../../engine/sql.js';
+import type { Schema } from '../../iceberg/spec/schema.js';
+import type { IcebergType } from '../../iceberg/spec/types.js';
+import type { LoadSource, SourceColumn } from './load-source.js';
+
+/** A column whose nanosecond timestamps are written as microseconds (truncated). */
+export interface TruncatedColumn {
+  readonly column: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+export interface LoadColumns {
+  /** SQL of the rows to append: the table's columns by name (null for an optional column the file lacks). */
+  readonly query: string;
+  readonly truncated: readonly TruncatedColumn[];
+}
+
+/** What a file type may be appended to besides itself. */
+const WIDENS_TO: Readonly<Record<string, string>> = {
+  int: 'long',
+  float: 'double',
+  timestamp_ns: 'timestamp',
+  timestamptz_ns: 'timestamptz',
+};
+
+/** The microsecond type a new table gets for a file's nanosecond timestamps. */
+const MICROSECONDS: Readonly<Record<string, string>> = { timestamp_ns: 'timestamp', timestamptz_ns: 'timestamptz' };
+
+/**
+ * The file's rows as a new table's columns would hold them: nanosecond timestamps cast to
+ * microseconds (zoned ones DuckDB reads as microseconds already). A column no Iceberg type holds
+ * is refused, naming the file and column.
+ */
+export function newTableQuery(source: LoadSource): string {
+  const unsupported = source.columns.find((column) => column.type === undefined);
+  if (unsupported !== undefined)
+    throw new FloeError(
+      'invalid-input',
+      `${source.file}: column ${unsupported.name} is DuckDB type ${unsupported.duckdbType.toString()}, which no Iceberg type holds exactly; write it as another type (a long, double, decimal or string)`,
+      { context: { file: source.file, column: unsupported.name } },
+    );
+  const projection = source.columns.map((column) =>
+    column.type === 'timestamp_ns' ? `CAST(${q(column.name)} AS TIMESTAMP) AS ${q(column.name)}` : q(column.name),
+  );
+  return `SELECT ${projection.join(', ')} FROM ${source.relation}`;
+}
+
+/**
+ * The file's columns matched to the table's schema by name. Refuses (naming the file, table,
+ * column and both types) a column the table does not have, a required column the file lacks, and
+ * a column of another type than the table's that does not widen to it.
+ */
+export function loadColumns(source: LoadSource, schema: Schema, table: string): LoadColumns {
+  const byName = new Map(source.columns.map((column) => [column.name, column]));
+  const problems: string[] = [];
+  let firstColumn: string | undefined;
+  const problem = (column: string, text: string): void => {
+    firstColumn ??= column;
+    problems.push(text);
+  };
+  for (const column of source.columns)
+    if (!schema.fields.some((field) => field.name === column.name))
+      problem(column.name, `column ${column.name} (${sourceTypeText(column)}) is not a column of ${table}`);
+  const truncated: TruncatedColumn[] = [];
+  const projection: string[] = [];
+  for (const field of schema.fields) {
+    const column = byName.get(field.name);
+    const wanted = typeText(field.type);
+    if (column === undefined) {
+      if (field.required) problem(field.name, `it has no column ${field.name}, which ${table} requires (${wanted})`);
+      projection.push(`NULL AS ${q(field.name)}`);
+      continue;
+    }
+    projection.push(q(column.name));
+    const given = sourceTypeText(column);
+    if (given === 'timestamptz_ns' && wanted === 'timestamptz_ns')
+      problem(
+        column.name,
+        `column ${column.name} is timestamptz_ns in the file and in ${table}, but DuckDB reads zoned nanosecond Parquet timestamps as microseconds, so they load into a timestamptz column only`,
+      );
+    else if (given !== wanted && WIDENS_TO[given] !== wanted)
+      problem(column.name, `column ${column.name} is ${given} in the file and ${wanted} in ${table}`);
+    else if (given !== wanted && MICROSECONDS[given] === wanted) truncated.push({ column: column.name, from: given, to: wanted });
+  }
+  if (problems.length > 0)
+    throw new FloeError(
+      'invalid-input',
+      `${source.file} cannot be appended to ${table}: ${problems.join('; ')}. A column must have the table's type, or one that widens to it (int → long, float → double, timestamp_ns → timestamp, timestamptz_ns → timestamptz); ${table}'s columns are ${schema.fields.map((field) => `${field.name} ${typeText(field.type)}`).join(', ')}`,
+      { context: { file: source.file, table, column: firstColumn } },
+    );
+  return { query: `SELECT ${projection.join(', ')} FROM ${source.relation}`, truncated };
+}
+
+/** Differences between the table a file would create and the one there: empty when they match (names and types, in any order). */
+export function schemaDifferences(wanted: Schema, existing: Schema): string[] {
+  const differences: string[] = [];
+  for (const field of wanted.fields) {
+    const found = existing.fields.find((candidate) => candidate.name === field.name);
+    if (found === undefined) differences.push(`it has no column ${field.name}`);
+    else if (typeText(found.type) !== typeText(field.type))
+      differences.push(`its column ${field.name} is ${typeText(found.type)}, the file's ${typeText(field.type)}`);
+  }
+  for (const field of existing.fields)
+    if (!wanted.fields.some((candidate) => candidate.name === field.name)) differences.push(`the file has no column ${field.name}`);
+  return differences;
+}
+
+/** A type as text, field ids left out: two types are the same when their texts are. */
+export function typeText(type: IcebergType): string {
+  if (typeof type === 'string') return type;
+  switch (type.type) {
+    case 'struct':
+      return `struct<${type.fields.map((field) => `${field.name}: ${typeText(field.type)}`).join(', ')}>`;
+    case 'list':
+      return `list<${typeText(type.element)}>`;
+    case 'map':
+      return `map<${typeText(type.key)}, ${typeText(type.value)}>`;
+  }
+}
+
+function sourceTypeText(column: SourceColumn): string {
+  return column.type === undefined ? `DuckDB ${column.duckdbType.toString()}` : typeText(column.type);
+}
