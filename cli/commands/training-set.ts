@@ -86,8 +86,9 @@ export function trainingSetCommand(program: Command): void {
         const { resolveEntitySource } = await import('../../features/historical/source-entity-rows.js');
         resolveEntitySource(project.registry, input.entities.from);
       }
-      if (input.features !== undefined) project.registry.resolveFeatureReferences(input.features);
-      else project.registry.featureServiceProjections(input.featureService ?? '');
+      // The library's own resolution: on-demand views and feature services refused or taken as getHistoricalFeatures does.
+      const { resolveHistoricalFeatures } = await import('../../features/historical/feature-selection.js');
+      resolveHistoricalFeatures(project.registry, input);
       const workflowId = options.workflowId ?? trainingSetWorkflowId(options.output);
       const client = await connectClient(project.config);
       try {

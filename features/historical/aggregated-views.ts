@@ -10,7 +10,6 @@ import type { FeatureViewDefinition } from '../definitions.js';
 import type { Registry, ResolvedProjection } from '../registry.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import type { FilterLiteral } from '../../iceberg/expressions/expression.js';
-import { sourceColumns } from '../source.js';
 import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
 import type { ViewScan } from './source-scan.js';
 import { defined } from '../../core/defined.js';
@@ -80,7 +79,6 @@ export async function addAggregatedViews(
         ...defined({ keyValues }),
         ...defined({ signal: request.signal }),
       });
-      checkColumnTypes(context.registry, view, features, scan);
       scans.push(scan);
       const outputs = features.map((feature) => {
         const output = outputFeatureName(view, feature.name, request.fullFeatureNames);
@@ -144,23 +142,4 @@ function requestedFeatures(view: FeatureViewDefinition, names: readonly string[]
       });
     return feature;
   });
-}
-
-/** Each aggregated column's declared type must be its type in the source table. */
-function checkColumnTypes(registry: Registry, view: FeatureViewDefinition, features: readonly AggregatedFeature[], scan: ViewScan): void {
-  const source = registry.sourceOf(view);
-  const columnOf = sourceColumns(source);
-  const fields = scan.plan.schema.fields;
-  for (const feature of features) {
-    const column = columnOf(feature.column);
-    const actual = fields.find((field) => field.name === column)?.type;
-    if (actual !== feature.columnType) {
-      const actualText = typeof actual === 'string' ? actual : 'a nested type';
-      throw new FloeError(
-        'invalid-input',
-        `Feature view ${view.name}: source ${source.name} (table ${scan.table}) column ${JSON.stringify(column)} is ${actualText}, but the aggregation declares type ${feature.columnType}`,
-        { context: { featureView: view.name, column } },
-      );
-    }
-  }
 }

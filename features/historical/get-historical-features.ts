@@ -15,9 +15,9 @@ import type { FeatureContext } from '../context.js';
 import { signalOf, withScratchDirectory } from '../context.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import type { FeaturePlan } from '../on-demand-plan.js';
-import { planFeatures } from '../on-demand-plan.js';
 import type { Registry, ResolvedProjection } from '../registry.js';
 import { outputFeatureName } from './aggregated-views.js';
+import { resolveHistoricalFeatures } from './feature-selection.js';
 import { queryToArrow } from './arrow-io.js';
 import type { EntityKeyRequirement, EntityRelationRequest, EntitySource, PreparedEntityRows } from './entity-rows.js';
 import { ENTITY_ORDINAL, prepareEntityRows } from './entity-rows.js';
@@ -56,23 +56,8 @@ export interface RetrievalSummary {
  * of the job; feature references are checked now.
  */
 export function getHistoricalFeatures(context: FeatureContext, request: HistoricalFeaturesRequest): HistoricalRetrievalJob {
-  if ((request.features === undefined) === (request.featureService === undefined)) {
-    throw new FloeError('invalid-input', 'Ask for features or a featureService (exactly one of them)', {
-      context: { field: request.features === undefined ? 'features' : 'featureService' },
-    });
-  }
-  const { registry } = context;
-  if (registry.onDemandViews.size > 0) {
-    const selection =
-      request.featureService !== undefined ? { featureService: request.featureService } : { features: request.features ?? [] };
-    const plan = planFeatures(registry, selection, (references) => registry.resolveFeatureReferences(references));
-    if (plan.onDemand.length > 0) return new HistoricalRetrievalJob(context, request, plan.fetched, plan);
-  }
-  const projections =
-    request.featureService !== undefined
-      ? registry.featureServiceProjections(request.featureService)
-      : registry.resolveFeatureReferences(request.features ?? []);
-  return new HistoricalRetrievalJob(context, request, projections);
+  const { projections, onDemandPlan } = resolveHistoricalFeatures(context.registry, request);
+  return new HistoricalRetrievalJob(context, request, projections, onDemandPlan);
 }
 
 export class HistoricalRetrievalJob {
@@ -138,7 +123,7 @@ export class HistoricalRetrievalJob {
           ...signalOf(this.context),
         });
         const result = await commitOutputFiles(catalog, id, manifest === null ? [] : [manifest], {
-          summary: { 'floe.saved-dataset.features': featureList(this.projections) },
+          summary: { 'floe.saved-dataset.features': featureList(this) },
         });
         return { table: name, snapshotId: result.snapshotId ?? null, dataFiles: dataFiles.length };
       });

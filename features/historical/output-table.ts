@@ -10,7 +10,8 @@ import type { DataFile } from '../../iceberg/spec/manifest.js';
 import { writeAddedManifest } from '../../iceberg/write/added-manifest.js';
 import { fastAppend } from '../../iceberg/write/fast-append.js';
 import type { ManifestToAppend } from '../../iceberg/write/fast-append.js';
-import type { ResolvedProjection, TableFormatVersion } from '../registry.js';
+import type { TableFormatVersion } from '../registry.js';
+import type { ResolvedHistoricalFeatures } from './feature-selection.js';
 import { defined } from '../../core/defined.js';
 
 /**
@@ -89,7 +90,12 @@ export async function commitOutputFiles(
   );
 }
 
-/** The result's features as `view:feature,…`, recorded in the committing snapshot's summary. */
-export function featureList(projections: readonly ResolvedProjection[]): string {
-  return projections.flatMap((projection) => projection.features.map((feature) => `${projection.view.name}:${feature}`)).join(',');
+/**
+ * The result's features as `view:feature,…`, recorded in the committing snapshot's summary: with
+ * on-demand features, those asked for (not the inputs read only to compute them).
+ */
+export function featureList(resolved: ResolvedHistoricalFeatures): string {
+  const asked =
+    resolved.onDemandPlan === undefined ? resolved.projections : [...resolved.onDemandPlan.requested, ...resolved.onDemandPlan.onDemand];
+  return asked.flatMap((projection) => projection.features.map((feature) => `${projection.view.name}:${feature}`)).join(',');
 }

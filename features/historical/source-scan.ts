@@ -12,6 +12,8 @@ import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { PrimitiveType } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { isTimeType, loadSourceTable, sourceColumns, timeLiteral, withSource } from '../source.js';
+import { checkColumnTypes, declaredColumnTypes } from '../source-types.js';
+import { duckdbType } from '../../engine/types.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS } from '../online/online-columns.js';
 import type { Registry } from '../registry.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
@@ -77,13 +79,20 @@ export async function scanViewSource(
   };
   const projection: string[] = [];
   const columns: string[] = [];
-  const take = (column: string, as: string, role: string): void => {
-    typeOf(column, role);
+  const take = (column: string, as: string, role: string, declared?: PrimitiveType): void => {
+    const type = typeOf(column, role);
     columns.push(column);
-    projection.push(`s.${q(column)} AS ${q(as)}`);
+    // A widened column (int declared long, float declared double) reads in the declared type, as online.
+    projection.push(
+      declared === undefined || declared === type
+        ? `s.${q(column)} AS ${q(as)}`
+        : `CAST(s.${q(column)} AS ${duckdbType(declared)}) AS ${q(as)}`,
+    );
   };
   for (const key of keys) take(columnOf(key), key, `join key ${key}`);
-  for (const feature of request.features) take(columnOf(feature), feature, `feature ${feature}`);
+  const declaredTypes = new Map(declaredColumnTypes(view, source).map((declared) => [declared.name, declared]));
+  checkColumnTypes(view, source, schema, tableName, request.features);
+  for (const feature of request.features) take(columnOf(feature), feature, `feature ${feature}`, declaredTypes.get(feature)?.declared);
   take(source.timestampField, VIEW_EVENT_COLUMN, 'timestamp field');
   if (source.createdTimestampField !== undefined) take(source.createdTimestampField, VIEW_CREATED_COLUMN, 'created timestamp field');
 

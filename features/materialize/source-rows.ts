@@ -14,6 +14,7 @@ import { columnPartials } from '../online/aggregation-tiles.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS } from '../online/online-columns.js';
 import type { OnlineTableLayout } from '../online/online-table-layout.js';
 import { isTimeType, sourceColumns, timeLiteral } from '../source.js';
+import { checkColumnTypes } from '../source-types.js';
 
 // A feature view's source as materialization reads it: the columns it needs, the event-time
 // filter of a window, its rows under the online table's column names, and the local Parquet file
@@ -50,7 +51,10 @@ export async function loadSource(context: FeatureContext, view: FeatureViewDefin
     source.timestampField,
   ];
   if (source.createdTimestampField !== undefined) wanted.push(source.createdTimestampField);
-  const timestampField = currentSchema(table.metadata).fields.find((field) => field.name === source.timestampField);
+  const schema = currentSchema(table.metadata);
+  // The last guard: apply refuses these, but a materialization may run on definitions never applied.
+  checkColumnTypes(view, source, schema, formatTableIdentifier(identifier));
+  const timestampField = schema.fields.find((field) => field.name === source.timestampField);
   return {
     table,
     identifier: formatTableIdentifier(identifier),

@@ -5,6 +5,7 @@ import { bind } from '../../iceberg/expressions/bind.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { ProjectConfig } from '../config.js';
 import { loadSourceTable, sourceColumns } from '../source.js';
+import { columnTypeProblems } from '../source-types.js';
 import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
 import type { Registry } from '../registry.js';
 import { windowBeyondRetention } from '../definitions.js';
@@ -106,7 +107,7 @@ export async function applyDefinitions(context: ApplyContext): Promise<ApplyResu
   }
 }
 
-/** Each view's source table exists and has the columns the view reads; its filter binds to the table. */
+/** Each view's source table exists and has the columns the view reads, of the types it declares; its filter binds to the table. */
 async function checkSources(context: ApplyContext): Promise<string[]> {
   const problems: string[] = [];
   for (const view of context.registry.featureViews.values()) {
@@ -142,6 +143,7 @@ async function checkSources(context: ApplyContext): Promise<string[]> {
         );
       }
     }
+    problems.push(...columnTypeProblems(view, source, schema, name));
     if (source.filter !== undefined) {
       try {
         bind(source.filter, schema, { table: name });

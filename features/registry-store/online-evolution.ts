@@ -6,6 +6,7 @@ import { currentSchema, sortOrderById } from '../../iceberg/spec/metadata.js';
 import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
+import { TYPE_WIDENINGS } from '../../iceberg/spec/types.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../online/online-columns.js';
 import { ONLINE_WRITE_PROPERTIES } from '../online/online-table-layout.js';
 import type { OnlineTableLayout } from '../online/online-table-layout.js';
@@ -44,7 +45,6 @@ export interface ColumnChange {
 
 /** Columns Floe manages besides features: never dropped, and a missing one means the keys changed. */
 const FIXED_COLUMNS = new Set([ONLINE_EVENT_TS, ONLINE_CREATED_TS, ONLINE_MATERIALIZED_AT]);
-const PROMOTIONS: Readonly<Record<string, PrimitiveType>> = { int: 'long', float: 'double' };
 
 export async function planOnlineTable(catalog: Catalog, layout: OnlineTableLayout): Promise<{ plan: OnlineTablePlan; problems: string[] }> {
   const table = formatTableIdentifier(layout.identifier);
@@ -94,7 +94,7 @@ function compareSchemas(schema: Schema, layout: OnlineTableLayout): { changes: S
         );
       else add.push({ name: wanted.name, type });
     } else if (found.type !== type) {
-      if (typeof found.type === 'string' && PROMOTIONS[found.type] === type && !keys.has(wanted.name))
+      if (typeof found.type === 'string' && TYPE_WIDENINGS[found.type] === type && !keys.has(wanted.name))
         promote.push({ name: wanted.name, type, from: found.type });
       else
         problems.push(

@@ -2,11 +2,10 @@ import { findCommitted } from '../../iceberg/commit/commit.js';
 import { describeAddedManifest } from '../../iceberg/write/added-manifest.js';
 import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
 import type { FeatureContext } from '../context.js';
-import { getHistoricalFeatures } from '../historical/get-historical-features.js';
+import { resolveHistoricalFeatures } from '../historical/feature-selection.js';
 import { commitOutputFiles, featureList } from '../historical/output-table.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { TrainingSetRequest } from './request.js';
-import { historicalRequest } from './request.js';
 import type { ChunkResult } from './write-chunk.js';
 
 export interface TrainingSetCommit {
@@ -32,10 +31,10 @@ export async function commitTrainingSet(
   const manifests = await Promise.all(
     input.chunks.flatMap((chunk) => (chunk.manifest === null ? [] : [describeAddedManifest(table, chunk.manifest)])),
   );
-  const { projections } = getHistoricalFeatures(context, historicalRequest(request, { parquet: [] }));
+  const resolved = resolveHistoricalFeatures(context.registry, request);
   const result = await commitOutputFiles(context.catalog, id, manifests, {
     idempotencyKey: input.key,
-    summary: { 'floe.training-set.features': featureList(projections), 'floe.training-set.chunks': String(input.chunks.length) },
+    summary: { 'floe.training-set.features': featureList(resolved), 'floe.training-set.chunks': String(input.chunks.length) },
   });
   return {
     table: request.output.table,

@@ -1,4 +1,5 @@
 import { keyRequirements } from '../historical/get-historical-features.js';
+import { resolveHistoricalFeatures } from '../historical/feature-selection.js';
 import type { EntityKeyRequirement } from '../historical/entity-rows.js';
 import { DEFAULT_ENTITY_TIMESTAMP } from '../historical/get-historical-features.js';
 import { planSourceEntityRows, sourceEntityRowsSql } from '../historical/source-entity-rows.js';
@@ -14,11 +15,7 @@ import type { SourceEntitiesRequest, TrainingSetRequest } from './request.js';
 
 /** The join keys the requested features need: the columns the source must give. */
 function requestKeys(context: FeatureContext, request: TrainingSetRequest): EntityKeyRequirement[] {
-  const projections =
-    request.featureService !== undefined
-      ? context.registry.featureServiceProjections(request.featureService)
-      : context.registry.resolveFeatureReferences(request.features ?? []);
-  return keyRequirements(context.registry, projections);
+  return keyRequirements(context.registry, resolveHistoricalFeatures(context.registry, request).projections);
 }
 
 /** The source's data files that may hold rows in range (with their row counts before the range and deletes), and the snapshot read. */

@@ -70,3 +70,22 @@ export interface NestedField {
  * decimal → bigint unscaled value.
  */
 export type PrimitiveValue = boolean | number | bigint | string | Uint8Array;
+
+/**
+ * The widenings Floe applies when a column of one type is read as another: int → long and
+ * float → double, Iceberg's own type promotions (spec "Schema Evolution") that keep every value
+ * exact. Date → timestamp and decimal widenings are not among them.
+ */
+export const TYPE_WIDENINGS: Readonly<Partial<Record<PrimitiveType, PrimitiveType>>> = { int: 'long', float: 'double' };
+
+/** A column of type `actual` can be read as `declared`: the same type, or one of TYPE_WIDENINGS. */
+export function readsAs(actual: IcebergType, declared: PrimitiveType): boolean {
+  return actual === declared || (typeof actual === 'string' && TYPE_WIDENINGS[actual] === declared);
+}
+
+/** The widenings as a person reads them: `int → long, float → double`. */
+export function describeWidenings(): string {
+  return Object.entries(TYPE_WIDENINGS)
+    .map(([from, to]) => `${from} → ${to}`)
+    .join(', ');
+}

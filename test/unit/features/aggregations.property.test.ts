@@ -371,7 +371,7 @@ describe('aggregated views in getHistoricalFeatures (property)', () => {
           FloeError.is(error, 'invalid-input') &&
           /typed/.test(error.message) &&
           /typed_source/.test(error.message) &&
-          /"amount" is int, but the aggregation declares type long/.test(error.message),
+          /aggregated column amount is declared long, but source typed_source \(table src.typed\) has it as int/.test(error.message),
       );
     });
   });
