@@ -6,6 +6,7 @@ interface RemoveOrphansCommandOptions {
   table?: string;
   olderThan: string;
   dryRun?: boolean;
+  force?: boolean;
   project: string;
   json?: boolean;
 }
@@ -24,20 +25,28 @@ export function maintenanceCommand(program: Command): void {
     .option('--table <namespace.table>', 'clean this table instead (any table of the catalog)')
     .option(
       '--older-than <duration>',
-      'only files last modified longer ago than this, e.g. 72h or 3d: a younger one may belong to a commit still in flight',
+      'only files last modified longer ago than this, e.g. 72h or 3d; under 1d is refused (a younger file may belong to a commit still in flight) unless --force',
       '3d',
     )
     .option('--dry-run', 'list the orphans, delete nothing')
+    .option('--force', 'accept an --older-than under 1d: only when nothing writes the table meanwhile')
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--json', 'print the result as JSON')
     .action(async (featureView: string | undefined, options: RemoveOrphansCommandOptions) => {
       const { durationSeconds, viewOrTable } = await import('../arguments.js');
+      const { FloeError } = await import('../../core/errors.js');
       const { formatTableIdentifier } = await import('../../iceberg/catalog/identifier.js');
-      const { removeOrphanFiles } = await import('../../iceberg/maintenance/remove-orphan-files.js');
+      const { IN_FLIGHT_FILE_AGE_MS, removeOrphanFiles } = await import('../../iceberg/maintenance/remove-orphan-files.js');
       const { printResult } = await import('../output.js');
       const { withTable } = await import('./table.js');
       const subject = viewOrTable('maintenance remove-orphans', featureView, options.table);
       const olderThanSeconds = durationSeconds(options.olderThan, '--older-than');
+      if (olderThanSeconds * 1000 < IN_FLIGHT_FILE_AGE_MS && options.force !== true)
+        throw new FloeError(
+          'invalid-input',
+          `--older-than ${options.olderThan} is under ${IN_FLIGHT_FILE_AGE_MS / 3_600_000}h, the longest a file may wait for the commit still in flight that will refer to it: removing it would break that commit. Use an age of at least ${IN_FLIGHT_FILE_AGE_MS / 3_600_000}h, or add --force if nothing writes the table meanwhile`,
+          { context: { field: '--older-than' } },
+        );
       const nowMs = Date.now();
       const { table, result } = await withTable(
         options.project,

@@ -17,6 +17,7 @@ import { signalOf } from '../context.js';
 import { carriedSummary, pushRequestsOf, pushSummary, recentRequestIds } from '../online/table-state.js';
 import type { HeldRequest, SnapshotRequests } from '../online/table-state.js';
 import type { CheckedRows } from './push-rows.js';
+import { sameRequest } from './push-rows.js';
 
 /**
  * Replicas pushing to one table conflict often, and replaying an append costs one manifest list:
@@ -29,19 +30,25 @@ const PUSH_COMMIT_RETRY = { numRetries: 100, minWaitMs: 10, maxWaitMs: 500, tota
 export interface BatchRequest {
   readonly requestId?: string;
   readonly rows: CheckedRows;
-  /** rowsDigest of the rows, given with a requestId. */
+  /** requestFingerprint of the rows and targets, given with a requestId. */
   readonly digest?: string;
+  /**
+   * Record the request_id (and fingerprint) in the table without writing the rows there: a table
+   * the request does not go to, where every request of its id meets the others (see Pusher.flush).
+   */
+  readonly claimOnly?: boolean;
 }
 
 /**
- * A request_id a table already holds for different rows: the server answers 409 and writes
- * nothing of the request (a retry must send the same rows; new rows need a new id).
+ * A request_id a table already holds for another request (other rows, or other targets): the
+ * server answers 409 and writes nothing of the request (a retry must send the same rows to the
+ * same targets; anything else needs a new id).
  */
 export class RequestIdConflictError extends FloeError {
   constructor(pushSource: string, requestId: string, table: string) {
     super(
       'invalid-input',
-      `Push to ${pushSource}: request_id ${JSON.stringify(requestId)} was already used for different rows (committed to ${table}); nothing of this request was written. Resend the same rows with it, or use a new request_id for new rows`,
+      `Push to ${pushSource}: request_id ${JSON.stringify(requestId)} was already used for different rows or targets (committed to ${table}); nothing of this request was written. Resend the same rows to the same targets with it, or use a new request_id`,
       { context: { pushSource, field: 'request_id' } },
     );
   }
@@ -142,6 +149,8 @@ export async function commitToTable(
     batchId: string;
     staged: StagedBatch;
     requests: readonly BatchRequest[];
+    /** Per request, its index in the staged batch (default: the same index). */
+    stagedIndexes?: readonly number[];
     target: TableTarget;
     directory: string;
     /** The pusher's parsed request ids of the table's snapshots. */
@@ -157,29 +166,33 @@ export async function commitToTable(
     for (const [index, { snapshotId, digest }] of held) {
       const request = requests[index]!;
       answers[index] =
-        digest !== undefined && request.digest !== undefined && digest !== request.digest
+        digest !== undefined && request.digest !== undefined && !sameRequest(digest, request.digest)
           ? new RequestIdConflictError(options.pushSource, request.requestId!, name)
           : { table: name, snapshotId: snapshotId.toString() };
     }
     const remaining = requests.map((_, index) => index).filter((index) => !held.has(index));
     if (remaining.length === 0) return answers as TableOutcome[];
-    const { dataFiles, manifest } = await writeStagedRows(context, table, {
-      ...options,
-      prefix: `push-${options.batchId}-${attempt}`,
-      requestIndexes: remaining,
-    });
+    const writing = remaining.filter((index) => requests[index]!.claimOnly !== true);
+    const written =
+      writing.length === 0
+        ? undefined
+        : await writeStagedRows(context, table, {
+            ...options,
+            prefix: `push-${options.batchId}-${attempt}`,
+            requestIndexes: writing.map((index) => options.stagedIndexes?.[index] ?? index),
+          });
     const ids: Record<string, number> = {};
     const digests: Record<string, string> = {};
     for (const index of remaining) {
       const request = requests[index]!;
-      if (request.requestId !== undefined) ids[request.requestId] = request.rows.rows;
+      if (request.requestId !== undefined) ids[request.requestId] = request.claimOnly === true ? 0 : request.rows.rows;
       if (request.requestId !== undefined && request.digest !== undefined) digests[request.requestId] = request.digest;
     }
     try {
       const result = await commitChange(
         context.catalog,
         target.identifier,
-        pushAppend([manifest], {
+        pushAppend(written === undefined ? [] : [written.manifest], {
           idempotencyKey: `push/${options.batchId}/${name}`,
           summary: pushSummary({ pushSource: options.pushSource, rows: ids, digests }),
           online: target.online,
@@ -193,9 +206,35 @@ export async function commitToTable(
     } catch (error) {
       if (!(error instanceof RequestAlreadyCommitted)) throw error;
       // Another replica landed one of these requests meanwhile: these files hold it too.
-      await deleteWritten(table, { dataFiles, manifest });
+      if (written !== undefined) await deleteWritten(table, written);
     }
   }
+}
+
+/**
+ * The requests (by index) whose request_id one of `tables` already holds for another request,
+ * each with its refusal. `tables` are every table a request of the id's scope may go to (for a
+ * write to a view's online table, the tables of the push source feeding the view), not only the
+ * request's own: an id is one request across them all, so a reuse is refused before anything of it
+ * is written anywhere. (A push batch needs no such look: its requests meet in its first table.)
+ */
+export async function reusedRequestIds(
+  pushSource: string,
+  tables: readonly Pick<TableTarget, 'identifier' | 'load'>[],
+  requests: readonly BatchRequest[],
+  requestCache: PushRequestCache,
+): Promise<Map<number, RequestIdConflictError>> {
+  const reused = new Map<number, RequestIdConflictError>();
+  if (!requests.some((request) => request.requestId !== undefined)) return reused;
+  const loaded = await Promise.all(tables.map((table) => table.load()));
+  loaded.forEach((table, position) => {
+    for (const [index, { digest }] of committedRequestIds(requestCache.recentRequestIds(table.metadata), requests)) {
+      const request = requests[index]!;
+      if (!reused.has(index) && digest !== undefined && request.digest !== undefined && !sameRequest(digest, request.digest))
+        reused.set(index, new RequestIdConflictError(pushSource, request.requestId!, formatTableIdentifier(tables[position]!.identifier)));
+    }
+  });
+  return reused;
 }
 
 /** Data files and their manifest, written for one commit attempt and not yet committed. */

@@ -128,6 +128,20 @@ export function rowsDigest(rows: CheckedRows): string {
   return hash.digest('base64url').slice(0, 22);
 }
 
+/**
+ * What a request_id is recorded with: its rows' digest and where it goes (a push's `to`, or
+ * `write-to-online-store`), so a resend (the same of both) is told from a reuse (other rows or
+ * other targets).
+ */
+export function requestFingerprint(rows: CheckedRows, targets: string): string {
+  return `${rowsDigest(rows)}:${targets}`;
+}
+
+/** Whether a recorded fingerprint is this request's; one recorded before targets were (a rows digest alone) compares the rows. */
+export function sameRequest(recorded: string, fingerprint: string): boolean {
+  return recorded.includes(':') ? recorded === fingerprint : recorded === fingerprint.slice(0, fingerprint.indexOf(':'));
+}
+
 const INTEGER_TEXT = /^-?\d+$/;
 const DECIMAL_TEXT = /^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 const DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;

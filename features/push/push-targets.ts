@@ -45,6 +45,23 @@ export function pushTargets(context: FeatureContext, push: PushSourceDefinition,
   return [...online, { target: offline, takes: (to: PushTarget) => to !== 'online' }];
 }
 
+/**
+ * Every table a push source may write, whatever a push's `to` (as pushTargets orders them): where a
+ * write to a view it feeds looks for its request_id before writing.
+ */
+export function pushSourceTables(context: FeatureContext, push: PushSourceDefinition): Pick<TableTarget, 'identifier' | 'load'>[] {
+  const { registry, catalog } = context;
+  const online = registry
+    .viewsFedBy(push)
+    .filter((view) => view.online.enabled)
+    .map((view) => {
+      const layout = onlineTableLayout(registry, view);
+      return { identifier: layout.identifier, load: () => ensureOnlineTable(catalog, layout) };
+    });
+  const identifier = parseTableIdentifier(registry.batchSourceOf(push).table);
+  return [...online, { identifier, load: () => catalog.loadTable(identifier) }];
+}
+
 /** A view's online table as a target, its rows read from staged columns named as `columns` says. */
 export function onlineTarget(
   context: FeatureContext,

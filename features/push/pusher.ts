@@ -10,11 +10,11 @@ import { withScratchDirectory } from '../context.js';
 import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
 import type { PushSourceDefinition } from '../push-source.js';
 import { Batcher } from './batcher.js';
-import { onlineTarget, pushTargets, requiredPushColumns } from './push-targets.js';
-import { commitToTable, PushRequestCache, stageBatch } from './push-commit.js';
+import { onlineTarget, pushSourceTables, pushTargets, requiredPushColumns } from './push-targets.js';
+import { commitToTable, PushRequestCache, reusedRequestIds, stageBatch } from './push-commit.js';
 import { RequestIdConflictError } from './push-commit.js';
 import type { BatchRequest, TableCommit } from './push-commit.js';
-import { checkPushedRows, PUSH_TARGETS, rowsDigest } from './push-rows.js';
+import { checkPushedRows, PUSH_TARGETS, requestFingerprint } from './push-rows.js';
 import { isAggregatedView } from '../aggregations.js';
 import type { CheckedRows, PushColumns, PushTarget } from './push-rows.js';
 import { defined } from '../../core/defined.js';
@@ -25,7 +25,11 @@ export interface PushRequest {
   readonly df: PushColumns;
   /** Default `online`, as Feast's. */
   readonly to?: PushTarget;
-  /** A resend with the same id is answered with the first answer and writes nothing. */
+  /**
+   * One request across every table of the push source: a resend (the same rows, the same `to`) is
+   * answered with the first answer and writes nothing (or only what a failed first try left
+   * unwritten); a reuse (other rows or another `to`) is refused and writes nothing.
+   */
   readonly requestId?: string;
 }
 
@@ -34,7 +38,7 @@ export interface OnlineWriteRequest {
   readonly featureViewName: string;
   /** Columns of values: the view's join keys and features, `event_timestamp` and optionally `created` (Feast's names). */
   readonly df: PushColumns;
-  /** A resend with the same id (and rows) is answered with the first answer and writes nothing. */
+  /** As a push's: a resend is answered with the first answer, a reuse (other rows, or a push's id) refused; writes nothing. */
   readonly requestId?: string;
 }
 
@@ -48,6 +52,8 @@ export interface OnlineWriteAnswer {
 /** The columns Feast's remote online store sends for a row's event and created time. */
 const WRITE_EVENT_TS = 'event_timestamp';
 const WRITE_CREATED_TS = 'created';
+/** Where a write_to_online_store request goes, as its request_id's fingerprint records it. */
+const WRITE_TARGETS = 'write-to-online-store';
 
 export interface PushAnswer {
   readonly pushSourceName: string;
@@ -128,7 +134,7 @@ export class Pusher {
     const base = { pushSourceName: push.name, ...defined({ requestId }) };
     if (rows.rows === 0) return { ...base, rows: 0, commits: [] };
     const key = requestId === undefined ? undefined : `${push.name}\0${requestId}`;
-    const digest = requestId === undefined ? '' : rowsDigest(rows);
+    const digest = requestId === undefined ? '' : requestFingerprint(rows, to);
     const earlier = key === undefined ? undefined : this.inFlight.get(key);
     if (earlier !== undefined) {
       if (earlier.digest !== digest) throw new RequestIdConflictError(push.name, requestId!, 'a push still under way');
@@ -188,12 +194,22 @@ export class Pusher {
       { columnFor: (name) => name, timestampField: WRITE_EVENT_TS, createdTimestampField: WRITE_CREATED_TS },
       '',
     );
+    const requests = [{ rows, ...(requestId === undefined ? {} : { requestId, digest: requestFingerprint(rows, WRITE_TARGETS) }) }];
+    // The tables of the push source feeding the view too: an id pushed there is the same request_id.
+    const fedBy = registry.pushSources.get(view.source);
+    const reused = await reusedRequestIds(
+      label,
+      fedBy === undefined ? [target] : pushSourceTables(this.context, fedBy),
+      requests,
+      this.requestCache,
+    );
+    if (reused.has(0)) throw reused.get(0)!;
     const [outcome] = await withScratchDirectory(this.context, `write-${batchId}`, async (directory) =>
       commitToTable(this.context, {
         pushSource: label,
         batchId,
-        staged: await stageBatch(directory, [{ rows }]),
-        requests: [{ rows, ...(requestId === undefined ? {} : { requestId, digest: rowsDigest(rows) }) }],
+        staged: await stageBatch(directory, requests),
+        requests,
         target,
         directory,
         requestCache: this.requestCache,
@@ -245,36 +261,50 @@ export class Pusher {
     try {
       await withScratchDirectory(this.context, `push-${batchId}`, async (directory) => {
         const staged = await stageBatch(directory, items);
-        const targets = pushTargets(this.context, push, staged.columns).flatMap(({ target, takes }) => {
-          const indexes = items.flatMap((item, index) => (takes(item.to) ? [index] : []));
-          return indexes.length === 0 ? [] : [{ target, indexes }];
-        });
-        const results = await Promise.allSettled(
-          targets.map(({ target, indexes }) =>
-            commitToTable(this.context, {
-              pushSource: push.name,
-              batchId,
-              staged,
-              requests: indexes.map((index) => items[index]!),
-              target,
-              directory,
-              requestCache: this.requestCache,
-            }),
-          ),
-        );
-        const commits = items.map(() => [] as TableCommit[]);
+        const tables = pushTargets(this.context, push, staged.columns);
         const failures = new Map<number, unknown>();
-        results.forEach((result, position) => {
-          const { indexes } = targets[position]!;
-          indexes.forEach((index, slot) => {
-            const outcome = result.status === 'fulfilled' ? result.value[slot]! : undefined;
-            if (outcome !== undefined && !(outcome instanceof RequestIdConflictError)) commits[index]!.push(outcome);
-            else if (!failures.has(index)) failures.set(index, outcome ?? (result as PromiseRejectedResult).reason);
+        const commits = items.map(() => [] as TableCommit[]);
+        const committed: string[] = [];
+        // With request ids, one table at a time in pushTargets' order, and every request with an id
+        // recorded in the first (without its rows when it does not go there): every request of an
+        // id meets the others there whatever its targets, one after another or on two replicas at
+        // once; a reuse is refused there before it writes anything, and a request that fails at a
+        // table is written to none after it (its resend completes it).
+        const withIds = items.some((item) => item.requestId !== undefined);
+        const rounds = withIds ? tables.map((table) => [table]) : [tables];
+        for (const [round, tablesOfRound] of rounds.entries()) {
+          const meeting = withIds && round === 0;
+          const targets = tablesOfRound.flatMap(({ target, takes }) => {
+            const indexes = items.flatMap((item, index) =>
+              !failures.has(index) && (takes(item.to) || (meeting && item.requestId !== undefined)) ? [index] : [],
+            );
+            return indexes.length === 0 ? [] : [{ target, takes, indexes }];
           });
-        });
-        const committed = targets.flatMap(({ target }, position) =>
-          results[position]!.status === 'fulfilled' ? [formatTableIdentifier(target.identifier)] : [],
-        );
+          const results = await Promise.allSettled(
+            targets.map(({ target, takes, indexes }) =>
+              commitToTable(this.context, {
+                pushSource: push.name,
+                batchId,
+                staged,
+                requests: indexes.map((index) => (takes(items[index]!.to) ? items[index]! : { ...items[index]!, claimOnly: true })),
+                stagedIndexes: indexes,
+                target,
+                directory,
+                requestCache: this.requestCache,
+              }),
+            ),
+          );
+          results.forEach((result, position) => {
+            const { target, takes, indexes } = targets[position]!;
+            if (result.status === 'fulfilled') committed.push(formatTableIdentifier(target.identifier));
+            indexes.forEach((index, slot) => {
+              const outcome = result.status === 'fulfilled' ? result.value[slot]! : undefined;
+              if (outcome !== undefined && !(outcome instanceof RequestIdConflictError)) {
+                if (takes(items[index]!.to)) commits[index]!.push(outcome);
+              } else if (!failures.has(index)) failures.set(index, outcome ?? (result as PromiseRejectedResult).reason);
+            });
+          });
+        }
         if (committed.length > 0) await this.onCommitted(committed);
         items.forEach((item, index) => (failures.has(index) ? item.reject(failures.get(index)) : item.resolve(commits[index]!)));
       });

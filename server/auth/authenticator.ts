@@ -2,9 +2,11 @@ import { hash, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { ServerAuthConfig, ServerPermissions } from '../../features/config.js';
 import { serverPermissionsSchema } from '../../features/config.js';
+import { shownIdentity } from './shown-identity.js';
 
 /** Who made a request and what they may do. */
 export interface Caller {
+  /** As error bodies and logs show it (shownIdentity): a token's name, or an OIDC token's `sub`. */
   readonly name: string;
   readonly permissions: ServerPermissions;
 }
@@ -38,7 +40,7 @@ export function createAuthenticator(config: ServerAuthConfig): Authenticator {
   const tokens = config.tokens.map((token) => ({
     digest: Buffer.from(token.sha256, 'hex'),
     caller: {
-      name: token.name,
+      name: shownIdentity(token.name, 'token'),
       permissions: { read: token.read, push: token.push, write: token.write, materialize: token.materialize },
     } satisfies Caller,
   }));
@@ -87,7 +89,10 @@ export function createAuthenticator(config: ServerAuthConfig): Authenticator {
 async function verifiedCaller(token: string, keys: JWTVerifyGetKey, oidc: NonNullable<ServerAuthConfig['oidc']>): Promise<Authentication> {
   try {
     const { payload } = await jwtVerify(token, keys, { issuer: oidc.issuer, audience: oidc.audience });
-    return { name: typeof payload.sub === 'string' ? payload.sub : 'oidc', permissions: claimedPermissions(payload[oidc.claim]) };
+    return {
+      name: shownIdentity(typeof payload.sub === 'string' ? payload.sub : '', 'oidc'),
+      permissions: claimedPermissions(payload[oidc.claim]),
+    };
   } catch (error) {
     const reason = tokenRejection(error);
     if (reason === undefined) throw error;

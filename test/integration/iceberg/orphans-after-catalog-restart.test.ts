@@ -110,11 +110,24 @@ test('a commit the catalog received and lost: the retry lands once, and remove-o
   assert.ok(litter.length > 0, 'the abandoned attempt left its manifest list');
   const safe = await removeOrphans();
   assert.deepEqual([safe.orphans, safe.tooYoung], [0, litter.length], 'the default age (3 days) spares files this young');
-  const dryRun = await removeOrphans('--older-than', '0s', '--dry-run');
+  // Younger than a commit may stay in flight: refused (exit 2) unless --force, and nothing deleted.
+  for (const age of ['0s', '23h']) {
+    const refused = await floeCommand(['maintenance', 'remove-orphans', '--table', table, '--project', project, '--older-than', age]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(
+      refused.stderr,
+      new RegExp(`--older-than ${age} is under 24h, the longest a file may wait for the commit still in flight`),
+    );
+    assert.match(refused.stderr, /add --force if nothing writes the table meanwhile/);
+    assert.doesNotMatch(refused.stderr, /\n\s+at /);
+  }
+  assert.deepEqual(await unreferencedFiles(), litter, 'a refused run deletes nothing');
+  assert.deepEqual((await removeOrphans('--older-than', '1d')).tooYoung, litter.length, 'a day is accepted without --force');
+  const dryRun = await removeOrphans('--older-than', '0s', '--force', '--dry-run');
   assert.deepEqual(dryRun.files.map(normalizeLocation).sort(), litter);
   assert.deepEqual(await unreferencedFiles(), litter, 'a dry run deletes nothing');
 
-  const removed = await removeOrphans('--older-than', '0s');
+  const removed = await removeOrphans('--older-than', '0s', '--force');
   assert.equal(removed.orphans, litter.length);
   assert.deepEqual(await unreferencedFiles(), []);
   const rows = await catalog.loadTable(identifier);

@@ -6,7 +6,6 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { quoteLiteral } from '../../../engine/sql.js';
@@ -15,18 +14,19 @@ import { readWatermark } from '../../../features/online/table-state.js';
 import { definePushSource } from '../../../features/push-source.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
-import { testRuntime } from '../../support/runtime.js';
 import { serverError } from '../../support/server-error.js';
-import { featuresModule, sqliteCatalogIn, writeSqlCatalogProject } from '../../support/cli-project.js';
-import { createSource } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const floe = path.join(root, 'bin', 'floe.js');
-const VIEW = 'driver_live';
-const SOURCE_TABLE = 'rides.driver_stats';
-const ONLINE_TABLE = `floe_online.${VIEW}`;
-const EPOCH = Date.parse('2024-05-01T00:00:00Z');
+import {
+  createPushProject,
+  driverCounts as countsIn,
+  EPOCH,
+  floe,
+  ONLINE_TABLE,
+  post,
+  SOURCE_TABLE,
+  startServe as startServeIn,
+  VIEW,
+} from '../../support/push/push-servers.js';
 
 const dir = scratchFolder('push');
 let runtime: Runtime;
@@ -62,41 +62,8 @@ function request(rows: number, to = 'online'): Pushed {
   };
 }
 
-async function post(base: string, route: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(`${base}${route}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const json: unknown = await response.json();
-  return { status: response.status, json: response.ok ? (json as Record<string, unknown>) : { ...serverError(json) } };
-}
-
-function startServe(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [floe, 'serve', '--project', dir, '--port', '0', '--json', '--refresh-interval-ms', '100'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  servers.push(child);
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const ready = /^\{[\s\S]*?^\}/m.exec(stdout);
-      if (ready) resolve({ url: (JSON.parse(ready[0]) as { url: string }).url, child });
-    });
-    child.once('exit', (code) => reject(new Error(`floe serve exited with ${code} before listening:\n${stderr}`)));
-  });
-}
-
-/** Rows of a table as pyiceberg reads them, counted per driver. */
-async function driverCounts(table: string): Promise<Map<number, number>> {
-  const read = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', { catalog: sqliteCatalog(dir), identifier: table });
-  const counts = new Map<number, number>();
-  for (const row of read.rows) counts.set(Number(row.driver_id), (counts.get(Number(row.driver_id)) ?? 0) + 1);
-  return counts;
-}
+const startServe = (): Promise<{ url: string; child: ChildProcess }> => startServeIn(dir, servers);
+const driverCounts = (table: string): Promise<Map<number, number>> => countsIn(dir, table);
 
 /** Polls a server until every driver's pushed row is read online (within a few refresh intervals). */
 async function readBackOnline(base: string, pushed: readonly Pushed[]): Promise<void> {
@@ -123,50 +90,7 @@ async function readBackOnline(base: string, pushed: readonly Pushed[]): Promise<
 }
 
 before(async () => {
-  const catalog = sqliteCatalogIn(dir);
-  runtime = await testRuntime({
-    directory: dir,
-    catalog,
-    definitions: [
-      defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
-      defineIcebergSource({
-        name: 'driver_source',
-        table: SOURCE_TABLE,
-        timestampField: 'event_timestamp',
-        createdTimestampField: 'created',
-      }),
-      definePushSource({ name: 'driver_push', batchSource: 'driver_source' }),
-      defineFeatureView({
-        name: VIEW,
-        entities: ['driver'],
-        source: 'driver_push',
-        features: [
-          { name: 'conv_rate', type: 'double' },
-          { name: 'trips', type: 'long' },
-        ],
-        online: { buckets: 4 },
-      }),
-    ],
-  });
-  await createSource(runtime.catalog, SOURCE_TABLE);
-  await writeSqlCatalogProject(dir, {
-    project: 'push_test',
-    catalog,
-    features: `import { defineEntity, defineFeatureView, defineIcebergSource } from ${featuresModule('definitions.ts')};
-import { definePushSource } from ${featuresModule('push-source.ts')};
-export const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
-export const source = defineIcebergSource({ name: 'driver_source', table: ${JSON.stringify(SOURCE_TABLE)}, timestampField: 'event_timestamp', createdTimestampField: 'created' });
-export const push = definePushSource({ name: 'driver_push', batchSource: 'driver_source' });
-export const view = defineFeatureView({
-  name: ${JSON.stringify(VIEW)},
-  entities: ['driver'],
-  source: 'driver_push',
-  features: [{ name: 'conv_rate', type: 'double' }, { name: 'trips', type: 'long' }],
-  online: { buckets: 4 },
-});
-`,
-    yaml: 'push:\n  maxDelayMs: 100\n',
-  });
+  runtime = await createPushProject(dir);
   [{ url: urlA }, { url: urlB }] = await Promise.all([startServe(), startServe()]);
 });
 
@@ -299,6 +223,10 @@ describe('push through two feature servers sharing one catalog', () => {
 
   test('a server SIGKILLed mid-batch loses no acknowledged row and half-writes no request; resending the rest lands each once', async () => {
     const victim = await startServe();
+    // Warm (schema read, tables loaded, DuckDB started): on a busy machine a cold first batch can
+    // gather every request below, and all are answered before the kill.
+    const warm = request(1);
+    assert.equal((await post(victim.url, '/push', warm.body)).status, 200);
     const items = Array.from({ length: 24 }, () => request(8));
     const acknowledged = new Set<string>();
     const sent = items.map(async (item, index) => {

@@ -336,6 +336,25 @@ describe('OIDC tokens', () => {
     assert.equal((await call('GET', '/metrics', token)).status, 200);
   });
 
+  test("a validly signed token's sub is shown stripped of control characters and cut to 128 characters", async () => {
+    const sub = `svc-\u001b[31mred\r\nX-Injected: yes\u202e${'a'.repeat(6_000)}`;
+    const token = await new SignJWT(readsView)
+      .setProtectedHeader({ alg: 'RS256', kid: 'floe-test' })
+      .setSubject(sub)
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(signingKey);
+    const refused = await call('POST', '/push', token, pushBody('driver_push'));
+    assertForbidden(refused, / may not push to push source driver_push$/);
+    const shown = (refused.json?.message ?? '').replace(/ may not push to push source driver_push$/, '');
+    const kept = 'svc-[31mredX-Injected: yes';
+    assert.equal(shown, `${kept}${'a'.repeat(127 - kept.length)}…`);
+    assert.equal([...shown].length, 128);
+    assert.doesNotMatch(refused.text, /\\u001b|\\r|\\n|\\u202e|a{200}/);
+  });
+
   test('a token without the claim is valid but may do nothing', async () => {
     assertForbidden(await call('POST', '/get-online-features', await sign({}), readBody), /svc-ranking may not read/);
   });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Batcher } from '../../../features/push/batcher.js';
-import { checkPushedRows } from '../../../features/push/push-rows.js';
+import { checkPushedRows, requestFingerprint, rowsDigest, sameRequest } from '../../../features/push/push-rows.js';
 import type { FloeError } from '../../../core/errors.js';
 import type { NestedField } from '../../../iceberg/spec/types.js';
 
@@ -123,4 +123,16 @@ test('the batcher flushes after maxDelayMs, or at once at maxRows, and one batch
   release();
   await drained;
   assert.deepEqual(flushed, [[1, 2], [3, 4], [5]]);
+});
+
+test("a request's fingerprint tells a resend from a reuse: the same rows to the same targets, nothing else", () => {
+  const rows = checkPushedRows('driver_push', { driver_id: [1], event_timestamp: ['2024-05-01T00:00:00Z'] }, FIELDS, REQUIRED);
+  const other = checkPushedRows('driver_push', { driver_id: [2], event_timestamp: ['2024-05-01T00:00:00Z'] }, FIELDS, REQUIRED);
+  const online = requestFingerprint(rows, 'online');
+  assert.ok(sameRequest(online, requestFingerprint(rows, 'online')));
+  assert.ok(!sameRequest(online, requestFingerprint(rows, 'online_and_offline')));
+  assert.ok(!sameRequest(online, requestFingerprint(other, 'online')));
+  // Recorded before fingerprints held the targets: the rows' digest alone, compared by rows.
+  assert.ok(sameRequest(rowsDigest(rows), requestFingerprint(rows, 'offline')));
+  assert.ok(!sameRequest(rowsDigest(rows), requestFingerprint(other, 'offline')));
 });
