@@ -35,12 +35,29 @@ test('integers a number holds are numbers, larger ones bigints; non-integers a d
   assert.equal(parsed.text, '9007199254740993');
 });
 
-test('not JSON is a SyntaxError with the position; a key twice with different values is refused, a __proto__ key is a key', () => {
-  assert.throws(() => parseExactJson('{"a": [1, 2'), SyntaxError);
-  assert.throws(() => parseExactJson('{"a": 1, "a": 2}'), /Duplicate key 'a'/);
-  const record = parseExactJson('{"__proto__": {"driver_id": 1}}') as Record<string, unknown>;
-  assert.deepEqual(Object.keys(record), ['__proto__']);
-  assert.equal(Object.getPrototypeOf(record), Object.prototype);
+test('not JSON is a SyntaxError naming the position; a key twice keeps its last value, a __proto__ key is a key, as JSON.parse', () => {
+  assert.throws(
+    () => parseExactJson('{"a": [1, 2'),
+    (error: unknown) => error instanceof SyntaxError && /position 11/.test(error.message),
+  );
+  assert.throws(() => parseExactJson(' '.repeat(300)), /position 300/);
+  assert.throws(() => parseExactJson('{"a": 9007199254740993,'), SyntaxError);
+  for (const big of ['', ', "b": 9007199254740993']) {
+    assert.deepEqual(parseExactJson(`{"a": 1, "a": 2${big}}`), { a: 2, ...(big === '' ? {} : { b: 9007199254740993n }) });
+    const record = parseExactJson(`{"__proto__": {"driver_id": 1}${big}}`) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(record), big === '' ? ['__proto__'] : ['__proto__', 'b']);
+    assert.equal(Object.getPrototypeOf(record), Object.prototype);
+  }
+});
+
+test('the native parse and the exact one agree wherever both are exact: numbers of up to 15 digits, in strings too', () => {
+  // 15 digits and less: the native parse; the same numbers with a 16th digit in a string beside: the exact one.
+  const numbers = '[0, -0, 1, -1.5, 123456789012345, 0.12345678901234, 1234567.89012345, -99999999999999.9, 0.000244140625]';
+  const native = parseExactJson(numbers) as number[];
+  const exact = parseExactJson(`{"n": ${numbers}, "s": "1234567890123456"}`) as { n: number[] };
+  assert.deepEqual(exact.n, native);
+  assert.deepEqual(native, JSON.parse(numbers));
+  assert.ok(Object.is(native[1], -0) && Object.is(exact.n[1], -0));
 });
 
 const FIELDS: NestedField[] = [
