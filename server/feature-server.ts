@@ -1,12 +1,13 @@
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parse as parseLossless, parseNumberAndBigInt, stringify as stringifyLossless } from 'lossless-json';
+import { stringify as stringifyLossless } from 'lossless-json';
 import { DEFAULT_MAX_ENTITY_ROWS, serverAuthConfigSchema } from '../features/config.js';
 import type { ServerAuthInput } from '../features/config.js';
 import type { OnlineStore } from '../features/online/index.js';
 import { RequestIdConflictError } from '../features/push/push-commit.js';
 import { PushOverloadedError } from '../features/push/pusher.js';
 import { FloeError } from '../core/errors.js';
+import { parseExactJson } from '../core/exact-json.js';
 import { redact, redactValue } from '../core/redaction.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { guardRoutes, ROUTE_PERMISSIONS } from './auth/route-guard.js';
@@ -116,10 +117,10 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
 
 /** Bodies are JSON whatever their declared type among JSON_BODY_TYPES (or none); big integers parse exactly. */
 function addJsonBodyParsers(app: FastifyInstance): void {
-  // Entity keys may be 64-bit: parse big integers exactly (as bigint) instead of rounding them.
+  // Entity keys and pushed longs may be 64-bit, decimals longer than a double: every number parses exactly.
   const parseJsonBody = (body: string): unknown => {
     try {
-      return body.length === 0 ? undefined : parseLossless(body, null, parseNumberAndBigInt);
+      return body.length === 0 ? undefined : parseExactJson(body);
     } catch (error) {
       throw new FloeError('invalid-input', `The request body is not valid JSON: ${(error as Error).message}`);
     }

@@ -64,7 +64,7 @@ export function streamCommand(program: Command): void {
           say(
             'batch',
             { ...batch, ends: Object.fromEntries(batch.ends) },
-            `batch ${landed.batches}: ${batch.messages} message(s), ${batch.rows} row(s), ${batch.deadLetters} dead letter(s) in ${Math.round(batch.commitMs)} ms; next offsets ${ends}`,
+            `batch ${landed.batches}: ${batch.messages} message(s) landed (${batch.rows} row(s), ${batch.deadLetters} dead letter(s)${batch.read === batch.messages ? '' : ` of ${batch.read} read; the tables held the others already`}) in ${Math.round(batch.commitMs)} ms; next offsets ${ends}`,
           );
         },
       });

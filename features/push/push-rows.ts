@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isLosslessNumber } from 'lossless-json';
 import { isInstantText } from '../../contracts/instants.js';
 import { writeDefaultText } from '../../engine/initial-defaults.js';
 import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
@@ -30,9 +31,10 @@ export function checkPushedRows(
   required: ReadonlySet<string>,
 ): CheckedRows {
   const byName = fieldsByName(fields);
+  const refuse = pushRefusal(pushSource);
   const given = Object.entries(columns);
   for (const [name, values] of given) {
-    if (!byName.has(name)) throw unknownColumn(pushSource, name, fields);
+    if (!byName.has(name)) throw unknownColumn(refuse, name, fields);
     if (!Array.isArray(values)) throw refused(pushSource, `column ${name} must be a list of values`, { column: name });
   }
   const rows = given[0]?.[1].length ?? 0;
@@ -45,7 +47,7 @@ export function checkPushedRows(
         column: uneven[0],
       },
     );
-  for (const name of required) if (!Object.hasOwn(columns, name) && rows > 0) throw missingRequired(pushSource, 0, name);
+  for (const name of required) if (!Object.hasOwn(columns, name) && rows > 0) throw missingRequired(refuse, 0, name);
   return {
     rows,
     columns: fields.map((field) => {
@@ -53,18 +55,25 @@ export function checkPushedRows(
       // An omitted column gets the v3 write-default, as the spec asks of every writer.
       if (values === undefined) return { field, values: new Array<string | null>(rows).fill(writeDefaultText(field) ?? null) };
       const isRequired = required.has(field.name);
-      return { field, values: values.map((value, row) => checkedValue(pushSource, field, isRequired, value, row)) };
+      return { field, values: values.map((value, row) => checkedValue(refuse, field, isRequired, value, row)) };
     }),
   };
 }
 
 /**
+ * How a refused value is told: where (the row, absent for a column no row can have, and the
+ * column) and the problem, which never names them. A push names the push source and the row; a
+ * stream its message's field.
+ */
+export type Refusal = (at: { readonly row?: number; readonly column: string }, problem: string) => FloeError;
+
+/**
  * A checker of single rows given as objects (a stream's messages), made once per schema: the rules
  * of checkPushedRows for a push of one row, without building columns for each. Returns the row's
- * values in the columns' order; refuses as checkPushedRows does.
+ * values in the columns' order; refuses with `refuse` (row 0).
  */
 export function pushedRowChecker(
-  pushSource: string,
+  refuse: Refusal,
   fields: readonly NestedField[],
   required: ReadonlySet<string>,
 ): (record: Readonly<Record<string, unknown>>) => (string | null)[] {
@@ -74,31 +83,27 @@ export function pushedRowChecker(
   const isRequired = fields.map((field) => required.has(field.name));
   const requiredNames = [...required];
   return (record) => {
-    for (const name of Object.keys(record)) if (!byName.has(name)) throw unknownColumn(pushSource, name, fields);
-    for (const name of requiredNames) if (!Object.hasOwn(record, name)) throw missingRequired(pushSource, 0, name);
+    for (const name of Object.keys(record)) if (!byName.has(name)) throw unknownColumn(refuse, name, fields);
+    for (const name of requiredNames) if (!Object.hasOwn(record, name)) throw missingRequired(refuse, 0, name);
     const row = defaults.slice();
     for (const name in record) {
       const position = positions.get(name)!;
-      row[position] = checkedValue(pushSource, fields[position]!, isRequired[position]!, record[name], 0);
+      row[position] = checkedValue(refuse, fields[position]!, isRequired[position]!, record[name], 0);
     }
     return row;
   };
 }
 
 /** One pushed value as the text DuckDB casts to the column's type (null for null), or refused naming the row and column. */
-function checkedValue(pushSource: string, field: NestedField, isRequired: boolean, value: unknown, row: number): string | null {
+function checkedValue(refuse: Refusal, field: NestedField, isRequired: boolean, value: unknown, row: number): string | null {
   if (value === null || value === undefined) {
-    if (isRequired) throw missingRequired(pushSource, row, field.name);
+    if (isRequired) throw missingRequired(refuse, row, field.name);
     return null;
   }
   const outOfRange = rangeProblem(field.type, value);
-  if (outOfRange !== undefined) throw refused(pushSource, `row ${row}, column ${field.name}: ${outOfRange}`, { row, column: field.name });
+  if (outOfRange !== undefined) throw refuse({ row, column: field.name }, outOfRange);
   const text = valueText(field.type, value);
-  if (text === null)
-    throw refused(pushSource, `row ${row}, column ${field.name}: expected ${describeType(field.type)}, got ${describeValue(value)}`, {
-      row,
-      column: field.name,
-    });
+  if (text === null) throw refuse({ row, column: field.name }, `expected ${describeType(field.type)}, got ${describeValue(value)}`);
   return text;
 }
 
@@ -158,6 +163,7 @@ const FLOAT_MAX = 3.4028234663852886e38;
  * this a value like these failed only in DuckDB's cast, as a server error.
  */
 function rangeProblem(type: NestedField['type'], value: unknown): string | undefined {
+  if (typeof type === 'string' && isLosslessNumber(value)) return exactNumberRangeProblem(type, value.value);
   if (typeof type !== 'string' || (typeof value !== 'number' && typeof value !== 'bigint')) return undefined;
   if (typeof value === 'number' && !Number.isFinite(value)) return `${value} is not a finite number; ${type} holds finite numbers only`;
   if (type === 'int' || type === 'long') {
@@ -180,7 +186,54 @@ function rangeProblem(type: NestedField['type'], value: unknown): string | undef
   return undefined;
 }
 
-function outOfRange(type: string, value: number | bigint, range: string): string {
+/**
+ * rangeProblem of a number with more digits than a double keeps (core/exact-json.ts): a decimal
+ * counts its integer digits from the text, an integer column and a float take its value.
+ */
+function exactNumberRangeProblem(type: PrimitiveType, digits: string): string | undefined {
+  const decimal = /^decimal\((\d+),\s*(\d+)\)$/.exec(type);
+  if (decimal) {
+    const integerDigits = Number(decimal[1]) - Number(decimal[2]);
+    if (integerDigitCount(digits) > integerDigits) return outOfRange(type, digits, `at most ${integerDigits} digits before the point`);
+    return undefined;
+  }
+  if (type === 'int' || type === 'long') {
+    if (integerDigitCount(digits) > 19)
+      return outOfRange(type, digits, type === 'int' ? `${INT_RANGE.min} to ${INT_RANGE.max}` : `${LONG_RANGE.min} to ${LONG_RANGE.max}`);
+    const integer = integerText(digits);
+    // Not an integer: valueText refuses it as such.
+    return integer === undefined ? undefined : rangeProblem(type, BigInt(integer));
+  }
+  const number = Number(digits);
+  if (!Number.isFinite(number)) return outOfRange(type, digits, `at most ±${type === 'float' ? FLOAT_MAX : Number.MAX_VALUE}`);
+  return rangeProblem(type, number);
+}
+
+const NUMBER_PARTS = /^-?(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?$/;
+
+/** How many digits a number's text has before the point, written out without exponent (0 when it is below 1). */
+function integerDigitCount(digits: string): number {
+  const [, whole = '', fraction = '', exponent = '0'] = NUMBER_PARTS.exec(digits) ?? [];
+  const significant = (whole + fraction).replace(/^0+/, '');
+  if (significant === '') return 0;
+  return Math.max(0, whole.length - (whole + fraction).length + significant.length + Number(exponent));
+}
+
+/** A number's text as plain integer digits when it is an integer (9.2e18, 12.000), else undefined. */
+function integerText(digits: string): string | undefined {
+  const [, whole = '', fraction = '', exponentText = '0'] = NUMBER_PARTS.exec(digits) ?? [];
+  const exponent = Number(exponentText);
+  // Called for at most a long's 19 digits before the point; far below 1 it is no integer either.
+  if (exponent > 400 || exponent < -400) return undefined;
+  const mantissa = whole + fraction;
+  const point = whole.length + exponent;
+  const kept = point <= 0 ? '' : mantissa.slice(0, point).padEnd(point, '0');
+  if (!/^0*$/.test(mantissa.slice(Math.max(0, point)))) return undefined;
+  const sign = digits.startsWith('-') ? '-' : '';
+  return `${sign}${kept.replace(/^0+(?=\d)/, '') || '0'}`;
+}
+
+function outOfRange(type: string, value: number | bigint | string, range: string): string {
   return `${value.toString()} is out of range for ${type} (${range})`;
 }
 
@@ -202,7 +255,9 @@ function valueText(type: NestedField['type'], value: unknown): string | null {
             ? String(value)
             : typeof value === 'string' && INTEGER_TEXT.test(value)
               ? value
-              : null;
+              : isLosslessNumber(value)
+                ? (integerText(value.value) ?? null)
+                : null;
       if (text === null) return null;
       const range = primitive === 'int' ? INT_RANGE : LONG_RANGE;
       const integer = BigInt(text);
@@ -212,6 +267,8 @@ function valueText(type: NestedField['type'], value: unknown): string | null {
     case 'double':
       if (typeof value === 'number') return Number.isFinite(value) ? String(value) : null;
       if (typeof value === 'bigint') return value.toString();
+      // More digits than a double keeps: rounded as the column rounds any number.
+      if (isLosslessNumber(value)) return Number.isFinite(Number(value.value)) ? String(Number(value.value)) : null;
       return null;
     case 'string':
       return typeof value === 'string' ? value : null;
@@ -228,12 +285,17 @@ function valueText(type: NestedField['type'], value: unknown): string | null {
       // Bytes (an Avro stream's `bytes` field; JSON has none) as DuckDB's escaped blob text, \xHH a byte.
       return value instanceof Uint8Array ? Array.from(value, (byte) => `\\x${byte.toString(16).padStart(2, '0')}`).join('') : null;
     default:
+      // A decimal takes a number's exact digits: a bigint's, a LosslessNumber's (core/exact-json.ts).
       if (primitive.startsWith('decimal'))
         return typeof value === 'number' && Number.isFinite(value)
           ? String(value)
-          : typeof value === 'string' && DECIMAL_TEXT.test(value)
-            ? value
-            : null;
+          : typeof value === 'bigint'
+            ? value.toString()
+            : isLosslessNumber(value)
+              ? value.value
+              : typeof value === 'string' && DECIMAL_TEXT.test(value)
+                ? value
+                : null;
       // binary, fixed, geometry …: not pushable as JSON values.
       return null;
   }
@@ -252,18 +314,27 @@ function describeType(type: NestedField['type']): string {
 }
 
 function describeValue(value: unknown): string {
-  const text = typeof value === 'bigint' ? value.toString() : JSON.stringify(value);
+  const exact = isLosslessNumber(value);
+  const text = typeof value === 'bigint' || exact ? value.toString() : JSON.stringify(value);
   const shown = text === undefined ? String(value) : text.length > 40 ? `${text.slice(0, 40)}…` : text;
-  return `${Array.isArray(value) ? 'a list' : typeof value} ${shown}`;
+  return `${Array.isArray(value) ? 'a list' : exact ? 'number' : typeof value} ${shown}`;
 }
 
-function unknownColumn(pushSource: string, name: string, fields: readonly NestedField[]): FloeError {
-  const columns = fields.map((field) => field.name).join(', ');
-  return refused(pushSource, `column ${JSON.stringify(name)} is not a column of the source table; it has: ${columns}`, { column: name });
+function unknownColumn(refuse: Refusal, name: string, fields: readonly NestedField[]): FloeError {
+  return refuse({ column: name }, `is not a column of the source table; it has: ${fields.map((field) => field.name).join(', ')}`);
 }
 
-function missingRequired(pushSource: string, row: number, column: string): FloeError {
-  return refused(pushSource, `row ${row}, column ${column}: missing (it is required)`, { row, column });
+function missingRequired(refuse: Refusal, row: number, column: string): FloeError {
+  return refuse({ row, column }, 'missing (it is required)');
+}
+
+function pushRefusal(pushSource: string): Refusal {
+  return (at, problem) =>
+    refused(
+      pushSource,
+      at.row === undefined ? `column ${JSON.stringify(at.column)} ${problem}` : `row ${at.row}, column ${at.column}: ${problem}`,
+      at,
+    );
 }
 
 function refused(pushSource: string, detail: string, context: { row?: number; column: string }): FloeError {

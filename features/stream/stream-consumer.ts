@@ -11,12 +11,11 @@ import type { StagedBatch, TableTarget } from '../push/push-commit.js';
 import { pushTargets, requiredPushColumns } from '../push/push-targets.js';
 import type { StreamSourceDefinition } from '../stream-source.js';
 import { deadLetterIdentifier, deadLetterRequests, deadLetterTarget } from './dead-letters.js';
-import type { DeadLetter } from './dead-letters.js';
 import { batchFailure, commitStreamBatch } from './stream-commit.js';
 import type { MessagePosition, StreamTableCommit } from './stream-commit.js';
 import { recordedOffsets, resumeOffsets } from './stream-offsets.js';
 import { avroDecoder } from './stream-avro.js';
-import { deadLetterValue, messageRow } from './stream-rows.js';
+import { sortedBatch } from './stream-rows.js';
 import type { MessageShape } from './stream-rows.js';
 
 /** Values stay bytes: JSON is read as UTF-8 text, Avro as binary. */
@@ -34,10 +33,18 @@ export interface StreamConsumerOptions {
   readonly onBatch?: (progress: StreamBatchProgress) => void;
 }
 
-/** One batch, landed. */
+/**
+ * One batch, landed. The counts are of what this batch added: a message the tables held already (a
+ * batch read again after a restart or a rebalance) is read, not landed.
+ */
 export interface StreamBatchProgress {
+  /** Messages the batch read. */
+  readonly read: number;
+  /** Messages it landed: rows plus dead letters. */
   readonly messages: number;
+  /** Rows it appended to the source table (the batch source's). */
   readonly rows: number;
+  /** Dead letters it appended to the dead-letter table. */
   readonly deadLetters: number;
   /** From the batch being formed to its last commit. */
   readonly commitMs: number;
@@ -285,8 +292,16 @@ export class StreamConsumer {
       ...table,
       ...(format === 'json' ? {} : { avro: avroDecoder(this.stream, format.avro, table) }),
     };
-    const rowTables = pushTargets(this.context, push, fields).map(({ target }) => target);
-    return { shape, rowTables, deadLetters: deadLetterTarget(this.context, deadLetterIdentifier(this.stream, source.table)) };
+    const targets = pushTargets(this.context, push, fields);
+    const rowTables = targets.map(({ target }) => target);
+    // The offline target is the batch source's table: the one every row of the stream goes to.
+    const sourceTable = rowTables.find((target) => !target.online)!;
+    return {
+      shape,
+      rowTables,
+      sourceTable,
+      deadLetters: deadLetterTarget(this.context, deadLetterIdentifier(this.stream, source.table)),
+    };
   }
 
   /**
@@ -296,31 +311,10 @@ export class StreamConsumer {
    */
   private async land(batch: readonly StreamMessage[], tables: BatchTables): Promise<void> {
     const started = performance.now();
-    const ranges = new Map<number, { first: bigint; next: bigint }>();
-    const good: { position: MessagePosition; row: (string | null)[] }[] = [];
-    const letters: DeadLetter[] = [];
-    const receivedAt = new Date();
-    for (const message of batch) {
-      const { partition, offset } = message;
-      const range = ranges.get(partition);
-      if (range === undefined) ranges.set(partition, { first: offset, next: offset + 1n });
-      else range.next = offset + 1n;
-      const row = messageRow(tables.shape, message.value);
-      if (typeof row !== 'string') good.push({ position: { partition, offset }, row });
-      else
-        letters.push({
-          topic: message.topic,
-          partition,
-          offset,
-          key: message.key ?? null,
-          value: deadLetterValue(tables.shape, message.value),
-          reason: row,
-          receivedAt,
-        });
-    }
+    const { ranges, good, letters } = sortedBatch(tables.shape, batch);
     const ends = new Map([...ranges].map(([partition, { next }]) => [partition, next]));
     const batchId = randomUUID();
-    const commits = await withScratchDirectory(this.context, `stream-${batchId}`, async (directory) => {
+    const { commits, rows, deadLetters } = await withScratchDirectory(this.context, `stream-${batchId}`, async (directory) => {
       const landed: StreamTableCommit[] = [];
       const land = async (
         name: string,
@@ -347,32 +341,41 @@ export class StreamConsumer {
         );
         const failed = settled.findIndex((result) => result.status === 'rejected');
         if (failed >= 0) throw batchFailure(this.stream, targets[failed]!, (settled[failed] as PromiseRejectedResult).reason, ranges);
-        landed.push(...settled.map((result) => (result as PromiseFulfilledResult<StreamTableCommit>).value));
+        const commits = settled.map((result) => (result as PromiseFulfilledResult<StreamTableCommit>).value);
+        landed.push(...commits);
+        return commits;
       };
-      if (letters.length > 0)
-        await land('dead', (folder) => stageBatch(folder, deadLetterRequests(letters)), letters, [tables.deadLetters]);
-      if (good.length > 0)
-        await land(
-          'rows',
-          (folder) =>
-            stageRows(
-              folder,
-              tables.shape.fields,
-              good.map(({ row }) => row),
-            ),
-          good.map(({ position }) => position),
-          tables.rowTables,
-        );
-      return landed;
+      const deadLetters =
+        letters.length === 0
+          ? 0
+          : (await land('dead', (folder) => stageBatch(folder, deadLetterRequests(letters)), letters, [tables.deadLetters]))[0]!.rows;
+      const rowCommits =
+        good.length === 0
+          ? []
+          : await land(
+              'rows',
+              (folder) =>
+                stageRows(
+                  folder,
+                  tables.shape.fields,
+                  good.map(({ row }) => row),
+                ),
+              good.map(({ position }) => position),
+              tables.rowTables,
+            );
+      // What the source table took: a table holding the batch already (a re-read) took none of it.
+      const rows = rowCommits[tables.rowTables.indexOf(tables.sourceTable)]?.rows ?? 0;
+      return { commits: landed, rows, deadLetters };
     }).catch((error: unknown) => {
       for (const observer of this.observers) observer.commitFailed?.(error);
       throw error;
     });
     for (const [partition, next] of ends) this.positions.set(partition, next);
     const progress: StreamBatchProgress = {
-      messages: batch.length,
-      rows: good.length,
-      deadLetters: letters.length,
+      read: batch.length,
+      messages: rows + deadLetters,
+      rows,
+      deadLetters,
       commitMs: performance.now() - started,
       ends,
       tables: commits,
@@ -385,5 +388,7 @@ export class StreamConsumer {
 interface BatchTables {
   readonly shape: MessageShape;
   readonly rowTables: readonly TableTarget[];
+  /** The batch source's table, one of rowTables. */
+  readonly sourceTable: TableTarget;
   readonly deadLetters: TableTarget;
 }

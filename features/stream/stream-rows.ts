@@ -1,7 +1,13 @@
+import { isUtf8 } from 'node:buffer';
+import { isLosslessNumber } from 'lossless-json';
 import { FloeError } from '../../core/errors.js';
+import { parseExactJson } from '../../core/exact-json.js';
 import type { NestedField } from '../../iceberg/spec/types.js';
 import { pushedRowChecker } from '../push/push-rows.js';
+import type { Refusal } from '../push/push-rows.js';
 import type { StreamSourceDefinition } from '../stream-source.js';
+import type { DeadLetter } from './dead-letters.js';
+import type { MessagePosition } from './stream-commit.js';
 import type { AvroDecoder } from './stream-avro.js';
 
 /** How a stream source's messages become rows of its table. */
@@ -35,11 +41,72 @@ function messageRows(shape: MessageShape): MessageRows {
       columnOf: renames
         ? (field) => (Object.hasOwn(fieldMapping, field) ? fieldMapping[field]! : field === timestampField ? shape.timestampColumn : field)
         : undefined,
-      checkRow: pushedRowChecker(shape.stream.name, shape.fields, shape.required),
+      checkRow: pushedRowChecker(
+        messageRefusal(renames ? fieldsOf(fieldMapping, timestampField, shape.timestampColumn) : undefined),
+        shape.fields,
+        shape.required,
+      ),
     };
     rowsOfShape.set(shape, rows);
   }
   return rows;
+}
+
+/**
+ * A refused message told in its own terms, as its dead-letter reason: the message's field (and the
+ * column it is renamed to), e.g. `field rate (column conv_rate): expected a number (double), got string "x"`.
+ */
+function messageRefusal(fieldOf: ReadonlyMap<string, string> | undefined): Refusal {
+  return (at, problem) => {
+    const field = fieldOf?.get(at.column);
+    const where =
+      at.row === undefined
+        ? `field ${JSON.stringify(at.column)} `
+        : field === undefined
+          ? `field ${at.column}: `
+          : `field ${field} (column ${at.column}): `;
+    return new FloeError('invalid-input', `${where}${problem}`, { context: { column: at.column } });
+  };
+}
+
+/** The message field each renamed column comes from. */
+function fieldsOf(
+  fieldMapping: Readonly<Record<string, string>>,
+  timestampField: string | undefined,
+  timestampColumn: string,
+): Map<string, string> {
+  const fields = new Map(Object.entries(fieldMapping).map(([field, column]) => [column, field]));
+  if (timestampField !== undefined && timestampField !== timestampColumn && !fields.has(timestampColumn))
+    fields.set(timestampColumn, timestampField);
+  return fields;
+}
+
+/** A batch's messages sorted into rows and dead letters, and per partition the offsets it spans. */
+export function sortedBatch(
+  shape: MessageShape,
+  batch: readonly { topic: string; partition: number; offset: bigint; key?: string | null; value: Buffer | null | undefined }[],
+): {
+  ranges: Map<number, { first: bigint; next: bigint }>;
+  good: { position: MessagePosition; row: (string | null)[] }[];
+  letters: DeadLetter[];
+} {
+  const ranges = new Map<number, { first: bigint; next: bigint }>();
+  const good: { position: MessagePosition; row: (string | null)[] }[] = [];
+  const letters: DeadLetter[] = [];
+  const receivedAt = new Date();
+  for (const message of batch) {
+    const { partition, offset } = message;
+    const range = ranges.get(partition);
+    if (range === undefined) ranges.set(partition, { first: offset, next: offset + 1n });
+    else range.next = offset + 1n;
+    const row = messageRow(shape, message.value);
+    if (typeof row !== 'string') good.push({ position: { partition, offset }, row });
+    else {
+      const value = deadLetterValue(shape, message.value);
+      letters.push({ topic: message.topic, partition, offset, key: message.key ?? null, value, reason: row, receivedAt });
+    }
+  }
+  return { ranges, good, letters };
 }
 
 /**
@@ -57,25 +124,34 @@ export function messageRow(shape: MessageShape, value: Buffer | string | null | 
   try {
     return rows.checkRow(rows.columnOf === undefined ? record : renamed(record, rows.columnOf));
   } catch (error) {
-    if (FloeError.is(error, 'invalid-input')) return error.message;
+    if (FloeError.is(error, 'invalid-input')) return error.detail;
     throw error;
   }
 }
 
-/** A message's value as the dead-letter table keeps it: JSON as its text, Avro as the base64 of its bytes. */
+/** Starts the reason of a JSON message whose dead-letter value holds the base64 of its bytes. */
+export const NOT_UTF8_REASON = 'the value is not UTF-8 text, as JSON must be: its bytes are kept as base64';
+
+/**
+ * A message's value as the dead-letter table keeps it: JSON as its text, Avro as the base64 of its
+ * bytes, and a JSON value that is not UTF-8 (its reason is NOT_UTF8_REASON) as the base64 of its bytes.
+ */
 export function deadLetterValue(shape: MessageShape, value: Buffer | null | undefined): string | null {
   if (value === null || value === undefined) return null;
-  return shape.avro === undefined ? value.toString('utf8') : value.toString('base64');
+  return shape.avro === undefined && isUtf8(value) ? value.toString('utf8') : value.toString('base64');
 }
 
 function jsonRecord(value: Buffer | string): Record<string, unknown> | string {
+  // Decoding would put U+FFFD for the bytes that are not UTF-8, and land that text as if sent.
+  if (typeof value !== 'string' && !isUtf8(value)) return NOT_UTF8_REASON;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(typeof value === 'string' ? value : value.toString('utf8'));
+    parsed = parseExactJson(typeof value === 'string' ? value : value.toString('utf8'));
   } catch (error) {
     return `the value is not JSON: ${(error as Error).message}`;
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return 'the value is not a JSON object';
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || isLosslessNumber(parsed))
+    return 'the value is not a JSON object';
   return parsed as Record<string, unknown>;
 }
 

@@ -20,7 +20,7 @@ function fakeConsumer(name: string, lag: () => Promise<Map<number, bigint>>) {
   };
   const batch = (progress: Partial<StreamBatchProgress>) =>
     observers.forEach((observer) =>
-      observer.batch?.({ messages: 0, rows: 0, deadLetters: 0, commitMs: 0, ends: new Map(), tables: [], ...progress }),
+      observer.batch?.({ read: 0, messages: 0, rows: 0, deadLetters: 0, commitMs: 0, ends: new Map(), tables: [], ...progress }),
     );
   const fail = () => observers.forEach((observer) => observer.commitFailed?.(new Error('no')));
   return { consumer: consumer as unknown as StreamConsumer, batch, fail, observers };

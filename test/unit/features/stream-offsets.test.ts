@@ -106,9 +106,10 @@ test('a bad message becomes the reason it is a dead letter', () => {
     [null, /no value/],
     ['{oops', /not JSON/],
     ['[1, 2]', /not a JSON object/],
-    [JSON.stringify({ driver_id: 'x', ts: '2024-05-01T00:00:00Z' }), /column driver_id: expected an integer/],
-    [JSON.stringify({ driver_id: 1 }), /column event_timestamp: missing/],
-    [JSON.stringify({ driver_id: 1, ts: '2024-05-01T00:00:00Z', speed: 3 }), /"speed" is not a column/],
+    [JSON.stringify({ driver_id: 'x', ts: '2024-05-01T00:00:00Z' }), /^field driver_id: expected an integer \(long\), got string "x"$/],
+    [JSON.stringify({ driver_id: 1, rate: 'x', ts: '2024-05-01T00:00:00Z' }), /^field rate \(column conv_rate\): expected a number/],
+    [JSON.stringify({ driver_id: 1 }), /^field ts \(column event_timestamp\): missing \(it is required\)$/],
+    [JSON.stringify({ driver_id: 1, ts: '2024-05-01T00:00:00Z', speed: 3 }), /^field "speed" is not a column of the source table/],
   ];
   for (const [value, reason] of cases) assert.match(String(messageRow(shape, value)), reason, String(value));
 });

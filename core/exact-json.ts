@@ -1,0 +1,43 @@
+/**
+ * JSON values from outside (HTTP request bodies, stream messages) with every number exact: an
+ * integer a JS number holds exactly is a number, a larger one a bigint (a long's 2^63 − 1 keeps its
+ * last digit); a non-integer a double holds exactly is a number, any other (more digits than a
+ * double keeps, a decimal(38, 10)'s 30 digits say) a LosslessNumber holding its digits, which a
+ * decimal column takes as they are and a double column rounds as it would anyway. Otherwise the
+ * value is JSON.parse's: a key given twice keeps its last value, `__proto__` is a key like any other.
+ */
+import { isSafeNumber, LosslessNumber, parse } from 'lossless-json';
+
+const INTEGER = /^-?\d+$/;
+
+/**
+ * Where the text has no number of more than 15 digits and none with an exponent, JSON.parse's
+ * numbers are exact already (a double holds every 15-digit number): a stream's common message
+ * takes the native parse, about 5 times faster than reading each number's text. Digits in strings
+ * may match too; they only cost the slower parse.
+ */
+const MAYBE_INEXACT = /\d[\d.]{15}|\d[eE]/;
+
+/** Parses JSON text; a SyntaxError names the position where it stops being JSON. */
+export function parseExactJson(text: string): unknown {
+  try {
+    return MAYBE_INEXACT.test(text) ? JSON.parse(text, exactNumbers) : JSON.parse(text);
+  } catch (error) {
+    // JSON.parse says where only sometimes (not at the end of the text): lossless-json always does.
+    parse(text);
+    throw error;
+  }
+}
+
+/** A JSON.parse reviver: each number from its source text (V8's JSON.parse source access, Node 22 on). */
+function exactNumbers(_key: string, value: unknown, context?: { readonly source?: string }): unknown {
+  return typeof value === 'number' && context?.source !== undefined ? exactNumber(context.source) : value;
+}
+
+function exactNumber(digits: string): number | bigint | LosslessNumber {
+  if (INTEGER.test(digits)) {
+    const number = Number(digits);
+    return Number.isSafeInteger(number) ? number : BigInt(digits);
+  }
+  return isSafeNumber(digits) ? Number(digits) : new LosslessNumber(digits);
+}
