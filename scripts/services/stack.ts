@@ -21,18 +21,16 @@ import { installPostgres, startPostgres } from './postgres.js';
 import { installPython, startPython } from './python.js';
 import { installRedis, startRedis } from './redis.js';
 import { installRestCatalog, startRestCatalog } from './rest-catalog.js';
-import { SERVICE_NAMES, type RunningService, type ServiceName } from './service.js';
+import { SERVICE_NAMES, withDependencies, type RunningService, type ServiceName } from './service.js';
 import { installTemporal, startTemporal } from './temporal.js';
 
-/** The names asked for plus what they need (the REST catalog stores its tables in MinIO). */
-export function withDependencies(names: readonly ServiceName[]): ServiceName[] {
-  const wanted = new Set<ServiceName>(names.length === 0 ? SERVICE_NAMES : names);
-  if (wanted.has('rest-catalog')) wanted.add('minio');
-  return SERVICE_NAMES.filter((name) => wanted.has(name));
+/** The services a stack of `names` runs: those and what they need, or every service when none is named. */
+function stackServices(names: readonly ServiceName[]): Set<ServiceName> {
+  return new Set(withDependencies(names.length === 0 ? SERVICE_NAMES : names));
 }
 
 export async function installServices(names: readonly ServiceName[]): Promise<void> {
-  const wanted = new Set(withDependencies(names));
+  const wanted = stackServices(names);
   const started = Date.now();
   const goLane = async (): Promise<void> => {
     // One after the other, but a failed Temporal build does not keep MinIO from being built.
@@ -91,7 +89,7 @@ export interface StartOptions {
 }
 
 export async function startServices(names: readonly ServiceName[], options: StartOptions): Promise<RunningStack> {
-  const wanted = new Set(withDependencies(names));
+  const wanted = stackServices(names);
   await installServices([...wanted]);
   const runDir = mkdtempSync(join(tmpdir(), 'floe-services-'));
   const running: RunningService[] = [];

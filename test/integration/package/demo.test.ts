@@ -1,3 +1,4 @@
+// services: temporal
 // `npm run demo` end to end: scripts/demo.ts run as a child process (it starts its own Temporal dev
 // server) with its state in a temporary folder. It must exit 0 and print each step's result; the
 // online features it prints for drivers 1001–1005 are checked against the sample data's formula,
