@@ -77,6 +77,30 @@ export function servicesToStart(byFile: ReadonlyMap<string, readonly ServiceName
   return withDependencies([...byFile.values()].flat());
 }
 
+/** Where the stack is: which services are up, whether all are (or it failed), and for how long none has come up. */
+export interface StackProgress {
+  up: ReadonlySet<string>;
+  settled: boolean;
+  quietMs: number;
+}
+
+/**
+ * The files to run next, from those pending: all of them once the stack has settled (up, or failed:
+ * then they fail saying what is missing); before that, the files whose services (with what those
+ * need) are all up, but only once no service has come up for `settleMs`, so that services coming up
+ * together make one wave. Empty: wait.
+ */
+export function nextWave(
+  pending: readonly string[],
+  declared: ReadonlyMap<string, readonly ServiceName[]>,
+  stack: StackProgress,
+  settleMs: number,
+): string[] {
+  if (stack.settled) return [...pending];
+  if (stack.quietMs < settleMs) return [];
+  return pending.filter((file) => withDependencies(declared.get(file) ?? []).every((name) => stack.up.has(name)));
+}
+
 /** The test/support/services.ts accessors, by the service each reads. */
 export const ACCESSOR_SERVICES: Readonly<Record<string, ServiceName>> = {
   temporalService: 'temporal',

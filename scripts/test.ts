@@ -14,20 +14,23 @@
  * replay files need none. The run installs and starts only the union of what its files declare.
  *
  * The files that need no service run at once, as a first batch, while the services are built and
- * started; the others run as a second batch as soon as the services are up. The first batch and
- * the checks (tsc, eslint, prettier) run at a lower CPU priority: on two cores the service builds
- * and then the integration files are the critical path, and the rest fills the gaps.
+ * started; the others run in waves as their services come up (one wave when the services are
+ * built already, see runWithServices). The first batch and the checks (tsc, eslint, prettier) run
+ * at a lower CPU priority: on two cores the service builds and then the files that need the
+ * services are the critical path, and the rest fills the gaps.
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { logsDir, repoRoot, stateDir } from './services/paths.js';
 import { formatDuration, say } from './services/progress.js';
+import type { RunningService, ServiceName } from './services/service.js';
 import { startServices, type RunningStack } from './services/stack.js';
 import { formatSlowestFiles, latestTimes, readFileTimes, slowestFirst, type FileTime } from './test-file-times.js';
-import { servicesByFile, servicesToStart } from './test-services.js';
+import { nextWave, servicesByFile, servicesToStart } from './test-services.js';
 import { parseTapSummary, summaryLine, type TestCounts } from './test-summary.js';
 
 const SUITES = { unit: ['test/unit'], integration: ['test/integration'], replay: ['test/replay'], e2e: ['test/e2e'] } as const;
@@ -152,7 +155,7 @@ async function runChecks(): Promise<StepResult[]> {
 }
 
 interface Batch {
-  /** Names the batch in messages and in its files: `no-services` or `services`. */
+  /** Names the batch in messages and in its TAP file: `no-services`, `services-1`, `services-2`… */
   name: string;
   files: readonly string[];
   env: NodeJS.ProcessEnv;
@@ -188,7 +191,7 @@ async function runBatch(batch: Batch, options: Options, resultsDir: string): Pro
     ...batch.files,
   ];
   const started = Date.now();
-  say(`running ${batch.files.length} test file(s) that need ${batch.name === 'services' ? 'the services' : 'no service'}`);
+  say(`${batch.name}: running ${batch.files.length} test file(s)`);
   const out = createWriteStream(tapFile);
   let run: { code: number | null; tap: string };
   try {
@@ -206,12 +209,80 @@ async function runBatch(batch: Batch, options: Options, resultsDir: string): Pro
   } finally {
     await new Promise<void>((resolvePromise) => out.end(() => resolvePromise()));
   }
-  say(
-    `the ${batch.files.length} test file(s) that need ${batch.name === 'services' ? 'the services' : 'no service'} ran in ${formatDuration(Date.now() - started)}`,
-  );
+  say(`${batch.name}: ${batch.files.length} test file(s) ran in ${formatDuration(Date.now() - started)}`);
   const times = existsSync(timesFile) ? readFileTimes(readFileSync(timesFile, 'utf8')) : [];
   rmSync(timesFile, { force: true });
   return { name: batch.name, ...run, tapFile, times };
+}
+
+/** How long no further service must have come up before a wave of files starts on those that are up. */
+const WAVE_SETTLE_MS = 60_000;
+
+/**
+ * Starts the services and runs the files that need them in waves: a wave takes the files whose
+ * services are all up, once the whole stack is up, or once some file can run and no service has
+ * come up for WAVE_SETTLE_MS. On a warm machine that is one wave; on a fresh one the files that
+ * need only what is already built run while the rest (the Go builds) still builds.
+ */
+async function runWithServices(
+  files: readonly string[],
+  declared: ReadonlyMap<string, readonly ServiceName[]>,
+  services: readonly ServiceName[],
+  options: Options,
+  resultsDir: string,
+): Promise<{ runs: BatchRun[]; serviceError: unknown }> {
+  const up = new Map<string, RunningService>();
+  let lastUp = Date.now();
+  let stack: RunningStack | undefined;
+  let serviceError: unknown;
+  let stackSettled = false;
+  const starting = startServices(services, {
+    persist: false,
+    onUp: (service) => {
+      up.set(service.name, service);
+      lastUp = Date.now();
+    },
+  })
+    .then(
+      (running) => void (stack = running),
+      (error: unknown) => {
+        // The files still run: each test that needs a service fails and says which and how to start it.
+        serviceError = error;
+        process.stdout.write(`✖ starting services failed:\n${error instanceof Error ? error.message : String(error)}\n`);
+      },
+    )
+    .finally(() => (stackSettled = true));
+  const runs: BatchRun[] = [];
+  let pending = [...files];
+  const waveToRun = async (): Promise<string[]> => {
+    for (;;) {
+      const wave = nextWave(
+        pending,
+        declared,
+        { up: new Set(up.keys()), settled: stackSettled, quietMs: Date.now() - lastUp },
+        WAVE_SETTLE_MS,
+      );
+      if (wave.length > 0) return wave;
+      await sleep(1_000);
+    }
+  };
+  try {
+    while (pending.length > 0) {
+      const wave = await waveToRun();
+      pending = pending.filter((file) => !wave.includes(file));
+      // A failed stack has stopped what it started: the tests then say that their service is not running.
+      const servicesEnv = serviceError === undefined ? Object.assign({}, ...[...up.values()].map((service) => service.env)) : {};
+      const env = { ...process.env, ...(servicesEnv as Record<string, string>) };
+      runs.push(await runBatch({ name: `services-${runs.length + 1}`, files: wave, env, background: false }, options, resultsDir));
+    }
+  } finally {
+    await starting;
+    if (stack) {
+      say('stopping services');
+      await stack.stop();
+    }
+  }
+  return { runs, serviceError };
 }
 
 async function main(): Promise<number> {
@@ -238,7 +309,7 @@ async function main(): Promise<number> {
   const history = existsSync(historyFile) ? readFileTimes(readFileSync(historyFile, 'utf8')) : [];
   const known = latestTimes(history, repoRoot);
 
-  let serviceError: unknown;
+  for (const name of readdirSync(resultsDir)) if (/^last-run-.*\.tap$/.test(name)) rmSync(join(resultsDir, name));
   const checks = runsChecks ? runChecks() : Promise.resolve([]);
   const firstBatch =
     withoutServices.length === 0
@@ -249,34 +320,11 @@ async function main(): Promise<number> {
           options,
           resultsDir,
         );
-  const secondBatch =
-    withServices.length === 0
-      ? undefined
-      : (async () => {
-          let stack: RunningStack | undefined;
-          try {
-            stack = await startServices(services, { persist: false });
-          } catch (error) {
-            // The files still run: each test that needs a service fails and says which and how to start it.
-            serviceError = error;
-            process.stdout.write(`✖ starting services failed:\n${error instanceof Error ? error.message : String(error)}\n`);
-          }
-          try {
-            const env = { ...process.env, ...(stack?.env ?? {}) };
-            return await runBatch(
-              { name: 'services', files: slowestFirst(withServices, known), env, background: false },
-              options,
-              resultsDir,
-            );
-          } finally {
-            if (stack) {
-              say('stopping services');
-              await stack.stop();
-            }
-          }
-        })();
-  const [checkResults, ...batchResults] = await Promise.all([checks, firstBatch, secondBatch]);
-  const runs = batchResults.filter((run) => run !== undefined);
+  const servicesRun =
+    withServices.length === 0 ? undefined : runWithServices(slowestFirst(withServices, known), declared, services, options, resultsDir);
+  const [checkResults, firstRun, withServicesRun] = await Promise.all([checks, firstBatch, servicesRun]);
+  const runs = [...(firstRun ? [firstRun] : []), ...(withServicesRun?.runs ?? [])];
+  const serviceError = withServicesRun?.serviceError;
   say(`tests ran; whole run ${formatDuration(Date.now() - started)}; service logs in ${relative(repoRoot, logsDir)}/`);
 
   for (const check of checkResults) {

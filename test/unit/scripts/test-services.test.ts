@@ -8,10 +8,11 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../../../scripts/services/paths.js';
-import { SERVICE_NAMES, withDependencies } from '../../../scripts/services/service.js';
+import { SERVICE_NAMES, withDependencies, type ServiceName } from '../../../scripts/services/service.js';
 import {
   ACCESSOR_SERVICES,
   declaredServices,
+  nextWave,
   SERVICE_TEST_FOLDERS,
   servicesByFile,
   servicesToStart,
@@ -106,6 +107,35 @@ describe('servicesByFile and servicesToStart', () => {
         return true;
       },
     );
+  });
+});
+
+describe('nextWave', () => {
+  const declared = new Map<string, ServiceName[]>([
+    ['python.test.ts', ['python']],
+    ['java.test.ts', ['python', 'java-oracle']],
+    ['rest.test.ts', ['rest-catalog']],
+    ['temporal.test.ts', ['temporal']],
+  ]);
+  const pending = [...declared.keys()];
+  const stack = (up: ServiceName[], quietMs: number, settled = false) => ({ up: new Set<string>(up), settled, quietMs });
+
+  it('takes the files whose services are all up, once none has come up for the settle time', () => {
+    assert.deepEqual(nextWave(pending, declared, stack(['python', 'java-oracle', 'temporal'], 60_000), 60_000), [
+      'python.test.ts',
+      'java.test.ts',
+      'temporal.test.ts',
+    ]);
+    assert.deepEqual(nextWave(pending, declared, stack(['python', 'java-oracle', 'temporal'], 59_999), 60_000), []);
+  });
+
+  it('waits for what a service needs: the REST catalog without MinIO is not enough', () => {
+    assert.deepEqual(nextWave(['rest.test.ts'], declared, stack(['rest-catalog'], 60_000), 60_000), []);
+    assert.deepEqual(nextWave(['rest.test.ts'], declared, stack(['minio', 'rest-catalog'], 60_000), 60_000), ['rest.test.ts']);
+  });
+
+  it('takes every pending file once the stack has settled, up or failed', () => {
+    assert.deepEqual(nextWave(pending, declared, stack([], 0, true), 60_000), pending);
   });
 });
 
