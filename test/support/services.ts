@@ -47,7 +47,7 @@ export interface JavaOracleService {
 }
 
 const HOW_TO_START =
-  'Run the tests through `npm test` (it starts every service), or start them with `npm run services -- start` in another terminal';
+  "Declare it on the test file's first line (`// services: temporal, rest-catalog`): `npm test` starts only what its files declare. Or start the services with `npm run services -- start` in another terminal";
 
 function lookup(name: string): (key: string) => string {
   let fileEnv: Record<string, string> | undefined;
