@@ -36,8 +36,12 @@ import { parseTapSummary, summaryLine, type TestCounts } from './test-summary.js
 const SUITES = { unit: ['test/unit'], integration: ['test/integration'], replay: ['test/replay'], e2e: ['test/e2e'] } as const;
 type Suite = keyof typeof SUITES | 'all';
 
-/** The niceness of the work beside the critical path (the checks, the files that need no service). */
-const BACKGROUND_NICENESS = 10;
+/**
+ * The niceness of the work beside the critical path (the checks, the files that need no service):
+ * 5 gives it about a third of a nice-0 process's share, so the builds and the files that need the
+ * services go first, yet a unit file that waits on its own timers is not starved past them.
+ */
+const BACKGROUND_NICENESS = 5;
 
 interface Options {
   suite: Suite;
