@@ -50,9 +50,11 @@ function installEach(wanted: ReadonlySet<ServiceName>): Map<ServiceName, Promise
     ['temporal', installTemporal],
     ['minio', installMinio],
   ]);
+  // In each lane, what tests can use first comes first: the REST catalog waits for MinIO anyway,
+  // and only the browser tests need Chromium.
   lane([
-    ['rest-catalog', installRestCatalog],
     ['java-oracle', installJavaOracle],
+    ['rest-catalog', installRestCatalog],
     // Iceberg's Kafka Connect sink, the streaming benchmark's peer, runs beside the broker but is
     // started per benchmark or test, never here; its classpath is resolved with the broker's so
     // no benchmark resolves it in the middle of a measurement.
@@ -60,10 +62,10 @@ function installEach(wanted: ReadonlySet<ServiceName>): Map<ServiceName, Promise
   ]);
   lane([['python', installPython]]);
   lane([
-    ['chromium', installChromium],
     ['postgres', installPostgres],
-    ['redis', installRedis],
     ['nginx', installNginx],
+    ['redis', installRedis],
+    ['chromium', installChromium],
   ]);
   return installs;
 }
