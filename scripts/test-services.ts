@@ -6,14 +6,9 @@
  *   // services: none
  *
  * `npm test` installs and starts the union of what its selected files declare, plus what those
- * services need (the REST catalog keeps its tables in MinIO). A static scan of what a file calls
- * (the test/support/services.ts accessors) and imports (a service's own module in scripts/services,
- * to start one of its own) finds the services it uses, so a unit test can refuse a file that uses
- * one it does not declare.
+ * services need (the REST catalog keeps its tables in MinIO). scripts/test-service-uses.ts finds
+ * the services a file uses, so a unit test can refuse a file that uses one it does not declare.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { repoRoot } from './services/paths.js';
 import { isServiceName, SERVICE_NAMES, withDependencies, type ServiceName } from './services/service.js';
 
 /** The folders whose test files talk to services, and so must declare which. */
@@ -99,85 +94,4 @@ export function nextWave(
   if (stack.settled) return [...pending];
   if (stack.quietMs < settleMs) return [];
   return pending.filter((file) => withDependencies(declared.get(file) ?? []).every((name) => stack.up.has(name)));
-}
-
-/** The test/support/services.ts accessors, by the service each reads. */
-export const ACCESSOR_SERVICES: Readonly<Record<string, ServiceName>> = {
-  temporalService: 'temporal',
-  s3Service: 'minio',
-  restCatalogService: 'rest-catalog',
-  pythonOracle: 'python',
-  oldFeastPython: 'python',
-  javaOracleService: 'java-oracle',
-  postgresService: 'postgres',
-  nginxExecutable: 'nginx',
-  chromiumExecutable: 'chromium',
-  redisUrl: 'redis',
-  kafkaBrokers: 'kafka',
-};
-
-/** scripts/services modules that start (or are) a service, for the tests that start one of their own. */
-const SERVICE_MODULES: Readonly<Record<string, ServiceName>> = {
-  ...Object.fromEntries(SERVICE_NAMES.map((name) => [`scripts/services/${name}.ts`, name])),
-  // Installed with the broker; a test starts it beside the stack's broker.
-  'scripts/services/kafka-connect.ts': 'kafka',
-};
-
-/** The folders whose modules the scan follows: the tests' own helpers and the benchmarks they reuse. */
-const SCANNED_FOLDERS = ['test/', 'bench/'];
-const ACCESSORS_FILE = 'test/support/services.ts';
-
-export interface ServiceUse {
-  service: ServiceName;
-  /** Where the use was found: `<module> calls temporalService()` or `<module> imports scripts/services/minio.ts`. */
-  where: string;
-}
-
-/**
- * The services a file uses, found statically: accessor calls and service-module imports in the
- * file and in every test/ or bench/ module it imports, directly or not. A module that imports a
- * helper counts as using whatever that helper's module uses (a file may then need to declare a
- * service for a helper it does not call; that costs only a start-up).
- */
-export function usedServices(file: string, root: string = repoRoot): ServiceUse[] {
-  const uses = new Map<ServiceName, string>();
-  const seen = new Set<string>();
-  const queue = [file];
-  for (let module = queue.shift(); module !== undefined; module = queue.shift()) {
-    if (seen.has(module)) continue;
-    seen.add(module);
-    const source = readFileSync(join(root, module), 'utf8');
-    if (module !== ACCESSORS_FILE) {
-      for (const match of source.matchAll(/\b([A-Za-z]\w*)\s*\(/g)) {
-        const service = ACCESSOR_SERVICES[match[1] ?? ''];
-        if (service && !uses.has(service)) uses.set(service, `${module} calls ${match[1]}()`);
-      }
-    }
-    for (const imported of relativeImports(module, source, root)) {
-      const service = SERVICE_MODULES[imported];
-      if (service && !uses.has(service)) uses.set(service, `${module} imports ${imported}`);
-      if (SCANNED_FOLDERS.some((folder) => imported.startsWith(folder))) queue.push(imported);
-    }
-  }
-  return SERVICE_NAMES.filter((name) => uses.has(name)).map((service) => ({ service, where: uses.get(service) ?? '' }));
-}
-
-/** The repository files a module imports at run time (type-only imports run nothing), as repo-relative .ts paths. */
-function relativeImports(module: string, source: string, root: string): string[] {
-  const specifiers = [
-    // import … from '…', export … from '…' (not `import type`)
-    ...[...source.matchAll(/\b(?:import|export)\s+(type\s+)?[^;'"]*?\bfrom\s*'([^']+)'/g)]
-      .filter((match) => !match[1])
-      .map((match) => match[2]),
-    // import('…') and import '…'
-    ...[...source.matchAll(/\bimport\s*\(\s*'([^']+)'\s*\)|^import\s*'([^']+)'/gm)].map((match) => match[1] ?? match[2]),
-  ];
-  const found: string[] = [];
-  for (const specifier of specifiers) {
-    if (specifier === undefined || !specifier.startsWith('.')) continue;
-    const absolute = resolve(root, dirname(module), specifier);
-    const existing = [absolute.replace(/\.js$/, '.ts'), absolute].find((candidate) => candidate.endsWith('.ts') && existsSync(candidate));
-    if (existing) found.push(relative(root, existing));
-  }
-  return found;
 }

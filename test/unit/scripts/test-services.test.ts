@@ -9,15 +9,8 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../../../scripts/services/paths.js';
 import { SERVICE_NAMES, withDependencies, type ServiceName } from '../../../scripts/services/service.js';
-import {
-  ACCESSOR_SERVICES,
-  declaredServices,
-  nextWave,
-  SERVICE_TEST_FOLDERS,
-  servicesByFile,
-  servicesToStart,
-  usedServices,
-} from '../../../scripts/test-services.js';
+import { ACCESSOR_SERVICES, usedServices } from '../../../scripts/test-service-uses.js';
+import { declaredServices, nextWave, SERVICE_TEST_FOLDERS, servicesByFile, servicesToStart } from '../../../scripts/test-services.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const FILE = 'test/integration/x.test.ts';
