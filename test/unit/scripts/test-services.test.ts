@@ -180,6 +180,32 @@ describe('usedServices', () => {
   });
 });
 
+describe('usedServices, export by export', () => {
+  it("counts the exports a file imports and what they refer to, a module's top-level statements, not its other exports", () => {
+    const root = scratchFolder('test-service-uses');
+    const files: Record<string, string> = {
+      'test/integration/c.test.ts': "import { sqlCase } from '../support/cases.js';\nsqlCase();\n",
+      'test/support/cases.ts': [
+        "import { restCatalogService, pythonOracle, temporalService } from './services.js';",
+        'const oracle = pythonOracle();',
+        'function local() { return temporalService(); }',
+        'export function sqlCase() { return local(); }',
+        'export function restCase() { return restCatalogService(); }',
+        'export type Later = ReturnType<typeof restCatalogService>;',
+      ].join('\n'),
+      'test/support/services.ts': '',
+    };
+    for (const [path, source] of Object.entries(files)) {
+      mkdirSync(join(root, dirname(path)), { recursive: true });
+      writeFileSync(join(root, path), source);
+    }
+    assert.deepEqual(usedServices('test/integration/c.test.ts', root), [
+      { service: 'temporal', where: 'test/support/cases.ts calls temporalService()' },
+      { service: 'python', where: 'test/support/cases.ts calls pythonOracle()' },
+    ]);
+  });
+});
+
 describe('the test files of this repository', () => {
   const files = SERVICE_TEST_FOLDERS.flatMap((folder) =>
     readdirSync(join(repoRoot, folder), { recursive: true, encoding: 'utf8' })
