@@ -188,6 +188,8 @@ async function runBatch(batch: Batch, options: Options, resultsDir: string): Pro
     'tsx',
     '--import',
     pathToFileURL(join(repoRoot, 'scripts', 'test-blocking-stdio.mjs')).href,
+    '--import',
+    pathToFileURL(join(repoRoot, 'scripts', 'test-declared-env.ts')).href,
     join(repoRoot, 'scripts', 'run-test-files.ts'),
     `--concurrency=${options.concurrency}`,
     `--times-file=${timesFile}`,
@@ -217,6 +219,18 @@ async function runBatch(batch: Batch, options: Options, resultsDir: string): Pro
   const times = existsSync(timesFile) ? readFileTimes(readFileSync(timesFile, 'utf8')) : [];
   rmSync(timesFile, { force: true });
   return { name: batch.name, ...run, tapFile, times };
+}
+
+/**
+ * The running services' variables for the tests, and FLOE_TEST_SERVICE_KEYS naming each service's
+ * variables, by which scripts/test-declared-env.ts leaves each file only those of what it declares.
+ */
+function servicesEnv(running: readonly RunningService[]): Record<string, string> {
+  const keys = Object.fromEntries(running.map((service) => [service.name, Object.keys(service.env)]));
+  return Object.assign({ FLOE_TEST_SERVICE_KEYS: JSON.stringify(keys) }, ...running.map((service) => service.env)) as Record<
+    string,
+    string
+  >;
 }
 
 /** How long no further service must have come up before a wave of files starts on those that are up. */
@@ -275,8 +289,8 @@ async function runWithServices(
       const wave = await waveToRun();
       pending = pending.filter((file) => !wave.includes(file));
       // A failed stack has stopped what it started: the tests then say that their service is not running.
-      const servicesEnv = serviceError === undefined ? Object.assign({}, ...[...up.values()].map((service) => service.env)) : {};
-      const env = { ...process.env, ...(servicesEnv as Record<string, string>) };
+      const running = serviceError === undefined ? [...up.values()] : [];
+      const env = { ...process.env, ...servicesEnv(running) };
       runs.push(await runBatch({ name: `services-${runs.length + 1}`, files: wave, env, background: false }, options, resultsDir));
     }
   } finally {
@@ -320,7 +334,12 @@ async function main(): Promise<number> {
       ? undefined
       : runBatch(
           // In the background only when the service builds or the second batch run beside it.
-          { name: 'no-services', files: slowestFirst(withoutServices, known), env: process.env, background: withServices.length > 0 },
+          {
+            name: 'no-services',
+            files: slowestFirst(withoutServices, known),
+            env: { ...process.env, ...servicesEnv([]) },
+            background: withServices.length > 0,
+          },
           options,
           resultsDir,
         );
