@@ -1,7 +1,7 @@
 /**
- * `npm test`: type-check, lint, start the real services, run every test file with Node's test
- * runner (slowest first, by earlier runs' times), stop the services, print the 10 slowest files,
- * and end with the plain line `N passed, N failed` that CI reads.
+ * `npm test`: type-check, lint, start the services the selected test files declare, run the files
+ * with Node's test runner (slowest first, by earlier runs' times), stop the services, print the 10
+ * slowest files, and end with the plain line `N passed, N failed` that CI reads.
  *
  *   npm test                                  suite `all`: tsc, eslint, prettier, unit + integration + replay + e2e
  *   npm test -- --suite unit|integration|replay|e2e [paths or filters…]
@@ -9,31 +9,50 @@
  *   npm test -- --test-name-pattern="REST"    also --test-only, --test-shard=I/N, --test-timeout=MS
  *
  * A path argument selects that file (or every test file under that folder); any other argument
- * keeps the files whose path contains it. Unit and replay suites start no services; a run that
- * selects any integration or e2e (browser) test installs and starts them all first.
+ * keeps the files whose path contains it. Each integration and e2e file names the services it needs
+ * on its first line (`// services: temporal, rest-catalog`, scripts/test-services.ts); unit and
+ * replay files need none. The run installs and starts only the union of what its files declare.
+ *
+ * The files that need no service run at once, as a first batch, while the services are built and
+ * started; the others run in waves as their services come up (one wave when the services are
+ * built already, see runWithServices). The first batch and the checks (tsc, eslint, prettier) run
+ * at a lower CPU priority: on two cores the service builds and then the files that need the
+ * services are the critical path, and the rest fills the gaps.
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { logsDir, repoRoot, stateDir } from './services/paths.js';
 import { formatDuration, say } from './services/progress.js';
+import type { RunningService, ServiceName } from './services/service.js';
 import { startServices, type RunningStack } from './services/stack.js';
 import { formatSlowestFiles, latestTimes, readFileTimes, slowestFirst, type FileTime } from './test-file-times.js';
-import { parseTapSummary, summaryLine } from './test-summary.js';
+import { nextWave, servicesByFile, servicesToStart } from './test-services.js';
+import { parseTapSummary, summaryLine, type TestCounts } from './test-summary.js';
 
 const SUITES = { unit: ['test/unit'], integration: ['test/integration'], replay: ['test/replay'], e2e: ['test/e2e'] } as const;
 type Suite = keyof typeof SUITES | 'all';
+
+/**
+ * The niceness of the work beside the critical path (the checks, the files that need no service):
+ * 5 gives it about a third of a nice-0 process's share, so the builds and the files that need the
+ * services go first, yet a unit file that waits on its own timers is not starved past them.
+ */
+const BACKGROUND_NICENESS = 5;
 
 interface Options {
   suite: Suite;
   selectors: string[];
   nodeTestArgs: string[];
   concurrency: number;
+  shard: { index: number; total: number } | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { suite: 'all', selectors: [], nodeTestArgs: [], concurrency: 2 };
+  const options: Options = { suite: 'all', selectors: [], nodeTestArgs: [], concurrency: 2, shard: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const value = (): string => {
@@ -47,6 +66,19 @@ function parseArgs(argv: readonly string[]): Options {
       options.suite = suite as Suite;
     } else if (arg === '--concurrency' || arg.startsWith('--concurrency=')) {
       options.concurrency = Number(value());
+    } else if (arg.startsWith('--test-shard=')) {
+      // Here rather than in the runner: a shard starts only the services its own files declare.
+      const shard = value();
+      const [index, total] = shard.split('/').map(Number);
+      if (
+        !Number.isInteger(index) ||
+        !Number.isInteger(total) ||
+        (total as number) < 1 ||
+        (index as number) < 1 ||
+        (index as number) > (total as number)
+      )
+        throw new Error(`--test-shard must be INDEX/TOTAL with 1 ≤ INDEX ≤ TOTAL, not "${shard}"`);
+      options.shard = { index: index as number, total: total as number };
     } else if (arg.startsWith('--test-')) {
       options.nodeTestArgs.push(arg);
     } else {
@@ -69,15 +101,27 @@ function testFilesUnder(folder: string): string[] {
 function selectFiles(options: Options): string[] {
   const folders = options.suite === 'all' ? Object.values(SUITES).flat() : [...SUITES[options.suite]];
   const inSuite = folders.flatMap(testFilesUnder);
-  if (options.selectors.length === 0) return inSuite;
-  const selected = new Set<string>();
+  const selected = new Set<string>(options.selectors.length === 0 ? inSuite : []);
   for (const selector of options.selectors) {
     const asPath = resolve(process.cwd(), selector);
     const matches = existsSync(asPath) ? testFilesUnder(asPath) : inSuite.filter((file) => file.includes(selector));
     if (matches.length === 0) throw new Error(`no test file matches "${selector}" in suite ${options.suite}`);
     for (const file of matches) selected.add(file);
   }
-  return [...selected].sort();
+  const files = [...selected].sort();
+  // As Node's --test-shard splits them: every TOTAL-th file, from the INDEX-th.
+  const { shard } = options;
+  return shard ? files.filter((_, index) => index % shard.total === shard.index - 1) : files;
+}
+
+/** Lowers a child's CPU priority (its own children inherit it); a platform that refuses leaves it as it is. */
+function runInBackground(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    setPriority(pid, BACKGROUND_NICENESS);
+  } catch {
+    // Not permitted here: the child runs at normal priority, which only costs time.
+  }
 }
 
 interface StepResult {
@@ -87,54 +131,79 @@ interface StepResult {
   ms: number;
 }
 
-/** Runs a check (tsc, eslint) with its output captured, so it can run beside the service start-up. */
+/** Runs a check (tsc, eslint) with its output captured, at background priority beside the services and tests. */
 async function runCheck(name: string, command: string, args: readonly string[]): Promise<StepResult> {
   const started = Date.now();
   return new Promise((resolvePromise) => {
     const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    runInBackground(child.pid);
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.once('error', (error) => resolvePromise({ name, ok: false, output: `${output}${error.message}`, ms: Date.now() - started }));
-    child.once('close', (code) => resolvePromise({ name, ok: code === 0, output, ms: Date.now() - started }));
+    child.once('close', (code) => {
+      const result = { name, ok: code === 0, output, ms: Date.now() - started };
+      say(`${result.ok ? 'passed' : 'FAILED'}: ${name} (${formatDuration(result.ms)})`);
+      resolvePromise(result);
+    });
   });
 }
 
 async function runChecks(): Promise<StepResult[]> {
   const bin = (name: string): string => join(repoRoot, 'node_modules', '.bin', name);
-  // One after the other: they all want the CPU, and the service builds may be running beside them.
+  // One after the other: each wants a core, and the builds and the tests want the rest.
   const typecheck = await runCheck('typecheck (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', join(repoRoot, 'tsconfig.json')]);
   const lint = await runCheck('lint (eslint)', bin('eslint'), ['--max-warnings', '0', '.']);
   const format = await runCheck('format (prettier --check)', bin('prettier'), ['--check', '--log-level', 'warn', '.']);
   return [typecheck, lint, format];
 }
 
+interface Batch {
+  /** Names the batch in messages and in its TAP file: `no-services`, `services-1`, `services-2`… */
+  name: string;
+  files: readonly string[];
+  env: NodeJS.ProcessEnv;
+  background: boolean;
+}
+
+interface BatchRun {
+  name: string;
+  code: number | null;
+  tap: string;
+  tapFile: string;
+  times: FileTime[];
+}
+
 /**
- * Runs the test files with scripts/run-test-files.ts: the spec reporter to our stdout, and the TAP
- * reporter to its stderr, which we capture into `tapFile`. The per-file times go to `timesFile`.
+ * Runs a batch of test files with scripts/run-test-files.ts: the spec reporter to our stdout, and
+ * the TAP reporter to its stderr, which we keep in `last-run-<batch>.tap`; the per-file times go
+ * to a file of the batch's own.
  */
-async function runNodeTests(
-  files: readonly string[],
-  options: Options,
-  env: NodeJS.ProcessEnv,
-  tapFile: string,
-  timesFile: string,
-): Promise<{ code: number | null; tap: string }> {
+async function runBatch(batch: Batch, options: Options, resultsDir: string): Promise<BatchRun> {
+  const tapFile = join(resultsDir, `last-run-${batch.name}.tap`);
+  const timesFile = join(resultsDir, `last-run-${batch.name}-file-times.jsonl`);
+  rmSync(timesFile, { force: true });
   const args = [
     '--import',
     'tsx',
     '--import',
     pathToFileURL(join(repoRoot, 'scripts', 'test-blocking-stdio.mjs')).href,
+    '--import',
+    pathToFileURL(join(repoRoot, 'scripts', 'test-declared-env.ts')).href,
     join(repoRoot, 'scripts', 'run-test-files.ts'),
     `--concurrency=${options.concurrency}`,
     `--times-file=${timesFile}`,
     ...options.nodeTestArgs,
-    ...files,
+    ...batch.files,
   ];
+  const started = Date.now();
+  say(`${batch.name}: running ${batch.files.length} test file(s)`);
   const out = createWriteStream(tapFile);
+  let run: { code: number | null; tap: string };
   try {
-    return await new Promise((resolvePromise, reject) => {
-      const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'inherit', 'pipe'] });
+    run = await new Promise((resolvePromise, reject) => {
+      const child = spawn(process.execPath, args, { cwd: repoRoot, env: batch.env, stdio: ['ignore', 'inherit', 'pipe'] });
+      if (batch.background) runInBackground(child.pid);
       let tap = '';
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
         tap += chunk;
@@ -146,6 +215,92 @@ async function runNodeTests(
   } finally {
     await new Promise<void>((resolvePromise) => out.end(() => resolvePromise()));
   }
+  say(`${batch.name}: ${batch.files.length} test file(s) ran in ${formatDuration(Date.now() - started)}`);
+  const times = existsSync(timesFile) ? readFileTimes(readFileSync(timesFile, 'utf8')) : [];
+  rmSync(timesFile, { force: true });
+  return { name: batch.name, ...run, tapFile, times };
+}
+
+/**
+ * The running services' variables for the tests, and FLOE_TEST_SERVICE_KEYS naming each service's
+ * variables, by which scripts/test-declared-env.ts leaves each file only those of what it declares.
+ */
+function servicesEnv(running: readonly RunningService[]): Record<string, string> {
+  const keys = Object.fromEntries(running.map((service) => [service.name, Object.keys(service.env)]));
+  return Object.assign({ FLOE_TEST_SERVICE_KEYS: JSON.stringify(keys) }, ...running.map((service) => service.env)) as Record<
+    string,
+    string
+  >;
+}
+
+/** How long no further service must have come up before a wave of files starts on those that are up. */
+const WAVE_SETTLE_MS = 60_000;
+
+/**
+ * Starts the services and runs the files that need them in waves: a wave takes the files whose
+ * services are all up, once the whole stack is up, or once some file can run and no service has
+ * come up for WAVE_SETTLE_MS. On a warm machine that is one wave; on a fresh one the files that
+ * need only what is already built run while the rest (the Go builds) still builds.
+ */
+async function runWithServices(
+  files: readonly string[],
+  declared: ReadonlyMap<string, readonly ServiceName[]>,
+  services: readonly ServiceName[],
+  options: Options,
+  resultsDir: string,
+): Promise<{ runs: BatchRun[]; serviceError: unknown }> {
+  const up = new Map<string, RunningService>();
+  let lastUp = Date.now();
+  let stack: RunningStack | undefined;
+  let serviceError: unknown;
+  let stackSettled = false;
+  const starting = startServices(services, {
+    persist: false,
+    onUp: (service) => {
+      up.set(service.name, service);
+      lastUp = Date.now();
+    },
+  })
+    .then(
+      (running) => void (stack = running),
+      (error: unknown) => {
+        // The files still run: each test that needs a service fails and says which and how to start it.
+        serviceError = error;
+        process.stdout.write(`✖ starting services failed:\n${error instanceof Error ? error.message : String(error)}\n`);
+      },
+    )
+    .finally(() => (stackSettled = true));
+  const runs: BatchRun[] = [];
+  let pending = [...files];
+  const waveToRun = async (): Promise<string[]> => {
+    for (;;) {
+      const wave = nextWave(
+        pending,
+        declared,
+        { up: new Set(up.keys()), settled: stackSettled, quietMs: Date.now() - lastUp },
+        WAVE_SETTLE_MS,
+      );
+      if (wave.length > 0) return wave;
+      await sleep(1_000);
+    }
+  };
+  try {
+    while (pending.length > 0) {
+      const wave = await waveToRun();
+      pending = pending.filter((file) => !wave.includes(file));
+      // A failed stack has stopped what it started: the tests then say that their service is not running.
+      const running = serviceError === undefined ? [...up.values()] : [];
+      const env = { ...process.env, ...servicesEnv(running) };
+      runs.push(await runBatch({ name: `services-${runs.length + 1}`, files: wave, env, background: false }, options, resultsDir));
+    }
+  } finally {
+    await starting;
+    if (stack) {
+      say('stopping services');
+      await stack.stop();
+    }
+  }
+  return { runs, serviceError };
 }
 
 async function main(): Promise<number> {
@@ -156,84 +311,85 @@ async function main(): Promise<number> {
     process.stdout.write(`No test files in suite ${options.suite}.\n0 passed, 1 failed\n`);
     return 1;
   }
-  const needsServices = files.some((file) => file.startsWith('test/integration/') || file.startsWith('test/e2e/'));
+  const declared = servicesByFile(files, (file) => readFileSync(join(repoRoot, file), 'utf8'));
+  const services = servicesToStart(declared);
+  const withoutServices = files.filter((file) => declared.get(file)?.length === 0);
+  const withServices = files.filter((file) => !withoutServices.includes(file));
   const runsChecks = options.suite === 'all' && options.selectors.length === 0;
   say(
-    `suite ${options.suite}: ${files.length} test file(s)${needsServices ? ', with services' : ', no services'}${runsChecks ? ', plus tsc, eslint and prettier' : ''}`,
+    `suite ${options.suite}: ${files.length} test file(s), ${withServices.length} of them with services${services.length > 0 ? ` (${services.join(', ')})` : ''}${runsChecks ? ', plus tsc, eslint and prettier' : ''}`,
   );
 
-  let stack: RunningStack | undefined;
-  let serviceError: unknown;
-  const [checks] = await Promise.all([
-    runsChecks ? runChecks() : Promise.resolve([]),
-    needsServices
-      ? startServices([], { persist: false }).then(
-          (running) => void (stack = running),
-          (error: unknown) => void (serviceError = error),
-        )
-      : Promise.resolve(),
-  ]);
-  for (const check of checks) {
+  const resultsDir = join(stateDir, 'test-results');
+  mkdirSync(resultsDir, { recursive: true });
+  // Every file's latest time from earlier runs: the order to start them in.
+  const historyFile = join(resultsDir, 'file-times.jsonl');
+  const history = existsSync(historyFile) ? readFileTimes(readFileSync(historyFile, 'utf8')) : [];
+  const known = latestTimes(history, repoRoot);
+
+  for (const name of readdirSync(resultsDir)) if (/^last-run-.*\.tap$/.test(name)) rmSync(join(resultsDir, name));
+  const checks = runsChecks ? runChecks() : Promise.resolve([]);
+  const firstBatch =
+    withoutServices.length === 0
+      ? undefined
+      : runBatch(
+          // In the background only when the service builds or the second batch run beside it.
+          {
+            name: 'no-services',
+            files: slowestFirst(withoutServices, known),
+            env: { ...process.env, ...servicesEnv([]) },
+            background: withServices.length > 0,
+          },
+          options,
+          resultsDir,
+        );
+  const servicesRun =
+    withServices.length === 0 ? undefined : runWithServices(slowestFirst(withServices, known), declared, services, options, resultsDir);
+  const [checkResults, firstRun, withServicesRun] = await Promise.all([checks, firstBatch, servicesRun]);
+  const runs = [...(firstRun ? [firstRun] : []), ...(withServicesRun?.runs ?? [])];
+  const serviceError = withServicesRun?.serviceError;
+  say(`tests ran; whole run ${formatDuration(Date.now() - started)}; service logs in ${relative(repoRoot, logsDir)}/`);
+
+  for (const check of checkResults) {
     process.stdout.write(`${check.ok ? '✔' : '✖'} ${check.name} (${formatDuration(check.ms)})\n`);
     if (!check.ok) process.stdout.write(`${check.output.trimEnd()}\n`);
   }
-  if (serviceError !== undefined) {
-    // Tests still run: each one that needs a service fails and says which and how to start it.
-    process.stdout.write(`✖ starting services failed:\n${serviceError instanceof Error ? serviceError.message : String(serviceError)}\n`);
-  }
-
-  mkdirSync(join(stateDir, 'test-results'), { recursive: true });
-  const tapFile = join(stateDir, 'test-results', 'last-run.tap');
-  const timesFile = join(stateDir, 'test-results', 'last-run-file-times.jsonl');
-  // Every file's latest time from earlier runs: the order to start them in.
-  const historyFile = join(stateDir, 'test-results', 'file-times.jsonl');
-  const history = existsSync(historyFile) ? readFileTimes(readFileSync(historyFile, 'utf8')) : [];
-  const ordered = slowestFirst(files, latestTimes(history, repoRoot));
-  rmSync(timesFile, { force: true });
-  let run: { code: number | null; tap: string };
-  const testsStarted = Date.now();
-  try {
-    run = await runNodeTests(ordered, options, { ...process.env, ...(stack?.env ?? {}) }, tapFile, timesFile);
-  } finally {
-    if (stack) {
-      say('stopping services');
-      await stack.stop();
-    }
-  }
-  say(
-    `tests ran in ${formatDuration(Date.now() - testsStarted)}; whole run ${formatDuration(Date.now() - started)}; service logs in ${relative(repoRoot, logsDir)}/`,
-  );
-
-  const times = existsSync(timesFile) ? readFileTimes(readFileSync(timesFile, 'utf8')) : [];
+  const times = runs.flatMap((run) => run.times);
+  writeFileSync(join(resultsDir, 'last-run-file-times.jsonl'), times.map((time) => `${JSON.stringify(time)}\n`).join(''));
   writeFileSync(
     historyFile,
     [...latestTimes([...history, ...times], repoRoot)].map(([file, ms]) => `${JSON.stringify({ file, ms } satisfies FileTime)}\n`).join(''),
   );
   process.stdout.write(formatSlowestFiles(times, 10, repoRoot));
 
-  const exitCode = run.code;
-  const counts = parseTapSummary(run.tap);
-  const failedChecks = checks.filter((check) => !check.ok).length;
-  const passedChecks = checks.length - failedChecks;
-  const serviceFailures = serviceError === undefined ? 0 : 1;
-  if (counts === undefined) {
-    const tail = run.tap.trimEnd().split('\n').slice(-30).join('\n');
-    process.stdout.write(
-      `The test runner exited (${String(exitCode)}) without a summary. Last lines of its stderr (${relative(repoRoot, tapFile)}):\n${tail}\n`,
-    );
-    process.stdout.write(`${summaryLine({ passed: passedChecks, failed: failedChecks + serviceFailures + 1 })}\n`);
-    return 1;
+  const total: TestCounts = { tests: 0, passed: 0, failed: 0, cancelled: 0, skipped: 0, todo: 0 };
+  let runnerFailed = false;
+  for (const run of runs) {
+    const counts = parseTapSummary(run.tap);
+    if (counts === undefined) {
+      const tail = run.tap.trimEnd().split('\n').slice(-30).join('\n');
+      process.stdout.write(
+        `The test runner of the ${run.name} batch exited (${String(run.code)}) without a summary. Last lines of its stderr (${relative(repoRoot, run.tapFile)}):\n${tail}\n`,
+      );
+      total.failed += 1;
+      runnerFailed = true;
+      continue;
+    }
+    for (const key of Object.keys(total) as (keyof TestCounts)[]) total[key] += counts[key];
+    if (run.code !== 0) runnerFailed = true;
   }
   // tsc, eslint and prettier count as one test each, and a failed service start as one failure.
-  const total = { ...counts, passed: counts.passed + passedChecks, failed: counts.failed + failedChecks + serviceFailures };
+  const failedChecks = checkResults.filter((check) => !check.ok).length;
+  total.passed += checkResults.length - failedChecks;
+  total.failed += failedChecks + (serviceError === undefined ? 0 : 1);
   const namePatternGiven = options.nodeTestArgs.some(
     (arg) => arg.startsWith('--test-name-pattern') || arg.startsWith('--test-skip-pattern') || arg.startsWith('--test-only'),
   );
-  const skippedFails = counts.skipped + counts.todo > 0 && !namePatternGiven;
+  const skippedFails = total.skipped + total.todo > 0 && !namePatternGiven;
   if (skippedFails) process.stdout.write('Skipped or todo tests are not allowed: a test that needs something must fail without it.\n');
-  if (counts.tests === 0) process.stdout.write('No test ran.\n');
+  if (total.tests === 0) process.stdout.write('No test ran.\n');
   process.stdout.write(`${summaryLine(total)}\n`);
-  const failed = total.failed + total.cancelled > 0 || skippedFails || counts.tests === 0 || exitCode !== 0;
+  const failed = total.failed + total.cancelled > 0 || skippedFails || total.tests === 0 || runnerFailed;
   return failed ? 1 : 0;
 }
 

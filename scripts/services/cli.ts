@@ -23,7 +23,7 @@ import { redisInstalled } from './redis.js';
 import { pythonInstalled } from './python.js';
 import { restCatalogInstalled } from './rest-catalog.js';
 import { isServiceName, SERVICE_NAMES, type ServiceName } from './service.js';
-import { installServices, startServices, withDependencies, type StackState } from './stack.js';
+import { installServices, startServices, type StackState } from './stack.js';
 import { temporalInstalled } from './temporal.js';
 
 const USAGE = `usage: npm run services -- <install|start|stop|status> [${SERVICE_NAMES.join('|')} …]`;
@@ -117,7 +117,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const names = parseNames(rest);
   switch (command) {
     case 'install':
-      await installServices(withDependencies(names));
+      await installServices(names);
       return;
     case 'start':
       await start(names);

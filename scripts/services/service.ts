@@ -25,6 +25,23 @@ export function isServiceName(name: string): name is ServiceName {
   return (SERVICE_NAMES as readonly string[]).includes(name);
 }
 
+/** What a service needs running beside it: the REST catalog keeps its tables in MinIO. */
+export const SERVICE_DEPENDENCIES: Readonly<Partial<Record<ServiceName, readonly ServiceName[]>>> = {
+  'rest-catalog': ['minio'],
+};
+
+/** The names asked for plus everything they need, in SERVICE_NAMES order (none asked, none returned). */
+export function withDependencies(names: readonly ServiceName[]): ServiceName[] {
+  const wanted = new Set<ServiceName>();
+  const add = (name: ServiceName): void => {
+    if (wanted.has(name)) return;
+    wanted.add(name);
+    for (const needed of SERVICE_DEPENDENCIES[name] ?? []) add(needed);
+  };
+  for (const name of names) add(name);
+  return SERVICE_NAMES.filter((name) => wanted.has(name));
+}
+
 export interface RunningService {
   name: ServiceName | PerRunServiceName;
   processes: ManagedProcess[];

@@ -1,8 +1,7 @@
 /**
- * Installs and starts a set of services together: builds first (the two Go builds one after the
- * other, since each wants both cores; the Maven builds one after the other, since Maven 3 does
- * not lock ~/.m2 against a second Maven; pip beside them), then starts what does not depend on
- * anything in parallel, then the REST catalog once MinIO has its bucket.
+ * Installs and starts a set of services together: each is built in its lane (the Go builds one
+ * after the other, the Maven builds one after the other, apt's one at a time, pip beside them) and
+ * started as soon as it is built, the REST catalog once MinIO has its bucket too.
  */
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,56 +20,61 @@ import { installPostgres, startPostgres } from './postgres.js';
 import { installPython, startPython } from './python.js';
 import { installRedis, startRedis } from './redis.js';
 import { installRestCatalog, startRestCatalog } from './rest-catalog.js';
-import { SERVICE_NAMES, type RunningService, type ServiceName } from './service.js';
+import { SERVICE_NAMES, withDependencies, type RunningService, type ServiceName } from './service.js';
 import { installTemporal, startTemporal } from './temporal.js';
 
-/** The names asked for plus what they need (the REST catalog stores its tables in MinIO). */
-export function withDependencies(names: readonly ServiceName[]): ServiceName[] {
-  const wanted = new Set<ServiceName>(names.length === 0 ? SERVICE_NAMES : names);
-  if (wanted.has('rest-catalog')) wanted.add('minio');
-  return SERVICE_NAMES.filter((name) => wanted.has(name));
+/** The services a stack of `names` runs: those and what they need, or every service when none is named. */
+function stackServices(names: readonly ServiceName[]): Set<ServiceName> {
+  return new Set(withDependencies(names.length === 0 ? SERVICE_NAMES : names));
 }
 
-export async function installServices(names: readonly ServiceName[]): Promise<void> {
-  const wanted = new Set(withDependencies(names));
-  const started = Date.now();
-  const goLane = async (): Promise<void> => {
-    // One after the other, but a failed Temporal build does not keep MinIO from being built.
-    const temporal = wanted.has('temporal') ? await settle(installTemporal()) : undefined;
-    const minio = wanted.has('minio') ? await settle(installMinio()) : undefined;
-    const errors = [temporal, minio].filter((error) => error !== undefined);
-    if (errors.length > 0) throw aggregate('building with Go failed', errors);
+/**
+ * Each wanted service's install, started in lanes: the two Go builds one after the other (each
+ * wants both cores), the Maven builds one after the other (Maven 3 does not lock ~/.m2), apt's one
+ * at a time (dpkg takes one install at a time), pip beside them. A step starts once the one before
+ * it in its lane has settled, so one failure does not keep the rest from being built.
+ */
+function installEach(wanted: ReadonlySet<ServiceName>): Map<ServiceName, Promise<void>> {
+  const installs = new Map<ServiceName, Promise<void>>();
+  const lane = (steps: readonly [ServiceName, () => Promise<unknown>][]): void => {
+    let previous: Promise<unknown> = Promise.resolve();
+    for (const [name, install] of steps) {
+      if (!wanted.has(name)) continue;
+      const run = async (): Promise<void> => void (await install());
+      const step = previous.then(run, run);
+      installs.set(name, step);
+      previous = step;
+    }
   };
-  const mavenLane = async (): Promise<void> => {
-    // One after the other (Maven 3 does not lock ~/.m2), but one failing does not stop the other.
-    const rest = wanted.has('rest-catalog') ? await settle(installRestCatalog()) : undefined;
-    const oracle = wanted.has('java-oracle') ? await settle(installJavaOracle()) : undefined;
-    const kafka = wanted.has('kafka') ? await settle(installKafka()) : undefined;
+  lane([
+    ['temporal', installTemporal],
+    ['minio', installMinio],
+  ]);
+  // In each lane, what tests can use first comes first: the REST catalog waits for MinIO anyway,
+  // and only the browser tests need Chromium.
+  lane([
+    ['java-oracle', installJavaOracle],
+    ['rest-catalog', installRestCatalog],
     // Iceberg's Kafka Connect sink, the streaming benchmark's peer, runs beside the broker but is
     // started per benchmark or test, never here; its classpath is resolved with the broker's so
     // no benchmark resolves it in the middle of a measurement.
-    const kafkaConnect = wanted.has('kafka') ? await settle(installKafkaConnect()) : undefined;
-    const errors = [rest, oracle, kafka, kafkaConnect].filter((error) => error !== undefined);
-    if (errors.length > 0) throw aggregate('building with Maven failed', errors);
-  };
-  const results = await Promise.allSettled([
-    goLane(),
-    mavenLane(),
-    wanted.has('python') ? installPython() : Promise.resolve(),
-    // apt: Chromium, Postgres, Redis and nginx one after the other, since dpkg takes one install at a time.
-    (async () => {
-      if (wanted.has('chromium')) await installChromium();
-      if (wanted.has('postgres')) await installPostgres();
-      if (wanted.has('redis')) await installRedis();
-      if (wanted.has('nginx')) await installNginx();
-    })(),
+    ['kafka', async () => throwAny('installing kafka failed', [await settle(installKafka()), await settle(installKafkaConnect())])],
   ]);
-  const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
-  if (failures.length > 0)
-    throw aggregate(
-      'installing services failed',
-      failures.map((failure) => failure.reason),
-    );
+  lane([['python', installPython]]);
+  lane([
+    ['postgres', installPostgres],
+    ['nginx', installNginx],
+    ['redis', installRedis],
+    ['chromium', installChromium],
+  ]);
+  return installs;
+}
+
+export async function installServices(names: readonly ServiceName[]): Promise<void> {
+  const wanted = stackServices(names);
+  const started = Date.now();
+  const results = await Promise.all([...installEach(wanted).values()].map(settle));
+  throwAny('installing services failed', results);
   say(`installed ${[...wanted].join(', ')} (${formatDuration(Date.now() - started)})`);
 }
 
@@ -88,57 +92,64 @@ export interface StartOptions {
    * it does not clobber a developer's separately started services.
    */
   persist: boolean;
+  /** Called as each service comes up, while others may still be building: `npm test` starts the files that need only those. */
+  onUp?: (service: RunningService) => void;
 }
 
 export async function startServices(names: readonly ServiceName[], options: StartOptions): Promise<RunningStack> {
-  const wanted = new Set(withDependencies(names));
-  await installServices([...wanted]);
+  const wanted = stackServices(names);
+  const installs = installEach(wanted);
   const runDir = mkdtempSync(join(tmpdir(), 'floe-services-'));
   const running: RunningService[] = [];
   const stopStarted = async (): Promise<void> => {
     await Promise.all(running.flatMap((service) => service.processes.map((managed) => managed.stop())));
     rmSync(runDir, { recursive: true, force: true });
   };
-  const track = async (start: () => Promise<RunningService>): Promise<RunningService> => {
-    const service = await retryOnPortClash(start);
-    running.push(service);
-    say(`${service.name} is up: ${service.summary.join('; ')}`);
-    return service;
-  };
   const started = Date.now();
+  // Each service starts as soon as it is installed (and the REST catalog once MinIO has its bucket).
+  const startWhenInstalled = (name: ServiceName, start: () => Promise<RunningService>): Promise<RunningService> | undefined => {
+    const install = installs.get(name);
+    if (install === undefined) return undefined;
+    return install.then(async () => {
+      const service = await retryOnPortClash(start);
+      running.push(service);
+      say(`${service.name} is up (${formatDuration(Date.now() - started)}): ${service.summary.join('; ')}`);
+      options.onUp?.(service);
+      return service;
+    });
+  };
   try {
-    const minio = wanted.has('minio') ? track(() => startMinio(runDir)) : undefined;
+    const minio = startWhenInstalled('minio', () => startMinio(runDir));
+    const restInstall = installs.get('rest-catalog');
+    // Both awaited, so neither one's failure goes unreported.
     const rest =
-      wanted.has('rest-catalog') && minio
-        ? minio.then((service) =>
-            track(() =>
-              startRestCatalog(runDir, {
-                endpoint: requireEnv(service, 'FLOE_TEST_S3_ENDPOINT'),
-                region: requireEnv(service, 'FLOE_TEST_S3_REGION'),
-                accessKeyId: requireEnv(service, 'FLOE_TEST_S3_ACCESS_KEY_ID'),
-                secretAccessKey: requireEnv(service, 'FLOE_TEST_S3_SECRET_ACCESS_KEY'),
-              }),
-            ),
-          )
-        : undefined;
-    const results = await Promise.allSettled([
-      wanted.has('temporal') ? track(() => startTemporal(runDir)) : undefined,
-      minio,
-      rest,
-      wanted.has('python') ? track(() => startPython()) : undefined,
-      wanted.has('java-oracle') ? track(() => startJavaOracle()) : undefined,
-      wanted.has('chromium') ? track(() => startChromium()) : undefined,
-      wanted.has('postgres') ? track(() => startPostgres(runDir)) : undefined,
-      wanted.has('redis') ? track(() => startRedis()) : undefined,
-      wanted.has('nginx') ? track(() => startNginx()) : undefined,
-      wanted.has('kafka') ? track(() => startKafka(runDir)) : undefined,
-    ]);
-    const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (failures.length > 0)
-      throw aggregate(
-        'starting services failed',
-        failures.map((failure) => failure.reason),
+      minio &&
+      restInstall &&
+      Promise.all([minio, restInstall]).then(([service]) =>
+        startWhenInstalled('rest-catalog', () =>
+          startRestCatalog(runDir, {
+            endpoint: requireEnv(service, 'FLOE_TEST_S3_ENDPOINT'),
+            region: requireEnv(service, 'FLOE_TEST_S3_REGION'),
+            accessKeyId: requireEnv(service, 'FLOE_TEST_S3_ACCESS_KEY_ID'),
+            secretAccessKey: requireEnv(service, 'FLOE_TEST_S3_SECRET_ACCESS_KEY'),
+          }),
+        ),
       );
+    const results = await Promise.all(
+      [
+        startWhenInstalled('temporal', () => startTemporal(runDir)),
+        minio,
+        rest,
+        startWhenInstalled('python', () => startPython()),
+        startWhenInstalled('java-oracle', () => startJavaOracle()),
+        startWhenInstalled('chromium', () => startChromium()),
+        startWhenInstalled('postgres', () => startPostgres(runDir)),
+        startWhenInstalled('redis', () => startRedis()),
+        startWhenInstalled('nginx', () => startNginx()),
+        startWhenInstalled('kafka', () => startKafka(runDir)),
+      ].map((start) => (start === undefined ? Promise.resolve(undefined) : settle(start))),
+    );
+    throwAny('starting services failed', results);
   } catch (error) {
     await stopStarted();
     throw error;
@@ -210,6 +221,7 @@ export function isPortClash(message: string): boolean {
   return /address already in use|port is already in use|EADDRINUSE|BindException/i.test(message);
 }
 
+/** The error a piece of work failed with, or undefined when it succeeded. */
 async function settle(work: Promise<unknown>): Promise<unknown> {
   try {
     await work;
@@ -219,7 +231,10 @@ async function settle(work: Promise<unknown>): Promise<unknown> {
   }
 }
 
-function aggregate(message: string, reasons: unknown[]): Error {
+/** Throws one error listing every failure among `outcomes` (settle's results), if any. */
+function throwAny(message: string, outcomes: readonly unknown[]): void {
+  const reasons = outcomes.filter((outcome) => outcome !== undefined);
+  if (reasons.length === 0) return;
   const details = reasons.map((reason) => (reason instanceof Error ? reason.message : String(reason)));
-  return new Error(`${message}:\n\n${details.join('\n\n')}`, { cause: reasons[0] });
+  throw new Error(`${message}:\n\n${details.join('\n\n')}`, { cause: reasons[0] });
 }

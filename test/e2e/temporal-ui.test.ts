@@ -1,3 +1,4 @@
+// services: temporal, python, chromium
 // A person's path through the Temporal Web UI (the one embedded in Temporal CLI v1.5.1), in Debian's
 // Chromium: the Backfill action on a feature view's schedule page, and the Start Workflow form with
 // the backfill JSON the README documents. Each time the online table is then read by pyiceberg

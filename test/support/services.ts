@@ -5,6 +5,7 @@
  */
 import { readEnvFile } from '../../scripts/services/env-file.js';
 import { servicesEnvFile } from '../../scripts/services/paths.js';
+import type { ServiceName } from '../../scripts/services/service.js';
 
 export interface TemporalService {
   /** host:port of the frontend gRPC service. */
@@ -47,14 +48,23 @@ export interface JavaOracleService {
 }
 
 const HOW_TO_START =
-  'Run the tests through `npm test` (it starts every service), or start them with `npm run services -- start` in another terminal';
+  "Declare it on the test file's first line (`// services: temporal, rest-catalog`): `npm test` starts only what its files declare. Or start the services with `npm run services -- start` in another terminal";
 
-function lookup(name: string): (key: string) => string {
+function lookup(name: string, service: ServiceName): (key: string) => string {
+  // Set by `npm test` (scripts/test-declared-env.ts): the services this file's first line declares.
+  const declared = process.env.FLOE_TEST_DECLARED_SERVICES;
+  if (declared !== undefined && !declared.split(',').includes(service))
+    return () => {
+      throw new Error(
+        `${name} is not declared for this test file: its first line declares ${declared}. Add ${service} to its \`// services:\` line; \`npm test\` starts only what its files declare.`,
+      );
+    };
   let fileEnv: Record<string, string> | undefined;
   return (key) => {
     const fromProcess = process.env[key];
     if (fromProcess !== undefined && fromProcess !== '') return fromProcess;
-    fileEnv ??= readEnvFile(servicesEnvFile) ?? {};
+    // Under npm test the environment is the whole truth; alone, a file may use `npm run services -- start`'s.
+    fileEnv ??= (declared === undefined ? readEnvFile(servicesEnvFile) : undefined) ?? {};
     const fromFile = fileEnv[key];
     if (fromFile !== undefined && fromFile !== '') return fromFile;
     throw new Error(
@@ -64,7 +74,7 @@ function lookup(name: string): (key: string) => string {
 }
 
 export function temporalService(): TemporalService {
-  const get = lookup('The Temporal dev server');
+  const get = lookup('The Temporal dev server', 'temporal');
   return {
     address: get('FLOE_TEST_TEMPORAL_ADDRESS'),
     namespace: 'default',
@@ -74,7 +84,7 @@ export function temporalService(): TemporalService {
 }
 
 export function s3Service(): S3Service {
-  const get = lookup('The S3 server (MinIO)');
+  const get = lookup('The S3 server (MinIO)', 'minio');
   return {
     endpoint: get('FLOE_TEST_S3_ENDPOINT'),
     region: get('FLOE_TEST_S3_REGION'),
@@ -86,22 +96,22 @@ export function s3Service(): S3Service {
 }
 
 export function restCatalogService(): RestCatalogService {
-  const get = lookup('The Iceberg REST catalog fixture');
+  const get = lookup('The Iceberg REST catalog fixture', 'rest-catalog');
   return { uri: get('FLOE_TEST_REST_URI'), warehouse: get('FLOE_TEST_REST_WAREHOUSE'), s3: s3Service() };
 }
 
 export function pythonOracle(): PythonOracle {
-  const get = lookup('The Python oracle venv');
+  const get = lookup('The Python oracle venv', 'python');
   return { python: get('FLOE_TEST_PYTHON') };
 }
 
 /** The venv holding Feast 0.60's client, whose remote online store sends the request shape before 0.64. */
 export function oldFeastPython(): string {
-  return lookup('The Feast 0.60 client venv (scripts/python/requirements-feast-0.60.txt)')('FLOE_TEST_PYTHON_FEAST_OLD');
+  return lookup('The Feast 0.60 client venv (scripts/python/requirements-feast-0.60.txt)', 'python')('FLOE_TEST_PYTHON_FEAST_OLD');
 }
 
 export function javaOracleService(): JavaOracleService {
-  const get = lookup('The Java Iceberg oracle');
+  const get = lookup('The Java Iceberg oracle', 'java-oracle');
   return { java: get('FLOE_TEST_JAVA'), classpath: get('FLOE_TEST_JAVA_ORACLE_CLASSPATH'), archive: get('FLOE_TEST_JAVA_ORACLE_ARCHIVE') };
 }
 
@@ -112,22 +122,22 @@ export interface PostgresService {
 
 /** A throwaway Postgres cluster for the SQL catalog's Postgres tests (scripts/services/postgres.ts). */
 export function postgresService(): PostgresService {
-  return { url: lookup('Postgres (the postgres service)')('FLOE_TEST_POSTGRES_URL') };
+  return { url: lookup('Postgres (the postgres service)', 'postgres')('FLOE_TEST_POSTGRES_URL') };
 }
 
 /** Debian's nginx, which the Temporal TLS tests start in front of the Temporal dev server (test/support/tls-proxy.ts). */
 export function nginxExecutable(): string {
-  return lookup('nginx (the nginx service)')('FLOE_TEST_NGINX');
+  return lookup('nginx (the nginx service)', 'nginx')('FLOE_TEST_NGINX');
 }
 
 /** Debian's Chromium for the browser tests (test/e2e), launched through playwright-core. */
 export function chromiumExecutable(): string {
-  return lookup('Chromium (the chromium service)')('FLOE_TEST_CHROMIUM');
+  return lookup('Chromium (the chromium service)', 'chromium')('FLOE_TEST_CHROMIUM');
 }
 
 /** A throwaway Redis server for the online benchmark's Feast peer (scripts/services/redis.ts). */
 export function redisUrl(): string {
-  return lookup('Redis (the redis service)')('FLOE_TEST_REDIS_URL');
+  return lookup('Redis (the redis service)', 'redis')('FLOE_TEST_REDIS_URL');
 }
 
 /**
@@ -135,5 +145,5 @@ export function redisUrl(): string {
  * @platformatic/kafka's clients: `['127.0.0.1:<port>']`.
  */
 export function kafkaBrokers(): string[] {
-  return lookup('Kafka (the kafka service)')('FLOE_TEST_KAFKA_BROKERS').split(',');
+  return lookup('Kafka (the kafka service)', 'kafka')('FLOE_TEST_KAFKA_BROKERS').split(',');
 }

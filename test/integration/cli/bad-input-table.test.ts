@@ -1,3 +1,4 @@
+// services: temporal, python
 // Bad input of every kind, one row each, as a user meets it: the real `floe` program (or a real
 // `floe serve`) against a real project in a temp folder, sharing one applied project, one SQL
 // catalog and one worker. Every row asserts the exit code (or HTTP status) the README promises, a

@@ -1,3 +1,4 @@
+// services: temporal, python
 // Bad input to the `floe` command, one row each, as a user meets it: the exit code the README
 // promises (2 bad input, 1 other), a message naming the object, no stack trace, and — for the
 // windows refused before a workflow starts — no workflow under the id it would have had and no

@@ -1,3 +1,4 @@
+// services: none
 // Issue #54, item 1, as a user met it: a feature declared `long` over a double column and `string`
 // over a long column passed `floe plan` and `floe apply` (exit 0); online then served 1 for 0.91
 // and "123", training sets returned the source's values, and `floe consistency` crashed with "The

@@ -1,3 +1,4 @@
+// services: temporal, python
 // `floe dev --apply` keeps up with edited definitions: while it runs, the test adds a feature view
 // and a feature to an existing view; without restarting dev, the new view materializes through the
 // CLI against dev's Temporal and dev's feature server answers the new feature with the values

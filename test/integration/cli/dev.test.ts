@@ -1,3 +1,4 @@
+// services: temporal
 // `floe dev` on fixed ports: its Temporal server at temporal.address and Web UI on dev.uiPort, the
 // history in .floe/temporal.db, so a restart comes back on the same ports with the workflows run
 // before it; a port held by another program is one line naming the port and setting, exit 2; a

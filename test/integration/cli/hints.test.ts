@@ -1,3 +1,4 @@
+// services: temporal
 // The commands Floe suggests can be pasted as they are: `floe init`'s next steps, the project's
 // README, the sample data generator and the `floe dev` banner all say `npx floe …` (a bare `floe`
 // is "command not found" in a project that installed it locally), and init's steps, like the

@@ -1,3 +1,4 @@
+// services: temporal, python
 // `floe materialize` and `materialize-incremental` with no view name run every feature view whose
 // online table is enabled, as `feast materialize` does: checked by reading the online tables back
 // with pyiceberg, and by a view with online.enabled false getting no table.

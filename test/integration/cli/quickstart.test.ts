@@ -1,3 +1,4 @@
+// services: temporal, python
 // The `floe` command as a user runs it: a worker process and `floe materialize` against the
 // Temporal dev server, on the quickstart project with its catalog in a temporary folder.
 import assert from 'node:assert/strict';

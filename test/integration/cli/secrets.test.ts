@@ -1,3 +1,4 @@
+// services: temporal
 // Secrets never leave Floe, whatever a server echoes: a REST catalog stub (a fixture for the error
 // path only, on 127.0.0.1) answers 400 with a body repeating the bearer token and 500 with a Jetty
 // HTML page holding a Java stack trace. `floe` commands against a project whose floe.yaml takes the

@@ -1,3 +1,4 @@
+// services: temporal
 // The `floe` command starts at once: --help and --version load no command's implementation (no
 // DuckDB, AWS SDK, Temporal, Fastify or zod), --version prints package.json's version, and a
 // command that needs an unreachable Temporal fails within seconds naming the address it tried and

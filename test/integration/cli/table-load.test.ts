@@ -1,3 +1,4 @@
+// services: python, rest-catalog
 // `floe table load` (issue #53): Feast's kind of Parquet — `timestamp[ns, tz=UTC]` event times and
 // zoneless nanosecond created times, written by pyarrow — appended to an Iceberg table of the
 // project's catalog, created with `--create --partition day(event_timestamp)`, on a SQL catalog

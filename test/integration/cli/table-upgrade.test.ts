@@ -1,3 +1,4 @@
+// services: temporal, python
 // Iceberg v3 from the command line: with `iceberg.formatVersion: 3` in floe.yaml, `floe apply`
 // creates the online table as v3; `floe table upgrade` moves a v2 online table to v3 once (a second
 // run changes nothing), and refuses a downgrade and a table Floe does not own (the source), exit 2.

@@ -1,3 +1,4 @@
+// services: temporal, python
 // The one rule for instants, as a user in Tokyo meets it: every `floe` process here (the worker
 // included) runs with TZ=Asia/Tokyo, and an instant without a zone still means UTC — on the
 // command line, in an --entities-csv file — and every instant printed is UTC with a Z, in Feast's

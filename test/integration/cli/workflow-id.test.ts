@@ -1,3 +1,4 @@
+// services: temporal
 // A --workflow-id Temporal would refuse (a line break, a tab, too long) is refused before the command
 // loads its project or connects, naming the flag and what it allows; and when the Temporal server
 // itself refuses a start, the error carries the server's reason, not only "Failed to start Workflow".

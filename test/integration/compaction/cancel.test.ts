@@ -1,3 +1,4 @@
+// services: temporal, python
 // Cancelling a compaction while its rewrite step runs: the step stops before its commit, the
 // workflow ends cancelled, and the online table is exactly as it was.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// services: temporal, python
 // floe compact as a user runs it, against a `floe worker` process on the dev server: a view's online
 // table after several `floe materialize` windows, a source table by --table, and bad input (exit 2).
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// services: temporal, python
 // Compaction on real services: an online table grown by many small materialize windows, compacted
 // by the compact workflow on the Temporal dev server and read back by pyiceberg and the online
 // store; a compaction whose commit is held while a materialization appends; expiry and orphan

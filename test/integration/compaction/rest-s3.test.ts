@@ -1,3 +1,4 @@
+// services: temporal, rest-catalog, python
 // Compaction through the REST catalog on S3 (MinIO): small windows compact to one file per bucket,
 // and with no retention the table's S3 prefix holds exactly the files pyiceberg says it refers to.
 import assert from 'node:assert/strict';

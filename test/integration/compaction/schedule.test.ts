@@ -1,3 +1,4 @@
+// services: temporal, python
 // A feature view's (and a source's) compaction section as a Temporal Schedule: applied by the same
 // code as `floe schedule apply`, listed beside the materialize schedules, and a triggered run compacts.
 import assert from 'node:assert/strict';

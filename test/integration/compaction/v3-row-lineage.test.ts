@@ -1,3 +1,4 @@
+// services: java-oracle
 /**
  * Compaction of a v3 table moves rows into new files without changing them, so each row keeps its
  * `_row_id` and `_last_updated_sequence_number` (spec: "Row Lineage"): read with the lineage

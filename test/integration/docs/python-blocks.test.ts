@@ -1,3 +1,4 @@
+// services: python
 // The Python blocks of docs/how-to/read-training-sets-from-python.md run, as written, against a
 // training set Floe saved: pyiceberg (the oracle venv's) opens the project's SQLite catalog with the
 // page's settings and reads the Iceberg table, and pandas reads the Parquet file. Only the page's

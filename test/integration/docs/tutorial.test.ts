@@ -1,3 +1,4 @@
+// services: temporal
 // docs/tutorial.md, followed as a reader would: every shell line of the page runs in order (npx floe
 // as bin/floe.js, curl as curl), its TypeScript blocks are saved into features.ts or run with tsx,
 // its CSV is the entity file and its JSON input starts the workflow the UI would. The only

@@ -1,3 +1,4 @@
+// services: python
 import { execFile } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -6,23 +7,14 @@ import type { ColumnStats } from '../../../engine/parquet-stats.js';
 import type { Schema } from '../../../iceberg/spec/schema.js';
 import type { IcebergType, PrimitiveValue } from '../../../iceberg/spec/types.js';
 import { withConnection } from '../../support/engine/duckdb.js';
+import { pythonOracle } from '../../support/services.js';
 
 /**
  * Files Floe writes, read by the Python reference stack: pyarrow must see the same Iceberg field
  * ids at every level, and pyiceberg's own footer-to-metrics code
  * (`data_file_statistics_from_parquet_metadata`, metrics mode `full`) must produce the same
- * counts and bounds Floe reads back. Needs FLOE_TEST_PYTHON (a Python with pyarrow and
- * pyiceberg, e.g. /root/.cache/floe-probe/venv/bin/python); fails without it.
+ * counts and bounds Floe reads back. The oracle venv (the python service) has both.
  */
-
-function python(): string {
-  const interpreter = process.env.FLOE_TEST_PYTHON;
-  if (!interpreter)
-    throw new Error(
-      'FLOE_TEST_PYTHON is not set: point it at a Python with pyarrow and pyiceberg (the probe venv: /root/.cache/floe-probe/venv/bin/python)',
-    );
-  return interpreter;
-}
 
 const ORACLE = String.raw`
 import json, struct, sys, uuid, decimal
@@ -100,7 +92,7 @@ interface OracleFile {
 }
 
 async function oracle(schema: Schema | null, files: string[]): Promise<Record<string, OracleFile>> {
-  const child = execFile(python(), ['-c', ORACLE], { maxBuffer: 16 * 1024 * 1024 });
+  const child = execFile(pythonOracle().python, ['-c', ORACLE], { maxBuffer: 16 * 1024 * 1024 });
   const output = new Promise<string>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
@@ -212,7 +204,6 @@ const everyTypeQuery = `
 
 describe('Parquet files Floe writes, read by pyarrow and pyiceberg', () => {
   it('carry the same Iceberg field ids at every level, as pyarrow reads them', async () => {
-    python();
     await withConnection(async (connection, dir) => {
       const files = await writeParquet(connection, { query: everyTypeQuery, schema: everyType, directory: dir });
       const deletes = await writePositionDeletes(connection, {
@@ -252,7 +243,6 @@ describe('Parquet files Floe writes, read by pyarrow and pyiceberg', () => {
   });
 
   it('have the metrics pyiceberg computes from the same footers', async () => {
-    python();
     await withConnection(async (connection, dir) => {
       const files = await writeParquet(connection, { query: everyTypeQuery, schema: everyType, directory: dir, rowGroupSize: 256 });
       const [written] = files;

@@ -1,3 +1,4 @@
+// services: none
 // A table's default sort order, `write.parquet.row-group-limit`,
 // `write.parquet.compression-codec`, `write.parquet.compression-level` and `write.parquet.page-version` shape the files Floe writes into it: each file's rows in that order (checked against a sort of the same rows in JS), its
 // data files carrying the order's id, and row groups of at most the limit. A partition of at most

@@ -1,3 +1,4 @@
+// services: python
 // Feast's own Python client against `floe serve` (issue #41): a Feast repository whose
 // online store is `{type: remote, path: <the server>}` calls get_online_features (plain views, a
 // feature service, full names, composite keys, missing entities, TTL-expired rows),

@@ -1,3 +1,4 @@
+// services: temporal, python
 // `floe import feast` on the repository Feast 0.67's own `feast init` writes (the oracle venv's
 // Feast): `feast apply` and `feast registry-dump`, then the import; the generated features.ts
 // type-checks against Floe's public API; Feast's example Parquet goes into an Iceberg table; `floe

@@ -1,3 +1,4 @@
+// services: python
 // Parity with Feast 0.67 (in the oracle venv): the same data — the very Parquet data files of
 // Floe's Iceberg tables — and the same definitions given to Feast's get_historical_features (file
 // offline store) and to Floe's getHistoricalFeatures give the same training rows, on fixtures

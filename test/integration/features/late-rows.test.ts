@@ -1,3 +1,4 @@
+// services: python
 // Late rows land, exactly, without rescanning history (issue 13). A source receives appends whose
 // event times fall before the view's watermark, interleaved with incremental runs at pinned clocks;
 // after each run pyiceberg's read of the online table, reduced to the latest row per driver, equals

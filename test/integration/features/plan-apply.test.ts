@@ -1,3 +1,4 @@
+// services: python
 // `floe plan` and `floe apply` as a user runs them, on a SQL catalog (SQLite) whose source table
 // pyiceberg wrote: apply creates the online table and registry v1; a new feature becomes a new
 // column (pyiceberg sees it, the old rows read it as null) and v2; plan shows each diff; bad

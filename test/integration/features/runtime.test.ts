@@ -1,3 +1,4 @@
+// services: postgres
 // openRuntime, the one way FeatureStore, the worker, `floe serve`, `floe dev` and `floe get-online`
 // open a project: every floe.yaml engine setting reaches DuckDB (read back from DuckDB itself), and
 // an engine setting DuckDB refuses closes the catalog already opened (its Postgres connections end)

@@ -1,3 +1,4 @@
+// services: none
 /**
  * The commit loop under catalog faults, on a real SQL catalog with a wrapped commit: an unknown
  * outcome is resolved by reloading and looking for the idempotency key within seconds (real

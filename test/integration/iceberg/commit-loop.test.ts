@@ -1,3 +1,4 @@
+// services: none
 /** The commit loop's failure handling, on a real SQL catalog with faults injected around its commit. */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// services: rest-catalog, python
 /**
  * A REST catalog that goes away in the middle of commits, as one killed and restarted mid-backfill
  * does (through a proxy in front of the real fixture, on MinIO): a commit that never reached it

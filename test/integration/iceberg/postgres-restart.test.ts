@@ -1,3 +1,4 @@
+// services: postgres
 // The Postgres catalog driver when its server dies under a statement, on a private cluster (started
 // with the services scripts' own function, never the shared one): the failure is `connection-lost`
 // (retried for a read, an unknown outcome for a commit), and once the server is back the same

@@ -1,3 +1,4 @@
+// services: python, postgres
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';

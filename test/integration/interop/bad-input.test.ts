@@ -1,3 +1,4 @@
+// services: python
 /**
  * Bad input as a user meets it, end to end through catalog + scan + append: corrupt or truncated
  * metadata JSON and Avro, an unknown format version, a missing data file, an append whose rows do

@@ -1,3 +1,4 @@
+// services: rest-catalog, python, postgres
 /**
  * Concurrency, through each catalog (SQL on SQLite and on Postgres, the REST fixture): 8 writer PROCESSES, each
  * with its own catalog and DuckDB, append 25 times to one table. Every append lands exactly once

@@ -1,3 +1,4 @@
+// services: python, java-oracle
 /**
  * Tables Floe writes (appendQuery: DuckDB Parquet, Floe's manifests, manifest lists and metadata)
  * read by pyiceberg and Java give exactly the rows Floe wrote, and pyiceberg's inspection of

@@ -1,3 +1,4 @@
+// services: python, java-oracle
 /**
  * Iceberg v3 tables Floe writes, read by Java Iceberg 1.10 (the reference implementation) and
  * pyiceberg: after every step, Java's rows (IcebergGenerics, deletion vectors applied) equal

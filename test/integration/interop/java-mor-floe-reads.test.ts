@@ -1,3 +1,4 @@
+// services: python, java-oracle
 /**
  * Merge-on-read tables written by Java Iceberg (test/support/java-mor-fixtures.ts: position and
  * equality deletes on unpartitioned, bucket and identity tables, interleaved sequence numbers, null

@@ -1,3 +1,4 @@
+// services: java-oracle
 /**
  * Format v3 columns written by Java Iceberg 1.10.1, read by Floe equal to Java's own reads at every
  * snapshot: nanosecond timestamps, an `unknown` column (always null), columns added later with

@@ -1,3 +1,4 @@
+// services: python
 /**
  * Tables written by pyiceberg (an independent implementation) read by Floe — scanTable → DuckDB —
  * give exactly pyiceberg's rows: one table per partition transform over a wide set of types, at

@@ -1,3 +1,4 @@
+// services: rest-catalog, java-oracle
 /**
  * Commits through the REST fixture (Iceberg's Java REST catalog on MinIO) are accepted by the Java
  * catalog: Floe creates a partitioned table, appends, evolves its schema (rename + add) and appends

@@ -1,3 +1,4 @@
+// services: java-oracle
 /**
  * The table `bench scan` reads (bench/_iceberg/scan-table.ts), at a tiny shape: as format v3 it
  * deletes exactly the rows its v2 form deletes, with one deletion vector per data file where v2 has

@@ -1,3 +1,4 @@
+// services: python, java-oracle
 /**
  * The merge-on-read fixtures Java writes (test/support/java-mor-fixtures.ts) hold what their names
  * say: the rows Java reads at every snapshot are the ones the spec's rules leave (worked out by

@@ -1,3 +1,4 @@
+// services: rest-catalog, python, java-oracle
 /**
  * The Java Iceberg oracle (test/oracles/java) works, so other tests may trust it: a merge-on-read
  * round trip on a SQLite JdbcCatalog and through the REST fixture + MinIO (create, append,

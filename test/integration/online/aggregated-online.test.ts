@@ -1,3 +1,4 @@
+// services: temporal
 // Windowed aggregations served online (issue 15): an aggregated view materialized through the
 // materialize workflow on the Temporal dev server answers, for EVERY entity (those without events
 // too), exactly what a brute-force aggregation over the source rows gives for an entity row at the

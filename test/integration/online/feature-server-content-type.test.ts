@@ -1,3 +1,4 @@
+// services: none
 // Feast's documented curl (`curl -X POST http://…/get-online-features -d '{…}'`) sends its JSON as
 // application/x-www-form-urlencoded; other clients send text/plain or no Content-Type. The feature
 // server reads each as JSON and answers exactly as it does for application/json.

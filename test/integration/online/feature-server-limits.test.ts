@@ -1,3 +1,4 @@
+// services: none
 // The feature server under hostile input: names that reach Object's prototype are refused, a
 // request over server.maxEntityRows is a 413 naming the setting, and `floe serve` (its own process,
 // so its RSS is its own) keeps its memory bounded and answers small requests while many large ones

@@ -1,3 +1,4 @@
+// services: temporal
 // POST /materialize and /materialize-incremental (Feast's routes) start the `materialize` workflow
 // with the ids and inputs `floe materialize` and `floe materialize-incremental` use, on the real
 // Temporal server; without a Temporal client, or with Temporal unreachable, they answer 503 naming it.

@@ -1,3 +1,4 @@
+// services: none
 // The HTTP feature server over a materialized online table: Feast's request and response shape,
 // statuses, exact 64-bit keys, Prometheus metrics, and 4xx errors that never carry a stack trace.
 import assert from 'node:assert/strict';

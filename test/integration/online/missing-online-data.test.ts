@@ -1,3 +1,4 @@
+// services: temporal, python
 // A view whose online table does not exist, or has never been materialized, answers "not found"
 // for every key. That must not pass silently: `floe get-online` prints its answer, warns per view and
 // exits 1; `floe serve` warns per view when it starts.

@@ -1,3 +1,4 @@
+// services: temporal, python
 // The newcomer's path as commands: `floe init`, the project's sample data generator, `floe worker`
 // + `floe materialize`, `floe get-online`, `floe table inspect|history` (checked against
 // pyiceberg's table.inspect), `floe serve`, and `floe dev` (its own Temporal dev server, worker

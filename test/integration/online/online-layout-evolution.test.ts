@@ -1,3 +1,4 @@
+// services: rest-catalog, python
 /**
  * `floe apply`'s evolution of an online table an older Floe created (no sort order, no write
  * properties), as pyiceberg sees the table afterwards, on the SQL and the REST catalog: the keys

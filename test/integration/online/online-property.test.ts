@@ -1,3 +1,4 @@
+// services: none
 // Property: whatever windows were materialized, an online read of any keys (present, missing,
 // expired) answers what a brute-force pass over the source rows says: per key, the row with the
 // greatest (event time, created time) inside the windows, expired when older than the TTL.

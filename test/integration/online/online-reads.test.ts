@@ -1,3 +1,4 @@
+// services: rest-catalog
 // Online reads against the real catalogs and storage (SQL catalog on a local warehouse; the REST
 // fixture on MinIO): many small files from many materialized windows, the same answers from a
 // table holding the same latest rows in one append, bucket pruning, TTL, and snapshot refresh.

@@ -1,3 +1,4 @@
+// services: python
 // Reads through the on-disk row store (files too large for the row cache) answer what pyiceberg's
 // brute-force read of the online table says, and what reads from Parquet say, through appended
 // windows, a row delete (merge-on-read), a compaction, a file that holds two rows of one key, and

@@ -1,3 +1,4 @@
+// services: none
 // A feature column of an online table renamed after files were written (the field id stays, the
 // name changes): online reads take the old files' values by field id and the new files' by name,
 // whether a read loads a whole file or looks up some keys, as pyiceberg and Java read on after a rename.

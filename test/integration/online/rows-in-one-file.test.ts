@@ -1,3 +1,4 @@
+// services: none
 // A data file of an online table may hold several rows of one key (a writer other than Floe's
 // online write, or a push of two events): a read of some keys must pick the same latest row as a
 // read of the whole file, by event time, then created time, then materialized_at, then the

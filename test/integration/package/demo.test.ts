@@ -1,3 +1,4 @@
+// services: temporal
 // The README's `npm ci && npm run demo` end to end, as a newcomer on this project's own machines runs
 // it: in a copy of the checkout, with an end-of-life Node (20) first on PATH, so `npm run demo` must
 // bring a supported Node itself (scripts/on-supported-node.ts). The demo starts its own Temporal dev

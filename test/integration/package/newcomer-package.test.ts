@@ -1,3 +1,4 @@
+// services: temporal, python
 // The newcomer path through the published package, outside the checkout: `npm pack`, an offline
 // install of the tarball into a temp folder, then `npx floe init`, the project's sample data,
 // `floe apply`, `floe worker` as a process, `floe materialize`, `floe get-online` (checked against

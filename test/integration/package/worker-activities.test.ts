@@ -1,3 +1,4 @@
+// services: temporal
 // floe/worker runs a user's own activities beside Floe's: a user's workflow on another worker calls
 // one through the Floe worker's task queue. A name Floe already uses is refused, naming it.
 import assert from 'node:assert/strict';

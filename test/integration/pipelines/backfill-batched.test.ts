@@ -1,3 +1,4 @@
+// services: temporal, python
 // The backfill workflow with windowsPerActivity on the Temporal dev server: chunks in batches, each
 // one activity, every chunk committed once under its child's key, across continue-as-new, a rerun in
 // either mode, a batch retried after its first window landed, and a cancel in the middle of a

@@ -1,3 +1,4 @@
+// services: temporal, python
 // The backfill workflow on the Temporal dev server: chunks as child materialize workflows, bounded
 // parallelism, continue-as-new with its progress carried, the progress query and search attribute,
 // pause/resume, a clean cancel, and a rerun that commits nothing twice. Every online table is read

@@ -1,3 +1,4 @@
+// services: temporal, python
 // What the long-running commands tell an operator, against a `floe worker` process on the dev
 // server: Ctrl-C on `floe backfill` leaves the workflow running and prints the command that
 // reattaches; `floe schedule list` shows recent runs with their status; `floe compact` says why

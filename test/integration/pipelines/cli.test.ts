@@ -1,3 +1,4 @@
+// services: temporal, python
 // The pipeline commands as a user runs them, against a `floe worker` process on the dev server:
 // floe backfill, floe materialize-incremental, floe schedule apply|list|pause|resume.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// services: temporal, python
 // The consistency workflow on an aggregated view, on the Temporal dev server: after materialize,
 // late rows caught by an incremental run, compaction and a backfill, every sampled entity's online
 // aggregates (combined from tiles) equal getHistoricalFeatures' at the instant they are exact for

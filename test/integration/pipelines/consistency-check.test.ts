@@ -1,3 +1,4 @@
+// services: python
 // The consistency check as a library call. TTLs apply at the same microsecond on both sides. A row exactly a TTL
 // before the exact instant (watermark − 1 µs) is still present offline (event_ts ≥ t − ttl), so the
 // online read must be pinned to that instant, not to the watermark's millisecond: pinned there, the

@@ -1,3 +1,4 @@
+// services: temporal, python
 // `floe consistency` as a user runs it: through the workflow on a `floe worker` process, and with
 // --local in the command's own process. Exit 2 before anything is materialized (saying so), 0 when
 // online and offline agree, 1 naming the entity and feature when a wrong row is planted online.

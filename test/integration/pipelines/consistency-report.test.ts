@@ -1,3 +1,4 @@
+// services: temporal, python
 // The consistency report table on a real catalog: each check appends a small file, and once they
 // outnumber the bound the append merges them, so the table neither grows a file per check forever
 // nor loses a row. pyiceberg reads the files and rows; the latest rates stay the last check's.

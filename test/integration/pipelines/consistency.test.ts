@@ -1,3 +1,4 @@
+// services: temporal, python
 // The consistency workflow on the Temporal dev server: after materialize, a late row caught by an
 // incremental run, compaction and a backfill, every sampled online value equals the offline value
 // at the instant it is exact for (0 mismatches); a wrong row planted in the online table is named

@@ -1,3 +1,4 @@
+// services: temporal, python
 // Crash safety: a backfill whose worker PROCESS is killed with SIGKILL twice — once while the
 // write step is uploading (data files up, manifest not yet written), once between write and
 // commit — and a third worker finishes it. The online table then holds every expected row exactly

@@ -1,3 +1,4 @@
+// services: temporal, python
 // Corrupt or missing files under `materialize`, on the Temporal dev server: a source data file with
 // zeroed bytes or a truncated footer, a truncated metadata JSON, a missing metadata file and an
 // overwritten manifest list each fail the workflow at once with a non-retryable FloeError whose

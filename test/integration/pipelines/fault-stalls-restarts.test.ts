@@ -1,3 +1,4 @@
+// services: temporal, python, postgres
 // How long a restarted Postgres or Temporal server stalls a backfill, on private servers this suite
 // alone uses (started with the services scripts' own start functions, never the shared stack):
 //  - the SQL catalog on a private Postgres cluster (source and online table alike), its server

@@ -1,3 +1,4 @@
+// services: temporal, minio, rest-catalog, python
 // How long a storage or catalog fault stalls a backfill, on real services that belong to this suite
 // alone: a private MinIO and a private Iceberg REST catalog fixture (JdbcCatalog on SQLite, its
 // tables on that MinIO), started with the services scripts' own start functions, so pausing or

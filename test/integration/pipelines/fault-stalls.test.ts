@@ -1,3 +1,4 @@
+// services: temporal, minio, rest-catalog, python
 // How long a fault stalls a backfill, on real services. Two faults, each printed with its stall:
 //  - the worker process SIGKILLed while its commit step is about to ask the catalog, a new worker
 //    started at once: the commit runs inside a workflow task (a local activity), whose 10 s timeout

@@ -1,3 +1,4 @@
+// services: temporal, python
 // No window ends in the future, whichever way it is asked for: a schedule's Backfill over the next
 // day, a materialize workflow started with a future end (the UI's Start Workflow form), a backfill
 // reaching past now. The watermark stays at or before now, and rows that arrive afterwards with

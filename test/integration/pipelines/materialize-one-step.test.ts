@@ -1,3 +1,4 @@
+// services: temporal, python
 // The materialize workflow since `materialize-prepares-in-one-step` and `materialize-runs-short-steps-locally`:
 // planning, the latest rows and the online files are one activity, then the commit runs as a local
 // activity; the window lands once (read back by pyiceberg, compared with the brute-force answer) and

@@ -1,3 +1,4 @@
+// services: temporal, python
 // The materialize workflow under failure, on the Temporal dev server: a commit that fails with a
 // transient error (before landing, and after landing with the answer lost), a commit that loses a
 // race to another writer, a cancellation while the compute step runs DuckDB, and windows opened

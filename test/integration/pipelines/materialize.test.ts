@@ -1,3 +1,4 @@
+// services: temporal, rest-catalog, python, postgres
 // The thin path end to end on real servers: a source table written by pyiceberg, the materialize
 // workflow on the Temporal dev server, and the online table Floe wrote read back by pyiceberg.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// services: temporal, python
 // Scheduled materialization on the Temporal dev server: a schedule made from a feature view's
 // definition fires and its window lands; a schedule backfill over past intervals produces exactly
 // the rows of a manual backfill of the same range; replaying it commits nothing twice; pause,

@@ -1,3 +1,4 @@
+// services: temporal, python
 // `floe training-set` as a user runs it, against a `floe worker` process on the dev server: the
 // saved table holds one row per entity row (pyiceberg reads it), running the same command again
 // returns the committed snapshot, and a bad feature exits 2 with a one-line message.

@@ -1,3 +1,4 @@
+// services: temporal, python
 // Issue #54, item 4: `floe training-set` takes what getHistoricalFeatures takes, on-demand views
 // included. A feature service holding an on-demand view, and `--features odv:feature`, used to
 // exit 2 ("refers to feature view … which is not defined"); now the workflow (a `floe worker`

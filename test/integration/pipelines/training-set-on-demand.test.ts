@@ -1,3 +1,4 @@
+// services: temporal, python
 // The trainingSet workflow on the Temporal dev server with an on-demand feature: the worker has
 // the view's compute from the definitions it loaded, runs it in every chunk over the joined rows
 // (a request field taken from the entity rows), and the output table, read by pyiceberg, holds

@@ -1,3 +1,4 @@
+// services: temporal, minio, python
 // The trainingSet workflow on the Temporal dev server: its output table, read by pyiceberg, holds
 // exactly the rows getHistoricalFeatures(...).toArrow() gives for the same input (entity columns,
 // duplicates and all); a chunk that fails after writing its files is retried without leaving a

@@ -1,3 +1,4 @@
+// services: python
 // A request_id names one request across every table a push source writes (issue #58 item 1): for
 // every first and second `to` (online, offline, online_and_offline), with the same rows and with
 // other rows, one after the other and at once on two replicas, a resend is the first answer and a

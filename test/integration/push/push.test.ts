@@ -1,3 +1,4 @@
+// services: python
 // Push (issue #16 part 1) through `floe serve` processes sharing one catalog: group commit,
 // exactly-once by request_id across replicas and restarts, a SIGKILL mid-batch, and bad rows
 // refused alone. pyiceberg reads the tables as the independent judge.

@@ -1,3 +1,4 @@
+// services: none
 // Authentication and permissions on the feature server (issue #40 item 2): every route with no
 // token, a wrong token, a token without the permission and a good one, over a real SQL catalog;
 // OIDC tokens signed by the test and verified against a JWKS the test serves; a push refused by

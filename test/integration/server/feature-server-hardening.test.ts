@@ -1,3 +1,4 @@
+// services: none
 // The feature server against slow and oversized clients (issue #40 item 3): a request must arrive
 // whole within a bound, headers and body, or its connection is closed; each route has one body
 // limit, the same for a Content-Length and a chunked body; a 5xx is logged with its cause.

@@ -1,3 +1,4 @@
+// services: temporal, python
 // A real Prometheus (Debian's package) scraping `floe serve`'s /metrics and a `floe worker` process's
 // endpoint (floe.yaml's worker.metricsPort) while `floe materialize` commits a window: its query API
 // answers the view's freshness (now − the window's end, the watermark), the last commit time, an SDK

@@ -1,3 +1,4 @@
+// services: none
 // `floe serve` with floe.yaml's server.auth and server.tls: an address beyond loopback is refused
 // without auth unless --insecure says so (exit 2, naming the setting); with auth and a certificate
 // the test made, it serves HTTPS and refuses callers without a token.

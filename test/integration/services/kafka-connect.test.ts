@@ -1,3 +1,4 @@
+// services: rest-catalog, python, kafka
 /**
  * The Kafka Connect service (scripts/services/kafka-connect.ts) runs Apache Iceberg's own sink, the
  * peer of issue #43's streaming benchmark: 2,000 JSON messages on a 2-partition topic of the test

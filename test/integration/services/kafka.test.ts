@@ -1,3 +1,4 @@
+// services: kafka
 /**
  * The Kafka service (scripts/services/kafka.ts) is a real broker for @platformatic/kafka's clients:
  * 1,000 keyed JSON messages produced to a 3-partition topic come back once each to a consumer

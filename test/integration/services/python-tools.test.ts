@@ -1,3 +1,4 @@
+// services: python
 /**
  * The pyiceberg oracle's servers (test/support/python-tools.ts): requests sent at once each get
  * their own answer, a request that fails leaves the server answering the next one, and idle

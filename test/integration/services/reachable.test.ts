@@ -1,3 +1,4 @@
+// services: temporal, minio, rest-catalog, python, postgres, redis
 /**
  * The real services answer: Temporal (gRPC + Web UI, with Floe's search attributes), MinIO (an
  * object round trip), Iceberg's REST fixture (a table created through it has its metadata file in

@@ -1,3 +1,4 @@
+// services: temporal
 /**
  * Services end with their owner (issue #53), for the two commands a user runs that start a Temporal
  * dev server of their own: `npm run demo` (which a crash twice left running for the best part of

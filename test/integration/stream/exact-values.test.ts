@@ -1,3 +1,4 @@
+// services: python, kafka
 // Issue #54: values land as they were sent. 2^53 + 1, 4611686018427387907, 2^63 − 1 and −2^63 go
 // through a stream on the real broker, through HTTP POST /push and through
 // /write-to-online-store into the source table and online, digit for digit, with a decimal(38, 10)

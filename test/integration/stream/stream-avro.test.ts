@@ -1,3 +1,4 @@
+// services: python, kafka
 // An Avro stream source on the real broker (issue #43): raw Avro records and Confluent-framed ones
 // (magic byte 0, schema id, body) on one topic land exactly once in the source table and online;
 // the two that do not decode land in the dead-letter table, their bytes as base64, and the stream

@@ -1,3 +1,4 @@
+// services: python, kafka
 // The stream consumer in-process on the real broker (issue #43): a table left behind when a batch
 // landed in the source table but not online (the consumer died between the two commits) is
 // brought up on restart without writing the source table twice; and compactions of the online

@@ -1,3 +1,4 @@
+// services: python, kafka
 // `floe stream --metrics-port 0` on the real broker (issue #43: lag per partition, rows/s, commit
 // latency): it prints the port it bound, GET /metrics answers Prometheus text whose counters equal
 // what landed (pyiceberg reads the tables) and whose lag reaches 0 per partition; a second

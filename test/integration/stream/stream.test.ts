@@ -1,3 +1,4 @@
+// services: python, kafka
 // `floe stream` on the real Kafka broker (issue #43): keyed JSON messages over 3 partitions land
 // exactly once in the source table and online = the latest row per key, across a SIGKILL of the
 // consumer mid-stream and a restart that resumes from the tables' snapshots; bad messages land in

@@ -1,3 +1,4 @@
+// services: temporal, python, nginx
 // Temporal behind TLS, as in production or Temporal Cloud: nginx in front of the real dev server
 // checks a client certificate signed by the test's CA and an API key (`authorization: Bearer`).
 // A `floe worker` process and `floe backfill` both connect through it with the certificate from

@@ -1,3 +1,4 @@
+// services: python
 /**
  * A commit that fails leaves the table exactly at its previous snapshot, and what the failed attempts
  * wrote (data files, manifests, manifest lists) are orphans: removeOrphanFiles finds exactly those,

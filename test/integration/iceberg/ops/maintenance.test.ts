@@ -1,3 +1,4 @@
+// services: rest-catalog, python
 /**
  * Expire snapshots and remove orphan files, on a local warehouse (SQL catalog) and on MinIO (REST
  * catalog): files only expired snapshots reached are gone from storage, every file a live snapshot

@@ -1,3 +1,4 @@
+// services: rest-catalog, python
 /**
  * rewriteFiles: a rewrite keeps the rows (pyiceberg and Floe read the same), pyiceberg's inspect
  * shows DELETED entries with the new snapshot id, EXISTING ones beside them, and manifests without

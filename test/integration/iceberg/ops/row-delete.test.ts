@@ -1,3 +1,4 @@
+// services: python
 /**
  * Row-level deletes written by Floe as position delete files (merge-on-read), and equality deletes:
  * pyiceberg reads exactly the rows that remain, its `inspect` agrees with the files and summaries

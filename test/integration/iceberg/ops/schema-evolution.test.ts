@@ -1,3 +1,4 @@
+// services: rest-catalog, python
 /**
  * Schema and partition spec evolution made by Floe, read by pyiceberg: added columns read as null in
  * older rows, renamed columns keep their values, nested additions and positions land where asked,

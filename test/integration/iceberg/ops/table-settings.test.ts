@@ -1,3 +1,4 @@
+// services: rest-catalog, python
 /**
  * Create-table options and table properties made by Floe, as pyiceberg sees them: a sort order and
  * properties given at creation are in the metadata (SQL and REST catalogs), set / remove properties

@@ -1,6 +1,7 @@
+// services: python
 /**
  * Manifests and manifest lists written by Floe, read back by pyiceberg's own Avro reader
- * (pyiceberg_read_manifests.py, run with the Python in FLOE_TEST_PYTHON: a venv with pyiceberg).
+ * (pyiceberg_read_manifests.py, run with the oracle venv's Python).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -17,8 +18,8 @@ import { bindPartitionField } from '../../../../iceberg/spec/transforms.js';
 import { toBinary } from '../../../../iceberg/spec/values.js';
 import { expectedValue, normalizeEntry, normalizeManifestFile } from '../../../support/pyiceberg-json.js';
 import { scratchFolder } from '../../../support/scratch-folder.js';
+import { pythonOracle } from '../../../support/services.js';
 
-const python = process.env.FLOE_TEST_PYTHON;
 const script = join(import.meta.dirname, 'pyiceberg_read_manifests.py');
 const dir = scratchFolder('manifests');
 
@@ -159,8 +160,7 @@ function roundTrip(version: FormatVersion): void {
     writeManifestList(manifests, { formatVersion: version, snapshotId: SNAPSHOT, parentSnapshotId: PARENT, sequenceNumber: 7 }),
   );
 
-  assert.ok(python, 'FLOE_TEST_PYTHON must name a Python with pyiceberg installed (e.g. the probe venv)');
-  const output = execFileSync(python, [script, listPath], { encoding: 'utf8' });
+  const output = execFileSync(pythonOracle().python, [script, listPath], { encoding: 'utf8' });
   const read = JSON.parse(output) as {
     listMeta: Record<string, string>;
     manifests: {
