@@ -242,6 +242,9 @@ describe('floe dev --apply', () => {
     since = lengths(dev);
     await writeFile(path.join(project, 'entities.ts'), entities('A driver of the fleet'));
     assert.equal(await reloadLine(dev, since), 'reloaded: ~entity driver (description) (applied; worker and server restarted)');
+    // Each reload shut a worker down: the SDK core's warnings of it stay out of the pane, as do colour codes.
+    assert.doesNotMatch(dev.stderr(), /shutdown_worker|temporalio_sdk_core/);
+    assert.ok(!dev.stderr().includes('\u001b['), `colour codes on a stderr that is not a terminal:\n${dev.stderr()}`);
 
     assert.equal(await stop(dev.child), 130);
     const again = await startDev();
