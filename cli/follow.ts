@@ -11,12 +11,19 @@ import cliProgress from 'cli-progress';
 export const EXIT_INTERRUPTED = 130;
 
 export interface ProgressView {
-  readonly total: number;
+  /** Chunks in all; undefined while the workflow has not counted them (planning). */
+  readonly total: number | undefined;
   readonly done: number;
-  /** The bar's fields beside value and total. */
+  /** The bar's fields beside `count`. */
   readonly fields: Readonly<Record<string, string | number>>;
-  /** The same, as one line for logs. */
+  /** The same, as the end of a line for logs (after the count). */
   readonly line: string;
+}
+
+/** `3/10 chunks`, or, before the workflow has counted them, that it has not (never `0/0`). */
+export function chunkCount(done: number, total: number | undefined): string {
+  if (total !== undefined) return `${done}/${total} chunks`;
+  return done === 0 ? 'chunks not counted yet' : `${done} chunks done, total not known yet`;
 }
 
 export interface FollowOptions<P> {
@@ -24,7 +31,7 @@ export interface FollowOptions<P> {
   readonly what: string;
   /** Whether to show progress at all (not with --json). */
   readonly showProgress: boolean;
-  /** cli-progress format; `{bar}`, `{value}`, `{total}` and the fields of `view`. */
+  /** cli-progress format; `{bar}`, `{count}` (chunkCount) and the fields of `view`. */
   readonly barFormat: string;
   /** The bar's fields before the first progress arrives. */
   readonly initialFields: Readonly<Record<string, string | number>>;
@@ -61,17 +68,19 @@ export async function followWorkflow<R, P>(handle: WorkflowHandle, options: Foll
   try {
     if (options.showProgress)
       console.error(`Following ${options.what} ${handle.workflowId} (Ctrl-C stops following; the workflow goes on)`);
-    bar?.start(1, 0, options.initialFields);
+    bar?.start(1, 0, { ...options.initialFields, count: chunkCount(0, undefined) });
     while (!finished && !detached) {
       const progress = options.showProgress ? await handle.query<P>('progress').catch(() => undefined) : undefined;
       if (progress !== undefined && !detached) {
         const view = options.view(progress);
+        const count = chunkCount(view.done, view.total);
+        const line = `${count}, ${view.line}`;
         if (bar) {
-          bar.setTotal(Math.max(1, view.total));
-          bar.update(view.done, view.fields);
-        } else if (view.line !== lastLine) {
-          console.error(`${options.what} ${handle.workflowId}: ${view.line}`);
-          lastLine = view.line;
+          bar.setTotal(Math.max(1, view.total ?? 0));
+          bar.update(view.total === undefined ? 0 : view.done, { ...view.fields, count });
+        } else if (line !== lastLine) {
+          console.error(`${options.what} ${handle.workflowId}: ${line}`);
+          lastLine = line;
         }
       }
       await Promise.race([sleep(1_000), result.catch(() => undefined), interruption]);

@@ -78,7 +78,7 @@ export function backfillCommand(program: Command): void {
         const followed = await followWorkflow<BackfillResult, BackfillProgress>(handle, {
           what: 'backfill',
           showProgress: !options.json,
-          barFormat: 'backfill |{bar}| {value}/{total} chunks | {rows} rows | {detail}',
+          barFormat: 'backfill |{bar}| {count} | {rows} rows | {detail}',
           initialFields: { rows: 0, detail: 'starting' },
           view: progressView,
         });
@@ -105,7 +105,7 @@ function progressView(progress: BackfillProgress): ProgressView {
     total: progress.chunksTotal,
     done: progress.chunksDone,
     fields: { rows: progress.rows, detail: shown },
-    line: `${progress.chunksDone}/${progress.chunksTotal} chunks, ${progress.rows} rows, ${shown}`,
+    line: `${progress.rows} rows, ${shown}`,
   };
 }
 

@@ -103,7 +103,7 @@ export function trainingSetCommand(program: Command): void {
         const followed = await followWorkflow<TrainingSetResult, TrainingSetProgress>(handle, {
           what: 'training set',
           showProgress: !options.json,
-          barFormat: 'training set |{bar}| {value}/{total} chunks | {rows} rows | {state}',
+          barFormat: 'training set |{bar}| {count} | {rows} rows | {state}',
           initialFields: { rows: 0, state: 'starting' },
           view: progressView,
         });
@@ -189,11 +189,12 @@ async function trainingSetInput(options: TrainingSetOptions, csvAsParquet: (file
   };
 }
 
-function progressView(progress: TrainingSetProgress): ProgressView {
+/** While the workflow plans, its chunksTotal is a 0 that means "not counted yet". */
+export function progressView(progress: TrainingSetProgress): ProgressView {
   return {
-    total: progress.chunksTotal,
+    total: progress.state === 'planning' ? undefined : progress.chunksTotal,
     done: progress.chunksDone,
     fields: { rows: progress.rows, state: progress.state },
-    line: `${progress.chunksDone}/${progress.chunksTotal} chunks, ${progress.rows} rows, ${progress.state}`,
+    line: `${progress.rows} rows, ${progress.state}`,
   };
 }
