@@ -40,7 +40,7 @@ export function backfillCommand(program: Command): void {
     .action(async (featureViews: string[], options: BackfillOptions) => {
       const { loadProject } = await import('../../features/project.js');
       const { backfillWorkflowId } = await import('../../contracts/ids.js');
-      const { EXIT_INTERRUPTED, followWorkflow } = await import('../follow.js');
+      const { EXIT_INTERRUPTED, followWorkflow, workflowWhereabouts } = await import('../follow.js');
       const { printResult } = await import('../output.js');
       const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const { atMost, checkChunkCount, checkWindowEnded, checkWindowOrder, instant, positiveInteger } = await import('../arguments.js');
@@ -81,6 +81,7 @@ export function backfillCommand(program: Command): void {
           barFormat: 'backfill |{bar}| {count} | {rows} rows | {detail}',
           initialFields: { rows: 0, detail: 'starting' },
           view: progressView,
+          where: await workflowWhereabouts(project),
         });
         if (followed.detached) {
           process.exitCode = EXIT_INTERRUPTED;

@@ -62,7 +62,7 @@ export function trainingSetCommand(program: Command): void {
       const { loadProject } = await import('../../features/project.js');
       const { parseTableIdentifier } = await import('../../iceberg/catalog/identifier.js');
       const { trainingSetWorkflowId } = await import('../../contracts/ids.js');
-      const { EXIT_INTERRUPTED, followWorkflow } = await import('../follow.js');
+      const { EXIT_INTERRUPTED, followWorkflow, workflowWhereabouts } = await import('../follow.js');
       const { printResult } = await import('../output.js');
       const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const project = await loadProject(options.project);
@@ -106,6 +106,7 @@ export function trainingSetCommand(program: Command): void {
           barFormat: 'training set |{bar}| {count} | {rows} rows | {state}',
           initialFields: { rows: 0, state: 'starting' },
           view: progressView,
+          where: await workflowWhereabouts(project),
         });
         if (followed.detached) {
           process.exitCode = EXIT_INTERRUPTED;
