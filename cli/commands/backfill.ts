@@ -87,7 +87,8 @@ export function backfillCommand(program: Command): void {
           process.exitCode = EXIT_INTERRUPTED;
           return;
         }
-        const result = followed.result;
+        const { printedInstant } = await import('../../contracts/instants.js');
+        const result = { ...followed.result, start: printedInstant(followed.result.start), end: printedInstant(followed.result.end) };
         printResult(
           result,
           options,

@@ -27,7 +27,7 @@ export function materializeCommand(program: Command): void {
         const { loadProject } = await import('../../features/project.js');
         const { materializeWorkflowId } = await import('../../contracts/ids.js');
         const { checkWindowEnded, checkWindowOrder, instant } = await import('../arguments.js');
-        const { describeMaterializeResult } = await import('../materialize-result.js');
+        const { describeMaterializeResult, printedMaterializeResult } = await import('../materialize-result.js');
         const { printResult } = await import('../output.js');
         const { connectClient, startOrFollow } = await import('../temporal-client.js');
         const { EXIT_INTERRUPTED, detachedMessage, unlessInterrupted, workflowWhereabouts } = await import('../follow.js');
@@ -82,7 +82,7 @@ export function materializeCommand(program: Command): void {
             return;
           }
           await printAllResults(
-            runs,
+            runs.map((run) => run.then(printedMaterializeResult)),
             featureView !== undefined,
             (shown, human) => printResult(shown, options, human),
             describeMaterializeResult,
