@@ -66,7 +66,14 @@ export function materializeCommand(program: Command): void {
           }
           const handles = [];
           // A run already going under the id is followed: the command line Ctrl-C prints comes back to it.
-          for (const start of starts) handles.push((await startOrFollow<typeof materialize>(client, 'materialize', start)).handle);
+          for (const start of starts) {
+            const { handle, alreadyRunning } = await startOrFollow<typeof materialize>(client, 'materialize', start);
+            if (alreadyRunning && !options.json)
+              console.error(
+                `A materialize ${handle.workflowId} is already running; waiting for it (Ctrl-C stops waiting, not the workflow)`,
+              );
+            handles.push(handle);
+          }
           const runs = handles.map((handle) => handle.result() as Promise<MaterializeResult>);
           // Ctrl-C stops waiting, not the workflows: they say where they go on.
           if ((await unlessInterrupted(Promise.allSettled(runs))).detached) {
