@@ -1,3 +1,4 @@
+// services: temporal
 // Ctrl-C while `floe materialize` waits stops the waiting, not the workflow: exit 130 with the workflow
 // id, the command line that follows it again (which does, rather than failing on the running id) and
 // the Temporal CLI command that cancels it (which does). No worker runs here: the workflow waits on its

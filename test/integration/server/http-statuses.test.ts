@@ -1,3 +1,4 @@
+// services: none
 // docs/reference/http.md's table of error statuses, held to the real feature server: each case below
 // names the words of the table's "when" column it exercises, and the test checks both that the page
 // puts those words under the status and `error` the case expects and that the server answers them.

@@ -1,3 +1,4 @@
+// services: temporal
 // The Temporal SDK core's own log lines (here its DEBUG line about worker heartbeats, written while a
 // worker starts) reach stderr through Floe's logger, in its one-line form and without colour codes
 // though stderr is not a terminal; `floe dev`'s runtime (oneLine) shows none of them unless
