@@ -5,7 +5,7 @@
 import type { FeatureViewDefinition } from '../features/definitions.js';
 import { latestWindowEnd } from '../features/time-bounds.js';
 import { FloeError } from '../core/errors.js';
-import { INSTANT_EXAMPLE, instantMillis } from '../contracts/instants.js';
+import { INSTANT_EXAMPLE, instantMillis, isoMillis, printedInstant } from '../contracts/instants.js';
 import { parseDurationSeconds } from '../contracts/windows.js';
 
 /** Instants Iceberg timestamps, DuckDB and the workflow ids all handle alike. */
@@ -43,7 +43,7 @@ export function checkWindowEnded(view: Pick<FeatureViewDefinition, 'name' | 'del
     const delay = view.delay === undefined ? '' : ` (now − its delay)`;
     throw new FloeError(
       'invalid-input',
-      `Feature view ${view.name}: ${endName} ${end} is after ${limit.toISOString()}${delay}; a window may not end in the future`,
+      `Feature view ${view.name}: ${endName} ${printedInstant(end)} is after ${isoMillis(limit.getTime())}${delay}; a window may not end in the future`,
       {
         context: { featureView: view.name, field: endName },
       },

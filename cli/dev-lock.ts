@@ -55,6 +55,12 @@ export async function acquireDevLock(stateDirectory: string, planned: Omit<DevLo
   };
 }
 
+/** The `floe dev` running for the project whose state directory (`.floe/`) this is, if one runs. */
+export async function runningDev(stateDirectory: string): Promise<DevLockHolder | undefined> {
+  const holder = await readHolder(path.join(stateDirectory, DEV_LOCK_FILE));
+  return holder !== undefined && isAlive(holder.pid) ? holder : undefined;
+}
+
 async function readHolder(file: string): Promise<DevLockHolder | undefined> {
   try {
     const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<DevLockHolder>;

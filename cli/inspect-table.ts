@@ -5,6 +5,7 @@
  */
 import type { LoadedTable } from '../iceberg/catalog/catalog.js';
 import { FloeError } from '../core/errors.js';
+import { isoMillis } from '../contracts/instants.js';
 import { inheritFromManifestFile, readManifest } from '../iceberg/spec/manifest-avro.js';
 import type { DataFile } from '../iceberg/spec/manifest.js';
 import { readManifestList } from '../iceberg/spec/manifest-list-avro.js';
@@ -104,7 +105,7 @@ export async function inspectTable(table: LoadedTable, options: { snapshotId?: b
       snapshotId: candidate.snapshotId.toString(),
       parentId: candidate.parentSnapshotId?.toString() ?? null,
       sequenceNumber: candidate.sequenceNumber,
-      committedAt: new Date(candidate.timestampMs).toISOString(),
+      committedAt: isoMillis(candidate.timestampMs),
       operation: candidate.summary.operation,
       summary: { ...candidate.summary },
     })),
@@ -195,7 +196,7 @@ export function tableHistory(table: LoadedTable): HistoryEntry[] {
     return {
       snapshotId: entry.snapshotId.toString(),
       parentId: snapshot?.parentSnapshotId?.toString() ?? null,
-      madeCurrentAt: new Date(entry.timestampMs).toISOString(),
+      madeCurrentAt: isoMillis(entry.timestampMs),
       operation: snapshot?.summary.operation ?? null,
       isCurrentAncestor: ancestors.has(entry.snapshotId),
     };

@@ -1,4 +1,16 @@
 import type { MaterializeResult } from '../contracts/materialize.js';
+import { printedInstant } from '../contracts/instants.js';
+
+/** The result with its window's instants as Floe prints them (the workflow keeps `Date.toISOString`'s). */
+export function printedMaterializeResult(result: MaterializeResult): MaterializeResult {
+  const { requested } = result;
+  return {
+    ...result,
+    start: printedInstant(result.start),
+    end: printedInstant(result.end),
+    ...(requested === undefined ? {} : { requested: { start: printedInstant(requested.start), end: printedInstant(requested.end) } }),
+  };
+}
 
 /** What a materialize run did, in the lines `floe materialize` and `materialize-incremental` print. */
 export function describeMaterializeResult(result: MaterializeResult): string {

@@ -9,6 +9,7 @@ import {
 } from '../contracts/ids.js';
 import type { ViewSchedule } from '../contracts/ids.js';
 import { FloeError } from '../core/errors.js';
+import { isoMillis } from '../contracts/instants.js';
 
 export const SCHEDULE_ID_PREFIX = materializeScheduleId('');
 export const COMPACT_SCHEDULE_ID_PREFIX = compactScheduleId('');
@@ -114,7 +115,7 @@ async function recentRuns(client: Client, description: ScheduleDescription): Pro
           if (error instanceof WorkflowNotFoundError) return 'unknown';
           throw error;
         });
-      return { scheduledAt: scheduledAt.toISOString(), workflowId: action.workflow.workflowId, status };
+      return { scheduledAt: isoMillis(scheduledAt.getTime()), workflowId: action.workflow.workflowId, status };
     }),
   );
 }
@@ -158,7 +159,7 @@ function describeSchedule(scheduleId: string, description: ScheduleDescription):
     paused: description.state.paused,
     note: description.state.note,
     spec: [...every, ...cronStrings.map((expression) => `cron ${expression}`), ...cron].join('; ') || '(none)',
-    nextRuns: description.info.nextActionTimes.slice(0, 3).map((time) => time.toISOString()),
+    nextRuns: description.info.nextActionTimes.slice(0, 3).map((time) => isoMillis(time.getTime())),
   };
 }
 

@@ -78,6 +78,18 @@ export function isoMillis(millis: number): string {
   return isoMicros(BigInt(millis) * 1000n);
 }
 
+/**
+ * An instant's text (`Date.toISOString`'s `2024-05-02T00:00:00.000Z`, or any the rule takes) as Floe
+ * prints instants ({@link isoMicros}: `2024-05-02T00:00:00Z`); text that is not an instant is returned
+ * as it is. For the instants Floe keeps as text (workflow inputs and results, windows), when shown.
+ */
+export function printedInstant(text: string): string {
+  const instant = instantParts(text);
+  if (instant === undefined) return text;
+  const belowMillis = BigInt(((instant.parts[7] ?? '').slice(4) + '000').slice(0, 3));
+  return isoMicros(BigInt(instantMillis(text)) * 1000n + belowMillis);
+}
+
 const MIN_SAFE_MICROS = BigInt(Number.MIN_SAFE_INTEGER);
 const MAX_SAFE_MICROS = BigInt(Number.MAX_SAFE_INTEGER);
 

@@ -1,7 +1,7 @@
 // Window arithmetic shared by the workflows and their clients. Pure functions only: workflow code
 // imports them, so they must stay deterministic.
 import type { TypedSearchAttributes } from '@temporalio/common';
-import { instantMillis } from './instants.js';
+import { instantMillis, isoMillis, printedInstant } from './instants.js';
 import { SCHEDULED_START_TIME } from './search-attributes.js';
 
 /** The scheduled time of a schedule-started run, or undefined for a run started otherwise. */
@@ -30,7 +30,7 @@ export function windowFor(options: {
       problem:
         options.watermark === null
           ? `no watermark yet (nothing materialized) and no lookback: give the first window's start`
-          : `already materialized up to ${options.watermark}, at or past the window end ${new Date(end).toISOString()}; give a start or a lookback to restate it`,
+          : `already materialized up to ${printedInstant(options.watermark)}, at or past the window end ${isoMillis(end)}; give a start or a lookback to restate it`,
     };
   }
   return { start: new Date(end - lookback * 1000).toISOString(), end: new Date(end).toISOString() };

@@ -21,7 +21,7 @@ import { chunkWindows, parseDurationSeconds } from '../contracts/windows.js';
 import type { MaterializeWindowsActivities } from '../activities/materialize-windows.js';
 import { dataStepRetry } from './activity-retry.js';
 import { materialize } from './materialize.js';
-import { instantMillis } from '../contracts/instants.js';
+import { instantMillis, isoMillis, printedInstant } from '../contracts/instants.js';
 
 export const progressQuery = defineQuery<BackfillProgress>('progress');
 /** Finish the chunks under way, start no new one until `resume`. */
@@ -314,6 +314,6 @@ export function planBackfill(
     chunks,
     parallelism,
     ...batching,
-    skipped: `[${new Date(Math.max(instantMillis(cut), instantMillis(input.start))).toISOString()}, ${input.end}) was not materialized: it lies after ${cut}, when the backfill started`,
+    skipped: `[${isoMillis(Math.max(instantMillis(cut), instantMillis(input.start)))}, ${printedInstant(input.end)}) was not materialized: it lies after ${printedInstant(cut)}, when the backfill started`,
   };
 }

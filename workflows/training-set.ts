@@ -72,7 +72,9 @@ export async function trainingSet(input: TrainingSetInput): Promise<TrainingSetR
   // The workflow's page in the Temporal UI shows this line as the run's current details.
   const show = (): void =>
     setCurrentDetails(
-      `**${chunksDone}/${chunksTotal} chunks**, ${rows} rows of ${entityRows} entity rows into ${input.output.table}: ${state}`,
+      state === 'planning'
+        ? `Planning the chunks of ${input.output.table} (not counted yet)`
+        : `**${chunksDone}/${chunksTotal} chunks**, ${rows} rows of ${entityRows} entity rows into ${input.output.table}: ${state}`,
     );
   show();
 

@@ -40,7 +40,7 @@ export function backfillCommand(program: Command): void {
     .action(async (featureViews: string[], options: BackfillOptions) => {
       const { loadProject } = await import('../../features/project.js');
       const { backfillWorkflowId } = await import('../../contracts/ids.js');
-      const { EXIT_INTERRUPTED, followWorkflow } = await import('../follow.js');
+      const { EXIT_INTERRUPTED, followWorkflow, workflowWhereabouts } = await import('../follow.js');
       const { printResult } = await import('../output.js');
       const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const { atMost, checkChunkCount, checkWindowEnded, checkWindowOrder, instant, positiveInteger } = await import('../arguments.js');
@@ -78,15 +78,17 @@ export function backfillCommand(program: Command): void {
         const followed = await followWorkflow<BackfillResult, BackfillProgress>(handle, {
           what: 'backfill',
           showProgress: !options.json,
-          barFormat: 'backfill |{bar}| {value}/{total} chunks | {rows} rows | {detail}',
+          barFormat: 'backfill |{bar}| {count} | {rows} rows | {detail}',
           initialFields: { rows: 0, detail: 'starting' },
           view: progressView,
+          where: await workflowWhereabouts(project),
         });
         if (followed.detached) {
           process.exitCode = EXIT_INTERRUPTED;
           return;
         }
-        const result = followed.result;
+        const { printedInstant } = await import('../../contracts/instants.js');
+        const result = { ...followed.result, start: printedInstant(followed.result.start), end: printedInstant(followed.result.end) };
         printResult(
           result,
           options,
@@ -105,7 +107,7 @@ function progressView(progress: BackfillProgress): ProgressView {
     total: progress.chunksTotal,
     done: progress.chunksDone,
     fields: { rows: progress.rows, detail: shown },
-    line: `${progress.chunksDone}/${progress.chunksTotal} chunks, ${progress.rows} rows, ${shown}`,
+    line: `${progress.rows} rows, ${shown}`,
   };
 }
 

@@ -24,7 +24,7 @@ export function materializeIncrementalCommand(program: Command): void {
       const { incrementalWorkflowId } = await import('../../contracts/ids.js');
       const { parseDurationSeconds } = await import('../../contracts/windows.js');
       const { checkWindowEnded, instant } = await import('../arguments.js');
-      const { describeMaterializeResult } = await import('../materialize-result.js');
+      const { describeMaterializeResult, printedMaterializeResult } = await import('../materialize-result.js');
       const { printResult } = await import('../output.js');
       const { connectClient } = await import('../temporal-client.js');
       const { printAllResults, viewsToMaterialize } = await import('../materialize-views.js');
@@ -56,7 +56,7 @@ export function materializeIncrementalCommand(program: Command): void {
           }) as Promise<MaterializeResult>;
         });
         await printAllResults(
-          runs,
+          runs.map((run) => run.then(printedMaterializeResult)),
           featureView !== undefined,
           (shown, human) => printResult(shown, options, human),
           describeMaterializeResult,

@@ -27,9 +27,10 @@ export function materializeCommand(program: Command): void {
         const { loadProject } = await import('../../features/project.js');
         const { materializeWorkflowId } = await import('../../contracts/ids.js');
         const { checkWindowEnded, checkWindowOrder, instant } = await import('../arguments.js');
-        const { describeMaterializeResult } = await import('../materialize-result.js');
+        const { describeMaterializeResult, printedMaterializeResult } = await import('../materialize-result.js');
         const { printResult } = await import('../output.js');
-        const { connectClient } = await import('../temporal-client.js');
+        const { connectClient, startOrFollow } = await import('../temporal-client.js');
+        const { EXIT_INTERRUPTED, detachedMessage, unlessInterrupted, workflowWhereabouts } = await import('../follow.js');
         const { printAllResults, viewsToMaterialize } = await import('../materialize-views.js');
         const project = await loadProject(options.project);
         if (featureView === undefined && options.workflowId !== undefined) {
@@ -44,27 +45,51 @@ export function materializeCommand(program: Command): void {
         for (const view of views) checkWindowEnded(view, window.end, now);
         const client = await connectClient(project.config);
         try {
-          const handles = [];
-          for (const view of views) {
+          const starts = views.map((view) => {
             const input: MaterializeInput = { featureView: view.name, ...window };
-            handles.push(
-              await client.workflow.start<typeof materialize>('materialize', {
-                taskQueue: project.config.temporal.taskQueue,
-                workflowId: options.workflowId ?? materializeWorkflowId(view.name, window.start, window.end),
-                args: [input],
-              }),
-            );
-          }
+            return {
+              taskQueue: project.config.temporal.taskQueue,
+              workflowId: options.workflowId ?? materializeWorkflowId(view.name, window.start, window.end),
+              args: [input] as [MaterializeInput],
+            };
+          });
           if (!options.wait) {
-            const started = handles.map((handle) => ({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }));
+            const started: { workflowId: string; runId: string }[] = [];
+            for (const start of starts) {
+              const handle = await client.workflow.start<typeof materialize>('materialize', start);
+              started.push({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId });
+            }
             printResult(featureView === undefined ? started : started[0], options, () =>
               started.map((run) => `Started workflow ${run.workflowId}`).join('\n'),
             );
             return;
           }
+          const handles = [];
+          // A run already going under the id is followed: the command line Ctrl-C prints comes back to it.
+          for (const start of starts) {
+            const { handle, alreadyRunning } = await startOrFollow<typeof materialize>(client, 'materialize', start);
+            if (alreadyRunning && !options.json)
+              console.error(
+                `A materialize ${handle.workflowId} is already running; waiting for it (Ctrl-C stops waiting, not the workflow)`,
+              );
+            handles.push(handle);
+          }
           const runs = handles.map((handle) => handle.result() as Promise<MaterializeResult>);
+          // Ctrl-C stops waiting, not the workflows: they say where they go on.
+          if ((await unlessInterrupted(Promise.allSettled(runs))).detached) {
+            const where = await workflowWhereabouts(project);
+            console.error(
+              detachedMessage(
+                'materialize',
+                handles.map((handle) => handle.workflowId),
+                where,
+              ),
+            );
+            process.exitCode = EXIT_INTERRUPTED;
+            return;
+          }
           await printAllResults(
-            runs,
+            runs.map((run) => run.then(printedMaterializeResult)),
             featureView !== undefined,
             (shown, human) => printResult(shown, options, human),
             describeMaterializeResult,

@@ -29,11 +29,13 @@ export function serveCommand(program: Command): void {
       const { FEATURE_SERVER_THREADS } = await import('../../server/feature-server.js');
       const { printResult } = await import('../output.js');
       const project = await loadProject(options.project);
-      refuseOpenServer(options, project.config.server.auth !== undefined);
+      const authenticated = project.config.server.auth !== undefined;
+      refuseOpenServer(options, authenticated);
+      if (options.insecure === true) console.error(`floe serve: warning: ${insecureWarning(options.host, authenticated)}`);
       const runtime = await openRuntime(project, { threads: FEATURE_SERVER_THREADS });
       const server = await projectFeatureServer(runtime, refreshIntervalMs === undefined ? {} : { refreshIntervalMs });
       try {
-        const url = await server.listen({ host: options.host, port });
+        const url = listeningUrl(await server.listen({ host: options.host, port }), options.host);
         printResult(
           { url, project: project.config.project },
           options,
@@ -68,6 +70,23 @@ function refuseOpenServer(options: ServeOptions, authenticated: boolean): void {
     `floe serve --host ${options.host} would let anyone who reaches that address read features and push rows: floe.yaml has no server.auth. Add server.auth (tokens or oidc; see the README), or pass --insecure to serve it open anyway`,
     { context: { field: 'server.auth' } },
   );
+}
+
+/** What `--insecure` turned off, said every time it is given (a flag left in a script keeps saying so). */
+export function insecureWarning(host: string, authenticated: boolean): string {
+  if (authenticated) return '--insecure changes nothing here: floe.yaml has server.auth, so callers still need a token';
+  if (isLoopback(host)) return `--insecure changes nothing on loopback (${host}): only this machine can reach it`;
+  return `--insecure turns off the check that an address beyond loopback has server.auth: the server on ${host} lets anyone who reaches it read features and push rows, without a token`;
+}
+
+/**
+ * The URL of the address the server listens on: fastify's URL names a loopback address when the
+ * host is a wildcard (0.0.0.0, ::), so the host given replaces it; the port is the one bound.
+ */
+export function listeningUrl(fastifyUrl: string, host: string): string {
+  const { protocol, port } = new URL(fastifyUrl);
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  return `${protocol}//${bare.includes(':') ? `[${bare}]` : bare}${port === '' ? '' : `:${port}`}`;
 }
 
 function isLoopback(host: string): boolean {

@@ -62,7 +62,7 @@ export function trainingSetCommand(program: Command): void {
       const { loadProject } = await import('../../features/project.js');
       const { parseTableIdentifier } = await import('../../iceberg/catalog/identifier.js');
       const { trainingSetWorkflowId } = await import('../../contracts/ids.js');
-      const { EXIT_INTERRUPTED, followWorkflow } = await import('../follow.js');
+      const { EXIT_INTERRUPTED, followWorkflow, workflowWhereabouts } = await import('../follow.js');
       const { printResult } = await import('../output.js');
       const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const project = await loadProject(options.project);
@@ -104,9 +104,10 @@ export function trainingSetCommand(program: Command): void {
         const followed = await followWorkflow<TrainingSetResult, TrainingSetProgress>(handle, {
           what: 'training set',
           showProgress: !options.json,
-          barFormat: 'training set |{bar}| {value}/{total} chunks | {rows} rows | {state}',
+          barFormat: 'training set |{bar}| {count} | {rows} rows | {state}',
           initialFields: { rows: 0, state: 'starting' },
           view: progressView,
+          where: await workflowWhereabouts(project),
         });
         if (followed.detached) {
           process.exitCode = EXIT_INTERRUPTED;
@@ -190,11 +191,12 @@ async function trainingSetInput(options: TrainingSetOptions, csvAsParquet: (file
   };
 }
 
-function progressView(progress: TrainingSetProgress): ProgressView {
+/** While the workflow plans, its chunksTotal is a 0 that means "not counted yet". */
+export function progressView(progress: TrainingSetProgress): ProgressView {
   return {
-    total: progress.chunksTotal,
+    total: progress.state === 'planning' ? undefined : progress.chunksTotal,
     done: progress.chunksDone,
     fields: { rows: progress.rows, state: progress.state },
-    line: `${progress.chunksDone}/${progress.chunksTotal} chunks, ${progress.rows} rows, ${progress.state}`,
+    line: `${progress.rows} rows, ${progress.state}`,
   };
 }

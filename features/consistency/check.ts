@@ -3,6 +3,7 @@ import path from 'node:path';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { toPrimitiveValue } from '../../engine/values.js';
 import { FloeError } from '../../core/errors.js';
+import { isoMillis } from '../../contracts/instants.js';
 import type { PrimitiveType } from '../../iceberg/spec/types.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf, withScratchDirectory } from '../context.js';
@@ -55,7 +56,7 @@ export async function checkConsistency(
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed))
     throw new FloeError('invalid-input', `The consistency check's seed must be an integer, got ${seed}`, { context: { field: 'seed' } });
-  const checkedAt = (options.now ?? new Date()).toISOString();
+  const checkedAt = isoMillis((options.now ?? new Date()).getTime());
   return withScratchDirectory(context, `consistency-${randomUUID()}`, async (directory) => {
     const parquetFile = path.join(directory, 'sample.parquet');
     const sample = await context.engine.withConnection(

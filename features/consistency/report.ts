@@ -6,6 +6,7 @@ import type { Catalog, TableIdentifier } from '../../iceberg/catalog/catalog.js'
 import { createTableEnsuringNamespace } from '../../iceberg/catalog/create-table.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { FloeError } from '../../core/errors.js';
+import { isoMillis } from '../../contracts/instants.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { ConsistencyReport } from '../../contracts/consistency.js';
 import type { FeatureContext } from '../context.js';
@@ -130,7 +131,7 @@ export async function latestMismatchRates(
       featureView: String(view),
       feature: String(feature),
       mismatchRate: Number(rate),
-      checkedAt: new Date(Number(checkedAt)).toISOString(),
+      checkedAt: isoMillis(Number(checkedAt)),
     }));
   });
 }

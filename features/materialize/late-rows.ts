@@ -1,6 +1,7 @@
 import { scanTable } from '../../engine/table-reader.js';
 import type { TableScan, TableScanOptions } from '../../engine/table-reader.js';
 import type { LatePlan } from '../../contracts/materialize.js';
+import { isoMillis } from '../../contracts/instants.js';
 import { planScan } from '../../iceberg/scan/planner.js';
 import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import type { FeatureViewDefinition } from '../definitions.js';
@@ -40,7 +41,7 @@ export async function planLateRows(
     });
     return { window, late: { sinceSnapshotId: since, files: plan.summary.dataFiles, rows: plan.summary.dataRecords } };
   }
-  const end = window.end.toISOString();
+  const end = isoMillis(window.end.getTime());
   let restateFrom: bigint | null;
   let why: string;
   if (changes.kind === 'rewritten') {
@@ -67,7 +68,7 @@ export async function planLateRows(
   const start = new Date(Math.min(window.start.getTime(), Number(restateFrom / 1000n)));
   return {
     window: { start, end: window.end },
-    late: { sinceSnapshotId: since, files: 0, rows: 0, fallback: `${why}: restating [${start.toISOString()}, ${end})` },
+    late: { sinceSnapshotId: since, files: 0, rows: 0, fallback: `${why}: restating [${isoMillis(start.getTime())}, ${end})` },
   };
 }
 

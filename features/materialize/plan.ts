@@ -1,5 +1,6 @@
 import type { LatePlan, ScanSummary } from '../../contracts/materialize.js';
 import { FloeError } from '../../core/errors.js';
+import { isoMillis } from '../../contracts/instants.js';
 import { planScan } from '../../iceberg/scan/planner.js';
 import type { FeatureContext } from '../context.js';
 import type { FeatureViewDefinition } from '../definitions.js';
@@ -83,7 +84,7 @@ export function clampWindow(
   if (window.end.getTime() <= latest.getTime()) return { window };
   if (latest.getTime() <= window.start.getTime()) {
     return {
-      skipped: `${view.name} window [${window.start.toISOString()}, ${window.end.toISOString()}) ends after now − delay (${latest.toISOString()}): nothing to materialize yet`,
+      skipped: `${view.name} window [${isoMillis(window.start.getTime())}, ${isoMillis(window.end.getTime())}) ends after now − delay (${isoMillis(latest.getTime())}): nothing to materialize yet`,
     };
   }
   return { window: { start: window.start, end: latest } };
@@ -93,7 +94,7 @@ function checkWindow(window: Window, view: FeatureViewDefinition): void {
   if (!(window.start.getTime() < window.end.getTime())) {
     throw new FloeError(
       'invalid-input',
-      `Feature view ${view.name}: window start ${window.start.toISOString()} must be before its end ${window.end.toISOString()}`,
+      `Feature view ${view.name}: window start ${isoMillis(window.start.getTime())} must be before its end ${isoMillis(window.end.getTime())}`,
       { context: { featureView: view.name } },
     );
   }

@@ -273,6 +273,9 @@ describe('floe dev --apply', () => {
     const description = await withWorkflowClient(address, (client) => client.getHandle(newView.workflowId).describe());
     assert.equal(description.runId, newView.runId, 'the materialize run from before the restart is still in the history');
     assert.equal(description.status.name, 'COMPLETED');
+    // Each reload of the first dev shut a worker down: the SDK core's warnings of it stayed out of its pane, as did colour codes.
+    assert.doesNotMatch(dev.stderr(), /shutdown_worker|temporalio_sdk_core/);
+    assert.ok(!dev.stderr().includes('\u001b['), `colour codes on a stderr that is not a terminal:\n${dev.stderr()}`);
     assert.equal((await onlineFeatures(['driver_activity:conv_rate']))[0]!.statuses.join(), 'PRESENT,PRESENT');
     assert.equal(await stop(again.child), 130);
   });

@@ -19,11 +19,14 @@ import { interrupt, runToEnd, type Finished } from '../../support/child-process.
 import { linkCheckoutAsFloe } from '../../support/cli-project.js';
 import { withWorkflowClient } from '../../support/workflow-client.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { applyDefinitionsEdit, definitionsEdits } from '../../support/tutorial-definitions.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
 const PAGE = 'docs/tutorial.md';
 const blocks = codeBlocks(root, PAGE);
+/** The page's additions to features.ts (sections 5 and 6), applied as the page says. */
+const edits = definitionsEdits(root, PAGE);
 const of = (language: string): CodeBlock[] => blocks.filter((block) => block.language === language);
 
 const scratch = scratchFolder('tutorial');
@@ -119,15 +122,6 @@ async function until(condition: () => boolean, what: string, timeoutMs = 180_000
   }
 }
 
-/** A definitions block's declarations, for appending to features.ts (its import names added to the file's). */
-function appendDefinitions(text: string, block: CodeBlock): string {
-  const imported = /^import \{([^}]*)\} from 'floe';\n/.exec(block.code)!;
-  const names = new Set(
-    [.../^import \{([^}]*)\} from 'floe';/m.exec(text)![1]!.split(','), ...imported[1]!.split(',')].map((name) => name.trim()),
-  );
-  return `${text.replace(/^import \{[^}]*\} from 'floe';/m, `import { ${[...names].filter(Boolean).sort().join(', ')} } from 'floe';`)}\n${block.code.slice(imported[0].length)}`;
-}
-
 const lines = (block: CodeBlock): string[] => block.code.split('\n').filter((line) => line.trim() !== '');
 
 describe('the tutorial, followed step by step', () => {
@@ -177,7 +171,7 @@ describe('the tutorial, followed step by step', () => {
   });
 
   test('5. an aggregated view: saved, applied by floe dev, backfilled, read online', async () => {
-    await editDefinitions((text) => appendDefinitions(text, ts[1]!));
+    await editDefinitions((text) => applyDefinitionsEdit(text, edits[0]!));
     const [backfill, getOnline] = lines(sh[7]!);
     await runLine(backfill!);
     const read = JSON.parse((await runLine(getOnline!))!.stdout) as { reads: { exactAsOf: string }[] };
@@ -185,7 +179,7 @@ describe('the tutorial, followed step by step', () => {
   });
 
   test('6. a push source: pushed over HTTP, read online, a resend writes nothing twice', async () => {
-    await editDefinitions((text) => appendDefinitions(text, ts[2]!));
+    await editDefinitions((text) => applyDefinitionsEdit(text, edits[1]!));
     const [push, getOnline] = lines(sh[8]!);
     const first = JSON.parse((await runLine(push!))!.stdout) as { rows: number; commits: unknown[] };
     assert.equal(first.rows, 1);

@@ -1,8 +1,8 @@
 // services: temporal, python
 // What the long-running commands tell an operator, against a `floe worker` process on the dev
 // server: Ctrl-C on `floe backfill` leaves the workflow running and prints the command that
-// reattaches; `floe schedule list` shows recent runs with their status; `floe compact` says why
-// it rewrote nothing.
+// reattaches, and the one that cancels it; `floe schedule list` shows recent runs with their
+// status; `floe compact` says why it rewrote nothing.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
@@ -22,7 +22,7 @@ import { scratchFolder } from '../../support/scratch-folder.js';
 
 const floe = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'floe.js');
 const view = `ops_${randomUUID().slice(0, 8)}`;
-const RANGE = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' };
+const RANGE = { start: '2024-05-01T00:00:00Z', end: '2024-05-03T00:00:00Z' };
 
 const directory = scratchFolder('cli-operations');
 let source: SourceTable;
@@ -99,7 +99,10 @@ describe('floe operations', () => {
     const backfillId = `backfill-${view}-20240501T000000Z-20240503T000000Z-1h`;
     const interrupted = await interruptWhen(args, /: [1-9]\d*\/48 chunks/, () => client.workflow.getHandle(backfillId).signal('pause'));
     assert.equal(interrupted.code, 130, interrupted.stderr);
-    const said = /The backfill goes on as workflow (\S+); `(floe backfill [^`]+)` reattaches/.exec(interrupted.stderr);
+    const said =
+      /^Stopped following: the backfill goes on as workflow (\S+) \(Temporal .*\n {2}follow it again: (floe backfill .+)\n {2}cancel it: temporal workflow cancel --workflow-id \1 /m.exec(
+        interrupted.stderr,
+      );
     assert.ok(said, `no reattach line in:\n${interrupted.stderr}`);
     const [, workflowId, command] = said;
     assert.equal(workflowId, backfillId);
@@ -144,7 +147,10 @@ describe('floe operations', () => {
     ];
     const interrupted = await interruptWhen(args, /training set \S+: [1-9]\d*\/\d+ chunks/);
     assert.equal(interrupted.code, 130, interrupted.stderr);
-    const said = /The training set goes on as workflow (\S+); `(floe training-set [^`]+)` reattaches/.exec(interrupted.stderr);
+    const said =
+      /^Stopped following: the training set goes on as workflow (\S+) \(Temporal .*\n {2}follow it again: (floe training-set .+)\n {2}cancel it: temporal workflow cancel --workflow-id \1 /m.exec(
+        interrupted.stderr,
+      );
     assert.ok(said, `no reattach line in:\n${interrupted.stderr}`);
     const [, workflowId, command] = said;
     assert.equal(workflowId, `training-set-${output}`);

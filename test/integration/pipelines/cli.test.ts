@@ -75,7 +75,7 @@ describe('floe pipeline commands', () => {
     ]);
     assert.equal(incremental.code, 0, incremental.stderr);
     const window = JSON.parse(incremental.stdout) as { start: string; end: string };
-    assert.deepEqual({ start: window.start, end: window.end }, { start: '2024-05-03T00:00:00.000Z', end: '2024-05-03T12:00:00.000Z' });
+    assert.deepEqual({ start: window.start, end: window.end }, { start: '2024-05-03T00:00:00Z', end: '2024-05-03T12:00:00Z' });
     const all = [...days, { start: '2024-05-03T00:00:00.000Z', end: '2024-05-03T12:00:00.000Z' }];
     assert.deepEqual(await onlineRows(source, 'floe_online', view), expectedRows(source.rows, all));
 

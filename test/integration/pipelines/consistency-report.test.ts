@@ -68,8 +68,8 @@ test('the report table merges its small files once they outnumber the bound, kee
     assert.deepEqual(
       latest.map((rate) => [rate.feature, rate.mismatchRate, rate.checkedAt]),
       [
-        ['acc_rate', 0.7, '2024-05-03T06:00:00.000Z'],
-        ['conv_rate', 0.6, '2024-05-03T06:00:00.000Z'],
+        ['acc_rate', 0.7, '2024-05-03T06:00:00Z'],
+        ['conv_rate', 0.6, '2024-05-03T06:00:00Z'],
       ],
     );
   } finally {

@@ -236,7 +236,7 @@ describe('materialize under failure', () => {
           (error: unknown) => error,
         );
       assert.ok(nothingNew instanceof WorkflowFailedError);
-      assert.match(String(nothingNew.cause?.message), /already materialized up to 2024-05-02T18:00:00.000Z/);
+      assert.match(String(nothingNew.cause?.message), /already materialized up to 2024-05-02T18:00:00Z/);
       const windows = committedWindows(await onlineSnapshots(source, worker.onlineNamespace));
       assert.deepEqual(windows, [
         { start: '2024-05-01T00:00:00.000Z', end: '2024-05-01T12:00:00.000Z' },

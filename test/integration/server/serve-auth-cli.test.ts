@@ -113,10 +113,12 @@ describe('floe serve beyond loopback', () => {
     assert.doesNotMatch(stderr, /\n\s+at /);
   });
 
-  test('with --insecure it starts open', async () => {
+  test('with --insecure it starts open, printing the wildcard address and a warning of what --insecure turned off', async () => {
     await writeConfig('');
     const { url, stderr } = await serve(['--host', '0.0.0.0', '--insecure']);
     assert.ok(url, stderr);
+    assert.match(url, /^http:\/\/0\.0\.0\.0:\d+$/);
+    assert.match(stderr, /floe serve: warning: --insecure turns off the check .* server\.auth/);
     const health = await fetch(`http://127.0.0.1:${new URL(url).port}/metrics`);
     assert.equal(health.status, 200);
     stop();
@@ -138,7 +140,7 @@ describe('floe serve with server.auth and server.tls', () => {
     );
     const { url, stderr } = await serve(['--host', '0.0.0.0']);
     assert.ok(url, stderr);
-    assert.match(url, /^https:\/\//);
+    assert.match(url, /^https:\/\/0\.0\.0\.0:\d+$/);
     const base = `https://127.0.0.1:${new URL(url).port}`;
     const ca = await readFile(path.join(project, 'cert.pem'));
     const refused = await httpsGet(`${base}/metrics`, ca);

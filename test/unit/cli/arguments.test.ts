@@ -43,12 +43,12 @@ describe('command-line windows', () => {
     checkWindowEnded(view, '2024-06-01T10:00:00.000Z', NOW);
     refusal(
       () => checkWindowEnded(view, '2024-06-01T10:00:00.001Z', NOW),
-      /Feature view driver_hourly_stats: --end 2024-06-01T10:00:00.001Z is after 2024-06-01T10:00:00.000Z \(now − its delay\)/,
+      /Feature view driver_hourly_stats: --end 2024-06-01T10:00:00.001Z is after 2024-06-01T10:00:00Z \(now − its delay\)/,
     );
     checkWindowEnded({ name: 'no_delay', delay: undefined }, NOW.toISOString(), NOW);
     refusal(
       () => checkWindowEnded({ name: 'no_delay', delay: undefined }, '2024-06-02T00:00:00.000Z', NOW),
-      /Feature view no_delay: --end 2024-06-02T00:00:00.000Z is after 2024-06-01T12:00:00.000Z;/,
+      /Feature view no_delay: --end 2024-06-02T00:00:00Z is after 2024-06-01T12:00:00Z;/,
     );
   });
 

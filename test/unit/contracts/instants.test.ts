@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { instant } from '../../../cli/arguments.js';
-import { instantDate, instantMillis, isInstantText, isoMicros, isoMillis } from '../../../contracts/instants.js';
+import { instantDate, instantMillis, isInstantText, isoMicros, isoMillis, printedInstant } from '../../../contracts/instants.js';
 import { chunkWindows, windowFor } from '../../../contracts/windows.js';
 import { entityRowsRange } from '../../../features/historical/source-entity-rows.js';
 
@@ -77,5 +77,13 @@ describe('instants are printed in one form, Feast’s RFC 3339', () => {
     assert.equal(isoMicros(-1n), '1969-12-31T23:59:59.999999Z');
     assert.equal(isoMicros(-1000n), '1969-12-31T23:59:59.999Z');
     assert.equal(isoMillis(MIDNIGHT_UTC), '2026-11-24T00:00:00Z');
+  });
+
+  test('an instant kept as text (a window, a workflow result) is printed the same way', () => {
+    assert.equal(printedInstant('2026-11-24T00:00:00.000Z'), '2026-11-24T00:00:00Z');
+    assert.equal(printedInstant('2026-11-24T00:00:00.120Z'), '2026-11-24T00:00:00.120Z');
+    assert.equal(printedInstant('2026-11-24T09:00:00.123456+09:00'), '2026-11-24T00:00:00.123456Z');
+    assert.equal(printedInstant('2026-11-24'), '2026-11-24T00:00:00Z');
+    assert.equal(printedInstant('(none)'), '(none)', 'not an instant: as it is');
   });
 });

@@ -15,7 +15,6 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import ts from 'typescript';
 import { parse as parseYaml } from 'yaml';
 import { createProgram } from '../../../cli/program.js';
 import { projectConfigSchema } from '../../../features/config.js';
@@ -29,10 +28,9 @@ import {
   notCheckedMarkers,
   relativeLinks,
 } from '../../support/markdown-blocks.js';
+import { typeCheck } from '../../support/type-check-blocks.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-/** Blocks become virtual files here, inside the checkout, so `floe` resolves to this package itself. */
-const blockDirectory = path.join(root, '.doc-blocks');
 
 const files = documentationFiles(root);
 const blocks = files.flatMap((file) => codeBlocks(root, file));
@@ -221,43 +219,4 @@ function fullName(command: Command): string {
   const names: string[] = [];
   for (let at: Command | null = command; at?.parent; at = at.parent) names.unshift(at.name());
   return names.join(' ');
-}
-
-function compilerOptions(): ts.CompilerOptions {
-  const configPath = path.join(root, 'tsconfig.json');
-  const config = ts.readConfigFile(configPath, (file) => ts.sys.readFile(file));
-  if (config.error !== undefined) throw new Error(ts.flattenDiagnosticMessageText(config.error.messageText, '\n'));
-  const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, root, undefined, configPath);
-  return { ...parsed.options, noEmit: true, customConditions: ['floe-source'] };
-}
-
-/** Type-checks each block as its own module; the messages per block (empty when it compiles). */
-function typeCheck(sources: readonly { readonly name: string; readonly code: string }[]): Map<string, string[]> {
-  const virtual = new Map(sources.map((source) => [path.join(blockDirectory, `${source.name}.ts`), source]));
-  const options = compilerOptions();
-  const host = ts.createCompilerHost(options, true);
-  const { fileExists, readFile, getSourceFile, directoryExists } = host;
-  host.fileExists = (file) => virtual.has(file) || fileExists.call(host, file);
-  host.readFile = (file) => virtual.get(file)?.code ?? readFile.call(host, file);
-  host.directoryExists = (directory) => directory === blockDirectory || (directoryExists?.call(host, directory) ?? true);
-  host.getSourceFile = (file, languageVersion, onError, shouldCreate) => {
-    const source = virtual.get(file);
-    return source === undefined
-      ? getSourceFile.call(host, file, languageVersion, onError, shouldCreate)
-      : ts.createSourceFile(file, source.code, languageVersion, true);
-  };
-  const program = ts.createProgram({ rootNames: [...virtual.keys()], options, host });
-  const results = new Map<string, string[]>();
-  for (const [file, source] of virtual) {
-    const sourceFile = program.getSourceFile(file)!;
-    const diagnostics = [...program.getSyntacticDiagnostics(sourceFile), ...program.getSemanticDiagnostics(sourceFile)];
-    results.set(
-      source.name,
-      diagnostics.map((diagnostic) => {
-        const at = diagnostic.start === undefined ? '' : `line ${sourceFile.getLineAndCharacterOfPosition(diagnostic.start).line + 1}: `;
-        return `${at}${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`;
-      }),
-    );
-  }
-  return results;
 }

@@ -97,7 +97,7 @@ describe('clampWindow: no window ends after now − delay', () => {
     assert.ok('skipped' in result);
     assert.equal(
       result.skipped,
-      'driver_stats window [2024-05-01T00:00:00.000Z, 2024-05-02T00:00:00.000Z) ends after now − delay (2024-04-30T23:50:00.000Z): nothing to materialize yet',
+      'driver_stats window [2024-05-01T00:00:00Z, 2024-05-02T00:00:00Z) ends after now − delay (2024-04-30T23:50:00Z): nothing to materialize yet',
     );
     assert.ok('skipped' in clampWindow(view(), window, window.start), 'a window starting exactly at now has nothing in the past');
   });

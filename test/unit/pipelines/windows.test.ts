@@ -85,7 +85,7 @@ describe('windows', () => {
     );
     assert.equal(
       cut.skipped,
-      '[2024-05-02T06:00:00.000Z, 2024-05-03T00:00:00Z) was not materialized: it lies after 2024-05-02T06:00:00.000Z, when the backfill started',
+      '[2024-05-02T06:00:00Z, 2024-05-03T00:00:00Z) was not materialized: it lies after 2024-05-02T06:00:00Z, when the backfill started',
     );
     assert.deepEqual(planBackfill(input, '2024-04-30T00:00:00.000Z').chunks, [], 'a range wholly in the future runs nothing');
     assert.equal(planBackfill(input, '2024-05-04T00:00:00.000Z').skipped, undefined, 'a range in the past is whole');
