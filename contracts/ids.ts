@@ -14,6 +14,14 @@ export function materializeWorkflowId(featureView: string, start: string, end: s
   return `materialize-${featureView}-${compactInstant(start)}-${compactInstant(end)}`;
 }
 
+/**
+ * A run of a window (or range) again under a new id: the derived id and the instant it was asked
+ * for, so its commit carries a key of its own instead of finding the first run's.
+ */
+export function againWorkflowId(workflowId: string, now: string): string {
+  return `${workflowId}-again-${compactInstant(now)}`;
+}
+
 /** A backfill chunk's child workflow as first named: the backfill's whole id, the view and the window. */
 export function backfillChildWorkflowId(backfillWorkflowId: string, featureView: string, start: string, end: string): string {
   return `${backfillWorkflowId}-${featureView}-${compactInstant(start)}-${compactInstant(end)}`;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { AGAIN_HELP, runWorkflowId } from '../again-option.js';
 import type { BackfillInput, BackfillProgress, BackfillResult } from '../../contracts/backfill.js';
 import type { backfill } from '../../workflows/backfill.js';
 import type { ProgressView } from '../follow.js';
@@ -15,6 +16,7 @@ interface BackfillOptions {
   maxChunks: string;
   project: string;
   workflowId?: string;
+  again?: boolean;
   wait: boolean;
   json?: boolean;
 }
@@ -35,6 +37,7 @@ export function backfillCommand(program: Command): void {
       '--workflow-id <id>',
       'run under this workflow id (default: derived from views, range and chunk, so running the same backfill again resumes it)',
     )
+    .option('--again', AGAIN_HELP)
     .option('--no-wait', 'start the backfill and return its workflow id')
     .option('--json', 'print the result as JSON (and no progress bar)')
     .action(async (featureViews: string[], options: BackfillOptions) => {
@@ -63,7 +66,7 @@ export function backfillCommand(program: Command): void {
               ),
             };
       const input: BackfillInput = { featureViews, ...window, chunk: options.chunk, parallelism, ...batching };
-      const workflowId = options.workflowId ?? backfillWorkflowId(featureViews, input.start, input.end, options.chunk);
+      const workflowId = runWorkflowId(options, backfillWorkflowId(featureViews, input.start, input.end, options.chunk), now);
       const client = await connectClient(project.config);
       try {
         const { handle } = await startOrFollow<typeof backfill>(client, 'backfill', {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { AGAIN_HELP, runWorkflowId } from '../again-option.js';
 import { FloeError } from '../../core/errors.js';
 import type { MaterializeInput, MaterializeResult } from '../../contracts/materialize.js';
 import type { materialize } from '../../workflows/materialize.js';
@@ -17,12 +18,13 @@ export function materializeCommand(program: Command): void {
       '--workflow-id <id>',
       'run under this workflow id (default: derived from view and window, so a rerun of the same window commits nothing twice)',
     )
+    .option('--again', AGAIN_HELP)
     .option('--no-wait', 'start the workflow and return its id without waiting for the result')
     .option('--json', 'print the result as JSON')
     .action(
       async (
         featureView: string | undefined,
-        options: { start: string; end: string; project: string; workflowId?: string; wait: boolean; json?: boolean },
+        options: { start: string; end: string; project: string; workflowId?: string; again?: boolean; wait: boolean; json?: boolean },
       ) => {
         const { loadProject } = await import('../../features/project.js');
         const { materializeWorkflowId } = await import('../../contracts/ids.js');
@@ -49,7 +51,7 @@ export function materializeCommand(program: Command): void {
             const input: MaterializeInput = { featureView: view.name, ...window };
             return {
               taskQueue: project.config.temporal.taskQueue,
-              workflowId: options.workflowId ?? materializeWorkflowId(view.name, window.start, window.end),
+              workflowId: runWorkflowId(options, materializeWorkflowId(view.name, window.start, window.end), now),
               args: [input] as [MaterializeInput],
             };
           });

@@ -65,6 +65,10 @@ export function describePlan(plan: ApplyPlan | ApplyResult): string {
         ...Object.entries(table.setProperties).map(([name, value]) => `set ${name}=${value}`),
       ];
       lines.push(`  ~ ${table.table}: ${parts.join(', ')}`);
+      if (table.add.length > 0)
+        lines.push(
+          `    rows already materialized read null for ${table.add.map((column) => column.name).join(', ')} until their windows run again (floe backfill ${table.featureView} --start … --end … --again)`,
+        );
     }
   }
   if (plan.problems.length > 0)
