@@ -23,7 +23,7 @@ import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import type { NestedField } from '../../../iceberg/spec/types.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import { sqliteCatalogIn } from '../../support/cli-project.js';
-import { createTopics, endsOf, produceValues, readTable } from '../../support/kafka-stream.js';
+import { createTopics, endsOf, produceValues, readTable, streamUntil } from '../../support/kafka-stream.js';
 import { createSource } from '../../support/online/online-view.js';
 import { testRuntime } from '../../support/runtime.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -132,18 +132,6 @@ async function readsOnline(view: string, expected: readonly string[]): Promise<v
 /** A table's rows as pyiceberg reads them (longs past 2^53 and decimals as text), by driver. */
 async function rowsByDriver(table: string): Promise<Map<string, Record<string, unknown>>> {
   return new Map((await readTable(dir, table)).map((row) => [String(row.driver_id), row]));
-}
-
-/** Runs a consumer until it has landed every partition up to `ends`, then stops it. */
-async function streamUntil(consumer: StreamConsumer, ends: ReadonlyMap<number, bigint>): Promise<void> {
-  const running = consumer.run();
-  const deadline = Date.now() + 60_000;
-  while (![...ends].every(([partition, end]) => consumer.positions.get(partition) === end)) {
-    if (Date.now() > deadline) assert.fail(`the consumer reached ${JSON.stringify([...consumer.positions].map(String))} in 60 s`);
-    await Promise.race([running, new Promise((resolve) => setTimeout(resolve, 50))]);
-  }
-  await consumer.stop();
-  await running;
 }
 
 describe('exact values through a stream and HTTP', () => {
