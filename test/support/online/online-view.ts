@@ -60,6 +60,20 @@ export function definitions(
   ];
 }
 
+/** A view of the driver-stats features fed by the push source `driver_push`, online in 4 buckets. */
+export function liveView(name: string): Definition {
+  return defineFeatureView({
+    name,
+    entities: ['driver'],
+    source: 'driver_push',
+    features: [
+      { name: 'conv_rate', type: 'double' },
+      { name: 'trips', type: 'long' },
+    ],
+    online: { buckets: 4 },
+  });
+}
+
 const DRIVER_STATS_FIELDS: readonly NestedField[] = [
   { id: 1, name: 'driver_id', type: 'long', required: true },
   { id: 2, name: 'conv_rate', type: 'double', required: false },
