@@ -2,6 +2,7 @@
 // that every good event is in the source table once and online holds each driver's latest.
 import assert from 'node:assert/strict';
 import { Admin, ProduceAcks, Producer, stringSerializer } from '@platformatic/kafka';
+import type { StreamConsumer } from '../../features/stream/stream-consumer.js';
 import { runPyiceberg, sqliteCatalog } from './pyiceberg.js';
 import { kafkaBrokers } from './services.js';
 
@@ -68,6 +69,18 @@ export function endsOf(placed: readonly Placed[]): Map<number, bigint> {
   const ends = new Map<number, bigint>();
   for (const { partition, offset } of placed) if ((ends.get(partition) ?? -1n) < offset + 1n) ends.set(partition, offset + 1n);
   return ends;
+}
+
+/** Runs a consumer until it has landed every partition up to `ends`, then stops it. */
+export async function streamUntil(consumer: StreamConsumer, ends: ReadonlyMap<number, bigint>): Promise<void> {
+  const running = consumer.run();
+  const deadline = Date.now() + 60_000;
+  while (![...ends].every(([partition, end]) => consumer.positions.get(partition) === end)) {
+    if (Date.now() > deadline) assert.fail(`the consumer reached ${JSON.stringify([...consumer.positions].map(String))} in 60 s`);
+    await Promise.race([running, new Promise((resolve) => setTimeout(resolve, 50))]);
+  }
+  await consumer.stop();
+  await running;
 }
 
 /** A table of the SQLite catalog in `dir`, as pyiceberg reads it. */

@@ -6,6 +6,7 @@ import { Registry } from '../../features/registry.js';
 import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
 import { openRuntime } from '../../features/runtime.js';
 import type { Runtime } from '../../features/runtime.js';
+import type { FeatureContext } from '../../features/context.js';
 
 /** A Floe runtime for a test: an in-memory project over the given catalog and definitions. */
 export async function testRuntime(options: {
@@ -30,4 +31,14 @@ export async function testRuntime(options: {
     registry: new Registry(options.definitions, { onlineNamespace: config.online.namespace }),
   };
   return openRuntime(project);
+}
+
+/** The context a test hands the library: the runtime's registry, catalog, engine and work directory (not its catalog's ioProperties). */
+export function featureContext(runtime: Runtime): FeatureContext {
+  return {
+    registry: runtime.project.registry,
+    catalog: runtime.catalog,
+    engine: runtime.engine,
+    workDirectory: runtime.project.config.workDirectory,
+  };
 }

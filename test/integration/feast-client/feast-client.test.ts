@@ -24,7 +24,7 @@ import type { Definition } from '../../../features/registry.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
-import { testRuntime } from '../../support/runtime.js';
+import { featureContext, testRuntime } from '../../support/runtime.js';
 import { oldFeastPython, pythonOracle } from '../../support/services.js';
 import { appendSource, createSource, sqlCase, VIEW } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -101,12 +101,7 @@ before(async () => {
   );
   const definitions = Object.values((await import(pathToFileURL(path.join(scratch, 'features.ts')).href)) as Record<string, Definition>);
   runtime = await testRuntime({ directory: scratch, catalog, definitions });
-  const context = {
-    registry: runtime.project.registry,
-    catalog: runtime.catalog,
-    engine: runtime.engine,
-    workDirectory: runtime.project.config.workDirectory,
-  };
+  const context = featureContext(runtime);
   await createSource(runtime.catalog, 'rides.driver_stats');
   await createSource(runtime.catalog, 'rides.driver_live');
   // 1001 an hour before the clock, 1002 twelve hours before it (expired at the 6 h TTL), 1003 corrected later.

@@ -10,7 +10,7 @@ import { materializeWindow } from '../../../features/materialization.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { Runtime } from '../../../features/runtime.js';
-import { testRuntime } from '../../support/runtime.js';
+import { featureContext, testRuntime } from '../../support/runtime.js';
 import { appendSource, createSource, definitions, sqlCase, VIEW } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
@@ -30,12 +30,7 @@ before(async () => {
     catalog: sqlCase(scratch).config,
     definitions: definitions('rides.driver_stats', { buckets: 2 }),
   });
-  const context = {
-    registry: runtime.project.registry,
-    catalog: runtime.catalog,
-    engine: runtime.engine,
-    workDirectory: runtime.project.config.workDirectory,
-  };
+  const context = featureContext(runtime);
   await createSource(runtime.catalog, 'rides.driver_stats');
   await appendSource(context, 'rides.driver_stats', [
     { driver_id: 1001, conv_rate: 0.25, trips: 7, event: START + HOUR, created: START + HOUR },

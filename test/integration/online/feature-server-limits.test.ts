@@ -15,7 +15,7 @@ import { materializeWindow } from '../../../features/materialization.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { Runtime } from '../../../features/runtime.js';
-import { testRuntime } from '../../support/runtime.js';
+import { featureContext, testRuntime } from '../../support/runtime.js';
 import { appendSource, createSource, definitions, latestInWindows, VIEW } from '../../support/online/online-view.js';
 import type { SourceRow } from '../../support/online/online-view.js';
 import { serverError } from '../../support/server-error.js';
@@ -47,12 +47,7 @@ before(async () => {
   const warehouse = path.join(scratch, 'warehouse');
   const catalog = { type: 'sql' as const, uri: `sqlite:///${catalogFile}`, warehouse: `file://${warehouse}` };
   runtime = await testRuntime({ directory: scratch, catalog, definitions: definitions('rides.driver_stats', { buckets: 16 }) });
-  const context = {
-    registry: runtime.project.registry,
-    catalog: runtime.catalog,
-    engine: runtime.engine,
-    workDirectory: runtime.project.config.workDirectory,
-  };
+  const context = featureContext(runtime);
   await createSource(runtime.catalog, 'rides.driver_stats');
   rows = Array.from({ length: DRIVERS }, (_, index) => ({
     driver_id: 1000 + index,

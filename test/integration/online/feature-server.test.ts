@@ -8,7 +8,7 @@ import { materializeWindow } from '../../../features/materialization.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { Runtime } from '../../../features/runtime.js';
-import { testRuntime } from '../../support/runtime.js';
+import { featureContext, testRuntime } from '../../support/runtime.js';
 import { appendSource, createSource, definitions, latestInWindows, sqlCase, VIEW } from '../../support/online/online-view.js';
 import type { SourceRow } from '../../support/online/online-view.js';
 import { serverError } from '../../support/server-error.js';
@@ -32,12 +32,7 @@ before(async () => {
     catalog: sqlCase(scratch).config,
     definitions: definitions('rides.driver_stats', { buckets: 4, ttl: { hours: 6 } }),
   });
-  const context = {
-    registry: runtime.project.registry,
-    catalog: runtime.catalog,
-    engine: runtime.engine,
-    workDirectory: runtime.project.config.workDirectory,
-  };
+  const context = featureContext(runtime);
   await createSource(runtime.catalog, 'rides.driver_stats');
   // Driver 1001 reported an hour before the clock, 1002 twelve hours before it (expired at 6 h TTL),
   // 1003 at a whole second with a later correction.

@@ -12,7 +12,6 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
-import { defineFeatureView } from '../../../features/definitions.js';
 import { materializeWindow } from '../../../features/materialization.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { definePushSource } from '../../../features/push-source.js';
@@ -21,7 +20,7 @@ import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { ServerAuthInput } from '../../../features/config.js';
 import { testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, VIEW } from '../../support/online/online-view.js';
+import { appendSource, createSource, definitions, liveView, VIEW } from '../../support/online/online-view.js';
 import { serverError } from '../../support/server-error.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
@@ -63,16 +62,7 @@ before(async () => {
       ...definitions(SOURCE_TABLE, { buckets: 4 }),
       definePushSource({ name: 'driver_push', batchSource: 'driver_source' }),
       definePushSource({ name: 'other_push', batchSource: 'driver_source' }),
-      defineFeatureView({
-        name: LIVE_VIEW,
-        entities: ['driver'],
-        source: 'driver_push',
-        features: [
-          { name: 'conv_rate', type: 'double' },
-          { name: 'trips', type: 'long' },
-        ],
-        online: { buckets: 4 },
-      }),
+      liveView(LIVE_VIEW),
     ],
   });
   const context = {

@@ -15,7 +15,7 @@ import { openRuntime } from '../../../features/runtime.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { createFeatureServer, SERVER_TIMEOUTS } from '../../../server/feature-server.js';
 import { PUSH_BODY_LIMIT } from '../../../server/push-request.js';
-import { testRuntime } from '../../support/runtime.js';
+import { featureContext, testRuntime } from '../../support/runtime.js';
 import { appendSource, createSource, definitions, VIEW } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
@@ -46,12 +46,7 @@ before(async () => {
       definePushSource({ name: 'driver_push', batchSource: 'driver_source' }),
     ],
   });
-  const context = {
-    registry: runtime.project.registry,
-    catalog: runtime.catalog,
-    engine: runtime.engine,
-    workDirectory: runtime.project.config.workDirectory,
-  };
+  const context = featureContext(runtime);
   await createSource(runtime.catalog, 'rides.driver_stats');
   await appendSource(context, 'rides.driver_stats', [
     { driver_id: 1001, conv_rate: 0.5, trips: 7, event: START + HOUR, created: START + HOUR },

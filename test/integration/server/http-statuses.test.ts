@@ -14,7 +14,7 @@ import { OnlineStore } from '../../../features/online/index.js';
 import { definePushSource } from '../../../features/push-source.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
-import { testRuntime } from '../../support/runtime.js';
+import { featureContext, testRuntime } from '../../support/runtime.js';
 import { appendSource, createSource, definitions, VIEW } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
@@ -195,12 +195,7 @@ before(async () => {
       definePushSource({ name: 'driver_push', batchSource: 'driver_source' }),
     ],
   });
-  const context = {
-    registry: runtime.project.registry,
-    catalog: runtime.catalog,
-    engine: runtime.engine,
-    workDirectory: runtime.project.config.workDirectory,
-  };
+  const context = featureContext(runtime);
   await createSource(runtime.catalog, 'rides.driver_stats');
   await appendSource(context, 'rides.driver_stats', [{ driver_id: 1001, conv_rate: 0.5, trips: 7, event: START, created: START }]);
   server = createFeatureServer({

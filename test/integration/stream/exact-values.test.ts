@@ -19,11 +19,12 @@ import { StreamConsumer } from '../../../features/stream/stream-consumer.js';
 import type { StreamBatchProgress } from '../../../features/stream/stream-consumer.js';
 import { streamMetrics } from '../../../features/stream/stream-metrics.js';
 import { defineStreamSource } from '../../../features/stream-source.js';
-import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
+import type { NestedField } from '../../../iceberg/spec/types.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import { sqliteCatalogIn } from '../../support/cli-project.js';
-import { createTopics, endsOf, produceValues, readTable } from '../../support/kafka-stream.js';
+import { createTopics, endsOf, produceValues, readTable, streamUntil } from '../../support/kafka-stream.js';
+import { createSource } from '../../support/online/online-view.js';
 import { testRuntime } from '../../support/runtime.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { kafkaBrokers } from '../../support/services.js';
@@ -44,22 +45,12 @@ let runtime: Runtime;
 let server: FastifyInstance;
 let base: string;
 
-async function createExactSource(catalog: Catalog, table: string): Promise<void> {
-  const identifier = parseTableIdentifier(table);
-  if (!(await catalog.namespaceExists(identifier.namespace))) await catalog.createNamespace(identifier.namespace);
-  await catalog.createTable(identifier, {
-    schema: {
-      schemaId: 0,
-      identifierFieldIds: [],
-      fields: [
-        { id: 1, name: 'driver_id', type: 'long', required: true },
-        { id: 2, name: 'big', type: 'long', required: false },
-        { id: 3, name: 'price', type: 'decimal(38, 10)', required: false },
-        { id: 4, name: 'event_timestamp', type: 'timestamptz', required: true },
-      ],
-    },
-  });
-}
+const EXACT_FIELDS: NestedField[] = [
+  { id: 1, name: 'driver_id', type: 'long', required: true },
+  { id: 2, name: 'big', type: 'long', required: false },
+  { id: 3, name: 'price', type: 'decimal(38, 10)', required: false },
+  { id: 4, name: 'event_timestamp', type: 'timestamptz', required: true },
+];
 
 before(async () => {
   runtime = await testRuntime({
@@ -92,7 +83,7 @@ before(async () => {
       ),
     ],
   });
-  for (const name of ['stream', 'http', 'counted']) await createExactSource(runtime.catalog, `rides.exact_${name}`);
+  for (const name of ['stream', 'http', 'counted']) await createSource(runtime.catalog, `rides.exact_${name}`, EXACT_FIELDS);
   await createTopics([topic, countedTopic]);
   const store = new OnlineStore({
     registry: runtime.project.registry,
@@ -141,18 +132,6 @@ async function readsOnline(view: string, expected: readonly string[]): Promise<v
 /** A table's rows as pyiceberg reads them (longs past 2^53 and decimals as text), by driver. */
 async function rowsByDriver(table: string): Promise<Map<string, Record<string, unknown>>> {
   return new Map((await readTable(dir, table)).map((row) => [String(row.driver_id), row]));
-}
-
-/** Runs a consumer until it has landed every partition up to `ends`, then stops it. */
-async function streamUntil(consumer: StreamConsumer, ends: ReadonlyMap<number, bigint>): Promise<void> {
-  const running = consumer.run();
-  const deadline = Date.now() + 60_000;
-  while (![...ends].every(([partition, end]) => consumer.positions.get(partition) === end)) {
-    if (Date.now() > deadline) assert.fail(`the consumer reached ${JSON.stringify([...consumer.positions].map(String))} in 60 s`);
-    await Promise.race([running, new Promise((resolve) => setTimeout(resolve, 50))]);
-  }
-  await consumer.stop();
-  await running;
 }
 
 describe('exact values through a stream and HTTP', () => {

@@ -16,7 +16,7 @@ import { recordedOffsets } from '../../../features/stream/stream-offsets.js';
 import { defineStreamSource } from '../../../features/stream-source.js';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
-import { checkLanded, createTopics, endsOf, produceValues, streamEvent } from '../../support/kafka-stream.js';
+import { checkLanded, createTopics, endsOf, produceValues, streamEvent, streamUntil } from '../../support/kafka-stream.js';
 import { createSource } from '../../support/online/online-view.js';
 import { testRuntime } from '../../support/runtime.js';
 import { sqliteCatalogIn } from '../../support/cli-project.js';
@@ -70,18 +70,6 @@ after(async () => {
 async function produced(name: string, total: number): Promise<Map<number, bigint>> {
   const values = Array.from({ length: total }, (_, seq) => JSON.stringify(streamEvent(seq)));
   return endsOf(await produceValues(topics[name]!, values));
-}
-
-/** Runs a consumer until it has landed every partition up to `ends`, then stops it. */
-async function streamUntil(consumer: StreamConsumer, ends: ReadonlyMap<number, bigint>): Promise<void> {
-  const running = consumer.run();
-  const deadline = Date.now() + 60_000;
-  while (![...ends].every(([partition, end]) => consumer.positions.get(partition) === end)) {
-    if (Date.now() > deadline) assert.fail(`the consumer reached ${JSON.stringify([...consumer.positions].map(String))} in 60 s`);
-    await Promise.race([running, new Promise((resolve) => setTimeout(resolve, 50))]);
-  }
-  await consumer.stop();
-  await running;
 }
 
 /** The catalog, but the first commit to `table` is refused: the process "dies" before that table's commit. */

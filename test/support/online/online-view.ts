@@ -14,6 +14,7 @@ import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import type { CatalogConfig } from '../../../iceberg/catalog/load-catalog.js';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import type { Engine } from '../../../engine/duckdb.js';
+import type { NestedField } from '../../../iceberg/spec/types.js';
 import { restCatalogService } from '../../support/services.js';
 import { floeRestCatalog } from '../../support/rest-catalog.js';
 import { defined } from '../../../core/defined.js';
@@ -59,22 +60,33 @@ export function definitions(
   ];
 }
 
-export async function createSource(catalog: Catalog, table: string): Promise<void> {
+/** A view of the driver-stats features fed by the push source `driver_push`, online in 4 buckets. */
+export function liveView(name: string): Definition {
+  return defineFeatureView({
+    name,
+    entities: ['driver'],
+    source: 'driver_push',
+    features: [
+      { name: 'conv_rate', type: 'double' },
+      { name: 'trips', type: 'long' },
+    ],
+    online: { buckets: 4 },
+  });
+}
+
+const DRIVER_STATS_FIELDS: readonly NestedField[] = [
+  { id: 1, name: 'driver_id', type: 'long', required: true },
+  { id: 2, name: 'conv_rate', type: 'double', required: false },
+  { id: 3, name: 'trips', type: 'long', required: false },
+  { id: 4, name: 'event_timestamp', type: 'timestamptz', required: true },
+  { id: 5, name: 'created', type: 'timestamptz', required: false },
+];
+
+/** Creates the source table (and its namespace when missing): the driver-stats columns unless given others. */
+export async function createSource(catalog: Catalog, table: string, fields: readonly NestedField[] = DRIVER_STATS_FIELDS): Promise<void> {
   const identifier = parseTableIdentifier(table);
   if (!(await catalog.namespaceExists(identifier.namespace))) await catalog.createNamespace(identifier.namespace);
-  await catalog.createTable(identifier, {
-    schema: {
-      schemaId: 0,
-      identifierFieldIds: [],
-      fields: [
-        { id: 1, name: 'driver_id', type: 'long', required: true },
-        { id: 2, name: 'conv_rate', type: 'double', required: false },
-        { id: 3, name: 'trips', type: 'long', required: false },
-        { id: 4, name: 'event_timestamp', type: 'timestamptz', required: true },
-        { id: 5, name: 'created', type: 'timestamptz', required: false },
-      ],
-    },
-  });
+  await catalog.createTable(identifier, { schema: { schemaId: 0, identifierFieldIds: [], fields: [...fields] } });
 }
 
 export async function appendSource(

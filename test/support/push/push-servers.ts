@@ -4,14 +4,14 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
+import { defineEntity, defineIcebergSource } from '../../../features/definitions.js';
 import { definePushSource } from '../../../features/push-source.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { runPyiceberg, sqliteCatalog } from '../pyiceberg.js';
 import { testRuntime } from '../runtime.js';
 import { serverError } from '../server-error.js';
 import { featuresModule, sqliteCatalogIn, writeSqlCatalogProject } from '../cli-project.js';
-import { createSource } from '../online/online-view.js';
+import { createSource, liveView } from '../online/online-view.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const floe = path.join(root, 'bin', 'floe.js');
@@ -35,16 +35,7 @@ export async function createPushProject(dir: string): Promise<Runtime> {
         createdTimestampField: 'created',
       }),
       definePushSource({ name: 'driver_push', batchSource: 'driver_source' }),
-      defineFeatureView({
-        name: VIEW,
-        entities: ['driver'],
-        source: 'driver_push',
-        features: [
-          { name: 'conv_rate', type: 'double' },
-          { name: 'trips', type: 'long' },
-        ],
-        online: { buckets: 4 },
-      }),
+      liveView(VIEW),
     ],
   });
   await createSource(runtime.catalog, SOURCE_TABLE);
