@@ -17,7 +17,7 @@ import { floeCommand, startWorker, stopWorker } from '../../support/cli-project.
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const WINDOW = { start: '2024-05-02T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' };
+const WINDOW = { start: '2024-05-02T00:00:00Z', end: '2024-05-03T00:00:00Z' };
 const ONLINE_VIEWS = ['rates', 'trips'];
 
 const directory = scratchFolder('materialize-all');
@@ -114,7 +114,7 @@ describe('floe materialize with no feature view', () => {
   });
 
   test('materialize-incremental with no view runs every online view from its watermark', async () => {
-    const end = '2024-05-03T12:00:00.000Z';
+    const end = '2024-05-03T12:00:00Z';
     const run = await floeCommand(['materialize-incremental', '--end', end, '--project', directory, '--json']);
     assert.equal(run.code, 0, `${run.stderr}\nworker:\n${workerOutput}`);
     const results = JSON.parse(run.stdout) as Result[];

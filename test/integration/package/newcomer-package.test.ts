@@ -26,6 +26,7 @@ import type { Finished } from '../../support/child-process.js';
 import { exitCode, firstJson, interrupt, runToEnd } from '../../support/child-process.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { withoutNodeOptions } from '../../support/node-runtime.js';
+import { printedInstant } from '../../../contracts/instants.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** Where a module must never come from: the checkout, and the node_modules it links to (the main checkout's). */
@@ -160,7 +161,11 @@ describe('the newcomer path through the npm package', () => {
     );
     assert.equal(materialize.code, 0, materialize.stderr);
     const materialized = JSON.parse(materialize.stdout) as { rows: number; start: string; end: string };
-    assert.deepEqual(materialized, { ...materialized, rows: 20, start: WINDOW.start, end: WINDOW.end }, 'the window in UTC');
+    assert.deepEqual(
+      materialized,
+      { ...materialized, rows: 20, start: printedInstant(WINDOW.start), end: printedInstant(WINDOW.end) },
+      'the window in UTC, printed as Floe prints instants',
+    );
   });
 
   test('floe get-online and floe serve (Feast curl, no Content-Type) return the values pyiceberg reads from the source', async () => {
