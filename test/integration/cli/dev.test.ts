@@ -15,7 +15,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from '../../../scripts/services/ports.js';
-import { interrupt } from '../../support/child-process.js';
+import { interrupt, until } from '../../support/child-process.js';
 import { floeCommand, linkCheckoutAsFloe } from '../../support/cli-project.js';
 import { withWorkflowClient } from '../../support/workflow-client.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -121,14 +121,14 @@ describe('floe dev', () => {
     const { workflowId, runId } = JSON.parse(started.stdout) as { workflowId: string; runId: string };
     // The project has no source data yet: the run fails on a user error, which the pane shows as one line.
     await assert.rejects(withWorkflowClient(address, (client) => client.getHandle(workflowId).result()));
-    const failures = first
-      .pane()
-      .split('\n')
-      .filter((line) => line.includes('failed'));
-    assert.ok(
-      failures.some((line) => /\[WARN\] Activity failed \(.*\): .*rides\.driver_stats does not exist/.test(line)),
-      first.pane(),
-    );
+    const showsFailure = () =>
+      first
+        .pane()
+        .split('\n')
+        .some((line) => /\[WARN\] Activity failed \(.*\): .*rides\.driver_stats does not exist/.test(line));
+    // The client can see the run fail before the worker's line about it reaches the pane.
+    await until('the pane to show the failed activity', [], showsFailure, 10_000).catch(() => undefined);
+    assert.ok(showsFailure(), first.pane());
     assert.doesNotMatch(first.pane(), /taskToken|\n\s+at |^\s*\w+: /m, 'no SDK metadata or stack trace');
     assert.equal(await stop(first.child), 130);
 
