@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { descendants, stillRunning, untilEnded, type ProcessIdentity } from '../../support/process-tree.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { until } from '../../support/child-process.js';
+import { WATCHDOG_NAME } from '../../../scripts/services/watchdog.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..', '..');
@@ -49,7 +50,7 @@ async function startedProcesses(started: Owner, services = 2): Promise<ProcessId
 }
 
 function isWatchdog(known: ProcessIdentity): boolean {
-  return known.command.includes('watchdog-process');
+  return known.command.includes(WATCHDOG_NAME);
 }
 
 /** Whatever a failed test left: the owner and the processes it started. */
@@ -69,6 +70,21 @@ test('a SIGKILLed owner leaves no process of its services behind, and the watchd
     await untilEnded(processes, ENDED_WITHIN_MS);
     await started.exited;
     assert.equal(processes.filter(isWatchdog).length, 1, 'one watchdog for all the services of an owner');
+    assert.match(started.output.join(''), /ended without stopping its services; stopping first \(pid \d+\), second \(pid \d+\)/);
+  } finally {
+    killAll(started, processes);
+  }
+});
+
+test('the owner and every node process with it SIGKILLed at once (`pkill -9 node`) still leave none behind: the watchdog is a shell', async () => {
+  const started = startOwner('wait');
+  let processes: ProcessIdentity[] = [];
+  try {
+    processes = await startedProcesses(started);
+    const nodes = [started.child.pid!, ...processes.filter((known) => /(^|\/)node /.test(known.command)).map((known) => known.pid)];
+    for (const pid of nodes) process.kill(pid, 'SIGKILL');
+    await untilEnded(processes, ENDED_WITHIN_MS);
+    await started.exited;
     assert.match(started.output.join(''), /ended without stopping its services; stopping first \(pid \d+\), second \(pid \d+\)/);
   } finally {
     killAll(started, processes);
