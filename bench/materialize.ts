@@ -7,10 +7,15 @@
 // same server and worker settings), and the worker's peak memory
 // (it runs in a child process of its own). Peers, in the same run on the same
 // source rows (the Iceberg table's own Parquet data files) and window: the same four steps called
-// as a library (`materializeWindow`, vs_library), and `feast materialize` into Feast's SQLite
-// online store (vs_feast_sqlite) and into Redis (vs_feast_redis). Before any time is reported, the
-// online values of a sample of entities read from Floe's online table and from each Feast store
-// must agree.
+// as a library (`materializeWindow`, vs_library), `feast materialize` into Feast's SQLite
+// online store (vs_feast_sqlite) and into Redis (vs_feast_redis), and Feast-on-Iceberg: `feast
+// materialize` into Redis (the faster of Feast's two stores) with its DuckDB offline store reading
+// the source Iceberg table itself through the bench's SQLite catalog (contrib IcebergSource;
+// vs_feast_iceberg, feast_iceberg_s, feast_iceberg_peak_rss_mb, in a process of its own; stopped
+// past 30 min or 70% of the machine's memory, which feast_iceberg_failure then names). Before any
+// time is reported, the online values of a sample of entities read from Floe's online table and
+// from each Feast store must agree (for Feast-on-Iceberg, a disagreement is in the JSON, and fails
+// the run after it).
 import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,11 +29,14 @@ import { pythonOracle, redisUrl } from '../test/support/services.js';
 import { benchCatalog, generatedRows, SOURCE, temporalAddress, VIEW } from './_pipelines.js';
 import type { BenchCatalog } from './_pipelines.js';
 import type { ServiceName } from '../scripts/services/service.js';
-import { child, cpuSecondsSince } from './_child.js';
+import { child, cpuSecondsSince, PEER_LIMITS, withinLimits } from './_child.js';
+import type { PeerOutcome } from './_child.js';
+import { feastIcebergTable, NEEDS_DUCKDB_STORE } from './_feast-iceberg.js';
 import { feastEnvironment } from './_pit/feast-env.js';
 import { differingRows, feastMaterialize } from './_materialize/feast.js';
 import type { FeastRun, OnlineStoreName, SampleRow } from './_materialize/feast.js';
 import { floeSample } from './_materialize/floe-sample.js';
+import { defined } from '../core/defined.js';
 import type { WorkflowRuns } from './_materialize/floe-workflow.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -105,7 +113,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     const sourcePath = await sourceFolder(bench);
     log(`Feast (${feastEnv.store} offline store) into sqlite, then into redis`);
     const feast = await feastMaterialize(python, feastEnv.env, {
-      sourcePath: feastEnv.store === 'duckdb' ? `${sourcePath}/*.parquet` : sourcePath,
+      source: { path: feastEnv.store === 'duckdb' ? `${sourcePath}/*.parquet` : sourcePath },
       offlineStore: feastEnv.store,
       onlineStores: ['sqlite', 'redis'],
       redisUrl: redisUrl(),
@@ -127,6 +135,38 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     };
     const sqlite = checked('sqlite');
     const redis = checked('redis');
+
+    log('Feast-on-Iceberg (DuckDB offline store, IcebergSource over the SQLite catalog) into redis');
+    const source = parseTableIdentifier(SOURCE);
+    const feastIceberg: PeerOutcome<FeastRun> =
+      feastEnv.store === 'duckdb'
+        ? await withinLimits(async () => {
+            const runs = await feastMaterialize(
+              python,
+              feastEnv.env,
+              {
+                source: { iceberg: feastIcebergTable(bench.catalog, source.namespace.join('.'), source.name) },
+                offlineStore: 'duckdb',
+                onlineStores: ['redis'],
+                redisUrl: redisUrl(),
+                window: WINDOW,
+                sample,
+              },
+              PEER_LIMITS,
+            );
+            if (runs.redis === undefined) throw new Error('Feast-on-Iceberg reported nothing for its redis store');
+            return runs.redis;
+          })
+        : { failure: NEEDS_DUCKDB_STORE };
+    const icebergDiffering = feastIceberg.result === undefined ? undefined : differingRows(sample, floe, feastIceberg.result.sample);
+    // Its time counts only when its online values are Floe's.
+    const iceberg = icebergDiffering?.count === 0 ? feastIceberg.result : undefined;
+    if (feastIceberg.failure !== undefined) log(`Feast-on-Iceberg could not finish: ${feastIceberg.failure}`);
+    else if (iceberg === undefined) log(`Feast-on-Iceberg disagrees with Floe: ${icebergDiffering?.examples.join('; ')}`);
+    else
+      log(
+        `Feast-on-Iceberg into redis: ${Math.round(iceberg.seconds * 1000)} ms, ${iceberg.cpuSeconds.toFixed(2)} CPU s, peak ${Math.round(iceberg.maxRssKb / 1024)} MB, sample agrees`,
+      );
 
     const libraryMs = Math.min(...library);
     const best = workflow.reduce((a, b) => (b.ms < a.ms ? b : a));
@@ -166,6 +206,23 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       feast_redis_cpu_s: Number(redis.cpuSeconds.toFixed(3)),
       vs_feast_sqlite_cpu: ratio(bestCpu, sqlite.cpuSeconds),
       vs_feast_redis_cpu: ratio(bestCpu, redis.cpuSeconds),
+      // Feast-on-Iceberg: null where it could not finish (feast_iceberg_failure) or disagreed with Floe.
+      feast_iceberg_online_store: 'redis',
+      feast_iceberg_s: iceberg === undefined ? null : Number(iceberg.seconds.toFixed(3)),
+      feast_iceberg_source_rows_per_s: iceberg === undefined ? null : perSecond(iceberg.seconds * 1000),
+      feast_iceberg_cpu_s: iceberg === undefined ? null : Number(iceberg.cpuSeconds.toFixed(3)),
+      feast_iceberg_peak_rss_mb: feastIceberg.result === undefined ? null : Math.round(feastIceberg.result.maxRssKb / 1024),
+      feast_iceberg_sampled_entities_differing_from_floe: icebergDiffering?.count ?? null,
+      vs_feast_iceberg: iceberg === undefined ? null : ratio(best.ms, iceberg.seconds * 1000),
+      vs_feast_iceberg_cpu: iceberg === undefined ? null : ratio(bestCpu, iceberg.cpuSeconds),
+      ...defined({ feast_iceberg_failure: feastIceberg.failure }),
+      ...(icebergDiffering !== undefined && icebergDiffering.count > 0
+        ? {
+            failures: [
+              `Feast-on-Iceberg and Floe's online table disagree on ${icebergDiffering.count} of ${sample.length} sampled entities (Floe vs Feast): ${icebergDiffering.examples.join('; ')}`,
+            ],
+          }
+        : {}),
     };
   } finally {
     await bench.close();

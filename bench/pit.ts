@@ -1,7 +1,10 @@
 // Point-in-time correct training sets: 1M entity rows against 3 feature views of 10M rows each
 // over 30 days, 5 features each (--quick: a tenth). Floe (getHistoricalFeatures over Iceberg
 // tables, written to Parquet), Feast's offline store on the same Parquet data files (its DuckDB
-// store when it installs, else its file store) and a hand-written DuckDB ASOF query on the same
+// store when it installs, else its file store), Feast-on-Iceberg (its DuckDB store reading the same
+// Iceberg tables through the same SQLite catalog with its contrib IcebergSource: vs_feast_iceberg,
+// feast_iceberg_s, feast_iceberg_peak_rss_mb; stopped past 30 min or 70% of the machine's memory,
+// which feast_iceberg_failure then names) and a hand-written DuckDB ASOF query on the same
 // files (the floor). Each runs in its own process, so peak memory (max RSS) is its own. The
 // results are compared row for row, so a fast wrong answer cannot pass as a win. With --on-demand,
 // Floe also runs the same retrieval with an on-demand view added (bench/_pit/floe-run.ts), and
@@ -22,8 +25,9 @@ import { benchData, featureName, FEATURES, scaleOf, TTL_DAYS, VIEWS } from './_p
 import type { BenchData, Scale } from './_pit/data.js';
 import { feastEnvironment } from './_pit/feast-env.js';
 import type { ServiceName } from '../scripts/services/service.js';
-import { child, nodeScript } from './_child.js';
-import type { Measured } from './_child.js';
+import { child, nodeScript, PEER_LIMITS, withinLimits } from './_child.js';
+import type { ChildLimits, Measured, PeerOutcome } from './_child.js';
+import { feastIcebergTable, NEEDS_DUCKDB_STORE } from './_feast-iceberg.js';
 import { defined } from '../core/defined.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -48,8 +52,18 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
   const smallest = results[0]!;
   // Time per entity row at the largest scale ÷ at the smallest: at most 1 when time grows no faster
   // than linearly (null with one scale, which shows no growth).
-  const growth = (key: 'floe_s' | 'floor_s' | 'feast_s') =>
-    results.length < 2 ? null : round3(largest[key] / largest.entity_rows / (smallest[key] / smallest.entity_rows));
+  const growth = (key: 'floe_s' | 'floor_s' | 'feast_s' | 'feast_iceberg_s') => {
+    const [first, last] = [smallest[key], largest[key]];
+    return results.length < 2 || first === null || last === null
+      ? null
+      : round3(last / largest.entity_rows / (first / smallest.entity_rows));
+  };
+  // Feast-on-Iceberg must answer as Floe does wherever it ran: otherwise the run fails (after its JSON).
+  const failures = results.flatMap((figures) =>
+    (figures.feast_iceberg_rows_differing_from_floe ?? 0) > 0
+      ? [`at ${figures.scale}×, Feast-on-Iceberg differs from Floe on ${figures.feast_iceberg_rows_differing_from_floe} rows`]
+      : [],
+  );
   return {
     ...largest,
     scales: results.map((figures) => ({
@@ -59,18 +73,25 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       floe_s: figures.floe_s,
       floor_s: figures.floor_s,
       feast_s: figures.feast_s,
+      feast_iceberg_s: figures.feast_iceberg_s,
       floe_us_per_entity_row: perRowMicros(figures.floe_s, figures.entity_rows),
       floor_us_per_entity_row: perRowMicros(figures.floor_s, figures.entity_rows),
       feast_us_per_entity_row: perRowMicros(figures.feast_s, figures.entity_rows),
       vs_floor: figures.vs_floor,
       vs_feast: figures.vs_feast,
+      vs_feast_iceberg: figures.vs_feast_iceberg,
+      feast_iceberg_peak_rss_mb: figures.feast_iceberg_peak_rss_mb,
       rows_differing_from_floor: figures.rows_differing_from_floor,
       feast_rows_differing_from_floe: figures.feast_rows_differing_from_floe,
+      feast_iceberg_rows_differing_from_floe: figures.feast_iceberg_rows_differing_from_floe,
+      ...defined({ feast_iceberg_failure: figures.feast_iceberg_failure }),
       ...defined({ on_demand_overhead: figures.on_demand_overhead }),
     })),
     floe_per_row_growth: growth('floe_s'),
     floor_per_row_growth: growth('floor_s'),
     feast_per_row_growth: growth('feast_s'),
+    feast_iceberg_per_row_growth: growth('feast_iceberg_s'),
+    ...(failures.length > 0 ? { failures } : {}),
   };
 }
 
@@ -99,6 +120,12 @@ interface ScaleFigures extends Record<string, unknown> {
   readonly feast_s: number;
   readonly vs_floor: number;
   readonly vs_feast: number;
+  /** null where Feast-on-Iceberg could not run (feast_iceberg_failure says why) or answered differently. */
+  readonly feast_iceberg_s: number | null;
+  readonly vs_feast_iceberg: number | null;
+  readonly feast_iceberg_peak_rss_mb: number | null;
+  readonly feast_iceberg_rows_differing_from_floe: number | null;
+  readonly feast_iceberg_failure?: string;
   readonly rows_differing_from_floor: number;
   readonly feast_rows_differing_from_floe: number;
   readonly on_demand_overhead?: number;
@@ -143,18 +170,27 @@ async function runScale(
   const floor = best(floorRuns);
 
   log(`Feast (${feastEnv.store} offline store)`);
-  const feast = await runFeast(python, feastEnv, data, feastOut);
+  const feast = await runFeast(python, feastEnv, data, feastOut, 'parquet');
+  const feastIcebergOut = path.join(out, 'feast-iceberg.parquet');
+  log('Feast-on-Iceberg (DuckDB offline store, IcebergSource over the SQLite catalog)');
+  const feastIceberg: PeerOutcome<Measured> =
+    feastEnv.store === 'duckdb'
+      ? await withinLimits(() => runFeast(python, feastEnv, data, feastIcebergOut, 'iceberg', PEER_LIMITS))
+      : { failure: NEEDS_DUCKDB_STORE };
   // The issue's peer is Feast's DuckDB store when it installs; its default file (dask) store, what
   // a Feast user gets without extras, is measured too so both ratios are on record.
   const feastFileOut = path.join(out, 'feast-file.parquet');
   let feastFile: Measured | undefined;
   if (options.feastFile && feastEnv.store === 'duckdb') {
     log('Feast (file offline store)');
-    feastFile = await runFeast(python, { store: 'file', env: process.env }, data, feastFileOut);
+    feastFile = await runFeast(python, { store: 'file', env: process.env }, data, feastFileOut, 'parquet');
   }
 
   const agreement = await compare(floeOut, floorOut, feastOut);
   const fileAgreement = feastFile === undefined ? undefined : await compare(floeOut, floorOut, feastFileOut);
+  const icebergDiffering = feastIceberg.result === undefined ? null : (await compare(floeOut, floorOut, feastIcebergOut)).feast;
+  // Its time counts only when its answer is Floe's.
+  const icebergTime = feastIceberg.result !== undefined && icebergDiffering === 0 ? feastIceberg.result : undefined;
   const figures: ScaleFigures = {
     scale: scale.fraction,
     entity_rows: scale.entityRows,
@@ -177,6 +213,11 @@ async function runScale(
     feast_rows_differing_from_floe: agreement.feast,
     vs_feast: round3(floe.seconds / feast.seconds),
     vs_floor: round3(floe.seconds / floor.seconds),
+    feast_iceberg_s: icebergTime === undefined ? null : round3(icebergTime.seconds),
+    vs_feast_iceberg: icebergTime === undefined ? null : round3(floe.seconds / icebergTime.seconds),
+    feast_iceberg_peak_rss_mb: feastIceberg.result === undefined ? null : Math.round(feastIceberg.result.maxRssKb / 1024),
+    feast_iceberg_rows_differing_from_floe: icebergDiffering,
+    ...defined({ feast_iceberg_failure: feastIceberg.failure }),
   };
   if (onDemand) {
     const withOnDemand = best(onDemandRuns);
@@ -224,13 +265,17 @@ async function runFeast(
   feastEnv: { store: string; env: NodeJS.ProcessEnv },
   data: BenchData,
   output: string,
+  source: 'parquet' | 'iceberg',
+  limits?: ChildLimits,
 ): Promise<Measured> {
   const request = {
     entities: [{ name: 'driver', join_keys: [{ name: 'driver_id', type: 'long' }] }],
     feature_views: VIEWS.map((view) => ({
       name: view,
       entities: ['driver'],
-      path: feastEnv.store === 'duckdb' ? `${data.folders[view]}/*.parquet` : data.folders[view],
+      ...(source === 'iceberg'
+        ? { iceberg: feastIcebergTable(data.catalogConfig, 'bench', view) }
+        : { path: feastEnv.store === 'duckdb' ? `${data.folders[view]}/*.parquet` : data.folders[view] }),
       timestamp_field: 'event_timestamp',
       created_timestamp_field: 'created',
       ttl_seconds: TTL_DAYS * 86_400,
@@ -247,6 +292,7 @@ async function runFeast(
     [path.join(repoRoot, 'test', 'oracles', 'feast_historical.py')],
     feastEnv.env,
     JSON.stringify(request),
+    limits,
   );
   const reply = JSON.parse(stdout) as { seconds: number; rows_written: number; max_rss_kb: number };
   return { seconds: reply.seconds, rows: reply.rows_written, maxRssKb: reply.max_rss_kb };

@@ -1,7 +1,8 @@
 // `npm run bench -- NAME [--quick]`: runs bench/NAME.ts. Each benchmark measures Floe and a peer in
 // the same run, prints what it does as it goes, and ends with ONE line: a JSON object with its
 // figures, ratios `vs_<peer>` = Floe's time / the peer's (below 1: Floe is faster), and the
-// machine's core count. Absolute times on a shared machine are noise; the ratios are the result.
+// machine's core count; with `failures` (wrong answers found) it exits 1 after that line. Absolute
+// times on a shared machine are noise; the ratios are the result.
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,3 +50,7 @@ try {
   await stack?.stop();
 }
 console.log(JSON.stringify({ benchmark: name, quick: rest.includes('--quick'), cores: os.availableParallelism(), ...figures }));
+// A benchmark that found a wrong answer says so in `failures`, after its figures are on record.
+const failures = Array.isArray(figures.failures) ? (figures.failures as unknown[]) : [];
+for (const failure of failures) console.error(`${name}: ${String(failure)}`);
+if (failures.length > 0) process.exitCode = 1;

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { child } from '../_child.js';
+import type { ChildLimits } from '../_child.js';
+import type { FeastIcebergTable } from '../_feast-iceberg.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -22,8 +24,8 @@ export interface FeastRun {
 export type OnlineStoreName = 'sqlite' | 'redis';
 
 export interface FeastRequest {
-  /** The Parquet source: a folder (Feast's file store) or a glob (its DuckDB store). */
-  readonly sourcePath: string;
+  /** The Parquet source, a folder (Feast's file store) or a glob (its DuckDB store); or the Iceberg table (its DuckDB store only). */
+  readonly source: { readonly path: string } | { readonly iceberg: FeastIcebergTable };
   readonly offlineStore: 'duckdb' | 'file';
   /** Materialized into one after the other, in one Python process. */
   readonly onlineStores: readonly OnlineStoreName[];
@@ -38,6 +40,7 @@ export async function feastMaterialize(
   python: string,
   env: NodeJS.ProcessEnv,
   request: FeastRequest,
+  limits?: ChildLimits,
 ): Promise<Partial<Record<OnlineStoreName, FeastRun>>> {
   const redis = request.redisUrl === undefined ? null : new URL(request.redisUrl);
   const { stdout } = await child(
@@ -45,7 +48,7 @@ export async function feastMaterialize(
     [path.join(here, 'feast_materialize.py')],
     env,
     JSON.stringify({
-      source_path: request.sourcePath,
+      ...('iceberg' in request.source ? { source_iceberg: request.source.iceberg } : { source_path: request.source.path }),
       offline_store: request.offlineStore,
       online_stores: request.onlineStores,
       redis_connection: redis === null ? null : `${redis.hostname}:${redis.port}`,
@@ -53,6 +56,7 @@ export async function feastMaterialize(
       end: request.window.end,
       sample: request.sample,
     }),
+    limits,
   );
   const reply = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
     runs: Record<string, { seconds: number; cpu_seconds: number; max_rss_kb: number; sample: SampleRow[] }>;

@@ -1,8 +1,12 @@
 """bench/materialize.ts's peer: `feast materialize` of one window of Floe's source rows (the Iceberg
-table's own Parquet data files) into Feast's SQLite online store or into Redis.
+table's own Parquet data files, or with "source_iceberg" the Iceberg table itself through Feast's
+contrib IcebergSource over the same SQL catalog, which only the DuckDB offline store reads) into
+Feast's SQLite online store or into Redis.
 
 One JSON request on stdin, one JSON reply on stdout:
-  {"source_path": "/abs/folder or glob", "offline_store": "duckdb" | "file",
+  {"source_path": "/abs/folder or glob" (or "source_iceberg": {"catalog_name": ..., "uri":
+   "sqlite:////abs/catalog.db", "warehouse": "file:///abs/warehouse", "namespace": ..., "table": ...}),
+   "offline_store": "duckdb" | "file",
    "online_stores": ["sqlite", "redis"], "redis_connection": "host:port" | null,
    "start": ISO-8601, "end": ISO-8601, "sample": [driver ids]}
 Each store in turn gets a repository of its own. Reply: {"offline_store": ..., "runs": {store:
@@ -43,6 +47,25 @@ def value(raw: Any) -> Any:
     return raw.item() if hasattr(raw, "item") else raw
 
 
+def batch_source(request: dict[str, Any]) -> Any:
+    common = {"name": "driver_stats", "timestamp_field": "event_timestamp", "created_timestamp_column": "created"}
+    iceberg = request.get("source_iceberg")
+    if iceberg is None:
+        return FileSource(path=request["source_path"], **common)
+    from feast.infra.data_sources.contrib.iceberg_catalog import IcebergSource
+
+    # pyiceberg's SqlCatalog over the same SQLite file and warehouse Floe's SQL catalog writes.
+    return IcebergSource(
+        catalog_type="sql",
+        catalog_name=iceberg["catalog_name"],
+        endpoint=iceberg["uri"],
+        warehouse=iceberg["warehouse"],
+        namespace=iceberg["namespace"],
+        table=iceberg["table"],
+        **common,
+    )
+
+
 def materialize(request: dict[str, Any], online_store: str) -> dict[str, Any]:
     request = {**request, "online_store": online_store}
     with tempfile.TemporaryDirectory(prefix="feast-materialize-") as folder:
@@ -58,9 +81,7 @@ def materialize(request: dict[str, Any], online_store: str) -> dict[str, Any]:
         )
         store = FeatureStore(config=config)
         driver = Entity(name="driver", join_keys=["driver_id"], value_type=ValueType.INT64)
-        source = FileSource(
-            name="driver_stats", path=request["source_path"], timestamp_field="event_timestamp", created_timestamp_column="created"
-        )
+        source = batch_source(request)
         view = FeatureView(
             name=VIEW,
             entities=[driver],

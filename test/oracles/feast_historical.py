@@ -3,11 +3,15 @@
 One JSON request on stdin, one JSON reply on stdout. The request describes entities, sources
 (Parquet files or folders) and feature views the way Floe's definitions do; this script builds a
 throwaway Feast repository with them (local provider, file offline store by default, or Feast's
-DuckDB offline store with "offline_store": "duckdb") and runs get_historical_features.
+DuckDB offline store with "offline_store": "duckdb") and runs get_historical_features. A view whose
+source is an Iceberg table ("iceberg" instead of "path") gets Feast's contrib IcebergSource, which
+only the DuckDB offline store reads (a pyiceberg scan of the table into Arrow).
 
 Request:
   {"entities": [{"name": "driver", "join_keys": [{"name": "driver_id", "type": "long"}]}],
    "feature_views": [{"name": ..., "entities": [...], "path": "/abs/data/dir or file.parquet",
+                      (or "iceberg": {"catalog_name": ..., "uri": "sqlite:////abs/catalog.db",
+                                      "warehouse": "file:///abs/warehouse", "namespace": ..., "table": ...}),
                       "timestamp_field": ..., "created_timestamp_field": ... | null,
                       "ttl_seconds": int | null, "features": [{"name": ..., "type": ...}]}],
    "entity_rows": [{...}] | null, "entity_parquet": "/abs/file.parquet" | null,
@@ -56,12 +60,7 @@ def build_store(request: dict[str, Any], repo: Path) -> tuple[FeatureStore, list
     }
     objects: list[Any] = list(entities.values())
     for view in request["feature_views"]:
-        source = FileSource(
-            name=f"{view['name']}_source",
-            path=view["path"],
-            timestamp_field=view["timestamp_field"],
-            created_timestamp_column=view.get("created_timestamp_field") or "",
-        )
+        source = feature_source(view)
         ttl = view.get("ttl_seconds")
         objects.append(
             FeatureView(
@@ -75,6 +74,25 @@ def build_store(request: dict[str, Any], repo: Path) -> tuple[FeatureStore, list
         )
     store.apply(objects)
     return store, objects
+
+
+def feature_source(view: dict[str, Any]) -> Any:
+    common = {"name": f"{view['name']}_source", "timestamp_field": view["timestamp_field"], "created_timestamp_column": view.get("created_timestamp_field") or ""}
+    iceberg = view.get("iceberg")
+    if iceberg is None:
+        return FileSource(path=view["path"], **common)
+    from feast.infra.data_sources.contrib.iceberg_catalog import IcebergSource
+
+    # A SQL catalog (pyiceberg's SqlCatalog): the same catalog file and warehouse Floe's SQL catalog writes.
+    return IcebergSource(
+        catalog_type="sql",
+        catalog_name=iceberg["catalog_name"],
+        endpoint=iceberg["uri"],
+        warehouse=iceberg["warehouse"],
+        namespace=iceberg["namespace"],
+        table=iceberg["table"],
+        **common,
+    )
 
 
 def to_json(value: Any) -> Any:
