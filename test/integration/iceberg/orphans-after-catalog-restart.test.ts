@@ -19,7 +19,7 @@ import { FloeError } from '../../../core/errors.js';
 import { normalizeLocation } from '../../../iceberg/maintenance/remove-orphan-files.js';
 import { fastAppend } from '../../../iceberg/write/fast-append.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import { referencedByPyiceberg } from '../../support/compaction/referenced.js';
+import { unreferencedFiles as unreferenced } from '../../support/compaction/referenced.js';
 import { floeRestCatalog, oracleRestCatalog } from '../../support/rest-catalog.js';
 import { floeCommand } from '../../support/cli-project.js';
 import { EVENTS_SCHEMA } from '../../support/iceberg/catalog-contract.js';
@@ -60,15 +60,7 @@ after(async () => {
   await proxy.close();
 });
 
-/** Files under the table's location that its metadata does not refer to, as pyiceberg sees it. */
-async function unreferencedFiles(): Promise<string[]> {
-  const loaded = await catalog.loadTable(identifier);
-  const referenced = new Set(await referencedByPyiceberg(oracleRestCatalog(), table));
-  const unreferenced: string[] = [];
-  for await (const file of loaded.io.list(`${loaded.metadata.location}/`))
-    if (!referenced.has(normalizeLocation(file.location))) unreferenced.push(normalizeLocation(file.location));
-  return unreferenced.sort();
-}
+const unreferencedFiles = (): Promise<string[]> => unreferenced(catalog, oracleRestCatalog(), identifier);
 
 async function removeOrphans(...args: string[]): Promise<{ orphans: number; tooYoung: number; files: string[] }> {
   const result = await floeCommand(['maintenance', 'remove-orphans', '--table', table, '--project', project, '--json', ...args]);
