@@ -2,7 +2,7 @@
  * Commit attempts whose outcome is not known yet, and the files each wrote for itself alone.
  *
  * An attempt requires the branch head it was built on (`assert-ref-snapshot-id`). Once that head is
- * a strict ancestor of the branch's head and the attempt's snapshot is not on the branch, the
+ * a strict ancestor of the branch's head and the attempt's snapshot is not in the table, the
  * attempt can never land: its files belong to nobody. Until then it may still land, even when a
  * reload does not show it — a request that timed out or lost its answer at a proxy can still be
  * running in the catalog — so its files stay. A table loaded before the required head was there (or
@@ -39,11 +39,13 @@ export function settleAttempts(
   if (attempts.length === 0) return { dead: [], landed: false };
   const head = snapshotForRef(metadata, branch);
   const onBranch = new Set(head === null ? [] : [...ancestorsOf(metadata, head.snapshotId)].map((snapshot) => snapshot.snapshotId));
+  // Anywhere in the table (on another branch, or rolled back from this one) its files are live.
+  const inTable = new Set(metadata.snapshots.map((snapshot) => snapshot.snapshotId));
   const dead: string[] = [];
   let anyLanded = false;
   for (let index = attempts.length - 1; index >= 0; index--) {
     const attempt = attempts[index]!;
-    if (attempt.snapshotId !== undefined && (attempt.snapshotId === landed || onBranch.has(attempt.snapshotId))) {
+    if (attempt.snapshotId !== undefined && (attempt.snapshotId === landed || inTable.has(attempt.snapshotId))) {
       attempts.splice(index, 1);
       anyLanded = true;
       continue;

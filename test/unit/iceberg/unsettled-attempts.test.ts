@@ -73,6 +73,15 @@ describe('settleAttempts', () => {
     });
   });
 
+  it('keeps an attempt whose snapshot the table holds off the branch (rolled back): its files are still read', () => {
+    const metadata = table([1, 10, 2]);
+    const rolledBack: TableMetadata = {
+      ...metadata,
+      snapshots: metadata.snapshots.map((snapshot) => (snapshot.snapshotId === 2n ? { ...snapshot, parentSnapshotId: 1n } : snapshot)),
+    };
+    assert.deepEqual(settleAttempts([attempt(10, 1)], rolledBack, 'main', undefined), { dead: [], landed: true });
+  });
+
   it('settles nothing on a table that does not show the required head: loaded before it, or after it expired', () => {
     const attempts = [attempt(10, 5)];
     assert.deepEqual(settleAttempts(attempts, table([1, 2]), 'main', undefined).dead, [], 'stale view');
