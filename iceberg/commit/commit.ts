@@ -20,7 +20,7 @@
  */
 import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.js';
 import { formatTableIdentifier } from '../catalog/identifier.js';
-import { CommitNotSentError, FloeError } from '../../core/errors.js';
+import { CommitNotSentError, CommitStateUnknownError, FloeError } from '../../core/errors.js';
 import { redact } from '../../core/redaction.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import { MAIN_BRANCH } from '../spec/snapshot.js';
@@ -176,7 +176,7 @@ async function attemptCommits(
       if (FloeError.is(error, 'commit-state-unknown')) {
         // Without an idempotency key there is no way to tell whether an unknown commit landed, and
         // replaying it could apply the change twice: leave the decision to the caller.
-        state.unresolved.push(unresolvedAttempt(prepared, branch));
+        state.unresolved.push(unresolvedAttempt(prepared, branch, error));
         if (change.idempotencyKey === undefined) throw error;
         unknownSince ??= now();
         unknowns += 1;
@@ -199,7 +199,7 @@ async function attemptCommits(
       // might have, so its files wait until a later commit settles it.
       if (error instanceof CommitNotSentError || (FloeError.is(error) && (error.kind === 'commit-conflict' || !error.retryable)))
         await discard(table, prepared.writtenFiles ?? [], options);
-      else state.unresolved.push(unresolvedAttempt(prepared, branch));
+      else state.unresolved.push(unresolvedAttempt(prepared, branch, error));
       if (!FloeError.is(error, 'commit-conflict')) throw error;
       conflicts += 1;
       const waitMs = backoffMs(conflicts, policy, options.random);
@@ -233,12 +233,13 @@ async function prepareNamingTable(change: TableChange, table: LoadedTable, ident
   }
 }
 
-function unresolvedAttempt(prepared: PreparedChange, branch: string): UnsettledAttempt {
+/** `error`: why its outcome is unknown; a catalog may name files it wrote for the attempt (CommitStateUnknownError). */
+function unresolvedAttempt(prepared: PreparedChange, branch: string, error: unknown): UnsettledAttempt {
   const required = prepared.requirements.find((requirement) => requirement.type === 'assert-ref-snapshot-id' && requirement.ref === branch);
   return {
     snapshotId: addedSnapshotId(prepared.updates),
     requiredHead: required?.type === 'assert-ref-snapshot-id' ? required.snapshotId : undefined,
-    files: prepared.writtenFiles ?? [],
+    files: [...(prepared.writtenFiles ?? []), ...(error instanceof CommitStateUnknownError ? error.attemptFiles : [])],
   };
 }
 
