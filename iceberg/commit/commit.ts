@@ -22,7 +22,6 @@ import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.j
 import { formatTableIdentifier } from '../catalog/identifier.js';
 import { CommitNotSentError, CommitStateUnknownError, FloeError } from '../../core/errors.js';
 import { redact } from '../../core/redaction.js';
-import type { TableMetadata } from '../spec/metadata.js';
 import { MAIN_BRANCH } from '../spec/snapshot.js';
 import type { TableUpdate } from '../table-updates/updates.js';
 import { backoffMs } from '../util/backoff.js';
@@ -125,9 +124,7 @@ async function attemptCommits(
   const unknownBudgetMs = options.unknownOutcomeBudgetMs ?? UNKNOWN_OUTCOME_RETRY.totalTimeoutMs;
   let table = (state.table = options.loaded ?? (await catalog.loadTable(identifier)));
   const policy = retryPolicyFrom(table.metadata.properties, options.retry);
-  /** Deletes the files of attempts, this commit's or a failed earlier one's, that can no longer land on `loaded`. */
-  const settle = (loaded: LoadedTable, landed: bigint | undefined): Promise<void> =>
-    discard(loaded, settledFiles(state.unresolved, loaded.metadata, branch, landed), options);
+  const settle = (loaded: LoadedTable, landed: bigint | undefined): Promise<void> => settleOn(loaded, landed, state, branch, options);
   let conflicts = 0;
   let unknowns = 0;
   let unknownSince: number | undefined;
@@ -170,7 +167,7 @@ async function attemptCommits(
       const result = await catalog.commitTable(identifier, prepared.requirements, prepared.updates);
       const snapshotId = addedSnapshotId(prepared.updates);
       // The branch is at this attempt's snapshot now: no earlier attempt's requirement can hold.
-      await settle(result, snapshotId);
+      await settle(result, undefined);
       return { table: result, ...defined({ snapshotId }), attempts: attempt, conflicts, alreadyCommitted: false };
     } catch (error) {
       if (FloeError.is(error, 'commit-state-unknown')) {
@@ -243,9 +240,22 @@ function unresolvedAttempt(prepared: PreparedChange, branch: string, error: unkn
   };
 }
 
-/** The files of this commit's attempts that can no longer land on `metadata`, and of earlier commits' to the table. */
-function settledFiles(unresolved: UnsettledAttempt[], metadata: TableMetadata, branch: string, landed: bigint | undefined): string[] {
-  return [...settleAttempts(unresolved, metadata, branch, landed).dead, ...unsettledChanges.settle(metadata)];
+/**
+ * Deletes the files of the attempts that can no longer land on `loaded`, this commit's and earlier
+ * failed commits' to the table; and the caller's own files when `landed`, the change's snapshot,
+ * is none of this commit's attempts (an earlier run committed the change with files of its own).
+ */
+async function settleOn(
+  loaded: LoadedTable,
+  landed: bigint | undefined,
+  state: CommitState,
+  branch: string,
+  options: CommitOptions,
+): Promise<void> {
+  const elsewhere = landed !== undefined && !state.unresolved.some((attempt) => attempt.snapshotId === landed);
+  const dead = settleAttempts(state.unresolved, loaded.metadata, branch, landed).dead;
+  const files = [...dead, ...unsettledChanges.settle(loaded.metadata), ...(elsewhere ? (options.ownedFiles ?? []) : [])];
+  await discard(loaded, files, options);
 }
 
 /** Deleting is cleanup: a file that cannot be deleted now is told about and left for remove-orphan-files; the commit goes on. */

@@ -133,6 +133,15 @@ describe('no litter of Floe’s own after a commit’s failed attempts', () => {
     assert.deepEqual(await litterOf(identifier), []);
   });
 
+  it('an append whose key an earlier run committed lands nothing, and the files it wrote for it go', async () => {
+    const identifier = await newTable();
+    await appendRow(catalog, identifier, 1, 'twice');
+    const again = await appendRow(catalog, identifier, 1, 'twice');
+    assert.deepEqual([again.attempts, again.alreadyCommitted], [0, true]);
+    assert.deepEqual(await userIds(identifier), [1]);
+    assert.deepEqual(await litterOf(identifier), []);
+  });
+
   it('a commit that gives up not knowing keeps its files until the next commit moves the table past it, then they all go', async () => {
     const identifier = await newTable();
     const table = await catalog.loadTable(identifier);
