@@ -7,6 +7,7 @@ import { latestWindowEnd } from '../features/time-bounds.js';
 import { FloeError } from '../core/errors.js';
 import { INSTANT_EXAMPLE, instantMillis, isoMillis, printedInstant } from '../contracts/instants.js';
 import { parseDurationSeconds } from '../contracts/windows.js';
+import { IN_FLIGHT_FILE_AGE_MS } from '../iceberg/maintenance/remove-orphan-files.js';
 
 /** Instants Iceberg timestamps, DuckDB and the workflow ids all handle alike. */
 const EARLIEST = Date.UTC(1970, 0, 1);
@@ -133,6 +134,20 @@ export function durationSeconds(text: string, option: string): number {
       context: { field: option },
     });
   return seconds;
+}
+
+/**
+ * Refuses an age for removing unreferenced files under IN_FLIGHT_FILE_AGE_MS unless `force`: a file
+ * that young may belong to a commit still in flight. `removes` says what the option governs.
+ */
+export function checkInFlightAge(seconds: number, text: string, option: string, force: boolean | undefined, removes = ''): void {
+  if (seconds * 1000 >= IN_FLIGHT_FILE_AGE_MS || force === true) return;
+  const bound = `${IN_FLIGHT_FILE_AGE_MS / 3_600_000}h`;
+  throw new FloeError(
+    'invalid-input',
+    `${option} ${text} is under ${bound}, the longest a file may wait for the commit still in flight that will refer to it: ${removes}removing it would break that commit. Use an age of at least ${bound}, or add --force if nothing writes the table meanwhile`,
+    { context: { field: option } },
+  );
 }
 
 /** A command's subject: a feature view (its online table) or `--table`, exactly one of them. */

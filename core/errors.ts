@@ -49,6 +49,21 @@ function withContext(message: string, context: ErrorContext | undefined): string
 }
 
 /**
+ * A commit whose outcome is unknown that wrote files of the catalog's own for it (a pointer
+ * catalog's new metadata file): they belong to the attempt, and go with its other files once the
+ * commit loop knows it can never land.
+ */
+export class CommitStateUnknownError extends FloeError {
+  constructor(
+    message: string,
+    readonly attemptFiles: readonly string[],
+    options: Omit<FloeErrorOptions, 'retryable'> = {},
+  ) {
+    super('commit-state-unknown', message, options);
+  }
+}
+
+/**
  * A commit that certainly did not reach the catalog (it refused the connection): retryable, and
  * the attempt's files belong to nobody, so the commit loop deletes them.
  */

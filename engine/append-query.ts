@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Catalog, TableIdentifier } from '../iceberg/catalog/catalog.js';
 import { commitChange } from '../iceberg/commit/commit.js';
 import type { CommitResult } from '../iceberg/commit/commit.js';
-import { writeAddedManifest } from '../iceberg/write/added-manifest.js';
+import { appendedFiles, writeAddedManifest } from '../iceberg/write/added-manifest.js';
 import { fastAppend } from '../iceberg/write/fast-append.js';
 import type { Engine } from './duckdb.js';
 import { writeTableFiles } from './table-writer.js';
@@ -40,7 +40,13 @@ export async function appendQuery(request: AppendQueryRequest): Promise<CommitRe
       ...defined({ idempotencyKey: request.idempotencyKey }),
       ...defined({ summary: request.summary }),
     });
-    return { ...(await commitChange(request.catalog, request.identifier, change, { loaded: table })), dataFiles: dataFiles.length };
+    return {
+      ...(await commitChange(request.catalog, request.identifier, change, {
+        loaded: table,
+        ownedFiles: appendedFiles(manifest, dataFiles),
+      })),
+      dataFiles: dataFiles.length,
+    };
   } finally {
     await rm(localDirectory, { recursive: true, force: true });
   }

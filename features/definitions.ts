@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MAX_NAME_LENGTH, quotedName } from '../iceberg/catalog/identifier.js';
 import type { Expression } from '../iceberg/expressions/expression.js';
 import { FloeError } from '../core/errors.js';
+import { IN_FLIGHT_FILE_AGE_MS } from '../iceberg/maintenance/remove-orphan-files.js';
 import { aggregationSchema, expandAggregations } from './aggregations.js';
 import { identifierSchema, tableIdentifierSchema } from './names.js';
 import { RESERVED_ONLINE_COLUMNS } from './online/online-columns.js';
@@ -85,13 +86,17 @@ const compactionScheduleSchema = z
     offset: duration.optional(),
     /** Rewrite a partition with more than this many data files (a source's: small ones), or any delete file. */
     minFiles: z.number().int().nonnegative().optional(),
-    /** Keep snapshots and unreferenced files younger than this (default 3 days). */
+    /** Keep snapshots and unreferenced files younger than this (default 3 days; at least a day, IN_FLIGHT_FILE_AGE_MS). */
     retention: duration.optional(),
     retainLast: z.number().int().positive().optional(),
     paused: z.boolean().default(false),
   })
   .strict()
-  .refine((schedule) => durationSeconds(schedule.every) !== null, { message: 'every must be longer than zero', path: ['every'] });
+  .refine((schedule) => durationSeconds(schedule.every) !== null, { message: 'every must be longer than zero', path: ['every'] })
+  .refine((schedule) => schedule.retention === undefined || (durationSeconds(schedule.retention) ?? 0) * 1000 >= IN_FLIGHT_FILE_AGE_MS, {
+    message: `retention must be at least ${IN_FLIGHT_FILE_AGE_MS / 3_600_000} hours: a scheduled compaction removes the unreferenced files older than it, and a file may wait that long for the commit still in flight (a materialization's, a training set's) that will refer to it`,
+    path: ['retention'],
+  });
 export type CompactionScheduleDefinition = z.infer<typeof compactionScheduleSchema>;
 
 const sourceSchema = z

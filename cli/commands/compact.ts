@@ -9,6 +9,7 @@ interface CompactCommandOptions {
   retention?: string;
   retainLast?: string;
   skipCleanup?: boolean;
+  force?: boolean;
   project: string;
   workflowId?: string;
   wait: boolean;
@@ -27,6 +28,7 @@ export function compactCommand(program: Command): void {
     .option('--retention <duration>', 'keep snapshots and unreferenced files younger than this, e.g. 72h or 3d (default 3 days)')
     .option('--retain-last <n>', "keep at least this many snapshots (default the table's history.expire.min-snapshots-to-keep)")
     .option('--skip-cleanup', 'rewrite only: no snapshot expiry, no orphan removal')
+    .option('--force', 'accept a --retention under 1d: only when nothing writes the table meanwhile')
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option(
       '--workflow-id <id>',
@@ -74,10 +76,15 @@ export function compactCommand(program: Command): void {
 }
 
 async function optionsOf(options: CompactCommandOptions): Promise<CompactOptions> {
-  const { durationSeconds, integerAtLeast } = await import('../arguments.js');
+  const { checkInFlightAge, durationSeconds, integerAtLeast } = await import('../arguments.js');
   const minFiles = integerAtLeast(options.minFiles, '--min-files', 0);
   const retainLast = integerAtLeast(options.retainLast, '--retain-last', 1);
-  const retentionSeconds = options.retention === undefined ? undefined : durationSeconds(options.retention, '--retention');
+  let retentionSeconds: number | undefined;
+  if (options.retention !== undefined) {
+    retentionSeconds = durationSeconds(options.retention, '--retention');
+    const removes = 'compaction removes the unreferenced files older than its retention, and ';
+    if (!options.skipCleanup) checkInFlightAge(retentionSeconds, options.retention, '--retention', options.force, removes);
+  }
   return {
     ...defined({ minFiles }),
     ...defined({ retainLast }),

@@ -33,20 +33,14 @@ export function maintenanceCommand(program: Command): void {
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--json', 'print the result as JSON')
     .action(async (featureView: string | undefined, options: RemoveOrphansCommandOptions) => {
-      const { durationSeconds, viewOrTable } = await import('../arguments.js');
-      const { FloeError } = await import('../../core/errors.js');
+      const { checkInFlightAge, durationSeconds, viewOrTable } = await import('../arguments.js');
       const { formatTableIdentifier } = await import('../../iceberg/catalog/identifier.js');
-      const { IN_FLIGHT_FILE_AGE_MS, removeOrphanFiles } = await import('../../iceberg/maintenance/remove-orphan-files.js');
+      const { removeOrphanFiles } = await import('../../iceberg/maintenance/remove-orphan-files.js');
       const { printResult } = await import('../output.js');
       const { withTable } = await import('./table.js');
       const subject = viewOrTable('maintenance remove-orphans', featureView, options.table);
       const olderThanSeconds = durationSeconds(options.olderThan, '--older-than');
-      if (olderThanSeconds * 1000 < IN_FLIGHT_FILE_AGE_MS && options.force !== true)
-        throw new FloeError(
-          'invalid-input',
-          `--older-than ${options.olderThan} is under ${IN_FLIGHT_FILE_AGE_MS / 3_600_000}h, the longest a file may wait for the commit still in flight that will refer to it: removing it would break that commit. Use an age of at least ${IN_FLIGHT_FILE_AGE_MS / 3_600_000}h, or add --force if nothing writes the table meanwhile`,
-          { context: { field: '--older-than' } },
-        );
+      checkInFlightAge(olderThanSeconds, options.olderThan, '--older-than', options.force);
       const nowMs = Date.now();
       const { table, result } = await withTable(
         options.project,

@@ -15,7 +15,7 @@ import { planScan } from '../../iceberg/scan/planner.js';
 import type { DataFile } from '../../iceberg/spec/manifest.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
 import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
-import { writeAddedManifest } from '../../iceberg/write/added-manifest.js';
+import { appendedFiles, writeAddedManifest } from '../../iceberg/write/added-manifest.js';
 import type { ManifestToAppend } from '../../iceberg/write/fast-append.js';
 import { rewriteFiles } from '../../iceberg/write/rewrite-files.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../online/online-columns.js';
@@ -139,6 +139,8 @@ export async function rewriteAndCommit(context: FeatureContext, plan: Compaction
     context.catalog,
     identifier,
     compactionChange(toDelete, manifests, { startingSnapshotId, idempotencyKey: options.idempotencyKey, summary }),
+    // A retried rewrite writes its files under a new prefix: these are this commit's alone.
+    { ownedFiles: appendedFiles(manifests[0] ?? null, added) },
   );
   return {
     ...counts,

@@ -12,6 +12,7 @@ import type { ConsistencyReport } from '../../contracts/consistency.js';
 import type { FeatureContext } from '../context.js';
 import { withScratchDirectory } from '../context.js';
 import { commitOutputFiles, writeOutputFiles } from '../historical/output-table.js';
+import { appendedFiles } from '../../iceberg/write/added-manifest.js';
 import { compactPlanned, planCompaction } from '../compaction/index.js';
 import { defined } from '../../core/defined.js';
 
@@ -77,15 +78,15 @@ export async function appendConsistencyReport(
   if (rows.length === 0) return { table: formatTableIdentifier(id), snapshotId: null, rows: 0 };
   const columns = REPORT_SCHEMA.fields.map((field) => q(field.name)).join(', ');
   const query = `SELECT * FROM (VALUES ${rows.map((row) => `(${row})`).join(', ')}) AS report(${columns})`;
-  const manifest = await withScratchDirectory(context, prefix, (localDirectory) =>
-    context.engine.withConnection(async (connection) => {
-      const written = await writeOutputFiles(connection, table, { query, fileNamePrefix: prefix, manifestName: prefix, localDirectory });
-      return written.manifest;
-    }),
+  const { manifest, dataFiles } = await withScratchDirectory(context, prefix, (localDirectory) =>
+    context.engine.withConnection((connection) =>
+      writeOutputFiles(connection, table, { query, fileNamePrefix: prefix, manifestName: prefix, localDirectory }),
+    ),
   );
   const result = await commitOutputFiles(context.catalog, id, manifest === null ? [] : [manifest], {
     ...defined({ idempotencyKey: options.idempotencyKey }),
     summary: { 'floe.feature-view': report.featureView, 'floe.consistency.checked-at': report.checkedAt },
+    ownedFiles: appendedFiles(manifest, dataFiles),
   });
   await compactWhenLarge(context, formatTableIdentifier(id), options.maxFiles ?? REPORT_MAX_FILES);
   return { table: formatTableIdentifier(id), snapshotId: result.snapshotId?.toString() ?? null, rows: rows.length };

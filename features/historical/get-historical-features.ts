@@ -23,6 +23,7 @@ import type { EntityKeyRequirement, EntityRelationRequest, EntitySource, Prepare
 import { ENTITY_ORDINAL, prepareEntityRows } from './entity-rows.js';
 import { onDemandPass } from './on-demand-pass.js';
 import { commitOutputFiles, createOutputTable, featureList, writeOutputFiles } from './output-table.js';
+import { appendedFiles } from '../../iceberg/write/added-manifest.js';
 import { planSourceEntityRows, sourceEntityRowsSql } from './source-entity-rows.js';
 import { readViews } from './view-reads.js';
 import type { ViewReads, ViewRetrievalSummary } from './view-reads.js';
@@ -124,6 +125,7 @@ export class HistoricalRetrievalJob {
         });
         const result = await commitOutputFiles(catalog, id, manifest === null ? [] : [manifest], {
           summary: { 'floe.saved-dataset.features': featureList(this) },
+          ownedFiles: appendedFiles(manifest, dataFiles),
         });
         return { table: name, snapshotId: result.snapshotId ?? null, dataFiles: dataFiles.length };
       });

@@ -78,7 +78,12 @@ export async function commitOutputFiles(
   catalog: Catalog,
   id: TableIdentifier,
   manifests: readonly ManifestToAppend[],
-  options: { readonly idempotencyKey?: string; readonly summary: Readonly<Record<string, string>> },
+  options: {
+    readonly idempotencyKey?: string;
+    readonly summary: Readonly<Record<string, string>>;
+    /** The files written for this commit alone (see CommitOptions.ownedFiles): deleted if it fails without landing. */
+    readonly ownedFiles?: readonly string[];
+  },
 ): Promise<CommitResult> {
   return commitChange(
     catalog,
@@ -87,6 +92,7 @@ export async function commitOutputFiles(
       ...defined({ idempotencyKey: options.idempotencyKey }),
       summary: options.summary,
     }),
+    { ...defined({ ownedFiles: options.ownedFiles }) },
   );
 }
 

@@ -10,7 +10,7 @@ import type { TableChange } from '../../iceberg/commit/table-change.js';
 import { FloeError } from '../../core/errors.js';
 import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import type { Snapshot } from '../../iceberg/spec/snapshot.js';
-import { writeAddedManifest } from '../../iceberg/write/added-manifest.js';
+import { appendedFiles, writeAddedManifest } from '../../iceberg/write/added-manifest.js';
 import { fastAppend } from '../../iceberg/write/fast-append.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf } from '../context.js';
@@ -199,7 +199,7 @@ export async function commitToTable(
           requestIds: new Set(Object.keys(ids)),
           requestCache: options.requestCache,
         }),
-        { retry: PUSH_COMMIT_RETRY, loaded: table },
+        { retry: PUSH_COMMIT_RETRY, loaded: table, ownedFiles: written === undefined ? [] : writtenFiles(written) },
       );
       for (const index of remaining) answers[index] = { table: name, snapshotId: String(result.snapshotId) };
       return answers as TableOutcome[];
@@ -265,11 +265,12 @@ export async function writeStagedRows(
 
 /** Removes what an attempt wrote when another writer committed its rows meanwhile (best effort: an orphan is harmless). */
 export async function deleteWritten(table: LoadedTable, written: WrittenRows): Promise<void> {
-  await Promise.all(
-    [written.manifest.location, ...written.dataFiles.map((file) => file.filePath)].map((file) =>
-      table.io.delete(file).catch(() => undefined),
-    ),
-  );
+  await Promise.all(writtenFiles(written).map((file) => table.io.delete(file).catch(() => undefined)));
+}
+
+/** Every file an attempt wrote: its commit's `ownedFiles`, since a later attempt writes its own. */
+export function writtenFiles(written: WrittenRows): string[] {
+  return appendedFiles(written.manifest, written.dataFiles);
 }
 
 class RequestAlreadyCommitted extends FloeError {

@@ -7,7 +7,7 @@ import { fastAppend } from '../../iceberg/write/fast-append.js';
 import type { FeatureContext } from '../context.js';
 import type { StreamSourceDefinition } from '../stream-source.js';
 import { carriedSummary } from '../online/table-state.js';
-import { deleteWritten, writeStagedRows } from '../push/push-commit.js';
+import { deleteWritten, writeStagedRows, writtenFiles } from '../push/push-commit.js';
 import type { StagedBatch, TableTarget } from '../push/push-commit.js';
 import { carriedStreamOffsets, offsetsSummary, recordedOffsets, sameOffsets } from './stream-offsets.js';
 import type { PartitionOffsets } from './stream-offsets.js';
@@ -75,7 +75,7 @@ export async function commitStreamBatch(
           stream,
           stillAt: (base) => sameOffsets(recordedOffsets(base.metadata, stream), recorded),
         }),
-        { retry: STREAM_COMMIT_RETRY, loaded: table },
+        { retry: STREAM_COMMIT_RETRY, loaded: table, ownedFiles: writtenFiles(written) },
       );
       return { table: name, rows: remaining.length, snapshotId: String(result.snapshotId) };
     } catch (error) {

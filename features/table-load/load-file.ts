@@ -22,6 +22,7 @@ import type { Snapshot } from '../../iceberg/spec/snapshot.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf, withScratchDirectory } from '../context.js';
 import { commitOutputFiles, writeOutputFiles } from '../historical/output-table.js';
+import { appendedFiles } from '../../iceberg/write/added-manifest.js';
 import { loadColumns, newTableQuery, schemaDifferences } from './load-columns.js';
 import type { TruncatedColumn } from './load-columns.js';
 import { duckdbReadingReason, fileSha256, loadFormatOf, openLoadSource } from './load-source.js';
@@ -144,6 +145,7 @@ async function appendOnce(
     const committed = await commitOutputFiles(context.catalog, table.identifier, [written.manifest], {
       idempotencyKey,
       summary: { [LOADED_FILE_PROPERTY]: path.basename(source.file), [LOADED_SHA256_PROPERTY]: sha256 },
+      ownedFiles: appendedFiles(written.manifest, written.dataFiles),
     });
     if (committed.alreadyCommitted && committed.attempts === 0) {
       // Another run loaded the file meanwhile: these files are nobody's.

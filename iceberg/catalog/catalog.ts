@@ -44,7 +44,8 @@ export interface Catalog {
   /**
    * One atomic commit: the updates apply only if every requirement holds against the table as the
    * catalog has it now. Fails with kind `commit-conflict` when one does not, with
-   * `commit-state-unknown` whenever the commit may have been applied (a lost answer, a 5xx), and
+   * `commit-state-unknown` whenever the commit may have been applied (a lost answer, a 5xx; a
+   * CommitStateUnknownError when the catalog wrote files for it, such as its metadata file), and
    * with a CommitNotSentError when the request never reached the catalog.
    */
   commitTable(

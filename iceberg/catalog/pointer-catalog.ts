@@ -7,7 +7,7 @@
 import { applyUpdates } from '../table-updates/apply-updates.js';
 import { validateRequirements } from '../table-updates/requirements.js';
 import type { TableRequirement, TableUpdate } from '../table-updates/updates.js';
-import { FloeError } from '../../core/errors.js';
+import { CommitStateUnknownError, FloeError } from '../../core/errors.js';
 import type { FileIO } from '../io/file-io.js';
 import { FileIOCache, mergeIoProperties } from '../io/file-io-for.js';
 import type { TableMetadata } from '../spec/metadata.js';
@@ -142,6 +142,9 @@ export abstract class PointerCatalog implements Catalog {
     } catch (error) {
       // A non-retryable failure means the pointer did not move; after any other the file may be the table's.
       if (FloeError.is(error) && !error.retryable) await io.delete(metadataLocation).catch(() => undefined);
+      // The commit loop deletes it with the attempt's other files once it knows the attempt cannot land.
+      if (FloeError.is(error, 'commit-state-unknown') && !(error instanceof CommitStateUnknownError))
+        throw new CommitStateUnknownError(error.detail, [metadataLocation], { context: error.context, cause: error.cause ?? error });
       throw error;
     }
     if (!swapped) {

@@ -12,24 +12,28 @@
  * unknown outcome is thrown at once. Errors from `prepare` and every other error propagate at once.
  *
  * An attempt's own files (its manifest list, rewritten manifests) are deleted as soon as the
- * attempt can no longer land: at once on a conflict or a non-retryable refusal, and for an unknown outcome once
- * a reload shows the branch has moved past the parent the attempt required (its requirement can
- * never hold again) without its snapshot.
+ * attempt can no longer land: at once on a conflict, a refusal or a request that never left, and
+ * for an unknown outcome once a reload shows the branch has moved past the head the attempt
+ * required (its requirement can never hold again) without its snapshot. A commit that gives up
+ * before it knows leaves those attempts to the next commit to the table in this process
+ * (unsettled-attempts.ts). The caller's `ownedFiles` go too once no attempt can have landed.
  */
 import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.js';
 import { formatTableIdentifier } from '../catalog/identifier.js';
-import { CommitNotSentError, FloeError } from '../../core/errors.js';
-import { ancestorsOf, snapshotForRef } from '../spec/metadata.js';
-import type { TableMetadata } from '../spec/metadata.js';
+import { CommitNotSentError, CommitStateUnknownError, FloeError } from '../../core/errors.js';
+import { redact } from '../../core/redaction.js';
 import { MAIN_BRANCH } from '../spec/snapshot.js';
-import type { Snapshot } from '../spec/snapshot.js';
 import type { TableUpdate } from '../table-updates/updates.js';
 import { backoffMs } from '../util/backoff.js';
 import { retryPolicyFrom, UNKNOWN_OUTCOME_RETRY } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
-import { IDEMPOTENCY_KEY_PROPERTY } from './table-change.js';
 import type { PreparedChange, TableChange } from './table-change.js';
 import { defined } from '../../core/defined.js';
+import { findCommitted } from './find-committed.js';
+import { settleAttempts, unsettledChanges } from './unsettled-attempts.js';
+import type { UnsettledAttempt } from './unsettled-attempts.js';
+
+export { findCommitted };
 
 export interface CommitOptions {
   /** Overrides the table's `commit.retry.*` properties. */
@@ -48,6 +52,14 @@ export interface CommitOptions {
    * (and finds the change there, if an earlier try of it landed).
    */
   readonly loaded?: LoadedTable;
+  /**
+   * The caller's files of this change alone (the data files it wrote and their manifest), that no
+   * other commit, and no retry of this one, will refer to: deleted when the commit fails knowing
+   * that none of its attempts landed (or, when it gave up not knowing, once a later commit shows it).
+   */
+  readonly ownedFiles?: readonly string[];
+  /** Told about a file of a failed attempt that could not be deleted (default: a warning on stderr). */
+  readonly onCleanupFailure?: (file: string, error: unknown) => void;
 }
 
 export interface CommitResult {
@@ -61,12 +73,10 @@ export interface CommitResult {
   readonly alreadyCommitted: boolean;
 }
 
-/** An attempt whose outcome is unknown: its files stay until it is known that it cannot land. */
-interface UnresolvedAttempt {
-  readonly snapshotId: bigint | undefined;
-  /** The branch head the attempt required (`assert-ref-snapshot-id`); undefined when it required none. */
-  readonly requiredHead: bigint | null | undefined;
-  readonly files: readonly string[];
+/** What a failed commit leaves: the attempts whose outcome is unknown, and the table to delete files from. */
+interface CommitState {
+  table?: LoadedTable;
+  readonly unresolved: UnsettledAttempt[];
 }
 
 export async function commitChange(
@@ -75,14 +85,46 @@ export async function commitChange(
   change: TableChange,
   options: CommitOptions = {},
 ): Promise<CommitResult> {
+  const state: CommitState = { unresolved: [] };
+  try {
+    return await attemptCommits(catalog, identifier, change, options, state);
+  } catch (error) {
+    if (state.table !== undefined) await leave(state.table, change, options, state.unresolved);
+    throw error;
+  }
+}
+
+/** After a failed commit: its own files go if no attempt can have landed; else its attempts wait for a later commit. */
+async function leave(table: LoadedTable, change: TableChange, options: CommitOptions, unresolved: UnsettledAttempt[]): Promise<void> {
+  if (unresolved.length === 0) {
+    await discard(table, options.ownedFiles ?? [], options);
+    return;
+  }
+  unsettledChanges.add({
+    tableUuid: table.metadata.tableUuid,
+    branch: change.branch ?? MAIN_BRANCH,
+    idempotencyKey: change.idempotencyKey,
+    attempts: unresolved,
+    ownedFiles: options.ownedFiles ?? [],
+    since: (options.now ?? Date.now)(),
+  });
+}
+
+async function attemptCommits(
+  catalog: Catalog,
+  identifier: TableIdentifier,
+  change: TableChange,
+  options: CommitOptions,
+  state: CommitState,
+): Promise<CommitResult> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const now = options.now ?? Date.now;
   const started = now();
   const branch = change.branch ?? MAIN_BRANCH;
   const unknownBudgetMs = options.unknownOutcomeBudgetMs ?? UNKNOWN_OUTCOME_RETRY.totalTimeoutMs;
-  let table = options.loaded ?? (await catalog.loadTable(identifier));
+  let table = (state.table = options.loaded ?? (await catalog.loadTable(identifier)));
   const policy = retryPolicyFrom(table.metadata.properties, options.retry);
-  const unresolved: UnresolvedAttempt[] = [];
+  const settle = (loaded: LoadedTable, landed: bigint | undefined): Promise<void> => settleOn(loaded, landed, state, branch, options);
   let conflicts = 0;
   let unknowns = 0;
   let unknownSince: number | undefined;
@@ -115,27 +157,24 @@ export async function commitChange(
   for (let attempt = 1; ; attempt++) {
     const committed = findCommitted(table.metadata, branch, change.idempotencyKey);
     if (committed !== undefined) {
-      await discard(table, settle(unresolved, table.metadata, branch, committed.snapshotId));
+      await settle(table, committed.snapshotId);
       return { table, snapshotId: committed.snapshotId, attempts: attempt - 1, conflicts, alreadyCommitted: true };
     }
-    await discard(table, settle(unresolved, table.metadata, branch, undefined));
+    await settle(table, undefined);
 
     const prepared = await prepareNamingTable(change, table, identifier);
     try {
       const result = await catalog.commitTable(identifier, prepared.requirements, prepared.updates);
-      // The branch is at this attempt's snapshot now: no earlier attempt's requirement can hold.
-      await discard(
-        result,
-        unresolved.splice(0).flatMap((earlier) => earlier.files),
-      );
       const snapshotId = addedSnapshotId(prepared.updates);
+      // The branch is at this attempt's snapshot now: no earlier attempt's requirement can hold.
+      await settle(result, undefined);
       return { table: result, ...defined({ snapshotId }), attempts: attempt, conflicts, alreadyCommitted: false };
     } catch (error) {
       if (FloeError.is(error, 'commit-state-unknown')) {
         // Without an idempotency key there is no way to tell whether an unknown commit landed, and
         // replaying it could apply the change twice: leave the decision to the caller.
+        state.unresolved.push(unresolvedAttempt(prepared, branch, error));
         if (change.idempotencyKey === undefined) throw error;
-        unresolved.push(unresolvedAttempt(prepared, branch));
         unknownSince ??= now();
         unknowns += 1;
         const waitMs = backoffMs(unknowns, UNKNOWN_OUTCOME_RETRY, options.random);
@@ -143,7 +182,7 @@ export async function commitChange(
           // One last look: a commit whose outcome was unknown may have landed after all.
           table = await reloadChasing(error, attempt);
           const landed = findCommitted(table.metadata, branch, change.idempotencyKey);
-          await discard(table, settle(unresolved, table.metadata, branch, landed?.snapshotId));
+          await settle(table, landed?.snapshotId);
           if (landed !== undefined) return { table, snapshotId: landed.snapshotId, attempts: attempt, conflicts, alreadyCommitted: true };
           throw giveUpUnknown(error, identifier, change, attempt, unknownBudgetMs);
         }
@@ -154,9 +193,10 @@ export async function commitChange(
       }
       // A conflict, a refusal or a request that never reached the catalog means it did not apply
       // the attempt: nothing will ever point at its files. After another transient error (io) it
-      // might have, so its files stay (orphans at worst, for remove-orphan-files).
+      // might have, so its files wait until a later commit settles it.
       if (error instanceof CommitNotSentError || (FloeError.is(error) && (error.kind === 'commit-conflict' || !error.retryable)))
-        await discard(table, prepared.writtenFiles ?? []);
+        await discard(table, prepared.writtenFiles ?? [], options);
+      else state.unresolved.push(unresolvedAttempt(prepared, branch, error));
       if (!FloeError.is(error, 'commit-conflict')) throw error;
       conflicts += 1;
       const waitMs = backoffMs(conflicts, policy, options.random);
@@ -190,51 +230,49 @@ async function prepareNamingTable(change: TableChange, table: LoadedTable, ident
   }
 }
 
-function unresolvedAttempt(prepared: PreparedChange, branch: string): UnresolvedAttempt {
+/** `error`: why its outcome is unknown; a catalog may name files it wrote for the attempt (CommitStateUnknownError). */
+function unresolvedAttempt(prepared: PreparedChange, branch: string, error: unknown): UnsettledAttempt {
   const required = prepared.requirements.find((requirement) => requirement.type === 'assert-ref-snapshot-id' && requirement.ref === branch);
   return {
     snapshotId: addedSnapshotId(prepared.updates),
     requiredHead: required?.type === 'assert-ref-snapshot-id' ? required.snapshotId : undefined,
-    files: prepared.writtenFiles ?? [],
+    files: [...(prepared.writtenFiles ?? []), ...(error instanceof CommitStateUnknownError ? error.attemptFiles : [])],
   };
 }
 
 /**
- * Removes from `unresolved` the attempts that can no longer land on the table as loaded and
- * returns their files: those whose required head is not the branch head any more, unless their
- * snapshot is in the table (or is `landed`, whose files are live).
+ * Deletes the files of the attempts that can no longer land on `loaded`, this commit's and earlier
+ * failed commits' to the table; and the caller's own files when `landed`, the change's snapshot,
+ * is none of this commit's attempts (an earlier run committed the change with files of its own).
  */
-function settle(unresolved: UnresolvedAttempt[], metadata: TableMetadata, branch: string, landed: bigint | undefined): string[] {
-  const head = snapshotForRef(metadata, branch)?.snapshotId ?? null;
-  const inTable = new Set(metadata.snapshots.map((snapshot) => snapshot.snapshotId));
-  const files: string[] = [];
-  for (let index = unresolved.length - 1; index >= 0; index--) {
-    const attempt = unresolved[index]!;
-    if (attempt.snapshotId !== undefined && (attempt.snapshotId === landed || inTable.has(attempt.snapshotId))) {
-      unresolved.splice(index, 1);
-      continue;
-    }
-    if (attempt.requiredHead === undefined || attempt.requiredHead === head) continue;
-    unresolved.splice(index, 1);
-    files.push(...attempt.files);
-  }
-  return files;
+async function settleOn(
+  loaded: LoadedTable,
+  landed: bigint | undefined,
+  state: CommitState,
+  branch: string,
+  options: CommitOptions,
+): Promise<void> {
+  const elsewhere = landed !== undefined && !state.unresolved.some((attempt) => attempt.snapshotId === landed);
+  const dead = settleAttempts(state.unresolved, loaded.metadata, branch, landed).dead;
+  const files = [...dead, ...unsettledChanges.settle(loaded.metadata), ...(elsewhere ? (options.ownedFiles ?? []) : [])];
+  await discard(loaded, files, options);
 }
 
-/** Deleting is cleanup: a file that cannot be deleted now is an orphan for remove-orphan-files. */
-async function discard(table: LoadedTable, files: readonly string[]): Promise<void> {
-  await Promise.all(files.map((file) => table.io.delete(file).catch(() => undefined)));
+/** Deleting is cleanup: a file that cannot be deleted now is told about and left for remove-orphan-files; the commit goes on. */
+async function discard(table: LoadedTable, files: readonly string[], options: CommitOptions): Promise<void> {
+  const report = options.onCleanupFailure ?? warnCleanupFailure;
+  await Promise.all(
+    files.map((file) =>
+      table.io.delete(file).catch((error: unknown) => {
+        report(file, error);
+      }),
+    ),
+  );
 }
 
-/** The snapshot on `branch` (its head or an ancestor) whose summary carries `key`. */
-export function findCommitted(metadata: TableMetadata, branch: string, key: string | undefined): Snapshot | undefined {
-  if (key === undefined) return undefined;
-  const head = snapshotForRef(metadata, branch);
-  if (head === null) return undefined;
-  for (const snapshot of ancestorsOf(metadata, head.snapshotId)) {
-    if (snapshot.summary[IDEMPOTENCY_KEY_PROPERTY] === key) return snapshot;
-  }
-  return undefined;
+function warnCleanupFailure(file: string, error: unknown): void {
+  const reason = FloeError.is(error) ? error.detail : error instanceof Error ? error.message : String(error);
+  console.warn(redact(`Floe: could not delete ${file}, written for a commit attempt that did not land (${reason}); remove-orphans will`));
 }
 
 function addedSnapshotId(updates: readonly TableUpdate[]): bigint | undefined {

@@ -64,6 +64,11 @@ export async function writeAddedManifest(
   };
 }
 
+/** The files an append wrote before its commit: the manifest and the data files it lists (a commit's `ownedFiles`). */
+export function appendedFiles(manifest: ManifestToAppend | null, dataFiles: readonly DataFile[]): string[] {
+  return [...(manifest === null ? [] : [manifest.location]), ...dataFiles.map((file) => file.filePath)];
+}
+
 /** Reads back what `writeAddedManifest` wrote, for a commit that runs in another process. */
 export async function describeAddedManifest(table: LoadedTable, location: string): Promise<ManifestToAppend> {
   const bytes = await table.io.read(location);

@@ -76,6 +76,10 @@ describe('floe compact', () => {
       [['compact', view, '--table', source.table], /not both/],
       [['compact', 'no_such_view'], /No feature view named "no_such_view"/],
       [['compact', view, '--retention', 'soon'], /--retention "soon" is not a duration/],
+      [
+        ['compact', view, '--retention', '1h'],
+        /--retention 1h is under 24h, the longest a file may wait for the commit still in flight that will refer to it: compaction removes the unreferenced files older than its retention, and removing it would break that commit\. .*add --force if nothing writes the table meanwhile/,
+      ],
       [['compact', '--table', 'rides.no_such_table'], /does not exist/],
     ] as const) {
       const bad = await floeCommand([...args, '--project', directory]);

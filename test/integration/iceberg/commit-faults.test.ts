@@ -11,6 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { Catalog, TableIdentifier } from '../../../iceberg/catalog/catalog.js';
 import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
+import type { SqlDriver } from '../../../iceberg/catalog/sql-driver.js';
+import { SqliteDriver } from '../../../iceberg/catalog/sqlite-driver.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import { FloeError } from '../../../core/errors.js';
 import { localPath } from '../../../iceberg/io/local-file-io.js';
@@ -168,5 +170,40 @@ describe('commit loop under catalog faults', () => {
       'only the two landed snapshots’ manifest lists',
     );
     assert.equal(added.filter((file) => file.endsWith('.metadata.json')).length, 2, 'one metadata file per landed commit');
+  });
+
+  it('a SQL catalog whose connection breaks under the pointer swap: once an attempt lands, the others’ metadata files and manifest lists go', async () => {
+    // The UPDATE that swaps the pointer fails twice as a reset connection does: outcome unknown.
+    const sqlite = new SqliteDriver(join(root, 'swap.db'));
+    let swaps = 0;
+    const driver: SqlDriver = {
+      query: (sql, params) => sqlite.query(sql, params),
+      batch: (statements) => sqlite.batch(statements),
+      close: () => sqlite.close(),
+      classify: (error) => ((error as Error).message === 'connection reset' ? 'connection-lost' : sqlite.classify(error)),
+      execute: async (sql, params) => {
+        if (sql.trimStart().startsWith('UPDATE iceberg_tables SET metadata_location') && ++swaps <= 2) throw new Error('connection reset');
+        return sqlite.execute(sql, params);
+      },
+    };
+    const resetting = await SqlCatalog.open({ name: 'swap', uri: 'unused', driver, warehouse: pathToFileURL(join(root, 'swap')).href });
+    try {
+      await resetting.createNamespace(['db']);
+      const identifier = { namespace: ['db'], name: 'swapped' };
+      await resetting.createTable(identifier, { schema: EVENTS_SCHEMA });
+      const folder = async (): Promise<string[]> =>
+        (await readdir(join(localPath((await resetting.loadTable(identifier)).metadata.location), 'metadata'))).sort();
+      const before = await folder();
+      const result = await commitChange(resetting, identifier, fastAppend([], { idempotencyKey: 'swap' }));
+      assert.deepEqual([result.attempts, result.alreadyCommitted], [3, false]);
+      const table = await resetting.loadTable(identifier);
+      assert.deepEqual(
+        (await folder()).filter((file) => !before.includes(file)),
+        [table.metadataLocation.split('/').pop(), table.metadata.snapshots[0]!.manifestList!.split('/').pop()].sort(),
+        'the landed attempt’s metadata file and manifest list, nothing of the two that may have landed and did not',
+      );
+    } finally {
+      await resetting.close();
+    }
   });
 });

@@ -2,8 +2,9 @@
 /**
  * A REST catalog that goes away in the middle of commits, as one killed and restarted mid-backfill
  * does (through a proxy in front of the real fixture, on MinIO): a commit that never reached it
- * leaves none of its files; one it received and never applied leaves its attempt's files behind,
- * which `floe maintenance remove-orphans` removes once they are old enough, and nothing else.
+ * leaves none of its files; one it received and never applied leaves its attempt's files only
+ * until a later commit moves the table past it. What a dead process leaves is for `floe
+ * maintenance remove-orphans`, which removes it once it is old enough, and nothing else.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -18,7 +19,7 @@ import { FloeError } from '../../../core/errors.js';
 import { normalizeLocation } from '../../../iceberg/maintenance/remove-orphan-files.js';
 import { fastAppend } from '../../../iceberg/write/fast-append.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import { referencedByPyiceberg } from '../../support/compaction/referenced.js';
+import { unreferencedFiles as unreferenced } from '../../support/compaction/referenced.js';
 import { floeRestCatalog, oracleRestCatalog } from '../../support/rest-catalog.js';
 import { floeCommand } from '../../support/cli-project.js';
 import { EVENTS_SCHEMA } from '../../support/iceberg/catalog-contract.js';
@@ -59,15 +60,7 @@ after(async () => {
   await proxy.close();
 });
 
-/** Files under the table's location that its metadata does not refer to, as pyiceberg sees it. */
-async function unreferencedFiles(): Promise<string[]> {
-  const loaded = await catalog.loadTable(identifier);
-  const referenced = new Set(await referencedByPyiceberg(oracleRestCatalog(), table));
-  const unreferenced: string[] = [];
-  for await (const file of loaded.io.list(`${loaded.metadata.location}/`))
-    if (!referenced.has(normalizeLocation(file.location))) unreferenced.push(normalizeLocation(file.location));
-  return unreferenced.sort();
-}
+const unreferencedFiles = (): Promise<string[]> => unreferenced(catalog, oracleRestCatalog(), identifier);
 
 async function removeOrphans(...args: string[]): Promise<{ orphans: number; tooYoung: number; files: string[] }> {
   const result = await floeCommand(['maintenance', 'remove-orphans', '--table', table, '--project', project, '--json', ...args]);
@@ -94,7 +87,8 @@ test('a commit the catalog never received leaves none of its files behind', asyn
   assert.deepEqual(await unreferencedFiles(), before, 'the attempt’s manifest list was deleted');
 });
 
-test('a commit the catalog received and lost: the retry lands once, and remove-orphans clears the attempt it abandoned', async () => {
+test('a commit the catalog received and lost: the retry lands once and deletes the attempt it abandoned', async () => {
+  const before = await unreferencedFiles();
   const snapshotsBefore = (await catalog.loadTable(identifier)).metadata.snapshots.length;
   proxy.dieOnNextCommit();
   await assert.rejects(
@@ -102,13 +96,23 @@ test('a commit the catalog received and lost: the retry lands once, and remove-o
     (error: unknown) => FloeError.is(error, 'commit-state-unknown'),
   );
   await proxy.restart();
-  // What the retried activity does: the same change, under the same key, in a new process.
+  const abandoned = (await unreferencedFiles()).filter((file) => !before.includes(file));
+  assert.equal(abandoned.length, 1, 'while nothing has moved the table, the attempt may still land: its manifest list stays');
+  // What the retried activity does: the same change, under the same key.
   const retried = await commitChange(catalog, identifier, fastAppend([], { idempotencyKey: 'lost' }));
   assert.equal(retried.alreadyCommitted, false);
   assert.equal((await catalog.loadTable(identifier)).metadata.snapshots.length, snapshotsBefore + 1, 'landed once');
+  assert.deepEqual(await unreferencedFiles(), before, 'the landed retry moved the branch past the abandoned attempt, whose list went');
+});
 
+test('remove-orphans clears what a process that died mid-commit left, and refuses ages a commit in flight may need', async () => {
+  const snapshotsBefore = (await catalog.loadTable(identifier)).metadata.snapshots.length;
+  // A worker killed between writing an attempt's manifest list and learning its outcome leaves it
+  // for nobody to settle: the orphan sweep's case.
+  const loaded = await catalog.loadTable(identifier);
+  await loaded.io.write(`${loaded.metadata.location}/metadata/snap-${randomUUID()}.avro`, new Uint8Array([1, 2, 3]));
   const litter = await unreferencedFiles();
-  assert.ok(litter.length > 0, 'the abandoned attempt left its manifest list');
+  assert.equal(litter.length, 1);
   const safe = await removeOrphans();
   assert.deepEqual([safe.orphans, safe.tooYoung], [0, litter.length], 'the default age (3 days) spares files this young');
   // Younger than a commit may stay in flight: refused (exit 2) unless --force, and nothing deleted.
@@ -132,5 +136,5 @@ test('a commit the catalog received and lost: the retry lands once, and remove-o
   assert.equal(removed.orphans, litter.length);
   assert.deepEqual(await unreferencedFiles(), []);
   const rows = await catalog.loadTable(identifier);
-  assert.equal(rows.metadata.snapshots.length, snapshotsBefore + 1, 'every snapshot is still there to read');
+  assert.equal(rows.metadata.snapshots.length, snapshotsBefore, 'every snapshot is still there to read');
 });

@@ -1,3 +1,5 @@
+import type { Catalog, TableIdentifier } from '../../../iceberg/catalog/catalog.js';
+import { formatTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import type { OracleCatalog } from '../pyiceberg.js';
 import { runPyiceberg } from '../pyiceberg.js';
 
@@ -17,4 +19,14 @@ export async function referencedByPyiceberg(catalog: OracleCatalog, identifier: 
 /** `file:///p` and `file:/p` as the path `/p`, so listings and metadata compare. */
 export function normalizeLocation(location: string): string {
   return location.replace(/^file:\/\//, '').replace(/^file:/, '');
+}
+
+/** Files under the table's location that its metadata does not refer to, as pyiceberg sees it (normalized, sorted). */
+export async function unreferencedFiles(catalog: Catalog, oracle: OracleCatalog, identifier: TableIdentifier): Promise<string[]> {
+  const loaded = await catalog.loadTable(identifier);
+  const referenced = new Set(await referencedByPyiceberg(oracle, formatTableIdentifier(identifier)));
+  const unreferenced: string[] = [];
+  for await (const file of loaded.io.list(`${loaded.metadata.location}/`))
+    if (!referenced.has(normalizeLocation(file.location))) unreferenced.push(normalizeLocation(file.location));
+  return unreferenced.sort();
 }

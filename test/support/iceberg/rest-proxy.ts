@@ -1,8 +1,9 @@
 /**
  * A small HTTP front for the real REST catalog fixture, which has no auth and never fails: it
  * issues OAuth2 client-credentials tokens, requires them, and can be told to lose the answer to a
- * commit (forward it, then reply 502) — what a proxy timeout does in production — or go down and
- * come back on the same port, as a restarted catalog does.
+ * commit (forward it, then reply 502) — what a proxy timeout does in production —, to refuse a
+ * commit without forwarding it (503, as an overloaded gateway does), or go down and come back on
+ * the same port, as a restarted catalog does.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -21,6 +22,8 @@ export interface RestProxy {
   revokeAll(): void;
   /** The next `count` table commits are forwarded, but their reply is replaced by a 502. */
   loseCommitReplies(count: number): void;
+  /** The next `count` table commits are answered 503 and never forwarded (Infinity: until told 0). */
+  refuseCommits(count: number): void;
   /** Answer HEAD with 405, as servers that predate the spec's existence routes do. */
   refuseHead(refuse: boolean): void;
   /** Stop listening and drop open connections: requests are refused until `restart`. */
@@ -39,6 +42,7 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
   const issued: string[] = [];
   const requests: string[] = [];
   let lostCommits = 0;
+  let refusedCommits = 0;
   let headRefused = false;
   let dieOnCommit = false;
 
@@ -88,6 +92,10 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
       await stop();
       return;
     }
+    if (isCommit && refusedCommits > 0) {
+      refusedCommits--;
+      return json(response, 503, { error: { message: 'Service unavailable', type: 'ServiceUnavailableException', code: 503 } });
+    }
     const upstreamResponse = await fetch(`${upstream}${path}`, {
       method: request.method ?? 'GET',
       headers: { 'Content-Type': request.headers['content-type'] ?? 'application/json', Accept: 'application/json' },
@@ -119,6 +127,7 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
     requests,
     revokeAll: () => valid.clear(),
     loseCommitReplies: (count) => void (lostCommits = count),
+    refuseCommits: (count) => void (refusedCommits = count),
     refuseHead: (refuse) => void (headRefused = refuse),
     stop,
     dieOnNextCommit: () => void (dieOnCommit = true),

@@ -211,4 +211,13 @@ describe('compaction schedules', () => {
     assert.throws(() => view('zero', { every: { hours: 0 } }), /every must be longer than zero/);
     assert.throws(() => view('unknown', { every: { hours: 1 }, when: 'nightly' } as unknown as FeatureViewInput['compaction']), /when/);
   });
+
+  test('a scheduled compaction keeps unreferenced files at least a day: younger ones may be a commit’s still in flight', () => {
+    for (const retention of [{ hours: 23 }, { minutes: 0 }])
+      assert.throws(
+        () => view('short', { every: { hours: 6 }, retention }),
+        /compaction\.retention: retention must be at least 24 hours: a scheduled compaction removes the unreferenced files older than it/,
+      );
+    assert.doesNotThrow(() => view('day', { every: { hours: 6 }, retention: { hours: 24 } }));
+  });
 });
