@@ -38,7 +38,12 @@ export function settleAttempts(
 ): { dead: string[]; landed: boolean } {
   if (attempts.length === 0) return { dead: [], landed: false };
   const head = snapshotForRef(metadata, branch);
-  const onBranch = new Set(head === null ? [] : [...ancestorsOf(metadata, head.snapshotId)].map((snapshot) => snapshot.snapshotId));
+  const lineage = head === null ? [] : [...ancestorsOf(metadata, head.snapshotId)];
+  const onBranch = new Set(lineage.map((snapshot) => snapshot.snapshotId));
+  // An attempt that required an empty branch is dead only if the branch's first snapshot is known
+  // and is another: a history cut short (expired snapshots, or a catalog that serves only its last
+  // commits, as Nessie does) may have dropped the attempt's own snapshot although its manifests live on.
+  const rootKnown = lineage.length > 0 && lineage[lineage.length - 1]!.parentSnapshotId === null;
   // Anywhere in the table (on another branch, or rolled back from this one) its files are live.
   const inTable = new Set(metadata.snapshots.map((snapshot) => snapshot.snapshotId));
   const dead: string[] = [];
@@ -54,7 +59,7 @@ export function settleAttempts(
       head !== null &&
       attempt.requiredHead !== undefined &&
       attempt.requiredHead !== head.snapshotId &&
-      (attempt.requiredHead === null || onBranch.has(attempt.requiredHead));
+      (attempt.requiredHead === null ? rootKnown : onBranch.has(attempt.requiredHead));
     if (!movedPast) continue;
     attempts.splice(index, 1);
     dead.push(...attempt.files);

@@ -65,6 +65,15 @@ describe('settleAttempts', () => {
     assert.equal(attempts.length, 0);
   });
 
+  it('keeps an attempt that required an empty branch while the history is cut short: its snapshot may be among the dropped', () => {
+    // Snapshots 1 and 2 expired (or not served, as Nessie serves only its last commits): 3's parent is unknown.
+    const metadata = table([1, 2, 3]);
+    const cut: TableMetadata = { ...metadata, snapshots: metadata.snapshots.filter((snapshot) => snapshot.snapshotId === 3n) };
+    const attempts = [attempt(1, null)];
+    assert.deepEqual(settleAttempts(attempts, cut, 'main', undefined), { dead: [], landed: false });
+    assert.equal(attempts.length, 1);
+  });
+
   it('keeps the files of an attempt that landed, and frees its siblings', () => {
     const attempts = [attempt(10, 1), attempt(11, 1)];
     assert.deepEqual(settleAttempts(attempts, table([1, 11, 12]), 'main', undefined), {
