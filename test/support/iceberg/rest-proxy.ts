@@ -1,8 +1,9 @@
 /**
- * A small HTTP front for the real REST catalog fixture, which has no auth and never fails: it
- * issues OAuth2 client-credentials tokens, requires them, and can be told to lose the answer to a
- * commit (forward it, then reply 502) — what a proxy timeout does in production — or go down and
- * come back on the same port, as a restarted catalog does.
+ * A small HTTP front for a real REST catalog (the fixture or Nessie) without auth that never fails:
+ * it issues OAuth2 client-credentials tokens, requires them, and can be told to lose the answer to
+ * a commit (forward it, then reply 502) — what a proxy timeout does in production — or go down and
+ * come back on the same port, as a restarted catalog does. A server that names its own address in
+ * its config (Nessie's `uri` override, which clients then use) is made to name the proxy's.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -21,6 +22,8 @@ export interface RestProxy {
   revokeAll(): void;
   /** The next `count` table commits are forwarded, but their reply is replaced by a 502. */
   loseCommitReplies(count: number): void;
+  /** How many commit replies were replaced so far. */
+  readonly lostCommitReplies: number;
   /** Answer HEAD with 405, as servers that predate the spec's existence routes do. */
   refuseHead(refuse: boolean): void;
   /** Stop listening and drop open connections: requests are refused until `restart`. */
@@ -39,6 +42,8 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
   const issued: string[] = [];
   const requests: string[] = [];
   let lostCommits = 0;
+  let lostSoFar = 0;
+  let ownUri = '';
   let headRefused = false;
   let dieOnCommit = false;
 
@@ -93,9 +98,11 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
       headers: { 'Content-Type': request.headers['content-type'] ?? 'application/json', Accept: 'application/json' },
       ...(body.length === 0 ? {} : { body }),
     });
-    const text = await upstreamResponse.text();
+    let text = await upstreamResponse.text();
+    if (path.split('?')[0] === '/v1/config' && upstreamResponse.ok) text = pointedAtProxy(text, ownUri);
     if (isCommit && lostCommits > 0 && upstreamResponse.ok) {
       lostCommits--;
+      lostSoFar++;
       return json(response, 502, {
         error: { message: 'Invalid response from the upstream server', type: 'CommitStateUnknownException', code: 502 },
       });
@@ -111,20 +118,31 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
     });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  ownUri = `http://127.0.0.1:${port}`;
   return {
-    uri: `http://127.0.0.1:${port}`,
+    uri: ownUri,
     clientId,
     clientSecret,
     issued,
     requests,
     revokeAll: () => valid.clear(),
     loseCommitReplies: (count) => void (lostCommits = count),
+    get lostCommitReplies() {
+      return lostSoFar;
+    },
     refuseHead: (refuse) => void (headRefused = refuse),
     stop,
     dieOnNextCommit: () => void (dieOnCommit = true),
     restart: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
     close: () => (server.listening ? stop() : Promise.resolve()),
   };
+}
+
+/** The catalog's config with its `uri` override, if any, replaced by the proxy's address. */
+function pointedAtProxy(configText: string, proxyUri: string): string {
+  const config = JSON.parse(configText) as { overrides?: Record<string, string> };
+  if (config.overrides?.['uri'] === undefined) return configText;
+  return JSON.stringify({ ...config, overrides: { ...config.overrides, uri: proxyUri } });
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {
