@@ -108,8 +108,10 @@ export async function startNessie(runDir: string, options: NessieOptions): Promi
       'nessie.catalog.service.s3.default-options.endpoint': options.storage.endpoint,
       'nessie.catalog.service.s3.default-options.path-style-access': true,
       'nessie.catalog.service.s3.default-options.region': options.storage.region,
-      // A secret reference: Nessie reads `floe-s3.name` and `floe-s3.secret`, given below as environment variables.
-      'nessie.catalog.service.s3.default-options.access-key': 'urn:nessie-secret:quarkus:floe-s3',
+      // A secret reference: Nessie reads `floe.s3.name` and `floe.s3.secret`, given below as the
+      // environment variables FLOE_S3_NAME and FLOE_S3_SECRET (Quarkus finds a property in the
+      // environment by its name upper-cased, dots as underscores; a dash would not map back).
+      'nessie.catalog.service.s3.default-options.access-key': 'urn:nessie-secret:quarkus:floe.s3',
     }),
   );
   const inherited = Object.fromEntries(
