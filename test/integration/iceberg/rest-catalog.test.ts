@@ -182,6 +182,38 @@ describe('REST catalog auth (through a proxy)', () => {
     }
   });
 
+  it('the fixture’s SQLITE_BUSY jam: retries stay bounded, and the error after the bound names the table and the catalog’s failure', async () => {
+    // After a SIGKILL and restart, the fixture's JdbcCatalog on SQLite answers 500 SQLITE_BUSY to
+    // commits that arrive together (issue #58): an outcome Floe cannot know, chased by reloading
+    // for the idempotency key until the budget is spent, then a retryable error for the activity.
+    const catalog = await open({ uri: proxy.uri, credential: `${proxy.clientId}:${proxy.clientSecret}` });
+    try {
+      const namespace = freshNamespace();
+      await catalog.createNamespace(namespace);
+      const identifier = { namespace, name: 'jammed' };
+      await catalog.createTable(identifier, { schema: EVENTS_SCHEMA });
+      proxy.jamCommits(true);
+      const started = Date.now();
+      await assert.rejects(
+        commitChange(catalog, identifier, emptySnapshotChange('jammed-window'), { unknownOutcomeBudgetMs: 3_000 }),
+        (error: unknown) => {
+          assert.ok(FloeError.is(error, 'commit-state-unknown'), String(error));
+          assert.equal(error.retryable, true, 'the activity retries it later');
+          assert.match(error.message, new RegExp(`to ${namespace[0]}\\.jammed: outcome unknown after \\d+ attempts over 3 s`));
+          assert.match(error.message, /HTTP 500 SQLiteException: \[SQLITE_BUSY\]/);
+          assert.doesNotMatch(error.message, new RegExp(proxy.clientSecret));
+          return true;
+        },
+      );
+      assert.ok(Date.now() - started < 10_000, 'bounded by the budget, not by the jam');
+      assert.ok(proxy.jammedCommits >= 2 && proxy.jammedCommits <= 12, `${proxy.jammedCommits} attempts in 3 s of 0.25–2 s waits`);
+      assert.equal((await catalog.loadTable(identifier)).metadata.snapshots.length, 0, 'nothing landed');
+    } finally {
+      proxy.jamCommits(false);
+      await catalog.close();
+    }
+  });
+
   it('existence checks fall back to GET on a server that refuses HEAD', async () => {
     const catalog = await open({ uri: proxy.uri, credential: `${proxy.clientId}:${proxy.clientSecret}` });
     proxy.refuseHead(true);

@@ -54,6 +54,8 @@ interface FaultFigures {
   duplicated: number;
   totalMs: number;
   longestStallMs: number;
+  /** From the catalog answering again to the next window landing (undefined without a fault). */
+  backToLandingMs: number | undefined;
   orphans: string[];
 }
 
@@ -109,9 +111,11 @@ async function backfillOnNessie(
       args: [{ featureViews: [VIEW], ...RANGE, chunk: `${WINDOW_MINUTES}m`, parallelism: 2 }],
     });
     const landings = watchLandings(handle);
+    let backAt: number | undefined;
     if (fault !== undefined) {
       await landings.reached(KILL_AFTER_WINDOWS);
       await fault(nessie, uri);
+      backAt = Date.now();
     }
     const result = await handle.result();
     const totalMs = Date.now() - started;
@@ -122,8 +126,11 @@ async function backfillOnNessie(
     const actual = await onlineRows(source, worker.onlineNamespace);
     const { lost, duplicated } = compareRows(expected, actual);
     const orphans = await floeLitter(floeCatalog, oracle, `${worker.onlineNamespace}.${VIEW}`);
-    const figures = { lost, duplicated, totalMs, longestStallMs: landings.longestStallMs(started), orphans };
-    const line = `${name}: ${lost} rows lost, ${duplicated} duplicated (of ${expected.length}), ${(totalMs / 1000).toFixed(1)} s in all, longest stall ${(figures.longestStallMs / 1000).toFixed(1)} s, ${orphans.length} orphans`;
+    const backToLandingMs = backAt === undefined ? undefined : landings.firstAfter(backAt) - backAt;
+    const figures = { lost, duplicated, totalMs, longestStallMs: landings.longestStallMs(started), backToLandingMs, orphans };
+    const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+    const back = backToLandingMs === undefined ? '' : ` (the next window ${seconds(backToLandingMs)} after Nessie answered again)`;
+    const line = `${name}: ${lost} rows lost, ${duplicated} duplicated (of ${expected.length}), ${seconds(totalMs)} in all, longest stall ${seconds(figures.longestStallMs)}${back}, ${orphans.length} orphans`;
     t.diagnostic(line);
     console.log(`[fault] Nessie ${line}${orphans.length === 0 ? '' : `: ${orphans.join(', ')}`}`);
     return figures;
@@ -136,6 +143,8 @@ async function backfillOnNessie(
 function watchLandings(handle: WorkflowHandle): {
   reached(count: number): Promise<void>;
   longestStallMs(since: number): number;
+  /** When the first window landed after `time`. */
+  firstAfter(time: number): number;
   stop(): void;
 } {
   const times: number[] = [];
@@ -158,6 +167,11 @@ function watchLandings(handle: WorkflowHandle): {
     },
     longestStallMs(since) {
       return Math.max(...times.map((time, index) => time - (index === 0 ? since : times[index - 1]!)));
+    },
+    firstAfter(time) {
+      const landed = times.find((each) => each >= time);
+      if (landed === undefined) throw new Error('no window landed after the fault');
+      return landed;
     },
     stop() {
       stopped = true;

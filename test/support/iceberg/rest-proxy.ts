@@ -24,6 +24,12 @@ export interface RestProxy {
   loseCommitReplies(count: number): void;
   /** How many commit replies were replaced so far. */
   readonly lostCommitReplies: number;
+  /**
+   * Answer every table commit, without forwarding it, as the fixture's JdbcCatalog on SQLite does
+   * when jammed after a restart (HTTP 500 `SQLITE_BUSY`), until told otherwise; counts them.
+   */
+  jamCommits(jam: boolean): void;
+  readonly jammedCommits: number;
   /** Answer HEAD with 405, as servers that predate the spec's existence routes do. */
   refuseHead(refuse: boolean): void;
   /** Stop listening and drop open connections: requests are refused until `restart`. */
@@ -43,6 +49,8 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
   const requests: string[] = [];
   let lostCommits = 0;
   let lostSoFar = 0;
+  let jammed = false;
+  let jammedSoFar = 0;
   let ownUri = '';
   let headRefused = false;
   let dieOnCommit = false;
@@ -87,6 +95,12 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
       return;
     }
     const isCommit = request.method === 'POST' && /\/namespaces\/[^/]+\/tables\/[^/]+$/.test(path.split('?')[0] ?? '');
+    if (isCommit && jammed) {
+      jammedSoFar++;
+      return json(response, 500, {
+        error: { message: '[SQLITE_BUSY] The database file is locked (database is locked)', type: 'SQLiteException', code: 500 },
+      });
+    }
     if (isCommit && dieOnCommit) {
       dieOnCommit = false;
       response.socket?.destroy();
@@ -129,6 +143,10 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
     loseCommitReplies: (count) => void (lostCommits = count),
     get lostCommitReplies() {
       return lostSoFar;
+    },
+    jamCommits: (jam) => void (jammed = jam),
+    get jammedCommits() {
+      return jammedSoFar;
     },
     refuseHead: (refuse) => void (headRefused = refuse),
     stop,
