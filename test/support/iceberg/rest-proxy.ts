@@ -1,9 +1,8 @@
 /**
- * A small HTTP front for a real REST catalog (the fixture or Nessie) without auth that never fails:
- * it issues OAuth2 client-credentials tokens, requires them, and can be told to lose the answer to
- * a commit (forward it, then reply 502) — what a proxy timeout does in production — or go down and
- * come back on the same port, as a restarted catalog does. A server that names its own address in
- * its config (Nessie's `uri` override, which clients then use) is made to name the proxy's.
+ * A small HTTP front for the real REST catalog fixture, which has no auth and never fails: it
+ * issues OAuth2 client-credentials tokens, requires them, and can be told to lose the answer to a
+ * commit (forward it, then reply 502) — what a proxy timeout does in production — or go down and
+ * come back on the same port, as a restarted catalog does.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -22,14 +21,6 @@ export interface RestProxy {
   revokeAll(): void;
   /** The next `count` table commits are forwarded, but their reply is replaced by a 502. */
   loseCommitReplies(count: number): void;
-  /** How many commit replies were replaced so far. */
-  readonly lostCommitReplies: number;
-  /**
-   * Answer every table commit, without forwarding it, as the fixture's JdbcCatalog on SQLite does
-   * when jammed after a restart (HTTP 500 `SQLITE_BUSY`), until told otherwise; counts them.
-   */
-  jamCommits(jam: boolean): void;
-  readonly jammedCommits: number;
   /** Answer HEAD with 405, as servers that predate the spec's existence routes do. */
   refuseHead(refuse: boolean): void;
   /** Stop listening and drop open connections: requests are refused until `restart`. */
@@ -39,6 +30,14 @@ export interface RestProxy {
   /** Listen again on the same port. */
   restart(): Promise<void>;
   close(): Promise<void>;
+  /** How many commit replies were replaced so far (loseCommitReplies). */
+  readonly lostCommitReplies: number;
+  /**
+   * Answer every table commit, without forwarding it, as the fixture's JdbcCatalog on SQLite does
+   * when jammed after a restart (HTTP 500 `SQLITE_BUSY`), until told otherwise; counts them.
+   */
+  jamCommits(jam: boolean): void;
+  readonly jammedCommits: number;
 }
 
 export async function startRestProxy(upstream: string): Promise<RestProxy> {
@@ -48,12 +47,13 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
   const issued: string[] = [];
   const requests: string[] = [];
   let lostCommits = 0;
+  let headRefused = false;
+  let dieOnCommit = false;
   let lostSoFar = 0;
   let jammed = false;
   let jammedSoFar = 0;
+  /** The proxy's own address, for a catalog config that names the server's (see pointedAtProxy). */
   let ownUri = '';
-  let headRefused = false;
-  let dieOnCommit = false;
 
   const server: Server = createServer((request, response) => {
     void handle(request, response).catch((error: unknown) => {
@@ -141,6 +141,11 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
     requests,
     revokeAll: () => valid.clear(),
     loseCommitReplies: (count) => void (lostCommits = count),
+    refuseHead: (refuse) => void (headRefused = refuse),
+    stop,
+    dieOnNextCommit: () => void (dieOnCommit = true),
+    restart: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
+    close: () => (server.listening ? stop() : Promise.resolve()),
     get lostCommitReplies() {
       return lostSoFar;
     },
@@ -148,15 +153,13 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
     get jammedCommits() {
       return jammedSoFar;
     },
-    refuseHead: (refuse) => void (headRefused = refuse),
-    stop,
-    dieOnNextCommit: () => void (dieOnCommit = true),
-    restart: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
-    close: () => (server.listening ? stop() : Promise.resolve()),
   };
 }
 
-/** The catalog's config with its `uri` override, if any, replaced by the proxy's address. */
+/**
+ * The catalog's config with its `uri` override, if any, replaced by the proxy's address: Nessie
+ * names its own address there, and a client that followed it would go around the proxy.
+ */
 function pointedAtProxy(configText: string, proxyUri: string): string {
   const config = JSON.parse(configText) as { overrides?: Record<string, string> };
   if (config.overrides?.['uri'] === undefined) return configText;
