@@ -42,6 +42,7 @@ const WINDOWS = Array.from({ length: 72 }, (_, index) => {
 });
 const KILL_AFTER_WINDOWS = 24;
 const DOWN_MS = 3_000;
+const CATALOG_BACK_BOUND_MS = 30_000;
 
 const scratch = scratchFolder('fault-nessie');
 const services: RunningService[] = [];
@@ -66,6 +67,8 @@ test('Nessie SIGKILLed and restarted during a 72-window backfill: it finishes on
     await restart(nessie, `GET ${uri}/v1/config`, async () => void (await httpGetOk(`${uri}/v1/config`)));
   });
   assert.deepEqual([figures.lost, figures.duplicated], [0, 0], 'no row lost, none duplicated');
+  // As for the fixture's restart (fault-stalls.test.ts): bounded waits and capped retries bring the backfill back.
+  assert.ok(figures.backToLandingMs! < CATALOG_BACK_BOUND_MS, `the next window landed ${figures.backToLandingMs} ms after Nessie was back`);
   assert.deepEqual(figures.orphans, [], 'no file of Floe’s own left unreferenced');
 });
 
