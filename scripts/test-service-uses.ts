@@ -18,6 +18,7 @@ export const ACCESSOR_SERVICES: Readonly<Record<string, ServiceName>> = {
   temporalService: 'temporal',
   s3Service: 'minio',
   restCatalogService: 'rest-catalog',
+  nessieCatalogService: 'nessie',
   pythonOracle: 'python',
   oldFeastPython: 'python',
   javaOracleService: 'java-oracle',

@@ -22,6 +22,7 @@ import { checkIdentifier, checkNamespace, formatTableIdentifier, formatNamespace
 import type { RestAuth } from './rest-auth.js';
 import { bearerAuth, NO_AUTH, oauth2ClientCredentials } from './rest-auth.js';
 import { RestHttp } from './rest-http.js';
+import { NessieRest, nessieServer, sameLoad } from './nessie-rest.js';
 import type { RestResponse } from './rest-http.js';
 import { defined } from '../../core/defined.js';
 
@@ -64,14 +65,19 @@ export class RestCatalog implements Catalog {
     maxSize: 16 * 1024 * 1024,
     sizeCalculation: (load) => Math.max(1, load.text.length),
   });
+  /** What the client does beyond the spec when the server is Nessie. */
+  private readonly nessie: NessieRest | undefined;
 
   private constructor(
     options: RestCatalogOptions,
     private readonly http: RestHttp,
     /** The catalog's properties after the server's defaults and overrides. */
     readonly properties: Readonly<Record<string, string>>,
+    connect: (uri: string) => RestHttp,
   ) {
     this.name = options.name;
+    const server = nessieServer(properties);
+    this.nessie = server === undefined ? undefined : new NessieRest(server, connect(server.coreBaseUri));
   }
 
   static async open(options: RestCatalogOptions): Promise<RestCatalog> {
@@ -99,22 +105,21 @@ export class RestCatalog implements Catalog {
     const client = mergeIoProperties(options.properties, options.warehouse === undefined ? {} : { warehouse: options.warehouse });
     const properties = mergeIoProperties(defaults, client, overrides);
     const uri = overrides['uri'] ?? options.uri;
-    return new RestCatalog(options, uri === options.uri ? bootstrap : connect(uri), properties);
+    return new RestCatalog(options, uri === options.uri ? bootstrap : connect(uri), properties, connect);
   }
 
   private get prefixPath(): string {
-    const prefix = this.properties['prefix'];
-    return prefix === undefined || prefix === '' ? '/v1' : `/v1/${prefix.split('/').map(encodeURIComponent).join('/')}`;
+    return prefixPath(this.properties['prefix']);
   }
 
-  private namespacePath(namespace: Namespace): string {
+  private namespacePath(namespace: Namespace, prefix = this.prefixPath): string {
     checkNamespace(namespace);
-    return `${this.prefixPath}/namespaces/${encodeURIComponent(namespace.join(NAMESPACE_SEPARATOR))}`;
+    return `${prefix}/namespaces/${encodeURIComponent(namespace.join(NAMESPACE_SEPARATOR))}`;
   }
 
-  private tablePath(identifier: TableIdentifier): string {
+  private tablePath(identifier: TableIdentifier, prefix = this.prefixPath): string {
     checkIdentifier(identifier);
-    return `${this.namespacePath(identifier.namespace)}/tables/${encodeURIComponent(identifier.name)}`;
+    return `${this.namespacePath(identifier.namespace, prefix)}/tables/${encodeURIComponent(identifier.name)}`;
   }
 
   async listNamespaces(parent?: Namespace): Promise<Namespace[]> {
@@ -206,10 +211,17 @@ export class RestCatalog implements Catalog {
     });
     const text = response.text ?? '';
     const last = this.lastLoads.get(key);
-    if (last !== undefined && last.text === text) return last.loaded;
-    const loaded = this.loadResult(identifier, { ...response, json: parseJson(text, `REST response to ${response.source}`) });
+    if (last !== undefined && sameLoad(last.text, text)) return last.loaded;
+    const loaded = await this.withHistory(
+      this.loadResult(identifier, { ...response, json: parseJson(text, `REST response to ${response.source}`) }),
+    );
     this.lastLoads.set(key, { text, loaded });
     return loaded;
+  }
+
+  /** Against Nessie, the branch head's recent ancestors, read back from its commit log (see nessie-rest.ts). */
+  private withHistory(loaded: LoadedTable): Promise<LoadedTable> {
+    return this.nessie === undefined ? Promise.resolve(loaded) : this.nessie.withHistory(loaded);
   }
 
   async tableExists(identifier: TableIdentifier): Promise<boolean> {
@@ -253,7 +265,7 @@ export class RestCatalog implements Catalog {
   ): Promise<LoadedTable> {
     const response = await this.http.send({
       method: 'POST',
-      path: this.tablePath(identifier),
+      path: this.tablePath(identifier, await this.commitPrefix(identifier, requirements)),
       body: {
         identifier: { namespace: [...identifier.namespace], name: identifier.name },
         requirements: requirements.map(requirementToJson),
@@ -264,8 +276,9 @@ export class RestCatalog implements Catalog {
       commit: true,
       raw: true,
     });
+    let committed: LoadedTable;
     try {
-      return this.loadResult(identifier, { ...response, json: parseJson(response.text ?? '', `REST response to ${response.source}`) });
+      committed = this.loadResult(identifier, { ...response, json: parseJson(response.text ?? '', `REST response to ${response.source}`) });
     } catch (cause) {
       // The catalog answered 2xx: the commit was applied, whatever its answer holds.
       const table = formatTableIdentifier(identifier);
@@ -278,6 +291,20 @@ export class RestCatalog implements Catalog {
         },
       );
     }
+    return this.withHistory(committed);
+  }
+
+  /** Where a commit is sent: against Nessie, a commit that requires an empty branch is pinned (see nessie-rest.ts). */
+  private async commitPrefix(identifier: TableIdentifier, requirements: readonly TableRequirement[]): Promise<string> {
+    if (this.nessie === undefined) return this.prefixPath;
+    const table = formatTableIdentifier(identifier);
+    const pinned = await this.nessie.pinnedPrefix(table, requirements, async () =>
+      this.loadResult(
+        identifier,
+        await this.http.send({ method: 'GET', path: this.tablePath(identifier), what: `load table ${table}`, context: { table } }),
+      ),
+    );
+    return prefixPath(pinned ?? this.properties['prefix']);
   }
 
   async close(): Promise<void> {
@@ -332,6 +359,15 @@ export class RestCatalog implements Catalog {
     } while (pageToken !== undefined && pageToken !== '');
     return results;
   }
+}
+
+/**
+ * The server's `prefix` goes into paths as it sent it, as Iceberg's Java and Python clients put
+ * it: a server that needs reserved characters in it sends them encoded (Nessie's `main%7Cfloe`),
+ * and encoding it again would name another prefix.
+ */
+function prefixPath(prefix: string | undefined): string {
+  return prefix === undefined || prefix === '' ? '/v1' : `/v1/${prefix.replace(/^\/+|\/+$/g, '')}`;
 }
 
 function parseIdentifier(value: unknown, at: JsonAt): TableIdentifier {

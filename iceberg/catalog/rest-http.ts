@@ -209,7 +209,8 @@ function errorDetail(body: string): string {
   } catch {
     return serverErrorText(body);
   }
-  const type = typeof parsed?.error?.type === 'string' ? parsed.error.type : undefined;
+  // Nessie sends an empty type.
+  const type = typeof parsed?.error?.type === 'string' && parsed.error.type !== '' ? parsed.error.type : undefined;
   const text = typeof parsed?.error?.message === 'string' ? parsed.error.message : undefined;
   if (type === undefined && text === undefined) return serverErrorText(body);
   return serverErrorText([type, text].filter((part) => part !== undefined).join(': '));

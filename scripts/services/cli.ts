@@ -4,7 +4,7 @@
  *   start    start in the foreground, write .floe/services.env, stop everything on Ctrl-C
  *   stop     stop services a `start` in another terminal left running
  *   status   what is installed and what is running
- * Names: temporal, minio, rest-catalog, python, java-oracle, chromium, postgres, redis, nginx, kafka (default: all).
+ * Names: temporal, minio, rest-catalog, nessie, python, java-oracle, chromium, postgres, redis, nginx, kafka (default: all).
  * `kafka` also installs the Kafka Connect worker with Iceberg's sink (scripts/services/kafka-connect.ts),
  * which benchmarks and tests start for themselves.
  */
@@ -15,6 +15,7 @@ import { javaOracleInstalled } from './java-oracle.js';
 import { kafkaInstalled } from './kafka.js';
 import { kafkaConnectInstalled } from './kafka-connect.js';
 import { minioInstalled } from './minio.js';
+import { nessieInstalled } from './nessie.js';
 import { nginxInstalled } from './nginx.js';
 import { servicesEnvFile, servicesStateFile } from './paths.js';
 import { stopGroup } from './process.js';
@@ -90,6 +91,7 @@ function status(): void {
     temporal: temporalInstalled(),
     minio: minioInstalled(),
     'rest-catalog': restCatalogInstalled(),
+    nessie: nessieInstalled(),
     python: pythonInstalled(),
     'java-oracle': javaOracleInstalled(),
     chromium: chromiumInstalled(),

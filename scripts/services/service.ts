@@ -5,6 +5,7 @@ export const SERVICE_NAMES = [
   'temporal',
   'minio',
   'rest-catalog',
+  'nessie',
   'python',
   'java-oracle',
   'chromium',
@@ -25,9 +26,10 @@ export function isServiceName(name: string): name is ServiceName {
   return (SERVICE_NAMES as readonly string[]).includes(name);
 }
 
-/** What a service needs running beside it: the REST catalog keeps its tables in MinIO. */
+/** What a service needs running beside it: the REST catalogs keep their tables in MinIO, Nessie its version store in Postgres. */
 export const SERVICE_DEPENDENCIES: Readonly<Partial<Record<ServiceName, readonly ServiceName[]>>> = {
   'rest-catalog': ['minio'],
+  nessie: ['minio', 'postgres'],
 };
 
 /** The names asked for plus everything they need, in SERVICE_NAMES order (none asked, none returned). */

@@ -1,7 +1,8 @@
 /**
  * Installs and starts a set of services together: each is built in its lane (the Go builds one
  * after the other, the Maven builds one after the other, apt's one at a time, pip beside them) and
- * started as soon as it is built, the REST catalog once MinIO has its bucket too.
+ * started as soon as it is built, the REST catalog once MinIO has its bucket too, Nessie once MinIO
+ * and Postgres are up.
  */
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import { installChromium, startChromium } from './chromium.js';
 import { installPostgres, startPostgres } from './postgres.js';
 import { installPython, startPython } from './python.js';
 import { installRedis, startRedis } from './redis.js';
+import { installNessie, startNessie } from './nessie.js';
 import { installRestCatalog, startRestCatalog } from './rest-catalog.js';
 import { SERVICE_NAMES, withDependencies, type RunningService, type ServiceName } from './service.js';
 import { installTemporal, startTemporal } from './temporal.js';
@@ -55,6 +57,7 @@ function installEach(wanted: ReadonlySet<ServiceName>): Map<ServiceName, Promise
   lane([
     ['java-oracle', installJavaOracle],
     ['rest-catalog', installRestCatalog],
+    ['nessie', installNessie],
     // Iceberg's Kafka Connect sink, the streaming benchmark's peer, runs beside the broker but is
     // started per benchmark or test, never here; its classpath is resolved with the broker's so
     // no benchmark resolves it in the middle of a measurement.
@@ -135,15 +138,36 @@ export async function startServices(names: readonly ServiceName[], options: Star
           }),
         ),
       );
+    const postgres = startWhenInstalled('postgres', () => startPostgres(runDir));
+    const nessieInstall = installs.get('nessie');
+    // Nessie keeps its tables in MinIO and its version store in Postgres: it starts once both are up.
+    const nessie =
+      minio &&
+      postgres &&
+      nessieInstall &&
+      Promise.all([minio, postgres, nessieInstall]).then(([s3, database]) =>
+        startWhenInstalled('nessie', () =>
+          startNessie(runDir, {
+            storage: {
+              endpoint: requireEnv(s3, 'FLOE_TEST_S3_ENDPOINT'),
+              region: requireEnv(s3, 'FLOE_TEST_S3_REGION'),
+              accessKeyId: requireEnv(s3, 'FLOE_TEST_S3_ACCESS_KEY_ID'),
+              secretAccessKey: requireEnv(s3, 'FLOE_TEST_S3_SECRET_ACCESS_KEY'),
+            },
+            postgresUrl: requireEnv(database, 'FLOE_TEST_POSTGRES_URL'),
+          }),
+        ),
+      );
     const results = await Promise.all(
       [
         startWhenInstalled('temporal', () => startTemporal(runDir)),
         minio,
         rest,
+        nessie,
         startWhenInstalled('python', () => startPython()),
         startWhenInstalled('java-oracle', () => startJavaOracle()),
         startWhenInstalled('chromium', () => startChromium()),
-        startWhenInstalled('postgres', () => startPostgres(runDir)),
+        postgres,
         startWhenInstalled('redis', () => startRedis()),
         startWhenInstalled('nginx', () => startNginx()),
         startWhenInstalled('kafka', () => startKafka(runDir)),

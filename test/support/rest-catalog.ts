@@ -23,6 +23,11 @@ export function floeRestCatalog(rest: RestCatalogService = restCatalogService())
 
 /** pyiceberg's (and the Java oracle's) view of the fixture. */
 export function oracleRestCatalog(rest: RestCatalogService = restCatalogService()): OracleCatalog & { type: 'rest' } {
+  return oracleCatalogFor(rest);
+}
+
+/** pyiceberg's view of any REST catalog of the stack (the fixture, Nessie). */
+export function oracleCatalogFor(rest: RestCatalogService): OracleCatalog & { type: 'rest' } {
   return {
     type: 'rest',
     uri: rest.uri,

@@ -100,6 +100,22 @@ export function restCatalogService(): RestCatalogService {
   return { uri: get('FLOE_TEST_REST_URI'), warehouse: get('FLOE_TEST_REST_WAREHOUSE'), s3: s3Service() };
 }
 
+/** Project Nessie's Iceberg REST API (scripts/services/nessie.ts): a production catalog, on Postgres and MinIO. */
+export interface NessieCatalogService extends RestCatalogService {
+  /** Where the warehouse's tables go (`warehouse` is the name clients ask Nessie for). */
+  location: string;
+}
+
+export function nessieCatalogService(): NessieCatalogService {
+  const get = lookup('The Nessie catalog', 'nessie');
+  return {
+    uri: get('FLOE_TEST_NESSIE_REST_URI'),
+    warehouse: get('FLOE_TEST_NESSIE_WAREHOUSE'),
+    location: get('FLOE_TEST_NESSIE_LOCATION'),
+    s3: s3Service(),
+  };
+}
+
 export function pythonOracle(): PythonOracle {
   const get = lookup('The Python oracle venv', 'python');
   return { python: get('FLOE_TEST_PYTHON') };

@@ -9,38 +9,23 @@ import { commitChange } from '../../../iceberg/commit/commit.js';
 import { FloeError } from '../../../core/errors.js';
 import { fileIOFor } from '../../../iceberg/io/file-io-for.js';
 import { parseTableMetadata, serializeTableMetadata } from '../../../iceberg/spec/metadata-json.js';
-import { runPyiceberg } from '../../support/pyiceberg.js';
-import type { MetadataReply, TableStateReply } from '../../support/pyiceberg.js';
 import { restCatalogService } from '../../support/services.js';
-import { addColumnChange, emptySnapshotChange } from '../../support/iceberg/changes.js';
-import { catalogContract, EVENTS_SCHEMA } from '../../support/iceberg/catalog-contract.js';
+import { emptySnapshotChange } from '../../support/iceberg/changes.js';
+import { EVENTS_SCHEMA } from '../../support/iceberg/catalog-contract.js';
+import { openRestCatalog, restCatalogContract, s3Properties } from '../../support/iceberg/rest-catalog-contract.js';
 import { startRestProxy } from '../../support/iceberg/rest-proxy.js';
 import type { RestProxy } from '../../support/iceberg/rest-proxy.js';
 
-function s3Properties(): Record<string, string> {
-  const { s3 } = restCatalogService();
-  return {
-    's3.endpoint': s3.endpoint,
-    's3.region': s3.region,
-    's3.access-key-id': s3.accessKeyId,
-    's3.secret-access-key': s3.secretAccessKey,
-    's3.path-style-access': 'true',
-  };
-}
-
 function open(overrides: Partial<RestCatalogOptions> = {}): Promise<RestCatalog> {
-  const service = restCatalogService();
-  return RestCatalog.open({ name: 'rest', uri: service.uri, warehouse: service.warehouse, properties: s3Properties(), ...overrides });
+  return openRestCatalog(restCatalogService(), overrides);
 }
 
 const freshNamespace = (): string[] => [`floe_${randomUUID().replaceAll('-', '').slice(0, 12)}`];
 
-catalogContract('REST catalog (Iceberg Java fixture)', {
-  open: () => open(),
-  get expectedLocationPrefix() {
-    return restCatalogService().warehouse;
-  },
-  retry: { minWaitMs: 1, maxWaitMs: 20, numRetries: 30 },
+// The same contract runs against Nessie in nessie-catalog.test.ts.
+restCatalogContract('REST catalog (Iceberg Java fixture)', {
+  service: restCatalogService,
+  location: () => restCatalogService().warehouse,
 });
 
 describe('REST catalog specifics', () => {
@@ -86,7 +71,9 @@ describe('REST catalog specifics', () => {
         },
       );
       assert.ok(table.metadataLocation.startsWith(`${restCatalogService().warehouse}/`));
-      const text = new TextDecoder().decode(await fileIOFor(table.metadataLocation, s3Properties()).read(table.metadataLocation));
+      const text = new TextDecoder().decode(
+        await fileIOFor(table.metadataLocation, s3Properties(restCatalogService())).read(table.metadataLocation),
+      );
       const fromStorage = parseTableMetadata(text, table.metadataLocation);
       assert.deepEqual(fromStorage, table.metadata);
       // Java wrote it; Floe writes it back and reads the same thing.
@@ -150,63 +137,7 @@ describe('REST catalog specifics', () => {
   });
 });
 
-describe('REST catalog ↔ pyiceberg', () => {
-  const oracle = () => {
-    const service = restCatalogService();
-    return {
-      type: 'rest' as const,
-      uri: service.uri,
-      warehouse: service.warehouse,
-      s3: {
-        endpoint: service.s3.endpoint,
-        accessKeyId: service.s3.accessKeyId,
-        secretAccessKey: service.s3.secretAccessKey,
-        region: service.s3.region,
-      },
-    };
-  };
-
-  it('pyiceberg appends through the server; Floe sees the snapshot; Floe’s change is what pyiceberg then loads', async () => {
-    const namespace = freshNamespace();
-    const name = `${namespace[0]}.orders`;
-    await runPyiceberg<TableStateReply>('create_table', {
-      catalog: oracle(),
-      identifier: name,
-      schema: {
-        type: 'struct',
-        'schema-id': 0,
-        fields: [
-          { id: 1, name: 'id', type: 'long', required: true },
-          { id: 2, name: 'amount', type: 'double', required: false },
-        ],
-      },
-    });
-    const catalog = await open();
-    try {
-      const identifier = { namespace, name: 'orders' };
-      // A load whose response is unchanged returns the table parsed before; another client's change is seen at once.
-      const created = await catalog.loadTable(identifier);
-      assert.equal(await catalog.loadTable(identifier), created);
-      const appended = await runPyiceberg<TableStateReply>('append', {
-        catalog: oracle(),
-        identifier: name,
-        columns: { id: 'long', amount: 'double' },
-        rows: [{ id: '1', amount: 1.5 }],
-      });
-      const table = await catalog.loadTable(identifier);
-      assert.notEqual(table, created);
-      assert.equal(table.metadata.currentSnapshotId?.toString(), appended.snapshot_id);
-      assert.equal(table.metadataLocation, appended.metadata_location);
-      await commitChange(catalog, identifier, addColumnChange('note'));
-      const seen = await runPyiceberg<MetadataReply>('load_metadata', { catalog: oracle(), identifier: name });
-      assert.deepEqual(parseTableMetadata(seen.metadata_json, seen.metadata_location), (await catalog.loadTable(identifier)).metadata);
-    } finally {
-      await catalog.close();
-    }
-  });
-});
-
-describe('REST catalog auth and lost commit replies (through a proxy)', () => {
+describe('REST catalog auth (through a proxy)', () => {
   let proxy: RestProxy;
   before(async () => {
     proxy = await startRestProxy(restCatalogService().uri);
@@ -251,6 +182,38 @@ describe('REST catalog auth and lost commit replies (through a proxy)', () => {
     }
   });
 
+  it('the fixture’s SQLITE_BUSY jam: retries stay bounded, and the error after the bound names the table and the catalog’s failure', async () => {
+    // After a SIGKILL and restart, the fixture's JdbcCatalog on SQLite answers 500 SQLITE_BUSY to
+    // commits that arrive together (issue #58): an outcome Floe cannot know, chased by reloading
+    // for the idempotency key until the budget is spent, then a retryable error for the activity.
+    const catalog = await open({ uri: proxy.uri, credential: `${proxy.clientId}:${proxy.clientSecret}` });
+    try {
+      const namespace = freshNamespace();
+      await catalog.createNamespace(namespace);
+      const identifier = { namespace, name: 'jammed' };
+      await catalog.createTable(identifier, { schema: EVENTS_SCHEMA });
+      proxy.jamCommits(true);
+      const started = Date.now();
+      await assert.rejects(
+        commitChange(catalog, identifier, emptySnapshotChange('jammed-window'), { unknownOutcomeBudgetMs: 3_000 }),
+        (error: unknown) => {
+          assert.ok(FloeError.is(error, 'commit-state-unknown'), String(error));
+          assert.equal(error.retryable, true, 'the activity retries it later');
+          assert.match(error.message, new RegExp(`to ${namespace[0]}\\.jammed: outcome unknown after \\d+ attempts over 3 s`));
+          assert.match(error.message, /HTTP 500 SQLiteException: \[SQLITE_BUSY\]/);
+          assert.doesNotMatch(error.message, new RegExp(proxy.clientSecret));
+          return true;
+        },
+      );
+      assert.ok(Date.now() - started < 10_000, 'bounded by the budget, not by the jam');
+      assert.ok(proxy.jammedCommits >= 2 && proxy.jammedCommits <= 12, `${proxy.jammedCommits} attempts in 3 s of 0.25–2 s waits`);
+      assert.equal((await catalog.loadTable(identifier)).metadata.snapshots.length, 0, 'nothing landed');
+    } finally {
+      proxy.jamCommits(false);
+      await catalog.close();
+    }
+  });
+
   it('existence checks fall back to GET on a server that refuses HEAD', async () => {
     const catalog = await open({ uri: proxy.uri, credential: `${proxy.clientId}:${proxy.clientSecret}` });
     proxy.refuseHead(true);
@@ -265,25 +228,6 @@ describe('REST catalog auth and lost commit replies (through a proxy)', () => {
       assert.ok(proxy.requests.includes(`GET /v1/namespaces/${namespace[0]}`), 'a GET replaced the refused HEAD');
     } finally {
       proxy.refuseHead(false);
-      await catalog.close();
-    }
-  });
-
-  it('a commit whose reply is lost (502: state unknown) is found by its idempotency key and not applied twice', async () => {
-    const catalog = await open({ uri: proxy.uri, credential: `${proxy.clientId}:${proxy.clientSecret}` });
-    try {
-      const namespace = freshNamespace();
-      await catalog.createNamespace(namespace);
-      const identifier = { namespace, name: 'lossy' };
-      await catalog.createTable(identifier, { schema: EVENTS_SCHEMA });
-      proxy.loseCommitReplies(1);
-      const result = await commitChange(catalog, identifier, emptySnapshotChange('exactly-once'), { sleep: async () => undefined });
-      assert.equal(result.alreadyCommitted, true);
-      assert.equal(result.attempts, 1);
-      const table = await catalog.loadTable(identifier);
-      assert.equal(table.metadata.snapshots.length, 1);
-      assert.equal(table.metadata.currentSnapshotId, result.snapshotId);
-    } finally {
       await catalog.close();
     }
   });

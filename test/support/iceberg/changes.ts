@@ -82,7 +82,17 @@ export function addColumnChange(name: string): TableChange {
           { type: 'assert-last-assigned-field-id', lastAssignedFieldId: base.metadata.lastColumnId },
         ],
         updates: [
-          { action: 'add-schema', schema: { ...schema, fields: [...schema.fields, { id, name, required: false, type: 'string' }] } },
+          // A new schema id and last-column-id, as Java's client sends them: Nessie refuses an
+          // add-schema without last-column-id, or under an id the table has.
+          {
+            action: 'add-schema',
+            schema: {
+              ...schema,
+              schemaId: Math.max(...base.metadata.schemas.map((each) => each.schemaId)) + 1,
+              fields: [...schema.fields, { id, name, required: false, type: 'string' }],
+            },
+            lastColumnId: id,
+          },
           { action: 'set-current-schema', schemaId: -1 },
         ],
       };

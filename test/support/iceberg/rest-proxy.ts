@@ -33,6 +33,14 @@ export interface RestProxy {
   /** Listen again on the same port. */
   restart(): Promise<void>;
   close(): Promise<void>;
+  /** How many commit replies were replaced so far (loseCommitReplies). */
+  readonly lostCommitReplies: number;
+  /**
+   * Answer every table commit, without forwarding it, as the fixture's JdbcCatalog on SQLite does
+   * when jammed after a restart (HTTP 500 `SQLITE_BUSY`), until told otherwise; counts them.
+   */
+  jamCommits(jam: boolean): void;
+  readonly jammedCommits: number;
 }
 
 export async function startRestProxy(upstream: string): Promise<RestProxy> {
@@ -45,6 +53,11 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
   let refusedCommits = 0;
   let headRefused = false;
   let dieOnCommit = false;
+  let lostSoFar = 0;
+  let jammed = false;
+  let jammedSoFar = 0;
+  /** The proxy's own address, for a catalog config that names the server's (see pointedAtProxy). */
+  let ownUri = '';
 
   const server: Server = createServer((request, response) => {
     void handle(request, response).catch((error: unknown) => {
@@ -86,6 +99,12 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
       return;
     }
     const isCommit = request.method === 'POST' && /\/namespaces\/[^/]+\/tables\/[^/]+$/.test(path.split('?')[0] ?? '');
+    if (isCommit && jammed) {
+      jammedSoFar++;
+      return json(response, 500, {
+        error: { message: '[SQLITE_BUSY] The database file is locked (database is locked)', type: 'SQLiteException', code: 500 },
+      });
+    }
     if (isCommit && dieOnCommit) {
       dieOnCommit = false;
       response.socket?.destroy();
@@ -101,9 +120,11 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
       headers: { 'Content-Type': request.headers['content-type'] ?? 'application/json', Accept: 'application/json' },
       ...(body.length === 0 ? {} : { body }),
     });
-    const text = await upstreamResponse.text();
+    let text = await upstreamResponse.text();
+    if (path.split('?')[0] === '/v1/config' && upstreamResponse.ok) text = pointedAtProxy(text, ownUri);
     if (isCommit && lostCommits > 0 && upstreamResponse.ok) {
       lostCommits--;
+      lostSoFar++;
       return json(response, 502, {
         error: { message: 'Invalid response from the upstream server', type: 'CommitStateUnknownException', code: 502 },
       });
@@ -119,8 +140,9 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
     });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  ownUri = `http://127.0.0.1:${port}`;
   return {
-    uri: `http://127.0.0.1:${port}`,
+    uri: ownUri,
     clientId,
     clientSecret,
     issued,
@@ -133,7 +155,24 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
     dieOnNextCommit: () => void (dieOnCommit = true),
     restart: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
     close: () => (server.listening ? stop() : Promise.resolve()),
+    get lostCommitReplies() {
+      return lostSoFar;
+    },
+    jamCommits: (jam) => void (jammed = jam),
+    get jammedCommits() {
+      return jammedSoFar;
+    },
   };
+}
+
+/**
+ * The catalog's config with its `uri` override, if any, replaced by the proxy's address: Nessie
+ * names its own address there, and a client that followed it would go around the proxy.
+ */
+function pointedAtProxy(configText: string, proxyUri: string): string {
+  const config = JSON.parse(configText) as { overrides?: Record<string, string> };
+  if (config.overrides?.['uri'] === undefined) return configText;
+  return JSON.stringify({ ...config, overrides: { ...config.overrides, uri: proxyUri } });
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {
