@@ -11,7 +11,7 @@
  */
 import pg from 'pg';
 import { FloeError } from '../../core/errors.js';
-import type { SqlDriver, SqlFailure, SqlRow, SqlStatement, SqlValue } from './sql-driver.js';
+import type { SqlCallOptions, SqlDriver, SqlFailure, SqlRow, SqlStatement, SqlValue } from './sql-driver.js';
 
 export interface PostgresOptions {
   /** Connections this catalog may hold at once (default 4: commits are short). */
@@ -106,12 +106,12 @@ export class PostgresDriver implements SqlDriver {
     this.pool.on('error', () => undefined);
   }
 
-  async query(sql: string, params: readonly SqlValue[] = []): Promise<SqlRow[]> {
-    return this.withClient(async (client) => (await client.query(numberPlaceholders(sql), [...params])).rows as SqlRow[]);
+  async query(sql: string, params: readonly SqlValue[] = [], options: SqlCallOptions = {}): Promise<SqlRow[]> {
+    return this.withClient(async (client) => (await client.query(numberPlaceholders(sql), [...params])).rows as SqlRow[], options);
   }
 
-  async execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    return this.withClient(async (client) => (await client.query(numberPlaceholders(sql), [...params])).rowCount ?? 0);
+  async execute(sql: string, params: readonly SqlValue[] = [], options: SqlCallOptions = {}): Promise<number> {
+    return this.withClient(async (client) => (await client.query(numberPlaceholders(sql), [...params])).rowCount ?? 0, options);
   }
 
   async batch(statements: readonly SqlStatement[]): Promise<number[]> {
@@ -146,12 +146,18 @@ export class PostgresDriver implements SqlDriver {
     await this.pool.end();
   }
 
-  private async withClient<T>(use: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private async withClient<T>(use: (client: pg.PoolClient) => Promise<T>, options: SqlCallOptions = {}): Promise<T> {
+    const { signal } = options;
+    signal?.throwIfAborted();
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
     } catch (error) {
       throw new NotConnected(`cannot connect to Postgres: ${(error as Error).message}`, { cause: error });
+    }
+    if (signal?.aborted) {
+      client.release();
+      throw signal.reason as Error;
     }
     let broken: Error | undefined;
     // A connection that dies under a statement also emits 'error' on its client, which the pool
@@ -159,13 +165,28 @@ export class PostgresDriver implements SqlDriver {
     // own promise rejects with the same failure, which is what we act on.
     const ignore = (): void => undefined;
     client.on('error', ignore);
+    // Cancelled: the connection is dropped under the statement (the server rolls back an
+    // uncommitted one) and not returned to the pool.
+    let cancel: (() => void) | undefined;
+    const cancelled =
+      signal === undefined
+        ? undefined
+        : new Promise<never>((_resolve, reject) => {
+            cancel = () => {
+              broken = signal.reason as Error;
+              reject(signal.reason as Error);
+              void client.end().catch(() => undefined);
+            };
+            signal.addEventListener('abort', cancel, { once: true });
+          });
     try {
-      return await use(client);
+      return await (cancelled === undefined ? use(client) : Promise.race([use(client), cancelled]));
     } catch (error) {
       // A connection-level failure (not a statement's SQL error) must not go back to the pool.
-      if (sqlState(error) === undefined || this.classify(error) === 'connection-lost') broken = error as Error;
+      if (sqlState(error) === undefined || this.classify(error) === 'connection-lost') broken ??= error as Error;
       throw error;
     } finally {
+      if (cancel !== undefined) signal?.removeEventListener('abort', cancel);
       client.removeListener('error', ignore);
       client.release(broken);
     }

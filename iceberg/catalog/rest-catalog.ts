@@ -17,7 +17,7 @@ import { registerSecrets } from '../../core/redaction.js';
 import { partitionSpecToJson } from '../spec/partition-json.js';
 import { schemaToJson } from '../spec/schema-json.js';
 import { sortOrderToJson } from '../spec/sort-order-json.js';
-import type { Catalog, CreateTableRequest, LoadedTable, Namespace, TableIdentifier } from './catalog.js';
+import type { Catalog, CatalogCallOptions, CreateTableRequest, LoadedTable, Namespace, TableIdentifier } from './catalog.js';
 import { checkIdentifier, checkNamespace, formatTableIdentifier, formatNamespace } from './identifier.js';
 import type { RestAuth } from './rest-auth.js';
 import { bearerAuth, NO_AUTH, oauth2ClientCredentials } from './rest-auth.js';
@@ -195,7 +195,7 @@ export class RestCatalog implements Catalog {
    * table's metadata costs milliseconds of CPU (every int64 parsed losslessly), and a feature
    * server asks for each online table every second, mostly to learn that nothing changed.
    */
-  async loadTable(identifier: TableIdentifier): Promise<LoadedTable> {
+  async loadTable(identifier: TableIdentifier, options: CatalogCallOptions = {}): Promise<LoadedTable> {
     const key = formatTableIdentifier(identifier);
     const response = await this.http.send({
       method: 'GET',
@@ -203,6 +203,7 @@ export class RestCatalog implements Catalog {
       what: `load table ${key}`,
       context: { table: key },
       raw: true,
+      ...defined({ signal: options.signal }),
     });
     const text = response.text ?? '';
     const last = this.lastLoads.get(key);
@@ -212,21 +213,25 @@ export class RestCatalog implements Catalog {
     return loaded;
   }
 
-  async tableExists(identifier: TableIdentifier): Promise<boolean> {
-    return this.exists(this.tablePath(identifier), `check table ${formatTableIdentifier(identifier)}`, {
-      table: formatTableIdentifier(identifier),
-    });
+  async tableExists(identifier: TableIdentifier, options: CatalogCallOptions = {}): Promise<boolean> {
+    return this.exists(
+      this.tablePath(identifier),
+      `check table ${formatTableIdentifier(identifier)}`,
+      { table: formatTableIdentifier(identifier) },
+      options,
+    );
   }
 
   /** HEAD, as the spec defines for existence; servers that predate those routes get a GET instead. */
-  private async exists(path: string, what: string, context: Record<string, string>): Promise<boolean> {
+  private async exists(path: string, what: string, context: Record<string, string>, options: CatalogCallOptions = {}): Promise<boolean> {
+    const signal = defined({ signal: options.signal });
     try {
-      return (await this.http.send({ method: 'HEAD', path, what, context })).status !== 404;
+      return (await this.http.send({ method: 'HEAD', path, what, context, ...signal })).status !== 404;
     } catch (error) {
       const status = FloeError.is(error) ? error.context['status'] : undefined;
       if (status !== 405 && status !== 501) throw error;
       try {
-        await this.http.send({ method: 'GET', path, what, context });
+        await this.http.send({ method: 'GET', path, what, context, ...signal });
         return true;
       } catch (fallbackError) {
         if (FloeError.is(fallbackError, 'not-found')) return false;
@@ -250,6 +255,7 @@ export class RestCatalog implements Catalog {
     identifier: TableIdentifier,
     requirements: readonly TableRequirement[],
     updates: readonly TableUpdate[],
+    options: CatalogCallOptions = {},
   ): Promise<LoadedTable> {
     const response = await this.http.send({
       method: 'POST',
@@ -263,6 +269,7 @@ export class RestCatalog implements Catalog {
       context: { table: formatTableIdentifier(identifier) },
       commit: true,
       raw: true,
+      ...defined({ signal: options.signal }),
     });
     try {
       return this.loadResult(identifier, { ...response, json: parseJson(response.text ?? '', `REST response to ${response.source}`) });

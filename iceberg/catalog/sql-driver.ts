@@ -11,10 +11,18 @@ export interface SqlStatement {
   readonly params?: readonly SqlValue[];
 }
 
+/**
+ * A `signal` that aborts ends the statement (a networked driver drops its connection, so the
+ * server rolls back what it had not committed) and rejects with the signal's reason.
+ */
+export interface SqlCallOptions {
+  readonly signal?: AbortSignal;
+}
+
 export interface SqlDriver {
-  query(sql: string, params?: readonly SqlValue[]): Promise<SqlRow[]>;
+  query(sql: string, params?: readonly SqlValue[], options?: SqlCallOptions): Promise<SqlRow[]>;
   /** Runs one statement; resolves to the number of rows it changed. */
-  execute(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  execute(sql: string, params?: readonly SqlValue[], options?: SqlCallOptions): Promise<number>;
   /** Runs statements in one transaction, all or none; resolves to each one's changed-row count. */
   batch(statements: readonly SqlStatement[]): Promise<number[]>;
   /** What a failed statement means for the catalog (see SqlFailure). */

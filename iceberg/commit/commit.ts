@@ -24,7 +24,7 @@ import type { TableMetadata } from '../spec/metadata.js';
 import { MAIN_BRANCH } from '../spec/snapshot.js';
 import type { Snapshot } from '../spec/snapshot.js';
 import type { TableUpdate } from '../table-updates/updates.js';
-import { backoffMs } from '../util/backoff.js';
+import { backoffMs, delay } from '../util/backoff.js';
 import { retryPolicyFrom, UNKNOWN_OUTCOME_RETRY } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { IDEMPOTENCY_KEY_PROPERTY } from './table-change.js';
@@ -48,6 +48,8 @@ export interface CommitOptions {
    * (and finds the change there, if an earlier try of it landed).
    */
   readonly loaded?: LoadedTable;
+  /** Cancels the loop: its waits and catalog calls end, rejecting with the signal's reason (see CatalogCallOptions). */
+  readonly signal?: AbortSignal;
 }
 
 export interface CommitResult {
@@ -75,12 +77,13 @@ export async function commitChange(
   change: TableChange,
   options: CommitOptions = {},
 ): Promise<CommitResult> {
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? ((ms: number) => delay(ms, options.signal));
+  const call = defined({ signal: options.signal });
   const now = options.now ?? Date.now;
   const started = now();
   const branch = change.branch ?? MAIN_BRANCH;
   const unknownBudgetMs = options.unknownOutcomeBudgetMs ?? UNKNOWN_OUTCOME_RETRY.totalTimeoutMs;
-  let table = options.loaded ?? (await catalog.loadTable(identifier));
+  let table = options.loaded ?? (await catalog.loadTable(identifier, call));
   const policy = retryPolicyFrom(table.metadata.properties, options.retry);
   const unresolved: UnresolvedAttempt[] = [];
   let conflicts = 0;
@@ -91,7 +94,7 @@ export async function commitChange(
   const reload = async (): Promise<LoadedTable> => {
     for (let retry = 1; ; retry++) {
       try {
-        return await catalog.loadTable(identifier);
+        return await catalog.loadTable(identifier, call);
       } catch (error) {
         const waitMs = backoffMs(retry, UNKNOWN_OUTCOME_RETRY, options.random);
         if (!FloeError.is(error) || !error.retryable || unknownSince === undefined || now() - unknownSince + waitMs > unknownBudgetMs)
@@ -122,7 +125,7 @@ export async function commitChange(
 
     const prepared = await prepareNamingTable(change, table, identifier);
     try {
-      const result = await catalog.commitTable(identifier, prepared.requirements, prepared.updates);
+      const result = await catalog.commitTable(identifier, prepared.requirements, prepared.updates, call);
       // The branch is at this attempt's snapshot now: no earlier attempt's requirement can hold.
       await discard(
         result,
