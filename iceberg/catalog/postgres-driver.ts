@@ -79,6 +79,7 @@ class NotConnected extends Error {
 
 export class PostgresDriver implements SqlDriver {
   private readonly pool: pg.Pool;
+  private readonly connectionString: string;
   private closed = false;
 
   constructor(uri: string, options: PostgresOptions = {}) {
@@ -92,6 +93,7 @@ export class PostgresDriver implements SqlDriver {
         context: { uri: shown },
       });
     }
+    this.connectionString = normalized;
     this.pool = new pg.Pool({
       connectionString: normalized,
       max: options.maxConnections ?? 4,
@@ -165,8 +167,8 @@ export class PostgresDriver implements SqlDriver {
     // own promise rejects with the same failure, which is what we act on.
     const ignore = (): void => undefined;
     client.on('error', ignore);
-    // Cancelled: the connection is dropped under the statement (the server rolls back an
-    // uncommitted one) and not returned to the pool.
+    // Cancelled: the caller gets the reason at once; the connection is dropped, not pooled, and the
+    // server is asked to cancel the statement (one it already ran, a commit, may have applied).
     let cancel: (() => void) | undefined;
     const cancelled =
       signal === undefined
@@ -175,7 +177,9 @@ export class PostgresDriver implements SqlDriver {
             cancel = () => {
               broken = signal.reason as Error;
               reject(signal.reason as Error);
-              void client.end().catch(() => undefined);
+              void cancelBackendOn(this.connectionString, (client as pg.PoolClient & { processID?: number }).processID).finally(() =>
+                client.end().catch(() => undefined),
+              );
             };
             signal.addEventListener('abort', cancel, { once: true });
           });
@@ -190,6 +194,21 @@ export class PostgresDriver implements SqlDriver {
       client.removeListener('error', ignore);
       client.release(broken);
     }
+  }
+}
+
+/** pg_cancel_backend on a connection of its own, bounded; a server that cannot be reached is left to notice the dropped connection. */
+async function cancelBackendOn(connectionString: string, pid: number | undefined): Promise<void> {
+  if (pid === undefined) return;
+  const canceller = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000, query_timeout: 5_000, application_name: 'floe' });
+  canceller.on('error', () => undefined);
+  try {
+    await canceller.connect();
+    await canceller.query('SELECT pg_cancel_backend($1)', [pid]);
+  } catch {
+    // Best effort: the dropped connection ends the statement when the server next writes to it.
+  } finally {
+    await canceller.end().catch(() => undefined);
   }
 }
 

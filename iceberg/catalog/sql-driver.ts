@@ -12,8 +12,9 @@ export interface SqlStatement {
 }
 
 /**
- * A `signal` that aborts ends the statement (a networked driver drops its connection, so the
- * server rolls back what it had not committed) and rejects with the signal's reason.
+ * A `signal` that aborts ends the call at once with the signal's reason: a networked driver drops
+ * the connection and asks the server to cancel the statement, which it may have applied already
+ * (a commit's outcome is then unknown); SQLite refuses a statement not yet started.
  */
 export interface SqlCallOptions {
   readonly signal?: AbortSignal;
