@@ -48,14 +48,14 @@ const committing = proxyActivities<MaterializeActivities>(COMMIT_STEP_OPTIONS);
 // task: a round trip each saved, but a catalog that did not answer held that task (TMPRL1104 every
 // few seconds) and the worker's shutdown, which waits for local activities and cannot cancel them.
 // Histories recorded then replay them so.
-export const LOCAL_STEP_OPTIONS: LocalActivityOptions = {
+const LOCAL_STEP_OPTIONS: LocalActivityOptions = {
   startToCloseTimeout: '2 minutes',
   retry: quickStepRetry(),
 };
 const local = proxyLocalActivities<MaterializeActivities>(LOCAL_STEP_OPTIONS);
 const SHORT_STEPS_LOCAL = 'materialize-runs-short-steps-locally';
-// Both catalog steps are regular activities again: a jammed catalog holds an activity, which
-// heartbeats and is cancelled when its worker shuts down, never the workflow task.
+// Both catalog steps are regular activities again: a jammed catalog holds an activity (the
+// commit's heartbeats), which its worker cancels when it shuts down, never the workflow task.
 const CATALOG_STEPS_OUTSIDE = 'materialize-commits-outside-the-workflow-task';
 
 /** Where the watermark read and the commit run: see LOCAL_STEP_OPTIONS. */
