@@ -105,7 +105,8 @@ export function createMaterializeActivities(context: FeatureContext, hooks: Mate
   return {
     /** The view's watermark (see readWatermark), as an ISO instant, or null before its first commit. */
     async readWatermark(input: { readonly featureView: string }): Promise<string | null> {
-      return asActivityFailure(async () => (await readWatermark(context, input.featureView))?.toISOString() ?? null);
+      const signal = Context.current().cancellationSignal;
+      return asActivityFailure(async () => (await readWatermark({ ...context, signal }, input.featureView))?.toISOString() ?? null);
     },
 
     async planSource(input: PlanWindowInput): Promise<PlanSourceResult> {
@@ -135,7 +136,7 @@ export function createMaterializeActivities(context: FeatureContext, hooks: Mate
     },
 
     async commitOnline(input: CommitOnlineInput): Promise<CommitOnlineResult> {
-      return asActivityFailure(() => withHeartbeats('committing the window', () => commitOnlineStep(context, input)));
+      return asActivityFailure(() => withHeartbeats('committing the window', (signal) => commitOnlineStep({ ...context, signal }, input)));
     },
   };
 }

@@ -22,7 +22,7 @@ export interface FeatureContext {
 }
 
 /** The `signal` option of a call made for this context: its cancellation, when it has one. */
-export function signalOf(context: FeatureContext): { signal?: AbortSignal } {
+export function signalOf(context: Pick<FeatureContext, 'signal'>): { signal?: AbortSignal } {
   return context.signal === undefined ? {} : { signal: context.signal };
 }
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, type NativeConnection, Worker } from '@temporalio/worker';
+import { type ActivityInterceptorsFactory, bundleWorkflowCode, type NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Runtime } from '../features/runtime.js';
 import { FloeError } from '../core/errors.js';
@@ -29,6 +29,15 @@ export interface WorkerOptions {
   readonly activities?: Readonly<Record<string, (...args: never[]) => unknown>>;
   /** Activities this worker runs at once (default DEFAULT_MAX_CONCURRENT_ACTIVITIES). */
   readonly maxConcurrentActivities?: number;
+  /** More activity interceptors, after Floe's own. */
+  readonly activityInterceptors?: readonly ActivityInterceptorsFactory[];
+  /**
+   * After shutdown() (or SIGTERM), how long activities in flight may still finish (ms, default 0)
+   * before they are cancelled, and how long the worker waits in all before it gives up on them
+   * (default: as long as they take). See the Temporal SDK's shutdownGraceTime and shutdownForceTime.
+   */
+  readonly shutdownGraceMs?: number;
+  readonly shutdownForceMs?: number;
 }
 
 /** A Temporal worker that runs Floe's workflows and activities against one runtime. */
@@ -48,8 +57,10 @@ export async function createWorker(runtime: Runtime, options: WorkerOptions): Pr
     taskQueue: options.taskQueue ?? temporal.taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: { ...floeActivities, ...options.activities },
-    interceptors: { activity: [activityDurationInterceptor] },
+    interceptors: { activity: [activityDurationInterceptor, ...(options.activityInterceptors ?? [])] },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
+    ...(options.shutdownGraceMs === undefined ? {} : { shutdownGraceTime: options.shutdownGraceMs }),
+    ...(options.shutdownForceMs === undefined ? {} : { shutdownForceTime: options.shutdownForceMs }),
   });
 }
 

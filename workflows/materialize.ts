@@ -43,17 +43,25 @@ export const COMMIT_STEP_OPTIONS: ActivityOptions = {
 };
 const committing = proxyActivities<MaterializeActivities>(COMMIT_STEP_OPTIONS);
 
-// Since `materialize-runs-short-steps-locally` the watermark read and the commit are local
-// activities: they run in the worker that holds the workflow task, with no trip through the
-// server's task queue before or after them (a round trip each, of a window's two or three). A
-// worker that dies in one is noticed when the workflow task times out (10 s); the workflow task's
-// next run does the step again, and a commit that landed is found by its key.
-export const LOCAL_STEP_OPTIONS: LocalActivityOptions = {
+// From `materialize-runs-short-steps-locally` to `materialize-commits-outside-the-workflow-task`
+// the watermark read and the commit were local activities, in the worker holding the workflow
+// task: a round trip each saved, but a catalog that did not answer held that task (TMPRL1104 every
+// few seconds) and the worker's shutdown, which waits for local activities and cannot cancel them.
+// Histories recorded then replay them so.
+const LOCAL_STEP_OPTIONS: LocalActivityOptions = {
   startToCloseTimeout: '2 minutes',
   retry: quickStepRetry(),
 };
 const local = proxyLocalActivities<MaterializeActivities>(LOCAL_STEP_OPTIONS);
 const SHORT_STEPS_LOCAL = 'materialize-runs-short-steps-locally';
+// Both catalog steps are regular activities again: a jammed catalog holds an activity (the
+// commit's heartbeats), which its worker cancels when it shuts down, never the workflow task.
+const CATALOG_STEPS_OUTSIDE = 'materialize-commits-outside-the-workflow-task';
+
+/** Where the watermark read and the commit run: see LOCAL_STEP_OPTIONS. */
+function catalogStepsLocal(): boolean {
+  return !patched(CATALOG_STEPS_OUTSIDE) && patched(SHORT_STEPS_LOCAL);
+}
 
 /**
  * Materializes one window of a feature view into its online table: plan the source scan, compute
@@ -97,7 +105,7 @@ export async function materialize(input: MaterializeInput): Promise<MaterializeR
     }));
   const written =
     prepared ?? (await dataWork.writeOnline({ featureView: input.featureView, staging: computed.staging, rows: computed.rows }));
-  const commitOnline = patched(SHORT_STEPS_LOCAL) ? local.commitOnline : committing.commitOnline;
+  const commitOnline = catalogStepsLocal() ? local.commitOnline : committing.commitOnline;
   // A commit once asked for is seen through: cancelling then would leave the outcome unknown.
   const committed = await CancellationScope.nonCancellable(() =>
     commitOnline({
@@ -157,7 +165,7 @@ async function openWindow(input: MaterializeInput): Promise<{ featureView: strin
     );
   }
   if (input.start !== undefined) return { featureView: input.featureView, start: input.start, end };
-  const watermark = await (patched(SHORT_STEPS_LOCAL) ? local : planning).readWatermark({ featureView: input.featureView });
+  const watermark = await (catalogStepsLocal() ? local : planning).readWatermark({ featureView: input.featureView });
   const window = windowFor({ end, watermark, lookbackSeconds: input.lookbackSeconds });
   if ('problem' in window)
     throw ApplicationFailure.nonRetryable(`Feature view ${input.featureView}: ${window.problem}`, 'FloeError:invalid-input');

@@ -6,12 +6,17 @@ import type { MetricsServer } from '../../features/stream/stream-metrics.js';
 
 /** How often the progress line with each partition's lag is printed. */
 const PROGRESS_EVERY_MS = 5_000;
+/**
+ * After SIGINT or SIGTERM, how long landing the gathered batch and leaving the group may take
+ * before the command ends anyway: what did not land is read again from the tables' offsets.
+ */
+const STOP_DEADLINE_MS = 30_000;
 
 export function streamCommand(program: Command): void {
   program
     .command('stream')
     .description(
-      "Consume a stream source's Kafka topic and land each batch exactly once in its push source's tables (the batch source's table and the fed views' online tables); bad messages go to the dead-letter table. Runs until SIGINT or SIGTERM, which land the batch being gathered first",
+      "Consume a stream source's Kafka topic and land each batch exactly once in its push source's tables (the batch source's table and the fed views' online tables); bad messages go to the dead-letter table. Runs until SIGINT or SIGTERM, which land the batch being gathered first (30 s at most)",
     )
     .argument('<stream-source>', 'the stream source, as defined with defineStreamSource')
     .option('--brokers <list>', "bootstrap brokers, host:port,… (default: the definition's kafka.brokers)")
@@ -86,12 +91,7 @@ export function streamCommand(program: Command): void {
           () => undefined,
         );
       }, PROGRESS_EVERY_MS);
-      const stop = (): void => {
-        if (!options.json) console.log(`Stopping ${consumer.name}: landing the batch being gathered`);
-        void consumer.stop();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      const stopListening = stopOnSignals(consumer, options.json === true);
       try {
         if (!options.json) console.log(`Streaming ${consumer.topic} into ${name}`);
         await consumer.run();
@@ -99,11 +99,33 @@ export function streamCommand(program: Command): void {
       } finally {
         clearInterval(progress);
         await metrics?.close();
-        process.removeListener('SIGINT', stop);
-        process.removeListener('SIGTERM', stop);
+        stopListening();
         await runtime.close();
       }
     });
+}
+
+/**
+ * On SIGINT or SIGTERM: land the gathered batch and leave the group (run() then resolves), or end
+ * the process STOP_DEADLINE_MS later saying what it still waited for. Returns the undo.
+ */
+function stopOnSignals(consumer: StreamConsumer, json: boolean): () => void {
+  const stop = (): void => {
+    if (!json) console.log(`Stopping ${consumer.name}: landing the batch being gathered`);
+    setTimeout(() => {
+      console.error(
+        `floe stream ${consumer.name}: gave up stopping after ${STOP_DEADLINE_MS / 1000} s, still ${consumer.waitingFor()}; ending the process (what did not land is read again from the tables' offsets on the next start)`,
+      );
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
+    void consumer.stop();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return () => {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+  };
 }
 
 interface StreamOptions {

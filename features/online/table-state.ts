@@ -4,6 +4,7 @@ import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
 import type { Snapshot } from '../../iceberg/spec/snapshot.js';
 import type { FeatureContext } from '../context.js';
+import { signalOf } from '../context.js';
 import { carriedStreamOffsets } from '../stream/stream-offsets.js';
 import { defined } from '../../core/defined.js';
 
@@ -102,11 +103,14 @@ function parseCursor(text: string): bigint | null {
  * snapshots (the main branch and its ancestors), or null when nothing was materialized yet. It is
  * written by the commit that lands the window's rows, so it advances atomically with the data.
  */
-export async function readWatermark(context: Pick<FeatureContext, 'registry' | 'catalog'>, viewName: string): Promise<Date | null> {
+export async function readWatermark(
+  context: Pick<FeatureContext, 'registry' | 'catalog' | 'signal'>,
+  viewName: string,
+): Promise<Date | null> {
   const view = context.registry.featureView(viewName);
   const identifier = context.registry.onlineTableOf(view);
-  if (!(await context.catalog.tableExists(identifier))) return null;
-  const table = await context.catalog.loadTable(identifier);
+  if (!(await context.catalog.tableExists(identifier, signalOf(context)))) return null;
+  const table = await context.catalog.loadTable(identifier, signalOf(context));
   const millis = watermarkOf(table.metadata);
   return millis === null ? null : new Date(millis);
 }

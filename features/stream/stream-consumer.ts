@@ -2,21 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
-import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
-import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { FeatureContext } from '../context.js';
 import { withScratchDirectory } from '../context.js';
 import { stageBatch, stageRows } from '../push/push-commit.js';
 import type { StagedBatch, TableTarget } from '../push/push-commit.js';
-import { pushTargets, requiredPushColumns } from '../push/push-targets.js';
 import type { StreamSourceDefinition } from '../stream-source.js';
-import { deadLetterIdentifier, deadLetterRequests, deadLetterTarget } from './dead-letters.js';
+import { batchTables } from './batch-tables.js';
+import type { BatchTables } from './batch-tables.js';
+import { deadLetterRequests } from './dead-letters.js';
 import { batchFailure, commitStreamBatch } from './stream-commit.js';
 import type { MessagePosition, StreamTableCommit } from './stream-commit.js';
 import { recordedOffsets, resumeOffsets } from './stream-offsets.js';
-import { avroDecoder } from './stream-avro.js';
 import { sortedBatch } from './stream-rows.js';
-import type { MessageShape } from './stream-rows.js';
 
 /** Values stay bytes: JSON is read as UTF-8 text, Avro as binary. */
 type StreamMessage = Message<string, Buffer, string, string>;
@@ -79,7 +76,10 @@ export class StreamConsumer {
   private pendingSince = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /** The batch landing now: its size and since when. */
+  private landing: { readonly messages: number; readonly since: Date } | undefined;
   private stopping = false;
+  private leaving = false;
   private batchTables: BatchTables | undefined;
   /** Per partition, the offset after the last message this consumer took into a batch. */
   private readonly taken = new Map<number, bigint>();
@@ -109,9 +109,11 @@ export class StreamConsumer {
   /** Reads and lands batches until stop(); rejects when a batch cannot land. */
   async run(): Promise<void> {
     const done = new Promise<void>((resolve, reject) => (this.finished = { resolve, reject }));
-    const tables = await this.tables();
+    const tables = await batchTables(this.context, this.stream);
     this.batchTables = tables;
     await tables.deadLetters.load();
+    // Stopped while starting, before joining the group: nothing to leave.
+    if (this.stopping) return;
     // Loaded here, not at import: `floe/worker` loads without the Kafka client until a stream runs.
     const kafka = await import('@platformatic/kafka');
     const { topic, brokers, groupId } = this.stream.kafka;
@@ -136,14 +138,27 @@ export class StreamConsumer {
     });
     this.consumer = consumer;
     const resume = await this.resumeOffsets(tables);
-    const messages = await consumer.consume({
-      topics: [topic],
-      mode: kafka.MessagesStreamModes.MANUAL,
-      offsets: [...resume].map(([partition, offset]) => ({ topic, partition, offset })),
-      fallbackMode: kafka.MessagesStreamFallbackModes.EARLIEST,
-      autocommit: false,
-    });
+    let messages: MessagesStream<string, Buffer, string, string>;
+    try {
+      messages = await consumer.consume({
+        topics: [topic],
+        mode: kafka.MessagesStreamModes.MANUAL,
+        offsets: [...resume].map(([partition, offset]) => ({ topic, partition, offset })),
+        fallbackMode: kafka.MessagesStreamFallbackModes.EARLIEST,
+        autocommit: false,
+      });
+    } catch (error) {
+      // A join that failed leaves no client behind to keep the process alive.
+      await this.close().catch(() => undefined);
+      throw error;
+    }
     this.messages = messages;
+    // Stopped while joining: stop() left the client alone (closed under consume(), it broke the
+    // join, and run() rejected with "Connection pool is closed"); leave the group now.
+    if (this.stopping) {
+      await this.close();
+      return;
+    }
     // After a rebalance, read each partition again from the tables: another member may have landed
     // more of it meanwhile, and what this one fetched of it before is filtered out by the tables.
     consumer.on(
@@ -154,22 +169,22 @@ export class StreamConsumer {
           (error: unknown) => this.fail(error),
         ),
     );
-    // Stopped while starting: nothing was taken yet.
-    if (this.stopping) {
-      await this.close();
-      return;
-    }
     messages.on('data', (message: StreamMessage) => this.take(message));
     messages.on('error', (error: unknown) => void this.fail(error));
     return done;
   }
 
-  /** Lands the batch being gathered, then leaves the group and closes. run() then resolves. */
+  /**
+   * Lands the batch being gathered, then leaves the group and closes. run() then resolves. Called
+   * while run() is still starting, it only marks the stop: run() leaves the group once it has
+   * joined, then resolves.
+   */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     clearTimeout(this.timer);
-    this.messages?.pause();
+    if (this.messages === undefined) return;
+    this.messages.pause();
     await this.running;
     try {
       if (this.pending.length > 0 && this.batchTables !== undefined) await this.land(this.pending.splice(0), this.batchTables);
@@ -179,6 +194,15 @@ export class StreamConsumer {
       await this.close().catch(() => undefined);
       this.finished?.reject(error);
     }
+  }
+
+  /** What a stopping consumer still waits for, for its log: joining the group, a batch landing, or leaving the group. */
+  waitingFor(): string {
+    if (this.landing !== undefined)
+      return `landing a batch of ${this.landing.messages} message(s) (since ${this.landing.since.toISOString()})`;
+    if (this.leaving) return 'leaving the consumer group';
+    if (this.consumer !== undefined && this.messages === undefined) return 'joining the consumer group';
+    return 'starting';
   }
 
   /** Adds an observer of batches; the function returned removes it. */
@@ -272,36 +296,11 @@ export class StreamConsumer {
   /** Closes the stream and leaves the group, once. */
   private async close(): Promise<void> {
     const { messages, consumer } = this;
+    this.leaving = true;
     this.messages = undefined;
     this.consumer = undefined;
     await messages?.close();
     await consumer?.close();
-  }
-
-  /** The tables a batch lands in, and how a message becomes a row. */
-  private async tables(): Promise<BatchTables> {
-    const { registry, catalog } = this.context;
-    const push = registry.pushSourceOf(this.stream);
-    const source = registry.batchSourceOf(push);
-    const fields = currentSchema((await catalog.loadTable(parseTableIdentifier(source.table))).metadata).fields;
-    const table = { fields, required: requiredPushColumns(registry, push, fields), timestampColumn: source.timestampField };
-    const { format } = this.stream;
-    // An Avro schema that does not fit the table is refused here, before the consumer joins the group.
-    const shape: MessageShape = {
-      stream: this.stream,
-      ...table,
-      ...(format === 'json' ? {} : { avro: avroDecoder(this.stream, format.avro, table) }),
-    };
-    const targets = pushTargets(this.context, push, fields);
-    const rowTables = targets.map(({ target }) => target);
-    // The offline target is the batch source's table: the one every row of the stream goes to.
-    const sourceTable = rowTables.find((target) => !target.online)!;
-    return {
-      shape,
-      rowTables,
-      sourceTable,
-      deadLetters: deadLetterTarget(this.context, deadLetterIdentifier(this.stream, source.table)),
-    };
   }
 
   /**
@@ -310,6 +309,15 @@ export class StreamConsumer {
    * letter committed already.
    */
   private async land(batch: readonly StreamMessage[], tables: BatchTables): Promise<void> {
+    this.landing = { messages: batch.length, since: new Date() };
+    try {
+      await this.landBatch(batch, tables);
+    } finally {
+      this.landing = undefined;
+    }
+  }
+
+  private async landBatch(batch: readonly StreamMessage[], tables: BatchTables): Promise<void> {
     const started = performance.now();
     const { ranges, good, letters } = sortedBatch(tables.shape, batch);
     const ends = new Map([...ranges].map(([partition, { next }]) => [partition, next]));
@@ -383,12 +391,4 @@ export class StreamConsumer {
     this.options.onBatch?.(progress);
     for (const observer of this.observers) observer.batch?.(progress);
   }
-}
-
-interface BatchTables {
-  readonly shape: MessageShape;
-  readonly rowTables: readonly TableTarget[];
-  /** The batch source's table, one of rowTables. */
-  readonly sourceTable: TableTarget;
-  readonly deadLetters: TableTarget;
 }

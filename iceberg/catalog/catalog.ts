@@ -30,6 +30,14 @@ export interface CreateTableRequest {
   readonly formatVersion?: 2 | 3;
 }
 
+/**
+ * Per call: a `signal` that aborts cancels the call, which then rejects with the signal's reason
+ * whatever it had already sent: a commit cancelled that way may or may not have been applied.
+ */
+export interface CatalogCallOptions {
+  readonly signal?: AbortSignal;
+}
+
 export interface Catalog {
   readonly name: string;
   listNamespaces(parent?: Namespace): Promise<Namespace[]>;
@@ -38,8 +46,8 @@ export interface Catalog {
   dropNamespace(namespace: Namespace): Promise<void>;
   listTables(namespace: Namespace): Promise<TableIdentifier[]>;
   createTable(identifier: TableIdentifier, request: CreateTableRequest): Promise<LoadedTable>;
-  loadTable(identifier: TableIdentifier): Promise<LoadedTable>;
-  tableExists(identifier: TableIdentifier): Promise<boolean>;
+  loadTable(identifier: TableIdentifier, options?: CatalogCallOptions): Promise<LoadedTable>;
+  tableExists(identifier: TableIdentifier, options?: CatalogCallOptions): Promise<boolean>;
   dropTable(identifier: TableIdentifier, options?: { purge?: boolean }): Promise<void>;
   /**
    * One atomic commit: the updates apply only if every requirement holds against the table as the
@@ -52,6 +60,7 @@ export interface Catalog {
     identifier: TableIdentifier,
     requirements: readonly TableRequirement[],
     updates: readonly TableUpdate[],
+    options?: CatalogCallOptions,
   ): Promise<LoadedTable>;
   close(): Promise<void>;
 }

@@ -12,7 +12,7 @@ import type { FileIO } from '../io/file-io.js';
 import { FileIOCache, mergeIoProperties } from '../io/file-io-for.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import { newTableMetadata } from '../spec/new-table-metadata.js';
-import type { Catalog, CreateTableRequest, LoadedTable, Namespace, TableIdentifier } from './catalog.js';
+import type { Catalog, CatalogCallOptions, CreateTableRequest, LoadedTable, Namespace, TableIdentifier } from './catalog.js';
 import { checkIdentifier, formatTableIdentifier, formatNamespace } from './identifier.js';
 import { newMetadataLocation, readMetadataFile, writeMetadataFile } from './metadata-files.js';
 import { defined } from '../../core/defined.js';
@@ -53,14 +53,19 @@ export abstract class PointerCatalog implements Catalog {
   abstract listTables(namespace: Namespace): Promise<TableIdentifier[]>;
   abstract close(): Promise<void>;
   /** The current metadata location, or undefined when the catalog has no such table. */
-  protected abstract getPointer(identifier: TableIdentifier): Promise<string | undefined>;
+  protected abstract getPointer(identifier: TableIdentifier, options?: CatalogCallOptions): Promise<string | undefined>;
   /** Registers a new table; `already-exists` when the name is taken. */
   protected abstract insertPointer(identifier: TableIdentifier, metadataLocation: string): Promise<void>;
   /**
    * Points the table at `next` only if it still points at `expected`; false when it does not.
-   * Must throw `commit-state-unknown` when it cannot tell whether the swap happened.
+   * Must throw `commit-state-unknown` when it cannot tell whether the swap happened (or, cancelled, the signal's reason).
    */
-  protected abstract swapPointer(identifier: TableIdentifier, expected: string, next: string): Promise<boolean>;
+  protected abstract swapPointer(
+    identifier: TableIdentifier,
+    expected: string,
+    next: string,
+    options?: CatalogCallOptions,
+  ): Promise<boolean>;
   /** False when there was no such table. */
   protected abstract deletePointer(identifier: TableIdentifier): Promise<boolean>;
 
@@ -90,9 +95,9 @@ export abstract class PointerCatalog implements Catalog {
     return { identifier, metadataLocation, metadata, io };
   }
 
-  async loadTable(identifier: TableIdentifier): Promise<LoadedTable> {
+  async loadTable(identifier: TableIdentifier, options: CatalogCallOptions = {}): Promise<LoadedTable> {
     checkIdentifier(identifier);
-    const metadataLocation = await this.getPointer(identifier);
+    const metadataLocation = await this.getPointer(identifier, options);
     if (metadataLocation === undefined) throw tableNotFound(identifier);
     let metadata: TableMetadata;
     try {
@@ -100,12 +105,13 @@ export abstract class PointerCatalog implements Catalog {
     } catch (error) {
       throw unreadableMetadata(error, identifier, metadataLocation);
     }
+    options.signal?.throwIfAborted();
     return { identifier, metadataLocation, metadata, io: this.ioFor(metadataLocation, metadata.properties) };
   }
 
-  async tableExists(identifier: TableIdentifier): Promise<boolean> {
+  async tableExists(identifier: TableIdentifier, options: CatalogCallOptions = {}): Promise<boolean> {
     checkIdentifier(identifier);
-    return (await this.getPointer(identifier)) !== undefined;
+    return (await this.getPointer(identifier, options)) !== undefined;
   }
 
   /**
@@ -128,8 +134,9 @@ export abstract class PointerCatalog implements Catalog {
     identifier: TableIdentifier,
     requirements: readonly TableRequirement[],
     updates: readonly TableUpdate[],
+    options: CatalogCallOptions = {},
   ): Promise<LoadedTable> {
-    const current = await this.loadTable(identifier);
+    const current = await this.loadTable(identifier, options);
     validateRequirements(current.metadata, requirements, formatTableIdentifier(identifier));
     const metadata = applyUpdates(current.metadata, updates, { nowMs: this.now(), baseMetadataLocation: current.metadataLocation });
     if (metadata === current.metadata) return current;
@@ -138,7 +145,7 @@ export abstract class PointerCatalog implements Catalog {
     await writeMetadataFile(io, metadataLocation, metadata);
     let swapped: boolean;
     try {
-      swapped = await this.swapPointer(identifier, current.metadataLocation, metadataLocation);
+      swapped = await this.swapPointer(identifier, current.metadataLocation, metadataLocation, options);
     } catch (error) {
       // A non-retryable failure means the pointer did not move; after any other the file may be the table's.
       if (FloeError.is(error) && !error.retryable) await io.delete(metadataLocation).catch(() => undefined);

@@ -11,7 +11,7 @@
  */
 import pg from 'pg';
 import { FloeError } from '../../core/errors.js';
-import type { SqlDriver, SqlFailure, SqlRow, SqlStatement, SqlValue } from './sql-driver.js';
+import type { SqlCallOptions, SqlDriver, SqlFailure, SqlRow, SqlStatement, SqlValue } from './sql-driver.js';
 
 export interface PostgresOptions {
   /** Connections this catalog may hold at once (default 4: commits are short). */
@@ -79,6 +79,7 @@ class NotConnected extends Error {
 
 export class PostgresDriver implements SqlDriver {
   private readonly pool: pg.Pool;
+  private readonly connectionString: string;
   private closed = false;
 
   constructor(uri: string, options: PostgresOptions = {}) {
@@ -92,6 +93,7 @@ export class PostgresDriver implements SqlDriver {
         context: { uri: shown },
       });
     }
+    this.connectionString = normalized;
     this.pool = new pg.Pool({
       connectionString: normalized,
       max: options.maxConnections ?? 4,
@@ -106,12 +108,12 @@ export class PostgresDriver implements SqlDriver {
     this.pool.on('error', () => undefined);
   }
 
-  async query(sql: string, params: readonly SqlValue[] = []): Promise<SqlRow[]> {
-    return this.withClient(async (client) => (await client.query(numberPlaceholders(sql), [...params])).rows as SqlRow[]);
+  async query(sql: string, params: readonly SqlValue[] = [], options: SqlCallOptions = {}): Promise<SqlRow[]> {
+    return this.withClient(async (client) => (await client.query(numberPlaceholders(sql), [...params])).rows as SqlRow[], options);
   }
 
-  async execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    return this.withClient(async (client) => (await client.query(numberPlaceholders(sql), [...params])).rowCount ?? 0);
+  async execute(sql: string, params: readonly SqlValue[] = [], options: SqlCallOptions = {}): Promise<number> {
+    return this.withClient(async (client) => (await client.query(numberPlaceholders(sql), [...params])).rowCount ?? 0, options);
   }
 
   async batch(statements: readonly SqlStatement[]): Promise<number[]> {
@@ -146,12 +148,18 @@ export class PostgresDriver implements SqlDriver {
     await this.pool.end();
   }
 
-  private async withClient<T>(use: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private async withClient<T>(use: (client: pg.PoolClient) => Promise<T>, options: SqlCallOptions = {}): Promise<T> {
+    const { signal } = options;
+    signal?.throwIfAborted();
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
     } catch (error) {
       throw new NotConnected(`cannot connect to Postgres: ${(error as Error).message}`, { cause: error });
+    }
+    if (signal?.aborted) {
+      client.release();
+      throw signal.reason as Error;
     }
     let broken: Error | undefined;
     // A connection that dies under a statement also emits 'error' on its client, which the pool
@@ -159,16 +167,48 @@ export class PostgresDriver implements SqlDriver {
     // own promise rejects with the same failure, which is what we act on.
     const ignore = (): void => undefined;
     client.on('error', ignore);
+    // Cancelled: the caller gets the reason at once; the connection is dropped, not pooled, and the
+    // server is asked to cancel the statement (one it already ran, a commit, may have applied).
+    let cancel: (() => void) | undefined;
+    const cancelled =
+      signal === undefined
+        ? undefined
+        : new Promise<never>((_resolve, reject) => {
+            cancel = () => {
+              broken = signal.reason as Error;
+              reject(signal.reason as Error);
+              void cancelBackendOn(this.connectionString, (client as pg.PoolClient & { processID?: number }).processID).finally(() =>
+                client.end().catch(() => undefined),
+              );
+            };
+            signal.addEventListener('abort', cancel, { once: true });
+          });
     try {
-      return await use(client);
+      return await (cancelled === undefined ? use(client) : Promise.race([use(client), cancelled]));
     } catch (error) {
       // A connection-level failure (not a statement's SQL error) must not go back to the pool.
-      if (sqlState(error) === undefined || this.classify(error) === 'connection-lost') broken = error as Error;
+      if (sqlState(error) === undefined || this.classify(error) === 'connection-lost') broken ??= error as Error;
       throw error;
     } finally {
+      if (cancel !== undefined) signal?.removeEventListener('abort', cancel);
       client.removeListener('error', ignore);
       client.release(broken);
     }
+  }
+}
+
+/** pg_cancel_backend on a connection of its own, bounded; a server that cannot be reached is left to notice the dropped connection. */
+async function cancelBackendOn(connectionString: string, pid: number | undefined): Promise<void> {
+  if (pid === undefined) return;
+  const canceller = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000, query_timeout: 5_000, application_name: 'floe' });
+  canceller.on('error', () => undefined);
+  try {
+    await canceller.connect();
+    await canceller.query('SELECT pg_cancel_backend($1)', [pid]);
+  } catch {
+    // Best effort: the dropped connection ends the statement when the server next writes to it.
+  } finally {
+    await canceller.end().catch(() => undefined);
   }
 }
 

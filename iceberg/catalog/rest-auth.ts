@@ -3,6 +3,7 @@
  * exchanged at `<uri>/v1/oauth/tokens` (or a configured `oauth2-server-uri`) and refreshed before
  * they expire or when the server answers 401. Tokens and secrets never appear in errors.
  */
+import { defined } from '../../core/defined.js';
 import { FloeError } from '../../core/errors.js';
 import { serverErrorText } from '../../core/redaction.js';
 import { transportFailure } from './transport-failure.js';
@@ -112,4 +113,33 @@ function describeOAuthError(text: string): string {
   const parsed = safeParse(text) as { error?: unknown; error_description?: unknown } | undefined;
   if (typeof parsed?.error !== 'string') return '';
   return `: ${serverErrorText(`${parsed.error}${typeof parsed.error_description === 'string' ? ` (${parsed.error_description})` : ''}`)}`;
+}
+
+/** What a REST catalog's options say about auth: a bearer token, OAuth2 client credentials, or none. */
+export interface RestAuthOptions {
+  readonly name: string;
+  readonly uri: string;
+  readonly token?: string;
+  readonly credential?: string;
+  readonly oauth2ServerUri?: string;
+  readonly scope?: string;
+  readonly fetch?: typeof fetch;
+}
+
+export function restAuthFor(options: RestAuthOptions): RestAuth {
+  if (options.token !== undefined && options.credential !== undefined) {
+    throw new FloeError('invalid-input', `REST catalog ${options.name}: give either a token or a credential, not both`, {
+      context: { catalog: options.name },
+    });
+  }
+  if (options.token !== undefined) return bearerAuth(options.token);
+  if (options.credential !== undefined) {
+    return oauth2ClientCredentials({
+      credential: options.credential,
+      tokenUri: options.oauth2ServerUri ?? `${options.uri.replace(/\/+$/, '')}/v1/oauth/tokens`,
+      ...defined({ scope: options.scope }),
+      ...defined({ fetch: options.fetch }),
+    });
+  }
+  return NO_AUTH;
 }

@@ -17,10 +17,9 @@ import { registerSecrets } from '../../core/redaction.js';
 import { partitionSpecToJson } from '../spec/partition-json.js';
 import { schemaToJson } from '../spec/schema-json.js';
 import { sortOrderToJson } from '../spec/sort-order-json.js';
-import type { Catalog, CreateTableRequest, LoadedTable, Namespace, TableIdentifier } from './catalog.js';
+import type { Catalog, CatalogCallOptions, CreateTableRequest, LoadedTable, Namespace, TableIdentifier } from './catalog.js';
 import { checkIdentifier, checkNamespace, formatTableIdentifier, formatNamespace } from './identifier.js';
-import type { RestAuth } from './rest-auth.js';
-import { bearerAuth, NO_AUTH, oauth2ClientCredentials } from './rest-auth.js';
+import { restAuthFor } from './rest-auth.js';
 import { RestHttp } from './rest-http.js';
 import { NessieRest, nessieServer, sameLoad } from './nessie-rest.js';
 import type { RestResponse } from './rest-http.js';
@@ -81,7 +80,7 @@ export class RestCatalog implements Catalog {
   }
 
   static async open(options: RestCatalogOptions): Promise<RestCatalog> {
-    const auth = authFor(options);
+    const auth = restAuthFor(options);
     const connect = (uri: string): RestHttp =>
       new RestHttp({
         baseUri: uri,
@@ -200,7 +199,7 @@ export class RestCatalog implements Catalog {
    * table's metadata costs milliseconds of CPU (every int64 parsed losslessly), and a feature
    * server asks for each online table every second, mostly to learn that nothing changed.
    */
-  async loadTable(identifier: TableIdentifier): Promise<LoadedTable> {
+  async loadTable(identifier: TableIdentifier, options: CatalogCallOptions = {}): Promise<LoadedTable> {
     const key = formatTableIdentifier(identifier);
     const response = await this.http.send({
       method: 'GET',
@@ -208,6 +207,7 @@ export class RestCatalog implements Catalog {
       what: `load table ${key}`,
       context: { table: key },
       raw: true,
+      ...defined({ signal: options.signal }),
     });
     const text = response.text ?? '';
     const last = this.lastLoads.get(key);
@@ -224,21 +224,25 @@ export class RestCatalog implements Catalog {
     return this.nessie === undefined ? Promise.resolve(loaded) : this.nessie.withHistory(loaded);
   }
 
-  async tableExists(identifier: TableIdentifier): Promise<boolean> {
-    return this.exists(this.tablePath(identifier), `check table ${formatTableIdentifier(identifier)}`, {
-      table: formatTableIdentifier(identifier),
-    });
+  async tableExists(identifier: TableIdentifier, options: CatalogCallOptions = {}): Promise<boolean> {
+    return this.exists(
+      this.tablePath(identifier),
+      `check table ${formatTableIdentifier(identifier)}`,
+      { table: formatTableIdentifier(identifier) },
+      options,
+    );
   }
 
   /** HEAD, as the spec defines for existence; servers that predate those routes get a GET instead. */
-  private async exists(path: string, what: string, context: Record<string, string>): Promise<boolean> {
+  private async exists(path: string, what: string, context: Record<string, string>, options: CatalogCallOptions = {}): Promise<boolean> {
+    const signal = defined({ signal: options.signal });
     try {
-      return (await this.http.send({ method: 'HEAD', path, what, context })).status !== 404;
+      return (await this.http.send({ method: 'HEAD', path, what, context, ...signal })).status !== 404;
     } catch (error) {
       const status = FloeError.is(error) ? error.context['status'] : undefined;
       if (status !== 405 && status !== 501) throw error;
       try {
-        await this.http.send({ method: 'GET', path, what, context });
+        await this.http.send({ method: 'GET', path, what, context, ...signal });
         return true;
       } catch (fallbackError) {
         if (FloeError.is(fallbackError, 'not-found')) return false;
@@ -262,6 +266,7 @@ export class RestCatalog implements Catalog {
     identifier: TableIdentifier,
     requirements: readonly TableRequirement[],
     updates: readonly TableUpdate[],
+    options: CatalogCallOptions = {},
   ): Promise<LoadedTable> {
     const response = await this.http.send({
       method: 'POST',
@@ -275,6 +280,7 @@ export class RestCatalog implements Catalog {
       context: { table: formatTableIdentifier(identifier) },
       commit: true,
       raw: true,
+      ...defined({ signal: options.signal }),
     });
     let committed: LoadedTable;
     try {
@@ -378,22 +384,4 @@ function parseIdentifier(value: unknown, at: JsonAt): TableIdentifier {
 function parseStorageCredential(value: unknown, at: JsonAt): { prefix: string; config: Record<string, string> } {
   const object = asObject(value, at);
   return { prefix: required(object, 'prefix', at, asString), config: required(object, 'config', at, asStringMap) };
-}
-
-function authFor(options: RestCatalogOptions): RestAuth {
-  if (options.token !== undefined && options.credential !== undefined) {
-    throw new FloeError('invalid-input', `REST catalog ${options.name}: give either a token or a credential, not both`, {
-      context: { catalog: options.name },
-    });
-  }
-  if (options.token !== undefined) return bearerAuth(options.token);
-  if (options.credential !== undefined) {
-    return oauth2ClientCredentials({
-      credential: options.credential,
-      tokenUri: options.oauth2ServerUri ?? `${options.uri.replace(/\/+$/, '')}/v1/oauth/tokens`,
-      ...defined({ scope: options.scope }),
-      ...defined({ fetch: options.fetch }),
-    });
-  }
-  return NO_AUTH;
 }

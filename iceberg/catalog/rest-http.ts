@@ -8,11 +8,12 @@
  * connection, a timeout, a 5xx, 429 — are retried with jittered waits of at most 2 s for up to
  * `retryBudgetMs`, so a catalog that restarts costs a short stall rather than a failed step.
  * Redirects are not followed: a catalog URI that redirects is a configuration error, named as one.
+ * A request's `signal` ends it and its retries at once, rejecting with the signal's reason.
  */
 import type { ErrorKind } from '../../core/errors.js';
 import { CommitNotSentError, FloeError } from '../../core/errors.js';
 import { parseJson, stringifyJson } from '../spec/json.js';
-import { backoffMs } from '../util/backoff.js';
+import { backoffMs, delay } from '../util/backoff.js';
 import { serverErrorText } from '../../core/redaction.js';
 import type { RestAuth } from './rest-auth.js';
 import { neverSent, transportFailure } from './transport-failure.js';
@@ -32,6 +33,8 @@ export interface RestRequest {
   readonly onConflict?: ErrorKind;
   /** Leave a successful body unparsed, as `RestResponse.text`, for a caller that may reuse an earlier parse. */
   readonly raw?: boolean;
+  /** Cancels the request (see CatalogCallOptions). */
+  readonly signal?: AbortSignal;
 }
 
 export interface RestResponse {
@@ -83,12 +86,13 @@ export class RestHttp {
     const budgetMs = this.options.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS;
     const started = Date.now();
     for (let retry = 1; ; retry++) {
+      request.signal?.throwIfAborted();
       try {
         return await this.sendOnce(request);
       } catch (error) {
         const waitMs = backoffMs(retry, READ_RETRY);
         if (!idempotent || !FloeError.is(error) || !error.retryable || Date.now() - started + waitMs > budgetMs) throw error;
-        await (this.options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(waitMs);
+        await (this.options.sleep ?? ((ms: number) => delay(ms, request.signal)))(waitMs);
       }
     }
   }
@@ -115,9 +119,10 @@ export class RestHttp {
         headers,
         ...(request.body === undefined ? {} : { body: stringifyJson(request.body) }),
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+        signal: withTimeout(request.signal, this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
       });
     } catch (cause) {
+      if (request.signal?.aborted) throw request.signal.reason as Error;
       const timedOut = (cause as Error).name === 'TimeoutError';
       const reason = timedOut ? `timed out after ${this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms` : `failed: ${transportFailure(cause)}`;
       const { context } = this.withCatalog(request);
@@ -143,6 +148,12 @@ export class RestHttp {
   }
 }
 
+/** The request's own timeout, and the caller's signal when there is one. */
+function withTimeout(signal: AbortSignal | undefined, timeoutMs: number): AbortSignal {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  return signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+}
+
 function redirected(response: Response, request: RestRequest, url: string): FloeError {
   const target = response.headers.get('location');
   return new FloeError(
@@ -157,6 +168,7 @@ async function readBody(response: Response, request: RestRequest): Promise<strin
   try {
     return await response.text();
   } catch (cause) {
+    if (request.signal?.aborted) throw request.signal.reason as Error;
     if (request.commit)
       throw new FloeError('commit-state-unknown', `Could not ${request.what}: the answer was lost (${transportFailure(cause)})`, {
         context: { ...request.context },

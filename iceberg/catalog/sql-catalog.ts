@@ -8,7 +8,7 @@
  * `UPDATE … WHERE metadata_location = <the one we read>`: zero rows means someone else won.
  */
 import { FloeError } from '../../core/errors.js';
-import type { Namespace, TableIdentifier } from './catalog.js';
+import type { CatalogCallOptions, Namespace, TableIdentifier } from './catalog.js';
 import { checkNamespace, formatTableIdentifier, formatNamespace } from './identifier.js';
 import { namespaceNotFound, PointerCatalog, tableExists } from './pointer-catalog.js';
 import type { PointerCatalogOptions } from './pointer-catalog.js';
@@ -192,12 +192,15 @@ export class SqlCatalog extends PointerCatalog {
     return rows.map((row) => ({ namespace: [...namespace], name: String(row['table_name']) }));
   }
 
-  protected async getPointer(identifier: TableIdentifier): Promise<string | undefined> {
-    const rows = await this.run(() =>
-      this.db.query(
-        `SELECT metadata_location FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?${this.typeFilter()}`,
-        [this.name, namespaceKey(identifier.namespace), identifier.name, ...this.typeParams()],
-      ),
+  protected async getPointer(identifier: TableIdentifier, options: CatalogCallOptions = {}): Promise<string | undefined> {
+    const rows = await this.run(
+      () =>
+        this.db.query(
+          `SELECT metadata_location FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?${this.typeFilter()}`,
+          [this.name, namespaceKey(identifier.namespace), identifier.name, ...this.typeParams()],
+          options,
+        ),
+      options,
     );
     const location = rows[0]?.['metadata_location'];
     return typeof location === 'string' && location !== '' ? location : undefined;
@@ -218,15 +221,22 @@ export class SqlCatalog extends PointerCatalog {
     }
   }
 
-  protected async swapPointer(identifier: TableIdentifier, expected: string, next: string): Promise<boolean> {
+  protected async swapPointer(
+    identifier: TableIdentifier,
+    expected: string,
+    next: string,
+    options: CatalogCallOptions = {},
+  ): Promise<boolean> {
     try {
       const changed = await this.db.execute(
         `UPDATE iceberg_tables SET metadata_location = ?, previous_metadata_location = ?
          WHERE catalog_name = ? AND table_namespace = ? AND table_name = ? AND metadata_location = ?`,
         [next, expected, this.name, namespaceKey(identifier.namespace), identifier.name, expected],
+        options,
       );
       return changed === 1;
     } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason as Error;
       // A lock timeout means the UPDATE did not run: a conflict to retry, not an unknown outcome.
       if (this.db.classify(error) === 'busy') return false;
       throw new FloeError(
@@ -261,10 +271,11 @@ export class SqlCatalog extends PointerCatalog {
     return this.hasTypeColumn ? [TABLE_TYPE] : [];
   }
 
-  private async run<T>(statement: () => Promise<T>): Promise<T> {
+  private async run<T>(statement: () => Promise<T>, options: CatalogCallOptions = {}): Promise<T> {
     try {
       return await statement();
     } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason as Error;
       throw this.failure(error, 'query the catalog');
     }
   }

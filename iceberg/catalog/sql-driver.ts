@@ -11,10 +11,19 @@ export interface SqlStatement {
   readonly params?: readonly SqlValue[];
 }
 
+/**
+ * A `signal` that aborts ends the call at once with the signal's reason: a networked driver drops
+ * the connection and asks the server to cancel the statement, which it may have applied already
+ * (a commit's outcome is then unknown); SQLite refuses a statement not yet started.
+ */
+export interface SqlCallOptions {
+  readonly signal?: AbortSignal;
+}
+
 export interface SqlDriver {
-  query(sql: string, params?: readonly SqlValue[]): Promise<SqlRow[]>;
+  query(sql: string, params?: readonly SqlValue[], options?: SqlCallOptions): Promise<SqlRow[]>;
   /** Runs one statement; resolves to the number of rows it changed. */
-  execute(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  execute(sql: string, params?: readonly SqlValue[], options?: SqlCallOptions): Promise<number>;
   /** Runs statements in one transaction, all or none; resolves to each one's changed-row count. */
   batch(statements: readonly SqlStatement[]): Promise<number[]>;
   /** What a failed statement means for the catalog (see SqlFailure). */

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FloeError } from '../../core/errors.js';
-import type { SqlDriver, SqlFailure, SqlRow, SqlStatement, SqlValue } from './sql-driver.js';
+import type { SqlCallOptions, SqlDriver, SqlFailure, SqlRow, SqlStatement, SqlValue } from './sql-driver.js';
 
 export interface SqliteOptions {
   /** How long a writer waits for another process's lock before failing. */
@@ -33,11 +33,15 @@ export class SqliteDriver implements SqlDriver {
     }
   }
 
-  async query(sql: string, params: readonly SqlValue[] = []): Promise<SqlRow[]> {
+  // better-sqlite3 runs a statement synchronously: a cancelled one is refused before it starts,
+  // and one already waiting for a lock waits at most the busy timeout.
+  async query(sql: string, params: readonly SqlValue[] = [], options: SqlCallOptions = {}): Promise<SqlRow[]> {
+    options.signal?.throwIfAborted();
     return this.db.prepare(sql).all(...params) as SqlRow[];
   }
 
-  async execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+  async execute(sql: string, params: readonly SqlValue[] = [], options: SqlCallOptions = {}): Promise<number> {
+    options.signal?.throwIfAborted();
     return this.db.prepare(sql).run(...params).changes;
   }
 

@@ -24,7 +24,7 @@ import { CommitNotSentError, CommitStateUnknownError, FloeError } from '../../co
 import { redact } from '../../core/redaction.js';
 import { MAIN_BRANCH } from '../spec/snapshot.js';
 import type { TableUpdate } from '../table-updates/updates.js';
-import { backoffMs } from '../util/backoff.js';
+import { backoffMs, delay } from '../util/backoff.js';
 import { retryPolicyFrom, UNKNOWN_OUTCOME_RETRY } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { PreparedChange, TableChange } from './table-change.js';
@@ -60,6 +60,8 @@ export interface CommitOptions {
   readonly ownedFiles?: readonly string[];
   /** Told about a file of a failed attempt that could not be deleted (default: a warning on stderr). */
   readonly onCleanupFailure?: (file: string, error: unknown) => void;
+  /** Cancels the loop: its waits and catalog calls end, rejecting with the signal's reason (see CatalogCallOptions). */
+  readonly signal?: AbortSignal;
 }
 
 export interface CommitResult {
@@ -117,12 +119,13 @@ async function attemptCommits(
   options: CommitOptions,
   state: CommitState,
 ): Promise<CommitResult> {
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? ((ms: number) => delay(ms, options.signal));
+  const call = defined({ signal: options.signal });
   const now = options.now ?? Date.now;
   const started = now();
   const branch = change.branch ?? MAIN_BRANCH;
   const unknownBudgetMs = options.unknownOutcomeBudgetMs ?? UNKNOWN_OUTCOME_RETRY.totalTimeoutMs;
-  let table = (state.table = options.loaded ?? (await catalog.loadTable(identifier)));
+  let table = (state.table = options.loaded ?? (await catalog.loadTable(identifier, call)));
   const policy = retryPolicyFrom(table.metadata.properties, options.retry);
   const settle = (loaded: LoadedTable, landed: bigint | undefined): Promise<void> => settleOn(loaded, landed, state, branch, options);
   let conflicts = 0;
@@ -133,7 +136,7 @@ async function attemptCommits(
   const reload = async (): Promise<LoadedTable> => {
     for (let retry = 1; ; retry++) {
       try {
-        return await catalog.loadTable(identifier);
+        return await catalog.loadTable(identifier, call);
       } catch (error) {
         const waitMs = backoffMs(retry, UNKNOWN_OUTCOME_RETRY, options.random);
         if (!FloeError.is(error) || !error.retryable || unknownSince === undefined || now() - unknownSince + waitMs > unknownBudgetMs)
@@ -164,7 +167,7 @@ async function attemptCommits(
 
     const prepared = await prepareNamingTable(change, table, identifier);
     try {
-      const result = await catalog.commitTable(identifier, prepared.requirements, prepared.updates);
+      const result = await catalog.commitTable(identifier, prepared.requirements, prepared.updates, call);
       const snapshotId = addedSnapshotId(prepared.updates);
       // The branch is at this attempt's snapshot now: no earlier attempt's requirement can hold.
       await settle(result, undefined);

@@ -1,8 +1,8 @@
 // services: temporal, minio, rest-catalog, python
 // How long a fault stalls a backfill, on real services. Two faults, each printed with its stall:
 //  - the worker process SIGKILLed while its commit step is about to ask the catalog, a new worker
-//    started at once: the commit runs inside a workflow task (a local activity), whose 10 s timeout
-//    hands it to the new worker (bound 45 s from the kill to the window landing);
+//    started at once: the commit heartbeats, so the dead step is retried elsewhere within seconds
+//    (bound 45 s from the kill to the window landing);
 //  - a private Iceberg REST catalog fixture (JdbcCatalog on SQLite, its own process, never the
 //    shared one) SIGKILLed mid-backfill and restarted on the same SQLite file: bounded waits and
 //    capped retries bring the backfill back within 30 s of the catalog answering again.

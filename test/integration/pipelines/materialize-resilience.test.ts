@@ -80,13 +80,13 @@ describe('materialize under failure', () => {
       assert.equal(snapshots[0]!.snapshotId, result.onlineSnapshotId);
       assert.deepEqual(await onlineRows(source, worker.onlineNamespace), expectedRows(source.rows, [DAY2]));
 
-      const commits = localActivityRuns(await handle.fetchHistory()).filter((run) => run.activityType === 'commitOnline');
-      assert.deepEqual(
-        commits.map((run) => run.attempt),
-        [3],
-        'the local commit step ran three attempts',
+      const events = (await handle.fetchHistory()).events ?? [];
+      const commit = events.find((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'commitOnline');
+      const started = events.find(
+        (event) => String(event.activityTaskStartedEventAttributes?.scheduledEventId) === String(commit?.eventId),
       );
-      await recordRun(worker.client, workflowId, undefined, 'materialize-transient-failure-local-commit');
+      assert.equal(started?.activityTaskStartedEventAttributes?.attempt, 3, 'the commit step ran three attempts');
+      await recordRun(worker.client, workflowId, undefined, 'materialize-transient-failure-commit-activity');
     } finally {
       await worker.close();
     }
@@ -127,7 +127,7 @@ describe('materialize under failure', () => {
       );
       assert.equal(snapshots[1]!.summary['floe.watermark'], DAY2.end, 'the watermark is restated on the new head');
       assert.deepEqual(await onlineRows(source, worker.onlineNamespace), expectedRows(source.rows, [DAY2]));
-      await recordRun(worker.client, workflowId, undefined, 'materialize-retried-conflict-local-commit');
+      await recordRun(worker.client, workflowId, undefined, 'materialize-retried-conflict-commit-activity');
     } finally {
       await worker.close();
     }
@@ -220,11 +220,12 @@ describe('materialize under failure', () => {
       );
       const secondHistory = await worker.client.workflow.getHandle(secondId).fetchHistory();
       assert.deepEqual(
-        localActivityRuns(secondHistory).map((run) => run.activityType),
-        ['readWatermark', 'commitOnline'],
-        'the watermark read and the commit ran as local activities',
+        (secondHistory.events ?? []).flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []),
+        ['readWatermark', 'prepareWindow', 'commitOnline'],
+        'the watermark read and the commit ran as activities, outside the workflow task',
       );
-      await recordRun(worker.client, secondId, undefined, 'materialize-from-watermark-local-steps');
+      assert.deepEqual(localActivityRuns(secondHistory), []);
+      await recordRun(worker.client, secondId, undefined, 'materialize-from-watermark-catalog-steps-outside');
       const nothingNew = await worker.client.workflow
         .execute<typeof materialize>('materialize', {
           taskQueue: worker.taskQueue,

@@ -1,8 +1,9 @@
 // services: python, kafka
 // The stream consumer in-process on the real broker (issue #43): a table left behind when a batch
 // landed in the source table but not online (the consumer died between the two commits) is
-// brought up on restart without writing the source table twice; and compactions of the online
-// table racing the stream's commits lose and duplicate nothing. pyiceberg reads the tables.
+// brought up on restart without writing the source table twice; compactions of the online table
+// racing the stream's commits lose and duplicate nothing; and a stop while the consumer joins its
+// group (a SIGTERM right after `floe stream` started) ends it cleanly. pyiceberg reads the tables.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -24,7 +25,7 @@ import { scratchFolder } from '../../support/scratch-folder.js';
 import { kafkaBrokers } from '../../support/services.js';
 
 const dir = scratchFolder('stream-consumer');
-const CASES = ['lagging', 'compacted'] as const;
+const CASES = ['lagging', 'compacted', 'stopped'] as const;
 const topics = Object.fromEntries(CASES.map((name) => [name, `floe-stream-${name}-${randomUUID()}`]));
 const tables = (name: string) => ({ sourceTable: `rides.stats_${name}`, onlineTable: `floe_online.live_${name}` });
 let runtime: Runtime;
@@ -116,6 +117,20 @@ describe('the stream consumer on the real broker', () => {
     await checkLanded(dir, { sourceTable, onlineTable }, 600, new Set());
     assert.deepEqual(await offsets(sourceTable), ends);
     assert.deepEqual(await offsets(onlineTable), ends);
+  });
+
+  test('stopped while joining its group: run() resolves having left the group, not failing on its closed client, and a later consumer lands every message once', async () => {
+    const ends = await produced('stopped', 300);
+    const stopping: StreamConsumer = new StreamConsumer(runtime, 'stream_stopped', {
+      // Told where it resumes just before it joins the group: stop it there.
+      onResume: () => void stopping.stop(),
+    });
+    const started = Date.now();
+    await stopping.run();
+    assert.ok(Date.now() - started < 30_000, `stopped in ${Date.now() - started} ms`);
+    assert.equal(stopping.positions.size, 0, 'nothing was taken');
+    await streamUntil(new StreamConsumer(runtime, 'stream_stopped'), ends);
+    await checkLanded(dir, tables('stopped'), 300, new Set());
   });
 
   test('compactions of the online table racing the stream: every message once in the source table, online = latest per key', async () => {

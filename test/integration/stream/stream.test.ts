@@ -48,6 +48,7 @@ function streamCase(suffix: string): Case {
 const KILLED = streamCase('killed');
 const REBALANCED = streamCase('rebalanced');
 const RESTARTED = streamCase('restarted');
+const JOINING = streamCase('joining');
 
 /** `floe stream` as a child, its output lines (stdout and stderr) collected in `lines`. */
 function startStream(streamCase: Case, lines: string[], brokers = kafkaBrokers(), more: readonly string[] = []): ChildProcess {
@@ -106,7 +107,7 @@ export const view_${suffix} = defineFeatureView({
 before(async () => {
   const catalog = sqliteCatalogIn(dir);
   const runtime = await testRuntime({ directory: dir, catalog, definitions: [] });
-  for (const { sourceTable } of [KILLED, REBALANCED, RESTARTED]) await createSource(runtime.catalog, sourceTable);
+  for (const { sourceTable } of [KILLED, REBALANCED, RESTARTED, JOINING]) await createSource(runtime.catalog, sourceTable);
   await runtime.close();
   await writeSqlCatalogProject(dir, {
     project: 'stream_test',
@@ -115,9 +116,9 @@ before(async () => {
 import { definePushSource } from ${featuresModule('push-source.ts')};
 import { defineStreamSource } from ${featuresModule('stream-source.ts')};
 export const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
-${caseDefinitions(KILLED)}${caseDefinitions(REBALANCED)}${caseDefinitions(RESTARTED)}`,
+${caseDefinitions(KILLED)}${caseDefinitions(REBALANCED)}${caseDefinitions(RESTARTED)}${caseDefinitions(JOINING)}`,
   });
-  await createTopics([KILLED.topic, REBALANCED.topic]);
+  await createTopics([KILLED.topic, REBALANCED.topic, JOINING.topic]);
 });
 
 after(() => {
@@ -209,6 +210,37 @@ describe('floe stream on the real broker', () => {
     await untilLanded(endsOf(placed), second);
     assert.equal(await interrupt(survivor), 0, second.join('\n'));
     await checkLanded(dir, REBALANCED, total, new Set());
+  });
+
+  test('SIGTERM to two consumers as they join their group: each exits 0 within 30 s, and a later one lands every message once', async () => {
+    const total = 600;
+    const placed = await produceValues(
+      JOINING.topic,
+      Array.from({ length: total }, (_, seq) => JSON.stringify(streamEvent(seq))),
+    );
+    const outputs = [[], []] as string[][];
+    const joining = outputs.map((lines) => startStream(JOINING, lines));
+    // Each says where it resumes just before it joins the group.
+    for (const [index, lines] of outputs.entries())
+      await until(`consumer ${index} is joining`, lines, () => lines.some((line) => line.startsWith('resuming from the tables:')));
+    const signalled = Date.now();
+    const exits = joining.map((child) => exitCode(child));
+    for (const child of joining) child.kill('SIGTERM');
+    const codes = await Promise.all(exits);
+    assert.ok(Date.now() - signalled < 30_000, `exited ${Date.now() - signalled} ms after SIGTERM`);
+    assert.deepEqual(codes, [0, 0], outputs.flat().join('\n'));
+    for (const lines of outputs)
+      assert.ok(
+        lines.some((line) => line.startsWith('Stopped ')),
+        lines.join('\n'),
+      );
+
+    const last: string[] = [];
+    const consumer = startStream(JOINING, last);
+    // What the stopped two landed (the batch each had gathered) counts: the last resumes after it.
+    await untilLanded(endsOf(placed), ...outputs, last);
+    assert.equal(await interrupt(consumer), 0, last.join('\n'));
+    await checkLanded(dir, JOINING, total, new Set());
   });
 
   test('the broker restarts mid-stream (on new ports): the consumer is killed and restarted on them, every message lands once', async () => {

@@ -2,8 +2,8 @@
  * A small HTTP front for the real REST catalog fixture, which has no auth and never fails: it
  * issues OAuth2 client-credentials tokens, requires them, and can be told to lose the answer to a
  * commit (forward it, then reply 502) — what a proxy timeout does in production —, to refuse a
- * commit without forwarding it (503, as an overloaded gateway does), or go down and come back on
- * the same port, as a restarted catalog does.
+ * commit without forwarding it (503, as an overloaded gateway does), to hold commits unanswered, as
+ * a jammed catalog does, or go down and come back on the same port, as a restarted catalog does.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -32,6 +32,15 @@ export interface RestProxy {
   dieOnNextCommit(): void;
   /** Listen again on the same port. */
   restart(): Promise<void>;
+  /** From now on each table commit that adds a snapshot is read and held, never answered, until `releaseHeld`. */
+  holdSnapshotCommits(): void;
+  /** Commits held so far (released ones included). */
+  heldCommits(): number;
+  /**
+   * Stops holding. Each commit still held is sent on to the catalog (`apply`), which applies it
+   * whether or not its client still waits (the answer is dropped), or dropped unapplied.
+   */
+  releaseHeld(options: { apply: boolean }): Promise<void>;
   close(): Promise<void>;
   /** How many commit replies were replaced so far (loseCommitReplies). */
   readonly lostCommitReplies: number;
@@ -58,6 +67,9 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
   let jammedSoFar = 0;
   /** The proxy's own address, for a catalog config that names the server's (see pointedAtProxy). */
   let ownUri = '';
+  let holding = false;
+  let heldCount = 0;
+  const held: { readonly path: string; readonly body: Buffer; readonly response: ServerResponse }[] = [];
 
   const server: Server = createServer((request, response) => {
     void handle(request, response).catch((error: unknown) => {
@@ -115,6 +127,11 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
       refusedCommits--;
       return json(response, 503, { error: { message: 'Service unavailable', type: 'ServiceUnavailableException', code: 503 } });
     }
+    if (isCommit && holding && body.includes('"add-snapshot"')) {
+      heldCount += 1;
+      held.push({ path, body, response });
+      return;
+    }
     const upstreamResponse = await fetch(`${upstream}${path}`, {
       method: request.method ?? 'GET',
       headers: { 'Content-Type': request.headers['content-type'] ?? 'application/json', Accept: 'application/json' },
@@ -154,6 +171,20 @@ export async function startRestProxy(upstream: string): Promise<RestProxy> {
     stop,
     dieOnNextCommit: () => void (dieOnCommit = true),
     restart: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
+    holdSnapshotCommits: () => void (holding = true),
+    heldCommits: () => heldCount,
+    async releaseHeld({ apply }) {
+      holding = false;
+      for (const commit of held.splice(0)) {
+        if (apply)
+          await fetch(`${upstream}${commit.path}`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: commit.body,
+          }).then((answer) => answer.text());
+        commit.response.socket?.destroy();
+      }
+    },
     close: () => (server.listening ? stop() : Promise.resolve()),
     get lostCommitReplies() {
       return lostSoFar;

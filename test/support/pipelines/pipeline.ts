@@ -144,7 +144,11 @@ export async function startPipelineWorker(
 }
 
 /** The online table's rows as pyiceberg reads them, without materialized_at, in a stable order. */
-export async function onlineRows(source: SourceTable, onlineNamespace: string, view: string = VIEW): Promise<Record<string, unknown>[]> {
+export async function onlineRows(
+  source: { readonly oracle: OracleCatalog },
+  onlineNamespace: string,
+  view: string = VIEW,
+): Promise<Record<string, unknown>[]> {
   const read = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', {
     catalog: source.oracle,
     identifier: `${onlineNamespace}.${view}`,
@@ -166,7 +170,11 @@ export interface CommittedSnapshot {
 }
 
 /** The online table's snapshots, oldest first, with their summaries (pyiceberg's inspect). */
-export async function onlineSnapshots(source: SourceTable, onlineNamespace: string, view: string = VIEW): Promise<CommittedSnapshot[]> {
+export async function onlineSnapshots(
+  source: { readonly oracle: OracleCatalog },
+  onlineNamespace: string,
+  view: string = VIEW,
+): Promise<CommittedSnapshot[]> {
   const inspected = await runPyiceberg<{ rows: { snapshot_id: string; committed_at: string; summary: unknown }[] }>('inspect', {
     catalog: source.oracle,
     identifier: `${onlineNamespace}.${view}`,

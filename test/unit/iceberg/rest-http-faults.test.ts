@@ -143,4 +143,47 @@ describe('REST client under faults', () => {
       await close();
     }
   });
+  it('a cancelled commit to a catalog that holds it ends at once with the signal’s reason, not an error of the catalog', async () => {
+    let received = 0;
+    const { uri, server, close } = await serve((request) => {
+      received += 1;
+      request.resume(); // reads the commit, never answers
+    });
+    try {
+      const http = new RestHttp({ baseUri: uri, auth: NO_AUTH });
+      const controller = new AbortController();
+      const reason = new Error('the worker is shutting down');
+      const sent = http.send({
+        method: 'POST',
+        path: '/v1/namespaces/db/tables/t',
+        body: {},
+        what: 'commit to table db.t',
+        commit: true,
+        signal: controller.signal,
+      });
+      while (received === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      const started = Date.now();
+      controller.abort(reason);
+      await assert.rejects(sent, (error: unknown) => error === reason);
+      assert.ok(Date.now() - started < 1_000, 'ended at once, not at the request timeout');
+      assert.equal(received, 1);
+    } finally {
+      server.closeAllConnections();
+      await close();
+    }
+  });
+
+  it('a cancelled read stops retrying a catalog that is down', async () => {
+    const uri = await closedPort();
+    const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, retryBudgetMs: 60_000 });
+    const controller = new AbortController();
+    const reason = new Error('cancelled');
+    setTimeout(() => controller.abort(reason), 300);
+    const started = Date.now();
+    await assert.rejects(
+      http.send({ method: 'GET', path: '/v1/config', what: 'read the configuration', signal: controller.signal }),
+      (error: unknown) => error === reason,
+    );
+    assert.ok(Date.now() - started < 3_000, `stopped after ${Date.now() - started} ms, not at the 60 s budget`);
+  });
 });
