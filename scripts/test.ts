@@ -17,7 +17,8 @@
  * started; the others run in waves as their services come up (one wave when the services are
  * built already, see runWithServices). The first batch and the checks (tsc, eslint, prettier) run
  * at a lower CPU priority: on two cores the service builds and then the files that need the
- * services are the critical path, and the rest fills the gaps.
+ * services are the critical path, and the rest fills the gaps. The checks and Node's compile
+ * cache keep what they learnt in .floe/cache/, so a warm run redoes only what changed.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
