@@ -17,10 +17,23 @@
  * started; the others run in waves as their services come up (one wave when the services are
  * built already, see runWithServices). The first batch and the checks (tsc, eslint, prettier) run
  * at a lower CPU priority: on two cores the service builds and then the files that need the
- * services are the critical path, and the rest fills the gaps.
+ * services are the critical path, and the rest fills the gaps. The checks and Node's compile
+ * cache keep what they learnt in .floe/cache/, so a warm run redoes only what changed.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { setPriority } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -149,12 +162,69 @@ async function runCheck(name: string, command: string, args: readonly string[]):
   });
 }
 
+/**
+ * Runs a check that keeps a cache file (tsc's build info, eslint's and prettier's caches) on a
+ * private copy of it, which replaces the shared one only when the check passed: two runs at once
+ * never read a half-written cache, and a failed run leaves the last good one. The caches live in
+ * .floe/cache/checks/, under a name keyed by package-lock.json (a cache written by other versions
+ * of the tools or their plugins is never read), so a fresh clone checks everything from scratch.
+ */
+async function runCachedCheck(
+  name: string,
+  command: string,
+  args: (cacheFile: string) => readonly string[],
+  cache: { name: string; key: string },
+): Promise<StepResult> {
+  const shared = join(CHECK_CACHE_DIR, `${cache.name}-${cache.key}`);
+  const own = `${shared}.${process.pid}`;
+  mkdirSync(CHECK_CACHE_DIR, { recursive: true });
+  rmSync(own, { force: true });
+  if (existsSync(shared)) copyFileSync(shared, own);
+  const result = await runCheck(name, command, args(own));
+  if (result.ok && existsSync(own)) renameSync(own, shared);
+  else rmSync(own, { force: true });
+  return result;
+}
+
+const CHECK_CACHE_DIR = join(stateDir, 'cache', 'checks');
+
+/** What the check caches are keyed by: the locked versions of the tools and their plugins. */
+function checkCacheKey(): string {
+  const key = createHash('sha256')
+    .update(readFileSync(join(repoRoot, 'package-lock.json')))
+    .digest('hex')
+    .slice(0, 16);
+  // Caches of other lockfiles are stale for good.
+  if (existsSync(CHECK_CACHE_DIR))
+    for (const file of readdirSync(CHECK_CACHE_DIR)) if (!file.includes(key)) rmSync(join(CHECK_CACHE_DIR, file), { force: true });
+  return key;
+}
+
 async function runChecks(): Promise<StepResult[]> {
   const bin = (name: string): string => join(repoRoot, 'node_modules', '.bin', name);
-  // One after the other: each wants a core, and the builds and the tests want the rest.
-  const typecheck = await runCheck('typecheck (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', join(repoRoot, 'tsconfig.json')]);
-  const lint = await runCheck('lint (eslint)', bin('eslint'), ['--max-warnings', '0', '.']);
-  const format = await runCheck('format (prettier --check)', bin('prettier'), ['--check', '--log-level', 'warn', '.']);
+  const key = checkCacheKey();
+  // One after the other: each wants a core, and the builds and the tests want the rest. Each
+  // reuses what the last passing run learnt: tsc rechecks what the changed files reach, eslint
+  // and prettier the files whose contents changed (`content`: a fresh clone's new modification
+  // times alone do not count as changes).
+  const typecheck = await runCachedCheck(
+    'typecheck (tsc --noEmit)',
+    bin('tsc'),
+    (file) => ['--noEmit', '-p', join(repoRoot, 'tsconfig.json'), '--incremental', '--tsBuildInfoFile', file],
+    { name: 'tsc.tsbuildinfo', key },
+  );
+  const lint = await runCachedCheck(
+    'lint (eslint)',
+    bin('eslint'),
+    (file) => ['--max-warnings', '0', '--cache', '--cache-strategy', 'content', '--cache-location', file, '.'],
+    { name: 'eslint-cache', key },
+  );
+  const format = await runCachedCheck(
+    'format (prettier --check)',
+    bin('prettier'),
+    (file) => ['--check', '--log-level', 'warn', '--cache', '--cache-strategy', 'content', '--cache-location', file, '.'],
+    { name: 'prettier-cache', key },
+  );
   return [typecheck, lint, format];
 }
 
@@ -303,9 +373,18 @@ async function runWithServices(
   return { runs, serviceError };
 }
 
+/**
+ * Node's on-disk cache of compiled modules, for every Node process of the run (checks, test files
+ * and the `floe` processes they start): a suite run starts Node many hundreds of times, and each
+ * start compiles its modules again without it. Node keys each entry by its source's hash and its
+ * own version, so a changed file is compiled afresh.
+ */
+const NODE_COMPILE_CACHE_DIR = join(stateDir, 'cache', 'node-compile');
+
 async function main(): Promise<number> {
   const started = Date.now();
   const options = parseArgs(process.argv.slice(2));
+  if (!process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = NODE_COMPILE_CACHE_DIR;
   const files = selectFiles(options);
   if (files.length === 0) {
     process.stdout.write(`No test files in suite ${options.suite}.\n0 passed, 1 failed\n`);

@@ -295,8 +295,10 @@ describe('failures found by the workflow keep the README’s exit codes', () => 
         `datasets.unreachable_${suffix}`,
       ],
     ];
-    for (const args of commands) {
-      const run = await floeCommand([...args, '--project', unreachable]);
+    // At once: each spends its 2 s waiting for the server, not computing.
+    const runs = await Promise.all(commands.map((args) => floeCommand([...args, '--project', unreachable])));
+    for (const [index, args] of commands.entries()) {
+      const run = runs[index]!;
       assert.equal(run.code, 1, `floe ${args[0]}: exit code ${run.code}:\n${run.stderr}`);
       assert.match(run.stderr, new RegExp(`Temporal server at ${unreachableAddress.replace(/\./g, '\\.')} within 2 s`));
       assert.match(run.stderr, /temporal\.address in floe\.yaml/);

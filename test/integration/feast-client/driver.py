@@ -1,13 +1,17 @@
 """Feast's own Python client against `floe serve`: a Feast repository whose online store is
 `{type: remote, path: <floe serve>}`, holding the same entities, views, feature service and push
-source as the Floe project of feast-client.test.ts. Reads a JSON list of calls on stdin and writes
-one JSON answer per call on stdout: {"name", "ok": true, "result": <to_dict() or null>} or
-{"name", "ok": false, "error": "<exception class>: <message>"}.
+source as the Floe project of feast-client.test.ts. One process serves the whole test file (Feast
+takes seconds of CPU to import): each line on stdin is a request, {"repo": <a new directory>, "url":
+<feature server url>, "auth": "no_auth" | "oidc", "token": <bearer token or null>, "calls": [...]},
+run through a repository of its own; the answer is one JSON line per call on stdout, {"name", "ok":
+true, "result": <to_dict() or null>} or {"name", "ok": false, "error": "<exception class>:
+<message>"}, then {"done": true}.
 
-Usage: python driver.py <repo directory> <feature server url> < calls.json
+Usage: python driver.py < requests.jsonl
 """
 
 import json
+import os
 import sys
 import warnings
 from datetime import timedelta
@@ -127,14 +131,21 @@ def run(store: FeatureStore, call: dict):
 
 
 def main() -> None:
-    directory, url = sys.argv[1], sys.argv[2]
-    store = repository(directory, url, sys.argv[3] if len(sys.argv) > 3 else "no_auth")
-    for call in json.load(sys.stdin):
-        try:
-            answer = {"name": call["name"], "ok": True, "result": run(store, call)}
-        except Exception as error:  # every failure is an answer: the test names the call that failed
-            answer = {"name": call["name"], "ok": False, "error": f"{type(error).__name__}: {error}"}
-        print(json.dumps(answer, default=str), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        # Feast's OIDC client reads the token from the environment on every request.
+        if request.get("token") is None:
+            os.environ.pop("FEAST_OIDC_TOKEN", None)
+        else:
+            os.environ["FEAST_OIDC_TOKEN"] = request["token"]
+        store = repository(request["repo"], request["url"], request["auth"])
+        for call in request["calls"]:
+            try:
+                answer = {"name": call["name"], "ok": True, "result": run(store, call)}
+            except Exception as error:  # every failure is an answer: the test names the call that failed
+                answer = {"name": call["name"], "ok": False, "error": f"{type(error).__name__}: {error}"}
+            print(json.dumps(answer, default=str), flush=True)
+        print(json.dumps({"done": True}), flush=True)
 
 
 if __name__ == "__main__":

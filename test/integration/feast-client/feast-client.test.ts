@@ -7,13 +7,14 @@
 // answers is compared with OnlineStore.getOnlineFeatures on the same data.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import type { ChildProcess, ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { appendQuery } from '../../../engine/append-query.js';
@@ -194,6 +195,11 @@ function startServe(project = scratch): Promise<string> {
 }
 
 after(async () => {
+  for (const driver of drivers.values()) {
+    const closed = new Promise((resolve) => driver.child.once('close', resolve));
+    driver.child.stdin.end();
+    if (driver.ended === undefined) await closed;
+  }
   proxy?.close();
   for (const server of servers) {
     if (server.exitCode !== null || server.signalCode !== null) continue;
@@ -216,30 +222,68 @@ interface Answer {
   readonly error?: string;
 }
 
-/** Runs the calls through Feast's client in one Python process (one repository), answers by call name. */
+/**
+ * The driver process of one Python (one Feast version), started on first use and kept for the
+ * whole file: importing Feast takes seconds of CPU, so the file starts each version once.
+ */
+interface FeastDriver {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly lines: string[];
+  wake: () => void;
+  stderr: string;
+  ended: string | undefined;
+}
+const drivers = new Map<string, FeastDriver>();
+
+function feastDriver(python: string): FeastDriver {
+  const running = drivers.get(python);
+  if (running) return running;
+  const { FEAST_OIDC_TOKEN: _inherited, ...env } = process.env;
+  const child = spawn(python, [DRIVER], { stdio: ['pipe', 'pipe', 'pipe'], env });
+  const driver: FeastDriver = { child, lines: [], wake: () => undefined, stderr: '', ended: undefined };
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    driver.lines.push(line);
+    driver.wake();
+  });
+  child.stderr.on('data', (chunk: Buffer) => (driver.stderr = (driver.stderr + chunk.toString()).slice(-8000)));
+  child.once('close', (code, signal) => {
+    driver.ended = `exited with ${String(code ?? signal)}`;
+    driver.wake();
+  });
+  drivers.set(python, driver);
+  return driver;
+}
+
+async function nextLine(driver: FeastDriver): Promise<string> {
+  for (;;) {
+    const line = driver.lines.shift();
+    if (line !== undefined) return line;
+    if (driver.ended !== undefined) assert.fail(`the Feast driver ${driver.ended}:\n${driver.stderr.slice(-4000)}`);
+    await new Promise<void>((resolve) => (driver.wake = resolve));
+  }
+}
+
+/** Runs the calls through Feast's client (a repository of their own, in the driver of that Python), answers by call name. */
 async function feast(
   python: string,
   calls: readonly Call[],
   server: { readonly url: string; readonly token?: string } = { url },
 ): Promise<Map<string, Answer>> {
   const repo = await mkdtemp(path.join(scratch, 'feast-repo-'));
-  const { FEAST_OIDC_TOKEN: _inherited, ...env } = process.env;
-  const child = spawn(python, [DRIVER, repo, server.url, server.token === undefined ? 'no_auth' : 'oidc'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: server.token === undefined ? env : { ...env, FEAST_OIDC_TOKEN: server.token },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin.end(JSON.stringify(calls));
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  assert.equal(code, 0, `the Feast driver failed:\n${stderr.slice(-4000)}`);
-  const answers = stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Answer);
-  assert.equal(answers.length, calls.length, `answers:\n${stdout}\n${stderr.slice(-2000)}`);
+  const driver = feastDriver(python);
+  const auth = server.token === undefined ? 'no_auth' : 'oidc';
+  driver.child.stdin.write(`${JSON.stringify({ repo, url: server.url, auth, token: server.token ?? null, calls })}\n`);
+  const output: string[] = [];
+  const answers: Answer[] = [];
+  for (;;) {
+    const line = await nextLine(driver);
+    output.push(line);
+    if (!line.startsWith('{')) continue;
+    const parsed = JSON.parse(line) as Answer | { done: true };
+    if ('done' in parsed) break;
+    answers.push(parsed);
+  }
+  assert.equal(answers.length, calls.length, `answers:\n${output.join('\n')}\n${driver.stderr.slice(-2000)}`);
   return new Map(answers.map((answer) => [answer.name, answer]));
 }
 

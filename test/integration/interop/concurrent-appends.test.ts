@@ -154,7 +154,7 @@ async function runCase(make: () => Case | Promise<Case>): Promise<void> {
       keyPrefix,
     });
 
-    // 8 processes × 50 appends at once.
+    // WRITERS processes × APPENDS appends at once.
     const writers = Array.from({ length: WRITERS }, (_, writer) => startWriter(request(writer, 0, APPENDS)));
     const results = await Promise.all(writers.map((writer, index) => finished(writer, `writer ${index}`)));
     for (const lines of results) {
@@ -214,7 +214,7 @@ async function runCase(make: () => Case | Promise<Case>): Promise<void> {
   }
 }
 
-describe('8 concurrent writer processes × 50 appends, and a killed commit re-run', () => {
+describe(`${WRITERS} concurrent writer processes × ${APPENDS} appends, and a killed commit re-run`, () => {
   test('SQL catalog (SQLite)', async () => {
     await runCase(sqlCase);
   });

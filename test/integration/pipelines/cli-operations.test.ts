@@ -18,6 +18,7 @@ import { temporalService } from '../../support/services.js';
 import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import { createSource, expectedRows, onlineRows } from '../../support/pipelines/pipeline.js';
+import { waitForScheduleIdle } from '../../support/pipelines/schedule-runs.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const floe = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'floe.js');
@@ -79,7 +80,7 @@ function interruptWhen(
 
 describe('floe operations', () => {
   test('Ctrl-C on floe backfill leaves the workflow running; the printed command reattaches and completes it', async () => {
-    // 48 chunks one at a time, interrupted after the first one is done.
+    // 12 chunks one at a time, interrupted after the first one is done.
     const args = [
       'backfill',
       view,
@@ -88,7 +89,7 @@ describe('floe operations', () => {
       '--end',
       RANGE.end,
       '--chunk',
-      '1h',
+      '4h',
       '--parallelism',
       '1',
       '--project',
@@ -96,8 +97,8 @@ describe('floe operations', () => {
     ];
     // Paused before the Ctrl-C, so the chunks left cannot all finish before the status is read
     // (how fast they run must not decide the test); a cancelled backfill would not stay RUNNING.
-    const backfillId = `backfill-${view}-20240501T000000Z-20240503T000000Z-1h`;
-    const interrupted = await interruptWhen(args, /: [1-9]\d*\/48 chunks/, () => client.workflow.getHandle(backfillId).signal('pause'));
+    const backfillId = `backfill-${view}-20240501T000000Z-20240503T000000Z-4h`;
+    const interrupted = await interruptWhen(args, /: [1-9]\d*\/12 chunks/, () => client.workflow.getHandle(backfillId).signal('pause'));
     assert.equal(interrupted.code, 130, interrupted.stderr);
     const said =
       /^Stopped following: the backfill goes on as workflow (\S+) \(Temporal .*\n {2}follow it again: (floe backfill .+)\n {2}cancel it: temporal workflow cancel --workflow-id \1 /m.exec(
@@ -117,12 +118,12 @@ describe('floe operations', () => {
     assert.match(
       reattached.stdout,
       new RegExp(
-        `Backfilled ${view} over \\[${RANGE.start}, ${RANGE.end}\\): 48 chunk\\(s\\), \\d+ entity row\\(s\\), 1 run\\(s\\) of workflow ${workflowId}`,
+        `Backfilled ${view} over \\[${RANGE.start}, ${RANGE.end}\\): 12 chunk\\(s\\), \\d+ entity row\\(s\\), 1 run\\(s\\) of workflow ${workflowId}`,
       ),
     );
     assert.equal((await client.workflow.getHandle(workflowId!).describe()).status.name, 'COMPLETED');
     // One workflow run did it all, and every chunk landed once.
-    const windows = chunkWindows(RANGE.start, RANGE.end, 3600);
+    const windows = chunkWindows(RANGE.start, RANGE.end, 4 * 3600);
     assert.deepEqual(await onlineRows(source, 'floe_online', view), expectedRows(source.rows, windows));
   });
 
@@ -213,6 +214,9 @@ describe('floe operations', () => {
     assert.match(before.stdout, new RegExp(`floe-materialize-${view}  PAUSED[^\\n]*\\n  next: [^\\n]*\\n  recent runs: \\(none yet\\)`));
 
     await client.schedule.getHandle(materializeScheduleId(view)).trigger();
+    // Followed through Temporal, not by starting `floe schedule list` every half second: the list is
+    // then read once the run is over (and again only if the list lags behind).
+    await waitForScheduleIdle(client, materializeScheduleId(view), 1);
     let run: { scheduledAt: string; workflowId: string; status: string } | undefined;
     for (let attempt = 0; attempt < 120 && run?.status !== 'completed'; attempt++) {
       const listed = await floeCommand(['schedule', 'list', '--project', directory, '--json']);
