@@ -4,10 +4,10 @@
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { quietBundleLogger } from '../workers/source-bundle.js';
 
 const dist = new URL('../dist/', import.meta.url);
 const bundleFile = fileURLToPath(new URL('workflows.bundle.js', dist));
-const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-const { code } = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('workflows/index.js', dist)), logger: quietLogger });
+const { code } = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('workflows/index.js', dist)), logger: quietBundleLogger });
 await writeFile(bundleFile, code);
 console.log(`Wrote ${bundleFile} (${Math.round(code.length / 1024)} KiB)`);

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type ActivityInterceptorsFactory, bundleWorkflowCode, type NativeConnection, Worker } from '@temporalio/worker';
+import { type ActivityInterceptorsFactory, type NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Runtime } from '../features/runtime.js';
 import { FloeError } from '../core/errors.js';
 import { activityDurationInterceptor } from './activity-duration.js';
+import { sourceWorkflowBundle } from './source-bundle.js';
 import { connectTemporalWorker, type TemporalConnectionSettings } from './temporal-connection.js';
 
 // Run from sources this module is worker.ts and the workflows are index.ts; compiled into dist/, both are .js.
@@ -12,7 +13,8 @@ const MODULE_EXTENSION = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
 export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index.${MODULE_EXTENSION}`, import.meta.url));
 /**
  * The workflow bundle `npm run build` writes beside dist/'s folders (dist/workflows.bundle.js). It
- * exists only for the compiled package: run from sources, workers bundle the sources themselves.
+ * exists only for the compiled package: run from sources, workers bundle the sources themselves
+ * (source-bundle.ts, cached by their contents).
  */
 export const PACKAGED_WORKFLOW_BUNDLE = fileURLToPath(new URL('../workflows.bundle.js', import.meta.url));
 
@@ -49,13 +51,12 @@ export async function createWorker(runtime: Runtime, options: WorkerOptions): Pr
     throw new FloeError('invalid-input', `Activity names ${taken.join(', ')} are Floe's own; give your activities other names`, {
       context: { field: 'activities' },
     });
-  const workflowBundle =
-    options.workflowBundle ?? (existsSync(PACKAGED_WORKFLOW_BUNDLE) ? { codePath: PACKAGED_WORKFLOW_BUNDLE } : undefined);
+  const workflowBundle = options.workflowBundle ?? (await workflowBundleOnce());
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? temporal.namespace,
     taskQueue: options.taskQueue ?? temporal.taskQueue,
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    workflowBundle,
     activities: { ...floeActivities, ...options.activities },
     interceptors: { activity: [activityDurationInterceptor, ...(options.activityInterceptors ?? [])] },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
@@ -65,17 +66,13 @@ export async function createWorker(runtime: Runtime, options: WorkerOptions): Pr
 }
 
 /**
- * The bundle for a process that starts several workers (`floe dev` restarts its worker on every
- * reload): the packaged one, else built once from workflows/ here rather than by each worker.
+ * The bundle for a worker, or for a process that starts several (`floe dev` restarts its worker on
+ * every reload): the packaged one, else the sources' (built once and cached, see source-bundle.ts).
  */
 export async function workflowBundleOnce(): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
   if (existsSync(PACKAGED_WORKFLOW_BUNDLE)) return { codePath: PACKAGED_WORKFLOW_BUNDLE };
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
-  return { code };
+  return sourceWorkflowBundle(WORKFLOWS_PATH);
 }
-
-// webpack's report of the bundle is noise in a dev pane; errors still throw.
-const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 /**
  * A worker's connection: give floe.yaml's `temporal` section (`project.config.temporal`, with its

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { quietBundleLogger } from '../../workers/source-bundle.js';
 import { WORKFLOWS_PATH } from '../../workers/worker.js';
 import { HISTORIES_DIRECTORY, loadRecordedHistories } from '../support/histories.js';
 
@@ -13,7 +14,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 async function replayAll(workflowsPath: string) {
   const histories = await loadRecordedHistories();
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietBundleLogger });
   const results = [];
   for await (const result of Worker.runReplayHistories({ workflowBundle }, histories)) results.push(result);
   return { histories, results };
@@ -40,5 +41,3 @@ test('a workflow changed incompatibly fails replay with a determinism violation'
   for (const result of results)
     assert.ok(result.error instanceof DeterminismViolationError, `${result.workflowId} replayed without a determinism violation`);
 });
-
-const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
