@@ -10,13 +10,11 @@ export interface FeastCommand {
 }
 
 /** The Feast APIs Floe's offline endpoint answers; every other one is refused by name. */
-export const READ_APIS = ['get_historical_features'] as const;
+export const READ_APIS = ['get_historical_features', 'pull_latest_from_table_or_query', 'pull_all_from_table_or_query'] as const;
 export type ReadApi = (typeof READ_APIS)[number];
 
 /** The APIs the client sends that Floe does not (yet) answer, with what to do instead. */
 const REFUSED_APIS: Readonly<Record<string, string>> = {
-  pull_latest_from_table_or_query: "materialize with `floe materialize` (or Feast's materialize through `floe serve`)",
-  pull_all_from_table_or_query: 'read the source table with `floe table head` or any Iceberg engine',
   offline_write_batch: 'push with `floe push` or POST /push on `floe serve`',
   write_logged_features: 'log features to an Iceberg table with your own writer',
   persist: 'save a training set with `floe training-set --output <table>`',

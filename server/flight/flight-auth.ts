@@ -25,3 +25,13 @@ export function requireRead(caller: Caller | undefined, views: readonly string[]
   const missing = missingRead(caller.permissions, { views });
   if (missing !== undefined) throw new FlightRefusal(status.PERMISSION_DENIED, `${caller.name} may not ${missing}`, 'forbidden');
 }
+
+/** Refuses (PERMISSION_DENIED) a caller who may not read everything: a data source's raw rows are not one view's features. */
+export function requireSourceRead(caller: Caller | undefined, source: string): void {
+  if (caller === undefined || caller.permissions.read === true) return;
+  throw new FlightRefusal(
+    status.PERMISSION_DENIED,
+    `${caller.name} may not read data source ${source} (that needs read: true)`,
+    'forbidden',
+  );
+}

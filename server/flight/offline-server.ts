@@ -11,15 +11,13 @@ import { redactValue } from '../../core/redaction.js';
 import { createAuthenticator } from '../auth/authenticator.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { parseFeastCommand, readApi } from './feast-command.js';
-import { flightCaller, requireRead } from './flight-auth.js';
+import { feastRead } from './feast-read.js';
+import type { FeastRead } from './feast-read.js';
+import { flightCaller } from './flight-auth.js';
 import { FlightRefusal, flightStatus } from './flight-errors.js';
-import { feastHistoricalRetrieval } from './historical-retrieval.js';
 import { messagesTable, schemaBytes, tableMessages } from './ipc-messages.js';
 import type { IpcMessage } from './ipc-messages.js';
 import { PendingUploads } from './pending-uploads.js';
-
-/** The default port of `floe serve --offline-port`, Feast's offline server's. */
-export const DEFAULT_OFFLINE_PORT = 8815;
 
 export interface OfflineServerOptions {
   readonly context: FeatureContext;
@@ -94,11 +92,8 @@ class FlightHandlers {
     void this.guard(call, async () => {
       const caller = await flightCaller(this.authenticator, call.metadata);
       const { descriptor, messages } = await readUpload(call);
-      const command = parseFeastCommand(descriptor?.cmd);
-      readApi(command);
-      const retrieval = feastHistoricalRetrieval(this.context, command, messagesTable(messages));
-      requireRead(caller, retrieval.views);
-      await this.sendResult(call, retrieval);
+      const read = feastRead(this.context, parseFeastCommand(descriptor?.cmd), messagesTable(messages), caller);
+      await this.sendResult(call, read);
     });
   }
 
@@ -140,21 +135,18 @@ class FlightHandlers {
       const upload = this.uploads.redeem(Buffer.from(call.request.ticket ?? []).toString('utf8'), caller?.name);
       if (upload === undefined)
         throw new FlightRefusal(grpc.status.NOT_FOUND, 'Unknown or already redeemed ticket: do_put the rows again', 'not-found');
-      const command = parseFeastCommand(Buffer.from(upload.command));
-      readApi(command);
-      const retrieval = feastHistoricalRetrieval(this.context, command, upload.table);
-      requireRead(caller, retrieval.views);
-      await this.sendResult(call, retrieval);
+      const read = feastRead(this.context, parseFeastCommand(Buffer.from(upload.command)), upload.table, caller);
+      await this.sendResult(call, read);
     });
   }
 
   /** The result's schema, then its record batches, each written when the stream has room for it. */
   private async sendResult(
     call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<FlightDataMessage, unknown>,
-    retrieval: ReturnType<typeof feastHistoricalRetrieval>,
+    read: FeastRead,
   ): Promise<void> {
     let first = true;
-    await retrieval.stream(async (batch) => {
+    await read.stream(async (batch) => {
       for (const message of tableMessages(batch, { withSchema: first })) await write(call, flightData(message));
       first = false;
     });

@@ -265,6 +265,45 @@ describe("Feast 0.67's remote offline store client (do_exchange)", () => {
   });
 });
 
+describe("Feast's source pulls (what its client-side materialization reads)", () => {
+  const WINDOW = { start: '2024-05-01T06:00:00+00:00', end: '2024-05-02T06:00:00+00:00' };
+  const pulls = [
+    { name: 'pull_latest', op: 'pull_latest', feature_view: VIEW, ...WINDOW },
+    { name: 'pull_all', op: 'pull_all', feature_view: VIEW, ...WINDOW },
+  ];
+  const inWindow = (row: { event_timestamp: string }) =>
+    Date.parse(row.event_timestamp) >= Date.parse(WINDOW.start) && Date.parse(row.event_timestamp) <= Date.parse(WINDOW.end);
+  const shape = (row: Row) => ({
+    driver_id: Number(row.driver_id),
+    conv_rate: row.conv_rate,
+    acc_rate: row.acc_rate,
+    avg_daily_trips: Number(row.avg_daily_trips),
+    event_timestamp: new Date(String(row.event_timestamp)).toISOString(),
+    created: new Date(String(row.created)).toISOString(),
+  });
+  const sorted = (rows: Row[]) =>
+    rows
+      .map(shape)
+      .sort(
+        (a, b) => a.driver_id - b.driver_id || a.event_timestamp.localeCompare(b.event_timestamp) || a.created.localeCompare(b.created),
+      );
+
+  test('pull_latest_from_table_or_query answers the latest row per driver in the window, pull_all every row in it', async () => {
+    const answers = await feast(pythonOracle().python, pulls as unknown as Call[], open);
+    for (const pull of pulls) assert.ok(answers.get(pull.name)!.ok, `${pull.name}: ${answers.get(pull.name)!.error}`);
+    const rows = source.rows.filter(inWindow);
+    const latest = new Map<number, (typeof rows)[number]>();
+    for (const row of rows) {
+      const current = latest.get(row.driver_id);
+      if (current === undefined || [row.event_timestamp, row.created].join() > [current.event_timestamp, current.created].join())
+        latest.set(row.driver_id, row);
+    }
+    assert.deepEqual(sorted(answers.get('pull_latest')!.rows!), sorted([...latest.values()] as unknown as Row[]));
+    assert.deepEqual(sorted(answers.get('pull_all')!.rows!), sorted(rows as unknown as Row[]));
+    assert.ok(latest.size > 10 && rows.length > latest.size, 'the window holds several rows of many drivers');
+  });
+});
+
 describe("Feast 0.60's remote offline store client (do_put, get_flight_info, do_get)", () => {
   test('get_historical_features with references and a feature service: the values floe training-set saves', async () => {
     const calls = [PLAIN, CALLS[2]!];

@@ -1,8 +1,8 @@
 """Feast's own Python client against Floe's offline endpoint (Arrow Flight): a Feast repository whose
 offline store is `{type: remote, host, port}` (and online store `{type: remote, path}`), holding the
 same entity, view, request source, on-demand view and feature service as the Floe project of
-offline-store.test.ts. Reads a JSON list of retrievals on stdin and writes one JSON answer per
-retrieval on stdout: {"name", "ok": true, "rows": [...], "columns": [...]} or
+offline-store.test.ts. Reads a JSON list of calls (get_historical_features, or the source pulls
+of Feast's materialization) on stdin and writes one JSON answer per call on stdout: {"name", "ok": true, "rows": [...], "columns": [...]} or
 {"name", "ok": false, "error": "<exception class>: <message>"}.
 
 Usage: python offline_driver.py <repo directory> <host> <offline port> <online url> <auth> < calls.json
@@ -112,7 +112,36 @@ def plain(value):
     return value
 
 
+def pull(store: FeatureStore, call: dict) -> pd.DataFrame:
+    # What Feast's client-side materialization calls on the offline store, called directly.
+    from datetime import datetime
+
+    from feast.infra.offline_stores.remote import RemoteOfflineStore
+
+    view = store.get_feature_view(call["feature_view"])
+    source = view.batch_source
+    arguments = dict(
+        config=store.config,
+        data_source=source,
+        join_key_columns=["driver_id"],
+        feature_name_columns=[feature.name for feature in view.features],
+        timestamp_field=source.timestamp_field,
+        created_timestamp_column=source.created_timestamp_column,
+        start_date=datetime.fromisoformat(call["start"]),
+        end_date=datetime.fromisoformat(call["end"]),
+    )
+    if call["op"] == "pull_latest":
+        return RemoteOfflineStore.pull_latest_from_table_or_query(**arguments).to_df()
+    return RemoteOfflineStore.pull_all_from_table_or_query(**arguments).to_df()
+
+
 def run(store: FeatureStore, call: dict) -> dict:
+    if call.get("op", "historical") != "historical":
+        df = pull(store, call)
+        return {
+            "columns": list(df.columns),
+            "rows": [{column: plain(value) for column, value in row.items()} for row in df.to_dict(orient="records")],
+        }
     features = store.get_feature_service(call["feature_service"]) if "feature_service" in call else call["features"]
     df = store.get_historical_features(
         entity_df=entity_frame(call["entity_rows"]),
