@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { FloeError } from '../../core/errors.js';
 
+/** The offline endpoint's default port: Feast's offline server's. */
+export const DEFAULT_OFFLINE_PORT = 8815;
+
 export function serveCommand(program: Command): void {
   program
     .command('serve')
@@ -25,7 +28,7 @@ export function serveCommand(program: Command): void {
     )
     .action(async (options: ServeOptions) => {
       const port = integer(options.port, '--port', 0, 65_535);
-      const offlinePort = integer(options.offlinePort ?? (port === 0 ? '0' : '8815'), '--offline-port', 0, 65_535);
+      const offlinePort = integer(options.offlinePort ?? (port === 0 ? '0' : String(DEFAULT_OFFLINE_PORT)), '--offline-port', 0, 65_535);
       const refreshIntervalMs =
         options.refreshIntervalMs === undefined ? undefined : integer(options.refreshIntervalMs, '--refresh-interval-ms', 0, 86_400_000);
       const { loadProject } = await import('../../features/project.js');
