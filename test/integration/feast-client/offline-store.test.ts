@@ -5,14 +5,17 @@
 // feature references, a feature service, full feature names and an on-demand view fed by request
 // data. Every value Feast answers is compared with what `floe training-set` saves for the same
 // entity rows (read back by pyiceberg). Feast 0.67 reads with one do_exchange, Feast 0.60 with
-// do_put, get_flight_info and do_get; with server.auth, a call without the bearer token is refused.
+// do_put, get_flight_info and do_get; the source pulls of Feast's materialization are compared with
+// the source rows. With server.auth and server.tls, Feast's client reads over TLS with its bearer
+// token, and a call without it is refused.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { featuresModule, floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
@@ -39,6 +42,8 @@ let guarded: Served;
 interface Served {
   readonly url: string;
   readonly offlinePort: number;
+  /** The server's certificate, when it serves TLS (server.tls). */
+  readonly cert?: string;
 }
 
 const onDemandDefinitions = `
@@ -88,14 +93,25 @@ before(async () => {
   await writeFile(path.join(secured, 'package.json'), '{"type": "module"}\n');
   await writeFile(path.join(secured, 'features.ts'), await readFile(features, 'utf8'));
   const digest = createHash('sha256').update(TOKEN).digest('hex');
+  await promisify(execFile)('openssl', [
+    ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost'],
+    ...[
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      path.join(secured, 'key.pem'),
+      '-out',
+      path.join(secured, 'cert.pem'),
+    ],
+  ]);
   await writeFile(
     path.join(secured, 'floe.yaml'),
     (await readFile(path.join(directory, 'floe.yaml'), 'utf8')) +
-      `server:\n  auth:\n    tokens:\n      - name: notebook\n        sha256: ${digest}\n        read: true\n`,
+      `server:\n  auth:\n    tokens:\n      - name: notebook\n        sha256: ${digest}\n        read: true\n  tls:\n    certFile: cert.pem\n    keyFile: key.pem\n`,
   );
   worker = startWorker(directory);
   open = await startServe(directory);
-  guarded = await startServe(secured);
+  guarded = { ...(await startServe(secured)), cert: path.join(secured, 'cert.pem') };
 });
 
 after(async () => {
@@ -117,7 +133,7 @@ function startServe(project: string): Promise<Served> {
       const ready = /^\{[\s\S]*?^\}/m.exec(stdout);
       if (ready) {
         const printed = JSON.parse(ready[0]) as { url: string; offlineUrl: string };
-        resolve({ url: printed.url, offlinePort: Number(new URL(printed.offlineUrl.replace(/^grpc\+tcp:/, 'http:')).port) });
+        resolve({ url: printed.url, offlinePort: Number(new URL(printed.offlineUrl.replace(/^grpc\+(tcp|tls):/, 'http:')).port) });
       }
     });
     server.once('exit', (code) => reject(new Error(`floe serve exited with ${code} before listening:\n${stderr}`)));
@@ -146,7 +162,15 @@ async function feast(python: string, calls: readonly Call[], server: Served, tok
   const { FEAST_OIDC_TOKEN: _inherited, ...env } = process.env;
   const child = spawn(
     python,
-    [DRIVER, repo, '127.0.0.1', String(server.offlinePort), server.url, token === undefined ? 'no_auth' : 'oidc'],
+    [
+      DRIVER,
+      repo,
+      '127.0.0.1',
+      String(server.offlinePort),
+      server.url,
+      token === undefined ? 'no_auth' : 'oidc',
+      ...(server.cert === undefined ? [] : [server.cert]),
+    ],
     { stdio: ['pipe', 'pipe', 'pipe'], env: token === undefined ? env : { ...env, FEAST_OIDC_TOKEN: token } },
   );
   let stdout = '';
@@ -313,8 +337,8 @@ describe("Feast 0.60's remote offline store client (do_put, get_flight_info, do_
   });
 });
 
-describe('with server.auth', () => {
-  test("Feast's client reads with its bearer token, and is refused without it or with a wrong one", async () => {
+describe('with server.auth and server.tls', () => {
+  test("Feast's client reads over TLS with its bearer token, and is refused without it or with a wrong one", async () => {
     const withToken = (await feast(pythonOracle().python, [PLAIN], guarded, TOKEN)).get(PLAIN.name)!;
     assertSameAsTrainingSet(withToken, await trainingSet(PLAIN, 'datasets.feast_offline_auth'));
     for (const token of [undefined, 'not-the-token']) {

@@ -5,7 +5,7 @@ offline-store.test.ts. Reads a JSON list of calls (get_historical_features, or t
 of Feast's materialization) on stdin and writes one JSON answer per call on stdout: {"name", "ok": true, "rows": [...], "columns": [...]} or
 {"name", "ok": false, "error": "<exception class>: <message>"}.
 
-Usage: python offline_driver.py <repo directory> <host> <offline port> <online url> <auth> < calls.json
+Usage: python offline_driver.py <repo directory> <host> <offline port> <online url> <auth> [<TLS certificate>] < calls.json
 """
 
 import json
@@ -30,7 +30,7 @@ from feast.on_demand_feature_view import on_demand_feature_view  # noqa: E402
 from feast.types import Float64, Int64  # noqa: E402
 
 
-def repository(directory: str, host: str, port: str, url: str, auth: str) -> FeatureStore:
+def repository(directory: str, host: str, port: str, url: str, auth: str, cert: str) -> FeatureStore:
     # auth "oidc": Feast's client sends the token in FEAST_OIDC_TOKEN as a bearer token.
     with open(f"{directory}/feature_store.yaml", "w") as config:
         config.write(
@@ -44,7 +44,7 @@ offline_store:
   type: remote
   host: {host}
   port: {port}
-entity_key_serialization_version: 3
+{f"  scheme: https{chr(10)}  cert: {cert}{chr(10)}" if cert else ""}entity_key_serialization_version: 3
 auth:
   type: {auth}
 """
@@ -156,7 +156,8 @@ def run(store: FeatureStore, call: dict) -> dict:
 
 def main() -> None:
     directory, host, port, url = sys.argv[1:5]
-    store = repository(directory, host, port, url, sys.argv[5] if len(sys.argv) > 5 else "no_auth")
+    auth = sys.argv[5] if len(sys.argv) > 5 else "no_auth"
+    store = repository(directory, host, port, url, auth, sys.argv[6] if len(sys.argv) > 6 else "")
     for call in json.load(sys.stdin):
         try:
             answer = {"name": call["name"], "ok": True, **run(store, call)}
