@@ -17,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
+import { FeatureStore } from '../../../features/feature-store.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { featuresModule, floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import { createSource } from '../../support/pipelines/pipeline.js';
@@ -143,6 +144,8 @@ function startServe(project: string): Promise<Served> {
 type Row = Record<string, unknown>;
 interface Call {
   readonly name: string;
+  /** Feast's SQL entity query, in place of entity_rows. */
+  readonly entity_sql?: string;
   readonly features?: readonly string[];
   readonly feature_service?: string;
   readonly full_feature_names?: boolean;
@@ -280,6 +283,26 @@ describe("Feast 0.67's remote offline store client (do_exchange)", () => {
       );
     });
   }
+
+  test('get_historical_features with a SQL entity query (over Floe source names): what getHistoricalFeatures answers for it', async () => {
+    const sql =
+      "SELECT driver_id, event_timestamp FROM driver_stats WHERE driver_id IN (1001, 1002, 1003) AND event_timestamp < TIMESTAMPTZ '2024-05-01 12:00:00+00'";
+    const call = { name: 'entity query', entity_sql: sql, features: [`${VIEW}:conv_rate`, `${VIEW}:avg_daily_trips`], entity_rows: [] };
+    const answer = (await feast(pythonOracle().python, [call], open)).get(call.name)!;
+    assert.ok(answer.ok, answer.error);
+    const store = await FeatureStore.open(directory);
+    let expected: Row[];
+    try {
+      const table = await store.getHistoricalFeatures({ entities: { sql }, features: call.features }).toArrow();
+      expected = table.toArray().map((row: { toJSON(): Row }) => row.toJSON());
+    } finally {
+      await store.close();
+    }
+    const values = (rows: readonly Row[]) =>
+      rows.map((row) => [normal(row.driver_id), normal(row.conv_rate), normal(row.avg_daily_trips)].join('|')).sort();
+    assert.ok(expected.length > 6, 'the query picks several rows');
+    assert.deepEqual(values(answer.rows!), values(expected));
+  });
 
   test("a view Floe does not define is refused with Feast's own exception, Floe's message kept", async () => {
     const call = { name: 'unknown view', features: ['feast_only_view:x'], entity_rows: RIDES.slice(0, 2) };

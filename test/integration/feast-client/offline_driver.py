@@ -144,7 +144,7 @@ def run(store: FeatureStore, call: dict) -> dict:
         }
     features = store.get_feature_service(call["feature_service"]) if "feature_service" in call else call["features"]
     df = store.get_historical_features(
-        entity_df=entity_frame(call["entity_rows"]),
+        entity_df=call["entity_sql"] if "entity_sql" in call else entity_frame(call["entity_rows"]),
         features=features,
         full_feature_names=call.get("full_feature_names", False),
     ).to_df()
