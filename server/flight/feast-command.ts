@@ -10,7 +10,12 @@ export interface FeastCommand {
 }
 
 /** The Feast APIs Floe's offline endpoint answers; every other one is refused by name. */
-export const READ_APIS = ['get_historical_features', 'pull_latest_from_table_or_query', 'pull_all_from_table_or_query'] as const;
+export const READ_APIS = [
+  'get_historical_features',
+  'pull_latest_from_table_or_query',
+  'pull_all_from_table_or_query',
+  'get_table_column_names_and_types_from_data_source',
+] as const;
 export type ReadApi = (typeof READ_APIS)[number];
 
 /** The APIs the client sends that Floe does not (yet) answer, with what to do instead. */
@@ -18,8 +23,6 @@ const REFUSED_APIS: Readonly<Record<string, string>> = {
   offline_write_batch: 'push with `floe push` or POST /push on `floe serve`',
   write_logged_features: 'log features to an Iceberg table with your own writer',
   persist: 'save a training set with `floe training-set --output <table>`',
-  validate_data_source: 'define the source in features.ts and run `floe plan`',
-  get_table_column_names_and_types_from_data_source: "read the source table's schema with `floe table`",
 };
 
 /** Parses a descriptor's command; a malformed one, or one naming no `api`, is an invalid-input error. */
@@ -42,9 +45,17 @@ export function parseFeastCommand(command: Uint8Array | undefined): FeastCommand
   return { api, parameters };
 }
 
+/** The APIs answered on do_put alone (older clients' reads also start there). */
+export const PUT_APIS = ['validate_data_source'] as const;
+
 /** The read API a command asks for, or a clear refusal naming it. */
 export function readApi(command: FeastCommand): ReadApi {
   if ((READ_APIS as readonly string[]).includes(command.api)) return command.api as ReadApi;
+  return refuse(command);
+}
+
+/** Refuses an API Floe does not answer (or not by this call), by name, with what to use instead. */
+function refuse(command: FeastCommand): never {
   const instead = REFUSED_APIS[command.api];
   throw new FloeError(
     'unsupported',

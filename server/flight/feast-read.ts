@@ -5,6 +5,7 @@ import type { FeastCommand } from './feast-command.js';
 import { readApi } from './feast-command.js';
 import { requireRead, requireSourceRead } from './flight-auth.js';
 import { feastHistoricalRetrieval } from './historical-retrieval.js';
+import { feastDataSource, sourceColumnsTable } from './source-columns.js';
 import { feastSourcePull } from './source-pull.js';
 
 /** A read Feast asked for, checked (API, references, the caller's permissions), ready to stream its record batches. */
@@ -25,6 +26,11 @@ export function feastRead(context: FeatureContext, command: FeastCommand, upload
       const pull = feastSourcePull(context, command, command.api === 'pull_latest_from_table_or_query' ? 'latest' : 'all');
       requireSourceRead(caller, pull.source);
       return pull;
+    }
+    case 'get_table_column_names_and_types_from_data_source': {
+      const source = feastDataSource(context, command);
+      requireSourceRead(caller, source.name);
+      return { stream: async (send) => send(await sourceColumnsTable(context, source)) };
     }
   }
 }

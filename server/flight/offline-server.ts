@@ -13,7 +13,8 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { parseFeastCommand, readApi } from './feast-command.js';
 import { feastRead } from './feast-read.js';
 import type { FeastRead } from './feast-read.js';
-import { flightCaller } from './flight-auth.js';
+import { flightCaller, requireSourceRead } from './flight-auth.js';
+import { feastDataSource, validateSource } from './source-columns.js';
 import { FlightRefusal, flightStatus } from './flight-errors.js';
 import { messagesTable, schemaBytes, tableMessages } from './ipc-messages.js';
 import type { IpcMessage } from './ipc-messages.js';
@@ -103,6 +104,13 @@ class FlightHandlers {
       const caller = await flightCaller(this.authenticator, call.metadata);
       const { descriptor, messages } = await readUpload(call);
       const command = parseFeastCommand(descriptor?.cmd);
+      if (command.api === 'validate_data_source') {
+        const source = feastDataSource(this.context, command);
+        requireSourceRead(caller, source.name);
+        await validateSource(this.context, source);
+        call.end();
+        return;
+      }
       readApi(command);
       this.uploads.add(Buffer.from(descriptor?.cmd ?? []).toString('utf8'), caller?.name, messagesTable(messages));
       call.end();

@@ -351,6 +351,27 @@ describe("Feast's source pulls (what its client-side materialization reads)", ()
   });
 });
 
+describe("Feast's data source checks (feast apply's validation and column listing)", () => {
+  test('validate_data_source accepts a Floe source, and the column listing gives its table columns as pyarrow types', async () => {
+    const calls = [
+      { name: 'validate', op: 'validate', data_source: 'driver_stats' },
+      { name: 'columns', op: 'columns', data_source: 'driver_stats' },
+    ];
+    const answers = await feast(pythonOracle().python, calls as unknown as Call[], open);
+    assert.ok(answers.get('validate')!.ok, answers.get('validate')!.error);
+    const columns = answers.get('columns')!;
+    assert.ok(columns.ok, columns.error);
+    assert.deepEqual(columns.rows, [
+      { name: 'driver_id', type: 'int64' },
+      { name: 'conv_rate', type: 'double' },
+      { name: 'acc_rate', type: 'double' },
+      { name: 'avg_daily_trips', type: 'int64' },
+      { name: 'event_timestamp', type: 'timestamp[us, tz=UTC]' },
+      { name: 'created', type: 'timestamp[us, tz=UTC]' },
+    ]);
+  });
+});
+
 describe("Feast 0.60's remote offline store client (do_put, get_flight_info, do_get)", () => {
   test('get_historical_features with references and a feature service: the values floe training-set saves', async () => {
     const calls = [PLAIN, CALLS[2]!];

@@ -136,6 +136,15 @@ def pull(store: FeatureStore, call: dict) -> pd.DataFrame:
 
 
 def run(store: FeatureStore, call: dict) -> dict:
+    from feast.infra.offline_stores.remote import RemoteOfflineStore
+
+    if call.get("op") == "validate":
+        RemoteOfflineStore().validate_data_source(store.config, store.get_data_source(call["data_source"]))
+        return {"columns": [], "rows": []}
+    if call.get("op") == "columns":
+        source = store.get_data_source(call["data_source"])
+        listed = RemoteOfflineStore().get_table_column_names_and_types_from_data_source(store.config, source)
+        return {"columns": ["name", "type"], "rows": [{"name": name, "type": type_} for name, type_ in listed]}
     if call.get("op", "historical") != "historical":
         df = pull(store, call)
         return {
