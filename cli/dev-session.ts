@@ -127,7 +127,7 @@ export class DevSession {
       this.offline = null;
       this.offlineUrl = null;
       (this.options.warn ?? ((message: string) => console.error(message)))(
-        `floe dev: warning: the offline endpoint (Arrow Flight) is off: cannot listen on ${HOST}:${wanted.port} (${(error as Error).message}); pass --offline-port <port>`,
+        `floe dev: warning: running without the offline endpoint (Arrow Flight): ${(error as Error).message}`,
       );
     }
   }

@@ -7,6 +7,7 @@ import * as arrow from 'apache-arrow';
 import { serverAuthConfigSchema } from '../../features/config.js';
 import type { ServerAuthInput } from '../../features/config.js';
 import type { FeatureContext } from '../../features/context.js';
+import { FloeError } from '../../core/errors.js';
 import { redactValue } from '../../core/redaction.js';
 import { createAuthenticator } from '../auth/authenticator.js';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -69,7 +70,7 @@ export function createOfflineServer(options: OfflineServerOptions): OfflineServe
     listen: ({ host, port }) =>
       new Promise((resolve, reject) => {
         const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
-        server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
+        server.bindAsync(address, credentials, (error, bound) => (error ? reject(listenError(address, error)) : resolve(bound)));
       }),
     close: () =>
       new Promise((resolve) => {
@@ -213,6 +214,15 @@ async function write(
   message: FlightDataMessage,
 ): Promise<void> {
   if (!call.write(message)) await once(call, 'drain');
+}
+
+/** grpc-js's bind failure ("No address added … errors: [listen EADDRINUSE: …]") said as what it means. */
+function listenError(address: string, error: Error): FloeError {
+  const reason = /listen E\w+: ([^\]]+)/.exec(error.message)?.[1] ?? error.message;
+  return new FloeError('io', `The offline endpoint cannot listen on ${address}: ${reason}; pass --offline-port <port> (0: any free port)`, {
+    cause: error,
+    context: { field: '--offline-port' },
+  });
 }
 
 let service: grpc.ServiceDefinition | undefined;
