@@ -21,6 +21,9 @@ import { messagesTable, schemaBytes, tableMessages } from './ipc-messages.js';
 import type { IpcMessage } from './ipc-messages.js';
 import { PendingUploads } from './pending-uploads.js';
 
+/** The largest message (one IPC record batch of entity rows) a client may send. */
+const MAX_UPLOAD_MESSAGE_BYTES = 1024 * 1024 * 1024;
+
 export interface OfflineServerOptions {
   readonly context: FeatureContext;
   /** Who may call (floe.yaml's `server.auth`, as the HTTP server takes it); without it every call is open. */
@@ -53,7 +56,8 @@ export function createOfflineServer(options: OfflineServerOptions): OfflineServe
   const auth = options.auth === undefined ? undefined : serverAuthConfigSchema.parse(options.auth);
   const authenticator = auth === undefined ? undefined : createAuthenticator(auth);
   const handlers = new FlightHandlers(options.context, authenticator, new PendingUploads(), options.logStream ?? process.stderr);
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+  // One uploaded record batch may be large (pyarrow sends an entity DataFrame as few batches), but not unbounded.
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_UPLOAD_MESSAGE_BYTES, 'grpc.max_send_message_length': -1 });
   server.addService(flightService(), {
     doExchange: (call: grpc.ServerDuplexStream<FlightDataMessage, unknown>) => handlers.doExchange(call),
     doPut: (call: grpc.ServerDuplexStream<FlightDataMessage, unknown>) => handlers.doPut(call),
