@@ -7,6 +7,8 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../features/runtime.js';
 import { projectFeatureServer } from './project-feature-server.js';
+import { projectOfflineServer } from './project-offline-server.js';
+import type { OfflineServer } from '../server/flight/offline-server.js';
 import { createWorker } from '../workers/worker.js';
 import type { WorkerOptions } from '../workers/worker.js';
 
@@ -15,6 +17,14 @@ export interface DevSessionOptions {
   readonly workflowBundle: NonNullable<WorkerOptions['workflowBundle']>;
   /** The feature server's port (0: any free one, kept across restarts); null: no server. */
   readonly port: number | null;
+  /**
+   * The offline endpoint's port (Arrow Flight, for Feast's remote offline store), kept across
+   * restarts; `required: false` (the default port, not asked for): when it is taken, dev warns and
+   * runs without the endpoint. null: no endpoint.
+   */
+  readonly offline: { readonly port: number; readonly required: boolean } | null;
+  /** Where the warning goes; stderr unless told. */
+  readonly warn?: (message: string) => void;
 }
 
 interface Running {
@@ -22,6 +32,7 @@ interface Running {
   readonly worker: Worker;
   readonly running: Promise<void>;
   readonly server: FastifyInstance | null;
+  readonly offline: OfflineServer | null;
 }
 
 const HOST = '127.0.0.1';
@@ -32,12 +43,15 @@ export class DevSession {
   private current: Running | undefined;
   private port: number | null;
   private url: string | null = null;
+  private offline: { port: number; required: boolean } | null;
+  private offlineUrl: string | null = null;
   /** Workers being stopped on purpose (a reload, dev stopping): their end is not dev's. */
   private readonly stopping = new WeakSet<Worker>();
   private settle!: { resolve: () => void; reject: (error: unknown) => void };
 
   private constructor(private readonly options: DevSessionOptions) {
     this.port = options.port;
+    this.offline = options.offline;
     this.stopped = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
   }
 
@@ -50,6 +64,11 @@ export class DevSession {
 
   get featureServer(): string | null {
     return this.url;
+  }
+
+  /** The offline endpoint's address (`grpc+tcp://…`), or null when it is off. */
+  get offlineEndpoint(): string | null {
+    return this.offlineUrl;
   }
 
   get runtime(): Runtime {
@@ -84,11 +103,32 @@ export class DevSession {
       await previous?.server?.close();
       server = await projectFeatureServer(runtime);
     }
-    this.current = { runtime, worker, running, server };
+    await previous?.offline?.close();
+    const offline = this.offline === null ? null : await projectOfflineServer(runtime);
+    this.current = { runtime, worker, running, server, offline };
     await previous?.runtime.close();
     if (server) {
       this.url = await server.listen({ host: HOST, port: this.port! });
       this.port = Number(new URL(this.url).port);
+    }
+    if (offline) await this.listenOffline(offline);
+  }
+
+  /** Listens on the offline port; the default port taken is a warning and no endpoint, a port asked for an error. */
+  private async listenOffline(offline: OfflineServer): Promise<void> {
+    const wanted = this.offline!;
+    try {
+      wanted.port = await offline.listen({ host: HOST, port: wanted.port });
+      this.offlineUrl = `grpc+tcp://${HOST}:${wanted.port}`;
+    } catch (error) {
+      await offline.close();
+      this.current = { ...this.current!, offline: null };
+      if (wanted.required) throw error;
+      this.offline = null;
+      this.offlineUrl = null;
+      (this.options.warn ?? ((message: string) => console.error(message)))(
+        `floe dev: warning: running without the offline endpoint (Arrow Flight): ${(error as Error).message}`,
+      );
     }
   }
 
@@ -97,6 +137,7 @@ export class DevSession {
     const current = this.current;
     if (!current) return;
     await current.server?.close();
+    await current.offline?.close();
     await this.stopWorker(current);
     await current.runtime.close();
   }

@@ -44,7 +44,7 @@ export async function projectFeatureServer(
 }
 
 /** server.tls's certificate and key, checked to be PEM and to belong together before the server starts. */
-async function tlsFiles(tls: { readonly certFile: string; readonly keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+export async function tlsFiles(tls: { readonly certFile: string; readonly keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
   const files = { cert: await pemFile(tls.certFile, 'certFile'), key: await pemFile(tls.keyFile, 'keyFile') };
   try {
     createSecureContext(files);

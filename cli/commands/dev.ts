@@ -6,12 +6,13 @@ import type { RunningService } from '../../scripts/services/service.js';
 import type { DevLock } from '../dev-lock.js';
 import type { DevPorts } from '../dev-ports.js';
 import type { DevSession } from '../dev-session.js';
-import { integer, untilInterrupted } from './serve.js';
+import { DEFAULT_OFFLINE_PORT, integer, untilInterrupted } from './serve.js';
 import { defined } from '../../core/defined.js';
 
 interface DevOptions {
   readonly project: string;
   readonly port: string;
+  readonly offlinePort?: string;
   readonly serve: boolean;
   readonly apply?: boolean;
   readonly json?: boolean;
@@ -25,7 +26,11 @@ export function devCommand(program: Command): void {
     )
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--port <port>', 'the feature server port (0: any free port)', '6566')
-    .option('--no-serve', 'do not start the feature server')
+    .option(
+      '--offline-port <port>',
+      "the port of the offline endpoint (Arrow Flight, for Feast's remote offline store); default 8815 (left off with a warning when taken), or any free port when --port is 0",
+    )
+    .option('--no-serve', 'do not start the feature server or the offline endpoint')
     .option('--apply', 'when the definitions change, apply them (as `floe apply`) without asking')
     .option('--json', 'print the addresses as JSON once ready, and each reload as a JSON line')
     .action(async (options: DevOptions) => runDev(options));
@@ -34,6 +39,7 @@ export function devCommand(program: Command): void {
 // Command implementations are imported when the command runs, so `floe --help` loads none of them.
 async function runDev(options: DevOptions): Promise<void> {
   const port = integer(options.port, '--port', 0, 65_535);
+  const offlinePort = integer(options.offlinePort ?? (port === 0 ? '0' : String(DEFAULT_OFFLINE_PORT)), '--offline-port', 0, 65_535);
   const { installWorkerRuntime, workerMetricsAddress } = await import('../../workers/worker-runtime.js');
   const { loadWatchedProject } = await import('../dev-reload.js');
   const { project, files } = await loadWatchedProject(options.project);
@@ -46,7 +52,14 @@ async function runDev(options: DevOptions): Promise<void> {
   const temporal = await startDevTemporal(stateDirectory, ports, lock);
   // Whatever fails below, the finally releases what was started, the detached Temporal server included.
   try {
-    await runDevSession({ project, files, ports, lock, temporal }, { ...options, featureServerPort: options.serve ? port : null });
+    await runDevSession(
+      { project, files, ports, lock, temporal },
+      {
+        ...options,
+        featureServerPort: options.serve ? port : null,
+        offline: options.serve ? { port: offlinePort, required: options.offlinePort !== undefined } : null,
+      },
+    );
   } finally {
     for (const managed of temporal.processes) await managed.stop();
     await lock.release();
@@ -97,7 +110,10 @@ async function runDevSession(
     readonly lock: DevLock;
     readonly temporal: RunningService;
   },
-  options: DevOptions & { readonly featureServerPort: number | null },
+  options: DevOptions & {
+    readonly featureServerPort: number | null;
+    readonly offline: { readonly port: number; readonly required: boolean } | null;
+  },
 ): Promise<void> {
   const { project, files, ports, lock, temporal } = started;
   const { openRuntime } = await import('../../features/runtime.js');
@@ -115,14 +131,21 @@ async function runDevSession(
     connection = await connectWorker(address);
     // Built once: every reload restarts the worker, and the workflows do not depend on the definitions.
     const workflowBundle = await workflowBundleOnce();
-    session = await Session.start(await openRuntime(project), { connection, workflowBundle, port: options.featureServerPort });
+    session = await Session.start(await openRuntime(project), {
+      connection,
+      workflowBundle,
+      port: options.featureServerPort,
+      offline: options.offline,
+    });
     const featureServer = session.featureServer;
+    const offlineEndpoint = session.offlineEndpoint;
     const { namespace, taskQueue } = project.config.temporal;
     const ready = {
       temporalAddress: address,
       temporalUi: `${uiUrl}/namespaces/${namespace}/workflows`,
       taskQueue,
       featureServer,
+      offlineEndpoint,
       project: project.config.project,
     };
     await lock.update({ temporalAddress: address, temporalUi: ready.temporalUi, featureServer });
@@ -140,6 +163,7 @@ async function runDevSession(
         `  Temporal      ${address} (namespace ${namespace}, task queue ${taskQueue})`,
         `  Web UI        ${ready.temporalUi}`,
         `  Feature server ${featureServer ?? '(off)'}`,
+        `  Offline       ${offlineEndpoint ?? '(off)'} (Arrow Flight: Feast's remote offline store)`,
         '',
         `Watching ${[...files].map((file) => path.relative(project.directory, file) || file).join(', ')}: an edit reloads the worker and server${options.apply ? ' and applies it' : ''}.`,
         `In another terminal (this project's floe.yaml points there): npx floe materialize <view> --start … --end …`,

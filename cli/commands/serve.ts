@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { FloeError } from '../../core/errors.js';
 
+/** The offline endpoint's default port: Feast's offline server's. */
+export const DEFAULT_OFFLINE_PORT = 8815;
+
 export function serveCommand(program: Command): void {
   program
     .command('serve')
@@ -10,6 +13,10 @@ export function serveCommand(program: Command): void {
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--host <host>', 'the address to listen on', '127.0.0.1')
     .option('--port <port>', 'the port to listen on (0: any free port)', '6566')
+    .option(
+      '--offline-port <port>',
+      "the port of the offline endpoint (Arrow Flight, for Feast's remote offline store); default 8815, or any free port when --port is 0",
+    )
     .option(
       '--refresh-interval-ms <ms>',
       "how often to check the catalog for new snapshots of the online tables (default: the online store's, every second)",
@@ -21,6 +28,7 @@ export function serveCommand(program: Command): void {
     )
     .action(async (options: ServeOptions) => {
       const port = integer(options.port, '--port', 0, 65_535);
+      const offlinePort = integer(options.offlinePort ?? (port === 0 ? '0' : String(DEFAULT_OFFLINE_PORT)), '--offline-port', 0, 65_535);
       const refreshIntervalMs =
         options.refreshIntervalMs === undefined ? undefined : integer(options.refreshIntervalMs, '--refresh-interval-ms', 0, 86_400_000);
       const { loadProject } = await import('../../features/project.js');
@@ -33,20 +41,27 @@ export function serveCommand(program: Command): void {
       refuseOpenServer(options, authenticated);
       if (options.insecure === true) console.error(`floe serve: warning: ${insecureWarning(options.host, authenticated)}`);
       const runtime = await openRuntime(project, { threads: FEATURE_SERVER_THREADS });
+      const { projectOfflineServer } = await import('../project-offline-server.js');
       const server = await projectFeatureServer(runtime, refreshIntervalMs === undefined ? {} : { refreshIntervalMs });
+      const offline = await projectOfflineServer(runtime);
       try {
         const url = listeningUrl(await server.listen({ host: options.host, port }), options.host);
+        const offlineUrl = listeningUrl(
+          `http://127.0.0.1:${await offline.listen({ host: options.host, port: offlinePort })}`,
+          options.host,
+        ).replace(/^http:/, project.config.server.tls === undefined ? 'grpc+tcp:' : 'grpc+tls:');
         printResult(
-          { url, project: project.config.project },
+          { url, offlineUrl, project: project.config.project },
           options,
           () =>
-            `Floe feature server for project ${project.config.project} on ${url} (POST /get-online-features, /push, /write-to-online-store, /materialize, /materialize-incremental; GET /health, /metrics); Ctrl-C stops it`,
+            `Floe feature server for project ${project.config.project} on ${url} (POST /get-online-features, /push, /write-to-online-store, /materialize, /materialize-incremental; GET /health, /metrics), offline endpoint (Arrow Flight, Feast's remote offline store) on ${offlineUrl}; Ctrl-C stops it`,
         );
         const { describeOnlineDataGap, onlineDataGaps } = await import('../../features/online/index.js');
         for (const gap of await onlineDataGaps(runtime.catalog, project.registry))
           console.error(`floe serve: warning: ${describeOnlineDataGap(gap)}`);
         await untilInterrupted();
       } finally {
+        await offline.close();
         await server.close();
         await runtime.close();
       }
@@ -57,6 +72,7 @@ interface ServeOptions {
   readonly project: string;
   readonly host: string;
   readonly port: string;
+  readonly offlinePort?: string;
   readonly refreshIntervalMs?: string;
   readonly json?: boolean;
   readonly insecure?: boolean;

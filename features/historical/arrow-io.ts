@@ -162,6 +162,37 @@ export async function queryToArrow(connection: DuckDBConnection, sql: string): P
   return new arrow.Table(vectors);
 }
 
+/**
+ * Runs a query and yields its result as Arrow tables of one record batch each, about `rowsPerBatch`
+ * rows apiece, so a caller can send a large result on without holding it whole in JS (DuckDB keeps
+ * the materialized result; a streaming one would end a failing query as if it were complete). At
+ * least one table is yielded, empty when the result is, so the schema is always known.
+ */
+export async function* queryToArrowBatches(connection: DuckDBConnection, sql: string, rowsPerBatch = 65_536): AsyncGenerator<arrow.Table> {
+  const result = await connection.run(sql);
+  const names = result.columnNames();
+  const types = result.columnTypes();
+  let pending: unknown[][] = names.map(() => []);
+  let rows = 0;
+  let yielded = false;
+  const batch = (): arrow.Table => {
+    const vectors: Record<string, arrow.Vector> = {};
+    names.forEach((name, index) => {
+      vectors[name] = toArrowVector(pending[index]!, types[index]!);
+    });
+    pending = names.map(() => []);
+    rows = 0;
+    yielded = true;
+    return new arrow.Table(vectors);
+  };
+  for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+    chunk.getColumns().forEach((values, index) => pending[index]!.push(...values));
+    rows += chunk.rowCount;
+    if (rows >= rowsPerBatch) yield batch();
+  }
+  if (rows > 0 || !yielded) yield batch();
+}
+
 function toArrowVector(values: readonly unknown[], type: DuckDBType): arrow.Vector {
   const length = values.length;
   const fixed64 = (arrowType: arrow.DataType, toBigint: (value: unknown) => bigint): arrow.Vector => {

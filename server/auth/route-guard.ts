@@ -114,7 +114,8 @@ function missingPermission(permissions: ServerPermissions, permission: RoutePerm
   }
 }
 
-function missingRead(permissions: ServerPermissions, needs: ReadNeeds): string | undefined {
+/** What a caller lacks to read what `needs` names, said as what they may not do; undefined when nothing (the offline endpoint checks reads with it too). */
+export function missingRead(permissions: ServerPermissions, needs: ReadNeeds): string | undefined {
   const { read } = permissions;
   if (read === true) return undefined;
   if (read === false) return `read${needs.featureService === undefined ? '' : ` feature service ${needs.featureService}`}`;

@@ -1,0 +1,37 @@
+import { status } from '@grpc/grpc-js';
+import type { Metadata } from '@grpc/grpc-js';
+import type { Authenticator, Caller } from '../auth/authenticator.js';
+import { InvalidCredentials } from '../auth/authenticator.js';
+import { missingRead } from '../auth/route-guard.js';
+import { FlightRefusal } from './flight-errors.js';
+
+/**
+ * The caller a Flight call's `authorization` metadata proves (Feast's client sends `Bearer <token>`
+ * there, its OIDC token or a static one), checked by the HTTP server's authenticator; undefined when
+ * the endpoint has no `server.auth`. Missing or bad credentials are UNAUTHENTICATED.
+ */
+export async function flightCaller(authenticator: Authenticator | undefined, metadata: Metadata): Promise<Caller | undefined> {
+  if (authenticator === undefined) return undefined;
+  const [authorization] = metadata.get('authorization');
+  const caller = await authenticator.authenticate(typeof authorization === 'string' ? authorization : authorization?.toString('utf8'));
+  if (caller instanceof InvalidCredentials)
+    throw new FlightRefusal(status.UNAUTHENTICATED, `The offline endpoint needs credentials: ${caller.reason}`, 'unauthorized');
+  return caller;
+}
+
+/** Refuses (PERMISSION_DENIED) a caller who may not read every one of `views`. */
+export function requireRead(caller: Caller | undefined, views: readonly string[]): void {
+  if (caller === undefined) return;
+  const missing = missingRead(caller.permissions, { views });
+  if (missing !== undefined) throw new FlightRefusal(status.PERMISSION_DENIED, `${caller.name} may not ${missing}`, 'forbidden');
+}
+
+/** Refuses (PERMISSION_DENIED) a caller who may not read everything: a data source's raw rows are not one view's features. */
+export function requireSourceRead(caller: Caller | undefined, source: string): void {
+  if (caller === undefined || caller.permissions.read === true) return;
+  throw new FlightRefusal(
+    status.PERMISSION_DENIED,
+    `${caller.name} may not read data source ${source} (that needs read: true)`,
+    'forbidden',
+  );
+}

@@ -1,0 +1,245 @@
+import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import * as arrow from 'apache-arrow';
+import { serverAuthConfigSchema } from '../../features/config.js';
+import type { ServerAuthInput } from '../../features/config.js';
+import type { FeatureContext } from '../../features/context.js';
+import { FloeError } from '../../core/errors.js';
+import { redactValue } from '../../core/redaction.js';
+import { createAuthenticator } from '../auth/authenticator.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { parseFeastCommand, readApi } from './feast-command.js';
+import { feastRead } from './feast-read.js';
+import type { FeastRead } from './feast-read.js';
+import { flightCaller, requireSourceRead } from './flight-auth.js';
+import { feastDataSource, validateSource } from './source-columns.js';
+import { FlightRefusal, flightStatus } from './flight-errors.js';
+import { messagesTable, schemaBytes, tableMessages } from './ipc-messages.js';
+import type { IpcMessage } from './ipc-messages.js';
+import { PendingUploads } from './pending-uploads.js';
+
+/** The largest message (one IPC record batch of entity rows) a client may send. */
+const MAX_UPLOAD_MESSAGE_BYTES = 1024 * 1024 * 1024;
+
+export interface OfflineServerOptions {
+  readonly context: FeatureContext;
+  /** Who may call (floe.yaml's `server.auth`, as the HTTP server takes it); without it every call is open. */
+  readonly auth?: ServerAuthInput;
+  /** TLS with this certificate and key (PEM), as the HTTP server's `server.tls`; plaintext without. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /** Where the causes of internal failures are logged (redacted); stderr unless told. */
+  readonly logStream?: NodeJS.WritableStream;
+}
+
+export interface OfflineServer {
+  /** Binds and starts serving; resolves with the port bound (useful with port 0). */
+  listen(address: { readonly host: string; readonly port: number }): Promise<number>;
+  close(): Promise<void>;
+}
+
+interface FlightDataMessage {
+  readonly flightDescriptor?: { readonly type?: string; readonly cmd?: Buffer; readonly path?: string[] } | null;
+  readonly dataHeader?: Buffer;
+  readonly dataBody?: Buffer;
+}
+
+/**
+ * Floe's offline endpoint: an Arrow Flight (gRPC) server answering Feast's remote offline store
+ * client (`offline_store: {type: remote, host, port}`). Feast 0.67 reads in one do_exchange (the
+ * entity rows up, the result down); older clients do_put the rows, get_flight_info the descriptor
+ * and do_get its ticket. Results stream as Arrow record batches as DuckDB yields them.
+ */
+export function createOfflineServer(options: OfflineServerOptions): OfflineServer {
+  const auth = options.auth === undefined ? undefined : serverAuthConfigSchema.parse(options.auth);
+  const authenticator = auth === undefined ? undefined : createAuthenticator(auth);
+  const handlers = new FlightHandlers(options.context, authenticator, new PendingUploads(), options.logStream ?? process.stderr);
+  // One uploaded record batch may be large (pyarrow sends an entity DataFrame as few batches), but not unbounded.
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_UPLOAD_MESSAGE_BYTES, 'grpc.max_send_message_length': -1 });
+  server.addService(flightService(), {
+    doExchange: (call: grpc.ServerDuplexStream<FlightDataMessage, unknown>) => handlers.doExchange(call),
+    doPut: (call: grpc.ServerDuplexStream<FlightDataMessage, unknown>) => handlers.doPut(call),
+    getFlightInfo: (call: grpc.ServerUnaryCall<FlightDataMessage['flightDescriptor'], unknown>, callback: grpc.sendUnaryData<unknown>) =>
+      handlers.getFlightInfo(call, callback),
+    doGet: (call: grpc.ServerWritableStream<{ ticket?: Buffer }, unknown>) => handlers.doGet(call),
+    listActions: (call: grpc.ServerWritableStream<unknown, unknown>) => call.end(),
+  });
+  const credentials =
+    options.tls === undefined
+      ? grpc.ServerCredentials.createInsecure()
+      : grpc.ServerCredentials.createSsl(null, [{ cert_chain: options.tls.cert, private_key: options.tls.key }], false);
+  return {
+    listen: ({ host, port }) =>
+      new Promise((resolve, reject) => {
+        const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+        server.bindAsync(address, credentials, (error, bound) => (error ? reject(listenError(address, error)) : resolve(bound)));
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        server.tryShutdown(() => resolve());
+        // Calls still streaming after a while are cut off rather than holding the process.
+        setTimeout(() => server.forceShutdown(), 5_000).unref();
+      }),
+  };
+}
+
+class FlightHandlers {
+  constructor(
+    private readonly context: FeatureContext,
+    private readonly authenticator: Authenticator | undefined,
+    private readonly uploads: PendingUploads,
+    private readonly log: NodeJS.WritableStream,
+  ) {}
+
+  /** Feast 0.67's read: the command in the descriptor, the entity rows up, the result down, on one stream. */
+  doExchange(call: grpc.ServerDuplexStream<FlightDataMessage, unknown>): void {
+    void this.guard(call, async () => {
+      const caller = await flightCaller(this.authenticator, call.metadata);
+      const { descriptor, messages } = await readUpload(call);
+      const read = feastRead(this.context, parseFeastCommand(descriptor?.cmd), messagesTable(messages), caller);
+      await this.sendResult(call, read);
+    });
+  }
+
+  /** The older clients' first step: the entity rows kept under their command for get_flight_info and do_get. */
+  doPut(call: grpc.ServerDuplexStream<FlightDataMessage, unknown>): void {
+    void this.guard(call, async () => {
+      const caller = await flightCaller(this.authenticator, call.metadata);
+      const { descriptor, messages } = await readUpload(call);
+      const command = parseFeastCommand(descriptor?.cmd);
+      if (command.api === 'validate_data_source') {
+        const source = feastDataSource(this.context, command);
+        requireSourceRead(caller, source.name);
+        await validateSource(this.context, source);
+        call.end();
+        return;
+      }
+      readApi(command);
+      this.uploads.add(Buffer.from(descriptor?.cmd ?? []).toString('utf8'), caller?.name, messagesTable(messages));
+      call.end();
+    });
+  }
+
+  getFlightInfo(call: grpc.ServerUnaryCall<FlightDataMessage['flightDescriptor'], unknown>, callback: grpc.sendUnaryData<unknown>): void {
+    const answer = async (): Promise<unknown> => {
+      const caller = await flightCaller(this.authenticator, call.metadata);
+      const upload = this.uploads.find(Buffer.from(call.request?.cmd ?? []).toString('utf8'), caller?.name);
+      if (upload === undefined)
+        throw new FlightRefusal(grpc.status.NOT_FOUND, 'No rows were uploaded (do_put) under this command, or they expired', 'not-found');
+      return {
+        schema: schemaBytes(new arrow.Schema([])),
+        flightDescriptor: call.request,
+        endpoint: [{ ticket: { ticket: Buffer.from(upload.ticket) }, location: [] }],
+        totalRecords: -1,
+        totalBytes: -1,
+      };
+    };
+    answer().then(
+      (info) => callback(null, info),
+      (error: unknown) => callback(this.statusOf(error)),
+    );
+  }
+
+  doGet(call: grpc.ServerWritableStream<{ ticket?: Buffer }, unknown>): void {
+    void this.guard(call, async () => {
+      const caller = await flightCaller(this.authenticator, call.metadata);
+      const upload = this.uploads.redeem(Buffer.from(call.request.ticket ?? []).toString('utf8'), caller?.name);
+      if (upload === undefined)
+        throw new FlightRefusal(grpc.status.NOT_FOUND, 'Unknown or already redeemed ticket: do_put the rows again', 'not-found');
+      const read = feastRead(this.context, parseFeastCommand(Buffer.from(upload.command)), upload.table, caller);
+      await this.sendResult(call, read);
+    });
+  }
+
+  /** The result's schema, then its record batches, each written when the stream has room for it. */
+  private async sendResult(
+    call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<FlightDataMessage, unknown>,
+    read: FeastRead,
+  ): Promise<void> {
+    let first = true;
+    await read.stream(async (batch) => {
+      for (const message of tableMessages(batch, { withSchema: first })) await write(call, flightData(message));
+      first = false;
+    });
+    call.end();
+  }
+
+  /** Runs a streaming call's work; a failure ends the call with its status (and an internal one is logged). */
+  private async guard(
+    call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<FlightDataMessage, unknown>,
+    work: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      call.emit('error', this.statusOf(error));
+    }
+  }
+
+  private statusOf(error: unknown): Partial<grpc.StatusObject> {
+    const { status, internal } = flightStatus(error);
+    if (internal) this.log.write(`floe offline endpoint: a call failed: ${JSON.stringify(redactValue(error))}\n`);
+    return status;
+  }
+}
+
+/** Reads a client's stream to its end: the descriptor (of its first message) and the IPC messages. */
+async function readUpload(
+  call: grpc.ServerDuplexStream<FlightDataMessage, unknown>,
+): Promise<{ descriptor: FlightDataMessage['flightDescriptor']; messages: IpcMessage[] }> {
+  let descriptor: FlightDataMessage['flightDescriptor'];
+  const messages: IpcMessage[] = [];
+  for await (const data of call as AsyncIterable<FlightDataMessage>) {
+    if (descriptor == null && data.flightDescriptor != null) descriptor = data.flightDescriptor;
+    if (data.dataHeader !== undefined && data.dataHeader.length > 0)
+      messages.push({ dataHeader: data.dataHeader, dataBody: data.dataBody ?? new Uint8Array(0) });
+  }
+  if (descriptor == null)
+    throw new FlightRefusal(
+      grpc.status.INVALID_ARGUMENT,
+      'The Flight stream carried no descriptor: send the command in the first message',
+      'invalid-input',
+    );
+  return { descriptor, messages };
+}
+
+function flightData(message: IpcMessage): FlightDataMessage {
+  return {
+    dataHeader: Buffer.from(message.dataHeader.buffer, message.dataHeader.byteOffset, message.dataHeader.byteLength),
+    dataBody: Buffer.from(message.dataBody.buffer, message.dataBody.byteOffset, message.dataBody.byteLength),
+  };
+}
+
+/** Writes one message, waiting for the stream to drain when gRPC's buffer is full. */
+async function write(
+  call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<FlightDataMessage, unknown>,
+  message: FlightDataMessage,
+): Promise<void> {
+  if (!call.write(message)) await once(call, 'drain');
+}
+
+/** grpc-js's bind failure ("No address added … errors: [listen EADDRINUSE: …]") said as what it means. */
+function listenError(address: string, error: Error): FloeError {
+  const reason = /listen E\w+: ([^\]]+)/.exec(error.message)?.[1] ?? error.message;
+  return new FloeError('io', `The offline endpoint cannot listen on ${address}: ${reason}; pass --offline-port <port> (0: any free port)`, {
+    cause: error,
+    context: { field: '--offline-port' },
+  });
+}
+
+let service: grpc.ServiceDefinition | undefined;
+
+/** The FlightService definition, loaded once from flight.proto (beside this file, or beside its source when run from dist/). */
+function flightService(): grpc.ServiceDefinition {
+  if (service !== undefined) return service;
+  const beside = fileURLToPath(new URL('./flight.proto', import.meta.url));
+  const file = existsSync(beside) ? beside : beside.replace(/[\\/]dist([\\/]server[\\/]flight[\\/]flight\.proto)$/, '$1');
+  const definition = protoLoader.loadSync(file, { keepCase: false, longs: Number, enums: String, defaults: false, oneofs: true });
+  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+    arrow: { flight: { protocol: { FlightService: grpc.ServiceClientConstructor } } };
+  };
+  service = loaded.arrow.flight.protocol.FlightService.service;
+  return service;
+}

@@ -1,0 +1,395 @@
+// services: temporal, python
+// Feast's own Python client against Floe's offline endpoint (issue #52, item 1): a Feast repository
+// whose feature_store.yaml says `offline_store: {type: remote, host, port}` (the port of
+// `floe serve --offline-port`) calls store.get_historical_features(entity_df, features).to_df() with
+// feature references, a feature service, full feature names and an on-demand view fed by request
+// data. Every value Feast answers is compared with what `floe training-set` saves for the same
+// entity rows (read back by pyiceberg). Feast 0.67 reads with one do_exchange, Feast 0.60 with
+// do_put, get_flight_info and do_get; the source pulls of Feast's materialization are compared with
+// the source rows. With server.auth and server.tls, Feast's client reads over TLS with its bearer
+// token, and a call without it is refused.
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { FeatureStore } from '../../../features/feature-store.js';
+import { runPyiceberg } from '../../support/pyiceberg.js';
+import { featuresModule, floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
+import { createSource } from '../../support/pipelines/pipeline.js';
+import type { SourceTable } from '../../support/pipelines/pipeline.js';
+import { scratchFolder } from '../../support/scratch-folder.js';
+import { oldFeastPython, pythonOracle } from '../../support/services.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const DRIVER = path.join(HERE, 'offline_driver.py');
+const FLOE = path.join(HERE, '..', '..', '..', 'bin', 'floe.js');
+const VIEW = 'driver_hourly_stats';
+const TOKEN = `feast-notebook-${randomUUID()}`;
+
+const directory = scratchFolder('feast-offline-store');
+const secured = path.join(directory, 'secured');
+const csv = path.join(directory, 'rides.csv');
+let source: SourceTable;
+let worker: ChildProcess | undefined;
+const servers: ChildProcess[] = [];
+let open: Served;
+let guarded: Served;
+
+interface Served {
+  readonly url: string;
+  readonly offlinePort: number;
+  /** The server's certificate, when it serves TLS (server.tls). */
+  readonly cert?: string;
+}
+
+const onDemandDefinitions = `
+import { defineFeatureService } from ${featuresModule('definitions.ts')};
+import { defineOnDemandView, defineRequestSource } from ${featuresModule('on-demand.ts')};
+export const ride = defineRequestSource({ name: 'ride', fields: [{ name: 'distance_km', type: 'double' }] });
+export const rideFeatures = defineOnDemandView({
+  name: 'ride_features',
+  sources: ['${VIEW}:conv_rate', '${VIEW}:avg_daily_trips', ride],
+  features: [{ name: 'expected_conversions', type: 'double' }, { name: 'trips_per_km', type: 'double' }],
+  compute: ({ ${VIEW}: stats, ride: request }) => {
+    const conv = stats?.conv_rate ?? null;
+    const trips = stats?.avg_daily_trips ?? null;
+    const km = request?.distance_km ?? null;
+    return {
+      expected_conversions: conv === null || km === null ? null : (conv as number) * (km as number),
+      trips_per_km: trips === null || km === null || km === 0 ? null : (trips as number) / (km as number),
+    };
+  },
+});
+export const model = defineFeatureService({ name: 'model', features: ['${VIEW}:acc_rate', 'ride_features'] });
+`;
+
+// 30 rides over drivers 1001..1045 (1041 and up have no feature rows) at three times; every seventh has no distance.
+const TIMES = ['2024-05-01T03:00:00Z', '2024-05-01T17:00:00Z', '2024-05-02T07:00:00Z'];
+const RIDES = Array.from({ length: 30 }, (_, i) => ({
+  ride_id: `r${String(i).padStart(2, '0')}`,
+  driver_id: 1001 + ((i * 7) % 45),
+  event_timestamp: TIMES[i % 3]!,
+  distance_km: i % 7 === 0 ? null : (i % 5) + 0.5,
+}));
+
+before(async () => {
+  source = await createSource(path.join(directory, 'source'));
+  await writeCliProject(directory, { project: 'feast-offline-store', source, view: VIEW, viewFields: ['ttl: { hours: 6 }'] });
+  const features = path.join(directory, 'features.ts');
+  await writeFile(features, (await readFile(features, 'utf8')) + onDemandDefinitions);
+  await writeFile(
+    csv,
+    [
+      'ride_id,driver_id,event_timestamp,distance_km',
+      ...RIDES.map((ride) => `${ride.ride_id},${ride.driver_id},${ride.event_timestamp},${ride.distance_km ?? ''}`),
+    ].join('\n') + '\n',
+  );
+  // The same project behind server.auth: Feast's client proves itself with a bearer token.
+  await mkdir(secured);
+  await writeFile(path.join(secured, 'package.json'), '{"type": "module"}\n');
+  await writeFile(path.join(secured, 'features.ts'), await readFile(features, 'utf8'));
+  const digest = createHash('sha256').update(TOKEN).digest('hex');
+  await promisify(execFile)('openssl', [
+    ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost'],
+    ...[
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      path.join(secured, 'key.pem'),
+      '-out',
+      path.join(secured, 'cert.pem'),
+    ],
+  ]);
+  await writeFile(
+    path.join(secured, 'floe.yaml'),
+    (await readFile(path.join(directory, 'floe.yaml'), 'utf8')) +
+      `server:\n  auth:\n    tokens:\n      - name: notebook\n        sha256: ${digest}\n        read: true\n  tls:\n    certFile: cert.pem\n    keyFile: key.pem\n`,
+  );
+  worker = startWorker(directory);
+  open = await startServe(directory);
+  guarded = { ...(await startServe(secured)), cert: path.join(secured, 'cert.pem') };
+});
+
+after(async () => {
+  for (const server of servers) await stopWorker(server);
+  await stopWorker(worker);
+});
+
+function startServe(project: string): Promise<Served> {
+  const server = spawn(process.execPath, [FLOE, 'serve', '--project', project, '--port', '0', '--offline-port', '0', '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  servers.push(server);
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    server.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    server.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const ready = /^\{[\s\S]*?^\}/m.exec(stdout);
+      if (ready) {
+        const printed = JSON.parse(ready[0]) as { url: string; offlineUrl: string };
+        resolve({ url: printed.url, offlinePort: Number(new URL(printed.offlineUrl.replace(/^grpc\+(tcp|tls):/, 'http:')).port) });
+      }
+    });
+    server.once('exit', (code) => reject(new Error(`floe serve exited with ${code} before listening:\n${stderr}`)));
+  });
+}
+
+type Row = Record<string, unknown>;
+interface Call {
+  readonly name: string;
+  /** Feast's SQL entity query, in place of entity_rows. */
+  readonly entity_sql?: string;
+  readonly features?: readonly string[];
+  readonly feature_service?: string;
+  readonly full_feature_names?: boolean;
+  readonly entity_rows: readonly Row[];
+}
+interface Answer {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly columns?: string[];
+  readonly rows?: Row[];
+  readonly error?: string;
+}
+
+/** Runs the retrievals through Feast's client in one Python process (one repository), answers by call name. */
+async function feast(python: string, calls: readonly Call[], server: Served, token?: string): Promise<Map<string, Answer>> {
+  const repo = await mkdtemp(path.join(directory, 'feast-repo-'));
+  const { FEAST_OIDC_TOKEN: _inherited, ...env } = process.env;
+  const child = spawn(
+    python,
+    [
+      DRIVER,
+      repo,
+      '127.0.0.1',
+      String(server.offlinePort),
+      server.url,
+      token === undefined ? 'no_auth' : 'oidc',
+      ...(server.cert === undefined ? [] : [server.cert]),
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'], env: token === undefined ? env : { ...env, FEAST_OIDC_TOKEN: token } },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.end(JSON.stringify(calls));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  assert.equal(code, 0, `the Feast driver failed:\n${stderr.slice(-4000)}`);
+  const answers = stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Answer);
+  assert.equal(answers.length, calls.length, `answers:\n${stdout}\n${stderr.slice(-2000)}`);
+  return new Map(answers.map((answer) => [answer.name, answer]));
+}
+
+/** What `floe training-set` saves for the same entity rows and selection, read back by pyiceberg. */
+async function trainingSet(call: Call, output: string): Promise<Row[]> {
+  const selection = call.feature_service !== undefined ? ['--feature-service', call.feature_service] : ['--features', ...call.features!];
+  const result = await floeCommand(
+    [
+      'training-set',
+      '--entities-csv',
+      csv,
+      ...selection,
+      ...(call.full_feature_names === true ? ['--full-feature-names'] : []),
+      '--output',
+      output,
+      '--project',
+      directory,
+      '--json',
+    ],
+    { cwd: directory },
+  );
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  return (await runPyiceberg<{ rows: Row[] }>('read', { catalog: source.oracle, identifier: output })).rows;
+}
+
+/** Rows by ride, only the given columns, numbers as numbers. */
+function byRide(rows: readonly Row[], columns: readonly string[]): Row[] {
+  return [...rows]
+    .map((row) => Object.fromEntries(['ride_id', ...columns].map((column) => [column, column in row ? normal(row[column]) : 'absent'])))
+    .sort((a, b) => String(a.ride_id).localeCompare(String(b.ride_id)));
+}
+
+/** pyiceberg's JSON gives longs as text (exact); Feast's as numbers (these fit a double). */
+function normal(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
+  return value ?? null;
+}
+
+/** The feature columns of a saved training set: every column but the entity rows' own. */
+function featureColumns(rows: readonly Row[]): string[] {
+  return Object.keys(rows[0] ?? {}).filter((column) => !['ride_id', 'driver_id', 'event_timestamp', 'distance_km'].includes(column));
+}
+
+const PLAIN: Call = {
+  name: 'feature references',
+  features: [`${VIEW}:conv_rate`, `${VIEW}:acc_rate`, `${VIEW}:avg_daily_trips`],
+  entity_rows: RIDES,
+};
+const CALLS: readonly Call[] = [
+  PLAIN,
+  { name: 'full feature names', features: [`${VIEW}:conv_rate`, `${VIEW}:avg_daily_trips`], full_feature_names: true, entity_rows: RIDES },
+  { name: 'feature service with an on-demand view', feature_service: 'model', entity_rows: RIDES },
+  { name: 'on-demand feature with request data', features: ['ride_features:trips_per_km', `${VIEW}:conv_rate`], entity_rows: RIDES },
+];
+
+/**
+ * Feast's answer holds every column `floe training-set` saves, with the same values ride by ride.
+ * Feast 0.67 also asks for the inputs of an on-demand view (it adds every feature of a view the
+ * on-demand view reads to the references it sends), so its answer may hold those features besides.
+ */
+function assertSameAsTrainingSet(answer: Answer, saved: readonly Row[]): void {
+  assert.ok(answer.ok, `${answer.name}: ${answer.error}`);
+  const columns = featureColumns(saved);
+  assert.ok(columns.length > 0, answer.name);
+  const extra = answer.columns!.filter(
+    (column) => !columns.includes(column) && !['ride_id', 'driver_id', 'event_timestamp', 'distance_km'].includes(column),
+  );
+  assert.ok(
+    extra.every((column) => ['conv_rate', 'acc_rate', 'avg_daily_trips'].includes(column)),
+    `${answer.name}: unexpected columns ${extra.join(', ')}`,
+  );
+  assert.deepEqual(byRide(answer.rows!, ['driver_id', ...columns]), byRide(saved, ['driver_id', ...columns]), answer.name);
+  assert.equal(answer.rows!.length, RIDES.length, answer.name);
+}
+
+describe("Feast 0.67's remote offline store client (do_exchange)", () => {
+  let answers: Map<string, Answer>;
+  before(async () => {
+    answers = await feast(pythonOracle().python, CALLS, open);
+  });
+
+  for (const [index, call] of CALLS.entries()) {
+    test(`get_historical_features, ${call.name}: the values floe training-set saves`, async () => {
+      const answer = answers.get(call.name)!;
+      assertSameAsTrainingSet(answer, await trainingSet(call, `datasets.feast_offline_${index}`));
+      if (call.full_feature_names === true) assert.ok(answer.columns!.includes(`${VIEW}__conv_rate`), answer.columns!.join());
+      const column = [`${VIEW}__conv_rate`, 'conv_rate', 'acc_rate'].find((name) => answer.columns!.includes(name))!;
+      const values = answer.rows!.map((row) => row[column]);
+      assert.ok(
+        values.some((value) => typeof value === 'number') && values.some((value) => value === null),
+        'some rides have features, some none',
+      );
+    });
+  }
+
+  test('get_historical_features with a SQL entity query (over Floe source names): what getHistoricalFeatures answers for it', async () => {
+    const sql =
+      "SELECT driver_id, event_timestamp FROM driver_stats WHERE driver_id IN (1001, 1002, 1003) AND event_timestamp < TIMESTAMPTZ '2024-05-01 12:00:00+00'";
+    const call = { name: 'entity query', entity_sql: sql, features: [`${VIEW}:conv_rate`, `${VIEW}:avg_daily_trips`], entity_rows: [] };
+    const answer = (await feast(pythonOracle().python, [call], open)).get(call.name)!;
+    assert.ok(answer.ok, answer.error);
+    const store = await FeatureStore.open(directory);
+    let expected: Row[];
+    try {
+      const table = await store.getHistoricalFeatures({ entities: { sql }, features: call.features }).toArrow();
+      expected = table.toArray().map((row: { toJSON(): Row }) => row.toJSON());
+    } finally {
+      await store.close();
+    }
+    const values = (rows: readonly Row[]) =>
+      rows.map((row) => [normal(row.driver_id), normal(row.conv_rate), normal(row.avg_daily_trips)].join('|')).sort();
+    assert.ok(expected.length > 6, 'the query picks several rows');
+    assert.deepEqual(values(answer.rows!), values(expected));
+  });
+
+  test("a view Floe does not define is refused with Feast's own exception, Floe's message kept", async () => {
+    const call = { name: 'unknown view', features: ['feast_only_view:x'], entity_rows: RIDES.slice(0, 2) };
+    const answer = (await feast(pythonOracle().python, [call], open)).get(call.name)!;
+    assert.equal(answer.ok, false);
+    assert.match(answer.error!, /^FeastError: .*"feast_only_view", which is not defined/);
+  });
+});
+
+describe("Feast's source pulls (what its client-side materialization reads)", () => {
+  const WINDOW = { start: '2024-05-01T06:00:00+00:00', end: '2024-05-02T06:00:00+00:00' };
+  const pulls = [
+    { name: 'pull_latest', op: 'pull_latest', feature_view: VIEW, ...WINDOW },
+    { name: 'pull_all', op: 'pull_all', feature_view: VIEW, ...WINDOW },
+  ];
+  const inWindow = (row: { event_timestamp: string }) =>
+    Date.parse(row.event_timestamp) >= Date.parse(WINDOW.start) && Date.parse(row.event_timestamp) <= Date.parse(WINDOW.end);
+  const shape = (row: Row) => ({
+    driver_id: Number(row.driver_id),
+    conv_rate: row.conv_rate,
+    acc_rate: row.acc_rate,
+    avg_daily_trips: Number(row.avg_daily_trips),
+    event_timestamp: new Date(String(row.event_timestamp)).toISOString(),
+    created: new Date(String(row.created)).toISOString(),
+  });
+  const sorted = (rows: Row[]) =>
+    rows
+      .map(shape)
+      .sort(
+        (a, b) => a.driver_id - b.driver_id || a.event_timestamp.localeCompare(b.event_timestamp) || a.created.localeCompare(b.created),
+      );
+
+  test('pull_latest_from_table_or_query answers the latest row per driver in the window, pull_all every row in it', async () => {
+    const answers = await feast(pythonOracle().python, pulls as unknown as Call[], open);
+    for (const pull of pulls) assert.ok(answers.get(pull.name)!.ok, `${pull.name}: ${answers.get(pull.name)!.error}`);
+    const rows = source.rows.filter(inWindow);
+    const latest = new Map<number, (typeof rows)[number]>();
+    for (const row of rows) {
+      const current = latest.get(row.driver_id);
+      if (current === undefined || [row.event_timestamp, row.created].join() > [current.event_timestamp, current.created].join())
+        latest.set(row.driver_id, row);
+    }
+    assert.deepEqual(sorted(answers.get('pull_latest')!.rows!), sorted([...latest.values()] as unknown as Row[]));
+    assert.deepEqual(sorted(answers.get('pull_all')!.rows!), sorted(rows as unknown as Row[]));
+    assert.ok(latest.size > 10 && rows.length > latest.size, 'the window holds several rows of many drivers');
+  });
+});
+
+describe("Feast's data source checks (feast apply's validation and column listing)", () => {
+  test('validate_data_source accepts a Floe source, and the column listing gives its table columns as pyarrow types', async () => {
+    const calls = [
+      { name: 'validate', op: 'validate', data_source: 'driver_stats' },
+      { name: 'columns', op: 'columns', data_source: 'driver_stats' },
+    ];
+    const answers = await feast(pythonOracle().python, calls as unknown as Call[], open);
+    assert.ok(answers.get('validate')!.ok, answers.get('validate')!.error);
+    const columns = answers.get('columns')!;
+    assert.ok(columns.ok, columns.error);
+    assert.deepEqual(columns.rows, [
+      { name: 'driver_id', type: 'int64' },
+      { name: 'conv_rate', type: 'double' },
+      { name: 'acc_rate', type: 'double' },
+      { name: 'avg_daily_trips', type: 'int64' },
+      { name: 'event_timestamp', type: 'timestamp[us, tz=UTC]' },
+      { name: 'created', type: 'timestamp[us, tz=UTC]' },
+    ]);
+  });
+});
+
+describe("Feast 0.60's remote offline store client (do_put, get_flight_info, do_get)", () => {
+  test('get_historical_features with references and a feature service: the values floe training-set saves', async () => {
+    const calls = [PLAIN, CALLS[2]!];
+    const answers = await feast(oldFeastPython(), calls, open);
+    assertSameAsTrainingSet(answers.get(PLAIN.name)!, await trainingSet(PLAIN, 'datasets.feast_old_plain'));
+    assertSameAsTrainingSet(answers.get(CALLS[2]!.name)!, await trainingSet(CALLS[2]!, 'datasets.feast_old_service'));
+  });
+});
+
+describe('with server.auth and server.tls', () => {
+  test("Feast's client reads over TLS with its bearer token, and is refused without it or with a wrong one", async () => {
+    const withToken = (await feast(pythonOracle().python, [PLAIN], guarded, TOKEN)).get(PLAIN.name)!;
+    assertSameAsTrainingSet(withToken, await trainingSet(PLAIN, 'datasets.feast_offline_auth'));
+    for (const token of [undefined, 'not-the-token']) {
+      const refused = (await feast(pythonOracle().python, [PLAIN], guarded, token)).get(PLAIN.name)!;
+      assert.equal(refused.ok, false, `token ${token}`);
+      assert.match(refused.error!, /^FeastError: The offline endpoint needs credentials/);
+      assert.doesNotMatch(refused.error!, /0\.\d{3}/, 'no feature value in the refusal');
+    }
+  });
+});

@@ -1,0 +1,179 @@
+"""Feast's own Python client against Floe's offline endpoint (Arrow Flight): a Feast repository whose
+offline store is `{type: remote, host, port}` (and online store `{type: remote, path}`), holding the
+same entity, view, request source, on-demand view and feature service as the Floe project of
+offline-store.test.ts. Reads a JSON list of calls (get_historical_features, or the source pulls
+of Feast's materialization) on stdin and writes one JSON answer per call on stdout: {"name", "ok": true, "rows": [...], "columns": [...]} or
+{"name", "ok": false, "error": "<exception class>: <message>"}.
+
+Usage: python offline_driver.py <repo directory> <host> <offline port> <online url> <auth> [<TLS certificate>] < calls.json
+"""
+
+import json
+import sys
+import warnings
+from datetime import timedelta
+
+warnings.filterwarnings("ignore")
+
+import pandas as pd  # noqa: E402
+from feast import (  # noqa: E402
+    Entity,
+    FeatureService,
+    FeatureStore,
+    FeatureView,
+    Field,
+    FileSource,
+    RequestSource,
+    ValueType,
+)
+from feast.on_demand_feature_view import on_demand_feature_view  # noqa: E402
+from feast.types import Float64, Int64  # noqa: E402
+
+
+def repository(directory: str, host: str, port: str, url: str, auth: str, cert: str) -> FeatureStore:
+    # auth "oidc": Feast's client sends the token in FEAST_OIDC_TOKEN as a bearer token.
+    with open(f"{directory}/feature_store.yaml", "w") as config:
+        config.write(
+            f"""project: floe_offline
+registry: {directory}/registry.db
+provider: local
+online_store:
+  type: remote
+  path: {url}
+offline_store:
+  type: remote
+  host: {host}
+  port: {port}
+{f"  scheme: https{chr(10)}  cert: {cert}{chr(10)}" if cert else ""}entity_key_serialization_version: 3
+auth:
+  type: {auth}
+"""
+        )
+    store = FeatureStore(repo_path=directory)
+    driver = Entity(name="driver", join_keys=["driver_id"], value_type=ValueType.INT64)
+    source = FileSource(
+        name="driver_stats",
+        path=f"{directory}/unused.parquet",
+        timestamp_field="event_timestamp",
+        created_timestamp_column="created",
+    )
+    stats = FeatureView(
+        name="driver_hourly_stats",
+        entities=[driver],
+        ttl=timedelta(hours=6),
+        schema=[
+            Field(name="conv_rate", dtype=Float64),
+            Field(name="acc_rate", dtype=Float64),
+            Field(name="avg_daily_trips", dtype=Int64),
+        ],
+        source=source,
+    )
+    ride = RequestSource(name="ride", schema=[Field(name="distance_km", dtype=Float64)])
+
+    # Never run by the client against a remote offline store: Floe computes the view on its side.
+    @on_demand_feature_view(
+        sources=[stats, ride],
+        schema=[Field(name="expected_conversions", dtype=Float64), Field(name="trips_per_km", dtype=Float64)],
+    )
+    def ride_features(inputs: pd.DataFrame) -> pd.DataFrame:
+        out = pd.DataFrame()
+        out["expected_conversions"] = inputs["conv_rate"] * inputs["distance_km"]
+        out["trips_per_km"] = inputs["avg_daily_trips"] / inputs["distance_km"]
+        return out
+
+    model = FeatureService(name="model", features=[stats[["acc_rate"]], ride_features])
+    # Known to Feast's registry only: Floe's answer for it is an error.
+    feast_only = FeatureView(
+        name="feast_only_view",
+        entities=[driver],
+        ttl=timedelta(days=1),
+        schema=[Field(name="x", dtype=Int64)],
+        source=source,
+    )
+    store.apply([driver, source, stats, ride, ride_features, model, feast_only])
+    return store
+
+
+def entity_frame(rows: list) -> pd.DataFrame:
+    df = pd.DataFrame(rows)
+    df["event_timestamp"] = pd.to_datetime(df["event_timestamp"], utc=True)
+    return df
+
+
+def plain(value):
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if pd.isna(value) if not isinstance(value, (list, dict)) else False:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.tz_convert("UTC").isoformat() if value.tzinfo else value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def pull(store: FeatureStore, call: dict) -> pd.DataFrame:
+    # What Feast's client-side materialization calls on the offline store, called directly.
+    from datetime import datetime
+
+    from feast.infra.offline_stores.remote import RemoteOfflineStore
+
+    view = store.get_feature_view(call["feature_view"])
+    source = view.batch_source
+    arguments = dict(
+        config=store.config,
+        data_source=source,
+        join_key_columns=["driver_id"],
+        feature_name_columns=[feature.name for feature in view.features],
+        timestamp_field=source.timestamp_field,
+        created_timestamp_column=source.created_timestamp_column,
+        start_date=datetime.fromisoformat(call["start"]),
+        end_date=datetime.fromisoformat(call["end"]),
+    )
+    if call["op"] == "pull_latest":
+        return RemoteOfflineStore.pull_latest_from_table_or_query(**arguments).to_df()
+    return RemoteOfflineStore.pull_all_from_table_or_query(**arguments).to_df()
+
+
+def run(store: FeatureStore, call: dict) -> dict:
+    from feast.infra.offline_stores.remote import RemoteOfflineStore
+
+    if call.get("op") == "validate":
+        RemoteOfflineStore().validate_data_source(store.config, store.get_data_source(call["data_source"]))
+        return {"columns": [], "rows": []}
+    if call.get("op") == "columns":
+        source = store.get_data_source(call["data_source"])
+        listed = RemoteOfflineStore().get_table_column_names_and_types_from_data_source(store.config, source)
+        return {"columns": ["name", "type"], "rows": [{"name": name, "type": type_} for name, type_ in listed]}
+    if call.get("op", "historical") != "historical":
+        df = pull(store, call)
+        return {
+            "columns": list(df.columns),
+            "rows": [{column: plain(value) for column, value in row.items()} for row in df.to_dict(orient="records")],
+        }
+    features = store.get_feature_service(call["feature_service"]) if "feature_service" in call else call["features"]
+    df = store.get_historical_features(
+        entity_df=call["entity_sql"] if "entity_sql" in call else entity_frame(call["entity_rows"]),
+        features=features,
+        full_feature_names=call.get("full_feature_names", False),
+    ).to_df()
+    return {
+        "columns": list(df.columns),
+        "rows": [{column: plain(value) for column, value in row.items()} for row in df.to_dict(orient="records")],
+    }
+
+
+def main() -> None:
+    directory, host, port, url = sys.argv[1:5]
+    auth = sys.argv[5] if len(sys.argv) > 5 else "no_auth"
+    store = repository(directory, host, port, url, auth, sys.argv[6] if len(sys.argv) > 6 else "")
+    for call in json.load(sys.stdin):
+        try:
+            answer = {"name": call["name"], "ok": True, **run(store, call)}
+        except Exception as error:  # every failure is an answer: the test names the call that failed
+            answer = {"name": call["name"], "ok": False, "error": f"{type(error).__name__}: {error}"}
+        print(json.dumps(answer, default=str), flush=True)
+
+
+if __name__ == "__main__":
+    main()
