@@ -4,30 +4,41 @@ import { quoteIdentifier as q, quoteLiteral, quoteLiteralList } from '../../engi
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { ScanPlan } from '../../iceberg/scan/plan.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
-import type { EntitySegment } from './chunks.js';
+import type { EntitySegment, TrainingSetChunk } from './chunks.js';
+import { rowsOfKeyBuckets } from './key-buckets.js';
 import { entityPlan, localEntityFiles } from './entities.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf } from '../context.js';
 import type { TrainingSetRequest } from './request.js';
 import { sourceChunkEntitySql } from './source-entities.js';
 
-/** Writes the entity rows of these segments, in input order, to a local Parquet file; returns how many. */
+/** Writes the chunk's entity rows (of its segments, in its key buckets if it has them), in input order, to a local Parquet file; returns how many. */
 export async function writeChunkEntities(
   context: FeatureContext,
   request: TrainingSetRequest,
-  segments: readonly EntitySegment[],
+  chunk: Pick<TrainingSetChunk, 'segments' | 'keyBuckets'>,
   snapshotId: string | null,
   file: string,
 ): Promise<number> {
-  const { entities } = request;
-  const source =
-    'from' in entities
-      ? await sourceChunkEntitySql(context, { ...request, entities }, segments, snapshotId)
-      : await chunkEntitySql(context, entities, segments, snapshotId);
+  const rows = await entitySegmentsSql(context, request, chunk.segments, snapshotId);
+  const source = chunk.keyBuckets === undefined ? rows : rowsOfKeyBuckets(rows, chunk.keyBuckets);
   return context.engine.withConnection(async (connection) => {
     const reader = await connection.runAndReadAll(`COPY (${source}) TO ${quoteLiteral(file)} (FORMAT parquet)`);
     return Number(reader.getRows()[0]?.[0] ?? 0);
   }, signalOf(context));
+}
+
+/** SQL for the entity rows of these segments, user columns only, in input order. */
+export async function entitySegmentsSql(
+  context: FeatureContext,
+  request: TrainingSetRequest,
+  segments: readonly EntitySegment[],
+  snapshotId: string | null,
+): Promise<string> {
+  const { entities } = request;
+  return 'from' in entities
+    ? sourceChunkEntitySql(context, { ...request, entities }, segments, snapshotId)
+    : chunkEntitySql(context, entities, segments, snapshotId);
 }
 
 /** SQL for the segments' rows, user columns only, ordered by file and row. No segments: no rows, same columns. */

@@ -6,8 +6,8 @@
  * chunk (a retry first removes what an earlier attempt of the chunk left there); one fast append
  * carrying the key as its idempotency key commits every chunk's files at once.
  */
-export { cutByFile, cutIntoChunks } from './chunks.js';
-export type { EntitySegment, TrainingSetChunk } from './chunks.js';
+export { cutByFile, cutByKeyBuckets, cutIntoChunks } from './chunks.js';
+export type { ChunkKeyBuckets, EntitySegment, TrainingSetChunk } from './chunks.js';
 export { cleanUpTrainingSet } from './cleanup.js';
 export { commitTrainingSet } from './commit.js';
 export type { TrainingSetCommit } from './commit.js';
