@@ -10,8 +10,21 @@ export interface TrainingSetChunk {
   readonly segments: readonly EntitySegment[];
   /** Rows of the segments before deletes (an Iceberg table's deleted rows drop out of the result); with keyBuckets, the rows of its buckets. */
   readonly rows: number;
-  /** When set, the chunk holds only the segments' rows whose key falls in these buckets (key-buckets.ts). */
+  /** When set, the chunk holds only the segments' rows whose key falls in these buckets (key-cuts.ts). */
   readonly keyBuckets?: ChunkKeyBuckets;
+  /** When set, the chunk holds only the segments' rows whose key falls in this range (key-cuts.ts). */
+  readonly keyRange?: ChunkKeyRange;
+}
+
+/**
+ * A chunk cut by key range: the entity rows whose `column` (an int or long join key) is at least
+ * `from` and below `to` (decimal text, exact for any long; null: unbounded). The range with no
+ * `from` also holds the rows with a null key (or one that is not an integer).
+ */
+export interface ChunkKeyRange {
+  readonly column: string;
+  readonly from: string | null;
+  readonly to: string | null;
 }
 
 /**

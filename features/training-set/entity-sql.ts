@@ -5,23 +5,28 @@ import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { ScanPlan } from '../../iceberg/scan/plan.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { EntitySegment, TrainingSetChunk } from './chunks.js';
-import { rowsOfKeyBuckets } from './key-buckets.js';
+import { rowsOfKeyBuckets, rowsOfKeyRange } from './key-sql.js';
 import { entityPlan, localEntityFiles } from './entities.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf } from '../context.js';
 import type { TrainingSetRequest } from './request.js';
 import { sourceChunkEntitySql } from './source-entities.js';
 
-/** Writes the chunk's entity rows (of its segments, in its key buckets if it has them), in input order, to a local Parquet file; returns how many. */
+/** Writes the chunk's entity rows (of its segments, in its key buckets or range if it has them), in input order, to a local Parquet file; returns how many. */
 export async function writeChunkEntities(
   context: FeatureContext,
   request: TrainingSetRequest,
-  chunk: Pick<TrainingSetChunk, 'segments' | 'keyBuckets'>,
+  chunk: Pick<TrainingSetChunk, 'segments' | 'keyBuckets' | 'keyRange'>,
   snapshotId: string | null,
   file: string,
 ): Promise<number> {
   const rows = await entitySegmentsSql(context, request, chunk.segments, snapshotId);
-  const source = chunk.keyBuckets === undefined ? rows : rowsOfKeyBuckets(rows, chunk.keyBuckets);
+  const source =
+    chunk.keyBuckets !== undefined
+      ? rowsOfKeyBuckets(rows, chunk.keyBuckets)
+      : chunk.keyRange !== undefined
+        ? rowsOfKeyRange(rows, chunk.keyRange)
+        : rows;
   return context.engine.withConnection(async (connection) => {
     const reader = await connection.runAndReadAll(`COPY (${source}) TO ${quoteLiteral(file)} (FORMAT parquet)`);
     return Number(reader.getRows()[0]?.[0] ?? 0);

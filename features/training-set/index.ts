@@ -7,7 +7,7 @@
  * carrying the key as its idempotency key commits every chunk's files at once.
  */
 export { cutByFile, cutByKeyBuckets, cutIntoChunks } from './chunks.js';
-export type { ChunkKeyBuckets, EntitySegment, TrainingSetChunk } from './chunks.js';
+export type { ChunkKeyBuckets, ChunkKeyRange, EntitySegment, TrainingSetChunk } from './chunks.js';
 export { cleanUpTrainingSet } from './cleanup.js';
 export { commitTrainingSet } from './commit.js';
 export type { TrainingSetCommit } from './commit.js';

@@ -1,16 +1,13 @@
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { SourceReadFigures } from '../../contracts/training-set.js';
-import { quoteIdentifier } from '../../engine/sql.js';
-import type { EntityFile, TrainingSetChunk } from './chunks.js';
-import { cutByFile, cutByKeyBuckets, cutIntoChunks } from './chunks.js';
-import { entitySegmentsSql } from './entity-sql.js';
-import { KEY_POSITION_COLUMN, positionsFor, withKeyPosition } from './key-buckets.js';
+import type { TrainingSetChunk } from './chunks.js';
+import { cutByFile, cutIntoChunks } from './chunks.js';
+import { cutByKeyBucket, cutByKeyRange } from './key-cuts.js';
 import { sourceLayout } from './source-layout.js';
 import { entityFiles } from './entities.js';
 import { sourceEntityFiles } from './source-entities.js';
 import { createTrainingSetTable } from './output-table.js';
 import type { FeatureContext } from '../context.js';
-import { signalOf } from '../context.js';
 import type { TrainingSetRequest } from './request.js';
 import { checkTrainingSetRequest } from './validation.js';
 
@@ -27,8 +24,9 @@ export interface TrainingSetPlan {
 
 /**
  * Checks the request (features, entity rows, output table), cuts the entity rows into chunks of
- * at most `chunkRows` (by the buckets of their key when a view's source is bucketed by it, else
- * by position), and creates the output table when absent. A key already committed to the
+ * at most `chunkRows` (by the buckets of their key when a view's source is bucketed by it, by
+ * ranges of it when a source's files are sorted by it, else by position), and creates the output
+ * table when absent. A key already committed to the
  * output table short-cuts everything.
  */
 export async function planTrainingSet(
@@ -45,41 +43,11 @@ export async function planTrainingSet(
     await createTrainingSetTable(context, request, outputId, options.key, entities.snapshotId);
   const entityRows = entities.files.reduce((sum, file) => sum + file.rows, 0);
   const layout = await sourceLayout(context, request);
+  const { chunkRows } = options;
   let chunks: readonly TrainingSetChunk[];
-  if ('from' in given) chunks = cutByFile(entities.files, options.chunkRows);
-  else if (layout.keyBuckets !== null && entityRows > options.chunkRows)
-    chunks = await cutByKey(context, request, entities, { ...layout.keyBuckets, chunkRows: options.chunkRows });
-  else chunks = cutIntoChunks(entities.files, options.chunkRows);
+  if ('from' in given) chunks = cutByFile(entities.files, chunkRows);
+  else if (entityRows <= chunkRows || layout.cutBy === null) chunks = cutIntoChunks(entities.files, chunkRows);
+  else if (layout.cutBy.kind === 'bucket') chunks = await cutByKeyBucket(context, request, entities, { ...layout.cutBy, chunkRows });
+  else chunks = await cutByKeyRange(context, request, entities, { ...layout.cutBy, chunkRows });
   return { alreadyCommitted: null, entitySnapshotId: entities.snapshotId, entityRows, chunks, sourceOnePass: layout.onePass };
-}
-
-/**
- * Chunks of the entity rows by the buckets of their key (ChunkKeyBuckets), each reading every
- * entity file: a source bucketed by that key is then read about once over all chunks, where
- * chunks of consecutive rows would each need every bucket. The rows per bucket are counted here,
- * at the entities' snapshot, so the chunks are fixed once planned.
- */
-async function cutByKey(
-  context: FeatureContext,
-  request: TrainingSetRequest,
-  entities: { readonly files: readonly EntityFile[]; readonly snapshotId: string | null },
-  options: { readonly column: string; readonly sourceBuckets: number; readonly chunkRows: number },
-): Promise<TrainingSetChunk[]> {
-  const layout = { column: options.column, sourceBuckets: options.sourceBuckets, buckets: positionsFor(options.sourceBuckets) };
-  const segments = entities.files.map((file) => ({ file: file.file, from: 0, to: file.rows }));
-  const rows = await entitySegmentsSql(context, request, segments, entities.snapshotId);
-  const position = quoteIdentifier(KEY_POSITION_COLUMN);
-  const rowsAt = new Array<number>(layout.buckets).fill(0);
-  await context.engine.withConnection(async (connection) => {
-    const reader = await connection.runAndReadAll(
-      `SELECT ${position}, count(*)::BIGINT FROM (${withKeyPosition(rows, layout)}) GROUP BY ${position}`,
-    );
-    for (const [at, count] of reader.getRowsJS()) rowsAt[Number(at)] = Number(count);
-  }, signalOf(context));
-  return cutByKeyBuckets(rowsAt, layout.buckets / layout.sourceBuckets, options.chunkRows).map((run, index) => ({
-    index,
-    segments,
-    rows: run.rows,
-    keyBuckets: { ...layout, from: run.from, to: run.to },
-  }));
 }

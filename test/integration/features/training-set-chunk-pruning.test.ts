@@ -1,9 +1,10 @@
 // services: python
 // A training set's chunks read only the source files their entity rows can need (issue 56): with
 // sources written by pyiceberg, bucketed by the join key and not (each append a key range, so file
-// key bounds are tight), chunked by key bucket or by position, the training set equals one
-// unpruned retrieval over all the entity rows; and on a bucketed source, ≥ 4 chunks together read
-// at most 1.5× one pass over it, by the read plans' record counts and file sizes.
+// key bounds are tight), chunked by key bucket, key range or position, the training set equals one
+// unpruned retrieval over all the entity rows; and on a bucketed source and on a source sorted by
+// the key, ≥ 4 chunks together read at most 1.5× one pass over it, by the read plans' record
+// counts and file sizes.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -184,6 +185,7 @@ const entityRows = (drivers: number) =>
 describe('training set chunks pruned by time and key', () => {
   test('equal one unpruned retrieval, with pyiceberg-written sources bucketed by the key and not (property)', async () => {
     let run = 0;
+    const cutKinds = new Set<string>();
     await fc.assert(
       fc.asyncProperty(
         sourceRows(24),
@@ -210,17 +212,19 @@ describe('training set chunks pruned by time and key', () => {
               const reference = await unpruned(context, file, features, true);
               assert.equal(reference.length, entities.length);
               assert.deepEqual(built.rows, reference);
-              if (entities.length > chunkRows)
-                assert.ok(
-                  built.plan.chunks.every((chunk) => chunk.keyBuckets !== undefined),
-                  'a bucketed source cuts the chunks by key bucket',
-                );
+              // The chunks are cut by the key of the source with the most rows: its buckets, or (when its files hold narrow key ranges) ranges of it.
+              const cutBy = new Set(
+                built.plan.chunks.map((chunk) => (chunk.keyBuckets ? 'bucket' : chunk.keyRange ? 'range' : 'position')),
+              );
+              if (entities.length > chunkRows && bucketedRows.length >= sortedRows.length) assert.deepEqual([...cutBy], ['bucket']);
+              cutKinds.add([...cutBy].join());
             });
           });
         },
       ),
-      { numRuns: 12, seed: 56 },
+      { numRuns: 16, seed: 56 },
     );
+    assert.deepEqual([...cutKinds].sort(), ['bucket', 'position', 'range'], 'every way of cutting chunks was tried');
   });
 
   test('≥ 4 chunks over a bucketed source read at most 1.5× one pass over it', async (t) => {
@@ -258,6 +262,44 @@ describe('training set chunks pruned by time and key', () => {
         assert.ok(total.rows <= 1.5 * onePass.rows, `rows read ${total.rows} against one pass of ${onePass.rows}`);
         assert.ok(total.bytes <= 1.5 * onePass.bytes, `bytes read ${total.bytes} against one pass of ${onePass.bytes}`);
         for (const chunk of built.chunks) assert.ok(chunk.sourceRead.dataFiles < onePass.dataFiles, `chunk ${chunk.index} read every file`);
+        assert.deepEqual(built.rows, await unpruned(context, file, ['trips:amount']));
+      });
+    });
+  });
+
+  test('≥ 4 chunks over a source whose files are sorted by the key, cut by key range, read at most 1.5× one pass over it', async (t) => {
+    await withWorkspace(async (workspace) => {
+      const rows: SourceRow[] = [];
+      for (let driver = 1; driver <= 64; driver++)
+        for (let minute = 0; minute < 600; minute += 40) rows.push({ driver, minute: minute + (driver % 7), amount: driver + minute });
+      // 8 appends, each a range of keys.
+      await writeSource(workspace, 'trips', rows, 'sorted', 8);
+      const entities: EntityRow[] = Array.from({ length: 640 }, (_, index) => ({
+        driver: 1 + ((index * 37) % 64),
+        minute: (index * 13) % 640,
+      }));
+      const file = path.join(workspace.directory, 'entities.parquet');
+      await writeEntities(workspace, file, entities);
+      await withPyicebergCatalog(workspace, definitions(['trips']), async (context) => {
+        const request: TrainingSetRequest = {
+          entities: { parquet: [file] },
+          features: ['trips:amount'],
+          output: { table: 'datasets.trips' },
+        };
+        const built = await runTrainingSet(context, request, 100);
+
+        assert.ok(built.plan.chunks.length >= 4, `${built.plan.chunks.length} chunks`);
+        assert.ok(built.plan.chunks.every((chunk) => chunk.keyRange !== undefined));
+        const onePass = built.plan.sourceOnePass!;
+        const total = built.chunks.reduce(
+          (sum, chunk) => ({ rows: sum.rows + chunk.sourceRead.rows, bytes: sum.bytes + chunk.sourceRead.bytes }),
+          { rows: 0, bytes: 0 },
+        );
+        t.diagnostic(
+          `${built.plan.chunks.length} chunks read ${(total.rows / onePass.rows).toFixed(2)}× one pass's rows, ${(total.bytes / onePass.bytes).toFixed(2)}× its bytes`,
+        );
+        assert.ok(total.rows <= 1.5 * onePass.rows, `rows read ${total.rows} against one pass of ${onePass.rows}`);
+        assert.ok(total.bytes <= 1.5 * onePass.bytes, `bytes read ${total.bytes} against one pass of ${onePass.bytes}`);
         assert.deepEqual(built.rows, await unpruned(context, file, ['trips:amount']));
       });
     });
