@@ -8,6 +8,7 @@
 import { bind } from '../expressions/bind.js';
 import { isIn } from '../expressions/expression.js';
 import type { FilterLiteral } from '../expressions/expression.js';
+import { convertLiteral } from '../expressions/literals.js';
 import { compareForPruning, decodeBound, hasFormOf } from '../expressions/value-range.js';
 import type { DataFile } from '../spec/manifest.js';
 import type { PartitionSpec } from '../spec/partition.js';
@@ -25,11 +26,23 @@ export function keySetPruning(
   values: readonly FilterLiteral[],
   options: { readonly table?: string } = {},
 ): DataFileTest {
-  const bound = bind(isIn(column, [...values]), schema, options);
-  if (bound.op === 'false') return () => false;
-  if (bound.op !== 'in' && bound.op !== 'eq') return () => true;
-  const { fieldId, type } = bound.term;
-  const sorted = [...('values' in bound ? bound.values : [bound.value])].sort((a, b) => compareForPruning(type, a, b));
+  const field = schema.fields.find((candidate) => candidate.name === column);
+  if (field === undefined || typeof field.type !== 'string') {
+    // bind names the column and what the schema has.
+    bind(isIn(column, [...values.slice(0, 1)]), schema, options);
+    return () => true;
+  }
+  const { id: fieldId, type } = field;
+  // Converted as bind converts an in filter's literals, but sorted and deduplicated in n log n (bind keeps their order, in n²).
+  const converted: PrimitiveValue[] = [];
+  for (const literal of values) {
+    const result = convertLiteral(literal, { column, type, table: options.table });
+    // A value outside the column's range equals none of its values.
+    if ('value' in result) converted.push(result.value);
+  }
+  converted.sort((a, b) => compareForPruning(type, a, b));
+  const sorted = converted.filter((value, index) => index === 0 || compareForPruning(type, converted[index - 1]!, value) !== 0);
+  if (sorted.length === 0) return () => false;
   const partitionTests = new Map(specs.map((spec) => [spec.specId, partitionTest(spec, fieldId, type, sorted)]));
   return (file, specId) => {
     const partitionMayMatch = partitionTests.get(specId);
