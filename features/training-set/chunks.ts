@@ -7,12 +7,13 @@ export interface EntitySegment {
 
 export interface TrainingSetChunk {
   readonly index: number;
+  /** Empty for a chunk cut by key (keyBuckets, keyRange): it reads every entity file whole and keeps its own rows, and the plan stays small in the workflow's history. */
   readonly segments: readonly EntitySegment[];
-  /** Rows of the segments before deletes (an Iceberg table's deleted rows drop out of the result); with keyBuckets, the rows of its buckets. */
+  /** Rows of the segments before deletes (an Iceberg table's deleted rows drop out of the result); cut by key, its rows as counted when planned. */
   readonly rows: number;
-  /** When set, the chunk holds only the segments' rows whose key falls in these buckets (key-cuts.ts). */
+  /** When set, the chunk holds the entity rows whose key falls in these buckets (key-cuts.ts). */
   readonly keyBuckets?: ChunkKeyBuckets;
-  /** When set, the chunk holds only the segments' rows whose key falls in this range (key-cuts.ts). */
+  /** When set, the chunk holds the entity rows whose key falls in this range (key-cuts.ts). */
   readonly keyRange?: ChunkKeyRange;
 }
 

@@ -4,9 +4,10 @@ import { quoteIdentifier as q, quoteLiteral, quoteLiteralList } from '../../engi
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { ScanPlan } from '../../iceberg/scan/plan.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
+import { FloeError } from '../../core/errors.js';
 import type { EntitySegment, TrainingSetChunk } from './chunks.js';
 import { rowsOfKeyBuckets, rowsOfKeyRange } from './key-sql.js';
-import { entityPlan, localEntityFiles } from './entities.js';
+import { entityFiles, entityPlan, localEntityFiles } from './entities.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf } from '../context.js';
 import type { TrainingSetRequest } from './request.js';
@@ -20,7 +21,9 @@ export async function writeChunkEntities(
   snapshotId: string | null,
   file: string,
 ): Promise<number> {
-  const rows = await entitySegmentsSql(context, request, chunk.segments, snapshotId);
+  const keyed = chunk.keyBuckets !== undefined || chunk.keyRange !== undefined;
+  const segments = keyed ? await wholeEntityFiles(context, request, snapshotId) : chunk.segments;
+  const rows = await entitySegmentsSql(context, request, segments, snapshotId);
   const source =
     chunk.keyBuckets !== undefined
       ? rowsOfKeyBuckets(rows, chunk.keyBuckets)
@@ -31,6 +34,19 @@ export async function writeChunkEntities(
     const reader = await connection.runAndReadAll(`COPY (${source}) TO ${quoteLiteral(file)} (FORMAT parquet)`);
     return Number(reader.getRows()[0]?.[0] ?? 0);
   }, signalOf(context));
+}
+
+/** Every entity file whole, at the entities' snapshot: what a chunk cut by key reads (it keeps its own rows). */
+export async function wholeEntityFiles(
+  context: FeatureContext,
+  request: TrainingSetRequest,
+  snapshotId: string | null,
+): Promise<EntitySegment[]> {
+  const { entities } = request;
+  if ('from' in entities) throw new FloeError('internal', 'Entity rows from a source are chunked by file, never by key');
+  const pinned = 'table' in entities && snapshotId !== null ? { ...entities, snapshotId } : entities;
+  const { files } = await entityFiles(context, pinned);
+  return files.map((file) => ({ file: file.file, from: 0, to: file.rows }));
 }
 
 /** SQL for the entity rows of these segments, user columns only, in input order. */

@@ -35,7 +35,7 @@ export async function cutByKeyBucket(
   }, signalOf(context));
   return cutByKeyBuckets(rowsAt, layout.buckets / layout.sourceBuckets, options.chunkRows).map((run, index) => ({
     index,
-    segments,
+    segments: [],
     rows: run.rows,
     keyBuckets: { ...layout, from: run.from, to: run.to },
   }));
@@ -84,7 +84,7 @@ export async function cutByKeyRange(
     index <= 0 || index > counted.starts.length ? null : String(counted.starts[index - 1]);
   return cutByKeyBuckets(counted.rows, 1, chunkRows).map((run, index) => ({
     index,
-    segments,
+    segments: [],
     rows: run.rows,
     keyRange: { column: options.column, from: boundary(run.from), to: boundary(run.to) },
   }));

@@ -66,6 +66,15 @@ const SCHEMA = {
   ],
 };
 const COLUMNS = { driver_id: 'long', ts: 'timestamptz', amount: 'long' };
+const ENTITY_SCHEMA = {
+  type: 'struct',
+  'schema-id': 0,
+  fields: [
+    { id: 1, name: 'request_id', type: 'long', required: false },
+    { id: 2, name: 'driver_id', type: 'long', required: false },
+    { id: 3, name: 'event_timestamp', type: 'timestamptz', required: false },
+  ],
+};
 
 /** Writes `src.<name>` with pyiceberg: bucket[buckets] of driver_id, or unpartitioned with one append per key range. */
 async function writeSource(
@@ -105,7 +114,7 @@ async function writeSource(
 async function writeEntities(workspace: Workspace, file: string, rows: readonly EntityRow[]): Promise<void> {
   const values = rows.map(
     (row, index) =>
-      `(${index}, ${row.driver === null ? 'NULL' : String(row.driver)}::BIGINT, TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_seconds(${BASE_SECONDS + row.minute * 60}::BIGINT))`,
+      `(${index}::BIGINT, ${row.driver === null ? 'NULL' : String(row.driver)}::BIGINT, TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_seconds(${BASE_SECONDS + row.minute * 60}::BIGINT))`,
   );
   await workspace.engine.withConnection((connection) =>
     connection.run(
@@ -263,6 +272,23 @@ describe('training set chunks pruned by time and key', () => {
         assert.ok(total.bytes <= 1.5 * onePass.bytes, `bytes read ${total.bytes} against one pass of ${onePass.bytes}`);
         for (const chunk of built.chunks) assert.ok(chunk.sourceRead.dataFiles < onePass.dataFiles, `chunk ${chunk.index} read every file`);
         assert.deepEqual(built.rows, await unpruned(context, file, ['trips:amount']));
+
+        // The same entity rows as an Iceberg table: the same chunks, the same training set.
+        const catalog = sqliteCatalog(workspace.directory);
+        await runPyicebergBatch([
+          { command: 'create_table', args: { catalog, identifier: 'ent.requests', schema: ENTITY_SCHEMA } },
+          { command: 'append', args: { catalog, identifier: 'ent.requests', parquet: file } },
+        ]);
+        const fromTable = await runTrainingSet(
+          context,
+          { ...request, entities: { table: 'ent.requests' }, output: { table: 'datasets.trips_t' } },
+          100,
+        );
+        assert.deepEqual(
+          fromTable.plan.chunks.map((chunk) => chunk.keyBuckets),
+          built.plan.chunks.map((chunk) => chunk.keyBuckets),
+        );
+        assert.deepEqual(fromTable.rows, built.rows);
       });
     });
   });
