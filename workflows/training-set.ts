@@ -50,8 +50,8 @@ const committing = proxyActivities<TrainingSetActivities>({
 });
 
 /**
- * Historical retrieval as a durable workflow: plan chunks of the entity rows (by file and row
- * position, recorded in history so every retry joins the same rows), join and write each chunk
+ * Historical retrieval as a durable workflow: plan chunks of the entity rows (by key bucket, key
+ * range or row position, recorded in history so every retry joins the same rows), join and write each chunk
  * (at most `parallelism` at once) into a staging folder named by this workflow's id and the chunk,
  * then commit every chunk's files in one append whose idempotency key is the workflow id. A rerun
  * under the same id finds that commit and writes nothing; a cancelled or failed run removes its
