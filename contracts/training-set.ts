@@ -33,6 +33,13 @@ export interface TrainingSetInput {
   readonly parallelism?: number;
 }
 
+/** What scans of the feature views' sources read: data files, their rows and bytes (before deletes). */
+export interface SourceReadFigures {
+  readonly dataFiles: number;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
 export type TrainingSetState = 'planning' | 'running' | 'committing' | 'completed' | 'failed' | 'cancelled';
 
 /** The answer to the `progress` query. */
@@ -47,6 +54,12 @@ export interface TrainingSetProgress {
   readonly rows: number;
   /** The chunks being joined right now. */
   readonly current: readonly number[];
+  /**
+   * What the chunks done read of the views' sources, and one pass over each source's data files
+   * at planning (absent while planning, and from runs of Floe versions that did not measure it).
+   */
+  readonly sourceRead?: SourceReadFigures;
+  readonly sourceOnePass?: SourceReadFigures;
 }
 
 export interface TrainingSetResult {
@@ -57,4 +70,7 @@ export interface TrainingSetResult {
   readonly dataFiles: number;
   /** True when a run with this workflow id had already committed the training set: nothing was written. */
   readonly alreadyCommitted: boolean;
+  /** What every chunk together read of the views' sources, and one pass over each source (absent when nothing ran). */
+  readonly sourceRead?: SourceReadFigures;
+  readonly sourceOnePass?: SourceReadFigures;
 }

@@ -11,7 +11,13 @@ import {
 } from '@temporalio/workflow';
 import type { ChunkResult, TrainingSetActivities, TrainingSetRequest } from '../activities/training-set.js';
 import { floeFailureType, NON_RETRYABLE_FLOE_ERRORS } from '../contracts/error-kinds.js';
-import type { TrainingSetInput, TrainingSetProgress, TrainingSetResult, TrainingSetState } from '../contracts/training-set.js';
+import type {
+  SourceReadFigures,
+  TrainingSetInput,
+  TrainingSetProgress,
+  TrainingSetResult,
+  TrainingSetState,
+} from '../contracts/training-set.js';
 import { dataStepRetry, quickStepRetry } from './activity-retry.js';
 import { instantMillis } from '../contracts/instants.js';
 
@@ -44,8 +50,8 @@ const committing = proxyActivities<TrainingSetActivities>({
 });
 
 /**
- * Historical retrieval as a durable workflow: plan chunks of the entity rows (by file and row
- * position, recorded in history so every retry joins the same rows), join and write each chunk
+ * Historical retrieval as a durable workflow: plan chunks of the entity rows (by key bucket, key
+ * range or row position, recorded in history so every retry joins the same rows), join and write each chunk
  * (at most `parallelism` at once) into a staging folder named by this workflow's id and the chunk,
  * then commit every chunk's files in one append whose idempotency key is the workflow id. A rerun
  * under the same id finds that commit and writes nothing; a cancelled or failed run removes its
@@ -59,6 +65,7 @@ export async function trainingSet(input: TrainingSetInput): Promise<TrainingSetR
   let chunksDone = 0;
   let entityRows = 0;
   let rows = 0;
+  const reads = new SourceReads();
   const running = new Set<number>();
   setHandler(trainingSetProgressQuery, () => ({
     state,
@@ -68,6 +75,7 @@ export async function trainingSet(input: TrainingSetInput): Promise<TrainingSetR
     entityRows,
     rows,
     current: [...running].sort((a, b) => a - b),
+    ...(state === 'planning' ? {} : reads.figures()),
   }));
   // The workflow's page in the Temporal UI shows this line as the run's current details.
   const show = (): void =>
@@ -93,6 +101,7 @@ export async function trainingSet(input: TrainingSetInput): Promise<TrainingSetR
   }
   chunksTotal = plan.chunks.length;
   entityRows = plan.entityRows;
+  reads.planned(plan);
   state = 'running';
   show();
 
@@ -109,6 +118,7 @@ export async function trainingSet(input: TrainingSetInput): Promise<TrainingSetR
           results.push(result);
           chunksDone += 1;
           rows += result.rows;
+          reads.add(result);
           show();
         } finally {
           running.delete(chunk.index);
@@ -129,14 +139,7 @@ export async function trainingSet(input: TrainingSetInput): Promise<TrainingSetR
     );
     state = 'completed';
     show();
-    return {
-      table: committed.table,
-      snapshotId: committed.snapshotId,
-      rows: committed.rows,
-      chunks: chunksTotal,
-      dataFiles: committed.dataFiles,
-      alreadyCommitted: committed.alreadyCommitted,
-    };
+    return { ...committed, chunks: chunksTotal, ...reads.figures() };
   }
   state = isCancellation(failure) ? 'cancelled' : 'failed';
   show();
@@ -148,6 +151,33 @@ export async function trainingSet(input: TrainingSetInput): Promise<TrainingSetR
     nonRetryable: true,
     ...(failure instanceof Error ? { cause: failure } : {}),
   });
+}
+
+/**
+ * What the chunks done read of the views' sources, and one pass over each. Plans and chunk results
+ * recorded before Floe measured these carry none: such a chunk counts as nothing read.
+ */
+class SourceReads {
+  private read: SourceReadFigures = { dataFiles: 0, rows: 0, bytes: 0 };
+  private onePass: SourceReadFigures | undefined;
+
+  planned(plan: { readonly sourceOnePass?: SourceReadFigures | null }): void {
+    this.onePass = plan.sourceOnePass ?? undefined;
+  }
+
+  add(result: Partial<Pick<ChunkResult, 'sourceRead'>>): void {
+    const read = result.sourceRead;
+    if (read !== undefined)
+      this.read = {
+        dataFiles: this.read.dataFiles + read.dataFiles,
+        rows: this.read.rows + read.rows,
+        bytes: this.read.bytes + read.bytes,
+      };
+  }
+
+  figures(): { sourceRead: SourceReadFigures; sourceOnePass?: SourceReadFigures } {
+    return { sourceRead: this.read, ...(this.onePass === undefined ? {} : { sourceOnePass: this.onePass }) };
+  }
 }
 
 /** The request the activities get, or a non-retryable failure naming the bad field. */

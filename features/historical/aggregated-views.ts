@@ -54,6 +54,8 @@ export async function addAggregatedViews(
     readonly fullFeatureNames: boolean;
     readonly prefix: string;
     readonly keyValues: (view: FeatureViewDefinition) => readonly FilterLiteral[] | undefined;
+    /** Keys that only prune the view's data files (too many for a row filter). */
+    readonly keySet?: (view: FeatureViewDefinition) => readonly FilterLiteral[] | undefined;
     readonly signal?: AbortSignal;
   },
 ): Promise<AggregatedEntityRows> {
@@ -70,13 +72,14 @@ export async function addAggregatedViews(
       const columns = [...new Set(features.map((feature) => feature.column))];
       const longestMicros = BigInt(Math.max(...features.map((feature) => feature.windowSeconds))) * 1_000_000n;
       const keyValues = request.keyValues(view);
+      const keySet = keyValues === undefined ? request.keySet?.(view) : undefined;
       const scan = await scanViewSource(context, {
         view,
         features: columns,
         // Events at or before the longest window before the earliest entity row, or after the latest, count for none.
         ...(entity.minMicros === null ? {} : { fromMicros: entity.minMicros - longestMicros }),
         ...(entity.maxMicros === null ? {} : { toMicros: entity.maxMicros }),
-        ...defined({ keyValues }),
+        ...defined({ keyValues, keySet }),
         ...defined({ signal: request.signal }),
       });
       scans.push(scan);

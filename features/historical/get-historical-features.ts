@@ -41,6 +41,12 @@ export interface HistoricalFeaturesRequest {
   readonly timestampColumn?: string;
   /** Below this many distinct keys, a single-key view's scan is also pruned by an `in` filter on the key. Default 1000; 0 turns it off. */
   readonly keyPruningLimit?: number;
+  /**
+   * Up to this many distinct keys (above keyPruningLimit), a single-key view's data files are
+   * pruned by the keys' buckets and bounds, without filtering rows. Default 0 (off): worth it when
+   * the entity rows hold a part of the keys (a training set's chunk), not when they hold them all.
+   */
+  readonly keyFilePruningLimit?: number;
 }
 
 export const DEFAULT_ENTITY_TIMESTAMP = 'event_timestamp';
@@ -160,6 +166,7 @@ export class HistoricalRetrievalJob {
           projections: this.projections,
           fullFeatureNames: this.joinedFullFeatureNames(),
           keyPruningLimit: request.keyPruningLimit ?? 1000,
+          keyFilePruningLimit: request.keyFilePruningLimit ?? 0,
           prefix,
         });
         scratch.tables.push(...reads.tables);

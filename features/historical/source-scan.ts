@@ -7,6 +7,7 @@ import { FloeError } from '../../core/errors.js';
 import { bind } from '../../iceberg/expressions/bind.js';
 import { and, gtEq, isIn, ltEq } from '../../iceberg/expressions/expression.js';
 import type { Expression, FilterLiteral } from '../../iceberg/expressions/expression.js';
+import { keySetPruning } from '../../iceberg/scan/key-set.js';
 import type { ScanPlan } from '../../iceberg/scan/plan.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { PrimitiveType } from '../../iceberg/spec/types.js';
@@ -38,6 +39,8 @@ export interface ViewScanRequest {
   readonly fromMicros?: bigint;
   readonly toMicros?: bigint;
   readonly keyValues?: readonly FilterLiteral[];
+  /** Too many keys for a row filter: data files are pruned by them only (key-set.ts), rows are not filtered. */
+  readonly keySet?: readonly FilterLiteral[];
   readonly signal?: AbortSignal;
 }
 
@@ -111,12 +114,17 @@ export async function scanViewSource(
     filter === undefined
       ? []
       : [...referencedColumns(filter)].filter((column) => !columns.includes(column.split('.')[0]!)).map((column) => column.split('.')[0]!);
+  const keySet = request.keySet;
   const scan = await withSource(view, source, tableName, async () => {
     const sourceOnly = filter === undefined ? undefined : bind(filter, schema, { table: tableName });
+    const keepDataFile =
+      keySet === undefined || keys.length !== 1
+        ? undefined
+        : keySetPruning(schema, table.metadata.partitionSpecs, columnOf(keys[0]!), keySet, { table: tableName });
     return scanTable(table, {
       columns: [...new Set([...columns, ...filterColumns])],
       readFiles: context.engine.readFiles,
-      ...defined({ filter: scanFilter }),
+      ...defined({ filter: scanFilter, keepDataFile }),
       ...(sourceOnly === undefined ? {} : { rowFilter: filterSqlByName(sourceOnly) }),
       ...defined({ signal: request.signal }),
     });

@@ -30,7 +30,10 @@ export interface ViewRetrievalSummary {
   readonly dataFiles: number;
   readonly dataFilesSkipped: number;
   readonly manifestsSkipped: number;
-  /** Whether the scan was also pruned by the entities' keys. */
+  /** Rows and bytes of the data files read (before deletes): what the scan costs. */
+  readonly dataRecords: number;
+  readonly dataBytes: number;
+  /** Whether the scan was also pruned by the entities' keys (as a row filter, or by the key set alone). */
   readonly prunedByKeys: boolean;
 }
 
@@ -42,6 +45,8 @@ export interface ViewReadsRequest {
   readonly fullFeatureNames: boolean;
   /** Below this many distinct keys, a single-key view's scan is also pruned by an `in` filter on the key; 0 turns it off. */
   readonly keyPruningLimit: number;
+  /** Above keyPruningLimit and up to this many distinct keys, the data files alone are pruned by the key set (key-set.ts); 0 turns it off. */
+  readonly keyFilePruningLimit: number;
   /** Prefix of the temporary tables created. */
   readonly prefix: string;
 }
@@ -61,10 +66,23 @@ export interface ViewReads {
 
 export async function readViews(context: FeatureContext, connection: DuckDBConnection, request: ViewReadsRequest): Promise<ViewReads> {
   const { entity } = request;
-  const keyValues = await fewKeyValues(connection, entity.relation, request.keys, request.keyPruningLimit);
-  const valuesFor = (view: FeatureViewDefinition): FilterLiteral[] | undefined => {
+  const keyValues = await fewKeyValues(
+    connection,
+    entity.relation,
+    request.keys,
+    Math.max(request.keyPruningLimit, request.keyFilePruningLimit),
+  );
+  const distinctValuesFor = (view: FeatureViewDefinition): FilterLiteral[] | undefined => {
     const viewKeys = context.registry.joinKeysOf(view).map((key) => key.name);
     return viewKeys.length === 1 ? keyValues.get(viewKeys[0]!) : undefined;
+  };
+  const valuesFor = (view: FeatureViewDefinition): FilterLiteral[] | undefined => {
+    const values = distinctValuesFor(view);
+    return values !== undefined && values.length <= request.keyPruningLimit ? values : undefined;
+  };
+  const keySetFor = (view: FeatureViewDefinition): FilterLiteral[] | undefined => {
+    const values = distinctValuesFor(view);
+    return values !== undefined && values.length > request.keyPruningLimit ? values : undefined;
   };
   const summaries = new Map<ResolvedProjection, ViewRetrievalSummary>();
   const aggregated = request.projections.filter((projection) => isAggregatedView(projection.view));
@@ -85,12 +103,16 @@ export async function readViews(context: FeatureContext, connection: DuckDBConne
       fullFeatureNames: request.fullFeatureNames,
       prefix: request.prefix,
       keyValues: valuesFor,
+      keySet: keySetFor,
       ...signalOf(context),
     });
     tables.push(...withAggregates.tables);
     entityRelation = withAggregates.relation;
     aggregated.forEach((projection, index) =>
-      summaries.set(projection, viewSummary(projection.view, withAggregates.scans[index]!, valuesFor(projection.view) !== undefined)),
+      summaries.set(
+        projection,
+        viewSummary(projection.view, withAggregates.scans[index]!, distinctValuesFor(projection.view) !== undefined),
+      ),
     );
   }
   const sources: FeatureViewSource[] = [];
@@ -98,8 +120,9 @@ export async function readViews(context: FeatureContext, connection: DuckDBConne
     for (const projection of request.projections) {
       if (isAggregatedView(projection.view)) continue;
       const values = valuesFor(projection.view);
-      const { source, scan } = await viewSource(context, projection, entity, values);
-      summaries.set(projection, viewSummary(projection.view, scan, values !== undefined));
+      const keySet = keySetFor(projection.view);
+      const { source, scan } = await viewSource(context, projection, entity, { values, keySet });
+      summaries.set(projection, viewSummary(projection.view, scan, values !== undefined || keySet !== undefined));
       sources.push(source);
     }
   } catch (error) {
@@ -120,7 +143,7 @@ async function viewSource(
   context: FeatureContext,
   projection: ResolvedProjection,
   entity: PreparedEntityRows,
-  keyValues: FilterLiteral[] | undefined,
+  keys: { readonly values: FilterLiteral[] | undefined; readonly keySet: FilterLiteral[] | undefined },
 ): Promise<{ source: FeatureViewSource; scan: ViewScan }> {
   const { view } = projection;
   const ttlSeconds = durationSeconds(view.ttl);
@@ -134,7 +157,7 @@ async function viewSource(
     view,
     features: projection.features,
     ...range,
-    ...defined({ keyValues }),
+    ...defined({ keyValues: keys.values, keySet: keys.keySet }),
     ...signalOf(context),
   });
   const source: FeatureViewSource = {
@@ -183,6 +206,8 @@ function viewSummary(view: FeatureViewDefinition, scan: ViewScan, prunedByKeys: 
     snapshotId: scan.plan.snapshotId,
     mode: scan.plan.mode,
     dataFiles: scan.plan.summary.dataFiles,
+    dataRecords: scan.plan.summary.dataRecords,
+    dataBytes: scan.plan.tasks.reduce((sum, task) => sum + task.dataFile.fileSizeInBytes, 0),
     dataFilesSkipped: scan.plan.summary.dataFilesSkipped,
     manifestsSkipped: scan.plan.summary.manifestsSkipped,
     prunedByKeys,

@@ -4,30 +4,62 @@ import { quoteIdentifier as q, quoteLiteral, quoteLiteralList } from '../../engi
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { ScanPlan } from '../../iceberg/scan/plan.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
-import type { EntitySegment } from './chunks.js';
-import { entityPlan, localEntityFiles } from './entities.js';
+import { FloeError } from '../../core/errors.js';
+import type { EntitySegment, TrainingSetChunk } from './chunks.js';
+import { rowsOfKeyBuckets, rowsOfKeyRange } from './key-sql.js';
+import { entityFiles, entityPlan, localEntityFiles } from './entities.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf } from '../context.js';
 import type { TrainingSetRequest } from './request.js';
 import { sourceChunkEntitySql } from './source-entities.js';
 
-/** Writes the entity rows of these segments, in input order, to a local Parquet file; returns how many. */
+/** Writes the chunk's entity rows (of its segments, in its key buckets or range if it has them), in input order, to a local Parquet file; returns how many. */
 export async function writeChunkEntities(
   context: FeatureContext,
   request: TrainingSetRequest,
-  segments: readonly EntitySegment[],
+  chunk: Pick<TrainingSetChunk, 'segments' | 'keyBuckets' | 'keyRange'>,
   snapshotId: string | null,
   file: string,
 ): Promise<number> {
-  const { entities } = request;
+  const keyed = chunk.keyBuckets !== undefined || chunk.keyRange !== undefined;
+  const segments = keyed ? await wholeEntityFiles(context, request, snapshotId) : chunk.segments;
+  const rows = await entitySegmentsSql(context, request, segments, snapshotId);
   const source =
-    'from' in entities
-      ? await sourceChunkEntitySql(context, { ...request, entities }, segments, snapshotId)
-      : await chunkEntitySql(context, entities, segments, snapshotId);
+    chunk.keyBuckets !== undefined
+      ? rowsOfKeyBuckets(rows, chunk.keyBuckets)
+      : chunk.keyRange !== undefined
+        ? rowsOfKeyRange(rows, chunk.keyRange)
+        : rows;
   return context.engine.withConnection(async (connection) => {
     const reader = await connection.runAndReadAll(`COPY (${source}) TO ${quoteLiteral(file)} (FORMAT parquet)`);
     return Number(reader.getRows()[0]?.[0] ?? 0);
   }, signalOf(context));
+}
+
+/** Every entity file whole, at the entities' snapshot: what a chunk cut by key reads (it keeps its own rows). */
+export async function wholeEntityFiles(
+  context: FeatureContext,
+  request: TrainingSetRequest,
+  snapshotId: string | null,
+): Promise<EntitySegment[]> {
+  const { entities } = request;
+  if ('from' in entities) throw new FloeError('internal', 'Entity rows from a source are chunked by file, never by key');
+  const pinned = 'table' in entities && snapshotId !== null ? { ...entities, snapshotId } : entities;
+  const { files } = await entityFiles(context, pinned);
+  return files.map((file) => ({ file: file.file, from: 0, to: file.rows }));
+}
+
+/** SQL for the entity rows of these segments, user columns only, in input order. */
+export async function entitySegmentsSql(
+  context: FeatureContext,
+  request: TrainingSetRequest,
+  segments: readonly EntitySegment[],
+  snapshotId: string | null,
+): Promise<string> {
+  const { entities } = request;
+  return 'from' in entities
+    ? sourceChunkEntitySql(context, { ...request, entities }, segments, snapshotId)
+    : chunkEntitySql(context, entities, segments, snapshotId);
 }
 
 /** SQL for the segments' rows, user columns only, ordered by file and row. No segments: no rows, same columns. */

@@ -23,7 +23,7 @@ export async function createTrainingSetTable(
 ): Promise<LoadedTable> {
   return withScratchDirectory(context, `${chunkManifestName(key, null)}shape`, async (scratch) => {
     const entityFile = path.join(scratch, 'entities.parquet');
-    await writeChunkEntities(context, request, [], entitySnapshotId, entityFile);
+    await writeChunkEntities(context, request, { segments: [] }, entitySnapshotId, entityFile);
     const job = getHistoricalFeatures(context, historicalRequest(request, { parquet: [entityFile] }));
     return job.run((connection, query) =>
       createOutputTable(context.catalog, id, connection, query, {

@@ -1,6 +1,9 @@
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
+import type { SourceReadFigures } from '../../contracts/training-set.js';
 import type { TrainingSetChunk } from './chunks.js';
 import { cutByFile, cutIntoChunks } from './chunks.js';
+import { cutByKeyBucket, cutByKeyRange } from './key-cuts.js';
+import { sourceLayout } from './source-layout.js';
 import { entityFiles } from './entities.js';
 import { sourceEntityFiles } from './source-entities.js';
 import { createTrainingSetTable } from './output-table.js';
@@ -15,11 +18,15 @@ export interface TrainingSetPlan {
   readonly entitySnapshotId: string | null;
   readonly entityRows: number;
   readonly chunks: readonly TrainingSetChunk[];
+  /** One pass over each asked view's source (null when already committed). */
+  readonly sourceOnePass: SourceReadFigures | null;
 }
 
 /**
  * Checks the request (features, entity rows, output table), cuts the entity rows into chunks of
- * at most `chunkRows`, and creates the output table when absent. A key already committed to the
+ * at most `chunkRows` (by the buckets of their key when a view's source is bucketed by it, by
+ * ranges of it when a source's files are sorted by it, else by position), and creates the output
+ * table when absent. A key already committed to the
  * output table short-cuts everything.
  */
 export async function planTrainingSet(
@@ -28,17 +35,19 @@ export async function planTrainingSet(
   options: { readonly key: string; readonly chunkRows: number },
 ): Promise<TrainingSetPlan> {
   const alreadyCommitted = await checkTrainingSetRequest(context, request, options.key);
-  if (alreadyCommitted) return { alreadyCommitted, entitySnapshotId: null, entityRows: 0, chunks: [] };
+  if (alreadyCommitted) return { alreadyCommitted, entitySnapshotId: null, entityRows: 0, chunks: [], sourceOnePass: null };
   const { entities: given } = request;
   const entities = 'from' in given ? await sourceEntityFiles(context, { ...request, entities: given }) : await entityFiles(context, given);
   const outputId = parseTableIdentifier(request.output.table);
   if (!(await context.catalog.tableExists(outputId)))
     await createTrainingSetTable(context, request, outputId, options.key, entities.snapshotId);
-  const chunks = 'from' in given ? cutByFile(entities.files, options.chunkRows) : cutIntoChunks(entities.files, options.chunkRows);
-  return {
-    alreadyCommitted: null,
-    entitySnapshotId: entities.snapshotId,
-    entityRows: entities.files.reduce((sum, file) => sum + file.rows, 0),
-    chunks,
-  };
+  const entityRows = entities.files.reduce((sum, file) => sum + file.rows, 0);
+  const layout = await sourceLayout(context, request);
+  const { chunkRows } = options;
+  let chunks: readonly TrainingSetChunk[];
+  if ('from' in given) chunks = cutByFile(entities.files, chunkRows);
+  else if (entityRows <= chunkRows || layout.cutBy === null) chunks = cutIntoChunks(entities.files, chunkRows);
+  else if (layout.cutBy.kind === 'bucket') chunks = await cutByKeyBucket(context, request, entities, { ...layout.cutBy, chunkRows });
+  else chunks = await cutByKeyRange(context, request, entities, { ...layout.cutBy, chunkRows });
+  return { alreadyCommitted: null, entitySnapshotId: entities.snapshotId, entityRows, chunks, sourceOnePass: layout.onePass };
 }

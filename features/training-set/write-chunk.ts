@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { SourceReadFigures } from '../../contracts/training-set.js';
 import { FloeError } from '../../core/errors.js';
 import { getHistoricalFeatures } from '../historical/get-historical-features.js';
 import { writeOutputFiles } from '../historical/output-table.js';
@@ -17,6 +18,8 @@ export interface ChunkResult {
   readonly manifest: string | null;
   readonly dataFiles: number;
   readonly rows: number;
+  /** What the chunk's scans of the views' sources read (their data files after pruning). */
+  readonly sourceRead: SourceReadFigures;
 }
 
 /**
@@ -41,8 +44,12 @@ export async function writeTrainingSetChunk(
   await removeStagedChunk(table, input.key, index);
   return withScratchDirectory(context, manifestName, async (scratch) => {
     const entityFile = path.join(scratch, 'entities.parquet');
-    const entityRows = await writeChunkEntities(context, request, input.chunk.segments, input.entitySnapshotId, entityFile);
-    const job = getHistoricalFeatures(context, historicalRequest(request, { parquet: [entityFile] }));
+    const entityRows = await writeChunkEntities(context, request, input.chunk, input.entitySnapshotId, entityFile);
+    // The chunk holds a part of the keys: the views' data files are pruned by them, however many.
+    const job = getHistoricalFeatures(context, {
+      ...historicalRequest(request, { parquet: [entityFile] }),
+      keyFilePruningLimit: Math.max(entityRows, 1),
+    });
     let rows = 0;
     const { dataFiles, manifest } = await job.run((connection, query) =>
       writeOutputFiles(connection, table, {
@@ -65,6 +72,12 @@ export async function writeTrainingSetChunk(
         },
       }),
     );
-    return { index, manifest: manifest?.location ?? null, dataFiles: dataFiles.length, rows };
+    const views = job.lastSummary?.views ?? [];
+    const sourceRead: SourceReadFigures = {
+      dataFiles: views.reduce((sum, view) => sum + view.dataFiles, 0),
+      rows: views.reduce((sum, view) => sum + view.dataRecords, 0),
+      bytes: views.reduce((sum, view) => sum + view.dataBytes, 0),
+    };
+    return { index, manifest: manifest?.location ?? null, dataFiles: dataFiles.length, rows, sourceRead };
   });
 }

@@ -36,6 +36,12 @@ export interface ScanOptions {
    * keeps the bound filter, which the reader still applies to every row of the files kept.
    */
   readonly filter?: Expression;
+  /**
+   * A further test of each data file the filter keeps (keySetPruning, for one): a file it rejects
+   * is skipped and counted in dataFilesSkipped. It only prunes: the rows of the files kept are not
+   * filtered by it, so it may only reject files whose rows the caller never needs.
+   */
+  readonly keepDataFile?: (file: DataFile, specId: number) => boolean;
   /** Manifests read at once. */
   readonly concurrency?: number;
   /**
@@ -87,7 +93,9 @@ export async function planScan(table: LoadedTable, options: ScanOptions = {}): P
   let dataFilesSkipped = 0;
   for (const { entry, specId } of perManifest.flat()) {
     if (entry.dataFile.content === 'data') {
-      if (!pruning || pruning.dataFileMayMatch(entry.dataFile, specId)) dataEntries.push({ entry, specId });
+      const kept =
+        (!pruning || pruning.dataFileMayMatch(entry.dataFile, specId)) && (options.keepDataFile?.(entry.dataFile, specId) ?? true);
+      if (kept) dataEntries.push({ entry, specId });
       else dataFilesSkipped += 1;
     } else if (!pruning || pruning.deleteFileMayApply(entry.dataFile, specId)) {
       deletes.add(entry, specId);

@@ -188,7 +188,9 @@ describe('trainingSet workflow', () => {
     const want = await expected({ parquet: parquetFiles }, { features: input.features as string[] });
     assert.equal(want.length, entityRows().length);
     assert.equal(result.rows, want.length);
-    assert.equal(result.chunks, Math.ceil(want.length / 50));
+    // At most 50 rows a chunk; cut by the key when the source's files hold narrow key ranges, so maybe more chunks.
+    assert.ok(result.chunks >= Math.ceil(want.length / 50), `${result.chunks} chunks`);
+    assert.ok(result.sourceRead !== undefined && result.sourceOnePass !== undefined, 'the result says what the chunks read');
     assert.equal(result.alreadyCommitted, false);
     const got = await outputRows(output);
     assert.deepEqual(got, want);
@@ -240,7 +242,7 @@ describe('trainingSet workflow', () => {
     });
     const want = await expected({ parquet: parquetFiles }, { features: [`${VIEW}:acc_rate`] });
     assert.equal(result.rows, want.length);
-    assert.equal(result.chunks, 3);
+    assert.ok(result.chunks >= Math.ceil(want.length / 100), `${result.chunks} chunks`);
     assert.deepEqual(await outputRows(output), want);
   });
 
@@ -378,8 +380,9 @@ describe('trainingSet workflow', () => {
     while (!held) await new Promise((resolve) => setTimeout(resolve, 200));
     const progress: TrainingSetProgress = await handle.query<TrainingSetProgress>('progress');
     assert.equal(progress.state, 'running');
-    assert.equal(progress.chunksTotal, 3);
+    assert.ok(progress.chunksTotal >= 3, `${progress.chunksTotal} chunks`);
     assert.ok(progress.current.includes(0));
+    assert.ok(progress.sourceOnePass !== undefined && progress.sourceOnePass.dataFiles > 0, 'the plan measured one pass over the source');
     const location = await tableLocation(output);
     assert.ok((await stagedFiles(location)).length > 0, 'chunk 0 staged its files before it was held');
     await handle.cancel();

@@ -1,8 +1,10 @@
 // How a training set's entity rows are cut into chunks: consecutive rows in file order, at most
-// `chunkRows` each, crossing file boundaries, every row in exactly one chunk, the same every time.
+// `chunkRows` each, crossing file boundaries, every row in exactly one chunk, the same every time;
+// or by key bucket, each source bucket whole in one chunk unless it alone holds more than `chunkRows`.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cutByFile, cutIntoChunks } from '../../../features/training-set/index.js';
+import fc from 'fast-check';
+import { cutByFile, cutByKeyBuckets, cutIntoChunks } from '../../../features/training-set/index.js';
 
 test('chunks cover every row once, in order, crossing files', () => {
   const files = [
@@ -66,4 +68,56 @@ test('entity rows from a source are chunked by whole data files (a file is read 
   );
   assert.ok(chunks.flatMap((chunk) => chunk.segments).every((segment, index) => segment.from === 0 && segment.to === files[index]!.rows));
   assert.deepEqual(cutByFile([], 10), []);
+});
+
+test('key-bucket chunks cover every position once, keep a source bucket whole unless it alone is too big, and are never empty', () => {
+  // 3 source buckets of 4 positions each: 60 rows (fits), 250 rows (split), 0 rows.
+  const rowsAt = [10, 20, 0, 30, 100, 100, 0, 50, 0, 0, 0, 0];
+  assert.deepEqual(cutByKeyBuckets(rowsAt, 4, 100), [
+    { from: 0, to: 4, rows: 60 },
+    { from: 4, to: 5, rows: 100 },
+    { from: 5, to: 7, rows: 100 },
+    // The empty source bucket joins the last chunk.
+    { from: 7, to: 12, rows: 50 },
+  ]);
+  assert.deepEqual(cutByKeyBuckets([0, 0, 0, 0], 2, 10), [{ from: 0, to: 4, rows: 0 }]);
+  fc.assert(
+    fc.property(
+      fc.array(fc.nat(40), { minLength: 1, maxLength: 64 }),
+      fc.integer({ min: 1, max: 8 }),
+      fc.integer({ min: 1, max: 90 }),
+      (counts, per, chunkRows) => {
+        const runs = cutByKeyBuckets(counts, per, chunkRows);
+        assert.equal(runs[0]!.from, 0);
+        assert.equal(runs.at(-1)!.to, counts.length);
+        runs.forEach((run, index) => {
+          if (index > 0) assert.equal(run.from, runs[index - 1]!.to);
+          assert.ok(run.to > run.from);
+          assert.equal(
+            run.rows,
+            counts.slice(run.from, run.to).reduce((sum, count) => sum + count, 0),
+          );
+          if (runs.length > 1) assert.ok(run.rows > 0, 'no chunk is empty');
+          // Over chunkRows only when one position alone is.
+          if (run.rows > chunkRows)
+            assert.deepEqual(
+              counts.slice(run.from, run.to).filter((count) => count > 0),
+              [run.rows],
+            );
+        });
+        // A source bucket small enough lies in one chunk.
+        for (let start = 0; start < counts.length; start += per) {
+          const bucketRows = counts.slice(start, start + per).reduce((sum, count) => sum + count, 0);
+          if (bucketRows === 0 || bucketRows > chunkRows) continue;
+          const holding = runs.filter(
+            (run) =>
+              run.from < Math.min(counts.length, start + per) &&
+              run.to > start &&
+              counts.slice(Math.max(run.from, start), Math.min(run.to, start + per)).some((count) => count > 0),
+          );
+          assert.equal(holding.length, 1, `source bucket at ${start} is split`);
+        }
+      },
+    ),
+  );
 });
