@@ -372,7 +372,9 @@ export class OnlineTableReader {
     const schema = currentSchema(table.metadata);
     const fields = onlineColumnNames(this.columns).map((name) => {
       const field = schema.fields.find((candidate) => candidate.name === name);
-      if (!field || typeof field.type !== 'string') {
+      // Keys and times are primitive; a feature may be nested (its type is checked when the view is applied).
+      const primitive = !this.columns.features.includes(name);
+      if (!field || (primitive && typeof field.type !== 'string')) {
         throw new FloeError(
           'invalid-input',
           `Online table ${this.name} has no ${field ? 'primitive ' : ''}column ${JSON.stringify(name)}; materialize the feature view again after changing its definition`,
