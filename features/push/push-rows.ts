@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { isLosslessNumber } from 'lossless-json';
 import { isInstantText } from '../../contracts/instants.js';
 import { writeDefaultText } from '../../engine/initial-defaults.js';
-import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
+import type { IcebergType, NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
+import { typeText } from '../../iceberg/spec/types.js';
 import { FloeError } from '../../core/errors.js';
 
 /** Where pushed rows go, as Feast's `PushMode`: online tables, the source table, or both. */
@@ -99,6 +100,11 @@ function checkedValue(refuse: Refusal, field: NestedField, isRequired: boolean, 
   if (value === null || value === undefined) {
     if (isRequired) throw missingRequired(refuse, row, field.name);
     return null;
+  }
+  if (typeof field.type !== 'string') {
+    const json = nestedJson(field.type, value, '');
+    if (typeof json !== 'string') throw refuse({ row, column: field.name }, json.problem);
+    return json;
   }
   const outOfRange = rangeProblem(field.type, value);
   if (outOfRange !== undefined) throw refuse({ row, column: field.name }, outOfRange);
@@ -237,6 +243,56 @@ function outOfRange(type: string, value: number | bigint | string, range: string
   return `${value.toString()} is out of range for ${type} (${range})`;
 }
 
+/**
+ * A list, map or struct value as JSON text DuckDB casts to the column's type (stagedRowsSql), each
+ * value inside checked as one of its own type (numbers keep their exact digits), or the first
+ * problem, saying where inside (`[2]`, `.name`, `["key"]`). Missing struct fields are null.
+ */
+function nestedJson(type: IcebergType, value: unknown, at: string): string | { problem: string } {
+  if (value === null || value === undefined) return 'null';
+  const where = at === '' ? '' : `${at}: `;
+  if (typeof type === 'string') {
+    if (type === 'binary' || type.startsWith('fixed'))
+      return { problem: `${where}${type} values inside a list, map or struct cannot be pushed as JSON` };
+    const outOfRange = rangeProblem(type, value);
+    if (outOfRange !== undefined) return { problem: `${where}${outOfRange}` };
+    const text = valueText(type, value);
+    if (text === null) return { problem: `${where}expected ${describeType(type)}, got ${describeValue(value)}` };
+    const bare =
+      type === 'boolean' || type === 'int' || type === 'long' || type === 'float' || type === 'double' || type.startsWith('decimal');
+    return bare ? text : JSON.stringify(text);
+  }
+  const parts: string[] = [];
+  if (type.type === 'list') {
+    if (!Array.isArray(value)) return { problem: `${where}expected a list (${typeText(type)}), got ${describeValue(value)}` };
+    for (let index = 0; index < value.length; index++) {
+      const part = nestedJson(type.element, value[index], `${at}[${index}]`);
+      if (typeof part !== 'string') return part;
+      parts.push(part);
+    }
+    return `[${parts.join(',')}]`;
+  }
+  if (typeof value !== 'object' || Array.isArray(value) || isLosslessNumber(value) || value instanceof Uint8Array)
+    return { problem: `${where}expected an object (${typeText(type)}), got ${describeValue(value)}` };
+  const object = value as Readonly<Record<string, unknown>>;
+  if (type.type === 'map') {
+    for (const [key, item] of Object.entries(object)) {
+      const part = nestedJson(type.value, item, `${at}[${JSON.stringify(key)}]`);
+      if (typeof part !== 'string') return part;
+      parts.push(`${JSON.stringify(key)}:${part}`);
+    }
+    return `{${parts.join(',')}}`;
+  }
+  const unknown = Object.keys(object).find((name) => !type.fields.some((field) => field.name === name));
+  if (unknown !== undefined) return { problem: `${where}${JSON.stringify(unknown)} is not a field of ${typeText(type)}` };
+  for (const field of type.fields) {
+    const part = nestedJson(field.type, object[field.name], `${at}.${field.name}`);
+    if (typeof part !== 'string') return part;
+    parts.push(`${JSON.stringify(field.name)}:${part}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
 /** The value as text of the column's type, or null when it is not one. */
 function valueText(type: NestedField['type'], value: unknown): string | null {
   if (typeof type !== 'string') return null;
@@ -302,7 +358,7 @@ function valueText(type: NestedField['type'], value: unknown): string | null {
 }
 
 function describeType(type: NestedField['type']): string {
-  if (typeof type !== 'string') return `a ${type.type} (which cannot be pushed)`;
+  if (typeof type !== 'string') return `a ${typeText(type)}`;
   if (type === 'int' || type === 'long') return `an integer (${type})`;
   if (type === 'float' || type === 'double') return `a number (${type})`;
   if (type.startsWith('timestamp')) return `an ISO 8601 timestamp text, UTC unless it names a zone (${type})`;
