@@ -58,6 +58,30 @@ describe('pushed nested values', () => {
     }
   });
 
+  it('takes a list, map or struct as its JSON text too, as Feast’s remote online store sends them', () => {
+    const checked = checkPushedRows(
+      'driver_push',
+      {
+        driver_id: [1],
+        ts: ['2024-05-01T00:00:00Z'],
+        meta: ['{"a": 1, "big": 9007199254740993}'],
+        profile: ['{"name": "Ann", "age": 42}'],
+        embedding: ['[0.5, null]'],
+      },
+      NESTED_FIELDS,
+      REQUIRED,
+    );
+    const values = Object.fromEntries(checked.columns.map((column) => [column.field.name, column.values[0]]));
+    assert.deepEqual(
+      [values['meta'], values['profile'], values['embedding']],
+      ['{"a":1,"big":9007199254740993}', '{"name":"Ann","age":42}', '[0.5,null]'],
+    );
+    assert.throws(
+      () => checkPushedRows('driver_push', { driver_id: [1], ts: ['2024-05-01T00:00:00Z'], meta: ['not json'] }, NESTED_FIELDS, REQUIRED),
+      /row 0, column meta: expected an object \(map<string,long>\), got string "not json"/,
+    );
+  });
+
   it('a wrong value inside is refused naming the row, the column and where inside it', () => {
     const base = { driver_id: [1], ts: ['2024-05-01T00:00:00Z'] };
     const cases: [Record<string, unknown[]>, RegExp][] = [
