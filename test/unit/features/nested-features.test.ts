@@ -19,6 +19,12 @@ import { planApply } from '../../../features/registry-store/apply.js';
 import { currentSchema } from '../../../iceberg/spec/metadata.js';
 import type { IcebergType } from '../../../iceberg/spec/types.js';
 import { feastResponseJson } from '../../../server/feast-response.js';
+import { quoteLiteral } from '../../../engine/sql.js';
+import { scanTable } from '../../../engine/table-reader.js';
+import { toIcebergValue } from '../../../engine/values.js';
+import { commitTrainingSet, planTrainingSet, writeTrainingSetChunk } from '../../../features/training-set/index.js';
+import type { TrainingSetRequest } from '../../../features/training-set/index.js';
+import { typeText } from '../../../iceberg/spec/types.js';
 import { at, timestampVector } from '../../support/features/historical-builders.js';
 import { createNestedSource, NESTED_EXPECTED, nestedDefinitions } from '../../support/features/nested-source.js';
 import type { Workspace } from '../../support/features/tables.js';
@@ -122,6 +128,50 @@ describe('nested and JSON features', () => {
       }
       assert.equal(String(offline.getChild('scores')!.type), 'List<Float64>', 'list<float> declared list<double> reads as doubles');
       assert.equal(String(offline.getChild('embedding')!.type), 'List<Float32>');
+    });
+  });
+
+  it('a training set written as an Iceberg table keeps the nested columns, with a field id for every field inside', async () => {
+    await withOnlineWorkspace(async (workspace) => {
+      const work = path.join(workspace.directory, 'work');
+      await createNestedSource({ catalog: workspace.catalog, engine: workspace.engine, identifier: 'src.drivers', workDirectory: work });
+      const context = workspace.context(nestedDefinitions('src.drivers', { onlineTable: 'floe_online.profiles' }));
+      const entityFile = path.join(workspace.directory, 'entities.parquet');
+      await workspace.engine.withConnection((connection) =>
+        connection.run(
+          `COPY (SELECT * FROM (VALUES (1::BIGINT, TIMESTAMPTZ '2030-01-01 00:00:00+00'), (2, TIMESTAMPTZ '2030-01-01 00:00:00+00'), (3, TIMESTAMPTZ '2030-01-01 00:00:00+00')) AS t(driver_id, event_timestamp)) TO ${quoteLiteral(entityFile)} (FORMAT parquet)`,
+        ),
+      );
+      const request: TrainingSetRequest = {
+        entities: { parquet: [entityFile] },
+        features: ['profiles'],
+        output: { table: 'datasets.profiles' },
+      };
+      const key = 'training-set-nested';
+      const plan = await planTrainingSet(context, request, { key, chunkRows: 2 });
+      const chunks = [];
+      for (const chunk of plan.chunks)
+        chunks.push(await writeTrainingSetChunk(context, request, { key, chunk, entitySnapshotId: null, attempt: 1 }));
+      await commitTrainingSet(context, request, { key, chunks });
+
+      const table = await workspace.catalog.loadTable({ namespace: ['datasets'], name: 'profiles' });
+      const schema = currentSchema(table.metadata);
+      const ids = schema.fields.flatMap((field) => [field.id, ...nestedIds(field.type)]);
+      assert.equal(new Set(ids).size, ids.length, `every field id is its own: ${ids.join(', ')}`);
+      assert.deepEqual(
+        Object.fromEntries(
+          schema.fields.filter((field) => typeof field.type !== 'string').map((field) => [field.name, typeText(field.type)]),
+        ),
+        { embedding: 'list<float>', scores: 'list<double>', meta: 'map<string,long>', profile: 'struct<name:string,age:int>' },
+      );
+      const scan = await scanTable(table);
+      const rows = await workspace.engine.withConnection(async (connection) =>
+        (await connection.runAndReadAll(`SELECT embedding, scores, meta, profile, config FROM (${scan.sql}) ORDER BY driver_id`)).getRows(),
+      );
+      const names = ['embedding', 'scores', 'meta', 'profile', 'config'];
+      const types = names.map((name) => schema.fields.find((field) => field.name === name)!.type);
+      const read = Object.fromEntries(names.map((name, index) => [name, rows.map((row) => toIcebergValue(row[index]!, types[index]!))]));
+      assert.deepEqual(read, NESTED_EXPECTED);
     });
   });
 
