@@ -19,6 +19,8 @@ import { planApply } from '../../../features/registry-store/apply.js';
 import { currentSchema } from '../../../iceberg/spec/metadata.js';
 import type { IcebergType } from '../../../iceberg/spec/types.js';
 import { feastResponseJson } from '../../../server/feast-response.js';
+import { checkConsistency } from '../../../features/consistency/check.js';
+import { displayValue, sameFeatureValue } from '../../../features/consistency/compare.js';
 import { quoteLiteral } from '../../../engine/sql.js';
 import { scanTable } from '../../../engine/table-reader.js';
 import { toIcebergValue } from '../../../engine/values.js';
@@ -128,6 +130,28 @@ describe('nested and JSON features', () => {
       }
       assert.equal(String(offline.getChild('scores')!.type), 'List<Float64>', 'list<float> declared list<double> reads as doubles');
       assert.equal(String(offline.getChild('embedding')!.type), 'List<Float32>');
+
+      // floe consistency: online and offline agree value by value, nested values compared field by field.
+      const report = await checkConsistency(context, 'profiles', { now: new Date(NOW_MS) });
+      assert.equal(report.sampled, 2);
+      assert.deepEqual(
+        report.features.map((feature) => [feature.feature, feature.mismatches]),
+        Object.keys(NESTED_EXPECTED).map((name) => [name, 0]),
+      );
+      // …which tells nested values apart: an element, a key, a field, a length.
+      assert.ok(sameFeatureValue([0.5, null], [0.5, null]) && sameFeatureValue({ a: 1n, b: [1] }, { b: [1], a: 1 }));
+      for (const [a, b] of [
+        [
+          [0.5, -1.25],
+          [0.5, -1.5],
+        ],
+        [[0.5], [0.5, null]],
+        [{ a: 1n }, { b: 1n }],
+        [{ a: 1n }, { a: 1n, b: null }],
+        [{ name: 'Ann' }, ['Ann']],
+        [[1], '[1]'],
+      ] as const)
+        assert.equal(sameFeatureValue(a, b), false, `${displayValue(a)} is not ${displayValue(b)}`);
     });
   });
 
