@@ -38,7 +38,8 @@
 // DuckDB's p50), on the compacted table and on one with many appended snapshots; and an aggregated
 // view (count/sum/avg/min/max over 1h/1d/7d, materialized tiles, compacted) served over HTTP:
 // `http_agg_<keys>key_8c_*` beside the plain view's `http_plain_<keys>key_8c_*`, and agg_vs_plain =
-// aggregated p50 / plain p50.
+// aggregated p50 / plain p50. Last, one-key library reads of a 768-float embedding (`list<float>`) at
+// 1M keys (20k quick): embedding_768_1key_p99_ms, _p50_ms, _entities, _build_s (bench/_online/embedding.ts).
 import { mkdtemp, rm } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -55,6 +56,8 @@ import { pythonOracle, redisUrl, restCatalogService } from '../test/support/serv
 import type { BenchmarkOptions } from './run.js';
 import { aggregatedTables, AGGREGATED_VIEW, buildAggregatedTable } from './_online/aggregated.js';
 import { askServer, checkSameAnswers } from './_online/compare-answers.js';
+import { EMBEDDING_DIMENSIONS, measureEmbeddingReads } from './_online/embedding.js';
+import type { EmbeddingFigures } from './_online/embedding.js';
 import { appendWindow, buildAppendedTable, buildCompactedTable, exportRowsForFeast, FEATURES, VIEW } from './_online/dataset.js';
 import type { BuildContext } from './_online/dataset.js';
 import { localDataFiles, peerQuery } from './_online/duckdb-peer.js';
@@ -201,6 +204,8 @@ interface Settings {
   readonly libraryRequests: number;
   /** Events per entity and day for the aggregated view (over a week). */
   readonly aggregatedEventsPerDay: number;
+  /** Keys of the 768-float embedding view whose one-key library reads are timed (bench/_online/embedding.ts). */
+  readonly embeddingEntities: number;
 }
 
 const QUICK: Omit<Settings, 'scales'> = {
@@ -211,6 +216,7 @@ const QUICK: Omit<Settings, 'scales'> = {
   libraryMs: 1_000,
   libraryRequests: 2_000,
   aggregatedEventsPerDay: 2,
+  embeddingEntities: 20_000,
 };
 
 const FULL: Omit<Settings, 'scales'> = {
@@ -221,6 +227,7 @@ const FULL: Omit<Settings, 'scales'> = {
   libraryMs: 4_000,
   libraryRequests: 5_000,
   aggregatedEventsPerDay: 8,
+  embeddingEntities: 1_000_000,
 };
 
 type Shape = `${number}key_${number}c`;
@@ -278,6 +285,7 @@ function withOverrides(settings: Settings, args: readonly string[]): Settings {
     shapeSeconds,
     warmupSeconds: Math.min(settings.warmupSeconds, shapeSeconds),
     scales: settings.scales.map((scale) => ({ ...scale, entities: Math.max(1_000, Math.round(scale.entities * factor)) })),
+    embeddingEntities: Math.max(1_000, Math.round(settings.embeddingEntities * factor)),
   };
 }
 
@@ -300,6 +308,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
   let extras: Record<string, unknown> = {};
   const feast = new FeastPeers();
   const stamp = Date.now().toString(36);
+  let embedding: EmbeddingFigures | undefined;
   try {
     for (const scale of settings.scales) {
       const config: CatalogConfig =
@@ -333,13 +342,51 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
         await catalog.close();
       }
     }
+    embedding = await measureEmbedding(settings, engine, path.join(scratch, 'embedding'));
   } finally {
     await feast.stop();
     await load.close();
     engine.close();
     await rm(scratch, { recursive: true, force: true });
   }
-  return summary(settings, scales, extras);
+  return { ...summary(settings, scales, extras), ...embeddingKeys(embedding) };
+}
+
+/** One-key library reads of a 768-float embedding at settings.embeddingEntities keys, on a local warehouse of its own. */
+async function measureEmbedding(settings: Settings, engine: Engine, directory: string): Promise<EmbeddingFigures> {
+  const catalog = await loadCatalog({
+    type: 'sql',
+    uri: `sqlite:///${path.join(directory, 'catalog.db')}`,
+    create: true,
+    warehouse: `file://${path.join(directory, 'warehouse')}`,
+  });
+  try {
+    log(`embedding: writing ${settings.embeddingEntities} keys of ${EMBEDDING_DIMENSIONS} floats, then reading one key a request`);
+    return await measureEmbeddingReads(
+      { catalog, engine, workDirectory: path.join(directory, 'work') },
+      {
+        table: 'bench_online.embeddings',
+        entities: settings.embeddingEntities,
+        buckets: settings.buckets,
+        maxRequests: settings.libraryRequests,
+        maxMs: settings.libraryMs * 2,
+      },
+    );
+  } finally {
+    await catalog.close();
+  }
+}
+
+/** `embedding_768_1key_p99_ms` (the headline), its p50, the keys it was read among and how long their table took to write. */
+function embeddingKeys(embedding: EmbeddingFigures | undefined): Record<string, number> {
+  if (embedding === undefined) return {};
+  const prefix = `embedding_${embedding.dimensions}`;
+  return {
+    [`${prefix}_1key_p99_ms`]: embedding.p99_ms,
+    [`${prefix}_1key_p50_ms`]: embedding.p50_ms,
+    [`${prefix}_entities`]: embedding.entities,
+    [`${prefix}_build_s`]: embedding.build_s,
+  };
 }
 
 type FeastPeer = { store: FeastOnlineStore; load: FeastLoad; server: ServerProcess };

@@ -1,5 +1,9 @@
 import {
+  DuckDBArrayValue,
   DuckDBBlobValue,
+  DuckDBListValue,
+  DuckDBMapValue,
+  DuckDBStructValue,
   DuckDBDateValue,
   DuckDBDecimalValue,
   DuckDBTimestampMillisecondsValue,
@@ -12,7 +16,8 @@ import {
 } from '@duckdb/node-api';
 import type { DuckDBValue } from '@duckdb/node-api';
 import { FloeError } from '../core/errors.js';
-import type { PrimitiveType, PrimitiveValue } from '../iceberg/spec/types.js';
+import type { IcebergType, IcebergValue, PrimitiveType, PrimitiveValue } from '../iceberg/spec/types.js';
+import { typeText } from '../iceberg/spec/types.js';
 import { decimalParts } from './types.js';
 
 /**
@@ -59,8 +64,35 @@ export function toPrimitiveValue(value: DuckDBValue, type: PrimitiveType): Primi
   return unexpectedValue(value, type);
 }
 
+/**
+ * A DuckDB value as Floe holds a value of the Iceberg type (see `IcebergValue`): primitives as
+ * toPrimitiveValue gives them, lists as arrays, structs and string-keyed maps as objects.
+ */
+export function toIcebergValue(value: DuckDBValue, type: IcebergType): IcebergValue | null {
+  if (typeof type === 'string') return toPrimitiveValue(value, type);
+  if (value === null) return null;
+  switch (type.type) {
+    case 'list':
+      if (!(value instanceof DuckDBListValue) && !(value instanceof DuckDBArrayValue)) return unexpectedValue(value, 'list');
+      return value.items.map((item) => toIcebergValue(item, type.element));
+    case 'struct': {
+      if (!(value instanceof DuckDBStructValue)) return unexpectedValue(value, 'struct');
+      const entries = value.entries;
+      return Object.fromEntries(type.fields.map((field) => [field.name, toIcebergValue(entries[field.name] ?? null, field.type)]));
+    }
+    case 'map':
+      if (!(value instanceof DuckDBMapValue)) return unexpectedValue(value, 'map');
+      if (type.key !== 'string')
+        throw new FloeError(
+          'unsupported',
+          `A map with ${typeText(type.key)} keys has no value form in Floe; only maps with string keys are read`,
+        );
+      return Object.fromEntries(value.entries.map((entry) => [entry.key as string, toIcebergValue(entry.value, type.value)]));
+  }
+}
+
 /** Not a closure made per call of toPrimitiveValue: that runs for every value read, and tsx names each closure it makes. */
-function unexpectedValue(value: DuckDBValue, type: PrimitiveType): never {
+function unexpectedValue(value: DuckDBValue, type: PrimitiveType | 'list' | 'struct' | 'map'): never {
   throw new FloeError('internal', `DuckDB returned ${describe(value)} where an Iceberg ${type} value was expected`);
 }
 

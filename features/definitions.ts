@@ -4,6 +4,7 @@ import type { Expression } from '../iceberg/expressions/expression.js';
 import { FloeError } from '../core/errors.js';
 import { IN_FLIGHT_FILE_AGE_MS } from '../iceberg/maintenance/remove-orphan-files.js';
 import { aggregationSchema, expandAggregations } from './aggregations.js';
+import { featureTypeSchema, PRIMITIVE_FEATURE_TYPES } from './feature-types.js';
 import { identifierSchema, tableIdentifierSchema } from './names.js';
 import { RESERVED_ONLINE_COLUMNS } from './online/online-columns.js';
 
@@ -15,7 +16,8 @@ import { RESERVED_ONLINE_COLUMNS } from './online/online-columns.js';
 
 const name = identifierSchema;
 
-const valueType = z.enum(['boolean', 'int', 'long', 'float', 'double', 'date', 'timestamp', 'timestamptz', 'string', 'binary', 'uuid']);
+/** A join key's type, and a feature's when it is primitive. */
+const valueType = z.enum(PRIMITIVE_FEATURE_TYPES);
 export type ValueType = z.infer<typeof valueType>;
 
 const duration = z
@@ -198,7 +200,7 @@ const consistencyScheduleSchema = z
   .refine((schedule) => durationSeconds(schedule.every) !== null, { message: 'every must be longer than zero', path: ['every'] });
 export type ConsistencyScheduleDefinition = z.infer<typeof consistencyScheduleSchema>;
 
-const featureSchema = z.object({ name, type: valueType, description: z.string().optional() }).strict();
+const featureSchema = z.object({ name, type: featureTypeSchema, description: z.string().optional() }).strict();
 export type FeatureDefinition = z.infer<typeof featureSchema>;
 
 const featureViewSchema = z

@@ -1,10 +1,11 @@
 import { FloeError } from '../core/errors.js';
 import { unreadableTypeIn } from '../engine/readable-columns.js';
 import type { Schema } from '../iceberg/spec/schema.js';
-import type { IcebergType, PrimitiveType } from '../iceberg/spec/types.js';
-import { describeWidenings, readsAs } from '../iceberg/spec/types.js';
+import type { IcebergType } from '../iceberg/spec/types.js';
+import { describeWidenings, readsAs, typeText } from '../iceberg/spec/types.js';
 import { isAggregatedView } from './aggregations.js';
 import type { FeatureViewDefinition, IcebergSourceDefinition } from './definitions.js';
+import { featureColumnType } from './feature-types.js';
 import { sourceColumns } from './source.js';
 
 // The types a feature view declares for the source columns it reads, checked against the source
@@ -17,7 +18,10 @@ export interface DeclaredColumnType {
   readonly name: string;
   /** The source column, through the source's fieldMapping. */
   readonly column: string;
-  readonly declared: PrimitiveType;
+  /** The column type the declaration asks for (a JSON feature's is string). */
+  readonly declared: IcebergType;
+  /** The declaration as the definition spells it: `double`, `list<float>`, `json`. */
+  readonly declaredText: string;
   /** How the definition names it in a message: `feature conv_rate`, `aggregated column trips`. */
   readonly role: string;
   /**
@@ -42,6 +46,7 @@ export function declaredColumnTypes(view: FeatureViewDefinition, source: Iceberg
           name: aggregation.column,
           column: columnOf(aggregation.column),
           declared: aggregation.type,
+          declaredText: aggregation.type,
           role: `aggregated column ${aggregation.column}`,
           exact: true,
         },
@@ -51,7 +56,8 @@ export function declaredColumnTypes(view: FeatureViewDefinition, source: Iceberg
   return view.features.map((feature) => ({
     name: feature.name,
     column: columnOf(feature.name),
-    declared: feature.type,
+    declared: featureColumnType(feature.type),
+    declaredText: feature.type,
     role: `feature ${feature.name}`,
     exact: false,
   }));
@@ -102,10 +108,12 @@ function mismatchMessage(
   declared: DeclaredColumnType,
   actual: IcebergType,
 ): string {
-  const actualText = typeof actual === 'string' ? actual : `a ${actual.type}`;
   const column = declared.column === declared.name ? '' : ` (column ${declared.column})`;
+  const rule = declared.exact
+    ? "an aggregation's type is its column's type"
+    : `a declared type is the column's type or a widening of it: ${describeWidenings()}, also inside lists, maps and structs${declared.declaredText === 'json' ? '; a json feature reads a string column' : ''}`;
   return (
-    `Feature view ${view.name}: ${declared.role} is declared ${declared.declared}, but source ${source.name} (table ${table}) has it as ${actualText}${column}; ` +
-    `declare ${typeof actual === 'string' ? actual : 'a primitive column'} (${declared.exact ? "an aggregation's type is its column's type" : `a declared type is the column's type or a widening of it: ${describeWidenings()}`})`
+    `Feature view ${view.name}: ${declared.role} is declared ${declared.declaredText}, but source ${source.name} (table ${table}) has it as ${typeText(actual)}${column}; ` +
+    `declare ${typeText(actual)} (${rule})`
   );
 }

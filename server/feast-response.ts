@@ -13,9 +13,13 @@ export function feastTimestamp(isoMicros: string): string {
   return `${base}.${fraction}Z`;
 }
 
-/** NaN and infinities are not JSON numbers: Feast writes them as protobuf's JSON strings. */
+/** NaN and infinities are not JSON numbers: Feast writes them as protobuf's JSON strings, inside lists and maps too. */
 export function jsonSafe(value: OnlineValue): OnlineValue {
   if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+  if (typeof value === 'object' && value !== null) {
+    if (Array.isArray(value)) return (value as readonly OnlineValue[]).map(jsonSafe);
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, jsonSafe(item)]));
+  }
   return value;
 }
 
@@ -55,7 +59,8 @@ export function feastResponseJson(response: OnlineFeaturesResponse, options: { f
 function valuesJson(values: readonly OnlineValue[], safe: (value: OnlineValue) => OnlineValue = (value) => value): string {
   // One key's value, the most common read, without a pass to look for values that need care.
   if (values.length === 1) return `[${valueJson(safe(values[0]!))}]`;
-  if (!values.some((value) => typeof value === 'bigint' || safe(value) !== value)) return JSON.stringify(values);
+  if (!values.some((value) => typeof value === 'bigint' || (typeof value === 'object' && value !== null) || safe(value) !== value))
+    return JSON.stringify(values);
   let json = '[';
   for (let index = 0; index < values.length; index++) {
     if (index > 0) json += ',';
@@ -64,8 +69,14 @@ function valuesJson(values: readonly OnlineValue[], safe: (value: OnlineValue) =
   return `${json}]`;
 }
 
+/** A value as JSON, bigints as their digits wherever they are in a list, map or struct. */
 function valueJson(value: OnlineValue): string {
-  return typeof value === 'bigint' ? value.toString() : JSON.stringify(value);
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${(value as readonly OnlineValue[]).map(valueJson).join(',')}]`;
+  return `{${Object.entries(value)
+    .map(([key, item]) => `${JSON.stringify(key)}:${valueJson(item)}`)
+    .join(',')}}`;
 }
 
 /** Event times as Feast prints them; an aggregated view's are all one instant, converted once. */

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { displayValue } from '../../features/consistency/compare.js';
 import type { OnlineFeaturesResponse } from '../../features/online/index.js';
 import { FloeError } from '../../core/errors.js';
 
@@ -87,7 +88,9 @@ function table(response: OnlineFeaturesResponse): string {
       if (status === 'NOT_FOUND') return '(not found)';
       if (status === 'OUTSIDE_MAX_AGE') return `(expired: ${feature.eventTimestamps[index]})`;
       const value = feature.values[index];
-      return value === null || value === undefined ? 'null' : String(value);
+      if (value === null || value === undefined) return 'null';
+      // A list, map or struct as JSON-like text (longs exact), not "[object Object]".
+      return typeof value === 'object' ? displayValue(value) : String(value);
     }),
   ]);
   const widths = header.map((name, column) => Math.max(name.length, ...rows.map((row) => row[column]!.length)));

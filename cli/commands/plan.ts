@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ApplyPlan, ApplyResult } from '../../features/registry-store/apply.js';
+import { typeText } from '../../iceberg/spec/types.js';
 
 export function planCommand(program: Command): void {
   program
@@ -58,7 +59,7 @@ export function describePlan(plan: ApplyPlan | ApplyResult): string {
     else if (table.action === 'unchanged') lines.push(`    ${table.table}: unchanged`);
     else {
       const parts = [
-        ...table.add.map((column) => `add column ${column.name} ${column.type}`),
+        ...table.add.map((column) => `add column ${column.name} ${typeText(column.type)}`),
         ...table.promote.map((column) => `promote ${column.name} ${column.from} → ${column.type}`),
         ...table.drop.map((column) => `drop column ${column}`),
         ...(table.sortBy.length > 0 ? [`sort new files by ${table.sortBy.join(', ')}`] : []),

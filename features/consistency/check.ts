@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { featureColumnType } from '../feature-types.js';
 import path from 'node:path';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
-import { toPrimitiveValue } from '../../engine/values.js';
+import { toIcebergValue } from '../../engine/values.js';
 import { FloeError } from '../../core/errors.js';
 import { isoMillis } from '../../contracts/instants.js';
-import type { PrimitiveType } from '../../iceberg/spec/types.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf, withScratchDirectory } from '../context.js';
 import { getHistoricalFeatures } from '../historical/get-historical-features.js';
@@ -170,8 +170,8 @@ async function readOffline(
     (row) =>
       new Map(
         view.features.map((feature, index) => {
-          const type = feature.type as PrimitiveType;
-          return [feature.name, presentValue(type, toPrimitiveValue(row[index] ?? null, type))];
+          const type = featureColumnType(feature.type);
+          return [feature.name, presentValue(type, toIcebergValue(row[index] ?? null, type))];
         }),
       ),
   );

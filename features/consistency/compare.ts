@@ -31,6 +31,22 @@ export function sameFeatureValue(online: OnlineValue, offline: OnlineValue, comp
   if (online === null || offline === null) return online === offline;
   if (typeof online === 'number' && typeof offline === 'number')
     return sameBits(online, offline) || (comparison === 'floating-sum' && withinSumTolerance(online, offline));
+  if (typeof online === 'object' || typeof offline === 'object') {
+    if (typeof online !== 'object' || typeof offline !== 'object') return false;
+    if (Array.isArray(online) || Array.isArray(offline)) {
+      if (!Array.isArray(online) || !Array.isArray(offline)) return false;
+      const items = online as readonly OnlineValue[];
+      const others = offline as readonly OnlineValue[];
+      return items.length === others.length && items.every((item, index) => sameFeatureValue(item, others[index]!, comparison));
+    }
+    const fields = online as { readonly [name: string]: OnlineValue };
+    const others = offline as { readonly [name: string]: OnlineValue };
+    const names = Object.keys(fields);
+    return (
+      names.length === Object.keys(others).length &&
+      names.every((name) => Object.hasOwn(others, name) && sameFeatureValue(fields[name]!, others[name]!, comparison))
+    );
+  }
   if (typeof online === 'bigint' || typeof offline === 'bigint') {
     // A long read one way as bigint and another as a safe integer number is the same value.
     if (typeof online === 'string' || typeof offline === 'string' || typeof online === 'boolean' || typeof offline === 'boolean')
@@ -57,5 +73,10 @@ export function displayValue(value: OnlineValue): string {
   if (value === null) return 'null';
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return `[${(value as readonly OnlineValue[]).map(displayValue).join(', ')}]`;
+  return `{${Object.entries(value)
+    .map(([key, item]) => `${JSON.stringify(key)}: ${displayValue(item)}`)
+    .join(', ')}}`;
 }

@@ -1,4 +1,5 @@
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
+import type { DuckDBArrayValue, DuckDBListValue, DuckDBMapValue, DuckDBStructValue } from '@duckdb/node-api';
 import {
   DuckDBBlobValue,
   DuckDBDateValue,
@@ -242,11 +243,103 @@ function toArrowVector(values: readonly unknown[], type: DuckDBType): arrow.Vect
       return fixed64(new arrow.TimestampMicrosecond('UTC'), (value) => (value as DuckDBTimestampTZValue).micros);
     case DuckDBTypeId.TIMESTAMP:
       return fixed64(new arrow.TimestampMicrosecond(), (value) => (value as DuckDBTimestampValue).micros);
-    default:
-      // Anything else (decimals, UUIDs, nested values) as DuckDB prints it: lossless, if not typed.
+    default: {
+      const nested = nestedArrowType(type);
+      if (nested !== undefined)
+        return arrow.vectorFromArray(
+          values.map((value) => nestedArrowValue(value, type)),
+          nested,
+        );
+      // Anything else (decimals, UUIDs, nested values holding them or times) as DuckDB prints it: lossless, if not typed.
       return arrow.vectorFromArray(
         values.map((value) => (value === null || value === undefined ? null : String(value))),
         new arrow.Utf8(),
       );
+    }
+  }
+}
+
+/**
+ * The Arrow type of a list, struct or map whose leaves Arrow's builders take exactly (booleans,
+ * integers, floats, text, bytes, dates); undefined otherwise. Arrow's builders take timestamps as
+ * JS milliseconds, which would lose microseconds: nested values holding times stay text.
+ */
+function nestedArrowType(type: DuckDBType): arrow.DataType | undefined {
+  switch (type.typeId) {
+    case DuckDBTypeId.LIST:
+    case DuckDBTypeId.ARRAY: {
+      const element = nestedArrowType(type.valueType) ?? leafArrowType(type.valueType);
+      return element === undefined ? undefined : new arrow.List(new arrow.Field('item', element, true));
+    }
+    case DuckDBTypeId.STRUCT: {
+      const fields = type.entryTypes.map((entry, index) => {
+        const child = nestedArrowType(entry) ?? leafArrowType(entry);
+        return child === undefined ? undefined : new arrow.Field(type.entryNames[index]!, child, true);
+      });
+      return fields.every((field) => field !== undefined) ? new arrow.Struct(fields as arrow.Field[]) : undefined;
+    }
+    case DuckDBTypeId.MAP: {
+      const key = leafArrowType(type.keyType);
+      const value = nestedArrowType(type.valueType) ?? leafArrowType(type.valueType);
+      if (key === undefined || value === undefined) return undefined;
+      const entries = new arrow.Struct([new arrow.Field('key', key, false), new arrow.Field('value', value, true)]);
+      return new arrow.Map_(
+        new arrow.Field('entries', entries, false) as arrow.Field<arrow.Struct<{ key: arrow.DataType; value: arrow.DataType }>>,
+      );
+    }
+    default:
+      return undefined;
+  }
+}
+
+function leafArrowType(type: DuckDBType): arrow.DataType | undefined {
+  switch (type.typeId) {
+    case DuckDBTypeId.BOOLEAN:
+      return new arrow.Bool();
+    case DuckDBTypeId.TINYINT:
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.INTEGER:
+      return new arrow.Int32();
+    case DuckDBTypeId.BIGINT:
+      return new arrow.Int64();
+    case DuckDBTypeId.FLOAT:
+      return new arrow.Float32();
+    case DuckDBTypeId.DOUBLE:
+      return new arrow.Float64();
+    case DuckDBTypeId.VARCHAR:
+      return new arrow.Utf8();
+    case DuckDBTypeId.BLOB:
+      return new arrow.Binary();
+    case DuckDBTypeId.DATE:
+      return new arrow.DateDay();
+    default:
+      return undefined;
+  }
+}
+
+/** A DuckDB value of a type nestedArrowType accepted, as Arrow's builders take it (a map as a JS Map). */
+function nestedArrowValue(value: unknown, type: DuckDBType): unknown {
+  if (value === null || value === undefined) return null;
+  switch (type.typeId) {
+    case DuckDBTypeId.LIST:
+    case DuckDBTypeId.ARRAY:
+      return (value as DuckDBListValue | DuckDBArrayValue).items.map((item) => nestedArrowValue(item, type.valueType));
+    case DuckDBTypeId.STRUCT: {
+      const entries = (value as DuckDBStructValue).entries;
+      return Object.fromEntries(type.entryNames.map((name, index) => [name, nestedArrowValue(entries[name], type.entryTypes[index]!)]));
+    }
+    case DuckDBTypeId.MAP:
+      return new Map(
+        (value as DuckDBMapValue).entries.map((entry) => [
+          nestedArrowValue(entry.key, type.keyType),
+          nestedArrowValue(entry.value, type.valueType),
+        ]),
+      );
+    case DuckDBTypeId.BLOB:
+      return value instanceof DuckDBBlobValue ? value.bytes : null;
+    case DuckDBTypeId.DATE:
+      return value instanceof DuckDBDateValue ? new Date(value.days * 86_400_000) : null;
+    default:
+      return value;
   }
 }

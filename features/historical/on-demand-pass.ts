@@ -17,6 +17,7 @@ import type { ValueType } from '../definitions.js';
 import type { OnDemandInputs, OnDemandValue } from '../on-demand.js';
 import type { FeaturePlan, RequestField } from '../on-demand-plan.js';
 import { computeOnDemandRow, onDemandInputValue } from '../on-demand-plan.js';
+import { primitiveFeatureType } from '../feature-types.js';
 import type { Registry } from '../registry.js';
 
 /**
@@ -182,7 +183,7 @@ async function computeIntoTable(
         fields: input.features.map((feature) => ({
           name: feature,
           column: `${input.view.name}__${feature}`,
-          type: input.view.features.find((candidate) => candidate.name === feature)!.type,
+          type: primitiveFeatureType(input.view.features.find((candidate) => candidate.name === feature)!.type),
         })),
       })),
       ...inputs.requestSources.map((source) => ({

@@ -10,7 +10,8 @@ import type { Expression, FilterLiteral } from '../../iceberg/expressions/expres
 import { keySetPruning } from '../../iceberg/scan/key-set.js';
 import type { ScanPlan } from '../../iceberg/scan/plan.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
-import type { PrimitiveType } from '../../iceberg/spec/types.js';
+import type { IcebergType, PrimitiveType } from '../../iceberg/spec/types.js';
+import { typeText } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { isTimeType, loadSourceTable, sourceColumns, timeLiteral, withSource } from '../source.js';
 import { checkColumnTypes, declaredColumnTypes } from '../source-types.js';
@@ -60,7 +61,7 @@ export async function scanViewSource(
   const schema = currentSchema(table.metadata);
   const columnOf = sourceColumns(source);
   const keys = context.registry.joinKeysOf(view).map((key) => key.name);
-  const typeOf = (column: string, role: string): PrimitiveType => {
+  const typeOf = (column: string, role: string): IcebergType => {
     const field = schema.fields.find((candidate) => candidate.name === column);
     if (!field) {
       const known = schema.fields.map((candidate) => candidate.name).join(', ');
@@ -72,22 +73,26 @@ export async function scanViewSource(
         },
       );
     }
-    if (typeof field.type !== 'string')
+    return field.type;
+  };
+  const primitiveTypeOf = (column: string, role: string): PrimitiveType => {
+    const type = typeOf(column, role);
+    if (typeof type !== 'string')
       throw new FloeError(
         'invalid-input',
-        `Feature view ${view.name}: column ${JSON.stringify(column)} of ${tableName} (${role}) is nested; features and keys are primitive columns`,
+        `Feature view ${view.name}: column ${JSON.stringify(column)} of ${tableName} (${role}) is nested; keys and timestamps are primitive columns`,
         { context: { featureView: view.name, table: tableName, column } },
       );
-    return field.type;
+    return type;
   };
   const projection: string[] = [];
   const columns: string[] = [];
-  const take = (column: string, as: string, role: string, declared?: PrimitiveType): void => {
-    const type = typeOf(column, role);
+  const take = (column: string, as: string, role: string, declared?: IcebergType): void => {
+    const type = declared === undefined ? primitiveTypeOf(column, role) : typeOf(column, role);
     columns.push(column);
     // A widened column (int declared long, float declared double) reads in the declared type, as online.
     projection.push(
-      declared === undefined || declared === type
+      declared === undefined || typeText(declared) === typeText(type)
         ? `s.${q(column)} AS ${q(as)}`
         : `CAST(s.${q(column)} AS ${duckdbType(declared)}) AS ${q(as)}`,
     );
@@ -100,7 +105,7 @@ export async function scanViewSource(
   if (source.createdTimestampField !== undefined) take(source.createdTimestampField, VIEW_CREATED_COLUMN, 'created timestamp field');
 
   const pruning: Expression[] = [];
-  const tsType = typeOf(source.timestampField, 'timestamp field');
+  const tsType = primitiveTypeOf(source.timestampField, 'timestamp field');
   if (request.fromMicros !== undefined) pruning.push(gtEq(source.timestampField, timeLiteral(request.fromMicros, tsType, 'from')));
   if (request.toMicros !== undefined) pruning.push(ltEq(source.timestampField, timeLiteral(request.toMicros, tsType, 'to')));
   if (request.keyValues !== undefined && keys.length === 1) pruning.push(isIn(columnOf(keys[0]!), request.keyValues));

@@ -7,7 +7,6 @@ import { IDENTIFIER_PATTERN } from '../names.js';
 import type { OnDemandType } from '../on-demand.js';
 import { DefinitionsWriter } from './definitions-writer.js';
 import type { FeastField } from './feast-registry-dump.js';
-import { FEAST_TYPES } from './feast-registry-dump.js';
 
 /** One thing left out of the import, or left for the user to finish, and why. */
 export interface FeastImportNote {
@@ -26,6 +25,8 @@ export class ImportState {
   readonly requestSources = new Map<string, readonly { name: string; type: OnDemandType }[]>();
   /** Imported views (plain and on-demand) and the features each kept. */
   readonly views = new Map<string, readonly string[]>();
+  /** The features of imported views an on-demand view's compute may take: the primitive ones. */
+  readonly computeInputs = new Map<string, readonly string[]>();
 
   refuse(object: string, reason: string): void {
     this.refusals.push({ object, reason });
@@ -41,14 +42,18 @@ export class ImportState {
   }
 
   /** The features a Floe type is found for; each other one refused, named `view:feature`. */
-  mappedFeatures<T extends string>(view: string, columns: readonly FeastField[], typeOf: (column: FeastField) => T | string) {
+  mappedFeatures<T extends string>(
+    view: string,
+    columns: readonly FeastField[],
+    typeOf: (column: FeastField) => { type: T } | { problem: string },
+  ) {
     const features: { name: string; type: T; description?: string }[] = [];
     for (const column of columns) {
-      const type = typeOf(column);
+      const mapped = typeOf(column);
       if (!IDENTIFIER_PATTERN.test(column.name))
         this.refuse(`feature ${view}:${column.name}`, 'the name is not a Floe name (letters, digits, underscores)');
-      else if (!(Object.values(FEAST_TYPES) as string[]).includes(type)) this.refuse(`feature ${view}:${column.name}`, type);
-      else features.push({ name: column.name, type: type as T, ...(column.description ? { description: column.description } : {}) });
+      else if ('problem' in mapped) this.refuse(`feature ${view}:${column.name}`, mapped.problem);
+      else features.push({ name: column.name, type: mapped.type, ...(column.description ? { description: column.description } : {}) });
     }
     return features;
   }

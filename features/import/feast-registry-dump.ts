@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import type { ValueType } from '../definitions.js';
+import type { FeatureType } from '../feature-types.js';
+import { parseFeatureType } from '../feature-types.js';
 import { ON_DEMAND_TYPES } from '../on-demand.js';
 import type { OnDemandType } from '../on-demand.js';
 
@@ -112,6 +114,65 @@ export const FEAST_TYPES: Readonly<Record<string, ValueType>> = {
   BOOL: 'boolean',
   UNIX_TIMESTAMP: 'timestamptz',
 };
+
+/** The struct's field types, as Feast keeps them in a STRUCT feature's tags (feast/field.py STRUCT_SCHEMA_TAG). */
+export const FEAST_STRUCT_SCHEMA_TAG = 'feast:struct_schema';
+
+/** Feast's type names inside a struct schema (PrimitiveFeastType's), and the Floe type each becomes. */
+const FEAST_STRUCT_FIELD_TYPES: Readonly<Record<string, FeatureType>> = {
+  INT32: 'int',
+  INT64: 'long',
+  FLOAT32: 'float',
+  FLOAT64: 'double',
+  STRING: 'string',
+  BYTES: 'binary',
+  BOOL: 'boolean',
+  UNIX_TIMESTAMP: 'timestamptz',
+  MAP: 'map<string,string>',
+};
+
+/**
+ * The Floe feature type of a Feast feature, or why it has none. Scalars as FEAST_TYPES; `<T>_LIST`
+ * as `list<T>` (embeddings: FLOAT_LIST, DOUBLE_LIST); JSON as `json`; STRUCT as `struct<…>` from
+ * its schema tag; MAP (string keys, values of any Feast type) as `map<string,string>`, the values
+ * of Feast's own template: another value type is the user's to write.
+ */
+export function feastFeatureType(column: FeastField): { type: FeatureType } | { problem: string } {
+  const valueType = column.valueType ?? '(none)';
+  const scalar = FEAST_TYPES[valueType];
+  if (scalar !== undefined) return { type: scalar };
+  const element = valueType.endsWith('_LIST') ? FEAST_TYPES[valueType.slice(0, -'_LIST'.length)] : undefined;
+  if (element !== undefined) return { type: `list<${element}>` };
+  if (valueType === 'JSON') return { type: 'json' };
+  if (valueType === 'MAP') return { type: 'map<string,string>' };
+  if (valueType === 'STRUCT') {
+    const schema = (column as { tags?: Record<string, string> }).tags?.[FEAST_STRUCT_SCHEMA_TAG];
+    if (schema === undefined) return { problem: `Feast type STRUCT without its ${FEAST_STRUCT_SCHEMA_TAG} tag has no field types` };
+    try {
+      return { type: parseFeatureType(structType(JSON.parse(schema) as unknown)) };
+    } catch (error) {
+      return { problem: `Feast struct schema ${schema}: ${(error as Error).message}` };
+    }
+  }
+  return { problem: `Feast type ${valueType} has no Floe column type` };
+}
+
+/** A struct schema's `{name: type}` (types as feast/field.py's _feast_type_to_str writes them) as Floe type text. */
+function structType(schema: unknown): string {
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) throw new Error('not an object of field types');
+  const fields = Object.entries(schema as Record<string, unknown>).map(([name, type]) => `${name}:${structFieldType(type)}`);
+  return `struct<${fields.join(',')}>`;
+}
+
+function structFieldType(type: unknown): string {
+  if (typeof type !== 'string') throw new Error(`field type ${JSON.stringify(type)} is not a Feast type name`);
+  const array = /^Array\((.*)\)$/.exec(type);
+  if (array) return `list<${structFieldType(array[1])}>`;
+  if (type.startsWith('{')) return structType((JSON.parse(type) as { __struct__?: unknown }).__struct__);
+  const mapped = FEAST_STRUCT_FIELD_TYPES[type];
+  if (mapped === undefined) throw new Error(`field type ${type} has no Floe type`);
+  return mapped;
+}
 
 /** Data source types read from a table or files, whose rows an Iceberg table can hold. */
 export const BATCH_SOURCE_TYPES = new Set([

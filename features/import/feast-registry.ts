@@ -4,7 +4,8 @@ import { call, quote } from './definitions-writer.js';
 import type { FeastImportNote } from './feast-import-state.js';
 import { ImportState, nonEmpty } from './feast-import-state.js';
 import type { RegistryDump } from './feast-registry-dump.js';
-import { DUMMY_ENTITY, FEAST_TYPES, onDemandType, registryDump } from './feast-registry-dump.js';
+import { DUMMY_ENTITY, feastFeatureType, onDemandType, registryDump } from './feast-registry-dump.js';
+import { PRIMITIVE_FEATURE_TYPES } from '../feature-types.js';
 import { embeddedSources, importEntities, importSources } from './feast-sources.js';
 
 /**
@@ -112,15 +113,16 @@ class FeastImporter {
       return this.state.refuse(object, 'it reads a stream source, which Floe has no equivalent for');
     const source = this.viewSource(view);
     if (source === undefined) return this.state.refuse(object, 'its source was not imported');
-    const features = this.state.mappedFeatures(view.name, view.features, (column) => {
-      const type = column.valueType === undefined ? undefined : FEAST_TYPES[column.valueType];
-      return type === undefined ? `Feast type ${column.valueType ?? '(none)'} has no Floe column type` : type;
-    });
+    const features = this.state.mappedFeatures(view.name, view.features, feastFeatureType);
     if (features.length === 0) return this.state.refuse(object, 'none of its features could be imported');
     const ttlSeconds = parseFeastDuration(view.ttl);
     this.state.views.set(
       view.name,
       features.map((feature) => feature.name),
+    );
+    this.state.computeInputs.set(
+      view.name,
+      features.filter((feature) => (PRIMITIVE_FEATURE_TYPES as readonly string[]).includes(feature.type)).map((feature) => feature.name),
     );
     this.state.writer.add('featureView', view.name, () =>
       call('defineFeatureView', {
@@ -149,6 +151,7 @@ class FeastImporter {
     const object = `on-demand view ${view.name}`;
     if (!this.state.checkName(object, view.name)) return;
     const sources: (string | { name: string; features: string[] })[] = [];
+    const leftOut: string[] = [];
     for (const [key, source] of Object.entries(view.sources)) {
       if (source.requestDataSource) {
         if (!this.state.requestSources.has(source.requestDataSource.name))
@@ -158,17 +161,21 @@ class FeastImporter {
         const name = source.featureViewProjection.featureViewName;
         const kept = this.state.views.get(name);
         if (kept === undefined) return this.state.refuse(object, `its source view ${name} was not imported`);
+        // Compute takes primitive features only: the nested and JSON ones Feast passes are left out (and said so).
+        const inputs = this.state.computeInputs.get(name) ?? kept;
         const wanted = (source.featureViewProjection.featureColumns ?? []).map((column) => column.name);
-        const features = wanted.filter((feature) => kept.includes(feature));
+        leftOut.push(
+          ...wanted.filter((feature) => kept.includes(feature) && !inputs.includes(feature)).map((feature) => `${name}:${feature}`),
+        );
+        const features = wanted.filter((feature) => inputs.includes(feature));
         sources.push(features.length === kept.length ? name : { name, features });
       } else return this.state.refuse(object, `source ${key} is neither a feature view nor a request source`);
     }
     if (sources.length === 0) return this.state.refuse(object, 'it has no sources');
-    const features = this.state.mappedFeatures(
-      view.name,
-      view.features,
-      (column) => onDemandType(column) ?? `on-demand features are ${ON_DEMAND_TYPES.join(', ')}`,
-    );
+    const features = this.state.mappedFeatures(view.name, view.features, (column) => {
+      const type = onDemandType(column);
+      return type === undefined ? { problem: `on-demand features are ${ON_DEMAND_TYPES.join(', ')}` } : { type };
+    });
     if (features.length === 0) return this.state.refuse(object, 'none of its features could be imported');
     const python = view.userDefinedFunction?.bodyText ?? view.userDefinedFunction?.body ?? '(the registry holds no source text)';
     this.state.views.set(
@@ -177,7 +184,9 @@ class FeastImporter {
     );
     this.state.todos.push({
       object,
-      reason: 'its compute is a stub that throws: port its Python (kept beside it as a comment) to TypeScript',
+      reason: `its compute is a stub that throws: port its Python (kept beside it as a comment) to TypeScript${
+        leftOut.length === 0 ? '' : `; its sources leave out ${leftOut.join(', ')} (compute takes primitive features only)`
+      }`,
     });
     this.state.writer.add('onDemandView', view.name, () => {
       const definition = call('defineOnDemandView', {

@@ -5,11 +5,11 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
 import { Packr } from 'msgpackr';
-import type { PrimitiveValue } from '../../iceberg/spec/types.js';
+import type { IcebergValue } from '../../iceberg/spec/types.js';
 
 /** A key's latest row in one data file, as the store keeps it (the file's sequence and path come from its task). */
 export interface StoredRow {
-  readonly values: readonly (PrimitiveValue | null)[];
+  readonly values: readonly (IcebergValue | null)[];
   readonly eventTs: bigint;
   readonly createdTs: bigint | null;
   readonly materializedAt: bigint | null;
@@ -221,7 +221,7 @@ function encode(row: StoredRow): Buffer {
 }
 
 function decode(encoded: Buffer): StoredRow {
-  const fields = packr.unpack(encoded) as (PrimitiveValue | null)[];
+  const fields = packr.unpack(encoded) as (IcebergValue | null)[];
   const count = fields.length - 3;
   return {
     values: fields.slice(0, count),

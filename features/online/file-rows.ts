@@ -2,13 +2,13 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { fileByNameSql, readPlanSql } from '../../engine/read-plan.js';
 import { quoteIdentifier as q, sortKeySql } from '../../engine/sql.js';
 import { duckdbType } from '../../engine/types.js';
-import { toPrimitiveValue } from '../../engine/values.js';
+import { toIcebergValue } from '../../engine/values.js';
 import { and, bind, eq, isIn, notNull, or } from '../../iceberg/expressions/index.js';
 import { combine } from '../../iceberg/expressions/visitor.js';
 import type { BoundExpression, FilterLiteral } from '../../iceberg/expressions/index.js';
 import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
-import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
+import type { IcebergType, PrimitiveValue } from '../../iceberg/spec/types.js';
 import { keyLookup } from './entity-keys.js';
 import { defined } from '../../core/defined.js';
 import { FloeError } from '../../core/errors.js';
@@ -155,14 +155,14 @@ function rowConverter(
   const keyCount = columns.keys.length;
   const featureCount = columns.features.length;
   return (raw) => {
-    const typed = raw.map((value, index) => toPrimitiveValue(value, types[index]!));
+    const typed = raw.map((value, index) => toIcebergValue(value, types[index]!));
     const row: StoredRow = {
       values: typed.slice(keyCount, keyCount + featureCount),
       eventTs: typed[keyCount + featureCount] as bigint,
       createdTs: (typed[keyCount + featureCount + 1] ?? null) as bigint | null,
       materializedAt: (typed[keyCount + featureCount + 2] ?? null) as bigint | null,
     };
-    return [keyLookup(typed.slice(0, keyCount)), row];
+    return [keyLookup(typed.slice(0, keyCount) as PrimitiveValue[]), row];
   };
 }
 
@@ -242,7 +242,7 @@ export function selectFromFileSql(
   return readPlanSql(singleFilePlan(projected, task, filter), { localPath, tableSchema: schema });
 }
 
-/** The types of `names` as `schema` has them: the online tables hold primitive columns only. */
-export function columnTypes(schema: Schema, names: readonly string[]): PrimitiveType[] {
-  return names.map((name) => schema.fields.find((field) => field.name === name)!.type as PrimitiveType);
+/** The types of `names` as `schema` has them (features may be nested; keys, times and tile columns are primitive). */
+export function columnTypes(schema: Schema, names: readonly string[]): IcebergType[] {
+  return names.map((name) => schema.fields.find((field) => field.name === name)!.type);
 }

@@ -1,4 +1,5 @@
 import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
+import { primitiveFeatureType } from '../feature-types.js';
 import type { OnDemandValue } from '../on-demand.js';
 import type { FeaturePlan } from '../on-demand-plan.js';
 import { computeOnDemandRow, onDemandInputValue, planFeatures, requestFieldValue } from '../on-demand-plan.js';
@@ -54,7 +55,7 @@ export function onDemandVectors(
       for (const input of sources.views) {
         const values: Record<string, OnDemandValue> = {};
         for (const feature of input.features) {
-          const type = input.view.features.find((candidate) => candidate.name === feature)!.type;
+          const type = primitiveFeatureType(input.view.features.find((candidate) => candidate.name === feature)!.type);
           values[feature] = onDemandInputValue(type, inputs.get(`${input.view.name}:${feature}`)?.[row]);
         }
         argument[input.view.name] = values;

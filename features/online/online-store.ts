@@ -1,4 +1,5 @@
 import { tmpdir } from 'node:os';
+import { featureColumnType } from '../feature-types.js';
 import path from 'node:path';
 import type { Engine } from '../../engine/duckdb.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
@@ -140,11 +141,14 @@ export class OnlineStore {
       const eventTimestamps = found.map((row) => (row === undefined ? null : isoMicros(row.eventTs)));
       for (const name of names) {
         const position = reader.columns.features.indexOf(name);
-        const type = view.features.find((feature) => feature.name === name)!.type as PrimitiveType;
-        if (plan.onDemand.length > 0)
+        const type = featureColumnType(view.features.find((feature) => feature.name === name)!.type);
+        // Compute takes primitive features only (the registry refuses nested ones as inputs).
+        if (plan.onDemand.length > 0 && typeof type === 'string')
           onDemandInputs.set(
             `${view.name}:${name}`,
-            found.map((row, index) => (row === undefined || statuses[index] !== 'PRESENT' ? null : (row.values[position] ?? null))),
+            found.map((row, index) =>
+              row === undefined || statuses[index] !== 'PRESENT' ? null : ((row.values[position] ?? null) as PrimitiveValue | null),
+            ),
           );
         if (!requested.includes(name)) continue;
         features.push({

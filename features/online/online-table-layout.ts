@@ -5,7 +5,10 @@ import type { PartitionSpec } from '../../iceberg/spec/partition.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { SortOrder } from '../../iceberg/spec/sort-order.js';
 import { COMPRESSION_CODEC, PAGE_VERSION, ROW_GROUP_LIMIT } from '../../engine/table-writer.js';
-import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
+import type { IcebergType, NestedField } from '../../iceberg/spec/types.js';
+import { typeText } from '../../iceberg/spec/types.js';
+import { withFreshIds } from '../../iceberg/schema-update/schema-change.js';
+import { featureColumnType } from '../feature-types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from './online-columns.js';
 import type { Registry, TableFormatVersion } from '../registry.js';
@@ -53,7 +56,7 @@ export const ONLINE_WRITE_PROPERTIES: Readonly<Record<string, string>> = {
 export function onlineTableLayout(registry: Registry, view: FeatureViewDefinition): OnlineTableLayout {
   const keys = registry.joinKeysOf(view);
   let nextId = 1;
-  const field = (name: string, type: PrimitiveType, required: boolean): NestedField => ({ id: nextId++, name, type, required });
+  const field = (name: string, type: IcebergType, required: boolean): NestedField => ({ id: nextId++, name, type, required });
   const keyFields = keys.map((key) => field(key.name, key.type, true));
   // An aggregated view's table holds partial tiles (aggregation-tiles.ts), not its features' values.
   const featureFields = isAggregatedView(view)
@@ -63,20 +66,21 @@ export function onlineTableLayout(registry: Registry, view: FeatureViewDefinitio
         field(TILE_COVERS_SEQUENCE, 'long', false),
         ...partialColumnsOf(columnPartials(view)).map((column) => field(column.name, column.type, false)),
       ]
-    : view.features.map((feature) => field(feature.name, feature.type, false));
+    : view.features.map((feature) => field(feature.name, featureColumnType(feature.type), false));
   const clash = featureFields.find((feature) => keyFields.some((key) => key.name === feature.name));
   if (clash) {
     throw new FloeError('invalid-input', `Feature view ${view.name}: feature ${JSON.stringify(clash.name)} has the name of a join key`, {
       context: { object: view.name, field: `features.${clash.name}` },
     });
   }
+  // Top-level columns first, then the fields inside nested ones: the ids Iceberg's assignFreshIds gives a new table.
   const fields = [
     ...keyFields,
     ...featureFields,
     field(ONLINE_EVENT_TS, 'timestamptz', true),
     field(ONLINE_CREATED_TS, 'timestamptz', false),
     field(ONLINE_MATERIALIZED_AT, 'timestamptz', true),
-  ];
+  ].map((column) => ({ ...column, type: withFreshIds(column.type, () => nextId++) }));
   const bucketSource = keyFields[0]!;
   const eventTs = fields.find((candidate) => candidate.name === ONLINE_EVENT_TS)!;
   const partitionFields: { sourceId: number; fieldId: number; name: string; transform: string }[] = [];
@@ -138,10 +142,10 @@ function checkLayout(table: LoadedTable, layout: OnlineTableLayout): LoadedTable
   const schema = table.metadata.schemas.find((candidate) => candidate.schemaId === table.metadata.currentSchemaId);
   for (const wanted of layout.schema.fields) {
     const found = schema?.fields.find((candidate) => candidate.name === wanted.name);
-    if (!found || found.type !== wanted.type) {
+    if (!found || typeText(found.type) !== typeText(wanted.type)) {
       throw new FloeError(
         'invalid-input',
-        `Online table ${formatTableIdentifier(layout.identifier)} has no column ${wanted.name} of type ${String(wanted.type)}${found ? ` (it is ${JSON.stringify(found.type)})` : ''}; run \`floe apply\` to evolve it to the feature view's definition`,
+        `Online table ${formatTableIdentifier(layout.identifier)} has no column ${wanted.name} of type ${typeText(wanted.type)}${found ? ` (it is ${typeText(found.type)})` : ''}; run \`floe apply\` to evolve it to the feature view's definition`,
         { context: { table: formatTableIdentifier(layout.identifier), column: wanted.name } },
       );
     }

@@ -13,12 +13,14 @@ import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { PrimitiveValue } from '../../iceberg/spec/types.js';
+import { typeText } from '../../iceberg/spec/types.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { KeyColumn } from './entity-keys.js';
 import { isLater, keysFilter, onlineColumnNames, pageFileRows, readFileRows, singleFilePlan } from './file-rows.js';
 import type { OnlineColumns, OnlineRow } from './file-rows.js';
 import { FileIndex } from './file-index.js';
 import type { RowCache } from './row-cache.js';
+import { fileRowWeight } from './row-cache.js';
 import type { FileRowStore, RowSink } from './file-row-store.js';
 import { FileTiles } from './file-tiles.js';
 import type { TileGroup } from './file-tiles.js';
@@ -200,8 +202,12 @@ export class OnlineTableReader {
     const schema = state.schema;
     const fileRows = await Promise.all(
       selection.map(({ task, lookups }) =>
-        this.context.rowCache.holdsFilesOf(task.dataFile.recordCount)
-          ? this.context.rowCache.get(this.cacheKey(state, task).rows, () => this.loadFile(state, table, task))
+        this.context.rowCache.holdsFilesOf(task.dataFile.recordCount, fileRowWeight(task.dataFile))
+          ? this.context.rowCache.get(
+              this.cacheKey(state, task).rows,
+              () => this.loadFile(state, table, task),
+              fileRowWeight(task.dataFile),
+            )
           : (this.storedRows(state, task, lookups) ?? this.loadFile(state, table, task, this.keysFilter(schema, keys, lookups))),
       ),
     );
@@ -235,7 +241,7 @@ export class OnlineTableReader {
       return this.current;
     }
     const schema = this.projectSchema(table);
-    const schemaKey = schema.fields.map((field) => `${field.id}:${String(field.type)}`).join(',');
+    const schemaKey = schema.fields.map((field) => `${field.id}:${typeText(field.type)}`).join(',');
     if (held?.table && held.snapshotId === (table.metadata.currentSnapshotId ?? null) && held.schemaKey === schemaKey) {
       // New metadata (properties, say) but the same snapshot and columns: the index still holds.
       this.current = { ...held, table, checkedAt };
@@ -256,7 +262,9 @@ export class OnlineTableReader {
   private storeLargeFiles(state: TableState): void {
     const store = this.context.rowStore;
     if (store === undefined || !state.index || !state.table) return;
-    const large = state.index.plan.tasks.filter((task) => !this.context.rowCache.holdsFilesOf(task.dataFile.recordCount));
+    const large = state.index.plan.tasks.filter(
+      (task) => !this.context.rowCache.holdsFilesOf(task.dataFile.recordCount, fileRowWeight(task.dataFile)),
+    );
     store.retain(
       this.name,
       large.map((task) => this.cacheKey(state, task).rows),
@@ -372,7 +380,9 @@ export class OnlineTableReader {
     const schema = currentSchema(table.metadata);
     const fields = onlineColumnNames(this.columns).map((name) => {
       const field = schema.fields.find((candidate) => candidate.name === name);
-      if (!field || typeof field.type !== 'string') {
+      // Keys and times are primitive; a feature may be nested (its type is checked when the view is applied).
+      const primitive = !this.columns.features.includes(name);
+      if (!field || (primitive && typeof field.type !== 'string')) {
         throw new FloeError(
           'invalid-input',
           `Online table ${this.name} has no ${field ? 'primitive ' : ''}column ${JSON.stringify(name)}; materialize the feature view again after changing its definition`,

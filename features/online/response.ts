@@ -1,5 +1,5 @@
 import { isoMicros } from '../../contracts/instants.js';
-import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
+import type { IcebergType, IcebergValue, PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
 
 export { isoMicros };
 
@@ -9,9 +9,11 @@ export type FeatureStatus = 'PRESENT' | 'NOT_FOUND' | 'OUTSIDE_MAX_AGE';
 /**
  * A value as an online read returns it: long as bigint (exact), int/float/double as number,
  * timestamps as RFC 3339 UTC text (`…T10:00:00Z`, `….123Z`, `….123456Z`, as Feast prints them), dates as `YYYY-MM-DD`, binary as base64,
- * strings and uuids as text. `null` for a missing, expired or null value (the status tells which).
+ * strings and uuids as text; a list as an array, a struct or map as an object of its fields or keys
+ * (Feast's list_val and map_val/struct_val in JSON), a json feature as its JSON text (Feast's
+ * json_val). `null` for a missing, expired or null value (the status tells which).
  */
-export type OnlineValue = string | number | boolean | bigint | null;
+export type OnlineValue = string | number | boolean | bigint | null | readonly OnlineValue[] | { readonly [name: string]: OnlineValue };
 
 /** One requested feature, over every entity row, in request order. */
 export interface FeatureVector {
@@ -63,8 +65,24 @@ export function responseRows(response: OnlineFeaturesResponse): Record<string, O
   });
 }
 
-export function presentValue(type: PrimitiveType, value: PrimitiveValue | null): OnlineValue {
+export function presentValue(type: IcebergType, value: IcebergValue | null): OnlineValue {
   if (value === null) return null;
+  if (typeof type === 'string') return presentPrimitive(type, value as PrimitiveValue);
+  switch (type.type) {
+    case 'list':
+      return (value as readonly (IcebergValue | null)[]).map((item) => presentValue(type.element, item));
+    case 'map': {
+      const entries = Object.entries(value as { readonly [key: string]: IcebergValue | null });
+      return Object.fromEntries(entries.map(([key, item]) => [key, presentValue(type.value, item)]));
+    }
+    case 'struct': {
+      const fields = value as { readonly [name: string]: IcebergValue | null };
+      return Object.fromEntries(type.fields.map((field) => [field.name, presentValue(field.type, fields[field.name] ?? null)]));
+    }
+  }
+}
+
+function presentPrimitive(type: PrimitiveType, value: PrimitiveValue): OnlineValue {
   switch (type) {
     case 'timestamp':
     case 'timestamptz':

@@ -30,11 +30,18 @@ export class RowCache {
     });
   }
 
-  /** A file's rows: OnlineRows by key lookup, or (aggregated views, cached under their own keys) its FileTiles. */
-  async get<T extends CachedRows>(key: string, load: () => Promise<T>): Promise<T> {
+  /**
+   * A file's rows: OnlineRows by key lookup, or (aggregated views, cached under their own keys) its
+   * FileTiles; each row weighing `rowWeight` rows (fileRowWeight), so wide rows bound memory too.
+   */
+  async get<T extends CachedRows>(key: string, load: () => Promise<T>, rowWeight = 1): Promise<T> {
     const status: LRUCache.Status<string, CachedRows, Load> = {};
     // fetch() shares one load between concurrent reads and keeps nothing when the load fails.
-    const rows = (await this.entries.fetch(key, { context: load, status })) as T;
+    const rows = (await this.entries.fetch(key, {
+      context: load,
+      status,
+      sizeCalculation: (held) => Math.max(1, held.size * rowWeight),
+    })) as T;
     if (status.fetch === 'hit') this.hits++;
     return rows;
   }
@@ -44,8 +51,8 @@ export class RowCache {
    * push out most of what is held (and a table of such files would be read whole on nearly every
    * read), so reads take only their keys from it instead.
    */
-  holdsFilesOf(rows: number): boolean {
-    return rows <= this.maxRows / 4;
+  holdsFilesOf(rows: number, rowWeight = 1): boolean {
+    return rows * rowWeight <= this.maxRows / 4;
   }
 
   get size(): { files: number; rows: number } {
@@ -55,4 +62,16 @@ export class RowCache {
   clear(): void {
     this.entries.clear();
   }
+}
+
+/** Bytes a row of narrow features takes in a data file, at most: such a row weighs one row in the cache. */
+const NARROW_ROW_BYTES = 256;
+
+/**
+ * How many cache rows one row of a data file weighs, by the file's bytes per row: 1 for rows of
+ * scalar features (tens of bytes), more for wide ones (a 768-float embedding is ~3 KB a row), so
+ * that a bound of 2M rows does not become gigabytes of embeddings.
+ */
+export function fileRowWeight(file: { readonly fileSizeInBytes: number; readonly recordCount: number }): number {
+  return Math.max(1, Math.round(file.fileSizeInBytes / Math.max(1, file.recordCount) / NARROW_ROW_BYTES));
 }

@@ -3,6 +3,7 @@ import { toPrimitiveValue } from '../../engine/values.js';
 import type { BoundExpression } from '../../iceberg/expressions/index.js';
 import type { ScanTask } from '../../iceberg/scan/plan.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
+import type { PrimitiveType } from '../../iceberg/spec/types.js';
 import type { TileKind, TileRow } from './aggregation-tiles.js';
 import { TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from './aggregation-tiles.js';
 import { keyLookup } from './entity-keys.js';
@@ -35,7 +36,7 @@ export async function readTileRows(
   const rows = new Map<string, TileRow[]>();
   const keyCount = columns.keys.length;
   for (const raw of reader.getRows()) {
-    const typed = raw.map((value, index) => toPrimitiveValue(value, types[index]!));
+    const typed = raw.map((value, index) => toPrimitiveValue(value, types[index] as PrimitiveType));
     const lookup = keyLookup(typed.slice(0, keyCount));
     const covers = typed[keyCount + 2] as bigint | null;
     const row: TileRow = {

@@ -112,7 +112,11 @@ export async function stageRows(
  */
 export function stagedRowsSql(staged: StagedBatch, requestIndexes: readonly number[]): string {
   const types = [`${quoteLiteral('r')}: 'INTEGER'`, ...staged.columns.map((_, position) => `${quoteLiteral(`c${position}`)}: 'VARCHAR'`)];
-  const projection = staged.columns.map((field, position) => `CAST(${q(`c${position}`)} AS ${duckdbType(field.type)}) AS ${q(field.name)}`);
+  // A list, map or struct is staged as JSON text (push-rows.ts checked every value inside it).
+  const projection = staged.columns.map(
+    (field, position) =>
+      `CAST(${typeof field.type === 'string' ? q(`c${position}`) : `CAST(${q(`c${position}`)} AS JSON)`} AS ${duckdbType(field.type)}) AS ${q(field.name)}`,
+  );
   // The indexes are distinct (each caller filters the batch's requests), so as many means all.
   const all = requestIndexes.length === staged.requests;
   return `SELECT ${projection.join(', ')} FROM read_json(${quoteLiteral(staged.file)}, format = 'newline_delimited', columns = {${types.join(', ')}})${all ? '' : ` WHERE r IN (${requestIndexes.join(', ')})`}`;

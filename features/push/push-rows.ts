@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { isLosslessNumber } from 'lossless-json';
-import { isInstantText } from '../../contracts/instants.js';
 import { writeDefaultText } from '../../engine/initial-defaults.js';
-import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
+import type { NestedField } from '../../iceberg/spec/types.js';
+import { pushedValueText } from './pushed-values.js';
 import { FloeError } from '../../core/errors.js';
 
 /** Where pushed rows go, as Feast's `PushMode`: online tables, the source table, or both. */
@@ -100,10 +99,8 @@ function checkedValue(refuse: Refusal, field: NestedField, isRequired: boolean, 
     if (isRequired) throw missingRequired(refuse, row, field.name);
     return null;
   }
-  const outOfRange = rangeProblem(field.type, value);
-  if (outOfRange !== undefined) throw refuse({ row, column: field.name }, outOfRange);
-  const text = valueText(field.type, value);
-  if (text === null) throw refuse({ row, column: field.name }, `expected ${describeType(field.type)}, got ${describeValue(value)}`);
+  const text = pushedValueText(field.type, value);
+  if (typeof text !== 'string') throw refuse({ row, column: field.name }, text.problem);
   return text;
 }
 
@@ -145,179 +142,6 @@ export function requestFingerprint(rows: CheckedRows, targets: string): string {
 /** Whether a recorded fingerprint is this request's; one recorded before targets were (a rows digest alone) compares the rows. */
 export function sameRequest(recorded: string, fingerprint: string): boolean {
   return recorded.includes(':') ? recorded === fingerprint : recorded === fingerprint.slice(0, fingerprint.indexOf(':'));
-}
-
-const INTEGER_TEXT = /^-?\d+$/;
-const DECIMAL_TEXT = /^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
-const DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
-const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const INT_RANGE = { min: -(2n ** 31n), max: 2n ** 31n - 1n };
-const LONG_RANGE = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
-
-const FLOAT_MAX = 3.4028234663852886e38;
-
-/**
- * Why a number cannot be stored in its column although it is a number of the column's kind: an
- * integer beyond the column's range (JSON allows 1e21 for a long), a double beyond a float's, a
- * number that is not finite, or more integer digits than a decimal's precision leaves. Without
- * this a value like these failed only in DuckDB's cast, as a server error.
- */
-function rangeProblem(type: NestedField['type'], value: unknown): string | undefined {
-  if (typeof type === 'string' && isLosslessNumber(value)) return exactNumberRangeProblem(type, value.value);
-  if (typeof type !== 'string' || (typeof value !== 'number' && typeof value !== 'bigint')) return undefined;
-  if (typeof value === 'number' && !Number.isFinite(value)) return `${value} is not a finite number; ${type} holds finite numbers only`;
-  if (type === 'int' || type === 'long') {
-    const range = type === 'int' ? INT_RANGE : LONG_RANGE;
-    if (typeof value === 'number' && !Number.isInteger(value)) return undefined;
-    // The common case without a BigInt: every safe integer is a long.
-    if (typeof value === 'number' && Number.isSafeInteger(value) && (type === 'long' || (value >= -(2 ** 31) && value < 2 ** 31)))
-      return undefined;
-    const integer = BigInt(value);
-    if (integer < range.min || integer > range.max) return outOfRange(type, value, `${range.min} to ${range.max}`);
-    return undefined;
-  }
-  if (type === 'float' && Math.abs(Number(value)) > FLOAT_MAX) return outOfRange(type, value, `at most ±${FLOAT_MAX}`);
-  const decimal = type.startsWith('decimal') ? /^decimal\((\d+),\s*(\d+)\)$/.exec(type) : null;
-  if (decimal) {
-    const integerDigits = Number(decimal[1]) - Number(decimal[2]);
-    const magnitude = typeof value === 'bigint' ? (value < 0n ? -value : value) : BigInt(Math.trunc(Math.abs(value)));
-    if (magnitude >= 10n ** BigInt(integerDigits)) return outOfRange(type, value, `at most ${integerDigits} digits before the point`);
-  }
-  return undefined;
-}
-
-/**
- * rangeProblem of a number with more digits than a double keeps (core/exact-json.ts): a decimal
- * counts its integer digits from the text, an integer column and a float take its value.
- */
-function exactNumberRangeProblem(type: PrimitiveType, digits: string): string | undefined {
-  const decimal = /^decimal\((\d+),\s*(\d+)\)$/.exec(type);
-  if (decimal) {
-    const integerDigits = Number(decimal[1]) - Number(decimal[2]);
-    if (integerDigitCount(digits) > integerDigits) return outOfRange(type, digits, `at most ${integerDigits} digits before the point`);
-    return undefined;
-  }
-  if (type === 'int' || type === 'long') {
-    if (integerDigitCount(digits) > 19)
-      return outOfRange(type, digits, type === 'int' ? `${INT_RANGE.min} to ${INT_RANGE.max}` : `${LONG_RANGE.min} to ${LONG_RANGE.max}`);
-    const integer = integerText(digits);
-    // Not an integer: valueText refuses it as such.
-    return integer === undefined ? undefined : rangeProblem(type, BigInt(integer));
-  }
-  const number = Number(digits);
-  if (!Number.isFinite(number)) return outOfRange(type, digits, `at most ±${type === 'float' ? FLOAT_MAX : Number.MAX_VALUE}`);
-  return rangeProblem(type, number);
-}
-
-const NUMBER_PARTS = /^-?(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?$/;
-
-/** How many digits a number's text has before the point, written out without exponent (0 when it is below 1). */
-function integerDigitCount(digits: string): number {
-  const [, whole = '', fraction = '', exponent = '0'] = NUMBER_PARTS.exec(digits) ?? [];
-  const significant = (whole + fraction).replace(/^0+/, '');
-  if (significant === '') return 0;
-  return Math.max(0, whole.length - (whole + fraction).length + significant.length + Number(exponent));
-}
-
-/** A number's text as plain integer digits when it is an integer (9.2e18, 12.000), else undefined. */
-function integerText(digits: string): string | undefined {
-  const [, whole = '', fraction = '', exponentText = '0'] = NUMBER_PARTS.exec(digits) ?? [];
-  const exponent = Number(exponentText);
-  // Called for at most a long's 19 digits before the point; far below 1 it is no integer either.
-  if (exponent > 400 || exponent < -400) return undefined;
-  const mantissa = whole + fraction;
-  const point = whole.length + exponent;
-  const kept = point <= 0 ? '' : mantissa.slice(0, point).padEnd(point, '0');
-  if (!/^0*$/.test(mantissa.slice(Math.max(0, point)))) return undefined;
-  const sign = digits.startsWith('-') ? '-' : '';
-  return `${sign}${kept.replace(/^0+(?=\d)/, '') || '0'}`;
-}
-
-function outOfRange(type: string, value: number | bigint | string, range: string): string {
-  return `${value.toString()} is out of range for ${type} (${range})`;
-}
-
-/** The value as text of the column's type, or null when it is not one. */
-function valueText(type: NestedField['type'], value: unknown): string | null {
-  if (typeof type !== 'string') return null;
-  const primitive: PrimitiveType = type;
-  switch (primitive) {
-    case 'boolean':
-      return typeof value === 'boolean' ? String(value) : null;
-    case 'int':
-    case 'long': {
-      if (typeof value === 'number' && Number.isSafeInteger(value))
-        return primitive === 'long' || (value >= -(2 ** 31) && value < 2 ** 31) ? String(value) : null;
-      const text =
-        typeof value === 'bigint'
-          ? value.toString()
-          : typeof value === 'number' && Number.isInteger(value)
-            ? String(value)
-            : typeof value === 'string' && INTEGER_TEXT.test(value)
-              ? value
-              : isLosslessNumber(value)
-                ? (integerText(value.value) ?? null)
-                : null;
-      if (text === null) return null;
-      const range = primitive === 'int' ? INT_RANGE : LONG_RANGE;
-      const integer = BigInt(text);
-      return integer >= range.min && integer <= range.max ? text : null;
-    }
-    case 'float':
-    case 'double':
-      if (typeof value === 'number') return Number.isFinite(value) ? String(value) : null;
-      if (typeof value === 'bigint') return value.toString();
-      // More digits than a double keeps: rounded as the column rounds any number.
-      if (isLosslessNumber(value)) return Number.isFinite(Number(value.value)) ? String(Number(value.value)) : null;
-      return null;
-    case 'string':
-      return typeof value === 'string' ? value : null;
-    case 'timestamp':
-    case 'timestamptz':
-    case 'timestamp_ns':
-    case 'timestamptz_ns':
-      return typeof value === 'string' && isInstantText(value) ? value : null;
-    case 'date':
-      return typeof value === 'string' && DATE_TEXT.test(value) && isInstantText(value) ? value : null;
-    case 'uuid':
-      return typeof value === 'string' && UUID_TEXT.test(value) ? value : null;
-    case 'binary':
-      // Bytes (an Avro stream's `bytes` field; JSON has none) as DuckDB's escaped blob text, \xHH a byte.
-      return value instanceof Uint8Array ? Array.from(value, (byte) => `\\x${byte.toString(16).padStart(2, '0')}`).join('') : null;
-    default:
-      // A decimal takes a number's exact digits: a bigint's, a LosslessNumber's (core/exact-json.ts).
-      if (primitive.startsWith('decimal'))
-        return typeof value === 'number' && Number.isFinite(value)
-          ? String(value)
-          : typeof value === 'bigint'
-            ? value.toString()
-            : isLosslessNumber(value)
-              ? value.value
-              : typeof value === 'string' && DECIMAL_TEXT.test(value)
-                ? value
-                : null;
-      // binary, fixed, geometry …: not pushable as JSON values.
-      return null;
-  }
-}
-
-function describeType(type: NestedField['type']): string {
-  if (typeof type !== 'string') return `a ${type.type} (which cannot be pushed)`;
-  if (type === 'int' || type === 'long') return `an integer (${type})`;
-  if (type === 'float' || type === 'double') return `a number (${type})`;
-  if (type.startsWith('timestamp')) return `an ISO 8601 timestamp text, UTC unless it names a zone (${type})`;
-  if (type === 'date') return 'a YYYY-MM-DD date';
-  if (type === 'boolean') return 'true or false';
-  if (type.startsWith('decimal')) return `a number (${type})`;
-  if (type === 'string' || type === 'uuid') return `a ${type} text`;
-  return `${type} (which cannot be pushed as JSON)`;
-}
-
-function describeValue(value: unknown): string {
-  const exact = isLosslessNumber(value);
-  const text = typeof value === 'bigint' || exact ? value.toString() : JSON.stringify(value);
-  const shown = text === undefined ? String(value) : text.length > 40 ? `${text.slice(0, 40)}…` : text;
-  return `${Array.isArray(value) ? 'a list' : exact ? 'number' : typeof value} ${shown}`;
 }
 
 function unknownColumn(refuse: Refusal, name: string, fields: readonly NestedField[]): FloeError {

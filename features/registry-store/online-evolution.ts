@@ -5,8 +5,9 @@ import { FloeError } from '../../core/errors.js';
 import { currentSchema, sortOrderById } from '../../iceberg/spec/metadata.js';
 import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
-import type { NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
-import { TYPE_WIDENINGS } from '../../iceberg/spec/types.js';
+import type { IcebergType, NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
+import { TYPE_WIDENINGS, typeText } from '../../iceberg/spec/types.js';
+import { withFreshIds } from '../../iceberg/schema-update/schema-change.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../online/online-columns.js';
 import { ONLINE_WRITE_PROPERTIES } from '../online/online-table-layout.js';
 import type { OnlineTableLayout } from '../online/online-table-layout.js';
@@ -39,7 +40,7 @@ export type OnlineTablePlan =
 
 export interface ColumnChange {
   readonly name: string;
-  readonly type: PrimitiveType;
+  readonly type: IcebergType;
   readonly from?: PrimitiveType;
 }
 
@@ -86,19 +87,19 @@ function compareSchemas(schema: Schema, layout: OnlineTableLayout): { changes: S
   const keys = new Set(layout.keyColumns);
   for (const wanted of layout.schema.fields) {
     const found = schema.fields.find((field) => field.name === wanted.name);
-    const type = wanted.type as PrimitiveType;
+    const type = wanted.type;
     if (!found) {
       if (keys.has(wanted.name) || FIXED_COLUMNS.has(wanted.name))
         problems.push(
           `${table} has no column ${wanted.name}: changing a view's join keys needs a new online table (drop it, or name another with online.table)`,
         );
       else add.push({ name: wanted.name, type });
-    } else if (found.type !== type) {
+    } else if (typeText(found.type) !== typeText(type)) {
       if (typeof found.type === 'string' && TYPE_WIDENINGS[found.type] === type && !keys.has(wanted.name))
         promote.push({ name: wanted.name, type, from: found.type });
       else
         problems.push(
-          `${table}: column ${wanted.name} is ${JSON.stringify(found.type)} and cannot become ${type} without rewriting the table; give the feature a new name instead`,
+          `${table}: column ${wanted.name} is ${JSON.stringify(typeText(found.type))} and cannot become ${typeText(type)} without rewriting the table; give the feature a new name instead`,
         );
     }
   }
@@ -183,10 +184,12 @@ function evolvedSchema(metadata: TableMetadata, schema: Schema, changes: SchemaC
       const promoted = changes.promote.find((change) => change.name === field.name);
       return promoted ? { ...field, type: promoted.type } : field;
     });
-  const added: NestedField[] = changes.add.map((change) => ({
-    id: ++lastColumnId,
+  const ids = changes.add.map(() => ++lastColumnId);
+  // Every field inside a new nested column gets an id of its own too, after the new columns' ids.
+  const added: NestedField[] = changes.add.map((change, index) => ({
+    id: ids[index]!,
     name: change.name,
-    type: change.type,
+    type: withFreshIds(change.type, () => ++lastColumnId),
     required: false,
   }));
   return schemaEditCommit(metadata, { fields: [...kept, ...added], lastColumnId });

@@ -23,6 +23,9 @@ type AvroKind =
   | 'timestamp-millis'
   | 'timestamp-micros'
   | 'date'
+  | 'array'
+  | 'map'
+  | 'record'
   | 'unsupported';
 
 const PRIMITIVE_KINDS: ReadonlySet<string> = new Set(['boolean', 'int', 'long', 'float', 'double', 'string', 'bytes']);
@@ -49,6 +52,8 @@ function fieldKind(type: unknown): FieldKind {
       return { kind: logicalType, nullable: false, shown };
     if (base === 'int' && logicalType === 'date') return { kind: 'date', nullable: false, shown };
     if (base === 'enum') return { kind: 'enum', nullable: false, shown };
+    // A list, map or struct column: each value inside is checked as the column's (push-rows.ts).
+    if (base === 'array' || base === 'map' || base === 'record') return { kind: base, nullable: false, shown };
     // Another logical type is read as its underlying type, as the Avro spec says.
     if (typeof base === 'string' && PRIMITIVE_KINDS.has(base)) return { kind: base as AvroKind, nullable: false, shown };
   }
@@ -73,6 +78,9 @@ const FITS: Record<Exclude<AvroKind, 'unsupported'>, (column: string) => boolean
   'timestamp-millis': (column) => TIMESTAMPS.has(column),
   'timestamp-micros': (column) => TIMESTAMPS.has(column),
   date: (column) => column === 'date',
+  array: (column) => column === 'list',
+  map: (column) => column === 'map',
+  record: (column) => column === 'struct',
 };
 
 /** The Avro types a column takes, for the message refusing another. */

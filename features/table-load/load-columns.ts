@@ -6,7 +6,7 @@
 import { FloeError } from '../../core/errors.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
-import type { IcebergType } from '../../iceberg/spec/types.js';
+import { typeText } from '../../iceberg/spec/types.js';
 import type { LoadSource, SourceColumn } from './load-source.js';
 
 /** A column whose nanosecond timestamps are written as microseconds (truncated). */
@@ -110,19 +110,6 @@ export function schemaDifferences(wanted: Schema, existing: Schema): string[] {
   for (const field of existing.fields)
     if (!wanted.fields.some((candidate) => candidate.name === field.name)) differences.push(`the file has no column ${field.name}`);
   return differences;
-}
-
-/** A type as text, field ids left out: two types are the same when their texts are. */
-export function typeText(type: IcebergType): string {
-  if (typeof type === 'string') return type;
-  switch (type.type) {
-    case 'struct':
-      return `struct<${type.fields.map((field) => `${field.name}: ${typeText(field.type)}`).join(', ')}>`;
-    case 'list':
-      return `list<${typeText(type.element)}>`;
-    case 'map':
-      return `map<${typeText(type.key)}, ${typeText(type.value)}>`;
-  }
 }
 
 function sourceTypeText(column: SourceColumn): string {

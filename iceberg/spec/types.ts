@@ -72,15 +72,62 @@ export interface NestedField {
 export type PrimitiveValue = boolean | number | bigint | string | Uint8Array;
 
 /**
+ * A value of any type as Floe holds it in memory: a primitive as PrimitiveValue, a list as an
+ * array, a struct as an object by field name, a map with string keys as an object by key.
+ */
+export type IcebergValue = PrimitiveValue | readonly (IcebergValue | null)[] | { readonly [name: string]: IcebergValue | null };
+
+/**
  * The widenings Floe applies when a column of one type is read as another: int → long and
  * float → double, Iceberg's own type promotions (spec "Schema Evolution") that keep every value
  * exact. Date → timestamp and decimal widenings are not among them.
  */
 export const TYPE_WIDENINGS: Readonly<Partial<Record<PrimitiveType, PrimitiveType>>> = { int: 'long', float: 'double' };
 
-/** A column of type `actual` can be read as `declared`: the same type, or one of TYPE_WIDENINGS. */
-export function readsAs(actual: IcebergType, declared: PrimitiveType): boolean {
-  return actual === declared || (typeof actual === 'string' && TYPE_WIDENINGS[actual] === declared);
+/**
+ * A column of type `actual` can be read as `declared`: the same type, or one of TYPE_WIDENINGS; for
+ * nested types, the same shape (list, map, or struct with the same field names in the same order)
+ * whose elements, keys, values and fields read as the declared ones (map keys exactly). Field ids
+ * and optionality are not compared.
+ */
+export function readsAs(actual: IcebergType, declared: IcebergType): boolean {
+  if (typeof actual === 'string' || typeof declared === 'string')
+    return actual === declared || (typeof actual === 'string' && TYPE_WIDENINGS[actual] === declared);
+  switch (declared.type) {
+    case 'list':
+      return actual.type === 'list' && readsAs(actual.element, declared.element);
+    case 'map':
+      return (
+        actual.type === 'map' &&
+        readsAs(actual.key, declared.key) &&
+        readsAs(declared.key, actual.key) &&
+        readsAs(actual.value, declared.value)
+      );
+    case 'struct':
+      return (
+        actual.type === 'struct' &&
+        actual.fields.length === declared.fields.length &&
+        declared.fields.every(
+          (field, index) => actual.fields[index]!.name === field.name && readsAs(actual.fields[index]!.type, field.type),
+        )
+      );
+  }
+}
+
+/**
+ * A type as text, field ids and optionality left out (`list<float>`, `map<string,long>`,
+ * `struct<name:string,age:int>`): two types hold the same values when their texts are equal.
+ */
+export function typeText(type: IcebergType): string {
+  if (typeof type === 'string') return type;
+  switch (type.type) {
+    case 'struct':
+      return `struct<${type.fields.map((field) => `${field.name}:${typeText(field.type)}`).join(',')}>`;
+    case 'list':
+      return `list<${typeText(type.element)}>`;
+    case 'map':
+      return `map<${typeText(type.key)},${typeText(type.value)}>`;
+  }
 }
 
 /** The widenings as a person reads them: `int → long, float → double`. */

@@ -1,7 +1,8 @@
 """Feast's own answers on the example repository `feast init` writes, for test/integration/features/feast-import.test.ts.
 
 Reads a JSON request on stdin: {"repo": <feature_repo folder, after `feast apply`>, "view": <feature view>,
-"features": [<feature names>], "entity_ids": [<driver ids>], "parquet": <path to write>}. Writes
+"features": [<feature names>], "entity_ids": [<driver ids>], "parquet": <path to write>, "maps": [<Map
+features, written as Parquet maps>]}. Writes
 to "parquet" the view's source rows with the columns Floe's Iceberg table holds (timestamps as UTC
 microseconds), materializes the view over [earliest event, latest event + 1 s) into Feast's
 default SQLite online store, and prints {"start", "end", "online": {feature: [value per entity]}}
@@ -19,6 +20,16 @@ import pyarrow.parquet as pq
 from feast import FeatureStore
 
 
+def as_map(column: pa.ChunkedArray) -> pa.Array:
+    """A Feast Map column as a Parquet map of strings: pandas wrote the example's dicts as a struct,
+    whose field names are the keys; a map is what Feast's Map (string keys) is."""
+    rows = column.to_pylist()
+    return pa.array(
+        [None if row is None else [(key, value) for key, value in row.items() if value is not None] for row in rows],
+        type=pa.map_(pa.string(), pa.string()),
+    )
+
+
 def main() -> None:
     request = json.load(sys.stdin)
     store = FeatureStore(repo_path=request["repo"])
@@ -32,7 +43,7 @@ def main() -> None:
         "driver_id": table["driver_id"],
         "event_timestamp": table["event_timestamp"].cast(utc),
         "created": pc.assume_timezone(table["created"], "UTC").cast(utc),
-        **{name: table[name] for name in request["features"]},
+        **{name: as_map(table[name]) if name in request.get("maps", []) else table[name] for name in request["features"]},
     }
     pq.write_table(pa.table(columns), request["parquet"])
 

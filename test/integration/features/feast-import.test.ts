@@ -3,7 +3,9 @@
 // Feast): `feast apply` and `feast registry-dump`, then the import; the generated features.ts
 // type-checks against Floe's public API; Feast's example Parquet goes into an Iceberg table; `floe
 // apply`, `floe materialize` and `floe get-online` answer what Feast's get_online_features answers
-// after Feast materialized the same rows into its default SQLite online store.
+// after Feast materialized the same rows into its default SQLite online store. Then Feast's own
+// client, its online store pointed at `floe serve`, pushes the template's row (Map, Json and
+// Struct values) and reads the template's feature service back (issue #54).
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { execFile, spawn } from 'node:child_process';
@@ -16,13 +18,15 @@ import { promisify } from 'node:util';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { pythonOracle, temporalService } from '../../support/services.js';
-import { floeCommand, linkCheckoutAsFloe, startWorker, stopWorker } from '../../support/cli-project.js';
+import { floeCommand, linkCheckoutAsFloe, startServer, startWorker, stopWorker } from '../../support/cli-project.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const FEAST_ORACLE = path.join(root, 'test', 'oracles', 'feast_example_repo.py');
+const FEAST_CLIENT = path.join(root, 'test', 'oracles', 'feast_template_client.py');
 const VIEW = 'driver_hourly_stats';
-const FEATURES = ['conv_rate', 'acc_rate', 'avg_daily_trips'];
+/** The example's scalar features, then its Map, Json and Struct ones (issue #54). */
+const FEATURES = ['conv_rate', 'acc_rate', 'avg_daily_trips', 'driver_metadata', 'driver_config', 'driver_profile'];
 /** The example's five drivers and one nobody knows. */
 const DRIVERS = [1001, 1002, 1003, 1004, 1005, 9999];
 const run = promisify(execFile);
@@ -76,17 +80,12 @@ test("Feast's example repository, imported, applied, materialized and read, answ
     'driver_quality_labels_batch=rides.driver_quality_labels',
     '--json',
   ]);
-  // The example has a label view and map, JSON and struct features, which Floe leaves out: exit 1.
+  // The example has a label view, which Floe leaves out: exit 1. Its map, JSON and struct features are imported.
   assert.equal(imported.code, 1, imported.stderr);
   const result = JSON.parse(imported.stdout) as { refusals: { object: string }[]; todos: { object: string }[] };
   assert.deepEqual(
     result.refusals.map((note) => note.object),
-    [
-      'label view driver_quality_labels',
-      ...['driver_hourly_stats', 'driver_hourly_stats_fresh'].flatMap((view) =>
-        ['driver_metadata', 'driver_config', 'driver_profile'].map((feature) => `feature ${view}:${feature}`),
-      ),
-    ],
+    ['label view driver_quality_labels'],
   );
   assert.deepEqual(
     result.todos.map((note) => note.object),
@@ -113,7 +112,7 @@ test("Feast's example repository, imported, applied, materialized and read, answ
 
   // Feast's answers, and its example rows as an Iceberg table.
   const parquet = path.join(directory, 'driver_stats.parquet');
-  const expected = await feastOracle({ repo, view: VIEW, features: FEATURES, entity_ids: DRIVERS, parquet });
+  const expected = await feastOracle({ repo, view: VIEW, features: FEATURES, entity_ids: DRIVERS, parquet, maps: ['driver_metadata'] });
   const catalogFile = path.join(project, 'catalog.db');
   const warehouse = path.join(project, 'warehouse');
   const catalog: OracleCatalog = { type: 'sql', uri: `sqlite:///${catalogFile}`, warehouse: `file://${warehouse}` };
@@ -130,6 +129,25 @@ test("Feast's example repository, imported, applied, materialized and read, answ
         { id: 4, name: 'conv_rate', type: 'float', required: false },
         { id: 5, name: 'acc_rate', type: 'float', required: false },
         { id: 6, name: 'avg_daily_trips', type: 'long', required: false },
+        {
+          id: 7,
+          name: 'driver_metadata',
+          type: { type: 'map', 'key-id': 10, key: 'string', 'value-id': 11, value: 'string', 'value-required': false },
+          required: false,
+        },
+        { id: 8, name: 'driver_config', type: 'string', required: false },
+        {
+          id: 9,
+          name: 'driver_profile',
+          type: {
+            type: 'struct',
+            fields: [
+              { id: 12, name: 'name', type: 'string', required: false },
+              { id: 13, name: 'age', type: 'string', required: false },
+            ],
+          },
+          required: false,
+        },
       ],
     },
     format_version: 2,
@@ -175,16 +193,95 @@ test("Feast's example repository, imported, applied, materialized and read, answ
   const response = JSON.parse(read.stdout) as { features: { ref: string; values: unknown[]; statuses: string[] }[] };
   for (const feature of FEATURES) {
     const floe = response.features.find((candidate) => candidate.ref === `${VIEW}:${feature}`)!;
-    assert.deepEqual(
-      floe.values.map((value) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value)),
-      expected.online[feature],
-      feature,
-    );
+    // Feast's Python client returns a Json feature parsed; Floe (like Feast's HTTP server) its text.
+    const asFeast = (value: unknown): unknown =>
+      typeof value === 'string' && /^\d+$/.test(value)
+        ? Number(value)
+        : feature === 'driver_config' && typeof value === 'string'
+          ? JSON.parse(value)
+          : value;
+    assert.deepEqual(floe.values.map(asFeast), expected.online[feature], feature);
     assert.deepEqual(floe.statuses, [...DRIVERS.slice(0, -1).map(() => 'PRESENT'), 'NOT_FOUND'], feature);
   }
   // The generated definitions are the ones Floe stored.
   assert.match(await readFile(out, 'utf8'), /ttl: \{ days: 1 \}/);
+
+  // Feast's own client on the template, its online store pointed at floe serve: the template's
+  // push (Map, Json and Struct values) lands in Floe, and its feature service reads it back.
+  // First the import's TODO, as a user does it: the on-demand views' Python ported to TypeScript.
+  const generated = await readFile(out, 'utf8');
+  const ported = generated.replace(/compute: \(\) => \{\n\s+throw new Error\([^\n]*\);\n\s+\},/g, PORTED_COMPUTE);
+  assert.equal(ported.split('conv_rate_plus_val2: Number').length, 3, 'both on-demand views are ported');
+  await writeFile(out, ported);
+  const reapplied = await floeCommand(['apply', '--project', project], { env });
+  assert.equal(reapplied.code, 0, `${reapplied.stdout}\n${reapplied.stderr}`);
+  const { url, server } = await startServer(project, { env });
+  try {
+    const answer = await feastTemplateClient({ repo, url });
+    const pick = (dict: Record<string, unknown[]>) =>
+      Object.fromEntries(
+        [
+          'conv_rate',
+          'avg_daily_trips',
+          'driver_metadata',
+          'driver_config',
+          'driver_profile',
+          'conv_rate_plus_val1',
+          'conv_rate_plus_val2',
+        ].map((name) => [name, dict[name]]),
+      );
+    // driver_hourly_stats_fresh is fed by the push source only: nothing before the push.
+    assert.deepEqual(pick(answer.before), {
+      conv_rate: [null, null],
+      avg_daily_trips: [null, null],
+      driver_metadata: [null, null],
+      driver_config: [null, null],
+      driver_profile: [null, null],
+      conv_rate_plus_val1: [null, null],
+      conv_rate_plus_val2: [null, null],
+    });
+    assert.deepEqual(pick(answer.after), {
+      conv_rate: [1, null],
+      avg_daily_trips: [1000, null],
+      driver_metadata: [{ vehicle_type: 'truck', rating: '5.0' }, null],
+      driver_config: ['{"max_distance_km": 500, "preferred_zones": ["north"]}', null],
+      driver_profile: [{ name: 'driver_1001_updated', age: '30' }, null],
+      conv_rate_plus_val1: [1001, null],
+      conv_rate_plus_val2: [2001, null],
+    });
+  } finally {
+    await stopWorker(server);
+  }
 });
+
+/** The template's on-demand views (conv_rate + val_to_add, conv_rate + val_to_add_2), ported from their Python. */
+const PORTED_COMPUTE = `compute: (inputs) => {
+    const [stats, vals] = Object.values(inputs);
+    if (stats?.conv_rate == null || vals?.val_to_add == null || vals?.val_to_add_2 == null) return {};
+    return {
+      conv_rate_plus_val1: Number(stats.conv_rate) + Number(vals.val_to_add),
+      conv_rate_plus_val2: Number(stats.conv_rate) + Number(vals.val_to_add_2),
+    };
+  },`;
+
+/** test/oracles/feast_template_client.py: Feast's client pushing and reading the template's feature service through `url`. */
+async function feastTemplateClient(request: {
+  repo: string;
+  url: string;
+}): Promise<{ before: Record<string, unknown[]>; after: Record<string, unknown[]> }> {
+  const child = spawn(pythonOracle().python, [FEAST_CLIENT], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, FEAST_USAGE: 'False' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.end(JSON.stringify(request));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0, `Feast's client failed:\n${stderr}`);
+  return JSON.parse(stdout) as { before: Record<string, unknown[]>; after: Record<string, unknown[]> };
+}
 
 test('floe import feast: bad input exits 2 naming the file or option, and an existing --out is not overwritten', async () => {
   const notADump = path.join(directory, 'registry.db');

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { durationOf, importFeastRegistry, parseFeastDuration, parseRegistryDump } from '../../../features/import/feast-registry.js';
 import type { FeastImport } from '../../../features/import/feast-registry.js';
+import { feastFeatureType } from '../../../features/import/feast-registry-dump.js';
 import type { Definition } from '../../../features/registry.js';
 import { Registry } from '../../../features/registry.js';
 import { FloeError } from '../../../core/errors.js';
@@ -52,6 +53,10 @@ test("feast init's repository: entities, sources, views with TTLs and types, ser
       ['conv_rate', 'float'],
       ['acc_rate', 'float'],
       ['avg_daily_trips', 'long'],
+      // Feast's Map (of the template's strings), Json and Struct (from its schema tag): issue #54.
+      ['driver_metadata', 'map<string,string>'],
+      ['driver_config', 'json'],
+      ['driver_profile', 'struct<name:string,age:string>'],
     ],
   );
   assert.equal(registry.featureViews.get('driver_hourly_stats_fresh')!.source, 'driver_stats_push_source');
@@ -77,17 +82,19 @@ test("feast init's repository: entities, sources, views with TTLs and types, ser
     imported.todos.map((note) => note.object),
     ['on-demand view transformed_conv_rate', 'on-demand view transformed_conv_rate_fresh'],
   );
+  // Compute takes primitive features: the on-demand view's source names them, and the note says what it left out.
+  assert.deepEqual(onDemand.sources[0], {
+    name: 'driver_hourly_stats',
+    features: ['conv_rate', 'acc_rate', 'avg_daily_trips'],
+  });
+  assert.match(
+    imported.todos[0]!.reason,
+    /its sources leave out driver_hourly_stats:driver_metadata, driver_hourly_stats:driver_config, driver_hourly_stats:driver_profile \(compute takes primitive features only\)/,
+  );
 
   assert.deepEqual(
     imported.refusals.map((note) => `${note.object}: ${note.reason}`),
-    [
-      'label view driver_quality_labels: label views have no Floe equivalent (define a feature view over the labels table)',
-      ...['driver_hourly_stats', 'driver_hourly_stats_fresh'].flatMap((name) => [
-        `feature ${name}:driver_metadata: Feast type MAP has no Floe column type`,
-        `feature ${name}:driver_config: Feast type JSON has no Floe column type`,
-        `feature ${name}:driver_profile: Feast type STRUCT has no Floe column type`,
-      ]),
-    ],
+    ['label view driver_quality_labels: label views have no Floe equivalent (define a feature view over the labels table)'],
   );
 });
 
@@ -140,7 +147,7 @@ test('stream sources, unsupported key types, entity-less views and what depends 
             online: false,
             features: [
               { name: 'age', valueType: 'INT32' },
-              { name: 'tags', valueType: 'STRING_LIST' },
+              { name: 'tags', valueType: 'MAP_LIST' },
             ],
             batchSource: { name: 'users', type: 'BATCH_SNOWFLAKE', timestampField: 'ts' },
           },
@@ -219,4 +226,30 @@ test("names and text with quotes, backslashes and Python's own comments come out
   const registry = await load(imported);
   assert.equal(registry.featureViews.get('driver_hourly_stats')!.description, view.description);
   assert.match(imported.definitions, /\/\/ {7}return inputs {2}# it's \*\/ done\n/);
+});
+
+test('Feast list, map, JSON and struct types become Floe nested types; what has none is said', () => {
+  const cases: [Record<string, unknown>, ReturnType<typeof feastFeatureType>][] = [
+    [{ valueType: 'FLOAT_LIST' }, { type: 'list<float>' }],
+    [{ valueType: 'DOUBLE_LIST' }, { type: 'list<double>' }],
+    [{ valueType: 'INT64_LIST' }, { type: 'list<long>' }],
+    [{ valueType: 'MAP' }, { type: 'map<string,string>' }],
+    [{ valueType: 'JSON' }, { type: 'json' }],
+    [
+      {
+        valueType: 'STRUCT',
+        tags: {
+          'feast:struct_schema': '{"name": "STRING", "scores": "Array(FLOAT64)", "home": "{\\"__struct__\\": {\\"city\\": \\"STRING\\"}}"}',
+        },
+      },
+      { type: 'struct<name:string,scores:list<double>,home:struct<city:string>>' },
+    ],
+    [{ valueType: 'STRUCT' }, { problem: 'Feast type STRUCT without its feast:struct_schema tag has no field types' }],
+    [
+      { valueType: 'STRUCT', tags: { 'feast:struct_schema': '{"x": "PDF_BYTES"}' } },
+      { problem: 'Feast struct schema {"x": "PDF_BYTES"}: field type PDF_BYTES has no Floe type' },
+    ],
+    [{ valueType: 'MAP_LIST' }, { problem: 'Feast type MAP_LIST has no Floe column type' }],
+  ];
+  for (const [column, expected] of cases) assert.deepEqual(feastFeatureType({ name: 'f', ...column }), expected, JSON.stringify(column));
 });

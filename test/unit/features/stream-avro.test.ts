@@ -8,6 +8,7 @@ import avro from 'avsc';
 import { FloeError } from '../../../core/errors.js';
 import type { NestedField } from '../../../iceberg/spec/types.js';
 import { avroDecoder } from '../../../features/stream/stream-avro.js';
+import { avroType } from '../../../iceberg/spec/avro/long.js';
 import { deadLetterValue, messageRow } from '../../../features/stream/stream-rows.js';
 import type { MessageShape } from '../../../features/stream/stream-rows.js';
 import { defineStreamSource } from '../../../features/stream-source.js';
@@ -198,4 +199,68 @@ test('the schema is checked against the table when a consumer starts, naming the
       (error: unknown) => FloeError.is(error, 'invalid-input') && error.context.stream === 'events' && message.test(error.message),
       message.source,
     );
+});
+
+test('nested fields (issue #54): Avro arrays, maps and records, and JSON lists and objects, fill list, map and struct columns', () => {
+  const fields: NestedField[] = [
+    { id: 1, name: 'driver_id', type: 'long', required: true },
+    { id: 2, name: 'embedding', type: { type: 'list', elementId: 5, element: 'float', elementRequired: false }, required: false },
+    {
+      id: 3,
+      name: 'meta',
+      type: { type: 'map', keyId: 6, key: 'string', valueId: 7, value: 'long', valueRequired: false },
+      required: false,
+    },
+    {
+      id: 4,
+      name: 'profile',
+      type: { type: 'struct', fields: [{ id: 8, name: 'name', type: 'string', required: false }] },
+      required: false,
+    },
+    { id: 9, name: 'event_timestamp', type: 'timestamptz', required: true },
+  ];
+  const schema = {
+    type: 'record',
+    name: 'Nested',
+    fields: [
+      { name: 'driver_id', type: 'long' },
+      { name: 'embedding', type: { type: 'array', items: 'float' } },
+      { name: 'meta', type: ['null', { type: 'map', values: 'long' }] },
+      { name: 'profile', type: { type: 'record', name: 'Profile', fields: [{ name: 'name', type: 'string' }] } },
+      { name: 'ts', type: { type: 'long', logicalType: 'timestamp-micros' } },
+    ],
+  };
+  const expected = ['1', '[0.5,-1.25]', '{"a":9007199254740993}', '{"name":"Ann"}', '2024-05-01T00:00:00Z'];
+  const avroShape = shapeOf(stream(schema), fields);
+  // Written with Floe's own long type (bigints), so the long past 2^53 goes in and comes out exact.
+  const body = avroType(schema).toBuffer({
+    driver_id: 1n,
+    embedding: [0.5, -1.25],
+    meta: { a: 9_007_199_254_740_993n },
+    profile: { name: 'Ann' },
+    ts: 1_714_521_600_000_000n,
+  });
+  assert.deepEqual(messageRow(avroShape, body), expected);
+
+  const jsonShape: MessageShape = {
+    stream: { ...stream(), format: 'json' },
+    fields,
+    required: REQUIRED,
+    timestampColumn: 'event_timestamp',
+  };
+  const json =
+    '{"driver_id": 1, "embedding": [0.5, -1.25], "meta": {"a": 9007199254740993}, "profile": {"name": "Ann"}, "ts": "2024-05-01T00:00:00Z"}';
+  assert.deepEqual(messageRow(jsonShape, Buffer.from(json)), expected);
+  assert.match(
+    String(messageRow(jsonShape, Buffer.from(json.replace('"Ann"', '7')))),
+    /field profile: \.name: expected a string text, got number 7/,
+  );
+  assert.throws(
+    () =>
+      shapeOf(
+        stream({ ...schema, fields: [...schema.fields.slice(0, 1), { name: 'embedding', type: { type: 'map', values: 'float' } }] }),
+        fields,
+      ),
+    /the Avro schema's field embedding is \{"type":"map","values":"float"\}, which does not fit column embedding \(list\); expected: array/,
+  );
 });

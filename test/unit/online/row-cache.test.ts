@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { OnlineRow } from '../../../features/online/file-rows.js';
 import { isLater } from '../../../features/online/file-rows.js';
-import { RowCache } from '../../../features/online/row-cache.js';
+import { fileRowWeight, RowCache } from '../../../features/online/row-cache.js';
 
 const row = (overrides: Partial<OnlineRow>): OnlineRow => ({
   values: [],
@@ -48,4 +48,17 @@ test('the later row: event time, then created time (null lowest), then materiali
   assert.ok(isLater(row({ createdTs: 1n, materializedAt: 5n }), row({ createdTs: 1n, materializedAt: 4n })));
   assert.ok(isLater(row({ sequence: 3 }), row({ sequence: 2 })));
   assert.ok(!isLater(row({}), row({})), 'a row is not later than itself');
+});
+
+test('a wide row (an embedding) weighs more than one: the bound in rows bounds memory too (issue #54)', async () => {
+  // Rows of scalar features take tens of bytes in a file; a 768-float embedding about 3 KB.
+  assert.equal(fileRowWeight({ fileSizeInBytes: 40_000, recordCount: 1_000 }), 1);
+  assert.equal(fileRowWeight({ fileSizeInBytes: 0, recordCount: 0 }), 1);
+  const embeddingWeight = fileRowWeight({ fileSizeInBytes: 3_100_000, recordCount: 1_000 });
+  assert.equal(embeddingWeight, 12);
+  const cache = new RowCache(4_000);
+  assert.equal(cache.holdsFilesOf(1_000), true);
+  assert.equal(cache.holdsFilesOf(1_000, embeddingWeight), false, 'a file of 1,000 embeddings is read by key, not held whole');
+  await cache.get('wide', async () => ({ size: 100 }), embeddingWeight);
+  assert.deepEqual(cache.size, { files: 1, rows: 1_200 });
 });

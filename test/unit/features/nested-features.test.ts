@@ -1,0 +1,232 @@
+// Nested and JSON features end to end on a local catalog (issue #54 item 6): plan accepts a
+// declaration of the column's own shape (list<float> widened to list<double> included) and refuses
+// another one at plan, materialization and training alike, naming view, feature and both types; the
+// online table gets a column per feature with fresh ids for every field inside; materialization
+// writes the latest values; online reads present them (longs exact, nulls inside kept) in Feast's
+// JSON shape; the training set returns the same values, typed as declared.
+import * as arrow from 'apache-arrow';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { FloeError } from '../../../core/errors.js';
+import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
+import { projectConfigSchema } from '../../../features/config.js';
+import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
+import { materializeWindow } from '../../../features/materialization.js';
+import { OnlineStore } from '../../../features/online/index.js';
+import { ensureOnlineTable, onlineTableLayout } from '../../../features/online/online-table-layout.js';
+import { planApply } from '../../../features/registry-store/apply.js';
+import { currentSchema } from '../../../iceberg/spec/metadata.js';
+import type { IcebergType } from '../../../iceberg/spec/types.js';
+import { feastResponseJson } from '../../../server/feast-response.js';
+import { checkConsistency } from '../../../features/consistency/check.js';
+import { displayValue, sameFeatureValue } from '../../../features/consistency/compare.js';
+import { quoteLiteral } from '../../../engine/sql.js';
+import { scanTable } from '../../../engine/table-reader.js';
+import { toIcebergValue } from '../../../engine/values.js';
+import { commitTrainingSet, planTrainingSet, writeTrainingSetChunk } from '../../../features/training-set/index.js';
+import type { TrainingSetRequest } from '../../../features/training-set/index.js';
+import { typeText } from '../../../iceberg/spec/types.js';
+import { at, timestampVector } from '../../support/features/historical-builders.js';
+import { createNestedSource, NESTED_EXPECTED, nestedDefinitions } from '../../support/features/nested-source.js';
+import type { Workspace } from '../../support/features/tables.js';
+import { withWorkspace } from '../../support/features/tables.js';
+
+const NOW_MS = Number(at(100) / 1000n);
+const WINDOW = { start: new Date(Number(at(-10) / 1000n)), end: new Date(NOW_MS) };
+const ENTITY_ROWS = [{ driver_id: 1 }, { driver_id: 2 }, { driver_id: 3 }];
+const ENTITIES = new arrow.Table({
+  driver_id: arrow.vectorFromArray([1n, 2n, 3n], new arrow.Int64()),
+  event_timestamp: timestampVector([at(50), at(50), at(50)]),
+});
+
+async function withOnlineWorkspace(fn: (workspace: Workspace) => Promise<void>): Promise<void> {
+  await withWorkspace(async (workspace) => {
+    await workspace.engine.withConnection(async (connection) => registerIcebergFunctions(connection));
+    await fn(workspace);
+  });
+}
+
+/** Every field id in a type (the column's own excluded). */
+function nestedIds(type: IcebergType): number[] {
+  if (typeof type === 'string') return [];
+  if (type.type === 'list') return [type.elementId, ...nestedIds(type.element)];
+  if (type.type === 'map') return [type.keyId, type.valueId, ...nestedIds(type.key), ...nestedIds(type.value)];
+  return type.fields.flatMap((field) => [field.id, ...nestedIds(field.type)]);
+}
+
+/** An Arrow value as plain JS: lists as arrays, structs and maps as objects. */
+function plain(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (value instanceof arrow.Vector) return [...value].map(plain);
+  if (typeof value !== 'object') return value;
+  const json = (value as { toJSON(): unknown }).toJSON();
+  const entries = json instanceof Map ? [...json] : Object.entries(json as object);
+  return Object.fromEntries(entries.map(([key, item]) => [key, plain(item)]));
+}
+
+describe('nested and JSON features', () => {
+  it('plan, online table, materialization, online reads (Feast JSON) and the training set agree', async () => {
+    await withOnlineWorkspace(async (workspace) => {
+      const work = path.join(workspace.directory, 'work');
+      await createNestedSource({ catalog: workspace.catalog, engine: workspace.engine, identifier: 'src.drivers', workDirectory: work });
+      const context = workspace.context(nestedDefinitions('src.drivers', { onlineTable: 'floe_online.profiles' }));
+      const config = projectConfigSchema.parse({
+        project: 'p',
+        catalog: { type: 'sql', uri: path.join(workspace.directory, 'catalog.db'), warehouse: path.join(workspace.directory, 'warehouse') },
+      });
+      const plan = await planApply({ config, registry: context.registry, catalog: workspace.catalog });
+      assert.deepEqual(plan.problems, []);
+
+      const { registry } = context;
+      const table = await ensureOnlineTable(workspace.catalog, onlineTableLayout(registry, registry.featureView('profiles')));
+      const schema = currentSchema(table.metadata);
+      const ids = schema.fields.flatMap((field) => [field.id, ...nestedIds(field.type)]);
+      assert.equal(new Set(ids).size, ids.length, `every field id is its own: ${ids.join(', ')}`);
+      assert.equal(Math.max(...ids), table.metadata.lastColumnId);
+      const types = Object.fromEntries(schema.fields.map((field) => [field.name, field.type]));
+      assert.deepEqual(
+        Object.fromEntries(['embedding', 'scores', 'meta', 'profile', 'config'].map((name) => [name, JSON.stringify(types[name])])),
+        {
+          embedding: JSON.stringify({ type: 'list', elementId: 10, element: 'float', elementRequired: false }),
+          scores: JSON.stringify({ type: 'list', elementId: 11, element: 'double', elementRequired: false }),
+          meta: JSON.stringify({ type: 'map', keyId: 12, key: 'string', valueId: 13, value: 'long', valueRequired: false }),
+          profile: JSON.stringify({
+            type: 'struct',
+            fields: [
+              { id: 14, name: 'name', required: false, type: 'string' },
+              { id: 15, name: 'age', required: false, type: 'int' },
+            ],
+          }),
+          config: JSON.stringify('string'),
+        },
+      );
+
+      await materializeWindow(context, 'profiles', WINDOW, 'nested-1');
+      const store = new OnlineStore({ registry, catalog: workspace.catalog, engine: workspace.engine, clock: () => NOW_MS });
+      const online = await store.getOnlineFeatures({ features: ['profiles'], entityRows: ENTITY_ROWS });
+      const onlineValues = Object.fromEntries(online.features.map((feature) => [feature.feature, feature.values]));
+      assert.deepEqual(onlineValues, NESTED_EXPECTED);
+      assert.deepEqual(
+        online.features.map((feature) => feature.statuses),
+        online.features.map(() => ['PRESENT', 'PRESENT', 'NOT_FOUND']),
+      );
+
+      // Feast's feature server writes lists as arrays, maps and structs as objects, Json as its text.
+      const json = JSON.parse(
+        feastResponseJson(online, { fullFeatureNames: false }).replace(/9007199254740993/g, '"9007199254740993"'),
+      ) as { metadata: { feature_names: string[] }; results: { values: unknown[] }[] };
+      const byName = Object.fromEntries(json.metadata.feature_names.map((name, index) => [name, json.results[index]!.values]));
+      assert.deepEqual(byName['embedding'], [[0.5, -1.25, 3], [1.5, null], null]);
+      assert.deepEqual(byName['meta'], [{ a: 1, big: '9007199254740993' }, {}, null], 'the long inside the map is written exact');
+      assert.deepEqual(byName['profile'], [{ name: 'Ann', age: 42 }, { name: null, age: 7 }, null]);
+      assert.deepEqual(byName['config'], ['{"tier":"gold","limits":[1,2]}', null, null]);
+
+      const offline = await getHistoricalFeatures(context, { entities: ENTITIES, features: ['profiles'] }).toArrow();
+      for (const name of Object.keys(NESTED_EXPECTED)) {
+        const vector = offline.getChild(name)!;
+        const values = Array.from({ length: vector.length }, (_, index) => plain(vector.get(index)));
+        assert.deepEqual(values, NESTED_EXPECTED[name], `${name}: the training set's values are the online ones`);
+      }
+      assert.equal(String(offline.getChild('scores')!.type), 'List<Float64>', 'list<float> declared list<double> reads as doubles');
+      assert.equal(String(offline.getChild('embedding')!.type), 'List<Float32>');
+
+      // floe consistency: online and offline agree value by value, nested values compared field by field.
+      const report = await checkConsistency(context, 'profiles', { now: new Date(NOW_MS) });
+      assert.equal(report.sampled, 2);
+      assert.deepEqual(
+        report.features.map((feature) => [feature.feature, feature.mismatches]),
+        Object.keys(NESTED_EXPECTED).map((name) => [name, 0]),
+      );
+      // …which tells nested values apart: an element, a key, a field, a length.
+      assert.ok(sameFeatureValue([0.5, null], [0.5, null]) && sameFeatureValue({ a: 1n, b: [1] }, { b: [1], a: 1 }));
+      for (const [a, b] of [
+        [
+          [0.5, -1.25],
+          [0.5, -1.5],
+        ],
+        [[0.5], [0.5, null]],
+        [{ a: 1n }, { b: 1n }],
+        [{ a: 1n }, { a: 1n, b: null }],
+        [{ name: 'Ann' }, ['Ann']],
+        [[1], '[1]'],
+      ] as const)
+        assert.equal(sameFeatureValue(a, b), false, `${displayValue(a)} is not ${displayValue(b)}`);
+    });
+  });
+
+  it('a training set written as an Iceberg table keeps the nested columns, with a field id for every field inside', async () => {
+    await withOnlineWorkspace(async (workspace) => {
+      const work = path.join(workspace.directory, 'work');
+      await createNestedSource({ catalog: workspace.catalog, engine: workspace.engine, identifier: 'src.drivers', workDirectory: work });
+      const context = workspace.context(nestedDefinitions('src.drivers', { onlineTable: 'floe_online.profiles' }));
+      const entityFile = path.join(workspace.directory, 'entities.parquet');
+      await workspace.engine.withConnection((connection) =>
+        connection.run(
+          `COPY (SELECT * FROM (VALUES (1::BIGINT, TIMESTAMPTZ '2030-01-01 00:00:00+00'), (2, TIMESTAMPTZ '2030-01-01 00:00:00+00'), (3, TIMESTAMPTZ '2030-01-01 00:00:00+00')) AS t(driver_id, event_timestamp)) TO ${quoteLiteral(entityFile)} (FORMAT parquet)`,
+        ),
+      );
+      const request: TrainingSetRequest = {
+        entities: { parquet: [entityFile] },
+        features: ['profiles'],
+        output: { table: 'datasets.profiles' },
+      };
+      const key = 'training-set-nested';
+      const plan = await planTrainingSet(context, request, { key, chunkRows: 2 });
+      const chunks = [];
+      for (const chunk of plan.chunks)
+        chunks.push(await writeTrainingSetChunk(context, request, { key, chunk, entitySnapshotId: null, attempt: 1 }));
+      await commitTrainingSet(context, request, { key, chunks });
+
+      const table = await workspace.catalog.loadTable({ namespace: ['datasets'], name: 'profiles' });
+      const schema = currentSchema(table.metadata);
+      const ids = schema.fields.flatMap((field) => [field.id, ...nestedIds(field.type)]);
+      assert.equal(new Set(ids).size, ids.length, `every field id is its own: ${ids.join(', ')}`);
+      assert.deepEqual(
+        Object.fromEntries(
+          schema.fields.filter((field) => typeof field.type !== 'string').map((field) => [field.name, typeText(field.type)]),
+        ),
+        { embedding: 'list<float>', scores: 'list<double>', meta: 'map<string,long>', profile: 'struct<name:string,age:int>' },
+      );
+      const scan = await scanTable(table);
+      const rows = await workspace.engine.withConnection(async (connection) =>
+        (await connection.runAndReadAll(`SELECT embedding, scores, meta, profile, config FROM (${scan.sql}) ORDER BY driver_id`)).getRows(),
+      );
+      const names = ['embedding', 'scores', 'meta', 'profile', 'config'];
+      const types = names.map((name) => schema.fields.find((field) => field.name === name)!.type);
+      const read = Object.fromEntries(names.map((name, index) => [name, rows.map((row) => toIcebergValue(row[index]!, types[index]!))]));
+      assert.deepEqual(read, NESTED_EXPECTED);
+    });
+  });
+
+  it('a nested declaration of another shape is refused at plan, materialization and training, naming view, feature and both types', async () => {
+    await withOnlineWorkspace(async (workspace) => {
+      const work = path.join(workspace.directory, 'work');
+      await createNestedSource({ catalog: workspace.catalog, engine: workspace.engine, identifier: 'src.drivers', workDirectory: work });
+      const config = projectConfigSchema.parse({
+        project: 'p',
+        catalog: { type: 'sql', uri: path.join(workspace.directory, 'catalog.db'), warehouse: path.join(workspace.directory, 'warehouse') },
+      });
+      const cases: [feature: string, declared: string, actual: string][] = [
+        ['embedding', 'list<int>', 'list<float>'],
+        ['meta', 'map<string,int>', 'map<string,long>'],
+        ['profile', 'struct<age:int,name:string>', 'struct<name:string,age:int>'],
+        ['config', 'list<string>', 'string'],
+        ['embedding', 'json', 'list<float>'],
+      ];
+      for (const [feature, declared, actual] of cases) {
+        const context = workspace.context(
+          nestedDefinitions('src.drivers', { onlineTable: 'floe_online.refused', features: [{ name: feature, type: declared }] }),
+        );
+        const wanted = `Feature view profiles: feature ${feature} is declared ${declared}, but source drivers (table src.drivers) has it as ${actual}; declare ${actual}`;
+        const plan = await planApply({ config, registry: context.registry, catalog: workspace.catalog });
+        assert.equal(plan.problems.length, 1, plan.problems.join('\n'));
+        assert.ok(plan.problems[0]!.startsWith(wanted), plan.problems[0]);
+        const refused = (error: unknown): boolean =>
+          FloeError.is(error, 'invalid-input') && !error.retryable && error.message.includes(wanted);
+        await assert.rejects(materializeWindow(context, 'profiles', WINDOW, `refused-${feature}-${declared}`), refused);
+        await assert.rejects(getHistoricalFeatures(context, { entities: ENTITIES, features: ['profiles'] }).toArrow(), refused);
+      }
+    });
+  });
+});
