@@ -213,15 +213,22 @@ function digest(text: string): string {
 }
 
 // MessagePack keeps a bigint a bigint (always 64 bits wide, so it never comes back a number) and a
-// number a number; binary values come back as Buffers, which are Uint8Arrays.
-const packr = new Packr({ int64AsType: 'bigint', useRecords: false });
+// number a number; binary values come back as Buffers, which are Uint8Arrays. Maps and structs come
+// back as Maps, made objects again here: msgpackr's own objects rename a `__proto__` key.
+const packr = new Packr({ int64AsType: 'bigint', useRecords: false, mapsAsObjects: false });
+
+function unpacked(value: unknown): IcebergValue | null {
+  if (value instanceof Map) return Object.fromEntries([...value].map(([key, inner]) => [key, unpacked(inner)]));
+  if (Array.isArray(value)) return value.map(unpacked);
+  return value as IcebergValue | null;
+}
 
 function encode(row: StoredRow): Buffer {
   return packr.pack([...row.values, row.eventTs, row.createdTs, row.materializedAt]);
 }
 
 function decode(encoded: Buffer): StoredRow {
-  const fields = packr.unpack(encoded) as (IcebergValue | null)[];
+  const fields = (packr.unpack(encoded) as unknown[]).map(unpacked);
   const count = fields.length - 3;
   return {
     values: fields.slice(0, count),

@@ -26,6 +26,23 @@ test('a stored file answers its keys with every value type as it was given', asy
   store.close();
 });
 
+test('nested values come back as given, map keys that name Object.prototype members included', async () => {
+  const store = new FileRowStore(path.join(scratch, 'nested'));
+  const map = Object.fromEntries([
+    ['__proto__', 1n],
+    ['constructor', 2n],
+    ['a', null],
+  ]);
+  const values = [[0.25, null, 1.5], map, { name: 'x', tags: ['a', 'b'], inner: { n: 2n ** 62n } }];
+  store.store('ns.t', 'file-n', async (sink) => sink([['1', row(values)]]));
+  await store.idle();
+  const stored = store.read('ns.t', 'file-n', ['1'])!.get('1')!;
+  assert.deepEqual(stored.values, values);
+  assert.deepEqual(Object.keys(stored.values[1] as object), ['__proto__', 'constructor', 'a']);
+  assert.equal(Object.getPrototypeOf(stored.values[1]), Object.prototype);
+  store.close();
+});
+
 test('a failed store leaves no file, is counted, and is not tried again; others go on', async () => {
   const directory = path.join(scratch, 'failure');
   const store = new FileRowStore(directory);
