@@ -24,6 +24,11 @@ export function feastDataSource(context: FeatureContext, command: FeastCommand):
     throw new FloeError('invalid-input', `Feast's ${command.api} command needs data_source_proto as a data source in JSON, with its name`, {
       context: { field: 'data_source_proto' },
     });
+  return registeredSource(context, name);
+}
+
+/** The source Feast names, as Floe's registry defines it. */
+export function registeredSource(context: FeatureContext, name: string): IcebergSourceDefinition {
   const source = context.registry.sources.get(name);
   if (source === undefined)
     throw new FloeError(

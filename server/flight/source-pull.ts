@@ -12,6 +12,7 @@ import { signalOf } from '../../features/context.js';
 import { queryToArrowBatches } from '../../features/historical/arrow-io.js';
 import type { FeastCommand } from './feast-command.js';
 import { stringList } from './feast-command.js';
+import { registeredSource } from './source-columns.js';
 
 /** A source pull made ready: the source it reads (for permissions) and how to stream its rows. */
 export interface SourcePull {
@@ -29,13 +30,7 @@ export interface SourcePull {
 export function feastSourcePull(context: FeatureContext, command: FeastCommand, mode: 'latest' | 'all'): SourcePull {
   const name = command.parameters.data_source_name;
   if (typeof name !== 'string') throw invalid(command, 'data_source_name', 'the name of a data source');
-  const source = context.registry.sources.get(name);
-  if (source === undefined)
-    throw new FloeError(
-      'not-found',
-      `Data source ${name} is not defined in Floe's registry; defined: ${[...context.registry.sources.keys()].sort().join(', ') || 'none'}`,
-      { context: { source: name } },
-    );
+  const source = registeredSource(context, name);
   const keys = stringList(command, 'join_key_columns');
   const features = stringList(command, 'feature_name_columns');
   const timestamp = command.parameters.timestamp_field;
