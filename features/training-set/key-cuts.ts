@@ -47,7 +47,8 @@ export async function cutByKeyBucket(
  * once over all chunks. Ranges start where the source's files start (`fileStarts`), so a chunk
  * shares no file with the next; a file's range holding more than `chunkRows` entity rows is cut
  * again at every `chunkRows`-th key; consecutive ranges then share a chunk while it holds at most
- * `chunkRows` rows. A chunk holds more only when one key has more. Fixed here, at the entities' snapshot.
+ * `chunkRows` rows. A chunk holds more only when one key has more (the plan then cuts by position).
+ * Fixed here, at the entities' snapshot.
  */
 export async function cutByKeyRange(
   context: FeatureContext,

@@ -47,7 +47,14 @@ export async function planTrainingSet(
   let chunks: readonly TrainingSetChunk[];
   if ('from' in given) chunks = cutByFile(entities.files, chunkRows);
   else if (entityRows <= chunkRows || layout.cutBy === null) chunks = cutIntoChunks(entities.files, chunkRows);
-  else if (layout.cutBy.kind === 'bucket') chunks = await cutByKeyBucket(context, request, entities, { ...layout.cutBy, chunkRows });
-  else chunks = await cutByKeyRange(context, request, entities, { ...layout.cutBy, chunkRows });
+  else {
+    const byKey =
+      layout.cutBy.kind === 'bucket'
+        ? await cutByKeyBucket(context, request, entities, { ...layout.cutBy, chunkRows })
+        : await cutByKeyRange(context, request, entities, { ...layout.cutBy, chunkRows });
+    // chunkRows bounds a chunk's memory: where one key (or key bucket) alone holds more entity rows,
+    // chunks of consecutive rows keep the bound, at the cost of each reading more of the sources.
+    chunks = byKey.every((chunk) => chunk.rows <= chunkRows) ? byKey : cutIntoChunks(entities.files, chunkRows);
+  }
   return { alreadyCommitted: null, entitySnapshotId: entities.snapshotId, entityRows, chunks, sourceOnePass: layout.onePass };
 }
