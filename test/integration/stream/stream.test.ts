@@ -237,6 +237,9 @@ describe('floe stream on the real broker', () => {
 
     const last: string[] = [];
     const consumer = startStream(JOINING, last);
+    // Interrupted before it says where it resumes, it may not yet handle the signal; the stopped two
+    // may have landed every message already, so that could be at once.
+    await until('the last consumer is joining', last, () => last.some((line) => line.startsWith('resuming from the tables:')));
     // What the stopped two landed (the batch each had gathered) counts: the last resumes after it.
     await untilLanded(endsOf(placed), ...outputs, last);
     assert.equal(await interrupt(consumer), 0, last.join('\n'));
