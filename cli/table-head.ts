@@ -12,6 +12,7 @@ import { presentValue } from '../features/online/response.js';
 import type { OnlineValue } from '../features/online/response.js';
 import type { LoadedTable } from '../iceberg/catalog/catalog.js';
 import { formatTableIdentifier } from '../iceberg/catalog/identifier.js';
+import { PRIMITIVE_FEATURE_TYPES } from '../features/feature-types.js';
 import type { PrimitiveType } from '../iceberg/spec/types.js';
 import { defined } from '../core/defined.js';
 
@@ -24,19 +25,7 @@ export interface TableHead {
 }
 
 /** Types whose values print as online reads print them; others (decimals, times, nested) as DuckDB's JSON. */
-const PRESENTED = new Set<PrimitiveType>([
-  'boolean',
-  'int',
-  'long',
-  'float',
-  'double',
-  'date',
-  'timestamp',
-  'timestamptz',
-  'string',
-  'uuid',
-  'binary',
-]);
+const PRESENTED: ReadonlySet<string> = new Set(PRIMITIVE_FEATURE_TYPES);
 
 export async function tableHead(table: LoadedTable, engine: Engine, options: { limit: number; snapshotId?: bigint }): Promise<TableHead> {
   const name = formatTableIdentifier(table.identifier);
@@ -61,7 +50,7 @@ export async function tableHead(table: LoadedTable, engine: Engine, options: { l
       fields.map((field, index) => {
         const type = field.type;
         const value =
-          typeof type === 'string' && PRESENTED.has(type as PrimitiveType)
+          typeof type === 'string' && PRESENTED.has(type)
             ? presentValue(type as PrimitiveType, toPrimitiveValue(row[index] ?? null, type as PrimitiveType))
             : (json[rowIndex]![index] ?? null);
         return [field.name, value];

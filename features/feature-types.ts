@@ -47,6 +47,8 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The Iceberg type a feature's column has (a JSON feature's is string), nested field ids all 0: give them with withFreshIds. */
 export function featureColumnType(type: FeatureType): IcebergType {
+  // Online reads ask this per feature per request: a primitive is its own column type, no parse.
+  if (PRIMITIVES.has(type)) return type as PrimitiveFeatureType;
   return type === 'json' ? 'string' : parseNested(type);
 }
 
