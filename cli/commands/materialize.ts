@@ -66,27 +66,24 @@ export function materializeCommand(program: Command): void {
             );
             return;
           }
-          const handles = [];
-          // A run already going under the id is followed: the command line Ctrl-C prints comes back to it.
-          for (const start of starts) {
-            const { handle, alreadyRunning } = await startOrFollow<typeof materialize>(client, 'materialize', start);
-            if (alreadyRunning && !options.json)
-              console.error(
-                `A materialize ${handle.workflowId} is already running; waiting for it (Ctrl-C stops waiting, not the workflow)`,
-              );
-            handles.push(handle);
-          }
-          const runs = handles.map((handle) => handle.result() as Promise<MaterializeResult>);
-          // Ctrl-C stops waiting, not the workflows: they say where they go on.
-          if ((await unlessInterrupted(Promise.allSettled(runs))).detached) {
-            const where = await workflowWhereabouts(project);
-            console.error(
-              detachedMessage(
-                'materialize',
-                handles.map((handle) => handle.workflowId),
-                where,
-              ),
-            );
+          // Ctrl-C stops waiting, not the workflows: they say where they go on. Listening starts before the
+          // first start request, so no moment of the command is left to Node's default (death by SIGINT).
+          const runs: Promise<MaterializeResult>[] = [];
+          const startedThenRan = async (): Promise<unknown> => {
+            // A run already going under the id is followed: the command line Ctrl-C prints comes back to it.
+            for (const start of starts) {
+              const { handle, alreadyRunning } = await startOrFollow<typeof materialize>(client, 'materialize', start);
+              if (alreadyRunning && !options.json)
+                console.error(
+                  `A materialize ${handle.workflowId} is already running; waiting for it (Ctrl-C stops waiting, not the workflow)`,
+                );
+              runs.push(handle.result());
+            }
+            return Promise.allSettled(runs);
+          };
+          if ((await unlessInterrupted(startedThenRan())).detached) {
+            const workflowIds = starts.map((start) => start.workflowId);
+            console.error(detachedMessage('materialize', workflowIds, await workflowWhereabouts(project)));
             process.exitCode = EXIT_INTERRUPTED;
             return;
           }
