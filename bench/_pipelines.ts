@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { appendQuery } from '../engine/append-query.js';
+import { appendQuery } from '../engine/write/append-query.js';
 import { driverStatsDefinitions } from './_driver-stats.js';
 import type { Definition } from '../features/registry.js';
 import type { CatalogConfig } from '../iceberg/catalog/load-catalog.js';

@@ -44,7 +44,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Engine } from '../engine/duckdb.js';
-import { registerIcebergFunctions } from '../engine/partition-functions.js';
+import { registerIcebergFunctions } from '../engine/write/partition-functions.js';
 import { OnlineStore } from '../features/online/index.js';
 import type { Registry } from '../features/registry.js';
 import type { Catalog } from '../iceberg/catalog/catalog.js';

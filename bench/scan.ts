@@ -19,7 +19,7 @@
  *                   pos) per vector written before timing, read as v2's floor reads its position
  *                   delete files. It pays no Puffin read and no Roaring decoding; Floe pays them on
  *                   its first read of each vector (the warm-up) and keeps the decoded rows on disk
- *                   (engine/read-plan/deletion-vectors.ts), as a worker reading the table again does
+ *                   (engine/deletes/deletion-vectors.ts), as a worker reading the table again does
  *   duckdb_iceberg  DuckDB's own iceberg_scan over the table's metadata file with the filter in
  *                   SQL (Python's duckdb and its iceberg extension from PyPI), timed inside Python
  *   pyiceberg       table.scan(row_filter, selected_fields).to_arrow() and pyarrow's count and sums,
@@ -42,9 +42,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../engine/duckdb.js';
-import { registerIcebergFunctions } from '../engine/partition-functions.js';
+import { registerIcebergFunctions } from '../engine/write/partition-functions.js';
 import { quoteIdentifier as q, quoteLiteral, quoteLiteralList } from '../engine/sql.js';
-import { scanTable } from '../engine/table-reader.js';
+import { scanTable } from '../engine/read/table-reader.js';
 import type { TableIdentifier } from '../iceberg/catalog/catalog.js';
 import { SqlCatalog } from '../iceberg/catalog/sql-catalog.js';
 import { LocalFileIO, localPath } from '../iceberg/io/local-file-io.js';

@@ -6,7 +6,7 @@
 import type { Json } from '@duckdb/node-api';
 import type { Engine } from '../engine/duckdb.js';
 import { quoteIdentifier } from '../engine/sql.js';
-import { scanTable } from '../engine/table-reader.js';
+import { scanTable } from '../engine/read/table-reader.js';
 import { toPrimitiveValue } from '../engine/values.js';
 import { presentValue } from '../features/online/response.js';
 import type { OnlineValue } from '../features/online/response.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FloeError } from '../core/errors.js';
 import { duckdbErrorReason, quoteIdentifier, quoteLiteral } from './sql.js';
-import { corruptParquetError, ReadFileLog, rowsPastRecordCountError } from './corrupt-parquet.js';
+import { corruptParquetError, ReadFileLog, rowsPastRecordCountError } from './read/corrupt-parquet.js';
 
 export interface EngineOptions {
   /** DuckDB's `memory_limit`, e.g. `'4GB'`. Past it, joins and sorts spill to `tempDirectory`. */

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Engine } from '../engine/duckdb.js';
 import type { EngineOptions } from '../engine/duckdb.js';
-import { registerIcebergFunctions } from '../engine/partition-functions.js';
+import { registerIcebergFunctions } from '../engine/write/partition-functions.js';
 import { catalogIoProperties, loadCatalog } from '../iceberg/catalog/load-catalog.js';
 import { FloeError } from '../core/errors.js';
 import type { ProjectConfig } from './config.js';

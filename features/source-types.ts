@@ -1,5 +1,5 @@
 import { FloeError } from '../core/errors.js';
-import { unreadableTypeIn } from '../engine/readable-columns.js';
+import { unreadableTypeIn } from '../engine/read/readable-columns.js';
 import type { Schema } from '../iceberg/spec/schema.js';
 import type { IcebergType } from '../iceberg/spec/types.js';
 import { describeWidenings, readsAs, typeText } from '../iceberg/spec/types.js';

@@ -1,4 +1,4 @@
-import { appendQuery } from '../../engine/append-query.js';
+import { appendQuery } from '../../engine/write/append-query.js';
 import type { Engine } from '../../engine/duckdb.js';
 import type { Catalog, TableIdentifier } from '../../iceberg/catalog/catalog.js';
 import { and, gtEq, lt, type Expression } from '../../iceberg/expressions/expression.js';

@@ -4,7 +4,7 @@
  * compacted (full tiles), as a scheduled view would leave its online table.
  */
 import { randomUUID } from 'node:crypto';
-import { appendQuery } from '../../engine/append-query.js';
+import { appendQuery } from '../../engine/write/append-query.js';
 import type { Engine } from '../../engine/duckdb.js';
 import { compactTable } from '../../features/compaction/index.js';
 import { materializeWindow } from '../../features/materialization.js';

@@ -4,10 +4,10 @@
  * entity, each later one updates about a tenth of them, one small file per bucket touched); and
  * the compacted table's rows as a Parquet file for Feast's peers to load.
  */
-import { appendQuery } from '../../engine/append-query.js';
+import { appendQuery } from '../../engine/write/append-query.js';
 import type { Engine } from '../../engine/duckdb.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
-import { scanTable } from '../../engine/table-reader.js';
+import { scanTable } from '../../engine/read/table-reader.js';
 import { ensureOnlineTable, onlineTableLayout } from '../../features/online/online-table-layout.js';
 import { Registry } from '../../features/registry.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';

@@ -5,7 +5,7 @@
  * (OnlineStore), one after another, as a model server asks for one user's embedding. Every answer
  * is checked to be the key's own 768 floats.
  */
-import { appendQuery } from '../../engine/append-query.js';
+import { appendQuery } from '../../engine/write/append-query.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../features/definitions.js';
 import { OnlineStore } from '../../features/online/index.js';
 import { ensureOnlineTable, onlineTableLayout } from '../../features/online/online-table-layout.js';

@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Engine } from '../../engine/duckdb.js';
-import { registerIcebergFunctions } from '../../engine/partition-functions.js';
+import { registerIcebergFunctions } from '../../engine/write/partition-functions.js';
 import { DEFAULT_MAX_CACHED_ROWS, OnlineStore } from '../../features/online/index.js';
 import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
 import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';

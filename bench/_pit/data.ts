@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { appendQuery } from '../../engine/append-query.js';
+import { appendQuery } from '../../engine/write/append-query.js';
 import { Engine } from '../../engine/duckdb.js';
 import { quoteLiteral } from '../../engine/sql.js';
 import { planScan } from '../../iceberg/scan/planner.js';

@@ -1,7 +1,7 @@
 // What a `floe init` project's generate_data.mjs runs: hourly statistics of sample drivers over the
 // last days, appended to the project's source table (created the first time).
 import { fileURLToPath } from 'node:url';
-import { appendQuery } from '../../engine/append-query.js';
+import { appendQuery } from '../../engine/write/append-query.js';
 import type { CreateTableRequest } from '../../iceberg/catalog/catalog.js';
 import { loadProject } from '../../features/project.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';

@@ -3,7 +3,7 @@ import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
 import { contentFileKey } from '../../iceberg/spec/manifest.js';
 import type { DataFile } from '../../iceberg/spec/manifest.js';
 import { planScan } from '../../iceberg/scan/planner.js';
-import { targetFileSizeBytes } from '../../engine/table-writer.js';
+import { targetFileSizeBytes } from '../../engine/write/table-writer.js';
 import { formatByteSize } from '../../iceberg/util/byte-size.js';
 import type { FeatureContext } from '../context.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';

@@ -1,11 +1,11 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { readPlanSql } from '../../engine/read-plan.js';
-import { LAST_UPDATED_SEQUENCE_NUMBER_COLUMN, ROW_ID_COLUMN } from '../../engine/row-lineage.js';
+import { readPlanSql } from '../../engine/read/read-plan.js';
+import { LAST_UPDATED_SEQUENCE_NUMBER_COLUMN, ROW_ID_COLUMN } from '../../engine/read/row-lineage.js';
 import { quoteIdentifier as q, sortKeySql } from '../../engine/sql.js';
 import { duckdbType } from '../../engine/types.js';
-import { localizePlan } from '../../engine/table-reader.js';
-import { writeTableFiles } from '../../engine/table-writer.js';
+import { localizePlan } from '../../engine/read/table-reader.js';
+import { writeTableFiles } from '../../engine/write/table-writer.js';
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
 import { commitChange, findCommitted } from '../../iceberg/commit/commit.js';
 import type { TableChange } from '../../iceberg/commit/table-change.js';

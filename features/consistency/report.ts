@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { randomUUID } from 'node:crypto';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
-import { scanTable } from '../../engine/table-reader.js';
+import { scanTable } from '../../engine/read/table-reader.js';
 import type { Catalog, TableIdentifier } from '../../iceberg/catalog/catalog.js';
 import { createTableEnsuringNamespace } from '../../iceberg/catalog/create-table.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';

@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
-import { scanTable } from '../../engine/table-reader.js';
+import { scanTable } from '../../engine/read/table-reader.js';
 import { toPrimitiveValue } from '../../engine/values.js';
 import { FloeError } from '../../core/errors.js';
 import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';

@@ -1,8 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { dropTemporaryTables } from '../../engine/point-in-time.js';
+import { dropTemporaryTables } from '../../engine/feature-queries/point-in-time.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
 import type { Engine } from '../../engine/duckdb.js';
-import { aggregateWindows } from '../../engine/windowed-aggregation.js';
+import { aggregateWindows } from '../../engine/feature-queries/windowed-aggregation.js';
 import { FloeError } from '../../core/errors.js';
 import type { AggregatedFeature } from '../aggregations.js';
 import { aggregatedFeaturesOf } from '../aggregations.js';

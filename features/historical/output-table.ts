@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { describeRelation } from '../../engine/describe.js';
-import { writeTableFiles } from '../../engine/table-writer.js';
+import { writeTableFiles } from '../../engine/write/table-writer.js';
 import { schemaFromColumns } from '../../engine/types.js';
 import type { Catalog, LoadedTable, TableIdentifier } from '../../iceberg/catalog/catalog.js';
 import { createTableEnsuringNamespace } from '../../iceberg/catalog/create-table.js';

@@ -5,9 +5,9 @@
  * fieldMapping) and its own event time as the entity timestamp. Rows are kept as the source has
  * them: two rows with the same key and event time are two entity rows.
  */
-import type { ReadFileLog } from '../../engine/corrupt-parquet.js';
-import { localizePlan } from '../../engine/table-reader.js';
-import { readPlanSql, ROW_FILE_PATH_COLUMN, ROW_POSITION_COLUMN } from '../../engine/read-plan.js';
+import type { ReadFileLog } from '../../engine/read/corrupt-parquet.js';
+import { localizePlan } from '../../engine/read/table-reader.js';
+import { readPlanSql, ROW_FILE_PATH_COLUMN, ROW_POSITION_COLUMN } from '../../engine/read/read-plan.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import type { Catalog, LoadedTable } from '../../iceberg/catalog/catalog.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';

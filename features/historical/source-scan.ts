@@ -1,7 +1,7 @@
 import type { Engine } from '../../engine/duckdb.js';
-import { filterSqlByName } from '../../engine/filter-sql.js';
+import { filterSqlByName } from '../../engine/read/filter-sql.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
-import { scanTable } from '../../engine/table-reader.js';
+import { scanTable } from '../../engine/read/table-reader.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../core/errors.js';
 import { bind } from '../../iceberg/expressions/bind.js';

@@ -5,8 +5,8 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { describeRelation } from '../../engine/describe.js';
-import { dropTemporaryTables } from '../../engine/point-in-time.js';
-import type { FeatureViewSource } from '../../engine/point-in-time.js';
+import { dropTemporaryTables } from '../../engine/feature-queries/point-in-time.js';
+import type { FeatureViewSource } from '../../engine/feature-queries/point-in-time.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
 import type { FilterLiteral } from '../../iceberg/expressions/expression.js';
 import { isAggregatedView } from '../aggregations.js';

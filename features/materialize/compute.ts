@@ -1,5 +1,5 @@
-import { latestPerEntitySql } from '../../engine/latest-per-entity.js';
-import { scanTable } from '../../engine/table-reader.js';
+import { latestPerEntitySql } from '../../engine/feature-queries/latest-per-entity.js';
+import { scanTable } from '../../engine/read/table-reader.js';
 import type { LatePlan } from '../../contracts/materialize.js';
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
 import { isAggregatedView } from '../aggregations.js';

@@ -1,5 +1,5 @@
-import { scanTable } from '../../engine/table-reader.js';
-import type { TableScan, TableScanOptions } from '../../engine/table-reader.js';
+import { scanTable } from '../../engine/read/table-reader.js';
+import type { TableScan, TableScanOptions } from '../../engine/read/table-reader.js';
 import type { LatePlan } from '../../contracts/materialize.js';
 import { isoMillis } from '../../contracts/instants.js';
 import { planScan } from '../../iceberg/scan/planner.js';

@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { describeRelation } from '../../engine/describe.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
-import { scanTable } from '../../engine/table-reader.js';
+import { scanTable } from '../../engine/read/table-reader.js';
 import { utcMicrosSql } from '../../engine/timestamps.js';
 import type { LatePlan } from '../../contracts/materialize.js';
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
-import { writeTableFiles } from '../../engine/table-writer.js';
+import { writeTableFiles } from '../../engine/write/table-writer.js';
 import type { LatePlan } from '../../contracts/materialize.js';
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
 import { writeAddedManifest } from '../../iceberg/write/added-manifest.js';

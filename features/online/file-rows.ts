@@ -1,5 +1,5 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import { fileByNameSql, readPlanSql } from '../../engine/read-plan.js';
+import { fileByNameSql, readPlanSql } from '../../engine/read/read-plan.js';
 import { quoteIdentifier as q, sortKeySql } from '../../engine/sql.js';
 import { duckdbType } from '../../engine/types.js';
 import { toIcebergValue } from '../../engine/values.js';

@@ -4,7 +4,7 @@ import { FloeError } from '../../core/errors.js';
 import type { PartitionSpec } from '../../iceberg/spec/partition.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { SortOrder } from '../../iceberg/spec/sort-order.js';
-import { COMPRESSION_CODEC, PAGE_VERSION, ROW_GROUP_LIMIT } from '../../engine/table-writer.js';
+import { COMPRESSION_CODEC, PAGE_VERSION, ROW_GROUP_LIMIT } from '../../engine/write/table-writer.js';
 import type { IcebergType, NestedField } from '../../iceberg/spec/types.js';
 import { typeText } from '../../iceberg/spec/types.js';
 import { withFreshIds } from '../../iceberg/schema-update/schema-change.js';

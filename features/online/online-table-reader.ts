@@ -1,8 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { LRUCache } from 'lru-cache';
 import type { Engine } from '../../engine/duckdb.js';
-import { readsByName } from '../../engine/parquet-schema-map.js';
-import { localizePlan } from '../../engine/table-reader.js';
+import { readsByName } from '../../engine/read/parquet-schema-map.js';
+import { localizePlan } from '../../engine/read/table-reader.js';
 import type { Catalog, LoadedTable, TableIdentifier } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../core/errors.js';
 import type { FileIO } from '../../iceberg/io/file-io.js';

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
-import { writeTableFiles } from '../../engine/table-writer.js';
+import { writeTableFiles } from '../../engine/write/table-writer.js';
 import { duckdbType } from '../../engine/types.js';
 import type { LoadedTable, TableIdentifier } from '../../iceberg/catalog/catalog.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { writeDefaultText } from '../../engine/initial-defaults.js';
+import { writeDefaultText } from '../../engine/read/initial-defaults.js';
 import type { NestedField } from '../../iceberg/spec/types.js';
 import { pushedValueText } from './pushed-values.js';
 import { FloeError } from '../../core/errors.js';

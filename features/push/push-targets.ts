@@ -1,4 +1,4 @@
-import { filterSqlByName } from '../../engine/filter-sql.js';
+import { filterSqlByName } from '../../engine/read/filter-sql.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { bind } from '../../iceberg/expressions/index.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';

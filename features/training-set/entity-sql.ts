@@ -1,5 +1,5 @@
-import { localizePlan } from '../../engine/table-reader.js';
-import { readPlanSql, ROW_FILE_PATH_COLUMN, ROW_POSITION_COLUMN } from '../../engine/read-plan.js';
+import { localizePlan } from '../../engine/read/table-reader.js';
+import { readPlanSql, ROW_FILE_PATH_COLUMN, ROW_POSITION_COLUMN } from '../../engine/read/read-plan.js';
 import { quoteIdentifier as q, quoteLiteral, quoteLiteralList } from '../../engine/sql.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { ScanPlan } from '../../iceberg/scan/plan.js';

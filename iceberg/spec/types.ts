@@ -25,7 +25,7 @@ export type PrimitiveType =
 
 /**
  * v3 types Floe parses in a schema but cannot read: a table holding them loads and scans, and only
- * a read that asks for such a column is refused (engine/readable-columns.ts). Kept as spelled.
+ * a read that asks for such a column is refused (engine/read/readable-columns.ts). Kept as spelled.
  */
 export type UnreadableType = 'variant' | `geometry${string}` | `geography${string}`;
 

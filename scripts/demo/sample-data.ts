@@ -2,10 +2,10 @@
 // rows to build a training set for. Values vary by driver and hour, reproducibly.
 import path from 'node:path';
 import type { Catalog, TableIdentifier } from '../../iceberg/catalog/catalog.js';
-import { appendQuery } from '../../engine/append-query.js';
+import { appendQuery } from '../../engine/write/append-query.js';
 import type { Engine } from '../../engine/duckdb.js';
 import { quoteIdentifier, quoteLiteral } from '../../engine/sql.js';
-import { scanTable } from '../../engine/table-reader.js';
+import { scanTable } from '../../engine/read/table-reader.js';
 import { DRIVER_STATS_TABLE, driverStatsQuery } from '../../examples/init-template/sample-data.js';
 
 export const DEMO_DRIVERS = { first: 1001, count: 50 } as const;

@@ -9,7 +9,7 @@
  */
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Engine } from '../../engine/duckdb.js';
-import { scanTable, type TableScan, type TableScanOptions } from '../../engine/table-reader.js';
+import { scanTable, type TableScan, type TableScanOptions } from '../../engine/read/table-reader.js';
 import { toPrimitiveValue } from '../../engine/values.js';
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
 import type { Schema } from '../../iceberg/spec/schema.js';

@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Engine } from '../../../engine/duckdb.js';
-import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
+import { registerIcebergFunctions } from '../../../engine/write/partition-functions.js';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import { FeatureStore } from '../../../features/feature-store.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { quoteIdentifier as q } from '../../../engine/sql.js';
-import { deleteRows } from '../../../engine/row-delete.js';
+import { deleteRows } from '../../../engine/deletes/row-delete.js';
 import {
   compactTable,
   describeKeptGroups,

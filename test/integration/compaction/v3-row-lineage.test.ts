@@ -9,9 +9,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { appendQuery } from '../../../engine/append-query.js';
+import { appendQuery } from '../../../engine/write/append-query.js';
 import { Engine } from '../../../engine/duckdb.js';
-import { scanTable } from '../../../engine/table-reader.js';
+import { scanTable } from '../../../engine/read/table-reader.js';
 import { compactTable } from '../../../features/compaction/index.js';
 import { Registry } from '../../../features/registry.js';
 import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';

@@ -2,8 +2,8 @@
 import { execFile } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { writeParquet, writePositionDeletes } from '../../../engine/parquet-writer.js';
-import type { ColumnStats } from '../../../engine/parquet-stats.js';
+import { writeParquet, writePositionDeletes } from '../../../engine/write/parquet-writer.js';
+import type { ColumnStats } from '../../../engine/write/parquet-stats.js';
 import type { Schema } from '../../../iceberg/spec/schema.js';
 import type { IcebergType, PrimitiveValue } from '../../../iceberg/spec/types.js';
 import { withConnection } from '../../support/engine/duckdb.js';

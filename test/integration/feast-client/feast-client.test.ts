@@ -17,7 +17,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { appendQuery } from '../../../engine/append-query.js';
+import { appendQuery } from '../../../engine/write/append-query.js';
 import { materializeWindow } from '../../../features/materialization.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import type { OnlineValue } from '../../../features/online/index.js';

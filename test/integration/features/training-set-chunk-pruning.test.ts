@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { quoteLiteral } from '../../../engine/sql.js';
-import { scanTable } from '../../../engine/table-reader.js';
+import { scanTable } from '../../../engine/read/table-reader.js';
 import type { FeatureContext } from '../../../features/context.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';

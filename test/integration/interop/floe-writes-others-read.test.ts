@@ -9,10 +9,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { appendQuery } from '../../../engine/append-query.js';
-import { PAGE_VERSION } from '../../../engine/table-writer.js';
+import { appendQuery } from '../../../engine/write/append-query.js';
+import { PAGE_VERSION } from '../../../engine/write/table-writer.js';
 import { Engine } from '../../../engine/duckdb.js';
-import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
+import { registerIcebergFunctions } from '../../../engine/write/partition-functions.js';
 import type { Catalog, LoadedTable } from '../../../iceberg/catalog/catalog.js';
 import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
 import { jsonRoot } from '../../../iceberg/spec/json.js';

@@ -16,13 +16,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { appendQuery } from '../../../engine/append-query.js';
+import { appendQuery } from '../../../engine/write/append-query.js';
 import { Engine } from '../../../engine/duckdb.js';
-import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
-import { readPlanSql, ROW_FILE_PATH_COLUMN } from '../../../engine/read-plan.js';
-import { deleteRows } from '../../../engine/row-delete.js';
+import { registerIcebergFunctions } from '../../../engine/write/partition-functions.js';
+import { readPlanSql, ROW_FILE_PATH_COLUMN } from '../../../engine/read/read-plan.js';
+import { deleteRows } from '../../../engine/deletes/row-delete.js';
 import { quoteLiteral } from '../../../engine/sql.js';
-import { localizePlan } from '../../../engine/table-reader.js';
+import { localizePlan } from '../../../engine/read/table-reader.js';
 import { compactTable } from '../../../features/compaction/index.js';
 import { Registry } from '../../../features/registry.js';
 import type { Catalog, LoadedTable, TableIdentifier } from '../../../iceberg/catalog/catalog.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DELETE_EVERY, writeScanTable, type ScanTable, type ScanTableShape } from '../../../bench/_iceberg/scan-table.js';
 import { Engine } from '../../../engine/duckdb.js';
-import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
+import { registerIcebergFunctions } from '../../../engine/write/partition-functions.js';
 import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
 import { javaSqliteCatalog, openJavaOracle, type JavaOracleSession } from '../../support/java-oracle.js';
 import { scratchFolder } from '../../support/scratch-folder.js';

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { appendQuery } from '../../../engine/append-query.js';
-import { latestPerEntitySql } from '../../../engine/latest-per-entity.js';
-import { scanTable } from '../../../engine/table-reader.js';
+import { appendQuery } from '../../../engine/write/append-query.js';
+import { latestPerEntitySql } from '../../../engine/feature-queries/latest-per-entity.js';
+import { scanTable } from '../../../engine/read/table-reader.js';
 import { materializeWindow } from '../../../features/materialization.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import type { OnlineFeaturesResponse } from '../../../features/online/index.js';

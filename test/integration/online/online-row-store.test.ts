@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { deleteRows } from '../../../engine/row-delete.js';
-import { appendQuery } from '../../../engine/append-query.js';
+import { deleteRows } from '../../../engine/deletes/row-delete.js';
+import { appendQuery } from '../../../engine/write/append-query.js';
 import { quoteLiteral } from '../../../engine/sql.js';
 import { compactTable, resolveCompactionTarget } from '../../../features/compaction/index.js';
 import { materializeWindow } from '../../../features/materialization.js';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { appendQuery } from '../../../engine/append-query.js';
+import { appendQuery } from '../../../engine/write/append-query.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { ensureOnlineTable, onlineTableLayout } from '../../../features/online/online-table-layout.js';
 import { Registry } from '../../../features/registry.js';

@@ -3,7 +3,7 @@
 // struct<name:string,age:int> and a json feature over a string column. Shared by the unit test
 // (local catalog) and the pyiceberg oracle test.
 import path from 'node:path';
-import { appendQuery } from '../../../engine/append-query.js';
+import { appendQuery } from '../../../engine/write/append-query.js';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import type { Engine } from '../../../engine/duckdb.js';
 import type { Definition } from '../../../features/registry.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { appendQuery } from '../../../engine/append-query.js';
+import { appendQuery } from '../../../engine/write/append-query.js';
 import { Engine } from '../../../engine/duckdb.js';
-import { deleteRows } from '../../../engine/row-delete.js';
+import { deleteRows } from '../../../engine/deletes/row-delete.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../../engine/sql.js';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';

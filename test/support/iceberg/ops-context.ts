@@ -5,11 +5,11 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { appendQuery } from '../../../engine/append-query.js';
+import { appendQuery } from '../../../engine/write/append-query.js';
 import { Engine } from '../../../engine/duckdb.js';
-import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
-import { scanTable } from '../../../engine/table-reader.js';
-import type { TableScanOptions } from '../../../engine/table-reader.js';
+import { registerIcebergFunctions } from '../../../engine/write/partition-functions.js';
+import { scanTable } from '../../../engine/read/table-reader.js';
+import type { TableScanOptions } from '../../../engine/read/table-reader.js';
 import type { Catalog, CreateTableRequest, LoadedTable, TableIdentifier } from '../../../iceberg/catalog/catalog.js';
 import { RestCatalog } from '../../../iceberg/catalog/rest-catalog.js';
 import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';

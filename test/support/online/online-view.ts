@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { appendQuery } from '../../../engine/append-query.js';
+import { appendQuery } from '../../../engine/write/append-query.js';
 import { quoteLiteral } from '../../../engine/sql.js';
 import { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import type { Duration } from '../../../features/definitions.js';
@@ -15,8 +15,8 @@ import type { CatalogConfig } from '../../../iceberg/catalog/load-catalog.js';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import type { Engine } from '../../../engine/duckdb.js';
 import type { NestedField } from '../../../iceberg/spec/types.js';
-import { restCatalogService } from '../../support/services.js';
-import { floeRestCatalog } from '../../support/rest-catalog.js';
+import { restCatalogService } from '../services.js';
+import { floeRestCatalog } from '../rest-catalog.js';
 import { defined } from '../../../core/defined.js';
 
 export interface SourceRow {

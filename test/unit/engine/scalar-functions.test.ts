@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { writeParquet } from '../../../engine/parquet-writer.js';
+import { writeParquet } from '../../../engine/write/parquet-writer.js';
 import { registerIcebergBucket } from '../../../engine/scalar-functions.js';
 import type { BucketHash } from '../../../engine/scalar-functions.js';
 import type { PrimitiveValue } from '../../../iceberg/spec/types.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { FloeError } from '../../../core/errors.js';
-import { registerIcebergFunctions } from '../../../engine/partition-functions.js';
+import { registerIcebergFunctions } from '../../../engine/write/partition-functions.js';
 import { projectConfigSchema } from '../../../features/config.js';
 import type { ValueType } from '../../../features/definitions.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';

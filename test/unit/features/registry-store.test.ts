@@ -18,7 +18,7 @@ import { FloeError } from '../../../core/errors.js';
 import { LocalFileIO } from '../../../iceberg/io/local-file-io.js';
 import { currentSchema, sortOrderById } from '../../../iceberg/spec/metadata.js';
 import { createTableEnsuringNamespace } from '../../../iceberg/catalog/create-table.js';
-import { COMPRESSION_CODEC, PAGE_VERSION, ROW_GROUP_LIMIT } from '../../../engine/table-writer.js';
+import { COMPRESSION_CODEC, PAGE_VERSION, ROW_GROUP_LIMIT } from '../../../engine/write/table-writer.js';
 import { createTable, withWorkspace } from '../../support/features/tables.js';
 import type { Workspace } from '../../support/features/tables.js';
 

@@ -10,7 +10,7 @@ import { getHistoricalFeatures } from '../../../features/historical/get-historic
 import { defineOnDemandView } from '../../../features/on-demand.js';
 import { commitTrainingSet, planTrainingSet, writeTrainingSetChunk } from '../../../features/training-set/index.js';
 import type { TrainingSetRequest } from '../../../features/training-set/index.js';
-import { scanTable } from '../../../engine/table-reader.js';
+import { scanTable } from '../../../engine/read/table-reader.js';
 import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import { at } from '../../support/features/historical-builders.js';
 import { createTable, withWorkspace } from '../../support/features/tables.js';

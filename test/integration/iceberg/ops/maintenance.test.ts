@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { deleteRows } from '../../../../engine/row-delete.js';
-import { scanTable } from '../../../../engine/table-reader.js';
-import { writeTableFiles } from '../../../../engine/table-writer.js';
+import { deleteRows } from '../../../../engine/deletes/row-delete.js';
+import { scanTable } from '../../../../engine/read/table-reader.js';
+import { writeTableFiles } from '../../../../engine/write/table-writer.js';
 import type { LoadedTable, TableIdentifier } from '../../../../iceberg/catalog/catalog.js';
 import { lt } from '../../../../iceberg/expressions/expression.js';
 import { expireSnapshots } from '../../../../iceberg/maintenance/expire-snapshots.js';

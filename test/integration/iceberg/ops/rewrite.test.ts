@@ -9,9 +9,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { deleteRows } from '../../../../engine/row-delete.js';
-import { scanTable } from '../../../../engine/table-reader.js';
-import { writeTableFiles } from '../../../../engine/table-writer.js';
+import { deleteRows } from '../../../../engine/deletes/row-delete.js';
+import { scanTable } from '../../../../engine/read/table-reader.js';
+import { writeTableFiles } from '../../../../engine/write/table-writer.js';
 import type { Catalog, LoadedTable, TableIdentifier } from '../../../../iceberg/catalog/catalog.js';
 import { commitChange } from '../../../../iceberg/commit/commit.js';
 import type { TableChange } from '../../../../iceberg/commit/table-change.js';

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { appendEqualityDeletes } from '../../../../engine/equality-deletes.js';
-import { deleteRows } from '../../../../engine/row-delete.js';
+import { appendEqualityDeletes } from '../../../../engine/deletes/equality-deletes.js';
+import { deleteRows } from '../../../../engine/deletes/row-delete.js';
 import { FloeError } from '../../../../core/errors.js';
 import { and, eq, gtEq, isIn, lt, or } from '../../../../iceberg/expressions/expression.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';

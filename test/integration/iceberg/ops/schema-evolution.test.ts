@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { appendQuery } from '../../../../engine/append-query.js';
-import { deleteRows } from '../../../../engine/row-delete.js';
+import { appendQuery } from '../../../../engine/write/append-query.js';
+import { deleteRows } from '../../../../engine/deletes/row-delete.js';
 import type { Catalog } from '../../../../iceberg/catalog/catalog.js';
 import { commitChange } from '../../../../iceberg/commit/commit.js';
 import { FloeError } from '../../../../core/errors.js';

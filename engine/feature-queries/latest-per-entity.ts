@@ -1,0 +1,87 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { FloeError } from '../../core/errors.js';
+import { describeRelation, requireColumns } from '../describe.js';
+import { quoteIdentifier as q, sortKeySql } from '../sql.js';
+import { microsLiteral, utcMicrosSql } from '../timestamps.js';
+import type { ColumnShape } from '../types.js';
+
+export interface LatestPerEntityRequest {
+  /** SQL for the source rows (e.g. from `readPlanSql`). */
+  readonly relation: string;
+  readonly keyColumns: readonly string[];
+  readonly eventTimestampColumn: string;
+  readonly createdTimestampColumn?: string;
+  /** Window start, inclusive, in µs since the Unix epoch (UTC). */
+  readonly start?: bigint;
+  /** Window end, exclusive, in µs since the Unix epoch (UTC). */
+  readonly end?: bigint;
+  /** Names the source in errors, e.g. the feature view. */
+  readonly name?: string;
+}
+
+/**
+ * SQL for the latest row per entity among rows with start ≤ event_ts < end: per key, the row with
+ * the greatest (event_ts, created_ts), timestamps compared in UTC at microsecond precision
+ * (see `utcMicrosSql`). The result has the relation's columns, in its order.
+ *
+ * - Rows with a NULL key column or a NULL event timestamp are left out (they name no entity, or no time).
+ * - A NULL created timestamp loses to any non-null one at the same event time.
+ * - Full ties on (event_ts, created_ts) go to the row whose other columns, in the relation's
+ *   column order, compare greatest (NULLs lowest). The choice depends only on the rows, never
+ *   on file order or parallelism, so a retried materialization writes the same rows; rows equal
+ *   in every column are interchangeable.
+ */
+export async function latestPerEntitySql(connection: DuckDBConnection, request: LatestPerEntityRequest): Promise<string> {
+  const what = request.name === undefined ? 'source relation' : `source of ${request.name}`;
+  const columns = await describeRelation(connection, request.relation, what);
+  checkColumns(columns, request.keyColumns, request.eventTimestampColumn, request.createdTimestampColumn, what);
+  const typeOf = (name: string) => columns.find((column) => column.name === name)?.type;
+  const event = utcMicrosSql(
+    `r.${q(request.eventTimestampColumn)}`,
+    typeOf(request.eventTimestampColumn)!,
+    `Event timestamp column ${JSON.stringify(request.eventTimestampColumn)} of the ${what}`,
+  );
+  const created =
+    request.createdTimestampColumn === undefined
+      ? undefined
+      : utcMicrosSql(
+          `r.${q(request.createdTimestampColumn)}`,
+          typeOf(request.createdTimestampColumn)!,
+          `Created timestamp column ${JSON.stringify(request.createdTimestampColumn)} of the ${what}`,
+        );
+  if (request.start !== undefined && request.end !== undefined && request.start >= request.end) {
+    throw new FloeError('invalid-input', `The window [${request.start}, ${request.end}) of the ${what} is empty: start must be before end`);
+  }
+  const conditions = [...request.keyColumns.map((key) => `r.${q(key)} IS NOT NULL`), `${event} IS NOT NULL`];
+  if (request.start !== undefined) conditions.push(`${event} >= ${microsLiteral(request.start, 'start')}`);
+  if (request.end !== undefined) conditions.push(`${event} < ${microsLiteral(request.end, 'end')}`);
+  const order = [`${event} DESC`, ...(created === undefined ? [] : [`${created} DESC NULLS LAST`]), tieBreak(columns, 'r.')];
+  return (
+    `SELECT ${columns.map((column) => `r.${q(column.name)}`).join(', ')} FROM (${request.relation}) AS r ` +
+    `WHERE ${conditions.join(' AND ')} ` +
+    `QUALIFY row_number() OVER (PARTITION BY ${request.keyColumns.map((key) => `r.${q(key)}`).join(', ')} ORDER BY ${order.join(', ')}) = 1`
+  );
+}
+
+/** The deterministic last resort of an ordering: every given column, greatest first, NULLs lowest. */
+export function tieBreak(columns: readonly ColumnShape[], alias = ''): string {
+  return columns.map((column) => `${sortKeySql(`${alias}${q(column.name)}`, column.type.toString())} DESC NULLS LAST`).join(', ');
+}
+
+export function checkColumns(
+  columns: readonly ColumnShape[],
+  keys: readonly string[],
+  event: string,
+  created: string | undefined,
+  what: string,
+): void {
+  if (keys.length === 0) throw new FloeError('invalid-input', `The ${what} needs at least one key column`);
+  requireColumns(columns, [...keys, event, ...(created === undefined ? [] : [created])], what);
+  const reserved = columns.find((column) => column.name.startsWith('__floe_'));
+  if (reserved)
+    throw new FloeError(
+      'invalid-input',
+      `Column ${JSON.stringify(reserved.name)} of the ${what} uses the prefix __floe_, which Floe reserves for its own columns`,
+      { context: { column: reserved.name } },
+    );
+}
