@@ -39,6 +39,34 @@ const libraryImportRules = (layer, patterns = []) => ({
   '@typescript-eslint/no-restricted-imports': ['error', { patterns: [...LIBRARY_PATTERNS, ...upwardImports(layer), ...patterns] }],
 });
 
+// Inside features/, each room imports only the rooms named here (issue #59): the definitions (the
+// files at features/ itself) sit below every room, and the online table's format (online-table/)
+// below the rooms that read or write it. The façades at features/ compose rooms and sit above them.
+const FEATURE_ROOMS = {
+  'online-table': [],
+  online: ['online-table'],
+  push: ['online-table'],
+  stream: ['online-table', 'push'],
+  materialize: ['online-table'],
+  compaction: ['online-table'],
+  'registry-store': ['online-table'],
+  historical: [],
+  'training-set': ['historical'],
+  'table-load': ['historical'],
+  import: [],
+  consistency: ['online-table', 'online', 'compaction', 'historical'],
+};
+const FEATURE_FACADES = ['feature-store.ts', 'runtime.ts', 'table-upgrade.ts'];
+const roomImports = (room) => {
+  const refused = Object.keys(FEATURE_ROOMS).filter((other) => other !== room && !FEATURE_ROOMS[room].includes(other));
+  return [
+    {
+      regex: `^(\\.\\./)+(${refused.join('|')})/`,
+      message: `features/${room}/ may import only ${FEATURE_ROOMS[room].map((other) => `${other}/`).join(', ') || 'the definitions'} among features/' rooms (eslint.config.js, FEATURE_ROOMS): no arrow runs back up; move what both need down.`,
+    },
+  ];
+};
+
 // Code that workflows run is replayed, so it must be deterministic.
 const deterministicRules = {
   'no-restricted-globals': [
@@ -119,6 +147,20 @@ export default tseslint.config(
       },
     ]),
   },
+  {
+    files: ['features/*.ts'],
+    ignores: FEATURE_FACADES.map((file) => `features/${file}`),
+    rules: libraryImportRules('features', [
+      {
+        regex: `^\\./(${Object.keys(FEATURE_ROOMS).join('|')})/`,
+        message: "The definitions (features/'s own files) sit below every room of features/: a room imports them, never the reverse.",
+      },
+    ]),
+  },
+  ...Object.keys(FEATURE_ROOMS).map((room) => ({
+    files: [`features/${room}/**/*.ts`],
+    rules: libraryImportRules('features', roomImports(room)),
+  })),
   {
     // No product file over 400 lines and no function over 100 (issue #45): past that, split by job.
     files: [

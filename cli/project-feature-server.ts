@@ -29,13 +29,12 @@ export async function projectFeatureServer(
     ...defined({ auth }),
     ...(tls === undefined ? {} : { tls: await tlsFiles(tls) }),
     consistency: { table: config.monitoring.consistencyTable, read: (table) => latestMismatchRates(runtime, table) },
+    push: { config: config.push, workDirectory: config.workDirectory },
     store: new OnlineStore({
       registry,
       catalog: runtime.catalog,
       engine: runtime.engine,
-      workDirectory: config.workDirectory,
       rowStoreDirectory: path.join(config.workDirectory, 'online-rows'),
-      push: config.push,
       ...defined({ refreshIntervalMs: options.refreshIntervalMs }),
     }),
   });

@@ -6,7 +6,7 @@ import { IN_FLIGHT_FILE_AGE_MS } from '../iceberg/maintenance/remove-orphan-file
 import { aggregationSchema, expandAggregations } from './aggregations.js';
 import { featureTypeSchema, PRIMITIVE_FEATURE_TYPES } from './feature-types.js';
 import { identifierSchema, tableIdentifierSchema } from './names.js';
-import { RESERVED_ONLINE_COLUMNS } from './online/online-columns.js';
+import { RESERVED_ONLINE_COLUMNS } from './online-columns.js';
 
 /**
  * What users define: entities, Iceberg sources and feature views, in the spirit of Feast's objects.

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parse } from './definitions.js';
 import { identifierSchema, tableIdentifierSchema } from './names.js';
-import { AVRO_FRAMINGS, avroSchemaProblem } from './stream/avro-schema.js';
+import { AVRO_FRAMINGS, avroSchemaProblem } from './stream-avro-schema.js';
 
 /**
  * Avro values: `schema` is the writer's record schema (an object, or its JSON text, kept as the

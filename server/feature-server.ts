@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { stringify as stringifyLossless } from 'lossless-json';
@@ -5,7 +7,8 @@ import { DEFAULT_MAX_ENTITY_ROWS, serverAuthConfigSchema } from '../features/con
 import type { ServerAuthInput } from '../features/config.js';
 import type { OnlineStore } from '../features/online/index.js';
 import { RequestIdConflictError } from '../features/push/push-commit.js';
-import { PushOverloadedError } from '../features/push/pusher.js';
+import { PushOverloadedError, Pusher } from '../features/push/pusher.js';
+import type { PushConfig } from '../features/config.js';
 import { FloeError } from '../core/errors.js';
 import { parseExactJson } from '../core/exact-json.js';
 import { redact, redactValue } from '../core/redaction.js';
@@ -50,6 +53,8 @@ export interface FeatureServerOptions {
   readonly logStream?: NodeJS.WritableStream;
   /** Starts materialization workflows for `POST /materialize` and `/materialize-incremental`; without it they answer 503. */
   readonly materializer?: Materializer;
+  /** How `POST /push` and `/write-to-online-store` write: floe.yaml's `push` section, and scratch space (a temporary folder when absent). */
+  readonly push?: { readonly config?: Partial<PushConfig>; readonly workDirectory?: string };
 }
 
 export interface ServerTimeouts {
@@ -104,7 +109,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   app.addHook('onResponse', async (request, reply) => {
     metrics.observeRequest(request.routeOptions.url ?? 'unknown', request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
-  addFeastRoutes(app, { store, metrics, limits, bodyLimit });
+  addFeastRoutes(app, { store, pusher: storePusher(store, options.push), metrics, limits, bodyLimit });
   addMaterializeRoutes(app, options.materializer);
   const { open, metrics: metricsPermission } = ROUTE_PERMISSIONS;
   app.get('/health', { config: { permission: open } }, async () => ({ status: 'ok' }));
@@ -146,10 +151,11 @@ function addFeastRoutes(
   app: FastifyInstance,
   {
     store,
+    pusher,
     metrics,
     limits,
     bodyLimit,
-  }: { store: OnlineStore; metrics: ServerMetrics; limits: { maxEntityRows: number }; bodyLimit: number },
+  }: { store: OnlineStore; pusher: Pusher; metrics: ServerMetrics; limits: { maxEntityRows: number }; bodyLimit: number },
 ): void {
   // Memory stays bounded however many requests arrive at once: bodies are read while their
   // declared bytes fit in the body limit (the rest wait with their bodies unread), and lookups run
@@ -177,7 +183,7 @@ function addFeastRoutes(
   });
 
   app.post('/push', { bodyLimit: Math.max(bodyLimit, PUSH_BODY_LIMIT), config: { permission: feastPush } }, async (request, reply) => {
-    const answer = await store.push(parsePushRequest(request.body));
+    const answer = await pusher.push(parsePushRequest(request.body));
     return reply.type('application/json').send(stringifyLossless(toPushResponse(answer)));
   });
 
@@ -186,11 +192,18 @@ function addFeastRoutes(
     '/write-to-online-store',
     { bodyLimit: Math.max(bodyLimit, PUSH_BODY_LIMIT), config: { permission: feastWrite } },
     async (request, reply) => {
-      const answer = await store.writeToOnlineStore(parseOnlineWriteRequest(request.body));
+      const answer = await pusher.writeToOnlineStore(parseOnlineWriteRequest(request.body));
       return reply.type('application/json').send(stringifyLossless(toOnlineWriteResponse(answer)));
     },
   );
-  app.addHook('onClose', async () => store.drainPushes());
+  app.addHook('onClose', async () => pusher.drain());
+}
+
+/** The server's writer, whose commits its own store reads at once (other replicas within refreshIntervalMs). */
+function storePusher(store: OnlineStore, push: FeatureServerOptions['push']): Pusher {
+  const context = { registry: store.registry, catalog: store.catalog, engine: store.engine };
+  const workDirectory = push?.workDirectory ?? path.join(tmpdir(), 'floe-push');
+  return new Pusher({ ...context, workDirectory }, push?.config, (tables) => store.refreshTables(tables));
 }
 
 /** Feast's POST /materialize and /materialize-incremental: answer once the workflows are started, with their ids. */

@@ -1,6 +1,6 @@
 import { FloeError } from '../../core/errors.js';
 import type { FeatureContext } from '../context.js';
-import { onlineTableLayout } from '../online/online-table-layout.js';
+import { onlineTableLayout } from '../online-table/layout.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 
 /** What to compact: a feature view's online table, or a table by name. */

@@ -8,7 +8,7 @@ import { isoMillis } from '../../contracts/instants.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf, withScratchDirectory } from '../context.js';
 import { getHistoricalFeatures } from '../historical/get-historical-features.js';
-import { readWatermark } from '../online/table-state.js';
+import { readWatermark } from '../online-table/table-state.js';
 import { OnlineStore } from '../online/online-store.js';
 import { presentValue } from '../online/response.js';
 import type { OnlineFeaturesResponse, OnlineValue } from '../online/response.js';

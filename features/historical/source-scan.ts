@@ -16,7 +16,7 @@ import type { FeatureViewDefinition } from '../definitions.js';
 import { isTimeType, loadSourceTable, sourceColumns, timeLiteral, withSource } from '../source.js';
 import { checkColumnTypes, declaredColumnTypes } from '../source-types.js';
 import { duckdbType } from '../../engine/types.js';
-import { ONLINE_CREATED_TS, ONLINE_EVENT_TS } from '../online/online-columns.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS } from '../online-columns.js';
 import type { Registry } from '../registry.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { defined } from '../../core/defined.js';

@@ -4,7 +4,7 @@ import { describeAddedManifest } from '../../iceberg/write/added-manifest.js';
 import { fastAppend } from '../../iceberg/write/fast-append.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf } from '../context.js';
-import { carriedSummary, sourceCursorText, windowSummary } from '../online/table-state.js';
+import { carriedSummary, sourceCursorText, windowSummary } from '../online-table/table-state.js';
 import type { Window } from './source-rows.js';
 import { defined } from '../../core/defined.js';
 

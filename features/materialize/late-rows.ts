@@ -6,7 +6,7 @@ import { planScan } from '../../iceberg/scan/planner.js';
 import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds } from '../definitions.js';
-import { sourceCursorOf, watermarkOf } from '../online/table-state.js';
+import { sourceCursorOf, watermarkOf } from '../online-table/table-state.js';
 import { classifySourceChanges, earliestEventMicros, earliestTouchedMicros, oldestAncestor } from '../source-changes.js';
 import { eventTimeFilter, filterOption, micros } from './source-rows.js';
 import type { ResolvedSource, Window } from './source-rows.js';

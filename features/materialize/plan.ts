@@ -5,7 +5,7 @@ import { planScan } from '../../iceberg/scan/planner.js';
 import type { FeatureContext } from '../context.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds } from '../definitions.js';
-import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
+import { ensureOnlineTable, onlineTableLayout } from '../online-table/layout.js';
 import { latestWindowEnd } from '../time-bounds.js';
 import { planLateRows } from './late-rows.js';
 import { eventTimeFilter, filterOption, loadSource, withViewContext } from './source-rows.js';

@@ -10,9 +10,9 @@ import type { PrimitiveType } from '../../iceberg/spec/types.js';
 import { isAggregatedView } from '../aggregations.js';
 import type { FeatureContext } from '../context.js';
 import type { FeatureViewDefinition } from '../definitions.js';
-import { columnPartials } from '../online/aggregation-tiles.js';
-import { ONLINE_CREATED_TS, ONLINE_EVENT_TS } from '../online/online-columns.js';
-import type { OnlineTableLayout } from '../online/online-table-layout.js';
+import { columnPartials } from '../online-table/aggregation-tiles.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS } from '../online-columns.js';
+import type { OnlineTableLayout } from '../online-table/layout.js';
 import { isTimeType, sourceColumns, timeLiteral } from '../source.js';
 import { checkColumnTypes } from '../source-types.js';
 

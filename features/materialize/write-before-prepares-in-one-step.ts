@@ -3,7 +3,7 @@ import type { LatePlan } from '../../contracts/materialize.js';
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
 import type { FeatureContext } from '../context.js';
 import { withScratchDirectory } from '../context.js';
-import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
+import { ensureOnlineTable, onlineTableLayout } from '../online-table/layout.js';
 import { latestRowsFile } from './compute.js';
 import type { Window } from './source-rows.js';
 import { writeOnlineFiles } from './write.js';

@@ -6,9 +6,9 @@ import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
 import { writeAddedManifest } from '../../iceberg/write/added-manifest.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf, withScratchDirectory } from '../context.js';
-import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../online/online-columns.js';
-import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
-import type { OnlineTableLayout } from '../online/online-table-layout.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../online-columns.js';
+import { ensureOnlineTable, onlineTableLayout } from '../online-table/layout.js';
+import type { OnlineTableLayout } from '../online-table/layout.js';
 import { latestRowsFile } from './compute.js';
 import type { Window } from './source-rows.js';
 

@@ -1,6 +1,6 @@
 import type { PrimitiveValue } from '../../iceberg/spec/types.js';
 import type { AggregatedFeature } from '../aggregations.js';
-import type { ColumnPartials } from './aggregation-tiles.js';
+import type { ColumnPartials } from '../online-table/aggregation-tiles.js';
 import type { FileIndex } from './file-index.js';
 import { combineKey, combinePlan } from './file-tiles.js';
 import type { CombinePlan, TileGroup } from './file-tiles.js';

@@ -1,7 +1,7 @@
 import type { AggregatedFeature } from '../aggregations.js';
 import type { PrimitiveValue } from '../../iceberg/spec/types.js';
-import type { ColumnPartials, TileKind, TileRow } from './aggregation-tiles.js';
-import { aggregateTiles, compareLast, compareValues, effectiveTileRows, partialColumnsOf } from './aggregation-tiles.js';
+import type { ColumnPartials, TileKind, TileRow } from '../online-table/aggregation-tiles.js';
+import { aggregateTiles, compareLast, compareValues, effectiveTileRows, partialColumnsOf } from '../online-table/aggregation-tiles.js';
 import { defined } from '../../core/defined.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { TableMetadata } from '../../iceberg/spec/metadata.js';
-import { watermarkOf } from './table-state.js';
+import { watermarkOf } from '../online-table/table-state.js';
 import { isoMicros } from './response.js';
 
 /** A table's watermark (ms) and the instant its values are exact for (1 µs before), worked out once per metadata. */

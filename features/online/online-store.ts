@@ -1,6 +1,4 @@
-import { tmpdir } from 'node:os';
 import { featureColumnType } from '../feature-types.js';
-import path from 'node:path';
 import type { Engine } from '../../engine/duckdb.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../core/errors.js';
@@ -8,7 +6,7 @@ import { defined } from '../../core/defined.js';
 import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds } from '../definitions.js';
-import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from './online-columns.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../online-columns.js';
 import type { Registry } from '../registry.js';
 import { entityKeys } from './entity-keys.js';
 import type { KeyColumn } from './entity-keys.js';
@@ -22,16 +20,13 @@ import type { FeatureStatus, FeatureVector, OnlineFeaturesResponse, OnlineValue,
 import { RowCache } from './row-cache.js';
 import { FileRowStore } from './file-row-store.js';
 import type { FileRowStoreCounters } from './file-row-store.js';
-import { onlineTableLayout } from './online-table-layout.js';
+import { onlineTableLayout } from '../online-table/layout.js';
 import { isAggregatedView } from '../aggregations.js';
 import { CombinedAggregates } from './combined-aggregates.js';
 import { aggregatedRead } from './aggregated-read.js';
 import { heldWatermarkOf } from './held-watermark.js';
 import { freshnessOf } from './freshness.js';
 import type { ViewFreshness } from './freshness.js';
-import type { PushConfig } from '../config.js';
-import { Pusher } from '../push/pusher.js';
-import type { OnlineWriteAnswer, OnlineWriteRequest, PushAnswer, PushRequest } from '../push/pusher.js';
 
 export interface OnlineStoreOptions {
   readonly registry: Registry;
@@ -55,10 +50,6 @@ export interface OnlineStoreOptions {
    * consistency check can pin it to an instant like watermark − 1 µs); tests pin it.
    */
   readonly clock?: () => number;
-  /** Scratch space for pushed rows on their way to the tables (`push`); a temporary folder when absent. */
-  readonly workDirectory?: string;
-  /** Group commit of pushed rows (floe.yaml's `push` section). */
-  readonly push?: Partial<PushConfig>;
 }
 
 /** Entity rows as objects of join key values (Feast's `entity_rows`). */
@@ -82,7 +73,6 @@ export class OnlineStore {
   private readonly combined = new CombinedAggregates();
   private readonly plans = new Map<string, FeaturePlan>();
   private readonly clock: () => number;
-  private pusher: Pusher | undefined;
 
   constructor(private readonly options: OnlineStoreOptions) {
     this.rowCache = new RowCache(options.maxCachedRows ?? DEFAULT_MAX_CACHED_ROWS);
@@ -92,6 +82,14 @@ export class OnlineStore {
 
   get registry(): Registry {
     return this.options.registry;
+  }
+
+  get catalog(): Catalog {
+    return this.options.catalog;
+  }
+
+  get engine(): Engine {
+    return this.options.engine;
   }
 
   async getOnlineFeatures(request: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
@@ -170,47 +168,13 @@ export class OnlineStore {
   }
 
   /**
-   * Pushes rows to a push source (Feast's `push`): answered once the commits holding them have
-   * landed and this server reads them; online reads on other replicas see them within
-   * refreshIntervalMs.
+   * Reads the new snapshots of `tables` at once, without waiting for refreshIntervalMs: a writer in
+   * this process (push, write-to-online-store) calls it so its answers are read here when it answers.
    */
-  push(request: PushRequest): Promise<PushAnswer> {
-    return this.pusherFor().push(request);
-  }
-
-  /**
-   * Writes rows of a feature view straight into its online table (Feast's `write_to_online_store`),
-   * one commit, read here at once and on other replicas within refreshIntervalMs.
-   */
-  writeToOnlineStore(request: OnlineWriteRequest): Promise<OnlineWriteAnswer> {
-    return this.pusherFor().writeToOnlineStore(request);
-  }
-
-  private pusherFor(): Pusher {
-    this.pusher ??= new Pusher(
-      {
-        registry: this.options.registry,
-        catalog: this.options.catalog,
-        engine: this.options.engine,
-        workDirectory: this.options.workDirectory ?? path.join(tmpdir(), 'floe-push'),
-      },
-      this.options.push,
-      // This server reads its own writes as soon as it answers them, without waiting for
-      // refreshIntervalMs (other replicas do wait).
-      async (tables) => {
-        await Promise.all(
-          [...this.readers.values()]
-            .filter((reader) => tables.includes(reader.name))
-            .map((reader) => reader.refresh().catch(() => undefined)),
-        );
-      },
+  async refreshTables(tables: readonly string[]): Promise<void> {
+    await Promise.all(
+      [...this.readers.values()].filter((reader) => tables.includes(reader.name)).map((reader) => reader.refresh().catch(() => undefined)),
     );
-    return this.pusher;
-  }
-
-  /** Commits the pushes gathered so far and waits for them (before the process stops). */
-  async drainPushes(): Promise<void> {
-    await this.pusher?.drain();
   }
 
   /** Asks the catalog about every table read so far, now, and indexes new snapshots. */
@@ -256,7 +220,7 @@ export class OnlineStore {
     return this.rowStore?.idle() ?? Promise.resolve();
   }
 
-  /** Closes the row store's files (pushes are drained by drainPushes). */
+  /** Closes the row store's files. */
   close(): void {
     this.rowStore?.close();
   }

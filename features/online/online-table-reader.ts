@@ -24,7 +24,7 @@ import { fileRowWeight } from './row-cache.js';
 import type { FileRowStore, RowSink } from './file-row-store.js';
 import { FileTiles } from './file-tiles.js';
 import type { TileGroup } from './file-tiles.js';
-import { TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from './aggregation-tiles.js';
+import { TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from '../online-table/aggregation-tiles.js';
 import { readTileRows, tileColumnNames } from './tile-rows.js';
 
 /** One snapshot of an online table, ready to answer key lookups. */

@@ -4,8 +4,8 @@ import type { BoundExpression } from '../../iceberg/expressions/index.js';
 import type { ScanTask } from '../../iceberg/scan/plan.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { PrimitiveType } from '../../iceberg/spec/types.js';
-import type { TileKind, TileRow } from './aggregation-tiles.js';
-import { TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from './aggregation-tiles.js';
+import type { TileKind, TileRow } from '../online-table/aggregation-tiles.js';
+import { TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from '../online-table/aggregation-tiles.js';
 import { keyLookup } from './entity-keys.js';
 import { columnTypes, selectFromFileSql } from './file-rows.js';
 

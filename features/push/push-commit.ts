@@ -14,8 +14,8 @@ import { appendedFiles, writeAddedManifest } from '../../iceberg/write/added-man
 import { fastAppend } from '../../iceberg/write/fast-append.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf } from '../context.js';
-import { carriedSummary, pushRequestsOf, pushSummary, recentRequestIds } from '../online/table-state.js';
-import type { HeldRequest, SnapshotRequests } from '../online/table-state.js';
+import { carriedSummary, pushRequestsOf, pushSummary, recentRequestIds } from '../online-table/table-state.js';
+import type { HeldRequest, SnapshotRequests } from '../online-table/table-state.js';
 import type { CheckedRows } from './push-rows.js';
 import { sameRequest } from './push-rows.js';
 

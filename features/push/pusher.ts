@@ -7,7 +7,7 @@ import type { PushConfig } from '../config.js';
 import { DEFAULT_PUSH_MAX_DELAY_MS, DEFAULT_PUSH_MAX_ROWS } from '../config.js';
 import type { FeatureContext } from '../context.js';
 import { withScratchDirectory } from '../context.js';
-import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
+import { ensureOnlineTable, onlineTableLayout } from '../online-table/layout.js';
 import type { PushSourceDefinition } from '../push-source.js';
 import { Batcher } from './batcher.js';
 import { onlineTarget, pushSourceTables, pushTargets, requiredPushColumns } from './push-targets.js';

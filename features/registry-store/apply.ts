@@ -6,7 +6,7 @@ import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { ProjectConfig } from '../config.js';
 import { loadSourceTable, sourceColumns } from '../source.js';
 import { columnTypeProblems } from '../source-types.js';
-import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
+import { ensureOnlineTable, onlineTableLayout } from '../online-table/layout.js';
 import type { Registry } from '../registry.js';
 import { windowBeyondRetention } from '../definitions.js';
 import { isAggregatedView } from '../aggregations.js';

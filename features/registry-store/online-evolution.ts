@@ -8,9 +8,9 @@ import type { Schema } from '../../iceberg/spec/schema.js';
 import type { IcebergType, NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
 import { TYPE_WIDENINGS, typeText } from '../../iceberg/spec/types.js';
 import { withFreshIds } from '../../iceberg/schema-update/schema-change.js';
-import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../online/online-columns.js';
-import { ONLINE_WRITE_PROPERTIES } from '../online/online-table-layout.js';
-import type { OnlineTableLayout } from '../online/online-table-layout.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../online-columns.js';
+import { ONLINE_WRITE_PROPERTIES } from '../online-table/layout.js';
+import type { OnlineTableLayout } from '../online-table/layout.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { schemaEditCommit } from '../../iceberg/schema-update/schema-change.js';
 

@@ -3,7 +3,7 @@ import { FloeError } from '../../core/errors.js';
 import { avroType } from '../../iceberg/spec/avro/long.js';
 import type { NestedField } from '../../iceberg/spec/types.js';
 import type { AvroStreamFormat, StreamSourceDefinition } from '../stream-source.js';
-import type { AVRO_FRAMINGS } from './avro-schema.js';
+import type { AVRO_FRAMINGS } from '../stream-avro-schema.js';
 
 // Avro message values of a stream source. The definition's record schema is the writer's schema:
 // each value is one record of it, as raw Avro binary or in the Confluent wire format (byte 0, a

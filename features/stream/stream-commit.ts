@@ -6,11 +6,11 @@ import { FloeError } from '../../core/errors.js';
 import { fastAppend } from '../../iceberg/write/fast-append.js';
 import type { FeatureContext } from '../context.js';
 import type { StreamSourceDefinition } from '../stream-source.js';
-import { carriedSummary } from '../online/table-state.js';
+import { carriedSummary } from '../online-table/table-state.js';
 import { deleteWritten, writeStagedRows, writtenFiles } from '../push/push-commit.js';
 import type { StagedBatch, TableTarget } from '../push/push-commit.js';
-import { carriedStreamOffsets, offsetsSummary, recordedOffsets, sameOffsets } from './stream-offsets.js';
-import type { PartitionOffsets } from './stream-offsets.js';
+import { carriedStreamOffsets, offsetsSummary, recordedOffsets, sameOffsets } from '../online-table/stream-offsets.js';
+import type { PartitionOffsets } from '../online-table/stream-offsets.js';
 
 /** Where a staged request (one message) came from. */
 export interface MessagePosition {

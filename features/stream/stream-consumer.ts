@@ -12,7 +12,7 @@ import type { BatchTables } from './batch-tables.js';
 import { deadLetterRequests } from './dead-letters.js';
 import { batchFailure, commitStreamBatch } from './stream-commit.js';
 import type { MessagePosition, StreamTableCommit } from './stream-commit.js';
-import { recordedOffsets, resumeOffsets } from './stream-offsets.js';
+import { recordedOffsets, resumeOffsets } from '../online-table/stream-offsets.js';
 import { sortedBatch } from './stream-rows.js';
 
 /** Values stay bytes: JSON is read as UTF-8 text, Avro as binary. */

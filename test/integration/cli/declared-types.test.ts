@@ -14,7 +14,7 @@ import { registerIcebergFunctions } from '../../../engine/write/partition-functi
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import { FeatureStore } from '../../../features/feature-store.js';
-import { materializeWindow } from '../../../features/materialization.js';
+import { materializeWindow } from '../../../features/materialize/index.js';
 import { FloeError } from '../../../core/errors.js';
 import type { CommandResult } from '../../support/cli-project.js';
 import { featuresModule, floeCommand, writeSqlCatalogProject } from '../../support/cli-project.js';

@@ -18,7 +18,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { appendQuery } from '../../../engine/write/append-query.js';
-import { materializeWindow } from '../../../features/materialization.js';
+import { materializeWindow } from '../../../features/materialize/index.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import type { OnlineValue } from '../../../features/online/index.js';
 import type { Definition } from '../../../features/registry.js';

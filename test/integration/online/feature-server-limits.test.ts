@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { materializeWindow } from '../../../features/materialization.js';
+import { materializeWindow } from '../../../features/materialize/index.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { Runtime } from '../../../features/runtime.js';

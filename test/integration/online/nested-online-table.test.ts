@@ -10,9 +10,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { materializeWindow } from '../../../features/materialization.js';
+import { materializeWindow } from '../../../features/materialize/index.js';
 import { OnlineStore } from '../../../features/online/index.js';
-import { ensureOnlineTable, onlineTableLayout } from '../../../features/online/online-table-layout.js';
+import { ensureOnlineTable, onlineTableLayout } from '../../../features/online-table/layout.js';
 import { Registry } from '../../../features/registry.js';
 import type { FeatureContext } from '../../../features/context.js';
 import { onlineTableChange, planOnlineTable } from '../../../features/registry-store/online-evolution.js';

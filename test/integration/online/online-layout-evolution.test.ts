@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { COMPRESSION_CODEC, PAGE_VERSION, ROW_GROUP_LIMIT } from '../../../engine/write/table-writer.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
-import { onlineTableLayout } from '../../../features/online/online-table-layout.js';
+import { onlineTableLayout } from '../../../features/online-table/layout.js';
 import { Registry } from '../../../features/registry.js';
 import { onlineTableChange } from '../../../features/registry-store/online-evolution.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';

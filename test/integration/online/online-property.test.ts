@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { materializeWindow } from '../../../features/materialization.js';
+import { materializeWindow } from '../../../features/materialize/index.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { testRuntime } from '../../support/runtime.js';
 import { appendSource, createSource, definitions, latestInWindows, sqlCase, VIEW } from '../../support/online/online-view.js';

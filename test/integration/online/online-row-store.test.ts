@@ -10,7 +10,7 @@ import { deleteRows } from '../../../engine/deletes/row-delete.js';
 import { appendQuery } from '../../../engine/write/append-query.js';
 import { quoteLiteral } from '../../../engine/sql.js';
 import { compactTable, resolveCompactionTarget } from '../../../features/compaction/index.js';
-import { materializeWindow } from '../../../features/materialization.js';
+import { materializeWindow } from '../../../features/materialize/index.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import type { OnlineFeaturesResponse } from '../../../features/online/index.js';
 import { Registry } from '../../../features/registry.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { appendQuery } from '../../../engine/write/append-query.js';
 import { OnlineStore } from '../../../features/online/index.js';
-import { ensureOnlineTable, onlineTableLayout } from '../../../features/online/online-table-layout.js';
+import { ensureOnlineTable, onlineTableLayout } from '../../../features/online-table/layout.js';
 import { Registry } from '../../../features/registry.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import { renameColumn } from '../../../iceberg/schema-update/rename-column.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { appendQuery } from '../../../engine/write/append-query.js';
 import { OnlineStore } from '../../../features/online/index.js';
-import { ensureOnlineTable, onlineTableLayout } from '../../../features/online/online-table-layout.js';
+import { ensureOnlineTable, onlineTableLayout } from '../../../features/online-table/layout.js';
 import { testRuntime } from '../../support/runtime.js';
 import { definitions, sqlCase, VIEW } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';

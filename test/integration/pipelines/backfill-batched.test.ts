@@ -9,7 +9,7 @@ import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { readWatermark } from '../../../features/online/table-state.js';
+import { readWatermark } from '../../../features/online-table/table-state.js';
 import type { backfill } from '../../../workflows/backfill.js';
 import type { BackfillInput, BackfillProgress } from '../../../contracts/backfill.js';
 import { backfillChunkWorkflowId } from '../../../contracts/ids.js';

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { readWatermark } from '../../../features/online/table-state.js';
+import { readWatermark } from '../../../features/online-table/table-state.js';
 import type { backfill } from '../../../workflows/backfill.js';
 import type { BackfillInput, BackfillProgress } from '../../../contracts/backfill.js';
 import { backfillChunkWorkflowId } from '../../../contracts/ids.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { checkConsistency } from '../../../features/consistency/index.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
-import { materializeWindow } from '../../../features/materialization.js';
+import { materializeWindow } from '../../../features/materialize/index.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import type { Runtime } from '../../../features/runtime.js';
 import type { DriverStatsRow } from '../../support/driver-stats.js';

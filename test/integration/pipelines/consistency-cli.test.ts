@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ConsistencyResult } from '../../../contracts/consistency.js';
 import { latestMismatchRates } from '../../../features/consistency/index.js';
-import { materializeWindow } from '../../../features/materialization.js';
+import { materializeWindow } from '../../../features/materialize/index.js';
 import { loadProject } from '../../../features/project.js';
 import { openRuntime } from '../../../features/runtime.js';
 import type { Runtime } from '../../../features/runtime.js';

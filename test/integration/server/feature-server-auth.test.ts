@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
-import { materializeWindow } from '../../../features/materialization.js';
+import { materializeWindow } from '../../../features/materialize/index.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { definePushSource } from '../../../features/push-source.js';
 import type { Runtime } from '../../../features/runtime.js';
@@ -98,12 +98,11 @@ before(async () => {
   };
   server = createFeatureServer({
     auth,
+    push: { config: { maxDelayMs: 0 }, workDirectory: runtime.project.config.workDirectory },
     store: new OnlineStore({
       registry: runtime.project.registry,
       catalog: runtime.catalog,
       engine: runtime.engine,
-      workDirectory: runtime.project.config.workDirectory,
-      push: { maxDelayMs: 0 },
       refreshIntervalMs: 0,
       clock: () => WINDOW.end,
     }),

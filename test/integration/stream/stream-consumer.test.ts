@@ -13,7 +13,7 @@ import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../f
 import { definePushSource } from '../../../features/push-source.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { StreamConsumer } from '../../../features/stream/stream-consumer.js';
-import { recordedOffsets } from '../../../features/stream/stream-offsets.js';
+import { recordedOffsets } from '../../../features/online-table/stream-offsets.js';
 import { defineStreamSource } from '../../../features/stream-source.js';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';

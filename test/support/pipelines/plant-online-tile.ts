@@ -4,7 +4,7 @@ import { quoteIdentifier as q, quoteLiteral } from '../../../engine/sql.js';
 import { duckdbType } from '../../../engine/types.js';
 import type { FeatureContext } from '../../../features/context.js';
 import { withScratchDirectory } from '../../../features/context.js';
-import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../../../features/online/online-columns.js';
+import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../../../features/online-columns.js';
 import { commitOutputFiles, writeOutputFiles } from '../../../features/historical/output-table.js';
 import {
   columnPartials,
@@ -12,7 +12,7 @@ import {
   TILE_COVERS_SEQUENCE,
   TILE_KIND,
   TILE_START,
-} from '../../../features/online/aggregation-tiles.js';
+} from '../../../features/online-table/aggregation-tiles.js';
 
 /**
  * Appends one `delta` tile row for the key `driver_id` = `driverId` and the tile starting at

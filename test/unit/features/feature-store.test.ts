@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FeatureStore } from '../../../features/feature-store.js';
-import { materializeWindow } from '../../../features/materialization.js';
+import { materializeWindow } from '../../../features/materialize/index.js';
 import { createTable, withWorkspace } from '../../support/features/tables.js';
 
 const definitionsModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'features', 'definitions.js');

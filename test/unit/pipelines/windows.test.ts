@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
-import { watermarkOf } from '../../../features/online/table-state.js';
+import { watermarkOf } from '../../../features/online-table/table-state.js';
 import { Registry } from '../../../features/registry.js';
 import { schedulePlans } from '../../../client/schedule-plan.js';
 import type { TableMetadata } from '../../../iceberg/spec/metadata.js';

@@ -1,6 +1,7 @@
 // Inside the library, imports run features → engine → iceberg → core and never back up (issue #45),
-// and the feature server sits on features: lint refuses a planted upward import, type-only ones
-// included, and lets the same kind of import through downward.
+// and the feature server sits on features; inside features/, rooms import only the rooms below them
+// (issue #59). Lint refuses a planted upward import, type-only ones included, and lets the same kind
+// of import through downward.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -65,4 +66,35 @@ describe('the direction of imports inside the library', () => {
     assert.equal(refusals.length, 1);
     assert.match(refusals[0]!, /may not import the Temporal side/);
   });
+});
+
+describe('the direction of imports between the rooms of features/', () => {
+  const upward: readonly (readonly [string, string, RegExp])[] = [
+    ['features/planted.ts', './online/online-store.js', /definitions .* sit below every room/],
+    ['features/planted.ts', './online-table/layout.js', /definitions .* sit below every room/],
+    ['features/online-table/planted.ts', '../online/online-store.js', /features\/online-table\/ may import only the definitions/],
+    ['features/online/planted.ts', '../push/pusher.js', /features\/online\/ may import only online-table\//],
+    ['features/push/planted.ts', '../stream/stream-commit.js', /features\/push\/ may import only online-table\//],
+    ['features/historical/planted.ts', '../training-set/request.js', /features\/historical\/ may import only the definitions/],
+  ];
+  for (const [file, specifier, message] of upward) {
+    it(`refuses ${file} importing ${specifier}`, async () => {
+      const refusals = await importRefusals(file, specifier, true);
+      assert.equal(refusals.length, 1, `lint let ${file} import ${specifier}`);
+      assert.match(refusals[0]!, message);
+    });
+  }
+
+  const allowed: readonly (readonly [string, string])[] = [
+    ['features/online/planted.ts', '../online-table/table-state.js'],
+    ['features/stream/planted.ts', '../push/pusher.js'],
+    ['features/online-table/planted.ts', '../definitions.js'],
+    ['features/feature-store.ts', './online/online-store.js'],
+    ['features/consistency/planted.ts', '../online/online-store.js'],
+  ];
+  for (const [file, specifier] of allowed) {
+    it(`lets ${file} import ${specifier}`, async () => {
+      assert.deepEqual(await importRefusals(file, specifier), []);
+    });
+  }
 });

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { FileRowStore } from '../../../../features/online/file-row-store.js';
+import type { StoredRow } from '../../../../features/online/file-row-store.js';
+import { scratchFolder } from '../../../support/scratch-folder.js';
+
+const scratch = scratchFolder('file-row-store');
+
+const row = (values: StoredRow['values']): StoredRow => ({ values, eventTs: 1_717_200_000_000_000n, createdTs: null, materializedAt: 5n });
+
+test('a stored file answers its keys with every value type as it was given', async () => {
+  const store = new FileRowStore(path.join(scratch, 'types'));
+  const values = [0.5, 3, 2n ** 63n - 1n, -(2n ** 63n), 2 ** 40, 'é', true, new Uint8Array([1, 2]), null];
+  store.store('ns.t', 'file-a', async (sink) => sink([['1', row(values)]]));
+  assert.equal(store.read('ns.t', 'file-a', ['1']), undefined, 'not stored yet');
+  await store.idle();
+  const read = store.read('ns.t', 'file-a', ['1', '2'])!;
+  assert.deepEqual([...read.keys()], ['1']);
+  const stored = read.get('1')!;
+  assert.deepEqual(stored.values.slice(0, 7), values.slice(0, 7));
+  assert.deepEqual([...(stored.values[7] as Uint8Array)], [1, 2]);
+  assert.equal(stored.values[8], null);
+  assert.deepEqual([stored.eventTs, stored.createdTs, stored.materializedAt], [1_717_200_000_000_000n, null, 5n]);
+  store.close();
+});
+
+test('nested values come back as given, map keys that name Object.prototype members included', async () => {
+  const store = new FileRowStore(path.join(scratch, 'nested'));
+  const map = Object.fromEntries([
+    ['__proto__', 1n],
+    ['constructor', 2n],
+    ['a', null],
+  ]);
+  const values = [[0.25, null, 1.5], map, { name: 'x', tags: ['a', 'b'], inner: { n: 2n ** 62n } }];
+  store.store('ns.t', 'file-n', async (sink) => sink([['1', row(values)]]));
+  await store.idle();
+  const stored = store.read('ns.t', 'file-n', ['1'])!.get('1')!;
+  assert.deepEqual(stored.values, values);
+  assert.deepEqual(Object.keys(stored.values[1] as object), ['__proto__', 'constructor', 'a']);
+  assert.equal(Object.getPrototypeOf(stored.values[1]), Object.prototype);
+  store.close();
+});
+
+test('a failed store leaves no file, is counted, and is not tried again; others go on', async () => {
+  const directory = path.join(scratch, 'failure');
+  const store = new FileRowStore(directory);
+  let attempts = 0;
+  const failing = async (sink: (rows: Iterable<readonly [string, StoredRow]>) => void): Promise<void> => {
+    attempts++;
+    sink([['1', row([1])]]);
+    throw new Error('the data file is gone');
+  };
+  store.store('ns.t', 'broken', failing);
+  store.store('ns.t', 'fine', async (sink) => sink([['1', row([2])]]));
+  await store.idle();
+  store.store('ns.t', 'broken', failing);
+  await store.idle();
+  assert.equal(attempts, 1);
+  assert.deepEqual(store.counters, { built: 1, buildFailures: 1, keysRead: 0 });
+  assert.equal(store.read('ns.t', 'broken', ['1']), undefined);
+  assert.deepEqual(store.read('ns.t', 'fine', ['1'])!.get('1')!.values, [2]);
+  const [folder] = readdirSync(directory);
+  assert.equal(readdirSync(path.join(directory, folder!)).length, 1, 'only the stored file is on disk');
+  store.close();
+});
+
+test('a restarted store finds its files; retain removes the files of data files no longer in the table', async () => {
+  const directory = path.join(scratch, 'restart');
+  const first = new FileRowStore(directory);
+  for (const file of ['a', 'b']) first.store('ns.t', file, async (sink) => sink([[file, row([file])]]));
+  await first.idle();
+  first.close();
+
+  const second = new FileRowStore(directory);
+  assert.deepEqual(second.read('ns.t', 'a', ['a'])!.get('a')!.values, ['a']);
+  second.store('ns.t', 'a', () => Promise.reject(new Error('stored already: not written again')));
+  await second.idle();
+  assert.equal(second.counters.buildFailures, 0);
+  second.retain('ns.t', ['b']);
+  assert.equal(second.read('ns.t', 'a', ['a']), undefined);
+  assert.deepEqual(second.read('ns.t', 'b', ['b'])!.get('b')!.values, ['b']);
+  second.close();
+});

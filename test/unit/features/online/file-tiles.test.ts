@@ -1,0 +1,120 @@
+// A file's tiles kept column by column combine exactly as the row objects do (aggregateTiles over
+// effectiveTileRows): for random keys spread over one or several files, with deltas, restated full
+// rows, nulls, doubles with -0, and longs small enough for numbers or large enough to stay bigints.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { aggregationSchema, expandAggregations } from '../../../../features/aggregations.js';
+import type { AggregationInput } from '../../../../features/aggregations.js';
+import type { TileRow } from '../../../../features/online-table/aggregation-tiles.js';
+import {
+  aggregateTiles,
+  columnPartials,
+  effectiveTileRows,
+  partialColumnsOf,
+  tileMicros,
+} from '../../../../features/online-table/aggregation-tiles.js';
+import { combineKey, combinePlan, FileTiles } from '../../../../features/online/file-tiles.js';
+import type { TileGroup } from '../../../../features/online/file-tiles.js';
+
+const SECOND = 1_000_000n;
+
+const doubles: AggregationInput = {
+  column: 'amount',
+  type: 'double',
+  functions: ['count', 'sum', 'avg', 'min', 'max', 'last'],
+  windows: ['2m', '6m', '10m'],
+};
+const longs: AggregationInput = {
+  column: 'amount',
+  type: 'long',
+  functions: ['count', 'sum', 'avg', 'min', 'max', 'last'],
+  windows: ['2m', '10m'],
+};
+/** Label, aggregation, and a shift of every tile start off the grid of whole seconds (never written, but read as objects if met). */
+const cases: [string, AggregationInput, bigint][] = [
+  ['double column', doubles, 0n],
+  ['long column', longs, 0n],
+  ['tile starts off whole seconds', doubles, 500_000n],
+];
+
+for (const [label, input, shift] of cases) {
+  test(`columnar tiles combine like row objects (${label})`, () => {
+    const view = { aggregations: [aggregationSchema.parse(input)] };
+    const features = expandAggregations(view.aggregations);
+    const partials = columnPartials(view);
+    const columns = partialColumnsOf(partials);
+    const grid = tileMicros(view);
+    const isLong = input.type === 'long';
+    const value = isLong
+      ? fc.oneof(fc.bigInt({ min: -20n, max: 20n }), fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n }), fc.constant(null))
+      : fc.oneof(
+          fc.integer({ min: -8, max: 8 }).map((v) => v / 4),
+          fc.constant(-0),
+          fc.constant(null),
+        );
+    const row = fc.record({
+      key: fc.integer({ min: 0, max: 3 }),
+      file: fc.integer({ min: 0, max: 2 }),
+      tile: fc.integer({ min: 0, max: 11 }),
+      full: fc.boolean(),
+      sequence: fc.integer({ min: 1, max: 6 }),
+      count: fc.oneof(fc.bigInt({ min: 0n, max: 5n }), fc.constant(null)),
+      sum: value,
+      min: value,
+      max: value,
+      last: value,
+      lastEvent: fc.option(
+        fc.integer({ min: 0, max: 12 * 120 }).map((s) => BigInt(s) * SECOND),
+        { nil: null },
+      ),
+      lastCreated: fc.option(fc.bigInt({ min: 0n, max: 3n }), { nil: null }),
+    });
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 60 }), fc.integer({ min: 0, max: 13 }), (generated, endTiles) => {
+        const byName = (r: (typeof generated)[number]): Record<string, unknown> => ({
+          amount__count: r.count,
+          amount__sum: r.sum,
+          amount__min: r.min,
+          amount__max: r.max,
+          amount__last: r.last,
+          amount__last_event_ts: r.lastEvent,
+          amount__last_created_ts: r.lastCreated,
+        });
+        const files = [0, 1, 2].map((file) => {
+          const byKey = new Map<string, TileRow[]>();
+          for (const r of generated.filter((candidate) => candidate.file === file)) {
+            const tileRow: TileRow = {
+              tileStart: BigInt(r.tile) * grid + shift,
+              kind: r.full ? 'full' : 'delta',
+              sequence: r.sequence + file * 10,
+              values: columns.map((column) => (byName(r)[column.name] ?? null) as TileRow['values'][number]),
+            };
+            byKey.set(String(r.key), [...(byKey.get(String(r.key)) ?? []), tileRow]);
+          }
+          return { byKey, tiles: new FileTiles(byKey, columns.length) };
+        });
+        const end = BigInt(endTiles) * grid;
+        const plan = combinePlan(features, partials, end);
+        for (const key of ['0', '1', '2', '3']) {
+          const rows = files.flatMap(({ byKey }) => byKey.get(key) ?? []);
+          const groups: TileGroup[] = files.flatMap(({ tiles }) => {
+            const group = tiles.groupOf(key);
+            return group === undefined ? [] : [{ file: tiles, group }];
+          });
+          assert.deepEqual(combineKey(plan, groups), aggregateTiles(features, partials, effectiveTileRows(rows), end));
+          // One file at a time: the columnar path itself.
+          for (const { byKey, tiles } of files) {
+            const group = tiles.groupOf(key);
+            if (group === undefined) continue;
+            assert.deepEqual(
+              combineKey(plan, [{ file: tiles, group }]),
+              aggregateTiles(features, partials, effectiveTileRows(byKey.get(key)!), end),
+            );
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+}

@@ -1,0 +1,163 @@
+// How `floe table load` matches a file's columns to a table: by name, with the widenings it
+// documents, nanosecond timestamps named as truncated, and every refusal naming the file, table,
+// column and both types. DuckDB writes and reads the files (pyarrow's zoned nanoseconds are in
+// test/integration/cli/table-load.test.ts).
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { FloeError } from '../../../../core/errors.js';
+import { describeRelation } from '../../../../engine/describe.js';
+import { quoteLiteral } from '../../../../engine/sql.js';
+import { schemaFromColumns } from '../../../../engine/types.js';
+import type { Schema } from '../../../../iceberg/spec/schema.js';
+import type { NestedField } from '../../../../iceberg/spec/types.js';
+import { loadColumns, newTableQuery, schemaDifferences } from '../../../../features/table-load/load-columns.js';
+import { duckdbReadingReason, openLoadSource } from '../../../../features/table-load/load-source.js';
+import { rows, withConnection } from '../../../support/engine/duckdb.js';
+
+const FILE_SQL = `SELECT 7::INTEGER AS id, 1.5::FLOAT AS rate, TIMESTAMP_NS '2024-05-02 00:00:00.123456789' AS created, 'ams' AS city`;
+
+const schemaOf = (...fields: Omit<NestedField, 'id'>[]): Schema => ({
+  schemaId: 0,
+  identifierFieldIds: [],
+  fields: fields.map((field, index) => ({ ...field, id: index + 1 })),
+});
+const optional = (name: string, type: NestedField['type']): Omit<NestedField, 'id'> => ({ name, type, required: false });
+
+const refusal = (pattern: RegExp) => (error: unknown) => FloeError.is(error, 'invalid-input') && pattern.test(error.message);
+
+describe('floe table load: the columns of a file and of a table', () => {
+  it('widens int to long and float to double, truncates nanoseconds and names them, and nulls a column the file lacks', async () => {
+    await withConnection(async (connection, dir) => {
+      const file = path.join(dir, 'rows.parquet');
+      await connection.run(`COPY (${FILE_SQL}) TO ${quoteLiteral(file)} (FORMAT parquet)`);
+      const source = await openLoadSource(connection, file, 'parquet');
+      assert.deepEqual(
+        source.columns.map((column) => [column.name, column.type]),
+        [
+          ['id', 'int'],
+          ['rate', 'float'],
+          ['created', 'timestamp_ns'],
+          ['city', 'string'],
+        ],
+      );
+      const table = schemaOf(
+        optional('city', 'string'),
+        optional('id', 'long'),
+        optional('rate', 'double'),
+        optional('created', 'timestamp'),
+        optional('extra', 'long'),
+      );
+      const columns = loadColumns(source, table, 'rides.t');
+      assert.deepEqual(columns.truncated, [{ column: 'created', from: 'timestamp_ns', to: 'timestamp' }]);
+      const [row] = await rows(
+        connection,
+        `SELECT city, id, rate, CAST(created AS TIMESTAMP)::VARCHAR AS created, extra FROM (${columns.query})`,
+      );
+      assert.deepEqual(row, { city: 'ams', id: 7, rate: 1.5, created: '2024-05-02 00:00:00.123456', extra: null });
+
+      // A new table: nanoseconds become microseconds.
+      const created = schemaFromColumns(await describeRelation(connection, newTableQuery(source)));
+      assert.deepEqual(
+        created.fields.map((field) => `${field.name} ${String(field.type)}`),
+        ['id int', 'rate float', 'created timestamp', 'city string'],
+      );
+      assert.deepEqual(schemaDifferences(created, table), [
+        "its column id is long, the file's int",
+        "its column rate is double, the file's float",
+        'the file has no column extra',
+      ]);
+    });
+  });
+
+  it('refuses another type, an unknown column and a missing required one, naming the file, table, column and both types', async () => {
+    await withConnection(async (connection, dir) => {
+      const file = path.join(dir, 'rows.parquet');
+      await connection.run(`COPY (${FILE_SQL}) TO ${quoteLiteral(file)} (FORMAT parquet)`);
+      const source = await openLoadSource(connection, file, 'parquet');
+      const base = [optional('id', 'long'), optional('rate', 'double'), optional('created', 'timestamp')];
+      assert.throws(
+        () => loadColumns(source, schemaOf(...base, optional('city', 'long')), 'rides.t'),
+        refusal(
+          /rows\.parquet cannot be appended to rides\.t: column city is string in the file and long in rides\.t\. .*\(file=.*rows\.parquet, table=rides\.t, column=city\)/,
+        ),
+      );
+      assert.throws(() => loadColumns(source, schemaOf(...base), 'rides.t'), refusal(/column city \(string\) is not a column of rides\.t/));
+      assert.throws(
+        () => loadColumns(source, schemaOf(...base, optional('city', 'string'), { name: 'key', type: 'long', required: true }), 'rides.t'),
+        refusal(/it has no column key, which rides\.t requires \(long\)/),
+      );
+      const exact = schemaOf(
+        optional('id', 'int'),
+        optional('rate', 'float'),
+        optional('created', 'timestamp_ns'),
+        optional('city', 'string'),
+      );
+      assert.deepEqual(loadColumns(source, exact, 'rides.t').truncated, [], 'nanoseconds into a nanosecond column stay nanoseconds');
+    });
+  });
+
+  it('reads a CSV column of an existing table as the table’s type, and names the column of a value that is not one', async () => {
+    await withConnection(async (connection, dir) => {
+      const file = path.join(dir, 'rows.csv');
+      await writeFile(file, 'id,seen\n1,2024-05-02 00:00:00\n2,2024-05-02T01:00:00+02:00\n');
+      const sniffed = await openLoadSource(connection, file, 'csv');
+      assert.deepEqual(
+        sniffed.columns.map((column) => [column.name, column.type]),
+        [
+          ['id', 'long'],
+          ['seen', 'timestamptz'],
+        ],
+      );
+      const declared = await openLoadSource(connection, file, 'csv', new Map([['id', 'INTEGER']]));
+      assert.deepEqual(
+        declared.columns.map((column) => [column.name, column.type]),
+        [
+          ['id', 'int'],
+          ['seen', 'timestamptz'],
+        ],
+      );
+      const table = schemaOf(optional('id', 'int'), optional('seen', 'timestamptz'));
+      assert.deepEqual(
+        await rows(connection, `SELECT id, seen::VARCHAR AS seen FROM (${loadColumns(declared, table, 'rides.t').query}) ORDER BY id`),
+        [
+          { id: 1, seen: '2024-05-02 00:00:00+00' },
+          { id: 2, seen: '2024-05-01 23:00:00+00' },
+        ],
+      );
+
+      const bad = path.join(dir, 'bad.csv');
+      await writeFile(bad, 'id,seen\n1,2024-05-02 00:00:00\nx,2024-05-02 00:00:00\n');
+      const badSource = await openLoadSource(
+        connection,
+        bad,
+        'csv',
+        new Map([
+          ['id', 'INTEGER'],
+          ['seen', 'TIMESTAMPTZ'],
+        ]),
+      );
+      await assert.rejects(rows(connection, loadColumns(badSource, table, 'rides.t').query), (error: Error) =>
+        /^Conversion Error: CSV Error on Line: 3: Error when converting column "id"\. Could not convert string "x" to 'INTEGER'$/.test(
+          duckdbReadingReason(error.message),
+        ),
+      );
+    });
+  });
+
+  it('refuses zoned nanoseconds into a nanosecond column, since DuckDB reads them as microseconds', () => {
+    const zoned = { name: 'at', duckdbType: { toString: () => 'TIMESTAMP WITH TIME ZONE' }, type: 'timestamptz_ns' } as never;
+    assert.throws(
+      () =>
+        loadColumns(
+          { file: 'f.parquet', format: 'parquet', relation: 'x', columns: [zoned] },
+          schemaOf(optional('at', 'timestamptz_ns')),
+          'rides.t',
+        ),
+      refusal(
+        /column at is timestamptz_ns in the file and in rides\.t, but DuckDB reads zoned nanosecond Parquet timestamps as microseconds/,
+      ),
+    );
+  });
+});
