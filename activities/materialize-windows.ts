@@ -1,6 +1,6 @@
 import type { FeatureContext } from '../features/context.js';
-import { materializeWindows } from '../features/backfill-batch.js';
-import type { BatchWindowResult } from '../features/backfill-batch.js';
+import { materializeWindows } from '../features/materialize/backfill-batch.js';
+import type { BatchWindowResult } from '../features/materialize/backfill-batch.js';
 import { recordCommittedWindow } from './activity-metrics.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
 import type { MaterializeHooks } from './materialize.js';

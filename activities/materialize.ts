@@ -7,7 +7,7 @@ import { planSourceScan } from '../features/materialize/plan.js';
 import type { Window } from '../features/materialize/source-rows.js';
 import { computeLatestRows, writeOnlinePartitions } from '../features/materialize/write-before-prepares-in-one-step.js';
 import { prepareOnlineFiles } from '../features/materialize/write.js';
-import { readWatermark } from '../features/online/table-state.js';
+import { readWatermark } from '../features/online-table/table-state.js';
 import { defined } from '../core/defined.js';
 
 export type { LatePlan, ScanSummary };

@@ -32,8 +32,8 @@ import { Client, Connection, defaultPayloadConverter } from '@temporalio/client'
 import type { BenchmarkOptions } from './run.js';
 import type { BackfillInput } from '../contracts/backfill.js';
 import { chunkWindows } from '../contracts/windows.js';
-import { materializeWindows } from '../features/backfill-batch.js';
-import type { BatchWindowResult } from '../features/backfill-batch.js';
+import { materializeWindows } from '../features/materialize/backfill-batch.js';
+import type { BatchWindowResult } from '../features/materialize/backfill-batch.js';
 import type { backfill } from '../workflows/backfill.js';
 import { temporalService } from '../test/support/services.js';
 import type { BenchCatalog } from './_pipelines.js';

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { BenchmarkOptions } from './run.js';
-import { materializeWindow } from '../features/materialization.js';
+import { materializeWindow } from '../features/materialize/index.js';
 import { parseTableIdentifier } from '../iceberg/catalog/identifier.js';
 import { planScan } from '../iceberg/scan/planner.js';
 import { pythonOracle, redisUrl } from '../test/support/services.js';

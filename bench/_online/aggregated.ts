@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { appendQuery } from '../../engine/write/append-query.js';
 import type { Engine } from '../../engine/duckdb.js';
 import { compactTable } from '../../features/compaction/index.js';
-import { materializeWindow } from '../../features/materialization.js';
+import { materializeWindow } from '../../features/materialize/index.js';
 import { OnlineStore } from '../../features/online/index.js';
 import { Registry } from '../../features/registry.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';

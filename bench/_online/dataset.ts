@@ -8,7 +8,7 @@ import { appendQuery } from '../../engine/write/append-query.js';
 import type { Engine } from '../../engine/duckdb.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { scanTable } from '../../engine/read/table-reader.js';
-import { ensureOnlineTable, onlineTableLayout } from '../../features/online/online-table-layout.js';
+import { ensureOnlineTable, onlineTableLayout } from '../../features/online-table/layout.js';
 import { Registry } from '../../features/registry.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { FEATURES, plainDefinitions, VIEW } from './definitions.js';

@@ -8,7 +8,7 @@
 import { appendQuery } from '../../engine/write/append-query.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../features/definitions.js';
 import { OnlineStore } from '../../features/online/index.js';
-import { ensureOnlineTable, onlineTableLayout } from '../../features/online/online-table-layout.js';
+import { ensureOnlineTable, onlineTableLayout } from '../../features/online-table/layout.js';
 import { Registry } from '../../features/registry.js';
 import type { BuildContext } from './dataset.js';
 import { keysFor, round, sequential } from './measure.js';
