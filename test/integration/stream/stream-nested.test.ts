@@ -14,7 +14,6 @@ import { definePushSource } from '../../../features/push-source.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { StreamConsumer } from '../../../features/stream/stream-consumer.js';
 import { defineStreamSource } from '../../../features/stream-source.js';
-import type { StreamSourceInput } from '../../../features/stream-source.js';
 import { avroType } from '../../../iceberg/spec/avro/long.js';
 import type { NestedField } from '../../../iceberg/spec/types.js';
 import { sqliteCatalogIn } from '../../support/cli-project.js';
@@ -119,7 +118,7 @@ const DRIVERS = [1, 2, 3, 4];
 let runtime: Runtime;
 
 before(async () => {
-  const streams: [string, StreamSourceInput['format']][] = [
+  const streams: [string, Parameters<typeof defineStreamSource>[0]['format']][] = [
     ['json', undefined],
     ['avro', { avro: { schema: AVRO_SCHEMA } }],
   ];
