@@ -1,7 +1,7 @@
 // Timestamps inside nested values in the library's Arrow output (issue #54 item 6): a list, a map
 // and a struct holding zoned and zoneless timestamps come out as Arrow timestamp[us] leaves with
 // every microsecond (Arrow's own builders take milliseconds as JS numbers and would round or
-// throw), nulls kept; decimals inside still make the column DuckDB's text.
+// throw), nulls kept, through Arrow IPC too; decimals inside still make the column DuckDB's text.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as arrow from 'apache-arrow';
@@ -13,7 +13,7 @@ const AT = 1_714_521_600_123_457n; // 2024-05-01T00:00:00.123457Z in microsecond
 describe('nested timestamps in Arrow output', () => {
   it('are Arrow timestamp[us] leaves, exact to the microsecond', async () => {
     await withConnection(async (connection) => {
-      const table = await queryToArrow(
+      const queried = await queryToArrow(
         connection,
         `SELECT * FROM (VALUES
           (1, [make_timestamptz(${AT}), NULL]::TIMESTAMPTZ[], MAP {'seen': make_timestamptz(${AT + 1n})}, {'at': make_timestamp(${AT + 2n}), 'n': 3}),
@@ -21,6 +21,8 @@ describe('nested timestamps in Arrow output', () => {
         ) AS t(id, times, by_name, record)
         ORDER BY id`,
       );
+      // Through Arrow IPC (as the Flight server and Python clients read it), the same.
+      const table = arrow.tableFromIPC(arrow.tableToIPC(queried));
       const times = table.getChild('times')!;
       assert.equal(String(times.type), 'List<Timestamp<MICROSECOND, UTC>>');
       assert.equal(String(table.getChild('by_name')!.type), 'Map<{key:Utf8, value:Timestamp<MICROSECOND, UTC>}>');
