@@ -114,6 +114,15 @@ function mismatchMessage(
     : `a declared type is the column's type or a widening of it: ${describeWidenings()}, also inside lists, maps and structs${declared.declaredText === 'json' ? '; a json feature reads a string column' : ''}`;
   return (
     `Feature view ${view.name}: ${declared.role} is declared ${declared.declaredText}, but source ${source.name} (table ${table}) has it as ${typeText(actual)}${column}; ` +
-    `declare ${typeText(actual)} (${rule})`
+    `declare ${typeText(actual)} (${rule})${structForMapHint(declared.declaredText, actual, declared.column)}`
   );
+}
+
+/**
+ * A map declared over a struct column: pandas writes a dict column (Feast's Map, as in Feast's
+ * template) as a struct, which `floe table load --create --map` makes the map it is.
+ */
+function structForMapHint(declaredText: string, actual: IcebergType, column: string): string {
+  if (!declaredText.startsWith('map<') || typeof actual === 'string' || actual.type !== 'struct') return '';
+  return `; or, if the column's file wrote a map as a struct (as pandas writes a dict column), load it again into a new table with floe table load --create --map ${column}`;
 }

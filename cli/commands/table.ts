@@ -93,6 +93,14 @@ export function tableCommand(program: Command): void {
     });
 }
 
+interface LoadOptions {
+  create?: boolean;
+  partition: string[];
+  map: string[];
+  project: string;
+  json?: boolean;
+}
+
 /** `floe table load <file> <table>`: a Parquet or CSV file appended to a table, once. */
 function loadCommand(table: Command): void {
   table
@@ -112,13 +120,25 @@ function loadCommand(table: Command): void {
       (value: string, previous: string[]) => [...previous, value],
       [],
     )
+    .option(
+      '--map <column>',
+      "with --create: make a struct column whose fields share a type T a map<string,T> column, the fields' names its keys (pandas writes a dict column, such as Feast's Map, as a struct); repeat for more columns",
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--json', 'print the result as JSON')
-    .action(async (file: string, name: string, options: { create?: boolean; partition: string[]; project: string; json?: boolean }) => {
-      if (options.partition.length > 0 && !options.create)
-        throw new FloeError('invalid-input', '--partition is for a table --create makes; an existing table keeps its own partitioning', {
-          context: { field: '--partition' },
-        });
+    .action(async (file: string, name: string, options: LoadOptions) => {
+      for (const [flag, given] of [
+        ['--partition', options.partition],
+        ['--map', options.map],
+      ] as const)
+        if (given.length > 0 && !options.create)
+          throw new FloeError(
+            'invalid-input',
+            `${flag} is for a table --create makes; an existing table keeps its own ${flag === '--map' ? 'column types (a struct goes into its map<string,T> columns as it is)' : 'partitioning'}`,
+            { context: { field: flag } },
+          );
       const { parsePartitionTerm } = await import('../../iceberg/spec/partition-terms.js');
       const partition = options.partition.map(parsePartitionTerm);
       const { parseTableIdentifier } = await import('../../iceberg/catalog/identifier.js');
@@ -129,7 +149,11 @@ function loadCommand(table: Command): void {
       const { printResult } = await import('../output.js');
       const runtime = await openRuntime(await loadProject(options.project));
       try {
-        const result = await loadFileIntoTable(runtime, { file, table: identifier, ...(options.create ? { create: { partition } } : {}) });
+        const result = await loadFileIntoTable(runtime, {
+          file,
+          table: identifier,
+          ...(options.create ? { create: { partition, maps: options.map } } : {}),
+        });
         printResult(result, options, () => describeLoad(result));
       } finally {
         await runtime.close();

@@ -244,13 +244,15 @@ function toArrowVector(values: readonly unknown[], type: DuckDBType): arrow.Vect
     case DuckDBTypeId.TIMESTAMP:
       return fixed64(new arrow.TimestampMicrosecond(), (value) => (value as DuckDBTimestampValue).micros);
     default: {
-      const nested = nestedArrowType(type);
-      if (nested !== undefined)
-        return arrow.vectorFromArray(
+      const nested = nestedArrowType(type, 'built');
+      if (nested !== undefined) {
+        const built = arrow.vectorFromArray(
           values.map((value) => nestedArrowValue(value, type)),
           nested,
         );
-      // Anything else (decimals, UUIDs, nested values holding them or times) as DuckDB prints it: lossless, if not typed.
+        return arrow.makeVector(built.data.map((data) => retyped(data, nestedArrowType(type, 'final')!)));
+      }
+      // Anything else (decimals, UUIDs, nested values holding them) as DuckDB prints it: lossless, if not typed.
       return arrow.vectorFromArray(
         values.map((value) => (value === null || value === undefined ? null : String(value))),
         new arrow.Utf8(),
@@ -261,26 +263,29 @@ function toArrowVector(values: readonly unknown[], type: DuckDBType): arrow.Vect
 
 /**
  * The Arrow type of a list, struct or map whose leaves Arrow's builders take exactly (booleans,
- * integers, floats, text, bytes, dates); undefined otherwise. Arrow's builders take timestamps as
- * JS milliseconds, which would lose microseconds: nested values holding times stay text.
+ * integers, floats, text, bytes, dates, timestamps); undefined otherwise (decimals and UUIDs inside
+ * keep the column as text). Arrow's builders take timestamps as JS milliseconds, which would lose
+ * microseconds, so a nested value is `built` with Int64 microseconds where its timestamps are and
+ * then given its `final` type over the same buffers (retyped).
  */
-function nestedArrowType(type: DuckDBType): arrow.DataType | undefined {
+function nestedArrowType(type: DuckDBType, stage: 'built' | 'final'): arrow.DataType | undefined {
+  const child = (of: DuckDBType) => nestedArrowType(of, stage) ?? leafArrowType(of, stage);
   switch (type.typeId) {
     case DuckDBTypeId.LIST:
     case DuckDBTypeId.ARRAY: {
-      const element = nestedArrowType(type.valueType) ?? leafArrowType(type.valueType);
+      const element = child(type.valueType);
       return element === undefined ? undefined : new arrow.List(new arrow.Field('item', element, true));
     }
     case DuckDBTypeId.STRUCT: {
       const fields = type.entryTypes.map((entry, index) => {
-        const child = nestedArrowType(entry) ?? leafArrowType(entry);
-        return child === undefined ? undefined : new arrow.Field(type.entryNames[index]!, child, true);
+        const entryType = child(entry);
+        return entryType === undefined ? undefined : new arrow.Field(type.entryNames[index]!, entryType, true);
       });
       return fields.every((field) => field !== undefined) ? new arrow.Struct(fields as arrow.Field[]) : undefined;
     }
     case DuckDBTypeId.MAP: {
-      const key = leafArrowType(type.keyType);
-      const value = nestedArrowType(type.valueType) ?? leafArrowType(type.valueType);
+      const key = leafArrowType(type.keyType, stage);
+      const value = child(type.valueType);
       if (key === undefined || value === undefined) return undefined;
       const entries = new arrow.Struct([new arrow.Field('key', key, false), new arrow.Field('value', value, true)]);
       return new arrow.Map_(
@@ -292,7 +297,7 @@ function nestedArrowType(type: DuckDBType): arrow.DataType | undefined {
   }
 }
 
-function leafArrowType(type: DuckDBType): arrow.DataType | undefined {
+function leafArrowType(type: DuckDBType, stage: 'built' | 'final'): arrow.DataType | undefined {
   switch (type.typeId) {
     case DuckDBTypeId.BOOLEAN:
       return new arrow.Bool();
@@ -312,9 +317,19 @@ function leafArrowType(type: DuckDBType): arrow.DataType | undefined {
       return new arrow.Binary();
     case DuckDBTypeId.DATE:
       return new arrow.DateDay();
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return stage === 'built' ? new arrow.Int64() : new arrow.TimestampMicrosecond('UTC');
+    case DuckDBTypeId.TIMESTAMP:
+      return stage === 'built' ? new arrow.Int64() : new arrow.TimestampMicrosecond();
     default:
       return undefined;
   }
+}
+
+/** Built Arrow data given another type of the same shape and buffers (Int64 microseconds as timestamps), its children too. */
+function retyped(data: arrow.Data, type: arrow.DataType): arrow.Data {
+  const children = data.children.map((child, index) => retyped(child, type.children[index]!.type as arrow.DataType));
+  return new arrow.Data(type, data.offset, data.length, data.nullCount, data.buffers, children);
 }
 
 /** A DuckDB value of a type nestedArrowType accepted, as Arrow's builders take it (a map as a JS Map). */
@@ -339,6 +354,10 @@ function nestedArrowValue(value: unknown, type: DuckDBType): unknown {
       return value instanceof DuckDBBlobValue ? value.bytes : null;
     case DuckDBTypeId.DATE:
       return value instanceof DuckDBDateValue ? new Date(value.days * 86_400_000) : null;
+    case DuckDBTypeId.TIMESTAMP_TZ:
+    case DuckDBTypeId.TIMESTAMP:
+      // Built as Int64 microseconds (nestedArrowType's 'built' stage).
+      return (value as DuckDBTimestampTZValue | DuckDBTimestampValue).micros;
     default:
       return value;
   }

@@ -135,7 +135,8 @@ const FEAST_STRUCT_FIELD_TYPES: Readonly<Record<string, FeatureType>> = {
  * The Floe feature type of a Feast feature, or why it has none. Scalars as FEAST_TYPES; `<T>_LIST`
  * as `list<T>` (embeddings: FLOAT_LIST, DOUBLE_LIST); JSON as `json`; STRUCT as `struct<…>` from
  * its schema tag; MAP (string keys, values of any Feast type) as `map<string,string>`, the values
- * of Feast's own template: another value type is the user's to write.
+ * of Feast's own template: Feast keeps no value type for a MAP feature (its proto types each value
+ * on its own, and its Arrow type for MAP is map<string,string>), so another is the user's to write.
  */
 export function feastFeatureType(column: FeastField): { type: FeatureType } | { problem: string } {
   const valueType = column.valueType ?? '(none)';

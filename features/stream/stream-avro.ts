@@ -4,6 +4,7 @@ import { avroType } from '../../iceberg/spec/avro/long.js';
 import type { NestedField } from '../../iceberg/spec/types.js';
 import type { AvroStreamFormat, StreamSourceDefinition } from '../stream-source.js';
 import type { AVRO_FRAMINGS } from '../stream-avro-schema.js';
+import { avroNestedValue, isProblem, namedAvroTypes } from './avro-nested-values.js';
 
 // Avro message values of a stream source. The definition's record schema is the writer's schema:
 // each value is one record of it, as raw Avro binary or in the Confluent wire format (byte 0, a
@@ -97,6 +98,8 @@ interface AvroColumn extends FieldKind {
   readonly column: string;
   readonly columnType: string;
   readonly type: avro.Type;
+  /** The field's type as the schema writes it (logical types inside an array, map or record are read from it). */
+  readonly schema: unknown;
 }
 
 /** Decodes a message's value to a record of push values by field name (fieldMapping applied after), or says why it cannot. */
@@ -143,7 +146,7 @@ export function avroDecoder(
         field.name,
         `is ${kind.shown}, which does not fit column ${column} (${columnType}); expected: ${expectedFor(columnType)} (each may be in a ["null", …] union)`,
       );
-    return { ...kind, field: field.name, column, columnType, type: record.fields[index]!.type };
+    return { ...kind, field: field.name, column, columnType, type: record.fields[index]!.type, schema: field.type };
   });
   const given = new Set(columns.map((column) => column.column));
   for (const column of table.required)
@@ -153,6 +156,7 @@ export function avroDecoder(
         `Stream source ${stream.name}: the Avro schema has no field for column ${column}, which every row needs (a join key or the event time)${column === table.timestampColumn ? `; name it ${column}, or set timestampField` : ''}`,
         { context: { stream: stream.name, field: 'format.avro.schema.fields', column } },
       );
+  const named = namedAvroTypes(format.schema);
   return {
     decode(value) {
       const body = framed(value, format.framing, record);
@@ -167,9 +171,8 @@ export function avroDecoder(
         return `the value does not decode with the Avro schema: ${diagnose(record, columns, body)}`;
       const row: Record<string, unknown> = {};
       for (const column of columns) {
-        const converted = pushValue(column, (decoded.value as Record<string, unknown>)[column.field]);
-        if (typeof converted === 'object' && converted !== null && 'problem' in converted)
-          return `Avro field ${column.field} (${column.shown}): ${converted.problem}`;
+        const converted = pushValue(column, (decoded.value as Record<string, unknown>)[column.field], named);
+        if (isProblem(converted)) return `Avro field ${column.field} (${column.shown}): ${converted.problem}`;
         row[column.field] = converted;
       }
       return row;
@@ -230,14 +233,24 @@ function diagnose(record: avro.types.RecordType, columns: readonly AvroColumn[],
   return `${bytes.length - position} byte(s) left after the last field, ${last}: the value was written with another schema${framing}`;
 }
 
-const MICROS_PER_DAY = 86_400_000_000n;
-/** Date's range: ±100,000,000 days from the epoch. */
-const MAX_MICROS = 100_000_000n * MICROS_PER_DAY;
+/**
+ * The instants ISO 8601 text of four-digit years writes, years 1 to 9999: what a pushed timestamp
+ * or date may be (DuckDB reads no other year in the text), so a time outside is the message's
+ * problem, a dead letter, rather than a batch that cannot land.
+ */
+const MIN_MICROS = -62_135_596_800_000_000n; // 0001-01-01T00:00:00Z
+const MAX_MICROS = 253_402_300_799_999_999n; // 9999-12-31T23:59:59.999999Z
+const MIN_DAYS = -719_162;
+const MAX_DAYS = 2_932_896;
 
-/** A decoded field's value as a push value of its column (ISO text for times), or the problem with it. */
-function pushValue(column: AvroColumn, value: unknown): unknown {
+/** A decoded field's value as a push value of its column (ISO text for times, inside arrays, maps and records too), or the problem with it. */
+function pushValue(column: AvroColumn, value: unknown, named: ReadonlyMap<string, unknown>): unknown {
   if (value === null || value === undefined) return null;
   switch (column.kind) {
+    case 'array':
+    case 'map':
+    case 'record':
+      return avroNestedValue(column.schema, value, { named, times: { timestampFromMicros: isoFromMicros, dateFromDays: dateText } });
     case 'timestamp-millis':
       return isoFromMicros(BigInt(value as bigint) * 1000n);
     case 'timestamp-micros':
@@ -245,18 +258,24 @@ function pushValue(column: AvroColumn, value: unknown): unknown {
     case 'long':
       return TIMESTAMPS.has(column.columnType) ? isoFromMicros(BigInt(value as bigint) * 1000n) : value;
     case 'date':
-      return Math.abs(value as number) > 100_000_000
-        ? { problem: `${String(value)} days since the epoch is out of range for a date` }
-        : new Date((value as number) * 86_400_000).toISOString().slice(0, 10);
+      return dateText(value as number);
     default:
       // A decimal column takes integers as text.
       return typeof value === 'bigint' && isDecimal(column.columnType) ? value.toString() : value;
   }
 }
 
+/** Days since the epoch as YYYY-MM-DD. */
+function dateText(days: number): string | { problem: string } {
+  return days < MIN_DAYS || days > MAX_DAYS
+    ? { problem: `${String(days)} days since the epoch is out of range for a date (years 1 to 9999)` }
+    : new Date(days * 86_400_000).toISOString().slice(0, 10);
+}
+
 /** Microseconds since the epoch as ISO 8601 UTC text, keeping the microseconds. */
 function isoFromMicros(micros: bigint): string | { problem: string } {
-  if (micros > MAX_MICROS || micros < -MAX_MICROS) return { problem: `${micros} µs since the epoch is out of range for a timestamp` };
+  if (micros > MAX_MICROS || micros < MIN_MICROS)
+    return { problem: `${micros} µs since the epoch is out of range for a timestamp (years 1 to 9999)` };
   const fraction = ((micros % 1_000_000n) + 1_000_000n) % 1_000_000n;
   const seconds = (micros - fraction) / 1_000_000n;
   const text = new Date(Number(seconds) * 1000).toISOString().slice(0, -5);

@@ -35,8 +35,11 @@ export const LOADED_SHA256_PROPERTY = 'floe.table-load.sha256';
 export interface TableLoadRequest {
   readonly file: string;
   readonly table: TableIdentifier;
-  /** Create the table from the file's columns when it does not exist, partitioned by these terms. */
-  readonly create?: { readonly partition: readonly PartitionTerm[] };
+  /**
+   * Create the table from the file's columns when it does not exist, partitioned by these terms;
+   * the struct columns `maps` names become map<string,T> columns (their fields all of type T).
+   */
+  readonly create?: { readonly partition: readonly PartitionTerm[]; readonly maps?: readonly string[] };
 }
 
 export interface TableLoadResult {
@@ -97,7 +100,8 @@ async function tableToCreate(
   },
 ): Promise<{ table: LoadedTable; created: boolean }> {
   const { source, name } = options;
-  const schema = schemaFromColumns(await describeRelation(connection, newTableQuery(source), `file ${source.file}`), {
+  const query = newTableQuery(source, new Set(options.request.create?.maps));
+  const schema = schemaFromColumns(await describeRelation(connection, query, `file ${source.file}`), {
     source: source.file,
   });
   const partitionSpec = partitionSpecFromTerms(schema, options.partition, name);

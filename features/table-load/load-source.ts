@@ -17,8 +17,8 @@ export interface SourceColumn {
   readonly duckdbType: DuckDBType;
   /**
    * The Iceberg type of the values as the file holds them, or undefined when none holds them.
-   * `timestamptz_ns` for Parquet's `timestamp[ns, tz=UTC]`, though DuckDB hands those over as
-   * microseconds already.
+   * `timestamptz_ns` for Parquet's `timestamp[ns, tz=UTC]` (at the top or inside a list, map or
+   * struct), though DuckDB hands those over as microseconds already.
    */
   readonly type: IcebergType | undefined;
 }
@@ -70,16 +70,16 @@ export async function openLoadSource(
   try {
     if (format === 'parquet') {
       const relation = `read_parquet(${quoteLiteral(absolute)})`;
-      const nanoseconds = await zonedNanosecondColumns(connection, absolute);
+      const nanoseconds = await zonedNanosecondLeaves(connection, absolute);
       const described = await describeRelation(connection, `SELECT * FROM ${relation}`, `file ${file}`);
-      return { file, format, relation, columns: described.map((column) => sourceColumn(column, nanoseconds.has(column.name))) };
+      return { file, format, relation, columns: described.map((column) => sourceColumn(column, nanoseconds.get(column.name) ?? [])) };
     }
     const sniffed = await describeRelation(connection, `SELECT * FROM read_csv(${quoteLiteral(absolute)})`, `file ${file}`);
     const declared = sniffed.filter((column) => declaredTypes.has(column.name));
     const types = declared.map((column) => `${quoteLiteral(column.name)}: ${quoteLiteral(declaredTypes.get(column.name)!)}`);
     const relation = `read_csv(${quoteLiteral(absolute)}${types.length === 0 ? '' : `, types = {${types.join(', ')}}`})`;
     const described = declared.length === 0 ? sniffed : await describeRelation(connection, `SELECT * FROM ${relation}`, `file ${file}`);
-    return { file, format, relation, columns: described.map((column) => sourceColumn(column, false)) };
+    return { file, format, relation, columns: described.map((column) => sourceColumn(column, [])) };
   } catch (error) {
     throw unreadable(file, format, error);
   }
@@ -107,8 +107,8 @@ export function duckdbReadingReason(message: string): string {
   return converting === undefined ? first : `${first}: ${converting}`;
 }
 
-function sourceColumn(column: { name: string; type: DuckDBType }, zonedNanoseconds: boolean): SourceColumn {
-  if (zonedNanoseconds && column.type.typeId === DuckDBTypeId.TIMESTAMP_TZ)
+function sourceColumn(column: { name: string; type: DuckDBType }, zonedNanosecondLeaves: readonly boolean[]): SourceColumn {
+  if (zonedNanosecondLeaves[0] === true && column.type.typeId === DuckDBTypeId.TIMESTAMP_TZ)
     return { name: column.name, duckdbType: column.type, type: 'timestamptz_ns' };
   let type: IcebergType | undefined;
   try {
@@ -116,28 +116,57 @@ function sourceColumn(column: { name: string; type: DuckDBType }, zonedNanosecon
   } catch (error) {
     if (!FloeError.is(error, 'unsupported')) throw error;
   }
+  if (type !== undefined && typeof type !== 'string' && zonedNanosecondLeaves.includes(true))
+    type = markZonedNanoseconds(type, [...zonedNanosecondLeaves]);
   return { name: column.name, duckdbType: column.type, type };
 }
 
 /**
- * The top-level columns of a Parquet file written as zoned nanosecond timestamps (what pandas and
- * pyarrow write for `timestamp[ns, tz=UTC]`). DuckDB reads them as TIMESTAMPTZ, microseconds, so
- * only the file's own schema tells them from microsecond ones.
+ * A nested type whose timestamptz leaves the file holds as nanoseconds (`leaves`: one flag per
+ * primitive leaf, in the Parquet schema's depth-first order, which is the type's own) made
+ * timestamptz_ns, so the load can say it truncates them as it says so of a top-level column.
  */
-async function zonedNanosecondColumns(connection: DuckDBConnection, file: string): Promise<Set<string>> {
+function markZonedNanoseconds(type: IcebergType, leaves: boolean[]): IcebergType {
+  if (typeof type === 'string') return leaves.shift() === true && type === 'timestamptz' ? 'timestamptz_ns' : type;
+  switch (type.type) {
+    case 'list':
+      return { ...type, element: markZonedNanoseconds(type.element, leaves) };
+    case 'map': {
+      const key = markZonedNanoseconds(type.key, leaves);
+      return { ...type, key, value: markZonedNanoseconds(type.value, leaves) };
+    }
+    case 'struct':
+      return { ...type, fields: type.fields.map((field) => ({ ...field, type: markZonedNanoseconds(field.type, leaves) })) };
+  }
+}
+
+/**
+ * Per top-level column of a Parquet file, which of its primitive leaves (depth-first) are zoned
+ * nanosecond timestamps (what pandas and pyarrow write for `timestamp[ns, tz=UTC]`). DuckDB reads
+ * them as TIMESTAMPTZ, microseconds, so only the file's own schema tells them from microsecond ones.
+ */
+async function zonedNanosecondLeaves(connection: DuckDBConnection, file: string): Promise<Map<string, boolean[]>> {
   const rows = (
     await connection.runAndReadAll(`SELECT name, num_children, logical_type FROM parquet_schema(${quoteLiteral(file)})`)
   ).getRowObjectsJS();
-  const found = new Set<string>();
+  const found = new Map<string, boolean[]>();
   // Depth-first: the root, then each top-level column followed by its subtree.
-  const subtreeEnd = (index: number): number => {
+  const walk = (index: number, leaves: boolean[]): number => {
+    const children = Number(rows[index]?.['num_children'] ?? 0);
+    if (children === 0) {
+      const logical = String(rows[index]?.['logical_type'] ?? '');
+      leaves.push(/isAdjustedToUTC=(1|true)/i.test(logical) && /NANOS=NanoSeconds/.test(logical));
+      return index + 1;
+    }
     let next = index + 1;
-    for (let child = 0; child < Number(rows[index]?.['num_children'] ?? 0); child++) next = subtreeEnd(next);
+    for (let child = 0; child < children; child++) next = walk(next, leaves);
     return next;
   };
-  for (let index = 1; index < rows.length; index = subtreeEnd(index)) {
-    const logical = String(rows[index]!['logical_type'] ?? '');
-    if (/isAdjustedToUTC=(1|true)/i.test(logical) && /NANOS=NanoSeconds/.test(logical)) found.add(String(rows[index]!['name']));
+  for (let index = 1; index < rows.length;) {
+    const leaves: boolean[] = [];
+    const next = walk(index, leaves);
+    found.set(String(rows[index]!['name']), leaves);
+    index = next;
   }
   return found;
 }

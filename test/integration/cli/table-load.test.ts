@@ -248,6 +248,154 @@ describe('floe table load on a SQL catalog with a local warehouse', () => {
   });
 });
 
+/** A Parquet file of nested columns: lists, a map, structs, nanosecond timestamps inside, and a dict column as pandas writes one (a struct). */
+function writeNestedParquet(file: string, firstDriver = 1): void {
+  const script = `
+import sys
+import pyarrow as pa, pyarrow.parquet as pq
+pq.write_table(pa.table({
+    "driver_id": pa.array([${firstDriver}, ${firstDriver + 1}], pa.int64()),
+    "event_timestamp": pa.array([1714521600000000123, 1714521601000000456], pa.timestamp("ns", tz="UTC")),
+    "embedding": pa.array([[0.5, -1.25], [None]], pa.list_(pa.float32())),
+    "ids": pa.array([[9007199254740993, 9223372036854775807], []], pa.list_(pa.int64())),
+    "meta": pa.array([[("a", 1), ("big", 9007199254740993)], None], pa.map_(pa.string(), pa.int64())),
+    "profile": pa.array([{"name": "Ann", "age": 42}, {"name": None, "age": 7}], pa.struct([("name", pa.string()), ("age", pa.int32())])),
+    "seen": pa.array([[1714521600000000123], [None]], pa.list_(pa.timestamp("ns", tz="UTC"))),
+    "when": pa.array([{"at": 1714521600000000999}, None], pa.struct([("at", pa.timestamp("ns"))])),
+    "driver_metadata": pa.array([{"vehicle_type": "truck", "rating": "3.0"}, {"vehicle_type": None, "rating": "4.8"}], pa.struct([("vehicle_type", pa.string()), ("rating", pa.string())])),
+}), sys.argv[1])
+`;
+  execFileSync(pythonOracle().python, ['-c', script, file], { encoding: 'utf8' });
+}
+
+describe('floe table load of nested Parquet columns', () => {
+  const sql = path.join(directory, 'nested');
+  const oracle = sqliteCatalog(sql);
+  const file = path.join(directory, 'nested.parquet');
+  let folder: string;
+  before(async () => {
+    folder = await project(
+      'nested',
+      JSON.stringify({
+        type: 'sql',
+        name: 'floe_oracle',
+        uri: path.join(sql, 'catalog.db'),
+        warehouse: path.join(sql, 'warehouse'),
+        create: true,
+      }),
+    );
+    writeNestedParquet(file);
+  });
+  const floe = (...args: string[]): Promise<CommandResult> => floeCommand([...args, '--project', folder]);
+  const schemaOf = async (table: string) => {
+    const { metadata } = await runPyiceberg<MetadataReply>('load_metadata', { catalog: oracle, identifier: table });
+    return (metadata['schemas'] as { fields: Record<string, unknown>[] }[]).at(-1)!.fields;
+  };
+
+  test('lists, maps and structs load as Iceberg list, map and struct columns with a field id for every field inside; nanoseconds inside are truncated and said so; --map makes a dict column written as a struct a map', async () => {
+    const loaded = await floe('table', 'load', file, 'rides.nested', '--create', '--map', 'driver_metadata');
+    assert.equal(loaded.code, 0, loaded.stderr);
+    assert.match(
+      loaded.stdout,
+      /^ {2}seen: nanosecond timestamps \(list<timestamptz_ns>\) truncated to microseconds \(list<timestamptz>\)$/m,
+    );
+    assert.match(
+      loaded.stdout,
+      /^ {2}when: nanosecond timestamps \(struct<at:timestamp_ns>\) truncated to microseconds \(struct<at:timestamp>\)$/m,
+    );
+
+    const fields = await schemaOf('rides.nested');
+    const byName = Object.fromEntries(fields.map((field) => [field['name'], field['type']]));
+    assert.deepEqual(byName['embedding'], { type: 'list', 'element-id': 10, element: 'float', 'element-required': false });
+    assert.deepEqual(byName['ids'], { type: 'list', 'element-id': 11, element: 'long', 'element-required': false });
+    assert.deepEqual(byName['meta'], { type: 'map', 'key-id': 12, key: 'string', 'value-id': 13, value: 'long', 'value-required': false });
+    assert.deepEqual(byName['profile'], {
+      type: 'struct',
+      fields: [
+        { id: 14, name: 'name', type: 'string', required: false },
+        { id: 15, name: 'age', type: 'int', required: false },
+      ],
+    });
+    assert.deepEqual(byName['seen'], { type: 'list', 'element-id': 16, element: 'timestamptz', 'element-required': false });
+    assert.deepEqual(byName['when'], { type: 'struct', fields: [{ id: 17, name: 'at', type: 'timestamp', required: false }] });
+    assert.deepEqual(byName['driver_metadata'], {
+      type: 'map',
+      'key-id': 18,
+      key: 'string',
+      'value-id': 19,
+      value: 'string',
+      'value-required': false,
+    });
+
+    const rows = await oracleRows(oracle, 'rides.nested');
+    assert.deepEqual(rows, [
+      {
+        driver_id: '1',
+        event_timestamp: '2024-05-01T00:00:00.000000Z',
+        embedding: [0.5, -1.25],
+        ids: ['9007199254740993', '9223372036854775807'],
+        meta: [
+          { key: 'a', value: '1' },
+          { key: 'big', value: '9007199254740993' },
+        ],
+        profile: { name: 'Ann', age: 42 },
+        seen: ['2024-05-01T00:00:00.000000Z'],
+        when: { at: '2024-05-01T00:00:00.000000Z' },
+        driver_metadata: [
+          { key: 'vehicle_type', value: 'truck' },
+          { key: 'rating', value: '3.0' },
+        ],
+      },
+      {
+        driver_id: '2',
+        event_timestamp: '2024-05-01T00:00:01.000000Z',
+        embedding: [null],
+        ids: [],
+        meta: null,
+        profile: { name: null, age: 7 },
+        seen: [null],
+        when: null,
+        // A field that is null is no key, as Feast writes a Map.
+        driver_metadata: [{ key: 'rating', value: '4.8' }],
+      },
+    ]);
+
+    // Into the table as it is: the struct goes into its map column without --map.
+    const again = path.join(directory, 'nested-again.parquet');
+    writeNestedParquet(again, 3);
+    const appended = await floe('table', 'load', again, 'rides.nested', '--json');
+    assert.equal(appended.code, 0, appended.stderr);
+    assert.deepEqual((JSON.parse(appended.stdout) as { truncatedToMicroseconds: unknown }).truncatedToMicroseconds, [
+      { column: 'event_timestamp', from: 'timestamptz_ns', to: 'timestamptz' },
+      { column: 'seen', from: 'list<timestamptz_ns>', to: 'list<timestamptz>' },
+      { column: 'when', from: 'struct<at:timestamp_ns>', to: 'struct<at:timestamp>' },
+    ]);
+    const appendedRows = (await oracleRows(oracle, 'rides.nested')).filter((row) => Number(row['driver_id']) >= 3);
+    assert.deepEqual(
+      appendedRows.map((row) => [row['driver_id'], row['driver_metadata'], row['when']]),
+      [
+        ['3', rows[0]!['driver_metadata'], rows[0]!['when']],
+        ['4', rows[1]!['driver_metadata'], rows[1]!['when']],
+      ],
+    );
+  });
+
+  test('--map of a column that is no struct of one type, and --map without --create, are refused (exit 2) naming the column', async () => {
+    const notStruct = await floe('table', 'load', file, 'rides.nested_refused', '--create', '--map', 'ids');
+    assertRefusedCleanly(notStruct);
+    assert.match(
+      notStruct.stderr,
+      /--map ids asks for a map of a struct column whose fields share one type, but its column ids is list<long>/,
+    );
+    const mixed = await floe('table', 'load', file, 'rides.nested_refused', '--create', '--map', 'profile');
+    assertRefusedCleanly(mixed);
+    assert.match(mixed.stderr, /its column profile is struct<name:string,age:int>/);
+    const withoutCreate = await floe('table', 'load', file, 'rides.nested', '--map', 'driver_metadata');
+    assertRefusedCleanly(withoutCreate);
+    assert.match(withoutCreate.stderr, /--map is for a table --create makes/);
+  });
+});
+
 describe('floe table load on the REST catalog with MinIO', () => {
   test('Feast’s Parquet lands once in a table on S3', async () => {
     const folder = await project('rest', JSON.stringify(floeRestCatalog()));

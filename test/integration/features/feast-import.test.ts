@@ -1,7 +1,8 @@
 // services: temporal, python
 // `floe import feast` on the repository Feast 0.67's own `feast init` writes (the oracle venv's
 // Feast): `feast apply` and `feast registry-dump`, then the import; the generated features.ts
-// type-checks against Floe's public API; Feast's example Parquet goes into an Iceberg table; `floe
+// type-checks against Floe's public API; Feast's example Parquet, as `feast init` wrote it, goes
+// into an Iceberg table by `floe table load` (its Map column written as a struct, loaded with --map); `floe
 // apply`, `floe materialize` and `floe get-online` answer what Feast's get_online_features answers
 // after Feast materialized the same rows into its default SQLite online store. Then Feast's own
 // client, its online store pointed at `floe serve`, pushes the template's row (Map, Json and
@@ -16,7 +17,7 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import type { OracleCatalog } from '../../support/pyiceberg.js';
+import type { MetadataReply, OracleCatalog } from '../../support/pyiceberg.js';
 import { pythonOracle, temporalService } from '../../support/services.js';
 import { floeCommand, linkCheckoutAsFloe, startServer, startWorker, stopWorker } from '../../support/cli-project.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -110,49 +111,12 @@ test("Feast's example repository, imported, applied, materialized and read, answ
   );
   assert.equal(`${typeCheck.stdout}${typeCheck.stderr}`, '', 'the generated features.ts type-checks');
 
-  // Feast's answers, and its example rows as an Iceberg table.
+  // Feast's answers.
   const parquet = path.join(directory, 'driver_stats.parquet');
   const expected = await feastOracle({ repo, view: VIEW, features: FEATURES, entity_ids: DRIVERS, parquet, maps: ['driver_metadata'] });
   const catalogFile = path.join(project, 'catalog.db');
   const warehouse = path.join(project, 'warehouse');
   const catalog: OracleCatalog = { type: 'sql', uri: `sqlite:///${catalogFile}`, warehouse: `file://${warehouse}` };
-  await runPyiceberg('create_table', {
-    catalog,
-    identifier: 'rides.driver_stats',
-    schema: {
-      type: 'struct',
-      'schema-id': 0,
-      fields: [
-        { id: 1, name: 'driver_id', type: 'long', required: false },
-        { id: 2, name: 'event_timestamp', type: 'timestamptz', required: false },
-        { id: 3, name: 'created', type: 'timestamptz', required: false },
-        { id: 4, name: 'conv_rate', type: 'float', required: false },
-        { id: 5, name: 'acc_rate', type: 'float', required: false },
-        { id: 6, name: 'avg_daily_trips', type: 'long', required: false },
-        {
-          id: 7,
-          name: 'driver_metadata',
-          type: { type: 'map', 'key-id': 10, key: 'string', 'value-id': 11, value: 'string', 'value-required': false },
-          required: false,
-        },
-        { id: 8, name: 'driver_config', type: 'string', required: false },
-        {
-          id: 9,
-          name: 'driver_profile',
-          type: {
-            type: 'struct',
-            fields: [
-              { id: 12, name: 'name', type: 'string', required: false },
-              { id: 13, name: 'age', type: 'string', required: false },
-            ],
-          },
-          required: false,
-        },
-      ],
-    },
-    format_version: 2,
-  });
-  await runPyiceberg('append', { catalog, identifier: 'rides.driver_stats', parquet });
   await writeFile(
     path.join(project, 'floe.yaml'),
     [
@@ -162,12 +126,50 @@ test("Feast's example repository, imported, applied, materialized and read, answ
       '  name: floe_oracle',
       `  uri: ${JSON.stringify(catalogFile)}`,
       `  warehouse: ${JSON.stringify(warehouse)}`,
+      '  create: true',
       'temporal:',
       `  address: ${JSON.stringify(temporalService().address)}`,
       `  taskQueue: feast-import-${randomUUID()}`,
       'workDirectory: work',
       '',
     ].join('\n'),
+  );
+
+  // Feast's own data file as it is, loaded as a user does: pandas wrote the Map feature
+  // driver_metadata as a struct of its keys, which --map makes the map the import declares.
+  const loaded = await floeCommand(
+    [
+      'table',
+      'load',
+      path.join(repo, 'data', 'driver_stats.parquet'),
+      'rides.driver_stats',
+      '--create',
+      '--map',
+      'driver_metadata',
+      '--project',
+      project,
+    ],
+    { env },
+  );
+  assert.equal(loaded.code, 0, `${loaded.stdout}\n${loaded.stderr}`);
+  const { metadata } = await runPyiceberg<MetadataReply>('load_metadata', { catalog, identifier: 'rides.driver_stats' });
+  const fields = (metadata['schemas'] as { fields: { name: string; type: unknown }[] }[]).at(-1)!.fields;
+  assert.deepEqual(
+    fields.filter((field) => field.name.startsWith('driver_') && field.name !== 'driver_id').map((field) => [field.name, field.type]),
+    [
+      ['driver_metadata', { type: 'map', 'key-id': 10, key: 'string', 'value-id': 11, value: 'string', 'value-required': false }],
+      ['driver_config', 'string'],
+      [
+        'driver_profile',
+        {
+          type: 'struct',
+          fields: [
+            { id: 12, name: 'name', type: 'string', required: false },
+            { id: 13, name: 'age', type: 'string', required: false },
+          ],
+        },
+      ],
+    ],
   );
 
   const applied = await floeCommand(['apply', '--project', project], { env });

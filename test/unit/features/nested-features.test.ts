@@ -210,6 +210,10 @@ describe('nested and JSON features', () => {
       const cases: [feature: string, declared: string, actual: string][] = [
         ['embedding', 'list<int>', 'list<float>'],
         ['meta', 'map<string,int>', 'map<string,long>'],
+        // What floe import feast writes for a Feast Map, which keeps no value type.
+        ['meta', 'map<string,string>', 'map<string,long>'],
+        // A map over a struct column (pandas writes a dict column so): the refusal names floe table load's --map.
+        ['profile', 'map<string,string>', 'struct<name:string,age:int>'],
         ['profile', 'struct<age:int,name:string>', 'struct<name:string,age:int>'],
         ['config', 'list<string>', 'string'],
         ['embedding', 'json', 'list<float>'],
@@ -222,6 +226,11 @@ describe('nested and JSON features', () => {
         const plan = await planApply({ config, registry: context.registry, catalog: workspace.catalog });
         assert.equal(plan.problems.length, 1, plan.problems.join('\n'));
         assert.ok(plan.problems[0]!.startsWith(wanted), plan.problems[0]);
+        assert.equal(
+          plan.problems[0]!.includes('floe table load --create --map profile'),
+          declared.startsWith('map<') && actual.startsWith('struct<'),
+          plan.problems[0],
+        );
         const refused = (error: unknown): boolean =>
           FloeError.is(error, 'invalid-input') && !error.retryable && error.message.includes(wanted);
         await assert.rejects(materializeWindow(context, 'profiles', WINDOW, `refused-${feature}-${declared}`), refused);

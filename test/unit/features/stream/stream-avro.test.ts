@@ -122,6 +122,31 @@ test('timestamp-millis, a plain long (epoch milliseconds) and an ISO string all 
   }
 });
 
+test('a time past year 9999 or before year 1 is the message’s problem, not text no batch could land', () => {
+  const micros = { type: 'long', logicalType: 'timestamp-micros' };
+  const cases: [unknown, bigint, string][] = [
+    [micros, 253_402_300_799_999_999n, '9999-12-31T23:59:59.999999Z'],
+    [micros, -62_135_596_800_000_000n, '0001-01-01T00:00:00Z'],
+    [micros, 253_402_300_800_000_000n, 'out of range for a timestamp (years 1 to 9999)'],
+    [micros, -62_135_596_800_000_001n, 'out of range for a timestamp (years 1 to 9999)'],
+    [{ type: 'long', logicalType: 'timestamp-millis' }, 253_402_300_800_000n, 'out of range for a timestamp (years 1 to 9999)'],
+  ];
+  for (const [type, value, expected] of cases) {
+    const schema = {
+      type: 'record',
+      name: 'E',
+      fields: [
+        { name: 'driver_id', type: 'long' },
+        { name: 'ts', type },
+      ],
+    };
+    const row = messageRow(shapeOf(stream(schema)), avroType(schema).toBuffer({ driver_id: 1n, ts: value }));
+    if (expected.startsWith('out of range'))
+      assert.match(String(row), new RegExp(`^Avro field ts .*: -?\\d+ µs since the epoch is ${expected.replace(/[()]/g, '\\$&')}$`));
+    else assert.equal(valuesOf(row).event_timestamp, expected, String(value));
+  }
+});
+
 test('a value that does not decode is a dead-letter reason naming the field; its dead letter keeps the bytes as base64', () => {
   const shape = shapeOf(stream());
   const body = writer.toBuffer(EVENT);
@@ -142,7 +167,9 @@ test('a value that does not decode is a dead-letter reason naming the field; its
     fields: SCHEMA.fields.map((field) => (field.name === 'driver_id' ? { ...field, type: ['null', 'long'] } : field)),
   } as avro.Schema);
   const keyless = shapeOf(stream(nullKey.schema()));
-  assert.match(String(messageRow(keyless, nullKey.toBuffer({ ...EVENT, driver_id: null }))), /^field driver_id: missing/);
+  // avsc's schema() drops ts's logical type: a plain long into a timestamp column is milliseconds.
+  const keylessEvent = { ...EVENT, driver_id: null, ts: Math.floor(EVENT.ts / 1000) };
+  assert.match(String(messageRow(keyless, nullKey.toBuffer(keylessEvent))), /^field driver_id: missing/);
   const corrupt = Buffer.from([0xff, 0x00, 0x41]);
   assert.equal(Buffer.from(deadLetterValue(shape, corrupt)!, 'base64').toString('hex'), 'ff0041');
 });
