@@ -14,7 +14,7 @@ import { defined } from '../core/defined.js';
  * The feature server of a project as `floe serve` and `floe dev` run it: its online store with the
  * project's push settings and scratch folder, its row limit, and the consistency gauge fed from the
  * project's report table, and `POST /materialize` starting workflows through a Temporal client
- * made from floe.yaml's `temporal` section when first asked.
+ * made from floe.yaml's `temporal` section when first asked; the web UI under `/ui` shows its registry.
  */
 export async function projectFeatureServer(
   runtime: Runtime,
@@ -23,21 +23,23 @@ export async function projectFeatureServer(
   const { config, registry } = runtime.project;
   const { auth, tls } = config.server;
   const materializer = temporalMaterializer(runtime.project);
+  const store = new OnlineStore({
+    registry,
+    catalog: runtime.catalog,
+    engine: runtime.engine,
+    workDirectory: config.workDirectory,
+    rowStoreDirectory: path.join(config.workDirectory, 'online-rows'),
+    push: config.push,
+    ...defined({ refreshIntervalMs: options.refreshIntervalMs }),
+  });
   const server = createFeatureServer({
     materializer,
     maxEntityRows: config.server.maxEntityRows,
     ...defined({ auth }),
     ...(tls === undefined ? {} : { tls: await tlsFiles(tls) }),
     consistency: { table: config.monitoring.consistencyTable, read: (table) => latestMismatchRates(runtime, table) },
-    store: new OnlineStore({
-      registry,
-      catalog: runtime.catalog,
-      engine: runtime.engine,
-      workDirectory: config.workDirectory,
-      rowStoreDirectory: path.join(config.workDirectory, 'online-rows'),
-      push: config.push,
-      ...defined({ refreshIntervalMs: options.refreshIntervalMs }),
-    }),
+    store,
+    ui: { project: config.project, registry, freshness: () => store.freshness() },
   });
   server.addHook('onClose', async () => materializer.close());
   return server;

@@ -21,6 +21,8 @@ import { ServerMetrics } from './metrics.js';
 import type { ConsistencyGaugeSource } from './metrics.js';
 import { parseOnlineWriteRequest, parsePushRequest, PUSH_BODY_LIMIT, toOnlineWriteResponse, toPushResponse } from './push-request.js';
 import { defined } from '../core/defined.js';
+import { addUiRoutes } from './ui/ui-routes.js';
+import type { UiOptions } from './ui/ui-routes.js';
 
 /**
  * DuckDB threads for a process that only serves (floe.yaml's `engine.threads` overrides it). Each
@@ -50,6 +52,8 @@ export interface FeatureServerOptions {
   readonly logStream?: NodeJS.WritableStream;
   /** Starts materialization workflows for `POST /materialize` and `/materialize-incremental`; without it they answer 503. */
   readonly materializer?: Materializer;
+  /** Serves the web UI under `/ui` (catalog, lineage, freshness) from this registry; no UI without it. */
+  readonly ui?: UiOptions;
 }
 
 export interface ServerTimeouts {
@@ -106,6 +110,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   });
   addFeastRoutes(app, { store, metrics, limits, bodyLimit });
   addMaterializeRoutes(app, options.materializer);
+  if (options.ui !== undefined) addUiRoutes(app, options.ui);
   const { open, metrics: metricsPermission } = ROUTE_PERMISSIONS;
   app.get('/health', { config: { permission: open } }, async () => ({ status: 'ok' }));
   app.get('/metrics', { config: { permission: metricsPermission } }, async (_request, reply) =>
@@ -223,7 +228,7 @@ function addErrorAnswers(app: FastifyInstance, limits: Limits): void {
           404,
           'not-found',
           redact(
-            `No route ${request.method} ${request.url}; the feature server serves POST /get-online-features, POST /push, POST /write-to-online-store, POST /materialize, POST /materialize-incremental, GET /health and GET /metrics`,
+            `No route ${request.method} ${request.url}; the feature server serves POST /get-online-features, POST /push, POST /write-to-online-store, POST /materialize, POST /materialize-incremental, GET /health, GET /metrics and the web UI under GET /ui`,
           ),
         ),
       ),

@@ -1,0 +1,93 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ViewFreshness } from '../../features/online/index.js';
+import type { Registry } from '../../features/registry.js';
+import { ROUTE_PERMISSIONS } from '../auth/route-guard.js';
+import { catalogOf } from './catalog.js';
+import { freshnessReport } from './freshness-report.js';
+import { searchCatalog } from './search.js';
+import { visibleNames } from './visible-definitions.js';
+
+/** What the web UI shows: the project's registry, and where its views' freshness comes from. */
+export interface UiOptions {
+  readonly project: string;
+  readonly registry: Registry;
+  /** Each online view's watermark and last commit (OnlineStore.freshness). */
+  readonly freshness: () => Promise<readonly ViewFreshness[]>;
+  /** The instant ages are measured at (epoch ms); Date.now unless told. */
+  readonly clock?: () => number;
+}
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+/**
+ * No script but the UI's own files, no inline script or style, no frames, nothing sent elsewhere:
+ * the token the UI keeps in sessionStorage is only as safe as the page is from injected script.
+ */
+const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * The web UI under `/ui`: its page and assets (`/ui/`, `/ui/assets/<file>`), the same for every
+ * project and holding no project data, so they are open (the page asks for a token when the data
+ * routes answer 401); and its data as JSON under `/ui/api/…`, for any caller who may read, cut to
+ * what that caller may read.
+ */
+export function addUiRoutes(app: FastifyInstance, options: UiOptions): void {
+  const assets = readAssets();
+  const clock = options.clock ?? Date.now;
+  const { open, browse } = ROUTE_PERMISSIONS;
+  const sendAsset = (reply: FastifyReply, file: string): FastifyReply => {
+    const asset = assets.get(file);
+    if (asset === undefined) return reply.callNotFound();
+    return reply
+      .header('content-security-policy', CONTENT_SECURITY_POLICY)
+      .header('x-content-type-options', 'nosniff')
+      .type(asset.type)
+      .send(asset.body);
+  };
+  app.get('/ui', { config: { permission: open } }, async (_request, reply) => reply.redirect('/ui/'));
+  app.get('/ui/', { config: { permission: open } }, async (_request, reply) => sendAsset(reply, 'index.html'));
+  app.get<{ Params: { file: string } }>('/ui/assets/:file', { config: { permission: open } }, async (request, reply) =>
+    sendAsset(reply, request.params.file),
+  );
+
+  app.get<{ Querystring: { q?: string } }>('/ui/api/catalog', { config: { permission: browse } }, async (request, reply) => {
+    const visible = visibleNames(options.registry, request.caller?.permissions);
+    const catalog = catalogOf(options.registry, visible, options.project);
+    const query = typeof request.query.q === 'string' ? request.query.q : '';
+    return noStore(reply).send(query.trim() === '' ? { ...catalog, matches: null } : searchCatalog(catalog, query));
+  });
+  app.get('/ui/api/freshness', { config: { permission: browse } }, async (request, reply) => {
+    const visible = visibleNames(options.registry, request.caller?.permissions);
+    const views = [...options.registry.featureViews.values()].filter((view) => visible.featureViews.has(view.name));
+    return noStore(reply).send(freshnessReport(views, await options.freshness(), clock()));
+  });
+  app.get('/ui/api/whoami', { config: { permission: browse } }, async (request, reply) =>
+    noStore(reply).send({ project: options.project, caller: request.caller?.name ?? null }),
+  );
+}
+
+/** Answers that hold project data are never kept by the browser or a proxy: the next caller may see less. */
+function noStore(reply: FastifyReply): FastifyReply {
+  return reply.header('cache-control', 'no-store').type('application/json');
+}
+
+/** The UI's files, read once: from static/ beside this file, or beside its source when run from dist/. */
+function readAssets(): Map<string, { type: string; body: Buffer }> {
+  const beside = fileURLToPath(new URL('./static/', import.meta.url));
+  const folder = existsSync(beside) ? beside : beside.replace(/[\\/]dist([\\/]server[\\/]ui[\\/]static[\\/]?)$/, '$1');
+  const assets = new Map<string, { type: string; body: Buffer }>();
+  for (const file of readdirSync(folder)) {
+    const type = CONTENT_TYPES[path.extname(file)];
+    if (type !== undefined) assets.set(file, { type, body: readFileSync(path.join(folder, file)) });
+  }
+  return assets;
+}
