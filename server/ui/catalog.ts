@@ -91,12 +91,30 @@ export function catalogOf(registry: Registry, visible: VisibleNames, project: st
   };
 }
 
-/** A view's schedule in a few words: `every 3600s`, `cron 0 * * * *`; null when it has none. */
+/** A view's schedule in a few words: `every 1h`, `every 1d 6h`, `cron 0 * * * *`; null when it has none. */
 export function scheduleLabel(view: Pick<FeatureViewDefinition, 'schedule'>): string | null {
   const schedule = view.schedule;
   if (schedule === undefined) return null;
   if (schedule.cron !== undefined) return `cron ${schedule.cron.join(', ')}`;
-  return `every ${durationSeconds(schedule.every)}s`;
+  return `every ${durationLabel(durationSeconds(schedule.every) ?? 0)}`;
+}
+
+/** Seconds as days, hours, minutes and seconds, the units that are not zero: `1d 6h`, `90s` → `1m 30s`. */
+export function durationLabel(seconds: number): string {
+  const units = [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['m', 60],
+    ['s', 1],
+  ] as const;
+  let left = seconds;
+  const parts: string[] = [];
+  for (const [unit, size] of units) {
+    const count = Math.floor(left / size);
+    left -= count * size;
+    if (count > 0) parts.push(`${count}${unit}`);
+  }
+  return parts.length === 0 ? '0s' : parts.join(' ');
 }
 
 export function compare(a: string, b: string): number {

@@ -10,6 +10,8 @@ export interface LineageNode {
   readonly label: string;
   /** Its column left to right: one more than the furthest node feeding it (tables and sources without inputs at 0). */
   readonly column: number;
+  /** Its place in its column, top to bottom, chosen so that edges cross little. */
+  readonly row: number;
 }
 
 /** `from` feeds `to`. */
@@ -65,8 +67,9 @@ export function lineageGraph(registry: Registry, visible: VisibleNames): Lineage
     for (const projection of registry.featureService(name).features) edge(`view:${projection.featureView}`, id);
   }
   const columns = columnsOf([...nodes.keys()], [...edges.values()]);
-  const placed = [...nodes].map(([id, { kind, label }]) => ({ id, kind, label, column: columns.get(id)! }));
-  placed.sort((a, b) => a.column - b.column || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  const rows = rowsOf(columns, [...edges.values()], (id) => nodes.get(id)!.label);
+  const placed = [...nodes].map(([id, { kind, label }]) => ({ id, kind, label, column: columns.get(id)!, row: rows.get(id)! }));
+  placed.sort((a, b) => a.column - b.column || a.row - b.row);
   return { nodes: placed, edges: [...edges.values()].sort(compareEdges) };
 }
 
@@ -84,6 +87,45 @@ function columnsOf(ids: readonly string[], edges: readonly LineageEdge[]): Map<s
   };
   for (const id of ids) columnOf(id);
   return columns;
+}
+
+/**
+ * Each node's row in its column: first by name, then sweeping right, left and right again, each
+ * column ordered by the mean row of the nodes it is joined to on the side swept from (the barycenter heuristic).
+ */
+function rowsOf(columns: ReadonlyMap<string, number>, edges: readonly LineageEdge[], label: (id: string) => string): Map<string, number> {
+  const byColumn: string[][] = [];
+  for (const [id, column] of columns) (byColumn[column] ??= []).push(id);
+  const rows = new Map<string, number>();
+  const place = (ids: string[]): void => ids.forEach((id, row) => rows.set(id, row));
+  for (const ids of byColumn) place(ids.sort((a, b) => compareText(label(a), label(b))));
+  const inputs = new Map<string, string[]>();
+  const outputs = new Map<string, string[]>();
+  for (const { from, to } of edges) {
+    (inputs.get(to) ?? inputs.set(to, []).get(to)!).push(from);
+    (outputs.get(from) ?? outputs.set(from, []).get(from)!).push(to);
+  }
+  const neighbours = (id: string, rightward: boolean): string[] => (rightward ? inputs : outputs).get(id) ?? [];
+  const sweep = (order: number[], rightward: boolean): void => {
+    for (const column of order) {
+      const mean = new Map(
+        byColumn[column]!.map((id) => {
+          const placed = neighbours(id, rightward).map((other) => rows.get(other)!);
+          return [id, placed.length === 0 ? rows.get(id)! : placed.reduce((sum, row) => sum + row, 0) / placed.length];
+        }),
+      );
+      place(byColumn[column]!.sort((a, b) => mean.get(a)! - mean.get(b)! || compareText(label(a), label(b))));
+    }
+  };
+  const columnNumbers = byColumn.map((_ids, column) => column);
+  sweep(columnNumbers.slice(1), true);
+  sweep(columnNumbers.slice(0, -1).reverse(), false);
+  sweep(columnNumbers.slice(1), true);
+  return rows;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function compareEdges(a: LineageEdge, b: LineageEdge): number {

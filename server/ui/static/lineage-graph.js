@@ -2,7 +2,7 @@
 // nodes in name order within a column, an edge per "feeds". Matched nodes stand out while searching.
 import { svg } from './dom.js';
 
-const NODE = { width: 190, height: 26, columnGap: 70, rowGap: 10, margin: 10 };
+const NODE = { width: 170, height: 26, columnGap: 50, rowGap: 10, margin: 10 };
 const KIND_LABELS = {
   table: 'table',
   iceberg: 'Iceberg source',
@@ -18,11 +18,10 @@ export function lineageSvg(graph, matched, select) {
   const rows = new Map();
   const at = new Map();
   for (const node of graph.nodes) {
-    const row = rows.get(node.column) ?? 0;
-    rows.set(node.column, row + 1);
+    rows.set(node.column, Math.max(rows.get(node.column) ?? 0, node.row + 1));
     at.set(node.id, {
       x: NODE.margin + node.column * (NODE.width + NODE.columnGap),
-      y: NODE.margin + row * (NODE.height + NODE.rowGap),
+      y: NODE.margin + node.row * (NODE.height + NODE.rowGap),
     });
   }
   const width = NODE.margin * 2 + Math.max(1, rows.size) * (NODE.width + NODE.columnGap) - NODE.columnGap;
@@ -69,5 +68,5 @@ export function lineageSvg(graph, matched, select) {
 }
 
 function shortened(label) {
-  return label.length > 26 ? `${label.slice(0, 25)}…` : label;
+  return label.length > 24 ? `${label.slice(0, 23)}…` : label;
 }

@@ -49,7 +49,7 @@ interface CatalogAnswer {
   sources: Item[];
   featureViews: Item[];
   featureServices: Item[];
-  lineage: { nodes: { id: string; kind: string; column: number }[]; edges: { from: string; to: string }[] };
+  lineage: { nodes: { id: string; kind: string; column: number; row: number }[]; edges: { from: string; to: string }[] };
   matches: string[] | null;
 }
 
@@ -130,20 +130,23 @@ describe('the web UI behind server.auth', () => {
         'view:ride_score → service:eta_model',
       ],
     );
-    const columns = Object.fromEntries(catalog.lineage.nodes.map((node) => [node.id, node.column]));
-    assert.deepEqual(columns, {
-      'table:rides.driver_stats': 0,
-      'stream:driver_stream': 0,
-      'request:ride_request': 0,
-      'push:driver_push': 1,
-      'iceberg:driver_source': 2,
-      'view:driver_hourly': 3,
-      'view:driver_live': 3,
-      'view:driver_quick': 3,
-      'view:driver_trip_totals': 3,
-      'view:ride_score': 4,
-      'service:eta_model': 5,
-    });
+    // Columns by depth; rows ordered so that edges cross little (ties by name).
+    assert.deepEqual(
+      catalog.lineage.nodes.map((node) => `${node.id} ${node.column},${node.row}`),
+      [
+        'stream:driver_stream 0,0',
+        'request:ride_request 0,1',
+        'table:rides.driver_stats 0,2',
+        'push:driver_push 1,0',
+        'iceberg:driver_source 2,0',
+        'view:driver_hourly 3,0',
+        'view:driver_live 3,1',
+        'view:driver_quick 3,2',
+        'view:driver_trip_totals 3,3',
+        'view:ride_score 4,0',
+        'service:eta_model 5,0',
+      ],
+    );
   });
 
   test('search matches names and descriptions, tags (with or without a value) and owners, every term at once', async () => {
@@ -179,9 +182,9 @@ describe('the web UI behind server.auth', () => {
     const rows = report.views.map(({ lastCommit: _lastCommit, ...view }) => view);
     const watermark = new Date(WATERMARK).toISOString();
     assert.deepEqual(rows, [
-      row('driver_live', 'stale', 'every 3600s', 3600, null, null),
-      row('driver_quick', 'stale', 'every 600s', 600, watermark, 1800),
-      row('driver_hourly', 'fresh', 'every 3600s', 3600, watermark, 1800),
+      row('driver_live', 'stale', 'every 1h', 3600, null, null),
+      row('driver_quick', 'stale', 'every 10m', 600, watermark, 1800),
+      row('driver_hourly', 'fresh', 'every 1h', 3600, watermark, 1800),
       row('driver_trip_totals', 'unscheduled', null, null, null, null),
     ]);
     assert.equal(lastCommits[0], null, 'driver_live has no table yet');

@@ -1,0 +1,128 @@
+// services: chromium
+// Floe's web UI (issue #57) in Debian's Chromium, as a person uses it: refused without a token (and
+// with a wrong one), signed in with one, the catalog and its lineage graph, a search by owner and
+// by tag, the freshness page with its stale views standing out, and signing out. The server's clock
+// is pinned (test/support/ui/ui-project.ts), so what is stale does not depend on the date.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import type { Browser } from '../support/browser.js';
+import { openBrowser } from '../support/browser.js';
+import { scratchFolder } from '../support/scratch-folder.js';
+import type { UiServer } from '../support/ui/ui-project.js';
+import { NOW, startUiServer, UI_TOKENS } from '../support/ui/ui-project.js';
+
+let ui: UiServer;
+let browser: Browser;
+
+before(async () => {
+  ui = await startUiServer(scratchFolder('e2e-ui'));
+  browser = await openBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await ui?.close();
+});
+
+test('the UI asks for a token, refuses a wrong one, and shows nothing of the project until signed in', async () => {
+  const { page } = browser;
+  const refusals: number[] = [];
+  page.on('response', (response) => {
+    if (response.url().includes('/ui/api/')) refusals.push(response.status());
+  });
+  await page.goto(`${ui.url}/ui/`);
+  const login = page.locator('#login');
+  await login.waitFor();
+  assert.match(await page.locator('#login-reason').innerText(), /needs credentials: send Authorization: Bearer <token>/);
+  assert.deepEqual(refusals, [401]);
+  assert.equal(await page.locator('#main').innerText(), '');
+  assert.equal(await page.locator('#project').innerText(), '');
+  await browser.screenshot('ui-sign-in');
+
+  await signIn(page, 'not-a-token');
+  await page.locator('#login-reason', { hasText: 'the token is not valid' }).waitFor();
+  await signIn(page, UI_TOKENS.nothing);
+  await page.locator('#login-reason', { hasText: 'nothing may not read, which the web UI needs' }).waitFor();
+  assert.deepEqual(refusals, [401, 401, 403]);
+  assert.equal(await page.locator('#main').innerText(), '');
+});
+
+test('signed in, the catalog shows every definition and the lineage graph; search by owner and tag narrows it', async () => {
+  const { page } = browser;
+  await page.goto(`${ui.url}/ui/#catalog`);
+  await signIn(page, UI_TOKENS.admin);
+  await page.locator('#catalog-results table').first().waitFor();
+  assert.equal(await page.locator('#project').innerText(), 'rides');
+  assert.equal(await page.locator('#caller').innerText(), 'signed in as admin');
+  assert.deepEqual(await rowNames(page, 'featureViews'), [
+    'driver_hourly',
+    'driver_live',
+    'driver_quick',
+    'driver_trip_totals',
+    'ride_score',
+  ]);
+  assert.deepEqual(await rowNames(page, 'sources'), ['driver_source', 'driver_push', 'driver_stream', 'ride_request']);
+  assert.equal(await page.locator('.lineage-graph .node').count(), 11);
+  assert.equal(await page.locator('.lineage-graph .edge').count(), 12);
+  assert.equal(await page.locator('.lineage-graph .edge[data-from="view:driver_hourly"][data-to="service:eta_model"]').count(), 1);
+  await browser.screenshot('ui-catalog');
+
+  await page.locator('#search').fill('owner:alice');
+  await page.locator('#catalog-results .count', { hasText: '2 definitions match' }).waitFor();
+  assert.deepEqual(await rowNames(page, 'featureViews'), ['driver_hourly']);
+  assert.deepEqual(await rowNames(page, 'featureServices'), ['eta_model']);
+  assert.deepEqual(
+    await page.locator('.lineage-graph .node.matched').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-node'))),
+    ['view:driver_hourly', 'service:eta_model'],
+  );
+  await browser.screenshot('ui-catalog-search');
+
+  await page.locator('#search').fill('tag:team=finance');
+  await page.locator('#catalog-results .count', { hasText: '1 definitions match' }).waitFor();
+  assert.deepEqual(await rowNames(page, 'featureViews'), ['driver_trip_totals']);
+
+  await page.locator('tr[data-name=driver_trip_totals] button').click();
+  const definition = page.locator('#definition pre');
+  await definition.waitFor();
+  const shown = JSON.parse(await definition.innerText()) as { aggregations: unknown };
+  assert.deepEqual(shown.aggregations, [{ column: 'trips', type: 'long', functions: ['sum'], windows: ['1d'] }]);
+});
+
+test('the freshness page puts the stale views first and marks them', async () => {
+  const { page } = browser;
+  await page.goto(`${ui.url}/ui/#freshness`);
+  await page.locator('tr.freshness').first().waitFor();
+  assert.equal(await page.locator('#measured-at').innerText(), new Date(NOW).toISOString());
+  const rows = await page
+    .locator('tr.freshness')
+    .evaluateAll((found) =>
+      found.map((row) => [row.getAttribute('data-view'), row.getAttribute('data-status'), getComputedStyle(row.cells[0]!).backgroundColor]),
+    );
+  const staleWash = 'rgb(253, 232, 230)';
+  assert.deepEqual(rows, [
+    ['driver_live', 'stale', staleWash],
+    ['driver_quick', 'stale', staleWash],
+    ['driver_hourly', 'fresh', 'rgba(0, 0, 0, 0)'],
+    ['driver_trip_totals', 'unscheduled', 'rgba(0, 0, 0, 0)'],
+  ]);
+  assert.equal(await page.locator('tr[data-view=driver_quick] td').nth(3).innerText(), '2024-05-02T00:00:00.000Z');
+  assert.equal(await page.locator('tr[data-view=driver_live] td').nth(3).innerText(), 'never materialized');
+  assert.equal(await page.locator('tr[data-view=driver_quick] td').nth(5).innerText(), '30m');
+  assert.match(await page.locator('.summary').innerText(), /^2 of 4 views stale at/);
+  await browser.screenshot('ui-freshness');
+
+  await page.locator('#sign-out').click();
+  await page.locator('#login').waitFor();
+  assert.equal(await page.locator('#main').innerText(), '');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('floe.token')), null);
+});
+
+async function signIn(page: Page, token: string): Promise<void> {
+  await page.locator('#token').fill(token);
+  await page.locator('#login button[type=submit]').click();
+}
+
+async function rowNames(page: Page, kind: string): Promise<string[]> {
+  return page.locator(`section[data-kind=${kind}] tbody tr`).evaluateAll((rows) => rows.map((row) => row.getAttribute('data-name') ?? ''));
+}
