@@ -8,6 +8,7 @@ import type { Runtime } from '../features/runtime.js';
 import { FloeError } from '../core/errors.js';
 import { createFeatureServer } from '../server/feature-server.js';
 import { temporalMaterializer } from './server-materializer.js';
+import { temporalRuns } from './server-runs.js';
 import { defined } from '../core/defined.js';
 
 /**
@@ -18,11 +19,12 @@ import { defined } from '../core/defined.js';
  */
 export async function projectFeatureServer(
   runtime: Runtime,
-  options: { readonly refreshIntervalMs?: number } = {},
+  options: { readonly refreshIntervalMs?: number; readonly temporalUi?: string } = {},
 ): Promise<FastifyInstance> {
   const { config, registry } = runtime.project;
   const { auth, tls } = config.server;
   const materializer = temporalMaterializer(runtime.project);
+  const runs = temporalRuns(config, defined({ temporalUi: options.temporalUi ?? config.temporal.uiUrl }));
   const store = new OnlineStore({
     registry,
     catalog: runtime.catalog,
@@ -39,9 +41,12 @@ export async function projectFeatureServer(
     ...(tls === undefined ? {} : { tls: await tlsFiles(tls) }),
     consistency: { table: config.monitoring.consistencyTable, read: (table) => latestMismatchRates(runtime, table) },
     store,
-    ui: { project: config.project, registry, freshness: () => store.freshness() },
+    ui: { project: config.project, registry, freshness: () => store.freshness(), runs },
   });
-  server.addHook('onClose', async () => materializer.close());
+  server.addHook('onClose', async () => {
+    await materializer.close();
+    await runs.close();
+  });
   return server;
 }
 

@@ -136,6 +136,7 @@ async function runDevSession(
       workflowBundle,
       port: options.featureServerPort,
       offline: options.offline,
+      temporalUi: uiUrl,
     });
     const featureServer = session.featureServer;
     const offlineEndpoint = session.offlineEndpoint;
@@ -164,7 +165,7 @@ async function runDevSession(
         `  Temporal      ${address} (namespace ${namespace}, task queue ${taskQueue})`,
         `  Web UI        ${ready.temporalUi}`,
         `  Feature server ${featureServer ?? '(off)'}`,
-        `  Floe UI       ${ready.floeUi ?? '(off)'} (catalog, lineage, freshness)`,
+        `  Floe UI       ${ready.floeUi ?? '(off)'} (catalog, lineage, freshness, runs)`,
         `  Offline       ${offlineEndpoint ?? '(off)'} (Arrow Flight: Feast's remote offline store)`,
         '',
         `Watching ${[...files].map((file) => path.relative(project.directory, file) || file).join(', ')}: an edit reloads the worker and server${options.apply ? ' and applies it' : ''}.`,

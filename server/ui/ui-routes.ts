@@ -5,8 +5,11 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ViewFreshness } from '../../features/online/index.js';
 import type { Registry } from '../../features/registry.js';
 import { ROUTE_PERMISSIONS } from '../auth/route-guard.js';
+import { feastErrorJson } from '../feast-response.js';
 import { catalogOf } from './catalog.js';
 import { freshnessReport } from './freshness-report.js';
+import type { RunsSource } from './runs.js';
+import { RunsUnavailableError } from './runs.js';
 import { searchCatalog } from './search.js';
 import { visibleNames } from './visible-definitions.js';
 
@@ -18,7 +21,12 @@ export interface UiOptions {
   readonly freshness: () => Promise<readonly ViewFreshness[]>;
   /** The instant ages are measured at (epoch ms); Date.now unless told. */
   readonly clock?: () => number;
+  /** Recent workflow runs for the runs page; without it the page says it has none to show. */
+  readonly runs?: RunsSource;
 }
+
+/** The most runs the runs page lists. */
+export const LISTED_RUNS = 100;
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -46,7 +54,10 @@ export function addUiRoutes(app: FastifyInstance, options: UiOptions): void {
   const { open, browse } = ROUTE_PERMISSIONS;
   const sendAsset = (reply: FastifyReply, file: string): FastifyReply => {
     const asset = assets.get(file);
-    if (asset === undefined) return reply.callNotFound();
+    if (asset === undefined) {
+      reply.callNotFound();
+      return reply;
+    }
     return reply
       .header('content-security-policy', CONTENT_SECURITY_POLICY)
       .header('x-content-type-options', 'nosniff')
@@ -69,6 +80,24 @@ export function addUiRoutes(app: FastifyInstance, options: UiOptions): void {
     const visible = visibleNames(options.registry, request.caller?.permissions);
     const views = [...options.registry.featureViews.values()].filter((view) => visible.featureViews.has(view.name));
     return noStore(reply).send(freshnessReport(views, await options.freshness(), clock()));
+  });
+  app.get('/ui/api/runs', { config: { permission: browse } }, async (request, reply) => {
+    if (options.runs === undefined) return noStore(reply).send({ available: false, runs: [] });
+    const visible = visibleNames(options.registry, request.caller?.permissions);
+    const everything = request.caller === undefined || request.caller.permissions.read === true;
+    try {
+      const runs = (await options.runs.recent(LISTED_RUNS)).filter(
+        // A run that names no view (a training set, a materialize started by hand) is shown to those who may read everything.
+        (run) => everything || (run.featureViews.length > 0 && run.featureViews.every((view) => visible.featureViews.has(view))),
+      );
+      return noStore(reply).send({ available: true, runs });
+    } catch (error) {
+      if (!(error instanceof RunsUnavailableError)) throw error;
+      return reply
+        .code(503)
+        .type('application/json')
+        .send(feastErrorJson(503, 'temporal-unavailable', error.message));
+    }
   });
   app.get('/ui/api/whoami', { config: { permission: browse } }, async (request, reply) =>
     noStore(reply).send({ project: options.project, caller: request.caller?.name ?? null }),

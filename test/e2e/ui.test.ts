@@ -1,28 +1,68 @@
-// services: chromium
+// services: chromium, temporal
 // Floe's web UI (issue #57) in Debian's Chromium, as a person uses it: refused without a token (and
 // with a wrong one), signed in with one, the catalog and its lineage graph, a search by owner and
-// by tag, the freshness page with its stale views standing out, and signing out. The server's clock
+// by tag, the freshness page with its stale views standing out, a running backfill on the runs page
+// linked to its Temporal UI page, and signing out. The server's clock
 // is pinned (test/support/ui/ui-project.ts), so what is stale does not depend on the date.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
 import type { Page } from 'playwright-core';
+import { temporalRuns } from '../../cli/server-runs.js';
+import { FLOE_FEATURE_VIEW, FLOE_PROGRESS } from '../../contracts/search-attributes.js';
+import { projectConfigSchema } from '../../features/config.js';
+import { temporalService } from '../support/services.js';
 import type { Browser } from '../support/browser.js';
 import { openBrowser } from '../support/browser.js';
 import { scratchFolder } from '../support/scratch-folder.js';
 import type { UiServer } from '../support/ui/ui-project.js';
 import { NOW, startUiServer, UI_TOKENS } from '../support/ui/ui-project.js';
 
+const TEMPORAL_UI = 'http://temporal-ui.test:8233';
+const taskQueue = `e2e-ui-${randomUUID()}`;
+const backfillId = `e2e-ui-backfill-${randomUUID()}`;
 let ui: UiServer;
 let browser: Browser;
+let connection: Connection;
+let runs: ReturnType<typeof temporalRuns>;
 
 before(async () => {
-  ui = await startUiServer(scratchFolder('e2e-ui'));
+  const { address, namespace } = temporalService();
+  runs = temporalRuns(
+    projectConfigSchema.parse({
+      project: 'rides',
+      catalog: { type: 'sql', uri: 'unused.db' },
+      temporal: { address, namespace, taskQueue },
+    }),
+    {
+      temporalUi: TEMPORAL_UI,
+    },
+  );
+  ui = await startUiServer(scratchFolder('e2e-ui'), { runs });
   browser = await openBrowser();
+  // A backfill no worker polls for: it stays running, with the views and progress a backfill publishes.
+  connection = await Connection.connect({ address });
+  await new Client({ connection, namespace }).workflow.start('backfill', {
+    taskQueue,
+    workflowId: backfillId,
+    args: [],
+    typedSearchAttributes: [
+      { key: FLOE_FEATURE_VIEW, value: 'driver_hourly' },
+      { key: FLOE_PROGRESS, value: '2/7 chunks, 40 rows, running' },
+    ],
+  });
 });
 
 after(async () => {
+  await new Client({ connection, namespace: temporalService().namespace }).workflow
+    .getHandle(backfillId)
+    .terminate('test over')
+    .catch(() => undefined);
+  await connection?.close();
   await browser?.close();
   await ui?.close();
+  await runs?.close();
 });
 
 test('the UI asks for a token, refuses a wrong one, and shows nothing of the project until signed in', async () => {
@@ -94,10 +134,16 @@ test('the freshness page puts the stale views first and marks them', async () =>
   await page.goto(`${ui.url}/ui/#freshness`);
   await page.locator('tr.freshness').first().waitFor();
   assert.equal(await page.locator('#measured-at').innerText(), new Date(NOW).toISOString());
+  // Each row's view, status and the background its first cell is painted with.
   const rows = await page
-    .locator('tr.freshness')
-    .evaluateAll((found) =>
-      found.map((row) => [row.getAttribute('data-view'), row.getAttribute('data-status'), getComputedStyle(row.cells[0]!).backgroundColor]),
+    .locator('tr.freshness td:first-child')
+    .evaluateAll((cells) =>
+      cells.map((cell) => [
+        cell.parentElement!.getAttribute('data-view'),
+        cell.parentElement!.getAttribute('data-status'),
+        (globalThis as unknown as { getComputedStyle(element: unknown): { backgroundColor: string } }).getComputedStyle(cell)
+          .backgroundColor,
+      ]),
     );
   const staleWash = 'rgb(253, 232, 230)';
   assert.deepEqual(rows, [
@@ -111,6 +157,25 @@ test('the freshness page puts the stale views first and marks them', async () =>
   assert.equal(await page.locator('tr[data-view=driver_quick] td').nth(5).innerText(), '30m');
   assert.match(await page.locator('.summary').innerText(), /^2 of 4 views stale at/);
   await browser.screenshot('ui-freshness');
+});
+
+test('the runs page lists a running backfill with its views and progress, linked to its Temporal UI page', async () => {
+  const { page } = browser;
+  // Temporal lists a run a moment after it starts: reload until it shows.
+  const row = page.locator(`tr.run[data-workflow-id="${backfillId}"]`);
+  for (let attempt = 0; (await row.count()) === 0; attempt++) {
+    assert.ok(attempt < 50, 'the backfill never showed on the runs page');
+    await page.goto(`${ui.url}/ui/?attempt=${attempt}#runs`);
+    await page.locator('.runs-page').waitFor();
+  }
+  const cells = await row.locator('td').allInnerTexts();
+  assert.deepEqual(
+    [cells[0], cells[1], cells[2], cells[3], cells[6]],
+    ['backfill', backfillId, 'driver_hourly', 'running', '2/7 chunks, 40 rows, running'],
+  );
+  const link = await row.locator('a').getAttribute('href');
+  assert.match(link ?? '', new RegExp(`^${TEMPORAL_UI}/namespaces/default/workflows/${backfillId}/[0-9a-f-]{36}/history$`));
+  await browser.screenshot('ui-runs');
 
   await page.locator('#sign-out').click();
   await page.locator('#login').waitFor();

@@ -3,8 +3,9 @@ import { getJson, Refused, signedIn, signIn, signOut } from './api.js';
 import { showCatalog } from './catalog-page.js';
 import { el } from './dom.js';
 import { showFreshness } from './freshness-page.js';
+import { showRuns } from './runs-page.js';
 
-const PAGES = { catalog: showCatalog, freshness: showFreshness };
+const PAGES = { catalog: showCatalog, freshness: showFreshness, runs: showRuns };
 
 async function show() {
   const page = location.hash.replace(/^#/, '').split('?')[0] || 'catalog';
@@ -20,7 +21,7 @@ async function show() {
     await (PAGES[page] ?? showCatalog)(main);
   } catch (error) {
     if (!(error instanceof Refused)) {
-      main.replaceChildren(el('p', { class: 'error', role: 'alert' }, `The feature server did not answer: ${error.message}`));
+      main.replaceChildren(el('p', { class: 'error', role: 'alert' }, error.message));
       return;
     }
     main.replaceChildren();

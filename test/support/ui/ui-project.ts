@@ -18,6 +18,7 @@ import type { Definition } from '../../../features/registry.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { defineStreamSource } from '../../../features/stream-source.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
+import type { RunsSource } from '../../../server/ui/runs.js';
 import { appendSource, createSource } from '../online/online-view.js';
 import { featureContext, testRuntime } from '../runtime.js';
 
@@ -116,8 +117,8 @@ export interface UiServer {
   close(): Promise<void>;
 }
 
-/** The project in `directory`, two views materialized, and the feature server with the UI on it (auth unless `auth: false`). */
-export async function startUiServer(directory: string, options: { auth?: boolean } = {}): Promise<UiServer> {
+/** The project in `directory`, two views materialized, and the feature server with the UI on it (auth unless `auth: false`; runs from `runs`). */
+export async function startUiServer(directory: string, options: { auth?: boolean; runs?: RunsSource } = {}): Promise<UiServer> {
   const runtime = await testRuntime({
     directory,
     catalog: {
@@ -146,7 +147,13 @@ export async function startUiServer(directory: string, options: { auth?: boolean
   const server = createFeatureServer({
     store,
     ...(options.auth === false ? {} : { auth: UI_AUTH }),
-    ui: { project: 'rides', registry: runtime.project.registry, freshness: () => store.freshness(), clock: () => NOW },
+    ui: {
+      project: 'rides',
+      registry: runtime.project.registry,
+      freshness: () => store.freshness(),
+      clock: () => NOW,
+      ...(options.runs === undefined ? {} : { runs: options.runs }),
+    },
   });
   const url = await server.listen({ host: '127.0.0.1', port: 0 });
   return {
