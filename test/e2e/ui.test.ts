@@ -6,6 +6,8 @@
 // is pinned (test/support/ui/ui-project.ts), so what is stale does not depend on the date.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { copyFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import type { Page } from 'playwright-core';
@@ -14,7 +16,7 @@ import { FLOE_FEATURE_VIEW, FLOE_PROGRESS } from '../../contracts/search-attribu
 import { projectConfigSchema } from '../../features/config.js';
 import { temporalService } from '../support/services.js';
 import type { Browser } from '../support/browser.js';
-import { openBrowser } from '../support/browser.js';
+import { openBrowser, SCREENSHOTS_DIRECTORY } from '../support/browser.js';
 import { scratchFolder } from '../support/scratch-folder.js';
 import type { UiServer } from '../support/ui/ui-project.js';
 import { NOW, startUiServer, UI_TOKENS } from '../support/ui/ui-project.js';
@@ -24,6 +26,19 @@ const taskQueue = `e2e-ui-${randomUUID()}`;
 const backfillId = `e2e-ui-backfill-${randomUUID()}`;
 let ui: UiServer;
 let browser: Browser;
+
+/**
+ * A screenshot of a page docs/ui.md shows: under .floe/test-results/e2e as every screenshot, and
+ * with FLOE_DOCS_SCREENSHOTS=1 copied over docs/images/<name>.png, so the docs show the UI as it is.
+ */
+async function documented(name: string): Promise<void> {
+  await browser.screenshot(name);
+  if (process.env.FLOE_DOCS_SCREENSHOTS === '1')
+    await copyFile(
+      path.join(SCREENSHOTS_DIRECTORY, `${name}.png`),
+      path.join(import.meta.dirname, '..', '..', 'docs', 'images', `${name}.png`),
+    );
+}
 let connection: Connection;
 let runs: ReturnType<typeof temporalRuns>;
 
@@ -106,7 +121,7 @@ test('signed in, the catalog shows every definition and the lineage graph; searc
   assert.equal(await page.locator('.lineage-graph .node').count(), 11);
   assert.equal(await page.locator('.lineage-graph .edge').count(), 12);
   assert.equal(await page.locator('.lineage-graph .edge[data-from="view:driver_hourly"][data-to="service:eta_model"]').count(), 1);
-  await browser.screenshot('ui-catalog');
+  await documented('ui-catalog');
 
   await page.locator('#search').fill('owner:alice');
   await page.locator('#catalog-results .count', { hasText: '2 definitions match' }).waitFor();
@@ -116,7 +131,7 @@ test('signed in, the catalog shows every definition and the lineage graph; searc
     await page.locator('.lineage-graph .node.matched').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-node'))),
     ['view:driver_hourly', 'service:eta_model'],
   );
-  await browser.screenshot('ui-catalog-search');
+  await documented('ui-catalog-search');
 
   await page.locator('#search').fill('tag:team=finance');
   await page.locator('#catalog-results .count', { hasText: '1 definitions match' }).waitFor();
@@ -156,7 +171,7 @@ test('the freshness page puts the stale views first and marks them', async () =>
   assert.equal(await page.locator('tr[data-view=driver_live] td').nth(3).innerText(), 'never materialized');
   assert.equal(await page.locator('tr[data-view=driver_quick] td').nth(5).innerText(), '30m');
   assert.match(await page.locator('.summary').innerText(), /^2 of 4 views stale at/);
-  await browser.screenshot('ui-freshness');
+  await documented('ui-freshness');
 });
 
 test('the runs page lists a running backfill with its views and progress, linked to its Temporal UI page', async () => {
@@ -175,7 +190,7 @@ test('the runs page lists a running backfill with its views and progress, linked
   );
   const link = await row.locator('a').getAttribute('href');
   assert.match(link ?? '', new RegExp(`^${TEMPORAL_UI}/namespaces/default/workflows/${backfillId}/[0-9a-f-]{36}/history$`));
-  await browser.screenshot('ui-runs');
+  await documented('ui-runs');
 
   await page.locator('#sign-out').click();
   await page.locator('#login').waitFor();

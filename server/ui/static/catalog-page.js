@@ -2,7 +2,7 @@
 // lineage graph between them, and a search by name, tag and owner (done by the server).
 import { getJson } from './api.js';
 import { el } from './dom.js';
-import { lineageSvg } from './lineage-graph.js';
+import { lineageLegend, lineageSvg } from './lineage-graph.js';
 
 const SECTIONS = [
   ['featureViews', 'Feature views'],
@@ -46,6 +46,7 @@ function catalogSections(catalog, select) {
   return [
     el('p', { class: 'count' }, matched === null ? `${count} definitions` : `${count} definitions match`),
     el('div', { class: 'lineage' }, graph),
+    lineageLegend(catalog.lineage),
     ...SECTIONS.map(([key, title]) => itemTable(key, title, catalog[key], select)),
   ];
 }

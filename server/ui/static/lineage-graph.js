@@ -1,6 +1,6 @@
 // The lineage graph as plain SVG: a column per depth (source tables left, feature services right),
 // nodes in name order within a column, an edge per "feeds". Matched nodes stand out while searching.
-import { svg } from './dom.js';
+import { el, svg } from './dom.js';
 
 const NODE = { width: 170, height: 26, columnGap: 50, rowGap: 10, margin: 10 };
 const KIND_LABELS = {
@@ -13,6 +13,16 @@ const KIND_LABELS = {
   onDemand: 'on-demand view',
   service: 'feature service',
 };
+
+/** The graph's key: one swatch per kind of node it holds. */
+export function lineageLegend(graph) {
+  const kinds = Object.keys(KIND_LABELS).filter((kind) => graph.nodes.some((node) => node.kind === kind));
+  return el(
+    'ul',
+    { class: 'legend' },
+    kinds.map((kind) => el('li', { class: kind }, el('span', { class: 'swatch' }), KIND_LABELS[kind])),
+  );
+}
 
 export function lineageSvg(graph, matched, select) {
   const rows = new Map();
