@@ -93,7 +93,7 @@ test('the UI asks for a token, refuses a wrong one, and shows nothing of the pro
   assert.deepEqual(refusals, [401]);
   assert.equal(await page.locator('#main').innerText(), '');
   assert.equal(await page.locator('#project').innerText(), '');
-  await browser.screenshot('ui-sign-in');
+  await documented('ui-sign-in');
 
   await signIn(page, 'not-a-token');
   await page.locator('#login-reason', { hasText: 'the token is not valid' }).waitFor();
