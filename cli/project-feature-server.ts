@@ -41,7 +41,7 @@ export async function projectFeatureServer(
     ...(tls === undefined ? {} : { tls: await tlsFiles(tls) }),
     consistency: { table: config.monitoring.consistencyTable, read: (table) => latestMismatchRates(runtime, table) },
     store,
-    ui: { project: config.project, registry, freshness: () => store.freshness(), runs },
+    ui: { project: config.project, registry, freshness: () => store.freshness(), catalog: runtime.catalog, runs },
   });
   server.addHook('onClose', async () => {
     await materializer.close();

@@ -2,7 +2,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import type { ViewFreshness } from '../../features/online/index.js';
+import { streamStatus } from '../../features/stream/stream-status.js';
+import type { StreamStatus } from '../../features/stream/stream-status.js';
 import type { Registry } from '../../features/registry.js';
 import { ROUTE_PERMISSIONS } from '../auth/route-guard.js';
 import { feastErrorJson } from '../feast-response.js';
@@ -21,6 +24,8 @@ export interface UiOptions {
   readonly freshness: () => Promise<readonly ViewFreshness[]>;
   /** The instant ages are measured at (epoch ms); Date.now unless told. */
   readonly clock?: () => number;
+  /** Where the stream sources' tables are, for their offsets and dead letters on the freshness page; no streams shown without it. */
+  readonly catalog?: Catalog;
   /** Recent workflow runs for the runs page; without it the page says it has none to show. */
   readonly runs?: RunsSource;
 }
@@ -79,7 +84,8 @@ export function addUiRoutes(app: FastifyInstance, options: UiOptions): void {
   app.get('/ui/api/freshness', { config: { permission: browse } }, async (request, reply) => {
     const visible = visibleNames(options.registry, request.caller?.permissions);
     const views = [...options.registry.featureViews.values()].filter((view) => visible.featureViews.has(view.name));
-    return noStore(reply).send(freshnessReport(views, await options.freshness(), clock()));
+    const [freshness, streams] = await Promise.all([options.freshness(), streamStatuses(options, visible.streamSources)]);
+    return noStore(reply).send({ ...freshnessReport(views, freshness, clock()), streams });
   });
   app.get('/ui/api/runs', { config: { permission: browse } }, async (request, reply) => {
     if (options.runs === undefined) return noStore(reply).send({ available: false, runs: [] });
@@ -102,6 +108,17 @@ export function addUiRoutes(app: FastifyInstance, options: UiOptions): void {
   app.get('/ui/api/whoami', { config: { permission: browse } }, async (request, reply) =>
     noStore(reply).send({ project: options.project, caller: request.caller?.name ?? null }),
   );
+}
+
+/** The visible stream sources' statuses, by name; one whose tables cannot be read now is left out (the others still answer). */
+async function streamStatuses(options: UiOptions, names: ReadonlySet<string>): Promise<StreamStatus[]> {
+  const { catalog, registry } = options;
+  if (catalog === undefined) return [];
+  const streams = [...registry.streamSources.values()]
+    .filter((stream) => names.has(stream.name))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  const statuses = await Promise.all(streams.map((stream) => streamStatus(catalog, registry, stream).catch(() => undefined)));
+  return statuses.filter((status) => status !== undefined);
 }
 
 /** Answers that hold project data are never kept by the browser or a proxy: the next caller may see less. */

@@ -171,6 +171,11 @@ test('the freshness page puts the stale views first and marks them', async () =>
   assert.equal(await page.locator('tr[data-view=driver_live] td').nth(3).innerText(), 'never materialized');
   assert.equal(await page.locator('tr[data-view=driver_quick] td').nth(5).innerText(), '30m');
   assert.match(await page.locator('.summary').innerText(), /^2 of 4 views stale at/);
+  const stream = await page.locator('tr.stream[data-stream=driver_stream] td').allInnerTexts();
+  assert.deepEqual(
+    [stream[0], stream[1], stream[3], stream[5]],
+    ['driver_stream', 'drivers', '0: 15, 1: 7', '2 in rides.driver_stream_dead_letters'],
+  );
   await documented('ui-freshness');
 });
 

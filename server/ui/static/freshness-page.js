@@ -45,6 +45,33 @@ export async function showFreshness(main) {
         { class: 'hint' },
         'A scheduled view is stale when its watermark is older than two intervals of its schedule plus its delay (one run missed), or when it was never materialized.',
       ),
+      report.streams.length > 0 && streamsTable(report.streams),
     ),
   );
+}
+
+/** Each stream source's position in its table (per partition, the next offset not yet taken), its last batch and its dead letters. */
+function streamsTable(streams) {
+  const head = el(
+    'tr',
+    {},
+    ['Stream source', 'Topic', 'Table', 'Next offsets', 'Last batch (UTC)', 'Dead letters'].map((title) => el('th', {}, title)),
+  );
+  const rows = streams.map((stream) =>
+    el(
+      'tr',
+      { class: 'stream', 'data-stream': stream.stream },
+      el('td', {}, stream.stream),
+      el('td', {}, stream.topic),
+      el('td', {}, stream.table),
+      el(
+        'td',
+        {},
+        stream.partitions.length === 0 ? 'none taken yet' : stream.partitions.map((p) => `${p.partition}: ${p.nextOffset}`).join(', '),
+      ),
+      el('td', {}, el('time', {}, stream.lastCommit ?? '—')),
+      el('td', { class: stream.deadLetters > 0 ? 'dead-letters' : '' }, `${stream.deadLetters} in ${stream.deadLetterTable}`),
+    ),
+  );
+  return el('section', { class: 'streams' }, el('h3', {}, 'Stream sources'), el('table', {}, el('thead', {}, head), el('tbody', {}, rows)));
 }

@@ -10,7 +10,8 @@ import { projectFeatureServer } from '../../../cli/project-feature-server.js';
 import { serverError } from '../../support/server-error.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import type { UiServer } from '../../support/ui/ui-project.js';
-import { NOW, startUiServer, UI_TOKENS, WATERMARK } from '../../support/ui/ui-project.js';
+import { DEAD_LETTER_TABLE, NOW, SOURCE_TABLE, startUiServer, STREAM_OFFSETS, UI_TOKENS, WATERMARK } from '../../support/ui/ui-project.js';
+import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 
 const scratch = scratchFolder('ui-api');
 let ui: UiServer;
@@ -188,6 +189,25 @@ describe('the web UI behind server.auth', () => {
       row('driver_trip_totals', 'unscheduled', null, null, null, null),
     ]);
     assert.equal(lastCommits[0], null, 'driver_live has no table yet');
+    // The stream: the offsets its last batch reached, when that batch was committed (not the later
+    // commit of another writer), and its dead letters.
+    const source = await ui.runtime.catalog.loadTable(parseTableIdentifier(SOURCE_TABLE));
+    const batch = source.metadata.snapshots.find((snapshot) => snapshot.summary['floe.stream.driver_stream.offsets'] === STREAM_OFFSETS)!;
+    assert.notEqual(source.metadata.currentSnapshotId, batch.snapshotId);
+    assert.deepEqual((json as { streams: unknown }).streams, [
+      {
+        stream: 'driver_stream',
+        topic: 'drivers',
+        table: SOURCE_TABLE,
+        deadLetterTable: DEAD_LETTER_TABLE,
+        partitions: [
+          { partition: 0, nextOffset: '15' },
+          { partition: 1, nextOffset: '7' },
+        ],
+        lastCommit: new Date(batch.timestampMs).toISOString(),
+        deadLetters: 2,
+      },
+    ]);
     for (const commit of lastCommits.slice(1, 3)) assert.match(String(commit), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
@@ -201,10 +221,17 @@ describe('the web UI behind server.auth', () => {
       catalog.lineage.nodes.map((node) => node.id),
       ['stream:driver_stream', 'table:rides.driver_stats', 'push:driver_push', 'iceberg:driver_source', 'view:driver_live'],
     );
-    const freshness = (await get('/ui/api/freshness', UI_TOKENS.liveReader)).json as { views: { featureView: string }[] };
+    const freshness = (await get('/ui/api/freshness', UI_TOKENS.liveReader)).json as {
+      views: { featureView: string }[];
+      streams: { stream: string }[];
+    };
     assert.deepEqual(
       freshness.views.map((view) => view.featureView),
       ['driver_live'],
+    );
+    assert.deepEqual(
+      freshness.streams.map((stream) => stream.stream),
+      ['driver_stream'],
     );
     assert.deepEqual((await get('/ui/api/whoami', UI_TOKENS.liveReader)).json, { project: 'rides', caller: 'live-reader' });
   });

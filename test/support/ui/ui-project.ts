@@ -19,6 +19,10 @@ import type { Runtime } from '../../../features/runtime.js';
 import { defineStreamSource } from '../../../features/stream-source.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { RunsSource } from '../../../server/ui/runs.js';
+import { appendQuery } from '../../../engine/append-query.js';
+import { DEAD_LETTER_FIELDS } from '../../../features/stream/dead-letters.js';
+import { streamOffsetsProperty } from '../../../features/stream/stream-offsets.js';
+import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import { appendSource, createSource } from '../online/online-view.js';
 import { featureContext, testRuntime } from '../runtime.js';
 
@@ -27,6 +31,9 @@ export const WATERMARK = Date.parse('2024-05-02T00:00:00Z');
 /** Half an hour after the watermark: within an hourly schedule's bound (2h), past a 10-minute one's (20m). */
 export const NOW = WATERMARK + HOUR / 2;
 export const SOURCE_TABLE = 'rides.driver_stats';
+export const DEAD_LETTER_TABLE = 'rides.driver_stream_dead_letters';
+/** The offsets driver_stream's last batch took the source table to, as its summary records them. */
+export const STREAM_OFFSETS = '{"0":"15","1":"7"}';
 
 export const UI_TOKENS = {
   admin: 'ui-admin-token-0123456789',
@@ -110,6 +117,33 @@ export function uiDefinitions(): Definition[] {
   ];
 }
 
+/**
+ * What `floe stream` leaves of driver_stream: two batches appended to the source table, each
+ * recording the offsets it reached; then a commit of another writer, which records none; and two
+ * bad messages in the dead-letter table.
+ */
+async function streamBatches(context: ReturnType<typeof featureContext>): Promise<void> {
+  const row = (driver: number) =>
+    `SELECT ${driver}::BIGINT AS driver_id, 0.1::DOUBLE AS conv_rate, 1::BIGINT AS trips, TIMESTAMPTZ '2024-05-01 20:00:00+00' AS event_timestamp, TIMESTAMPTZ '2024-05-01 20:00:01+00' AS created`;
+  for (const [driver, offsets] of [
+    [1003, '{"0":"12","1":"7"}'],
+    [1004, STREAM_OFFSETS],
+  ] as const)
+    await appendQuery({
+      ...context,
+      identifier: parseTableIdentifier(SOURCE_TABLE),
+      query: row(driver),
+      summary: { [streamOffsetsProperty('driver_stream')]: offsets },
+    });
+  await appendQuery({ ...context, identifier: parseTableIdentifier(SOURCE_TABLE), query: row(1005) });
+  await createSource(context.catalog, DEAD_LETTER_TABLE, DEAD_LETTER_FIELDS);
+  await appendQuery({
+    ...context,
+    identifier: parseTableIdentifier(DEAD_LETTER_TABLE),
+    query: `SELECT * FROM (VALUES ('drivers', 0, 3::BIGINT, NULL, 'not json', 'the value is not JSON', TIMESTAMPTZ '2024-05-01 20:00:00+00'), ('drivers', 1, 4::BIGINT, NULL, '{}', 'no driver_id', TIMESTAMPTZ '2024-05-01 20:00:00+00')) AS v(topic, partition, "offset", key, value, reason, received_at)`,
+  });
+}
+
 export interface UiServer {
   readonly runtime: Runtime;
   readonly server: FastifyInstance;
@@ -134,6 +168,7 @@ export async function startUiServer(directory: string, options: { auth?: boolean
     { driver_id: 1001, conv_rate: 0.5, trips: 7, event: WATERMARK - 2 * HOUR, created: WATERMARK - 2 * HOUR },
     { driver_id: 1002, conv_rate: 0.25, trips: 3, event: WATERMARK - HOUR, created: WATERMARK - HOUR },
   ]);
+  await streamBatches(context);
   const window = { start: new Date(WATERMARK - 24 * HOUR), end: new Date(WATERMARK) };
   for (const view of ['driver_hourly', 'driver_quick']) await materializeWindow(context, view, window, `ui-${view}`);
   const store = new OnlineStore({
@@ -152,6 +187,7 @@ export async function startUiServer(directory: string, options: { auth?: boolean
       registry: runtime.project.registry,
       freshness: () => store.freshness(),
       clock: () => NOW,
+      catalog: runtime.catalog,
       ...(options.runs === undefined ? {} : { runs: options.runs }),
     },
   });
