@@ -241,4 +241,16 @@ export default tseslint.config(
       ...deterministicRules,
     },
   },
+  {
+    // The web UI's own modules run in the browser (served as they are, no build step).
+    files: ['server/ui/static/**/*.js'],
+    languageOptions: {
+      globals: {
+        document: 'readonly',
+        window: 'readonly',
+        location: 'readonly',
+        sessionStorage: 'readonly',
+      },
+    },
+  },
 );

@@ -7,6 +7,7 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../features/runtime.js';
 import { projectFeatureServer } from './project-feature-server.js';
+import { defined } from '../core/defined.js';
 import { projectOfflineServer } from './project-offline-server.js';
 import type { OfflineServer } from '../server/flight/offline-server.js';
 import { createWorker } from '../workers/worker.js';
@@ -25,6 +26,8 @@ export interface DevSessionOptions {
   readonly offline: { readonly port: number; readonly required: boolean } | null;
   /** Where the warning goes; stderr unless told. */
   readonly warn?: (message: string) => void;
+  /** The Temporal Web UI's address, for the web UI's links to each run. */
+  readonly temporalUi?: string;
 }
 
 interface Running {
@@ -101,7 +104,7 @@ export class DevSession {
     let server: FastifyInstance | null = null;
     if (this.port !== null) {
       await previous?.server?.close();
-      server = await projectFeatureServer(runtime);
+      server = await projectFeatureServer(runtime, defined({ temporalUi: this.options.temporalUi }));
     }
     await previous?.offline?.close();
     const offline = this.offline === null ? null : await projectOfflineServer(runtime);

@@ -8,21 +8,30 @@ import type { Runtime } from '../features/runtime.js';
 import { FloeError } from '../core/errors.js';
 import { createFeatureServer } from '../server/feature-server.js';
 import { temporalMaterializer } from './server-materializer.js';
+import { temporalRuns } from './server-runs.js';
 import { defined } from '../core/defined.js';
 
 /**
  * The feature server of a project as `floe serve` and `floe dev` run it: its online store with the
  * project's push settings and scratch folder, its row limit, and the consistency gauge fed from the
  * project's report table, and `POST /materialize` starting workflows through a Temporal client
- * made from floe.yaml's `temporal` section when first asked.
+ * made from floe.yaml's `temporal` section when first asked; the web UI under `/ui` shows its registry.
  */
 export async function projectFeatureServer(
   runtime: Runtime,
-  options: { readonly refreshIntervalMs?: number } = {},
+  options: { readonly refreshIntervalMs?: number; readonly temporalUi?: string } = {},
 ): Promise<FastifyInstance> {
   const { config, registry } = runtime.project;
   const { auth, tls } = config.server;
   const materializer = temporalMaterializer(runtime.project);
+  const runs = temporalRuns(config, defined({ temporalUi: options.temporalUi ?? config.temporal.uiUrl }));
+  const store = new OnlineStore({
+    registry,
+    catalog: runtime.catalog,
+    engine: runtime.engine,
+    rowStoreDirectory: path.join(config.workDirectory, 'online-rows'),
+    ...defined({ refreshIntervalMs: options.refreshIntervalMs }),
+  });
   const server = createFeatureServer({
     materializer,
     maxEntityRows: config.server.maxEntityRows,
@@ -30,15 +39,13 @@ export async function projectFeatureServer(
     ...(tls === undefined ? {} : { tls: await tlsFiles(tls) }),
     consistency: { table: config.monitoring.consistencyTable, read: (table) => latestMismatchRates(runtime, table) },
     push: { config: config.push, workDirectory: config.workDirectory },
-    store: new OnlineStore({
-      registry,
-      catalog: runtime.catalog,
-      engine: runtime.engine,
-      rowStoreDirectory: path.join(config.workDirectory, 'online-rows'),
-      ...defined({ refreshIntervalMs: options.refreshIntervalMs }),
-    }),
+    store,
+    ui: { project: config.project, registry, freshness: () => store.freshness(), catalog: runtime.catalog, runs },
   });
-  server.addHook('onClose', async () => materializer.close());
+  server.addHook('onClose', async () => {
+    await materializer.close();
+    await runs.close();
+  });
   return server;
 }
 

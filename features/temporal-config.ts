@@ -49,6 +49,12 @@ export const temporalConfig = z
     namespace: temporalName.default('default'),
     taskQueue: temporalName.default('floe'),
     tls: temporalTlsConfig.optional(),
+    /** The Temporal Web UI's address, for links from Floe's web UI to each run's page (`floe dev` links to its own). */
+    uiUrl: z
+      .string()
+      .url()
+      .refine((url) => /^https?:\/\//i.test(url), 'must be an http:// or https:// address')
+      .optional(),
     // A key written in a file ends up in version control; it comes from the environment only.
     apiKey: z
       .unknown()

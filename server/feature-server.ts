@@ -24,6 +24,8 @@ import { ServerMetrics } from './metrics.js';
 import type { ConsistencyGaugeSource } from './metrics.js';
 import { parseOnlineWriteRequest, parsePushRequest, PUSH_BODY_LIMIT, toOnlineWriteResponse, toPushResponse } from './push-request.js';
 import { defined } from '../core/defined.js';
+import { addUiRoutes } from './ui/ui-routes.js';
+import type { UiOptions } from './ui/ui-routes.js';
 
 /**
  * DuckDB threads for a process that only serves (floe.yaml's `engine.threads` overrides it). Each
@@ -55,6 +57,8 @@ export interface FeatureServerOptions {
   readonly materializer?: Materializer;
   /** How `POST /push` and `/write-to-online-store` write: floe.yaml's `push` section, and scratch space (a temporary folder when absent). */
   readonly push?: { readonly config?: Partial<PushConfig>; readonly workDirectory?: string };
+  /** Serves the web UI under `/ui` (catalog, lineage, freshness) from this registry; no UI without it. */
+  readonly ui?: UiOptions;
 }
 
 export interface ServerTimeouts {
@@ -111,6 +115,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   });
   addFeastRoutes(app, { store, pusher: storePusher(store, options.push), metrics, limits, bodyLimit });
   addMaterializeRoutes(app, options.materializer);
+  if (options.ui !== undefined) addUiRoutes(app, options.ui);
   const { open, metrics: metricsPermission } = ROUTE_PERMISSIONS;
   app.get('/health', { config: { permission: open } }, async () => ({ status: 'ok' }));
   app.get('/metrics', { config: { permission: metricsPermission } }, async (_request, reply) =>
@@ -236,7 +241,7 @@ function addErrorAnswers(app: FastifyInstance, limits: Limits): void {
           404,
           'not-found',
           redact(
-            `No route ${request.method} ${request.url}; the feature server serves POST /get-online-features, POST /push, POST /write-to-online-store, POST /materialize, POST /materialize-incremental, GET /health and GET /metrics`,
+            `No route ${request.method} ${request.url}; the feature server serves POST /get-online-features, POST /push, POST /write-to-online-store, POST /materialize, POST /materialize-incremental, GET /health, GET /metrics and the web UI under GET /ui`,
           ),
         ),
       ),

@@ -22,7 +22,7 @@ export function devCommand(program: Command): void {
   program
     .command('dev')
     .description(
-      'Everything for local development in one process: a Temporal dev server with its Web UI (at temporal.address and dev.uiPort; history kept in .floe/temporal.db), a worker, and the feature server',
+      "Everything for local development in one process: a Temporal dev server with its Web UI (at temporal.address and dev.uiPort; history kept in .floe/temporal.db), a worker, and the feature server with Floe's web UI under /ui",
     )
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--port <port>', 'the feature server port (0: any free port)', '6566')
@@ -136,6 +136,7 @@ async function runDevSession(
       workflowBundle,
       port: options.featureServerPort,
       offline: options.offline,
+      temporalUi: uiUrl,
     });
     const featureServer = session.featureServer;
     const offlineEndpoint = session.offlineEndpoint;
@@ -145,6 +146,7 @@ async function runDevSession(
       temporalUi: `${uiUrl}/namespaces/${namespace}/workflows`,
       taskQueue,
       featureServer,
+      floeUi: featureServer === null ? null : `${featureServer}/ui/`,
       offlineEndpoint,
       project: project.config.project,
     };
@@ -163,6 +165,7 @@ async function runDevSession(
         `  Temporal      ${address} (namespace ${namespace}, task queue ${taskQueue})`,
         `  Web UI        ${ready.temporalUi}`,
         `  Feature server ${featureServer ?? '(off)'}`,
+        `  Floe UI       ${ready.floeUi ?? '(off)'} (catalog, lineage, freshness, runs)`,
         `  Offline       ${offlineEndpoint ?? '(off)'} (Arrow Flight: Feast's remote offline store)`,
         '',
         `Watching ${[...files].map((file) => path.relative(project.directory, file) || file).join(', ')}: an edit reloads the worker and server${options.apply ? ' and applies it' : ''}.`,

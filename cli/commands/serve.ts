@@ -8,7 +8,7 @@ export function serveCommand(program: Command): void {
   program
     .command('serve')
     .description(
-      "Serve online features over HTTP, shaped like Feast's feature server (POST /get-online-features, /push, /write-to-online-store, /materialize, /materialize-incremental; GET /health, /metrics)",
+      "Serve online features over HTTP, shaped like Feast's feature server (POST /get-online-features, /push, /write-to-online-store, /materialize, /materialize-incremental; GET /health, /metrics) and a web UI under /ui",
     )
     .option('--project <dir>', 'the Floe project folder (holding floe.yaml)', '.')
     .option('--host <host>', 'the address to listen on', '127.0.0.1')
@@ -54,7 +54,7 @@ export function serveCommand(program: Command): void {
           { url, offlineUrl, project: project.config.project },
           options,
           () =>
-            `Floe feature server for project ${project.config.project} on ${url} (POST /get-online-features, /push, /write-to-online-store, /materialize, /materialize-incremental; GET /health, /metrics), offline endpoint (Arrow Flight, Feast's remote offline store) on ${offlineUrl}; Ctrl-C stops it`,
+            `Floe feature server for project ${project.config.project} on ${url} (POST /get-online-features, /push, /write-to-online-store, /materialize, /materialize-incremental; GET /health, /metrics; the web UI at ${url}/ui/), offline endpoint (Arrow Flight, Feast's remote offline store) on ${offlineUrl}; Ctrl-C stops it`,
         );
         const { describeOnlineDataGap, onlineDataGaps } = await import('../../features/online/index.js');
         for (const gap of await onlineDataGaps(runtime.catalog, project.registry))

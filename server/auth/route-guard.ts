@@ -13,12 +13,15 @@ export interface ReadNeeds {
 /**
  * Who may call a route; every route of the feature server declares one in its `config.permission`
  * (a route without one is refused when it is added, so nothing is reachable by accident). `open`:
- * anyone; `metrics`: any caller who may read, or anyone with `server.auth.metricsOpen`; `read` and
+ * anyone; `metrics`: any caller who may read, or anyone with `server.auth.metricsOpen`; `browse`:
+ * any caller who may read something (the web UI's data); `read` and
  * `push`: what the parsed body asks for, checked before the handler runs.
  */
 export type RoutePermission =
   | { readonly kind: 'open' }
   | { readonly kind: 'metrics' }
+  /** The web UI's data (`/ui/api/…`): any caller who may read something; what each sees is cut to what they may read. */
+  | { readonly kind: 'browse' }
   | { readonly kind: 'read'; readonly needs: (body: unknown) => ReadNeeds }
   | { readonly kind: 'push'; readonly pushSource: (body: unknown) => string | undefined }
   | { readonly kind: 'write'; readonly featureView: (body: unknown) => string | undefined }
@@ -92,6 +95,8 @@ export function guardRoutes(app: FastifyInstance, options: RouteGuardOptions): v
 /** What the caller lacks to call a route with this body, said as what they may not do; undefined when nothing. */
 function missingPermission(permissions: ServerPermissions, permission: RoutePermission, body: unknown): string | undefined {
   switch (permission.kind) {
+    case 'browse':
+      return permissions.read === false ? 'read, which the web UI needs' : undefined;
     case 'read':
       return permissions.read === true ? undefined : missingRead(permissions, permission.needs(body));
     case 'push':
@@ -185,6 +190,7 @@ export function feastMaterializeFeatureViews(body: unknown): readonly string[] |
 export const ROUTE_PERMISSIONS = {
   open: { kind: 'open' },
   metrics: { kind: 'metrics' },
+  browse: { kind: 'browse' },
   feastRead: { kind: 'read', needs: feastReadNeeds },
   feastPush: { kind: 'push', pushSource: feastPushSource },
   feastWrite: { kind: 'write', featureView: feastWriteFeatureView },

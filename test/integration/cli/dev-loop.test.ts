@@ -34,6 +34,7 @@ let project: string;
 let env: NodeJS.ProcessEnv;
 let address: string;
 let featureServerPort: number;
+let devUiPort: number;
 const children = new Set<ChildProcess>();
 
 const entities = (description: string) =>
@@ -64,6 +65,7 @@ before(async () => {
   const [temporalPort, uiPort, serverPort] = (await freePorts(3)) as [number, number, number];
   address = `127.0.0.1:${temporalPort}`;
   featureServerPort = serverPort;
+  devUiPort = uiPort;
   const yaml = (await readFile(path.join(project, 'floe.yaml'), 'utf8'))
     // The name pyiceberg's SQL catalog (the oracle) gives its tables.
     .replace(/\$\{FLOE_CATALOG_NAME:-[^}]*\}/, 'floe_oracle')
@@ -194,6 +196,32 @@ async function materialize(viewName: string): Promise<{ workflowId: string; runI
   return run;
 }
 
+/**
+ * dev's web UI lists the reloaded definitions, and the run, once Temporal's visibility has it, with a
+ * link to its page in dev's own Temporal UI.
+ */
+async function webUiShows(run: { workflowId: string; runId: string }): Promise<void> {
+  const ui = `http://127.0.0.1:${featureServerPort}/ui`;
+  const catalog = (await (await fetch(`${ui}/api/catalog`)).json()) as { featureViews: { name: string }[] };
+  assert.deepEqual(
+    catalog.featureViews.map((listed) => listed.name),
+    ['driver_activity', 'driver_hourly_stats'],
+  );
+  for (let attempt = 0; ; attempt++) {
+    const { runs } = (await (await fetch(`${ui}/api/runs`)).json()) as { runs: { workflowId: string; temporalUiUrl: string }[] };
+    const listed = runs.find((candidate) => candidate.workflowId === run.workflowId);
+    if (listed !== undefined) {
+      assert.equal(
+        listed.temporalUiUrl,
+        `http://127.0.0.1:${devUiPort}/namespaces/default/workflows/${encodeURIComponent(run.workflowId)}/${run.runId}/history`,
+      );
+      return;
+    }
+    assert.ok(attempt < 50, `dev's web UI never listed run ${run.workflowId}: ${JSON.stringify(runs)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 describe('floe dev --apply', () => {
   test('reloads edited definitions without a restart, and restarts on the same ports with its history', { timeout: 300_000 }, async () => {
     const dev = await startDev();
@@ -233,6 +261,7 @@ describe('floe dev --apply', () => {
 
     const newView = await materialize('driver_activity');
     await materialize('driver_hourly_stats');
+    await webUiShows(newView);
     const [trips, activityTrips, activityRate] = await onlineFeatures([
       'driver_hourly_stats:avg_daily_trips',
       'driver_activity:avg_daily_trips',

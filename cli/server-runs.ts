@@ -1,0 +1,60 @@
+import type { Client } from '@temporalio/client';
+import { FLOE_FEATURE_VIEW, FLOE_PROGRESS } from '../contracts/search-attributes.js';
+import type { ProjectConfig } from '../features/config.js';
+import type { RunsSource, RunSummary } from '../server/ui/runs.js';
+import { LISTED_WORKFLOW_TYPES, RunsUnavailableError } from '../server/ui/runs.js';
+import { connectClient } from './temporal-client.js';
+
+/**
+ * The web UI's runs in `floe serve` and `floe dev`: Floe's workflows on the project's task queue,
+ * from Temporal's visibility API, through a client made from floe.yaml's `temporal` section on
+ * first use (a server whose runs page is never opened never connects). `temporalUi` is the Temporal
+ * Web UI's address, for links to each run's page.
+ */
+export function temporalRuns(config: ProjectConfig, options: { readonly temporalUi?: string }): RunsSource & { close(): Promise<void> } {
+  let client: Promise<Client> | undefined;
+  const connect = (): Promise<Client> => {
+    client ??= connectClient(config).catch((error: unknown) => {
+      client = undefined;
+      throw new RunsUnavailableError(`Cannot list workflow runs: ${(error as Error).message}`);
+    });
+    return client;
+  };
+  const { namespace, taskQueue } = config.temporal;
+  const types = LISTED_WORKFLOW_TYPES.map((type) => `'${type}'`).join(', ');
+  const query = `TaskQueue = '${taskQueue.replace(/'/g, "\\'")}' AND WorkflowType IN (${types})`;
+  return {
+    async recent(limit) {
+      const temporal = await connect();
+      const runs: RunSummary[] = [];
+      try {
+        for await (const run of temporal.workflow.list({ query, pageSize: limit })) {
+          const views = run.typedSearchAttributes.get(FLOE_FEATURE_VIEW);
+          const progress = run.typedSearchAttributes.get(FLOE_PROGRESS);
+          runs.push({
+            workflowId: run.workflowId,
+            runId: run.runId,
+            type: run.type,
+            status: run.status.name,
+            startTime: run.startTime.toISOString(),
+            closeTime: run.closeTime?.toISOString() ?? null,
+            featureViews: views === undefined || views === '' ? [] : views.split(','),
+            progress: progress ?? null,
+            temporalUiUrl:
+              options.temporalUi === undefined
+                ? null
+                : `${options.temporalUi.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(run.workflowId)}/${encodeURIComponent(run.runId)}/history`,
+          });
+          if (runs.length >= limit) break;
+        }
+      } catch (error) {
+        throw new RunsUnavailableError(`Temporal did not list the workflow runs: ${(error as Error).message}`);
+      }
+      return runs.sort((a, b) => (a.startTime < b.startTime ? 1 : a.startTime > b.startTime ? -1 : 0));
+    },
+    async close() {
+      const connected = await client?.catch(() => undefined);
+      await connected?.connection.close();
+    },
+  };
+}

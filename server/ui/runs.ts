@@ -1,0 +1,29 @@
+/** A recent run of one of Floe's workflows, as Temporal's visibility lists it. */
+export interface RunSummary {
+  readonly workflowId: string;
+  readonly runId: string;
+  /** `materialize`, `backfill`, `compact`, `consistency` or `trainingSet`. */
+  readonly type: string;
+  /** Temporal's status: `RUNNING`, `COMPLETED`, `FAILED`, `CANCELLED`, `TERMINATED`, `CONTINUED_AS_NEW`, `TIMED_OUT`. */
+  readonly status: string;
+  /** UTC ISO instants; `closeTime` null while running. */
+  readonly startTime: string;
+  readonly closeTime: string | null;
+  /** The views it works on (the FloeFeatureView search attribute); empty when it names none. */
+  readonly featureViews: readonly string[];
+  /** A backfill's progress in words (FloeProgress), else null. */
+  readonly progress: string | null;
+  /** Its page in the Temporal Web UI, or null when the UI's address is not known. */
+  readonly temporalUiUrl: string | null;
+}
+
+/** Where the runs page's runs come from (the CLI's is Temporal's visibility API); most recent first. */
+export interface RunsSource {
+  recent(limit: number): Promise<readonly RunSummary[]>;
+}
+
+/** The workflow types the runs page lists. */
+export const LISTED_WORKFLOW_TYPES = ['materialize', 'backfill', 'compact', 'consistency', 'trainingSet'] as const;
+
+/** Temporal could not be asked: the runs route answers 503 with this message. */
+export class RunsUnavailableError extends Error {}

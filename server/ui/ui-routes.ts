@@ -1,0 +1,139 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Catalog } from '../../iceberg/catalog/catalog.js';
+import type { ViewFreshness } from '../../features/online/index.js';
+import { streamStatus } from '../../features/stream/stream-status.js';
+import type { StreamStatus } from '../../features/stream/stream-status.js';
+import type { Registry } from '../../features/registry.js';
+import { ROUTE_PERMISSIONS } from '../auth/route-guard.js';
+import { feastErrorJson } from '../feast-response.js';
+import { catalogOf } from './catalog.js';
+import { freshnessReport } from './freshness-report.js';
+import type { RunsSource } from './runs.js';
+import { RunsUnavailableError } from './runs.js';
+import { searchCatalog } from './search.js';
+import { visibleNames } from './visible-definitions.js';
+
+/** What the web UI shows: the project's registry, and where its views' freshness comes from. */
+export interface UiOptions {
+  readonly project: string;
+  readonly registry: Registry;
+  /** Each online view's watermark and last commit (OnlineStore.freshness). */
+  readonly freshness: () => Promise<readonly ViewFreshness[]>;
+  /** The instant ages are measured at (epoch ms); Date.now unless told. */
+  readonly clock?: () => number;
+  /** Where the stream sources' tables are, for their offsets and dead letters on the freshness page; no streams shown without it. */
+  readonly catalog?: Catalog;
+  /** Recent workflow runs for the runs page; without it the page says it has none to show. */
+  readonly runs?: RunsSource;
+}
+
+/** The most runs the runs page lists. */
+export const LISTED_RUNS = 100;
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+/**
+ * No script but the UI's own files, no inline script or style, no frames, nothing sent elsewhere:
+ * the token the UI keeps in sessionStorage is only as safe as the page is from injected script.
+ */
+const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * The web UI under `/ui`: its page and assets (`/ui/`, `/ui/assets/<file>`), the same for every
+ * project and holding no project data, so they are open (the page asks for a token when the data
+ * routes answer 401); and its data as JSON under `/ui/api/…`, for any caller who may read, cut to
+ * what that caller may read.
+ */
+export function addUiRoutes(app: FastifyInstance, options: UiOptions): void {
+  const assets = readAssets();
+  const clock = options.clock ?? Date.now;
+  const { open, browse } = ROUTE_PERMISSIONS;
+  const sendAsset = (reply: FastifyReply, file: string): FastifyReply => {
+    const asset = assets.get(file);
+    if (asset === undefined) {
+      reply.callNotFound();
+      return reply;
+    }
+    return reply
+      .header('content-security-policy', CONTENT_SECURITY_POLICY)
+      .header('x-content-type-options', 'nosniff')
+      .type(asset.type)
+      .send(asset.body);
+  };
+  app.get('/ui', { config: { permission: open } }, async (_request, reply) => reply.redirect('/ui/'));
+  app.get('/ui/', { config: { permission: open } }, async (_request, reply) => sendAsset(reply, 'index.html'));
+  app.get<{ Params: { file: string } }>('/ui/assets/:file', { config: { permission: open } }, async (request, reply) =>
+    sendAsset(reply, request.params.file),
+  );
+
+  app.get<{ Querystring: { q?: string } }>('/ui/api/catalog', { config: { permission: browse } }, async (request, reply) => {
+    const visible = visibleNames(options.registry, request.caller?.permissions);
+    const catalog = catalogOf(options.registry, visible, options.project);
+    const query = typeof request.query.q === 'string' ? request.query.q : '';
+    return noStore(reply).send(query.trim() === '' ? { ...catalog, matches: null } : searchCatalog(catalog, query));
+  });
+  app.get('/ui/api/freshness', { config: { permission: browse } }, async (request, reply) => {
+    const visible = visibleNames(options.registry, request.caller?.permissions);
+    const views = [...options.registry.featureViews.values()].filter((view) => visible.featureViews.has(view.name));
+    const [freshness, streams] = await Promise.all([options.freshness(), streamStatuses(options, visible.streamSources)]);
+    return noStore(reply).send({ ...freshnessReport(views, freshness, clock()), streams });
+  });
+  app.get('/ui/api/runs', { config: { permission: browse } }, async (request, reply) => {
+    if (options.runs === undefined) return noStore(reply).send({ available: false, runs: [] });
+    const visible = visibleNames(options.registry, request.caller?.permissions);
+    const everything = request.caller === undefined || request.caller.permissions.read === true;
+    try {
+      const runs = (await options.runs.recent(LISTED_RUNS)).filter(
+        // A run that names no view (a training set, a materialize started by hand) is shown to those who may read everything.
+        (run) => everything || (run.featureViews.length > 0 && run.featureViews.every((view) => visible.featureViews.has(view))),
+      );
+      return noStore(reply).send({ available: true, runs });
+    } catch (error) {
+      if (!(error instanceof RunsUnavailableError)) throw error;
+      return reply
+        .code(503)
+        .type('application/json')
+        .send(feastErrorJson(503, 'temporal-unavailable', error.message));
+    }
+  });
+  app.get('/ui/api/whoami', { config: { permission: browse } }, async (request, reply) =>
+    noStore(reply).send({ project: options.project, caller: request.caller?.name ?? null }),
+  );
+}
+
+/** The visible stream sources' statuses, by name; one whose tables cannot be read now is left out (the others still answer). */
+async function streamStatuses(options: UiOptions, names: ReadonlySet<string>): Promise<StreamStatus[]> {
+  const { catalog, registry } = options;
+  if (catalog === undefined) return [];
+  const streams = [...registry.streamSources.values()]
+    .filter((stream) => names.has(stream.name))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  const statuses = await Promise.all(streams.map((stream) => streamStatus(catalog, registry, stream).catch(() => undefined)));
+  return statuses.filter((status) => status !== undefined);
+}
+
+/** Answers that hold project data are never kept by the browser or a proxy: the next caller may see less. */
+function noStore(reply: FastifyReply): FastifyReply {
+  return reply.header('cache-control', 'no-store').type('application/json');
+}
+
+/** The UI's files, read once: from static/ beside this file, or beside its source when run from dist/. */
+function readAssets(): Map<string, { type: string; body: Buffer }> {
+  const beside = fileURLToPath(new URL('./static/', import.meta.url));
+  const folder = existsSync(beside) ? beside : beside.replace(/[\\/]dist([\\/]server[\\/]ui[\\/]static[\\/]?)$/, '$1');
+  const assets = new Map<string, { type: string; body: Buffer }>();
+  for (const file of readdirSync(folder)) {
+    const type = CONTENT_TYPES[path.extname(file)];
+    if (type !== undefined) assets.set(file, { type, body: readFileSync(path.join(folder, file)) });
+  }
+  return assets;
+}

@@ -1,0 +1,213 @@
+// services: chromium, temporal
+// Floe's web UI (issue #57) in Debian's Chromium, as a person uses it: refused without a token (and
+// with a wrong one), signed in with one, the catalog and its lineage graph, a search by owner and
+// by tag, the freshness page with its stale views standing out, a running backfill on the runs page
+// linked to its Temporal UI page, and signing out. The server's clock
+// is pinned (test/support/ui/ui-project.ts), so what is stale does not depend on the date.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { copyFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import type { Page } from 'playwright-core';
+import { temporalRuns } from '../../cli/server-runs.js';
+import { FLOE_FEATURE_VIEW, FLOE_PROGRESS } from '../../contracts/search-attributes.js';
+import { projectConfigSchema } from '../../features/config.js';
+import { temporalService } from '../support/services.js';
+import type { Browser } from '../support/browser.js';
+import { openBrowser, SCREENSHOTS_DIRECTORY } from '../support/browser.js';
+import { scratchFolder } from '../support/scratch-folder.js';
+import type { UiServer } from '../support/ui/ui-project.js';
+import { NOW, startUiServer, UI_TOKENS } from '../support/ui/ui-project.js';
+
+const TEMPORAL_UI = 'http://temporal-ui.test:8233';
+const taskQueue = `e2e-ui-${randomUUID()}`;
+const backfillId = `e2e-ui-backfill-${randomUUID()}`;
+let ui: UiServer;
+let browser: Browser;
+
+/**
+ * A screenshot of a page docs/ui.md shows: under .floe/test-results/e2e as every screenshot, and
+ * with FLOE_DOCS_SCREENSHOTS=1 copied over docs/images/<name>.png, so the docs show the UI as it is.
+ */
+async function documented(name: string): Promise<void> {
+  await browser.screenshot(name);
+  if (process.env.FLOE_DOCS_SCREENSHOTS === '1')
+    await copyFile(
+      path.join(SCREENSHOTS_DIRECTORY, `${name}.png`),
+      path.join(import.meta.dirname, '..', '..', 'docs', 'images', `${name}.png`),
+    );
+}
+let connection: Connection;
+let runs: ReturnType<typeof temporalRuns>;
+
+before(async () => {
+  const { address, namespace } = temporalService();
+  runs = temporalRuns(
+    projectConfigSchema.parse({
+      project: 'rides',
+      catalog: { type: 'sql', uri: 'unused.db' },
+      temporal: { address, namespace, taskQueue },
+    }),
+    {
+      temporalUi: TEMPORAL_UI,
+    },
+  );
+  ui = await startUiServer(scratchFolder('e2e-ui'), { runs });
+  browser = await openBrowser();
+  // A backfill no worker polls for: it stays running, with the views and progress a backfill publishes.
+  connection = await Connection.connect({ address });
+  await new Client({ connection, namespace }).workflow.start('backfill', {
+    taskQueue,
+    workflowId: backfillId,
+    args: [],
+    typedSearchAttributes: [
+      { key: FLOE_FEATURE_VIEW, value: 'driver_hourly' },
+      { key: FLOE_PROGRESS, value: '2/7 chunks, 40 rows, running' },
+    ],
+  });
+});
+
+after(async () => {
+  await new Client({ connection, namespace: temporalService().namespace }).workflow
+    .getHandle(backfillId)
+    .terminate('test over')
+    .catch(() => undefined);
+  await connection?.close();
+  await browser?.close();
+  await ui?.close();
+  await runs?.close();
+});
+
+test('the UI asks for a token, refuses a wrong one, and shows nothing of the project until signed in', async () => {
+  const { page } = browser;
+  const refusals: number[] = [];
+  page.on('response', (response) => {
+    if (response.url().includes('/ui/api/')) refusals.push(response.status());
+  });
+  await page.goto(`${ui.url}/ui/`);
+  const login = page.locator('#login');
+  await login.waitFor();
+  assert.match(await page.locator('#login-reason').innerText(), /needs credentials: send Authorization: Bearer <token>/);
+  assert.deepEqual(refusals, [401]);
+  assert.equal(await page.locator('#main').innerText(), '');
+  assert.equal(await page.locator('#project').innerText(), '');
+  await documented('ui-sign-in');
+
+  await signIn(page, 'not-a-token');
+  await page.locator('#login-reason', { hasText: 'the token is not valid' }).waitFor();
+  await signIn(page, UI_TOKENS.nothing);
+  await page.locator('#login-reason', { hasText: 'nothing may not read, which the web UI needs' }).waitFor();
+  assert.deepEqual(refusals, [401, 401, 403]);
+  assert.equal(await page.locator('#main').innerText(), '');
+});
+
+test('signed in, the catalog shows every definition and the lineage graph; search by owner and tag narrows it', async () => {
+  const { page } = browser;
+  await page.goto(`${ui.url}/ui/#catalog`);
+  await signIn(page, UI_TOKENS.admin);
+  await page.locator('#catalog-results table').first().waitFor();
+  assert.equal(await page.locator('#project').innerText(), 'rides');
+  assert.equal(await page.locator('#caller').innerText(), 'signed in as admin');
+  assert.deepEqual(await rowNames(page, 'featureViews'), [
+    'driver_hourly',
+    'driver_live',
+    'driver_quick',
+    'driver_trip_totals',
+    'ride_score',
+  ]);
+  assert.deepEqual(await rowNames(page, 'sources'), ['driver_source', 'driver_push', 'driver_stream', 'ride_request']);
+  assert.equal(await page.locator('.lineage-graph .node').count(), 11);
+  assert.equal(await page.locator('.lineage-graph .edge').count(), 12);
+  assert.equal(await page.locator('.lineage-graph .edge[data-from="view:driver_hourly"][data-to="service:eta_model"]').count(), 1);
+  await documented('ui-catalog');
+
+  await page.locator('#search').fill('owner:alice');
+  await page.locator('#catalog-results .count', { hasText: '2 definitions match' }).waitFor();
+  assert.deepEqual(await rowNames(page, 'featureViews'), ['driver_hourly']);
+  assert.deepEqual(await rowNames(page, 'featureServices'), ['eta_model']);
+  assert.deepEqual(
+    await page.locator('.lineage-graph .node.matched').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-node'))),
+    ['view:driver_hourly', 'service:eta_model'],
+  );
+  await documented('ui-catalog-search');
+
+  await page.locator('#search').fill('tag:team=finance');
+  await page.locator('#catalog-results .count', { hasText: '1 definitions match' }).waitFor();
+  assert.deepEqual(await rowNames(page, 'featureViews'), ['driver_trip_totals']);
+
+  await page.locator('tr[data-name=driver_trip_totals] button').click();
+  const definition = page.locator('#definition pre');
+  await definition.waitFor();
+  const shown = JSON.parse(await definition.innerText()) as { aggregations: unknown };
+  assert.deepEqual(shown.aggregations, [{ column: 'trips', type: 'long', functions: ['sum'], windows: ['1d'] }]);
+});
+
+test('the freshness page puts the stale views first and marks them', async () => {
+  const { page } = browser;
+  await page.goto(`${ui.url}/ui/#freshness`);
+  await page.locator('tr.freshness').first().waitFor();
+  assert.equal(await page.locator('#measured-at').innerText(), new Date(NOW).toISOString());
+  // Each row's view, status and the background its first cell is painted with.
+  const rows = await page
+    .locator('tr.freshness td:first-child')
+    .evaluateAll((cells) =>
+      cells.map((cell) => [
+        cell.parentElement!.getAttribute('data-view'),
+        cell.parentElement!.getAttribute('data-status'),
+        (globalThis as unknown as { getComputedStyle(element: unknown): { backgroundColor: string } }).getComputedStyle(cell)
+          .backgroundColor,
+      ]),
+    );
+  const staleWash = 'rgb(253, 232, 230)';
+  assert.deepEqual(rows, [
+    ['driver_live', 'stale', staleWash],
+    ['driver_quick', 'stale', staleWash],
+    ['driver_hourly', 'fresh', 'rgba(0, 0, 0, 0)'],
+    ['driver_trip_totals', 'unscheduled', 'rgba(0, 0, 0, 0)'],
+  ]);
+  assert.equal(await page.locator('tr[data-view=driver_quick] td').nth(3).innerText(), '2024-05-02T00:00:00.000Z');
+  assert.equal(await page.locator('tr[data-view=driver_live] td').nth(3).innerText(), 'never materialized');
+  assert.equal(await page.locator('tr[data-view=driver_quick] td').nth(5).innerText(), '30m');
+  assert.match(await page.locator('.summary').innerText(), /^2 of 4 views stale at/);
+  const stream = await page.locator('tr.stream[data-stream=driver_stream] td').allInnerTexts();
+  assert.deepEqual(
+    [stream[0], stream[1], stream[3], stream[5]],
+    ['driver_stream', 'drivers', '0: 15, 1: 7', '2 in rides.driver_stream_dead_letters'],
+  );
+  await documented('ui-freshness');
+});
+
+test('the runs page lists a running backfill with its views and progress, linked to its Temporal UI page', async () => {
+  const { page } = browser;
+  // Temporal lists a run a moment after it starts: reload until it shows.
+  const row = page.locator(`tr.run[data-workflow-id="${backfillId}"]`);
+  for (let attempt = 0; (await row.count()) === 0; attempt++) {
+    assert.ok(attempt < 50, 'the backfill never showed on the runs page');
+    await page.goto(`${ui.url}/ui/?attempt=${attempt}#runs`);
+    await page.locator('.runs-page').waitFor();
+  }
+  const cells = await row.locator('td').allInnerTexts();
+  assert.deepEqual(
+    [cells[0], cells[1], cells[2], cells[3], cells[6]],
+    ['backfill', backfillId, 'driver_hourly', 'running', '2/7 chunks, 40 rows, running'],
+  );
+  const link = await row.locator('a').getAttribute('href');
+  assert.match(link ?? '', new RegExp(`^${TEMPORAL_UI}/namespaces/default/workflows/${backfillId}/[0-9a-f-]{36}/history$`));
+  await documented('ui-runs');
+
+  await page.locator('#sign-out').click();
+  await page.locator('#login').waitFor();
+  assert.equal(await page.locator('#main').innerText(), '');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('floe.token')), null);
+});
+
+async function signIn(page: Page, token: string): Promise<void> {
+  await page.locator('#token').fill(token);
+  await page.locator('#login button[type=submit]').click();
+}
+
+async function rowNames(page: Page, kind: string): Promise<string[]> {
+  return page.locator(`section[data-kind=${kind}] tbody tr`).evaluateAll((rows) => rows.map((row) => row.getAttribute('data-name') ?? ''));
+}
