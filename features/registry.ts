@@ -78,12 +78,6 @@ export class Registry {
     }
     for (const stream of this.streamSources.values()) checkStreamSource(stream, this.pushSources);
     for (const view of this.featureViews.values()) {
-      if (view.aggregations !== undefined && this.pushSources.has(view.source))
-        throw new FloeError(
-          'invalid-input',
-          `Feature view ${view.name} has aggregations and is fed by push source ${view.source}: pushed rows go online only into views of plain features; give the view the batch source ${this.pushSources.get(view.source)!.batchSource} as its source`,
-          { context: { object: view.name, field: 'source' } },
-        );
       this.sourceOf(view);
       this.entitiesOf(view);
       const keys = new Set(this.joinKeysOf(view).map((key) => key.name));
@@ -278,6 +272,11 @@ export class Registry {
   /** The Iceberg source a push source's rows belong to (checked to exist when the registry is built). */
   batchSourceOf(push: PushSourceDefinition): IcebergSourceDefinition {
     return this.sources.get(push.batchSource)!;
+  }
+
+  /** Whether a view's `source` names a push source: its aggregated features are then read at request time (aggregation-tiles.ts). */
+  isPushFed(view: FeatureViewDefinition): boolean {
+    return this.pushSources.has(view.source);
   }
 
   /** The views a push source feeds: those whose `source` names it. */

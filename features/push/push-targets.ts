@@ -9,6 +9,9 @@ import type { FeatureViewDefinition, IcebergSourceDefinition } from '../definiti
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../online/online-columns.js';
 import { ensureOnlineTable, onlineTableLayout } from '../online/online-table-layout.js';
 import type { PushSourceDefinition } from '../push-source.js';
+import { isAggregatedView } from '../aggregations.js';
+import { columnPartials } from '../online/aggregation-tiles.js';
+import { pushedTilesSql } from '../online/tile-sql.js';
 import { sourceColumns } from '../source.js';
 import type { StagedBatch, TableTarget } from './push-commit.js';
 import type { PushTarget } from './push-rows.js';
@@ -31,10 +34,13 @@ export function pushTargets(context: FeatureContext, push: PushSourceDefinition,
   const online = registry
     .viewsFedBy(push)
     .filter((view) => view.online.enabled)
-    .map((view) => ({
-      target: onlineTarget(context, view, { ...source, columnFor: sourceColumns(source) }, where),
-      takes: (to: PushTarget) => to !== 'offline',
-    }));
+    .map((view) => {
+      const columns = { ...source, columnFor: sourceColumns(source) };
+      return {
+        target: isAggregatedView(view) ? pushedTilesTarget(context, view, columns, where) : onlineTarget(context, view, columns, where),
+        takes: (to: PushTarget) => to !== 'offline',
+      };
+    });
   const identifier = parseTableIdentifier(source.table);
   const offline: TableTarget = {
     identifier,
@@ -85,6 +91,45 @@ export function onlineTarget(
       );
       projection.push(`CAST(${quoteLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS ${q(ONLINE_MATERIALIZED_AT)}`);
       return `SELECT ${projection.join(', ')} FROM ${rows} AS s${where}`;
+    },
+  };
+}
+
+/**
+ * An aggregated view's online table as a target: the staged events become its `pushed` rows
+ * (aggregation-tiles.ts), read at request time until materialization has them in its tiles.
+ */
+function pushedTilesTarget(
+  context: FeatureContext,
+  view: FeatureViewDefinition,
+  columns: { columnFor: (name: string) => string; timestampField: string; createdTimestampField?: string | undefined },
+  where: string,
+): TableTarget {
+  const layout = onlineTableLayout(context.registry, view);
+  const partials = columnPartials(view);
+  const { columnFor } = columns;
+  return {
+    identifier: layout.identifier,
+    load: () => ensureOnlineTable(context.catalog, layout),
+    online: true,
+    query: (rows) => {
+      const projection = [...layout.keyColumns, ...partials.map((column) => column.column)].map(
+        (name) => `s.${q(columnFor(name))} AS ${q(name)}`,
+      );
+      projection.push(`CAST(s.${q(columns.timestampField)} AS TIMESTAMPTZ) AS ${q(ONLINE_EVENT_TS)}`);
+      const created =
+        columns.createdTimestampField === undefined
+          ? 'CAST(NULL AS TIMESTAMPTZ)'
+          : `CAST(s.${q(columns.createdTimestampField)} AS TIMESTAMPTZ)`;
+      projection.push(`${created} AS ${q(ONLINE_CREATED_TS)}`);
+      const tiles = pushedTilesSql({
+        relation: `SELECT ${projection.join(', ')} FROM ${rows} AS s${where}`,
+        keyColumns: layout.keyColumns,
+        partials,
+        event: `epoch_us(r.${q(ONLINE_EVENT_TS)})`,
+        created: `epoch_us(r.${q(ONLINE_CREATED_TS)})`,
+      });
+      return `SELECT t.*, CAST(${quoteLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS ${q(ONLINE_MATERIALIZED_AT)} FROM (${tiles}) AS t`;
     },
   };
 }
