@@ -16,7 +16,9 @@ import type { AggregationInput } from '../../../features/aggregations.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
 import { materializeWindow } from '../../../features/materialization.js';
+import { planCompaction, resolveCompactionTarget, rewriteAndCommit } from '../../../features/compaction/index.js';
 import { OnlineStore } from '../../../features/online/online-store.js';
+import type { OnlineValue } from '../../../features/online/response.js';
 import { presentValue } from '../../../features/online/response.js';
 import { definePushSource } from '../../../features/push-source.js';
 import type { Runtime } from '../../../features/runtime.js';
@@ -143,39 +145,37 @@ function instants(): number[] {
   return picked;
 }
 
-test('pushes land once in the source and the tiles, and a request-time read equals the oracle and the offline engine at every instant', async () => {
-  const { url } = await startServe(dir, servers);
-  for (const body of REQUESTS.slice(0, 6)) {
-    const { status, json } = await post(url, '/push', body);
-    assert.equal(status, 200, JSON.stringify(json));
-  }
-  // Materialized tiles up to an instant off the grid: reads take whole tiles before it and pushed events after.
-  const context = { ...runtime, workDirectory: runtime.project.config.workDirectory };
-  assert.notEqual(MATERIALIZED_END % (10 * MINUTE), 0);
-  await materializeWindow(context, VIEW, { start: new Date(EPOCH - 86_400_000), end: new Date(MATERIALIZED_END) }, 'agg-window');
-  for (const body of [...REQUESTS.slice(6), REQUESTS[2]!, REQUESTS[7]!]) {
-    const { status, json } = await post(url, '/push', body);
-    assert.equal(status, 200, JSON.stringify(json));
-  }
-
-  // The oracle: every event as pyiceberg reads the source table, each exactly once.
+/** The oracle: the source table as pyiceberg reads it, each driver's features at an instant by brute force (leaving out `without`). */
+async function oracle(without?: (row: Record<string, unknown>) => boolean): Promise<{
+  rows: number;
+  expected: (driver: number, at: bigint) => OnlineValue[];
+}> {
   const read = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', { catalog: sqliteCatalog(dir), identifier: SOURCE_TABLE });
-  assert.equal(read.rows.length, EVENTS.length, 'every pushed event once in the source table');
   const byDriver = new Map<number, ReferenceEvent[]>(DRIVERS.map((driver) => [driver, []]));
   const convByDriver = new Map<number, ReferenceEvent[]>(DRIVERS.map((driver) => [driver, []]));
   for (const row of read.rows) {
+    if (without?.(row) === true) continue;
     const eventTs = BigInt(Date.parse(String(row.event_timestamp))) * 1000n;
     const createdTs = BigInt(Date.parse(String(row.created))) * 1000n;
     byDriver.get(Number(row.driver_id))!.push({ eventTs, createdTs, value: row.trips === null ? null : Number(row.trips) });
     convByDriver.get(Number(row.driver_id))!.push({ eventTs, createdTs, value: Number(row.conv_rate) });
   }
-  const expected = (driver: number, at: bigint) =>
-    features.map((feature) => {
-      const events = feature.column === 'trips' ? byDriver.get(driver)! : convByDriver.get(driver)!;
-      return presentValue(feature.type, referenceAggregates([feature], events, at)[0] ?? null);
-    });
+  return {
+    rows: read.rows.length,
+    expected: (driver, at) =>
+      features.map((feature) => {
+        const events = feature.column === 'trips' ? byDriver.get(driver)! : convByDriver.get(driver)!;
+        return presentValue(feature.type, referenceAggregates([feature], events, at)[0] ?? null);
+      }),
+  };
+}
 
-  const picked = instants();
+/** Every driver's online values, read with the online store's clock at each instant (ms), against `expected`. */
+async function checkOnline(
+  stage: string,
+  picked: readonly number[],
+  expected: (driver: number, at: bigint) => OnlineValue[],
+): Promise<void> {
   for (const at of picked) {
     const store = new OnlineStore({
       registry: runtime.project.registry,
@@ -186,15 +186,27 @@ test('pushes land once in the source and the tiles, and a request-time read equa
     const response = await store.getOnlineFeatures({ features: [VIEW], entityRows: DRIVERS.map((driver) => ({ driver_id: driver })) });
     DRIVERS.forEach((driver, index) => {
       const online = features.map((feature) => response.features.find((vector) => vector.feature === feature.name)!.values[index]);
-      assert.deepEqual(online, expected(driver, BigInt(at) * 1000n), `online at ${new Date(at).toISOString()}, driver ${driver}`);
+      assert.deepEqual(online, expected(driver, BigInt(at) * 1000n), `${stage}: online at ${new Date(at).toISOString()}, driver ${driver}`);
     });
   }
+}
 
+/** Every driver's offline values (getHistoricalFeatures, an entity row per driver and instant) against `expected`. */
+async function checkOffline(
+  stage: string,
+  picked: readonly number[],
+  expected: (driver: number, at: bigint) => OnlineValue[],
+): Promise<void> {
   const entities = picked.flatMap((at) =>
     DRIVERS.map((driver) => `(${driver}::BIGINT, CAST(${quoteLiteral(new Date(at).toISOString())} AS TIMESTAMPTZ), ${at}::BIGINT)`),
   );
   const job = getHistoricalFeatures(
-    { registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine, workDirectory: context.workDirectory },
+    {
+      registry: runtime.project.registry,
+      catalog: runtime.catalog,
+      engine: runtime.engine,
+      workDirectory: runtime.project.config.workDirectory,
+    },
     {
       entities: { sql: `SELECT * FROM (VALUES ${entities.join(', ')}) AS e(driver_id, event_timestamp, at_ms)` },
       features: features.map((feature) => `${VIEW}:${feature.name}`),
@@ -213,6 +225,66 @@ test('pushes land once in the source and the tiles, and a request-time read equa
     const driver = Number(row[0]);
     const at = Number(row[1]);
     const offline = features.map((feature, index) => presentValue(feature.type, toPrimitiveValue(row[index + 2] ?? null, feature.type)));
-    assert.deepEqual(offline, expected(driver, BigInt(at) * 1000n), `offline at ${new Date(at).toISOString()}, driver ${driver}`);
+    assert.deepEqual(offline, expected(driver, BigInt(at) * 1000n), `${stage}: offline at ${new Date(at).toISOString()}, driver ${driver}`);
   }
+}
+
+test('pushes land once in the source and the tiles; a request-time read equals the oracle and the offline engine at every instant, after compaction too; a late event counts in whole tiles from the next materialization', async () => {
+  const { url } = await startServe(dir, servers);
+  for (const body of REQUESTS.slice(0, 6)) {
+    const { status, json } = await post(url, '/push', body);
+    assert.equal(status, 200, JSON.stringify(json));
+  }
+  // Materialized tiles up to an instant off the grid: reads take whole tiles before it and pushed events after.
+  const context = { ...runtime, workDirectory: runtime.project.config.workDirectory };
+  assert.notEqual(MATERIALIZED_END % (10 * MINUTE), 0);
+  await materializeWindow(context, VIEW, { start: new Date(EPOCH - 86_400_000), end: new Date(MATERIALIZED_END) }, 'agg-window');
+  // The rest, and two requests again (a client's retries): each counts once.
+  for (const body of [...REQUESTS.slice(6), REQUESTS[2]!, REQUESTS[7]!]) {
+    const { status, json } = await post(url, '/push', body);
+    assert.equal(status, 200, JSON.stringify(json));
+  }
+
+  const all = await oracle();
+  assert.equal(all.rows, EVENTS.length, 'every pushed event once in the source table');
+  const picked = instants();
+  await checkOnline('pushed', picked, all.expected);
+  await checkOffline('pushed', picked, all.expected);
+
+  // Compaction merges the materialized tiles and keeps the pushed rows: the same values.
+  const target = await resolveCompactionTarget(context, { featureView: VIEW });
+  const rewritten = await rewriteAndCommit(context, await planCompaction(context, target, { minFiles: 0 }), {
+    idempotencyKey: 'agg-compact',
+    filePrefix: 'agg-compact',
+  });
+  assert.ok(rewritten.groupsRewritten > 0);
+  await checkOnline('compacted', picked, all.expected);
+
+  // A late event: pushed after the materialization, into a tile wholly before its watermark. The
+  // source table (and so training sets) has it at once; online counts it at the window's edge at
+  // once, and in that whole tile from the next (incremental) materialization on.
+  const late = { driver: DRIVERS[0]!, event: EPOCH + 5 * MINUTE + 123, trips: 1_000 };
+  const { status, json } = await post(url, '/push', {
+    push_source_name: 'driver_push',
+    to: 'online_and_offline',
+    request_id: 'agg-late',
+    df: {
+      driver_id: [late.driver],
+      conv_rate: [0.5],
+      trips: [late.trips],
+      event_timestamp: [new Date(late.event).toISOString()],
+      created: [new Date(late.event).toISOString()],
+    },
+  });
+  assert.equal(status, 200, JSON.stringify(json));
+  const withLate = await oracle();
+  const withoutLate = await oracle((row) => Number(row.trips) === late.trips);
+  // Its tile [0, 10 min) lies wholly inside the 1 h window at 30 min: not yet counted there online.
+  const wholeTile = EPOCH + 30 * MINUTE;
+  await checkOffline('late, offline', [wholeTile], withLate.expected);
+  await checkOnline('late, before the next materialization', [wholeTile], withoutLate.expected);
+  await materializeWindow(context, VIEW, { start: new Date(MATERIALIZED_END), end: new Date(EPOCH + 3 * 60 * MINUTE) }, 'agg-window-2', {
+    incremental: true,
+  });
+  await checkOnline('late, after the next materialization', [wholeTile, ...picked], withLate.expected);
 });
