@@ -74,8 +74,11 @@ export function pushedTilesSql(request: {
   readonly partials: readonly ColumnPartials[];
   readonly event: string;
   readonly created: string;
+  /** Only events at or after this (µs): the others are late for the view. */
+  readonly from?: bigint;
 }): string {
-  return tilesOfEventsSql({ ...request, where: [], tile: '__ev', kind: 'pushed' });
+  const where = request.from === undefined ? [] : [`${request.event} >= ${microsLiteral(request.from, 'from')}`];
+  return tilesOfEventsSql({ ...request, where, tile: '__ev', kind: 'pushed' });
 }
 
 /** Events of `relation` (`r`) with a key and an event time, and `where`, grouped into tiles by `tile` (SQL over `__ev`). */

@@ -14,7 +14,9 @@ import { after, before, test } from 'node:test';
 import { aggregatedFeaturesOf } from '../../../features/aggregations.js';
 import type { AggregationInput } from '../../../features/aggregations.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
+import { materializeWindow } from '../../../features/materialization.js';
 import { OnlineStore } from '../../../features/online/online-store.js';
+import { StreamConsumer } from '../../../features/stream/stream-consumer.js';
 import { presentValue } from '../../../features/online/response.js';
 import { definePushSource } from '../../../features/push-source.js';
 import { defineStreamSource } from '../../../features/stream-source.js';
@@ -24,7 +26,7 @@ import type { ReferenceEvent } from '../../support/aggregation-reference.js';
 import { exitCode, interrupt, spawnCollecting, until } from '../../support/child-process.js';
 import { featuresModule, sqliteCatalogIn, writeSqlCatalogProject } from '../../support/cli-project.js';
 import { createSource } from '../../support/online/online-view.js';
-import { createTopics, endsOf, produceValues, readTable, STREAM_DRIVERS, streamEvent } from '../../support/kafka-stream.js';
+import { createTopics, endsOf, produceValues, readTable, STREAM_DRIVERS, streamEvent, streamUntil } from '../../support/kafka-stream.js';
 import { testRuntime } from '../../support/runtime.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { kafkaBrokers } from '../../support/services.js';
@@ -35,6 +37,7 @@ const dir = scratchFolder('stream-aggregated');
 const children: ChildProcess[] = [];
 
 const EPOCH = Date.parse('2024-05-01T00:00:00Z');
+const MINUTE = 60_000;
 const TOTAL = 1_500;
 const TOPIC = `floe-stream-aggregated-${randomUUID()}`;
 const SOURCE_TABLE = 'rides.driver_stats_agg';
@@ -66,12 +69,42 @@ const view = defineFeatureView({
 });
 const features = aggregatedFeaturesOf(view);
 
+// The allowedLateness case: its own topic, tables and view, consumed in-process on the real broker.
+const LATE_TOPIC = `floe-stream-aggregated-late-${randomUUID()}`;
+const LATE_SOURCE_TABLE = 'rides.driver_stats_late';
+const LATE_VIEW = 'driver_trips_late';
+const lateDefinitions = [
+  defineIcebergSource({
+    name: 'late_source',
+    table: LATE_SOURCE_TABLE,
+    timestampField: 'event_timestamp',
+    createdTimestampField: 'created',
+  }),
+  definePushSource({ name: 'late_push', batchSource: 'late_source' }),
+  defineStreamSource({
+    name: 'late_stream',
+    pushSource: 'late_push',
+    kafka: { brokers: kafkaBrokers(), topic: LATE_TOPIC },
+    timestampField: 'ts',
+  }),
+  defineFeatureView({
+    name: LATE_VIEW,
+    entities: ['driver'],
+    source: 'late_push',
+    aggregations: [{ column: 'trips', type: 'long', functions: ['count', 'sum'], windows: ['10m', '1d'] }],
+    allowedLateness: { minutes: 10 },
+    delay: { minutes: 10 },
+    online: { buckets: 2 },
+  }),
+];
+
 let runtime: Runtime;
 
 before(async () => {
   const catalog = sqliteCatalogIn(dir);
-  runtime = await testRuntime({ directory: dir, catalog, definitions: [entity, source, push, stream, view] });
+  runtime = await testRuntime({ directory: dir, catalog, definitions: [entity, source, push, stream, view, ...lateDefinitions] });
   await createSource(runtime.catalog, SOURCE_TABLE);
+  await createSource(runtime.catalog, LATE_SOURCE_TABLE);
   await writeSqlCatalogProject(dir, {
     project: 'stream_aggregated_test',
     catalog,
@@ -85,7 +118,7 @@ export const stream = defineStreamSource({ name: 'driver_stream', pushSource: 'd
 export const view = defineFeatureView({ name: ${JSON.stringify(VIEW)}, entities: ['driver'], source: 'driver_push', aggregations: ${JSON.stringify(AGGREGATIONS)}, online: { buckets: 2 } });
 `,
   });
-  await createTopics([TOPIC]);
+  await createTopics([TOPIC, LATE_TOPIC]);
 });
 
 after(async () => {
@@ -193,4 +226,86 @@ test('SIGKILL mid-stream, restart: every message once in the source and the tile
       assert.deepEqual(online, expected, `at ${new Date(at).toISOString()}, driver ${driver}`);
     });
   }
+});
+
+test('allowedLateness: a later event lands in the source table only and counts as late; online takes it from the next materialization, an event within it at once', async () => {
+  // Event times relative to the test's own start, so the lateness is met whatever the date.
+  const reference = Date.now();
+  const late = (seq: number) => seq % 4 === 0;
+  const events = Array.from({ length: 200 }, (_, seq) => ({
+    driver_id: seq % 5,
+    trips: seq,
+    ts: new Date(late(seq) ? reference - 2 * 60 * MINUTE + seq * 1000 : reference - MINUTE + seq).toISOString(),
+  }));
+  const ends = endsOf(
+    await produceValues(
+      LATE_TOPIC,
+      events.map((event) => JSON.stringify(event)),
+    ),
+  );
+  const counted = new Map<string, number>();
+  await streamUntil(
+    new StreamConsumer(runtime, 'late_stream', {
+      onBatch: (progress) => {
+        for (const [name, count] of progress.late) counted.set(name, (counted.get(name) ?? 0) + count);
+      },
+    }),
+    ends,
+  );
+  const lateCount = events.filter((_, seq) => late(seq)).length;
+  assert.deepEqual([...counted], [[LATE_VIEW, lateCount]], 'the late events counted, for the view');
+
+  const rows = await readTable(dir, LATE_SOURCE_TABLE);
+  assert.equal(rows.length, events.length, 'every event in the source table, the late ones too');
+  const tiles = await readTable(dir, `floe_online.${LATE_VIEW}`);
+  assert.equal(
+    tiles.reduce((total, row) => total + Number(row.trips__count), 0),
+    events.length - lateCount,
+    'only the events within allowedLateness in the pushed rows',
+  );
+
+  const lateFeatures = aggregatedFeaturesOf(lateDefinitions[3] as typeof view);
+  const byDriver = (only: (seq: number) => boolean) => {
+    const grouped = new Map<number, ReferenceEvent[]>();
+    events.forEach((event, seq) => {
+      if (!only(seq)) return;
+      const held = grouped.get(event.driver_id) ?? [];
+      held.push({ eventTs: BigInt(Date.parse(event.ts)) * 1000n, createdTs: null, value: event.trips });
+      grouped.set(event.driver_id, held);
+    });
+    return grouped;
+  };
+  const check = async (stage: string, expectedEvents: Map<number, ReferenceEvent[]>) => {
+    const store = new OnlineStore({
+      registry: runtime.project.registry,
+      catalog: runtime.catalog,
+      engine: runtime.engine,
+      clock: () => reference,
+    });
+    const drivers = [0, 1, 2, 3, 4];
+    const response = await store.getOnlineFeatures({ features: [LATE_VIEW], entityRows: drivers.map((driver) => ({ driver_id: driver })) });
+    drivers.forEach((driver, index) => {
+      const online = lateFeatures.map((feature) => response.features.find((vector) => vector.feature === feature.name)!.values[index]);
+      const expected = lateFeatures.map((feature) =>
+        presentValue(feature.type, referenceAggregates([feature], expectedEvents.get(driver) ?? [], BigInt(reference) * 1000n)[0] ?? null),
+      );
+      assert.deepEqual(online, expected, `${stage}: driver ${driver}`);
+    });
+  };
+  // The 1 d window reaches the late events two hours back: not online until materialized.
+  await check(
+    'before materialization',
+    byDriver((seq) => !late(seq)),
+  );
+  const context = { ...runtime, workDirectory: runtime.project.config.workDirectory };
+  await materializeWindow(
+    context,
+    LATE_VIEW,
+    { start: new Date(reference - 2 * 24 * 60 * MINUTE), end: new Date(reference - 10 * MINUTE) },
+    'late-window',
+  );
+  await check(
+    'after materialization',
+    byDriver(() => true),
+  );
 });
