@@ -223,6 +223,8 @@ const featureViewSchema = z
      * each scheduled or incremental run also restates [watermark − lateness, watermark).
      */
     lateness: duration.optional(),
+    /** Push-fed aggregated views: how long after its event time an event still counts online at once; at most `delay`. */
+    allowedLateness: duration.optional(),
     online: onlineSchema.default({ enabled: true, bucketed: true, buckets: 256, hourly: false }),
     schedule: scheduleSchema.optional(),
     compaction: compactionScheduleSchema.optional(),

@@ -8,6 +8,8 @@ import type {
   FeatureViewProjection,
   IcebergSourceDefinition,
 } from './definitions.js';
+import { durationSeconds } from './definitions.js';
+import { isAggregatedView } from './aggregations.js';
 import type { PushSourceDefinition } from './push-source.js';
 import type { StreamSourceDefinition } from './stream-source.js';
 import type { OnDemandViewDefinition, RequestSourceDefinition } from './on-demand.js';
@@ -78,12 +80,7 @@ export class Registry {
     }
     for (const stream of this.streamSources.values()) checkStreamSource(stream, this.pushSources);
     for (const view of this.featureViews.values()) {
-      if (view.aggregations !== undefined && this.pushSources.has(view.source))
-        throw new FloeError(
-          'invalid-input',
-          `Feature view ${view.name} has aggregations and is fed by push source ${view.source}: pushed rows go online only into views of plain features; give the view the batch source ${this.pushSources.get(view.source)!.batchSource} as its source`,
-          { context: { object: view.name, field: 'source' } },
-        );
+      if (view.allowedLateness !== undefined) checkAllowedLateness(view, this.pushSources.has(view.source));
       this.sourceOf(view);
       this.entitiesOf(view);
       const keys = new Set(this.joinKeysOf(view).map((key) => key.name));
@@ -280,6 +277,11 @@ export class Registry {
     return this.sources.get(push.batchSource)!;
   }
 
+  /** Whether a view's `source` names a push source: its aggregated features are then read at request time (aggregation-tiles.ts). */
+  isPushFed(view: FeatureViewDefinition): boolean {
+    return this.pushSources.has(view.source);
+  }
+
   /** The views a push source feeds: those whose `source` names it. */
   viewsFedBy(push: PushSourceDefinition): FeatureViewDefinition[] {
     return [...this.featureViews.values()].filter((view) => view.source === push.name);
@@ -358,4 +360,26 @@ function checkStreamSource(stream: StreamSourceDefinition, pushSources: Readonly
     `Stream source ${stream.name} refers to ${JSON.stringify(stream.pushSource)} in pushSource, which is not a push source; defined: ${known}`,
     { context: { object: stream.name, field: 'pushSource' } },
   );
+}
+
+/**
+ * allowedLateness is for an aggregated view fed by a push source, and no longer than its delay: an
+ * event within it then lands after the view's watermark, where a request-time read takes pushed events.
+ */
+function checkAllowedLateness(view: FeatureViewDefinition, pushFed: boolean): void {
+  const context = { object: view.name, field: 'allowedLateness' };
+  if (!isAggregatedView(view) || !pushFed)
+    throw new FloeError(
+      'invalid-input',
+      `Feature view ${view.name}: allowedLateness is for a view with aggregations whose source is a push source; ${view.name} ${isAggregatedView(view) ? `reads the Iceberg source ${view.source}` : 'has no aggregations'}`,
+      { context },
+    );
+  const lateness = durationSeconds(view.allowedLateness) ?? 0;
+  const delay = durationSeconds(view.delay) ?? 0;
+  if (lateness > delay)
+    throw new FloeError(
+      'invalid-input',
+      `Feature view ${view.name}: allowedLateness (${lateness} s) is longer than delay (${delay} s); give the view a delay of at least its allowedLateness, so that an event within it lands after the watermark`,
+      { context },
+    );
 }

@@ -8,7 +8,7 @@ import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf } from '../context.js';
 import type { FeatureViewDefinition } from '../definitions.js';
-import { columnPartials, floorToGrid, TILE_START, tileMicros } from '../online-table/aggregation-tiles.js';
+import { columnPartials, floorToGrid, TILE_KIND, TILE_START, tileMicros } from '../online-table/aggregation-tiles.js';
 import { ONLINE_EVENT_TS } from '../online-columns.js';
 import type { OnlineTableLayout } from '../online-table/layout.js';
 import { watermarkOf } from '../online-table/table-state.js';
@@ -68,7 +68,7 @@ export async function computeTiles(
     const existing =
       restates && online !== null
         ? await scanTable(online, {
-            columns: [...layout.keyColumns, TILE_START],
+            columns: [...layout.keyColumns, TILE_START, TILE_KIND],
             readFiles: context.engine.readFiles,
             ...signalOf(context),
           })

@@ -9,7 +9,12 @@ import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js'
  * by `tile_kind` and the row's sequence (see `effectiveTileRows`).
  */
 export const TILE_START = 'tile_start';
-/** `delta`: events added to the tile. `full`: the whole tile as of its sequence, superseding older rows. */
+/**
+ * `delta`: events added to the tile. `full`: the whole tile as of its sequence, superseding older rows.
+ * `pushed`: the events of one key and one instant landed by a push or a stream batch (a view fed by
+ * a push source), its tile_start that instant: raw events, never superseded, read only by
+ * request-time reads (`realtimeWindowRows`); materialization and compaction leave them alone.
+ */
 export const TILE_KIND = 'tile_kind';
 /**
  * The data sequence number a row stands for when it is not its file's own: a compacted row merges
@@ -18,7 +23,7 @@ export const TILE_KIND = 'tile_kind';
  */
 export const TILE_COVERS_SEQUENCE = 'tile_covers_sequence';
 
-export type TileKind = 'full' | 'delta';
+export type TileKind = 'full' | 'delta' | 'pushed';
 
 /** The partial columns kept for one aggregated source column (only those its functions need). */
 export interface ColumnPartials {
@@ -104,6 +109,7 @@ export interface TileRow {
 /**
  * The rows of one key that count: per tile, the full row with the greatest sequence and the deltas
  * after it (every delta when the tile has no full row). Older rows are already part of that full row.
+ * Pushed rows are kept as they are: they stand apart from the materialized ones (`realtimeWindowRows`).
  */
 export function effectiveTileRows(rows: readonly TileRow[]): TileRow[] {
   const newestFull = new Map<bigint, number>();
@@ -113,6 +119,7 @@ export function effectiveTileRows(rows: readonly TileRow[]): TileRow[] {
     if (held === undefined || row.sequence > held) newestFull.set(row.tileStart, row.sequence);
   }
   return rows.filter((row) => {
+    if (row.kind === 'pushed') return true;
     const full = newestFull.get(row.tileStart);
     if (full === undefined) return true;
     return row.kind === 'full' ? row.sequence === full : row.sequence > full;
@@ -120,15 +127,47 @@ export function effectiveTileRows(rows: readonly TileRow[]): TileRow[] {
 }
 
 /**
+ * A request-time read of a view fed by a push source: the instant t it answers for, and the
+ * materialized tiles it may use (those before `materializedEnd`, the watermark floored to the grid;
+ * null before the first materialization).
+ */
+export interface RealtimeRead {
+  readonly grid: bigint;
+  readonly materializedEnd: bigint | null;
+}
+
+/**
+ * The rows of one key a window [from, end) takes at request time (end = t + 1 µs, from = end − w,
+ * so the events with t − w < event_ts ≤ t). With c the first tile boundary ≥ from and m the
+ * materialized end (no later than the last boundary ≤ end): the materialized tiles in [c, m), which
+ * lie wholly inside the window, plus the pushed events in [from, c) (the edge tile, to the µs) and
+ * in [m, end) (what landed since the watermark). Exact whenever the events in those two ranges
+ * came by push or stream, which is what a view fed by a push source is for (docs/streams.md).
+ */
+export function realtimeWindowRows(rows: readonly TileRow[], from: bigint, end: bigint, realtime: RealtimeRead): TileRow[] {
+  const firstBoundary = floorToGrid(from + realtime.grid - 1n, realtime.grid);
+  const lastBoundary = floorToGrid(end, realtime.grid);
+  const materialized =
+    realtime.materializedEnd === null ? firstBoundary : realtime.materializedEnd < lastBoundary ? realtime.materializedEnd : lastBoundary;
+  return rows.filter((row) =>
+    row.kind === 'pushed'
+      ? row.tileStart >= from && row.tileStart < end && (row.tileStart < firstBoundary || row.tileStart >= materialized)
+      : row.tileStart >= firstBoundary && row.tileStart < materialized,
+  );
+}
+
+/**
  * The value of each aggregated feature for the instant t − 1 µs, t a tile boundary: a window w
  * covers the tiles with t − w ≤ tile_start < t, i.e. the events with t − 1µs − w < event_ts ≤ t − 1µs.
- * `rows` are the key's effective rows (see `effectiveTileRows`).
+ * `rows` are the key's effective rows (see `effectiveTileRows`). With `realtime`, t − 1 µs is any
+ * instant and each window takes `realtimeWindowRows`; without, pushed rows are not read.
  */
 export function aggregateTiles(
   features: readonly AggregatedFeature[],
   partials: readonly ColumnPartials[],
   rows: readonly TileRow[],
   end: bigint,
+  realtime?: RealtimeRead,
 ): (PrimitiveValue | null)[] {
   const positions = positionsOf(partials);
   const position = (name: string | undefined) => (name === undefined ? undefined : positions.get(name)!);
@@ -140,7 +179,10 @@ export function aggregateTiles(
     let inWindow = windows.get(feature.windowSeconds);
     if (inWindow === undefined) {
       const from = end - BigInt(feature.windowSeconds) * 1_000_000n;
-      inWindow = rows.filter((row) => row.tileStart >= from && row.tileStart < end);
+      inWindow =
+        realtime === undefined
+          ? rows.filter((row) => row.kind !== 'pushed' && row.tileStart >= from && row.tileStart < end)
+          : realtimeWindowRows(rows, from, end, realtime);
       windows.set(feature.windowSeconds, inWindow);
     }
     switch (feature.function) {

@@ -26,8 +26,9 @@ export interface EventTilesRequest extends TileLayout {
   readonly end: bigint;
   readonly kind: TileKind;
   /**
-   * For full tiles: SQL of the online table's rows whose (key, tile) pairs must be superseded even
-   * when no event is left in them (the source's rows were deleted); they get an empty full row.
+   * For full tiles: SQL of the online table's rows (key columns, tile_start, tile_kind) whose (key,
+   * tile) pairs must be superseded even when no event is left in them (the source's rows were
+   * deleted); they get an empty full row. Pushed rows are not tiles of the grid: they are left out.
    */
   readonly supersede?: string;
   readonly name: string;
@@ -42,20 +43,65 @@ export async function eventTilesSql(connection: DuckDBConnection, request: Event
   const created = utcMicrosSql(`r.${q(ONLINE_CREATED_TS)}`, typeOf(ONLINE_CREATED_TS), `Created timestamp column of the ${what}`);
   const keys = request.keyColumns.map((key) => q(key));
   const grid = microsLiteral(request.grid, 'grid');
-  const conditions = [
-    ...request.keyColumns.map((key) => `r.${q(key)} IS NOT NULL`),
-    `${event} IS NOT NULL`,
-    `${event} >= ${microsLiteral(request.start, 'start')}`,
-    `${event} < ${microsLiteral(request.end, 'end')}`,
-  ];
+  const range = [`${event} >= ${microsLiteral(request.start, 'start')}`, `${event} < ${microsLiteral(request.end, 'end')}`];
+  const tiles = tilesOfEventsSql({ ...request, event, created, where: range, tile: `__ev - (((__ev % ${grid}) + ${grid}) % ${grid})` });
+  if (request.supersede === undefined) return tiles;
+  const counts = new Set(request.partials.map((column) => column.count));
+  const emptyPartials = partialColumnsOf(request.partials).map(
+    (column) => `${counts.has(column.name) ? '0' : 'NULL'} AS ${q(column.name)}`,
+  );
+  const tileMicros = `epoch_us(x.${q(TILE_START)})`;
+  const superseded =
+    `SELECT DISTINCT ${keys.map((key) => `x.${key}`).join(', ')}, x.${q(TILE_START)} FROM (${request.supersede}) AS x ` +
+    `WHERE ${tileMicros} >= ${microsLiteral(request.start, 'start')} AND ${tileMicros} < ${microsLiteral(request.end, 'end')} ` +
+    `AND x.${q(TILE_KIND)} <> ${quoteLiteral('pushed')}`;
+  const empty =
+    `SELECT ${keys.map((key) => `s.${key}`).join(', ')}, s.${q(TILE_START)}, ${quoteLiteral('full')} AS ${q(TILE_KIND)}, ` +
+    `CAST(NULL AS BIGINT) AS ${q(TILE_COVERS_SEQUENCE)}, ${emptyPartials.join(', ')}, s.${q(TILE_START)} AS ${q(ONLINE_EVENT_TS)}, ` +
+    `CAST(NULL AS TIMESTAMPTZ) AS ${q(ONLINE_CREATED_TS)} FROM (${superseded}) AS s ` +
+    `WHERE NOT EXISTS (SELECT 1 FROM t WHERE ${[...keys, q(TILE_START)].map((name) => `t.${name} = s.${name}`).join(' AND ')})`;
+  return `WITH t AS (${tiles}) SELECT * FROM t UNION ALL BY NAME ${empty}`;
+}
+
+/**
+ * The `pushed` rows of landed events (aggregation-tiles.ts): one per key and event instant, its
+ * tile_start that instant. `event` and `created` are SQL for the µs of `relation`'s (`r`) event_ts
+ * and created_ts.
+ */
+export function pushedTilesSql(request: {
+  readonly relation: string;
+  readonly keyColumns: readonly string[];
+  readonly partials: readonly ColumnPartials[];
+  readonly event: string;
+  readonly created: string;
+  /** Only events at or after this (µs): the others are late for the view. */
+  readonly from?: bigint;
+}): string {
+  const where = request.from === undefined ? [] : [`${request.event} >= ${microsLiteral(request.from, 'from')}`];
+  return tilesOfEventsSql({ ...request, where, tile: '__ev', kind: 'pushed' });
+}
+
+/** Events of `relation` (`r`) with a key and an event time, and `where`, grouped into tiles by `tile` (SQL over `__ev`). */
+function tilesOfEventsSql(request: {
+  readonly relation: string;
+  readonly keyColumns: readonly string[];
+  readonly partials: readonly ColumnPartials[];
+  readonly event: string;
+  readonly created: string;
+  readonly where: readonly string[];
+  readonly tile: string;
+  readonly kind: TileKind;
+}): string {
+  const keys = request.keyColumns.map((key) => q(key));
+  const conditions = [...request.keyColumns.map((key) => `r.${q(key)} IS NOT NULL`), `${request.event} IS NOT NULL`, ...request.where];
   const events =
     `SELECT ${keys.map((key) => `r.${key}`).join(', ')}, ${request.partials.map((column) => `r.${q(column.column)}`).join(', ')}, ` +
-    `${event} AS __ev, ${created} AS __cr ` +
+    `${request.event} AS __ev, ${request.created} AS __cr ` +
     `FROM (${request.relation}) AS r WHERE ${conditions.join(' AND ')}`;
-  const tiles = mergePartialsSql({
+  return mergePartialsSql({
     relation: events,
     keys,
-    tile: `__ev - (((__ev % ${grid}) + ${grid}) % ${grid})`,
+    tile: request.tile,
     partials: request.partials,
     partialOf: (column) => ({
       count: `count(${q(column.column)})`,
@@ -67,21 +113,6 @@ export async function eventTilesSql(connection: DuckDBConnection, request: Event
     kind: request.kind,
     coversSequence: null,
   });
-  if (request.supersede === undefined) return tiles;
-  const counts = new Set(request.partials.map((column) => column.count));
-  const emptyPartials = partialColumnsOf(request.partials).map(
-    (column) => `${counts.has(column.name) ? '0' : 'NULL'} AS ${q(column.name)}`,
-  );
-  const tileMicros = `epoch_us(x.${q(TILE_START)})`;
-  const superseded =
-    `SELECT DISTINCT ${keys.map((key) => `x.${key}`).join(', ')}, x.${q(TILE_START)} FROM (${request.supersede}) AS x ` +
-    `WHERE ${tileMicros} >= ${microsLiteral(request.start, 'start')} AND ${tileMicros} < ${microsLiteral(request.end, 'end')}`;
-  const empty =
-    `SELECT ${keys.map((key) => `s.${key}`).join(', ')}, s.${q(TILE_START)}, ${quoteLiteral('full')} AS ${q(TILE_KIND)}, ` +
-    `CAST(NULL AS BIGINT) AS ${q(TILE_COVERS_SEQUENCE)}, ${emptyPartials.join(', ')}, s.${q(TILE_START)} AS ${q(ONLINE_EVENT_TS)}, ` +
-    `CAST(NULL AS TIMESTAMPTZ) AS ${q(ONLINE_CREATED_TS)} FROM (${superseded}) AS s ` +
-    `WHERE NOT EXISTS (SELECT 1 FROM t WHERE ${[...keys, q(TILE_START)].map((name) => `t.${name} = s.${name}`).join(' AND ')})`;
-  return `WITH t AS (${tiles}) SELECT * FROM t UNION ALL BY NAME ${empty}`;
 }
 
 export interface CompactTilesRequest extends TileLayout {
@@ -95,7 +126,8 @@ export interface CompactTilesRequest extends TileLayout {
 
 /**
  * Per (key, tile), the rows that count (the newest full row and the deltas after it) merged into
- * one full row; tiles before `keepFrom`, and tiles left without events, dropped.
+ * one full row; tiles before `keepFrom`, and tiles left without events, dropped. Pushed rows are
+ * kept as they are (a request-time read takes its window's edge from them), those before `keepFrom` dropped.
  */
 export function compactTilesSql(request: CompactTilesRequest): string {
   const keys = request.keyColumns.map((key) => q(key));
@@ -104,7 +136,8 @@ export function compactTilesSql(request: CompactTilesRequest): string {
   const full = `r.${q(TILE_KIND)} = ${quoteLiteral('full')}`;
   const withBase =
     `SELECT r.*, ${effective} AS __eff, max(CASE WHEN ${full} THEN ${effective} END) OVER (${partition}) AS __base ` +
-    `FROM (${request.relation}) AS r WHERE epoch_us(r.${q(TILE_START)}) >= ${microsLiteral(request.keepFrom, 'keepFrom')}`;
+    `FROM (${request.relation}) AS r WHERE epoch_us(r.${q(TILE_START)}) >= ${microsLiteral(request.keepFrom, 'keepFrom')} ` +
+    `AND r.${q(TILE_KIND)} <> ${quoteLiteral('pushed')}`;
   const live =
     `SELECT b.* FROM (${withBase}) AS b WHERE b.__base IS NULL OR ` +
     `(b.${q(TILE_KIND)} = ${quoteLiteral('full')} AND b.__eff = b.__base) OR (b.${q(TILE_KIND)} = ${quoteLiteral('delta')} AND b.__eff > b.__base)`;
@@ -132,7 +165,10 @@ export function compactTilesSql(request: CompactTilesRequest): string {
   // A tile left without events (its rows restated away) needs no row once the rows it superseded are gone.
   const counts = new Set(request.partials.map((column) => column.count));
   const empty = partialColumnsOf(request.partials).map((column) => `m.${q(column.name)} ${counts.has(column.name) ? '= 0' : 'IS NULL'}`);
-  return `SELECT m.* FROM (${merged}) AS m WHERE NOT (${empty.join(' AND ')})`;
+  const pushed =
+    `SELECT * EXCLUDE (__seq) FROM (${request.relation}) AS p WHERE p.${q(TILE_KIND)} = ${quoteLiteral('pushed')} ` +
+    `AND epoch_us(p.${q(TILE_START)}) >= ${microsLiteral(request.keepFrom, 'keepFrom')}`;
+  return `SELECT m.* FROM (${merged}) AS m WHERE NOT (${empty.join(' AND ')}) UNION ALL BY NAME ${pushed}`;
 }
 
 /**

@@ -26,7 +26,7 @@ interface AggregatedLayout {
 class AggregatedShape {
   readonly features: readonly AggregatedFeature[];
   readonly partials: readonly ColumnPartials[];
-  private readonly tileMicros: bigint;
+  readonly tileMicros: bigint;
   private readonly ends = new WeakMap<TableMetadata, bigint | null>();
   private readonly layouts = new WeakMap<readonly string[], AggregatedLayout>();
 
@@ -74,6 +74,8 @@ function aggregatedShapeOf(view: FeatureViewDefinition): AggregatedShape {
  * An aggregated view's features for each entity row: its tiles combined as of t − 1 µs, t the
  * watermark floored to the tile grid (aggregation-tiles.ts). Every key is PRESENT once the view has
  * a watermark (a key without events has count 0 and null for the rest, as offline); none before.
+ * A view fed by a push source is read at request time instead (`now`, µs): as of now, from the
+ * materialized tiles and the pushed events (`realtimeWindowRows`), every key PRESENT once its table exists.
  */
 export function aggregatedRead(
   view: FeatureViewDefinition,
@@ -81,10 +83,13 @@ export function aggregatedRead(
   lookups: readonly string[],
   result: TileLookupResult,
   combined: CombinedAggregates,
+  now?: bigint,
 ): { features: FeatureVector[]; rawValues: () => Map<string, (PrimitiveValue | null)[]>; exactAsOf: string | null } {
   const index = result.state.index;
   const shape = aggregatedShapeOf(view);
-  const end = result.state.table === null || index === null ? null : shape.endOf(result.state.table.metadata);
+  const materializedEnd = result.state.table === null || index === null ? null : shape.endOf(result.state.table.metadata);
+  const realtime = now === undefined || index === null ? undefined : { grid: shape.tileMicros, materializedEnd };
+  const end = realtime === undefined ? materializedEnd : now! + 1n;
   const { positions, features, refs } = shape.layoutOf(names);
   if (end === null || index === null) {
     const statuses: FeatureStatus[] = lookups.map(() => 'NOT_FOUND');
@@ -101,7 +106,7 @@ export function aggregatedRead(
       exactAsOf: null,
     };
   }
-  const snapshot = combined.of(index, end, shape.features, shape.partials);
+  const snapshot = combined.of(index, end, shape.features, shape.partials, realtime);
   const exactAsOf = snapshot.exactAsOf;
   const values = lookups.map((lookup) => snapshot.valuesOf(lookup, result.rows.get(lookup) ?? []));
   const statuses: FeatureStatus[] = lookups.map(() => 'PRESENT');

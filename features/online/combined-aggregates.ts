@@ -1,6 +1,6 @@
 import type { PrimitiveValue } from '../../iceberg/spec/types.js';
 import type { AggregatedFeature } from '../aggregations.js';
-import type { ColumnPartials } from '../online-table/aggregation-tiles.js';
+import type { ColumnPartials, RealtimeRead } from '../online-table/aggregation-tiles.js';
 import type { FileIndex } from './file-index.js';
 import { combineKey, combinePlan } from './file-tiles.js';
 import type { CombinePlan, TileGroup } from './file-tiles.js';
@@ -23,11 +23,20 @@ export class CombinedAggregates {
 
   constructor(private readonly maxKeys = DEFAULT_MAX_COMBINED_KEYS) {}
 
-  /** The view's `features` as of `end` (a tile boundary) in the snapshot `index` indexes. */
-  of(index: FileIndex, end: bigint, features: readonly AggregatedFeature[], partials: readonly ColumnPartials[]): SnapshotAggregates {
+  /**
+   * The view's `features` as of `end` (a tile boundary; with `realtime`, any instant + 1 µs) in the
+   * snapshot `index` indexes. A request-time read has an end of its own, so it combines afresh.
+   */
+  of(
+    index: FileIndex,
+    end: bigint,
+    features: readonly AggregatedFeature[],
+    partials: readonly ColumnPartials[],
+    realtime?: RealtimeRead,
+  ): SnapshotAggregates {
     let held = this.bySnapshot.get(index);
     if (held === undefined || held.end !== end) {
-      held = new SnapshotAggregates(combinePlan(features, partials, end), this.maxKeys);
+      held = new SnapshotAggregates(combinePlan(features, partials, end, realtime), this.maxKeys);
       this.bySnapshot.set(index, held);
     }
     return held;

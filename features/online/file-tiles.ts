@@ -1,6 +1,6 @@
 import type { AggregatedFeature } from '../aggregations.js';
 import type { PrimitiveValue } from '../../iceberg/spec/types.js';
-import type { ColumnPartials, TileKind, TileRow } from '../online-table/aggregation-tiles.js';
+import type { ColumnPartials, RealtimeRead, TileKind, TileRow } from '../online-table/aggregation-tiles.js';
 import { aggregateTiles, compareLast, compareValues, effectiveTileRows, partialColumnsOf } from '../online-table/aggregation-tiles.js';
 import { defined } from '../../core/defined.js';
 
@@ -22,6 +22,8 @@ export class FileTiles {
   /** Tile starts in µs, kept only when they are not all whole seconds. */
   private readonly startMicros: readonly bigint[] | null;
   private readonly kinds: Uint8Array;
+  /** Rows a push landed: only a request-time read (`realtimeWindowRows`) takes them, from row objects. */
+  private readonly hasPushed: boolean;
   private readonly sequences: Float64Array;
   private readonly columns: readonly TileColumn[];
 
@@ -38,7 +40,8 @@ export class FileTiles {
     const wholeSeconds = rows.every((row) => row.tileStart % 1_000_000n === 0n);
     this.startSeconds = wholeSeconds ? Float64Array.from(rows, (row) => Number(row.tileStart / 1_000_000n)) : null;
     this.startMicros = wholeSeconds ? null : rows.map((row) => row.tileStart);
-    this.kinds = Uint8Array.from(rows, (row) => (row.kind === 'full' ? 1 : 0));
+    this.kinds = Uint8Array.from(rows, (row) => KIND_CODES[row.kind]);
+    this.hasPushed = rows.some((row) => row.kind === 'pushed');
     this.sequences = Float64Array.from(rows, (row) => row.sequence);
     this.columns = Array.from({ length: partialColumnCount }, (_, index) => tileColumn(rows.map((row) => row.values[index] ?? null)));
   }
@@ -54,7 +57,7 @@ export class FileTiles {
     for (let row = this.offsets[group]!; row < this.offsets[group + 1]!; row++) {
       rows.push({
         tileStart: this.startSeconds === null ? this.startMicros![row]! : BigInt(this.startSeconds[row]!) * 1_000_000n,
-        kind: (this.kinds[row] === 1 ? 'full' : 'delta') satisfies TileKind,
+        kind: KINDS[this.kinds[row]!]!,
         sequence: this.sequences[row]!,
         values: this.columns.map((column) => valueAt(column, row)),
       });
@@ -66,7 +69,7 @@ export class FileTiles {
   aggregate(plan: CombinePlan, group: number): (PrimitiveValue | null)[] | undefined {
     const starts = this.startSeconds;
     const end = plan.endSeconds;
-    if (starts === null || end === null) return undefined;
+    if (starts === null || end === null || plan.realtime !== undefined || this.hasPushed) return undefined;
     const first = this.offsets[group]!;
     const last = this.offsets[group + 1]!;
     const values = new Array<PrimitiveValue | null>(plan.features.length);
@@ -236,6 +239,8 @@ export interface CombinePlan {
   readonly aggregated: readonly AggregatedFeature[];
   readonly partials: readonly ColumnPartials[];
   readonly end: bigint;
+  /** Set for a request-time read of a view fed by a push source (see `aggregateTiles`). */
+  readonly realtime?: RealtimeRead;
   /** Null when the end is not a whole second (never for a view's grid of whole seconds): then rows are combined as objects. */
   readonly endSeconds: number | null;
 }
@@ -250,7 +255,12 @@ export interface WindowStats {
   readonly features: readonly { readonly index: number; readonly function: AggregatedFeature['function'] }[];
 }
 
-export function combinePlan(features: readonly AggregatedFeature[], partials: readonly ColumnPartials[], end: bigint): CombinePlan {
+export function combinePlan(
+  features: readonly AggregatedFeature[],
+  partials: readonly ColumnPartials[],
+  end: bigint,
+  realtime?: RealtimeRead,
+): CombinePlan {
   const positions = new Map(partialColumnsOf(partials).map((column, index) => [column.name, index]));
   const at = (name: string | undefined) => (name === undefined ? undefined : positions.get(name)!);
   const planned = features.map((feature) => {
@@ -296,6 +306,7 @@ export function combinePlan(features: readonly AggregatedFeature[], partials: re
     aggregated: features,
     partials,
     end,
+    ...defined({ realtime }),
     endSeconds: end % 1_000_000n === 0n ? Number(end / 1_000_000n) : null,
   };
 }
@@ -314,8 +325,11 @@ export function combineKey(plan: CombinePlan, groups: readonly TileGroup[]): (Pr
   }
   // Rows of several files: a full row in one may supersede deltas in another.
   const rows = groups.flatMap(({ file, group }) => file.rowsOf(group));
-  return aggregateTiles(plan.aggregated, plan.partials, effectiveTileRows(rows), plan.end);
+  return aggregateTiles(plan.aggregated, plan.partials, effectiveTileRows(rows), plan.end, plan.realtime);
 }
+
+const KINDS: readonly TileKind[] = ['delta', 'full', 'pushed'];
+const KIND_CODES: Readonly<Record<TileKind, number>> = { delta: 0, full: 1, pushed: 2 };
 
 interface Window {
   readonly starts: Float64Array;

@@ -123,7 +123,14 @@ export class OnlineStore {
       });
       const requested = plan.requested.find((projection) => projection.view.name === view.name)?.features ?? [];
       if (result.tiles !== undefined) {
-        const read = aggregatedRead(view, names, keys.lookups, result.tiles, this.combined);
+        const read = aggregatedRead(
+          view,
+          names,
+          keys.lookups,
+          result.tiles,
+          this.combined,
+          this.registry.isPushFed(view) ? now : undefined,
+        );
         if (plan.onDemand.length > 0) for (const [name, values] of read.rawValues()) onDemandInputs.set(`${view.name}:${name}`, values);
         features.push(...read.features.filter((vector) => requested.includes(vector.feature)));
         reads.push({ ...viewRead(view, reader, result.tiles), exactAsOf: read.exactAsOf });

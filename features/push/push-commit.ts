@@ -61,6 +61,8 @@ export interface StagedBatch {
   readonly requests: number;
   /** The source table's columns in the file, as `c<i>`. */
   readonly columns: readonly CheckedRows['columns'][number]['field'][];
+  /** When the batch was staged (ms since the epoch): what an aggregated view's allowedLateness is measured from. */
+  readonly landedAt: number;
 }
 
 export async function stageBatch(directory: string, requests: readonly BatchRequest[]): Promise<StagedBatch> {
@@ -102,7 +104,7 @@ export async function stageRows(
   });
   const file = path.join(directory, 'batch.ndjson');
   await writeFile(file, lines.join('\n') + '\n');
-  return { file, requests, columns: fields };
+  return { file, requests, columns: fields, landedAt: Date.now() };
 }
 
 /**
@@ -126,8 +128,8 @@ export interface TableTarget {
   readonly identifier: TableIdentifier;
   /** Loads (or for an online table, makes sure of) the table. */
   readonly load: () => Promise<LoadedTable>;
-  /** The rows to append, over `rows` (the staged rows of the requests it is given, by source column names). */
-  readonly query: (rows: string) => string;
+  /** The rows to append, over `rows` (the staged rows of the requests it is given, by source column names) of `staged`. */
+  readonly query: (rows: string, staged: StagedBatch) => string;
   /** An online table: its commits carry the watermark and source cursor forward (and never advance them). */
   readonly online: boolean;
 }
@@ -257,7 +259,7 @@ export async function writeStagedRows(
   const dataFiles = await context.engine.withConnection(
     (connection) =>
       writeTableFiles(connection, table, {
-        query: options.target.query(`(${stagedRowsSql(options.staged, options.requestIndexes)})`),
+        query: options.target.query(`(${stagedRowsSql(options.staged, options.requestIndexes)})`, options.staged),
         fileNamePrefix: prefix,
         localDirectory: path.join(options.directory, prefix),
         ...signalOf(context),

@@ -5,6 +5,7 @@ import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
 import type { FeatureContext } from '../context.js';
 import { withScratchDirectory } from '../context.js';
 import { stageBatch, stageRows } from '../push/push-commit.js';
+import { lateEvents } from '../push/push-targets.js';
 import type { StagedBatch, TableTarget } from '../push/push-commit.js';
 import type { StreamSourceDefinition } from '../stream-source.js';
 import { batchTables } from './batch-tables.js';
@@ -43,6 +44,8 @@ export interface StreamBatchProgress {
   readonly rows: number;
   /** Dead letters it appended to the dead-letter table. */
   readonly deadLetters: number;
+  /** Per aggregated view with an allowedLateness, the rows it landed later than that (in the source table only). */
+  readonly late: ReadonlyMap<string, number>;
   /** From the batch being formed to its last commit. */
   readonly commitMs: number;
   /** Per partition, the offset after the batch's last message. */
@@ -322,7 +325,7 @@ export class StreamConsumer {
     const { ranges, good, letters } = sortedBatch(tables.shape, batch);
     const ends = new Map([...ranges].map(([partition, { next }]) => [partition, next]));
     const batchId = randomUUID();
-    const { commits, rows, deadLetters } = await withScratchDirectory(this.context, `stream-${batchId}`, async (directory) => {
+    const { commits, rows, deadLetters, late } = await withScratchDirectory(this.context, `stream-${batchId}`, async (directory) => {
       const landed: StreamTableCommit[] = [];
       const land = async (
         name: string,
@@ -357,23 +360,25 @@ export class StreamConsumer {
         letters.length === 0
           ? 0
           : (await land('dead', (folder) => stageBatch(folder, deadLetterRequests(letters)), letters, [tables.deadLetters]))[0]!.rows;
+      let stagedRows: StagedBatch | undefined;
       const rowCommits =
         good.length === 0
           ? []
           : await land(
               'rows',
-              (folder) =>
-                stageRows(
+              async (folder) =>
+                (stagedRows = await stageRows(
                   folder,
                   tables.shape.fields,
                   good.map(({ row }) => row),
-                ),
+                )),
               good.map(({ position }) => position),
               tables.rowTables,
             );
       // What the source table took: a table holding the batch already (a re-read) took none of it.
       const rows = rowCommits[tables.rowTables.indexOf(tables.sourceTable)]?.rows ?? 0;
-      return { commits: landed, rows, deadLetters };
+      const late = await lateEvents(this.context, this.context.registry.pushSourceOf(this.stream), rows === 0 ? undefined : stagedRows);
+      return { commits: landed, rows, deadLetters, late };
     }).catch((error: unknown) => {
       for (const observer of this.observers) observer.commitFailed?.(error);
       throw error;
@@ -384,6 +389,7 @@ export class StreamConsumer {
       messages: rows + deadLetters,
       rows,
       deadLetters,
+      late,
       commitMs: performance.now() - started,
       ends,
       tables: commits,

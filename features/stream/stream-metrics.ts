@@ -20,6 +20,7 @@ interface Instruments {
   readonly messages: Counter<'stream'>;
   readonly rows: Counter<'stream'>;
   readonly deadLetters: Counter<'stream'>;
+  readonly late: Counter<'stream' | 'feature_view'>;
   readonly batches: Counter<'stream'>;
   readonly commitFailures: Counter<'stream'>;
   readonly commitSeconds: Histogram<'stream'>;
@@ -35,6 +36,7 @@ const registered = new WeakMap<Registry, Instruments>();
  * Counts a consumer's batches on `registry` (a new one by default): `floe_stream_messages_total`,
  * `_rows_total`, `_dead_letters_total`, `_batches_total`, `_commit_failures_total` and the
  * `floe_stream_commit_seconds` histogram (batch formed → its last commit), labelled by stream;
+ * `floe_stream_late_events_total` per stream and aggregated view with an allowedLateness;
  * per stream and partition, `floe_stream_last_batch_end_offset` and `floe_stream_lag_messages`
  * (the partition's end offset minus what has landed, read from the broker on each scrape).
  */
@@ -51,6 +53,7 @@ export function streamMetrics(consumer: StreamConsumer, registry: Registry = new
       instruments.messages.inc(stream, progress.messages);
       instruments.rows.inc(stream, progress.rows);
       instruments.deadLetters.inc(stream, progress.deadLetters);
+      for (const [view, late] of progress.late) instruments.late.inc({ ...stream, feature_view: view }, late);
       instruments.batches.inc(stream);
       instruments.commitSeconds.observe(stream, progress.commitMs / 1000);
       for (const [partition, next] of progress.ends)
@@ -93,6 +96,12 @@ function instrumentsOn(registry: Registry): Instruments {
     messages: counter('floe_stream_messages_total', 'Messages landed: rows and dead letters'),
     rows: counter('floe_stream_rows_total', 'Rows landed (rate() of it is rows/s)'),
     deadLetters: counter('floe_stream_dead_letters_total', 'Bad messages landed in the dead-letter table'),
+    late: new Counter({
+      name: 'floe_stream_late_events_total',
+      help: "Per aggregated view with an allowedLateness, rows landed later than it: in the source table, online from the view's next materialization",
+      labelNames: ['stream', 'feature_view'] as const,
+      registers,
+    }),
     batches: counter('floe_stream_batches_total', 'Batches landed in every table'),
     commitFailures: counter('floe_stream_commit_failures_total', 'Batches that could not land (the consumer stops)'),
     commitSeconds: new Histogram({

@@ -8,7 +8,7 @@ import { FloeError } from '../../core/errors.js';
 import type { Registry } from '../registry.js';
 import type { StreamSourceDefinition } from '../stream-source.js';
 import { deadLetterIdentifier } from './dead-letters.js';
-import { recordedOffsets, streamOffsetsProperty } from './stream-offsets.js';
+import { recordedOffsets, streamOffsetsProperty } from '../online-table/stream-offsets.js';
 
 /** Where a stream source stands, from its tables' metadata alone (Kafka is not asked). */
 export interface StreamStatus {

@@ -440,7 +440,7 @@ function runFloe(args: readonly string[]): Promise<{ code: number | null; stdout
   });
 }
 
-test('definitions: a push source needs an Iceberg batch source, and aggregated views cannot be fed by one', async () => {
+test('definitions: a push source needs an Iceberg batch source, and an aggregated view may be fed by one', async () => {
   const { Registry } = await import('../../../features/registry.js');
   const entity = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
   const source = defineIcebergSource({ name: 'driver_source', table: SOURCE_TABLE, timestampField: 'event_timestamp' });
@@ -454,8 +454,7 @@ test('definitions: a push source needs an Iceberg batch source, and aggregated v
     source: 'driver_push',
     aggregations: [{ column: 'trips', type: 'long', functions: ['sum'], windows: ['1h'] }],
   });
-  assert.throws(
-    () => new Registry([entity, source, definePushSource({ name: 'driver_push', batchSource: 'driver_source' }), aggregated]),
-    /Feature view trip_sums has aggregations and is fed by push source driver_push/,
-  );
+  const registry = new Registry([entity, source, definePushSource({ name: 'driver_push', batchSource: 'driver_source' }), aggregated]);
+  assert.equal(registry.isPushFed(registry.featureView('trip_sums')), true);
+  assert.equal(registry.sourceOf(registry.featureView('trip_sums')).name, 'driver_source');
 });

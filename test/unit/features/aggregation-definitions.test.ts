@@ -3,12 +3,36 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { aggregatedFeaturesOf, longestWindowSeconds, tileSeconds } from '../../../features/aggregations.js';
-import { defineFeatureView } from '../../../features/definitions.js';
+import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
+import { definePushSource } from '../../../features/push-source.js';
+import { Registry } from '../../../features/registry.js';
 import { FloeError } from '../../../core/errors.js';
 
 const base = { name: 'trips', entities: ['driver'], source: 'trips' };
 
 describe('aggregation definitions', () => {
+  it('take allowedLateness only on a push-fed aggregated view, and no longer than its delay', () => {
+    const entity = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
+    const source = defineIcebergSource({ name: 'trips', table: 'rides.trips', timestampField: 'ts' });
+    const push = definePushSource({ name: 'trips_push', batchSource: 'trips' });
+    const aggregations = [{ column: 'amount', functions: ['sum' as const], windows: ['1h'] }];
+    const registry = (view: Parameters<typeof defineFeatureView>[0]) => new Registry([entity, source, push, defineFeatureView(view)]);
+    const fed = { ...base, source: 'trips_push', aggregations };
+    assert.doesNotThrow(() => registry({ ...fed, allowedLateness: { minutes: 5 }, delay: { minutes: 5 } }));
+    assert.throws(
+      () => registry({ ...fed, allowedLateness: { minutes: 10 }, delay: { minutes: 5 } }),
+      /Feature view trips: allowedLateness \(600 s\) is longer than delay \(300 s\)/,
+    );
+    assert.throws(
+      () => registry({ ...base, aggregations, allowedLateness: { minutes: 5 }, delay: { minutes: 5 } }),
+      /Feature view trips: allowedLateness is for a view with aggregations whose source is a push source; trips reads the Iceberg source trips/,
+    );
+    assert.throws(
+      () => registry({ ...base, source: 'trips_push', features: [{ name: 'amount', type: 'double' }], allowedLateness: { minutes: 1 } }),
+      /allowedLateness is for a view with aggregations whose source is a push source; trips has no aggregations/,
+    );
+  });
+
   it('name features <column>_<function>_<window> in declaration order, typed by function', () => {
     const view = defineFeatureView({
       ...base,

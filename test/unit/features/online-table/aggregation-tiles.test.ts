@@ -29,7 +29,7 @@ const grid = tileMicros(view);
 const MINUTE = 60_000_000n;
 
 /** The partial row of some events of one tile, as materialization writes it. */
-function tileOf(events: readonly ReferenceEvent[], tileStart: bigint, kind: 'full' | 'delta', sequence: number): TileRow {
+function tileOf(events: readonly ReferenceEvent[], tileStart: bigint, kind: TileRow['kind'], sequence: number): TileRow {
   const values = events.map((event) => event.value).filter((value): value is number => value !== null);
   let last: ReferenceEvent | null = null;
   for (const event of events) {
@@ -98,6 +98,59 @@ test('tiles cut at random, with full rows superseding older ones, combine to the
       },
     ),
     { numRuns: 300 },
+  );
+});
+
+test('a request-time read (materialized tiles up to a boundary, every event also pushed) equals the brute-force aggregates at any µs', () => {
+  const microsEvent = fc.record({
+    eventTs: fc.integer({ min: 0, max: 1_200_000_000 }).map((micros) => BigInt(micros)),
+    createdTs: fc.option(
+      fc.integer({ min: 0, max: 3 }).map((value) => BigInt(value)),
+      { nil: null },
+    ),
+    value: fc.option(
+      fc.integer({ min: -8, max: 8 }).map((value) => value / 4),
+      { nil: null },
+    ),
+  });
+  fc.assert(
+    fc.property(
+      fc.array(microsEvent, { maxLength: 40 }),
+      fc.option(fc.integer({ min: 0, max: 10 }), { nil: null }),
+      fc.integer({ min: 0, max: 1_300_000_000 }),
+      fc.array(fc.integer({ min: 0, max: 39 }), { maxLength: 4 }),
+      (drawn, materializedTiles, atMicros, edgeOf) => {
+        // Some instants sit on a window's edge: t − w equal to an event's time, and 1 µs either side.
+        const events = drawn;
+        const at =
+          edgeOf.length > 0 && events.length > 0
+            ? events[edgeOf[0]! % events.length]!.eventTs + 2n * MINUTE + BigInt((edgeOf[1] ?? 1) % 3) - 1n
+            : BigInt(atMicros);
+        const materializedEnd = materializedTiles === null ? null : BigInt(materializedTiles) * grid;
+        const rows: TileRow[] = [];
+        let sequence = 1;
+        const byTile = new Map<bigint, ReferenceEvent[]>();
+        for (const event of events) {
+          if (materializedEnd !== null && event.eventTs < materializedEnd) {
+            const tile = floorToGrid(event.eventTs, grid);
+            byTile.set(tile, [...(byTile.get(tile) ?? []), event]);
+          }
+          rows.push(tileOf([event], event.eventTs, 'pushed', sequence++));
+        }
+        for (const [tile, tileEvents] of byTile) rows.push(tileOf(tileEvents, tile, 'delta', sequence++));
+        const online = aggregateTiles(features, partials, effectiveTileRows(rows), at + 1n, { grid, materializedEnd });
+        assert.deepEqual(online, referenceAggregates(features, events, at));
+        // A read that is not at request time never counts a pushed row.
+        if (materializedEnd !== null) {
+          const materialized = events.filter((event) => event.eventTs < materializedEnd);
+          assert.deepEqual(
+            aggregateTiles(features, partials, effectiveTileRows(rows), materializedEnd),
+            referenceAggregates(features, materialized, materializedEnd - 1n),
+          );
+        }
+      },
+    ),
+    { numRuns: 500 },
   );
 });
 

@@ -20,7 +20,17 @@ function fakeConsumer(name: string, lag: () => Promise<Map<number, bigint>>) {
   };
   const batch = (progress: Partial<StreamBatchProgress>) =>
     observers.forEach((observer) =>
-      observer.batch?.({ read: 0, messages: 0, rows: 0, deadLetters: 0, commitMs: 0, ends: new Map(), tables: [], ...progress }),
+      observer.batch?.({
+        read: 0,
+        messages: 0,
+        rows: 0,
+        deadLetters: 0,
+        late: new Map(),
+        commitMs: 0,
+        ends: new Map(),
+        tables: [],
+        ...progress,
+      }),
     );
   const fail = () => observers.forEach((observer) => observer.commitFailed?.(new Error('no')));
   return { consumer: consumer as unknown as StreamConsumer, batch, fail, observers };
@@ -41,7 +51,7 @@ test("a consumer's batches counted by stream; commit seconds; last end offsets; 
   const metrics = streamMetrics(consumer);
   assert.deepEqual(await values(metrics.registry, 'floe_stream_rows_total'), [{ labels: { stream: 'rides' }, value: 0 }]);
   batch({ messages: 10, rows: 8, deadLetters: 2, commitMs: 120, ends: new Map([[0, 7n]]) });
-  batch({ messages: 5, rows: 5, deadLetters: 0, commitMs: 30, ends: new Map([[1, 9n]]) });
+  batch({ messages: 5, rows: 5, deadLetters: 0, late: new Map([['trip_windows', 3]]), commitMs: 30, ends: new Map([[1, 9n]]) });
   fail();
   const single = async (name: string) => (await values(metrics.registry, name)).map(({ value }) => value);
   assert.deepEqual(await single('floe_stream_messages_total'), [15]);
@@ -49,6 +59,9 @@ test("a consumer's batches counted by stream; commit seconds; last end offsets; 
   assert.deepEqual(await single('floe_stream_dead_letters_total'), [2]);
   assert.deepEqual(await single('floe_stream_batches_total'), [2]);
   assert.deepEqual(await single('floe_stream_commit_failures_total'), [1]);
+  assert.deepEqual(await values(metrics.registry, 'floe_stream_late_events_total'), [
+    { labels: { stream: 'rides', feature_view: 'trip_windows' }, value: 3 },
+  ]);
   const text = await metrics.registry.metrics();
   assert.match(text, /floe_stream_commit_seconds_count\{stream="rides"\} 2/);
   assert.match(text, /floe_stream_commit_seconds_sum\{stream="rides"\} 0\.15/);
