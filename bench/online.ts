@@ -39,7 +39,8 @@
 // view (count/sum/avg/min/max over 1h/1d/7d, materialized tiles, compacted) served over HTTP:
 // `http_agg_<keys>key_8c_*` beside the plain view's `http_plain_<keys>key_8c_*`, and agg_vs_plain =
 // aggregated p50 / plain p50. Last, one-key library reads of a 768-float embedding (`list<float>`) at
-// 1M keys (20k quick): embedding_768_1key_p99_ms, _p50_ms, _entities, _build_s (bench/_online/embedding.ts).
+// 1M keys (20k quick): embedding_768_1key_p99_ms, _p50_ms, _entities, _build_s (bench/_online/embedding.ts);
+// `--embedding-only` measures that alone.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -299,12 +300,13 @@ function numberArgument(args: readonly string[], name: string, fallback: number,
 }
 
 export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
-  const settings = withOverrides({ ...(options.quick ? QUICK : FULL), scales: selectedScales(options) }, options.args);
+  const scales = options.args.includes('--embedding-only') ? [] : selectedScales(options);
+  const settings = withOverrides({ ...(options.quick ? QUICK : FULL), scales }, options.args);
   const scratch = await mkdtemp(path.join(tmpdir(), 'floe-bench-online-'));
   const engine = await Engine.create({ threads: 2, memoryLimit: '4GB', setup: registerIcebergFunctions });
   const python = pythonOracle().python;
   const load = new LoadProcess();
-  const scales: Record<string, ScaleFigures> = {};
+  const figuresByScale: Record<string, ScaleFigures> = {};
   let extras: Record<string, unknown> = {};
   const feast = new FeastPeers();
   const stamp = Date.now().toString(36);
@@ -337,7 +339,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
           onExtras: (found) => (extras = found),
         });
         if (feastSkipped !== undefined) figures.feast_skipped = feastSkipped;
-        scales[scale.name] = figures;
+        figuresByScale[scale.name] = figures;
       } finally {
         await catalog.close();
       }
@@ -349,7 +351,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     engine.close();
     await rm(scratch, { recursive: true, force: true });
   }
-  return { ...summary(settings, scales, extras), ...embeddingKeys(embedding) };
+  return { ...summary(settings, figuresByScale, extras), ...embeddingKeys(embedding) };
 }
 
 /** One-key library reads of a 768-float embedding at settings.embeddingEntities keys, on a local warehouse of its own. */
