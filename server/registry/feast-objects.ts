@@ -1,5 +1,5 @@
 import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
-import type { EntityDefinition, FeatureDefinition, FeatureViewDefinition, IcebergSourceDefinition } from '../../features/definitions.js';
+import type { EntityDefinition, FeatureViewDefinition, IcebergSourceDefinition } from '../../features/definitions.js';
 import { durationSeconds } from '../../features/definitions.js';
 import type { FeatureType } from '../../features/feature-types.js';
 import { FEAST_TYPES } from '../../features/import/feast-registry-dump.js';
@@ -221,12 +221,11 @@ export class FeastObjects {
         sources[source.name] = { requestDataSource: this.requestSource(request) };
         continue;
       }
-      const projected = this.registry.featureView(source.name);
-      const names = source.features ?? projected.features.map((feature) => feature.name);
+      const read = this.registry.featureView(source.name);
       sources[source.name] = {
         featureViewProjection: {
-          featureViewName: projected.name,
-          featureColumns: projected.features.filter((feature) => names.includes(feature.name)).map(featureSpec),
+          featureViewName: read.name,
+          featureColumns: projected(read.features, source.features).map(featureSpec),
           joinKeyMap: {},
         },
       };
@@ -259,10 +258,9 @@ export class FeastObjects {
         project: this.project,
         features: service.features.map((projection) => {
           const view = this.registry.onDemandViews.get(projection.featureView) ?? this.registry.featureView(projection.featureView);
-          const features = (view.features as readonly FeatureDefinition[]).filter(
-            (feature) => projection.features === undefined || projection.features.includes(feature.name),
-          );
-          return { featureViewName: view.name, featureColumns: features.map(featureSpec), joinKeyMap: {} };
+          const features: readonly { readonly name: string; readonly type: FeatureType; readonly description?: string | undefined }[] =
+            view.features;
+          return { featureViewName: view.name, featureColumns: projected(features, projection.features).map(featureSpec), joinKeyMap: {} };
         }),
         tags: service.tags,
         description: service.description ?? '',
@@ -299,6 +297,12 @@ function featureSpec(feature: {
   readonly description?: string | undefined;
 }): ProtoObject {
   return { name: feature.name, valueType: feastValueType(feature.type), description: feature.description ?? '' };
+}
+
+/** The features a projection names, in its order; all of them when it names none. */
+function projected<T extends { readonly name: string }>(features: readonly T[], names: readonly string[] | undefined): T[] {
+  if (names === undefined) return [...features];
+  return names.map((name) => features.find((feature) => feature.name === name)!);
 }
 
 function splitTable(identifier: string): [string, string] {
