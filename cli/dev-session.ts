@@ -10,6 +10,8 @@ import { projectFeatureServer } from './project-feature-server.js';
 import { defined } from '../core/defined.js';
 import { projectOfflineServer } from './project-offline-server.js';
 import type { OfflineServer } from '../server/flight/offline-server.js';
+import { projectRegistryServer } from './project-registry-server.js';
+import type { RegistryServer } from '../server/registry/registry-server.js';
 import { createWorker } from '../workers/worker.js';
 import type { WorkerOptions } from '../workers/worker.js';
 
@@ -24,6 +26,8 @@ export interface DevSessionOptions {
    * runs without the endpoint. null: no endpoint.
    */
   readonly offline: { readonly port: number; readonly required: boolean } | null;
+  /** The registry endpoint's port (gRPC, for Feast's remote registry), kept across restarts; as `offline`. */
+  readonly registry: { readonly port: number; readonly required: boolean } | null;
   /** Where the warning goes; stderr unless told. */
   readonly warn?: (message: string) => void;
   /** The Temporal Web UI's address, for the web UI's links to each run. */
@@ -36,6 +40,7 @@ interface Running {
   readonly running: Promise<void>;
   readonly server: FastifyInstance | null;
   readonly offline: OfflineServer | null;
+  readonly registry: RegistryServer | null;
 }
 
 const HOST = '127.0.0.1';
@@ -48,6 +53,8 @@ export class DevSession {
   private url: string | null = null;
   private offline: { port: number; required: boolean } | null;
   private offlineUrl: string | null = null;
+  private registry: { port: number; required: boolean } | null;
+  private registryAddress: string | null = null;
   /** Workers being stopped on purpose (a reload, dev stopping): their end is not dev's. */
   private readonly stopping = new WeakSet<Worker>();
   private settle!: { resolve: () => void; reject: (error: unknown) => void };
@@ -55,6 +62,7 @@ export class DevSession {
   private constructor(private readonly options: DevSessionOptions) {
     this.port = options.port;
     this.offline = options.offline;
+    this.registry = options.registry;
     this.stopped = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
   }
 
@@ -72,6 +80,11 @@ export class DevSession {
   /** The offline endpoint's address (`grpc+tcp://…`), or null when it is off. */
   get offlineEndpoint(): string | null {
     return this.offlineUrl;
+  }
+
+  /** The registry endpoint's `host:port` (what Feast's `registry.path` takes), or null when it is off. */
+  get registryEndpoint(): string | null {
+    return this.registryAddress;
   }
 
   get runtime(): Runtime {
@@ -108,13 +121,34 @@ export class DevSession {
     }
     await previous?.offline?.close();
     const offline = this.offline === null ? null : await projectOfflineServer(runtime);
-    this.current = { runtime, worker, running, server, offline };
+    await previous?.registry?.close();
+    const registry = this.registry === null ? null : await projectRegistryServer(runtime);
+    this.current = { runtime, worker, running, server, offline, registry };
     await previous?.runtime.close();
     if (server) {
       this.url = await server.listen({ host: HOST, port: this.port! });
       this.port = Number(new URL(this.url).port);
     }
     if (offline) await this.listenOffline(offline);
+    if (registry) await this.listenRegistry(registry);
+  }
+
+  /** Listens on the registry port, as listenOffline does on the offline one. */
+  private async listenRegistry(registry: RegistryServer): Promise<void> {
+    const wanted = this.registry!;
+    try {
+      wanted.port = await registry.listen({ host: HOST, port: wanted.port });
+      this.registryAddress = `${HOST}:${wanted.port}`;
+    } catch (error) {
+      await registry.close();
+      this.current = { ...this.current!, registry: null };
+      if (wanted.required) throw error;
+      this.registry = null;
+      this.registryAddress = null;
+      (this.options.warn ?? ((message: string) => console.error(message)))(
+        `floe dev: warning: running without the registry endpoint (Feast's remote registry): ${(error as Error).message}`,
+      );
+    }
   }
 
   /** Listens on the offline port; the default port taken is a warning and no endpoint, a port asked for an error. */
@@ -141,6 +175,7 @@ export class DevSession {
     if (!current) return;
     await current.server?.close();
     await current.offline?.close();
+    await current.registry?.close();
     await this.stopWorker(current);
     await current.runtime.close();
   }

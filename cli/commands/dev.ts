@@ -6,13 +6,14 @@ import type { RunningService } from '../../scripts/services/service.js';
 import type { DevLock } from '../dev-lock.js';
 import type { DevPorts } from '../dev-ports.js';
 import type { DevSession } from '../dev-session.js';
-import { DEFAULT_OFFLINE_PORT, integer, untilInterrupted } from './serve.js';
+import { DEFAULT_OFFLINE_PORT, DEFAULT_REGISTRY_PORT, integer, untilInterrupted } from './serve.js';
 import { defined } from '../../core/defined.js';
 
 interface DevOptions {
   readonly project: string;
   readonly port: string;
   readonly offlinePort?: string;
+  readonly registryPort?: string;
   readonly serve: boolean;
   readonly apply?: boolean;
   readonly json?: boolean;
@@ -30,7 +31,11 @@ export function devCommand(program: Command): void {
       '--offline-port <port>',
       "the port of the offline endpoint (Arrow Flight, for Feast's remote offline store); default 8815 (left off with a warning when taken), or any free port when --port is 0",
     )
-    .option('--no-serve', 'do not start the feature server or the offline endpoint')
+    .option(
+      '--registry-port <port>',
+      "the port of the registry endpoint (gRPC, for Feast's remote registry); default 6570 (left off with a warning when taken), or any free port when --port is 0",
+    )
+    .option('--no-serve', 'do not start the feature server, the offline endpoint or the registry endpoint')
     .option('--apply', 'when the definitions change, apply them (as `floe apply`) without asking')
     .option('--json', 'print the addresses as JSON once ready, and each reload as a JSON line')
     .action(async (options: DevOptions) => runDev(options));
@@ -40,6 +45,7 @@ export function devCommand(program: Command): void {
 async function runDev(options: DevOptions): Promise<void> {
   const port = integer(options.port, '--port', 0, 65_535);
   const offlinePort = integer(options.offlinePort ?? (port === 0 ? '0' : String(DEFAULT_OFFLINE_PORT)), '--offline-port', 0, 65_535);
+  const registryPort = integer(options.registryPort ?? (port === 0 ? '0' : String(DEFAULT_REGISTRY_PORT)), '--registry-port', 0, 65_535);
   const { installWorkerRuntime, workerMetricsAddress } = await import('../../workers/worker-runtime.js');
   const { loadWatchedProject } = await import('../dev-reload.js');
   const { project, files } = await loadWatchedProject(options.project);
@@ -58,6 +64,7 @@ async function runDev(options: DevOptions): Promise<void> {
         ...options,
         featureServerPort: options.serve ? port : null,
         offline: options.serve ? { port: offlinePort, required: options.offlinePort !== undefined } : null,
+        registry: options.serve ? { port: registryPort, required: options.registryPort !== undefined } : null,
       },
     );
   } finally {
@@ -113,6 +120,7 @@ async function runDevSession(
   options: DevOptions & {
     readonly featureServerPort: number | null;
     readonly offline: { readonly port: number; readonly required: boolean } | null;
+    readonly registry: { readonly port: number; readonly required: boolean } | null;
   },
 ): Promise<void> {
   const { project, files, ports, lock, temporal } = started;
@@ -137,9 +145,11 @@ async function runDevSession(
       port: options.featureServerPort,
       offline: options.offline,
       temporalUi: uiUrl,
+      registry: options.registry,
     });
     const featureServer = session.featureServer;
     const offlineEndpoint = session.offlineEndpoint;
+    const registryEndpoint = session.registryEndpoint;
     const { namespace, taskQueue } = project.config.temporal;
     const ready = {
       temporalAddress: address,
@@ -148,6 +158,7 @@ async function runDevSession(
       featureServer,
       floeUi: featureServer === null ? null : `${featureServer}/ui/`,
       offlineEndpoint,
+      registryEndpoint,
       project: project.config.project,
     };
     await lock.update({ temporalAddress: address, temporalUi: ready.temporalUi, featureServer });
@@ -167,6 +178,7 @@ async function runDevSession(
         `  Feature server ${featureServer ?? '(off)'}`,
         `  Floe UI       ${ready.floeUi ?? '(off)'} (catalog, lineage, freshness, runs)`,
         `  Offline       ${offlineEndpoint ?? '(off)'} (Arrow Flight: Feast's remote offline store)`,
+        `  Registry      ${registryEndpoint ?? '(off)'} (gRPC: Feast's remote registry)`,
         '',
         `Watching ${[...files].map((file) => path.relative(project.directory, file) || file).join(', ')}: an edit reloads the worker and server${options.apply ? ' and applies it' : ''}.`,
         `In another terminal (this project's floe.yaml points there): npx floe materialize <view> --start … --end …`,

@@ -3,6 +3,8 @@ import { FloeError } from '../../core/errors.js';
 
 /** The offline endpoint's default port: Feast's offline server's. */
 export const DEFAULT_OFFLINE_PORT = 8815;
+/** The registry endpoint's default port: Feast's registry server's. */
+export const DEFAULT_REGISTRY_PORT = 6570;
 
 export function serveCommand(program: Command): void {
   program
@@ -18,6 +20,14 @@ export function serveCommand(program: Command): void {
       "the port of the offline endpoint (Arrow Flight, for Feast's remote offline store); default 8815, or any free port when --port is 0",
     )
     .option(
+      '--registry-port <port>',
+      "the port of the registry endpoint (gRPC, for Feast's remote registry); default 6570, or any free port when --port is 0",
+    )
+    .option(
+      '--registry-file-sources',
+      "show Iceberg sources to Feast's registry client as FileSource, for Feast before 0.67 (which has no IcebergSource)",
+    )
+    .option(
       '--refresh-interval-ms <ms>',
       "how often to check the catalog for new snapshots of the online tables (default: the online store's, every second)",
     )
@@ -29,6 +39,12 @@ export function serveCommand(program: Command): void {
     .action(async (options: ServeOptions) => {
       const port = integer(options.port, '--port', 0, 65_535);
       const offlinePort = integer(options.offlinePort ?? (port === 0 ? '0' : String(DEFAULT_OFFLINE_PORT)), '--offline-port', 0, 65_535);
+      const registryPort = integer(
+        options.registryPort ?? (port === 0 ? '0' : String(DEFAULT_REGISTRY_PORT)),
+        '--registry-port',
+        0,
+        65_535,
+      );
       const refreshIntervalMs =
         options.refreshIntervalMs === undefined ? undefined : integer(options.refreshIntervalMs, '--refresh-interval-ms', 0, 86_400_000);
       const { loadProject } = await import('../../features/project.js');
@@ -44,23 +60,31 @@ export function serveCommand(program: Command): void {
       const { projectOfflineServer } = await import('../project-offline-server.js');
       const server = await projectFeatureServer(runtime, refreshIntervalMs === undefined ? {} : { refreshIntervalMs });
       const offline = await projectOfflineServer(runtime);
+      const { projectRegistryServer } = await import('../project-registry-server.js');
+      const registry = await projectRegistryServer(runtime, options.registryFileSources === true ? 'file' : 'iceberg');
       try {
         const url = listeningUrl(await server.listen({ host: options.host, port }), options.host);
         const offlineUrl = listeningUrl(
           `http://127.0.0.1:${await offline.listen({ host: options.host, port: offlinePort })}`,
           options.host,
         ).replace(/^http:/, project.config.server.tls === undefined ? 'grpc+tcp:' : 'grpc+tls:');
+        // Feast's remote registry takes `path: host:port`, so the address is given bare.
+        const registryAddress = listeningUrl(
+          `http://127.0.0.1:${await registry.listen({ host: options.host, port: registryPort })}`,
+          options.host,
+        ).replace(/^http:\/\//, '');
         printResult(
-          { url, offlineUrl, project: project.config.project },
+          { url, offlineUrl, registryAddress, project: project.config.project },
           options,
           () =>
-            `Floe feature server for project ${project.config.project} on ${url} (POST /get-online-features, /push, /write-to-online-store, /materialize, /materialize-incremental; GET /health, /metrics; the web UI at ${url}/ui/), offline endpoint (Arrow Flight, Feast's remote offline store) on ${offlineUrl}; Ctrl-C stops it`,
+            `Floe feature server for project ${project.config.project} on ${url} (POST /get-online-features, /push, /write-to-online-store, /materialize, /materialize-incremental; GET /health, /metrics; the web UI at ${url}/ui/), offline endpoint (Arrow Flight, Feast's remote offline store) on ${offlineUrl}, registry endpoint (gRPC, Feast's remote registry) on ${registryAddress}; Ctrl-C stops it`,
         );
         const { describeOnlineDataGap, onlineDataGaps } = await import('../../features/online/index.js');
         for (const gap of await onlineDataGaps(runtime.catalog, project.registry))
           console.error(`floe serve: warning: ${describeOnlineDataGap(gap)}`);
         await untilInterrupted();
       } finally {
+        await registry.close();
         await offline.close();
         await server.close();
         await runtime.close();
@@ -73,6 +97,8 @@ interface ServeOptions {
   readonly host: string;
   readonly port: string;
   readonly offlinePort?: string;
+  readonly registryPort?: string;
+  readonly registryFileSources?: boolean;
   readonly refreshIntervalMs?: string;
   readonly json?: boolean;
   readonly insecure?: boolean;

@@ -1,8 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import type { Metadata } from '@grpc/grpc-js';
 import type { Authenticator, Caller } from '../auth/authenticator.js';
-import { InvalidCredentials } from '../auth/authenticator.js';
 import { missingRead } from '../auth/route-guard.js';
+import { grpcCaller } from '../grpc/grpc-endpoint.js';
 import { FlightRefusal } from './flight-errors.js';
 
 /**
@@ -10,13 +10,8 @@ import { FlightRefusal } from './flight-errors.js';
  * there, its OIDC token or a static one), checked by the HTTP server's authenticator; undefined when
  * the endpoint has no `server.auth`. Missing or bad credentials are UNAUTHENTICATED.
  */
-export async function flightCaller(authenticator: Authenticator | undefined, metadata: Metadata): Promise<Caller | undefined> {
-  if (authenticator === undefined) return undefined;
-  const [authorization] = metadata.get('authorization');
-  const caller = await authenticator.authenticate(typeof authorization === 'string' ? authorization : authorization?.toString('utf8'));
-  if (caller instanceof InvalidCredentials)
-    throw new FlightRefusal(status.UNAUTHENTICATED, `The offline endpoint needs credentials: ${caller.reason}`, 'unauthorized');
-  return caller;
+export function flightCaller(authenticator: Authenticator | undefined, metadata: Metadata): Promise<Caller | undefined> {
+  return grpcCaller(authenticator, metadata, 'offline endpoint');
 }
 
 /** Refuses (PERMISSION_DENIED) a caller who may not read every one of `views`. */

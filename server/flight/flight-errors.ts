@@ -2,17 +2,10 @@ import { status } from '@grpc/grpc-js';
 import type { StatusObject } from '@grpc/grpc-js';
 import { FloeError } from '../../core/errors.js';
 import { redact } from '../../core/redaction.js';
+import { GrpcRefusal } from '../grpc/grpc-endpoint.js';
 
-/** A refusal made by the endpoint itself (credentials, permissions, an unknown ticket), with its gRPC status. */
-export class FlightRefusal extends Error {
-  constructor(
-    readonly code: status,
-    message: string,
-    readonly kind: string,
-  ) {
-    super(message);
-  }
-}
+/** A refusal made by the offline endpoint itself (credentials, permissions, an unknown ticket), with its gRPC status. */
+export class FlightRefusal extends GrpcRefusal {}
 
 /**
  * The gRPC status an error answers with. Its details are Feast's error detail (`{"module", "class",
@@ -21,7 +14,7 @@ export class FlightRefusal extends Error {
  * to the server's log (`internal` is true).
  */
 export function flightStatus(error: unknown): { status: Partial<StatusObject>; internal: boolean } {
-  if (error instanceof FlightRefusal)
+  if (error instanceof GrpcRefusal)
     return { status: { code: error.code, details: feastDetail(error.kind, error.message, 'FeastError') }, internal: false };
   if (FloeError.is(error)) {
     const code =

@@ -1,16 +1,15 @@
-import { existsSync } from 'node:fs';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import * as arrow from 'apache-arrow';
 import { serverAuthConfigSchema } from '../../features/config.js';
 import type { ServerAuthInput } from '../../features/config.js';
 import type { FeatureContext } from '../../features/context.js';
-import { FloeError } from '../../core/errors.js';
 import { redactValue } from '../../core/redaction.js';
 import { createAuthenticator } from '../auth/authenticator.js';
 import type { Authenticator } from '../auth/authenticator.js';
+import { closeGrpc, grpcServerCredentials, listenGrpc } from '../grpc/grpc-endpoint.js';
+import { protoPath } from '../grpc/proto-path.js';
 import { parseFeastCommand, readApi } from './feast-command.js';
 import { feastRead } from './feast-read.js';
 import type { FeastRead } from './feast-read.js';
@@ -66,22 +65,10 @@ export function createOfflineServer(options: OfflineServerOptions): OfflineServe
     doGet: (call: grpc.ServerWritableStream<{ ticket?: Buffer }, unknown>) => handlers.doGet(call),
     listActions: (call: grpc.ServerWritableStream<unknown, unknown>) => call.end(),
   });
-  const credentials =
-    options.tls === undefined
-      ? grpc.ServerCredentials.createInsecure()
-      : grpc.ServerCredentials.createSsl(null, [{ cert_chain: options.tls.cert, private_key: options.tls.key }], false);
+  const credentials = grpcServerCredentials(options.tls);
   return {
-    listen: ({ host, port }) =>
-      new Promise((resolve, reject) => {
-        const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
-        server.bindAsync(address, credentials, (error, bound) => (error ? reject(listenError(address, error)) : resolve(bound)));
-      }),
-    close: () =>
-      new Promise((resolve) => {
-        server.tryShutdown(() => resolve());
-        // Calls still streaming after a while are cut off rather than holding the process.
-        setTimeout(() => server.forceShutdown(), 5_000).unref();
-      }),
+    listen: (address) => listenGrpc(server, address, credentials, { endpoint: 'offline endpoint', option: '--offline-port' }),
+    close: () => closeGrpc(server),
   };
 }
 
@@ -220,23 +207,18 @@ async function write(
   if (!call.write(message)) await once(call, 'drain');
 }
 
-/** grpc-js's bind failure ("No address added … errors: [listen EADDRINUSE: …]") said as what it means. */
-function listenError(address: string, error: Error): FloeError {
-  const reason = /listen E\w+: ([^\]]+)/.exec(error.message)?.[1] ?? error.message;
-  return new FloeError('io', `The offline endpoint cannot listen on ${address}: ${reason}; pass --offline-port <port> (0: any free port)`, {
-    cause: error,
-    context: { field: '--offline-port' },
-  });
-}
-
 let service: grpc.ServiceDefinition | undefined;
 
 /** The FlightService definition, loaded once from flight.proto (beside this file, or beside its source when run from dist/). */
 function flightService(): grpc.ServiceDefinition {
   if (service !== undefined) return service;
-  const beside = fileURLToPath(new URL('./flight.proto', import.meta.url));
-  const file = existsSync(beside) ? beside : beside.replace(/[\\/]dist([\\/]server[\\/]flight[\\/]flight\.proto)$/, '$1');
-  const definition = protoLoader.loadSync(file, { keepCase: false, longs: Number, enums: String, defaults: false, oneofs: true });
+  const definition = protoLoader.loadSync(protoPath('./flight.proto', import.meta.url), {
+    keepCase: false,
+    longs: Number,
+    enums: String,
+    defaults: false,
+    oneofs: true,
+  });
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
     arrow: { flight: { protocol: { FlightService: grpc.ServiceClientConstructor } } };
   };
