@@ -31,7 +31,7 @@ const ORACLE_VENV: Venv = {
   prefix: 'venv',
   requirements: REQUIREMENTS,
   what: 'test oracles (pyiceberg, feast)',
-  check: 'import pyiceberg, pyarrow, sqlalchemy, feast; print(pyiceberg.__version__, pyarrow.__version__, feast.__version__)',
+  check: 'import grpc, pyiceberg, pyarrow, sqlalchemy, feast; print(pyiceberg.__version__, pyarrow.__version__, feast.__version__)',
   env: 'FLOE_TEST_PYTHON',
 };
 
@@ -39,7 +39,7 @@ const OLD_FEAST_VENV: Venv = {
   prefix: 'venv-feast-0.60',
   requirements: join(repoRoot, 'scripts', 'python', 'requirements-feast-0.60.txt'),
   what: "Feast 0.60's client (the request shape before 0.64)",
-  check: 'import feast; from feast import FeatureStore; print(feast.__version__)',
+  check: 'import grpc, feast; from feast import FeatureStore; print(feast.__version__)',
   env: 'FLOE_TEST_PYTHON_FEAST_OLD',
 };
 
