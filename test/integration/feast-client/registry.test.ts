@@ -1,4 +1,4 @@
-// services: python
+// services: temporal, python
 // Feast's own Python client against Floe's registry endpoint (issue #52, item 2): a Feast
 // repository whose feature_store.yaml names only Floe (`registry: {registry_type: remote, path}`
 // on `floe serve --registry-port`, the online store on floe serve, the offline store on its Flight
