@@ -20,7 +20,6 @@ export type ReadApi = (typeof READ_APIS)[number];
 
 /** The APIs the client sends that Floe does not (yet) answer, with what to do instead. */
 const REFUSED_APIS: Readonly<Record<string, string>> = {
-  offline_write_batch: 'push with `floe push` or POST /push on `floe serve`',
   write_logged_features: 'log features to an Iceberg table with your own writer',
   persist: 'save a training set with `floe training-set --output <table>`',
 };
@@ -45,8 +44,14 @@ export function parseFeastCommand(command: Uint8Array | undefined): FeastCommand
   return { api, parameters };
 }
 
-/** The APIs answered on do_put alone (older clients' reads also start there). */
-export const PUT_APIS = ['validate_data_source'] as const;
+/** The APIs answered on do_put alone, which return nothing (older clients' reads also start with a do_put). */
+export const PUT_APIS = ['validate_data_source', 'offline_write_batch'] as const;
+export type PutApi = (typeof PUT_APIS)[number];
+
+/** The do_put-only API a command asks for, or undefined when it is a read (or refused by readApi). */
+export function putApi(command: FeastCommand): PutApi | undefined {
+  return (PUT_APIS as readonly string[]).includes(command.api) ? (command.api as PutApi) : undefined;
+}
 
 /** The read API a command asks for, or a clear refusal naming it. */
 export function readApi(command: FeastCommand): ReadApi {
@@ -60,7 +65,7 @@ function refuse(command: FeastCommand): never {
   throw new FloeError(
     'unsupported',
     instead === undefined
-      ? `Floe's offline endpoint does not answer Feast's ${command.api}; it answers ${READ_APIS.join(', ')}`
+      ? `Floe's offline endpoint does not answer Feast's ${command.api}; it answers ${[...READ_APIS, ...PUT_APIS].join(', ')}`
       : `Floe's offline endpoint does not answer Feast's ${command.api}; ${instead}`,
     { context: { field: 'api' } },
   );

@@ -11,7 +11,8 @@ import { FloeError } from '../../core/errors.js';
 import { redactValue } from '../../core/redaction.js';
 import { createAuthenticator } from '../auth/authenticator.js';
 import type { Authenticator } from '../auth/authenticator.js';
-import { parseFeastCommand, readApi } from './feast-command.js';
+import { parseFeastCommand, putApi, readApi } from './feast-command.js';
+import type { FeastCommand } from './feast-command.js';
 import { feastRead } from './feast-read.js';
 import type { FeastRead } from './feast-read.js';
 import { flightCaller, requireSourceRead } from './flight-auth.js';
@@ -20,6 +21,10 @@ import { FlightRefusal, flightStatus } from './flight-errors.js';
 import { messagesTable, schemaBytes, tableMessages } from './ipc-messages.js';
 import type { IpcMessage } from './ipc-messages.js';
 import { PendingUploads } from './pending-uploads.js';
+import { feastOfflineWrite } from './offline-write.js';
+import { Pusher } from '../../features/push/pusher.js';
+import type { PushConfig } from '../../features/config.js';
+import type { Caller } from '../auth/authenticator.js';
 
 /** The largest message (one IPC record batch of entity rows) a client may send. */
 const MAX_UPLOAD_MESSAGE_BYTES = 1024 * 1024 * 1024;
@@ -32,6 +37,8 @@ export interface OfflineServerOptions {
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   /** Where the causes of internal failures are logged (redacted); stderr unless told. */
   readonly logStream?: NodeJS.WritableStream;
+  /** Group commit of Feast's offline writes (floe.yaml's `push`). */
+  readonly push?: Partial<PushConfig>;
 }
 
 export interface OfflineServer {
@@ -55,7 +62,8 @@ interface FlightDataMessage {
 export function createOfflineServer(options: OfflineServerOptions): OfflineServer {
   const auth = options.auth === undefined ? undefined : serverAuthConfigSchema.parse(options.auth);
   const authenticator = auth === undefined ? undefined : createAuthenticator(auth);
-  const handlers = new FlightHandlers(options.context, authenticator, new PendingUploads(), options.logStream ?? process.stderr);
+  const pusher = new Pusher(options.context, options.push);
+  const handlers = new FlightHandlers(options.context, authenticator, new PendingUploads(), pusher, options.logStream ?? process.stderr);
   // One uploaded record batch may be large (pyarrow sends an entity DataFrame as few batches), but not unbounded.
   const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_UPLOAD_MESSAGE_BYTES, 'grpc.max_send_message_length': -1 });
   server.addService(flightService(), {
@@ -76,12 +84,14 @@ export function createOfflineServer(options: OfflineServerOptions): OfflineServe
         const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
         server.bindAsync(address, credentials, (error, bound) => (error ? reject(listenError(address, error)) : resolve(bound)));
       }),
-    close: () =>
-      new Promise((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.tryShutdown(() => resolve());
         // Calls still streaming after a while are cut off rather than holding the process.
         setTimeout(() => server.forceShutdown(), 5_000).unref();
-      }),
+      });
+      await pusher.drain();
+    },
   };
 }
 
@@ -90,6 +100,7 @@ class FlightHandlers {
     private readonly context: FeatureContext,
     private readonly authenticator: Authenticator | undefined,
     private readonly uploads: PendingUploads,
+    private readonly pusher: Pusher,
     private readonly log: NodeJS.WritableStream,
   ) {}
 
@@ -109,10 +120,8 @@ class FlightHandlers {
       const caller = await flightCaller(this.authenticator, call.metadata);
       const { descriptor, messages } = await readUpload(call);
       const command = parseFeastCommand(descriptor?.cmd);
-      if (command.api === 'validate_data_source') {
-        const source = feastDataSource(this.context, command);
-        requireSourceRead(caller, source.name);
-        await validateSource(this.context, source);
+      if (putApi(command) !== undefined) {
+        await this.put(command, messagesTable(messages), caller);
         call.end();
         return;
       }
@@ -120,6 +129,23 @@ class FlightHandlers {
       this.uploads.add(Buffer.from(descriptor?.cmd ?? []).toString('utf8'), caller?.name, messagesTable(messages));
       call.end();
     });
+  }
+
+  /** An API answered by its do_put alone: a check, or a write. */
+  private async put(command: FeastCommand, uploaded: arrow.Table, caller: Caller | undefined): Promise<void> {
+    switch (putApi(command)) {
+      case 'validate_data_source': {
+        const source = feastDataSource(this.context, command);
+        requireSourceRead(caller, source.name);
+        await validateSource(this.context, source);
+        return;
+      }
+      case 'offline_write_batch':
+        await feastOfflineWrite(this.context, this.pusher, command, uploaded, caller);
+        return;
+      case undefined:
+        return;
+    }
   }
 
   getFlightInfo(call: grpc.ServerUnaryCall<FlightDataMessage['flightDescriptor'], unknown>, callback: grpc.sendUnaryData<unknown>): void {
