@@ -15,7 +15,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { runPyiceberg } from '../../support/pyiceberg.js';
+import { loadTemplateStats, portOnDemandViews } from '../../support/feast-template.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { pythonOracle, temporalService } from '../../support/services.js';
 import { floeCommand, linkCheckoutAsFloe, startServer, startWorker, stopWorker } from '../../support/cli-project.js';
@@ -116,43 +116,7 @@ test("Feast's example repository, imported, applied, materialized and read, answ
   const catalogFile = path.join(project, 'catalog.db');
   const warehouse = path.join(project, 'warehouse');
   const catalog: OracleCatalog = { type: 'sql', uri: `sqlite:///${catalogFile}`, warehouse: `file://${warehouse}` };
-  await runPyiceberg('create_table', {
-    catalog,
-    identifier: 'rides.driver_stats',
-    schema: {
-      type: 'struct',
-      'schema-id': 0,
-      fields: [
-        { id: 1, name: 'driver_id', type: 'long', required: false },
-        { id: 2, name: 'event_timestamp', type: 'timestamptz', required: false },
-        { id: 3, name: 'created', type: 'timestamptz', required: false },
-        { id: 4, name: 'conv_rate', type: 'float', required: false },
-        { id: 5, name: 'acc_rate', type: 'float', required: false },
-        { id: 6, name: 'avg_daily_trips', type: 'long', required: false },
-        {
-          id: 7,
-          name: 'driver_metadata',
-          type: { type: 'map', 'key-id': 10, key: 'string', 'value-id': 11, value: 'string', 'value-required': false },
-          required: false,
-        },
-        { id: 8, name: 'driver_config', type: 'string', required: false },
-        {
-          id: 9,
-          name: 'driver_profile',
-          type: {
-            type: 'struct',
-            fields: [
-              { id: 12, name: 'name', type: 'string', required: false },
-              { id: 13, name: 'age', type: 'string', required: false },
-            ],
-          },
-          required: false,
-        },
-      ],
-    },
-    format_version: 2,
-  });
-  await runPyiceberg('append', { catalog, identifier: 'rides.driver_stats', parquet });
+  await loadTemplateStats(catalog, 'rides.driver_stats', parquet);
   await writeFile(
     path.join(project, 'floe.yaml'),
     [
@@ -210,7 +174,7 @@ test("Feast's example repository, imported, applied, materialized and read, answ
   // push (Map, Json and Struct values) lands in Floe, and its feature service reads it back.
   // First the import's TODO, as a user does it: the on-demand views' Python ported to TypeScript.
   const generated = await readFile(out, 'utf8');
-  const ported = generated.replace(/compute: \(\) => \{\n\s+throw new Error\([^\n]*\);\n\s+\},/g, PORTED_COMPUTE);
+  const ported = portOnDemandViews(generated);
   assert.equal(ported.split('conv_rate_plus_val2: Number').length, 3, 'both on-demand views are ported');
   await writeFile(out, ported);
   const reapplied = await floeCommand(['apply', '--project', project], { env });
@@ -253,16 +217,6 @@ test("Feast's example repository, imported, applied, materialized and read, answ
     await stopWorker(server);
   }
 });
-
-/** The template's on-demand views (conv_rate + val_to_add, conv_rate + val_to_add_2), ported from their Python. */
-const PORTED_COMPUTE = `compute: (inputs) => {
-    const [stats, vals] = Object.values(inputs);
-    if (stats?.conv_rate == null || vals?.val_to_add == null || vals?.val_to_add_2 == null) return {};
-    return {
-      conv_rate_plus_val1: Number(stats.conv_rate) + Number(vals.val_to_add),
-      conv_rate_plus_val2: Number(stats.conv_rate) + Number(vals.val_to_add_2),
-    };
-  },`;
 
 /** test/oracles/feast_template_client.py: Feast's client pushing and reading the template's feature service through `url`. */
 async function feastTemplateClient(request: {
