@@ -23,10 +23,36 @@ export function portOnDemandViews(generated: string): string {
 }
 
 /**
- * Creates `identifier` shaped as the template's driver stats (Feast 0.67's Map, Json and Struct
- * features included) and appends `parquet` (written by test/oracles/feast_example_repo.py).
+ * Creates `identifier` shaped as the template's driver stats (with `typedFeatures`, Feast 0.67's
+ * Map, Json and Struct features) and appends `parquet` (written by test/oracles/feast_example_repo.py).
  */
-export async function loadTemplateStats(catalog: OracleCatalog, identifier: string, parquet: string): Promise<void> {
+export async function loadTemplateStats(
+  catalog: OracleCatalog,
+  identifier: string,
+  parquet: string,
+  options: { readonly typedFeatures: boolean } = { typedFeatures: true },
+): Promise<void> {
+  const typed = [
+    {
+      id: 7,
+      name: 'driver_metadata',
+      type: { type: 'map', 'key-id': 10, key: 'string', 'value-id': 11, value: 'string', 'value-required': false },
+      required: false,
+    },
+    { id: 8, name: 'driver_config', type: 'string', required: false },
+    {
+      id: 9,
+      name: 'driver_profile',
+      type: {
+        type: 'struct',
+        fields: [
+          { id: 12, name: 'name', type: 'string', required: false },
+          { id: 13, name: 'age', type: 'string', required: false },
+        ],
+      },
+      required: false,
+    },
+  ];
   await runPyiceberg('create_table', {
     catalog,
     identifier,
@@ -40,25 +66,7 @@ export async function loadTemplateStats(catalog: OracleCatalog, identifier: stri
         { id: 4, name: 'conv_rate', type: 'float', required: false },
         { id: 5, name: 'acc_rate', type: 'float', required: false },
         { id: 6, name: 'avg_daily_trips', type: 'long', required: false },
-        {
-          id: 7,
-          name: 'driver_metadata',
-          type: { type: 'map', 'key-id': 10, key: 'string', 'value-id': 11, value: 'string', 'value-required': false },
-          required: false,
-        },
-        { id: 8, name: 'driver_config', type: 'string', required: false },
-        {
-          id: 9,
-          name: 'driver_profile',
-          type: {
-            type: 'struct',
-            fields: [
-              { id: 12, name: 'name', type: 'string', required: false },
-              { id: 13, name: 'age', type: 'string', required: false },
-            ],
-          },
-          required: false,
-        },
+        ...(options.typedFeatures ? typed : []),
       ],
     },
     format_version: 2,
