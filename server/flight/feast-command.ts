@@ -21,7 +21,6 @@ export type ReadApi = (typeof READ_APIS)[number];
 /** The APIs the client sends that Floe does not (yet) answer, with what to do instead. */
 const REFUSED_APIS: Readonly<Record<string, string>> = {
   write_logged_features: 'log features to an Iceberg table with your own writer',
-  persist: 'save a training set with `floe training-set --output <table>`',
 };
 
 /** Parses a descriptor's command; a malformed one, or one naming no `api`, is an invalid-input error. */
@@ -45,7 +44,7 @@ export function parseFeastCommand(command: Uint8Array | undefined): FeastCommand
 }
 
 /** The APIs answered on do_put alone, which return nothing (older clients' reads also start with a do_put). */
-export const PUT_APIS = ['validate_data_source', 'offline_write_batch'] as const;
+export const PUT_APIS = ['validate_data_source', 'offline_write_batch', 'persist'] as const;
 export type PutApi = (typeof PUT_APIS)[number];
 
 /** The do_put-only API a command asks for, or undefined when it is a read (or refused by readApi). */

@@ -22,6 +22,7 @@ import { messagesTable, schemaBytes, tableMessages } from './ipc-messages.js';
 import type { IpcMessage } from './ipc-messages.js';
 import { PendingUploads } from './pending-uploads.js';
 import { feastOfflineWrite } from './offline-write.js';
+import { feastPersist } from './saved-dataset.js';
 import { Pusher } from '../../features/push/pusher.js';
 import type { PushConfig } from '../../features/config.js';
 import type { Caller } from '../auth/authenticator.js';
@@ -142,6 +143,9 @@ class FlightHandlers {
       }
       case 'offline_write_batch':
         await feastOfflineWrite(this.context, this.pusher, command, uploaded, caller);
+        return;
+      case 'persist':
+        await feastPersist(this.context, command, uploaded, caller);
         return;
       case undefined:
         return;

@@ -9,7 +9,8 @@
 // the source rows. With server.auth and server.tls, Feast's client reads over TLS with its bearer
 // token, and a call without it is refused. Feast's offline writes (write_to_offline_store, what
 // store.push(to=OFFLINE) calls) append to the source table through Floe's push, exactly once per
-// command_id, and a bad column is refused by name.
+// command_id, and a bad column is refused by name. Feast's saved datasets (persist) become Iceberg
+// tables holding what floe training-set saves.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -436,7 +437,10 @@ describe("Feast's offline writes (store.push to=OFFLINE, write_to_offline_store)
     assert.ok(answers.get('resent')!.ok, answers.get('resent')!.error);
     const refused = answers.get('bad column')!;
     assert.equal(refused.ok, false);
-    assert.match(refused.error!, /^FeastError: Push to driver_stats_push: row 0, column conv_rate: expected a number \(double\), got string "high"/);
+    assert.match(
+      refused.error!,
+      /^FeastError: Push to driver_stats_push: row 0, column conv_rate: expected a number \(double\), got string "high"/,
+    );
     const rows = (await sourceRows())
       .map((row) => [normal(row.driver_id), row.conv_rate, new Date(String(row.event_timestamp)).toISOString()].join('|'))
       .sort();
@@ -447,5 +451,22 @@ describe("Feast's offline writes (store.push to=OFFLINE, write_to_offline_store)
     ]);
     const exact = (await sourceRows()).find((row) => normal(row.driver_id) === 1001)!;
     assert.match(String(exact.event_timestamp), /00:00:00\.000001/, 'microseconds kept');
+  });
+});
+
+describe("Feast's saved datasets (create_saved_dataset with the remote offline store): an Iceberg table", () => {
+  test('persist saves the retrieval as datasets.<stem of the storage path>, what floe training-set saves; an existing table is refused', async () => {
+    const call = { ...PLAIN, name: 'persist', op: 'persist', dataset: 'driver_ds', path: 's3://bucket/training/feast_driver_ds.parquet' };
+    const again = { ...call, name: 'persist again' };
+    const answers = await feast(pythonOracle().python, [call, again] as unknown as Call[], open);
+    assert.ok(answers.get('persist')!.ok, answers.get('persist')!.error);
+    const saved = (await runPyiceberg<{ rows: Row[] }>('read', { catalog: source.oracle, identifier: 'datasets.feast_driver_ds' })).rows;
+    const expected = await trainingSet(PLAIN, 'datasets.feast_persist_expected');
+    const columns = featureColumns(expected);
+    assert.deepEqual(byRide(saved, ['driver_id', ...columns]), byRide(expected, ['driver_id', ...columns]));
+    assert.equal(saved.length, RIDES.length);
+    const refused = answers.get('persist again')!;
+    assert.equal(refused.ok, false);
+    assert.match(refused.error!, /table datasets\.feast_driver_ds exists/);
   });
 });

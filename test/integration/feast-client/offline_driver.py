@@ -158,8 +158,20 @@ def offline_write(store: FeatureStore, call: dict) -> None:
         _put_parameters(descriptor, None, table, client)
 
 
+def persist(store: FeatureStore, call: dict) -> None:
+    """store.create_saved_dataset of a get_historical_features job, into a file storage (its path names Floe's table)."""
+    from feast.infra.offline_stores.file_source import SavedDatasetFileStorage
+
+    job = store.get_historical_features(entity_df=entity_frame(call["entity_rows"]), features=call["features"])
+    store.create_saved_dataset(from_=job, name=call["dataset"], storage=SavedDatasetFileStorage(path=call["path"]))
+
+
 def run(store: FeatureStore, call: dict) -> dict:
     from feast.infra.offline_stores.remote import RemoteOfflineStore
+
+    if call.get("op") == "persist":
+        persist(store, call)
+        return {"columns": [], "rows": []}
 
     if call.get("op") == "offline_write":
         offline_write(store, call)

@@ -35,8 +35,8 @@ test('a malformed command, or one without an api, is invalid input', () => {
 
 test('an API Floe does not answer is refused by name, saying what to use instead', () => {
   assert.throws(
-    () => readApi(parseFeastCommand(bytes({ api: 'persist' }))),
-    (error: unknown) => FloeError.is(error, 'unsupported') && /persist; save a training set with `floe training-set/.test(error.message),
+    () => readApi(parseFeastCommand(bytes({ api: 'write_logged_features' }))),
+    (error: unknown) => FloeError.is(error, 'unsupported') && /write_logged_features; log features to an Iceberg table/.test(error.message),
   );
   assert.throws(
     () => readApi(parseFeastCommand(bytes({ api: 'something_new' }))),
