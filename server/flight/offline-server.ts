@@ -23,6 +23,7 @@ import type { IpcMessage } from './ipc-messages.js';
 import { PendingUploads } from './pending-uploads.js';
 import { feastOfflineWrite } from './offline-write.js';
 import { feastPersist } from './saved-dataset.js';
+import { feastWriteLoggedFeatures } from './feature-logs.js';
 import { Pusher } from '../../features/push/pusher.js';
 import type { PushConfig } from '../../features/config.js';
 import type { Caller } from '../auth/authenticator.js';
@@ -146,6 +147,9 @@ class FlightHandlers {
         return;
       case 'persist':
         await feastPersist(this.context, command, uploaded, caller);
+        return;
+      case 'write_logged_features':
+        await feastWriteLoggedFeatures(this.context, command, uploaded, caller);
         return;
       case undefined:
         return;

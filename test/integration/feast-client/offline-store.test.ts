@@ -10,7 +10,7 @@
 // token, and a call without it is refused. Feast's offline writes (write_to_offline_store, what
 // store.push(to=OFFLINE) calls) append to the source table through Floe's push, exactly once per
 // command_id, and a bad column is refused by name. Feast's saved datasets (persist) become Iceberg
-// tables holding what floe training-set saves.
+// tables holding what floe training-set saves, and its feature logs rows of feature_logs.<service>.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -468,5 +468,34 @@ describe("Feast's saved datasets (create_saved_dataset with the remote offline s
     const refused = answers.get('persist again')!;
     assert.equal(refused.ok, false);
     assert.match(refused.error!, /table datasets\.feast_driver_ds exists/);
+  });
+});
+
+describe("Feast's feature logging (write_logged_features): appended to feature_logs.<service>, exactly once", () => {
+  test('the logged rows land in feature_logs.model, a resent do_put of the same command_id appends nothing', async () => {
+    const calls = [
+      {
+        name: 'log',
+        op: 'log',
+        feature_service: 'model',
+        rows: [{ driver_id: 1001, acc_rate: 0.5, at: '2024-05-01T03:00:00.000001Z', request_id: 'q1' }],
+      },
+      {
+        name: 'log resent',
+        op: 'log',
+        resend: true,
+        command_id: randomUUID(),
+        feature_service: 'model',
+        rows: [{ driver_id: 1002, acc_rate: 0.25, at: '2024-05-01T04:00:00Z', request_id: 'q2' }],
+      },
+    ];
+    const answers = await feast(pythonOracle().python, calls as unknown as Call[], open);
+    for (const call of calls) assert.ok(answers.get(call.name)!.ok, answers.get(call.name)!.error);
+    const logged = (await runPyiceberg<{ rows: Row[] }>('read', { catalog: source.oracle, identifier: 'feature_logs.model' })).rows;
+    assert.deepEqual(logged.map((row) => [normal(row.driver_id), row.driver_hourly_stats__acc_rate, row.__request_id]).sort(), [
+      [1001, 0.5, 'q1'],
+      [1002, 0.25, 'q2'],
+    ]);
+    assert.match(String(logged.find((row) => row.__request_id === 'q1')!.__log_timestamp), /03:00:00\.000001/, 'microseconds kept');
   });
 });

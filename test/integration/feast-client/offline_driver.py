@@ -166,8 +166,46 @@ def persist(store: FeatureStore, call: dict) -> None:
     store.create_saved_dataset(from_=job, name=call["dataset"], storage=SavedDatasetFileStorage(path=call["path"]))
 
 
+def log_features(store: FeatureStore, call: dict) -> None:
+    """Feast's write_logged_features for a feature service (what its feature server's logging calls),
+    with "resend" the same do_put twice (one command_id), as a retried call sends it."""
+    import pyarrow as pa
+    import pyarrow.flight as fl
+
+    from feast.feature_logging import FeatureServiceLoggingSource
+    from feast.infra.offline_stores.remote import RemoteOfflineStore, _put_parameters, build_arrow_flight_client
+
+    logs = pa.table(
+        {
+            "driver_id": pa.array([row["driver_id"] for row in call["rows"]], pa.int64()),
+            "driver_hourly_stats__acc_rate": pa.array([row["acc_rate"] for row in call["rows"]], pa.float64()),
+            "driver_hourly_stats__acc_rate__timestamp": pa.array(
+                [pd.Timestamp(row["at"]) for row in call["rows"]], pa.timestamp("us", tz="UTC")
+            ),
+            "driver_hourly_stats__acc_rate__status": pa.array([1 for _ in call["rows"]], pa.int32()),
+            "__log_timestamp": pa.array([pd.Timestamp(row["at"]) for row in call["rows"]], pa.timestamp("us", tz="UTC")),
+            "__request_id": pa.array([row["request_id"] for row in call["rows"]], pa.string()),
+        }
+    )
+    service = store.get_feature_service(call["feature_service"])
+    if not call.get("resend"):
+        source = FeatureServiceLoggingSource(service, store.project)
+        RemoteOfflineStore.write_logged_features(store.config, logs, source, None, store.registry)
+        return
+    offline = store.config.offline_store
+    client = build_arrow_flight_client(offline.scheme, offline.host, offline.port, store.config.auth_config, offline.cert)
+    command = {"command_id": call["command_id"], "api": "write_logged_features", "feature_service_name": service.name}
+    descriptor = fl.FlightDescriptor.for_command(json.dumps(command))
+    for _ in range(2):
+        _put_parameters(descriptor, None, logs, client)
+
+
 def run(store: FeatureStore, call: dict) -> dict:
     from feast.infra.offline_stores.remote import RemoteOfflineStore
+
+    if call.get("op") == "log":
+        log_features(store, call)
+        return {"columns": [], "rows": []}
 
     if call.get("op") == "persist":
         persist(store, call)
