@@ -38,8 +38,10 @@ export async function feastWriteLoggedFeatures(
       context: { field: 'feature_service_name' },
     });
   const service = context.registry.featureService(name);
-  const views = service.features.map((reference) => (typeof reference === 'string' ? reference.split(':')[0]! : reference.featureView));
-  requireRead(caller, [...new Set(views)]);
+  requireRead(
+    caller,
+    service.features.map((projection) => projection.featureView),
+  );
   const id = parseTableIdentifier(`${FEATURE_LOG_NAMESPACE}.${service.name}`);
   const table = formatTableIdentifier(id);
   const commandId = command.parameters.command_id;
