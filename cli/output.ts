@@ -44,7 +44,7 @@ function floeErrorKind(failure: ApplicationFailure): string | undefined {
  * FloeError, a DuckDB error) reaches the client as a failure of type `FloeError` or `Error`,
  * which has lost the kind and says less than the error that wrapped it.
  */
-function reportedCause(error: unknown): unknown {
+export function reportedCause(error: unknown): unknown {
   let current = error;
   for (;;) {
     if (FloeError.is(current)) return current;

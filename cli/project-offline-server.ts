@@ -9,6 +9,7 @@ export async function projectOfflineServer(runtime: Runtime): Promise<OfflineSer
   const { auth, tls } = runtime.project.config.server;
   return createOfflineServer({
     context: runtime,
+    push: runtime.project.config.push,
     ...defined({ auth }),
     ...(tls === undefined ? {} : { tls: await tlsFiles(tls) }),
   });

@@ -1,7 +1,11 @@
 import type { Client } from '@temporalio/client';
+import { FloeError } from '../core/errors.js';
+import { reportedCause } from './output.js';
 import { incrementalWorkflowId, materializeWorkflowId } from '../contracts/ids.js';
 import type { MaterializeInput } from '../contracts/materialize.js';
 import type { FeatureViewDefinition } from '../features/definitions.js';
+import { durationSeconds } from '../features/definitions.js';
+import { defined } from '../core/defined.js';
 import type { Project } from '../features/project.js';
 import { latestWindowEnd } from '../features/time-bounds.js';
 import type { Materializer, MaterializeRun } from '../server/materializer.js';
@@ -68,7 +72,32 @@ export function temporalMaterializer(project: Project): Materializer & { close()
         views.map((view) => {
           const end = given ?? latestWindowEnd(view, now).toISOString();
           checkWindowEnded(view, end, now, 'end_ts');
-          return { view, input: { featureView: view.name, end }, workflowId: incrementalWorkflowId(view.name, end) };
+          // Feast's rule for a view never materialized: its first window starts one TTL before the end.
+          const lookbackSeconds = durationSeconds(view.ttl) ?? undefined;
+          return {
+            view,
+            input: { featureView: view.name, end, ...defined({ lookbackSeconds }) },
+            workflowId: incrementalWorkflowId(view.name, end),
+          };
+        }),
+      );
+    },
+    async waitFor(runs) {
+      const temporal = await connect();
+      await Promise.all(
+        runs.map(async (run) => {
+          try {
+            await temporal.workflow.getHandle(run.workflowId, run.runId).result();
+          } catch (error) {
+            throw new FloeError(
+              'io',
+              `Materializing feature view ${run.featureView} failed (workflow ${run.workflowId}): ${String((reportedCause(error) as Error).message ?? error)}`,
+              {
+                cause: error,
+                context: { featureView: run.featureView },
+              },
+            );
+          }
         }),
       );
     },

@@ -114,7 +114,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
     metrics.observeRequest(request.routeOptions.url ?? 'unknown', request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
   addFeastRoutes(app, { store, pusher: storePusher(store, options.push), metrics, limits, bodyLimit });
-  addMaterializeRoutes(app, options.materializer);
+  addMaterializeRoutes(app, options.materializer, store);
   if (options.ui !== undefined) addUiRoutes(app, options.ui);
   const { open, metrics: metricsPermission } = ROUTE_PERMISSIONS;
   app.get('/health', { config: { permission: open } }, async () => ({ status: 'ok' }));
@@ -211,23 +211,33 @@ function storePusher(store: OnlineStore, push: FeatureServerOptions['push']): Pu
   return new Pusher({ ...context, workDirectory }, push?.config, (tables) => store.refreshTables(tables));
 }
 
-/** Feast's POST /materialize and /materialize-incremental: answer once the workflows are started, with their ids. */
-function addMaterializeRoutes(app: FastifyInstance, configured: Materializer | undefined): void {
+/**
+ * Feast's POST /materialize and /materialize-incremental, with its contract (Feast 0.67's feature
+ * server, whose client's materialize delegates here when both its stores are remote): with
+ * `?async=true`, 202 once the workflows are started, with their ids; without, 200 once they have
+ * finished and this server reads their rows.
+ */
+function addMaterializeRoutes(app: FastifyInstance, configured: Materializer | undefined, store: FeatureServerOptions['store']): void {
   const materializer = (): Materializer => {
     if (configured !== undefined) return configured;
     throw new MaterializerUnavailableError(
       "This feature server starts no workflows: it was created without a Temporal client (createFeatureServer's materializer option; floe serve makes one from floe.yaml's temporal section). Run floe materialize instead",
     );
   };
+  const answer = async (request: FastifyRequest, reply: FastifyReply, runs: MaterializeRun[]) => {
+    if ((request.query as Record<string, unknown> | undefined)?.async === 'true')
+      return reply.code(202).send(materializeAnswer(runs, 'accepted'));
+    await materializer().waitFor(runs);
+    await store.refresh();
+    return reply.code(200).send(materializeAnswer(runs, 'completed'));
+  };
   const { feastMaterialize } = ROUTE_PERMISSIONS;
-  app.post('/materialize', { config: { permission: feastMaterialize } }, async (request, reply) => {
-    const runs = await materializer().materialize(parseMaterializeRequest(request.body));
-    return reply.code(202).send(materializeAnswer(runs));
-  });
-  app.post('/materialize-incremental', { config: { permission: feastMaterialize } }, async (request, reply) => {
-    const runs = await materializer().materializeIncremental(parseIncrementalRequest(request.body));
-    return reply.code(202).send(materializeAnswer(runs));
-  });
+  app.post('/materialize', { config: { permission: feastMaterialize } }, async (request, reply) =>
+    answer(request, reply, await materializer().materialize(parseMaterializeRequest(request.body))),
+  );
+  app.post('/materialize-incremental', { config: { permission: feastMaterialize } }, async (request, reply) =>
+    answer(request, reply, await materializer().materializeIncremental(parseIncrementalRequest(request.body))),
+  );
 }
 
 /** Unknown routes and failures answer as Feast's error detail; a 5xx is logged with its redacted cause. */
@@ -258,10 +268,10 @@ function addErrorAnswers(app: FastifyInstance, limits: Limits): void {
   });
 }
 
-/** Feast's asynchronous answer (`status`, `feature_views`), with each started workflow's id. */
-function materializeAnswer(runs: readonly MaterializeRun[]): Record<string, unknown> {
+/** Feast's answer (`status`, `feature_views`), with each workflow's id. */
+function materializeAnswer(runs: readonly MaterializeRun[], status: 'accepted' | 'completed'): Record<string, unknown> {
   return {
-    status: 'accepted',
+    status,
     feature_views: runs.map((run) => run.featureView),
     workflows: runs.map((run) => ({ feature_view: run.featureView, workflow_id: run.workflowId, run_id: run.runId })),
   };

@@ -11,7 +11,8 @@ const materializeSchema = z
   .object({
     start_ts: z.string().min(1),
     end_ts: z.string().min(1),
-    feature_views: z.array(z.string().min(1)).min(1).optional(),
+    // Feast 0.67's client sends null for every view (materialize_incremental without feature_views).
+    feature_views: z.array(z.string().min(1)).min(1).nullable().optional(),
     full_feature_names: z.boolean().optional(),
     disable_event_timestamp: z.literal(false).optional(),
     version: z.null().optional(),
@@ -22,7 +23,8 @@ const materializeSchema = z
 const incrementalSchema = z
   .object({
     end_ts: z.string().min(1).optional(),
-    feature_views: z.array(z.string().min(1)).min(1).optional(),
+    // Feast 0.67's client sends null for every view (materialize_incremental without feature_views).
+    feature_views: z.array(z.string().min(1)).min(1).nullable().optional(),
     full_feature_names: z.boolean().optional(),
     version: z.null().optional(),
   })
@@ -49,7 +51,7 @@ export function parseMaterializeRequest(body: unknown): MaterializeBody {
   return {
     start: parsed.start_ts,
     end: parsed.end_ts,
-    ...defined({ featureViews: parsed.feature_views }),
+    ...defined({ featureViews: parsed.feature_views ?? undefined }),
   };
 }
 
@@ -62,6 +64,6 @@ export function parseIncrementalRequest(body: unknown): IncrementalBody {
   );
   return {
     ...defined({ end: parsed.end_ts }),
-    ...defined({ featureViews: parsed.feature_views }),
+    ...defined({ featureViews: parsed.feature_views ?? undefined }),
   };
 }

@@ -22,6 +22,8 @@ export interface Materializer {
   }): Promise<MaterializeRun[]>;
   /** From each view's watermark up to `end` (default: now − the view's delay). */
   materializeIncremental(request: { readonly featureViews?: readonly string[]; readonly end?: string }): Promise<MaterializeRun[]>;
+  /** Resolves once every run has finished; a failed run is an error naming its view. */
+  waitFor(runs: readonly MaterializeRun[]): Promise<void>;
 }
 
 /** The server cannot start workflows: no Temporal client was given, or Temporal cannot be reached. The server answers 503. */

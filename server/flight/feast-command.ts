@@ -18,13 +18,6 @@ export const READ_APIS = [
 ] as const;
 export type ReadApi = (typeof READ_APIS)[number];
 
-/** The APIs the client sends that Floe does not (yet) answer, with what to do instead. */
-const REFUSED_APIS: Readonly<Record<string, string>> = {
-  offline_write_batch: 'push with `floe push` or POST /push on `floe serve`',
-  write_logged_features: 'log features to an Iceberg table with your own writer',
-  persist: 'save a training set with `floe training-set --output <table>`',
-};
-
 /** Parses a descriptor's command; a malformed one, or one naming no `api`, is an invalid-input error. */
 export function parseFeastCommand(command: Uint8Array | undefined): FeastCommand {
   let parsed: unknown;
@@ -45,8 +38,14 @@ export function parseFeastCommand(command: Uint8Array | undefined): FeastCommand
   return { api, parameters };
 }
 
-/** The APIs answered on do_put alone (older clients' reads also start there). */
-export const PUT_APIS = ['validate_data_source'] as const;
+/** The APIs answered on do_put alone, which return nothing (older clients' reads also start with a do_put). */
+export const PUT_APIS = ['validate_data_source', 'offline_write_batch', 'persist', 'write_logged_features'] as const;
+export type PutApi = (typeof PUT_APIS)[number];
+
+/** The do_put-only API a command asks for, or undefined when it is a read (or refused by readApi). */
+export function putApi(command: FeastCommand): PutApi | undefined {
+  return (PUT_APIS as readonly string[]).includes(command.api) ? (command.api as PutApi) : undefined;
+}
 
 /** The read API a command asks for, or a clear refusal naming it. */
 export function readApi(command: FeastCommand): ReadApi {
@@ -54,14 +53,11 @@ export function readApi(command: FeastCommand): ReadApi {
   return refuse(command);
 }
 
-/** Refuses an API Floe does not answer (or not by this call), by name, with what to use instead. */
+/** Refuses an API Floe does not answer (or not by this call), by name, with those it answers. */
 function refuse(command: FeastCommand): never {
-  const instead = REFUSED_APIS[command.api];
   throw new FloeError(
     'unsupported',
-    instead === undefined
-      ? `Floe's offline endpoint does not answer Feast's ${command.api}; it answers ${READ_APIS.join(', ')}`
-      : `Floe's offline endpoint does not answer Feast's ${command.api}; ${instead}`,
+    `Floe's offline endpoint does not answer Feast's ${command.api}; it answers ${[...READ_APIS, ...PUT_APIS].join(', ')}`,
     { context: { field: 'api' } },
   );
 }

@@ -30,3 +30,9 @@ export function requireSourceRead(caller: Caller | undefined, source: string): v
     'forbidden',
   );
 }
+
+/** Refuses (PERMISSION_DENIED) a caller who may not push to `pushSource` (what an append to its table needs). */
+export function requirePush(caller: Caller | undefined, pushSource: string): void {
+  if (caller === undefined || caller.permissions.push.includes(pushSource)) return;
+  throw new FlightRefusal(status.PERMISSION_DENIED, `${caller.name} may not push to push source ${pushSource}`, 'forbidden');
+}

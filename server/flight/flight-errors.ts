@@ -24,7 +24,9 @@ export function flightStatus(error: unknown): { status: Partial<StatusObject>; i
           ? status.INVALID_ARGUMENT
           : error.kind === 'unsupported'
             ? status.UNIMPLEMENTED
-            : undefined;
+            : error.kind === 'already-exists'
+              ? status.ALREADY_EXISTS
+              : undefined;
     if (code !== undefined)
       return {
         status: {

@@ -4,6 +4,7 @@ import type { FeatureContext } from '../../features/context.js';
 import { queryToArrowBatches } from '../../features/historical/arrow-io.js';
 import type { EntitySource } from '../../features/historical/entity-rows.js';
 import { DEFAULT_ENTITY_TIMESTAMP, getHistoricalFeatures } from '../../features/historical/get-historical-features.js';
+import type { HistoricalRetrievalJob } from '../../features/historical/get-historical-features.js';
 import type { FeastCommand } from './feast-command.js';
 import { stringList } from './feast-command.js';
 
@@ -11,6 +12,8 @@ import { stringList } from './feast-command.js';
 export interface HistoricalRetrieval {
   /** The feature views (on-demand ones too) its feature references name. */
   readonly views: readonly string[];
+  /** The retrieval itself, for what else may be asked of it (Feast's persist saves it as a table). */
+  readonly job: HistoricalRetrievalJob;
   /** Runs the retrieval and hands `send` the result one record batch at a time (the first may be empty: it carries the schema). */
   stream(send: (batch: arrow.Table) => Promise<void>): Promise<void>;
 }
@@ -42,6 +45,7 @@ export function feastHistoricalRetrieval(context: FeatureContext, command: Feast
   });
   return {
     views: [...new Set(features.map((reference) => reference.split(':')[0]!))],
+    job,
     stream: (send) =>
       job.run(async (connection, query) => {
         for await (const batch of queryToArrowBatches(connection, query)) await send(batch);

@@ -10,7 +10,8 @@ import { createAuthenticator } from '../auth/authenticator.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { closeGrpc, grpcServerCredentials, listenGrpc } from '../grpc/grpc-endpoint.js';
 import { protoPath } from '../grpc/proto-path.js';
-import { parseFeastCommand, readApi } from './feast-command.js';
+import { parseFeastCommand, putApi, readApi } from './feast-command.js';
+import type { FeastCommand } from './feast-command.js';
 import { feastRead } from './feast-read.js';
 import type { FeastRead } from './feast-read.js';
 import { flightCaller, requireSourceRead } from './flight-auth.js';
@@ -19,6 +20,12 @@ import { FlightRefusal, flightStatus } from './flight-errors.js';
 import { messagesTable, schemaBytes, tableMessages } from './ipc-messages.js';
 import type { IpcMessage } from './ipc-messages.js';
 import { PendingUploads } from './pending-uploads.js';
+import { feastOfflineWrite } from './offline-write.js';
+import { feastPersist } from './saved-dataset.js';
+import { feastWriteLoggedFeatures } from './feature-logs.js';
+import { Pusher } from '../../features/push/pusher.js';
+import type { PushConfig } from '../../features/config.js';
+import type { Caller } from '../auth/authenticator.js';
 
 /** The largest message (one IPC record batch of entity rows) a client may send. */
 const MAX_UPLOAD_MESSAGE_BYTES = 1024 * 1024 * 1024;
@@ -31,6 +38,8 @@ export interface OfflineServerOptions {
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   /** Where the causes of internal failures are logged (redacted); stderr unless told. */
   readonly logStream?: NodeJS.WritableStream;
+  /** Group commit of Feast's offline writes (floe.yaml's `push`). */
+  readonly push?: Partial<PushConfig>;
 }
 
 export interface OfflineServer {
@@ -54,7 +63,8 @@ interface FlightDataMessage {
 export function createOfflineServer(options: OfflineServerOptions): OfflineServer {
   const auth = options.auth === undefined ? undefined : serverAuthConfigSchema.parse(options.auth);
   const authenticator = auth === undefined ? undefined : createAuthenticator(auth);
-  const handlers = new FlightHandlers(options.context, authenticator, new PendingUploads(), options.logStream ?? process.stderr);
+  const pusher = new Pusher(options.context, options.push);
+  const handlers = new FlightHandlers(options.context, authenticator, new PendingUploads(), pusher, options.logStream ?? process.stderr);
   // One uploaded record batch may be large (pyarrow sends an entity DataFrame as few batches), but not unbounded.
   const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_UPLOAD_MESSAGE_BYTES, 'grpc.max_send_message_length': -1 });
   server.addService(flightService(), {
@@ -68,7 +78,10 @@ export function createOfflineServer(options: OfflineServerOptions): OfflineServe
   const credentials = grpcServerCredentials(options.tls);
   return {
     listen: (address) => listenGrpc(server, address, credentials, { endpoint: 'offline endpoint', option: '--offline-port' }),
-    close: () => closeGrpc(server),
+    close: async () => {
+      await closeGrpc(server);
+      await pusher.drain();
+    },
   };
 }
 
@@ -77,6 +90,7 @@ class FlightHandlers {
     private readonly context: FeatureContext,
     private readonly authenticator: Authenticator | undefined,
     private readonly uploads: PendingUploads,
+    private readonly pusher: Pusher,
     private readonly log: NodeJS.WritableStream,
   ) {}
 
@@ -96,10 +110,8 @@ class FlightHandlers {
       const caller = await flightCaller(this.authenticator, call.metadata);
       const { descriptor, messages } = await readUpload(call);
       const command = parseFeastCommand(descriptor?.cmd);
-      if (command.api === 'validate_data_source') {
-        const source = feastDataSource(this.context, command);
-        requireSourceRead(caller, source.name);
-        await validateSource(this.context, source);
+      if (putApi(command) !== undefined) {
+        await this.put(command, messagesTable(messages), caller);
         call.end();
         return;
       }
@@ -107,6 +119,29 @@ class FlightHandlers {
       this.uploads.add(Buffer.from(descriptor?.cmd ?? []).toString('utf8'), caller?.name, messagesTable(messages));
       call.end();
     });
+  }
+
+  /** An API answered by its do_put alone: a check, or a write. */
+  private async put(command: FeastCommand, uploaded: arrow.Table, caller: Caller | undefined): Promise<void> {
+    switch (putApi(command)) {
+      case 'validate_data_source': {
+        const source = feastDataSource(this.context, command);
+        requireSourceRead(caller, source.name);
+        await validateSource(this.context, source);
+        return;
+      }
+      case 'offline_write_batch':
+        await feastOfflineWrite(this.context, this.pusher, command, uploaded, caller);
+        return;
+      case 'persist':
+        await feastPersist(this.context, command, uploaded, caller);
+        return;
+      case 'write_logged_features':
+        await feastWriteLoggedFeatures(this.context, command, uploaded, caller);
+        return;
+      case undefined:
+        return;
+    }
   }
 
   getFlightInfo(call: grpc.ServerUnaryCall<FlightDataMessage['flightDescriptor'], unknown>, callback: grpc.sendUnaryData<unknown>): void {

@@ -67,9 +67,15 @@ export async function stopWorker(worker: ChildProcess | undefined): Promise<void
   }
 }
 
-/** Starts `floe serve --port 0 --json` on a project and resolves with its URL once it listens; stop it with stopWorker. */
-export function startServer(project: string, options: { env?: NodeJS.ProcessEnv } = {}): Promise<{ url: string; server: ChildProcess }> {
-  const server = spawn(process.execPath, [floe, 'serve', '--project', project, '--port', '0', '--json'], {
+/**
+ * Starts `floe serve --port 0 --offline-port 0 --json` on a project and resolves with its URL and
+ * its offline (Arrow Flight) port once it listens; stop it with stopWorker.
+ */
+export function startServer(
+  project: string,
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<{ url: string; offlinePort: number; server: ChildProcess }> {
+  const server = spawn(process.execPath, [floe, 'serve', '--project', project, '--port', '0', '--offline-port', '0', '--json'], {
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -80,7 +86,10 @@ export function startServer(project: string, options: { env?: NodeJS.ProcessEnv 
     server.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const ready = /^\{[\s\S]*?^\}/m.exec(stdout);
-      if (ready) resolve({ url: (JSON.parse(ready[0]) as { url: string }).url, server });
+      if (!ready) return;
+      const printed = JSON.parse(ready[0]) as { url: string; offlineUrl: string };
+      const offlinePort = Number(new URL(printed.offlineUrl.replace(/^grpc\+(tcp|tls):/, 'http:')).port);
+      resolve({ url: printed.url, offlinePort, server });
     });
     server.once('exit', (code) => reject(new Error(`floe serve exited with ${code} before listening:\n${stderr}`)));
   });

@@ -7,7 +7,10 @@
 // entity rows (read back by pyiceberg). Feast 0.67 reads with one do_exchange, Feast 0.60 with
 // do_put, get_flight_info and do_get; the source pulls of Feast's materialization are compared with
 // the source rows. With server.auth and server.tls, Feast's client reads over TLS with its bearer
-// token, and a call without it is refused.
+// token, and a call without it is refused. Feast's offline writes (write_to_offline_store, what
+// store.push(to=OFFLINE) calls) append to the source table through Floe's push, exactly once per
+// command_id, and a bad column is refused by name. Feast's saved datasets (persist) become Iceberg
+// tables holding what floe training-set saves, and its feature logs rows of feature_logs.<service>.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -50,6 +53,7 @@ interface Served {
 const onDemandDefinitions = `
 import { defineFeatureService } from ${featuresModule('definitions.ts')};
 import { defineOnDemandView, defineRequestSource } from ${featuresModule('on-demand.ts')};
+import { definePushSource } from ${featuresModule('push-source.ts')};
 export const ride = defineRequestSource({ name: 'ride', fields: [{ name: 'distance_km', type: 'double' }] });
 export const rideFeatures = defineOnDemandView({
   name: 'ride_features',
@@ -66,6 +70,7 @@ export const rideFeatures = defineOnDemandView({
   },
 });
 export const model = defineFeatureService({ name: 'model', features: ['${VIEW}:acc_rate', 'ride_features'] });
+export const statsPush = definePushSource({ name: 'driver_stats_push', batchSource: 'driver_stats' });
 `;
 
 // 30 rides over drivers 1001..1045 (1041 and up have no feature rows) at three times; every seventh has no distance.
@@ -391,5 +396,106 @@ describe('with server.auth and server.tls', () => {
       assert.match(refused.error!, /^FeastError: The offline endpoint needs credentials/);
       assert.doesNotMatch(refused.error!, /0\.\d{3}/, 'no feature value in the refusal');
     }
+  });
+});
+
+describe("Feast's offline writes (store.push to=OFFLINE, write_to_offline_store): appends to the source table, exactly once", () => {
+  // Rows far after every ride (and outside the source pulls' window), so the reads above are untouched.
+  const written = (driver: number, conv: number | string, at: string) => ({
+    driver_id: driver,
+    conv_rate: conv,
+    acc_rate: 0.5,
+    avg_daily_trips: 12,
+    event_timestamp: at,
+    created: at,
+  });
+  const sourceRows = async () =>
+    (await runPyiceberg<{ rows: Row[] }>('read', { catalog: source.oracle, identifier: source.table })).rows.filter((row) =>
+      String(row.event_timestamp).startsWith('2030-'),
+    );
+
+  test('write_to_offline_store appends the rows once, a resent do_put of the same command_id appends nothing, and a bad column is refused by name', async () => {
+    const calls = [
+      {
+        name: 'write',
+        op: 'offline_write',
+        feature_view: VIEW,
+        rows: [written(1001, 0.125, '2030-01-01T00:00:00.000001Z'), written(1002, 0.75, '2030-01-01T01:00:00Z')],
+      },
+      {
+        name: 'resent',
+        op: 'offline_write',
+        resend: true,
+        command_id: randomUUID(),
+        feature_view: VIEW,
+        rows: [written(1003, 0.25, '2030-01-02T00:00:00Z')],
+      },
+      { name: 'bad column', op: 'offline_write', feature_view: VIEW, rows: [written(1004, 'high', '2030-01-03T00:00:00Z')] },
+    ];
+    const answers = await feast(pythonOracle().python, calls as unknown as Call[], open);
+    assert.ok(answers.get('write')!.ok, answers.get('write')!.error);
+    assert.ok(answers.get('resent')!.ok, answers.get('resent')!.error);
+    const refused = answers.get('bad column')!;
+    assert.equal(refused.ok, false);
+    assert.match(
+      refused.error!,
+      /^FeastError: Push to driver_stats_push: row 0, column conv_rate: expected a number \(double\), got string "high"/,
+    );
+    const rows = (await sourceRows())
+      .map((row) => [normal(row.driver_id), row.conv_rate, new Date(String(row.event_timestamp)).toISOString()].join('|'))
+      .sort();
+    assert.deepEqual(rows, [
+      '1001|0.125|2030-01-01T00:00:00.000Z',
+      '1002|0.75|2030-01-01T01:00:00.000Z',
+      '1003|0.25|2030-01-02T00:00:00.000Z',
+    ]);
+    const exact = (await sourceRows()).find((row) => normal(row.driver_id) === 1001)!;
+    assert.match(String(exact.event_timestamp), /00:00:00\.000001/, 'microseconds kept');
+  });
+});
+
+describe("Feast's saved datasets (create_saved_dataset with the remote offline store): an Iceberg table", () => {
+  test('persist saves the retrieval as datasets.<stem of the storage path>, what floe training-set saves; an existing table is refused', async () => {
+    const call = { ...PLAIN, name: 'persist', op: 'persist', dataset: 'driver_ds', path: 's3://bucket/training/feast_driver_ds.parquet' };
+    const again = { ...call, name: 'persist again' };
+    const answers = await feast(pythonOracle().python, [call, again] as unknown as Call[], open);
+    assert.ok(answers.get('persist')!.ok, answers.get('persist')!.error);
+    const saved = (await runPyiceberg<{ rows: Row[] }>('read', { catalog: source.oracle, identifier: 'datasets.feast_driver_ds' })).rows;
+    const expected = await trainingSet(PLAIN, 'datasets.feast_persist_expected');
+    const columns = featureColumns(expected);
+    assert.deepEqual(byRide(saved, ['driver_id', ...columns]), byRide(expected, ['driver_id', ...columns]));
+    assert.equal(saved.length, RIDES.length);
+    const refused = answers.get('persist again')!;
+    assert.equal(refused.ok, false);
+    assert.match(refused.error!, /table datasets\.feast_driver_ds exists/);
+  });
+});
+
+describe("Feast's feature logging (write_logged_features): appended to feature_logs.<service>, exactly once", () => {
+  test('the logged rows land in feature_logs.model, a resent do_put of the same command_id appends nothing', async () => {
+    const calls = [
+      {
+        name: 'log',
+        op: 'log',
+        feature_service: 'model',
+        rows: [{ driver_id: 1001, acc_rate: 0.5, at: '2024-05-01T03:00:00.000001Z', request_id: 'q1' }],
+      },
+      {
+        name: 'log resent',
+        op: 'log',
+        resend: true,
+        command_id: randomUUID(),
+        feature_service: 'model',
+        rows: [{ driver_id: 1002, acc_rate: 0.25, at: '2024-05-01T04:00:00Z', request_id: 'q2' }],
+      },
+    ];
+    const answers = await feast(pythonOracle().python, calls as unknown as Call[], open);
+    for (const call of calls) assert.ok(answers.get(call.name)!.ok, answers.get(call.name)!.error);
+    const logged = (await runPyiceberg<{ rows: Row[] }>('read', { catalog: source.oracle, identifier: 'feature_logs.model' })).rows;
+    assert.deepEqual(logged.map((row) => [normal(row.driver_id), row.driver_hourly_stats__acc_rate, row.__request_id]).sort(), [
+      [1001, 0.5, 'q1'],
+      [1002, 0.25, 'q2'],
+    ]);
+    assert.match(String(logged.find((row) => row.__request_id === 'q1')!.__log_timestamp), /03:00:00\.000001/, 'microseconds kept');
   });
 });

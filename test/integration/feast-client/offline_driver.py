@@ -1,8 +1,8 @@
 """Feast's own Python client against Floe's offline endpoint (Arrow Flight): a Feast repository whose
 offline store is `{type: remote, host, port}` (and online store `{type: remote, path}`), holding the
 same entity, view, request source, on-demand view and feature service as the Floe project of
-offline-store.test.ts. Reads a JSON list of calls (get_historical_features, or the source pulls
-of Feast's materialization) on stdin and writes one JSON answer per call on stdout: {"name", "ok": true, "rows": [...], "columns": [...]} or
+offline-store.test.ts. Reads a JSON list of calls (get_historical_features, the source pulls
+of Feast's materialization, or offline writes) on stdin and writes one JSON answer per call on stdout: {"name", "ok": true, "rows": [...], "columns": [...]} or
 {"name", "ok": false, "error": "<exception class>: <message>"}.
 
 Usage: python offline_driver.py <repo directory> <host> <offline port> <online url> <auth> [<TLS certificate>] < calls.json
@@ -135,8 +135,85 @@ def pull(store: FeatureStore, call: dict) -> pd.DataFrame:
     return RemoteOfflineStore.pull_all_from_table_or_query(**arguments).to_df()
 
 
+def offline_write(store: FeatureStore, call: dict) -> None:
+    """store.write_to_offline_store (what store.push(to=PushMode.OFFLINE) calls per view), or with
+    "resend" the very do_put Feast's client retries on a transient error: one command_id, sent twice."""
+    df = pd.DataFrame(call["rows"])
+    for column in ("event_timestamp", "created"):
+        df[column] = pd.to_datetime(df[column], utc=True, format="ISO8601")
+    if not call.get("resend"):
+        store.write_to_offline_store(call["feature_view"], df)
+        return
+    import pyarrow as pa
+    import pyarrow.flight as fl
+
+    from feast.infra.offline_stores.remote import _put_parameters, build_arrow_flight_client
+
+    offline = store.config.offline_store
+    client = build_arrow_flight_client(offline.scheme, offline.host, offline.port, store.config.auth_config, offline.cert)
+    command = {"command_id": call["command_id"], "api": "offline_write_batch", "feature_view_names": [call["feature_view"]], "progress": None, "name_aliases": [None]}
+    descriptor = fl.FlightDescriptor.for_command(json.dumps(command))
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    for _ in range(2):
+        _put_parameters(descriptor, None, table, client)
+
+
+def persist(store: FeatureStore, call: dict) -> None:
+    """store.create_saved_dataset of a get_historical_features job, into a file storage (its path names Floe's table)."""
+    from feast.infra.offline_stores.file_source import SavedDatasetFileStorage
+
+    job = store.get_historical_features(entity_df=entity_frame(call["entity_rows"]), features=call["features"])
+    store.create_saved_dataset(from_=job, name=call["dataset"], storage=SavedDatasetFileStorage(path=call["path"]))
+
+
+def log_features(store: FeatureStore, call: dict) -> None:
+    """Feast's write_logged_features for a feature service (what its feature server's logging calls),
+    with "resend" the same do_put twice (one command_id), as a retried call sends it."""
+    import pyarrow as pa
+    import pyarrow.flight as fl
+
+    from feast.feature_logging import FeatureServiceLoggingSource
+    from feast.infra.offline_stores.remote import RemoteOfflineStore, _put_parameters, build_arrow_flight_client
+
+    logs = pa.table(
+        {
+            "driver_id": pa.array([row["driver_id"] for row in call["rows"]], pa.int64()),
+            "driver_hourly_stats__acc_rate": pa.array([row["acc_rate"] for row in call["rows"]], pa.float64()),
+            "driver_hourly_stats__acc_rate__timestamp": pa.array(
+                [pd.Timestamp(row["at"]) for row in call["rows"]], pa.timestamp("us", tz="UTC")
+            ),
+            "driver_hourly_stats__acc_rate__status": pa.array([1 for _ in call["rows"]], pa.int32()),
+            "__log_timestamp": pa.array([pd.Timestamp(row["at"]) for row in call["rows"]], pa.timestamp("us", tz="UTC")),
+            "__request_id": pa.array([row["request_id"] for row in call["rows"]], pa.string()),
+        }
+    )
+    service = store.get_feature_service(call["feature_service"])
+    if not call.get("resend"):
+        source = FeatureServiceLoggingSource(service, store.project)
+        RemoteOfflineStore.write_logged_features(store.config, logs, source, None, store.registry)
+        return
+    offline = store.config.offline_store
+    client = build_arrow_flight_client(offline.scheme, offline.host, offline.port, store.config.auth_config, offline.cert)
+    command = {"command_id": call["command_id"], "api": "write_logged_features", "feature_service_name": service.name}
+    descriptor = fl.FlightDescriptor.for_command(json.dumps(command))
+    for _ in range(2):
+        _put_parameters(descriptor, None, logs, client)
+
+
 def run(store: FeatureStore, call: dict) -> dict:
     from feast.infra.offline_stores.remote import RemoteOfflineStore
+
+    if call.get("op") == "log":
+        log_features(store, call)
+        return {"columns": [], "rows": []}
+
+    if call.get("op") == "persist":
+        persist(store, call)
+        return {"columns": [], "rows": []}
+
+    if call.get("op") == "offline_write":
+        offline_write(store, call)
+        return {"columns": [], "rows": []}
 
     if call.get("op") == "validate":
         RemoteOfflineStore().validate_data_source(store.config, store.get_data_source(call["data_source"]))

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { MetadataReply, OracleCatalog } from '../../support/pyiceberg.js';
+import { portOnDemandViews } from '../../support/feast-template.js';
 import { pythonOracle, temporalService } from '../../support/services.js';
 import { floeCommand, linkCheckoutAsFloe, startServer, startWorker, stopWorker } from '../../support/cli-project.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -212,7 +213,7 @@ test("Feast's example repository, imported, applied, materialized and read, answ
   // push (Map, Json and Struct values) lands in Floe, and its feature service reads it back.
   // First the import's TODO, as a user does it: the on-demand views' Python ported to TypeScript.
   const generated = await readFile(out, 'utf8');
-  const ported = generated.replace(/compute: \(\) => \{\n\s+throw new Error\([^\n]*\);\n\s+\},/g, PORTED_COMPUTE);
+  const ported = portOnDemandViews(generated);
   assert.equal(ported.split('conv_rate_plus_val2: Number').length, 3, 'both on-demand views are ported');
   await writeFile(out, ported);
   const reapplied = await floeCommand(['apply', '--project', project], { env });
@@ -255,16 +256,6 @@ test("Feast's example repository, imported, applied, materialized and read, answ
     await stopWorker(server);
   }
 });
-
-/** The template's on-demand views (conv_rate + val_to_add, conv_rate + val_to_add_2), ported from their Python. */
-const PORTED_COMPUTE = `compute: (inputs) => {
-    const [stats, vals] = Object.values(inputs);
-    if (stats?.conv_rate == null || vals?.val_to_add == null || vals?.val_to_add_2 == null) return {};
-    return {
-      conv_rate_plus_val1: Number(stats.conv_rate) + Number(vals.val_to_add),
-      conv_rate_plus_val2: Number(stats.conv_rate) + Number(vals.val_to_add_2),
-    };
-  },`;
 
 /** test/oracles/feast_template_client.py: Feast's client pushing and reading the template's feature service through `url`. */
 async function feastTemplateClient(request: {

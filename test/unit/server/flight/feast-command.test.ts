@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FloeError } from '../../../../core/errors.js';
-import { parseFeastCommand, readApi } from '../../../../server/flight/feast-command.js';
+import { parseFeastCommand, putApi, readApi } from '../../../../server/flight/feast-command.js';
 import { pyarrowTypeName } from '../../../../server/flight/source-columns.js';
 
 const bytes = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
@@ -15,6 +15,15 @@ test('a command is its api and its parameters', () => {
   assert.equal(readApi(command), 'get_historical_features');
 });
 
+test('offline_write_batch is answered on do_put alone, not as a read', () => {
+  const command = parseFeastCommand(bytes({ command_id: 'c2', api: 'offline_write_batch', feature_view_names: ['v'] }));
+  assert.equal(putApi(command), 'offline_write_batch');
+  assert.throws(
+    () => readApi(command),
+    (error: unknown) => FloeError.is(error, 'unsupported'),
+  );
+});
+
 test('a malformed command, or one without an api, is invalid input', () => {
   for (const text of ['not json', '[]', '{"command_id": "c1"}'])
     assert.throws(
@@ -24,11 +33,7 @@ test('a malformed command, or one without an api, is invalid input', () => {
     );
 });
 
-test('an API Floe does not answer is refused by name, saying what to use instead', () => {
-  assert.throws(
-    () => readApi(parseFeastCommand(bytes({ api: 'persist' }))),
-    (error: unknown) => FloeError.is(error, 'unsupported') && /persist; save a training set with `floe training-set/.test(error.message),
-  );
+test('an API Floe does not answer is refused by name, saying which it answers', () => {
   assert.throws(
     () => readApi(parseFeastCommand(bytes({ api: 'something_new' }))),
     (error: unknown) => FloeError.is(error, 'unsupported') && /something_new; it answers get_historical_features/.test(error.message),
