@@ -18,7 +18,7 @@ import { quoteLiteral } from '../../../engine/sql.js';
 import type { TableFiles } from '../../support/pipelines/damaged-files.js';
 import { tableFiles, truncate, withDamagedFile, zeroMiddle } from '../../support/pipelines/damaged-files.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
-import { createSource } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import type { CommandResult } from '../../support/cli-project.js';
 import { floeCommand, startServer, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import { serverError } from '../../support/server-error.js';
@@ -75,7 +75,7 @@ async function writeEntityFiles(): Promise<void> {
 }
 
 before(async () => {
-  source = await createSource(path.join(directory, 'source'));
+  source = await createDriverStatsCatalog(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'bad-input-table', source, view: VIEW });
   // Secrets only ever come from the environment; none of them may be printed by any row.
   baseYaml = (await readFile(path.join(directory, 'floe.yaml'), 'utf8')).replace(

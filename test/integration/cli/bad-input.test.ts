@@ -18,7 +18,7 @@ import { FloeError } from '../../../core/errors.js';
 import { backfillWorkflowId, incrementalWorkflowId, materializeWorkflowId, trainingSetWorkflowId } from '../../../contracts/ids.js';
 import { temporalService } from '../../support/services.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
-import { createSource } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
@@ -45,7 +45,7 @@ async function closedPort(): Promise<number> {
 }
 
 before(async () => {
-  source = await createSource(path.join(directory, 'source'));
+  source = await createDriverStatsCatalog(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'cli-bad-input', source, view, viewFields: ['delay: { hours: 1 }'] });
   // A view whose feature is no column of its source: only materializing it finds out.
   await appendFile(

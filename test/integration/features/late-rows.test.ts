@@ -29,7 +29,7 @@ import type { PyicebergStep } from '../../support/pyiceberg.js';
 import { runPyicebergBatch, sqliteCatalog } from '../../support/pyiceberg.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource } from '../../support/online/online-view.js';
+import { appendSource, createEmptySourceTable } from '../../support/online/online-view.js';
 import type { SourceRow } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { defined } from '../../../core/defined.js';
@@ -81,7 +81,7 @@ async function fixture(
     definitions,
     onlineNamespace: `${name}_online`,
   });
-  await createSource(runtime.catalog, sourceTable);
+  await createEmptySourceTable(runtime.catalog, sourceTable);
   const context = {
     registry: runtime.project.registry,
     catalog: runtime.catalog,

@@ -16,7 +16,7 @@ import { FloeError } from '../../../core/errors.js';
 import { and, gtEq, isIn, lt, or, type Expression } from '../../../iceberg/expressions/expression.js';
 import { parseTransform } from '../../../iceberg/spec/transforms.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../iceberg/spec/types.js';
-import { readFloeRows, sortRows, type OracleRow } from '../../support/oracle-rows.js';
+import { readFloeRows, sortOracleRows, type OracleRow } from '../../support/oracle-rows.js';
 import { sqliteCatalog, type OracleCatalog } from '../../support/pyiceberg.js';
 import { py, pyBatch, type PyRows, type PySnapshots, type PyStep } from '../../support/interop/pyiceberg-interop.js';
 import {
@@ -53,7 +53,7 @@ async function loadFloe(identifier: string): Promise<LoadedTable> {
   return (await openFloeCatalog()).loadTable({ namespace: [namespace], name });
 }
 
-const byId = (rows: readonly OracleRow[]): OracleRow[] => sortRows(rows, ['id']);
+const byId = (rows: readonly OracleRow[]): OracleRow[] => sortOracleRows(rows, ['id']);
 
 describe('pyiceberg writes, Floe reads', () => {
   const snapshotsOf: Record<string, PySnapshots> = {};

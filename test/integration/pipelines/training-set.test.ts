@@ -21,7 +21,7 @@ import { S3FileIO } from '../../../iceberg/io/s3-file-io.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { s3Service } from '../../support/services.js';
 import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
-import { createSource, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { defined } from '../../../core/defined.js';
 
@@ -50,7 +50,7 @@ const ENTITY_SELECT = (rows: [string, number, string, number][]) =>
     .join(', ')}) AS t(request_id, driver_id, event_timestamp, label)`;
 
 before(async () => {
-  source = await createSource(path.join(scratch, 'source'));
+  source = await createDriverStatsCatalog(path.join(scratch, 'source'));
   const s3 = s3Service();
   worker = await startPipelineWorker(source, {
     ioProperties: {
