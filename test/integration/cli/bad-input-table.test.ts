@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -23,6 +22,7 @@ import type { CommandResult } from '../../support/cli-project.js';
 import { floeCommand, startServer, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import { serverError } from '../../support/server-error.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { closedPort } from '../../support/closed-port.js';
 
 const suffix = randomUUID().slice(0, 8);
 const VIEW = `bad_table_${suffix}`;
@@ -46,15 +46,6 @@ let baseFeatures: string;
 
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const entities = (file: string): string => path.join(directory, 'entities', file);
-
-/** Free a port, then name it: nothing listens there. */
-async function closedPort(): Promise<number> {
-  const listener = createServer();
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  const { port } = listener.address() as { port: number };
-  await new Promise((resolve) => listener.close(resolve));
-  return port;
-}
 
 async function writeEntityFiles(): Promise<void> {
   await mkdir(path.join(directory, 'entities'));

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFile, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
@@ -21,6 +20,7 @@ import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { closedPort } from '../../support/closed-port.js';
 
 const suffix = randomUUID().slice(0, 8);
 const view = `bad_input_${suffix}`;
@@ -34,15 +34,6 @@ let unreachableAddress: string;
 let source: SourceTable;
 let worker: ChildProcess | undefined;
 let client: Client;
-
-/** Free a port, then name it: nothing listens there. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 before(async () => {
   source = await createDriverStatsCatalog(path.join(directory, 'source'));
