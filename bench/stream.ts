@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import type { Catalog } from '../iceberg/catalog/catalog.js';
 import { loadCatalog } from '../iceberg/catalog/load-catalog.js';
 import type { ServiceName } from '../scripts/services/service.js';
-import { createSource } from '../test/support/online/online-view.js';
+import { createEmptySourceTable } from '../test/support/online/online-view.js';
 import { floeRestCatalog, oracleRestCatalog } from '../test/support/rest-catalog.js';
 import { kafkaBrokers, pythonOracle } from '../test/support/services.js';
 import { onlineFeature, onlineTable, sourceTable, StreamProcesses, writeStreamProject } from './_stream/floe-stream.js';
@@ -117,7 +117,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       maxRows: MAX_ROWS,
       maxDelayMs: MAX_DELAY_MS,
     });
-    for (const { name } of Object.values(cases)) await createSource(bench.catalog, sourceTable(name));
+    for (const { name } of Object.values(cases)) await createEmptySourceTable(bench.catalog, sourceTable(name));
     log(`producing ${settings.events.toLocaleString()} events over ${PARTITIONS} partitions into ${bulk} and ${cases.four.topic}`);
     const bulkEnds = await bulkTopic(bench, bulk);
     const fourEnds = await bulkTopic(bench, cases.four.topic);
@@ -221,7 +221,7 @@ async function floeThroughput(
 }
 
 async function sinkThroughput(bench: Bench, topic: string, table: string, ends: ReadonlyMap<number, bigint>): Promise<Throughput> {
-  await createSource(bench.catalog, table);
+  await createEmptySourceTable(bench.catalog, table);
   log(`Kafka Connect sink: ${topic} → ${table}`);
   const sink = await startSink(bench.scratch, { brokers: bench.brokers, topic, table, commitIntervalMs: SINK_COMMIT_INTERVAL_MS });
   try {
@@ -290,7 +290,7 @@ async function sinkFreshnessRun(
   topic: string,
   table: string,
 ): Promise<{ probes: ReadonlyMap<number, number>; messages: number; events: number }> {
-  await createSource(bench.catalog, table);
+  await createEmptySourceTable(bench.catalog, table);
   await createTopic(bench.brokers, topic, PARTITIONS);
   log(`Kafka Connect sink freshness: ${topic} → ${table}`);
   const sink = await startSink(bench.scratch, { brokers: bench.brokers, topic, table, commitIntervalMs: SINK_COMMIT_INTERVAL_MS });

@@ -34,23 +34,33 @@ export function floeFailureType(kind: FloeErrorKind): `FloeError:${FloeErrorKind
 }
 
 /**
- * Kinds a later attempt may get past: conflicts and unknown commit outcomes (reload and replay),
- * storage and catalog trouble, and a table another run created meanwhile (the training-set
- * workflow, whose output must be its own, adds it back to its non-retryable list).
+ * How each kind is retried, the one table for both a FloeError's default (core/errors.ts) and the
+ * workflows' retry policies:
+ * - `retryable`: a later attempt may get past it (conflicts and unknown commit outcomes reload and
+ *   replay; storage trouble passes), so an error of the kind is retryable unless it says otherwise;
+ * - `when-marked`: retried only when the error says it is (`retryable: true`), as the REST catalog
+ *   marks its 5xx and 429 but not its 401 (the training-set workflow, whose output must be its own,
+ *   adds `already-exists` to its non-retryable list);
+ * - `never`: nothing a retry can fix (bad input, a missing table, corrupt metadata, a bug).
  */
-const RETRIED_BY_WORKFLOWS: ReadonlySet<FloeErrorKind> = new Set([
-  'already-exists',
-  'commit-conflict',
-  'commit-state-unknown',
-  'io',
-  'catalog',
-]);
+export const KIND_RETRY: { readonly [Kind in FloeErrorKind]: 'retryable' | 'when-marked' | 'never' } = {
+  'invalid-input': 'never',
+  'not-found': 'never',
+  'already-exists': 'when-marked',
+  'commit-conflict': 'retryable',
+  'commit-state-unknown': 'retryable',
+  unsupported: 'never',
+  corrupt: 'never',
+  io: 'retryable',
+  catalog: 'when-marked',
+  internal: 'never',
+};
 
 /**
- * Activity failures that retrying cannot fix (bad input, a missing table, corrupt metadata): every
- * other kind. The activities already mark these non-retryable; the retry policies say so too, so a
- * failure raised outside that mapping is not retried either.
+ * Activity failures that retrying cannot fix: the `never` kinds. The activities already mark these
+ * non-retryable; the retry policies say so too, so a failure raised outside that mapping is not
+ * retried either.
  */
-export const NON_RETRYABLE_FLOE_ERRORS: readonly string[] = FLOE_ERROR_KINDS.filter((kind) => !RETRIED_BY_WORKFLOWS.has(kind)).map(
+export const NON_RETRYABLE_FLOE_ERRORS: readonly string[] = FLOE_ERROR_KINDS.filter((kind) => KIND_RETRY[kind] === 'never').map(
   floeFailureType,
 );

@@ -5,6 +5,10 @@
  * `defined` builds such objects from values that may be undefined:
  *
  *   scanTable(table, { ...defined({ snapshotId: request.snapshotId, signal: context.signal }) })
+ *
+ * It is the one way to pass an optional value on as it is. Only a field computed from one keeps the
+ * spread, `...(tls === undefined ? {} : { tls: await readTls(tls) })`, so nothing is computed from
+ * an absent value.
  */
 
 /** The fields of `fields` whose value is not undefined (the others are left out, not set to undefined). */

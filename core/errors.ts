@@ -4,12 +4,10 @@
  * Activities turn non-retryable errors into non-retryable Temporal failures, so a bad input fails
  * a workflow at once while a commit conflict or a flaky store is retried.
  */
-import type { FloeErrorKind } from '../contracts/error-kinds.js';
+import { KIND_RETRY, type FloeErrorKind } from '../contracts/error-kinds.js';
 
 /** What went wrong: see contracts/error-kinds.ts. */
 export type ErrorKind = FloeErrorKind;
-
-const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorKind> = new Set(['commit-conflict', 'commit-state-unknown', 'io']);
 
 export type ErrorContext = Readonly<Record<string, string | number | boolean | bigint | undefined>>;
 
@@ -32,7 +30,7 @@ export class FloeError extends Error {
     this.kind = kind;
     this.detail = message;
     this.context = options.context ?? {};
-    this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(kind);
+    this.retryable = options.retryable ?? KIND_RETRY[kind] === 'retryable';
   }
 
   static is(error: unknown, kind?: ErrorKind): error is FloeError {

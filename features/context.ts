@@ -4,6 +4,7 @@ import type { Engine } from '../engine/duckdb.js';
 import type { Catalog } from '../iceberg/catalog/catalog.js';
 import type { IoProperties } from '../iceberg/io/file-io-for.js';
 import type { Registry } from './registry.js';
+import { defined } from '../core/defined.js';
 
 /**
  * What every library operation (materialization, compaction, historical retrieval, training sets)
@@ -23,7 +24,7 @@ export interface FeatureContext {
 
 /** The `signal` option of a call made for this context: its cancellation, when it has one. */
 export function signalOf(context: Pick<FeatureContext, 'signal'>): { signal?: AbortSignal } {
-  return context.signal === undefined ? {} : { signal: context.signal };
+  return defined({ signal: context.signal });
 }
 
 /** Runs `work` with a fresh local folder `<workDirectory>/scratch/<name>`, removed afterwards whatever happens. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { OnlineFeaturesRequest } from '../features/online/index.js';
 import { FloeError } from '../core/errors.js';
+import { isRecord } from '../core/is-record.js';
 
 /**
  * Feast's `POST /get-online-features` body: `features` (`view:feature`) or `feature_service`, and
@@ -98,7 +99,7 @@ export function parseFeastRequest(body: unknown, limits: FeastRequestLimits): Fe
 }
 
 function checkNames(body: unknown): void {
-  if (!isObject(body)) return;
+  if (!isRecord(body)) return;
   const refuse = (field: string, name: string): never => {
     throw new FloeError(
       'invalid-input',
@@ -110,7 +111,7 @@ function checkNames(body: unknown): void {
   const entities = ownValue(body, 'entities');
   const features = ownValue(body, 'features');
   const featureService = ownValue(body, 'feature_service');
-  if (isObject(entities)) for (const name of Object.keys(entities)) if (REFUSED_NAMES.has(name)) refuse(`entities.${name}`, name);
+  if (isRecord(entities)) for (const name of Object.keys(entities)) if (REFUSED_NAMES.has(name)) refuse(`entities.${name}`, name);
   if (Array.isArray(features)) {
     features.forEach((reference: unknown, index) => {
       if (typeof reference !== 'string') return;
@@ -122,16 +123,12 @@ function checkNames(body: unknown): void {
 }
 
 function checkEntityRows(body: unknown, limit: number): number {
-  const entities = isObject(body) ? ownValue(body, 'entities') : undefined;
-  if (!isObject(entities)) return 0;
+  const entities = isRecord(body) ? ownValue(body, 'entities') : undefined;
+  if (!isRecord(entities)) return 0;
   let rows = 0;
   for (const values of Object.values(entities)) if (Array.isArray(values)) rows = Math.max(rows, values.length);
   if (rows > limit) throw new EntityRowLimitError(rows, limit);
   return rows;
-}
-
-function isObject(value: unknown): value is object {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function ownValue(object: object, key: string): unknown {

@@ -1,10 +1,11 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { processMetricsRegistry } from '../core/metrics-registry.js';
 import type { LatestMismatchRate } from '../features/consistency/index.js';
 import type { OnlineFeaturesResponse, ViewFreshness } from '../features/online/index.js';
 
-/** The feature server's Prometheus metrics, on a registry of its own (several servers may share a process). */
+/** The feature server's Prometheus metrics, beside the process's own. */
 export class ServerMetrics {
-  readonly registry = new Registry();
+  readonly registry = processMetricsRegistry();
   private readonly duration = new Histogram({
     name: 'floe_http_request_duration_seconds',
     help: 'HTTP request duration by route and status code',
@@ -32,7 +33,6 @@ export class ServerMetrics {
       readonly rowStore?: () => RowStoreFigures | null;
     } = {},
   ) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'floe_' });
     if (options.freshness !== undefined) this.registerFreshness(options.freshness);
     if (options.rowStore !== undefined) this.registerRowStore(options.rowStore);
     const source = options.consistency;

@@ -5,6 +5,7 @@ import { FloeError } from '../core/errors.js';
 import { REFUSED_NAMES } from './feast-request.js';
 import { parseRequestBody } from './request-body.js';
 import { defined } from '../core/defined.js';
+import { isRecord } from '../core/is-record.js';
 
 /** Pushed rows arrive in larger bodies than lookups: up to this many bytes. */
 export const PUSH_BODY_LIMIT = 32 * 1024 * 1024;
@@ -70,8 +71,8 @@ export function parseOnlineWriteRequest(body: unknown): OnlineWriteRequest {
 }
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string, expected: string): T {
-  if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
-    const df = Object.hasOwn(body, 'df') ? (body as Record<string, unknown>)['df'] : undefined;
+  if (isRecord(body)) {
+    const df = Object.hasOwn(body, 'df') ? body['df'] : undefined;
     const names = [...Object.keys(body), ...(df !== null && typeof df === 'object' ? Object.keys(df) : [])];
     const refused = names.find((name) => REFUSED_NAMES.has(name));
     if (refused !== undefined)

@@ -5,6 +5,7 @@ import { InFlightActivities } from './in-flight-activities.js';
 import { reportStopping, SHUTDOWN_FORCE_MS, SHUTDOWN_GRACE_MS } from './stopping.js';
 import { installWorkerRuntime, workerMetricsAddress } from './worker-runtime.js';
 import { connectWorker, createWorker } from './worker.js';
+import { defined } from '../core/defined.js';
 
 /**
  * Runs a worker for the project until SIGINT or SIGTERM, then stops it: activities in flight get
@@ -16,7 +17,7 @@ import { connectWorker, createWorker } from './worker.js';
 export async function runWorker(project: Project, options: { readonly metricsPort?: number } = {}): Promise<void> {
   const { temporal } = project.config;
   const metrics = workerMetricsAddress(project.config, options.metricsPort);
-  installWorkerRuntime(metrics === undefined ? {} : { metrics });
+  installWorkerRuntime(defined({ metrics }));
   const runtime = await openRuntime(project);
   try {
     const connection = await connectWorker(temporal);

@@ -7,6 +7,7 @@ import { FloeError } from '../core/errors.js';
 import { activityDurationInterceptor } from './activity-duration.js';
 import { sourceWorkflowBundle } from './source-bundle.js';
 import { connectTemporalWorker, type TemporalConnectionSettings } from './temporal-connection.js';
+import { defined } from '../core/defined.js';
 
 // Run from sources this module is worker.ts and the workflows are index.ts; compiled into dist/, both are .js.
 const MODULE_EXTENSION = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
@@ -60,8 +61,7 @@ export async function createWorker(runtime: Runtime, options: WorkerOptions): Pr
     activities: { ...floeActivities, ...options.activities },
     interceptors: { activity: [activityDurationInterceptor, ...(options.activityInterceptors ?? [])] },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
-    ...(options.shutdownGraceMs === undefined ? {} : { shutdownGraceTime: options.shutdownGraceMs }),
-    ...(options.shutdownForceMs === undefined ? {} : { shutdownForceTime: options.shutdownForceMs }),
+    ...defined({ shutdownGraceTime: options.shutdownGraceMs, shutdownForceTime: options.shutdownForceMs }),
   });
 }
 

@@ -28,8 +28,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from feast import Entity, FeatureStore, FeatureView, Field, FileSource, RepoConfig, ValueType
+from feast import Entity, FeatureStore, FeatureView, Field, RepoConfig, ValueType
 from feast.types import Float64, Int64
+
+# The Feast source builder the historical oracle uses too (test/oracles/feast_sources.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "test" / "oracles"))
+from feast_sources import batch_source  # noqa: E402
 
 VIEW = "driver_stats_view"
 FEATURES = ["conv_rate", "acc_rate", "avg_daily_trips"]
@@ -47,25 +51,6 @@ def value(raw: Any) -> Any:
     return raw.item() if hasattr(raw, "item") else raw
 
 
-def batch_source(request: dict[str, Any]) -> Any:
-    common = {"name": "driver_stats", "timestamp_field": "event_timestamp", "created_timestamp_column": "created"}
-    iceberg = request.get("source_iceberg")
-    if iceberg is None:
-        return FileSource(path=request["source_path"], **common)
-    from feast.infra.data_sources.contrib.iceberg_catalog import IcebergSource
-
-    # pyiceberg's SqlCatalog over the same SQLite file and warehouse Floe's SQL catalog writes.
-    return IcebergSource(
-        catalog_type="sql",
-        catalog_name=iceberg["catalog_name"],
-        endpoint=iceberg["uri"],
-        warehouse=iceberg["warehouse"],
-        namespace=iceberg["namespace"],
-        table=iceberg["table"],
-        **common,
-    )
-
-
 def materialize(request: dict[str, Any], online_store: str) -> dict[str, Any]:
     request = {**request, "online_store": online_store}
     with tempfile.TemporaryDirectory(prefix="feast-materialize-") as folder:
@@ -81,7 +66,7 @@ def materialize(request: dict[str, Any], online_store: str) -> dict[str, Any]:
         )
         store = FeatureStore(config=config)
         driver = Entity(name="driver", join_keys=["driver_id"], value_type=ValueType.INT64)
-        source = batch_source(request)
+        source = batch_source("driver_stats", "event_timestamp", "created", request.get("source_path"), request.get("source_iceberg"))
         view = FeatureView(
             name=VIEW,
             entities=[driver],

@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FloeError } from '../../core/errors.js';
 import { floePackageRoot } from '../version.js';
+import { defined } from '../../core/defined.js';
 
 /** Template file → the name it gets in the new project. */
 const FILES: Readonly<Record<string, string>> = {
@@ -26,7 +27,7 @@ export function initCommand(program: Command): void {
     )
     .option('--json', 'print what was created as JSON')
     .action(async (dir: string, options: { floeDependency?: string; json?: boolean }) => {
-      const result = await initProject(dir, options.floeDependency === undefined ? {} : { floeDependency: options.floeDependency });
+      const result = await initProject(dir, defined({ floeDependency: options.floeDependency }));
       const { printResult } = await import('../output.js');
       printResult(result, options, () =>
         [

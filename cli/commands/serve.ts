@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { FloeError } from '../../core/errors.js';
+import { defined } from '../../core/defined.js';
 
 /** The offline endpoint's default port: Feast's offline server's. */
 export const DEFAULT_OFFLINE_PORT = 8815;
@@ -58,7 +59,7 @@ export function serveCommand(program: Command): void {
       if (options.insecure === true) console.error(`floe serve: warning: ${insecureWarning(options.host, authenticated)}`);
       const runtime = await openRuntime(project, { threads: FEATURE_SERVER_THREADS });
       const { projectOfflineServer } = await import('../project-offline-server.js');
-      const server = await projectFeatureServer(runtime, refreshIntervalMs === undefined ? {} : { refreshIntervalMs });
+      const server = await projectFeatureServer(runtime, defined({ refreshIntervalMs }));
       const offline = await projectOfflineServer(runtime);
       const { projectRegistryServer } = await import('../project-registry-server.js');
       const registry = await projectRegistryServer(runtime, options.registryFileSources === true ? 'file' : 'iceberg');

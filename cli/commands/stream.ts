@@ -147,10 +147,9 @@ async function serveMetrics(
   runtime: { close(): Promise<void> },
   address: { host: string; port: number },
 ): Promise<MetricsServer> {
-  const { collectDefaultMetrics } = await import('prom-client');
+  const { processMetricsRegistry } = await import('../../core/metrics-registry.js');
   const { serveStreamMetrics, streamMetrics } = await import('../../features/stream/stream-metrics.js');
-  const { registry } = streamMetrics(consumer);
-  collectDefaultMetrics({ register: registry, prefix: 'floe_' });
+  const { registry } = streamMetrics(consumer, processMetricsRegistry());
   try {
     return await serveStreamMetrics(registry, address);
   } catch (error) {

@@ -5,6 +5,7 @@ import type { Project } from '../../features/project.js';
 import type { Catalog, LoadedTable } from '../../iceberg/catalog/catalog.js';
 import type { TableInspection } from '../inspect-table.js';
 import type { TableLoadResult } from '../../features/table-load/load-file.js';
+import { defined } from '../../core/defined.js';
 
 export function tableCommand(program: Command): void {
   const table = program.command('table').description("Look at a table of the project's catalog, or load a file into one");
@@ -19,9 +20,7 @@ export function tableCommand(program: Command): void {
       const snapshotId = options.snapshot === undefined ? undefined : snapshotArgument(options.snapshot);
       const { inspectTable } = await import('../inspect-table.js');
       const { printResult } = await import('../output.js');
-      const inspection = await withTable(options.project, name, (loaded) =>
-        inspectTable(loaded, snapshotId === undefined ? {} : { snapshotId }),
-      );
+      const inspection = await withTable(options.project, name, (loaded) => inspectTable(loaded, defined({ snapshotId })));
       printResult(inspection, options, () => describeInspection(inspection));
     });
   table

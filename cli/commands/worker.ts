@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { defined } from '../../core/defined.js';
 
 export function workerCommand(program: Command): void {
   program
@@ -16,6 +17,6 @@ export function workerCommand(program: Command): void {
       // Reach the server first: an unreachable one is reported, with its address, within seconds.
       const client = await connectClient(project.config);
       await client.connection.close();
-      await runWorker(project, metricsPort === undefined ? {} : { metricsPort });
+      await runWorker(project, defined({ metricsPort }));
     });
 }

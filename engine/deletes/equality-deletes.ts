@@ -88,7 +88,7 @@ export async function appendEqualityDeletes(table: LoadedTable, request: Equalit
           partitionColumns,
           fileNamePrefix: prefix,
         }),
-      request.signal === undefined ? {} : { signal: request.signal },
+      defined({ signal: request.signal }),
     );
     if (files.length === 0) return { change: null, deleteFiles: [] };
     const deleteFiles: DataFile[] = [];

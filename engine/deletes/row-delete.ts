@@ -63,7 +63,7 @@ export async function deleteRows(table: LoadedTable, request: DeleteRowsRequest)
     );
   }
   const branch = request.branch ?? MAIN_BRANCH;
-  const signal = request.signal === undefined ? {} : { signal: request.signal };
+  const signal = defined({ signal: request.signal });
   const plan = await planScan(table, {
     ...(branch === MAIN_BRANCH ? {} : { ref: branch }),
     ...defined({ filter: request.filter }),
@@ -116,8 +116,7 @@ export async function deleteRows(table: LoadedTable, request: DeleteRowsRequest)
         referencedDataFiles: written.referenced,
         startingSnapshotId: plan.snapshotId,
         branch,
-        ...defined({ idempotencyKey: request.idempotencyKey }),
-        ...defined({ summary: request.summary }),
+        ...defined({ idempotencyKey: request.idempotencyKey, summary: request.summary }),
       },
     );
     return { change, deletedRows: written.deletedRows, deleteFiles: written.files.map((entry) => entry.file), snapshotId: plan.snapshotId };

@@ -30,15 +30,14 @@ export async function appendQuery(request: AppendQueryRequest): Promise<CommitRe
   const localDirectory = path.join(request.workDirectory, 'scratch', name);
   await mkdir(localDirectory, { recursive: true });
   try {
-    const signal = request.signal === undefined ? {} : { signal: request.signal };
+    const signal = defined({ signal: request.signal });
     const dataFiles = await request.engine.withConnection(
       (connection) => writeTableFiles(connection, table, { query: request.query, fileNamePrefix: name, localDirectory, ...signal }),
       signal,
     );
     const manifest = await writeAddedManifest(table, dataFiles, name);
     const change = fastAppend([manifest], {
-      ...defined({ idempotencyKey: request.idempotencyKey }),
-      ...defined({ summary: request.summary }),
+      ...defined({ idempotencyKey: request.idempotencyKey, summary: request.summary }),
     });
     return {
       ...(await commitChange(request.catalog, request.identifier, change, {

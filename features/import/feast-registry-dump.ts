@@ -8,6 +8,7 @@ import type { FeatureType } from '../feature-types.js';
 import { parseFeatureType } from '../feature-types.js';
 import { ON_DEMAND_TYPES } from '../on-demand.js';
 import type { OnDemandType } from '../on-demand.js';
+import { isRecord } from '../../core/is-record.js';
 
 const field = z.object({ name: z.string(), valueType: z.string().optional(), description: z.string().optional() }).passthrough();
 export type FeastField = z.infer<typeof field>;
@@ -160,8 +161,8 @@ export function feastFeatureType(column: FeastField): { type: FeatureType } | { 
 
 /** A struct schema's `{name: type}` (types as feast/field.py's _feast_type_to_str writes them) as Floe type text. */
 function structType(schema: unknown): string {
-  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) throw new Error('not an object of field types');
-  const fields = Object.entries(schema as Record<string, unknown>).map(([name, type]) => `${name}:${structFieldType(type)}`);
+  if (!isRecord(schema)) throw new Error('not an object of field types');
+  const fields = Object.entries(schema).map(([name, type]) => `${name}:${structFieldType(type)}`);
   return `struct<${fields.join(',')}>`;
 }
 

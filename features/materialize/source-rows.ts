@@ -15,6 +15,7 @@ import { ONLINE_CREATED_TS, ONLINE_EVENT_TS } from '../online-columns.js';
 import type { OnlineTableLayout } from '../online-table/layout.js';
 import { isTimeType, sourceColumns, timeLiteral } from '../source.js';
 import { checkColumnTypes } from '../source-types.js';
+import { defined } from '../../core/defined.js';
 
 // A feature view's source as materialization reads it: the columns it needs, the event-time
 // filter of a window, its rows under the online table's column names, and the local Parquet file
@@ -91,7 +92,7 @@ export function eventTimeFilter(source: ResolvedSource, range: { start?: Date; e
 }
 
 export function filterOption(filter: Expression | undefined): { filter?: Expression } {
-  return filter === undefined ? {} : { filter };
+  return defined({ filter });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { ancestorsOf, snapshotForRef } from '../../iceberg/spec/metadata.js';
 import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
+import { isRecord } from '../../core/is-record.js';
 
 // What a table's snapshots record of a stream source: per Kafka partition, the offset after the
 // last message the table has taken (its rows, or for the dead-letter table its bad messages). Every
@@ -71,8 +72,8 @@ function parseOffsets(text: string): PartitionOffsets {
   const offsets = new Map<number, bigint>();
   try {
     const parsed: unknown = JSON.parse(text);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return offsets;
-    for (const [partition, next] of Object.entries(parsed as Record<string, unknown>))
+    if (!isRecord(parsed)) return offsets;
+    for (const [partition, next] of Object.entries(parsed))
       if (/^\d+$/.test(partition) && typeof next === 'string' && /^\d+$/.test(next)) offsets.set(Number(partition), BigInt(next));
   } catch {
     // Not JSON: nothing recorded.

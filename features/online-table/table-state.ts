@@ -7,6 +7,7 @@ import type { FeatureContext } from '../context.js';
 import { signalOf } from '../context.js';
 import { carriedStreamOffsets } from './stream-offsets.js';
 import { defined } from '../../core/defined.js';
+import { isRecord } from '../../core/is-record.js';
 
 // What the snapshots of an online table carry in their summaries, besides the rows: the window a
 // materialization committed, the view's watermark and source cursor (carried forward by every
@@ -209,7 +210,7 @@ function jsonObjectOf(text: string | undefined): Record<string, unknown> {
   if (text === undefined) return {};
   try {
     const parsed: unknown = JSON.parse(text);
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+    return isRecord(parsed) ? parsed : {};
   } catch {
     return {};
   }

@@ -1,4 +1,5 @@
 import type { Definition } from '../registry.js';
+import { isRecord } from '../../core/is-record.js';
 
 /** One definition's change between the stored registry and the project. */
 export interface DefinitionChange {
@@ -67,9 +68,7 @@ function changedFields(a: Definition, b: Definition): string[] {
 function canonical(value: unknown): string {
   return (
     JSON.stringify(value, (_key, item: unknown) =>
-      item && typeof item === 'object' && !Array.isArray(item)
-        ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
-        : item,
+      isRecord(item) ? Object.fromEntries(Object.entries(item).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : item,
     ) ?? 'undefined'
   );
 }

@@ -86,9 +86,7 @@ export class RestCatalog implements Catalog {
         baseUri: uri,
         auth,
         catalog: options.name,
-        ...defined({ timeoutMs: options.timeoutMs }),
-        ...defined({ headers: options.headers }),
-        ...defined({ fetch: options.fetch }),
+        ...defined({ timeoutMs: options.timeoutMs, headers: options.headers, fetch: options.fetch }),
       });
     const bootstrap = connect(options.uri);
     const response = await bootstrap.send({
@@ -101,7 +99,7 @@ export class RestCatalog implements Catalog {
     const body = asObject(response.json ?? {}, at);
     const defaults = optional(body, 'defaults', at, asStringMap) ?? {};
     const overrides = optional(body, 'overrides', at, asStringMap) ?? {};
-    const client = mergeIoProperties(options.properties, options.warehouse === undefined ? {} : { warehouse: options.warehouse });
+    const client = mergeIoProperties(options.properties, defined({ warehouse: options.warehouse }));
     const properties = mergeIoProperties(defaults, client, overrides);
     const uri = overrides['uri'] ?? options.uri;
     return new RestCatalog(options, uri === options.uri ? bootstrap : connect(uri), properties, connect);

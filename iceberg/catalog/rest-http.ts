@@ -12,6 +12,7 @@
  */
 import type { ErrorKind } from '../../core/errors.js';
 import { CommitNotSentError, FloeError } from '../../core/errors.js';
+import { isTransientHttpStatus } from '../../core/transient-http-status.js';
 import { parseJson, stringifyJson } from '../spec/json.js';
 import { backoffMs, delay } from '../util/backoff.js';
 import { serverErrorText } from '../../core/redaction.js';
@@ -205,7 +206,7 @@ export function errorFor(status: number, body: string, request: RestRequest): Fl
     case 419:
       return new FloeError('catalog', `${message} (check the catalog's token or credential)`, { context, retryable: false });
     default:
-      return new FloeError('catalog', message, { context, retryable: status >= 500 || status === 429 || status === 408 });
+      return new FloeError('catalog', message, { context, retryable: isTransientHttpStatus(status) });
   }
 }
 

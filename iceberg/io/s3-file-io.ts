@@ -24,6 +24,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LRUCache } from 'lru-cache';
 import { FloeError } from '../../core/errors.js';
+import { isTransientHttpStatus } from '../../core/transient-http-status.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 import type { FileInfo, FileIO, WriteOptions } from './file-io.js';
 import { LocalFileCache } from './local-cache.js';
@@ -385,8 +386,10 @@ function s3Error(error: unknown, verb: string, location: string): FloeError {
       retryable: false,
     });
   }
-  // 4xx other than throttling will not pass by retrying (bad credentials, access denied, bad request).
-  const retryable = status === undefined || status >= 500 || status === 429 || status === 409 || status === 408;
+  // 4xx other than throttling will not pass by retrying (bad credentials, access denied, bad request);
+  // S3's 409 (a conflicting request on the object was in progress: OperationAborted,
+  // ConditionalRequestConflict) does.
+  const retryable = status === undefined || isTransientHttpStatus(status) || status === 409;
   return new FloeError('io', `Cannot ${verb} ${location}: ${name}${status === undefined ? '' : ` (HTTP ${status})`}`, {
     context: { location },
     cause: error,

@@ -6,6 +6,7 @@
  */
 import { isLosslessNumber, parse, stringify } from 'lossless-json';
 import { FloeError } from '../../core/errors.js';
+import { isRecord } from '../../core/is-record.js';
 
 /** Where a value sits: the document it came from (a file location or URL) and its path in it. */
 export interface JsonAt {
@@ -58,7 +59,7 @@ function describe(value: unknown): string {
 }
 
 export function asObject(value: unknown, at: JsonAt): JsonObject {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || isLosslessNumber(value)) throw corrupt(at, 'an object', value);
+  if (!isRecord(value) || isLosslessNumber(value)) throw corrupt(at, 'an object', value);
   return value as JsonObject;
 }
 

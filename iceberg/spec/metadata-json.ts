@@ -203,7 +203,7 @@ export function tableMetadataToJson(metadata: TableMetadata): Record<string, unk
     ...(metadata.tableUuid === '' ? {} : { 'table-uuid': metadata.tableUuid }),
     location: metadata.location,
     ...(v1 ? {} : { 'last-sequence-number': metadata.lastSequenceNumber }),
-    ...(metadata.nextRowId === undefined ? {} : { 'next-row-id': metadata.nextRowId }),
+    ...defined({ 'next-row-id': metadata.nextRowId }),
     'last-updated-ms': metadata.lastUpdatedMs,
     'last-column-id': metadata.lastColumnId,
     // v1 readers that predate schema evolution read only `schema` and `partition-spec`.
@@ -220,8 +220,7 @@ export function tableMetadataToJson(metadata: TableMetadata): Record<string, unk
     'current-snapshot-id': metadata.currentSnapshotId,
     refs: Object.fromEntries(Object.entries(metadata.refs).map(([name, ref]) => [name, refToJson(ref)])),
     snapshots: metadata.snapshots.map(snapshotToJson),
-    ...defined({ statistics }),
-    ...(partitionStatistics === undefined ? {} : { 'partition-statistics': partitionStatistics }),
+    ...defined({ statistics, 'partition-statistics': partitionStatistics }),
     'snapshot-log': metadata.snapshotLog.map(snapshotLogEntryToJson),
     'metadata-log': metadata.metadataLog.map(metadataLogEntryToJson),
     ...otherExtra,

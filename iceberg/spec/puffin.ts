@@ -151,7 +151,7 @@ function footerJson(metadata: PuffinFileMetadata): string {
     'sequence-number': blob.sequenceNumber,
     offset: blob.offset,
     length: blob.length,
-    ...(blob.compressionCodec === undefined ? {} : { 'compression-codec': blob.compressionCodec }),
+    ...defined({ 'compression-codec': blob.compressionCodec }),
     ...(Object.keys(blob.properties).length === 0 ? {} : { properties: blob.properties }),
   }));
   return stringifyJson({ blobs, ...(Object.keys(metadata.properties).length === 0 ? {} : { properties: metadata.properties }) });

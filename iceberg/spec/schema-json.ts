@@ -129,9 +129,7 @@ export function fieldToJson(field: NestedField): Record<string, unknown> {
     name: field.name,
     required: field.required,
     type: typeToJson(field.type),
-    ...defined({ doc: field.doc }),
-    ...(field.initialDefault === undefined ? {} : { 'initial-default': field.initialDefault }),
-    ...(field.writeDefault === undefined ? {} : { 'write-default': field.writeDefault }),
+    ...defined({ doc: field.doc, 'initial-default': field.initialDefault, 'write-default': field.writeDefault }),
   };
 }
 

@@ -46,8 +46,7 @@ export function parseSnapshot(value: unknown, at: JsonAt, formatVersion: FormatV
     ...defined({ manifests }),
     summary,
     schemaId: optional(object, 'schema-id', at, asInt) ?? null,
-    ...defined({ firstRowId }),
-    ...defined({ addedRows }),
+    ...defined({ firstRowId, addedRows }),
   };
 }
 
@@ -63,8 +62,7 @@ export function snapshotToJson(snapshot: Snapshot): Record<string, unknown> {
     ...(snapshot.manifestList === null ? {} : { 'manifest-list': snapshot.manifestList }),
     ...(snapshot.manifests === undefined ? {} : { manifests: [...snapshot.manifests] }),
     ...(snapshot.schemaId === null ? {} : { 'schema-id': snapshot.schemaId }),
-    ...(snapshot.firstRowId === undefined ? {} : { 'first-row-id': snapshot.firstRowId }),
-    ...(snapshot.addedRows === undefined ? {} : { 'added-rows': snapshot.addedRows }),
+    ...defined({ 'first-row-id': snapshot.firstRowId, 'added-rows': snapshot.addedRows }),
   };
 }
 
@@ -80,9 +78,7 @@ export function parseRefRetention(object: Readonly<Record<string, unknown>>, at:
   const maxSnapshotAgeMs = optional(object, 'max-snapshot-age-ms', at, asInt);
   const maxRefAgeMs = optional(object, 'max-ref-age-ms', at, asInt);
   return {
-    ...defined({ minSnapshotsToKeep }),
-    ...defined({ maxSnapshotAgeMs }),
-    ...defined({ maxRefAgeMs }),
+    ...defined({ minSnapshotsToKeep, maxSnapshotAgeMs, maxRefAgeMs }),
   };
 }
 
@@ -104,9 +100,11 @@ export function parseRefs(value: unknown, at: JsonAt): Record<string, SnapshotRe
 
 export function refRetentionToJson(ref: Omit<SnapshotRef, 'snapshotId' | 'type'>): Record<string, unknown> {
   return {
-    ...(ref.minSnapshotsToKeep === undefined ? {} : { 'min-snapshots-to-keep': ref.minSnapshotsToKeep }),
-    ...(ref.maxSnapshotAgeMs === undefined ? {} : { 'max-snapshot-age-ms': ref.maxSnapshotAgeMs }),
-    ...(ref.maxRefAgeMs === undefined ? {} : { 'max-ref-age-ms': ref.maxRefAgeMs }),
+    ...defined({
+      'min-snapshots-to-keep': ref.minSnapshotsToKeep,
+      'max-snapshot-age-ms': ref.maxSnapshotAgeMs,
+      'max-ref-age-ms': ref.maxRefAgeMs,
+    }),
   };
 }
 

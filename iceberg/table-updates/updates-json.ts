@@ -21,7 +21,7 @@ export function updateToJson(update: TableUpdate): Record<string, unknown> {
       return {
         action,
         schema: schemaToJson(update.schema),
-        ...(update.lastColumnId === undefined ? {} : { 'last-column-id': update.lastColumnId }),
+        ...defined({ 'last-column-id': update.lastColumnId }),
       };
     case 'set-current-schema':
       return { action, 'schema-id': update.schemaId };

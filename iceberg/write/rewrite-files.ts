@@ -31,6 +31,7 @@ import { removeFromManifests } from './remove-files.js';
 import { readAllManifestEntries } from './table-manifests.js';
 import { deleteApplies, deleteFilesAddedBy, snapshotsSince, unpartitionedSpecIds, unresolvableConflict } from './validation.js';
 import type { PlacedFile } from './validation.js';
+import { defined } from '../../core/defined.js';
 
 export interface RewriteFilesOptions {
   readonly idempotencyKey?: string;
@@ -161,9 +162,7 @@ function addedFilesSource(
     (written ??=
       givenManifests !== undefined
         ? Promise.resolve(givenManifests)
-        : writeAddedManifest(base, givenFiles ?? [], `rewrite-${randomUUID()}`, specId === undefined ? {} : { specId }).then((manifest) => [
-            manifest,
-          ]));
+        : writeAddedManifest(base, givenFiles ?? [], `rewrite-${randomUUID()}`, defined({ specId })).then((manifest) => [manifest]));
   return {
     count: givenFiles?.length ?? (givenManifests ?? []).reduce((sum, manifest) => sum + manifest.addedFilesCount, 0),
     manifests,

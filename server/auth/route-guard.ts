@@ -3,6 +3,7 @@ import type { ServerPermissions } from '../../features/config.js';
 import type { Authentication, Authenticator, Caller } from './authenticator.js';
 import { InvalidCredentials } from './authenticator.js';
 import { feastErrorJson } from '../feast-response.js';
+import { isRecord } from '../../core/is-record.js';
 
 /** What a read asks for: the feature views (of `features`) and the feature service it names. */
 export interface ReadNeeds {
@@ -152,7 +153,7 @@ function forbidden(reply: FastifyReply, message: string): FastifyReply {
 
 /** The read needs of a Feast `POST /get-online-features` body; a malformed body needs nothing here and is refused by its parser. */
 export function feastReadNeeds(body: unknown): ReadNeeds {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { views: [] };
+  if (!isRecord(body)) return { views: [] };
   const { features, feature_service: featureService } = body as Record<string, unknown>;
   const views = Array.isArray(features)
     ? [
@@ -166,21 +167,21 @@ export function feastReadNeeds(body: unknown): ReadNeeds {
 
 /** The push source a Feast `POST /push` body names. */
 export function feastPushSource(body: unknown): string | undefined {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  if (!isRecord(body)) return undefined;
   const name = (body as Record<string, unknown>)['push_source_name'];
   return typeof name === 'string' ? name : undefined;
 }
 
 /** The feature view a Feast `POST /write-to-online-store` body names. */
 export function feastWriteFeatureView(body: unknown): string | undefined {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  if (!isRecord(body)) return undefined;
   const name = (body as Record<string, unknown>)['feature_view_name'];
   return typeof name === 'string' ? name : undefined;
 }
 
 /** The feature views a Feast `POST /materialize` or `/materialize-incremental` body names; undefined (every view) without `feature_views`. */
 export function feastMaterializeFeatureViews(body: unknown): readonly string[] | undefined {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  if (!isRecord(body)) return undefined;
   const views = (body as Record<string, unknown>)['feature_views'];
   if (!Array.isArray(views) || views.length === 0) return undefined;
   return views.map(String);

@@ -28,7 +28,7 @@ import type { PipelineWorker, SourceTable } from '../support/pipelines/pipeline.
 import {
   appendSourceRows,
   committedWindows,
-  createSource,
+  createDriverStatsCatalog,
   expectedRows,
   onlineRows,
   onlineSnapshots,
@@ -51,7 +51,7 @@ describe('Temporal Web UI', () => {
   test("a schedule's Backfill action lands exactly the expected rows", async () => {
     // A fixed past day, both ends set in the form: the dialog's own default (now onward) plays no part.
     const day = Date.parse('2024-05-01T00:00:00Z');
-    const source = await createSource(path.join(scratch, 'schedule'), driverReports(day - DAY, day + 2 * DAY));
+    const source = await createDriverStatsCatalog(path.join(scratch, 'schedule'), driverReports(day - DAY, day + 2 * DAY));
     const view = `ui_${randomUUID().slice(0, 8)}`;
     const worker = await startPipelineWorker(source, { viewName: view, schedule: { every: { hours: 6 }, paused: true } });
     const scheduleId = materializeScheduleId(view);
@@ -91,7 +91,7 @@ describe('Temporal Web UI', () => {
   });
 
   test('the Start Workflow form starts a backfill from the documented JSON', async () => {
-    const source = await createSource(path.join(scratch, 'start'));
+    const source = await createDriverStatsCatalog(path.join(scratch, 'start'));
     const worker = await startPipelineWorker(source);
     const browser = await openBrowser();
     try {
@@ -122,7 +122,7 @@ describe('Temporal Web UI', () => {
   });
 
   test("a running backfill shows its progress on its own page, and the list shows its chunks' short ids", async () => {
-    const source = await createSource(path.join(scratch, 'progress'));
+    const source = await createDriverStatsCatalog(path.join(scratch, 'progress'));
     const worker = await startPipelineWorker(source);
     const browser = await openBrowser();
     try {
@@ -184,7 +184,7 @@ describe('Temporal Web UI', () => {
 
   test('the Start Workflow form with a backfill ending a day from now materializes nothing past now; rows arriving later land with the next run', async () => {
     const now = Date.now();
-    const source = await createSource(path.join(scratch, 'start-future'), driverReports(now - DAY, now));
+    const source = await createDriverStatsCatalog(path.join(scratch, 'start-future'), driverReports(now - DAY, now));
     const view = `ui_until_${randomUUID().slice(0, 8)}`;
     const worker = await startPipelineWorker(source, { viewName: view, schedule: { every: { hours: 6 }, paused: true } });
     const scheduleId = materializeScheduleId(view);
@@ -232,7 +232,7 @@ describe('Temporal Web UI', () => {
  */
 async function backfillFromTheDialogIntoTheFuture(options: { name: string; setRange?: (modal: Locator) => Promise<void> }): Promise<void> {
   const now = Date.now();
-  const source = await createSource(path.join(scratch, options.name), driverReports(now - DAY, now));
+  const source = await createDriverStatsCatalog(path.join(scratch, options.name), driverReports(now - DAY, now));
   const view = `ui_now_${randomUUID().slice(0, 8)}`;
   // Every 6 hours, the next time 30 minutes from now: the dialog's default range (now → now + 1
   // hour, or → tomorrow at now + 1 hour between 09:00 and 09:59 UTC) holds one or five scheduled

@@ -35,8 +35,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from feast import Entity, FeatureStore, FeatureView, Field, FileSource, RepoConfig, ValueType
+from feast import Entity, FeatureStore, FeatureView, Field, RepoConfig, ValueType
 from feast.types import Bool, Float32, Float64, Int32, Int64, String, UnixTimestamp
+from feast_sources import batch_source
 
 FEAST_TYPES = {"boolean": Bool, "int": Int32, "long": Int64, "float": Float32, "double": Float64, "string": String, "timestamptz": UnixTimestamp, "timestamp": UnixTimestamp}
 VALUE_TYPES = {"int": ValueType.INT32, "long": ValueType.INT64, "string": ValueType.STRING}
@@ -77,22 +78,7 @@ def build_store(request: dict[str, Any], repo: Path) -> tuple[FeatureStore, list
 
 
 def feature_source(view: dict[str, Any]) -> Any:
-    common = {"name": f"{view['name']}_source", "timestamp_field": view["timestamp_field"], "created_timestamp_column": view.get("created_timestamp_field") or ""}
-    iceberg = view.get("iceberg")
-    if iceberg is None:
-        return FileSource(path=view["path"], **common)
-    from feast.infra.data_sources.contrib.iceberg_catalog import IcebergSource
-
-    # A SQL catalog (pyiceberg's SqlCatalog): the same catalog file and warehouse Floe's SQL catalog writes.
-    return IcebergSource(
-        catalog_type="sql",
-        catalog_name=iceberg["catalog_name"],
-        endpoint=iceberg["uri"],
-        warehouse=iceberg["warehouse"],
-        namespace=iceberg["namespace"],
-        table=iceberg["table"],
-        **common,
-    )
+    return batch_source(f"{view['name']}_source", view["timestamp_field"], view.get("created_timestamp_field") or "", view.get("path"), view.get("iceberg"))
 
 
 def to_json(value: Any) -> Any:

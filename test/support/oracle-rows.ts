@@ -5,7 +5,7 @@
  * str(Decimal), binary and fixed as base64, uuids canonical, NaN and infinities as strings.
  *
  *   const rows = await readFloeRows(engine, table, { snapshotId })   // scanTable → DuckDB → JSON
- *   assert.deepEqual(sortRows(rows), sortRows(oracle.rows))
+ *   assert.deepEqual(sortOracleRows(rows), sortOracleRows(oracle.rows))
  */
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Engine } from '../../engine/duckdb.js';
@@ -122,7 +122,7 @@ export function pythonDecimalString(unscaled: bigint, scale: number): string {
 }
 
 /** Rows in a stable order for comparison: by the given columns, then by their JSON text. */
-export function sortRows(rows: readonly OracleRow[], by: readonly string[] = []): OracleRow[] {
+export function sortOracleRows(rows: readonly OracleRow[], by: readonly string[] = []): OracleRow[] {
   const key = (row: OracleRow): string => JSON.stringify([...by.map((column) => row[column]), row]);
   return [...rows].sort((a, b) => {
     for (const column of by) {

@@ -3,6 +3,7 @@
  * differently (Java `r102`, sanitized partition names), but the spec fixes the ids.
  */
 import { FloeError } from '../../../core/errors.js';
+import { isRecord } from '../../../core/is-record.js';
 
 type Json = Record<string, unknown>;
 
@@ -48,8 +49,8 @@ export function namedTypes(schema: unknown): ReadonlyMap<string, unknown> {
 
 export function resolveSchema(schema: unknown, named: ReadonlyMap<string, unknown>): unknown {
   if (typeof schema === 'string' && !PRIMITIVES.has(schema)) return named.get(schema) ?? schema;
-  if (typeof schema === 'object' && schema !== null && !Array.isArray(schema) && typeof (schema as Json).type === 'object') {
-    return resolveSchema((schema as Json).type, named);
+  if (isRecord(schema) && typeof schema.type === 'object') {
+    return resolveSchema(schema.type, named);
   }
   return schema;
 }

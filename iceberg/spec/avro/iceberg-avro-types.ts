@@ -6,6 +6,7 @@ import { FloeError } from '../../../core/errors.js';
 import { decimalParams, decimalRequiredBytes, fixedLength } from '../type-params.js';
 import type { PrimitiveType, PrimitiveValue } from '../types.js';
 import { fromBigEndian, minimalBigEndian, uuidFromBytes, uuidToBytes } from '../values.js';
+import { isRecord } from '../../../core/is-record.js';
 
 type Json = Record<string, unknown>;
 
@@ -82,7 +83,7 @@ export function icebergTypeOfAvro(schema: unknown): PrimitiveType | undefined {
         return undefined;
     }
   }
-  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return undefined;
+  if (!isRecord(schema)) return undefined;
   const object = schema as Json;
   const utc = object['adjust-to-utc'] === true;
   switch (object.logicalType) {

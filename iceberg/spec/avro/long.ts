@@ -1,4 +1,5 @@
 import avro from 'avsc';
+import { isRecord } from '../../../core/is-record.js';
 
 /**
  * An Avro long read and written as a bigint, so snapshot ids (random 63-bit integers) survive.
@@ -27,5 +28,5 @@ export function avroType(schema: unknown): avro.Type {
 
 function isLongSchema(schema: unknown): boolean {
   if (schema === 'long') return true;
-  return typeof schema === 'object' && schema !== null && !Array.isArray(schema) && (schema as { type?: unknown }).type === 'long';
+  return isRecord(schema) && schema.type === 'long';
 }

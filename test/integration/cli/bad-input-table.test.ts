@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -18,11 +17,12 @@ import { quoteLiteral } from '../../../engine/sql.js';
 import type { TableFiles } from '../../support/pipelines/damaged-files.js';
 import { tableFiles, truncate, withDamagedFile, zeroMiddle } from '../../support/pipelines/damaged-files.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
-import { createSource } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import type { CommandResult } from '../../support/cli-project.js';
 import { floeCommand, startServer, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import { serverError } from '../../support/server-error.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { closedPort } from '../../support/closed-port.js';
 
 const suffix = randomUUID().slice(0, 8);
 const VIEW = `bad_table_${suffix}`;
@@ -47,15 +47,6 @@ let baseFeatures: string;
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const entities = (file: string): string => path.join(directory, 'entities', file);
 
-/** Free a port, then name it: nothing listens there. */
-async function closedPort(): Promise<number> {
-  const listener = createServer();
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  const { port } = listener.address() as { port: number };
-  await new Promise((resolve) => listener.close(resolve));
-  return port;
-}
-
 async function writeEntityFiles(): Promise<void> {
   await mkdir(path.join(directory, 'entities'));
   await writeFile(entities('not-parquet.parquet'), 'driver_id,event_timestamp\n1001,2024-05-02T00:00:00Z\n');
@@ -75,7 +66,7 @@ async function writeEntityFiles(): Promise<void> {
 }
 
 before(async () => {
-  source = await createSource(path.join(directory, 'source'));
+  source = await createDriverStatsCatalog(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'bad-input-table', source, view: VIEW });
   // Secrets only ever come from the environment; none of them may be printed by any row.
   baseYaml = (await readFile(path.join(directory, 'floe.yaml'), 'utf8')).replace(

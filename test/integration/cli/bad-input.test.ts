@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFile, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
@@ -18,9 +17,10 @@ import { FloeError } from '../../../core/errors.js';
 import { backfillWorkflowId, incrementalWorkflowId, materializeWorkflowId, trainingSetWorkflowId } from '../../../contracts/ids.js';
 import { temporalService } from '../../support/services.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
-import { createSource } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { closedPort } from '../../support/closed-port.js';
 
 const suffix = randomUUID().slice(0, 8);
 const view = `bad_input_${suffix}`;
@@ -35,17 +35,8 @@ let source: SourceTable;
 let worker: ChildProcess | undefined;
 let client: Client;
 
-/** Free a port, then name it: nothing listens there. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 before(async () => {
-  source = await createSource(path.join(directory, 'source'));
+  source = await createDriverStatsCatalog(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'cli-bad-input', source, view, viewFields: ['delay: { hours: 1 }'] });
   // A view whose feature is no column of its source: only materializing it finds out.
   await appendFile(

@@ -18,7 +18,7 @@ import { materializeWindow } from '../../../features/materialize/index.js';
 import { FloeError } from '../../../core/errors.js';
 import type { CommandResult } from '../../support/cli-project.js';
 import { featuresModule, floeCommand, writeSqlCatalogProject } from '../../support/cli-project.js';
-import { createTable } from '../../support/features/tables.js';
+import { createTableWithRows } from '../../support/features/tables.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const directory = scratchFolder('declared-types');
@@ -77,7 +77,7 @@ before(async () => {
   catalog = await loadCatalog({ type: 'sql', name: 'floe_oracle', create: true, ...catalogConfig });
   engine = await Engine.create({ threads: 1 });
   const micros = (iso: string) => ({ micros: BigInt(Date.parse(iso)) * 1000n });
-  await createTable(
+  await createTableWithRows(
     { directory, catalog, engine, context: () => assert.fail('not used') },
     'rides.driver_stats',
     [

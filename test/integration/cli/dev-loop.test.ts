@@ -6,7 +6,6 @@
 // file the definitions import reloads too, and so does an edit of an on-demand view's function alone. Then dev restarts on the same ports with its history.
 // Every port is a free one written into floe.yaml; the data and windows are fixed instants.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -20,9 +19,10 @@ import { interrupt, runToEnd } from '../../support/child-process.js';
 import { withWorkflowClient } from '../../support/workflow-client.js';
 import { floeCommand, linkCheckoutAsFloe } from '../../support/cli-project.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { startDev } from '../../support/floe-dev.js';
+import type { FloeDev } from '../../support/floe-dev.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const floe = path.join(root, 'bin', 'floe.js');
 const DATA_END = '2024-05-03T00:00:00Z';
 const WINDOW = { start: '2024-05-02T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' };
 /** The sample data has one row per driver and hour: the window's last is at 23:00. */
@@ -91,63 +91,23 @@ after(async () => {
   for (const child of children) await stop(child);
 });
 
-interface Dev {
-  readonly child: ChildProcess;
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  /** Resolves with the first line matching `pattern` on stdout or stderr printed after `from` (a length of that stream). */
-  readonly line: (stream: 'stdout' | 'stderr', pattern: RegExp, from: number) => Promise<string>;
-}
-
-function startDev(): Promise<Dev> {
-  const child = spawn(process.execPath, [floe, 'dev', '--project', project, '--apply', '--port', String(featureServerPort)], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const output = { stdout: '', stderr: '' };
-  const waiting = new Set<() => void>();
-  for (const stream of ['stdout', 'stderr'] as const) {
-    child[stream]!.on('data', (chunk: Buffer) => {
-      output[stream] += chunk.toString();
-      for (const check of waiting) check();
-    });
-  }
-  const dev: Dev = {
-    child,
-    stdout: () => output.stdout,
-    stderr: () => output.stderr,
-    line: (stream, pattern, from) =>
-      new Promise((resolve, reject) => {
-        const exited = (code: number | null) =>
-          reject(new Error(`floe dev exited with ${String(code)}:\n${output.stdout}\n${output.stderr}`));
-        const check = () => {
-          const found = output[stream]
-            .slice(from)
-            .split('\n')
-            .find((line) => pattern.test(line));
-          if (found === undefined) return;
-          waiting.delete(check);
-          child.off('exit', exited);
-          resolve(found);
-        };
-        waiting.add(check);
-        child.once('exit', exited);
-        check();
-      }),
-  };
-  return dev.line('stdout', /^Ctrl-C stops everything/, 0).then(() => dev);
+/** `floe dev --apply` on the project and the test's feature server port, once it is ready (its Ctrl-C line). */
+async function startedDev(): Promise<FloeDev> {
+  const dev = startDev(['--project', project, '--apply', '--port', String(featureServerPort)], { env });
+  children.add(dev.child);
+  await dev.line('stdout', /^Ctrl-C stops everything/);
+  return dev;
 }
 
 /**
  * The line that ends the reload started by an edit made when stdout and stderr had these lengths:
  * `reloaded: …` or `unchanged: …` on stdout (a cached import would see no change), or the refusal on stderr.
  */
-function reloadLine(dev: Dev, from: { stdout: number; stderr: number }): Promise<string> {
+function reloadLine(dev: FloeDev, from: { stdout: number; stderr: number }): Promise<string> {
   return Promise.race([dev.line('stdout', /^(reloaded|unchanged): /, from.stdout), dev.line('stderr', /not reloaded/, from.stderr)]);
 }
 
-const lengths = (dev: Dev) => ({ stdout: dev.stdout().length, stderr: dev.stderr().length });
+const lengths = (dev: FloeDev) => ({ stdout: dev.stdout().length, stderr: dev.stderr().length });
 
 function stop(child: ChildProcess): Promise<number | null> {
   children.delete(child);
@@ -224,7 +184,7 @@ async function webUiShows(run: { workflowId: string; runId: string }): Promise<v
 
 describe('floe dev --apply', () => {
   test('reloads edited definitions without a restart, and restarts on the same ports with its history', { timeout: 300_000 }, async () => {
-    const dev = await startDev();
+    const dev = await startedDev();
     assert.match(dev.stdout(), new RegExp(`Feature server http://127\\.0\\.0\\.1:${featureServerPort}`));
     assert.match(dev.stdout(), /Watching floe\.yaml, .*features\.ts.*entities\.ts|Watching floe\.yaml, .*entities\.ts.*features\.ts/);
 
@@ -296,7 +256,7 @@ describe('floe dev --apply', () => {
     }
 
     assert.equal(await stop(dev.child), 130);
-    const again = await startDev();
+    const again = await startedDev();
     assert.match(again.stdout(), new RegExp(`Temporal +${address.replace(/\./g, '\\.')} `));
     assert.match(again.stdout(), new RegExp(`Feature server http://127\\.0\\.0\\.1:${featureServerPort}`));
     const description = await withWorkflowClient(address, (client) => client.getHandle(newView.workflowId).describe());

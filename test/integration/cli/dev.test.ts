@@ -13,15 +13,12 @@ import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { freePorts } from '../../../scripts/services/ports.js';
 import { interrupt, until } from '../../support/child-process.js';
 import { floeCommand, linkCheckoutAsFloe } from '../../support/cli-project.js';
 import { withWorkflowClient } from '../../support/workflow-client.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const floe = path.join(root, 'bin', 'floe.js');
+import { startDev } from '../../support/floe-dev.js';
 
 interface Ready {
   readonly temporalAddress: string;
@@ -54,27 +51,20 @@ after(async () => {
   for (const child of running) await stop(child);
 });
 
-/** Starts `floe dev --json` and resolves with its ready document and what its pane (stderr) shows so far. */
-function startDev(): Promise<{ child: ChildProcess; ready: Ready; pane: () => string }> {
-  const child = spawn(process.execPath, [floe, 'dev', '--project', project, '--no-serve', '--json'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      try {
-        resolve({ child, ready: JSON.parse(out) as Ready, pane: () => err });
-      } catch {
-        // not complete yet
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`floe dev exited with ${String(code)} before it was ready:\n${out}\n${err}`)));
-  });
+/** `floe dev --json` without the feature server, once it is ready: its ready document, and its pane (stderr) so far. */
+async function startedDev(): Promise<{ child: ChildProcess; ready: Ready; pane: () => string }> {
+  const dev = startDev(['--project', project, '--no-serve', '--json'], { env });
+  running.add(dev.child);
+  const ready = await dev.when(({ stdout }) => parsedJson<Ready>(stdout));
+  return { child: dev.child, ready, pane: dev.stderr };
+}
+
+function parsedJson<T>(text: string): T | undefined {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined; // not complete yet
+  }
 }
 
 function stop(child: ChildProcess): Promise<number | null> {
@@ -97,7 +87,7 @@ function oneLineNoStack(stderr: string): void {
 
 describe('floe dev', () => {
   test('binds the configured ports, and a restart keeps them and the workflow history', async () => {
-    const first = await startDev();
+    const first = await startedDev();
     assert.equal(first.ready.temporalAddress, address);
     assert.equal(new URL(first.ready.temporalUi).port, String(uiPort));
     assert.equal((await fetch(first.ready.temporalUi)).status, 200);
@@ -132,7 +122,7 @@ describe('floe dev', () => {
     assert.doesNotMatch(first.pane(), /taskToken|\n\s+at |^\s*\w+: /m, 'no SDK metadata or stack trace');
     assert.equal(await stop(first.child), 130);
 
-    const second = await startDev();
+    const second = await startedDev();
     assert.deepEqual(second.ready, first.ready, 'the same address and UI after a restart');
     const description = await withWorkflowClient(address, (client) => client.getHandle(workflowId).describe());
     assert.equal(description.runId, runId, 'the run from before the restart is still in the history');
@@ -163,7 +153,7 @@ describe('floe dev', () => {
       path.join(project, '.floe', 'dev.lock'),
       JSON.stringify({ pid: gone.pid, temporalAddress: address, temporalUi: first.ready.temporalUi }),
     );
-    const third = await startDev();
+    const third = await startedDev();
     assert.deepEqual(third.ready, first.ready);
     assert.equal(await stop(third.child), 130);
   });

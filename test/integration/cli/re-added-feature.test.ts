@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { latestPerDriver } from '../../support/driver-stats.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
-import { createSource } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -29,7 +29,7 @@ let worker: ChildProcess | undefined;
 let definitions: string;
 
 before(async () => {
-  source = await createSource(path.join(directory, 'source'));
+  source = await createDriverStatsCatalog(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 're-added-feature', source, view: VIEW, viewFields: ['online: { buckets: 2 }'] });
   definitions = await readFile(path.join(directory, 'features.ts'), 'utf8');
   assert.ok(definitions.includes(ACC_RATE));

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
-import { createSource } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import { floeCommand, writeCliProject } from '../../support/cli-project.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -18,7 +18,7 @@ let source: SourceTable;
 
 before(async () => {
   directory = scratchFolder('cli-upgrade');
-  source = await createSource(path.join(directory, 'source'));
+  source = await createDriverStatsCatalog(path.join(directory, 'source'));
 });
 
 after(async () => {});

@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { DriverStatsRow } from '../../support/driver-stats.js';
-import { createSource } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import { floeCommand, startServer, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
@@ -33,7 +33,7 @@ const directory = scratchFolder('cli-time');
 let worker: ChildProcess | undefined;
 
 before(async () => {
-  const source = await createSource(path.join(directory, 'source'), [
+  const source = await createDriverStatsCatalog(path.join(directory, 'source'), [
     row(1, '2024-05-01T00:00:00Z', 0.1),
     row(1, '2024-05-01T10:00:00Z', 0.2),
     row(2, '2024-05-01T08:30:00Z', 0.5),

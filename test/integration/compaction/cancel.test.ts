@@ -9,13 +9,13 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { BUCKETS } from '../../support/pipelines/definitions.js';
-import { createSource, onlineRows, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog, onlineRows, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const scratch = scratchFolder('compaction-cancel');
 
 test('a compaction cancelled during its rewrite commits nothing', async () => {
-  const source = await createSource(path.join(scratch, 'cancel'));
+  const source = await createDriverStatsCatalog(path.join(scratch, 'cancel'));
   let reached!: () => void;
   const held = new Promise<void>((resolve) => (reached = resolve));
   const worker = await startPipelineWorker(source, {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
-import { createSource, onlineRows } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog, onlineRows } from '../../support/pipelines/pipeline.js';
 import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
@@ -18,7 +18,7 @@ let source: SourceTable;
 let worker: ChildProcess | undefined;
 
 before(async () => {
-  source = await createSource(path.join(directory, 'source'));
+  source = await createDriverStatsCatalog(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'compact-cli', source, view, viewFields: ['online: { buckets: 4 }'] });
   worker = startWorker(directory);
 });

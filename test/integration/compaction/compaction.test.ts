@@ -26,17 +26,18 @@ import { FloeError } from '../../../core/errors.js';
 import type { CompactResult } from '../../../contracts/compact.js';
 import type { MaterializeResult } from '../../../contracts/materialize.js';
 import { recordHistory } from '../../support/histories.js';
-import { normalizeLocation, referencedByPyiceberg } from '../../support/compaction/referenced.js';
+import { normalizeLocation } from '../../../iceberg/maintenance/remove-orphan-files.js';
+import { referencedByPyiceberg } from '../../support/compaction/referenced.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { workflowBundle } from '../../support/temporal.js';
 import { driverStatsRows } from '../../support/driver-stats.js';
 import { BUCKETS } from '../../support/pipelines/definitions.js';
 import {
   appendSourceRows,
-  createSource,
+  createDriverStatsCatalog,
   onlineRows,
   onlineSnapshots,
-  sortRows,
+  sortDriverStatsRows,
   startPipelineWorker,
   VIEW,
 } from '../../support/pipelines/pipeline.js';
@@ -56,7 +57,7 @@ const scratch = scratchFolder('compaction');
 
 describe('compact workflow', () => {
   test('many small windows compact to one file per partition with the same latest rows; expiry and orphan removal leave only referenced files', async () => {
-    const source = await createSource(path.join(scratch, 'online'));
+    const source = await createDriverStatsCatalog(path.join(scratch, 'online'));
     const worker = await startPipelineWorker(source);
     try {
       for (const window of WINDOWS) await materialize(worker, window);
@@ -135,7 +136,7 @@ describe('compact workflow', () => {
   });
 
   test('a materialization appending while the compaction holds its commit: both land, no row lost; a rewrite whose files another commit removed fails clearly', async () => {
-    const source = await createSource(path.join(scratch, 'concurrent'));
+    const source = await createDriverStatsCatalog(path.join(scratch, 'concurrent'));
     let reached!: () => void;
     const held = new Promise<void>((resolve) => (reached = resolve));
     let release!: () => void;
@@ -168,7 +169,7 @@ describe('compact workflow', () => {
       // The compacted rows of the first three windows, and every row the late window appended.
       const lateRows = late.filter((row) => !before.some((old) => JSON.stringify(old) === JSON.stringify(row)));
       assert.equal(lateRows.length, appended.rows);
-      assert.deepEqual(await onlineRows(source, worker.onlineNamespace), sortRows([...latestPerEntity(before), ...lateRows]));
+      assert.deepEqual(await onlineRows(source, worker.onlineNamespace), sortDriverStatsRows([...latestPerEntity(before), ...lateRows]));
       const snapshots = await onlineSnapshots(source, worker.onlineNamespace);
       assert.deepEqual((await operations(source, worker.onlineNamespace)).slice(-2), ['append', 'replace']);
       assert.equal(snapshots.at(-1)!.summary['floe.watermark'], LATE_WINDOW.end, 'the replace keeps the watermark the append advanced');
@@ -212,7 +213,7 @@ describe('compact workflow', () => {
   });
 
   test("a source table's merge-on-read deletes are folded into rewritten data files", async () => {
-    const source = await createSource(path.join(scratch, 'source'));
+    const source = await createDriverStatsCatalog(path.join(scratch, 'source'));
     const worker = await startPipelineWorker(source);
     try {
       const identifier = parseTableIdentifier(source.table);
@@ -267,7 +268,7 @@ describe('compact workflow', () => {
   test("a source table's small files are merged into one, every row kept, as pyiceberg reads them", async () => {
     const rows = driverStatsRows();
     const slices = Array.from({ length: 6 }, (_, index) => rows.filter((_, row) => row % 8 === index + 2));
-    let source = await createSource(
+    let source = await createDriverStatsCatalog(
       path.join(scratch, 'small-files'),
       rows.filter((_, row) => row % 8 < 2),
     );
@@ -353,7 +354,7 @@ function latestPerEntity(rows: readonly Record<string, unknown>[]): Record<strin
     const rank = (candidate: Record<string, unknown>) => `${String(candidate.event_ts)}|${String(candidate.created_ts ?? '')}`;
     if (!current || rank(row) > rank(current)) latest.set(key, row);
   }
-  return sortRows([...latest.values()]);
+  return sortDriverStatsRows([...latest.values()]);
 }
 
 async function sourceFiles(source: SourceTable): Promise<{ record_count: number }[]> {

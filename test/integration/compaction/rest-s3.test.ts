@@ -13,7 +13,7 @@ import { testRuntime } from '../../support/runtime.js';
 import { restCatalogService } from '../../support/services.js';
 import { startTestWorker } from '../../support/temporal.js';
 import { BUCKETS, driverDefinitions, VIEW } from '../../support/pipelines/definitions.js';
-import { SOURCE_COLUMN_TYPES, sortRows } from '../../support/pipelines/pipeline.js';
+import { SOURCE_COLUMN_TYPES, sortDriverStatsRows } from '../../support/pipelines/pipeline.js';
 import { referencedByPyiceberg } from '../../support/compaction/referenced.js';
 import { floeRestCatalog, oracleRestCatalog } from '../../support/rest-catalog.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -50,7 +50,7 @@ test('REST catalog on S3: compaction, expiry and orphan removal', async () => {
       });
     }
     const read = async () =>
-      sortRows(
+      sortDriverStatsRows(
         (await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', { catalog: oracle, identifier: online })).rows.map(
           ({ materialized_at: _ignored, ...rest }) => rest,
         ),
@@ -77,7 +77,7 @@ test('REST catalog on S3: compaction, expiry and orphan removal', async () => {
       if (!current || `${String(row.event_ts)}|${String(row.created_ts)}` > `${String(current.event_ts)}|${String(current.created_ts)}`)
         latest.set(String(row.driver_id), row);
     }
-    assert.deepEqual(after, sortRows([...latest.values()]));
+    assert.deepEqual(after, sortDriverStatsRows([...latest.values()]));
     const files = await runPyiceberg<{ rows: unknown[] }>('inspect', { catalog: oracle, identifier: online, what: 'data_files' });
     assert.equal(files.rows.length, BUCKETS);
 

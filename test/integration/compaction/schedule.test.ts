@@ -15,14 +15,14 @@ import { defineIcebergSource } from '../../../features/definitions.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { driverStatsRows } from '../../support/driver-stats.js';
 import { BUCKETS, driverDefinitions } from '../../support/pipelines/definitions.js';
-import { appendSourceRows, createSource, onlineRows, startPipelineWorker } from '../../support/pipelines/pipeline.js';
+import { appendSourceRows, createDriverStatsCatalog, onlineRows, startPipelineWorker } from '../../support/pipelines/pipeline.js';
 import { deleteSchedule, listedSchedule, pausedState } from '../../support/pipelines/schedule-runs.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const scratch = scratchFolder('compaction-schedule');
 
 test('a triggered compaction schedule compacts the online table with the definition’s settings', async () => {
-  const source = await createSource(path.join(scratch, 'scheduled'));
+  const source = await createDriverStatsCatalog(path.join(scratch, 'scheduled'));
   const view = `compacted_${randomUUID().slice(0, 8)}`;
   const worker = await startPipelineWorker(source, { viewName: view, compaction: { every: { hours: 6 }, minFiles: 2, paused: true } });
   const scheduleId = compactScheduleId(view);
@@ -76,7 +76,7 @@ test('a triggered compaction schedule compacts the online table with the definit
 
 test("a source's compaction schedule merges its table's small files", async () => {
   const rows = driverStatsRows();
-  let source = await createSource(
+  let source = await createDriverStatsCatalog(
     path.join(scratch, 'source-scheduled'),
     rows.filter((_, row) => row % 5 < 2),
   );

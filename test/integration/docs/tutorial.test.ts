@@ -6,8 +6,6 @@
 // runs on free ports (the page's 6566 is rewritten to the feature server's port), on the test's own
 // task queue. What the page says a step prints is checked too.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,6 +17,7 @@ import { interrupt, runToEnd, type Finished } from '../../support/child-process.
 import { linkCheckoutAsFloe } from '../../support/cli-project.js';
 import { withWorkflowClient } from '../../support/workflow-client.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { startDev, type FloeDev } from '../../support/floe-dev.js';
 import { applyDefinitionsEdit, definitionsEdits } from '../../support/tutorial-definitions.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -34,8 +33,9 @@ let cwd: string;
 let env: NodeJS.ProcessEnv;
 let temporalAddress: string;
 let serverPort: number;
-let dev: ChildProcess | undefined;
-let devOutput = '';
+let dev: FloeDev | undefined;
+/** What dev printed so far, both streams as they came. */
+const devOutput = (): string => dev?.both() ?? '';
 
 before(async () => {
   cwd = scratch;
@@ -52,7 +52,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (dev !== undefined) await interrupt(dev);
+  if (dev !== undefined) await interrupt(dev.child);
 });
 
 /** Runs one line of a shell block as the page means it; the finished command, or null for `cd` and the like. */
@@ -72,7 +72,8 @@ async function runLine(line: string): Promise<Finished | null> {
   }
   if (words[0] === 'node') return run(process.execPath, ['--import', import.meta.resolve('tsx'), ...words.slice(1)]);
   if (words[0] === 'npx' && words[1] === 'floe' && words[2] === 'dev') {
-    await startDev(words.slice(3));
+    dev = startDev([...words.slice(3), '--port', String(serverPort), '--json'], { cwd, env });
+    await until(() => /"featureServer"|Feature server/.test(devOutput()), 'floe dev to be ready');
     return null;
   }
   if (words[0] === 'npx' && words[1] === 'floe') return run(process.execPath, [floe, ...shellWords(line.slice(line.indexOf('floe') + 5))]);
@@ -86,17 +87,6 @@ async function run(command: string, args: readonly string[]): Promise<Finished> 
   return finished;
 }
 
-async function startDev(args: readonly string[]): Promise<void> {
-  dev = spawn(process.execPath, [floe, 'dev', ...args, '--port', String(serverPort), '--json'], {
-    cwd,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  dev.stdout!.on('data', (chunk: Buffer) => (devOutput += chunk.toString()));
-  dev.stderr!.on('data', (chunk: Buffer) => (devOutput += chunk.toString()));
-  await until(() => /"featureServer"|Feature server/.test(devOutput), 'floe dev to be ready');
-}
-
 /** Saves features.ts and waits for `floe dev` to apply it (one more reload event). */
 async function editDefinitions(edit: (text: string) => string): Promise<void> {
   const reloads = reloadCount();
@@ -104,20 +94,24 @@ async function editDefinitions(edit: (text: string) => string): Promise<void> {
   await writeFile(file, edit(await readFile(file, 'utf8')));
   await until(() => reloadCount() > reloads, 'floe dev to reload the definitions');
   assert.match(
-    devOutput.split('\n').findLast((line) => line.includes('"reload"'))!,
+    devOutput()
+      .split('\n')
+      .findLast((line) => line.includes('"reload"'))!,
     /"applied":true|applied/,
   );
 }
 
 function reloadCount(): number {
-  return devOutput.split('\n').filter((line) => line.includes('"event":"reload"')).length;
+  return devOutput()
+    .split('\n')
+    .filter((line) => line.includes('"event":"reload"')).length;
 }
 
 async function until(condition: () => boolean, what: string, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${devOutput}`);
-    if (dev !== undefined && dev.exitCode !== null) throw new Error(`floe dev exited while waiting for ${what}:\n${devOutput}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${devOutput()}`);
+    if (dev !== undefined && dev.child.exitCode !== null) throw new Error(`floe dev exited while waiting for ${what}:\n${devOutput()}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

@@ -27,7 +27,7 @@ import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
 import { featureContext, testRuntime } from '../../support/runtime.js';
 import { oldFeastPython, pythonOracle } from '../../support/services.js';
-import { appendSource, createSource, sqlCase, VIEW } from '../../support/online/online-view.js';
+import { appendSource, createEmptySourceTable, sqlCase, VIEW } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -103,8 +103,8 @@ before(async () => {
   const definitions = Object.values((await import(pathToFileURL(path.join(scratch, 'features.ts')).href)) as Record<string, Definition>);
   runtime = await testRuntime({ directory: scratch, catalog, definitions });
   const context = featureContext(runtime);
-  await createSource(runtime.catalog, 'rides.driver_stats');
-  await createSource(runtime.catalog, 'rides.driver_live');
+  await createEmptySourceTable(runtime.catalog, 'rides.driver_stats');
+  await createEmptySourceTable(runtime.catalog, 'rides.driver_live');
   // 1001 an hour before the clock, 1002 twelve hours before it (expired at the 6 h TTL), 1003 corrected later.
   await appendSource(context, 'rides.driver_stats', [
     { driver_id: 1001, conv_rate: 0.25, trips: 7, event: CLOCK - HOUR, created: CLOCK - HOUR },

@@ -23,7 +23,7 @@ import { after, before, describe, test } from 'node:test';
 import { FeatureStore } from '../../../features/feature-store.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { featuresModule, floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
-import { createSource } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { oldFeastPython, pythonOracle } from '../../support/services.js';
@@ -83,7 +83,7 @@ const RIDES = Array.from({ length: 30 }, (_, i) => ({
 }));
 
 before(async () => {
-  source = await createSource(path.join(directory, 'source'));
+  source = await createDriverStatsCatalog(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'feast-offline-store', source, view: VIEW, viewFields: ['ttl: { hours: 6 }'] });
   const features = path.join(directory, 'features.ts');
   await writeFile(features, (await readFile(features, 'utf8')) + onDemandDefinitions);

@@ -15,7 +15,7 @@ import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../f
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
 import { pythonOracle } from '../../support/services.js';
 import type { Workspace } from '../../support/features/tables.js';
-import { createTable, withWorkspace } from '../../support/features/tables.js';
+import { createTableWithRows, withWorkspace } from '../../support/features/tables.js';
 
 const FEAST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'oracles', 'feast_historical.py');
 const T0 = Date.UTC(2024, 4, 1) * 1000; // µs
@@ -40,7 +40,7 @@ const ENTITY_ROWS: readonly [string, number, number, number][] = [
 ];
 
 async function fixtures(workspace: Workspace): Promise<{ hourlyPath: string; profilePath: string }> {
-  await createTable(
+  await createTableWithRows(
     workspace,
     'rides.driver_hourly',
     [
@@ -63,7 +63,7 @@ async function fixtures(workspace: Workspace): Promise<{ hourlyPath: string; pro
       ],
     ],
   );
-  await createTable(
+  await createTableWithRows(
     workspace,
     'rides.driver_profile',
     [

@@ -29,10 +29,11 @@ import type { PyicebergStep } from '../../support/pyiceberg.js';
 import { runPyicebergBatch, sqliteCatalog } from '../../support/pyiceberg.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource } from '../../support/online/online-view.js';
+import { appendSource, createEmptySourceTable } from '../../support/online/online-view.js';
 import type { SourceRow } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { defined } from '../../../core/defined.js';
+import { microsToIso } from '../../support/iso-micros.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -81,7 +82,7 @@ async function fixture(
     definitions,
     onlineNamespace: `${name}_online`,
   });
-  await createSource(runtime.catalog, sourceTable);
+  await createEmptySourceTable(runtime.catalog, sourceTable);
   const context = {
     registry: runtime.project.registry,
     catalog: runtime.catalog,
@@ -108,7 +109,7 @@ function bruteForceLatest(rows: readonly SourceRow[], end: number): Map<string, 
   return new Map(
     [...latest].map(([driver, row]) => [
       String(driver),
-      { conv_rate: row.conv_rate, trips: String(row.trips), event_ts: isoMicros(row.event) },
+      { conv_rate: row.conv_rate, trips: String(row.trips), event_ts: microsToIso(BigInt(row.event) * 1000n) },
     ]),
   );
 }
@@ -147,10 +148,6 @@ async function onlineLatest(
 /** A source row of a driver at T0 + `hour`, created `createdMinutes` after its event. */
 function sourceRow(driver_id: number, hour: number, trips: number, createdMinutes = 0): SourceRow {
   return { driver_id, conv_rate: 0.5, trips, event: T0 + hour * HOUR, created: T0 + hour * HOUR + createdMinutes * MINUTE };
-}
-
-function isoMicros(ms: number): string {
-  return new Date(ms).toISOString().replace('Z', '000Z');
 }
 
 function sorted(map: Map<string, OnlineRow>): [string, OnlineRow][] {

@@ -9,37 +9,26 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import type { Catalog, TableIdentifier } from '../../../iceberg/catalog/catalog.js';
-import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
+import type { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import { FloeError } from '../../../core/errors.js';
 import { localPath } from '../../../iceberg/io/local-file-io.js';
 import { fastAppend } from '../../../iceberg/write/fast-append.js';
 import { EVENTS_SCHEMA } from '../../support/iceberg/catalog-contract.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { scratchSqlCatalog, tableMaker } from '../../support/iceberg/scratch-tables.js';
 
 const root = scratchFolder('commit-cancel');
 let catalog: SqlCatalog;
-let counter = 0;
 
 before(async () => {
-  catalog = await SqlCatalog.open({
-    name: 'cancel',
-    uri: join(root, 'catalog.db'),
-    warehouse: pathToFileURL(join(root, 'warehouse')).href,
-  });
-  await catalog.createNamespace(['db']);
+  catalog = await scratchSqlCatalog(root, 'cancel');
 });
 after(async () => {
   await catalog.close();
 });
-
-async function newTable(properties: Record<string, string> = {}): Promise<TableIdentifier> {
-  const identifier = { namespace: ['db'], name: `t${counter++}` };
-  await catalog.createTable(identifier, { schema: EVENTS_SCHEMA, properties });
-  return identifier;
-}
+const newTable = tableMaker(() => catalog, ['db'], { schema: EVENTS_SCHEMA });
 
 /** The real catalog, but its commits go through `commit`, which is given the call's signal. */
 function withCommit(commit: (signal: AbortSignal | undefined) => ReturnType<Catalog['commitTable']>): Catalog {
@@ -89,7 +78,7 @@ describe('commit loop cancelled by its signal', () => {
 
   it('a wait between conflicts ends at once with the reason', async () => {
     // Waits of 5 s at least between conflicts: only the signal can end one sooner.
-    const identifier = await newTable({ 'commit.retry.min-wait-ms': '5000', 'commit.retry.max-wait-ms': '5000' });
+    const identifier = await newTable({ properties: { 'commit.retry.min-wait-ms': '5000', 'commit.retry.max-wait-ms': '5000' } });
     let attempts = 0;
     const conflicting = withCommit(async () => {
       attempts += 1;

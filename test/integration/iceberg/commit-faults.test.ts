@@ -19,28 +19,18 @@ import { localPath } from '../../../iceberg/io/local-file-io.js';
 import { fastAppend } from '../../../iceberg/write/fast-append.js';
 import { EVENTS_SCHEMA } from '../../support/iceberg/catalog-contract.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { scratchSqlCatalog, tableMaker } from '../../support/iceberg/scratch-tables.js';
 
 const root = scratchFolder('commit-faults');
 let catalog: SqlCatalog;
-let counter = 0;
 
 before(async () => {
-  catalog = await SqlCatalog.open({
-    name: 'faults',
-    uri: join(root, 'catalog.db'),
-    warehouse: pathToFileURL(join(root, 'warehouse')).href,
-  });
-  await catalog.createNamespace(['db']);
+  catalog = await scratchSqlCatalog(root, 'faults');
 });
 after(async () => {
   await catalog.close();
 });
-
-async function newTable(properties: Record<string, string> = {}): Promise<TableIdentifier> {
-  const identifier = { namespace: ['db'], name: `t${counter++}` };
-  await catalog.createTable(identifier, { schema: EVENTS_SCHEMA, properties });
-  return identifier;
-}
+const newTable = tableMaker(() => catalog, ['db'], { schema: EVENTS_SCHEMA });
 
 /** The real catalog with `commitTable` and `loadTable` wrapped. */
 function faulty(
@@ -143,7 +133,7 @@ describe('commit loop under catalog faults', () => {
   });
 
   it('a commit attempt the catalog refuses leaves none of its files behind', async () => {
-    const identifier = await newTable({ 'commit.retry.num-retries': '2', 'commit.retry.min-wait-ms': '1' });
+    const identifier = await newTable({ properties: { 'commit.retry.num-retries': '2', 'commit.retry.min-wait-ms': '1' } });
     const before = await metadataFiles(identifier);
     const refused = faulty(async () => {
       throw new FloeError('commit-conflict', 'someone else committed first');

@@ -28,13 +28,13 @@ import type { RestProxy } from '../../support/iceberg/rest-proxy.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { floeRestCatalog, oracleRestCatalog } from '../../support/rest-catalog.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { tableMaker } from '../../support/iceberg/scratch-tables.js';
 
 const namespace = [`litter_${randomUUID().slice(0, 8)}`];
 const workDirectory = scratchFolder('commit-litter');
 let proxy: RestProxy;
 let catalog: Catalog;
 let engine: Engine;
-let tables = 0;
 
 before(async () => {
   proxy = await startRestProxy(floeRestCatalog().uri);
@@ -47,12 +47,7 @@ after(async () => {
   await catalog?.close();
   await proxy?.close();
 });
-
-async function newTable(properties: Record<string, string> = {}): Promise<TableIdentifier> {
-  const identifier = { namespace, name: `t${tables++}` };
-  await catalog.createTable(identifier, { schema: EVENTS_SCHEMA, properties });
-  return identifier;
-}
+const newTable = tableMaker(() => catalog, namespace, { schema: EVENTS_SCHEMA });
 
 const rowOf = (userId: number): string =>
   `SELECT ${userId}::BIGINT AS user_id, TIMESTAMPTZ '2024-05-01 00:00:00+00' AS event_ts, ${userId}::INTEGER AS clicks`;
@@ -95,7 +90,7 @@ function racedBy(identifier: TableIdentifier, times: number): Catalog & { commit
 
 describe('no litter of Floe’s own after a commit’s failed attempts', () => {
   it('an append that loses the race three times lands once, and its three manifest lists are gone', async () => {
-    const identifier = await newTable({ 'commit.retry.min-wait-ms': '1', 'commit.retry.max-wait-ms': '10' });
+    const identifier = await newTable({ properties: { 'commit.retry.min-wait-ms': '1', 'commit.retry.max-wait-ms': '10' } });
     const raced = racedBy(identifier, 3);
     const result = await appendRow(raced, identifier, 1, 'raced');
     assert.deepEqual([result.attempts, result.conflicts, result.alreadyCommitted], [4, 3, false]);
@@ -104,7 +99,7 @@ describe('no litter of Floe’s own after a commit’s failed attempts', () => {
   });
 
   it('an append that keeps losing gives up, and its data file and manifest go with its manifest lists', async () => {
-    const identifier = await newTable({ 'commit.retry.num-retries': '2', 'commit.retry.min-wait-ms': '1' });
+    const identifier = await newTable({ properties: { 'commit.retry.num-retries': '2', 'commit.retry.min-wait-ms': '1' } });
     const raced = racedBy(identifier, Number.POSITIVE_INFINITY);
     await assert.rejects(appendRow(raced, identifier, 1, 'outraced'), (error: unknown) => {
       assert.ok(FloeError.is(error, 'commit-conflict'), String(error));

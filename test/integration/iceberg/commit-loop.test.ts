@@ -1,35 +1,27 @@
 // services: none
 /** The commit loop's failure handling, on a real SQL catalog with faults injected around its commit. */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
-import type { Catalog, TableIdentifier } from '../../../iceberg/catalog/catalog.js';
-import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
+import type { Catalog } from '../../../iceberg/catalog/catalog.js';
+import type { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import type { TableChange } from '../../../iceberg/commit/table-change.js';
 import { FloeError } from '../../../core/errors.js';
 import { emptySnapshotChange } from '../../support/iceberg/changes.js';
 import { EVENTS_SCHEMA } from '../../support/iceberg/catalog-contract.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { scratchSqlCatalog, tableMaker } from '../../support/iceberg/scratch-tables.js';
 
 const root = scratchFolder('commit-loop');
 let catalog: SqlCatalog;
-let counter = 0;
 
 before(async () => {
-  catalog = await SqlCatalog.open({ name: 'loop', uri: join(root, 'catalog.db'), warehouse: pathToFileURL(join(root, 'warehouse')).href });
-  await catalog.createNamespace(['db']);
+  catalog = await scratchSqlCatalog(root, 'loop');
 });
 after(async () => {
   await catalog.close();
 });
-
-async function newTable(properties: Record<string, string> = {}): Promise<TableIdentifier> {
-  const identifier = { namespace: ['db'], name: `t${counter++}` };
-  await catalog.createTable(identifier, { schema: EVENTS_SCHEMA, properties });
-  return identifier;
-}
+const newTable = tableMaker(() => catalog, ['db'], { schema: EVENTS_SCHEMA });
 
 /** The real catalog, with `commitTable` wrapped: `fault(call, commit)` decides what each call does. */
 function faulty(
@@ -90,9 +82,11 @@ describe('commitChange failure handling', () => {
 
   it('gives up after commit.retry.num-retries with a retryable commit-conflict, backing off between attempts', async () => {
     const identifier = await newTable({
-      'commit.retry.num-retries': '3',
-      'commit.retry.min-wait-ms': '10',
-      'commit.retry.max-wait-ms': '25',
+      properties: {
+        'commit.retry.num-retries': '3',
+        'commit.retry.min-wait-ms': '10',
+        'commit.retry.max-wait-ms': '25',
+      },
     });
     // Always stale: it asserts main is at a snapshot that never exists.
     const stale: TableChange = {
@@ -126,9 +120,11 @@ describe('commitChange failure handling', () => {
 
   it('stops when the next wait would pass commit.retry.total-timeout-ms', async () => {
     const identifier = await newTable({
-      'commit.retry.total-timeout-ms': '1000',
-      'commit.retry.min-wait-ms': '400',
-      'commit.retry.num-retries': '100',
+      properties: {
+        'commit.retry.total-timeout-ms': '1000',
+        'commit.retry.min-wait-ms': '400',
+        'commit.retry.num-retries': '100',
+      },
     });
     let clock = 0;
     const { sleep } = { sleep: async (ms: number) => void (clock += ms) };

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
@@ -25,6 +24,7 @@ import { catalogContract, EVENTS_SCHEMA } from '../../support/iceberg/catalog-co
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { defined } from '../../../core/defined.js';
+import { closedPort } from '../../support/closed-port.js';
 
 /** pyiceberg's oracle opens its SQL catalog under this name: rows are keyed by catalog name. */
 const CATALOG_NAME = 'floe_oracle';
@@ -502,11 +502,3 @@ describe('SQL catalog on Postgres: the password in the URI stays secret', () => 
     for (const file of written) assert.ok(!(await readFile(file)).includes(SECRET), `${file} holds the password`);
   });
 });
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

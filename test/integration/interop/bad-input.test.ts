@@ -23,7 +23,7 @@ import { readManifestList } from '../../../iceberg/spec/manifest-list-avro.js';
 import { currentSnapshot } from '../../../iceberg/spec/metadata.js';
 import { parseSchema } from '../../../iceberg/spec/schema-json.js';
 import { planScan } from '../../../iceberg/scan/planner.js';
-import { readFloeRows, sortRows } from '../../support/oracle-rows.js';
+import { readFloeRows, sortOracleRows } from '../../support/oracle-rows.js';
 import { sqliteCatalog, type OracleCatalog } from '../../support/pyiceberg.js';
 import { py, type PyRows } from '../../support/interop/pyiceberg-interop.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -212,11 +212,11 @@ describe('bad input, end to end', () => {
       rowFilter: `${q(names[1]!)} <> ${quoteLiteral(`${names[1]!}1`)}`,
     });
     assert.deepEqual(
-      sortRows(floe.rows, ['id']),
+      sortOracleRows(floe.rows, ['id']),
       expected.filter((row) => row.id !== '1'),
     );
     const pyRead = await py<PyRows>({ command: 'read', catalog: oracle, identifier: 'bad.hostile' });
-    assert.deepEqual(sortRows(pyRead.rows, ['id']), expected);
+    assert.deepEqual(sortOracleRows(pyRead.rows, ['id']), expected);
   });
 });
 

@@ -26,7 +26,7 @@ import { parseTransform } from '../../../iceberg/spec/transforms.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../iceberg/spec/types.js';
 import { fromBinary, uuidToBytes } from '../../../iceberg/spec/values.js';
 import { openJavaOracle, type JavaCatalog, type JavaOracleSession } from '../../support/java-oracle.js';
-import { pythonDecimalString, readFloeRows, sortRows, type OracleRow } from '../../support/oracle-rows.js';
+import { pythonDecimalString, readFloeRows, sortOracleRows, type OracleRow } from '../../support/oracle-rows.js';
 import { sqliteCatalog, type OracleCatalog } from '../../support/pyiceberg.js';
 import { pyBatch, type PyRows, type PyStep } from '../../support/interop/pyiceberg-interop.js';
 import {
@@ -59,7 +59,7 @@ const TABLES: Record<string, { fields: (typeof TRANSFORM_CASES)[string]; propert
 const TRANSFORMS = Object.keys(TABLES);
 const identifierOf = (transform: string): { namespace: string[]; name: string } => ({ namespace: ['floe'], name: `w_${transform}` });
 const nameOf = (transform: string): string => `floe.w_${transform}`;
-const byId = (rows: readonly OracleRow[]): OracleRow[] => sortRows(rows, ['id']);
+const byId = (rows: readonly OracleRow[]): OracleRow[] => sortOracleRows(rows, ['id']);
 
 before(async () => {
   oracle = sqliteCatalog(dir);

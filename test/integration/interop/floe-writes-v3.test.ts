@@ -31,7 +31,7 @@ import { commitChange } from '../../../iceberg/commit/commit.js';
 import { planScan } from '../../../iceberg/scan/planner.js';
 import { upgradeFormatVersion } from '../../../iceberg/write/upgrade-format-version.js';
 import { javaSqliteCatalog, openJavaOracle, type JavaCatalog, type JavaOracleSession } from '../../support/java-oracle.js';
-import { readFloeRows, sortRows, type OracleRow } from '../../support/oracle-rows.js';
+import { readFloeRows, sortOracleRows, type OracleRow } from '../../support/oracle-rows.js';
 import { sqliteCatalog, type OracleCatalog } from '../../support/pyiceberg.js';
 import { py } from '../../support/interop/pyiceberg-interop.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -86,7 +86,7 @@ async function floeDelete(identifier: TableIdentifier, rowFilter: string): Promi
 async function agree(identifier: TableIdentifier, expectedIds: readonly number[]): Promise<LoadedTable> {
   const expected = [...expectedIds].sort((a, b) => a - b);
   const fromJava = await java.run('read', { catalog: javaCatalog, identifier: nameOf(identifier) });
-  const javaRows = sortRows(fromJava.rows as OracleRow[], ['id']);
+  const javaRows = sortOracleRows(fromJava.rows as OracleRow[], ['id']);
   assert.deepEqual(
     javaRows.map((row) => Number(row.id)),
     expected,
@@ -124,7 +124,7 @@ async function agree(identifier: TableIdentifier, expectedIds: readonly number[]
   assert.equal(Number(metadata['next-row-id']), next, 'next-row-id is where the last snapshot ends');
 
   const table = await catalog.loadTable(identifier);
-  assert.deepEqual(sortRows((await readFloeRows(engine, table)).rows, ['id']), javaRows, "Floe's rows are Java's");
+  assert.deepEqual(sortOracleRows((await readFloeRows(engine, table)).rows, ['id']), javaRows, "Floe's rows are Java's");
   return table;
 }
 
@@ -226,9 +226,9 @@ describe('Floe writes v3, Java and pyiceberg read it', () => {
     await floeDelete(events, 'id = 100');
     ids = ids.filter((id) => id !== 100);
     const table = await agree(events, ids);
-    const floe = sortRows((await readFloeRows(engine, table)).rows, ['id']);
+    const floe = sortOracleRows((await readFloeRows(engine, table)).rows, ['id']);
     const fromPython = await py<{ rows: OracleRow[] }>({ command: 'read', catalog: pyCatalog, identifier: nameOf(events) });
-    assert.deepEqual(sortRows(fromPython.rows, ['id']), floe);
+    assert.deepEqual(sortOracleRows(fromPython.rows, ['id']), floe);
   });
 
   test('a v2 table with a position delete file, upgraded: the next delete folds it into a deletion vector', async () => {

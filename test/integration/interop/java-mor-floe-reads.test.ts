@@ -20,7 +20,7 @@ import { FloeError } from '../../../core/errors.js';
 import { planScan } from '../../../iceberg/scan/planner.js';
 import { generateJavaMorFixtures, JAVA_MOR_CASES, type JavaMorCase, type JavaMorFixture } from '../../support/java-mor-fixtures.js';
 import { asPyicebergCatalog, type JavaFile } from '../../support/java-oracle.js';
-import { readFloeRows, sortRows } from '../../support/oracle-rows.js';
+import { readFloeRows, sortOracleRows } from '../../support/oracle-rows.js';
 import { runPyiceberg, type RowsReply } from '../../support/pyiceberg.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
@@ -108,7 +108,7 @@ describe('Java writes merge-on-read tables, Floe reads them', () => {
     await damage(5, /magic D1 D3 39 64/);
     await damage(vector.content_size_in_bytes! - 1, /CRC-32/);
     // Restored, it reads again.
-    assert.deepEqual(sortRows((await readFloeRows(engine, table)).rows, ['id']), fixture.rows);
+    assert.deepEqual(sortOracleRows((await readFloeRows(engine, table)).rows, ['id']), fixture.rows);
   });
 
   for (const name of JAVA_MOR_CASES) {
@@ -120,11 +120,11 @@ describe('Java writes merge-on-read tables, Floe reads them', () => {
         current.scan.plan.schema.fields.map((field) => field.name),
         fixture.columns,
       );
-      assert.deepEqual(sortRows(current.rows, ['id']), javaRows(name, fixture.rows), `${name}: current`);
+      assert.deepEqual(sortOracleRows(current.rows, ['id']), javaRows(name, fixture.rows), `${name}: current`);
       for (const snapshot of fixture.snapshots) {
         const floe = await readFloeRows(engine, table, { snapshotId: BigInt(snapshot.snapshot_id) });
         assert.deepEqual(
-          sortRows(floe.rows, ['id']),
+          sortOracleRows(floe.rows, ['id']),
           javaRows(name, snapshot.rows),
           `${name}: snapshot at sequence number ${snapshot.sequence_number}`,
         );
@@ -198,8 +198,8 @@ describe('Java writes merge-on-read tables, Floe reads them', () => {
         });
         const floe = await readFloeRows(engine, table, { snapshotId: BigInt(snapshot.snapshot_id) });
         assert.deepEqual(
-          sortRows(floe.rows, ['id']),
-          sortRows(python.rows, ['id']),
+          sortOracleRows(floe.rows, ['id']),
+          sortOracleRows(python.rows, ['id']),
           `${name}: snapshot at sequence number ${snapshot.sequence_number}`,
         );
       }
@@ -218,7 +218,7 @@ describe('Java writes merge-on-read tables, Floe reads them', () => {
     const javaValues = first.rows.map((row) => String(row.at));
     assert.deepEqual(javaValues[0], '2024-07-01T00:00:00.123456789Z');
     assert.deepEqual(
-      sortRows(floe.rows, ['id']).map((row) => row.at),
+      sortOracleRows(floe.rows, ['id']).map((row) => row.at),
       javaValues.map((value) => value.replace(/(\.\d{6})\d{3}Z$/, '$1000Z')),
     );
   });

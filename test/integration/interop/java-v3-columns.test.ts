@@ -19,7 +19,7 @@ import { SqlCatalog } from '../../../iceberg/catalog/sql-catalog.js';
 import { currentSchema } from '../../../iceberg/spec/metadata.js';
 import { LAST_UPDATED_SEQUENCE_NUMBER_FIELD, ROW_ID_FIELD } from '../../../iceberg/spec/row-lineage-fields.js';
 import { javaSqliteCatalog, openJavaOracle, type JavaCatalog, type JavaOracleSession } from '../../support/java-oracle.js';
-import { oracleRow, readFloeRows, sortRows, type OracleRow } from '../../support/oracle-rows.js';
+import { oracleRow, readFloeRows, sortOracleRows, type OracleRow } from '../../support/oracle-rows.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const IDENTIFIER = 'v3.columns';
@@ -99,7 +99,7 @@ before(async () => {
     const at = { ...run, snapshot_id: snapshot.snapshot_id };
     const rows = (await java.run('read', at)).rows;
     const lineage = (await java.run('read_with_lineage', at)).rows;
-    javaSnapshots.push({ snapshotId: snapshot.snapshot_id, rows: sortRows(rows, ['id']), lineage: sortRows(lineage, ['id']) });
+    javaSnapshots.push({ snapshotId: snapshot.snapshot_id, rows: sortOracleRows(rows, ['id']), lineage: sortOracleRows(lineage, ['id']) });
   }
   catalog = await SqlCatalog.open({ name: 'floe_oracle', uri: join(dir, 'catalog.db'), warehouse: `file://${join(dir, 'warehouse')}` });
   engine = await Engine.create({ threads: 2 });
@@ -120,7 +120,7 @@ async function floeLineageRows(table: LoadedTable, snapshotId: bigint): Promise<
   const scan = await scanTable(table, { snapshotId, rowLineage: true });
   const rows = await engine.withConnection(async (connection) => (await connection.runAndReadAll(scan.sql)).getRowObjects());
   const schema = { ...scan.plan.schema, fields: [...scan.plan.schema.fields, ROW_ID_FIELD, LAST_UPDATED_SEQUENCE_NUMBER_FIELD] };
-  return sortRows(
+  return sortOracleRows(
     rows.map((row) => oracleRow(row, schema)),
     ['id'],
   );
@@ -144,7 +144,7 @@ describe('Java writes v3 columns, Floe reads them', () => {
     const table = await load();
     for (const snapshot of javaSnapshots) {
       const floe = await readFloeRows(engine, table, { snapshotId: BigInt(snapshot.snapshotId) });
-      assert.deepEqual(sortRows(floe.rows, ['id']), snapshot.rows, `snapshot ${snapshot.snapshotId}`);
+      assert.deepEqual(sortOracleRows(floe.rows, ['id']), snapshot.rows, `snapshot ${snapshot.snapshotId}`);
     }
     // Snapshot 2 still has file A, written before the added columns.
     const second = javaSnapshots[1]!.rows;

@@ -16,7 +16,7 @@ import { FloeError } from '../../../core/errors.js';
 import { and, gtEq, isIn, lt, or, type Expression } from '../../../iceberg/expressions/expression.js';
 import { parseTransform } from '../../../iceberg/spec/transforms.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../iceberg/spec/types.js';
-import { readFloeRows, sortRows, type OracleRow } from '../../support/oracle-rows.js';
+import { readFloeRows, sortOracleRows, type OracleRow } from '../../support/oracle-rows.js';
 import { sqliteCatalog, type OracleCatalog } from '../../support/pyiceberg.js';
 import { py, pyBatch, type PyRows, type PySnapshots, type PyStep } from '../../support/interop/pyiceberg-interop.js';
 import {
@@ -28,6 +28,7 @@ import {
   type WideColumn,
 } from '../../support/interop/wide-rows.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { isoToMicros } from '../../support/iso-micros.js';
 
 const dir = scratchFolder('interop-py');
 let oracle: OracleCatalog;
@@ -53,7 +54,7 @@ async function loadFloe(identifier: string): Promise<LoadedTable> {
   return (await openFloeCatalog()).loadTable({ namespace: [namespace], name });
 }
 
-const byId = (rows: readonly OracleRow[]): OracleRow[] => sortRows(rows, ['id']);
+const byId = (rows: readonly OracleRow[]): OracleRow[] => sortOracleRows(rows, ['id']);
 
 describe('pyiceberg writes, Floe reads', () => {
   const snapshotsOf: Record<string, PySnapshots> = {};
@@ -153,16 +154,10 @@ function sourceValue(column: WideColumn, raw: unknown): PrimitiveValue {
       return Math.round(Date.parse(`${String(raw)}T00:00:00Z`) / 86_400_000);
     case 'timestamp':
     case 'timestamptz':
-      return isoMicros(String(raw));
+      return isoToMicros(String(raw));
     default:
       throw new Error(`no transform source handling for ${column}`);
   }
-}
-
-function isoMicros(text: string): bigint {
-  const match = /^(.*T\d\d:\d\d:\d\d)\.(\d{6})Z?$/.exec(text);
-  if (!match) throw new Error(`not an ISO timestamp with µs: ${text}`);
-  return BigInt(Date.parse(`${match[1]!}Z`)) * 1000n + BigInt(match[2]!);
 }
 
 describe('pyiceberg evolves a table, Floe reads every version of it', () => {

@@ -18,7 +18,7 @@ import { currentSchema } from '../../../iceberg/spec/metadata.js';
 import { parsePartitionSpec } from '../../../iceberg/spec/partition-json.js';
 import { parseSchema } from '../../../iceberg/spec/schema-json.js';
 import { openJavaOracle, type JavaCatalog, type JavaOracleSession } from '../../support/java-oracle.js';
-import { readFloeRows, sortRows, type OracleRow } from '../../support/oracle-rows.js';
+import { readFloeRows, sortOracleRows, type OracleRow } from '../../support/oracle-rows.js';
 import { restCatalogService } from '../../support/services.js';
 import { rowsQuery } from '../../support/interop/wide-rows.js';
 import { floeRestCatalog, oracleRestCatalog } from '../../support/rest-catalog.js';
@@ -45,7 +45,7 @@ after(async () => {
   engine?.close();
 });
 
-const byId = (rows: readonly OracleRow[]): OracleRow[] => sortRows(rows, ['id']);
+const byId = (rows: readonly OracleRow[]): OracleRow[] => sortOracleRows(rows, ['id']);
 const V1_COLUMNS = { id: 'long', name: 'string', at: 'timestamptz', amount: 'decimal(10, 2)' } as const;
 const V2_COLUMNS = { id: 'long', label: 'string', at: 'timestamptz', amount: 'decimal(10, 2)', score: 'double' } as const;
 const v1Rows = (from: number, to: number): OracleRow[] =>

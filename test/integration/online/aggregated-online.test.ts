@@ -36,7 +36,7 @@ import { sqliteCatalog } from '../../support/pyiceberg.js';
 import { testRuntime } from '../../support/runtime.js';
 import { startTestWorker } from '../../support/temporal.js';
 import type { TestWorker } from '../../support/temporal.js';
-import { createSource } from '../../support/online/online-view.js';
+import { createEmptySourceTable } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const HOUR = 3_600_000;
@@ -123,7 +123,7 @@ test('online aggregates equal the brute-force reference for every entity, throug
     definitions,
     onlineNamespace: 'agg_online',
   });
-  await createSource(runtime.catalog, sourceTable);
+  await createEmptySourceTable(runtime.catalog, sourceTable);
   const view = runtime.project.registry.featureView(VIEW);
   const features = aggregatedFeaturesOf(view);
   const random = generator(15);

@@ -11,7 +11,7 @@ import { OnlineStore } from '../../../features/online/index.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { featureContext, testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, sqlCase, VIEW } from '../../support/online/online-view.js';
+import { appendSource, createEmptySourceTable, definitions, sqlCase, VIEW } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const HOUR = 3_600_000;
@@ -31,7 +31,7 @@ before(async () => {
     definitions: definitions('rides.driver_stats', { buckets: 2 }),
   });
   const context = featureContext(runtime);
-  await createSource(runtime.catalog, 'rides.driver_stats');
+  await createEmptySourceTable(runtime.catalog, 'rides.driver_stats');
   await appendSource(context, 'rides.driver_stats', [
     { driver_id: 1001, conv_rate: 0.25, trips: 7, event: START + HOUR, created: START + HOUR },
     { driver_id: 1002, conv_rate: 0.75, trips: 9, event: START + 2 * HOUR, created: START + 2 * HOUR },

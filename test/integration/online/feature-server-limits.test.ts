@@ -16,7 +16,7 @@ import { OnlineStore } from '../../../features/online/index.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { featureContext, testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, latestInWindows, VIEW } from '../../support/online/online-view.js';
+import { appendSource, createEmptySourceTable, definitions, latestInWindows, VIEW } from '../../support/online/online-view.js';
 import type { SourceRow } from '../../support/online/online-view.js';
 import { serverError } from '../../support/server-error.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -48,7 +48,7 @@ before(async () => {
   const catalog = { type: 'sql' as const, uri: `sqlite:///${catalogFile}`, warehouse: `file://${warehouse}` };
   runtime = await testRuntime({ directory: scratch, catalog, definitions: definitions('rides.driver_stats', { buckets: 16 }) });
   const context = featureContext(runtime);
-  await createSource(runtime.catalog, 'rides.driver_stats');
+  await createEmptySourceTable(runtime.catalog, 'rides.driver_stats');
   rows = Array.from({ length: DRIVERS }, (_, index) => ({
     driver_id: 1000 + index,
     conv_rate: (index % 97) / 97,

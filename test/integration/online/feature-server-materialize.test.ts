@@ -18,7 +18,7 @@ import { serverError } from '../../support/server-error.js';
 import { temporalService } from '../../support/services.js';
 import { startTestWorker } from '../../support/temporal.js';
 import type { TestWorker } from '../../support/temporal.js';
-import { appendSource, createSource, definitions, sqlCase, VIEW } from '../../support/online/online-view.js';
+import { appendSource, createEmptySourceTable, definitions, sqlCase, VIEW } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { defined } from '../../../core/defined.js';
 
@@ -36,7 +36,7 @@ before(async () => {
     catalog: sqlCase(scratch).config,
     definitions: definitions('rides.driver_stats', { buckets: 4 }),
   });
-  await createSource(runtime.catalog, 'rides.driver_stats');
+  await createEmptySourceTable(runtime.catalog, 'rides.driver_stats');
   await appendSource(
     {
       catalog: runtime.catalog,

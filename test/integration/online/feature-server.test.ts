@@ -9,7 +9,7 @@ import { OnlineStore } from '../../../features/online/index.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { featureContext, testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, latestInWindows, sqlCase, VIEW } from '../../support/online/online-view.js';
+import { appendSource, createEmptySourceTable, definitions, latestInWindows, sqlCase, VIEW } from '../../support/online/online-view.js';
 import type { SourceRow } from '../../support/online/online-view.js';
 import { serverError } from '../../support/server-error.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -33,7 +33,7 @@ before(async () => {
     definitions: definitions('rides.driver_stats', { buckets: 4, ttl: { hours: 6 } }),
   });
   const context = featureContext(runtime);
-  await createSource(runtime.catalog, 'rides.driver_stats');
+  await createEmptySourceTable(runtime.catalog, 'rides.driver_stats');
   // Driver 1001 reported an hour before the clock, 1002 twelve hours before it (expired at 6 h TTL),
   // 1003 at a whole second with a later correction.
   rows = [

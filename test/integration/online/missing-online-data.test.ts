@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, describe, test } from 'node:test';
-import { createSource } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import { floeCommand, writeCliProject } from '../../support/cli-project.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
@@ -16,7 +16,7 @@ const VIEW = 'driver_hourly_stats';
 const directory = scratchFolder('missing-online');
 
 before(async () => {
-  const source = await createSource(path.join(directory, 'source'));
+  const source = await createDriverStatsCatalog(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'missing_online', source, view: VIEW });
 });
 

@@ -14,7 +14,7 @@ import { Registry } from '../../../features/registry.js';
 import { onlineTableChange } from '../../../features/registry-store/online-evolution.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { OpsContext } from '../../support/iceberg/ops-context.js';
-import { commit, createTable, dotted, restContext, sqlContext } from '../../support/iceberg/ops-context.js';
+import { commit, createUniqueTable, dotted, restContext, sqlContext } from '../../support/iceberg/ops-context.js';
 
 interface PyMetadata {
   metadata: {
@@ -53,7 +53,7 @@ for (const [label, open] of [
 
     it('sorts by the keys and sets the missing write properties, keeping one the table sets', async () => {
       const layout = onlineTableLayout(registry, registry.featureView('hourly'));
-      const identifier = await createTable(context, 'hourly', {
+      const identifier = await createUniqueTable(context, 'hourly', {
         schema: layout.schema,
         partitionSpec: layout.spec,
         properties: { [COMPRESSION_CODEC]: 'zstd' },

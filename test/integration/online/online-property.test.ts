@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { materializeWindow } from '../../../features/materialize/index.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, latestInWindows, sqlCase, VIEW } from '../../support/online/online-view.js';
+import { appendSource, createEmptySourceTable, definitions, latestInWindows, sqlCase, VIEW } from '../../support/online/online-view.js';
 import type { SourceRow } from '../../support/online/online-view.js';
 import { isoMillis } from '../../../contracts/instants.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -76,7 +76,7 @@ test('online reads equal the latest rows computed from the source by brute force
           engine: runtime.engine,
           workDirectory: runtime.project.config.workDirectory,
         };
-        await createSource(runtime.catalog, sourceTable);
+        await createEmptySourceTable(runtime.catalog, sourceTable);
         await appendSource(context, sourceTable, rows);
         for (const [index, materialized] of input.windows.entries()) {
           await materializeWindow(

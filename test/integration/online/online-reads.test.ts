@@ -18,7 +18,15 @@ import { planScan } from '../../../iceberg/scan/planner.js';
 import { parseTransform } from '../../../iceberg/spec/transforms.js';
 import { testRuntime } from '../../support/runtime.js';
 import type { Runtime } from '../../../features/runtime.js';
-import { appendSource, createSource, definitions, latestInWindows, restCase, sqlCase, VIEW } from '../../support/online/online-view.js';
+import {
+  appendSource,
+  createEmptySourceTable,
+  definitions,
+  latestInWindows,
+  restCase,
+  sqlCase,
+  VIEW,
+} from '../../support/online/online-view.js';
 import type { CatalogCase, SourceRow } from '../../support/online/online-view.js';
 import { isoMillis } from '../../../contracts/instants.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -92,7 +100,7 @@ async function runCase(testCase: CatalogCase): Promise<void> {
     const context = { registry, catalog, engine, workDirectory: runtime.project.config.workDirectory };
     const rows = sourceRows();
     clock = WINDOWS[4]!.end + HOUR;
-    await createSource(catalog, sourceTable);
+    await createEmptySourceTable(catalog, sourceTable);
     // Two appends, so windows read a source of more than one file.
     await appendSource(
       context,

@@ -20,7 +20,7 @@ import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
 import type { OracleCatalog, RowsReply } from '../../support/pyiceberg.js';
 import { testRuntime } from '../../support/runtime.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
-import { appendSource, createSource, definitions, VIEW } from '../../support/online/online-view.js';
+import { appendSource, createEmptySourceTable, definitions, VIEW } from '../../support/online/online-view.js';
 import type { SourceRow } from '../../support/online/online-view.js';
 
 const HOUR = 3_600_000;
@@ -100,7 +100,7 @@ test('row-store reads equal pyiceberg and Parquet reads through appends, a delet
   };
 
   try {
-    await createSource(runtime.catalog, sourceTable);
+    await createEmptySourceTable(runtime.catalog, sourceTable);
     await appendSource(context, sourceTable, sourceRows());
     await materializeWindow(context, VIEW, { start: new Date(START), end: new Date(START + 24 * HOUR) }, 'first-day');
     await check('after the first window');

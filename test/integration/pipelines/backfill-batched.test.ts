@@ -16,7 +16,7 @@ import { backfillChunkWorkflowId } from '../../../contracts/ids.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import {
   committedWindows,
-  createSource,
+  createDriverStatsCatalog,
   expectedRows,
   HALF_DAYS,
   holdWriteUntilCancelled,
@@ -32,7 +32,7 @@ import { scratchFolder } from '../../support/scratch-folder.js';
 const scratch = scratchFolder('backfill-batched');
 let source: SourceTable;
 before(async () => {
-  source = await createSource(path.join(scratch, 'source'));
+  source = await createDriverStatsCatalog(path.join(scratch, 'source'));
 });
 
 const keysOf = (workflowId: string, windows: readonly { start: string; end: string }[]): string[] =>

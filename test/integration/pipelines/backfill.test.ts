@@ -18,7 +18,7 @@ import { FLOE_PROGRESS } from '../../../contracts/search-attributes.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import {
   committedWindows,
-  createSource,
+  createDriverStatsCatalog,
   expectedRows,
   HALF_DAYS,
   holdWriteUntilCancelled,
@@ -34,7 +34,7 @@ import { scratchFolder } from '../../support/scratch-folder.js';
 const scratch = scratchFolder('backfill');
 let source: SourceTable;
 before(async () => {
-  source = await createSource(path.join(scratch, 'source'));
+  source = await createDriverStatsCatalog(path.join(scratch, 'source'));
 });
 
 describe('backfill workflow', () => {

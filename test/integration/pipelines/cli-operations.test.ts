@@ -17,7 +17,7 @@ import { runPyiceberg } from '../../support/pyiceberg.js';
 import { temporalService } from '../../support/services.js';
 import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
-import { createSource, expectedRows, onlineRows } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog, expectedRows, onlineRows } from '../../support/pipelines/pipeline.js';
 import { waitForScheduleIdle } from '../../support/pipelines/schedule-runs.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
@@ -31,7 +31,7 @@ let worker: ChildProcess | undefined;
 let client: Client;
 
 before(async () => {
-  source = await createSource(path.join(directory, 'source'));
+  source = await createDriverStatsCatalog(path.join(directory, 'source'));
   await writeCliProject(directory, {
     project: 'cli-operations',
     source,

@@ -10,7 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { temporalService } from '../../support/services.js';
 import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
-import { createSource, expectedRows, onlineRows } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog, expectedRows, onlineRows } from '../../support/pipelines/pipeline.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const view = `cli_${randomUUID().slice(0, 8)}`;
@@ -20,7 +20,7 @@ let source: SourceTable;
 let worker: ChildProcess | undefined;
 
 before(async () => {
-  source = await createSource(path.join(directory, 'source'));
+  source = await createDriverStatsCatalog(path.join(directory, 'source'));
   await writeCliProject(directory, {
     project: 'pipelines-cli',
     source,

@@ -17,7 +17,7 @@ import type { AggregationDefinition } from '../../../features/aggregations.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import type { Definition } from '../../../features/registry.js';
 import type { MaterializeResult } from '../../../contracts/materialize.js';
-import { appendSourceRows, createSource, startPipelineWorker } from '../../support/pipelines/pipeline.js';
+import { appendSourceRows, createDriverStatsCatalog, startPipelineWorker } from '../../support/pipelines/pipeline.js';
 import { plantOnlineTile } from '../../support/pipelines/plant-online-tile.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
@@ -49,7 +49,7 @@ function definitions(sourceTable: string): Definition[] {
 }
 
 test('consistency on an aggregated view: 0 mismatches after materialize, late rows, compaction and a backfill; a planted wrong tile is named', async () => {
-  let source = await createSource(path.join(scratch, 'source'));
+  let source = await createDriverStatsCatalog(path.join(scratch, 'source'));
   const worker = await startPipelineWorker(source, { definitions });
   const reportTable = `monitoring_${randomUUID().slice(0, 8)}.consistency`;
   const features = expandAggregations(AGGREGATIONS as unknown as AggregationDefinition[]).map((feature) => feature.name);

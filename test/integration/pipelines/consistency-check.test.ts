@@ -16,7 +16,7 @@ import type { Runtime } from '../../../features/runtime.js';
 import type { DriverStatsRow } from '../../support/driver-stats.js';
 import { testRuntime } from '../../support/runtime.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
-import { appendSourceRows, createSource } from '../../support/pipelines/pipeline.js';
+import { appendSourceRows, createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const VIEW = 'driver_recent';
@@ -37,7 +37,7 @@ const scratch = scratchFolder('consistency-ttl');
 let runtime: Runtime;
 let source: SourceTable;
 before(async () => {
-  source = await createSource(path.join(scratch, 'source'), [
+  source = await createDriverStatsCatalog(path.join(scratch, 'source'), [
     row(1, '2024-05-01T22:59:59.999999Z', 0.1), // exactly one hour before watermark − 1 µs: present
     row(2, '2024-05-01T22:59:59.999998Z', 0.2), // a microsecond older: expired, on both sides
     row(3, '2024-05-01T23:30:00.000000Z', 0.3),

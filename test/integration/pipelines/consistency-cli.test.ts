@@ -14,7 +14,7 @@ import { loadProject } from '../../../features/project.js';
 import { openRuntime } from '../../../features/runtime.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
-import { createSource } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import { plantOnlineRow } from '../../support/pipelines/plant-online-row.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
@@ -24,7 +24,7 @@ let worker: ChildProcess | undefined;
 let runtime: Runtime;
 
 before(async () => {
-  const source = await createSource(path.join(directory, 'source'));
+  const source = await createDriverStatsCatalog(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'consistency-cli', source, view, viewFields: ['online: { buckets: 4 }'] });
   runtime = await openRuntime(await loadProject(directory));
   worker = startWorker(directory);

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import type { ConsistencyReport } from '../../../contracts/consistency.js';
 import { appendConsistencyReport, latestMismatchRates } from '../../../features/consistency/index.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import { createSource, startPipelineWorker } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog, startPipelineWorker } from '../../support/pipelines/pipeline.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const scratch = scratchFolder('consistency-report');
@@ -37,7 +37,7 @@ function report(check: number): ConsistencyReport {
 }
 
 test('the report table merges its small files once they outnumber the bound, keeping every row', async () => {
-  const source = await createSource(path.join(scratch, 'catalog'));
+  const source = await createDriverStatsCatalog(path.join(scratch, 'catalog'));
   const worker = await startPipelineWorker(source);
   const reportTable = `monitoring_${randomUUID().slice(0, 8)}.consistency`;
   const pyiceberg = async <T>(what: string): Promise<T[]> =>

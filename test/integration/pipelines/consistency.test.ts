@@ -23,7 +23,7 @@ import type { compact } from '../../../workflows/compact.js';
 import type { consistency } from '../../../workflows/consistency.js';
 import type { materialize } from '../../../workflows/materialize.js';
 import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
-import { appendSourceRows, createSource, recordRun, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
+import { appendSourceRows, createDriverStatsCatalog, recordRun, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
 import { plantOnlineRow } from '../../support/pipelines/plant-online-row.js';
 import { deleteSchedule, listedSchedule, pausedState } from '../../support/pipelines/schedule-runs.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -35,7 +35,7 @@ const WATERMARK = '2024-05-03T12:00:00.000Z';
 
 describe('consistency workflow', () => {
   test('reports 0 mismatches after materialize, a late row, compaction and a backfill; names a planted wrong row', async () => {
-    let source: SourceTable = await createSource(path.join(scratch, 'source'));
+    let source: SourceTable = await createDriverStatsCatalog(path.join(scratch, 'source'));
     const worker = await startPipelineWorker(source);
     const reportTable = `monitoring_${randomUUID().slice(0, 8)}.consistency`;
     try {
@@ -129,7 +129,7 @@ describe('consistency workflow', () => {
   });
 
   test("a view's consistency section schedules the check: a triggered run samples with its own seed and reports to the default table", async () => {
-    const source = await createSource(path.join(scratch, 'scheduled'));
+    const source = await createDriverStatsCatalog(path.join(scratch, 'scheduled'));
     const view = `scheduled_${randomUUID().slice(0, 8)}`;
     const worker = await startPipelineWorker(source, { viewName: view, consistency: { every: { hours: 1 }, sample: 10, paused: true } });
     const scheduleId = consistencyScheduleId(view);

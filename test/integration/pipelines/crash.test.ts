@@ -16,13 +16,14 @@ import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import type { backfill } from '../../../workflows/backfill.js';
 import type { CompactResult } from '../../../contracts/compact.js';
-import { normalizeLocation, referencedByPyiceberg } from '../../support/compaction/referenced.js';
+import { normalizeLocation } from '../../../iceberg/maintenance/remove-orphan-files.js';
+import { referencedByPyiceberg } from '../../support/compaction/referenced.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { temporalService } from '../../support/services.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import {
   committedWindows,
-  createSource,
+  createDriverStatsCatalog,
   expectedRows,
   onlineRows,
   onlineSnapshots,
@@ -36,7 +37,7 @@ const scratch = scratchFolder('crash');
 let source: SourceTable;
 const children: ChildProcess[] = [];
 before(async () => {
-  source = await createSource(path.join(scratch, 'source'));
+  source = await createDriverStatsCatalog(path.join(scratch, 'source'));
 });
 after(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

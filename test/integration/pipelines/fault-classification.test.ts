@@ -18,7 +18,7 @@ import type { materialize } from '../../../workflows/materialize.js';
 import type { TableFiles } from '../../support/pipelines/damaged-files.js';
 import { currentManifestList, tableFiles, truncate, withDamagedFile, zeroMiddle } from '../../support/pipelines/damaged-files.js';
 import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
-import { appendSourceRows, createSource, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
+import { appendSourceRows, createDriverStatsCatalog, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const DAY2 = { start: '2024-05-02T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' };
@@ -31,7 +31,7 @@ let worker: PipelineWorker;
 let files: TableFiles;
 
 before(async () => {
-  source = await createSource(path.join(scratch, 'source'));
+  source = await createDriverStatsCatalog(path.join(scratch, 'source'));
   files = await tableFiles(source.floeCatalog, { namespace: ['rides'], name: 'driver_stats' });
   worker = await startPipelineWorker(source);
 });

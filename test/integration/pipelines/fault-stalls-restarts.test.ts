@@ -29,7 +29,7 @@ import { kill, reportStall, restart, startWorkerProcess, whenChunksDone } from '
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import {
   committedWindows,
-  createSource,
+  createDriverStatsCatalog,
   expectedRows,
   HALF_DAYS,
   onlineRows,
@@ -104,7 +104,7 @@ test('the Temporal dev server restarted on its database file mid-backfill: every
   const temporal = await startTemporal(runDir);
   services.push(temporal);
   const address = temporal.env['FLOE_TEST_TEMPORAL_ADDRESS']!;
-  const source = await createSource(path.join(scratch, 'temporal-source'));
+  const source = await createDriverStatsCatalog(path.join(scratch, 'temporal-source'));
   const onlineNamespace = `online_stall_${randomUUID().slice(0, 8)}`;
   const taskQueue = `test-stall-temporal-${randomUUID()}`;
   await startWorkerProcess(

@@ -30,7 +30,7 @@ import { s3Service, temporalService } from '../../support/services.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import {
   committedWindows,
-  createSource,
+  createDriverStatsCatalog,
   expectedRows,
   HALF_DAYS,
   onlineRows,
@@ -55,7 +55,7 @@ after(async () => {
 });
 
 test('a worker SIGKILLed during a commit: the window lands exactly once, retried elsewhere within the bound', async (t) => {
-  const source = await createSource(path.join(scratch, 'kill-source'));
+  const source = await createDriverStatsCatalog(path.join(scratch, 'kill-source'));
   const { address, namespace } = temporalService();
   const onlineNamespace = `online_stall_${randomUUID().slice(0, 8)}`;
   const taskQueue = `test-stall-${randomUUID()}`;

@@ -17,7 +17,7 @@ import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeli
 import {
   appendSourceRows,
   committedWindows,
-  createSource,
+  createDriverStatsCatalog,
   expectedRows,
   onlineRows,
   onlineSnapshots,
@@ -34,7 +34,7 @@ const scratch = scratchFolder('future');
 
 describe('windows never run ahead of the present', () => {
   test("a schedule's backfill over the next day runs as no-ops; rows arriving later land with the next run", async () => {
-    let source = await createSource(path.join(scratch, 'schedule'), recentRows(Date.now()));
+    let source = await createDriverStatsCatalog(path.join(scratch, 'schedule'), recentRows(Date.now()));
     const view = `future_${randomUUID().slice(0, 8)}`;
     const worker = await startPipelineWorker(source, { viewName: view, schedule: { every: { hours: 6 }, paused: true } });
     const scheduleId = materializeScheduleId(view);
@@ -70,7 +70,7 @@ describe('windows never run ahead of the present', () => {
   });
 
   test('a materialize workflow asked for a window ending tomorrow stops at the present', async () => {
-    const source = await createSource(path.join(scratch, 'materialize'), recentRows(Date.now()));
+    const source = await createDriverStatsCatalog(path.join(scratch, 'materialize'), recentRows(Date.now()));
     const view = `started_${randomUUID().slice(0, 8)}`;
     const worker = await startPipelineWorker(source, { viewName: view });
     try {
@@ -94,7 +94,7 @@ describe('windows never run ahead of the present', () => {
   });
 
   test('a backfill reaching a day into the future stops where it started, and says so', async () => {
-    let source = await createSource(path.join(scratch, 'backfill'), recentRows(Date.now()));
+    let source = await createDriverStatsCatalog(path.join(scratch, 'backfill'), recentRows(Date.now()));
     const view = `backfill_${randomUUID().slice(0, 8)}`;
     const worker = await startPipelineWorker(source, { viewName: view, schedule: { every: { hours: 1 }, paused: true } });
     try {

@@ -12,7 +12,7 @@ import type { materialize } from '../../../workflows/materialize.js';
 import { localActivityRuns } from '../../support/histories.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import {
-  createSource,
+  createDriverStatsCatalog,
   expectedRows,
   onlineRows,
   onlineSnapshots,
@@ -25,7 +25,7 @@ import { scratchFolder } from '../../support/scratch-folder.js';
 const scratch = scratchFolder('materialize-one-step');
 let source: SourceTable;
 before(async () => {
-  source = await createSource(path.join(scratch, 'source'));
+  source = await createDriverStatsCatalog(path.join(scratch, 'source'));
 });
 
 const WINDOW = { start: '2024-05-01T00:00:00.000Z', end: '2024-05-02T00:00:00.000Z' };

@@ -19,7 +19,7 @@ import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import { localActivityRuns } from '../../support/histories.js';
 import {
   committedWindows,
-  createSource,
+  createDriverStatsCatalog,
   expectedRows,
   onlineRows,
   onlineSnapshots,
@@ -32,7 +32,7 @@ import { scratchFolder } from '../../support/scratch-folder.js';
 const scratch = scratchFolder('resilience');
 let source: SourceTable;
 before(async () => {
-  source = await createSource(path.join(scratch, 'source'));
+  source = await createDriverStatsCatalog(path.join(scratch, 'source'));
 });
 
 const DAY2 = { start: '2024-05-02T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' };

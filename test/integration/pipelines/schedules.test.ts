@@ -15,7 +15,7 @@ import { materializeScheduleId } from '../../../contracts/ids.js';
 import type { PipelineWorker } from '../../support/pipelines/pipeline.js';
 import {
   committedWindows,
-  createSource,
+  createDriverStatsCatalog,
   expectedRows,
   onlineRows,
   onlineSnapshots,
@@ -39,7 +39,7 @@ const HOUR = 3_600_000;
 describe('scheduled materialization', () => {
   test('a triggered schedule run ends at its scheduled time and the next one starts at the watermark', async () => {
     // Source rows around now, so the runs' windows (which end at the trigger time) hold some.
-    const source = await createSource(path.join(scratch, 'recent'), recentRows(Date.now()));
+    const source = await createDriverStatsCatalog(path.join(scratch, 'recent'), recentRows(Date.now()));
     const view = `scheduled_${randomUUID().slice(0, 8)}`;
     const worker = await startPipelineWorker(source, { viewName: view, schedule: { every: { hours: 1 }, paused: true } });
     const scheduleId = materializeScheduleId(view);
@@ -76,7 +76,7 @@ describe('scheduled materialization', () => {
   });
 
   test('a schedule backfill over past intervals lands exactly the rows of a manual backfill, and replaying it adds nothing', async () => {
-    const source = await createSource(path.join(scratch, 'history'));
+    const source = await createDriverStatsCatalog(path.join(scratch, 'history'));
     const view = `backfilled_${randomUUID().slice(0, 8)}`;
     const schedule: FeatureViewInput['schedule'] = { every: { hours: 12 }, paused: true };
     const scheduled = await startPipelineWorker(source, { viewName: view, schedule });
@@ -127,7 +127,7 @@ describe('scheduled materialization', () => {
   });
 
   test('apply updates an existing schedule and keeps it paused; pause, resume and list', async () => {
-    const source = await createSource(path.join(scratch, 'apply'));
+    const source = await createDriverStatsCatalog(path.join(scratch, 'apply'));
     const view = `applied_${randomUUID().slice(0, 8)}`;
     const first: PipelineWorker = await startPipelineWorker(source, { viewName: view, schedule: { every: { hours: 1 } } });
     const scheduleId = materializeScheduleId(view);

@@ -11,7 +11,7 @@ import { quoteLiteral } from '../../../engine/sql.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
-import { createSource } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const view = 'driver_hourly_stats';
@@ -21,7 +21,7 @@ let source: SourceTable;
 let worker: ChildProcess | undefined;
 
 before(async () => {
-  source = await createSource(path.join(directory, 'source'));
+  source = await createDriverStatsCatalog(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'training-set-cli', source, view, viewFields: ['ttl: { hours: 2 }'] });
   // 75 entity rows over drivers 1001..1045 (1041 and up have no feature rows) at five times.
   const instance = await DuckDBInstance.create();

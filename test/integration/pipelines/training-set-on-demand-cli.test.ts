@@ -13,7 +13,7 @@ import { FeatureStore } from '../../../features/feature-store.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { featuresModule, floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
-import { createSource } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const view = 'driver_hourly_stats';
@@ -44,7 +44,7 @@ export const model = defineFeatureService({ name: 'model', features: ['${view}:a
 `;
 
 before(async () => {
-  source = await createSource(path.join(directory, 'source'));
+  source = await createDriverStatsCatalog(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'training-set-on-demand-cli', source, view, viewFields: ['ttl: { hours: 6 }'] });
   const features = path.join(directory, 'features.ts');
   await writeFile(features, (await readFile(features, 'utf8')) + onDemandDefinitions);

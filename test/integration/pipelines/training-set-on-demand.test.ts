@@ -14,7 +14,7 @@ import type { trainingSet } from '../../../workflows/training-set.js';
 import type { TrainingSetInput } from '../../../contracts/training-set.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
-import { createSource, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const ride = defineRequestSource({ name: 'ride', fields: [{ name: 'surge', type: 'double' }] });
@@ -40,7 +40,7 @@ let entityFile: string;
 const ROWS = 140;
 
 before(async () => {
-  source = await createSource(path.join(scratch, 'source'));
+  source = await createDriverStatsCatalog(path.join(scratch, 'source'));
   worker = await startPipelineWorker(source, { extraDefinitions: [ride, tripScore] });
   const start = Date.parse('2024-04-30T22:00:00Z');
   const values = Array.from({ length: ROWS }, (_, index) => {

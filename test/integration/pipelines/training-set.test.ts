@@ -21,9 +21,10 @@ import { S3FileIO } from '../../../iceberg/io/s3-file-io.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { s3Service } from '../../support/services.js';
 import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
-import { createSource, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { defined } from '../../../core/defined.js';
+import { microsToIso } from '../../support/iso-micros.js';
 
 const scratch = scratchFolder('training-set');
 let source: SourceTable;
@@ -50,7 +51,7 @@ const ENTITY_SELECT = (rows: [string, number, string, number][]) =>
     .join(', ')}) AS t(request_id, driver_id, event_timestamp, label)`;
 
 before(async () => {
-  source = await createSource(path.join(scratch, 'source'));
+  source = await createDriverStatsCatalog(path.join(scratch, 'source'));
   const s3 = s3Service();
   worker = await startPipelineWorker(source, {
     ioProperties: {
@@ -416,7 +417,7 @@ function arrowRows(table: arrow.Table): Record<string, unknown>[] {
           data.nullBitmap.length === 0 ||
           ((data.nullBitmap[(data.offset + row) >> 3]! >> ((data.offset + row) & 7)) & 1) === 1;
         if (!valid) values.push(null);
-        else if (arrow.DataType.isTimestamp(type)) values.push(isoMicros((data.values as unknown as BigInt64Array)[row]!));
+        else if (arrow.DataType.isTimestamp(type)) values.push(microsToIso((data.values as unknown as BigInt64Array)[row]!));
         else if (arrow.DataType.isInt(type) && type.bitWidth === 64) values.push(String((data.values as unknown as BigInt64Array)[row]));
         else values.push(vector.get(offset + row));
       }
@@ -427,10 +428,4 @@ function arrowRows(table: arrow.Table): Record<string, unknown>[] {
   return Array.from({ length: table.numRows }, (_, row) =>
     Object.fromEntries(table.schema.fields.map((field, index) => [field.name, columns[index]![row]])),
   );
-}
-
-function isoMicros(micros: bigint): string {
-  const millis = Number(micros / 1000n);
-  const rest = Number(((micros % 1000n) + 1000n) % 1000n);
-  return `${new Date(millis).toISOString().slice(0, -1)}${String(rest).padStart(3, '0')}Z`;
 }

@@ -25,7 +25,7 @@ import type { Runtime } from '../../../features/runtime.js';
 import { referenceAggregates } from '../../support/aggregation-reference.js';
 import type { ReferenceEvent } from '../../support/aggregation-reference.js';
 import { featuresModule, sqliteCatalogIn, writeSqlCatalogProject } from '../../support/cli-project.js';
-import { createSource } from '../../support/online/online-view.js';
+import { createEmptySourceTable } from '../../support/online/online-view.js';
 import { post, startServe } from '../../support/push/push-servers.js';
 import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
 import { testRuntime } from '../../support/runtime.js';
@@ -113,7 +113,7 @@ before(async () => {
     catalog,
     definitions: [entity, source, definePushSource({ name: 'driver_push', batchSource: 'driver_source' }), view],
   });
-  await createSource(runtime.catalog, SOURCE_TABLE);
+  await createEmptySourceTable(runtime.catalog, SOURCE_TABLE);
   await writeSqlCatalogProject(dir, {
     project: 'push_aggregated_test',
     catalog,

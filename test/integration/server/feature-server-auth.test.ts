@@ -20,7 +20,7 @@ import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { ServerAuthInput } from '../../../features/config.js';
 import { testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, liveView, VIEW } from '../../support/online/online-view.js';
+import { appendSource, createEmptySourceTable, definitions, liveView, VIEW } from '../../support/online/online-view.js';
 import { serverError } from '../../support/server-error.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
@@ -71,7 +71,7 @@ before(async () => {
     engine: runtime.engine,
     workDirectory: runtime.project.config.workDirectory,
   };
-  await createSource(runtime.catalog, SOURCE_TABLE);
+  await createEmptySourceTable(runtime.catalog, SOURCE_TABLE);
   await appendSource(context, SOURCE_TABLE, [{ driver_id: 1001, conv_rate: 0.5, trips: 7, event: START + HOUR, created: START + HOUR }]);
   await materializeWindow(context, VIEW, { start: new Date(WINDOW.start), end: new Date(WINDOW.end) }, 'auth-test');
 

@@ -16,7 +16,7 @@ import type { Runtime } from '../../../features/runtime.js';
 import { createFeatureServer, SERVER_TIMEOUTS } from '../../../server/feature-server.js';
 import { PUSH_BODY_LIMIT } from '../../../server/push-request.js';
 import { featureContext, testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, VIEW } from '../../support/online/online-view.js';
+import { appendSource, createEmptySourceTable, definitions, VIEW } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const HOUR = 3_600_000;
@@ -47,7 +47,7 @@ before(async () => {
     ],
   });
   const context = featureContext(runtime);
-  await createSource(runtime.catalog, 'rides.driver_stats');
+  await createEmptySourceTable(runtime.catalog, 'rides.driver_stats');
   await appendSource(context, 'rides.driver_stats', [
     { driver_id: 1001, conv_rate: 0.5, trips: 7, event: START + HOUR, created: START + HOUR },
   ]);

@@ -15,7 +15,7 @@ import { definePushSource } from '../../../features/push-source.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import { featureContext, testRuntime } from '../../support/runtime.js';
-import { appendSource, createSource, definitions, VIEW } from '../../support/online/online-view.js';
+import { appendSource, createEmptySourceTable, definitions, VIEW } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -196,7 +196,7 @@ before(async () => {
     ],
   });
   const context = featureContext(runtime);
-  await createSource(runtime.catalog, 'rides.driver_stats');
+  await createEmptySourceTable(runtime.catalog, 'rides.driver_stats');
   await appendSource(context, 'rides.driver_stats', [{ driver_id: 1001, conv_rate: 0.5, trips: 7, event: START, created: START }]);
   server = createFeatureServer({
     store: new OnlineStore({ registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine }),

@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import { freePort } from '../../../scripts/services/ports.js';
 import { startPrometheus } from '../../../scripts/services/prometheus.js';
 import type { RunningPrometheus } from '../../../scripts/services/prometheus.js';
-import { createSource } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import { floeCommand, startServer, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
@@ -28,7 +28,7 @@ let prometheus: RunningPrometheus | undefined;
 let workerMetrics: string;
 
 before(async () => {
-  const source = await createSource(path.join(directory, 'source'));
+  const source = await createDriverStatsCatalog(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'metrics', source, view, viewFields: ['online: { buckets: 4 }'] });
   const metricsPort = await freePort();
   workerMetrics = `127.0.0.1:${metricsPort}`;

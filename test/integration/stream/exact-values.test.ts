@@ -24,7 +24,7 @@ import type { NestedField } from '../../../iceberg/spec/types.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import { sqliteCatalogIn } from '../../support/cli-project.js';
 import { createTopics, endsOf, produceValues, readTable, streamUntil } from '../../support/kafka-stream.js';
-import { createSource } from '../../support/online/online-view.js';
+import { createEmptySourceTable } from '../../support/online/online-view.js';
 import { testRuntime } from '../../support/runtime.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { kafkaBrokers } from '../../support/services.js';
@@ -83,7 +83,7 @@ before(async () => {
       ),
     ],
   });
-  for (const name of ['stream', 'http', 'counted']) await createSource(runtime.catalog, `rides.exact_${name}`, EXACT_FIELDS);
+  for (const name of ['stream', 'http', 'counted']) await createEmptySourceTable(runtime.catalog, `rides.exact_${name}`, EXACT_FIELDS);
   await createTopics([topic, countedTopic]);
   const store = new OnlineStore({
     registry: runtime.project.registry,

@@ -25,7 +25,7 @@ import { referenceAggregates } from '../../support/aggregation-reference.js';
 import type { ReferenceEvent } from '../../support/aggregation-reference.js';
 import { exitCode, interrupt, spawnCollecting, until } from '../../support/child-process.js';
 import { featuresModule, sqliteCatalogIn, writeSqlCatalogProject } from '../../support/cli-project.js';
-import { createSource } from '../../support/online/online-view.js';
+import { createEmptySourceTable } from '../../support/online/online-view.js';
 import { createTopics, endsOf, produceValues, readTable, STREAM_DRIVERS, streamEvent, streamUntil } from '../../support/kafka-stream.js';
 import { testRuntime } from '../../support/runtime.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -103,8 +103,8 @@ let runtime: Runtime;
 before(async () => {
   const catalog = sqliteCatalogIn(dir);
   runtime = await testRuntime({ directory: dir, catalog, definitions: [entity, source, push, stream, view, ...lateDefinitions] });
-  await createSource(runtime.catalog, SOURCE_TABLE);
-  await createSource(runtime.catalog, LATE_SOURCE_TABLE);
+  await createEmptySourceTable(runtime.catalog, SOURCE_TABLE);
+  await createEmptySourceTable(runtime.catalog, LATE_SOURCE_TABLE);
   await writeSqlCatalogProject(dir, {
     project: 'stream_aggregated_test',
     catalog,

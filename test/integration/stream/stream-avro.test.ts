@@ -15,7 +15,7 @@ import { StreamConsumer } from '../../../features/stream/stream-consumer.js';
 import { streamMetrics } from '../../../features/stream/stream-metrics.js';
 import { defineStreamSource } from '../../../features/stream-source.js';
 import { checkLanded, createTopics, endsOf, produceValues, readTable, streamEvent } from '../../support/kafka-stream.js';
-import { createSource } from '../../support/online/online-view.js';
+import { createEmptySourceTable } from '../../support/online/online-view.js';
 import { testRuntime } from '../../support/runtime.js';
 import { sqliteCatalogIn } from '../../support/cli-project.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -70,7 +70,7 @@ before(async () => {
       }),
     ],
   });
-  await createSource(runtime.catalog, sourceTable);
+  await createEmptySourceTable(runtime.catalog, sourceTable);
   await createTopics([topic]);
 });
 

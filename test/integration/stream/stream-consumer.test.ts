@@ -18,7 +18,7 @@ import { defineStreamSource } from '../../../features/stream-source.js';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import { checkLanded, createTopics, endsOf, produceValues, streamEvent, streamUntil } from '../../support/kafka-stream.js';
-import { createSource } from '../../support/online/online-view.js';
+import { createEmptySourceTable } from '../../support/online/online-view.js';
 import { testRuntime } from '../../support/runtime.js';
 import { sqliteCatalogIn } from '../../support/cli-project.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -59,7 +59,7 @@ before(async () => {
       ]),
     ],
   });
-  for (const name of CASES) await createSource(runtime.catalog, tables(name).sourceTable);
+  for (const name of CASES) await createEmptySourceTable(runtime.catalog, tables(name).sourceTable);
   await createTopics(Object.values(topics));
 });
 

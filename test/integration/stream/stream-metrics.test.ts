@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { exitCode, interrupt, spawnCollecting, until } from '../../support/child-process.js';
 import { featuresModule, sqliteCatalogIn, writeSqlCatalogProject } from '../../support/cli-project.js';
 import { checkLanded, createTopics, endsOf, produceValues, readTable, streamEvent } from '../../support/kafka-stream.js';
-import { createSource } from '../../support/online/online-view.js';
+import { createEmptySourceTable } from '../../support/online/online-view.js';
 import { testRuntime } from '../../support/runtime.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { kafkaBrokers } from '../../support/services.js';
@@ -27,7 +27,7 @@ const children: ChildProcess[] = [];
 before(async () => {
   const catalog = sqliteCatalogIn(dir);
   const runtime = await testRuntime({ directory: dir, catalog, definitions: [] });
-  await createSource(runtime.catalog, tables.sourceTable);
+  await createEmptySourceTable(runtime.catalog, tables.sourceTable);
   await runtime.close();
   await writeSqlCatalogProject(dir, {
     project: 'stream_metrics_test',

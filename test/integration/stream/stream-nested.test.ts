@@ -18,7 +18,7 @@ import { avroType } from '../../../iceberg/spec/avro/long.js';
 import type { NestedField } from '../../../iceberg/spec/types.js';
 import { sqliteCatalogIn } from '../../support/cli-project.js';
 import { createTopics, endsOf, produceValues, readTable, streamUntil } from '../../support/kafka-stream.js';
-import { createSource } from '../../support/online/online-view.js';
+import { createEmptySourceTable } from '../../support/online/online-view.js';
 import { testRuntime } from '../../support/runtime.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { kafkaBrokers } from '../../support/services.js';
@@ -162,7 +162,7 @@ before(async () => {
       ]),
     ],
   });
-  for (const name of ['json', 'avro']) await createSource(runtime.catalog, `rides.nested_${name}`, FIELDS);
+  for (const name of ['json', 'avro']) await createEmptySourceTable(runtime.catalog, `rides.nested_${name}`, FIELDS);
   await createTopics(Object.values(topics));
 });
 

@@ -14,7 +14,7 @@ import { startKafka } from '../../../scripts/services/kafka.js';
 import type { RunningService } from '../../../scripts/services/service.js';
 import { exitCode, interrupt, spawnCollecting, until } from '../../support/child-process.js';
 import { featuresModule, sqliteCatalogIn, writeSqlCatalogProject } from '../../support/cli-project.js';
-import { createSource } from '../../support/online/online-view.js';
+import { createEmptySourceTable } from '../../support/online/online-view.js';
 import { checkLanded, createTopics, endsOf, produceValues, readTable, streamEvent } from '../../support/kafka-stream.js';
 import { testRuntime } from '../../support/runtime.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -107,7 +107,7 @@ export const view_${suffix} = defineFeatureView({
 before(async () => {
   const catalog = sqliteCatalogIn(dir);
   const runtime = await testRuntime({ directory: dir, catalog, definitions: [] });
-  for (const { sourceTable } of [KILLED, REBALANCED, RESTARTED, JOINING]) await createSource(runtime.catalog, sourceTable);
+  for (const { sourceTable } of [KILLED, REBALANCED, RESTARTED, JOINING]) await createEmptySourceTable(runtime.catalog, sourceTable);
   await runtime.close();
   await writeSqlCatalogProject(dir, {
     project: 'stream_test',

@@ -19,7 +19,7 @@ import { connectClient } from '../../../cli/temporal-client.js';
 import { temporalService } from '../../support/services.js';
 import { startTlsProxy, TLS_SERVER_NAME, type TlsProxy } from '../../support/tls-proxy.js';
 import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
-import { createSource, expectedRows, type SourceTable } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog, expectedRows, type SourceTable } from '../../support/pipelines/pipeline.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const API_KEY = `floe-test-key-${randomUUID()}`;
@@ -37,7 +37,7 @@ let env: NodeJS.ProcessEnv;
 before(async () => {
   proxy = await startTlsProxy({ requireApiKey: API_KEY });
   keyPem = await readFile(proxy.clientKeyFile, 'utf8');
-  source = await createSource(path.join(directory, 'source'));
+  source = await createDriverStatsCatalog(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'temporal-tls', source, view, viewFields: ['online: { buckets: 2 }'] });
   // The CA and the server name in floe.yaml; the client certificate and the key from the environment.
   const file = path.join(directory, 'floe.yaml');

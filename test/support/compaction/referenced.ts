@@ -1,5 +1,6 @@
 import type { Catalog, TableIdentifier } from '../../../iceberg/catalog/catalog.js';
 import { formatTableIdentifier } from '../../../iceberg/catalog/identifier.js';
+import { normalizeLocation } from '../../../iceberg/maintenance/remove-orphan-files.js';
 import type { OracleCatalog } from '../pyiceberg.js';
 import { runPyiceberg } from '../pyiceberg.js';
 
@@ -14,11 +15,6 @@ export async function referencedByPyiceberg(catalog: OracleCatalog, identifier: 
   for (const row of await inspect('all_manifests')) files.add(String(row.path));
   for (const row of await inspect('files')) files.add(String(row.file_path));
   return [...files].map(normalizeLocation).sort();
-}
-
-/** `file:///p` and `file:/p` as the path `/p`, so listings and metadata compare. */
-export function normalizeLocation(location: string): string {
-  return location.replace(/^file:\/\//, '').replace(/^file:/, '');
 }
 
 /** Files under the table's location that its metadata does not refer to, as pyiceberg sees it (normalized, sorted). */

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import * as arrow from 'apache-arrow';
 import assert from 'node:assert/strict';
 import type { Value } from './point-in-time-reference.js';
-import { createTable } from './tables.js';
+import { createTableWithRows } from './tables.js';
 import type { Workspace } from './tables.js';
 
 const BASE = 1_714_000_000_000_000n; // 2024-04-24, in µs
@@ -12,7 +12,7 @@ const BASE = 1_714_000_000_000_000n; // 2024-04-24, in µs
 /** `seconds` after a pinned instant, in µs. */
 export const at = (seconds: number): bigint => BASE + BigInt(seconds) * 1_000_000n;
 
-/** A timestamp cell for `createTable` at `t` seconds (see `at`), or null. */
+/** A timestamp cell for `createTableWithRows` at `t` seconds (see `at`), or null. */
 export const timeCell = (t: number | null): { micros: bigint } | null => (t === null ? null : { micros: at(t) });
 
 /** `maybe(arb, freq)`: `arb`, or null about once in `freq` draws (`defaultFreq` when not given). */
@@ -80,7 +80,7 @@ export const longFeatureRow: fc.Arbitrary<LongFeatureRow> = fc.record({
 
 /** `identifier` (driver_id long, ts timestamp, x long) holding `rows` in two commits. */
 export async function createLongFeatureTable(workspace: Workspace, identifier: string, rows: readonly LongFeatureRow[]): Promise<void> {
-  await createTable(
+  await createTableWithRows(
     workspace,
     identifier,
     [

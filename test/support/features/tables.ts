@@ -50,7 +50,7 @@ export type Cell = null | boolean | number | bigint | string | { readonly micros
  * Creates `ns.name` with the given columns and appends the rows in `batches` commits (so the
  * table has several data files), written by Floe's own table writer.
  */
-export async function createTable(
+export async function createTableWithRows(
   workspace: Workspace,
   identifier: string,
   columns: readonly { name: string; type: PrimitiveType; required?: boolean }[],

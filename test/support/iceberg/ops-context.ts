@@ -93,7 +93,7 @@ async function withEngine(
   };
 }
 
-export async function createTable(context: OpsContext, name: string, request: CreateTableRequest): Promise<TableIdentifier> {
+export async function createUniqueTable(context: OpsContext, name: string, request: CreateTableRequest): Promise<TableIdentifier> {
   const identifier = { namespace: [context.namespace], name: `${name}_${tableCounter++}` };
   await context.catalog.createTable(identifier, request);
   return identifier;

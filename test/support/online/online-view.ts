@@ -83,7 +83,11 @@ const DRIVER_STATS_FIELDS: readonly NestedField[] = [
 ];
 
 /** Creates the source table (and its namespace when missing): the driver-stats columns unless given others. */
-export async function createSource(catalog: Catalog, table: string, fields: readonly NestedField[] = DRIVER_STATS_FIELDS): Promise<void> {
+export async function createEmptySourceTable(
+  catalog: Catalog,
+  table: string,
+  fields: readonly NestedField[] = DRIVER_STATS_FIELDS,
+): Promise<void> {
   const identifier = parseTableIdentifier(table);
   if (!(await catalog.namespaceExists(identifier.namespace))) await catalog.createNamespace(identifier.namespace);
   await catalog.createTable(identifier, { schema: { schemaId: 0, identifierFieldIds: [], fields: [...fields] } });

@@ -57,7 +57,7 @@ export interface SourceTable {
 }
 
 /** A SQL catalog in `directory` with `rides.driver_stats` holding `rows` (two appends, two files). */
-export async function createSource(directory: string, rows: DriverStatsRow[] = driverStatsRows()): Promise<SourceTable> {
+export async function createDriverStatsCatalog(directory: string, rows: DriverStatsRow[] = driverStatsRows()): Promise<SourceTable> {
   await mkdir(directory, { recursive: true });
   const oracle = sqliteCatalog(directory) as OracleCatalog & { type: 'sql' };
   const table = 'rides.driver_stats';
@@ -153,7 +153,7 @@ export async function onlineRows(
     catalog: source.oracle,
     identifier: `${onlineNamespace}.${view}`,
   });
-  return sortRows(read.rows.map(({ materialized_at: _ignored, ...rest }) => rest));
+  return sortDriverStatsRows(read.rows.map(({ materialized_at: _ignored, ...rest }) => rest));
 }
 
 /** The brute-force online rows for these windows: each window's latest row per driver. */
@@ -161,7 +161,7 @@ export function expectedRows(
   rows: readonly DriverStatsRow[],
   windows: readonly { start: string; end: string }[],
 ): Record<string, unknown>[] {
-  return sortRows(windows.flatMap((window) => latestPerDriver(rows, window)));
+  return sortDriverStatsRows(windows.flatMap((window) => latestPerDriver(rows, window)));
 }
 
 export interface CommittedSnapshot {
@@ -212,7 +212,8 @@ export async function recordRun(client: Client, workflowId: string, runId: strin
   await writeFile(path.join(HISTORIES_DIRECTORY, `${name}.json`), historyToJSON(history));
 }
 
-export function sortRows(rows: Record<string, unknown>[]): Record<string, unknown>[] {
+/** Driver-stats rows in the order the pipelines compare them: by driver, event time, then created time. */
+export function sortDriverStatsRows(rows: Record<string, unknown>[]): Record<string, unknown>[] {
   return [...rows].sort(
     (a, b) =>
       Number(a.driver_id) - Number(b.driver_id) ||

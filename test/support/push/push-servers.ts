@@ -11,7 +11,7 @@ import { runPyiceberg, sqliteCatalog } from '../pyiceberg.js';
 import { testRuntime } from '../runtime.js';
 import { serverError } from '../server-error.js';
 import { featuresModule, sqliteCatalogIn, writeSqlCatalogProject } from '../cli-project.js';
-import { createSource, liveView } from '../online/online-view.js';
+import { createEmptySourceTable, liveView } from '../online/online-view.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const floe = path.join(root, 'bin', 'floe.js');
@@ -38,7 +38,7 @@ export async function createPushProject(dir: string): Promise<Runtime> {
       liveView(VIEW),
     ],
   });
-  await createSource(runtime.catalog, SOURCE_TABLE);
+  await createEmptySourceTable(runtime.catalog, SOURCE_TABLE);
   await writeSqlCatalogProject(dir, {
     project: 'push_test',
     catalog,

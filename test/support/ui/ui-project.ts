@@ -23,7 +23,7 @@ import { appendQuery } from '../../../engine/write/append-query.js';
 import { DEAD_LETTER_FIELDS } from '../../../features/stream/dead-letters.js';
 import { streamOffsetsProperty } from '../../../features/online-table/stream-offsets.js';
 import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
-import { appendSource, createSource } from '../online/online-view.js';
+import { appendSource, createEmptySourceTable } from '../online/online-view.js';
 import { featureContext, testRuntime } from '../runtime.js';
 
 const HOUR = 3_600_000;
@@ -136,7 +136,7 @@ async function streamBatches(context: ReturnType<typeof featureContext>): Promis
       summary: { [streamOffsetsProperty('driver_stream')]: offsets },
     });
   await appendQuery({ ...context, identifier: parseTableIdentifier(SOURCE_TABLE), query: row(1005) });
-  await createSource(context.catalog, DEAD_LETTER_TABLE, DEAD_LETTER_FIELDS);
+  await createEmptySourceTable(context.catalog, DEAD_LETTER_TABLE, DEAD_LETTER_FIELDS);
   await appendQuery({
     ...context,
     identifier: parseTableIdentifier(DEAD_LETTER_TABLE),
@@ -163,7 +163,7 @@ export async function startUiServer(directory: string, options: { auth?: boolean
     definitions: uiDefinitions(),
   });
   const context = featureContext(runtime);
-  await createSource(runtime.catalog, SOURCE_TABLE);
+  await createEmptySourceTable(runtime.catalog, SOURCE_TABLE);
   await appendSource(context, SOURCE_TABLE, [
     { driver_id: 1001, conv_rate: 0.5, trips: 7, event: WATERMARK - 2 * HOUR, created: WATERMARK - 2 * HOUR },
     { driver_id: 1002, conv_rate: 0.25, trips: 3, event: WATERMARK - HOUR, created: WATERMARK - HOUR },

@@ -54,7 +54,15 @@ test('a live holder is named with its pid and addresses; a dead one is taken ove
 
 test('an unreadable lock (a crash while writing it) is taken over', async (t) => {
   const directory = scratchFolder('dev-lock', t);
-  await writeFile(path.join(directory, DEV_LOCK_FILE), '{"pid": 12');
+  const file = path.join(directory, DEV_LOCK_FILE);
+  await writeFile(file, '{"pid": 12');
   const lock = await acquireDevLock(directory, { temporalAddress: '127.0.0.1:7300', temporalUi: 'http://127.0.0.1:8300' });
+  // Taken over: the file now names this process and where it runs, and releasing removes it.
+  assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), {
+    pid: process.pid,
+    temporalAddress: '127.0.0.1:7300',
+    temporalUi: 'http://127.0.0.1:8300',
+  });
   await lock.release();
+  await assert.rejects(readFile(file), { code: 'ENOENT' });
 });

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { eq } from '../../../iceberg/expressions/expression.js';
 import { floeCommand } from '../../support/cli-project.js';
-import { createTable, deleteWhere, withWorkspace } from '../../support/features/tables.js';
+import { createTableWithRows, deleteWhere, withWorkspace } from '../../support/features/tables.js';
 import type { Workspace } from '../../support/features/tables.js';
 
 const definitionsModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'features', 'definitions.js');
@@ -33,7 +33,7 @@ function head(workspace: Workspace, ...args: string[]): ReturnType<typeof floeCo
 describe('floe table head', () => {
   test('prints the rows of the current snapshot with deletes applied, or of an older one', async () => {
     await withWorkspace(async (workspace) => {
-      await createTable(
+      await createTableWithRows(
         workspace,
         'rides.trips',
         [
@@ -76,7 +76,7 @@ describe('floe table head', () => {
 
   test('bad input: exit 2 naming the option or the table', async () => {
     await withWorkspace(async (workspace) => {
-      await createTable(workspace, 'rides.empty', [{ name: 'id', type: 'long' }], []);
+      await createTableWithRows(workspace, 'rides.empty', [{ name: 'id', type: 'long' }], []);
       await writeProject(workspace);
       const empty = await head(workspace, 'rides.empty');
       assert.equal(empty.code, 0, empty.stderr);

@@ -14,7 +14,7 @@ import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../f
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
 import { at, columnValues, driverCustomerEntities, inTwoBatches, nullable, timeCell } from '../../support/features/historical-builders.js';
 import type { Value } from '../../support/features/point-in-time-reference.js';
-import { createTable, deleteWhere, withWorkspace } from '../../support/features/tables.js';
+import { createTableWithRows, deleteWhere, withWorkspace } from '../../support/features/tables.js';
 
 interface EntityRow {
   readonly driver: number | null;
@@ -153,7 +153,7 @@ describe('aggregated views in getHistoricalFeatures (property)', () => {
             // Before every event, on events and a window after them, and random rows.
             const entities = [{ driver: 1, customer: 'c1', t: -5 }, ...onEvents(trips, picks), ...randomEntities];
             const half = <T>(rows: readonly T[]): T[][] => inTwoBatches(rows, rows.length >> 1);
-            await createTable(
+            await createTableWithRows(
               workspace,
               `src.trips${run}`,
               [
@@ -178,7 +178,7 @@ describe('aggregated views in getHistoricalFeatures (property)', () => {
               ),
             );
             if (trips.some((trip) => trip.gone)) await deleteWhere(workspace, `src.trips${run}`, eq('gone', true));
-            await createTable(
+            await createTableWithRows(
               workspace,
               `src.orders${run}`,
               [
@@ -189,7 +189,7 @@ describe('aggregated views in getHistoricalFeatures (property)', () => {
               ],
               half(orders.map((order) => [order.customer, timeCell(order.t), order.total, timeCell(order.placed)])),
             );
-            await createTable(
+            await createTableWithRows(
               workspace,
               `src.plain${run}`,
               [
@@ -342,7 +342,7 @@ describe('aggregated views in getHistoricalFeatures (property)', () => {
 
   it('refuses an aggregation whose declared type is not the source column type, naming view, source and column', async () => {
     await withWorkspace(async (workspace) => {
-      await createTable(
+      await createTableWithRows(
         workspace,
         'src.typed',
         [

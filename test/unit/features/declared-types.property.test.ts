@@ -19,7 +19,7 @@ import { ensureOnlineTable, onlineTableLayout } from '../../../features/online-t
 import { planApply } from '../../../features/registry-store/apply.js';
 import { at, timestampVector } from '../../support/features/historical-builders.js';
 import type { Cell, Workspace } from '../../support/features/tables.js';
-import { createTable, withWorkspace } from '../../support/features/tables.js';
+import { createTableWithRows, withWorkspace } from '../../support/features/tables.js';
 
 const TYPES: readonly ValueType[] = ['boolean', 'int', 'long', 'float', 'double', 'date', 'timestamp', 'timestamptz', 'string'];
 /** The widenings docs/reference/definitions.md documents, written out here rather than imported, so the test can fail. */
@@ -62,7 +62,7 @@ async function project(workspace: Workspace, declared: ValueType, source: ValueT
   run += 1;
   const table = `src.t${run}`;
   const [earlier, later] = SAMPLES[source];
-  await createTable(
+  await createTableWithRows(
     workspace,
     table,
     [

@@ -8,14 +8,14 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FeatureStore } from '../../../features/feature-store.js';
 import { materializeWindow } from '../../../features/materialize/index.js';
-import { createTable, withWorkspace } from '../../support/features/tables.js';
+import { createTableWithRows, withWorkspace } from '../../support/features/tables.js';
 
 const definitionsModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'features', 'definitions.js');
 
 describe('FeatureStore', () => {
   it('opens a project with its engine settings, applies it and retrieves training rows', async () => {
     await withWorkspace(async (workspace) => {
-      await createTable(
+      await createTableWithRows(
         workspace,
         'rides.stats',
         [

@@ -26,7 +26,7 @@ import { documentDefinitions, registryDocument } from '../../../features/registr
 import { registerIcebergFunctions } from '../../../engine/write/partition-functions.js';
 import type { PrimitiveType } from '../../../iceberg/spec/types.js';
 import { at, nullable, timestampVector } from '../../support/features/historical-builders.js';
-import { createTable, withWorkspace } from '../../support/features/tables.js';
+import { createTableWithRows, withWorkspace } from '../../support/features/tables.js';
 import type { Workspace } from '../../support/features/tables.js';
 import { serverError } from '../../support/server-error.js';
 import { defined } from '../../../core/defined.js';
@@ -190,7 +190,7 @@ describe('on-demand views (property)', () => {
           async (rows, requests) => {
             run += 1;
             const table = `src.s${run}`;
-            await createTable(
+            await createTableWithRows(
               workspace,
               table,
               SOURCE_COLUMNS,
@@ -248,7 +248,7 @@ describe('on-demand views (property)', () => {
 describe('on-demand views: request fields and references', () => {
   it('a missing request field is refused naming it: OnlineStore, the feature server (400) and the training data', async () => {
     await withOnlineWorkspace(async (workspace) => {
-      await createTable(workspace, 'src.t', SOURCE_COLUMNS, [[[1n, { micros: at(0) }, 1.5, 2n, 'x', null]]]);
+      await createTableWithRows(workspace, 'src.t', SOURCE_COLUMNS, [[[1n, { micros: at(0) }, 1.5, 2n, 'x', null]]]);
       const context = workspace.context(definitions('src.t'));
       await ensureOnlineTable(workspace.catalog, onlineTableLayout(context.registry, context.registry.featureView('stats')));
       await materializeWindow(context, 'stats', { start: new Date(Number(at(-10) / 1000n)), end: new Date(NOW_MS) }, 'one');
@@ -310,7 +310,7 @@ describe('on-demand views: request fields and references', () => {
 
   it('a training set computes them chunk by chunk, the same as getHistoricalFeatures over the same entity rows', async () => {
     await withOnlineWorkspace(async (workspace) => {
-      await createTable(workspace, 'src.t', SOURCE_COLUMNS, [
+      await createTableWithRows(workspace, 'src.t', SOURCE_COLUMNS, [
         [
           [1n, { micros: at(0) }, 1.5, 2n, 'x', { micros: at(-5) }],
           [2n, { micros: at(1) }, -3, 0n, null, null],
@@ -449,7 +449,7 @@ describe('on-demand views: request fields and references', () => {
 
   it('hands compute int, float, boolean, date and timestamp inputs offline as documented', async () => {
     await withOnlineWorkspace(async (workspace) => {
-      await createTable(
+      await createTableWithRows(
         workspace,
         'src.typed',
         [

@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import { NO_AUTH } from '../../../iceberg/catalog/rest-auth.js';
 import { RestHttp } from '../../../iceberg/catalog/rest-http.js';
 import { FloeError } from '../../../core/errors.js';
+import { closedPort } from '../../support/closed-port.js';
 
 async function serve(
   handler: (request: IncomingMessage, response: ServerResponse) => void,
@@ -20,13 +21,6 @@ async function serve(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { uri: `http://127.0.0.1:${port}`, server, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-/** A port nothing listens on: a server is started and closed there. */
-async function closedPort(): Promise<string> {
-  const { uri, close } = await serve(() => undefined);
-  await close();
-  return uri;
 }
 
 const noWait = async (): Promise<void> => undefined;
@@ -55,7 +49,7 @@ describe('REST client under faults', () => {
   });
 
   it('a read of a catalog that is down fails after the retry budget, retryable, naming what it did', async () => {
-    const uri = await closedPort();
+    const uri = `http://127.0.0.1:${await closedPort()}`;
     const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, retryBudgetMs: 1_500 });
     const started = Date.now();
     await assert.rejects(
@@ -100,7 +94,7 @@ describe('REST client under faults', () => {
   });
 
   it('a commit to a catalog that refuses the connection was never sent: io, not an unknown outcome, and not retried here', async () => {
-    const uri = await closedPort();
+    const uri = `http://127.0.0.1:${await closedPort()}`;
     const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, sleep: noWait });
     await assert.rejects(
       http.send({
@@ -174,7 +168,7 @@ describe('REST client under faults', () => {
   });
 
   it('a cancelled read stops retrying a catalog that is down', async () => {
-    const uri = await closedPort();
+    const uri = `http://127.0.0.1:${await closedPort()}`;
     const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, retryBudgetMs: 60_000 });
     const controller = new AbortController();
     const reason = new Error('cancelled');

@@ -17,7 +17,7 @@ import { lt } from '../../../../iceberg/expressions/expression.js';
 import { normalizeLocation, referencedFiles, removeOrphanFiles } from '../../../../iceberg/maintenance/remove-orphan-files.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import type { OpsContext } from '../../../support/iceberg/ops-context.js';
-import { appendValues, createTable, ids, load, pyRows, sqlContext } from '../../../support/iceberg/ops-context.js';
+import { appendValues, createUniqueTable, ids, load, pyRows, sqlContext } from '../../../support/iceberg/ops-context.js';
 
 const SCHEMA: Schema = { schemaId: 0, identifierFieldIds: [], fields: [{ id: 1, name: 'id', required: true, type: 'long' }] };
 
@@ -49,7 +49,7 @@ describe('failed commits leave the table as it was, and their files gone or orph
   });
 
   it('an append whose commit keeps conflicting until retries run out', async () => {
-    const identifier = await createTable(context, 'conflicted', {
+    const identifier = await createUniqueTable(context, 'conflicted', {
       schema: SCHEMA,
       properties: { 'commit.retry.num-retries': '2', 'commit.retry.min-wait-ms': '1' },
     });
@@ -88,7 +88,7 @@ describe('failed commits leave the table as it was, and their files gone or orph
   });
 
   it('a row delete whose commit fails outright (a non-retryable catalog error)', async () => {
-    const identifier = await createTable(context, 'broken', { schema: SCHEMA });
+    const identifier = await createUniqueTable(context, 'broken', { schema: SCHEMA });
     await appendValues(context, identifier, ['id'], ['(1)', '(2)', '(3)']);
     const before = await load(context, identifier);
     const filesBefore = await listed(context, identifier.name);

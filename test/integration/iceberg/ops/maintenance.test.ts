@@ -25,7 +25,7 @@ import type { OpsContext } from '../../../support/iceberg/ops-context.js';
 import {
   appendValues,
   commit,
-  createTable,
+  createUniqueTable,
   ids,
   load,
   pyInspect,
@@ -87,7 +87,7 @@ for (const [label, open] of [
     });
 
     it('expire removes only what expired snapshots reached; orphans go only when unreferenced and old enough', async () => {
-      const identifier: TableIdentifier = await createTable(context, 'expiring', { schema: SCHEMA });
+      const identifier: TableIdentifier = await createUniqueTable(context, 'expiring', { schema: SCHEMA });
       // S1, S2: two appends; S3: compaction of both files into one; S4: a row-level delete.
       const s1 = await appendValues(context, identifier, ['id', 'name'], tuples(0, 10));
       const s2 = await appendValues(context, identifier, ['id', 'name'], tuples(10, 20));

@@ -26,7 +26,7 @@ import { readAllManifestEntries } from '../../../../iceberg/write/table-manifest
 import type { OpsContext, Row } from '../../../support/iceberg/ops-context.js';
 import {
   appendValues,
-  createTable,
+  createUniqueTable,
   floeRows,
   ids,
   load,
@@ -92,7 +92,7 @@ describe('rewriteFiles on the SQL catalog, read by pyiceberg', () => {
   });
 
   it('keeps the rows, marks removed files DELETED, keeps the others EXISTING and carries untouched manifests over', async () => {
-    const identifier = await createTable(context, 'compacted', { schema: SCHEMA, partitionSpec: BY_CATEGORY });
+    const identifier = await createUniqueTable(context, 'compacted', { schema: SCHEMA, partitionSpec: BY_CATEGORY });
     await appendValues(context, identifier, ['id', 'category'], [...rows('a', 0, 5), ...rows('b', 5, 10)]); // m1: a1, b1
     const s2 = await appendValues(context, identifier, ['id', 'category'], rows('c', 10, 15)); // m2: c2
     await appendValues(context, identifier, ['id', 'category'], rows('a', 15, 20)); // m3: a3
@@ -166,7 +166,7 @@ describe('rewriteFiles on the SQL catalog, read by pyiceberg', () => {
   });
 
   it('a delete committed on a removed file since the starting snapshot makes the rewrite fail; it can be told not to check', async () => {
-    const identifier = await createTable(context, 'deleted-meanwhile', { schema: SCHEMA });
+    const identifier = await createUniqueTable(context, 'deleted-meanwhile', { schema: SCHEMA });
     await appendValues(context, identifier, ['id', 'category'], rows('a', 0, 10));
     const base = await load(context, identifier);
     const [file] = await liveFiles(base);
@@ -206,7 +206,7 @@ for (const [label, open] of [
     });
 
     it('a rewrite racing an append: both commit, the rewrite replays onto the append, no row lost', async () => {
-      const identifier: TableIdentifier = await createTable(context, 'race-append', { schema: SCHEMA });
+      const identifier: TableIdentifier = await createUniqueTable(context, 'race-append', { schema: SCHEMA });
       await appendValues(context, identifier, ['id', 'category'], rows('a', 0, 10));
       const base = await load(context, identifier);
       const [file] = await liveFiles(base);
@@ -232,7 +232,7 @@ for (const [label, open] of [
     });
 
     it('a rewrite racing a rewrite of the same file: the second fails clearly, the table stays at the first', async () => {
-      const identifier = await createTable(context, 'race-rewrite', { schema: SCHEMA });
+      const identifier = await createUniqueTable(context, 'race-rewrite', { schema: SCHEMA });
       await appendValues(context, identifier, ['id', 'category'], rows('a', 0, 10));
       const base = await load(context, identifier);
       const [file] = await liveFiles(base);

@@ -19,7 +19,7 @@ import type { OpsContext, Row } from '../../../support/iceberg/ops-context.js';
 import {
   appendValues,
   commit,
-  createTable,
+  createUniqueTable,
   floeRows,
   ids,
   load,
@@ -53,7 +53,7 @@ after(async () => {
 
 describe('deleteRows writes position deletes that pyiceberg applies', () => {
   it('partitioned table: one delete file per touched partition, rows gone for pyiceberg and Floe, inspect agrees', async () => {
-    const identifier = await createTable(context, 'events', {
+    const identifier = await createUniqueTable(context, 'events', {
       schema: SCHEMA,
       partitionSpec: { specId: 0, fields: [{ sourceId: 2, fieldId: 1000, name: 'category', transform: 'identity' }] },
     });
@@ -121,7 +121,7 @@ describe('deleteRows writes position deletes that pyiceberg applies', () => {
   });
 
   it('unpartitioned table: a delete file that covers one data file names it (referenced_data_file)', async () => {
-    const identifier = await createTable(context, 'flat', { schema: SCHEMA });
+    const identifier = await createUniqueTable(context, 'flat', { schema: SCHEMA });
     await appendValues(context, identifier, COLUMNS, range(0, 20).map(tuple));
     const deletes = await deleteRows(await load(context, identifier), {
       engine: context.engine,
@@ -152,7 +152,7 @@ describe('deleteRows writes position deletes that pyiceberg applies', () => {
   });
 
   it('deleting rows that match nothing gives no change', async () => {
-    const identifier = await createTable(context, 'nothing', { schema: SCHEMA });
+    const identifier = await createUniqueTable(context, 'nothing', { schema: SCHEMA });
     await appendValues(context, identifier, COLUMNS, range(0, 5).map(tuple));
     const deletes = await deleteRows(await load(context, identifier), {
       engine: context.engine,
@@ -168,7 +168,7 @@ describe('deleteRows writes position deletes that pyiceberg applies', () => {
   });
 
   it('a delete whose data file was rewritten meanwhile fails clearly and leaves the table at the rewrite', async () => {
-    const identifier = await createTable(context, 'raced', { schema: SCHEMA });
+    const identifier = await createUniqueTable(context, 'raced', { schema: SCHEMA });
     await appendValues(context, identifier, COLUMNS, range(0, 10).map(tuple));
     const read = await load(context, identifier);
     const deletes = await deleteRows(read, { engine: context.engine, filter: lt('id', 3), workDirectory: join(context.dir, 'work') });
@@ -197,7 +197,7 @@ describe('deleteRows writes position deletes that pyiceberg applies', () => {
 
 describe('appendEqualityDeletes', () => {
   it('deletes every older row with equal values, newer rows stay; Floe reads it and pyiceberg inspects it', async () => {
-    const identifier = await createTable(context, 'eq', {
+    const identifier = await createUniqueTable(context, 'eq', {
       schema: SCHEMA,
       partitionSpec: { specId: 0, fields: [{ sourceId: 2, fieldId: 1000, name: 'category', transform: 'identity' }] },
     });

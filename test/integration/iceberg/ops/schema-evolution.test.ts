@@ -23,7 +23,7 @@ import type { OpsContext, Row } from '../../../support/iceberg/ops-context.js';
 import {
   appendValues,
   commit,
-  createTable,
+  createUniqueTable,
   dotted,
   floeRows,
   ids,
@@ -76,7 +76,7 @@ describe('schema evolution on the SQL catalog, read by pyiceberg', () => {
   });
 
   it('added and renamed columns: old rows read null in the new column and keep their values under the new name', async () => {
-    const identifier = await createTable(context, 'people', { schema: SCHEMA });
+    const identifier = await createUniqueTable(context, 'people', { schema: SCHEMA });
     await appendValues(context, identifier, ['id', 'name', 'address'], [`(1, 'ann', {'city': 'Oslo'})`, `(2, 'bob', NULL)`]);
     await commit(context, identifier, addColumn('score', 'double', { doc: 'how good' }));
     await commit(context, identifier, renameColumn('name', 'label'));
@@ -128,7 +128,7 @@ describe('schema evolution on the SQL catalog, read by pyiceberg', () => {
   });
 
   it('bad requests fail clearly, naming the table and column', async () => {
-    const identifier = await createTable(context, 'strict', { schema: SCHEMA });
+    const identifier = await createUniqueTable(context, 'strict', { schema: SCHEMA });
     await assert.rejects(
       commit(context, identifier, addColumn('must', 'int', { required: true })),
       rejectsWith(/Cannot add required column must .* rows written before it have no value/),
@@ -151,7 +151,7 @@ describe('schema evolution on the SQL catalog, read by pyiceberg', () => {
   });
 
   it('spec evolution: new files use the new spec, deletes land in each spec, pyiceberg reads all', async () => {
-    const identifier = await createTable(context, 'evolving', { schema: SCHEMA });
+    const identifier = await createUniqueTable(context, 'evolving', { schema: SCHEMA });
     await appendValues(context, identifier, ['id', 'name', 'address'], [`(1, 'a', NULL)`, `(2, 'b', NULL)`]);
     await commit(context, identifier, addPartitionField('id', 'bucket[4]'));
     await assert.rejects(
@@ -198,7 +198,7 @@ for (const [label, open] of [
     });
 
     it('an append racing a schema change and another append replays onto the new schema and head', async () => {
-      const identifier = await createTable(context, 'append-race', { schema: SCHEMA });
+      const identifier = await createUniqueTable(context, 'append-race', { schema: SCHEMA });
       const catalog = racing(context.catalog, async () => {
         await commitChange(context.catalog, identifier, addColumn('extra', 'int'), noSleep);
         await appendValues(context, identifier, ['id', 'name', 'address', 'extra'], [`(2, 'y', NULL, 7)`]);
@@ -220,7 +220,7 @@ for (const [label, open] of [
     });
 
     it('two racing schema changes: the second replays on the first and takes the next field id', async () => {
-      const identifier = await createTable(context, 'schema-race', { schema: SCHEMA });
+      const identifier = await createUniqueTable(context, 'schema-race', { schema: SCHEMA });
       const catalog = racing(context.catalog, () => commitChange(context.catalog, identifier, addColumn('first', 'int'), noSleep));
       const result = await commitChange(catalog, identifier, addColumn('second', 'string'), noSleep);
       assert.equal(result.attempts, 2);

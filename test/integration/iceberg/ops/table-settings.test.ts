@@ -11,7 +11,7 @@ import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { removeProperties, setProperties } from '../../../../iceberg/write/properties.js';
 import { runPyiceberg } from '../../../support/pyiceberg.js';
 import type { OpsContext } from '../../../support/iceberg/ops-context.js';
-import { commit, createTable, dotted, load, restContext, sqlContext } from '../../../support/iceberg/ops-context.js';
+import { commit, createUniqueTable, dotted, load, restContext, sqlContext } from '../../../support/iceberg/ops-context.js';
 
 const SCHEMA: Schema = {
   schemaId: 0,
@@ -44,7 +44,7 @@ for (const [label, open] of [
     });
 
     it('a sort order and properties given at creation are written; set and remove properties change only what they name', async () => {
-      const identifier = await createTable(context, 'sorted', {
+      const identifier = await createUniqueTable(context, 'sorted', {
         schema: SCHEMA,
         sortOrder: {
           orderId: 1,

@@ -23,7 +23,7 @@ import {
   nullable,
   timeCell,
 } from '../../../support/features/historical-builders.js';
-import { createTable, deleteWhere, withWorkspace } from '../../../support/features/tables.js';
+import { createTableWithRows, deleteWhere, withWorkspace } from '../../../support/features/tables.js';
 import type { Workspace } from '../../../support/features/tables.js';
 import { defined } from '../../../../core/defined.js';
 
@@ -58,7 +58,7 @@ let run = 0;
 
 async function sources(workspace: Workspace, rowsA: readonly RowA[], rowsB: readonly LongFeatureRow[], ttlA: number, filterA?: Expression) {
   run += 1;
-  await createTable(
+  await createTableWithRows(
     workspace,
     `src.a${run}`,
     [

@@ -21,7 +21,7 @@ import {
   nullable,
   timeCell,
 } from '../../../support/features/historical-builders.js';
-import { createTable, withWorkspace } from '../../../support/features/tables.js';
+import { createTableWithRows, withWorkspace } from '../../../support/features/tables.js';
 
 interface EntityRow {
   readonly driver: number | null;
@@ -92,7 +92,7 @@ describe('getHistoricalFeatures (property)', () => {
           fc.integer({ min: 0, max: 4 }),
           async (entities, rowsA, rowsB, rowsC, ttlA, ttlB, ttlC) => {
             run += 1;
-            await createTable(
+            await createTableWithRows(
               workspace,
               `src.a${run}`,
               [
@@ -107,7 +107,7 @@ describe('getHistoricalFeatures (property)', () => {
               ),
             );
             await createLongFeatureTable(workspace, `src.b${run}`, rowsB);
-            await createTable(
+            await createTableWithRows(
               workspace,
               `src.c${run}`,
               [

@@ -12,7 +12,7 @@ import { FloeError } from '../../../../core/errors.js';
 import { currentSchema } from '../../../../iceberg/spec/metadata.js';
 import { eq } from '../../../../iceberg/expressions/expression.js';
 import type { Workspace } from '../../../support/features/tables.js';
-import { createTable, withWorkspace } from '../../../support/features/tables.js';
+import { createTableWithRows, withWorkspace } from '../../../support/features/tables.js';
 
 const H = 3_600_000_000n;
 const T0 = 1_714_521_600_000_000n; // 2024-05-01T00:00:00Z in µs
@@ -20,7 +20,7 @@ const at = (hours: number) => ({ micros: T0 + BigInt(hours) * H });
 
 /** driver 1: hourly conv_rate 0..5 in NL, plus one DE row; driver 2: one row at hour 1. Two data files, far apart in time. */
 async function driverStats(workspace: Workspace): Promise<void> {
-  await createTable(
+  await createTableWithRows(
     workspace,
     'rides.driver_stats',
     [
@@ -134,7 +134,7 @@ describe('getHistoricalFeatures inputs and outputs', () => {
         expected,
       );
 
-      await createTable(
+      await createTableWithRows(
         workspace,
         'rides.requests',
         [
@@ -216,7 +216,7 @@ describe('getHistoricalFeatures inputs and outputs', () => {
 
   it('prunes data files by the entity keys when there are few of them', async () => {
     await withWorkspace(async (workspace) => {
-      await createTable(
+      await createTableWithRows(
         workspace,
         'rides.driver_stats',
         [

@@ -19,7 +19,7 @@ import { LocalFileIO } from '../../../../iceberg/io/local-file-io.js';
 import { currentSchema, sortOrderById } from '../../../../iceberg/spec/metadata.js';
 import { createTableEnsuringNamespace } from '../../../../iceberg/catalog/create-table.js';
 import { COMPRESSION_CODEC, PAGE_VERSION, ROW_GROUP_LIMIT } from '../../../../engine/write/table-writer.js';
-import { createTable, withWorkspace } from '../../../support/features/tables.js';
+import { createTableWithRows, withWorkspace } from '../../../support/features/tables.js';
 import type { Workspace } from '../../../support/features/tables.js';
 
 const driver = defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] });
@@ -32,7 +32,7 @@ const projectOn = (workspace: Workspace) =>
   });
 /** The views' source table, rides.stats. */
 const createSourceTable = (workspace: Workspace) =>
-  createTable(
+  createTableWithRows(
     workspace,
     'rides.stats',
     [

@@ -11,7 +11,7 @@ import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../.
 import { getHistoricalFeatures } from '../../../../features/historical/get-historical-features.js';
 import { commitTrainingSet, planTrainingSet, writeTrainingSetChunk } from '../../../../features/training-set/index.js';
 import type { TrainingSetRequest } from '../../../../features/training-set/index.js';
-import { createTable, withWorkspace } from '../../../support/features/tables.js';
+import { createTableWithRows, withWorkspace } from '../../../support/features/tables.js';
 
 const BASE = 1_714_000_000_000_000n;
 const at = (seconds: number): bigint => BASE + BigInt(seconds) * 1_000_000n;
@@ -25,7 +25,7 @@ const entities = Array.from({ length: 30 }, (_, index) => ({ requestId: index, d
 
 test('a training set in chunks carries exact aggregates beside an ordinary view', async () => {
   await withWorkspace(async (workspace) => {
-    await createTable(
+    await createTableWithRows(
       workspace,
       'src.trips',
       [

@@ -13,12 +13,12 @@ import type { TrainingSetRequest } from '../../../../features/training-set/index
 import { scanTable } from '../../../../engine/read/table-reader.js';
 import { parseTableIdentifier } from '../../../../iceberg/catalog/identifier.js';
 import { at } from '../../../support/features/historical-builders.js';
-import { createTable, withWorkspace } from '../../../support/features/tables.js';
+import { createTableWithRows, withWorkspace } from '../../../support/features/tables.js';
 
 describe('training set with on-demand features', () => {
   it('entities from a source, an on-demand view among the features: saved as getHistoricalFeatures returns it', async () => {
     await withWorkspace(async (workspace) => {
-      await createTable(
+      await createTableWithRows(
         workspace,
         'src.t',
         [

@@ -12,7 +12,7 @@ import {
   removeStagedRun,
   stagingRoot,
 } from '../../../../features/training-set/staging.js';
-import { createTable, withWorkspace } from '../../../support/features/tables.js';
+import { createTableWithRows, withWorkspace } from '../../../support/features/tables.js';
 
 async function stage(table: LoadedTable, files: readonly string[]): Promise<void> {
   for (const file of files) await table.io.write(file, new TextEncoder().encode(file));
@@ -26,7 +26,7 @@ async function filesOf(table: LoadedTable): Promise<string[]> {
 
 test('a chunk retry removes only that chunk; a run cleanup removes only that run', async () => {
   await withWorkspace(async (workspace) => {
-    await createTable(workspace, 'datasets.out', [{ name: 'id', type: 'long' }], []);
+    await createTableWithRows(workspace, 'datasets.out', [{ name: 'id', type: 'long' }], []);
     const table = await workspace.catalog.loadTable({ namespace: ['datasets'], name: 'out' });
     const key = 'training-set-datasets.out/1';
     const other = 'training-set-other';

@@ -11,14 +11,14 @@ import { Registry } from '../../../../features/registry.js';
 import { commitTrainingSet, planTrainingSet, writeTrainingSetChunk } from '../../../../features/training-set/index.js';
 import type { TrainingSetRequest } from '../../../../features/training-set/index.js';
 import { currentSnapshot } from '../../../../iceberg/spec/metadata.js';
-import { createTable, withWorkspace } from '../../../support/features/tables.js';
+import { createTableWithRows, withWorkspace } from '../../../support/features/tables.js';
 
 const BASE = 1_714_000_000_000_000n;
 const at = (seconds: number): bigint => BASE + BigInt(seconds) * 1_000_000n;
 
 test('with tableFormatVersion 3, a training set is a v3 table whose rows all have row ids', async () => {
   await withWorkspace(async (workspace) => {
-    await createTable(
+    await createTableWithRows(
       workspace,
       'src.trips',
       [

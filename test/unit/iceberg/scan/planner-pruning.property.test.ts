@@ -27,6 +27,7 @@ import { formatDecimal } from '../../../../iceberg/spec/value-json.js';
 import { matchesEither } from '../../../support/iceberg/row-oracle.js';
 import type { OracleFilter, Row } from '../../../support/iceberg/row-oracle.js';
 import { fileWithValues, loadedTable, MemoryFileIO, writeManifestFile, writeSnapshot } from '../../../support/iceberg/table-builder.js';
+import { microsToIso } from '../../../support/iso-micros.js';
 
 const schema: Schema = {
   schemaId: 0,
@@ -319,13 +320,6 @@ const filterArbitrary: fc.Arbitrary<OracleFilter> = fc.letrec<{ node: OracleFilt
   ),
 })).node;
 
-/** An ISO-8601 UTC text of a µs timestamp, with all six fraction digits. */
-function isoMicros(micros: bigint): string {
-  const ms = micros / 1000n - (micros % 1000n < 0n ? 1n : 0n);
-  const rest = micros - ms * 1000n;
-  return new Date(Number(ms)).toISOString().replace('Z', `${rest.toString().padStart(3, '0')}Z`);
-}
-
 /** The literal as a caller might write it; `form` picks among the forms bind accepts. */
 function callerLiteral(column: string, value: PrimitiveValue, form: number): FilterLiteral {
   switch (column) {
@@ -333,7 +327,7 @@ function callerLiteral(column: string, value: PrimitiveValue, form: number): Fil
       return form % 2 === 0 ? value : Number(value);
     case 'ts': {
       const micros = value as bigint;
-      if (form % 3 === 1) return isoMicros(micros);
+      if (form % 3 === 1) return microsToIso(micros);
       if (form % 3 === 2 && micros % 1000n === 0n) return new Date(Number(micros / 1000n));
       return micros;
     }

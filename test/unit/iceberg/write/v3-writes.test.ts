@@ -5,11 +5,9 @@
  * Java's summary counts; a deletion vector another commit added meanwhile; a refused downgrade.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import type { LoadedTable, TableIdentifier } from '../../../../iceberg/catalog/catalog.js';
-import { SqlCatalog } from '../../../../iceberg/catalog/sql-catalog.js';
+import type { SqlCatalog } from '../../../../iceberg/catalog/sql-catalog.js';
 import { commitChange } from '../../../../iceberg/commit/commit.js';
 import type { TableChange } from '../../../../iceberg/commit/table-change.js';
 import { FloeError } from '../../../../core/errors.js';
@@ -22,26 +20,20 @@ import { rowDelta } from '../../../../iceberg/write/row-delta.js';
 import { readAllManifestEntries } from '../../../../iceberg/write/table-manifests.js';
 import { upgradeFormatVersion } from '../../../../iceberg/write/upgrade-format-version.js';
 import { scratchFolder } from '../../../support/scratch-folder.js';
+import { scratchSqlCatalog, tableMaker } from '../../../support/iceberg/scratch-tables.js';
 
 const SCHEMA: Schema = { schemaId: 0, identifierFieldIds: [], fields: [{ id: 1, name: 'id', required: true, type: 'long' }] };
 let root: string;
 let catalog: SqlCatalog;
-let counter = 0;
 
 before(async () => {
   root = scratchFolder('v3-writes');
-  catalog = await SqlCatalog.open({ name: 'unit', uri: join(root, 'catalog.db'), warehouse: pathToFileURL(join(root, 'warehouse')).href });
-  await catalog.createNamespace(['db']);
+  catalog = await scratchSqlCatalog(root, 'unit');
 });
 after(async () => {
   await catalog.close();
 });
-
-async function newTable(formatVersion: 2 | 3): Promise<TableIdentifier> {
-  const identifier = { namespace: ['db'], name: `t${counter++}` };
-  await catalog.createTable(identifier, { schema: SCHEMA, formatVersion });
-  return identifier;
-}
+const newTable = tableMaker(() => catalog, ['db'], { schema: SCHEMA });
 
 const dataFile = (table: LoadedTable, name: string, recordCount: number): DataFile => ({
   content: 'data',
@@ -82,7 +74,7 @@ async function deletesManifest(table: LoadedTable, files: DataFile[], name: stri
 
 describe('v3 writes', () => {
   it('an upgraded table starts at next-row-id 0, and its next commit numbers every live row, old and new', async () => {
-    const identifier = await newTable(2);
+    const identifier = await newTable({ formatVersion: 2 });
     let table = await catalog.loadTable(identifier);
     const [a, b] = [dataFile(table, 'a', 10), dataFile(table, 'b', 4)];
     await commit(identifier, fastAppend([await writeAddedManifest(table, [a], 'append-1')]));
@@ -112,7 +104,7 @@ describe('v3 writes', () => {
   });
 
   it('a downgrade is refused, and an upgrade to the version a table has changes nothing', async () => {
-    const identifier = await newTable(3);
+    const identifier = await newTable({ formatVersion: 3 });
     await assert.rejects(
       commit(identifier, upgradeFormatVersion(2)),
       (error: unknown) =>
@@ -124,7 +116,7 @@ describe('v3 writes', () => {
   });
 
   it('a deletion vector that replaces an older one removes it in the same snapshot, and only it of its Puffin file', async () => {
-    const identifier = await newTable(3);
+    const identifier = await newTable({ formatVersion: 3 });
     const table = await catalog.loadTable(identifier);
     const [a, b] = [dataFile(table, 'a', 10), dataFile(table, 'b', 10)];
     await commit(identifier, fastAppend([await writeAddedManifest(table, [a, b], 'append')]));
@@ -178,7 +170,7 @@ describe('v3 writes', () => {
   });
 
   it('a row delta fails when another commit added a deletion vector for one of its data files after the rows were read', async () => {
-    const identifier = await newTable(3);
+    const identifier = await newTable({ formatVersion: 3 });
     const table = await catalog.loadTable(identifier);
     const a = dataFile(table, 'a', 10);
     const read = (await commit(identifier, fastAppend([await writeAddedManifest(table, [a], 'append')]))).snapshotId!;

@@ -4,15 +4,14 @@
  * delete files; the new-deletes check; argument errors; and when a delete file applies to a data file.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import type { LoadedTable, TableIdentifier } from '../../../../iceberg/catalog/catalog.js';
-import { SqlCatalog } from '../../../../iceberg/catalog/sql-catalog.js';
+import type { SqlCatalog } from '../../../../iceberg/catalog/sql-catalog.js';
 import { commitChange } from '../../../../iceberg/commit/commit.js';
 import type { TableChange } from '../../../../iceberg/commit/table-change.js';
 import { FloeError } from '../../../../core/errors.js';
 import type { DataFile } from '../../../../iceberg/spec/manifest.js';
+import type { PartitionSpec } from '../../../../iceberg/spec/partition.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
 import { writeAddedManifest } from '../../../../iceberg/write/added-manifest.js';
 import { fastAppend } from '../../../../iceberg/write/fast-append.js';
@@ -23,6 +22,7 @@ import { snapshotManifests } from '../../../../iceberg/scan/manifest-cache.js';
 import { readAllManifestEntries } from '../../../../iceberg/write/table-manifests.js';
 import { deleteApplies } from '../../../../iceberg/write/validation.js';
 import { scratchFolder } from '../../../support/scratch-folder.js';
+import { scratchSqlCatalog, tableMaker } from '../../../support/iceberg/scratch-tables.js';
 
 const SCHEMA: Schema = {
   schemaId: 0,
@@ -32,27 +32,18 @@ const SCHEMA: Schema = {
     { id: 2, name: 'part', required: false, type: 'string' },
   ],
 };
+/** `part` as an identity partition. */
+const PARTITIONED_BY_PART: PartitionSpec = { specId: 0, fields: [{ sourceId: 2, fieldId: 1000, name: 'part', transform: 'identity' }] };
 const root = scratchFolder('write-changes');
 let catalog: SqlCatalog;
-let counter = 0;
 
 before(async () => {
-  catalog = await SqlCatalog.open({ name: 'unit', uri: join(root, 'catalog.db'), warehouse: pathToFileURL(join(root, 'warehouse')).href });
-  await catalog.createNamespace(['db']);
+  catalog = await scratchSqlCatalog(root, 'unit');
 });
 after(async () => {
   await catalog.close();
 });
-
-async function newTable(formatVersion: 2 | 3, partitioned = false): Promise<TableIdentifier> {
-  const identifier = { namespace: ['db'], name: `t${counter++}` };
-  await catalog.createTable(identifier, {
-    schema: SCHEMA,
-    formatVersion,
-    ...(partitioned ? { partitionSpec: { specId: 0, fields: [{ sourceId: 2, fieldId: 1000, name: 'part', transform: 'identity' }] } } : {}),
-  });
-  return identifier;
-}
+const newTable = tableMaker(() => catalog, ['db'], { schema: SCHEMA });
 
 const file = (
   table: LoadedTable,
@@ -80,7 +71,7 @@ async function head(identifier: TableIdentifier) {
 
 describe('write changes', () => {
   it('v3: appends, row deltas and rewrites hand out row-id ranges, and rewritten files keep their row ids', async () => {
-    const identifier = await newTable(3);
+    const identifier = await newTable({ formatVersion: 3 });
     let table = await catalog.loadTable(identifier);
     const [a, b] = [file(table, 'a', 10), file(table, 'b', 5)];
     await commit(identifier, fastAppend([await writeAddedManifest(table, [a, b], 'append-1')]));
@@ -117,7 +108,7 @@ describe('write changes', () => {
   });
 
   it('a rewrite that removes delete files reports them in its summary and totals', async () => {
-    const identifier = await newTable(2);
+    const identifier = await newTable({ formatVersion: 2 });
     const table = await catalog.loadTable(identifier);
     const [a, b] = [file(table, 'a', 10), file(table, 'b', 10)];
     await commit(identifier, fastAppend([await writeAddedManifest(table, [a, b], 'append')]));
@@ -158,7 +149,7 @@ describe('write changes', () => {
   });
 
   it('a rewrite fails when a delete committed after its starting snapshot applies to a removed file, and not when it applies elsewhere', async () => {
-    const identifier = await newTable(2, true);
+    const identifier = await newTable({ formatVersion: 2, partitionSpec: PARTITIONED_BY_PART });
     const table = await catalog.loadTable(identifier);
     const [x, y] = [file(table, 'x', 10, ['x']), file(table, 'y', 10, ['y'])];
     const start = (await commit(identifier, fastAppend([await writeAddedManifest(table, [x, y], 'append')]))).snapshotId!;
@@ -182,7 +173,7 @@ describe('write changes', () => {
   });
 
   it('a commit from a table loaded before another commit landed conflicts once, reloads and lands; a repeated key lands once', async () => {
-    const identifier = await newTable(2);
+    const identifier = await newTable({ formatVersion: 2 });
     const stale = await catalog.loadTable(identifier);
     const other = await commit(identifier, fastAppend([await writeAddedManifest(stale, [file(stale, 'other', 1)], 'other')]));
     const mine = fastAppend([await writeAddedManifest(stale, [file(stale, 'mine', 1)], 'mine')], { idempotencyKey: 'mine' });
@@ -204,7 +195,7 @@ describe('write changes', () => {
       () => rewriteFiles([], []),
       (error: unknown) => FloeError.is(error, 'invalid-input'),
     );
-    const identifier = await newTable(2);
+    const identifier = await newTable({ formatVersion: 2 });
     const table = await catalog.loadTable(identifier);
     const data = await writeAddedManifest(table, [file(table, 'a', 1)], 'data');
     assert.throws(
