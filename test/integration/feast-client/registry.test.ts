@@ -21,7 +21,7 @@ import { materializeWindow } from '../../../features/materialize/index.js';
 import { loadProject } from '../../../features/project.js';
 import { openRuntime } from '../../../features/runtime.js';
 import { featuresModule, stopWorker, writeCliProject } from '../../support/cli-project.js';
-import { createSource } from '../../support/pipelines/pipeline.js';
+import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { oldFeastPython, pythonOracle } from '../../support/services.js';
 
@@ -116,7 +116,7 @@ let fileSources: Served;
 let guarded: Served;
 
 before(async () => {
-  const source = await createSource(path.join(directory, 'source'));
+  const source = await createDriverStatsCatalog(path.join(directory, 'source'));
   await writeCliProject(directory, { project: PROJECT, source, view: VIEW });
   const features = path.join(directory, 'features.ts');
   await writeFile(features, (await readFile(features, 'utf8')) + floeDefinitions);
