@@ -27,6 +27,7 @@ import type { ReferenceEvent } from '../../support/aggregation-reference.js';
 import { exitCode, interrupt, spawnCollecting, until } from '../../support/child-process.js';
 import { featuresModule, sqliteCatalogIn, writeSqlCatalogProject } from '../../support/cli-project.js';
 import { createSource } from '../../support/online/online-view.js';
+import { checkReadsAgainstBruteForce as checkReads, eventsByColumn } from '../../support/aggregated-reads.js';
 import {
   createTopics,
   endsOf,
@@ -178,43 +179,19 @@ function startStream(lines: string[], streamName = 'driver_stream'): ChildProces
   return child;
 }
 
-/**
- * At each instant, every driver's request-time read of `viewName` (a view with AGGREGATIONS) equals
- * the brute-force aggregates of `rows`, the source table as pyiceberg reads it.
- */
+/** At each instant, every driver's request-time read of `viewName` equals the brute-force aggregates of `rows` (pyiceberg's source table). */
 async function checkReadsAgainstBruteForce(
   viewName: string,
   rows: readonly Record<string, unknown>[],
   instants: readonly number[],
 ): Promise<void> {
-  const trips = new Map<number, ReferenceEvent[]>();
-  const rates = new Map<number, ReferenceEvent[]>();
-  for (const row of rows) {
-    const eventTs = BigInt(Date.parse(String(row.event_timestamp))) * 1000n;
-    const driver = Number(row.driver_id);
-    trips.set(driver, [...(trips.get(driver) ?? []), { eventTs, createdTs: null, value: Number(row.trips) }]);
-    rates.set(driver, [...(rates.get(driver) ?? []), { eventTs, createdTs: null, value: Number(row.conv_rate) }]);
-  }
-  const drivers = Array.from({ length: STREAM_DRIVERS }, (_, driver) => driver);
-  for (const at of instants) {
-    const store = new OnlineStore({
-      registry: runtime.project.registry,
-      catalog: runtime.catalog,
-      engine: runtime.engine,
-      clock: () => at,
-    });
-    const response = await store.getOnlineFeatures({ features: [viewName], entityRows: drivers.map((driver) => ({ driver_id: driver })) });
-    drivers.forEach((driver, index) => {
-      const expected = features.map((feature) =>
-        presentValue(
-          feature.type,
-          referenceAggregates([feature], (feature.column === 'trips' ? trips : rates).get(driver) ?? [], BigInt(at) * 1000n)[0] ?? null,
-        ),
-      );
-      const online = features.map((feature) => response.features.find((vector) => vector.feature === feature.name)!.values[index]);
-      assert.deepEqual(online, expected, `${viewName} at ${new Date(at).toISOString()}, driver ${driver}`);
-    });
-  }
+  await checkReads(runtime, {
+    viewName,
+    features,
+    events: eventsByColumn(rows, ['trips', 'conv_rate']),
+    drivers: Array.from({ length: STREAM_DRIVERS }, (_, driver) => driver),
+    instants,
+  });
 }
 
 test('SIGKILL mid-stream, restart: every message once in the source and the tiles, and reads at request time equal the brute-force aggregates', async () => {
