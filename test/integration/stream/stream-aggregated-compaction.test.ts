@@ -136,7 +136,11 @@ test('compactions racing the stream: reads at every instant equal brute force wh
     await streamUntil(consumer, endsOf(placed));
     // The race goes on until a compaction has committed on top of the stream's batches.
     const committedAfter = compactions;
-    while (compactions < committedAfter + 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    const deadline = Date.now() + 120_000;
+    while (compactions < committedAfter + 1) {
+      if (Date.now() > deadline) assert.fail(`no compaction committed within 120 s after the stream landed (${compactions} before)`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   } finally {
     racing = false;
     await Promise.all([compacting, reading]);
