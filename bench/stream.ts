@@ -1,4 +1,5 @@
 // `npm run bench -- stream [--quick]`: Kafka events into Iceberg and online, exactly once (issue #43).
+// `--aggregated`: a real-time aggregated view instead (issue #55): see _stream/aggregated.ts.
 // - Throughput: a topic of `events` JSON events over 8 partitions, produced before any sink starts.
 //   `floe stream` lands them in the source table and the online view's table, with 1 and then 4
 //   processes in one consumer group; and with 1 process into the source table alone, the job the
@@ -28,14 +29,15 @@ import type { ServiceName } from '../scripts/services/service.js';
 import { createEmptySourceTable } from '../test/support/online/online-view.js';
 import { floeRestCatalog, oracleRestCatalog } from '../test/support/rest-catalog.js';
 import { kafkaBrokers, pythonOracle } from '../test/support/services.js';
-import { onlineFeature, onlineTable, sourceTable, StreamProcesses, writeStreamProject } from './_stream/floe-stream.js';
+import { onlineTable, sourceTable, StreamProcesses, writeStreamProject } from './_stream/floe-stream.js';
 import type { StreamCase } from './_stream/floe-stream.js';
-import { freshnessFigures, ProbeFollower, startServe } from './_stream/freshness.js';
+import { floeFreshness, freshnessFigures } from './_stream/freshness.js';
 import type { FreshnessFigures } from './_stream/freshness.js';
 import { sinkCommits, startSink, untilRows } from './_stream/kafka-connect-peer.js';
-import { createTopic, PROBE_BASE, produceBulk, produceSteady, topicEnds } from './_stream/topic.js';
-import type { SteadyRun } from './_stream/topic.js';
+import { createTopic, messagesIn, PROBE_BASE, produceBulk, steadyTopic, topicEnds } from './_stream/topic.js';
+import type { SteadySettings } from './_stream/topic.js';
 import { round } from './_online/measure.js';
+import { runAggregated } from './_stream/aggregated.js';
 import type { BenchmarkOptions } from './run.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -54,7 +56,9 @@ const SERVE_REFRESH_MS = 200;
 /** The sink's `iceberg.control.commit.interval-ms`: Floe's maxDelayMs, its own knob for how fresh a table is. */
 const SINK_COMMIT_INTERVAL_MS = MAX_DELAY_MS;
 
-export const services: readonly ServiceName[] = ['minio', 'rest-catalog', 'kafka', 'python'];
+/** `--aggregated` needs the broker only: its catalog is SQLite in a scratch folder. */
+export const services = (options: BenchmarkOptions): readonly ServiceName[] =>
+  options.args.includes('--aggregated') ? ['kafka'] : ['minio', 'rest-catalog', 'kafka', 'python'];
 
 interface Settings {
   readonly events: number;
@@ -94,6 +98,7 @@ interface Judged {
 }
 
 export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
+  if (options.args.includes('--aggregated')) return runAggregated(options, log);
   const settings: Settings = options.quick
     ? { events: 100_000, steadySeconds: 10, perSecond: 5_000 }
     : { events: 1_000_000, steadySeconds: 30, perSecond: 10_000 };
@@ -141,7 +146,12 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     const sink = await sinkThroughput(bench, bulk, sinkTable, bulkEnds);
     const sinkExpected: Expected[] = [{ identifier: sinkTable, messages: messagesIn(bulkEnds), events }];
 
-    const { freshness, steady } = await floeFreshness(bench, cases.fresh);
+    const { freshness, steady } = await floeFreshness(
+      bench.project,
+      { ...steadySettings(bench), serveRefreshMs: SERVE_REFRESH_MS },
+      cases.fresh,
+      log,
+    );
     expected.push({ identifier: sourceTable(cases.fresh.name), messages: steady.messages, events: steady.events });
     const sinkFreshTable = `bench.kc_fresh_${id}`;
     const sinkSteady = await sinkFreshnessRun(bench, `bench-fresh-kc-${id}`, sinkFreshTable);
@@ -242,49 +252,6 @@ async function sinkThroughput(bench: Bench, topic: string, table: string, ends: 
   }
 }
 
-/** `settings.perSecond` events a second with probes, into a new topic. */
-function steadyTopic(bench: Bench, topic: string, onProbe: (index: number, at: number) => void): Promise<SteadyRun> {
-  return produceSteady(bench.brokers, topic, {
-    seconds: bench.settings.steadySeconds,
-    perSecond: bench.settings.perSecond,
-    partitions: PARTITIONS,
-    drivers: DRIVERS,
-    probeEveryMs: PROBE_EVERY_MS,
-    firstSeq: 0,
-    onProbe,
-  });
-}
-
-async function floeFreshness(
-  bench: Bench,
-  streamCase: StreamCase,
-): Promise<{ freshness: FreshnessFigures; steady: { messages: number; events: number } }> {
-  const { settings } = bench;
-  log(`freshness: ${settings.perSecond.toLocaleString()} events/s for ${settings.steadySeconds} s, a probe every ${PROBE_EVERY_MS} ms`);
-  await createTopic(bench.brokers, streamCase.topic, PARTITIONS);
-  const serve = await startServe(bench.project, SERVE_REFRESH_MS);
-  const consumer = new StreamProcesses(bench.project, streamCase.name);
-  try {
-    consumer.start(1);
-    while (consumer.firstResumeAt === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
-    const follower = new ProbeFollower(serve.url, onlineFeature(streamCase.name));
-    let produced = false;
-    const following = follower.follow(() => produced, 30_000);
-    const steady = await steadyTopic(bench, streamCase.topic, (index, at) => follower.produced.set(index, at));
-    produced = true;
-    const ends = await topicEnds(bench.brokers, streamCase.topic, PARTITIONS);
-    await following;
-    await consumer.until(ends, 120_000);
-    const { samples, unseen } = follower.freshness();
-    const freshness = { ...freshnessFigures(samples), unseen };
-    log(`Floe freshness (produced → served): ${JSON.stringify(freshness)}`);
-    return { freshness, steady: { messages: messagesIn(ends), events: steady.events } };
-  } finally {
-    await consumer.stop();
-    serve.child.kill('SIGTERM');
-  }
-}
-
 async function sinkFreshnessRun(
   bench: Bench,
   topic: string,
@@ -296,13 +263,18 @@ async function sinkFreshnessRun(
   const sink = await startSink(bench.scratch, { brokers: bench.brokers, topic, table, commitIntervalMs: SINK_COMMIT_INTERVAL_MS });
   const probes = new Map<number, number>();
   try {
-    const steady = await steadyTopic(bench, topic, (index, at) => probes.set(index, at));
+    const steady = await steadyTopic(steadySettings(bench), topic, (index, at) => probes.set(index, at));
     const messages = messagesIn(await topicEnds(bench.brokers, topic, PARTITIONS));
     await untilRows(bench.catalog, table, messages, 300_000);
     return { probes, messages, events: steady.events };
   } finally {
     await sink.stop();
   }
+}
+
+function steadySettings(bench: Bench): SteadySettings {
+  const { steadySeconds, perSecond } = bench.settings;
+  return { brokers: bench.brokers, steadySeconds, perSecond, partitions: PARTITIONS, drivers: DRIVERS, probeEveryMs: PROBE_EVERY_MS };
 }
 
 /** Produced → committed, per probe the judge found (its first snapshot's commit time). */
@@ -335,10 +307,6 @@ async function judge(scratch: string, tables: readonly Expected[]): Promise<Reco
 function steadyRate(after: readonly { rows: number }[], firstAt: number, lastAt: number): number | null {
   if (after.length === 0 || lastAt <= firstAt) return null;
   return Math.round((after.reduce((sum, commit) => sum + commit.rows, 0) / (lastAt - firstAt)) * 1000);
-}
-
-function messagesIn(ends: ReadonlyMap<number, bigint>): number {
-  return Number([...ends.values()].reduce((sum, end) => sum + end, 0n));
 }
 
 function log(message: string): void {

@@ -113,7 +113,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   app.addHook('onResponse', async (request, reply) => {
     metrics.observeRequest(request.routeOptions.url ?? 'unknown', request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
-  addFeastRoutes(app, { store, pusher: storePusher(store, options.push), metrics, limits, bodyLimit });
+  addFeastRoutes(app, { store, pusher: storePusher(store, options.push, metrics), metrics, limits, bodyLimit });
   addMaterializeRoutes(app, options.materializer, store);
   if (options.ui !== undefined) addUiRoutes(app, options.ui);
   const { open, metrics: metricsPermission } = ROUTE_PERMISSIONS;
@@ -205,10 +205,15 @@ function addFeastRoutes(
 }
 
 /** The server's writer, whose commits its own store reads at once (other replicas within refreshIntervalMs). */
-function storePusher(store: OnlineStore, push: FeatureServerOptions['push']): Pusher {
+function storePusher(store: OnlineStore, push: FeatureServerOptions['push'], metrics: ServerMetrics): Pusher {
   const context = { registry: store.registry, catalog: store.catalog, engine: store.engine };
   const workDirectory = push?.workDirectory ?? path.join(tmpdir(), 'floe-push');
-  return new Pusher({ ...context, workDirectory }, push?.config, (tables) => store.refreshTables(tables));
+  return new Pusher(
+    { ...context, workDirectory },
+    push?.config,
+    (tables) => store.refreshTables(tables),
+    (pushSource, late) => metrics.observeLatePush(pushSource, late),
+  );
 }
 
 /**

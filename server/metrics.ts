@@ -25,6 +25,13 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
+  private readonly pushLate = new Counter({
+    name: 'floe_push_late_events_total',
+    help: "Pushed events landed later than an aggregated view's allowedLateness: in the source table, online from the view's next materialization",
+    labelNames: ['push_source', 'feature_view'] as const,
+    registers: [this.registry],
+  });
+
   constructor(
     options: {
       readonly consistency?: ConsistencyGaugeSource;
@@ -120,6 +127,11 @@ export class ServerMetrics {
 
   observeRequest(route: string, method: string, status: number, seconds: number): void {
     this.duration.observe({ route, method, status: String(status) }, seconds);
+  }
+
+  /** A push batch's late events per aggregated view (the Pusher's onLate). */
+  observeLatePush(pushSource: string, late: ReadonlyMap<string, number>): void {
+    for (const [view, count] of late) if (count > 0) this.pushLate.inc({ push_source: pushSource, feature_view: view }, count);
   }
 
   observeResponse(response: OnlineFeaturesResponse): void {

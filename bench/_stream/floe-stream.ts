@@ -8,18 +8,24 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AggregationInput } from '../../features/aggregations.js';
 import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
 const floe = path.join(root, 'bin', 'floe.js');
 
-/** One stream source of the project: `<name>` reads `topic` into bench.<name> and, unless `offlineOnly`, the online view `<name>_live`. */
+/**
+ * One stream source of the project: `<name>` reads `topic` into bench.<name> and, unless
+ * `offlineOnly`, the online view `<name>_live` (with `aggregations`, an aggregated view of them instead).
+ */
 export interface StreamCase {
   readonly name: string;
   readonly topic: string;
   /** No feature view is fed: the stream lands in the source table only, the job the Kafka Connect sink does. */
   readonly offlineOnly?: boolean;
+  /** The view aggregates the events (a real-time aggregated view, read at request time). */
+  readonly aggregations?: readonly AggregationInput[];
 }
 
 export function sourceTable(name: string): string {
@@ -30,8 +36,14 @@ export function onlineTable(name: string): string {
   return `floe_online.${name}_live`;
 }
 
-export function onlineFeature(name: string): string {
-  return `${name}_live:trips`;
+/** The view's feature a probe is looked for by: `trips` (an aggregated view: the `last` of its trips over its first window). */
+export function onlineFeature(streamCase: StreamCase): string {
+  const aggregation = streamCase.aggregations?.find((candidate) => candidate.column === 'trips' && candidate.functions.includes('last'));
+  return `${viewName(streamCase.name)}:${aggregation === undefined ? 'trips' : `trips_last_${aggregation.windows[0]!}`}`;
+}
+
+export function viewName(name: string): string {
+  return `${name}_live`;
 }
 
 export async function writeStreamProject(
@@ -59,7 +71,7 @@ ${definitions.join('')}`,
 
 /** A case's definitions, as features.ts source. */
 function caseDefinitions(
-  { name, topic, offlineOnly }: StreamCase,
+  { name, topic, offlineOnly, aggregations }: StreamCase,
   options: { brokers: readonly string[]; maxRows: number; maxDelayMs: number },
 ): string {
   const stream = `export const ${name}_source = defineIcebergSource({ name: '${name}_source', table: ${JSON.stringify(sourceTable(name))}, timestampField: 'event_timestamp' });
@@ -76,7 +88,7 @@ export const ${name} = defineStreamSource({
   name: '${name}_live',
   entities: ['driver'],
   source: '${name}_push',
-  features: [{ name: 'conv_rate', type: 'double' }, { name: 'trips', type: 'long' }],
+  ${aggregations === undefined ? "features: [{ name: 'conv_rate', type: 'double' }, { name: 'trips', type: 'long' }]" : `aggregations: ${JSON.stringify(aggregations)}`},
   online: { buckets: 8 },
 });
 `;
@@ -158,6 +170,11 @@ export class StreamProcesses {
         setTimeout(resolve, 1_000);
       });
     }
+  }
+
+  /** Per partition, the offset after the last message landed so far. */
+  landedEnds(): ReadonlyMap<number, bigint> {
+    return new Map(this.landed);
   }
 
   /** SIGTERM (each lands what it gathered) and waits for every process. */

@@ -9,7 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { askServer } from '../_online/compare-answers.js';
 import { listening } from '../_online/floe-server.js';
-import { PROBE_BASE, probeDriver } from './topic.js';
+import { onlineFeature, StreamProcesses } from './floe-stream.js';
+import type { StreamCase } from './floe-stream.js';
+import { createTopic, messagesIn, PROBE_BASE, probeDriver, steadyTopic, topicEnds } from './topic.js';
+import type { SteadySettings } from './topic.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const floe = path.join(here, '..', '..', 'bin', 'floe.js');
@@ -77,4 +80,41 @@ export function freshnessFigures(samples: readonly number[]): Omit<FreshnessFigu
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (quantile: number) => sorted[Math.min(sorted.length - 1, Math.floor(quantile * sorted.length))] ?? NaN;
   return { p50_ms: at(0.5), p99_ms: at(0.99), max_ms: sorted.at(-1) ?? NaN, probes: sorted.length };
+}
+
+/**
+ * Freshness of one stream case: a steady run with probes into its topic, one `floe stream` process,
+ * and `floe serve` (asking the catalog every `serveRefreshMs`) followed for each probe: produced → served.
+ */
+export async function floeFreshness(
+  project: string,
+  settings: SteadySettings & { readonly serveRefreshMs: number },
+  streamCase: StreamCase,
+  log: (message: string) => void,
+): Promise<{ freshness: FreshnessFigures; steady: { messages: number; events: number } }> {
+  log(
+    `freshness: ${settings.perSecond.toLocaleString()} events/s for ${settings.steadySeconds} s, a probe every ${settings.probeEveryMs} ms`,
+  );
+  await createTopic(settings.brokers, streamCase.topic, settings.partitions);
+  const serve = await startServe(project, settings.serveRefreshMs);
+  const consumer = new StreamProcesses(project, streamCase.name);
+  try {
+    consumer.start(1);
+    while (consumer.firstResumeAt === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+    const follower = new ProbeFollower(serve.url, onlineFeature(streamCase));
+    let produced = false;
+    const following = follower.follow(() => produced, 30_000);
+    const steady = await steadyTopic(settings, streamCase.topic, (index, at) => follower.produced.set(index, at));
+    produced = true;
+    const ends = await topicEnds(settings.brokers, streamCase.topic, settings.partitions);
+    await following;
+    await consumer.until(ends, 120_000);
+    const { samples, unseen } = follower.freshness();
+    const freshness = { ...freshnessFigures(samples), unseen };
+    log(`Floe freshness (produced → served): ${JSON.stringify(freshness)}`);
+    return { freshness, steady: { messages: messagesIn(ends), events: steady.events } };
+  } finally {
+    await consumer.stop();
+    serve.child.kill('SIGTERM');
+  }
 }

@@ -17,8 +17,19 @@ export interface Event {
   readonly event_timestamp: string;
 }
 
-export function event(seq: number, drivers: number): Event {
-  return { driver_id: seq % drivers, conv_rate: (seq % 4096) / 4096, trips: seq, event_timestamp: new Date(EPOCH + seq).toISOString() };
+/** Event `seq`: its trips the seq, `spacingMs` after event seq − 1 (from EPOCH). */
+export function event(seq: number, drivers: number, spacingMs = 1): Event {
+  return {
+    driver_id: seq % drivers,
+    conv_rate: (seq % 4096) / 4096,
+    trips: seq,
+    event_timestamp: new Date(eventMillis(seq, spacingMs)).toISOString(),
+  };
+}
+
+/** Event `seq`'s time (ms since the epoch). */
+export function eventMillis(seq: number, spacingMs = 1): number {
+  return EPOCH + seq * spacingMs;
 }
 
 export function probe(index: number, at: number): Event {
@@ -58,7 +69,7 @@ function producer(brokers: readonly string[]): Producer<string, string, string, 
 export async function produceBulk(
   brokers: readonly string[],
   topic: string,
-  options: { count: number; partitions: number; drivers: number },
+  options: { count: number; partitions: number; drivers: number; spacingMs?: number },
 ): Promise<Map<number, bigint>> {
   const client = producer(brokers);
   const chunk = 5_000;
@@ -67,7 +78,7 @@ export async function produceBulk(
     for (let start = 0; start < options.count; start += chunk) {
       const messages = [];
       for (let seq = start; seq < Math.min(options.count, start + chunk); seq++) {
-        const value = event(seq, options.drivers);
+        const value = event(seq, options.drivers, options.spacingMs);
         messages.push({ topic, partition: seq % options.partitions, key: String(value.driver_id), value: JSON.stringify(value) });
       }
       inFlight.push(client.send({ messages }));
@@ -153,4 +164,32 @@ export async function topicEnds(brokers: readonly string[], topic: string, parti
   } finally {
     await admin.close();
   }
+}
+
+/** Messages a topic holds, from its partitions' ends. */
+export function messagesIn(ends: ReadonlyMap<number, bigint>): number {
+  return Number([...ends.values()].reduce((sum, end) => sum + end, 0n));
+}
+
+/** How a steady run produces: `perSecond` events a second for `steadySeconds`, a probe every `probeEveryMs`. */
+export interface SteadySettings {
+  readonly brokers: readonly string[];
+  readonly steadySeconds: number;
+  readonly perSecond: number;
+  readonly partitions: number;
+  readonly drivers: number;
+  readonly probeEveryMs: number;
+}
+
+/** A steady run with probes into a new topic (see `produceSteady`). */
+export function steadyTopic(settings: SteadySettings, topic: string, onProbe: (index: number, at: number) => void): Promise<SteadyRun> {
+  return produceSteady(settings.brokers, topic, {
+    seconds: settings.steadySeconds,
+    perSecond: settings.perSecond,
+    partitions: settings.partitions,
+    drivers: settings.drivers,
+    probeEveryMs: settings.probeEveryMs,
+    firstSeq: 0,
+    onProbe,
+  });
 }

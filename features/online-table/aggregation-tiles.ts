@@ -252,9 +252,20 @@ function extreme(rows: readonly TileRow[], position: number | undefined, sign: 1
   let best: PrimitiveValue | null = null;
   for (const row of rows) {
     const value = row.values[position] ?? null;
-    if (value !== null && (best === null || compareValues(value, best) * sign > 0)) best = value;
+    if (value !== null && (best === null || compareExtremes(value, best) * sign > 0)) best = value;
   }
   return best;
+}
+
+/**
+ * min's and max's order: `compareValues`, with −0 below +0, so which of the two a window's min or
+ * max is does not depend on the order its rows are read in.
+ */
+export function compareExtremes(a: PrimitiveValue, b: PrimitiveValue): number {
+  const order = compareValues(a, b);
+  if (order !== 0 || typeof a !== 'number' || typeof b !== 'number') return order;
+  const negative = (value: number) => Object.is(value, -0);
+  return negative(a) === negative(b) ? 0 : negative(a) ? -1 : 1;
 }
 
 /** `last`'s order: event time, then created time, then the value; a null lowest in each. */

@@ -1,47 +1,58 @@
 import type { AggregatedFeature } from '../aggregations.js';
 import type { PrimitiveValue } from '../../iceberg/spec/types.js';
 import type { ColumnPartials, RealtimeRead, TileKind, TileRow } from '../online-table/aggregation-tiles.js';
-import { aggregateTiles, compareLast, compareValues, effectiveTileRows, partialColumnsOf } from '../online-table/aggregation-tiles.js';
+import { aggregateTiles, compareExtremes, compareLast, effectiveTileRows, partialColumnsOf } from '../online-table/aggregation-tiles.js';
 import { defined } from '../../core/defined.js';
+import { genericSum, tileColumn, valueAt } from './tile-columns.js';
+import type { NumericColumn, RowRanges, TileColumn } from './tile-columns.js';
 
 /**
  * One data file of an aggregated view's online table as a read keeps it: per key, the rows that
- * count within the file (`effectiveTileRows`, applied once at load), in file order, stored column
- * by column. Numbers go in typed arrays wherever that is exact (doubles; longs whose absolute sum
- * over the file is a safe integer, so any sum of them is too), so combining a key's tiles is a loop
- * over numbers instead of a pass over row objects with bigint arithmetic per request.
+ * count within the file (`effectiveTileRows`, applied once at load), its pushed rows first and then
+ * the materialized ones, each by tile start, stored column by column. Numbers go in typed arrays
+ * wherever that is exact (doubles; longs whose absolute sum over the file is a safe integer, so any
+ * sum of them is too), so combining a key's tiles is a loop over numbers instead of a pass over row
+ * objects with bigint arithmetic per request; and a window's rows are found by binary search, so a
+ * read scans only the rows its windows take (a request-time read: the materialized tiles, the
+ * pushed events at each window's old edge and those since the watermark; not a day of pushed
+ * events that whole tiles already hold).
  */
 export class FileTiles {
   /** Tile rows held: the row cache's weight for this file. */
   readonly size: number;
   private readonly groups = new Map<string, number>();
-  /** Group g holds rows [offsets[g], offsets[g + 1]). */
+  /** Group g holds pushed rows [offsets[g], materialized[g]) and materialized rows [materialized[g], offsets[g + 1]). */
   private readonly offsets: Int32Array;
-  /** Tile starts in seconds (tiles lie on a grid of whole seconds); null when one is not a whole second. */
-  private readonly startSeconds: Float64Array | null;
-  /** Tile starts in µs, kept only when they are not all whole seconds. */
-  private readonly startMicros: readonly bigint[] | null;
+  private readonly materialized: Int32Array;
+  /** Tile starts in µs; null when one is beyond ±2^53 µs (then rows are combined as objects). */
+  private readonly starts: Float64Array | null;
+  /** Tile starts kept as they are, only when `starts` is null. */
+  private readonly startBigints: readonly bigint[] | null;
   private readonly kinds: Uint8Array;
-  /** Rows a push landed: only a request-time read (`realtimeWindowRows`) takes them, from row objects. */
-  private readonly hasPushed: boolean;
   private readonly sequences: Float64Array;
   private readonly columns: readonly TileColumn[];
 
   constructor(byKey: ReadonlyMap<string, readonly TileRow[]>, partialColumnCount: number) {
     const rows: TileRow[] = [];
     this.offsets = new Int32Array(byKey.size + 1);
+    this.materialized = new Int32Array(byKey.size);
     for (const [lookup, keyRows] of byKey) {
-      this.offsets[this.groups.size] = rows.length;
-      this.groups.set(lookup, this.groups.size);
-      for (const row of effectiveTileRows(keyRows)) rows.push(row);
+      const group = this.groups.size;
+      this.offsets[group] = rows.length;
+      this.groups.set(lookup, group);
+      const effective = effectiveTileRows(keyRows);
+      const byStart = (x: TileRow, y: TileRow) => (x.tileStart < y.tileStart ? -1 : x.tileStart > y.tileStart ? 1 : 0);
+      const pushed = effective.filter((row) => row.kind === 'pushed').sort(byStart);
+      rows.push(...pushed);
+      this.materialized[group] = rows.length;
+      rows.push(...effective.filter((row) => row.kind !== 'pushed').sort(byStart));
     }
     this.offsets[this.groups.size] = rows.length;
     this.size = rows.length;
-    const wholeSeconds = rows.every((row) => row.tileStart % 1_000_000n === 0n);
-    this.startSeconds = wholeSeconds ? Float64Array.from(rows, (row) => Number(row.tileStart / 1_000_000n)) : null;
-    this.startMicros = wholeSeconds ? null : rows.map((row) => row.tileStart);
+    const safe = rows.every((row) => row.tileStart <= MAX_SAFE && row.tileStart >= -MAX_SAFE);
+    this.starts = safe ? Float64Array.from(rows, (row) => Number(row.tileStart)) : null;
+    this.startBigints = safe ? null : rows.map((row) => row.tileStart);
     this.kinds = Uint8Array.from(rows, (row) => KIND_CODES[row.kind]);
-    this.hasPushed = rows.some((row) => row.kind === 'pushed');
     this.sequences = Float64Array.from(rows, (row) => row.sequence);
     this.columns = Array.from({ length: partialColumnCount }, (_, index) => tileColumn(rows.map((row) => row.values[index] ?? null)));
   }
@@ -56,7 +67,7 @@ export class FileTiles {
     const rows: TileRow[] = [];
     for (let row = this.offsets[group]!; row < this.offsets[group + 1]!; row++) {
       rows.push({
-        tileStart: this.startSeconds === null ? this.startMicros![row]! : BigInt(this.startSeconds[row]!) * 1_000_000n,
+        tileStart: this.starts === null ? this.startBigints![row]! : BigInt(this.starts[row]!),
         kind: KINDS[this.kinds[row]!]!,
         sequence: this.sequences[row]!,
         values: this.columns.map((column) => valueAt(column, row)),
@@ -65,31 +76,81 @@ export class FileTiles {
     return rows;
   }
 
-  /** `aggregateTiles` over one group, computed on the columns; undefined when the file's tile starts are not whole seconds. */
+  /** `aggregateTiles` over one group, computed on the columns; undefined when the tile starts or the end are beyond ±2^53 µs. */
   aggregate(plan: CombinePlan, group: number): (PrimitiveValue | null)[] | undefined {
-    const starts = this.startSeconds;
-    const end = plan.endSeconds;
-    if (starts === null || end === null || plan.realtime !== undefined || this.hasPushed) return undefined;
-    const first = this.offsets[group]!;
-    const last = this.offsets[group + 1]!;
+    if (this.starts === null || plan.endMicros === null) return undefined;
     const values = new Array<PrimitiveValue | null>(plan.features.length);
+    const rangesByWindow = new Map<number, RowRanges>();
+    const rangesOf = (windowSeconds: number): RowRanges => {
+      let ranges = rangesByWindow.get(windowSeconds);
+      if (ranges === undefined) {
+        ranges = this.windowRanges(plan, group, windowSeconds);
+        rangesByWindow.set(windowSeconds, ranges);
+      }
+      return ranges;
+    };
     for (const stats of plan.windowStats) {
-      const window: Window = { starts, from: end - stats.windowSeconds, end };
-      if (!this.windowStatsInto(values, stats, first, last, window))
-        for (const { index } of stats.features) values[index] = this.feature(plan.features[index]!, first, last, window);
+      const ranges = rangesOf(stats.windowSeconds);
+      if (!this.windowStatsInto(values, stats, ranges))
+        for (const { index } of stats.features) values[index] = this.feature(plan.features[index]!, ranges);
     }
     for (const index of plan.lastFeatures) {
       const feature = plan.features[index]!;
-      values[index] = this.last(feature.last!, first, last, { starts, from: end - feature.windowSeconds, end });
+      values[index] = this.last(feature.last!, rangesOf(feature.windowSeconds));
     }
     return values;
+  }
+
+  /**
+   * The rows of a group one window takes, as position ranges: the materialized tiles in
+   * [from, end) (t − 1 µs = end − 1 µs on the grid); for a request-time read, `realtimeWindowRows`'
+   * rule: materialized tiles in [c, m), pushed events in [from, c) and [m, end).
+   */
+  private windowRanges(plan: CombinePlan, group: number, windowSeconds: number): RowRanges {
+    const end = plan.endMicros!;
+    const from = end - windowSeconds * 1_000_000;
+    const pushedFirst = this.offsets[group]!;
+    const materializedFirst = this.materialized[group]!;
+    const last = this.offsets[group + 1]!;
+    const range = (first: number, stop: number, lower: number, upper: number): [number, number] => [
+      this.lowerBound(first, stop, lower),
+      this.lowerBound(first, stop, upper),
+    ];
+    const realtime = plan.realtime;
+    if (realtime === undefined) return [range(materializedFirst, last, from, end)];
+    const grid = Number(realtime.grid);
+    const floor = (micros: number) => micros - (((micros % grid) + grid) % grid);
+    const firstBoundary = floor(from + grid - 1);
+    const lastBoundary = floor(end);
+    const materializedEnd = realtime.materializedEnd === null ? firstBoundary : Math.min(Number(realtime.materializedEnd), lastBoundary);
+    const ranges: [number, number][] = [range(materializedFirst, last, firstBoundary, Math.max(firstBoundary, materializedEnd))];
+    if (materializedEnd <= firstBoundary) ranges.push(range(pushedFirst, materializedFirst, from, end));
+    else
+      ranges.push(
+        range(pushedFirst, materializedFirst, from, Math.min(firstBoundary, end)),
+        range(pushedFirst, materializedFirst, materializedEnd, end),
+      );
+    return ranges;
+  }
+
+  /** The first position in [first, stop) whose tile start is ≥ micros (stop when none): rows there are sorted by it. */
+  private lowerBound(first: number, stop: number, micros: number): number {
+    const starts = this.starts!;
+    let low = first;
+    let high = stop;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (starts[middle]! < micros) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 
   /**
    * The count, sum, min and max features of one column and window from one pass over the rows,
    * when every partial column they read holds numbers; false (nothing written) otherwise.
    */
-  private windowStatsInto(values: (PrimitiveValue | null)[], stats: WindowStats, first: number, last: number, window: Window): boolean {
+  private windowStatsInto(values: (PrimitiveValue | null)[], stats: WindowStats, ranges: RowRanges): boolean {
     const column = (position: number | undefined) => (position === undefined ? undefined : this.columns[position]!);
     const counts = column(stats.count);
     const sums = column(stats.sum);
@@ -101,19 +162,19 @@ export class FileTiles {
     let sum: number | null = null;
     let min: number | null = null;
     let max: number | null = null;
-    for (let row = first; row < last; row++) {
-      if (!inWindow(window, row)) continue;
-      if (c !== undefined && c.nulls?.[row] !== 1) count += c.values[row]!;
-      if (s !== undefined && s.nulls?.[row] !== 1) sum = (sum ?? 0) + s.values[row]!;
-      if (lo !== undefined && lo.nulls?.[row] !== 1) {
-        const value = lo.values[row]!;
-        if (min === null || compareValues(value, min) < 0) min = value;
+    for (const [first, last] of ranges)
+      for (let row = first; row < last; row++) {
+        if (c !== undefined && c.nulls?.[row] !== 1) count += c.values[row]!;
+        if (s !== undefined && s.nulls?.[row] !== 1) sum = (sum ?? 0) + s.values[row]!;
+        if (lo !== undefined && lo.nulls?.[row] !== 1) {
+          const value = lo.values[row]!;
+          if (min === null || compareExtremes(value, min) < 0) min = value;
+        }
+        if (hi !== undefined && hi.nulls?.[row] !== 1) {
+          const value = hi.values[row]!;
+          if (max === null || compareExtremes(value, max) > 0) max = value;
+        }
       }
-      if (hi !== undefined && hi.nulls?.[row] !== 1) {
-        const value = hi.values[row]!;
-        if (max === null || compareValues(value, max) > 0) max = value;
-      }
-    }
     const typed = (value: number | null, source: NumericColumn | undefined) =>
       value === null ? null : source?.bigint === true ? BigInt(value) : value;
     for (const { index, function: fn } of stats.features) {
@@ -141,87 +202,76 @@ export class FileTiles {
   }
 
   /** One count, sum, avg, min or max feature over a window, each from its own pass (columns of any values). */
-  private feature(feature: CombinePlan['features'][number], first: number, last: number, window: Window): PrimitiveValue | null {
+  private feature(feature: CombinePlan['features'][number], ranges: RowRanges): PrimitiveValue | null {
     switch (feature.function) {
       case 'count':
-        return this.count(feature.count, first, last, window);
+        return this.count(feature.count, ranges);
       case 'sum':
-        return this.sum(feature.sum, first, last, window);
+        return this.sum(feature.sum, ranges);
       case 'avg': {
-        const count = this.count(feature.count, first, last, window);
-        const sum = this.sum(feature.sum, first, last, window);
+        const count = this.count(feature.count, ranges);
+        const sum = this.sum(feature.sum, ranges);
         return count === 0n || sum === null ? null : Number(sum) / Number(count);
       }
       case 'min':
-        return this.extreme(feature.min, first, last, window, -1);
+        return this.extreme(feature.min, ranges, -1);
       case 'max':
-        return this.extreme(feature.max, first, last, window, 1);
+        return this.extreme(feature.max, ranges, 1);
       default:
         throw new Error(`feature() has no ${feature.function} feature`);
     }
   }
 
-  private count(position: number | undefined, first: number, last: number, window: Window): bigint {
+  private count(position: number | undefined, ranges: RowRanges): bigint {
     if (position === undefined) return 0n;
     const column = this.columns[position]!;
-    if (!column.numeric) return BigInt(genericSum(column.values, first, last, window) ?? 0n);
+    if (!column.numeric) return BigInt(genericSum(column.values, ranges) ?? 0n);
     let total = 0;
-    for (let row = first; row < last; row++) if (inWindow(window, row) && column.nulls?.[row] !== 1) total += column.values[row]!;
+    for (const [first, last] of ranges)
+      for (let row = first; row < last; row++) if (column.nulls?.[row] !== 1) total += column.values[row]!;
     return BigInt(total);
   }
 
-  private sum(position: number | undefined, first: number, last: number, window: Window): PrimitiveValue | null {
+  private sum(position: number | undefined, ranges: RowRanges): PrimitiveValue | null {
     if (position === undefined) return null;
     const column = this.columns[position]!;
-    if (!column.numeric) return genericSum(column.values, first, last, window);
+    if (!column.numeric) return genericSum(column.values, ranges);
     let total: number | null = null;
-    for (let row = first; row < last; row++)
-      if (inWindow(window, row) && column.nulls?.[row] !== 1) total = (total ?? 0) + column.values[row]!;
+    for (const [first, last] of ranges)
+      for (let row = first; row < last; row++) if (column.nulls?.[row] !== 1) total = (total ?? 0) + column.values[row]!;
     return total === null ? null : column.bigint ? BigInt(total) : total;
   }
 
-  private extreme(position: number | undefined, first: number, last: number, window: Window, sign: 1 | -1): PrimitiveValue | null {
+  private extreme(position: number | undefined, ranges: RowRanges, sign: 1 | -1): PrimitiveValue | null {
     if (position === undefined) return null;
     const column = this.columns[position]!;
-    if (column.numeric) {
-      let best: number | null = null;
-      for (let row = first; row < last; row++) {
-        if (!inWindow(window, row) || column.nulls?.[row] === 1) continue;
-        const value = column.values[row]!;
-        if (best === null || compareValues(value, best) * sign > 0) best = value;
-      }
-      return best === null ? null : column.bigint ? BigInt(best) : best;
-    }
     let best: PrimitiveValue | null = null;
-    for (let row = first; row < last; row++) {
-      if (!inWindow(window, row)) continue;
-      const value = column.values[row] ?? null;
-      if (value !== null && (best === null || compareValues(value, best) * sign > 0)) best = value;
-    }
+    for (const [first, last] of ranges)
+      for (let row = first; row < last; row++) {
+        const value = valueAt(column, row);
+        if (value !== null && (best === null || compareExtremes(value, best) * sign > 0)) best = value;
+      }
     return best;
   }
 
-  private last(
-    positions: { value: number; eventTs: number; createdTs: number },
-    first: number,
-    last: number,
-    window: Window,
-  ): PrimitiveValue | null {
+  private last(positions: { value: number; eventTs: number; createdTs: number }, ranges: RowRanges): PrimitiveValue | null {
     let best: { value: PrimitiveValue | null; eventTs: bigint; createdTs: bigint | null } | null = null;
-    for (let row = first; row < last; row++) {
-      if (!inWindow(window, row)) continue;
-      const eventTs = valueAt(this.columns[positions.eventTs]!, row) as bigint | null;
-      if (eventTs === null) continue;
-      const candidate = {
-        value: valueAt(this.columns[positions.value]!, row),
-        eventTs,
-        createdTs: valueAt(this.columns[positions.createdTs]!, row) as bigint | null,
-      };
-      if (best === null || compareLast(candidate, best) > 0) best = candidate;
-    }
+    for (const [first, last] of ranges)
+      for (let row = first; row < last; row++) {
+        const eventTs = valueAt(this.columns[positions.eventTs]!, row) as bigint | null;
+        if (eventTs === null) continue;
+        const candidate = {
+          value: valueAt(this.columns[positions.value]!, row),
+          eventTs,
+          createdTs: valueAt(this.columns[positions.createdTs]!, row) as bigint | null,
+        };
+        if (best === null || compareLast(candidate, best) > 0) best = candidate;
+      }
     return best?.value ?? null;
   }
 }
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** The requested features with their partial columns' positions, worked out once per read. */
 export interface CombinePlan {
@@ -241,8 +291,8 @@ export interface CombinePlan {
   readonly end: bigint;
   /** Set for a request-time read of a view fed by a push source (see `aggregateTiles`). */
   readonly realtime?: RealtimeRead;
-  /** Null when the end is not a whole second (never for a view's grid of whole seconds): then rows are combined as objects. */
-  readonly endSeconds: number | null;
+  /** The end in µs; null beyond ±2^53 µs: then rows are combined as objects. */
+  readonly endMicros: number | null;
 }
 
 /** One column's count, sum, avg, min and max features over one window, and the partial columns they read. */
@@ -307,7 +357,7 @@ export function combinePlan(
     partials,
     end,
     ...defined({ realtime }),
-    endSeconds: end % 1_000_000n === 0n ? Number(end / 1_000_000n) : null,
+    endMicros: end <= MAX_SAFE && end >= -MAX_SAFE ? Number(end) : null,
   };
 }
 
@@ -330,64 +380,3 @@ export function combineKey(plan: CombinePlan, groups: readonly TileGroup[]): (Pr
 
 const KINDS: readonly TileKind[] = ['delta', 'full', 'pushed'];
 const KIND_CODES: Readonly<Record<TileKind, number>> = { delta: 0, full: 1, pushed: 2 };
-
-interface Window {
-  readonly starts: Float64Array;
-  readonly from: number;
-  readonly end: number;
-}
-
-function inWindow(window: Window, row: number): boolean {
-  const start = window.starts[row]!;
-  return start >= window.from && start < window.end;
-}
-
-interface NumericColumn {
-  readonly numeric: true;
-  readonly values: Float64Array;
-  readonly nulls: Uint8Array | null;
-  readonly bigint: boolean;
-}
-
-type TileColumn = NumericColumn | { readonly numeric: false; readonly values: readonly (PrimitiveValue | null)[] };
-
-function tileColumn(values: readonly (PrimitiveValue | null)[]): TileColumn {
-  let bigint = false;
-  let number = false;
-  let absoluteSum = 0n;
-  for (const value of values) {
-    if (value === null) continue;
-    if (typeof value === 'number') number = true;
-    else if (typeof value === 'bigint') {
-      bigint = true;
-      absoluteSum += value < 0n ? -value : value;
-    } else return { numeric: false, values };
-  }
-  if ((bigint && number) || absoluteSum > BigInt(Number.MAX_SAFE_INTEGER)) return { numeric: false, values };
-  const hasNull = values.includes(null);
-  return {
-    numeric: true,
-    values: Float64Array.from(values, (value) => (value === null ? 0 : Number(value))),
-    nulls: hasNull ? Uint8Array.from(values, (value) => (value === null ? 1 : 0)) : null,
-    bigint,
-  };
-}
-
-function valueAt(column: TileColumn, row: number): PrimitiveValue | null {
-  if (!column.numeric) return column.values[row] ?? null;
-  if (column.nulls?.[row] === 1) return null;
-  const value = column.values[row]!;
-  return column.bigint ? BigInt(value) : value;
-}
-
-/** `countOf`/`sumOf` of aggregation-tiles.ts over a column kept as values. */
-function genericSum(values: readonly (PrimitiveValue | null)[], first: number, last: number, window: Window): bigint | number | null {
-  let total: bigint | number | null = null;
-  for (let row = first; row < last; row++) {
-    const value = values[row] ?? null;
-    if (value === null || !inWindow(window, row)) continue;
-    if (typeof value === 'bigint') total = ((total as bigint | null) ?? 0n) + value;
-    else total = ((total as number | null) ?? 0) + (value as number);
-  }
-  return total;
-}

@@ -161,6 +161,8 @@ export async function commitToTable(
     directory: string;
     /** The pusher's parsed request ids of the table's snapshots. */
     requestCache: PushRequestCache;
+    /** Told the staged indexes whose rows this call's commit wrote (not those a snapshot already held). */
+    onWritten?: (stagedIndexes: readonly number[]) => void;
   },
 ): Promise<TableOutcome[]> {
   const { target, requests } = options;
@@ -208,6 +210,7 @@ export async function commitToTable(
         { retry: PUSH_COMMIT_RETRY, loaded: table, ownedFiles: written === undefined ? [] : writtenFiles(written) },
       );
       for (const index of remaining) answers[index] = { table: name, snapshotId: String(result.snapshotId) };
+      if (!result.alreadyCommitted) options.onWritten?.(writing.map((index) => options.stagedIndexes?.[index] ?? index));
       return answers as TableOutcome[];
     } catch (error) {
       if (!(error instanceof RequestAlreadyCommitted)) throw error;

@@ -1,7 +1,7 @@
 import { filterSqlByName } from '../../engine/read/filter-sql.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { bind } from '../../iceberg/expressions/index.js';
-import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
+import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { NestedField } from '../../iceberg/spec/types.js';
 import type { FeatureContext } from '../context.js';
 import type { Registry } from '../registry.js';
@@ -154,12 +154,15 @@ function lateCutoffMicros(view: FeatureViewDefinition, staged: Pick<StagedBatch,
 /**
  * Per aggregated view fed by the push source with an allowedLateness, how many of a staged batch's
  * events (those its source filter takes, with keys and an event time) are late: they land in the
- * source table but not in the view's pushed rows (docs/features.md). None for no batch.
+ * source table but not in the view's pushed rows (docs/features.md). None for no batch. With
+ * `writtenTo` (online table → the staged requests written to it), only those requests count, and
+ * only for the views whose tables they were written to.
  */
 export async function lateEvents(
   context: FeatureContext,
   push: PushSourceDefinition,
   staged: StagedBatch | undefined,
+  writtenTo?: ReadonlyMap<string, readonly number[]>,
 ): Promise<Map<string, number>> {
   const late = new Map<string, number>();
   if (staged === undefined) return late;
@@ -170,14 +173,16 @@ export async function lateEvents(
   for (const view of registry.viewsFedBy(push)) {
     const cutoff = lateCutoffMicros(view, staged);
     if (cutoff === null || !isAggregatedView(view) || !view.online.enabled) continue;
+    const requests =
+      writtenTo === undefined
+        ? Array.from({ length: staged.requests }, (_, index) => index)
+        : writtenTo.get(formatTableIdentifier(registry.onlineTableOf(view)));
+    if (requests === undefined || requests.length === 0) continue;
     const conditions = [
       ...registry.joinKeysOf(view).map((key) => `s.${q(columnFor(key.name))} IS NOT NULL`),
       `epoch_us(${eventTimeSql(source.timestampField)}) < ${microsLiteral(cutoff, 'cutoff')}`,
     ];
-    const rows = `(${stagedRowsSql(
-      staged,
-      Array.from({ length: staged.requests }, (_, index) => index),
-    )})`;
+    const rows = `(${stagedRowsSql(staged, requests)})`;
     const sql = `SELECT count(*) AS late FROM (SELECT * FROM ${rows} AS s${where}) AS s WHERE ${conditions.join(' AND ')}`;
     const count = await context.engine.withConnection(
       async (connection) => Number((await connection.runAndReadAll(sql)).getRowObjects()[0]?.['late'] ?? 0),

@@ -10,10 +10,10 @@ import { withScratchDirectory } from '../context.js';
 import { ensureOnlineTable, onlineTableLayout } from '../online-table/layout.js';
 import type { PushSourceDefinition } from '../push-source.js';
 import { Batcher } from './batcher.js';
-import { onlineTarget, pushSourceTables, pushTargets, requiredPushColumns } from './push-targets.js';
+import { lateEvents, onlineTarget, pushSourceTables, pushTargets, requiredPushColumns } from './push-targets.js';
 import { commitToTable, PushRequestCache, reusedRequestIds, stageBatch } from './push-commit.js';
 import { RequestIdConflictError } from './push-commit.js';
-import type { BatchRequest, TableCommit } from './push-commit.js';
+import type { BatchRequest, StagedBatch, TableCommit } from './push-commit.js';
 import { checkPushedRows, PUSH_TARGETS, requestFingerprint } from './push-rows.js';
 import { isAggregatedView } from '../aggregations.js';
 import type { CheckedRows, PushColumns, PushTarget } from './push-rows.js';
@@ -104,6 +104,8 @@ export class Pusher {
     options: Partial<PushConfig> = {},
     /** Told the tables a batch committed to, before its callers are answered (the online store refreshes its readers of them). */
     private readonly onCommitted: (tables: readonly string[]) => Promise<void> | void = () => undefined,
+    /** Told, per batch, how many of its events each aggregated view took as late (`lateEvents`): the server's metric. */
+    private readonly onLate: (pushSource: string, late: ReadonlyMap<string, number>) => void = () => undefined,
   ) {
     this.options = { maxDelayMs: options.maxDelayMs ?? DEFAULT_PUSH_MAX_DELAY_MS, maxRows: options.maxRows ?? DEFAULT_PUSH_MAX_ROWS };
   }
@@ -247,6 +249,17 @@ export class Pusher {
     return fields;
   }
 
+  /** Per aggregated view with an allowedLateness, the late events among the requests written to its table, told to `onLate`. */
+  private async reportLate(
+    push: PushSourceDefinition,
+    staged: StagedBatch,
+    writtenTo: ReadonlyMap<string, readonly number[]>,
+  ): Promise<void> {
+    if (!this.context.registry.viewsFedBy(push).some((view) => view.allowedLateness !== undefined)) return;
+    const late = await lateEvents(this.context, push, staged, writtenTo);
+    if ([...late.values()].some((count) => count > 0)) this.onLate(push.name, late);
+  }
+
   private batcherFor(push: PushSourceDefinition): Batcher<Pending> {
     let batcher = this.batchers.get(push.name);
     if (batcher === undefined) {
@@ -265,6 +278,7 @@ export class Pusher {
         const failures = new Map<number, unknown>();
         const commits = items.map(() => [] as TableCommit[]);
         const committed: string[] = [];
+        const writtenTo = new Map<string, number[]>();
         // With request ids, one table at a time in pushTargets' order, and every request with an id
         // recorded in the first (without its rows when it does not go there): every request of an
         // id meets the others there whatever its targets, one after another or on two replicas at
@@ -291,6 +305,10 @@ export class Pusher {
                 target,
                 directory,
                 requestCache: this.requestCache,
+                onWritten: (written) => {
+                  const table = formatTableIdentifier(target.identifier);
+                  writtenTo.set(table, [...(writtenTo.get(table) ?? []), ...written]);
+                },
               }),
             ),
           );
@@ -307,6 +325,8 @@ export class Pusher {
         }
         if (committed.length > 0) await this.onCommitted(committed);
         items.forEach((item, index) => (failures.has(index) ? item.reject(failures.get(index)) : item.resolve(commits[index]!)));
+        // After the answers, while the staged rows are still there; a count that fails costs the metric, never the push.
+        if (writtenTo.size > 0) await this.reportLate(push, staged, writtenTo).catch(() => undefined);
       });
     } catch (error) {
       // Before any commit was tried (staging failed): nobody is answered yet.

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { Admin, ProduceAcks, Producer, stringSerializer } from '@platformatic/kafka';
 import type { StreamConsumer } from '../../features/stream/stream-consumer.js';
+import { until } from './child-process.js';
 import { runPyiceberg, sqliteCatalog } from './pyiceberg.js';
 import { kafkaBrokers } from './services.js';
 
@@ -69,6 +70,28 @@ export function endsOf(placed: readonly Placed[]): Map<number, bigint> {
   const ends = new Map<number, bigint>();
   for (const { partition, offset } of placed) if ((ends.get(partition) ?? -1n) < offset + 1n) ends.set(partition, offset + 1n);
   return ends;
+}
+
+/** Per partition, the greatest next offset the lines printed (` <partition>@<next>`, as `floe stream`'s batch lines do). */
+export function landedEnds(lines: readonly string[]): Map<number, bigint> {
+  const ends = new Map<number, bigint>();
+  for (const line of lines)
+    for (const [, partition, next] of line.matchAll(/ (\d+)@(\d+)/g))
+      if ((ends.get(Number(partition)) ?? -1n) < BigInt(next!)) ends.set(Number(partition), BigInt(next!));
+  return ends;
+}
+
+/** Waits until the `floe stream` children's batch lines (text or --json) together reach every partition's end. */
+export async function untilLanded(ends: ReadonlyMap<number, bigint>, ...outputs: string[][]): Promise<void> {
+  await until('the consumers reached the end of every partition', outputs.flat(), () => {
+    const lines = outputs.flat();
+    const landed = landedEnds(lines.filter((line) => line.startsWith('batch ')));
+    // --json: {"event": "batch", "ends": {"<partition>": "<next>"}, …}
+    for (const line of lines.filter((text) => text.startsWith('{"event":"batch"')))
+      for (const [partition, next] of Object.entries((JSON.parse(line) as { ends: Record<string, string> }).ends))
+        if ((landed.get(Number(partition)) ?? -1n) < BigInt(next)) landed.set(Number(partition), BigInt(next));
+    return [...ends].every(([partition, end]) => landed.get(partition) === end);
+  });
 }
 
 /** Runs a consumer until it has landed every partition up to `ends`, then stops it. */

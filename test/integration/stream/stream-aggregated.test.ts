@@ -2,7 +2,8 @@
 // `floe stream` into an aggregated view fed by its push source (issue #55 item 1), on the real
 // broker: each batch lands its events in the source table and as `pushed` rows of the view's
 // tiles, exactly once across a SIGKILL of the consumer mid-stream and a restart that resumes from
-// the tables. pyiceberg reads both tables as the judge (every message once in each), and a
+// the tables, and across a rebalance (a second consumer joins the group mid-stream, the first is
+// stopped). pyiceberg reads both tables as the judge (every message once in each), and a
 // request-time read at instants on and beside the windows' edges equals the brute-force
 // aggregates of the source rows pyiceberg reads.
 import assert from 'node:assert/strict';
@@ -26,7 +27,18 @@ import type { ReferenceEvent } from '../../support/aggregation-reference.js';
 import { exitCode, interrupt, spawnCollecting, until } from '../../support/child-process.js';
 import { featuresModule, sqliteCatalogIn, writeSqlCatalogProject } from '../../support/cli-project.js';
 import { createEmptySourceTable } from '../../support/online/online-view.js';
-import { createTopics, endsOf, produceValues, readTable, STREAM_DRIVERS, streamEvent, streamUntil } from '../../support/kafka-stream.js';
+import { checkReadsAgainstBruteForce as checkReads, eventsByColumn } from '../../support/aggregated-reads.js';
+import {
+  createTopics,
+  endsOf,
+  landedEnds,
+  produceValues,
+  readTable,
+  STREAM_DRIVERS,
+  streamEvent,
+  streamUntil,
+  untilLanded,
+} from '../../support/kafka-stream.js';
 import { testRuntime } from '../../support/runtime.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { kafkaBrokers } from '../../support/services.js';
@@ -69,6 +81,11 @@ const view = defineFeatureView({
 });
 const features = aggregatedFeaturesOf(view);
 
+// The rebalance case: its own topic, source table and view, fed by `floe stream` children of one group.
+const REBALANCE_TOPIC = `floe-stream-aggregated-rebalance-${randomUUID()}`;
+const REBALANCE_SOURCE_TABLE = 'rides.driver_stats_agg_rebalance';
+const REBALANCE_VIEW = 'driver_trip_windows_rebalance';
+
 // The allowedLateness case: its own topic, tables and view, consumed in-process on the real broker.
 const LATE_TOPIC = `floe-stream-aggregated-late-${randomUUID()}`;
 const LATE_SOURCE_TABLE = 'rides.driver_stats_late';
@@ -98,13 +115,35 @@ const lateDefinitions = [
   }),
 ];
 
+const rebalanceDefinitions = [
+  defineIcebergSource({
+    name: 'rebalance_source',
+    table: REBALANCE_SOURCE_TABLE,
+    timestampField: 'event_timestamp',
+    createdTimestampField: 'created',
+  }),
+  definePushSource({ name: 'rebalance_push', batchSource: 'rebalance_source' }),
+  defineFeatureView({
+    name: REBALANCE_VIEW,
+    entities: ['driver'],
+    source: 'rebalance_push',
+    aggregations: AGGREGATIONS,
+    online: { buckets: 2 },
+  }),
+];
+
 let runtime: Runtime;
 
 before(async () => {
   const catalog = sqliteCatalogIn(dir);
-  runtime = await testRuntime({ directory: dir, catalog, definitions: [entity, source, push, stream, view, ...lateDefinitions] });
+  runtime = await testRuntime({
+    directory: dir,
+    catalog,
+    definitions: [entity, source, push, stream, view, ...lateDefinitions, ...rebalanceDefinitions],
+  });
   await createEmptySourceTable(runtime.catalog, SOURCE_TABLE);
   await createEmptySourceTable(runtime.catalog, LATE_SOURCE_TABLE);
+  await createEmptySourceTable(runtime.catalog, REBALANCE_SOURCE_TABLE);
   await writeSqlCatalogProject(dir, {
     project: 'stream_aggregated_test',
     catalog,
@@ -116,9 +155,13 @@ export const source = defineIcebergSource({ name: 'driver_source', table: ${JSON
 export const push = definePushSource({ name: 'driver_push', batchSource: 'driver_source' });
 export const stream = defineStreamSource({ name: 'driver_stream', pushSource: 'driver_push', kafka: { brokers: ['127.0.0.1:1'], topic: ${JSON.stringify(TOPIC)} }, timestampField: 'ts' });
 export const view = defineFeatureView({ name: ${JSON.stringify(VIEW)}, entities: ['driver'], source: 'driver_push', aggregations: ${JSON.stringify(AGGREGATIONS)}, online: { buckets: 2 } });
+export const rebalanceSource = defineIcebergSource({ name: 'rebalance_source', table: ${JSON.stringify(REBALANCE_SOURCE_TABLE)}, timestampField: 'event_timestamp', createdTimestampField: 'created' });
+export const rebalancePush = definePushSource({ name: 'rebalance_push', batchSource: 'rebalance_source' });
+export const rebalanceStream = defineStreamSource({ name: 'rebalance_stream', pushSource: 'rebalance_push', kafka: { brokers: ['127.0.0.1:1'], topic: ${JSON.stringify(REBALANCE_TOPIC)} }, timestampField: 'ts' });
+export const rebalanceView = defineFeatureView({ name: ${JSON.stringify(REBALANCE_VIEW)}, entities: ['driver'], source: 'rebalance_push', aggregations: ${JSON.stringify(AGGREGATIONS)}, online: { buckets: 2 } });
 `,
   });
-  await createTopics([TOPIC, LATE_TOPIC]);
+  await createTopics([TOPIC, LATE_TOPIC, REBALANCE_TOPIC]);
 });
 
 after(async () => {
@@ -126,35 +169,29 @@ after(async () => {
   await runtime?.close();
 });
 
-function startStream(lines: string[]): ChildProcess {
+function startStream(lines: string[], streamName = 'driver_stream'): ChildProcess {
   const child = spawnCollecting(
     process.execPath,
-    [
-      floe,
-      'stream',
-      'driver_stream',
-      '--project',
-      dir,
-      '--brokers',
-      kafkaBrokers().join(','),
-      '--max-rows',
-      '100',
-      '--max-delay-ms',
-      '100',
-    ],
+    [floe, 'stream', streamName, '--project', dir, '--brokers', kafkaBrokers().join(','), '--max-rows', '100', '--max-delay-ms', '100'],
     lines,
   );
   children.push(child);
   return child;
 }
 
-/** Per partition, the greatest next offset the batch lines printed. */
-function landedEnds(lines: readonly string[]): Map<number, bigint> {
-  const ends = new Map<number, bigint>();
-  for (const line of lines)
-    for (const [, partition, next] of line.matchAll(/ (\d+)@(\d+)/g))
-      if ((ends.get(Number(partition)) ?? -1n) < BigInt(next!)) ends.set(Number(partition), BigInt(next!));
-  return ends;
+/** At each instant, every driver's request-time read of `viewName` equals the brute-force aggregates of `rows` (pyiceberg's source table). */
+async function checkReadsAgainstBruteForce(
+  viewName: string,
+  rows: readonly Record<string, unknown>[],
+  instants: readonly number[],
+): Promise<void> {
+  await checkReads(runtime, {
+    viewName,
+    features,
+    events: eventsByColumn(rows, ['trips', 'conv_rate']),
+    drivers: Array.from({ length: STREAM_DRIVERS }, (_, driver) => driver),
+    instants,
+  });
 }
 
 test('SIGKILL mid-stream, restart: every message once in the source and the tiles, and reads at request time equal the brute-force aggregates', async () => {
@@ -196,36 +233,9 @@ test('SIGKILL mid-stream, restart: every message once in the source and the tile
     'every message once in the tiles',
   );
 
-  const trips = new Map<number, ReferenceEvent[]>();
-  const rates = new Map<number, ReferenceEvent[]>();
-  for (const row of rows) {
-    const eventTs = BigInt(Date.parse(String(row.event_timestamp))) * 1000n;
-    const driver = Number(row.driver_id);
-    trips.set(driver, [...(trips.get(driver) ?? []), { eventTs, createdTs: null, value: Number(row.trips) }]);
-    rates.set(driver, [...(rates.get(driver) ?? []), { eventTs, createdTs: null, value: Number(row.conv_rate) }]);
-  }
-  const drivers = Array.from({ length: STREAM_DRIVERS }, (_, driver) => driver);
   // On an event, 1 ms before it, and where an event is exactly a window's length back (outside) or 1 ms less (inside).
   const instants = [0, 1, 299, 300, 301, 777, 1_100, 1_499, 1_520].flatMap((second) => [EPOCH + second * 1000, EPOCH + second * 1000 - 1]);
-  for (const at of instants) {
-    const store = new OnlineStore({
-      registry: runtime.project.registry,
-      catalog: runtime.catalog,
-      engine: runtime.engine,
-      clock: () => at,
-    });
-    const response = await store.getOnlineFeatures({ features: [VIEW], entityRows: drivers.map((driver) => ({ driver_id: driver })) });
-    drivers.forEach((driver, index) => {
-      const expected = features.map((feature) =>
-        presentValue(
-          feature.type,
-          referenceAggregates([feature], (feature.column === 'trips' ? trips : rates).get(driver) ?? [], BigInt(at) * 1000n)[0] ?? null,
-        ),
-      );
-      const online = features.map((feature) => response.features.find((vector) => vector.feature === feature.name)!.values[index]);
-      assert.deepEqual(online, expected, `at ${new Date(at).toISOString()}, driver ${driver}`);
-    });
-  }
+  await checkReadsAgainstBruteForce(VIEW, rows, instants);
 });
 
 test('allowedLateness: a later event lands in the source table only and counts as late; online takes it from the next materialization, an event within it at once', async () => {
@@ -308,4 +318,52 @@ test('allowedLateness: a later event lands in the source table only and counts a
     'after materialization',
     byDriver(() => true),
   );
+});
+
+test('rebalance: a second consumer joins the group mid-stream, then the first is stopped: every message once in the source and the tiles, and reads equal the brute-force aggregates', async () => {
+  const total = 4_500;
+  const values = Array.from({ length: total }, (_, seq) => JSON.stringify(streamEvent(seq)));
+  const placed = await produceValues(REBALANCE_TOPIC, values.slice(0, 1_500));
+  const first: string[] = [];
+  const second: string[] = [];
+  const stopped = startStream(first, 'rebalance_stream');
+  await until('the first consumer landed a few batches', first, () => first.filter((line) => line.startsWith('batch ')).length >= 3);
+  const survivor = startStream(second, 'rebalance_stream');
+  await until('the second consumer joined', second, () => second.some((line) => line.startsWith('resuming from the tables:')));
+  placed.push(...(await produceValues(REBALANCE_TOPIC, values.slice(1_500, 3_000), 1_500)));
+  await untilLanded(endsOf(placed), first, second);
+  assert.ok(
+    second.some((line) => line.startsWith('batch ')),
+    `the second consumer landed batches of its partitions:\n${second.join('\n')}`,
+  );
+  // A clean stop leaves the group at once: its partitions move to the survivor, which resumes them from the tables.
+  assert.equal(await interrupt(stopped), 0, first.join('\n'));
+  placed.push(...(await produceValues(REBALANCE_TOPIC, values.slice(3_000), 3_000)));
+  await untilLanded(endsOf(placed), second);
+  assert.equal(await interrupt(survivor), 0, second.join('\n'));
+
+  const rows = await readTable(dir, REBALANCE_SOURCE_TABLE);
+  assert.deepEqual(
+    rows.map((row) => Number(row.trips)).sort((a, b) => a - b),
+    Array.from({ length: total }, (_, seq) => seq),
+    'every message once in the source table',
+  );
+  const tiles = await readTable(dir, `floe_online.${REBALANCE_VIEW}`);
+  assert.ok(tiles.every((row) => row.tile_kind === 'pushed'));
+  const pushedSeqs = new Map<string, number>();
+  for (const row of tiles) {
+    const key = `${String(row.driver_id)}@${String(row.tile_start)}`;
+    pushedSeqs.set(key, (pushedSeqs.get(key) ?? 0) + Number(row.trips__count));
+  }
+  assert.equal(pushedSeqs.size, total, 'one pushed row per (driver, event instant)');
+  assert.ok(
+    [...pushedSeqs.values()].every((count) => count === 1),
+    'every message once in the pushed rows',
+  );
+  // Across the stream (75 min of event time): on events, 1 ms before, and at each window's edges.
+  const instants = [0, 299, 300, 1_000, 1_501, 2_999, 3_000, 3_600, 3_601, 4_499, 4_520].flatMap((second) => [
+    EPOCH + second * 1000,
+    EPOCH + second * 1000 - 1,
+  ]);
+  await checkReadsAgainstBruteForce(REBALANCE_VIEW, rows, instants);
 });

@@ -15,7 +15,16 @@ import type { RunningService } from '../../../scripts/services/service.js';
 import { exitCode, interrupt, spawnCollecting, until } from '../../support/child-process.js';
 import { featuresModule, sqliteCatalogIn, writeSqlCatalogProject } from '../../support/cli-project.js';
 import { createEmptySourceTable } from '../../support/online/online-view.js';
-import { checkLanded, createTopics, endsOf, produceValues, readTable, streamEvent } from '../../support/kafka-stream.js';
+import {
+  checkLanded,
+  createTopics,
+  endsOf,
+  landedEnds,
+  produceValues,
+  readTable,
+  streamEvent,
+  untilLanded,
+} from '../../support/kafka-stream.js';
 import { testRuntime } from '../../support/runtime.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { kafkaBrokers } from '../../support/services.js';
@@ -74,15 +83,6 @@ function startStream(streamCase: Case, lines: string[], brokers = kafkaBrokers()
   return child;
 }
 
-/** Per partition, the greatest next offset the batch lines printed. */
-function landedEnds(lines: readonly string[]): Map<number, bigint> {
-  const ends = new Map<number, bigint>();
-  for (const line of lines)
-    for (const [, partition, next] of line.matchAll(/ (\d+)@(\d+)/g))
-      if ((ends.get(Number(partition)) ?? -1n) < BigInt(next!)) ends.set(Number(partition), BigInt(next!));
-  return ends;
-}
-
 /** The definitions of a case, as features.ts source. */
 function caseDefinitions({ stream, topic, sourceTable, onlineTable }: Case): string {
   const suffix = stream.slice('driver_stream_'.length);
@@ -124,19 +124,6 @@ ${caseDefinitions(KILLED)}${caseDefinitions(REBALANCED)}${caseDefinitions(RESTAR
 after(() => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
-
-/** Waits until the consumers' batch lines together reach every partition's end. */
-async function untilLanded(ends: ReadonlyMap<number, bigint>, ...outputs: string[][]): Promise<void> {
-  await until('the consumers reached the end of every partition', outputs.flat(), () => {
-    const lines = outputs.flat();
-    const landed = landedEnds(lines.filter((line) => line.startsWith('batch ')));
-    // --json: {"event": "batch", "ends": {"<partition>": "<next>"}, …}
-    for (const line of lines.filter((text) => text.startsWith('{"event":"batch"')))
-      for (const [partition, next] of Object.entries((JSON.parse(line) as { ends: Record<string, string> }).ends))
-        if ((landed.get(Number(partition)) ?? -1n) < BigInt(next)) landed.set(Number(partition), BigInt(next));
-    return [...ends].every(([partition, end]) => landed.get(partition) === end);
-  });
-}
 
 describe('floe stream on the real broker', () => {
   test('SIGKILL mid-stream, restart: every message once in the source table, online = latest per key, bad ones in the dead-letter table', async () => {

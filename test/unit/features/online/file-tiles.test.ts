@@ -1,6 +1,8 @@
 // A file's tiles kept column by column combine exactly as the row objects do (aggregateTiles over
 // effectiveTileRows): for random keys spread over one or several files, with deltas, restated full
-// rows, nulls, doubles with -0, and longs small enough for numbers or large enough to stay bigints.
+// rows, nulls, doubles with -0, and longs small enough for numbers or large enough to stay bigints;
+// and with pushed rows at any µs, as a request-time read (`realtimeWindowRows`) at any µs instant
+// and watermark combines them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -57,7 +59,9 @@ for (const [label, input, shift] of cases) {
       key: fc.integer({ min: 0, max: 3 }),
       file: fc.integer({ min: 0, max: 2 }),
       tile: fc.integer({ min: 0, max: 11 }),
-      full: fc.boolean(),
+      kind: fc.constantFrom('full' as const, 'delta' as const, 'pushed' as const),
+      /** A pushed row's µs within its tile: often on or beside a boundary, where the windows' edges fall. */
+      offset: fc.oneof(fc.constantFrom(0n, 1n, -1n), fc.bigInt({ min: 0n, max: 119_999_999n })),
       sequence: fc.integer({ min: 1, max: 6 }),
       count: fc.oneof(fc.bigInt({ min: 0n, max: 5n }), fc.constant(null)),
       sum: value,
@@ -71,49 +75,68 @@ for (const [label, input, shift] of cases) {
       lastCreated: fc.option(fc.bigInt({ min: 0n, max: 3n }), { nil: null }),
     });
     fc.assert(
-      fc.property(fc.array(row, { maxLength: 60 }), fc.integer({ min: 0, max: 13 }), (generated, endTiles) => {
-        const byName = (r: (typeof generated)[number]): Record<string, unknown> => ({
-          amount__count: r.count,
-          amount__sum: r.sum,
-          amount__min: r.min,
-          amount__max: r.max,
-          amount__last: r.last,
-          amount__last_event_ts: r.lastEvent,
-          amount__last_created_ts: r.lastCreated,
-        });
-        const files = [0, 1, 2].map((file) => {
-          const byKey = new Map<string, TileRow[]>();
-          for (const r of generated.filter((candidate) => candidate.file === file)) {
-            const tileRow: TileRow = {
-              tileStart: BigInt(r.tile) * grid + shift,
-              kind: r.full ? 'full' : 'delta',
-              sequence: r.sequence + file * 10,
-              values: columns.map((column) => (byName(r)[column.name] ?? null) as TileRow['values'][number]),
-            };
-            byKey.set(String(r.key), [...(byKey.get(String(r.key)) ?? []), tileRow]);
-          }
-          return { byKey, tiles: new FileTiles(byKey, columns.length) };
-        });
-        const end = BigInt(endTiles) * grid;
-        const plan = combinePlan(features, partials, end);
-        for (const key of ['0', '1', '2', '3']) {
-          const rows = files.flatMap(({ byKey }) => byKey.get(key) ?? []);
-          const groups: TileGroup[] = files.flatMap(({ tiles }) => {
-            const group = tiles.groupOf(key);
-            return group === undefined ? [] : [{ file: tiles, group }];
+      fc.property(
+        fc.array(row, { maxLength: 60 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.tuple(fc.integer({ min: 0, max: 13 }), fc.oneof(fc.constantFrom(-1n, 0n, 1n), fc.bigInt({ min: 0n, max: 119_999_999n }))),
+        fc.option(fc.integer({ min: 0, max: 13 }), { nil: null }),
+        (generated, endTiles, [instantTile, instantOffset], watermarkTiles) => {
+          const byName = (r: (typeof generated)[number]): Record<string, unknown> => ({
+            amount__count: r.count,
+            amount__sum: r.sum,
+            amount__min: r.min,
+            amount__max: r.max,
+            amount__last: r.last,
+            amount__last_event_ts: r.lastEvent,
+            amount__last_created_ts: r.lastCreated,
           });
-          assert.deepEqual(combineKey(plan, groups), aggregateTiles(features, partials, effectiveTileRows(rows), end));
-          // One file at a time: the columnar path itself.
-          for (const { byKey, tiles } of files) {
-            const group = tiles.groupOf(key);
-            if (group === undefined) continue;
+          const files = [0, 1, 2].map((file) => {
+            const byKey = new Map<string, TileRow[]>();
+            for (const r of generated.filter((candidate) => candidate.file === file)) {
+              const tileRow: TileRow = {
+                tileStart: BigInt(r.tile) * grid + (r.kind === 'pushed' ? r.offset : shift),
+                kind: r.kind,
+                sequence: r.sequence + file * 10,
+                values: columns.map((column) => (byName(r)[column.name] ?? null) as TileRow['values'][number]),
+              };
+              byKey.set(String(r.key), [...(byKey.get(String(r.key)) ?? []), tileRow]);
+            }
+            return { byKey, tiles: new FileTiles(byKey, columns.length) };
+          });
+          const end = BigInt(endTiles) * grid;
+          const plan = combinePlan(features, partials, end);
+          const instant = BigInt(instantTile) * grid + instantOffset;
+          const realtime = { grid, materializedEnd: watermarkTiles === null ? null : BigInt(watermarkTiles) * grid };
+          const realtimePlan = combinePlan(features, partials, instant + 1n, realtime);
+          for (const key of ['0', '1', '2', '3']) {
+            const rows = files.flatMap(({ byKey }) => byKey.get(key) ?? []);
+            const groups: TileGroup[] = files.flatMap(({ tiles }) => {
+              const group = tiles.groupOf(key);
+              return group === undefined ? [] : [{ file: tiles, group }];
+            });
+            assert.deepEqual(combineKey(plan, groups), aggregateTiles(features, partials, effectiveTileRows(rows), end));
             assert.deepEqual(
-              combineKey(plan, [{ file: tiles, group }]),
-              aggregateTiles(features, partials, effectiveTileRows(byKey.get(key)!), end),
+              combineKey(realtimePlan, groups),
+              aggregateTiles(features, partials, effectiveTileRows(rows), instant + 1n, realtime),
+              'a request-time read',
             );
+            // One file at a time: the columnar path itself.
+            for (const { byKey, tiles } of files) {
+              const group = tiles.groupOf(key);
+              if (group === undefined) continue;
+              assert.deepEqual(
+                combineKey(plan, [{ file: tiles, group }]),
+                aggregateTiles(features, partials, effectiveTileRows(byKey.get(key)!), end),
+              );
+              assert.deepEqual(
+                combineKey(realtimePlan, [{ file: tiles, group }]),
+                aggregateTiles(features, partials, effectiveTileRows(byKey.get(key)!), instant + 1n, realtime),
+                'a request-time read, on the columns',
+              );
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 300 },
     );
   });
