@@ -15,6 +15,8 @@ import type { RunsSource } from './runs.js';
 import { RunsUnavailableError } from './runs.js';
 import { searchCatalog } from './search.js';
 import { visibleNames } from './visible-definitions.js';
+import type { UiActions } from './actions.js';
+import { addTableRoutes } from './table-routes.js';
 
 /** What the web UI shows: the project's registry, and where its views' freshness comes from. */
 export interface UiOptions {
@@ -28,6 +30,10 @@ export interface UiOptions {
   readonly catalog?: Catalog;
   /** Recent workflow runs for the runs page; without it the page says it has none to show. */
   readonly runs?: RunsSource;
+  /** The workflows a caller allowed to materialize may start (compaction); without it the action routes answer 503. */
+  readonly actions?: UiActions;
+  /** floe.yaml's `monitoring.consistencyTable`, listed on the tables page for a caller who may read everything. */
+  readonly consistencyTable?: string;
 }
 
 /** The most runs the runs page lists. */
@@ -106,8 +112,14 @@ export function addUiRoutes(app: FastifyInstance, options: UiOptions): void {
     }
   });
   app.get('/ui/api/whoami', { config: { permission: browse } }, async (request, reply) =>
-    noStore(reply).send({ project: options.project, caller: request.caller?.name ?? null }),
+    noStore(reply).send({
+      project: options.project,
+      caller: request.caller?.name ?? null,
+      // Without server.auth anyone may act, as on POST /materialize; the page shows actions only when the server can start them.
+      mayMaterialize: options.actions === undefined ? false : (request.caller?.permissions.materialize ?? true),
+    }),
   );
+  addTableRoutes(app, options, clock);
 }
 
 /** The visible stream sources' statuses, by name; one whose tables cannot be read now is left out (the others still answer). */
@@ -122,7 +134,7 @@ async function streamStatuses(options: UiOptions, names: ReadonlySet<string>): P
 }
 
 /** Answers that hold project data are never kept by the browser or a proxy: the next caller may see less. */
-function noStore(reply: FastifyReply): FastifyReply {
+export function noStore(reply: FastifyReply): FastifyReply {
   return reply.header('cache-control', 'no-store').type('application/json');
 }
 

@@ -54,7 +54,10 @@ after(async () => {
 async function renderMs(page: Page, hash: string, selector: string, count: number): Promise<number> {
   await page.goto(`${ui.url}/ui/?load=${randomUUID()}#${hash}`);
   const painted = await page.waitForFunction(
-    ([css, wanted]) => (document.querySelectorAll(css as string).length === wanted ? performance.now() : null),
+    ([css, wanted]) => {
+      const { document } = globalThis as unknown as { document: { querySelectorAll(selector: string): { length: number } } };
+      return document.querySelectorAll(css as string).length === wanted ? performance.now() : null;
+    },
     [selector, count] as const,
     { polling: 'raf' },
   );

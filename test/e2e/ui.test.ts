@@ -2,7 +2,8 @@
 // Floe's web UI (issue #57) in Debian's Chromium, as a person uses it: refused without a token (and
 // with a wrong one), signed in with one, the catalog and its lineage graph, a search by owner and
 // by tag, the freshness page with its stale views standing out, a running backfill on the runs page
-// linked to its Temporal UI page, and signing out. The server's clock
+// linked to its Temporal UI page, the tables page (its litter on request, "compact now" only for a
+// token allowed to materialize), and signing out. The server's clock
 // is pinned (test/support/ui/ui-project.ts), so what is stale does not depend on the date.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -12,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import type { Page } from 'playwright-core';
 import { temporalRuns } from '../../cli/server-runs.js';
+import { temporalActions } from '../../cli/server-actions.js';
 import { FLOE_FEATURE_VIEW, FLOE_PROGRESS } from '../../contracts/search-attributes.js';
 import { projectConfigSchema } from '../../features/config.js';
 import { temporalService } from '../support/services.js';
@@ -41,20 +43,18 @@ async function documented(name: string): Promise<void> {
 }
 let connection: Connection;
 let runs: ReturnType<typeof temporalRuns>;
+let actions: ReturnType<typeof temporalActions>;
 
 before(async () => {
   const { address, namespace } = temporalService();
-  runs = temporalRuns(
-    projectConfigSchema.parse({
-      project: 'rides',
-      catalog: { type: 'sql', uri: 'unused.db' },
-      temporal: { address, namespace, taskQueue },
-    }),
-    {
-      temporalUi: TEMPORAL_UI,
-    },
-  );
-  ui = await startUiServer(scratchFolder('e2e-ui'), { runs });
+  const config = projectConfigSchema.parse({
+    project: 'rides',
+    catalog: { type: 'sql', uri: 'unused.db' },
+    temporal: { address, namespace, taskQueue },
+  });
+  runs = temporalRuns(config, { temporalUi: TEMPORAL_UI });
+  actions = temporalActions(config);
+  ui = await startUiServer(scratchFolder('e2e-ui'), { runs, actions });
   browser = await openBrowser();
   // A backfill no worker polls for: it stays running, with the views and progress a backfill publishes.
   connection = await Connection.connect({ address });
@@ -78,6 +78,7 @@ after(async () => {
   await browser?.close();
   await ui?.close();
   await runs?.close();
+  await actions?.close();
 });
 
 test('the UI asks for a token, refuses a wrong one, and shows nothing of the project until signed in', async () => {
@@ -201,6 +202,49 @@ test('the runs page lists a running backfill with its views and progress, linked
   await page.locator('#login').waitFor();
   assert.equal(await page.locator('#main').innerText(), '');
   assert.equal(await page.evaluate(() => sessionStorage.getItem('floe.token')), null);
+});
+
+test('the tables page lists the tables Floe reads and writes, finds litter on request, and offers compaction only to a token allowed to', async () => {
+  const { page } = browser;
+  await page.goto(`${ui.url}/ui/#tables`);
+  await signIn(page, UI_TOKENS.admin);
+  await page.locator('tr.table').first().waitFor();
+  assert.deepEqual(await page.locator('tr.table').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-table'))), [
+    'floe_monitoring.consistency',
+    'floe_online.driver_hourly',
+    'floe_online.driver_live',
+    'floe_online.driver_quick',
+    'floe_online.driver_trip_totals',
+    'rides.driver_stats',
+    'rides.driver_stream_dead_letters',
+  ]);
+  const source = page.locator('tr.table[data-table="rides.driver_stats"] td');
+  assert.deepEqual(
+    [await source.nth(1).innerText(), await source.nth(2).innerText(), await source.nth(5).innerText()],
+    ['source of driver_source', '4', '5'],
+  );
+  assert.equal(await page.locator('tr.table[data-table="floe_online.driver_live"] td').nth(2).innerText(), 'not created yet');
+  assert.equal(await page.locator('button.compact').count(), 0, 'admin may read but not materialize: no action buttons');
+  await page.locator('tr.table[data-table="rides.driver_stats"] button.look').click();
+  await page.locator('tr.table[data-table="rides.driver_stats"] td.litter', { hasText: 'orphan files' }).waitFor();
+  assert.match(
+    await page.locator('tr.table[data-table="rides.driver_stats"] td.litter').innerText(),
+    /^0 orphan files \(0 B\), \d+ younger; 0 live delete files, 0 of deletion vectors$/,
+  );
+  await documented('ui-tables');
+
+  // A token that may materialize driver_hourly sees "compact now" on its online table only.
+  await page.locator('#sign-out').click();
+  await page.locator('#login').waitFor();
+  await signIn(page, UI_TOKENS.operator);
+  await page.locator('tr.table').first().waitFor();
+  assert.deepEqual(
+    await page
+      .locator('button.compact')
+      .evaluateAll((buttons) => buttons.map((button) => button.closest('tr')!.getAttribute('data-table'))),
+    ['floe_online.driver_hourly'],
+  );
+  await page.locator('#sign-out').click();
 });
 
 async function signIn(page: Page, token: string): Promise<void> {
