@@ -64,13 +64,15 @@ async function renderMs(page: Page, hash: string, selector: string, count: numbe
   return (await painted.jsonValue()) as number;
 }
 
-test(`the catalog, freshness and runs pages of ${VIEWS} views and ${SCALE.sources} streams render in under ${BOUND_MS} ms each`, async () => {
+test(`the catalog, freshness, runs and tables pages of ${VIEWS} views and ${SCALE.sources} streams render in under ${BOUND_MS} ms each`, async () => {
   const { page } = browser;
   const figures = {
     // Every view in its list, and the lineage graph's nodes: 50 tables, 150 sources, 500 views, 50 services.
     catalog: await renderMs(page, 'catalog', 'section[data-kind=featureViews] tbody tr, .lineage-graph .node', VIEWS + 750),
     freshness: await renderMs(page, 'freshness', 'tr.freshness, tr.stream', VIEWS + SCALE.sources),
     runs: await renderMs(page, 'runs', '.runs-page', 1),
+    // 50 source tables, 500 online tables, 50 dead-letter tables, the consistency table.
+    tables: await renderMs(page, 'tables', 'tr.table', SCALE.sources + VIEWS + SCALE.sources + 1),
   };
   console.log(
     `rendered in Chromium (ms from navigation start): ${JSON.stringify(figures, (_key, value: unknown) => (typeof value === 'number' ? Math.round(value) : value))}`,

@@ -16,7 +16,7 @@ import type { RunsSource } from '../../../server/ui/runs.js';
 import { appendSource, createSource } from '../online/online-view.js';
 import { featureContext, testRuntime } from '../runtime.js';
 import type { UiServer } from './ui-project.js';
-import { NOW, UI_AUTH, WATERMARK } from './ui-project.js';
+import { CONSISTENCY_TABLE, NOW, UI_AUTH, WATERMARK } from './ui-project.js';
 
 export const SCALE = { sources: 50, viewsPerSource: 10 } as const;
 const HOUR = 3_600_000;
@@ -93,6 +93,7 @@ export async function startScaleUiServer(directory: string, options: { runs?: Ru
       freshness: () => store.freshness(),
       clock: () => NOW,
       catalog: runtime.catalog,
+      consistencyTable: CONSISTENCY_TABLE,
       ...(options.runs === undefined ? {} : { runs: options.runs }),
     },
   });
