@@ -26,7 +26,7 @@ export async function projectFeatureServer(
   const { auth, tls } = config.server;
   const materializer = temporalMaterializer(runtime.project);
   const runs = temporalRuns(config, defined({ temporalUi: options.temporalUi ?? config.temporal.uiUrl }));
-  const actions = temporalActions(config);
+  const actions = temporalActions(config, registry);
   const store = new OnlineStore({
     registry,
     catalog: runtime.catalog,

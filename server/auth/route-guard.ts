@@ -202,6 +202,6 @@ export const ROUTE_PERMISSIONS = {
   feastPush: { kind: 'push', pushSource: feastPushSource },
   feastWrite: { kind: 'write', featureView: feastWriteFeatureView },
   feastMaterialize: { kind: 'materialize', featureViews: feastMaterializeFeatureViews },
-  /** A web UI action on a view needs materialize for it; on another table (a source, dead letters), materialize for every view. */
-  uiCompact: { kind: 'materialize', featureViews: uiActionFeatureViews },
+  /** A web UI action (compact, backfill) on a view needs materialize for it; on another table (a source, dead letters), materialize for every view. */
+  uiAction: { kind: 'materialize', featureViews: uiActionFeatureViews },
 } as const satisfies Record<string, RoutePermission>;

@@ -5,8 +5,8 @@ import { ROUTE_PERMISSIONS } from '../auth/route-guard.js';
 import { feastErrorJson } from '../feast-response.js';
 import { ActionsUnavailableError } from './actions.js';
 import { floeTables, tableLitter, tableSummaries } from './tables.js';
-import type { UiOptions } from './ui-routes.js';
-import { noStore } from './ui-routes.js';
+import type { UiOptions } from './ui-options.js';
+import { noStore } from './no-store.js';
 import { visibleNames } from './visible-definitions.js';
 
 /**
@@ -42,10 +42,10 @@ export function addTableRoutes(app: FastifyInstance, options: UiOptions, clock: 
       return reply
         .code(404)
         .type('application/json')
-        .send(feastErrorJson(404, 'not-found', error.message));
+        .send(feastErrorJson(404, 'not-found', error.detail));
     }
   });
-  app.post<{ Body: unknown }>('/ui/api/compact', { config: { permission: ROUTE_PERMISSIONS.uiCompact } }, async (request, reply) => {
+  app.post<{ Body: unknown }>('/ui/api/compact', { config: { permission: ROUTE_PERMISSIONS.uiAction } }, async (request, reply) => {
     const table = tablesOf(request.caller?.permissions).find((entry) => sameTarget(entry.compactTarget, request.body));
     if (table === undefined)
       return reply

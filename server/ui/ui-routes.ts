@@ -2,39 +2,21 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Catalog } from '../../iceberg/catalog/catalog.js';
-import type { ViewFreshness } from '../../features/online/index.js';
 import { streamStatus } from '../../features/stream/stream-status.js';
 import type { StreamStatus } from '../../features/stream/stream-status.js';
-import type { Registry } from '../../features/registry.js';
 import { ROUTE_PERMISSIONS } from '../auth/route-guard.js';
 import { feastErrorJson } from '../feast-response.js';
 import { catalogOf } from './catalog.js';
 import { freshnessReport } from './freshness-report.js';
-import type { RunsSource } from './runs.js';
 import { RunsUnavailableError } from './runs.js';
 import { searchCatalog } from './search.js';
 import { visibleNames } from './visible-definitions.js';
-import type { UiActions } from './actions.js';
+import type { UiOptions } from './ui-options.js';
+import { noStore } from './no-store.js';
 import { addTableRoutes } from './table-routes.js';
+import { addBackfillRoute } from './backfill-route.js';
 
-/** What the web UI shows: the project's registry, and where its views' freshness comes from. */
-export interface UiOptions {
-  readonly project: string;
-  readonly registry: Registry;
-  /** Each online view's watermark and last commit (OnlineStore.freshness). */
-  readonly freshness: () => Promise<readonly ViewFreshness[]>;
-  /** The instant ages are measured at (epoch ms); Date.now unless told. */
-  readonly clock?: () => number;
-  /** Where the stream sources' tables are, for their offsets and dead letters on the freshness page; no streams shown without it. */
-  readonly catalog?: Catalog;
-  /** Recent workflow runs for the runs page; without it the page says it has none to show. */
-  readonly runs?: RunsSource;
-  /** The workflows a caller allowed to materialize may start (compaction); without it the action routes answer 503. */
-  readonly actions?: UiActions;
-  /** floe.yaml's `monitoring.consistencyTable`, listed on the tables page for a caller who may read everything. */
-  readonly consistencyTable?: string;
-}
+export type { UiOptions } from './ui-options.js';
 
 /** The most runs the runs page lists. */
 export const LISTED_RUNS = 100;
@@ -120,6 +102,7 @@ export function addUiRoutes(app: FastifyInstance, options: UiOptions): void {
     }),
   );
   addTableRoutes(app, options, clock);
+  addBackfillRoute(app, options);
 }
 
 /** The visible stream sources' statuses, by name; one whose tables cannot be read now is left out (the others still answer). */
@@ -131,11 +114,6 @@ async function streamStatuses(options: UiOptions, names: ReadonlySet<string>): P
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   const statuses = await Promise.all(streams.map((stream) => streamStatus(catalog, registry, stream).catch(() => undefined)));
   return statuses.filter((status) => status !== undefined);
-}
-
-/** Answers that hold project data are never kept by the browser or a proxy: the next caller may see less. */
-export function noStore(reply: FastifyReply): FastifyReply {
-  return reply.header('cache-control', 'no-store').type('application/json');
 }
 
 /** The UI's files, read once: from static/ beside this file, or beside its source when run from dist/. */

@@ -3,7 +3,8 @@
 // with a wrong one), signed in with one, the catalog and its lineage graph, a search by owner and
 // by tag, the freshness page with its stale views standing out, a running backfill on the runs page
 // linked to its Temporal UI page, the tables page (its litter on request, "compact now" only for a
-// token allowed to materialize), and signing out. The server's clock
+// token allowed to materialize), a view's backfill form refusing an end in the future, and signing
+// out. (A backfill that lands its windows: ui-backfill.test.ts.) The server's clock
 // is pinned (test/support/ui/ui-project.ts), so what is stale does not depend on the date.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -53,8 +54,10 @@ before(async () => {
     temporal: { address, namespace, taskQueue },
   });
   runs = temporalRuns(config, { temporalUi: TEMPORAL_UI });
-  actions = temporalActions(config);
-  ui = await startUiServer(scratchFolder('e2e-ui'), { runs, actions });
+  ui = await startUiServer(scratchFolder('e2e-ui'), {
+    runs,
+    actions: (runtime) => (actions = temporalActions(config, runtime.project.registry, { clock: () => NOW })),
+  });
   browser = await openBrowser();
   // A backfill no worker polls for: it stays running, with the views and progress a backfill publishes.
   connection = await Connection.connect({ address });
@@ -172,6 +175,7 @@ test('the freshness page puts the stale views first and marks them', async () =>
   assert.equal(await page.locator('tr[data-view=driver_live] td').nth(3).innerText(), 'never materialized');
   assert.equal(await page.locator('tr[data-view=driver_quick] td').nth(5).innerText(), '30m');
   assert.match(await page.locator('.summary').innerText(), /^2 of 4 views stale at/);
+  assert.equal(await page.locator('button.backfill').count(), 0, 'admin may read but not materialize: no action buttons');
   const stream = await page.locator('tr.stream[data-stream=driver_stream] td').allInnerTexts();
   assert.deepEqual(
     [stream[0], stream[1], stream[3], stream[5]],
@@ -244,6 +248,27 @@ test('the tables page lists the tables Floe reads and writes, finds litter on re
       .evaluateAll((buttons) => buttons.map((button) => button.closest('tr')!.getAttribute('data-table'))),
     ['floe_online.driver_hourly'],
   );
+
+  // And Backfill on driver_hourly's freshness row, whose form refuses an end in the future (the clock is pinned at NOW).
+  await page.goto(`${ui.url}/ui/#freshness`);
+  await page.locator('tr.freshness').first().waitFor();
+  assert.deepEqual(
+    await page
+      .locator('button.backfill')
+      .evaluateAll((buttons) => buttons.map((button) => button.closest('tr')!.getAttribute('data-view'))),
+    ['driver_hourly'],
+  );
+  await page.locator('tr.freshness[data-view=driver_hourly] button.backfill').click();
+  const form = page.locator('tr.backfill[data-view=driver_hourly] form');
+  await form.locator('input[name=start]').fill('2024-05-01T00:00:00Z');
+  await form.locator('input[name=end]').fill('2024-05-03T00:00:00Z');
+  await form.locator('button[type=submit]').click();
+  await form.locator('.outcome.error').waitFor();
+  assert.equal(
+    await form.locator('.outcome').innerText(),
+    'Feature view driver_hourly: end 2024-05-03T00:00:00Z is after 2024-05-02T00:30:00Z; a window may not end in the future',
+  );
+  await documented('ui-backfill');
   await page.locator('#sign-out').click();
 });
 

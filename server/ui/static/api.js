@@ -58,3 +58,9 @@ async function errorMessage(response) {
   }
   return `${response.status} ${text}`;
 }
+
+/** Whether `who` (the whoami answer) may start workflows for the view (undefined: for every view, as a table that is no view's needs). */
+export function mayMaterialize(who, featureView) {
+  const allowed = who.mayMaterialize;
+  return allowed === true || (Array.isArray(allowed) && featureView !== undefined && allowed.includes(featureView));
+}

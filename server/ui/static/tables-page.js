@@ -1,6 +1,6 @@
 // Tables: each Iceberg table Floe reads or writes, from its head snapshot's totals; per table, its
 // delete files and orphan litter on request (read-only), and "compact now" for a caller allowed to.
-import { getJson, postJson } from './api.js';
+import { getJson, mayMaterialize, postJson } from './api.js';
 import { el } from './dom.js';
 
 const ROLE_LABELS = {
@@ -20,7 +20,7 @@ export async function showTables(main, who) {
       el('th', {}, title),
     ),
   );
-  const rows = answer.tables.map((table) => tableRow(table, mayCompact(who, table.compactTarget)));
+  const rows = answer.tables.map((table) => tableRow(table, mayMaterialize(who, table.compactTarget.featureView)));
   main.replaceChildren(
     el(
       'section',
@@ -35,12 +35,6 @@ export async function showTables(main, who) {
       ),
     ),
   );
-}
-
-function mayCompact(who, target) {
-  const allowed = who.mayMaterialize;
-  if (allowed === true) return true;
-  return Array.isArray(allowed) && target.featureView !== undefined && allowed.includes(target.featureView);
 }
 
 function tableRow(table, compactable) {

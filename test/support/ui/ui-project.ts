@@ -158,10 +158,10 @@ export interface UiServer {
 /** The consistency report table the UI lists (it does not exist: no consistency run made it). */
 export const CONSISTENCY_TABLE = 'floe_monitoring.consistency';
 
-/** The project in `directory`, two views materialized, and the feature server with the UI on it (auth unless `auth: false`; runs from `runs`, actions from `actions`). */
+/** The project in `directory`, two views materialized, and the feature server with the UI on it (auth unless `auth: false`; runs from `runs`, actions made by `actions` for its runtime). */
 export async function startUiServer(
   directory: string,
-  options: { auth?: boolean; runs?: RunsSource; actions?: UiActions } = {},
+  options: { auth?: boolean; runs?: RunsSource; actions?: (runtime: Runtime) => UiActions } = {},
 ): Promise<UiServer> {
   const runtime = await testRuntime({
     directory,
@@ -199,7 +199,7 @@ export async function startUiServer(
       catalog: runtime.catalog,
       consistencyTable: CONSISTENCY_TABLE,
       ...(options.runs === undefined ? {} : { runs: options.runs }),
-      ...(options.actions === undefined ? {} : { actions: options.actions }),
+      ...(options.actions === undefined ? {} : { actions: options.actions(runtime) }),
     },
   });
   const url = await server.listen({ host: '127.0.0.1', port: 0 });

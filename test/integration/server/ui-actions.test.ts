@@ -1,10 +1,11 @@
 // services: temporal
-// The web UI's tables page data (issue #57) over a real SQLite catalog: every table Floe reads or
-// writes with its head snapshot's totals, cut to what the caller may read; a table's orphan litter
-// from a dry run of orphan removal, which leaves the orphan in place; and "compact now", which
-// starts `floe compact`'s workflow on the real Temporal for a token allowed to materialize the view
-// and answers 403 to a read-only token. The server's clock is pinned, so what counts as old litter
-// does not depend on the date.
+// The web UI's tables page data and its actions (issue #57) over a real SQLite catalog: every table
+// Floe reads or writes with its head snapshot's totals, cut to what the caller may read; a table's
+// orphan litter from a dry run of orphan removal, which leaves the orphan in place; "compact now"
+// and a view's backfill, which start `floe compact`'s and `floe backfill`'s workflows on the real
+// Temporal for a token allowed to materialize the view (after the CLI's checks: a future end is
+// refused) and answer 403 to a read-only token. The server's clock is pinned, so what counts as old
+// litter or as the future does not depend on the date.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -19,23 +20,23 @@ import { temporalService } from '../../support/services.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { serverError } from '../../support/server-error.js';
 import type { UiServer } from '../../support/ui/ui-project.js';
-import { CONSISTENCY_TABLE, DEAD_LETTER_TABLE, SOURCE_TABLE, startUiServer, UI_TOKENS } from '../../support/ui/ui-project.js';
+import { CONSISTENCY_TABLE, DEAD_LETTER_TABLE, NOW, SOURCE_TABLE, startUiServer, UI_TOKENS } from '../../support/ui/ui-project.js';
 
-const taskQueue = `ui-tables-${randomUUID()}`;
+const taskQueue = `ui-actions-${randomUUID()}`;
 let ui: UiServer;
 let actions: ReturnType<typeof temporalActions>;
 let connection: Connection;
 
 before(async () => {
   const { address, namespace } = temporalService();
-  actions = temporalActions(
-    projectConfigSchema.parse({
-      project: 'rides',
-      catalog: { type: 'sql', uri: 'unused.db' },
-      temporal: { address, namespace, taskQueue },
-    }),
-  );
-  ui = await startUiServer(scratchFolder('ui-tables'), { actions });
+  const config = projectConfigSchema.parse({
+    project: 'rides',
+    catalog: { type: 'sql', uri: 'unused.db' },
+    temporal: { address, namespace, taskQueue },
+  });
+  ui = await startUiServer(scratchFolder('ui-actions'), {
+    actions: (runtime) => (actions = temporalActions(config, runtime.project.registry, { clock: () => NOW })),
+  });
   connection = await Connection.connect({ address });
 });
 
@@ -164,6 +165,49 @@ test("compact now starts floe compact's workflow for a token allowed to material
     assert.equal(described.runId, started.json.runId);
     const again = await call('POST', '/ui/api/compact', UI_TOKENS.operator, { featureView: 'driver_hourly' });
     assert.deepEqual(again.json, { ...started.json, alreadyRunning: true }, 'a second click follows the running compaction');
+  } finally {
+    await handle.terminate('test over').catch(() => undefined);
+  }
+});
+
+test("a view's backfill starts floe backfill's workflow after the CLI's checks, for a token allowed to materialize the view only", async () => {
+  const range = { featureView: 'driver_hourly', start: '2024-04-30T00:00:00Z', end: '2024-05-01T00:00:00Z', chunk: '12h' };
+  const refused = await call('POST', '/ui/api/backfill', UI_TOKENS.admin, range);
+  assert.equal(refused.status, 403);
+  assert.match(serverError(refused.json).message, /admin may not materialize feature view driver_hourly/);
+  assert.equal((await call('POST', '/ui/api/backfill', UI_TOKENS.operator, { ...range, featureView: 'driver_quick' })).status, 403);
+
+  // The pinned clock is 2024-05-02T00:30Z: an end after it is in the future.
+  const future = await call('POST', '/ui/api/backfill', UI_TOKENS.operator, { ...range, end: '2024-05-02T01:00:00Z' });
+  assert.equal(future.status, 400);
+  assert.equal(
+    serverError(future.json).message,
+    'Feature view driver_hourly: end 2024-05-02T01:00:00Z is after 2024-05-02T00:30:00Z; a window may not end in the future',
+  );
+  const backwards = await call('POST', '/ui/api/backfill', UI_TOKENS.operator, { ...range, start: range.end, end: range.start });
+  assert.equal(backwards.status, 400);
+  assert.match(serverError(backwards.json).message, /^end 2024-04-30T00:00:00.000Z must be after start 2024-05-01T00:00:00.000Z$/);
+  const notAnInstant = await call('POST', '/ui/api/backfill', UI_TOKENS.operator, { ...range, start: 'yesterday' });
+  assert.equal(notAnInstant.status, 400);
+  assert.match(serverError(notAnInstant.json).message, /^start "yesterday" is not an ISO-8601 instant/);
+  assert.equal((await call('POST', '/ui/api/backfill', UI_TOKENS.operator, { featureView: 'driver_hourly' })).status, 400);
+
+  const started = await call('POST', '/ui/api/backfill', UI_TOKENS.operator, range);
+  assert.equal(started.status, 200, JSON.stringify(started.json));
+  const handle = new Client({ connection, namespace: temporalService().namespace }).workflow.getHandle(started.json.workflowId);
+  try {
+    assert.equal(started.json.workflowId, 'backfill-driver_hourly-20240430T000000Z-20240501T000000Z-12h', "floe backfill's workflow id");
+    const described = await handle.describe();
+    assert.equal(described.type, 'backfill');
+    assert.equal(described.taskQueue, taskQueue);
+    const history = await handle.fetchHistory();
+    const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+    assert.deepEqual(JSON.parse(Buffer.from(input!).toString()), {
+      featureViews: ['driver_hourly'],
+      start: '2024-04-30T00:00:00.000Z',
+      end: '2024-05-01T00:00:00.000Z',
+      chunk: '12h',
+    });
   } finally {
     await handle.terminate('test over').catch(() => undefined);
   }
