@@ -47,6 +47,7 @@ export async function projectFeatureServer(
       registry,
       freshness: () => store.freshness(),
       catalog: runtime.catalog,
+      engine: runtime.engine,
       runs,
       actions,
       consistencyTable: config.monitoring.consistencyTable,

@@ -1,4 +1,5 @@
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
+import type { Engine } from '../../engine/duckdb.js';
 import type { ViewFreshness } from '../../features/online/index.js';
 import type { Registry } from '../../features/registry.js';
 import type { UiActions } from './actions.js';
@@ -18,6 +19,8 @@ export interface UiOptions {
   readonly runs?: RunsSource;
   /** The workflows a caller allowed to materialize may start (compaction, backfill); without it the action routes answer 503. */
   readonly actions?: UiActions;
+  /** The DuckDB engine the feature values page computes its statistics with (with `catalog`); no statistics without it. */
+  readonly engine?: Engine;
   /** floe.yaml's `monitoring.consistencyTable`, listed on the tables page for a caller who may read everything. */
   readonly consistencyTable?: string;
 }

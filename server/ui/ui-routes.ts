@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -15,6 +16,7 @@ import type { UiOptions } from './ui-options.js';
 import { noStore } from './no-store.js';
 import { addTableRoutes } from './table-routes.js';
 import { addBackfillRoute } from './backfill-route.js';
+import { addFeatureValuesRoute } from './feature-values-route.js';
 
 export type { UiOptions } from './ui-options.js';
 
@@ -103,6 +105,7 @@ export function addUiRoutes(app: FastifyInstance, options: UiOptions): void {
   );
   addTableRoutes(app, options, clock);
   addBackfillRoute(app, options);
+  addFeatureValuesRoute(app, options);
 }
 
 /** The visible stream sources' statuses, by name; one whose tables cannot be read now is left out (the others still answer). */
@@ -125,5 +128,9 @@ function readAssets(): Map<string, { type: string; body: Buffer }> {
     const type = CONTENT_TYPES[path.extname(file)];
     if (type !== undefined) assets.set(file, { type, body: readFileSync(path.join(folder, file)) });
   }
+  // uPlot, the charts' library, from the installed package (a dependency): its ES module and stylesheet.
+  const uplot = path.dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.esm.js'));
+  for (const file of ['uPlot.esm.js', 'uPlot.min.css'])
+    assets.set(file, { type: CONTENT_TYPES[path.extname(file)]!, body: readFileSync(path.join(uplot, file)) });
   return assets;
 }

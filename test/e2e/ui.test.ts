@@ -3,8 +3,8 @@
 // with a wrong one), signed in with one, the catalog and its lineage graph, a search by owner and
 // by tag, the freshness page with its stale views standing out, a running backfill on the runs page
 // linked to its Temporal UI page, the tables page (its litter on request, "compact now" only for a
-// token allowed to materialize), a view's backfill form refusing an end in the future, and signing
-// out. (A backfill that lands its windows: ui-backfill.test.ts.) The server's clock
+// token allowed to materialize), a view's backfill form refusing an end in the future, the feature
+// values page's uPlot charts, and signing out. (A backfill that lands its windows: ui-backfill.test.ts.) The server's clock
 // is pinned (test/support/ui/ui-project.ts), so what is stale does not depend on the date.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -22,7 +22,9 @@ import type { Browser } from '../support/browser.js';
 import { openBrowser, SCREENSHOTS_DIRECTORY } from '../support/browser.js';
 import { scratchFolder } from '../support/scratch-folder.js';
 import type { UiServer } from '../support/ui/ui-project.js';
-import { NOW, startUiServer, UI_TOKENS } from '../support/ui/ui-project.js';
+import { CONSISTENCY_TABLE, NOW, startUiServer, UI_TOKENS } from '../support/ui/ui-project.js';
+import { appendConsistencyReport } from '../../features/consistency/index.js';
+import { featureContext } from '../support/runtime.js';
 
 const TEMPORAL_UI = 'http://temporal-ui.test:8233';
 const taskQueue = `e2e-ui-${randomUUID()}`;
@@ -269,6 +271,63 @@ test('the tables page lists the tables Floe reads and writes, finds litter on re
     'Feature view driver_hourly: end 2024-05-03T00:00:00Z is after 2024-05-02T00:30:00Z; a window may not end in the future',
   );
   await documented('ui-backfill');
+  await page.locator('#sign-out').click();
+});
+
+test("the feature values page charts each feature's last window with uPlot, and the consistency checks over time", async () => {
+  const { page } = browser;
+  for (const [checkedAt, rate] of [
+    ['2024-05-01T22:00:00.000Z', 0.2],
+    ['2024-05-01T23:00:00.000Z', 0.1],
+    ['2024-05-02T00:00:00.000Z', 0],
+  ] as const)
+    await appendConsistencyReport(featureContext(ui.runtime), CONSISTENCY_TABLE, {
+      featureView: 'driver_hourly',
+      checkedAt,
+      exactAsOf: '2024-05-01T00:00:00.000Z',
+      onlineSnapshotId: null,
+      seed: 1,
+      sampled: 10,
+      population: 5,
+      mismatches: rate * 10,
+      features: [
+        { feature: 'conv_rate', mismatches: rate * 10, mismatchRate: rate, examples: [] },
+        { feature: 'trips', mismatches: 0, mismatchRate: 0, examples: [] },
+      ],
+    });
+  const script = await fetch(`${ui.url}/ui/assets/uPlot.esm.js`);
+  assert.equal(script.headers.get('content-type'), 'text/javascript; charset=utf-8');
+  assert.match(script.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    // The page's first data requests are refused (401) until it is signed in: that is the sign-in, not a fault.
+    if (message.type() === 'error' && !message.text().includes('status of 401')) errors.push(message.text());
+  });
+  await page.goto(`${ui.url}/ui/#values?view=driver_hourly`);
+  await signIn(page, UI_TOKENS.admin);
+  await page.locator('.feature-card[data-feature=trips] .histogram canvas').waitFor();
+  await page.locator('.consistency-chart canvas').waitFor();
+  assert.deepEqual(await page.locator('.feature-card').evaluateAll((cards) => cards.map((card) => card.getAttribute('data-feature'))), [
+    'conv_rate',
+    'trips',
+  ]);
+  const stat = (feature: string, name: string) =>
+    page.locator(`.feature-card[data-feature=${feature}] tr[data-stat="${name}"] td`).innerText();
+  assert.deepEqual(
+    [
+      await stat('trips', 'rows'),
+      await stat('trips', 'min'),
+      await stat('trips', 'max'),
+      await stat('trips', 'mean'),
+      await stat('trips', 'distinct'),
+    ],
+    ['5', '1', '7', '2.6', '3'],
+  );
+  assert.equal(await stat('conv_rate', 'null rate'), '0.0% (0)');
+  assert.equal(await page.locator('#values-view').inputValue(), 'driver_hourly');
+  assert.deepEqual(errors, [], 'no script or CSP error');
+  await documented('ui-values');
   await page.locator('#sign-out').click();
 });
 

@@ -5,8 +5,9 @@ import { el } from './dom.js';
 import { showFreshness } from './freshness-page.js';
 import { showRuns } from './runs-page.js';
 import { showTables } from './tables-page.js';
+import { showValues } from './values-page.js';
 
-const PAGES = { catalog: showCatalog, freshness: showFreshness, runs: showRuns, tables: showTables };
+const PAGES = { catalog: showCatalog, freshness: showFreshness, runs: showRuns, tables: showTables, values: showValues };
 
 async function show() {
   const page = location.hash.replace(/^#/, '').split('?')[0] || 'catalog';

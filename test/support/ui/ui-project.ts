@@ -197,6 +197,7 @@ export async function startUiServer(
       freshness: () => store.freshness(),
       clock: () => NOW,
       catalog: runtime.catalog,
+      engine: runtime.engine,
       consistencyTable: CONSISTENCY_TABLE,
       ...(options.runs === undefined ? {} : { runs: options.runs }),
       ...(options.actions === undefined ? {} : { actions: options.actions(runtime) }),
