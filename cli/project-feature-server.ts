@@ -9,6 +9,7 @@ import { FloeError } from '../core/errors.js';
 import { createFeatureServer } from '../server/feature-server.js';
 import { temporalMaterializer } from './server-materializer.js';
 import { temporalRuns } from './server-runs.js';
+import { temporalActions } from './server-actions.js';
 import { defined } from '../core/defined.js';
 
 /**
@@ -25,6 +26,7 @@ export async function projectFeatureServer(
   const { auth, tls } = config.server;
   const materializer = temporalMaterializer(runtime.project);
   const runs = temporalRuns(config, defined({ temporalUi: options.temporalUi ?? config.temporal.uiUrl }));
+  const actions = temporalActions(config, registry);
   const store = new OnlineStore({
     registry,
     catalog: runtime.catalog,
@@ -40,11 +42,21 @@ export async function projectFeatureServer(
     consistency: { table: config.monitoring.consistencyTable, read: (table) => latestMismatchRates(runtime, table) },
     push: { config: config.push, workDirectory: config.workDirectory },
     store,
-    ui: { project: config.project, registry, freshness: () => store.freshness(), catalog: runtime.catalog, runs },
+    ui: {
+      project: config.project,
+      registry,
+      freshness: () => store.freshness(),
+      catalog: runtime.catalog,
+      engine: runtime.engine,
+      runs,
+      actions,
+      consistencyTable: config.monitoring.consistencyTable,
+    },
   });
   server.addHook('onClose', async () => {
     await materializer.close();
     await runs.close();
+    await actions.close();
   });
   return server;
 }

@@ -137,6 +137,42 @@ export async function latestMismatchRates(
   });
 }
 
+/** One check of a feature: when, and the share of sampled keys whose online value differed from the offline one. */
+export interface MismatchRatePoint {
+  readonly feature: string;
+  readonly checkedAt: string;
+  readonly mismatchRate: number;
+  readonly sampled: number;
+}
+
+/** Every check of a view's features in the report table, oldest first (per feature in that order); none when the table does not exist. */
+export async function mismatchRateHistory(
+  context: Pick<FeatureContext, 'catalog' | 'engine'>,
+  tableName: string,
+  featureView: string,
+): Promise<MismatchRatePoint[]> {
+  const id = reportTableIdentifier(tableName);
+  if (!(await context.catalog.tableExists(id))) return [];
+  const table = await context.catalog.loadTable(id);
+  const scan = await scanTable(table, {
+    columns: ['checked_at', 'view', 'feature', 'mismatch_rate', 'sampled'],
+    rowFilter: `${q('view')} = ${quoteLiteral(featureView)}`,
+    readFiles: context.engine.readFiles,
+  });
+  return context.engine.withConnection(async (connection: DuckDBConnection) => {
+    const reader = await connection.runAndReadAll(
+      `SELECT feature, CAST(epoch_ms(checked_at) AS BIGINT), mismatch_rate, sampled FROM (${scan.sql}) ` +
+        `WHERE ${q('view')} = ${quoteLiteral(featureView)} ORDER BY checked_at, feature`,
+    );
+    return reader.getRows().map(([feature, checkedAt, rate, sampled]) => ({
+      feature: String(feature),
+      checkedAt: new Date(Number(checkedAt)).toISOString(),
+      mismatchRate: Number(rate),
+      sampled: Number(sampled),
+    }));
+  });
+}
+
 function reportTableIdentifier(tableName: string): TableIdentifier {
   try {
     return parseTableIdentifier(tableName);

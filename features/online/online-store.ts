@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { featureColumnType } from '../feature-types.js';
 import type { Engine } from '../../engine/duckdb.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
@@ -27,6 +28,7 @@ import { aggregatedRead } from './aggregated-read.js';
 import { heldWatermarkOf } from './held-watermark.js';
 import { freshnessOf } from './freshness.js';
 import type { ViewFreshness } from './freshness.js';
+import { mapWithConcurrency } from '../../iceberg/util/concurrency.js';
 
 export interface OnlineStoreOptions {
   readonly registry: Registry;
@@ -59,6 +61,10 @@ export const DEFAULT_REFRESH_INTERVAL_MS = 1_000;
 export const DEFAULT_MAX_CACHED_ROWS = 2_000_000;
 /** Distinct feature lists whose resolution a store keeps. */
 const MAX_HELD_PLANS = 1_000;
+/** Data files whose read-by-name answer a store keeps, over all its tables. */
+const MAX_HELD_FILE_ANSWERS = 100_000;
+/** Catalog loads in flight at once when every view's metadata is asked for (freshness). */
+const METADATA_LOADS_IN_FLIGHT = 16;
 
 /**
  * Online reads: per requested view, the latest row of each entity key in the view's online table
@@ -72,6 +78,7 @@ export class OnlineStore {
   private readonly rowStore: FileRowStore | undefined;
   private readonly combined = new CombinedAggregates();
   private readonly plans = new Map<string, FeaturePlan>();
+  private readonly byNameAnswers = new LRUCache<string, Promise<boolean>>({ max: MAX_HELD_FILE_ANSWERS });
   private readonly clock: () => number;
 
   constructor(private readonly options: OnlineStoreOptions) {
@@ -196,14 +203,12 @@ export class OnlineStore {
    */
   async freshness(): Promise<ViewFreshness[]> {
     const views = [...this.options.registry.featureViews.values()].filter((view) => view.online.enabled);
-    const answers = await Promise.all(
-      views.map(async (view) => {
-        const metadata = await this.readerFor(view)
-          .metadata()
-          .catch(() => undefined);
-        return metadata === undefined ? undefined : freshnessOf(view.name, metadata);
-      }),
-    );
+    const answers = await mapWithConcurrency(views, METADATA_LOADS_IN_FLIGHT, async (view) => {
+      const metadata = await this.readerFor(view)
+        .metadata()
+        .catch(() => undefined);
+      return metadata === undefined ? undefined : freshnessOf(view.name, metadata);
+    });
     return answers.filter((answer) => answer !== undefined);
   }
 
@@ -283,6 +288,7 @@ export class OnlineStore {
           ...defined({ rowStore: isAggregatedView(view) ? undefined : this.rowStore }),
           refreshIntervalMs: this.options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS,
           clock: this.clock,
+          byNameAnswers: this.byNameAnswers,
         },
       );
       this.readers.set(view, reader);

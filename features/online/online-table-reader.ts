@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
 import type { Engine } from '../../engine/duckdb.js';
 import { readsByName } from '../../engine/read/parquet-schema-map.js';
 import { localizePlan } from '../../engine/read/table-reader.js';
@@ -71,6 +71,8 @@ export interface ReaderContext {
   /** 0: ask the catalog before every read; otherwise at most this often, in the background. */
   readonly refreshIntervalMs: number;
   readonly clock: () => number;
+  /** readsByName's answers by reader, schema and file, shared by a store's readers (lru-cache allocates its capacity up front). */
+  readonly byNameAnswers: LRUCache<string, Promise<boolean>>;
 }
 
 /**
@@ -86,8 +88,6 @@ export class OnlineTableReader {
   private checking: Promise<TableState> | undefined;
   private counting: { readonly io: FileIO; readonly counted: FileIO } | undefined;
   private readonly cacheKeys = new WeakMap<ScanTask, { readonly rows: string; readonly tiles: string }>();
-  /** readsByName's answer by schema (ids and types) and file location: files never change, so it outlives snapshots. */
-  private readonly byName = new LRUCache<string, Promise<boolean>>({ max: 100_000 });
 
   /** The snapshot read now; null before the first read or while the table is missing or empty. */
   get snapshotId(): bigint | null {
@@ -342,14 +342,15 @@ export class OnlineTableReader {
     names: readonly string[],
   ): Promise<boolean> {
     const location = task.dataFile.filePath;
-    const key = `${state.schemaKey}|${location}`;
-    let answer = this.byName.get(key);
+    const key = `${this.name}|${state.schemaKey}|${location}`;
+    const answers = this.context.byNameAnswers;
+    let answer = answers.get(key);
     if (answer === undefined) {
       const fields = names.map((name) => state.schema!.fields.find((field) => field.name === name)!);
       answer = readsByName(connection, localPath(location), fields);
-      this.byName.set(key, answer);
+      answers.set(key, answer);
       // A failed check (the file gone with an expired snapshot) is asked again next time.
-      answer.catch(() => this.byName.delete(key));
+      answer.catch(() => answers.delete(key));
     }
     return answer;
   }

@@ -187,6 +187,13 @@ export function feastMaterializeFeatureViews(body: unknown): readonly string[] |
   return views.map(String);
 }
 
+/** The feature view a web UI action's body names (`featureView`); undefined (so every view) when it names a table instead. */
+export function uiActionFeatureViews(body: unknown): readonly string[] | undefined {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const view = (body as Record<string, unknown>)['featureView'];
+  return typeof view === 'string' ? [view] : undefined;
+}
+
 /** The permissions of the feature server's routes: give each new route one of these (or a new one). */
 export const ROUTE_PERMISSIONS = {
   open: { kind: 'open' },
@@ -196,4 +203,6 @@ export const ROUTE_PERMISSIONS = {
   feastPush: { kind: 'push', pushSource: feastPushSource },
   feastWrite: { kind: 'write', featureView: feastWriteFeatureView },
   feastMaterialize: { kind: 'materialize', featureViews: feastMaterializeFeatureViews },
+  /** A web UI action (compact, backfill) on a view needs materialize for it; on another table (a source, dead letters), materialize for every view. */
+  uiAction: { kind: 'materialize', featureViews: uiActionFeatureViews },
 } as const satisfies Record<string, RoutePermission>;

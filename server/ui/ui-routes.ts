@@ -1,34 +1,24 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Catalog } from '../../iceberg/catalog/catalog.js';
-import type { ViewFreshness } from '../../features/online/index.js';
 import { streamStatus } from '../../features/stream/stream-status.js';
 import type { StreamStatus } from '../../features/stream/stream-status.js';
-import type { Registry } from '../../features/registry.js';
 import { ROUTE_PERMISSIONS } from '../auth/route-guard.js';
 import { feastErrorJson } from '../feast-response.js';
 import { catalogOf } from './catalog.js';
 import { freshnessReport } from './freshness-report.js';
-import type { RunsSource } from './runs.js';
 import { RunsUnavailableError } from './runs.js';
 import { searchCatalog } from './search.js';
 import { visibleNames } from './visible-definitions.js';
+import type { UiOptions } from './ui-options.js';
+import { noStore } from './no-store.js';
+import { addTableRoutes } from './table-routes.js';
+import { addBackfillRoute } from './backfill-route.js';
+import { addFeatureValuesRoute } from './feature-values-route.js';
 
-/** What the web UI shows: the project's registry, and where its views' freshness comes from. */
-export interface UiOptions {
-  readonly project: string;
-  readonly registry: Registry;
-  /** Each online view's watermark and last commit (OnlineStore.freshness). */
-  readonly freshness: () => Promise<readonly ViewFreshness[]>;
-  /** The instant ages are measured at (epoch ms); Date.now unless told. */
-  readonly clock?: () => number;
-  /** Where the stream sources' tables are, for their offsets and dead letters on the freshness page; no streams shown without it. */
-  readonly catalog?: Catalog;
-  /** Recent workflow runs for the runs page; without it the page says it has none to show. */
-  readonly runs?: RunsSource;
-}
+export type { UiOptions } from './ui-options.js';
 
 /** The most runs the runs page lists. */
 export const LISTED_RUNS = 100;
@@ -106,8 +96,16 @@ export function addUiRoutes(app: FastifyInstance, options: UiOptions): void {
     }
   });
   app.get('/ui/api/whoami', { config: { permission: browse } }, async (request, reply) =>
-    noStore(reply).send({ project: options.project, caller: request.caller?.name ?? null }),
+    noStore(reply).send({
+      project: options.project,
+      caller: request.caller?.name ?? null,
+      // Without server.auth anyone may act, as on POST /materialize; the page shows actions only when the server can start them.
+      mayMaterialize: options.actions === undefined ? false : (request.caller?.permissions.materialize ?? true),
+    }),
   );
+  addTableRoutes(app, options, clock);
+  addBackfillRoute(app, options);
+  addFeatureValuesRoute(app, options);
 }
 
 /** The visible stream sources' statuses, by name; one whose tables cannot be read now is left out (the others still answer). */
@@ -121,11 +119,6 @@ async function streamStatuses(options: UiOptions, names: ReadonlySet<string>): P
   return statuses.filter((status) => status !== undefined);
 }
 
-/** Answers that hold project data are never kept by the browser or a proxy: the next caller may see less. */
-function noStore(reply: FastifyReply): FastifyReply {
-  return reply.header('cache-control', 'no-store').type('application/json');
-}
-
 /** The UI's files, read once: from static/ beside this file, or beside its source when run from dist/. */
 function readAssets(): Map<string, { type: string; body: Buffer }> {
   const beside = fileURLToPath(new URL('./static/', import.meta.url));
@@ -135,5 +128,9 @@ function readAssets(): Map<string, { type: string; body: Buffer }> {
     const type = CONTENT_TYPES[path.extname(file)];
     if (type !== undefined) assets.set(file, { type, body: readFileSync(path.join(folder, file)) });
   }
+  // uPlot, the charts' library, from the installed package (a dependency): its ES module and stylesheet.
+  const uplot = path.dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.esm.js'));
+  for (const file of ['uPlot.esm.js', 'uPlot.min.css'])
+    assets.set(file, { type: CONTENT_TYPES[path.extname(file)]!, body: readFileSync(path.join(uplot, file)) });
   return assets;
 }

@@ -2,7 +2,9 @@
 // Floe's web UI (issue #57) in Debian's Chromium, as a person uses it: refused without a token (and
 // with a wrong one), signed in with one, the catalog and its lineage graph, a search by owner and
 // by tag, the freshness page with its stale views standing out, a running backfill on the runs page
-// linked to its Temporal UI page, and signing out. The server's clock
+// linked to its Temporal UI page, the tables page (its litter on request, "compact now" only for a
+// token allowed to materialize), a view's backfill form refusing an end in the future, the feature
+// values page's uPlot charts, and signing out. (A backfill that lands its windows: ui-backfill.test.ts.) The server's clock
 // is pinned (test/support/ui/ui-project.ts), so what is stale does not depend on the date.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -12,6 +14,7 @@ import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import type { Page } from 'playwright-core';
 import { temporalRuns } from '../../cli/server-runs.js';
+import { temporalActions } from '../../cli/server-actions.js';
 import { FLOE_FEATURE_VIEW, FLOE_PROGRESS } from '../../contracts/search-attributes.js';
 import { projectConfigSchema } from '../../features/config.js';
 import { temporalService } from '../support/services.js';
@@ -19,7 +22,9 @@ import type { Browser } from '../support/browser.js';
 import { openBrowser, SCREENSHOTS_DIRECTORY } from '../support/browser.js';
 import { scratchFolder } from '../support/scratch-folder.js';
 import type { UiServer } from '../support/ui/ui-project.js';
-import { NOW, startUiServer, UI_TOKENS } from '../support/ui/ui-project.js';
+import { CONSISTENCY_TABLE, NOW, startUiServer, UI_TOKENS } from '../support/ui/ui-project.js';
+import { appendConsistencyReport } from '../../features/consistency/index.js';
+import { featureContext } from '../support/runtime.js';
 
 const TEMPORAL_UI = 'http://temporal-ui.test:8233';
 const taskQueue = `e2e-ui-${randomUUID()}`;
@@ -41,20 +46,20 @@ async function documented(name: string): Promise<void> {
 }
 let connection: Connection;
 let runs: ReturnType<typeof temporalRuns>;
+let actions: ReturnType<typeof temporalActions>;
 
 before(async () => {
   const { address, namespace } = temporalService();
-  runs = temporalRuns(
-    projectConfigSchema.parse({
-      project: 'rides',
-      catalog: { type: 'sql', uri: 'unused.db' },
-      temporal: { address, namespace, taskQueue },
-    }),
-    {
-      temporalUi: TEMPORAL_UI,
-    },
-  );
-  ui = await startUiServer(scratchFolder('e2e-ui'), { runs });
+  const config = projectConfigSchema.parse({
+    project: 'rides',
+    catalog: { type: 'sql', uri: 'unused.db' },
+    temporal: { address, namespace, taskQueue },
+  });
+  runs = temporalRuns(config, { temporalUi: TEMPORAL_UI });
+  ui = await startUiServer(scratchFolder('e2e-ui'), {
+    runs,
+    actions: (runtime) => (actions = temporalActions(config, runtime.project.registry, { clock: () => NOW })),
+  });
   browser = await openBrowser();
   // A backfill no worker polls for: it stays running, with the views and progress a backfill publishes.
   connection = await Connection.connect({ address });
@@ -78,6 +83,7 @@ after(async () => {
   await browser?.close();
   await ui?.close();
   await runs?.close();
+  await actions?.close();
 });
 
 test('the UI asks for a token, refuses a wrong one, and shows nothing of the project until signed in', async () => {
@@ -171,6 +177,7 @@ test('the freshness page puts the stale views first and marks them', async () =>
   assert.equal(await page.locator('tr[data-view=driver_live] td').nth(3).innerText(), 'never materialized');
   assert.equal(await page.locator('tr[data-view=driver_quick] td').nth(5).innerText(), '30m');
   assert.match(await page.locator('.summary').innerText(), /^2 of 4 views stale at/);
+  assert.equal(await page.locator('button.backfill').count(), 0, 'admin may read but not materialize: no action buttons');
   const stream = await page.locator('tr.stream[data-stream=driver_stream] td').allInnerTexts();
   assert.deepEqual(
     [stream[0], stream[1], stream[3], stream[5]],
@@ -201,6 +208,127 @@ test('the runs page lists a running backfill with its views and progress, linked
   await page.locator('#login').waitFor();
   assert.equal(await page.locator('#main').innerText(), '');
   assert.equal(await page.evaluate(() => sessionStorage.getItem('floe.token')), null);
+});
+
+test('the tables page lists the tables Floe reads and writes, finds litter on request, and offers compaction only to a token allowed to', async () => {
+  const { page } = browser;
+  await page.goto(`${ui.url}/ui/#tables`);
+  await signIn(page, UI_TOKENS.admin);
+  await page.locator('tr.table').first().waitFor();
+  assert.deepEqual(await page.locator('tr.table').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-table'))), [
+    'floe_monitoring.consistency',
+    'floe_online.driver_hourly',
+    'floe_online.driver_live',
+    'floe_online.driver_quick',
+    'floe_online.driver_trip_totals',
+    'rides.driver_stats',
+    'rides.driver_stream_dead_letters',
+  ]);
+  const source = page.locator('tr.table[data-table="rides.driver_stats"] td');
+  assert.deepEqual(
+    [await source.nth(1).innerText(), await source.nth(2).innerText(), await source.nth(5).innerText()],
+    ['source of driver_source', '4', '5'],
+  );
+  assert.equal(await page.locator('tr.table[data-table="floe_online.driver_live"] td').nth(2).innerText(), 'not created yet');
+  assert.equal(await page.locator('button.compact').count(), 0, 'admin may read but not materialize: no action buttons');
+  await page.locator('tr.table[data-table="rides.driver_stats"] button.look').click();
+  await page.locator('tr.table[data-table="rides.driver_stats"] td.litter', { hasText: 'orphan files' }).waitFor();
+  assert.match(
+    await page.locator('tr.table[data-table="rides.driver_stats"] td.litter').innerText(),
+    /^0 orphan files \(0 B\), \d+ younger; 0 live delete files, 0 of deletion vectors$/,
+  );
+  await documented('ui-tables');
+
+  // A token that may materialize driver_hourly sees "compact now" on its online table only.
+  await page.locator('#sign-out').click();
+  await page.locator('#login').waitFor();
+  await signIn(page, UI_TOKENS.operator);
+  await page.locator('tr.table').first().waitFor();
+  assert.deepEqual(
+    await page
+      .locator('button.compact')
+      .evaluateAll((buttons) => buttons.map((button) => button.closest('tr')!.getAttribute('data-table'))),
+    ['floe_online.driver_hourly'],
+  );
+
+  // And Backfill on driver_hourly's freshness row, whose form refuses an end in the future (the clock is pinned at NOW).
+  await page.goto(`${ui.url}/ui/#freshness`);
+  await page.locator('tr.freshness').first().waitFor();
+  assert.deepEqual(
+    await page
+      .locator('button.backfill')
+      .evaluateAll((buttons) => buttons.map((button) => button.closest('tr')!.getAttribute('data-view'))),
+    ['driver_hourly'],
+  );
+  await page.locator('tr.freshness[data-view=driver_hourly] button.backfill').click();
+  const form = page.locator('tr.backfill[data-view=driver_hourly] form');
+  await form.locator('input[name=start]').fill('2024-05-01T00:00:00Z');
+  await form.locator('input[name=end]').fill('2024-05-03T00:00:00Z');
+  await form.locator('button[type=submit]').click();
+  await form.locator('.outcome.error').waitFor();
+  assert.equal(
+    await form.locator('.outcome').innerText(),
+    'Feature view driver_hourly: end 2024-05-03T00:00:00Z is after 2024-05-02T00:30:00Z; a window may not end in the future',
+  );
+  await documented('ui-backfill');
+  await page.locator('#sign-out').click();
+});
+
+test("the feature values page charts each feature's last window with uPlot, and the consistency checks over time", async () => {
+  const { page } = browser;
+  for (const [checkedAt, rate] of [
+    ['2024-05-01T22:00:00.000Z', 0.2],
+    ['2024-05-01T23:00:00.000Z', 0.1],
+    ['2024-05-02T00:00:00.000Z', 0],
+  ] as const)
+    await appendConsistencyReport(featureContext(ui.runtime), CONSISTENCY_TABLE, {
+      featureView: 'driver_hourly',
+      checkedAt,
+      exactAsOf: '2024-05-01T00:00:00.000Z',
+      onlineSnapshotId: null,
+      seed: 1,
+      sampled: 10,
+      population: 5,
+      mismatches: rate * 10,
+      features: [
+        { feature: 'conv_rate', mismatches: rate * 10, mismatchRate: rate, examples: [] },
+        { feature: 'trips', mismatches: 0, mismatchRate: 0, examples: [] },
+      ],
+    });
+  const script = await fetch(`${ui.url}/ui/assets/uPlot.esm.js`);
+  assert.equal(script.headers.get('content-type'), 'text/javascript; charset=utf-8');
+  assert.match(script.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    // The page's first data requests are refused (401) until it is signed in: that is the sign-in, not a fault.
+    if (message.type() === 'error' && !message.text().includes('status of 401')) errors.push(message.text());
+  });
+  await page.goto(`${ui.url}/ui/#values?view=driver_hourly`);
+  await signIn(page, UI_TOKENS.admin);
+  await page.locator('.feature-card[data-feature=trips] .histogram canvas').waitFor();
+  await page.locator('.consistency-chart canvas').waitFor();
+  assert.deepEqual(await page.locator('.feature-card').evaluateAll((cards) => cards.map((card) => card.getAttribute('data-feature'))), [
+    'conv_rate',
+    'trips',
+  ]);
+  const stat = (feature: string, name: string) =>
+    page.locator(`.feature-card[data-feature=${feature}] tr[data-stat="${name}"] td`).innerText();
+  assert.deepEqual(
+    [
+      await stat('trips', 'rows'),
+      await stat('trips', 'min'),
+      await stat('trips', 'max'),
+      await stat('trips', 'mean'),
+      await stat('trips', 'distinct'),
+    ],
+    ['5', '1', '7', '2.6', '3'],
+  );
+  assert.equal(await stat('conv_rate', 'null rate'), '0.0% (0)');
+  assert.equal(await page.locator('#values-view').inputValue(), 'driver_hourly');
+  assert.deepEqual(errors, [], 'no script or CSP error');
+  await documented('ui-values');
+  await page.locator('#sign-out').click();
 });
 
 async function signIn(page: Page, token: string): Promise<void> {

@@ -32,6 +32,21 @@ export async function getJson(route) {
   throw new Error(message);
 }
 
+/** POSTs a JSON body to a route of the UI (an action); a 401 or 403 is a Refused with the server's reason. */
+export async function postJson(route, body) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const response = await fetch(route, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
+    body: JSON.stringify(body),
+    cache: 'no-store',
+  });
+  if (response.ok) return response.json();
+  const message = await errorMessage(response);
+  if (response.status === 401 || response.status === 403) throw new Refused(response.status, message);
+  throw new Error(message);
+}
+
 /** The message of the server's error body (Feast's error detail: a JSON string holding `{message, …}`). */
 async function errorMessage(response) {
   const text = await response.text();
@@ -42,4 +57,10 @@ async function errorMessage(response) {
     // Not Feast's error detail: the text itself.
   }
   return `${response.status} ${text}`;
+}
+
+/** Whether `who` (the whoami answer) may start workflows for the view (undefined: for every view, as a table that is no view's needs). */
+export function mayMaterialize(who, featureView) {
+  const allowed = who.mayMaterialize;
+  return allowed === true || (Array.isArray(allowed) && featureView !== undefined && allowed.includes(featureView));
 }

@@ -4,8 +4,10 @@ import { showCatalog } from './catalog-page.js';
 import { el } from './dom.js';
 import { showFreshness } from './freshness-page.js';
 import { showRuns } from './runs-page.js';
+import { showTables } from './tables-page.js';
+import { showValues } from './values-page.js';
 
-const PAGES = { catalog: showCatalog, freshness: showFreshness, runs: showRuns };
+const PAGES = { catalog: showCatalog, freshness: showFreshness, runs: showRuns, tables: showTables, values: showValues };
 
 async function show() {
   const page = location.hash.replace(/^#/, '').split('?')[0] || 'catalog';
@@ -18,7 +20,7 @@ async function show() {
     document.getElementById('caller').textContent = who.caller === null ? '' : `signed in as ${who.caller}`;
     document.getElementById('sign-out').hidden = !signedIn();
     main.replaceChildren(el('p', { class: 'loading' }, 'Loading…'));
-    await (PAGES[page] ?? showCatalog)(main);
+    await (PAGES[page] ?? showCatalog)(main, who);
   } catch (error) {
     if (!(error instanceof Refused)) {
       main.replaceChildren(el('p', { class: 'error', role: 'alert' }, error.message));

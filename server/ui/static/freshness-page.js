@@ -1,5 +1,6 @@
 // Freshness: each view's watermark and last commit against its schedule; stale views first, marked.
-import { getJson } from './api.js';
+import { getJson, mayMaterialize } from './api.js';
+import { backfillFormRow } from './backfill-form.js';
 import { el, shownDuration } from './dom.js';
 
 const STATUS_LABELS = {
@@ -10,18 +11,35 @@ const STATUS_LABELS = {
   unknown: 'unreadable now',
 };
 
-export async function showFreshness(main) {
+export async function showFreshness(main, who) {
   const report = await getJson('api/freshness');
   const stale = report.views.filter((view) => view.status === 'stale').length;
   const head = el(
     'tr',
     {},
-    ['Feature view', 'Status', 'Schedule', 'Watermark (UTC)', 'Last commit (UTC)', 'Age', 'Stale after'].map((title) =>
+    ['Feature view', 'Status', 'Schedule', 'Watermark (UTC)', 'Last commit (UTC)', 'Age', 'Stale after', ''].map((title) =>
       el('th', {}, title),
     ),
   );
-  const rows = report.views.map((view) =>
-    el(
+  const rows = report.views.map((view) => {
+    const action = el('td', { class: 'action' });
+    if (mayMaterialize(who, view.featureView))
+      action.append(
+        el(
+          'button',
+          {
+            type: 'button',
+            class: 'backfill',
+            onclick: (event) => {
+              const row = event.target.closest('tr');
+              if (row.nextElementSibling?.classList.contains('backfill')) row.nextElementSibling.remove();
+              else row.after(backfillFormRow(view.featureView, 8));
+            },
+          },
+          'Backfill…',
+        ),
+      );
+    return el(
       'tr',
       { class: `freshness ${view.status}`, 'data-view': view.featureView, 'data-status': view.status },
       el('td', {}, view.featureView),
@@ -31,8 +49,9 @@ export async function showFreshness(main) {
       el('td', {}, el('time', {}, view.lastCommit ?? '—')),
       el('td', {}, shownDuration(view.ageSeconds)),
       el('td', {}, shownDuration(view.staleAfterSeconds)),
-    ),
-  );
+      action,
+    );
+  });
   main.replaceChildren(
     el(
       'section',

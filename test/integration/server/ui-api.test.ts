@@ -233,7 +233,11 @@ describe('the web UI behind server.auth', () => {
       freshness.streams.map((stream) => stream.stream),
       ['driver_stream'],
     );
-    assert.deepEqual((await get('/ui/api/whoami', UI_TOKENS.liveReader)).json, { project: 'rides', caller: 'live-reader' });
+    assert.deepEqual((await get('/ui/api/whoami', UI_TOKENS.liveReader)).json, {
+      project: 'rides',
+      caller: 'live-reader',
+      mayMaterialize: false,
+    });
   });
 });
 
@@ -242,7 +246,13 @@ test("the feature server floe serve and floe dev build serves the UI with the pr
   try {
     const url = await server.listen({ host: '127.0.0.1', port: 0 });
     const whoami = await fetch(`${url}/ui/api/whoami`);
-    assert.deepEqual(await whoami.json(), { project: 'test', caller: null });
+    // Without server.auth anyone may act, as on POST /materialize: it has a Temporal client to start compactions with.
+    assert.deepEqual(await whoami.json(), { project: 'test', caller: null, mayMaterialize: true });
+    const tables = (await (await fetch(`${url}/ui/api/tables`)).json()) as { tables: { table: string }[] };
+    assert.ok(
+      tables.tables.some((table) => table.table === 'floe_monitoring.consistency'),
+      "floe.yaml's consistency table is listed",
+    );
     const catalog = (await (await fetch(`${url}/ui/api/catalog`)).json()) as CatalogAnswer;
     assert.equal(catalog.featureViews.length, 5);
     const page = await fetch(`${url}/ui/`);

@@ -19,6 +19,7 @@ import type { Runtime } from '../../../features/runtime.js';
 import { defineStreamSource } from '../../../features/stream-source.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { RunsSource } from '../../../server/ui/runs.js';
+import type { UiActions } from '../../../server/ui/actions.js';
 import { appendQuery } from '../../../engine/write/append-query.js';
 import { DEAD_LETTER_FIELDS } from '../../../features/stream/dead-letters.js';
 import { streamOffsetsProperty } from '../../../features/online-table/stream-offsets.js';
@@ -39,6 +40,8 @@ export const UI_TOKENS = {
   admin: 'ui-admin-token-0123456789',
   liveReader: 'ui-live-reader-token-0123456789',
   nothing: 'ui-nothing-token-0123456789',
+  /** May read everything and materialize driver_hourly. */
+  operator: 'ui-operator-token-0123456789',
 };
 
 const sha256 = (token: string): string => createHash('sha256').update(token).digest('hex');
@@ -48,6 +51,7 @@ export const UI_AUTH: ServerAuthInput = {
     { name: 'admin', sha256: sha256(UI_TOKENS.admin), read: true },
     { name: 'live-reader', sha256: sha256(UI_TOKENS.liveReader), read: { views: ['driver_live'] } },
     { name: 'nothing', sha256: sha256(UI_TOKENS.nothing) },
+    { name: 'operator', sha256: sha256(UI_TOKENS.operator), read: true, materialize: ['driver_hourly'] },
   ],
 };
 
@@ -151,8 +155,14 @@ export interface UiServer {
   close(): Promise<void>;
 }
 
-/** The project in `directory`, two views materialized, and the feature server with the UI on it (auth unless `auth: false`; runs from `runs`). */
-export async function startUiServer(directory: string, options: { auth?: boolean; runs?: RunsSource } = {}): Promise<UiServer> {
+/** The consistency report table the UI lists (it does not exist: no consistency run made it). */
+export const CONSISTENCY_TABLE = 'floe_monitoring.consistency';
+
+/** The project in `directory`, two views materialized, and the feature server with the UI on it (auth unless `auth: false`; runs from `runs`, actions made by `actions` for its runtime). */
+export async function startUiServer(
+  directory: string,
+  options: { auth?: boolean; runs?: RunsSource; actions?: (runtime: Runtime) => UiActions } = {},
+): Promise<UiServer> {
   const runtime = await testRuntime({
     directory,
     catalog: {
@@ -187,7 +197,10 @@ export async function startUiServer(directory: string, options: { auth?: boolean
       freshness: () => store.freshness(),
       clock: () => NOW,
       catalog: runtime.catalog,
+      engine: runtime.engine,
+      consistencyTable: CONSISTENCY_TABLE,
       ...(options.runs === undefined ? {} : { runs: options.runs }),
+      ...(options.actions === undefined ? {} : { actions: options.actions(runtime) }),
     },
   });
   const url = await server.listen({ host: '127.0.0.1', port: 0 });
