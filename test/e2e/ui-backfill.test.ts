@@ -13,7 +13,7 @@ import { startServer, startWorker, stopWorker, writeCliProject } from '../suppor
 import type { SourceTable } from '../support/pipelines/pipeline.js';
 import {
   committedWindows,
-  createSource,
+  createDriverStatsCatalog,
   expectedRows,
   HALF_DAYS,
   onlineRows,
@@ -35,7 +35,7 @@ let browser: Browser;
 let connection: Connection;
 
 before(async () => {
-  source = await createSource(path.join(directory, 'source'));
+  source = await createDriverStatsCatalog(path.join(directory, 'source'));
   await writeCliProject(directory, { project: 'e2e-ui-backfill', source, view: VIEW });
   worker = startWorker(directory);
   ({ url, server } = await startServer(directory));

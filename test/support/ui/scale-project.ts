@@ -13,7 +13,7 @@ import type { Definition } from '../../../features/registry.js';
 import { defineStreamSource } from '../../../features/stream-source.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import type { RunsSource } from '../../../server/ui/runs.js';
-import { appendSource, createSource } from '../online/online-view.js';
+import { appendSource, createEmptySourceTable } from '../online/online-view.js';
 import { featureContext, testRuntime } from '../runtime.js';
 import type { UiServer } from './ui-project.js';
 import { CONSISTENCY_TABLE, NOW, UI_AUTH, WATERMARK } from './ui-project.js';
@@ -78,7 +78,7 @@ export async function startScaleUiServer(directory: string, options: { runs?: Ru
     definitions: scaleDefinitions(),
   });
   const context = featureContext(runtime);
-  await createSource(runtime.catalog, 'rides.table_000');
+  await createEmptySourceTable(runtime.catalog, 'rides.table_000');
   await appendSource(context, 'rides.table_000', [
     { driver_id: 1001, conv_rate: 0.5, trips: 7, event: WATERMARK - 2 * HOUR, created: WATERMARK - 2 * HOUR },
   ]);
