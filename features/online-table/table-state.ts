@@ -137,6 +137,26 @@ export function watermarkOf(metadata: TableMetadata): number | null {
 }
 
 /**
+ * Each materialization commit of the main branch (a snapshot with a window), oldest first, with the
+ * view's watermark as of it: the greatest window end (or carried watermark) of it and its ancestors.
+ */
+export function materializationWatermarks(metadata: TableMetadata): { readonly snapshot: Snapshot; readonly watermarkMs: number }[] {
+  const head = snapshotForRef(metadata, MAIN_BRANCH);
+  if (head === null) return [];
+  const history = [...ancestorsOf(metadata, head.snapshotId)].reverse();
+  const commits: { snapshot: Snapshot; watermarkMs: number }[] = [];
+  let greatest: number | null = null;
+  for (const snapshot of history) {
+    for (const text of [snapshot.summary[WINDOW_END_PROPERTY], snapshot.summary[WATERMARK_PROPERTY]]) {
+      const millis = text === undefined ? Number.NaN : instantMillis(text);
+      if (!Number.isNaN(millis) && (greatest === null || millis > greatest)) greatest = millis;
+    }
+    if (snapshot.summary[WINDOW_END_PROPERTY] !== undefined && greatest !== null) commits.push({ snapshot, watermarkMs: greatest });
+  }
+  return commits;
+}
+
+/**
  * The summary properties every commit to an online table carries forward from the base it commits
  * on, so they survive the expiry of the snapshots that set them: the watermark (advanced to
  * `windowEnd`, when given), the source cursor (replaced by `sourceCursor`, when given) and each

@@ -15,6 +15,8 @@ export interface UiOptions {
   readonly clock?: () => number;
   /** Where the stream sources' tables are, for their offsets and dead letters on the freshness page; no streams shown without it. */
   readonly catalog?: Catalog;
+  /** How long the freshness page waits for a stream's brokers (its lag is unknown past it); STREAM_LAG_TIMEOUT_MS unless told. */
+  readonly streamLagTimeoutMs?: number;
   /** Recent workflow runs for the runs page; without it the page says it has none to show. */
   readonly runs?: RunsSource;
   /** The workflows a caller allowed to materialize may start (compaction, backfill); without it the action routes answer 503. */

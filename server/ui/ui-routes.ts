@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { streamStatus } from '../../features/stream/stream-status.js';
-import type { StreamStatus } from '../../features/stream/stream-status.js';
+import { topicEndOffsets } from '../../features/stream/topic-end-offsets.js';
 import { ROUTE_PERMISSIONS } from '../auth/route-guard.js';
 import { feastErrorJson } from '../feast-response.js';
 import { catalogOf } from './catalog.js';
@@ -17,8 +17,14 @@ import { noStore } from './no-store.js';
 import { addTableRoutes } from './table-routes.js';
 import { addBackfillRoute } from './backfill-route.js';
 import { addFeatureValuesRoute } from './feature-values-route.js';
+import { addFreshnessHistoryRoute } from './freshness-history.js';
+import { withLag } from './stream-lag.js';
+import type { StreamLagStatus } from './stream-lag.js';
 
 export type { UiOptions } from './ui-options.js';
+
+/** How long the freshness page waits for a stream's brokers to tell its topic's end offsets. */
+export const STREAM_LAG_TIMEOUT_MS = 2_000;
 
 /** The most runs the runs page lists. */
 export const LISTED_RUNS = 100;
@@ -106,16 +112,30 @@ export function addUiRoutes(app: FastifyInstance, options: UiOptions): void {
   addTableRoutes(app, options, clock);
   addBackfillRoute(app, options);
   addFeatureValuesRoute(app, options);
+  addFreshnessHistoryRoute(app, options);
 }
 
-/** The visible stream sources' statuses, by name; one whose tables cannot be read now is left out (the others still answer). */
-async function streamStatuses(options: UiOptions, names: ReadonlySet<string>): Promise<StreamStatus[]> {
+/**
+ * The visible stream sources' statuses, by name, with their lag behind the topic's end (asked of
+ * the brokers, which may take STREAM_LAG_TIMEOUT_MS; unknown with the reason when they do not
+ * answer); one whose tables cannot be read now is left out (the others still answer).
+ */
+async function streamStatuses(options: UiOptions, names: ReadonlySet<string>): Promise<StreamLagStatus[]> {
   const { catalog, registry } = options;
   if (catalog === undefined) return [];
   const streams = [...registry.streamSources.values()]
     .filter((stream) => names.has(stream.name))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
-  const statuses = await Promise.all(streams.map((stream) => streamStatus(catalog, registry, stream).catch(() => undefined)));
+  const timeoutMs = options.streamLagTimeoutMs ?? STREAM_LAG_TIMEOUT_MS;
+  const statuses = await Promise.all(
+    streams.map(async (stream) => {
+      const [status, ends] = await Promise.all([
+        streamStatus(catalog, registry, stream).catch(() => undefined),
+        topicEndOffsets(stream, timeoutMs).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+      ]);
+      return status === undefined ? undefined : withLag(status, ends);
+    }),
+  );
   return statuses.filter((status) => status !== undefined);
 }
 

@@ -1,4 +1,7 @@
-// Freshness: each view's watermark and last commit against its schedule; stale views first, marked.
+// Freshness: each view's watermark and last commit against its schedule; stale views first, marked;
+// a click on a view plots its freshness at each materialization commit (uPlot). Below, the stream
+// sources' lag per partition and rows/s.
+import uPlot from './uPlot.esm.js';
 import { getJson, mayMaterialize } from './api.js';
 import { backfillFormRow } from './backfill-form.js';
 import { el, shownDuration } from './dom.js';
@@ -42,7 +45,20 @@ export async function showFreshness(main, who) {
     return el(
       'tr',
       { class: `freshness ${view.status}`, 'data-view': view.featureView, 'data-status': view.status },
-      el('td', {}, view.featureView),
+      el(
+        'td',
+        {},
+        el(
+          'button',
+          {
+            type: 'button',
+            class: 'link history',
+            title: 'Plot its freshness over time',
+            onclick: () => void showHistory(view.featureView),
+          },
+          view.featureView,
+        ),
+      ),
       el('td', {}, el('span', { class: `status ${view.status}` }, STATUS_LABELS[view.status])),
       el('td', {}, view.schedule ?? '—'),
       el('td', {}, el('time', {}, view.watermark ?? 'never materialized')),
@@ -62,19 +78,47 @@ export async function showFreshness(main, who) {
       el(
         'p',
         { class: 'hint' },
-        'A scheduled view is stale when its watermark is older than two intervals of its schedule plus its delay (one run missed), or when it was never materialized.',
+        'A scheduled view is stale when its watermark is older than two intervals of its schedule plus its delay (one run missed), or when it was never materialized. Click a view to plot its freshness over time.',
       ),
+      el('section', { id: 'freshness-history' }),
       report.streams.length > 0 && streamsTable(report.streams),
     ),
   );
 }
 
-/** Each stream source's position in its table (per partition, the next offset not yet taken), its last batch and its dead letters. */
+/** The view's freshness (commit time − watermark) at each materialization commit of its online table, drawn under the table. */
+async function showHistory(featureView) {
+  const section = document.getElementById('freshness-history');
+  const history = await getJson(`api/freshness/${encodeURIComponent(featureView)}/history`);
+  const title = el('h3', {}, `Freshness of ${featureView} at each materialization`);
+  if (history.points.length === 0) {
+    section.replaceChildren(title, el('p', { class: 'empty' }, 'Not materialized yet: no commits to plot.'));
+    return;
+  }
+  const chart = el('div', { class: 'history-chart', 'data-view': featureView });
+  section.replaceChildren(title, chart);
+  const times = history.points.map((point) => Date.parse(point.commit) / 1000);
+  const hours = history.points.map((point) => point.freshnessSeconds / 3600);
+  new uPlot(
+    {
+      width: 700,
+      height: 220,
+      series: [{}, { label: 'freshness (h)', stroke: 'rgb(31, 95, 160)', width: 2, points: { show: true } }],
+      axes: [{}, { label: 'commit − watermark (h)', size: 60 }],
+    },
+    [times, hours],
+    chart,
+  );
+}
+
+/** Each stream source's position in its table and lag behind the topic's end per partition, its rate, last batch and dead letters. */
 function streamsTable(streams) {
   const head = el(
     'tr',
     {},
-    ['Stream source', 'Topic', 'Table', 'Next offsets', 'Last batch (UTC)', 'Dead letters'].map((title) => el('th', {}, title)),
+    ['Stream source', 'Topic', 'Table', 'Partitions: next offset / end (lag)', 'Rows/s', 'Last batch (UTC)', 'Dead letters'].map((title) =>
+      el('th', {}, title),
+    ),
   );
   const rows = streams.map((stream) =>
     el(
@@ -86,11 +130,18 @@ function streamsTable(streams) {
       el(
         'td',
         {},
-        stream.partitions.length === 0 ? 'none taken yet' : stream.partitions.map((p) => `${p.partition}: ${p.nextOffset}`).join(', '),
+        stream.partitions.length === 0 ? 'none taken yet' : stream.partitions.map(partitionText).join(', '),
+        stream.lagUnknown !== null && el('div', { class: 'lag-unknown' }, `lag unknown: ${stream.lagUnknown}`),
       ),
+      el('td', {}, stream.rowsPerSecond === null ? '—' : String(Number(stream.rowsPerSecond.toPrecision(3)))),
       el('td', {}, el('time', {}, stream.lastCommit ?? '—')),
       el('td', { class: stream.deadLetters > 0 ? 'dead-letters' : '' }, `${stream.deadLetters} in ${stream.deadLetterTable}`),
     ),
   );
   return el('section', { class: 'streams' }, el('h3', {}, 'Stream sources'), el('table', {}, el('thead', {}, head), el('tbody', {}, rows)));
+}
+
+function partitionText(p) {
+  const next = p.nextOffset ?? 'none';
+  return p.endOffset === null ? `${p.partition}: ${next}` : `${p.partition}: ${next} / ${p.endOffset} (lag ${p.lag})`;
 }

@@ -194,6 +194,10 @@ describe('the web UI behind server.auth', () => {
     const source = await ui.runtime.catalog.loadTable(parseTableIdentifier(SOURCE_TABLE));
     const batch = source.metadata.snapshots.find((snapshot) => snapshot.summary['floe.stream.driver_stream.offsets'] === STREAM_OFFSETS)!;
     assert.notEqual(source.metadata.currentSnapshotId, batch.snapshotId);
+    const previous = source.metadata.snapshots.find((snapshot) => snapshot.snapshotId === batch.parentSnapshotId)!;
+    // Its broker (127.0.0.1:9092) does not answer: the lag is unknown, with the reason, and the page still answers.
+    const [stream] = (json as { streams: { lagUnknown: unknown }[] }).streams;
+    assert.match(String(stream?.lagUnknown), /\S/);
     assert.deepEqual((json as { streams: unknown }).streams, [
       {
         stream: 'driver_stream',
@@ -201,11 +205,14 @@ describe('the web UI behind server.auth', () => {
         table: SOURCE_TABLE,
         deadLetterTable: DEAD_LETTER_TABLE,
         partitions: [
-          { partition: 0, nextOffset: '15' },
-          { partition: 1, nextOffset: '7' },
+          { partition: 0, nextOffset: '15', endOffset: null, lag: null },
+          { partition: 1, nextOffset: '7', endOffset: null, lag: null },
         ],
         lastCommit: new Date(batch.timestampMs).toISOString(),
+        // Two batches of one row each: the later one's row over the time between their commits.
+        rowsPerSecond: 1 / ((batch.timestampMs - previous.timestampMs) / 1000),
         deadLetters: 2,
+        lagUnknown: stream?.lagUnknown,
       },
     ]);
     for (const commit of lastCommits.slice(1, 3)) assert.match(String(commit), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);

@@ -60,7 +60,10 @@ const driverFeatures = [
   { name: 'trips', type: 'long' },
 ] as const;
 
-export function uiDefinitions(): Definition[] {
+/** Where driver_stream reads from unless told: a port nothing listens on, so its lag is unknown. */
+const UNREACHABLE_KAFKA = { brokers: ['127.0.0.1:9092'], topic: 'drivers' };
+
+export function uiDefinitions(kafka: { brokers: string[]; topic: string } = UNREACHABLE_KAFKA): Definition[] {
   return [
     defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }], description: 'A driver', tags: { team: 'rides' } }),
     defineIcebergSource({
@@ -71,7 +74,7 @@ export function uiDefinitions(): Definition[] {
       tags: { team: 'rides' },
     }),
     definePushSource({ name: 'driver_push', batchSource: 'driver_source' }),
-    defineStreamSource({ name: 'driver_stream', pushSource: 'driver_push', kafka: { brokers: ['127.0.0.1:9092'], topic: 'drivers' } }),
+    defineStreamSource({ name: 'driver_stream', pushSource: 'driver_push', kafka }),
     defineRequestSource({ name: 'ride_request', fields: [{ name: 'distance', type: 'double' }] }),
     defineFeatureView({
       name: 'driver_hourly',
@@ -158,10 +161,19 @@ export interface UiServer {
 /** The consistency report table the UI lists (it does not exist: no consistency run made it). */
 export const CONSISTENCY_TABLE = 'floe_monitoring.consistency';
 
-/** The project in `directory`, two views materialized, and the feature server with the UI on it (auth unless `auth: false`; runs from `runs`, actions made by `actions` for its runtime). */
+/**
+ * The project in `directory`, two views materialized, and the feature server with the UI on it
+ * (auth unless `auth: false`; runs from `runs`, actions made by `actions` for its runtime;
+ * driver_stream on `kafka`'s brokers and topic, unreachable unless told).
+ */
 export async function startUiServer(
   directory: string,
-  options: { auth?: boolean; runs?: RunsSource; actions?: (runtime: Runtime) => UiActions } = {},
+  options: {
+    auth?: boolean;
+    runs?: RunsSource;
+    actions?: (runtime: Runtime) => UiActions;
+    kafka?: { brokers: string[]; topic: string };
+  } = {},
 ): Promise<UiServer> {
   const runtime = await testRuntime({
     directory,
@@ -170,7 +182,7 @@ export async function startUiServer(
       uri: `sqlite:///${path.join(directory, 'catalog.db')}`,
       warehouse: `file://${path.join(directory, 'warehouse')}`,
     },
-    definitions: uiDefinitions(),
+    definitions: uiDefinitions(options.kafka),
   });
   const context = featureContext(runtime);
   await createEmptySourceTable(runtime.catalog, SOURCE_TABLE);
