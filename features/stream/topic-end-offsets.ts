@@ -36,6 +36,7 @@ export async function topicEndOffsets(stream: StreamSourceDefinition, timeoutMs:
     return new Map(offsets.map((end, partition) => [partition, end]));
   } finally {
     clearTimeout(timer);
-    await client.close(true).catch(() => undefined);
+    // Not awaited: closing a connection the broker never answered on waits for it, and the caller must not.
+    void client.close(true).catch(() => undefined);
   }
 }
