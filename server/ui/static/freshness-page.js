@@ -98,15 +98,24 @@ async function showHistory(featureView) {
   const chart = el('div', { class: 'history-chart', 'data-view': featureView });
   section.replaceChildren(title, chart);
   const times = history.points.map((point) => Date.parse(point.commit) / 1000);
-  const hours = history.points.map((point) => point.freshnessSeconds / 3600);
+  const greatest = Math.max(...history.points.map((point) => point.freshnessSeconds));
+  const [unit, size] = greatest < 7_200 ? ['min', 60] : greatest < 172_800 ? ['h', 3_600] : ['d', 86_400];
+  const freshness = history.points.map((point) => point.freshnessSeconds / size);
   new uPlot(
     {
       width: 700,
       height: 220,
-      series: [{}, { label: 'freshness (h)', stroke: 'rgb(31, 95, 160)', width: 2, points: { show: true } }],
-      axes: [{}, { label: 'commit − watermark (h)', size: 60 }],
+      // Commit times in UTC, as every instant on the page.
+      tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), 'Etc/UTC'),
+      scales: {
+        // One commit alone: an hour either side of it (uPlot would stretch it over years).
+        x: { range: (_chart, min, max) => (times[0] === times.at(-1) ? [times[0] - 3_600, times[0] + 3_600] : [min, max]) },
+        y: { range: (_chart, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] },
+      },
+      series: [{}, { label: `freshness (${unit})`, stroke: 'rgb(31, 95, 160)', width: 2, points: { show: true } }],
+      axes: [{}, { label: `commit − watermark (${unit})`, size: 60 }],
     },
-    [times, hours],
+    [times, freshness],
     chart,
   );
 }
