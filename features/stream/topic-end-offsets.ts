@@ -1,7 +1,20 @@
+import type * as KafkaClient from '@platformatic/kafka';
 import type { StreamSourceDefinition } from '../stream-source.js';
 
 /** Per partition of a stream's topic, the offset its next message will get (the partition's end), as the broker says now. */
 export type TopicEndOffsets = ReadonlyMap<number, bigint>;
+
+let kafkaClient: Promise<typeof KafkaClient> | undefined;
+
+/**
+ * The Kafka client's module, loaded once on first call, not at import: the feature server loads
+ * without it unless it serves stream sources. Loading it takes a second or two on a busy machine,
+ * so the UI starts it with the server rather than in the first page's request.
+ */
+export function loadKafkaClient(): Promise<typeof KafkaClient> {
+  kafkaClient ??= import('@platformatic/kafka');
+  return kafkaClient;
+}
 
 /**
  * Asks the stream's brokers for its topic's end offsets, with the client `floe stream` consumes
@@ -10,8 +23,7 @@ export type TopicEndOffsets = ReadonlyMap<number, bigint>;
  * know the topic.
  */
 export async function topicEndOffsets(stream: StreamSourceDefinition, timeoutMs: number): Promise<TopicEndOffsets> {
-  // Loaded here, not at import: the feature server loads without the Kafka client until a page asks.
-  const kafka = await import('@platformatic/kafka');
+  const kafka = await loadKafkaClient();
   const { topic, brokers } = stream.kafka;
   const client = new kafka.Consumer({
     clientId: `floe-ui-${stream.name}`,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { streamStatus } from '../../features/stream/stream-status.js';
-import { topicEndOffsets } from '../../features/stream/topic-end-offsets.js';
+import { loadKafkaClient, topicEndOffsets } from '../../features/stream/topic-end-offsets.js';
 import { ROUTE_PERMISSIONS } from '../auth/route-guard.js';
 import { feastErrorJson } from '../feast-response.js';
 import { catalogOf } from './catalog.js';
@@ -52,6 +52,8 @@ const CONTENT_SECURITY_POLICY =
 export function addUiRoutes(app: FastifyInstance, options: UiOptions): void {
   const assets = readAssets();
   const clock = options.clock ?? Date.now;
+  // The freshness page asks the streams' brokers for their lag: load their client now, not in its first request.
+  if (options.catalog !== undefined && options.registry.streamSources.size > 0) void loadKafkaClient().catch(() => undefined);
   const { open, browse } = ROUTE_PERMISSIONS;
   const sendAsset = (reply: FastifyReply, file: string): FastifyReply => {
     const asset = assets.get(file);

@@ -5,14 +5,14 @@ import { createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { before, test } from 'node:test';
 import { defineStreamSource } from '../../../../features/stream-source.js';
-import { topicEndOffsets } from '../../../../features/stream/topic-end-offsets.js';
+import { loadKafkaClient, topicEndOffsets } from '../../../../features/stream/topic-end-offsets.js';
 
 const streamOn = (broker: string) =>
   defineStreamSource({ name: 'driver_stream', pushSource: 'driver_push', kafka: { brokers: [broker], topic: 'drivers' } });
 
 // The client is loaded on first use: loaded here, so the time measured is the broker's.
 before(async () => {
-  await import('@platformatic/kafka');
+  await loadKafkaClient();
 });
 
 test('a broker that never answers: rejected with the reason once the timeout passes', async () => {
