@@ -31,7 +31,8 @@ const ORACLE_VENV: Venv = {
   prefix: 'venv',
   requirements: REQUIREMENTS,
   what: 'test oracles (pyiceberg, feast)',
-  check: 'import grpc, pyiceberg, pyarrow, sqlalchemy, feast; print(pyiceberg.__version__, pyarrow.__version__, feast.__version__)',
+  check:
+    'import grpc, grpc_health, grpc_reflection, pyiceberg, pyarrow, sqlalchemy, feast; print(pyiceberg.__version__, pyarrow.__version__, feast.__version__)',
   env: 'FLOE_TEST_PYTHON',
 };
 

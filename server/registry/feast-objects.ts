@@ -196,7 +196,9 @@ export class FeastObjects {
         batchSource: this.icebergSource(this.registry.sourceOf(view)),
         ...(push === undefined ? {} : { streamSource: this.pushSource(push) }),
         online: view.online.enabled,
-        offline: true,
+        // Feast's `offline` asks materialization to write the view's rows back to the offline store
+        // (Feast 0.60's client does, through offline_write_batch): they are already in the source table.
+        offline: false,
         description: view.description ?? '',
         owner: view.owner ?? '',
       },

@@ -68,14 +68,16 @@ export async function stopWorker(worker: ChildProcess | undefined): Promise<void
 }
 
 /**
- * Starts `floe serve --port 0 --offline-port 0 --json` on a project and resolves with its URL and
- * its offline (Arrow Flight) port once it listens; stop it with stopWorker.
+ * Starts `floe serve --port 0 --offline-port 0 --json` (and `options.args`) on a project and resolves
+ * with its URL, its offline (Arrow Flight) port and its registry address once it listens; stop it
+ * with stopWorker.
  */
 export function startServer(
   project: string,
-  options: { env?: NodeJS.ProcessEnv } = {},
-): Promise<{ url: string; offlinePort: number; server: ChildProcess }> {
-  const server = spawn(process.execPath, [floe, 'serve', '--project', project, '--port', '0', '--offline-port', '0', '--json'], {
+  options: { env?: NodeJS.ProcessEnv; args?: readonly string[] } = {},
+): Promise<{ url: string; offlinePort: number; registryAddress: string; server: ChildProcess }> {
+  const args = ['serve', '--project', project, '--port', '0', '--offline-port', '0', '--json', ...(options.args ?? [])];
+  const server = spawn(process.execPath, [floe, ...args], {
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -87,9 +89,9 @@ export function startServer(
       stdout += chunk.toString();
       const ready = /^\{[\s\S]*?^\}/m.exec(stdout);
       if (!ready) return;
-      const printed = JSON.parse(ready[0]) as { url: string; offlineUrl: string };
+      const printed = JSON.parse(ready[0]) as { url: string; offlineUrl: string; registryAddress: string };
       const offlinePort = Number(new URL(printed.offlineUrl.replace(/^grpc\+(tcp|tls):/, 'http:')).port);
-      resolve({ url: printed.url, offlinePort, server });
+      resolve({ url: printed.url, offlinePort, registryAddress: printed.registryAddress, server });
     });
     server.once('exit', (code) => reject(new Error(`floe serve exited with ${code} before listening:\n${stderr}`)));
   });

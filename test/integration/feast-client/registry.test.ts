@@ -22,6 +22,7 @@ import { loadProject } from '../../../features/project.js';
 import { openRuntime } from '../../../features/runtime.js';
 import { featuresModule, stopWorker, writeCliProject } from '../../support/cli-project.js';
 import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
+import { freePort } from '../../../scripts/services/ports.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { oldFeastPython, pythonOracle } from '../../support/services.js';
 
@@ -363,6 +364,78 @@ for (const [version, python, served, sourceClass] of [
     });
   });
 }
+
+/**
+ * Feast's web UI is `feast ui`, Feast's own UI server (its React build and a REST API over its
+ * registry, in the feast package): with feature_store.yaml naming Floe's registry remotely it reads
+ * Floe's, so it is how Feast's UI browses Floe. The UI's pages ask this REST API for the projects
+ * and each kind of object; these are its answers.
+ */
+test("Feast's web UI (`feast ui`) browses Floe's registry: its projects list and REST registry show Floe's views", async () => {
+  const repo = await mkdtemp(path.join(directory, 'feast-ui-'));
+  await writeFile(
+    path.join(repo, 'feature_store.yaml'),
+    [
+      `project: ${PROJECT}`,
+      `registry: { registry_type: remote, path: "${open.registry}" }`,
+      'provider: local',
+      `online_store: { type: remote, path: "${open.url}" }`,
+      `offline_store: { type: remote, host: 127.0.0.1, port: ${open.offlinePort} }`,
+      'entity_key_serialization_version: 3',
+      '',
+    ].join('\n'),
+  );
+  const python = pythonOracle().python;
+  const port = await freePort();
+  const ui = spawn(path.join(path.dirname(python), 'feast'), ['ui', '--host', '127.0.0.1', '--port', String(port)], {
+    cwd: repo,
+    env: { ...process.env, FEAST_USAGE: 'False' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  servers.push(ui);
+  let output = '';
+  ui.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  ui.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const base = `http://127.0.0.1:${port}`;
+  const get = async (route: string): Promise<unknown> => {
+    const response = await fetch(`${base}${route}`);
+    assert.equal(response.status, 200, `${route}: ${await response.clone().text()}`);
+    return response.json();
+  };
+  for (let attempt = 0; ; attempt++) {
+    if (ui.exitCode !== null) assert.fail(`feast ui exited with ${ui.exitCode}:\n${output}`);
+    if (
+      await fetch(`${base}/health`).then(
+        (response) => response.ok,
+        () => false,
+      )
+    )
+      break;
+    assert.ok(attempt < 240, `feast ui did not answer in 60 s:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const projects = (await get('/projects-list.json')) as { projects: { id: string; registryPath: string }[] };
+  assert.deepEqual(
+    projects.projects.map((project) => [project.id, project.registryPath]),
+    [[PROJECT, '/api/v1']],
+  );
+  const names = async (kind: string, key: string): Promise<string[]> => {
+    const listed = (await get(`/api/v1/${kind}?project=${PROJECT}`)) as Record<string, { spec: { name: string } }[]>;
+    return listed[key]!.map((object) => object.spec.name).sort();
+  };
+  assert.deepEqual(await names('feature_views', 'featureViews'), [VIEW, 'ride_features']);
+  assert.deepEqual(await names('entities', 'entities'), ['driver']);
+  assert.deepEqual(await names('feature_services', 'featureServices'), ['model', 'stats_model']);
+  const view = (await get(`/api/v1/feature_views/${VIEW}?project=${PROJECT}`)) as { spec: { features: { name: string }[] } };
+  assert.deepEqual(
+    view.spec.features.map((feature) => feature.name),
+    ['conv_rate', 'acc_rate', 'avg_daily_trips'],
+  );
+  // The UI's front page, Feast's React build, comes from the same server.
+  const page = await fetch(`${base}/`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<html/i);
+});
 
 describe('with server.auth and server.tls', () => {
   test("Feast's client reads the registry over TLS with its bearer token, and is refused without it or with a wrong one", async () => {

@@ -1,16 +1,23 @@
 // services: temporal, python
 // Issue #52, item 4: Feast's own code judges Floe. `feast init` writes its template repository, with
-// Feast 0.67 (the oracle venv) and with Feast 0.60 (the older line's venv), each its own template; its test_workflow.py runs unmodified twice on the same data: once on the template's
-// own feature_store.yaml (Feast alone: the oracle), once with only feature_store.yaml changed to
-// Floe's endpoints (online: `floe serve` HTTP, offline: its Arrow Flight port). Between them Floe
-// takes the template in as a user would: `floe import feast` of the registry, the on-demand views'
-// Python ported, the example rows in an Iceberg table, `floe apply`. workflow_recorder.py records
-// every value the script's Feast calls give back (training and batch-scoring retrievals, online
-// reads direct and through feature services, materialize_incremental, the push to online and
-// offline, the `feast` commands it runs); every one is compared with Feast's, the training
-// retrieval with `floe training-set` on the same entity rows, and the push's offline half is read
-// back from the source table. Feast 0.67 delegates materialize_incremental to floe serve (both
-// stores remote); 0.60 materializes in the client (source pulls over Flight, writes over HTTP).
+// Feast 0.67 (the oracle venv) and with Feast 0.60 (the older line's venv), each its own template; its
+// test_workflow.py runs unmodified on the same data: once on the template's own feature_store.yaml
+// (Feast alone: the oracle), then with only feature_store.yaml changed to Floe's endpoints (online:
+// `floe serve` HTTP, offline: its Arrow Flight port, registry: its gRPC registry endpoint). Before
+// that Floe takes the template in as a user would: `floe import feast` of the registry, the on-demand
+// views' Python ported, the example rows in an Iceberg table, `floe apply`. workflow_recorder.py
+// records every value the script's Feast calls give back (training and batch-scoring retrievals,
+// online reads direct and through feature services, materialize_incremental, the push to online and
+// offline, the `feast` commands it runs); every one is compared with Feast's, the training retrieval
+// with `floe training-set` on the same entity rows, and the push's offline half is read back from the
+// source table. Feast 0.67 delegates materialize_incremental to floe serve (both stores remote); 0.60
+// materializes in the client (source pulls over Flight, writes over HTTP).
+//
+// With Floe's registry, `feast apply` and `feast teardown` are refused (Template.refusedCommands
+// says which and why) and the script, which runs them without check, goes on. Feast 0.60 cannot read
+// the template's on-demand view online with Floe's registry (Template.registries says why): its run
+// on Floe's registry is compared up to that call and the failure asserted, and a second run with
+// Feast's own registry file beside Floe's stores passes whole.
 //
 // The script reads the clock (datetime.now()) for its batch-scoring rows, materialization end and
 // pushed event: both runs take the same template data, so only those instants differ between them,
@@ -47,14 +54,18 @@ after(async () => {
 
 /**
  * The template's feature_store.yaml pointed at Floe, the one change to the repository: its online
- * store at `floe serve`'s HTTP, its offline store at its Arrow Flight port, everything else kept. The
- * registry stays Feast's local file for now; with Floe's registry endpoint it becomes
- * `registry: {registry_type: remote, path: localhost:<floe serve --registry-port>}`.
+ * store at `floe serve`'s HTTP, its offline store at its Arrow Flight port and (`remote`) its
+ * registry at its gRPC registry endpoint, everything else kept.
  */
-function pointedAtFloe(templateYaml: string, endpoints: { readonly url: string; readonly offlinePort: number }): string {
+function pointedAtFloe(
+  templateYaml: string,
+  endpoints: { readonly url: string; readonly offlinePort: number; readonly registryAddress: string },
+  registry: Registry['registry'],
+): string {
   const config = parseYaml(templateYaml) as Record<string, unknown>;
   config.online_store = { type: 'remote', path: endpoints.url };
   config.offline_store = { type: 'remote', host: '127.0.0.1', port: endpoints.offlinePort };
+  if (registry === 'remote') config.registry = { registry_type: 'remote', path: endpoints.registryAddress };
   return stringifyYaml(config);
 }
 
@@ -64,13 +75,78 @@ interface Template {
   readonly python: () => string;
   /** Feast 0.67's template has Map, Json and Struct features and a label view; 0.60's neither. */
   readonly typedFeatures: boolean;
+  /** Feast 0.67 knows IcebergSource; before it, Floe's registry shows its sources as FileSource. */
+  readonly icebergSources: boolean;
+  /**
+   * test_workflow.py's `feast` commands that Floe's registry refuses (a non-zero exit where Feast alone
+   * exits 0; the script goes on, as it runs them without check), with what they print. Floe's
+   * features.ts is the one source of truth and its registry takes no change from Feast: `feast apply`
+   * of 0.67's template would add its label view, a kind of view Floe does not hold (accepting it would
+   * let `feast apply` pass while `get_label_view` then finds nothing), and `feast teardown` would
+   * delete the project, which stays.
+   */
+  readonly refusedCommands: Readonly<Record<string, RegExp>>;
+  /** The registries test_workflow.py runs against Floe with: Floe's own (remote), and Feast's local file where that one cannot pass. */
+  readonly registries: readonly Registry[];
 }
-const TEMPLATES: readonly Template[] = [
-  { feast: '0.67', python: () => pythonOracle().python, typedFeatures: true },
-  { feast: '0.60', python: oldFeastPython, typedFeatures: false },
-];
+/**
+ * Where Feast's client keeps its registry in a run against Floe: Floe's registry endpoint, or Feast's
+ * local file (registry.db, from the script's own `feast apply`). `stops`: the call at which the run
+ * ends, with the error Feast's client raises there, where the run cannot pass.
+ */
+interface Registry {
+  readonly registry: 'remote' | 'file';
+  readonly stops?: { readonly call: string; readonly error: RegExp };
+  /** Columns of Feast alone's retrievals (features the script never asked for) that this run's do not have. */
+  readonly unrequestedColumns?: readonly string[];
+}
 const SCALAR_FEATURES = ['conv_rate', 'acc_rate', 'avg_daily_trips'];
 const TYPED_FEATURES = ['driver_metadata', 'driver_config', 'driver_profile'];
+const TEARDOWN_REFUSED = /FeastError: feast would delete project example\. Floe's registry is read-only to Feast/;
+const TEMPLATES: readonly Template[] = [
+  {
+    feast: '0.67',
+    python: () => pythonOracle().python,
+    typedFeatures: true,
+    icebergSources: true,
+    // The template's on-demand view transformed_conv_rate takes the whole driver_hourly_stats view, so
+    // Feast alone's retrievals carry every feature of that view, asked for or not. Floe's on-demand
+    // compute takes primitive features only: `floe import feast` leaves the Map, Json and Struct
+    // features out of its sources (and says so), and Floe's registry shows it reading conv_rate,
+    // acc_rate and avg_daily_trips, so Feast's client does not add the other three to the retrievals.
+    registries: [{ registry: 'remote', unrequestedColumns: TYPED_FEATURES }],
+    refusedCommands: {
+      'feast apply':
+        /FeastError: feast apply would add driver_quality_labels, a kind of view Floe's registry does not hold\. .*floe import feast/,
+      'feast teardown': TEARDOWN_REFUSED,
+    },
+  },
+  {
+    feast: '0.60',
+    python: oldFeastPython,
+    typedFeatures: false,
+    icebergSources: false,
+    refusedCommands: { 'feast teardown': TEARDOWN_REFUSED },
+    // Feast 0.60's remote online store reads the views an on-demand view reads and runs its Python
+    // itself (0.67's asks the server for the computed features). With Floe's registry that Python is
+    // a stand-in that raises, saying why (Floe's on-demand views are JavaScript): the run goes as far
+    // as the first online read of the template's on-demand view. Everything before it matches; the
+    // whole script passes with 0.60 keeping Feast's own registry file beside Floe's stores.
+    // (The run on Floe's registry comes first: it stops before the push, which the other one's later
+    // retrievals would otherwise see in the source table.)
+    registries: [
+      {
+        registry: 'remote',
+        stops: {
+          call: 'get_online_features',
+          error:
+            /^NotImplementedError: On-demand view transformed_conv_rate is computed by Floe \(in JavaScript, features\.ts\); Feast's client reads its features through Floe's online and offline endpoints and cannot run it itself$/,
+        },
+      },
+      { registry: 'file' },
+    ],
+  },
+];
 
 type Row = Record<string, unknown>;
 interface WorkflowRecord {
@@ -190,7 +266,8 @@ async function floeProject(template: Template, repo: string, project: string): P
   await writeFile(
     path.join(project, 'floe.yaml'),
     [
-      'project: feast_template',
+      // Feast's project name (the registry endpoint serves floe.yaml's project to clients naming it).
+      'project: example',
       'catalog:',
       '  type: sql',
       '  name: floe_oracle',
@@ -257,50 +334,27 @@ async function judge(template: Template): Promise<void> {
   const { env, catalog } = await floeProject(template, floeRepo, project);
   // Feast 0.67 delegates materialize_incremental to floe serve (both stores remote), which runs it on a worker.
   servers.push(startWorker(project, { env }));
-  const { url, offlinePort, server } = await startServer(project, { env });
+  // Feast before 0.67 has no IcebergSource: its registry client is shown Floe's sources as FileSource.
+  const { url, offlinePort, registryAddress, server } = await startServer(project, {
+    env,
+    args: template.icebergSources ? [] : ['--registry-file-sources'],
+  });
   servers.push(server);
-  const config = path.join(floeRepo, 'feature_store.yaml');
-  await writeFile(config, pointedAtFloe(await readFile(config, 'utf8'), { url, offlinePort }));
-  const floe = await workflow(python, floeRepo);
-
-  const summary = (records: readonly WorkflowRecord[]) =>
-    records.map((record) => `${record.call}${record.error ? ` ✗ ${record.error}` : ''}`);
-  assert.deepEqual(summary(floe.records), summary(oracle.records), `against Floe:\n${floe.output.slice(-6000)}`);
-  assert.equal(floe.code, 0);
-
-  for (const [index, record] of oracle.records.entries()) {
-    const mine = floe.records[index]!;
-    if (record.call === 'get_historical_features') {
-      // The batch-scoring rows are stamped with the clock: their event_timestamp differs between runs.
-      const clock = index === oracle.records.findLastIndex((other) => other.call === 'get_historical_features') ? ['event_timestamp'] : [];
-      assert.deepEqual([...mine.columns!].sort(), [...record.columns!].sort(), `retrieval ${index}: columns`);
-      // The one difference, in representation only: the template's Map feature driver_metadata. Feast
-      // alone reads it from the template's Parquet, where pandas wrote its dicts as a struct, so its
-      // DataFrame holds dicts; Floe's table holds it as Feast declares it, a Map, and pyarrow turns an
-      // Arrow map into a list of (key, value) pairs. The same entries, row by row.
-      const floeRows = retrievalRows(mine, clock);
-      for (const row of template.typedFeatures ? floeRows : []) {
-        assert.ok(Array.isArray(row.driver_metadata), `retrieval ${index}: driver_metadata comes as (key, value) pairs`);
-        row.driver_metadata = Object.fromEntries(row.driver_metadata as [string, unknown][]);
-      }
-      assert.deepEqual(floeRows, retrievalRows(record, clock), `retrieval ${index}: values`);
-    }
-    if (record.call === 'get_online_features') {
-      // The one difference online, in representation only: the Json feature driver_config. Feast's
-      // client parses a Json value read from its own SQLite store; through the remote online store it
-      // gets the JSON text the server sends (Floe's, as Feast's own feature server's). The same JSON.
-      const features = { ...mine.features! };
-      if (features.driver_config !== undefined) {
-        assert.ok(
-          features.driver_config.every((value) => value === null || typeof value === 'string'),
-          `online read ${index}: driver_config comes as JSON text`,
-        );
-        features.driver_config = features.driver_config.map((value) => (value === null ? null : JSON.parse(value as string)));
-      }
-      assert.deepEqual(comparable(features), comparable(record.features), `online read ${index}`);
-    }
-    if (record.call === 'subprocess') assert.equal(mine.returncode, record.returncode, `${record.args!.join(' ')}:\n${floe.output}`);
+  // Each run on its own copy of the applied repository (a run's `feast teardown` deletes a local registry).
+  const runs: WorkflowRun[] = [];
+  for (const registry of template.registries) {
+    const repo = `${floeRepo}-${registry.registry}`;
+    await cp(floeRepo, repo, { recursive: true });
+    const config = path.join(repo, 'feature_store.yaml');
+    await writeFile(config, pointedAtFloe(await readFile(config, 'utf8'), { url, offlinePort, registryAddress }, registry.registry));
+    const floe = await workflow(python, repo);
+    compareRuns(template, registry, oracle, floe);
+    runs.push(floe);
+    if (registry.registry === 'remote')
+      // The refused teardown deleted nothing: Floe's registry still serves the template's views.
+      assert.match(await feast(python, ['feature-views', 'list'], repo), /driver_hourly_stats/);
   }
+  const floe = runs.at(-1)!;
 
   // Floe's CLI on the training rows answers what Feast's client got from Floe (and Feast alone).
   const training = floe.records.find((record) => record.call === 'get_historical_features')!;
@@ -324,4 +378,77 @@ async function judge(template: Template): Promise<void> {
   );
   assert.equal(pushed.length, 1, 'the pushed row, once');
   if (template.typedFeatures) assert.deepEqual(pushed[0]!.driver_profile, { name: 'driver_1001_updated', age: '30' });
+}
+
+/** One run against Floe compared with Feast alone's, call by call. */
+function compareRuns(template: Template, registry: Registry, oracle: WorkflowRun, floe: WorkflowRun): void {
+  const summary = (records: readonly WorkflowRecord[]) =>
+    records.map((record) => `${record.call}${record.error ? ` ✗ ${record.error}` : ''}`);
+  // A run that stops: Feast alone's calls up to the stopping one, that one failing as expected, then the script's end.
+  const reached =
+    registry.stops === undefined
+      ? oracle.records
+      : oracle.records.slice(
+          0,
+          oracle.records.findIndex((record) => record.call === registry.stops!.call),
+        );
+  const expected = summary(reached);
+  if (registry.stops !== undefined) {
+    const failure = floe.records[reached.length];
+    assert.ok(failure?.call === registry.stops.call, `${registry.registry} registry:\n${floe.output.slice(-6000)}`);
+    assert.match(failure.error ?? '', registry.stops.error);
+    expected.push(...summary([failure]), `test_workflow.py ✗ ${failure.error}`);
+  }
+  assert.deepEqual(summary(floe.records), expected, `${registry.registry} registry, against Floe:\n${floe.output.slice(-6000)}`);
+  assert.equal(floe.code, registry.stops === undefined ? 0 : 1);
+
+  for (const [index, record] of reached.entries()) {
+    const mine = floe.records[index]!;
+    if (record.call === 'get_historical_features') {
+      // The batch-scoring rows are stamped with the clock: their event_timestamp differs between runs.
+      const clockColumns =
+        index === oracle.records.findLastIndex((other) => other.call === 'get_historical_features') ? ['event_timestamp'] : [];
+      const unrequested = registry.unrequestedColumns ?? [];
+      const clock = [...clockColumns, ...unrequested];
+      assert.deepEqual(
+        [...mine.columns!].sort(),
+        record.columns!.filter((column) => !unrequested.includes(column)).sort(),
+        `retrieval ${index}: columns`,
+      );
+      // The one difference, in representation only: the template's Map feature driver_metadata. Feast
+      // alone reads it from the template's Parquet, where pandas wrote its dicts as a struct, so its
+      // DataFrame holds dicts; Floe's table holds it as Feast declares it, a Map, and pyarrow turns an
+      // Arrow map into a list of (key, value) pairs. The same entries, row by row.
+      const floeRows = retrievalRows(mine, clock);
+      for (const row of template.typedFeatures && !unrequested.includes('driver_metadata') ? floeRows : []) {
+        assert.ok(Array.isArray(row.driver_metadata), `retrieval ${index}: driver_metadata comes as (key, value) pairs`);
+        row.driver_metadata = Object.fromEntries(row.driver_metadata as [string, unknown][]);
+      }
+      assert.deepEqual(floeRows, retrievalRows(record, clock), `retrieval ${index}: values`);
+    }
+    if (record.call === 'get_online_features') {
+      // The one difference online, in representation only: the Json feature driver_config. Feast's
+      // client parses a Json value read from its own SQLite store; through the remote online store it
+      // gets the JSON text the server sends (Floe's, as Feast's own feature server's). The same JSON.
+      const features = { ...mine.features! };
+      if (features.driver_config !== undefined) {
+        assert.ok(
+          features.driver_config.every((value) => value === null || typeof value === 'string'),
+          `online read ${index}: driver_config comes as JSON text`,
+        );
+        features.driver_config = features.driver_config.map((value) => (value === null ? null : JSON.parse(value as string)));
+      }
+      assert.deepEqual(comparable(features), comparable(record.features), `online read ${index}`);
+    }
+    if (record.call === 'subprocess') {
+      const command = record.args!.join(' ');
+      const refusal = registry.registry === 'remote' ? template.refusedCommands[command] : undefined;
+      assert.equal(record.returncode, 0, `${command} on Feast alone`);
+      if (refusal === undefined) assert.equal(mine.returncode, 0, `${command}:\n${floe.output}`);
+      else {
+        assert.notEqual(mine.returncode, 0, `${command} is refused by Floe's registry`);
+        assert.match(floe.output, refusal, command);
+      }
+    }
+  }
 }
