@@ -18,6 +18,7 @@ import { checkPushedRows, PUSH_TARGETS, requestFingerprint } from './push-rows.j
 import { isAggregatedView } from '../aggregations.js';
 import type { CheckedRows, PushColumns, PushTarget } from './push-rows.js';
 import { defined } from '../../core/defined.js';
+import { isRecord } from '../../core/is-record.js';
 
 export interface PushRequest {
   readonly pushSourceName: string;
@@ -171,7 +172,7 @@ export class Pusher {
         `Write to ${label}: ${!view.online.enabled ? 'online.enabled is false, so it has no online table' : 'an aggregated view holds tiles online, not rows; push to its source instead'}`,
         { context: { field: 'feature_view_name' } },
       );
-    if (request.df === null || typeof request.df !== 'object' || Array.isArray(request.df))
+    if (!isRecord(request.df))
       throw new FloeError('invalid-input', `Write to ${label}: "df" must be an object of columns, {"column": [values]}`, {
         context: { field: 'df' },
       });
@@ -228,7 +229,7 @@ export class Pusher {
   }
 
   private async check(push: PushSourceDefinition, df: PushColumns): Promise<CheckedRows> {
-    if (df === null || typeof df !== 'object' || Array.isArray(df))
+    if (!isRecord(df))
       throw new FloeError('invalid-input', `Push to ${push.name}: "df" must be an object of columns, {"column": [values]}`, {
         context: { field: 'df' },
       });

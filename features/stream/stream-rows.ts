@@ -9,6 +9,7 @@ import type { StreamSourceDefinition } from '../stream-source.js';
 import type { DeadLetter } from './dead-letters.js';
 import type { MessagePosition } from './stream-commit.js';
 import type { AvroDecoder } from './stream-avro.js';
+import { isRecord } from '../../core/is-record.js';
 
 /** How a stream source's messages become rows of its table. */
 export interface MessageShape {
@@ -150,8 +151,7 @@ function jsonRecord(value: Buffer | string): Record<string, unknown> | string {
   } catch (error) {
     return `the value is not JSON: ${(error as Error).message}`;
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || isLosslessNumber(parsed))
-    return 'the value is not a JSON object';
+  if (!isRecord(parsed) || isLosslessNumber(parsed)) return 'the value is not a JSON object';
   return parsed as Record<string, unknown>;
 }
 

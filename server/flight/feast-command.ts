@@ -1,4 +1,5 @@
 import { FloeError } from '../../core/errors.js';
+import { isRecord } from '../../core/is-record.js';
 
 /**
  * The command Feast's remote offline store client (feast/infra/offline_stores/remote.py) puts in a
@@ -29,7 +30,7 @@ export function parseFeastCommand(command: Uint8Array | undefined): FeastCommand
       "The Flight descriptor's command is not JSON: Floe's offline endpoint takes Feast's remote offline store commands",
     );
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || typeof (parsed as { api?: unknown }).api !== 'string')
+  if (!isRecord(parsed) || typeof parsed.api !== 'string')
     throw new FloeError(
       'invalid-input',
       "The Flight descriptor's command names no api: Floe's offline endpoint takes Feast's remote offline store commands",
