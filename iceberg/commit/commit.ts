@@ -8,8 +8,9 @@
  * (the request may have landed) is resolved here, not by an outer retry: with an idempotency key
  * the loop reloads the table within a second or two and looks for the key, and keeps doing so
  * (short jittered waits) for up to `unknownOutcomeBudgetMs`, then throws a retryable error. A
- * reload that fails on a transient error during that time is tried again too. Without a key an
- * unknown outcome is thrown at once. Errors from `prepare` and every other error propagate at once.
+ * reload that fails on a transient error during that time is tried again too. A change harmless to
+ * replay (TableChange.shownIn) is chased the same way, looking for what it shows. Otherwise,
+ * without a key, an unknown outcome is thrown at once. Errors from `prepare` and every other error propagate at once.
  *
  * An attempt's own files (its manifest list, rewritten manifests) are deleted as soon as the
  * attempt can no longer land: at once on a conflict, a refusal or a request that never left, and
@@ -158,10 +159,10 @@ async function attemptCommits(
   };
 
   for (let attempt = 1; ; attempt++) {
-    const committed = findCommitted(table.metadata, branch, change.idempotencyKey);
+    const committed = landedOn(table, change, branch, unknowns > 0);
     if (committed !== undefined) {
       await settle(table, committed.snapshotId);
-      return { table, snapshotId: committed.snapshotId, attempts: attempt - 1, conflicts, alreadyCommitted: true };
+      return { table, ...committed, attempts: attempt - 1, conflicts, alreadyCommitted: true };
     }
     await settle(table, undefined);
 
@@ -174,19 +175,19 @@ async function attemptCommits(
       return { table: result, ...defined({ snapshotId }), attempts: attempt, conflicts, alreadyCommitted: false };
     } catch (error) {
       if (FloeError.is(error, 'commit-state-unknown')) {
-        // Without an idempotency key there is no way to tell whether an unknown commit landed, and
-        // replaying it could apply the change twice: leave the decision to the caller.
+        // Without an idempotency key (or a change harmless to replay) there is no way to tell whether
+        // an unknown commit landed, and replaying it could apply the change twice: leave the decision to the caller.
         state.unresolved.push(unresolvedAttempt(prepared, branch, error));
-        if (change.idempotencyKey === undefined) throw error;
+        if (change.idempotencyKey === undefined && change.shownIn === undefined) throw error;
         unknownSince ??= now();
         unknowns += 1;
         const waitMs = backoffMs(unknowns, UNKNOWN_OUTCOME_RETRY, options.random);
         if (now() - unknownSince + waitMs > unknownBudgetMs) {
           // One last look: a commit whose outcome was unknown may have landed after all.
           table = await reloadChasing(error, attempt);
-          const landed = findCommitted(table.metadata, branch, change.idempotencyKey);
+          const landed = landedOn(table, change, branch, true);
           await settle(table, landed?.snapshotId);
-          if (landed !== undefined) return { table, snapshotId: landed.snapshotId, attempts: attempt, conflicts, alreadyCommitted: true };
+          if (landed !== undefined) return { table, ...landed, attempts: attempt, conflicts, alreadyCommitted: true };
           throw giveUpUnknown(error, identifier, change, attempt, unknownBudgetMs);
         }
         options.onRetry?.({ attempt, waitMs, error });
@@ -210,6 +211,13 @@ async function attemptCommits(
       table = await reload();
     }
   }
+}
+
+/** The change found on the branch: by its idempotency key, or (once an outcome was `unknown`) by what it shows. */
+function landedOn(loaded: LoadedTable, change: TableChange, branch: string, unknown: boolean): { snapshotId?: bigint } | undefined {
+  const committed = findCommitted(loaded.metadata, branch, change.idempotencyKey);
+  if (committed !== undefined) return { snapshotId: committed.snapshotId };
+  return unknown && change.shownIn?.(loaded) === true ? {} : undefined;
 }
 
 /** `prepare` reads the table's manifests: a corrupt or missing one is reported with the table's name. */

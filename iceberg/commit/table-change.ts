@@ -20,6 +20,12 @@ export interface TableChange {
   /** The branch the change commits to; `main` when absent. */
   readonly branch?: string;
   prepare(base: LoadedTable): Promise<PreparedChange>;
+  /**
+   * For a change without an idempotency key that is harmless to apply twice (setting properties):
+   * whether `table` already shows it. The commit loop then chases an unknown outcome as it does
+   * for a key: it reloads, stops when the change is there, and otherwise replays it.
+   */
+  shownIn?(table: LoadedTable): boolean;
 }
 
 export interface PreparedChange {

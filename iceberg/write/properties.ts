@@ -1,6 +1,7 @@
 /**
  * Table property changes. Properties commute with every other change, so these carry no
- * requirement: on a conflict they replay onto whatever the table became.
+ * requirement: on a conflict they replay onto whatever the table became, and after an unknown
+ * outcome the commit loop looks for the properties and replays them when they are not there.
  */
 import type { TableChange } from '../commit/table-change.js';
 import { FloeError } from '../../core/errors.js';
@@ -34,6 +35,7 @@ export function setProperties(updates: Readonly<Record<string, string>>): TableC
     async prepare() {
       return { requirements: [], updates: entries.length === 0 ? [] : [{ action: 'set-properties', updates: { ...updates } }] };
     },
+    shownIn: (table) => entries.every(([key, value]) => table.metadata.properties[key] === value),
   };
 }
 
@@ -46,6 +48,7 @@ export function removeProperties(keys: readonly string[]): TableChange {
       const present = keys.filter((key) => key in base.metadata.properties);
       return { requirements: [], updates: present.length === 0 ? [] : [{ action: 'remove-properties', removals: present }] };
     },
+    shownIn: (table) => keys.every((key) => !(key in table.metadata.properties)),
   };
 }
 

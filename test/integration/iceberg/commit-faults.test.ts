@@ -17,6 +17,7 @@ import { commitChange } from '../../../iceberg/commit/commit.js';
 import { FloeError } from '../../../core/errors.js';
 import { localPath } from '../../../iceberg/io/local-file-io.js';
 import { fastAppend } from '../../../iceberg/write/fast-append.js';
+import { removeProperties, setProperties } from '../../../iceberg/write/properties.js';
 import { EVENTS_SCHEMA } from '../../support/iceberg/catalog-contract.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { scratchSqlCatalog, tableMaker } from '../../support/iceberg/scratch-tables.js';
@@ -130,6 +131,26 @@ describe('commit loop under catalog faults', () => {
     );
     assert.ok(clock <= 5_000, `waited ${clock} ms of simulated time`);
     assert.ok(wrapper.commits >= 4, `${wrapper.commits} attempts in 5 s of 0.25–2 s waits`);
+  });
+
+  it('a property change whose outcome is unknown is looked for on reload: found when it landed, replayed when it did not', async () => {
+    const identifier = await newTable();
+    // Call 1 fails before applying, call 2 applies but its answer is lost.
+    const wrapper = faulty(async (call, real) => {
+      if (call === 2) await real();
+      if (call <= 2) throw serverError();
+      return real();
+    });
+    const landed = await commitChange(wrapper, identifier, setProperties({ owner: 'ml-platform' }), { sleep: async () => {} });
+    assert.equal(landed.alreadyCommitted, true);
+    assert.equal(wrapper.commits, 2);
+    assert.equal((await catalog.loadTable(identifier)).metadata.properties['owner'], 'ml-platform');
+
+    const lost = faulty(async (call, real) => (call === 1 ? Promise.reject(serverError()) : real()));
+    const replayed = await commitChange(lost, identifier, removeProperties(['owner']), { sleep: async () => {} });
+    assert.equal(replayed.alreadyCommitted, false);
+    assert.equal(replayed.attempts, 2);
+    assert.equal((await catalog.loadTable(identifier)).metadata.properties['owner'], undefined);
   });
 
   it('a commit attempt the catalog refuses leaves none of its files behind', async () => {

@@ -112,7 +112,14 @@ async function post(
   base: string,
   body: string,
 ): Promise<{ status: number; text: string; json: { error?: string; message?: string } | undefined }> {
-  const response = await fetch(`${base}/get-online-features`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  // A connection per request. With keep-alive, a socket the server closes at its 5 s idle bound
+  // while this process (busy parsing large answers) has not yet run its own idle timer can take the
+  // next request and fail it with "fetch failed": a client race, not what these tests look at.
+  const response = await fetch(`${base}/get-online-features`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', connection: 'close' },
+    body,
+  });
   const text = await response.text();
   let json: { error?: string; message?: string } | undefined;
   try {

@@ -8,6 +8,7 @@ import { highestFieldId } from '../../../iceberg/spec/schema.js';
 import { MAIN_BRANCH } from '../../../iceberg/spec/snapshot.js';
 import type { SnapshotSummary } from '../../../iceberg/spec/snapshot.js';
 import { defined } from '../../../core/defined.js';
+import { setProperties } from '../../../iceberg/write/properties.js';
 
 /** A random positive 63-bit id, as Java makes snapshot ids. */
 export function randomSnapshotId(): bigint {
@@ -58,13 +59,14 @@ export function emptySnapshotChange(
   return change;
 }
 
-/** Sets one table property, with no requirement: properties commute, only the pointer races. */
+/** Floe's own property change, with a hook before each attempt: properties commute, only the pointer races. */
 export function propertyChange(key: string, value: string, hooks: { onPrepare?: (base: LoadedTable) => Promise<void> } = {}): TableChange {
+  const change = setProperties({ [key]: value });
   return {
-    description: `set ${key}`,
+    ...change,
     async prepare(base) {
       await hooks.onPrepare?.(base);
-      return { requirements: [], updates: [{ action: 'set-properties', updates: { [key]: value } }] };
+      return change.prepare(base);
     },
   };
 }
