@@ -64,14 +64,26 @@ export class RowCache {
   }
 }
 
-/** Bytes a row of narrow features takes in a data file, at most: such a row weighs one row in the cache. */
+/** The memory a held row of narrow features takes, at most: such a row weighs one row in the cache. */
 const NARROW_ROW_BYTES = 256;
+/** A decoded number in a held row: a list of floats is held as an array of doubles. */
+const DECODED_VALUE_BYTES = 8;
 
 /**
- * How many cache rows one row of a data file weighs, by the file's bytes per row: 1 for rows of
- * scalar features (tens of bytes), more for wide ones (a 768-float embedding is ~3 KB a row), so
- * that a bound of 2M rows does not become gigabytes of embeddings.
+ * How many cache rows one row of a data file weighs, by the memory its decoded row takes: 1 for
+ * rows of scalar features, more for wide ones (a 768-float embedding is ~6 KB held). Its size in
+ * the file says too little (dictionary-encoded floats take a tenth of that there), so the file's
+ * value counts (a list's elements each counted) say how many values a row holds; a file written
+ * without them is weighed by its bytes per row.
  */
-export function fileRowWeight(file: { readonly fileSizeInBytes: number; readonly recordCount: number }): number {
-  return Math.max(1, Math.round(file.fileSizeInBytes / Math.max(1, file.recordCount) / NARROW_ROW_BYTES));
+export function fileRowWeight(file: {
+  readonly fileSizeInBytes: number;
+  readonly recordCount: number;
+  readonly valueCounts?: ReadonlyMap<number, number>;
+}): number {
+  const rows = Math.max(1, file.recordCount);
+  let values = 0;
+  for (const count of file.valueCounts?.values() ?? []) values += count;
+  const bytesPerRow = Math.max(file.fileSizeInBytes / rows, (values * DECODED_VALUE_BYTES) / rows);
+  return Math.max(1, Math.round(bytesPerRow / NARROW_ROW_BYTES));
 }

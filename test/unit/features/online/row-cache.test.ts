@@ -54,11 +54,22 @@ test('a wide row (an embedding) weighs more than one: the bound in rows bounds m
   // Rows of scalar features take tens of bytes in a file; a 768-float embedding about 3 KB.
   assert.equal(fileRowWeight({ fileSizeInBytes: 40_000, recordCount: 1_000 }), 1);
   assert.equal(fileRowWeight({ fileSizeInBytes: 0, recordCount: 0 }), 1);
-  const embeddingWeight = fileRowWeight({ fileSizeInBytes: 3_100_000, recordCount: 1_000 });
-  assert.equal(embeddingWeight, 12);
+  assert.equal(fileRowWeight({ fileSizeInBytes: 3_100_000, recordCount: 1_000 }), 12, 'a file without value counts: by its bytes');
+  // Dictionary-encoded floats take ~240 bytes a row in the file, yet 768 doubles once held: the
+  // value counts (key, 768 elements, three times) weigh it, not the bytes.
+  const valueCounts = new Map([
+    [1, 1_000],
+    [6, 768_000],
+    [3, 1_000],
+    [4, 1_000],
+    [5, 1_000],
+  ]);
+  const embeddingWeight = fileRowWeight({ fileSizeInBytes: 241_000, recordCount: 1_000, valueCounts });
+  assert.equal(embeddingWeight, 24);
+  assert.equal(fileRowWeight({ fileSizeInBytes: 40_000, recordCount: 1_000, valueCounts: new Map([[1, 1_000]]) }), 1);
   const cache = new RowCache(4_000);
   assert.equal(cache.holdsFilesOf(1_000), true);
   assert.equal(cache.holdsFilesOf(1_000, embeddingWeight), false, 'a file of 1,000 embeddings is read by key, not held whole');
   await cache.get('wide', async () => ({ size: 100 }), embeddingWeight);
-  assert.deepEqual(cache.size, { files: 1, rows: 1_200 });
+  assert.deepEqual(cache.size, { files: 1, rows: 2_400 });
 });
