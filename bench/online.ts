@@ -39,8 +39,9 @@
 // view (count/sum/avg/min/max over 1h/1d/7d, materialized tiles, compacted) served over HTTP:
 // `http_agg_<keys>key_8c_*` beside the plain view's `http_plain_<keys>key_8c_*`, and agg_vs_plain =
 // aggregated p50 / plain p50. Last, one-key library reads of a 768-float embedding (`list<float>`) at
-// 1M keys (20k quick): embedding_768_1key_p99_ms, _p50_ms, _entities, _build_s (bench/_online/embedding.ts);
-// `--embedding-only` measures that alone.
+// 1M keys (20k quick), with the row store `floe serve` uses: embedding_768_1key_p99_ms, _p50_ms,
+// _entities, _build_s, _row_store_s, _heap_mb (bench/_online/embedding.ts); `--embedding-only`
+// measures that alone.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -388,6 +389,8 @@ function embeddingKeys(embedding: EmbeddingFigures | undefined): Record<string, 
     [`${prefix}_1key_p50_ms`]: embedding.p50_ms,
     [`${prefix}_entities`]: embedding.entities,
     [`${prefix}_build_s`]: embedding.build_s,
+    [`${prefix}_row_store_s`]: embedding.row_store_s,
+    [`${prefix}_heap_mb`]: embedding.heap_mb,
   };
 }
 
