@@ -68,8 +68,8 @@ export async function showRuns(main) {
   );
 }
 
-/** `[start, end)`, and a backfill's chunks: `[2024-05-01T00:00:00Z, 2024-05-03T00:00:00Z) in 4 chunks`. */
+/** `[start, end)`, and a backfill's chunks: `[2024-05-01T00:00:00Z, 2024-05-03T00:00:00Z) in 4 chunks`; lines break between the instants only. */
 function shownWindow(window) {
-  const range = `[${window.start}, ${window.end})`;
-  return window.chunks === null ? range : `${range} in ${window.chunks} chunk${window.chunks === 1 ? '' : 's'}`;
+  const range = [el('span', { class: 'instant' }, `[${window.start},`), ' ', el('span', { class: 'instant' }, `${window.end})`)];
+  return window.chunks === null ? range : [...range, ` in ${window.chunks} chunk${window.chunks === 1 ? '' : 's'}`];
 }
