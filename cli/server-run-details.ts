@@ -18,6 +18,8 @@ export const PROGRESS_QUERY_TIMEOUT_MS = 1_500;
 const HISTORY_READ_TIMEOUT_MS = 5_000;
 /** Runs read at once. */
 const READS_AT_ONCE = 8;
+/** The statuses of a run that closed with a result or a failure (one continued as new has neither). */
+const CLOSED_WITH_OUTCOME = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT']);
 /** The workflows that answer a `progress` query (materialize has none). */
 const QUERIED_TYPES = new Set(['backfill', 'compact', 'consistency', 'trainingSet']);
 
@@ -55,7 +57,7 @@ export function runDetailsReader(namespace: string): (client: Client, runs: read
   const outcomeOf = async (client: Client, run: WorkflowExecutionInfo, queryDeadline: number): Promise<RunOutcome | undefined> => {
     const status = run.status.name;
     if (status === 'CONTINUED_AS_NEW') return { kind: 'unknown' };
-    if (status === 'RUNNING') {
+    if (!CLOSED_WITH_OUTCOME.has(status)) {
       if (!QUERIED_TYPES.has(run.type) || Date.now() >= queryDeadline) return { kind: 'unknown' };
       try {
         const value: unknown = await client.connection.withDeadline(queryDeadline, () =>
@@ -83,7 +85,8 @@ export function runDetailsReader(namespace: string): (client: Client, runs: read
     if (known !== undefined) return known;
     const [input, outcome] = await Promise.all([inputOf(client, run), outcomeOf(client, run, queryDeadline)]);
     const details = runDetails(run.type, input?.input, outcome ?? { kind: 'unknown' });
-    if (run.status.name !== 'RUNNING' && input !== undefined && outcome !== undefined) closed.set(run.runId, details);
+    const isClosed = CLOSED_WITH_OUTCOME.has(run.status.name) || run.status.name === 'CONTINUED_AS_NEW';
+    if (isClosed && input !== undefined && outcome !== undefined) closed.set(run.runId, details);
     return details;
   };
 
