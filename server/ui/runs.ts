@@ -1,4 +1,6 @@
-/** A recent run of one of Floe's workflows, as Temporal's visibility lists it. */
+import type { RunWindow } from './run-details.js';
+
+/** A recent run of one of Floe's workflows, as Temporal's visibility lists it, with what its input, progress or outcome tell (run-details.ts). */
 export interface RunSummary {
   readonly workflowId: string;
   readonly runId: string;
@@ -9,10 +11,16 @@ export interface RunSummary {
   /** UTC ISO instants; `closeTime` null while running. */
   readonly startTime: string;
   readonly closeTime: string | null;
-  /** The views it works on (the FloeFeatureView search attribute); empty when it names none. */
+  /** The views it works on (the FloeFeatureView search attribute, else its input or result); empty when it names none. */
   readonly featureViews: readonly string[];
   /** A backfill's progress in words (FloeProgress), else null. */
   readonly progress: string | null;
+  /** The windows it covered; empty when it covers none (a compaction) or they are not known (a scheduled materialize still running). */
+  readonly windows: readonly RunWindow[];
+  /** Rows written (see RunDetails.rows); null when not known (yet). */
+  readonly rows: number | null;
+  /** Why a failed, timed-out, terminated or cancelled run stopped, redacted; else null. */
+  readonly error: string | null;
   /** Its page in the Temporal Web UI, or null when the UI's address is not known. */
   readonly temporalUiUrl: string | null;
 }

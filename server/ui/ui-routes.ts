@@ -91,7 +91,7 @@ export function addUiRoutes(app: FastifyInstance, options: UiOptions): void {
     const everything = request.caller === undefined || request.caller.permissions.read === true;
     try {
       const runs = (await options.runs.recent(LISTED_RUNS)).filter(
-        // A run that names no view (a training set, a materialize started by hand) is shown to those who may read everything.
+        // A run that names no view (a training set, a run whose input could not be read) is shown to those who may read everything.
         (run) => everything || (run.featureViews.length > 0 && run.featureViews.every((view) => visible.featureViews.has(view))),
       );
       return noStore(reply).send({ available: true, runs });

@@ -1,10 +1,12 @@
-// services: chromium, temporal
+// services: chromium, temporal, python
 // Floe's web UI (issue #57) in Debian's Chromium, as a person uses it: refused without a token (and
 // with a wrong one), signed in with one, the catalog and its lineage graph, a search by owner and
 // by tag, the freshness page with its stale views standing out, a running backfill on the runs page
 // linked to its Temporal UI page, the tables page (its litter on request, "compact now" only for a
 // token allowed to materialize), a view's backfill form refusing an end in the future, the feature
-// values page's uPlot charts, and signing out. (A backfill that lands its windows: ui-backfill.test.ts.) The server's clock
+// values page's uPlot charts, signing out, and, a worker started last, the runs page showing a
+// materialization's window and the rows pyiceberg reads in its table, a failed run's error and a
+// terminated one's reason. (A backfill that lands its windows: ui-backfill.test.ts.) The server's clock
 // is pinned (test/support/ui/ui-project.ts), so what is stale does not depend on the date.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -25,12 +27,18 @@ import type { UiServer } from '../support/ui/ui-project.js';
 import { CONSISTENCY_TABLE, NOW, startUiServer, UI_TOKENS } from '../support/ui/ui-project.js';
 import { appendConsistencyReport } from '../../features/consistency/index.js';
 import { featureContext } from '../support/runtime.js';
+import { committedWindows, onlineSnapshots } from '../support/pipelines/pipeline.js';
+import { runPyiceberg, sqliteCatalog } from '../support/pyiceberg.js';
+import type { TestWorker } from '../support/temporal.js';
+import { startTestWorker } from '../support/temporal.js';
 
 const TEMPORAL_UI = 'http://temporal-ui.test:8233';
 const taskQueue = `e2e-ui-${randomUUID()}`;
 const backfillId = `e2e-ui-backfill-${randomUUID()}`;
+const directory = scratchFolder('e2e-ui');
 let ui: UiServer;
 let browser: Browser;
+let worker: TestWorker | undefined;
 
 /**
  * A screenshot of a page docs/ui.md shows: under .floe/test-results/e2e as every screenshot, and
@@ -56,7 +64,7 @@ before(async () => {
     temporal: { address, namespace, taskQueue },
   });
   runs = temporalRuns(config, { temporalUi: TEMPORAL_UI });
-  ui = await startUiServer(scratchFolder('e2e-ui'), {
+  ui = await startUiServer(directory, {
     runs,
     actions: (runtime) => (actions = temporalActions(config, runtime.project.registry, { clock: () => NOW })),
   });
@@ -80,6 +88,7 @@ after(async () => {
     .terminate('test over')
     .catch(() => undefined);
   await connection?.close();
+  await worker?.close();
   await browser?.close();
   await ui?.close();
   await runs?.close();
@@ -202,12 +211,12 @@ test('the runs page lists a running backfill with its views and progress, linked
   }
   const cells = await row.locator('td').allInnerTexts();
   assert.deepEqual(
-    [cells[0], cells[1], cells[2], cells[3], cells[6]],
-    ['backfill', backfillId, 'driver_hourly', 'running', '2/7 chunks, 40 rows, running'],
+    [cells[0], cells[1], cells[2], cells[3], cells[6], cells[7], cells[8], cells[9]],
+    // No worker polls its task queue: its progress query is not answered, so its windows and rows are unknown.
+    ['backfill', backfillId, 'driver_hourly', 'running', '', '', '2/7 chunks, 40 rows, running', ''],
   );
   const link = await row.locator('a').getAttribute('href');
   assert.match(link ?? '', new RegExp(`^${TEMPORAL_UI}/namespaces/default/workflows/${backfillId}/[0-9a-f-]{36}/history$`));
-  await documented('ui-runs');
 
   await page.locator('#sign-out').click();
   await page.locator('#login').waitFor();
@@ -333,6 +342,67 @@ test("the feature values page charts each feature's last window with uPlot, and 
   assert.equal(await page.locator('#values-view').inputValue(), 'driver_hourly');
   assert.deepEqual(errors, [], 'no script or CSP error');
   await documented('ui-values');
+  await page.locator('#sign-out').click();
+});
+
+test("the runs page shows a materialization's window and the rows it wrote, a failed run's error and a terminated one's reason", async () => {
+  const { page } = browser;
+  // The backfill above has no input a worker could run: it ends before a worker polls its task queue.
+  await new Client({ connection, namespace: temporalService().namespace }).workflow.getHandle(backfillId).terminate('stopped by the test');
+  worker = await startTestWorker(ui.runtime, { taskQueue });
+  const window = { start: '2024-05-01T00:00:00Z', end: '2024-05-02T00:00:00Z' };
+  const materializeId = `e2e-ui-materialize-${randomUUID()}`;
+  const result = (await worker.client.workflow.execute('materialize', {
+    taskQueue,
+    workflowId: materializeId,
+    args: [{ featureView: 'driver_live', ...window }],
+  })) as { rows: number };
+  const failedId = `e2e-ui-materialize-${randomUUID()}`;
+  await assert.rejects(
+    worker.client.workflow.execute('materialize', { taskQueue, workflowId: failedId, args: [{ featureView: 'driver_gone', ...window }] }),
+  );
+
+  // What the materialization wrote, as pyiceberg reads it: driver_live was never materialized before.
+  const oracle = sqliteCatalog(directory);
+  const written = await runPyiceberg<{ rows: unknown[] }>('read', { catalog: oracle, identifier: 'floe_online.driver_live' });
+  assert.equal(written.rows.length, 5, 'the latest row of each of the five drivers');
+  assert.equal(result.rows, written.rows.length);
+  assert.deepEqual(committedWindows(await onlineSnapshots({ oracle }, 'floe_online', 'driver_live')), [
+    { start: '2024-05-01T00:00:00.000Z', end: '2024-05-02T00:00:00.000Z' },
+  ]);
+
+  await page.goto(`${ui.url}/ui/#runs`);
+  await signIn(page, UI_TOKENS.admin);
+  const cellsOf = (workflowId: string) => page.locator(`tr.run[data-workflow-id="${workflowId}"] td`).allInnerTexts();
+  // Temporal lists a run's close a moment after it closes: reload until all three show closed.
+  for (let attempt = 0; ; attempt++) {
+    await page.locator('.runs-page').waitFor();
+    const closed = await page.locator('tr.run:not([data-status=RUNNING])').count();
+    if (closed === 3) break;
+    assert.ok(attempt < 50, 'the closed runs never showed on the runs page');
+    await page.goto(`${ui.url}/ui/?attempt=${attempt}#runs`);
+  }
+  const [completed, failed, terminated] = await Promise.all([cellsOf(materializeId), cellsOf(failedId), cellsOf(backfillId)]);
+  // Type, views, status, windows, rows, error.
+  const shown = (cells: string[]) => [cells[0], cells[2], cells[3], cells[6], cells[7], cells[9]];
+  assert.deepEqual(shown(completed), [
+    'materialize',
+    'driver_live',
+    'completed',
+    '[2024-05-01T00:00:00.000Z, 2024-05-02T00:00:00.000Z)',
+    String(written.rows.length),
+    '',
+  ]);
+  assert.deepEqual(shown(failed), [
+    'materialize',
+    'driver_gone',
+    'failed',
+    `[${window.start}, ${window.end})`,
+    '',
+    'No feature view named "driver_gone"; defined: driver_hourly, driver_live, driver_quick, driver_trip_totals (featureview=driver_gone)',
+  ]);
+  assert.deepEqual(shown(terminated), ['backfill', 'driver_hourly', 'terminated', '', '', 'stopped by the test']);
+  await documented('ui-runs');
   await page.locator('#sign-out').click();
 });
 

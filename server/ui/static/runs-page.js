@@ -1,5 +1,6 @@
 // Runs: Floe's recent workflows (materialize, backfill, compaction, consistency, training sets)
-// from Temporal's visibility API, each linked to its page in the Temporal Web UI.
+// from Temporal's visibility API, with the windows they covered, the rows they wrote and why they
+// failed, each linked to its page in the Temporal Web UI.
 import { getJson } from './api.js';
 import { el } from './dom.js';
 
@@ -17,7 +18,9 @@ export async function showRuns(main) {
   const head = el(
     'tr',
     {},
-    ['Type', 'Workflow', 'Feature views', 'Status', 'Started (UTC)', 'Closed (UTC)', 'Progress'].map((name) => el('th', {}, name)),
+    ['Type', 'Workflow', 'Feature views', 'Status', 'Started (UTC)', 'Closed (UTC)', 'Windows', 'Rows', 'Progress', 'Error'].map((name) =>
+      el('th', {}, name),
+    ),
   );
   const rows = answer.runs.map((run) =>
     el(
@@ -43,7 +46,14 @@ export async function showRuns(main) {
       ),
       el('td', {}, el('time', {}, run.startTime)),
       el('td', {}, el('time', {}, run.closeTime ?? '—')),
+      el(
+        'td',
+        { class: 'run-windows' },
+        run.windows.map((window) => el('div', {}, shownWindow(window))),
+      ),
+      el('td', { class: 'run-rows' }, run.rows === null ? '' : run.rows.toLocaleString('en-US')),
       el('td', {}, run.progress ?? ''),
+      el('td', { class: 'run-error' }, run.error ?? ''),
     ),
   );
   main.replaceChildren(
@@ -56,4 +66,10 @@ export async function showRuns(main) {
         : el('table', {}, el('thead', {}, head), el('tbody', {}, rows)),
     ),
   );
+}
+
+/** `[start, end)`, and a backfill's chunks: `[2024-05-01T00:00:00Z, 2024-05-03T00:00:00Z) in 4 chunks`; lines break between the instants only. */
+function shownWindow(window) {
+  const range = [el('span', { class: 'instant' }, `[${window.start},`), ' ', el('span', { class: 'instant' }, `${window.end})`)];
+  return window.chunks === null ? range : [...range, ` in ${window.chunks} chunk${window.chunks === 1 ? '' : 's'}`];
 }

@@ -1,8 +1,10 @@
 // services: temporal
 // The web UI's runs (issue #57): Floe's workflows on the project's task queue, listed from the real
 // Temporal server's visibility API with their state, views, progress and a link to their page in
-// the Temporal Web UI; other workflow types and other task queues are left out; a token that may
-// read one view sees only that view's runs; an unreachable Temporal is a 503 that says so.
+// the Temporal Web UI; other workflow types and other task queues are left out; a materialize
+// started without the FloeFeatureView attribute is known by its input's view and window; a token
+// that may read one view sees only that view's runs; a terminated run shows the reason; an
+// unreachable Temporal is a 503 that says so.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -74,12 +76,17 @@ async function serverOn(address: string): Promise<string> {
 }
 
 /** Starts a workflow no worker polls for: it stays running, listed by visibility. */
-async function start(type: string, queue: string, attributes: { views?: string; progress?: string } = {}): Promise<string> {
+async function start(
+  type: string,
+  queue: string,
+  attributes: { views?: string; progress?: string } = {},
+  args: unknown[] = [],
+): Promise<string> {
   const workflowId = `ui-runs-${type}-${randomUUID()}`;
   await client.workflow.start(type, {
     taskQueue: queue,
     workflowId,
-    args: [],
+    args,
     typedSearchAttributes: [
       ...(attributes.views === undefined ? [] : [{ key: FLOE_FEATURE_VIEW, value: attributes.views }]),
       ...(attributes.progress === undefined ? [] : [{ key: FLOE_PROGRESS, value: attributes.progress }]),
@@ -98,6 +105,9 @@ interface RunsAnswer {
     status: string;
     featureViews: string[];
     progress: string | null;
+    windows: { start: string; end: string; chunks: number | null }[];
+    rows: number | null;
+    error: string | null;
     temporalUiUrl: string | null;
     startTime: string;
     closeTime: string | null;
@@ -126,12 +136,21 @@ test("Floe's workflows on the project's task queue are listed with state, views,
   const backfill = await start('backfill', taskQueue, { views: 'driver_live,driver_hourly', progress: '1/4 chunks, 10 rows, running' });
   const live = await start('backfill', taskQueue, { views: 'driver_live' });
   const trainingSet = await start('trainingSet', taskQueue);
+  // Started by hand without the FloeFeatureView attribute: its input names its view and window.
+  const byHand = await start('materialize', taskQueue, {}, [
+    { featureView: 'driver_live', start: '2024-05-01T00:00:00Z', end: '2024-05-02T00:00:00Z' },
+  ]);
   await start('somethingElse', taskQueue, { views: 'driver_hourly' });
   await start('materialize', `${taskQueue}-other`, { views: 'driver_hourly' });
 
-  const all = await listedWhen(url, UI_TOKENS.admin, (answer) => answer.runs.length >= 4);
+  const all = await listedWhen(url, UI_TOKENS.admin, (answer) => answer.runs.length >= 5);
   assert.equal(all.available, true);
-  assert.deepEqual(new Set(all.runs.map((run) => run.workflowId)), new Set([materialize, backfill, live, trainingSet]));
+  assert.deepEqual(new Set(all.runs.map((run) => run.workflowId)), new Set([materialize, backfill, live, trainingSet, byHand]));
+  const fromInput = all.runs.find((run) => run.workflowId === byHand)!;
+  assert.deepEqual(
+    [fromInput.featureViews, fromInput.windows, fromInput.rows],
+    [['driver_live'], [{ start: '2024-05-01T00:00:00Z', end: '2024-05-02T00:00:00Z', chunks: null }], null],
+  );
   const shown = all.runs.find((run) => run.workflowId === backfill)!;
   assert.deepEqual(
     { ...shown, runId: undefined, startTime: undefined },
@@ -142,6 +161,10 @@ test("Floe's workflows on the project's task queue are listed with state, views,
       status: 'RUNNING',
       featureViews: ['driver_live', 'driver_hourly'],
       progress: '1/4 chunks, 10 rows, running',
+      // No worker answers its progress query, and its input is empty: nothing more is known.
+      windows: [],
+      rows: null,
+      error: null,
       temporalUiUrl: `${TEMPORAL_UI}/namespaces/default/workflows/${backfill}/${shown.runId}/history`,
       startTime: undefined,
       closeTime: null,
@@ -151,12 +174,12 @@ test("Floe's workflows on the project's task queue are listed with state, views,
   const starts = all.runs.map((run) => run.startTime);
   assert.deepEqual(starts, [...starts].sort().reverse(), 'most recent first');
 
-  // A token that may read driver_live sees the runs of driver_live alone: not one that also names
-  // driver_hourly, nor one that names no view.
+  // A token that may read driver_live sees the runs of driver_live alone (the one started by hand
+  // too, by its input): not one that also names driver_hourly, nor one that names no view.
   const limited = await runs(url, UI_TOKENS.liveReader);
   assert.deepEqual(
     limited.runs.map((run) => run.workflowId),
-    [live],
+    [byHand, live],
   );
 
   await client.workflow.getHandle(materialize).terminate('the test ends it');
@@ -165,7 +188,9 @@ test("Floe's workflows on the project's task queue are listed with state, views,
     UI_TOKENS.admin,
     (answer) => answer.runs.find((run) => run.workflowId === materialize)?.status === 'TERMINATED',
   );
-  assert.match(ended.runs.find((run) => run.workflowId === materialize)!.closeTime ?? '', /Z$/);
+  const terminated = ended.runs.find((run) => run.workflowId === materialize)!;
+  assert.match(terminated.closeTime ?? '', /Z$/);
+  assert.equal(terminated.error, 'the test ends it');
 });
 
 test('an unreachable Temporal is a 503 naming the address', async () => {

@@ -179,6 +179,8 @@ export async function startUiServer(
     directory,
     catalog: {
       type: 'sql',
+      // The pyiceberg oracle's catalog name (test/support/pyiceberg.ts), so it reads the tables Floe writes.
+      name: 'floe_oracle',
       uri: `sqlite:///${path.join(directory, 'catalog.db')}`,
       warehouse: `file://${path.join(directory, 'warehouse')}`,
     },
