@@ -4,8 +4,10 @@
 // store when it installs, else its file store), Feast-on-Iceberg (its DuckDB store reading the same
 // Iceberg tables through the same SQLite catalog with its contrib IcebergSource: vs_feast_iceberg,
 // feast_iceberg_s, feast_iceberg_peak_rss_mb; stopped past 30 min or 70% of the machine's memory,
-// which feast_iceberg_failure then names) and a hand-written DuckDB ASOF query on the same
-// files (the floor). Each runs in its own process, so peak memory (max RSS) is its own. The
+// which feast_iceberg_failure then names), Feast with Floe as its remote offline store (the same
+// client call with `offline_store: {type: remote}` pointed at `floe serve`'s Arrow Flight endpoint:
+// feast_remote_floe_s, feast_remote_floe_vs_feast_iceberg, feast_remote_floe_vs_floe_cli and both
+// processes' peak memory) and a hand-written DuckDB ASOF query on the same files (the floor). Each runs in its own process, so peak memory (max RSS) is its own. The
 // results are compared row for row, so a fast wrong answer cannot pass as a win. With --on-demand,
 // Floe also runs the same retrieval with an on-demand view added (bench/_pit/floe-run.ts), and
 // `on_demand_overhead` is its time ÷ the time without, − 1. It runs a sweep of scales (`--scale
@@ -16,8 +18,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Engine } from '../engine/duckdb.js';
-import { quoteLiteral } from '../engine/sql.js';
 import { repoRoot } from '../scripts/services/paths.js';
 import { pythonOracle } from '../test/support/services.js';
 import type { BenchmarkOptions } from './run.js';
@@ -28,6 +28,8 @@ import type { ServiceName } from '../scripts/services/service.js';
 import { child, nodeScript, PEER_LIMITS, withinLimits } from './_child.js';
 import type { ChildLimits, Measured, PeerOutcome } from './_child.js';
 import { feastIcebergTable, NEEDS_DUCKDB_STORE } from './_feast-iceberg.js';
+import { startRemoteFloe } from './_pit/remote-floe.js';
+import { compare, rowsDifferingEitherWay } from './_pit/answers.js';
 import { defined } from '../core/defined.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -52,18 +54,24 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
   const smallest = results[0]!;
   // Time per entity row at the largest scale ÷ at the smallest: at most 1 when time grows no faster
   // than linearly (null with one scale, which shows no growth).
-  const growth = (key: 'floe_s' | 'floor_s' | 'feast_s' | 'feast_iceberg_s') => {
+  const growth = (key: 'floe_s' | 'floor_s' | 'feast_s' | 'feast_iceberg_s' | 'feast_remote_floe_s') => {
     const [first, last] = [smallest[key], largest[key]];
     return results.length < 2 || first === null || last === null
       ? null
       : round3(last / largest.entity_rows / (first / smallest.entity_rows));
   };
-  // Feast-on-Iceberg must answer as Floe does wherever it ran: otherwise the run fails (after its JSON).
-  const failures = results.flatMap((figures) =>
-    (figures.feast_iceberg_rows_differing_from_floe ?? 0) > 0
+  // Feast-on-Iceberg and Feast with Floe as its remote offline store must answer as Floe does wherever
+  // they ran: otherwise the run fails (after its JSON).
+  const failures = results.flatMap((figures) => [
+    ...((figures.feast_iceberg_rows_differing_from_floe ?? 0) > 0
       ? [`at ${figures.scale}×, Feast-on-Iceberg differs from Floe on ${figures.feast_iceberg_rows_differing_from_floe} rows`]
-      : [],
-  );
+      : []),
+    ...((figures.feast_remote_floe_rows_differing_from_floe ?? 0) > 0
+      ? [
+          `at ${figures.scale}×, Feast with Floe as its remote offline store differs from Floe's own run on ${figures.feast_remote_floe_rows_differing_from_floe} rows`,
+        ]
+      : []),
+  ]);
   return {
     ...largest,
     scales: results.map((figures) => ({
@@ -74,6 +82,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       floor_s: figures.floor_s,
       feast_s: figures.feast_s,
       feast_iceberg_s: figures.feast_iceberg_s,
+      feast_remote_floe_s: figures.feast_remote_floe_s,
       floe_us_per_entity_row: perRowMicros(figures.floe_s, figures.entity_rows),
       floor_us_per_entity_row: perRowMicros(figures.floor_s, figures.entity_rows),
       feast_us_per_entity_row: perRowMicros(figures.feast_s, figures.entity_rows),
@@ -81,16 +90,23 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       vs_feast: figures.vs_feast,
       vs_feast_iceberg: figures.vs_feast_iceberg,
       feast_iceberg_peak_rss_mb: figures.feast_iceberg_peak_rss_mb,
+      feast_remote_floe_vs_feast_iceberg: figures.feast_remote_floe_vs_feast_iceberg,
+      feast_remote_floe_vs_floe_cli: figures.feast_remote_floe_vs_floe_cli,
+      feast_remote_client_peak_rss_mb: figures.feast_remote_client_peak_rss_mb,
+      feast_remote_floe_serve_peak_rss_mb: figures.feast_remote_floe_serve_peak_rss_mb,
       rows_differing_from_floor: figures.rows_differing_from_floor,
       feast_rows_differing_from_floe: figures.feast_rows_differing_from_floe,
       feast_iceberg_rows_differing_from_floe: figures.feast_iceberg_rows_differing_from_floe,
+      feast_remote_floe_rows_differing_from_floe: figures.feast_remote_floe_rows_differing_from_floe,
       ...defined({ feast_iceberg_failure: figures.feast_iceberg_failure }),
+      ...defined({ feast_remote_floe_failure: figures.feast_remote_floe_failure }),
       ...defined({ on_demand_overhead: figures.on_demand_overhead }),
     })),
     floe_per_row_growth: growth('floe_s'),
     floor_per_row_growth: growth('floor_s'),
     feast_per_row_growth: growth('feast_s'),
     feast_iceberg_per_row_growth: growth('feast_iceberg_s'),
+    feast_remote_floe_per_row_growth: growth('feast_remote_floe_s'),
     ...(failures.length > 0 ? { failures } : {}),
   };
 }
@@ -126,6 +142,14 @@ interface ScaleFigures extends Record<string, unknown> {
   readonly feast_iceberg_peak_rss_mb: number | null;
   readonly feast_iceberg_rows_differing_from_floe: number | null;
   readonly feast_iceberg_failure?: string;
+  /** null where it could not run (feast_remote_floe_failure says why) or answered differently from Floe's own run. */
+  readonly feast_remote_floe_s: number | null;
+  readonly feast_remote_floe_vs_feast_iceberg: number | null;
+  readonly feast_remote_floe_vs_floe_cli: number | null;
+  readonly feast_remote_client_peak_rss_mb: number | null;
+  readonly feast_remote_floe_serve_peak_rss_mb: number | null;
+  readonly feast_remote_floe_rows_differing_from_floe: number | null;
+  readonly feast_remote_floe_failure?: string;
   readonly rows_differing_from_floor: number;
   readonly feast_rows_differing_from_floe: number;
   readonly on_demand_overhead?: number;
@@ -170,20 +194,22 @@ async function runScale(
   const floor = best(floorRuns);
 
   log(`Feast (${feastEnv.store} offline store)`);
-  const feast = await runFeast(python, feastEnv, data, feastOut, 'parquet');
+  const feast = await runFeast(python, feastEnv.env, feastEnv.store, data, feastOut, 'parquet');
   const feastIcebergOut = path.join(out, 'feast-iceberg.parquet');
   log('Feast-on-Iceberg (DuckDB offline store, IcebergSource over the SQLite catalog)');
   const feastIceberg: PeerOutcome<Measured> =
     feastEnv.store === 'duckdb'
-      ? await withinLimits(() => runFeast(python, feastEnv, data, feastIcebergOut, 'iceberg', PEER_LIMITS))
+      ? await withinLimits(() => runFeast(python, feastEnv.env, feastEnv.store, data, feastIcebergOut, 'iceberg', PEER_LIMITS))
       : { failure: NEEDS_DUCKDB_STORE };
+  log('Feast with Floe as its remote offline store (floe serve, Arrow Flight)');
+  const remote = await runFeastRemoteFloe(python, feastEnv.env, data, out, floeOut);
   // The issue's peer is Feast's DuckDB store when it installs; its default file (dask) store, what
   // a Feast user gets without extras, is measured too so both ratios are on record.
   const feastFileOut = path.join(out, 'feast-file.parquet');
   let feastFile: Measured | undefined;
   if (options.feastFile && feastEnv.store === 'duckdb') {
     log('Feast (file offline store)');
-    feastFile = await runFeast(python, { store: 'file', env: process.env }, data, feastFileOut, 'parquet');
+    feastFile = await runFeast(python, process.env, 'file', data, feastFileOut, 'parquet');
   }
 
   const agreement = await compare(floeOut, floorOut, feastOut);
@@ -218,6 +244,16 @@ async function runScale(
     feast_iceberg_peak_rss_mb: feastIceberg.result === undefined ? null : Math.round(feastIceberg.result.maxRssKb / 1024),
     feast_iceberg_rows_differing_from_floe: icebergDiffering,
     ...defined({ feast_iceberg_failure: feastIceberg.failure }),
+    feast_remote_floe_s: remote.timed === undefined ? null : round3(remote.timed.seconds),
+    feast_remote_floe_vs_feast_iceberg:
+      remote.timed === undefined || icebergTime === undefined ? null : round3(remote.timed.seconds / icebergTime.seconds),
+    feast_remote_floe_vs_floe_cli: remote.timed === undefined ? null : round3(remote.timed.seconds / floe.seconds),
+    feast_remote_client_peak_rss_mb: remote.timed === undefined ? null : Math.round(remote.timed.maxRssKb / 1024),
+    feast_remote_floe_serve_peak_rss_mb: remote.servePeakMb ?? null,
+    feast_remote_floe_rows_differing_from_floe: remote.differing ?? null,
+    ...defined({ feast_remote_floe_failure: remote.failure }),
+    // The checking (first, warming) call's time too, not counted: on a shared machine one call is noisy.
+    ...defined({ feast_remote_floe_check_s: remote.checkSeconds === undefined ? undefined : round3(remote.checkSeconds) }),
   };
   if (onDemand) {
     const withOnDemand = best(onDemandRuns);
@@ -260,9 +296,44 @@ async function node(script: string, input: unknown): Promise<Measured> {
   return nodeScript(path.join(here, '_pit', script), input);
 }
 
+/** Which offline store Feast's client uses: one of its own, or Floe's offline endpoint on this port of 127.0.0.1. */
+type FeastOfflineStore = 'duckdb' | 'file' | { readonly remotePort: number };
+
+/**
+ * Feast with Floe as its remote offline store: `floe serve` over the same catalog, then the same
+ * client call as Feast-on-Iceberg's (its repository, its IcebergSources) with `offline_store: {type:
+ * remote}`, in a Python process of its own. The first call's answer is compared with Floe's own run
+ * (same rows, same values) before anything is timed, and warms the server; a second call is timed,
+ * as Feast-on-Iceberg's one call is (the client call alone, in the oracle).
+ */
+async function runFeastRemoteFloe(
+  python: string,
+  env: NodeJS.ProcessEnv,
+  data: BenchData,
+  out: string,
+  floeOut: string,
+): Promise<{ timed?: Measured; checkSeconds?: number; servePeakMb?: number; differing?: number; failure?: string }> {
+  const server = await startRemoteFloe(data, MEMORY_LIMIT);
+  try {
+    const output = path.join(out, 'feast-remote-floe.parquet');
+    const call = () => withinLimits(() => runFeast(python, env, { remotePort: server.offlinePort }, data, output, 'iceberg', PEER_LIMITS));
+    const checked = await call();
+    if (checked.result === undefined) return { failure: checked.failure };
+    const differing = await rowsDifferingEitherWay(floeOut, output);
+    const checkSeconds = checked.result.seconds;
+    if (differing > 0) return { differing, checkSeconds };
+    const timed = await call();
+    if (timed.result === undefined) return { differing, checkSeconds, failure: timed.failure };
+    return { timed: timed.result, checkSeconds, servePeakMb: server.peakRssMb(), differing };
+  } finally {
+    await server.stop();
+  }
+}
+
 async function runFeast(
   python: string,
-  feastEnv: { store: string; env: NodeJS.ProcessEnv },
+  env: NodeJS.ProcessEnv,
+  store: FeastOfflineStore,
   data: BenchData,
   output: string,
   source: 'parquet' | 'iceberg',
@@ -275,7 +346,7 @@ async function runFeast(
       entities: ['driver'],
       ...(source === 'iceberg'
         ? { iceberg: feastIcebergTable(data.catalogConfig, 'bench', view) }
-        : { path: feastEnv.store === 'duckdb' ? `${data.folders[view]}/*.parquet` : data.folders[view] }),
+        : { path: store === 'duckdb' ? `${data.folders[view]}/*.parquet` : data.folders[view] }),
       timestamp_field: 'event_timestamp',
       created_timestamp_field: 'created',
       ttl_seconds: TTL_DAYS * 86_400,
@@ -284,40 +355,18 @@ async function runFeast(
     entity_parquet: data.entities,
     features: VIEWS.flatMap((view) => FEATURES.map((index) => `${view}:${featureName(view, index)}`)),
     full_feature_names: false,
-    offline_store: feastEnv.store,
+    ...(typeof store === 'string'
+      ? { offline_store: store }
+      : { offline_store: 'remote', remote: { host: '127.0.0.1', port: store.remotePort } }),
     output_parquet: output,
   };
   const { stdout } = await child(
     python,
     [path.join(repoRoot, 'test', 'oracles', 'feast_historical.py')],
-    feastEnv.env,
+    env,
     JSON.stringify(request),
     limits,
   );
   const reply = JSON.parse(stdout) as { seconds: number; rows_written: number; max_rss_kb: number };
   return { seconds: reply.seconds, rows: reply.rows_written, maxRssKb: reply.max_rss_kb };
-}
-
-/** Rows (by request id) whose features differ from Floe's, counting a missing row as differing. */
-async function compare(floeOut: string, floorOut: string, feastOut: string): Promise<{ floor: number; feast: number }> {
-  const engine = await Engine.create({ threads: 2, memoryLimit: '4GB' });
-  try {
-    return await engine.withConnection(async (connection) => {
-      const columns = ['request_id', ...VIEWS.flatMap((view) => FEATURES.map((index) => featureName(view, index)))].join(', ');
-      const differing = async (other: string) => {
-        const sql = `SELECT count(*) FROM (SELECT ${columns} FROM read_parquet(${quoteLiteral(other)}) EXCEPT ALL SELECT ${columns} FROM read_parquet(${quoteLiteral(floeOut)}))`;
-        return Number((await connection.runAndReadAll(sql)).getRows()[0]?.[0] ?? 0);
-      };
-      const missingFromFloor = Number(
-        (
-          await connection.runAndReadAll(
-            `SELECT count(*) FROM (SELECT ${columns} FROM read_parquet(${quoteLiteral(floeOut)}) EXCEPT ALL SELECT ${columns} FROM read_parquet(${quoteLiteral(floorOut)}))`,
-          )
-        ).getRows()[0]?.[0] ?? 0,
-      );
-      return { floor: (await differing(floorOut)) + missingFromFloor, feast: await differing(feastOut) };
-    });
-  } finally {
-    engine.close();
-  }
 }

@@ -5,7 +5,10 @@ One JSON request on stdin, one JSON reply on stdout. The request describes entit
 throwaway Feast repository with them (local provider, file offline store by default, or Feast's
 DuckDB offline store with "offline_store": "duckdb") and runs get_historical_features. A view whose
 source is an Iceberg table ("iceberg" instead of "path") gets Feast's contrib IcebergSource, which
-only the DuckDB offline store reads (a pyiceberg scan of the table into Arrow).
+only the DuckDB offline store reads (a pyiceberg scan of the table into Arrow). With "offline_store":
+"remote" and "remote": {"host", "port"}, the same repository's offline store is Feast's remote one,
+which sends the call to that Arrow Flight server (`floe serve --offline-port`); the sources stay in
+Feast's registry, but the server answers from its own definitions of the same views.
 
 Request:
   {"entities": [{"name": "driver", "join_keys": [{"name": "driver_id", "type": "long"}]}],
@@ -17,7 +20,8 @@ Request:
    "entity_rows": [{...}] | null, "entity_parquet": "/abs/file.parquet" | null,
    "entity_timestamp_column": "event_timestamp",
    "features": ["view:feature", ...], "full_feature_names": false,
-   "offline_store": "file" | "duckdb", "output_parquet": "/abs/out.parquet" | null}
+   "offline_store": "file" | "duckdb" | "remote", "remote": {"host": ..., "port": int} (remote only),
+   "output_parquet": "/abs/out.parquet" | null}
 Reply: {"rows": [...]} (timestamps as ISO-8601 UTC strings, NaN as null) or, with output_parquet,
 {"rows_written": n}; plus {"seconds": ..., "max_rss_kb": ..., "offline_store": ...}.
 """
@@ -45,7 +49,7 @@ VALUE_TYPES = {"int": ValueType.INT32, "long": ValueType.INT64, "string": ValueT
 
 def build_store(request: dict[str, Any], repo: Path) -> tuple[FeatureStore, list[Any]]:
     offline = request.get("offline_store", "file")
-    offline_config: dict[str, Any] = {"type": "duckdb"} if offline == "duckdb" else {"type": "file"}
+    offline_config = offline_store_config(offline, request.get("remote"))
     config = RepoConfig(
         project="floe_oracle",
         registry=str(repo / "registry.db"),
@@ -75,6 +79,14 @@ def build_store(request: dict[str, Any], repo: Path) -> tuple[FeatureStore, list
         )
     store.apply(objects)
     return store, objects
+
+
+def offline_store_config(offline: str, remote: dict[str, Any] | None) -> dict[str, Any]:
+    if offline in ("file", "duckdb"):
+        return {"type": offline}
+    if offline == "remote" and remote is not None:
+        return {"type": "remote", "host": remote["host"], "port": int(remote["port"])}
+    raise ValueError(f'offline_store must be "file", "duckdb" or "remote" (with "remote": {{"host", "port"}}), got {offline!r}')
 
 
 def feature_source(view: dict[str, Any]) -> Any:

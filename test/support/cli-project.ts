@@ -163,12 +163,13 @@ export function sqliteCatalogIn(directory: string): { type: 'sql'; name: string;
 
 /**
  * Writes an ES-module project in `directory` on a SQLite catalog (file paths, as Floe's SQL catalog
- * takes them): package.json, `features` as features.ts (importing with featuresModule) and a
- * floe.yaml with `yaml` (more sections) after the catalog.
+ * takes them; named `floe_oracle` unless `catalog.name` says otherwise): package.json, `features` as
+ * features.ts (importing with featuresModule) and a floe.yaml with `yaml` (more sections) after the
+ * catalog.
  */
 export async function writeSqlCatalogProject(
   directory: string,
-  options: { project: string; catalog: { uri: string; warehouse: string }; features: string; yaml?: string },
+  options: { project: string; catalog: { name?: string; uri: string; warehouse: string }; features: string; yaml?: string },
 ): Promise<void> {
   await writeFile(path.join(directory, 'package.json'), '{"type": "module"}\n');
   await writeFile(path.join(directory, 'features.ts'), options.features);
@@ -177,7 +178,7 @@ export async function writeSqlCatalogProject(
     `project: ${options.project}
 catalog:
   type: sql
-  name: floe_oracle
+  name: ${JSON.stringify(options.catalog.name ?? 'floe_oracle')}
   uri: ${JSON.stringify(options.catalog.uri)}
   warehouse: ${JSON.stringify(options.catalog.warehouse)}
 ${options.yaml ?? ''}workDirectory: work
