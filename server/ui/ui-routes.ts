@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { streamStatus } from '../../features/stream/stream-status.js';
-import { loadKafkaClient, topicEndOffsets } from '../../features/stream/topic-end-offsets.js';
+import { loadKafkaClient, TopicEndOffsetsReader } from '../../features/stream/topic-end-offsets.js';
 import { ROUTE_PERMISSIONS } from '../auth/route-guard.js';
 import { feastErrorJson } from '../feast-response.js';
 import { catalogOf } from './catalog.js';
@@ -54,6 +54,8 @@ export function addUiRoutes(app: FastifyInstance, options: UiOptions): void {
   const clock = options.clock ?? Date.now;
   // The freshness page asks the streams' brokers for their lag: load their client now, not in its first request.
   if (options.catalog !== undefined && options.registry.streamSources.size > 0) void loadKafkaClient().catch(() => undefined);
+  const endOffsets = new TopicEndOffsetsReader();
+  app.addHook('onClose', () => endOffsets.close());
   const { open, browse } = ROUTE_PERMISSIONS;
   const sendAsset = (reply: FastifyReply, file: string): FastifyReply => {
     const asset = assets.get(file);
@@ -82,7 +84,7 @@ export function addUiRoutes(app: FastifyInstance, options: UiOptions): void {
   app.get('/ui/api/freshness', { config: { permission: browse } }, async (request, reply) => {
     const visible = visibleNames(options.registry, request.caller?.permissions);
     const views = [...options.registry.featureViews.values()].filter((view) => visible.featureViews.has(view.name));
-    const [freshness, streams] = await Promise.all([options.freshness(), streamStatuses(options, visible.streamSources)]);
+    const [freshness, streams] = await Promise.all([options.freshness(), streamStatuses(options, endOffsets, visible.streamSources)]);
     return noStore(reply).send({ ...freshnessReport(views, freshness, clock()), streams });
   });
   app.get('/ui/api/runs', { config: { permission: browse } }, async (request, reply) => {
@@ -122,23 +124,21 @@ export function addUiRoutes(app: FastifyInstance, options: UiOptions): void {
  * the brokers, which may take STREAM_LAG_TIMEOUT_MS; unknown with the reason when they do not
  * answer); one whose tables cannot be read now is left out (the others still answer).
  */
-async function streamStatuses(options: UiOptions, names: ReadonlySet<string>): Promise<StreamLagStatus[]> {
+async function streamStatuses(
+  options: UiOptions,
+  endOffsets: TopicEndOffsetsReader,
+  names: ReadonlySet<string>,
+): Promise<StreamLagStatus[]> {
   const { catalog, registry } = options;
   if (catalog === undefined) return [];
   const streams = [...registry.streamSources.values()]
     .filter((stream) => names.has(stream.name))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
-  const timeoutMs = options.streamLagTimeoutMs ?? STREAM_LAG_TIMEOUT_MS;
-  const statuses = await Promise.all(
-    streams.map(async (stream) => {
-      const [status, ends] = await Promise.all([
-        streamStatus(catalog, registry, stream).catch(() => undefined),
-        topicEndOffsets(stream, timeoutMs).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
-      ]);
-      return status === undefined ? undefined : withLag(status, ends);
-    }),
-  );
-  return statuses.filter((status) => status !== undefined);
+  const [statuses, ends] = await Promise.all([
+    Promise.all(streams.map((stream) => streamStatus(catalog, registry, stream).catch(() => undefined))),
+    endOffsets.read(streams, options.streamLagTimeoutMs ?? STREAM_LAG_TIMEOUT_MS),
+  ]);
+  return statuses.flatMap((status, index) => (status === undefined ? [] : [withLag(status, ends.get(streams[index]!.name)!)]));
 }
 
 /** The UI's files, read once: from static/ beside this file, or beside its source when run from dist/. */
