@@ -68,6 +68,7 @@ import type { FeastLoad, FeastLoadMethod, FeastOnlineStore } from './_online/fea
 import { rowStoreIdle, startFloeServer } from './_online/floe-server.js';
 import type { LoadFigures } from './_online/load-generator.js';
 import { median } from './_stats.js';
+import { numberArgument } from './_args.js';
 import { LoadProcess } from './_online/load-process.js';
 import { keysFor, round, sequential } from './_online/measure.js';
 import type { LatencyFigures } from './_online/measure.js';
@@ -289,15 +290,6 @@ function withOverrides(settings: Settings, args: readonly string[]): Settings {
     scales: settings.scales.map((scale) => ({ ...scale, entities: Math.max(1_000, Math.round(scale.entities * factor)) })),
     embeddingEntities: Math.max(1_000, Math.round(settings.embeddingEntities * factor)),
   };
-}
-
-function numberArgument(args: readonly string[], name: string, fallback: number, max: number): number {
-  const index = args.indexOf(name);
-  if (index === -1) return fallback;
-  const value = Number(args[index + 1]);
-  if (!(value > 0 && value <= max))
-    throw new Error(`${name} must be a number above 0 and at most ${max}, got ${JSON.stringify(args[index + 1])}`);
-  return value;
 }
 
 export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {

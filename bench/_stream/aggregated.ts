@@ -34,6 +34,7 @@ import { createEmptySourceTable } from '../../test/support/online/online-view.js
 import { kafkaBrokers } from '../../test/support/services.js';
 import { figures, round } from '../_online/measure.js';
 import type { BenchmarkOptions } from '../run.js';
+import { numberArgument } from '../_args.js';
 import { sourceTable, StreamProcesses, viewName, writeStreamProject } from './floe-stream.js';
 import type { StreamCase } from './floe-stream.js';
 import { floeFreshness } from './freshness.js';
@@ -41,6 +42,7 @@ import { createTopic, eventMillis, messagesIn, produceBulk } from './topic.js';
 
 const PARTITIONS = 8;
 const SPACING_MS = 50;
+/** How long a batch gathers at most (floe stream's maxDelayMs); `--max-delay-ms` sets another. */
 const MAX_DELAY_MS = 500;
 const PROBE_EVERY_MS = 100;
 const SERVE_REFRESH_MS = 200;
@@ -56,6 +58,7 @@ export async function runAggregated(options: BenchmarkOptions, log: (message: st
     ? // Batches of 10,000 rows, so the values are probed while the stream lands.
       { events: 100_000, keys: 20_000, maxRows: 10_000, steadySeconds: 10, perSecond: 2_000, reads: 1_000 }
     : { events: 2_000_000, keys: 1_000_000, maxRows: 100_000, steadySeconds: 30, perSecond: 10_000, reads: 5_000 };
+  const maxDelayMs = numberArgument(options.args, '--max-delay-ms', MAX_DELAY_MS, 60_000);
   const brokers = kafkaBrokers();
   const scratch = await mkdtemp(path.join(tmpdir(), 'floe-bench-stream-agg-'));
   const catalog: CatalogConfig = { ...sqliteCatalogIn(scratch), create: true };
@@ -63,7 +66,7 @@ export async function runAggregated(options: BenchmarkOptions, log: (message: st
   const bulk: StreamCase = { name: `agg_${id}`, topic: `bench-agg-${id}`, aggregations: AGGREGATIONS };
   const fresh: StreamCase = { name: `agg_fresh_${id}`, topic: `bench-agg-fresh-${id}`, aggregations: AGGREGATIONS };
   const project = path.join(scratch, 'project');
-  await writeStreamProject(project, { catalog, brokers, cases: [bulk, fresh], maxRows: settings.maxRows, maxDelayMs: MAX_DELAY_MS });
+  await writeStreamProject(project, { catalog, brokers, cases: [bulk, fresh], maxRows: settings.maxRows, maxDelayMs });
   const runtime = await openRuntime(await loadProject(project)).catch(async (error: unknown) => {
     await rm(scratch, { recursive: true, force: true });
     throw error;
@@ -135,7 +138,7 @@ export async function runAggregated(options: BenchmarkOptions, log: (message: st
       windows: WINDOWS,
       functions: AGGREGATIONS[0]!.functions,
       max_rows: settings.maxRows,
-      max_delay_ms: MAX_DELAY_MS,
+      max_delay_ms: maxDelayMs,
       serve_refresh_ms: SERVE_REFRESH_MS,
       agg_rows_per_s: throughput.rows_per_s,
       agg_freshness_p99_ms: freshness.p99_ms,
