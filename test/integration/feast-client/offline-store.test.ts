@@ -22,7 +22,8 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { FeatureStore } from '../../../features/feature-store.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import { featuresModule, floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
+import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
+import { rideFeaturesSource } from '../../support/features/ride-features-source.js';
 import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -50,28 +51,10 @@ interface Served {
   readonly cert?: string;
 }
 
-const onDemandDefinitions = `
-import { defineFeatureService } from ${featuresModule('definitions.ts')};
-import { defineOnDemandView, defineRequestSource } from ${featuresModule('on-demand.ts')};
-import { definePushSource } from ${featuresModule('push-source.ts')};
-export const ride = defineRequestSource({ name: 'ride', fields: [{ name: 'distance_km', type: 'double' }] });
-export const rideFeatures = defineOnDemandView({
-  name: 'ride_features',
-  sources: ['${VIEW}:conv_rate', '${VIEW}:avg_daily_trips', ride],
-  features: [{ name: 'expected_conversions', type: 'double' }, { name: 'trips_per_km', type: 'double' }],
-  compute: ({ ${VIEW}: stats, ride: request }) => {
-    const conv = stats?.conv_rate ?? null;
-    const trips = stats?.avg_daily_trips ?? null;
-    const km = request?.distance_km ?? null;
-    return {
-      expected_conversions: conv === null || km === null ? null : (conv as number) * (km as number),
-      trips_per_km: trips === null || km === null || km === 0 ? null : (trips as number) / (km as number),
-    };
-  },
-});
-export const model = defineFeatureService({ name: 'model', features: ['${VIEW}:acc_rate', 'ride_features'] });
-export const statsPush = definePushSource({ name: 'driver_stats_push', batchSource: 'driver_stats' });
-`;
+const onDemandDefinitions = rideFeaturesSource(
+  VIEW,
+  "export const statsPush = definePushSource({ name: 'driver_stats_push', batchSource: 'driver_stats' });",
+);
 
 // 30 rides over drivers 1001..1045 (1041 and up have no feature rows) at three times; every seventh has no distance.
 const TIMES = ['2024-05-01T03:00:00Z', '2024-05-01T17:00:00Z', '2024-05-02T07:00:00Z'];

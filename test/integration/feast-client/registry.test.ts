@@ -20,7 +20,8 @@ import { after, before, describe, test } from 'node:test';
 import { materializeWindow } from '../../../features/materialize/index.js';
 import { loadProject } from '../../../features/project.js';
 import { openRuntime } from '../../../features/runtime.js';
-import { featuresModule, stopWorker, writeCliProject } from '../../support/cli-project.js';
+import { stopWorker, writeCliProject } from '../../support/cli-project.js';
+import { rideFeaturesSource } from '../../support/features/ride-features-source.js';
 import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import { freePort } from '../../../scripts/services/ports.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -44,29 +45,11 @@ interface Served {
   readonly cert?: string;
 }
 
-const floeDefinitions = `
-import { defineFeatureService } from ${featuresModule('definitions.ts')};
-import { defineOnDemandView, defineRequestSource } from ${featuresModule('on-demand.ts')};
-import { definePushSource } from ${featuresModule('push-source.ts')};
-export const driverPush = definePushSource({ name: 'driver_push', batchSource: 'driver_stats' });
-export const ride = defineRequestSource({ name: 'ride', fields: [{ name: 'distance_km', type: 'double' }] });
-export const rideFeatures = defineOnDemandView({
-  name: 'ride_features',
-  sources: ['${VIEW}:conv_rate', '${VIEW}:avg_daily_trips', ride],
-  features: [{ name: 'expected_conversions', type: 'double' }, { name: 'trips_per_km', type: 'double' }],
-  compute: ({ ${VIEW}: stats, ride: request }) => {
-    const conv = stats?.conv_rate ?? null;
-    const trips = stats?.avg_daily_trips ?? null;
-    const km = request?.distance_km ?? null;
-    return {
-      expected_conversions: conv === null || km === null ? null : (conv as number) * (km as number),
-      trips_per_km: trips === null || km === null || km === 0 ? null : (trips as number) / (km as number),
-    };
-  },
-});
-export const model = defineFeatureService({ name: 'model', features: ['${VIEW}:acc_rate', 'ride_features'] });
-export const statsModel = defineFeatureService({ name: 'stats_model', features: ['${VIEW}:acc_rate', '${VIEW}:conv_rate'] });
-`;
+const floeDefinitions = rideFeaturesSource(
+  VIEW,
+  `export const driverPush = definePushSource({ name: 'driver_push', batchSource: 'driver_stats' });
+export const statsModel = defineFeatureService({ name: 'stats_model', features: ['${VIEW}:acc_rate', '${VIEW}:conv_rate'] });`,
+);
 
 /** The same definitions in Feast's Python, as `floe import feast` maps them; `ttl` changes the view's. */
 function feastDefinitions(ttl = 'timedelta(0)'): string {

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FeatureStore } from '../../../features/feature-store.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
-import { featuresModule, floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
+import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../support/cli-project.js';
+import { rideFeaturesSource } from '../../support/features/ride-features-source.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -22,26 +23,7 @@ const csv = path.join(directory, 'rides.csv');
 let source: SourceTable;
 let worker: ChildProcess | undefined;
 
-const onDemandDefinitions = `
-import { defineFeatureService } from ${featuresModule('definitions.ts')};
-import { defineOnDemandView, defineRequestSource } from ${featuresModule('on-demand.ts')};
-export const ride = defineRequestSource({ name: 'ride', fields: [{ name: 'distance_km', type: 'double' }] });
-export const rideFeatures = defineOnDemandView({
-  name: 'ride_features',
-  sources: ['${view}:conv_rate', '${view}:avg_daily_trips', ride],
-  features: [{ name: 'expected_conversions', type: 'double' }, { name: 'trips_per_km', type: 'double' }],
-  compute: ({ ${view}: stats, ride: request }) => {
-    const conv = stats?.conv_rate ?? null;
-    const trips = stats?.avg_daily_trips ?? null;
-    const km = request?.distance_km ?? null;
-    return {
-      expected_conversions: conv === null || km === null ? null : (conv as number) * (km as number),
-      trips_per_km: trips === null || km === null || km === 0 ? null : (trips as number) / (km as number),
-    };
-  },
-});
-export const model = defineFeatureService({ name: 'model', features: ['${view}:acc_rate', 'ride_features'] });
-`;
+const onDemandDefinitions = rideFeaturesSource(view);
 
 before(async () => {
   source = await createDriverStatsCatalog(path.join(directory, 'source'));
