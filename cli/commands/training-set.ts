@@ -180,8 +180,7 @@ async function trainingSetInput(options: TrainingSetOptions, csvAsParquet: (file
           : fromCsv !== undefined
             ? { parquet: [fromCsv] }
             : { parquet: (options.entitiesParquet ?? []).map((file) => (isUrl(file) ? file : path.resolve(file))) },
-    ...defined({ features: options.features }),
-    ...defined({ featureService: options.featureService }),
+    ...defined({ features: options.features, featureService: options.featureService }),
     ...(options.fullFeatureNames ? { fullFeatureNames: true } : {}),
     ...defined({ timestampColumn: options.timestampColumn }),
     output: { table: options.output },

@@ -65,8 +65,7 @@ export async function writeOutputFiles(
     query: request.query,
     fileNamePrefix: request.fileNamePrefix,
     localDirectory: request.localDirectory,
-    ...defined({ dataDirectory: request.dataDirectory }),
-    ...defined({ signal: request.signal }),
+    ...defined({ dataDirectory: request.dataDirectory, signal: request.signal }),
   });
   await request.afterDataFiles?.(dataFiles);
   if (dataFiles.length === 0) return { dataFiles, manifest: null };
