@@ -11,7 +11,7 @@ import { writeAddedManifest } from '../../iceberg/write/added-manifest.js';
 import { fastAppend } from '../../iceberg/write/fast-append.js';
 import type { ManifestToAppend } from '../../iceberg/write/fast-append.js';
 import type { TableFormatVersion } from '../registry.js';
-import type { ResolvedHistoricalFeatures } from './feature-selection.js';
+import type { ResolvedHistoricalFeatures } from '../selection.js';
 import { defined } from '../../core/defined.js';
 
 /**
