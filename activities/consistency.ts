@@ -20,8 +20,7 @@ export function createConsistencyActivities(context: FeatureContext) {
         withHeartbeats('checking consistency', (signal) =>
           checkConsistency({ ...context, signal }, input.featureView, {
             seed: input.seed,
-            ...defined({ sample: input.sample }),
-            ...defined({ examples: input.examples }),
+            ...defined({ sample: input.sample, examples: input.examples }),
           }),
         ),
       );

@@ -149,8 +149,7 @@ async function planWindow(context: FeatureContext, input: PlanWindowInput, signa
     sourceSnapshotId: planned.sourceSnapshotId?.toString() ?? null,
     scan: planned.scan,
     window: { start: planned.window.start.toISOString(), end: planned.window.end.toISOString() },
-    ...defined({ skipped: planned.skipped }),
-    ...defined({ late: planned.late }),
+    ...defined({ skipped: planned.skipped, late: planned.late }),
   };
 }
 

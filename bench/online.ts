@@ -500,7 +500,7 @@ function scaleKeys(scale: Scale, figures: ScaleFigures): Record<string, unknown>
           rps_vs_feast_redis: figures.rps_vs_feast_redis['1key_8c'] ?? null,
           rps_vs_feast_redis_100key: figures.rps_vs_feast_redis['100key_8c'] ?? null,
         }),
-    ...(figures.feast_load_s?.redis === undefined ? {} : { feast_redis_load_s: figures.feast_load_s.redis }),
+    ...defined({ feast_redis_load_s: figures.feast_load_s?.redis }),
     rss_mb: figures.server_rss_mb,
     first_read_ms: figures.first_read_ms,
     restart_ms: figures.restart_ms,

@@ -9,6 +9,8 @@ import type { Runtime } from '../features/runtime.js';
 import { projectFeatureServer } from './project-feature-server.js';
 import { defined } from '../core/defined.js';
 import { projectOfflineServer } from './project-offline-server.js';
+import { projectPusher } from './project-pusher.js';
+import type { Pusher } from '../features/push/pusher.js';
 import type { OfflineServer } from '../server/flight/offline-server.js';
 import { projectRegistryServer } from './project-registry-server.js';
 import type { RegistryServer } from '../server/registry/registry-server.js';
@@ -36,6 +38,8 @@ export interface DevSessionOptions {
 
 interface Running {
   readonly runtime: Runtime;
+  /** The writer the server and the offline endpoint share, drained once both are closed. */
+  readonly pusher: Pusher;
   readonly worker: Worker;
   readonly running: Promise<void>;
   readonly server: FastifyInstance | null;
@@ -114,16 +118,18 @@ export class DevSession {
       throw error;
     }
     const running = this.watch(worker);
+    const pusher = projectPusher(runtime);
     let server: FastifyInstance | null = null;
     if (this.port !== null) {
       await previous?.server?.close();
-      server = await projectFeatureServer(runtime, defined({ temporalUi: this.options.temporalUi }));
+      server = await projectFeatureServer(runtime, { ...defined({ temporalUi: this.options.temporalUi }), pusher });
     }
     await previous?.offline?.close();
-    const offline = this.offline === null ? null : await projectOfflineServer(runtime);
+    const offline = this.offline === null ? null : await projectOfflineServer(runtime, pusher);
     await previous?.registry?.close();
     const registry = this.registry === null ? null : await projectRegistryServer(runtime);
-    this.current = { runtime, worker, running, server, offline, registry };
+    this.current = { runtime, pusher, worker, running, server, offline, registry };
+    await previous?.pusher.drain();
     await previous?.runtime.close();
     if (server) {
       this.url = await server.listen({ host: HOST, port: this.port! });
@@ -176,6 +182,7 @@ export class DevSession {
     await current.server?.close();
     await current.offline?.close();
     await current.registry?.close();
+    await current.pusher.drain();
     await this.stopWorker(current);
     await current.runtime.close();
   }

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { latestMismatchRates } from '../features/consistency/index.js';
 import { OnlineStore } from '../features/online/index.js';
 import type { Runtime } from '../features/runtime.js';
+import type { Pusher } from '../features/push/pusher.js';
 import { FloeError } from '../core/errors.js';
 import { createFeatureServer } from '../server/feature-server.js';
 import { temporalMaterializer } from './server-materializer.js';
@@ -13,14 +14,14 @@ import { temporalActions } from './server-actions.js';
 import { defined } from '../core/defined.js';
 
 /**
- * The feature server of a project as `floe serve` and `floe dev` run it: its online store with the
- * project's push settings and scratch folder, its row limit, and the consistency gauge fed from the
+ * The feature server of a project as `floe serve` and `floe dev` run it: its online store, the
+ * process's pusher (else one with the project's push settings and scratch folder), its row limit, and the consistency gauge fed from the
  * project's report table, and `POST /materialize` starting workflows through a Temporal client
  * made from floe.yaml's `temporal` section when first asked; the web UI under `/ui` shows its registry.
  */
 export async function projectFeatureServer(
   runtime: Runtime,
-  options: { readonly refreshIntervalMs?: number; readonly temporalUi?: string } = {},
+  options: { readonly refreshIntervalMs?: number; readonly temporalUi?: string; readonly pusher?: Pusher } = {},
 ): Promise<FastifyInstance> {
   const { config, registry } = runtime.project;
   const { auth, tls } = config.server;
@@ -41,6 +42,7 @@ export async function projectFeatureServer(
     ...(tls === undefined ? {} : { tls: await tlsFiles(tls) }),
     consistency: { table: config.monitoring.consistencyTable, read: (table) => latestMismatchRates(runtime, table) },
     push: { config: config.push, workDirectory: config.workDirectory },
+    ...defined({ pusher: options.pusher }),
     store,
     ui: {
       project: config.project,

@@ -112,8 +112,7 @@ export function consistencySchedulePlan(view: FeatureViewDefinition, options: { 
   if (consistency === undefined) return undefined;
   const input: ConsistencyInput = {
     featureView: view.name,
-    ...defined({ sample: consistency.sample }),
-    ...defined({ examples: consistency.examples }),
+    ...defined({ sample: consistency.sample, examples: consistency.examples }),
   };
   const scheduleId = consistencyScheduleId(view.name);
   return {

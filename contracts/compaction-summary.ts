@@ -2,6 +2,7 @@
  * What a compaction did, from its steps' results: one function for the compact workflow and the
  * library call (`compactTable`). Deterministic and free of I/O, so workflows may run it.
  */
+import { defined } from './defined.js';
 
 /** An online table (rewritten to the latest row per entity) or a source table (small files merged, deletes applied). */
 export type CompactionTargetKind = 'online' | 'source';
@@ -107,7 +108,7 @@ export function summarizeCompaction(
             minFiles: plan.minFiles,
             belowThreshold: plan.belowThreshold,
             skippedOtherSpec: plan.skippedOtherSpec,
-            ...(plan.smallFileBytes === undefined ? {} : { smallFileBytes: plan.smallFileBytes }),
+            ...defined({ smallFileBytes: plan.smallFileBytes }),
           },
         }),
   };

@@ -85,5 +85,5 @@ export function temporalWithEnvironment(config: TemporalConfig, env: NodeJS.Proc
       { context: { file, field: 'temporal.tls' } },
     );
   const apiKey = fromEnvironment(TEMPORAL_ENVIRONMENT.apiKey);
-  return { ...config, ...defined({ tls }), ...defined({ apiKey }) };
+  return { ...config, ...defined({ tls, apiKey }) };
 }

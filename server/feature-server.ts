@@ -55,7 +55,13 @@ export interface FeatureServerOptions {
   readonly logStream?: NodeJS.WritableStream;
   /** Starts materialization workflows for `POST /materialize` and `/materialize-incremental`; without it they answer 503. */
   readonly materializer?: Materializer;
-  /** How `POST /push` and `/write-to-online-store` write: floe.yaml's `push` section, and scratch space (a temporary folder when absent). */
+  /**
+   * The writer of `POST /push` and `/write-to-online-store`, which the caller drains once the server
+   * is closed: a process serving the offline endpoint too gives both the same one, so their rows share
+   * one group commit. Without it the server makes its own from `push` and drains it on close.
+   */
+  readonly pusher?: Pusher;
+  /** How the server's own pusher writes: floe.yaml's `push` section, and scratch space (a temporary folder when absent). */
   readonly push?: { readonly config?: Partial<PushConfig>; readonly workDirectory?: string };
   /** Serves the web UI under `/ui` (catalog, lineage, freshness) from this registry; no UI without it. */
   readonly ui?: UiOptions;
@@ -113,7 +119,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   app.addHook('onResponse', async (request, reply) => {
     metrics.observeRequest(request.routeOptions.url ?? 'unknown', request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
-  addFeastRoutes(app, { store, pusher: storePusher(store, options.push, metrics), metrics, limits, bodyLimit });
+  addFeastRoutes(app, { store, pusher: listenedPusher(app, options, metrics), metrics, limits, bodyLimit });
   addMaterializeRoutes(app, options.materializer, store);
   if (options.ui !== undefined) addUiRoutes(app, options.ui);
   const { open, metrics: metricsPermission } = ROUTE_PERMISSIONS;
@@ -201,19 +207,35 @@ function addFeastRoutes(
       return reply.type('application/json').send(stringifyLossless(toOnlineWriteResponse(answer)));
     },
   );
-  app.addHook('onClose', async () => pusher.drain());
 }
 
-/** The server's writer, whose commits its own store reads at once (other replicas within refreshIntervalMs). */
-function storePusher(store: OnlineStore, push: FeatureServerOptions['push'], metrics: ServerMetrics): Pusher {
-  const context = { registry: store.registry, catalog: store.catalog, engine: store.engine };
-  const workDirectory = push?.workDirectory ?? path.join(tmpdir(), 'floe-push');
-  return new Pusher(
-    { ...context, workDirectory },
-    push?.config,
-    (tables) => store.refreshTables(tables),
-    (pushSource, late) => metrics.observeLatePush(pushSource, late),
-  );
+/**
+ * The server's writer (the one given, else its own), whose commits the server's store reads at once
+ * (other replicas within refreshIntervalMs) and whose late events its metrics count, whichever
+ * endpoint pushed them; the server stops listening when it closes, and drains only a pusher it made.
+ */
+function listenedPusher(app: FastifyInstance, options: FeatureServerOptions, metrics: ServerMetrics): Pusher {
+  const { store, push } = options;
+  const pusher =
+    options.pusher ??
+    new Pusher(
+      {
+        registry: store.registry,
+        catalog: store.catalog,
+        engine: store.engine,
+        workDirectory: push?.workDirectory ?? path.join(tmpdir(), 'floe-push'),
+      },
+      push?.config,
+    );
+  const stopListening = pusher.listen({
+    committed: (tables) => store.refreshTables(tables),
+    late: (pushSource, late) => metrics.observeLatePush(pushSource, late),
+  });
+  app.addHook('onClose', async () => {
+    if (options.pusher === undefined) await pusher.drain();
+    stopListening();
+  });
+  return pusher;
 }
 
 /**

@@ -63,7 +63,6 @@ export function parseIncrementalRequest(body: unknown): IncrementalBody {
     '{"end_ts": "2024-05-02T00:00:00Z", "feature_views": ["view"]}',
   );
   return {
-    ...defined({ end: parsed.end_ts }),
-    ...defined({ featureViews: parsed.feature_views ?? undefined }),
+    ...defined({ end: parsed.end_ts, featureViews: parsed.feature_views ?? undefined }),
   };
 }

@@ -129,7 +129,7 @@ export class ServerMetrics {
     this.duration.observe({ route, method, status: String(status) }, seconds);
   }
 
-  /** A push batch's late events per aggregated view (the Pusher's onLate). */
+  /** A push batch's late events per aggregated view (told by the Pusher the server listens to). */
   observeLatePush(pushSource: string, late: ReadonlyMap<string, number>): void {
     for (const [view, count] of late) if (count > 0) this.pushLate.inc({ push_source: pushSource, feature_view: view }, count);
   }

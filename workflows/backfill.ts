@@ -22,6 +22,7 @@ import type { MaterializeWindowsActivities } from '../activities/materialize-win
 import { dataStepRetry } from './activity-retry.js';
 import { materialize } from './materialize.js';
 import { instantMillis, isoMillis, printedInstant } from '../contracts/instants.js';
+import { defined } from '../contracts/defined.js';
 
 export const progressQuery = defineQuery<BackfillProgress>('progress');
 /** Finish the chunks under way, start no new one until `resume`. */
@@ -86,7 +87,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
     // Every chunk before `next` is done: the lanes finished the ones they started.
     return continueAsNew<typeof backfill>({
       ...input,
-      carried: { nextChunk: run.next, rows: run.rows, runs: carried.runs + 1, ...(until === undefined ? {} : { until }) },
+      carried: { nextChunk: run.next, rows: run.rows, runs: carried.runs + 1, ...defined({ until }) },
     });
   }
   run.state = 'completed';
@@ -95,7 +96,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
     featureViews: input.featureViews,
     start: input.start,
     end: input.end,
-    ...(plan.skipped === undefined ? {} : { skipped: plan.skipped }),
+    ...defined({ skipped: plan.skipped }),
     chunks: plan.chunks.length,
     rows: run.rows,
     runs: carried.runs + 1,
@@ -304,7 +305,7 @@ export function planBackfill(
   const { windowsPerActivity } = input;
   if (windowsPerActivity !== undefined && (!Number.isInteger(windowsPerActivity) || windowsPerActivity < 1 || windowsPerActivity > 1000))
     throw invalid('windowsPerActivity', `must be an integer from 1 to 1000, got ${JSON.stringify(windowsPerActivity)}`);
-  const batching = windowsPerActivity === undefined ? {} : { windowsPerActivity };
+  const batching = defined({ windowsPerActivity });
   const cut = until !== undefined && instantMillis(until) < instantMillis(input.end) ? until : undefined;
   const windows =
     instantMillis(cut ?? input.end) > instantMillis(input.start) ? chunkWindows(input.start, cut ?? input.end, chunkSeconds) : [];

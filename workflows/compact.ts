@@ -3,6 +3,7 @@ import type { CompactActivities } from '../activities/compact.js';
 import type { CompactOptions, CompactProgress, CompactResult, CompactTarget } from '../contracts/compact.js';
 import { summarizeCompaction } from '../contracts/compaction-summary.js';
 import { dataStepRetry, quickStepRetry } from './activity-retry.js';
+import { defined } from '../contracts/defined.js';
 
 export const compactProgressQuery = defineQuery<CompactProgress>('progress');
 
@@ -34,7 +35,7 @@ export async function compact(target: CompactTarget, options: CompactOptions = {
   enter({});
   const plan = await planning.planCompaction({
     request: target,
-    options: options.minFiles === undefined ? {} : { minFiles: options.minFiles },
+    options: defined({ minFiles: options.minFiles }),
   });
   const table = plan.target.table;
   enter({ phase: 'rewriting', table, groupsPlanned: plan.groups.length });
@@ -45,7 +46,7 @@ export async function compact(target: CompactTarget, options: CompactOptions = {
   enter({ rewrite });
   const cleanup = {
     ...(options.retentionSeconds === undefined ? {} : { retentionMs: options.retentionSeconds * 1000 }),
-    ...(options.retainLast === undefined ? {} : { retainLast: options.retainLast }),
+    ...defined({ retainLast: options.retainLast }),
   };
   let expired = { snapshotsExpired: 0, filesDeleted: 0 };
   let orphans = { orphansRemoved: 0, tooYoung: 0 };

@@ -3,6 +3,7 @@ import type { ConsistencyActivities } from '../activities/consistency.js';
 import type { ConsistencyInput, ConsistencyProgress, ConsistencyResult } from '../contracts/consistency.js';
 import { seedFromWorkflowId } from '../contracts/consistency.js';
 import { dataStepRetry, quickStepRetry } from './activity-retry.js';
+import { defined } from '../contracts/defined.js';
 
 export const consistencyProgressQuery = defineQuery<ConsistencyProgress>('progress');
 
@@ -37,13 +38,12 @@ export async function consistency(input: ConsistencyInput): Promise<ConsistencyR
   const report = await checking.checkConsistency({
     featureView: input.featureView,
     seed,
-    ...(input.sample === undefined ? {} : { sample: input.sample }),
-    ...(input.examples === undefined ? {} : { examples: input.examples }),
+    ...defined({ sample: input.sample, examples: input.examples }),
   });
   enter({ phase: 'reporting', mismatches: report.mismatches });
   const appended = await reporting.appendConsistencyReport({
     report,
-    ...(input.reportTable === undefined ? {} : { reportTable: input.reportTable }),
+    ...defined({ reportTable: input.reportTable }),
     idempotencyKey: `${workflowId}/${runId}`,
   });
   enter({ phase: 'done' });

@@ -15,6 +15,7 @@ import type { MaterializeInput, MaterializeResult, ScanSummary } from '../contra
 import { scheduledStartTime, windowFor } from '../contracts/windows.js';
 import { dataStepRetry, quickStepRetry } from './activity-retry.js';
 import { instantMillis } from '../contracts/instants.js';
+import { defined } from '../contracts/defined.js';
 
 // Planning reads the watermark and the source's manifests: seconds, so a dead worker's step is
 // retried after at most 2 minutes.
@@ -101,7 +102,7 @@ export async function materialize(input: MaterializeInput): Promise<MaterializeR
     (await dataWork.computeLatest({
       ...window,
       sourceSnapshotId: plan.sourceSnapshotId,
-      ...(plan.late === undefined ? {} : { late: plan.late }),
+      ...defined({ late: plan.late }),
     }));
   const written =
     prepared ?? (await dataWork.writeOnline({ featureView: input.featureView, staging: computed.staging, rows: computed.rows }));
@@ -121,7 +122,7 @@ export async function materialize(input: MaterializeInput): Promise<MaterializeR
   return {
     ...window,
     ...(sameWindow ? {} : { requested: { start: requested.start, end: requested.end } }),
-    ...(plan.late === undefined ? {} : { late: plan.late }),
+    ...defined({ late: plan.late }),
     sourceSnapshotId: plan.sourceSnapshotId,
     scan: plan.scan,
     rows: computed.rows,

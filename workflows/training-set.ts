@@ -20,6 +20,7 @@ import type {
 } from '../contracts/training-set.js';
 import { dataStepRetry, quickStepRetry } from './activity-retry.js';
 import { instantMillis } from '../contracts/instants.js';
+import { defined } from '../contracts/defined.js';
 
 export const trainingSetProgressQuery = defineQuery<TrainingSetProgress>('progress');
 
@@ -176,7 +177,7 @@ class SourceReads {
   }
 
   figures(): { sourceRead: SourceReadFigures; sourceOnePass?: SourceReadFigures } {
-    return { sourceRead: this.read, ...(this.onePass === undefined ? {} : { sourceOnePass: this.onePass }) };
+    return { sourceRead: this.read, ...defined({ sourceOnePass: this.onePass }) };
   }
 }
 
@@ -243,10 +244,12 @@ export function checkInput(input: TrainingSetInput): { request: TrainingSetReque
         : isTable
           ? (input.entities as TrainingSetRequest['entities'])
           : { parquet: [...(input.entities as { parquet: readonly string[] }).parquet] },
-    ...(input.features === undefined ? {} : { features: input.features }),
-    ...(input.featureService === undefined ? {} : { featureService: input.featureService }),
-    ...(input.fullFeatureNames === undefined ? {} : { fullFeatureNames: input.fullFeatureNames }),
-    ...(input.timestampColumn === undefined ? {} : { timestampColumn: input.timestampColumn }),
+    ...defined({
+      features: input.features,
+      featureService: input.featureService,
+      fullFeatureNames: input.fullFeatureNames,
+      timestampColumn: input.timestampColumn,
+    }),
     output: { table: input.output.table },
     ...(input.replace === true ? { replace: true } : {}),
   };

@@ -86,9 +86,7 @@ async function optionsOf(options: CompactCommandOptions): Promise<CompactOptions
     if (!options.skipCleanup) checkInFlightAge(retentionSeconds, options.retention, '--retention', options.force, removes);
   }
   return {
-    ...defined({ minFiles }),
-    ...defined({ retainLast }),
-    ...defined({ retentionSeconds }),
+    ...defined({ minFiles, retainLast, retentionSeconds }),
     ...(options.skipCleanup ? { skipCleanup: true } : {}),
   };
 }

@@ -42,8 +42,7 @@ export function consistencyCommand(program: Command): void {
       const input: ConsistencyInput = {
         featureView,
         seed: integerAtLeast(options.seed, '--seed', 0) ?? 0,
-        ...defined({ sample: integerAtLeast(options.sample, '--sample', 1) }),
-        ...defined({ examples: integerAtLeast(options.examples, '--examples', 1) }),
+        ...defined({ sample: integerAtLeast(options.sample, '--sample', 1), examples: integerAtLeast(options.examples, '--examples', 1) }),
         reportTable: options.reportTable ?? project.config.monitoring.consistencyTable,
       };
       const result = options.local ? await runLocally(project, input) : await runWorkflow(project, input, options);
@@ -58,9 +57,7 @@ async function runLocally(project: Project, input: ConsistencyInput): Promise<Co
   const runtime = await openRuntime(project);
   try {
     const report = await checkConsistency(runtime, input.featureView, {
-      ...defined({ seed: input.seed }),
-      ...defined({ sample: input.sample }),
-      ...defined({ examples: input.examples }),
+      ...defined({ seed: input.seed, sample: input.sample, examples: input.examples }),
     });
     const appended = await appendConsistencyReport(runtime, input.reportTable!, report);
     return { ...report, reportTable: appended.table, reportSnapshotId: appended.snapshotId };

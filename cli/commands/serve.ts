@@ -59,8 +59,10 @@ export function serveCommand(program: Command): void {
       if (options.insecure === true) console.error(`floe serve: warning: ${insecureWarning(options.host, authenticated)}`);
       const runtime = await openRuntime(project, { threads: FEATURE_SERVER_THREADS });
       const { projectOfflineServer } = await import('../project-offline-server.js');
-      const server = await projectFeatureServer(runtime, defined({ refreshIntervalMs }));
-      const offline = await projectOfflineServer(runtime);
+      const { projectPusher } = await import('../project-pusher.js');
+      const pusher = projectPusher(runtime);
+      const server = await projectFeatureServer(runtime, { ...defined({ refreshIntervalMs }), pusher });
+      const offline = await projectOfflineServer(runtime, pusher);
       const { projectRegistryServer } = await import('../project-registry-server.js');
       const registry = await projectRegistryServer(runtime, options.registryFileSources === true ? 'file' : 'iceberg');
       try {
@@ -88,6 +90,7 @@ export function serveCommand(program: Command): void {
         await registry.close();
         await offline.close();
         await server.close();
+        await pusher.drain();
         await runtime.close();
       }
     });

@@ -87,7 +87,7 @@ export function trainingSetCommand(program: Command): void {
         resolveEntitySource(project.registry, input.entities.from);
       }
       // The library's own resolution: on-demand views and feature services refused or taken as getHistoricalFeatures does.
-      const { resolveHistoricalFeatures } = await import('../../features/historical/feature-selection.js');
+      const { resolveHistoricalFeatures } = await import('../../features/selection.js');
       resolveHistoricalFeatures(project.registry, input);
       const workflowId = options.workflowId ?? trainingSetWorkflowId(options.output);
       const client = await connectClient(project.config);
@@ -180,8 +180,7 @@ async function trainingSetInput(options: TrainingSetOptions, csvAsParquet: (file
           : fromCsv !== undefined
             ? { parquet: [fromCsv] }
             : { parquet: (options.entitiesParquet ?? []).map((file) => (isUrl(file) ? file : path.resolve(file))) },
-    ...defined({ features: options.features }),
-    ...defined({ featureService: options.featureService }),
+    ...defined({ features: options.features, featureService: options.featureService }),
     ...(options.fullFeatureNames ? { fullFeatureNames: true } : {}),
     ...defined({ timestampColumn: options.timestampColumn }),
     output: { table: options.output },

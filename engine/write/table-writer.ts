@@ -80,8 +80,7 @@ export async function writeTableFiles(
     ...(sorted === undefined ? {} : { orderBy: sorted.terms, sortPartitionsAbove: rowGroupSize ?? DUCKDB_ROW_GROUP_SIZE }),
     ...defined({ rowGroupSize }),
     compression,
-    ...defined({ compressionLevel }),
-    ...defined({ pageVersion }),
+    ...defined({ compressionLevel, pageVersion }),
   });
   const dataDir = request.dataDirectory?.replace(/\/+$/, '') ?? dataDirectory(table);
   return mapWithConcurrency(written, request.uploadConcurrency ?? 4, async (file) => {

@@ -20,6 +20,7 @@ import type { ManifestToAppend } from '../../iceberg/write/fast-append.js';
 import { rewriteFiles } from '../../iceberg/write/rewrite-files.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../online-columns.js';
 import type { FeatureContext } from '../context.js';
+import { signalOf } from '../context.js';
 import { carriedSummary, watermarkOf } from '../online-table/table-state.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { isAggregatedView, longestWindowSeconds } from '../aggregations.js';
@@ -159,7 +160,7 @@ async function rewriteGroup(
   tasks: readonly ScanTask[],
   options: { filePrefix: string; localDirectory: string },
 ): Promise<DataFile[]> {
-  const signal = context.signal === undefined ? {} : { signal: context.signal };
+  const signal = signalOf(context);
   const deletes = tasks.some((task) => task.positionDeletes.length + task.equalityDeletes.length > 0);
   const subPlan: ScanPlan = {
     ...scan,

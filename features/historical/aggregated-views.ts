@@ -79,8 +79,7 @@ export async function addAggregatedViews(
         // Events at or before the longest window before the earliest entity row, or after the latest, count for none.
         ...(entity.minMicros === null ? {} : { fromMicros: entity.minMicros - longestMicros }),
         ...(entity.maxMicros === null ? {} : { toMicros: entity.maxMicros }),
-        ...defined({ keyValues, keySet }),
-        ...defined({ signal: request.signal }),
+        ...defined({ keyValues, keySet, signal: request.signal }),
       });
       scans.push(scan);
       const outputs = features.map((feature) => {

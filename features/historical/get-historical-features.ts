@@ -17,7 +17,7 @@ import type { FeatureViewDefinition } from '../definitions.js';
 import type { FeaturePlan } from '../on-demand-plan.js';
 import type { Registry, ResolvedProjection } from '../registry.js';
 import { outputFeatureName } from './aggregated-views.js';
-import { resolveHistoricalFeatures } from './feature-selection.js';
+import { resolveHistoricalFeatures } from '../selection.js';
 import { queryToArrow } from './arrow-io.js';
 import type { EntityKeyRequirement, EntityRelationRequest, EntitySource, PreparedEntityRows } from './entity-rows.js';
 import { ENTITY_ORDINAL, prepareEntityRows } from './entity-rows.js';

@@ -11,7 +11,7 @@ import { writeAddedManifest } from '../../iceberg/write/added-manifest.js';
 import { fastAppend } from '../../iceberg/write/fast-append.js';
 import type { ManifestToAppend } from '../../iceberg/write/fast-append.js';
 import type { TableFormatVersion } from '../registry.js';
-import type { ResolvedHistoricalFeatures } from './feature-selection.js';
+import type { ResolvedHistoricalFeatures } from '../selection.js';
 import { defined } from '../../core/defined.js';
 
 /**
@@ -65,8 +65,7 @@ export async function writeOutputFiles(
     query: request.query,
     fileNamePrefix: request.fileNamePrefix,
     localDirectory: request.localDirectory,
-    ...defined({ dataDirectory: request.dataDirectory }),
-    ...defined({ signal: request.signal }),
+    ...defined({ dataDirectory: request.dataDirectory, signal: request.signal }),
   });
   await request.afterDataFiles?.(dataFiles);
   if (dataFiles.length === 0) return { dataFiles, manifest: null };

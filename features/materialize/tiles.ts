@@ -16,6 +16,7 @@ import { eventTilesSql } from '../online-table/tile-sql.js';
 import { scanLateAppends } from './late-rows.js';
 import { copyToParquet, eventTimeFilter, filterOption, micros, renameToOnline } from './source-rows.js';
 import type { ResolvedSource, Window } from './source-rows.js';
+import { defined } from '../../core/defined.js';
 
 /**
  * Step 2 of an aggregated view: the partial tiles of its events, staged like the latest rows.
@@ -81,7 +82,7 @@ export async function computeTiles(
       start,
       end,
       kind: restates ? 'full' : 'delta',
-      ...(existing === undefined ? {} : { supersede: existing.sql }),
+      ...defined({ supersede: existing?.sql }),
       name: view.name,
     });
     return copyToParquet(connection, tiles, options.localFile);

@@ -321,10 +321,7 @@ export function combinePlan(
     const max = at(column.max);
     return {
       ...feature,
-      ...defined({ count }),
-      ...defined({ sum }),
-      ...defined({ min }),
-      ...defined({ max }),
+      ...defined({ count, sum, min, max }),
       ...(column.last === undefined
         ? {}
         : { last: { value: at(column.last.value)!, eventTs: at(column.last.eventTs)!, createdTs: at(column.last.createdTs)! } }),
@@ -339,10 +336,7 @@ export function combinePlan(
       const { count, sum, min, max } = feature;
       stats = {
         windowSeconds: feature.windowSeconds,
-        ...defined({ count }),
-        ...defined({ sum }),
-        ...defined({ min }),
-        ...defined({ max }),
+        ...defined({ count, sum, min, max }),
         features: [],
       };
       windowStats.set(key, stats);

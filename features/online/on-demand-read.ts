@@ -2,23 +2,12 @@ import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js'
 import { primitiveFeatureType } from '../feature-types.js';
 import type { OnDemandValue } from '../on-demand.js';
 import type { FeaturePlan } from '../on-demand-plan.js';
-import { computeOnDemandRow, onDemandInputValue, planFeatures, requestFieldValue } from '../on-demand-plan.js';
+import { computeOnDemandRow, onDemandInputValue, requestFieldValue } from '../on-demand-plan.js';
 import type { Registry } from '../registry.js';
-import type { FeatureSelection } from './feature-refs.js';
-import { resolveFeatureRefs, resolveSelection } from './feature-refs.js';
 import { presentValue } from './response.js';
 import type { FeatureVector } from './response.js';
 
 /** On-demand features online: compute runs per entity row once the inputs are fetched; request fields come in the entity rows. */
-
-export function planOnlineSelection(registry: Registry, selection: FeatureSelection): FeaturePlan {
-  if ('projections' in selection || registry.onDemandViews.size === 0) {
-    const projections = resolveSelection(registry, selection);
-    return { requested: projections, fetched: projections, onDemand: [], requestFields: [] };
-  }
-  return planFeatures(registry, selection, (references) => resolveFeatureRefs(registry, references));
-}
-
 /** Per request field, its value in each entity row; a missing field or a mistyped value is invalid-input naming the row and field. */
 export function requestFieldValues(plan: FeaturePlan, rows: readonly Readonly<Record<string, unknown>>[]): Map<string, OnDemandValue[]> {
   const values = new Map<string, OnDemandValue[]>();

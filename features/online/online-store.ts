@@ -11,8 +11,9 @@ import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../o
 import type { Registry } from '../registry.js';
 import { entityKeys } from './entity-keys.js';
 import type { KeyColumn } from './entity-keys.js';
-import { onDemandVectors, planOnlineSelection, requestFieldValues } from './on-demand-read.js';
-import type { FeatureSelection } from './feature-refs.js';
+import { onDemandVectors, requestFieldValues } from './on-demand-read.js';
+import { planOnlineSelection } from '../selection.js';
+import type { FeatureSelection } from '../selection.js';
 import type { FeaturePlan } from '../on-demand-plan.js';
 import { OnlineTableReader } from './online-table-reader.js';
 import type { ReaderCounters, TableState } from './online-table-reader.js';

@@ -64,6 +64,14 @@ export interface PushAnswer {
   readonly commits: readonly TableCommit[];
 }
 
+/** What a {@link Pusher} tells those listening to it. */
+export interface PushListener {
+  /** The tables a batch committed to, before its callers are answered (the online store refreshes its readers of them). */
+  readonly committed?: (tables: readonly string[]) => Promise<void> | void;
+  /** Per batch, how many of its events each aggregated view took as late (`lateEvents`): the server's metric. */
+  readonly late?: (pushSource: string, late: ReadonlyMap<string, number>) => void;
+}
+
 /** Rows a push source may have waiting for the commit under way, in batches of push.maxRows: beyond, pushes are refused. */
 const PENDING_BATCHES = 4;
 
@@ -100,15 +108,23 @@ export class Pusher {
   private readonly options: PushConfig;
   private readonly requestCache = new PushRequestCache();
 
+  private readonly listeners = new Set<PushListener>();
+
   constructor(
     private readonly context: FeatureContext,
     options: Partial<PushConfig> = {},
-    /** Told the tables a batch committed to, before its callers are answered (the online store refreshes its readers of them). */
-    private readonly onCommitted: (tables: readonly string[]) => Promise<void> | void = () => undefined,
-    /** Told, per batch, how many of its events each aggregated view took as late (`lateEvents`): the server's metric. */
-    private readonly onLate: (pushSource: string, late: ReadonlyMap<string, number>) => void = () => undefined,
   ) {
     this.options = { maxDelayMs: options.maxDelayMs ?? DEFAULT_PUSH_MAX_DELAY_MS, maxRows: options.maxRows ?? DEFAULT_PUSH_MAX_ROWS };
+  }
+
+  /**
+   * Tells `listener` of every commit from now on, whichever caller's rows it holds (a process whose
+   * feature server and offline endpoint share this pusher has the server listen); the function
+   * returned stops telling it.
+   */
+  listen(listener: PushListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   async push(request: PushRequest): Promise<PushAnswer> {
@@ -219,7 +235,7 @@ export class Pusher {
       }),
     );
     if (outcome instanceof RequestIdConflictError) throw outcome;
-    await this.onCommitted([formatTableIdentifier(layout.identifier)]);
+    await this.committed([formatTableIdentifier(layout.identifier)]);
     return { ...base, rows: rows.rows, commits: [outcome!] };
   }
 
@@ -250,15 +266,21 @@ export class Pusher {
     return fields;
   }
 
-  /** Per aggregated view with an allowedLateness, the late events among the requests written to its table, told to `onLate`. */
+  /** Tells every listener the tables a batch committed to, one after another. */
+  private async committed(tables: readonly string[]): Promise<void> {
+    for (const listener of [...this.listeners]) await listener.committed?.(tables);
+  }
+
+  /** Per aggregated view with an allowedLateness, the late events among the requests written to its table, told to the listeners. */
   private async reportLate(
     push: PushSourceDefinition,
     staged: StagedBatch,
     writtenTo: ReadonlyMap<string, readonly number[]>,
   ): Promise<void> {
-    if (!this.context.registry.viewsFedBy(push).some((view) => view.allowedLateness !== undefined)) return;
+    const told = [...this.listeners].flatMap((listener) => (listener.late === undefined ? [] : [listener.late]));
+    if (told.length === 0 || !this.context.registry.viewsFedBy(push).some((view) => view.allowedLateness !== undefined)) return;
     const late = await lateEvents(this.context, push, staged, writtenTo);
-    if ([...late.values()].some((count) => count > 0)) this.onLate(push.name, late);
+    if ([...late.values()].some((count) => count > 0)) for (const tell of told) tell(push.name, late);
   }
 
   private batcherFor(push: PushSourceDefinition): Batcher<Pending> {
@@ -324,7 +346,7 @@ export class Pusher {
             });
           });
         }
-        if (committed.length > 0) await this.onCommitted(committed);
+        if (committed.length > 0) await this.committed(committed);
         items.forEach((item, index) => (failures.has(index) ? item.reject(failures.get(index)) : item.resolve(commits[index]!)));
         // After the answers, while the staged rows are still there; a count that fails costs the metric, never the push.
         if (writtenTo.size > 0) await this.reportLate(push, staged, writtenTo).catch(() => undefined);

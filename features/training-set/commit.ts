@@ -2,7 +2,7 @@ import { findCommitted } from '../../iceberg/commit/commit.js';
 import { describeAddedManifest } from '../../iceberg/write/added-manifest.js';
 import { MAIN_BRANCH } from '../../iceberg/spec/snapshot.js';
 import type { FeatureContext } from '../context.js';
-import { resolveHistoricalFeatures } from '../historical/feature-selection.js';
+import { resolveHistoricalFeatures } from '../selection.js';
 import { commitOutputFiles, featureList } from '../historical/output-table.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { TrainingSetRequest } from './request.js';

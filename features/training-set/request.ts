@@ -57,9 +57,11 @@ export function requestDifferences(stored: string, identity: Record<string, unkn
 export function historicalRequest(request: TrainingSetRequest, entities: { parquet: readonly string[] }): HistoricalFeaturesRequest {
   return {
     entities,
-    ...defined({ features: request.features }),
-    ...defined({ featureService: request.featureService }),
-    ...defined({ fullFeatureNames: request.fullFeatureNames }),
-    ...defined({ timestampColumn: request.timestampColumn }),
+    ...defined({
+      features: request.features,
+      featureService: request.featureService,
+      fullFeatureNames: request.fullFeatureNames,
+      timestampColumn: request.timestampColumn,
+    }),
   };
 }

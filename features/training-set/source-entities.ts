@@ -1,5 +1,5 @@
 import { keyRequirements } from '../historical/get-historical-features.js';
-import { resolveHistoricalFeatures } from '../historical/feature-selection.js';
+import { resolveHistoricalFeatures } from '../selection.js';
 import type { EntityKeyRequirement } from '../historical/entity-rows.js';
 import { DEFAULT_ENTITY_TIMESTAMP } from '../historical/get-historical-features.js';
 import { planSourceEntityRows, sourceEntityRowsSql } from '../historical/source-entity-rows.js';

@@ -6,7 +6,7 @@ import { currentSchema, defaultSpec } from '../../iceberg/spec/metadata.js';
 import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import { parseTransform } from '../../iceberg/spec/transforms.js';
 import type { FeatureContext } from '../context.js';
-import { resolveHistoricalFeatures } from '../historical/feature-selection.js';
+import { resolveHistoricalFeatures } from '../selection.js';
 import { loadSourceTable, sourceColumns } from '../source.js';
 import type { TrainingSetRequest } from './request.js';
 

@@ -120,12 +120,14 @@ function restOptions(
   return {
     name: config.name,
     uri: config.uri,
-    ...defined({ warehouse: config.warehouse }),
-    ...defined({ token: config.token }),
-    ...defined({ credential: config.credential }),
-    ...defined({ oauth2ServerUri: config.oauth2ServerUri }),
-    ...defined({ scope: config.scope }),
-    ...defined({ headers: config.headers }),
+    ...defined({
+      warehouse: config.warehouse,
+      token: config.token,
+      credential: config.credential,
+      oauth2ServerUri: config.oauth2ServerUri,
+      scope: config.scope,
+      headers: config.headers,
+    }),
     properties,
   };
 }

@@ -77,10 +77,12 @@ export abstract class PointerCatalog implements Catalog {
     const metadata = newTableMetadata({
       location,
       schema: request.schema,
-      ...defined({ partitionSpec: request.partitionSpec }),
-      ...defined({ sortOrder: request.sortOrder }),
-      ...defined({ properties: request.properties }),
-      ...defined({ formatVersion: request.formatVersion }),
+      ...defined({
+        partitionSpec: request.partitionSpec,
+        sortOrder: request.sortOrder,
+        properties: request.properties,
+        formatVersion: request.formatVersion,
+      }),
       nowMs: this.now(),
     });
     const metadataLocation = newMetadataLocation(metadata);

@@ -137,8 +137,7 @@ export function restAuthFor(options: RestAuthOptions): RestAuth {
     return oauth2ClientCredentials({
       credential: options.credential,
       tokenUri: options.oauth2ServerUri ?? `${options.uri.replace(/\/+$/, '')}/v1/oauth/tokens`,
-      ...defined({ scope: options.scope }),
-      ...defined({ fetch: options.fetch }),
+      ...defined({ scope: options.scope, fetch: options.fetch }),
     });
   }
   return NO_AUTH;

@@ -57,9 +57,7 @@ export function addColumn(path: ColumnPath, type: IcebergType, options: AddColum
       name,
       required,
       type: withFreshIds(type, next),
-      ...defined({ doc: options.doc }),
-      ...defined({ initialDefault: options.initialDefault }),
-      ...defined({ writeDefault: options.writeDefault }),
+      ...defined({ doc: options.doc, initialDefault: options.initialDefault, writeDefault: options.writeDefault }),
     };
     const fields = updateStructAt(schema.fields, names.slice(0, -1), table, (siblings, where) => {
       if (siblings.some((sibling) => sibling.name === name)) {

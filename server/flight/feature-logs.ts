@@ -13,6 +13,7 @@ import { appendedFiles } from '../../iceberg/write/added-manifest.js';
 import type { Caller } from '../auth/authenticator.js';
 import type { FeastCommand } from './feast-command.js';
 import { requireRead } from './flight-auth.js';
+import { defined } from '../../core/defined.js';
 
 /** The namespace of the feature log tables, one per feature service: `feature_logs.<service>`. */
 export const FEATURE_LOG_NAMESPACE = 'feature_logs';
@@ -69,7 +70,7 @@ export async function feastWriteLoggedFeatures(
         ...signalOf(context),
       });
       await commitOutputFiles(context.catalog, id, manifest === null ? [] : [manifest], {
-        ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+        ...defined({ idempotencyKey }),
         summary: { 'floe.feature-logs.service': service.name },
         ownedFiles: appendedFiles(manifest, dataFiles),
       });

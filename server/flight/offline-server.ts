@@ -38,7 +38,13 @@ export interface OfflineServerOptions {
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   /** Where the causes of internal failures are logged (redacted); stderr unless told. */
   readonly logStream?: NodeJS.WritableStream;
-  /** Group commit of Feast's offline writes (floe.yaml's `push`). */
+  /**
+   * The writer of Feast's offline writes, which the caller drains once the server is closed: a process
+   * serving the HTTP feature server too gives both the same one. Without it the server makes its own
+   * from `push` and drains it on close.
+   */
+  readonly pusher?: Pusher;
+  /** Group commit of the server's own pusher (floe.yaml's `push`). */
   readonly push?: Partial<PushConfig>;
 }
 
@@ -63,7 +69,7 @@ interface FlightDataMessage {
 export function createOfflineServer(options: OfflineServerOptions): OfflineServer {
   const auth = options.auth === undefined ? undefined : serverAuthConfigSchema.parse(options.auth);
   const authenticator = auth === undefined ? undefined : createAuthenticator(auth);
-  const pusher = new Pusher(options.context, options.push);
+  const pusher = options.pusher ?? new Pusher(options.context, options.push);
   const handlers = new FlightHandlers(options.context, authenticator, new PendingUploads(), pusher, options.logStream ?? process.stderr);
   // One uploaded record batch may be large (pyarrow sends an entity DataFrame as few batches), but not unbounded.
   const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_UPLOAD_MESSAGE_BYTES, 'grpc.max_send_message_length': -1 });
@@ -80,7 +86,7 @@ export function createOfflineServer(options: OfflineServerOptions): OfflineServe
     listen: (address) => listenGrpc(server, address, credentials, { endpoint: 'offline endpoint', option: '--offline-port' }),
     close: async () => {
       await closeGrpc(server);
-      await pusher.drain();
+      if (options.pusher === undefined) await pusher.drain();
     },
   };
 }

@@ -13,6 +13,7 @@ import { queryToArrowBatches } from '../../features/historical/arrow-io.js';
 import type { FeastCommand } from './feast-command.js';
 import { stringList } from './feast-command.js';
 import { registeredSource } from './source-columns.js';
+import { defined } from '../../core/defined.js';
 
 /** A source pull made ready: the source it reads (for permissions) and how to stream its rows. */
 export interface SourcePull {
@@ -60,9 +61,7 @@ export function feastSourcePull(context: FeatureContext, command: FeastCommand, 
                 relation,
                 keyColumns: keys,
                 eventTimestampColumn: timestamp,
-                ...(createdColumn === undefined ? {} : { createdTimestampColumn: createdColumn }),
-                ...(start === undefined ? {} : { start }),
-                ...(end === undefined ? {} : { end }),
+                ...defined({ createdTimestampColumn: createdColumn, start, end }),
                 name: what,
               })
             : await inWindowSql(connection, relation, timestamp, { start, end }, what);

@@ -211,7 +211,7 @@ test('files use the table’s compression codec, and zstd when it names none or 
     ['lzo', 'ZSTD'],
   ];
   for (const [index, [property, codec]] of cases.entries()) {
-    const { tasks } = await writeTable(`codec_${index}`, undefined, property === undefined ? {} : { [COMPRESSION_CODEC]: property });
+    const { tasks } = await writeTable(`codec_${index}`, undefined, defined({ [COMPRESSION_CODEC]: property }));
     assert.deepEqual(await codecs(tasks[0]!.dataFile.filePath), [codec], String(property));
   }
 });

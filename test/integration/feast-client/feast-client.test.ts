@@ -29,6 +29,7 @@ import { featureContext, testRuntime } from '../../support/runtime.js';
 import { oldFeastPython, pythonOracle } from '../../support/services.js';
 import { appendSource, createEmptySourceTable, sqlCase, VIEW } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { defined } from '../../../core/defined.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DRIVER = path.join(HERE, 'driver.py');
@@ -158,7 +159,7 @@ before(async () => {
       });
       fetch(`${served}${request.url}`, {
         method: request.method ?? 'POST',
-        headers: contentType === undefined ? {} : { 'content-type': contentType },
+        headers: defined({ 'content-type': contentType }),
         body: new Uint8Array(body),
       }).then(
         async (answer) => {

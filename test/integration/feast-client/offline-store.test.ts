@@ -11,6 +11,7 @@
 // store.push(to=OFFLINE) calls) append to the source table through Floe's push, exactly once per
 // command_id, and a bad column is refused by name. Feast's saved datasets (persist) become Iceberg
 // tables holding what floe training-set saves, and its feature logs rows of feature_logs.<service>.
+// One floe serve has one writer: an HTTP push and a Feast offline write share one group commit.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -480,5 +481,63 @@ describe("Feast's feature logging (write_logged_features): appended to feature_l
       [1002, 0.25, 'q2'],
     ]);
     assert.match(String(logged.find((row) => row.__request_id === 'q1')!.__log_timestamp), /03:00:00\.000001/, 'microseconds kept');
+  });
+});
+
+describe("one floe serve, one writer: POST /push and Feast's offline writes share one group commit", () => {
+  test('an HTTP push and a Feast offline write to the same push source land together in one snapshot of the source table', async () => {
+    // A batch commits once it holds 3 rows, or after 50 s (within the server's 60 s idle bound): only a
+    // pusher both endpoints share gathers the push's 2 rows and the Feast write's 1 into one commit,
+    // whichever arrives first; two writers would commit each after 50 s, in two snapshots.
+    const grouped = path.join(directory, 'grouped');
+    await mkdir(grouped);
+    await writeFile(path.join(grouped, 'package.json'), '{"type": "module"}\n');
+    await writeFile(path.join(grouped, 'features.ts'), await readFile(path.join(directory, 'features.ts'), 'utf8'));
+    await writeFile(
+      path.join(grouped, 'floe.yaml'),
+      (await readFile(path.join(directory, 'floe.yaml'), 'utf8')) + 'push:\n  maxDelayMs: 50000\n  maxRows: 3\n',
+    );
+    const server = await startServe(grouped);
+    const snapshots = async () =>
+      (
+        await runPyiceberg<{ rows: { summary: { key: string; value: string }[] }[] }>('inspect', {
+          catalog: source.oracle,
+          identifier: source.table,
+          what: 'snapshots',
+        })
+      ).rows;
+    const before = (await snapshots()).length;
+    const row = (driver: number, conv: number, at: string) => ({
+      driver_id: driver,
+      conv_rate: conv,
+      acc_rate: 0.5,
+      avg_daily_trips: 12,
+      event_timestamp: at,
+      created: at,
+    });
+    const pushed = [row(1011, 0.5, '2031-01-01T00:00:00Z'), row(1012, 0.625, '2031-01-01T01:00:00Z')];
+    const push = fetch(`${server.url}/push`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        push_source_name: 'driver_stats_push',
+        to: 'offline',
+        df: Object.fromEntries(Object.keys(pushed[0]!).map((column) => [column, pushed.map((one) => one[column as keyof typeof one])])),
+      }),
+    });
+    const written = { name: 'write', op: 'offline_write', feature_view: VIEW, rows: [row(1013, 0.75, '2031-01-02T00:00:00Z')] };
+    const answer = (await feast(pythonOracle().python, [written] as unknown as Call[], server)).get('write')!;
+    assert.ok(answer.ok, answer.error);
+    const response = await push;
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.equal(((await response.json()) as { rows: number }).rows, 2);
+    const after = await snapshots();
+    assert.equal(after.length, before + 1, 'one snapshot for both requests');
+    assert.equal(after.at(-1)!.summary.find((entry) => entry.key === 'added-records')?.value, '3');
+    const rows = (await runPyiceberg<{ rows: Row[] }>('read', { catalog: source.oracle, identifier: source.table })).rows
+      .filter((one) => String(one.event_timestamp).startsWith('2031-'))
+      .map((one) => [normal(one.driver_id), one.conv_rate].join('|'))
+      .sort();
+    assert.deepEqual(rows, ['1011|0.5', '1012|0.625', '1013|0.75']);
   });
 });

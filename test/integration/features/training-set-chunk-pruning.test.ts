@@ -23,6 +23,7 @@ import type { Definition } from '../../../features/registry.js';
 import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import type { Workspace } from '../../support/features/tables.js';
 import { withWorkspace } from '../../support/features/tables.js';
+import { defined } from '../../../core/defined.js';
 
 /** The workspace's context over its SQLite catalog as pyiceberg names it (`floe_oracle`), so Floe sees pyiceberg's tables. */
 async function withPyicebergCatalog<T>(
@@ -91,7 +92,7 @@ async function writeSource(
       ? undefined
       : { 'spec-id': 0, fields: [{ 'source-id': 1, 'field-id': 1000, transform: `bucket[${layout.buckets}]`, name: 'driver_bucket' }] };
   const steps: PyicebergStep[] = [
-    { command: 'create_table', args: { catalog, identifier, schema: SCHEMA, ...(spec === undefined ? {} : { partition_spec: spec }) } },
+    { command: 'create_table', args: { catalog, identifier, schema: SCHEMA, ...defined({ partition_spec: spec }) } },
   ];
   // Sorted: each append holds a range of keys (tight key bounds per file); bucketed: a range of times, of any key.
   const ordered = [...rows].sort((a, b) => (layout === 'sorted' ? a.driver - b.driver : a.minute - b.minute));

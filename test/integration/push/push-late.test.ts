@@ -2,7 +2,9 @@
 // A late count for HTTP pushes (issue #55): `floe_push_late_events_total{push_source,
 // feature_view}` on the feature server's /metrics counts the pushed events an aggregated view with
 // an allowedLateness takes as late (in the source table, not in its pushed rows), once per
-// request: a retried request id counts nothing again. pyiceberg reads the tables as the judge.
+// request: a retried request id counts nothing again. pyiceberg reads the tables as the judge. A
+// server given its pusher (floe serve shares one with the offline endpoint) counts the pushes any
+// caller of that pusher makes.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -13,6 +15,7 @@ import { OnlineStore } from '../../../features/online/index.js';
 import { definePushSource } from '../../../features/push-source.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
+import { Pusher } from '../../../features/push/pusher.js';
 import { until } from '../../support/child-process.js';
 import { sqliteCatalogIn } from '../../support/cli-project.js';
 import { readTable } from '../../support/kafka-stream.js';
@@ -64,9 +67,9 @@ after(async () => {
   await runtime?.close();
 });
 
-/** The counter's value for the view, 0 before it has one. */
-async function lateCounted(): Promise<number> {
-  const text = (await server.inject({ method: 'GET', url: '/metrics' })).body;
+/** The counter's value for the view on `of`, 0 before it has one. */
+async function lateCounted(of = server): Promise<number> {
+  const text = (await of.inject({ method: 'GET', url: '/metrics' })).body;
   const line = text
     .split('\n')
     .find((candidate) => candidate.startsWith(`floe_push_late_events_total{push_source="driver_push",feature_view="${VIEW}"}`));
@@ -126,4 +129,30 @@ test('late pushed events count in floe_push_late_events_total once per request; 
     [4, 5, 7],
     'only the events within allowedLateness in the pushed rows',
   );
+});
+
+test("a server given its pusher (floe serve's, the offline endpoint's too) counts the late events of every push through it, not only its own", async () => {
+  const pusher = new Pusher({ ...runtime, workDirectory: path.join(scratch, 'shared-push') }, { maxDelayMs: 0 });
+  const shared = createFeatureServer({
+    store: new OnlineStore({ registry: runtime.project.registry, catalog: runtime.catalog, engine: runtime.engine }),
+    pusher,
+    logStream: new Writable({ write: (_chunk, _encoding, done) => done() }),
+  });
+  try {
+    const now = Date.now();
+    await pusher.push({
+      pushSourceName: 'driver_push',
+      requestId: 'late-shared',
+      to: 'online_and_offline',
+      df: {
+        driver_id: [4, 4],
+        trips: [8, 9],
+        event_timestamp: [now - 2 * 60 * MINUTE, now - MINUTE].map((at) => new Date(at).toISOString()),
+      },
+    });
+    await until('the push through the shared pusher counted', [], async () => (await lateCounted(shared)) === 1);
+  } finally {
+    await shared.close();
+    await pusher.drain();
+  }
 });

@@ -17,6 +17,7 @@ import { createFeatureServer } from '../../../server/feature-server.js';
 import { featureContext, testRuntime } from '../../support/runtime.js';
 import { appendSource, createEmptySourceTable, definitions, VIEW } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { defined } from '../../../core/defined.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const START = Date.parse('2024-05-01T00:00:00Z');
@@ -241,7 +242,7 @@ for (const one of CASES) {
     );
     const response = await fetch(`${base}${one.url}`, {
       method: one.method,
-      ...(one.body === undefined ? {} : { body: one.body }),
+      ...defined({ body: one.body }),
       headers: { 'content-type': one.contentType ?? 'application/json' },
     });
     const text = await response.text();

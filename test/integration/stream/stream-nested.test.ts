@@ -22,6 +22,7 @@ import { createEmptySourceTable } from '../../support/online/online-view.js';
 import { testRuntime } from '../../support/runtime.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { kafkaBrokers } from '../../support/services.js';
+import { defined } from '../../../core/defined.js';
 
 const dir = scratchFolder('stream-nested');
 const topics = { json: `floe-stream-nested-json-${randomUUID()}`, avro: `floe-stream-nested-avro-${randomUUID()}` };
@@ -142,7 +143,7 @@ before(async () => {
           name: `stream_${name}`,
           pushSource: `push_${name}`,
           kafka: { brokers: kafkaBrokers(), topic: topics[name as 'json' | 'avro'] },
-          ...(format === undefined ? {} : { format }),
+          ...defined({ format }),
           timestampField: 'ts',
           batch: { maxRows: 100, maxDelayMs: 50 },
         }),

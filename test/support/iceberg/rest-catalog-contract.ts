@@ -20,6 +20,7 @@ import { catalogContract, EVENTS_SCHEMA } from './catalog-contract.js';
 import type { ContractOptions } from './catalog-contract.js';
 import { startRestProxy } from './rest-proxy.js';
 import type { RestProxy } from './rest-proxy.js';
+import { defined } from '../../../core/defined.js';
 
 export interface RestServer {
   /** Read when a test runs, so a file whose service is absent fails in its tests, naming the service. */
@@ -59,7 +60,7 @@ export function restCatalogContract(label: string, server: RestServer): void {
       return server.location();
     },
     retry: { minWaitMs: 1, maxWaitMs: 20, numRetries: 30 },
-    ...(server.metadataFiles === undefined ? {} : { metadataFiles: server.metadataFiles }),
+    ...defined({ metadataFiles: server.metadataFiles }),
   });
 
   describe(`${label} ↔ pyiceberg`, () => {

@@ -27,9 +27,7 @@ export function driverDefinitions(
         { name: 'avg_daily_trips', type: 'long' },
       ],
       online: { buckets: BUCKETS },
-      ...defined({ schedule }),
-      ...defined({ compaction }),
-      ...defined({ consistency }),
+      ...defined({ schedule, compaction, consistency }),
     }),
   ];
 }

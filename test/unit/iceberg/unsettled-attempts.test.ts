@@ -7,6 +7,7 @@ import type { UnsettledAttempt, UnsettledChange } from '../../../iceberg/commit/
 import { newTableMetadata } from '../../../iceberg/spec/new-table-metadata.js';
 import type { TableMetadata } from '../../../iceberg/spec/metadata.js';
 import type { Snapshot } from '../../../iceberg/spec/snapshot.js';
+import { defined } from '../../../core/defined.js';
 
 const HOUR = 3_600_000;
 
@@ -19,7 +20,7 @@ function table(ids: readonly number[], keys: Record<number, string> = {}, uuid =
     sequenceNumber: index + 1,
     timestampMs: index,
     manifestList: `/t/metadata/snap-${id}.avro`,
-    summary: { operation: 'append', ...(keys[id] === undefined ? {} : { [IDEMPOTENCY_KEY_PROPERTY]: keys[id] }) },
+    summary: { operation: 'append', ...defined({ [IDEMPOTENCY_KEY_PROPERTY]: keys[id] }) },
     schemaId: 0,
   }));
   const head = ids.at(-1);

@@ -17,6 +17,7 @@ import type { DataFile } from '../../../../iceberg/spec/manifest.js';
 import { writePuffin } from '../../../../iceberg/spec/puffin.js';
 import { tuples, withConnection, withEngine } from '../../../support/engine/duckdb.js';
 import { file, plan, schema, task } from '../../../support/engine/plans.js';
+import { defined } from '../../../../core/defined.js';
 
 const idSchema = schema({ id: 1, name: 'id', required: true, type: 'long' });
 
@@ -129,7 +130,7 @@ describe('deletion vectors in a read plan', () => {
       for (const { what, plan: read, budget, bits } of cases) {
         const localPath = await localizePlan(new LocalFileIO(), read, {
           deletionVectorDirectory: join(dir, 'vectors'),
-          ...(budget === undefined ? {} : { deletionVectorBitsBudget: budget }),
+          ...defined({ deletionVectorBitsBudget: budget }),
         });
         const kept = read.tasks.map((entry) => localPath(deletionVectorKey(entry.positionDeletes[0]!.file)));
         assert.deepEqual(

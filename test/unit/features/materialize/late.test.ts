@@ -71,7 +71,7 @@ function chain(
 
 const windowCommit = (sourceSnapshot: string | undefined, extra: Record<string, string> = {}): Record<string, string> => ({
   [WINDOW_END_PROPERTY]: '2024-05-02T00:00:00.000Z',
-  ...(sourceSnapshot === undefined ? {} : { [SOURCE_SNAPSHOT_PROPERTY]: sourceSnapshot }),
+  ...defined({ [SOURCE_SNAPSHOT_PROPERTY]: sourceSnapshot }),
   ...extra,
 });
 

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSource } from '../../../../features/definitions.js';
 import { entityKeys, keyLookup } from '../../../../features/online/entity-keys.js';
-import { resolveFeatureRefs, resolveSelection } from '../../../../features/online/feature-refs.js';
+import { resolveFeatureRefs, resolveSelection } from '../../../../features/selection.js';
 import { isoMicros, presentValue, responseRows } from '../../../../features/online/response.js';
 import { Registry } from '../../../../features/registry.js';
 import { FloeError } from '../../../../core/errors.js';

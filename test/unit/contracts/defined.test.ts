@@ -1,7 +1,7 @@
 // `defined`: the one helper for optional fields under exactOptionalPropertyTypes (issue #45).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 
 test('leaves out the fields that are undefined and keeps every other value, falsy ones and null included', () => {
   const result = defined({ a: undefined, b: 0, c: '', d: null, e: false, f: 'x' });

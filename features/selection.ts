@@ -1,6 +1,14 @@
-import { FloeError } from '../../core/errors.js';
-import type { FeatureViewDefinition } from '../definitions.js';
-import type { Registry } from '../registry.js';
+/**
+ * What a read asks for, resolved against the registry: feature references, a feature service or
+ * projections become the views and features to read, with the on-demand features split off into
+ * their plan (on-demand-plan.ts). Online reads resolve here, and historical retrievals and training
+ * sets (whose errors differ: they grew apart as each path was built).
+ */
+import { FloeError } from '../core/errors.js';
+import type { FeatureViewDefinition } from './definitions.js';
+import type { FeaturePlan } from './on-demand-plan.js';
+import { planFeatures } from './on-demand-plan.js';
+import type { Registry, ResolvedProjection } from './registry.js';
 
 /** Some features of one view, every name checked against the view, in the order asked for. */
 export interface ViewProjection {
@@ -47,6 +55,15 @@ export function resolveSelection(registry: Registry, selection: FeatureSelection
   return resolveFeatureRefs(registry, selection.features);
 }
 
+/** An online read's plan: the projections to fetch and, with on-demand views asked for, their inputs and request fields. */
+export function planOnlineSelection(registry: Registry, selection: FeatureSelection): FeaturePlan {
+  if ('projections' in selection || registry.onDemandViews.size === 0) {
+    const projections = resolveSelection(registry, selection);
+    return { requested: projections, fetched: projections, onDemand: [], requestFields: [] };
+  }
+  return planFeatures(registry, selection, (references) => resolveFeatureRefs(registry, references));
+}
+
 function project(registry: Registry, viewName: string, names: readonly string[] | undefined): ViewProjection {
   const view = registry.featureViews.get(viewName);
   if (!view) {
@@ -68,4 +85,44 @@ function project(registry: Registry, viewName: string, names: readonly string[] 
     }
   }
   return { view, features };
+}
+
+/** What a historical retrieval asks for: feature references (`view`, `view:feature`, on-demand views too) or a feature service. */
+export interface HistoricalFeatureSelection {
+  readonly features?: readonly string[] | undefined;
+  readonly featureService?: string | undefined;
+}
+
+export interface ResolvedHistoricalFeatures {
+  /** The ordinary views read (with on-demand features, their inputs too). */
+  readonly projections: readonly ResolvedProjection[];
+  /** Set when on-demand features are asked for: they are computed over the joined rows. */
+  readonly onDemandPlan?: FeaturePlan | undefined;
+}
+
+/**
+ * The one resolution of a historical selection, shared by getHistoricalFeatures, the training set
+ * (library and workflow) and `floe training-set`: exactly one of features or a feature service,
+ * every reference known, on-demand views split from the ordinary ones they read.
+ */
+export function resolveHistoricalFeatures(registry: Registry, selection: HistoricalFeatureSelection): ResolvedHistoricalFeatures {
+  if ((selection.features === undefined) === (selection.featureService === undefined)) {
+    throw new FloeError('invalid-input', 'Ask for features or a featureService (exactly one of them)', {
+      context: { field: selection.features === undefined ? 'features' : 'featureService' },
+    });
+  }
+  if (registry.onDemandViews.size > 0) {
+    const plan = planFeatures(
+      registry,
+      selection.featureService !== undefined ? { featureService: selection.featureService } : { features: selection.features ?? [] },
+      (references) => registry.resolveFeatureReferences(references),
+    );
+    if (plan.onDemand.length > 0) return { projections: plan.fetched, onDemandPlan: plan };
+  }
+  return {
+    projections:
+      selection.featureService !== undefined
+        ? registry.featureServiceProjections(selection.featureService)
+        : registry.resolveFeatureReferences(selection.features ?? []),
+  };
 }
