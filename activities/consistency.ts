@@ -3,7 +3,7 @@ import { appendConsistencyReport, checkConsistency, DEFAULT_CONSISTENCY_TABLE } 
 import type { FeatureContext } from '../features/context.js';
 import type { Runtime } from '../features/runtime.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 
 export type ConsistencyActivities = ReturnType<typeof createConsistencyActivities>;
 

@@ -8,7 +8,7 @@ import type { Window } from '../features/materialize/source-rows.js';
 import { computeLatestRows, writeOnlinePartitions } from '../features/materialize/write-before-prepares-in-one-step.js';
 import { prepareOnlineFiles } from '../features/materialize/write.js';
 import { readWatermark } from '../features/online-table/table-state.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 
 export type { LatePlan, ScanSummary };
 import { recordCommittedWindow } from './activity-metrics.js';

@@ -8,7 +8,7 @@ import { temporalService } from '../test/support/services.js';
 import { workflowBundle } from '../test/support/workflow-bundle.js';
 import { createWorker } from '../workers/worker.js';
 import { definitions } from './_pipelines.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 
 export interface WorkerInput {
   readonly directory: string;

@@ -36,7 +36,7 @@ import { feastEnvironment } from './_pit/feast-env.js';
 import { differingRows, feastMaterialize } from './_materialize/feast.js';
 import type { FeastRun, OnlineStoreName, SampleRow } from './_materialize/feast.js';
 import { floeSample } from './_materialize/floe-sample.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 import type { WorkflowRuns } from './_materialize/floe-workflow.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

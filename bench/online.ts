@@ -73,7 +73,7 @@ import { LoadProcess } from './_online/load-process.js';
 import { keysFor, round, sequential } from './_online/measure.js';
 import type { LatencyFigures } from './_online/measure.js';
 import type { ServerProcess } from './_online/server-process.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 
 const KEY_COUNTS = [1, 100] as const;
 const CONNECTIONS = [1, 8, 32] as const;

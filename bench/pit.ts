@@ -30,7 +30,7 @@ import type { ChildLimits, Measured, PeerOutcome } from './_child.js';
 import { feastIcebergTable, NEEDS_DUCKDB_STORE } from './_feast-iceberg.js';
 import { startRemoteFloe } from './_pit/remote-floe.js';
 import { compare, rowsDifferingEitherWay } from './_pit/answers.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MEMORY_LIMIT = '8GB';

@@ -68,7 +68,7 @@ import {
 import { writeScanTable, type ScanTableShape } from './_iceberg/scan-table.js';
 import { median } from './_stats.js';
 import type { BenchmarkOptions } from './run.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 
 const REPEATS = 9;
 /**

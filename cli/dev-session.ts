@@ -7,7 +7,7 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../features/runtime.js';
 import { projectFeatureServer } from './project-feature-server.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 import { projectOfflineServer } from './project-offline-server.js';
 import { projectPusher } from './project-pusher.js';
 import type { Pusher } from '../features/push/pusher.js';

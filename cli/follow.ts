@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import cliProgress from 'cli-progress';
 import type { TemporalConfig } from '../features/temporal-config.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 
 /** The shell's code for "stopped by Ctrl-C". */
 export const EXIT_INTERRUPTED = 130;

@@ -11,7 +11,7 @@ import { createFeatureServer } from '../server/feature-server.js';
 import { temporalMaterializer } from './server-materializer.js';
 import { temporalRuns } from './server-runs.js';
 import { temporalActions } from './server-actions.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 
 /**
  * The feature server of a project as `floe serve` and `floe dev` run it: its online store, the

@@ -2,7 +2,7 @@ import type { Runtime } from '../features/runtime.js';
 import type { Pusher } from '../features/push/pusher.js';
 import { createOfflineServer } from '../server/flight/offline-server.js';
 import type { OfflineServer } from '../server/flight/offline-server.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 import { tlsFiles } from './project-feature-server.js';
 
 /**

@@ -2,7 +2,7 @@ import type { Runtime } from '../features/runtime.js';
 import { createRegistryServer } from '../server/registry/registry-server.js';
 import type { RegistryServer } from '../server/registry/registry-server.js';
 import type { IcebergSourceForm } from '../server/registry/feast-objects.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 import { tlsFiles } from './project-feature-server.js';
 
 /** The registry endpoint of a project as `floe serve` runs it: its definitions, catalog, and the HTTP server's `server.auth` and `server.tls`. */

@@ -5,7 +5,7 @@ import { incrementalWorkflowId, materializeWorkflowId } from '../contracts/ids.j
 import type { MaterializeInput } from '../contracts/materialize.js';
 import type { FeatureViewDefinition } from '../features/definitions.js';
 import { durationSeconds } from '../features/definitions.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 import type { Project } from '../features/project.js';
 import { latestWindowEnd } from '../features/time-bounds.js';
 import type { Materializer, MaterializeRun } from '../server/materializer.js';

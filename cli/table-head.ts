@@ -14,7 +14,7 @@ import type { LoadedTable } from '../iceberg/catalog/catalog.js';
 import { formatTableIdentifier } from '../iceberg/catalog/identifier.js';
 import { PRIMITIVE_FEATURE_TYPES } from '../features/feature-types.js';
 import type { PrimitiveType } from '../iceberg/spec/types.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 
 export interface TableHead {
   readonly table: string;

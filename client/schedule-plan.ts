@@ -14,7 +14,7 @@ import type {
 } from '../features/definitions.js';
 import { durationSeconds } from '../features/definitions.js';
 import type { Registry } from '../features/registry.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 
 /**
  * The Temporal Schedule of a feature view, from its `schedule` definition: it starts `materialize`

@@ -10,8 +10,7 @@
  * computed from one keeps the spread, `...(tls === undefined ? {} : { tls: await readTls(tls) })`, so
  * nothing is computed from an absent value, as does one set on another's condition and one under a
  * symbol key (which Object.keys does not list). It lives in
- * contracts/ so that workflows, which import nothing else of Floe, use it too; the library imports
- * it through core/defined.ts.
+ * contracts/ so that workflows, which import nothing else of Floe, use it too.
  */
 
 /** The fields of `fields` whose value is not undefined (the others are left out, not set to undefined). */

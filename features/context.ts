@@ -4,7 +4,7 @@ import type { Engine } from '../engine/duckdb.js';
 import type { Catalog } from '../iceberg/catalog/catalog.js';
 import type { IoProperties } from '../iceberg/io/file-io-for.js';
 import type { Registry } from './registry.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 
 /**
  * What every library operation (materialization, compaction, historical retrieval, training sets)

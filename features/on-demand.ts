@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FeatureViewDefinition } from './definitions.js';
 import { invalid, parse } from './definitions.js';
 import { identifierSchema } from './names.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 
 /**
  * On-demand feature views, as Feast's: features computed when they are read, by a pure function of

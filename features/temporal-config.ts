@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { FloeError } from '../core/errors.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 
 /** Temporal's default `limit.maxIDLength`, which bounds namespace and task queue names too. */
 const TEMPORAL_MAX_NAME_LENGTH = 1000;

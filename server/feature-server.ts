@@ -23,7 +23,7 @@ import { MaterializerUnavailableError } from './materializer.js';
 import { ServerMetrics } from './metrics.js';
 import type { ConsistencyGaugeSource } from './metrics.js';
 import { parseOnlineWriteRequest, parsePushRequest, PUSH_BODY_LIMIT, toOnlineWriteResponse, toPushResponse } from './push-request.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 import { addUiRoutes } from './ui/ui-routes.js';
 import type { UiOptions } from './ui/ui-routes.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseRequestBody } from './request-body.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 
 /**
  * Feast's `POST /materialize` body: `start_ts`, `end_ts`, optional `feature_views`. Feast's

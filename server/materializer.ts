@@ -1,5 +1,5 @@
 import { FloeError } from '../core/errors.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 
 /** One materialization workflow started for a feature view. */
 export interface MaterializeRun {

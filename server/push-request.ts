@@ -4,7 +4,7 @@ import { PUSH_TARGETS } from '../features/push/push-rows.js';
 import { FloeError } from '../core/errors.js';
 import { REFUSED_NAMES } from './feast-request.js';
 import { parseRequestBody } from './request-body.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 import { isRecord } from '../core/is-record.js';
 
 /** Pushed rows arrive in larger bodies than lookups: up to this many bytes. */

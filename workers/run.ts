@@ -5,7 +5,7 @@ import { InFlightActivities } from './in-flight-activities.js';
 import { reportStopping, SHUTDOWN_FORCE_MS, SHUTDOWN_GRACE_MS } from './stopping.js';
 import { installWorkerRuntime, workerMetricsAddress } from './worker-runtime.js';
 import { connectWorker, createWorker } from './worker.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 
 /**
  * Runs a worker for the project until SIGINT or SIGTERM, then stops it: activities in flight get

@@ -9,7 +9,7 @@ import { Connection, type TLSConfig } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { TEMPORAL_ENVIRONMENT, type TemporalConfig, type TemporalTlsConfig } from '../features/temporal-config.js';
 import { FloeError } from '../core/errors.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 
 /** Where Temporal is and how to prove who we are: floe.yaml's `temporal` section, or as much of it as a caller has. */
 export type TemporalConnectionSettings = Pick<TemporalConfig, 'address'> & Partial<Pick<TemporalConfig, 'tls' | 'apiKey'>>;

@@ -7,7 +7,7 @@ import { FloeError } from '../core/errors.js';
 import { activityDurationInterceptor } from './activity-duration.js';
 import { sourceWorkflowBundle } from './source-bundle.js';
 import { connectTemporalWorker, type TemporalConnectionSettings } from './temporal-connection.js';
-import { defined } from '../core/defined.js';
+import { defined } from '../contracts/defined.js';
 
 // Run from sources this module is worker.ts and the workflows are index.ts; compiled into dist/, both are .js.
 const MODULE_EXTENSION = import.meta.url.endsWith('.ts') ? 'ts' : 'js';

@@ -20,7 +20,7 @@ import { aggregatedRegistry, AGGREGATED_VIEW, buildAggregatedTable } from './agg
 import { benchRegistry, buildTables, VIEW } from './dataset.js';
 import { rowStoreIdle } from './floe-server.js';
 import { keysFor, round } from './measure.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 /** The part of autocannon's API used here (it ships no types). */
 interface LoadRequest {

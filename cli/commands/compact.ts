@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CompactOptions, CompactResult, CompactTarget } from '../../contracts/compact.js';
 import type { compact } from '../../workflows/compact.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 interface CompactCommandOptions {
   table?: string;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { ConsistencyInput, ConsistencyResult } from '../../contracts/consistency.js';
 import type { Project } from '../../features/project.js';
 import type { consistency } from '../../workflows/consistency.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 interface ConsistencyCommandOptions {
   sample?: string;

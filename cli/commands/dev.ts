@@ -7,7 +7,7 @@ import type { DevLock } from '../dev-lock.js';
 import type { DevPorts } from '../dev-ports.js';
 import type { DevSession } from '../dev-session.js';
 import { DEFAULT_OFFLINE_PORT, DEFAULT_REGISTRY_PORT, integer, untilInterrupted } from './serve.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 interface DevOptions {
   readonly project: string;

@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FloeError } from '../../core/errors.js';
 import { floePackageRoot } from '../version.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 /** Template file → the name it gets in the new project. */
 const FILES: Readonly<Record<string, string>> = {

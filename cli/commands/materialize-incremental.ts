@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { FloeError } from '../../core/errors.js';
 import type { MaterializeInput, MaterializeResult } from '../../contracts/materialize.js';
 import type { materialize } from '../../workflows/materialize.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export function materializeIncrementalCommand(program: Command): void {
   program

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { FloeError } from '../../core/errors.js';
 import { PUSH_TARGETS } from '../../features/push/push-rows.js';
 import type { PushTarget } from '../../features/push/push-rows.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export function pushCommand(program: Command): void {
   program

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { FloeError } from '../../core/errors.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 /** The offline endpoint's default port: Feast's offline server's. */
 export const DEFAULT_OFFLINE_PORT = 8815;

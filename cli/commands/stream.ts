@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 // Types only (erased): the implementations load when the command runs.
 import type { StreamConsumer } from '../../features/stream/stream-consumer.js';
 import type { MetricsServer } from '../../features/stream/stream-metrics.js';

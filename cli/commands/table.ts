@@ -5,7 +5,7 @@ import type { Project } from '../../features/project.js';
 import type { Catalog, LoadedTable } from '../../iceberg/catalog/catalog.js';
 import type { TableInspection } from '../inspect-table.js';
 import type { TableLoadResult } from '../../features/table-load/load-file.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export function tableCommand(program: Command): void {
   const table = program.command('table').description("Look at a table of the project's catalog, or load a file into one");

@@ -5,7 +5,7 @@ import { FloeError } from '../../core/errors.js';
 import type { TrainingSetInput, TrainingSetProgress, TrainingSetResult } from '../../contracts/training-set.js';
 import type { trainingSet } from '../../workflows/training-set.js';
 import type { ProgressView } from '../follow.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 interface TrainingSetOptions {
   entitiesTable?: string;

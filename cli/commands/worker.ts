@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export function workerCommand(program: Command): void {
   program

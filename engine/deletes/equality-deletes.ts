@@ -26,7 +26,7 @@ import type { Engine } from '../duckdb.js';
 import { writeParquet } from '../write/parquet-writer.js';
 import { partitionColumnsSql, withPartitionColumns } from '../write/partition-sql.js';
 import { quoteIdentifier as q } from '../sql.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export interface EqualityDeletesRequest {
   readonly engine: Engine;

@@ -28,7 +28,7 @@ import { readPlanSql, ROW_FILE_PATH_COLUMN, ROW_POSITION_COLUMN } from '../read/
 import type { DeleteFilesRequest } from './row-delete-files.js';
 import { quoteIdentifier as q } from '../sql.js';
 import { localizePlan } from '../read/table-reader.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export interface DeleteRowsRequest {
   readonly engine: Engine;

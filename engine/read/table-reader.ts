@@ -12,7 +12,7 @@ import { readPlanSql } from './read-plan.js';
 import { deletedRowsForm } from '../deletes/deleted-rows-form.js';
 import { deletionVectorKey, localizeDeletionVector } from '../deletes/deletion-vectors.js';
 import { PositionsWriter } from '../deletes/positions-writer.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export interface TableScan {
   readonly plan: ScanPlan;

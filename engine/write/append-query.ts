@@ -8,7 +8,7 @@ import { appendedFiles, writeAddedManifest } from '../../iceberg/write/added-man
 import { fastAppend } from '../../iceberg/write/fast-append.js';
 import type { Engine } from '../duckdb.js';
 import { writeTableFiles } from './table-writer.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export interface AppendQueryRequest {
   readonly catalog: Catalog;

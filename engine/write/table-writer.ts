@@ -16,7 +16,7 @@ import { DUCKDB_ROW_GROUP_SIZE, isParquetCompression, isZstdLevel, writeParquet 
 import type { OrderTerm, ParquetCompression } from './parquet-writer.js';
 import { partitionColumnsSql, withPartitionColumns } from './partition-sql.js';
 import { STORED_ROW_LINEAGE_FIELDS } from '../read/row-lineage.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export const ROW_GROUP_LIMIT = 'write.parquet.row-group-limit';
 const TARGET_FILE_SIZE = 'write.target-file-size-bytes';

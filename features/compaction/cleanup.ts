@@ -2,7 +2,7 @@ import { expireSnapshots } from '../../iceberg/maintenance/expire-snapshots.js';
 import { removeOrphanFiles } from '../../iceberg/maintenance/remove-orphan-files.js';
 import type { FeatureContext } from '../context.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 /** How long compaction keeps old snapshots and unreferenced files by default: 3 days, as Java's orphan removal. */
 export const DEFAULT_RETENTION_MS = 3 * 24 * 60 * 60 * 1000;

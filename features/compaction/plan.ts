@@ -9,7 +9,7 @@ import type { FeatureContext } from '../context.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { KeptGroups } from '../../contracts/compaction-summary.js';
 import type { CompactionTarget } from './target.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export type { KeptGroups };
 

@@ -14,7 +14,7 @@ import { withScratchDirectory } from '../context.js';
 import { commitOutputFiles, writeOutputFiles } from '../historical/output-table.js';
 import { appendedFiles } from '../../iceberg/write/added-manifest.js';
 import { compactPlanned, planCompaction } from '../compaction/index.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export { DEFAULT_CONSISTENCY_TABLE } from '../config.js';
 

@@ -12,7 +12,7 @@ import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import type { FilterLiteral } from '../../iceberg/expressions/expression.js';
 import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
 import type { ViewScan } from './source-scan.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export interface AggregatedEntityRows {
   /**

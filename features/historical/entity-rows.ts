@@ -9,7 +9,7 @@ import { duckdbType, type ColumnShape } from '../../engine/types.js';
 import { FloeError } from '../../core/errors.js';
 import type { ValueType } from '../definitions.js';
 import { loadArrowTable } from './arrow-io.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 /**
  * Where entity rows come from. Every form keeps its rows' order; a SQL query may read the

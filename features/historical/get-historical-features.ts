@@ -27,7 +27,7 @@ import { appendedFiles } from '../../iceberg/write/added-manifest.js';
 import { planSourceEntityRows, sourceEntityRowsSql } from './source-entity-rows.js';
 import { readViews } from './view-reads.js';
 import type { ViewReads, ViewRetrievalSummary } from './view-reads.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export interface HistoricalFeaturesRequest {
   /** Entity rows given, or `{ from, start, end }`: a source's own rows in `[start, end)`, each with its event time as the timestamp. */

@@ -12,7 +12,7 @@ import { fastAppend } from '../../iceberg/write/fast-append.js';
 import type { ManifestToAppend } from '../../iceberg/write/fast-append.js';
 import type { TableFormatVersion } from '../registry.js';
 import type { ResolvedHistoricalFeatures } from '../selection.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 /**
  * The one way a retrieval result becomes an Iceberg table (saved datasets, training sets): create

@@ -23,7 +23,7 @@ import type { Registry } from '../registry.js';
 import type { EntityKeyRequirement, SourceEntityRows } from './entity-rows.js';
 import { isTimeType, sourceColumns, timeLiteral } from '../source.js';
 import { instantMillis } from '../../contracts/instants.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export interface PlannedSourceEntityRows {
   readonly source: IcebergSourceDefinition;

@@ -19,7 +19,7 @@ import { duckdbType } from '../../engine/types.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS } from '../online-columns.js';
 import type { Registry } from '../registry.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 /** The columns a view's rows have in the join: its keys and features by their own names, and these two. */
 export const VIEW_EVENT_COLUMN = ONLINE_EVENT_TS;

@@ -20,7 +20,7 @@ import type { EntityKeyRequirement, PreparedEntityRows } from './entity-rows.js'
 import { ENTITY_ORDINAL } from './entity-rows.js';
 import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
 import type { ViewScan } from './source-scan.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export interface ViewRetrievalSummary {
   readonly featureView: string;

@@ -1,6 +1,6 @@
 import type { FeatureContext } from '../context.js';
 import { materializeWindow } from './index.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 /** One window of a batch: a view, `[start, end)`, and the prefix of its commit's idempotency key. */
 export interface BatchWindow {

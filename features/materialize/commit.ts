@@ -6,7 +6,7 @@ import type { FeatureContext } from '../context.js';
 import { signalOf } from '../context.js';
 import { carriedSummary, sourceCursorText, windowSummary } from '../online-table/table-state.js';
 import type { Window } from './source-rows.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 /**
  * Step 4: one atomic append of the window's manifest (or, for an empty window, of nothing: the

@@ -4,7 +4,7 @@ import { planSourceScan } from './plan.js';
 import type { PlanOptions } from './plan.js';
 import type { Window } from './source-rows.js';
 import { prepareOnlineFiles } from './write.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 // Materialization as one library call, without Temporal. Its steps, which the materialize
 // workflow runs as activities, are in materialize/: plan, late rows, compute (latest rows or

@@ -10,7 +10,7 @@ import { latestWindowEnd } from '../time-bounds.js';
 import { planLateRows } from './late-rows.js';
 import { eventTimeFilter, filterOption, loadSource, withViewContext } from './source-rows.js';
 import type { Window } from './source-rows.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export interface SourcePlan {
   readonly sourceSnapshotId: bigint | null;

@@ -15,7 +15,7 @@ import { ONLINE_CREATED_TS, ONLINE_EVENT_TS } from '../online-columns.js';
 import type { OnlineTableLayout } from '../online-table/layout.js';
 import { isTimeType, sourceColumns, timeLiteral } from '../source.js';
 import { checkColumnTypes } from '../source-types.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 // A feature view's source as materialization reads it: the columns it needs, the event-time
 // filter of a window, its rows under the online table's column names, and the local Parquet file

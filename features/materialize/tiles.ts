@@ -16,7 +16,7 @@ import { eventTilesSql } from '../online-table/tile-sql.js';
 import { scanLateAppends } from './late-rows.js';
 import { copyToParquet, eventTimeFilter, filterOption, micros, renameToOnline } from './source-rows.js';
 import type { ResolvedSource, Window } from './source-rows.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 /**
  * Step 2 of an aggregated view: the partial tiles of its events, staged like the latest rows.

@@ -6,7 +6,7 @@ import type { Snapshot } from '../../iceberg/spec/snapshot.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf } from '../context.js';
 import { carriedStreamOffsets } from './stream-offsets.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 import { isRecord } from '../../core/is-record.js';
 
 // What the snapshots of an online table carry in their summaries, besides the rows: the window a

@@ -10,7 +10,7 @@ import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { IcebergType, PrimitiveValue } from '../../iceberg/spec/types.js';
 import { keyLookup } from './entity-keys.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 import { FloeError } from '../../core/errors.js';
 import type { StoredRow } from './file-row-store.js';
 

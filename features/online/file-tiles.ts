@@ -2,7 +2,7 @@ import type { AggregatedFeature } from '../aggregations.js';
 import type { PrimitiveValue } from '../../iceberg/spec/types.js';
 import type { ColumnPartials, RealtimeRead, TileKind, TileRow } from '../online-table/aggregation-tiles.js';
 import { aggregateTiles, compareExtremes, compareLast, effectiveTileRows, partialColumnsOf } from '../online-table/aggregation-tiles.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 import { genericSum, tileColumn, valueAt } from './tile-columns.js';
 import type { NumericColumn, RowRanges, TileColumn } from './tile-columns.js';
 

@@ -3,7 +3,7 @@ import { featureColumnType } from '../feature-types.js';
 import type { Engine } from '../../engine/duckdb.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../core/errors.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds } from '../definitions.js';

@@ -17,7 +17,7 @@ import type { BatchRequest, StagedBatch, TableCommit } from './push-commit.js';
 import { checkPushedRows, PUSH_TARGETS, requestFingerprint } from './push-rows.js';
 import { isAggregatedView } from '../aggregations.js';
 import type { CheckedRows, PushColumns, PushTarget } from './push-rows.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 import { isRecord } from '../../core/is-record.js';
 
 export interface PushRequest {

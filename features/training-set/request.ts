@@ -1,5 +1,5 @@
 import type { HistoricalFeaturesRequest } from '../historical/get-historical-features.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 /** A source's (or a feature view's source's) own rows with start ≤ event time < end (ISO-8601 instants) as the entity rows. */
 export interface SourceEntitiesRequest {

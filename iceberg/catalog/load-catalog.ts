@@ -11,7 +11,7 @@ import type { Catalog } from './catalog.js';
 import { isPostgresUri } from './postgres-driver.js';
 import { RestCatalog } from './rest-catalog.js';
 import { SqlCatalog } from './sql-catalog.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 /** A boolean that may also arrive as the text `true` / `false` (configuration interpolated from the environment). */
 const flag = z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean());

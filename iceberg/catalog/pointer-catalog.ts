@@ -15,7 +15,7 @@ import { newTableMetadata } from '../spec/new-table-metadata.js';
 import type { Catalog, CatalogCallOptions, CreateTableRequest, LoadedTable, Namespace, TableIdentifier } from './catalog.js';
 import { checkIdentifier, formatTableIdentifier, formatNamespace } from './identifier.js';
 import { newMetadataLocation, readMetadataFile, writeMetadataFile } from './metadata-files.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export interface PointerCatalogOptions {
   readonly name: string;

@@ -3,7 +3,7 @@
  * exchanged at `<uri>/v1/oauth/tokens` (or a configured `oauth2-server-uri`) and refreshed before
  * they expire or when the server answers 401. Tokens and secrets never appear in errors.
  */
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 import { FloeError } from '../../core/errors.js';
 import { serverErrorText } from '../../core/redaction.js';
 import { transportFailure } from './transport-failure.js';

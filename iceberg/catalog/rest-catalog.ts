@@ -23,7 +23,7 @@ import { restAuthFor } from './rest-auth.js';
 import { RestHttp } from './rest-http.js';
 import { NessieRest, nessieServer, sameLoad } from './nessie-rest.js';
 import type { RestResponse } from './rest-http.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export interface RestCatalogOptions {
   readonly name: string;

@@ -29,7 +29,7 @@ import { backoffMs, delay } from '../util/backoff.js';
 import { retryPolicyFrom, UNKNOWN_OUTCOME_RETRY } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { PreparedChange, TableChange } from './table-change.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 import { findCommitted } from './find-committed.js';
 import { settleAttempts, unsettledChanges } from './unsettled-attempts.js';
 import type { UnsettledAttempt } from './unsettled-attempts.js';

@@ -29,7 +29,7 @@ import { mapWithConcurrency } from '../util/concurrency.js';
 import type { FileInfo, FileIO, WriteOptions } from './file-io.js';
 import { LocalFileCache } from './local-cache.js';
 import { parseS3Location, s3LocationOf } from './s3-location.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export interface S3Config {
   readonly endpoint?: string;

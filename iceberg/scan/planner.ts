@@ -21,7 +21,7 @@ import { mapWithConcurrency } from '../util/concurrency.js';
 import { readManifestOf, snapshotManifests } from './manifest-cache.js';
 import { DeleteIndex, sequenceNumberOf } from './delete-index.js';
 import type { ScanPlan, ScanTask } from './plan.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export interface ScanOptions {
   /** Read this snapshot; the others select one too, and at most one may be given. */

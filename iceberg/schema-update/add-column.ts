@@ -3,7 +3,7 @@ import { FloeError } from '../../core/errors.js';
 import type { IcebergType, NestedField } from '../spec/types.js';
 import { describePath, pathNames, schemaChange, updateStructAt, withFreshIds } from './schema-change.js';
 import type { ColumnPath } from './schema-change.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export interface AddColumnOptions {
   readonly doc?: string;

@@ -12,7 +12,7 @@ import type { PartitionFieldType } from './manifest-avro-schema.js';
 import type { FormatVersion } from './metadata.js';
 import type { PartitionValues } from './partition.js';
 import type { PrimitiveType, PrimitiveValue } from './types.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 const CONTENT_BY_CODE: readonly FileContent[] = ['data', 'position-deletes', 'equality-deletes'];
 const CONTENT_CODE: Record<FileContent, number> = { data: 0, 'position-deletes': 1, 'equality-deletes': 2 };

@@ -46,7 +46,7 @@ import { MAIN_BRANCH } from './snapshot.js';
 import type { SnapshotRef } from './snapshot.js';
 import { parseSortOrder, sortOrderToJson } from './sort-order-json.js';
 import type { SortOrder } from './sort-order.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export const SUPPORTED_FORMAT_VERSIONS: readonly FormatVersion[] = [1, 2, 3];
 

@@ -8,7 +8,7 @@
 import { FloeError } from '../../core/errors.js';
 import { arrayOf, asInt, asLong, asObject, asString, asStringMap, optional, parseJson, required, stringifyJson } from './json.js';
 import type { JsonAt } from './json.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 /** "PFA1": the first and last four bytes of every Puffin file, and the start of its footer. */
 export const PUFFIN_MAGIC = Uint8Array.of(0x50, 0x46, 0x41, 0x31);

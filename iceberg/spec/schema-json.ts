@@ -6,7 +6,7 @@ import type { JsonAt, JsonObject } from './json.js';
 import { arrayOf, asBoolean, asInt, asObject, asString, childAt, corrupt, optional, required, toPlainJson } from './json.js';
 import type { Schema } from './schema.js';
 import type { IcebergType, NestedField, PrimitiveType, UnreadableType } from './types.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 const SIMPLE_PRIMITIVES: ReadonlySet<string> = new Set([
   'boolean',

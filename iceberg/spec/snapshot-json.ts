@@ -4,7 +4,7 @@ import type { JsonAt } from './json.js';
 import { arrayOf, asInt, asLong, asObject, asString, childAt, corrupt, optional, required } from './json.js';
 import type { FormatVersion } from './metadata.js';
 import type { MetadataLogEntry, Snapshot, SnapshotLogEntry, SnapshotOperation, SnapshotRef, SnapshotSummary } from './snapshot.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 const OPERATIONS: readonly SnapshotOperation[] = ['append', 'replace', 'overwrite', 'delete'];
 

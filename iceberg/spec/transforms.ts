@@ -18,7 +18,7 @@ import type { ValuePredicate } from './value-predicate.js';
 import { asBigint, asInteger, asLong, minimalBigEndian, toBinary } from './values.js';
 import { humanString } from './human-string.js';
 import { projectInclusive } from './partition-projection.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export type TransformKind = 'identity' | 'bucket' | 'truncate' | 'year' | 'month' | 'day' | 'hour' | 'void';
 

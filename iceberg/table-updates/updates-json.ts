@@ -8,7 +8,7 @@ import { parseSchema, schemaToJson } from '../spec/schema-json.js';
 import { parseRefRetention, parseRefType, parseSnapshot, refRetentionToJson, snapshotToJson } from '../spec/snapshot-json.js';
 import { parseSortOrder, sortOrderToJson } from '../spec/sort-order-json.js';
 import type { TableRequirement, TableUpdate } from './updates.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export function updateToJson(update: TableUpdate): Record<string, unknown> {
   const { action } = update;

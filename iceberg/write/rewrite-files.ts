@@ -31,7 +31,7 @@ import { removeFromManifests } from './remove-files.js';
 import { readAllManifestEntries } from './table-manifests.js';
 import { deleteApplies, deleteFilesAddedBy, snapshotsSince, unpartitionedSpecIds, unresolvableConflict } from './validation.js';
 import type { PlacedFile } from './validation.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export interface RewriteFilesOptions {
   readonly idempotencyKey?: string;

@@ -19,7 +19,7 @@ import { newSnapshotId } from './snapshot-id.js';
 import { buildSummary } from './snapshot-summary.js';
 import type { SummaryDelta } from './snapshot-summary.js';
 import { snapshotManifests } from '../scan/manifest-cache.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export interface NewSnapshotContext {
   readonly base: LoadedTable;

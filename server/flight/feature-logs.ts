@@ -13,7 +13,7 @@ import { appendedFiles } from '../../iceberg/write/added-manifest.js';
 import type { Caller } from '../auth/authenticator.js';
 import type { FeastCommand } from './feast-command.js';
 import { requireRead } from './flight-auth.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 /** The namespace of the feature log tables, one per feature service: `feature_logs.<service>`. */
 export const FEATURE_LOG_NAMESPACE = 'feature_logs';

@@ -7,7 +7,7 @@ import type { FeastCommand } from './feast-command.js';
 import { stringList } from './feast-command.js';
 import { arrowPushColumns } from './arrow-push-columns.js';
 import { requirePush } from './flight-auth.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 /**
  * Feast's `offline_write_batch` (`store.push(…, to=PushMode.OFFLINE)` or `ONLINE_AND_OFFLINE`, and

@@ -13,7 +13,7 @@ import { queryToArrowBatches } from '../../features/historical/arrow-io.js';
 import type { FeastCommand } from './feast-command.js';
 import { stringList } from './feast-command.js';
 import { registeredSource } from './source-columns.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 /** A source pull made ready: the source it reads (for permissions) and how to stream its rows. */
 export interface SourcePull {

@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { JAVA_ORACLE_MAIN_CLASS, javaOracleJvmOptions } from '../../scripts/services/java-oracle.js';
 import type { OracleCatalog } from './pyiceberg.js';
 import { javaOracleService, type JavaOracleService } from './services.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export interface S3Access {
   endpoint: string;

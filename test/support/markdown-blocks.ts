@@ -2,7 +2,7 @@
 // check each block against the real program, schema or types.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export interface CodeBlock {
   /** The Markdown file, relative to the checkout. */

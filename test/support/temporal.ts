@@ -17,7 +17,7 @@ import { activityDurationInterceptor } from '../../workers/activity-duration.js'
 import { DEFAULT_MAX_CONCURRENT_ACTIVITIES } from '../../workers/worker.js';
 import { temporalService } from './services.js';
 import { workflowBundle } from './workflow-bundle.js';
-import { defined } from '../../core/defined.js';
+import { defined } from '../../contracts/defined.js';
 
 export { workflowBundle };
 

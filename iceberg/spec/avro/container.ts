@@ -10,7 +10,7 @@ import { LRUCache } from 'lru-cache';
 import snappy from 'snappyjs';
 import { FloeError } from '../../../core/errors.js';
 import { avroType } from './long.js';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 
 const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]); // "Obj" 1
 const SYNC_SIZE = 16;

@@ -18,7 +18,7 @@ import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import { planScan } from '../../../iceberg/scan/planner.js';
 import type { SortOrder } from '../../../iceberg/spec/sort-order.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 
 const scratch = scratchFolder('write-order');
 let catalog: Catalog;

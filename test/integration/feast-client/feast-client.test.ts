@@ -29,7 +29,7 @@ import { featureContext, testRuntime } from '../../support/runtime.js';
 import { oldFeastPython, pythonOracle } from '../../support/services.js';
 import { appendSource, createEmptySourceTable, sqlCase, VIEW } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DRIVER = path.join(HERE, 'driver.py');

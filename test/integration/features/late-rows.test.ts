@@ -32,7 +32,7 @@ import { testRuntime } from '../../support/runtime.js';
 import { appendSource, createEmptySourceTable } from '../../support/online/online-view.js';
 import type { SourceRow } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 import { microsToIso } from '../../support/iso-micros.js';
 
 const MINUTE = 60_000;

@@ -23,7 +23,7 @@ import type { Definition } from '../../../features/registry.js';
 import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import type { Workspace } from '../../support/features/tables.js';
 import { withWorkspace } from '../../support/features/tables.js';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 
 /** The workspace's context over its SQLite catalog as pyiceberg names it (`floe_oracle`), so Floe sees pyiceberg's tables. */
 async function withPyicebergCatalog<T>(

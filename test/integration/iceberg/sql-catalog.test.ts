@@ -23,7 +23,7 @@ import { addColumnChange, emptySnapshotChange } from '../../support/iceberg/chan
 import { catalogContract, EVENTS_SCHEMA } from '../../support/iceberg/catalog-contract.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 import { closedPort } from '../../support/closed-port.js';
 
 /** pyiceberg's oracle opens its SQL catalog under this name: rows are keyed by catalog name. */

@@ -14,7 +14,7 @@ import { generateJavaMorFixtures, JAVA_MOR_CASES, type JavaMorCase, type JavaMor
 import { asPyicebergCatalog, type JavaFile } from '../../support/java-oracle.js';
 import { runPyiceberg, type RowsReply } from '../../support/pyiceberg.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 
 const dir = scratchFolder('java-mor');
 let fixtures: Record<JavaMorCase, JavaMorFixture>;

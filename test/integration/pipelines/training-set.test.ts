@@ -23,7 +23,7 @@ import { s3Service } from '../../support/services.js';
 import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
 import { createDriverStatsCatalog, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 import { microsToIso } from '../../support/iso-micros.js';
 
 const scratch = scratchFolder('training-set');

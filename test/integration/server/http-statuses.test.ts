@@ -17,7 +17,7 @@ import { createFeatureServer } from '../../../server/feature-server.js';
 import { featureContext, testRuntime } from '../../support/runtime.js';
 import { appendSource, createEmptySourceTable, definitions, VIEW } from '../../support/online/online-view.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const START = Date.parse('2024-05-01T00:00:00Z');

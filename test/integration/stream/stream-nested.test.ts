@@ -22,7 +22,7 @@ import { createEmptySourceTable } from '../../support/online/online-view.js';
 import { testRuntime } from '../../support/runtime.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { kafkaBrokers } from '../../support/services.js';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 
 const dir = scratchFolder('stream-nested');
 const topics = { json: `floe-stream-nested-json-${randomUUID()}`, avro: `floe-stream-nested-avro-${randomUUID()}` };

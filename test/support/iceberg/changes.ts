@@ -7,7 +7,7 @@ import { currentSchema } from '../../../iceberg/spec/metadata.js';
 import { highestFieldId } from '../../../iceberg/spec/schema.js';
 import { MAIN_BRANCH } from '../../../iceberg/spec/snapshot.js';
 import type { SnapshotSummary } from '../../../iceberg/spec/snapshot.js';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 import { setProperties } from '../../../iceberg/write/properties.js';
 
 /** A random positive 63-bit id, as Java makes snapshot ids. */

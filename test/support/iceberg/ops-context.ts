@@ -21,7 +21,7 @@ import { runPyiceberg, sqliteCatalog } from '../pyiceberg.js';
 import { restCatalogService } from '../services.js';
 import { oracleRestCatalog } from '../rest-catalog.js';
 import { scratchFolder } from '../scratch-folder.js';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 
 export type Row = Record<string, unknown>;
 

@@ -20,7 +20,7 @@ import { catalogContract, EVENTS_SCHEMA } from './catalog-contract.js';
 import type { ContractOptions } from './catalog-contract.js';
 import { startRestProxy } from './rest-proxy.js';
 import type { RestProxy } from './rest-proxy.js';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 
 export interface RestServer {
   /** Read when a test runs, so a file whose service is absent fails in its tests, naming the service. */

@@ -17,7 +17,7 @@ import type { Engine } from '../../../engine/duckdb.js';
 import type { NestedField } from '../../../iceberg/spec/types.js';
 import { restCatalogService } from '../services.js';
 import { floeRestCatalog } from '../rest-catalog.js';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 
 export interface SourceRow {
   readonly driver_id: number;

@@ -2,7 +2,7 @@
 import type { FeatureViewInput } from '../../../features/definitions.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import type { Definition } from '../../../features/registry.js';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 
 export const VIEW = 'driver_hourly_stats';
 export const BUCKETS = 4;

@@ -29,7 +29,7 @@ import { at, nullable, timestampVector } from '../../support/features/historical
 import { createTableWithRows, withWorkspace } from '../../support/features/tables.js';
 import type { Workspace } from '../../support/features/tables.js';
 import { serverError } from '../../support/server-error.js';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 
 const LATER = 1_000; // every entity row and the online clock are after every source row
 const NOW_MS = Number(at(LATER) / 1000n);

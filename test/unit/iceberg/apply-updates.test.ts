@@ -6,7 +6,7 @@ import { FloeError } from '../../../core/errors.js';
 import type { TableMetadata } from '../../../iceberg/spec/metadata.js';
 import { newTableMetadata } from '../../../iceberg/spec/new-table-metadata.js';
 import type { Snapshot } from '../../../iceberg/spec/snapshot.js';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 
 const NOW = 1_700_000_000_000;
 

@@ -7,7 +7,7 @@ import type { UnsettledAttempt, UnsettledChange } from '../../../iceberg/commit/
 import { newTableMetadata } from '../../../iceberg/spec/new-table-metadata.js';
 import type { TableMetadata } from '../../../iceberg/spec/metadata.js';
 import type { Snapshot } from '../../../iceberg/spec/snapshot.js';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 
 const HOUR = 3_600_000;
 

@@ -10,7 +10,7 @@ import type { TableMetadata } from '../../../iceberg/spec/metadata.js';
 import { planBackfill } from '../../../workflows/backfill.js';
 import { backfillChunkWorkflowId } from '../../../contracts/ids.js';
 import { chunkWindows, parseDurationSeconds, windowFor } from '../../../contracts/windows.js';
-import { defined } from '../../../core/defined.js';
+import { defined } from '../../../contracts/defined.js';
 
 describe('windows', () => {
   test('a window starts at the watermark when it is before the end, else reaches back the lookback', () => {

@@ -17,7 +17,7 @@ import type { DataFile } from '../../../../iceberg/spec/manifest.js';
 import { writePuffin } from '../../../../iceberg/spec/puffin.js';
 import { tuples, withConnection, withEngine } from '../../../support/engine/duckdb.js';
 import { file, plan, schema, task } from '../../../support/engine/plans.js';
-import { defined } from '../../../../core/defined.js';
+import { defined } from '../../../../contracts/defined.js';
 
 const idSchema = schema({ id: 1, name: 'id', required: true, type: 'long' });
 

@@ -10,7 +10,7 @@ import { quoteLiteral } from '../../../../engine/sql.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../../iceberg/spec/types.js';
 import { withConnection } from '../../../support/engine/duckdb.js';
 import { schema } from '../../../support/engine/plans.js';
-import { defined } from '../../../../core/defined.js';
+import { defined } from '../../../../contracts/defined.js';
 
 /**
  * Stats read back from parquet_metadata() against min / max / null / NaN counts computed in JS

@@ -10,7 +10,7 @@ import type { CompactionTarget } from '../../../../features/compaction/target.js
 import type { ScanPlan, ScanTask } from '../../../../iceberg/scan/plan.js';
 import type { DataFile } from '../../../../iceberg/spec/manifest.js';
 import { compactWorkflowId } from '../../../../contracts/ids.js';
-import { defined } from '../../../../core/defined.js';
+import { defined } from '../../../../contracts/defined.js';
 
 const online: CompactionTarget = { kind: 'online', table: 'floe_online.view', featureView: 'view', keyColumns: ['driver_id'] };
 const source: CompactionTarget = { kind: 'source', table: 'rides.stats' };

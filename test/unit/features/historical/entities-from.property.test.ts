@@ -25,7 +25,7 @@ import {
 } from '../../../support/features/historical-builders.js';
 import { createTableWithRows, deleteWhere, withWorkspace } from '../../../support/features/tables.js';
 import type { Workspace } from '../../../support/features/tables.js';
-import { defined } from '../../../../core/defined.js';
+import { defined } from '../../../../contracts/defined.js';
 
 const iso = (seconds: number): string => new Date(Number(at(seconds) / 1000n)).toISOString();
 

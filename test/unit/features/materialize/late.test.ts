@@ -18,7 +18,7 @@ import type { DataFile } from '../../../../iceberg/spec/manifest.js';
 import type { TableMetadata } from '../../../../iceberg/spec/metadata.js';
 import type { Snapshot, SnapshotOperation } from '../../../../iceberg/spec/snapshot.js';
 import { toBinary } from '../../../../iceberg/spec/values.js';
-import { defined } from '../../../../core/defined.js';
+import { defined } from '../../../../contracts/defined.js';
 
 const view = (delay?: { minutes: number }) =>
   defineFeatureView({
