@@ -1,7 +1,8 @@
-import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import type { DuckDBArrayValue, DuckDBListValue, DuckDBMapValue, DuckDBStructValue } from '@duckdb/node-api';
 import {
   DuckDBBlobValue,
+  DuckDBDataChunk,
   DuckDBDateValue,
   DuckDBTimestampNanosecondsValue,
   DuckDBTimestampTZValue,
@@ -14,7 +15,7 @@ import { FloeError } from '../../core/errors.js';
 
 /**
  * Arrow tables in and out of DuckDB without an Arrow extension (none is bundled, and nothing may be
- * downloaded): entity rows are appended row by row into a temporary table; results are read back
+ * downloaded): entity rows are appended a chunk at a time into a temporary table; results are read back
  * column by column into Arrow vectors. Timestamps travel as their raw integers, never through JS
  * numbers of milliseconds, so microseconds survive both ways.
  */
@@ -36,12 +37,14 @@ export async function loadArrowTable(connection: DuckDBConnection, table: arrow.
   await connection.run(`CREATE OR REPLACE TEMP TABLE ${q(name)} (${columns.join(', ')})`);
   const appender = await connection.createAppender(name, 'main', 'temp');
   try {
-    const vectors = plans.map((plan) => table.getChild(plan.name) as arrow.Vector);
-    const readers = plans.map((plan, index) => valueReader(plan, vectors[index]!));
-    for (let row = 0; row < table.numRows; row++) {
-      for (let column = 0; column < plans.length; column++) readers[column]!(row, appender);
-      appender.appendBigInt(BigInt(row));
-      appender.endRow();
+    const types = Array.from({ length: appender.columnCount }, (_, index) => appender.columnType(index));
+    const readers = plans.map((plan) => valueReader(plan, table.getChild(plan.name) as arrow.Vector));
+    // A chunk of rows at a time: a value appended alone is a call into DuckDB, ~3 µs each.
+    for (let first = 0; first < table.numRows; first += CHUNK_ROWS) {
+      const rows = Array.from({ length: Math.min(CHUNK_ROWS, table.numRows - first) }, (_, index) => first + index);
+      const chunk = DuckDBDataChunk.create(types, rows.length);
+      chunk.setColumns([...readers.map((read) => rows.map(read)), rows.map((row) => BigInt(row))]);
+      appender.appendDataChunk(chunk);
     }
     appender.flushSync();
   } finally {
@@ -49,7 +52,8 @@ export async function loadArrowTable(connection: DuckDBConnection, table: arrow.
   }
 }
 
-type Appender = Awaited<ReturnType<DuckDBConnection['createAppender']>>;
+/** DuckDB's vector size: the rows of one data chunk. */
+const CHUNK_ROWS = 2_048;
 
 function columnPlan(field: arrow.Field): ColumnPlan {
   const type = field.type as arrow.DataType;
@@ -92,43 +96,33 @@ function columnPlan(field: arrow.Field): ColumnPlan {
   );
 }
 
-function valueReader(plan: ColumnPlan, vector: arrow.Vector): (row: number, appender: Appender) => void {
-  const isNull = (row: number): boolean => !vector.isValid(row);
+function valueReader(plan: ColumnPlan, vector: arrow.Vector): (row: number) => DuckDBValue {
+  const valid = (row: number): boolean => vector.isValid(row);
   switch (plan.kind) {
     case 'boolean':
-      return (row, a) => (isNull(row) ? a.appendNull() : a.appendBoolean(Boolean(vector.get(row))));
+      return (row) => (valid(row) ? Boolean(vector.get(row)) : null);
     case 'int':
-      return (row, a) => (isNull(row) ? a.appendNull() : a.appendBigInt(BigInt(vector.get(row) as number)));
+      return (row) => (valid(row) ? BigInt(vector.get(row) as number) : null);
     case 'bigint':
-      return plan.sqlType === 'UBIGINT'
-        ? (row, a) => (isNull(row) ? a.appendNull() : a.appendUBigInt(BigInt(vector.get(row) as number | bigint)))
-        : (row, a) => (isNull(row) ? a.appendNull() : a.appendBigInt(BigInt(vector.get(row) as number | bigint)));
+      return (row) => (valid(row) ? BigInt(vector.get(row) as number | bigint) : null);
     case 'float':
-      return (row, a) => (isNull(row) ? a.appendNull() : a.appendFloat(vector.get(row) as number));
     case 'double':
-      return (row, a) => (isNull(row) ? a.appendNull() : a.appendDouble(vector.get(row) as number));
+      return (row) => (valid(row) ? (vector.get(row) as number) : null);
     case 'string':
-      return (row, a) => (isNull(row) ? a.appendNull() : a.appendVarchar(String(vector.get(row))));
+      return (row) => (valid(row) ? String(vector.get(row)) : null);
     case 'binary':
-      return (row, a) => (isNull(row) ? a.appendNull() : a.appendBlob(vector.get(row) as Uint8Array));
+      return (row) => (valid(row) ? new DuckDBBlobValue(vector.get(row) as Uint8Array) : null);
     case 'date':
       // Arrow JS gives dates as milliseconds since the epoch (a whole number of days).
-      return (row, a) =>
-        isNull(row) ? a.appendNull() : a.appendDate(new DuckDBDateValue(Math.floor((vector.get(row) as number) / 86_400_000)));
+      return (row) => (valid(row) ? new DuckDBDateValue(Math.floor((vector.get(row) as number) / 86_400_000)) : null);
     case 'timestamp':
     case 'timestamptz': {
       const raw = rawInt64(vector);
-      if (plan.unitScale === 'nano')
-        return (row, a) => (isNull(row) ? a.appendNull() : a.appendTimestampNanoseconds(new DuckDBTimestampNanosecondsValue(raw(row))));
-      const toMicros =
-        plan.unitScale === 'second'
-          ? (value: bigint) => value * 1_000_000n
-          : plan.unitScale === 'milli'
-            ? (value: bigint) => value * 1_000n
-            : (value: bigint) => value;
+      if (plan.unitScale === 'nano') return (row) => (valid(row) ? new DuckDBTimestampNanosecondsValue(raw(row)) : null);
+      const scale = { second: 1_000_000n, milli: 1_000n, micro: 1n }[plan.unitScale];
       return plan.kind === 'timestamptz'
-        ? (row, a) => (isNull(row) ? a.appendNull() : a.appendTimestampTZ(new DuckDBTimestampTZValue(toMicros(raw(row)))))
-        : (row, a) => (isNull(row) ? a.appendNull() : a.appendTimestamp(new DuckDBTimestampValue(toMicros(raw(row)))));
+        ? (row) => (valid(row) ? new DuckDBTimestampTZValue(raw(row) * scale) : null)
+        : (row) => (valid(row) ? new DuckDBTimestampValue(raw(row) * scale) : null);
     }
   }
 }
@@ -196,21 +190,30 @@ export async function* queryToArrowBatches(connection: DuckDBConnection, sql: st
 
 function toArrowVector(values: readonly unknown[], type: DuckDBType): arrow.Vector {
   const length = values.length;
-  const fixed64 = (arrowType: arrow.DataType, toBigint: (value: unknown) => bigint): arrow.Vector => {
-    const data = new BigInt64Array(length);
+  // Fixed-width values written straight into their buffer and validity bitmap: Arrow's builders
+  // (vectorFromArray) take several times as long, and a training set streams millions of them.
+  const fixed = <T extends number | bigint>(
+    arrowType: arrow.DataType,
+    data: { [index: number]: T; readonly length: number },
+    toValue: (value: unknown) => T,
+  ): arrow.Vector => {
     const validity = new Uint8Array(Math.ceil(length / 8));
     let nullCount = 0;
-    values.forEach((value, index) => {
+    for (let index = 0; index < length; index++) {
+      const value = values[index];
       if (value === null || value === undefined) nullCount++;
       else {
-        data[index] = toBigint(value);
+        data[index] = toValue(value);
         validity[index >> 3]! |= 1 << (index & 7);
       }
-    });
+    }
     return arrow.makeVector(
       arrow.makeData({ type: arrowType as arrow.Int64, length, nullCount, nullBitmap: nullCount > 0 ? validity : null, data } as never),
     );
   };
+  const fixed64 = (arrowType: arrow.DataType, toBigint: (value: unknown) => bigint): arrow.Vector =>
+    fixed(arrowType, new BigInt64Array(length), toBigint);
+  const number = (value: unknown): number => value as number;
   switch (type.typeId) {
     case DuckDBTypeId.BOOLEAN:
       return arrow.vectorFromArray(values as (boolean | null)[], new arrow.Bool());
@@ -219,14 +222,14 @@ function toArrowVector(values: readonly unknown[], type: DuckDBType): arrow.Vect
     case DuckDBTypeId.INTEGER:
     case DuckDBTypeId.UTINYINT:
     case DuckDBTypeId.USMALLINT:
-      return arrow.vectorFromArray(values as (number | null)[], new arrow.Int32());
+      return fixed(new arrow.Int32(), new Int32Array(length), number);
     case DuckDBTypeId.BIGINT:
     case DuckDBTypeId.UINTEGER:
       return fixed64(new arrow.Int64(), (value) => BigInt(value as bigint | number));
     case DuckDBTypeId.FLOAT:
-      return arrow.vectorFromArray(values as (number | null)[], new arrow.Float32());
+      return fixed(new arrow.Float32(), new Float32Array(length), number);
     case DuckDBTypeId.DOUBLE:
-      return arrow.vectorFromArray(values as (number | null)[], new arrow.Float64());
+      return fixed(new arrow.Float64(), new Float64Array(length), number);
     case DuckDBTypeId.VARCHAR:
       return arrow.vectorFromArray(values as (string | null)[], new arrow.Utf8());
     case DuckDBTypeId.BLOB:
