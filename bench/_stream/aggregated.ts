@@ -15,6 +15,8 @@
  * - agg_read_1key_p99_ms: after one compaction (every partition merged into one file), one key at a time at request time (the clock
  *   moving 1 ms per read, so nothing is served from the combined values of an earlier read) over
  *   all the keys: 1,000,000 at full scale, 20,000 with --quick.
+ * - agg_compaction_rows_per_s: the rows that compaction merged ÷ its seconds, to set against the
+ *   events per second it must keep up with (10,000 in the freshness run).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -107,12 +109,18 @@ export async function runAggregated(options: BenchmarkOptions, log: (message: st
     const throughput = { seconds: round(seconds), rows_per_s: Math.round(messages / seconds), batches: consumer.batches.length };
     log(`Floe, 1 process, aggregated view: ${JSON.stringify(throughput)}; values ${JSON.stringify(checks)}`);
 
+    const compactionStarted = performance.now();
     const compaction = await compactTable(
       { ...runtime, workDirectory: runtime.project.config.workDirectory },
       { featureView: viewName(bulk.name) },
       { skipCleanup: true, minFiles: 1 },
     );
-    log(`compacted: ${compaction.rowsBefore} rows → ${compaction.rowsAfter}`);
+    const compacted = {
+      rows_before: compaction.rowsBefore,
+      rows_after: compaction.rowsAfter,
+      seconds: round((performance.now() - compactionStarted) / 1000),
+    };
+    log(`compacted: ${JSON.stringify(compacted)}`);
     const reads = await readOneKey(runtime, bulk, settings.keys, settings.events, settings.reads);
     log(`one key at request time over ${settings.keys.toLocaleString()} keys: ${JSON.stringify(reads)}`);
 
@@ -145,7 +153,8 @@ export async function runAggregated(options: BenchmarkOptions, log: (message: st
       agg_values_checked: checks.checked,
       agg_values_wrong: checks.wrong,
       agg_read_1key_p99_ms: reads.p99_ms,
-      floe: { throughput, compaction: { rows_before: compaction.rowsBefore, rows_after: compaction.rowsAfter }, reads, freshness },
+      agg_compaction_rows_per_s: Math.round(compacted.rows_before / Math.max(compacted.seconds, 0.001)),
+      floe: { throughput, compaction: compacted, reads, freshness },
       ...(checks.examples.length > 0 ? { failures: checks.examples } : {}),
     };
   } finally {
