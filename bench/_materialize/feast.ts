@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { child } from '../_child.js';
 import type { ChildLimits } from '../_child.js';
-import type { FeastIcebergTable } from '../_feast-iceberg.js';
+import type { FeastIcebergTable } from '../../features/import/feast-iceberg-table.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

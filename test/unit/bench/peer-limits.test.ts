@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { child, ChildLimitError, withinLimits } from '../../../bench/_child.js';
-import { feastIcebergTable } from '../../../bench/_feast-iceberg.js';
+import { feastIcebergTable } from '../../../features/import/feast-iceberg-table.js';
 
 const node = process.execPath;
 
