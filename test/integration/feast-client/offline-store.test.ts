@@ -383,16 +383,17 @@ describe('with server.auth and server.tls', () => {
   });
 });
 
+/** A row of the source table as Feast's offline writes send it; the tests write them far after every ride, so the reads above are untouched. */
+const offlineWriteRow = (driver: number, conv: number | string, at: string) => ({
+  driver_id: driver,
+  conv_rate: conv,
+  acc_rate: 0.5,
+  avg_daily_trips: 12,
+  event_timestamp: at,
+  created: at,
+});
+
 describe("Feast's offline writes (store.push to=OFFLINE, write_to_offline_store): appends to the source table, exactly once", () => {
-  // Rows far after every ride (and outside the source pulls' window), so the reads above are untouched.
-  const written = (driver: number, conv: number | string, at: string) => ({
-    driver_id: driver,
-    conv_rate: conv,
-    acc_rate: 0.5,
-    avg_daily_trips: 12,
-    event_timestamp: at,
-    created: at,
-  });
   const sourceRows = async () =>
     (await runPyiceberg<{ rows: Row[] }>('read', { catalog: source.oracle, identifier: source.table })).rows.filter((row) =>
       String(row.event_timestamp).startsWith('2030-'),
@@ -404,7 +405,7 @@ describe("Feast's offline writes (store.push to=OFFLINE, write_to_offline_store)
         name: 'write',
         op: 'offline_write',
         feature_view: VIEW,
-        rows: [written(1001, 0.125, '2030-01-01T00:00:00.000001Z'), written(1002, 0.75, '2030-01-01T01:00:00Z')],
+        rows: [offlineWriteRow(1001, 0.125, '2030-01-01T00:00:00.000001Z'), offlineWriteRow(1002, 0.75, '2030-01-01T01:00:00Z')],
       },
       {
         name: 'resent',
@@ -412,9 +413,9 @@ describe("Feast's offline writes (store.push to=OFFLINE, write_to_offline_store)
         resend: true,
         command_id: randomUUID(),
         feature_view: VIEW,
-        rows: [written(1003, 0.25, '2030-01-02T00:00:00Z')],
+        rows: [offlineWriteRow(1003, 0.25, '2030-01-02T00:00:00Z')],
       },
-      { name: 'bad column', op: 'offline_write', feature_view: VIEW, rows: [written(1004, 'high', '2030-01-03T00:00:00Z')] },
+      { name: 'bad column', op: 'offline_write', feature_view: VIEW, rows: [offlineWriteRow(1004, 'high', '2030-01-03T00:00:00Z')] },
     ];
     const answers = await feast(pythonOracle().python, calls as unknown as Call[], open);
     assert.ok(answers.get('write')!.ok, answers.get('write')!.error);
@@ -507,15 +508,7 @@ describe("one floe serve, one writer: POST /push and Feast's offline writes shar
         })
       ).rows;
     const before = (await snapshots()).length;
-    const row = (driver: number, conv: number, at: string) => ({
-      driver_id: driver,
-      conv_rate: conv,
-      acc_rate: 0.5,
-      avg_daily_trips: 12,
-      event_timestamp: at,
-      created: at,
-    });
-    const pushed = [row(1011, 0.5, '2031-01-01T00:00:00Z'), row(1012, 0.625, '2031-01-01T01:00:00Z')];
+    const pushed = [offlineWriteRow(1011, 0.5, '2031-01-01T00:00:00Z'), offlineWriteRow(1012, 0.625, '2031-01-01T01:00:00Z')];
     const push = fetch(`${server.url}/push`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -525,7 +518,7 @@ describe("one floe serve, one writer: POST /push and Feast's offline writes shar
         df: Object.fromEntries(Object.keys(pushed[0]!).map((column) => [column, pushed.map((one) => one[column as keyof typeof one])])),
       }),
     });
-    const written = { name: 'write', op: 'offline_write', feature_view: VIEW, rows: [row(1013, 0.75, '2031-01-02T00:00:00Z')] };
+    const written = { name: 'write', op: 'offline_write', feature_view: VIEW, rows: [offlineWriteRow(1013, 0.75, '2031-01-02T00:00:00Z')] };
     const answer = (await feast(pythonOracle().python, [written] as unknown as Call[], server)).get('write')!;
     assert.ok(answer.ok, answer.error);
     const response = await push;
