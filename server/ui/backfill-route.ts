@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { NO_WORKFLOWS, sendUiError } from './ui-error.js';
 import { FloeError } from '../../core/errors.js';
 import { ROUTE_PERMISSIONS } from '../auth/route-guard.js';
-import { feastErrorJson } from '../feast-response.js';
 import { ActionsUnavailableError } from './actions.js';
 import type { UiOptions } from './ui-options.js';
 import { noStore } from './no-store.js';
@@ -29,30 +29,18 @@ export function addBackfillRoute(app: FastifyInstance, options: UiOptions): void
     const visible = visibleNames(options.registry, request.caller?.permissions);
     if (!visible.featureViews.has(featureView as string))
       return invalid(reply, `There is no feature view ${JSON.stringify(featureView)} to backfill`);
-    if (options.actions === undefined)
-      return reply
-        .code(503)
-        .type('application/json')
-        .send(
-          feastErrorJson(503, 'temporal-unavailable', 'This feature server starts no workflows: it was created without a Temporal client'),
-        );
+    if (options.actions === undefined) return sendUiError(reply, 503, 'temporal-unavailable', NO_WORKFLOWS);
     try {
       const request = { featureView: featureView as string, start: start as string, end: end as string, chunk: chunk as string };
       return noStore(reply).send(await options.actions.backfill(request));
     } catch (error) {
       if (FloeError.is(error, 'invalid-input')) return invalid(reply, error.detail);
       if (!(error instanceof ActionsUnavailableError)) throw error;
-      return reply
-        .code(503)
-        .type('application/json')
-        .send(feastErrorJson(503, 'temporal-unavailable', error.message));
+      return sendUiError(reply, 503, 'temporal-unavailable', error.message);
     }
   });
 }
 
 function invalid(reply: FastifyReply, message: string): FastifyReply {
-  return reply
-    .code(400)
-    .type('application/json')
-    .send(feastErrorJson(400, 'invalid-input', message));
+  return sendUiError(reply, 400, 'invalid-input', message);
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { sendUiError } from './ui-error.js';
 import { ROUTE_PERMISSIONS } from '../auth/route-guard.js';
-import { feastErrorJson } from '../feast-response.js';
 import { FeatureValues } from './feature-values.js';
 import { noStore } from './no-store.js';
 import type { UiOptions } from './ui-options.js';
@@ -29,15 +29,9 @@ export function addFeatureValuesRoute(app: FastifyInstance, options: UiOptions):
       const visible = visibleNames(options.registry, request.caller?.permissions);
       const view = options.registry.featureViews.get(request.params.view);
       if (view === undefined || !visible.featureViews.has(view.name))
-        return reply
-          .code(404)
-          .type('application/json')
-          .send(feastErrorJson(404, 'not-found', `There is no feature view ${JSON.stringify(request.params.view)} you may see`));
+        return sendUiError(reply, 404, 'not-found', `There is no feature view ${JSON.stringify(request.params.view)} you may see`);
       if (values === undefined)
-        return reply
-          .code(503)
-          .type('application/json')
-          .send(feastErrorJson(503, 'unavailable', 'This feature server was given no catalog and engine to compute feature values with'));
+        return sendUiError(reply, 503, 'unavailable', 'This feature server was given no catalog and engine to compute feature values with');
       return noStore(reply).send(await values.of(view));
     },
   );

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { sendUiError } from './ui-error.js';
 import { FloeError } from '../../core/errors.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import { materializationWatermarks } from '../../features/online-table/table-state.js';
 import { ROUTE_PERMISSIONS } from '../auth/route-guard.js';
-import { feastErrorJson } from '../feast-response.js';
 import { noStore } from './no-store.js';
 import type { UiOptions } from './ui-options.js';
 import { visibleNames } from './visible-definitions.js';
@@ -44,16 +44,10 @@ export function addFreshnessHistoryRoute(app: FastifyInstance, options: UiOption
       const visible = visibleNames(options.registry, request.caller?.permissions);
       const view = options.registry.featureViews.get(request.params.view);
       if (view === undefined || !visible.featureViews.has(view.name))
-        return reply
-          .code(404)
-          .type('application/json')
-          .send(feastErrorJson(404, 'not-found', `There is no feature view ${JSON.stringify(request.params.view)} you may see`));
+        return sendUiError(reply, 404, 'not-found', `There is no feature view ${JSON.stringify(request.params.view)} you may see`);
       const { catalog } = options;
       if (catalog === undefined)
-        return reply
-          .code(503)
-          .type('application/json')
-          .send(feastErrorJson(503, 'unavailable', 'This feature server was given no catalog to read online tables with'));
+        return sendUiError(reply, 503, 'unavailable', 'This feature server was given no catalog to read online tables with');
       if (!view.online.enabled) return noStore(reply).send({ featureView: view.name, table: null, points: [] });
       const identifier = options.registry.onlineTableOf(view);
       const metadata = await catalog.loadTable(identifier).then(

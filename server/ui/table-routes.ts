@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { NO_WORKFLOWS, sendUiError } from './ui-error.js';
 import { FloeError } from '../../core/errors.js';
 import type { ServerPermissions } from '../../features/config.js';
 import { ROUTE_PERMISSIONS } from '../auth/route-guard.js';
-import { feastErrorJson } from '../feast-response.js';
 import { ActionsUnavailableError } from './actions.js';
 import { floeTables, tableLitter, tableSummaries } from './tables.js';
 import type { UiOptions } from './ui-options.js';
@@ -29,50 +29,34 @@ export function addTableRoutes(app: FastifyInstance, options: UiOptions, clock: 
   app.get<{ Params: { table: string } }>('/ui/api/tables/:table/litter', { config: { permission: browse } }, async (request, reply) => {
     const table = tablesOf(request.caller?.permissions).find((entry) => entry.table === request.params.table);
     if (table === undefined || options.catalog === undefined)
-      return reply
-        .code(404)
-        .type('application/json')
-        .send(
-          feastErrorJson(404, 'not-found', `Table ${request.params.table} is not one of the tables Floe reads or writes that you may see`),
-        );
+      return sendUiError(
+        reply,
+        404,
+        'not-found',
+        `Table ${request.params.table} is not one of the tables Floe reads or writes that you may see`,
+      );
     try {
       return noStore(reply).send(await tableLitter(options.catalog, table.table, clock()));
     } catch (error) {
       if (!FloeError.is(error, 'not-found')) throw error;
-      return reply
-        .code(404)
-        .type('application/json')
-        .send(feastErrorJson(404, 'not-found', error.detail));
+      return sendUiError(reply, 404, 'not-found', error.detail);
     }
   });
   app.post<{ Body: unknown }>('/ui/api/compact', { config: { permission: ROUTE_PERMISSIONS.uiAction } }, async (request, reply) => {
     const table = tablesOf(request.caller?.permissions).find((entry) => sameTarget(entry.compactTarget, request.body));
     if (table === undefined)
-      return reply
-        .code(400)
-        .type('application/json')
-        .send(
-          feastErrorJson(
-            400,
-            'invalid-input',
-            'POST /ui/api/compact takes {"featureView": <a view with an online table>} or {"table": <a table Floe reads or writes>}',
-          ),
-        );
-    if (options.actions === undefined)
-      return reply
-        .code(503)
-        .type('application/json')
-        .send(
-          feastErrorJson(503, 'temporal-unavailable', 'This feature server starts no workflows: it was created without a Temporal client'),
-        );
+      return sendUiError(
+        reply,
+        400,
+        'invalid-input',
+        'POST /ui/api/compact takes {"featureView": <a view with an online table>} or {"table": <a table Floe reads or writes>}',
+      );
+    if (options.actions === undefined) return sendUiError(reply, 503, 'temporal-unavailable', NO_WORKFLOWS);
     try {
       return noStore(reply).send(await options.actions.compact(table.compactTarget));
     } catch (error) {
       if (!(error instanceof ActionsUnavailableError)) throw error;
-      return reply
-        .code(503)
-        .type('application/json')
-        .send(feastErrorJson(503, 'temporal-unavailable', error.message));
+      return sendUiError(reply, 503, 'temporal-unavailable', error.message);
     }
   });
 }

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { sendUiError } from './ui-error.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +7,6 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { streamStatus } from '../../features/stream/stream-status.js';
 import { loadKafkaClient, TopicEndOffsetsReader } from '../../features/stream/topic-end-offsets.js';
 import { ROUTE_PERMISSIONS } from '../auth/route-guard.js';
-import { feastErrorJson } from '../feast-response.js';
 import { catalogOf } from './catalog.js';
 import { freshnessReport } from './freshness-report.js';
 import { RunsUnavailableError } from './runs.js';
@@ -99,10 +99,7 @@ export function addUiRoutes(app: FastifyInstance, options: UiOptions): void {
       return noStore(reply).send({ available: true, runs });
     } catch (error) {
       if (!(error instanceof RunsUnavailableError)) throw error;
-      return reply
-        .code(503)
-        .type('application/json')
-        .send(feastErrorJson(503, 'temporal-unavailable', error.message));
+      return sendUiError(reply, 503, 'temporal-unavailable', error.message);
     }
   });
   app.get('/ui/api/whoami', { config: { permission: browse } }, async (request, reply) =>
