@@ -10,13 +10,13 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
+import { defineFeatureView } from '../../../features/definitions.js';
 import { OnlineStore } from '../../../features/online/index.js';
-import { definePushSource } from '../../../features/push-source.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { createFeatureServer } from '../../../server/feature-server.js';
 import { Pusher } from '../../../features/push/pusher.js';
 import { until } from '../../support/child-process.js';
+import { driverPushDefinitions } from '../../support/push/push-servers.js';
 import { sqliteCatalogIn } from '../../support/cli-project.js';
 import { readTable } from '../../support/kafka-stream.js';
 import { createEmptySourceTable } from '../../support/online/online-view.js';
@@ -35,14 +35,7 @@ before(async () => {
     directory: scratch,
     catalog: sqliteCatalogIn(scratch),
     definitions: [
-      defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
-      defineIcebergSource({
-        name: 'driver_source',
-        table: SOURCE_TABLE,
-        timestampField: 'event_timestamp',
-        createdTimestampField: 'created',
-      }),
-      definePushSource({ name: 'driver_push', batchSource: 'driver_source' }),
+      ...driverPushDefinitions(SOURCE_TABLE),
       defineFeatureView({
         name: VIEW,
         entities: ['driver'],

@@ -13,13 +13,13 @@ import { FloeError } from '../../../core/errors.js';
 import type { AggregationInput } from '../../../features/aggregations.js';
 import { aggregatedFeaturesOf } from '../../../features/aggregations.js';
 import { compactTable } from '../../../features/compaction/index.js';
-import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
+import { defineFeatureView } from '../../../features/definitions.js';
 import { materializeWindow } from '../../../features/materialize/index.js';
-import { definePushSource } from '../../../features/push-source.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { StreamConsumer } from '../../../features/stream/stream-consumer.js';
 import { defineStreamSource } from '../../../features/stream-source.js';
 import { checkReadsAgainstBruteForce, eventsByColumn } from '../../support/aggregated-reads.js';
+import { driverPushDefinitions } from '../../support/push/push-servers.js';
 import { sqliteCatalogIn } from '../../support/cli-project.js';
 import { createTopics, endsOf, produceValues, readTable, STREAM_DRIVERS, streamEvent, streamUntil } from '../../support/kafka-stream.js';
 import { createEmptySourceTable } from '../../support/online/online-view.js';
@@ -54,14 +54,7 @@ before(async () => {
     directory: dir,
     catalog: sqliteCatalogIn(dir),
     definitions: [
-      defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
-      defineIcebergSource({
-        name: 'driver_source',
-        table: SOURCE_TABLE,
-        timestampField: 'event_timestamp',
-        createdTimestampField: 'created',
-      }),
-      definePushSource({ name: 'driver_push', batchSource: 'driver_source' }),
+      ...driverPushDefinitions(SOURCE_TABLE),
       defineStreamSource({
         name: 'driver_stream',
         pushSource: 'driver_push',

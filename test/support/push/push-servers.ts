@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { defineEntity, defineIcebergSource } from '../../../features/definitions.js';
 import { definePushSource } from '../../../features/push-source.js';
 import type { Runtime } from '../../../features/runtime.js';
+import type { Definition } from '../../../features/registry.js';
 import { runPyiceberg, sqliteCatalog } from '../pyiceberg.js';
 import { testRuntime } from '../runtime.js';
 import { serverError } from '../server-error.js';
@@ -20,23 +21,22 @@ export const SOURCE_TABLE = 'rides.driver_stats';
 export const ONLINE_TABLE = `floe_online.${VIEW}`;
 export const EPOCH = Date.parse('2024-05-01T00:00:00Z');
 
+/** The driver entity, the Iceberg source `driver_source` over `sourceTable` and the push source `driver_push` into it. */
+export function driverPushDefinitions(sourceTable: string): Definition[] {
+  return [
+    defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
+    defineIcebergSource({ name: 'driver_source', table: sourceTable, timestampField: 'event_timestamp', createdTimestampField: 'created' }),
+    definePushSource({ name: 'driver_push', batchSource: 'driver_source' }),
+  ];
+}
+
 /** The project in `dir`: push source driver_push into rides.driver_stats, feeding the online view driver_live. */
 export async function createPushProject(dir: string): Promise<Runtime> {
   const catalog = sqliteCatalogIn(dir);
   const runtime = await testRuntime({
     directory: dir,
     catalog,
-    definitions: [
-      defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
-      defineIcebergSource({
-        name: 'driver_source',
-        table: SOURCE_TABLE,
-        timestampField: 'event_timestamp',
-        createdTimestampField: 'created',
-      }),
-      definePushSource({ name: 'driver_push', batchSource: 'driver_source' }),
-      liveView(VIEW),
-    ],
+    definitions: [...driverPushDefinitions(SOURCE_TABLE), liveView(VIEW)],
   });
   await createEmptySourceTable(runtime.catalog, SOURCE_TABLE);
   await writeSqlCatalogProject(dir, {
