@@ -49,11 +49,13 @@ export function installPostgres(): Promise<string> {
   return aptInstall({ name: 'postgresql', why: 'the SQL catalog tests run against a real Postgres server', installed: postgresInstalled });
 }
 
-/** As root: the command run as the server user (initdb and postgres refuse root). */
+/**
+ * As root: the command run as the server user (initdb and postgres refuse root), through util-linux's
+ * runuser, which lives in /usr/sbin: a user's PATH often lacks it (Debian's default for users does).
+ */
 function asServerUser(command: string, args: readonly string[]): { command: string; args: string[] } {
-  return process.getuid?.() === 0
-    ? { command: 'runuser', args: ['-u', SERVER_USER, '--', command, ...args] }
-    : { command, args: [...args] };
+  const runuser = ['/usr/sbin/runuser', '/sbin/runuser'].find((path) => existsSync(path)) ?? 'runuser';
+  return process.getuid?.() === 0 ? { command: runuser, args: ['-u', SERVER_USER, '--', command, ...args] } : { command, args: [...args] };
 }
 
 export async function startPostgres(runDir: string): Promise<RunningService> {
