@@ -85,6 +85,11 @@ export class FileRowStore {
     return this.openFile(table, fileKey) !== undefined;
   }
 
+  /** Whether the file is queued to be stored or being stored. */
+  isWaiting(table: string, fileKey: string): boolean {
+    return this.queued.has(this.location(table, fileKey));
+  }
+
   /**
    * Queues the file to be stored: `write` hands every latest row of the file to the sink. Nothing
    * happens when it is stored, queued, or failed before in this process.

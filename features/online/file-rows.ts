@@ -7,6 +7,8 @@ import { and, bind, eq, isIn, notNull, or } from '../../iceberg/expressions/inde
 import { combine } from '../../iceberg/expressions/visitor.js';
 import type { BoundExpression, FilterLiteral } from '../../iceberg/expressions/index.js';
 import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
+import { currentSchema } from '../../iceberg/spec/metadata.js';
+import type { TableMetadata } from '../../iceberg/spec/metadata.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { IcebergType, PrimitiveValue } from '../../iceberg/spec/types.js';
 import { keyLookup } from './entity-keys.js';
@@ -245,4 +247,22 @@ export function selectFromFileSql(
 /** The types of `names` as `schema` has them (features may be nested; keys, times and tile columns are primitive). */
 export function columnTypes(schema: Schema, names: readonly string[]): IcebergType[] {
   return names.map((name) => schema.fields.find((field) => field.name === name)!.type);
+}
+
+/** The table's current schema cut to the read's columns; a missing one says how to fix it. */
+export function onlineReadSchema(metadata: TableMetadata, columns: OnlineColumns, table: string): Schema {
+  const schema = currentSchema(metadata);
+  const fields = onlineColumnNames(columns).map((name) => {
+    const field = schema.fields.find((candidate) => candidate.name === name);
+    // Keys and times are primitive; a feature may be nested (its type is checked when the view is applied).
+    const primitive = !columns.features.includes(name);
+    if (!field || (primitive && typeof field.type !== 'string'))
+      throw new FloeError(
+        'invalid-input',
+        `Online table ${table} has no ${field ? 'primitive ' : ''}column ${JSON.stringify(name)}; materialize the feature view again after changing its definition`,
+        { context: { table, column: name } },
+      );
+    return field;
+  });
+  return { ...schema, fields, identifierFieldIds: [] };
 }

@@ -6,6 +6,7 @@ import { localizePlan } from '../../engine/read/table-reader.js';
 import type { Catalog, LoadedTable, TableIdentifier } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../core/errors.js';
 import type { FileIO } from '../../iceberg/io/file-io.js';
+import { countingReads } from '../../iceberg/io/counting-file-io.js';
 import type { BoundExpression } from '../../iceberg/expressions/index.js';
 import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
 import { planScan } from '../../iceberg/scan/planner.js';
@@ -16,7 +17,8 @@ import type { PrimitiveValue } from '../../iceberg/spec/types.js';
 import { typeText } from '../../iceberg/spec/types.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { KeyColumn } from './entity-keys.js';
-import { isLater, keysFilter, onlineColumnNames, pageFileRows, readFileRows, singleFilePlan } from './file-rows.js';
+import { isLater, keysFilter, onlineColumnNames, onlineReadSchema, pageFileRows, readFileRows, singleFilePlan } from './file-rows.js';
+import { onlyRewritesSince } from './rewrite-handover.js';
 import type { OnlineColumns, OnlineRow } from './file-rows.js';
 import { FileIndex } from './file-index.js';
 import type { RowCache } from './row-cache.js';
@@ -85,6 +87,8 @@ export class OnlineTableReader {
   readonly name: string;
   readonly counters: ReaderCounters = { catalogChecks: 0, snapshotLoads: 0, manifestReads: 0 };
   private current: TableState | undefined;
+  /** A compaction's snapshot, indexed, whose files the row store is storing while reads go on from `current`. */
+  private successor: TableState | undefined;
   private checking: Promise<TableState> | undefined;
   private counting: { readonly io: FileIO; readonly counted: FileIO } | undefined;
   private readonly cacheKeys = new WeakMap<ScanTask, { readonly rows: string; readonly tiles: string }>();
@@ -142,7 +146,7 @@ export class OnlineTableReader {
     } catch (error) {
       // The snapshot held may be gone (a compaction, then snapshot expiry removed its files):
       // read again from the current one, once.
-      const current = await this.refresh();
+      const current = this.successor === undefined ? await this.refresh() : this.adopt(this.successor);
       if (current.snapshotId === state.snapshotId && current.schemaKey === state.schemaKey) throw error;
       return this.lookupIn(current, keys);
     }
@@ -240,37 +244,67 @@ export class OnlineTableReader {
       this.current = { ...held, checkedAt };
       return this.current;
     }
-    const schema = this.projectSchema(table);
+    const schema = onlineReadSchema(table.metadata, this.columns, this.name);
     const schemaKey = schema.fields.map((field) => `${field.id}:${typeText(field.type)}`).join(',');
     if (held?.table && held.snapshotId === (table.metadata.currentSnapshotId ?? null) && held.schemaKey === schemaKey) {
       // New metadata (properties, say) but the same snapshot and columns: the index still holds.
       this.current = { ...held, table, checkedAt };
       return this.current;
     }
+    const next =
+      this.successor?.table?.metadataLocation === table.metadataLocation ? this.successor : await this.index(table, schema, schemaKey);
+    // After a compaction, reads stay on the stored files until the rewritten ones are stored too,
+    // rather than decoding their Parquet for every read while the store rebuilds.
+    if (
+      held?.index &&
+      held.schemaKey === schemaKey &&
+      this.storeLargeFiles(next) > 0 &&
+      onlyRewritesSince(table.metadata, held.snapshotId)
+    ) {
+      this.successor = next;
+      this.current = { ...held, checkedAt };
+      return this.current;
+    }
+    return this.adopt({ ...next, checkedAt });
+  }
+
+  private async index(table: LoadedTable, schema: Schema, schemaKey: string): Promise<TableState> {
     const plan = await this.plan(table);
     this.counters.snapshotLoads++;
     const index = new FileIndex(plan, currentSchema(table.metadata), table.metadata.partitionSpecs, this.keys);
-    this.current = { table, snapshotId: plan.snapshotId, index, schema, schemaKey, checkedAt };
-    this.storeLargeFiles(this.current);
-    return this.current;
+    return { table, snapshotId: plan.snapshotId, index, schema, schemaKey, checkedAt: this.context.clock() };
   }
 
-  /**
-   * Queues the snapshot's files too large for the row cache to be stored on disk (a file stored
-   * already is not written again), and removes the stored files of files no longer in the table.
-   */
-  private storeLargeFiles(state: TableState): void {
+  /** Reads from `state` on; the store keeps only its files. */
+  private adopt(state: TableState): TableState {
+    this.successor = undefined;
+    this.current = state;
+    this.context.rowStore?.retain(
+      this.name,
+      this.largeFiles(state).map((task) => this.cacheKey(state, task).rows),
+    );
+    this.storeLargeFiles(state);
+    return state;
+  }
+
+  /** Queues the snapshot's large files to be stored on disk (a file stored already is not written again); how many still wait. */
+  private storeLargeFiles(state: TableState): number {
     const store = this.context.rowStore;
-    if (store === undefined || !state.index || !state.table) return;
-    const large = state.index.plan.tasks.filter(
+    if (store === undefined || !state.table) return 0;
+    let waiting = 0;
+    for (const task of this.largeFiles(state)) {
+      const key = this.cacheKey(state, task).rows;
+      store.store(this.name, key, (sink) => this.writeFile(state, state.table!, task, sink));
+      if (store.isWaiting(this.name, key)) waiting++;
+    }
+    return waiting;
+  }
+
+  /** The snapshot's files too large for the row cache. */
+  private largeFiles(state: TableState): ScanTask[] {
+    return (state.index?.plan.tasks ?? []).filter(
       (task) => !this.context.rowCache.holdsFilesOf(task.dataFile.recordCount, fileRowWeight(task.dataFile)),
     );
-    store.retain(
-      this.name,
-      large.map((task) => this.cacheKey(state, task).rows),
-    );
-    for (const task of large)
-      store.store(this.name, this.cacheKey(state, task).rows, (sink) => this.writeFile(state, state.table!, task, sink));
   }
 
   /** The rows of `lookups` in a file stored on disk; undefined when it is not stored (yet). */
@@ -292,24 +326,7 @@ export class OnlineTableReader {
 
   /** `io`, counting its reads in `counters.manifestReads`; the same object while the table's FileIO is. */
   private countingIo(io: FileIO): FileIO {
-    if (this.counting?.io !== io) {
-      const counters = this.counters;
-      const counted: FileIO = {
-        read: (location) => {
-          counters.manifestReads++;
-          return io.read(location);
-        },
-        readRange: (location, offset, length) => io.readRange(location, offset, length),
-        write: (location, data, options) => io.write(location, data, options),
-        upload: (localPath, location, options) => io.upload(localPath, location, options),
-        exists: (location) => io.exists(location),
-        stat: (location) => io.stat(location),
-        delete: (location) => io.delete(location),
-        list: (prefix) => io.list(prefix),
-        localize: (location) => io.localize(location),
-      };
-      this.counting = { io, counted };
-    }
+    if (this.counting?.io !== io) this.counting = { io, counted: countingReads(io, () => this.counters.manifestReads++) };
     return this.counting.counted;
   }
 
@@ -374,26 +391,5 @@ export class OnlineTableReader {
       this.cacheKeys.set(task, keys);
     }
     return keys;
-  }
-
-  /** The current schema's fields for the read's columns; a missing one says how to fix it. */
-  private projectSchema(table: LoadedTable): Schema {
-    const schema = currentSchema(table.metadata);
-    const fields = onlineColumnNames(this.columns).map((name) => {
-      const field = schema.fields.find((candidate) => candidate.name === name);
-      // Keys and times are primitive; a feature may be nested (its type is checked when the view is applied).
-      const primitive = !this.columns.features.includes(name);
-      if (!field || (primitive && typeof field.type !== 'string')) {
-        throw new FloeError(
-          'invalid-input',
-          `Online table ${this.name} has no ${field ? 'primitive ' : ''}column ${JSON.stringify(name)}; materialize the feature view again after changing its definition`,
-          {
-            context: { table: this.name, column: name },
-          },
-        );
-      }
-      return field;
-    });
-    return { ...schema, fields, identifierFieldIds: [] };
   }
 }

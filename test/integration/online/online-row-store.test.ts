@@ -18,7 +18,9 @@ import { eq } from '../../../iceberg/expressions/index.js';
 import { formatTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';
 import type { OracleCatalog, RowsReply } from '../../support/pyiceberg.js';
-import { testRuntime } from '../../support/runtime.js';
+import { featureContext, testRuntime } from '../../support/runtime.js';
+import type { Runtime } from '../../../features/runtime.js';
+import { defined } from '../../../contracts/defined.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { appendSource, createEmptySourceTable, definitions, VIEW } from '../../support/online/online-view.js';
 import type { SourceRow } from '../../support/online/online-view.js';
@@ -51,34 +53,48 @@ function sourceRows(): SourceRow[] {
   return rows;
 }
 
-test('row-store reads equal pyiceberg and Parquet reads through appends, a delete, compaction, a multi-row file and a new column', async () => {
-  const directory = path.join(scratch, 'table');
-  const sourceTable = 'rides.driver_stats';
-  let registry = new Registry(definitions(sourceTable, { buckets: 3 }), { onlineNamespace: 'rides_online' });
+const SOURCE_TABLE = 'rides.driver_stats';
+
+/** A runtime on a SQL catalog pyiceberg opens too, with the source table and its rows. */
+async function openProject(directory: string) {
   // Floe's SQL catalog under pyiceberg's catalog name, so the oracle opens the same tables.
   const oracle = sqliteCatalog(directory) as { type: 'sql'; uri: string; warehouse: string };
   const runtime = await testRuntime({
     directory,
     catalog: { type: 'sql', name: 'floe_oracle', uri: oracle.uri, warehouse: oracle.warehouse },
-    definitions: definitions(sourceTable, { buckets: 3 }),
+    definitions: definitions(SOURCE_TABLE, { buckets: 3 }),
     onlineNamespace: 'rides_online',
   });
-  const context = {
-    registry: runtime.project.registry,
+  const context = featureContext(runtime);
+  const onlineTable = runtime.project.registry.onlineTableOf(runtime.project.registry.featureViews.get(VIEW)!);
+  await createEmptySourceTable(runtime.catalog, SOURCE_TABLE);
+  await appendSource(context, SOURCE_TABLE, sourceRows());
+  return { oracle, runtime, context, onlineTable, onlineName: formatTableIdentifier(onlineTable) };
+}
+
+/** An online store reading every file through the row store (a row cache too small for any file), or from Parquet. */
+function onlineStore(runtime: Runtime, registry: Registry, rowStoreDirectory?: string): OnlineStore {
+  return new OnlineStore({
+    registry,
     catalog: runtime.catalog,
     engine: runtime.engine,
-    workDirectory: runtime.project.config.workDirectory,
-  };
-  const onlineTable = runtime.project.registry.onlineTableOf(runtime.project.registry.featureViews.get(VIEW)!);
+    refreshIntervalMs: 0,
+    clock: () => START + 72 * HOUR,
+    maxCachedRows: 1,
+    ...defined({ rowStoreDirectory }),
+  });
+}
+
+test('row-store reads equal pyiceberg and Parquet reads through appends, a delete, compaction, a multi-row file and a new column', async () => {
+  const directory = path.join(scratch, 'table');
+  const sourceTable = SOURCE_TABLE;
+  let registry = new Registry(definitions(sourceTable, { buckets: 3 }), { onlineNamespace: 'rides_online' });
+  const { oracle, runtime, context, onlineTable, onlineName } = await openProject(directory);
   const rowStoreDirectory = path.join(directory, 'online-rows');
-  const stores = (): { fromStore: OnlineStore; fromParquet: OnlineStore } => {
-    const common = { registry, catalog: runtime.catalog, engine: runtime.engine, refreshIntervalMs: 0, clock: () => START + 72 * HOUR };
-    // A row cache too small for any file: every file is a large one.
-    return {
-      fromStore: new OnlineStore({ ...common, maxCachedRows: 1, rowStoreDirectory }),
-      fromParquet: new OnlineStore({ ...common, maxCachedRows: 1 }),
-    };
-  };
+  const stores = (): { fromStore: OnlineStore; fromParquet: OnlineStore } => ({
+    fromStore: onlineStore(runtime, registry, rowStoreDirectory),
+    fromParquet: onlineStore(runtime, registry),
+  });
   let { fromStore, fromParquet } = stores();
   const restart = (): void => {
     fromStore.close();
@@ -96,12 +112,10 @@ test('row-store reads equal pyiceberg and Parquet reads through appends, a delet
     assert.equal(after.buildFailures, 0, `${label}: no file failed to be stored`);
     assert.equal(after.keysRead - before.keysRead >= DRIVERS, true, `${label}: every key a file may hold was read from the store`);
     assert.deepEqual(answer, await fromParquet.getOnlineFeatures(request), `${label}: the store answers what Parquet answers`);
-    assertOracle(label, answer, await bruteForce(oracle, formatTableIdentifier(onlineTable)));
+    assertOracle(label, answer, await bruteForce(oracle, onlineName));
   };
 
   try {
-    await createEmptySourceTable(runtime.catalog, sourceTable);
-    await appendSource(context, sourceTable, sourceRows());
     await materializeWindow(context, VIEW, { start: new Date(START), end: new Date(START + 24 * HOUR) }, 'first-day');
     await check('after the first window');
     await materializeWindow(context, VIEW, { start: new Date(START + 24 * HOUR), end: new Date(START + 48 * HOUR) }, 'second-day');
@@ -119,7 +133,7 @@ test('row-store reads equal pyiceberg and Parquet reads through appends, a delet
     await check('after compaction');
 
     // One append, one file per bucket: driver 11's two rows share a file, and the later one wins.
-    await appendOnline(context, formatTableIdentifier(onlineTable), [
+    await appendOnline(context, onlineName, [
       [11, 0.5, 1, '2024-06-04T00:00:00Z'],
       [11, 0.25, 2, '2024-06-04T01:00:00Z'],
       [12, 0.75, 3, '2024-06-04T00:00:00Z'],
@@ -133,7 +147,7 @@ test('row-store reads equal pyiceberg and Parquet reads through appends, a delet
 
     await runPyiceberg('add_column', {
       catalog: sqliteCatalog(directory),
-      identifier: formatTableIdentifier(onlineTable),
+      identifier: onlineName,
       name: 'surge',
       type: 'double',
     });
@@ -141,10 +155,72 @@ test('row-store reads equal pyiceberg and Parquet reads through appends, a delet
       onlineNamespace: 'rides_online',
     });
     restart();
-    await appendOnline(context, formatTableIdentifier(onlineTable), [[13, 0.5, 4, '2024-06-05T00:00:00Z', 1.5]]);
+    await appendOnline(context, onlineName, [[13, 0.5, 4, '2024-06-05T00:00:00Z', 1.5]]);
     await check('after a column was added');
   } finally {
     fromStore.close();
+    await runtime.close();
+  }
+});
+
+test('after a compaction, reads stay on the stored files until the rewritten ones are stored; an append in between moves them at once', async () => {
+  const directory = path.join(scratch, 'compaction');
+  const { oracle, runtime, context, onlineTable, onlineName } = await openProject(directory);
+  const registry = runtime.project.registry;
+  const store = onlineStore(runtime, registry, path.join(directory, 'online-rows'));
+  const fromParquet = onlineStore(runtime, registry);
+  const request = {
+    features: registry.featureViews.get(VIEW)!.features.map((feature) => `${VIEW}:${feature.name}`),
+    entityRows: KEYS.map((driver_id) => ({ driver_id })),
+  };
+  const snapshotRead = (): string | null => store.stats().tables[onlineName]!.snapshotId;
+  const currentSnapshot = async (): Promise<string> => String((await runtime.catalog.loadTable(onlineTable)).metadata.currentSnapshotId);
+  const compact = async (): Promise<void> => {
+    await compactTable(context, await resolveCompactionTarget(context, { featureView: VIEW }), { minFiles: 1 });
+  };
+  try {
+    for (const day of [0, 1])
+      await materializeWindow(
+        context,
+        VIEW,
+        { start: new Date(START + day * 24 * HOUR), end: new Date(START + (day + 1) * 24 * HOUR) },
+        `day-${day}`,
+      );
+    await store.getOnlineFeatures(request);
+    await store.rowStoreIdle();
+    const stored = await currentSnapshot();
+
+    await compact();
+    const compacted = await currentSnapshot();
+    assert.notEqual(compacted, stored);
+    const before = store.stats().rowStore!.keysRead;
+    const during = await store.getOnlineFeatures(request);
+    assert.equal(snapshotRead(), stored, 'while the rewritten files are stored, reads answer from the snapshot before the compaction');
+    assert.ok(store.stats().rowStore!.keysRead - before >= DRIVERS, 'from the row store');
+    assert.deepEqual(
+      during.features,
+      (await fromParquet.getOnlineFeatures(request)).features,
+      'what the compacted table answers from Parquet',
+    );
+    assertOracle('during the rebuild', during, await bruteForce(oracle, onlineName));
+
+    await store.rowStoreIdle();
+    assert.deepEqual((await store.getOnlineFeatures(request)).features, during.features);
+    assert.equal(snapshotRead(), compacted, 'once they are stored, reads move to the compacted snapshot');
+    assert.equal(store.stats().rowStore!.buildFailures, 0);
+
+    // A compaction, then an append before the store has the rewritten files: the append is read at once.
+    await appendOnline(context, onlineName, [[3, 0.125, 9, '2024-06-04T00:00:00Z']]);
+    await compact();
+    assert.equal((await runtime.catalog.loadTable(onlineTable)).metadata.snapshots.at(-1)!.summary.operation, 'replace');
+    await appendOnline(context, onlineName, [[4, 0.375, 8, '2024-06-04T00:00:00Z']]);
+    const answer = await store.getOnlineFeatures(request);
+    assert.equal(snapshotRead(), await currentSnapshot(), 'a snapshot that adds rows is read at once');
+    assertOracle('after a compaction and an append', answer, await bruteForce(oracle, onlineName));
+    await store.rowStoreIdle();
+  } finally {
+    store.close();
+    fromParquet.close();
     await runtime.close();
   }
 });
