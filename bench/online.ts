@@ -22,7 +22,10 @@
 // with its row store on disk, once it listens; restart_ms_<s> from its spawn to listening) and
 // commit_to_served_ms_<s> (the slowest of 3 windows committed one after another, each from its
 // commit's return to the running server answering its value, asked every 20 ms from before the
-// commit; the server refreshes its catalog every second).
+// commit; the server refreshes its catalog every second), then compaction_rebuild_s_<s> and
+// http_1key_8c_p99_ms_during_rebuild_<s>: the table compacted while the server runs, the seconds
+// from the compaction's return to the row store holding the rewritten files, and the 1-key,
+// 8-connection p99 of reads from that return on (null where no file is large enough for the store).
 //
 // Headline keys, at the largest local scale with Feast (1M full, 20k quick): http_1key_8c_p99_ms,
 // http_100key_8c_p99_ms, rps_vs_feast_redis (Floe req/s ÷ Feast-on-Redis req/s, 1 key, 8
@@ -66,6 +69,8 @@ import { localDataFiles, peerQuery } from './_online/duckdb-peer.js';
 import { redisBytesPerKey, redisCommand, startFeastPeer } from './_online/feast-server.js';
 import type { FeastLoad, FeastLoadMethod, FeastOnlineStore } from './_online/feast-server.js';
 import { rowStoreIdle, startFloeServer } from './_online/floe-server.js';
+import { measureCompactionReads } from './_online/compaction-reads.js';
+import type { CompactionReads } from './_online/compaction-reads.js';
 import type { LoadFigures } from './_online/load-generator.js';
 import { median } from './_stats.js';
 import { numberArgument } from './_args.js';
@@ -252,6 +257,8 @@ interface ScaleFigures {
   commit_to_served_all_ms: number[];
   /** The peak of both runs of floe serve. */
   server_rss_mb: number;
+  /** Reads while a compaction's rewritten files are stored; null when no file is large enough for the row store. */
+  compaction_reads: CompactionReads | null;
   floe: ShapeFigures;
   feast_redis?: ShapeFigures;
   feast_sqlite?: ShapeFigures;
@@ -507,6 +514,8 @@ function scaleKeys(scale: Scale, figures: ScaleFigures): Record<string, unknown>
     commit_to_served_ms: figures.commit_to_served_ms,
     row_store_build_s: figures.row_store_build_s,
     build_s: figures.build_s,
+    compaction_rebuild_s: figures.compaction_reads?.rebuild_s ?? null,
+    http_1key_8c_p99_ms_during_rebuild: figures.compaction_reads?.reads.p99_ms ?? null,
   };
   const suffixed = Object.fromEntries(Object.entries(keys).map(([name, value]) => [`${name}_${scale.key}`, value]));
   // The issue names it by entity count alone (`feast_skipped_at_100m`): Feast's store is the same wherever Floe's table lives.
@@ -638,6 +647,22 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
     log(
       `${label}: ${COMMITS} windows committed one after another were served ${commitsToServed.join(', ')} ms after their commits returned`,
     );
+    const compactionReads = await measureCompactionReads({
+      build,
+      registry: compacted,
+      load: context.load,
+      url: floe.url,
+      entities: scale.entities,
+      features: PLAIN_FEATURES,
+      seconds: settings.shapeSeconds,
+      maxRequests: MAX_REQUESTS_PER_SHAPE,
+    });
+    log(
+      compactionReads === null
+        ? `${label}: no file large enough for the row store, so no rebuild after a compaction to read through`
+        : `${label}: compacted in ${compactionReads.compaction_s} s; the row store held the rewritten files ${compactionReads.rebuild_s} s later; ` +
+            `1 key, 8 connections from the compaction's return: p50 ${compactionReads.reads.p50_ms} ms, p99 ${compactionReads.reads.p99_ms} ms, ${compactionReads.reads.rps} req/s, ${compactionReads.reads.errors} errors`,
+    );
     const figures: ScaleFigures = {
       storage: scale.storage,
       entities: scale.entities,
@@ -651,6 +676,7 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
       commit_to_served_all_ms: commitsToServed,
       server_rss_mb: Math.max(freshPeakMb, floe.peakRssMb()),
       floe: measured['floe']!,
+      compaction_reads: compactionReads,
     };
     if (feast.length > 0) {
       if (feastStart?.reusedFrom === undefined) {
