@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../../features/definitions.js';
 import { getHistoricalFeatures } from '../../../../features/historical/get-historical-features.js';
 import { FloeError } from '../../../../core/errors.js';
+import { defineOnDemandView } from '../../../../features/on-demand.js';
 import { eq } from '../../../../iceberg/expressions/expression.js';
 import type { Workspace } from '../../../support/features/tables.js';
 import { createTableWithRows, withWorkspace } from '../../../support/features/tables.js';
@@ -178,6 +179,41 @@ describe('a view read under another name (viewAliases)', () => {
           [5, 0.5, 5, null],
         ],
       );
+    });
+  });
+
+  it('beside an on-demand view of the same view: the view read under its own name feeds it, the alias is another read', async () => {
+    await withWorkspace(async (workspace) => {
+      await tables(workspace);
+      const context = workspace.context([
+        ...definitions(),
+        defineOnDemandView({
+          name: 'derived',
+          sources: ['stats:conv_rate', 'stats:trips'],
+          features: [{ name: 'per_trip', type: 'double' }],
+          compute: ({ stats: row }) => ({
+            per_trip: row?.conv_rate == null || row.trips == null ? null : (row.conv_rate as number) / Number(row.trips),
+          }),
+        }),
+      ]);
+      for (const fullFeatureNames of [false, true]) {
+        const table = await getHistoricalFeatures(context, {
+          entities: { csv: await entityCsv(workspace) },
+          features: ['recent:conv_rate', 'derived:per_trip'],
+          viewAliases: { recent: 'stats' },
+          fullFeatureNames,
+        }).toArrow();
+        const [conv, perTrip] = fullFeatureNames ? ['recent__conv_rate', 'derived__per_trip'] : ['conv_rate', 'per_trip'];
+        assert.deepEqual(names(table), ['driver_id', 'event_timestamp', conv, perTrip]);
+        assert.deepEqual(
+          rows(table).map((row) => [row[conv], row[perTrip]]),
+          [
+            [0.2, 0.1],
+            [0.95, 0.01],
+            [0.5, 0.1],
+          ],
+        );
+      }
     });
   });
 
