@@ -38,7 +38,7 @@ export function feastHistoricalRetrieval(context: FeatureContext, command: Feast
   const job = getHistoricalFeatures(context, {
     entities,
     features,
-    ...(Object.keys(viewAliases).length === 0 ? {} : { viewAliases }),
+    viewAliases,
     fullFeatureNames: command.parameters.full_feature_names === true,
     timestampColumn,
   });
