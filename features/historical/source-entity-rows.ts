@@ -155,6 +155,8 @@ export async function sourceEntityRowsSql(
     readonly keys: readonly EntityKeyRequirement[];
     readonly timestampColumn: string;
     readonly files?: readonly string[];
+    /** Leave the rows in no order (the caller groups them): no sort of every row in range. */
+    readonly unordered?: boolean;
     readonly signal?: AbortSignal;
     /** Where the local copies read are recorded for naming a corrupt one: the running engine's `readFiles`. */
     readonly readFiles: ReadFileLog;
@@ -185,7 +187,7 @@ export async function sourceEntityRowsSql(
             `CASE s.${q(ROW_FILE_PATH_COLUMN)} ${files.map((file, index) => `WHEN ${quoteLiteral(file)} THEN ${index}`).join(' ')} END`,
             `s.${q(ROW_POSITION_COLUMN)}`,
           ];
-  return `SELECT ${projection.join(', ')} FROM (${sql}) AS s ORDER BY ${order.join(', ')}`;
+  return `SELECT ${projection.join(', ')} FROM (${sql}) AS s${options.unordered === true ? '' : ` ORDER BY ${order.join(', ')}`}`;
 }
 
 /** The bound as a literal of the timestamp field's type; a date column holds midnights, so a bound rounds up to the next one. */
@@ -199,9 +201,9 @@ function rangeLiteral(micros: bigint, type: PrimitiveType): FilterLiteral {
 /**
  * SQL for `entities: { asOf, keysSeenSince }` (KeysSeenEntityRows, Feast's retrieval by start_date
  * and end_date): per source of the projections' views, the distinct keys of its views among its
- * rows with keysSeenSince ≤ event time ≤ asOf (pruned and filtered as planSourceEntityRows does), a
- * key its views do not join on NULL; their union, each key once, with asOf as `timestampColumn`,
- * ordered by the keys.
+ * rows with keysSeenSince ≤ event time ≤ asOf (pruned and filtered as planSourceEntityRows does;
+ * rows with a null key left out), a key its views do not join on NULL; their union, each key once,
+ * with asOf as `timestampColumn`, ordered by the keys.
  */
 export async function keysSeenEntityRowsSql(
   context: { readonly registry: Registry; readonly catalog: Catalog },
@@ -244,10 +246,13 @@ export async function keysSeenEntityRowsSql(
       keys: sourceKeys,
       timestampColumn: options.timestampColumn,
       readFiles: options.readFiles,
+      unordered: true,
       ...defined({ signal: options.signal }),
     });
     const columns = keys.map((key) => (names.has(key.name) ? q(key.name) : `CAST(NULL AS ${duckdbType(key.type)}) AS ${q(key.name)}`));
-    parts.push(`SELECT DISTINCT ${columns.join(', ')} FROM (${sql})`);
+    // A row with a null key saw no key.
+    const seen = sourceKeys.map((key) => `${q(key.name)} IS NOT NULL`).join(' AND ');
+    parts.push(`SELECT DISTINCT ${columns.join(', ')} FROM (${sql}) WHERE ${seen}`);
   }
   const keyColumns = keys.map((key) => q(key.name));
   const at = `(TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_microseconds(${asOf.toString()}::BIGINT))`;

@@ -22,7 +22,8 @@ const iso = (hours: number) => new Date(Number((T0 + BigInt(Math.round(hours * 3
 
 /**
  * Driver 1 at hours 1, 2, 3 (a second row at 3 created later wins), driver 2 at 0 and 6, driver 3
- * at 10; driver 4 at hour 4 in DE, which the source's filter leaves out. Profiles keyed by driver
+ * at 10; driver 4 at hour 4 in DE, which the source's filter leaves out; a row with no driver at
+ * hour 5. Profiles keyed by driver
  * (driver 5 only there) in a second table.
  */
 async function tables(workspace: Workspace): Promise<void> {
@@ -49,6 +50,7 @@ async function tables(workspace: Workspace): Promise<void> {
         [2n, at(6), at(6), 0.95, 95n, 'NL'],
         [3n, at(10), at(10), 0.5, 5n, 'NL'],
         [4n, at(4), at(4), 0.4, 4n, 'DE'],
+        [null, at(5), at(5), 0.7, 7n, 'NL'],
       ],
     ],
   );
@@ -256,7 +258,7 @@ describe('entities: { asOf, keysSeenSince }', () => {
         { event_timestamp: Date.parse(iso(3)), driver_id: 1, conv_rate: 0.35, trips: 35 },
         { event_timestamp: Date.parse(iso(3)), driver_id: 2, conv_rate: null, trips: null },
       ]);
-      // Driver 4's DE row at 4 is filtered out; driver 2 is seen at 6 exactly (the end is included).
+      // Driver 4's DE row at 4 is filtered out, the row without a driver saw no key; driver 2 is seen at 6 exactly (the end is included).
       assert.deepEqual(await window(3.5, 6), [{ event_timestamp: Date.parse(iso(6)), driver_id: 2, conv_rate: 0.95, trips: 95 }]);
       assert.deepEqual(await window(11, 20), []);
     });
