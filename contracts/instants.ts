@@ -84,10 +84,16 @@ export function isoMillis(millis: number): string {
  * as it is. For the instants Floe keeps as text (workflow inputs and results, windows), when shown.
  */
 export function printedInstant(text: string): string {
+  const micros = instantMicros(text);
+  return micros === undefined ? text : isoMicros(micros);
+}
+
+/** Microseconds since the epoch of an ISO 8601 instant (no zone: UTC), digits past the microsecond dropped; undefined when `text` is not one. */
+export function instantMicros(text: string): bigint | undefined {
   const instant = instantParts(text);
-  if (instant === undefined) return text;
+  if (instant === undefined) return undefined;
   const belowMillis = BigInt(((instant.parts[7] ?? '').slice(4) + '000').slice(0, 3));
-  return isoMicros(BigInt(instantMillis(text)) * 1000n + belowMillis);
+  return BigInt(instantMillis(text)) * 1000n + belowMillis;
 }
 
 const MIN_SAFE_MICROS = BigInt(Number.MIN_SAFE_INTEGER);

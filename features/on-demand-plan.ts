@@ -1,6 +1,6 @@
 import { FloeError } from '../core/errors.js';
 import type { PrimitiveValue } from '../iceberg/spec/types.js';
-import type { ValueType } from './definitions.js';
+import type { FeatureViewDefinition, ValueType } from './definitions.js';
 import type { OnDemandType, OnDemandValue, OnDemandViewDefinition, RequestSourceDefinition } from './on-demand.js';
 import type { Registry, ResolvedProjection } from './registry.js';
 
@@ -85,12 +85,16 @@ function onDemandInputs(
   requested: readonly ResolvedProjection[],
   onDemand: readonly OnDemandProjection[],
 ): { fetched: ResolvedProjection[]; requestFields: RequestField[] } {
-  const fetched = requested.map((projection) => ({ view: projection.view, features: [...projection.features] }));
+  const fetched: { view: FeatureViewDefinition; features: string[]; name?: string }[] = requested.map((projection) => ({
+    ...projection,
+    features: [...projection.features],
+  }));
   const fields = new Map<string, RequestField & { views: string[] }>();
   for (const { view } of onDemand) {
     const sources = registry.onDemandSourcesOf(view);
     for (const input of sources.views) {
-      const known = fetched.find((projection) => projection.view.name === input.view.name);
+      // An on-demand view reads the view by its own name: an aliased projection of it is another read.
+      const known = fetched.find((projection) => projection.view.name === input.view.name && projection.name === undefined);
       if (known === undefined) fetched.push({ view: input.view, features: [...input.features] });
       else for (const feature of input.features) if (!known.features.includes(feature)) known.features.push(feature);
     }

@@ -30,6 +30,13 @@ export type Definition =
 export interface ResolvedProjection {
   readonly view: FeatureViewDefinition;
   readonly features: readonly string[];
+  /** The name the view is read under (an alias): the prefix of its full feature names. The view's own name when absent. */
+  readonly name?: string;
+}
+
+/** The name a projection's features are output under: its alias, else its view's name. */
+export function projectionName(projection: ResolvedProjection): string {
+  return projection.name ?? projection.view.name;
 }
 
 export const DEFAULT_ONLINE_NAMESPACE = 'floe_online';
@@ -121,8 +128,10 @@ export class Registry {
   /**
    * Feature references as Feast writes them (`view:feature`, or `view` for all of a view's
    * features), grouped by view in the order first named; the same feature twice is kept once.
+   * A reference may name a view by an alias (`aliases`: alias → view name): its features are read
+   * from that view and the projection is named by the alias, apart from the view's own.
    */
-  resolveFeatureReferences(references: readonly string[]): ResolvedProjection[] {
+  resolveFeatureReferences(references: readonly string[], aliases?: ReadonlyMap<string, string>): ResolvedProjection[] {
     if (references.length === 0)
       throw new FloeError('invalid-input', 'Ask for at least one feature (as "view:feature" or "view")', {
         context: { field: 'features' },
@@ -140,11 +149,13 @@ export class Registry {
       else if (!entry.names.includes(feature)) entry.names.push(feature);
       byView.set(viewName, entry);
     }
-    return [...byView].map(([featureView, entry]) =>
-      this.resolveProjection(entry.all ? { featureView } : { featureView, features: entry.names }, 'Feature reference', {
+    return [...byView].map(([named, entry]) => {
+      const featureView = aliases?.get(named) ?? named;
+      const projection = this.resolveProjection(entry.all ? { featureView } : { featureView, features: entry.names }, 'Feature reference', {
         field: 'features',
-      }),
-    );
+      });
+      return aliases?.has(named) === true ? { ...projection, name: named } : projection;
+    });
   }
 
   /** The projections of a feature service, resolved. */

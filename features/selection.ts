@@ -91,6 +91,12 @@ function project(registry: Registry, viewName: string, names: readonly string[] 
 export interface HistoricalFeatureSelection {
   readonly features?: readonly string[] | undefined;
   readonly featureService?: string | undefined;
+  /**
+   * Other names for feature views, alias → view: a reference `alias:feature` reads the view and
+   * names its features by the alias (`alias__feature` with full feature names), so one view can be
+   * asked for twice under two names. With `features` only.
+   */
+  readonly viewAliases?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface ResolvedHistoricalFeatures {
@@ -111,11 +117,12 @@ export function resolveHistoricalFeatures(registry: Registry, selection: Histori
       context: { field: selection.features === undefined ? 'features' : 'featureService' },
     });
   }
+  const aliases = viewAliases(registry, selection);
   if (registry.onDemandViews.size > 0) {
     const plan = planFeatures(
       registry,
       selection.featureService !== undefined ? { featureService: selection.featureService } : { features: selection.features ?? [] },
-      (references) => registry.resolveFeatureReferences(references),
+      (references) => registry.resolveFeatureReferences(references, aliases),
     );
     if (plan.onDemand.length > 0) return { projections: plan.fetched, onDemandPlan: plan };
   }
@@ -123,6 +130,37 @@ export function resolveHistoricalFeatures(registry: Registry, selection: Histori
     projections:
       selection.featureService !== undefined
         ? registry.featureServiceProjections(selection.featureService)
-        : registry.resolveFeatureReferences(selection.features ?? []),
+        : registry.resolveFeatureReferences(selection.features ?? [], aliases),
   };
+}
+
+/** The selection's aliases, checked: each names a defined view and is no name of a view itself; none with a feature service. */
+function viewAliases(registry: Registry, selection: HistoricalFeatureSelection): ReadonlyMap<string, string> | undefined {
+  const entries = Object.entries(selection.viewAliases ?? {});
+  if (entries.length === 0) return undefined;
+  if (selection.featureService !== undefined)
+    throw new FloeError('invalid-input', 'viewAliases go with feature references (features), not with a featureService', {
+      context: { field: 'viewAliases' },
+    });
+  for (const [alias, view] of entries) {
+    if (!registry.featureViews.has(view)) {
+      const known = [...registry.featureViews.keys()].sort().join(', ') || 'none';
+      throw new FloeError(
+        'not-found',
+        `viewAliases: alias ${JSON.stringify(alias)} names feature view ${JSON.stringify(view)}, which is not defined; defined: ${known}`,
+        {
+          context: { field: 'viewAliases', featureView: view },
+        },
+      );
+    }
+    if (alias !== view && (registry.featureViews.has(alias) || registry.onDemandViews.has(alias)))
+      throw new FloeError(
+        'invalid-input',
+        `viewAliases: alias ${JSON.stringify(alias)} is the name of a view itself; choose another alias`,
+        {
+          context: { field: 'viewAliases', featureView: alias },
+        },
+      );
+  }
+  return new Map(entries);
 }

@@ -8,6 +8,7 @@ import type { AggregatedFeature } from '../aggregations.js';
 import { aggregatedFeaturesOf } from '../aggregations.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import type { Registry, ResolvedProjection } from '../registry.js';
+import { projectionName } from '../registry.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import type { FilterLiteral } from '../../iceberg/expressions/expression.js';
 import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
@@ -27,8 +28,8 @@ export interface AggregatedEntityRows {
 }
 
 /** The name a feature column takes in the result: `view__feature` with full feature names. */
-export function outputFeatureName(view: FeatureViewDefinition, feature: string, fullFeatureNames: boolean): string {
-  return fullFeatureNames ? `${view.name}__${feature}` : feature;
+export function outputFeatureName(projection: ResolvedProjection, feature: string, fullFeatureNames: boolean): string {
+  return fullFeatureNames ? `${projectionName(projection)}__${feature}` : feature;
 }
 
 /**
@@ -83,7 +84,7 @@ export async function addAggregatedViews(
       });
       scans.push(scan);
       const outputs = features.map((feature) => {
-        const output = outputFeatureName(view, feature.name, request.fullFeatureNames);
+        const output = outputFeatureName(projection, feature.name, request.fullFeatureNames);
         if (taken.has(output)) {
           throw new FloeError(
             'invalid-input',

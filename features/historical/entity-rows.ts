@@ -22,7 +22,8 @@ export type EntitySource =
   | { readonly csv: string; readonly delimiter?: string }
   | { readonly table: string; readonly snapshotId?: bigint }
   | { readonly sql: string }
-  | SourceEntityRows;
+  | SourceEntityRows
+  | KeysSeenEntityRows;
 
 /** `entities: { from, start, end }`: a source's (or a feature view's source's) own rows in `[start, end)` (source-entity-rows.ts). */
 export interface SourceEntityRows {
@@ -31,6 +32,18 @@ export interface SourceEntityRows {
   /** Instants as ISO-8601 text or Dates. */
   readonly start: string | Date;
   readonly end: string | Date;
+}
+
+/**
+ * `entities: { asOf, keysSeenSince }`: one row per entity key the views' sources hold a row for with
+ * keysSeenSince ≤ event time ≤ asOf (after each source's filter and deletes), each with `asOf` as
+ * its timestamp: the views' latest features as of one instant, for the keys active before it
+ * (source-entity-rows.ts). A key that a source has no column for is NULL in the rows it gives.
+ */
+export interface KeysSeenEntityRows {
+  /** Instants as ISO-8601 text (µs kept) or Dates. */
+  readonly asOf: string | Date;
+  readonly keysSeenSince: string | Date;
 }
 
 /** The column numbering entity rows in their given order; Floe's own, left out of results. */
@@ -157,7 +170,8 @@ export async function prepareEntityRows(
 export type EntityRelationRequest =
   | { readonly kind: 'table'; readonly table: string; readonly snapshotId?: bigint }
   | { readonly kind: 'sql'; readonly sql: string }
-  | { readonly kind: 'source-rows'; readonly rows: SourceEntityRows };
+  | { readonly kind: 'source-rows'; readonly rows: SourceEntityRows }
+  | { readonly kind: 'keys-seen'; readonly rows: KeysSeenEntityRows };
 
 interface LoadedRelation {
   /** The user's columns plus ENTITY_ORDINAL. */
@@ -214,10 +228,13 @@ async function loadEntityRelation(
   } else if ('from' in source) {
     relation = await sourceRelation({ kind: 'source-rows', rows: source });
     what = `the rows of ${source.from}`;
+  } else if ('asOf' in source) {
+    relation = await sourceRelation({ kind: 'keys-seen', rows: source });
+    what = 'the keys seen in the sources';
   } else {
     throw new FloeError(
       'invalid-input',
-      'entities must be an Arrow table, { parquet }, { csv }, { table }, { sql } or { from, start, end }',
+      'entities must be an Arrow table, { parquet }, { csv }, { table }, { sql }, { from, start, end } or { asOf, keysSeenSince }',
     );
   }
   const userColumns = await describeEntityInput(connection, relation, what);

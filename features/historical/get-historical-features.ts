@@ -24,16 +24,22 @@ import { ENTITY_ORDINAL, prepareEntityRows } from './entity-rows.js';
 import { onDemandPass } from './on-demand-pass.js';
 import { commitOutputFiles, createOutputTable, featureList, writeOutputFiles } from './output-table.js';
 import { appendedFiles } from '../../iceberg/write/added-manifest.js';
-import { planSourceEntityRows, sourceEntityRowsSql } from './source-entity-rows.js';
+import { keysSeenEntityRowsSql, planSourceEntityRows, sourceEntityRowsSql } from './source-entity-rows.js';
 import { readViews } from './view-reads.js';
 import type { ViewReads, ViewRetrievalSummary } from './view-reads.js';
 import { defined } from '../../contracts/defined.js';
 
 export interface HistoricalFeaturesRequest {
-  /** Entity rows given, or `{ from, start, end }`: a source's own rows in `[start, end)`, each with its event time as the timestamp. */
+  /**
+   * Entity rows given, or `{ from, start, end }`: a source's own rows in `[start, end)`, each with
+   * its event time as the timestamp; or `{ asOf, keysSeenSince }`: the keys the views' sources saw
+   * in `[keysSeenSince, asOf]`, each once, as of `asOf`.
+   */
   readonly entities: EntitySource;
   /** `view:feature` or `view` references; give these or a feature service. */
   readonly features?: readonly string[];
+  /** Other names for feature views (alias → view) that `features` may use: `alias:feature` reads the view, named by the alias. */
+  readonly viewAliases?: Readonly<Record<string, string>>;
   readonly featureService?: string;
   /** Name feature columns `view__feature` (Feast's full names) instead of `feature`. */
   readonly fullFeatureNames?: boolean;
@@ -200,6 +206,20 @@ export class HistoricalRetrievalJob {
       });
       return { sql, views: [] };
     }
+    if (relation.kind === 'keys-seen') {
+      const sql = await keysSeenEntityRowsSql(
+        this.context,
+        relation.rows,
+        this.projections.map((projection) => projection.view),
+        {
+          keys,
+          readFiles: this.context.engine.readFiles,
+          timestampColumn: this.request.timestampColumn ?? DEFAULT_ENTITY_TIMESTAMP,
+          ...signalOf(this.context),
+        },
+      );
+      return { sql, views: [] };
+    }
     if (relation.kind === 'table') {
       const table = await this.context.catalog.loadTable(parseTableIdentifier(relation.table));
       const scan = await scanTable(table, {
@@ -282,7 +302,7 @@ export class HistoricalRetrievalJob {
       .map((column) => column.name)
       .filter((name) => name !== ENTITY_ORDINAL);
     const features = this.projections.flatMap((projection) =>
-      projection.features.map((feature) => outputFeatureName(projection.view, feature, fullFeatureNames)),
+      projection.features.map((feature) => outputFeatureName(projection, feature, fullFeatureNames)),
     );
     return `SELECT ${[...entityColumns, ...features].map((name) => q(name)).join(', ')} FROM (${joined}) ORDER BY ${q(ENTITY_ORDINAL)}`;
   }

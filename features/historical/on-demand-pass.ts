@@ -19,6 +19,7 @@ import type { FeaturePlan, RequestField } from '../on-demand-plan.js';
 import { computeOnDemandRow, onDemandInputValue } from '../on-demand-plan.js';
 import { primitiveFeatureType } from '../feature-types.js';
 import type { Registry } from '../registry.js';
+import { projectionName } from '../registry.js';
 
 /**
  * On-demand features offline: compute's inputs (the row ordinal, input features, request fields)
@@ -46,7 +47,9 @@ export async function onDemandPass(
 ): Promise<{ query: string; tables: string[] }> {
   const { registry, plan, ordinalColumn } = options;
   const columns = await describeRelation(connection, joinedQuery, 'point-in-time joined rows');
-  const fetchedColumns = new Set(plan.fetched.flatMap(({ view, features }) => features.map((feature) => `${view.name}__${feature}`)));
+  const fetchedColumns = new Set(
+    plan.fetched.flatMap((projection) => projection.features.map((feature) => `${projectionName(projection)}__${feature}`)),
+  );
   const entityColumns = columns.filter((column) => column.name !== ordinalColumn && !fetchedColumns.has(column.name));
   for (const field of plan.requestFields) checkRequestColumn(field, entityColumns);
 
@@ -117,8 +120,11 @@ function internalName(index: number): string {
 function outputColumns(plan: FeaturePlan, fullFeatureNames: boolean): { name: string; view: string; feature: string; onDemand: boolean }[] {
   const name = (view: string, feature: string) => (fullFeatureNames ? `${view}__${feature}` : feature);
   return [
-    ...plan.requested.flatMap(({ view, features }) =>
-      features.map((feature) => ({ name: name(view.name, feature), view: view.name, feature, onDemand: false })),
+    ...plan.requested.flatMap((projection) =>
+      projection.features.map((feature) => {
+        const view = projectionName(projection);
+        return { name: name(view, feature), view, feature, onDemand: false };
+      }),
     ),
     ...plan.onDemand.flatMap(({ view, features }) =>
       features.map((feature) => ({ name: name(view.name, feature), view: view.name, feature, onDemand: true })),

@@ -3,12 +3,14 @@
  * feature view's source, with `start ≤ event time < end`, after the source's filter and its
  * deletes. Each row gives the join keys the requested views need (through the source's
  * fieldMapping) and its own event time as the entity timestamp. Rows are kept as the source has
- * them: two rows with the same key and event time are two entity rows.
+ * them: two rows with the same key and event time are two entity rows. Or the keys the views'
+ * sources saw in a window, each once, as of the window's end (keysSeenEntityRowsSql).
  */
 import type { ReadFileLog } from '../../engine/read/corrupt-parquet.js';
 import { localizePlan } from '../../engine/read/table-reader.js';
 import { readPlanSql, ROW_FILE_PATH_COLUMN, ROW_POSITION_COLUMN } from '../../engine/read/read-plan.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
+import { duckdbType } from '../../engine/types.js';
 import type { Catalog, LoadedTable } from '../../iceberg/catalog/catalog.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { FloeError } from '../../core/errors.js';
@@ -18,11 +20,11 @@ import type { ScanPlan } from '../../iceberg/scan/plan.js';
 import { planScan } from '../../iceberg/scan/planner.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
 import type { PrimitiveType } from '../../iceberg/spec/types.js';
-import type { IcebergSourceDefinition } from '../definitions.js';
+import type { FeatureViewDefinition, IcebergSourceDefinition } from '../definitions.js';
 import type { Registry } from '../registry.js';
-import type { EntityKeyRequirement, SourceEntityRows } from './entity-rows.js';
+import type { EntityKeyRequirement, KeysSeenEntityRows, SourceEntityRows } from './entity-rows.js';
 import { isTimeType, sourceColumns, timeLiteral } from '../source.js';
-import { instantMillis } from '../../contracts/instants.js';
+import { instantMicros, instantMillis } from '../../contracts/instants.js';
 import { defined } from '../../contracts/defined.js';
 
 export interface PlannedSourceEntityRows {
@@ -81,29 +83,40 @@ export async function planSourceEntityRows(
   snapshotId?: bigint,
 ): Promise<PlannedSourceEntityRows> {
   const source = resolveEntitySource(context.registry, rows.from);
-  const { startMicros, endMicros } = entityRowsRange(rows);
+  return planSourceRowsInRange(context, source, entityRowsRange(rows), keys, { field: 'entities.from', ...defined({ snapshotId }) });
+}
+
+/** The planning of planSourceEntityRows for a source and a `[startMicros, endMicros)` range; errors start with `field`. */
+async function planSourceRowsInRange(
+  context: { readonly catalog: Catalog },
+  source: IcebergSourceDefinition,
+  { startMicros, endMicros }: { readonly startMicros: bigint; readonly endMicros: bigint },
+  keys: readonly EntityKeyRequirement[],
+  options: { readonly field: string; readonly snapshotId?: bigint },
+): Promise<PlannedSourceEntityRows> {
+  const { field, snapshotId } = options;
   const id = parseTableIdentifier(source.table);
   const tableName = formatTableIdentifier(id);
   if (!(await context.catalog.tableExists(id)))
-    throw new FloeError('not-found', `entities.from: source ${source.name}'s table ${tableName} does not exist`, {
+    throw new FloeError('not-found', `${field}: source ${source.name}'s table ${tableName} does not exist`, {
       context: { source: source.name, table: tableName },
     });
   const table = await context.catalog.loadTable(id);
   const schema = currentSchema(table.metadata);
-  const known = schema.fields.map((field) => field.name).join(', ');
+  const known = schema.fields.map((candidate) => candidate.name).join(', ');
   const typeOf = (column: string, role: string): PrimitiveType => {
-    const field = schema.fields.find((candidate) => candidate.name === column);
-    if (field === undefined)
+    const found = schema.fields.find((candidate) => candidate.name === column);
+    if (found === undefined)
       throw new FloeError(
         'invalid-input',
-        `entities.from: source ${source.name} (table ${tableName}) has no column ${JSON.stringify(column)} (${role}); its columns are ${known}`,
+        `${field}: source ${source.name} (table ${tableName}) has no column ${JSON.stringify(column)} (${role}); its columns are ${known}`,
         { context: { source: source.name, table: tableName, column } },
       );
-    if (typeof field.type !== 'string')
-      throw new FloeError('invalid-input', `entities.from: column ${JSON.stringify(column)} of ${tableName} (${role}) is nested`, {
+    if (typeof found.type !== 'string')
+      throw new FloeError('invalid-input', `${field}: column ${JSON.stringify(column)} of ${tableName} (${role}) is nested`, {
         context: { source: source.name, table: tableName, column },
       });
-    return field.type;
+    return found.type;
   };
   const columnOf = sourceColumns(source);
   const keyColumns = keys.map((key) => {
@@ -115,7 +128,7 @@ export async function planSourceEntityRows(
   if (!isTimeType(timestampType))
     throw new FloeError(
       'invalid-input',
-      `entities.from: the timestamp field ${JSON.stringify(source.timestampField)} of ${tableName} is a ${timestampType}, not a timestamp`,
+      `${field}: the timestamp field ${JSON.stringify(source.timestampField)} of ${tableName} is a ${timestampType}, not a timestamp`,
       { context: { source: source.name, table: tableName, column: source.timestampField } },
     );
   const range = [
@@ -142,6 +155,8 @@ export async function sourceEntityRowsSql(
     readonly keys: readonly EntityKeyRequirement[];
     readonly timestampColumn: string;
     readonly files?: readonly string[];
+    /** Leave the rows in no order (the caller groups them): no sort of every row in range. */
+    readonly unordered?: boolean;
     readonly signal?: AbortSignal;
     /** Where the local copies read are recorded for naming a corrupt one: the running engine's `readFiles`. */
     readonly readFiles: ReadFileLog;
@@ -172,7 +187,7 @@ export async function sourceEntityRowsSql(
             `CASE s.${q(ROW_FILE_PATH_COLUMN)} ${files.map((file, index) => `WHEN ${quoteLiteral(file)} THEN ${index}`).join(' ')} END`,
             `s.${q(ROW_POSITION_COLUMN)}`,
           ];
-  return `SELECT ${projection.join(', ')} FROM (${sql}) AS s ORDER BY ${order.join(', ')}`;
+  return `SELECT ${projection.join(', ')} FROM (${sql}) AS s${options.unordered === true ? '' : ` ORDER BY ${order.join(', ')}`}`;
 }
 
 /** The bound as a literal of the timestamp field's type; a date column holds midnights, so a bound rounds up to the next one. */
@@ -181,4 +196,86 @@ function rangeLiteral(micros: bigint, type: PrimitiveType): FilterLiteral {
   const day = 86_400_000_000n;
   const floor = micros >= 0n ? micros / day : -((-micros + day - 1n) / day);
   return Number(floor * day === micros ? floor : floor + 1n);
+}
+
+/**
+ * SQL for `entities: { asOf, keysSeenSince }` (KeysSeenEntityRows, Feast's retrieval by start_date
+ * and end_date): per source of the projections' views, the distinct keys of its views among its
+ * rows with keysSeenSince ≤ event time ≤ asOf (pruned and filtered as planSourceEntityRows does;
+ * rows with a null key left out), a key its views do not join on NULL; their union, each key once,
+ * with asOf as `timestampColumn`, ordered by the keys.
+ */
+export async function keysSeenEntityRowsSql(
+  context: { readonly registry: Registry; readonly catalog: Catalog },
+  rows: KeysSeenEntityRows,
+  views: readonly FeatureViewDefinition[],
+  options: {
+    readonly keys: readonly EntityKeyRequirement[];
+    readonly timestampColumn: string;
+    readonly signal?: AbortSignal;
+    readonly readFiles: ReadFileLog;
+  },
+): Promise<string> {
+  const asOf = instantField(rows.asOf, 'entities.asOf');
+  const since = instantField(rows.keysSeenSince, 'entities.keysSeenSince');
+  if (since > asOf)
+    throw new FloeError(
+      'invalid-input',
+      'entities.keysSeenSince must not be after entities.asOf (keys are taken from rows with keysSeenSince ≤ event time ≤ asOf)',
+      {
+        context: { field: 'entities.keysSeenSince' },
+      },
+    );
+  const { registry } = context;
+  const keysBySource = new Map<string, { source: IcebergSourceDefinition; keys: Set<string> }>();
+  for (const view of views) {
+    const source = registry.sourceOf(view);
+    const entry = keysBySource.get(source.name) ?? { source, keys: new Set<string>() };
+    for (const key of registry.joinKeysOf(view)) entry.keys.add(key.name);
+    keysBySource.set(source.name, entry);
+  }
+  const { keys } = options;
+  const parts: string[] = [];
+  for (const { source, keys: names } of keysBySource.values()) {
+    const sourceKeys = keys.filter((key) => names.has(key.name));
+    // The end is included: the range planned ends one microsecond after it.
+    const planned = await planSourceRowsInRange(context, source, { startMicros: since, endMicros: asOf + 1n }, sourceKeys, {
+      field: 'entities.asOf',
+    });
+    const sql = await sourceEntityRowsSql(planned, {
+      keys: sourceKeys,
+      timestampColumn: options.timestampColumn,
+      readFiles: options.readFiles,
+      unordered: true,
+      ...defined({ signal: options.signal }),
+    });
+    const columns = keys.map((key) => (names.has(key.name) ? q(key.name) : `CAST(NULL AS ${duckdbType(key.type)}) AS ${q(key.name)}`));
+    // A row with a null key saw no key.
+    const seen = sourceKeys.map((key) => `${q(key.name)} IS NOT NULL`).join(' AND ');
+    parts.push(`SELECT DISTINCT ${columns.join(', ')} FROM (${sql}) WHERE ${seen}`);
+  }
+  const keyColumns = keys.map((key) => q(key.name));
+  const at = `(TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_microseconds(${asOf.toString()}::BIGINT))`;
+  return `SELECT ${at} AS ${q(options.timestampColumn)}, ${keyColumns.join(', ')} FROM (${parts.join(' UNION ')}) ORDER BY ${keyColumns.join(', ')}`;
+}
+
+/** An instant given as ISO-8601 text (µs kept) or a Date, in µs since the epoch. */
+function instantField(value: string | Date, field: string): bigint {
+  const micros =
+    value instanceof Date
+      ? Number.isFinite(value.getTime())
+        ? BigInt(value.getTime()) * 1000n
+        : undefined
+      : typeof value === 'string'
+        ? instantMicros(value)
+        : undefined;
+  if (micros === undefined)
+    throw new FloeError(
+      'invalid-input',
+      `${field} ${JSON.stringify(value)} is not an instant (a Date or ISO-8601 text such as 2024-05-01T00:00:00Z)`,
+      {
+        context: { field },
+      },
+    );
+  return micros;
 }

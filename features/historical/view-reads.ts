@@ -15,6 +15,7 @@ import { signalOf } from '../context.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds } from '../definitions.js';
 import type { ResolvedProjection } from '../registry.js';
+import { projectionName } from '../registry.js';
 import { addAggregatedViews } from './aggregated-views.js';
 import type { EntityKeyRequirement, PreparedEntityRows } from './entity-rows.js';
 import { ENTITY_ORDINAL } from './entity-rows.js';
@@ -161,7 +162,7 @@ async function viewSource(
     ...signalOf(context),
   });
   const source: FeatureViewSource = {
-    name: view.name,
+    name: projectionName(projection),
     relation: scan.relation,
     keyColumns: viewKeys,
     entityKeyColumns: viewKeys,

@@ -12,6 +12,9 @@
 // command_id, and a bad column is refused by name. Feast's saved datasets (persist) become Iceberg
 // tables holding what floe training-set saves, and its feature logs rows of feature_logs.<service>.
 // One floe serve has one writer: an HTTP push and a Feast offline write share one group commit.
+// Views renamed in feature services (`fv.with_name`, sent as name_aliases) and retrieval by
+// start_date/end_date with no entity DataFrame are compared, with both Feast lines, with Feast alone
+// (its file offline store on the Iceberg table's own Parquet data files) and with the source rows.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -19,7 +22,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { isDeepStrictEqual, promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { FeatureStore } from '../../../features/feature-store.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
@@ -27,6 +30,7 @@ import { floeCommand, startWorker, stopWorker, writeCliProject } from '../../sup
 import { rideFeaturesSource } from '../../support/features/ride-features-source.js';
 import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import type { SourceTable } from '../../support/pipelines/pipeline.js';
+import type { DriverStatsRow } from '../../support/driver-stats.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { oldFeastPython, pythonOracle } from '../../support/services.js';
 
@@ -138,7 +142,12 @@ interface Call {
   readonly features?: readonly string[];
   readonly feature_service?: string;
   readonly full_feature_names?: boolean;
-  readonly entity_rows: readonly Row[];
+  /** Entity rows, or none with a start_date/end_date window. */
+  readonly entity_rows?: readonly Row[];
+  readonly start_date?: string;
+  readonly end_date?: string;
+  /** Run on Feast alone (its file offline store) over the Parquet files in this folder, not on Floe. */
+  readonly alone?: string;
 }
 interface Answer {
   readonly name: string;
@@ -300,6 +309,175 @@ describe("Feast 0.67's remote offline store client (do_exchange)", () => {
     assert.match(answer.error!, /^FeastError: .*"feast_only_view", which is not defined/);
   });
 });
+
+/** The folder of the Parquet data files of the source's Iceberg table, which Feast alone reads with its file offline store. */
+async function sourceDataFolder(): Promise<string> {
+  const { metadata } = await runPyiceberg<{ metadata: { location: string } }>('load_metadata', {
+    catalog: source.oracle,
+    identifier: source.table,
+  });
+  return path.join(metadata.location.replace(/^file:\/\//, ''), 'data');
+}
+
+const ENTITY_COLUMNS = ['ride_id', 'driver_id', 'event_timestamp', 'distance_km'];
+
+const TTL_MS = 6 * 3_600_000;
+
+/**
+ * The source rows a point-in-time join of a driver at an instant may pick: those at the latest event
+ * time within the TTL before it (exactly TTL old is still fresh), several when a correction ties on
+ * the event time, the latest created first (the one Feast documents and Floe picks). None: no fresh row.
+ */
+function candidates(driver: number, at: string): DriverStatsRow[] {
+  const time = Date.parse(at);
+  const fresh = source.rows.filter(
+    (row) => row.driver_id === driver && Date.parse(row.event_timestamp) <= time && Date.parse(row.event_timestamp) >= time - TTL_MS,
+  );
+  const latest = Math.max(...fresh.map((row) => Date.parse(row.event_timestamp)));
+  return fresh.filter((row) => Date.parse(row.event_timestamp) === latest).sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
+}
+
+/**
+ * Floe's answer against the source rows and against Feast alone's (its file offline store on the
+ * same data files), row by row on `key`, both with the same columns. Every Floe row holds the
+ * features of the source row the join must pick (by `candidates`), nulls when none is fresh. Every
+ * row Feast answers has Floe's entity columns and, for each read of the view (each alias), the
+ * features of one of the candidates: Feast's file (dask) store picks any row of a created-time tie
+ * (it sorts by created time, then by event time, and that sort is not stable across its
+ * partitions), against its documentation. The rows it does not answer are those it drops for a key
+ * with no fresh feature row (feast-parity.test.ts records the same): Floe keeps them, every feature
+ * NULL. Returns how many rows Feast lost.
+ */
+function assertAgainstFeastAlone(floe: Answer, feast: Answer, key: 'ride_id' | 'driver_id'): number {
+  assert.ok(floe.ok, `${floe.name} on Floe: ${floe.error}`);
+  assert.ok(feast.ok, `${feast.name} on Feast alone: ${feast.error}`);
+  assert.deepEqual([...floe.columns!].sort(), [...feast.columns!].sort(), `${floe.name}: columns`);
+  const features = floe.columns!.filter((column) => !ENTITY_COLUMNS.includes(column));
+  const entity = floe.columns!.filter((column) => ENTITY_COLUMNS.includes(column));
+  // `recent__conv_rate` and `conv_rate` are both the source's conv_rate.
+  const valuesOf = (picked: DriverStatsRow | undefined) =>
+    features.map((column) => (picked === undefined ? null : picked[column.split('__').at(-1) as keyof DriverStatsRow]));
+  const answered = (row: Row, columns: readonly string[]) => columns.map((column) => normal(row[column]));
+  const feastRows = new Map(feast.rows!.map((row) => [row[key], row]));
+  assert.equal(feastRows.size, feast.rows!.length, `${feast.name}: one row per ${key}`);
+  let lost = 0;
+  for (const row of floe.rows!) {
+    const what = `${floe.name}: ${key} ${String(row[key])}`;
+    const picks = candidates(Number(row.driver_id), String(row.event_timestamp));
+    assert.deepEqual(answered(row, features), valuesOf(picks[0]), `${what}: the latest fresh row, the latest created of a tie`);
+    const feastRow = feastRows.get(row[key]);
+    if (feastRow === undefined) {
+      assert.equal(picks.length, 0, `${what}: Feast's file store drops it, yet it has fresh features`);
+      lost += 1;
+      continue;
+    }
+    assert.deepEqual(answered(feastRow, entity), answered(row, entity), `${what}: entity columns`);
+    // Each read of the view (each alias, the prefix of its full names) picks on its own.
+    const readOf = (column: string) => column.split('__').slice(0, -1).join('__');
+    for (const read of new Set(features.map(readOf))) {
+      const columns = features.filter((column) => readOf(column) === read);
+      const feastValues = answered(feastRow, columns);
+      const expected = (pick: DriverStatsRow | undefined) => columns.map((column) => valuesOf(pick)[features.indexOf(column)]);
+      assert.ok(
+        picks.length === 0
+          ? isDeepStrictEqual(feastValues, expected(undefined))
+          : picks.some((pick) => isDeepStrictEqual(feastValues, expected(pick))),
+        `${what}: Feast alone answers ${JSON.stringify(feastValues)} for ${columns.join(', ')}, no row of ${JSON.stringify(picks)}`,
+      );
+    }
+  }
+  assert.equal(feast.rows!.length + lost, floe.rows!.length, `${floe.name}: Feast answers no row Floe does not`);
+  return lost;
+}
+
+const FEATURES = [`${VIEW}:conv_rate`, `${VIEW}:acc_rate`, `${VIEW}:avg_daily_trips`];
+/** Feature services of the Feast repository (offline_driver.py) projecting the view under other names. */
+const RENAMED: readonly Call[] = [
+  { name: 'a view renamed in a feature service', feature_service: 'renamed', entity_rows: RIDES },
+  {
+    name: 'a view renamed in a feature service, full feature names',
+    feature_service: 'renamed',
+    full_feature_names: true,
+    entity_rows: RIDES,
+  },
+  { name: 'one view under two names, full feature names', feature_service: 'twice', full_feature_names: true, entity_rows: RIDES },
+];
+/** 2024-05-02T08:00 is past the TTL (6 h) after drivers 1039 and 1040 stop reporting (2024-05-02T00:00). */
+const WINDOW_END = '2024-05-02T08:00:00+00:00';
+const WINDOWS: readonly Call[] = [
+  { name: 'a window of the TTL (no start_date)', features: FEATURES, end_date: WINDOW_END },
+  {
+    name: 'a window of the TTL, full feature names',
+    features: FEATURES,
+    full_feature_names: true,
+    start_date: '2024-05-02T02:00:00+00:00',
+    end_date: WINDOW_END,
+  },
+  { name: 'a window longer than the TTL', features: FEATURES, start_date: '2024-05-01T00:00:00+00:00', end_date: WINDOW_END },
+];
+
+for (const [line, python] of [
+  ['0.67', () => pythonOracle().python],
+  ['0.60', oldFeastPython],
+] as const) {
+  describe(`Feast ${line}: views renamed in a feature service (name_aliases) and retrieval by start_date/end_date, against Feast alone on the same data`, () => {
+    let onFloe: Map<string, Answer>;
+    let alone: Map<string, Answer>;
+    before(async () => {
+      const calls = [...RENAMED, ...WINDOWS];
+      onFloe = await feast(python(), calls, open);
+      const data = await sourceDataFolder();
+      alone = await feast(
+        python(),
+        calls.map((call) => ({ ...call, alone: data })),
+        open,
+      );
+    });
+
+    test('a renamed view reads the view: its features named by the feature alone, or alias__feature with full feature names', () => {
+      for (const call of RENAMED) assertAgainstFeastAlone(onFloe.get(call.name)!, alone.get(call.name)!, 'ride_id');
+      assert.deepEqual(onFloe.get(RENAMED[0]!.name)!.columns, [...ENTITY_COLUMNS, 'conv_rate', 'acc_rate', 'avg_daily_trips']);
+      assert.deepEqual(onFloe.get(RENAMED[1]!.name)!.columns, [
+        ...ENTITY_COLUMNS,
+        'recent__conv_rate',
+        'recent__acc_rate',
+        'recent__avg_daily_trips',
+      ]);
+      const twice = onFloe.get(RENAMED[2]!.name)!;
+      assert.deepEqual(twice.columns, [...ENTITY_COLUMNS, 'recent__conv_rate', 'earlier__acc_rate', 'earlier__avg_daily_trips']);
+      const fresh = twice.rows!.filter((row) => row.recent__conv_rate !== null);
+      assert.ok(fresh.length > 10 && fresh.length < RIDES.length, 'some rides have features, some none');
+    });
+
+    test('a window gives each driver seen in it once, as of end_date, with its features then: what Feast alone gives when the window is the TTL', () => {
+      for (const call of WINDOWS.slice(0, 2)) {
+        assert.equal(assertAgainstFeastAlone(onFloe.get(call.name)!, alone.get(call.name)!, 'driver_id'), 0, call.name);
+        const rows = onFloe.get(call.name)!.rows!;
+        assert.equal(rows.length, 38, `${call.name}: every driver but 1039 and 1040, which stopped reporting`);
+        assert.ok(rows.every((row) => row.event_timestamp === WINDOW_END));
+      }
+      assert.deepEqual(onFloe.get(WINDOWS[1]!.name)!.columns, [
+        'event_timestamp',
+        'driver_id',
+        `${VIEW}__conv_rate`,
+        `${VIEW}__acc_rate`,
+        `${VIEW}__avg_daily_trips`,
+      ]);
+    });
+
+    test("a window longer than the TTL also gives the drivers seen only before the TTL, with no features (Feast's file store leaves them out)", () => {
+      const call = WINDOWS[2]!;
+      assert.equal(assertAgainstFeastAlone(onFloe.get(call.name)!, alone.get(call.name)!, 'driver_id'), 2);
+      assert.deepEqual(
+        onFloe
+          .get(call.name)!
+          .rows!.filter((row) => row.conv_rate === null)
+          .map((row) => normal(row.driver_id)),
+        [1039, 1040],
+      );
+    });
+  });
+}
 
 describe("Feast's source pulls (what its client-side materialization reads)", () => {
   const WINDOW = { start: '2024-05-01T06:00:00+00:00', end: '2024-05-02T06:00:00+00:00' };

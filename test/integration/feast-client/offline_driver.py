@@ -1,9 +1,12 @@
 """Feast's own Python client against Floe's offline endpoint (Arrow Flight): a Feast repository whose
 offline store is `{type: remote, host, port}` (and online store `{type: remote, path}`), holding the
 same entity, view, request source, on-demand view and feature service as the Floe project of
-offline-store.test.ts. Reads a JSON list of calls (get_historical_features, the source pulls
-of Feast's materialization, or offline writes) on stdin and writes one JSON answer per call on stdout: {"name", "ok": true, "rows": [...], "columns": [...]} or
-{"name", "ok": false, "error": "<exception class>: <message>"}.
+offline-store.test.ts (and feature services renaming the view, which Floe's project has no need
+of). Reads a JSON list of calls (get_historical_features by entity rows or by a start_date/end_date
+window, the source pulls of Feast's materialization, or offline writes) on stdin and writes one
+JSON answer per call on stdout: {"name", "ok": true, "rows": [...], "columns": [...]} or
+{"name", "ok": false, "error": "<exception class>: <message>"}. A retrieval with "alone": <Parquet
+folder> runs on Feast alone instead: the same definitions, read by Feast's file offline store.
 
 Usage: python offline_driver.py <repo directory> <host> <offline port> <online url> <auth> [<TLS certificate>] < calls.json
 """
@@ -23,6 +26,7 @@ from feast import (  # noqa: E402
     FeatureView,
     Field,
     FileSource,
+    RepoConfig,
     RequestSource,
     ValueType,
 )
@@ -50,10 +54,34 @@ auth:
 """
         )
     store = FeatureStore(repo_path=directory)
+    store.apply(definitions(f"{directory}/unused.parquet"))
+    return store
+
+
+def alone(directory: str, data: str) -> FeatureStore:
+    """Feast alone: the same definitions in a repository of its own, read by Feast's file offline
+    store from `data` (the Parquet data files of the Iceberg table Floe reads)."""
+    import os
+
+    os.makedirs(directory, exist_ok=True)
+    config = RepoConfig(
+        project="floe_alone",
+        registry=f"{directory}/registry.db",
+        provider="local",
+        offline_store={"type": "file"},
+        online_store={"type": "sqlite", "path": f"{directory}/online.db"},
+        entity_key_serialization_version=3,
+    )
+    store = FeatureStore(config=config)
+    store.apply(definitions(data))
+    return store
+
+
+def definitions(path: str) -> list:
     driver = Entity(name="driver", join_keys=["driver_id"], value_type=ValueType.INT64)
     source = FileSource(
         name="driver_stats",
-        path=f"{directory}/unused.parquet",
+        path=path,
         timestamp_field="event_timestamp",
         created_timestamp_column="created",
     )
@@ -82,6 +110,12 @@ auth:
         return out
 
     model = FeatureService(name="model", features=[stats[["acc_rate"]], ride_features])
+    # The view projected under other names (fv.with_name): Feast sends name_aliases with them.
+    renamed = FeatureService(name="renamed", features=[stats.with_name("recent")])
+    twice = FeatureService(
+        name="twice",
+        features=[stats.with_name("recent")[["conv_rate"]], stats.with_name("earlier")[["acc_rate", "avg_daily_trips"]]],
+    )
     # Known to Feast's registry only: Floe's answer for it is an error.
     feast_only = FeatureView(
         name="feast_only_view",
@@ -90,8 +124,7 @@ auth:
         schema=[Field(name="x", dtype=Int64)],
         source=source,
     )
-    store.apply([driver, source, stats, ride, ride_features, model, feast_only])
-    return store
+    return [driver, source, stats, ride, ride_features, model, renamed, twice, feast_only]
 
 
 def entity_frame(rows: list) -> pd.DataFrame:
@@ -200,6 +233,9 @@ def log_features(store: FeatureStore, call: dict) -> None:
         _put_parameters(descriptor, None, logs, client)
 
 
+ALONE: dict = {}
+
+
 def run(store: FeatureStore, call: dict) -> dict:
     from feast.infra.offline_stores.remote import RemoteOfflineStore
 
@@ -228,12 +264,25 @@ def run(store: FeatureStore, call: dict) -> dict:
             "columns": list(df.columns),
             "rows": [{column: plain(value) for column, value in row.items()} for row in df.to_dict(orient="records")],
         }
+    if "alone" in call:
+        # Feast alone on the same data: its file offline store, one repository per data folder.
+        store = ALONE.setdefault(call["alone"], alone(f"{store.config.repo_path}/alone-{len(ALONE)}", call["alone"]))
     features = store.get_feature_service(call["feature_service"]) if "feature_service" in call else call["features"]
-    df = store.get_historical_features(
-        entity_df=call["entity_sql"] if "entity_sql" in call else entity_frame(call["entity_rows"]),
-        features=features,
-        full_feature_names=call.get("full_feature_names", False),
-    ).to_df()
+    if "end_date" in call:
+        # Retrieval by a window alone, no entity DataFrame (Feast 0.5x and later).
+        from datetime import datetime
+
+        window = {"end_date": datetime.fromisoformat(call["end_date"])}
+        if "start_date" in call:
+            window["start_date"] = datetime.fromisoformat(call["start_date"])
+        job = store.get_historical_features(features=features, full_feature_names=call.get("full_feature_names", False), **window)
+    else:
+        job = store.get_historical_features(
+            entity_df=call["entity_sql"] if "entity_sql" in call else entity_frame(call["entity_rows"]),
+            features=features,
+            full_feature_names=call.get("full_feature_names", False),
+        )
+    df = job.to_df()
     return {
         "columns": list(df.columns),
         "rows": [{column: plain(value) for column, value in row.items()} for row in df.to_dict(orient="records")],

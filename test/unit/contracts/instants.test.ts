@@ -4,7 +4,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { instant } from '../../../cli/arguments.js';
-import { instantDate, instantMillis, isInstantText, isoMicros, isoMillis, printedInstant } from '../../../contracts/instants.js';
+import {
+  instantDate,
+  instantMicros,
+  instantMillis,
+  isInstantText,
+  isoMicros,
+  isoMillis,
+  printedInstant,
+} from '../../../contracts/instants.js';
 import { chunkWindows, windowFor } from '../../../contracts/windows.js';
 import { entityRowsRange } from '../../../features/historical/source-entity-rows.js';
 
@@ -85,5 +93,12 @@ describe('instants are printed in one form, Feast’s RFC 3339', () => {
     assert.equal(printedInstant('2026-11-24T09:00:00.123456+09:00'), '2026-11-24T00:00:00.123456Z');
     assert.equal(printedInstant('2026-11-24'), '2026-11-24T00:00:00Z');
     assert.equal(printedInstant('(none)'), '(none)', 'not an instant: as it is');
+  });
+
+  test("an instant in microseconds keeps the digits Python's isoformat writes, and before 1970 too", () => {
+    assert.equal(instantMicros('2024-05-01T06:00:00.000001'), 1_714_543_200_000_001n, 'no zone: UTC, not Tokyo');
+    assert.equal(instantMicros('2024-05-01T15:00:00.123456789+09:00'), 1_714_543_200_123_456n, 'past the microsecond dropped');
+    assert.equal(instantMicros('1969-12-31T23:59:59.999500Z'), -500n);
+    assert.equal(instantMicros('tomorrow'), undefined);
   });
 });
