@@ -81,7 +81,11 @@ let typeScriptImport: ScopedImport | undefined;
 
 /**
  * Definitions are TypeScript, and the installed package is plain JavaScript: Floe loads them through
- * tsx itself, so a project needs no tsx of its own. One scoped tsx loader serves the whole process.
+ * tsx itself, so a project needs no tsx of its own. One scoped tsx loader serves the whole process:
+ * the one deliberate piece of process-wide state. A loader is a hook into Node's module resolution,
+ * which is the process's whatever object holds it, and modules it loaded stay loaded; registering
+ * one per project or runtime would stack hooks without separating anything (a fresh import has its
+ * own namespace, importAfresh).
  */
 function importTypeScript(specifier: string, parentUrl: string): Promise<unknown> {
   typeScriptImport ??= register({ namespace: 'floe-definitions' }).import;

@@ -1,5 +1,3 @@
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { stringify as stringifyLossless } from 'lossless-json';
@@ -61,7 +59,7 @@ export interface FeatureServerOptions {
    * one group commit. Without it the server makes its own from `push` and drains it on close.
    */
   readonly pusher?: Pusher;
-  /** How the server's own pusher writes: floe.yaml's `push` section, and scratch space (a temporary folder when absent). */
+  /** How the server's own pusher writes: floe.yaml's `push` section, and scratch space (the catalog's process caches' scratch root when absent). */
   readonly push?: { readonly config?: Partial<PushConfig>; readonly workDirectory?: string };
   /** Serves the web UI under `/ui` (catalog, lineage, freshness) from this registry; no UI without it. */
   readonly ui?: UiOptions;
@@ -223,7 +221,7 @@ function listenedPusher(app: FastifyInstance, options: FeatureServerOptions, met
         registry: store.registry,
         catalog: store.catalog,
         engine: store.engine,
-        workDirectory: push?.workDirectory ?? path.join(tmpdir(), 'floe-push'),
+        workDirectory: push?.workDirectory ?? store.catalog.caches.scratchRoot,
       },
       push?.config,
     );

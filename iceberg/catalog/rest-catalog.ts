@@ -14,6 +14,7 @@ import type { JsonAt } from '../spec/json.js';
 import { arrayOf, asObject, asString, asStringMap, jsonRoot, optional, parseJson, required } from '../spec/json.js';
 import { tableMetadataFromJson } from '../spec/metadata-json.js';
 import { registerSecrets } from '../../core/redaction.js';
+import { ProcessCaches } from '../process-caches.js';
 import { partitionSpecToJson } from '../spec/partition-json.js';
 import { schemaToJson } from '../spec/schema-json.js';
 import { sortOrderToJson } from '../spec/sort-order-json.js';
@@ -42,6 +43,8 @@ export interface RestCatalogOptions {
   readonly headers?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
   readonly fetch?: typeof fetch;
+  /** The process's caches (the runtime's); the catalog makes its own without. */
+  readonly caches?: ProcessCaches;
 }
 
 /** Table config keys that hold credentials (`s3.secret-access-key`, `s3.session-token`, `token`, `gcs.oauth2.token`, …); an access key id is not one. */
@@ -57,7 +60,8 @@ interface TableConfig {
 
 export class RestCatalog implements Catalog {
   readonly name: string;
-  private readonly ios = new FileIOCache();
+  readonly caches: ProcessCaches;
+  private readonly ios: FileIOCache;
   private readonly tableConfigs = new Map<string, TableConfig>();
   private readonly lastLoads = new LRUCache<string, { readonly text: string; readonly loaded: LoadedTable }>({
     // Weighed by the reply's length; the parsed table beside it takes a few times as much.
@@ -75,6 +79,8 @@ export class RestCatalog implements Catalog {
     connect: (uri: string) => RestHttp,
   ) {
     this.name = options.name;
+    this.caches = options.caches ?? new ProcessCaches();
+    this.ios = new FileIOCache(this.caches);
     const server = nessieServer(properties);
     this.nessie = server === undefined ? undefined : new NessieRest(server, connect(server.coreBaseUri));
   }
@@ -334,7 +340,7 @@ export class RestCatalog implements Catalog {
           .filter(([name]) => VENDED_SECRET.test(name))
           .map(([, value]) => value),
       );
-    return { identifier, metadataLocation, metadata, io: this.ioFor(metadata.location, this.tableConfigs.get(key)) };
+    return { identifier, metadataLocation, metadata, io: this.ioFor(metadata.location, this.tableConfigs.get(key)), caches: this.caches };
   }
 
   private ioFor(location: string, table: TableConfig | undefined): FileIO {
