@@ -47,7 +47,7 @@ const ENGINE_OPTION: { readonly [Setting in keyof EngineConfig]-?: keyof EngineO
 export async function openRuntime(project: Project, engineDefaults: Partial<EngineOptions> = {}): Promise<Runtime> {
   const { config } = project;
   const caches = new ProcessCaches(config.workDirectory);
-  const catalog = await loadCatalog(config.catalog, { caches });
+  const catalog = await loadCatalog(config.catalog, { caches, redactor: project.redactor });
   let engine: Engine;
   try {
     engine = await Engine.create(engineOptions(config, engineDefaults, caches));

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { describePlan } from './plan.js';
+import type { Redactor } from '../../core/redaction.js';
 
-export function applyCommand(program: Command): void {
+export function applyCommand(program: Command, redactor: Redactor): void {
   program
     .command('apply')
     .description('Store the definitions as the next registry version and create or evolve the online tables')
@@ -12,11 +13,16 @@ export function applyCommand(program: Command): void {
       const { applyDefinitions } = await import('../../features/registry-store/apply.js');
       const { loadCatalog } = await import('../../iceberg/catalog/load-catalog.js');
       const { printResult } = await import('../output.js');
-      const project = await loadProject(options.project);
-      const catalog = await loadCatalog(project.config.catalog);
+      const project = await loadProject(options.project, process.env, { redactor });
+      const catalog = await loadCatalog(project.config.catalog, { redactor });
       try {
         const result = await applyDefinitions({ config: project.config, registry: project.registry, catalog });
-        printResult(result, options, () => describePlan(result) + (result.written ? `\nWrote ${result.written}` : '\nNothing to apply'));
+        printResult(
+          redactor,
+          result,
+          options,
+          () => describePlan(result) + (result.written ? `\nWrote ${result.written}` : '\nNothing to apply'),
+        );
       } finally {
         await catalog.close();
       }

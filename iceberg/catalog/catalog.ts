@@ -1,3 +1,4 @@
+import type { Redactor } from '../../core/redaction.js';
 import type { TableRequirement, TableUpdate } from '../table-updates/updates.js';
 import type { FileIO } from '../io/file-io.js';
 import type { ProcessCaches } from '../process-caches.js';
@@ -47,6 +48,8 @@ export interface Catalog {
   readonly name: string;
   /** What the catalog keeps between calls (its tables' too): the runtime's, or its own. */
   readonly caches: ProcessCaches;
+  /** The process's redaction step (the runtime's, or its own), told what secrets the catalog learns. */
+  readonly redactor: Redactor;
   listNamespaces(parent?: Namespace): Promise<Namespace[]>;
   createNamespace(namespace: Namespace, properties?: Readonly<Record<string, string>>): Promise<void>;
   namespaceExists(namespace: Namespace): Promise<boolean>;

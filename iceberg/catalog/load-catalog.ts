@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { FloeError } from '../../core/errors.js';
 import { IO_PROPERTY } from '../io/file-io-for.js';
 import type { ProcessCaches } from '../process-caches.js';
+import type { Redactor } from '../../core/redaction.js';
 import type { Catalog } from './catalog.js';
 import { isPostgresUri } from './postgres-driver.js';
 import { RestCatalog } from './rest-catalog.js';
@@ -80,8 +81,11 @@ export function parseCatalogConfig(input: unknown): z.output<typeof catalogConfi
   });
 }
 
-/** `caches` are the process's (the runtime's); without them the catalog makes its own. */
-export async function loadCatalog(input: CatalogConfig | unknown, options: { readonly caches?: ProcessCaches } = {}): Promise<Catalog> {
+/** `caches` and `redactor` are the process's (the runtime's); without them the catalog makes its own. */
+export async function loadCatalog(
+  input: CatalogConfig | unknown,
+  options: { readonly caches?: ProcessCaches; readonly redactor?: Redactor } = {},
+): Promise<Catalog> {
   const config = parseCatalogConfig(input);
   const properties = { ...s3Properties(config.s3), ...config.properties };
   try {
@@ -90,11 +94,14 @@ export async function loadCatalog(input: CatalogConfig | unknown, options: { rea
         name: config.name,
         uri: config.uri,
         create: config.create,
-        ...defined({ warehouse: config.warehouse, caches: options.caches }),
+        ...defined({ warehouse: config.warehouse, caches: options.caches, redactor: options.redactor }),
         properties,
       });
     }
-    return await RestCatalog.open({ ...restOptions(config, properties), ...defined({ caches: options.caches }) });
+    return await RestCatalog.open({
+      ...restOptions(config, properties),
+      ...defined({ caches: options.caches, redactor: options.redactor }),
+    });
   } catch (error) {
     if (config.type === 'sql' && FloeError.is(error, 'not-found')) {
       throw new FloeError(

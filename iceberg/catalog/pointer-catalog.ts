@@ -8,6 +8,7 @@ import { applyUpdates } from '../table-updates/apply-updates.js';
 import { validateRequirements } from '../table-updates/requirements.js';
 import type { TableRequirement, TableUpdate } from '../table-updates/updates.js';
 import { CommitStateUnknownError, FloeError } from '../../core/errors.js';
+import { Redactor } from '../../core/redaction.js';
 import type { FileIO } from '../io/file-io.js';
 import { FileIOCache, mergeIoProperties } from '../io/file-io-for.js';
 import { ProcessCaches } from '../process-caches.js';
@@ -28,6 +29,8 @@ export interface PointerCatalogOptions {
   readonly now?: () => number;
   /** The process's caches (the runtime's); the catalog makes its own without. */
   readonly caches?: ProcessCaches;
+  /** The process's redactor (the runtime's); the catalog makes its own without. */
+  readonly redactor?: Redactor;
 }
 
 /** Namespace property that gives a namespace its own location for new tables. */
@@ -36,6 +39,7 @@ export const NAMESPACE_LOCATION_PROPERTY = 'location';
 export abstract class PointerCatalog implements Catalog {
   readonly name: string;
   readonly caches: ProcessCaches;
+  readonly redactor: Redactor;
   protected readonly warehouse: string | undefined;
   protected readonly properties: Readonly<Record<string, string>>;
   private readonly now: () => number;
@@ -47,6 +51,7 @@ export abstract class PointerCatalog implements Catalog {
     this.properties = options.properties ?? {};
     this.now = options.now ?? Date.now;
     this.caches = options.caches ?? new ProcessCaches();
+    this.redactor = options.redactor ?? new Redactor();
     this.ios = new FileIOCache(this.caches);
   }
 

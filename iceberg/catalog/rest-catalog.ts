@@ -13,7 +13,7 @@ import { FileIOCache, mergeIoProperties } from '../io/file-io-for.js';
 import type { JsonAt } from '../spec/json.js';
 import { arrayOf, asObject, asString, asStringMap, jsonRoot, optional, parseJson, required } from '../spec/json.js';
 import { tableMetadataFromJson } from '../spec/metadata-json.js';
-import { registerSecrets } from '../../core/redaction.js';
+import { Redactor } from '../../core/redaction.js';
 import { ProcessCaches } from '../process-caches.js';
 import { partitionSpecToJson } from '../spec/partition-json.js';
 import { schemaToJson } from '../spec/schema-json.js';
@@ -45,6 +45,8 @@ export interface RestCatalogOptions {
   readonly fetch?: typeof fetch;
   /** The process's caches (the runtime's); the catalog makes its own without. */
   readonly caches?: ProcessCaches;
+  /** The process's redactor (the runtime's), told the credentials the catalog is vended; the catalog makes its own without. */
+  readonly redactor?: Redactor;
 }
 
 /** Table config keys that hold credentials (`s3.secret-access-key`, `s3.session-token`, `token`, `gcs.oauth2.token`, …); an access key id is not one. */
@@ -61,6 +63,7 @@ interface TableConfig {
 export class RestCatalog implements Catalog {
   readonly name: string;
   readonly caches: ProcessCaches;
+  readonly redactor: Redactor;
   private readonly ios: FileIOCache;
   private readonly tableConfigs = new Map<string, TableConfig>();
   private readonly lastLoads = new LRUCache<string, { readonly text: string; readonly loaded: LoadedTable }>({
@@ -77,21 +80,25 @@ export class RestCatalog implements Catalog {
     /** The catalog's properties after the server's defaults and overrides. */
     readonly properties: Readonly<Record<string, string>>,
     connect: (uri: string) => RestHttp,
+    redactor: Redactor,
   ) {
     this.name = options.name;
     this.caches = options.caches ?? new ProcessCaches();
+    this.redactor = redactor;
     this.ios = new FileIOCache(this.caches);
     const server = nessieServer(properties);
     this.nessie = server === undefined ? undefined : new NessieRest(server, connect(server.coreBaseUri));
   }
 
   static async open(options: RestCatalogOptions): Promise<RestCatalog> {
-    const auth = restAuthFor(options);
+    const redactor = options.redactor ?? new Redactor();
+    const auth = restAuthFor({ ...options, redactor });
     const connect = (uri: string): RestHttp =>
       new RestHttp({
         baseUri: uri,
         auth,
         catalog: options.name,
+        redactor,
         ...defined({ timeoutMs: options.timeoutMs, headers: options.headers, fetch: options.fetch }),
       });
     const bootstrap = connect(options.uri);
@@ -108,7 +115,7 @@ export class RestCatalog implements Catalog {
     const client = mergeIoProperties(options.properties, defined({ warehouse: options.warehouse }));
     const properties = mergeIoProperties(defaults, client, overrides);
     const uri = overrides['uri'] ?? options.uri;
-    return new RestCatalog(options, uri === options.uri ? bootstrap : connect(uri), properties, connect);
+    return new RestCatalog(options, uri === options.uri ? bootstrap : connect(uri), properties, connect, redactor);
   }
 
   private get prefixPath(): string {
@@ -335,7 +342,7 @@ export class RestCatalog implements Catalog {
       this.tableConfigs.set(key, { config: config ?? {}, credentials: credentials ?? [] });
     // Vended credentials are secrets learned at run time: no message may repeat them either.
     for (const properties of [config ?? {}, ...(credentials ?? []).map((credential) => credential.config)])
-      registerSecrets(
+      this.redactor.register(
         Object.entries(properties)
           .filter(([name]) => VENDED_SECRET.test(name))
           .map(([, value]) => value),
