@@ -2,12 +2,13 @@ import path from 'node:path';
 import { Engine } from '../engine/duckdb.js';
 import type { EngineOptions } from '../engine/duckdb.js';
 import { registerIcebergFunctions } from '../engine/write/partition-functions.js';
-import { catalogIoProperties, loadCatalog } from '../iceberg/catalog/load-catalog.js';
+import { catalogIoProperties } from '../iceberg/catalog/load-catalog.js';
 import { FloeError } from '../core/errors.js';
 import { ProcessCaches } from '../iceberg/process-caches.js';
 import type { ProjectConfig } from './config.js';
 import type { FeatureContext } from './context.js';
 import type { Project } from './project.js';
+import { openProjectCatalog } from './project-catalog.js';
 import { PROJECT_FILE } from './project.js';
 
 /**
@@ -47,7 +48,7 @@ const ENGINE_OPTION: { readonly [Setting in keyof EngineConfig]-?: keyof EngineO
 export async function openRuntime(project: Project, engineDefaults: Partial<EngineOptions> = {}): Promise<Runtime> {
   const { config } = project;
   const caches = new ProcessCaches(config.workDirectory);
-  const catalog = await loadCatalog(config.catalog, { caches, redactor: project.redactor });
+  const catalog = await openProjectCatalog(project, caches);
   let engine: Engine;
   try {
     engine = await Engine.create(engineOptions(config, engineDefaults, caches));

@@ -173,11 +173,11 @@ export async function withTable<T>(
 ): Promise<T> {
   const { loadProject } = await import('../../features/project.js');
   const { parseTableIdentifier } = await import('../../iceberg/catalog/identifier.js');
-  const { loadCatalog } = await import('../../iceberg/catalog/load-catalog.js');
+  const { openProjectCatalog } = await import('../../features/project-catalog.js');
   const project = await loadProject(projectDirectory, process.env, { redactor });
   const tableName = typeof name === 'string' ? name : name(project);
   const identifier = parseTableIdentifier(tableName);
-  const catalog = await loadCatalog(project.config.catalog, { redactor });
+  const catalog = await openProjectCatalog(project);
   try {
     let loaded: LoadedTable;
     try {
