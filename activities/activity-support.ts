@@ -2,66 +2,72 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { floeFailureType } from '../contracts/error-kinds.js';
 import { FloeError } from '../core/errors.js';
-import { redact, redactedMessage, redactValue } from '../core/redaction.js';
+import type { Redactor } from '../core/redaction.js';
 
 /**
  * Runs an activity body and turns what it throws into an ApplicationFailure fit for the workflow's
  * history: a FloeError becomes type `FloeError:<kind>`, non-retryable unless the error says trying
  * again can help (workflows list those types as non-retryable too, so a bad input fails at once
  * however the activity is called); anything else keeps its name as the type and stays retryable.
- * Messages, causes and details pass through the redaction step, and no stack is recorded: the
- * history holds what went wrong, not the worker's file paths or a secret a server echoed.
+ * Messages, causes and details pass through the process's redaction step (`redactor`, the
+ * context's catalog's), and no stack is recorded: the history holds what went wrong, not the
+ * worker's file paths or a secret a server echoed.
  */
-export async function asActivityFailure<T>(body: () => Promise<T>): Promise<T> {
+export async function asActivityFailure<T>(redactor: Redactor, body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } catch (error) {
-    throw toActivityFailure(error);
+    throw toActivityFailure(error, redactor);
   }
 }
 
-export function toActivityFailure(error: unknown): unknown {
+export function toActivityFailure(error: unknown, redactor: Redactor): unknown {
   if (error instanceof CancelledFailure) return error;
   if (error instanceof FloeError) {
     return withoutStack(
       ApplicationFailure.create({
-        message: redact(error.message),
+        message: redactor.redact(error.message),
         type: floeFailureType(error.kind),
         nonRetryable: !error.retryable,
-        details: [{ kind: error.kind, context: stringContext(error.context) }],
-        ...redactedCause(error.cause),
+        details: [{ kind: error.kind, context: stringContext(error.context, redactor) }],
+        ...redactedCause(error.cause, redactor),
       }),
     );
   }
   if (error instanceof ApplicationFailure) {
     return withoutStack(
       ApplicationFailure.create({
-        message: redact(error.message),
+        message: redactor.redact(error.message),
         ...(error.type == null ? {} : { type: error.type }),
         ...(error.nonRetryable == null ? {} : { nonRetryable: error.nonRetryable }),
-        ...(error.details == null ? {} : { details: error.details.map((detail) => redactValue(detail)) }),
-        ...redactedCause(error.cause),
+        ...(error.details == null ? {} : { details: error.details.map((detail) => redactor.redactValue(detail)) }),
+        ...redactedCause(error.cause, redactor),
       }),
     );
   }
   if (error instanceof Error) {
     return withoutStack(
-      ApplicationFailure.create({ message: redact(error.message), type: error.name, nonRetryable: false, ...redactedCause(error.cause) }),
+      ApplicationFailure.create({
+        message: redactor.redact(error.message),
+        type: error.name,
+        nonRetryable: false,
+        ...redactedCause(error.cause, redactor),
+      }),
     );
   }
-  return withoutStack(ApplicationFailure.create({ message: redact(String(error)), nonRetryable: false }));
+  return withoutStack(ApplicationFailure.create({ message: redactor.redact(String(error)), nonRetryable: false }));
 }
 
 /** A failure's `cause` option: the cause chain with redacted messages and no stacks (at most a few deep), or none. */
-function redactedCause(cause: unknown, depth = 0): { cause?: ApplicationFailure } {
+function redactedCause(cause: unknown, redactor: Redactor, depth = 0): { cause?: ApplicationFailure } {
   if (cause === undefined || cause === null || depth >= 4) return {};
   const name = cause instanceof Error ? cause.name : typeof cause;
   return {
     cause: withoutStack(
       ApplicationFailure.create({
-        message: redactedMessage(cause),
+        message: redactor.redactedMessage(cause),
         type: name,
-        ...(cause instanceof Error ? redactedCause(cause.cause, depth + 1) : {}),
+        ...(cause instanceof Error ? redactedCause(cause.cause, redactor, depth + 1) : {}),
       }),
     ),
   };
@@ -109,10 +115,10 @@ export async function withHeartbeats<T>(
   }
 }
 
-function stringContext(context: FloeError['context']): Record<string, string> {
+function stringContext(context: FloeError['context'], redactor: Redactor): Record<string, string> {
   return Object.fromEntries(
     Object.entries(context)
       .filter(([, value]) => value !== undefined)
-      .map(([key, value]) => [key, redact(String(value))]),
+      .map(([key, value]) => [key, redactor.redact(String(value))]),
   );
 }

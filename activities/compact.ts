@@ -37,12 +37,14 @@ export interface CompactHooks {
 export function createCompactActivities(context: FeatureContext, hooks: CompactHooks = {}) {
   return {
     async planCompaction(input: { readonly request: CompactionRequest; readonly options: CompactionPlanOptions }): Promise<CompactionPlan> {
-      return asActivityFailure(async () => planCompaction(context, await resolveCompactionTarget(context, input.request), input.options));
+      return asActivityFailure(context.catalog.redactor, async () =>
+        planCompaction(context, await resolveCompactionTarget(context, input.request), input.options),
+      );
     },
 
     /** Rewrites and commits; a retry that finds the idempotency key committed writes nothing. */
     async rewriteCompaction(input: { readonly plan: CompactionPlan; readonly idempotencyKey: string }): Promise<RewriteResult> {
-      return asActivityFailure(() =>
+      return asActivityFailure(context.catalog.redactor, () =>
         withHeartbeats('rewriting partitions', async (signal, report) =>
           rewriteAndCommit({ ...context, signal }, input.plan, {
             idempotencyKey: input.idempotencyKey,
@@ -57,11 +59,15 @@ export function createCompactActivities(context: FeatureContext, hooks: CompactH
     },
 
     async expireSnapshots(input: { readonly table: string; readonly options: CleanupOptions }): Promise<ExpireResult> {
-      return asActivityFailure(() => withHeartbeats('expiring snapshots', () => expireOldSnapshots(context, input.table, input.options)));
+      return asActivityFailure(context.catalog.redactor, () =>
+        withHeartbeats('expiring snapshots', () => expireOldSnapshots(context, input.table, input.options)),
+      );
     },
 
     async removeOrphans(input: { readonly table: string; readonly options: CleanupOptions }): Promise<OrphanResult> {
-      return asActivityFailure(() => withHeartbeats('removing orphan files', () => removeOldOrphans(context, input.table, input.options)));
+      return asActivityFailure(context.catalog.redactor, () =>
+        withHeartbeats('removing orphan files', () => removeOldOrphans(context, input.table, input.options)),
+      );
     },
   };
 }

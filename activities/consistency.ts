@@ -16,7 +16,7 @@ export function createConsistencyActivities(context: FeatureContext) {
       readonly seed: number;
       readonly examples?: number;
     }): Promise<ConsistencyReport> {
-      return asActivityFailure(() =>
+      return asActivityFailure(context.catalog.redactor, () =>
         withHeartbeats('checking consistency', (signal) =>
           checkConsistency({ ...context, signal }, input.featureView, {
             seed: input.seed,
@@ -32,7 +32,7 @@ export function createConsistencyActivities(context: FeatureContext) {
       readonly reportTable?: string;
       readonly idempotencyKey: string;
     }): Promise<{ table: string; snapshotId: string | null; rows: number }> {
-      return asActivityFailure(() =>
+      return asActivityFailure(context.catalog.redactor, () =>
         appendConsistencyReport(context, input.reportTable ?? configuredReportTable(context), input.report, {
           idempotencyKey: input.idempotencyKey,
         }),

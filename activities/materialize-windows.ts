@@ -29,7 +29,7 @@ export type MaterializeWindowsActivities = ReturnType<typeof createMaterializeWi
 export function createMaterializeWindowsActivities(context: FeatureContext, hooks: MaterializeHooks = {}) {
   return {
     async materializeWindows(input: MaterializeWindowsInput): Promise<BatchWindowResult[]> {
-      return asActivityFailure(() =>
+      return asActivityFailure(context.catalog.redactor, () =>
         withHeartbeats(`materializing ${input.windows.length} windows`, (signal, report) =>
           materializeWindows(
             { ...context, signal },

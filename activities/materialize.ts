@@ -106,21 +106,24 @@ export function createMaterializeActivities(context: FeatureContext, hooks: Mate
     /** The view's watermark (see readWatermark), as an ISO instant, or null before its first commit. */
     async readWatermark(input: { readonly featureView: string }): Promise<string | null> {
       const signal = Context.current().cancellationSignal;
-      return asActivityFailure(async () => (await readWatermark({ ...context, signal }, input.featureView))?.toISOString() ?? null);
+      return asActivityFailure(
+        context.catalog.redactor,
+        async () => (await readWatermark({ ...context, signal }, input.featureView))?.toISOString() ?? null,
+      );
     },
 
     async planSource(input: PlanWindowInput): Promise<PlanSourceResult> {
-      return asActivityFailure(() => planWindow(context, input));
+      return asActivityFailure(context.catalog.redactor, () => planWindow(context, input));
     },
 
     async computeLatest(input: ComputeLatestInput): Promise<ComputeLatestResult> {
-      return asActivityFailure(() =>
+      return asActivityFailure(context.catalog.redactor, () =>
         withHeartbeats('computing the latest row per entity', (signal) => computeLatestStep(context, hooks, input, signal)),
       );
     },
 
     async writeOnline(input: WriteOnlineInput): Promise<WriteOnlineResult> {
-      return asActivityFailure(() =>
+      return asActivityFailure(context.catalog.redactor, () =>
         withHeartbeats('writing online partitions', (signal) => writeOnlineStep(context, hooks, input, signal)),
       );
     },
@@ -130,13 +133,15 @@ export function createMaterializeActivities(context: FeatureContext, hooks: Mate
      * each separate step costs a round trip through the server. Returns what the three return.
      */
     async prepareWindow(input: PlanWindowInput): Promise<PrepareWindowResult> {
-      return asActivityFailure(() =>
+      return asActivityFailure(context.catalog.redactor, () =>
         withHeartbeats('planning the source scan', (signal, report) => prepareWindowStep(context, hooks, input, signal, report)),
       );
     },
 
     async commitOnline(input: CommitOnlineInput): Promise<CommitOnlineResult> {
-      return asActivityFailure(() => withHeartbeats('committing the window', (signal) => commitOnlineStep({ ...context, signal }, input)));
+      return asActivityFailure(context.catalog.redactor, () =>
+        withHeartbeats('committing the window', (signal) => commitOnlineStep({ ...context, signal }, input)),
+      );
     },
   };
 }

@@ -31,7 +31,7 @@ export function createTrainingSetActivities(context: FeatureContext, hooks: Trai
       readonly key: string;
       readonly chunkRows: number;
     }): Promise<TrainingSetPlan> {
-      return asActivityFailure(() =>
+      return asActivityFailure(context.catalog.redactor, () =>
         withHeartbeats('planning the training set', (signal) =>
           planTrainingSet({ ...context, signal }, input.request, { key: input.key, chunkRows: input.chunkRows }),
         ),
@@ -45,7 +45,7 @@ export function createTrainingSetActivities(context: FeatureContext, hooks: Trai
       readonly entitySnapshotId: string | null;
     }): Promise<ChunkResult> {
       const { attempt } = Context.current().info;
-      return asActivityFailure(() =>
+      return asActivityFailure(context.catalog.redactor, () =>
         withHeartbeats(`joining training set chunk ${input.chunk.index}`, (signal) =>
           writeTrainingSetChunk({ ...context, signal }, input.request, {
             key: input.key,
@@ -65,14 +65,16 @@ export function createTrainingSetActivities(context: FeatureContext, hooks: Trai
       readonly key: string;
       readonly chunks: readonly ChunkResult[];
     }): Promise<TrainingSetCommit> {
-      return asActivityFailure(() => commitTrainingSet(context, input.request, { key: input.key, chunks: input.chunks }));
+      return asActivityFailure(context.catalog.redactor, () =>
+        commitTrainingSet(context, input.request, { key: input.key, chunks: input.chunks }),
+      );
     },
 
     async cleanUpTrainingSet(input: {
       readonly request: TrainingSetRequest;
       readonly key: string;
     }): Promise<{ removedFiles: number; droppedTable: boolean }> {
-      return asActivityFailure(() => cleanUpTrainingSet(context, input.request, { key: input.key }));
+      return asActivityFailure(context.catalog.redactor, () => cleanUpTrainingSet(context, input.request, { key: input.key }));
     },
   };
 }

@@ -15,7 +15,7 @@ import type { DefinitionChange } from '../features/registry-store/diff.js';
 import { diffDefinitions } from '../features/registry-store/diff.js';
 import { storedDefinitions } from '../features/registry-store/document.js';
 import { openRuntime } from '../features/runtime.js';
-import { redact } from '../core/redaction.js';
+import type { Redactor } from '../core/redaction.js';
 import { describePlan } from './commands/plan.js';
 import type { DevPorts } from './dev-ports.js';
 import { devPorts } from './dev-ports.js';
@@ -55,12 +55,15 @@ export interface LoadedProject {
   readonly files: ReadonlySet<string>;
 }
 
-/** Loads the project afresh, noting the files to watch: floe.yaml and the project's own modules the definitions load. */
-export async function loadWatchedProject(directory: string, files: Set<string> = new Set()): Promise<LoadedProject> {
+/**
+ * Loads the project afresh, noting the files to watch: floe.yaml and the project's own modules the
+ * definitions load. Its secrets go to `redactor`, the process's.
+ */
+export async function loadWatchedProject(directory: string, redactor: Redactor, files: Set<string> = new Set()): Promise<LoadedProject> {
   const root = path.resolve(directory);
   files.add(path.join(root, PROJECT_FILE));
   const ownFile = (file: string) => !path.relative(root, file).startsWith('..') && !file.split(path.sep).includes('node_modules');
-  const project = await loadProject(root, process.env, { fresh: true, onImport: (file) => ownFile(file) && files.add(file) });
+  const project = await loadProject(root, process.env, { fresh: true, redactor, onImport: (file) => ownFile(file) && files.add(file) });
   files.add(project.config.definitions);
   return { project, files };
 }
@@ -102,7 +105,7 @@ async function reload(context: ReloadContext, changed: readonly string[], found:
   });
   let project: Project;
   try {
-    ({ project } = await loadWatchedProject(context.directory, found));
+    ({ project } = await loadWatchedProject(context.directory, context.session.runtime.project.redactor, found));
   } catch (error) {
     return rejected(error);
   }
@@ -125,7 +128,8 @@ async function reload(context: ReloadContext, changed: readonly string[], found:
     const plan = await planApply({ config: project.config, registry: project.registry, catalog: runtime.catalog });
     if (plan.problems.length > 0) return rejected(new Error(plan.problems.join('; ')));
     const pending = plan.changes.length > 0 || plan.onlineTables.some((table) => table.action !== 'unchanged');
-    if (pending && !context.json) console.log(`${files.join(', ')} changed; floe apply would change:\n${redact(describePlan(plan))}`);
+    if (pending && !context.json)
+      console.log(`${files.join(', ')} changed; floe apply would change:\n${project.redactor.redact(describePlan(plan))}`);
     const applied = pending && (context.apply === 'always' || (context.apply === 'ask' && (await confirm('Apply it now? [y/N] '))));
     if (applied) await applyDefinitions({ config: project.config, registry: project.registry, catalog: runtime.catalog });
     handedOver = true;
@@ -156,9 +160,10 @@ async function reload(context: ReloadContext, changed: readonly string[], found:
 }
 
 function report(context: ReloadContext, outcome: ReloadOutcome): void {
-  if (context.json) console.log(redact(JSON.stringify({ event: 'reload', ...outcome })));
-  else if (outcome.status === 'rejected') console.error(`floe dev: ${redact(outcome.message)}`);
-  else console.log(redact(outcome.message));
+  const { redactor } = context.session.runtime.project;
+  if (context.json) console.log(redactor.redact(JSON.stringify({ event: 'reload', ...outcome })));
+  else if (outcome.status === 'rejected') console.error(`floe dev: ${redactor.redact(outcome.message)}`);
+  else console.log(redactor.redact(outcome.message));
 }
 
 /** `+view v`, `-entity e`, `+feature v:f`, `~source s (filter)`: each change in a few characters. */

@@ -128,12 +128,14 @@ async function liveFiles(table: LoadedTable, snapshot: Snapshot): Promise<{ file
   const list = readManifestList(await table.io.read(snapshot.manifestList), {
     location: snapshot.manifestList,
     formatVersion: metadata.formatVersion,
+    avroTypes: table.caches.avroTypes,
   });
   const perManifest = await mapWithConcurrency(list, 8, async (manifest) => {
     const read = readManifest(await table.io.read(manifest.manifestPath), {
       location: manifest.manifestPath,
       specs: metadata.partitionSpecs,
       schemas: metadata.schemas,
+      avroTypes: table.caches.avroTypes,
     });
     return read.entries
       .filter((entry) => entry.status !== 'deleted')

@@ -1,6 +1,6 @@
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { FloeError } from '../core/errors.js';
-import { redact } from '../core/redaction.js';
+import type { Redactor } from '../core/redaction.js';
 
 /** Exit codes: scripts can tell a mistake in what they asked from a failure to do it. */
 export const EXIT_OK = 0;
@@ -13,23 +13,28 @@ export interface OutputOptions {
   readonly json?: boolean;
 }
 
-/** Prints a command's result: JSON for scripts with --json, readable lines otherwise; never a configured secret. */
-export function printResult(result: unknown, options: OutputOptions, human: () => string): void {
+/**
+ * Prints a command's result: JSON for scripts with --json, readable lines otherwise; never a
+ * configured secret (`redactor` is the process's, which floe.yaml's secrets were registered on).
+ */
+export function printResult(redactor: Redactor, result: unknown, options: OutputOptions, human: () => string): void {
   if (options.json)
-    console.log(redact(JSON.stringify(result, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2)));
-  else console.log(redact(human()));
+    console.log(
+      redactor.redact(JSON.stringify(result, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2)),
+    );
+  else console.log(redactor.redact(human()));
 }
 
 /**
  * One or two lines on stderr that say what went wrong, and the exit code. A failed workflow is
  * reported by the activity's FloeError, not by Temporal's wrappers around it.
  */
-export function reportError(error: unknown): number {
+export function reportError(error: unknown, redactor: Redactor): number {
   const reported = reportedCause(error);
   const kind = FloeError.is(reported) ? reported.kind : reported instanceof ApplicationFailure ? floeErrorKind(reported) : undefined;
   const message = reported instanceof Error ? reported.message : String(reported);
-  console.error(`floe: ${redact(message)}`);
-  if (process.env.FLOE_DEBUG && error instanceof Error && error.stack) console.error(redact(error.stack));
+  console.error(`floe: ${redactor.redact(message)}`);
+  if (process.env.FLOE_DEBUG && error instanceof Error && error.stack) console.error(redactor.redact(error.stack));
   return kind !== undefined && BAD_INPUT_KINDS.has(kind) ? EXIT_BAD_INPUT : EXIT_FAILURE;
 }
 

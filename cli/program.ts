@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { Redactor } from '../core/redaction.js';
 import { applyCommand } from './commands/apply.js';
 import { backfillCommand } from './commands/backfill.js';
 import { compactCommand } from './commands/compact.js';
@@ -23,8 +24,9 @@ import { floeVersion } from './version.js';
 /**
  * The `floe` command with every subcommand registered; `cli/main.ts` runs it. Command modules load
  * their implementations inside their actions, so `--help` and `--version` load none of them.
+ * `redactor` is the process's: every command loads its project with it and prints through it.
  */
-export function createProgram(): Command {
+export function createProgram(redactor: Redactor = new Redactor()): Command {
   const program = new Command('floe')
     .description('Durable ML features from Apache Iceberg tables')
     .version(floeVersion(), '-V, --version', "print Floe's version")
@@ -37,24 +39,24 @@ export function createProgram(): Command {
       const { checkWorkflowIdOption } = await import('./arguments.js');
       checkWorkflowIdOption(workflowId);
     });
-  initCommand(program);
-  materializeCommand(program);
-  planCommand(program);
-  applyCommand(program);
-  materializeIncrementalCommand(program);
-  compactCommand(program);
-  maintenanceCommand(program);
-  consistencyCommand(program);
-  backfillCommand(program);
-  scheduleCommand(program);
-  workerCommand(program);
-  devCommand(program);
-  getOnlineCommand(program);
-  serveCommand(program);
-  pushCommand(program);
-  streamCommand(program);
-  tableCommand(program);
-  trainingSetCommand(program);
-  importCommand(program);
+  initCommand(program, redactor);
+  materializeCommand(program, redactor);
+  planCommand(program, redactor);
+  applyCommand(program, redactor);
+  materializeIncrementalCommand(program, redactor);
+  compactCommand(program, redactor);
+  maintenanceCommand(program, redactor);
+  consistencyCommand(program, redactor);
+  backfillCommand(program, redactor);
+  scheduleCommand(program, redactor);
+  workerCommand(program, redactor);
+  devCommand(program, redactor);
+  getOnlineCommand(program, redactor);
+  serveCommand(program, redactor);
+  pushCommand(program, redactor);
+  streamCommand(program, redactor);
+  tableCommand(program, redactor);
+  trainingSetCommand(program, redactor);
+  importCommand(program, redactor);
   return program;
 }

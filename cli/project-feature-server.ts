@@ -26,7 +26,10 @@ export async function projectFeatureServer(
   const { config, registry } = runtime.project;
   const { auth, tls } = config.server;
   const materializer = temporalMaterializer(runtime.project);
-  const runs = temporalRuns(config, defined({ temporalUi: options.temporalUi ?? config.temporal.uiUrl }));
+  const runs = temporalRuns(config, {
+    redactor: runtime.project.redactor,
+    ...defined({ temporalUi: options.temporalUi ?? config.temporal.uiUrl }),
+  });
   const actions = temporalActions(config, registry);
   const store = new OnlineStore({
     registry,

@@ -12,6 +12,7 @@ export async function projectRegistryServer(runtime: Runtime, sourceForm: Iceber
   return createRegistryServer({
     registry: runtime.registry,
     project: config.project,
+    redactor: runtime.project.redactor,
     catalog: config.catalog,
     sourceForm,
     ...defined({ auth }),

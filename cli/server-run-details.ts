@@ -6,6 +6,7 @@ import { mapWithConcurrency } from '../iceberg/util/concurrency.js';
 import type { RunDetails, RunOutcome } from '../server/ui/run-details.js';
 import { runDetails } from '../server/ui/run-details.js';
 import { reportedCause } from './output.js';
+import type { Redactor } from '../core/redaction.js';
 
 /** Closed runs' details and every run's input are kept for this many runs (a page lists 100). */
 export const CACHED_RUNS = 500;
@@ -29,7 +30,10 @@ const QUERIED_TYPES = new Set(['backfill', 'compact', 'consistency', 'trainingSe
  * closed run never changes: its details are read once and kept), a running one's `progress` query.
  * A read that fails or times out leaves that run's fields empty; it never fails the page.
  */
-export function runDetailsReader(namespace: string): (client: Client, runs: readonly WorkflowExecutionInfo[]) => Promise<RunDetails[]> {
+export function runDetailsReader(
+  namespace: string,
+  redactor: Redactor,
+): (client: Client, runs: readonly WorkflowExecutionInfo[]) => Promise<RunDetails[]> {
   const inputs = new LRUCache<string, { input: unknown }>({ max: CACHED_RUNS });
   const closed = new LRUCache<string, RunDetails>({ max: CACHED_RUNS });
 
@@ -84,7 +88,7 @@ export function runDetailsReader(namespace: string): (client: Client, runs: read
     const known = closed.get(run.runId);
     if (known !== undefined) return known;
     const [input, outcome] = await Promise.all([inputOf(client, run), outcomeOf(client, run, queryDeadline)]);
-    const details = runDetails(run.type, input?.input, outcome ?? { kind: 'unknown' });
+    const details = runDetails(redactor, run.type, input?.input, outcome ?? { kind: 'unknown' });
     const isClosed = CLOSED_WITH_OUTCOME.has(run.status.name) || run.status.name === 'CONTINUED_AS_NEW';
     if (isClosed && input !== undefined && outcome !== undefined) closed.set(run.runId, details);
     return details;

@@ -5,15 +5,20 @@ import type { RunsSource, RunSummary } from '../server/ui/runs.js';
 import { LISTED_WORKFLOW_TYPES, RunsUnavailableError } from '../server/ui/runs.js';
 import { runDetailsReader } from './server-run-details.js';
 import { connectClient } from './temporal-client.js';
+import type { Redactor } from '../core/redaction.js';
 
 /**
  * The web UI's runs in `floe serve` and `floe dev`: Floe's workflows on the project's task queue,
  * from Temporal's visibility API, through a client made from floe.yaml's `temporal` section on
  * first use (a server whose runs page is never opened never connects). `temporalUi` is the Temporal
  * Web UI's address, for links to each run's page. Each run's windows, rows and error come from its
- * history and progress query (server-run-details.ts).
+ * history and progress query (server-run-details.ts); a failed run's reason is redacted by
+ * `redactor`, the process's.
  */
-export function temporalRuns(config: ProjectConfig, options: { readonly temporalUi?: string }): RunsSource & { close(): Promise<void> } {
+export function temporalRuns(
+  config: ProjectConfig,
+  options: { readonly temporalUi?: string; readonly redactor: Redactor },
+): RunsSource & { close(): Promise<void> } {
   let client: Promise<Client> | undefined;
   const connect = (): Promise<Client> => {
     client ??= connectClient(config).catch((error: unknown) => {
@@ -24,7 +29,7 @@ export function temporalRuns(config: ProjectConfig, options: { readonly temporal
   };
   const { namespace, taskQueue } = config.temporal;
   const types = LISTED_WORKFLOW_TYPES.map((type) => `'${type}'`).join(', ');
-  const detailsOf = runDetailsReader(namespace);
+  const detailsOf = runDetailsReader(namespace, options.redactor);
   const query = `TaskQueue = '${taskQueue.replace(/'/g, "\\'")}' AND WorkflowType IN (${types})`;
   return {
     async recent(limit) {

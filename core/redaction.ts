@@ -1,10 +1,12 @@
 /**
  * The one redaction step for text Floe prints or records: error messages, log lines, CLI output,
- * workflow failures. It removes the secrets the process knows (registered from the project's
- * configuration when it is loaded: catalog tokens and credentials, S3 keys, Postgres passwords)
- * in every form they commonly travel in (as is, URL-encoded, form-encoded, JSON-escaped, base64 of
- * a Basic credential), plus anything that looks like a bearer token or a URL's password whoever
- * sent it. Pure apart from the process-wide set of known secrets.
+ * workflow failures. A Redactor removes the secrets it was told (registered from the project's
+ * configuration when it is loaded: catalog tokens and credentials, S3 keys, Postgres passwords;
+ * and by a REST catalog, the credentials it is vended) in every form they commonly travel in (as
+ * is, URL-encoded, form-encoded, JSON-escaped, base64 of a Basic credential), plus anything that
+ * looks like a bearer token or a URL's password whoever sent it (`redactPatterns`, a pure function).
+ * Each process entry point (CLI, worker, servers) makes one and hands it to the project it loads;
+ * the runtime gives it to its catalog, from which the rest of the process reaches it.
  */
 
 export const REDACTED = '[redacted]';
@@ -14,30 +16,6 @@ export const REDACTED = '[redacted]';
  * make the output unreadable without protecting a password that short anyway.
  */
 const MIN_SECRET_LENGTH = 4;
-
-const knownSecrets = new Set<string>();
-/** Every text form of every known secret, longest first so a form containing another goes first. */
-let forms: string[] = [];
-
-/** Adds secrets to the set every later `redact` removes. Empty, missing and very short values are ignored. */
-export function registerSecrets(values: Iterable<string | undefined | null>): void {
-  let added = false;
-  for (const value of values) {
-    if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH || knownSecrets.has(value)) continue;
-    knownSecrets.add(value);
-    added = true;
-  }
-  if (added)
-    forms = [...new Set([...knownSecrets].flatMap(secretForms))]
-      .filter((form) => form.length >= MIN_SECRET_LENGTH)
-      .sort((a, b) => b.length - a.length);
-}
-
-/** Forgets every registered secret (tests). */
-export function clearSecrets(): void {
-  knownSecrets.clear();
-  forms = [];
-}
 
 function secretForms(secret: string): string[] {
   const uriEncoded = encodeURIComponent(secret);
@@ -61,17 +39,62 @@ const PATTERNS: readonly [RegExp, string][] = [
   [new RegExp(`("(?:${SECRET_NAMES})"\\s*:\\s*)"[^"]*"`, 'gi'), `$1"${REDACTED}"`],
 ];
 
-/** The text with every known secret and every secret-looking value replaced by `[redacted]`. */
-export function redact(text: string): string {
+/** The text with every secret-looking value replaced by `[redacted]`: needs no known secret. */
+export function redactPatterns(text: string): string {
   let result = text;
-  for (const form of forms) if (result.includes(form)) result = result.split(form).join(REDACTED);
   for (const [pattern, replacement] of PATTERNS) result = result.replace(pattern, replacement);
   return result;
 }
 
-/** An error's own message (or a thrown value as text), redacted: never its stack. */
-export function redactedMessage(error: unknown): string {
-  return redact(messageOf(error));
+export class Redactor {
+  private readonly known = new Set<string>();
+  /** Every text form of every known secret, longest first so a form containing another goes first. */
+  private forms: string[] = [];
+
+  /** Adds secrets to those every later `redact` removes. Empty, missing and very short values are ignored. */
+  register(values: Iterable<string | undefined | null>): void {
+    let added = false;
+    for (const value of values) {
+      if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH || this.known.has(value)) continue;
+      this.known.add(value);
+      added = true;
+    }
+    if (added)
+      this.forms = [...new Set([...this.known].flatMap(secretForms))]
+        .filter((form) => form.length >= MIN_SECRET_LENGTH)
+        .sort((a, b) => b.length - a.length);
+  }
+
+  /** The text with every known secret and every secret-looking value replaced by `[redacted]`. */
+  redact(text: string): string {
+    let result = text;
+    for (const form of this.forms) if (result.includes(form)) result = result.split(form).join(REDACTED);
+    return redactPatterns(result);
+  }
+
+  /** An error's own message (or a thrown value as text), redacted: never its stack. */
+  redactedMessage(error: unknown): string {
+    return this.redact(messageOf(error));
+  }
+
+  /**
+   * A value for a log line or a failure's details, with every string redacted and every Error reduced
+   * to its name and redacted message (no stack). Depth-limited: logs never need more.
+   */
+  redactValue(value: unknown, depth = 0): unknown {
+    if (typeof value === 'string') return this.redact(value);
+    if (value instanceof Error)
+      return {
+        name: value.name,
+        message: this.redactedMessage(value),
+        ...(value.cause === undefined ? {} : { cause: depth < 4 ? this.redactValue(value.cause, depth + 1) : '…' }),
+      };
+    if (value === null || typeof value !== 'object') return value;
+    if (depth >= 5) return '…';
+    if (Array.isArray(value)) return value.map((item) => this.redactValue(item, depth + 1));
+    if (value instanceof Uint8Array || value instanceof Date) return value;
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, this.redactValue(item, depth + 1)]));
+  }
 }
 
 function messageOf(error: unknown): string {
@@ -84,37 +107,18 @@ function messageOf(error: unknown): string {
   }
 }
 
-/**
- * A value for a log line or a failure's details, with every string redacted and every Error reduced
- * to its name and redacted message (no stack). Depth-limited: logs never need more.
- */
-export function redactValue(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return redact(value);
-  if (value instanceof Error)
-    return {
-      name: value.name,
-      message: redactedMessage(value),
-      ...(value.cause === undefined ? {} : { cause: depth < 4 ? redactValue(value.cause, depth + 1) : '…' }),
-    };
-  if (value === null || typeof value !== 'object') return value;
-  if (depth >= 5) return '…';
-  if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
-  if (value instanceof Uint8Array || value instanceof Date) return value;
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactValue(item, depth + 1)]));
-}
-
 const MAX_SERVER_TEXT = 200;
 
 /**
  * What of a server's error text Floe repeats: an HTML page reduced to its title (or first
  * heading), anything else to its first line that is not a stack frame, at most 200 characters,
- * redacted. Never the rest of a page or a stack trace, whatever the server sends.
+ * redacted by `redactor`. Never the rest of a page or a stack trace, whatever the server sends.
  */
-export function serverErrorText(body: string): string {
+export function serverErrorText(body: string, redactor: Redactor): string {
   const html = /<(?:!doctype\s+html|html|head|body|title|h1)\b/i.test(body);
   const text = html ? htmlSummary(body) : firstLine(body);
   const cut = text.length > MAX_SERVER_TEXT ? `${text.slice(0, MAX_SERVER_TEXT)}…` : text;
-  return redact(cut);
+  return redactor.redact(cut);
 }
 
 function htmlSummary(body: string): string {

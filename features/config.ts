@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { MAX_NAME_LENGTH } from '../iceberg/catalog/identifier.js';
 import { catalogConfigSchema } from '../iceberg/catalog/load-catalog.js';
 import { FloeError } from '../core/errors.js';
-import { registerSecrets } from '../core/redaction.js';
+import type { Redactor } from '../core/redaction.js';
 import { namespaceSchema } from './names.js';
 import { temporalConfig, temporalWithEnvironment } from './temporal-config.js';
 
@@ -224,7 +224,8 @@ export const projectConfigSchema = z
 
 export type ProjectConfig = z.infer<typeof projectConfigSchema>;
 
-export async function readProjectConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<ProjectConfig> {
+/** Reads floe.yaml; every secret it holds is registered on `redactor` (the process's) when one is given. */
+export async function readProjectConfig(file: string, env: NodeJS.ProcessEnv = process.env, redactor?: Redactor): Promise<ProjectConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -248,15 +249,15 @@ export async function readProjectConfig(file: string, env: NodeJS.ProcessEnv = p
     });
   }
   const config = { ...result.data, temporal: temporalWithEnvironment(result.data.temporal, env, file) };
-  registerConfigSecrets(config, env);
+  redactor?.register(configSecrets(config, env));
   return resolvePaths(config, path.dirname(path.resolve(file)));
 }
 
 /**
- * Tells the redaction step (core/redaction.ts) every secret the configuration holds, so
- * no error, log line, output or workflow failure repeats one, whatever a server echoes back.
+ * Every secret the configuration holds, for the process's redactor (core/redaction.ts), so no
+ * error, log line, output or workflow failure repeats one, whatever a server echoes back.
  */
-export function registerConfigSecrets(config: ProjectConfig, env: NodeJS.ProcessEnv = process.env): void {
+export function configSecrets(config: ProjectConfig, env: NodeJS.ProcessEnv = process.env): (string | undefined)[] {
   const { catalog } = config;
   // An S3 access key id names a key, like a user name (and often matches a bucket's name): it is not one.
   const secrets: (string | undefined)[] = [
@@ -275,7 +276,7 @@ export function registerConfigSecrets(config: ProjectConfig, env: NodeJS.Process
   } else {
     secrets.push(...uriPasswords(catalog.uri));
   }
-  registerSecrets(secrets);
+  return secrets;
 }
 
 const SECRET_PROPERTY = /secret|token|password|credential/i;

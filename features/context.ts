@@ -15,7 +15,11 @@ export interface FeatureContext {
   readonly registry: Registry;
   readonly catalog: Catalog;
   readonly engine: Engine;
-  /** Local scratch space for DuckDB output on its way to a table's storage. */
+  /**
+   * Local scratch space for DuckDB output on its way to a table's storage: a runtime's is its
+   * process caches' scratch root. The caches themselves, and the process's redactor, travel
+   * with the catalog (`catalog.caches`, which every table it loads carries, and `catalog.redactor`).
+   */
   readonly workDirectory: string;
   /** FileIO properties for files outside any table (e.g. s3:// entity rows): the catalog's. */
   readonly ioProperties?: IoProperties;

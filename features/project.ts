@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { register } from 'tsx/esm/api';
 import type { ScopedImport } from 'tsx/esm/api';
 import { FloeError } from '../core/errors.js';
+import { Redactor } from '../core/redaction.js';
 import type { ProjectConfig } from './config.js';
 import { readProjectConfig } from './config.js';
 import type { Definition } from './registry.js';
@@ -13,6 +14,8 @@ export interface Project {
   readonly directory: string;
   readonly config: ProjectConfig;
   readonly registry: Registry;
+  /** The process's redaction step, told every secret floe.yaml holds; the runtime hands it on to its catalog. */
+  readonly redactor: Redactor;
 }
 
 export const PROJECT_FILE = 'floe.yaml';
@@ -22,6 +25,8 @@ export interface LoadProjectOptions {
   readonly fresh?: boolean;
   /** With `fresh`: called with the path of every file the definitions module loads, itself included. */
   readonly onImport?: (file: string) => void;
+  /** The process's redactor (its entry point's), which floe.yaml's secrets are registered on; a fresh one without. */
+  readonly redactor?: Redactor;
 }
 
 /** Reads floe.yaml and the definitions module it names (TypeScript, loaded through tsx). */
@@ -31,12 +36,14 @@ export async function loadProject(
   options: LoadProjectOptions = {},
 ): Promise<Project> {
   const root = path.resolve(directory);
-  const config = await readProjectConfig(path.join(root, PROJECT_FILE), env);
+  const redactor = options.redactor ?? new Redactor();
+  const config = await readProjectConfig(path.join(root, PROJECT_FILE), env, redactor);
   const definitions = await importDefinitions(config.definitions, options);
   try {
     return {
       directory: root,
       config,
+      redactor,
       registry: new Registry(definitions, { onlineNamespace: config.online.namespace, tableFormatVersion: config.iceberg.formatVersion }),
     };
   } catch (error) {
@@ -81,7 +88,11 @@ let typeScriptImport: ScopedImport | undefined;
 
 /**
  * Definitions are TypeScript, and the installed package is plain JavaScript: Floe loads them through
- * tsx itself, so a project needs no tsx of its own. One scoped tsx loader serves the whole process.
+ * tsx itself, so a project needs no tsx of its own. One scoped tsx loader serves the whole process:
+ * the one deliberate piece of process-wide state. A loader is a hook into Node's module resolution,
+ * which is the process's whatever object holds it, and modules it loaded stay loaded; registering
+ * one per project or runtime would stack hooks without separating anything (a fresh import has its
+ * own namespace, importAfresh).
  */
 function importTypeScript(specifier: string, parentUrl: string): Promise<unknown> {
   typeScriptImport ??= register({ namespace: 'floe-definitions' }).import;

@@ -2,11 +2,13 @@ import path from 'node:path';
 import { Engine } from '../engine/duckdb.js';
 import type { EngineOptions } from '../engine/duckdb.js';
 import { registerIcebergFunctions } from '../engine/write/partition-functions.js';
-import { catalogIoProperties, loadCatalog } from '../iceberg/catalog/load-catalog.js';
+import { catalogIoProperties } from '../iceberg/catalog/load-catalog.js';
 import { FloeError } from '../core/errors.js';
+import { ProcessCaches } from '../iceberg/process-caches.js';
 import type { ProjectConfig } from './config.js';
 import type { FeatureContext } from './context.js';
 import type { Project } from './project.js';
+import { openProjectCatalog } from './project-catalog.js';
 import { PROJECT_FILE } from './project.js';
 
 /**
@@ -17,6 +19,11 @@ import { PROJECT_FILE } from './project.js';
  */
 export interface Runtime extends FeatureContext {
   readonly project: Project;
+  /**
+   * The process's caches and scratch root (floe.yaml's `workDirectory`), which the runtime's catalog
+   * (and so every table it loads) and engine were built with.
+   */
+  readonly caches: ProcessCaches;
   close(): Promise<void>;
 }
 
@@ -40,10 +47,11 @@ const ENGINE_OPTION: { readonly [Setting in keyof EngineConfig]-?: keyof EngineO
  */
 export async function openRuntime(project: Project, engineDefaults: Partial<EngineOptions> = {}): Promise<Runtime> {
   const { config } = project;
-  const catalog = await loadCatalog(config.catalog);
+  const caches = new ProcessCaches(config.workDirectory);
+  const catalog = await openProjectCatalog(project, caches);
   let engine: Engine;
   try {
-    engine = await Engine.create(engineOptions(config, engineDefaults));
+    engine = await Engine.create(engineOptions(config, engineDefaults, caches));
   } catch (error) {
     await catalog.close().catch(() => undefined);
     throw engineSettingError(error, project);
@@ -54,7 +62,8 @@ export async function openRuntime(project: Project, engineDefaults: Partial<Engi
     registry: project.registry,
     catalog,
     engine,
-    workDirectory: config.workDirectory,
+    caches,
+    workDirectory: caches.scratchRoot,
     ioProperties: catalogIoProperties(config.catalog),
     close() {
       closing ??= (async () => {
@@ -68,12 +77,16 @@ export async function openRuntime(project: Project, engineDefaults: Partial<Engi
 
 /**
  * The engine options floe.yaml asks for: its `engine` section over the caller's defaults, spilling
- * under the work directory unless it names a folder.
+ * in the scratch root's spill folder (the work directory's) unless it names a folder.
  */
-export function engineOptions(config: ProjectConfig, defaults: Partial<EngineOptions> = {}): EngineOptions {
+export function engineOptions(
+  config: ProjectConfig,
+  defaults: Partial<EngineOptions> = {},
+  caches: ProcessCaches = new ProcessCaches(config.workDirectory),
+): EngineOptions {
   const options: Record<string, unknown> = {
     ...defaults,
-    tempDirectory: path.join(config.workDirectory, 'duckdb-spill'),
+    tempDirectory: caches.spillDirectory,
     setup: registerIcebergFunctions,
   };
   for (const [setting, option] of Object.entries(ENGINE_OPTION) as [keyof EngineConfig, keyof EngineOptions][]) {

@@ -1,5 +1,3 @@
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { stringify as stringifyLossless } from 'lossless-json';
@@ -11,7 +9,7 @@ import { PushOverloadedError, Pusher } from '../features/push/pusher.js';
 import type { PushConfig } from '../features/config.js';
 import { FloeError } from '../core/errors.js';
 import { parseExactJson } from '../core/exact-json.js';
-import { redact, redactValue } from '../core/redaction.js';
+import type { Redactor } from '../core/redaction.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { guardRoutes, ROUTE_PERMISSIONS } from './auth/route-guard.js';
 import { Budget } from './budget.js';
@@ -61,7 +59,7 @@ export interface FeatureServerOptions {
    * one group commit. Without it the server makes its own from `push` and drains it on close.
    */
   readonly pusher?: Pusher;
-  /** How the server's own pusher writes: floe.yaml's `push` section, and scratch space (a temporary folder when absent). */
+  /** How the server's own pusher writes: floe.yaml's `push` section, and scratch space (the catalog's process caches' scratch root when absent). */
   readonly push?: { readonly config?: Partial<PushConfig>; readonly workDirectory?: string };
   /** Serves the web UI under `/ui` (catalog, lineage, freshness) from this registry; no UI without it. */
   readonly ui?: UiOptions;
@@ -127,7 +125,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   app.get('/metrics', { config: { permission: metricsPermission } }, async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
-  addErrorAnswers(app, { ...limits, bodyLimit });
+  addErrorAnswers(app, { ...limits, bodyLimit }, store.catalog.redactor);
   return app;
 }
 
@@ -223,7 +221,7 @@ function listenedPusher(app: FastifyInstance, options: FeatureServerOptions, met
         registry: store.registry,
         catalog: store.catalog,
         engine: store.engine,
-        workDirectory: push?.workDirectory ?? path.join(tmpdir(), 'floe-push'),
+        workDirectory: push?.workDirectory ?? store.catalog.caches.scratchRoot,
       },
       push?.config,
     );
@@ -267,8 +265,8 @@ function addMaterializeRoutes(app: FastifyInstance, configured: Materializer | u
   );
 }
 
-/** Unknown routes and failures answer as Feast's error detail; a 5xx is logged with its redacted cause. */
-function addErrorAnswers(app: FastifyInstance, limits: Limits): void {
+/** Unknown routes and failures answer as Feast's error detail; a 5xx is logged with its cause, redacted by the process's `redactor`. */
+function addErrorAnswers(app: FastifyInstance, limits: Limits, redactor: Redactor): void {
   app.setNotFoundHandler(async (request, reply) =>
     reply
       .code(404)
@@ -277,7 +275,7 @@ function addErrorAnswers(app: FastifyInstance, limits: Limits): void {
         feastErrorJson(
           404,
           'not-found',
-          redact(
+          redactor.redact(
             `No route ${request.method} ${request.url}; the feature server serves POST /get-online-features, POST /push, POST /write-to-online-store, POST /materialize, POST /materialize-incremental, GET /health, GET /metrics and the web UI under GET /ui`,
           ),
         ),
@@ -285,9 +283,14 @@ function addErrorAnswers(app: FastifyInstance, limits: Limits): void {
   );
 
   app.setErrorHandler(async (error: FastifyError | FloeError | Error, request, reply) => {
-    const { status, body } = describeError(error, { ...limits, bodyLimit: request.routeOptions.bodyLimit ?? limits.bodyLimit }, request);
+    const { status, body } = describeError(
+      error,
+      { ...limits, bodyLimit: request.routeOptions.bodyLimit ?? limits.bodyLimit },
+      request,
+      redactor,
+    );
     if (status >= 500)
-      request.log.error({ status, route: `${request.method} ${request.url}`, cause: redactValue(error) }, 'request failed');
+      request.log.error({ status, route: `${request.method} ${request.url}`, cause: redactor.redactValue(error) }, 'request failed');
     return reply
       .code(status)
       .type('application/json')
@@ -348,9 +351,10 @@ function describeError(
   error: unknown,
   limits: Limits,
   request: FastifyRequest,
+  redactor: Redactor,
 ): { status: number; body: { error: string; message: string } } {
   const { status, body } = describeUnredacted(error, limits, request);
-  return { status, body: { error: body.error, message: redact(body.message) } };
+  return { status, body: { error: body.error, message: redactor.redact(body.message) } };
 }
 
 function describeUnredacted(

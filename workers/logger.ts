@@ -1,21 +1,28 @@
 import { DefaultLogger, LogTimestamp } from '@temporalio/worker';
 import type { LogEntry, LogLevel, LogMetadata } from '@temporalio/worker';
-import { redact, redactValue } from '../core/redaction.js';
+import type { Redactor } from '../core/redaction.js';
 
 /**
- * The worker's log, on stderr: every line through the redaction step, and errors in its metadata
+ * The worker's log, on stderr: every line through the process's redaction step, and errors in its metadata
  * (a failed activity's, for one) as their name and message without the stack, so a log holds no
  * secret and no source path.
  */
 export class RedactingLogger extends DefaultLogger {
+  constructor(
+    private readonly redactor: Redactor,
+    ...options: ConstructorParameters<typeof DefaultLogger>
+  ) {
+    super(...options);
+  }
+
   override log(level: LogLevel, message: string, meta?: LogMetadata): void {
     if (meta === undefined) {
-      super.log(level, redact(message));
+      super.log(level, this.redactor.redact(message));
       return;
     }
     const timestamp: unknown = meta[LogTimestamp];
-    super.log(level, redact(message), {
-      ...(redactValue(meta) as LogMetadata),
+    super.log(level, this.redactor.redact(message), {
+      ...(this.redactor.redactValue(meta) as LogMetadata),
       ...(timestamp === undefined ? {} : { [LogTimestamp]: timestamp }),
     });
   }
@@ -27,9 +34,9 @@ export class RedactingLogger extends DefaultLogger {
  * workflow or activity and the error's message, without the SDK's metadata (task token, attempt,
  * run id…).
  */
-export function workerLogger(options: { oneLine?: boolean } = {}): RedactingLogger {
+export function workerLogger(redactor: Redactor, options: { oneLine?: boolean } = {}): RedactingLogger {
   const level = (process.env.FLOE_LOG_LEVEL?.toUpperCase() ?? 'WARN') as LogLevel;
-  return options.oneLine ? new RedactingLogger(level, oneLineLogFunction) : new RedactingLogger(level);
+  return options.oneLine ? new RedactingLogger(redactor, level, oneLineLogFunction) : new RedactingLogger(redactor, level);
 }
 
 function oneLineLogFunction(entry: LogEntry): void {

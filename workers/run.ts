@@ -17,7 +17,7 @@ import { defined } from '../contracts/defined.js';
 export async function runWorker(project: Project, options: { readonly metricsPort?: number } = {}): Promise<void> {
   const { temporal } = project.config;
   const metrics = workerMetricsAddress(project.config, options.metricsPort);
-  installWorkerRuntime(defined({ metrics }));
+  installWorkerRuntime(project.redactor, defined({ metrics }));
   const runtime = await openRuntime(project);
   try {
     const connection = await connectWorker(temporal);

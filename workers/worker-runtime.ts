@@ -2,6 +2,7 @@ import { Runtime as TemporalRuntime, makeTelemetryFilterString } from '@temporal
 import type { LogLevel } from '@temporalio/worker';
 import type { ProjectConfig } from '../features/config.js';
 import { FloeError } from '../core/errors.js';
+import type { Redactor } from '../core/redaction.js';
 import { workerLogger } from './logger.js';
 
 export interface WorkerMetricsAddress {
@@ -11,20 +12,23 @@ export interface WorkerMetricsAddress {
 
 /**
  * Installs the process's Temporal runtime (once per process, before any connection or worker): the
- * redacting logger and, given an address, a Prometheus endpoint the SDK serves itself at
+ * logger redacting through the process's `redactor` and, given an address, a Prometheus endpoint the SDK serves itself at
  * `http://host:port/metrics`. It carries the SDK's metrics (`temporal_…`) and Floe's own, which
  * activities record on the same meter (activities/activity-metrics.ts, activityDurationInterceptor).
  * The SDK core's own lines are forwarded to that logger rather than written by core itself (which
  * colours them whether or not stderr is a terminal), at `temporalCoreLogFilter`'s level.
  */
-export function installWorkerRuntime(options: { readonly oneLine?: boolean; readonly metrics?: WorkerMetricsAddress } = {}): void {
+export function installWorkerRuntime(
+  redactor: Redactor,
+  options: { readonly oneLine?: boolean; readonly metrics?: WorkerMetricsAddress } = {},
+): void {
   const { metrics } = options;
   const bindAddress =
     metrics === undefined ? undefined : `${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${metrics.port}`;
   const filter = temporalCoreLogFilter(process.env, { quiet: options.oneLine === true });
   try {
     TemporalRuntime.install({
-      logger: workerLogger(options),
+      logger: workerLogger(redactor, options),
       telemetryOptions: {
         logging: { forward: {}, filter },
         ...(bindAddress === undefined ? {} : { metrics: { prometheus: { bindAddress } } }),

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { describePlan } from './plan.js';
+import type { Redactor } from '../../core/redaction.js';
 
-export function applyCommand(program: Command): void {
+export function applyCommand(program: Command, redactor: Redactor): void {
   program
     .command('apply')
     .description('Store the definitions as the next registry version and create or evolve the online tables')
@@ -10,13 +11,18 @@ export function applyCommand(program: Command): void {
     .action(async (options: { project: string; json?: boolean }) => {
       const { loadProject } = await import('../../features/project.js');
       const { applyDefinitions } = await import('../../features/registry-store/apply.js');
-      const { loadCatalog } = await import('../../iceberg/catalog/load-catalog.js');
+      const { openProjectCatalog } = await import('../../features/project-catalog.js');
       const { printResult } = await import('../output.js');
-      const project = await loadProject(options.project);
-      const catalog = await loadCatalog(project.config.catalog);
+      const project = await loadProject(options.project, process.env, { redactor });
+      const catalog = await openProjectCatalog(project);
       try {
         const result = await applyDefinitions({ config: project.config, registry: project.registry, catalog });
-        printResult(result, options, () => describePlan(result) + (result.written ? `\nWrote ${result.written}` : '\nNothing to apply'));
+        printResult(
+          redactor,
+          result,
+          options,
+          () => describePlan(result) + (result.written ? `\nWrote ${result.written}` : '\nNothing to apply'),
+        );
       } finally {
         await catalog.close();
       }

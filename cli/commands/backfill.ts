@@ -3,6 +3,7 @@ import { AGAIN_HELP, runWorkflowId } from '../again-option.js';
 import type { BackfillInput, BackfillProgress, BackfillResult } from '../../contracts/backfill.js';
 import type { backfill } from '../../workflows/backfill.js';
 import type { ProgressView } from '../follow.js';
+import type { Redactor } from '../../core/redaction.js';
 
 /** At most this many chunks per backfill unless `--max-chunks` says otherwise. */
 export const DEFAULT_MAX_CHUNKS = 100_000;
@@ -21,7 +22,7 @@ interface BackfillOptions {
   json?: boolean;
 }
 
-export function backfillCommand(program: Command): void {
+export function backfillCommand(program: Command, redactor: Redactor): void {
   program
     .command('backfill')
     .description('Materialize feature views over a past range, chunk by chunk, as a durable Temporal workflow with a progress bar')
@@ -47,7 +48,7 @@ export function backfillCommand(program: Command): void {
       const { printResult } = await import('../output.js');
       const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const { atMost, checkChunkCount, checkWindowEnded, checkWindowOrder, instant, positiveInteger } = await import('../arguments.js');
-      const project = await loadProject(options.project);
+      const project = await loadProject(options.project, process.env, { redactor });
       const views = featureViews.map((view) => project.registry.featureView(view));
       const window = { start: instant(options.start, '--start'), end: instant(options.end, '--end') };
       checkWindowOrder(window.start, window.end);
@@ -75,7 +76,7 @@ export function backfillCommand(program: Command): void {
           args: [input],
         });
         if (!options.wait) {
-          printResult({ workflowId }, options, () => `Started backfill ${workflowId}`);
+          printResult(redactor, { workflowId }, options, () => `Started backfill ${workflowId}`);
           return;
         }
         const followed = await followWorkflow<BackfillResult, BackfillProgress>(handle, {
@@ -93,6 +94,7 @@ export function backfillCommand(program: Command): void {
         const { printedInstant } = await import('../../contracts/instants.js');
         const result = { ...followed.result, start: printedInstant(followed.result.start), end: printedInstant(followed.result.end) };
         printResult(
+          redactor,
           result,
           options,
           () =>

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CompactOptions, CompactResult, CompactTarget } from '../../contracts/compact.js';
 import type { compact } from '../../workflows/compact.js';
 import { defined } from '../../contracts/defined.js';
+import type { Redactor } from '../../core/redaction.js';
 
 interface CompactCommandOptions {
   table?: string;
@@ -16,7 +17,7 @@ interface CompactCommandOptions {
   json?: boolean;
 }
 
-export function compactCommand(program: Command): void {
+export function compactCommand(program: Command, redactor: Redactor): void {
   program
     .command('compact')
     .description(
@@ -43,7 +44,7 @@ export function compactCommand(program: Command): void {
       const { compactWorkflowId } = await import('../../contracts/ids.js');
       const { printResult } = await import('../output.js');
       const { connectClient, startOrFollow } = await import('../temporal-client.js');
-      const project = await loadProject(options.project);
+      const project = await loadProject(options.project, process.env, { redactor });
       const { viewOrTable } = await import('../arguments.js');
       const target: CompactTarget = viewOrTable('compact', featureView, options.table);
       if ('featureView' in target) project.registry.featureView(target.featureView);
@@ -59,14 +60,14 @@ export function compactCommand(program: Command): void {
         });
         if (alreadyRunning && !options.json) console.error(`A compaction ${workflowId} is already running; waiting for it`);
         if (!options.wait) {
-          printResult({ workflowId: handle.workflowId }, options, () => `Started workflow ${handle.workflowId}`);
+          printResult(redactor, { workflowId: handle.workflowId }, options, () => `Started workflow ${handle.workflowId}`);
           return;
         }
         const result = (await handle.result()) as CompactResult;
         const { kept: planned, ...summary } = result;
         const kept = result.snapshotId === null ? planned : undefined;
         const reason = kept === undefined ? undefined : describeKeptGroups(kept);
-        printResult(kept === undefined ? summary : { ...summary, nothingRewritten: { ...kept, reason } }, options, () =>
+        printResult(redactor, kept === undefined ? summary : { ...summary, nothingRewritten: { ...kept, reason } }, options, () =>
           describe(result, reason),
         );
       } finally {

@@ -3,6 +3,7 @@ import type { ConsistencyInput, ConsistencyResult } from '../../contracts/consis
 import type { Project } from '../../features/project.js';
 import type { consistency } from '../../workflows/consistency.js';
 import { defined } from '../../contracts/defined.js';
+import type { Redactor } from '../../core/redaction.js';
 
 interface ConsistencyCommandOptions {
   sample?: string;
@@ -18,7 +19,7 @@ interface ConsistencyCommandOptions {
 /** Exit code when the check found mismatches: the command worked, and what it measured is a bug to look at. */
 const EXIT_MISMATCHES = 1;
 
-export function consistencyCommand(program: Command): void {
+export function consistencyCommand(program: Command, redactor: Redactor): void {
   program
     .command('consistency')
     .description(
@@ -37,7 +38,7 @@ export function consistencyCommand(program: Command): void {
       const { loadProject } = await import('../../features/project.js');
       const { printResult } = await import('../output.js');
       const { integerAtLeast } = await import('../arguments.js');
-      const project = await loadProject(options.project);
+      const project = await loadProject(options.project, process.env, { redactor });
       project.registry.featureView(featureView);
       const input: ConsistencyInput = {
         featureView,
@@ -46,7 +47,7 @@ export function consistencyCommand(program: Command): void {
         reportTable: options.reportTable ?? project.config.monitoring.consistencyTable,
       };
       const result = options.local ? await runLocally(project, input) : await runWorkflow(project, input, options);
-      printResult(result, options, () => describe(result));
+      printResult(redactor, result, options, () => describe(result));
       if (result.mismatches > 0) process.exitCode = EXIT_MISMATCHES;
     });
 }

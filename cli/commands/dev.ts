@@ -8,6 +8,7 @@ import type { DevPorts } from '../dev-ports.js';
 import type { DevSession } from '../dev-session.js';
 import { DEFAULT_OFFLINE_PORT, DEFAULT_REGISTRY_PORT, integer, untilInterrupted } from './serve.js';
 import { defined } from '../../contracts/defined.js';
+import type { Redactor } from '../../core/redaction.js';
 
 interface DevOptions {
   readonly project: string;
@@ -19,7 +20,7 @@ interface DevOptions {
   readonly json?: boolean;
 }
 
-export function devCommand(program: Command): void {
+export function devCommand(program: Command, redactor: Redactor): void {
   program
     .command('dev')
     .description(
@@ -38,22 +39,22 @@ export function devCommand(program: Command): void {
     .option('--no-serve', 'do not start the feature server, the offline endpoint or the registry endpoint')
     .option('--apply', 'when the definitions change, apply them (as `floe apply`) without asking')
     .option('--json', 'print the addresses as JSON once ready, and each reload as a JSON line')
-    .action(async (options: DevOptions) => runDev(options));
+    .action(async (options: DevOptions) => runDev(options, redactor));
 }
 
 // Command implementations are imported when the command runs, so `floe --help` loads none of them.
-async function runDev(options: DevOptions): Promise<void> {
+async function runDev(options: DevOptions, redactor: Redactor): Promise<void> {
   const port = integer(options.port, '--port', 0, 65_535);
   const offlinePort = integer(options.offlinePort ?? (port === 0 ? '0' : String(DEFAULT_OFFLINE_PORT)), '--offline-port', 0, 65_535);
   const registryPort = integer(options.registryPort ?? (port === 0 ? '0' : String(DEFAULT_REGISTRY_PORT)), '--registry-port', 0, 65_535);
   const { installWorkerRuntime, workerMetricsAddress } = await import('../../workers/worker-runtime.js');
   const { loadWatchedProject } = await import('../dev-reload.js');
-  const { project, files } = await loadWatchedProject(options.project);
+  const { project, files } = await loadWatchedProject(options.project, redactor);
   const stateDirectory = path.join(project.directory, '.floe');
   await mkdir(stateDirectory, { recursive: true });
   const { ports, lock } = await reserveDevPorts(project, stateDirectory);
   const metrics = workerMetricsAddress(project.config);
-  installWorkerRuntime({ oneLine: true, ...defined({ metrics }) });
+  installWorkerRuntime(redactor, { oneLine: true, ...defined({ metrics }) });
   if (!options.json) console.log('Starting a Temporal dev server (a first run may build the Temporal CLI, which takes minutes)…');
   const temporal = await startDevTemporal(stateDirectory, ports, lock);
   // Whatever fails below, the finally releases what was started, the detached Temporal server included.
@@ -124,6 +125,7 @@ async function runDevSession(
   },
 ): Promise<void> {
   const { project, files, ports, lock, temporal } = started;
+  const { redactor } = project;
   const { openRuntime } = await import('../../features/runtime.js');
   const { connectWorker, workflowBundleOnce } = await import('../../workers/worker.js');
   const { printResult } = await import('../output.js');
@@ -170,7 +172,7 @@ async function runDevSession(
       { directory: project.directory, session, watch, apply: applyMode, ports, json: options.json === true },
       files,
     );
-    printResult(ready, options, () =>
+    printResult(redactor, ready, options, () =>
       [
         `Floe dev for project ${ready.project}:`,
         `  Temporal      ${address} (namespace ${namespace}, task queue ${taskQueue})`,

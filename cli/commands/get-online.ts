@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { displayValue } from '../../features/consistency/compare.js';
 import type { OnlineFeaturesResponse } from '../../features/online/index.js';
 import { FloeError } from '../../core/errors.js';
+import type { Redactor } from '../../core/redaction.js';
 
-export function getOnlineCommand(program: Command): void {
+export function getOnlineCommand(program: Command, redactor: Redactor): void {
   program
     .command('get-online')
     .description("Print the online features of entity keys: the latest value per key from each view's online table")
@@ -23,7 +24,7 @@ export function getOnlineCommand(program: Command): void {
       const { loadProject } = await import('../../features/project.js');
       const { openRuntime } = await import('../../features/runtime.js');
       const { EXIT_FAILURE, printResult } = await import('../output.js');
-      const project = await loadProject(options.project);
+      const project = await loadProject(options.project, process.env, { redactor });
       const runtime = await openRuntime(project);
       try {
         const store = new OnlineStore({
@@ -34,7 +35,7 @@ export function getOnlineCommand(program: Command): void {
         });
         const selection = options.featureService !== undefined ? { featureService: options.featureService } : { features };
         const response = await store.getOnlineFeatures({ ...selection, entityRows });
-        printResult(response, options, () => table(response));
+        printResult(redactor, response, options, () => table(response));
         // A view with no online data reads "not found" for every key: say why, and fail.
         const unread = response.reads
           .filter((read) => read.snapshotId === null)

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { FloeError } from '../../core/errors.js';
+import type { Redactor } from '../../core/redaction.js';
 
-export function importCommand(program: Command): void {
+export function importCommand(program: Command, redactor: Redactor): void {
   const importing = program.command('import').description('Turn another feature store’s repository into Floe definitions');
   importing
     .command('feast')
@@ -45,7 +46,7 @@ export function importCommand(program: Command): void {
         throw new FloeError('io', `cannot write ${options.out}: ${(error as Error).message}`, { context: { file: options.out } });
       }
       const result = { out: options.out, refusals: imported.refusals, todos: imported.todos };
-      printResult(result, options, () =>
+      printResult(redactor, result, options, () =>
         [
           `Wrote ${options.out}`,
           ...(imported.refusals.length === 0 ? [] : ['Left out:', ...imported.refusals.map((note) => `  ${note.object}: ${note.reason}`)]),

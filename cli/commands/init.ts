@@ -5,6 +5,7 @@ import path from 'node:path';
 import { FloeError } from '../../core/errors.js';
 import { floePackageRoot } from '../version.js';
 import { defined } from '../../contracts/defined.js';
+import type { Redactor } from '../../core/redaction.js';
 
 /** Template file → the name it gets in the new project. */
 const FILES: Readonly<Record<string, string>> = {
@@ -16,7 +17,7 @@ const FILES: Readonly<Record<string, string>> = {
   'package.json.template': 'package.json',
 };
 
-export function initCommand(program: Command): void {
+export function initCommand(program: Command, redactor: Redactor): void {
   program
     .command('init')
     .description('Create a Floe project: floe.yaml, example definitions and a sample data generator')
@@ -27,9 +28,9 @@ export function initCommand(program: Command): void {
     )
     .option('--json', 'print what was created as JSON')
     .action(async (dir: string, options: { floeDependency?: string; json?: boolean }) => {
-      const result = await initProject(dir, defined({ floeDependency: options.floeDependency }));
+      const result = await initProject(dir, { redactor, ...defined({ floeDependency: options.floeDependency }) });
       const { printResult } = await import('../output.js');
-      printResult(result, options, () =>
+      printResult(redactor, result, options, () =>
         [
           `Created Floe project ${result.project} in ${result.directory}:`,
           ...result.files.map((file) => `  ${file}`),
@@ -49,7 +50,7 @@ export function initCommand(program: Command): void {
 
 export async function initProject(
   dir: string,
-  options: { floeDependency?: string } = {},
+  options: { floeDependency?: string; redactor?: Redactor } = {},
 ): Promise<{ directory: string; project: string; files: string[] }> {
   const directory = path.resolve(dir);
   if (existsSync(directory) && (await readdir(directory)).length > 0) {
@@ -73,7 +74,7 @@ export async function initProject(
     await writeFile(path.join(directory, target), text, { mode: target.endsWith('.mjs') ? 0o755 : 0o644 });
   }
   await writeFile(path.join(directory, '.gitignore'), '.floe/\nnode_modules/\n');
-  const catalogFile = await createCatalog(directory);
+  const catalogFile = await createCatalog(directory, options.redactor);
   return { directory, project, files: [...Object.values(FILES), '.gitignore', ...(catalogFile === undefined ? [] : [catalogFile])] };
 }
 
@@ -81,13 +82,13 @@ export async function initProject(
  * The new project's empty SQLite catalog (`.floe/catalog.db` unless FLOE_CATALOG_URI says otherwise):
  * `floe init` is one of the few places that creates one, so a typo in catalog.uri later is an error.
  */
-async function createCatalog(directory: string): Promise<string | undefined> {
+async function createCatalog(directory: string, redactor: Redactor | undefined): Promise<string | undefined> {
   const { readProjectConfig } = await import('../../features/config.js');
   const { loadCatalog } = await import('../../iceberg/catalog/load-catalog.js');
   const { isPostgresUri } = await import('../../iceberg/catalog/postgres-driver.js');
   const { sqlitePathFromUri } = await import('../../iceberg/catalog/sql-catalog.js');
-  const { catalog } = await readProjectConfig(path.join(directory, 'floe.yaml'));
+  const { catalog } = await readProjectConfig(path.join(directory, 'floe.yaml'), process.env, redactor);
   if (catalog.type !== 'sql' || isPostgresUri(catalog.uri)) return undefined;
-  await (await loadCatalog({ ...catalog, create: true })).close();
+  await (await loadCatalog({ ...catalog, create: true }, defined({ redactor }))).close();
   return path.relative(directory, path.resolve(directory, sqlitePathFromUri(catalog.uri)));
 }

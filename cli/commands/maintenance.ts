@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { formatByteSize } from '../../iceberg/util/byte-size.js';
 import type { RemoveOrphanFilesResult } from '../../iceberg/maintenance/remove-orphan-files.js';
+import type { Redactor } from '../../core/redaction.js';
 
 interface RemoveOrphansCommandOptions {
   table?: string;
@@ -14,7 +15,7 @@ interface RemoveOrphansCommandOptions {
 /** Files a dry run lists by name in its text output; --json lists all. */
 const LISTED_FILES = 20;
 
-export function maintenanceCommand(program: Command): void {
+export function maintenanceCommand(program: Command, redactor: Redactor): void {
   const maintenance = program.command('maintenance').description('Table upkeep beyond what the scheduled compaction does');
   maintenance
     .command('remove-orphans')
@@ -43,6 +44,7 @@ export function maintenanceCommand(program: Command): void {
       checkInFlightAge(olderThanSeconds, options.olderThan, '--older-than', options.force);
       const nowMs = Date.now();
       const { table, result } = await withTable(
+        redactor,
         options.project,
         (project) =>
           'table' in subject
@@ -53,8 +55,11 @@ export function maintenanceCommand(program: Command): void {
           result: await removeOrphanFiles(loaded, { nowMs, olderThanMs: nowMs - olderThanSeconds * 1000, dryRun: options.dryRun ?? false }),
         }),
       );
-      printResult({ table, olderThanSeconds, ...summaryOf(result), files: result.orphans.map((orphan) => orphan.location) }, options, () =>
-        describe(table, options.olderThan, result),
+      printResult(
+        redactor,
+        { table, olderThanSeconds, ...summaryOf(result), files: result.orphans.map((orphan) => orphan.location) },
+        options,
+        () => describe(table, options.olderThan, result),
       );
     });
 }

@@ -3,8 +3,9 @@ import { FloeError } from '../../core/errors.js';
 import type { MaterializeInput, MaterializeResult } from '../../contracts/materialize.js';
 import type { materialize } from '../../workflows/materialize.js';
 import { defined } from '../../contracts/defined.js';
+import type { Redactor } from '../../core/redaction.js';
 
-export function materializeIncrementalCommand(program: Command): void {
+export function materializeIncrementalCommand(program: Command, redactor: Redactor): void {
   program
     .command('materialize-incremental')
     .description(
@@ -28,7 +29,7 @@ export function materializeIncrementalCommand(program: Command): void {
       const { printResult } = await import('../output.js');
       const { connectClient } = await import('../temporal-client.js');
       const { printAllResults, viewsToMaterialize } = await import('../materialize-views.js');
-      const project = await loadProject(options.project);
+      const project = await loadProject(options.project, process.env, { redactor });
       const views = viewsToMaterialize(project.registry, featureView);
       const now = new Date();
       const given = options.end === undefined ? undefined : instant(options.end, '--end');
@@ -58,7 +59,7 @@ export function materializeIncrementalCommand(program: Command): void {
         await printAllResults(
           runs.map((run) => run.then(printedMaterializeResult)),
           featureView !== undefined,
-          (shown, human) => printResult(shown, options, human),
+          (shown, human) => printResult(redactor, shown, options, human),
           describeMaterializeResult,
         );
       } finally {

@@ -3,8 +3,9 @@ import { AGAIN_HELP, runWorkflowId } from '../again-option.js';
 import { FloeError } from '../../core/errors.js';
 import type { MaterializeInput, MaterializeResult } from '../../contracts/materialize.js';
 import type { materialize } from '../../workflows/materialize.js';
+import type { Redactor } from '../../core/redaction.js';
 
-export function materializeCommand(program: Command): void {
+export function materializeCommand(program: Command, redactor: Redactor): void {
   program
     .command('materialize')
     .description(
@@ -34,7 +35,7 @@ export function materializeCommand(program: Command): void {
         const { connectClient, startOrFollow } = await import('../temporal-client.js');
         const { EXIT_INTERRUPTED, detachedMessage, unlessInterrupted, workflowWhereabouts } = await import('../follow.js');
         const { printAllResults, viewsToMaterialize } = await import('../materialize-views.js');
-        const project = await loadProject(options.project);
+        const project = await loadProject(options.project, process.env, { redactor });
         if (featureView === undefined && options.workflowId !== undefined) {
           throw new FloeError('invalid-input', '--workflow-id names one run: give the feature view it materializes', {
             context: { field: '--workflow-id' },
@@ -61,7 +62,7 @@ export function materializeCommand(program: Command): void {
               const handle = await client.workflow.start<typeof materialize>('materialize', start);
               started.push({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId });
             }
-            printResult(featureView === undefined ? started : started[0], options, () =>
+            printResult(redactor, featureView === undefined ? started : started[0], options, () =>
               started.map((run) => `Started workflow ${run.workflowId}`).join('\n'),
             );
             return;
@@ -90,7 +91,7 @@ export function materializeCommand(program: Command): void {
           await printAllResults(
             runs.map((run) => run.then(printedMaterializeResult)),
             featureView !== undefined,
-            (shown, human) => printResult(shown, options, human),
+            (shown, human) => printResult(redactor, shown, options, human),
             describeMaterializeResult,
           );
         } finally {

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import type { ApplyPlan, ApplyResult } from '../../features/registry-store/apply.js';
 import { typeText } from '../../iceberg/spec/types.js';
+import type { Redactor } from '../../core/redaction.js';
 
-export function planCommand(program: Command): void {
+export function planCommand(program: Command, redactor: Redactor): void {
   program
     .command('plan')
     .description('Show what `floe apply` would change: definitions against the stored registry, and the online tables')
@@ -11,13 +12,13 @@ export function planCommand(program: Command): void {
     .action(async (options: { project: string; json?: boolean }) => {
       const { loadProject } = await import('../../features/project.js');
       const { planApply } = await import('../../features/registry-store/apply.js');
-      const { loadCatalog } = await import('../../iceberg/catalog/load-catalog.js');
+      const { openProjectCatalog } = await import('../../features/project-catalog.js');
       const { printResult } = await import('../output.js');
-      const project = await loadProject(options.project);
-      const catalog = await loadCatalog(project.config.catalog);
+      const project = await loadProject(options.project, process.env, { redactor });
+      const catalog = await openProjectCatalog(project);
       try {
         const plan = await planApply({ config: project.config, registry: project.registry, catalog });
-        printResult(plan, options, () => describePlan(plan));
+        printResult(redactor, plan, options, () => describePlan(plan));
         // Problems are reported, and make the exit code say the definitions cannot be applied.
         if (plan.problems.length > 0) process.exitCode = 2;
       } finally {

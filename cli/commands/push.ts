@@ -3,8 +3,9 @@ import { FloeError } from '../../core/errors.js';
 import { PUSH_TARGETS } from '../../features/push/push-rows.js';
 import type { PushTarget } from '../../features/push/push-rows.js';
 import { defined } from '../../contracts/defined.js';
+import type { Redactor } from '../../core/redaction.js';
 
-export function pushCommand(program: Command): void {
+export function pushCommand(program: Command, redactor: Redactor): void {
   program
     .command('push')
     .description(
@@ -26,7 +27,7 @@ export function pushCommand(program: Command): void {
       const { Pusher } = await import('../../features/push/pusher.js');
       const { readPushFile } = await import('../../features/push/push-file.js');
       const { printResult } = await import('../output.js');
-      const project = await loadProject(options.project);
+      const project = await loadProject(options.project, process.env, { redactor });
       const runtime = await openRuntime(project);
       try {
         project.registry.pushSource(pushSource);
@@ -39,7 +40,7 @@ export function pushCommand(program: Command): void {
           to: options.to as PushTarget,
           ...defined({ requestId: options.requestId }),
         });
-        printResult(answer, options, () =>
+        printResult(redactor, answer, options, () =>
           [
             `Pushed ${answer.rows} row(s) of ${options.file} to ${pushSource}`,
             ...answer.commits.map((commit) => `  ${commit.table}: snapshot ${commit.snapshotId}`),

@@ -3,13 +3,14 @@ import type { Command } from 'commander';
 import { VIEW_SCHEDULES } from '../../contracts/ids.js';
 import type { ViewSchedule } from '../../contracts/ids.js';
 import { FloeError } from '../../core/errors.js';
+import type { Redactor } from '../../core/redaction.js';
 
 interface CommonOptions {
   project: string;
   json?: boolean;
 }
 
-export function scheduleCommand(program: Command): void {
+export function scheduleCommand(program: Command, redactor: Redactor): void {
   const schedule = program
     .command('schedule')
     .description('Temporal Schedules that materialize feature views (one per view with a `schedule` section, id floe-materialize-<view>)');
@@ -24,7 +25,7 @@ export function scheduleCommand(program: Command): void {
       const { schedulePlans } = await import('../../client/schedule-plan.js');
       const { applySchedules } = await import('../../client/schedules.js');
       const { printResult } = await import('../output.js');
-      const project = await loadProject(options.project);
+      const project = await loadProject(options.project, process.env, { redactor });
       const plans = schedulePlans(project.registry, { taskQueue: project.config.temporal.taskQueue });
       if (plans.length === 0)
         throw new FloeError(
@@ -32,9 +33,9 @@ export function scheduleCommand(program: Command): void {
           'No feature view in this project defines a schedule; add `schedule: { every: { hours: 1 } }` to one',
           { context: { project: project.config.project } },
         );
-      await withClient(options.project, async (client) => {
+      await withClient(options.project, redactor, async (client) => {
         const applied = await applySchedules(client, plans);
-        printResult(applied, options, () => applied.map((one) => `${one.outcome} ${one.scheduleId}`).join('\n'));
+        printResult(redactor, applied, options, () => applied.map((one) => `${one.outcome} ${one.scheduleId}`).join('\n'));
       });
     });
 
@@ -46,9 +47,9 @@ export function scheduleCommand(program: Command): void {
     .action(async (options: CommonOptions) => {
       const { listSchedules } = await import('../../client/schedules.js');
       const { printResult } = await import('../output.js');
-      await withClient(options.project, async (client) => {
+      await withClient(options.project, redactor, async (client) => {
         const schedules = await listSchedules(client);
-        printResult(schedules, options, () =>
+        printResult(redactor, schedules, options, () =>
           schedules.length === 0
             ? 'No Floe schedules; run `floe schedule apply`'
             : schedules
@@ -87,7 +88,7 @@ export function scheduleCommand(program: Command): void {
         const { loadProject } = await import('../../features/project.js');
         const { setSchedulePaused } = await import('../../client/schedules.js');
         const { printResult } = await import('../output.js');
-        const project = await loadProject(options.project);
+        const project = await loadProject(options.project, process.env, { redactor });
         const subject = pausedSubject(featureView, options);
         if ('featureView' in subject) project.registry.featureView(subject.featureView);
         else project.registry.source(subject.source);
@@ -95,9 +96,9 @@ export function scheduleCommand(program: Command): void {
           'featureView' in subject
             ? `the ${subject.schedule} schedule of ${subject.featureView}`
             : `the compaction schedule of source ${subject.source}`;
-        await withClient(options.project, async (client) => {
+        await withClient(options.project, redactor, async (client) => {
           await setSchedulePaused(client, subject, paused, options.note);
-          printResult({ ...subject, paused }, options, () => `${paused ? 'Paused' : 'Resumed'} ${name}`);
+          printResult(redactor, { ...subject, paused }, options, () => `${paused ? 'Paused' : 'Resumed'} ${name}`);
         });
       });
   }
@@ -127,10 +128,10 @@ function pausedSubject(
   return { featureView: featureView!, schedule: schedule as ViewSchedule };
 }
 
-async function withClient(projectDirectory: string, body: (client: Client) => Promise<void>): Promise<void> {
+async function withClient(projectDirectory: string, redactor: Redactor, body: (client: Client) => Promise<void>): Promise<void> {
   const { loadProject } = await import('../../features/project.js');
   const { connectClient } = await import('../temporal-client.js');
-  const project = await loadProject(projectDirectory);
+  const project = await loadProject(projectDirectory, process.env, { redactor });
   const client = await connectClient(project.config);
   try {
     await body(client);

@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { FloeError } from '../../core/errors.js';
 import { defined } from '../../contracts/defined.js';
+import type { Redactor } from '../../core/redaction.js';
 
 /** The offline endpoint's default port: Feast's offline server's. */
 export const DEFAULT_OFFLINE_PORT = 8815;
 /** The registry endpoint's default port: Feast's registry server's. */
 export const DEFAULT_REGISTRY_PORT = 6570;
 
-export function serveCommand(program: Command): void {
+export function serveCommand(program: Command, redactor: Redactor): void {
   program
     .command('serve')
     .description(
@@ -53,7 +54,7 @@ export function serveCommand(program: Command): void {
       const { openRuntime } = await import('../../features/runtime.js');
       const { FEATURE_SERVER_THREADS } = await import('../../server/feature-server.js');
       const { printResult } = await import('../output.js');
-      const project = await loadProject(options.project);
+      const project = await loadProject(options.project, process.env, { redactor });
       const authenticated = project.config.server.auth !== undefined;
       refuseOpenServer(options, authenticated);
       if (options.insecure === true) console.error(`floe serve: warning: ${insecureWarning(options.host, authenticated)}`);
@@ -77,6 +78,7 @@ export function serveCommand(program: Command): void {
           options.host,
         ).replace(/^http:\/\//, '');
         printResult(
+          redactor,
           { url, offlineUrl, registryAddress, project: project.config.project },
           options,
           () =>

@@ -3,6 +3,7 @@ import { defined } from '../../contracts/defined.js';
 // Types only (erased): the implementations load when the command runs.
 import type { StreamConsumer } from '../../features/stream/stream-consumer.js';
 import type { MetricsServer } from '../../features/stream/stream-metrics.js';
+import type { Redactor } from '../../core/redaction.js';
 
 /** How often the progress line with each partition's lag is printed. */
 const PROGRESS_EVERY_MS = 5_000;
@@ -12,7 +13,7 @@ const PROGRESS_EVERY_MS = 5_000;
  */
 const STOP_DEADLINE_MS = 30_000;
 
-export function streamCommand(program: Command): void {
+export function streamCommand(program: Command, redactor: Redactor): void {
   program
     .command('stream')
     .description(
@@ -42,7 +43,7 @@ export function streamCommand(program: Command): void {
       const { loadProject } = await import('../../features/project.js');
       const { openRuntime } = await import('../../features/runtime.js');
       const { StreamConsumer } = await import('../../features/stream/stream-consumer.js');
-      const project = await loadProject(options.project);
+      const project = await loadProject(options.project, process.env, { redactor });
       project.registry.streamSource(name);
       const runtime = await openRuntime(project);
       let landed = { messages: 0, rows: 0, deadLetters: 0, commitMs: 0, batches: 0 };

@@ -6,8 +6,9 @@ import type { Catalog, LoadedTable } from '../../iceberg/catalog/catalog.js';
 import type { TableInspection } from '../inspect-table.js';
 import type { TableLoadResult } from '../../features/table-load/load-file.js';
 import { defined } from '../../contracts/defined.js';
+import type { Redactor } from '../../core/redaction.js';
 
-export function tableCommand(program: Command): void {
+export function tableCommand(program: Command, redactor: Redactor): void {
   const table = program.command('table').description("Look at a table of the project's catalog, or load a file into one");
   table
     .command('inspect')
@@ -20,8 +21,8 @@ export function tableCommand(program: Command): void {
       const snapshotId = options.snapshot === undefined ? undefined : snapshotArgument(options.snapshot);
       const { inspectTable } = await import('../inspect-table.js');
       const { printResult } = await import('../output.js');
-      const inspection = await withTable(options.project, name, (loaded) => inspectTable(loaded, defined({ snapshotId })));
-      printResult(inspection, options, () => describeInspection(inspection));
+      const inspection = await withTable(redactor, options.project, name, (loaded) => inspectTable(loaded, defined({ snapshotId })));
+      printResult(redactor, inspection, options, () => describeInspection(inspection));
     });
   table
     .command('head')
@@ -38,7 +39,7 @@ export function tableCommand(program: Command): void {
       const { Engine } = await import('../../engine/duckdb.js');
       const { tableHead, describeTableHead } = await import('../table-head.js');
       const { printResult } = await import('../output.js');
-      const head = await withTable(options.project, name, async (loaded) => {
+      const head = await withTable(redactor, options.project, name, async (loaded) => {
         const engine = await Engine.create();
         try {
           return await tableHead(loaded, engine, snapshotId === undefined ? { limit } : { limit, snapshotId });
@@ -46,9 +47,9 @@ export function tableCommand(program: Command): void {
           engine.close();
         }
       });
-      printResult(head, options, () => describeTableHead(head));
+      printResult(redactor, head, options, () => describeTableHead(head));
     });
-  loadCommand(table);
+  loadCommand(table, redactor);
   table
     .command('upgrade')
     .description('Move a table Floe owns (an online table, a training set) to a later Iceberg format version')
@@ -60,10 +61,10 @@ export function tableCommand(program: Command): void {
       const formatVersion = formatVersionArgument(options.formatVersion);
       const { upgradeTable } = await import('../../features/table-upgrade.js');
       const { printResult } = await import('../output.js');
-      const result = await withTable(options.project, name, (loaded, { project, catalog }) =>
+      const result = await withTable(redactor, options.project, name, (loaded, { project, catalog }) =>
         upgradeTable({ catalog, registry: project.registry }, loaded, formatVersion),
       );
-      printResult(result, options, () =>
+      printResult(redactor, result, options, () =>
         result.upgraded
           ? `${result.table}: format version ${result.from} -> ${result.to}`
           : `${result.table} is already format version ${result.to}`,
@@ -78,8 +79,8 @@ export function tableCommand(program: Command): void {
     .action(async (name: string, options: { project: string; json?: boolean }) => {
       const { tableHistory } = await import('../inspect-table.js');
       const { printResult } = await import('../output.js');
-      const history = await withTable(options.project, name, async (loaded) => tableHistory(loaded));
-      printResult(history, options, () =>
+      const history = await withTable(redactor, options.project, name, async (loaded) => tableHistory(loaded));
+      printResult(redactor, history, options, () =>
         history.length === 0
           ? `${name} has no snapshots yet`
           : history
@@ -101,7 +102,7 @@ interface LoadOptions {
 }
 
 /** `floe table load <file> <table>`: a Parquet or CSV file appended to a table, once. */
-function loadCommand(table: Command): void {
+function loadCommand(table: Command, redactor: Redactor): void {
   table
     .command('load')
     .description(
@@ -146,33 +147,37 @@ function loadCommand(table: Command): void {
       const { openRuntime } = await import('../../features/runtime.js');
       const { loadFileIntoTable } = await import('../../features/table-load/load-file.js');
       const { printResult } = await import('../output.js');
-      const runtime = await openRuntime(await loadProject(options.project));
+      const runtime = await openRuntime(await loadProject(options.project, process.env, { redactor }));
       try {
         const result = await loadFileIntoTable(runtime, {
           file,
           table: identifier,
           ...(options.create ? { create: { partition, maps: options.map } } : {}),
         });
-        printResult(result, options, () => describeLoad(result));
+        printResult(redactor, result, options, () => describeLoad(result));
       } finally {
         await runtime.close();
       }
     });
 }
 
-/** Loads the project's table `name` (or the table `name` picks from the project), runs `fn` on it and closes the catalog. */
+/**
+ * Loads the project's table `name` (or the table `name` picks from the project), runs `fn` on it and
+ * closes the catalog; the project's secrets go to `redactor`, the process's.
+ */
 export async function withTable<T>(
+  redactor: Redactor,
   projectDirectory: string,
   name: string | ((project: Project) => string),
   fn: (table: LoadedTable, opened: { project: Project; catalog: Catalog }) => Promise<T>,
 ): Promise<T> {
   const { loadProject } = await import('../../features/project.js');
   const { parseTableIdentifier } = await import('../../iceberg/catalog/identifier.js');
-  const { loadCatalog } = await import('../../iceberg/catalog/load-catalog.js');
-  const project = await loadProject(projectDirectory);
+  const { openProjectCatalog } = await import('../../features/project-catalog.js');
+  const project = await loadProject(projectDirectory, process.env, { redactor });
   const tableName = typeof name === 'string' ? name : name(project);
   const identifier = parseTableIdentifier(tableName);
-  const catalog = await loadCatalog(project.config.catalog);
+  const catalog = await openProjectCatalog(project);
   try {
     let loaded: LoadedTable;
     try {

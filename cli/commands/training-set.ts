@@ -6,6 +6,7 @@ import type { TrainingSetInput, TrainingSetProgress, TrainingSetResult } from '.
 import type { trainingSet } from '../../workflows/training-set.js';
 import type { ProgressView } from '../follow.js';
 import { defined } from '../../contracts/defined.js';
+import type { Redactor } from '../../core/redaction.js';
 
 interface TrainingSetOptions {
   entitiesTable?: string;
@@ -28,7 +29,7 @@ interface TrainingSetOptions {
   json?: boolean;
 }
 
-export function trainingSetCommand(program: Command): void {
+export function trainingSetCommand(program: Command, redactor: Redactor): void {
   program
     .command('training-set')
     .description(
@@ -65,7 +66,7 @@ export function trainingSetCommand(program: Command): void {
       const { EXIT_INTERRUPTED, followWorkflow, workflowWhereabouts } = await import('../follow.js');
       const { printResult } = await import('../output.js');
       const { connectClient, startOrFollow } = await import('../temporal-client.js');
-      const project = await loadProject(options.project);
+      const project = await loadProject(options.project, process.env, { redactor });
       const input = await trainingSetInput(options, async (csvFile) => {
         const { entitiesCsvAsParquet } = await import('../entities-csv.js');
         const { Engine } = await import('../../engine/duckdb.js');
@@ -98,7 +99,7 @@ export function trainingSetCommand(program: Command): void {
           args: [input],
         });
         if (!options.wait) {
-          printResult({ workflowId }, options, () => `Started training set ${workflowId}`);
+          printResult(redactor, { workflowId }, options, () => `Started training set ${workflowId}`);
           return;
         }
         const followed = await followWorkflow<TrainingSetResult, TrainingSetProgress>(handle, {
@@ -114,7 +115,7 @@ export function trainingSetCommand(program: Command): void {
           return;
         }
         const result = followed.result;
-        printResult({ workflowId, ...result }, options, () =>
+        printResult(redactor, { workflowId, ...result }, options, () =>
           result.alreadyCommitted
             ? `Training set ${result.table} was already committed by workflow ${workflowId} (snapshot ${result.snapshotId}, ${result.rows} rows); nothing written`
             : `Saved training set ${result.table}: ${result.rows} row(s) in ${result.dataFiles} file(s) from ${result.chunks} chunk(s), snapshot ${result.snapshotId} (workflow ${workflowId})`,

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { defined } from '../../contracts/defined.js';
+import type { Redactor } from '../../core/redaction.js';
 
-export function workerCommand(program: Command): void {
+export function workerCommand(program: Command, redactor: Redactor): void {
   program
     .command('worker')
     .description("Run a Temporal worker for the project's workflows and activities until interrupted")
@@ -13,7 +14,7 @@ export function workerCommand(program: Command): void {
       const { loadProject } = await import('../../features/project.js');
       const { runWorker } = await import('../../workers/run.js');
       const { connectClient } = await import('../temporal-client.js');
-      const project = await loadProject(options.project);
+      const project = await loadProject(options.project, process.env, { redactor });
       // Reach the server first: an unreachable one is reported, with its address, within seconds.
       const client = await connectClient(project.config);
       await client.connection.close();

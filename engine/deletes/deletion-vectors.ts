@@ -2,31 +2,21 @@
  * Deletion vectors as DuckDB reads them. Each one's blob alone is read from its Puffin file (the
  * manifest's `content_offset` and `content_size_in_bytes`), decoded, checked against the
  * cardinality its manifest entry records, and kept locally, named by the Puffin file, offset and
- * length (table files are immutable), in a bounded cache (iceberg/io/local-cache.ts): a worker that
+ * length (table files are immutable), in a bounded cache (iceberg/io/local-cache.ts, one per folder
+ * in the process caches, iceberg/process-caches.ts): a worker that
  * reads snapshot after snapshot keeps the newest vectors, not every one it met. Kept in one of two
  * forms
  * (deleted-rows-form.ts).
  */
 import { writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FloeError } from '../../core/errors.js';
 import type { FileIO } from '../../iceberg/io/file-io.js';
-import { LocalFileCache } from '../../iceberg/io/local-cache.js';
+import type { LocalFileCache } from '../../iceberg/io/local-cache.js';
 import { readDeletionVector } from '../../iceberg/spec/deletion-vector.js';
 import type { DataFile } from '../../iceberg/spec/manifest.js';
 import { DELETED_ROWS_EXTENSION, rowBits, rowBitsLength } from './deleted-rows-form.js';
 import type { DeletedRowsForm } from './deleted-rows-form.js';
 import type { PositionsWriter } from './positions-writer.js';
-
-/** Where decoded deletion vectors are kept when the caller names no folder. */
-export const DEFAULT_DELETION_VECTOR_DIRECTORY = join(tmpdir(), 'floe-deletion-vectors');
-
-/** How much a folder of decoded deletion vectors holds before the least recently used go. */
-export const DELETION_VECTOR_CACHE_BYTES = 1024 ** 3;
-
-/** One cache per folder in the process, so each knows which of its files are in use. */
-const caches = new Map<string, LocalFileCache>();
 
 /** The name a read plan's `localPath` knows a deletion vector's positions by: its Puffin file and blob. */
 export function deletionVectorKey(file: DataFile): string {
@@ -36,20 +26,17 @@ export function deletionVectorKey(file: DataFile): string {
 /**
  * The local file of the rows `file` (a deletion vector) deletes, in `form`: read, checked and
  * written on first use. Bits are one per row of its data file (`dataFileRows`, the data file's
- * record count), so a position past its rows, which deletes nothing, has no bit. `table` is named
- * in errors.
+ * record count), so a position past its rows, which deletes nothing, has no bit. `vectors` is the
+ * cache the file is kept in; `table` is named in errors.
  */
 export async function localizeDeletionVector(
   io: FileIO,
   file: DataFile,
   kept: { readonly dataFileRows: number; readonly form: DeletedRowsForm; readonly writer: PositionsWriter },
-  options: { readonly directory?: string | undefined; readonly table?: string | undefined },
+  options: { readonly vectors: LocalFileCache; readonly table?: string | undefined },
 ): Promise<string> {
   const { offset, length, dataFile } = blobOf(file, options.table);
   const { dataFileRows, form } = kept;
-  const directory = options.directory ?? DEFAULT_DELETION_VECTOR_DIRECTORY;
-  let cache = caches.get(directory);
-  if (cache === undefined) caches.set(directory, (cache = new LocalFileCache(directory, DELETION_VECTOR_CACHE_BYTES)));
   // The cache names a file by its key's digest and keeps the extension; a Parquet file's size is
   // known only once written.
   const blob = `${file.filePath}/${offset}+${length}`;
@@ -57,7 +44,7 @@ export async function localizeDeletionVector(
     form === 'bits'
       ? { location: `${blob}${DELETED_ROWS_EXTENSION}`, size: rowBitsLength(dataFileRows), etag: String(dataFileRows) }
       : { location: `${blob}.parquet`, size: undefined, etag: '' };
-  return cache.get(key, async (path) => {
+  return options.vectors.get(key, async (path) => {
     const positions = readDeletionVector(await io.readRange(file.filePath, offset, length), { dataFile, table: options.table });
     if (positions.length !== file.recordCount) {
       const table = options.table === undefined ? '' : ` of table ${options.table}`;

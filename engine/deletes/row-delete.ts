@@ -70,7 +70,7 @@ export async function deleteRows(table: LoadedTable, request: DeleteRowsRequest)
   });
   const none: RowDeletes = { change: null, deletedRows: 0, deleteFiles: [], snapshotId: plan.snapshotId };
   if (plan.tasks.length === 0) return none;
-  const localPath = request.engine.readFiles.recording(await localizePlan(table.io, plan, signal));
+  const localPath = request.engine.readFiles.recording(await localizePlan(table, plan, signal));
   const tableSchema = currentSchema(table.metadata);
   const rowsSql = readPlanSql(plan, {
     localPath,

@@ -1,6 +1,5 @@
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
-import type { FileIO } from '../../iceberg/io/file-io.js';
 import type { ScanPlan } from '../../iceberg/scan/plan.js';
 import { planScan } from '../../iceberg/scan/planner.js';
 import type { ScanOptions } from '../../iceberg/scan/planner.js';
@@ -41,7 +40,7 @@ export interface TableScanOptions extends ScanOptions {
 export async function scanTable(table: LoadedTable, options: TableScanOptions = {}): Promise<TableScan> {
   const plan = await planScan(table, options);
   const tableName = formatTableIdentifier(table.identifier);
-  const localCopies = await localizePlan(table.io, plan, { ...options, table: tableName });
+  const localCopies = await localizePlan(table, plan, { ...options, table: tableName });
   const localPath = options.readFiles === undefined ? localCopies : options.readFiles.recording(localCopies, tableName);
   return {
     plan,
@@ -61,13 +60,13 @@ export async function scanTable(table: LoadedTable, options: TableScanOptions = 
  * `deletionVectorKey` (`table` names the table in its errors).
  */
 export async function localizePlan(
-  io: FileIO,
+  table: Pick<LoadedTable, 'io' | 'caches'>,
   plan: ScanPlan,
   options: {
     downloadConcurrency?: number;
     signal?: AbortSignal;
     table?: string | undefined;
-    /** Where deletion vectors' deleted rows are kept (deletion-vectors.ts), if not the default. */
+    /** Where deletion vectors' deleted rows are kept (deletion-vectors.ts), if not the table's process caches' folder. */
     deletionVectorDirectory?: string;
     /** The most bytes the plan's deletion vectors may take as bits, if not DELETION_VECTOR_BITS_BUDGET. */
     deletionVectorBitsBudget?: number;
@@ -78,6 +77,8 @@ export async function localizePlan(
     vectored.map((task) => task.dataFile.recordCount),
     options.deletionVectorBitsBudget,
   );
+  const { io } = table;
+  const vectors = table.caches.deletionVectors(options.deletionVectorDirectory);
   const writer = new PositionsWriter();
   const files = new Map<string, () => Promise<string>>();
   for (const task of plan.tasks) {
@@ -85,12 +86,7 @@ export async function localizePlan(
     for (const { file } of [...task.positionDeletes, ...task.equalityDeletes]) {
       if (isDeletionVector(file))
         files.set(deletionVectorKey(file), () =>
-          localizeDeletionVector(
-            io,
-            file,
-            { dataFileRows: task.dataFile.recordCount, form, writer },
-            { table: options.table, directory: options.deletionVectorDirectory },
-          ),
+          localizeDeletionVector(io, file, { dataFileRows: task.dataFile.recordCount, form, writer }, { table: options.table, vectors }),
         );
       else files.set(file.filePath, () => io.localize(file.filePath));
     }

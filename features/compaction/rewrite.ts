@@ -168,7 +168,7 @@ async function rewriteGroup(
     tasks,
     summary: { ...scan.summary, dataFiles: tasks.length, dataRecords: tasks.reduce((sum, task) => sum + task.dataFile.recordCount, 0) },
   };
-  const localPath = context.engine.readFiles.recording(await localizePlan(table.io, subPlan, signal));
+  const localPath = context.engine.readFiles.recording(await localizePlan(table, subPlan, signal));
   const view = target.kind === 'online' ? context.registry.featureViews.get(target.featureView) : undefined;
   // v3: rows moved unchanged keep their _row_id and _last_updated_sequence_number (spec: "Row
   // Lineage"); merged aggregation tiles are new rows.

@@ -167,7 +167,7 @@ export async function sourceEntityRowsSql(
     files === undefined
       ? planned.plan
       : { ...planned.plan, tasks: planned.plan.tasks.filter((task) => files.includes(task.dataFile.filePath)) };
-  const localCopies = await localizePlan(planned.table.io, plan, defined({ signal: options.signal }));
+  const localCopies = await localizePlan(planned.table, plan, defined({ signal: options.signal }));
   const sql = readPlanSql(plan, {
     localPath: options.readFiles.recording(localCopies, formatTableIdentifier(planned.table.identifier)),
     tableSchema: currentSchema(planned.table.metadata),

@@ -171,7 +171,7 @@ export class OnlineTableReader {
     const schema = state.schema;
     const columns = { keys: this.columns.keys, partials: this.columns.features.filter((name) => !TILE_COLUMNS.has(name)) };
     const load = async (task: ScanTask, only?: BoundExpression): Promise<FileTiles> => {
-      const localPath = this.context.engine.readFiles.recording(await localizePlan(table.io, singleFilePlan(schema, task)));
+      const localPath = this.context.engine.readFiles.recording(await localizePlan(table, singleFilePlan(schema, task)));
       const byKey = await this.context.engine.withConnection(async (connection) => {
         const byName = await this.readsByName(connection, state, task, localPath, tileColumnNames(columns));
         return readTileRows(connection, task, schema, columns, localPath, only, byName);
@@ -333,7 +333,7 @@ export class OnlineTableReader {
   /** A file's latest row per key: all of its keys, or those `only` matches (the file is then not cached). */
   private async loadFile(state: TableState, table: LoadedTable, task: ScanTask, only?: BoundExpression): Promise<Map<string, OnlineRow>> {
     const schema = state.schema!;
-    const localPath = this.context.engine.readFiles.recording(await localizePlan(table.io, singleFilePlan(schema, task)));
+    const localPath = this.context.engine.readFiles.recording(await localizePlan(table, singleFilePlan(schema, task)));
     return this.context.engine.withConnection(async (connection) => {
       const byName = await this.readsByName(connection, state, task, localPath, onlineColumnNames(this.columns));
       return readFileRows(connection, task, schema, this.columns, localPath, only, byName);
@@ -343,7 +343,7 @@ export class OnlineTableReader {
   /** Every latest row of a file, a page at a time, to the row store. */
   private async writeFile(state: TableState, table: LoadedTable, task: ScanTask, sink: RowSink): Promise<void> {
     const schema = state.schema!;
-    const localPath = this.context.engine.readFiles.recording(await localizePlan(table.io, singleFilePlan(schema, task)));
+    const localPath = this.context.engine.readFiles.recording(await localizePlan(table, singleFilePlan(schema, task)));
     await this.context.engine.withConnection(async (connection) => {
       const byName = await this.readsByName(connection, state, task, localPath, onlineColumnNames(this.columns));
       await pageFileRows(connection, task, schema, this.columns, localPath, byName, sink);

@@ -1,4 +1,5 @@
 import { fileIOFor, IO_PROPERTY } from '../../iceberg/io/file-io-for.js';
+import { ProcessCaches } from '../../iceberg/process-caches.js';
 import type { FileIO } from '../../iceberg/io/file-io.js';
 import { FloeError } from '../../core/errors.js';
 import type { ProjectConfig } from '../config.js';
@@ -31,7 +32,7 @@ export class RegistryStore {
       [IO_PROPERTY.secretAccessKey]: s3?.secretAccessKey,
       [IO_PROPERTY.sessionToken]: s3?.sessionToken,
     };
-    return new RegistryStore(location, fileIOFor(location, properties));
+    return new RegistryStore(location, fileIOFor(location, properties, new ProcessCaches(config.workDirectory)));
   }
 
   fileOf(version: number): string {

@@ -73,7 +73,7 @@ export async function localEntityFiles(context: FeatureContext, files: readonly 
     files.map(async (file) => {
       if (!isS3Location(file)) return file.replace(/^file:\/\//, '');
       try {
-        return await fileIOFor(file, context.ioProperties ?? {}).localize(file);
+        return await fileIOFor(file, context.ioProperties ?? {}, context.catalog.caches).localize(file);
       } catch (error) {
         if (FloeError.is(error, 'not-found'))
           throw new FloeError('invalid-input', `The entity Parquet file ${file} does not exist`, { context: { file }, cause: error });

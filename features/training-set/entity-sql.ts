@@ -88,7 +88,7 @@ async function chunkEntitySql(
   const { table, plan } = await entityPlan(context, entities.table, snapshotId ?? entities.snapshotId ?? null);
   const order = new Map(files.map((name, index) => [name, index]));
   const chunkPlan: ScanPlan = { ...plan, tasks: plan.tasks.filter((task) => order.has(task.dataFile.filePath)) };
-  const localPath = context.engine.readFiles.recording(await localizePlan(table.io, chunkPlan, signalOf(context)));
+  const localPath = context.engine.readFiles.recording(await localizePlan(table, chunkPlan, signalOf(context)));
   const rowFilter =
     segments.length === 0
       ? 'false'

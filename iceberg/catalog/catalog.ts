@@ -1,5 +1,7 @@
+import type { Redactor } from '../../core/redaction.js';
 import type { TableRequirement, TableUpdate } from '../table-updates/updates.js';
 import type { FileIO } from '../io/file-io.js';
+import type { ProcessCaches } from '../process-caches.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import type { PartitionSpec } from '../spec/partition.js';
 import type { Schema } from '../spec/schema.js';
@@ -12,12 +14,16 @@ export interface TableIdentifier {
   readonly name: string;
 }
 
-/** A table as loaded from its catalog: one metadata file, and the FileIO to read its files. */
+/**
+ * A table as loaded from its catalog: one metadata file, the FileIO to read its files, and its
+ * catalog's process caches (decoded manifests, compiled Avro types, local deletion vectors).
+ */
 export interface LoadedTable {
   readonly identifier: TableIdentifier;
   readonly metadataLocation: string;
   readonly metadata: TableMetadata;
   readonly io: FileIO;
+  readonly caches: ProcessCaches;
 }
 
 export interface CreateTableRequest {
@@ -40,6 +46,10 @@ export interface CatalogCallOptions {
 
 export interface Catalog {
   readonly name: string;
+  /** What the catalog keeps between calls (its tables' too): the runtime's, or its own. */
+  readonly caches: ProcessCaches;
+  /** The process's redaction step (the runtime's, or its own), told what secrets the catalog learns. */
+  readonly redactor: Redactor;
   listNamespaces(parent?: Namespace): Promise<Namespace[]>;
   createNamespace(namespace: Namespace, properties?: Readonly<Record<string, string>>): Promise<void>;
   namespaceExists(namespace: Namespace): Promise<boolean>;

@@ -7,6 +7,8 @@
 import { z } from 'zod';
 import { FloeError } from '../../core/errors.js';
 import { IO_PROPERTY } from '../io/file-io-for.js';
+import type { ProcessCaches } from '../process-caches.js';
+import type { Redactor } from '../../core/redaction.js';
 import type { Catalog } from './catalog.js';
 import { isPostgresUri } from './postgres-driver.js';
 import { RestCatalog } from './rest-catalog.js';
@@ -79,7 +81,11 @@ export function parseCatalogConfig(input: unknown): z.output<typeof catalogConfi
   });
 }
 
-export async function loadCatalog(input: CatalogConfig | unknown): Promise<Catalog> {
+/** `caches` and `redactor` are the process's (the runtime's); without them the catalog makes its own. */
+export async function loadCatalog(
+  input: CatalogConfig | unknown,
+  options: { readonly caches?: ProcessCaches; readonly redactor?: Redactor } = {},
+): Promise<Catalog> {
   const config = parseCatalogConfig(input);
   const properties = { ...s3Properties(config.s3), ...config.properties };
   try {
@@ -88,11 +94,14 @@ export async function loadCatalog(input: CatalogConfig | unknown): Promise<Catal
         name: config.name,
         uri: config.uri,
         create: config.create,
-        ...defined({ warehouse: config.warehouse }),
+        ...defined({ warehouse: config.warehouse, caches: options.caches, redactor: options.redactor }),
         properties,
       });
     }
-    return await RestCatalog.open(restOptions(config, properties));
+    return await RestCatalog.open({
+      ...restOptions(config, properties),
+      ...defined({ caches: options.caches, redactor: options.redactor }),
+    });
   } catch (error) {
     if (config.type === 'sql' && FloeError.is(error, 'not-found')) {
       throw new FloeError(

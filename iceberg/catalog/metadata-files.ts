@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { LRUCache } from 'lru-cache';
 import type { FileIO } from '../io/file-io.js';
+import type { ProcessCaches } from '../process-caches.js';
 import { parseTableMetadata, serializeTableMetadata } from '../spec/metadata-json.js';
 import type { TableMetadata } from '../spec/metadata.js';
 
@@ -30,19 +30,14 @@ export function newMetadataLocation(metadata: TableMetadata, previousLocation?: 
 }
 
 /**
- * Metadata parsed before, by location, with the bytes it was parsed from. Parsing is a commit's
- * largest CPU cost and grows with the snapshot log (16 ms at 150 snapshots: every int64 needs a
- * lossless parse), while a writer loads the file it has just written, and a commit loads its table
- * twice. A hit still reads the file and compares its bytes, so a file changed or damaged in place
- * is parsed (and reported) like any other.
+ * Reads a metadata file, through `caches.tableMetadata` (metadata parsed before, by location, with
+ * the bytes it was parsed from). Parsing is a commit's largest CPU cost and grows with the snapshot
+ * log (16 ms at 150 snapshots: every int64 needs a lossless parse), while a writer loads the file it
+ * has just written, and a commit loads its table twice. A hit still reads the file and compares its
+ * bytes, so a file changed or damaged in place is parsed (and reported) like any other.
  */
-const parsed = new LRUCache<string, { readonly bytes: Uint8Array; readonly metadata: TableMetadata }>({
-  // Weighed by the file's bytes; the parsed metadata beside them takes a few times as much.
-  maxSize: 16 * 1024 * 1024,
-  sizeCalculation: (entry) => Math.max(1, entry.bytes.byteLength),
-});
-
-export async function readMetadataFile(io: FileIO, location: string): Promise<TableMetadata> {
+export async function readMetadataFile(io: FileIO, location: string, caches: ProcessCaches): Promise<TableMetadata> {
+  const parsed = caches.tableMetadata;
   const bytes = await io.read(location);
   const known = parsed.get(location);
   if (known !== undefined && Buffer.compare(known.bytes, bytes) === 0) return known.metadata;
@@ -54,8 +49,8 @@ export async function readMetadataFile(io: FileIO, location: string): Promise<Ta
 }
 
 /** Writes a metadata file; fails with `already-exists` rather than replace one. */
-export async function writeMetadataFile(io: FileIO, location: string, metadata: TableMetadata): Promise<void> {
+export async function writeMetadataFile(io: FileIO, location: string, metadata: TableMetadata, caches: ProcessCaches): Promise<void> {
   const bytes = new TextEncoder().encode(serializeTableMetadata(metadata));
   await io.write(location, bytes, { ifAbsent: true });
-  parsed.set(location, { bytes, metadata });
+  caches.tableMetadata.set(location, { bytes, metadata });
 }

@@ -8,8 +8,10 @@ import { applyUpdates } from '../table-updates/apply-updates.js';
 import { validateRequirements } from '../table-updates/requirements.js';
 import type { TableRequirement, TableUpdate } from '../table-updates/updates.js';
 import { CommitStateUnknownError, FloeError } from '../../core/errors.js';
+import { Redactor } from '../../core/redaction.js';
 import type { FileIO } from '../io/file-io.js';
 import { FileIOCache, mergeIoProperties } from '../io/file-io-for.js';
+import { ProcessCaches } from '../process-caches.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import { newTableMetadata } from '../spec/new-table-metadata.js';
 import type { Catalog, CatalogCallOptions, CreateTableRequest, LoadedTable, Namespace, TableIdentifier } from './catalog.js';
@@ -25,6 +27,10 @@ export interface PointerCatalogOptions {
   readonly properties?: Readonly<Record<string, string>>;
   /** The commit clock; tests may pin it. */
   readonly now?: () => number;
+  /** The process's caches (the runtime's); the catalog makes its own without. */
+  readonly caches?: ProcessCaches;
+  /** The process's redactor (the runtime's); the catalog makes its own without. */
+  readonly redactor?: Redactor;
 }
 
 /** Namespace property that gives a namespace its own location for new tables. */
@@ -32,16 +38,21 @@ export const NAMESPACE_LOCATION_PROPERTY = 'location';
 
 export abstract class PointerCatalog implements Catalog {
   readonly name: string;
+  readonly caches: ProcessCaches;
+  readonly redactor: Redactor;
   protected readonly warehouse: string | undefined;
   protected readonly properties: Readonly<Record<string, string>>;
   private readonly now: () => number;
-  private readonly ios = new FileIOCache();
+  private readonly ios: FileIOCache;
 
   constructor(options: PointerCatalogOptions) {
     this.name = options.name;
     this.warehouse = options.warehouse?.replace(/\/+$/, '');
     this.properties = options.properties ?? {};
     this.now = options.now ?? Date.now;
+    this.caches = options.caches ?? new ProcessCaches();
+    this.redactor = options.redactor ?? new Redactor();
+    this.ios = new FileIOCache(this.caches);
   }
 
   // What a subclass stores.
@@ -87,14 +98,14 @@ export abstract class PointerCatalog implements Catalog {
     });
     const metadataLocation = newMetadataLocation(metadata);
     const io = this.ioFor(metadataLocation, metadata.properties);
-    await writeMetadataFile(io, metadataLocation, metadata);
+    await writeMetadataFile(io, metadataLocation, metadata, this.caches);
     try {
       await this.insertPointer(identifier, metadataLocation);
     } catch (error) {
       await io.delete(metadataLocation).catch(() => undefined); // nobody points at it
       throw error;
     }
-    return { identifier, metadataLocation, metadata, io };
+    return { identifier, metadataLocation, metadata, io, caches: this.caches };
   }
 
   async loadTable(identifier: TableIdentifier, options: CatalogCallOptions = {}): Promise<LoadedTable> {
@@ -103,12 +114,12 @@ export abstract class PointerCatalog implements Catalog {
     if (metadataLocation === undefined) throw tableNotFound(identifier);
     let metadata: TableMetadata;
     try {
-      metadata = await readMetadataFile(this.ioFor(metadataLocation), metadataLocation);
+      metadata = await readMetadataFile(this.ioFor(metadataLocation), metadataLocation, this.caches);
     } catch (error) {
       throw unreadableMetadata(error, identifier, metadataLocation);
     }
     options.signal?.throwIfAborted();
-    return { identifier, metadataLocation, metadata, io: this.ioFor(metadataLocation, metadata.properties) };
+    return { identifier, metadataLocation, metadata, io: this.ioFor(metadataLocation, metadata.properties), caches: this.caches };
   }
 
   async tableExists(identifier: TableIdentifier, options: CatalogCallOptions = {}): Promise<boolean> {
@@ -144,7 +155,7 @@ export abstract class PointerCatalog implements Catalog {
     if (metadata === current.metadata) return current;
     const metadataLocation = newMetadataLocation(metadata, current.metadataLocation);
     const io = this.ioFor(metadataLocation, metadata.properties);
-    await writeMetadataFile(io, metadataLocation, metadata);
+    await writeMetadataFile(io, metadataLocation, metadata, this.caches);
     let swapped: boolean;
     try {
       swapped = await this.swapPointer(identifier, current.metadataLocation, metadataLocation, options);
@@ -166,7 +177,7 @@ export abstract class PointerCatalog implements Catalog {
         },
       );
     }
-    return { identifier, metadataLocation, metadata, io };
+    return { identifier, metadataLocation, metadata, io, caches: this.caches };
   }
 
   /** `<namespace location>/<table>` when the namespace has one, else `<warehouse>/<a.b>/<table>` (pyiceberg's layout). */

@@ -6,6 +6,7 @@
 import { defined } from '../../contracts/defined.js';
 import { FloeError } from '../../core/errors.js';
 import { serverErrorText } from '../../core/redaction.js';
+import type { Redactor } from '../../core/redaction.js';
 import { transportFailure } from './transport-failure.js';
 
 export interface RestAuth {
@@ -28,6 +29,8 @@ export interface ClientCredentials {
   readonly scope?: string;
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
+  /** Redacts what the token endpoint's failures repeat. */
+  readonly redactor: Redactor;
 }
 
 const TOKEN_TIMEOUT_MS = 15_000;
@@ -57,16 +60,20 @@ export function oauth2ClientCredentials(options: ClientCredentials): RestAuth {
         signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS),
       });
     } catch (cause) {
-      throw new FloeError('io', `Cannot reach the OAuth2 token endpoint ${options.tokenUri}: ${transportFailure(cause)}`, {
-        context: { uri: options.tokenUri },
-        cause,
-      });
+      throw new FloeError(
+        'io',
+        `Cannot reach the OAuth2 token endpoint ${options.tokenUri}: ${transportFailure(cause, options.redactor)}`,
+        {
+          context: { uri: options.tokenUri },
+          cause,
+        },
+      );
     }
     const text = await response.text();
     if (!response.ok) {
       throw new FloeError(
         'catalog',
-        `OAuth2 token request to ${options.tokenUri} failed with HTTP ${response.status}${describeOAuthError(text)}`,
+        `OAuth2 token request to ${options.tokenUri} failed with HTTP ${response.status}${describeOAuthError(text, options.redactor)}`,
         {
           context: { uri: options.tokenUri, status: response.status },
           retryable: response.status >= 500,
@@ -109,10 +116,10 @@ function safeParse(text: string): unknown {
 }
 
 /** `: invalid_client (…)` from an RFC 6749 error body, without echoing anything else the server sent. */
-function describeOAuthError(text: string): string {
+function describeOAuthError(text: string, redactor: Redactor): string {
   const parsed = safeParse(text) as { error?: unknown; error_description?: unknown } | undefined;
   if (typeof parsed?.error !== 'string') return '';
-  return `: ${serverErrorText(`${parsed.error}${typeof parsed.error_description === 'string' ? ` (${parsed.error_description})` : ''}`)}`;
+  return `: ${serverErrorText(`${parsed.error}${typeof parsed.error_description === 'string' ? ` (${parsed.error_description})` : ''}`, redactor)}`;
 }
 
 /** What a REST catalog's options say about auth: a bearer token, OAuth2 client credentials, or none. */
@@ -124,6 +131,7 @@ export interface RestAuthOptions {
   readonly oauth2ServerUri?: string;
   readonly scope?: string;
   readonly fetch?: typeof fetch;
+  readonly redactor: Redactor;
 }
 
 export function restAuthFor(options: RestAuthOptions): RestAuth {
@@ -137,6 +145,7 @@ export function restAuthFor(options: RestAuthOptions): RestAuth {
     return oauth2ClientCredentials({
       credential: options.credential,
       tokenUri: options.oauth2ServerUri ?? `${options.uri.replace(/\/+$/, '')}/v1/oauth/tokens`,
+      redactor: options.redactor,
       ...defined({ scope: options.scope, fetch: options.fetch }),
     });
   }

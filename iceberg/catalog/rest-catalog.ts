@@ -13,7 +13,8 @@ import { FileIOCache, mergeIoProperties } from '../io/file-io-for.js';
 import type { JsonAt } from '../spec/json.js';
 import { arrayOf, asObject, asString, asStringMap, jsonRoot, optional, parseJson, required } from '../spec/json.js';
 import { tableMetadataFromJson } from '../spec/metadata-json.js';
-import { registerSecrets } from '../../core/redaction.js';
+import { Redactor } from '../../core/redaction.js';
+import { ProcessCaches } from '../process-caches.js';
 import { partitionSpecToJson } from '../spec/partition-json.js';
 import { schemaToJson } from '../spec/schema-json.js';
 import { sortOrderToJson } from '../spec/sort-order-json.js';
@@ -42,6 +43,10 @@ export interface RestCatalogOptions {
   readonly headers?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
   readonly fetch?: typeof fetch;
+  /** The process's caches (the runtime's); the catalog makes its own without. */
+  readonly caches?: ProcessCaches;
+  /** The process's redactor (the runtime's), told the credentials the catalog is vended; the catalog makes its own without. */
+  readonly redactor?: Redactor;
 }
 
 /** Table config keys that hold credentials (`s3.secret-access-key`, `s3.session-token`, `token`, `gcs.oauth2.token`, …); an access key id is not one. */
@@ -57,7 +62,9 @@ interface TableConfig {
 
 export class RestCatalog implements Catalog {
   readonly name: string;
-  private readonly ios = new FileIOCache();
+  readonly caches: ProcessCaches;
+  readonly redactor: Redactor;
+  private readonly ios: FileIOCache;
   private readonly tableConfigs = new Map<string, TableConfig>();
   private readonly lastLoads = new LRUCache<string, { readonly text: string; readonly loaded: LoadedTable }>({
     // Weighed by the reply's length; the parsed table beside it takes a few times as much.
@@ -73,19 +80,25 @@ export class RestCatalog implements Catalog {
     /** The catalog's properties after the server's defaults and overrides. */
     readonly properties: Readonly<Record<string, string>>,
     connect: (uri: string) => RestHttp,
+    redactor: Redactor,
   ) {
     this.name = options.name;
+    this.caches = options.caches ?? new ProcessCaches();
+    this.redactor = redactor;
+    this.ios = new FileIOCache(this.caches);
     const server = nessieServer(properties);
     this.nessie = server === undefined ? undefined : new NessieRest(server, connect(server.coreBaseUri));
   }
 
   static async open(options: RestCatalogOptions): Promise<RestCatalog> {
-    const auth = restAuthFor(options);
+    const redactor = options.redactor ?? new Redactor();
+    const auth = restAuthFor({ ...options, redactor });
     const connect = (uri: string): RestHttp =>
       new RestHttp({
         baseUri: uri,
         auth,
         catalog: options.name,
+        redactor,
         ...defined({ timeoutMs: options.timeoutMs, headers: options.headers, fetch: options.fetch }),
       });
     const bootstrap = connect(options.uri);
@@ -102,7 +115,7 @@ export class RestCatalog implements Catalog {
     const client = mergeIoProperties(options.properties, defined({ warehouse: options.warehouse }));
     const properties = mergeIoProperties(defaults, client, overrides);
     const uri = overrides['uri'] ?? options.uri;
-    return new RestCatalog(options, uri === options.uri ? bootstrap : connect(uri), properties, connect);
+    return new RestCatalog(options, uri === options.uri ? bootstrap : connect(uri), properties, connect, redactor);
   }
 
   private get prefixPath(): string {
@@ -329,12 +342,12 @@ export class RestCatalog implements Catalog {
       this.tableConfigs.set(key, { config: config ?? {}, credentials: credentials ?? [] });
     // Vended credentials are secrets learned at run time: no message may repeat them either.
     for (const properties of [config ?? {}, ...(credentials ?? []).map((credential) => credential.config)])
-      registerSecrets(
+      this.redactor.register(
         Object.entries(properties)
           .filter(([name]) => VENDED_SECRET.test(name))
           .map(([, value]) => value),
       );
-    return { identifier, metadataLocation, metadata, io: this.ioFor(metadata.location, this.tableConfigs.get(key)) };
+    return { identifier, metadataLocation, metadata, io: this.ioFor(metadata.location, this.tableConfigs.get(key)), caches: this.caches };
   }
 
   private ioFor(location: string, table: TableConfig | undefined): FileIO {

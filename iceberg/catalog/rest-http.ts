@@ -16,6 +16,7 @@ import { isTransientHttpStatus } from '../../core/transient-http-status.js';
 import { parseJson, stringifyJson } from '../spec/json.js';
 import { backoffMs, delay } from '../util/backoff.js';
 import { serverErrorText } from '../../core/redaction.js';
+import type { Redactor } from '../../core/redaction.js';
 import type { RestAuth } from './rest-auth.js';
 import { neverSent, transportFailure } from './transport-failure.js';
 
@@ -59,6 +60,8 @@ export interface RestHttpOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** The catalog's name, for error context. */
   readonly catalog?: string;
+  /** Redacts what the server's answers and the transport's failures repeat in errors. */
+  readonly redactor: Redactor;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -103,12 +106,12 @@ export class RestHttp {
     if (response.status === 401 && this.options.auth.invalidate()) response = await this.once(request);
     const source = `${request.method} ${request.path}`;
     if (response.status >= 300 && response.status < 400) throw redirected(response, request, this.url(request.path, request.query));
-    const text = request.method === 'HEAD' ? '' : await readBody(response, request);
+    const text = request.method === 'HEAD' ? '' : await readBody(response, request, this.options.redactor);
     if (response.ok || (request.method === 'HEAD' && response.status === 404)) {
       if (request.raw) return { status: response.status, json: undefined, text, source };
       return { status: response.status, json: text.trim() === '' ? undefined : parseJson(text, `REST response to ${source}`), source };
     }
-    throw errorFor(response.status, text, this.withCatalog(request));
+    throw errorFor(response.status, text, this.withCatalog(request), this.options.redactor);
   }
 
   private async once(request: RestRequest): Promise<Response> {
@@ -125,7 +128,9 @@ export class RestHttp {
     } catch (cause) {
       if (request.signal?.aborted) throw request.signal.reason as Error;
       const timedOut = (cause as Error).name === 'TimeoutError';
-      const reason = timedOut ? `timed out after ${this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms` : `failed: ${transportFailure(cause)}`;
+      const reason = timedOut
+        ? `timed out after ${this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`
+        : `failed: ${transportFailure(cause, this.options.redactor)}`;
       const { context } = this.withCatalog(request);
       if (request.commit && !timedOut && neverSent(cause)) {
         throw new CommitNotSentError(`Could not ${request.what}: the REST catalog refused the connection, so the commit was not sent`, {
@@ -165,26 +170,30 @@ function redirected(response: Response, request: RestRequest, url: string): Floe
 }
 
 /** The body; a connection lost while reading it is the same failure as one lost before the answer. */
-async function readBody(response: Response, request: RestRequest): Promise<string> {
+async function readBody(response: Response, request: RestRequest, redactor: Redactor): Promise<string> {
   try {
     return await response.text();
   } catch (cause) {
     if (request.signal?.aborted) throw request.signal.reason as Error;
     if (request.commit)
-      throw new FloeError('commit-state-unknown', `Could not ${request.what}: the answer was lost (${transportFailure(cause)})`, {
+      throw new FloeError('commit-state-unknown', `Could not ${request.what}: the answer was lost (${transportFailure(cause, redactor)})`, {
         context: { ...request.context },
         cause,
       });
-    throw new FloeError('io', `Could not ${request.what}: the answer from the REST catalog was lost (${transportFailure(cause)})`, {
-      context: { ...request.context },
-      cause,
-    });
+    throw new FloeError(
+      'io',
+      `Could not ${request.what}: the answer from the REST catalog was lost (${transportFailure(cause, redactor)})`,
+      {
+        context: { ...request.context },
+        cause,
+      },
+    );
   }
 }
 
-/** The spec's error model `{ error: { message, type, code } }`, as a FloeError of the right kind. */
-export function errorFor(status: number, body: string, request: RestRequest): FloeError {
-  const detail = errorDetail(body);
+/** The spec's error model `{ error: { message, type, code } }`, as a FloeError of the right kind; what the server said redacted by `redactor`. */
+export function errorFor(status: number, body: string, request: RestRequest, redactor: Redactor): FloeError {
+  const detail = errorDetail(body, redactor);
   const message = `Could not ${request.what}: HTTP ${status}${detail === '' ? '' : ` ${detail}`}`;
   const context = { ...request.context, status };
   if (request.commit) {
@@ -215,16 +224,16 @@ export function errorFor(status: number, body: string, request: RestRequest): Fl
  * title): never the rest of a page, a stack trace (the error model's `stack` is ignored) or a secret
  * the server echoed.
  */
-function errorDetail(body: string): string {
+function errorDetail(body: string, redactor: Redactor): string {
   let parsed: { error?: { message?: unknown; type?: unknown } } | undefined;
   try {
     parsed = JSON.parse(body) as typeof parsed;
   } catch {
-    return serverErrorText(body);
+    return serverErrorText(body, redactor);
   }
   // Nessie sends an empty type.
   const type = typeof parsed?.error?.type === 'string' && parsed.error.type !== '' ? parsed.error.type : undefined;
   const text = typeof parsed?.error?.message === 'string' ? parsed.error.message : undefined;
-  if (type === undefined && text === undefined) return serverErrorText(body);
-  return serverErrorText([type, text].filter((part) => part !== undefined).join(': '));
+  if (type === undefined && text === undefined) return serverErrorText(body, redactor);
+  return serverErrorText([type, text].filter((part) => part !== undefined).join(': '), redactor);
 }

@@ -22,7 +22,7 @@
 import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.js';
 import { formatTableIdentifier } from '../catalog/identifier.js';
 import { CommitNotSentError, CommitStateUnknownError, FloeError } from '../../core/errors.js';
-import { redact } from '../../core/redaction.js';
+import type { Redactor } from '../../core/redaction.js';
 import { MAIN_BRANCH } from '../spec/snapshot.js';
 import type { TableUpdate } from '../table-updates/updates.js';
 import { backoffMs, delay } from '../util/backoff.js';
@@ -59,7 +59,7 @@ export interface CommitOptions {
    * that none of its attempts landed (or, when it gave up not knowing, once a later commit shows it).
    */
   readonly ownedFiles?: readonly string[];
-  /** Told about a file of a failed attempt that could not be deleted (default: a warning on stderr). */
+  /** Told about a file of a failed attempt that could not be deleted (default: a warning on stderr, redacted by the catalog's redactor). */
   readonly onCleanupFailure?: (file: string, error: unknown) => void;
   /** Cancels the loop: its waits and catalog calls end, rejecting with the signal's reason (see CatalogCallOptions). */
   readonly signal?: AbortSignal;
@@ -76,6 +76,9 @@ export interface CommitResult {
   readonly alreadyCommitted: boolean;
 }
 
+/** The options past commitChange: who is told of a file that could not be deleted is settled. */
+type AttemptOptions = CommitOptions & Required<Pick<CommitOptions, 'onCleanupFailure'>>;
+
 /** What a failed commit leaves: the attempts whose outcome is unknown, and the table to delete files from. */
 interface CommitState {
   table?: LoadedTable;
@@ -86,8 +89,9 @@ export async function commitChange(
   catalog: Catalog,
   identifier: TableIdentifier,
   change: TableChange,
-  options: CommitOptions = {},
+  given: CommitOptions = {},
 ): Promise<CommitResult> {
+  const options = { ...given, onCleanupFailure: given.onCleanupFailure ?? cleanupWarning(catalog.redactor) };
   const state: CommitState = { unresolved: [] };
   try {
     return await attemptCommits(catalog, identifier, change, options, state);
@@ -98,7 +102,7 @@ export async function commitChange(
 }
 
 /** After a failed commit: its own files go if no attempt can have landed; else its attempts wait for a later commit. */
-async function leave(table: LoadedTable, change: TableChange, options: CommitOptions, unresolved: UnsettledAttempt[]): Promise<void> {
+async function leave(table: LoadedTable, change: TableChange, options: AttemptOptions, unresolved: UnsettledAttempt[]): Promise<void> {
   if (unresolved.length === 0) {
     await discard(table, options.ownedFiles ?? [], options);
     return;
@@ -117,7 +121,7 @@ async function attemptCommits(
   catalog: Catalog,
   identifier: TableIdentifier,
   change: TableChange,
-  options: CommitOptions,
+  options: AttemptOptions,
   state: CommitState,
 ): Promise<CommitResult> {
   const sleep = options.sleep ?? ((ms: number) => delay(ms, options.signal));
@@ -261,7 +265,7 @@ async function settleOn(
   landed: bigint | undefined,
   state: CommitState,
   branch: string,
-  options: CommitOptions,
+  options: AttemptOptions,
 ): Promise<void> {
   const elsewhere = landed !== undefined && !state.unresolved.some((attempt) => attempt.snapshotId === landed);
   const dead = settleAttempts(state.unresolved, loaded.metadata, branch, landed).dead;
@@ -270,8 +274,8 @@ async function settleOn(
 }
 
 /** Deleting is cleanup: a file that cannot be deleted now is told about and left for remove-orphan-files; the commit goes on. */
-async function discard(table: LoadedTable, files: readonly string[], options: CommitOptions): Promise<void> {
-  const report = options.onCleanupFailure ?? warnCleanupFailure;
+async function discard(table: LoadedTable, files: readonly string[], options: AttemptOptions): Promise<void> {
+  const report = options.onCleanupFailure;
   await Promise.all(
     files.map((file) =>
       table.io.delete(file).catch((error: unknown) => {
@@ -281,9 +285,13 @@ async function discard(table: LoadedTable, files: readonly string[], options: Co
   );
 }
 
-function warnCleanupFailure(file: string, error: unknown): void {
-  const reason = FloeError.is(error) ? error.detail : error instanceof Error ? error.message : String(error);
-  console.warn(redact(`Floe: could not delete ${file}, written for a commit attempt that did not land (${reason}); remove-orphans will`));
+function cleanupWarning(redactor: Redactor): (file: string, error: unknown) => void {
+  return (file, error) => {
+    const reason = FloeError.is(error) ? error.detail : error instanceof Error ? error.message : String(error);
+    console.warn(
+      redactor.redact(`Floe: could not delete ${file}, written for a commit attempt that did not land (${reason}); remove-orphans will`),
+    );
+  };
 }
 
 function addedSnapshotId(updates: readonly TableUpdate[]): bigint | undefined {

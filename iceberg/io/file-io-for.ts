@@ -9,6 +9,7 @@ import { LocalFileIO } from './local-file-io.js';
 import { S3FileIO } from './s3-file-io.js';
 import type { S3Config } from './s3-file-io.js';
 import { isS3Location } from './s3-location.js';
+import type { ProcessCaches } from '../process-caches.js';
 
 export type IoProperties = Readonly<Record<string, string | undefined>>;
 
@@ -61,8 +62,9 @@ export function s3ConfigFrom(properties: IoProperties): S3Config {
   return Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined)) as S3Config;
 }
 
-export function fileIOFor(location: string, properties: IoProperties = {}): FileIO {
-  if (isS3Location(location)) return new S3FileIO(s3ConfigFrom(properties));
+/** A FileIO for `location`; an S3 one caches the files it localizes under `caches`' folder unless `floe.io.cache-dir` names another. */
+export function fileIOFor(location: string, properties: IoProperties, caches: ProcessCaches): FileIO {
+  if (isS3Location(location)) return new S3FileIO({ cacheDirectory: caches.fileCacheDirectory, ...s3ConfigFrom(properties) });
   if (location.startsWith('file:') || location.startsWith('/')) return new LocalFileIO();
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(location)?.[1];
   throw new FloeError(
@@ -78,6 +80,8 @@ export function fileIOFor(location: string, properties: IoProperties = {}): File
 export class FileIOCache {
   private readonly ios = new Map<string, FileIO>();
 
+  constructor(private readonly caches: ProcessCaches) {}
+
   get(location: string, properties: IoProperties = {}): FileIO {
     const kind = isS3Location(location) ? 's3' : 'other';
     const key = `${kind}\0${JSON.stringify(
@@ -87,7 +91,7 @@ export class FileIOCache {
     )}`;
     let io = this.ios.get(key);
     if (io === undefined) {
-      io = fileIOFor(location, properties);
+      io = fileIOFor(location, properties, this.caches);
       this.ios.set(key, io);
     }
     return io;

@@ -18,8 +18,6 @@ import {
 import type { CompletedPart } from '@aws-sdk/client-s3';
 import { createWriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LRUCache } from 'lru-cache';
@@ -28,6 +26,7 @@ import { isTransientHttpStatus } from '../../core/transient-http-status.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 import type { FileInfo, FileIO, WriteOptions } from './file-io.js';
 import { LocalFileCache } from './local-cache.js';
+import { ProcessCaches } from '../process-caches.js';
 import { parseS3Location, s3LocationOf } from './s3-location.js';
 import { defined } from '../../contracts/defined.js';
 
@@ -40,6 +39,7 @@ export interface S3Config {
   readonly accessKeyId?: string;
   readonly secretAccessKey?: string;
   readonly sessionToken?: string;
+  /** Where localized files are kept; a temporary folder's `file-cache` (ProcessCaches) without. */
   readonly cacheDirectory?: string;
   readonly cacheMaxBytes?: number;
   readonly memoryCacheMaxBytes?: number;
@@ -109,7 +109,7 @@ export class S3FileIO implements FileIO {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
-    this.cache = new LocalFileCache(config.cacheDirectory ?? join(tmpdir(), 'floe-file-cache'), this.settings.cacheMaxBytes);
+    this.cache = new LocalFileCache(config.cacheDirectory ?? new ProcessCaches().fileCacheDirectory, this.settings.cacheMaxBytes);
     this.memory = new LRUCache({
       maxSize: Math.max(1, this.settings.memoryCacheMaxBytes),
       sizeCalculation: (bytes) => Math.max(1, bytes.byteLength),

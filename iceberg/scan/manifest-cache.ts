@@ -1,16 +1,15 @@
 /**
- * Manifests and manifest lists decoded for planning (manifest lists for commits too), kept per
- * FileIO (one per catalog configuration) by table and location. Both are written once and never
+ * Manifests and manifest lists decoded for planning (manifest lists for commits too), kept in the
+ * table's process caches per FileIO (one per catalog configuration) by table and location. Both are written once and never
  * changed: a new snapshot writes a new manifest list and new manifests, and lists the old manifests
  * it keeps. So a process that plans again (a server after each materialization, a schedule's next
  * window, a training set per request) reads and decodes only the files it has not seen, as
  * iceberg-rust's object cache does.
  */
-import { LRUCache } from 'lru-cache';
 import type { LoadedTable } from '../catalog/catalog.js';
 import { formatTableIdentifier } from '../catalog/identifier.js';
 import { FloeError } from '../../core/errors.js';
-import type { FileIO } from '../io/file-io.js';
+import type { DecodedFileRead, ProcessCaches } from '../process-caches.js';
 import { readManifest } from '../spec/manifest-avro.js';
 import type { ReadManifestResult } from '../spec/manifest-avro.js';
 import { readManifestList } from '../spec/manifest-list-avro.js';
@@ -18,31 +17,13 @@ import type { ManifestFile } from '../spec/manifest.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import type { Snapshot } from '../spec/snapshot.js';
 
-/** The bound, in the files' Avro bytes; least recently used out first. */
-const MAX_BYTES = 32 * 1024 * 1024;
-
-interface Decoded {
-  readonly value: unknown;
-  /** The file's size in bytes, its weight in the cache. */
-  readonly bytes: number;
-}
-
-interface Read<T> {
-  readonly io: FileIO;
-  readonly location: string;
-  readonly decode: (bytes: Uint8Array) => T;
-}
-
-type DecodedFiles = LRUCache<string, Decoded, Read<unknown>>;
-
-const caches = new WeakMap<FileIO, DecodedFiles>();
-
-export async function readManifestOf(io: FileIO, metadata: TableMetadata, manifest: ManifestFile): Promise<ReadManifestResult> {
+export async function readManifestOf(table: LoadedTable, metadata: TableMetadata, manifest: ManifestFile): Promise<ReadManifestResult> {
   const location = manifest.manifestPath;
-  return cachedRead(`${metadata.tableUuid} ${manifest.manifestLength} ${location}`, {
-    io,
+  return cachedRead(table.caches, `${metadata.tableUuid} ${manifest.manifestLength} ${location}`, {
+    io: table.io,
     location,
-    decode: (bytes) => readManifest(bytes, { location, specs: metadata.partitionSpecs, schemas: metadata.schemas }),
+    decode: (bytes) =>
+      readManifest(bytes, { location, specs: metadata.partitionSpecs, schemas: metadata.schemas, avroTypes: table.caches.avroTypes }),
   });
 }
 
@@ -55,26 +36,14 @@ export async function snapshotManifests(table: LoadedTable, snapshot: Snapshot):
     });
   }
   const { metadata } = table;
-  return cachedRead(`${metadata.tableUuid} list ${location}`, {
+  return cachedRead(table.caches, `${metadata.tableUuid} list ${location}`, {
     io: table.io,
     location,
-    decode: (bytes) => readManifestList(bytes, { location, formatVersion: metadata.formatVersion }),
+    decode: (bytes) => readManifestList(bytes, { location, formatVersion: metadata.formatVersion, avroTypes: table.caches.avroTypes }),
   });
 }
 
-async function cachedRead<T>(key: string, read: Read<T>): Promise<T> {
-  let cache = caches.get(read.io);
-  if (cache === undefined) {
-    cache = new LRUCache({
-      maxSize: MAX_BYTES,
-      sizeCalculation: (decoded) => Math.max(1, decoded.bytes),
-      fetchMethod: async (_, __, { context }) => {
-        const bytes = await context.io.read(context.location);
-        return { value: context.decode(bytes), bytes: bytes.byteLength };
-      },
-    });
-    caches.set(read.io, cache);
-  }
+async function cachedRead<T>(caches: ProcessCaches, key: string, read: DecodedFileRead): Promise<T> {
   // fetch() shares one read between concurrent plans and keeps nothing when the read fails.
-  return (await cache.fetch(key, { context: read }))!.value as T;
+  return (await caches.decodedFilesOf(read.io).fetch(key, { context: read }))!.value as T;
 }

@@ -77,7 +77,7 @@ export async function planScan(table: LoadedTable, options: ScanOptions = {}): P
       : await appendedManifests(table, snapshot, { ...range, ids: appended }, options.concurrency ?? 8);
   const manifests = pruning ? listed.filter((manifest) => pruning.manifestMayMatch(manifest)) : listed;
   const perManifest = await mapWithConcurrency(manifests, options.concurrency ?? 8, async (manifest) => {
-    const read = await readManifestOf(table.io, metadata, manifest);
+    const read = await readManifestOf(table, metadata, manifest);
     // Inherited before dropping deleted entries: a v3 file's first_row_id counts the files before it.
     const live = inheritManifestEntries(read.entries, manifest)
       .filter((entry) => entry.status !== 'deleted')

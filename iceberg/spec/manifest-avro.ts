@@ -5,6 +5,7 @@
 import { stringify } from 'lossless-json';
 import { FloeError } from '../../core/errors.js';
 import { readAvroFile, writeAvroFile } from './avro/container.js';
+import type { AvroTypes } from './avro/container.js';
 import { longToBigint, longToNumber, requiredValue } from './avro/convert.js';
 import { fieldsById, namedTypes, valueOf } from './avro/field-ids.js';
 import type { AvroField } from './avro/field-ids.js';
@@ -34,10 +35,10 @@ export interface ReadManifestResult {
 
 export function readManifest(
   bytes: Uint8Array,
-  options: { location: string; specs: readonly PartitionSpec[]; schemas: readonly Schema[] },
+  options: { location: string; specs: readonly PartitionSpec[]; schemas: readonly Schema[]; avroTypes?: AvroTypes | undefined },
 ): ReadManifestResult {
   const { location } = options;
-  const file = readAvroFile(bytes, location);
+  const file = readAvroFile(bytes, location, options.avroTypes);
   const named = namedTypes(file.schema);
   const formatVersion = parseFormatVersion(file.metadata.get('format-version'), location);
   const content = file.metadata.get('content') === 'deletes' ? 'deletes' : 'data';
@@ -183,6 +184,8 @@ export interface WriteManifestOptions {
   readonly content: 'data' | 'deletes';
   /** For v1, the snapshot id of entries that have none (v1 stores it on every entry). */
   readonly snapshotId: bigint | null;
+  /** Where the compiled schema is kept for the next file (spec/avro/container.ts). */
+  readonly avroTypes?: AvroTypes | undefined;
 }
 
 export interface WrittenManifest {
@@ -235,7 +238,13 @@ export function writeManifest(entries: readonly ManifestEntry[], options: WriteM
     ['format-version', String(formatVersion)],
   ]);
   if (formatVersion >= 2) metadata.set('content', content);
-  const bytes = writeAvroFile({ schema: manifestEntrySchema(formatVersion, partitionTypes), metadata, codec: 'deflate', records });
+  const bytes = writeAvroFile({
+    schema: manifestEntrySchema(formatVersion, partitionTypes),
+    metadata,
+    codec: 'deflate',
+    records,
+    avroTypes: options.avroTypes,
+  });
   return {
     bytes,
     partitions: summarizePartitions(

@@ -4,6 +4,7 @@
  */
 import { FloeError } from '../../core/errors.js';
 import { readAvroFile, writeAvroFile } from './avro/container.js';
+import type { AvroTypes } from './avro/container.js';
 import { bytesOrNull, longToBigint, longToNumber, requiredValue, toBuffer } from './avro/convert.js';
 import { arrayItems, fieldsById, namedTypes, valueOf } from './avro/field-ids.js';
 import type { FieldSummary, ManifestFile } from './manifest.js';
@@ -13,9 +14,12 @@ import type { FormatVersion } from './metadata.js';
 /** Java's marker for a sequence number that the manifest list writer assigns at commit. */
 export const UNASSIGNED_SEQUENCE_NUMBER = -1;
 
-export function readManifestList(bytes: Uint8Array, options: { location: string; formatVersion: FormatVersion }): ManifestFile[] {
+export function readManifestList(
+  bytes: Uint8Array,
+  options: { location: string; formatVersion: FormatVersion; avroTypes?: AvroTypes | undefined },
+): ManifestFile[] {
   const { location } = options;
-  const file = readAvroFile(bytes, location);
+  const file = readAvroFile(bytes, location, options.avroTypes);
   const named = namedTypes(file.schema);
   const fields = fieldsById(file.schema, named, location);
   const partitionsField = fields.get(507);
@@ -81,6 +85,8 @@ export interface WriteManifestListOptions {
   readonly sequenceNumber: number;
   /** v3: the snapshot's first row id, from which data manifests without one are numbered. */
   readonly firstRowId?: bigint;
+  /** Where the compiled schema is kept for the next file (spec/avro/container.ts). */
+  readonly avroTypes?: AvroTypes | undefined;
 }
 
 export function writeManifestList(manifests: readonly ManifestFile[], options: WriteManifestListOptions): Uint8Array {
@@ -94,7 +100,7 @@ export function writeManifestList(manifests: readonly ManifestFile[], options: W
   if (formatVersion >= 2) metadata.set('sequence-number', String(options.sequenceNumber));
   if (formatVersion >= 3) metadata.set('first-row-id', (options.firstRowId ?? 0n).toString());
   metadata.set('format-version', String(formatVersion));
-  return writeAvroFile({ schema: manifestFileSchema(formatVersion), metadata, codec: 'deflate', records });
+  return writeAvroFile({ schema: manifestFileSchema(formatVersion), metadata, codec: 'deflate', records, avroTypes: options.avroTypes });
 }
 
 /**

@@ -47,6 +47,7 @@ export async function writeAddedManifest(
     schema: schemaForSpec(metadata, spec),
     content,
     snapshotId: null,
+    avroTypes: table.caches.avroTypes,
   });
   // `<name>-m<spec id>.avro` for data, `<name>-md<spec id>.avro` for deletes: one name per manifest a change may write.
   const location = `${metadataDirectory(table)}/${name}-m${content === 'deletes' ? 'd' : ''}${spec.specId}.avro`;
@@ -72,7 +73,12 @@ export function appendedFiles(manifest: ManifestToAppend | null, dataFiles: read
 /** Reads back what `writeAddedManifest` wrote, for a commit that runs in another process. */
 export async function describeAddedManifest(table: LoadedTable, location: string): Promise<ManifestToAppend> {
   const bytes = await table.io.read(location);
-  const read = readManifest(bytes, { location, specs: table.metadata.partitionSpecs, schemas: table.metadata.schemas });
+  const read = readManifest(bytes, {
+    location,
+    specs: table.metadata.partitionSpecs,
+    schemas: table.metadata.schemas,
+    avroTypes: table.caches.avroTypes,
+  });
   if (read.entries.some((entry) => entry.status !== 'added')) {
     throw new FloeError('invalid-input', 'Only a manifest of added files can be appended', { context: { manifest: location } });
   }

@@ -70,6 +70,7 @@ export async function removeFromManifests(
       schema: schemaForSpec(base.metadata, spec),
       content: manifest.content,
       snapshotId: context.snapshotId,
+      avroTypes: base.caches.avroTypes,
     });
     const location = `${prefix}-m${index}.avro`;
     await base.io.write(location, written.bytes, { ifAbsent: true });

@@ -174,6 +174,7 @@ function addedFilesSource(
             location: manifest.location,
             specs: base.metadata.partitionSpecs,
             schemas: base.metadata.schemas,
+            avroTypes: base.caches.avroTypes,
           });
           for (const entry of read.entries) out.push({ file: entry.dataFile, specId: read.specId, sequenceNumber: 0 });
         }

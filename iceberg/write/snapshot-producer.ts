@@ -85,6 +85,7 @@ export async function produceSnapshot(
     parentSnapshotId: parent?.snapshotId ?? null,
     sequenceNumber,
     ...defined({ firstRowId }),
+    avroTypes: base.caches.avroTypes,
   });
   await base.io.write(manifestListLocation, listBytes, { ifAbsent: true });
 

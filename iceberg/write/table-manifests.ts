@@ -24,7 +24,12 @@ export interface ManifestContents {
 export async function readManifestEntries(table: LoadedTable, manifest: ManifestFile): Promise<ManifestContents> {
   const { metadata } = table;
   const bytes = await table.io.read(manifest.manifestPath);
-  const read = readManifest(bytes, { location: manifest.manifestPath, specs: metadata.partitionSpecs, schemas: metadata.schemas });
+  const read = readManifest(bytes, {
+    location: manifest.manifestPath,
+    specs: metadata.partitionSpecs,
+    schemas: metadata.schemas,
+    avroTypes: table.caches.avroTypes,
+  });
   return { manifest, specId: read.specId, entries: inheritManifestEntries(read.entries, manifest) };
 }
 

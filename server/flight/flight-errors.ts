@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { StatusObject } from '@grpc/grpc-js';
 import { FloeError } from '../../core/errors.js';
-import { redact } from '../../core/redaction.js';
+import type { Redactor } from '../../core/redaction.js';
 import { GrpcRefusal } from '../grpc/grpc-endpoint.js';
 
 /** A refusal made by the offline endpoint itself (credentials, permissions, an unknown ticket), with its gRPC status. */
@@ -11,9 +11,9 @@ export class FlightRefusal extends GrpcRefusal {}
  * The gRPC status an error answers with. Its details are Feast's error detail (`{"module", "class",
  * "message"}`), which Feast's client finds in the Flight error and raises as that Feast exception,
  * Floe's message kept. Anything that is not the caller's to fix is a bare INTERNAL; its cause goes
- * to the server's log (`internal` is true).
+ * to the server's log (`internal` is true). Messages are redacted by the process's `redactor`.
  */
-export function flightStatus(error: unknown): { status: Partial<StatusObject>; internal: boolean } {
+export function flightStatus(error: unknown, redactor: Redactor): { status: Partial<StatusObject>; internal: boolean } {
   if (error instanceof GrpcRefusal)
     return { status: { code: error.code, details: feastDetail(error.kind, error.message, 'FeastError') }, internal: false };
   if (FloeError.is(error)) {
@@ -33,7 +33,7 @@ export function flightStatus(error: unknown): { status: Partial<StatusObject>; i
           code,
           details: feastDetail(
             error.kind,
-            redact(error.message),
+            redactor.redact(error.message),
             error.kind === 'not-found' ? 'FeastObjectNotFoundException' : 'FeastError',
           ),
         },

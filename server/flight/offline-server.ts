@@ -5,7 +5,6 @@ import * as arrow from 'apache-arrow';
 import { serverAuthConfigSchema } from '../../features/config.js';
 import type { ServerAuthInput } from '../../features/config.js';
 import type { FeatureContext } from '../../features/context.js';
-import { redactValue } from '../../core/redaction.js';
 import { createAuthenticator } from '../auth/authenticator.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { closeGrpc, grpcServerCredentials, listenGrpc } from '../grpc/grpc-endpoint.js';
@@ -207,8 +206,9 @@ class FlightHandlers {
   }
 
   private statusOf(error: unknown): Partial<grpc.StatusObject> {
-    const { status, internal } = flightStatus(error);
-    if (internal) this.log.write(`floe offline endpoint: a call failed: ${JSON.stringify(redactValue(error))}\n`);
+    const { redactor } = this.context.catalog;
+    const { status, internal } = flightStatus(error, redactor);
+    if (internal) this.log.write(`floe offline endpoint: a call failed: ${JSON.stringify(redactor.redactValue(error))}\n`);
     return status;
   }
 }

@@ -3,7 +3,7 @@ import { serverAuthConfigSchema } from '../../features/config.js';
 import type { ServerAuthInput } from '../../features/config.js';
 import type { Registry } from '../../features/registry.js';
 import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
-import { redactValue } from '../../core/redaction.js';
+import type { Redactor } from '../../core/redaction.js';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { closeGrpc, GrpcRefusal, grpcCaller, grpcServerCredentials, listenGrpc } from '../grpc/grpc-endpoint.js';
 import { applyHandlers } from './apply-handlers.js';
@@ -26,6 +26,8 @@ export interface RegistryServerOptions {
   readonly loadedAt?: Date;
   /** Where the causes of internal failures are logged (redacted); stderr unless told. */
   readonly logStream?: NodeJS.WritableStream;
+  /** The process's redaction step (the project's), for what the log repeats. */
+  readonly redactor: Redactor;
 }
 
 export interface RegistryServer {
@@ -68,7 +70,7 @@ export function createRegistryServer(options: RegistryServerOptions): RegistrySe
       };
       answer().then(
         (reply) => callback(null, reply),
-        (error: unknown) => callback(statusOf(error, log)),
+        (error: unknown) => callback(statusOf(error, log, options.redactor)),
       );
     };
   }
@@ -97,13 +99,13 @@ function checkProject(project: string, request: ProtoObject): void {
  * "message"}`), which Feast's client raises as that Feast exception with Floe's message. Anything
  * not the caller's to fix is a bare INTERNAL; its cause goes to the log.
  */
-function statusOf(error: unknown, log: NodeJS.WritableStream): Partial<grpc.StatusObject> {
+function statusOf(error: unknown, log: NodeJS.WritableStream, redactor: Redactor): Partial<grpc.StatusObject> {
   if (error instanceof GrpcRefusal) {
     const feastClass = /^[A-Z]\w+$/.test(error.kind) ? error.kind : 'FeastError';
     const permission = error.code === grpc.status.PERMISSION_DENIED ? 'FeastPermissionError' : feastClass;
     return { code: error.code, details: JSON.stringify({ module: 'feast.errors', class: permission, message: error.message }) };
   }
-  log.write(`floe registry endpoint: a call failed: ${JSON.stringify(redactValue(error))}\n`);
+  log.write(`floe registry endpoint: a call failed: ${JSON.stringify(redactor.redactValue(error))}\n`);
   return {
     code: grpc.status.INTERNAL,
     details: JSON.stringify({

@@ -5,7 +5,7 @@
  * so every field is checked, and what is not there stays empty rather than guessed.
  */
 import { isRecord } from '../../core/is-record.js';
-import { redact } from '../../core/redaction.js';
+import type { Redactor } from '../../core/redaction.js';
 
 /** An event-time span a run covered, `[start, end)`; a backfill's range with the chunks it is cut into. */
 export interface RunWindow {
@@ -38,8 +38,8 @@ export type RunOutcome =
 /** The longest error text shown; a longer one ends in `…`. */
 export const MAX_ERROR_LENGTH = 1_000;
 
-/** A run's details from its workflow type, its input (the first argument) and its outcome. */
-export function runDetails(type: string, input: unknown, outcome: RunOutcome): RunDetails {
+/** A run's details from its workflow type, its input (the first argument) and its outcome; a failure redacted by `redactor`. */
+export function runDetails(redactor: Redactor, type: string, input: unknown, outcome: RunOutcome): RunDetails {
   const given = fromInput(type, input);
   const learned =
     outcome.kind === 'result' ? fromResult(type, outcome.value) : outcome.kind === 'progress' ? fromProgress(type, outcome.value) : {};
@@ -47,14 +47,14 @@ export function runDetails(type: string, input: unknown, outcome: RunOutcome): R
     featureViews: learned.featureViews ?? given.featureViews ?? [],
     windows: learned.windows ?? given.windows ?? [],
     rows: learned.rows ?? null,
-    error: outcome.kind === 'failure' ? shownError(outcome.message) : null,
+    error: outcome.kind === 'failure' ? shownError(outcome.message, redactor) : null,
   };
 }
 
 /** A failure's message as the page shows it: no known secret, no stack trace, at most MAX_ERROR_LENGTH characters. */
-export function shownError(message: string): string {
+export function shownError(message: string, redactor: Redactor): string {
   const withoutStack = message.split(/\n\s+at /)[0]!.trim();
-  const text = redact(withoutStack === '' ? 'failed without a message' : withoutStack);
+  const text = redactor.redact(withoutStack === '' ? 'failed without a message' : withoutStack);
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
 }
 

@@ -18,6 +18,7 @@ import { scratchFolder } from '../support/scratch-folder.js';
 import type { UiServer } from '../support/ui/ui-project.js';
 import { UI_TOKENS } from '../support/ui/ui-project.js';
 import { SCALE, startScaleUiServer } from '../support/ui/scale-project.js';
+import { Redactor } from '../../core/redaction.js';
 
 const VIEWS = SCALE.sources * SCALE.viewsPerSource;
 const BOUND_MS = 5_000;
@@ -33,7 +34,7 @@ before(async () => {
       catalog: { type: 'sql', uri: 'unused.db' },
       temporal: { address, namespace, taskQueue: `e2e-ui-scale-${randomUUID()}` },
     }),
-    {},
+    { redactor: new Redactor() },
   );
   ui = await startScaleUiServer(scratchFolder('e2e-ui-scale'), { runs });
   browser = await openBrowser();

@@ -31,6 +31,7 @@ import { committedWindows, onlineSnapshots } from '../support/pipelines/pipeline
 import { runPyiceberg, sqliteCatalog } from '../support/pyiceberg.js';
 import type { TestWorker } from '../support/temporal.js';
 import { startTestWorker } from '../support/temporal.js';
+import { Redactor } from '../../core/redaction.js';
 
 const TEMPORAL_UI = 'http://temporal-ui.test:8233';
 const taskQueue = `e2e-ui-${randomUUID()}`;
@@ -63,7 +64,7 @@ before(async () => {
     catalog: { type: 'sql', uri: 'unused.db' },
     temporal: { address, namespace, taskQueue },
   });
-  runs = temporalRuns(config, { temporalUi: TEMPORAL_UI });
+  runs = temporalRuns(config, { temporalUi: TEMPORAL_UI, redactor: new Redactor() });
   ui = await startUiServer(directory, {
     runs,
     actions: (runtime) => (actions = temporalActions(config, runtime.project.registry, { clock: () => NOW })),

@@ -7,6 +7,7 @@ import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
 import { openRuntime } from '../../features/runtime.js';
 import type { Runtime } from '../../features/runtime.js';
 import type { FeatureContext } from '../../features/context.js';
+import { Redactor } from '../../core/redaction.js';
 
 /** A Floe runtime for a test: an in-memory project over the given catalog and definitions. */
 export async function testRuntime(options: {
@@ -29,6 +30,7 @@ export async function testRuntime(options: {
     directory: options.directory,
     config,
     registry: new Registry(options.definitions, { onlineNamespace: config.online.namespace }),
+    redactor: new Redactor(),
   };
   return openRuntime(project);
 }

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import avro from 'avsc';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
 import snappy from 'snappyjs';
 import { FloeError } from '../../../core/errors.js';
 import { avroType } from './long.js';
@@ -33,6 +33,8 @@ export interface AvroFile {
   readonly metadata: ReadonlyMap<string, string>;
   readonly codec: string;
   readonly records: readonly unknown[];
+  /** Where the compiled schema is kept for the next file (see readAvroFile). */
+  readonly avroTypes?: AvroTypes | undefined;
 }
 
 function corrupt(location: string, message: string, cause?: unknown): FloeError {
@@ -42,7 +44,11 @@ function corrupt(location: string, message: string, cause?: unknown): FloeError 
   });
 }
 
-export function readAvroFile(bytes: Uint8Array, location: string): AvroFile {
+/** Compiled Avro types by schema text: a process's (ProcessCaches.avroTypes), kept between files. */
+export type AvroTypes = LRUCache<string, avro.Type>;
+
+/** `avroTypes` keeps the compiled schema for the next file; without it the schema is compiled for this file alone. */
+export function readAvroFile(bytes: Uint8Array, location: string, avroTypes?: AvroTypes): AvroFile {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buffer.length < MAGIC.length || !buffer.subarray(0, MAGIC.length).equals(MAGIC))
     throw corrupt(location, 'Missing the Avro magic bytes');
@@ -54,7 +60,7 @@ export function readAvroFile(bytes: Uint8Array, location: string): AvroFile {
   let type: avro.Type;
   try {
     schema = JSON.parse(schemaText);
-    type = compiledType(schemaText, schema);
+    type = compiledType(schemaText, schema, avroTypes);
   } catch (cause) {
     throw corrupt(location, 'An invalid avro.schema', cause);
   }
@@ -89,18 +95,16 @@ export function readAvroFile(bytes: Uint8Array, location: string): AvroFile {
 }
 
 /**
- * Compiled types by schema text. avsc compiles a schema into generated code, which costs more
- * than decoding or encoding a manifest of a few hundred entries; a table's manifests share a
- * handful of schemas (one per partition spec and format version), so a scan planning over many
- * manifests, or a writer committing append after append, compiles each once.
+ * The compiled type of a schema, from `avroTypes` when it has it. avsc compiles a schema into
+ * generated code, which costs more than decoding or encoding a manifest of a few hundred entries;
+ * a table's manifests share a handful of schemas (one per partition spec and format version), so a
+ * scan planning over many manifests, or a writer committing append after append, compiles each once.
  */
-const compiled = new LRUCache<string, avro.Type>({ max: 64 });
-
-function compiledType(schemaText: string, schema: unknown): avro.Type {
-  let type = compiled.get(schemaText);
+function compiledType(schemaText: string, schema: unknown, avroTypes: AvroTypes | undefined): avro.Type {
+  let type = avroTypes?.get(schemaText);
   if (type === undefined) {
     type = avroType(schema);
-    compiled.set(schemaText, type);
+    avroTypes?.set(schemaText, type);
   }
   return type;
 }
@@ -152,6 +156,8 @@ export interface AvroWriteOptions {
   readonly metadata: ReadonlyMap<string, string>;
   readonly codec: 'null' | 'deflate';
   readonly records: readonly unknown[];
+  /** Where the compiled schema is kept for the next file (see readAvroFile). */
+  readonly avroTypes?: AvroTypes | undefined;
 }
 
 /**
@@ -160,7 +166,7 @@ export interface AvroWriteOptions {
  */
 export function writeAvroFile(options: AvroWriteOptions): Uint8Array {
   const schemaText = JSON.stringify(options.schema);
-  const type = compiledType(schemaText, options.schema);
+  const type = compiledType(schemaText, options.schema, options.avroTypes);
   const encoded = options.records.map((record, index) => {
     try {
       return type.toBuffer(record);

@@ -72,7 +72,7 @@ describe('REST catalog specifics', () => {
       );
       assert.ok(table.metadataLocation.startsWith(`${restCatalogService().warehouse}/`));
       const text = new TextDecoder().decode(
-        await fileIOFor(table.metadataLocation, s3Properties(restCatalogService())).read(table.metadataLocation),
+        await fileIOFor(table.metadataLocation, s3Properties(restCatalogService()), table.caches).read(table.metadataLocation),
       );
       const fromStorage = parseTableMetadata(text, table.metadataLocation);
       assert.deepEqual(fromStorage, table.metadata);

@@ -7,6 +7,7 @@ import { before, describe, it } from 'node:test';
 import { FloeError } from '../../../core/errors.js';
 import { fileIOFor } from '../../../iceberg/io/file-io-for.js';
 import { S3FileIO } from '../../../iceberg/io/s3-file-io.js';
+import { ProcessCaches } from '../../../iceberg/process-caches.js';
 import type { S3Config } from '../../../iceberg/io/s3-file-io.js';
 import { s3Service } from '../../support/services.js';
 import { startConditionalWriteRefusingProxy } from '../../support/iceberg/s3-proxy.js';
@@ -131,12 +132,16 @@ describe('S3FileIO on MinIO', () => {
 
   it('fileIOFor builds a working S3FileIO from pyiceberg-style properties', async () => {
     const service = s3Service();
-    const io = fileIOFor(`${prefix}/props/x`, {
-      's3.endpoint': service.endpoint,
-      's3.region': service.region,
-      's3.access-key-id': service.accessKeyId,
-      's3.secret-access-key': service.secretAccessKey,
-    });
+    const io = fileIOFor(
+      `${prefix}/props/x`,
+      {
+        's3.endpoint': service.endpoint,
+        's3.region': service.region,
+        's3.access-key-id': service.accessKeyId,
+        's3.secret-access-key': service.secretAccessKey,
+      },
+      new ProcessCaches(),
+    );
     await io.write(`${prefix}/props/x`, bytes('ok'));
     assert.equal(new TextDecoder().decode(await io.read(`${prefix}/props/x`)), 'ok');
   });

@@ -185,7 +185,7 @@ describe('Floe writes v3, Java and pyiceberg read it', () => {
       "the file's one vector, Java's",
     );
     const plan = await planScan(table);
-    const localPath = await localizePlan(table.io, plan);
+    const localPath = await localizePlan(table, plan);
     const inFile = await engine.withConnection(async (connection) =>
       (
         await connection.runAndReadAll(

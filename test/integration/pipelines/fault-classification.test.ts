@@ -20,6 +20,7 @@ import { currentManifestList, tableFiles, truncate, withDamagedFile, zeroMiddle 
 import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
 import { appendSourceRows, createDriverStatsCatalog, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { Redactor } from '../../../core/redaction.js';
 
 const DAY2 = { start: '2024-05-02T00:00:00.000Z', end: '2024-05-03T00:00:00.000Z' };
 /** Non-retryable failures end a run in seconds; a retried one would run for minutes. */
@@ -70,7 +71,7 @@ function printedByCli(error: unknown): string {
   const original = console.error;
   console.error = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
   try {
-    reportError(error);
+    reportError(error, new Redactor());
   } finally {
     console.error = original;
   }

@@ -22,6 +22,7 @@ import { testRuntime } from '../../support/runtime.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { UI_AUTH, UI_TOKENS, uiDefinitions } from '../../support/ui/ui-project.js';
 import { serverError } from '../../support/server-error.js';
+import { Redactor } from '../../../core/redaction.js';
 
 const TEMPORAL_UI = 'http://temporal-ui.test:8233';
 const taskQueue = `ui-runs-${randomUUID()}`;
@@ -60,7 +61,7 @@ async function serverOn(address: string): Promise<string> {
     catalog: runtime.project.config.catalog,
     temporal: { address, namespace: temporalService().namespace, taskQueue },
   });
-  const runs = temporalRuns(config, { temporalUi: TEMPORAL_UI });
+  const runs = temporalRuns(config, { temporalUi: TEMPORAL_UI, redactor: new Redactor() });
   const server = createFeatureServer({
     store: new OnlineStore({
       registry: runtime.project.registry,

@@ -15,8 +15,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 
 const SCRIPT = `
 import { installWorkerRuntime } from ${JSON.stringify(path.join(root, 'workers', 'worker-runtime.ts'))};
+import { Redactor } from ${JSON.stringify(path.join(root, 'core', 'redaction.ts'))};
 import { NativeConnection, Worker } from '@temporalio/worker';
-installWorkerRuntime({ oneLine: true });
+installWorkerRuntime(new Redactor(), { oneLine: true });
 const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS });
 const worker = await Worker.create({ connection, taskQueue: 'core-log-' + Date.now(), activities: { noop: async () => undefined } });
 const running = worker.run();

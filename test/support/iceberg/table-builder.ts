@@ -18,6 +18,7 @@ import type { Schema } from '../../../iceberg/spec/schema.js';
 import type { Snapshot } from '../../../iceberg/spec/snapshot.js';
 import type { PrimitiveType, PrimitiveValue } from '../../../iceberg/spec/types.js';
 import { compareValues } from '../../../iceberg/spec/value-order.js';
+import { ProcessCaches } from '../../../iceberg/process-caches.js';
 
 /** A FileIO over a Map, for tests that need no disk. */
 export class MemoryFileIO implements FileIO {
@@ -212,5 +213,6 @@ export function loadedTable(
     metadataLocation: `${input.location}/metadata/v1.metadata.json`,
     metadata,
     io,
+    caches: new ProcessCaches(),
   };
 }

@@ -6,6 +6,10 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, reportError } from '../../../cli/output.js';
 import { FloeError } from '../../../core/errors.js';
+import { Redactor } from '../../../core/redaction.js';
+
+const redactor = new Redactor();
+const report = (error: unknown): number => reportError(error, redactor);
 
 let printed: string[];
 const original = console.error;
@@ -41,20 +45,20 @@ describe('reportError', () => {
       [],
       cause,
     );
-    assert.equal(reportError(failedWorkflow(outer)), EXIT_BAD_INPUT);
+    assert.equal(report(failedWorkflow(outer)), EXIT_BAD_INPUT);
     assert.deepEqual(printed, [`floe: ${outer.message}`]);
   });
 
   test('not-found is bad input too; other kinds and foreign errors are failures', () => {
-    assert.equal(reportError(failedWorkflow(new ApplicationFailure('No table rides.x', 'FloeError:not-found'))), EXIT_BAD_INPUT);
-    assert.equal(reportError(failedWorkflow(new ApplicationFailure('S3 said 503', 'FloeError:io'))), EXIT_FAILURE);
-    assert.equal(reportError(failedWorkflow(new ApplicationFailure('boom', 'Error'))), EXIT_FAILURE);
+    assert.equal(report(failedWorkflow(new ApplicationFailure('No table rides.x', 'FloeError:not-found'))), EXIT_BAD_INPUT);
+    assert.equal(report(failedWorkflow(new ApplicationFailure('S3 said 503', 'FloeError:io'))), EXIT_FAILURE);
+    assert.equal(report(failedWorkflow(new ApplicationFailure('boom', 'Error'))), EXIT_FAILURE);
     assert.deepEqual(printed, ['floe: No table rides.x', 'floe: S3 said 503', 'floe: boom']);
   });
 
   test('a FloeError thrown by the CLI itself', () => {
-    assert.equal(reportError(new FloeError('invalid-input', '--end must be after --start', { cause: new Error('inner') })), EXIT_BAD_INPUT);
-    assert.equal(reportError(new FloeError('io', 'Cannot reach the Temporal server at 127.0.0.1:1')), EXIT_FAILURE);
+    assert.equal(report(new FloeError('invalid-input', '--end must be after --start', { cause: new Error('inner') })), EXIT_BAD_INPUT);
+    assert.equal(report(new FloeError('io', 'Cannot reach the Temporal server at 127.0.0.1:1')), EXIT_FAILURE);
     assert.deepEqual(printed, ['floe: --end must be after --start', 'floe: Cannot reach the Temporal server at 127.0.0.1:1']);
   });
 });

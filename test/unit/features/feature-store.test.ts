@@ -56,6 +56,11 @@ describe('FeatureStore', () => {
       try {
         assert.match(await store.engine.setting('memory_limit'), /^(286\.1 MiB|300\.0 MB|300MB)$/);
         assert.equal(await store.engine.setting('temp_directory'), path.join(project, 'spill'));
+        // One process-caches object, rooted at workDirectory, made by the runtime and given to its catalog.
+        const { caches } = store.runtime;
+        assert.equal(caches.scratchRoot, path.join(project, '.floe', 'work'));
+        assert.equal(store.runtime.workDirectory, caches.scratchRoot);
+        assert.equal(store.runtime.catalog.caches, caches);
         assert.equal((await store.plan()).onlineTables[0]?.action, 'create');
         assert.equal((await store.apply()).version, 1);
         const entities = new arrow.Table({

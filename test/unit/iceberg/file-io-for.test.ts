@@ -7,16 +7,18 @@ import { LocalFileCache } from '../../../iceberg/io/local-cache.js';
 import { LocalFileIO } from '../../../iceberg/io/local-file-io.js';
 import { S3FileIO } from '../../../iceberg/io/s3-file-io.js';
 import { parseS3Location } from '../../../iceberg/io/s3-location.js';
+import { ProcessCaches } from '../../../iceberg/process-caches.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 describe('fileIOFor', () => {
   it('picks the implementation from the scheme', () => {
-    assert.ok(fileIOFor('s3://bucket/t') instanceof S3FileIO);
-    assert.ok(fileIOFor('s3a://bucket/t') instanceof S3FileIO);
-    assert.ok(fileIOFor('file:///tmp/t') instanceof LocalFileIO);
-    assert.ok(fileIOFor('/tmp/t') instanceof LocalFileIO);
+    const caches = new ProcessCaches();
+    assert.ok(fileIOFor('s3://bucket/t', {}, caches) instanceof S3FileIO);
+    assert.ok(fileIOFor('s3a://bucket/t', {}, caches) instanceof S3FileIO);
+    assert.ok(fileIOFor('file:///tmp/t', {}, caches) instanceof LocalFileIO);
+    assert.ok(fileIOFor('/tmp/t', {}, caches) instanceof LocalFileIO);
     assert.throws(
-      () => fileIOFor('gs://bucket/t'),
+      () => fileIOFor('gs://bucket/t', {}, caches),
       (error: unknown) => FloeError.is(error, 'unsupported') && /scheme gs:/.test(error.message),
     );
   });
@@ -58,7 +60,7 @@ describe('fileIOFor', () => {
   });
 
   it('FileIOCache shares one FileIO per configuration', () => {
-    const cache = new FileIOCache();
+    const cache = new FileIOCache(new ProcessCaches());
     const a = cache.get('s3://b/t1', { 's3.endpoint': 'http://x' });
     assert.equal(cache.get('s3://b/t2', { 's3.endpoint': 'http://x', unrelated: '1' }), a);
     assert.notEqual(cache.get('s3://b/t2', { 's3.endpoint': 'http://y' }), a);

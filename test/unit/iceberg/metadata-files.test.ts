@@ -15,6 +15,7 @@ import type { TableMetadata } from '../../../iceberg/spec/metadata.js';
 import type { Snapshot } from '../../../iceberg/spec/snapshot.js';
 import { newTableMetadata } from '../../../iceberg/spec/new-table-metadata.js';
 import { applyUpdates } from '../../../iceberg/table-updates/apply-updates.js';
+import { ProcessCaches } from '../../../iceberg/process-caches.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const NOW = 1_700_000_000_000;
@@ -84,18 +85,20 @@ describe('metadata files', () => {
   it('a file written, then read, and read again is parsed once', async () => {
     const file = location();
     const metadata = evolved();
-    await writeMetadataFile(io, file, metadata);
-    assert.equal(await readMetadataFile(io, file), metadata);
-    assert.equal(await readMetadataFile(io, file), metadata);
+    const caches = new ProcessCaches();
+    await writeMetadataFile(io, file, metadata, caches);
+    assert.equal(await readMetadataFile(io, file, caches), metadata);
+    assert.equal(await readMetadataFile(io, file, caches), metadata);
   });
 
   it('a file changed in place is parsed again, and a damaged one is reported', async () => {
     const file = location();
-    await writeMetadataFile(io, file, evolved());
+    const caches = new ProcessCaches();
+    await writeMetadataFile(io, file, evolved(), caches);
     const changed = { ...evolved(), properties: { 'floe.watermark': '2024-05-03T00:00:00Z' } };
     await writeFile(new URL(file), serializeTableMetadata(changed));
-    assert.deepStrictEqual(await readMetadataFile(io, file), changed);
+    assert.deepStrictEqual(await readMetadataFile(io, file, caches), changed);
     await writeFile(new URL(file), serializeTableMetadata(changed).slice(0, -300));
-    await assert.rejects(readMetadataFile(io, file), (error: unknown) => FloeError.is(error, 'corrupt'));
+    await assert.rejects(readMetadataFile(io, file, caches), (error: unknown) => FloeError.is(error, 'corrupt'));
   });
 });

@@ -13,6 +13,7 @@ import { NO_AUTH } from '../../../iceberg/catalog/rest-auth.js';
 import { RestHttp } from '../../../iceberg/catalog/rest-http.js';
 import { FloeError } from '../../../core/errors.js';
 import { closedPort } from '../../support/closed-port.js';
+import { Redactor } from '../../../core/redaction.js';
 
 async function serve(
   handler: (request: IncomingMessage, response: ServerResponse) => void,
@@ -39,7 +40,7 @@ describe('REST client under faults', () => {
       response.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
     });
     try {
-      const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, sleep: noWait });
+      const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, redactor: new Redactor(), sleep: noWait });
       const answer = await http.send({ method: 'GET', path: '/v1/config', what: 'read the configuration' });
       assert.equal(answer.status, 200);
       assert.equal(calls, 3);
@@ -50,7 +51,7 @@ describe('REST client under faults', () => {
 
   it('a read of a catalog that is down fails after the retry budget, retryable, naming what it did', async () => {
     const uri = `http://127.0.0.1:${await closedPort()}`;
-    const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, retryBudgetMs: 1_500 });
+    const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, redactor: new Redactor(), retryBudgetMs: 1_500 });
     const started = Date.now();
     await assert.rejects(
       http.send({ method: 'GET', path: '/v1/namespaces/db/tables/t', what: 'load table db.t', context: { table: 'db.t' } }),
@@ -69,7 +70,7 @@ describe('REST client under faults', () => {
   it('a request that hangs times out instead of waiting for ever', async () => {
     const { uri, server, close } = await serve(() => undefined); // never answers
     try {
-      const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, timeoutMs: 300, retryBudgetMs: 0 });
+      const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, redactor: new Redactor(), timeoutMs: 300, retryBudgetMs: 0 });
       await assert.rejects(
         http.send({ method: 'GET', path: '/v1/config', what: 'read the configuration' }),
         (error: unknown) => FloeError.is(error, 'io') && /timed out after 300 ms/.test(error.message),
@@ -95,7 +96,7 @@ describe('REST client under faults', () => {
 
   it('a commit to a catalog that refuses the connection was never sent: io, not an unknown outcome, and not retried here', async () => {
     const uri = `http://127.0.0.1:${await closedPort()}`;
-    const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, sleep: noWait });
+    const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, redactor: new Redactor(), sleep: noWait });
     await assert.rejects(
       http.send({
         method: 'POST',
@@ -120,7 +121,7 @@ describe('REST client under faults', () => {
       response.writeHead(307, { Location: 'https://catalog.example.com/v1/config' }).end();
     });
     try {
-      const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, sleep: noWait });
+      const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, redactor: new Redactor(), sleep: noWait });
       await assert.rejects(
         http.send({ method: 'GET', path: '/v1/namespaces/db/tables/t', what: 'load table db.t', context: { table: 'db.t' } }),
         (error: unknown) => {
@@ -144,7 +145,7 @@ describe('REST client under faults', () => {
       request.resume(); // reads the commit, never answers
     });
     try {
-      const http = new RestHttp({ baseUri: uri, auth: NO_AUTH });
+      const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, redactor: new Redactor() });
       const controller = new AbortController();
       const reason = new Error('the worker is shutting down');
       const sent = http.send({
@@ -169,7 +170,7 @@ describe('REST client under faults', () => {
 
   it('a cancelled read stops retrying a catalog that is down', async () => {
     const uri = `http://127.0.0.1:${await closedPort()}`;
-    const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, retryBudgetMs: 60_000 });
+    const http = new RestHttp({ baseUri: uri, auth: NO_AUTH, redactor: new Redactor(), retryBudgetMs: 60_000 });
     const controller = new AbortController();
     const reason = new Error('cancelled');
     setTimeout(() => controller.abort(reason), 300);

@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { readProjectConfig } from '../../../features/config.js';
 import { FloeError } from '../../../core/errors.js';
-import { clearSecrets, redact } from '../../../core/redaction.js';
+import { Redactor } from '../../../core/redaction.js';
 import { temporalConnectionOptions } from '../../../workers/temporal-connection.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
@@ -22,14 +22,10 @@ before(async () => {
   await writeFile(path.join(directory, 'client.key'), KEY);
 });
 
-after(async () => {
-  clearSecrets();
-});
-
-async function config(temporal: string, env: NodeJS.ProcessEnv = {}) {
+async function config(temporal: string, env: NodeJS.ProcessEnv = {}, redactor = new Redactor()) {
   const file = path.join(directory, 'floe.yaml');
   await writeFile(file, `project: p\ncatalog: { type: sql, name: c, uri: catalog.db, warehouse: wh }\ntemporal:\n${temporal}`);
-  return readProjectConfig(file, env);
+  return readProjectConfig(file, env, redactor);
 }
 
 function refused(field: RegExp, ...also: RegExp[]) {
@@ -72,9 +68,10 @@ describe('temporal.tls and temporal.apiKey in floe.yaml', () => {
   });
 
   it('takes the API key from FLOE_TEMPORAL_API_KEY and redacts it from every message', async () => {
-    const { temporal } = await config('  address: t.example:7233\n', { FLOE_TEMPORAL_API_KEY: 'tk-env-only-0123456789' });
+    const redactor = new Redactor();
+    const { temporal } = await config('  address: t.example:7233\n', { FLOE_TEMPORAL_API_KEY: 'tk-env-only-0123456789' }, redactor);
     assert.equal(temporal.apiKey, 'tk-env-only-0123456789');
-    assert.equal(redact('sent tk-env-only-0123456789'), 'sent [redacted]');
+    assert.equal(redactor.redact('sent tk-env-only-0123456789'), 'sent [redacted]');
   });
 
   it('refuses an API key written in floe.yaml, even from ${VAR}, without repeating it', async () => {

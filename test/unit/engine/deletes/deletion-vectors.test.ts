@@ -10,6 +10,7 @@ import { localizePlan } from '../../../../engine/read/table-reader.js';
 import { FloeError } from '../../../../core/errors.js';
 import type { FileIO } from '../../../../iceberg/io/file-io.js';
 import { LocalFileIO } from '../../../../iceberg/io/local-file-io.js';
+import { ProcessCaches } from '../../../../iceberg/process-caches.js';
 import { POSITION_DELETE_FILE_PATH_FIELD_ID, POSITION_DELETE_POS_FIELD_ID } from '../../../../iceberg/spec/position-deletes.js';
 import type { ScanPlan, ScanTask } from '../../../../iceberg/scan/plan.js';
 import { deletionVectorBlob } from '../../../../iceberg/spec/deletion-vector.js';
@@ -20,6 +21,11 @@ import { file, plan, schema, task } from '../../../support/engine/plans.js';
 import { defined } from '../../../../contracts/defined.js';
 
 const idSchema = schema({ id: 1, name: 'id', required: true, type: 'long' });
+
+/** A table's FileIO and process caches for files on this machine. */
+function localTable(): { io: FileIO; caches: ProcessCaches } {
+  return { io: new LocalFileIO(), caches: new ProcessCaches() };
+}
 
 /** LocalFileIO that records its range reads and refuses to read or localize a Puffin file whole. */
 function rangeOnlyIo(): FileIO & { ranges: [string, number, number][] } {
@@ -72,7 +78,8 @@ describe('deletion vectors in a read plan', () => {
     await withConnection(async (connection, dir) => {
       const { scan, puffin } = await fixture(dir, (sql) => connection.run(sql).then(() => undefined), { a: [9, 1, 3], b: [0] });
       const io = rangeOnlyIo();
-      const localPath = await localizePlan(io, scan, { table: 'ns.t', deletionVectorDirectory: join(dir, 'vectors') });
+      const table = { io, caches: new ProcessCaches() };
+      const localPath = await localizePlan(table, scan, { table: 'ns.t', deletionVectorDirectory: join(dir, 'vectors') });
       const ids = await tuples(connection, `SELECT id FROM (${readPlanSql(scan, { localPath })}) ORDER BY id`);
       assert.deepEqual(
         ids.map(([id]) => Number(id)),
@@ -83,7 +90,7 @@ describe('deletion vectors in a read plan', () => {
         [puffin, puffin],
       );
       // Each vector's positions are decoded once: a second plan reads no range.
-      await localizePlan(io, scan, { table: 'ns.t', deletionVectorDirectory: join(dir, 'vectors') });
+      await localizePlan(table, scan, { table: 'ns.t', deletionVectorDirectory: join(dir, 'vectors') });
       assert.equal(io.ranges.length, 2);
     });
   });
@@ -99,17 +106,14 @@ describe('deletion vectors in a read plan', () => {
             : entry,
         ),
       };
-      await assert.rejects(
-        localizePlan(new LocalFileIO(), lying, { table: 'ns.t', deletionVectorDirectory: join(dir, 'vectors') }),
-        (error) => {
-          assert.ok(FloeError.is(error, 'corrupt'), String(error));
-          assert.match(
-            error.message,
-            new RegExp(`data file ${a} of table ns\\.t deletes 2 rows, but its manifest entry's record_count says 3`),
-          );
-          return true;
-        },
-      );
+      await assert.rejects(localizePlan(localTable(), lying, { table: 'ns.t', deletionVectorDirectory: join(dir, 'vectors') }), (error) => {
+        assert.ok(FloeError.is(error, 'corrupt'), String(error));
+        assert.match(
+          error.message,
+          new RegExp(`data file ${a} of table ns\\.t deletes 2 rows, but its manifest entry's record_count says 3`),
+        );
+        return true;
+      });
     });
   });
 
@@ -128,7 +132,7 @@ describe('deletion vectors in a read plan', () => {
         { what: 'a data file of 2^31 rows', plan: huge, budget: undefined, bits: false },
       ];
       for (const { what, plan: read, budget, bits } of cases) {
-        const localPath = await localizePlan(new LocalFileIO(), read, {
+        const localPath = await localizePlan(localTable(), read, {
           deletionVectorDirectory: join(dir, 'vectors'),
           ...defined({ deletionVectorBitsBudget: budget }),
         });
@@ -223,7 +227,7 @@ describe('deletion vectors in a read plan', () => {
             });
           }
           const scan = plan(idSchema, tasks);
-          const localPath = await localizePlan(new LocalFileIO(), scan, {
+          const localPath = await localizePlan(localTable(), scan, {
             deletionVectorDirectory: join(runDir, 'vectors'),
             ...(asPositions ? { deletionVectorBitsBudget: 0 } : {}),
           });
@@ -249,7 +253,7 @@ describe('deletion vectors in a read plan', () => {
         tasks: scan.tasks.map((entry, index) => (index === 0 ? { ...entry, dataFile: { ...entry.dataFile, recordCount: 6 } } : entry)),
       };
       const localPath = engine.readFiles.recording(
-        await localizePlan(new LocalFileIO(), short, { table: 'ns.t', deletionVectorDirectory: join(dir, 'vectors') }),
+        await localizePlan(localTable(), short, { table: 'ns.t', deletionVectorDirectory: join(dir, 'vectors') }),
         'ns.t',
       );
       await assert.rejects(

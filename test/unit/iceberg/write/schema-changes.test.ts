@@ -14,6 +14,7 @@ import { currentSchema, defaultSpec } from '../../../../iceberg/spec/metadata.js
 import type { TableMetadata } from '../../../../iceberg/spec/metadata.js';
 import { newTableMetadata } from '../../../../iceberg/spec/new-table-metadata.js';
 import type { Schema } from '../../../../iceberg/spec/schema.js';
+import { ProcessCaches } from '../../../../iceberg/process-caches.js';
 
 const SCHEMA: Schema = {
   schemaId: 0,
@@ -32,6 +33,7 @@ function loaded(metadata: TableMetadata): LoadedTable {
     metadataLocation: '/t/metadata/00000.metadata.json',
     metadata,
     io: new LocalFileIO(),
+    caches: new ProcessCaches(),
   };
 }
 

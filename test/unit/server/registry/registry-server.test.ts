@@ -7,6 +7,7 @@ import { Registry } from '../../../../features/registry.js';
 import { createRegistryServer } from '../../../../server/registry/registry-server.js';
 import type { RegistryServer } from '../../../../server/registry/registry-server.js';
 import { registryService } from '../../../../server/registry/registry-protos.js';
+import { Redactor } from '../../../../core/redaction.js';
 
 const registry = new Registry([
   defineEntity({ name: 'driver', joinKeys: [{ name: 'driver_id', type: 'long' }] }),
@@ -34,6 +35,7 @@ describe("the registry endpoint's gRPC answers", () => {
       catalog: { type: 'sql', uri: '/tmp/catalog.db' },
       auth,
       logStream: process.stderr,
+      redactor: new Redactor(),
     });
     const port = await server.listen({ host: '127.0.0.1', port: 0 });
     const Client = grpc.makeGenericClientConstructor(registryService(), 'RegistryServer');

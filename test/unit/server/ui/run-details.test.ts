@@ -2,16 +2,18 @@
 // result or progress tells, its failure in words without a secret or a stack trace, and nothing
 // guessed from values of an unexpected shape (histories of other Floe versions).
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import type { BackfillInput, BackfillProgress, BackfillResult } from '../../../../contracts/backfill.js';
 import type { CompactionSummary } from '../../../../contracts/compaction-summary.js';
 import type { ConsistencyResult } from '../../../../contracts/consistency.js';
 import type { MaterializeInput, MaterializeResult } from '../../../../contracts/materialize.js';
 import type { TrainingSetInput, TrainingSetProgress, TrainingSetResult } from '../../../../contracts/training-set.js';
-import { clearSecrets, registerSecrets } from '../../../../core/redaction.js';
-import { MAX_ERROR_LENGTH, runDetails, shownError } from '../../../../server/ui/run-details.js';
+import { Redactor } from '../../../../core/redaction.js';
+import { MAX_ERROR_LENGTH, runDetails as detailsRedactedBy, shownError } from '../../../../server/ui/run-details.js';
 
-after(() => clearSecrets());
+const redactor = new Redactor();
+const runDetails = (...args: Parameters<typeof detailsRedactedBy> extends [unknown, ...infer Rest] ? Rest : never) =>
+  detailsRedactedBy(redactor, ...args);
 
 const MAY_1 = '2024-05-01T00:00:00Z';
 const MAY_2 = '2024-05-02T00:00:00Z';
@@ -194,15 +196,16 @@ test('values of an unexpected shape leave the fields empty rather than guessed',
 });
 
 test('an error is shown without known secrets, bearer tokens or a stack trace, and cut when very long', () => {
-  registerSecrets(['s3cr3t-catalog-token']);
+  redactor.register(['s3cr3t-catalog-token']);
   assert.equal(
     shownError(
       'Catalog refused s3cr3t-catalog-token with Authorization: Bearer abc.def.ghi\n    at loadTable (iceberg/catalog/rest.ts:10:5)\n    at x',
+      redactor,
     ),
     'Catalog refused [redacted] with Authorization: Bearer [redacted]',
   );
-  assert.equal(shownError(''), 'failed without a message');
-  const long = shownError('x'.repeat(MAX_ERROR_LENGTH * 2));
+  assert.equal(shownError('', redactor), 'failed without a message');
+  const long = shownError('x'.repeat(MAX_ERROR_LENGTH * 2), redactor);
   assert.equal(long.length, MAX_ERROR_LENGTH);
   assert.ok(long.endsWith('…'));
   assert.equal(runDetails('backfill', {}, { kind: 'failure', message: 'a chunk failed\n    at run' }).error, 'a chunk failed');
