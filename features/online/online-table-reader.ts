@@ -252,30 +252,28 @@ export class OnlineTableReader {
       return this.current;
     }
     const next =
-      this.successor?.table?.metadataLocation === table.metadataLocation ? this.successor : await this.index(table, schema, schemaKey);
+      this.successor?.table?.metadataLocation === table.metadataLocation
+        ? { ...this.successor, checkedAt }
+        : await this.index(table, schema, schemaKey, checkedAt);
+    const waiting = this.storeLargeFiles(next);
     // After a compaction, reads stay on the stored files until the rewritten ones are stored too,
     // rather than decoding their Parquet for every read while the store rebuilds.
-    if (
-      held?.index &&
-      held.schemaKey === schemaKey &&
-      this.storeLargeFiles(next) > 0 &&
-      onlyRewritesSince(table.metadata, held.snapshotId)
-    ) {
+    if (held?.index && held.schemaKey === schemaKey && waiting > 0 && onlyRewritesSince(table.metadata, held.snapshotId)) {
       this.successor = next;
       this.current = { ...held, checkedAt };
       return this.current;
     }
-    return this.adopt({ ...next, checkedAt });
+    return this.adopt(next);
   }
 
-  private async index(table: LoadedTable, schema: Schema, schemaKey: string): Promise<TableState> {
+  private async index(table: LoadedTable, schema: Schema, schemaKey: string, checkedAt: number): Promise<TableState> {
     const plan = await this.plan(table);
     this.counters.snapshotLoads++;
     const index = new FileIndex(plan, currentSchema(table.metadata), table.metadata.partitionSpecs, this.keys);
-    return { table, snapshotId: plan.snapshotId, index, schema, schemaKey, checkedAt: this.context.clock() };
+    return { table, snapshotId: plan.snapshotId, index, schema, schemaKey, checkedAt };
   }
 
-  /** Reads from `state` on; the store keeps only its files. */
+  /** Reads from `state` on (its large files queued already); the store keeps only its files. */
   private adopt(state: TableState): TableState {
     this.successor = undefined;
     this.current = state;
@@ -283,7 +281,6 @@ export class OnlineTableReader {
       this.name,
       this.largeFiles(state).map((task) => this.cacheKey(state, task).rows),
     );
-    this.storeLargeFiles(state);
     return state;
   }
 
