@@ -33,3 +33,8 @@ export function microsLiteral(value: bigint, what: string): string {
   if (typeof value !== 'bigint') throw new FloeError('invalid-input', `${what} must be a bigint of microseconds`);
   return `${value.toString()}::BIGINT`;
 }
+
+/** The instant `micros` (SQL for a BIGINT of microseconds since the epoch) as a TIMESTAMPTZ, whatever the session's time zone. */
+export function instantFromMicrosSql(micros: string): string {
+  return `(TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_microseconds(${micros}))`;
+}

@@ -5,6 +5,7 @@
  * column's own type so the comparison is exact (a float column against the double literal it was
  * bound with), and every string goes through the quoting helpers.
  */
+import { instantFromMicrosSql } from '../timestamps.js';
 import type { BoundExpression, BoundPredicate, BoundReference } from '../../iceberg/expressions/bound.js';
 import { visit } from '../../iceberg/expressions/visitor.js';
 import { FloeError } from '../../core/errors.js';
@@ -77,8 +78,7 @@ export function literalSql(type: PrimitiveType, value: PrimitiveValue): string {
     case 'timestamp':
       return typeof value === 'bigint' ? `make_timestamp(CAST(${value} AS BIGINT))` : wrong();
     case 'timestamptz':
-      // An instant, whatever the session's time zone: the epoch plus a number of microseconds.
-      return typeof value === 'bigint' ? `(TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_microseconds(CAST(${value} AS BIGINT)))` : wrong();
+      return typeof value === 'bigint' ? instantFromMicrosSql(`CAST(${value} AS BIGINT)`) : wrong();
     case 'timestamp_ns':
     case 'timestamptz_ns':
       return typeof value === 'bigint' ? `make_timestamp_ns(CAST(${value} AS BIGINT))` : wrong();

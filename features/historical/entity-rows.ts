@@ -4,7 +4,7 @@ import { DuckDBTypeId } from '@duckdb/node-api';
 import { Table as ArrowTable } from 'apache-arrow';
 import { describeRelation } from '../../engine/describe.js';
 import { quoteIdentifier as q, quoteLiteral, quoteLiteralList } from '../../engine/sql.js';
-import { utcMicrosSql } from '../../engine/timestamps.js';
+import { instantFromMicrosSql, utcMicrosSql } from '../../engine/timestamps.js';
 import { duckdbType, type ColumnShape } from '../../engine/types.js';
 import { FloeError } from '../../core/errors.js';
 import type { ValueType } from '../definitions.js';
@@ -104,7 +104,7 @@ export async function prepareEntityRows(
   const checks: { what: string; failure: string; column: string; expected: string }[] = [];
 
   const micros = timestampMicrosSql(timestamp, checks);
-  replacements.set(timestamp.name, `(TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_microseconds(${micros}))`);
+  replacements.set(timestamp.name, instantFromMicrosSql(micros));
 
   for (const key of options.keys) {
     const column = columns.find((candidate) => candidate.name === key.name);

@@ -11,6 +11,7 @@ import { localizePlan } from '../../engine/read/table-reader.js';
 import { readPlanSql, ROW_FILE_PATH_COLUMN, ROW_POSITION_COLUMN } from '../../engine/read/read-plan.js';
 import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { duckdbType } from '../../engine/types.js';
+import { instantFromMicrosSql } from '../../engine/timestamps.js';
 import type { Catalog, LoadedTable } from '../../iceberg/catalog/catalog.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { FloeError } from '../../core/errors.js';
@@ -255,7 +256,7 @@ export async function keysSeenEntityRowsSql(
     parts.push(`SELECT DISTINCT ${columns.join(', ')} FROM (${sql}) WHERE ${seen}`);
   }
   const keyColumns = keys.map((key) => q(key.name));
-  const at = `(TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_microseconds(${asOf.toString()}::BIGINT))`;
+  const at = instantFromMicrosSql(`${asOf.toString()}::BIGINT`);
   return `SELECT ${at} AS ${q(options.timestampColumn)}, ${keyColumns.join(', ')} FROM (${parts.join(' UNION ')}) ORDER BY ${keyColumns.join(', ')}`;
 }
 
