@@ -318,7 +318,11 @@ describe('floe serve under load', () => {
     assert.equal(statuses.filter((status) => status === 200).length, (CONCURRENT + PADDED) * ROUNDS);
     assert.equal(statuses.filter((status) => status === 413).length, 4 * ROUNDS, 'every request over the limit is refused');
     assert.ok(smallLatencies.length >= 3, 'small requests were answered during the load');
-    assert.ok(report.smallMaxMs < 5_000, `a small request waited ${report.smallMaxMs} ms`);
+    // Fairness, not speed: a small request is never queued behind the whole load (how long the load takes is the machine's).
+    assert.ok(
+      report.smallMaxMs < (report.loadSeconds * 1000) / 2,
+      `a small request waited ${report.smallMaxMs} ms, over half of the ${report.loadSeconds} s load`,
+    );
     assert.ok(highWater < RSS_BOUND_MB, `floe serve reached ${Math.round(highWater)} MB RSS (bound ${RSS_BOUND_MB} MB)`);
   });
 });
