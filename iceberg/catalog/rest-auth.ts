@@ -86,6 +86,8 @@ export function oauth2ClientCredentials(options: ClientCredentials): RestAuth {
         context: { uri: options.tokenUri },
       });
     }
+    // The token is a credential like the secret it was exchanged for: no error or log may carry it.
+    options.redactor.register([parsed.access_token]);
     const lifetimeMs = typeof parsed.expires_in === 'number' ? parsed.expires_in * 1000 : Number.POSITIVE_INFINITY;
     token = { value: parsed.access_token, refreshAtMs: started + lifetimeMs * REFRESH_AT };
     return parsed.access_token;

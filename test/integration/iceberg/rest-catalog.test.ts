@@ -7,6 +7,7 @@ import { RestCatalog } from '../../../iceberg/catalog/rest-catalog.js';
 import type { RestCatalogOptions } from '../../../iceberg/catalog/rest-catalog.js';
 import { commitChange } from '../../../iceberg/commit/commit.js';
 import { FloeError } from '../../../core/errors.js';
+import { Redactor } from '../../../core/redaction.js';
 import { fileIOFor } from '../../../iceberg/io/file-io-for.js';
 import { parseTableMetadata, serializeTableMetadata } from '../../../iceberg/spec/metadata-json.js';
 import { restCatalogService } from '../../support/services.js';
@@ -147,7 +148,8 @@ describe('REST catalog auth (through a proxy)', () => {
   });
 
   it('OAuth2 client credentials: a token is fetched once, used, and refreshed after a 401', async () => {
-    const catalog = await open({ uri: proxy.uri, credential: `${proxy.clientId}:${proxy.clientSecret}` });
+    const redactor = new Redactor();
+    const catalog = await open({ uri: proxy.uri, credential: `${proxy.clientId}:${proxy.clientSecret}`, redactor });
     try {
       const namespace = freshNamespace();
       await catalog.createNamespace(namespace);
@@ -156,6 +158,8 @@ describe('REST catalog auth (through a proxy)', () => {
       proxy.revokeAll();
       assert.equal(await catalog.namespaceExists(namespace), true, 'the request succeeds with a new token');
       assert.equal(proxy.issued.length, 2);
+      for (const token of proxy.issued)
+        assert.equal(redactor.redact(`echoed: ${token}`), 'echoed: [redacted]', 'each issued token is a secret');
     } finally {
       await catalog.close();
     }
