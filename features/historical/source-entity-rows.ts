@@ -25,7 +25,7 @@ import type { FeatureViewDefinition, IcebergSourceDefinition } from '../definiti
 import type { Registry } from '../registry.js';
 import type { EntityKeyRequirement, KeysSeenEntityRows, SourceEntityRows } from './entity-rows.js';
 import { isTimeType, sourceColumns, timeLiteral } from '../source.js';
-import { instantMicros, instantMillis } from '../../contracts/instants.js';
+import { instantMicros } from '../../contracts/instants.js';
 import { defined } from '../../contracts/defined.js';
 
 export interface PlannedSourceEntityRows {
@@ -53,18 +53,8 @@ export function resolveEntitySource(registry: Registry, from: string): IcebergSo
 
 /** `[start, end)` in µs since the epoch, checked: both instants, in order. */
 export function entityRowsRange(rows: SourceEntityRows): { startMicros: bigint; endMicros: bigint } {
-  const micros = (value: string | Date, field: string): bigint => {
-    const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? instantMillis(value) : Number.NaN;
-    if (!Number.isFinite(ms))
-      throw new FloeError(
-        'invalid-input',
-        `entities.${field} ${JSON.stringify(value)} is not an instant (a Date or ISO-8601 text such as 2024-05-01T00:00:00Z)`,
-        { context: { field: `entities.${field}` } },
-      );
-    return BigInt(ms) * 1000n;
-  };
-  const startMicros = micros(rows.start, 'start');
-  const endMicros = micros(rows.end, 'end');
+  const startMicros = instantField(rows.start, 'entities.start');
+  const endMicros = instantField(rows.end, 'entities.end');
   if (endMicros <= startMicros)
     throw new FloeError('invalid-input', `entities.end must be after entities.start (the rows taken are start ≤ event time < end)`, {
       context: { field: 'entities.end' },
