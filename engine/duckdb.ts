@@ -1,14 +1,14 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { FloeError } from '../core/errors.js';
-import { ProcessCaches } from '../iceberg/process-caches.js';
+import { scratchFolders } from '../iceberg/process-caches.js';
 import { duckdbErrorReason, quoteIdentifier, quoteLiteral } from './sql.js';
 import { corruptParquetError, ReadFileLog, rowsPastRecordCountError } from './read/corrupt-parquet.js';
 
 export interface EngineOptions {
   /** DuckDB's `memory_limit`, e.g. `'4GB'`. Past it, joins and sorts spill to `tempDirectory`. */
   readonly memoryLimit?: string;
-  /** Where big joins and sorts spill. Defaults to a folder for this process under the OS temp dir (ProcessCaches'). */
+  /** Where big joins and sorts spill. Defaults to a folder for this process under the OS temp dir (scratchFolders'). */
   readonly tempDirectory?: string;
   /** Cap on spilled bytes, e.g. `'50GB'`. DuckDB's default is 90% of the free disk. */
   readonly maxTempDirectorySize?: string;
@@ -58,7 +58,7 @@ export class Engine {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
       preserve_insertion_order: String(options.preserveInsertionOrder ?? false),
-      temp_directory: options.tempDirectory ?? new ProcessCaches().spillDirectory,
+      temp_directory: options.tempDirectory ?? scratchFolders().spillDirectory,
     };
     if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
     if (options.maxTempDirectorySize !== undefined) config.max_temp_directory_size = options.maxTempDirectorySize;

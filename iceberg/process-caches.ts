@@ -40,7 +40,8 @@ export interface DecodedFileRead {
 
 export type DecodedFiles = LRUCache<string, DecodedFile, DecodedFileRead>;
 
-export class ProcessCaches {
+/** The local folders of a process, all under one scratch root. */
+export interface ScratchFolders {
   /** The one folder every local folder below derives from. */
   readonly scratchRoot: string;
   /** Where DuckDB spills big joins and sorts (unless floe.yaml's `engine.tempDirectory` names another). */
@@ -48,6 +49,28 @@ export class ProcessCaches {
   /** Files read from object storage, kept for DuckDB to read as local paths (unless `floe.io.cache-dir` names another). */
   readonly fileCacheDirectory: string;
   /** Decoded deletion vectors (engine/deletes/deletion-vectors.ts). */
+  readonly deletionVectorDirectory: string;
+}
+
+/**
+ * The folders under `scratchRoot`, a project's work directory; without one, a `floe` folder in the
+ * OS temp folder, shared by every process like the folders it replaces, except DuckDB's spill
+ * folder, which DuckDB removes when it closes and so is this process's own.
+ */
+export function scratchFolders(scratchRoot?: string): ScratchFolders {
+  const root = scratchRoot ?? join(tmpdir(), 'floe');
+  return {
+    scratchRoot: root,
+    spillDirectory: join(root, scratchRoot === undefined ? `duckdb-spill-${process.pid}` : 'duckdb-spill'),
+    fileCacheDirectory: join(root, 'file-cache'),
+    deletionVectorDirectory: join(root, 'deletion-vectors'),
+  };
+}
+
+export class ProcessCaches implements ScratchFolders {
+  readonly scratchRoot: string;
+  readonly spillDirectory: string;
+  readonly fileCacheDirectory: string;
   readonly deletionVectorDirectory: string;
 
   /**
@@ -67,16 +90,13 @@ export class ProcessCaches {
   /** One cache per folder, so each knows which of its files are in use. */
   private readonly localFiles = new Map<string, LocalFileCache>();
 
-  /**
-   * `scratchRoot` is a project's work directory; without one, a `floe` folder in the OS temp folder,
-   * shared by every process like the folders it replaces, except DuckDB's spill folder, which DuckDB
-   * removes when it closes and so is this process's own.
-   */
+  /** `scratchRoot`: see {@link scratchFolders}. */
   constructor(scratchRoot?: string) {
-    this.scratchRoot = scratchRoot ?? join(tmpdir(), 'floe');
-    this.spillDirectory = join(this.scratchRoot, scratchRoot === undefined ? `duckdb-spill-${process.pid}` : 'duckdb-spill');
-    this.fileCacheDirectory = join(this.scratchRoot, 'file-cache');
-    this.deletionVectorDirectory = join(this.scratchRoot, 'deletion-vectors');
+    const folders = scratchFolders(scratchRoot);
+    this.scratchRoot = folders.scratchRoot;
+    this.spillDirectory = folders.spillDirectory;
+    this.fileCacheDirectory = folders.fileCacheDirectory;
+    this.deletionVectorDirectory = folders.deletionVectorDirectory;
   }
 
   /**

@@ -26,7 +26,7 @@ import { isTransientHttpStatus } from '../../core/transient-http-status.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 import type { FileInfo, FileIO, WriteOptions } from './file-io.js';
 import { LocalFileCache } from './local-cache.js';
-import { ProcessCaches } from '../process-caches.js';
+import { scratchFolders } from '../process-caches.js';
 import { parseS3Location, s3LocationOf } from './s3-location.js';
 import { defined } from '../../contracts/defined.js';
 
@@ -39,7 +39,7 @@ export interface S3Config {
   readonly accessKeyId?: string;
   readonly secretAccessKey?: string;
   readonly sessionToken?: string;
-  /** Where localized files are kept; a temporary folder's `file-cache` (ProcessCaches) without. */
+  /** Where localized files are kept; a temporary folder's `file-cache` (scratchFolders) without. */
   readonly cacheDirectory?: string;
   readonly cacheMaxBytes?: number;
   readonly memoryCacheMaxBytes?: number;
@@ -109,7 +109,7 @@ export class S3FileIO implements FileIO {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
-    this.cache = new LocalFileCache(config.cacheDirectory ?? new ProcessCaches().fileCacheDirectory, this.settings.cacheMaxBytes);
+    this.cache = new LocalFileCache(config.cacheDirectory ?? scratchFolders().fileCacheDirectory, this.settings.cacheMaxBytes);
     this.memory = new LRUCache({
       maxSize: Math.max(1, this.settings.memoryCacheMaxBytes),
       sizeCalculation: (bytes) => Math.max(1, bytes.byteLength),
