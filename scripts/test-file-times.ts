@@ -33,8 +33,32 @@ export function slowestFiles(times: readonly FileTime[], count: number): FileTim
   return [...times].sort((a, b) => b.ms - a.ms || a.file.localeCompare(b.file)).slice(0, count);
 }
 
-/** A block naming the slowest files with their times, paths relative to `root`. */
+/** A block naming the slowest files with their wall times, paths relative to `root`. */
 export function formatSlowestFiles(times: readonly FileTime[], count: number, root: string): string {
+  return formatFileList(
+    times,
+    count,
+    root,
+    (shown, all) => `Slowest ${shown} of ${all} test files (each file's own wall time; files run side by side):`,
+  );
+}
+
+/**
+ * A block naming the files that cost the most CPU (scripts/test-file-cpu.ts' figures: each file's
+ * process and the children it reaped), with the sum over every file, paths relative to `root`.
+ */
+export function formatCostliestFiles(cpu: readonly FileTime[], count: number, root: string): string {
+  const total = formatDuration(cpu.reduce((sum, file) => sum + file.ms, 0));
+  return formatFileList(
+    cpu,
+    count,
+    root,
+    (shown, all) =>
+      `Most CPU of ${all} test files: ${total} in all (user + system, with the processes each file spawned); the ${shown} costliest:`,
+  );
+}
+
+function formatFileList(times: readonly FileTime[], count: number, root: string, heading: (shown: number, all: number) => string): string {
   const slowest = slowestFiles(times, count);
   if (slowest.length === 0) return '';
   const shown = slowest.map((time) => ({
@@ -43,7 +67,7 @@ export function formatSlowestFiles(times: readonly FileTime[], count: number, ro
   }));
   const width = Math.max(...shown.map((line) => line.duration.length));
   const lines = shown.map((line) => `  ${line.duration.padStart(width)}  ${line.file}`);
-  return `Slowest ${slowest.length} of ${times.length} test files (each file's own wall time; files run side by side):\n${lines.join('\n')}\n`;
+  return `${heading(slowest.length, times.length)}\n${lines.join('\n')}\n`;
 }
 
 /** Each file's latest time, by path relative to `root` (a later line replaces an earlier one). */

@@ -42,7 +42,7 @@ import { logsDir, repoRoot, stateDir } from './services/paths.js';
 import { formatDuration, say } from './services/progress.js';
 import type { RunningService, ServiceName } from './services/service.js';
 import { startServices, type RunningStack } from './services/stack.js';
-import { formatSlowestFiles, latestTimes, readFileTimes, slowestFirst, type FileTime } from './test-file-times.js';
+import { formatCostliestFiles, formatSlowestFiles, latestTimes, readFileTimes, slowestFirst, type FileTime } from './test-file-times.js';
 import { nextWave, servicesByFile, servicesToStart } from './test-services.js';
 import { parseTapSummary, summaryLine, type TestCounts } from './test-summary.js';
 
@@ -242,6 +242,8 @@ interface BatchRun {
   tap: string;
   tapFile: string;
   times: FileTime[];
+  /** Each file's CPU (scripts/test-file-cpu.ts). */
+  cpu: FileTime[];
 }
 
 /**
@@ -252,7 +254,9 @@ interface BatchRun {
 async function runBatch(batch: Batch, options: Options, resultsDir: string): Promise<BatchRun> {
   const tapFile = join(resultsDir, `last-run-${batch.name}.tap`);
   const timesFile = join(resultsDir, `last-run-${batch.name}-file-times.jsonl`);
+  const cpuFile = join(resultsDir, `last-run-${batch.name}-file-cpu.jsonl`);
   rmSync(timesFile, { force: true });
+  rmSync(cpuFile, { force: true });
   const args = [
     '--import',
     'tsx',
@@ -260,6 +264,8 @@ async function runBatch(batch: Batch, options: Options, resultsDir: string): Pro
     pathToFileURL(join(repoRoot, 'scripts', 'test-blocking-stdio.mjs')).href,
     '--import',
     pathToFileURL(join(repoRoot, 'scripts', 'test-declared-env.ts')).href,
+    '--import',
+    pathToFileURL(join(repoRoot, 'scripts', 'test-file-cpu.ts')).href,
     join(repoRoot, 'scripts', 'run-test-files.ts'),
     `--concurrency=${options.concurrency}`,
     `--times-file=${timesFile}`,
@@ -272,7 +278,11 @@ async function runBatch(batch: Batch, options: Options, resultsDir: string): Pro
   let run: { code: number | null; tap: string };
   try {
     run = await new Promise((resolvePromise, reject) => {
-      const child = spawn(process.execPath, args, { cwd: repoRoot, env: batch.env, stdio: ['ignore', 'inherit', 'pipe'] });
+      const child = spawn(process.execPath, args, {
+        cwd: repoRoot,
+        env: { ...batch.env, FLOE_TEST_CPU_FILE: cpuFile },
+        stdio: ['ignore', 'inherit', 'pipe'],
+      });
       if (batch.background) runInBackground(child.pid);
       let tap = '';
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
@@ -287,8 +297,12 @@ async function runBatch(batch: Batch, options: Options, resultsDir: string): Pro
   }
   say(`${batch.name}: ${batch.files.length} test file(s) ran in ${formatDuration(Date.now() - started)}`);
   const times = existsSync(timesFile) ? readFileTimes(readFileSync(timesFile, 'utf8')) : [];
+  // The runner's own process writes a line too when it exits: only the test files' count.
+  const files = new Set(batch.files.map((file) => resolve(repoRoot, file)));
+  const cpu = existsSync(cpuFile) ? readFileTimes(readFileSync(cpuFile, 'utf8')).filter((line) => files.has(line.file)) : [];
   rmSync(timesFile, { force: true });
-  return { name: batch.name, ...run, tapFile, times };
+  rmSync(cpuFile, { force: true });
+  return { name: batch.name, ...run, tapFile, times, cpu };
 }
 
 /**
@@ -440,6 +454,9 @@ async function main(): Promise<number> {
     [...latestTimes([...history, ...times], repoRoot)].map(([file, ms]) => `${JSON.stringify({ file, ms } satisfies FileTime)}\n`).join(''),
   );
   process.stdout.write(formatSlowestFiles(times, 10, repoRoot));
+  const cpu = runs.flatMap((run) => run.cpu);
+  writeFileSync(join(resultsDir, 'last-run-file-cpu.jsonl'), cpu.map((file) => `${JSON.stringify(file)}\n`).join(''));
+  process.stdout.write(formatCostliestFiles(cpu, 10, repoRoot));
 
   const total: TestCounts = { tests: 0, passed: 0, failed: 0, cancelled: 0, skipped: 0, todo: 0 };
   let runnerFailed = false;

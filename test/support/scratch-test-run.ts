@@ -1,7 +1,7 @@
 /**
  * Runs scratch test files the way `npm test` runs the project's: scripts/run-test-files.ts, with
  * the same preloads, in a scratch folder. For the tests of npm test's own
- * reporting (its summary line, its slowest-files list).
+ * reporting (its summary line, its slowest-files and CPU lists).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,8 @@ export interface ScratchTestRun {
   tap: string;
   /** What the file-times reporter wrote. */
   times: string;
+  /** What scripts/test-file-cpu.ts wrote (the runner's own line among the files'). */
+  cpu: string;
   status: number | null;
   /** How the runner ended, for assertion messages: status, signal, error and the tail of its TAP. */
   ending: string;
@@ -31,6 +33,7 @@ export function runScratchTests(files: Record<string, string>, runnerArgs: reado
   // Set by the outer runner for its children; a nested run must not inherit it.
   delete env.NODE_TEST_CONTEXT;
   const timesFile = join(dir, 'times.jsonl');
+  env.FLOE_TEST_CPU_FILE = join(dir, 'cpu.jsonl');
   const result = spawnSync(
     process.execPath,
     [
@@ -39,6 +42,8 @@ export function runScratchTests(files: Record<string, string>, runnerArgs: reado
       import.meta.resolve('tsx'),
       '--import',
       pathToFileURL(join(repoRoot, 'scripts', 'test-blocking-stdio.mjs')).href,
+      '--import',
+      pathToFileURL(join(repoRoot, 'scripts', 'test-file-cpu.ts')).href,
       join(repoRoot, 'scripts', 'run-test-files.ts'),
       '--concurrency=2',
       `--times-file=${timesFile}`,
@@ -52,6 +57,7 @@ export function runScratchTests(files: Record<string, string>, runnerArgs: reado
     spec: result.stdout,
     tap: result.stderr,
     times: existsSync(timesFile) ? readFileSync(timesFile, 'utf8') : '',
+    cpu: existsSync(env.FLOE_TEST_CPU_FILE) ? readFileSync(env.FLOE_TEST_CPU_FILE, 'utf8') : '',
     status: result.status,
     ending,
     paths: Object.fromEntries(Object.keys(files).map((name) => [name, join(dir, name)])),

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  formatCostliestFiles,
   formatSlowestFiles,
   latestTimes,
   readFileTimes,
@@ -99,6 +100,43 @@ describe('the slowest-files list', () => {
 
   test('prints nothing when no file was timed', () => {
     assert.equal(formatSlowestFiles([], 10, '/repo'), '');
+  });
+});
+
+describe("each file's CPU", () => {
+  test('counts the processes a file spawned and waited for, once per file', () => {
+    // The child spins until it has used a second of CPU; the file's own process uses far less.
+    const spin = `while (process.cpuUsage().user + process.cpuUsage().system < 1_000_000) {}`;
+    const run = runScratchTests({
+      'spawns.test.mjs': `
+        import { spawnSync } from 'node:child_process';
+        import { test } from 'node:test';
+        test('spawns a busy child', () => { spawnSync(process.execPath, ['-e', ${JSON.stringify(spin)}]); });
+      `,
+      'quick.test.mjs': `import { test } from 'node:test'; test('quick', () => {});`,
+    });
+    assert.equal(run.status, 0, run.ending);
+    const cpu = readFileTimes(run.cpu);
+    const of = (name: string): FileTime[] => cpu.filter((line) => line.file === run.paths[name]);
+    assert.equal(of('spawns.test.mjs').length, 1, run.cpu);
+    assert.equal(of('quick.test.mjs').length, 1, run.cpu);
+    assert.ok(of('spawns.test.mjs')[0]!.ms >= 1_000, `the file's CPU with its child: ${of('spawns.test.mjs')[0]!.ms} ms`);
+    assert.ok(of('quick.test.mjs')[0]!.ms < of('spawns.test.mjs')[0]!.ms);
+  });
+
+  test('lists the costliest files with the sum over all of them', () => {
+    const cpu = [
+      { file: '/repo/test/a.test.ts', ms: 90_000 },
+      { file: '/repo/test/b.test.ts', ms: 30_000 },
+      { file: '/repo/test/c.test.ts', ms: 1_000 },
+    ];
+    assert.equal(
+      formatCostliestFiles(cpu, 2, '/repo'),
+      'Most CPU of 3 test files: 2m01s in all (user + system, with the processes each file spawned); the 2 costliest:\n' +
+        '  1m30s  test/a.test.ts\n' +
+        '    30s  test/b.test.ts\n',
+    );
+    assert.equal(formatCostliestFiles([], 10, '/repo'), '');
   });
 });
 
