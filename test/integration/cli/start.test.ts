@@ -93,7 +93,8 @@ describe('floe start-up', () => {
       ),
     );
     assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
-    // Loose on purpose (the connect deadline is 2 s; start-up on a loaded machine adds to it): not a timing test.
-    assert.ok(seconds < 10, `took ${seconds.toFixed(1)} s`);
+    // Catches a hang (the client retrying a connection for ever), not a slow start: the connect deadline
+    // is 2 s, but the CLI's start-up on a machine running the whole suite took 10.3 s once.
+    assert.ok(seconds < 30, `took ${seconds.toFixed(1)} s`);
   });
 });
