@@ -2,7 +2,7 @@
 // catalog until SIGTERM, and prints `ready` once it polls. Input (argv[2], JSON): see WorkerInput.
 import path from 'node:path';
 import { NativeConnection, Runtime as TemporalRuntime } from '@temporalio/worker';
-import type { CatalogConfig } from '../iceberg/catalog/load-catalog.js';
+import type { CatalogConfig } from '../iceberg/catalog/catalog-config.js';
 import { testRuntime } from '../test/support/runtime.js';
 import { temporalService } from '../test/support/services.js';
 import { workflowBundle } from '../test/support/workflow-bundle.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { appendQuery } from '../engine/write/append-query.js';
 import { driverStatsDefinitions } from './_driver-stats.js';
 import type { Definition } from '../features/registry.js';
-import type { CatalogConfig } from '../iceberg/catalog/load-catalog.js';
+import type { CatalogConfig } from '../iceberg/catalog/catalog-config.js';
 import type { Schema } from '../iceberg/spec/schema.js';
 import { readEnvFile } from '../scripts/services/env-file.js';
 import { servicesEnvFile } from '../scripts/services/paths.js';

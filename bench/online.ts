@@ -54,7 +54,7 @@ import { OnlineStore } from '../features/online/index.js';
 import type { Registry } from '../features/registry.js';
 import type { Catalog } from '../iceberg/catalog/catalog.js';
 import { loadCatalog } from '../iceberg/catalog/load-catalog.js';
-import type { CatalogConfig } from '../iceberg/catalog/load-catalog.js';
+import type { CatalogConfig } from '../iceberg/catalog/catalog-config.js';
 import type { ServiceName } from '../scripts/services/service.js';
 import { floeRestCatalog } from '../test/support/rest-catalog.js';
 import { pythonOracle, redisUrl, restCatalogService } from '../test/support/services.js';

@@ -7,7 +7,7 @@ import { latestWindowEnd } from '../features/time-bounds.js';
 import { FloeError } from '../core/errors.js';
 import { INSTANT_EXAMPLE, instantMillis, isoMillis, printedInstant } from '../contracts/instants.js';
 import { parseDurationSeconds } from '../contracts/windows.js';
-import { IN_FLIGHT_FILE_AGE_MS } from '../iceberg/maintenance/remove-orphan-files.js';
+import { IN_FLIGHT_FILE_AGE_MS } from '../iceberg/maintenance/in-flight-file-age.js';
 
 /** Instants Iceberg timestamps, DuckDB and the workflow ids all handle alike. */
 const EARLIEST = Date.UTC(1970, 0, 1);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { MAX_NAME_LENGTH } from '../iceberg/catalog/identifier.js';
-import { catalogConfigSchema } from '../iceberg/catalog/load-catalog.js';
+import { catalogConfigSchema } from '../iceberg/catalog/catalog-config.js';
 import { FloeError } from '../core/errors.js';
 import type { Redactor } from '../core/redaction.js';
 import { namespaceSchema } from './names.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MAX_NAME_LENGTH, quotedName } from '../iceberg/catalog/identifier.js';
 import type { Expression } from '../iceberg/expressions/expression.js';
 import { FloeError } from '../core/errors.js';
-import { IN_FLIGHT_FILE_AGE_MS } from '../iceberg/maintenance/remove-orphan-files.js';
+import { IN_FLIGHT_FILE_AGE_MS } from '../iceberg/maintenance/in-flight-file-age.js';
 import { aggregationSchema, expandAggregations } from './aggregations.js';
 import { featureTypeSchema, PRIMITIVE_FEATURE_TYPES } from './feature-types.js';
 import { identifierSchema, tableIdentifierSchema } from './names.js';

@@ -87,14 +87,23 @@ async function importDefinitions(file: string, options: LoadProjectOptions): Pro
 let typeScriptImport: ScopedImport | undefined;
 
 /**
+ * Run from this TypeScript file (a checkout: bin/floe.js, or `node --import tsx`), the process already
+ * loads TypeScript through tsx, for every import.
+ */
+const runningFromSources = new URL(import.meta.url).pathname.endsWith('.ts');
+
+/**
  * Definitions are TypeScript, and the installed package is plain JavaScript: Floe loads them through
  * tsx itself, so a project needs no tsx of its own. One scoped tsx loader serves the whole process:
  * the one deliberate piece of process-wide state. A loader is a hook into Node's module resolution,
  * which is the process's whatever object holds it, and modules it loaded stay loaded; registering
  * one per project or runtime would stack hooks without separating anything (a fresh import has its
- * own namespace, importAfresh).
+ * own namespace, importAfresh). From sources a plain import does: a namespace's modules have URLs of
+ * their own, so the definitions' `import … from 'floe'` would load a second copy of everything Floe's
+ * public API reaches (hundreds of modules) beside the copy this process runs.
  */
 function importTypeScript(specifier: string, parentUrl: string): Promise<unknown> {
+  if (runningFromSources) return import(specifier);
   typeScriptImport ??= register({ namespace: 'floe-definitions' }).import;
   return typeScriptImport(specifier, parentUrl);
 }

@@ -23,7 +23,8 @@ import { appendQuery } from '../../engine/write/append-query.js';
 import { Engine } from '../../engine/duckdb.js';
 import { registerIcebergFunctions } from '../../engine/write/partition-functions.js';
 import type { Catalog, TableIdentifier } from '../../iceberg/catalog/catalog.js';
-import { loadCatalog, type CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
+import type { CatalogConfig } from '../../iceberg/catalog/catalog-config.js';
+import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
 import { IDEMPOTENCY_KEY_PROPERTY } from '../../iceberg/commit/table-change.js';
 
 export interface WriterRequest {

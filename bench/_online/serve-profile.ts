@@ -14,7 +14,7 @@ import { Engine } from '../../engine/duckdb.js';
 import { registerIcebergFunctions } from '../../engine/write/partition-functions.js';
 import { DEFAULT_MAX_CACHED_ROWS, OnlineStore } from '../../features/online/index.js';
 import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
-import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
+import type { CatalogConfig } from '../../iceberg/catalog/catalog-config.js';
 import { createFeatureServer, FEATURE_SERVER_THREADS } from '../../server/feature-server.js';
 import { aggregatedRegistry, AGGREGATED_VIEW, buildAggregatedTable } from './aggregated.js';
 import { benchRegistry, buildTables, VIEW } from './dataset.js';

@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCatalogConfig } from '../../iceberg/catalog/load-catalog.js';
+import { parseCatalogConfig } from '../../iceberg/catalog/catalog-config.js';
 import { startServer, writeSqlCatalogProject } from '../../test/support/cli-project.js';
 import { peakRssMb, stopProcess } from '../_online/server-process.js';
 import type { BenchData } from './data.js';

@@ -30,7 +30,7 @@ import { OnlineStore } from '../../features/online/online-store.js';
 import { loadProject } from '../../features/project.js';
 import { openRuntime } from '../../features/runtime.js';
 import type { Runtime } from '../../features/runtime.js';
-import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
+import type { CatalogConfig } from '../../iceberg/catalog/catalog-config.js';
 import { sqliteCatalogIn } from '../../test/support/cli-project.js';
 import { createEmptySourceTable } from '../../test/support/online/online-view.js';
 import { kafkaBrokers } from '../../test/support/services.js';

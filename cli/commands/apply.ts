@@ -10,10 +10,10 @@ export function applyCommand(program: Command, redactor: Redactor): void {
     .option('--json', 'print the result as JSON')
     .action(async (options: { project: string; json?: boolean }) => {
       const { loadProject } = await import('../../features/project.js');
-      const { applyDefinitions } = await import('../../features/registry-store/apply.js');
-      const { openProjectCatalog } = await import('../../features/project-catalog.js');
       const { printResult } = await import('../output.js');
       const project = await loadProject(options.project, process.env, { redactor });
+      const { applyDefinitions } = await import('../../features/registry-store/apply.js');
+      const { openProjectCatalog } = await import('../../features/project-catalog.js');
       const catalog = await openProjectCatalog(project);
       try {
         const result = await applyDefinitions({ config: project.config, registry: project.registry, catalog });

@@ -46,9 +46,9 @@ export function backfillCommand(program: Command, redactor: Redactor): void {
       const { backfillWorkflowId } = await import('../../contracts/ids.js');
       const { EXIT_INTERRUPTED, followWorkflow, workflowWhereabouts } = await import('../follow.js');
       const { printResult } = await import('../output.js');
-      const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const { atMost, checkChunkCount, checkWindowEnded, checkWindowOrder, instant, positiveInteger } = await import('../arguments.js');
       const project = await loadProject(options.project, process.env, { redactor });
+      const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const views = featureViews.map((view) => project.registry.featureView(view));
       const window = { start: instant(options.start, '--start'), end: instant(options.end, '--end') };
       checkWindowOrder(window.start, window.end);

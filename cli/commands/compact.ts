@@ -43,8 +43,8 @@ export function compactCommand(program: Command, redactor: Redactor): void {
       const { parseTableIdentifier } = await import('../../iceberg/catalog/identifier.js');
       const { compactWorkflowId } = await import('../../contracts/ids.js');
       const { printResult } = await import('../output.js');
-      const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const project = await loadProject(options.project, process.env, { redactor });
+      const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const { viewOrTable } = await import('../arguments.js');
       const target: CompactTarget = viewOrTable('compact', featureView, options.table);
       if ('featureView' in target) project.registry.featureView(target.featureView);

@@ -20,11 +20,11 @@ export function getOnlineCommand(program: Command, redactor: Redactor): void {
         });
       }
       const entityRows = parseEntities(options.entity);
-      const { describeOnlineDataGap, OnlineStore, onlineDataGaps } = await import('../../features/online/index.js');
       const { loadProject } = await import('../../features/project.js');
-      const { openRuntime } = await import('../../features/runtime.js');
       const { EXIT_FAILURE, printResult } = await import('../output.js');
       const project = await loadProject(options.project, process.env, { redactor });
+      const { describeOnlineDataGap, OnlineStore, onlineDataGaps } = await import('../../features/online/index.js');
+      const { openRuntime } = await import('../../features/runtime.js');
       const runtime = await openRuntime(project);
       try {
         const store = new OnlineStore({

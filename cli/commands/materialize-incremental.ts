@@ -27,9 +27,9 @@ export function materializeIncrementalCommand(program: Command, redactor: Redact
       const { checkWindowEnded, instant } = await import('../arguments.js');
       const { describeMaterializeResult, printedMaterializeResult } = await import('../materialize-result.js');
       const { printResult } = await import('../output.js');
-      const { connectClient } = await import('../temporal-client.js');
       const { printAllResults, viewsToMaterialize } = await import('../materialize-views.js');
       const project = await loadProject(options.project, process.env, { redactor });
+      const { connectClient } = await import('../temporal-client.js');
       const views = viewsToMaterialize(project.registry, featureView);
       const now = new Date();
       const given = options.end === undefined ? undefined : instant(options.end, '--end');

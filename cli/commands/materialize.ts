@@ -32,10 +32,10 @@ export function materializeCommand(program: Command, redactor: Redactor): void {
         const { checkWindowEnded, checkWindowOrder, instant } = await import('../arguments.js');
         const { describeMaterializeResult, printedMaterializeResult } = await import('../materialize-result.js');
         const { printResult } = await import('../output.js');
-        const { connectClient, startOrFollow } = await import('../temporal-client.js');
         const { EXIT_INTERRUPTED, detachedMessage, unlessInterrupted, workflowWhereabouts } = await import('../follow.js');
         const { printAllResults, viewsToMaterialize } = await import('../materialize-views.js');
         const project = await loadProject(options.project, process.env, { redactor });
+        const { connectClient, startOrFollow } = await import('../temporal-client.js');
         if (featureView === undefined && options.workflowId !== undefined) {
           throw new FloeError('invalid-input', '--workflow-id names one run: give the feature view it materializes', {
             context: { field: '--workflow-id' },

@@ -11,10 +11,10 @@ export function planCommand(program: Command, redactor: Redactor): void {
     .option('--json', 'print the plan as JSON')
     .action(async (options: { project: string; json?: boolean }) => {
       const { loadProject } = await import('../../features/project.js');
-      const { planApply } = await import('../../features/registry-store/apply.js');
-      const { openProjectCatalog } = await import('../../features/project-catalog.js');
       const { printResult } = await import('../output.js');
       const project = await loadProject(options.project, process.env, { redactor });
+      const { planApply } = await import('../../features/registry-store/apply.js');
+      const { openProjectCatalog } = await import('../../features/project-catalog.js');
       const catalog = await openProjectCatalog(project);
       try {
         const plan = await planApply({ config: project.config, registry: project.registry, catalog });

@@ -23,11 +23,11 @@ export function pushCommand(program: Command, redactor: Redactor): void {
           context: { field: '--to' },
         });
       const { loadProject } = await import('../../features/project.js');
-      const { openRuntime } = await import('../../features/runtime.js');
-      const { Pusher } = await import('../../features/push/pusher.js');
       const { readPushFile } = await import('../../features/push/push-file.js');
       const { printResult } = await import('../output.js');
       const project = await loadProject(options.project, process.env, { redactor });
+      const { openRuntime } = await import('../../features/runtime.js');
+      const { Pusher } = await import('../../features/push/pusher.js');
       const runtime = await openRuntime(project);
       try {
         project.registry.pushSource(pushSource);

@@ -23,9 +23,9 @@ export function scheduleCommand(program: Command, redactor: Redactor): void {
     .action(async (options: CommonOptions) => {
       const { loadProject } = await import('../../features/project.js');
       const { schedulePlans } = await import('../../client/schedule-plan.js');
-      const { applySchedules } = await import('../../client/schedules.js');
       const { printResult } = await import('../output.js');
       const project = await loadProject(options.project, process.env, { redactor });
+      const { applySchedules } = await import('../../client/schedules.js');
       const plans = schedulePlans(project.registry, { taskQueue: project.config.temporal.taskQueue });
       if (plans.length === 0)
         throw new FloeError(
@@ -86,9 +86,9 @@ export function scheduleCommand(program: Command, redactor: Redactor): void {
       .option('--json', 'print the result as JSON')
       .action(async (featureView: string | undefined, options: CommonOptions & { note?: string; source?: string; schedule?: string }) => {
         const { loadProject } = await import('../../features/project.js');
-        const { setSchedulePaused } = await import('../../client/schedules.js');
         const { printResult } = await import('../output.js');
         const project = await loadProject(options.project, process.env, { redactor });
+        const { setSchedulePaused } = await import('../../client/schedules.js');
         const subject = pausedSubject(featureView, options);
         if ('featureView' in subject) project.registry.featureView(subject.featureView);
         else project.registry.source(subject.source);
@@ -130,8 +130,8 @@ function pausedSubject(
 
 async function withClient(projectDirectory: string, redactor: Redactor, body: (client: Client) => Promise<void>): Promise<void> {
   const { loadProject } = await import('../../features/project.js');
-  const { connectClient } = await import('../temporal-client.js');
   const project = await loadProject(projectDirectory, process.env, { redactor });
+  const { connectClient } = await import('../temporal-client.js');
   const client = await connectClient(project.config);
   try {
     await body(client);

@@ -50,11 +50,11 @@ export function serveCommand(program: Command, redactor: Redactor): void {
       const refreshIntervalMs =
         options.refreshIntervalMs === undefined ? undefined : integer(options.refreshIntervalMs, '--refresh-interval-ms', 0, 86_400_000);
       const { loadProject } = await import('../../features/project.js');
+      const { printResult } = await import('../output.js');
+      const project = await loadProject(options.project, process.env, { redactor });
       const { projectFeatureServer } = await import('../project-feature-server.js');
       const { openRuntime } = await import('../../features/runtime.js');
       const { FEATURE_SERVER_THREADS } = await import('../../server/feature-server.js');
-      const { printResult } = await import('../output.js');
-      const project = await loadProject(options.project, process.env, { redactor });
       const authenticated = project.config.server.auth !== undefined;
       refuseOpenServer(options, authenticated);
       if (options.insecure === true) console.error(`floe serve: warning: ${insecureWarning(options.host, authenticated)}`);

@@ -41,9 +41,9 @@ export function streamCommand(program: Command, redactor: Redactor): void {
       const maxDelayMs = options.maxDelayMs === undefined ? undefined : positiveInteger(options.maxDelayMs, '--max-delay-ms');
       const metricsPort = options.metricsPort === undefined ? undefined : integer(options.metricsPort, '--metrics-port', 0, 65_535);
       const { loadProject } = await import('../../features/project.js');
+      const project = await loadProject(options.project, process.env, { redactor });
       const { openRuntime } = await import('../../features/runtime.js');
       const { StreamConsumer } = await import('../../features/stream/stream-consumer.js');
-      const project = await loadProject(options.project, process.env, { redactor });
       project.registry.streamSource(name);
       const runtime = await openRuntime(project);
       let landed = { messages: 0, rows: 0, deadLetters: 0, commitMs: 0, batches: 0 };

@@ -144,10 +144,11 @@ function loadCommand(table: Command, redactor: Redactor): void {
       const { parseTableIdentifier } = await import('../../iceberg/catalog/identifier.js');
       const identifier = parseTableIdentifier(name);
       const { loadProject } = await import('../../features/project.js');
+      const { printResult } = await import('../output.js');
+      const project = await loadProject(options.project, process.env, { redactor });
       const { openRuntime } = await import('../../features/runtime.js');
       const { loadFileIntoTable } = await import('../../features/table-load/load-file.js');
-      const { printResult } = await import('../output.js');
-      const runtime = await openRuntime(await loadProject(options.project, process.env, { redactor }));
+      const runtime = await openRuntime(project);
       try {
         const result = await loadFileIntoTable(runtime, {
           file,
@@ -173,10 +174,10 @@ export async function withTable<T>(
 ): Promise<T> {
   const { loadProject } = await import('../../features/project.js');
   const { parseTableIdentifier } = await import('../../iceberg/catalog/identifier.js');
-  const { openProjectCatalog } = await import('../../features/project-catalog.js');
   const project = await loadProject(projectDirectory, process.env, { redactor });
   const tableName = typeof name === 'string' ? name : name(project);
   const identifier = parseTableIdentifier(tableName);
+  const { openProjectCatalog } = await import('../../features/project-catalog.js');
   const catalog = await openProjectCatalog(project);
   try {
     let loaded: LoadedTable;

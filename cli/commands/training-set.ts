@@ -65,8 +65,8 @@ export function trainingSetCommand(program: Command, redactor: Redactor): void {
       const { trainingSetWorkflowId } = await import('../../contracts/ids.js');
       const { EXIT_INTERRUPTED, followWorkflow, workflowWhereabouts } = await import('../follow.js');
       const { printResult } = await import('../output.js');
-      const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const project = await loadProject(options.project, process.env, { redactor });
+      const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const input = await trainingSetInput(options, async (csvFile) => {
         const { entitiesCsvAsParquet } = await import('../entities-csv.js');
         const { Engine } = await import('../../engine/duckdb.js');

@@ -12,9 +12,9 @@ export function workerCommand(program: Command, redactor: Redactor): void {
       const { integer } = await import('./serve.js');
       const metricsPort = options.metricsPort === undefined ? undefined : integer(options.metricsPort, '--metrics-port', 1, 65_535);
       const { loadProject } = await import('../../features/project.js');
+      const project = await loadProject(options.project, process.env, { redactor });
       const { runWorker } = await import('../../workers/run.js');
       const { connectClient } = await import('../temporal-client.js');
-      const project = await loadProject(options.project, process.env, { redactor });
       // Reach the server first: an unreachable one is reported, with its address, within seconds.
       const client = await connectClient(project.config);
       await client.connection.close();

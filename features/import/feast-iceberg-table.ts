@@ -1,6 +1,6 @@
 import path from 'node:path';
-import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
-import { parseCatalogConfig } from '../../iceberg/catalog/load-catalog.js';
+import type { CatalogConfig } from '../../iceberg/catalog/catalog-config.js';
+import { parseCatalogConfig } from '../../iceberg/catalog/catalog-config.js';
 import { isPostgresUri } from '../../iceberg/catalog/postgres-driver.js';
 import { sqlitePathFromUri } from '../../iceberg/catalog/sql-catalog.js';
 

@@ -1,12 +1,12 @@
 /**
- * One catalog from plain configuration (floe.yaml, env), validated with zod so a mistake names
- * the field: `{ type: 'sql' | 'rest', uri, warehouse, credentials, s3 settings }`.
+ * One catalog from plain configuration (floe.yaml, env; checked by catalog-config.ts).
  * `type: sql` is SQLite or Postgres by the URI: `postgresql://…` (or `postgres://`, `postgresql+psycopg2://`,
  * `jdbc:postgresql://`) opens the Postgres driver, anything else a SQLite file (see SqlCatalog).
  */
-import { z } from 'zod';
 import { FloeError } from '../../core/errors.js';
 import { IO_PROPERTY } from '../io/file-io-for.js';
+import { parseCatalogConfig } from './catalog-config.js';
+import type { CatalogConfig, ParsedCatalogConfig, S3Settings } from './catalog-config.js';
 import type { ProcessCaches } from '../process-caches.js';
 import type { Redactor } from '../../core/redaction.js';
 import type { Catalog } from './catalog.js';
@@ -14,72 +14,6 @@ import { isPostgresUri } from './postgres-driver.js';
 import { RestCatalog } from './rest-catalog.js';
 import { SqlCatalog } from './sql-catalog.js';
 import { defined } from '../../contracts/defined.js';
-
-/** A boolean that may also arrive as the text `true` / `false` (configuration interpolated from the environment). */
-const flag = z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean());
-
-const s3Settings = z
-  .object({
-    endpoint: z.string().min(1).optional(),
-    region: z.string().min(1).optional(),
-    /** R2 and MinIO need path-style (or their own endpoint); AWS does not. */
-    pathStyle: flag.optional(),
-    accessKeyId: z.string().min(1).optional(),
-    secretAccessKey: z.string().min(1).optional(),
-    sessionToken: z.string().min(1).optional(),
-  })
-  .strict();
-
-const common = {
-  /** The SQL catalog keeps it in a VARCHAR(255) `catalog_name` column. */
-  name: z.string().min(1).max(255, 'must be at most 255 characters').default('default'),
-  warehouse: z.string().min(1).optional(),
-  s3: s3Settings.optional(),
-  /** Extra catalog / FileIO properties by their Iceberg names (`s3.*`, `client.region`, …). */
-  properties: z.record(z.string(), z.string()).optional(),
-};
-
-export const catalogConfigSchema = z.discriminatedUnion('type', [
-  z
-    .object({
-      type: z.literal('sql'),
-      uri: z.string().min(1),
-      /** Create a SQLite catalog file that does not exist yet; otherwise a missing file is an error (a typo must not start an empty catalog). */
-      create: flag.default(false),
-      ...common,
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal('rest'),
-      uri: z.url(),
-      token: z.string().min(1).optional(),
-      credential: z.string().min(1).optional(),
-      oauth2ServerUri: z.url().optional(),
-      scope: z.string().min(1).optional(),
-      headers: z.record(z.string(), z.string()).optional(),
-      ...common,
-    })
-    .strict()
-    .refine((config) => config.token === undefined || config.credential === undefined, {
-      message: 'give either token or credential, not both',
-      path: ['credential'],
-    }),
-]);
-
-export type CatalogConfig = z.input<typeof catalogConfigSchema>;
-
-export function parseCatalogConfig(input: unknown): z.output<typeof catalogConfigSchema> {
-  const result = catalogConfigSchema.safeParse(input);
-  if (result.success) return result.data;
-  // Issue paths and messages only: never the values, which may be secrets.
-  const problems = result.error.issues.map(
-    (issue) => `${issue.path.length === 0 ? 'catalog' : `catalog.${issue.path.join('.')}`}: ${issue.message}`,
-  );
-  throw new FloeError('invalid-input', `Invalid catalog configuration: ${problems.join('; ')}`, {
-    context: { field: result.error.issues[0]?.path.join('.') },
-  });
-}
 
 /** `caches` and `redactor` are the process's (the runtime's); without them the catalog makes its own. */
 export async function loadCatalog(
@@ -123,7 +57,7 @@ export async function loadCatalog(
 }
 
 function restOptions(
-  config: Extract<z.output<typeof catalogConfigSchema>, { type: 'rest' }>,
+  config: Extract<ParsedCatalogConfig, { type: 'rest' }>,
   properties: Record<string, string>,
 ): Parameters<typeof RestCatalog.open>[0] {
   return {
@@ -147,7 +81,7 @@ export function catalogIoProperties(input: CatalogConfig | unknown): Record<stri
   return { ...s3Properties(config.s3), ...config.properties };
 }
 
-function s3Properties(s3: z.output<typeof s3Settings> | undefined): Record<string, string> {
+function s3Properties(s3: S3Settings | undefined): Record<string, string> {
   if (s3 === undefined) return {};
   const entries: [string, string | undefined][] = [
     [IO_PROPERTY.endpoint, s3.endpoint],

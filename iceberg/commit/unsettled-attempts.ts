@@ -13,7 +13,7 @@
  * which is when a catalog that was down or jammed comes back: the commit that moves the branch is
  * the proof.
  */
-import { IN_FLIGHT_FILE_AGE_MS } from '../maintenance/remove-orphan-files.js';
+import { IN_FLIGHT_FILE_AGE_MS } from '../maintenance/in-flight-file-age.js';
 import { ancestorsOf, snapshotForRef } from '../spec/metadata.js';
 import type { TableMetadata } from '../spec/metadata.js';
 import { findCommitted } from './find-committed.js';

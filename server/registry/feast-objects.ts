@@ -1,4 +1,4 @@
-import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
+import type { CatalogConfig } from '../../iceberg/catalog/catalog-config.js';
 import type { EntityDefinition, FeatureViewDefinition, IcebergSourceDefinition } from '../../features/definitions.js';
 import { durationSeconds } from '../../features/definitions.js';
 import type { FeatureType } from '../../features/feature-types.js';

@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { serverAuthConfigSchema } from '../../features/config.js';
 import type { ServerAuthInput } from '../../features/config.js';
 import type { Registry } from '../../features/registry.js';
-import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
+import type { CatalogConfig } from '../../iceberg/catalog/catalog-config.js';
 import type { Redactor } from '../../core/redaction.js';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { closeGrpc, GrpcRefusal, grpcCaller, grpcServerCredentials, listenGrpc } from '../grpc/grpc-endpoint.js';

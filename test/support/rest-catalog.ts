@@ -1,6 +1,6 @@
 // The REST catalog fixture as Floe and pyiceberg are pointed at it: the same catalog and MinIO
 // bucket, each in its own configuration shape.
-import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
+import type { CatalogConfig } from '../../iceberg/catalog/catalog-config.js';
 import type { OracleCatalog } from './pyiceberg.js';
 import { restCatalogService } from './services.js';
 import type { RestCatalogService } from './services.js';

@@ -3,7 +3,7 @@ import { projectConfigSchema } from '../../features/config.js';
 import type { Project } from '../../features/project.js';
 import type { Definition } from '../../features/registry.js';
 import { Registry } from '../../features/registry.js';
-import type { CatalogConfig } from '../../iceberg/catalog/load-catalog.js';
+import type { CatalogConfig } from '../../iceberg/catalog/catalog-config.js';
 import { openRuntime } from '../../features/runtime.js';
 import type { Runtime } from '../../features/runtime.js';
 import type { FeatureContext } from '../../features/context.js';

@@ -21,7 +21,7 @@ import type { BackfillProgress } from '../../../contracts/backfill.js';
 import type { backfill } from '../../../workflows/backfill.js';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
-import type { CatalogConfig } from '../../../iceberg/catalog/load-catalog.js';
+import type { CatalogConfig } from '../../../iceberg/catalog/catalog-config.js';
 import { ancestorsOf } from '../../../iceberg/spec/metadata.js';
 import { normalizeLocation } from '../../../iceberg/maintenance/remove-orphan-files.js';
 import { driverStatsRows } from '../../support/driver-stats.js';

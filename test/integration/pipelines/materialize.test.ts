@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
-import type { CatalogConfig } from '../../../iceberg/catalog/load-catalog.js';
+import type { CatalogConfig } from '../../../iceberg/catalog/catalog-config.js';
 import type { MaterializeResult } from '../../../contracts/materialize.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { runPyiceberg, sqliteCatalog } from '../../support/pyiceberg.js';

@@ -11,7 +11,7 @@ import { defineEntity, defineFeatureService, defineFeatureView, defineIcebergSou
 import type { Duration } from '../../../features/definitions.js';
 import type { Definition } from '../../../features/registry.js';
 import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
-import type { CatalogConfig } from '../../../iceberg/catalog/load-catalog.js';
+import type { CatalogConfig } from '../../../iceberg/catalog/catalog-config.js';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
 import type { Engine } from '../../../engine/duckdb.js';
 import type { NestedField } from '../../../iceberg/spec/types.js';

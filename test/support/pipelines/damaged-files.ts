@@ -5,7 +5,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { TableIdentifier } from '../../../iceberg/catalog/catalog.js';
-import type { CatalogConfig } from '../../../iceberg/catalog/load-catalog.js';
+import type { CatalogConfig } from '../../../iceberg/catalog/catalog-config.js';
 import { loadCatalog } from '../../../iceberg/catalog/load-catalog.js';
 import { localPath } from '../../../iceberg/io/local-file-io.js';
 import { planScan } from '../../../iceberg/scan/planner.js';

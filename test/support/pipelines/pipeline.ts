@@ -15,7 +15,7 @@ import type { TrainingSetHooks } from '../../../activities/training-set.js';
 import type { FeatureViewInput } from '../../../features/definitions.js';
 import type { Definition } from '../../../features/registry.js';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
-import type { CatalogConfig } from '../../../iceberg/catalog/load-catalog.js';
+import type { CatalogConfig } from '../../../iceberg/catalog/catalog-config.js';
 import type { Runtime } from '../../../features/runtime.js';
 import { driverStatsRows, driverStatsSchema, latestPerDriver } from '../driver-stats.js';
 import type { DriverStatsRow } from '../driver-stats.js';

@@ -8,7 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { MaterializeHooks } from '../../../activities/materialize.js';
 import type { Catalog } from '../../../iceberg/catalog/catalog.js';
-import type { CatalogConfig } from '../../../iceberg/catalog/load-catalog.js';
+import type { CatalogConfig } from '../../../iceberg/catalog/catalog-config.js';
 import { testRuntime } from '../runtime.js';
 import { startTestWorker } from '../temporal.js';
 import { driverDefinitions } from './definitions.js';
