@@ -298,7 +298,7 @@ class Pace {
   async breathe(): Promise<void> {
     const worked = this.worked + performance.now() - this.since;
     if (worked < SLICE_MS) return;
-    await new Promise((resolve) => setTimeout(resolve, Math.ceil(worked)));
+    await new Promise((resolve) => setTimeout(resolve, worked));
     this.worked = 0;
     this.since = performance.now();
   }
