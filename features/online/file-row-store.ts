@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
@@ -15,8 +16,23 @@ export interface StoredRow {
   readonly materializedAt: bigint | null;
 }
 
-/** Receives a file's rows a page at a time, while the file is being stored. */
-export type RowSink = (rows: Iterable<readonly [lookup: string, row: StoredRow]>) => void;
+/**
+ * Receives a file's rows a page at a time while the file is being stored, and resolves when it is
+ * ready for the next page. A page may be a lazy iterable: its rows are then made as they are stored,
+ * and that work is paced with the store's own. Throws RepeatedLookupError when handed a lookup it
+ * holds already.
+ */
+export type RowSink = (rows: Iterable<readonly [lookup: string, row: StoredRow]>) => Promise<void>;
+
+/**
+ * A sink was handed a second row of one lookup. It has forgotten every row it was handed: the
+ * writer may hand the file's rows again, one per lookup (the latest).
+ */
+export class RepeatedLookupError extends Error {
+  constructor(readonly lookup: string) {
+    super(`A second row of lookup ${JSON.stringify(lookup)} was handed to the row store`);
+  }
+}
 
 export interface FileRowStoreCounters {
   /** Files stored since the process started. */
@@ -33,6 +49,14 @@ const SUFFIX = `.v${FORMAT}.sqlite`;
 const MAX_OPEN_FILES = 256;
 const ABANDONED_PARTIAL_MS = 3_600_000;
 const READ_CACHE_KIB = 8_192;
+/**
+ * Storing a file runs on the thread that answers reads: it works in slices of about this long,
+ * each followed by a rest as long as the slice took, so reads wait at most a slice and the store
+ * never takes more than half of the thread.
+ */
+const SLICE_MS = 2;
+/** Rows stored between looks at the clock. */
+const ROWS_PER_CLOCK_CHECK = 32;
 
 interface OpenFile {
   readonly database: SqliteDatabase;
@@ -47,8 +71,9 @@ interface OpenFile {
  * Data files never change under their names, so a store file is never updated, only removed once
  * its data file has left the table. Iceberg stays the source of truth; this only caches it.
  *
- * Files are stored one at a time in the background, in the order asked; reads of a file not stored
- * yet are answered from Parquet meanwhile.
+ * Files are stored one at a time in the background, in the order asked, paced below the reads
+ * (SLICE_MS); reads of a file not stored yet are answered from Parquet (or an older snapshot's
+ * stored files) meanwhile.
  */
 export class FileRowStore {
   readonly counters: FileRowStoreCounters = { built: 0, buildFailures: 0, keysRead: 0 };
@@ -150,29 +175,39 @@ export class FileRowStore {
 
   private async write(location: string, write: (sink: RowSink) => Promise<void>): Promise<void> {
     mkdirSync(path.dirname(location), { recursive: true });
-    const partial = `${location}.partial-${process.pid}-${Date.now()}`;
-    const database = new Database(partial);
-    try {
-      // A store file is written once, by one process, and renamed only once it is whole: it needs no journal.
-      database.pragma('journal_mode = OFF');
-      database.pragma('synchronous = OFF');
-      database.exec('CREATE TABLE rows (lookup TEXT PRIMARY KEY, row BLOB NOT NULL) WITHOUT ROWID');
-      const insert = database.prepare<[string, Buffer]>('INSERT INTO rows (lookup, row) VALUES (?, ?)');
-      const insertPage = database.transaction((rows: Iterable<readonly [string, StoredRow]>) => {
-        for (const [lookup, row] of rows) insert.run(lookup, encode(row));
-      });
-      await write((rows) => insertPage(rows));
-      database.close();
-      const descriptor = openSync(partial, 'r');
-      try {
-        fsyncSync(descriptor);
-      } finally {
-        closeSync(descriptor);
+    let file = createPartial(location);
+    const pace = new Pace();
+    const sink: RowSink = async (rows) => {
+      pace.resume();
+      let count = 0;
+      for (const [lookup, row] of rows) {
+        try {
+          file.insert.run(lookup, encode(row));
+        } catch (error) {
+          if ((error as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error;
+          // The writer hands the rows again, ranked: into a file of its own, as if none had come before.
+          discard(file);
+          file = createPartial(location);
+          throw new RepeatedLookupError(lookup);
+        }
+        if (++count % ROWS_PER_CLOCK_CHECK === 0) await pace.breathe();
       }
-      renameSync(partial, location);
+      pace.pause();
+    };
+    try {
+      await write(sink);
+      file.database.exec('COMMIT');
+      file.database.close();
+      // Off the thread that answers reads: flushing a file of millions of rows takes a while.
+      const handle = await open(file.path, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      renameSync(file.path, location);
     } catch (error) {
-      if (database.open) database.close();
-      rmSync(partial, { force: true });
+      discard(file);
       throw error;
     }
   }
@@ -210,6 +245,62 @@ export class FileRowStore {
 
   private tableFolder(table: string): string {
     return path.join(this.directory, `${table.replace(/[^A-Za-z0-9_.-]/g, '_')}-${digest(table).slice(0, 8)}`);
+  }
+}
+
+interface PartialFile {
+  readonly path: string;
+  readonly database: SqliteDatabase;
+  readonly insert: Statement<[string, Buffer]>;
+}
+
+/** A new, empty store file under a temporary name, in a transaction that lasts until it is whole. */
+function createPartial(location: string): PartialFile {
+  const partial = `${location}.partial-${process.pid}-${Date.now()}-${++partials}`;
+  const database = new Database(partial);
+  try {
+    // A store file is written once, by one process, and renamed only once it is whole: it needs no journal.
+    database.pragma('journal_mode = OFF');
+    database.pragma('synchronous = OFF');
+    database.exec('CREATE TABLE rows (lookup TEXT PRIMARY KEY, row BLOB NOT NULL) WITHOUT ROWID');
+    database.exec('BEGIN');
+    return { path: partial, database, insert: database.prepare<[string, Buffer]>('INSERT INTO rows (lookup, row) VALUES (?, ?)') };
+  } catch (error) {
+    database.close();
+    rmSync(partial, { force: true });
+    throw error;
+  }
+}
+
+let partials = 0;
+
+function discard(file: PartialFile): void {
+  if (file.database.open) file.database.close();
+  rmSync(file.path, { force: true });
+}
+
+/** The store's share of the thread: slices of SLICE_MS of work, each followed by a rest as long. */
+class Pace {
+  private worked = 0;
+  private since = performance.now();
+
+  /** The store works again (its sink was handed a page). */
+  resume(): void {
+    this.since = performance.now();
+  }
+
+  /** The store waits for the writer's next page (time the thread is free: not counted). */
+  pause(): void {
+    this.worked += performance.now() - this.since;
+  }
+
+  /** Rests once a slice is used up: as long as it took, and at least until the event loop has run. */
+  async breathe(): Promise<void> {
+    const worked = this.worked + performance.now() - this.since;
+    if (worked < SLICE_MS) return;
+    await new Promise((resolve) => setTimeout(resolve, worked));
+    this.worked = 0;
+    this.since = performance.now();
   }
 }
 

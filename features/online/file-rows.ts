@@ -1,4 +1,4 @@
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBDataChunk, DuckDBValue } from '@duckdb/node-api';
 import { fileByNameSql, readPlanSql } from '../../engine/read/read-plan.js';
 import { quoteIdentifier as q, sortKeySql } from '../../engine/sql.js';
 import { duckdbType } from '../../engine/types.js';
@@ -14,7 +14,8 @@ import type { IcebergType, PrimitiveValue } from '../../iceberg/spec/types.js';
 import { keyLookup } from './entity-keys.js';
 import { defined } from '../../contracts/defined.js';
 import { FloeError } from '../../core/errors.js';
-import type { StoredRow } from './file-row-store.js';
+import { RepeatedLookupError } from './file-row-store.js';
+import type { RowSink, StoredRow } from './file-row-store.js';
 
 /** The online table's columns a read needs, as the table's current schema has them. */
 export interface OnlineColumns {
@@ -63,9 +64,11 @@ export async function readFileRows(
 /**
  * Every latest row of one file (readFileRows' rule, deletes applied), handed to `sink` a page at a
  * time: a file of millions of rows is never held in JavaScript whole. A file the online write made
- * holds one row per key (one count says so), and its rows stream as they are; DuckDB's stream ends
- * a failed result like a complete one, so the rows received are checked against that count. A file
- * with several rows of a key is ranked into a temporary table first and read back in pages.
+ * holds one row per key, and its rows stream to the sink as they are; DuckDB's stream ends a failed
+ * result like a complete one, so the rows received are checked against the file's count (which
+ * DuckDB answers from the Parquet footer when nothing is filtered). Only when the sink meets a
+ * second row of a key (it then starts over) is the file ranked into a temporary table and read
+ * back in pages.
  */
 export async function pageFileRows(
   connection: DuckDBConnection,
@@ -74,40 +77,60 @@ export async function pageFileRows(
   columns: OnlineColumns,
   localPath: (location: string) => string,
   byName: boolean,
-  sink: (rows: Iterable<readonly [string, StoredRow]>) => void,
+  sink: RowSink,
 ): Promise<void> {
   const names = onlineColumnNames(columns);
   const select = selectFromFileSql(task, schema, names, [...columns.keys, columns.eventTs], localPath, undefined, byName);
   const convert = rowConverter(schema, columns, names);
-  const keyList = columns.keys.map((key) => q(key)).join(', ');
-  const counts = (await connection.runAndReadAll(`SELECT count(*), count(DISTINCT (${keyList})) FROM (${select})`)).getRows()[0]!;
-  const [rows, keys] = counts as [bigint, bigint];
-  if (rows === keys) {
-    const result = await connection.stream(select);
-    let received = 0;
-    for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
-      received += chunk.rowCount;
-      sink(chunk.getRows().map(convert));
-    }
-    if (BigInt(received) !== rows)
-      throw new FloeError('internal', `Reading ${task.dataFile.filePath} ended after ${received} of its ${String(rows)} rows`, {
-        context: { file: task.dataFile.filePath },
-      });
+  try {
+    await streamRows(connection, select, task, convert, sink);
     return;
+  } catch (error) {
+    if (!(error instanceof RepeatedLookupError)) throw error;
   }
   const table = q('floe_file_rows');
   await connection.run(`CREATE TEMP TABLE ${table} AS ${latestRowsSql(select, schema, columns)}`);
   try {
-    for (let first = 0n; first < keys; first += PAGE_ROWS) {
-      const page = await connection.runAndReadAll(`SELECT * FROM ${table} WHERE rowid >= ${first} AND rowid < ${first + PAGE_ROWS}`);
-      sink(page.getRows().map(convert));
+    const [keys] = (await connection.runAndReadAll(`SELECT count(*) FROM ${table}`)).getRows()[0] as [bigint];
+    for (let first = 0; first < keys; first += PAGE_ROWS) {
+      const page = await connection.run(`SELECT * FROM ${table} WHERE rowid >= ${first} AND rowid < ${first + PAGE_ROWS}`);
+      for (let chunk = await page.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await page.fetchChunk())
+        await sink(chunkRows(chunk, convert));
     }
   } finally {
     await connection.run(`DROP TABLE IF EXISTS ${table}`);
   }
 }
 
-const PAGE_ROWS = 20_000n;
+/** Streams `select`'s rows to `sink` a chunk at a time, checking that the stream ended with the file's last row. */
+async function streamRows(
+  connection: DuckDBConnection,
+  select: string,
+  task: ScanTask,
+  convert: (raw: readonly DuckDBValue[]) => [string, StoredRow],
+  sink: RowSink,
+): Promise<void> {
+  const result = await connection.stream(select);
+  let received = 0;
+  for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+    received += chunk.rowCount;
+    await sink(chunkRows(chunk, convert));
+  }
+  const [rows] = (await connection.runAndReadAll(`SELECT count(*) FROM (${select})`)).getRows()[0] as [bigint];
+  if (BigInt(received) !== rows)
+    throw new FloeError('internal', `Reading ${task.dataFile.filePath} ended after ${received} of its ${String(rows)} rows`, {
+      context: { file: task.dataFile.filePath },
+    });
+}
+
+/** A chunk's rows converted, each only when the sink reaches it: the sink paces that work with its own. */
+function* chunkRows<T>(chunk: DuckDBDataChunk, convert: (raw: readonly DuckDBValue[]) => T): Generator<T> {
+  const vectors = Array.from({ length: chunk.columnCount }, (_, index) => chunk.getColumnVector(index));
+  for (let row = 0; row < chunk.rowCount; row++) yield convert(vectors.map((vector) => vector.getItem(row)));
+}
+
+/** Rows per page of a ranked file read back (DuckDB holds a page; the sink takes it a chunk at a time). */
+const PAGE_ROWS = 20_000;
 
 /** `select`'s latest row per key, by (event_ts, created_ts, materialized_at, then the features). */
 function latestRowsSql(select: string, schema: Schema, columns: OnlineColumns): string {

@@ -1,8 +1,9 @@
 // services: python
 // Reads through the on-disk row store (files too large for the row cache) answer what pyiceberg's
 // brute-force read of the online table says, and what reads from Parquet say, through appended
-// windows, a row delete (merge-on-read), a compaction, a file that holds two rows of one key, and
-// a column added to the table and the view. A restarted store finds its files on disk.
+// windows, a row delete (merge-on-read), a compaction, a file that holds two rows of one key, a
+// large file holding several rows of some keys, and a column added to the table and the view. A
+// restarted store finds its files on disk.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -225,9 +226,63 @@ test('after a compaction, reads stay on the stored files until the rewritten one
   }
 });
 
+test('a large file holding several rows of some keys is stored with their latest rows, as Parquet and pyiceberg read it', async () => {
+  const directory = path.join(scratch, 'repeated-keys');
+  const { oracle, runtime, context, onlineName } = await openProject(directory);
+  const registry = runtime.project.registry;
+  const store = onlineStore(runtime, registry, path.join(directory, 'online-rows'));
+  const fromParquet = onlineStore(runtime, registry);
+  // Thousands of rows per bucket file, so the store has taken pages of a file before it meets a key's
+  // second row; the repeated keys' rows come last: an earlier row, the latest, and one that ties the
+  // latest on event time but was created earlier.
+  const unique = { first: 1_001, last: 13_000 };
+  const repeated = { first: 12_901, last: 13_000 };
+  const rows = (first: number, last: number, conv: string, event: string, created: string): string =>
+    `SELECT i::BIGINT AS driver_id, ${conv} AS conv_rate, (i * 7)::BIGINT AS trips, TIMESTAMPTZ '${event}' AS event_ts, ` +
+    `TIMESTAMPTZ '${created}' AS created_ts, TIMESTAMPTZ '${event}' AS materialized_at FROM range(${first}, ${last + 1}) AS t(i)`;
+  const held = [
+    ...Array.from({ length: 40 }, (_, index) => unique.first + index * 97),
+    ...Array.from({ length: repeated.last - repeated.first + 1 }, (_, index) => repeated.first + index),
+  ];
+  const keys = [...held, unique.last + 1];
+  const request = {
+    features: registry.featureViews.get(VIEW)!.features.map((feature) => `${VIEW}:${feature.name}`),
+    entityRows: keys.map((driver_id) => ({ driver_id })),
+  };
+  try {
+    await materializeWindow(context, VIEW, { start: new Date(START), end: new Date(START + 24 * HOUR) }, 'first-day');
+    await appendOnlineQuery(
+      context,
+      onlineName,
+      [
+        rows(unique.first, unique.last, '(i % 1000) / 1000.0', '2024-06-03 00:00:00+00', '2024-06-03 00:00:00+00'),
+        rows(repeated.first, repeated.last, '0.5', '2024-06-03 02:00:00+00', '2024-06-03 02:00:00+00'),
+        rows(repeated.first, repeated.last, '0.25', '2024-06-03 02:00:00+00', '2024-06-03 01:00:00+00'),
+      ].join(' UNION ALL '),
+    );
+    await store.getOnlineFeatures(request);
+    await store.rowStoreIdle();
+    const before = store.stats().rowStore!;
+    const answer = await store.getOnlineFeatures(request);
+    const after = store.stats().rowStore!;
+    assert.equal(after.buildFailures, 0, 'no file failed to be stored');
+    assert.ok(after.keysRead - before.keysRead >= held.length, 'every key a file holds was read from the store');
+    assert.deepEqual(answer, await fromParquet.getOnlineFeatures(request), 'the store answers what Parquet answers');
+    const conv = answer.features.find((feature) => feature.feature === 'conv_rate')!;
+    assert.equal(conv.values[keys.indexOf(repeated.first)], 0.5, 'the latest row of a repeated key');
+    assertOracle('a file with repeated keys', answer, await bruteForce(oracle, onlineName), keys);
+  } finally {
+    store.close();
+    fromParquet.close();
+    await runtime.close();
+  }
+});
+
+type AppendContext = Parameters<typeof appendQuery>[0] extends infer R ? Omit<R & object, 'identifier' | 'query'> : never;
+
 /** Rows written straight into the online table: [driver, conv_rate, trips, event time, surge?]. */
 async function appendOnline(
-  context: Parameters<typeof appendQuery>[0] extends infer R ? Omit<R & object, 'identifier' | 'query'> : never,
+  context: AppendContext,
   table: string,
   rows: readonly (readonly [number, number, number, string, number?])[],
 ): Promise<void> {
@@ -237,12 +292,13 @@ async function appendOnline(
       `(${driver}::BIGINT, ${conv}::DOUBLE, ${trips}::BIGINT, CAST(${quoteLiteral(event)} AS TIMESTAMPTZ), CAST(${quoteLiteral(event)} AS TIMESTAMPTZ), CAST(${quoteLiteral(event)} AS TIMESTAMPTZ)${withSurge ? `, ${surge ?? 'NULL'}::DOUBLE` : ''})`,
   );
   const columns = `driver_id, conv_rate, trips, event_ts, created_ts, materialized_at${withSurge ? ', surge' : ''}`;
+  await appendOnlineQuery(context, table, `SELECT * FROM (VALUES ${values.join(', ')}) AS v(${columns})`);
+}
+
+/** The rows of `query` (the online table's columns, in order) appended to the online table. */
+async function appendOnlineQuery(context: AppendContext, table: string, query: string): Promise<void> {
   const [namespace, name] = table.split('.') as [string, string];
-  await appendQuery({
-    ...context,
-    identifier: { namespace: [namespace], name },
-    query: `SELECT * FROM (VALUES ${values.join(', ')}) AS v(${columns})`,
-  });
+  await appendQuery({ ...context, identifier: { namespace: [namespace], name }, query });
 }
 
 type OracleLatest = Map<number, Record<string, unknown>>;
@@ -261,9 +317,9 @@ async function bruteForce(catalog: OracleCatalog, table: string): Promise<Oracle
   return latest;
 }
 
-function assertOracle(label: string, answer: OnlineFeaturesResponse, expected: OracleLatest): void {
+function assertOracle(label: string, answer: OnlineFeaturesResponse, expected: OracleLatest, keys: readonly number[] = KEYS): void {
   for (const feature of answer.features) {
-    KEYS.forEach((driver, index) => {
+    keys.forEach((driver, index) => {
       const want = expected.get(driver);
       assert.equal(feature.statuses[index], want === undefined ? 'NOT_FOUND' : 'PRESENT', `${label}: driver ${driver} ${feature.feature}`);
       const value = want?.[feature.feature] ?? null;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { FileRowStore } from '../../../../features/online/file-row-store.js';
+import { FileRowStore, RepeatedLookupError } from '../../../../features/online/file-row-store.js';
 import type { StoredRow } from '../../../../features/online/file-row-store.js';
 import { scratchFolder } from '../../../support/scratch-folder.js';
 
@@ -82,4 +82,51 @@ test('a restarted store finds its files; retain removes the files of data files 
   assert.equal(second.read('ns.t', 'a', ['a']), undefined);
   assert.deepEqual(second.read('ns.t', 'b', ['b'])!.get('b')!.values, ['b']);
   second.close();
+});
+
+test('a second row of a lookup makes the sink forget the file so far; the rows handed again are what is stored', async () => {
+  const directory = path.join(scratch, 'repeated');
+  const store = new FileRowStore(directory);
+  const refusals: unknown[] = [];
+  store.store('ns.t', 'file-r', async (sink) => {
+    await sink([
+      ['1', row(['first'])],
+      ['2', row(['first'])],
+    ]);
+    await sink([['1', row(['again'])]]).catch((error: unknown) => refusals.push(error));
+    await sink([['1', row(['latest'])]]);
+  });
+  await store.idle();
+  assert.equal(refusals.length, 1);
+  assert.ok(refusals[0] instanceof RepeatedLookupError);
+  assert.equal(refusals[0].lookup, '1');
+  assert.deepEqual(store.counters.buildFailures, 0);
+  const read = store.read('ns.t', 'file-r', ['1', '2'])!;
+  assert.deepEqual([...read.keys()], ['1'], 'the rows before the repeated lookup were forgotten');
+  assert.deepEqual(read.get('1')!.values, ['latest']);
+  const [folder] = readdirSync(directory);
+  assert.equal(readdirSync(path.join(directory, folder!)).length, 1, 'no partial file is left behind');
+  store.close();
+});
+
+test('storing a large page lets the event loop run between slices of its rows', async () => {
+  const store = new FileRowStore(path.join(scratch, 'paced'));
+  let turns = 0;
+  let storing = true;
+  const count = (): void => {
+    turns++;
+    if (storing) setImmediate(count);
+  };
+  function* rows(): Generator<[string, StoredRow]> {
+    for (let index = 0; index < 100_000; index++) yield [String(index), row([index, 'x'.repeat(20)])];
+  }
+  store.store('ns.t', 'file-p', async (sink) => {
+    setImmediate(count);
+    await sink(rows());
+    storing = false;
+  });
+  await store.idle();
+  assert.equal(store.read('ns.t', 'file-p', ['99999'])!.get('99999')!.values[0], 99_999);
+  assert.ok(turns >= 10, `the event loop ran ${turns} times while one page of 100,000 rows was stored`);
+  store.close();
 });
