@@ -50,11 +50,16 @@ const MAX_OPEN_FILES = 256;
 const ABANDONED_PARTIAL_MS = 3_600_000;
 const READ_CACHE_KIB = 8_192;
 /**
- * Storing a file runs on the thread that answers reads: it works in slices of about this long,
- * each followed by a rest as long as the slice took, so reads wait at most a slice and the store
- * never takes more than half of the thread.
+ * Storing a file runs on the thread that answers reads: it works in slices of about this long, so
+ * a read waits at most a slice. While reads come, each slice is followed by a rest REST_PER_SLICE
+ * times as long, so the store takes at most a third of the thread (and of the CPU its DuckDB
+ * decoding needs, which is fetched as the store takes rows); a store nobody reads from lets the
+ * event loop turn between slices and goes on at full speed.
  */
 const SLICE_MS = 2;
+const REST_PER_SLICE = 2;
+/** Reads this recent mean the thread is serving. */
+const READS_RECENT_MS = 1_000;
 /** Rows stored between looks at the clock. */
 const ROWS_PER_CLOCK_CHECK = 32;
 
@@ -84,6 +89,7 @@ export class FileRowStore {
   private readonly failed = new Set<string>();
   private running: Promise<void> | undefined;
   private readonly locations = new LRUCache<string, string>({ max: 100_000 });
+  private lastReadAt = Number.NEGATIVE_INFINITY;
 
   constructor(readonly directory: string) {}
 
@@ -94,6 +100,7 @@ export class FileRowStore {
 
   /** The stored rows of `lookups` in file `fileKey` of `table`; undefined when the file is not stored. */
   read(table: string, fileKey: string, lookups: readonly string[]): Map<string, StoredRow> | undefined {
+    this.lastReadAt = performance.now();
     const file = this.openFile(table, fileKey);
     if (file === undefined) return undefined;
     const rows = new Map<string, StoredRow>();
@@ -176,7 +183,7 @@ export class FileRowStore {
   private async write(location: string, write: (sink: RowSink) => Promise<void>): Promise<void> {
     mkdirSync(path.dirname(location), { recursive: true });
     let file = createPartial(location);
-    const pace = new Pace();
+    const pace = new Pace(() => performance.now() - this.lastReadAt < READS_RECENT_MS);
     const sink: RowSink = async (rows) => {
       pace.resume();
       let count = 0;
@@ -279,10 +286,12 @@ function discard(file: PartialFile): void {
   rmSync(file.path, { force: true });
 }
 
-/** The store's share of the thread: slices of SLICE_MS of work, each followed by a rest as long. */
+/** The store's share of the thread: slices of SLICE_MS of work, each followed by a rest while `serving`. */
 class Pace {
   private worked = 0;
   private since = performance.now();
+
+  constructor(private readonly serving: () => boolean) {}
 
   /** The store works again (its sink was handed a page). */
   resume(): void {
@@ -294,11 +303,11 @@ class Pace {
     this.worked += performance.now() - this.since;
   }
 
-  /** Rests once a slice is used up: as long as it took, and at least until the event loop has run. */
+  /** Once a slice is used up: rests while reads come, else lets the event loop turn once. */
   async breathe(): Promise<void> {
     const worked = this.worked + performance.now() - this.since;
     if (worked < SLICE_MS) return;
-    await new Promise((resolve) => setTimeout(resolve, worked));
+    await new Promise((resolve) => (this.serving() ? setTimeout(resolve, worked * REST_PER_SLICE) : setImmediate(resolve)));
     this.worked = 0;
     this.since = performance.now();
   }
