@@ -24,6 +24,7 @@ import type { BackfillInput, BackfillProgress } from '../contracts/backfill.js';
 import type { CompactResult } from '../contracts/compact.js';
 import type { compact } from '../workflows/compact.js';
 import { backfillWorkflowId, compactWorkflowId, trainingSetWorkflowId } from '../contracts/ids.js';
+import { printedInstant } from '../contracts/instants.js';
 import type { MaterializeResult } from '../contracts/materialize.js';
 import type { trainingSet } from '../workflows/training-set.js';
 import type { TrainingSetInput } from '../contracts/training-set.js';
@@ -115,7 +116,7 @@ try {
   };
   const backfillId = backfillWorkflowId(backfillInput.featureViews, backfillInput.start, backfillInput.end, '1d');
   step(
-    `Backfilling ${view.name} over [${backfillInput.start}, ${backfillInput.end}) in 1-day chunks (floe backfill) as workflow ${backfillId}`,
+    `Backfilling ${view.name} over [${printedInstant(backfillInput.start)}, ${printedInstant(backfillInput.end)}) in 1-day chunks (floe backfill) as workflow ${backfillId}`,
   );
   const backfillHandle = await client.workflow.start<typeof backfill>('backfill', {
     taskQueue,
@@ -128,7 +129,7 @@ try {
     (progress) => `${progress.chunksDone}/${progress.chunksTotal}`,
   );
   console.log(
-    `  backfill done: ${backfilled.chunks}/${backfilled.chunks} chunks, ${backfilled.rows} entity rows materialized, watermark now ${backfillInput.end}`,
+    `  backfill done: ${backfilled.chunks}/${backfilled.chunks} chunks, ${backfilled.rows} entity rows materialized, watermark now ${printedInstant(backfillInput.end)}`,
   );
   links.push(['backfill', backfillId]);
 
@@ -144,7 +145,7 @@ try {
   const run = await runScheduleOnce(client, plan.scheduleId);
   const windowResult = run.result as MaterializeResult;
   console.log(
-    `  run ${run.workflowId} materialized [${windowResult.start}, ${windowResult.end}): latest rows of ${windowResult.rows} drivers → online snapshot ${windowResult.onlineSnapshotId}`,
+    `  run ${run.workflowId} materialized [${printedInstant(windowResult.start)}, ${printedInstant(windowResult.end)}): latest rows of ${windowResult.rows} drivers → online snapshot ${windowResult.onlineSnapshotId}`,
   );
   links.push(['scheduled run', run.workflowId]);
 

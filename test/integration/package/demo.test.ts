@@ -76,6 +76,7 @@ test('it applies the definitions, backfills the week in 7 chunks and runs one sc
   assert.equal(window[4], '50');
   const start = match(/Backfilling driver_hourly_stats over \[(\S+), (\S+)\)/);
   assert.equal(window[2], start[2], "the scheduled window starts at the backfill's end (the watermark)");
+  assert.doesNotMatch(output, /:\d\d\.000Z/, 'instants print as Floe prints them everywhere: no fraction on a whole second');
 });
 
 test('compaction leaves fewer data files and one row per driver', () => {
