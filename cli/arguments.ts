@@ -31,7 +31,9 @@ export function instant(text: string, option: string): string {
 /** `[start, end)` must hold at least one instant. */
 export function checkWindowOrder(start: string, end: string, names = { start: '--start', end: '--end' }): void {
   if (!(instantMillis(start) < instantMillis(end)))
-    throw new FloeError('invalid-input', `${names.end} ${end} must be after ${names.start} ${start}`, { context: { field: names.end } });
+    throw new FloeError('invalid-input', `${names.end} ${printedInstant(end)} must be after ${names.start} ${printedInstant(start)}`, {
+      context: { field: names.end },
+    });
 }
 
 /**
@@ -77,7 +79,7 @@ export function checkChunkCount(
   if (count > maxChunks) {
     throw new FloeError(
       'invalid-input',
-      `A backfill of [${window.start}, ${window.end}) in chunks of ${chunk} is ${count} chunks, more than --max-chunks ${maxChunks}; use a longer --chunk or raise --max-chunks`,
+      `A backfill of [${printedInstant(window.start)}, ${printedInstant(window.end)}) in chunks of ${chunk} is ${count} chunks, more than --max-chunks ${maxChunks}; use a longer --chunk or raise --max-chunks`,
       {
         context: { field: '--chunk' },
       },

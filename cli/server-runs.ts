@@ -1,4 +1,5 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { isoMillis } from '../contracts/instants.js';
 import { FLOE_FEATURE_VIEW, FLOE_PROGRESS } from '../contracts/search-attributes.js';
 import type { ProjectConfig } from '../features/config.js';
 import type { RunsSource, RunSummary } from '../server/ui/runs.js';
@@ -52,8 +53,8 @@ export function temporalRuns(
           runId: run.runId,
           type: run.type,
           status: run.status.name,
-          startTime: run.startTime.toISOString(),
-          closeTime: run.closeTime?.toISOString() ?? null,
+          startTime: isoMillis(run.startTime.getTime()),
+          closeTime: run.closeTime === undefined ? null : isoMillis(run.closeTime.getTime()),
           // A materialize started by hand sets no FloeFeatureView: its input names the view.
           featureViews: views === undefined || views === '' ? featureViews : views.split(','),
           progress: run.typedSearchAttributes.get(FLOE_PROGRESS) ?? null,

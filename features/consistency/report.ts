@@ -166,7 +166,7 @@ export async function mismatchRateHistory(
     );
     return reader.getRows().map(([feature, checkedAt, rate, sampled]) => ({
       feature: String(feature),
-      checkedAt: new Date(Number(checkedAt)).toISOString(),
+      checkedAt: isoMillis(Number(checkedAt)),
       mismatchRate: Number(rate),
       sampled: Number(sampled),
     }));

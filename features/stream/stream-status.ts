@@ -1,3 +1,4 @@
+import { isoMillis } from '../../contracts/instants.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { TableIdentifier } from '../../iceberg/catalog/catalog.js';
@@ -51,7 +52,7 @@ export async function streamStatus(catalog: Catalog, registry: Registry, stream:
     table,
     deadLetterTable: formatTableIdentifier(deadLetters),
     partitions: [...offsets].sort(([a], [b]) => a - b).map(([partition, next]) => ({ partition, nextOffset: next.toString() })),
-    lastCommit: batches[0] === undefined ? null : new Date(batches[0].timestampMs).toISOString(),
+    lastCommit: batches[0] === undefined ? null : isoMillis(batches[0].timestampMs),
     rowsPerSecond: rateOf(batches),
     deadLetters: total === undefined ? 0 : Number(total),
   };

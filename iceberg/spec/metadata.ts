@@ -1,3 +1,4 @@
+import { isoMillis } from '../../contracts/instants.js';
 import { FloeError } from '../../core/errors.js';
 import type { PartitionSpec } from './partition.js';
 import type { Schema } from './schema.js';
@@ -86,7 +87,7 @@ export function snapshotAsOf(metadata: TableMetadata, timestampMs: number): Snap
   }
   const snapshot = found === undefined ? undefined : snapshotById(metadata, found);
   if (snapshot === undefined) {
-    throw new FloeError('not-found', `Table ${metadata.location} has no snapshot as of ${new Date(timestampMs).toISOString()}`, {
+    throw new FloeError('not-found', `Table ${metadata.location} has no snapshot as of ${isoMillis(timestampMs)}`, {
       context: { table: metadata.location, timestampMs },
     });
   }

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { printedInstant } from '../../contracts/instants.js';
 import { FloeError } from '../../core/errors.js';
 import type { Engine } from '../../engine/duckdb.js';
 import { scanTable } from '../../engine/read/table-reader.js';
@@ -160,7 +161,7 @@ export class FeatureValues {
     });
     return {
       ...base,
-      window: { start: new Date(Date.parse(start!)).toISOString(), end: new Date(Date.parse(end!)).toISOString() },
+      window: { start: printedInstant(start!), end: printedInstant(end!) },
       note: null,
       features,
     };

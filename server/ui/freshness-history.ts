@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { isoMillis } from '../../contracts/instants.js';
 import { sendUiError } from './ui-error.js';
 import { FloeError } from '../../core/errors.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
@@ -25,8 +26,8 @@ export function freshnessHistory(metadata: TableMetadata): FreshnessPoint[] {
   return materializationWatermarks(metadata)
     .slice(-HISTORY_POINTS)
     .map(({ snapshot, watermarkMs }) => ({
-      commit: new Date(snapshot.timestampMs).toISOString(),
-      watermark: new Date(watermarkMs).toISOString(),
+      commit: isoMillis(snapshot.timestampMs),
+      watermark: isoMillis(watermarkMs),
       freshnessSeconds: (snapshot.timestampMs - watermarkMs) / 1000,
     }));
 }

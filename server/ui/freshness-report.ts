@@ -1,3 +1,4 @@
+import { isoMillis } from '../../contracts/instants.js';
 import { durationSeconds } from '../../features/definitions.js';
 import type { FeatureViewDefinition } from '../../features/definitions.js';
 import type { ViewFreshness } from '../../features/online/index.js';
@@ -48,7 +49,7 @@ export function freshnessReport(
   const rows = views.map((view) => freshnessRow(view, view.online.enabled ? (byView.get(view.name) ?? null) : null, nowMs));
   const rank = (row: ViewFreshnessRow): number => (row.status === 'stale' ? 0 : 1);
   rows.sort((a, b) => rank(a) - rank(b) || compare(a.featureView, b.featureView));
-  return { now: new Date(nowMs).toISOString(), views: rows };
+  return { now: isoMillis(nowMs), views: rows };
 }
 
 function freshnessRow(view: FeatureViewDefinition, freshness: ViewFreshness | null, nowMs: number): ViewFreshnessRow {
@@ -70,8 +71,8 @@ function freshnessRow(view: FeatureViewDefinition, freshness: ViewFreshness | nu
     cadenceSeconds,
     delaySeconds,
     staleAfterSeconds,
-    watermark: watermarkMs === null ? null : new Date(watermarkMs).toISOString(),
-    lastCommit: freshness?.lastCommitMs == null ? null : new Date(freshness.lastCommitMs).toISOString(),
+    watermark: watermarkMs === null ? null : isoMillis(watermarkMs),
+    lastCommit: freshness?.lastCommitMs == null ? null : isoMillis(freshness.lastCommitMs),
     ageSeconds,
   };
 }

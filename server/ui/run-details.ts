@@ -4,6 +4,7 @@
  * or failure once closed. Pure: the values come as decoded JSON from workflows of any Floe version,
  * so every field is checked, and what is not there stays empty rather than guessed.
  */
+import { printedInstant } from '../../contracts/instants.js';
 import { isRecord } from '../../core/is-record.js';
 import type { Redactor } from '../../core/redaction.js';
 
@@ -120,7 +121,9 @@ function views(names: unknown): Known {
 }
 
 function windows(start: unknown, end: unknown, chunks: number | null): Known {
-  return typeof start === 'string' && typeof end === 'string' ? { windows: [{ start, end, chunks }] } : {};
+  return typeof start === 'string' && typeof end === 'string'
+    ? { windows: [{ start: printedInstant(start), end: printedInstant(end), chunks }] }
+    : {};
 }
 
 function rows(value: unknown): Known {

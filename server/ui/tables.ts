@@ -1,3 +1,4 @@
+import { isoMillis } from '../../contracts/instants.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { DEFAULT_ORPHAN_AGE_MS, removeOrphanFiles } from '../../iceberg/maintenance/remove-orphan-files.js';
@@ -116,7 +117,7 @@ export async function tableSummaries(catalog: Catalog, tables: readonly FloeTabl
       exists: metadata !== null,
       formatVersion: metadata?.formatVersion ?? null,
       snapshots: metadata?.snapshots.length ?? 0,
-      lastCommit: head === null ? null : new Date(head.timestampMs).toISOString(),
+      lastCommit: head === null ? null : isoMillis(head.timestampMs),
       dataFiles: total('data-files'),
       records: total('records'),
       bytes: total('files-size'),
@@ -145,6 +146,6 @@ export async function tableLitter(catalog: Catalog, table: string, nowMs: number
     deletionVectorFiles: deleteFiles.filter((file) => file.endsWith('.puffin')).length,
     orphans: { files: orphanRun.orphans.length, bytes: orphanRun.orphans.reduce((sum, orphan) => sum + orphan.size, 0) },
     tooYoung: orphanRun.tooYoung,
-    olderThan: new Date(olderThanMs).toISOString(),
+    olderThan: isoMillis(olderThanMs),
   };
 }

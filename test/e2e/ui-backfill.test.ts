@@ -61,7 +61,7 @@ test('a backfill started from the Backfill form lands its windows, which pyicebe
   await form.locator('input[name=chunk]').fill('12h');
   await form.locator('button[type=submit]').click();
   await form.locator('.outcome.error').waitFor();
-  assert.equal(await form.locator('.outcome').innerText(), `end ${RANGE.start} must be after start ${RANGE.end}`);
+  assert.equal(await form.locator('.outcome').innerText(), 'end 2024-05-01T00:00:00Z must be after start 2024-05-03T12:00:00Z');
 
   await form.locator('input[name=start]').fill(RANGE.start);
   await form.locator('input[name=end]').fill(RANGE.end);

@@ -18,6 +18,7 @@ import type { Page } from 'playwright-core';
 import { temporalRuns } from '../../cli/server-runs.js';
 import { temporalActions } from '../../cli/server-actions.js';
 import { FLOE_FEATURE_VIEW, FLOE_PROGRESS } from '../../contracts/search-attributes.js';
+import { isoMillis } from '../../contracts/instants.js';
 import { projectConfigSchema } from '../../features/config.js';
 import { temporalService } from '../support/services.js';
 import type { Browser } from '../support/browser.js';
@@ -164,7 +165,7 @@ test('the freshness page puts the stale views first and marks them', async () =>
   const { page } = browser;
   await page.goto(`${ui.url}/ui/#freshness`);
   await page.locator('tr.freshness').first().waitFor();
-  assert.equal(await page.locator('#measured-at').innerText(), new Date(NOW).toISOString());
+  assert.equal(await page.locator('#measured-at').innerText(), isoMillis(NOW));
   // Each row's view, status and the background its first cell is painted with.
   const rows = await page
     .locator('tr.freshness td:first-child')
@@ -183,7 +184,7 @@ test('the freshness page puts the stale views first and marks them', async () =>
     ['driver_hourly', 'fresh', 'rgba(0, 0, 0, 0)'],
     ['driver_trip_totals', 'unscheduled', 'rgba(0, 0, 0, 0)'],
   ]);
-  assert.equal(await page.locator('tr[data-view=driver_quick] td').nth(3).innerText(), '2024-05-02T00:00:00.000Z');
+  assert.equal(await page.locator('tr[data-view=driver_quick] td').nth(3).innerText(), '2024-05-02T00:00:00Z');
   assert.equal(await page.locator('tr[data-view=driver_live] td').nth(3).innerText(), 'never materialized');
   assert.equal(await page.locator('tr[data-view=driver_quick] td').nth(5).innerText(), '30m');
   assert.match(await page.locator('.summary').innerText(), /^2 of 4 views stale at/);
@@ -390,7 +391,7 @@ test("the runs page shows a materialization's window and the rows it wrote, a fa
     'materialize',
     'driver_live',
     'completed',
-    '[2024-05-01T00:00:00.000Z, 2024-05-02T00:00:00.000Z)',
+    '[2024-05-01T00:00:00Z, 2024-05-02T00:00:00Z)',
     String(written.rows.length),
     '',
   ]);

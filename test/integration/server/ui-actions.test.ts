@@ -134,7 +134,7 @@ test("a table's litter counts an old unreferenced file as an orphan and leaves i
     deletionVectorFiles: 0,
     orphans: { files: 1, bytes: 30 },
     tooYoung: 0,
-    olderThan: '2024-04-29T00:30:00.000Z',
+    olderThan: '2024-04-29T00:30:00Z',
   });
   assert.ok(existsSync(orphan), 'the page never deletes');
   const hidden = await call('GET', `/ui/api/tables/floe_online.driver_hourly/litter`, UI_TOKENS.liveReader);
@@ -186,7 +186,7 @@ test("a view's backfill starts floe backfill's workflow after the CLI's checks, 
   );
   const backwards = await call('POST', '/ui/api/backfill', UI_TOKENS.operator, { ...range, start: range.end, end: range.start });
   assert.equal(backwards.status, 400);
-  assert.match(serverError(backwards.json).message, /^end 2024-04-30T00:00:00.000Z must be after start 2024-05-01T00:00:00.000Z$/);
+  assert.match(serverError(backwards.json).message, /^end 2024-04-30T00:00:00Z must be after start 2024-05-01T00:00:00Z$/);
   const notAnInstant = await call('POST', '/ui/api/backfill', UI_TOKENS.operator, { ...range, start: 'yesterday' });
   assert.equal(notAnInstant.status, 400);
   assert.match(serverError(notAnInstant.json).message, /^start "yesterday" is not an ISO-8601 instant/);

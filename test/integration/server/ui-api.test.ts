@@ -6,6 +6,7 @@
 // and what feeds it; and the server `floe serve` and `floe dev` build serves the UI too.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { isoMillis } from '../../../contracts/instants.js';
 import { projectFeatureServer } from '../../../cli/project-feature-server.js';
 import { serverError } from '../../support/server-error.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -178,10 +179,10 @@ describe('the web UI behind server.auth', () => {
     const { status, json } = await get('/ui/api/freshness', UI_TOKENS.admin);
     assert.equal(status, 200);
     const report = json as { now: string; views: Record<string, unknown>[] };
-    assert.equal(report.now, new Date(NOW).toISOString());
+    assert.equal(report.now, isoMillis(NOW));
     const lastCommits = report.views.map((view) => view.lastCommit);
     const rows = report.views.map(({ lastCommit: _lastCommit, ...view }) => view);
-    const watermark = new Date(WATERMARK).toISOString();
+    const watermark = isoMillis(WATERMARK);
     assert.deepEqual(rows, [
       row('driver_live', 'stale', 'every 1h', 3600, null, null),
       row('driver_quick', 'stale', 'every 10m', 600, watermark, 1800),
@@ -208,7 +209,7 @@ describe('the web UI behind server.auth', () => {
           { partition: 0, nextOffset: '15', endOffset: null, lag: null },
           { partition: 1, nextOffset: '7', endOffset: null, lag: null },
         ],
-        lastCommit: new Date(batch.timestampMs).toISOString(),
+        lastCommit: isoMillis(batch.timestampMs),
         // Two batches of one row each: the later one's row over the time between their commits.
         rowsPerSecond: 1 / ((batch.timestampMs - previous.timestampMs) / 1000),
         deadLetters: 2,

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { isoMillis } from '../../../contracts/instants.js';
 import { materializeWindow } from '../../../features/materialize/index.js';
 import { WINDOW_END_PROPERTY } from '../../../features/online-table/table-state.js';
 import { createTopics, endsOf, produceValues } from '../../support/kafka-stream.js';
@@ -54,8 +55,8 @@ test('the freshness history of a view has a point per materialization commit: co
     featureView: 'driver_quick',
     table: 'floe_online.driver_quick',
     points: commits.map((commit, index) => ({
-      commit: new Date(commit).toISOString(),
-      watermark: new Date(watermarks[index]!).toISOString(),
+      commit: isoMillis(commit),
+      watermark: isoMillis(watermarks[index]!),
       freshnessSeconds: (commit - watermarks[index]!) / 1000,
     })),
   });

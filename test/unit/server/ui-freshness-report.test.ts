@@ -3,6 +3,7 @@
 // schedule, without an online table, or whose table cannot be read are told apart, never stale.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { isoMillis } from '../../../contracts/instants.js';
 import { defineFeatureView } from '../../../features/definitions.js';
 import type { FeatureViewInput } from '../../../features/definitions.js';
 import { freshnessReport } from '../../../server/ui/freshness-report.js';
@@ -27,8 +28,8 @@ test('stale exactly past two intervals plus the delay, measured at the instant g
     cadenceSeconds: 3_600,
     delaySeconds: 300,
     staleAfterSeconds: bound,
-    watermark: new Date(NOW - bound * SECOND).toISOString(),
-    lastCommit: '2024-05-02T11:59:00.000Z',
+    watermark: isoMillis(NOW - bound * SECOND),
+    lastCommit: '2024-05-02T11:59:00Z',
     ageSeconds: bound,
   });
   assert.equal(at(bound + 1).status, 'stale');
@@ -72,7 +73,7 @@ test('stale views come first; never materialized is stale only with a schedule; 
     ],
     NOW,
   );
-  assert.equal(report.now, '2024-05-02T12:00:00.000Z');
+  assert.equal(report.now, '2024-05-02T12:00:00Z');
   assert.deepEqual(
     report.views.map((row) => [row.featureView, row.status, row.ageSeconds]),
     [

@@ -36,7 +36,7 @@ test('a completed materialize shows the window it committed (not the one asked f
   const input: MaterializeInput = { featureView: 'driver_hourly', start: MAY_1, end: MAY_2 };
   assert.deepEqual(runDetails('materialize', input, { kind: 'result', value: materialized }), {
     featureViews: ['driver_hourly'],
-    windows: [{ start: MAY_1, end: '2024-05-01T20:00:00.000Z', chunks: null }],
+    windows: [{ start: MAY_1, end: '2024-05-01T20:00:00Z', chunks: null }],
     rows: 5,
     error: null,
   });
