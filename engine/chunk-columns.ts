@@ -16,7 +16,7 @@ export type ChunkColumnReader = (row: number) => number | boolean | null;
 export type ChunkColumnWriter = (row: number, value: number | bigint | boolean | null) => void;
 
 /** Values are read and written in place only where validity bits run in byte order; elsewhere callers keep to the vectors. */
-const IN_PLACE = endianness() === 'LE';
+export const IN_PLACE = endianness() === 'LE';
 
 const TWO_32 = 4_294_967_296;
 
@@ -63,6 +63,23 @@ export function chunkColumnWriter(
       duckdb.copy_data_to_vector_validity(vector, 0, valid.buffer, 0, valid.byteLength);
     },
   };
+}
+
+/**
+ * A fixed-width column's bytes (a copy of the vector's, little-endian) and validity mask (a bit per
+ * row in byte order; null when no row is null), or undefined for any other type. Timestamps are
+ * their 64-bit microseconds.
+ */
+export function chunkColumnBytes(
+  chunk: DuckDBDataChunk,
+  column: number,
+  typeId: DuckDBTypeId,
+): { readonly data: Uint8Array; readonly valid: Uint8Array | null } | undefined {
+  const width = typeId === DuckDBTypeId.TIMESTAMP || typeId === DuckDBTypeId.TIMESTAMP_TZ ? 8 : widthOf(typeId);
+  if (width === undefined || !IN_PLACE) return undefined;
+  const rows = chunk.rowCount;
+  const vector = duckdb.data_chunk_get_vector(chunk.chunk, column);
+  return { data: duckdb.vector_get_data(vector, rows * width), valid: validityOf(vector, rows) };
 }
 
 /** Copies a fixed-width column's values and nulls from one chunk to another of as many rows. */

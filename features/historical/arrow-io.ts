@@ -12,6 +12,7 @@ import {
 import * as arrow from 'apache-arrow';
 import { quoteIdentifier as q } from '../../engine/sql.js';
 import { FloeError } from '../../core/errors.js';
+import { SameBytesColumn } from './arrow-fixed-columns.js';
 
 /**
  * Arrow tables in and out of DuckDB without an Arrow extension (none is bundled, and nothing may be
@@ -167,13 +168,15 @@ export async function* queryToArrowBatches(connection: DuckDBConnection, sql: st
   const result = await connection.run(sql);
   const names = result.columnNames();
   const types = result.columnTypes();
+  // A column of numbers or timestamps is gathered as bytes; any other as values.
+  const asBytes = types.map((type) => SameBytesColumn.of(type.typeId));
   let pending: unknown[][] = names.map(() => []);
   let rows = 0;
   let yielded = false;
   const batch = (): arrow.Table => {
     const vectors: Record<string, arrow.Vector> = {};
     names.forEach((name, index) => {
-      vectors[name] = toArrowVector(pending[index]!, types[index]!);
+      vectors[name] = asBytes[index]?.take() ?? toArrowVector(pending[index]!, types[index]!);
     });
     pending = names.map(() => []);
     rows = 0;
@@ -181,7 +184,11 @@ export async function* queryToArrowBatches(connection: DuckDBConnection, sql: st
     return new arrow.Table(vectors);
   };
   for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
-    chunk.getColumns().forEach((values, index) => pending[index]!.push(...values));
+    for (let index = 0; index < names.length; index++) {
+      const bytes = asBytes[index];
+      if (bytes !== undefined) bytes.add(chunk, index);
+      else for (const value of chunk.getColumnValues(index)) pending[index]!.push(value);
+    }
     rows += chunk.rowCount;
     if (rows >= rowsPerBatch) yield batch();
   }
