@@ -26,6 +26,10 @@
 // http_1key_8c_p99_ms_during_rebuild_<s>: the table compacted while the server runs, the seconds
 // from the compaction's return to the row store holding the rewritten files, and the 1-key,
 // 8-connection p99 of reads from that return on (null where no file is large enough for the store).
+// At 10M local, an aggregated view too (the one below, over a week of one event a day per entity:
+// 7 tiles a key, so its files go to the row store), served by its own floe serve once its row store
+// holds them: http_agg_<keys>key_8c_{p50_ms,p99_ms,rps}_10m beside http_plain_…_10m,
+// agg_vs_plain_http_<keys>key_p50_10m, aggregated_build_s_10m and aggregated_row_store_build_s_10m.
 //
 // Headline keys, at the largest local scale with Feast (1M full, 20k quick): http_1key_8c_p99_ms,
 // http_100key_8c_p99_ms, rps_vs_feast_redis (Floe req/s ÷ Feast-on-Redis req/s, 1 key, 8
@@ -114,6 +118,8 @@ export interface Scale {
   readonly feastLoad: FeastLoadMethod;
   /** Library reads, the DuckDB peer, the appended table and the aggregated view (at the smallest scale only: they do not need the others). */
   readonly extras: boolean;
+  /** The aggregated view served beside the plain one, from its row store, under this scale's keys (`http_agg_1key_8c_p99_ms_10m`). */
+  readonly aggregated: boolean;
   /** The headline keys (from the last such scale of the run) and auth on and off are measured here. */
   readonly headline: boolean;
   /** In the run without `--scale`. */
@@ -129,6 +135,7 @@ const SCALES: readonly Scale[] = [
     feast: ['redis', 'sqlite'],
     feastLoad: 'write',
     extras: true,
+    aggregated: false,
     headline: true,
     byDefault: true,
   },
@@ -140,6 +147,7 @@ const SCALES: readonly Scale[] = [
     feast: ['redis', 'sqlite'],
     feastLoad: 'write',
     extras: false,
+    aggregated: false,
     headline: true,
     byDefault: true,
   },
@@ -151,6 +159,7 @@ const SCALES: readonly Scale[] = [
     feast: [],
     feastLoad: 'write',
     extras: false,
+    aggregated: false,
     headline: false,
     byDefault: true,
   },
@@ -162,6 +171,7 @@ const SCALES: readonly Scale[] = [
     feast: ['redis'],
     feastLoad: 'pipe',
     extras: false,
+    aggregated: true,
     headline: false,
     byDefault: true,
   },
@@ -173,6 +183,7 @@ const SCALES: readonly Scale[] = [
     feast: ['redis'],
     feastLoad: 'pipe',
     extras: false,
+    aggregated: false,
     headline: false,
     byDefault: true,
   },
@@ -184,6 +195,7 @@ const SCALES: readonly Scale[] = [
     feast: ['redis'],
     feastLoad: 'pipe',
     extras: false,
+    aggregated: false,
     headline: false,
     byDefault: false,
   },
@@ -212,6 +224,8 @@ interface Settings {
   readonly libraryRequests: number;
   /** Events per entity and day for the aggregated view (over a week). */
   readonly aggregatedEventsPerDay: number;
+  /** The same at a scale whose `aggregated` is set (millions of entities: a week of one a day is 7 tiles a key). */
+  readonly aggregatedScaleEventsPerDay: number;
   /** Keys of the 768-float embedding view whose one-key library reads are timed (bench/_online/embedding.ts). */
   readonly embeddingEntities: number;
 }
@@ -224,6 +238,7 @@ const QUICK: Omit<Settings, 'scales'> = {
   libraryMs: 1_000,
   libraryRequests: 2_000,
   aggregatedEventsPerDay: 2,
+  aggregatedScaleEventsPerDay: 1,
   embeddingEntities: 20_000,
 };
 
@@ -235,6 +250,7 @@ const FULL: Omit<Settings, 'scales'> = {
   libraryMs: 4_000,
   libraryRequests: 5_000,
   aggregatedEventsPerDay: 8,
+  aggregatedScaleEventsPerDay: 1,
   embeddingEntities: 1_000_000,
 };
 
@@ -273,6 +289,8 @@ interface ScaleFigures {
   feast_skipped?: string;
   /** The same floe serve without and with `server.auth` (a static bearer token), taking turns. */
   auth?: { off: ShapeFigures; on: ShapeFigures };
+  /** At a scale whose `aggregated` is set: the aggregated view's keys (measureAggregated's, and its build and row store times). */
+  aggregated?: Record<string, unknown>;
 }
 
 /** The shapes measured with auth on and off. */
@@ -516,6 +534,7 @@ function scaleKeys(scale: Scale, figures: ScaleFigures): Record<string, unknown>
     build_s: figures.build_s,
     compaction_rebuild_s: figures.compaction_reads?.rebuild_s ?? null,
     http_1key_8c_p99_ms_during_rebuild: figures.compaction_reads?.reads.p99_ms ?? null,
+    ...figures.aggregated,
   };
   const suffixed = Object.fromEntries(Object.entries(keys).map(([name, value]) => [`${name}_${scale.key}`, value]));
   // The issue names it by entity count alone (`feast_skipped_at_100m`): Feast's store is the same wherever Floe's table lives.
@@ -578,6 +597,20 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
         }),
       };
     }
+    // At an aggregated scale (not the extras one, which builds it above): the aggregated view alone.
+    let aggregatedBuildSeconds: number | undefined;
+    if (scale.aggregated && extraTables === undefined) {
+      log(`${label}: writing an aggregated view over a week of ${settings.aggregatedScaleEventsPerDay} event a day per entity`);
+      const started = performance.now();
+      await buildAggregatedTable(build, {
+        namespace,
+        entities: scale.entities,
+        eventsPerDay: settings.aggregatedScaleEventsPerDay,
+        buckets: settings.buckets,
+        log,
+      });
+      aggregatedBuildSeconds = round((performance.now() - started) / 1000);
+    }
     const feast = feastStart === undefined ? [] : await feastStart.peers;
     const feastLoadSeconds: Partial<Record<FeastOnlineStore, number>> = {};
     const feastStartMs: Partial<Record<FeastOnlineStore, number>> = {};
@@ -592,7 +625,8 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
     if (extraTables !== undefined) library = await measureLibrary(context, { compacted, ...extraTables });
 
     // The aggregated view's server starts beside the plain one (then idles until its turn).
-    log(`${label}: starting floe serve${extraTables === undefined ? '' : ' for the plain view and for the aggregated view'}`);
+    const servesAggregated = extraTables !== undefined || aggregatedBuildSeconds !== undefined;
+    log(`${label}: starting floe serve${servesAggregated ? ' for the plain view and for the aggregated view' : ''}`);
     const { sourceTable, onlineTable } = aggregatedTables(namespace);
     const startPlain = async (): Promise<ServerProcess> => {
       const server = await startFloeServer({
@@ -605,7 +639,7 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
     };
     const [fresh, aggregatedServer] = await Promise.all([
       startPlain(),
-      extraTables === undefined
+      !servesAggregated
         ? undefined
         : startFloeServer({
             directory: path.join(context.scratch, 'floe-serve-aggregated'),
@@ -628,7 +662,8 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
       `${label}: row store built ${rowStoreSeconds} s after the first read (peak RSS ${freshPeakMb} MB); ` +
         `restarted, floe serve's first read took ${firstReadAfterRestart} ms`,
     );
-    if (aggregatedServer !== undefined) await probeAggregated(context, aggregatedServer);
+    // Its row store is built before any time is taken: it would otherwise share the cores with the plain view's reads.
+    const aggregatedRowStoreSeconds = aggregatedServer === undefined ? undefined : await probeAggregated(context, aggregatedServer);
 
     const plainServers = [{ name: 'floe', url: floe.url }, ...feast.map((peer) => ({ name: `feast_${peer.store}`, url: peer.server.url }))];
     const samples = [
@@ -697,7 +732,13 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
     await floe.stop();
     if (scale.headline) figures.auth = await measureAuth(context);
 
-    if (aggregatedServer !== undefined)
+    if (aggregatedServer !== undefined && aggregatedBuildSeconds !== undefined)
+      figures.aggregated = {
+        ...(await measureAggregated(context, aggregatedServer, figures.floe)),
+        aggregated_build_s: aggregatedBuildSeconds,
+        aggregated_row_store_build_s: aggregatedRowStoreSeconds,
+      };
+    else if (aggregatedServer !== undefined)
       context.onExtras({ ...(await measureAggregated(context, aggregatedServer, figures.floe)), ...library });
     return figures;
   } finally {
@@ -934,9 +975,11 @@ function medianFigures(runs: readonly LoadFigures[]): LoadFigures {
   };
 }
 
-/** The aggregated view served by its own `floe serve`, beside the plain view's figures at 8 connections. */
-/** Before any time is taken: the aggregated view's server answers every feature for 100 keys (its first such read is cold). */
-async function probeAggregated(context: ScaleContext, server: ServerProcess): Promise<void> {
+/**
+ * Before any time is taken: the aggregated view's server answers every feature for 100 keys (its
+ * first such read is cold), and its row store then holds every large file; the seconds that took.
+ */
+async function probeAggregated(context: ScaleContext, server: ServerProcess): Promise<number> {
   const started = performance.now();
   const probe = await askServer(server.url, {
     features: AGGREGATED_FEATURES,
@@ -948,6 +991,11 @@ async function probeAggregated(context: ScaleContext, server: ServerProcess): Pr
   log(
     `${context.scale.name}/aggregated: floe serve answers ${answered} features for 100 keys (first read: ${round(performance.now() - started)} ms)`,
   );
+  const storing = performance.now();
+  await rowStoreIdle(server.url);
+  const seconds = round((performance.now() - storing) / 1000);
+  log(`${context.scale.name}/aggregated: its row store held every large file ${seconds} s after that read`);
+  return seconds;
 }
 
 /** The aggregated view's server (started and probed beside the plain one), beside the plain view's figures at 8 connections. */

@@ -5,28 +5,19 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
-import { Packr } from 'msgpackr';
-import type { IcebergValue } from '../../iceberg/spec/types.js';
-
-/** A key's latest row in one data file, as the store keeps it (the file's sequence and path come from its task). */
-export interface StoredRow {
-  readonly values: readonly (IcebergValue | null)[];
-  readonly eventTs: bigint;
-  readonly createdTs: bigint | null;
-  readonly materializedAt: bigint | null;
-}
+import type { StoredCodec, StoredRow } from './row-store-encoding.js';
 
 /**
- * Receives a file's rows a page at a time while the file is being stored, and resolves when it is
- * ready for the next page. A page may be a lazy iterable: its rows are then made as they are stored,
- * and that work is paced with the store's own. Throws RepeatedLookupError when handed a lookup it
- * holds already.
+ * Receives a file's values (a key's latest row, or all its tile rows) a page at a time while the
+ * file is being stored, and resolves when it is ready for the next page. A page may be a lazy
+ * iterable: its values are then made as they are stored, and that work is paced with the store's
+ * own. Throws RepeatedLookupError when handed a lookup it holds already.
  */
-export type RowSink = (rows: Iterable<readonly [lookup: string, row: StoredRow]>) => Promise<void>;
+export type RowSink<T = StoredRow> = (rows: Iterable<readonly [lookup: string, value: T]>) => Promise<void>;
 
 /**
- * A sink was handed a second row of one lookup. It has forgotten every row it was handed: the
- * writer may hand the file's rows again, one per lookup (the latest).
+ * A sink was handed a second value of one lookup. It has forgotten every value it was handed: the
+ * writer may hand the file's values again, one per lookup (the latest row, or all of its tiles).
  */
 export class RepeatedLookupError extends Error {
   constructor(readonly lookup: string) {
@@ -43,7 +34,7 @@ export interface FileRowStoreCounters {
   keysRead: number;
 }
 
-/** Bump when StoredRow's encoding changes: older store files are then never opened, and are removed. */
+/** Bump when a stored value's encoding (row-store-encoding.ts) changes: older store files are then never opened, and are removed. */
 const FORMAT = 2;
 const SUFFIX = `.v${FORMAT}.sqlite`;
 const MAX_OPEN_FILES = 256;
@@ -69,8 +60,10 @@ interface OpenFile {
 }
 
 /**
- * The latest row per key of large online data files, on the server's disk, so a point read of a
- * table far larger than memory is a B-tree lookup instead of a Parquet row group decoded per read.
+ * What a read needs of each key of large online data files, on the server's disk: a plain view's
+ * latest row per key, an aggregated view's tile rows per key (row-store-encoding.ts). A point read
+ * of a table far larger than memory is then a B-tree lookup instead of a Parquet row group decoded
+ * per read.
  * One SQLite file per data file (with the deletes applied to it), written whole under a temporary
  * name and renamed into place: a store file is complete or absent, and a restarted server finds it.
  * Data files never change under their names, so a store file is never updated, only removed once
@@ -85,7 +78,7 @@ export class FileRowStore {
   private readonly open = new LRUCache<string, OpenFile>({ max: MAX_OPEN_FILES, dispose: (file) => file.database.close() });
   /** Store files known not to exist (yet): a read of such a file does not touch the disk. */
   private readonly absent = new Set<string>();
-  private readonly queued = new Map<string, { readonly table: string; readonly write: (sink: RowSink) => Promise<void> }>();
+  private readonly queued = new Map<string, { readonly table: string; readonly write: (sink: RowSink<Buffer>) => Promise<void> }>();
   private readonly failed = new Set<string>();
   private running: Promise<void> | undefined;
   private readonly locations = new LRUCache<string, string>({ max: 100_000 });
@@ -98,15 +91,15 @@ export class FileRowStore {
     return this.queued.size;
   }
 
-  /** The stored rows of `lookups` in file `fileKey` of `table`; undefined when the file is not stored. */
-  read(table: string, fileKey: string, lookups: readonly string[]): Map<string, StoredRow> | undefined {
+  /** The stored values of `lookups` in file `fileKey` of `table`, stored with `codec`; undefined when the file is not stored. */
+  read<T>(table: string, fileKey: string, codec: StoredCodec<T>, lookups: readonly string[]): Map<string, T> | undefined {
     this.lastReadAt = performance.now();
     const file = this.openFile(table, fileKey);
     if (file === undefined) return undefined;
-    const rows = new Map<string, StoredRow>();
+    const rows = new Map<string, T>();
     for (const lookup of lookups) {
       const encoded = file.select.get(lookup);
-      if (encoded !== undefined) rows.set(lookup, decode(encoded));
+      if (encoded !== undefined) rows.set(lookup, codec.decode(encoded));
     }
     this.counters.keysRead += lookups.length;
     return rows;
@@ -123,13 +116,15 @@ export class FileRowStore {
   }
 
   /**
-   * Queues the file to be stored: `write` hands every latest row of the file to the sink. Nothing
-   * happens when it is stored, queued, or failed before in this process.
+   * Queues the file to be stored: `write` hands every value of the file (one per key) to the sink,
+   * which keeps it as `codec` encodes it. Nothing happens when it is stored, queued, or failed
+   * before in this process. A file key is stored with one codec only: reads must name the same.
    */
-  store(table: string, fileKey: string, write: (sink: RowSink) => Promise<void>): void {
+  store<T>(table: string, fileKey: string, codec: StoredCodec<T>, write: (sink: RowSink<T>) => Promise<void>): void {
     const location = this.location(table, fileKey);
     if (this.queued.has(location) || this.failed.has(location) || this.has(table, fileKey)) return;
-    this.queued.set(location, { table, write });
+    const encoded = (sink: RowSink<Buffer>) => write((rows) => sink(encodedRows(rows, codec)));
+    this.queued.set(location, { table, write: encoded });
     this.running ??= this.drain().finally(() => (this.running = undefined));
   }
 
@@ -180,16 +175,16 @@ export class FileRowStore {
     }
   }
 
-  private async write(location: string, write: (sink: RowSink) => Promise<void>): Promise<void> {
+  private async write(location: string, write: (sink: RowSink<Buffer>) => Promise<void>): Promise<void> {
     mkdirSync(path.dirname(location), { recursive: true });
     let file = createPartial(location);
     const pace = new Pace(() => performance.now() - this.lastReadAt < READS_RECENT_MS);
-    const sink: RowSink = async (rows) => {
+    const sink: RowSink<Buffer> = async (rows) => {
       pace.resume();
       let count = 0;
-      for (const [lookup, row] of rows) {
+      for (const [lookup, encoded] of rows) {
         try {
-          file.insert.run(lookup, encode(row));
+          file.insert.run(lookup, encoded);
         } catch (error) {
           if ((error as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error;
           // The writer hands the rows again, ranked: into a file of its own, as if none had come before.
@@ -317,28 +312,7 @@ function digest(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 40);
 }
 
-// MessagePack keeps a bigint a bigint (always 64 bits wide, so it never comes back a number) and a
-// number a number; binary values come back as Buffers, which are Uint8Arrays. Maps and structs come
-// back as Maps, made objects again here: msgpackr's own objects rename a `__proto__` key.
-const packr = new Packr({ int64AsType: 'bigint', useRecords: false, mapsAsObjects: false });
-
-function unpacked(value: unknown): IcebergValue | null {
-  if (value instanceof Map) return Object.fromEntries([...value].map(([key, inner]) => [key, unpacked(inner)]));
-  if (Array.isArray(value)) return value.map(unpacked);
-  return value as IcebergValue | null;
-}
-
-function encode(row: StoredRow): Buffer {
-  return packr.pack([...row.values, row.eventTs, row.createdTs, row.materializedAt]);
-}
-
-function decode(encoded: Buffer): StoredRow {
-  const fields = (packr.unpack(encoded) as unknown[]).map(unpacked);
-  const count = fields.length - 3;
-  return {
-    values: fields.slice(0, count),
-    eventTs: fields[count] as bigint,
-    createdTs: fields[count + 1] as bigint | null,
-    materializedAt: fields[count + 2] as bigint | null,
-  };
+/** A page's values encoded as the store takes them (lazily: the encoding is paced with the store's work). */
+function* encodedRows<T>(rows: Iterable<readonly [string, T]>, codec: StoredCodec<T>): Generator<[string, Buffer]> {
+  for (const [lookup, value] of rows) yield [lookup, codec.encode(value)];
 }

@@ -15,7 +15,8 @@ import { keyLookup } from './entity-keys.js';
 import { defined } from '../../contracts/defined.js';
 import { FloeError } from '../../core/errors.js';
 import { RepeatedLookupError } from './file-row-store.js';
-import type { RowSink, StoredRow } from './file-row-store.js';
+import type { RowSink } from './file-row-store.js';
+import type { StoredRow } from './row-store-encoding.js';
 
 /** The online table's columns a read needs, as the table's current schema has them. */
 export interface OnlineColumns {
@@ -103,12 +104,12 @@ export async function pageFileRows(
 }
 
 /** Streams `select`'s rows to `sink` a chunk at a time, checking that the stream ended with the file's last row. */
-async function streamRows(
+export async function streamRows<T>(
   connection: DuckDBConnection,
   select: string,
   task: ScanTask,
-  convert: (raw: readonly DuckDBValue[]) => [string, StoredRow],
-  sink: RowSink,
+  convert: (raw: readonly DuckDBValue[]) => T,
+  sink: (rows: Iterable<T>) => Promise<void>,
 ): Promise<void> {
   const result = await connection.stream(select);
   let received = 0;

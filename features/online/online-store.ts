@@ -285,8 +285,9 @@ export class OnlineStore {
           catalog: this.options.catalog,
           engine: this.options.engine,
           rowCache: this.rowCache,
+          ...defined({ rowStore: this.rowStore }),
           // An aggregated view's files hold tiles, read by lookupTiles only.
-          ...defined({ rowStore: isAggregatedView(view) ? undefined : this.rowStore }),
+          readsTiles: isAggregatedView(view),
           refreshIntervalMs: this.options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS,
           clock: this.clock,
           byNameAnswers: this.byNameAnswers,

@@ -1,13 +1,9 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LRUCache } from 'lru-cache';
 import type { Engine } from '../../engine/duckdb.js';
-import { readsByName } from '../../engine/read/parquet-schema-map.js';
-import { localizePlan } from '../../engine/read/table-reader.js';
 import type { Catalog, LoadedTable, TableIdentifier } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../core/errors.js';
 import type { FileIO } from '../../iceberg/io/file-io.js';
 import { countingReads } from '../../iceberg/io/counting-file-io.js';
-import type { BoundExpression } from '../../iceberg/expressions/index.js';
 import type { ScanPlan, ScanTask } from '../../iceberg/scan/plan.js';
 import { planScan } from '../../iceberg/scan/planner.js';
 import { currentSchema } from '../../iceberg/spec/metadata.js';
@@ -17,17 +13,20 @@ import type { PrimitiveValue } from '../../iceberg/spec/types.js';
 import { typeText } from '../../iceberg/spec/types.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { KeyColumn } from './entity-keys.js';
-import { isLater, keysFilter, onlineColumnNames, onlineReadSchema, pageFileRows, readFileRows, singleFilePlan } from './file-rows.js';
+import { isLater, onlineColumnNames, onlineReadSchema } from './file-rows.js';
 import { onlyRewritesSince } from './rewrite-handover.js';
 import type { OnlineColumns, OnlineRow } from './file-rows.js';
 import { FileIndex } from './file-index.js';
 import type { RowCache } from './row-cache.js';
 import { fileRowWeight } from './row-cache.js';
-import type { FileRowStore, RowSink } from './file-row-store.js';
+import type { FileRowStore } from './file-row-store.js';
 import { FileTiles } from './file-tiles.js';
 import type { TileGroup } from './file-tiles.js';
-import { TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from '../online-table/aggregation-tiles.js';
-import { readTileRows, tileColumnNames } from './tile-rows.js';
+import type { TileRow } from '../online-table/aggregation-tiles.js';
+import { FileReads } from './file-reads.js';
+import type { SnapshotRead } from './file-reads.js';
+import { storedRows, storedTiles } from './row-store-encoding.js';
+import { tileRow } from './tile-rows.js';
 
 /** One snapshot of an online table, ready to answer key lookups. */
 export interface TableState {
@@ -62,14 +61,14 @@ export interface TileLookupResult {
   readonly filesRead: readonly string[];
 }
 
-const TILE_COLUMNS = new Set([TILE_START, TILE_KIND, TILE_COVERS_SEQUENCE]);
-
 export interface ReaderContext {
   readonly catalog: Catalog;
   readonly engine: Engine;
   readonly rowCache: RowCache;
   /** Where files too large for the row cache keep their rows on disk; without it they are read from Parquet for each read. */
   readonly rowStore?: FileRowStore;
+  /** An aggregated view's table: read by lookupTiles only, and its large files are stored as tiles. */
+  readonly readsTiles?: boolean;
   /** 0: ask the catalog before every read; otherwise at most this often, in the background. */
   readonly refreshIntervalMs: number;
   readonly clock: () => number;
@@ -92,6 +91,7 @@ export class OnlineTableReader {
   private checking: Promise<TableState> | undefined;
   private counting: { readonly io: FileIO; readonly counted: FileIO } | undefined;
   private readonly cacheKeys = new WeakMap<ScanTask, { readonly rows: string; readonly tiles: string }>();
+  private readonly files: FileReads;
 
   /** The snapshot read now; null before the first read or while the table is missing or empty. */
   get snapshotId(): bigint | null {
@@ -105,6 +105,7 @@ export class OnlineTableReader {
     private readonly context: ReaderContext,
   ) {
     this.name = formatTableIdentifier(identifier);
+    this.files = new FileReads(this.name, columns, context.engine, context.byNameAnswers);
   }
 
   /** The snapshot to read now: the one held, unless it is due for a check (then a check runs, awaited only when nothing is held or the interval is 0). */
@@ -158,7 +159,7 @@ export class OnlineTableReader {
     try {
       return await this.lookupTilesIn(state, keys);
     } catch (error) {
-      const current = await this.refresh();
+      const current = this.successor === undefined ? await this.refresh() : this.adopt(this.successor);
       if (current.snapshotId === state.snapshotId && current.schemaKey === state.schemaKey) throw error;
       return this.lookupTilesIn(current, keys);
     }
@@ -167,22 +168,13 @@ export class OnlineTableReader {
   private async lookupTilesIn(state: TableState, keys: ReadonlyMap<string, readonly PrimitiveValue[]>): Promise<TileLookupResult> {
     if (!state.index || !state.table || !state.schema) return { state, rows: new Map(), filesRead: [] };
     const selection = state.index.select(keys);
-    const table = state.table;
-    const schema = state.schema;
-    const columns = { keys: this.columns.keys, partials: this.columns.features.filter((name) => !TILE_COLUMNS.has(name)) };
-    const load = async (task: ScanTask, only?: BoundExpression): Promise<FileTiles> => {
-      const localPath = this.context.engine.readFiles.recording(await localizePlan(table, singleFilePlan(schema, task)));
-      const byKey = await this.context.engine.withConnection(async (connection) => {
-        const byName = await this.readsByName(connection, state, task, localPath, tileColumnNames(columns));
-        return readTileRows(connection, task, schema, columns, localPath, only, byName);
-      });
-      return new FileTiles(byKey, columns.partials.length);
-    };
+    const snapshot: SnapshotRead = { table: state.table, schema: state.schema, schemaKey: state.schemaKey };
     const fileRows = await Promise.all(
       selection.map(({ task, lookups }) =>
-        this.context.rowCache.holdsFilesOf(task.dataFile.recordCount)
-          ? this.context.rowCache.get(this.cacheKey(state, task).tiles, () => load(task))
-          : load(task, this.keysFilter(schema, keys, lookups)),
+        this.isLarge(task)
+          ? (this.storedTiles(state, task, lookups) ??
+            this.files.tiles(snapshot, task, this.files.keysFilter(snapshot.schema, keys, lookups)))
+          : this.context.rowCache.get(this.cacheKey(state, task).tiles, () => this.files.tiles(snapshot, task)),
       ),
     );
     const rows = new Map<string, TileGroup[]>();
@@ -202,17 +194,13 @@ export class OnlineTableReader {
   private async lookupIn(state: TableState, keys: ReadonlyMap<string, readonly PrimitiveValue[]>): Promise<LookupResult> {
     if (!state.index || !state.table || !state.schema) return { state, rows: new Map(), filesRead: [] };
     const selection = state.index.select(keys);
-    const table = state.table;
-    const schema = state.schema;
+    const snapshot: SnapshotRead = { table: state.table, schema: state.schema, schemaKey: state.schemaKey };
     const fileRows = await Promise.all(
       selection.map(({ task, lookups }) =>
-        this.context.rowCache.holdsFilesOf(task.dataFile.recordCount, fileRowWeight(task.dataFile))
-          ? this.context.rowCache.get(
-              this.cacheKey(state, task).rows,
-              () => this.loadFile(state, table, task),
-              fileRowWeight(task.dataFile),
-            )
-          : (this.storedRows(state, task, lookups) ?? this.loadFile(state, table, task, this.keysFilter(schema, keys, lookups))),
+        this.isLarge(task)
+          ? (this.storedRows(state, task, lookups) ??
+            this.files.rows(snapshot, task, this.files.keysFilter(snapshot.schema, keys, lookups)))
+          : this.context.rowCache.get(this.cacheKey(state, task).rows, () => this.files.rows(snapshot, task), fileRowWeight(task.dataFile)),
       ),
     );
     const best = new Map<string, OnlineRow>();
@@ -279,7 +267,7 @@ export class OnlineTableReader {
     this.current = state;
     this.context.rowStore?.retain(
       this.name,
-      this.largeFiles(state).map((task) => this.cacheKey(state, task).rows),
+      this.largeFiles(state).map((task) => this.storeKey(state, task)),
     );
     return state;
   }
@@ -287,30 +275,56 @@ export class OnlineTableReader {
   /** Queues the snapshot's large files to be stored on disk (a file stored already is not written again); how many still wait. */
   private storeLargeFiles(state: TableState): number {
     const store = this.context.rowStore;
-    if (store === undefined || !state.table) return 0;
+    if (store === undefined || !state.table || !state.schema) return 0;
+    const snapshot: SnapshotRead = { table: state.table, schema: state.schema, schemaKey: state.schemaKey };
     let waiting = 0;
     for (const task of this.largeFiles(state)) {
-      const key = this.cacheKey(state, task).rows;
-      store.store(this.name, key, (sink) => this.writeFile(state, state.table!, task, sink));
+      const key = this.storeKey(state, task);
+      if (this.context.readsTiles) store.store(this.name, key, storedTiles, (sink) => this.files.writeTiles(snapshot, task, sink));
+      else store.store(this.name, key, storedRows, (sink) => this.files.writeRows(snapshot, task, sink));
       if (store.isWaiting(this.name, key)) waiting++;
     }
     return waiting;
   }
 
+  /** Whether a file is too large for the row cache: reads then take only their keys, from the row store or Parquet. */
+  private isLarge(task: ScanTask): boolean {
+    // An aggregated view's file weighs its tile rows, which are narrow.
+    const weight = this.context.readsTiles ? 1 : fileRowWeight(task.dataFile);
+    return !this.context.rowCache.holdsFilesOf(task.dataFile.recordCount, weight);
+  }
+
   /** The snapshot's files too large for the row cache. */
   private largeFiles(state: TableState): ScanTask[] {
-    return (state.index?.plan.tasks ?? []).filter(
-      (task) => !this.context.rowCache.holdsFilesOf(task.dataFile.recordCount, fileRowWeight(task.dataFile)),
-    );
+    return (state.index?.plan.tasks ?? []).filter((task) => this.isLarge(task));
+  }
+
+  /** A file's key in the row store: the row cache's key of what the reader reads of it (rows or tiles). */
+  private storeKey(state: TableState, task: ScanTask): string {
+    const keys = this.cacheKey(state, task);
+    return this.context.readsTiles ? keys.tiles : keys.rows;
   }
 
   /** The rows of `lookups` in a file stored on disk; undefined when it is not stored (yet). */
   private storedRows(state: TableState, task: ScanTask, lookups: readonly string[]): Map<string, OnlineRow> | undefined {
-    const stored = this.context.rowStore?.read(this.name, this.cacheKey(state, task).rows, lookups);
+    const stored = this.context.rowStore?.read(this.name, this.storeKey(state, task), storedRows, lookups);
     if (stored === undefined) return undefined;
     const rows = new Map<string, OnlineRow>();
     for (const [lookup, row] of stored) rows.set(lookup, { ...row, sequence: task.dataSequenceNumber, file: task.dataFile.filePath });
     return rows;
+  }
+
+  /** The tiles of `lookups` in a file stored on disk, as a read from Parquet gives them; undefined when it is not stored (yet). */
+  private storedTiles(state: TableState, task: ScanTask, lookups: readonly string[]): FileTiles | undefined {
+    const stored = this.context.rowStore?.read(this.name, this.storeKey(state, task), storedTiles, lookups);
+    if (stored === undefined) return undefined;
+    const byKey = new Map<string, TileRow[]>();
+    for (const [lookup, tiles] of stored)
+      byKey.set(
+        lookup,
+        tiles.map((tile) => tileRow(tile, task)),
+      );
+    return new FileTiles(byKey, this.files.tileColumns.partials.length);
   }
 
   /**
@@ -325,57 +339,6 @@ export class OnlineTableReader {
   private countingIo(io: FileIO): FileIO {
     if (this.counting?.io !== io) this.counting = { io, counted: countingReads(io, () => this.counters.manifestReads++) };
     return this.counting.counted;
-  }
-
-  /** A file's latest row per key: all of its keys, or those `only` matches (the file is then not cached). */
-  private async loadFile(state: TableState, table: LoadedTable, task: ScanTask, only?: BoundExpression): Promise<Map<string, OnlineRow>> {
-    const schema = state.schema!;
-    const localPath = this.context.engine.readFiles.recording(await localizePlan(table, singleFilePlan(schema, task)));
-    return this.context.engine.withConnection(async (connection) => {
-      const byName = await this.readsByName(connection, state, task, localPath, onlineColumnNames(this.columns));
-      return readFileRows(connection, task, schema, this.columns, localPath, only, byName);
-    });
-  }
-
-  /** Every latest row of a file, a page at a time, to the row store. */
-  private async writeFile(state: TableState, table: LoadedTable, task: ScanTask, sink: RowSink): Promise<void> {
-    const schema = state.schema!;
-    const localPath = this.context.engine.readFiles.recording(await localizePlan(table, singleFilePlan(schema, task)));
-    await this.context.engine.withConnection(async (connection) => {
-      const byName = await this.readsByName(connection, state, task, localPath, onlineColumnNames(this.columns));
-      await pageFileRows(connection, task, schema, this.columns, localPath, byName, sink);
-    });
-  }
-
-  /** Whether the file's `names` read by name: asked once per file (a reader reads either rows or tiles, so always the same names). */
-  private readsByName(
-    connection: DuckDBConnection,
-    state: TableState,
-    task: ScanTask,
-    localPath: (location: string) => string,
-    names: readonly string[],
-  ): Promise<boolean> {
-    const location = task.dataFile.filePath;
-    const key = `${this.name}|${state.schemaKey}|${location}`;
-    const answers = this.context.byNameAnswers;
-    let answer = answers.get(key);
-    if (answer === undefined) {
-      const fields = names.map((name) => state.schema!.fields.find((field) => field.name === name)!);
-      answer = readsByName(connection, localPath(location), fields);
-      answers.set(key, answer);
-      // A failed check (the file gone with an expired snapshot) is asked again next time.
-      answer.catch(() => answers.delete(key));
-    }
-    return answer;
-  }
-
-  /** The filter for the keys of `lookups`, for a file too large to cache. */
-  private keysFilter(schema: Schema, keys: ReadonlyMap<string, readonly PrimitiveValue[]>, lookups: readonly string[]): BoundExpression {
-    return keysFilter(
-      schema,
-      this.columns.keys,
-      lookups.map((lookup) => keys.get(lookup)!),
-    );
   }
 
   /** A file's keys in the row cache (its rows, its tiles), worked out once per task (a snapshot's tasks share its schema). */

@@ -3,7 +3,8 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { FileRowStore, RepeatedLookupError } from '../../../../features/online/file-row-store.js';
-import type { StoredRow } from '../../../../features/online/file-row-store.js';
+import { storedRows, storedTiles } from '../../../../features/online/row-store-encoding.js';
+import type { StoredRow, StoredTiles } from '../../../../features/online/row-store-encoding.js';
 import { scratchFolder } from '../../../support/scratch-folder.js';
 
 const scratch = scratchFolder('file-row-store');
@@ -13,10 +14,10 @@ const row = (values: StoredRow['values']): StoredRow => ({ values, eventTs: 1_71
 test('a stored file answers its keys with every value type as it was given', async () => {
   const store = new FileRowStore(path.join(scratch, 'types'));
   const values = [0.5, 3, 2n ** 63n - 1n, -(2n ** 63n), 2 ** 40, 'é', true, new Uint8Array([1, 2]), null];
-  store.store('ns.t', 'file-a', async (sink) => sink([['1', row(values)]]));
-  assert.equal(store.read('ns.t', 'file-a', ['1']), undefined, 'not stored yet');
+  store.store('ns.t', 'file-a', storedRows, async (sink) => sink([['1', row(values)]]));
+  assert.equal(store.read('ns.t', 'file-a', storedRows, ['1']), undefined, 'not stored yet');
   await store.idle();
-  const read = store.read('ns.t', 'file-a', ['1', '2'])!;
+  const read = store.read('ns.t', 'file-a', storedRows, ['1', '2'])!;
   assert.deepEqual([...read.keys()], ['1']);
   const stored = read.get('1')!;
   assert.deepEqual(stored.values.slice(0, 7), values.slice(0, 7));
@@ -34,9 +35,9 @@ test('nested values come back as given, map keys that name Object.prototype memb
     ['a', null],
   ]);
   const values = [[0.25, null, 1.5], map, { name: 'x', tags: ['a', 'b'], inner: { n: 2n ** 62n } }];
-  store.store('ns.t', 'file-n', async (sink) => sink([['1', row(values)]]));
+  store.store('ns.t', 'file-n', storedRows, async (sink) => sink([['1', row(values)]]));
   await store.idle();
-  const stored = store.read('ns.t', 'file-n', ['1'])!.get('1')!;
+  const stored = store.read('ns.t', 'file-n', storedRows, ['1'])!.get('1')!;
   assert.deepEqual(stored.values, values);
   assert.deepEqual(Object.keys(stored.values[1] as object), ['__proto__', 'constructor', 'a']);
   assert.equal(Object.getPrototypeOf(stored.values[1]), Object.prototype);
@@ -52,15 +53,15 @@ test('a failed store leaves no file, is counted, and is not tried again; others 
     sink([['1', row([1])]]);
     throw new Error('the data file is gone');
   };
-  store.store('ns.t', 'broken', failing);
-  store.store('ns.t', 'fine', async (sink) => sink([['1', row([2])]]));
+  store.store('ns.t', 'broken', storedRows, failing);
+  store.store('ns.t', 'fine', storedRows, async (sink) => sink([['1', row([2])]]));
   await store.idle();
-  store.store('ns.t', 'broken', failing);
+  store.store('ns.t', 'broken', storedRows, failing);
   await store.idle();
   assert.equal(attempts, 1);
   assert.deepEqual(store.counters, { built: 1, buildFailures: 1, keysRead: 0 });
-  assert.equal(store.read('ns.t', 'broken', ['1']), undefined);
-  assert.deepEqual(store.read('ns.t', 'fine', ['1'])!.get('1')!.values, [2]);
+  assert.equal(store.read('ns.t', 'broken', storedRows, ['1']), undefined);
+  assert.deepEqual(store.read('ns.t', 'fine', storedRows, ['1'])!.get('1')!.values, [2]);
   const [folder] = readdirSync(directory);
   assert.equal(readdirSync(path.join(directory, folder!)).length, 1, 'only the stored file is on disk');
   store.close();
@@ -69,18 +70,18 @@ test('a failed store leaves no file, is counted, and is not tried again; others 
 test('a restarted store finds its files; retain removes the files of data files no longer in the table', async () => {
   const directory = path.join(scratch, 'restart');
   const first = new FileRowStore(directory);
-  for (const file of ['a', 'b']) first.store('ns.t', file, async (sink) => sink([[file, row([file])]]));
+  for (const file of ['a', 'b']) first.store('ns.t', file, storedRows, async (sink) => sink([[file, row([file])]]));
   await first.idle();
   first.close();
 
   const second = new FileRowStore(directory);
-  assert.deepEqual(second.read('ns.t', 'a', ['a'])!.get('a')!.values, ['a']);
-  second.store('ns.t', 'a', () => Promise.reject(new Error('stored already: not written again')));
+  assert.deepEqual(second.read('ns.t', 'a', storedRows, ['a'])!.get('a')!.values, ['a']);
+  second.store('ns.t', 'a', storedRows, () => Promise.reject(new Error('stored already: not written again')));
   await second.idle();
   assert.equal(second.counters.buildFailures, 0);
   second.retain('ns.t', ['b']);
-  assert.equal(second.read('ns.t', 'a', ['a']), undefined);
-  assert.deepEqual(second.read('ns.t', 'b', ['b'])!.get('b')!.values, ['b']);
+  assert.equal(second.read('ns.t', 'a', storedRows, ['a']), undefined);
+  assert.deepEqual(second.read('ns.t', 'b', storedRows, ['b'])!.get('b')!.values, ['b']);
   second.close();
 });
 
@@ -88,7 +89,7 @@ test('a second row of a lookup makes the sink forget the file so far; the rows h
   const directory = path.join(scratch, 'repeated');
   const store = new FileRowStore(directory);
   const refusals: unknown[] = [];
-  store.store('ns.t', 'file-r', async (sink) => {
+  store.store('ns.t', 'file-r', storedRows, async (sink) => {
     await sink([
       ['1', row(['first'])],
       ['2', row(['first'])],
@@ -101,7 +102,7 @@ test('a second row of a lookup makes the sink forget the file so far; the rows h
   assert.ok(refusals[0] instanceof RepeatedLookupError);
   assert.equal(refusals[0].lookup, '1');
   assert.deepEqual(store.counters.buildFailures, 0);
-  const read = store.read('ns.t', 'file-r', ['1', '2'])!;
+  const read = store.read('ns.t', 'file-r', storedRows, ['1', '2'])!;
   assert.deepEqual([...read.keys()], ['1'], 'the rows before the repeated lookup were forgotten');
   assert.deepEqual(read.get('1')!.values, ['latest']);
   const [folder] = readdirSync(directory);
@@ -120,13 +121,35 @@ test('storing a large page lets the event loop run between slices of its rows', 
   function* rows(): Generator<[string, StoredRow]> {
     for (let index = 0; index < 100_000; index++) yield [String(index), row([index, 'x'.repeat(20)])];
   }
-  store.store('ns.t', 'file-p', async (sink) => {
+  store.store('ns.t', 'file-p', storedRows, async (sink) => {
     setImmediate(count);
     await sink(rows());
     storing = false;
   });
   await store.idle();
-  assert.equal(store.read('ns.t', 'file-p', ['99999'])!.get('99999')!.values[0], 99_999);
+  assert.equal(store.read('ns.t', 'file-p', storedRows, ['99999'])!.get('99999')!.values[0], 99_999);
   assert.ok(turns >= 10, `the event loop ran ${turns} times while one page of 100,000 rows was stored`);
+  store.close();
+});
+
+test("an aggregated view's tiles are stored as each key's rows, in the order given", async () => {
+  const store = new FileRowStore(path.join(scratch, 'tiles'));
+  const tiles: StoredTiles = [
+    { tileStart: 1_717_200_000_000_000n, kind: 'full', covers: 7, values: [3n, 0.5, null, 'é', true] },
+    { tileStart: 1_717_196_400_000_000n, kind: 'delta', covers: null, values: [2n ** 63n - 1n, -0.25, 1.5, null, false] },
+    { tileStart: 1_717_200_000_000_001n, kind: 'pushed', covers: null, values: [1n, 2, null, 'x', null] },
+  ];
+  store.store('ns.t', 'tiles|file-t', storedTiles, async (sink) =>
+    sink([
+      ['1', tiles],
+      ['2', tiles.slice(0, 1)],
+    ]),
+  );
+  await store.idle();
+  const read = store.read('ns.t', 'tiles|file-t', storedTiles, ['1', '2', '3'])!;
+  assert.deepEqual([...read.keys()], ['1', '2']);
+  assert.deepEqual(read.get('1'), tiles);
+  assert.deepEqual(read.get('2'), tiles.slice(0, 1));
+  assert.equal(store.counters.keysRead, 3);
   store.close();
 });
