@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { deleteRows } from '../../../engine/deletes/row-delete.js';
+import { commitChange } from '../../../iceberg/commit/commit.js';
 import { appendQuery } from '../../../engine/write/append-query.js';
 import { quoteLiteral } from '../../../engine/sql.js';
 import { compactTable, resolveCompactionTarget } from '../../../features/compaction/index.js';
@@ -127,7 +128,8 @@ test('row-store reads equal pyiceberg and Parquet reads through appends, a delet
       workDirectory: context.workDirectory,
       filter: eq('driver_id', 7),
     });
-    assert.ok(deleted.deletedRows > 0);
+    assert.ok(deleted.deletedRows > 0 && deleted.change !== null);
+    await commitChange(runtime.catalog, onlineTable, deleted.change);
     await check('after a row delete');
 
     await compactTable(context, await resolveCompactionTarget(context, { featureView: VIEW }), { minFiles: 1 });
