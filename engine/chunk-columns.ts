@@ -82,6 +82,18 @@ export function chunkColumnBytes(
   return { data: duckdb.vector_get_data(vector, rows * width), valid: validityOf(vector, rows) };
 }
 
+/**
+ * Fills a fixed-width column of a chunk being filled with bytes laid out as chunkColumnBytes hands
+ * them out, and its validity bits (null: no row is null), in whole 64-bit words as DuckDB keeps them.
+ */
+export function setChunkColumnBytes(chunk: DuckDBDataChunk, column: number, data: Uint8Array, valid: Uint8Array | null): void {
+  const vector = duckdb.data_chunk_get_vector(chunk.chunk, column);
+  duckdb.copy_data_to_vector(vector, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+  if (valid === null) return;
+  duckdb.vector_ensure_validity_writable(vector);
+  duckdb.copy_data_to_vector_validity(vector, 0, valid.buffer as ArrayBuffer, valid.byteOffset, valid.byteLength);
+}
+
 /** Copies a fixed-width column's values and nulls from one chunk to another of as many rows. */
 export function copyChunkColumn(
   from: DuckDBDataChunk,

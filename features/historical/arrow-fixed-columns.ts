@@ -4,9 +4,10 @@ import * as arrow from 'apache-arrow';
 import { chunkColumnBytes, IN_PLACE } from '../../engine/chunk-columns.js';
 
 /**
- * Result columns whose values Arrow holds in the same bytes as DuckDB (integers, floats, timestamps
- * as 64-bit microseconds), gathered chunk by chunk as bytes and made into one Arrow vector per batch
- * with a copy, instead of a JS value per row: a training set streams millions of them.
+ * Columns whose values Arrow and DuckDB lay out in the same bytes (integers, floats, timestamps as
+ * 64-bit integers), copied between them as bytes instead of a JS value per row: results gathered
+ * chunk by chunk into one Arrow vector per batch (a training set streams millions of values), and
+ * entity rows copied into DuckDB's chunks.
  */
 
 type SameBytesArray = Int32Array | Float32Array | Float64Array | BigInt64Array;
@@ -102,3 +103,30 @@ const BITS_SET = Uint8Array.from({ length: 256 }, (_, byte) => {
   for (let value = byte; value > 0; value >>= 1) bits += value & 1;
   return bits;
 });
+
+/**
+ * Whether an entity column's Arrow values are laid out as those of the DuckDB type it is loaded as
+ * (arrow-io.ts' columnPlan): 64-bit integers, floats and doubles, µs and ns timestamps.
+ */
+export function holdsDuckDBBytes(type: arrow.DataType): boolean {
+  if (!IN_PLACE) return false;
+  if (arrow.DataType.isInt(type)) return type.bitWidth === 64;
+  if (arrow.DataType.isFloat(type)) return type.precision !== arrow.Precision.HALF;
+  if (arrow.DataType.isTimestamp(type)) return type.unit === arrow.TimeUnit.MICROSECOND || type.unit === arrow.TimeUnit.NANOSECOND;
+  return false;
+}
+
+/** `count` rows of an Arrow column's data from row `offset`, as bytes and DuckDB validity words (null when none is null). */
+export function arrowBytes(data: arrow.Data, offset: number, count: number): { data: Uint8Array; valid: Uint8Array | null } {
+  const values = data.values as unknown as BigInt64Array | Float64Array | Float32Array;
+  const width = values.BYTES_PER_ELEMENT;
+  const bytes = new Uint8Array(values.buffer, values.byteOffset + offset * width, count * width);
+  if (data.nullCount === 0 || data.nullBitmap === undefined || data.nullBitmap.length === 0) return { data: bytes, valid: null };
+  const valid = new Uint8Array(Math.ceil(count / 64) * 8);
+  const bitmap = data.nullBitmap;
+  for (let row = 0; row < count; row++) {
+    const bit = data.offset + offset + row;
+    if ((bitmap[bit >> 3]! >> (bit & 7)) & 1) valid[row >> 3]! |= 1 << (row & 7);
+  }
+  return { data: bytes, valid };
+}

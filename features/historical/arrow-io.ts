@@ -12,7 +12,8 @@ import {
 import * as arrow from 'apache-arrow';
 import { quoteIdentifier as q } from '../../engine/sql.js';
 import { FloeError } from '../../core/errors.js';
-import { SameBytesColumn } from './arrow-fixed-columns.js';
+import { arrowBytes, holdsDuckDBBytes, SameBytesColumn } from './arrow-fixed-columns.js';
+import { setChunkColumnBytes } from '../../engine/chunk-columns.js';
 
 /**
  * Arrow tables in and out of DuckDB without an Arrow extension (none is bundled, and nothing may be
@@ -39,13 +40,30 @@ export async function loadArrowTable(connection: DuckDBConnection, table: arrow.
   const appender = await connection.createAppender(name, 'main', 'temp');
   try {
     const types = Array.from({ length: appender.columnCount }, (_, index) => appender.columnType(index));
-    const readers = plans.map((plan) => valueReader(plan, table.getChild(plan.name) as arrow.Vector));
-    // A chunk of rows at a time: a value appended alone is a call into DuckDB, ~3 µs each.
-    for (let first = 0; first < table.numRows; first += CHUNK_ROWS) {
-      const rows = Array.from({ length: Math.min(CHUNK_ROWS, table.numRows - first) }, (_, index) => first + index);
-      const chunk = DuckDBDataChunk.create(types, rows.length);
-      chunk.setColumns([...readers.map((read) => rows.map(read)), rows.map((row) => BigInt(row))]);
-      appender.appendDataChunk(chunk);
+    const asBytes = table.schema.fields.map((field) => holdsDuckDBBytes(field.type as arrow.DataType));
+    let first = 0;
+    for (const batch of table.batches) {
+      const readers = plans.map((plan, column) => (asBytes[column] ? undefined : valueReader(plan, batch.getChildAt(column)!)));
+      // A chunk of rows at a time: a value appended alone is a call into DuckDB, ~3 µs each.
+      for (let offset = 0; offset < batch.numRows; offset += CHUNK_ROWS) {
+        const count = Math.min(CHUNK_ROWS, batch.numRows - offset);
+        const chunk = DuckDBDataChunk.create(types, count);
+        plans.forEach((_, column) => {
+          const read = readers[column];
+          if (read === undefined) {
+            const { data, valid } = arrowBytes(batch.getChildAt(column)!.data[0]!, offset, count);
+            setChunkColumnBytes(chunk, column, data, valid);
+          } else
+            chunk.setColumnValues(
+              column,
+              Array.from({ length: count }, (_, row) => read(offset + row)),
+            );
+        });
+        const ordinals = BigInt64Array.from({ length: count }, (_, row) => BigInt(first + offset + row));
+        setChunkColumnBytes(chunk, plans.length, new Uint8Array(ordinals.buffer), null);
+        appender.appendDataChunk(chunk);
+      }
+      first += batch.numRows;
     }
     appender.flushSync();
   } finally {
