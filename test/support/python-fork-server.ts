@@ -47,6 +47,8 @@ interface Server {
   readonly jobs: Map<number, { started: (pid: number) => void; ended: (code: number) => void; failed: (error: Error) => void }>;
   stderrTail: string;
   exited: boolean;
+  /** Ending (stopPythonServers): it keeps the test process alive until it has exited. */
+  stopping: boolean;
 }
 
 const servers = new Map<string, Server>();
@@ -121,6 +123,7 @@ export async function stopPythonServers(): Promise<void> {
   await Promise.all(
     [...servers.values()].map(async (server) => {
       const closed = new Promise((resolve) => server.child.once('close', resolve));
+      server.stopping = true;
       setKeepsProcessAlive(server, true);
       server.child.stdin.end();
       await closed;
@@ -149,7 +152,7 @@ function startServer(python: string): Server {
       if (message.code !== undefined) {
         server.jobs.delete(message.id);
         job?.ended(message.code);
-        if (server.jobs.size === 0) setKeepsProcessAlive(server, false);
+        if (server.jobs.size === 0 && !server.stopping) setKeepsProcessAlive(server, false);
       }
     }
   });

@@ -21,12 +21,16 @@ import runpy
 import select
 import signal
 import sys
+import time
 import traceback
 
 
 def reply(message: dict) -> None:
     # Straight to the descriptor: nothing of the server's may sit in a buffer a fork inherits.
-    os.write(1, (json.dumps(message) + "\n").encode())
+    try:
+        os.write(1, (json.dumps(message) + "\n").encode())
+    except BrokenPipeError:
+        pass  # The test process is gone: its jobs still end, and so does the server.
 
 
 def exit_code(exit: SystemExit) -> int:
@@ -92,8 +96,13 @@ def main() -> None:
     jobs: dict = {}  # pid -> job id
     pending = b""
     reading = True
+    kill_at = None
     while reading or jobs:
-        ready, _, _ = select.select([0, wake_read] if reading else [wake_read], [], [])
+        if kill_at is not None and time.monotonic() >= kill_at:
+            for pid in jobs:
+                os.kill(pid, signal.SIGKILL)
+            kill_at = None
+        ready, _, _ = select.select([0, wake_read] if reading else [wake_read], [], [], None if kill_at is None else 1.0)
         if wake_read in ready:
             os.read(wake_read, 4096)
         if 0 in ready:
@@ -102,6 +111,7 @@ def main() -> None:
                 reading = False
                 for pid in jobs:
                     os.kill(pid, signal.SIGTERM)
+                kill_at = time.monotonic() + 10
             pending += chunk
             while b"\n" in pending:
                 line, pending = pending.split(b"\n", 1)
