@@ -4,18 +4,20 @@
  * classes at import), and the Feast test files run dozens of short Feast processes: forked, each is
  * still its own process, running its script as `python SCRIPT ARGS...` would (as __main__, its own
  * argv, cwd, environment, stdin, stdout, stderr and exit code), but starts where the import ended.
- * Scripts that a job runs itself by subprocess (a `feast` command test_workflow.py runs) start
- * Python as usual. Idle servers do not keep the test process alive; a file ends them in its `after`
+ * A script's own `feast` commands (those test_workflow.py runs by subprocess) are forks too when
+ * forkedFeastFolder is first on its PATH. Idle servers do not keep the test process alive; a file ends them in its `after`
  * hook with stopPythonServers (then their CPU counts in the file's, scripts/test-file-cpu.ts).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const SERVER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'python_fork_server.py');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SERVER = path.join(HERE, 'python_fork_server.py');
+const COMMAND = path.join(HERE, 'python_fork_command.py');
 /** What every fork starts with: Feast and what it imports (pandas, pyarrow), and its CLI. */
 const PRELOADED = ['feast', 'feast.cli.cli'];
 const STDERR_TAIL_CHARS = 6_000;
@@ -44,6 +46,8 @@ export interface PythonJobOptions {
 interface Server {
   readonly child: ChildProcessWithoutNullStreams;
   readonly folder: string;
+  /** Where python_fork_command.py sends the jobs of other processes' commands. */
+  readonly socket: string;
   readonly jobs: Map<number, { started: (pid: number) => void; ended: (code: number) => void; failed: (error: Error) => void }>;
   stderrTail: string;
   exited: boolean;
@@ -118,6 +122,22 @@ export async function runPython(
   return (await startPython(python, script, args, options)).done;
 }
 
+/**
+ * A folder holding a `feast` that runs `python`'s venv's feast as a fork of its server, in the
+ * caller's folder with its environment, stdin, stdout and stderr, and exits with its code: first on
+ * a script's PATH, the script's own `feast` commands start where the import ended.
+ */
+export function forkedFeastFolder(python: string): string {
+  const server = servers.get(python) ?? startServer(python);
+  const folder = path.join(server.folder, 'bin');
+  const feast = path.join(folder, 'feast');
+  mkdirSync(folder, { recursive: true });
+  const quoted = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
+  const real = path.join(path.dirname(python), 'feast');
+  writeFileSync(feast, `#!/bin/sh\nexec ${[python, '-S', COMMAND, server.socket, real].map(quoted).join(' ')} "$@"\n`, { mode: 0o755 });
+  return folder;
+}
+
 /** Ends every server (the jobs still running get SIGTERM) and waits for them to exit. */
 export async function stopPythonServers(): Promise<void> {
   await Promise.all(
@@ -132,14 +152,10 @@ export async function stopPythonServers(): Promise<void> {
 }
 
 function startServer(python: string): Server {
-  const child = spawn(python, [SERVER, ...PRELOADED], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const server: Server = {
-    child,
-    folder: mkdtempSync(path.join(tmpdir(), 'floe-python-fork-')),
-    jobs: new Map(),
-    stderrTail: '',
-    exited: false,
-  };
+  const folder = mkdtempSync(path.join(tmpdir(), 'floe-python-fork-'));
+  const socket = path.join(folder, 'commands.sock');
+  const child = spawn(python, [SERVER, socket, ...PRELOADED], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const server: Server = { child, folder, socket, jobs: new Map(), stderrTail: '', exited: false, stopping: false };
   servers.set(python, server);
   let pending = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {

@@ -36,7 +36,7 @@ import { floeCommand, linkCheckoutAsFloe, startServer, startWorker, stopWorker }
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { loadTemplateStats, portOnDemandViews } from '../../support/feast-template.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
-import { runPython, stopPythonServers } from '../../support/python-fork-server.js';
+import { forkedFeastFolder, runPython, stopPythonServers } from '../../support/python-fork-server.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..', '..');
@@ -163,9 +163,12 @@ interface WorkflowRun {
   readonly output: string;
 }
 
-/** The venv's `feast` on PATH (test_workflow.py runs `feast apply` and `feast teardown` by name). */
+/**
+ * The venv's `feast` on PATH (test_workflow.py runs `feast apply` and `feast teardown` by name): the
+ * venv's own command, run as a fork of the interpreter that imported Feast (forkedFeastFolder).
+ */
 function feastEnv(python: string): NodeJS.ProcessEnv {
-  return { ...process.env, FEAST_USAGE: 'False', PATH: `${path.dirname(python)}:${process.env.PATH ?? ''}` };
+  return { ...process.env, FEAST_USAGE: 'False', PATH: `${forkedFeastFolder(python)}:${path.dirname(python)}:${process.env.PATH ?? ''}` };
 }
 
 async function feast(python: string, args: readonly string[], cwd: string): Promise<string> {
