@@ -153,6 +153,8 @@ export async function stopPythonServers(): Promise<void> {
 
 function startServer(python: string): Server {
   const folder = mkdtempSync(path.join(tmpdir(), 'floe-python-fork-'));
+  // Also when the test process ends without stopPythonServers (then the server ends after it).
+  process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
   const socket = path.join(folder, 'commands.sock');
   const child = spawn(python, [SERVER, socket, ...PRELOADED], { stdio: ['pipe', 'pipe', 'pipe'] });
   const server: Server = { child, folder, socket, jobs: new Map(), stderrTail: '', exited: false, stopping: false };
