@@ -33,6 +33,7 @@ import type { SourceTable } from '../../support/pipelines/pipeline.js';
 import type { DriverStatsRow } from '../../support/driver-stats.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { oldFeastPython, pythonOracle } from '../../support/services.js';
+import { runPython, stopPythonServers } from '../../support/python-fork-server.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DRIVER = path.join(HERE, 'offline_driver.py');
@@ -111,6 +112,7 @@ before(async () => {
 after(async () => {
   for (const server of servers) await stopWorker(server);
   await stopWorker(worker);
+  await stopPythonServers();
 });
 
 function startServe(project: string): Promise<Served> {
@@ -161,10 +163,10 @@ interface Answer {
 async function feast(python: string, calls: readonly Call[], server: Served, token?: string): Promise<Map<string, Answer>> {
   const repo = await mkdtemp(path.join(directory, 'feast-repo-'));
   const { FEAST_OIDC_TOKEN: _inherited, ...env } = process.env;
-  const child = spawn(
+  const { code, stdout, stderr } = await runPython(
     python,
+    DRIVER,
     [
-      DRIVER,
       repo,
       '127.0.0.1',
       String(server.offlinePort),
@@ -172,14 +174,8 @@ async function feast(python: string, calls: readonly Call[], server: Served, tok
       token === undefined ? 'no_auth' : 'oidc',
       ...(server.cert === undefined ? [] : [server.cert]),
     ],
-    { stdio: ['pipe', 'pipe', 'pipe'], env: token === undefined ? env : { ...env, FEAST_OIDC_TOKEN: token } },
+    { env: token === undefined ? env : { ...env, FEAST_OIDC_TOKEN: token }, stdin: JSON.stringify(calls) },
   );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin.end(JSON.stringify(calls));
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   assert.equal(code, 0, `the Feast driver failed:\n${stderr.slice(-4000)}`);
   const answers = stdout
     .split('\n')

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -26,6 +26,7 @@ import { createDriverStatsCatalog } from '../../support/pipelines/pipeline.js';
 import { freePort } from '../../../scripts/services/ports.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { oldFeastPython, pythonOracle } from '../../support/services.js';
+import { runPython, startPython, stopPythonServers, type PythonRun } from '../../support/python-fork-server.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DRIVER = path.join(HERE, 'registry_driver.py');
@@ -134,6 +135,7 @@ before(async () => {
 
 after(async () => {
   for (const server of servers) await stopWorker(server);
+  await stopPythonServers();
 });
 
 function startServe(project: string, extra: readonly string[] = []): Promise<Served> {
@@ -168,39 +170,56 @@ interface Call {
 }
 type Answer = { readonly name: string; readonly ok: boolean; readonly error?: string } & Record<string, unknown>;
 
-/** Runs the calls through Feast's client in one Python process (one repository), answers by call name. */
+/**
+ * Runs the calls through Feast's client in one repository, in order, answers by call name: the SDK's
+ * in registry_driver.py (which writes the repository's feature_store.yaml first), each `feast`
+ * command (`cli`, and `apply` of its definitions as the repository's one module) as its own process.
+ */
 async function feast(python: string, calls: readonly Call[], served: Served, token?: string): Promise<Map<string, Answer>> {
   const repo = await mkdtemp(path.join(directory, 'feast-repo-'));
-  const { FEAST_OIDC_TOKEN: _inherited, ...env } = process.env;
-  const child = spawn(
-    python,
-    [
+  const { FEAST_OIDC_TOKEN: _inherited, ...inherited } = process.env;
+  const env = token === undefined ? inherited : { ...inherited, FEAST_OIDC_TOKEN: token };
+  const answers = new Map<string, Answer>();
+  const sdk = async (batch: readonly Call[]): Promise<void> => {
+    const { code, stdout, stderr } = await runPython(
+      python,
       DRIVER,
-      repo,
-      PROJECT,
-      served.registry,
-      served.url,
-      String(served.offlinePort),
-      token === undefined ? 'no_auth' : 'oidc',
-      ...(served.cert === undefined ? [] : [served.cert]),
-    ],
-    { stdio: ['pipe', 'pipe', 'pipe'], env: token === undefined ? env : { ...env, FEAST_OIDC_TOKEN: token } },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin.end(JSON.stringify(calls));
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  // Kept beside the repository: the tracebacks of calls that failed.
-  await writeFile(path.join(repo, 'driver.log'), stderr);
-  assert.equal(code, 0, `the Feast driver failed:\n${stderr.slice(-4000)}`);
-  const answers = stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Answer);
-  assert.equal(answers.length, calls.length, `answers:\n${stdout}\n${stderr.slice(-2000)}`);
-  return new Map(answers.map((answer) => [answer.name, answer]));
+      [
+        ...[repo, PROJECT, served.registry, served.url, String(served.offlinePort)],
+        token === undefined ? 'no_auth' : 'oidc',
+        ...(served.cert === undefined ? [] : [served.cert]),
+      ],
+      { env, stdin: JSON.stringify(batch) },
+    );
+    // Kept beside the repository: the tracebacks of calls that failed.
+    await appendFile(path.join(repo, 'driver.log'), stderr);
+    assert.equal(code, 0, `the Feast driver failed:\n${stderr.slice(-4000)}`);
+    const answered = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Answer);
+    assert.equal(answered.length, batch.length, `answers:\n${stdout}\n${stderr.slice(-2000)}`);
+    for (const answer of answered) answers.set(answer.name, answer);
+  };
+  const command = async (call: Call): Promise<void> => {
+    if (call.op === 'apply') await writeFile(path.join(repo, 'definitions.py'), String(call.definitions));
+    const args = call.op === 'apply' ? ['apply'] : (call.args as string[]);
+    const done = await runPython(python, path.join(path.dirname(python), 'feast'), args, { cwd: repo, env });
+    answers.set(call.name, { name: call.name, ok: true, stdout: done.stdout, stderr: done.stderr.slice(-3000), code: done.code });
+  };
+  await sdk([]);
+  for (let start = 0; start < calls.length;) {
+    const call = calls[start]!;
+    if (call.op === 'cli' || call.op === 'apply') {
+      await command(call);
+      start += 1;
+    } else {
+      const end = calls.findIndex((other, index) => index > start && (other.op === 'cli' || other.op === 'apply'));
+      await sdk(calls.slice(start, end === -1 ? calls.length : end));
+      start = end === -1 ? calls.length : end;
+    }
+  }
+  return answers;
 }
 
 function ok(answers: Map<string, Answer>, name: string): Answer {
@@ -370,15 +389,17 @@ test("Feast's web UI (`feast ui`) browses Floe's registry: its projects list and
   );
   const python = pythonOracle().python;
   const port = await freePort();
-  const ui = spawn(path.join(path.dirname(python), 'feast'), ['ui', '--host', '127.0.0.1', '--port', String(port)], {
+  // Ended with the other Python runs, by stopPythonServers.
+  const ui = await startPython(python, path.join(path.dirname(python), 'feast'), ['ui', '--host', '127.0.0.1', '--port', String(port)], {
     cwd: repo,
     env: { ...process.env, FEAST_USAGE: 'False' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    mergeOutput: true,
   });
-  servers.push(ui);
-  let output = '';
-  ui.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  ui.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  let exited: PythonRun | undefined;
+  ui.done.then(
+    (run) => (exited = run),
+    () => {},
+  );
   const base = `http://127.0.0.1:${port}`;
   const get = async (route: string): Promise<unknown> => {
     const response = await fetch(`${base}${route}`);
@@ -386,7 +407,7 @@ test("Feast's web UI (`feast ui`) browses Floe's registry: its projects list and
     return response.json();
   };
   for (let attempt = 0; ; attempt++) {
-    if (ui.exitCode !== null) assert.fail(`feast ui exited with ${ui.exitCode}:\n${output}`);
+    if (exited !== undefined) assert.fail(`feast ui exited with ${exited.code}:\n${exited.stdout}`);
     if (
       await fetch(`${base}/health`).then(
         (response) => response.ok,
@@ -394,7 +415,10 @@ test("Feast's web UI (`feast ui`) browses Floe's registry: its projects list and
       )
     )
       break;
-    assert.ok(attempt < 240, `feast ui did not answer in 60 s:\n${output}`);
+    if (attempt >= 240) {
+      process.kill(ui.pid, 'SIGINT');
+      assert.fail(`feast ui did not answer in 60 s:\n${(await ui.done).stdout}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const projects = (await get('/projects-list.json')) as { projects: { id: string; registryPath: string }[] };

@@ -1,9 +1,8 @@
 """Feast's own Python client against Floe's registry endpoint: a Feast repository whose
 feature_store.yaml names only Floe (registry remote, online remote, offline remote). Reads a JSON
 list of calls on stdin and writes one JSON answer per call on stdout: {"name", "ok": true, ...} or
-{"name", "ok": false, "error": "<exception class>: <message>"}. Calls:
-  {"op": "cli", "args": [...]}: the `feast` command in the repository (stdout, stderr, code);
-  {"op": "apply", "definitions": "<python>"}: the definitions as the repository's one module, then `feast apply`;
+{"name", "ok": false, "error": "<exception class>: <message>"}. (registry.test.ts runs the `feast`
+commands in the repository itself.) Calls:
   {"op": "feature_service", "service": name}: FeatureStore.get_feature_service;
   {"op": "feature_views"}, {"op": "on_demand_views"}, {"op": "entities"}, {"op": "data_sources"}: the SDK's list_*;
   {"op": "proto"}: the whole registry as Feast's Registry proto (what `feast registry-dump` and Feast's UI read);
@@ -13,8 +12,6 @@ Usage: python registry_driver.py <repo directory> <project> <registry host:port>
 """
 
 import json
-import os
-import subprocess
 import sys
 import traceback
 import warnings
@@ -57,14 +54,6 @@ def projection(p):
 
 def run(directory, call):
     op = call["op"]
-    if op in ("cli", "apply"):
-        if op == "apply":
-            with open(f"{directory}/definitions.py", "w") as module:
-                module.write(call["definitions"])
-        feast = os.path.join(os.path.dirname(sys.executable), "feast")
-        args = call.get("args", ["apply"])
-        done = subprocess.run([feast, *args], cwd=directory, capture_output=True, text=True, timeout=300)
-        return {"stdout": done.stdout, "stderr": done.stderr[-3000:], "code": done.returncode}
     store = FeatureStore(repo_path=directory)
     if op == "feature_service":
         service = store.get_feature_service(call["service"])

@@ -24,13 +24,11 @@
 // and they are left out of the comparison (never asserted against a fixed time).
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { oldFeastPython, pythonOracle, temporalService } from '../../support/services.js';
@@ -38,18 +36,19 @@ import { floeCommand, linkCheckoutAsFloe, startServer, startWorker, stopWorker }
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import { loadTemplateStats, portOnDemandViews } from '../../support/feast-template.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { forkedFeastFolder, runPython, stopPythonServers } from '../../support/python-fork-server.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..', '..');
 const RECORDER = path.join(HERE, 'workflow_recorder.py');
 const FEAST_ORACLE = path.join(ROOT, 'test', 'oracles', 'feast_example_repo.py');
-const run = promisify(execFile);
 
 const directory = scratchFolder('feast-test-workflow');
 const servers: ChildProcess[] = [];
 
 after(async () => {
   for (const server of servers) await stopWorker(server);
+  await stopPythonServers();
 });
 
 /**
@@ -164,50 +163,40 @@ interface WorkflowRun {
   readonly output: string;
 }
 
-/** The venv's `feast` on PATH (test_workflow.py runs `feast apply` and `feast teardown` by name). */
+/**
+ * The venv's `feast` on PATH (test_workflow.py runs `feast apply` and `feast teardown` by name): the
+ * venv's own command, run as a fork of the interpreter that imported Feast (forkedFeastFolder).
+ */
 function feastEnv(python: string): NodeJS.ProcessEnv {
-  return { ...process.env, FEAST_USAGE: 'False', PATH: `${path.dirname(python)}:${process.env.PATH ?? ''}` };
+  return { ...process.env, FEAST_USAGE: 'False', PATH: `${forkedFeastFolder(python)}:${path.dirname(python)}:${process.env.PATH ?? ''}` };
 }
 
 async function feast(python: string, args: readonly string[], cwd: string): Promise<string> {
-  const { stdout } = await run(path.join(path.dirname(python), 'feast'), [...args], {
-    cwd,
-    env: feastEnv(python),
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const { code, stdout, stderr } = await runPython(python, path.join(path.dirname(python), 'feast'), args, { cwd, env: feastEnv(python) });
+  assert.equal(code, 0, `feast ${args.join(' ')}:\n${stderr}`);
   return stdout;
 }
 
 /** test_workflow.py, unmodified, in `repo`, through workflow_recorder.py. */
 async function workflow(python: string, repo: string): Promise<WorkflowRun> {
   const recordFile = path.join(repo, `workflow-${randomUUID()}.json`);
-  const child = spawn(python, [RECORDER, repo, recordFile], { cwd: repo, env: feastEnv(python), stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  const { code, stdout } = await runPython(python, RECORDER, [repo, recordFile], { cwd: repo, env: feastEnv(python), mergeOutput: true });
   const records = JSON.parse(await readFile(recordFile, 'utf8')) as WorkflowRecord[];
-  return { code, records, output };
+  return { code, records, output: stdout };
 }
 
 /** test/oracles/feast_example_repo.py: the template's rows as the Parquet Floe's table takes. */
 async function templateRows(template: Template, repo: string, parquet: string): Promise<void> {
   const python = template.python();
-  const child = spawn(python, [FEAST_ORACLE], { stdio: ['pipe', 'pipe', 'pipe'], env: feastEnv(python) });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdout.resume();
-  child.stdin.end(
-    JSON.stringify({
-      repo,
-      view: 'driver_hourly_stats',
-      features: template.typedFeatures ? [...SCALAR_FEATURES, ...TYPED_FEATURES] : SCALAR_FEATURES,
-      entity_ids: [1001],
-      parquet,
-      maps: template.typedFeatures ? ['driver_metadata'] : [],
-    }),
-  );
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const request = {
+    repo,
+    view: 'driver_hourly_stats',
+    features: template.typedFeatures ? [...SCALAR_FEATURES, ...TYPED_FEATURES] : SCALAR_FEATURES,
+    entity_ids: [1001],
+    parquet,
+    maps: template.typedFeatures ? ['driver_metadata'] : [],
+  };
+  const { code, stderr } = await runPython(python, FEAST_ORACLE, [], { env: feastEnv(python), stdin: JSON.stringify(request) });
   assert.equal(code, 0, `Feast failed:\n${stderr}`);
 }
 

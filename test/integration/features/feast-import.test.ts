@@ -9,7 +9,7 @@
 // Struct values) and reads the template's feature service back (issue #54).
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -20,6 +20,7 @@ import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { MetadataReply, OracleCatalog } from '../../support/pyiceberg.js';
 import { portOnDemandViews } from '../../support/feast-template.js';
 import { pythonOracle, temporalService } from '../../support/services.js';
+import { runPython, stopPythonServers } from '../../support/python-fork-server.js';
 import { floeCommand, linkCheckoutAsFloe, startServer, startWorker, stopWorker } from '../../support/cli-project.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
@@ -39,23 +40,22 @@ let workerOutput = '';
 
 after(async () => {
   await stopWorker(worker);
+  await stopPythonServers();
 });
 
 /** Runs the venv's `feast` in a folder; its output, or the failure with Feast's own words. */
 async function feast(args: readonly string[], cwd: string): Promise<string> {
   const binary = path.join(path.dirname(pythonOracle().python), 'feast');
-  const { stdout } = await run(binary, [...args], { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, FEAST_USAGE: 'False' } });
+  const { code, stdout, stderr } = await runPython(pythonOracle().python, binary, args, {
+    cwd,
+    env: { ...process.env, FEAST_USAGE: 'False' },
+  });
+  assert.equal(code, 0, `feast ${args.join(' ')}:\n${stderr}`);
   return stdout;
 }
 
 async function feastOracle(request: Record<string, unknown>): Promise<{ start: string; end: string; online: Record<string, unknown[]> }> {
-  const child = spawn(pythonOracle().python, [FEAST_ORACLE], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin.end(JSON.stringify(request));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const { code, stdout, stderr } = await runPython(pythonOracle().python, FEAST_ORACLE, [], { stdin: JSON.stringify(request) });
   assert.equal(code, 0, `Feast failed:\n${stderr}`);
   return JSON.parse(stdout) as { start: string; end: string; online: Record<string, unknown[]> };
 }
@@ -262,16 +262,10 @@ async function feastTemplateClient(request: {
   repo: string;
   url: string;
 }): Promise<{ before: Record<string, unknown[]>; after: Record<string, unknown[]> }> {
-  const child = spawn(pythonOracle().python, [FEAST_CLIENT], {
-    stdio: ['pipe', 'pipe', 'pipe'],
+  const { code, stdout, stderr } = await runPython(pythonOracle().python, FEAST_CLIENT, [], {
     env: { ...process.env, FEAST_USAGE: 'False' },
+    stdin: JSON.stringify(request),
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin.end(JSON.stringify(request));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   assert.equal(code, 0, `Feast's client failed:\n${stderr}`);
   return JSON.parse(stdout) as { before: Record<string, unknown[]>; after: Record<string, unknown[]> };
 }

@@ -7,13 +7,13 @@
 // records exactly which rows and Floe keeps the documented semantics.
 import * as arrow from 'apache-arrow';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
 import { pythonOracle } from '../../support/services.js';
+import { runPython, stopPythonServers } from '../../support/python-fork-server.js';
 import type { Workspace } from '../../support/features/tables.js';
 import { createTableWithRows, withWorkspace } from '../../support/features/tables.js';
 
@@ -116,14 +116,10 @@ const definitions = [
   }),
 ];
 
+after(stopPythonServers);
+
 async function runFeast(request: Record<string, unknown>): Promise<Record<string, unknown>[]> {
-  const child = spawn(pythonOracle().python, [FEAST], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin.end(JSON.stringify(request));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const { code, stdout, stderr } = await runPython(pythonOracle().python, FEAST, [], { stdin: JSON.stringify(request) });
   assert.equal(code, 0, `Feast failed:\n${stderr}`);
   return (JSON.parse(stdout) as { rows: Record<string, unknown>[] }).rows;
 }
