@@ -58,6 +58,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
   const temporal = await temporalAddress();
   const data = await benchData(path.join(repoRoot, '.floe', 'bench'), scale, log);
   const out = path.join(data.directory, 'out-training-set');
+  const workersDirectory = path.join(data.directory, 'workers');
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
   const connection = await Connection.connect({ address: temporalService().address });
@@ -79,7 +80,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
         [2, twoWorkers],
       ] as const) {
         const name = `${processes}_worker${processes === 1 ? '' : 's'}_${round}`;
-        const measured = await timedTrainingSet(client, data, name, { processes, chunkRows, libraryOut });
+        const measured = await timedTrainingSet(client, data, name, { processes, chunkRows, libraryOut, workersDirectory });
         log(
           `${name}: ${measured.result.chunks} chunks, ${measured.result.rows} rows in ${Math.round(measured.ms)} ms, cores ${Math.round(measured.machineBusy * 100)}% busy`,
         );
@@ -121,6 +122,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
   } finally {
     await connection.close();
     await temporal.stop();
+    await rm(workersDirectory, { recursive: true, force: true });
   }
 }
 
@@ -141,13 +143,13 @@ async function timedTrainingSet(
   client: Client,
   data: BenchData,
   name: string,
-  options: { readonly processes: number; readonly chunkRows: number; readonly libraryOut: string },
+  options: { readonly processes: number; readonly chunkRows: number; readonly libraryOut: string; readonly workersDirectory: string },
 ): Promise<Timed> {
   const table = `training_set_${name}`;
   await dropTable(data, table);
   const taskQueue = `bench-training-set-${randomUUID()}`;
   const workerInput: WorkerInput = {
-    directory: path.join(data.directory, 'workers'),
+    directory: options.workersDirectory,
     catalog: data.catalogConfig,
     definitions: 'pit',
     onlineNamespace: `online_${table}`,
