@@ -31,6 +31,7 @@ import { loadCatalog } from '../iceberg/catalog/load-catalog.js';
 import { planScan } from '../iceberg/scan/planner.js';
 import { repoRoot } from '../scripts/services/paths.js';
 import type { ServiceName } from '../scripts/services/service.js';
+import { eventMillis } from '../test/support/histories.js';
 import { temporalService } from '../test/support/services.js';
 import { numberArgument } from './_args.js';
 import { nodeScript } from './_child.js';
@@ -82,7 +83,7 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
         const name = `${processes}_worker${processes === 1 ? '' : 's'}_${round}`;
         const measured = await timedTrainingSet(client, data, name, { processes, chunkRows, libraryOut, workersDirectory });
         log(
-          `${name}: ${measured.result.chunks} chunks, ${measured.result.rows} rows in ${Math.round(measured.ms)} ms, cores ${Math.round(measured.machineBusy * 100)}% busy`,
+          `${name}: ${measured.result.chunks} chunks (${measured.chunksPerWorker.join(' + ')} by worker, ${Math.round(measured.chunkMs)} ms each on average), ${measured.result.rows} rows in ${Math.round(measured.ms)} ms, cores ${Math.round(measured.machineBusy * 100)}% busy`,
         );
         if (measured.result.rows !== library.rows || measured.differing > 0)
           throw new Error(
@@ -113,6 +114,10 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       training_set_2_workers_one_core_each_runs_s: twoWorkers.map((one) => round3(one.ms / 1000)),
       training_set_1_worker_machine_busy: round3(best(oneWorker).machineBusy),
       training_set_2_workers_machine_busy: round3(best(twoWorkers).machineBusy),
+      // A chunk's mean run time: two at once on one core each take about twice as long as one alone.
+      training_set_1_worker_chunk_s: round3(best(oneWorker).chunkMs / 1000),
+      training_set_2_workers_chunk_s: round3(best(twoWorkers).chunkMs / 1000),
+      training_set_2_workers_chunks_per_worker: best(twoWorkers).chunksPerWorker,
       source_read_vs_one_pass: ratio(sourceRead?.rows, sourceOnePass?.rows),
       source_bytes_read_vs_one_pass: ratio(sourceRead?.bytes, sourceOnePass?.bytes),
       source_files_read: sourceRead?.dataFiles ?? null,
@@ -131,6 +136,10 @@ interface Timed {
   /** The share of all cores' time that was not idle while the workflow ran (0–1). */
   readonly machineBusy: number;
   readonly result: TrainingSetResult;
+  /** The chunks' mean run time (activity started → completed), in ms. */
+  readonly chunkMs: number;
+  /** How many chunks each worker process ran (by its identity), most first. */
+  readonly chunksPerWorker: readonly number[];
   /** Rows of the output table the library's answer has not, or the other way round (the larger). */
   readonly differing: number;
 }
@@ -165,23 +174,46 @@ async function timedTrainingSet(
     chunkRows: options.chunkRows,
     parallelism: PARALLELISM,
   };
+  const workflowId = `bench-training-set-${name}-${randomUUID()}`;
   const workers = await startWorkers(workerInput, options.processes, true);
   let timed: Omit<Timed, 'differing'>;
   try {
     const started = performance.now();
     const coresBefore = coreTimes();
-    const result = await client.workflow.execute<typeof trainingSet>('trainingSet', {
-      taskQueue,
-      workflowId: `bench-training-set-${name}-${randomUUID()}`,
-      args: [input],
-    });
-    timed = { ms: performance.now() - started, machineBusy: machineBusySince(coresBefore), result };
+    const result = await client.workflow.execute<typeof trainingSet>('trainingSet', { taskQueue, workflowId, args: [input] });
+    const ms = performance.now() - started;
+    const machineBusy = machineBusySince(coresBefore);
+    timed = { ms, machineBusy, result, ...(await chunkRuns(client, workflowId)) };
   } finally {
     await workers.stop();
   }
   const differing = await rowsDifferingEitherWay(options.libraryOut, await tableFiles(data, table));
   await dropTable(data, table);
   return { ...timed, differing };
+}
+
+/** From the workflow's history: its chunks' mean run time and how many chunks each worker ran. */
+async function chunkRuns(client: Client, workflowId: string): Promise<{ chunkMs: number; chunksPerWorker: number[] }> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const chunkScheduled = new Set<string>();
+  const started = new Map<string, { at: number; identity: string }>();
+  const perWorker = new Map<string, number>();
+  let totalMs = 0;
+  let chunks = 0;
+  for (const event of history.events ?? []) {
+    const at = eventMillis(event.eventTime);
+    if (event.activityTaskScheduledEventAttributes?.activityType?.name === 'writeTrainingSetChunk')
+      chunkScheduled.add(String(event.eventId));
+    const start = event.activityTaskStartedEventAttributes;
+    if (start && chunkScheduled.has(String(start.scheduledEventId)))
+      started.set(String(event.eventId), { at, identity: start.identity ?? '' });
+    const run = started.get(String(event.activityTaskCompletedEventAttributes?.startedEventId));
+    if (run === undefined) continue;
+    totalMs += at - run.at;
+    chunks += 1;
+    perWorker.set(run.identity, (perWorker.get(run.identity) ?? 0) + 1);
+  }
+  return { chunkMs: chunks === 0 ? 0 : totalMs / chunks, chunksPerWorker: [...perWorker.values()].sort((a, b) => b - a) };
 }
 
 /** The data files of bench.<name>'s current snapshot (a training set's table has no deletes). */
