@@ -14,6 +14,9 @@
 //
 // speedup_2_workers_one_core_each = training_set_1_worker_one_core_s ÷
 // training_set_2_workers_one_core_each_s (wall time from the workflow's start to its result).
+// From the histories, *_chunk_s: a chunk's mean run time (two sharing one core each take about twice
+// one alone's), and training_set_2_workers_chunks_per_worker: how the chunks were split (5 + 3 of 8
+// caps the speedup at 1.6).
 // source_read_vs_one_pass: the source rows every chunk together read ÷ one pass over each view's
 // source (the workflow's sourceRead and sourceOnePass; source_bytes_read_vs_one_pass the same in
 // bytes): bench pit's sources are neither bucketed nor sorted by the key, and every file spans the
