@@ -8,7 +8,7 @@
 //   thread), as a worker container with a one-CPU limit runs: what adding a worker adds when the
 //   worker, not the machine, is what is sized;
 // - hourly chunks at the same data density, timed over a few days and extrapolated to a year.
-// Workers are real processes (bench/_backfill-worker.ts) on one task queue per run; every run
+// Workers are real processes (bench/_worker.ts) on one task queue per run; every run
 // writes its own online table and must materialize as many entity rows as the library did.
 //
 // overhead_ms_per_chunk = (backfill wall time − its activities' own run time, from the workflow
@@ -21,13 +21,8 @@
 // already keeps most of both busy). speedup_2_workers_one_core_each: the same ratio with each
 // worker pinned to its own core. *_commits_per_window: catalog
 // commit attempts per batched window (above 1: concurrent windows conflicted and committed again).
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpus } from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection, defaultPayloadConverter } from '@temporalio/client';
 import type { BenchmarkOptions } from './run.js';
 import type { BackfillInput } from '../contracts/backfill.js';
@@ -38,7 +33,8 @@ import type { backfill } from '../workflows/backfill.js';
 import { temporalService } from '../test/support/services.js';
 import type { BenchCatalog } from './_pipelines.js';
 import { activityMillis, benchCatalog, generatedRows, temporalAddress, VIEW } from './_pipelines.js';
-import type { WorkerInput } from './_backfill-worker.js';
+import type { WorkerInput } from './_worker.js';
+import { coreTimes, machineBusySince, startWorkers } from './_worker-processes.js';
 import type { ServiceName } from '../scripts/services/service.js';
 
 const START = '2024-05-01T00:00:00.000Z';
@@ -49,7 +45,6 @@ const HOURLY_DAYS = 2;
 const WINDOWS_PER_ACTIVITY = 10;
 const SPEEDUP_ROUNDS = 2;
 const HOURS_PER_YEAR = 8_760;
-const WORKER_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '_backfill-worker.ts');
 
 /** Started by bench/run.ts. */
 export const services: readonly ServiceName[] = ['temporal'];
@@ -192,15 +187,13 @@ async function timedBackfill(
   const workerInput: WorkerInput = {
     directory: bench.directory,
     catalog: bench.catalog,
+    definitions: 'pipelines',
     onlineNamespace: `online_${name}`,
     taskQueue,
     maxConcurrentActivities: Math.ceil((input.parallelism ?? 1) / processes),
     ...(oneCoreEach ? { duckdbThreads: 1 } : {}),
   };
-  if (oneCoreEach && processes > cpus().length) throw new Error(`${processes} workers cannot each have one of ${cpus().length} cores`);
-  const workers = await Promise.all(
-    Array.from({ length: processes }, (_, index) => startWorkerProcess(workerInput, oneCoreEach ? index : undefined)),
-  );
+  const workers = await startWorkers(workerInput, processes, oneCoreEach);
   try {
     const started = performance.now();
     const coresBefore = coreTimes();
@@ -211,8 +204,7 @@ async function timedBackfill(
     });
     const result = await handle.result();
     const ms = performance.now() - started;
-    const cores = coreTimes();
-    const machineBusy = 1 - (cores.idle - coresBefore.idle) / (cores.total - coresBefore.total);
+    const machineBusy = machineBusySince(coresBefore);
     const activities = await activitiesOf(client, handle.workflowId);
     return {
       ms,
@@ -223,35 +215,8 @@ async function timedBackfill(
       chunks: result.chunks,
     };
   } finally {
-    await Promise.all(workers.map(stopWorkerProcess));
+    await workers.stop();
   }
-}
-
-/** A worker process, on core `core` alone when given (util-linux's taskset). */
-function startWorkerProcess(input: WorkerInput, core?: number): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const command = [process.execPath, '--import', 'tsx', WORKER_SCRIPT, JSON.stringify(input)];
-    const pinned = core === undefined ? command : ['taskset', '--cpu-list', String(core), ...command];
-    const child = spawn(pinned[0]!, pinned.slice(1), {
-      env: process.env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('ready')) resolve(child);
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`a backfill worker process exited (${String(code)}) before it was ready`)));
-  });
-}
-
-function stopWorkerProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
 }
 
 /** The activities' own run time in a backfill's (last run's) history and its children's, and the catalog commits its batched windows took. */
@@ -272,17 +237,6 @@ async function activitiesOf(client: Client, workflowId: string): Promise<{ ms: n
       }
   }
   return { ms, commitAttempts, windows };
-}
-
-/** All cores' idle and total time so far (ms), as the OS counts it. */
-function coreTimes(): { idle: number; total: number } {
-  let idle = 0;
-  let total = 0;
-  for (const { times } of cpus()) {
-    idle += times.idle;
-    total += times.user + times.nice + times.sys + times.idle + times.irq;
-  }
-  return { idle, total };
 }
 
 function expectRows(name: string, rows: number, expected: number): void {

@@ -17,12 +17,14 @@ export async function testRuntime(options: {
   onlineNamespace?: string;
   /** DuckDB threads; 2 unless given. */
   threads?: number;
+  /** DuckDB's memory limit; 2GB unless given. */
+  memoryLimit?: string;
 }): Promise<Runtime> {
   const config = projectConfigSchema.parse({
     project: 'test',
     // A test's SQLite catalog starts in a fresh folder.
     catalog: (options.catalog as { type: string }).type === 'sql' ? { create: true, ...(options.catalog as object) } : options.catalog,
-    engine: { memoryLimit: '2GB', threads: options.threads ?? 2 },
+    engine: { memoryLimit: options.memoryLimit ?? '2GB', threads: options.threads ?? 2 },
     workDirectory: path.join(options.directory, 'work'),
     ...(options.onlineNamespace === undefined ? {} : { online: { namespace: options.onlineNamespace } }),
   });
