@@ -1,6 +1,7 @@
 // Running a command to its end, or waiting on a long-running one, in tests that drive the CLI.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 
 export interface Finished {
   code: number | null;
@@ -79,5 +80,14 @@ export async function until(
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms; output:\n${lines.slice(-30).join('\n')}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Whether a child and its pipes keep Node running (a long-lived helper server: yes while it works for us, no while idle). */
+export function setKeepsProcessAlive(child: ChildProcess, keep: boolean): void {
+  // The pipes are net.Sockets at run time (typed as plain streams): each holds the event loop.
+  for (const handle of [child, ...([child.stdin, child.stdout, child.stderr] as unknown[] as Socket[])]) {
+    if (keep) handle.ref();
+    else handle.unref();
   }
 }

@@ -10,10 +10,10 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setKeepsProcessAlive } from './child-process.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SERVER = path.join(HERE, 'python_fork_server.py');
@@ -87,7 +87,7 @@ export async function startPython(
   });
   code.catch(() => {}); // Reported through `done`.
   server.jobs.set(id, { started, ended, failed });
-  setKeepsProcessAlive(server, true);
+  setKeepsProcessAlive(server.child, true);
   server.child.stdin.write(
     `${JSON.stringify({
       id,
@@ -144,7 +144,7 @@ export async function stopPythonServers(): Promise<void> {
     [...servers.values()].map(async (server) => {
       const closed = new Promise((resolve) => server.child.once('close', resolve));
       server.stopping = true;
-      setKeepsProcessAlive(server, true);
+      setKeepsProcessAlive(server.child, true);
       server.child.stdin.end();
       await closed;
     }),
@@ -170,7 +170,7 @@ function startServer(python: string): Server {
       if (message.code !== undefined) {
         server.jobs.delete(message.id);
         job?.ended(message.code);
-        if (server.jobs.size === 0 && !server.stopping) setKeepsProcessAlive(server, false);
+        if (server.jobs.size === 0 && !server.stopping) setKeepsProcessAlive(server.child, false);
       }
     }
   });
@@ -187,16 +187,6 @@ function startServer(python: string): Server {
   child.once('error', (error) => stopped(`could not run: ${error.message}`));
   child.once('close', (code, signal) => stopped(`exited (${signal ?? `code ${String(code)}`})`));
   child.stdin.on('error', () => {}); // A write to a server that just died: 'close' reports it.
-  setKeepsProcessAlive(server, false);
+  setKeepsProcessAlive(server.child, false);
   return server;
-}
-
-/** While a job runs its server keeps Node running; idle, it lets the process end (and the server with it). */
-function setKeepsProcessAlive(server: Server, keep: boolean): void {
-  const { child } = server;
-  // The pipes are net.Sockets at run time (typed as plain streams): each holds the event loop.
-  for (const handle of [child, ...([child.stdin, child.stdout, child.stderr] as unknown[] as Socket[])]) {
-    if (keep) handle.ref();
-    else handle.unref();
-  }
 }

@@ -6,7 +6,7 @@
  * sent at the same time still run side by side. Idle servers do not keep the test process alive.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import type { Socket } from 'node:net';
+import { setKeepsProcessAlive } from './child-process.js';
 import { pythonOracle } from './services.js';
 
 /** What the tool answered: its reply, or the Python traceback of the request that failed. */
@@ -29,7 +29,7 @@ const idleServers = new Map<string, Server[]>();
 /** Sends one request (a JSON object on one line) to a server of `tool` and waits for its answer. */
 export async function askPythonTool(tool: string, request: string): Promise<ToolAnswer> {
   const server = idleServers.get(tool)?.pop() ?? startServer(tool);
-  setKeepsProcessAlive(server, true);
+  setKeepsProcessAlive(server.child, true);
   const line = await new Promise<string | Error>((resolve) => {
     server.waiting = resolve;
     server.child.stdin.write(`${request}\n`);
@@ -38,7 +38,7 @@ export async function askPythonTool(tool: string, request: string): Promise<Tool
   if (line instanceof Error) throw line;
   const idle = idleServers.get(tool) ?? [];
   if (idle.length < MAX_IDLE_SERVERS) {
-    setKeepsProcessAlive(server, false);
+    setKeepsProcessAlive(server.child, false);
     idleServers.set(tool, [...idle, server]);
   } else {
     server.child.stdin.end();
@@ -80,14 +80,4 @@ function startServer(tool: string): Server {
   child.once('close', (code, signal) => stopped(`exited (${signal ?? `code ${String(code)}`}) before answering`));
   child.stdin.on('error', () => {}); // A write to a server that just died: 'close' reports it.
   return server;
-}
-
-/** While a request is in flight its server keeps Node running; idle, it lets the process end. */
-function setKeepsProcessAlive(server: Server, keep: boolean): void {
-  const { child } = server;
-  // The pipes are net.Sockets at run time (typed as plain streams): each holds the event loop.
-  for (const handle of [child, ...([child.stdin, child.stdout, child.stderr] as unknown[] as Socket[])]) {
-    if (keep) handle.ref();
-    else handle.unref();
-  }
 }
