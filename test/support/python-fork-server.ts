@@ -8,19 +8,19 @@
  * forkedFeastFolder is first on its PATH. Idle servers do not keep the test process alive; a file ends them in its `after`
  * hook with stopPythonServers (then their CPU counts in the file's, scripts/test-file-cpu.ts).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setKeepsProcessAlive } from './child-process.js';
+import { spawnLineServer } from './line-server.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SERVER = path.join(HERE, 'python_fork_server.py');
 const COMMAND = path.join(HERE, 'python_fork_command.py');
 /** What every fork starts with: Feast and what it imports (pandas, pyarrow), and its CLI. */
 const PRELOADED = ['feast', 'feast.cli.cli'];
-const STDERR_TAIL_CHARS = 6_000;
 
 export interface PythonRun {
   readonly code: number | null;
@@ -49,8 +49,6 @@ interface Server {
   /** Where python_fork_command.py sends the jobs of other processes' commands. */
   readonly socket: string;
   readonly jobs: Map<number, { started: (pid: number) => void; ended: (code: number) => void; failed: (error: Error) => void }>;
-  stderrTail: string;
-  exited: boolean;
   /** Ending (stopPythonServers): it keeps the test process alive until it has exited. */
   stopping: boolean;
 }
@@ -156,37 +154,30 @@ function startServer(python: string): Server {
   // Also when the test process ends without stopPythonServers (then the server ends after it).
   process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
   const socket = path.join(folder, 'commands.sock');
-  const child = spawn(python, [SERVER, socket, ...PRELOADED], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const server: Server = { child, folder, socket, jobs: new Map(), stderrTail: '', exited: false, stopping: false };
-  servers.set(python, server);
-  let pending = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    pending += chunk;
-    for (let end = pending.indexOf('\n'); end !== -1; end = pending.indexOf('\n')) {
-      const message = JSON.parse(pending.slice(0, end)) as { id: number; pid?: number; code?: number };
-      pending = pending.slice(end + 1);
-      const job = server.jobs.get(message.id);
-      if (message.pid !== undefined) job?.started(message.pid);
-      if (message.code !== undefined) {
-        server.jobs.delete(message.id);
-        job?.ended(message.code);
-        if (server.jobs.size === 0 && !server.stopping) setKeepsProcessAlive(server.child, false);
-      }
-    }
-  });
-  child.stderr
-    .setEncoding('utf8')
-    .on('data', (chunk: string) => (server.stderrTail = (server.stderrTail + chunk).slice(-STDERR_TAIL_CHARS)));
-  const stopped = (reason: string): void => {
-    if (server.exited) return;
-    server.exited = true;
-    servers.delete(python);
-    rmSync(server.folder, { recursive: true, force: true });
-    for (const job of server.jobs.values()) job.failed(new Error(`${SERVER} (${python}) ${reason}.\nstderr:\n${server.stderrTail}`));
+  const server: Server = {
+    child: spawnLineServer(python, [SERVER, socket, ...PRELOADED], {
+      line: (line) => {
+        const message = JSON.parse(line) as { id: number; pid?: number; code?: number };
+        const job = server.jobs.get(message.id);
+        if (message.pid !== undefined) job?.started(message.pid);
+        if (message.code !== undefined) {
+          server.jobs.delete(message.id);
+          job?.ended(message.code);
+          if (server.jobs.size === 0 && !server.stopping) setKeepsProcessAlive(server.child, false);
+        }
+      },
+      stopped: (reason, stderrTail) => {
+        servers.delete(python);
+        rmSync(server.folder, { recursive: true, force: true });
+        for (const job of server.jobs.values()) job.failed(new Error(`${SERVER} (${python}) ${reason}.\nstderr:\n${stderrTail}`));
+      },
+    }),
+    folder,
+    socket,
+    jobs: new Map(),
+    stopping: false,
   };
-  child.once('error', (error) => stopped(`could not run: ${error.message}`));
-  child.once('close', (code, signal) => stopped(`exited (${signal ?? `code ${String(code)}`})`));
-  child.stdin.on('error', () => {}); // A write to a server that just died: 'close' reports it.
+  servers.set(python, server);
   setKeepsProcessAlive(server.child, false);
   return server;
 }

@@ -5,8 +5,9 @@
  * test process keeps a few idle servers and starts another only when all are busy, so requests
  * sent at the same time still run side by side. Idle servers do not keep the test process alive.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { setKeepsProcessAlive } from './child-process.js';
+import { spawnLineServer } from './line-server.js';
 import { pythonOracle } from './services.js';
 
 /** What the tool answered: its reply, or the Python traceback of the request that failed. */
@@ -14,14 +15,10 @@ export type ToolAnswer = { reply: unknown } | { error: string };
 
 interface Server {
   readonly child: ChildProcessWithoutNullStreams;
-  /** The last lines the server wrote to stderr, for when it dies. */
-  stderrTail: string;
-  exited: boolean;
   /** The request in flight: called with each reply line, or with the reason the server stopped. */
   waiting?: ((line: string | Error) => void) | undefined;
 }
 
-const STDERR_TAIL_CHARS = 6_000;
 /** Each server holds ~100 MB; more requests than this at once get servers that end afterwards. */
 const MAX_IDLE_SERVERS = 3;
 const idleServers = new Map<string, Server[]>();
@@ -51,33 +48,19 @@ export async function askPythonTool(tool: string, request: string): Promise<Tool
 }
 
 function startServer(tool: string): Server {
-  const child = spawn(pythonOracle().python, [tool, '--serve'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const server: Server = { child, stderrTail: '', exited: false };
-  let pending = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    pending += chunk;
-    for (let end = pending.indexOf('\n'); end !== -1; end = pending.indexOf('\n')) {
-      const line = pending.slice(0, end);
-      pending = pending.slice(end + 1);
-      server.waiting?.(line);
-    }
-  });
-  child.stderr
-    .setEncoding('utf8')
-    .on('data', (chunk: string) => (server.stderrTail = (server.stderrTail + chunk).slice(-STDERR_TAIL_CHARS)));
-  const stopped = (reason: string): void => {
-    if (server.exited) return;
-    server.exited = true;
-    const idle = idleServers.get(tool);
-    if (idle?.includes(server))
-      idleServers.set(
-        tool,
-        idle.filter((other) => other !== server),
-      );
-    server.waiting?.(new Error(`${tool} --serve ${reason}.\nstderr:\n${server.stderrTail}`));
+  const server: Server = {
+    child: spawnLineServer(pythonOracle().python, [tool, '--serve'], {
+      line: (line) => server.waiting?.(line),
+      stopped: (reason, stderrTail) => {
+        const idle = idleServers.get(tool);
+        if (idle?.includes(server))
+          idleServers.set(
+            tool,
+            idle.filter((other) => other !== server),
+          );
+        server.waiting?.(new Error(`${tool} --serve ${reason} before answering.\nstderr:\n${stderrTail}`));
+      },
+    }),
   };
-  child.once('error', (error) => stopped(`could not run: ${error.message}`));
-  child.once('close', (code, signal) => stopped(`exited (${signal ?? `code ${String(code)}`}) before answering`));
-  child.stdin.on('error', () => {}); // A write to a server that just died: 'close' reports it.
   return server;
 }
