@@ -6,6 +6,7 @@ import type { CreateTableRequest } from '../../iceberg/catalog/catalog.js';
 import { loadProject } from '../../features/project.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { FloeError } from '../../core/errors.js';
+import { isoMillis } from '../../contracts/instants.js';
 import { openRuntime } from '../../features/runtime.js';
 
 const DAY = 86_400_000;
@@ -77,11 +78,11 @@ export async function generateSampleData(
       query: driverStatsQuery({ startMs: start, firstDriver: 1001, drivers: options.drivers, hours: options.days * 24 }),
     });
     const rows = options.drivers * options.days * 24;
-    const summary = { rows, snapshotId: result.snapshotId ?? null, start: new Date(start).toISOString(), end: new Date(end).toISOString() };
+    const summary = { rows, snapshotId: result.snapshotId ?? null, start: isoMillis(start), end: isoMillis(end) };
     console.log(
       `Wrote ${rows} rows of ${options.drivers} drivers for [${summary.start}, ${summary.end}) to ${project.registry.sourceOf(view).table} (snapshot ${String(summary.snapshotId)})`,
     );
-    console.log(`Next: npx floe materialize driver_hourly_stats --start ${new Date(end - DAY).toISOString()} --end ${summary.end}`);
+    console.log(`Next: npx floe materialize driver_hourly_stats --start ${isoMillis(end - DAY)} --end ${summary.end}`);
     return summary;
   } finally {
     await runtime.close();

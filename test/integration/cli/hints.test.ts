@@ -59,7 +59,15 @@ describe('suggested commands', () => {
       { env },
     );
     assert.equal(generate.code, 0, generate.stderr);
-    assert.match(generate.stdout, /^Next: npx floe materialize driver_hourly_stats --start \S+Z --end \S+Z$/m);
+    // Whole days, printed as Floe prints instants everywhere: no `.000` fraction.
+    assert.match(
+      generate.stdout,
+      /^Next: npx floe materialize driver_hourly_stats --start \d{4}-\d\d-\d\dT00:00:00Z --end \d{4}-\d\d-\d\dT00:00:00Z$/m,
+    );
+    assert.match(
+      generate.stdout,
+      /^Wrote 48 rows of 2 drivers for \[\d{4}-\d\d-\d\dT00:00:00Z, \d{4}-\d\d-\d\dT00:00:00Z\) to rides\.driver_stats/m,
+    );
   });
 
   test('the floe dev banner says npx floe materialize', async () => {
