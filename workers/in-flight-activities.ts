@@ -1,5 +1,6 @@
 import type { Context } from '@temporalio/activity';
 import type { ActivityInterceptors } from '@temporalio/worker';
+import { isoMillis } from '../contracts/instants.js';
 import { formatTableIdentifier } from '../iceberg/catalog/identifier.js';
 import type { Registry } from '../features/registry.js';
 
@@ -62,7 +63,7 @@ export class InFlightActivities {
           `attempt ${activity.attempt}`,
         ].filter((part) => part !== undefined);
         const seconds = Math.round((now - activity.since.getTime()) / 1000);
-        return `${activity.activityType} (${about.join(', ')}) running since ${activity.since.toISOString()} (${seconds} s)`;
+        return `${activity.activityType} (${about.join(', ')}) running since ${isoMillis(activity.since.getTime())} (${seconds} s)`;
       });
   }
 

@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
+import { isoMillis } from '../../contracts/instants.js';
 import type { FeatureContext } from '../context.js';
 import { withScratchDirectory } from '../context.js';
 import { stageBatch, stageRows } from '../push/push-commit.js';
 import { lateEvents } from '../push/push-targets.js';
 import type { StagedBatch, TableTarget } from '../push/push-commit.js';
 import type { StreamSourceDefinition } from '../stream-source.js';
-import { batchTables } from './batch-tables.js';
-import type { BatchTables } from './batch-tables.js';
+import { batchTables, type BatchTables } from './batch-tables.js';
 import { deadLetterRequests } from './dead-letters.js';
 import { batchFailure, commitStreamBatch } from './stream-commit.js';
 import type { MessagePosition, StreamTableCommit } from './stream-commit.js';
@@ -202,7 +202,7 @@ export class StreamConsumer {
   /** What a stopping consumer still waits for, for its log: joining the group, a batch landing, or leaving the group. */
   waitingFor(): string {
     if (this.landing !== undefined)
-      return `landing a batch of ${this.landing.messages} message(s) (since ${this.landing.since.toISOString()})`;
+      return `landing a batch of ${this.landing.messages} message(s) (since ${isoMillis(this.landing.since.getTime())})`;
     if (this.leaving) return 'leaving the consumer group';
     if (this.consumer !== undefined && this.messages === undefined) return 'joining the consumer group';
     return 'starting';

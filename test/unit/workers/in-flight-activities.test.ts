@@ -14,7 +14,7 @@ function contextOf(activityType: string, attempt: number): Context {
 }
 
 test('an activity is named with its workflow, table, attempt and start while it runs, and forgotten once it ends', async () => {
-  let clock = Date.parse('2026-01-02T03:04:05.000Z');
+  let clock = Date.parse('2026-01-02T03:04:05Z');
   const inFlight = new InFlightActivities(registry, () => new Date(clock));
   let finishCommit!: () => void;
   const commit = inFlight.interceptor(contextOf('commitOnline', 2)).inbound!.execute!(
@@ -29,8 +29,8 @@ test('an activity is named with its workflow, table, attempt and start while it 
   clock += 11_000;
   assert.equal(inFlight.size, 2);
   assert.deepEqual(inFlight.describe(), [
-    'commitOnline (workflow wf-commitOnline, table floe_online.driver_hourly_stats, attempt 2) running since 2026-01-02T03:04:05.000Z (12 s)',
-    'expireSnapshots (workflow wf-expireSnapshots, table rides.driver_stats, attempt 1) running since 2026-01-02T03:04:06.000Z (11 s)',
+    'commitOnline (workflow wf-commitOnline, table floe_online.driver_hourly_stats, attempt 2) running since 2026-01-02T03:04:05Z (12 s)',
+    'expireSnapshots (workflow wf-expireSnapshots, table rides.driver_stats, attempt 1) running since 2026-01-02T03:04:06Z (11 s)',
   ]);
   finishCommit();
   await commit;
@@ -44,7 +44,5 @@ test('an input naming no known table leaves the table out', () => {
     { args: [{ featureView: 'no_such_view' }], headers: {} },
     () => new Promise(() => undefined),
   );
-  assert.deepEqual(inFlight.describe(), [
-    'readWatermark (workflow wf-readWatermark, attempt 1) running since 1970-01-01T00:00:00.000Z (0 s)',
-  ]);
+  assert.deepEqual(inFlight.describe(), ['readWatermark (workflow wf-readWatermark, attempt 1) running since 1970-01-01T00:00:00Z (0 s)']);
 });
