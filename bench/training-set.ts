@@ -49,7 +49,7 @@ import { numberArgument } from './_args.js';
 import { nodeScript } from './_child.js';
 import { temporalAddress } from './_pipelines.js';
 import { rowsDifferingEitherWay } from './_pit/answers.js';
-import { benchData, featureName, FEATURES, LAYOUT_PARTS, LAYOUTS, scaleOf, VIEWS } from './_pit/data.js';
+import { benchData, featureName, FEATURES, LAYOUT_PARTS, layoutsArgument, scaleOf, VIEWS } from './_pit/data.js';
 import type { BenchData, Layout, Scale } from './_pit/data.js';
 import type { WorkerInput } from './_worker.js';
 import { coreTimes, machineBusySince, startWorkers } from './_worker-processes.js';
@@ -103,18 +103,6 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     await temporal.stop();
   }
   return { ...figures, ...(failures.length > 0 ? { failures } : {}) };
-}
-
-/** `--layout L[,L…]` (default, bucketed, sorted, or all): the default layout alone when absent. */
-function layoutsArgument(args: readonly string[]): Layout[] {
-  const index = args.indexOf('--layout');
-  if (index === -1) return ['default'];
-  const given = args[index + 1] ?? '';
-  const names = given === 'all' ? [...LAYOUTS] : given.split(',');
-  const unknown = names.filter((name) => !(LAYOUTS as readonly string[]).includes(name));
-  if (names.length === 0 || unknown.length > 0)
-    throw new Error(`--layout must be all or a comma-separated list of ${LAYOUTS.join(', ')}, got ${JSON.stringify(args[index + 1])}`);
-  return [...new Set(names as Layout[])];
 }
 
 /** The library's answer and the 1- and 2-worker rounds over one layout of bench pit's data. */

@@ -58,6 +58,18 @@ export type Layout = (typeof LAYOUTS)[number];
 /** The bucket count of the bucketed layout, and the files per view of the sorted one. */
 export const LAYOUT_PARTS = 16;
 
+/** `--layout L[,L…]` (default, bucketed, sorted, or all): the default layout alone when absent. */
+export function layoutsArgument(args: readonly string[]): Layout[] {
+  const index = args.indexOf('--layout');
+  if (index === -1) return ['default'];
+  const given = args[index + 1] ?? '';
+  const names = given === 'all' ? [...LAYOUTS] : given.split(',');
+  const unknown = names.filter((name) => !(LAYOUTS as readonly string[]).includes(name));
+  if (unknown.length > 0)
+    throw new Error(`--layout must be all or a comma-separated list of ${LAYOUTS.join(', ')}, got ${JSON.stringify(args[index + 1])}`);
+  return [...new Set(names as Layout[])];
+}
+
 export interface BenchData {
   readonly directory: string;
   readonly catalogConfig: { type: 'sql'; uri: string; create: boolean; warehouse: string };
