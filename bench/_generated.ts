@@ -1,6 +1,8 @@
 import type { Engine } from '../engine/duckdb.js';
 import { quoteLiteral } from '../engine/sql.js';
 import type { Catalog } from '../iceberg/catalog/catalog.js';
+import type { PartitionSpec } from '../iceberg/spec/partition.js';
+import type { SortOrder } from '../iceberg/spec/sort-order.js';
 import type { NestedField } from '../iceberg/spec/types.js';
 
 // What the generated benchmark data sets (bench pit, bench aggregate) share: 30 days of driver
@@ -20,18 +22,25 @@ export function driverEventColumnsSql(hashArgs: string, keys: number): string {
   );
 }
 
-/** Replaces bench.<name> with an empty format-version 2 table of `fields`. */
+/**
+ * Replaces bench.<name> with an empty format-version 2 table of `fields`: unpartitioned files of
+ * up to 256 MiB, or with `layout`, its partition spec and sort order (files then as the writer
+ * cuts them: one per partition, or one sorted file per append).
+ */
 export async function recreateBenchTable(
   catalog: Catalog,
   name: string,
   fields: readonly NestedField[],
+  layout: { readonly partitionSpec?: PartitionSpec; readonly sortOrder?: SortOrder } = {},
 ): Promise<{ namespace: string[]; name: string }> {
   if (!(await catalog.namespaceExists(['bench']))) await catalog.createNamespace(['bench']);
   const identifier = { namespace: ['bench'], name };
   if (await catalog.tableExists(identifier)) await catalog.dropTable(identifier, { purge: true });
+  const laidOut = layout.partitionSpec !== undefined || layout.sortOrder !== undefined;
   await catalog.createTable(identifier, {
     schema: { schemaId: 0, identifierFieldIds: [], fields: [...fields] },
-    properties: { 'format-version': '2', 'write.target-file-size-bytes': String(256 * 1024 * 1024) },
+    ...layout,
+    properties: { 'format-version': '2', ...(laidOut ? {} : { 'write.target-file-size-bytes': String(256 * 1024 * 1024) }) },
   });
   return identifier;
 }

@@ -1,26 +1,34 @@
-// `npm run bench -- training-set [--quick] [--scale F]`: the trainingSet workflow over bench pit's
-// data (1M entity rows against 3 views × 10M rows over 30 days, 5 features each; --quick 0.1×,
-// --scale a fraction of the full scale) served by one worker process, then by two, each pinned
-// with taskset to a core of its own with DuckDB on one thread (as worker containers with a one-CPU
-// limit run): what adding a worker adds when the worker is what is sized. The entity rows are cut
-// into 8 chunks (chunkRows = entity rows ÷ 8), 2 joined at once (the workflow's default
+// `npm run bench -- training-set [--quick] [--scale F] [--layout L[,L…]|all]`: the trainingSet
+// workflow over bench pit's data (1M entity rows against 3 views × 10M rows over 30 days, 5
+// features each; --quick 0.1×, --scale a fraction of the full scale) served by one worker process,
+// then by two, each pinned with taskset to a core of its own with DuckDB on one thread (as worker
+// containers with a one-CPU limit run): what adding a worker adds when the worker is what is
+// sized. chunkRows = entity rows ÷ 8, 2 chunks joined at once (the workflow's default
 // parallelism): two at once in the one worker, one in each of two. The rounds alternate, twice
 // each, and the best of each counts. Workers are real processes (bench/_worker.ts) on a task queue
 // of their own per run, with the same DuckDB memory limit each.
 //
+// --layout picks how the views' tables are laid out (bench/_pit/data.ts, the same rows in each):
+// `default` (alone when not given), `bucketed` (partitioned by bucket[16] of driver_id), `sorted`
+// (sort order driver_id, 16 files of disjoint key ranges). The default layout's figures have the
+// names below; another layout's the same names prefixed with it (bucketed_source_read_vs_one_pass).
+//
 // Floe's library (`getHistoricalFeatures` in one process, bench/_pit/floe-run.ts, as bench pit
 // times it: library_s) answers the same training set first; every run's output table must hold the
-// same rows (request id and feature values), or the run fails.
+// same rows (request id and feature values), or the run fails; and each layout's library answer
+// must equal the default layout's when both run (else `failures`).
 //
 // speedup_2_workers_one_core_each = training_set_1_worker_one_core_s ÷
 // training_set_2_workers_one_core_each_s (wall time from the workflow's start to its result).
 // From the histories, *_chunk_s: a chunk's mean run time (two sharing one core each take about twice
-// one alone's), and training_set_2_workers_chunks_per_worker: how the chunks were split (5 + 3 of 8
-// caps the speedup at 1.6).
+// one alone's), training_set_2_workers_chunks_per_worker: how the chunks were split (5 + 3 of 8
+// caps the speedup at 1.6), and chunk_cut: how the plan cut the entity rows (key_bucket, key_range
+// or position; a layout that does not divide the entity rows evenly by 8 gives more chunks).
 // source_read_vs_one_pass: the source rows every chunk together read ÷ one pass over each view's
 // source (the workflow's sourceRead and sourceOnePass; source_bytes_read_vs_one_pass the same in
-// bytes): bench pit's sources are neither bucketed nor sorted by the key, and every file spans the
-// 30 days, so each chunk reads all of them.
+// bytes). In the default layout the sources are neither bucketed nor sorted by the key, and every
+// file spans the 30 days, so each chunk reads all of them; the bucketed and sorted layouts let the
+// plan cut chunks by key so that each reads its keys' files only.
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -29,6 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import type { BenchmarkOptions } from './run.js';
 import type { TrainingSetInput, TrainingSetResult } from '../contracts/training-set.js';
+import type { TrainingSetChunk } from '../features/training-set/chunks.js';
 import type { trainingSet } from '../workflows/training-set.js';
 import { loadCatalog } from '../iceberg/catalog/load-catalog.js';
 import { planScan } from '../iceberg/scan/planner.js';
@@ -40,8 +49,8 @@ import { numberArgument } from './_args.js';
 import { nodeScript } from './_child.js';
 import { temporalAddress } from './_pipelines.js';
 import { rowsDifferingEitherWay } from './_pit/answers.js';
-import { benchData, featureName, FEATURES, scaleOf, VIEWS } from './_pit/data.js';
-import type { BenchData } from './_pit/data.js';
+import { benchData, featureName, FEATURES, LAYOUT_PARTS, layoutsArgument, scaleOf, VIEWS } from './_pit/data.js';
+import type { BenchData, Layout, Scale } from './_pit/data.js';
 import type { WorkerInput } from './_worker.js';
 import { coreTimes, machineBusySince, startWorkers } from './_worker-processes.js';
 
@@ -59,16 +68,54 @@ export const services: readonly ServiceName[] = ['temporal'];
 
 export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
   const scale = scaleOf(numberArgument(options.args, '--scale', options.quick ? 0.1 : 1, 10));
+  const layouts = layoutsArgument(options.args);
   const temporal = await temporalAddress();
-  const data = await benchData(path.join(repoRoot, '.floe', 'bench'), scale, log);
+  const connection = await Connection.connect({ address: temporalService().address });
+  const client = new Client({ connection, namespace: temporalService().namespace });
+  const figures: Record<string, unknown> = {
+    scale: scale.fraction,
+    entity_rows: scale.entityRows,
+    feature_rows_per_view: scale.featureRows,
+    views: VIEWS.length,
+    features_per_view: FEATURES.length,
+    layouts,
+    layout_parts: LAYOUT_PARTS,
+    parallelism: PARALLELISM,
+    worker_memory_limit: WORKER_MEMORY_LIMIT,
+  };
+  const failures: string[] = [];
+  let defaultAnswer: string | undefined;
+  try {
+    for (const layout of layouts) {
+      const measured = await runLayout(client, scale, layout);
+      // The default layout's figures keep their names; another layout's are prefixed with it.
+      for (const [name, value] of Object.entries(measured.figures)) figures[layout === 'default' ? name : `${layout}_${name}`] = value;
+      if (layout === 'default') defaultAnswer = measured.libraryOut;
+      else if (defaultAnswer !== undefined) {
+        // Every layout holds the same rows, so the library answers the same training set over each.
+        const differing = await rowsDifferingEitherWay(defaultAnswer, measured.libraryOut);
+        if (differing > 0)
+          failures.push(`the library's answer over the ${layout} layout differs from the default layout's in ${differing} rows`);
+      }
+    }
+  } finally {
+    await connection.close();
+    await temporal.stop();
+  }
+  return { ...figures, ...(failures.length > 0 ? { failures } : {}) };
+}
+
+/** The library's answer and the 1- and 2-worker rounds over one layout of bench pit's data. */
+async function runLayout(client: Client, scale: Scale, layout: Layout): Promise<{ figures: Record<string, unknown>; libraryOut: string }> {
+  const data = await benchData(path.join(repoRoot, '.floe', 'bench'), scale, log, layout);
   const out = path.join(data.directory, 'out-training-set');
   const workersDirectory = path.join(data.directory, 'workers');
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
-  const connection = await Connection.connect({ address: temporalService().address });
-  const client = new Client({ connection, namespace: temporalService().namespace });
   try {
-    log(`Floe's library at ${scale.fraction}× (${scale.entityRows.toLocaleString('en')} entity rows), the answer to hold the runs to`);
+    log(
+      `${layout} layout: Floe's library at ${scale.fraction}× (${scale.entityRows.toLocaleString('en')} entity rows), the answer to hold the runs to`,
+    );
     const libraryOut = path.join(out, 'library.parquet');
     const library = await nodeScript(path.join(here, '_pit', 'floe-run.ts'), {
       data,
@@ -86,11 +133,11 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
         const name = `${processes}_worker${processes === 1 ? '' : 's'}_${round}`;
         const measured = await timedTrainingSet(client, data, name, { processes, chunkRows, libraryOut, workersDirectory });
         log(
-          `${name}: ${measured.result.chunks} chunks (${measured.chunksPerWorker.join(' + ')} by worker, ${Math.round(measured.chunkMs)} ms each on average), ${measured.result.rows} rows in ${Math.round(measured.ms)} ms, cores ${Math.round(measured.machineBusy * 100)}% busy`,
+          `${layout} ${name}: ${measured.result.chunks} chunks (${measured.chunksPerWorker.join(' + ')} by worker, ${Math.round(measured.chunkMs)} ms each on average), ${measured.result.rows} rows in ${Math.round(measured.ms)} ms, cores ${Math.round(measured.machineBusy * 100)}% busy`,
         );
         if (measured.result.rows !== library.rows || measured.differing > 0)
           throw new Error(
-            `${name} wrote ${measured.result.rows} rows (the library ${library.rows}), ${measured.differing} of them differing from the library's`,
+            `${layout} ${name} wrote ${measured.result.rows} rows (the library ${library.rows}), ${measured.differing} of them differing from the library's`,
           );
         times.push(measured);
       }
@@ -99,16 +146,9 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     const { sourceRead, sourceOnePass, chunks } = best(twoWorkers).result;
     const ratio = (read: number | undefined, onePass: number | undefined) =>
       read === undefined || onePass === undefined || onePass === 0 ? null : round3(read / onePass);
-    return {
-      scale: scale.fraction,
-      entity_rows: scale.entityRows,
-      feature_rows_per_view: scale.featureRows,
-      views: VIEWS.length,
-      features_per_view: FEATURES.length,
+    const figures = {
       chunks,
       chunk_rows: chunkRows,
-      parallelism: PARALLELISM,
-      worker_memory_limit: WORKER_MEMORY_LIMIT,
       library_s: round3(library.seconds),
       training_set_1_worker_one_core_s: round3(best(oneWorker).ms / 1000),
       training_set_2_workers_one_core_each_s: round3(best(twoWorkers).ms / 1000),
@@ -121,15 +161,15 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
       training_set_1_worker_chunk_s: round3(best(oneWorker).chunkMs / 1000),
       training_set_2_workers_chunk_s: round3(best(twoWorkers).chunkMs / 1000),
       training_set_2_workers_chunks_per_worker: best(twoWorkers).chunksPerWorker,
+      chunk_cut: best(twoWorkers).chunkCut,
       source_read_vs_one_pass: ratio(sourceRead?.rows, sourceOnePass?.rows),
       source_bytes_read_vs_one_pass: ratio(sourceRead?.bytes, sourceOnePass?.bytes),
       source_files_read: sourceRead?.dataFiles ?? null,
       source_files_one_pass: sourceOnePass?.dataFiles ?? null,
       rows: library.rows,
     };
+    return { figures, libraryOut };
   } finally {
-    await connection.close();
-    await temporal.stop();
     await rm(workersDirectory, { recursive: true, force: true });
   }
 }
@@ -143,6 +183,8 @@ interface Timed {
   readonly chunkMs: number;
   /** How many chunks each worker process ran (by its identity), most first. */
   readonly chunksPerWorker: readonly number[];
+  /** How the plan cut the entity rows: by key bucket, key range or position. */
+  readonly chunkCut: string;
   /** Rows of the output table the library's answer has not, or the other way round (the larger). */
   readonly differing: number;
 }
@@ -195,18 +237,25 @@ async function timedTrainingSet(
   return { ...timed, differing };
 }
 
-/** From the workflow's history: its chunks' mean run time and how many chunks each worker ran. */
-async function chunkRuns(client: Client, workflowId: string): Promise<{ chunkMs: number; chunksPerWorker: number[] }> {
+/** From the workflow's history: its chunks' mean run time, how many chunks each worker ran and how they were cut. */
+async function chunkRuns(client: Client, workflowId: string): Promise<{ chunkMs: number; chunksPerWorker: number[]; chunkCut: string }> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const chunkScheduled = new Set<string>();
   const started = new Map<string, { at: number; identity: string }>();
   const perWorker = new Map<string, number>();
+  const cuts = new Set<string>();
   let totalMs = 0;
   let chunks = 0;
   for (const event of history.events ?? []) {
     const at = eventMillis(event.eventTime);
-    if (event.activityTaskScheduledEventAttributes?.activityType?.name === 'writeTrainingSetChunk')
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled?.activityType?.name === 'writeTrainingSetChunk') {
       chunkScheduled.add(String(event.eventId));
+      // The default data converter's JSON payload of the activity's one argument.
+      const data = scheduled.input?.payloads?.[0]?.data;
+      const { chunk } = JSON.parse(data ? Buffer.from(data).toString('utf8') : '{}') as { chunk?: TrainingSetChunk };
+      cuts.add(chunk?.keyBuckets ? 'key_bucket' : chunk?.keyRange ? 'key_range' : 'position');
+    }
     const start = event.activityTaskStartedEventAttributes;
     if (start && chunkScheduled.has(String(start.scheduledEventId)))
       started.set(String(event.eventId), { at, identity: start.identity ?? '' });
@@ -216,7 +265,11 @@ async function chunkRuns(client: Client, workflowId: string): Promise<{ chunkMs:
     chunks += 1;
     perWorker.set(run.identity, (perWorker.get(run.identity) ?? 0) + 1);
   }
-  return { chunkMs: chunks === 0 ? 0 : totalMs / chunks, chunksPerWorker: [...perWorker.values()].sort((a, b) => b - a) };
+  return {
+    chunkMs: chunks === 0 ? 0 : totalMs / chunks,
+    chunksPerWorker: [...perWorker.values()].sort((a, b) => b - a),
+    chunkCut: [...cuts].sort().join(' + '),
+  };
 }
 
 /** The data files of bench.<name>'s current snapshot (a training set's table has no deletes). */
