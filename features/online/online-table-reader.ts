@@ -22,11 +22,9 @@ import { fileRowWeight } from './row-cache.js';
 import type { FileRowStore } from './file-row-store.js';
 import { FileTiles } from './file-tiles.js';
 import type { TileGroup } from './file-tiles.js';
-import type { TileRow } from '../online-table/aggregation-tiles.js';
 import { FileReads } from './file-reads.js';
 import type { SnapshotRead } from './file-reads.js';
-import { storedRows, storedTiles } from './row-store-encoding.js';
-import { tileRow } from './tile-rows.js';
+import { STORED_TILES_FORMAT, storedRows, storedTiles } from './row-store-encoding.js';
 
 /** One snapshot of an online table, ready to answer key lookups. */
 export interface TableState {
@@ -169,8 +167,8 @@ export class OnlineTableReader {
     if (!state.index || !state.table || !state.schema) return { state, rows: new Map(), filesRead: [] };
     const selection = state.index.select(keys);
     const snapshot: SnapshotRead = { table: state.table, schema: state.schema, schemaKey: state.schemaKey };
-    const fileRows = await Promise.all(
-      selection.map(({ task, lookups }) =>
+    const fileGroups = await Promise.all(
+      selection.map(async ({ task, lookups }): Promise<ReadonlyMap<string, TileGroup> | FileTiles> =>
         this.isLarge(task)
           ? (this.storedTiles(state, task, lookups) ??
             this.files.tiles(snapshot, task, this.files.keysFilter(snapshot.schema, keys, lookups)))
@@ -179,13 +177,13 @@ export class OnlineTableReader {
     );
     const rows = new Map<string, TileGroup[]>();
     selection.forEach(({ lookups }, index) => {
-      const file = fileRows[index]!;
+      const groups = fileGroups[index]!;
       for (const lookup of lookups) {
-        const group = file.groupOf(lookup);
-        if (group === undefined) continue;
+        const found = groups instanceof FileTiles ? groupIn(groups, lookup) : groups.get(lookup);
+        if (found === undefined) continue;
         const held = rows.get(lookup);
-        if (held === undefined) rows.set(lookup, [{ file, group }]);
-        else held.push({ file, group });
+        if (held === undefined) rows.set(lookup, [found]);
+        else held.push(found);
       }
     });
     return { state, rows, filesRead: selection.map(({ task }) => task.dataFile.filePath) };
@@ -299,10 +297,10 @@ export class OnlineTableReader {
     return (state.index?.plan.tasks ?? []).filter((task) => this.isLarge(task));
   }
 
-  /** A file's key in the row store: the row cache's key of what the reader reads of it (rows or tiles). */
+  /** A file's key in the row store: the row cache's key of what the reader reads of it (rows, or tiles in their stored format). */
   private storeKey(state: TableState, task: ScanTask): string {
     const keys = this.cacheKey(state, task);
-    return this.context.readsTiles ? keys.tiles : keys.rows;
+    return this.context.readsTiles ? `${STORED_TILES_FORMAT}|${keys.tiles}` : keys.rows;
   }
 
   /** The rows of `lookups` in a file stored on disk; undefined when it is not stored (yet). */
@@ -314,17 +312,16 @@ export class OnlineTableReader {
     return rows;
   }
 
-  /** The tiles of `lookups` in a file stored on disk, as a read from Parquet gives them; undefined when it is not stored (yet). */
-  private storedTiles(state: TableState, task: ScanTask, lookups: readonly string[]): FileTiles | undefined {
+  /**
+   * Where the rows of `lookups` are in a file stored on disk (each key's rows as one group of its
+   * own, read as they were stored: no row made per tile); undefined when it is not stored (yet).
+   */
+  private storedTiles(state: TableState, task: ScanTask, lookups: readonly string[]): Map<string, TileGroup> | undefined {
     const stored = this.context.rowStore?.read(this.name, this.storeKey(state, task), storedTiles, lookups);
     if (stored === undefined) return undefined;
-    const byKey = new Map<string, TileRow[]>();
-    for (const [lookup, tiles] of stored)
-      byKey.set(
-        lookup,
-        tiles.map((tile) => tileRow(tile, task)),
-      );
-    return new FileTiles(byKey, this.files.tileColumns.partials.length);
+    const groups = new Map<string, TileGroup>();
+    for (const [lookup, { columns, pushed }] of stored) groups.set(lookup, { file: FileTiles.ofKey(lookup, columns, pushed), group: 0 });
+    return groups;
   }
 
   /**
@@ -352,4 +349,9 @@ export class OnlineTableReader {
     }
     return keys;
   }
+}
+
+function groupIn(file: FileTiles, lookup: string): TileGroup | undefined {
+  const group = file.groupOf(lookup);
+  return group === undefined ? undefined : { file, group };
 }

@@ -101,7 +101,7 @@ for (const [label, input, shift] of cases) {
               };
               byKey.set(String(r.key), [...(byKey.get(String(r.key)) ?? []), tileRow]);
             }
-            return { byKey, tiles: new FileTiles(byKey, columns.length) };
+            return { byKey, tiles: FileTiles.fromRows(byKey, columns.length) };
           });
           const end = BigInt(endTiles) * grid;
           const plan = combinePlan(features, partials, end);
