@@ -88,7 +88,7 @@ export class OnlineTableReader {
   private successor: TableState | undefined;
   private checking: Promise<TableState> | undefined;
   private counting: { readonly io: FileIO; readonly counted: FileIO } | undefined;
-  private readonly cacheKeys = new WeakMap<ScanTask, { readonly rows: string; readonly tiles: string }>();
+  private readonly cacheKeys = new WeakMap<ScanTask, FileKeys>();
   private readonly files: FileReads;
 
   /** The snapshot read now; null before the first read or while the table is missing or empty. */
@@ -300,7 +300,7 @@ export class OnlineTableReader {
   /** A file's key in the row store: the row cache's key of what the reader reads of it (rows, or tiles in their stored format). */
   private storeKey(state: TableState, task: ScanTask): string {
     const keys = this.cacheKey(state, task);
-    return this.context.readsTiles ? `${STORED_TILES_FORMAT}|${keys.tiles}` : keys.rows;
+    return this.context.readsTiles ? keys.storedTiles : keys.rows;
   }
 
   /** The rows of `lookups` in a file stored on disk; undefined when it is not stored (yet). */
@@ -338,17 +338,24 @@ export class OnlineTableReader {
     return this.counting.counted;
   }
 
-  /** A file's keys in the row cache (its rows, its tiles), worked out once per task (a snapshot's tasks share its schema). */
-  private cacheKey(state: TableState, task: ScanTask): { readonly rows: string; readonly tiles: string } {
+  /** A file's keys in the row cache and the row store, worked out once per task (a snapshot's tasks share its schema). */
+  private cacheKey(state: TableState, task: ScanTask): FileKeys {
     let keys = this.cacheKeys.get(task);
     if (keys === undefined) {
       const deletes = [...task.positionDeletes, ...task.equalityDeletes].map((ref) => ref.file.filePath).sort();
       const rows = `${this.name}|${state.schemaKey}|${task.dataFile.filePath}${deletes.length === 0 ? '' : `|${deletes.join('|')}`}`;
-      keys = { rows, tiles: `tiles|${rows}` };
+      keys = { rows, tiles: `tiles|${rows}`, storedTiles: `${STORED_TILES_FORMAT}|tiles|${rows}` };
       this.cacheKeys.set(task, keys);
     }
     return keys;
   }
+}
+
+/** A file's keys in the row cache (its rows, its tiles) and of its tiles in the row store, whose key names their stored format. */
+interface FileKeys {
+  readonly rows: string;
+  readonly tiles: string;
+  readonly storedTiles: string;
 }
 
 function groupIn(file: FileTiles, lookup: string): TileGroup | undefined {
