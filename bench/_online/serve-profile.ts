@@ -1,7 +1,7 @@
 // A profiling harness for `floe serve`'s read path, apart from `bench online`: the feature server runs
 // in its own process (so `--cpu-prof` profiles it alone) over a local warehouse built once, and
 // autocannon loads it from this process with Feast-shaped requests of deterministic random keys.
-//   node --import tsx bench/_online/serve-profile.ts build DIR ENTITIES AGG_ENTITIES
+//   node --import tsx bench/_online/serve-profile.ts build DIR ENTITIES AGG_ENTITIES [AGG_EVENTS_PER_DAY]
 //   node --import tsx bench/_online/serve-profile.ts run DIR [--seconds S] [--connections C] [--cpu-prof]
 // `run` prints one JSON line: the first read after the start, then p50/p99/req/s per view and key count,
 // and the server's resident memory (peak and at the end).
@@ -62,7 +62,7 @@ const registries = {
 };
 type Kind = keyof typeof registries;
 
-async function build(dir: string, entities: number, aggregatedEntities: number): Promise<void> {
+async function build(dir: string, entities: number, aggregatedEntities: number, aggregatedEventsPerDay: number): Promise<void> {
   await mkdir(dir, { recursive: true });
   const engine = await Engine.create({ threads: 2, memoryLimit: '4GB', setup: registerIcebergFunctions });
   const catalog = await loadCatalog(catalogConfig(dir));
@@ -73,7 +73,7 @@ async function build(dir: string, entities: number, aggregatedEntities: number):
       await buildAggregatedTable(context, {
         namespace: NAMESPACE,
         entities: aggregatedEntities,
-        eventsPerDay: 8,
+        eventsPerDay: aggregatedEventsPerDay,
         buckets: BUCKETS,
         log: console.log,
       });
@@ -211,7 +211,7 @@ const flag = (name: string): string | undefined => {
   const index = rest.indexOf(name);
   return index < 0 ? undefined : rest[index + 1];
 };
-if (command === 'build' && dir) await build(dir, Number(rest[0] ?? 20_000), Number(rest[1] ?? 2_000));
+if (command === 'build' && dir) await build(dir, Number(rest[0] ?? 20_000), Number(rest[1] ?? 2_000), Number(rest[2] ?? 8));
 else if (command === 'serve' && dir) await serve(dir, rest[0] as Kind, rest[1] ? Number(rest[1]) : undefined, rest.includes('--row-store'));
 else if (command === 'run' && dir)
   await run(dir, {
@@ -224,7 +224,7 @@ else if (command === 'run' && dir)
   });
 else {
   console.error(
-    'usage: serve-profile.ts build DIR ENTITIES AGG_ENTITIES | run DIR [--seconds S] [--connections C] [--views plain,agg] [--cpu-prof] [--max-cached-rows N] [--row-store]',
+    'usage: serve-profile.ts build DIR ENTITIES AGG_ENTITIES [AGG_EVENTS_PER_DAY] | run DIR [--seconds S] [--connections C] [--views plain,agg] [--cpu-prof] [--max-cached-rows N] [--row-store]',
   );
   process.exit(2);
 }

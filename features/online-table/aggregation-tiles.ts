@@ -127,6 +127,17 @@ export function effectiveTileRows(rows: readonly TileRow[]): TileRow[] {
 }
 
 /**
+ * One key's rows of one file as a read combines them: those that count within the file
+ * (`effectiveTileRows`), the pushed ones first, each part sorted by tile start.
+ */
+export function orderedTileRows(rows: readonly TileRow[]): { readonly rows: TileRow[]; readonly pushed: number } {
+  const effective = effectiveTileRows(rows);
+  const byStart = (x: TileRow, y: TileRow) => (x.tileStart < y.tileStart ? -1 : x.tileStart > y.tileStart ? 1 : 0);
+  const pushed = effective.filter((row) => row.kind === 'pushed').sort(byStart);
+  return { rows: [...pushed, ...effective.filter((row) => row.kind !== 'pushed').sort(byStart)], pushed: pushed.length };
+}
+
+/**
  * A request-time read of a view fed by a push source: the instant t it answers for, and the
  * materialized tiles it may use (those before `materializedEnd`, the watermark floored to the grid;
  * null before the first materialization).

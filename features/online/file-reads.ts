@@ -64,7 +64,7 @@ export class FileReads {
     const byKey = await this.withFile(snapshot, task, tileColumnNames(this.tileColumns), (connection, localPath, byName) =>
       readTileRows(connection, task, snapshot.schema, this.tileColumns, localPath, only, byName),
     );
-    return new FileTiles(byKey, this.tileColumns.partials.length);
+    return FileTiles.fromRows(byKey, this.tileColumns.partials.length);
   }
 
   /** Every tile row of a file, each key's rows as one value, a page at a time, to the row store. */

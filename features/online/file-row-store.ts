@@ -34,7 +34,10 @@ export interface FileRowStoreCounters {
   keysRead: number;
 }
 
-/** Bump when a stored value's encoding (row-store-encoding.ts) changes: older store files are then never opened, and are removed. */
+/**
+ * Bump when a stored value's encoding (row-store-encoding.ts) changes: older store files are then never opened, and are removed.
+ * (The tiles' encoding has its own format too, STORED_TILES_FORMAT, so that a change there leaves plain views' store files alone.)
+ */
 const FORMAT = 2;
 const SUFFIX = `.v${FORMAT}.sqlite`;
 const MAX_OPEN_FILES = 256;
@@ -92,7 +95,7 @@ export class FileRowStore {
   }
 
   /** The stored values of `lookups` in file `fileKey` of `table`, stored with `codec`; undefined when the file is not stored. */
-  read<T>(table: string, fileKey: string, codec: StoredCodec<T>, lookups: readonly string[]): Map<string, T> | undefined {
+  read<T>(table: string, fileKey: string, codec: StoredCodec<never, T>, lookups: readonly string[]): Map<string, T> | undefined {
     this.lastReadAt = performance.now();
     const file = this.openFile(table, fileKey);
     if (file === undefined) return undefined;
@@ -120,7 +123,7 @@ export class FileRowStore {
    * which keeps it as `codec` encodes it. Nothing happens when it is stored, queued, or failed
    * before in this process. A file key is stored with one codec only: reads must name the same.
    */
-  store<T>(table: string, fileKey: string, codec: StoredCodec<T>, write: (sink: RowSink<T>) => Promise<void>): void {
+  store<T>(table: string, fileKey: string, codec: StoredCodec<T, unknown>, write: (sink: RowSink<T>) => Promise<void>): void {
     const location = this.location(table, fileKey);
     if (this.queued.has(location) || this.failed.has(location) || this.has(table, fileKey)) return;
     const encoded = (sink: RowSink<Buffer>) => write((rows) => sink(encodedRows(rows, codec)));
@@ -313,6 +316,6 @@ function digest(text: string): string {
 }
 
 /** A page's values encoded as the store takes them (lazily: the encoding is paced with the store's work). */
-function* encodedRows<T>(rows: Iterable<readonly [string, T]>, codec: StoredCodec<T>): Generator<[string, Buffer]> {
+function* encodedRows<T>(rows: Iterable<readonly [string, T]>, codec: StoredCodec<T, unknown>): Generator<[string, Buffer]> {
   for (const [lookup, value] of rows) yield [lookup, codec.encode(value)];
 }

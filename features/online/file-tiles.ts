@@ -1,17 +1,25 @@
 import type { AggregatedFeature } from '../aggregations.js';
 import type { PrimitiveValue } from '../../iceberg/spec/types.js';
-import type { ColumnPartials, RealtimeRead, TileKind, TileRow } from '../online-table/aggregation-tiles.js';
-import { aggregateTiles, compareExtremes, compareLast, effectiveTileRows, partialColumnsOf } from '../online-table/aggregation-tiles.js';
+import type { ColumnPartials, RealtimeRead, TileRow } from '../online-table/aggregation-tiles.js';
+import {
+  aggregateTiles,
+  compareExtremes,
+  compareLast,
+  effectiveTileRows,
+  orderedTileRows,
+  partialColumnsOf,
+} from '../online-table/aggregation-tiles.js';
 import { defined } from '../../contracts/defined.js';
-import { genericSum, tileColumn, valueAt } from './tile-columns.js';
-import type { NumericColumn, RowRanges, TileColumn } from './tile-columns.js';
+import { genericSum, KINDS, tileColumnsOf, valueAt } from './tile-columns.js';
+import type { NumericColumn, RowRanges, TileColumn, TileColumns } from './tile-columns.js';
 
 /**
- * One data file of an aggregated view's online table as a read keeps it: per key, the rows that
- * count within the file (`effectiveTileRows`, applied once at load), its pushed rows first and then
- * the materialized ones, each by tile start, stored column by column. Numbers go in typed arrays
- * wherever that is exact (doubles; longs whose absolute sum over the file is a safe integer, so any
- * sum of them is too), so combining a key's tiles is a loop over numbers instead of a pass over row
+ * One data file of an aggregated view's online table as a read keeps it (or one key's rows of a
+ * file, as the row store gives them back): per key, the rows that count within the file
+ * (`orderedTileRows`, applied once at load, or when the file was stored), its pushed rows first and
+ * then the materialized ones, each by tile start, stored column by column. Numbers go in typed
+ * arrays wherever that is exact (doubles; longs whose absolute sum over the file, or the key, is a
+ * safe integer, so any sum of them is too: a sum never takes rows of two keys), so combining a key's tiles is a loop over numbers instead of a pass over row
  * objects with bigint arithmetic per request; and a window's rows are found by binary search, so a
  * read scans only the rows its windows take (a request-time read: the materialized tiles, the
  * pushed events at each window's old edge and those since the watermark; not a day of pushed
@@ -20,7 +28,7 @@ import type { NumericColumn, RowRanges, TileColumn } from './tile-columns.js';
 export class FileTiles {
   /** Tile rows held: the row cache's weight for this file. */
   readonly size: number;
-  private readonly groups = new Map<string, number>();
+  private readonly groups: ReadonlyMap<string, number>;
   /** Group g holds pushed rows [offsets[g], materialized[g]) and materialized rows [materialized[g], offsets[g + 1]). */
   private readonly offsets: Int32Array;
   private readonly materialized: Int32Array;
@@ -32,29 +40,39 @@ export class FileTiles {
   private readonly sequences: Float64Array;
   private readonly columns: readonly TileColumn[];
 
-  constructor(byKey: ReadonlyMap<string, readonly TileRow[]>, partialColumnCount: number) {
+  private constructor(groups: ReadonlyMap<string, number>, offsets: Int32Array, materialized: Int32Array, rows: TileColumns) {
+    this.groups = groups;
+    this.offsets = offsets;
+    this.materialized = materialized;
+    this.size = rows.kinds.length;
+    this.starts = rows.starts;
+    this.startBigints = rows.startBigints;
+    this.kinds = rows.kinds;
+    this.sequences = rows.sequences;
+    this.columns = rows.columns;
+  }
+
+  /** A file's tile rows by key, in any order (`orderedTileRows` is applied to each key's). */
+  static fromRows(byKey: ReadonlyMap<string, readonly TileRow[]>, partialColumnCount: number): FileTiles {
     const rows: TileRow[] = [];
-    this.offsets = new Int32Array(byKey.size + 1);
-    this.materialized = new Int32Array(byKey.size);
+    const groups = new Map<string, number>();
+    const offsets = new Int32Array(byKey.size + 1);
+    const materialized = new Int32Array(byKey.size);
     for (const [lookup, keyRows] of byKey) {
-      const group = this.groups.size;
-      this.offsets[group] = rows.length;
-      this.groups.set(lookup, group);
-      const effective = effectiveTileRows(keyRows);
-      const byStart = (x: TileRow, y: TileRow) => (x.tileStart < y.tileStart ? -1 : x.tileStart > y.tileStart ? 1 : 0);
-      const pushed = effective.filter((row) => row.kind === 'pushed').sort(byStart);
-      rows.push(...pushed);
-      this.materialized[group] = rows.length;
-      rows.push(...effective.filter((row) => row.kind !== 'pushed').sort(byStart));
+      const group = groups.size;
+      offsets[group] = rows.length;
+      groups.set(lookup, group);
+      const ordered = orderedTileRows(keyRows);
+      materialized[group] = rows.length + ordered.pushed;
+      rows.push(...ordered.rows);
     }
-    this.offsets[this.groups.size] = rows.length;
-    this.size = rows.length;
-    const safe = rows.every((row) => row.tileStart <= MAX_SAFE && row.tileStart >= -MAX_SAFE);
-    this.starts = safe ? Float64Array.from(rows, (row) => Number(row.tileStart)) : null;
-    this.startBigints = safe ? null : rows.map((row) => row.tileStart);
-    this.kinds = Uint8Array.from(rows, (row) => KIND_CODES[row.kind]);
-    this.sequences = Float64Array.from(rows, (row) => row.sequence);
-    this.columns = Array.from({ length: partialColumnCount }, (_, index) => tileColumn(rows.map((row) => row.values[index] ?? null)));
+    offsets[groups.size] = rows.length;
+    return new FileTiles(groups, offsets, materialized, tileColumnsOf(rows, partialColumnCount));
+  }
+
+  /** One key's rows, already as `orderedTileRows` leaves them (`pushed` pushed rows first), column by column: its group is 0. */
+  static ofKey(lookup: string, rows: TileColumns, pushed: number): FileTiles {
+    return new FileTiles(new Map([[lookup, 0]]), Int32Array.of(0, rows.kinds.length), Int32Array.of(pushed), rows);
   }
 
   /** The group of a key's rows, or undefined when the file has none. */
@@ -371,6 +389,3 @@ export function combineKey(plan: CombinePlan, groups: readonly TileGroup[]): (Pr
   const rows = groups.flatMap(({ file, group }) => file.rowsOf(group));
   return aggregateTiles(plan.aggregated, plan.partials, effectiveTileRows(rows), plan.end, plan.realtime);
 }
-
-const KINDS: readonly TileKind[] = ['delta', 'full', 'pushed'];
-const KIND_CODES: Readonly<Record<TileKind, number>> = { delta: 0, full: 1, pushed: 2 };

@@ -22,11 +22,9 @@ import { fileRowWeight } from './row-cache.js';
 import type { FileRowStore } from './file-row-store.js';
 import { FileTiles } from './file-tiles.js';
 import type { TileGroup } from './file-tiles.js';
-import type { TileRow } from '../online-table/aggregation-tiles.js';
 import { FileReads } from './file-reads.js';
 import type { SnapshotRead } from './file-reads.js';
-import { storedRows, storedTiles } from './row-store-encoding.js';
-import { tileRow } from './tile-rows.js';
+import { STORED_TILES_FORMAT, storedRows, storedTiles } from './row-store-encoding.js';
 
 /** One snapshot of an online table, ready to answer key lookups. */
 export interface TableState {
@@ -90,7 +88,7 @@ export class OnlineTableReader {
   private successor: TableState | undefined;
   private checking: Promise<TableState> | undefined;
   private counting: { readonly io: FileIO; readonly counted: FileIO } | undefined;
-  private readonly cacheKeys = new WeakMap<ScanTask, { readonly rows: string; readonly tiles: string }>();
+  private readonly cacheKeys = new WeakMap<ScanTask, FileKeys>();
   private readonly files: FileReads;
 
   /** The snapshot read now; null before the first read or while the table is missing or empty. */
@@ -169,8 +167,8 @@ export class OnlineTableReader {
     if (!state.index || !state.table || !state.schema) return { state, rows: new Map(), filesRead: [] };
     const selection = state.index.select(keys);
     const snapshot: SnapshotRead = { table: state.table, schema: state.schema, schemaKey: state.schemaKey };
-    const fileRows = await Promise.all(
-      selection.map(({ task, lookups }) =>
+    const fileGroups = await Promise.all(
+      selection.map(async ({ task, lookups }): Promise<ReadonlyMap<string, TileGroup> | FileTiles> =>
         this.isLarge(task)
           ? (this.storedTiles(state, task, lookups) ??
             this.files.tiles(snapshot, task, this.files.keysFilter(snapshot.schema, keys, lookups)))
@@ -179,13 +177,13 @@ export class OnlineTableReader {
     );
     const rows = new Map<string, TileGroup[]>();
     selection.forEach(({ lookups }, index) => {
-      const file = fileRows[index]!;
+      const groups = fileGroups[index]!;
       for (const lookup of lookups) {
-        const group = file.groupOf(lookup);
-        if (group === undefined) continue;
+        const found = groups instanceof FileTiles ? groupIn(groups, lookup) : groups.get(lookup);
+        if (found === undefined) continue;
         const held = rows.get(lookup);
-        if (held === undefined) rows.set(lookup, [{ file, group }]);
-        else held.push({ file, group });
+        if (held === undefined) rows.set(lookup, [found]);
+        else held.push(found);
       }
     });
     return { state, rows, filesRead: selection.map(({ task }) => task.dataFile.filePath) };
@@ -299,10 +297,10 @@ export class OnlineTableReader {
     return (state.index?.plan.tasks ?? []).filter((task) => this.isLarge(task));
   }
 
-  /** A file's key in the row store: the row cache's key of what the reader reads of it (rows or tiles). */
+  /** A file's key in the row store: the row cache's key of what the reader reads of it (rows, or tiles in their stored format). */
   private storeKey(state: TableState, task: ScanTask): string {
     const keys = this.cacheKey(state, task);
-    return this.context.readsTiles ? keys.tiles : keys.rows;
+    return this.context.readsTiles ? keys.storedTiles : keys.rows;
   }
 
   /** The rows of `lookups` in a file stored on disk; undefined when it is not stored (yet). */
@@ -314,17 +312,16 @@ export class OnlineTableReader {
     return rows;
   }
 
-  /** The tiles of `lookups` in a file stored on disk, as a read from Parquet gives them; undefined when it is not stored (yet). */
-  private storedTiles(state: TableState, task: ScanTask, lookups: readonly string[]): FileTiles | undefined {
+  /**
+   * Where the rows of `lookups` are in a file stored on disk (each key's rows as one group of its
+   * own, read as they were stored: no row made per tile); undefined when it is not stored (yet).
+   */
+  private storedTiles(state: TableState, task: ScanTask, lookups: readonly string[]): Map<string, TileGroup> | undefined {
     const stored = this.context.rowStore?.read(this.name, this.storeKey(state, task), storedTiles, lookups);
     if (stored === undefined) return undefined;
-    const byKey = new Map<string, TileRow[]>();
-    for (const [lookup, tiles] of stored)
-      byKey.set(
-        lookup,
-        tiles.map((tile) => tileRow(tile, task)),
-      );
-    return new FileTiles(byKey, this.files.tileColumns.partials.length);
+    const groups = new Map<string, TileGroup>();
+    for (const [lookup, { columns, pushed }] of stored) groups.set(lookup, { file: FileTiles.ofKey(lookup, columns, pushed), group: 0 });
+    return groups;
   }
 
   /**
@@ -341,15 +338,27 @@ export class OnlineTableReader {
     return this.counting.counted;
   }
 
-  /** A file's keys in the row cache (its rows, its tiles), worked out once per task (a snapshot's tasks share its schema). */
-  private cacheKey(state: TableState, task: ScanTask): { readonly rows: string; readonly tiles: string } {
+  /** A file's keys in the row cache and the row store, worked out once per task (a snapshot's tasks share its schema). */
+  private cacheKey(state: TableState, task: ScanTask): FileKeys {
     let keys = this.cacheKeys.get(task);
     if (keys === undefined) {
       const deletes = [...task.positionDeletes, ...task.equalityDeletes].map((ref) => ref.file.filePath).sort();
       const rows = `${this.name}|${state.schemaKey}|${task.dataFile.filePath}${deletes.length === 0 ? '' : `|${deletes.join('|')}`}`;
-      keys = { rows, tiles: `tiles|${rows}` };
+      keys = { rows, tiles: `tiles|${rows}`, storedTiles: `${STORED_TILES_FORMAT}|tiles|${rows}` };
       this.cacheKeys.set(task, keys);
     }
     return keys;
   }
+}
+
+/** A file's keys in the row cache (its rows, its tiles) and of its tiles in the row store, whose key names their stored format. */
+interface FileKeys {
+  readonly rows: string;
+  readonly tiles: string;
+  readonly storedTiles: string;
+}
+
+function groupIn(file: FileTiles, lookup: string): TileGroup | undefined {
+  const group = file.groupOf(lookup);
+  return group === undefined ? undefined : { file, group };
 }

@@ -1,6 +1,9 @@
+import { endianness } from 'node:os';
 import { Packr } from 'msgpackr';
 import type { IcebergValue, PrimitiveValue } from '../../iceberg/spec/types.js';
-import type { TileKind } from '../online-table/aggregation-tiles.js';
+import type { TileRow } from '../online-table/aggregation-tiles.js';
+import { KIND_CODES, KINDS, tileColumnsOf } from './tile-columns.js';
+import type { NumericColumn, TileColumns } from './tile-columns.js';
 
 // What the row store (file-row-store.ts) keeps per key of a data file, and how it is encoded there.
 
@@ -13,24 +16,25 @@ export interface StoredRow {
 }
 
 /**
- * One tile row of a key in one data file of an aggregated view's table, as the file holds it:
- * `covers` is the tile's covered sequence, null when the row takes its file's data sequence number
- * (which comes from the task, like a StoredRow's).
+ * A key's tile rows in one data file as reads combine them (`orderedTileRows`): those that count
+ * within the file, its pushed rows first, each part by tile start, every sequence resolved (the
+ * covered one, else the file's data sequence number).
  */
-export interface StoredTile {
-  readonly tileStart: bigint;
-  readonly kind: TileKind;
-  readonly covers: number | null;
-  readonly values: readonly (PrimitiveValue | null)[];
+export interface StoredTiles {
+  readonly rows: readonly TileRow[];
+  readonly pushed: number;
 }
 
-/** A key's tile rows in one data file, in the order the file holds them. */
-export type StoredTiles = readonly StoredTile[];
+/** StoredTiles as the store gives them back: the rows column by column. */
+export interface StoredTileColumns {
+  readonly columns: TileColumns;
+  readonly pushed: number;
+}
 
 /** How one kind of value is kept in a store file: a store file holds values of one kind only. */
-export interface StoredCodec<T> {
+export interface StoredCodec<T, Decoded = T> {
   encode(value: T): Buffer;
-  decode(encoded: Buffer): T;
+  decode(encoded: Buffer): Decoded;
 }
 
 // MessagePack keeps a bigint a bigint (always 64 bits wide, so it never comes back a number) and a
@@ -59,14 +63,121 @@ export const storedRows: StoredCodec<StoredRow> = {
   },
 };
 
-/** An aggregated view's tiles: per tile row, its start, kind and covered sequence, then its partial values (all primitive). */
-export const storedTiles: StoredCodec<StoredTiles> = {
-  encode: (tiles) => packr.pack(tiles.map((tile) => [tile.tileStart, tile.kind, tile.covers, ...tile.values])),
-  decode: (encoded) =>
-    (packr.unpack(encoded) as unknown[][]).map(([tileStart, kind, covers, ...values]) => ({
-      tileStart: tileStart as bigint,
-      kind: kind as TileKind,
-      covers: covers as number | null,
-      values: values as (PrimitiveValue | null)[],
-    })),
+/**
+ * Part of the row store's key of an aggregated view's file (online-table-reader.ts): a store file of
+ * tiles written in another encoding is then never opened, and is removed as a file the table no
+ * longer holds. Change it when storedTiles' encoding changes.
+ */
+export const STORED_TILES_FORMAT = 'tiles-columns-1';
+
+/** A columnar value's first byte; any other value is MessagePack (which never starts with 0xc1). */
+const COLUMNAR = 0xc1;
+const HEADER_BYTES = 16;
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/**
+ * An aggregated view's tiles. When every tile start is within ±2^53 µs and every partial column
+ * holds numbers (doubles, or longs whose absolute sum over the key is a safe integer: any sum of
+ * them is then exact), the rows are kept column by column as little-endian doubles, read back as
+ * typed arrays over the stored bytes without a value made per row:
+ *   0xc1, column count (u8), 2 bytes unused, rows (u32), pushed rows (u32), 4 bytes unused,
+ *   starts (f64 × rows), sequences (f64 × rows), each column's values (f64 × rows),
+ *   each column's flags (u8: 1 longs, 2 has nulls), kinds (u8 × rows), each column with nulls' null flags (u8 × rows).
+ * Otherwise MessagePack: [pushed, [tileStart, kind code, sequence, ...values] per row].
+ */
+export const storedTiles: StoredCodec<StoredTiles, StoredTileColumns> = {
+  encode: (tiles) => {
+    const { rows, pushed } = tiles;
+    const count = rows.length;
+    const columnCount = rows[0]?.values.length ?? 0;
+    const flags = numericColumnFlags(rows, columnCount);
+    if (flags === undefined)
+      return packr.pack([pushed, ...rows.map((row) => [row.tileStart, KIND_CODES[row.kind], row.sequence, ...row.values])]);
+    let withNulls = 0;
+    for (const flag of flags) if ((flag & HAS_NULLS) !== 0) withNulls++;
+    const encoded = Buffer.alloc(HEADER_BYTES + 8 * count * (2 + columnCount) + columnCount + count * (1 + withNulls));
+    const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+    view.setUint8(0, COLUMNAR);
+    view.setUint8(1, columnCount);
+    view.setUint32(4, count, true);
+    view.setUint32(8, pushed, true);
+    let offset = HEADER_BYTES;
+    for (const row of rows) view.setFloat64((offset += 8) - 8, Number(row.tileStart), true);
+    for (const row of rows) view.setFloat64((offset += 8) - 8, row.sequence, true);
+    for (let column = 0; column < columnCount; column++)
+      for (const row of rows) view.setFloat64((offset += 8) - 8, Number(row.values[column] ?? 0), true);
+    encoded.set(flags, offset);
+    offset += columnCount;
+    for (const row of rows) encoded[offset++] = KIND_CODES[row.kind];
+    for (let column = 0; column < columnCount; column++)
+      if ((flags[column]! & HAS_NULLS) !== 0) for (const row of rows) encoded[offset++] = row.values[column] === null ? 1 : 0;
+    return encoded;
+  },
+  decode: (encoded) => {
+    if (encoded[0] !== COLUMNAR) {
+      const [pushed, ...rows] = packr.unpack(encoded) as [number, ...[bigint, number, number, ...(PrimitiveValue | null)[]][]];
+      const tileRows = rows.map(([tileStart, kind, sequence, ...values]) => ({
+        tileStart,
+        kind: KINDS[Number(kind)]!,
+        sequence: Number(sequence),
+        values,
+      }));
+      return { columns: tileColumnsOf(tileRows, rows[0] === undefined ? 0 : rows[0].length - 3), pushed: Number(pushed) };
+    }
+    const columnCount = encoded[1]!;
+    const count = encoded.readUInt32LE(4);
+    const starts = doublesAt(encoded, HEADER_BYTES, count);
+    const sequences = doublesAt(encoded, HEADER_BYTES + 8 * count, count);
+    const flagsAt = HEADER_BYTES + 8 * count * (2 + columnCount);
+    const kinds = encoded.subarray(flagsAt + columnCount, flagsAt + columnCount + count);
+    let nullsAt = flagsAt + columnCount + count;
+    const columns: NumericColumn[] = [];
+    for (let column = 0; column < columnCount; column++) {
+      const flag = encoded[flagsAt + column]!;
+      const nulls = (flag & HAS_NULLS) === 0 ? null : encoded.subarray(nullsAt, (nullsAt += count));
+      columns.push({
+        numeric: true,
+        values: doublesAt(encoded, HEADER_BYTES + 8 * count * (2 + column), count),
+        nulls,
+        bigint: (flag & LONGS) !== 0,
+      });
+    }
+    return { columns: { starts, startBigints: null, kinds, sequences, columns }, pushed: encoded.readUInt32LE(8) };
+  },
 };
+
+const LONGS = 1;
+const HAS_NULLS = 2;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Per partial column, LONGS and HAS_NULLS, when the rows can be kept column by column (see
+ * storedTiles); undefined when they cannot.
+ */
+function numericColumnFlags(rows: readonly TileRow[], columnCount: number): Uint8Array | undefined {
+  if (columnCount > 255) return undefined;
+  for (const row of rows) if (row.tileStart > MAX_SAFE || row.tileStart < -MAX_SAFE) return undefined;
+  const flags = new Uint8Array(columnCount);
+  for (let column = 0; column < columnCount; column++) {
+    let numbers = false;
+    let absoluteSum = 0n;
+    for (const row of rows) {
+      const value = row.values[column] ?? null;
+      if (value === null) flags[column]! |= HAS_NULLS;
+      else if (typeof value === 'number') numbers = true;
+      else if (typeof value === 'bigint') {
+        flags[column]! |= LONGS;
+        absoluteSum += value < 0n ? -value : value;
+      } else return undefined;
+    }
+    if ((numbers && (flags[column]! & LONGS) !== 0) || absoluteSum > MAX_SAFE) return undefined;
+  }
+  return flags;
+}
+
+/** `count` little-endian doubles at `offset`: a view of the bytes where the host and the alignment allow, else a copy. */
+function doublesAt(encoded: Buffer, offset: number, count: number): Float64Array {
+  const at = encoded.byteOffset + offset;
+  if (LITTLE_ENDIAN && at % 8 === 0) return new Float64Array(encoded.buffer, at, count);
+  return Float64Array.from({ length: count }, (_, index) => encoded.readDoubleLE(offset + 8 * index));
+}

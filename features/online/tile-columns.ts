@@ -1,7 +1,8 @@
 import type { PrimitiveValue } from '../../iceberg/spec/types.js';
+import type { TileKind, TileRow } from '../online-table/aggregation-tiles.js';
 
-// One partial column of a file's tiles (file-tiles.ts), as numbers in a typed array wherever that
-// is exact, else as values.
+// A file's tiles (file-tiles.ts) column by column: each partial column as numbers in a typed array
+// wherever that is exact, else as values.
 
 /** Half-open ranges [first, last) of row positions: the rows a window takes. */
 export type RowRanges = readonly (readonly [number, number])[];
@@ -56,3 +57,31 @@ export function genericSum(values: readonly (PrimitiveValue | null)[], ranges: R
     }
   return total;
 }
+
+/** Tile rows column by column (`kinds` by KIND_CODES). */
+export interface TileColumns {
+  /** Tile starts in µs; null when one is beyond ±2^53 µs (then rows are combined as objects). */
+  readonly starts: Float64Array | null;
+  /** Tile starts kept as they are, only when `starts` is null. */
+  readonly startBigints: readonly bigint[] | null;
+  readonly kinds: Uint8Array;
+  readonly sequences: Float64Array;
+  readonly columns: readonly TileColumn[];
+}
+
+/** Rows as columns, numbers in typed arrays wherever that is exact (tile-columns.ts). */
+export function tileColumnsOf(rows: readonly TileRow[], partialColumnCount: number): TileColumns {
+  const safe = rows.every((row) => row.tileStart <= MAX_SAFE_MICROS && row.tileStart >= -MAX_SAFE_MICROS);
+  return {
+    starts: safe ? Float64Array.from(rows, (row) => Number(row.tileStart)) : null,
+    startBigints: safe ? null : rows.map((row) => row.tileStart),
+    kinds: Uint8Array.from(rows, (row) => KIND_CODES[row.kind]),
+    sequences: Float64Array.from(rows, (row) => row.sequence),
+    columns: Array.from({ length: partialColumnCount }, (_, index) => tileColumn(rows.map((row) => row.values[index] ?? null))),
+  };
+}
+
+export const KINDS: readonly TileKind[] = ['delta', 'full', 'pushed'];
+export const KIND_CODES: Readonly<Record<TileKind, number>> = { delta: 0, full: 1, pushed: 2 };
+
+const MAX_SAFE_MICROS = BigInt(Number.MAX_SAFE_INTEGER);

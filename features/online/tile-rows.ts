@@ -6,12 +6,12 @@ import type { ScanTask } from '../../iceberg/scan/plan.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import type { PrimitiveType } from '../../iceberg/spec/types.js';
 import type { TileKind, TileRow } from '../online-table/aggregation-tiles.js';
-import { TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from '../online-table/aggregation-tiles.js';
+import { orderedTileRows, TILE_COVERS_SEQUENCE, TILE_KIND, TILE_START } from '../online-table/aggregation-tiles.js';
 import { keyLookup } from './entity-keys.js';
 import { columnTypes, selectFromFileSql, streamRows } from './file-rows.js';
 import { RepeatedLookupError } from './file-row-store.js';
 import type { RowSink } from './file-row-store.js';
-import type { StoredTile, StoredTiles } from './row-store-encoding.js';
+import type { StoredTiles } from './row-store-encoding.js';
 
 /** The columns a read of tiles needs: the keys and the partial columns (tileColumnNames adds the tile columns). */
 export interface TileColumnsRead {
@@ -42,11 +42,10 @@ export async function readTileRows(
   const reader = await connection.runAndReadAll(
     selectFromFileSql(task, schema, tileColumnNames(columns), [...columns.keys, TILE_START], localPath, only, byName),
   );
-  const convert = tileConverter(schema, columns);
+  const convert = tileConverter(schema, columns, task);
   const rows = new Map<string, TileRow[]>();
   for (const raw of reader.getRows()) {
-    const [lookup, tile] = convert(raw);
-    const row = tileRow(tile, task);
+    const [lookup, row] = convert(raw);
     const held = rows.get(lookup);
     if (held) held.push(row);
     else rows.set(lookup, [row]);
@@ -55,8 +54,8 @@ export async function readTileRows(
 }
 
 /**
- * Every tile row of one file (deletes applied) to the row store, each key's rows as one value (in
- * the file's order), a page at a time. A file the online write made holds each key's rows together
+ * Every tile row of one file (deletes applied) to the row store, each key's rows as one value (as
+ * `orderedTileRows` leaves them), a page at a time. A file the online write made holds each key's rows together
  * (it writes them sorted by key), and its rows stream to the sink as they are, gathered while the
  * key stays the same. Only when the sink meets a key again after another key's rows (it then starts
  * over) is the file copied into a temporary table, in its order, and read back sorted by key.
@@ -72,7 +71,7 @@ export async function pageTileRows(
 ): Promise<void> {
   const names = tileColumnNames(columns);
   const select = selectFromFileSql(task, schema, names, [...columns.keys, TILE_START], localPath, undefined, byName);
-  const convert = tileConverter(schema, columns);
+  const convert = tileConverter(schema, columns, task);
   try {
     await streamKeyGroups(connection, select, task, convert, sink);
     return;
@@ -95,7 +94,7 @@ async function streamKeyGroups(
   connection: DuckDBConnection,
   select: string,
   task: ScanTask,
-  convert: (raw: readonly DuckDBValue[]) => [string, StoredTile],
+  convert: (raw: readonly DuckDBValue[]) => [string, TileRow],
   sink: RowSink<StoredTiles>,
 ): Promise<void> {
   const groups = new KeyRuns();
@@ -107,12 +106,12 @@ async function streamKeyGroups(
 /** Gathers consecutive rows of one key: a key's run is handed on once the next key's row comes, or at the end. */
 class KeyRuns {
   private lookup: string | undefined;
-  private tiles: StoredTile[] = [];
+  private tiles: TileRow[] = [];
 
-  *of(rows: Iterable<readonly [string, StoredTile]>): Generator<[string, StoredTiles]> {
+  *of(rows: Iterable<readonly [string, TileRow]>): Generator<[string, StoredTiles]> {
     for (const [lookup, tile] of rows) {
       if (lookup !== this.lookup) {
-        if (this.lookup !== undefined) yield [this.lookup, this.tiles];
+        if (this.lookup !== undefined) yield [this.lookup, orderedTileRows(this.tiles)];
         this.lookup = lookup;
         this.tiles = [];
       }
@@ -121,28 +120,26 @@ class KeyRuns {
   }
 
   end(): [string, StoredTiles] | undefined {
-    return this.lookup === undefined ? undefined : [this.lookup, this.tiles];
+    return this.lookup === undefined ? undefined : [this.lookup, orderedTileRows(this.tiles)];
   }
 }
 
-/** A DuckDB row of tileColumnNames' columns as its key lookup and its tile. */
-function tileConverter(schema: Schema, columns: TileColumnsRead): (raw: readonly DuckDBValue[]) => [string, StoredTile] {
+/**
+ * A DuckDB row of tileColumnNames' columns as its key lookup and its tile row, whose sequence is
+ * the one it covers, else its file's data sequence number.
+ */
+function tileConverter(schema: Schema, columns: TileColumnsRead, task: ScanTask): (raw: readonly DuckDBValue[]) => [string, TileRow] {
   const types = columnTypes(schema, tileColumnNames(columns));
   const keyCount = columns.keys.length;
   return (raw) => {
     const typed = raw.map((value, index) => toPrimitiveValue(value, types[index] as PrimitiveType));
     const covers = typed[keyCount + 2] as bigint | null;
-    const tile: StoredTile = {
+    const tile: TileRow = {
       tileStart: typed[keyCount] as bigint,
       kind: typed[keyCount + 1] as TileKind,
-      covers: covers === null ? null : Number(covers),
+      sequence: covers === null ? task.dataSequenceNumber : Number(covers),
       values: typed.slice(keyCount + 3),
     };
     return [keyLookup(typed.slice(0, keyCount)), tile];
   };
-}
-
-/** A file's tile as a read combines it: its sequence the one it covers, else the file's data sequence number. */
-export function tileRow(tile: StoredTile, task: ScanTask): TileRow {
-  return { tileStart: tile.tileStart, kind: tile.kind, sequence: tile.covers ?? task.dataSequenceNumber, values: tile.values };
 }

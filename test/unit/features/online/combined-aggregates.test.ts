@@ -31,7 +31,7 @@ function file(amounts: Record<string, number>): FileTiles {
         values: columns.map((column) => (column.name.endsWith('__count') ? 1n : column.name.endsWith('__sum') ? amount : null)),
       },
     ]);
-  return new FileTiles(byKey, columns.length);
+  return FileTiles.fromRows(byKey, columns.length);
 }
 
 const groupsOf = (tiles: FileTiles, key: string): TileGroup[] => [{ file: tiles, group: tiles.groupOf(key)! }];

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { FileRowStore, RepeatedLookupError } from '../../../../features/online/file-row-store.js';
 import { storedRows, storedTiles } from '../../../../features/online/row-store-encoding.js';
 import type { StoredRow, StoredTiles } from '../../../../features/online/row-store-encoding.js';
+import { FileTiles } from '../../../../features/online/file-tiles.js';
 import { scratchFolder } from '../../../support/scratch-folder.js';
 
 const scratch = scratchFolder('file-row-store');
@@ -132,24 +133,51 @@ test('storing a large page lets the event loop run between slices of its rows', 
   store.close();
 });
 
-test("an aggregated view's tiles are stored as each key's rows, in the order given", async () => {
+test("an aggregated view's tiles come back as each key's rows, in the order given: column by column when numeric, else as values", async () => {
   const store = new FileRowStore(path.join(scratch, 'tiles'));
-  const tiles: StoredTiles = [
-    { tileStart: 1_717_200_000_000_000n, kind: 'full', covers: 7, values: [3n, 0.5, null, 'é', true] },
-    { tileStart: 1_717_196_400_000_000n, kind: 'delta', covers: null, values: [2n ** 63n - 1n, -0.25, 1.5, null, false] },
-    { tileStart: 1_717_200_000_000_001n, kind: 'pushed', covers: null, values: [1n, 2, null, 'x', null] },
-  ];
+  const numeric: StoredTiles = {
+    rows: [
+      { tileStart: 1_717_200_000_000_001n, kind: 'pushed', sequence: 3, values: [1n, 2, null, -0] },
+      { tileStart: 1_717_196_400_000_000n, kind: 'delta', sequence: 9, values: [2n ** 52n, -0.25, 1.5, Number.NaN] },
+      { tileStart: 1_717_200_000_000_000n, kind: 'full', sequence: 7, values: [3n, 0.5, null, Number.POSITIVE_INFINITY] },
+    ],
+    pushed: 1,
+  };
+  // A string, a boolean, a long beyond 2^53 and a tile start beyond 2^53 µs: kept as values.
+  const mixed: StoredTiles = {
+    rows: [
+      { tileStart: 1_717_196_400_000_000n, kind: 'delta', sequence: 7, values: [2n ** 63n - 1n, -0.25, 'é', false] },
+      { tileStart: 2n ** 60n, kind: 'full', sequence: 2 ** 40, values: [3n, 0.5, null, true] },
+    ],
+    pushed: 0,
+  };
+  const twoLongs: StoredTiles = { rows: [numeric.rows[1]!, { ...numeric.rows[1]!, tileStart: 1_717_300_000_000_000n }], pushed: 0 };
   store.store('ns.t', 'tiles|file-t', storedTiles, async (sink) =>
     sink([
-      ['1', tiles],
-      ['2', tiles.slice(0, 1)],
+      ['1', numeric],
+      ['2', mixed],
+      ['3', twoLongs],
     ]),
   );
   await store.idle();
-  const read = store.read('ns.t', 'tiles|file-t', storedTiles, ['1', '2', '3'])!;
-  assert.deepEqual([...read.keys()], ['1', '2']);
-  assert.deepEqual(read.get('1'), tiles);
-  assert.deepEqual(read.get('2'), tiles.slice(0, 1));
-  assert.equal(store.counters.keysRead, 3);
+  const read = store.read('ns.t', 'tiles|file-t', storedTiles, ['1', '2', '3', '4'])!;
+  assert.deepEqual([...read.keys()], ['1', '2', '3']);
+  for (const [lookup, given] of [
+    ['1', numeric],
+    ['2', mixed],
+    ['3', twoLongs],
+  ] as const) {
+    const { columns, pushed } = read.get(lookup)!;
+    assert.equal(pushed, given.pushed);
+    assert.deepEqual(FileTiles.ofKey(lookup, columns, pushed).rowsOf(0), given.rows, `key ${lookup}`);
+  }
+  assert.equal(
+    read.get('1')!.columns.columns.every((column) => column.numeric),
+    true,
+    'numeric tiles are kept as doubles',
+  );
+  // 2^52 twice sums beyond 2^53: that long column stays values so that its sums stay exact.
+  assert.equal(read.get('3')!.columns.columns[0]!.numeric, false);
+  assert.equal(store.counters.keysRead, 4);
   store.close();
 });

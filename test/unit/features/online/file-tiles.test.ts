@@ -2,7 +2,8 @@
 // effectiveTileRows): for random keys spread over one or several files, with deltas, restated full
 // rows, nulls, doubles with -0, and longs small enough for numbers or large enough to stay bigints;
 // and with pushed rows at any µs, as a request-time read (`realtimeWindowRows`) at any µs instant
-// and watermark combines them.
+// and watermark combines them; and so do a key's rows of one file once through the row store's
+// encoding (column by column, or as values when a long column's sums pass 2^53).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -13,11 +14,13 @@ import {
   aggregateTiles,
   columnPartials,
   effectiveTileRows,
+  orderedTileRows,
   partialColumnsOf,
   tileMicros,
 } from '../../../../features/online-table/aggregation-tiles.js';
 import { combineKey, combinePlan, FileTiles } from '../../../../features/online/file-tiles.js';
 import type { TileGroup } from '../../../../features/online/file-tiles.js';
+import { storedTiles } from '../../../../features/online/row-store-encoding.js';
 
 const SECOND = 1_000_000n;
 
@@ -101,7 +104,7 @@ for (const [label, input, shift] of cases) {
               };
               byKey.set(String(r.key), [...(byKey.get(String(r.key)) ?? []), tileRow]);
             }
-            return { byKey, tiles: new FileTiles(byKey, columns.length) };
+            return { byKey, tiles: FileTiles.fromRows(byKey, columns.length) };
           });
           const end = BigInt(endTiles) * grid;
           const plan = combinePlan(features, partials, end);
@@ -120,10 +123,18 @@ for (const [label, input, shift] of cases) {
               aggregateTiles(features, partials, effectiveTileRows(rows), instant + 1n, realtime),
               'a request-time read',
             );
-            // One file at a time: the columnar path itself.
+            // One file at a time: the columnar path itself, and a key's rows as the row store gives them back.
             for (const { byKey, tiles } of files) {
               const group = tiles.groupOf(key);
               if (group === undefined) continue;
+              const stored = storedTiles.decode(storedTiles.encode(orderedTileRows(byKey.get(key)!)));
+              const fromStore = [{ file: FileTiles.ofKey(key, stored.columns, stored.pushed), group: 0 }];
+              assert.deepEqual(combineKey(plan, fromStore), combineKey(plan, [{ file: tiles, group }]), 'stored');
+              assert.deepEqual(
+                combineKey(realtimePlan, fromStore),
+                combineKey(realtimePlan, [{ file: tiles, group }]),
+                'stored, request-time',
+              );
               assert.deepEqual(
                 combineKey(plan, [{ file: tiles, group }]),
                 aggregateTiles(features, partials, effectiveTileRows(byKey.get(key)!), end),
