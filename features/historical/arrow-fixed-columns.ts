@@ -6,25 +6,23 @@ import { chunkColumnBytes, IN_PLACE } from '../../engine/chunk-columns.js';
 /**
  * Columns whose values Arrow and DuckDB lay out in the same bytes (integers, floats, timestamps as
  * 64-bit integers), copied between them as bytes instead of a JS value per row: results gathered
- * chunk by chunk into one Arrow vector per batch (a training set streams millions of values), and
- * entity rows copied into DuckDB's chunks.
+ * chunk by chunk into the body of one Arrow record batch (a training set streams millions of
+ * values), and entity rows copied into DuckDB's chunks.
  */
 
-type SameBytesArray = Int32Array | Float32Array | Float64Array | BigInt64Array;
-
-/** The Arrow type holding a DuckDB type's values in the same bytes, and the typed array viewing them. */
+/** The Arrow type holding a DuckDB type's values in the same bytes, and the bytes of one value. */
 interface SameBytes {
   readonly arrowType: () => arrow.DataType;
-  readonly array: { new (buffer: ArrayBuffer, byteOffset: number, length: number): SameBytesArray; readonly BYTES_PER_ELEMENT: number };
+  readonly width: number;
 }
 
 const SAME_BYTES: Partial<Record<DuckDBTypeId, SameBytes>> = {
-  [DuckDBTypeId.INTEGER]: { arrowType: () => new arrow.Int32(), array: Int32Array },
-  [DuckDBTypeId.BIGINT]: { arrowType: () => new arrow.Int64(), array: BigInt64Array },
-  [DuckDBTypeId.FLOAT]: { arrowType: () => new arrow.Float32(), array: Float32Array },
-  [DuckDBTypeId.DOUBLE]: { arrowType: () => new arrow.Float64(), array: Float64Array },
-  [DuckDBTypeId.TIMESTAMP]: { arrowType: () => new arrow.TimestampMicrosecond(), array: BigInt64Array },
-  [DuckDBTypeId.TIMESTAMP_TZ]: { arrowType: () => new arrow.TimestampMicrosecond('UTC'), array: BigInt64Array },
+  [DuckDBTypeId.INTEGER]: { arrowType: () => new arrow.Int32(), width: 4 },
+  [DuckDBTypeId.BIGINT]: { arrowType: () => new arrow.Int64(), width: 8 },
+  [DuckDBTypeId.FLOAT]: { arrowType: () => new arrow.Float32(), width: 4 },
+  [DuckDBTypeId.DOUBLE]: { arrowType: () => new arrow.Float64(), width: 8 },
+  [DuckDBTypeId.TIMESTAMP]: { arrowType: () => new arrow.TimestampMicrosecond(), width: 8 },
+  [DuckDBTypeId.TIMESTAMP_TZ]: { arrowType: () => new arrow.TimestampMicrosecond('UTC'), width: 8 },
 };
 
 interface Piece {
@@ -33,24 +31,32 @@ interface Piece {
   readonly rows: number;
 }
 
-/** One column's chunks of a batch, as bytes; `take` makes them one Arrow vector and starts the next batch. */
+/** A batch of one fixed-width column as Arrow lays it out: its validity bitmap and its values, written where the caller wants them. */
+export interface FixedColumnBytes {
+  readonly length: number;
+  readonly nullCount: number;
+  /** One bit per row, set where the row holds a value; null when no row is null. */
+  readonly validity: Uint8Array | null;
+  /** The values' bytes (length × the type's width). */
+  readonly byteLength: number;
+  writeValues(into: Uint8Array, at: number): void;
+}
+
+/** One column's chunks of a batch, as bytes; `take` hands them out as Arrow lays them out and starts the next batch. */
 export class SameBytesColumn {
   private pieces: Piece[] = [];
 
   private constructor(
     private readonly typeId: DuckDBTypeId,
-    private readonly arrowType: arrow.DataType,
-    private readonly same: SameBytes,
+    /** The Arrow type holding the column's values in the same bytes. */
+    readonly arrowType: arrow.DataType,
+    private readonly width: number,
   ) {}
 
   /** A column of this type gathered as bytes, or undefined when Arrow holds its values otherwise (or DuckDB's bytes cannot be read in place). */
   static of(typeId: DuckDBTypeId): SameBytesColumn | undefined {
     const same = SAME_BYTES[typeId];
-    return same === undefined || !IN_PLACE ? undefined : new SameBytesColumn(typeId, same.arrowType(), same);
-  }
-
-  private get width(): number {
-    return this.same.array.BYTES_PER_ELEMENT;
+    return same === undefined || !IN_PLACE ? undefined : new SameBytesColumn(typeId, same.arrowType(), same.width);
   }
 
   add(chunk: DuckDBDataChunk, column: number): void {
@@ -58,21 +64,24 @@ export class SameBytesColumn {
     this.pieces.push({ ...bytes, rows: chunk.rowCount });
   }
 
-  take(): arrow.Vector {
+  take(): FixedColumnBytes {
     const pieces = this.pieces;
     this.pieces = [];
+    const width = this.width;
     const length = pieces.reduce((sum, piece) => sum + piece.rows, 0);
-    const data = new Uint8Array(length * this.width);
-    let at = 0;
-    for (const piece of pieces) {
-      data.set(piece.data.subarray(0, piece.rows * this.width), at * this.width);
-      at += piece.rows;
-    }
     const { bitmap, nullCount } = validityOf(pieces, length);
-    const values = new this.same.array(data.buffer, 0, length);
-    return arrow.makeVector(
-      arrow.makeData({ type: this.arrowType as arrow.Int64, length, nullCount, nullBitmap: bitmap, data: values } as never),
-    );
+    return {
+      length,
+      nullCount,
+      validity: bitmap,
+      byteLength: length * width,
+      writeValues: (into, at) => {
+        for (const piece of pieces) {
+          into.set(piece.data.subarray(0, piece.rows * width), at);
+          at += piece.rows * width;
+        }
+      },
+    };
   }
 }
 

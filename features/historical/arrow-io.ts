@@ -12,14 +12,15 @@ import {
 import * as arrow from 'apache-arrow';
 import { quoteIdentifier as q } from '../../engine/sql.js';
 import { FloeError } from '../../core/errors.js';
-import { arrowBytes, holdsDuckDBBytes, SameBytesColumn } from './arrow-fixed-columns.js';
-import { setChunkColumnBytes } from '../../engine/chunk-columns.js';
+import { arrowBytes, holdsDuckDBBytes } from './arrow-fixed-columns.js';
+import { IN_PLACE, setChunkColumnBytes } from '../../engine/chunk-columns.js';
 
 /**
  * Arrow tables in and out of DuckDB without an Arrow extension (none is bundled, and nothing may be
- * downloaded): entity rows are appended a chunk at a time into a temporary table; results are read back
- * column by column into Arrow vectors. Timestamps travel as their raw integers, never through JS
- * numbers of milliseconds, so microseconds survive both ways.
+ * downloaded): entity rows are appended a chunk at a time into a temporary table; results are read
+ * back column by column into Arrow vectors (or, to be sent, into IPC messages: arrow-ipc-stream.ts).
+ * Timestamps travel as their raw integers, never through JS numbers of milliseconds, so
+ * microseconds survive both ways.
  */
 
 type ColumnKind = 'boolean' | 'int' | 'bigint' | 'float' | 'double' | 'string' | 'date' | 'timestamp' | 'timestamptz' | 'binary';
@@ -59,8 +60,7 @@ export async function loadArrowTable(connection: DuckDBConnection, table: arrow.
               Array.from({ length: count }, (_, row) => read(offset + row)),
             );
         });
-        const ordinals = BigInt64Array.from({ length: count }, (_, row) => BigInt(first + offset + row));
-        setChunkColumnBytes(chunk, plans.length, new Uint8Array(ordinals.buffer), null);
+        setChunkColumnBytes(chunk, plans.length, ordinalBytes(first + offset, count), null);
         appender.appendDataChunk(chunk);
       }
       first += batch.numRows;
@@ -73,6 +73,21 @@ export async function loadArrowTable(connection: DuckDBConnection, table: arrow.
 
 /** DuckDB's vector size: the rows of one data chunk. */
 const CHUNK_ROWS = 2_048;
+
+/** `count` row numbers from `first` as a BIGINT column's bytes: on little-endian machines without making a BigInt of each. */
+function ordinalBytes(first: number, count: number): Uint8Array {
+  const ordinals = new BigInt64Array(count);
+  if (IN_PLACE) {
+    const halves = new Uint32Array(ordinals.buffer);
+    for (let row = 0; row < count; row++) {
+      halves[row * 2] = (first + row) % TWO_32;
+      halves[row * 2 + 1] = Math.floor((first + row) / TWO_32);
+    }
+  } else for (let row = 0; row < count; row++) ordinals[row] = BigInt(first + row);
+  return new Uint8Array(ordinals.buffer);
+}
+
+const TWO_32 = 4_294_967_296;
 
 function columnPlan(field: arrow.Field): ColumnPlan {
   const type = field.type as arrow.DataType;
@@ -176,44 +191,8 @@ export async function queryToArrow(connection: DuckDBConnection, sql: string): P
   return new arrow.Table(vectors);
 }
 
-/**
- * Runs a query and yields its result as Arrow tables of one record batch each, about `rowsPerBatch`
- * rows apiece, so a caller can send a large result on without holding it whole in JS (DuckDB keeps
- * the materialized result; a streaming one would end a failing query as if it were complete). At
- * least one table is yielded, empty when the result is, so the schema is always known.
- */
-export async function* queryToArrowBatches(connection: DuckDBConnection, sql: string, rowsPerBatch = 65_536): AsyncGenerator<arrow.Table> {
-  const result = await connection.run(sql);
-  const names = result.columnNames();
-  const types = result.columnTypes();
-  // A column of numbers or timestamps is gathered as bytes; any other as values.
-  const asBytes = types.map((type) => SameBytesColumn.of(type.typeId));
-  let pending: unknown[][] = names.map(() => []);
-  let rows = 0;
-  let yielded = false;
-  const batch = (): arrow.Table => {
-    const vectors: Record<string, arrow.Vector> = {};
-    names.forEach((name, index) => {
-      vectors[name] = asBytes[index]?.take() ?? toArrowVector(pending[index]!, types[index]!);
-    });
-    pending = names.map(() => []);
-    rows = 0;
-    yielded = true;
-    return new arrow.Table(vectors);
-  };
-  for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
-    for (let index = 0; index < names.length; index++) {
-      const bytes = asBytes[index];
-      if (bytes !== undefined) bytes.add(chunk, index);
-      else for (const value of chunk.getColumnValues(index)) pending[index]!.push(value);
-    }
-    rows += chunk.rowCount;
-    if (rows >= rowsPerBatch) yield batch();
-  }
-  if (rows > 0 || !yielded) yield batch();
-}
-
-function toArrowVector(values: readonly unknown[], type: DuckDBType): arrow.Vector {
+/** DuckDB values of one column as an Arrow vector of the type Floe gives that DuckDB type (queryToArrow, arrow-ipc-stream.ts). */
+export function toArrowVector(values: readonly unknown[], type: DuckDBType): arrow.Vector {
   const length = values.length;
   // Fixed-width values written straight into their buffer and validity bitmap: Arrow's builders
   // (vectorFromArray) take several times as long, and a training set streams millions of them.

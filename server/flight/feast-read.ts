@@ -1,4 +1,6 @@
 import type * as arrow from 'apache-arrow';
+import { tableIpcMessages } from '../../features/historical/arrow-ipc-stream.js';
+import type { IpcMessageOut } from '../../features/historical/arrow-ipc-stream.js';
 import type { FeatureContext } from '../../features/context.js';
 import type { Caller } from '../auth/authenticator.js';
 import type { FeastCommand } from './feast-command.js';
@@ -8,9 +10,9 @@ import { feastHistoricalRetrieval } from './historical-retrieval.js';
 import { feastDataSource, sourceColumnsTable } from './source-columns.js';
 import { feastSourcePull } from './source-pull.js';
 
-/** A read Feast asked for, checked (API, references, the caller's permissions), ready to stream its record batches. */
+/** A read Feast asked for, checked (API, references, the caller's permissions), ready to stream its IPC messages: a schema, then record batches. */
 export interface FeastRead {
-  stream(send: (batch: arrow.Table) => Promise<void>): Promise<void>;
+  stream(send: (message: IpcMessageOut) => Promise<void>): Promise<void>;
 }
 
 /** The read a command asks for, with the rows Feast uploaded with it; an API Floe does not answer is refused by name. */
@@ -30,7 +32,11 @@ export function feastRead(context: FeatureContext, command: FeastCommand, upload
     case 'get_table_column_names_and_types_from_data_source': {
       const source = feastDataSource(context, command);
       requireSourceRead(caller, source.name);
-      return { stream: async (send) => send(await sourceColumnsTable(context, source)) };
+      return {
+        stream: async (send) => {
+          for (const message of tableIpcMessages(await sourceColumnsTable(context, source))) await send(message);
+        },
+      };
     }
   }
 }

@@ -2,7 +2,8 @@ import * as arrow from 'apache-arrow';
 import { FloeError } from '../../core/errors.js';
 import type { FeatureContext } from '../../features/context.js';
 import type { Registry } from '../../features/registry.js';
-import { queryToArrowBatches } from '../../features/historical/arrow-io.js';
+import { queryIpcMessages } from '../../features/historical/arrow-ipc-stream.js';
+import type { IpcMessageOut } from '../../features/historical/arrow-ipc-stream.js';
 import type { EntitySource, KeysSeenEntityRows } from '../../features/historical/entity-rows.js';
 import { durationSeconds } from '../../features/definitions.js';
 import { instantMicros, isoMicros } from '../../contracts/instants.js';
@@ -17,8 +18,8 @@ export interface HistoricalRetrieval {
   readonly views: readonly string[];
   /** The retrieval itself, for what else may be asked of it (Feast's persist saves it as a table). */
   readonly job: HistoricalRetrievalJob;
-  /** Runs the retrieval and hands `send` the result one record batch at a time (the first may be empty: it carries the schema). */
-  stream(send: (batch: arrow.Table) => Promise<void>): Promise<void>;
+  /** Runs the retrieval and hands `send` the result as IPC messages: its schema, then its record batches. */
+  stream(send: (message: IpcMessageOut) => Promise<void>): Promise<void>;
 }
 
 /** Pandas' index, which `pa.Table.from_pandas` adds as columns when it is not a plain range: not entity data. */
@@ -54,7 +55,7 @@ export function feastHistoricalRetrieval(context: FeatureContext, command: Feast
     job,
     stream: (send) =>
       job.run(async (connection, query) => {
-        for await (const batch of queryToArrowBatches(connection, query)) await send(batch);
+        for await (const message of queryIpcMessages(connection, query)) await send(message);
       }),
   };
 }

@@ -1,10 +1,12 @@
 import * as arrow from 'apache-arrow';
+import type { IpcMessageOut } from '../../features/historical/arrow-ipc-stream.js';
 
 /**
  * Arrow IPC messages as Flight carries them: a FlightData's `data_header` is a flatbuffer Message
  * (Message.fbs) and its `data_body` that message's body, without the stream format's framing
- * (continuation marker, metadata length, padding). apache-arrow writes and reads the stream format;
- * these functions only add or strip the framing around its messages.
+ * (continuation marker, metadata length, padding). Outgoing messages are made by
+ * arrow-ipc-stream.ts; uploaded ones are read back through apache-arrow's stream reader, these
+ * functions only adding the framing around them.
  */
 export interface IpcMessage {
   readonly dataHeader: Uint8Array;
@@ -13,17 +15,32 @@ export interface IpcMessage {
 
 const CONTINUATION = 0xffffffff;
 
-/** A table's messages: its schema (when `withSchema`) and then its record batches, as apache-arrow's stream writer encodes them. */
-export function tableMessages(table: arrow.Table, options: { readonly withSchema: boolean }): IpcMessage[] {
-  const stream = arrow.RecordBatchStreamWriter.writeAll(table).toUint8Array(true);
-  const reader = new arrow.MessageReader(stream);
-  const messages: IpcMessage[] = [];
-  for (let message = reader.readMessage(); message !== null; message = reader.readMessage()) {
-    const dataBody = reader.readMessageBody(message.bodyLength);
-    if (message.isSchema() && !options.withSchema) continue;
-    messages.push({ dataHeader: arrow.Message.encode(message), dataBody });
-  }
-  return messages;
+/**
+ * The FlightData (protobuf) carrying one outgoing message: `data_header` (field 2) and `data_body`
+ * (field 1000), the body written by the message straight into these bytes, which gRPC sends as they
+ * are (offline-server.ts): protobufjs would copy the body again.
+ */
+export function flightDataBytes(message: IpcMessageOut): Buffer {
+  const headerKey = [...fieldKey(2), ...varint(message.header.length)];
+  const bodyKey = message.bodyLength > 0 ? [...fieldKey(1000), ...varint(message.bodyLength)] : [];
+  const bytes = Buffer.allocUnsafe(headerKey.length + message.header.length + bodyKey.length + message.bodyLength);
+  bytes.set(headerKey, 0);
+  bytes.set(message.header, headerKey.length);
+  bytes.set(bodyKey, headerKey.length + message.header.length);
+  message.writeBody(bytes, headerKey.length + message.header.length + bodyKey.length);
+  return bytes;
+}
+
+/** A length-delimited field's key: its number and wire type 2. */
+function fieldKey(field: number): number[] {
+  return varint(field * 8 + 2);
+}
+
+function varint(value: number): number[] {
+  const bytes: number[] = [];
+  for (; value >= 0x80; value = Math.floor(value / 0x80)) bytes.push((value % 0x80) | 0x80);
+  bytes.push(value);
+  return bytes;
 }
 
 /** The schema alone in its IPC form (continuation, length, flatbuffer Message), as FlightInfo.schema and SchemaResult hold it. */

@@ -16,7 +16,7 @@ import type { FeastRead } from './feast-read.js';
 import { flightCaller, requireSourceRead } from './flight-auth.js';
 import { feastDataSource, validateSource } from './source-columns.js';
 import { FlightRefusal, flightStatus } from './flight-errors.js';
-import { messagesTable, schemaBytes, tableMessages } from './ipc-messages.js';
+import { flightDataBytes, messagesTable, schemaBytes } from './ipc-messages.js';
 import type { IpcMessage } from './ipc-messages.js';
 import { PendingUploads } from './pending-uploads.js';
 import { feastOfflineWrite } from './offline-write.js';
@@ -63,7 +63,8 @@ interface FlightDataMessage {
  * Floe's offline endpoint: an Arrow Flight (gRPC) server answering Feast's remote offline store
  * client (`offline_store: {type: remote, host, port}`). Feast 0.67 reads in one do_exchange (the
  * entity rows up, the result down); older clients do_put the rows, get_flight_info the descriptor
- * and do_get its ticket. Results stream as Arrow record batches as DuckDB yields them.
+ * and do_get its ticket. Results stream as Arrow record batches as DuckDB yields them, encoded
+ * once, straight into the messages sent (arrow-ipc-stream.ts).
  */
 export function createOfflineServer(options: OfflineServerOptions): OfflineServer {
   const auth = options.auth === undefined ? undefined : serverAuthConfigSchema.parse(options.auth);
@@ -185,11 +186,7 @@ class FlightHandlers {
     call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<FlightDataMessage, unknown>,
     read: FeastRead,
   ): Promise<void> {
-    let first = true;
-    await read.stream(async (batch) => {
-      for (const message of tableMessages(batch, { withSchema: first })) await write(call, flightData(message));
-      first = false;
-    });
+    await read.stream((message) => write(call, flightDataBytes(message)));
     call.end();
   }
 
@@ -233,17 +230,10 @@ async function readUpload(
   return { descriptor, messages };
 }
 
-function flightData(message: IpcMessage): FlightDataMessage {
-  return {
-    dataHeader: Buffer.from(message.dataHeader.buffer, message.dataHeader.byteOffset, message.dataHeader.byteLength),
-    dataBody: Buffer.from(message.dataBody.buffer, message.dataBody.byteOffset, message.dataBody.byteLength),
-  };
-}
-
-/** Writes one message, waiting for the stream to drain when gRPC's buffer is full. */
+/** Writes one message (FlightData's bytes), waiting for the stream to drain when gRPC's buffer is full. */
 async function write(
   call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<FlightDataMessage, unknown>,
-  message: FlightDataMessage,
+  message: Buffer,
 ): Promise<void> {
   if (!call.write(message)) await once(call, 'drain');
 }
@@ -263,6 +253,12 @@ function flightService(): grpc.ServiceDefinition {
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
     arrow: { flight: { protocol: { FlightService: grpc.ServiceClientConstructor } } };
   };
-  service = loaded.arrow.flight.protocol.FlightService.service;
+  // A response already encoded (FlightData's bytes from flightDataBytes) is sent as it is.
+  service = Object.fromEntries(
+    Object.entries(loaded.arrow.flight.protocol.FlightService.service).map(([name, method]) => [
+      name,
+      { ...method, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : method.responseSerialize(value)) },
+    ]),
+  );
   return service;
 }

@@ -1,5 +1,4 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type * as arrow from 'apache-arrow';
 import { FloeError } from '../../core/errors.js';
 import { describeRelation, requireColumns } from '../../engine/describe.js';
 import { latestPerEntitySql } from '../../engine/feature-queries/latest-per-entity.js';
@@ -9,7 +8,8 @@ import { microsLiteral, utcMicrosSql } from '../../engine/timestamps.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { FeatureContext } from '../../features/context.js';
 import { signalOf } from '../../features/context.js';
-import { queryToArrowBatches } from '../../features/historical/arrow-io.js';
+import { queryIpcMessages } from '../../features/historical/arrow-ipc-stream.js';
+import type { IpcMessageOut } from '../../features/historical/arrow-ipc-stream.js';
 import type { FeastCommand } from './feast-command.js';
 import { stringList } from './feast-command.js';
 import { registeredSource } from './source-columns.js';
@@ -18,7 +18,8 @@ import { defined } from '../../contracts/defined.js';
 /** A source pull made ready: the source it reads (for permissions) and how to stream its rows. */
 export interface SourcePull {
   readonly source: string;
-  stream(send: (batch: arrow.Table) => Promise<void>): Promise<void>;
+  /** Hands `send` the rows as IPC messages: their schema, then their record batches. */
+  stream(send: (message: IpcMessageOut) => Promise<void>): Promise<void>;
 }
 
 /**
@@ -65,7 +66,7 @@ export function feastSourcePull(context: FeatureContext, command: FeastCommand, 
                 name: what,
               })
             : await inWindowSql(connection, relation, timestamp, { start, end }, what);
-        for await (const batch of queryToArrowBatches(connection, query)) await send(batch);
+        for await (const message of queryIpcMessages(connection, query)) await send(message);
       }, signalOf(context));
     },
   };

@@ -1,11 +1,11 @@
-// Arrow in and out of DuckDB. Entity rows (loadArrowTable), appended a chunk at a time: every column kind
-// Floe reads, nulls in each, a table of several record batches and more rows than one chunk holds,
-// the ordinal numbering rows in order, timestamps exact to their unit. Results (queryToArrowBatches):
-// fixed-width columns written straight into their buffers, nulls kept, across batches.
+// Arrow into DuckDB. Entity rows (loadArrowTable), appended a chunk at a time: every column kind Floe
+// reads, nulls in each, a table of several record batches and more rows than one chunk holds, the
+// ordinal numbering rows in order, timestamps exact to their unit. (Results out of DuckDB as Arrow:
+// arrow-ipc-stream.test.ts.)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as arrow from 'apache-arrow';
-import { loadArrowTable, queryToArrowBatches } from '../../../../features/historical/arrow-io.js';
+import { loadArrowTable } from '../../../../features/historical/arrow-io.js';
 import { withConnection } from '../../../support/engine/duckdb.js';
 
 const ROWS = 5_000;
@@ -98,84 +98,3 @@ test('every column kind, nulls included, lands row for row with its ordinal, ove
     });
   });
 });
-
-test('query results come out as typed Arrow columns with their nulls, batch by batch', async () => {
-  await withConnection(async (connection) => {
-    const sql = `SELECT r::INTEGER AS i, (r * 3)::BIGINT AS l, (r / 4)::FLOAT AS f, (r / 8)::DOUBLE AS d, 'v' || r AS s
-      FROM range(${ROWS}) AS t(r)`;
-    const nulled = `SELECT ${['i', 'l', 'f', 'd', 's'].map((column) => `CASE WHEN i % 7 = 3 THEN NULL ELSE ${column} END AS ${column}`).join(', ')} FROM (${sql}) ORDER BY l`;
-    const batches: arrow.Table[] = [];
-    for await (const table of queryToArrowBatches(connection, nulled, 2_000)) batches.push(table);
-    const whole = new arrow.Table(batches.flatMap((table) => table.batches));
-    assert.equal(whole.numRows, ROWS);
-    assert.ok(batches.length >= 2, `${batches.length} batches`);
-    assert.deepEqual(
-      whole.schema.fields.map((field) => String(field.type)),
-      ['Int32', 'Int64', 'Float32', 'Float64', 'Utf8'],
-    );
-    const nullsLast = whole.numRows - Math.ceil((ROWS - 3) / 7);
-    for (const row of [0, 3, 4, 2_047, 2_048, nullsLast - 1]) {
-      const values = ['i', 'l', 'f', 'd', 's'].map((column) => whole.getChild(column)!.get(row) as unknown);
-      const key = Number(values[1]) / 3;
-      assert.deepEqual(values, [key, BigInt(key * 3), Math.fround(key / 4), key / 8, `v${key}`], `row ${row}`);
-    }
-    for (let row = nullsLast; row < ROWS; row++)
-      assert.deepEqual(
-        ['i', 'l', 'f', 'd', 's'].map((column) => whole.getChild(column)!.get(row) as unknown),
-        [null, null, null, null, null],
-      );
-  });
-});
-
-test('numbers and timestamps are copied as bytes: every row equal across chunks of any length, several to a batch', async () => {
-  await withConnection(async (connection) => {
-    // A filter makes chunks of uneven lengths, so a chunk's validity bits start mid-byte in its batch.
-    const sql = `SELECT ${[
-      'r::INTEGER AS i',
-      '(r * 3)::BIGINT AS l',
-      '(r / 4)::FLOAT AS f',
-      '(r / 8)::DOUBLE AS d',
-      `make_timestamp(${AT_MICROS} + r) AS ts`,
-      `make_timestamp(${AT_MICROS} - r)::TIMESTAMPTZ AS tz`,
-    ]
-      .map((column) => `CASE WHEN r % 7 = 3 THEN NULL ELSE ${column.split(' AS ')[0]} END AS ${column.split(' AS ')[1]}`)
-      .join(', ')} FROM range(${ROWS * 4}) AS t(r) WHERE r % 3 <> 0`;
-    const batches: arrow.Table[] = [];
-    for await (const table of queryToArrowBatches(connection, sql, 3_000)) batches.push(table);
-    const whole = new arrow.Table(batches.flatMap((table) => table.batches));
-    assert.ok(batches.length >= 3, `${batches.length} batches`);
-    assert.deepEqual(
-      whole.schema.fields.map((field) => String(field.type)),
-      ['Int32', 'Int64', 'Float32', 'Float64', 'Timestamp<MICROSECOND>', 'Timestamp<MICROSECOND, UTC>'],
-    );
-    const kept = Array.from({ length: ROWS * 4 }, (_, r) => r).filter((r) => r % 3 !== 0);
-    assert.equal(whole.numRows, kept.length);
-    const columns = ['i', 'l', 'f', 'd', 'ts', 'tz'].map((name) => whole.getChild(name)!);
-    const raw = (column: number, row: number): unknown => {
-      const vector = columns[column]!;
-      if (!vector.isValid(row)) return null;
-      // Timestamps compared as their microseconds (Arrow JS hands them out as milliseconds).
-      return column >= 4 ? rawMicros(vector, row) : vector.get(row);
-    };
-    kept.forEach((r, row) => {
-      const expected =
-        r % 7 === 3
-          ? [null, null, null, null, null, null]
-          : [r, BigInt(r * 3), Math.fround(r / 4), r / 8, AT_MICROS + BigInt(r), AT_MICROS - BigInt(r)];
-      assert.deepEqual(
-        columns.map((_, column) => raw(column, row)),
-        expected,
-        `row ${row} (r ${r})`,
-      );
-    });
-  });
-});
-
-function rawMicros(vector: arrow.Vector, row: number): bigint {
-  let at = row;
-  for (const data of vector.data) {
-    if (at < data.length) return (data.values as BigInt64Array)[at]!;
-    at -= data.length;
-  }
-  throw new Error(`row ${row} is past the vector's end`);
-}
