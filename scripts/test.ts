@@ -56,25 +56,16 @@ type Suite = keyof typeof SUITES | 'all';
  */
 const BACKGROUND_NICENESS = 5;
 
-/**
- * The files that need services run three at a time: they spend about half of their time waiting
- * (on Temporal's timers and task queues, on servers and processes they start), so two at a time left
- * a core idle for the last half of a run, once the files without services (niced, two at a time,
- * nearly all CPU) were done.
- */
-const DEFAULT_CONCURRENCY = { withServices: 3, withoutServices: 2 } as const;
-
 interface Options {
   suite: Suite;
   selectors: string[];
   nodeTestArgs: string[];
-  /** Test files at once in each batch; by default DEFAULT_CONCURRENCY. */
-  concurrency: { withServices: number; withoutServices: number };
+  concurrency: number;
   shard: { index: number; total: number } | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { suite: 'all', selectors: [], nodeTestArgs: [], concurrency: DEFAULT_CONCURRENCY, shard: undefined };
+  const options: Options = { suite: 'all', selectors: [], nodeTestArgs: [], concurrency: 2, shard: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const value = (): string => {
@@ -87,8 +78,7 @@ function parseArgs(argv: readonly string[]): Options {
       if (suite !== 'all' && !(suite in SUITES)) throw new Error(`--suite must be all, unit, integration, replay or e2e, not "${suite}"`);
       options.suite = suite as Suite;
     } else if (arg === '--concurrency' || arg.startsWith('--concurrency=')) {
-      const files = Number(value());
-      options.concurrency = { withServices: files, withoutServices: files };
+      options.concurrency = Number(value());
     } else if (arg.startsWith('--test-shard=')) {
       // Here rather than in the runner: a shard starts only the services its own files declare.
       const shard = value();
@@ -244,8 +234,6 @@ interface Batch {
   files: readonly string[];
   env: NodeJS.ProcessEnv;
   background: boolean;
-  /** How many of its files run at once. */
-  concurrency: number;
 }
 
 interface BatchRun {
@@ -279,7 +267,7 @@ async function runBatch(batch: Batch, options: Options, resultsDir: string): Pro
     '--import',
     pathToFileURL(join(repoRoot, 'scripts', 'test-file-cpu.ts')).href,
     join(repoRoot, 'scripts', 'run-test-files.ts'),
-    `--concurrency=${batch.concurrency}`,
+    `--concurrency=${options.concurrency}`,
     `--times-file=${timesFile}`,
     ...options.nodeTestArgs,
     ...batch.files,
@@ -387,14 +375,7 @@ async function runWithServices(
       // A failed stack has stopped what it started: the tests then say that their service is not running.
       const running = serviceError === undefined ? [...up.values()] : [];
       const env = { ...process.env, ...servicesEnv(running) };
-      const batch = {
-        name: `services-${runs.length + 1}`,
-        files: wave,
-        env,
-        background: false,
-        concurrency: options.concurrency.withServices,
-      };
-      runs.push(await runBatch(batch, options, resultsDir));
+      runs.push(await runBatch({ name: `services-${runs.length + 1}`, files: wave, env, background: false }, options, resultsDir));
     }
   } finally {
     await starting;
@@ -451,7 +432,6 @@ async function main(): Promise<number> {
             files: slowestFirst(withoutServices, known),
             env: { ...process.env, ...servicesEnv([]) },
             background: withServices.length > 0,
-            concurrency: options.concurrency.withoutServices,
           },
           options,
           resultsDir,
