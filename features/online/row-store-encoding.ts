@@ -2,7 +2,7 @@ import { endianness } from 'node:os';
 import { Packr } from 'msgpackr';
 import type { IcebergValue, PrimitiveValue } from '../../iceberg/spec/types.js';
 import type { TileRow } from '../online-table/aggregation-tiles.js';
-import { KIND_CODES, KINDS, tileColumnsOf } from './tile-columns.js';
+import { exactAsDoubles, HAS_NULL, isSafeMicros, KIND_CODES, KINDS, LONGS, tileColumnsOf } from './tile-columns.js';
 import type { NumericColumn, TileColumns } from './tile-columns.js';
 
 // What the row store (file-row-store.ts) keeps per key of a data file, and how it is encoded there.
@@ -94,7 +94,7 @@ export const storedTiles: StoredCodec<StoredTiles, StoredTileColumns> = {
     if (flags === undefined)
       return packr.pack([pushed, ...rows.map((row) => [row.tileStart, KIND_CODES[row.kind], row.sequence, ...row.values])]);
     let withNulls = 0;
-    for (const flag of flags) if ((flag & HAS_NULLS) !== 0) withNulls++;
+    for (const flag of flags) if ((flag & HAS_NULL) !== 0) withNulls++;
     const encoded = Buffer.alloc(HEADER_BYTES + 8 * count * (2 + columnCount) + columnCount + count * (1 + withNulls));
     const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
     view.setUint8(0, COLUMNAR);
@@ -110,7 +110,7 @@ export const storedTiles: StoredCodec<StoredTiles, StoredTileColumns> = {
     offset += columnCount;
     for (const row of rows) encoded[offset++] = KIND_CODES[row.kind];
     for (let column = 0; column < columnCount; column++)
-      if ((flags[column]! & HAS_NULLS) !== 0) for (const row of rows) encoded[offset++] = row.values[column] === null ? 1 : 0;
+      if ((flags[column]! & HAS_NULL) !== 0) for (const row of rows) encoded[offset++] = row.values[column] === null ? 1 : 0;
     return encoded;
   },
   decode: (encoded) => {
@@ -134,7 +134,7 @@ export const storedTiles: StoredCodec<StoredTiles, StoredTileColumns> = {
     const columns: NumericColumn[] = [];
     for (let column = 0; column < columnCount; column++) {
       const flag = encoded[flagsAt + column]!;
-      const nulls = (flag & HAS_NULLS) === 0 ? null : encoded.subarray(nullsAt, (nullsAt += count));
+      const nulls = (flag & HAS_NULL) === 0 ? null : encoded.subarray(nullsAt, (nullsAt += count));
       columns.push({
         numeric: true,
         values: doublesAt(encoded, HEADER_BYTES + 8 * count * (2 + column), count),
@@ -146,31 +146,17 @@ export const storedTiles: StoredCodec<StoredTiles, StoredTileColumns> = {
   },
 };
 
-const LONGS = 1;
-const HAS_NULLS = 2;
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
 /**
- * Per partial column, LONGS and HAS_NULLS, when the rows can be kept column by column (see
+ * Per partial column, LONGS and HAS_NULL, when the rows can be kept column by column (see
  * storedTiles); undefined when they cannot.
  */
 function numericColumnFlags(rows: readonly TileRow[], columnCount: number): Uint8Array | undefined {
-  if (columnCount > 255) return undefined;
-  for (const row of rows) if (row.tileStart > MAX_SAFE || row.tileStart < -MAX_SAFE) return undefined;
+  if (columnCount > 255 || !rows.every((row) => isSafeMicros(row.tileStart))) return undefined;
   const flags = new Uint8Array(columnCount);
   for (let column = 0; column < columnCount; column++) {
-    let numbers = false;
-    let absoluteSum = 0n;
-    for (const row of rows) {
-      const value = row.values[column] ?? null;
-      if (value === null) flags[column]! |= HAS_NULLS;
-      else if (typeof value === 'number') numbers = true;
-      else if (typeof value === 'bigint') {
-        flags[column]! |= LONGS;
-        absoluteSum += value < 0n ? -value : value;
-      } else return undefined;
-    }
-    if ((numbers && (flags[column]! & LONGS) !== 0) || absoluteSum > MAX_SAFE) return undefined;
+    const exact = exactAsDoubles(rows.length, (row) => rows[row]!.values[column] ?? null);
+    if (exact === undefined) return undefined;
+    flags[column] = exact;
   }
   return flags;
 }

@@ -17,25 +17,45 @@ export interface NumericColumn {
 export type TileColumn = NumericColumn | { readonly numeric: false; readonly values: readonly (PrimitiveValue | null)[] };
 
 export function tileColumn(values: readonly (PrimitiveValue | null)[]): TileColumn {
-  let bigint = false;
-  let number = false;
-  let absoluteSum = 0n;
-  for (const value of values) {
-    if (value === null) continue;
-    if (typeof value === 'number') number = true;
-    else if (typeof value === 'bigint') {
-      bigint = true;
-      absoluteSum += value < 0n ? -value : value;
-    } else return { numeric: false, values };
-  }
-  if ((bigint && number) || absoluteSum > BigInt(Number.MAX_SAFE_INTEGER)) return { numeric: false, values };
-  const hasNull = values.includes(null);
+  const flags = exactAsDoubles(values.length, (row) => values[row] ?? null);
+  if (flags === undefined) return { numeric: false, values };
   return {
     numeric: true,
     values: Float64Array.from(values, (value) => (value === null ? 0 : Number(value))),
-    nulls: hasNull ? Uint8Array.from(values, (value) => (value === null ? 1 : 0)) : null,
-    bigint,
+    nulls: (flags & HAS_NULL) !== 0 ? Uint8Array.from(values, (value) => (value === null ? 1 : 0)) : null,
+    bigint: (flags & LONGS) !== 0,
   };
+}
+
+/** exactAsDoubles' flags: the values are longs (else numbers); one is null. */
+export const LONGS = 1;
+export const HAS_NULL = 2;
+
+/**
+ * Whether a column's `rows` values are held exactly as doubles — numbers, or longs whose absolute
+ * sum is a safe integer, so any sum of them is exact too: LONGS and HAS_NULL as they apply, or
+ * undefined when they are not.
+ */
+export function exactAsDoubles(rows: number, valueAt: (row: number) => PrimitiveValue | null): number | undefined {
+  let flags = 0;
+  let number = false;
+  let absoluteSum = 0n;
+  for (let row = 0; row < rows; row++) {
+    const value = valueAt(row);
+    if (value === null) flags |= HAS_NULL;
+    else if (typeof value === 'number') number = true;
+    else if (typeof value === 'bigint') {
+      flags |= LONGS;
+      absoluteSum += value < 0n ? -value : value;
+    } else return undefined;
+  }
+  if ((number && (flags & LONGS) !== 0) || absoluteSum > MAX_SAFE) return undefined;
+  return flags;
+}
+
+/** Whether a tile start (µs) is held exactly as a double. */
+export function isSafeMicros(micros: bigint): boolean {
+  return micros <= MAX_SAFE && micros >= -MAX_SAFE;
 }
 
 export function valueAt(column: TileColumn, row: number): PrimitiveValue | null {
@@ -71,7 +91,7 @@ export interface TileColumns {
 
 /** Rows as columns, numbers in typed arrays wherever that is exact (tile-columns.ts). */
 export function tileColumnsOf(rows: readonly TileRow[], partialColumnCount: number): TileColumns {
-  const safe = rows.every((row) => row.tileStart <= MAX_SAFE_MICROS && row.tileStart >= -MAX_SAFE_MICROS);
+  const safe = rows.every((row) => isSafeMicros(row.tileStart));
   return {
     starts: safe ? Float64Array.from(rows, (row) => Number(row.tileStart)) : null,
     startBigints: safe ? null : rows.map((row) => row.tileStart),
@@ -84,4 +104,4 @@ export function tileColumnsOf(rows: readonly TileRow[], partialColumnCount: numb
 export const KINDS: readonly TileKind[] = ['delta', 'full', 'pushed'];
 export const KIND_CODES: Readonly<Record<TileKind, number>> = { delta: 0, full: 1, pushed: 2 };
 
-const MAX_SAFE_MICROS = BigInt(Number.MAX_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
