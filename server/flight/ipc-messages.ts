@@ -1,4 +1,5 @@
 import * as arrow from 'apache-arrow';
+import protobuf from 'protobufjs';
 import type { IpcMessageOut } from '../../features/historical/arrow-ipc-stream.js';
 
 /**
@@ -18,29 +19,22 @@ const CONTINUATION = 0xffffffff;
 /**
  * The FlightData (protobuf) carrying one outgoing message: `data_header` (field 2) and `data_body`
  * (field 1000), the body written by the message straight into these bytes, which gRPC sends as they
- * are (offline-server.ts): protobufjs would copy the body again.
+ * are (offline-server.ts): a message object serialized by protobufjs would copy the body again, so
+ * its Writer writes only what comes before the body.
  */
 export function flightDataBytes(message: IpcMessageOut): Buffer {
-  const headerKey = [...fieldKey(2), ...varint(message.header.length)];
-  const bodyKey = message.bodyLength > 0 ? [...fieldKey(1000), ...varint(message.bodyLength)] : [];
-  const bytes = Buffer.allocUnsafe(headerKey.length + message.header.length + bodyKey.length + message.bodyLength);
-  bytes.set(headerKey, 0);
-  bytes.set(message.header, headerKey.length);
-  bytes.set(bodyKey, headerKey.length + message.header.length);
-  message.writeBody(bytes, headerKey.length + message.header.length + bodyKey.length);
+  const before = protobuf.Writer.create().uint32(lengthDelimited(2)).bytes(message.header);
+  if (message.bodyLength > 0) before.uint32(lengthDelimited(1000)).uint32(message.bodyLength);
+  const head = before.finish();
+  const bytes = Buffer.allocUnsafe(head.length + message.bodyLength);
+  bytes.set(head, 0);
+  message.writeBody(bytes, head.length);
   return bytes;
 }
 
 /** A length-delimited field's key: its number and wire type 2. */
-function fieldKey(field: number): number[] {
-  return varint(field * 8 + 2);
-}
-
-function varint(value: number): number[] {
-  const bytes: number[] = [];
-  for (; value >= 0x80; value = Math.floor(value / 0x80)) bytes.push((value % 0x80) | 0x80);
-  bytes.push(value);
-  return bytes;
+function lengthDelimited(field: number): number {
+  return field * 8 + 2;
 }
 
 /** The schema alone in its IPC form (continuation, length, flatbuffer Message), as FlightInfo.schema and SchemaResult hold it. */
