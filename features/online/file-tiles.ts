@@ -174,7 +174,8 @@ export class FileTiles {
     const sums = column(stats.sum);
     const mins = column(stats.min);
     const maxes = column(stats.max);
-    if (![counts, sums, mins, maxes].every((one) => one === undefined || one.numeric)) return false;
+    const typedArray = (one: TileColumn | undefined, summed: boolean) => one === undefined || (one.numeric && (one.exactSums || !summed));
+    if (!typedArray(counts, true) || !typedArray(sums, true) || !typedArray(mins, false) || !typedArray(maxes, false)) return false;
     const [c, s, lo, hi] = [counts, sums, mins, maxes] as (NumericColumn | undefined)[];
     let count = 0;
     let sum: number | null = null;
@@ -243,7 +244,7 @@ export class FileTiles {
   private count(position: number | undefined, ranges: RowRanges): bigint {
     if (position === undefined) return 0n;
     const column = this.columns[position]!;
-    if (!column.numeric) return BigInt(genericSum(column.values, ranges) ?? 0n);
+    if (!column.numeric || !column.exactSums) return BigInt(genericSum(column, ranges) ?? 0n);
     let total = 0;
     for (const [first, last] of ranges)
       for (let row = first; row < last; row++) if (column.nulls?.[row] !== 1) total += column.values[row]!;
@@ -253,7 +254,7 @@ export class FileTiles {
   private sum(position: number | undefined, ranges: RowRanges): PrimitiveValue | null {
     if (position === undefined) return null;
     const column = this.columns[position]!;
-    if (!column.numeric) return genericSum(column.values, ranges);
+    if (!column.numeric || !column.exactSums) return genericSum(column, ranges);
     let total: number | null = null;
     for (const [first, last] of ranges)
       for (let row = first; row < last; row++) if (column.nulls?.[row] !== 1) total = (total ?? 0) + column.values[row]!;

@@ -2,7 +2,7 @@ import { endianness } from 'node:os';
 import { Packr } from 'msgpackr';
 import type { IcebergValue, PrimitiveValue } from '../../iceberg/spec/types.js';
 import type { TileRow } from '../online-table/aggregation-tiles.js';
-import { exactAsDoubles, HAS_NULL, isSafeMicros, KIND_CODES, KINDS, LONGS, tileColumnsOf } from './tile-columns.js';
+import { exactAsDoubles, HAS_NULL, INEXACT_SUMS, isSafeMicros, KIND_CODES, KINDS, LONGS, tileColumnsOf } from './tile-columns.js';
 import type { NumericColumn, TileColumns } from './tile-columns.js';
 
 // What the row store (file-row-store.ts) keeps per key of a data file, and how it is encoded there.
@@ -68,7 +68,7 @@ export const storedRows: StoredCodec<StoredRow> = {
  * tiles written in another encoding is then never opened, and is removed as a file the table no
  * longer holds. Change it when storedTiles' encoding changes.
  */
-export const STORED_TILES_FORMAT = 'tiles-columns-1';
+export const STORED_TILES_FORMAT = 'tiles-columns-2';
 
 /** A columnar value's first byte; any other value is MessagePack (which never starts with 0xc1). */
 const COLUMNAR = 0xc1;
@@ -77,12 +77,12 @@ const LITTLE_ENDIAN = endianness() === 'LE';
 
 /**
  * An aggregated view's tiles. When every tile start is within ±2^53 µs and every partial column
- * holds numbers (doubles, or longs whose absolute sum over the key is a safe integer: any sum of
- * them is then exact), the rows are kept column by column as little-endian doubles, read back as
- * typed arrays over the stored bytes without a value made per row:
+ * holds numbers (doubles, or longs that are safe integers: exactAsDoubles), the rows are kept
+ * column by column as little-endian doubles, read back as typed arrays over the stored bytes
+ * without a value made per row:
  *   0xc1, column count (u8), 2 bytes unused, rows (u32), pushed rows (u32), 4 bytes unused,
  *   starts (f64 × rows), sequences (f64 × rows), each column's values (f64 × rows),
- *   each column's flags (u8: 1 longs, 2 has nulls), kinds (u8 × rows), each column with nulls' null flags (u8 × rows).
+ *   each column's flags (u8: 1 longs, 2 has nulls, 4 sums past 2^53), kinds (u8 × rows), each column with nulls' null flags (u8 × rows).
  * Otherwise MessagePack: [pushed, [tileStart, kind code, sequence, ...values] per row].
  */
 export const storedTiles: StoredCodec<StoredTiles, StoredTileColumns> = {
@@ -140,6 +140,7 @@ export const storedTiles: StoredCodec<StoredTiles, StoredTileColumns> = {
         values: doublesAt(encoded, HEADER_BYTES + 8 * count * (2 + column), count),
         nulls,
         bigint: (flag & LONGS) !== 0,
+        exactSums: (flag & INEXACT_SUMS) === 0,
       });
     }
     return { columns: { starts, startBigints: null, kinds, sequences, columns }, pushed: encoded.readUInt32LE(8) };
@@ -147,7 +148,7 @@ export const storedTiles: StoredCodec<StoredTiles, StoredTileColumns> = {
 };
 
 /**
- * Per partial column, LONGS and HAS_NULL, when the rows can be kept column by column (see
+ * Per partial column, exactAsDoubles' flags, when the rows can be kept column by column (see
  * storedTiles); undefined when they cannot.
  */
 function numericColumnFlags(rows: readonly TileRow[], columnCount: number): Uint8Array | undefined {

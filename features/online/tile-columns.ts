@@ -12,6 +12,8 @@ export interface NumericColumn {
   readonly values: Float64Array;
   readonly nulls: Uint8Array | null;
   readonly bigint: boolean;
+  /** Whether any sum of the values is exact as a double (longs whose absolute sum is a safe integer; always for numbers). */
+  readonly exactSums: boolean;
 }
 
 export type TileColumn = NumericColumn | { readonly numeric: false; readonly values: readonly (PrimitiveValue | null)[] };
@@ -24,17 +26,19 @@ export function tileColumn(values: readonly (PrimitiveValue | null)[]): TileColu
     values: Float64Array.from(values, (value) => (value === null ? 0 : Number(value))),
     nulls: (flags & HAS_NULL) !== 0 ? Uint8Array.from(values, (value) => (value === null ? 1 : 0)) : null,
     bigint: (flags & LONGS) !== 0,
+    exactSums: (flags & INEXACT_SUMS) === 0,
   };
 }
 
-/** exactAsDoubles' flags: the values are longs (else numbers); one is null. */
+/** exactAsDoubles' flags: the values are longs (else numbers); one is null; their absolute sum is past 2^53. */
 export const LONGS = 1;
 export const HAS_NULL = 2;
+export const INEXACT_SUMS = 4;
 
 /**
- * Whether a column's `rows` values are held exactly as doubles — numbers, or longs whose absolute
- * sum is a safe integer, so any sum of them is exact too: LONGS and HAS_NULL as they apply, or
- * undefined when they are not.
+ * Whether a column's `rows` values are held exactly as doubles — numbers, or longs that are safe
+ * integers: LONGS, HAS_NULL and INEXACT_SUMS as they apply, or undefined when they are not. Only
+ * count and sum columns are added up; a `last` column's event times (each ~2^50 µs) are only compared.
  */
 export function exactAsDoubles(rows: number, valueAt: (row: number) => PrimitiveValue | null): number | undefined {
   let flags = 0;
@@ -45,12 +49,13 @@ export function exactAsDoubles(rows: number, valueAt: (row: number) => Primitive
     if (value === null) flags |= HAS_NULL;
     else if (typeof value === 'number') number = true;
     else if (typeof value === 'bigint') {
+      if (value > MAX_SAFE || value < -MAX_SAFE) return undefined;
       flags |= LONGS;
       absoluteSum += value < 0n ? -value : value;
     } else return undefined;
   }
-  if ((number && (flags & LONGS) !== 0) || absoluteSum > MAX_SAFE) return undefined;
-  return flags;
+  if (number && (flags & LONGS) !== 0) return undefined;
+  return absoluteSum > MAX_SAFE ? flags | INEXACT_SUMS : flags;
 }
 
 /** Whether a tile start (µs) is held exactly as a double. */
@@ -65,12 +70,12 @@ export function valueAt(column: TileColumn, row: number): PrimitiveValue | null 
   return column.bigint ? BigInt(value) : value;
 }
 
-/** `countOf`/`sumOf` of aggregation-tiles.ts over a column kept as values, over the rows of `ranges`. */
-export function genericSum(values: readonly (PrimitiveValue | null)[], ranges: RowRanges): bigint | number | null {
+/** `countOf`/`sumOf` of aggregation-tiles.ts over a column whose sums are not exact as doubles, over the rows of `ranges`. */
+export function genericSum(column: TileColumn, ranges: RowRanges): bigint | number | null {
   let total: bigint | number | null = null;
   for (const [first, last] of ranges)
     for (let row = first; row < last; row++) {
-      const value = values[row] ?? null;
+      const value = valueAt(column, row);
       if (value === null) continue;
       if (typeof value === 'bigint') total = ((total as bigint | null) ?? 0n) + value;
       else total = ((total as number | null) ?? 0) + (value as number);

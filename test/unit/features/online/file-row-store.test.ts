@@ -176,8 +176,9 @@ test("an aggregated view's tiles come back as each key's rows, in the order give
     true,
     'numeric tiles are kept as doubles',
   );
-  // 2^52 twice sums beyond 2^53: that long column stays values so that its sums stay exact.
-  assert.equal(read.get('3')!.columns.columns[0]!.numeric, false);
+  // 2^52 twice sums beyond 2^53: that long column is kept as doubles, marked so that its sums are made as longs.
+  const twoLongsColumn = read.get('3')!.columns.columns[0]!;
+  assert.deepEqual([twoLongsColumn.numeric, twoLongsColumn.numeric && twoLongsColumn.exactSums], [true, false]);
   assert.equal(store.counters.keysRead, 4);
   store.close();
 });

@@ -3,7 +3,7 @@
 // rows, nulls, doubles with -0, and longs small enough for numbers or large enough to stay bigints;
 // and with pushed rows at any µs, as a request-time read (`realtimeWindowRows`) at any µs instant
 // and watermark combines them; and so do a key's rows of one file once through the row store's
-// encoding (column by column, or as values when a long column's sums pass 2^53).
+// encoding (column by column, or as values when a long passes 2^53).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -23,6 +23,8 @@ import type { TileGroup } from '../../../../features/online/file-tiles.js';
 import { storedTiles } from '../../../../features/online/row-store-encoding.js';
 
 const SECOND = 1_000_000n;
+/** `last`'s event times as they are met: a few such µs sum past 2^53, though each is exact as a double. */
+const EPOCH_2024 = 1_704_067_200_000_000n;
 
 const doubles: AggregationInput = {
   column: 'amount',
@@ -36,28 +38,29 @@ const longs: AggregationInput = {
   functions: ['count', 'sum', 'avg', 'min', 'max', 'last'],
   windows: ['2m', '10m'],
 };
-/** Label, aggregation, and a shift of every tile start off the grid of whole seconds (never written, but read as objects if met). */
-const cases: [string, AggregationInput, bigint][] = [
-  ['double column', doubles, 0n],
-  ['long column', longs, 0n],
-  ['tile starts off whole seconds', doubles, 500_000n],
+const smallLongs = fc.bigInt({ min: -20n, max: 20n });
+/** Safe integers whose sums pass 2^53: kept as doubles, summed as longs. */
+const sumsPast2To53 = fc.constantFrom(2n ** 52n + 1n, 2n ** 52n + 2n, -(2n ** 52n) - 3n);
+const quarters = fc.oneof(
+  fc.integer({ min: -8, max: 8 }).map((v) => v / 4),
+  fc.constant(-0),
+);
+/** Label, aggregation, the partial columns' values, and a shift of every tile start off the grid of whole seconds (never written, but read as objects if met). */
+const cases: [string, AggregationInput, fc.Arbitrary<bigint | number>, bigint][] = [
+  ['double column', doubles, quarters, 0n],
+  ['long column', longs, fc.oneof(smallLongs, sumsPast2To53), 0n],
+  ['long column past 2^53', longs, fc.oneof(smallLongs, sumsPast2To53, fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n })), 0n],
+  ['tile starts off whole seconds', doubles, quarters, 500_000n],
 ];
 
-for (const [label, input, shift] of cases) {
+for (const [label, input, values, shift] of cases) {
   test(`columnar tiles combine like row objects (${label})`, () => {
     const view = { aggregations: [aggregationSchema.parse(input)] };
     const features = expandAggregations(view.aggregations);
     const partials = columnPartials(view);
     const columns = partialColumnsOf(partials);
     const grid = tileMicros(view);
-    const isLong = input.type === 'long';
-    const value = isLong
-      ? fc.oneof(fc.bigInt({ min: -20n, max: 20n }), fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n }), fc.constant(null))
-      : fc.oneof(
-          fc.integer({ min: -8, max: 8 }).map((v) => v / 4),
-          fc.constant(-0),
-          fc.constant(null),
-        );
+    const value = fc.option(values, { nil: null });
     const row = fc.record({
       key: fc.integer({ min: 0, max: 3 }),
       file: fc.integer({ min: 0, max: 2 }),
@@ -72,7 +75,7 @@ for (const [label, input, shift] of cases) {
       max: value,
       last: value,
       lastEvent: fc.option(
-        fc.integer({ min: 0, max: 12 * 120 }).map((s) => BigInt(s) * SECOND),
+        fc.integer({ min: 0, max: 12 * 120 }).map((s) => EPOCH_2024 + BigInt(s) * SECOND),
         { nil: null },
       ),
       lastCreated: fc.option(fc.bigInt({ min: 0n, max: 3n }), { nil: null }),
