@@ -2,7 +2,7 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { cachedGoBinaryPath, ensureGoBinary, type GoBinary } from './go-install.js';
+import { cachedGoBinaryPath, ensureGoBinary, prefetchGoModules, type GoBinary } from './go-install.js';
 import { logFile } from './paths.js';
 import { freePorts } from './ports.js';
 import { httpGetOk, startProcess, waitUntilHealthy } from './process.js';
@@ -42,6 +42,11 @@ export function minioInstalled(): string | undefined {
 
 export async function installMinio(): Promise<string> {
   return ensureGoBinary(minio);
+}
+
+/** Downloads what MinIO's build needs while another Go build runs (go-install.ts). */
+export function prefetchMinioModules(): void {
+  prefetchGoModules(minio);
 }
 
 export async function startMinio(runDir: string): Promise<RunningService> {

@@ -11,7 +11,7 @@ import { writeEnvFile } from './env-file.js';
 import { installJavaOracle, startJavaOracle } from './java-oracle.js';
 import { installKafka, startKafka } from './kafka.js';
 import { installKafkaConnect } from './kafka-connect.js';
-import { installMinio, startMinio } from './minio.js';
+import { installMinio, prefetchMinioModules, startMinio } from './minio.js';
 import { installNginx, startNginx } from './nginx.js';
 import { addShutdownHook } from './process.js';
 import { servicesEnvFile, servicesStateFile, stateDir } from './paths.js';
@@ -48,6 +48,8 @@ function installEach(wanted: ReadonlySet<ServiceName>): Map<ServiceName, Promise
       previous = step;
     }
   };
+  // MinIO's modules download while the Temporal CLI compiles.
+  if (wanted.has('minio')) prefetchMinioModules();
   lane([
     ['temporal', installTemporal],
     ['minio', installMinio],
