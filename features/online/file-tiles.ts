@@ -10,7 +10,7 @@ import {
   partialColumnsOf,
 } from '../online-table/aggregation-tiles.js';
 import { defined } from '../../contracts/defined.js';
-import { genericSum, KINDS, tileColumnsOf, valueAt } from './tile-columns.js';
+import { genericSum, isNullAt, KINDS, tileColumnsOf, valueAt } from './tile-columns.js';
 import type { NumericColumn, RowRanges, TileColumn, TileColumns } from './tile-columns.js';
 
 /**
@@ -274,19 +274,26 @@ export class FileTiles {
   }
 
   private last(positions: { value: number; eventTs: number; createdTs: number }, ranges: RowRanges): PrimitiveValue | null {
-    let best: { value: PrimitiveValue | null; eventTs: bigint; createdTs: bigint | null } | null = null;
+    const candidate = (row: number) => ({
+      value: valueAt(this.columns[positions.value]!, row),
+      eventTs: valueAt(this.columns[positions.eventTs]!, row) as bigint,
+      createdTs: valueAt(this.columns[positions.createdTs]!, row) as bigint | null,
+    });
+    const eventTs = this.columns[positions.eventTs]!;
+    let best = -1;
     for (const [first, last] of ranges)
       for (let row = first; row < last; row++) {
-        const eventTs = valueAt(this.columns[positions.eventTs]!, row) as bigint | null;
-        if (eventTs === null) continue;
-        const candidate = {
-          value: valueAt(this.columns[positions.value]!, row),
-          eventTs,
-          createdTs: valueAt(this.columns[positions.createdTs]!, row) as bigint | null,
-        };
-        if (best === null || compareLast(candidate, best) > 0) best = candidate;
+        if (isNullAt(eventTs, row)) continue;
+        // Event times as doubles where they are kept so (exact: safe integers); a tie is decided by compareLast.
+        const order =
+          best === -1
+            ? 1
+            : eventTs.numeric && eventTs.values[row] !== eventTs.values[best]
+              ? eventTs.values[row]! - eventTs.values[best]!
+              : compareLast(candidate(row), candidate(best));
+        if (order > 0) best = row;
       }
-    return best?.value ?? null;
+    return best === -1 ? null : valueAt(this.columns[positions.value]!, best);
   }
 }
 

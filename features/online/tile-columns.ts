@@ -63,6 +63,10 @@ export function isSafeMicros(micros: bigint): boolean {
   return micros <= MAX_SAFE && micros >= -MAX_SAFE;
 }
 
+export function isNullAt(column: TileColumn, row: number): boolean {
+  return column.numeric ? column.nulls?.[row] === 1 : (column.values[row] ?? null) === null;
+}
+
 export function valueAt(column: TileColumn, row: number): PrimitiveValue | null {
   if (!column.numeric) return column.values[row] ?? null;
   if (column.nulls?.[row] === 1) return null;
