@@ -25,7 +25,7 @@ before(() => {
       '#!/bin/sh',
       'if [ -n "$FAKE_GO_FAIL" ]; then echo "go: module lookup disabled by test"; exit 1; fi',
       'mkdir -p "$GOMODCACHE" "$GOCACHE"',
-      'if [ "$2" = "-n" ]; then echo "$@" > "$GOMODCACHE/fetched.txt"; exit 0; fi',
+      'if [ "$2" = "-n" ]; then echo "$@" > "$GOMODCACHE/fetching"; mv "$GOMODCACHE/fetching" "$GOMODCACHE/fetched.txt"; exit 0; fi',
       'echo "$@ GOFLAGS=$GOFLAGS GOMODCACHE=$GOMODCACHE" > "$FLOE_CACHE_DIR/go-args.txt"',
       'printf "#!/bin/sh\\necho fake tool\\n" > "$GOBIN/fake-tool"',
       'chmod +x "$GOBIN/fake-tool"',
