@@ -10,7 +10,7 @@ import {
   partialColumnsOf,
 } from '../online-table/aggregation-tiles.js';
 import { defined } from '../../contracts/defined.js';
-import { genericSum, isNullAt, KINDS, tileColumnsOf, valueAt } from './tile-columns.js';
+import { genericSum, isNullAt, KINDS, readAsDoubles, tileColumnsOf, valueAt } from './tile-columns.js';
 import type { NumericColumn, RowRanges, TileColumn, TileColumns } from './tile-columns.js';
 
 /**
@@ -174,8 +174,8 @@ export class FileTiles {
     const sums = column(stats.sum);
     const mins = column(stats.min);
     const maxes = column(stats.max);
-    const typedArray = (one: TileColumn | undefined, summed: boolean) => one === undefined || (one.numeric && (one.exactSums || !summed));
-    if (!typedArray(counts, true) || !typedArray(sums, true) || !typedArray(mins, false) || !typedArray(maxes, false)) return false;
+    if (!readAsDoubles(counts, true) || !readAsDoubles(sums, true) || !readAsDoubles(mins, false) || !readAsDoubles(maxes, false))
+      return false;
     const [c, s, lo, hi] = [counts, sums, mins, maxes] as (NumericColumn | undefined)[];
     let count = 0;
     let sum: number | null = null;

@@ -63,6 +63,11 @@ export function isSafeMicros(micros: bigint): boolean {
   return micros <= MAX_SAFE && micros >= -MAX_SAFE;
 }
 
+/** Whether a partial column (or none) is read as doubles: numeric, and when `summed`, with exact sums. */
+export function readAsDoubles(column: TileColumn | undefined, summed: boolean): boolean {
+  return column === undefined || (column.numeric && (column.exactSums || !summed));
+}
+
 export function isNullAt(column: TileColumn, row: number): boolean {
   return column.numeric ? column.nulls?.[row] === 1 : (column.values[row] ?? null) === null;
 }
