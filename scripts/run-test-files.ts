@@ -4,12 +4,6 @@
  *   node --import tsx --import ./scripts/test-blocking-stdio.mjs scripts/run-test-files.ts
  *     --concurrency=N [--times-file=PATH] [--test-name-pattern=RE…] [--test-only] [--test-shard=I/N]
  *     [--test-timeout=MS] FILE…
- *   … scripts/run-test-files.ts --files-from-parent [options]
- *
- * With --files-from-parent the files come over IPC, one at a time, from the process that started
- * this one (`npm test`'s lanes, scripts/test.ts), each with the environment to run it in (the
- * services up by then); each runs as a run of its own, and the reporters see them as one run
- * (test-runs-as-one.ts).
  *
  * The spec reporter writes to stdout, the TAP reporter to stderr, and each file's wall time to the
  * times file. Every test file's process is force-exited when its tests end (a file that leaves a
@@ -20,12 +14,11 @@
  */
 import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
-import { Readable, type Transform, type Writable } from 'node:stream';
+import type { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { run } from 'node:test';
-import { spec, tap, type TestEvent } from 'node:test/reporters';
+import { spec, tap } from 'node:test/reporters';
 import fileTimes from './test-file-times-reporter.js';
-import { runsAsOne } from './test-runs-as-one.js';
 
 interface Options {
   concurrency: number;
@@ -36,13 +29,6 @@ interface Options {
   only: boolean;
   shard: { index: number; total: number } | undefined;
   files: string[];
-  filesFromParent: boolean;
-}
-
-/** What the parent hands a lane: a file and the environment to run it in, or no file (the lane is done). */
-export interface LaneHandout {
-  readonly file: string | null;
-  readonly env?: Readonly<Record<string, string>>;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -55,7 +41,6 @@ function parseArgs(argv: readonly string[]): Options {
     only: false,
     shard: undefined,
     files: [],
-    filesFromParent: false,
   };
   for (const arg of argv) {
     const value = arg.slice(arg.indexOf('=') + 1);
@@ -64,14 +49,13 @@ function parseArgs(argv: readonly string[]): Options {
     else if (arg.startsWith('--test-timeout=')) options.timeoutMs = Number(value);
     else if (arg.startsWith('--test-name-pattern=')) options.testNamePatterns.push(value);
     else if (arg === '--test-only') options.only = true;
-    else if (arg === '--files-from-parent') options.filesFromParent = true;
     else if (arg.startsWith('--test-shard=')) {
       const [index, total] = value.split('/').map(Number);
       if (!Number.isInteger(index) || !Number.isInteger(total)) throw new Error(`--test-shard must be INDEX/TOTAL, not "${value}"`);
       options.shard = { index: index as number, total: total as number };
     } else if (arg.startsWith('--')) {
       throw new Error(
-        `unknown option ${arg}: expected --concurrency, --times-file, --test-name-pattern, --test-only, --test-shard, --test-timeout or --files-from-parent`,
+        `unknown option ${arg}: expected --concurrency, --times-file, --test-name-pattern, --test-only, --test-shard or --test-timeout`,
       );
     } else {
       // Absolute, as `node --test` gives them: the file-times reporter knows a file's own test by its path.
@@ -84,50 +68,20 @@ function parseArgs(argv: readonly string[]): Options {
   return options;
 }
 
-/**
- * The files the parent hands out, one at a time, each once the last has run; each one's variables
- * replace the last one's in this process's environment, which its run passes on to the file.
- */
-async function* filesFromParent(): AsyncGenerator<string> {
-  const ask = process.send?.bind(process);
-  if (ask === undefined) throw new Error('--files-from-parent needs an IPC channel to the process that started this one');
-  let lastEnv: Readonly<Record<string, string>> = {};
-  for (;;) {
-    const answer = new Promise<LaneHandout>((resolveAnswer) => process.once('message', (message) => resolveAnswer(message as LaneHandout)));
-    ask('next');
-    const { file, env = {} } = await answer;
-    if (file === null) return;
-    for (const name of Object.keys(lastEnv)) delete process.env[name];
-    Object.assign(process.env, env);
-    lastEnv = env;
-    yield resolve(file);
-  }
-}
-
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
   let exitCode = 0;
-  const runFiles = (files: string[]) =>
-    run({
-      files,
-      concurrency: options.concurrency,
-      timeout: options.timeoutMs,
-      ...(options.testNamePatterns.length > 0 ? { testNamePatterns: options.testNamePatterns } : {}),
-      only: options.only,
-      ...(options.shard ? { shard: options.shard } : {}),
-      forceExit: true,
-    });
-  const events: Readable = options.filesFromParent
-    ? Readable.from(
-        runsAsOne(
-          (async function* () {
-            for await (const file of filesFromParent()) yield runFiles([file]) as AsyncIterable<TestEvent>;
-          })(),
-        ),
-      )
-    : runFiles(options.files);
-  events.on('data', (event: TestEvent) => {
-    if (event.type === 'test:fail' && (event.data.todo === undefined || event.data.todo === false)) exitCode = 1;
+  const events = run({
+    files: options.files,
+    concurrency: options.concurrency,
+    timeout: options.timeoutMs,
+    ...(options.testNamePatterns.length > 0 ? { testNamePatterns: options.testNamePatterns } : {}),
+    only: options.only,
+    ...(options.shard ? { shard: options.shard } : {}),
+    forceExit: true,
+  });
+  events.on('test:fail', (data: { todo?: string | boolean }) => {
+    if (data.todo === undefined || data.todo === false) exitCode = 1;
   });
   // As `node --test` attaches its reporters: each sees every event.
   const report = (reporter: Transform | typeof tap, destination: Writable): Promise<void> =>

@@ -72,22 +72,26 @@ export function servicesToStart(byFile: ReadonlyMap<string, readonly ServiceName
   return withDependencies([...byFile.values()].flat());
 }
 
-/** Where the stack is: which services are up, and whether all are (or it failed). */
+/** Where the stack is: which services are up, whether all are (or it failed), and for how long none has come up. */
 export interface StackProgress {
   up: ReadonlySet<string>;
   settled: boolean;
+  quietMs: number;
 }
 
 /**
- * The file to run next, from those pending (in the order to start them): the first whose services
- * (with what those need) are all up, or the first at all once the stack has settled (up, or failed:
- * then its tests fail saying what is missing). Undefined: none can run yet.
+ * The files to run next, from those pending: all of them once the stack has settled (up, or failed:
+ * then they fail saying what is missing); before that, the files whose services (with what those
+ * need) are all up, but only once no service has come up for `settleMs`, so that services coming up
+ * together make one wave. Empty: wait.
  */
-export function nextRunnable(
+export function nextWave(
   pending: readonly string[],
   declared: ReadonlyMap<string, readonly ServiceName[]>,
   stack: StackProgress,
-): string | undefined {
-  if (stack.settled) return pending[0];
-  return pending.find((file) => withDependencies(declared.get(file) ?? []).every((name) => stack.up.has(name)));
+  settleMs: number,
+): string[] {
+  if (stack.settled) return [...pending];
+  if (stack.quietMs < settleMs) return [];
+  return pending.filter((file) => withDependencies(declared.get(file) ?? []).every((name) => stack.up.has(name)));
 }

@@ -14,8 +14,8 @@
  * replay files need none. The run installs and starts only the union of what its files declare.
  *
  * The files that need no service run at once, as a first batch, while the services are built and
- * started; the others run in lanes, each file as soon as its services are up (runWithServices),
- * two lanes beside the first batch and three once it is done. The first batch and the checks (tsc, eslint, prettier) run
+ * started; the others run in waves as their services come up (one wave when the services are
+ * built already, see runWithServices). The first batch and the checks (tsc, eslint, prettier) run
  * at a lower CPU priority: on two cores the service builds and then the files that need the
  * services are the critical path, and the rest fills the gaps. The checks and Node's compile
  * cache keep what they learnt in .floe/cache/, so a warm run redoes only what changed.
@@ -43,8 +43,7 @@ import { formatDuration, say } from './services/progress.js';
 import type { RunningService, ServiceName } from './services/service.js';
 import { startServices, type RunningStack } from './services/stack.js';
 import { formatCostliestFiles, formatSlowestFiles, latestTimes, readFileTimes, slowestFirst, type FileTime } from './test-file-times.js';
-import { nextRunnable, servicesByFile, servicesToStart } from './test-services.js';
-import type { LaneHandout } from './run-test-files.js';
+import { nextWave, servicesByFile, servicesToStart } from './test-services.js';
 import { parseTapSummary, summaryLine, type TestCounts } from './test-summary.js';
 
 const SUITES = { unit: ['test/unit'], integration: ['test/integration'], replay: ['test/replay'], e2e: ['test/e2e'] } as const;
@@ -232,8 +231,7 @@ async function runChecks(): Promise<StepResult[]> {
 interface Batch {
   /** Names the batch in messages and in its TAP file: `no-services`, `services-1`, `services-2`… */
   name: string;
-  /** The files, or, for a lane, where it gets them: one at a time, each with its environment. */
-  files: readonly string[] | (() => Promise<LaneHandout>);
+  files: readonly string[];
   env: NodeJS.ProcessEnv;
   background: boolean;
 }
@@ -254,8 +252,6 @@ interface BatchRun {
  * to a file of the batch's own.
  */
 async function runBatch(batch: Batch, options: Options, resultsDir: string): Promise<BatchRun> {
-  const lane = typeof batch.files === 'function' ? batch.files : undefined;
-  const ran = lane === undefined ? [...(batch.files as readonly string[])] : [];
   const tapFile = join(resultsDir, `last-run-${batch.name}.tap`);
   const timesFile = join(resultsDir, `last-run-${batch.name}-file-times.jsonl`);
   const cpuFile = join(resultsDir, `last-run-${batch.name}-file-cpu.jsonl`);
@@ -271,13 +267,13 @@ async function runBatch(batch: Batch, options: Options, resultsDir: string): Pro
     '--import',
     pathToFileURL(join(repoRoot, 'scripts', 'test-file-cpu.ts')).href,
     join(repoRoot, 'scripts', 'run-test-files.ts'),
-    `--concurrency=${lane === undefined ? options.concurrency : 1}`,
+    `--concurrency=${options.concurrency}`,
     `--times-file=${timesFile}`,
     ...options.nodeTestArgs,
-    ...(lane === undefined ? ran : ['--files-from-parent']),
+    ...batch.files,
   ];
   const started = Date.now();
-  say(`${batch.name}: running ${lane === undefined ? `${ran.length} test file(s)` : 'test files one at a time, as handed out'}`);
+  say(`${batch.name}: running ${batch.files.length} test file(s)`);
   const out = createWriteStream(tapFile);
   let run: { code: number | null; tap: string };
   try {
@@ -285,19 +281,11 @@ async function runBatch(batch: Batch, options: Options, resultsDir: string): Pro
       const child = spawn(process.execPath, args, {
         cwd: repoRoot,
         env: { ...batch.env, FLOE_TEST_CPU_FILE: cpuFile },
-        stdio: ['ignore', 'inherit', 'pipe', ...(lane === undefined ? [] : ['ipc' as const])],
+        stdio: ['ignore', 'inherit', 'pipe'],
       });
       if (batch.background) runInBackground(child.pid);
-      if (lane !== undefined)
-        child.on('message', () => {
-          void lane().then((handout) => {
-            if (handout.file !== null) ran.push(handout.file);
-            if (child.connected) child.send(handout);
-          }, reject);
-        });
       let tap = '';
-      // Piped (stdio[2]), with or without the IPC channel.
-      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
         tap += chunk;
         out.write(chunk);
       });
@@ -307,10 +295,10 @@ async function runBatch(batch: Batch, options: Options, resultsDir: string): Pro
   } finally {
     await new Promise<void>((resolvePromise) => out.end(() => resolvePromise()));
   }
-  say(`${batch.name}: ${ran.length} test file(s) ran in ${formatDuration(Date.now() - started)}`);
+  say(`${batch.name}: ${batch.files.length} test file(s) ran in ${formatDuration(Date.now() - started)}`);
   const times = existsSync(timesFile) ? readFileTimes(readFileSync(timesFile, 'utf8')) : [];
   // The runner's own process writes a line too when it exits: only the test files' count.
-  const files = new Set(ran.map((file) => resolve(repoRoot, file)));
+  const files = new Set(batch.files.map((file) => resolve(repoRoot, file)));
   const cpu = existsSync(cpuFile) ? readFileTimes(readFileSync(cpuFile, 'utf8')).filter((line) => files.has(line.file)) : [];
   rmSync(timesFile, { force: true });
   rmSync(cpuFile, { force: true });
@@ -329,30 +317,33 @@ function servicesEnv(running: readonly RunningService[]): Record<string, string>
   >;
 }
 
+/** How long no further service must have come up before a wave of files starts on those that are up. */
+const WAVE_SETTLE_MS = 60_000;
+
 /**
- * Starts the services and runs the files that need them in lanes: each lane is a runner process
- * that asks for one file at a time and gets the first pending one (slowest first) whose services
- * are all up, or any once the stack has settled. `lanes` run from the start; one more joins once
- * `backgroundDone` resolves: the files that need services wait on them for about half their wall
- * time, and the niced batch beside them no longer takes the other core. On a fresh machine, files
- * run as soon as their own services are up, while the rest (the Go builds) still builds.
+ * Starts the services and runs the files that need them in waves: a wave takes the files whose
+ * services are all up, once the whole stack is up, or once some file can run and no service has
+ * come up for WAVE_SETTLE_MS. On a warm machine that is one wave; on a fresh one the files that
+ * need only what is already built run while the rest (the Go builds) still builds.
  */
 async function runWithServices(
   files: readonly string[],
   declared: ReadonlyMap<string, readonly ServiceName[]>,
   services: readonly ServiceName[],
-  lanes: number,
-  backgroundDone: Promise<unknown>,
   options: Options,
   resultsDir: string,
 ): Promise<{ runs: BatchRun[]; serviceError: unknown }> {
   const up = new Map<string, RunningService>();
+  let lastUp = Date.now();
   let stack: RunningStack | undefined;
   let serviceError: unknown;
   let stackSettled = false;
   const starting = startServices(services, {
     persist: false,
-    onUp: (service) => void up.set(service.name, service),
+    onUp: (service) => {
+      up.set(service.name, service);
+      lastUp = Date.now();
+    },
   })
     .then(
       (running) => void (stack = running),
@@ -363,32 +354,29 @@ async function runWithServices(
       },
     )
     .finally(() => (stackSettled = true));
-  const pending = [...files];
-  const handOut = async (): Promise<LaneHandout> => {
+  const runs: BatchRun[] = [];
+  let pending = [...files];
+  const waveToRun = async (): Promise<string[]> => {
     for (;;) {
-      if (pending.length === 0) return { file: null };
-      const file = nextRunnable(pending, declared, { up: new Set(up.keys()), settled: stackSettled });
-      if (file !== undefined) {
-        pending.splice(pending.indexOf(file), 1);
-        // A failed stack has stopped what it started: the tests then say that their service is not running.
-        return { file, env: servicesEnv(serviceError === undefined ? [...up.values()] : []) };
-      }
+      const wave = nextWave(
+        pending,
+        declared,
+        { up: new Set(up.keys()), settled: stackSettled, quietMs: Date.now() - lastUp },
+        WAVE_SETTLE_MS,
+      );
+      if (wave.length > 0) return wave;
       await sleep(1_000);
     }
   };
-  const running: Promise<BatchRun>[] = [];
-  const startLane = (): void => {
-    running.push(
-      runBatch({ name: `services-${running.length + 1}`, files: handOut, env: { ...process.env }, background: false }, options, resultsDir),
-    );
-  };
-  for (let lane = 0; lane < Math.min(lanes, files.length); lane++) startLane();
-  void backgroundDone.then(() => {
-    if (pending.length > 0) startLane();
-  });
-  const runs: BatchRun[] = [];
   try {
-    while (runs.length < running.length) runs.push(...(await Promise.all(running.slice(runs.length))));
+    while (pending.length > 0) {
+      const wave = await waveToRun();
+      pending = pending.filter((file) => !wave.includes(file));
+      // A failed stack has stopped what it started: the tests then say that their service is not running.
+      const running = serviceError === undefined ? [...up.values()] : [];
+      const env = { ...process.env, ...servicesEnv(running) };
+      runs.push(await runBatch({ name: `services-${runs.length + 1}`, files: wave, env, background: false }, options, resultsDir));
+    }
   } finally {
     await starting;
     if (stack) {
@@ -449,17 +437,7 @@ async function main(): Promise<number> {
           resultsDir,
         );
   const servicesRun =
-    withServices.length === 0
-      ? undefined
-      : runWithServices(
-          slowestFirst(withServices, known),
-          declared,
-          services,
-          options.concurrency,
-          firstBatch === undefined ? Promise.resolve() : firstBatch.catch(() => undefined),
-          options,
-          resultsDir,
-        );
+    withServices.length === 0 ? undefined : runWithServices(slowestFirst(withServices, known), declared, services, options, resultsDir);
   const [checkResults, firstRun, withServicesRun] = await Promise.all([checks, firstBatch, servicesRun]);
   const runs = [...(firstRun ? [firstRun] : []), ...(withServicesRun?.runs ?? [])];
   const serviceError = withServicesRun?.serviceError;

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { repoRoot } from '../../../scripts/services/paths.js';
 import { SERVICE_NAMES, withDependencies, type ServiceName } from '../../../scripts/services/service.js';
 import { ACCESSOR_SERVICES, usedServices } from '../../../scripts/test-service-uses.js';
-import { declaredServices, nextRunnable, SERVICE_TEST_FOLDERS, servicesByFile, servicesToStart } from '../../../scripts/test-services.js';
+import { declaredServices, nextWave, SERVICE_TEST_FOLDERS, servicesByFile, servicesToStart } from '../../../scripts/test-services.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 
 const FILE = 'test/integration/x.test.ts';
@@ -103,30 +103,32 @@ describe('servicesByFile and servicesToStart', () => {
   });
 });
 
-describe('nextRunnable', () => {
+describe('nextWave', () => {
   const declared = new Map<string, ServiceName[]>([
-    ['rest.test.ts', ['rest-catalog']],
     ['python.test.ts', ['python']],
     ['java.test.ts', ['python', 'java-oracle']],
+    ['rest.test.ts', ['rest-catalog']],
     ['temporal.test.ts', ['temporal']],
   ]);
   const pending = [...declared.keys()];
-  const stack = (up: ServiceName[], settled = false) => ({ up: new Set<string>(up), settled });
+  const stack = (up: ServiceName[], quietMs: number, settled = false) => ({ up: new Set<string>(up), settled, quietMs });
 
-  it('takes the first pending file whose services are all up', () => {
-    assert.equal(nextRunnable(pending, declared, stack(['python'])), 'python.test.ts');
-    assert.equal(nextRunnable(['java.test.ts', 'temporal.test.ts'], declared, stack(['python', 'temporal'])), 'temporal.test.ts');
-    assert.equal(nextRunnable(['java.test.ts'], declared, stack(['python'])), undefined);
+  it('takes the files whose services are all up, once none has come up for the settle time', () => {
+    assert.deepEqual(nextWave(pending, declared, stack(['python', 'java-oracle', 'temporal'], 60_000), 60_000), [
+      'python.test.ts',
+      'java.test.ts',
+      'temporal.test.ts',
+    ]);
+    assert.deepEqual(nextWave(pending, declared, stack(['python', 'java-oracle', 'temporal'], 59_999), 60_000), []);
   });
 
   it('waits for what a service needs: the REST catalog without MinIO is not enough', () => {
-    assert.equal(nextRunnable(['rest.test.ts'], declared, stack(['rest-catalog'])), undefined);
-    assert.equal(nextRunnable(['rest.test.ts'], declared, stack(['minio', 'rest-catalog'])), 'rest.test.ts');
+    assert.deepEqual(nextWave(['rest.test.ts'], declared, stack(['rest-catalog'], 60_000), 60_000), []);
+    assert.deepEqual(nextWave(['rest.test.ts'], declared, stack(['minio', 'rest-catalog'], 60_000), 60_000), ['rest.test.ts']);
   });
 
-  it('takes the first pending file once the stack has settled, up or failed; none when none is pending', () => {
-    assert.equal(nextRunnable(pending, declared, stack([], true)), 'rest.test.ts');
-    assert.equal(nextRunnable([], declared, stack([], true)), undefined);
+  it('takes every pending file once the stack has settled, up or failed', () => {
+    assert.deepEqual(nextWave(pending, declared, stack([], 0, true), 60_000), pending);
   });
 });
 

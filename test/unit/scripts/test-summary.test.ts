@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseTapSummary, summaryLine } from '../../../scripts/test-summary.js';
-import { runScratchLane, runScratchTests } from '../../support/scratch-test-run.js';
+import { runScratchTests } from '../../support/scratch-test-run.js';
 
 describe('parseTapSummary', () => {
   test('counts what Node reports for passing, failing, skipped, todo and nested tests across files', () => {
@@ -33,48 +33,6 @@ describe('parseTapSummary', () => {
     // Leaf and parent tests alike are counted by Node: a.passes, a.nested passes, b.child 1,
     // b.child 2, b.parent pass; a.fails and a.nested fails fail; the describe block is a suite.
     assert.deepEqual(parseTapSummary(tap), { tests: 9, passed: 5, failed: 2, cancelled: 0, skipped: 1, todo: 1 });
-  });
-
-  test("a lane's files, each run on its own, are counted as one run, each with the variables handed out with it", async () => {
-    const run = await runScratchLane(
-      {
-        'a.test.mjs': `
-          import { test } from 'node:test';
-          import assert from 'node:assert/strict';
-          test('passes', () => {});
-          test('sees its own variable', () => assert.equal(process.env.FLOE_LANE_A, 'a'));
-        `,
-        'b.test.mjs': `
-          import { test, describe } from 'node:test';
-          import assert from 'node:assert/strict';
-          describe('group', () => {
-            test('sees its own variable, not the last file one', () => {
-              assert.equal(process.env.FLOE_LANE_B, 'b');
-              assert.equal(process.env.FLOE_LANE_A, undefined);
-            });
-            test('fails', () => { throw new Error('boom'); });
-          });
-        `,
-      },
-      { 'a.test.mjs': { FLOE_LANE_A: 'a' }, 'b.test.mjs': { FLOE_LANE_B: 'b' } },
-    );
-    assert.deepEqual(parseTapSummary(run.tap), { tests: 4, passed: 3, failed: 1, cancelled: 0, skipped: 0, todo: 0 }, run.ending);
-    assert.equal(run.status, 1, 'a failed test fails the lane');
-    assert.equal(run.tap.match(/^# tests /gm)?.length, 1, 'one summary');
-    assert.equal(run.spec.match(/ℹ tests /g)?.length, 1, 'one summary in the spec output');
-    assert.deepEqual(
-      run.times
-        .trim()
-        .split('\n')
-        .map((line) => (JSON.parse(line) as { file: string }).file),
-      [run.paths['a.test.mjs'], run.paths['b.test.mjs']],
-    );
-  });
-
-  test('a lane handed no file ends with an empty summary', async () => {
-    const run = await runScratchLane({});
-    assert.deepEqual(parseTapSummary(run.tap), { tests: 0, passed: 0, failed: 0, cancelled: 0, skipped: 0, todo: 0 }, run.ending);
-    assert.equal(run.status, 0);
   });
 
   test('counts a file that cannot even load as a failure', () => {
