@@ -1,7 +1,7 @@
 /**
  * Runs test files with Node's test runner, as `npm test` starts it:
  *
- *   node --import tsx --import ./scripts/test-blocking-stdio.mjs scripts/run-test-files.ts
+ *   node --import tsx/esm --import ./scripts/test-blocking-stdio.mjs scripts/run-test-files.ts
  *     --concurrency=N [--times-file=PATH] [--test-name-pattern=RE…] [--test-only] [--test-shard=I/N]
  *     [--test-timeout=MS] FILE…
  *

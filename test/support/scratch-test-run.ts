@@ -37,9 +37,9 @@ export function runScratchTests(files: Record<string, string>, runnerArgs: reado
   const result = spawnSync(
     process.execPath,
     [
-      // From the scratch folder, `--import tsx` would not find the package.
+      // From the scratch folder, `--import tsx/esm` would not find the package.
       '--import',
-      import.meta.resolve('tsx'),
+      import.meta.resolve('tsx/esm'),
       '--import',
       pathToFileURL(join(repoRoot, 'scripts', 'test-blocking-stdio.mjs')).href,
       '--import',

@@ -70,7 +70,7 @@ interface Writer {
 }
 
 function startWriter(request: WriterRequest, env: Record<string, string> = {}): Writer {
-  const child = spawn(process.execPath, ['--import', 'tsx', WRITER_SCRIPT, JSON.stringify(request)], {
+  const child = spawn(process.execPath, ['--import', 'tsx/esm', WRITER_SCRIPT, JSON.stringify(request)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

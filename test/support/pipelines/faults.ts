@@ -33,7 +33,7 @@ export async function whenChunksDone(handle: WorkflowHandle, count: number): Pro
 
 /** A Floe worker in its own process (worker-process.ts), resolved once it polls; added to `children` so the suite can kill it. */
 export async function startWorkerProcess(config: WorkerProcessConfig, children: ChildProcess[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT], {
+  const child = spawn(process.execPath, ['--import', 'tsx/esm', WORKER_SCRIPT], {
     env: { ...process.env, FLOE_TEST_WORKER: JSON.stringify(config) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

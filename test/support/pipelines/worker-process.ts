@@ -1,5 +1,5 @@
 /**
- * A Floe worker in its own process, for tests that kill it: `node --import tsx worker-process.ts`
+ * A Floe worker in its own process, for tests that kill it: `node --import tsx/esm worker-process.ts`
  * with FLOE_TEST_WORKER set to a WorkerProcessConfig (JSON). It prints `ready` once polling. With
  * `hold`, the `call`-th run of that hook point writes `marker` and then waits until the process is
  * killed (its step keeps heartbeating meanwhile, like a slow step that is alive). The `commit`
