@@ -53,6 +53,7 @@ const TIME = q('__floe_t');
 const ENTITY_TIME = q('__floe_entity_t');
 const EVENT = q('__floe_event_us');
 const BY_WINDOW = q('__floe_by_window');
+const BUCKET = q('__floe_bucket');
 const keyName = (index: number): string => q(`__floe_k${index}`);
 const valueName = (index: number): string => q(`__floe_c${index}`);
 const orderName = (index: number): string => q(`__floe_o${index}`);
@@ -251,9 +252,19 @@ function joinPlanSql(shape: AggregationShape): { relation: string; outputs: stri
     (expression, micros) => joinedParts.add(`${expression}${inWindow(micros)}`),
     (index, micros) => joinedParts.add(`arg_max_null(${valueName(index)}, ${lastOrder(valueName(index))})${inWindow(micros)}`),
   );
+  // Each event is paired only with its key's entity rows at most the longest window later. On the
+  // key alone, the hash join would make every (entity row, event) pair of the key and filter them;
+  // with the time cut into buckets as long as that window, an entity row at t can only pair with
+  // events of its own bucket or the one before, so each event goes in twice (its bucket and the
+  // next) and meets only the entity rows of those two buckets. `//` truncates toward zero, so the
+  // bucket around 0 is twice as wide; a bucket at least a window wide is all the pairing needs.
+  const window = microsLiteral(longest, 'window');
+  const bucket = `${TIME} // ${window}`;
   const pairs =
-    `SELECT e.${ROW}, e.${TIME} AS ${ENTITY_TIME}, v.* EXCLUDE (${keys.join(', ')}) FROM (${entityRowsOf(false)}) AS e ` +
-    `LEFT JOIN kept_events AS v ON ${sameKeysSql(keys, 'e', 'v')} AND v.${TIME} > e.${TIME} - ${microsLiteral(longest, 'window')} AND v.${TIME} <= e.${TIME}`;
+    `SELECT e.${ROW}, e.${TIME} AS ${ENTITY_TIME}, v.* EXCLUDE (${keys.join(', ')}, ${BUCKET}) ` +
+    `FROM (SELECT *, ${bucket} AS ${BUCKET} FROM (${entityRowsOf(false)})) AS e ` +
+    `LEFT JOIN (SELECT *, unnest([${bucket}, ${bucket} + 1]) AS ${BUCKET} FROM kept_events) AS v ` +
+    `ON ${sameKeysSql(keys, 'e', 'v')} AND e.${BUCKET} = v.${BUCKET} AND v.${TIME} > e.${TIME} - ${window} AND v.${TIME} <= e.${TIME}`;
   return { relation: `SELECT ${ROW}, ${joinedParts.list()} FROM (${pairs}) GROUP BY ${ROW}`, outputs: joinedOutputs };
 }
 
