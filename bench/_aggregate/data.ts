@@ -16,16 +16,28 @@ import { driverEventColumnsSql, recreateBenchTable, writeEntityRows } from '../_
  * from hashes of the row number, so a rerun makes the same data.
  */
 export interface Scale {
-  readonly name: 'quick' | 'full';
+  /** Names its data folder: `quick` (0.1×), `full` (1×), else `x<fraction>`. */
+  readonly name: string;
+  /** Of the full scale. */
+  readonly fraction: number;
   readonly entityRows: number;
   readonly events: number;
   readonly keys: number;
 }
 
-export const SCALES: Readonly<Record<'quick' | 'full', Scale>> = {
-  quick: { name: 'quick', entityRows: 100_000, events: 1_000_000, keys: 10_000 },
-  full: { name: 'full', entityRows: 1_000_000, events: 10_000_000, keys: 100_000 },
-};
+const FULL = { entityRows: 1_000_000, events: 10_000_000, keys: 100_000 };
+
+/** The full scale (1M entity rows, 10M events, 100k keys) times `fraction`. */
+export function scaleOf(fraction: number): Scale {
+  const rows = (count: number) => Math.round(count * fraction);
+  return {
+    name: fraction === 1 ? 'full' : fraction === 0.1 ? 'quick' : `x${fraction}`,
+    fraction,
+    entityRows: rows(FULL.entityRows),
+    events: rows(FULL.events),
+    keys: rows(FULL.keys),
+  };
+}
 
 export const FUNCTIONS = ['count', 'sum', 'avg', 'min', 'max'] as const;
 export const WINDOWS = [

@@ -4,11 +4,18 @@ import { Engine } from '../../engine/duckdb.js';
 import { quoteLiteral } from '../../engine/sql.js';
 import { featureName, FEATURES, VIEWS } from './data.js';
 
-/** Rows of the peer's answer (by request id and features) that Floe's has not, and Floe's rows the floor's has not. */
-export async function compare(floeOut: string, floorOut: string, feastOut: string): Promise<{ floor: number; feast: number }> {
+/**
+ * Rows of the peer's answer (by request id and features) that Floe's has not (null without a peer's
+ * answer: it could not run), and Floe's rows the floor's has not.
+ */
+export async function compare(
+  floeOut: string,
+  floorOut: string,
+  feastOut: string | undefined,
+): Promise<{ floor: number; feast: number | null }> {
   return withComparison(async (rowsOnlyIn) => ({
     floor: (await rowsOnlyIn(floorOut, floeOut)) + (await rowsOnlyIn(floeOut, floorOut)),
-    feast: await rowsOnlyIn(feastOut, floeOut),
+    feast: feastOut === undefined ? null : await rowsOnlyIn(feastOut, floeOut),
   }));
 }
 
