@@ -48,6 +48,15 @@ export interface WindowedAggregationRequest {
  */
 export const JOIN_PAIRS_PER_ROW = 32;
 
+/**
+ * Entity rows per pass. A pass holds at once its entity rows' join hash table, an aggregate state
+ * per entity row and its kept events: at 10M entity rows in one pass that was past a 4 GB memory
+ * limit, and DuckDB's out-of-core aggregation took twice as long as with room to spare. Passes split
+ * the keys by hash, so each holds its share of the entity rows and of the events; each scans the
+ * events again, which costs little next to the join and the aggregation.
+ */
+export const ENTITY_ROWS_PER_PASS = 2_000_000;
+
 const ROW = q('__floe_row');
 const TIME = q('__floe_t');
 const ENTITY_TIME = q('__floe_entity_t');
@@ -87,19 +96,29 @@ export async function aggregateWindows(
   connection: DuckDBConnection,
   request: WindowedAggregationRequest,
   into: string,
-  /** Overrides JOIN_PAIRS_PER_ROW (tests: 0 puts every key with events through window frames, Infinity every key through the join). */
-  joinPairsPerRow = JOIN_PAIRS_PER_ROW,
+  /**
+   * Overrides JOIN_PAIRS_PER_ROW (tests: 0 puts every key with events through window frames,
+   * Infinity every key through the join) and ENTITY_ROWS_PER_PASS (tests: a few rows make several passes).
+   */
+  {
+    joinPairsPerRow = JOIN_PAIRS_PER_ROW,
+    entityRowsPerPass = ENTITY_ROWS_PER_PASS,
+  }: { joinPairsPerRow?: number; entityRowsPerPass?: number } = {},
 ): Promise<void> {
   const shape = await aggregationShape(connection, request);
-  const candidates = candidateRelations(shape, joinPairsPerRow);
   const joinPlan = joinPlanSql(shape);
   const windowPlan = windowPlanSql(shape);
-  await connection.run(
-    `CREATE OR REPLACE TEMP TABLE ${q(into)} AS WITH entity_rows AS MATERIALIZED (${candidates.entityRows}), bounds AS (${candidates.bounds}), ` +
-      `kept_events AS MATERIALIZED (${candidates.kept}), plans AS MATERIALIZED (${candidates.plans}), classified_rows AS MATERIALIZED (${candidates.classified}), joined AS (${joinPlan.relation}), unioned AS (${windowPlan.unioned}), windowed AS (${windowPlan.relation}) ` +
-      `SELECT ${ROW} AS ${q(request.entity.ordinalColumn)}, ${joinPlan.outputs.join(', ')} FROM joined ` +
-      `UNION ALL SELECT ${ROW}, ${windowPlan.outputs.join(', ')} FROM windowed WHERE ${ROW} IS NOT NULL`,
-  );
+  const counted = await connection.runAndReadAll(`SELECT count(*) FROM (${request.entity.relation})`);
+  const passes = Math.max(1, Math.ceil(Number(counted.getRows()[0]?.[0] ?? 0) / entityRowsPerPass));
+  for (let pass = 0; pass < passes; pass++) {
+    const candidates = candidateRelations(shape, joinPairsPerRow, { pass, passes });
+    await connection.run(
+      `${pass === 0 ? `CREATE OR REPLACE TEMP TABLE ${q(into)} AS` : `INSERT INTO ${q(into)}`} WITH entity_rows AS MATERIALIZED (${candidates.entityRows}), bounds AS (${candidates.bounds}), ` +
+        `kept_events AS MATERIALIZED (${candidates.kept}), plans AS MATERIALIZED (${candidates.plans}), classified_rows AS MATERIALIZED (${candidates.classified}), joined AS (${joinPlan.relation}), unioned AS (${windowPlan.unioned}), windowed AS (${windowPlan.relation}) ` +
+        `SELECT ${ROW} AS ${q(request.entity.ordinalColumn)}, ${joinPlan.outputs.join(', ')} FROM joined ` +
+        `UNION ALL SELECT ${ROW}, ${windowPlan.outputs.join(', ')} FROM windowed WHERE ${ROW} IS NOT NULL`,
+    );
+  }
 }
 
 /** The request checked against the relations' columns, and what both plans build on. */
@@ -188,6 +207,7 @@ function sameKeysSql(keys: readonly string[], left: string, right: string): stri
 function candidateRelations(
   shape: AggregationShape,
   joinPairsPerRow: number,
+  { pass, passes }: { readonly pass: number; readonly passes: number },
 ): { entityRows: string; bounds: string; kept: string; plans: string; classified: string } {
   const { request, columns, keys, entityMicros, eventMicros, createdMicros, longest, usesLast } = shape;
   const { entity, events } = request;
@@ -195,7 +215,9 @@ function candidateRelations(
   const entityRows =
     `SELECT e.${q(entity.ordinalColumn)} AS ${ROW}, ${entity.keyColumns.map((key, index) => `e.${q(key)} AS ${keys[index]!}`).join(', ')}, ` +
     `${entityMicros} AS ${TIME} FROM (${entity.relation}) AS e ` +
-    `WHERE ${[...entity.keyColumns.map((key) => `e.${q(key)}`), entityMicros].map((value) => `${value} IS NOT NULL`).join(' AND ')}`;
+    `WHERE ${[...entity.keyColumns.map((key) => `e.${q(key)}`), entityMicros].map((value) => `${value} IS NOT NULL`).join(' AND ')}` +
+    // This pass's keys; the events of other keys then meet no bounds.
+    (passes === 1 ? '' : ` AND hash(${entity.keyColumns.map((key) => `e.${q(key)}`).join(', ')}) % ${passes} = ${pass}`);
   const bounds = `SELECT ${keys.join(', ')}, min(${TIME}) AS lo, max(${TIME}) AS hi, count(*) AS entity_rows FROM entity_rows GROUP BY ALL`;
   const eventRows =
     `SELECT ${events.keyColumns.map((key, index) => `f.${q(key)} AS ${keys[index]!}`).join(', ')}, ${eventMicros} AS ${TIME}` +

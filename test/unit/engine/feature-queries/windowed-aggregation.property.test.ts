@@ -1,6 +1,7 @@
 // aggregateWindows against a brute-force reference of the contract (features/aggregations.ts), with
 // each key's plan forced both ways and mixed: every key through the join, every key with events
-// through window frames, and a threshold that splits the keys between the two in one query.
+// through window frames, and a threshold that splits the keys between the two in one query; and
+// each of those again with the entity rows' keys split across passes, as at millions of entity rows.
 // Values are integers and multiples of 1/4, so every sum is exact in any order: no tolerance.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import fc from 'fast-check';
@@ -71,7 +72,7 @@ async function load(connection: DuckDBConnection, entities: readonly EntityRow[]
   );
 }
 
-async function computed(connection: DuckDBConnection, joinPairsPerRow: number): Promise<Map<number, Value[]>> {
+async function computed(connection: DuckDBConnection, joinPairsPerRow: number, entityRowsPerPass?: number): Promise<Map<number, Value[]>> {
   await aggregateWindows(
     connection,
     {
@@ -86,9 +87,10 @@ async function computed(connection: DuckDBConnection, joinPairsPerRow: number): 
       aggregates: AGGREGATES,
     },
     'aggregated',
-    joinPairsPerRow,
+    { joinPairsPerRow, ...(entityRowsPerPass === undefined ? {} : { entityRowsPerPass }) },
   );
   const rows = await tuples(connection, `SELECT * FROM aggregated ORDER BY ordinal`);
+  assert.equal(new Set(rows.map(([ordinal]) => Number(ordinal))).size, rows.length, 'one row per entity row');
   return new Map(rows.map(([ordinal, ...values]) => [Number(ordinal), values.map((value) => (value === null ? null : Number(value)))]));
 }
 
@@ -160,6 +162,12 @@ describe('aggregateWindows (property)', () => {
             assert.deepEqual(await computed(connection, 0), want, 'every key with events through window frames');
             // n·m > n + m: keys with at least two entity rows and two events (and a bit more) take window frames, the rest the join.
             assert.deepEqual(await computed(connection, 1), want, 'keys split between the plans');
+            for (const joinPairsPerRow of [Infinity, 0, 1])
+              assert.deepEqual(
+                await computed(connection, joinPairsPerRow, 3),
+                want,
+                `in passes of 3 entity rows (${joinPairsPerRow} pairs per row)`,
+              );
           },
         ),
         { numRuns: 40 },
