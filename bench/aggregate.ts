@@ -17,7 +17,7 @@ import { nodeScript } from './_child.js';
 import type { Measured } from './_child.js';
 import { aggregateData, FEATURE_NAMES, FUNCTIONS, scaleOf, WINDOWS } from './_aggregate/data.js';
 import type { Scale } from './_aggregate/data.js';
-import { scaleFractionsArgument } from './_args.js';
+import { scaleFractionsArgument } from './_scale.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // The bound for Floe at every scale (#56: 10M entity rows within 4 GB); the floor gets the same.

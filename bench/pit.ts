@@ -35,7 +35,7 @@ import { NEEDS_DUCKDB_STORE } from './_feast-iceberg.js';
 import { startRemoteFloe } from './_pit/remote-floe.js';
 import { compare, rowsDifferingEitherWay } from './_pit/answers.js';
 import { defined } from '../contracts/defined.js';
-import { scaleFractionsArgument } from './_args.js';
+import { scaleFractionsArgument } from './_scale.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // The bound for Floe at every scale (#56: 10M entity rows within 4 GB); the floor gets the same.

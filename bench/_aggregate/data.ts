@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { scaled } from '../_scale.js';
 import { appendQuery } from '../../engine/write/append-query.js';
 import { Engine } from '../../engine/duckdb.js';
 import { planScan } from '../../iceberg/scan/planner.js';
@@ -29,14 +30,7 @@ const FULL = { entityRows: 1_000_000, events: 10_000_000, keys: 100_000 };
 
 /** The full scale (1M entity rows, 10M events, 100k keys) times `fraction`. */
 export function scaleOf(fraction: number): Scale {
-  const rows = (count: number) => Math.round(count * fraction);
-  return {
-    name: fraction === 1 ? 'full' : fraction === 0.1 ? 'quick' : `x${fraction}`,
-    fraction,
-    entityRows: rows(FULL.entityRows),
-    events: rows(FULL.events),
-    keys: rows(FULL.keys),
-  };
+  return scaled(FULL, fraction);
 }
 
 export const FUNCTIONS = ['count', 'sum', 'avg', 'min', 'max'] as const;

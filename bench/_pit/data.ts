@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { scaled } from '../_scale.js';
 import { appendQuery } from '../../engine/write/append-query.js';
 import { Engine } from '../../engine/duckdb.js';
 import { quoteLiteral } from '../../engine/sql.js';
@@ -32,14 +33,7 @@ const FULL = { entityRows: 1_000_000, featureRows: 10_000_000, keys: 1_000_000 }
 
 /** The full scale (1M entity rows, 10M feature rows per view, 1M keys) times `fraction`. */
 export function scaleOf(fraction: number): Scale {
-  const rows = (count: number) => Math.round(count * fraction);
-  return {
-    name: fraction === 1 ? 'full' : fraction === 0.1 ? 'quick' : `x${fraction}`,
-    fraction,
-    entityRows: rows(FULL.entityRows),
-    featureRows: rows(FULL.featureRows),
-    keys: rows(FULL.keys),
-  };
+  return scaled(FULL, fraction);
 }
 
 export const VIEWS = ['trips', 'ratings', 'payments'] as const;
