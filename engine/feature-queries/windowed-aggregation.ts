@@ -1,9 +1,9 @@
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
-import { DuckDBTypeId } from '@duckdb/node-api';
 import { FloeError } from '../../core/errors.js';
 import { describeRelation, requireColumns } from '../describe.js';
 import { quoteIdentifier as q } from '../sql.js';
 import { microsLiteral, utcMicrosSql } from '../timestamps.js';
+import { primitiveTypeOf } from '../types.js';
 import type { ColumnShape } from '../types.js';
 
 export type WindowFunction = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'last';
@@ -389,19 +389,6 @@ function lastOrder(value: string): string {
 }
 
 function numericKind(type: DuckDBType): 'integer' | 'floating' | undefined {
-  switch (type.typeId) {
-    case DuckDBTypeId.TINYINT:
-    case DuckDBTypeId.SMALLINT:
-    case DuckDBTypeId.INTEGER:
-    case DuckDBTypeId.BIGINT:
-    case DuckDBTypeId.UTINYINT:
-    case DuckDBTypeId.USMALLINT:
-    case DuckDBTypeId.UINTEGER:
-      return 'integer';
-    case DuckDBTypeId.FLOAT:
-    case DuckDBTypeId.DOUBLE:
-      return 'floating';
-    default:
-      return undefined;
-  }
+  const primitive = primitiveTypeOf(type);
+  return primitive === 'int' || primitive === 'long' ? 'integer' : primitive === 'float' || primitive === 'double' ? 'floating' : undefined;
 }
