@@ -81,25 +81,38 @@ export function landedEnds(lines: readonly string[]): Map<number, bigint> {
   return ends;
 }
 
+/**
+ * How long a consumer may take to land a topic before a test fails: a guard against a hang, not a
+ * speed bound. Twice on a 2-core machine busy building services beside the tests, consumers needed
+ * more than 60 s (one restarted after a SIGKILL got no message for a minute).
+ */
+export const LANDING_DEADLINE_MS = 180_000;
+
 /** Waits until the `floe stream` children's batch lines (text or --json) together reach every partition's end. */
 export async function untilLanded(ends: ReadonlyMap<number, bigint>, ...outputs: string[][]): Promise<void> {
-  await until('the consumers reached the end of every partition', outputs.flat(), () => {
-    const lines = outputs.flat();
-    const landed = landedEnds(lines.filter((line) => line.startsWith('batch ')));
-    // --json: {"event": "batch", "ends": {"<partition>": "<next>"}, …}
-    for (const line of lines.filter((text) => text.startsWith('{"event":"batch"')))
-      for (const [partition, next] of Object.entries((JSON.parse(line) as { ends: Record<string, string> }).ends))
-        if ((landed.get(Number(partition)) ?? -1n) < BigInt(next)) landed.set(Number(partition), BigInt(next));
-    return [...ends].every(([partition, end]) => landed.get(partition) === end);
-  });
+  await until(
+    'the consumers reached the end of every partition',
+    outputs.flat(),
+    () => {
+      const lines = outputs.flat();
+      const landed = landedEnds(lines.filter((line) => line.startsWith('batch ')));
+      // --json: {"event": "batch", "ends": {"<partition>": "<next>"}, …}
+      for (const line of lines.filter((text) => text.startsWith('{"event":"batch"')))
+        for (const [partition, next] of Object.entries((JSON.parse(line) as { ends: Record<string, string> }).ends))
+          if ((landed.get(Number(partition)) ?? -1n) < BigInt(next)) landed.set(Number(partition), BigInt(next));
+      return [...ends].every(([partition, end]) => landed.get(partition) === end);
+    },
+    LANDING_DEADLINE_MS,
+  );
 }
 
 /** Runs a consumer until it has landed every partition up to `ends`, then stops it. */
 export async function streamUntil(consumer: StreamConsumer, ends: ReadonlyMap<number, bigint>): Promise<void> {
   const running = consumer.run();
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + LANDING_DEADLINE_MS;
   while (![...ends].every(([partition, end]) => consumer.positions.get(partition) === end)) {
-    if (Date.now() > deadline) assert.fail(`the consumer reached ${JSON.stringify([...consumer.positions].map(String))} in 60 s`);
+    if (Date.now() > deadline)
+      assert.fail(`the consumer reached ${JSON.stringify([...consumer.positions].map(String))} in ${LANDING_DEADLINE_MS / 1000} s`);
     await Promise.race([running, new Promise((resolve) => setTimeout(resolve, 50))]);
   }
   await consumer.stop();

@@ -31,6 +31,7 @@ import { checkReadsAgainstBruteForce as checkReads, eventsByColumn } from '../..
 import {
   createTopics,
   endsOf,
+  LANDING_DEADLINE_MS,
   landedEnds,
   produceValues,
   readTable,
@@ -213,10 +214,15 @@ test('SIGKILL mid-stream, restart: every message once in the source and the tile
   );
   const second: string[] = [];
   const restarted = startStream(second);
-  await until('the restart landed every partition', second, () => {
-    const landed = landedEnds(second.filter((line) => line.startsWith('batch ') || line.startsWith('resuming from the tables:')));
-    return [...ends].every(([partition, end]) => landed.get(partition) === end);
-  });
+  await until(
+    'the restart landed every partition',
+    second,
+    () => {
+      const landed = landedEnds(second.filter((line) => line.startsWith('batch ') || line.startsWith('resuming from the tables:')));
+      return [...ends].every(([partition, end]) => landed.get(partition) === end);
+    },
+    LANDING_DEADLINE_MS,
+  );
   assert.equal(await interrupt(restarted), 0, second.join('\n'));
 
   const rows = await readTable(dir, SOURCE_TABLE);
