@@ -22,6 +22,8 @@ export interface WindowedAggregationRequest {
   /** The entity rows: a unique row ordinal, the key columns and an event timestamp (any timestamp type). */
   readonly entity: {
     readonly relation: string;
+    /** How many rows the relation has (the caller counted them already): sets the passes. */
+    readonly rows: number;
     readonly ordinalColumn: string;
     readonly keyColumns: readonly string[];
     readonly eventTimestampColumn: string;
@@ -108,8 +110,7 @@ export async function aggregateWindows(
   const shape = await aggregationShape(connection, request);
   const joinPlan = joinPlanSql(shape);
   const windowPlan = windowPlanSql(shape);
-  const counted = await connection.runAndReadAll(`SELECT count(*) FROM (${request.entity.relation})`);
-  const passes = Math.max(1, Math.ceil(Number(counted.getRows()[0]?.[0] ?? 0) / entityRowsPerPass));
+  const passes = Math.max(1, Math.ceil(request.entity.rows / entityRowsPerPass));
   for (let pass = 0; pass < passes; pass++) {
     const candidates = candidateRelations(shape, joinPairsPerRow, { pass, passes });
     await connection.run(

@@ -50,6 +50,7 @@ export async function addAggregatedViews(
       readonly columns: readonly string[];
       readonly minMicros: bigint | null;
       readonly maxMicros: bigint | null;
+      readonly rows: number;
     };
     readonly projections: readonly ResolvedProjection[];
     readonly fullFeatureNames: boolean;
@@ -103,6 +104,7 @@ export async function addAggregatedViews(
         {
           entity: {
             relation: entity.relation,
+            rows: entity.rows,
             ordinalColumn: entity.ordinalColumn,
             keyColumns: keys,
             eventTimestampColumn: entity.timestampColumn,

@@ -99,6 +99,7 @@ export async function readViews(context: FeatureContext, connection: DuckDBConne
         columns: entityColumns,
         minMicros: entity.minMicros,
         maxMicros: entity.maxMicros,
+        rows: entity.rows,
       },
       projections: aggregated,
       fullFeatureNames: request.fullFeatureNames,

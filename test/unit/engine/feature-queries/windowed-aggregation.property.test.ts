@@ -76,7 +76,13 @@ async function computed(connection: DuckDBConnection, joinPairsPerRow: number, e
   await aggregateWindows(
     connection,
     {
-      entity: { relation: 'SELECT * FROM entity_rows', ordinalColumn: 'ordinal', keyColumns: ['k1', 'k2'], eventTimestampColumn: 'ts' },
+      entity: {
+        relation: 'SELECT * FROM entity_rows',
+        rows: Number((await tuples(connection, 'SELECT count(*) FROM entity_rows'))[0]![0]),
+        ordinalColumn: 'ordinal',
+        keyColumns: ['k1', 'k2'],
+        eventTimestampColumn: 'ts',
+      },
       events: {
         what: 'test events',
         relation: 'SELECT * FROM events',
