@@ -27,3 +27,16 @@ export function scaled<Counts extends Readonly<Record<string, number>>>(
   const counts = Object.fromEntries(Object.entries(full).map(([key, count]) => [key, Math.round(count * fraction)])) as Counts;
   return { ...counts, name: fraction === 1 ? 'full' : fraction === 0.1 ? 'quick' : `x${fraction}`, fraction };
 }
+
+/**
+ * Time per entity row at the largest scale ÷ at the smallest, to three places: at most 1 when time
+ * grows no faster than linearly. null with one scale, which shows no growth, or a time missing.
+ */
+export function perRowGrowth(
+  scales: readonly { readonly entity_rows: number }[],
+  seconds: (scale: number) => number | null,
+): number | null {
+  const [first, last] = [seconds(0), seconds(scales.length - 1)];
+  if (scales.length < 2 || first === null || last === null) return null;
+  return Math.round((last / scales.at(-1)!.entity_rows / (first / scales[0]!.entity_rows)) * 1000) / 1000;
+}

@@ -17,7 +17,7 @@ import { nodeScript } from './_child.js';
 import type { Measured } from './_child.js';
 import { aggregateData, FEATURE_NAMES, FUNCTIONS, scaleOf, WINDOWS } from './_aggregate/data.js';
 import type { Scale } from './_aggregate/data.js';
-import { scaleFractionsArgument } from './_scale.js';
+import { perRowGrowth, scaleFractionsArgument } from './_scale.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // The issue's bound for Floe at every scale (#56: 10M entity rows within 4 GB); the floor gets the same.
@@ -36,14 +36,10 @@ const FEAST =
 
 export async function run(options: BenchmarkOptions): Promise<Record<string, unknown>> {
   const scales = scaleFractionsArgument(options.args, [options.quick ? 0.1 : 1]).map(scaleOf);
-  const results: Record<string, unknown>[] = [];
+  const results: ScaleFigures[] = [];
   for (const scale of scales) results.push(await runScale(scale));
-  const [smallest, largest] = [results[0]!, results.at(-1)!];
-  // Time per entity row at the largest scale ÷ at the smallest (null with one scale, which shows no growth).
-  const growth = (key: 'floe_s' | 'floor_s') =>
-    results.length < 2
-      ? null
-      : round3((largest[key] as number) / (largest.entity_rows as number) / ((smallest[key] as number) / (smallest.entity_rows as number)));
+  const largest = results.at(-1)!;
+  const growth = (key: 'floe_s' | 'floor_s') => perRowGrowth(results, (index) => results[index]![key]);
   return {
     ...largest,
     ...(results.length > 1 ? { scales: results } : {}),
@@ -53,7 +49,9 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
   };
 }
 
-async function runScale(scale: Scale): Promise<Record<string, unknown>> {
+type ScaleFigures = Record<string, unknown> & { readonly entity_rows: number; readonly floe_s: number; readonly floor_s: number };
+
+async function runScale(scale: Scale): Promise<ScaleFigures> {
   log(`scale ${scale.fraction}× (${scale.entityRows.toLocaleString('en')} entity rows, ${scale.events.toLocaleString('en')} events)`);
   const data = await aggregateData(path.join(repoRoot, '.floe', 'bench'), scale, log);
   const out = path.join(data.directory, 'out');

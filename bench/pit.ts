@@ -35,7 +35,7 @@ import { NEEDS_DUCKDB_STORE } from './_feast-iceberg.js';
 import { startRemoteFloe } from './_pit/remote-floe.js';
 import { compare, rowsDifferingEitherWay } from './_pit/answers.js';
 import { defined } from '../contracts/defined.js';
-import { scaleFractionsArgument } from './_scale.js';
+import { perRowGrowth, scaleFractionsArgument } from './_scale.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // The bound for Floe at every scale (#56: 10M entity rows within 4 GB); the floor gets the same.
@@ -58,15 +58,8 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
     results.push(await runScale(scale, { onDemand, python, feastEnv, feastFile: index === scales.length - 1 }));
   }
   const largest = results.at(-1)!;
-  const smallest = results[0]!;
-  // Time per entity row at the largest scale ÷ at the smallest: at most 1 when time grows no faster
-  // than linearly (null with one scale, which shows no growth).
-  const growth = (key: 'floe_s' | 'floor_s' | 'feast_s' | 'feast_iceberg_s' | 'feast_remote_floe_s') => {
-    const [first, last] = [smallest[key], largest[key]];
-    return results.length < 2 || first === null || last === null
-      ? null
-      : round3(last / largest.entity_rows / (first / smallest.entity_rows));
-  };
+  const growth = (key: 'floe_s' | 'floor_s' | 'feast_s' | 'feast_iceberg_s' | 'feast_remote_floe_s') =>
+    perRowGrowth(results, (index) => results[index]![key]);
   // Feast-on-Iceberg and Feast with Floe as its remote offline store must answer as Floe does wherever
   // they ran: otherwise the run fails (after its JSON).
   const failures = results.flatMap((figures) => [

@@ -3,7 +3,7 @@
 // scale's counts and data folder follow from its fraction.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { scaled, scaleFractionsArgument } from '../../../bench/_scale.js';
+import { perRowGrowth, scaled, scaleFractionsArgument } from '../../../bench/_scale.js';
 
 describe('scaleFractionsArgument', () => {
   it('reads fractions with or without an x, smallest first, each once', () => {
@@ -29,5 +29,23 @@ describe('scaled', () => {
     assert.deepEqual(scaled(full, 0.1), { entityRows: 100_000, keys: 10_000, name: 'quick', fraction: 0.1 });
     assert.deepEqual(scaled(full, 10), { entityRows: 10_000_000, keys: 1_000_000, name: 'x10', fraction: 10 });
     assert.deepEqual(scaled({ keys: 5 }, 0.3), { keys: 2, name: 'x0.3', fraction: 0.3 });
+  });
+});
+
+describe('perRowGrowth', () => {
+  it('is time per entity row at the largest scale ÷ at the smallest, null with one scale or a time missing', () => {
+    const scales = [{ entity_rows: 1_000 }, { entity_rows: 10_000 }];
+    assert.equal(
+      perRowGrowth(scales, (index) => [2, 27.2][index]!),
+      1.36,
+    );
+    assert.equal(
+      perRowGrowth(scales.slice(0, 1), () => 2),
+      null,
+    );
+    assert.equal(
+      perRowGrowth(scales, (index) => [2, null][index]!),
+      null,
+    );
   });
 });
