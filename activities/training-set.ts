@@ -2,15 +2,23 @@ import { Context } from '@temporalio/activity';
 import type { FeatureContext } from '../features/context.js';
 import type {
   ChunkResult,
+  ExchangedView,
   TrainingSetChunk,
+  TrainingSetExchange,
   TrainingSetCommit,
   TrainingSetPlan,
   TrainingSetRequest,
 } from '../features/training-set/index.js';
-import { cleanUpTrainingSet, commitTrainingSet, planTrainingSet, writeTrainingSetChunk } from '../features/training-set/index.js';
+import {
+  cleanUpTrainingSet,
+  commitTrainingSet,
+  exchangeViewRows,
+  planTrainingSet,
+  writeTrainingSetChunk,
+} from '../features/training-set/index.js';
 import { asActivityFailure, withHeartbeats } from './activity-support.js';
 
-export type { ChunkResult, TrainingSetChunk, TrainingSetCommit, TrainingSetPlan, TrainingSetRequest };
+export type { ChunkResult, ExchangedView, TrainingSetChunk, TrainingSetCommit, TrainingSetExchange, TrainingSetPlan, TrainingSetRequest };
 
 export type TrainingSetActivities = ReturnType<typeof createTrainingSetActivities>;
 
@@ -38,11 +46,26 @@ export function createTrainingSetActivities(context: FeatureContext, hooks: Trai
       );
     },
 
+    async exchangeTrainingSetView(input: {
+      readonly request: TrainingSetRequest;
+      readonly key: string;
+      readonly exchange: TrainingSetExchange;
+      readonly view: string;
+    }): Promise<ExchangedView> {
+      const { attempt } = Context.current().info;
+      return asActivityFailure(context.catalog.redactor, () =>
+        withHeartbeats(`exchanging the rows of view ${input.view}`, (signal) =>
+          exchangeViewRows({ ...context, signal }, input.request, { key: input.key, exchange: input.exchange, view: input.view, attempt }),
+        ),
+      );
+    },
+
     async writeTrainingSetChunk(input: {
       readonly request: TrainingSetRequest;
       readonly key: string;
       readonly chunk: TrainingSetChunk;
       readonly entitySnapshotId: string | null;
+      readonly exchanged?: readonly ExchangedView[];
     }): Promise<ChunkResult> {
       const { attempt } = Context.current().info;
       return asActivityFailure(context.catalog.redactor, () =>
@@ -51,6 +74,7 @@ export function createTrainingSetActivities(context: FeatureContext, hooks: Trai
             key: input.key,
             chunk: input.chunk,
             entitySnapshotId: input.entitySnapshotId,
+            ...(input.exchanged === undefined ? {} : { exchanged: input.exchanged }),
             attempt,
             ...(hooks.afterChunkFiles
               ? { afterDataFiles: () => hooks.afterChunkFiles!({ chunk: input.chunk.index, attempt, signal }) }

@@ -40,7 +40,8 @@ export interface SourceReadFigures {
   readonly bytes: number;
 }
 
-export type TrainingSetState = 'planning' | 'running' | 'committing' | 'completed' | 'failed' | 'cancelled';
+/** `exchanging`: the exchange step reads the views' sources once and writes their rows by chunk, before the chunks run. */
+export type TrainingSetState = 'planning' | 'exchanging' | 'running' | 'committing' | 'completed' | 'failed' | 'cancelled';
 
 /** The answer to the `progress` query. */
 export interface TrainingSetProgress {
@@ -55,11 +56,14 @@ export interface TrainingSetProgress {
   /** The chunks being joined right now. */
   readonly current: readonly number[];
   /**
-   * What the chunks done read of the views' sources, and one pass over each source's data files
-   * at planning (absent while planning, and from runs of Floe versions that did not measure it).
+   * What the exchange step and the chunks done read of the views' sources, and one pass over each
+   * source's data files at planning (absent while planning, and from runs of Floe versions that
+   * did not measure it).
    */
   readonly sourceRead?: SourceReadFigures;
   readonly sourceOnePass?: SourceReadFigures;
+  /** The rows the exchange step wrote by chunk, which the chunks read back once (absent when it did not run). */
+  readonly exchanged?: SourceReadFigures;
 }
 
 export interface TrainingSetResult {
@@ -70,7 +74,9 @@ export interface TrainingSetResult {
   readonly dataFiles: number;
   /** True when a run with this workflow id had already committed the training set: nothing was written. */
   readonly alreadyCommitted: boolean;
-  /** What every chunk together read of the views' sources, and one pass over each source (absent when nothing ran). */
+  /** What the exchange step and every chunk together read of the views' sources, and one pass over each source (absent when nothing ran). */
   readonly sourceRead?: SourceReadFigures;
   readonly sourceOnePass?: SourceReadFigures;
+  /** The rows the exchange step wrote by chunk, which the chunks read back once (absent when it did not run). */
+  readonly exchanged?: SourceReadFigures;
 }

@@ -4,12 +4,13 @@ import {
   CancellationScope,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ChunkResult, TrainingSetActivities, TrainingSetRequest } from '../activities/training-set.js';
+import type { ChunkResult, ExchangedView, TrainingSetActivities, TrainingSetRequest } from '../activities/training-set.js';
 import { floeFailureType, NON_RETRYABLE_FLOE_ERRORS } from '../contracts/error-kinds.js';
 import type {
   SourceReadFigures,
@@ -27,6 +28,8 @@ export const trainingSetProgressQuery = defineQuery<TrainingSetProgress>('progre
 const DEFAULT_CHUNK_ROWS = 100_000;
 const DEFAULT_PARALLELISM = 2;
 const nonRetryable = [...NON_RETRYABLE_FLOE_ERRORS, floeFailureType('already-exists')];
+/** Runs before this step's introduction planned no exchange, and replay them without it. */
+const EXCHANGE_PATCH = 'training-set-exchange';
 
 const planning = proxyActivities<TrainingSetActivities>({
   startToCloseTimeout: '30 minutes',
@@ -34,8 +37,8 @@ const planning = proxyActivities<TrainingSetActivities>({
   retry: quickStepRetry(nonRetryable),
 });
 
-// A dead worker's chunk is retried after the heartbeat timeout; on cancellation the workflow waits
-// for the chunk to stop (DuckDB interrupted) before it cleans the staging folder.
+// A dead worker's chunk (or exchange step) is retried after the heartbeat timeout; on cancellation
+// the workflow waits for it to stop (DuckDB interrupted) before it cleans the staging folder.
 const chunkWork = proxyActivities<TrainingSetActivities>({
   startToCloseTimeout: '4 hours',
   heartbeatTimeout: '30 seconds',
@@ -91,45 +94,53 @@ export async function trainingSet(input: TrainingSetInput): Promise<TrainingSetR
   if (plan.alreadyCommitted) {
     state = 'completed';
     rows = plan.alreadyCommitted.rows;
-    return {
-      table: input.output.table,
-      snapshotId: plan.alreadyCommitted.snapshotId,
-      rows,
-      chunks: 0,
-      dataFiles: 0,
-      alreadyCommitted: true,
-    };
+    const { snapshotId } = plan.alreadyCommitted;
+    return { table: input.output.table, snapshotId, rows, chunks: 0, dataFiles: 0, alreadyCommitted: true };
   }
   chunksTotal = plan.chunks.length;
   entityRows = plan.entityRows;
   reads.planned(plan);
-  state = 'running';
-  show();
+
+  const exchanged: ExchangedView[] = [];
+  let failure: unknown;
+  let failedStep = 'a chunk';
+  const { exchange } = plan;
+  if (exchange !== undefined && patched(EXCHANGE_PATCH)) {
+    state = 'exchanging';
+    show();
+    failure = await inLanes(exchange.views, parallelism, async (view) => {
+      const result = await chunkWork.exchangeTrainingSetView({ request, key, exchange, view });
+      exchanged.push(result);
+      reads.exchanged(result);
+    });
+    failedStep = 'the exchange step';
+  }
 
   const results: ChunkResult[] = [];
-  let next = 0;
-  let failure: unknown;
-  const lane = async (): Promise<void> => {
-    try {
-      while (failure === undefined && next < plan.chunks.length) {
-        const chunk = plan.chunks[next++]!;
-        running.add(chunk.index);
-        try {
-          const result = await chunkWork.writeTrainingSetChunk({ request, key, chunk, entitySnapshotId: plan.entitySnapshotId });
-          results.push(result);
-          chunksDone += 1;
-          rows += result.rows;
-          reads.add(result);
-          show();
-        } finally {
-          running.delete(chunk.index);
-        }
+  if (failure === undefined) {
+    state = 'running';
+    show();
+    failedStep = 'a chunk';
+    failure = await inLanes(plan.chunks, parallelism, async (chunk) => {
+      running.add(chunk.index);
+      try {
+        const result = await chunkWork.writeTrainingSetChunk({
+          request,
+          key,
+          chunk,
+          entitySnapshotId: plan.entitySnapshotId,
+          ...(exchanged.length > 0 ? { exchanged: exchanged.map((view) => chunkPart(view, chunk.index)) } : {}),
+        });
+        results.push(result);
+        chunksDone += 1;
+        rows += result.rows;
+        reads.add(result);
+        show();
+      } finally {
+        running.delete(chunk.index);
       }
-    } catch (error) {
-      failure ??= error;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallelism, Math.max(1, plan.chunks.length)) }, lane));
+    });
+  }
 
   if (failure === undefined) {
     state = 'committing';
@@ -146,39 +157,72 @@ export async function trainingSet(input: TrainingSetInput): Promise<TrainingSetR
   show();
   await CancellationScope.nonCancellable(() => committing.cleanUpTrainingSet({ request, key }));
   if (isCancellation(failure)) throw failure;
-  throw ApplicationFailure.create({
+  throw stopped(`Training set ${input.output.table} stopped after ${chunksDone} of ${chunksTotal} chunks: ${failedStep} failed`, failure);
+}
+
+/** The workflow's failure after a step's: non-retryable, since the step had its own retries. */
+function stopped(message: string, failure: unknown): ApplicationFailure {
+  return ApplicationFailure.create({
     type: 'TrainingSetChunkFailed',
-    message: `Training set ${input.output.table} stopped after ${chunksDone} of ${chunksTotal} chunks: a chunk failed (${failure instanceof Error ? failure.message : String(failure)})`,
+    message: `${message} (${failure instanceof Error ? failure.message : String(failure)})`,
     nonRetryable: true,
     ...(failure instanceof Error ? { cause: failure } : {}),
   });
 }
 
+/** A view's exchanged rows as one chunk reads them: its own files only. */
+function chunkPart(view: ExchangedView, chunk: number): ExchangedView {
+  return { ...view, files: view.files.filter((file) => file.chunk === chunk) };
+}
+
+/** Runs `work` on each item in order, at most `lanes` at once; after a failure, starts no more and returns the first failure. */
+async function inLanes<T>(items: readonly T[], lanes: number, work: (item: T) => Promise<void>): Promise<unknown> {
+  let next = 0;
+  let failure: unknown;
+  const lane = async (): Promise<void> => {
+    try {
+      while (failure === undefined && next < items.length) await work(items[next++]!);
+    } catch (error) {
+      failure ??= error;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, Math.max(1, items.length)) }, lane));
+  return failure;
+}
+
 /**
- * What the chunks done read of the views' sources, and one pass over each. Plans and chunk results
+ * What the exchange step and the chunks done read of the views' sources, one pass over each, and
+ * the rows exchanged. Plans and chunk results
  * recorded before Floe measured these carry none: such a chunk counts as nothing read.
  */
 class SourceReads {
   private read: SourceReadFigures = { dataFiles: 0, rows: 0, bytes: 0 };
   private onePass: SourceReadFigures | undefined;
+  private exchange: SourceReadFigures | undefined;
 
   planned(plan: { readonly sourceOnePass?: SourceReadFigures | null }): void {
     this.onePass = plan.sourceOnePass ?? undefined;
   }
 
   add(result: Partial<Pick<ChunkResult, 'sourceRead'>>): void {
-    const read = result.sourceRead;
-    if (read !== undefined)
-      this.read = {
-        dataFiles: this.read.dataFiles + read.dataFiles,
-        rows: this.read.rows + read.rows,
-        bytes: this.read.bytes + read.bytes,
-      };
+    if (result.sourceRead !== undefined) this.read = sum(this.read, result.sourceRead);
   }
 
-  figures(): { sourceRead: SourceReadFigures; sourceOnePass?: SourceReadFigures } {
-    return { sourceRead: this.read, ...defined({ sourceOnePass: this.onePass }) };
+  exchanged(view: ExchangedView): void {
+    this.read = sum(this.read, view.sourceRead);
+    this.exchange = view.files.reduce(
+      (total, file) => sum(total, { dataFiles: 1, rows: file.rows, bytes: file.bytes }),
+      this.exchange ?? { dataFiles: 0, rows: 0, bytes: 0 },
+    );
   }
+
+  figures(): { sourceRead: SourceReadFigures; sourceOnePass?: SourceReadFigures; exchanged?: SourceReadFigures } {
+    return { sourceRead: this.read, ...defined({ sourceOnePass: this.onePass, exchanged: this.exchange }) };
+  }
+}
+
+function sum(a: SourceReadFigures, b: SourceReadFigures): SourceReadFigures {
+  return { dataFiles: a.dataFiles + b.dataFiles, rows: a.rows + b.rows, bytes: a.bytes + b.bytes };
 }
 
 /** The request the activities get, or a non-retryable failure naming the bad field. */

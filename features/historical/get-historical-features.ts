@@ -26,7 +26,7 @@ import { commitOutputFiles, createOutputTable, featureList, writeOutputFiles } f
 import { appendedFiles } from '../../iceberg/write/added-manifest.js';
 import { keysSeenEntityRowsSql, planSourceEntityRows, sourceEntityRowsSql } from './source-entity-rows.js';
 import { readViews } from './view-reads.js';
-import type { ViewReads, ViewRetrievalSummary } from './view-reads.js';
+import type { ExchangedViewRows, ViewReads, ViewRetrievalSummary } from './view-reads.js';
 import { defined } from '../../contracts/defined.js';
 
 export interface HistoricalFeaturesRequest {
@@ -53,6 +53,8 @@ export interface HistoricalFeaturesRequest {
    * the entity rows hold a part of the keys (a training set's chunk), not when they hold them all.
    */
   readonly keyFilePruningLimit?: number;
+  /** Views (by projection name) a training set's exchange step already read for these entity rows: read from its files, not their sources. */
+  readonly exchangedViews?: ReadonlyMap<string, ExchangedViewRows>;
 }
 
 export const DEFAULT_ENTITY_TIMESTAMP = 'event_timestamp';
@@ -174,6 +176,7 @@ export class HistoricalRetrievalJob {
           keyPruningLimit: request.keyPruningLimit ?? 1000,
           keyFilePruningLimit: request.keyFilePruningLimit ?? 0,
           prefix,
+          ...defined({ exchanged: request.exchangedViews }),
         });
         scratch.tables.push(...reads.tables);
         this.lastSummary = { entityRows: entity.rows, views: reads.summaries };

@@ -7,7 +7,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { describeRelation } from '../../engine/describe.js';
 import { dropTemporaryTables } from '../../engine/feature-queries/point-in-time.js';
 import type { FeatureViewSource } from '../../engine/feature-queries/point-in-time.js';
-import { quoteIdentifier as q } from '../../engine/sql.js';
+import { quoteIdentifier as q, quoteLiteralList } from '../../engine/sql.js';
 import type { FilterLiteral } from '../../iceberg/expressions/expression.js';
 import { isAggregatedView } from '../aggregations.js';
 import type { FeatureContext } from '../context.js';
@@ -50,6 +50,16 @@ export interface ViewReadsRequest {
   readonly keyFilePruningLimit: number;
   /** Prefix of the temporary tables created. */
   readonly prefix: string;
+  /** Views (by projection name) whose rows were read from their sources already, as local Parquet files: read from those instead. */
+  readonly exchanged?: ReadonlyMap<string, ExchangedViewRows>;
+}
+
+/** A view's rows that a training set's exchange step read from its source for these entity rows (features/training-set/exchange.ts). */
+export interface ExchangedViewRows {
+  /** Local Parquet files holding the view's columns as its scan's relation has them. */
+  readonly files: readonly string[];
+  /** What reading them costs, said as a scan's summary would (its files are these). */
+  readonly summary: ViewRetrievalSummary;
 }
 
 export interface ViewReads {
@@ -121,6 +131,14 @@ export async function readViews(context: FeatureContext, connection: DuckDBConne
   try {
     for (const projection of request.projections) {
       if (isAggregatedView(projection.view)) continue;
+      const exchanged = request.exchanged?.get(projectionName(projection));
+      if (exchanged !== undefined) {
+        sources.push(
+          joinSource(context, projection, `SELECT * FROM read_parquet(${quoteLiteralList(exchanged.files)}, hive_partitioning = false)`),
+        );
+        summaries.set(projection, exchanged.summary);
+        continue;
+      }
       const values = valuesFor(projection.view);
       const keySet = keySetFor(projection.view);
       const { source, scan } = await viewSource(context, projection, entity, { values, keySet });
@@ -148,31 +166,47 @@ async function viewSource(
   keys: { readonly values: FilterLiteral[] | undefined; readonly keySet: FilterLiteral[] | undefined },
 ): Promise<{ source: FeatureViewSource; scan: ViewScan }> {
   const { view } = projection;
-  const ttlSeconds = durationSeconds(view.ttl);
-  const ttlMicros = ttlSeconds === null ? undefined : BigInt(Math.round(ttlSeconds * 1_000_000));
-  const viewKeys = context.registry.joinKeysOf(view).map((key) => key.name);
-  // Rows older than the oldest entity row's TTL window, or newer than the newest entity row, never join.
-  const range: { fromMicros?: bigint; toMicros?: bigint } = {};
-  if (entity.minMicros !== null && ttlMicros !== undefined) range.fromMicros = entity.minMicros - ttlMicros;
-  if (entity.maxMicros !== null) range.toMicros = entity.maxMicros;
   const scan = await scanViewSource(context, {
     view,
     features: projection.features,
-    ...range,
+    ...joinableRange(view, entity),
     ...defined({ keyValues: keys.values, keySet: keys.keySet }),
     ...signalOf(context),
   });
-  const source: FeatureViewSource = {
+  return { source: joinSource(context, projection, scan.relation), scan };
+}
+
+/** The point-in-time join's source for a view whose rows `relation` holds with the columns of its scan (scanViewSource). */
+function joinSource(context: FeatureContext, projection: ResolvedProjection, relation: string): FeatureViewSource {
+  const { view } = projection;
+  const viewKeys = context.registry.joinKeysOf(view).map((key) => key.name);
+  return {
     name: projectionName(projection),
-    relation: scan.relation,
+    relation,
     keyColumns: viewKeys,
     entityKeyColumns: viewKeys,
     eventTimestampColumn: VIEW_EVENT_COLUMN,
-    ...(scan.hasCreated ? { createdTimestampColumn: VIEW_CREATED_COLUMN } : {}),
+    ...(context.registry.sourceOf(view).createdTimestampField !== undefined ? { createdTimestampColumn: VIEW_CREATED_COLUMN } : {}),
     featureColumns: projection.features,
-    ...defined({ ttlMicros }),
+    ...defined({ ttlMicros: viewTtlMicros(view) }),
   };
-  return { source, scan };
+}
+
+function viewTtlMicros(view: FeatureViewDefinition): bigint | undefined {
+  const ttlSeconds = durationSeconds(view.ttl);
+  return ttlSeconds === null ? undefined : BigInt(Math.round(ttlSeconds * 1_000_000));
+}
+
+/** The event times of the view's rows that can join entity rows of these times: older than the oldest one's TTL window, or newer than the newest one, never join. */
+export function joinableRange(
+  view: FeatureViewDefinition,
+  entity: { readonly minMicros: bigint | null; readonly maxMicros: bigint | null },
+): { fromMicros?: bigint; toMicros?: bigint } {
+  const ttlMicros = viewTtlMicros(view);
+  return {
+    ...(entity.minMicros !== null && ttlMicros !== undefined ? { fromMicros: entity.minMicros - ttlMicros } : {}),
+    ...(entity.maxMicros !== null ? { toMicros: entity.maxMicros } : {}),
+  };
 }
 
 /** Per join key, its distinct values when there are few of them (for pruning by key), else nothing. */

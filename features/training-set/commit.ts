@@ -7,6 +7,7 @@ import { commitOutputFiles, featureList } from '../historical/output-table.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { TrainingSetRequest } from './request.js';
 import type { ChunkResult } from './write-chunk.js';
+import { removeExchange } from './staging.js';
 
 export interface TrainingSetCommit {
   readonly table: string;
@@ -16,7 +17,7 @@ export interface TrainingSetCommit {
   readonly alreadyCommitted: boolean;
 }
 
-/** Commits every chunk's files in one fast append keyed by `key`; a key already committed returns its snapshot. */
+/** Commits every chunk's files in one fast append keyed by `key` (a key already committed returns its snapshot), then removes the run's exchanged rows. */
 export async function commitTrainingSet(
   context: FeatureContext,
   request: TrainingSetRequest,
@@ -27,7 +28,10 @@ export async function commitTrainingSet(
   const rows = input.chunks.reduce((sum, chunk) => sum + chunk.rows, 0);
   const dataFiles = input.chunks.reduce((sum, chunk) => sum + chunk.dataFiles, 0);
   const earlier = findCommitted(table.metadata, MAIN_BRANCH, input.key);
-  if (earlier) return { table: request.output.table, snapshotId: earlier.snapshotId.toString(), rows, dataFiles, alreadyCommitted: true };
+  if (earlier) {
+    await removeExchange(table, input.key);
+    return { table: request.output.table, snapshotId: earlier.snapshotId.toString(), rows, dataFiles, alreadyCommitted: true };
+  }
   const manifests = await Promise.all(
     input.chunks.flatMap((chunk) => (chunk.manifest === null ? [] : [describeAddedManifest(table, chunk.manifest)])),
   );
@@ -36,6 +40,8 @@ export async function commitTrainingSet(
     idempotencyKey: input.key,
     summary: { 'floe.training-set.features': featureList(resolved), 'floe.training-set.chunks': String(input.chunks.length) },
   });
+  // The exchanged rows served the chunks only; a retry after this point finds the commit and removes them again.
+  await removeExchange(table, input.key);
   return {
     table: request.output.table,
     snapshotId: result.snapshotId?.toString() ?? null,

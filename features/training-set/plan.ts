@@ -4,6 +4,9 @@ import type { TrainingSetChunk } from './chunks.js';
 import { cutByFile, cutIntoChunks } from './chunks.js';
 import { cutByKeyBucket, cutByKeyRange } from './key-cuts.js';
 import { sourceLayout } from './source-layout.js';
+import { planExchange } from './exchange.js';
+import type { TrainingSetExchange } from './exchange.js';
+import { defined } from '../../contracts/defined.js';
 import { entityFiles } from './entities.js';
 import { sourceEntityFiles } from './source-entities.js';
 import { createTrainingSetTable } from './output-table.js';
@@ -20,13 +23,15 @@ export interface TrainingSetPlan {
   readonly chunks: readonly TrainingSetChunk[];
   /** One pass over each asked view's source (null when already committed). */
   readonly sourceOnePass: SourceReadFigures | null;
+  /** Set when the chunks read their views' rows from an exchange step instead of the sources (exchange.ts); plans recorded before it have none. */
+  readonly exchange?: TrainingSetExchange;
 }
 
 /**
  * Checks the request (features, entity rows, output table), cuts the entity rows into chunks of
  * at most `chunkRows` (by the buckets of their key when a view's source is bucketed by it, by
- * ranges of it when a source's files are sorted by it, else by position), and creates the output
- * table when absent. A key already committed to the
+ * ranges of it when a source's files are sorted by it, by finer buckets of it with an exchange step
+ * when neither, else by position), and creates the output table when absent. A key already committed to the
  * output table short-cuts everything.
  */
 export async function planTrainingSet(
@@ -45,9 +50,16 @@ export async function planTrainingSet(
   const layout = await sourceLayout(context, request);
   const { chunkRows } = options;
   let chunks: readonly TrainingSetChunk[];
+  let exchange: TrainingSetExchange | undefined;
   if ('from' in given) chunks = cutByFile(entities.files, chunkRows);
-  else if (entityRows <= chunkRows || layout.cutBy === null) chunks = cutIntoChunks(entities.files, chunkRows);
-  else {
+  else if (entityRows <= chunkRows) chunks = cutIntoChunks(entities.files, chunkRows);
+  else if (layout.cutBy === null) {
+    // Nothing in the sources' layout lets a chunk skip a file: an exchange step reads each once for all chunks.
+    const exchanged =
+      layout.keyColumn === null ? null : await planExchange(context, request, entities, { column: layout.keyColumn, chunkRows });
+    chunks = exchanged?.chunks ?? cutIntoChunks(entities.files, chunkRows);
+    exchange = exchanged?.exchange;
+  } else {
     const byKey =
       layout.cutBy.kind === 'bucket'
         ? await cutByKeyBucket(context, request, entities, { ...layout.cutBy, chunkRows })
@@ -56,5 +68,12 @@ export async function planTrainingSet(
     // chunks of consecutive rows keep the bound, at the cost of each reading more of the sources.
     chunks = byKey.every((chunk) => chunk.rows <= chunkRows) ? byKey : cutIntoChunks(entities.files, chunkRows);
   }
-  return { alreadyCommitted: null, entitySnapshotId: entities.snapshotId, entityRows, chunks, sourceOnePass: layout.onePass };
+  return {
+    alreadyCommitted: null,
+    entitySnapshotId: entities.snapshotId,
+    entityRows,
+    chunks,
+    sourceOnePass: layout.onePass,
+    ...defined({ exchange }),
+  };
 }

@@ -23,13 +23,15 @@ export interface SourceLayout {
     | { readonly kind: 'bucket'; readonly column: string; readonly sourceBuckets: number }
     | { readonly kind: 'range'; readonly column: string; readonly fileStarts: readonly bigint[] }
     | null;
+  /** That source's join key (null when no view has one int or long join key): what chunks are cut by when the exchange step runs instead. */
+  readonly keyColumn: string | null;
 }
 
 /** What the views' sources hold, from their manifests (no data file is read). */
 export async function sourceLayout(context: FeatureContext, request: TrainingSetRequest): Promise<SourceLayout> {
   const { projections } = resolveHistoricalFeatures(context.registry, request);
   let onePass: SourceReadFigures = { dataFiles: 0, rows: 0, bytes: 0 };
-  let largest: { rows: number; cutBy: SourceLayout['cutBy'] } = { rows: -1, cutBy: null };
+  let largest: { rows: number; cutBy: SourceLayout['cutBy']; keyColumn: string | null } = { rows: -1, cutBy: null, keyColumn: null };
   for (const { view } of projections) {
     const source = context.registry.sourceOf(view);
     const table = await loadSourceTable(context.catalog, view, source);
@@ -48,6 +50,7 @@ export async function sourceLayout(context: FeatureContext, request: TrainingSet
     const sourceBuckets = keyBucketCount(table.metadata, field.id);
     largest = {
       rows,
+      keyColumn: column,
       cutBy:
         sourceBuckets !== null
           ? { kind: 'bucket', column, sourceBuckets }
@@ -56,7 +59,7 @@ export async function sourceLayout(context: FeatureContext, request: TrainingSet
             : null,
     };
   }
-  return { onePass, cutBy: largest.cutBy };
+  return { onePass, cutBy: largest.cutBy, keyColumn: largest.keyColumn };
 }
 
 /** N of the current partition spec's `bucket[N]` field of the column, if it has one. */

@@ -27,6 +27,16 @@ export async function removeStagedChunk(table: LoadedTable, key: string, index: 
   await deleteFilesStartingWith(table, `${metadataDirectory(table)}/${chunkManifestName(key, index)}`);
 }
 
+/** Where the exchange step writes a view's rows cut by chunk: `<staging root>/exchange/<view>/`. */
+export function exchangeFolder(table: LoadedTable, key: string, view: string): string {
+  return `${stagingRoot(table, key)}/exchange/${safeName(view)}`;
+}
+
+/** Removes the run's exchanged rows (once the chunks that read them are committed); returns how many files. */
+export async function removeExchange(table: LoadedTable, key: string): Promise<number> {
+  return deleteFilesStartingWith(table, `${stagingRoot(table, key)}/exchange/`);
+}
+
 /** Removes every data file and manifest the run staged; returns how many files. */
 export async function removeStagedRun(table: LoadedTable, key: string): Promise<number> {
   const dataFiles = await deleteFilesStartingWith(table, `${stagingRoot(table, key)}/`);
@@ -38,7 +48,7 @@ function safeName(key: string): string {
   return key.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-async function deleteFilesStartingWith(table: LoadedTable, prefix: string): Promise<number> {
+export async function deleteFilesStartingWith(table: LoadedTable, prefix: string): Promise<number> {
   let removed = 0;
   for await (const file of table.io.list(prefix)) {
     await table.io.delete(file.location);

@@ -6,6 +6,8 @@ import { writeOutputFiles } from '../historical/output-table.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { TrainingSetChunk } from './chunks.js';
 import { writeChunkEntities } from './entity-sql.js';
+import { localExchangedViews } from './exchange.js';
+import type { ExchangedView } from './exchange.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf, withScratchDirectory } from '../context.js';
 import type { TrainingSetRequest } from './request.js';
@@ -18,7 +20,7 @@ export interface ChunkResult {
   readonly manifest: string | null;
   readonly dataFiles: number;
   readonly rows: number;
-  /** What the chunk's scans of the views' sources read (their data files after pruning). */
+  /** What the chunk's scans of the views' sources read (their data files after pruning); not the exchanged views' rows. */
   readonly sourceRead: SourceReadFigures;
 }
 
@@ -34,6 +36,8 @@ export async function writeTrainingSetChunk(
     readonly key: string;
     readonly chunk: TrainingSetChunk;
     readonly entitySnapshotId: string | null;
+    /** The chunk's part of the views the exchange step read (its files only), when there was one. */
+    readonly exchanged?: readonly ExchangedView[];
     readonly attempt: number;
     readonly afterDataFiles?: () => Promise<void>;
   },
@@ -45,10 +49,12 @@ export async function writeTrainingSetChunk(
   return withScratchDirectory(context, manifestName, async (scratch) => {
     const entityFile = path.join(scratch, 'entities.parquet');
     const entityRows = await writeChunkEntities(context, request, input.chunk, input.entitySnapshotId, entityFile);
+    const exchangedViews = await localExchangedViews(table, input.exchanged ?? []);
     // The chunk holds a part of the keys: the views' data files are pruned by them, however many.
     const job = getHistoricalFeatures(context, {
       ...historicalRequest(request, { parquet: [entityFile] }),
       keyFilePruningLimit: Math.max(entityRows, 1),
+      ...(exchangedViews.size > 0 ? { exchangedViews } : {}),
     });
     let rows = 0;
     const { dataFiles, manifest } = await job.run((connection, query) =>
@@ -72,7 +78,9 @@ export async function writeTrainingSetChunk(
         },
       }),
     );
-    const views = job.lastSummary?.views ?? [];
+    // The exchanged views' sources were read by the exchange step, which counts them.
+    const exchangedSummaries = new Set([...exchangedViews.values()].map((view) => view.summary));
+    const views = (job.lastSummary?.views ?? []).filter((view) => !exchangedSummaries.has(view));
     const sourceRead: SourceReadFigures = {
       dataFiles: views.reduce((sum, view) => sum + view.dataFiles, 0),
       rows: views.reduce((sum, view) => sum + view.dataRecords, 0),

@@ -1,10 +1,11 @@
 // services: python
 // A training set's chunks read only the source files their entity rows can need (issue 56): with
 // sources written by pyiceberg, bucketed by the join key and not (each append a key range, so file
-// key bounds are tight), chunked by key bucket, key range or position, the training set equals one
-// unpruned retrieval over all the entity rows; and on a bucketed source and on a source sorted by
-// the key, ≥ 4 chunks together read at most 1.5× one pass over it, by the read plans' record
-// counts and file sizes.
+// key bounds are tight, or a time range of any key), chunked by key bucket, key range, finer key
+// buckets through the exchange step, or position, the training set equals one unpruned retrieval
+// over all the entity rows; and on a bucketed source, on a source sorted by the key, and through the
+// exchange on a source laid out by neither, ≥ 4 chunks together read at most 1.5× one pass over it,
+// by the read plans' record counts and file sizes.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -14,8 +15,14 @@ import { scanTable } from '../../../engine/read/table-reader.js';
 import type { FeatureContext } from '../../../features/context.js';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
-import type { ChunkResult, TrainingSetPlan, TrainingSetRequest } from '../../../features/training-set/index.js';
-import { commitTrainingSet, planTrainingSet, writeTrainingSetChunk } from '../../../features/training-set/index.js';
+import type { ChunkResult, ExchangedView, TrainingSetPlan, TrainingSetRequest } from '../../../features/training-set/index.js';
+import {
+  commitTrainingSet,
+  exchangeViewRows,
+  planTrainingSet,
+  stagingRoot,
+  writeTrainingSetChunk,
+} from '../../../features/training-set/index.js';
 import { parseTableIdentifier } from '../../../iceberg/catalog/identifier.js';
 import type { PyicebergStep } from '../../support/pyiceberg.js';
 import { runPyicebergBatch, sqliteCatalog } from '../../support/pyiceberg.js';
@@ -77,24 +84,27 @@ const ENTITY_SCHEMA = {
   ],
 };
 
-/** Writes `src.<name>` with pyiceberg: bucket[buckets] of driver_id, or unpartitioned with one append per key range. */
+/**
+ * Writes `src.<name>` with pyiceberg: bucket[buckets] of driver_id, or unpartitioned with one
+ * append per key range (`sorted`) or per time range (`timed`: every file holds any key).
+ */
 async function writeSource(
   workspace: Workspace,
   name: string,
   rows: readonly SourceRow[],
-  layout: { buckets: number } | 'sorted',
+  layout: { buckets: number } | 'sorted' | 'timed',
   appends: number,
 ) {
   const catalog = sqliteCatalog(workspace.directory);
   const identifier = `src.${name}`;
   const spec =
-    layout === 'sorted'
+    typeof layout === 'string'
       ? undefined
       : { 'spec-id': 0, fields: [{ 'source-id': 1, 'field-id': 1000, transform: `bucket[${layout.buckets}]`, name: 'driver_bucket' }] };
   const steps: PyicebergStep[] = [
     { command: 'create_table', args: { catalog, identifier, schema: SCHEMA, ...defined({ partition_spec: spec }) } },
   ];
-  // Sorted: each append holds a range of keys (tight key bounds per file); bucketed: a range of times, of any key.
+  // Sorted: each append holds a range of keys (tight key bounds per file); otherwise a range of times, of any key.
   const ordered = [...rows].sort((a, b) => (layout === 'sorted' ? a.driver - b.driver : a.minute - b.minute));
   const size = Math.ceil(ordered.length / appends);
   for (let from = 0; from < ordered.length; from += size) {
@@ -141,24 +151,37 @@ function definitions(sources: readonly string[]) {
   ];
 }
 
-/** The trainingSet workflow's steps, run as a library, one chunk after another. */
+/** The trainingSet workflow's steps, run as a library: the exchange step when planned, then one chunk after another. */
 async function runTrainingSet(
   context: FeatureContext,
   request: TrainingSetRequest,
   chunkRows: number,
-): Promise<{ plan: TrainingSetPlan; chunks: ChunkResult[]; rows: string[] }> {
+): Promise<{ plan: TrainingSetPlan; exchanged: ExchangedView[]; chunks: ChunkResult[]; rows: string[] }> {
   const key = `ts-${request.output.table}`;
   const plan = await planTrainingSet(context, request, { key, chunkRows });
+  const exchanged: ExchangedView[] = [];
+  for (const view of plan.exchange?.views ?? [])
+    exchanged.push(await exchangeViewRows(context, request, { key, exchange: plan.exchange!, view, attempt: 1 }));
   const chunks: ChunkResult[] = [];
-  for (const chunk of plan.chunks)
-    chunks.push(await writeTrainingSetChunk(context, request, { key, chunk, entitySnapshotId: plan.entitySnapshotId, attempt: 1 }));
+  for (const chunk of plan.chunks) {
+    const own = exchanged.map((view) => ({ ...view, files: view.files.filter((file) => file.chunk === chunk.index) }));
+    chunks.push(
+      await writeTrainingSetChunk(context, request, {
+        key,
+        chunk,
+        entitySnapshotId: plan.entitySnapshotId,
+        ...(exchanged.length > 0 ? { exchanged: own } : {}),
+        attempt: 1,
+      }),
+    );
+  }
   await commitTrainingSet(context, request, { key, chunks });
   const table = await context.catalog.loadTable(parseTableIdentifier(request.output.table));
   const scan = await scanTable(table);
   const rows = await context.engine.withConnection(async (connection) =>
     (await connection.runAndReadAll(`SELECT * FROM (${scan.sql}) ORDER BY request_id`)).getRowsJS(),
   );
-  return { plan, chunks, rows: rows.map(rowText) };
+  return { plan, exchanged, chunks, rows: rows.map(rowText) };
 }
 
 /** One retrieval over all the entity rows, pruned by nothing but their whole time range. */
@@ -200,18 +223,20 @@ describe('training set chunks pruned by time and key', () => {
       fc.asyncProperty(
         sourceRows(24),
         sourceRows(24),
+        sourceRows(24),
         entityRows(24),
         fc.integer({ min: 1, max: 12 }),
         fc.constantFrom(2, 4, 8),
-        async (bucketedRows, sortedRows, entities, chunkRows, buckets) => {
+        async (bucketedRows, sortedRows, timedRows, entities, chunkRows, buckets) => {
           run += 1;
           await withWorkspace(async (workspace) => {
             await writeSource(workspace, 'bucketed', bucketedRows, { buckets }, 3);
             await writeSource(workspace, 'sorted', sortedRows, 'sorted', 4);
+            await writeSource(workspace, 'timed', timedRows, 'timed', 3);
             const file = path.join(workspace.directory, 'entities.parquet');
             await writeEntities(workspace, file, entities);
-            const features = ['bucketed:amount', 'sorted:amount'];
-            await withPyicebergCatalog(workspace, definitions(['bucketed', 'sorted']), async (context) => {
+            const features = ['bucketed:amount', 'sorted:amount', 'timed:amount'];
+            await withPyicebergCatalog(workspace, definitions(['bucketed', 'sorted', 'timed']), async (context) => {
               const request: TrainingSetRequest = {
                 entities: { parquet: [file] },
                 features,
@@ -222,9 +247,12 @@ describe('training set chunks pruned by time and key', () => {
               const reference = await unpruned(context, file, features, true);
               assert.equal(reference.length, entities.length);
               assert.deepEqual(built.rows, reference);
-              // The chunks are cut by the key of the source with the most rows: its buckets, or (when its files hold narrow key ranges) ranges of it.
+              // The chunks are cut by the key of the source with the most rows: its buckets, ranges of it when its files hold
+              // narrow key ranges, else finer buckets of it fed by the exchange step (or by position, for fewer than 3 chunks).
               const cutBy = new Set(
-                built.plan.chunks.map((chunk) => (chunk.keyBuckets ? 'bucket' : chunk.keyRange ? 'range' : 'position')),
+                built.plan.chunks.map((chunk) =>
+                  built.plan.exchange ? 'exchange' : chunk.keyBuckets ? 'bucket' : chunk.keyRange ? 'range' : 'position',
+                ),
               );
               assert.equal(cutBy.size, 1, 'one way of cutting for all chunks');
               assert.ok(
@@ -238,7 +266,7 @@ describe('training set chunks pruned by time and key', () => {
       ),
       { numRuns: 16, seed: 56 },
     );
-    assert.deepEqual([...cutKinds].sort(), ['bucket', 'position', 'range'], 'every way of cutting chunks was tried');
+    assert.deepEqual([...cutKinds].sort(), ['bucket', 'exchange', 'position', 'range'], 'every way of cutting chunks was tried');
   });
 
   test('≥ 4 chunks over a bucketed source read at most 1.5× one pass over it', async (t) => {
@@ -332,6 +360,59 @@ describe('training set chunks pruned by time and key', () => {
         assert.ok(total.rows <= 1.5 * onePass.rows, `rows read ${total.rows} against one pass of ${onePass.rows}`);
         assert.ok(total.bytes <= 1.5 * onePass.bytes, `bytes read ${total.bytes} against one pass of ${onePass.bytes}`);
         assert.deepEqual(built.rows, await unpruned(context, file, ['trips:amount']));
+      });
+    });
+  });
+  test('≥ 4 chunks over sources laid out by neither bucket nor key read them once, through the exchange step', async (t) => {
+    await withWorkspace(async (workspace) => {
+      const rows: SourceRow[] = [];
+      for (let driver = 1; driver <= 64; driver++)
+        for (let minute = 0; minute < 600; minute += 40) rows.push({ driver, minute: minute + (driver % 7), amount: driver + minute });
+      // 8 appends, each a range of times holding every key: no file can be skipped by key.
+      await writeSource(workspace, 'trips', rows, 'timed', 8);
+      await writeSource(workspace, 'tips', rows.slice(0, 600), 'timed', 4);
+      const entities: EntityRow[] = Array.from({ length: 640 }, (_, index) => ({
+        driver: index % 50 === 0 ? null : 1 + ((index * 37) % 70),
+        minute: (index * 13) % 640,
+      }));
+      const file = path.join(workspace.directory, 'entities.parquet');
+      await writeEntities(workspace, file, entities);
+      await withPyicebergCatalog(workspace, definitions(['trips', 'tips']), async (context) => {
+        const features = ['trips:amount', 'tips:amount'];
+        const request: TrainingSetRequest = {
+          entities: { parquet: [file] },
+          features,
+          fullFeatureNames: true,
+          output: { table: 'datasets.trips' },
+        };
+        const built = await runTrainingSet(context, request, 100);
+
+        assert.ok(built.plan.chunks.length >= 4, `${built.plan.chunks.length} chunks`);
+        assert.deepEqual(built.plan.exchange?.views, ['trips', 'tips']);
+        assert.ok(built.plan.chunks.every((chunk) => chunk.keyBuckets !== undefined && chunk.rows <= 100));
+        const onePass = built.plan.sourceOnePass!;
+        assert.equal(onePass.rows, rows.length + 600);
+        const exchangeRead = built.exchanged.reduce((sum, view) => sum + view.sourceRead.rows, 0);
+        const chunksRead = built.chunks.reduce((sum, chunk) => sum + chunk.sourceRead.rows, 0);
+        const exchangedRows = built.exchanged.flatMap((view) => view.files).reduce((sum, exchanged) => sum + exchanged.rows, 0);
+        t.diagnostic(
+          `${built.plan.chunks.length} chunks; the exchange read ${exchangeRead} of one pass's ${onePass.rows} rows and wrote ${exchangedRows}`,
+        );
+        assert.ok(exchangeRead <= onePass.rows, `the exchange read ${exchangeRead} rows against one pass of ${onePass.rows}`);
+        assert.equal(chunksRead, 0, 'no chunk reads an exchanged source');
+        assert.ok(exchangedRows <= exchangeRead);
+        for (const view of built.exchanged)
+          assert.deepEqual(
+            [...new Set(view.files.map((exchanged) => exchanged.chunk))],
+            built.plan.chunks.map((chunk) => chunk.index),
+          );
+        assert.deepEqual(built.rows, await unpruned(context, file, features, true));
+
+        // The commit removes the exchanged rows; the training set's own files stay.
+        const table = await context.catalog.loadTable(parseTableIdentifier('datasets.trips'));
+        const left: string[] = [];
+        for await (const staged of table.io.list(`${stagingRoot(table, 'ts-datasets.trips')}/exchange/`)) left.push(staged.location);
+        assert.deepEqual(left, []);
       });
     });
   });

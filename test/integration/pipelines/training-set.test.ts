@@ -1,7 +1,7 @@
 // services: temporal, minio, python
 // The trainingSet workflow on the Temporal dev server: its output table, read by pyiceberg, holds
 // exactly the rows getHistoricalFeatures(...).toArrow() gives for the same input (entity columns,
-// duplicates and all); a chunk that fails after writing its files is retried without leaving a
+// duplicates and all), with the source read once by the exchange step; a chunk that fails after writing its files is retried without leaving a
 // second copy; a rerun under the same workflow id writes nothing; bad input fails at once;
 // cancelling removes what was staged.
 import assert from 'node:assert/strict';
@@ -23,6 +23,7 @@ import { s3Service } from '../../support/services.js';
 import type { PipelineWorker, SourceTable } from '../../support/pipelines/pipeline.js';
 import { createDriverStatsCatalog, onlineSnapshots, recordRun, startPipelineWorker, VIEW } from '../../support/pipelines/pipeline.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { driverStatsRows } from '../../support/driver-stats.js';
 import { defined } from '../../../contracts/defined.js';
 import { microsToIso } from '../../support/iso-micros.js';
 
@@ -51,7 +52,10 @@ const ENTITY_SELECT = (rows: [string, number, string, number][]) =>
     .join(', ')}) AS t(request_id, driver_id, event_timestamp, label)`;
 
 before(async () => {
-  source = await createDriverStatsCatalog(path.join(scratch, 'source'));
+  // Appended in time order, each of the source's two files holds every driver: no chunk could skip
+  // one, so a training set of several chunks reads the source through the exchange step.
+  const byTime = driverStatsRows().sort((a, b) => a.event_timestamp.localeCompare(b.event_timestamp));
+  source = await createDriverStatsCatalog(path.join(scratch, 'source'), byTime);
   const s3 = s3Service();
   worker = await startPipelineWorker(source, {
     ioProperties: {
@@ -189,9 +193,11 @@ describe('trainingSet workflow', () => {
     const want = await expected({ parquet: parquetFiles }, { features: input.features as string[] });
     assert.equal(want.length, entityRows().length);
     assert.equal(result.rows, want.length);
-    // At most 50 rows a chunk; cut by the key when the source's files hold narrow key ranges, so maybe more chunks.
+    // At most 50 rows a chunk, cut by buckets of the key (so maybe more chunks), fed by the exchange step.
     assert.ok(result.chunks >= Math.ceil(want.length / 50), `${result.chunks} chunks`);
     assert.ok(result.sourceRead !== undefined && result.sourceOnePass !== undefined, 'the result says what the chunks read');
+    assert.ok(result.exchanged !== undefined && result.exchanged.rows > 0, 'the exchange step ran');
+    assert.equal(result.sourceRead.rows, result.sourceOnePass.rows, 'the source was read once, by the exchange step');
     assert.equal(result.alreadyCommitted, false);
     const got = await outputRows(output);
     assert.deepEqual(got, want);
@@ -209,9 +215,9 @@ describe('trainingSet workflow', () => {
     assert.deepEqual(
       files.map((file) => file.replace(/^file:\/\//, '')),
       await stagedFiles(await tableLocation(output)),
-      'the staging folders hold exactly the committed files',
+      'the staging folders hold exactly the committed files (the exchanged rows are gone)',
     );
-    await recordRun(worker.client, workflowId, undefined, 'training-set-parquet');
+    await recordRun(worker.client, workflowId, undefined, 'training-set-exchange');
 
     // The same workflow id again: the committed snapshot comes back and nothing is written.
     const rerun = await run(input, workflowId);

@@ -1,0 +1,261 @@
+/**
+ * The exchange step of a training set whose sources are laid out by neither bucket nor sorted key,
+ * where no chunk could skip a source file: the plan cuts the entity rows by the buckets of their key
+ * (ChunkKeyBuckets), and each asked plain view joining on that key alone has its source read once,
+ * its rows that the entity rows' times can join written to the run's staging folder by the chunk
+ * whose keys they hold. A chunk then reads its own part instead of the whole source: all chunks
+ * together read each source once, and the exchanged rows once more.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { SourceReadFigures } from '../../contracts/training-set.js';
+import { FloeError } from '../../core/errors.js';
+import { describeRelation } from '../../engine/describe.js';
+import { quoteIdentifier as q, quoteLiteral, quoteLiteralList } from '../../engine/sql.js';
+import { utcMicrosSql } from '../../engine/timestamps.js';
+import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
+import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
+import { mapWithConcurrency } from '../../iceberg/util/concurrency.js';
+import { isAggregatedView } from '../aggregations.js';
+import type { FeatureContext } from '../context.js';
+import { signalOf, withScratchDirectory } from '../context.js';
+import { DEFAULT_ENTITY_TIMESTAMP } from '../historical/get-historical-features.js';
+import { scanViewSource } from '../historical/source-scan.js';
+import type { ExchangedViewRows } from '../historical/view-reads.js';
+import { joinableRange } from '../historical/view-reads.js';
+import type { ResolvedProjection } from '../registry.js';
+import { projectionName } from '../registry.js';
+import { resolveHistoricalFeatures } from '../selection.js';
+import type { EntityFile, TrainingSetChunk } from './chunks.js';
+import { entitySegmentsSql } from './entity-sql.js';
+import { cutByKeyBucket } from './key-cuts.js';
+import { KEY_POSITION_COLUMN, withKeyPosition } from './key-sql.js';
+import type { TrainingSetRequest } from './request.js';
+import { deleteFilesStartingWith, exchangeFolder } from './staging.js';
+
+/** Below this many chunks, each chunk reading the sources costs about what the exchange does. */
+const MIN_EXCHANGE_CHUNKS = 3;
+const CHUNK_COLUMN = '__floe_chunk';
+
+/** The plan's part for the exchange step. */
+export interface TrainingSetExchange {
+  /** The join key the chunks are cut by (their keyBuckets.column). */
+  readonly column: string;
+  /** The cut's key-bucket positions (keyBuckets.buckets). */
+  readonly buckets: number;
+  /** Where each chunk's positions end (its keyBuckets.to), in chunk order. */
+  readonly chunkEnds: readonly number[];
+  /** The views exchanged, by projection name. */
+  readonly views: readonly string[];
+  /** The entity rows' earliest and latest event time (µs, decimal text; null when they have none). */
+  readonly minMicros: string | null;
+  readonly maxMicros: string | null;
+}
+
+/** One chunk's part of a view's exchanged rows, in the output table's storage. */
+export interface ExchangedFile {
+  readonly chunk: number;
+  readonly location: string;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+/** What the exchange step did for one view. */
+export interface ExchangedView {
+  /** Its projection name, and the feature view's own name. */
+  readonly view: string;
+  readonly featureView: string;
+  /** The source table, and the snapshot and read mode of the scan that read it. */
+  readonly table: string;
+  readonly snapshotId: string | null;
+  readonly mode: 'copy-on-write' | 'merge-on-read';
+  /** Every chunk's files (at least one each, without rows when none of its keys has any). */
+  readonly files: readonly ExchangedFile[];
+  /** What the scan read of the source: its data files left after pruning by the entity rows' times. */
+  readonly sourceRead: SourceReadFigures;
+}
+
+/**
+ * Chunks by key bucket and the exchange that feeds them, when the asked views include a plain view
+ * joining on `column` alone and the entity rows make at least MIN_EXCHANGE_CHUNKS chunks of at most
+ * `chunkRows` each; otherwise null (the caller cuts by position).
+ */
+export async function planExchange(
+  context: FeatureContext,
+  request: TrainingSetRequest,
+  entities: { readonly files: readonly EntityFile[]; readonly snapshotId: string | null },
+  options: { readonly column: string; readonly chunkRows: number },
+): Promise<{ chunks: TrainingSetChunk[]; exchange: TrainingSetExchange } | null> {
+  const views = exchangedProjections(context, request, options.column).map(projectionName);
+  if (views.length === 0) return null;
+  const chunks = await cutByKeyBucket(context, request, entities, {
+    column: options.column,
+    sourceBuckets: 1,
+    chunkRows: options.chunkRows,
+  });
+  if (chunks.length < MIN_EXCHANGE_CHUNKS || chunks.some((chunk) => chunk.rows > options.chunkRows)) return null;
+  const times = await entityTimeBounds(context, request, entities);
+  return {
+    chunks,
+    exchange: {
+      column: options.column,
+      buckets: chunks[0]!.keyBuckets!.buckets,
+      chunkEnds: chunks.map((chunk) => chunk.keyBuckets!.to),
+      views,
+      ...times,
+    },
+  };
+}
+
+/** The asked plain views whose one join key is `column`: those the exchange reads. */
+function exchangedProjections(context: FeatureContext, request: TrainingSetRequest, column: string): ResolvedProjection[] {
+  const { projections } = resolveHistoricalFeatures(context.registry, request);
+  return projections.filter((projection) => {
+    const keys = context.registry.joinKeysOf(projection.view);
+    return !isAggregatedView(projection.view) && keys.length === 1 && keys[0]!.name === column;
+  });
+}
+
+/** The entity rows' earliest and latest event time, in µs as decimal text. */
+async function entityTimeBounds(
+  context: FeatureContext,
+  request: TrainingSetRequest,
+  entities: { readonly files: readonly EntityFile[]; readonly snapshotId: string | null },
+): Promise<{ minMicros: string | null; maxMicros: string | null }> {
+  const segments = entities.files.map((file) => ({ file: file.file, from: 0, to: file.rows }));
+  const rows = await entitySegmentsSql(context, request, segments, entities.snapshotId);
+  const column = request.timestampColumn ?? DEFAULT_ENTITY_TIMESTAMP;
+  return context.engine.withConnection(async (connection) => {
+    const type = (await describeRelation(connection, rows, 'entity rows')).find((candidate) => candidate.name === column)?.type;
+    // Without the column there are no bounds to prune by; each chunk then fails naming it.
+    if (type === undefined) return { minMicros: null, maxMicros: null };
+    const micros = utcMicrosSql(q(column), type, `Event timestamp column ${JSON.stringify(column)} of the entity rows`);
+    const reader = await connection.runAndReadAll(`SELECT min(${micros})::VARCHAR, max(${micros})::VARCHAR FROM (${rows})`);
+    const [min, max] = reader.getRowsJS()[0] ?? [null, null];
+    return { minMicros: (min as string | null) ?? null, maxMicros: (max as string | null) ?? null };
+  }, signalOf(context));
+}
+
+/**
+ * Reads one exchanged view's source (at its current snapshot, pruned to the entity rows' times) and
+ * writes its rows as one Parquet file per chunk under the run's exchange folder. Whatever an
+ * earlier attempt wrote there is removed first, and the attempt names its files, so each chunk's
+ * rows exist once.
+ */
+export async function exchangeViewRows(
+  context: FeatureContext,
+  request: TrainingSetRequest,
+  input: { readonly key: string; readonly exchange: TrainingSetExchange; readonly view: string; readonly attempt: number },
+): Promise<ExchangedView> {
+  const { exchange } = input;
+  const projection = exchangedProjections(context, request, exchange.column).find((candidate) => projectionName(candidate) === input.view);
+  if (projection === undefined)
+    throw new FloeError('internal', `Training set ${request.output.table}: the exchange has no view ${JSON.stringify(input.view)}`, {
+      context: { table: request.output.table },
+    });
+  const bound = (micros: string | null): bigint | null => (micros === null ? null : BigInt(micros));
+  const scan = await scanViewSource(context, {
+    view: projection.view,
+    features: projection.features,
+    ...joinableRange(projection.view, { minMicros: bound(exchange.minMicros), maxMicros: bound(exchange.maxMicros) }),
+    ...signalOf(context),
+  });
+  const table = await context.catalog.loadTable(parseTableIdentifier(request.output.table));
+  const folder = exchangeFolder(table, input.key, input.view);
+  await deleteFilesStartingWith(table, `${folder}/`);
+  const files = await withScratchDirectory(context, `${path.basename(folder)}-a${input.attempt}`, async (scratch) => {
+    const byChunk = await writeByChunk(context, scan.relation, exchange, scratch);
+    return uploadByChunk(table, byChunk, { folder, attempt: input.attempt });
+  });
+  return {
+    view: input.view,
+    featureView: projection.view.name,
+    table: scan.table,
+    snapshotId: scan.plan.snapshotId?.toString() ?? null,
+    mode: scan.plan.mode,
+    files,
+    sourceRead: {
+      dataFiles: scan.plan.tasks.length,
+      rows: scan.plan.summary.dataRecords,
+      bytes: scan.plan.tasks.reduce((sum, task) => sum + task.dataFile.fileSizeInBytes, 0),
+    },
+  };
+}
+
+/** The view's rows written locally by chunk: each chunk's local files (one holding no rows where the chunk has none) and their rows. */
+async function writeByChunk(
+  context: FeatureContext,
+  relation: string,
+  exchange: TrainingSetExchange,
+  scratch: string,
+): Promise<{ chunk: number; file: string; rows: number }[]> {
+  const written = path.join(scratch, 'rows');
+  const empty = path.join(scratch, 'empty.parquet');
+  const chunkAt: number[] = [];
+  exchange.chunkEnds.forEach((end, chunk) => {
+    while (chunkAt.length < end) chunkAt.push(chunk);
+  });
+  const layout = { column: exchange.column, sourceBuckets: 1, buckets: exchange.buckets };
+  const position = q(KEY_POSITION_COLUMN);
+  return context.engine.withConnection(async (connection) => {
+    await connection.run(
+      `COPY (SELECT * EXCLUDE (${position}), [${chunkAt.join(', ')}][${position} + 1] AS ${q(CHUNK_COLUMN)} FROM (${withKeyPosition(relation, layout)})) TO ${quoteLiteral(written)} (FORMAT parquet, PARTITION_BY (${q(CHUNK_COLUMN)}))`,
+    );
+    await connection.run(`COPY (SELECT * FROM (${relation}) LIMIT 0) TO ${quoteLiteral(empty)} (FORMAT parquet)`);
+    // DuckDB names each chunk's folder `__floe_chunk=N`, and may write several files into one.
+    const found: { chunk: number; file: string }[] = [];
+    for (const entry of await readdir(written, { recursive: true }).catch(() => [])) {
+      const folder = path.dirname(entry);
+      if (path.extname(entry) === '.parquet' && folder.startsWith(`${CHUNK_COLUMN}=`))
+        found.push({ chunk: Number(folder.slice(CHUNK_COLUMN.length + 1)), file: path.join(written, entry) });
+    }
+    const rowsOf = new Map<string, number>();
+    if (found.length > 0) {
+      const reader = await connection.runAndReadAll(
+        `SELECT file_name, num_rows FROM parquet_file_metadata(${quoteLiteralList(found.map((entry) => entry.file))})`,
+      );
+      for (const [file, rows] of reader.getRowsJS()) rowsOf.set(String(file), Number(rows));
+    }
+    const withRows = found.map((entry) => ({ ...entry, rows: rowsOf.get(entry.file) ?? 0 }));
+    const without = exchange.chunkEnds.flatMap((_, chunk) =>
+      found.some((entry) => entry.chunk === chunk) ? [] : [{ chunk, file: empty, rows: 0 }],
+    );
+    return [...withRows, ...without].sort((a, b) => a.chunk - b.chunk);
+  }, signalOf(context));
+}
+
+async function uploadByChunk(
+  table: LoadedTable,
+  byChunk: readonly { chunk: number; file: string; rows: number }[],
+  options: { readonly folder: string; readonly attempt: number },
+): Promise<ExchangedFile[]> {
+  return mapWithConcurrency(byChunk, 8, async ({ chunk, file, rows }, index) => {
+    const location = `${options.folder}/chunk-${String(chunk).padStart(5, '0')}-a${options.attempt}-${index}.parquet`;
+    await table.io.upload(file, location);
+    return { chunk, location, rows, bytes: (await stat(file)).size };
+  });
+}
+
+/** A chunk's exchanged views as the retrieval reads them: local copies of its files, each with the summary a scan of them would give. */
+export async function localExchangedViews(table: LoadedTable, views: readonly ExchangedView[]): Promise<Map<string, ExchangedViewRows>> {
+  const local = new Map<string, ExchangedViewRows>();
+  for (const view of views) {
+    const files = await mapWithConcurrency([...view.files], 8, (file) => table.io.localize(file.location));
+    local.set(view.view, {
+      files,
+      summary: {
+        featureView: view.featureView,
+        table: view.table,
+        snapshotId: view.snapshotId === null ? null : BigInt(view.snapshotId),
+        mode: view.mode,
+        dataFiles: view.files.length,
+        dataFilesSkipped: 0,
+        manifestsSkipped: 0,
+        dataRecords: view.files.reduce((sum, file) => sum + file.rows, 0),
+        dataBytes: view.files.reduce((sum, file) => sum + file.bytes, 0),
+        prunedByKeys: true,
+      },
+    });
+  }
+  return local;
+}
