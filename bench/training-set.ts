@@ -24,11 +24,14 @@
 // one alone's), training_set_2_workers_chunks_per_worker: how the chunks were split (5 + 3 of 8
 // caps the speedup at 1.6), and chunk_cut: how the plan cut the entity rows (key_bucket, key_range
 // or position; a layout that does not divide the entity rows evenly by 8 gives more chunks).
-// source_read_vs_one_pass: the source rows every chunk together read ÷ one pass over each view's
-// source (the workflow's sourceRead and sourceOnePass; source_bytes_read_vs_one_pass the same in
-// bytes). In the default layout the sources are neither bucketed nor sorted by the key, and every
-// file spans the 30 days, so each chunk reads all of them; the bucketed and sorted layouts let the
-// plan cut chunks by key so that each reads its keys' files only.
+// source_read_vs_one_pass: the source rows the exchange step and every chunk together read ÷ one
+// pass over each view's source (the workflow's sourceRead and sourceOnePass;
+// source_bytes_read_vs_one_pass the same in bytes). In the default layout the sources are neither
+// bucketed nor sorted by the key, and every file spans the 30 days, so no chunk could skip a file:
+// the exchange step reads each source once and writes its rows by chunk
+// (exchanged_rows_vs_one_pass, exchanged_bytes_vs_one_pass: what it wrote, which the chunks read
+// back once; chunk_cut `exchange`). The bucketed and sorted layouts let the plan cut chunks by key
+// so that each reads its keys' files only.
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -143,7 +146,7 @@ async function runLayout(client: Client, scale: Scale, layout: Layout): Promise<
       }
     }
     const best = (runs: Timed[]) => runs.reduce((a, b) => (b.ms < a.ms ? b : a));
-    const { sourceRead, sourceOnePass, chunks } = best(twoWorkers).result;
+    const { sourceRead, sourceOnePass, exchanged, chunks } = best(twoWorkers).result;
     const ratio = (read: number | undefined, onePass: number | undefined) =>
       read === undefined || onePass === undefined || onePass === 0 ? null : round3(read / onePass);
     const figures = {
@@ -166,6 +169,8 @@ async function runLayout(client: Client, scale: Scale, layout: Layout): Promise<
       source_bytes_read_vs_one_pass: ratio(sourceRead?.bytes, sourceOnePass?.bytes),
       source_files_read: sourceRead?.dataFiles ?? null,
       source_files_one_pass: sourceOnePass?.dataFiles ?? null,
+      exchanged_rows_vs_one_pass: ratio(exchanged?.rows, sourceOnePass?.rows),
+      exchanged_bytes_vs_one_pass: ratio(exchanged?.bytes, sourceOnePass?.bytes),
       rows: library.rows,
     };
     return { figures, libraryOut };
@@ -183,7 +188,7 @@ interface Timed {
   readonly chunkMs: number;
   /** How many chunks each worker process ran (by its identity), most first. */
   readonly chunksPerWorker: readonly number[];
-  /** How the plan cut the entity rows: by key bucket, key range or position. */
+  /** How the plan cut the entity rows: by key bucket, key range, position, or key buckets fed by the exchange step. */
   readonly chunkCut: string;
   /** Rows of the output table the library's answer has not, or the other way round (the larger). */
   readonly differing: number;
@@ -249,12 +254,13 @@ async function chunkRuns(client: Client, workflowId: string): Promise<{ chunkMs:
   for (const event of history.events ?? []) {
     const at = eventMillis(event.eventTime);
     const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled?.activityType?.name === 'exchangeTrainingSetView') cuts.add('exchange');
     if (scheduled?.activityType?.name === 'writeTrainingSetChunk') {
       chunkScheduled.add(String(event.eventId));
       // The default data converter's JSON payload of the activity's one argument.
       const data = scheduled.input?.payloads?.[0]?.data;
       const { chunk } = JSON.parse(data ? Buffer.from(data).toString('utf8') : '{}') as { chunk?: TrainingSetChunk };
-      cuts.add(chunk?.keyBuckets ? 'key_bucket' : chunk?.keyRange ? 'key_range' : 'position');
+      if (!cuts.has('exchange')) cuts.add(chunk?.keyBuckets ? 'key_bucket' : chunk?.keyRange ? 'key_range' : 'position');
     }
     const start = event.activityTaskStartedEventAttributes;
     if (start && chunkScheduled.has(String(start.scheduledEventId)))
