@@ -10,10 +10,8 @@ import type { FeatureViewDefinition } from '../definitions.js';
 import type { Registry, ResolvedProjection } from '../registry.js';
 import { projectionName } from '../registry.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
-import type { FilterLiteral } from '../../iceberg/expressions/expression.js';
-import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
-import type { ViewScan } from './source-scan.js';
-import { defined } from '../../contracts/defined.js';
+import { VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
+import type { SourceRead } from './source-scan.js';
 
 export interface AggregatedEntityRows {
   /**
@@ -21,8 +19,6 @@ export interface AggregatedEntityRows {
    * projection order), in no particular order: order by the ordinal. Valid until `tables` are dropped.
    */
   readonly relation: string;
-  /** Per aggregated projection (in order), its scan. */
-  readonly scans: readonly ViewScan[];
   /** Temporary tables to drop once the result is read. */
   readonly tables: readonly string[];
 }
@@ -55,35 +51,20 @@ export async function addAggregatedViews(
     readonly projections: readonly ResolvedProjection[];
     readonly fullFeatureNames: boolean;
     readonly prefix: string;
-    readonly keyValues: (view: FeatureViewDefinition) => readonly FilterLiteral[] | undefined;
-    /** Keys that only prune the view's data files (too many for a row filter). */
-    readonly keySet?: (view: FeatureViewDefinition) => readonly FilterLiteral[] | undefined;
-    readonly signal?: AbortSignal;
+    /** SQL for the projection's rows as a scan of its source reads them (scanViewSource) with `read` (aggregatedViewRead). */
+    readonly viewRows: (projection: ResolvedProjection, read: SourceRead) => Promise<string>;
   },
 ): Promise<AggregatedEntityRows> {
   const { entity } = request;
   const taken = new Set(entity.columns);
   const tables: string[] = [];
-  const scans: ViewScan[] = [];
   const joins: string[] = [];
   const added: string[] = [];
   try {
     for (const [index, projection] of request.projections.entries()) {
       const { view } = projection;
       const features = requestedFeatures(view, projection.features);
-      const columns = [...new Set(features.map((feature) => feature.column))];
-      const longestMicros = BigInt(Math.max(...features.map((feature) => feature.windowSeconds))) * 1_000_000n;
-      const keyValues = request.keyValues(view);
-      const keySet = keyValues === undefined ? request.keySet?.(view) : undefined;
-      const scan = await scanViewSource(context, {
-        view,
-        features: columns,
-        // Events at or before the longest window before the earliest entity row, or after the latest, count for none.
-        ...(entity.minMicros === null ? {} : { fromMicros: entity.minMicros - longestMicros }),
-        ...(entity.maxMicros === null ? {} : { toMicros: entity.maxMicros }),
-        ...defined({ keyValues, keySet, signal: request.signal }),
-      });
-      scans.push(scan);
+      const relation = await request.viewRows(projection, aggregatedViewRead(projection, entity));
       const outputs = features.map((feature) => {
         const output = outputFeatureName(projection, feature.name, request.fullFeatureNames);
         if (taken.has(output)) {
@@ -111,10 +92,10 @@ export async function addAggregatedViews(
           },
           events: {
             what: `feature view ${JSON.stringify(view.name)}`,
-            relation: scan.relation,
+            relation,
             keyColumns: keys,
             eventTimestampColumn: VIEW_EVENT_COLUMN,
-            ...(scan.hasCreated ? { createdTimestampColumn: VIEW_CREATED_COLUMN } : {}),
+            ...(context.registry.sourceOf(view).createdTimestampField !== undefined ? { createdTimestampColumn: VIEW_CREATED_COLUMN } : {}),
           },
           aggregates: features.map((feature, featureIndex) => ({
             column: feature.column,
@@ -129,11 +110,28 @@ export async function addAggregatedViews(
       joins.push(`LEFT JOIN ${q(table)} AS ${alias} ON ${alias}.${q(entity.ordinalColumn)} = e.${q(entity.ordinalColumn)}`);
       added.push(...outputs.map((output) => `${alias}.${q(output)}`));
     }
-    return { relation: `SELECT e.*, ${added.join(', ')} FROM (${entity.relation}) AS e ${joins.join(' ')}`, scans, tables };
+    return { relation: `SELECT e.*, ${added.join(', ')} FROM (${entity.relation}) AS e ${joins.join(' ')}`, tables };
   } catch (error) {
     await dropTemporaryTables(connection, tables);
     throw error;
   }
+}
+
+/**
+ * What an aggregated projection reads of its source: the columns its aggregations take, and events
+ * no more than its longest window before the earliest entity row up to the latest (others count for none).
+ */
+export function aggregatedViewRead(
+  projection: ResolvedProjection,
+  entity: { readonly minMicros: bigint | null; readonly maxMicros: bigint | null },
+): SourceRead {
+  const features = requestedFeatures(projection.view, projection.features);
+  const longestMicros = BigInt(Math.max(...features.map((feature) => feature.windowSeconds))) * 1_000_000n;
+  return {
+    features: [...new Set(features.map((feature) => feature.column))],
+    ...(entity.minMicros === null ? {} : { fromMicros: entity.minMicros - longestMicros }),
+    ...(entity.maxMicros === null ? {} : { toMicros: entity.maxMicros }),
+  };
 }
 
 /** The aggregated features a projection asks for, in its order. */

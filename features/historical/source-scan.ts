@@ -45,6 +45,9 @@ export interface ViewScanRequest {
   readonly signal?: AbortSignal;
 }
 
+/** What a retrieval reads of a view's source: these columns, at event times within [from, to]. */
+export type SourceRead = Pick<ViewScanRequest, 'features' | 'fromMicros' | 'toMicros'>;
+
 /**
  * Reads one feature view's source through Floe's scan (copy-on-write or merge-on-read, columns by
  * field id) at the table's current snapshot. The source's own filter applies to rows and prunes

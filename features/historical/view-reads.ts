@@ -16,11 +16,11 @@ import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds } from '../definitions.js';
 import type { ResolvedProjection } from '../registry.js';
 import { projectionName } from '../registry.js';
-import { addAggregatedViews } from './aggregated-views.js';
+import { addAggregatedViews, aggregatedViewRead } from './aggregated-views.js';
 import type { EntityKeyRequirement, PreparedEntityRows } from './entity-rows.js';
 import { ENTITY_ORDINAL } from './entity-rows.js';
 import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
-import type { ViewScan } from './source-scan.js';
+import type { SourceRead, ViewScan } from './source-scan.js';
 import { defined } from '../../contracts/defined.js';
 
 export interface ViewRetrievalSummary {
@@ -96,6 +96,19 @@ export async function readViews(context: FeatureContext, connection: DuckDBConne
     return values !== undefined && values.length > request.keyPruningLimit ? values : undefined;
   };
   const summaries = new Map<ResolvedProjection, ViewRetrievalSummary>();
+  // A projection's rows: its exchanged files when it has them, else a scan of its source pruned by the entity rows' keys.
+  const viewRows = async (projection: ResolvedProjection, read: SourceRead): Promise<string> => {
+    const exchanged = request.exchanged?.get(projectionName(projection));
+    if (exchanged !== undefined) {
+      summaries.set(projection, exchanged.summary);
+      return `SELECT * FROM read_parquet(${quoteLiteralList(exchanged.files)}, hive_partitioning = false)`;
+    }
+    const keyValues = valuesFor(projection.view);
+    const keySet = keyValues === undefined ? keySetFor(projection.view) : undefined;
+    const scan = await scanViewSource(context, { view: projection.view, ...read, ...defined({ keyValues, keySet }), ...signalOf(context) });
+    summaries.set(projection, viewSummary(projection.view, scan, keyValues !== undefined || keySet !== undefined));
+    return scan.relation;
+  };
   const aggregated = request.projections.filter((projection) => isAggregatedView(projection.view));
   let entityRelation = entity.relation;
   const tables: string[] = [];
@@ -114,36 +127,16 @@ export async function readViews(context: FeatureContext, connection: DuckDBConne
       projections: aggregated,
       fullFeatureNames: request.fullFeatureNames,
       prefix: request.prefix,
-      keyValues: valuesFor,
-      keySet: keySetFor,
-      ...signalOf(context),
+      viewRows,
     });
     tables.push(...withAggregates.tables);
     entityRelation = withAggregates.relation;
-    aggregated.forEach((projection, index) =>
-      summaries.set(
-        projection,
-        viewSummary(projection.view, withAggregates.scans[index]!, distinctValuesFor(projection.view) !== undefined),
-      ),
-    );
   }
   const sources: FeatureViewSource[] = [];
   try {
     for (const projection of request.projections) {
       if (isAggregatedView(projection.view)) continue;
-      const exchanged = request.exchanged?.get(projectionName(projection));
-      if (exchanged !== undefined) {
-        sources.push(
-          joinSource(context, projection, `SELECT * FROM read_parquet(${quoteLiteralList(exchanged.files)}, hive_partitioning = false)`),
-        );
-        summaries.set(projection, exchanged.summary);
-        continue;
-      }
-      const values = valuesFor(projection.view);
-      const keySet = keySetFor(projection.view);
-      const { source, scan } = await viewSource(context, projection, entity, { values, keySet });
-      summaries.set(projection, viewSummary(projection.view, scan, values !== undefined || keySet !== undefined));
-      sources.push(source);
+      sources.push(joinSource(context, projection, await viewRows(projection, sourceRead(projection, entity))));
     }
   } catch (error) {
     await dropTemporaryTables(connection, tables);
@@ -156,24 +149,6 @@ export async function readViews(context: FeatureContext, connection: DuckDBConne
     summaries: request.projections.map((projection) => summaries.get(projection)!),
     tables,
   };
-}
-
-/** An ordinary view's scan as a point-in-time join source, without the rows no entity row can join. */
-async function viewSource(
-  context: FeatureContext,
-  projection: ResolvedProjection,
-  entity: PreparedEntityRows,
-  keys: { readonly values: FilterLiteral[] | undefined; readonly keySet: FilterLiteral[] | undefined },
-): Promise<{ source: FeatureViewSource; scan: ViewScan }> {
-  const { view } = projection;
-  const scan = await scanViewSource(context, {
-    view,
-    features: projection.features,
-    ...joinableRange(view, entity),
-    ...defined({ keyValues: keys.values, keySet: keys.keySet }),
-    ...signalOf(context),
-  });
-  return { source: joinSource(context, projection, scan.relation), scan };
 }
 
 /** The point-in-time join's source for a view whose rows `relation` holds with the columns of its scan (scanViewSource). */
@@ -197,8 +172,21 @@ function viewTtlMicros(view: FeatureViewDefinition): bigint | undefined {
   return ttlSeconds === null ? undefined : BigInt(Math.round(ttlSeconds * 1_000_000));
 }
 
+/**
+ * What a projection reads of its source for entity rows of these times: a plain view its features,
+ * over the times its rows can join; an aggregated view its aggregations' columns, over its windows.
+ */
+export function sourceRead(
+  projection: ResolvedProjection,
+  entity: { readonly minMicros: bigint | null; readonly maxMicros: bigint | null },
+): SourceRead {
+  return isAggregatedView(projection.view)
+    ? aggregatedViewRead(projection, entity)
+    : { features: projection.features, ...joinableRange(projection.view, entity) };
+}
+
 /** The event times of the view's rows that can join entity rows of these times: older than the oldest one's TTL window, or newer than the newest one, never join. */
-export function joinableRange(
+function joinableRange(
   view: FeatureViewDefinition,
   entity: { readonly minMicros: bigint | null; readonly maxMicros: bigint | null },
 ): { fromMicros?: bigint; toMicros?: bigint } {

@@ -1,9 +1,9 @@
 /**
  * The exchange step of a training set whose sources are laid out by neither bucket nor sorted key,
  * where no chunk could skip a source file: the plan cuts the entity rows by the buckets of their key
- * (ChunkKeyBuckets), and each asked plain view joining on that key alone has its source read once,
- * its rows that the entity rows' times can join written to the run's staging folder by the chunk
- * whose keys they hold. A chunk then reads its own part instead of the whole source: all chunks
+ * (ChunkKeyBuckets), and each asked view joining on that key alone (plain or aggregated) has its
+ * source read once, its rows that the entity rows' times can need written to the run's staging
+ * folder by the chunk whose keys they hold. A chunk then reads its own part instead of the whole source: all chunks
  * together read each source once, and the exchanged rows once more.
  */
 import { readdir, stat } from 'node:fs/promises';
@@ -16,13 +16,12 @@ import { utcMicrosSql } from '../../engine/timestamps.js';
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { mapWithConcurrency } from '../../iceberg/util/concurrency.js';
-import { isAggregatedView } from '../aggregations.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf, withScratchDirectory } from '../context.js';
 import { DEFAULT_ENTITY_TIMESTAMP } from '../historical/get-historical-features.js';
 import { scanViewSource } from '../historical/source-scan.js';
 import type { ExchangedViewRows } from '../historical/view-reads.js';
-import { joinableRange } from '../historical/view-reads.js';
+import { sourceRead } from '../historical/view-reads.js';
 import type { ResolvedProjection } from '../registry.js';
 import { projectionName } from '../registry.js';
 import { resolveHistoricalFeatures } from '../selection.js';
@@ -76,8 +75,8 @@ export interface ExchangedView {
 }
 
 /**
- * Chunks by key bucket and the exchange that feeds them, when the asked views include a plain view
- * joining on `column` alone and the entity rows make at least MIN_EXCHANGE_CHUNKS chunks of at most
+ * Chunks by key bucket and the exchange that feeds them, when the asked views include one joining
+ * on `column` alone and the entity rows make at least MIN_EXCHANGE_CHUNKS chunks of at most
  * `chunkRows` each; otherwise null (the caller cuts by position).
  */
 export async function planExchange(
@@ -107,12 +106,12 @@ export async function planExchange(
   };
 }
 
-/** The asked plain views whose one join key is `column`: those the exchange reads. */
+/** The asked views whose one join key is `column`: those the exchange reads. */
 function exchangedProjections(context: FeatureContext, request: TrainingSetRequest, column: string): ResolvedProjection[] {
   const { projections } = resolveHistoricalFeatures(context.registry, request);
   return projections.filter((projection) => {
     const keys = context.registry.joinKeysOf(projection.view);
-    return !isAggregatedView(projection.view) && keys.length === 1 && keys[0]!.name === column;
+    return keys.length === 1 && keys[0]!.name === column;
   });
 }
 
@@ -154,12 +153,8 @@ export async function exchangeViewRows(
       context: { table: request.output.table },
     });
   const bound = (micros: string | null): bigint | null => (micros === null ? null : BigInt(micros));
-  const scan = await scanViewSource(context, {
-    view: projection.view,
-    features: projection.features,
-    ...joinableRange(projection.view, { minMicros: bound(exchange.minMicros), maxMicros: bound(exchange.maxMicros) }),
-    ...signalOf(context),
-  });
+  const read = sourceRead(projection, { minMicros: bound(exchange.minMicros), maxMicros: bound(exchange.maxMicros) });
+  const scan = await scanViewSource(context, { view: projection.view, ...read, ...signalOf(context) });
   const table = await context.catalog.loadTable(parseTableIdentifier(request.output.table));
   const folder = exchangeFolder(table, input.key, input.view);
   await deleteFilesStartingWith(table, `${folder}/`);

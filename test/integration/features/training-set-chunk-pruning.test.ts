@@ -377,8 +377,15 @@ describe('training set chunks pruned by time and key', () => {
       }));
       const file = path.join(workspace.directory, 'entities.parquet');
       await writeEntities(workspace, file, entities);
-      await withPyicebergCatalog(workspace, definitions(['trips', 'tips']), async (context) => {
-        const features = ['trips:amount', 'tips:amount'];
+      // Beside the plain views, an aggregated one over the trips source: the exchange feeds it too.
+      const windowed = defineFeatureView({
+        name: 'trips_windowed',
+        entities: ['driver'],
+        source: 'trips_source',
+        aggregations: [{ column: 'amount', type: 'long', functions: ['count', 'sum', 'max'], windows: ['1h', '3h'] }],
+      });
+      await withPyicebergCatalog(workspace, [...definitions(['trips', 'tips']), windowed], async (context) => {
+        const features = ['trips:amount', 'tips:amount', 'trips_windowed:amount_sum_3h', 'trips_windowed:amount_count_1h'];
         const request: TrainingSetRequest = {
           entities: { parquet: [file] },
           features,
@@ -388,10 +395,10 @@ describe('training set chunks pruned by time and key', () => {
         const built = await runTrainingSet(context, request, 100);
 
         assert.ok(built.plan.chunks.length >= 4, `${built.plan.chunks.length} chunks`);
-        assert.deepEqual(built.plan.exchange?.views, ['trips', 'tips']);
+        assert.deepEqual(built.plan.exchange?.views, ['trips', 'tips', 'trips_windowed']);
         assert.ok(built.plan.chunks.every((chunk) => chunk.keyBuckets !== undefined && chunk.rows <= 100));
         const onePass = built.plan.sourceOnePass!;
-        assert.equal(onePass.rows, rows.length + 600);
+        assert.equal(onePass.rows, 2 * rows.length + 600);
         const exchangeRead = built.exchanged.reduce((sum, view) => sum + view.sourceRead.rows, 0);
         const chunksRead = built.chunks.reduce((sum, chunk) => sum + chunk.sourceRead.rows, 0);
         const exchangedRows = built.exchanged.flatMap((view) => view.files).reduce((sum, exchanged) => sum + exchanged.rows, 0);
