@@ -26,6 +26,8 @@ export type TrainingSetActivities = ReturnType<typeof createTrainingSetActivitie
 export interface TrainingSetHooks {
   /** Runs inside the chunk step after its data files are uploaded, before their manifest is written. */
   readonly afterChunkFiles?: (info: { readonly chunk: number; readonly attempt: number; readonly signal: AbortSignal }) => Promise<void>;
+  /** Runs inside the exchange step after a view's files are uploaded, before the step returns. */
+  readonly afterExchangeFiles?: (info: { readonly view: string; readonly attempt: number }) => Promise<void>;
 }
 
 /**
@@ -55,7 +57,13 @@ export function createTrainingSetActivities(context: FeatureContext, hooks: Trai
       const { attempt } = Context.current().info;
       return asActivityFailure(context.catalog.redactor, () =>
         withHeartbeats(`exchanging the rows of view ${input.view}`, (signal) =>
-          exchangeViewRows({ ...context, signal }, input.request, { key: input.key, exchange: input.exchange, view: input.view, attempt }),
+          exchangeViewRows({ ...context, signal }, input.request, {
+            key: input.key,
+            exchange: input.exchange,
+            view: input.view,
+            attempt,
+            ...(hooks.afterExchangeFiles ? { afterFiles: () => hooks.afterExchangeFiles!({ view: input.view, attempt }) } : {}),
+          }),
         ),
       );
     },

@@ -144,7 +144,14 @@ async function entityTimeBounds(
 export async function exchangeViewRows(
   context: FeatureContext,
   request: TrainingSetRequest,
-  input: { readonly key: string; readonly exchange: TrainingSetExchange; readonly view: string; readonly attempt: number },
+  input: {
+    readonly key: string;
+    readonly exchange: TrainingSetExchange;
+    readonly view: string;
+    readonly attempt: number;
+    /** Runs once the view's files are uploaded, before the step returns (a test's seam). */
+    readonly afterFiles?: () => Promise<void>;
+  },
 ): Promise<ExchangedView> {
   const { exchange } = input;
   const projection = exchangedProjections(context, request, exchange.column).find((candidate) => projectionName(candidate) === input.view);
@@ -162,6 +169,7 @@ export async function exchangeViewRows(
     const byChunk = await writeByChunk(context, scan.relation, exchange, scratch);
     return uploadByChunk(table, byChunk, { folder, attempt: input.attempt });
   });
+  await input.afterFiles?.();
   return {
     view: input.view,
     featureView: projection.view.name,

@@ -1,9 +1,9 @@
 // services: temporal, minio, python
 // The trainingSet workflow on the Temporal dev server: its output table, read by pyiceberg, holds
 // exactly the rows getHistoricalFeatures(...).toArrow() gives for the same input (entity columns,
-// duplicates and all), with the source read once by the exchange step; a chunk that fails after writing its files is retried without leaving a
-// second copy; a rerun under the same workflow id writes nothing; bad input fails at once;
-// cancelling removes what was staged.
+// duplicates and all), with the source read once by the exchange step; an exchange step or a chunk
+// that fails after writing its files is retried without leaving a second copy; a rerun under the
+// same workflow id writes nothing; bad input fails at once; cancelling removes what was staged.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
@@ -74,6 +74,11 @@ before(async () => {
           held = true;
           await new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
         }
+      },
+      // So does the exchange step of its view, after uploading that view's files.
+      afterExchangeFiles: async ({ attempt }) => {
+        if (currentOutput.endsWith('_flaky') && attempt === 1)
+          throw new Error('injected: the worker lost its connection after the exchange');
       },
     },
   });
@@ -286,7 +291,7 @@ describe('trainingSet workflow', () => {
     await recordRun(worker.client, workflowId, undefined, 'training-set-from-source');
   });
 
-  test('an Iceberg entity table, with a chunk that fails once after writing its files: each row lands exactly once', async () => {
+  test('an Iceberg entity table, with an exchange step and a chunk that each fail once after writing their files: each row lands exactly once', async () => {
     const output = 'datasets.from_table_flaky';
     const input: TrainingSetInput = {
       entities: { table: ENTITY_TABLE },
@@ -303,10 +308,19 @@ describe('trainingSet workflow', () => {
     assert.ok(Object.keys(want[0]!).includes(`${VIEW}__acc_rate`));
 
     const history = await worker.client.workflow.getHandle(workflowId).fetchHistory();
-    const attempts = (history.events ?? []).flatMap((event) =>
-      event.activityTaskStartedEventAttributes ? [event.activityTaskStartedEventAttributes.attempt ?? 1] : [],
+    const activityOf = new Map<string, string>();
+    const attempts: string[] = [];
+    for (const event of history.events ?? []) {
+      const scheduled = event.activityTaskScheduledEventAttributes;
+      if (scheduled) activityOf.set(String(event.eventId), scheduled.activityType?.name ?? '');
+      const started = event.activityTaskStartedEventAttributes;
+      if (started) attempts.push(`${activityOf.get(String(started.scheduledEventId))}#${started.attempt ?? 1}`);
+    }
+    assert.ok(
+      attempts.includes('exchangeTrainingSetView#2'),
+      `the failed exchange step was retried (attempts seen: ${attempts.join(', ')})`,
     );
-    assert.ok(attempts.includes(2), `the failed chunk was retried (attempts seen: ${attempts.join(', ')})`);
+    assert.ok(attempts.includes('writeTrainingSetChunk#2'), `the failed chunk was retried (attempts seen: ${attempts.join(', ')})`);
     const files = await outputFiles(output);
     assert.deepEqual(
       files.map((file) => file.replace(/^file:\/\//, '')),
