@@ -42,6 +42,11 @@ export interface ChunkKeyBuckets {
   readonly buckets: number;
   readonly from: number;
   readonly to: number;
+  /**
+   * `md5`: a key that is no integer (a string) is at position MD5(its text) mod `buckets` instead,
+   * stable on every worker (`sourceBuckets` is then 1: such chunks are fed by the exchange step).
+   */
+  readonly hash?: 'md5';
 }
 
 export interface EntityFile {

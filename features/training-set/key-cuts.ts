@@ -20,9 +20,14 @@ export async function cutByKeyBucket(
   context: FeatureContext,
   request: TrainingSetRequest,
   entities: Entities,
-  options: { readonly column: string; readonly sourceBuckets: number; readonly chunkRows: number },
+  options: { readonly column: string; readonly sourceBuckets: number; readonly chunkRows: number; readonly hash?: 'md5' },
 ): Promise<TrainingSetChunk[]> {
-  const layout = { column: options.column, sourceBuckets: options.sourceBuckets, buckets: positionsFor(options.sourceBuckets) };
+  const layout = {
+    column: options.column,
+    sourceBuckets: options.sourceBuckets,
+    buckets: positionsFor(options.sourceBuckets),
+    ...(options.hash === undefined ? {} : { hash: options.hash }),
+  };
   const segments = entities.files.map((file) => ({ file: file.file, from: 0, to: file.rows }));
   const rows = await entitySegmentsSql(context, request, segments, entities.snapshotId);
   const position = q(KEY_POSITION_COLUMN);

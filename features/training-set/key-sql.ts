@@ -16,8 +16,13 @@ export function positionsFor(sourceBuckets: number): number {
   return buckets;
 }
 
-/** `relation`'s rows with KEY_POSITION_COLUMN added: 0 for a null key or one that is no integer. */
+/** `relation`'s rows with KEY_POSITION_COLUMN added: 0 for a null key (or, hashed as an integer, one that is no integer). */
 export function withKeyPosition(relation: string, layout: Omit<ChunkKeyBuckets, 'from' | 'to'>): string {
+  if (layout.hash === 'md5') {
+    const key = q(layout.column);
+    const position = `CASE WHEN ${key} IS NULL THEN 0 ELSE CAST(md5_number_lower(CAST(${key} AS VARCHAR)) % ${layout.buckets} AS INTEGER) END`;
+    return `SELECT *, ${position} AS ${q(KEY_POSITION_COLUMN)} FROM (${relation})`;
+  }
   const key = '__floe_key';
   const b = q('__floe_key_bucket');
   const bucket = nativeBucketSql(q(key), 'long', layout.buckets, '__floe_key_step')!;

@@ -56,7 +56,7 @@ export async function planTrainingSet(
   else if (layout.cutBy === null) {
     // Nothing in the sources' layout lets a chunk skip a file: an exchange step reads each once for all chunks.
     const exchanged =
-      layout.keyColumn === null ? null : await planExchange(context, request, entities, { column: layout.keyColumn, chunkRows });
+      layout.exchangeKey === null ? null : await planExchange(context, request, entities, { ...layout.exchangeKey, chunkRows });
     chunks = exchanged?.chunks ?? cutIntoChunks(entities.files, chunkRows);
     exchange = exchanged?.exchange;
   } else {

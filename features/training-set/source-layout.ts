@@ -23,15 +23,19 @@ export interface SourceLayout {
     | { readonly kind: 'bucket'; readonly column: string; readonly sourceBuckets: number }
     | { readonly kind: 'range'; readonly column: string; readonly fileStarts: readonly bigint[] }
     | null;
-  /** That source's join key (null when no view has one int or long join key): what chunks are cut by when the exchange step runs instead. */
-  readonly keyColumn: string | null;
+  /**
+   * What chunks are cut by when the exchange step runs instead: the join key of the source with the
+   * most rows among the views with one int, long or string join key (a string's position is by MD5).
+   */
+  readonly exchangeKey: { readonly column: string; readonly hash?: 'md5' } | null;
 }
 
 /** What the views' sources hold, from their manifests (no data file is read). */
 export async function sourceLayout(context: FeatureContext, request: TrainingSetRequest): Promise<SourceLayout> {
   const { projections } = resolveHistoricalFeatures(context.registry, request);
   let onePass: SourceReadFigures = { dataFiles: 0, rows: 0, bytes: 0 };
-  let largest: { rows: number; cutBy: SourceLayout['cutBy']; keyColumn: string | null } = { rows: -1, cutBy: null, keyColumn: null };
+  let largest: { rows: number; cutBy: SourceLayout['cutBy'] } = { rows: -1, cutBy: null };
+  let exchangeKey: { rows: number; key: SourceLayout['exchangeKey'] } = { rows: -1, key: null };
   for (const { view } of projections) {
     const source = context.registry.sourceOf(view);
     const table = await loadSourceTable(context.catalog, view, source);
@@ -43,6 +47,8 @@ export async function sourceLayout(context: FeatureContext, request: TrainingSet
       bytes: onePass.bytes + plan.tasks.reduce((sum, task) => sum + task.dataFile.fileSizeInBytes, 0),
     };
     const keys = context.registry.joinKeysOf(view);
+    if (keys.length === 1 && ['long', 'int', 'string'].includes(keys[0]!.type) && rows > exchangeKey.rows)
+      exchangeKey = { rows, key: { column: keys[0]!.name, ...(keys[0]!.type === 'string' ? { hash: 'md5' as const } : {}) } };
     if (keys.length !== 1 || (keys[0]!.type !== 'long' && keys[0]!.type !== 'int') || rows <= largest.rows) continue;
     const column = keys[0]!.name;
     const field = currentSchema(table.metadata).fields.find((candidate) => candidate.name === sourceColumns(source)(column));
@@ -50,7 +56,6 @@ export async function sourceLayout(context: FeatureContext, request: TrainingSet
     const sourceBuckets = keyBucketCount(table.metadata, field.id);
     largest = {
       rows,
-      keyColumn: column,
       cutBy:
         sourceBuckets !== null
           ? { kind: 'bucket', column, sourceBuckets }
@@ -59,7 +64,7 @@ export async function sourceLayout(context: FeatureContext, request: TrainingSet
             : null,
     };
   }
-  return { onePass, cutBy: largest.cutBy, keyColumn: largest.keyColumn };
+  return { onePass, cutBy: largest.cutBy, exchangeKey: exchangeKey.key };
 }
 
 /** N of the current partition spec's `bucket[N]` field of the column, if it has one. */

@@ -423,4 +423,67 @@ describe('training set chunks pruned by time and key', () => {
       });
     });
   });
+  test('string keys go through the exchange step too, by the MD5 of the key', async () => {
+    await withWorkspace(async (workspace) => {
+      const catalog = sqliteCatalog(workspace.directory);
+      const riders = Array.from({ length: 40 }, (_, index) => `rider-${index}`);
+      const rows = riders.flatMap((rider, index) =>
+        Array.from({ length: 12 }, (_, step) => ({ rider, ts: iso(step * 50 + (index % 9)), amount: index * 100 + step })),
+      );
+      rows.sort((a, b) => a.ts.localeCompare(b.ts));
+      const schema = {
+        type: 'struct',
+        'schema-id': 0,
+        fields: [
+          { id: 1, name: 'rider', type: 'string', required: false },
+          { id: 2, name: 'ts', type: 'timestamptz', required: false },
+          { id: 3, name: 'amount', type: 'long', required: false },
+        ],
+      };
+      const columns = { rider: 'string', ts: 'timestamptz', amount: 'long' };
+      await runPyicebergBatch([
+        { command: 'create_table', args: { catalog, identifier: 'src.rides', schema } },
+        ...[0, 1, 2, 3].map((part) => ({
+          command: 'append' as const,
+          args: { catalog, identifier: 'src.rides', columns, rows: rows.filter((_, index) => index % 4 === part) },
+        })),
+      ]);
+      const file = path.join(workspace.directory, 'entities.parquet');
+      const entityValues = Array.from({ length: 300 }, (_, index) => {
+        const rider = index % 60 === 0 ? 'NULL' : quoteLiteral(`rider-${(index * 7) % 45}`);
+        return `(${index}::BIGINT, ${rider}, TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_seconds(${BASE_SECONDS + ((index * 11) % 640) * 60}::BIGINT))`;
+      });
+      await workspace.engine.withConnection((connection) =>
+        connection.run(
+          `COPY (SELECT * FROM (VALUES ${entityValues.join(', ')}) AS t(request_id, rider, event_timestamp)) TO ${quoteLiteral(file)} (FORMAT parquet)`,
+        ),
+      );
+      const definitions = [
+        defineEntity({ name: 'rider', joinKeys: [{ name: 'rider', type: 'string' }] }),
+        defineIcebergSource({ name: 'rides_source', table: 'src.rides', timestampField: 'ts' }),
+        defineFeatureView({ name: 'rides', entities: ['rider'], source: 'rides_source', features: [{ name: 'amount', type: 'long' }] }),
+      ];
+      await withPyicebergCatalog(workspace, definitions, async (context) => {
+        const request: TrainingSetRequest = {
+          entities: { parquet: [file] },
+          features: ['rides:amount'],
+          output: { table: 'datasets.rides' },
+        };
+        const built = await runTrainingSet(context, request, 60);
+        assert.equal(built.plan.exchange?.hash, 'md5');
+        assert.ok(built.plan.chunks.length >= 5, `${built.plan.chunks.length} chunks`);
+        assert.equal(
+          built.chunks.reduce((sum, chunk) => sum + chunk.sourceRead.rows, 0),
+          0,
+          'no chunk reads the source',
+        );
+        assert.equal(built.exchanged[0]!.sourceRead.rows, rows.length);
+        assert.deepEqual(built.rows, await unpruned(context, file, ['rides:amount']));
+        assert.ok(
+          built.rows.some((row) => JSON.parse(row).at(-1) !== null),
+          'some entity rows join a feature row',
+        );
+      });
+    });
+  });
 });
