@@ -382,7 +382,7 @@ describe('trainingSet workflow', () => {
     }
   });
 
-  test('cancelling removes the staged files and the table it created', async () => {
+  test('cancelling removes the staged files (the exchanged ones too) and the table it created', async () => {
     const output = 'datasets.cancelled_held';
     currentOutput = output;
     held = false;
@@ -405,7 +405,15 @@ describe('trainingSet workflow', () => {
     assert.ok(progress.current.includes(0));
     assert.ok(progress.sourceOnePass !== undefined && progress.sourceOnePass.dataFiles > 0, 'the plan measured one pass over the source');
     const location = await tableLocation(output);
-    assert.ok((await stagedFiles(location)).length > 0, 'chunk 0 staged its files before it was held');
+    const staged = await stagedFiles(location);
+    assert.ok(
+      staged.some((file) => file.includes('/chunk-00000/')),
+      'chunk 0 staged its files before it was held',
+    );
+    assert.ok(
+      staged.some((file) => file.includes('/exchange/')),
+      'the exchange step staged its files',
+    );
     await handle.cancel();
     await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError);
     assert.deepEqual(await stagedFiles(location), []);
