@@ -1,7 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { dropTemporaryTables } from '../../engine/feature-queries/point-in-time.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
-import type { Engine } from '../../engine/duckdb.js';
 import { aggregateWindows } from '../../engine/feature-queries/windowed-aggregation.js';
 import { FloeError } from '../../core/errors.js';
 import type { AggregatedFeature } from '../aggregations.js';
@@ -9,7 +8,6 @@ import { aggregatedFeaturesOf } from '../aggregations.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import type { Registry, ResolvedProjection } from '../registry.js';
 import { projectionName } from '../registry.js';
-import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
 import type { SourceRead } from './source-scan.js';
 
@@ -35,7 +33,7 @@ export function outputFeatureName(projection: ResolvedProjection, feature: strin
  * rows with a NULL key or time get NULL for every aggregate (as the point-in-time join gives them).
  */
 export async function addAggregatedViews(
-  context: { readonly registry: Registry; readonly catalog: Catalog; readonly engine: Engine },
+  context: { readonly registry: Registry },
   connection: DuckDBConnection,
   request: {
     readonly entity: {
