@@ -10,6 +10,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SourceReadFigures } from '../../contracts/training-set.js';
 import { FloeError } from '../../core/errors.js';
+import { defined } from '../../contracts/defined.js';
 import { describeRelation } from '../../engine/describe.js';
 import { quoteIdentifier as q, quoteLiteral, quoteLiteralList } from '../../engine/sql.js';
 import { utcMicrosSql } from '../../engine/timestamps.js';
@@ -88,7 +89,7 @@ export async function planExchange(
 ): Promise<{ chunks: TrainingSetChunk[]; exchange: TrainingSetExchange } | null> {
   const views = exchangedProjections(context, request, options.column).map(projectionName);
   if (views.length === 0) return null;
-  const hash = options.hash === undefined ? {} : { hash: options.hash };
+  const hash = defined({ hash: options.hash });
   const chunks = await cutByKeyBucket(context, request, entities, {
     column: options.column,
     sourceBuckets: 1,
@@ -209,7 +210,7 @@ async function writeByChunk(
     column: exchange.column,
     sourceBuckets: 1,
     buckets: exchange.buckets,
-    ...(exchange.hash === undefined ? {} : { hash: exchange.hash }),
+    ...defined({ hash: exchange.hash }),
   };
   const position = q(KEY_POSITION_COLUMN);
   return context.engine.withConnection(async (connection) => {

@@ -7,6 +7,7 @@ import { cutByKeyBuckets } from './chunks.js';
 import { entitySegmentsSql } from './entity-sql.js';
 import { integerKeySql, KEY_POSITION_COLUMN, positionsFor, withKeyPosition } from './key-sql.js';
 import type { TrainingSetRequest } from './request.js';
+import { defined } from '../../contracts/defined.js';
 
 type Entities = { readonly files: readonly EntityFile[]; readonly snapshotId: string | null };
 
@@ -26,7 +27,7 @@ export async function cutByKeyBucket(
     column: options.column,
     sourceBuckets: options.sourceBuckets,
     buckets: positionsFor(options.sourceBuckets),
-    ...(options.hash === undefined ? {} : { hash: options.hash }),
+    ...defined({ hash: options.hash }),
   };
   const segments = entities.files.map((file) => ({ file: file.file, from: 0, to: file.rows }));
   const rows = await entitySegmentsSql(context, request, segments, entities.snapshotId);
