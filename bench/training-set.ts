@@ -28,7 +28,7 @@
 // pass over each view's source (the workflow's sourceRead and sourceOnePass;
 // source_bytes_read_vs_one_pass the same in bytes). In the default layout the sources are neither
 // bucketed nor sorted by the key, and every file spans the 30 days, so no chunk could skip a file:
-// the exchange step reads each source once and writes its rows by chunk
+// the exchange step reads each source once and writes the rows some entity row can need by chunk
 // (exchanged_rows_vs_one_pass, exchanged_bytes_vs_one_pass: what it wrote, which the chunks read
 // back once; chunk_cut `exchange`). The bucketed and sorted layouts let the plan cut chunks by key
 // so that each reads its keys' files only.

@@ -9,7 +9,6 @@ import type { FeatureViewDefinition } from '../definitions.js';
 import type { Registry, ResolvedProjection } from '../registry.js';
 import { projectionName } from '../registry.js';
 import { VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
-import type { SourceRead } from './source-scan.js';
 
 export interface AggregatedEntityRows {
   /**
@@ -49,8 +48,8 @@ export async function addAggregatedViews(
     readonly projections: readonly ResolvedProjection[];
     readonly fullFeatureNames: boolean;
     readonly prefix: string;
-    /** SQL for the projection's rows as a scan of its source reads them (scanViewSource) with `read` (aggregatedViewRead). */
-    readonly viewRows: (projection: ResolvedProjection, read: SourceRead) => Promise<string>;
+    /** SQL for the projection's rows as a scan of its source reads them (scanViewSource), for these entity rows. */
+    readonly viewRows: (projection: ResolvedProjection) => Promise<string>;
   },
 ): Promise<AggregatedEntityRows> {
   const { entity } = request;
@@ -62,7 +61,7 @@ export async function addAggregatedViews(
     for (const [index, projection] of request.projections.entries()) {
       const { view } = projection;
       const features = requestedFeatures(view, projection.features);
-      const relation = await request.viewRows(projection, aggregatedViewRead(projection, entity));
+      const relation = await request.viewRows(projection);
       const outputs = features.map((feature) => {
         const output = outputFeatureName(projection, feature.name, request.fullFeatureNames);
         if (taken.has(output)) {
@@ -115,20 +114,12 @@ export async function addAggregatedViews(
   }
 }
 
-/**
- * What an aggregated projection reads of its source: the columns its aggregations take, and events
- * no more than its longest window before the earliest entity row up to the latest (others count for none).
- */
-export function aggregatedViewRead(
-  projection: ResolvedProjection,
-  entity: { readonly minMicros: bigint | null; readonly maxMicros: bigint | null },
-): SourceRead {
+/** The columns an aggregated projection's aggregations take, and its longest window (µs): how far back its events count. */
+export function aggregatedViewInputs(projection: ResolvedProjection): { columns: string[]; longestWindowMicros: bigint } {
   const features = requestedFeatures(projection.view, projection.features);
-  const longestMicros = BigInt(Math.max(...features.map((feature) => feature.windowSeconds))) * 1_000_000n;
   return {
-    features: [...new Set(features.map((feature) => feature.column))],
-    ...(entity.minMicros === null ? {} : { fromMicros: entity.minMicros - longestMicros }),
-    ...(entity.maxMicros === null ? {} : { toMicros: entity.maxMicros }),
+    columns: [...new Set(features.map((feature) => feature.column))],
+    longestWindowMicros: BigInt(Math.max(...features.map((feature) => feature.windowSeconds))) * 1_000_000n,
   };
 }
 

@@ -16,7 +16,7 @@ import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds } from '../definitions.js';
 import type { ResolvedProjection } from '../registry.js';
 import { projectionName } from '../registry.js';
-import { addAggregatedViews, aggregatedViewRead } from './aggregated-views.js';
+import { addAggregatedViews, aggregatedViewInputs } from './aggregated-views.js';
 import type { EntityKeyRequirement, PreparedEntityRows } from './entity-rows.js';
 import { ENTITY_ORDINAL } from './entity-rows.js';
 import { scanViewSource, VIEW_CREATED_COLUMN, VIEW_EVENT_COLUMN } from './source-scan.js';
@@ -97,7 +97,7 @@ export async function readViews(context: FeatureContext, connection: DuckDBConne
   };
   const summaries = new Map<ResolvedProjection, ViewRetrievalSummary>();
   // A projection's rows: its exchanged files when it has them, else a scan of its source pruned by the entity rows' keys.
-  const viewRows = async (projection: ResolvedProjection, read: SourceRead): Promise<string> => {
+  const viewRows = async (projection: ResolvedProjection): Promise<string> => {
     const exchanged = request.exchanged?.get(projectionName(projection));
     if (exchanged !== undefined) {
       summaries.set(projection, exchanged.summary);
@@ -105,6 +105,7 @@ export async function readViews(context: FeatureContext, connection: DuckDBConne
     }
     const keyValues = valuesFor(projection.view);
     const keySet = keyValues === undefined ? keySetFor(projection.view) : undefined;
+    const read = sourceRead(projection, entity);
     const scan = await scanViewSource(context, { view: projection.view, ...read, ...defined({ keyValues, keySet }), ...signalOf(context) });
     summaries.set(projection, viewSummary(projection.view, scan, keyValues !== undefined || keySet !== undefined));
     return scan.relation;
@@ -136,7 +137,7 @@ export async function readViews(context: FeatureContext, connection: DuckDBConne
   try {
     for (const projection of request.projections) {
       if (isAggregatedView(projection.view)) continue;
-      sources.push(joinSource(context, projection, await viewRows(projection, sourceRead(projection, entity))));
+      sources.push(joinSource(context, projection, await viewRows(projection)));
     }
   } catch (error) {
     await dropTemporaryTables(connection, tables);
@@ -174,27 +175,27 @@ function viewTtlMicros(view: FeatureViewDefinition): bigint | undefined {
 
 /**
  * What a projection reads of its source for entity rows of these times: a plain view its features,
- * over the times its rows can join; an aggregated view its aggregations' columns, over its windows.
+ * an aggregated view its aggregations' columns; of event times from the earliest entity row's less
+ * the lookback (lookbackMicros) to the latest entity row's (others never join).
  */
 export function sourceRead(
   projection: ResolvedProjection,
   entity: { readonly minMicros: bigint | null; readonly maxMicros: bigint | null },
 ): SourceRead {
-  return isAggregatedView(projection.view)
-    ? aggregatedViewRead(projection, entity)
-    : { features: projection.features, ...joinableRange(projection.view, entity) };
-}
-
-/** The event times of the view's rows that can join entity rows of these times: older than the oldest one's TTL window, or newer than the newest one, never join. */
-function joinableRange(
-  view: FeatureViewDefinition,
-  entity: { readonly minMicros: bigint | null; readonly maxMicros: bigint | null },
-): { fromMicros?: bigint; toMicros?: bigint } {
-  const ttlMicros = viewTtlMicros(view);
+  const lookback = lookbackMicros(projection);
   return {
-    ...(entity.minMicros !== null && ttlMicros !== undefined ? { fromMicros: entity.minMicros - ttlMicros } : {}),
+    features: isAggregatedView(projection.view) ? aggregatedViewInputs(projection).columns : projection.features,
+    ...(entity.minMicros !== null && lookback !== undefined ? { fromMicros: entity.minMicros - lookback } : {}),
     ...(entity.maxMicros !== null ? { toMicros: entity.maxMicros } : {}),
   };
+}
+
+/**
+ * How long before an entity row's time a view's row can still count for it (µs): a plain view's
+ * TTL, an aggregated view's longest window; undefined for no limit.
+ */
+export function lookbackMicros(projection: ResolvedProjection): bigint | undefined {
+  return isAggregatedView(projection.view) ? aggregatedViewInputs(projection).longestWindowMicros : viewTtlMicros(projection.view);
 }
 
 /** Per join key, its distinct values when there are few of them (for pruning by key), else nothing. */

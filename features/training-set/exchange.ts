@@ -2,11 +2,13 @@
  * The exchange step of a training set whose sources are laid out by neither bucket nor sorted key,
  * where no chunk could skip a source file: the plan cuts the entity rows by the buckets of their key
  * (ChunkKeyBuckets), and each asked view joining on that key alone (plain or aggregated) has its
- * source read once, its rows that the entity rows' times can need written to the run's staging
- * folder by the chunk whose keys they hold. A chunk then reads its own part instead of the whole source: all chunks
+ * source read once, the rows some entity row can need (by its key's entity times) written to the
+ * run's staging folder by the chunk whose keys they hold. A chunk then reads its own part instead of the whole source: all chunks
  * together read each source once, and the exchanged rows once more.
  */
+import { randomUUID } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import path from 'node:path';
 import type { SourceReadFigures } from '../../contracts/training-set.js';
 import { FloeError } from '../../core/errors.js';
@@ -20,14 +22,14 @@ import { mapWithConcurrency } from '../../iceberg/util/concurrency.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf, withScratchDirectory } from '../context.js';
 import { DEFAULT_ENTITY_TIMESTAMP } from '../historical/get-historical-features.js';
-import { scanViewSource } from '../historical/source-scan.js';
+import { scanViewSource, VIEW_EVENT_COLUMN } from '../historical/source-scan.js';
 import type { ExchangedViewRows } from '../historical/view-reads.js';
-import { sourceRead } from '../historical/view-reads.js';
+import { lookbackMicros, sourceRead } from '../historical/view-reads.js';
 import type { ResolvedProjection } from '../registry.js';
 import { projectionName } from '../registry.js';
 import { resolveHistoricalFeatures } from '../selection.js';
 import type { EntityFile, TrainingSetChunk } from './chunks.js';
-import { entitySegmentsSql } from './entity-sql.js';
+import { entitySegmentsSql, wholeEntityFiles } from './entity-sql.js';
 import { cutByKeyBucket } from './key-cuts.js';
 import { KEY_POSITION_COLUMN, withKeyPosition } from './key-sql.js';
 import type { TrainingSetRequest } from './request.js';
@@ -48,9 +50,8 @@ export interface TrainingSetExchange {
   readonly chunkEnds: readonly number[];
   /** The views exchanged, by projection name. */
   readonly views: readonly string[];
-  /** The entity rows' earliest and latest event time (µs, decimal text; null when they have none). */
-  readonly minMicros: string | null;
-  readonly maxMicros: string | null;
+  /** The entity table's snapshot the chunks read (null for Parquet entity rows). */
+  readonly entitySnapshotId: string | null;
 }
 
 /** One chunk's part of a view's exchanged rows, in the output table's storage. */
@@ -97,7 +98,6 @@ export async function planExchange(
     ...hash,
   });
   if (chunks.length < MIN_EXCHANGE_CHUNKS || chunks.some((chunk) => chunk.rows > options.chunkRows)) return null;
-  const times = await entityTimeBounds(context, request, entities);
   return {
     chunks,
     exchange: {
@@ -106,7 +106,7 @@ export async function planExchange(
       buckets: chunks[0]!.keyBuckets!.buckets,
       chunkEnds: chunks.map((chunk) => chunk.keyBuckets!.to),
       views,
-      ...times,
+      entitySnapshotId: entities.snapshotId,
     },
   };
 }
@@ -120,32 +120,59 @@ function exchangedProjections(context: FeatureContext, request: TrainingSetReque
   });
 }
 
-/** The entity rows' earliest and latest event time, in µs as decimal text. */
-async function entityTimeBounds(
+/**
+ * Per key of the entity rows, their earliest and latest event time (µs), into the temporary table
+ * `table` as (k, from_us, to_us); returns the earliest and latest of all.
+ */
+async function createEntityKeyBounds(
   context: FeatureContext,
+  connection: DuckDBConnection,
   request: TrainingSetRequest,
-  entities: { readonly files: readonly EntityFile[]; readonly snapshotId: string | null },
-): Promise<{ minMicros: string | null; maxMicros: string | null }> {
-  const segments = entities.files.map((file) => ({ file: file.file, from: 0, to: file.rows }));
-  const rows = await entitySegmentsSql(context, request, segments, entities.snapshotId);
+  exchange: TrainingSetExchange,
+  table: string,
+): Promise<{ minMicros: bigint | null; maxMicros: bigint | null }> {
+  const segments = await wholeEntityFiles(context, request, exchange.entitySnapshotId);
+  const rows = await entitySegmentsSql(context, request, segments, exchange.entitySnapshotId);
   const column = request.timestampColumn ?? DEFAULT_ENTITY_TIMESTAMP;
-  return context.engine.withConnection(async (connection) => {
-    const type = (await describeRelation(connection, rows, 'entity rows')).find((candidate) => candidate.name === column)?.type;
-    // Without the column there are no bounds to prune by; each chunk then fails naming it.
-    if (type === undefined) return { minMicros: null, maxMicros: null };
-    const micros = utcMicrosSql(q(column), type, `Event timestamp column ${JSON.stringify(column)} of the entity rows`);
-    const reader = await connection.runAndReadAll(`SELECT min(${micros})::VARCHAR, max(${micros})::VARCHAR FROM (${rows})`);
-    const [min, max] = reader.getRowsJS()[0] ?? [null, null];
-    return { minMicros: (min as string | null) ?? null, maxMicros: (max as string | null) ?? null };
-  }, signalOf(context));
+  const type = (await describeRelation(connection, rows, 'entity rows')).find((candidate) => candidate.name === column)?.type;
+  if (type === undefined)
+    throw new FloeError('invalid-input', `The entity rows have no timestamp column ${JSON.stringify(column)}`, { context: { column } });
+  const micros = utcMicrosSql(q(column), type, `Event timestamp column ${JSON.stringify(column)} of the entity rows`);
+  const key = q(exchange.column);
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE ${q(table)} AS SELECT ${key} AS k, min(${micros}) AS from_us, max(${micros}) AS to_us FROM (${rows}) WHERE ${key} IS NOT NULL AND ${q(column)} IS NOT NULL GROUP BY ALL`,
+  );
+  const reader = await connection.runAndReadAll(`SELECT min(from_us)::VARCHAR, max(to_us)::VARCHAR FROM ${q(table)}`);
+  const [min, max] = reader.getRowsJS()[0] ?? [null, null];
+  const bound = (micros: unknown): bigint | null => (micros === null || micros === undefined ? null : BigInt(micros as string));
+  return { minMicros: bound(min), maxMicros: bound(max) };
+}
+
+/**
+ * The view's rows that some entity row can need: of a key the entity rows have, at most as new as
+ * its latest entity row and at most `lookback` older than its earliest (as the point-in-time join's
+ * own first step keeps them). CASE rather than plain comparisons keeps DuckDB's hash join on the key.
+ */
+async function neededRowsSql(
+  connection: DuckDBConnection,
+  relation: string,
+  options: { readonly bounds: string; readonly column: string; readonly lookback: bigint | undefined; readonly what: string },
+): Promise<string> {
+  const eventType = (await describeRelation(connection, relation, options.what)).find((column) => column.name === VIEW_EVENT_COLUMN)!.type;
+  const event = utcMicrosSql(`r.${q(VIEW_EVENT_COLUMN)}`, eventType, `Event timestamp of the ${options.what}`);
+  const notAfter = `${event} <= b.to_us`;
+  const within =
+    options.lookback === undefined ? notAfter : `CASE WHEN ${event} >= b.from_us - ${options.lookback} THEN ${notAfter} ELSE false END`;
+  return `SELECT r.* FROM (${relation}) AS r JOIN ${q(options.bounds)} AS b ON r.${q(options.column)} = b.k WHERE ${within}`;
 }
 
 // The exchanged files are written with DuckDB's default compression (snappy): zstd made them 1.0×
-// the sources' bytes instead of 1.3×, but the step took 2.5× as long (bench training-set, full scale).
+// the sources' bytes instead of 1.3×, but the step took 2.5× as long (bench training-set, full
+// scale, all rows exchanged).
 
 /**
  * Reads one exchanged view's source (at its current snapshot, pruned to the entity rows' times) and
- * writes its rows as one Parquet file per chunk under the run's exchange folder. Whatever an
+ * writes the rows some entity row can need by chunk under the run's exchange folder. Whatever an
  * earlier attempt wrote there is removed first, and the attempt names its files, so each chunk's
  * rows exist once.
  */
@@ -167,15 +194,27 @@ export async function exchangeViewRows(
     throw new FloeError('internal', `Training set ${request.output.table}: the exchange has no view ${JSON.stringify(input.view)}`, {
       context: { table: request.output.table },
     });
-  const bound = (micros: string | null): bigint | null => (micros === null ? null : BigInt(micros));
-  const read = sourceRead(projection, { minMicros: bound(exchange.minMicros), maxMicros: bound(exchange.maxMicros) });
-  const scan = await scanViewSource(context, { view: projection.view, ...read, ...signalOf(context) });
   const table = await context.catalog.loadTable(parseTableIdentifier(request.output.table));
   const folder = exchangeFolder(table, input.key, input.view);
   await deleteFilesStartingWith(table, `${folder}/`);
-  const files = await withScratchDirectory(context, `${path.basename(folder)}-a${input.attempt}`, async (scratch) => {
-    const byChunk = await writeByChunk(context, scan.relation, exchange, scratch);
-    return uploadByChunk(table, byChunk, { folder, attempt: input.attempt });
+  const bounds = `__floe_exchange_bounds_${randomUUID().replaceAll('-', '')}`;
+  const { files, scan } = await withScratchDirectory(context, `${path.basename(folder)}-a${input.attempt}`, async (scratch) => {
+    const written = await context.engine.withConnection(async (connection) => {
+      try {
+        const times = await createEntityKeyBounds(context, connection, request, exchange, bounds);
+        const scan = await scanViewSource(context, { view: projection.view, ...sourceRead(projection, times), ...signalOf(context) });
+        const needed = await neededRowsSql(connection, scan.relation, {
+          bounds,
+          column: exchange.column,
+          lookback: lookbackMicros(projection),
+          what: `feature view ${JSON.stringify(projection.view.name)}`,
+        });
+        return { byChunk: await writeByChunk(connection, needed, exchange, scratch), scan };
+      } finally {
+        await connection.run(`DROP TABLE IF EXISTS temp.${q(bounds)}`);
+      }
+    }, signalOf(context));
+    return { files: await uploadByChunk(table, written.byChunk, { folder, attempt: input.attempt }), scan: written.scan };
   });
   await input.afterFiles?.();
   return {
@@ -195,7 +234,7 @@ export async function exchangeViewRows(
 
 /** The view's rows written locally by chunk: each chunk's local files (one holding no rows where the chunk has none) and their rows. */
 async function writeByChunk(
-  context: FeatureContext,
+  connection: DuckDBConnection,
   relation: string,
   exchange: TrainingSetExchange,
   scratch: string,
@@ -213,31 +252,29 @@ async function writeByChunk(
     ...defined({ hash: exchange.hash }),
   };
   const position = q(KEY_POSITION_COLUMN);
-  return context.engine.withConnection(async (connection) => {
-    await connection.run(
-      `COPY (SELECT * EXCLUDE (${position}), [${chunkAt.join(', ')}][${position} + 1] AS ${q(CHUNK_COLUMN)} FROM (${withKeyPosition(relation, layout)})) TO ${quoteLiteral(written)} (FORMAT parquet, PARTITION_BY (${q(CHUNK_COLUMN)}))`,
+  await connection.run(
+    `COPY (SELECT * EXCLUDE (${position}), [${chunkAt.join(', ')}][${position} + 1] AS ${q(CHUNK_COLUMN)} FROM (${withKeyPosition(relation, layout)})) TO ${quoteLiteral(written)} (FORMAT parquet, PARTITION_BY (${q(CHUNK_COLUMN)}))`,
+  );
+  await connection.run(`COPY (SELECT * FROM (${relation}) LIMIT 0) TO ${quoteLiteral(empty)} (FORMAT parquet)`);
+  // DuckDB names each chunk's folder `__floe_chunk=N`, and may write several files into one.
+  const found: { chunk: number; file: string }[] = [];
+  for (const entry of await readdir(written, { recursive: true }).catch(() => [])) {
+    const folder = path.dirname(entry);
+    if (path.extname(entry) === '.parquet' && folder.startsWith(`${CHUNK_COLUMN}=`))
+      found.push({ chunk: Number(folder.slice(CHUNK_COLUMN.length + 1)), file: path.join(written, entry) });
+  }
+  const rowsOf = new Map<string, number>();
+  if (found.length > 0) {
+    const reader = await connection.runAndReadAll(
+      `SELECT file_name, num_rows FROM parquet_file_metadata(${quoteLiteralList(found.map((entry) => entry.file))})`,
     );
-    await connection.run(`COPY (SELECT * FROM (${relation}) LIMIT 0) TO ${quoteLiteral(empty)} (FORMAT parquet)`);
-    // DuckDB names each chunk's folder `__floe_chunk=N`, and may write several files into one.
-    const found: { chunk: number; file: string }[] = [];
-    for (const entry of await readdir(written, { recursive: true }).catch(() => [])) {
-      const folder = path.dirname(entry);
-      if (path.extname(entry) === '.parquet' && folder.startsWith(`${CHUNK_COLUMN}=`))
-        found.push({ chunk: Number(folder.slice(CHUNK_COLUMN.length + 1)), file: path.join(written, entry) });
-    }
-    const rowsOf = new Map<string, number>();
-    if (found.length > 0) {
-      const reader = await connection.runAndReadAll(
-        `SELECT file_name, num_rows FROM parquet_file_metadata(${quoteLiteralList(found.map((entry) => entry.file))})`,
-      );
-      for (const [file, rows] of reader.getRowsJS()) rowsOf.set(String(file), Number(rows));
-    }
-    const withRows = found.map((entry) => ({ ...entry, rows: rowsOf.get(entry.file) ?? 0 }));
-    const without = exchange.chunkEnds.flatMap((_, chunk) =>
-      found.some((entry) => entry.chunk === chunk) ? [] : [{ chunk, file: empty, rows: 0 }],
-    );
-    return [...withRows, ...without].sort((a, b) => a.chunk - b.chunk);
-  }, signalOf(context));
+    for (const [file, rows] of reader.getRowsJS()) rowsOf.set(String(file), Number(rows));
+  }
+  const withRows = found.map((entry) => ({ ...entry, rows: rowsOf.get(entry.file) ?? 0 }));
+  const without = exchange.chunkEnds.flatMap((_, chunk) =>
+    found.some((entry) => entry.chunk === chunk) ? [] : [{ chunk, file: empty, rows: 0 }],
+  );
+  return [...withRows, ...without].sort((a, b) => a.chunk - b.chunk);
 }
 
 async function uploadByChunk(
