@@ -3,8 +3,9 @@
  * where no chunk could skip a source file: the plan cuts the entity rows by the buckets of their key
  * (ChunkKeyBuckets), and each asked view joining on that key alone (plain or aggregated) has its
  * source read once, the rows some entity row can need (by its key's entity times) written to the
- * run's staging folder by the chunk whose keys they hold. A chunk then reads its own part instead of the whole source: all chunks
- * together read each source once, and the exchanged rows once more.
+ * run's staging folder by the chunk whose keys they hold. A chunk then reads its own part instead
+ * of the whole source (write-chunk.ts): all chunks together read each source once, and the
+ * exchanged rows once more.
  */
 import { randomUUID } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
@@ -23,7 +24,6 @@ import type { FeatureContext } from '../context.js';
 import { signalOf, withScratchDirectory } from '../context.js';
 import { DEFAULT_ENTITY_TIMESTAMP } from '../historical/get-historical-features.js';
 import { scanViewSource, VIEW_EVENT_COLUMN } from '../historical/source-scan.js';
-import type { ExchangedViewRows } from '../historical/view-reads.js';
 import { lookbackMicros, sourceRead } from '../historical/view-reads.js';
 import type { ResolvedProjection } from '../registry.js';
 import { projectionName } from '../registry.js';
@@ -287,28 +287,4 @@ async function uploadByChunk(
     await table.io.upload(file, location);
     return { chunk, location, rows, bytes: (await stat(file)).size };
   });
-}
-
-/** A chunk's exchanged views as the retrieval reads them: local copies of its files, each with the summary a scan of them would give. */
-export async function localExchangedViews(table: LoadedTable, views: readonly ExchangedView[]): Promise<Map<string, ExchangedViewRows>> {
-  const local = new Map<string, ExchangedViewRows>();
-  for (const view of views) {
-    const files = await mapWithConcurrency([...view.files], 8, (file) => table.io.localize(file.location));
-    local.set(view.view, {
-      files,
-      summary: {
-        featureView: view.featureView,
-        table: view.table,
-        snapshotId: view.snapshotId === null ? null : BigInt(view.snapshotId),
-        mode: view.mode,
-        dataFiles: view.files.length,
-        dataFilesSkipped: 0,
-        manifestsSkipped: 0,
-        dataRecords: view.files.reduce((sum, file) => sum + file.rows, 0),
-        dataBytes: view.files.reduce((sum, file) => sum + file.bytes, 0),
-        prunedByKeys: true,
-      },
-    });
-  }
-  return local;
 }

@@ -6,8 +6,10 @@ import { writeOutputFiles } from '../historical/output-table.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import type { TrainingSetChunk } from './chunks.js';
 import { writeChunkEntities } from './entity-sql.js';
-import { localExchangedViews } from './exchange.js';
 import type { ExchangedView } from './exchange.js';
+import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
+import type { ExchangedViewRows } from '../historical/view-reads.js';
+import { mapWithConcurrency } from '../../iceberg/util/concurrency.js';
 import type { FeatureContext } from '../context.js';
 import { signalOf, withScratchDirectory } from '../context.js';
 import type { TrainingSetRequest } from './request.js';
@@ -88,4 +90,28 @@ export async function writeTrainingSetChunk(
     };
     return { index, manifest: manifest?.location ?? null, dataFiles: dataFiles.length, rows, sourceRead };
   });
+}
+
+/** A chunk's exchanged views as the retrieval reads them: local copies of its files, each with the summary a scan of them would give. */
+async function localExchangedViews(table: LoadedTable, views: readonly ExchangedView[]): Promise<Map<string, ExchangedViewRows>> {
+  const local = new Map<string, ExchangedViewRows>();
+  for (const view of views) {
+    const files = await mapWithConcurrency([...view.files], 8, (file) => table.io.localize(file.location));
+    local.set(view.view, {
+      files,
+      summary: {
+        featureView: view.featureView,
+        table: view.table,
+        snapshotId: view.snapshotId === null ? null : BigInt(view.snapshotId),
+        mode: view.mode,
+        dataFiles: view.files.length,
+        dataFilesSkipped: 0,
+        manifestsSkipped: 0,
+        dataRecords: view.files.reduce((sum, file) => sum + file.rows, 0),
+        dataBytes: view.files.reduce((sum, file) => sum + file.bytes, 0),
+        prunedByKeys: true,
+      },
+    });
+  }
+  return local;
 }
