@@ -3,7 +3,7 @@ import { isoMillis } from '../contracts/instants.js';
 import { FLOE_FEATURE_VIEW, FLOE_PROGRESS } from '../contracts/search-attributes.js';
 import type { ProjectConfig } from '../features/config.js';
 import type { RunsSource, RunSummary } from '../server/ui/runs.js';
-import { LISTED_WORKFLOW_TYPES, RunsUnavailableError } from '../server/ui/runs.js';
+import { LISTED_WORKFLOW_TYPES, mostRecentFirst, RunsUnavailableError } from '../server/ui/runs.js';
 import { runDetailsReader } from './server-run-details.js';
 import { connectClient } from './temporal-client.js';
 import type { Redactor } from '../core/redaction.js';
@@ -67,7 +67,7 @@ export function temporalRuns(
               : `${options.temporalUi.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(run.workflowId)}/${encodeURIComponent(run.runId)}/history`,
         };
       });
-      return runs.sort((a, b) => (a.startTime < b.startTime ? 1 : a.startTime > b.startTime ? -1 : 0));
+      return mostRecentFirst(runs);
     },
     async close() {
       const connected = await client?.catch(() => undefined);

@@ -30,6 +30,14 @@ export interface RunsSource {
   recent(limit: number): Promise<readonly RunSummary[]>;
 }
 
+/**
+ * The runs, most recent start first. By time, not text: an instant on a whole second prints without
+ * a fraction (`…:37Z`), which as text sorts after the same second's `…:37.082Z`.
+ */
+export function mostRecentFirst(runs: readonly RunSummary[]): RunSummary[] {
+  return [...runs].sort((a, b) => Date.parse(b.startTime) - Date.parse(a.startTime));
+}
+
 /** The workflow types the runs page lists. */
 export const LISTED_WORKFLOW_TYPES = ['materialize', 'backfill', 'compact', 'consistency', 'trainingSet'] as const;
 
