@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { FloeError } from '../../core/errors.js';
 import { describeRelation, requireColumns } from '../describe.js';
+import { createKeyBounds, KEY_BOUNDS_FROM, KEY_BOUNDS_TO, positionalKey, withinKeyBoundsSql } from './key-bounds.js';
 import { checkColumns } from './latest-per-entity.js';
 import { quoteIdentifier as q, sortKeySql } from '../sql.js';
 import { microsLiteral, utcMicrosSql } from '../timestamps.js';
@@ -81,7 +82,8 @@ export async function pointInTimeJoin(
       if (boundsByKeys.has(keys)) continue;
       const bounds = `${options.prefix}_bounds${boundsByKeys.size}`;
       boundsByKeys.set(keys, bounds);
-      await createKeyBounds(connection, q(entity), view.entityKeys, bounds);
+      // A view's rows outside their key's [earliest entity time − TTL, latest] can match no entity row.
+      await createKeyBounds(connection, { rows: `SELECT * FROM ${q(entity)}`, keys: view.entityKeys, micros: q(ENTITY_US), table: bounds });
     }
     for (const [index, view] of parts.views.entries()) {
       const joined = `${options.prefix}_join${index}`;
@@ -245,27 +247,6 @@ async function pointInTimeParts(connection: DuckDBConnection, request: PointInTi
 }
 
 /**
- * Per key of the entity rows, their earliest and latest event time (µs), as `(__floe_k…,
- * __floe_from_us, __floe_to_us)`: a view's rows outside [from − TTL, to] can match no entity row.
- */
-async function createKeyBounds(
-  connection: DuckDBConnection,
-  entityTable: string,
-  entityKeys: readonly string[],
-  table: string,
-): Promise<void> {
-  const keys = entityKeys.map((key, index) => `${q(key)} AS ${keyName(index)}`);
-  const present = [...entityKeys, ENTITY_US].map((name) => `${q(name)} IS NOT NULL`).join(' AND ');
-  await connection.run(
-    `CREATE OR REPLACE TEMP TABLE ${q(table)} AS SELECT ${keys.join(', ')}, min(${q(ENTITY_US)}) AS ${FROM_US}, max(${q(ENTITY_US)}) AS ${TO_US} FROM ${entityTable} WHERE ${present} GROUP BY ALL`,
-  );
-}
-
-const keyName = (index: number): string => q(`__floe_k${index}`);
-const FROM_US = q('__floe_from_us');
-const TO_US = q('__floe_to_us');
-
-/**
  * One view's features (and its matched event time) for each row of the entity table, as
  * `(__floe_entity_rowid, entity keys, event time, features…)`, into `into`:
  * 1. the view's rows that can matter are kept in a temporary table: those of keys the entity rows
@@ -288,7 +269,7 @@ async function joinView(
   const table = q(tables.into);
   const kept = q(`${tables.into}_rows`);
   const pairs = q(`${tables.into}_pairs`);
-  const keyNames = view.viewKeys.map((_, index) => keyName(index));
+  const keyNames = view.viewKeys.map((_, index) => positionalKey(index));
   const event = q(EVENT_US);
   try {
     // The created time only orders ties: it is read again in the rare case there are some.
@@ -351,19 +332,17 @@ async function keepRows(
 ): Promise<void> {
   const event = q(EVENT_US);
   const columns = [
-    ...view.viewKeys.map((key, index) => `f.${q(key)} AS ${keyName(index)}`),
+    ...view.viewKeys.map((key, index) => `f.${q(key)} AS ${positionalKey(index)}`),
     `${view.event} AS ${event}`,
     ...(options.withCreated && view.created !== undefined ? [`${view.created} AS ${q(CREATED_US)}`] : []),
     ...view.featureColumns.map((feature, index) => `f.${q(feature)} AS ${q(view.featureNames[index]!)}`),
   ];
-  const keysMatch = view.viewKeys.map((_, index) => `r.${keyName(index)} = b.${keyName(index)}`).join(' AND ');
-  const notAfter = `r.${event} <= b.${TO_US}`;
-  // CASE rather than plain comparisons: DuckDB would make those part of the join condition, which
-  // costs it its fast hash join on the keys alone (twice the time on bench pit's data).
-  const within =
-    view.ttl === undefined
-      ? `CASE WHEN ${notAfter} THEN true ELSE false END`
-      : `CASE WHEN r.${event} >= b.${FROM_US} - ${view.ttl} THEN ${notAfter} ELSE false END`;
+  const keysMatch = view.viewKeys.map((_, index) => `r.${positionalKey(index)} = b.${positionalKey(index)}`).join(' AND ');
+  const within = withinKeyBoundsSql(
+    `r.${event}`,
+    { from: `b.${KEY_BOUNDS_FROM}`, to: `b.${KEY_BOUNDS_TO}` },
+    view.ttl === undefined ? undefined : { micros: view.ttl },
+  );
   await connection.run(
     `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT r.* FROM (SELECT ${columns.join(', ')} FROM (${view.relation}) AS f) AS r JOIN ${bounds} AS b ON ${keysMatch} WHERE ${within}`,
   );

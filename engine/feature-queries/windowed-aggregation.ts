@@ -1,6 +1,7 @@
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { FloeError } from '../../core/errors.js';
 import { describeRelation, requireColumns } from '../describe.js';
+import { withinKeyBoundsSql } from './key-bounds.js';
 import { quoteIdentifier as q } from '../sql.js';
 import { microsLiteral, utcMicrosSql } from '../timestamps.js';
 import { primitiveTypeOf } from '../types.js';
@@ -225,10 +226,12 @@ function candidateRelations(
     (usesLast ? `, ${createdMicros} AS created_us` : '') +
     columns.map((column, index) => `, f.${q(column)} AS ${valueName(index)}`).join('') +
     ` FROM (${events.relation}) AS f`;
-  // CASE rather than plain comparisons, so DuckDB keeps its hash join on the keys alone (as point-in-time.ts does).
-  const kept =
-    `SELECT r.* FROM (${eventRows}) AS r JOIN bounds AS b ON ${sameKeys('r', 'b')} ` +
-    `WHERE CASE WHEN r.${TIME} > b.lo - ${microsLiteral(longest, 'window')} THEN r.${TIME} <= b.hi ELSE false END`;
+  const within = withinKeyBoundsSql(
+    `r.${TIME}`,
+    { from: 'b.lo', to: 'b.hi' },
+    { micros: microsLiteral(longest, 'window'), exclusive: true },
+  );
+  const kept = `SELECT r.* FROM (${eventRows}) AS r JOIN bounds AS b ON ${sameKeys('r', 'b')} WHERE ${within}`;
   const byWindow =
     joinPairsPerRow === Infinity
       ? 'false'

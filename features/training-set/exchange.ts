@@ -16,7 +16,14 @@ import { FloeError } from '../../core/errors.js';
 import { defined } from '../../contracts/defined.js';
 import { describeRelation } from '../../engine/describe.js';
 import { quoteIdentifier as q, quoteLiteral, quoteLiteralList } from '../../engine/sql.js';
-import { utcMicrosSql } from '../../engine/timestamps.js';
+import {
+  createKeyBounds,
+  KEY_BOUNDS_FROM,
+  KEY_BOUNDS_TO,
+  positionalKey,
+  withinKeyBoundsSql,
+} from '../../engine/feature-queries/key-bounds.js';
+import { microsLiteral, utcMicrosSql } from '../../engine/timestamps.js';
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
 import { parseTableIdentifier } from '../../iceberg/catalog/identifier.js';
 import { mapWithConcurrency } from '../../iceberg/util/concurrency.js';
@@ -122,7 +129,7 @@ function exchangedProjections(context: FeatureContext, request: TrainingSetReque
 
 /**
  * Per key of the entity rows, their earliest and latest event time (µs), into the temporary table
- * `table` as (k, from_us, to_us); returns the earliest and latest of all.
+ * `table` (createKeyBounds); returns the earliest and latest of all.
  */
 async function createEntityKeyBounds(
   context: FeatureContext,
@@ -138,11 +145,8 @@ async function createEntityKeyBounds(
   if (type === undefined)
     throw new FloeError('invalid-input', `The entity rows have no timestamp column ${JSON.stringify(column)}`, { context: { column } });
   const micros = utcMicrosSql(q(column), type, `Event timestamp column ${JSON.stringify(column)} of the entity rows`);
-  const key = q(exchange.column);
-  await connection.run(
-    `CREATE OR REPLACE TEMP TABLE ${q(table)} AS SELECT ${key} AS k, min(${micros}) AS from_us, max(${micros}) AS to_us FROM (${rows}) WHERE ${key} IS NOT NULL AND ${q(column)} IS NOT NULL GROUP BY ALL`,
-  );
-  const reader = await connection.runAndReadAll(`SELECT min(from_us)::VARCHAR, max(to_us)::VARCHAR FROM ${q(table)}`);
+  await createKeyBounds(connection, { rows, keys: [exchange.column], micros, table });
+  const reader = await connection.runAndReadAll(`SELECT min(${KEY_BOUNDS_FROM})::VARCHAR, max(${KEY_BOUNDS_TO})::VARCHAR FROM ${q(table)}`);
   const [min, max] = reader.getRowsJS()[0] ?? [null, null];
   const bound = (micros: unknown): bigint | null => (micros === null || micros === undefined ? null : BigInt(micros as string));
   return { minMicros: bound(min), maxMicros: bound(max) };
@@ -151,7 +155,7 @@ async function createEntityKeyBounds(
 /**
  * The view's rows that some entity row can need: of a key the entity rows have, at most as new as
  * its latest entity row and at most `lookback` older than its earliest (as the point-in-time join's
- * own first step keeps them). CASE rather than plain comparisons keeps DuckDB's hash join on the key.
+ * own first step keeps them).
  */
 async function neededRowsSql(
   connection: DuckDBConnection,
@@ -160,10 +164,12 @@ async function neededRowsSql(
 ): Promise<string> {
   const eventType = (await describeRelation(connection, relation, options.what)).find((column) => column.name === VIEW_EVENT_COLUMN)!.type;
   const event = utcMicrosSql(`r.${q(VIEW_EVENT_COLUMN)}`, eventType, `Event timestamp of the ${options.what}`);
-  const notAfter = `${event} <= b.to_us`;
-  const within =
-    options.lookback === undefined ? notAfter : `CASE WHEN ${event} >= b.from_us - ${options.lookback} THEN ${notAfter} ELSE false END`;
-  return `SELECT r.* FROM (${relation}) AS r JOIN ${q(options.bounds)} AS b ON r.${q(options.column)} = b.k WHERE ${within}`;
+  const within = withinKeyBoundsSql(
+    event,
+    { from: `b.${KEY_BOUNDS_FROM}`, to: `b.${KEY_BOUNDS_TO}` },
+    options.lookback === undefined ? undefined : { micros: microsLiteral(options.lookback, `lookback of the ${options.what}`) },
+  );
+  return `SELECT r.* FROM (${relation}) AS r JOIN ${q(options.bounds)} AS b ON r.${q(options.column)} = b.${positionalKey(0)} WHERE ${within}`;
 }
 
 // The exchanged files are written with DuckDB's default compression (snappy): zstd made them 1.0×
