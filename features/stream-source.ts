@@ -36,7 +36,7 @@ const streamSourceSchema = z
         /** Bootstrap brokers, `host:port`; `floe stream --brokers` overrides them. */
         brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port')).min(1),
         topic: z.string().min(1).max(249),
-        /** The consumer group (default `floe-stream-<name>`); offsets are read from the tables, never from the group. */
+        /** The consumer group (default: see defaultGroupId); offsets are read from the tables, never from the group. */
         groupId: z.string().min(1).optional(),
       })
       .strict(),

@@ -10,6 +10,7 @@ import { lateEvents } from '../push/push-targets.js';
 import type { StagedBatch, TableTarget } from '../push/push-commit.js';
 import type { StreamSourceDefinition } from '../stream-source.js';
 import { batchTables, type BatchTables } from './batch-tables.js';
+import { groupIdOf, groupSpanningTopics } from './consumer-group.js';
 import { deadLetterRequests } from './dead-letters.js';
 import { batchFailure, commitStreamBatch } from './stream-commit.js';
 import type { MessagePosition, StreamTableCommit } from './stream-commit.js';
@@ -119,10 +120,11 @@ export class StreamConsumer {
     if (this.stopping) return;
     // Loaded here, not at import: `floe/worker` loads without the Kafka client until a stream runs.
     const kafka = await import('@platformatic/kafka');
-    const { topic, brokers, groupId } = this.stream.kafka;
+    const { topic, brokers } = this.stream.kafka;
+    const groupId = await groupIdOf(this.stream, tables.sourceTable);
     const consumer = new kafka.Consumer({
       clientId: `floe-stream-${this.stream.name}`,
-      groupId: groupId ?? `floe-stream-${this.stream.name}`,
+      groupId,
       bootstrapBrokers: [...(this.options.brokers ?? brokers)],
       sessionTimeout: 6_000,
       rebalanceTimeout: 10_000,
@@ -162,16 +164,14 @@ export class StreamConsumer {
       await this.close();
       return;
     }
+    const spanning = () => groupSpanningTopics(consumer.assignments, { stream: this.stream.name, topic, groupId });
+    if (spanning() !== undefined) void this.fail(spanning());
     // After a rebalance, read each partition again from the tables: another member may have landed
     // more of it meanwhile, and what this one fetched of it before is filtered out by the tables.
-    consumer.on(
-      'consumer:group:join',
-      () =>
-        void this.resumeOffsets(tables).then(
-          (offsets) => this.seek(offsets),
-          (error: unknown) => this.fail(error),
-        ),
-    );
+    consumer.on('consumer:group:join', () => {
+      if (spanning() !== undefined) return void this.fail(spanning());
+      void this.resumeOffsets(tables).then((offsets) => this.seek(offsets), this.fail.bind(this));
+    });
     messages.on('data', (message: StreamMessage) => this.take(message));
     messages.on('error', (error: unknown) => void this.fail(error));
     return done;
