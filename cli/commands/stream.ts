@@ -54,8 +54,8 @@ export function streamCommand(program: Command, redactor: Redactor): void {
           const from = [...offsets].map(([partition, next]) => `${partition}@${next}`).join(' ');
           say(
             'resume',
-            { offsets: Object.fromEntries(offsets) },
-            `resuming from the tables: ${from || 'nothing landed yet'} (other partitions from their earliest offset)`,
+            { offsets: Object.fromEntries(offsets), group: consumer.groupId },
+            `resuming from the tables: ${from || 'nothing landed yet'} (other partitions from their earliest offset), in consumer group ${consumer.groupId}`,
           );
         },
         onBatch: (batch) => {

@@ -88,8 +88,12 @@ export class StreamConsumer {
   /** Per partition, the offset after the last message this consumer took into a batch. */
   private readonly taken = new Map<number, bigint>();
   private finished: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  readonly name: string;
+  readonly topic: string;
   /** Per partition, the offset after the last message landed (or where reading resumed). */
   readonly positions = new Map<number, bigint>();
+  /** The consumer group it joins, once run() has named it (before onResume is first told). */
+  groupId: string | undefined;
   private readonly observers = new Set<StreamObserver>();
 
   constructor(
@@ -98,16 +102,10 @@ export class StreamConsumer {
     private readonly options: StreamConsumerOptions = {},
   ) {
     this.stream = context.registry.streamSource(streamName);
+    this.name = this.stream.name;
+    this.topic = this.stream.kafka.topic;
     this.maxRows = options.maxRows ?? this.stream.batch.maxRows;
     this.maxDelayMs = options.maxDelayMs ?? this.stream.batch.maxDelayMs;
-  }
-
-  get name(): string {
-    return this.stream.name;
-  }
-
-  get topic(): string {
-    return this.stream.kafka.topic;
   }
 
   /** Reads and lands batches until stop(); rejects when a batch cannot land. */
@@ -121,7 +119,7 @@ export class StreamConsumer {
     // Loaded here, not at import: `floe/worker` loads without the Kafka client until a stream runs.
     const kafka = await import('@platformatic/kafka');
     const { topic, brokers } = this.stream.kafka;
-    const groupId = await groupIdOf(this.stream, tables.sourceTable);
+    const groupId = (this.groupId = await groupIdOf(this.stream, tables.sourceTable));
     const consumer = new kafka.Consumer({
       clientId: `floe-stream-${this.stream.name}`,
       groupId,

@@ -153,6 +153,10 @@ describe('floe stream on the real broker', () => {
     await until('the restart said where it resumes', second, () => second.some((line) => line.startsWith('resuming from the tables:')));
     // From the tables: each partition at most where the killed consumer got, and not from the start.
     const resumed = landedEnds(second.filter((line) => line.startsWith('resuming from the tables:')));
+    const groupOf = (lines: readonly string[]) =>
+      lines.find((line) => line.startsWith('resuming from the tables:'))?.match(/, in consumer group (\S+)$/)?.[1];
+    assert.match(groupOf(second) ?? '', /^floe-stream-driver_stream_killed-[0-9a-f]{12}$/, second[0]);
+    assert.equal(groupOf(second), groupOf(first), 'the restart joins the group it left');
     for (const [partition, end] of before) {
       assert.ok((resumed.get(partition) ?? 0n) > 0n, `partition ${partition} resumes past 0: ${second[0]}`);
       assert.ok(resumed.get(partition)! <= end, `partition ${partition} resumes at most at ${end}: ${second[0]}`);
