@@ -32,7 +32,13 @@ function supportedNode(): string {
 function runOn(node: string, entry: string, args: readonly string[]): void {
   const child = spawn(node, ['--import', 'tsx', entry, ...args], {
     stdio: 'inherit',
-    env: { ...process.env, PATH: `${dirname(node)}${delimiter}${process.env.PATH ?? ''}`, npm_config_nodedir: dirname(dirname(node)) },
+    env: {
+      ...process.env,
+      PATH: `${dirname(node)}${delimiter}${process.env.PATH ?? ''}`,
+      npm_config_nodedir: dirname(dirname(node)),
+      // The registry's Node trusts the system CA store too, as scripts/supported-node.sh says why.
+      NODE_USE_SYSTEM_CA: process.env.NODE_USE_SYSTEM_CA ?? '1',
+    },
   });
   // Ctrl-C reaches the child from the terminal itself; this process waits for it to finish.
   const relay = (signal: NodeJS.Signals): void => {

@@ -24,6 +24,10 @@ floe_install_node() {
     rm -rf "$work"
   fi
   export PATH="$home/bin:$PATH"
+  # This Node trusts only its bundled CAs, where a distribution's Node trusts the system store: behind
+  # a TLS-inspecting proxy, its npm crawled through retries (`npm ci` 2m42s against 23 s). Node
+  # 22.19+ and 24.6+ read the store too under NODE_USE_SYSTEM_CA=1; a value set by the user stands.
+  export NODE_USE_SYSTEM_CA="${NODE_USE_SYSTEM_CA:-1}"
   # Native addons built during `npm ci` need this Node's headers, not the machine's.
   export npm_config_nodedir="$home"
 }

@@ -98,3 +98,25 @@ test('an npm run entry point runs on this Node when supported, else on the LTS t
   assert.deepEqual([old.status, old.stdout], [0, '24.99.0 --exit a b\n'], old.stderr);
   assert.match(old.stderr, /Node 20\.20\.2 is older than Floe supports; running .*entry\.ts on a supported Node/);
 });
+
+test("the registry's LTS trusts the system CA store too, as a distribution's Node does, unless the user said otherwise", () => {
+  const cache = cacheWithLts();
+  const trust = (version: string, env: NodeJS.ProcessEnv = {}) =>
+    spawnSync('bash', ['-c', 'source scripts/supported-node.sh 2>/dev/null && echo "${NODE_USE_SYSTEM_CA-unset}"'], {
+      cwd: repoRoot,
+      env: { ...machineEnv(fakeNode(join(work, `ca-${version}`), version), cache), ...env },
+      encoding: 'utf8',
+    }).stdout.trim();
+  assert.equal(trust('20.20.2'), '1');
+  assert.equal(trust('20.20.2', { NODE_USE_SYSTEM_CA: '0' }), '0');
+  assert.equal(trust('24.1.0'), 'unset');
+
+  const entry = join(work, 'ca-entry.ts');
+  writeFileSync(entry, 'console.log(process.env.NODE_USE_SYSTEM_CA);\n');
+  const run = spawnSync('node', ['--import', 'tsx', join(repoRoot, 'scripts', 'on-supported-node.ts'), entry], {
+    cwd: repoRoot,
+    env: machineEnv(fakeNode(join(work, 'ca-entry-20'), '20.20.2'), cache),
+    encoding: 'utf8',
+  });
+  assert.deepEqual([run.status, run.stdout], [0, '1\n'], run.stderr);
+});
