@@ -5,6 +5,7 @@
  * runner's loader and of .ci/run's Node.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { delimiter, dirname } from 'node:path';
 import { repoRoot } from '../../scripts/services/paths.js';
 
@@ -33,9 +34,20 @@ export function withoutNodeOptions(environment: NodeJS.ProcessEnv): NodeJS.Proce
   return copy;
 }
 
-/** A newcomer's environment whose `node` (and so `npm`'s) is `node`: no loader, no .ci/run header folder. */
+/**
+ * The system's CA bundle. The registry's Node 20 stands for a distribution's Node 20, which trusts
+ * the system store, but it trusts only its bundled CAs and has no NODE_USE_SYSTEM_CA: behind a
+ * TLS-inspecting registry proxy its `npm ci` took 3m24s instead of 30 s.
+ */
+const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+/**
+ * A newcomer's environment whose `node` (and so `npm`'s) is `node`: no loader, no .ci/run header
+ * folder, and the system's CAs trusted as a distribution's Node trusts them.
+ */
 export function environmentOn(node: string, environment: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const copy = withoutNodeOptions(environment);
   delete copy.npm_config_nodedir;
+  if (copy.NODE_EXTRA_CA_CERTS === undefined && existsSync(SYSTEM_CA_BUNDLE)) copy.NODE_EXTRA_CA_CERTS = SYSTEM_CA_BUNDLE;
   return { ...copy, PATH: `${dirname(node)}${delimiter}${environment.PATH ?? ''}` };
 }
