@@ -14,6 +14,8 @@ export interface BatchTables {
   readonly rowTables: readonly TableTarget[];
   /** The batch source's table, one of rowTables. */
   readonly sourceTable: TableTarget;
+  /** The batch source table's Iceberg UUID (a default consumer group is named by it). */
+  readonly sourceTableUuid: string;
   readonly deadLetters: TableTarget;
 }
 
@@ -21,7 +23,8 @@ export async function batchTables(context: FeatureContext, stream: StreamSourceD
   const { registry, catalog } = context;
   const push = registry.pushSourceOf(stream);
   const source = registry.batchSourceOf(push);
-  const fields = currentSchema((await catalog.loadTable(parseTableIdentifier(source.table))).metadata).fields;
+  const { metadata } = await catalog.loadTable(parseTableIdentifier(source.table));
+  const fields = currentSchema(metadata).fields;
   const table = { fields, required: requiredPushColumns(registry, push, fields), timestampColumn: source.timestampField };
   const { format } = stream;
   // An Avro schema that does not fit the table is refused here, before the consumer joins the group.
@@ -38,6 +41,7 @@ export async function batchTables(context: FeatureContext, stream: StreamSourceD
     shape,
     rowTables,
     sourceTable,
+    sourceTableUuid: metadata.tableUuid,
     deadLetters: deadLetterTarget(context, deadLetterIdentifier(stream, source.table)),
   };
 }

@@ -5,12 +5,11 @@
 import { createHash } from 'node:crypto';
 import type { GroupAssignment } from '@platformatic/kafka';
 import { FloeError } from '../../core/errors.js';
-import type { TableTarget } from '../push/push-commit.js';
 import type { StreamSourceDefinition } from '../stream-source.js';
 
 /** The stream's consumer group: its definition's `kafka.groupId`, else defaultGroupId. */
-export async function groupIdOf(stream: StreamSourceDefinition, sourceTable: TableTarget): Promise<string> {
-  return stream.kafka.groupId ?? defaultGroupId(stream.name, stream.kafka.topic, (await sourceTable.load()).metadata.tableUuid);
+export function groupIdOf(stream: StreamSourceDefinition, sourceTableUuid: string): string {
+  return stream.kafka.groupId ?? defaultGroupId(stream.name, stream.kafka.topic, sourceTableUuid);
 }
 
 /**

@@ -119,7 +119,7 @@ export class StreamConsumer {
     // Loaded here, not at import: `floe/worker` loads without the Kafka client until a stream runs.
     const kafka = await import('@platformatic/kafka');
     const { topic, brokers } = this.stream.kafka;
-    const groupId = (this.groupId = await groupIdOf(this.stream, tables.sourceTable));
+    const groupId = (this.groupId = groupIdOf(this.stream, tables.sourceTableUuid));
     const consumer = new kafka.Consumer({
       clientId: `floe-stream-${this.stream.name}`,
       groupId,
