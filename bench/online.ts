@@ -19,7 +19,10 @@
 // both runs below), build_s_<s> (writing the table), row_store_build_s_<s> (from a fresh server's
 // first answer to its row store holding every large file, before any time is taken),
 // first_read_ms_<s> (the first answer of floe serve restarted on the same project directory, so
-// with its row store on disk, once it listens; restart_ms_<s> from its spawn to listening) and
+// with its row store on disk, once it listens; restart_ms_<s> from its spawn to listening),
+// warmup_s_<s> (that server's untimed warm-up, 1 key at 8 connections until its req/s settles:
+// bench/_online/warm-up.ts; null when it had not within the limit), cold_1key_8c_p99_ms_<s> and
+// cold_1key_8c_rps_<s> (the warm-up's first second: a fresh server under load) and
 // commit_to_served_ms_<s> (the slowest of 3 windows committed one after another, each from its
 // commit's return to the running server answering its value, asked every 20 ms from before the
 // commit; the server refreshes its catalog every second), then compaction_rebuild_s_<s> and
@@ -34,7 +37,8 @@
 // Headline keys, at the largest local scale with Feast (1M full, 20k quick): http_1key_8c_p99_ms,
 // http_100key_8c_p99_ms, rps_vs_feast_redis (Floe req/s ÷ Feast-on-Redis req/s, 1 key, 8
 // connections; above 1: Floe serves more), first_read_after_start_ms (a fresh server's first
-// answer) and server_rss_mb (the Floe server process's peak resident memory).
+// answer), warmup_s, cold_1key_8c_p99_ms, cold_1key_8c_rps and server_rss_mb (the Floe server
+// process's peak resident memory). Every server, Feast's too, is timed after the same warm-up.
 // With auth: auth_overhead_1key_8c_p50/_p99/_rps (two fresh floe serves, one with server.auth and
 // a static bearer token that the load sends to both, taking turns auth_rounds times: medians, on ÷
 // off), auth_1key_8c_p99_ms,
@@ -77,6 +81,8 @@ import { measureCompactionReads } from './_online/compaction-reads.js';
 import type { CompactionReads } from './_online/compaction-reads.js';
 import type { LoadFigures } from './_online/load-generator.js';
 import { median } from './_stats.js';
+import { warmUntilSteady } from './_online/warm-up.js';
+import type { WarmUp } from './_online/warm-up.js';
 import { numberArgument } from './_args.js';
 import { LoadProcess } from './_online/load-process.js';
 import { keysFor, round, sequential } from './_online/measure.js';
@@ -218,7 +224,9 @@ interface Settings {
   /** Of every online table: a data file holds entities ÷ buckets rows. */
   readonly buckets: number;
   readonly shapeSeconds: number;
+  /** Each server's untimed warm-up lasts at least this, and until its throughput settles (bench/_online/warm-up.ts), at most maxWarmupSeconds. */
   readonly warmupSeconds: number;
+  readonly maxWarmupSeconds: number;
   readonly snapshots: number;
   readonly libraryMs: number;
   readonly libraryRequests: number;
@@ -234,6 +242,7 @@ const QUICK: Omit<Settings, 'scales'> = {
   buckets: 16,
   shapeSeconds: 1.5,
   warmupSeconds: 1,
+  maxWarmupSeconds: 15,
   snapshots: 5,
   libraryMs: 1_000,
   libraryRequests: 2_000,
@@ -246,6 +255,7 @@ const FULL: Omit<Settings, 'scales'> = {
   buckets: 16,
   shapeSeconds: 6,
   warmupSeconds: 3,
+  maxWarmupSeconds: 30,
   snapshots: 100,
   libraryMs: 4_000,
   libraryRequests: 5_000,
@@ -287,6 +297,8 @@ interface ScaleFigures {
   rps_vs_feast_redis?: Partial<Record<Shape, number | null>>;
   rps_vs_feast_sqlite?: Partial<Record<Shape, number | null>>;
   feast_skipped?: string;
+  /** Each server's warm-up before the shapes were timed: how long its throughput took to settle, and its cold figures. */
+  warm_up?: Record<string, WarmUp>;
   /** The same floe serve without and with `server.auth` (a static bearer token), taking turns. */
   auth?: { off: ShapeFigures; on: ShapeFigures };
   /** At a scale whose `aggregated` is set: the aggregated view's keys (measureAggregated's, and its build and row store times). */
@@ -492,6 +504,7 @@ function summary(settings: Settings, scales: Record<string, ScaleFigures>, extra
           rps_vs_feast_redis: figures.rps_vs_feast_redis?.['1key_8c'] ?? null,
           rps_vs_feast_sqlite: figures.rps_vs_feast_sqlite?.['1key_8c'] ?? null,
           first_read_after_start_ms: figures.first_read_after_start_ms,
+          ...warmUpKeys(figures),
           server_rss_mb: figures.server_rss_mb,
           ...authSummary(figures.auth),
         }),
@@ -512,6 +525,17 @@ function summary(settings: Settings, scales: Record<string, ScaleFigures>, extra
   };
 }
 
+/** floe serve's warm-up: seconds until its throughput settled (null if it had not by the limit), and its first second's figures. */
+function warmUpKeys(figures: ScaleFigures): Record<string, number | null> {
+  const warmUp = figures.warm_up?.['floe'];
+  if (warmUp === undefined) return {};
+  return {
+    warmup_s: warmUp.settled ? warmUp.seconds : null,
+    cold_1key_8c_p99_ms: warmUp.cold.p99_ms,
+    cold_1key_8c_rps: warmUp.cold.rps,
+  };
+}
+
 /** One scale's keys, suffixed with its key (`_10m_s3`). */
 function scaleKeys(scale: Scale, figures: ScaleFigures): Record<string, unknown> {
   const keys: Record<string, unknown> = {
@@ -527,6 +551,7 @@ function scaleKeys(scale: Scale, figures: ScaleFigures): Record<string, unknown>
         }),
     ...defined({ feast_redis_load_s: figures.feast_load_s?.redis }),
     rss_mb: figures.server_rss_mb,
+    ...warmUpKeys(figures),
     first_read_ms: figures.first_read_ms,
     restart_ms: figures.restart_ms,
     commit_to_served_ms: figures.commit_to_served_ms,
@@ -675,7 +700,15 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
       `${label}: ${plainServers.map(({ name }) => name).join(', ')} give the same answers for ${samples.flat().length} keys (one missing)`,
     );
 
-    const measured = await measureShapes(context.load, plainServers, PLAIN_FEATURES, scale.entities, settings, label, shapes());
+    const { shapes: measured, warmUps } = await measureShapes(
+      context.load,
+      plainServers,
+      PLAIN_FEATURES,
+      scale.entities,
+      settings,
+      label,
+      shapes(),
+    );
     const commitsToServed: number[] = [];
     for (let commit = 0; commit < COMMITS; commit++)
       commitsToServed.push(await timeCommitToServed(build, compacted, floe.url, scale.entities, commit));
@@ -711,6 +744,7 @@ async function measureScale(context: ScaleContext): Promise<ScaleFigures> {
       commit_to_served_all_ms: commitsToServed,
       server_rss_mb: Math.max(freshPeakMb, floe.peakRssMb()),
       floe: measured['floe']!,
+      warm_up: warmUps,
       compaction_reads: compactionReads,
     };
     if (feast.length > 0) {
@@ -847,7 +881,7 @@ async function measureAuth(context: ScaleContext): Promise<{ off: ShapeFigures; 
     // build was itself a tenth of the 1-key throughput, a cost of the client and not of auth.
     const headers = withAuth!.headers ?? {};
     for (const server of [withoutAuth!, withAuth!]) await timeFirstRead(server.url, PLAIN_FEATURES, context.scale.entities, headers);
-    const measured = await measureShapes(
+    const { shapes: measured } = await measureShapes(
       context.load,
       [
         { name: 'auth_off', url: withoutAuth!.url, headers },
@@ -903,7 +937,8 @@ async function timeFirstRead(
 
 /**
  * Every shape, with the servers taking turns within each shape (so a load burst from elsewhere on
- * the machine falls on all of them alike), after an untimed warm-up of each server. Each shape
+ * the machine falls on all of them alike), after each server's untimed warm-up until its throughput
+ * settles (bench/_online/warm-up.ts, whose figures are returned beside the shapes'). Each shape
  * asks every server the same keys. With `rounds` above 1 the turns repeat, each round with new
  * keys, and a server's figures are the medians of its rounds: on two cores shared with the load,
  * one round's burst moved a 1.5 s ratio by up to 15% between two identical servers.
@@ -917,19 +952,19 @@ async function measureShapes(
   label: string,
   measuredShapes: readonly Shape[],
   rounds = 1,
-): Promise<Record<string, ShapeFigures>> {
-  for (const server of servers)
-    await load.run({
-      url: server.url,
-      keys: 1,
-      entities,
-      seconds: settings.warmupSeconds,
-      maxRequests: MAX_REQUESTS_PER_SHAPE,
-      connections: 8,
-      features,
-      seed: 900_000_000,
-      ...defined({ headers: server.headers }),
-    });
+): Promise<{ shapes: Record<string, ShapeFigures>; warmUps: Record<string, WarmUp> }> {
+  const warmUps: Record<string, WarmUp> = {};
+  for (const server of servers) {
+    const warmUp = await warmUntilSteady(
+      load,
+      { url: server.url, entities, maxRequests: MAX_REQUESTS_PER_SHAPE, features, ...defined({ headers: server.headers }) },
+      { minSeconds: settings.warmupSeconds, maxSeconds: settings.maxWarmupSeconds },
+    );
+    warmUps[server.name] = warmUp;
+    log(
+      `  ${label} ${server.name} warmed up ${warmUp.settled ? `until its throughput settled, in ${warmUp.seconds} s` : `for ${warmUp.seconds} s, its throughput still changing`} (req/s ${warmUp.rps.join(', ')}); its first second: p99 ${warmUp.cold.p99_ms} ms`,
+    );
+  }
   const measured: Record<string, ShapeFigures> = Object.fromEntries(servers.map(({ name }) => [name, {}]));
   for (const [index, shape] of measuredShapes.entries()) {
     const [keys, connections] = /^(\d+)key_(\d+)c$/.exec(shape)!.slice(1).map(Number) as [number, number];
@@ -958,7 +993,7 @@ async function measureShapes(
       }
     for (const [name, runs] of byServer) measured[name]![shape] = runs.length === 1 ? runs[0]! : medianFigures(runs);
   }
-  return measured;
+  return { shapes: measured, warmUps };
 }
 
 /** Each figure's median over rounds; requests and errors summed. */
@@ -1001,7 +1036,7 @@ async function probeAggregated(context: ScaleContext, server: ServerProcess): Pr
 /** The aggregated view's server (started and probed beside the plain one), beside the plain view's figures at 8 connections. */
 async function measureAggregated(context: ScaleContext, server: ServerProcess, plain: ShapeFigures): Promise<Record<string, unknown>> {
   try {
-    const measured = await measureShapes(
+    const { shapes: measured } = await measureShapes(
       context.load,
       [{ name: 'floe_aggregated', url: server.url }],
       AGGREGATED_FEATURES,
