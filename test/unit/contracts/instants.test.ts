@@ -3,6 +3,7 @@
 // a zone-less time as local time would move it 9 hours back.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
 import { instant } from '../../../cli/arguments.js';
 import {
   instantDate,
@@ -85,6 +86,37 @@ describe('instants are printed in one form, Feast’s RFC 3339', () => {
     assert.equal(isoMicros(-1n), '1969-12-31T23:59:59.999999Z');
     assert.equal(isoMicros(-1000n), '1969-12-31T23:59:59.999Z');
     assert.equal(isoMillis(MIDNIGHT_UTC), '2026-11-24T00:00:00Z');
+  });
+
+  test('printed by hand as Date.toISOString prints it, trimmed: every instant from year 0 to 9999, and past either end', () => {
+    const byDate = (micros: bigint): string => {
+      const millis = micros >= 0n ? micros / 1000n : -((-micros + 999n) / 1000n);
+      const belowMillis = micros - millis * 1000n;
+      const iso = new Date(Number(millis)).toISOString();
+      if (belowMillis !== 0n) return `${iso.slice(0, -1)}${String(belowMillis).padStart(3, '0')}Z`;
+      return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+    };
+    const first = BigInt(new Date('0000-01-01T00:00:00Z').getTime()) * 1000n;
+    const last = BigInt(new Date('9999-12-31T23:59:59.999Z').getTime()) * 1000n + 999n;
+    const instants = fc.oneof(
+      fc.bigInt({ min: first - 86_400_000_000n, max: last + 86_400_000_000n }),
+      fc.bigInt({ min: -86_400_000_000n * 800n, max: 86_400_000_000n * 800n }),
+      // Whole seconds and milliseconds, as most stored instants are.
+      fc.bigInt({ min: first / 1_000_000n, max: last / 1_000_000n }).map((seconds) => seconds * 1_000_000n),
+      fc.bigInt({ min: first / 1_000n, max: last / 1_000n }).map((millis) => millis * 1_000n),
+    );
+    fc.assert(
+      fc.property(fc.array(instants, { minLength: 1, maxLength: 5 }), (batch) => {
+        for (const micros of batch) assert.equal(isoMicros(micros), byDate(micros), String(micros));
+      }),
+      { numRuns: 5_000 },
+    );
+    assert.equal(isoMicros(first), '0000-01-01T00:00:00Z');
+    assert.equal(isoMicros(last), '9999-12-31T23:59:59.999999Z');
+    assert.equal(isoMicros(last + 1n), '+010000-01-01T00:00:00Z');
+    // A microsecond before a whole second, near the largest safe integer: the quotient ÷ 10^6 must not round up.
+    assert.equal(isoMicros(9_007_199_254_000_000n - 1n), byDate(9_007_199_254_000_000n - 1n));
+    assert.equal(isoMicros(BigInt(Number.MAX_SAFE_INTEGER) + 2n), byDate(BigInt(Number.MAX_SAFE_INTEGER) + 2n));
   });
 
   test('an instant kept as text (a window, a workflow result) is printed the same way', () => {
