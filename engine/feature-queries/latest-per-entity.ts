@@ -17,7 +17,17 @@ export interface LatestPerEntityRequest {
   readonly end?: bigint;
   /** Names the source in errors, e.g. the feature view. */
   readonly name?: string;
+  /** How the rows are ranked; by default chosen from the window's rows per key (`choosePlan`). */
+  readonly plan?: LatestPlan;
 }
+
+/**
+ * Two ways to the same rows. `rank-every-row` sorts the whole window by key and time;
+ * `latest-time-first` finds each key's latest event time by a hash aggregate and ranks only the
+ * rows at it. Measured on 6–10M rows with Floe's DuckDB settings: at one row a key the first takes
+ * 1.7 s and the second 2.8 s, at two rows they are even, at ten rows 2.5 s against 1.0 s.
+ */
+export type LatestPlan = 'rank-every-row' | 'latest-time-first';
 
 /**
  * SQL for the latest row per entity among rows with start ≤ event_ts < end: per key, the row with
@@ -55,12 +65,41 @@ export async function latestPerEntitySql(connection: DuckDBConnection, request: 
   const conditions = [...request.keyColumns.map((key) => `r.${q(key)} IS NOT NULL`), `${event} IS NOT NULL`];
   if (request.start !== undefined) conditions.push(`${event} >= ${microsLiteral(request.start, 'start')}`);
   if (request.end !== undefined) conditions.push(`${event} < ${microsLiteral(request.end, 'end')}`);
-  const order = [`${event} DESC`, ...(created === undefined ? [] : [`${created} DESC NULLS LAST`]), tieBreak(columns, 'r.')];
+  const keys = request.keyColumns.map((key) => `r.${q(key)}`);
+  const select = columns.map((column) => `r.${q(column.name)}`).join(', ');
+  const afterEvent = [...(created === undefined ? [] : [`${created} DESC NULLS LAST`]), tieBreak(columns, 'r.')];
+  const plan = request.plan ?? (await choosePlan(connection, request.relation, conditions, keys));
+  if (plan === 'rank-every-row') {
+    return (
+      `SELECT ${select} FROM (${request.relation}) AS r WHERE ${conditions.join(' AND ')} ` +
+      `QUALIFY row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY ${[`${event} DESC`, ...afterEvent].join(', ')}) = 1`
+    );
+  }
+  const sameKey = request.keyColumns.map((key) => `r.${q(key)} = l.${q(key)}`);
   return (
-    `SELECT ${columns.map((column) => `r.${q(column.name)}`).join(', ')} FROM (${request.relation}) AS r ` +
-    `WHERE ${conditions.join(' AND ')} ` +
-    `QUALIFY row_number() OVER (PARTITION BY ${request.keyColumns.map((key) => `r.${q(key)}`).join(', ')} ORDER BY ${order.join(', ')}) = 1`
+    `WITH __floe_rows AS MATERIALIZED (SELECT * FROM (${request.relation}) AS r WHERE ${conditions.join(' AND ')}), ` +
+    `__floe_latest AS (SELECT ${keys.join(', ')}, max(${event}) AS __floe_latest_event FROM __floe_rows AS r GROUP BY ${keys.join(', ')}) ` +
+    `SELECT ${select} FROM __floe_rows AS r JOIN __floe_latest AS l ON ${[...sameKey, `${event} = l.__floe_latest_event`].join(' AND ')} ` +
+    `QUALIFY row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY ${afterEvent.join(', ')}) = 1`
   );
+}
+
+/**
+ * The plan for the window's rows per key, from an approximate count of its distinct keys (a
+ * HyperLogLog over one more read of the key and time columns: 0.15–0.22 s on 6–10M rows, where
+ * the wrong plan costs 1.1–1.5 s).
+ */
+async function choosePlan(
+  connection: DuckDBConnection,
+  relation: string,
+  conditions: readonly string[],
+  keys: readonly string[],
+): Promise<LatestPlan> {
+  const counted = await connection.runAndReadAll(
+    `SELECT count(*), approx_count_distinct(hash(${keys.join(', ')})) FROM (${relation}) AS r WHERE ${conditions.join(' AND ')}`,
+  );
+  const [rows = 0, distinctKeys = 0] = (counted.getRows()[0] ?? []).map(Number);
+  return rows > 0 && rows >= 2 * distinctKeys ? 'latest-time-first' : 'rank-every-row';
 }
 
 /** The deterministic last resort of an ordering: every given column, greatest first, NULLs lowest. */

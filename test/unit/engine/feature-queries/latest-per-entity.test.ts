@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { latestPerEntitySql } from '../../../../engine/feature-queries/latest-per-entity.js';
+import { latestPerEntitySql, type LatestPlan } from '../../../../engine/feature-queries/latest-per-entity.js';
 import { quoteIdentifier, quoteLiteral } from '../../../../engine/sql.js';
 import { FloeError } from '../../../../core/errors.js';
 import { sortedCanonical, tuples, withConnection } from '../../../support/engine/duckdb.js';
@@ -82,16 +82,18 @@ function reference(rows: readonly SourceRow[], start?: number, end?: number): So
 }
 
 describe('latestPerEntitySql', () => {
-  it('equals a brute-force reference: latest (event_ts, created_ts) per key in [start, end), deterministic on ties (property)', async () => {
+  it('equals a brute-force reference with either plan: latest (event_ts, created_ts) per key in [start, end), deterministic on ties (property)', async () => {
     await withConnection(async (connection) => {
       await fc.assert(
         fc.asyncProperty(
           fc.array(rowArb, { maxLength: 40, size: 'max' }),
           fc.option(fc.integer({ min: -3, max: 5 }), { nil: undefined }),
           fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),
-          async (rows, start, width) => {
+          fc.constantFrom<LatestPlan | undefined>('rank-every-row', 'latest-time-first', undefined),
+          async (rows, start, width, plan) => {
             const end = start === undefined || width === undefined ? undefined : start + width;
             const sql = await latestPerEntitySql(connection, {
+              ...(plan === undefined ? {} : { plan }),
               relation: relation(rows),
               keyColumns: ['k1', 'k2'],
               eventTimestampColumn: 'ev',
@@ -112,12 +114,14 @@ describe('latestPerEntitySql', () => {
             assert.deepEqual(sortedCanonical(actual), sortedCanonical(reference(rows, start, end)));
             // Same rows in another order: same answer (no dependence on file order).
             const reversed = await latestPerEntitySql(connection, {
+              ...(plan === undefined ? {} : { plan }),
               relation: relation([...rows].reverse()),
               keyColumns: ['k1', 'k2'],
               eventTimestampColumn: 'ev',
               createdTimestampColumn: 'cr',
             });
             const again = await latestPerEntitySql(connection, {
+              ...(plan === undefined ? {} : { plan }),
               relation: relation(rows),
               keyColumns: ['k1', 'k2'],
               eventTimestampColumn: 'ev',
@@ -126,8 +130,21 @@ describe('latestPerEntitySql', () => {
             assert.deepEqual(sortedCanonical(await tuples(connection, reversed)), sortedCanonical(await tuples(connection, again)));
           },
         ),
-        { numRuns: 150 },
+        { numRuns: 300 },
       );
+    });
+  });
+
+  it('ranks every row where keys have about one row, and each key’s latest time first where they have several', async () => {
+    await withConnection(async (connection) => {
+      const planned = (rowsPerKey: number) =>
+        latestPerEntitySql(connection, {
+          relation: `SELECT i // ${rowsPerKey} AS k, make_timestamp(i) AS ts FROM range(1000) t(i)`,
+          keyColumns: ['k'],
+          eventTimestampColumn: 'ts',
+        });
+      assert.doesNotMatch(await planned(1), /__floe_latest_event/);
+      assert.match(await planned(3), /__floe_latest_event/);
     });
   });
 
