@@ -135,16 +135,23 @@ describe('latestPerEntitySql', () => {
     });
   });
 
-  it('ranks every row where keys have about one row, and each key’s latest time first where they have several', async () => {
+  it('chooses its plan by rows per key and answers as either plan alone, at one row a key and at several', async () => {
     await withConnection(async (connection) => {
-      const planned = (rowsPerKey: number) =>
-        latestPerEntitySql(connection, {
-          relation: `SELECT i // ${rowsPerKey} AS k, make_timestamp(i) AS ts FROM range(1000) t(i)`,
-          keyColumns: ['k'],
-          eventTimestampColumn: 'ts',
-        });
-      assert.doesNotMatch(await planned(1), /__floe_latest_event/);
-      assert.match(await planned(3), /__floe_latest_event/);
+      for (const rowsPerKey of [1, 3]) {
+        const latest = (plan?: LatestPlan) =>
+          latestPerEntitySql(connection, {
+            // Event times tie within a key; the created time and the value decide.
+            relation: `SELECT i // ${rowsPerKey} AS k, make_timestamp((i // 2) * 1000) AS ts, make_timestamp(i % 5)::TIMESTAMPTZ AS cr, i % 7 AS v FROM range(3000) t(i)`,
+            keyColumns: ['k'],
+            eventTimestampColumn: 'ts',
+            createdTimestampColumn: 'cr',
+            ...(plan === undefined ? {} : { plan }),
+          });
+        const expected = sortedCanonical(await tuples(connection, await latest('rank-every-row')));
+        assert.equal(expected.length, 3000 / rowsPerKey);
+        assert.deepEqual(sortedCanonical(await tuples(connection, await latest())), expected);
+        assert.deepEqual(sortedCanonical(await tuples(connection, await latest('latest-time-first'))), expected);
+      }
     });
   });
 
