@@ -79,7 +79,7 @@ export async function latestPerEntitySql(connection: DuckDBConnection, request: 
   if (request.plan === 'rank-every-row') return rankEveryRow(window);
   if (request.plan === 'latest-time-first') return `WITH __floe_rows AS MATERIALIZED ${window} ${latestTimeFirst()}`;
   // The window's rows per key choose the plan inside the query, from an approximate distinct count
-  // of its keys over the rows already in memory (~1% of the query's time).
+  // of its keys over the rows it holds in memory anyway (55–90 ms of 1.1–1.7 s at 6–10M rows).
   return (
     `WITH __floe_rows AS MATERIALIZED ${window}, ` +
     `__floe_plan AS (SELECT count(*) >= 2 * approx_count_distinct(hash(${keys})) AS several_rows_a_key FROM __floe_rows AS r) ` +
