@@ -66,22 +66,56 @@ export async function latestPerEntitySql(connection: DuckDBConnection, request: 
   const conditions = [...request.keyColumns.map((key) => `r.${q(key)} IS NOT NULL`), `${event} IS NOT NULL`];
   if (request.start !== undefined) conditions.push(`${event} >= ${microsLiteral(request.start, 'start')}`);
   if (request.end !== undefined) conditions.push(`${event} < ${microsLiteral(request.end, 'end')}`);
+  return latestPerKeySql({
+    relation: request.relation,
+    where: conditions,
+    keyColumns: request.keyColumns,
+    event,
+    afterEvent: [...(created === undefined ? [] : [`${created} DESC NULLS LAST`]), tieBreak(columns, 'r.')],
+    select: columns.map((column) => `r.${q(column.name)}`),
+    ...(request.plan === undefined ? {} : { plan: request.plan }),
+  });
+}
+
+export interface LatestPerKeyRequest {
+  /** SQL for the rows; `where`, `event`, `afterEvent` and `select` name its columns through the alias `r`. */
+  readonly relation: string;
+  readonly where?: readonly string[];
+  readonly keyColumns: readonly string[];
+  /** The time a key's latest rows share, greatest first (NULL last). */
+  readonly event: string;
+  /** How the rows at a key's latest time rank, first kept. */
+  readonly afterEvent: readonly string[];
+  readonly select: readonly string[];
+  /** By default the query chooses from the rows per key. */
+  readonly plan?: LatestPlan;
+}
+
+/**
+ * SQL keeping, per key, the first row of `ORDER BY event DESC, afterEvent…`. Keys and times
+ * compare NULL-safe: a NULL key is a key of its own, and a key whose rows have no time keeps one,
+ * as `row_number()` over the whole ordering keeps them.
+ */
+export function latestPerKeySql(request: LatestPerKeyRequest): string {
   const keys = request.keyColumns.map((key) => `r.${q(key)}`).join(', ');
-  const select = columns.map((column) => `r.${q(column.name)}`).join(', ');
-  const afterEvent = [...(created === undefined ? [] : [`${created} DESC NULLS LAST`]), tieBreak(columns, 'r.')];
+  const select = request.select.join(', ');
+  const where = request.where === undefined || request.where.length === 0 ? '' : ` WHERE ${request.where.join(' AND ')}`;
   const rankEveryRow = (from: string, when = '') =>
-    `SELECT ${select} FROM ${from} AS r${when} QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY ${[`${event} DESC`, ...afterEvent].join(', ')}) = 1`;
-  const sameKey = [...request.keyColumns.map((key) => `r.${q(key)} = l.${q(key)}`), `${event} = l.__floe_latest_event`].join(' AND ');
+    `SELECT ${select} FROM ${from} AS r${when} QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY ${[`${request.event} DESC NULLS LAST`, ...request.afterEvent].join(', ')}) = 1`;
+  const sameKey = [
+    ...request.keyColumns.map((key) => `r.${q(key)} IS NOT DISTINCT FROM l.${q(key)}`),
+    `${request.event} IS NOT DISTINCT FROM l.__floe_latest_event`,
+  ].join(' AND ');
   const latestTimeFirst = (when = '') =>
-    `SELECT ${select} FROM __floe_rows AS r JOIN (SELECT ${keys}, max(${event}) AS __floe_latest_event FROM __floe_rows AS r${when} GROUP BY ${keys}) AS l ON ${sameKey} ` +
-    `QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY ${afterEvent.join(', ')}) = 1`;
-  const window = `(SELECT * FROM (${request.relation}) AS r WHERE ${conditions.join(' AND ')})`;
-  if (request.plan === 'rank-every-row') return rankEveryRow(window);
-  if (request.plan === 'latest-time-first') return `WITH __floe_rows AS MATERIALIZED ${window} ${latestTimeFirst()}`;
-  // The window's rows per key choose the plan inside the query, from an approximate distinct count
-  // of its keys over the rows it holds in memory anyway (55–90 ms of 1.1–1.7 s at 6–10M rows).
+    `SELECT ${select} FROM __floe_rows AS r JOIN (SELECT ${keys}, max(${request.event}) AS __floe_latest_event FROM __floe_rows AS r${when} GROUP BY ${keys}) AS l ON ${sameKey} ` +
+    `QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY ${request.afterEvent.join(', ')}) = 1`;
+  const rows = `(SELECT * FROM (${request.relation}) AS r${where})`;
+  if (request.plan === 'rank-every-row') return rankEveryRow(rows);
+  if (request.plan === 'latest-time-first') return `WITH __floe_rows AS MATERIALIZED ${rows} ${latestTimeFirst()}`;
+  // The rows per key choose the plan inside the query, from an approximate distinct count of the
+  // keys over the rows it holds in memory anyway (55–90 ms of 1.1–1.7 s at 6–10M rows).
   return (
-    `WITH __floe_rows AS MATERIALIZED ${window}, ` +
+    `WITH __floe_rows AS MATERIALIZED ${rows}, ` +
     `__floe_plan AS (SELECT count(*) >= 2 * approx_count_distinct(hash(${keys})) AS several_rows_a_key FROM __floe_rows AS r) ` +
     `(${latestTimeFirst(' WHERE (SELECT several_rows_a_key FROM __floe_plan)')}) ` +
     `UNION ALL (${rankEveryRow('__floe_rows', ' WHERE NOT (SELECT several_rows_a_key FROM __floe_plan)')})`

@@ -1,5 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { latestPerKeySql } from '../../engine/feature-queries/latest-per-entity.js';
 import { readPlanSql } from '../../engine/read/read-plan.js';
 import { LAST_UPDATED_SEQUENCE_NUMBER_COLUMN, ROW_ID_COLUMN } from '../../engine/read/row-lineage.js';
 import { quoteIdentifier as q, sortKeySql } from '../../engine/sql.js';
@@ -235,16 +236,17 @@ function latestOnlineRowsSql(rows: string, scan: ScanPlan, keyColumns: readonly 
     ...scan.schema.fields.map((field) => field.name),
     ...(rowLineage ? [ROW_ID_COLUMN, LAST_UPDATED_SEQUENCE_NUMBER_COLUMN] : []),
   ];
-  const order = [
-    `r.${q(ONLINE_EVENT_TS)} DESC`,
-    `r.${q(ONLINE_CREATED_TS)} DESC NULLS LAST`,
-    `r.${q(ONLINE_MATERIALIZED_AT)} DESC NULLS LAST`,
-    ...scan.schema.fields.map((field) => `${sortKeySql(`r.${q(field.name)}`, duckdbType(field.type))} DESC NULLS LAST`),
-  ];
-  return (
-    `SELECT ${names.map((name) => `r.${q(name)}`).join(', ')} FROM (${rows}) AS r ` +
-    `QUALIFY row_number() OVER (PARTITION BY ${keyColumns.map((key) => `r.${q(key)}`).join(', ')} ORDER BY ${order.join(', ')}) = 1`
-  );
+  return latestPerKeySql({
+    relation: rows,
+    keyColumns,
+    event: `r.${q(ONLINE_EVENT_TS)}`,
+    afterEvent: [
+      `r.${q(ONLINE_CREATED_TS)} DESC NULLS LAST`,
+      `r.${q(ONLINE_MATERIALIZED_AT)} DESC NULLS LAST`,
+      ...scan.schema.fields.map((field) => `${sortKeySql(`r.${q(field.name)}`, duckdbType(field.type))} DESC NULLS LAST`),
+    ],
+    select: names.map((name) => `r.${q(name)}`),
+  });
 }
 
 /**

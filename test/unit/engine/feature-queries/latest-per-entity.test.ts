@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { latestPerEntitySql, type LatestPlan } from '../../../../engine/feature-queries/latest-per-entity.js';
+import { latestPerEntitySql, latestPerKeySql, type LatestPlan } from '../../../../engine/feature-queries/latest-per-entity.js';
 import { quoteIdentifier, quoteLiteral } from '../../../../engine/sql.js';
 import { FloeError } from '../../../../core/errors.js';
 import { sortedCanonical, tuples, withConnection } from '../../../support/engine/duckdb.js';
@@ -247,6 +247,36 @@ describe('latestPerEntitySql', () => {
         }),
         /reserves/,
       );
+    });
+  });
+});
+
+describe('latestPerKeySql', () => {
+  it('ranks a key by its greatest time, then the order given; a key without times, and a NULL key, keep a row too, with either plan', async () => {
+    await withConnection(async (connection) => {
+      for (const plan of ['rank-every-row', 'latest-time-first', undefined] as const) {
+        const sql = latestPerKeySql({
+          relation: `SELECT * FROM (VALUES
+            (1, 10, 'a'), (1, 20, 'b'), (1, 20, 'c'), (1, NULL, 'z'),
+            (2, NULL, 'x'), (2, NULL, 'y'),
+            (NULL, 5, 'n'), (NULL, 7, 'm')) t(k, ts, tag)`,
+          keyColumns: ['k'],
+          event: 'r.ts',
+          afterEvent: ['r.tag DESC'],
+          select: ['r.k', 'r.ts', 'r.tag'],
+          ...(plan === undefined ? {} : { plan }),
+        });
+        // As `row_number() OVER (PARTITION BY k ORDER BY ts DESC NULLS LAST, tag DESC) = 1` ranks them.
+        assert.deepEqual(
+          await tuples(connection, `SELECT * FROM (${sql}) ORDER BY k NULLS LAST`),
+          [
+            [1, 20, 'c'],
+            [2, null, 'y'],
+            [null, 7, 'm'],
+          ],
+          `plan ${plan ?? 'chosen by the query'}`,
+        );
+      }
     });
   });
 });
