@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { defined } from '../../contracts/defined.js';
 import { FloeError } from '../../core/errors.js';
 import { describeRelation, requireColumns } from '../describe.js';
 import { quoteIdentifier as q, sortKeySql } from '../sql.js';
@@ -73,7 +74,7 @@ export async function latestPerEntitySql(connection: DuckDBConnection, request: 
     event,
     afterEvent: [...(created === undefined ? [] : [`${created} DESC NULLS LAST`]), tieBreak(columns, 'r.')],
     select: columns.map((column) => `r.${q(column.name)}`),
-    ...(request.plan === undefined ? {} : { plan: request.plan }),
+    ...defined({ plan: request.plan }),
   });
 }
 
