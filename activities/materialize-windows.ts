@@ -35,8 +35,12 @@ export function createMaterializeWindowsActivities(context: FeatureContext, hook
             { ...context, signal },
             input.windows.map((window) => ({ ...window, start: instantDate(window.start), end: instantDate(window.end) })),
             {
-              fileName: (step, window) =>
-                attemptName(step, { featureView: window.featureView, start: window.start.toISOString(), end: window.end.toISOString() }),
+              filePrefix: (window) =>
+                attemptName('online', {
+                  featureView: window.featureView,
+                  start: window.start.toISOString(),
+                  end: window.end.toISOString(),
+                }),
               ...(hooks.afterWrite
                 ? { afterWrite: (window, manifest) => hooks.afterWrite!({ featureView: window.featureView, manifest, signal }) }
                 : {}),

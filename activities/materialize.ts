@@ -200,10 +200,9 @@ async function prepareWindowStep(
   if (planned.skipped !== undefined) return { plan: planned, staging: null, rows: 0, manifest: null, dataFiles: 0 };
   report({ phase: 'computing the latest row per entity, writing online partitions' });
   await hooks.beforeCompute?.({ featureView: input.featureView, signal });
-  // The latest rows go from a local file straight into the online files: nothing is staged.
+  // The latest rows go from DuckDB's memory straight into the online files: nothing is staged.
   const prepared = await prepareOnlineFiles({ ...context, signal }, input.featureView, windowOf({ ...input, ...planned.window }), {
     sourceSnapshotId: planned.sourceSnapshotId === null ? null : BigInt(planned.sourceSnapshotId),
-    scratchName: attemptName('latest', input),
     ...defined({ late: planned.late }),
     filePrefix: attemptName('online', input),
     materializedAt: new Date(),

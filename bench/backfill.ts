@@ -158,7 +158,7 @@ async function libraryWindows(
   }));
   const started = performance.now();
   const results = await materializeWindows(runtime, windows, {
-    fileName: (step, window) => `${step}-library-${window.start.getTime()}`,
+    filePrefix: (window) => `online-library-${window.start.getTime()}`,
   });
   const ms = performance.now() - started;
   return { ms, rows: results.reduce((sum, result) => sum + result.rows, 0), windowRows: results.map((result) => result.rows) };

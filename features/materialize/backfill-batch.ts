@@ -31,8 +31,8 @@ export interface BatchWindowResult {
 }
 
 export interface BatchSteps {
-  /** Names this window's staging and data files; unique per attempt so a retry never replaces a file another attempt wrote. */
-  readonly fileName: (step: 'latest' | 'online', window: BatchWindow) => string;
+  /** Names this window's data files; unique per attempt so a retry never replaces a file another attempt wrote. */
+  readonly filePrefix: (window: BatchWindow) => string;
   /** Runs after the window's data files and manifest are written, before its commit (a test seam, like MaterializeHooks.afterWrite). */
   readonly afterWrite?: (window: BatchWindow, manifest: string | null) => Promise<void>;
   /** Told after each window lands, e.g. to heartbeat. */
@@ -60,7 +60,7 @@ export async function materializeWindows(
       window,
       (planned) => `${window.keyPrefix}/${planned.start.toISOString()}/${planned.end.toISOString()}`,
       {
-        fileName: (step) => steps.fileName(step, window),
+        filePrefix: steps.filePrefix(window),
         ...(steps.afterWrite ? { afterWrite: (manifest: string | null) => steps.afterWrite!(window, manifest) } : {}),
       },
     );

@@ -1,3 +1,4 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { latestPerEntitySql } from '../../engine/feature-queries/latest-per-entity.js';
 import { scanTable } from '../../engine/read/table-reader.js';
 import type { LatePlan } from '../../contracts/materialize.js';
@@ -14,22 +15,23 @@ import { computeTiles } from './tiles.js';
 
 /**
  * Step 2: the latest row per entity among source rows with start ≤ event_ts < end, as of the
- * planned snapshot, renamed to the online table's columns, written to `localFile` (an aggregated
- * view's tiles instead: tiles.ts); returns how many rows. The window's scan is filtered by event
- * time, so files outside it are pruned by their stats. With `late` (an incremental run) it also
- * reads the rows before the window's start of the data files added to the source since the view's
- * cursor, and takes the latest per entity over both.
+ * planned snapshot, renamed to the online table's columns (an aggregated view's tiles instead:
+ * tiles.ts), given as SQL to `use` on the connection that reads them. The window's scan is filtered
+ * by event time, so files outside it are pruned by their stats. With `late` (an incremental run) it
+ * also reads the rows before the window's start of the data files added to the source since the
+ * view's cursor, and takes the latest per entity over both.
  */
-export async function latestRowsFile(
+export async function withLatestRows<T>(
   context: FeatureContext,
   viewName: string,
   window: Window,
-  options: { sourceSnapshotId: bigint; late?: LatePlan; layout: OnlineTableLayout; online: LoadedTable | null; localFile: string },
-): Promise<number> {
-  const { localFile, layout } = options;
+  options: { sourceSnapshotId: bigint; late?: LatePlan; layout: OnlineTableLayout; online: LoadedTable | null },
+  use: (connection: DuckDBConnection, rows: string) => Promise<T>,
+): Promise<T> {
+  const { layout } = options;
   const view = context.registry.featureView(viewName);
   const source = await loadSource(context, view);
-  if (isAggregatedView(view)) return computeTiles(context, view, { source, window, ...options });
+  if (isAggregatedView(view)) return computeTiles(context, view, { source, window, ...options }, use);
   const read = { columns: source.columns, snapshotId: options.sourceSnapshotId, readFiles: context.engine.readFiles, ...signalOf(context) };
   const scan = await scanTable(source.table, { ...read, ...filterOption(eventTimeFilter(source, window)) });
   const lateScan = await scanLateAppends(source, read, options.late, window);
@@ -45,6 +47,16 @@ export async function latestRowsFile(
       end: micros(window.end),
       name: view.name,
     });
-    return copyToParquet(connection, latest, localFile);
+    return use(connection, latest);
   }, signalOf(context));
+}
+
+/** The latest rows (withLatestRows) written to `localFile`; returns how many. */
+export async function latestRowsFile(
+  context: FeatureContext,
+  viewName: string,
+  window: Window,
+  options: { sourceSnapshotId: bigint; late?: LatePlan; layout: OnlineTableLayout; online: LoadedTable | null; localFile: string },
+): Promise<number> {
+  return withLatestRows(context, viewName, window, options, (connection, rows) => copyToParquet(connection, rows, options.localFile));
 }

@@ -12,8 +12,8 @@ import { defined } from '../../contracts/defined.js';
 
 /** How `materializeWindow` names its files and what it lets a caller do between writing and committing. */
 export interface MaterializeWindowOptions extends PlanOptions {
-  /** Names the scratch directory and the data files of a window; default: from the idempotency key and the clock. */
-  readonly fileName?: (step: 'latest' | 'online') => string;
+  /** Names the data files of a window; default: from the idempotency key and the clock. */
+  readonly filePrefix?: string;
   /** Runs after the window's data files and manifest are written, before its commit. */
   readonly afterWrite?: (manifest: string | null) => Promise<void>;
 }
@@ -36,12 +36,10 @@ export async function materializeWindow(
     return { ...plan, rows: 0, dataFiles: 0, snapshotId: null, alreadyCommitted: false, attempts: 0, conflicts: 0 };
   const key = typeof idempotencyKey === 'string' ? idempotencyKey : idempotencyKey(plan.window);
   const name = key.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
-  const fileName = options.fileName ?? ((step: 'latest' | 'online') => `${step}-${name}-${Date.now()}`);
   const written = await prepareOnlineFiles(context, viewName, plan.window, {
     sourceSnapshotId: plan.sourceSnapshotId,
-    scratchName: fileName('latest'),
     ...defined({ late: plan.late }),
-    filePrefix: fileName('online'),
+    filePrefix: options.filePrefix ?? `online-${name}-${Date.now()}`,
     materializedAt: new Date(),
   });
   await options.afterWrite?.(written.manifest);

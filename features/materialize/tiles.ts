@@ -14,18 +14,18 @@ import type { OnlineTableLayout } from '../online-table/layout.js';
 import { watermarkOf } from '../online-table/table-state.js';
 import { eventTilesSql } from '../online-table/tile-sql.js';
 import { scanLateAppends } from './late-rows.js';
-import { copyToParquet, eventTimeFilter, filterOption, micros, renameToOnline } from './source-rows.js';
+import { eventTimeFilter, filterOption, micros, renameToOnline } from './source-rows.js';
 import type { ResolvedSource, Window } from './source-rows.js';
 import { defined } from '../../contracts/defined.js';
 
 /**
- * Step 2 of an aggregated view: the partial tiles of its events, staged like the latest rows.
+ * Step 2 of an aggregated view: the partial tiles of its events, given to `use` like the latest rows.
  * A window after the watermark adds delta tiles of its events. A window that reaches back before the
  * watermark (a restatement, lateness, rows appended late, an explicit window run again) rewrites
  * the whole tiles it touches as full tiles as of the snapshot read, so nothing is counted twice and
  * deleted rows drop out; a (key, tile) left without events gets an empty full row.
  */
-export async function computeTiles(
+export async function computeTiles<T>(
   context: FeatureContext,
   view: FeatureViewDefinition,
   options: {
@@ -35,10 +35,10 @@ export async function computeTiles(
     layout: OnlineTableLayout;
     window: Window;
     sourceSnapshotId: bigint;
-    localFile: string;
     late?: LatePlan;
   },
-): Promise<number> {
+  use: (connection: DuckDBConnection, tiles: string) => Promise<T>,
+): Promise<T> {
   const { source, online, layout, window } = options;
   const grid = tileMicros(view);
   const partials = columnPartials(view);
@@ -85,7 +85,7 @@ export async function computeTiles(
       ...defined({ supersede: existing?.sql }),
       name: view.name,
     });
-    return copyToParquet(connection, tiles, options.localFile);
+    return use(connection, tiles);
   }, signalOf(context));
 }
 

@@ -1,8 +1,9 @@
 import path from 'node:path';
+import { quoteLiteral } from '../../engine/sql.js';
 import type { LatePlan } from '../../contracts/materialize.js';
 import type { LoadedTable } from '../../iceberg/catalog/catalog.js';
 import type { FeatureContext } from '../context.js';
-import { withScratchDirectory } from '../context.js';
+import { signalOf, withScratchDirectory } from '../context.js';
 import { ensureOnlineTable, onlineTableLayout } from '../online-table/layout.js';
 import { latestRowsFile } from './compute.js';
 import type { Window } from './source-rows.js';
@@ -53,7 +54,12 @@ export async function writeOnlinePartitions(
   const layout = onlineTableLayout(context.registry, context.registry.featureView(viewName));
   const table = await ensureOnlineTable(context.catalog, layout);
   if (options.staging === null || options.rows === 0) return { manifest: null, dataFiles: 0 };
-  return writeOnlineFiles(context, layout, table, await table.io.localize(options.staging), options);
+  const staged = await table.io.localize(options.staging);
+  const relation = `read_parquet(${quoteLiteral(staged)})`;
+  return context.engine.withConnection(
+    (connection) => writeOnlineFiles(connection, context, { layout, table, relation }, options),
+    signalOf(context),
+  );
 }
 
 /** Uploads a staged Parquet file to `<online location>/staging/<name>.parquet`; returns that location. */
