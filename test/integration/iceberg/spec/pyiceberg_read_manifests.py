@@ -16,6 +16,8 @@ from pyiceberg.manifest import ManifestFile, read_manifest_list
 from pyiceberg.partitioning import PartitionField
 from pyiceberg.schema import Schema
 
+# No bytecode cache in the fixtures folder: it holds one folder per case, and nothing else.
+sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "fixtures" / "pyiceberg-manifests"))
 from generate import entry_json, manifest_file_json  # noqa: E402
 

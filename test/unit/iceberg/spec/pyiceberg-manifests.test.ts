@@ -5,7 +5,7 @@
  * inspect.entries(), inspect.files() and inspect.manifests() tables.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readAvroFile } from '../../../../iceberg/spec/avro/container.js';
@@ -34,8 +34,10 @@ interface Expected {
   inspect: { entries: Record<string, unknown>[]; files: Record<string, unknown>[]; manifests: Record<string, unknown>[] };
 }
 
+// A case is a folder holding what pyiceberg read (expected.json): Python may leave a __pycache__
+// beside generate.py when another test imports it.
 const cases = readdirSync(FIXTURES, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
+  .filter((d) => d.isDirectory() && existsSync(join(FIXTURES, d.name, 'expected.json')))
   .map((d) => d.name);
 
 describe('reading manifests written by pyiceberg', () => {
