@@ -268,28 +268,30 @@ function intermediates(): { readonly add: (sql: string) => string; readonly list
 /** Join plan: pairs of an entity row and an event of its key in its longest window, grouped by entity row. */
 function joinPlanSql(shape: AggregationShape): { relation: string; outputs: string[] } {
   const { request, columns, eventColumns, keys, longest } = shape;
+  // Each event is paired only with its key's entity rows at most the longest window later: with
+  // the time cut into buckets as long as that window (on the key alone, the hash join would make
+  // every pair of the key), an entity row at t can only pair with events of its own bucket or the
+  // one before, so each entity row goes in twice and the events, usually far more, once. A bucket
+  // without any of its events adds a pair without an event, which `last` leaves out (arg_max_null
+  // would take it: its order is a struct of NULLs). `//` truncates toward zero, so the bucket
+  // around 0 is twice as wide; a bucket at least a window wide is all the pairing needs.
+  const window = microsLiteral(longest, 'window');
+  const bucket = `${TIME} // ${window}`;
   const joinedParts = intermediates();
   const inWindow = (micros: bigint): string =>
     micros === longest ? '' : ` FILTER (WHERE ${TIME} > ${ENTITY_TIME} - ${microsLiteral(micros, 'window')})`;
+  const withEvent = (micros: bigint): string => (micros === longest ? ` FILTER (WHERE ${TIME} IS NOT NULL)` : inWindow(micros));
   const joinedOutputs = outputs(
     request,
     columns,
     eventColumns,
     (expression, micros) => joinedParts.add(`${expression}${inWindow(micros)}`),
-    (index, micros) => joinedParts.add(`arg_max_null(${valueName(index)}, ${lastOrder(valueName(index))})${inWindow(micros)}`),
+    (index, micros) => joinedParts.add(`arg_max_null(${valueName(index)}, ${lastOrder(valueName(index))})${withEvent(micros)}`),
   );
-  // Each event is paired only with its key's entity rows at most the longest window later. On the
-  // key alone, the hash join would make every (entity row, event) pair of the key and filter them;
-  // with the time cut into buckets as long as that window, an entity row at t can only pair with
-  // events of its own bucket or the one before, so each event goes in twice (its bucket and the
-  // next) and meets only the entity rows of those two buckets. `//` truncates toward zero, so the
-  // bucket around 0 is twice as wide; a bucket at least a window wide is all the pairing needs.
-  const window = microsLiteral(longest, 'window');
-  const bucket = `${TIME} // ${window}`;
   const pairs =
     `SELECT e.${ROW}, e.${TIME} AS ${ENTITY_TIME}, v.* EXCLUDE (${keys.join(', ')}, ${BUCKET}) ` +
-    `FROM (SELECT *, ${bucket} AS ${BUCKET} FROM (${entityRowsOf(false)})) AS e ` +
-    `LEFT JOIN (SELECT *, unnest([${bucket}, ${bucket} + 1]) AS ${BUCKET} FROM kept_events) AS v ` +
+    `FROM (SELECT *, unnest([${bucket}, ${bucket} - 1]) AS ${BUCKET} FROM (${entityRowsOf(false)})) AS e ` +
+    `LEFT JOIN (SELECT *, ${bucket} AS ${BUCKET} FROM kept_events) AS v ` +
     `ON ${sameKeysSql(keys, 'e', 'v')} AND e.${BUCKET} = v.${BUCKET} AND v.${TIME} > e.${TIME} - ${window} AND v.${TIME} <= e.${TIME}`;
   return { relation: `SELECT ${ROW}, ${joinedParts.list()} FROM (${pairs}) GROUP BY ${ROW}`, outputs: joinedOutputs };
 }
