@@ -282,7 +282,7 @@ export class HistoricalRetrievalJob {
   ): Promise<{ query: string; tables: readonly string[] }> {
     if (this.onDemandPlan === undefined) {
       if (!reads.aggregated) return { query: joined.query, tables: [] };
-      return { query: await this.inProjectionOrder(connection, entity.relation, joined.query), tables: [] };
+      return { query: await this.inProjectionOrder(connection, entity.relation, joined.unorderedQuery), tables: [] };
     }
     // The pass sorts its own result, so it reads the joined rows unsorted (a sort inside would be kept).
     return onDemandPass(connection, joined.unorderedQuery, {
@@ -296,8 +296,9 @@ export class HistoricalRetrievalJob {
   }
 
   /**
-   * The joined rows with the feature columns in the projections' order (aggregated views' columns
-   * were added to the entity rows, ahead of the ordinary views'), in entity order, ordinal dropped.
+   * The joined rows (unordered: this sorts them) with the feature columns in the projections' order
+   * (aggregated views' columns were added to the entity rows, ahead of the ordinary views'), in
+   * entity order, ordinal dropped.
    */
   private async inProjectionOrder(connection: DuckDBConnection, entityRelation: string, joined: string): Promise<string> {
     const fullFeatureNames = this.request.fullFeatureNames ?? false;
