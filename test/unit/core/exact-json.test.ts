@@ -3,8 +3,9 @@
 // digits, and a refusal shows the number as it was sent, not as a double rounded it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { isLosslessNumber, LosslessNumber } from 'lossless-json';
-import { parseExactJson } from '../../../core/exact-json.js';
+import { mayBeInexact, parseExactJson } from '../../../core/exact-json.js';
 import { FloeError } from '../../../core/errors.js';
 import { checkPushedRows } from '../../../features/push/push-rows.js';
 import { messageRow } from '../../../features/stream/stream-rows.js';
@@ -136,4 +137,22 @@ test('a stream message is parsed exactly: the big longs and the decimal land as 
 test('a JSON message that is not UTF-8 is a dead letter, not text with U+FFFD', () => {
   const bytes = Buffer.concat([Buffer.from(`{"driver_id": 1, "ts": "${TS}", "note": "`), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
   assert.match(String(messageRow(shape, bytes)), /^the value is not UTF-8 text/);
+});
+
+test('the fast path is taken exactly where /\\d[\\d.]{15}|\\d[eE]/ does not match: no number of more than 15 digits, none with an exponent', () => {
+  const reference = /\d[\d.]{15}|\d[eE]/;
+  // Mostly digits and points, so that runs near 16 characters are common.
+  const unit = fc.oneof(
+    { weight: 8, arbitrary: fc.constantFrom(...'0123456789.') },
+    { weight: 1, arbitrary: fc.constantFrom(...'eE-+" ,:x') },
+  );
+  const text = fc.string({ unit, maxLength: 60, size: 'max' });
+  fc.assert(
+    fc.property(text, (candidate) => mayBeInexact(candidate) === reference.test(candidate)),
+    { numRuns: 20_000 },
+  );
+  for (const exact of ['{"rate":0.001220703125,"trips":5}', '123456789012345', '1234567.8901234', '"a.e"'])
+    assert.equal(mayBeInexact(exact), false, exact);
+  for (const inexact of ['1e5', '1.5E3', '12345678901234567', '1234567.890123456', '{"a":1.0000000000000001}', '.1234567890123456'])
+    assert.equal(mayBeInexact(inexact), true, inexact);
 });
