@@ -2,6 +2,7 @@ import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { FloeError } from '../../core/errors.js';
 import { describeRelation, requireColumns } from '../describe.js';
 import { withinKeyBoundsSql } from './key-bounds.js';
+import { intermediates } from './intermediates.js';
 import { quoteIdentifier as q } from '../sql.js';
 import { microsLiteral, utcMicrosSql } from '../timestamps.js';
 import { primitiveTypeOf } from '../types.js';
@@ -231,7 +232,10 @@ function candidateRelations(
     { from: 'b.lo', to: 'b.hi' },
     { micros: microsLiteral(longest, 'window'), exclusive: true },
   );
-  const kept = `SELECT r.* FROM (${eventRows}) AS r JOIN bounds AS b ON ${sameKeys('r', 'b')} WHERE ${within}`;
+  // Kept in key order: the join plan's pairs then come out key by key, so its hash join and its
+  // grouping by entity row touch a few keys' entries at a time instead of one per pair at random
+  // across tables too large for the CPU's caches, which cost more than this sort.
+  const kept = `SELECT r.* FROM (${eventRows}) AS r JOIN bounds AS b ON ${sameKeys('r', 'b')} WHERE ${within} ORDER BY ${keys.map((key) => `r.${key}`).join(', ')}`;
   const byWindow =
     joinPairsPerRow === Infinity
       ? 'false'
@@ -248,21 +252,6 @@ function candidateRelations(
 /** The entity rows whose key goes through window frames (or, `false`, through the join). */
 function entityRowsOf(byWindow: boolean): string {
   return `SELECT * EXCLUDE (${BY_WINDOW}) FROM classified_rows WHERE ${byWindow ? '' : 'NOT '}${BY_WINDOW}`;
-}
-
-/** Intermediate expressions of a plan, each named once however many outputs use it. */
-function intermediates(): { readonly add: (sql: string) => string; readonly list: () => string } {
-  const named = new Map<string, string>();
-  return {
-    add: (sql) => {
-      const existing = named.get(sql);
-      if (existing !== undefined) return existing;
-      const name = q(`__floe_a${named.size}`);
-      named.set(sql, name);
-      return name;
-    },
-    list: () => [...named].map(([sql, name]) => `${sql} AS ${name}`).join(', '),
-  };
 }
 
 /** Join plan: pairs of an entity row and an event of its key in its longest window, grouped by entity row. */
