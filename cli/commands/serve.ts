@@ -58,7 +58,7 @@ export function serveCommand(program: Command, redactor: Redactor): void {
       const authenticated = project.config.server.auth !== undefined;
       refuseOpenServer(options, authenticated);
       if (options.insecure === true) console.error(`floe serve: warning: ${insecureWarning(options.host, authenticated)}`);
-      const runtime = await openRuntime(project, { threads: FEATURE_SERVER_THREADS });
+      const runtime = await openRuntime(project, { threads: FEATURE_SERVER_THREADS, releaseFreedMemory: false });
       const { projectOfflineServer } = await import('../project-offline-server.js');
       const { projectPusher } = await import('../project-pusher.js');
       const pusher = projectPusher(runtime);
