@@ -15,7 +15,7 @@ import { registerIcebergFunctions } from '../../engine/write/partition-functions
 import { DEFAULT_MAX_CACHED_ROWS, OnlineStore } from '../../features/online/index.js';
 import { loadCatalog } from '../../iceberg/catalog/load-catalog.js';
 import type { CatalogConfig } from '../../iceberg/catalog/catalog-config.js';
-import { createFeatureServer, FEATURE_SERVER_THREADS } from '../../server/feature-server.js';
+import { createFeatureServer, FEATURE_SERVER_ENGINE } from '../../server/feature-server.js';
 import { aggregatedRegistry, AGGREGATED_VIEW, buildAggregatedTable } from './aggregated.js';
 import { benchRegistry, buildTables, VIEW } from './dataset.js';
 import { rowStoreIdle } from './floe-server.js';
@@ -86,7 +86,7 @@ async function build(dir: string, entities: number, aggregatedEntities: number, 
 
 /** The server process: one view's store behind `createFeatureServer`, its address on stdout. */
 async function serve(dir: string, kind: Kind, maxCachedRows: number | undefined, rowStore: boolean): Promise<void> {
-  const engine = await Engine.create({ threads: FEATURE_SERVER_THREADS, memoryLimit: '2GB', setup: registerIcebergFunctions });
+  const engine = await Engine.create({ ...FEATURE_SERVER_ENGINE, memoryLimit: '2GB', setup: registerIcebergFunctions });
   const catalog = await loadCatalog(catalogConfig(dir));
   const store = new OnlineStore({
     registry: registries[kind](),

@@ -54,11 +54,11 @@ export function serveCommand(program: Command, redactor: Redactor): void {
       const project = await loadProject(options.project, process.env, { redactor });
       const { projectFeatureServer } = await import('../project-feature-server.js');
       const { openRuntime } = await import('../../features/runtime.js');
-      const { FEATURE_SERVER_THREADS } = await import('../../server/feature-server.js');
+      const { FEATURE_SERVER_ENGINE } = await import('../../server/feature-server.js');
       const authenticated = project.config.server.auth !== undefined;
       refuseOpenServer(options, authenticated);
       if (options.insecure === true) console.error(`floe serve: warning: ${insecureWarning(options.host, authenticated)}`);
-      const runtime = await openRuntime(project, { threads: FEATURE_SERVER_THREADS, releaseFreedMemory: false });
+      const runtime = await openRuntime(project, FEATURE_SERVER_ENGINE);
       const { projectOfflineServer } = await import('../project-offline-server.js');
       const { projectPusher } = await import('../project-pusher.js');
       const pusher = projectPusher(runtime);

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { loadProject } from '../../../features/project.js';
 import { openRuntime } from '../../../features/runtime.js';
 import { FloeError } from '../../../core/errors.js';
-import { FEATURE_SERVER_THREADS } from '../../../server/feature-server.js';
+import { FEATURE_SERVER_ENGINE } from '../../../server/feature-server.js';
 import { freshPostgresDatabase, postgresRows, withPostgres } from '../../support/postgres.js';
 import { postgresService } from '../../support/services.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
@@ -63,7 +63,7 @@ describe('openRuntime', () => {
     await assert.rejects(runtime.engine.setting('threads'), /engine is closed/);
   });
 
-  it('takes the caller’s engine defaults (one thread, as `floe serve` asks) where floe.yaml sets nothing', async () => {
+  it('takes the caller’s engine defaults (`floe serve`’s: one thread, freed memory kept) where floe.yaml sets nothing', async () => {
     const unset = await projectFolder('serving', ['type: sql', 'uri: catalog.db', 'create: true', 'warehouse: warehouse'], ['{}']);
     const set = await projectFolder(
       'serving_set',
@@ -74,9 +74,10 @@ describe('openRuntime', () => {
       [unset, '1'],
       [set, '2'],
     ] as const) {
-      const runtime = await openRuntime(await loadProject(directory, {}), { threads: FEATURE_SERVER_THREADS });
+      const runtime = await openRuntime(await loadProject(directory, {}), FEATURE_SERVER_ENGINE);
       try {
         assert.equal(await runtime.engine.setting('threads'), threads, directory);
+        assert.equal(await runtime.engine.setting('allocator_background_threads'), 'false', directory);
       } finally {
         await runtime.close();
       }
