@@ -15,7 +15,7 @@ import { deadLetterRequests } from './dead-letters.js';
 import { batchFailure, commitStreamBatch } from './stream-commit.js';
 import type { MessagePosition, StreamTableCommit } from './stream-commit.js';
 import { recordedOffsets, resumeOffsets } from '../online-table/stream-offsets.js';
-import { sortedBatch } from './stream-rows.js';
+import { sortedBatch, takenMessage, type MessageShape, type TakenMessage } from './stream-rows.js';
 
 /** Values stay bytes: JSON is read as UTF-8 text, Avro as binary. */
 type StreamMessage = Message<string, Buffer, string, string>;
@@ -65,9 +65,10 @@ export interface StreamObserver {
  * messages into batches of `maxRows` or `maxDelayMs`, and lands each batch exactly once in the push
  * source's tables (the batch source's table and the fed views' online tables) and bad messages in
  * the dead-letter table. Where to read from comes from the tables' snapshots, never from Kafka's
- * committed offsets. The next batch gathers while one lands, and reading pauses when it is full,
- * so a slow catalog slows the consumer and memory holds at most two batches. A failed commit stops
- * the consumer (run() rejects): a restart resumes from the tables.
+ * committed offsets. The next batch gathers while one lands (each message parsed and checked as it
+ * is taken), and reading pauses when it is full, so a slow catalog slows the consumer and memory
+ * holds at most two batches. A failed commit stops the consumer (run() rejects): a restart resumes
+ * from the tables.
  */
 export class StreamConsumer {
   private readonly stream: StreamSourceDefinition;
@@ -75,7 +76,7 @@ export class StreamConsumer {
   private readonly maxDelayMs: number;
   private consumer: Consumer<string, Buffer, string, string> | undefined;
   private messages: MessagesStream<string, Buffer, string, string> | undefined;
-  private pending: StreamMessage[] = [];
+  private pending: TakenMessage[] = [];
   /** When the first of the pending messages was taken (performance.now()). */
   private pendingSince = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -170,7 +171,7 @@ export class StreamConsumer {
       if (spanning() !== undefined) return void this.fail(spanning());
       void this.resumeOffsets(tables).then((offsets) => this.seek(offsets), this.fail.bind(this));
     });
-    messages.on('data', (message: StreamMessage) => this.take(message));
+    messages.on('data', (message: StreamMessage) => this.take(message, tables.shape));
     messages.on('error', (error: unknown) => void this.fail(error));
     return done;
   }
@@ -241,14 +242,14 @@ export class StreamConsumer {
     for (const [partition, offset] of offsets) fetching.set(`${this.stream.kafka.topic}:${partition}`, offset);
   }
 
-  private take(message: StreamMessage): void {
+  private take(message: StreamMessage, shape: MessageShape): void {
     if (this.stopping) return;
     // Read again after a seek back to the tables' offsets: this consumer holds it, pending or landed.
     const { partition, offset } = message;
     if (offset < (this.taken.get(partition) ?? -1n)) return;
     this.taken.set(partition, offset + 1n);
     if (this.pending.length === 0) this.pendingSince = performance.now();
-    this.pending.push(message);
+    this.pending.push(takenMessage(shape, message));
     if (this.pending.length < this.maxRows) this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs);
     // A full batch waits while the one before it lands, and reading pauses: a slow catalog slows
     // the consumer, and memory holds at most two batches.
@@ -309,7 +310,7 @@ export class StreamConsumer {
    * at once. Resuming from the row tables is then safe: a message below their offsets has its dead
    * letter committed already.
    */
-  private async land(batch: readonly StreamMessage[], tables: BatchTables): Promise<void> {
+  private async land(batch: readonly TakenMessage[], tables: BatchTables): Promise<void> {
     this.landing = { messages: batch.length, since: new Date() };
     try {
       await this.landBatch(batch, tables);
@@ -318,7 +319,7 @@ export class StreamConsumer {
     }
   }
 
-  private async landBatch(batch: readonly StreamMessage[], tables: BatchTables): Promise<void> {
+  private async landBatch(batch: readonly TakenMessage[], tables: BatchTables): Promise<void> {
     const started = performance.now();
     const { ranges, good, letters } = sortedBatch(tables.shape, batch);
     const ends = new Map([...ranges].map(([partition, { next }]) => [partition, next]));

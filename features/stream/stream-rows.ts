@@ -82,10 +82,34 @@ function fieldsOf(
   return fields;
 }
 
+/** A message as the consumer reads it from its topic. */
+export interface ReadMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly key?: string | null;
+  readonly value: Buffer | null | undefined;
+}
+
+/** A message with what its value became when it was taken: a checked row, or why it is a dead letter (messageRow). */
+export interface TakenMessage {
+  readonly message: ReadMessage;
+  readonly row: (string | null)[] | string;
+}
+
+/**
+ * Parses and checks a message as it is taken into a batch, so that a batch's messages are made rows
+ * while the batch before it lands, not all at once when it starts to land (~4 µs a message, which
+ * held up every batch of 100,000 by 0.4 s on bench stream).
+ */
+export function takenMessage(shape: MessageShape, message: ReadMessage): TakenMessage {
+  return { message, row: messageRow(shape, message.value) };
+}
+
 /** A batch's messages sorted into rows and dead letters, and per partition the offsets it spans. */
 export function sortedBatch(
   shape: MessageShape,
-  batch: readonly { topic: string; partition: number; offset: bigint; key?: string | null; value: Buffer | null | undefined }[],
+  batch: readonly TakenMessage[],
 ): {
   ranges: Map<number, { first: bigint; next: bigint }>;
   good: { position: MessagePosition; row: (string | null)[] }[];
@@ -95,12 +119,11 @@ export function sortedBatch(
   const good: { position: MessagePosition; row: (string | null)[] }[] = [];
   const letters: DeadLetter[] = [];
   const receivedAt = new Date();
-  for (const message of batch) {
+  for (const { message, row } of batch) {
     const { partition, offset } = message;
     const range = ranges.get(partition);
     if (range === undefined) ranges.set(partition, { first: offset, next: offset + 1n });
     else range.next = offset + 1n;
-    const row = messageRow(shape, message.value);
     if (typeof row !== 'string') good.push({ position: { partition, offset }, row });
     else {
       const value = deadLetterValue(shape, message.value);

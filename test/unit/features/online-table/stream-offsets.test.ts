@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { TableMetadata } from '../../../../iceberg/spec/metadata.js';
 import type { NestedField } from '../../../../iceberg/spec/types.js';
 import { offsetsSummary, recordedOffsets, resumeOffsets, streamOffsetsProperty } from '../../../../features/online-table/stream-offsets.js';
-import { messageRow } from '../../../../features/stream/stream-rows.js';
+import { messageRow, sortedBatch, takenMessage } from '../../../../features/stream/stream-rows.js';
 import { carriedSummary } from '../../../../features/online-table/table-state.js';
 import { defineStreamSource } from '../../../../features/stream-source.js';
 
@@ -112,6 +112,45 @@ test('a bad message becomes the reason it is a dead letter', () => {
     [JSON.stringify({ driver_id: 1, ts: '2024-05-01T00:00:00Z', speed: 3 }), /^field "speed" is not a column of the source table/],
   ];
   for (const [value, reason] of cases) assert.match(String(messageRow(shape, value)), reason, String(value));
+});
+
+test('a batch of taken messages: its rows in order, its dead letters with their bytes, and each partition’s offsets over both', () => {
+  const event = (driver: number) => JSON.stringify({ driver_id: driver, rate: 0.5, ts: '2024-05-01T00:00:00Z' });
+  const read = [
+    { partition: 0, offset: 10n, value: event(1) },
+    { partition: 1, offset: 4n, value: '{oops' },
+    { partition: 0, offset: 11n, value: event(2) },
+    { partition: 1, offset: 5n, value: event(3) },
+    { partition: 2, offset: 0n, value: JSON.stringify({ driver_id: 'x', ts: '2024-05-01T00:00:00Z' }) },
+  ].map(({ partition, offset, value }) =>
+    takenMessage(shape, { topic: 't', partition, offset, key: `k${offset}`, value: Buffer.from(value) }),
+  );
+  const { ranges, good, letters } = sortedBatch(shape, read);
+  assert.deepEqual(
+    [...ranges],
+    [
+      [0, { first: 10n, next: 12n }],
+      [1, { first: 4n, next: 6n }],
+      [2, { first: 0n, next: 1n }],
+    ],
+  );
+  assert.deepEqual(
+    good.map(({ position, row }) => [position.partition, position.offset, row[0]]),
+    [
+      [0, 10n, '1'],
+      [0, 11n, '2'],
+      [1, 5n, '3'],
+    ],
+  );
+  assert.deepEqual(
+    letters.map(({ partition, offset, key, value }) => [partition, offset, key, value]),
+    [
+      [1, 4n, 'k4', '{oops'],
+      [2, 0n, 'k0', JSON.stringify({ driver_id: 'x', ts: '2024-05-01T00:00:00Z' })],
+    ],
+  );
+  assert.match(letters[0]!.reason, /^the value is not JSON/);
+  assert.match(letters[1]!.reason, /^field driver_id: expected an integer/);
 });
 
 test("Floe's other commits carry every stream's record forward, as of the newest snapshot that has it", () => {
