@@ -77,6 +77,120 @@ describe('an instant without a zone is UTC', () => {
   });
 });
 
+describe('instants are read by hand exactly as the rule’s regular expression reads them', () => {
+  /** The rule as a regular expression (how instants were read before), and its calendar checks: the reference. */
+  const RULE = /^([+-]\d{6}|\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?(?:(Z)|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+  const referenceMicros = (text: string): bigint | undefined => {
+    const match = RULE.exec(text);
+    if (match === null) return undefined;
+    const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((group) => Number(match[group] ?? 0)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const [offsetHours, offsetMinutes] = [Number(match[10] ?? 0), Number(match[11] ?? 0)];
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    const monthDays = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+    if (month < 1 || month > 12 || day < 1 || day > monthDays || hour > 23 || minute > 59 || second > 59) return undefined;
+    if (offsetHours > 23 || offsetMinutes > 59) return undefined;
+    const date = new Date(Date.UTC(2000, month - 1, day, hour, minute, second));
+    date.setUTCFullYear(year);
+    const offset = (match[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
+    if (Number.isNaN(new Date(date.getTime() - offset).getTime())) return undefined;
+    const fraction = BigInt(((match[7] ?? '.').slice(1) + '000000').slice(0, 6));
+    return BigInt(date.getTime() - offset) * 1000n + fraction;
+  };
+
+  test('every form, every field in and out of range, and text one character off', () => {
+    const digits = (count: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: count, maxLength: count });
+    /** Mostly a field in its range, else any two digits, or one or three. */
+    const field = (min: number, max: number) =>
+      fc.oneof(
+        { arbitrary: fc.integer({ min, max }).map((value) => String(value).padStart(2, '0')), weight: 30 },
+        { arbitrary: fc.integer({ min: 0, max: 99 }).map((value) => String(value).padStart(2, '0')), weight: 2 },
+        { arbitrary: fc.oneof(digits(1), digits(3)), weight: 1 },
+      );
+    const instantLike = fc
+      .tuple(
+        fc.oneof(
+          fc.integer({ min: 0, max: 9999 }).map((year) => String(year).padStart(4, '0')),
+          fc.constantFrom('2024', '1900', '2000', '0000'),
+          fc.tuple(fc.constantFrom('+', '-'), digits(6)).map((parts) => parts.join('')),
+          digits(5),
+        ),
+        field(1, 12),
+        field(1, 31),
+        fc.option(
+          fc.tuple(
+            fc.constantFrom('T', ' '),
+            field(0, 23),
+            field(0, 59),
+            fc.option(fc.tuple(field(0, 59), fc.option(fc.integer({ min: 0, max: 11 })))),
+          ),
+          { nil: undefined },
+        ),
+        fc.option(
+          fc.oneof(
+            fc.constantFrom('Z', '+', '-'),
+            fc
+              .tuple(fc.constantFrom('+', '-'), field(0, 23), fc.constantFrom('', ':', '::'), fc.option(field(0, 59), { nil: '' }))
+              .map((parts) => parts.join('')),
+          ),
+          { nil: '' },
+        ),
+      )
+      .chain(([year, month, day, time, zone]) => {
+        let text = `${year}-${month}-${day}`;
+        if (time !== undefined) {
+          const [separator, hour, minute, rest] = time;
+          text += `${separator}${hour}:${minute}`;
+          if (rest !== null) text += `:${rest[0]}${rest[1] === null ? '' : `.${'9876543210'.slice(0, rest[1])}`}`;
+        }
+        return fc.constant(text + zone);
+      });
+    const oneOff = fc
+      .tuple(instantLike, fc.nat(), fc.constantFrom('delete', 'insert', 'replace'), fc.constantFrom(...'0123456789-+:. TZtz'))
+      .map(([text, at, edit, character]) => {
+        const index = at % (text.length + 1);
+        if (edit === 'delete') return text.slice(0, index) + text.slice(index + 1);
+        if (edit === 'insert') return text.slice(0, index) + character + text.slice(index);
+        return text.slice(0, index) + character + text.slice(index + 1);
+      });
+    const texts = fc.oneof(
+      { arbitrary: instantLike, weight: 3 },
+      { arbitrary: oneOff, weight: 2 },
+      { arbitrary: fc.string({ unit: fc.constantFrom(...'0123456789-+:. TZtz'), maxLength: 30 }), weight: 1 },
+    );
+    let valid = 0;
+    fc.assert(
+      fc.property(texts, (text) => {
+        const expected = referenceMicros(text);
+        if (expected !== undefined) valid++;
+        assert.equal(instantMicros(text), expected, text);
+        assert.equal(isInstantText(text), expected !== undefined, text);
+        assert.equal(
+          instantMillis(text),
+          expected === undefined ? Number.NaN : Number((expected - (((expected % 1000n) + 1000n) % 1000n)) / 1000n),
+          text,
+        );
+      }),
+      { numRuns: 20_000 },
+    );
+    assert.ok(valid > 1_000, `only ${valid} of the texts were instants: the generators miss the forms`);
+  });
+
+  test('the edges: leap days of year 0, and the first and last instants a Date holds', () => {
+    assert.equal(instantMillis('0000-02-29'), Date.parse('0000-02-29T00:00:00Z'));
+    assert.equal(instantMillis('+275760-09-13T00:00:00Z'), 8.64e15);
+    assert.equal(instantMillis('-271821-04-20T00:00:00Z'), -8.64e15);
+    for (const text of ['+275760-09-13T00:00:00.001Z', '-271821-04-19T23:59:59.999Z', '+400000-01-01', '2024-05-02T10:00:00.1234567890Z'])
+      assert.ok(!isInstantText(text) && instantMicros(text) === undefined && Number.isNaN(instantMillis(text)), text);
+  });
+});
+
 describe('instants are printed in one form, Feast’s RFC 3339', () => {
   test('no fraction for whole seconds, else 3 or 6 digits, always UTC with a Z', () => {
     assert.equal(isoMicros(BigInt(MIDNIGHT_UTC) * 1000n), '2026-11-24T00:00:00Z');
