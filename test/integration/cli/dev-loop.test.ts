@@ -144,14 +144,41 @@ async function sourceValues(column: string): Promise<number[]> {
   return values;
 }
 
-async function materialize(viewName: string): Promise<{ workflowId: string; runId: string }> {
+/** How long a materialize of the test's 10 rows may take before the test says where it stands. */
+const MATERIALIZE_WAIT_MS = 120_000;
+
+async function materialize(viewName: string, dev: FloeDev): Promise<{ workflowId: string; runId: string }> {
   const started = await floeCommand(
     ['materialize', viewName, '--start', WINDOW.start, '--end', WINDOW.end, '--no-wait', '--json', '--project', project],
     { env },
   );
   assert.equal(started.code, 0, started.stderr);
   const run = JSON.parse(started.stdout) as { workflowId: string; runId: string };
-  const result = (await withWorkflowClient(address, (client) => client.getHandle(run.workflowId).result())) as { rows: number };
+  const result = (await withWorkflowClient(address, async (client) => {
+    const handle = client.getHandle(run.workflowId);
+    let bound: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_resolve, reject) => {
+      bound = setTimeout(() => {
+        handle.describe().then((description) => {
+          const pending = (description.raw.pendingActivities ?? []).map((activity) => ({
+            activity: activity.activityType?.name,
+            attempt: activity.attempt,
+            failure: activity.lastFailure?.message,
+          }));
+          reject(
+            new Error(
+              `materialize ${viewName} (${run.workflowId}) is ${description.status.name} after ${MATERIALIZE_WAIT_MS / 1000} s, pending ${JSON.stringify(pending)}; floe dev's output:\n${dev.both()}`,
+            ),
+          );
+        }, reject);
+      }, MATERIALIZE_WAIT_MS);
+    });
+    try {
+      return await Promise.race([handle.result(), expired]);
+    } finally {
+      clearTimeout(bound);
+    }
+  })) as { rows: number };
   assert.equal(result.rows, 10, viewName);
   return run;
 }
@@ -219,8 +246,8 @@ describe('floe dev --apply', () => {
     assert.match(shown, /^ {2}\+ feature view driver_activity$/m, 'the lines floe plan prints');
     assert.match(shown, /^ {2}~ feature view driver_hourly_stats \(features added: avg_daily_trips\)$/m);
 
-    const newView = await materialize('driver_activity');
-    await materialize('driver_hourly_stats');
+    const newView = await materialize('driver_activity', dev);
+    await materialize('driver_hourly_stats', dev);
     await webUiShows(newView);
     const [trips, activityTrips, activityRate] = await onlineFeatures([
       'driver_hourly_stats:avg_daily_trips',
