@@ -34,11 +34,11 @@ import type { UiOptions } from './ui/ui-routes.js';
 export const FEATURE_SERVER_THREADS = 1;
 
 /**
- * The engine defaults of a process that only serves: FEATURE_SERVER_THREADS, and DuckDB's allocator
- * keeps what it frees for the next requests' reads. Releasing it eagerly, as batch jobs do, moved
- * bench online --quick's 100-key p99 from 6.5–8.8 ms to 14.9 ms.
+ * The engine defaults of a process that only serves. Its allocator gives freed memory back as every
+ * engine's does: keeping it for the next reads (DuckDB's own allocator settings) made bench online
+ * --quick slower in 3 alternating runs of 3: 1 key p99 3.3–15.8 ms against 1.7–2.8 ms.
  */
-export const FEATURE_SERVER_ENGINE = { threads: FEATURE_SERVER_THREADS, releaseFreedMemory: false } as const;
+export const FEATURE_SERVER_ENGINE = { threads: FEATURE_SERVER_THREADS } as const;
 
 export interface FeatureServerOptions {
   readonly store: OnlineStore;

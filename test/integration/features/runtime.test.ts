@@ -63,7 +63,7 @@ describe('openRuntime', () => {
     await assert.rejects(runtime.engine.setting('threads'), /engine is closed/);
   });
 
-  it('takes the caller’s engine defaults (`floe serve`’s: one thread, freed memory kept) where floe.yaml sets nothing', async () => {
+  it('takes the caller’s engine defaults (`floe serve`’s: one thread) where floe.yaml sets nothing, and gives freed memory back', async () => {
     const unset = await projectFolder('serving', ['type: sql', 'uri: catalog.db', 'create: true', 'warehouse: warehouse'], ['{}']);
     const set = await projectFolder(
       'serving_set',
@@ -77,7 +77,7 @@ describe('openRuntime', () => {
       const runtime = await openRuntime(await loadProject(directory, {}), FEATURE_SERVER_ENGINE);
       try {
         assert.equal(await runtime.engine.setting('threads'), threads, directory);
-        assert.equal(await runtime.engine.setting('allocator_background_threads'), 'false', directory);
+        assert.equal(await runtime.engine.setting('allocator_background_threads'), 'true', directory);
       } finally {
         await runtime.close();
       }
