@@ -12,9 +12,15 @@ export function isInstantText(text: string): boolean {
 }
 
 interface InstantParts {
-  /** Milliseconds since the epoch, and the microseconds past them (the fraction's 4th to 6th digits). */
+  /** Milliseconds since the epoch, and the nanoseconds past them (the fraction's 4th to 9th digits). */
   readonly millis: number;
-  readonly microsOfMilli: number;
+  readonly nanosOfMilli: number;
+  /**
+   * Written in UTC as every reader takes it alike: a four-digit year, and a zone (`Z` or a zero
+   * offset) only after a time of day. DuckDB's cast to TIMESTAMP drops an offset (10:00+09:00 is
+   * read as 10:00), and refuses a zone after a bare date or a signed year.
+   */
+  readonly plainUtc: boolean;
 }
 
 /** The milliseconds a Date holds on either side of the epoch. */
@@ -66,13 +72,14 @@ function instantParts(text: string): InstantParts | undefined {
         at++;
         for (let digit = text.charCodeAt(at) - DIGIT_0; digit >= 0 && digit <= 9; digit = text.charCodeAt(++at) - DIGIT_0) {
           if (++fractionDigits > MAX_FRACTION_DIGITS) return undefined;
-          if (fractionDigits <= 6) fraction = fraction * 10 + digit;
+          fraction = fraction * 10 + digit;
         }
         if (fractionDigits === 0) return undefined;
       }
     }
   }
   let offsetMinutes = 0;
+  const timeAt = at;
   const zone = text.charCodeAt(at);
   if (zone === LETTER_Z) at++;
   else if (zone === PLUS || zone === MINUS) {
@@ -91,10 +98,12 @@ function instantParts(text: string): InstantParts | undefined {
   }
   if (at !== text.length) return undefined;
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
-  const fractionMicros = fraction * 10 ** (6 - Math.min(fractionDigits, 6));
+  const fractionNanos = fraction * 10 ** (MAX_FRACTION_DIGITS - fractionDigits);
   const epochMinutes = (daysFromCivil(year, month, day) * 24 + hour) * 60 + minute - offsetMinutes;
-  const millis = (epochMinutes * 60 + second) * 1000 + Math.floor(fractionMicros / 1000);
-  return Math.abs(millis) > DATE_LIMIT_MILLIS ? undefined : { millis, microsOfMilli: fractionMicros % 1000 };
+  const millis = (epochMinutes * 60 + second) * 1000 + Math.floor(fractionNanos / 1_000_000);
+  if (Math.abs(millis) > DATE_LIMIT_MILLIS) return undefined;
+  const plainUtc = !signed && offsetMinutes === 0 && (timeAt === text.length || separator === LETTER_T || separator === SPACE);
+  return { millis, nanosOfMilli: fractionNanos % 1_000_000, plainUtc };
 }
 
 /** Days since the epoch of a day of the proleptic Gregorian calendar (H. Hinnant's days_from_civil; dateText's inverse). */
@@ -149,7 +158,41 @@ export function printedInstant(text: string): string {
 /** Microseconds since the epoch of an ISO 8601 instant (no zone: UTC), digits past the microsecond dropped; undefined when `text` is not one. */
 export function instantMicros(text: string): bigint | undefined {
   const instant = instantParts(text);
-  return instant === undefined ? undefined : BigInt(instant.millis) * 1000n + BigInt(instant.microsOfMilli);
+  return instant === undefined ? undefined : BigInt(instant.millis) * 1000n + BigInt(Math.floor(instant.nanosOfMilli / 1000));
+}
+
+/** Nanoseconds since the epoch of an ISO 8601 instant (no zone: UTC); undefined when `text` is not one. */
+export function instantNanos(text: string): bigint | undefined {
+  const instant = instantParts(text);
+  return instant === undefined ? undefined : BigInt(instant.millis) * 1_000_000n + BigInt(instant.nanosOfMilli);
+}
+
+/**
+ * An instant's text as every reader takes it alike (in UTC, see InstantParts.plainUtc): the text
+ * itself when it is so already, else the instant written by {@link isoMicros}, or with `digits` 9
+ * by {@link isoNanos}; undefined when `text` is not an instant.
+ */
+export function utcInstantText(text: string, digits: 6 | 9): string | undefined {
+  const instant = instantParts(text);
+  if (instant === undefined) return undefined;
+  if (instant.plainUtc) return text;
+  const nanos = BigInt(instant.millis) * 1_000_000n + BigInt(instant.nanosOfMilli);
+  return digits === 9 ? isoNanos(nanos) : isoMicros(floorDivide(nanos, 1000n));
+}
+
+/** {@link isoMicros} with nanoseconds: `2024-05-02T10:00:00.123456789Z` where the last three digits are not zeros. */
+export function isoNanos(nanos: bigint): string {
+  const micros = floorDivide(nanos, 1000n);
+  const text = isoMicros(micros);
+  const belowMicros = nanos - micros * 1000n;
+  if (belowMicros === 0n) return text;
+  const [whole, fraction = ''] = text.slice(0, -1).split('.');
+  return `${whole}.${fraction.padEnd(6, '0')}${String(belowMicros).padStart(3, '0')}Z`;
+}
+
+function floorDivide(dividend: bigint, divisor: bigint): bigint {
+  const quotient = dividend / divisor;
+  return quotient * divisor > dividend ? quotient - 1n : quotient;
 }
 
 const MIN_SAFE_MICROS = BigInt(Number.MIN_SAFE_INTEGER);
@@ -216,7 +259,7 @@ const TWO_DIGITS = Array.from({ length: 100 }, (_, value) => String(value).padSt
 
 /** isoMicros through Date, for any instant (years past 9999 or before 0 take toISOString's six-digit form). */
 function isoMicrosOfDate(micros: bigint): string {
-  const whole = micros >= 0n ? micros / 1000n : -((-micros + 999n) / 1000n);
+  const whole = floorDivide(micros, 1000n);
   const extra = Number(micros - whole * 1000n);
   const millis = Number(whole);
   const iso = new Date(millis).toISOString(); // …T10:00:00.123Z

@@ -5,7 +5,7 @@
  * value inside is checked the same way.
  */
 import { isLosslessNumber } from 'lossless-json';
-import { isInstantText } from '../../contracts/instants.js';
+import { instantNanos, isInstantText, isoNanos, utcInstantText } from '../../contracts/instants.js';
 import { parseExactJson } from '../../core/exact-json.js';
 import type { IcebergType, NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
 import { typeText } from '../../iceberg/spec/types.js';
@@ -31,11 +31,21 @@ const FLOAT_MAX = 3.4028234663852886e38;
 /**
  * Why a number cannot be stored in its column although it is a number of the column's kind: an
  * integer beyond the column's range (JSON allows 1e21 for a long), a double beyond a float's, a
- * number that is not finite, or more integer digits than a decimal's precision leaves. Without
- * this a value like these failed only in DuckDB's cast, as a server error.
+ * number that is not finite, or more integer digits than a decimal's precision leaves; an instant
+ * past what a nanosecond timestamp holds. Without this a value like these failed only in DuckDB's
+ * cast, as a server error.
  */
 function rangeProblem(type: NestedField['type'], value: unknown): string | undefined {
   if (typeof type === 'string' && isLosslessNumber(value)) return exactNumberRangeProblem(type, value.value);
+  if ((type === 'timestamp_ns' || type === 'timestamptz_ns') && typeof value === 'string') {
+    const nanos = instantNanos(value);
+    if (nanos !== undefined && (nanos < LONG_RANGE.min || nanos > LONG_RANGE.max))
+      return outOfRange(
+        type,
+        JSON.stringify(value),
+        `${isoNanos(LONG_RANGE.min)} to ${isoNanos(LONG_RANGE.max)}, nanoseconds since 1970 in a long`,
+      );
+  }
   if (typeof type !== 'string' || (typeof value !== 'number' && typeof value !== 'bigint')) return undefined;
   if (typeof value === 'number' && !Number.isFinite(value)) return `${value} is not a finite number; ${type} holds finite numbers only`;
   if (type === 'int' || type === 'long') {
@@ -209,9 +219,10 @@ function valueText(type: NestedField['type'], value: unknown): string | null {
       return typeof value === 'string' ? value : null;
     case 'timestamp':
     case 'timestamptz':
+      return typeof value === 'string' ? (utcInstantText(value, 6) ?? null) : null;
     case 'timestamp_ns':
     case 'timestamptz_ns':
-      return typeof value === 'string' && isInstantText(value) ? value : null;
+      return typeof value === 'string' ? (utcInstantText(value, 9) ?? null) : null;
     case 'date':
       return typeof value === 'string' && DATE_TEXT.test(value) && isInstantText(value) ? value : null;
     case 'uuid':

@@ -9,10 +9,13 @@ import {
   instantDate,
   instantMicros,
   instantMillis,
+  instantNanos,
   isInstantText,
   isoMicros,
   isoMillis,
+  isoNanos,
   printedInstant,
+  utcInstantText,
 } from '../../../contracts/instants.js';
 import { chunkWindows, windowFor } from '../../../contracts/windows.js';
 import { entityRowsRange } from '../../../features/historical/source-entity-rows.js';
@@ -78,9 +81,13 @@ describe('an instant without a zone is UTC', () => {
 });
 
 describe('instants are read by hand exactly as the rule’s regular expression reads them', () => {
+  const floorDivide = (dividend: bigint, divisor: bigint) => {
+    const quotient = dividend / divisor;
+    return quotient * divisor > dividend ? quotient - 1n : quotient;
+  };
   /** The rule as a regular expression (how instants were read before), and its calendar checks: the reference. */
   const RULE = /^([+-]\d{6}|\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?(?:(Z)|([+-])(\d{2})(?::?(\d{2}))?)?$/;
-  const referenceMicros = (text: string): bigint | undefined => {
+  const referenceNanos = (text: string): bigint | undefined => {
     const match = RULE.exec(text);
     if (match === null) return undefined;
     const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((group) => Number(match[group] ?? 0)) as [
@@ -100,8 +107,8 @@ describe('instants are read by hand exactly as the rule’s regular expression r
     date.setUTCFullYear(year);
     const offset = (match[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
     if (Number.isNaN(new Date(date.getTime() - offset).getTime())) return undefined;
-    const fraction = BigInt(((match[7] ?? '.').slice(1) + '000000').slice(0, 6));
-    return BigInt(date.getTime() - offset) * 1000n + fraction;
+    const fraction = BigInt(((match[7] ?? '.').slice(1) + '000000000').slice(0, 9));
+    return BigInt(date.getTime() - offset) * 1_000_000n + fraction;
   };
 
   test('every form, every field in and out of range, and text one character off', () => {
@@ -167,19 +174,37 @@ describe('instants are read by hand exactly as the rule’s regular expression r
     let valid = 0;
     fc.assert(
       fc.property(texts, (text) => {
-        const expected = referenceMicros(text);
-        if (expected !== undefined) valid++;
-        assert.equal(instantMicros(text), expected, text);
-        assert.equal(isInstantText(text), expected !== undefined, text);
-        assert.equal(
-          instantMillis(text),
-          expected === undefined ? Number.NaN : Number((expected - (((expected % 1000n) + 1000n) % 1000n)) / 1000n),
-          text,
-        );
+        const nanos = referenceNanos(text);
+        if (nanos !== undefined) valid++;
+        const micros = nanos === undefined ? undefined : floorDivide(nanos, 1000n);
+        assert.equal(instantNanos(text), nanos, text);
+        assert.equal(instantMicros(text), micros, text);
+        assert.equal(isInstantText(text), nanos !== undefined, text);
+        assert.equal(instantMillis(text), micros === undefined ? Number.NaN : Number(floorDivide(micros, 1000n)), text);
+        // The UTC text names the same instant, and is the text itself where that has a four-digit
+        // year, no offset and no zone after a bare date.
+        const utc = utcInstantText(text, 9);
+        assert.equal(utc === undefined ? undefined : referenceNanos(utc), nanos, text);
+        const utcMicros = utcInstantText(text, 6);
+        assert.equal(utcMicros === undefined ? undefined : floorDivide(referenceNanos(utcMicros)!, 1000n), micros, text);
+        if (utc !== undefined && /^\d{4}-\d\d-\d\d([T ][\d:.]+(Z|[+-]00(:?00)?)?)?$/.test(text)) assert.equal(utc, text);
       }),
       { numRuns: 20_000 },
     );
     assert.ok(valid > 1_000, `only ${valid} of the texts were instants: the generators miss the forms`);
+  });
+
+  test('in UTC as every reader takes it: an offset, or a zone after a bare date, is written out in UTC', () => {
+    assert.equal(utcInstantText('2024-05-02T10:00:00+09:00', 6), '2024-05-02T01:00:00Z');
+    assert.equal(utcInstantText('2024-05-02 10:00:00.123456789-04:30', 9), '2024-05-02T14:30:00.123456789Z');
+    assert.equal(utcInstantText('2024-05-02 10:00:00.123456789-04:30', 6), '2024-05-02T14:30:00.123456Z');
+    assert.equal(utcInstantText('2024-05-02Z', 6), '2024-05-02T00:00:00Z');
+    for (const plain of ['2024-05-02', '2024-05-02T10:00', '2024-05-02 10:00:00.5Z', '2024-05-02T10:00:00+00:00'])
+      assert.equal(utcInstantText(plain, 9), plain);
+    assert.equal(utcInstantText('tomorrow', 6), undefined);
+    assert.equal(isoNanos(1n), '1970-01-01T00:00:00.000000001Z');
+    assert.equal(isoNanos(-1n), '1969-12-31T23:59:59.999999999Z');
+    assert.equal(isoNanos(123_000_000n), '1970-01-01T00:00:00.123Z');
   });
 
   test('the edges: leap days of year 0, and the first and last instants a Date holds', () => {

@@ -38,7 +38,8 @@ test('good rows become text per column, in schema order, with null for what was 
       ['driver_id', ['1001', (2n ** 62n).toString()]],
       ['conv_rate', ['0.5', null]],
       ['city', [null, null]],
-      ['event_timestamp', ['2024-05-01T00:00:00Z', '2024-05-01 00:00:01.123456+02:00']],
+      // An offset is written out in UTC: DuckDB's cast to TIMESTAMP would drop it (push-instants.test.ts).
+      ['event_timestamp', ['2024-05-01T00:00:00Z', '2024-04-30T22:00:01.123456Z']],
       ['day', ['2024-02-29', null]],
       ['small', [null, null]],
       ['ratio', [null, null]],

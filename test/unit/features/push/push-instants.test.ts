@@ -1,0 +1,87 @@
+// A pushed (or streamed) instant lands as the instant it names, in every timestamp column type:
+// DuckDB's cast to TIMESTAMP drops an offset (10:00+09:00 read as 10:00) and refuses a zone after a
+// bare date, so the staged text is the instant in UTC. Read back through DuckDB, each column holds
+// what the instant rule reads (test/unit/contracts/instants.test.ts checks that rule against a
+// regular expression and Date).
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { instantMicros, instantNanos } from '../../../../contracts/instants.js';
+import { Engine } from '../../../../engine/duckdb.js';
+import { FloeError } from '../../../../core/errors.js';
+import { stageBatch, stagedRowsSql } from '../../../../features/push/push-commit.js';
+import { checkPushedRows } from '../../../../features/push/push-rows.js';
+import type { NestedField } from '../../../../iceberg/spec/types.js';
+import { scratchFolder } from '../../../support/scratch-folder.js';
+
+const FIELDS: NestedField[] = [
+  { id: 1, name: 'driver_id', required: true, type: 'long' },
+  { id: 2, name: 'ts', required: false, type: 'timestamp' },
+  { id: 3, name: 'tstz', required: false, type: 'timestamptz' },
+  { id: 4, name: 'ts_ns', required: false, type: 'timestamp_ns' },
+  { id: 5, name: 'tstz_ns', required: false, type: 'timestamptz_ns' },
+];
+
+const TEXTS = [
+  '2024-05-02T10:00:00+09:00',
+  '2024-05-02 10:00:00.123456789-04:30',
+  '2024-05-02T10:00+0530',
+  '2024-05-02Z',
+  '2024-05-02+09',
+  '2024-05-02',
+  '2024-05-02T23:59:59.999999999Z',
+  '1969-12-31T23:59:59.5-00:00',
+];
+
+describe('pushed instants', () => {
+  it('land as the instant they name, offsets and all, in timestamp, timestamptz and both nanosecond types', async () => {
+    const checked = checkPushedRows(
+      'driver_push',
+      Object.fromEntries([['driver_id', TEXTS.map((_, index) => index)], ...FIELDS.slice(1).map((field) => [field.name, TEXTS])]) as Record<
+        string,
+        unknown[]
+      >,
+      FIELDS,
+      new Set(['driver_id']),
+    );
+    const directory = scratchFolder('push-instants');
+    const engine = await Engine.create({ threads: 1, memoryLimit: '500MB', tempDirectory: path.join(directory, 'spill') });
+    try {
+      const staged = await stageBatch(directory, [{ rows: checked }]);
+      // A zone-less text is read in the session's zone, which the engine sets to UTC.
+      const rows = await engine.withConnection(async (connection) =>
+        (
+          await connection.runAndReadAll(
+            `SELECT epoch_us(ts)::VARCHAR, epoch_us(tstz)::VARCHAR, epoch_ns(ts_ns)::VARCHAR, epoch_ns(tstz_ns)::VARCHAR FROM (${stagedRowsSql(staged, [0])}) ORDER BY driver_id`,
+          )
+        ).getRows(),
+      );
+      assert.deepEqual(
+        rows,
+        TEXTS.map((text) => {
+          const [micros, nanos] = [String(instantMicros(text)), String(instantNanos(text))];
+          return [micros, micros, nanos, nanos];
+        }),
+      );
+      assert.equal(rows[0]![0], String(Date.UTC(2024, 4, 2, 1) * 1000), '10:00+09:00 is 01:00 UTC');
+    } finally {
+      engine.close();
+    }
+  });
+
+  it('past what a nanosecond timestamp holds are refused naming the column and the range', () => {
+    for (const type of ['timestamp_ns', 'timestamptz_ns'] as const) {
+      const fields: NestedField[] = [{ id: 1, name: 'ts', required: true, type }];
+      assert.throws(
+        () => checkPushedRows('driver_push', { ts: ['2262-04-11T23:47:16.854775808Z'] }, fields, new Set(['ts'])),
+        (error: unknown) =>
+          FloeError.is(error, 'invalid-input') &&
+          /ts/.test(error.message) &&
+          error.message.includes(
+            `"2262-04-11T23:47:16.854775808Z" is out of range for ${type} (1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z`,
+          ),
+      );
+      assert.doesNotThrow(() => checkPushedRows('driver_push', { ts: ['2262-04-11T23:47:16.854775807Z'] }, fields, new Set(['ts'])));
+    }
+  });
+});
