@@ -13,10 +13,17 @@ import { typeText } from '../../iceberg/spec/types.js';
 /** A value that is not null as the text DuckDB casts to a column of `type`, or what is wrong with it. */
 export function pushedValueText(type: IcebergType, value: unknown): string | { problem: string } {
   if (typeof type !== 'string') return nestedJson(type, typeof value === 'string' ? nestedText(value) : value, '');
+  return primitiveText(type, value);
+}
+
+/** A primitive value as the text DuckDB casts to its type, or what is wrong with it. */
+function primitiveText(type: PrimitiveType, value: unknown): string | { problem: string } {
   const outOfRange = rangeProblem(type, value);
   if (outOfRange !== undefined) return { problem: outOfRange };
   const text = valueText(type, value);
-  return text ?? { problem: `expected ${describeType(type)}, got ${describeValue(value)}` };
+  if (text === null) return { problem: `expected ${describeType(type)}, got ${describeValue(value)}` };
+  const instantOutOfRange = INSTANT_TYPES.has(type) ? instantRangeProblem(type, value, text) : undefined;
+  return instantOutOfRange === undefined ? text : { problem: instantOutOfRange };
 }
 
 const INTEGER_TEXT = /^-?\d+$/;
@@ -31,22 +38,12 @@ const FLOAT_MAX = 3.4028234663852886e38;
 /**
  * Why a number cannot be stored in its column although it is a number of the column's kind: an
  * integer beyond the column's range (JSON allows 1e21 for a long), a double beyond a float's, a
- * number that is not finite, or more integer digits than a decimal's precision leaves; an instant
- * past what a nanosecond timestamp holds. Without this a value like these failed only in DuckDB's
- * cast, as a server error.
+ * number that is not finite, or more integer digits than a decimal's precision leaves. Without this
+ * a value like these failed only in DuckDB's cast, as a server error.
  */
-function rangeProblem(type: NestedField['type'], value: unknown): string | undefined {
-  if (typeof type === 'string' && isLosslessNumber(value)) return exactNumberRangeProblem(type, value.value);
-  if ((type === 'timestamp_ns' || type === 'timestamptz_ns') && typeof value === 'string') {
-    const nanos = instantNanos(value);
-    if (nanos !== undefined && (nanos < LONG_RANGE.min || nanos > LONG_RANGE.max))
-      return outOfRange(
-        type,
-        JSON.stringify(value),
-        `${isoNanos(LONG_RANGE.min)} to ${isoNanos(LONG_RANGE.max)}, nanoseconds since 1970 in a long`,
-      );
-  }
-  if (typeof type !== 'string' || (typeof value !== 'number' && typeof value !== 'bigint')) return undefined;
+function rangeProblem(type: PrimitiveType, value: unknown): string | undefined {
+  if (isLosslessNumber(value)) return exactNumberRangeProblem(type, value.value);
+  if (typeof value !== 'number' && typeof value !== 'bigint') return undefined;
   if (typeof value === 'number' && !Number.isFinite(value)) return `${value} is not a finite number; ${type} holds finite numbers only`;
   if (type === 'int' || type === 'long') {
     const range = type === 'int' ? INT_RANGE : LONG_RANGE;
@@ -119,6 +116,43 @@ function outOfRange(type: string, value: number | bigint | string, range: string
   return `${value.toString()} is out of range for ${type} (${range})`;
 }
 
+const INSTANT_TYPES: ReadonlySet<PrimitiveType> = new Set(['timestamp', 'timestamptz', 'timestamp_ns', 'timestamptz_ns', 'date']);
+/** Past these a nanosecond timestamp's instant needs the exact check; between them every one fits. */
+const NANOS_SURE_YEARS = { after: 1677, before: 2262 };
+
+/**
+ * Why an instant, staged as `text` (valueText's, in UTC), is past what its column holds: a
+ * nanosecond timestamp holds 1677 to 2262 (nanoseconds in a long); the others years 1 to 9999, the
+ * instants ISO 8601 text of four-digit years writes, as an Avro stream's are (stream-avro.ts).
+ * DuckDB reads no signed year (`+010000-01-01`) and Python's datetime no year 0, so a time outside
+ * is the row's problem rather than a batch that cannot land.
+ */
+function instantRangeProblem(type: PrimitiveType, value: unknown, text: string): string | undefined {
+  const year = stagedYear(text);
+  if (type === 'timestamp_ns' || type === 'timestamptz_ns') {
+    if (year > NANOS_SURE_YEARS.after && year < NANOS_SURE_YEARS.before) return undefined;
+    const nanos = instantNanos(text);
+    if (nanos !== undefined && nanos >= LONG_RANGE.min && nanos <= LONG_RANGE.max) return undefined;
+    return outOfRange(
+      type,
+      JSON.stringify(value),
+      `${isoNanos(LONG_RANGE.min)} to ${isoNanos(LONG_RANGE.max)}, nanoseconds since 1970 in a long`,
+    );
+  }
+  return year >= 1 ? undefined : outOfRange(type, JSON.stringify(value), 'years 1 to 9999 in UTC');
+}
+
+/** The year of a staged instant's text: four unsigned digits for years 0000 to 9999, NaN for a signed year past them. */
+function stagedYear(text: string): number {
+  let year = 0;
+  for (let index = 0; index < 4; index++) {
+    const digit = text.charCodeAt(index) - 0x30;
+    if (!(digit >= 0 && digit <= 9)) return Number.NaN;
+    year = year * 10 + digit;
+  }
+  return year;
+}
+
 /**
  * A list, map or struct value as JSON text DuckDB casts to the column's type (stagedRowsSql), each
  * value inside checked as one of its own type (numbers keep their exact digits), or the first
@@ -130,10 +164,8 @@ function nestedJson(type: IcebergType, value: unknown, at: string): string | { p
   if (typeof type === 'string') {
     if (type === 'binary' || type.startsWith('fixed'))
       return { problem: `${where}${type} values inside a list, map or struct cannot be pushed as JSON` };
-    const outOfRange = rangeProblem(type, value);
-    if (outOfRange !== undefined) return { problem: `${where}${outOfRange}` };
-    const text = valueText(type, value);
-    if (text === null) return { problem: `${where}expected ${describeType(type)}, got ${describeValue(value)}` };
+    const text = primitiveText(type, value);
+    if (typeof text !== 'string') return { problem: `${where}${text.problem}` };
     const bare =
       type === 'boolean' || type === 'int' || type === 'long' || type === 'float' || type === 'double' || type.startsWith('decimal');
     return bare ? text : JSON.stringify(text);
@@ -183,9 +215,7 @@ function nestedText(text: string): unknown {
 }
 
 /** The value as text of the column's type, or null when it is not one. */
-function valueText(type: NestedField['type'], value: unknown): string | null {
-  if (typeof type !== 'string') return null;
-  const primitive: PrimitiveType = type;
+function valueText(primitive: PrimitiveType, value: unknown): string | null {
   switch (primitive) {
     case 'boolean':
       return typeof value === 'boolean' ? String(value) : null;

@@ -81,7 +81,82 @@ describe('pushed instants', () => {
             `"2262-04-11T23:47:16.854775808Z" is out of range for ${type} (1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z`,
           ),
       );
-      assert.doesNotThrow(() => checkPushedRows('driver_push', { ts: ['2262-04-11T23:47:16.854775807Z'] }, fields, new Set(['ts'])));
+      for (const edge of ['2262-04-11T23:47:16.854775807Z', '2262-04-12T00:47:16.854775807+01:00', '1677-09-21T00:12:43.145224192Z'])
+        assert.doesNotThrow(() => checkPushedRows('driver_push', { ts: [edge] }, fields, new Set(['ts'])), edge);
+      assert.throws(
+        () => checkPushedRows('driver_push', { ts: ['1677-09-21T01:12:43.145224191+01:00'] }, fields, new Set(['ts'])),
+        /out of range for timestamp/,
+      );
+    }
+  });
+
+  it('outside years 1 to 9999 in UTC are refused as their row, naming the column and the range, in every other timestamp and date column', () => {
+    const outside = {
+      timestamp: [
+        '+010000-01-01T00:00:00Z',
+        '9999-12-31T23:00:00-02:00',
+        '0000-12-31T23:59:59.999999Z',
+        '0001-01-01T00:30:00+01:00',
+        '-000001-01-01T00:00:00Z',
+      ],
+      timestamptz: ['+010000-01-01T00:00:00Z', '9999-12-31T23:30-0100', '0000-06-01'],
+      date: ['0000-01-01'],
+    };
+    for (const [type, texts] of Object.entries(outside)) {
+      const fields: NestedField[] = [
+        { id: 1, name: 'driver_id', required: true, type: 'long' },
+        { id: 2, name: 'at', required: false, type: type as 'timestamp' },
+      ];
+      for (const text of texts)
+        assert.throws(
+          () =>
+            checkPushedRows(
+              'driver_push',
+              { driver_id: [1, 2], at: ['2024-05-02T00:00:00Z'.slice(0, type === 'date' ? 10 : undefined), text] },
+              fields,
+              new Set(['driver_id']),
+            ),
+          (error: unknown) =>
+            FloeError.is(error, 'invalid-input') &&
+            error.message.includes(`row 1, column at: ${JSON.stringify(text)} is out of range for ${type} (years 1 to 9999 in UTC)`),
+          `${type} ${text}`,
+        );
+    }
+    const listOfTimestamps: NestedField[] = [
+      { id: 1, name: 'at', required: true, type: { type: 'list', elementId: 2, element: 'timestamp', elementRequired: false } },
+    ];
+    assert.throws(
+      () => checkPushedRows('driver_push', { at: [['2024-05-02T00:00:00Z', '+010000-01-01T00:00:00Z']] }, listOfTimestamps, new Set()),
+      /row 0, column at: \[1\]: "\+010000-01-01T00:00:00Z" is out of range for timestamp \(years 1 to 9999 in UTC\)/,
+    );
+  });
+
+  it('at the edges of years 1 to 9999 land as the instants they name', async () => {
+    const edges = ['0001-01-01T00:00:00Z', '0001-01-01T01:00:00+01:00', '9999-12-31T23:59:59.999999Z', '9999-12-31T22:59:59.999999-01:00'];
+    const fields = FIELDS.slice(0, 3);
+    const checked = checkPushedRows(
+      'driver_push',
+      { driver_id: edges.map((_, index) => index), ts: edges, tstz: edges },
+      fields,
+      new Set(['driver_id']),
+    );
+    const directory = scratchFolder('push-instant-edges');
+    const engine = await Engine.create({ threads: 1, memoryLimit: '500MB', tempDirectory: path.join(directory, 'spill') });
+    try {
+      const staged = await stageBatch(directory, [{ rows: checked }]);
+      const rows = await engine.withConnection(async (connection) =>
+        (
+          await connection.runAndReadAll(
+            `SELECT epoch_us(ts)::VARCHAR, epoch_us(tstz)::VARCHAR FROM (${stagedRowsSql(staged, [0])}) ORDER BY driver_id`,
+          )
+        ).getRows(),
+      );
+      assert.deepEqual(
+        rows,
+        edges.map((text) => [String(instantMicros(text)), String(instantMicros(text))]),
+      );
+    } finally {
+      engine.close();
     }
   });
 });

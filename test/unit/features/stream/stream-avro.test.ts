@@ -145,6 +145,23 @@ test('a time past year 9999 or before year 1 is the message’s problem, not tex
       assert.match(String(row), new RegExp(`^Avro field ts .*: -?\\d+ µs since the epoch is ${expected.replace(/[()]/g, '\\$&')}$`));
     else assert.equal(valuesOf(row).event_timestamp, expected, String(value));
   }
+  // The same years for ISO text, as a JSON message's are: past them the message is a dead letter, not a batch DuckDB refuses.
+  const textSchema = {
+    type: 'record',
+    name: 'E',
+    fields: [
+      { name: 'driver_id', type: 'long' },
+      { name: 'ts', type: 'string' },
+    ],
+  };
+  for (const text of ['+010000-01-01T00:00:00Z', '9999-12-31T23:00:00-02:00', '0000-12-31T23:59:59Z']) {
+    const row = messageRow(shapeOf(stream(textSchema)), avroType(textSchema).toBuffer({ driver_id: 1n, ts: text }));
+    assert.match(
+      String(row),
+      /^field ts \(column event_timestamp\): ".*" is out of range for timestamptz \(years 1 to 9999 in UTC\)$/,
+      text,
+    );
+  }
 });
 
 test('a value that does not decode is a dead-letter reason naming the field; its dead letter keeps the bytes as base64', () => {
