@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { defineEntity, defineFeatureView, defineIcebergSource } from '../../../features/definitions.js';
 import { quoteLiteral } from '../../../engine/sql.js';
 import { materializeWindow } from '../../../features/materialize/index.js';
+import { ONLINE_EVENT_TS } from '../../../features/online-columns.js';
 import { readWatermark } from '../../../features/online-table/table-state.js';
 import { definePushSource } from '../../../features/push-source.js';
 import type { Runtime } from '../../../features/runtime.js';
@@ -208,6 +209,39 @@ describe('push through two feature servers sharing one catalog', () => {
       assert.match(answer.message, message);
       const counts = await driverCounts(ONLINE_TABLE);
       for (const driver of item.drivers) assert.equal(counts.get(driver), undefined);
+    }
+  });
+
+  test('an instant with an offset lands as the instant it names, as pyiceberg reads it; one past year 9999 is a 400 naming row and column', async () => {
+    const sent: Record<string, string> = {
+      '2024-05-02T10:00:00+09:00': '2024-05-02T01:00:00.000000Z',
+      '2024-05-02 10:00:00.123456-04:30': '2024-05-02T14:30:00.123456Z',
+      '2024-05-02T10:00+0530': '2024-05-02T04:30:00.000000Z',
+      '2024-05-02Z': '2024-05-02T00:00:00.000000Z',
+    };
+    const item = request(4, 'online_and_offline');
+    (item.body.df as Record<string, unknown[]>).event_timestamp = Object.keys(sent);
+    const tooLate = request(2, 'online_and_offline');
+    (tooLate.body.df as Record<string, unknown[]>).event_timestamp![1] = '9999-12-31T23:00:00-02:00';
+    const [landed, refused] = await Promise.all([post(urlA, '/push', item.body), post(urlA, '/push', tooLate.body)]);
+    assert.equal(landed.status, 200, JSON.stringify(landed.json));
+    assert.equal(refused.status, 400, JSON.stringify(refused.json));
+    assert.match(
+      String(refused.json.message),
+      /row 1, column event_timestamp: "9999-12-31T23:00:00-02:00" is out of range for timestamptz \(years 1 to 9999 in UTC\)/,
+    );
+    for (const [table, column] of [
+      [SOURCE_TABLE, 'event_timestamp'],
+      [ONLINE_TABLE, ONLINE_EVENT_TS],
+    ] as const) {
+      const { rows } = await runPyiceberg<{ rows: Record<string, unknown>[] }>('read', { catalog: sqliteCatalog(dir), identifier: table });
+      const read = new Map(rows.map((row) => [Number(row.driver_id), row[column]]));
+      assert.deepEqual(
+        item.drivers.map((driver) => read.get(driver)),
+        Object.values(sent),
+        table,
+      );
+      for (const driver of tooLate.drivers) assert.equal(read.get(driver), undefined, `${table} ${driver}`);
     }
   });
 
