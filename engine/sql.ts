@@ -27,6 +27,14 @@ export function duckdbErrorReason(error: unknown): string {
 }
 
 /**
+ * A DuckDB error's message up to where it quotes the SQL (`LINE 1: SELECT …` and the caret under
+ * it), keeping the lines before that: a CSV conversion error names the column and value there.
+ */
+export function withoutSqlQuote(message: string): string {
+  return message.replace(/\n\s*LINE \d+:[\s\S]*$/, '').trim();
+}
+
+/**
  * What to ORDER BY for an output column of DuckDB type `type` (SQL text). DuckDB 1.5 hands a column
  * that is also a sort key back decoded from the key, which turns -0.0 into +0.0 in a FLOAT or
  * DOUBLE, alone or inside a list or struct (duckdb/duckdb#25417); `least(column)` sorts the same

@@ -9,7 +9,7 @@ import { describeRelation, requireColumns } from '../describe.js';
 import { readParquetStats } from './parquet-stats.js';
 import type { ColumnStats } from './parquet-stats.js';
 import { POSITION_DELETE_FILE_PATH_FIELD_ID, POSITION_DELETE_POS_FIELD_ID } from '../../iceberg/spec/position-deletes.js';
-import { quoteIdentifier as q, quoteLiteral, sortKeySql } from '../sql.js';
+import { quoteIdentifier as q, quoteLiteral, sortKeySql, withoutSqlQuote } from '../sql.js';
 import { duckdbType } from '../types.js';
 import { assertWritable, fieldIdsLiteral } from './parquet-field-ids.js';
 import { partitionValues } from './partition-sql.js';
@@ -306,12 +306,11 @@ async function runCopy(connection: DuckDBConnection, sql: string, target: string
     const message = (error as Error).message;
     // A value the column's type cannot hold is the rows' fault, not the disk's: say so, so that a
     // caller (an activity) reports bad input instead of a storage failure.
-    if (/^(Conversion|Constraint|Out of Range|Invalid Input) Error/.test(message)) {
-      throw new FloeError('invalid-input', `The rows to write do not fit the table's column types: ${message}`, {
+    // Without DuckDB's quote of Floe's SQL or the scratch file: neither means anything to whoever sent the rows.
+    if (/^(Conversion|Constraint|Out of Range|Invalid Input) Error/.test(message))
+      throw new FloeError('invalid-input', `The rows to write do not fit the table's column types: ${withoutSqlQuote(message)}`, {
         cause: error,
-        context: { path: target },
       });
-    }
     throw new FloeError('io', `DuckDB could not write Parquet to ${target}: ${message}`, {
       cause: error,
       context: { path: target },

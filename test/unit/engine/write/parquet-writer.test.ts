@@ -210,6 +210,28 @@ describe('writeParquet', () => {
     });
   });
 
+  it('fails on a value its column cannot hold, naming the column, without DuckDB’s quote of the SQL or the file written', async () => {
+    await withConnection(async (connection, dir) => {
+      const out = join(dir, 'out');
+      await assert.rejects(
+        writeParquet(connection, {
+          query: `SELECT * FROM (VALUES ('2024-05-01'), ('+010000-01-01')) t(ts)`,
+          schema: schema({ id: 1, name: 'ts', required: false, type: 'timestamp' }),
+          directory: out,
+        }),
+        (error: unknown) => {
+          assert.ok(FloeError.is(error, 'invalid-input'), String(error));
+          assert.match(
+            error.message,
+            /^The rows to write do not fit the table's column types: Conversion Error: .*"\+010000-01-01".* column ts$/,
+          );
+          assert.doesNotMatch(error.message, /LINE|SELECT|CAST|\/out/);
+          return true;
+        },
+      );
+    });
+  });
+
   it('checks the query’s columns against the schema, naming what is wrong', async () => {
     await withConnection(async (connection, dir) => {
       const oneColumn = schema({ id: 1, name: 'id', required: true, type: 'long' });
