@@ -22,6 +22,7 @@ function primitiveText(type: PrimitiveType, value: unknown): string | { problem:
   if (outOfRange !== undefined) return { problem: outOfRange };
   const text = valueText(type, value);
   if (text === null) return { problem: `expected ${describeType(type)}, got ${describeValue(value)}` };
+  if (type.startsWith('decimal')) return decimalText(type, value, text);
   const instantOutOfRange = INSTANT_TYPES.has(type) ? instantRangeProblem(type, value, text) : undefined;
   return instantOutOfRange === undefined ? text : { problem: instantOutOfRange };
 }
@@ -38,8 +39,8 @@ const FLOAT_MAX = 3.4028234663852886e38;
 /**
  * Why a number cannot be stored in its column although it is a number of the column's kind: an
  * integer beyond the column's range (JSON allows 1e21 for a long), a double beyond a float's, a
- * number that is not finite, or more integer digits than a decimal's precision leaves. Without this
- * a value like these failed only in DuckDB's cast, as a server error.
+ * number that is not finite (decimalText checks a decimal's digits). Without this a value like
+ * these failed only in DuckDB's cast, as a server error.
  */
 function rangeProblem(type: PrimitiveType, value: unknown): string | undefined {
   if (isLosslessNumber(value)) return exactNumberRangeProblem(type, value.value);
@@ -56,28 +57,17 @@ function rangeProblem(type: PrimitiveType, value: unknown): string | undefined {
     return undefined;
   }
   if (type === 'float' && Math.abs(Number(value)) > FLOAT_MAX) return outOfRange(type, value, `at most ±${FLOAT_MAX}`);
-  const decimal = type.startsWith('decimal') ? /^decimal\((\d+),\s*(\d+)\)$/.exec(type) : null;
-  if (decimal) {
-    const integerDigits = Number(decimal[1]) - Number(decimal[2]);
-    const magnitude = typeof value === 'bigint' ? (value < 0n ? -value : value) : BigInt(Math.trunc(Math.abs(value)));
-    if (magnitude >= 10n ** BigInt(integerDigits)) return outOfRange(type, value, `at most ${integerDigits} digits before the point`);
-  }
   return undefined;
 }
 
 /**
- * rangeProblem of a number with more digits than a double keeps (core/exact-json.ts): a decimal
- * counts its integer digits from the text, an integer column and a float take its value.
+ * rangeProblem of a number with more digits than a double keeps (core/exact-json.ts): an integer
+ * column and a float take its value (a decimal its digits, in decimalText).
  */
 function exactNumberRangeProblem(type: PrimitiveType, digits: string): string | undefined {
-  const decimal = /^decimal\((\d+),\s*(\d+)\)$/.exec(type);
-  if (decimal) {
-    const integerDigits = Number(decimal[1]) - Number(decimal[2]);
-    if (integerDigitCount(digits) > integerDigits) return outOfRange(type, digits, `at most ${integerDigits} digits before the point`);
-    return undefined;
-  }
+  if (type.startsWith('decimal')) return undefined;
   if (type === 'int' || type === 'long') {
-    if (integerDigitCount(digits) > 19)
+    if ((plainNumber(digits)?.whole.length ?? 0) > 19)
       return outOfRange(type, digits, type === 'int' ? `${INT_RANGE.min} to ${INT_RANGE.max}` : `${LONG_RANGE.min} to ${LONG_RANGE.max}`);
     const integer = integerText(digits);
     // Not an integer: valueText refuses it as such.
@@ -88,28 +78,56 @@ function exactNumberRangeProblem(type: PrimitiveType, digits: string): string | 
   return rangeProblem(type, number);
 }
 
-const NUMBER_PARTS = /^-?(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?$/;
+const NUMBER_PARTS = /^(-?)(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?$/;
+/** Past this many places from its digits a point is put here: only a number's being out of range matters there. */
+const MAX_PLACES = 400;
 
-/** How many digits a number's text has before the point, written out without exponent (0 when it is below 1). */
-function integerDigitCount(digits: string): number {
-  const [, whole = '', fraction = '', exponent = '0'] = NUMBER_PARTS.exec(digits) ?? [];
-  const significant = (whole + fraction).replace(/^0+/, '');
-  if (significant === '') return 0;
-  return Math.max(0, whole.length - (whole + fraction).length + significant.length + Number(exponent));
+/** A number written out without an exponent: the digits before the point without leading zeros, those after it without trailing zeros. */
+interface PlainNumber {
+  readonly negative: boolean;
+  readonly whole: string;
+  readonly fraction: string;
+}
+
+/** A number's text (`-1.50e3`, `.050`, `12`) as a PlainNumber; undefined when it is no number's text. */
+function plainNumber(text: string): PlainNumber | undefined {
+  const [, sign, whole = '', fraction = '', exponent = '0'] = NUMBER_PARTS.exec(text) ?? [];
+  const digits = whole + fraction;
+  if (sign === undefined || digits === '') return undefined;
+  const first = digits.search(/[1-9]/);
+  if (first < 0) return { negative: false, whole: '', fraction: '' };
+  const significant = digits.slice(first).replace(/0+$/, '');
+  const point = Math.max(-MAX_PLACES, Math.min(MAX_PLACES, whole.length - first + Number(exponent)));
+  return {
+    negative: sign === '-',
+    whole: point <= 0 ? '' : significant.slice(0, point).padEnd(point, '0'),
+    fraction: point >= significant.length ? '' : point < 0 ? '0'.repeat(-point) + significant : significant.slice(point),
+  };
 }
 
 /** A number's text as plain integer digits when it is an integer (9.2e18, 12.000), else undefined. */
 function integerText(digits: string): string | undefined {
-  const [, whole = '', fraction = '', exponentText = '0'] = NUMBER_PARTS.exec(digits) ?? [];
-  const exponent = Number(exponentText);
-  // Called for at most a long's 19 digits before the point; far below 1 it is no integer either.
-  if (exponent > 400 || exponent < -400) return undefined;
-  const mantissa = whole + fraction;
-  const point = whole.length + exponent;
-  const kept = point <= 0 ? '' : mantissa.slice(0, point).padEnd(point, '0');
-  if (!/^0*$/.test(mantissa.slice(Math.max(0, point)))) return undefined;
-  const sign = digits.startsWith('-') ? '-' : '';
-  return `${sign}${kept.replace(/^0+(?=\d)/, '') || '0'}`;
+  const plain = plainNumber(digits);
+  if (plain === undefined || plain.fraction !== '') return undefined;
+  return plain.whole === '' ? '0' : `${plain.negative ? '-' : ''}${plain.whole}`;
+}
+
+/**
+ * A decimal column's text for a number's exact text, written out without an exponent, or what is
+ * wrong with it: more digits before the point than the precision leaves, or after it than the scale
+ * keeps. DuckDB's cast rounds those (7.95e-138 to 0.01 in a decimal(9, 2)), and pyarrow and Java
+ * Iceberg refuse to; a number is what was sent or it is refused.
+ */
+function decimalText(type: PrimitiveType, value: unknown, text: string): string | { problem: string } {
+  const [, precision = '38', scale = '0'] = /^decimal\((\d+),\s*(\d+)\)$/.exec(type) ?? [];
+  const plain = plainNumber(text);
+  const shown = typeof value === 'string' ? JSON.stringify(value) : text;
+  if (plain === undefined) return { problem: `expected ${describeType(type)}, got ${describeValue(value)}` };
+  const integerDigits = Number(precision) - Number(scale);
+  if (plain.whole.length > integerDigits) return { problem: outOfRange(type, shown, `at most ${integerDigits} digits before the point`) };
+  if (plain.fraction.length > Number(scale))
+    return { problem: `${shown} has more digits after the point than ${type} keeps (${scale}); round it before it is sent` };
+  return `${plain.negative ? '-' : ''}${plain.whole === '' ? '0' : plain.whole}${plain.fraction === '' ? '' : `.${plain.fraction}`}`;
 }
 
 function outOfRange(type: string, value: number | bigint | string, range: string): string {
@@ -240,10 +258,10 @@ function valueText(primitive: PrimitiveType, value: unknown): string | null {
     }
     case 'float':
     case 'double':
-      if (typeof value === 'number') return Number.isFinite(value) ? String(value) : null;
+      if (typeof value === 'number') return Number.isFinite(value) ? doubleText(value) : null;
       if (typeof value === 'bigint') return value.toString();
       // More digits than a double keeps: rounded as the column rounds any number.
-      if (isLosslessNumber(value)) return Number.isFinite(Number(value.value)) ? String(Number(value.value)) : null;
+      if (isLosslessNumber(value)) return Number.isFinite(Number(value.value)) ? doubleText(Number(value.value)) : null;
       return null;
     case 'string':
       return typeof value === 'string' ? value : null;
@@ -275,6 +293,11 @@ function valueText(primitive: PrimitiveType, value: unknown): string | null {
       // binary, fixed, geometry …: not pushable as JSON values.
       return null;
   }
+}
+
+/** A double as text DuckDB reads back as the same double: String writes -0 as 0. */
+function doubleText(value: number): string {
+  return Object.is(value, -0) ? '-0' : String(value);
 }
 
 function describeType(type: NestedField['type']): string {

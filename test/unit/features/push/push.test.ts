@@ -48,6 +48,23 @@ test('good rows become text per column, in schema order, with null for what was 
   );
 });
 
+test('a decimal is staged written out, without an exponent or zeros that add nothing, and a double keeps its sign at zero', () => {
+  const checked = checkPushedRows(
+    'driver_push',
+    {
+      driver_id: [1, 2, 3, 4],
+      event_timestamp: Array(4).fill('2024-05-01T00:00:00Z'),
+      price: ['1.5e1', '-0.50', 7, '.05'],
+      conv_rate: [-0, 0, 1e-7, -2.5],
+    },
+    FIELDS,
+    REQUIRED,
+  );
+  const values = (name: string) => checked.columns.find((column) => column.field.name === name)!.values;
+  assert.deepEqual(values('price'), ['15', '-0.5', '7', '0.05']);
+  assert.deepEqual(values('conv_rate'), ['-0', '0', '1e-7', '-2.5']);
+});
+
 test('a bad row is refused naming the row index and the column', () => {
   const base = { driver_id: [1, 2, 3], event_timestamp: ['2024-05-01T00:00:00Z', '2024-05-01T00:00:00Z', '2024-05-01T00:00:00Z'] };
   const cases: [Record<string, unknown[]>, RegExp][] = [
@@ -75,6 +92,11 @@ test('a bad row is refused naming the row index and the column', () => {
     [
       { ...base, price: [1, 123.5, 1234] },
       /row 2, column price: 1234 is out of range for decimal\(5, 2\) \(at most 3 digits before the point\)/,
+    ],
+    [{ ...base, price: [1, 1.005, 2] }, /row 1, column price: 1\.005 has more digits after the point than decimal\(5, 2\) keeps \(2\)/],
+    [
+      { ...base, price: ['1', '1.5e3', '2'] },
+      /row 1, column price: "1\.5e3" is out of range for decimal\(5, 2\) \(at most 3 digits before the point\)/,
     ],
     [{ ...base, city: ['ams', 7, 'rtm'] }, /row 1, column city: expected a string text, got number 7/],
     [{ ...base, conv_rate: [1, 2] }, /every column must have the same length/],
