@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { FloeError } from '../../core/errors.js';
 import { describeRelation } from '../../engine/describe.js';
-import { duckdbType, schemaFromColumns } from '../../engine/types.js';
+import { schemaFromColumns } from '../../engine/types.js';
 import type { LoadedTable, TableIdentifier } from '../../iceberg/catalog/catalog.js';
 import { createTableEnsuringNamespace } from '../../iceberg/catalog/create-table.js';
 import { formatTableIdentifier } from '../../iceberg/catalog/identifier.js';
@@ -74,7 +74,7 @@ export async function loadFileIntoTable(context: FeatureContext, request: TableL
   return context.engine.withConnection(async (connection) => {
     // A CSV's columns are read as the table's types when there is a table.
     const declared = new Map(
-      (existing === undefined ? [] : currentSchema(existing.metadata).fields).map((field) => [field.name, duckdbType(field.type)]),
+      (existing === undefined ? [] : currentSchema(existing.metadata).fields).map((field) => [field.name, field.type]),
     );
     const source = await openLoadSource(connection, file, format, declared);
     const { table, created } =

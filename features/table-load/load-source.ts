@@ -6,9 +6,10 @@ import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { DuckDBTypeId } from '@duckdb/node-api';
 import { FloeError } from '../../core/errors.js';
 import { describeRelation } from '../../engine/describe.js';
-import { duckdbErrorReason, quoteLiteral } from '../../engine/sql.js';
-import { icebergTypeOf } from '../../engine/types.js';
+import { duckdbErrorReason, quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
+import { decimalParts, duckdbType, icebergTypeOf } from '../../engine/types.js';
 import type { IcebergType } from '../../iceberg/spec/types.js';
+import { typeText } from '../../iceberg/spec/types.js';
 
 export type LoadFormat = 'parquet' | 'csv';
 
@@ -57,14 +58,15 @@ export async function fileSha256(file: string): Promise<string> {
 
 /**
  * Opens a Parquet or CSV file with DuckDB and describes its columns. A CSV's column types are
- * DuckDB's sniffing, except for the columns `declaredTypes` names (DuckDB type SQL by column):
- * those are parsed as that type, so a value that is not one is refused with its line.
+ * DuckDB's sniffing, except for the columns `declaredTypes` names (the table's type by column):
+ * those are parsed as that type, so a value that is not one is refused with its line, and a value
+ * is never silently changed on the way (see csvReading).
  */
 export async function openLoadSource(
   connection: DuckDBConnection,
   file: string,
   format: LoadFormat,
-  declaredTypes: ReadonlyMap<string, string> = new Map(),
+  declaredTypes: ReadonlyMap<string, IcebergType> = new Map(),
 ): Promise<LoadSource> {
   const absolute = path.resolve(file);
   try {
@@ -75,14 +77,43 @@ export async function openLoadSource(
       return { file, format, relation, columns: described.map((column) => sourceColumn(column, nanoseconds.get(column.name) ?? [])) };
     }
     const sniffed = await describeRelation(connection, `SELECT * FROM read_csv(${quoteLiteral(absolute)})`, `file ${file}`);
-    const declared = sniffed.filter((column) => declaredTypes.has(column.name));
-    const types = declared.map((column) => `${quoteLiteral(column.name)}: ${quoteLiteral(declaredTypes.get(column.name)!)}`);
-    const relation = `read_csv(${quoteLiteral(absolute)}${types.length === 0 ? '' : `, types = {${types.join(', ')}}`})`;
+    const declared = sniffed.map((column) => ({ name: column.name, type: declaredTypes.get(column.name) })).filter(isDeclared);
+    const readings = declared.map((column) => ({ name: column.name, ...csvReading(column.name, column.type) }));
+    const types = readings.map((column) => `${quoteLiteral(column.name)}: ${quoteLiteral(column.readAs)}`);
+    const read = `read_csv(${quoteLiteral(absolute)}${types.length === 0 ? '' : `, types = {${types.join(', ')}}`})`;
+    const conversions = readings.flatMap((column) => (column.converted === undefined ? [] : [`${column.converted} AS ${q(column.name)}`]));
+    const relation = conversions.length === 0 ? read : `(SELECT * REPLACE (${conversions.join(', ')}) FROM ${read})`;
     const described = declared.length === 0 ? sniffed : await describeRelation(connection, `SELECT * FROM ${relation}`, `file ${file}`);
     return { file, format, relation, columns: described.map((column) => sourceColumn(column, [])) };
   } catch (error) {
     throw unreadable(file, format, error);
   }
+}
+
+function isDeclared(column: { name: string; type: IcebergType | undefined }): column is { name: string; type: IcebergType } {
+  return column.type !== undefined;
+}
+
+/**
+ * How a CSV column is read as a table's type: the type DuckDB parses its text as, and the SQL that
+ * turns that into the column's value where the parse alone would change it. DuckDB's parse to
+ * TIMESTAMP drops an offset (10:00+09:00 read as 10:00), so a timestamp is parsed as TIMESTAMPTZ (in
+ * the engine's UTC) and taken as its UTC time; its parse to DECIMAL rounds digits past the scale
+ * (1.005 as 1.01 in a decimal(9, 2), 7.95e-138 as 0.01), so a decimal is read as text and cast only
+ * when it is written out within the precision and scale, and otherwise refused naming the value.
+ */
+function csvReading(name: string, type: IcebergType): { readAs: string; converted?: string } {
+  const column = q(name);
+  if (type === 'timestamp') return { readAs: 'TIMESTAMPTZ', converted: `CAST(${column} AS TIMESTAMP)` };
+  const decimal = decimalParts(type);
+  if (decimal === undefined) return { readAs: duckdbType(type) };
+  const wholeDigits = decimal.precision - decimal.scale;
+  const written = `\\s*[-+]?0*${wholeDigits > 0 ? `\\d{0,${wholeDigits}}` : ''}(\\.\\d{0,${decimal.scale}}0*)?\\s*`;
+  const refusal = ` is not a ${typeText(type)} as written: at most ${wholeDigits} digits before the point and ${decimal.scale} after it (more would be rounded), no exponent`;
+  return {
+    readAs: 'VARCHAR',
+    converted: `CASE WHEN ${column} IS NULL THEN NULL WHEN regexp_full_match(${column}, ${quoteLiteral(written)}) AND regexp_matches(${column}, '\\d') THEN CAST(trim(${column}) AS ${duckdbType(type)}) ELSE error(${quoteLiteral(`column ${name}: `)} || ${column} || ${quoteLiteral(refusal)}) END`,
+  };
 }
 
 /** A DuckDB error met reading the file, as one naming it. */

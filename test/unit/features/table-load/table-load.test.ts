@@ -110,7 +110,7 @@ describe('floe table load: the columns of a file and of a table', () => {
           ['seen', 'timestamptz'],
         ],
       );
-      const declared = await openLoadSource(connection, file, 'csv', new Map([['id', 'INTEGER']]));
+      const declared = await openLoadSource(connection, file, 'csv', new Map([['id', 'int']]));
       assert.deepEqual(
         declared.columns.map((column) => [column.name, column.type]),
         [
@@ -134,8 +134,8 @@ describe('floe table load: the columns of a file and of a table', () => {
         bad,
         'csv',
         new Map([
-          ['id', 'INTEGER'],
-          ['seen', 'TIMESTAMPTZ'],
+          ['id', 'int'],
+          ['seen', 'timestamptz'],
         ]),
       );
       await assert.rejects(rows(connection, loadColumns(badSource, table, 'rides.t').query), (error: Error) =>
@@ -143,6 +143,51 @@ describe('floe table load: the columns of a file and of a table', () => {
           duckdbReadingReason(error.message),
         ),
       );
+    });
+  });
+
+  it('reads a CSV timestamp with an offset as the instant it names, and a decimal as written or not at all', async () => {
+    await withConnection(async (connection, dir) => {
+      const file = path.join(dir, 'rows.csv');
+      await writeFile(
+        file,
+        'id,seen,price\n1,2024-05-02T10:00:00+09:00,1.50\n2,2024-05-02 10:00:00,-0.05\n3,2024-05-02T10:00:00-04:30, 12345.6 \n4,,\n',
+      );
+      const table = schemaOf(optional('id', 'long'), optional('seen', 'timestamp'), optional('price', 'decimal(7, 2)'));
+      const declared = new Map(table.fields.map((field) => [field.name, field.type]));
+      const source = await openLoadSource(connection, file, 'csv', declared);
+      assert.deepEqual(
+        source.columns.map((column) => [column.name, column.type]),
+        [
+          ['id', 'long'],
+          ['seen', 'timestamp'],
+          ['price', 'decimal(7, 2)'],
+        ],
+      );
+      assert.deepEqual(
+        await rows(
+          connection,
+          `SELECT id, seen::VARCHAR AS seen, price::VARCHAR AS price FROM (${loadColumns(source, table, 'rides.t').query}) ORDER BY id`,
+        ),
+        [
+          { id: 1n, seen: '2024-05-02 01:00:00', price: '1.50' },
+          { id: 2n, seen: '2024-05-02 10:00:00', price: '-0.05' },
+          { id: 3n, seen: '2024-05-02 14:30:00', price: '12345.60' },
+          { id: 4n, seen: null, price: null },
+        ],
+      );
+      for (const price of ['1.005', '7.95e-138', '123456', '1.5e1', '-', 'x']) {
+        const bad = path.join(dir, 'bad.csv');
+        await writeFile(bad, `id,price\n1,1.25\n2,${price}\n`);
+        const badSource = await openLoadSource(connection, bad, 'csv', declared);
+        await assert.rejects(rows(connection, loadColumns(badSource, table, 'rides.t').query), (error: Error) => {
+          assert.equal(
+            duckdbReadingReason(error.message),
+            `Invalid Input Error: column price: ${price} is not a decimal(7, 2) as written: at most 5 digits before the point and 2 after it (more would be rounded), no exponent`,
+          );
+          return true;
+        });
+      }
     });
   });
 
