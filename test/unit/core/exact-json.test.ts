@@ -78,7 +78,8 @@ test('a push parsed exactly lands every long and the decimal digit for digit', (
   const checked = checkPushedRows('driver_push', body, FIELDS, REQUIRED);
   const values = Object.fromEntries(checked.columns.map(({ field, values }) => [field.name, values]));
   assert.deepEqual(values.driver_id, BIG_LONGS);
-  assert.deepEqual(values.price, [DECIMAL_30_DIGITS, '5', '-0.25', '1.5e-7']);
+  // Written out without an exponent: DuckDB's cast of an exponent's text to a decimal can round.
+  assert.deepEqual(values.price, [DECIMAL_30_DIGITS, '5', '-0.25', '0.00000015']);
   // A double column rounds as doubles do.
   assert.deepEqual(values.rate, ['0.1', '1', '3', '2.5']);
 });
