@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Engine } from '../../engine/duckdb.js';
 import { duckdbErrorReason, quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { FloeError } from '../../core/errors.js';
+import { parseExactJson } from '../../core/exact-json.js';
 import type { PushColumns } from './push-rows.js';
 
 const READERS: Readonly<Record<string, (file: string) => string>> = {
@@ -27,9 +28,15 @@ const NATIVE_TYPES = new Set([
   'VARCHAR',
 ]);
 
+/** A list, map or struct column (`INTEGER[]`, `STRUCT(…)`, `MAP(…)`), read as JSON. */
+function isNested(type: string): boolean {
+  return type.endsWith(']') || type.startsWith('STRUCT') || type.startsWith('MAP');
+}
+
 /**
  * The rows of a Parquet, CSV or JSON-lines file as push columns, read by DuckDB: timestamps as
- * ISO text, so they are checked like those of `POST /push`.
+ * ISO text, lists, maps and structs as JSON parsed with their numbers exact (a long inside stays
+ * a long), so they are checked like those of `POST /push`.
  */
 export async function readPushFile(engine: Engine, file: string): Promise<PushColumns> {
   const reader = READERS[path.extname(file).toLowerCase()];
@@ -47,16 +54,19 @@ export async function readPushFile(engine: Engine, file: string): Promise<PushCo
       const projection = described.map(({ column_name: name, column_type: type }) => {
         const column = q(String(name));
         if (NATIVE_TYPES.has(String(type))) return column;
+        if (isNested(String(type))) return `to_json(${column}) AS ${column}`;
         if (String(type).startsWith('TIMESTAMP'))
           return `strftime(${column}, '%Y-%m-%dT%H:%M:%S.%f') || ${String(type).includes('TIME ZONE') ? "'Z'" : "''"} AS ${column}`;
         return `CAST(${column} AS VARCHAR) AS ${column}`;
       });
-      const columns = (await connection.runAndReadAll(`SELECT ${projection.join(', ')} FROM ${relation}`)).getColumnsObjectJS();
+      const columns: Record<string, unknown[]> = (
+        await connection.runAndReadAll(`SELECT ${projection.join(', ')} FROM ${relation}`)
+      ).getColumnsObjectJS();
       // A JSON-lines column of mixed values is typed JSON: its values as they were written, so a wrong one is reported as such.
       for (const { column_name: name, column_type: type } of described)
-        if (type === 'JSON')
-          columns[String(name)] = columns[String(name)]!.map((value) => (value === null ? null : JSON.parse(String(value))));
-      return columns as PushColumns;
+        if (type === 'JSON' || isNested(String(type)))
+          columns[String(name)] = columns[String(name)]!.map((value) => (value === null ? null : parseExactJson(String(value))));
+      return columns;
     });
   } catch (error) {
     if (FloeError.is(error)) throw error;

@@ -1,0 +1,67 @@
+// `floe push --file`: DuckDB reads the file, and its values reach the push's checks as a push
+// body's would. Lists, maps and structs arrive as JSON parsed with exact numbers, so a long inside
+// one stays the long that was written, from Parquet and from JSON lines alike.
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { quoteLiteral } from '../../../../engine/sql.js';
+import { readPushFile } from '../../../../features/push/push-file.js';
+import { checkPushedRows } from '../../../../features/push/push-rows.js';
+import type { NestedField } from '../../../../iceberg/spec/types.js';
+import { withEngine } from '../../../support/engine/duckdb.js';
+
+const BIG = '9007199254740993';
+const FIELDS: NestedField[] = [
+  { id: 1, name: 'driver_id', required: true, type: 'long' },
+  { id: 2, name: 'xs', required: false, type: { type: 'list', elementId: 10, element: 'long', elementRequired: false } },
+  { id: 3, name: 'm', required: false, type: { type: 'map', keyId: 11, key: 'string', valueId: 12, value: 'long', valueRequired: false } },
+  {
+    id: 4,
+    name: 's',
+    required: false,
+    type: {
+      type: 'struct',
+      fields: [
+        { id: 13, name: 'id', required: false, type: 'long' },
+        { id: 14, name: 'at', required: false, type: 'timestamp' },
+      ],
+    },
+  },
+];
+
+/** The staged text of each column, by name. */
+function staged(columns: Awaited<ReturnType<typeof readPushFile>>): Record<string, readonly unknown[]> {
+  const checked = checkPushedRows('driver_push', columns, FIELDS, new Set(['driver_id']));
+  return Object.fromEntries(checked.columns.map((column) => [column.field.name, column.values]));
+}
+
+describe('floe push --file', () => {
+  it('reads lists, maps and structs from Parquet as JSON with every long exact', async () => {
+    await withEngine(async (engine, dir) => {
+      const file = path.join(dir, 'rows.parquet');
+      await engine.withConnection((connection) =>
+        connection.run(
+          `COPY (SELECT 1::BIGINT AS driver_id, [${BIG}::BIGINT, 2] AS xs, MAP {'a': ${BIG}::BIGINT} AS m, {'id': ${BIG}::BIGINT, 'at': TIMESTAMP '2024-05-02 10:00:00.5'} AS s) TO ${quoteLiteral(file)} (FORMAT parquet)`,
+        ),
+      );
+      assert.deepEqual(staged(await readPushFile(engine, file)), {
+        driver_id: ['1'],
+        xs: [`[${BIG},2]`],
+        m: [`{"a":${BIG}}`],
+        s: [`{"id":${BIG},"at":"2024-05-02 10:00:00.5"}`],
+      });
+    });
+  });
+
+  it('reads a JSON-lines column of mixed values with every long exact, and refuses the wrong one by row', async () => {
+    await withEngine(async (engine, dir) => {
+      const file = path.join(dir, 'rows.jsonl');
+      await writeFile(file, `{"driver_id": 1, "xs": [${BIG}]}\n{"driver_id": 2, "xs": []}\n`);
+      assert.deepEqual(staged(await readPushFile(engine, file)).xs, [`[${BIG}]`, '[]']);
+      await writeFile(file, `{"driver_id": 1, "xs": [${BIG}]}\n{"driver_id": 2, "xs": "many"}\n`);
+      const columns = await readPushFile(engine, file);
+      assert.throws(() => staged(columns), /row 1, column xs: expected a list \(list<long>\), got string "many"/);
+    });
+  });
+});
