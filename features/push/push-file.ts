@@ -55,8 +55,10 @@ export async function readPushFile(engine: Engine, file: string): Promise<PushCo
         const column = q(String(name));
         if (NATIVE_TYPES.has(String(type))) return column;
         if (isNested(String(type))) return `to_json(${column}) AS ${column}`;
-        if (String(type).startsWith('TIMESTAMP'))
-          return `strftime(${column}, '%Y-%m-%dT%H:%M:%S.%f') || ${String(type).includes('TIME ZONE') ? "'Z'" : "''"} AS ${column}`;
+        if (String(type).startsWith('TIMESTAMP')) {
+          const fraction = String(type) === 'TIMESTAMP_NS' ? '%n' : '%f';
+          return `strftime(${column}, '%Y-%m-%dT%H:%M:%S.${fraction}') || ${String(type).includes('TIME ZONE') ? "'Z'" : "''"} AS ${column}`;
+        }
         return `CAST(${column} AS VARCHAR) AS ${column}`;
       });
       const columns: Record<string, unknown[]> = (

@@ -54,6 +54,20 @@ describe('floe push --file', () => {
     });
   });
 
+  it('reads nanosecond timestamps with every digit', async () => {
+    await withEngine(async (engine, dir) => {
+      const file = path.join(dir, 'rows.parquet');
+      await engine.withConnection((connection) =>
+        connection.run(
+          `COPY (SELECT 1::BIGINT AS driver_id, TIMESTAMP_NS '2024-05-02 10:00:00.123456789' AS at_ns) TO ${quoteLiteral(file)} (FORMAT parquet)`,
+        ),
+      );
+      const fields: NestedField[] = [FIELDS[0]!, { id: 5, name: 'at_ns', required: false, type: 'timestamp_ns' }];
+      const checked = checkPushedRows('driver_push', await readPushFile(engine, file), fields, new Set(['driver_id']));
+      assert.deepEqual(checked.columns[1]!.values, ['2024-05-02T10:00:00.123456789']);
+    });
+  });
+
   it('reads a JSON-lines column of mixed values with every long exact, and refuses the wrong one by row', async () => {
     await withEngine(async (engine, dir) => {
       const file = path.join(dir, 'rows.jsonl');
