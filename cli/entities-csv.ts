@@ -1,10 +1,9 @@
 /**
  * `--entities-csv`: entity rows from a CSV file (a header line, then rows), turned into the Parquet
- * file the training-set workflow reads. DuckDB's read_csv detects the columns' types; the
- * timestamp column is read as TIMESTAMPTZ in a UTC session, so a time without a zone is UTC (the
- * one rule for instants) and an offset is honoured. The Parquet file is named by the CSV's content
- * and the timestamp column, under the project's `.floe/entities/`: running the same command again
- * gives the workflow the same input.
+ * file the training-set workflow reads, as entityCsvSql reads it: the types DuckDB detects, join
+ * keys as text, the timestamp column as TIMESTAMPTZ in a UTC session. The Parquet file is named by
+ * the CSV's content, the timestamp column and the key columns, under the project's
+ * `.floe/entities/`: running the same command again gives the workflow the same input.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename } from 'node:fs/promises';
@@ -12,11 +11,13 @@ import path from 'node:path';
 import type { Engine } from '../engine/duckdb.js';
 import { duckdbErrorReason, quoteLiteral } from '../engine/sql.js';
 import { FloeError } from '../core/errors.js';
+import { entityCsvSql } from '../features/historical/entity-csv.js';
+import type { Registry } from '../features/registry.js';
 
 export async function entitiesCsvAsParquet(
   engine: Engine,
   csvFile: string,
-  options: { timestampColumn: string; stateDirectory: string },
+  options: { timestampColumn: string; stateDirectory: string; keyColumns: ReadonlySet<string> },
 ): Promise<string> {
   const file = path.resolve(csvFile);
   let bytes: Buffer;
@@ -27,13 +28,17 @@ export async function entitiesCsvAsParquet(
       context: { file: csvFile, field: '--entities-csv' },
     });
   }
-  const digest = createHash('sha256').update(options.timestampColumn).update('\0').update(bytes).digest('hex').slice(0, 32);
+  const digest = createHash('sha256')
+    .update(JSON.stringify([options.timestampColumn, ...[...options.keyColumns].sort()]))
+    .update('\0')
+    .update(bytes)
+    .digest('hex')
+    .slice(0, 32);
   const directory = path.join(options.stateDirectory, 'entities');
   await mkdir(directory, { recursive: true });
   const target = path.join(directory, `${digest}.parquet`);
-  const csv = `read_csv(${quoteLiteral(file)}, header = true, auto_detect = true)`;
   await engine.withConnection(async (connection) => {
-    const described = await run(() => connection.runAndReadAll(`DESCRIBE SELECT * FROM ${csv}`), csvFile);
+    const described = await run(() => connection.runAndReadAll(`DESCRIBE SELECT * FROM ${entityCsvSql(file)}`), csvFile);
     const columns = described.getRows().map((row) => String(row[0]));
     if (!columns.includes(options.timestampColumn)) {
       throw new FloeError(
@@ -42,7 +47,7 @@ export async function entitiesCsvAsParquet(
         { context: { file: csvFile, column: options.timestampColumn, field: '--entities-csv' } },
       );
     }
-    const typed = `read_csv(${quoteLiteral(file)}, header = true, auto_detect = true, types = {${quoteLiteral(options.timestampColumn)}: 'TIMESTAMPTZ'})`;
+    const typed = entityCsvSql(file, { columns, keyColumns: options.keyColumns, timestampColumn: options.timestampColumn });
     const partial = `${target}.${process.pid}.partial`;
     await run(
       () => connection.run(`COPY (SELECT * FROM ${typed}) TO ${quoteLiteral(partial)} (FORMAT parquet)`),
@@ -52,6 +57,13 @@ export async function entitiesCsvAsParquet(
     await rename(partial, target);
   });
   return target;
+}
+
+/** Every entity's string join keys: a CSV column named as one is read as its text (see entityCsvSql). */
+export function stringKeyColumns(registry: Registry): Set<string> {
+  return new Set(
+    [...registry.entities.values()].flatMap((entity) => entity.joinKeys.filter((key) => key.type === 'string').map((key) => key.name)),
+  );
 }
 
 async function run<T>(query: () => Promise<T>, csvFile: string, timestampColumn?: string): Promise<T> {

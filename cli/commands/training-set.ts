@@ -68,13 +68,17 @@ export function trainingSetCommand(program: Command, redactor: Redactor): void {
       const project = await loadProject(options.project, process.env, { redactor });
       const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const input = await trainingSetInput(options, async (csvFile) => {
-        const { entitiesCsvAsParquet } = await import('../entities-csv.js');
+        const { entitiesCsvAsParquet, stringKeyColumns } = await import('../entities-csv.js');
         const { Engine } = await import('../../engine/duckdb.js');
         const { DEFAULT_ENTITY_TIMESTAMP } = await import('../../features/historical/get-historical-features.js');
         const engine = await Engine.create({ threads: 1 });
         try {
           const timestampColumn = options.timestampColumn ?? DEFAULT_ENTITY_TIMESTAMP;
-          return await entitiesCsvAsParquet(engine, csvFile, { timestampColumn, stateDirectory: path.join(project.directory, '.floe') });
+          return await entitiesCsvAsParquet(engine, csvFile, {
+            timestampColumn,
+            keyColumns: stringKeyColumns(project.registry),
+            stateDirectory: path.join(project.directory, '.floe'),
+          });
         } finally {
           engine.close();
         }

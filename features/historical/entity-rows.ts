@@ -3,12 +3,13 @@ import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { DuckDBTypeId } from '@duckdb/node-api';
 import { Table as ArrowTable } from 'apache-arrow';
 import { describeRelation } from '../../engine/describe.js';
-import { quoteIdentifier as q, quoteLiteral, quoteLiteralList } from '../../engine/sql.js';
+import { quoteIdentifier as q, quoteLiteralList } from '../../engine/sql.js';
 import { instantFromMicrosSql, utcMicrosSql } from '../../engine/timestamps.js';
 import { duckdbType, type ColumnShape } from '../../engine/types.js';
 import { FloeError } from '../../core/errors.js';
 import type { ValueType } from '../definitions.js';
 import { loadArrowTable } from './arrow-io.js';
+import { entityCsvSql } from './entity-csv.js';
 import { defined } from '../../contracts/defined.js';
 
 /**
@@ -83,7 +84,12 @@ export async function prepareEntityRows(
     readonly sourceRelation: (relation: EntityRelationRequest) => Promise<string>;
   },
 ): Promise<PreparedEntityRows> {
-  const loaded = await loadEntityRelation(connection, source, options.tablePrefix, options.sourceRelation);
+  const keyColumns = new Set(options.keys.filter((key) => key.type === 'string').map((key) => key.name));
+  const loaded = await loadEntityRelation(connection, source, {
+    prefix: options.tablePrefix,
+    keyColumns,
+    sourceRelation: options.sourceRelation,
+  });
   const columns = await describeRelation(connection, loaded.relation, 'entity rows');
   const names = columns.map((column) => column.name);
   const shown = names
@@ -183,9 +189,14 @@ interface LoadedRelation {
 async function loadEntityRelation(
   connection: DuckDBConnection,
   source: EntitySource,
-  prefix: string,
-  sourceRelation: (request: EntityRelationRequest) => Promise<string>,
+  options: {
+    readonly prefix: string;
+    /** The columns of string join keys: a CSV file's are read as text. */
+    readonly keyColumns: ReadonlySet<string>;
+    readonly sourceRelation: (request: EntityRelationRequest) => Promise<string>;
+  },
 ): Promise<LoadedRelation> {
+  const { prefix, sourceRelation } = options;
   const table = `${prefix}_entity_input`;
   const arrowTable = source instanceof ArrowTable ? source : 'arrow' in source ? source.arrow : undefined;
   if (arrowTable !== undefined) {
@@ -213,8 +224,10 @@ async function loadEntityRelation(
   let relation: string;
   let what: string;
   if ('csv' in source) {
-    relation = `SELECT * FROM read_csv(${quoteLiteral(source.csv)}, header = true${source.delimiter === undefined ? '' : `, delim = ${quoteLiteral(source.delimiter)}`})`;
+    const { delimiter } = source;
     what = `the entity CSV file ${source.csv}`;
+    const columns = await describeEntityInput(connection, `SELECT * FROM ${entityCsvSql(source.csv, defined({ delimiter }))}`, what);
+    relation = `SELECT * FROM ${entityCsvSql(source.csv, { ...defined({ delimiter }), columns, keyColumns: options.keyColumns })}`;
   } else if ('table' in source) {
     relation = await sourceRelation({
       kind: 'table',

@@ -1,0 +1,31 @@
+import { quoteLiteral } from '../../engine/sql.js';
+
+export interface EntityCsvOptions {
+  readonly delimiter?: string;
+  /** The columns DuckDB found reading the file as `entityCsvSql(file)` (without `columns`); absent: that reading itself. */
+  readonly columns?: readonly string[];
+  /** Columns read as text: string join keys. */
+  readonly keyColumns?: ReadonlySet<string>;
+  /** A column read as TIMESTAMPTZ: the entity timestamp. */
+  readonly timestampColumn?: string;
+}
+
+/**
+ * SQL reading entity rows from a CSV file (a header line, then rows). DuckDB detects the columns'
+ * types, except that a string join key's column is read as its text and the timestamp column as
+ * TIMESTAMPTZ (in the engine's UTC, so a time without a zone is UTC and an offset is honoured).
+ * Detected, string keys such as `1.10` or `1e3` are doubles, which are then written `1.1` and
+ * `1000.0` and match other keys than the ones the file names, silently. Other keys keep DuckDB's
+ * detection: a long key written `7.0` (pandas writes an integer column with gaps so) is 7.
+ */
+export function entityCsvSql(file: string, options: EntityCsvOptions = {}): string {
+  const settings = `header = true${options.delimiter === undefined ? '' : `, delim = ${quoteLiteral(options.delimiter)}`}`;
+  const types = (options.columns ?? []).flatMap((column) =>
+    options.keyColumns?.has(column) === true
+      ? [`${quoteLiteral(column)}: 'VARCHAR'`]
+      : column === options.timestampColumn
+        ? [`${quoteLiteral(column)}: 'TIMESTAMPTZ'`]
+        : [],
+  );
+  return `read_csv(${quoteLiteral(file)}, ${settings}${types.length === 0 ? '' : `, types = {${types.join(', ')}}`})`;
+}
