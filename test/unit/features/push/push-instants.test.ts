@@ -33,6 +33,20 @@ const TEXTS = [
   '1969-12-31T23:59:59.5-00:00',
 ];
 
+/** The checked rows staged as a push batch is, and read back through DuckDB (the engine that writes the table) by `columns`, in driver order. */
+async function stagedAndRead(checked: ReturnType<typeof checkPushedRows>, columns: string): Promise<unknown[][]> {
+  const directory = scratchFolder('push-instants');
+  const engine = await Engine.create({ threads: 1, memoryLimit: '500MB', tempDirectory: path.join(directory, 'spill') });
+  try {
+    const staged = await stageBatch(directory, [{ rows: checked }]);
+    return await engine.withConnection(async (connection) =>
+      (await connection.runAndReadAll(`SELECT ${columns} FROM (${stagedRowsSql(staged, [0])}) ORDER BY driver_id`)).getRows(),
+    );
+  } finally {
+    engine.close();
+  }
+}
+
 describe('pushed instants', () => {
   it('land as the instant they name, offsets and all, in timestamp, timestamptz and both nanosecond types', async () => {
     const checked = checkPushedRows(
@@ -44,29 +58,19 @@ describe('pushed instants', () => {
       FIELDS,
       new Set(['driver_id']),
     );
-    const directory = scratchFolder('push-instants');
-    const engine = await Engine.create({ threads: 1, memoryLimit: '500MB', tempDirectory: path.join(directory, 'spill') });
-    try {
-      const staged = await stageBatch(directory, [{ rows: checked }]);
-      // A zone-less text is read in the session's zone, which the engine sets to UTC.
-      const rows = await engine.withConnection(async (connection) =>
-        (
-          await connection.runAndReadAll(
-            `SELECT epoch_us(ts)::VARCHAR, epoch_us(tstz)::VARCHAR, epoch_ns(ts_ns)::VARCHAR, epoch_ns(tstz_ns)::VARCHAR FROM (${stagedRowsSql(staged, [0])}) ORDER BY driver_id`,
-          )
-        ).getRows(),
-      );
-      assert.deepEqual(
-        rows,
-        TEXTS.map((text) => {
-          const [micros, nanos] = [String(instantMicros(text)), String(instantNanos(text))];
-          return [micros, micros, nanos, nanos];
-        }),
-      );
-      assert.equal(rows[0]![0], String(Date.UTC(2024, 4, 2, 1) * 1000), '10:00+09:00 is 01:00 UTC');
-    } finally {
-      engine.close();
-    }
+    // A zone-less text is read in the session's zone, which the engine sets to UTC.
+    const rows = await stagedAndRead(
+      checked,
+      'epoch_us(ts)::VARCHAR, epoch_us(tstz)::VARCHAR, epoch_ns(ts_ns)::VARCHAR, epoch_ns(tstz_ns)::VARCHAR',
+    );
+    assert.deepEqual(
+      rows,
+      TEXTS.map((text) => {
+        const [micros, nanos] = [String(instantMicros(text)), String(instantNanos(text))];
+        return [micros, micros, nanos, nanos];
+      }),
+    );
+    assert.equal(rows[0]![0], String(Date.UTC(2024, 4, 2, 1) * 1000), '10:00+09:00 is 01:00 UTC');
   });
 
   it('past what a nanosecond timestamp holds are refused naming the column and the range', () => {
@@ -140,23 +144,9 @@ describe('pushed instants', () => {
       fields,
       new Set(['driver_id']),
     );
-    const directory = scratchFolder('push-instant-edges');
-    const engine = await Engine.create({ threads: 1, memoryLimit: '500MB', tempDirectory: path.join(directory, 'spill') });
-    try {
-      const staged = await stageBatch(directory, [{ rows: checked }]);
-      const rows = await engine.withConnection(async (connection) =>
-        (
-          await connection.runAndReadAll(
-            `SELECT epoch_us(ts)::VARCHAR, epoch_us(tstz)::VARCHAR FROM (${stagedRowsSql(staged, [0])}) ORDER BY driver_id`,
-          )
-        ).getRows(),
-      );
-      assert.deepEqual(
-        rows,
-        edges.map((text) => [String(instantMicros(text)), String(instantMicros(text))]),
-      );
-    } finally {
-      engine.close();
-    }
+    assert.deepEqual(
+      await stagedAndRead(checked, 'epoch_us(ts)::VARCHAR, epoch_us(tstz)::VARCHAR'),
+      edges.map((text) => [String(instantMicros(text)), String(instantMicros(text))]),
+    );
   });
 });
