@@ -2,7 +2,7 @@ import { quoteLiteral } from '../../engine/sql.js';
 
 export interface EntityCsvOptions {
   readonly delimiter?: string;
-  /** The columns DuckDB found reading the file as `entityCsvSql(file)` (without `columns`); absent: that reading itself. */
+  /** The file's columns, as DuckDB finds them reading `entityCsvSql(file)`: the ones whose types are declared come from these. */
   readonly columns?: readonly string[];
   /** Columns read as text: string join keys. */
   readonly keyColumns?: ReadonlySet<string>;
