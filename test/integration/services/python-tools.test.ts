@@ -62,14 +62,15 @@ test('a request that fails names its error, and the servers go on answering', as
 test('a process that used the oracle ends on its own, its idle servers with it', async () => {
   // .mts: an ES module (top-level await) outside the repository's package.json.
   const script = path.join(scratch, 'one-request.mts');
-  const childCatalog = path.join(scratch, 'child');
-  await mkdir(childCatalog);
+  // Two catalogs: two servers opening one new SQLite catalog at once race to create its tables.
+  const childCatalogs = [1, 2].map((n) => path.join(scratch, `child-${n}`));
+  for (const directory of childCatalogs) await mkdir(directory);
   const pyiceberg = path.join(repoRoot, 'test', 'support', 'pyiceberg.ts');
   await writeFile(
     script,
     `import { runPyiceberg, sqliteCatalog } from ${JSON.stringify(pyiceberg)};
-const catalog = sqliteCatalog(${JSON.stringify(childCatalog)});
-await Promise.all([1, 2].map((n) => runPyiceberg('create_table', { catalog, identifier: 'tools.child' + n, schema: ${JSON.stringify(schema)}, format_version: 2 })));
+const catalogs = ${JSON.stringify(childCatalogs)};
+await Promise.all(catalogs.map((directory, n) => runPyiceberg('create_table', { catalog: sqliteCatalog(directory), identifier: 'tools.child' + n, schema: ${JSON.stringify(schema)}, format_version: 2 })));
 console.log('done');
 `,
   );
