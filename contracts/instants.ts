@@ -117,7 +117,7 @@ function daysFromCivil(year: number, month: number, day: number): number {
 }
 
 /** The number `count` ASCII digits from `at` spell, or -1 where one is not a digit (or the text ends). */
-function digitsAt(text: string, at: number, count: number): number {
+export function digitsAt(text: string, at: number, count: number): number {
   let value = 0;
   for (let index = at; index < at + count; index++) {
     const digit = text.charCodeAt(index) - DIGIT_0;

@@ -5,7 +5,7 @@
  * value inside is checked the same way.
  */
 import { isLosslessNumber } from 'lossless-json';
-import { instantNanos, isInstantText, isoNanos, utcInstantText } from '../../contracts/instants.js';
+import { digitsAt, instantNanos, isInstantText, isoNanos, utcInstantText } from '../../contracts/instants.js';
 import { parseExactJson } from '../../core/exact-json.js';
 import type { IcebergType, NestedField, PrimitiveType } from '../../iceberg/spec/types.js';
 import { typeText } from '../../iceberg/spec/types.js';
@@ -146,7 +146,8 @@ const NANOS_SURE_YEARS = { after: 1677, before: 2262 };
  * is the row's problem rather than a batch that cannot land.
  */
 function instantRangeProblem(type: PrimitiveType, value: unknown, text: string): string | undefined {
-  const year = stagedYear(text);
+  // The staged text has four unsigned digits for years 0000 to 9999, a sign past them (then -1 here).
+  const year = digitsAt(text, 0, 4);
   if (type === 'timestamp_ns' || type === 'timestamptz_ns') {
     if (year > NANOS_SURE_YEARS.after && year < NANOS_SURE_YEARS.before) return undefined;
     const nanos = instantNanos(text);
@@ -158,17 +159,6 @@ function instantRangeProblem(type: PrimitiveType, value: unknown, text: string):
     );
   }
   return year >= 1 ? undefined : outOfRange(type, JSON.stringify(value), 'years 1 to 9999 in UTC');
-}
-
-/** The year of a staged instant's text: four unsigned digits for years 0000 to 9999, NaN for a signed year past them. */
-function stagedYear(text: string): number {
-  let year = 0;
-  for (let index = 0; index < 4; index++) {
-    const digit = text.charCodeAt(index) - 0x30;
-    if (!(digit >= 0 && digit <= 9)) return Number.NaN;
-    year = year * 10 + digit;
-  }
-  return year;
 }
 
 /**
