@@ -1,3 +1,4 @@
+import { readCsvSql } from '../../engine/csv.js';
 import { quoteLiteral } from '../../engine/sql.js';
 
 export interface EntityCsvOptions {
@@ -19,13 +20,15 @@ export interface EntityCsvOptions {
  * detection: a long key written `7.0` (pandas writes an integer column with gaps so) is 7.
  */
 export function entityCsvSql(file: string, options: EntityCsvOptions = {}): string {
-  const settings = `header = true${options.delimiter === undefined ? '' : `, delim = ${quoteLiteral(options.delimiter)}`}`;
-  const types = (options.columns ?? []).flatMap((column) =>
-    options.keyColumns?.has(column) === true
-      ? [`${quoteLiteral(column)}: 'VARCHAR'`]
-      : column === options.timestampColumn
-        ? [`${quoteLiteral(column)}: 'TIMESTAMPTZ'`]
-        : [],
+  const types = new Map(
+    (options.columns ?? []).flatMap((column): [string, string][] =>
+      options.keyColumns?.has(column) === true
+        ? [[column, 'VARCHAR']]
+        : column === options.timestampColumn
+          ? [[column, 'TIMESTAMPTZ']]
+          : [],
+    ),
   );
-  return `read_csv(${quoteLiteral(file)}, ${settings}${types.length === 0 ? '' : `, types = {${types.join(', ')}}`})`;
+  const settings = ['header = true', ...(options.delimiter === undefined ? [] : [`delim = ${quoteLiteral(options.delimiter)}`])];
+  return readCsvSql(file, types, settings);
 }

@@ -6,6 +6,7 @@ import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { DuckDBTypeId } from '@duckdb/node-api';
 import { FloeError } from '../../core/errors.js';
 import { describeRelation } from '../../engine/describe.js';
+import { CSV_INTEGER_PATTERN, csvIntegerSql, readCsvSql } from '../../engine/csv.js';
 import { duckdbErrorReason, quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { decimalParts, duckdbType, icebergTypeOf } from '../../engine/types.js';
 import type { IcebergType } from '../../iceberg/spec/types.js';
@@ -59,8 +60,8 @@ export async function fileSha256(file: string): Promise<string> {
 /**
  * Opens a Parquet or CSV file with DuckDB and describes its columns. A CSV's column types are
  * DuckDB's sniffing, except for the columns `declaredTypes` names (the table's type by column):
- * those are parsed as that type, so a value that is not one is refused with its line, and a value
- * is never silently changed on the way (see csvReading).
+ * those are read as that type, and a value it cannot hold as written is refused naming its column
+ * and the value, never silently changed on the way (see csvReading).
  */
 export async function openLoadSource(
   connection: DuckDBConnection,
@@ -76,11 +77,10 @@ export async function openLoadSource(
       const described = await describeRelation(connection, `SELECT * FROM ${relation}`, `file ${file}`);
       return { file, format, relation, columns: described.map((column) => sourceColumn(column, nanoseconds.get(column.name) ?? [])) };
     }
-    const sniffed = await describeRelation(connection, `SELECT * FROM read_csv(${quoteLiteral(absolute)})`, `file ${file}`);
+    const sniffed = await describeRelation(connection, `SELECT * FROM ${readCsvSql(absolute)}`, `file ${file}`);
     const declared = sniffed.map((column) => ({ name: column.name, type: declaredTypes.get(column.name) })).filter(isDeclared);
     const readings = declared.map((column) => ({ name: column.name, ...csvReading(column.name, column.type) }));
-    const types = readings.map((column) => `${quoteLiteral(column.name)}: ${quoteLiteral(column.readAs)}`);
-    const read = `read_csv(${quoteLiteral(absolute)}${types.length === 0 ? '' : `, types = {${types.join(', ')}}`})`;
+    const read = readCsvSql(absolute, new Map(readings.map((column) => [column.name, column.readAs])));
     const conversions = readings.flatMap((column) => (column.converted === undefined ? [] : [`${column.converted} AS ${q(column.name)}`]));
     const relation = conversions.length === 0 ? read : `(SELECT * REPLACE (${conversions.join(', ')}) FROM ${read})`;
     const described = declared.length === 0 ? sniffed : await describeRelation(connection, `SELECT * FROM ${relation}`, `file ${file}`);
@@ -96,24 +96,99 @@ function isDeclared(column: { name: string; type: IcebergType | undefined }): co
 
 /**
  * How a CSV column is read as a table's type: the type DuckDB parses its text as, and the SQL that
- * turns that into the column's value where the parse alone would change it. DuckDB's parse to
- * TIMESTAMP drops an offset (10:00+09:00 read as 10:00), so a timestamp is parsed as TIMESTAMPTZ (in
- * the engine's UTC) and taken as its UTC time; its parse to DECIMAL rounds digits past the scale
- * (1.005 as 1.01 in a decimal(9, 2), 7.95e-138 as 0.01), so a decimal is read as text and cast only
- * when it is written out within the precision and scale, and otherwise refused naming the value.
+ * turns that into the column's value where DuckDB's parse alone would change it. Its parse of an
+ * integer rounds (7.5 as 8), of a float or double turns a number past the type's range into
+ * infinity, of a date drops a time of day and a zone, of a time its zone, of a timestamp the digits
+ * past its precision and, into TIMESTAMP, the offset (10:00+09:00 read as 10:00); of a decimal it
+ * rounds the digits past the scale (1.005 as 1.01 in a decimal(9, 2), 7.95e-138 as 0.01). So
+ * those columns are read as text, and each value is cast only when its type holds it as written,
+ * and otherwise refused naming the column and the value.
  */
 function csvReading(name: string, type: IcebergType): { readAs: string; converted?: string } {
   const column = q(name);
-  if (type === 'timestamp') return { readAs: 'TIMESTAMPTZ', converted: `CAST(${column} AS TIMESTAMP)` };
+  const parsed = (as: string, text = column) => `TRY_CAST(trim(${text}) AS ${as})`;
+  const unlike = (pattern: string) => `NOT regexp_full_match(${column}, ${quoteLiteral(pattern)})`;
+  /** The text cast by `cast`, unless one of the checks before it finds a value its type cannot hold as written. */
+  const checked = (checks: readonly (readonly [problem: string, refusal: string])[], cast: string) => {
+    const refusals = checks.map(
+      ([problem, refusal]) => `WHEN ${problem} THEN error(${quoteLiteral(`column ${name}: `)} || ${column} || ${quoteLiteral(refusal)})`,
+    );
+    return { readAs: 'VARCHAR', converted: `CASE WHEN ${column} IS NULL THEN NULL ${refusals.join(' ')} ELSE ${cast} END` };
+  };
+  const instant = (digits: 6 | 9, as: string, cast = parsed(as)) =>
+    checked(
+      [
+        [
+          `regexp_matches(${column}, ${quoteLiteral(String.raw`\.\d{${digits}}\d*[1-9]`)})`,
+          ` has more than ${digits} fraction digits, which a ${typeText(type)} cannot hold`,
+        ],
+        [`${parsed(as)} IS NULL`, ` is not a ${typeText(type)}`],
+      ],
+      cast,
+    );
+  switch (type) {
+    case 'int':
+    case 'long': {
+      const whole = parsed(duckdbType(type), csvIntegerSql(column));
+      return checked(
+        [
+          [unlike(CSV_INTEGER_PATTERN), ' is not a whole number as written (a fraction other than .0 would be rounded)'],
+          [`${whole} IS NULL`, ` is out of range for ${type}`],
+        ],
+        whole,
+      );
+    }
+    case 'float':
+    case 'double':
+      return checked(
+        [
+          [`${parsed(duckdbType(type))} IS NULL`, ' is not a number'],
+          [`isinf(${parsed(duckdbType(type))}) AND NOT regexp_matches(${column}, 'inf', 'i')`, ` is out of range for ${type}`],
+        ],
+        parsed(duckdbType(type)),
+      );
+    case 'date':
+      return checked(
+        [
+          [
+            `${unlike(String.raw`\s*\d{4}-\d{2}-\d{2}([ T]00:00(:00(\.0*)?)?)?\s*`)} OR ${parsed('DATE')} IS NULL`,
+            ' is not a date as written (YYYY-MM-DD; a time of day or a zone would be dropped)',
+          ],
+        ],
+        parsed('DATE'),
+      );
+    case 'time':
+      return checked(
+        [
+          [
+            `${unlike(String.raw`\s*\d{2}:\d{2}(:\d{2}(\.\d{0,6}0*)?)?\s*`)} OR ${parsed('TIME')} IS NULL`,
+            ' is not a time as written (HH:MM:SS with at most 6 fraction digits, no zone)',
+          ],
+        ],
+        parsed('TIME'),
+      );
+    // TIMESTAMPTZ parses in the engine's UTC: a time without a zone is UTC, an offset is honoured.
+    case 'timestamp':
+      return instant(6, 'TIMESTAMPTZ', `CAST(${parsed('TIMESTAMPTZ')} AS TIMESTAMP)`);
+    case 'timestamptz':
+      return instant(6, 'TIMESTAMPTZ');
+    case 'timestamp_ns':
+    case 'timestamptz_ns':
+      return instant(9, 'TIMESTAMP_NS');
+  }
   const decimal = decimalParts(type);
   if (decimal === undefined) return { readAs: duckdbType(type) };
   const wholeDigits = decimal.precision - decimal.scale;
-  const written = `\\s*[-+]?0*${wholeDigits > 0 ? `\\d{0,${wholeDigits}}` : ''}(\\.\\d{0,${decimal.scale}}0*)?\\s*`;
-  const refusal = ` is not a ${typeText(type)} as written: at most ${wholeDigits} digits before the point and ${decimal.scale} after it (more would be rounded), no exponent`;
-  return {
-    readAs: 'VARCHAR',
-    converted: `CASE WHEN ${column} IS NULL THEN NULL WHEN regexp_full_match(${column}, ${quoteLiteral(written)}) AND regexp_matches(${column}, '\\d') THEN CAST(trim(${column}) AS ${duckdbType(type)}) ELSE error(${quoteLiteral(`column ${name}: `)} || ${column} || ${quoteLiteral(refusal)}) END`,
-  };
+  const written = String.raw`\s*[-+]?0*${wholeDigits > 0 ? String.raw`\d{0,${wholeDigits}}` : ''}(\.\d{0,${decimal.scale}}0*)?\s*`;
+  return checked(
+    [
+      [
+        `${unlike(written)} OR NOT regexp_matches(${column}, ${quoteLiteral(String.raw`\d`)})`,
+        ` is not a ${typeText(type)} as written: at most ${wholeDigits} digits before the point and ${decimal.scale} after it (more would be rounded), no exponent`,
+      ],
+    ],
+    `CAST(trim(${column}) AS ${duckdbType(type)})`,
+  );
 }
 
 /** A DuckDB error met reading the file, as one naming it. */

@@ -139,9 +139,7 @@ describe('floe table load: the columns of a file and of a table', () => {
         ]),
       );
       await assert.rejects(rows(connection, loadColumns(badSource, table, 'rides.t').query), (error: Error) =>
-        /^Conversion Error: CSV Error on Line: 3: Error when converting column "id"\. Could not convert string "x" to 'INTEGER'$/.test(
-          duckdbReadingReason(error.message),
-        ),
+        /^Invalid Input Error: column id: x is not a whole number as written/.test(duckdbReadingReason(error.message)),
       );
     });
   });
@@ -189,6 +187,60 @@ describe('floe table load: the columns of a file and of a table', () => {
         });
       }
     });
+  });
+
+  it('reads a CSV value into its column only as written: what DuckDB’s parse would round, drop or overflow is refused, naming column and value', async () => {
+    const loaded = async (type: NestedField['type'], text: string): Promise<unknown> =>
+      withConnection(async (connection, dir) => {
+        const file = path.join(dir, 'rows.csv');
+        await writeFile(file, `id,v\n1,${text}\n`);
+        const table = schemaOf(optional('id', 'long'), optional('v', type));
+        const source = await openLoadSource(connection, file, 'csv', new Map(table.fields.map((field) => [field.name, field.type])));
+        const [row] = await rows(connection, `SELECT v::VARCHAR AS v FROM (${loadColumns(source, table, 'rides.t').query})`);
+        return row!['v'];
+      }).catch((error: Error) => duckdbReadingReason(error.message));
+    const cases: [NestedField['type'], string, string][] = [
+      ['long', '7.0', '7'],
+      ['long', ' +8 ', '8'],
+      ['long', '-9223372036854775808', '-9223372036854775808'],
+      ['long', '7.5', 'Invalid Input Error: column v: 7.5 is not a whole number as written (a fraction other than .0 would be rounded)'],
+      ['long', '1e3', 'Invalid Input Error: column v: 1e3 is not a whole number as written (a fraction other than .0 would be rounded)'],
+      ['long', '0x10', 'Invalid Input Error: column v: 0x10 is not a whole number as written (a fraction other than .0 would be rounded)'],
+      ['long', '9223372036854775808', 'Invalid Input Error: column v: 9223372036854775808 is out of range for long'],
+      ['int', '2147483648', 'Invalid Input Error: column v: 2147483648 is out of range for int'],
+      ['double', '0.1', '0.1'],
+      ['double', '-inf', '-inf'],
+      ['double', '1e400', 'Invalid Input Error: column v: 1e400 is out of range for double'],
+      ['float', '3.5e38', 'Invalid Input Error: column v: 3.5e38 is out of range for float'],
+      ['double', 'many', 'Invalid Input Error: column v: many is not a number'],
+      ['date', '2024-05-02', '2024-05-02'],
+      ['date', '2024-05-02 00:00:00', '2024-05-02'],
+      [
+        'date',
+        '2024-05-02T23:00:00-05:00',
+        'Invalid Input Error: column v: 2024-05-02T23:00:00-05:00 is not a date as written (YYYY-MM-DD; a time of day or a zone would be dropped)',
+      ],
+      ['time', '10:00:00.5', '10:00:00.5'],
+      [
+        'time',
+        '10:00:00+09:00',
+        'Invalid Input Error: column v: 10:00:00+09:00 is not a time as written (HH:MM:SS with at most 6 fraction digits, no zone)',
+      ],
+      ['timestamptz', '2024-05-02 10:00:00.1234560+02:00', '2024-05-02 08:00:00.123456+00'],
+      [
+        'timestamptz',
+        '2024-05-02 10:00:00.1234567',
+        'Invalid Input Error: column v: 2024-05-02 10:00:00.1234567 has more than 6 fraction digits, which a timestamptz cannot hold',
+      ],
+      ['timestamp', 'soon', 'Invalid Input Error: column v: soon is not a timestamp'],
+      ['timestamp_ns', '2024-05-02T10:00:00.123456789+09:00', '2024-05-02 01:00:00.123456789'],
+      [
+        'timestamp_ns',
+        '2024-05-02 10:00:00.1234567891',
+        'Invalid Input Error: column v: 2024-05-02 10:00:00.1234567891 has more than 9 fraction digits, which a timestamp_ns cannot hold',
+      ],
+    ];
+    for (const [type, text, expected] of cases) assert.equal(await loaded(type, text), expected, `${text} into a ${String(type)}`);
   });
 
   it('refuses zoned nanoseconds into a nanosecond column, since DuckDB reads them as microseconds', () => {
