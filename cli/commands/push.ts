@@ -31,9 +31,9 @@ export function pushCommand(program: Command, redactor: Redactor): void {
       const runtime = await openRuntime(project);
       try {
         project.registry.pushSource(pushSource);
-        const df = await readPushFile(runtime.engine, options.file);
         // One request, committed at once: a bad row refuses the whole file.
         const pusher = new Pusher(runtime, { ...project.config.push, maxDelayMs: 0 });
+        const df = await readPushFile(runtime.engine, options.file, await pusher.columnsOf(pushSource));
         const answer = await pusher.push({
           pushSourceName: pushSource,
           df,

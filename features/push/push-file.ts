@@ -1,14 +1,17 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine } from '../../engine/duckdb.js';
+import { csvIntegerSql, readCsvSql } from '../../engine/csv.js';
 import { duckdbErrorReason, quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
+import { decimalParts } from '../../engine/types.js';
+import type { IcebergType, NestedField } from '../../iceberg/spec/types.js';
 import { FloeError } from '../../core/errors.js';
 import { parseExactJson } from '../../core/exact-json.js';
 import type { PushColumns } from './push-rows.js';
 
 const READERS: Readonly<Record<string, (file: string) => string>> = {
   '.parquet': (file) => `read_parquet(${quoteLiteral(file)})`,
-  '.csv': (file) => `read_csv(${quoteLiteral(file)})`,
+  '.csv': (file) => readCsvSql(file),
   '.jsonl': (file) => `read_json(${quoteLiteral(file)}, format = 'newline_delimited')`,
   '.ndjson': (file) => `read_json(${quoteLiteral(file)}, format = 'newline_delimited')`,
 };
@@ -33,13 +36,27 @@ function isNested(type: string): boolean {
   return type.endsWith(']') || type.startsWith('STRUCT') || type.startsWith('MAP');
 }
 
+const TEXT_TYPES = new Set(['string', 'uuid', 'int', 'long', 'date', 'timestamp', 'timestamptz', 'timestamp_ns', 'timestamptz_ns']);
+
+/**
+ * Iceberg types whose CSV text goes to the push's checks as written rather than as DuckDB detects
+ * it: detection reads a string column of 1.10 as the double 1.1, and a decimal, or a long column
+ * with a 7.0 in it, as doubles, which round 12345678901234567890.01 and 9007199254740993.
+ */
+function readAsText(type: IcebergType | undefined): boolean {
+  return typeof type === 'string' && (TEXT_TYPES.has(type) || decimalParts(type) !== undefined);
+}
+
 /**
  * The rows of a Parquet, CSV or JSON-lines file as push columns, read by DuckDB: timestamps as
  * ISO text, lists, maps and structs as JSON parsed with their numbers exact (a long inside stays
- * a long), so they are checked like those of `POST /push`.
+ * a long), so they are checked like those of `POST /push`. A CSV's values of the table's
+ * (`columns`) strings, integers, decimals, dates and timestamps are its text, an integer's without
+ * the zero fraction pandas writes for an integer column with gaps (7.0).
  */
-export async function readPushFile(engine: Engine, file: string): Promise<PushColumns> {
-  const reader = READERS[path.extname(file).toLowerCase()];
+export async function readPushFile(engine: Engine, file: string, columns: readonly NestedField[] = []): Promise<PushColumns> {
+  const extension = path.extname(file).toLowerCase();
+  const reader = READERS[extension];
   if (reader === undefined)
     throw new FloeError('invalid-input', `${file}: push reads .parquet, .csv and .jsonl (or .ndjson) files`, { context: { file } });
   try {
@@ -47,12 +64,24 @@ export async function readPushFile(engine: Engine, file: string): Promise<PushCo
   } catch {
     throw new FloeError('not-found', `${file}: no such file`, { context: { file } });
   }
-  const relation = reader(path.resolve(file));
+  const absolute = path.resolve(file);
+  const typeOf = new Map(columns.map((field) => [field.name, field.type]));
   try {
     return await engine.withConnection(async (connection) => {
-      const described = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`)).getRowObjectsJS();
+      const describe = async (relation: string) => (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`)).getRowObjectsJS();
+      let relation = reader(absolute);
+      let described = await describe(relation);
+      const textColumns = new Set(
+        extension === '.csv' ? described.map((column) => String(column.column_name)).filter((name) => readAsText(typeOf.get(name))) : [],
+      );
+      if (textColumns.size > 0) {
+        relation = readCsvSql(absolute, new Map([...textColumns].map((name) => [name, 'VARCHAR'])));
+        described = await describe(relation);
+      }
       const projection = described.map(({ column_name: name, column_type: type }) => {
         const column = q(String(name));
+        const fieldType = typeOf.get(String(name));
+        if (textColumns.has(String(name)) && (fieldType === 'int' || fieldType === 'long')) return `${csvIntegerSql(column)} AS ${column}`;
         if (NATIVE_TYPES.has(String(type))) return column;
         if (isNested(String(type))) return `to_json(${column}) AS ${column}`;
         if (String(type).startsWith('TIMESTAMP')) {
@@ -61,14 +90,14 @@ export async function readPushFile(engine: Engine, file: string): Promise<PushCo
         }
         return `CAST(${column} AS VARCHAR) AS ${column}`;
       });
-      const columns: Record<string, unknown[]> = (
+      const values: Record<string, unknown[]> = (
         await connection.runAndReadAll(`SELECT ${projection.join(', ')} FROM ${relation}`)
       ).getColumnsObjectJS();
       // A JSON-lines column of mixed values is typed JSON: its values as they were written, so a wrong one is reported as such.
       for (const { column_name: name, column_type: type } of described)
         if (type === 'JSON' || isNested(String(type)))
-          columns[String(name)] = columns[String(name)]!.map((value) => (value === null ? null : parseExactJson(String(value))));
-      return columns;
+          values[String(name)] = values[String(name)]!.map((value) => (value === null ? null : parseExactJson(String(value))));
+      return values;
     });
   } catch (error) {
     if (FloeError.is(error)) throw error;

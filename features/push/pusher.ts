@@ -239,6 +239,11 @@ export class Pusher {
     return { ...base, rows: rows.rows, commits: [outcome!] };
   }
 
+  /** The columns of a push source's batch source table: what its pushed rows are checked against. */
+  columnsOf(pushSourceName: string): Promise<readonly NestedField[]> {
+    return this.fieldsOf(this.context.registry.pushSource(pushSourceName));
+  }
+
   /** Commits whatever is gathered now and waits for every batch under way. */
   async drain(): Promise<void> {
     await Promise.all([...this.batchers.values()].map((batcher) => batcher.drain()));

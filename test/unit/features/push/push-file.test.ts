@@ -1,6 +1,7 @@
 // `floe push --file`: DuckDB reads the file, and its values reach the push's checks as a push
 // body's would. Lists, maps and structs arrive as JSON parsed with exact numbers, so a long inside
-// one stays the long that was written, from Parquet and from JSON lines alike.
+// one stays the long that was written, from Parquet and from JSON lines alike. A CSV's strings,
+// integers, decimals and times reach the checks as written, not as DuckDB's detection reads them.
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -76,6 +77,46 @@ describe('floe push --file', () => {
       await writeFile(file, `{"driver_id": 1, "xs": [${BIG}]}\n{"driver_id": 2, "xs": "many"}\n`);
       const columns = await readPushFile(engine, file);
       assert.throws(() => staged(columns), /row 1, column xs: expected a list \(list<long>\), got string "many"/);
+    });
+  });
+
+  it('reads a CSV’s strings, integers, decimals and times as written, not as the doubles detection makes of them', async () => {
+    await withEngine(async (engine, dir) => {
+      const fields: NestedField[] = [
+        FIELDS[0]!,
+        { id: 5, name: 'account', required: false, type: 'string' },
+        { id: 6, name: 'amount', required: false, type: 'decimal(38, 10)' },
+        { id: 7, name: 'visits', required: false, type: 'long' },
+        { id: 8, name: 'at_ns', required: false, type: 'timestamp_ns' },
+        { id: 9, name: 'rate', required: false, type: 'double' },
+        { id: 10, name: 'active', required: false, type: 'boolean' },
+      ];
+      const file = path.join(dir, 'rows.csv');
+      await writeFile(
+        file,
+        [
+          'driver_id,account,amount,visits,at_ns,rate,active',
+          `1,1.10,12345678901234567890.0123456789,7.0,2024-05-02 10:00:00.123456789+09:00,0.5,true`,
+          `2,1e3,0.1,${BIG},2024-05-02T10:00:00.000000001,1e-3,false`,
+          '3,,,,,,',
+        ].join('\n'),
+      );
+      const checked = checkPushedRows('driver_push', await readPushFile(engine, file, fields), fields, new Set(['driver_id']));
+      assert.deepEqual(Object.fromEntries(checked.columns.map((column) => [column.field.name, column.values])), {
+        driver_id: ['1', '2', '3'],
+        account: ['1.10', '1e3', null],
+        amount: ['12345678901234567890.0123456789', '0.1', null],
+        visits: ['7', BIG, null],
+        at_ns: ['2024-05-02T01:00:00.123456789Z', '2024-05-02T10:00:00.000000001', null],
+        rate: ['0.5', '0.001', null],
+        active: ['true', 'false', null],
+      });
+      await writeFile(file, 'driver_id,visits\n1,7.5\n');
+      const columns = await readPushFile(engine, file, fields);
+      assert.throws(
+        () => checkPushedRows('driver_push', columns, fields, new Set(['driver_id'])),
+        /row 0, column visits: expected an integer \(long\), got string "7\.5"/,
+      );
     });
   });
 });
