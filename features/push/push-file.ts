@@ -1,5 +1,7 @@
+import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Engine } from '../../engine/duckdb.js';
 import { csvIntegerSql, readCsvSql } from '../../engine/csv.js';
 import { duckdbErrorReason, quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
@@ -7,14 +9,15 @@ import { decimalParts } from '../../engine/types.js';
 import type { IcebergType, NestedField } from '../../iceberg/spec/types.js';
 import { FloeError } from '../../core/errors.js';
 import { parseExactJson } from '../../core/exact-json.js';
+import { isRecord } from '../../core/is-record.js';
 import type { PushColumns } from './push-rows.js';
 
+/** DuckDB's readers of the files it reads; JSON lines are parsed as push bodies are (readJsonLines). */
 const READERS: Readonly<Record<string, (file: string) => string>> = {
   '.parquet': (file) => `read_parquet(${quoteLiteral(file)})`,
   '.csv': (file) => readCsvSql(file),
-  '.jsonl': (file) => `read_json(${quoteLiteral(file)}, format = 'newline_delimited')`,
-  '.ndjson': (file) => `read_json(${quoteLiteral(file)}, format = 'newline_delimited')`,
 };
+const JSON_LINES = new Set(['.jsonl', '.ndjson']);
 
 /** DuckDB types read as JS values as they are; every other column (timestamps, dates, decimals …) is read as its text. */
 const NATIVE_TYPES = new Set([
@@ -48,22 +51,23 @@ function readAsText(type: IcebergType | undefined): boolean {
 }
 
 /**
- * The rows of a Parquet, CSV or JSON-lines file as push columns, read by DuckDB: timestamps as
- * ISO text, lists, maps and structs as JSON parsed with their numbers exact (a long inside stays
- * a long), so they are checked like those of `POST /push`. A CSV's values of the table's
- * (`columns`) strings, integers, decimals, dates and timestamps are its text, an integer's without
- * the zero fraction pandas writes for an integer column with gaps (7.0).
+ * The rows of a Parquet, CSV or JSON-lines file as push columns, checked then like those of
+ * `POST /push`. DuckDB reads Parquet and CSV: timestamps as ISO text, lists, maps and structs as
+ * JSON parsed with their numbers exact (a long inside stays a long), and a CSV's values of the
+ * table's (`columns`) strings, integers, decimals, dates and timestamps as their text, an
+ * integer's without the zero fraction pandas writes for an integer column with gaps (7.0).
  */
 export async function readPushFile(engine: Engine, file: string, columns: readonly NestedField[] = []): Promise<PushColumns> {
   const extension = path.extname(file).toLowerCase();
   const reader = READERS[extension];
-  if (reader === undefined)
+  if (reader === undefined && !JSON_LINES.has(extension))
     throw new FloeError('invalid-input', `${file}: push reads .parquet, .csv and .jsonl (or .ndjson) files`, { context: { file } });
   try {
     await access(file);
   } catch {
     throw new FloeError('not-found', `${file}: no such file`, { context: { file } });
   }
+  if (reader === undefined) return readJsonLines(file);
   const absolute = path.resolve(file);
   const typeOf = new Map(columns.map((field) => [field.name, field.type]));
   try {
@@ -93,9 +97,8 @@ export async function readPushFile(engine: Engine, file: string, columns: readon
       const values: Record<string, unknown[]> = (
         await connection.runAndReadAll(`SELECT ${projection.join(', ')} FROM ${relation}`)
       ).getColumnsObjectJS();
-      // A JSON-lines column of mixed values is typed JSON: its values as they were written, so a wrong one is reported as such.
       for (const { column_name: name, column_type: type } of described)
-        if (type === 'JSON' || isNested(String(type)))
+        if (isNested(String(type)))
           values[String(name)] = values[String(name)]!.map((value) => (value === null ? null : parseExactJson(String(value))));
       return values;
     });
@@ -105,4 +108,35 @@ export async function readPushFile(engine: Engine, file: string, columns: readon
       context: { file },
     });
   }
+}
+
+/**
+ * A JSON-lines file's rows as push columns: each line an object of column values, parsed as a
+ * `POST /push` body is (every number exact: DuckDB's read_json takes a decimal's digits as a
+ * double), a column a line lacks null there. A line that is no JSON object is refused by number.
+ */
+async function readJsonLines(file: string): Promise<PushColumns> {
+  const columns = new Map<string, unknown[]>();
+  let rows = 0;
+  let lineNumber = 0;
+  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+    lineNumber++;
+    if (line.trim() === '') continue;
+    let row: unknown;
+    try {
+      row = parseExactJson(line);
+    } catch (error) {
+      throw new FloeError('invalid-input', `${file}: line ${lineNumber} is not JSON: ${(error as Error).message}`, { context: { file } });
+    }
+    if (!isRecord(row))
+      throw new FloeError('invalid-input', `${file}: line ${lineNumber} is not a JSON object of column values`, { context: { file } });
+    for (const [name, value] of Object.entries(row)) {
+      const values = columns.get(name) ?? new Array<unknown>(rows).fill(null);
+      columns.set(name, values);
+      values.push(value);
+    }
+    rows++;
+    for (const values of columns.values()) if (values.length < rows) values.push(null);
+  }
+  return Object.fromEntries(columns);
 }

@@ -1,7 +1,7 @@
-// `floe push --file`: DuckDB reads the file, and its values reach the push's checks as a push
-// body's would. Lists, maps and structs arrive as JSON parsed with exact numbers, so a long inside
-// one stays the long that was written, from Parquet and from JSON lines alike. A CSV's strings,
-// integers, decimals and times reach the checks as written, not as DuckDB's detection reads them.
+// `floe push --file`: the file's values reach the push's checks as a push body's would. DuckDB
+// reads Parquet and CSV: lists, maps and structs arrive as JSON parsed with exact numbers, so a long
+// inside one stays the long that was written; a CSV's strings, integers, decimals and times arrive
+// as written, not as DuckDB's detection reads them. JSON lines are parsed as push bodies are.
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -117,6 +117,26 @@ describe('floe push --file', () => {
         () => checkPushedRows('driver_push', columns, fields, new Set(['driver_id'])),
         /row 0, column visits: expected an integer \(long\), got string "7\.5"/,
       );
+    });
+  });
+
+  it('reads JSON lines as push bodies are read: a decimal keeps every digit, a column a line lacks is null, a line that is no object is named', async () => {
+    await withEngine(async (engine, dir) => {
+      const fields: NestedField[] = [FIELDS[0]!, { id: 5, name: 'amount', required: false, type: 'decimal(38, 10)' }];
+      const file = path.join(dir, 'rows.jsonl');
+      await writeFile(file, `{"driver_id": ${BIG}, "amount": 12345678901234567890.0123456789}\n\n{"driver_id": 2}\n`);
+      const checked = checkPushedRows('driver_push', await readPushFile(engine, file, fields), fields, new Set(['driver_id']));
+      assert.deepEqual(
+        checked.columns.map((column) => column.values),
+        [
+          [BIG, '2'],
+          ['12345678901234567890.0123456789', null],
+        ],
+      );
+      await writeFile(file, '{"driver_id": 1}\n[2]\n');
+      await assert.rejects(readPushFile(engine, file, fields), /rows\.jsonl: line 2 is not a JSON object of column values/);
+      await writeFile(file, '{"driver_id": 1}\n{"driver_id": 2,}\n');
+      await assert.rejects(readPushFile(engine, file, fields), /rows\.jsonl: line 2 is not JSON: /);
     });
   });
 });
