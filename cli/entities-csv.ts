@@ -1,9 +1,9 @@
 /**
  * `--entities-csv`: entity rows from a CSV file (a header line, then rows), turned into the Parquet
- * file the training-set workflow reads, as entityCsvSql reads it: the types DuckDB detects, join
- * keys as text, the timestamp column as TIMESTAMPTZ in a UTC session. The Parquet file is named by
- * the CSV's content, the timestamp column and the key columns, under the project's
- * `.floe/entities/`: running the same command again gives the workflow the same input.
+ * file the training-set workflow reads, as entityCsvSql reads it: the types DuckDB detects, string
+ * and integer join keys as text, the timestamp column as TIMESTAMPTZ in a UTC session. The Parquet
+ * file is named by the CSV's content, the timestamp column and the key columns, under the
+ * project's `.floe/entities/`: running the same command again gives the workflow the same input.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Engine } from '../engine/duckdb.js';
 import { duckdbErrorReason, quoteLiteral } from '../engine/sql.js';
 import { FloeError } from '../core/errors.js';
-import { entityCsvSql } from '../features/historical/entity-csv.js';
+import { entityCsvSql, isTextKeyType } from '../features/historical/entity-csv.js';
 import type { Registry } from '../features/registry.js';
 
 export async function entitiesCsvAsParquet(
@@ -59,10 +59,10 @@ export async function entitiesCsvAsParquet(
   return target;
 }
 
-/** Every entity's string join keys: a CSV column named as one is read as its text (see entityCsvSql). */
-export function stringKeyColumns(registry: Registry): Set<string> {
+/** Every entity's string and integer join keys: a CSV column named as one is read as its text (see isTextKeyType). */
+export function textKeyColumns(registry: Registry): Set<string> {
   return new Set(
-    [...registry.entities.values()].flatMap((entity) => entity.joinKeys.filter((key) => key.type === 'string').map((key) => key.name)),
+    [...registry.entities.values()].flatMap((entity) => entity.joinKeys.filter((key) => isTextKeyType(key.type)).map((key) => key.name)),
   );
 }
 

@@ -12,11 +12,11 @@ export function readCsvSql(file: string, types: ReadonlyMap<string, string> = ne
 }
 
 /**
- * An integer as a CSV may write it: digits, perhaps signed, perhaps with the zero fraction pandas
- * writes for an integer column with gaps (`7.0`). DuckDB's own parse of a CSV integer rounds
- * `7.5` to 8; a text that does not match this is not an integer.
+ * An integer as a CSV (or any text) may write it: digits, perhaps signed, perhaps with the zero
+ * fraction pandas writes for an integer column with gaps (`7.0`). DuckDB's own parse of text as an
+ * integer rounds `7.5` to 8; a text that does not match this is not an integer.
  */
-export const CSV_INTEGER_PATTERN = String.raw`\s*[-+]?\d+(\.0*)?\s*`;
+export const INTEGER_TEXT_PATTERN = String.raw`\s*[-+]?\d+(\.0*)?\s*`;
 
 /** SQL giving a CSV integer's text (`text`, SQL of a VARCHAR) without its zero fraction: `7.0` is `7`. */
 export function csvIntegerSql(text: string): string {

@@ -68,7 +68,7 @@ export function trainingSetCommand(program: Command, redactor: Redactor): void {
       const project = await loadProject(options.project, process.env, { redactor });
       const { connectClient, startOrFollow } = await import('../temporal-client.js');
       const input = await trainingSetInput(options, async (csvFile) => {
-        const { entitiesCsvAsParquet, stringKeyColumns } = await import('../entities-csv.js');
+        const { entitiesCsvAsParquet, textKeyColumns } = await import('../entities-csv.js');
         const { Engine } = await import('../../engine/duckdb.js');
         const { DEFAULT_ENTITY_TIMESTAMP } = await import('../../features/historical/get-historical-features.js');
         const engine = await Engine.create({ threads: 1 });
@@ -76,7 +76,7 @@ export function trainingSetCommand(program: Command, redactor: Redactor): void {
           const timestampColumn = options.timestampColumn ?? DEFAULT_ENTITY_TIMESTAMP;
           return await entitiesCsvAsParquet(engine, csvFile, {
             timestampColumn,
-            keyColumns: stringKeyColumns(project.registry),
+            keyColumns: textKeyColumns(project.registry),
             stateDirectory: path.join(project.directory, '.floe'),
           });
         } finally {

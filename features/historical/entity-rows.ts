@@ -3,13 +3,14 @@ import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { DuckDBTypeId } from '@duckdb/node-api';
 import { Table as ArrowTable } from 'apache-arrow';
 import { describeRelation } from '../../engine/describe.js';
-import { quoteIdentifier as q, quoteLiteralList } from '../../engine/sql.js';
+import { INTEGER_TEXT_PATTERN } from '../../engine/csv.js';
+import { quoteIdentifier as q, quoteLiteral, quoteLiteralList } from '../../engine/sql.js';
 import { instantFromMicrosSql, utcMicrosSql } from '../../engine/timestamps.js';
 import { duckdbType, type ColumnShape } from '../../engine/types.js';
 import { FloeError } from '../../core/errors.js';
 import type { ValueType } from '../definitions.js';
 import { loadArrowTable } from './arrow-io.js';
-import { entityCsvSql } from './entity-csv.js';
+import { entityCsvSql, isTextKeyType } from './entity-csv.js';
 import { defined } from '../../contracts/defined.js';
 
 /**
@@ -84,7 +85,7 @@ export async function prepareEntityRows(
     readonly sourceRelation: (relation: EntityRelationRequest) => Promise<string>;
   },
 ): Promise<PreparedEntityRows> {
-  const keyColumns = new Set(options.keys.filter((key) => key.type === 'string').map((key) => key.name));
+  const keyColumns = new Set(options.keys.filter((key) => isTextKeyType(key.type)).map((key) => key.name));
   const loaded = await loadEntityRelation(connection, source, {
     prefix: options.tablePrefix,
     keyColumns,
@@ -127,11 +128,9 @@ export async function prepareEntityRows(
     if (sameType(column.type, target)) continue;
     const value = q(column.name);
     const cast = `TRY_CAST(${value} AS ${target})`;
-    // A number that does not survive the round trip (1.5 → 2) is a wrong key, not a close one.
-    const lossy = isNumeric(column.type) ? ` OR ${cast} <> ${value}` : '';
     checks.push({
       what: `key ${key.name}`,
-      failure: `${value} IS NOT NULL AND (${cast} IS NULL${lossy})`,
+      failure: `${value} IS NOT NULL AND (${cast} IS NULL${lossyKeySql(value, cast, column.type, key.type)})`,
       column: column.name,
       expected: `a ${key.type} (the type of join key ${key.name} of ${key.views.join(', ')})`,
     });
@@ -311,6 +310,18 @@ function timestampMicrosSql(column: ColumnShape, checks: { what: string; failure
     return `epoch_us(TRY_CAST(${value} AS TIMESTAMPTZ))`;
   }
   return utcMicrosSql(value, column.type, `Entity timestamp column ${JSON.stringify(column.name)}`);
+}
+
+/**
+ * SQL (` OR …`) true where a key `value` of type `from`, `cast` to the key's type, is not the value
+ * given: a number that does not survive the round trip (1.5 → 2) is a wrong key, not a close one;
+ * so is a text DuckDB's cast rounds into an integer ('1.5' → 2).
+ */
+function lossyKeySql(value: string, cast: string, from: DuckDBType, keyType: string): string {
+  if (isNumeric(from)) return ` OR ${cast} <> ${value}`;
+  if (from.typeId === DuckDBTypeId.VARCHAR && (keyType === 'int' || keyType === 'long'))
+    return ` OR NOT regexp_full_match(${value}, ${quoteLiteral(INTEGER_TEXT_PATTERN)})`;
+  return '';
 }
 
 function sameType(type: DuckDBType, target: string): boolean {

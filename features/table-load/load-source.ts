@@ -6,7 +6,7 @@ import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { DuckDBTypeId } from '@duckdb/node-api';
 import { FloeError } from '../../core/errors.js';
 import { describeRelation } from '../../engine/describe.js';
-import { CSV_INTEGER_PATTERN, csvIntegerSql, readCsvSql } from '../../engine/csv.js';
+import { INTEGER_TEXT_PATTERN, csvIntegerSql, readCsvSql } from '../../engine/csv.js';
 import { duckdbErrorReason, quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { decimalParts, duckdbType, icebergTypeOf } from '../../engine/types.js';
 import type { IcebergType } from '../../iceberg/spec/types.js';
@@ -132,7 +132,7 @@ function csvReading(name: string, type: IcebergType): { readAs: string; converte
       const whole = parsed(duckdbType(type), csvIntegerSql(column));
       return checked(
         [
-          [unlike(CSV_INTEGER_PATTERN), ' is not a whole number as written (a fraction other than .0 would be rounded)'],
+          [unlike(INTEGER_TEXT_PATTERN), ' is not a whole number as written (a fraction other than .0 would be rounded)'],
           [`${whole} IS NULL`, ` is out of range for ${type}`],
         ],
         whole,
