@@ -6,7 +6,7 @@ import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { DuckDBTypeId } from '@duckdb/node-api';
 import { FloeError } from '../../core/errors.js';
 import { describeRelation } from '../../engine/describe.js';
-import { INTEGER_TEXT_PATTERN, csvIntegerSql, readCsvSql } from '../../engine/csv.js';
+import { INTEGER_TEXT_PATTERN, readCsvSql } from '../../engine/csv.js';
 import { duckdbErrorReason, quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { decimalParts, duckdbType, icebergTypeOf } from '../../engine/types.js';
 import type { IcebergType } from '../../iceberg/spec/types.js';
@@ -81,8 +81,14 @@ export async function openLoadSource(
     const declared = sniffed.map((column) => ({ name: column.name, type: declaredTypes.get(column.name) })).filter(isDeclared);
     const readings = declared.map((column) => ({ name: column.name, ...csvReading(column.name, column.type) }));
     const read = readCsvSql(absolute, new Map(readings.map((column) => [column.name, column.readAs])));
-    const conversions = readings.flatMap((column) => (column.converted === undefined ? [] : [`${column.converted} AS ${q(column.name)}`]));
-    const relation = conversions.length === 0 ? read : `(SELECT * REPLACE (${conversions.join(', ')}) FROM ${read})`;
+    // Each checked column's text is parsed once, into a column of its own, which the checks and the value then read.
+    const checked = readings.flatMap((column, index) =>
+      column.checked === undefined ? [] : [{ ...column.checked, name: column.name, parsed: q(`__floe_parsed_${index}`) }],
+    );
+    const relation =
+      checked.length === 0
+        ? read
+        : `(SELECT * EXCLUDE (${checked.map((column) => column.parsed).join(', ')}) REPLACE (${checked.map((column) => `${column.value(column.parsed)} AS ${q(column.name)}`).join(', ')}) FROM (SELECT *, ${checked.map((column) => `${column.parse} AS ${column.parsed}`).join(', ')} FROM ${read}))`;
     const described = declared.length === 0 ? sniffed : await describeRelation(connection, `SELECT * FROM ${relation}`, `file ${file}`);
     return { file, format, relation, columns: described.map((column) => sourceColumn(column, [])) };
   } catch (error) {
@@ -92,6 +98,14 @@ export async function openLoadSource(
 
 function isDeclared(column: { name: string; type: IcebergType | undefined }): column is { name: string; type: IcebergType } {
   return column.type !== undefined;
+}
+
+/** How a CSV column is read as a table's type (see csvReading). */
+interface CsvReading {
+  /** The DuckDB type read_csv parses the column's text as. */
+  readonly readAs: string;
+  /** For a column read as text and checked: the SQL parsing it (once a row), and the column's value given the SQL naming that parse. */
+  readonly checked?: { readonly parse: string; readonly value: (parsed: string) => string };
 }
 
 /**
@@ -104,72 +118,73 @@ function isDeclared(column: { name: string; type: IcebergType | undefined }): co
  * those columns are read as text, and each value is cast only when its type holds it as written,
  * and otherwise refused naming the column and the value.
  */
-function csvReading(name: string, type: IcebergType): { readAs: string; converted?: string } {
+function csvReading(name: string, type: IcebergType): CsvReading {
   const column = q(name);
-  const parsed = (as: string, text = column) => `TRY_CAST(trim(${text}) AS ${as})`;
   const unlike = (pattern: string) => `NOT regexp_full_match(${column}, ${quoteLiteral(pattern)})`;
-  /** The text cast by `cast`, unless one of the checks before it finds a value its type cannot hold as written. */
-  const checked = (checks: readonly (readonly [problem: string, refusal: string])[], cast: string) => {
-    const refusals = checks.map(
-      ([problem, refusal]) => `WHEN ${problem} THEN error(${quoteLiteral(`column ${name}: `)} || ${column} || ${quoteLiteral(refusal)})`,
-    );
-    return { readAs: 'VARCHAR', converted: `CASE WHEN ${column} IS NULL THEN NULL ${refusals.join(' ')} ELSE ${cast} END` };
-  };
-  const instant = (digits: 6 | 9, as: string, cast = parsed(as)) =>
+  /**
+   * The text parsed as `as`: refused, naming column and value, where one of the checks (SQL of the
+   * text and the parse) holds, else `value` of the parse.
+   */
+  const checked = (
+    as: string,
+    checks: (parsed: string) => readonly (readonly [problem: string, refusal: string])[],
+    value = (parsed: string) => parsed,
+  ): CsvReading => ({
+    readAs: 'VARCHAR',
+    checked: {
+      parse: `TRY_CAST(trim(${column}) AS ${as})`,
+      value: (parsed) => {
+        const refusals = checks(parsed).map(
+          ([problem, refusal]) =>
+            `WHEN ${problem} THEN error(${quoteLiteral(`column ${name}: `)} || ${column} || ${quoteLiteral(refusal)})`,
+        );
+        return `CASE WHEN ${column} IS NULL THEN NULL ${refusals.join(' ')} ELSE ${value(parsed)} END`;
+      },
+    },
+  });
+  const instant = (digits: 6 | 9, as: string, value?: (parsed: string) => string) =>
     checked(
-      [
+      as,
+      (parsed) => [
         [
           `regexp_matches(${column}, ${quoteLiteral(String.raw`\.\d{${digits}}\d*[1-9]`)})`,
           ` has more than ${digits} fraction digits, which a ${typeText(type)} cannot hold`,
         ],
-        [`${parsed(as)} IS NULL`, ` is not a ${typeText(type)}`],
+        [`${parsed} IS NULL`, ` is not a ${typeText(type)}`],
       ],
-      cast,
+      value,
     );
   switch (type) {
     case 'int':
-    case 'long': {
-      const whole = parsed(duckdbType(type), csvIntegerSql(column));
-      return checked(
-        [
-          [unlike(INTEGER_TEXT_PATTERN), ' is not a whole number as written (a fraction other than .0 would be rounded)'],
-          [`${whole} IS NULL`, ` is out of range for ${type}`],
-        ],
-        whole,
-      );
-    }
+    case 'long':
+      // Past the pattern, a fraction is zeros, which DuckDB's cast drops.
+      return checked(duckdbType(type), (parsed) => [
+        [unlike(INTEGER_TEXT_PATTERN), ' is not a whole number as written (a fraction other than .0 would be rounded)'],
+        [`${parsed} IS NULL`, ` is out of range for ${type}`],
+      ]);
     case 'float':
     case 'double':
-      return checked(
-        [
-          [`${parsed(duckdbType(type))} IS NULL`, ' is not a number'],
-          [`isinf(${parsed(duckdbType(type))}) AND NOT regexp_matches(${column}, 'inf', 'i')`, ` is out of range for ${type}`],
-        ],
-        parsed(duckdbType(type)),
-      );
+      return checked(duckdbType(type), (parsed) => [
+        [`${parsed} IS NULL`, ' is not a number'],
+        [`isinf(${parsed}) AND NOT regexp_matches(${column}, 'inf', 'i')`, ` is out of range for ${type}`],
+      ]);
     case 'date':
-      return checked(
+      return checked('DATE', (parsed) => [
         [
-          [
-            `${unlike(String.raw`\s*\d{4}-\d{2}-\d{2}([ T]00:00(:00(\.0*)?)?)?\s*`)} OR ${parsed('DATE')} IS NULL`,
-            ' is not a date as written (YYYY-MM-DD; a time of day or a zone would be dropped)',
-          ],
+          `${unlike(String.raw`\s*\d{4}-\d{2}-\d{2}([ T]00:00(:00(\.0*)?)?)?\s*`)} OR ${parsed} IS NULL`,
+          ' is not a date as written (YYYY-MM-DD; a time of day or a zone would be dropped)',
         ],
-        parsed('DATE'),
-      );
+      ]);
     case 'time':
-      return checked(
+      return checked('TIME', (parsed) => [
         [
-          [
-            `${unlike(String.raw`\s*\d{2}:\d{2}(:\d{2}(\.\d{0,6}0*)?)?\s*`)} OR ${parsed('TIME')} IS NULL`,
-            ' is not a time as written (HH:MM:SS with at most 6 fraction digits, no zone)',
-          ],
+          `${unlike(String.raw`\s*\d{2}:\d{2}(:\d{2}(\.\d{0,6}0*)?)?\s*`)} OR ${parsed} IS NULL`,
+          ' is not a time as written (HH:MM:SS with at most 6 fraction digits, no zone)',
         ],
-        parsed('TIME'),
-      );
+      ]);
     // TIMESTAMPTZ parses in the engine's UTC: a time without a zone is UTC, an offset is honoured.
     case 'timestamp':
-      return instant(6, 'TIMESTAMPTZ', `CAST(${parsed('TIMESTAMPTZ')} AS TIMESTAMP)`);
+      return instant(6, 'TIMESTAMPTZ', (parsed) => `CAST(${parsed} AS TIMESTAMP)`);
     case 'timestamptz':
       return instant(6, 'TIMESTAMPTZ');
     case 'timestamp_ns':
@@ -180,15 +195,12 @@ function csvReading(name: string, type: IcebergType): { readAs: string; converte
   if (decimal === undefined) return { readAs: duckdbType(type) };
   const wholeDigits = decimal.precision - decimal.scale;
   const written = String.raw`\s*[-+]?0*${wholeDigits > 0 ? String.raw`\d{0,${wholeDigits}}` : ''}(\.\d{0,${decimal.scale}}0*)?\s*`;
-  return checked(
+  return checked(duckdbType(type), () => [
     [
-      [
-        `${unlike(written)} OR NOT regexp_matches(${column}, ${quoteLiteral(String.raw`\d`)})`,
-        ` is not a ${typeText(type)} as written: at most ${wholeDigits} digits before the point and ${decimal.scale} after it (more would be rounded), no exponent`,
-      ],
+      `${unlike(written)} OR NOT regexp_matches(${column}, ${quoteLiteral(String.raw`\d`)})`,
+      ` is not a ${typeText(type)} as written: at most ${wholeDigits} digits before the point and ${decimal.scale} after it (more would be rounded), no exponent`,
     ],
-    `CAST(trim(${column}) AS ${duckdbType(type)})`,
-  );
+  ]);
 }
 
 /** A DuckDB error met reading the file, as one naming it. */
