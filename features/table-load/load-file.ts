@@ -83,8 +83,24 @@ export async function loadFileIntoTable(context: FeatureContext, request: TableL
         : await tableToCreate(context, connection, { source, request, name, existing, partition: request.create.partition });
     const columns = loadColumns(source, currentSchema(table.metadata), name);
     const result = { table: name, file, sha256, created, truncatedToMicroseconds: columns.truncated };
-    return { ...result, ...(await appendOnce(context, connection, { table, source, query: columns.query, sha256, name })) };
+    const appended = await appendOnce(context, connection, { table, source, query: columns.query, sha256, name }).catch(
+      async (error: unknown) => {
+        if (created) await dropIfEmpty(context, request.table);
+        throw error;
+      },
+    );
+    return { ...result, ...appended };
   }, signalOf(context));
+}
+
+/**
+ * Drops a table this load created when its rows were refused, so the load leaves nothing behind
+ * and the file, mended, can create it again; unless a snapshot landed in it meanwhile (another load).
+ */
+async function dropIfEmpty(context: FeatureContext, identifier: TableIdentifier): Promise<void> {
+  const table = await loadTableIfExists(context, identifier).catch(() => undefined);
+  if (table !== undefined && table.metadata.snapshots.length === 0)
+    await context.catalog.dropTable(identifier, { purge: true }).catch(() => undefined);
 }
 
 /** `--create`: the table the file makes, created unless it exists, in which case it must be that table. */

@@ -58,10 +58,10 @@ export async function fileSha256(file: string): Promise<string> {
 }
 
 /**
- * Opens a Parquet or CSV file with DuckDB and describes its columns. A CSV's column types are
- * DuckDB's sniffing, except for the columns `declaredTypes` names (the table's type by column):
- * those are read as that type, and a value it cannot hold as written is refused naming its column
- * and the value, never silently changed on the way (see csvReading).
+ * Opens a Parquet or CSV file with DuckDB and describes its columns. A CSV column is read as the
+ * type `declaredTypes` names for it (the table's type by column), else as the type DuckDB's sniffing
+ * takes it for; either way a value the type cannot hold as written is refused naming its column and
+ * the value, never silently changed on the way (see csvReading).
  */
 export async function openLoadSource(
   connection: DuckDBConnection,
@@ -78,8 +78,13 @@ export async function openLoadSource(
       return { file, format, relation, columns: described.map((column) => sourceColumn(column, nanoseconds.get(column.name) ?? [])) };
     }
     const sniffed = await describeRelation(connection, `SELECT * FROM ${readCsvSql(absolute)}`, `file ${file}`);
-    const declared = sniffed.map((column) => ({ name: column.name, type: declaredTypes.get(column.name) })).filter(isDeclared);
-    const readings = declared.map((column) => ({ name: column.name, ...csvReading(column.name, column.type) }));
+    // The sample DuckDB sniffs types from is not every row, and its parse of what it took for a
+    // double, timestamp or date rounds, overflows or cuts as it does for a declared type.
+    const readings = sniffed.flatMap((column) => {
+      const declared = declaredTypes.get(column.name);
+      const type = declared ?? sourceColumn(column, []).type;
+      return type === undefined ? [] : [{ name: column.name, ...csvReading(column.name, type, declared === undefined) }];
+    });
     const read = readCsvSql(absolute, new Map(readings.map((column) => [column.name, column.readAs])));
     // Each checked column's text is parsed once, into a column of its own, which the checks and the value then read.
     const checked = readings.flatMap((column, index) =>
@@ -89,15 +94,11 @@ export async function openLoadSource(
       checked.length === 0
         ? read
         : `(SELECT * EXCLUDE (${checked.map((column) => column.parsed).join(', ')}) REPLACE (${checked.map((column) => `${column.value(column.parsed)} AS ${q(column.name)}`).join(', ')}) FROM (SELECT *, ${checked.map((column) => `${column.parse} AS ${column.parsed}`).join(', ')} FROM ${read}))`;
-    const described = declared.length === 0 ? sniffed : await describeRelation(connection, `SELECT * FROM ${relation}`, `file ${file}`);
+    const described = await describeRelation(connection, `SELECT * FROM ${relation}`, `file ${file}`);
     return { file, format, relation, columns: described.map((column) => sourceColumn(column, [])) };
   } catch (error) {
     throw unreadable(file, format, error);
   }
-}
-
-function isDeclared(column: { name: string; type: IcebergType | undefined }): column is { name: string; type: IcebergType } {
-  return column.type !== undefined;
 }
 
 /** How a CSV column is read as a table's type (see csvReading). */
@@ -116,9 +117,10 @@ interface CsvReading {
  * past its precision and, into TIMESTAMP, the offset (10:00+09:00 read as 10:00); of a decimal it
  * rounds the digits past the scale (1.005 as 1.01 in a decimal(9, 2), 7.95e-138 as 0.01). So
  * those columns are read as text, and each value is cast only when its type holds it as written,
- * and otherwise refused naming the column and the value.
+ * and otherwise refused naming the column and the value. A `sniffed` type is DuckDB's choice, not
+ * the table's: a double it chose for whole numbers past the long range also refuses those it rounds.
  */
-function csvReading(name: string, type: IcebergType): CsvReading {
+function csvReading(name: string, type: IcebergType, sniffed: boolean): CsvReading {
   const column = q(name);
   const unlike = (pattern: string) => `NOT regexp_full_match(${column}, ${quoteLiteral(pattern)})`;
   /**
@@ -167,6 +169,15 @@ function csvReading(name: string, type: IcebergType): CsvReading {
       return checked(duckdbType(type), (parsed) => [
         [`${parsed} IS NULL`, ' is not a number'],
         [`isinf(${parsed}) AND NOT regexp_matches(${column}, 'inf', 'i')`, ` is out of range for ${type}`],
+        // DuckDB takes a column of whole numbers past the long range for double; a table declaring double asked for that.
+        ...(sniffed
+          ? [
+              [
+                `abs(${parsed}) > ${2 ** 53} AND regexp_full_match(${column}, ${quoteLiteral(INTEGER_TEXT_PATTERN)})`,
+                ' is a whole number past ±2^53, which the double DuckDB takes the column for would round; load it into a table whose column is a decimal or a string',
+              ] as const,
+            ]
+          : []),
       ]);
     case 'date':
       return checked('DATE', (parsed) => [
@@ -215,12 +226,16 @@ function unreadable(file: string, format: LoadFormat, error: unknown): FloeError
 
 /**
  * What DuckDB says went wrong reading a file: its first line, and for a CSV value it could not
- * convert, the line naming the column and value (the first only says which line of the file).
+ * convert, the line naming the column and value (the first only says which line of the file). A
+ * refusal of csvReading's is its own words, without the class DuckDB's error() gives it.
  */
 export function duckdbReadingReason(message: string): string {
   const converting = /^Error when converting column .*$/m.exec(message)?.[0];
   const first = duckdbErrorReason(
-    message.replace(/^(DuckDB cannot plan the [^:]*|The rows to write do not fit the table's column types): /, ''),
+    message.replace(
+      /^((DuckDB cannot plan the [^:]*|The rows to write do not fit the table's column types): )?(Invalid Input Error: (?=column ))?/,
+      '',
+    ),
   );
   return converting === undefined ? first : `${first}: ${converting}`;
 }

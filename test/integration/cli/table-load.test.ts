@@ -232,8 +232,20 @@ describe('floe table load on a SQL catalog with a local warehouse', () => {
     assertRefusedCleanly(badRefused);
     assert.match(
       badRefused.stderr,
-      /bad-value\.csv \(csv\) cannot be appended to rides\.driver_stats: .*column driver_id: 7\.5 is not a whole number as written/,
+      /bad-value\.csv \(csv\) cannot be appended to rides\.driver_stats: column driver_id: 7\.5 is not a whole number as written/,
     );
+
+    // DuckDB takes the column for double and would round the last id; the table --create made is dropped again.
+    const bigIds = path.join(directory, 'big-ids.csv');
+    await writeFile(bigIds, 'id,event_timestamp\n1,2024-05-04T00:00:00Z\n12345678901234567890123,2024-05-04T00:00:00Z\n');
+    const bigRefused = await floe('table', 'load', bigIds, 'rides.big_ids', '--create');
+    assertRefusedCleanly(bigRefused);
+    assert.match(
+      bigRefused.stderr,
+      /big-ids\.csv \(csv\) cannot be appended to rides\.big_ids: column id: 12345678901234567890123 is a whole number past ±2\^53, which the double DuckDB takes the column for would round/,
+    );
+    const noTable = await floe('table', 'load', bigIds, 'rides.big_ids');
+    assert.match(noTable.stderr, /No table rides\.big_ids in catalog floe_oracle/);
 
     const otherTable = await floe('table', 'load', feastParquet, table, '--create', '--partition', 'bucket(4, driver_id)');
     assertRefusedCleanly(otherTable);

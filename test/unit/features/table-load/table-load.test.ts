@@ -139,7 +139,7 @@ describe('floe table load: the columns of a file and of a table', () => {
         ]),
       );
       await assert.rejects(rows(connection, loadColumns(badSource, table, 'rides.t').query), (error: Error) =>
-        /^Invalid Input Error: column id: x is not a whole number as written/.test(duckdbReadingReason(error.message)),
+        /^column id: x is not a whole number as written/.test(duckdbReadingReason(error.message)),
       );
     });
   });
@@ -181,7 +181,7 @@ describe('floe table load: the columns of a file and of a table', () => {
         await assert.rejects(rows(connection, loadColumns(badSource, table, 'rides.t').query), (error: Error) => {
           assert.equal(
             duckdbReadingReason(error.message),
-            `Invalid Input Error: column price: ${price} is not a decimal(7, 2) as written: at most 5 digits before the point and 2 after it (more would be rounded), no exponent`,
+            `column price: ${price} is not a decimal(7, 2) as written: at most 5 digits before the point and 2 after it (more would be rounded), no exponent`,
           );
           return true;
         });
@@ -203,44 +203,81 @@ describe('floe table load: the columns of a file and of a table', () => {
       ['long', '7.0', '7'],
       ['long', ' +8 ', '8'],
       ['long', '-9223372036854775808', '-9223372036854775808'],
-      ['long', '7.5', 'Invalid Input Error: column v: 7.5 is not a whole number as written (a fraction other than .0 would be rounded)'],
-      ['long', '1e3', 'Invalid Input Error: column v: 1e3 is not a whole number as written (a fraction other than .0 would be rounded)'],
-      ['long', '0x10', 'Invalid Input Error: column v: 0x10 is not a whole number as written (a fraction other than .0 would be rounded)'],
-      ['long', '9223372036854775808', 'Invalid Input Error: column v: 9223372036854775808 is out of range for long'],
-      ['int', '2147483648', 'Invalid Input Error: column v: 2147483648 is out of range for int'],
+      ['long', '7.5', 'column v: 7.5 is not a whole number as written (a fraction other than .0 would be rounded)'],
+      ['long', '1e3', 'column v: 1e3 is not a whole number as written (a fraction other than .0 would be rounded)'],
+      ['long', '0x10', 'column v: 0x10 is not a whole number as written (a fraction other than .0 would be rounded)'],
+      ['long', '9223372036854775808', 'column v: 9223372036854775808 is out of range for long'],
+      ['int', '2147483648', 'column v: 2147483648 is out of range for int'],
       ['double', '0.1', '0.1'],
       ['double', '-inf', '-inf'],
-      ['double', '1e400', 'Invalid Input Error: column v: 1e400 is out of range for double'],
-      ['float', '3.5e38', 'Invalid Input Error: column v: 3.5e38 is out of range for float'],
-      ['double', 'many', 'Invalid Input Error: column v: many is not a number'],
+      ['double', '1e400', 'column v: 1e400 is out of range for double'],
+      ['float', '3.5e38', 'column v: 3.5e38 is out of range for float'],
+      ['double', 'many', 'column v: many is not a number'],
       ['date', '2024-05-02', '2024-05-02'],
       ['date', '2024-05-02 00:00:00', '2024-05-02'],
       [
         'date',
         '2024-05-02T23:00:00-05:00',
-        'Invalid Input Error: column v: 2024-05-02T23:00:00-05:00 is not a date as written (YYYY-MM-DD; a time of day or a zone would be dropped)',
+        'column v: 2024-05-02T23:00:00-05:00 is not a date as written (YYYY-MM-DD; a time of day or a zone would be dropped)',
       ],
       ['time', '10:00:00.5', '10:00:00.5'],
-      [
-        'time',
-        '10:00:00+09:00',
-        'Invalid Input Error: column v: 10:00:00+09:00 is not a time as written (HH:MM:SS with at most 6 fraction digits, no zone)',
-      ],
+      ['time', '10:00:00+09:00', 'column v: 10:00:00+09:00 is not a time as written (HH:MM:SS with at most 6 fraction digits, no zone)'],
       ['timestamptz', '2024-05-02 10:00:00.1234560+02:00', '2024-05-02 08:00:00.123456+00'],
       [
         'timestamptz',
         '2024-05-02 10:00:00.1234567',
-        'Invalid Input Error: column v: 2024-05-02 10:00:00.1234567 has more than 6 fraction digits, which a timestamptz cannot hold',
+        'column v: 2024-05-02 10:00:00.1234567 has more than 6 fraction digits, which a timestamptz cannot hold',
       ],
-      ['timestamp', 'soon', 'Invalid Input Error: column v: soon is not a timestamp'],
+      ['timestamp', 'soon', 'column v: soon is not a timestamp'],
       ['timestamp_ns', '2024-05-02T10:00:00.123456789+09:00', '2024-05-02 01:00:00.123456789'],
       [
         'timestamp_ns',
         '2024-05-02 10:00:00.1234567891',
-        'Invalid Input Error: column v: 2024-05-02 10:00:00.1234567891 has more than 9 fraction digits, which a timestamp_ns cannot hold',
+        'column v: 2024-05-02 10:00:00.1234567891 has more than 9 fraction digits, which a timestamp_ns cannot hold',
       ],
     ];
     for (const [type, text, expected] of cases) assert.equal(await loaded(type, text), expected, `${text} into a ${String(type)}`);
+  });
+
+  it('reads a CSV column as the type DuckDB’s sniffing takes it for when no table declares one, and refuses what that type would round, overflow or cut', async () => {
+    const created = async (text: string): Promise<[unknown, unknown]> =>
+      withConnection(async (connection, dir) => {
+        const file = path.join(dir, 'rows.csv');
+        await writeFile(file, `id,v\n1,${text}\n2,\n`);
+        const source = await openLoadSource(connection, file, 'csv');
+        const type = source.columns.find((column) => column.name === 'v')?.type;
+        const [row] = await rows(connection, `SELECT v::VARCHAR AS v FROM (${newTableQuery(source, new Set())}) WHERE id = 1`);
+        return [type, row!['v']] as [unknown, unknown];
+      }).catch((error: Error) => [undefined, duckdbReadingReason(error.message)]);
+    const cases: [string, [unknown, unknown]][] = [
+      ['007', ['string', '007']],
+      ['9223372036854775807', ['long', '9223372036854775807']],
+      ['2024-05-02', ['date', '2024-05-02']],
+      ['2024-05-02T10:00:00+09:00', ['timestamptz', '2024-05-02 01:00:00+00']],
+      ['2024-05-02 10:00:00.123456', ['timestamp', '2024-05-02 10:00:00.123456']],
+      ['9007199254740992', ['long', '9007199254740992']],
+      ['7.25', ['double', '7.25']],
+      [
+        '12345678901234567890123',
+        [
+          undefined,
+          'column v: 12345678901234567890123 is a whole number past ±2^53, which the double DuckDB takes the column for would round; load it into a table whose column is a decimal or a string',
+        ],
+      ],
+      ['1e400', [undefined, 'column v: 1e400 is out of range for double']],
+      [
+        '2024-05-02 10:00:00.1234567',
+        [undefined, 'column v: 2024-05-02 10:00:00.1234567 has more than 6 fraction digits, which a timestamp cannot hold'],
+      ],
+      ['05/02/2024', [undefined, 'column v: 05/02/2024 is not a date as written (YYYY-MM-DD; a time of day or a zone would be dropped)']],
+    ];
+    for (const [text, expected] of cases) assert.deepEqual(await created(text), expected, text);
+    // DuckDB sniffs from the first 20,480 rows: a fraction after them, in a column it took for long, would be rounded.
+    const manyRowsThenAFraction = ['1', ...Array.from({ length: 30_000 }, (_, index) => `${index + 3},1`), '30003,7.5'].join('\n');
+    assert.deepEqual(await created(manyRowsThenAFraction), [
+      undefined,
+      'column v: 7.5 is not a whole number as written (a fraction other than .0 would be rounded)',
+    ]);
   });
 
   it('refuses zoned nanoseconds into a nanosecond column, since DuckDB reads them as microseconds', () => {
