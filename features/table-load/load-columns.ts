@@ -1,6 +1,7 @@
 /**
  * How a file's columns go into an Iceberg table: matched by name to the table's columns, each of
- * the table's type or of one that widens to it without loss (int → long, float → double), and
+ * the table's type or of one that widens to it without loss (int → long, float → double, a decimal
+ * to one of more precision and the same scale: Iceberg's type promotions), and
  * nanosecond timestamps (at the top or inside a list, map or struct) truncated to the microseconds
  * Iceberg v2 holds, each such column named. A struct whose fields share one type goes into a
  * map<string, that type> column, its field names the keys: how pandas writes a dict column, such
@@ -11,6 +12,7 @@ import { quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import type { Schema } from '../../iceberg/spec/schema.js';
 import { duckdbType } from '../../engine/types.js';
 import type { IcebergType } from '../../iceberg/spec/types.js';
+import { decimalParams } from '../../iceberg/spec/type-params.js';
 import { typeText } from '../../iceberg/spec/types.js';
 import type { LoadSource, SourceColumn } from './load-source.js';
 
@@ -137,8 +139,11 @@ export function loadColumns(source: LoadSource, schema: Schema, table: string): 
       if (inMicros !== given) truncated.push({ column: column.name, from: given, to: wanted });
       continue;
     }
+    const widenedDecimal = column.type !== undefined && widensDecimal(column.type, field.type);
     projection.push(
-      nested && inMicros !== given ? `CAST(${q(column.name)} AS ${duckdbType(field.type)}) AS ${q(column.name)}` : q(column.name),
+      (nested && inMicros !== given) || widenedDecimal
+        ? `CAST(${q(column.name)} AS ${duckdbType(field.type)}) AS ${q(column.name)}`
+        : q(column.name),
     );
     if (given === 'timestamptz_ns' && wanted === 'timestamptz_ns')
       problem(
@@ -150,7 +155,7 @@ export function loadColumns(source: LoadSource, schema: Schema, table: string): 
         column.name,
         `column ${column.name} is ${given} in the file and ${wanted} in ${table}, but nanosecond timestamps inside a list, map or struct load into microsecond ones only`,
       );
-    else if (given !== wanted && WIDENS_TO[given] !== wanted && !(nested && inMicros === wanted))
+    else if (given !== wanted && WIDENS_TO[given] !== wanted && !widenedDecimal && !(nested && inMicros === wanted))
       problem(column.name, `column ${column.name} is ${given} in the file and ${wanted} in ${table}`);
     else if (given !== wanted && (MICROSECONDS[given] === wanted || inMicros === wanted))
       truncated.push({ column: column.name, from: given, to: wanted });
@@ -158,7 +163,7 @@ export function loadColumns(source: LoadSource, schema: Schema, table: string): 
   if (problems.length > 0)
     throw new FloeError(
       'invalid-input',
-      `${source.file} cannot be appended to ${table}: ${problems.join('; ')}. A column must have the table's type, or one that widens to it (int → long, float → double, timestamp_ns → timestamp, timestamptz_ns → timestamptz, also inside lists, maps and structs; a struct whose fields share a type T → map<string,T>); ${table}'s columns are ${schema.fields.map((field) => `${field.name} ${typeText(field.type)}`).join(', ')}`,
+      `${source.file} cannot be appended to ${table}: ${problems.join('; ')}. A column must have the table's type, or one that widens to it (int → long, float → double, decimal(P, S) → decimal(P', S) with P' > P, timestamp_ns → timestamp, timestamptz_ns → timestamptz, also inside lists, maps and structs; a struct whose fields share a type T → map<string,T>); ${table}'s columns are ${schema.fields.map((field) => `${field.name} ${typeText(field.type)}`).join(', ')}`,
       { context: { file: source.file, table, column: firstColumn } },
     );
   return { query: `SELECT ${projection.join(', ')} FROM ${source.relation}`, truncated };
@@ -176,6 +181,13 @@ export function schemaDifferences(wanted: Schema, existing: Schema): string[] {
   for (const field of existing.fields)
     if (!wanted.fields.some((candidate) => candidate.name === field.name)) differences.push(`the file has no column ${field.name}`);
   return differences;
+}
+
+/** A file's decimal column into a table's decimal of more precision and the same scale: every value fits as it is. */
+function widensDecimal(given: IcebergType, wanted: IcebergType): boolean {
+  const from = decimalParams(given);
+  const to = decimalParams(wanted);
+  return from !== undefined && to !== undefined && to.scale === from.scale && to.precision > from.precision;
 }
 
 function sourceTypeText(column: SourceColumn): string {

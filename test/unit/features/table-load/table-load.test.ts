@@ -98,6 +98,24 @@ describe('floe table load: the columns of a file and of a table', () => {
     });
   });
 
+  it('widens a decimal to one of more precision and the same scale, as Iceberg promotes it, and refuses any other decimal', async () => {
+    await withConnection(async (connection, dir) => {
+      const file = path.join(dir, 'prices.parquet');
+      await connection.run(`COPY (SELECT 12345678.91::DECIMAL(10, 2) AS price) TO ${quoteLiteral(file)} (FORMAT parquet)`);
+      const source = await openLoadSource(connection, file, 'parquet');
+      const wider = loadColumns(source, schemaOf(optional('price', 'decimal(12, 2)')), 'shop.prices');
+      assert.deepEqual(await rows(connection, `SELECT typeof(price) AS type, price::VARCHAR AS price FROM (${wider.query})`), [
+        { type: 'DECIMAL(12,2)', price: '12345678.91' },
+      ]);
+      for (const other of ['decimal(12, 3)', 'decimal(9, 2)', 'decimal(38, 1)'] as const)
+        assert.throws(
+          () => loadColumns(source, schemaOf(optional('price', other)), 'shop.prices'),
+          refusal(new RegExp(`column price is decimal\\(10, 2\\) in the file and ${other.replace(/[()]/g, '\\$&')} in shop\\.prices`)),
+          other,
+        );
+    });
+  });
+
   it('reads a CSV column of an existing table as the table’s type, and names the column of a value that is not one', async () => {
     await withConnection(async (connection, dir) => {
       const file = path.join(dir, 'rows.csv');
