@@ -31,6 +31,7 @@ const TEXTS = [
   '2024-05-02',
   '2024-05-02T23:59:59.999999999Z',
   '1969-12-31T23:59:59.5-00:00',
+  '1969-12-31T23:59:59.9999995Z',
 ];
 
 /** The checked rows staged as a push batch is, and read back through DuckDB (the engine that writes the table) by `columns`, in driver order. */
@@ -71,6 +72,10 @@ describe('pushed instants', () => {
       }),
     );
     assert.equal(rows[0]![0], String(Date.UTC(2024, 4, 2, 1) * 1000), '10:00+09:00 is 01:00 UTC');
+    // Digits past a microsecond column's are cut towards the past, before 1970 too; nanosecond columns keep them.
+    const lastSecond = Date.UTC(2024, 4, 2, 23, 59, 59) / 1000;
+    assert.deepEqual(rows[6], [`${lastSecond}999999`, `${lastSecond}999999`, `${lastSecond}999999999`, `${lastSecond}999999999`]);
+    assert.deepEqual(rows[8], ['-1', '-1', '-500', '-500']);
   });
 
   it('past what a nanosecond timestamp holds are refused naming the column and the range', () => {
