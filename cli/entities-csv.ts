@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Engine } from '../engine/duckdb.js';
 import { duckdbErrorReason, quoteLiteral } from '../engine/sql.js';
 import { FloeError } from '../core/errors.js';
+import { csvHeaderProblem } from '../engine/csv.js';
 import { entityCsvSql, isTextKeyType } from '../features/historical/entity-csv.js';
 import type { Registry } from '../features/registry.js';
 
@@ -40,6 +41,11 @@ export async function entitiesCsvAsParquet(
   await engine.withConnection(async (connection) => {
     const described = await run(() => connection.runAndReadAll(`DESCRIBE SELECT * FROM ${entityCsvSql(file)}`), csvFile);
     const columns = described.getRows().map((row) => String(row[0]));
+    const headerProblem = await csvHeaderProblem(connection, file);
+    if (headerProblem !== undefined)
+      throw new FloeError('invalid-input', `The entity CSV file ${csvFile} cannot be read as entity rows: ${headerProblem}`, {
+        context: { file: csvFile, field: '--entities-csv' },
+      });
     if (!columns.includes(options.timestampColumn)) {
       throw new FloeError(
         'invalid-input',

@@ -37,6 +37,10 @@ export function entityCsvSql(file: string, options: EntityCsvOptions = {}): stri
           : [],
     ),
   );
-  const settings = ['header = true', ...(options.delimiter === undefined ? [] : [`delim = ${quoteLiteral(options.delimiter)}`])];
-  return readCsvSql(file, types, settings);
+  return readCsvSql(file, types, entityCsvSettings(options));
+}
+
+/** read_csv's options for an entity CSV (its delimiter), as csvHeaderProblem takes them. */
+export function entityCsvSettings(options: Pick<EntityCsvOptions, 'delimiter'> = {}): string[] {
+  return options.delimiter === undefined ? [] : [`delim = ${quoteLiteral(options.delimiter)}`];
 }

@@ -10,7 +10,8 @@ import { duckdbType, type ColumnShape } from '../../engine/types.js';
 import { FloeError } from '../../core/errors.js';
 import type { ValueType } from '../definitions.js';
 import { loadArrowTable } from './arrow-io.js';
-import { entityCsvSql, isTextKeyType } from './entity-csv.js';
+import { entityCsvSettings, entityCsvSql, isTextKeyType } from './entity-csv.js';
+import { csvHeaderProblem } from '../../engine/csv.js';
 import { defined } from '../../contracts/defined.js';
 
 /**
@@ -226,6 +227,9 @@ async function loadEntityRelation(
     const { delimiter } = source;
     what = `the entity CSV file ${source.csv}`;
     const columns = await describeEntityInput(connection, `SELECT * FROM ${entityCsvSql(source.csv, defined({ delimiter }))}`, what);
+    const headerProblem = await csvHeaderProblem(connection, source.csv, entityCsvSettings(defined({ delimiter })));
+    if (headerProblem !== undefined)
+      throw new FloeError('invalid-input', `Cannot read ${what}: ${headerProblem}`, { context: { file: source.csv } });
     relation = `SELECT * FROM ${entityCsvSql(source.csv, { ...defined({ delimiter }), columns, keyColumns: options.keyColumns })}`;
   } else if ('table' in source) {
     relation = await sourceRelation({

@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Engine } from '../../engine/duckdb.js';
-import { csvIntegerSql, readCsvSql } from '../../engine/csv.js';
+import { csvHeaderProblem, csvIntegerSql, readCsvSql } from '../../engine/csv.js';
 import { duckdbErrorReason, quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { decimalParts } from '../../engine/types.js';
 import type { IcebergType, NestedField } from '../../iceberg/spec/types.js';
@@ -75,6 +75,9 @@ export async function readPushFile(engine: Engine, file: string, columns: readon
       const describe = async (relation: string) => (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`)).getRowObjectsJS();
       let relation = reader(absolute);
       let described = await describe(relation);
+      const headerProblem = extension === '.csv' ? await csvHeaderProblem(connection, absolute) : undefined;
+      if (headerProblem !== undefined)
+        throw new FloeError('invalid-input', `${file}: cannot be read as csv: ${headerProblem}`, { context: { file } });
       const textColumns = new Set(
         extension === '.csv' ? described.map((column) => String(column.column_name)).filter((name) => readAsText(typeOf.get(name))) : [],
       );

@@ -6,7 +6,7 @@ import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { DuckDBTypeId } from '@duckdb/node-api';
 import { FloeError } from '../../core/errors.js';
 import { describeRelation } from '../../engine/describe.js';
-import { INTEGER_TEXT_PATTERN, readCsvSql } from '../../engine/csv.js';
+import { csvHeaderProblem, INTEGER_TEXT_PATTERN, readCsvSql } from '../../engine/csv.js';
 import { duckdbErrorReason, quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
 import { decimalParts, duckdbType, icebergTypeOf } from '../../engine/types.js';
 import type { IcebergType } from '../../iceberg/spec/types.js';
@@ -78,6 +78,9 @@ export async function openLoadSource(
       return { file, format, relation, columns: described.map((column) => sourceColumn(column, nanoseconds.get(column.name) ?? [])) };
     }
     const sniffed = await describeRelation(connection, `SELECT * FROM ${readCsvSql(absolute)}`, `file ${file}`);
+    const headerProblem = await csvHeaderProblem(connection, absolute);
+    if (headerProblem !== undefined)
+      throw new FloeError('invalid-input', `${file} cannot be read as csv: ${headerProblem}`, { context: { file } });
     // The sample DuckDB sniffs types from is not every row, and its parse of what it took for a
     // double, timestamp or date rounds, overflows or cuts as it does for a declared type.
     const readings = sniffed.flatMap((column) => {

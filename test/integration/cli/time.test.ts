@@ -122,6 +122,25 @@ describe('under TZ=Asia/Tokyo, an instant without a zone is UTC', () => {
       run.stderr,
     );
     assert.equal(run.stderr.split('\n').length, 2, 'one line');
+    // pandas' to_csv writes its index as a first column without a name.
+    const indexed = path.join(directory, 'indexed.csv');
+    await writeFile(indexed, ',driver_id,event_timestamp\n0,1,2024-05-01T09:00:00Z\n');
+    const unnamed = await floe(
+      'training-set',
+      '--entities-csv',
+      indexed,
+      '--features',
+      `${view}:conv_rate`,
+      '--output',
+      `datasets.none_${suffix}`,
+    );
+    assert.equal(unnamed.code, 2, unnamed.stderr);
+    assert.ok(
+      unnamed.stderr.startsWith(
+        `floe: The entity CSV file ${indexed} cannot be read as entity rows: its header line gives column 1 no name (pandas writes its index so; write the file with index=False)`,
+      ),
+      unnamed.stderr,
+    );
     const missing = await floe(
       'training-set',
       '--entities-csv',

@@ -75,6 +75,11 @@ describe('entity rows from a CSV file', () => {
           return true;
         },
       );
+      await writeFile(csv, 'account_id,branch_id,event_timestamp,Branch_Id\n1.10,7,2024-05-01T01:00:00Z,8\n');
+      await assert.rejects(
+        getHistoricalFeatures(workspace.context(definitions), { entities: { csv }, features: ['branches:size'] }).toArrow(),
+        /Cannot read the entity CSV file .*entities\.csv: its header line names column "Branch_Id" twice/,
+      );
     });
   });
 });

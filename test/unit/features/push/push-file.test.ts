@@ -117,6 +117,12 @@ describe('floe push --file', () => {
         () => checkPushedRows('driver_push', columns, fields, new Set(['driver_id'])),
         /row 0, column visits: expected an integer \(long\), got string "7\.5"/,
       );
+      // DuckDB would read the second as visits_1, a column the file does not name.
+      await writeFile(file, 'driver_id,visits,visits\n1,7,8\n');
+      await assert.rejects(
+        readPushFile(engine, file, fields),
+        /rows\.csv: cannot be read as csv: its header line names column "visits" twice/,
+      );
     });
   });
 

@@ -290,6 +290,14 @@ describe('floe table load: the columns of a file and of a table', () => {
       ['05/02/2024', [undefined, 'column v: 05/02/2024 is not a date as written (YYYY-MM-DD; a time of day or a zone would be dropped)']],
     ];
     for (const [text, expected] of cases) assert.deepEqual(await created(text), expected, text);
+    await withConnection(async (connection, dir) => {
+      const file = path.join(dir, 'indexed.csv');
+      await writeFile(file, ',id,v\n0,1,x\n');
+      await assert.rejects(
+        openLoadSource(connection, file, 'csv'),
+        refusal(/indexed\.csv cannot be read as csv: its header line gives column 1 no name \(pandas writes its index so/),
+      );
+    });
     // DuckDB sniffs from the first 20,480 rows: a fraction after them, in a column it took for long, would be rounded.
     const manyRowsThenAFraction = ['1', ...Array.from({ length: 30_000 }, (_, index) => `${index + 3},1`), '30003,7.5'].join('\n');
     assert.deepEqual(await created(manyRowsThenAFraction), [
