@@ -66,13 +66,6 @@ function primitiveDuckdbType(type: PrimitiveType): string {
   throw new FloeError('unsupported', `Iceberg type ${JSON.stringify(type)} has no DuckDB equivalent`);
 }
 
-/** Precision and scale of a `decimal(P, S)` type, or undefined for any other type. */
-export function decimalParts(type: IcebergType): { precision: number; scale: number } | undefined {
-  if (typeof type !== 'string') return undefined;
-  const match = DECIMAL_PATTERN.exec(type);
-  return match ? { precision: Number(match[1]), scale: Number(match[2]) } : undefined;
-}
-
 export interface ColumnShape {
   readonly name: string;
   readonly type: DuckDBType;

@@ -18,7 +18,7 @@ import type { DuckDBValue } from '@duckdb/node-api';
 import { FloeError } from '../core/errors.js';
 import type { IcebergType, IcebergValue, PrimitiveType, PrimitiveValue } from '../iceberg/spec/types.js';
 import { typeText } from '../iceberg/spec/types.js';
-import { decimalParts } from './types.js';
+import { decimalParams } from '../iceberg/spec/type-params.js';
 
 /**
  * A DuckDB value as Floe holds a value of the Iceberg primitive type (see `PrimitiveValue`):
@@ -59,7 +59,7 @@ export function toPrimitiveValue(value: DuckDBValue, type: PrimitiveType): Primi
       return unexpectedValue(value, type);
   }
   if (type.startsWith('fixed[')) return value instanceof DuckDBBlobValue ? plainBytes(value.bytes) : unexpectedValue(value, type);
-  const decimal = decimalParts(type);
+  const decimal = decimalParams(type);
   if (decimal && value instanceof DuckDBDecimalValue) return rescale(value.value, value.scale, decimal.scale);
   return unexpectedValue(value, type);
 }

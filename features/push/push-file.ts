@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import type { Engine } from '../../engine/duckdb.js';
 import { csvHeaderProblem, csvIntegerSql, readCsvSql } from '../../engine/csv.js';
 import { duckdbErrorReason, quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
-import { decimalParts } from '../../engine/types.js';
+import { decimalParams } from '../../iceberg/spec/type-params.js';
 import type { IcebergType, NestedField } from '../../iceberg/spec/types.js';
 import { FloeError } from '../../core/errors.js';
 import { parseExactJson } from '../../core/exact-json.js';
@@ -47,7 +47,7 @@ const TEXT_TYPES = new Set(['string', 'uuid', 'int', 'long', 'date', 'timestamp'
  * with a 7.0 in it, as doubles, which round 12345678901234567890.01 and 9007199254740993.
  */
 function readAsText(type: IcebergType | undefined): boolean {
-  return typeof type === 'string' && (TEXT_TYPES.has(type) || decimalParts(type) !== undefined);
+  return typeof type === 'string' && (TEXT_TYPES.has(type) || decimalParams(type) !== undefined);
 }
 
 /**

@@ -8,7 +8,8 @@ import { FloeError } from '../../core/errors.js';
 import { describeRelation } from '../../engine/describe.js';
 import { csvHeaderProblem, INTEGER_TEXT_PATTERN, readCsvSql } from '../../engine/csv.js';
 import { duckdbErrorReason, quoteIdentifier as q, quoteLiteral } from '../../engine/sql.js';
-import { decimalParts, duckdbType, icebergTypeOf } from '../../engine/types.js';
+import { duckdbType, icebergTypeOf } from '../../engine/types.js';
+import { decimalParams } from '../../iceberg/spec/type-params.js';
 import type { IcebergType } from '../../iceberg/spec/types.js';
 import { typeText } from '../../iceberg/spec/types.js';
 
@@ -205,7 +206,7 @@ function csvReading(name: string, type: IcebergType, sniffed: boolean): CsvReadi
     case 'timestamptz_ns':
       return instant(9, 'TIMESTAMP_NS');
   }
-  const decimal = decimalParts(type);
+  const decimal = decimalParams(type);
   if (decimal === undefined) return { readAs: duckdbType(type) };
   const wholeDigits = decimal.precision - decimal.scale;
   const written = String.raw`\s*[-+]?0*${wholeDigits > 0 ? String.raw`\d{0,${wholeDigits}}` : ''}(\.\d{0,${decimal.scale}}0*)?\s*`;
