@@ -56,12 +56,6 @@ export function isJsonFeature(type: FeatureType): boolean {
   return type === 'json';
 }
 
-/** A type known to be primitive (the registry refuses others where only primitives go, e.g. on-demand inputs). */
-export function primitiveFeatureType(type: FeatureType): PrimitiveFeatureType {
-  if (!PRIMITIVES.has(type)) throw new Error(`internal: feature type ${type} where a primitive type was expected`);
-  return type as PrimitiveFeatureType;
-}
-
 /** Whether the feature's column is a list, map or struct. */
 export function isNestedFeature(type: FeatureType): boolean {
   return typeof featureColumnType(type) !== 'string';

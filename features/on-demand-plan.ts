@@ -1,6 +1,6 @@
 import { FloeError } from '../core/errors.js';
-import type { PrimitiveValue } from '../iceberg/spec/types.js';
-import type { FeatureViewDefinition, ValueType } from './definitions.js';
+import type { IcebergType, IcebergValue, ListType, MapType, PrimitiveValue, StructType } from '../iceberg/spec/types.js';
+import type { FeatureViewDefinition } from './definitions.js';
 import type { OnDemandType, OnDemandValue, OnDemandViewDefinition, RequestSourceDefinition } from './on-demand.js';
 import type { Registry, ResolvedProjection } from './registry.js';
 
@@ -117,9 +117,13 @@ function requestFieldsOf(source: RequestSourceDefinition): Omit<RequestField, 'v
   return source.fields.map((field) => ({ name: field.name, type: field.type, source: source.name }));
 }
 
-/** A feature's value (as Floe holds it: long and timestamps as bigint, dates as days) as compute receives it. */
-export function onDemandInputValue(type: ValueType, value: PrimitiveValue | null | undefined): OnDemandValue {
+/**
+ * A feature's value (as Floe holds it: long and timestamps as bigint, dates as days, lists as arrays,
+ * maps and structs as objects) as compute receives it.
+ */
+export function onDemandInputValue(type: IcebergType, value: IcebergValue | null | undefined): OnDemandValue {
   if (value === null || value === undefined) return null;
+  if (typeof type !== 'string') return nestedInputValue(type, value);
   switch (type) {
     case 'long':
       return Number(value as bigint | number);
@@ -133,6 +137,21 @@ export function onDemandInputValue(type: ValueType, value: PrimitiveValue | null
       return new Date((value as number) * 86_400_000).toISOString().slice(0, 10);
     default:
       return value as OnDemandValue;
+  }
+}
+
+function nestedInputValue(type: ListType | MapType | StructType, value: IcebergValue): OnDemandValue {
+  switch (type.type) {
+    case 'list':
+      return (value as readonly (IcebergValue | null)[]).map((item) => onDemandInputValue(type.element, item));
+    case 'map': {
+      const entries = Object.entries(value as { readonly [key: string]: IcebergValue | null });
+      return Object.fromEntries(entries.map(([key, item]) => [key, onDemandInputValue(type.value, item)]));
+    }
+    case 'struct': {
+      const fields = value as { readonly [name: string]: IcebergValue | null };
+      return Object.fromEntries(type.fields.map((field) => [field.name, onDemandInputValue(field.type, fields[field.name])]));
+    }
   }
 }
 

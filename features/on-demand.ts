@@ -38,10 +38,12 @@ export interface OnDemandSourceReference {
 
 /**
  * A value as compute receives it, the same online and offline: numbers (a long too, exact up to
- * 2^53), strings, booleans, dates as `YYYY-MM-DD`, timestamps as Date, binary as Uint8Array; null
- * for a missing, expired or null input.
+ * 2^53), strings, booleans, dates as `YYYY-MM-DD`, timestamps as Date, binary as Uint8Array, a
+ * `json` feature as its JSON text, a list as an array, a map or struct as an object (by key or field
+ * name), their items so too; null for a missing, expired or null input.
  */
-export type OnDemandValue = number | string | boolean | Date | Uint8Array | null;
+export type OnDemandValue =
+  number | string | boolean | Date | Uint8Array | null | readonly OnDemandValue[] | { readonly [key: string]: OnDemandValue };
 /** compute's argument: per source name (view or request source), its fields' values. */
 export type OnDemandInputs = Readonly<Record<string, Readonly<Record<string, OnDemandValue>>>>;
 /** compute's result: a value per feature of the view (a missing one reads as null). */

@@ -13,8 +13,6 @@ import { isAggregatedView } from './aggregations.js';
 import type { PushSourceDefinition } from './push-source.js';
 import type { StreamSourceDefinition } from './stream-source.js';
 import type { OnDemandViewDefinition, RequestSourceDefinition } from './on-demand.js';
-import type { PrimitiveFeatureType } from './feature-types.js';
-import { PRIMITIVE_FEATURE_TYPES } from './feature-types.js';
 
 export type Definition =
   | EntityDefinition
@@ -241,15 +239,6 @@ export class Registry {
         `On-demand view ${view.name}`,
         { object: view.name, field: `sources.${index}` },
       );
-      for (const name of projection.features) {
-        const type = projection.view.features.find((feature) => feature.name === name)!.type;
-        if (!PRIMITIVE_FEATURE_TYPES.includes(type as PrimitiveFeatureType))
-          throw new FloeError(
-            'invalid-input',
-            `On-demand view ${view.name}: feature ${source.name}:${name} is a ${type}, and compute takes primitive features only; name the primitive features it needs in sources.${index}.features`,
-            { context: { object: view.name, field: `sources.${index}` } },
-          );
-      }
       views.push(projection);
     });
     return { views, requestSources };

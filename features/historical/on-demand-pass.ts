@@ -9,15 +9,15 @@ import {
 } from '@duckdb/node-api';
 import { chunkColumnReader, chunkColumnWriter, copyChunkColumn } from '../../engine/chunk-columns.js';
 import { describeRelation } from '../../engine/describe.js';
+import { toIcebergValue } from '../../engine/values.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
 import { duckdbType } from '../../engine/types.js';
 import { FloeError } from '../../core/errors.js';
-import type { PrimitiveValue } from '../../iceberg/spec/types.js';
-import type { ValueType } from '../definitions.js';
+import type { IcebergType, PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
 import type { OnDemandInputs, OnDemandValue } from '../on-demand.js';
 import type { FeaturePlan, RequestField } from '../on-demand-plan.js';
 import { computeOnDemandRow, onDemandInputValue } from '../on-demand-plan.js';
-import { primitiveFeatureType } from '../feature-types.js';
+import { featureColumnType } from '../feature-types.js';
 import type { Registry } from '../registry.js';
 import { projectionName } from '../registry.js';
 
@@ -189,12 +189,12 @@ async function computeIntoTable(
         fields: input.features.map((feature) => ({
           name: feature,
           column: `${input.view.name}__${feature}`,
-          type: primitiveFeatureType(input.view.features.find((candidate) => candidate.name === feature)!.type),
+          type: featureColumnType(input.view.features.find((candidate) => candidate.name === feature)!.type),
         })),
       })),
       ...inputs.requestSources.map((source) => ({
         name: source.name,
-        fields: source.fields.map((field) => ({ name: field.name, column: field.name, type: field.type as ValueType })),
+        fields: source.fields.map((field) => ({ name: field.name, column: field.name, type: field.type as IcebergType })),
       })),
     ];
     return { view, fields: sources.flatMap((source) => source.fields), argument: argumentBuilder(sources) };
@@ -292,9 +292,13 @@ function argumentBuilder(
  * A column's values as compute receives them, the same conversion as online (`onDemandInputValue`):
  * numbers and booleans straight from the chunk's memory, other values from its vector, with
  * DuckDB's values first taken as Floe holds them (long and timestamps as bigint µs, dates as days,
- * binary as bytes).
+ * binary as bytes, lists as arrays, maps and structs as objects).
  */
-function inputReader(chunk: DuckDBDataChunk, column: number, columnType: DuckDBTypeId, type: ValueType): InputReader {
+function inputReader(chunk: DuckDBDataChunk, column: number, columnType: DuckDBTypeId, type: IcebergType): InputReader {
+  if (typeof type !== 'string') {
+    const vector = chunk.getColumnVector(column);
+    return (row) => onDemandInputValue(type, toIcebergValue(vector.getItem(row), type));
+  }
   const asIs = AS_IS[type] === columnType;
   if (asIs || (type === 'long' && columnType === DuckDBTypeId.BIGINT)) {
     const direct = chunkColumnReader(chunk, column, columnType);
@@ -317,7 +321,7 @@ function outputWriter(chunk: DuckDBDataChunk, column: number, type: DuckDBType):
 
 type OutputWrite = (row: number, value: PrimitiveValue | null) => void;
 
-const AS_IS: Partial<Record<ValueType, DuckDBTypeId>> = {
+const AS_IS: Partial<Record<PrimitiveType, DuckDBTypeId>> = {
   boolean: DuckDBTypeId.BOOLEAN,
   int: DuckDBTypeId.INTEGER,
   float: DuckDBTypeId.FLOAT,

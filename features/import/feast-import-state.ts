@@ -25,8 +25,6 @@ export class ImportState {
   readonly requestSources = new Map<string, readonly { name: string; type: OnDemandType }[]>();
   /** Imported views (plain and on-demand) and the features each kept. */
   readonly views = new Map<string, readonly string[]>();
-  /** The features of imported views an on-demand view's compute may take: the primitive ones. */
-  readonly computeInputs = new Map<string, readonly string[]>();
 
   refuse(object: string, reason: string): void {
     this.refusals.push({ object, reason });

@@ -5,7 +5,6 @@ import type { FeastImportNote } from './feast-import-state.js';
 import { ImportState, nonEmpty } from './feast-import-state.js';
 import type { RegistryDump } from './feast-registry-dump.js';
 import { DUMMY_ENTITY, feastFeatureType, onDemandType, registryDump } from './feast-registry-dump.js';
-import { PRIMITIVE_FEATURE_TYPES } from '../feature-types.js';
 import { embeddedSources, importEntities, importSources } from './feast-sources.js';
 
 /**
@@ -120,10 +119,6 @@ class FeastImporter {
       view.name,
       features.map((feature) => feature.name),
     );
-    this.state.computeInputs.set(
-      view.name,
-      features.filter((feature) => (PRIMITIVE_FEATURE_TYPES as readonly string[]).includes(feature.type)).map((feature) => feature.name),
-    );
     this.state.writer.add('featureView', view.name, () =>
       call('defineFeatureView', {
         name: view.name,
@@ -151,7 +146,6 @@ class FeastImporter {
     const object = `on-demand view ${view.name}`;
     if (!this.state.checkName(object, view.name)) return;
     const sources: (string | { name: string; features: string[] })[] = [];
-    const leftOut: string[] = [];
     for (const [key, source] of Object.entries(view.sources)) {
       if (source.requestDataSource) {
         if (!this.state.requestSources.has(source.requestDataSource.name))
@@ -161,13 +155,8 @@ class FeastImporter {
         const name = source.featureViewProjection.featureViewName;
         const kept = this.state.views.get(name);
         if (kept === undefined) return this.state.refuse(object, `its source view ${name} was not imported`);
-        // Compute takes primitive features only: the nested and JSON ones Feast passes are left out (and said so).
-        const inputs = this.state.computeInputs.get(name) ?? kept;
         const wanted = (source.featureViewProjection.featureColumns ?? []).map((column) => column.name);
-        leftOut.push(
-          ...wanted.filter((feature) => kept.includes(feature) && !inputs.includes(feature)).map((feature) => `${name}:${feature}`),
-        );
-        const features = wanted.filter((feature) => inputs.includes(feature));
+        const features = wanted.filter((feature) => kept.includes(feature));
         sources.push(features.length === kept.length ? name : { name, features });
       } else return this.state.refuse(object, `source ${key} is neither a feature view nor a request source`);
     }
@@ -184,9 +173,7 @@ class FeastImporter {
     );
     this.state.todos.push({
       object,
-      reason: `its compute is a stub that throws: port its Python (kept beside it as a comment) to TypeScript${
-        leftOut.length === 0 ? '' : `; its sources leave out ${leftOut.join(', ')} (compute takes primitive features only)`
-      }`,
+      reason: 'its compute is a stub that throws: port its Python (kept beside it as a comment) to TypeScript',
     });
     this.state.writer.add('onDemandView', view.name, () => {
       const definition = call('defineOnDemandView', {

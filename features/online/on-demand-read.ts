@@ -1,5 +1,5 @@
-import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
-import { primitiveFeatureType } from '../feature-types.js';
+import type { IcebergValue, PrimitiveType } from '../../iceberg/spec/types.js';
+import { featureColumnType } from '../feature-types.js';
 import type { OnDemandValue } from '../on-demand.js';
 import type { FeaturePlan } from '../on-demand-plan.js';
 import { computeOnDemandRow, onDemandInputValue, requestFieldValue } from '../on-demand-plan.js';
@@ -33,21 +33,26 @@ export function onDemandVectors(
   registry: Registry,
   plan: FeaturePlan,
   rowCount: number,
-  inputs: ReadonlyMap<string, readonly (PrimitiveValue | null)[]>,
+  inputs: ReadonlyMap<string, readonly (IcebergValue | null)[]>,
   requestValues: ReadonlyMap<string, readonly OnDemandValue[]>,
 ): FeatureVector[] {
   const vectors: FeatureVector[] = [];
   for (const { view, features } of plan.onDemand) {
     const sources = registry.onDemandSourcesOf(view);
+    const viewInputs = sources.views.map((input) => ({
+      name: input.view.name,
+      features: input.features.map((feature) => ({
+        name: feature,
+        type: featureColumnType(input.view.features.find((candidate) => candidate.name === feature)!.type),
+        values: inputs.get(`${input.view.name}:${feature}`),
+      })),
+    }));
     const computed = Array.from({ length: rowCount }, (_, row) => {
       const argument: Record<string, Record<string, OnDemandValue>> = {};
-      for (const input of sources.views) {
+      for (const input of viewInputs) {
         const values: Record<string, OnDemandValue> = {};
-        for (const feature of input.features) {
-          const type = primitiveFeatureType(input.view.features.find((candidate) => candidate.name === feature)!.type);
-          values[feature] = onDemandInputValue(type, inputs.get(`${input.view.name}:${feature}`)?.[row]);
-        }
-        argument[input.view.name] = values;
+        for (const feature of input.features) values[feature.name] = onDemandInputValue(feature.type, feature.values?.[row]);
+        argument[input.name] = values;
       }
       for (const source of sources.requestSources) {
         const values: Record<string, OnDemandValue> = {};

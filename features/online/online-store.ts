@@ -4,7 +4,7 @@ import type { Engine } from '../../engine/duckdb.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../core/errors.js';
 import { defined } from '../../contracts/defined.js';
-import type { PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
+import type { IcebergValue, PrimitiveType } from '../../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from '../definitions.js';
 import { durationSeconds } from '../definitions.js';
 import { ONLINE_CREATED_TS, ONLINE_EVENT_TS, ONLINE_MATERIALIZED_AT } from '../online-columns.js';
@@ -107,7 +107,7 @@ export class OnlineStore {
     if (!Array.isArray(rows))
       throw new FloeError('invalid-input', 'entityRows must be a list of objects of join key values', { context: { field: 'entityRows' } });
     const requestValues = requestFieldValues(plan, rows);
-    const onDemandInputs = new Map<string, (PrimitiveValue | null)[]>();
+    const onDemandInputs = new Map<string, (IcebergValue | null)[]>();
     const now = BigInt(Math.round(this.clock() * 1000));
 
     const entities = new Map<string, OnlineValue[]>();
@@ -155,13 +155,10 @@ export class OnlineStore {
       for (const name of names) {
         const position = reader.columns.features.indexOf(name);
         const type = featureColumnType(view.features.find((feature) => feature.name === name)!.type);
-        // Compute takes primitive features only (the registry refuses nested ones as inputs).
-        if (plan.onDemand.length > 0 && typeof type === 'string')
+        if (plan.onDemand.length > 0)
           onDemandInputs.set(
             `${view.name}:${name}`,
-            found.map((row, index) =>
-              row === undefined || statuses[index] !== 'PRESENT' ? null : ((row.values[position] ?? null) as PrimitiveValue | null),
-            ),
+            found.map((row, index) => (row === undefined || statuses[index] !== 'PRESENT' ? null : (row.values[position] ?? null))),
           );
         if (!requested.includes(name)) continue;
         features.push({

@@ -96,8 +96,6 @@ interface Template {
 interface Registry {
   readonly registry: 'remote' | 'file';
   readonly stops?: { readonly call: string; readonly error: RegExp };
-  /** Columns of Feast alone's retrievals (features the script never asked for) that this run's do not have. */
-  readonly unrequestedColumns?: readonly string[];
 }
 const SCALAR_FEATURES = ['conv_rate', 'acc_rate', 'avg_daily_trips'];
 const TYPED_FEATURES = ['driver_metadata', 'driver_config', 'driver_profile'];
@@ -109,11 +107,9 @@ const TEMPLATES: readonly Template[] = [
     typedFeatures: true,
     icebergSources: true,
     // The template's on-demand view transformed_conv_rate takes the whole driver_hourly_stats view, so
-    // Feast alone's retrievals carry every feature of that view, asked for or not. Floe's on-demand
-    // compute takes primitive features only: `floe import feast` leaves the Map, Json and Struct
-    // features out of its sources (and says so), and Floe's registry shows it reading conv_rate,
-    // acc_rate and avg_daily_trips, so Feast's client does not add the other three to the retrievals.
-    registries: [{ registry: 'remote', unrequestedColumns: TYPED_FEATURES }],
+    // the retrievals carry every feature of that view, asked for or not, its Map, Json and Struct
+    // features too, on Feast alone and against Floe.
+    registries: [{ registry: 'remote' }],
     refusedCommands: {
       'feast apply':
         /FeastError: feast apply would add driver_quality_labels, a kind of view Floe's registry does not hold\. .*floe import feast/,
@@ -397,23 +393,17 @@ function compareRuns(template: Template, registry: Registry, oracle: WorkflowRun
       // The batch-scoring rows are stamped with the clock: their event_timestamp differs between runs.
       const clockColumns =
         index === oracle.records.findLastIndex((other) => other.call === 'get_historical_features') ? ['event_timestamp'] : [];
-      const unrequested = registry.unrequestedColumns ?? [];
-      const clock = [...clockColumns, ...unrequested];
-      assert.deepEqual(
-        [...mine.columns!].sort(),
-        record.columns!.filter((column) => !unrequested.includes(column)).sort(),
-        `retrieval ${index}: columns`,
-      );
+      assert.deepEqual([...mine.columns!].sort(), [...record.columns!].sort(), `retrieval ${index}: columns`);
       // The one difference, in representation only: the template's Map feature driver_metadata. Feast
       // alone reads it from the template's Parquet, where pandas wrote its dicts as a struct, so its
       // DataFrame holds dicts; Floe's table holds it as Feast declares it, a Map, and pyarrow turns an
       // Arrow map into a list of (key, value) pairs. The same entries, row by row.
-      const floeRows = retrievalRows(mine, clock);
-      for (const row of template.typedFeatures && !unrequested.includes('driver_metadata') ? floeRows : []) {
+      const floeRows = retrievalRows(mine, clockColumns);
+      for (const row of template.typedFeatures ? floeRows : []) {
         assert.ok(Array.isArray(row.driver_metadata), `retrieval ${index}: driver_metadata comes as (key, value) pairs`);
         row.driver_metadata = Object.fromEntries(row.driver_metadata as [string, unknown][]);
       }
-      assert.deepEqual(floeRows, retrievalRows(record, clock), `retrieval ${index}: values`);
+      assert.deepEqual(floeRows, retrievalRows(record, clockColumns), `retrieval ${index}: values`);
     }
     if (record.call === 'get_online_features') {
       // The one difference online, in representation only: the Json feature driver_config. Feast's

@@ -13,6 +13,8 @@ import { registerIcebergFunctions } from '../../../engine/write/partition-functi
 import { projectConfigSchema } from '../../../features/config.js';
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
 import { materializeWindow } from '../../../features/materialize/index.js';
+import { defineOnDemandView } from '../../../features/on-demand.js';
+import type { OnDemandValue } from '../../../features/on-demand.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { ensureOnlineTable, onlineTableLayout } from '../../../features/online-table/layout.js';
 import { planApply } from '../../../features/registry-store/apply.js';
@@ -63,6 +65,21 @@ function plain(value: unknown): unknown {
   const json = (value as { toJSON(): unknown }).toJSON();
   const entries = json instanceof Map ? [...json] : Object.entries(json as object);
   return Object.fromEntries(entries.map(([key, item]) => [key, plain(item)]));
+}
+
+/** compute's argument as JSON with its keys sorted, so online and offline compare as text. */
+function describeInputs(inputs: Readonly<Record<string, OnDemandValue>>): string {
+  const sorted = (value: OnDemandValue): unknown =>
+    value === null || typeof value !== 'object' || value instanceof Date || value instanceof Uint8Array
+      ? value
+      : Array.isArray(value)
+        ? value.map(sorted)
+        : Object.fromEntries(
+            Object.keys(value)
+              .sort()
+              .map((key) => [key, sorted((value as Readonly<Record<string, OnDemandValue>>)[key]!)]),
+          );
+  return JSON.stringify(sorted(inputs));
 }
 
 describe('nested and JSON features', () => {
@@ -152,6 +169,46 @@ describe('nested and JSON features', () => {
         [[1], '[1]'],
       ] as const)
         assert.equal(sameFeatureValue(a, b), false, `${displayValue(a)} is not ${displayValue(b)}`);
+    });
+  });
+
+  it('an on-demand view computes from nested and JSON features, with the same inputs online and offline', async () => {
+    await withOnlineWorkspace(async (workspace) => {
+      const work = path.join(workspace.directory, 'work');
+      await createNestedSource({ catalog: workspace.catalog, engine: workspace.engine, identifier: 'src.drivers', workDirectory: work });
+      const [entity, source, profiles] = nestedDefinitions('src.drivers', { onlineTable: 'floe_online.profiles' });
+      const seen = defineOnDemandView({
+        name: 'seen',
+        sources: ['profiles'],
+        features: [
+          { name: 'inputs', type: 'string' },
+          { name: 'first_embedding', type: 'double' },
+        ],
+        compute: ({ profiles: inputs }) => {
+          const embedding = inputs!['embedding'] as readonly (number | null)[] | null;
+          return { inputs: describeInputs(inputs!), first_embedding: embedding?.[0] ?? null };
+        },
+      });
+      const context = workspace.context([entity!, source!, profiles!, seen]);
+      const { registry } = context;
+      await ensureOnlineTable(workspace.catalog, onlineTableLayout(registry, registry.featureView('profiles')));
+      await materializeWindow(context, 'profiles', WINDOW, 'nested-on-demand');
+      const store = new OnlineStore({ registry, catalog: workspace.catalog, engine: workspace.engine, clock: () => NOW_MS });
+      const online = await store.getOnlineFeatures({ features: ['seen:inputs', 'seen:first_embedding'], entityRows: ENTITY_ROWS });
+      const offline = await getHistoricalFeatures(context, {
+        entities: ENTITIES,
+        features: ['seen:inputs', 'seen:first_embedding'],
+      }).toArrow();
+      // Lists as arrays, maps and structs as objects (nulls inside kept), a long as a number, JSON as its text.
+      const wanted = [
+        '{"config":"{\\"tier\\":\\"gold\\",\\"limits\\":[1,2]}","embedding":[0.5,-1.25,3],"meta":{"a":1,"big":9007199254740992},"profile":{"age":42,"name":"Ann"},"scores":[0.10000000149011612]}',
+        '{"config":null,"embedding":[1.5,null],"meta":{},"profile":{"age":7,"name":null},"scores":[]}',
+        '{"config":null,"embedding":null,"meta":null,"profile":null,"scores":null}',
+      ];
+      assert.deepEqual(online.features.find((feature) => feature.feature === 'inputs')!.values, wanted, 'online');
+      assert.deepEqual(plain(offline.getChild('inputs')!), wanted, 'offline');
+      assert.deepEqual(online.features.find((feature) => feature.feature === 'first_embedding')!.values, [0.5, 1.5, null]);
+      assert.deepEqual(plain(offline.getChild('first_embedding')!), [0.5, 1.5, null]);
     });
   });
 
