@@ -1,5 +1,6 @@
 import { FloeError } from '../core/errors.js';
-import type { IcebergType, IcebergValue, ListType, MapType, PrimitiveValue, StructType } from '../iceberg/spec/types.js';
+import { mapPrimitives } from '../iceberg/spec/nested-values.js';
+import type { IcebergType, IcebergValue, PrimitiveType, PrimitiveValue } from '../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from './definitions.js';
 import type { OnDemandType, OnDemandValue, OnDemandViewDefinition, RequestSourceDefinition } from './on-demand.js';
 import type { Registry, ResolvedProjection } from './registry.js';
@@ -122,8 +123,10 @@ function requestFieldsOf(source: RequestSourceDefinition): Omit<RequestField, 'v
  * maps and structs as objects) as compute receives it.
  */
 export function onDemandInputValue(type: IcebergType, value: IcebergValue | null | undefined): OnDemandValue {
-  if (value === null || value === undefined) return null;
-  if (typeof type !== 'string') return nestedInputValue(type, value);
+  return mapPrimitives(type, value, primitiveInputValue);
+}
+
+function primitiveInputValue(type: PrimitiveType, value: PrimitiveValue): OnDemandValue {
   switch (type) {
     case 'long':
       return Number(value as bigint | number);
@@ -137,21 +140,6 @@ export function onDemandInputValue(type: IcebergType, value: IcebergValue | null
       return new Date((value as number) * 86_400_000).toISOString().slice(0, 10);
     default:
       return value as OnDemandValue;
-  }
-}
-
-function nestedInputValue(type: ListType | MapType | StructType, value: IcebergValue): OnDemandValue {
-  switch (type.type) {
-    case 'list':
-      return (value as readonly (IcebergValue | null)[]).map((item) => onDemandInputValue(type.element, item));
-    case 'map': {
-      const entries = Object.entries(value as { readonly [key: string]: IcebergValue | null });
-      return Object.fromEntries(entries.map(([key, item]) => [key, onDemandInputValue(type.value, item)]));
-    }
-    case 'struct': {
-      const fields = value as { readonly [name: string]: IcebergValue | null };
-      return Object.fromEntries(type.fields.map((field) => [field.name, onDemandInputValue(field.type, fields[field.name])]));
-    }
   }
 }
 

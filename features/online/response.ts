@@ -1,4 +1,5 @@
 import { isoMicros } from '../../contracts/instants.js';
+import { mapPrimitives } from '../../iceberg/spec/nested-values.js';
 import type { IcebergType, IcebergValue, PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
 
 export { isoMicros };
@@ -66,20 +67,7 @@ export function responseRows(response: OnlineFeaturesResponse): Record<string, O
 }
 
 export function presentValue(type: IcebergType, value: IcebergValue | null): OnlineValue {
-  if (value === null) return null;
-  if (typeof type === 'string') return presentPrimitive(type, value as PrimitiveValue);
-  switch (type.type) {
-    case 'list':
-      return (value as readonly (IcebergValue | null)[]).map((item) => presentValue(type.element, item));
-    case 'map': {
-      const entries = Object.entries(value as { readonly [key: string]: IcebergValue | null });
-      return Object.fromEntries(entries.map(([key, item]) => [key, presentValue(type.value, item)]));
-    }
-    case 'struct': {
-      const fields = value as { readonly [name: string]: IcebergValue | null };
-      return Object.fromEntries(type.fields.map((field) => [field.name, presentValue(field.type, fields[field.name] ?? null)]));
-    }
-  }
+  return mapPrimitives(type, value, presentPrimitive);
 }
 
 function presentPrimitive(type: PrimitiveType, value: PrimitiveValue): OnlineValue {
