@@ -183,10 +183,16 @@ describe('nested and JSON features', () => {
         features: [
           { name: 'inputs', type: 'string' },
           { name: 'first_embedding', type: 'double' },
+          { name: 'read_twice_same', type: 'boolean' },
         ],
         compute: ({ profiles: inputs }) => {
           const embedding = inputs!['embedding'] as readonly (number | null)[] | null;
-          return { inputs: describeInputs(inputs!), first_embedding: embedding?.[0] ?? null };
+          return {
+            first_embedding: embedding?.[0] ?? null,
+            // Offline, a nested input is read when compute first reads it, and then kept.
+            read_twice_same: inputs!['profile'] === inputs!['profile'],
+            inputs: describeInputs(inputs!),
+          };
         },
       });
       const context = workspace.context([entity!, source!, profiles!, seen]);
@@ -194,11 +200,9 @@ describe('nested and JSON features', () => {
       await ensureOnlineTable(workspace.catalog, onlineTableLayout(registry, registry.featureView('profiles')));
       await materializeWindow(context, 'profiles', WINDOW, 'nested-on-demand');
       const store = new OnlineStore({ registry, catalog: workspace.catalog, engine: workspace.engine, clock: () => NOW_MS });
-      const online = await store.getOnlineFeatures({ features: ['seen:inputs', 'seen:first_embedding'], entityRows: ENTITY_ROWS });
-      const offline = await getHistoricalFeatures(context, {
-        entities: ENTITIES,
-        features: ['seen:inputs', 'seen:first_embedding'],
-      }).toArrow();
+      const features = ['seen:inputs', 'seen:first_embedding', 'seen:read_twice_same'];
+      const online = await store.getOnlineFeatures({ features, entityRows: ENTITY_ROWS });
+      const offline = await getHistoricalFeatures(context, { entities: ENTITIES, features }).toArrow();
       // Lists as arrays, maps and structs as objects (nulls inside kept), a long as a number, JSON as its text.
       const wanted = [
         '{"config":"{\\"tier\\":\\"gold\\",\\"limits\\":[1,2]}","embedding":[0.5,-1.25,3],"meta":{"a":1,"big":9007199254740992},"profile":{"age":42,"name":"Ann"},"scores":[0.10000000149011612]}',
@@ -209,6 +213,8 @@ describe('nested and JSON features', () => {
       assert.deepEqual(plain(offline.getChild('inputs')!), wanted, 'offline');
       assert.deepEqual(online.features.find((feature) => feature.feature === 'first_embedding')!.values, [0.5, 1.5, null]);
       assert.deepEqual(plain(offline.getChild('first_embedding')!), [0.5, 1.5, null]);
+      assert.deepEqual(online.features.find((feature) => feature.feature === 'read_twice_same')!.values, [true, true, true]);
+      assert.deepEqual(plain(offline.getChild('read_twice_same')!), [true, true, true]);
     });
   });
 
