@@ -52,6 +52,14 @@ export function featureColumnType(type: FeatureType): IcebergType {
   return type === 'json' ? 'string' : parseNested(type);
 }
 
+/** The Iceberg type of the column holding `view`'s feature `name`, which the view must have. */
+export function viewFeatureColumnType(
+  view: { readonly features: readonly { readonly name: string; readonly type: FeatureType }[] },
+  name: string,
+): IcebergType {
+  return featureColumnType(view.features.find((feature) => feature.name === name)!.type);
+}
+
 export function isJsonFeature(type: FeatureType): boolean {
   return type === 'json';
 }

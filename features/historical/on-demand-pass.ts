@@ -17,7 +17,7 @@ import type { IcebergType, PrimitiveType, PrimitiveValue } from '../../iceberg/s
 import type { OnDemandInputs, OnDemandValue } from '../on-demand.js';
 import type { FeaturePlan, RequestField } from '../on-demand-plan.js';
 import { computeOnDemandRow, onDemandInputValue } from '../on-demand-plan.js';
-import { featureColumnType } from '../feature-types.js';
+import { viewFeatureColumnType } from '../feature-types.js';
 import type { Registry } from '../registry.js';
 import { projectionName } from '../registry.js';
 
@@ -189,12 +189,12 @@ async function computeIntoTable(
         fields: input.features.map((feature) => ({
           name: feature,
           column: `${input.view.name}__${feature}`,
-          type: featureColumnType(input.view.features.find((candidate) => candidate.name === feature)!.type),
+          type: viewFeatureColumnType(input.view, feature),
         })),
       })),
       ...inputs.requestSources.map((source) => ({
         name: source.name,
-        fields: source.fields.map((field) => ({ name: field.name, column: field.name, type: field.type as IcebergType })),
+        fields: source.fields.map((field) => ({ name: field.name, column: field.name, type: field.type })),
       })),
     ];
     return { view, fields: sources.flatMap((source) => source.fields), argument: argumentBuilder(sources) };

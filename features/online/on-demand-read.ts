@@ -1,5 +1,5 @@
 import type { IcebergValue, PrimitiveType } from '../../iceberg/spec/types.js';
-import { featureColumnType } from '../feature-types.js';
+import { viewFeatureColumnType } from '../feature-types.js';
 import type { OnDemandValue } from '../on-demand.js';
 import type { FeaturePlan } from '../on-demand-plan.js';
 import { computeOnDemandRow, onDemandInputValue, requestFieldValue } from '../on-demand-plan.js';
@@ -43,7 +43,7 @@ export function onDemandVectors(
       name: input.view.name,
       features: input.features.map((feature) => ({
         name: feature,
-        type: featureColumnType(input.view.features.find((candidate) => candidate.name === feature)!.type),
+        type: viewFeatureColumnType(input.view, feature),
         values: inputs.get(`${input.view.name}:${feature}`),
       })),
     }));

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { featureColumnType } from '../feature-types.js';
+import { viewFeatureColumnType } from '../feature-types.js';
 import type { Engine } from '../../engine/duckdb.js';
 import type { Catalog } from '../../iceberg/catalog/catalog.js';
 import { FloeError } from '../../core/errors.js';
@@ -154,7 +154,7 @@ export class OnlineStore {
       const eventTimestamps = found.map((row) => (row === undefined ? null : isoMicros(row.eventTs)));
       for (const name of names) {
         const position = reader.columns.features.indexOf(name);
-        const type = featureColumnType(view.features.find((feature) => feature.name === name)!.type);
+        const type = viewFeatureColumnType(view, name);
         if (plan.onDemand.length > 0)
           onDemandInputs.set(
             `${view.name}:${name}`,
