@@ -1,4 +1,5 @@
 import type { OnlineFeaturesResponse, OnlineValue } from '../features/online/index.js';
+import type { IcebergType } from '../iceberg/spec/types.js';
 
 /** What Feast writes for a missing timestamp (a zero protobuf Timestamp). */
 export const FEAST_NULL_TIMESTAMP = '1970-01-01T00:00:00Z';
@@ -25,9 +26,10 @@ export function jsonSafe(value: OnlineValue): OnlineValue {
 
 /**
  * Feast's response layout as JSON (key columns first: PRESENT, epoch timestamps; then one vector per
- * feature), written directly; byte for byte what lossless-json's `stringify` wrote of it before:
- * lossless-json walks every value in JavaScript, and the vectors a view's features share (statuses,
- * event times) are written once per response here, not once per feature.
+ * feature), written directly; byte for byte what lossless-json's `stringify` wrote of it before,
+ * but for a whole float or double, which gets a fraction (typedValuesJson): lossless-json walks
+ * every value in JavaScript, and the vectors a view's features share (statuses, event times) are
+ * written once per response here, not once per feature.
  */
 export function feastResponseJson(response: OnlineFeaturesResponse, options: { fullFeatureNames: boolean }): string {
   const names: string[] = [];
@@ -47,7 +49,8 @@ export function feastResponseJson(response: OnlineFeaturesResponse, options: { f
     if (statuses === undefined) written.set(feature.statuses, (statuses = JSON.stringify(feature.statuses)));
     let timestamps = written.get(feature.eventTimestamps);
     if (timestamps === undefined) written.set(feature.eventTimestamps, (timestamps = timestampsJson(feature.eventTimestamps)));
-    results.push(`{"values":${valuesJson(feature.values, jsonSafe)},"statuses":${statuses},"event_timestamps":${timestamps}}`);
+    const values = holdsFloats(feature.type) ? typedValuesJson(feature.values, feature.type) : valuesJson(feature.values, jsonSafe);
+    results.push(`{"values":${values},"statuses":${statuses},"event_timestamps":${timestamps}}`);
   }
   return `{"metadata":{"feature_names":${JSON.stringify(names)}},"results":[${results.join(',')}]}`;
 }
@@ -67,6 +70,52 @@ function valuesJson(values: readonly OnlineValue[], safe: (value: OnlineValue) =
     json += valueJson(safe(values[index]!));
   }
   return `${json}]`;
+}
+
+/** Whether a float or double is in the type, at its top or inside. */
+function holdsFloats(type: IcebergType): boolean {
+  if (typeof type === 'string') return type === 'float' || type === 'double';
+  switch (type.type) {
+    case 'list':
+      return holdsFloats(type.element);
+    case 'map':
+      return holdsFloats(type.value);
+    case 'struct':
+      return type.fields.some((field) => holdsFloats(field.type));
+  }
+}
+
+/**
+ * Values as JSON in their type, a whole float or double with a fraction (`4.0`) as Feast's server
+ * writes a Python float: Feast's client types each value by its JSON, so `4` would come back an
+ * int, and a list holding `[0.5, 4]` would be refused as of mixed types.
+ */
+function typedValuesJson(values: readonly OnlineValue[], type: IcebergType): string {
+  return `[${values.map((value) => typedValueJson(jsonSafe(value), type)).join(',')}]`;
+}
+
+function typedValueJson(value: OnlineValue, type: IcebergType): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value !== 'number' || (type !== 'float' && type !== 'double')) return valueJson(value);
+    // Finite here (jsonSafe made NaN and infinities text): a fraction or an exponent already shows it is no integer.
+    if (!Number.isInteger(value) || Math.abs(value) >= 1e21) return String(value);
+    return Object.is(value, -0) ? '-0.0' : `${value}.0`;
+  }
+  if (typeof type === 'string') return valueJson(value);
+  switch (type.type) {
+    case 'list':
+      return `[${(value as readonly OnlineValue[]).map((item) => typedValueJson(item, type.element)).join(',')}]`;
+    case 'map':
+      return objectJson(value as Readonly<Record<string, OnlineValue>>, () => type.value);
+    case 'struct':
+      return objectJson(value as Readonly<Record<string, OnlineValue>>, (name) => type.fields.find((field) => field.name === name)!.type);
+  }
+}
+
+function objectJson(value: Readonly<Record<string, OnlineValue>>, typeOf: (key: string) => IcebergType): string {
+  return `{${Object.entries(value)
+    .map(([key, item]) => `${JSON.stringify(key)}:${typedValueJson(item, typeOf(key))}`)
+    .join(',')}}`;
 }
 
 /** A value as JSON, bigints as their digits wherever they are in a list, map or struct. */

@@ -1,5 +1,5 @@
-import type { IcebergValue, PrimitiveType } from '../../iceberg/spec/types.js';
-import { viewFeatureColumnType } from '../feature-types.js';
+import type { IcebergValue } from '../../iceberg/spec/types.js';
+import { featureColumnType, viewFeatureColumnType } from '../feature-types.js';
 import type { OnDemandValue } from '../on-demand.js';
 import type { FeaturePlan } from '../on-demand-plan.js';
 import { computeOnDemandRow, onDemandInputValue, requestFieldValue } from '../on-demand-plan.js';
@@ -63,12 +63,13 @@ export function onDemandVectors(
     });
     for (const feature of features) {
       const position = view.features.findIndex((candidate) => candidate.name === feature);
-      const type = view.features[position]!.type as PrimitiveType;
+      const type = featureColumnType(view.features[position]!.type);
       const values = computed.map((row) => presentValue(type, row[position] ?? null));
       vectors.push({
         ref: `${view.name}:${feature}`,
         featureView: view.name,
         feature,
+        type,
         values,
         statuses: values.map((value) => (value === null ? 'NOT_FOUND' : 'PRESENT')),
         eventTimestamps: values.map(() => null),

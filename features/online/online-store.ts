@@ -165,6 +165,7 @@ export class OnlineStore {
           ref: `${view.name}:${name}`,
           featureView: view.name,
           feature: name,
+          type,
           values: found.map((row, index) =>
             row === undefined || statuses[index] !== 'PRESENT' ? null : presentValue(type, row.values[position] ?? null),
           ),

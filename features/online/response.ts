@@ -22,6 +22,8 @@ export interface FeatureVector {
   readonly ref: string;
   readonly featureView: string;
   readonly feature: string;
+  /** The type of the values as the feature's column holds them (Feast's JSON writes a whole float or double as 4.0). */
+  readonly type: IcebergType;
   readonly values: readonly OnlineValue[];
   readonly statuses: readonly FeatureStatus[];
   /** The event time of the row the value came from (also for an expired one); null when not found. */

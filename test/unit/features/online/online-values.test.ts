@@ -142,6 +142,7 @@ describe('values', () => {
           ref: 'v:f',
           featureView: 'v',
           feature: 'f',
+          type: 'double',
           values: [0.5, null],
           statuses: ['PRESENT', 'NOT_FOUND'],
           eventTimestamps: ['x', null],
