@@ -2,7 +2,8 @@ import { FloeError } from '../core/errors.js';
 import { mapPrimitives } from '../iceberg/spec/nested-values.js';
 import type { IcebergType, IcebergValue, PrimitiveType, PrimitiveValue } from '../iceberg/spec/types.js';
 import type { FeatureViewDefinition } from './definitions.js';
-import type { OnDemandType, OnDemandValue, OnDemandViewDefinition, RequestSourceDefinition } from './on-demand.js';
+import { onDemandListElement } from './on-demand.js';
+import type { OnDemandFeatureType, OnDemandType, OnDemandValue, OnDemandViewDefinition, RequestSourceDefinition } from './on-demand.js';
 import type { Registry, ResolvedProjection } from './registry.js';
 
 /**
@@ -191,21 +192,42 @@ function requestFieldTyped(type: OnDemandType, value: unknown): OnDemandValue | 
 
 const NUMBER_TEXT = /^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$/;
 
-/** A computed value in its declared type (long as bigint, float rounded to 32 bits); anything else is the definition's mistake. */
+/**
+ * A computed value in its declared type (long as bigint, float rounded to 32 bits; a list's items
+ * so, or null); anything else is the definition's mistake.
+ */
 export function onDemandOutputValue(
   view: OnDemandViewDefinition,
   feature: string,
-  type: OnDemandType,
+  type: OnDemandFeatureType,
   value: unknown,
-): PrimitiveValue | null {
+): IcebergValue | null {
   if (value === null || value === undefined) return null;
-  const typed = outputTyped(type, value);
+  const element = onDemandListElement(type);
+  const typed =
+    element === undefined ? outputTyped(type as OnDemandType, value) : Array.isArray(value) ? listOutputTyped(element, value) : undefined;
   if (typed !== undefined) return typed;
   throw new FloeError(
     'invalid-input',
-    `On-demand view ${view.name}: compute returned ${typeof value === 'bigint' ? `${value}n` : JSON.stringify(value)} for feature ${feature}, which is a ${type}`,
+    `On-demand view ${view.name}: compute returned ${outputText(value)} for feature ${feature}, which is a ${type}`,
     { context: { featureView: view.name, feature } },
   );
+}
+
+/** The items typed, nulls kept; undefined when one is not of the element type. */
+function listOutputTyped(element: OnDemandType, items: readonly unknown[]): (PrimitiveValue | null)[] | undefined {
+  const typed: (PrimitiveValue | null)[] = [];
+  for (const item of items) {
+    const value = item === null || item === undefined ? null : outputTyped(element, item);
+    if (value === undefined) return undefined;
+    typed.push(value);
+  }
+  return typed;
+}
+
+function outputText(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  return Array.isArray(value) ? `[${value.map(outputText).join(',')}]` : (JSON.stringify(value) ?? String(value));
 }
 
 function outputTyped(type: OnDemandType, value: unknown): PrimitiveValue | undefined {
@@ -230,7 +252,7 @@ function outputTyped(type: OnDemandType, value: unknown): PrimitiveValue | undef
 export function computeOnDemandRow(
   view: OnDemandViewDefinition,
   inputs: Readonly<Record<string, Readonly<Record<string, OnDemandValue>>>>,
-): (PrimitiveValue | null)[] {
+): (IcebergValue | null)[] {
   let outputs: Readonly<Record<string, unknown>>;
   try {
     outputs = view.compute(inputs);

@@ -19,6 +19,17 @@ export const ON_DEMAND_TYPES = ['boolean', 'int', 'long', 'float', 'double', 'st
 export type OnDemandType = (typeof ON_DEMAND_TYPES)[number];
 const onDemandType = z.enum(ON_DEMAND_TYPES);
 
+/** Types an on-demand feature may have: those above, and a list of one of them (an embedding, say). */
+export const ON_DEMAND_FEATURE_TYPES = [...ON_DEMAND_TYPES, ...ON_DEMAND_TYPES.map((type) => `list<${type}>` as const)] as const;
+export type OnDemandFeatureType = (typeof ON_DEMAND_FEATURE_TYPES)[number];
+
+const LIST_ELEMENTS: ReadonlyMap<string, OnDemandType> = new Map(ON_DEMAND_TYPES.map((type) => [`list<${type}>`, type]));
+
+/** The item type of a list feature; undefined for a scalar. */
+export function onDemandListElement(type: OnDemandFeatureType): OnDemandType | undefined {
+  return LIST_ELEMENTS.get(type);
+}
+
 const requestSourceSchema = z
   .object({
     name,
@@ -46,11 +57,12 @@ export type OnDemandValue =
   number | string | boolean | Date | Uint8Array | null | readonly OnDemandValue[] | { readonly [key: string]: OnDemandValue };
 /** compute's argument: per source name (view or request source), its fields' values. */
 export type OnDemandInputs = Readonly<Record<string, Readonly<Record<string, OnDemandValue>>>>;
-/** compute's result: a value per feature of the view (a missing one reads as null). */
-export type OnDemandOutputs = Readonly<Record<string, number | bigint | string | boolean | null | undefined>>;
+type OnDemandOutputScalar = number | bigint | string | boolean | null | undefined;
+/** compute's result: a value per feature of the view (a missing one reads as null), an array for a list feature. */
+export type OnDemandOutputs = Readonly<Record<string, OnDemandOutputScalar | readonly OnDemandOutputScalar[]>>;
 export type OnDemandCompute = (inputs: OnDemandInputs) => OnDemandOutputs;
 
-const onDemandFeatureSchema = z.object({ name, type: onDemandType, description: z.string().optional() }).strict();
+const onDemandFeatureSchema = z.object({ name, type: z.enum(ON_DEMAND_FEATURE_TYPES), description: z.string().optional() }).strict();
 export type OnDemandFeatureDefinition = z.infer<typeof onDemandFeatureSchema>;
 
 const sourceReferenceSchema = z.union([

@@ -6,6 +6,7 @@ import {
   DuckDBTimestampTZValue,
   DuckDBTimestampValue,
   DuckDBTypeId,
+  listValue,
 } from '@duckdb/node-api';
 import { chunkColumnReader, chunkColumnWriter, copyChunkColumn } from '../../engine/chunk-columns.js';
 import { describeRelation } from '../../engine/describe.js';
@@ -13,11 +14,11 @@ import { toIcebergValue } from '../../engine/values.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
 import { duckdbType } from '../../engine/types.js';
 import { FloeError } from '../../core/errors.js';
-import type { IcebergType, PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
+import type { IcebergType, IcebergValue, PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
 import type { OnDemandInputs, OnDemandValue } from '../on-demand.js';
 import type { FeaturePlan, RequestField } from '../on-demand-plan.js';
 import { computeOnDemandRow, onDemandInputValue } from '../on-demand-plan.js';
-import { viewFeatureColumnType } from '../feature-types.js';
+import { featureColumnType, viewFeatureColumnType } from '../feature-types.js';
 import type { Registry } from '../registry.js';
 import { projectionName } from '../registry.js';
 
@@ -81,7 +82,7 @@ export async function onDemandPass(
   await connection.run(
     `CREATE OR REPLACE TEMP TABLE ${q(options.table)} (${[
       `${q(ordinalColumn)} BIGINT`,
-      ...computed.map((output, index) => `${q(internalName(index))} ${duckdbType(output.feature.type)}`),
+      ...computed.map((output, index) => `${q(internalName(index))} ${duckdbType(featureColumnType(output.feature.type))}`),
     ].join(', ')})`,
   );
   const appended = await computeIntoTable(connection, `SELECT ${select.join(', ')} FROM (${joinedQuery})`, options.table, {
@@ -327,10 +328,14 @@ function outputWriter(chunk: DuckDBDataChunk, column: number, type: DuckDBType):
   // compute's values were checked against the column's type (onDemandOutputValue): numbers, bigints or booleans here.
   if (direct !== undefined) return direct as { write: OutputWrite; finish: () => void };
   const vector = chunk.getColumnVector(column);
-  return { write: (row, value) => vector.setItem(row, value as DuckDBValue), finish: () => vector.flush() };
+  // A list feature's items are primitives (ON_DEMAND_FEATURE_TYPES), which DuckDB's list value takes as they are.
+  return {
+    write: (row, value) => vector.setItem(row, Array.isArray(value) ? listValue(value as DuckDBValue[]) : (value as DuckDBValue)),
+    finish: () => vector.flush(),
+  };
 }
 
-type OutputWrite = (row: number, value: PrimitiveValue | null) => void;
+type OutputWrite = (row: number, value: IcebergValue | null) => void;
 
 const AS_IS: Partial<Record<PrimitiveType, DuckDBTypeId>> = {
   boolean: DuckDBTypeId.BOOLEAN,

@@ -6,8 +6,8 @@ import { z } from 'zod';
 import type { ValueType } from '../definitions.js';
 import type { FeatureType } from '../feature-types.js';
 import { parseFeatureType } from '../feature-types.js';
-import { ON_DEMAND_TYPES } from '../on-demand.js';
-import type { OnDemandType } from '../on-demand.js';
+import { ON_DEMAND_FEATURE_TYPES, ON_DEMAND_TYPES } from '../on-demand.js';
+import type { OnDemandFeatureType, OnDemandType } from '../on-demand.js';
 import { isRecord } from '../../core/is-record.js';
 
 const field = z.object({ name: z.string(), valueType: z.string().optional(), description: z.string().optional() }).passthrough();
@@ -195,6 +195,13 @@ export const DUMMY_ENTITY = '__dummy';
 export function onDemandType(column: FeastField): OnDemandType | undefined {
   const type = column.valueType === undefined ? undefined : FEAST_TYPES[column.valueType];
   return (ON_DEMAND_TYPES as readonly string[]).includes(type ?? '') ? (type as OnDemandType) : undefined;
+}
+
+/** The on-demand feature type a Feast field has (a scalar, or a list of one), if any. */
+export function onDemandFeatureType(column: FeastField): OnDemandFeatureType | undefined {
+  const mapped = feastFeatureType(column);
+  if (!('type' in mapped)) return undefined;
+  return (ON_DEMAND_FEATURE_TYPES as readonly string[]).includes(mapped.type) ? (mapped.type as OnDemandFeatureType) : undefined;
 }
 
 /** Where Feast read a source, for a message: its options' uri, table, path or query. */

@@ -4,7 +4,7 @@ import { call, quote } from './definitions-writer.js';
 import type { FeastImportNote } from './feast-import-state.js';
 import { ImportState, nonEmpty } from './feast-import-state.js';
 import type { RegistryDump } from './feast-registry-dump.js';
-import { DUMMY_ENTITY, feastFeatureType, onDemandType, registryDump } from './feast-registry-dump.js';
+import { DUMMY_ENTITY, feastFeatureType, onDemandFeatureType, registryDump } from './feast-registry-dump.js';
 import { embeddedSources, importEntities, importSources } from './feast-sources.js';
 
 /**
@@ -162,8 +162,8 @@ class FeastImporter {
     }
     if (sources.length === 0) return this.state.refuse(object, 'it has no sources');
     const features = this.state.mappedFeatures(view.name, view.features, (column) => {
-      const type = onDemandType(column);
-      return type === undefined ? { problem: `on-demand features are ${ON_DEMAND_TYPES.join(', ')}` } : { type };
+      const type = onDemandFeatureType(column);
+      return type === undefined ? { problem: `on-demand features are ${ON_DEMAND_TYPES.join(', ')}, or a list of one` } : { type };
     });
     if (features.length === 0) return this.state.refuse(object, 'none of its features could be imported');
     const python = view.userDefinedFunction?.bodyText ?? view.userDefinedFunction?.body ?? '(the registry holds no source text)';

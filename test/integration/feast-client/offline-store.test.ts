@@ -236,6 +236,7 @@ const CALLS: readonly Call[] = [
   { name: 'full feature names', features: [`${VIEW}:conv_rate`, `${VIEW}:avg_daily_trips`], full_feature_names: true, entity_rows: RIDES },
   { name: 'feature service with an on-demand view', feature_service: 'model', entity_rows: RIDES },
   { name: 'on-demand feature with request data', features: ['ride_features:trips_per_km', `${VIEW}:conv_rate`], entity_rows: RIDES },
+  { name: 'on-demand list feature', features: ['ride_vector:pair', `${VIEW}:conv_rate`], entity_rows: RIDES },
 ];
 
 /**
@@ -277,6 +278,17 @@ describe("Feast 0.67's remote offline store client (do_exchange)", () => {
       );
     });
   }
+
+  test('an on-demand list feature reaches Feast as a list per ride, its items the inputs and nulls inside kept', () => {
+    const answer = answers.get('on-demand list feature')!;
+    assert.ok(answer.ok, answer.error);
+    for (const row of answer.rows!) {
+      const ride = RIDES.find((candidate) => candidate.ride_id === row.ride_id)!;
+      assert.deepEqual(row.pair, row.conv_rate === null ? null : [row.conv_rate, ride.distance_km], String(row.ride_id));
+    }
+    assert.ok(answer.rows!.some((row) => row.pair !== null && (row.pair as unknown[])[1] === null));
+    assert.ok(answer.rows!.some((row) => row.pair === null));
+  });
 
   test('get_historical_features with a SQL entity query (over Floe source names): what getHistoricalFeatures answers for it', async () => {
     const sql =

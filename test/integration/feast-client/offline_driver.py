@@ -31,7 +31,7 @@ from feast import (  # noqa: E402
     ValueType,
 )
 from feast.on_demand_feature_view import on_demand_feature_view  # noqa: E402
-from feast.types import Float64, Int64  # noqa: E402
+from feast.types import Array, Float64, Int64  # noqa: E402
 
 
 def repository(directory: str, host: str, port: str, url: str, auth: str, cert: str) -> FeatureStore:
@@ -109,6 +109,13 @@ def definitions(path: str) -> list:
         out["trips_per_km"] = inputs["avg_daily_trips"] / inputs["distance_km"]
         return out
 
+    # A list feature (an embedding's shape): Floe's compute returns an array.
+    @on_demand_feature_view(sources=[stats, ride], schema=[Field(name="pair", dtype=Array(Float64))])
+    def ride_vector(inputs: pd.DataFrame) -> pd.DataFrame:
+        out = pd.DataFrame()
+        out["pair"] = [None if pd.isna(conv) else [conv, km] for conv, km in zip(inputs["conv_rate"], inputs["distance_km"])]
+        return out
+
     model = FeatureService(name="model", features=[stats[["acc_rate"]], ride_features])
     # The view projected under other names (fv.with_name): Feast sends name_aliases with them.
     renamed = FeatureService(name="renamed", features=[stats.with_name("recent")])
@@ -124,7 +131,7 @@ def definitions(path: str) -> list:
         schema=[Field(name="x", dtype=Int64)],
         source=source,
     )
-    return [driver, source, stats, ride, ride_features, model, renamed, twice, feast_only]
+    return [driver, source, stats, ride, ride_features, ride_vector, model, renamed, twice, feast_only]
 
 
 def entity_frame(rows: list) -> pd.DataFrame:
@@ -136,7 +143,9 @@ def entity_frame(rows: list) -> pd.DataFrame:
 def plain(value):
     if value is None or (isinstance(value, float) and value != value):
         return None
-    if pd.isna(value) if not isinstance(value, (list, dict)) else False:
+    if isinstance(value, (list, tuple)) or getattr(value, "ndim", 0) > 0:
+        return [plain(item) for item in list(value)]
+    if pd.isna(value) if not isinstance(value, dict) else False:
         return None
     if isinstance(value, pd.Timestamp):
         return value.tz_convert("UTC").isoformat() if value.tzinfo else value.isoformat()

@@ -59,7 +59,7 @@ function feastDefinitions(ttl = 'timedelta(0)'): string {
 import pandas as pd
 from feast import Entity, FeatureService, FeatureView, Field, FileSource, PushSource, RequestSource, ValueType
 from feast.on_demand_feature_view import on_demand_feature_view
-from feast.types import Float64, Int64
+from feast.types import Array, Float64, Int64
 
 driver = Entity(name="driver", join_keys=["driver_id"], value_type=ValueType.INT64)
 driver_stats = FileSource(name="driver_stats", path="unused.parquet", timestamp_field="event_timestamp", created_timestamp_column="created")
@@ -82,6 +82,13 @@ def ride_features(inputs: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame()
     out["expected_conversions"] = inputs["conv_rate"] * inputs["distance_km"]
     out["trips_per_km"] = inputs["avg_daily_trips"] / inputs["distance_km"]
+    return out
+
+
+@on_demand_feature_view(sources=[stats[["conv_rate"]], ride], schema=[Field(name="pair", dtype=Array(Float64))])
+def ride_vector(inputs: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame()
+    out["pair"] = [None if pd.isna(conv) else [conv, km] for conv, km in zip(inputs["conv_rate"], inputs["distance_km"])]
     return out
 
 
@@ -264,6 +271,7 @@ const calls = (version: keyof typeof ONLINE_SERVICES): readonly Call[] => [
   { name: 'feature service', op: 'feature_service', service: 'model' },
   ...ONLINE_SERVICES[version].map((service) => ({ name: `online ${service}`, op: 'online', service, entity_rows: ENTITY_ROWS })),
   { name: 'online on-demand features', op: 'online', features: ['ride_features:trips_per_km'], entity_rows: ENTITY_ROWS },
+  { name: 'online on-demand list', op: 'online', features: ['ride_vector:pair', `${VIEW}:conv_rate`], entity_rows: ENTITY_ROWS },
   { name: 'identical apply', op: 'apply', definitions: feastDefinitions() },
   { name: 'changed apply', op: 'apply', definitions: feastDefinitions('timedelta(hours=7)') },
   { name: 'after the refused apply', op: 'feature_views' },
@@ -281,7 +289,7 @@ for (const [version, python, served, sourceClass] of [
 
     test("feast feature-views list, entities list and feature-services list show Floe's definitions", () => {
       for (const [call, expected] of [
-        ['feature-views list', [VIEW, 'ride_features']],
+        ['feature-views list', [VIEW, 'ride_features', 'ride_vector']],
         ['entities list', ['driver', 'ValueType.INT64']],
         ['feature-services list', ['model', 'stats_model']],
       ] as const) {
@@ -315,12 +323,13 @@ for (const [version, python, served, sourceClass] of [
           ],
           sources: [VIEW, 'ride'],
         },
+        { name: 'ride_vector', features: [['pair', 'Array(Float64)']], sources: [VIEW, 'ride'] },
       ]);
       assert.deepEqual(ok(answers, 'entities').entities, [['driver', 'driver_id', 'ValueType.INT64']]);
       assert.deepEqual(ok(answers, 'registry proto'), {
         ...ok(answers, 'registry proto'),
         feature_views: [VIEW],
-        on_demand_feature_views: ['ride_features'],
+        on_demand_feature_views: ['ride_features', 'ride_vector'],
         feature_services: ['model', 'stats_model'],
         projects: [PROJECT],
       });
@@ -351,8 +360,21 @@ for (const [version, python, served, sourceClass] of [
         assert.equal(columns.acc_rate![2], null, 'driver 1099 has none');
       }
       const onDemand = answers.get('online on-demand features')!;
-      if (version === '0.67') assert.equal((ok(answers, onDemand.name).columns as Record<string, unknown[]>).trips_per_km!.length, 3);
-      else assert.match(onDemand.error!, /^NotImplementedError: On-demand view ride_features is computed by Floe/);
+      const list = answers.get('online on-demand list')!;
+      if (version === '0.67') {
+        assert.equal((ok(answers, onDemand.name).columns as Record<string, unknown[]>).trips_per_km!.length, 3);
+        const { pair, conv_rate: conv } = ok(answers, list.name).columns as Record<string, unknown[]>;
+        // distance_km is a whole number in two rows: Floe writes 2.5 and 4.0, each a double to Feast's client.
+        assert.deepEqual(
+          pair,
+          ENTITY_ROWS.map((row, index) => (conv![index] === null ? null : [conv![index], row.distance_km])),
+          'a list feature, its items the inputs',
+        );
+        assert.equal(conv![2], null, 'driver 1099 has no conv_rate');
+      } else {
+        assert.match(onDemand.error!, /^NotImplementedError: On-demand view ride_features is computed by Floe/);
+        assert.match(list.error!, /^NotImplementedError: On-demand view ride_vector is computed by Floe/);
+      }
     });
 
     test('feast apply of the same definitions is accepted; a changed one is refused, naming the view and the difference', () => {
@@ -430,7 +452,7 @@ test("Feast's web UI (`feast ui`) browses Floe's registry: its projects list and
     const listed = (await get(`/api/v1/${kind}?project=${PROJECT}`)) as Record<string, { spec: { name: string } }[]>;
     return listed[key]!.map((object) => object.spec.name).sort();
   };
-  assert.deepEqual(await names('feature_views', 'featureViews'), [VIEW, 'ride_features']);
+  assert.deepEqual(await names('feature_views', 'featureViews'), [VIEW, 'ride_features', 'ride_vector']);
   assert.deepEqual(await names('entities', 'entities'), ['driver']);
   assert.deepEqual(await names('feature_services', 'featureServices'), ['model', 'stats_model']);
   const view = (await get(`/api/v1/feature_views/${VIEW}?project=${PROJECT}`)) as { spec: { features: { name: string }[] } };

@@ -218,6 +218,90 @@ describe('nested and JSON features', () => {
     });
   });
 
+  it('an on-demand view computes list features: the same online, offline and in Feast JSON; an item of another type is refused', async () => {
+    await withOnlineWorkspace(async (workspace) => {
+      const work = path.join(workspace.directory, 'work');
+      await createNestedSource({ catalog: workspace.catalog, engine: workspace.engine, identifier: 'src.drivers', workDirectory: work });
+      const [entity, source, profiles] = nestedDefinitions('src.drivers', { onlineTable: 'floe_online.profiles' });
+      const derived = defineOnDemandView({
+        name: 'derived',
+        sources: ['profiles'],
+        features: [
+          { name: 'doubled', type: 'list<double>' },
+          { name: 'keys', type: 'list<string>' },
+          { name: 'ids', type: 'list<long>' },
+          { name: 'scores32', type: 'list<float>' },
+        ],
+        compute: ({ profiles: inputs }) => {
+          const embedding = inputs!['embedding'] as readonly (number | null)[] | null;
+          const meta = inputs!['meta'] as Readonly<Record<string, number | null>> | null;
+          return {
+            doubled: embedding?.map((value) => (value === null ? null : value * 2)) ?? null,
+            keys: meta === null ? null : Object.keys(meta).sort(),
+            ids: meta === null ? null : [9_223_372_036_854_775_807n, meta['a'] ?? null],
+            scores32: (inputs!['scores'] as readonly number[] | null)?.map((score) => score + 0.1) ?? null,
+          };
+        },
+      });
+      const context = workspace.context([entity!, source!, profiles!, derived]);
+      const { registry } = context;
+      await ensureOnlineTable(workspace.catalog, onlineTableLayout(registry, registry.featureView('profiles')));
+      await materializeWindow(context, 'profiles', WINDOW, 'list-on-demand');
+      const store = new OnlineStore({ registry, catalog: workspace.catalog, engine: workspace.engine, clock: () => NOW_MS });
+      const features = ['derived:doubled', 'derived:keys', 'derived:ids', 'derived:scores32'];
+      const online = await store.getOnlineFeatures({ features, entityRows: ENTITY_ROWS });
+      const offline = await getHistoricalFeatures(context, { entities: ENTITIES, features }).toArrow();
+      const wanted = {
+        doubled: [[1, -2.5, 6], [3, null], null],
+        keys: [['a', 'big'], [], null],
+        ids: [[9_223_372_036_854_775_807n, 1n], [9_223_372_036_854_775_807n, null], null],
+        scores32: [[Math.fround(0.10000000149011612 + 0.1)], [], null],
+      };
+      for (const [name, values] of Object.entries(wanted)) {
+        assert.deepEqual(online.features.find((feature) => feature.feature === name)!.values, values, `${name} online`);
+        assert.deepEqual(plain(offline.getChild(name)!), values, `${name} offline`);
+      }
+      assert.deepEqual(
+        offline.schema.fields.slice(-4).map((field) => String(field.type)),
+        ['List<Float64>', 'List<Utf8>', 'List<Int64>', 'List<Float32>'],
+      );
+      assert.match(
+        feastResponseJson(online, { fullFeatureNames: false }),
+        /"values":\[\[9223372036854775807,1\],\[9223372036854775807,null\],null\]/,
+      );
+
+      const wrong = (value: unknown) =>
+        workspace.context([
+          entity!,
+          source!,
+          profiles!,
+          defineOnDemandView({
+            name: 'wrong',
+            sources: ['profiles'],
+            features: [{ name: 'doubled', type: 'list<double>' }],
+            compute: () => ({ doubled: value as never }),
+          }),
+        ]);
+      for (const [value, shown] of [
+        [['x'], '["x"]'],
+        [1.5, '1.5'],
+      ] as const) {
+        const refused = (error: unknown) =>
+          FloeError.is(error, 'invalid-input') &&
+          error.message.startsWith(`On-demand view wrong: compute returned ${shown} for feature doubled, which is a list<double>`);
+        const wrongContext = wrong(value);
+        const wrongStore = new OnlineStore({
+          registry: wrongContext.registry,
+          catalog: workspace.catalog,
+          engine: workspace.engine,
+          clock: () => NOW_MS,
+        });
+        await assert.rejects(wrongStore.getOnlineFeatures({ features: ['wrong:doubled'], entityRows: ENTITY_ROWS }), refused);
+        await assert.rejects(getHistoricalFeatures(wrongContext, { entities: ENTITIES, features: ['wrong:doubled'] }).toArrow(), refused);
+      }
+    });
+  });
+
   it('a training set written as an Iceberg table keeps the nested columns, with a field id for every field inside', async () => {
     await withOnlineWorkspace(async (workspace) => {
       const work = path.join(workspace.directory, 'work');

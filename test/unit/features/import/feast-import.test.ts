@@ -222,6 +222,32 @@ test("names and text with quotes, backslashes and Python's own comments come out
   assert.match(imported.definitions, /\/\/ {7}return inputs {2}# it's \*\/ done\n/);
 });
 
+test('an on-demand feature that is a list (an embedding) is imported as one; a timestamp, which compute cannot return, is refused by name', async () => {
+  const dump = await initDump();
+  const onDemand = dump.onDemandFeatureViews[0]!.spec;
+  onDemand.features = [
+    ...(onDemand.features ?? []),
+    { name: 'embedding', valueType: 'FLOAT_LIST' },
+    { name: 'ids', valueType: 'INT64_LIST' },
+    { name: 'scored_at', valueType: 'UNIX_TIMESTAMP' },
+  ];
+  const imported = importFeastRegistry(dump, { floeModule: PUBLIC_API });
+  const registry = await load(imported);
+  assert.deepEqual(
+    registry.onDemandViews.get(onDemand.name)!.features.map((feature) => [feature.name, feature.type]),
+    [
+      ['conv_rate_plus_val1', 'double'],
+      ['conv_rate_plus_val2', 'double'],
+      ['embedding', 'list<float>'],
+      ['ids', 'list<long>'],
+    ],
+  );
+  assert.equal(
+    imported.refusals.find((note) => note.object === `feature ${onDemand.name}:scored_at`)?.reason,
+    'on-demand features are boolean, int, long, float, double, string, or a list of one',
+  );
+});
+
 test('Feast list, map, JSON and struct types become Floe nested types; what has none is said', () => {
   const cases: [Record<string, unknown>, ReturnType<typeof feastFeatureType>][] = [
     [{ valueType: 'FLOAT_LIST' }, { type: 'list<float>' }],
