@@ -16,7 +16,7 @@ import { freePorts } from '../../../scripts/services/ports.js';
 import { runPyiceberg } from '../../support/pyiceberg.js';
 import type { OracleCatalog } from '../../support/pyiceberg.js';
 import { interrupt, runToEnd } from '../../support/child-process.js';
-import { withWorkflowClient } from '../../support/workflow-client.js';
+import { resultWithin, withWorkflowClient } from '../../support/workflow-client.js';
 import { floeCommand, linkCheckoutAsFloe } from '../../support/cli-project.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
 import { startDev } from '../../support/floe-dev.js';
@@ -154,31 +154,13 @@ async function materialize(viewName: string, dev: FloeDev): Promise<{ workflowId
   );
   assert.equal(started.code, 0, started.stderr);
   const run = JSON.parse(started.stdout) as { workflowId: string; runId: string };
-  const result = (await withWorkflowClient(address, async (client) => {
-    const handle = client.getHandle(run.workflowId);
-    let bound: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_resolve, reject) => {
-      bound = setTimeout(() => {
-        handle.describe().then((description) => {
-          const pending = (description.raw.pendingActivities ?? []).map((activity) => ({
-            activity: activity.activityType?.name,
-            attempt: activity.attempt,
-            failure: activity.lastFailure?.message,
-          }));
-          reject(
-            new Error(
-              `materialize ${viewName} (${run.workflowId}) is ${description.status.name} after ${MATERIALIZE_WAIT_MS / 1000} s, pending ${JSON.stringify(pending)}; floe dev's output:\n${dev.both()}`,
-            ),
-          );
-        }, reject);
-      }, MATERIALIZE_WAIT_MS);
-    });
-    try {
-      return await Promise.race([handle.result(), expired]);
-    } finally {
-      clearTimeout(bound);
-    }
-  })) as { rows: number };
+  const result = await withWorkflowClient(address, (client) =>
+    resultWithin<{ rows: number }>(
+      client.getHandle(run.workflowId),
+      MATERIALIZE_WAIT_MS,
+      () => ` (view ${viewName}); floe dev's output:\n${dev.both()}`,
+    ),
+  );
   assert.equal(result.rows, 10, viewName);
   return run;
 }

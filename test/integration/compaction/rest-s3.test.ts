@@ -17,8 +17,11 @@ import { SOURCE_COLUMN_TYPES, sortDriverStatsRows } from '../../support/pipeline
 import { referencedByPyiceberg } from '../../support/compaction/referenced.js';
 import { floeRestCatalog, oracleRestCatalog } from '../../support/rest-catalog.js';
 import { scratchFolder } from '../../support/scratch-folder.js';
+import { resultWithin } from '../../support/workflow-client.js';
 
 const scratch = scratchFolder('compaction-rest');
+/** Each run takes seconds; past this, the test says where the run stands (one hung once until the file's timeout). */
+const RUN_WAIT_MS = 180_000;
 
 test('REST catalog on S3: compaction, expiry and orphan removal', async () => {
   const rest = restCatalogService();
@@ -43,11 +46,14 @@ test('REST catalog on S3: compaction, expiry and orphan removal', async () => {
       ['2024-05-01T08:00:00.000Z', '2024-05-01T16:00:00.000Z'],
       ['2024-05-01T16:00:00.000Z', '2024-05-02T00:00:00.000Z'],
     ] as const) {
-      await worker.client.workflow.execute('materialize', {
-        taskQueue: worker.taskQueue,
-        workflowId: `materialize-${randomUUID()}`,
-        args: [{ featureView: VIEW, start, end }],
-      });
+      await resultWithin(
+        await worker.client.workflow.start('materialize', {
+          taskQueue: worker.taskQueue,
+          workflowId: `materialize-${randomUUID()}`,
+          args: [{ featureView: VIEW, start, end }],
+        }),
+        RUN_WAIT_MS,
+      );
     }
     const read = async () =>
       sortDriverStatsRows(
@@ -60,11 +66,14 @@ test('REST catalog on S3: compaction, expiry and orphan removal', async () => {
     const stray = `${table.metadata.location}/data/stray-${randomUUID()}.parquet`;
     await table.io.write(stray, new TextEncoder().encode('not referenced'));
 
-    const result: CompactResult = await worker.client.workflow.execute('compact', {
-      taskQueue: worker.taskQueue,
-      workflowId: `compact-${VIEW}-${randomUUID()}`,
-      args: [{ featureView: VIEW }, { minFiles: 2, retentionSeconds: 0, retainLast: 1 }],
-    });
+    const result = await resultWithin<CompactResult>(
+      await worker.client.workflow.start('compact', {
+        taskQueue: worker.taskQueue,
+        workflowId: `compact-${VIEW}-${randomUUID()}`,
+        args: [{ featureView: VIEW }, { minFiles: 2, retentionSeconds: 0, retainLast: 1 }],
+      }),
+      RUN_WAIT_MS,
+    );
     assert.equal(result.partitionsRewritten, BUCKETS);
     assert.equal(result.dataFilesAfter, BUCKETS);
     assert.equal(result.snapshotsExpired, 3);
