@@ -19,7 +19,7 @@ export interface OnDemandProjection {
 
 export interface RequestField {
   readonly name: string;
-  readonly type: OnDemandType;
+  readonly type: OnDemandFeatureType;
   readonly source: string;
   /** The on-demand views that need it, for error messages. */
   readonly views: readonly string[];
@@ -154,11 +154,12 @@ export function requestFieldValue(field: RequestField, value: unknown, row: numb
     );
   }
   if (value === null) return null;
-  const typed = requestFieldTyped(field.type, value);
+  const element = onDemandListElement(field.type);
+  const typed = element === undefined ? requestFieldTyped(field.type as OnDemandType, value) : requestListTyped(element, value);
   if (typed !== undefined) return typed;
   throw new FloeError(
     'invalid-input',
-    `Entity row ${row}: request field ${field.name} must be a ${field.type}, got ${JSON.stringify(typeof value === 'bigint' ? String(value) : value)}`,
+    `Entity row ${row}: request field ${field.name} must be a ${field.type}, got ${typeof value === 'bigint' ? `"${value}"` : valueText(value)}`,
     { context: { row, field: field.name } },
   );
 }
@@ -190,6 +191,25 @@ function requestFieldTyped(type: OnDemandType, value: unknown): OnDemandValue | 
   }
 }
 
+/** A list field's items typed, nulls kept: from an array, or from text holding a JSON array (the CLI sends text). */
+function requestListTyped(element: OnDemandType, value: unknown): OnDemandValue[] | undefined {
+  let items = value;
+  if (typeof value === 'string' && value.trimStart().startsWith('['))
+    try {
+      items = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  if (!Array.isArray(items)) return undefined;
+  const typed: OnDemandValue[] = [];
+  for (const item of items) {
+    const itemValue = item === null ? null : requestFieldTyped(element, item);
+    if (itemValue === undefined) return undefined;
+    typed.push(itemValue);
+  }
+  return typed;
+}
+
 const NUMBER_TEXT = /^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$/;
 
 /**
@@ -209,7 +229,7 @@ export function onDemandOutputValue(
   if (typed !== undefined) return typed;
   throw new FloeError(
     'invalid-input',
-    `On-demand view ${view.name}: compute returned ${outputText(value)} for feature ${feature}, which is a ${type}`,
+    `On-demand view ${view.name}: compute returned ${valueText(value)} for feature ${feature}, which is a ${type}`,
     { context: { featureView: view.name, feature } },
   );
 }
@@ -225,9 +245,10 @@ function listOutputTyped(element: OnDemandType, items: readonly unknown[]): (Pri
   return typed;
 }
 
-function outputText(value: unknown): string {
+/** A value for a message: bigints with their `n`, arrays item by item. */
+function valueText(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
-  return Array.isArray(value) ? `[${value.map(outputText).join(',')}]` : (JSON.stringify(value) ?? String(value));
+  return Array.isArray(value) ? `[${value.map(valueText).join(',')}]` : (JSON.stringify(value) ?? String(value));
 }
 
 function outputTyped(type: OnDemandType, value: unknown): PrimitiveValue | undefined {

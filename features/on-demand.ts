@@ -14,18 +14,18 @@ import { defined } from '../contracts/defined.js';
 
 const name = identifierSchema;
 
-/** Types a request field or an on-demand feature may have: the ones JavaScript holds exactly both online and offline. */
+/** The scalars a request field or an on-demand feature may be: the ones JavaScript holds exactly both online and offline. */
 export const ON_DEMAND_TYPES = ['boolean', 'int', 'long', 'float', 'double', 'string'] as const;
 export type OnDemandType = (typeof ON_DEMAND_TYPES)[number];
-const onDemandType = z.enum(ON_DEMAND_TYPES);
 
-/** Types an on-demand feature may have: those above, and a list of one of them (an embedding, say). */
+/** Types a request field or an on-demand feature may have: those scalars, and a list of one (an embedding, say). */
 export const ON_DEMAND_FEATURE_TYPES = [...ON_DEMAND_TYPES, ...ON_DEMAND_TYPES.map((type) => `list<${type}>` as const)] as const;
 export type OnDemandFeatureType = (typeof ON_DEMAND_FEATURE_TYPES)[number];
+const onDemandType = z.enum(ON_DEMAND_FEATURE_TYPES);
 
 const LIST_ELEMENTS: ReadonlyMap<string, OnDemandType> = new Map(ON_DEMAND_TYPES.map((type) => [`list<${type}>`, type]));
 
-/** The item type of a list feature; undefined for a scalar. */
+/** The item type of a list field or feature; undefined for a scalar. */
 export function onDemandListElement(type: OnDemandFeatureType): OnDemandType | undefined {
   return LIST_ELEMENTS.get(type);
 }
@@ -62,7 +62,7 @@ type OnDemandOutputScalar = number | bigint | string | boolean | null | undefine
 export type OnDemandOutputs = Readonly<Record<string, OnDemandOutputScalar | readonly OnDemandOutputScalar[]>>;
 export type OnDemandCompute = (inputs: OnDemandInputs) => OnDemandOutputs;
 
-const onDemandFeatureSchema = z.object({ name, type: z.enum(ON_DEMAND_FEATURE_TYPES), description: z.string().optional() }).strict();
+const onDemandFeatureSchema = z.object({ name, type: onDemandType, description: z.string().optional() }).strict();
 export type OnDemandFeatureDefinition = z.infer<typeof onDemandFeatureSchema>;
 
 const sourceReferenceSchema = z.union([

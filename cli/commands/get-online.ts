@@ -53,7 +53,10 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** `--entity driver_id=1001,1002 --entity city=ams,rtm` → one entity row per position. */
+/**
+ * `--entity driver_id=1001,1002 --entity city=ams,rtm` → one entity row per position. A value may be
+ * a JSON array (a list request field): `--entity 'query=[0.1,0.2],[0.3,0.4]'`.
+ */
 export function parseEntities(specs: readonly string[]): Record<string, string>[] {
   if (specs.length === 0)
     throw new FloeError('invalid-input', 'Give the entity keys to read, e.g. --entity driver_id=1001,1002', {
@@ -65,7 +68,7 @@ export function parseEntities(specs: readonly string[]): Record<string, string>[
       throw new FloeError('invalid-input', `--entity ${JSON.stringify(spec)} must look like key=value[,value…]`, {
         context: { field: '--entity' },
       });
-    return { name: match[1]!.trim(), values: match[2]!.split(',').map((value) => value.trim()) };
+    return { name: match[1]!.trim(), values: topLevelValues(match[2]!) };
   });
   const length = columns[0]!.values.length;
   const uneven = columns.find((column) => column.values.length !== length);
@@ -76,6 +79,29 @@ export function parseEntities(specs: readonly string[]): Record<string, string>[
       { context: { field: '--entity' } },
     );
   return Array.from({ length }, (_, index) => Object.fromEntries(columns.map((column) => [column.name, column.values[index]!])));
+}
+
+/** The comma-separated values of one --entity, a comma inside brackets or quotes (a JSON array's) not splitting them. */
+function topLevelValues(text: string): string[] {
+  const values: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index];
+    if (quoted) {
+      if (char === '\\') index++;
+      else if (char === '"') quoted = false;
+    } else if (char === '"') quoted = true;
+    else if (char === '[') depth++;
+    else if (char === ']') depth = Math.max(0, depth - 1);
+    else if (char === ',' && depth === 0) {
+      values.push(text.slice(start, index).trim());
+      start = index + 1;
+    }
+  }
+  values.push(text.slice(start).trim());
+  return values;
 }
 
 /** Keys, then one column per feature; a value that is not there says why. */

@@ -9,7 +9,7 @@ import { instantFromMicrosSql, utcMicrosSql } from '../../engine/timestamps.js';
 import { duckdbType, type ColumnShape } from '../../engine/types.js';
 import { FloeError } from '../../core/errors.js';
 import type { ValueType } from '../definitions.js';
-import { loadArrowTable } from './arrow-io.js';
+import { loadArrowTable } from './arrow-load.js';
 import { entityCsvSettings, entityCsvSql, isTextKeyType } from './entity-csv.js';
 import { csvHeaderProblem } from '../../engine/csv.js';
 import { defined } from '../../contracts/defined.js';

@@ -1,10 +1,12 @@
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import {
+  DuckDBArrayType,
   DuckDBBlobValue,
   DuckDBDataChunk,
   DuckDBDateValue,
   DuckDBTimestampTZValue,
   DuckDBTimestampValue,
+  DuckDBListType,
   DuckDBTypeId,
   listValue,
 } from '@duckdb/node-api';
@@ -15,7 +17,8 @@ import { quoteIdentifier as q } from '../../engine/sql.js';
 import { duckdbType } from '../../engine/types.js';
 import { FloeError } from '../../core/errors.js';
 import type { IcebergType, IcebergValue, PrimitiveType, PrimitiveValue } from '../../iceberg/spec/types.js';
-import type { OnDemandInputs, OnDemandValue } from '../on-demand.js';
+import { onDemandListElement } from '../on-demand.js';
+import type { OnDemandInputs, OnDemandType, OnDemandValue } from '../on-demand.js';
 import type { FeaturePlan, RequestField } from '../on-demand-plan.js';
 import { computeOnDemandRow, onDemandInputValue } from '../on-demand-plan.js';
 import { featureColumnType, viewFeatureColumnType } from '../feature-types.js';
@@ -76,7 +79,7 @@ export async function onDemandPass(
   const select = [
     `CAST(${q(ordinalColumn)} AS BIGINT) AS ${q(ordinalColumn)}`,
     ...inputs.map((name) => q(name)),
-    ...plan.requestFields.map((field) => `CAST(${q(field.name)} AS ${duckdbType(field.type)}) AS ${q(field.name)}`),
+    ...plan.requestFields.map((field) => `CAST(${q(field.name)} AS ${duckdbType(featureColumnType(field.type))}) AS ${q(field.name)}`),
   ];
   const computed = plan.onDemand.flatMap(({ view }) => view.features.map((feature) => ({ view, feature })));
   await connection.run(
@@ -148,8 +151,8 @@ const NUMERIC_TYPES = new Set<DuckDBTypeId>([
   DuckDBTypeId.DECIMAL,
 ]);
 
-/** The entity rows carry each request field as a column of a compatible type. */
-function checkRequestColumn(field: RequestField, columns: readonly { name: string; type: { typeId: DuckDBTypeId } }[]): void {
+/** The entity rows carry each request field as a column of a compatible type (a list field, a list of compatible items). */
+function checkRequestColumn(field: RequestField, columns: readonly { name: string; type: DuckDBType }[]): void {
   const needed = `request field of request source ${field.source}, needed by on-demand view ${field.views.join(', ')}`;
   const column = columns.find((candidate) => candidate.name === field.name);
   if (column === undefined)
@@ -158,19 +161,29 @@ function checkRequestColumn(field: RequestField, columns: readonly { name: strin
       `The entity rows have no column ${JSON.stringify(field.name)}, the ${needed}; their columns are ${columns.map((candidate) => candidate.name).join(', ')}`,
       { context: { column: field.name } },
     );
-  const typeId = column.type.typeId;
+  const element = onDemandListElement(field.type);
+  const scalar = element ?? (field.type as OnDemandType);
+  const items =
+    element === undefined
+      ? column.type
+      : column.type instanceof DuckDBListType || column.type instanceof DuckDBArrayType
+        ? column.type.valueType
+        : undefined;
+  const typeId = items?.typeId;
   const fits =
-    field.type === 'boolean'
+    scalar === 'boolean'
       ? typeId === DuckDBTypeId.BOOLEAN
-      : field.type === 'string'
+      : scalar === 'string'
         ? typeId === DuckDBTypeId.VARCHAR
-        : NUMERIC_TYPES.has(typeId);
-  if (!fits)
+        : typeId !== undefined && NUMERIC_TYPES.has(typeId);
+  if (!fits) {
+    const kinds = scalar === 'boolean' ? 'booleans' : scalar === 'string' ? 'strings' : 'numbers';
     throw new FloeError(
       'invalid-input',
-      `Entity column ${JSON.stringify(field.name)} (the ${needed}) holds ${String(column.type)} values; expected ${field.type === 'boolean' ? 'booleans' : field.type === 'string' ? 'strings' : 'numbers'}`,
+      `Entity column ${JSON.stringify(field.name)} (the ${needed}) holds ${String(column.type)} values; expected ${element === undefined ? kinds : `lists of ${kinds}`}`,
       { context: { column: field.name } },
     );
+  }
 }
 
 /** Reads `sql` (ordinal, inputs, request fields) back a page at a time, computes each row's on-demand features and appends them; returns the rows appended. */
@@ -195,7 +208,7 @@ async function computeIntoTable(
       })),
       ...inputs.requestSources.map((source) => ({
         name: source.name,
-        fields: source.fields.map((field) => ({ name: field.name, column: field.name, type: field.type })),
+        fields: source.fields.map((field) => ({ name: field.name, column: field.name, type: featureColumnType(field.type) })),
       })),
     ];
     return { view, fields: sources.flatMap((source) => source.fields), argument: argumentBuilder(sources) };

@@ -4,7 +4,7 @@
  */
 import type { ValueType } from '../definitions.js';
 import { IDENTIFIER_PATTERN } from '../names.js';
-import type { OnDemandType } from '../on-demand.js';
+import type { OnDemandFeatureType } from '../on-demand.js';
 import { DefinitionsWriter } from './definitions-writer.js';
 import type { FeastField } from './feast-registry-dump.js';
 
@@ -22,7 +22,7 @@ export class ImportState {
   readonly entityTypes = new Map<string, { joinKey: string; type: ValueType }>();
   readonly sources = new Set<string>();
   readonly pushSources = new Set<string>();
-  readonly requestSources = new Map<string, readonly { name: string; type: OnDemandType }[]>();
+  readonly requestSources = new Map<string, readonly { name: string; type: OnDemandFeatureType }[]>();
   /** Imported views (plain and on-demand) and the features each kept. */
   readonly views = new Map<string, readonly string[]>();
 

@@ -6,8 +6,8 @@ import { z } from 'zod';
 import type { ValueType } from '../definitions.js';
 import type { FeatureType } from '../feature-types.js';
 import { parseFeatureType } from '../feature-types.js';
-import { ON_DEMAND_FEATURE_TYPES, ON_DEMAND_TYPES } from '../on-demand.js';
-import type { OnDemandFeatureType, OnDemandType } from '../on-demand.js';
+import { ON_DEMAND_FEATURE_TYPES } from '../on-demand.js';
+import type { OnDemandFeatureType } from '../on-demand.js';
 import { isRecord } from '../../core/is-record.js';
 
 const field = z.object({ name: z.string(), valueType: z.string().optional(), description: z.string().optional() }).passthrough();
@@ -191,13 +191,7 @@ export const BATCH_SOURCE_TYPES = new Set([
 /** Feast's own placeholder entity of entity-less views. */
 export const DUMMY_ENTITY = '__dummy';
 
-/** The on-demand type (a scalar Floe computes in JavaScript) a Feast field has, if any. */
-export function onDemandType(column: FeastField): OnDemandType | undefined {
-  const type = column.valueType === undefined ? undefined : FEAST_TYPES[column.valueType];
-  return (ON_DEMAND_TYPES as readonly string[]).includes(type ?? '') ? (type as OnDemandType) : undefined;
-}
-
-/** The on-demand feature type a Feast field has (a scalar, or a list of one), if any. */
+/** The type a Feast field has as a request field or an on-demand feature (a scalar, or a list of one), if any. */
 export function onDemandFeatureType(column: FeastField): OnDemandFeatureType | undefined {
   const mapped = feastFeatureType(column);
   if (!('type' in mapped)) return undefined;

@@ -5,12 +5,12 @@
 import { FloeError } from '../../core/errors.js';
 import { IDENTIFIER_PATTERN, tableIdentifierSchema } from '../names.js';
 import { ON_DEMAND_TYPES } from '../on-demand.js';
-import type { OnDemandType } from '../on-demand.js';
+import type { OnDemandFeatureType } from '../on-demand.js';
 import { call } from './definitions-writer.js';
 import type { ImportState } from './feast-import-state.js';
 import { nonEmpty } from './feast-import-state.js';
 import type { FeastDataSource, RegistryDump } from './feast-registry-dump.js';
-import { BATCH_SOURCE_TYPES, describeLocation, DUMMY_ENTITY, FEAST_TYPES, onDemandType } from './feast-registry-dump.js';
+import { BATCH_SOURCE_TYPES, describeLocation, DUMMY_ENTITY, FEAST_TYPES, onDemandFeatureType } from './feast-registry-dump.js';
 
 /** Where the definitions point a source whose Iceberg table was not named. */
 export const PLACEHOLDER_NAMESPACE = 'feast_import_todo';
@@ -135,11 +135,14 @@ function importPushSource(state: ImportState, source: FeastDataSource): void {
 
 function importRequestSource(state: ImportState, source: FeastDataSource): void {
   const object = `request source ${source.name}`;
-  const fields: { name: string; type: OnDemandType }[] = [];
+  const fields: { name: string; type: OnDemandFeatureType }[] = [];
   for (const column of source.requestDataOptions?.schema ?? []) {
-    const type = onDemandType(column);
+    const type = onDemandFeatureType(column);
     if (type === undefined || !IDENTIFIER_PATTERN.test(column.name)) {
-      state.refuse(object, `field ${column.name} (${column.valueType ?? 'no type'}): on-demand inputs are ${ON_DEMAND_TYPES.join(', ')}`);
+      state.refuse(
+        object,
+        `field ${column.name} (${column.valueType ?? 'no type'}): request fields are ${ON_DEMAND_TYPES.join(', ')}, or a list of one`,
+      );
       return;
     }
     fields.push({ name: column.name, type });

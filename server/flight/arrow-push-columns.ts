@@ -1,7 +1,7 @@
 import * as arrow from 'apache-arrow';
 import { FloeError } from '../../core/errors.js';
 import type { PushColumns } from '../../features/push/push-rows.js';
-import { rawInt64 } from '../../features/historical/arrow-io.js';
+import { rawInt64 } from '../../features/historical/arrow-load.js';
 
 /** Pandas' index, which `pa.Table.from_pandas` adds as columns when it is not a plain range: not a column of the rows. */
 const PANDAS_INDEX = /^__index_level_\d+__$/;

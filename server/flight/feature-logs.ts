@@ -3,7 +3,7 @@ import type * as arrow from 'apache-arrow';
 import { FloeError } from '../../core/errors.js';
 import type { FeatureContext } from '../../features/context.js';
 import { signalOf, withScratchDirectory } from '../../features/context.js';
-import { loadArrowTable } from '../../features/historical/arrow-io.js';
+import { loadArrowTable } from '../../features/historical/arrow-load.js';
 import { commitOutputFiles, createOutputTable, writeOutputFiles } from '../../features/historical/output-table.js';
 import { quoteIdentifier as q } from '../../engine/sql.js';
 import { formatTableIdentifier, parseTableIdentifier } from '../../iceberg/catalog/identifier.js';

@@ -59,7 +59,18 @@ interface Served {
 
 const onDemandDefinitions = rideFeaturesSource(
   VIEW,
-  "export const statsPush = definePushSource({ name: 'driver_stats_push', batchSource: 'driver_stats' });",
+  `export const statsPush = definePushSource({ name: 'driver_stats_push', batchSource: 'driver_stats' });
+export const probe = defineRequestSource({ name: 'probe', fields: [{ name: 'vector', type: 'list<double>' }] });
+export const probed = defineOnDemandView({
+  name: 'probed',
+  sources: ['${VIEW}:conv_rate', probe],
+  features: [{ name: 'scaled', type: 'list<double>' }],
+  compute: ({ ${VIEW}: stats, probe: request }) => {
+    const conv = (stats?.conv_rate ?? null) as number | null;
+    const vector = (request?.vector ?? null) as readonly (number | null)[] | null;
+    return { scaled: conv === null || vector === null ? null : vector.map((item) => (item === null ? null : item * conv)) };
+  },
+});`,
 );
 
 // 30 rides over drivers 1001..1045 (1041 and up have no feature rows) at three times; every seventh has no distance.
@@ -288,6 +299,24 @@ describe("Feast 0.67's remote offline store client (do_exchange)", () => {
     }
     assert.ok(answer.rows!.some((row) => row.pair !== null && (row.pair as unknown[])[1] === null));
     assert.ok(answer.rows!.some((row) => row.pair === null));
+  });
+
+  test("a list request field (a probe vector) goes from Feast's entity DataFrame to compute, nulls kept", async () => {
+    const rows = RIDES.slice(0, 12).map((ride, index) => ({
+      ...ride,
+      vector: index % 6 === 5 ? null : index % 4 === 0 ? [index + 0.5, null] : [index + 0.5, 0.25],
+    }));
+    const call = { name: 'list request field', features: ['probed:scaled', `${VIEW}:conv_rate`], entity_rows: rows };
+    const answer = (await feast(pythonOracle().python, [call], open)).get(call.name)!;
+    assert.ok(answer.ok, answer.error);
+    assert.equal(answer.rows!.length, rows.length);
+    for (const row of answer.rows!) {
+      const { vector } = rows.find((sent) => sent.ride_id === row.ride_id)!;
+      const conv = row.conv_rate as number | null;
+      const scaled = conv === null || vector === null ? null : vector.map((item) => (item === null ? null : item * conv));
+      assert.deepEqual(row.scaled, scaled, String(row.ride_id));
+    }
+    assert.ok(answer.rows!.some((row) => Array.isArray(row.scaled) && (row.scaled as unknown[])[1] === null));
   });
 
   test('get_historical_features with a SQL entity query (over Floe source names): what getHistoricalFeatures answers for it', async () => {

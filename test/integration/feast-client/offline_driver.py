@@ -116,6 +116,17 @@ def definitions(path: str) -> list:
         out["pair"] = [None if pd.isna(conv) else [conv, km] for conv, km in zip(inputs["conv_rate"], inputs["distance_km"])]
         return out
 
+    probe = RequestSource(name="probe", schema=[Field(name="vector", dtype=Array(Float64))])
+
+    @on_demand_feature_view(sources=[stats, probe], schema=[Field(name="scaled", dtype=Array(Float64))])
+    def probed(inputs: pd.DataFrame) -> pd.DataFrame:
+        out = pd.DataFrame()
+        out["scaled"] = [
+            None if pd.isna(conv) or vector is None else [None if item is None else item * conv for item in vector]
+            for conv, vector in zip(inputs["conv_rate"], inputs["vector"])
+        ]
+        return out
+
     model = FeatureService(name="model", features=[stats[["acc_rate"]], ride_features])
     # The view projected under other names (fv.with_name): Feast sends name_aliases with them.
     renamed = FeatureService(name="renamed", features=[stats.with_name("recent")])
@@ -131,7 +142,7 @@ def definitions(path: str) -> list:
         schema=[Field(name="x", dtype=Int64)],
         source=source,
     )
-    return [driver, source, stats, ride, ride_features, ride_vector, model, renamed, twice, feast_only]
+    return [driver, source, stats, ride, ride_features, ride_vector, probe, probed, model, renamed, twice, feast_only]
 
 
 def entity_frame(rows: list) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import { registerIcebergFunctions } from '../../../engine/write/partition-functi
 import { projectConfigSchema } from '../../../features/config.js';
 import { getHistoricalFeatures } from '../../../features/historical/get-historical-features.js';
 import { materializeWindow } from '../../../features/materialize/index.js';
-import { defineOnDemandView } from '../../../features/on-demand.js';
+import { defineOnDemandView, defineRequestSource } from '../../../features/on-demand.js';
 import type { OnDemandValue } from '../../../features/on-demand.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { ensureOnlineTable, onlineTableLayout } from '../../../features/online-table/layout.js';
@@ -299,6 +299,73 @@ describe('nested and JSON features', () => {
         await assert.rejects(wrongStore.getOnlineFeatures({ features: ['wrong:doubled'], entityRows: ENTITY_ROWS }), refused);
         await assert.rejects(getHistoricalFeatures(wrongContext, { entities: ENTITIES, features: ['wrong:doubled'] }).toArrow(), refused);
       }
+    });
+  });
+
+  it('a list request field (a query embedding) reaches compute as an array, online and offline; an item or column of another type is refused', async () => {
+    await withOnlineWorkspace(async (workspace) => {
+      const work = path.join(workspace.directory, 'work');
+      await createNestedSource({ catalog: workspace.catalog, engine: workspace.engine, identifier: 'src.drivers', workDirectory: work });
+      const [entity, source, profiles] = nestedDefinitions('src.drivers', { onlineTable: 'floe_online.profiles' });
+      const query = defineRequestSource({ name: 'query', fields: [{ name: 'vector', type: 'list<double>' }] });
+      const similar = defineOnDemandView({
+        name: 'similar',
+        sources: ['profiles:embedding', query],
+        features: [{ name: 'dot', type: 'double' }],
+        compute: ({ profiles: stored, query: request }) => {
+          const embedding = stored!['embedding'] as readonly (number | null)[] | null;
+          const vector = request!['vector'] as readonly (number | null)[] | null;
+          if (embedding === null || vector === null) return { dot: null };
+          return { dot: embedding.reduce<number>((sum, value, index) => sum + (value ?? 0) * (vector[index] ?? 0), 0) };
+        },
+      });
+      const context = workspace.context([entity!, source!, profiles!, query, similar]);
+      const { registry } = context;
+      await ensureOnlineTable(workspace.catalog, onlineTableLayout(registry, registry.featureView('profiles')));
+      await materializeWindow(context, 'profiles', WINDOW, 'list-request');
+      const store = new OnlineStore({ registry, catalog: workspace.catalog, engine: workspace.engine, clock: () => NOW_MS });
+      // Embeddings: [0.5, -1.25, 3], [1.5, null], none. The CLI sends the list as JSON text.
+      const vectors = [[2, 4, 1], '[2, null]', [1, 1, 1]];
+      const online = await store.getOnlineFeatures({
+        features: ['similar:dot'],
+        entityRows: ENTITY_ROWS.map((row, index) => ({ ...row, vector: vectors[index] })),
+      });
+      const wanted = [0.5 * 2 - 1.25 * 4 + 3 * 1, 1.5 * 2, null];
+      assert.deepEqual(online.features[0]!.values, wanted, 'online');
+      const entities = (vectorType: arrow.DataType, values: unknown[]) =>
+        new arrow.Table({
+          driver_id: ENTITIES.getChild('driver_id')!,
+          event_timestamp: ENTITIES.getChild('event_timestamp')!,
+          vector: arrow.vectorFromArray(values, vectorType),
+        });
+      const listOf = (type: arrow.DataType) => new arrow.List(new arrow.Field('item', type, true));
+      const offline = await getHistoricalFeatures(context, {
+        entities: entities(listOf(new arrow.Float64()), [
+          [2, 4, 1],
+          [2, null],
+          [1, 1, 1],
+        ]),
+        features: ['similar:dot'],
+      }).toArrow();
+      assert.deepEqual(plain(offline.getChild('dot')!), wanted, 'offline');
+
+      await assert.rejects(
+        store.getOnlineFeatures({ features: ['similar:dot'], entityRows: [{ driver_id: 1, vector: [1, 'x'] }] }),
+        (error: unknown) =>
+          FloeError.is(error, 'invalid-input') &&
+          error.message.startsWith('Entity row 0: request field vector must be a list<double>, got [1,"x"]'),
+      );
+      await assert.rejects(
+        getHistoricalFeatures(context, {
+          entities: entities(listOf(new arrow.Utf8()), [['a'], ['b'], ['c']]),
+          features: ['similar:dot'],
+        }).toArrow(),
+        (error: unknown) =>
+          FloeError.is(error, 'invalid-input') &&
+          /Entity column "vector" \(the request field of request source query.*\) holds VARCHAR\[\] values; expected lists of numbers/.test(
+            error.message,
+          ),
+      );
     });
   });
 

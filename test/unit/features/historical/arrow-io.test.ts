@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as arrow from 'apache-arrow';
-import { loadArrowTable } from '../../../../features/historical/arrow-io.js';
+import { loadArrowTable } from '../../../../features/historical/arrow-load.js';
 import { withConnection } from '../../../support/engine/duckdb.js';
 
 const ROWS = 5_000;

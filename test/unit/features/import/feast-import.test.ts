@@ -222,8 +222,10 @@ test("names and text with quotes, backslashes and Python's own comments come out
   assert.match(imported.definitions, /\/\/ {7}return inputs {2}# it's \*\/ done\n/);
 });
 
-test('an on-demand feature that is a list (an embedding) is imported as one; a timestamp, which compute cannot return, is refused by name', async () => {
+test('a list request field and on-demand feature (embeddings) are imported as lists; a timestamp, which compute cannot return, is refused by name', async () => {
   const dump = await initDump();
+  const request = dump.dataSources.find((source) => source.name === 'vals_to_add')!;
+  request.requestDataOptions!.schema = [...(request.requestDataOptions!.schema ?? []), { name: 'query', valueType: 'DOUBLE_LIST' }];
   const onDemand = dump.onDemandFeatureViews[0]!.spec;
   onDemand.features = [
     ...(onDemand.features ?? []),
@@ -242,6 +244,7 @@ test('an on-demand feature that is a list (an embedding) is imported as one; a t
       ['ids', 'list<long>'],
     ],
   );
+  assert.deepEqual(registry.requestSources.get('vals_to_add')!.fields.at(-1), { name: 'query', type: 'list<double>' });
   assert.equal(
     imported.refusals.find((note) => note.object === `feature ${onDemand.name}:scored_at`)?.reason,
     'on-demand features are boolean, int, long, float, double, string, or a list of one',
