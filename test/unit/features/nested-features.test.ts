@@ -18,6 +18,7 @@ import type { OnDemandValue } from '../../../features/on-demand.js';
 import { OnlineStore } from '../../../features/online/index.js';
 import { ensureOnlineTable, onlineTableLayout } from '../../../features/online-table/layout.js';
 import { planApply } from '../../../features/registry-store/apply.js';
+import type { Definition, Registry } from '../../../features/registry.js';
 import { currentSchema } from '../../../iceberg/spec/metadata.js';
 import type { IcebergType } from '../../../iceberg/spec/types.js';
 import { feastResponseJson } from '../../../server/feast-response.js';
@@ -47,6 +48,26 @@ async function withOnlineWorkspace(fn: (workspace: Workspace) => Promise<void>):
     await workspace.engine.withConnection(async (connection) => registerIcebergFunctions(connection));
     await fn(workspace);
   });
+}
+
+/** An online store over `registry` on the workspace's catalog, its clock at NOW_MS. */
+function onlineStore(workspace: Workspace, registry: Registry): OnlineStore {
+  return new OnlineStore({ registry, catalog: workspace.catalog, engine: workspace.engine, clock: () => NOW_MS });
+}
+
+/**
+ * The nested source's view materialized into its online table, in a context with `more` beside the
+ * source's own definitions (`base`): on-demand views and request sources over it.
+ */
+async function materializedNested(workspace: Workspace, more: readonly Definition[]) {
+  const work = path.join(workspace.directory, 'work');
+  await createNestedSource({ catalog: workspace.catalog, engine: workspace.engine, identifier: 'src.drivers', workDirectory: work });
+  const base = nestedDefinitions('src.drivers', { onlineTable: 'floe_online.profiles' });
+  const context = workspace.context([...base, ...more]);
+  const { registry } = context;
+  await ensureOnlineTable(workspace.catalog, onlineTableLayout(registry, registry.featureView('profiles')));
+  await materializeWindow(context, 'profiles', WINDOW, 'on-demand');
+  return { base, context, store: onlineStore(workspace, registry) };
 }
 
 /** Every field id in a type (the column's own excluded). */
@@ -120,7 +141,7 @@ describe('nested and JSON features', () => {
       );
 
       await materializeWindow(context, 'profiles', WINDOW, 'nested-1');
-      const store = new OnlineStore({ registry, catalog: workspace.catalog, engine: workspace.engine, clock: () => NOW_MS });
+      const store = onlineStore(workspace, registry);
       const online = await store.getOnlineFeatures({ features: ['profiles'], entityRows: ENTITY_ROWS });
       const onlineValues = Object.fromEntries(online.features.map((feature) => [feature.feature, feature.values]));
       assert.deepEqual(onlineValues, NESTED_EXPECTED);
@@ -174,9 +195,6 @@ describe('nested and JSON features', () => {
 
   it('an on-demand view computes from nested and JSON features, with the same inputs online and offline', async () => {
     await withOnlineWorkspace(async (workspace) => {
-      const work = path.join(workspace.directory, 'work');
-      await createNestedSource({ catalog: workspace.catalog, engine: workspace.engine, identifier: 'src.drivers', workDirectory: work });
-      const [entity, source, profiles] = nestedDefinitions('src.drivers', { onlineTable: 'floe_online.profiles' });
       const seen = defineOnDemandView({
         name: 'seen',
         sources: ['profiles'],
@@ -195,11 +213,7 @@ describe('nested and JSON features', () => {
           };
         },
       });
-      const context = workspace.context([entity!, source!, profiles!, seen]);
-      const { registry } = context;
-      await ensureOnlineTable(workspace.catalog, onlineTableLayout(registry, registry.featureView('profiles')));
-      await materializeWindow(context, 'profiles', WINDOW, 'nested-on-demand');
-      const store = new OnlineStore({ registry, catalog: workspace.catalog, engine: workspace.engine, clock: () => NOW_MS });
+      const { context, store } = await materializedNested(workspace, [seen]);
       const features = ['seen:inputs', 'seen:first_embedding', 'seen:read_twice_same'];
       const online = await store.getOnlineFeatures({ features, entityRows: ENTITY_ROWS });
       const offline = await getHistoricalFeatures(context, { entities: ENTITIES, features }).toArrow();
@@ -220,9 +234,6 @@ describe('nested and JSON features', () => {
 
   it('an on-demand view computes list features: the same online, offline and in Feast JSON; an item of another type is refused', async () => {
     await withOnlineWorkspace(async (workspace) => {
-      const work = path.join(workspace.directory, 'work');
-      await createNestedSource({ catalog: workspace.catalog, engine: workspace.engine, identifier: 'src.drivers', workDirectory: work });
-      const [entity, source, profiles] = nestedDefinitions('src.drivers', { onlineTable: 'floe_online.profiles' });
       const derived = defineOnDemandView({
         name: 'derived',
         sources: ['profiles'],
@@ -243,11 +254,7 @@ describe('nested and JSON features', () => {
           };
         },
       });
-      const context = workspace.context([entity!, source!, profiles!, derived]);
-      const { registry } = context;
-      await ensureOnlineTable(workspace.catalog, onlineTableLayout(registry, registry.featureView('profiles')));
-      await materializeWindow(context, 'profiles', WINDOW, 'list-on-demand');
-      const store = new OnlineStore({ registry, catalog: workspace.catalog, engine: workspace.engine, clock: () => NOW_MS });
+      const { base, context, store } = await materializedNested(workspace, [derived]);
       const features = ['derived:doubled', 'derived:keys', 'derived:ids', 'derived:scores32'];
       const online = await store.getOnlineFeatures({ features, entityRows: ENTITY_ROWS });
       const offline = await getHistoricalFeatures(context, { entities: ENTITIES, features }).toArrow();
@@ -272,9 +279,7 @@ describe('nested and JSON features', () => {
 
       const wrong = (value: unknown) =>
         workspace.context([
-          entity!,
-          source!,
-          profiles!,
+          ...base,
           defineOnDemandView({
             name: 'wrong',
             sources: ['profiles'],
@@ -290,13 +295,10 @@ describe('nested and JSON features', () => {
           FloeError.is(error, 'invalid-input') &&
           error.message.startsWith(`On-demand view wrong: compute returned ${shown} for feature doubled, which is a list<double>`);
         const wrongContext = wrong(value);
-        const wrongStore = new OnlineStore({
-          registry: wrongContext.registry,
-          catalog: workspace.catalog,
-          engine: workspace.engine,
-          clock: () => NOW_MS,
-        });
-        await assert.rejects(wrongStore.getOnlineFeatures({ features: ['wrong:doubled'], entityRows: ENTITY_ROWS }), refused);
+        await assert.rejects(
+          onlineStore(workspace, wrongContext.registry).getOnlineFeatures({ features: ['wrong:doubled'], entityRows: ENTITY_ROWS }),
+          refused,
+        );
         await assert.rejects(getHistoricalFeatures(wrongContext, { entities: ENTITIES, features: ['wrong:doubled'] }).toArrow(), refused);
       }
     });
@@ -304,9 +306,6 @@ describe('nested and JSON features', () => {
 
   it('a list request field (a query embedding) reaches compute as an array, online and offline; an item or column of another type is refused', async () => {
     await withOnlineWorkspace(async (workspace) => {
-      const work = path.join(workspace.directory, 'work');
-      await createNestedSource({ catalog: workspace.catalog, engine: workspace.engine, identifier: 'src.drivers', workDirectory: work });
-      const [entity, source, profiles] = nestedDefinitions('src.drivers', { onlineTable: 'floe_online.profiles' });
       const query = defineRequestSource({ name: 'query', fields: [{ name: 'vector', type: 'list<double>' }] });
       const similar = defineOnDemandView({
         name: 'similar',
@@ -319,11 +318,7 @@ describe('nested and JSON features', () => {
           return { dot: embedding.reduce<number>((sum, value, index) => sum + (value ?? 0) * (vector[index] ?? 0), 0) };
         },
       });
-      const context = workspace.context([entity!, source!, profiles!, query, similar]);
-      const { registry } = context;
-      await ensureOnlineTable(workspace.catalog, onlineTableLayout(registry, registry.featureView('profiles')));
-      await materializeWindow(context, 'profiles', WINDOW, 'list-request');
-      const store = new OnlineStore({ registry, catalog: workspace.catalog, engine: workspace.engine, clock: () => NOW_MS });
+      const { context, store } = await materializedNested(workspace, [query, similar]);
       // Embeddings: [0.5, -1.25, 3], [1.5, null], none. The CLI sends the list as JSON text.
       const vectors = [[2, 4, 1], '[2, null]', [1, 1, 1]];
       const online = await store.getOnlineFeatures({
