@@ -20,6 +20,7 @@ import { IN_PLACE, setChunkColumnBytes } from '../../engine/chunk-columns.js';
  * as their raw integers, never through JS numbers of milliseconds, so microseconds survive. The way
  * back, DuckDB results as Arrow, is arrow-io.ts.
  */
+
 type ColumnKind = 'boolean' | 'int' | 'bigint' | 'float' | 'double' | 'string' | 'date' | 'timestamp' | 'timestamptz' | 'binary' | 'list';
 
 interface ColumnPlan {
