@@ -201,11 +201,16 @@ function requestListTyped(element: OnDemandType, value: unknown): OnDemandValue[
       return undefined;
     }
   if (!Array.isArray(items)) return undefined;
-  const typed: OnDemandValue[] = [];
+  return typedItems(items, (item) => (item === null ? null : requestFieldTyped(element, item)));
+}
+
+/** Each item in its type (null kept, as `typeItem` gives it); undefined when one is not of it. */
+function typedItems<T>(items: readonly unknown[], typeItem: (item: unknown) => T | undefined): T[] | undefined {
+  const typed: T[] = [];
   for (const item of items) {
-    const itemValue = item === null ? null : requestFieldTyped(element, item);
-    if (itemValue === undefined) return undefined;
-    typed.push(itemValue);
+    const value = typeItem(item);
+    if (value === undefined) return undefined;
+    typed.push(value);
   }
   return typed;
 }
@@ -225,24 +230,17 @@ export function onDemandOutputValue(
   if (value === null || value === undefined) return null;
   const element = onDemandListElement(type);
   const typed =
-    element === undefined ? outputTyped(type as OnDemandType, value) : Array.isArray(value) ? listOutputTyped(element, value) : undefined;
+    element === undefined
+      ? outputTyped(type as OnDemandType, value)
+      : Array.isArray(value)
+        ? typedItems(value, (item) => (item === null || item === undefined ? null : outputTyped(element, item)))
+        : undefined;
   if (typed !== undefined) return typed;
   throw new FloeError(
     'invalid-input',
     `On-demand view ${view.name}: compute returned ${valueText(value)} for feature ${feature}, which is a ${type}`,
     { context: { featureView: view.name, feature } },
   );
-}
-
-/** The items typed, nulls kept; undefined when one is not of the element type. */
-function listOutputTyped(element: OnDemandType, items: readonly unknown[]): (PrimitiveValue | null)[] | undefined {
-  const typed: (PrimitiveValue | null)[] = [];
-  for (const item of items) {
-    const value = item === null || item === undefined ? null : outputTyped(element, item);
-    if (value === undefined) return undefined;
-    typed.push(value);
-  }
-  return typed;
 }
 
 /** A value for a message: bigints with their `n`, arrays item by item. */
