@@ -17,7 +17,9 @@
 // default 0.1×, 0.3×, 1×, and with --quick 0.03×, 0.1×): the top-level figures are the largest
 // scale's, `scales` has each scale's times and time per entity row, and `*_per_row_growth` is time
 // per entity row at the largest scale ÷ at the smallest (at most 1 when time grows no faster than
-// linearly).
+// linearly). With --floe-only, Floe and the floor alone run (each peer's `*_failure` says so): at 10×,
+// where each peer may take its 30 min, this is how Floe's memory and time growth are measured in one
+// sitting.
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,13 +51,14 @@ export async function run(options: BenchmarkOptions): Promise<Record<string, unk
   // Every run shows how time grows: 0.1×, 0.3× and 1× by default (--quick: 0.03× and 0.1×).
   const scales = scaleFractionsArgument(options.args, options.quick ? [0.03, 0.1] : [0.1, 0.3, 1]).map(scaleOf);
   const onDemand = options.args.includes('--on-demand');
+  const peers = !options.args.includes('--floe-only');
   const python = pythonOracle().python;
   const feastEnv = feastEnvironment(python, log);
   const results: ScaleFigures[] = [];
   for (const [index, scale] of scales.entries()) {
     log(`scale ${scale.fraction}× (${scale.entityRows.toLocaleString('en')} entity rows)`);
     // Feast's file store is slow: it is measured at the largest scale only.
-    results.push(await runScale(scale, { onDemand, python, feastEnv, feastFile: index === scales.length - 1 }));
+    results.push(await runScale(scale, { onDemand, peers, python, feastEnv, feastFile: index === scales.length - 1 }));
   }
   const largest = results.at(-1)!;
   const growth = (key: 'floe_s' | 'floor_s' | 'feast_s' | 'feast_iceberg_s' | 'feast_remote_floe_s') =>
@@ -150,12 +153,14 @@ async function runScale(
   scale: Scale,
   options: {
     readonly onDemand: boolean;
+    /** false with --floe-only: no Feast run. */
+    readonly peers: boolean;
     readonly python: string;
     readonly feastEnv: { store: 'duckdb' | 'file'; env: NodeJS.ProcessEnv };
     readonly feastFile: boolean;
   },
 ): Promise<ScaleFigures> {
-  const { onDemand, python, feastEnv } = options;
+  const { onDemand, peers, python, feastEnv } = options;
   const root = path.join(repoRoot, '.floe', 'bench');
   const data = await benchData(root, scale, log);
   const out = path.join(data.directory, 'out');
@@ -183,22 +188,28 @@ async function runScale(
   const floe = best(floeRuns);
   const floor = best(floorRuns);
 
-  log(`Feast (${feastEnv.store} offline store)`);
-  const feastOutcome = await withinLimits(() => runFeast(python, feastEnv.env, feastEnv.store, data, feastOut, 'parquet', PEER_LIMITS));
+  const notRun = { failure: 'not run (--floe-only)' };
+  log(peers ? `Feast (${feastEnv.store} offline store)` : 'the peers are not run (--floe-only)');
+  const feastOutcome: PeerOutcome<Measured> = peers
+    ? await withinLimits(() => runFeast(python, feastEnv.env, feastEnv.store, data, feastOut, 'parquet', PEER_LIMITS))
+    : notRun;
   const feast = feastOutcome.result;
   const feastIcebergOut = path.join(out, 'feast-iceberg.parquet');
-  log('Feast-on-Iceberg (DuckDB offline store, IcebergSource over the SQLite catalog)');
-  const feastIceberg: PeerOutcome<Measured> =
-    feastEnv.store === 'duckdb'
+  if (peers) log('Feast-on-Iceberg (DuckDB offline store, IcebergSource over the SQLite catalog)');
+  const feastIceberg: PeerOutcome<Measured> = !peers
+    ? notRun
+    : feastEnv.store === 'duckdb'
       ? await withinLimits(() => runFeast(python, feastEnv.env, feastEnv.store, data, feastIcebergOut, 'iceberg', PEER_LIMITS))
       : { failure: NEEDS_DUCKDB_STORE };
-  log('Feast with Floe as its remote offline store (floe serve, Arrow Flight)');
-  const remote = await runFeastRemoteFloe(python, feastEnv.env, data, out, floeOut);
+  if (peers) log('Feast with Floe as its remote offline store (floe serve, Arrow Flight)');
+  const remote: Awaited<ReturnType<typeof runFeastRemoteFloe>> = peers
+    ? await runFeastRemoteFloe(python, feastEnv.env, data, out, floeOut)
+    : notRun;
   // The issue's peer is Feast's DuckDB store when it installs; its default file (dask) store, what
   // a Feast user gets without extras, is measured too so both ratios are on record.
   const feastFileOut = path.join(out, 'feast-file.parquet');
   let feastFile: PeerOutcome<Measured> | undefined;
-  if (options.feastFile && feastEnv.store === 'duckdb') {
+  if (peers && options.feastFile && feastEnv.store === 'duckdb') {
     log('Feast (file offline store)');
     feastFile = await withinLimits(() => runFeast(python, process.env, 'file', data, feastFileOut, 'parquet', PEER_LIMITS));
   }
